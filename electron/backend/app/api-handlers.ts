@@ -1,0 +1,42 @@
+import { ApiError } from '../../contract';
+import type { EventHub } from '../events/event-hub';
+import type { HostService } from '../hosts/host-service';
+import type { createMetricStore } from '../metrics/metric-store';
+import type { EventSources, MethodHandlers } from '../server/dispatcher';
+import type { AppInfo } from './app-info';
+
+export interface ApiDeps {
+  info: AppInfo;
+  hosts: HostService;
+  metrics: ReturnType<typeof createMetricStore>;
+  hub: EventHub;
+}
+
+/** The contract's methods as thin calls into the capabilities that own them. */
+export function createMethodHandlers({ info, hosts, metrics }: ApiDeps): MethodHandlers {
+  return {
+    'app.info': () => info,
+    'hosts.list': () => hosts.list(),
+    'hosts.get': ({ hostId }) => hosts.get(hostId),
+    'hosts.probe': ({ hostId }) => hosts.probe(hostId),
+    'metrics.query': (params) => {
+      hosts.require(params.hostId);
+      if (params.toMs - params.fromMs > 400 * 24 * 3600 * 1000) {
+        throw new ApiError('BAD_PARAMS', 'A metrics query may span at most 400 days.', 'Ask for a shorter range.');
+      }
+      return metrics.query(params);
+    },
+  };
+}
+
+export function createEventSources({ hosts, hub }: ApiDeps): EventSources {
+  return {
+    'metrics.live': ({ hostId }, emit) => {
+      hosts.require(hostId);
+      return hub.on('metrics.live', (sample) => {
+        if (sample.hostId === hostId) emit(sample);
+      });
+    },
+    'hosts.changed': (_params, emit) => hub.on('hosts.changed', emit),
+  };
+}

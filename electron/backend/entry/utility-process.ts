@@ -1,0 +1,64 @@
+import { ApiError } from '../../contract';
+import { startBackend } from '../app/backend';
+import { parseEntryArgs, sharedOptions } from '../app/process-options';
+
+/**
+ * The backend inside the desktop app, as an Electron utility process. The shell sends
+ * one MessagePort per renderer connection; nothing else arrives on the parent port.
+ * The shapes below are the parts of Electron's MessagePortMain we use: this file runs
+ * in plain Node terms and must not import `electron`.
+ */
+interface PortLike {
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+  on(event: 'close', listener: () => void): void;
+  postMessage(message: unknown): void;
+  start(): void;
+  close(): void;
+}
+interface ParentPortLike {
+  on(event: 'message', listener: (event: { data: unknown; ports: PortLike[] }) => void): void;
+}
+
+async function main(): Promise<void> {
+  const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
+  if (!parentPort) {
+    throw new ApiError('INTERNAL', 'The backend entry must run as an Electron utility process.', 'Start the app with `npm start`, or use `npm run web`.');
+  }
+  const { values } = parseEntryArgs(process.argv.slice(2), { mode: { type: 'string' } }, 'utility-process --data-dir DIR');
+  const options = sharedOptions(values);
+  const backend = await startBackend({
+    dataDir: options.dataDir,
+    logLevel: options.logLevel,
+    mode: 'desktop',
+    logToConsole: process.env.SUTAZAI_BUILD !== 'production',
+    sampleLocalHost: true,
+    probeAtStart: true,
+  });
+
+  let nextPeer = 1;
+  parentPort.on('message', (event) => {
+    const data = event.data as { type?: unknown } | null;
+    const port = event.ports[0];
+    if (data?.type !== 'client-port' || !port || event.ports.length !== 1) {
+      backend.logger.warn({ type: String(data?.type) }, 'ignored a message from the shell that is not a client port');
+      return;
+    }
+    const connection = backend.dispatcher.connect((text) => port.postMessage(text), `port:${nextPeer++}`);
+    port.on('message', ({ data: text }) => {
+      // Structured clone could carry anything; the contract's pipe carries JSON texts only.
+      connection.receive(typeof text === 'string' ? text : '\u0000not-text');
+    });
+    port.on('close', () => connection.close());
+    port.start();
+  });
+
+  const stop = () => void backend.close().finally(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  const text = error instanceof ApiError ? `${error.code}: ${error.message} (${error.remedy})` : String((error as Error)?.stack ?? error);
+  process.stderr.write(`backend failed to start: ${text}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ApiError } from '../../contract';
+import { startBackend } from '../app/backend';
+import { parseEntryArgs, sharedOptions } from '../app/process-options';
+import { startWebServer } from '../server/web-server';
+
+const USAGE = 'npm run web -- [--port N] [--data-dir DIR] [--log-level LEVEL]';
+
+/**
+ * `npm run web`: the same backend and renderer as the desktop app, served to a browser
+ * on this machine. Works without a display; prints the URL (with its token) once ready.
+ */
+async function main(): Promise<void> {
+  const { values } = parseEntryArgs(process.argv.slice(2), { port: { type: 'string' } }, USAGE);
+  const options = sharedOptions(values);
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ApiError('BAD_PARAMS', `"${values.port}" is not a TCP port.`, `Give a port from 1 to 65535, or 0 for a free one. Usage: ${USAGE}`);
+  }
+  const backend = await startBackend({
+    dataDir: options.dataDir,
+    logLevel: options.logLevel,
+    mode: 'web',
+    logToConsole: process.env.SUTAZAI_BUILD !== 'production',
+    sampleLocalHost: true,
+    probeAtStart: true,
+  });
+  let server;
+  try {
+    server = await startWebServer({
+      dispatcher: backend.dispatcher,
+      rendererDir: process.env.SUTAZAI_RENDERER_DIR ?? path.join(__dirname, '..', 'renderer'),
+      token: randomBytes(24).toString('base64url'),
+      port,
+      logger: backend.logger,
+    });
+  } catch (error) {
+    await backend.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ApiError('BAD_PARAMS', `Port ${port} on 127.0.0.1 is already in use.`, 'Choose another with --port, or leave it out to use a free one.');
+    }
+    throw error;
+  }
+  process.stdout.write(`SutazAI Control Center (web mode) is ready: ${server.url}\n`);
+  process.stdout.write(`Data: ${options.dataDir}\nLog: ${backend.logFile}\nPress Ctrl+C to stop.\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    backend.logger.info({ signal }, 'web mode stopping');
+    await server.close();
+    await backend.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ApiError) {
+    process.stderr.write(`error ${error.code}: ${error.message}\nremedy: ${error.remedy}\n`);
+  } else {
+    process.stderr.write(`error INTERNAL: ${(error as Error)?.stack ?? String(error)}\n`);
+  }
+  process.exit(error instanceof ApiError && error.code === 'BAD_PARAMS' ? 2 : 1);
+});

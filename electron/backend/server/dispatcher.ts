@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ApiError,
+  ClientMessageSchema,
+  MAX_MESSAGE_BYTES,
+  events,
+  isEventName,
+  isMethodName,
+  methods,
+  type ApiErrorBody,
+  type EventName,
+  type EventParams,
+  type EventPayload,
+  type MethodName,
+  type MethodResult,
+  type ParsedParams,
+  type ServerMessage,
+} from '../../contract';
+
+export type MethodHandlers = {
+  [M in MethodName]: (params: ParsedParams<M>) => Promise<MethodResult<M>> | MethodResult<M>;
+};
+
+/** Starts a feed of one event for one subscriber; returns the function that stops it. */
+export type EventSources = {
+  [E in EventName]: (params: EventParams<E>, emit: (payload: EventPayload<E>) => void) => () => void;
+};
+
+export interface DispatcherLogger {
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+export interface DispatcherOptions {
+  handlers: MethodHandlers;
+  sources: EventSources;
+  logger: DispatcherLogger;
+  maxMessageBytes?: number;
+}
+
+/** One client's end of the dispatcher: feed it what arrives, it answers through `send`. */
+export interface Connection {
+  receive(text: string): void;
+  close(): void;
+  readonly subscriptionCount: number;
+}
+
+export interface Dispatcher {
+  connect(send: (text: string) => void, peer: string): Connection;
+}
+
+/**
+ * The one dispatcher behind every pipe. Every message is parsed on arrival; anything
+ * malformed is answered with a structured error and the connection stays up.
+ */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  const maxBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  const { handlers, sources, logger } = options;
+
+  return {
+    connect(send, peer) {
+      const subscriptions = new Map<string, () => void>();
+      let open = true;
+
+      const reply = (message: ServerMessage): void => {
+        if (!open) return;
+        try {
+          send(JSON.stringify(message));
+        } catch (error) {
+          logger.warn({ peer, err: String(error) }, 'could not send to client');
+        }
+      };
+      const fail = (id: string | number | null, body: ApiErrorBody): void => {
+        reply({ type: 'response', id, ok: false, error: body });
+      };
+
+      const receive = (text: string): void => {
+        if (!open) return;
+        if (Buffer.byteLength(text, 'utf8') > maxBytes) {
+          fail(null, {
+            code: 'MESSAGE_TOO_LARGE',
+            message: `A message of ${Buffer.byteLength(text, 'utf8')} bytes exceeds the limit of ${maxBytes} bytes.`,
+            remedy: 'Send smaller requests; page through large results.',
+          });
+          return;
+        }
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch {
+          fail(null, {
+            code: 'BAD_JSON',
+            message: 'The message is not valid JSON.',
+            remedy: 'Send one JSON object per message, as the API contract defines.',
+          });
+          return;
+        }
+        const parsed = ClientMessageSchema.safeParse(raw);
+        if (!parsed.success) {
+          fail(idOf(raw), {
+            code: 'BAD_MESSAGE',
+            message: `The message is not a request, subscribe or unsubscribe: ${describeIssues(parsed.error.issues)}.`,
+            remedy: 'Follow the message shapes in electron/contract/messages.ts.',
+          });
+          return;
+        }
+        const message = parsed.data;
+        switch (message.type) {
+          case 'request':
+            void handleRequest(message.id, message.method, message.params);
+            return;
+          case 'subscribe':
+            handleSubscribe(message.id, message.event, message.params);
+            return;
+          case 'unsubscribe': {
+            const stop = subscriptions.get(message.subscriptionId);
+            if (!stop) {
+              fail(message.id, {
+                code: 'UNKNOWN_SUBSCRIPTION',
+                message: `There is no subscription ${message.subscriptionId} on this connection.`,
+                remedy: 'Unsubscribe only with an id a subscribe call returned; it may already be gone.',
+              });
+              return;
+            }
+            subscriptions.delete(message.subscriptionId);
+            stop();
+            reply({ type: 'response', id: message.id, ok: true, result: {} });
+            return;
+          }
+        }
+      };
+
+      const handleRequest = async (id: string | number, method: string, params: unknown): Promise<void> => {
+        if (!isMethodName(method)) {
+          fail(id, {
+            code: 'UNKNOWN_METHOD',
+            message: `There is no method named "${method}".`,
+            remedy: `Call one of: ${Object.keys(methods).join(', ')}.`,
+          });
+          return;
+        }
+        const spec = methods[method];
+        const parsedParams = spec.params.safeParse(params ?? {});
+        if (!parsedParams.success) {
+          fail(id, {
+            code: 'BAD_PARAMS',
+            message: `Bad arguments for ${method}: ${describeIssues(parsedParams.error.issues)}.`,
+            remedy: `Pass the arguments ${method} takes in the API contract.`,
+          });
+          return;
+        }
+        try {
+          const handler = handlers[method] as (p: unknown) => unknown;
+          const result = await handler(parsedParams.data);
+          const checked = spec.result.safeParse(result);
+          if (!checked.success) {
+            logger.error({ method, issues: checked.error.issues.slice(0, 5) }, 'handler result breaks the contract');
+            fail(id, internalError());
+            return;
+          }
+          reply({ type: 'response', id, ok: true, result: checked.data });
+        } catch (error) {
+          if (error instanceof ApiError) {
+            fail(id, error.toBody());
+            return;
+          }
+          logger.error({ method, err: error }, 'method failed');
+          fail(id, internalError());
+        }
+      };
+
+      const handleSubscribe = (id: string | number, event: string, params: unknown): void => {
+        if (!isEventName(event)) {
+          fail(id, {
+            code: 'UNKNOWN_EVENT',
+            message: `There is no event named "${event}".`,
+            remedy: `Subscribe to one of: ${Object.keys(events).join(', ')}.`,
+          });
+          return;
+        }
+        const parsedParams = events[event].params.safeParse(params ?? {});
+        if (!parsedParams.success) {
+          fail(id, {
+            code: 'BAD_PARAMS',
+            message: `Bad arguments for event ${event}: ${describeIssues(parsedParams.error.issues)}.`,
+            remedy: `Pass the arguments ${event} takes in the API contract.`,
+          });
+          return;
+        }
+        const subscriptionId = randomUUID();
+        const start = sources[event] as (p: unknown, emit: (payload: unknown) => void) => () => void;
+        try {
+          const stop = start(parsedParams.data, (payload) => {
+            if (subscriptions.has(subscriptionId)) reply({ type: 'event', subscriptionId, event, payload });
+          });
+          subscriptions.set(subscriptionId, stop);
+          reply({ type: 'response', id, ok: true, result: { subscriptionId } });
+        } catch (error) {
+          if (error instanceof ApiError) {
+            fail(id, error.toBody());
+            return;
+          }
+          logger.error({ event, err: error }, 'subscription failed');
+          fail(id, internalError());
+        }
+      };
+
+      return {
+        receive,
+        close() {
+          open = false;
+          for (const stop of subscriptions.values()) stop();
+          subscriptions.clear();
+        },
+        get subscriptionCount() {
+          return subscriptions.size;
+        },
+      };
+    },
+  };
+}
+
+function idOf(raw: unknown): string | number | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const id = (raw as { id?: unknown }).id;
+  if (typeof id === 'string' && id.length > 0 && id.length <= 64) return id;
+  if (typeof id === 'number' && Number.isInteger(id) && id >= 0) return id;
+  return null;
+}
+
+function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+function internalError(): ApiErrorBody {
+  return {
+    code: 'INTERNAL',
+    message: 'The backend failed to answer this request.',
+    remedy: 'Try again; if it keeps failing, send the app log (in the data directory) with your report.',
+  };
+}
+

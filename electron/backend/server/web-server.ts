@@ -1,0 +1,150 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
+import { RENDERER_SECURITY_HEADERS } from './content-security-policy';
+import type { Dispatcher, DispatcherLogger } from './dispatcher';
+import { contentTypeFor, resolveStaticPath } from './static-path';
+import { TOKEN_COOKIE, authorize, isLoopbackHost, isOwnOrigin } from './web-auth';
+
+export interface WebServerOptions {
+  dispatcher: Dispatcher;
+  rendererDir: string;
+  token: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger: DispatcherLogger & { info(details: object, message: string): void };
+}
+
+export interface WebServer {
+  readonly port: number;
+  /** The address to open, token included: print it, never log it. */
+  readonly url: string;
+  readonly connectionCount: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Web mode: the renderer and the WebSocket end of the API on 127.0.0.1 only. Every
+ * page, asset and socket needs the token, given once in the URL and then carried by
+ * an HttpOnly same-site cookie so the page's own asset requests pass.
+ */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const { dispatcher, logger, token } = options;
+  let port = options.port;
+  // ws closes the socket on frames over maxPayload; we keep some headroom above the
+  // contract's limit so an oversized message gets a structured error instead.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES * 8 });
+  const sockets = new Set<WebSocket>();
+
+  const server = http.createServer((req, res) => {
+    void serveHttp(req, res).catch((error) => {
+      logger.error({ err: error }, 'web request failed');
+      if (!res.headersSent) sendError(res, 500, { code: 'INTERNAL', message: 'The request failed.', remedy: 'Reload the page.' });
+      else res.destroy();
+    });
+  });
+
+  async function serveHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (!isLoopbackHost(req.headers.host, port)) {
+      sendError(res, 403, {
+        code: 'UNAUTHORIZED',
+        message: 'This server answers only to 127.0.0.1 and localhost.',
+        remedy: 'Open the exact URL that `npm run web` printed.',
+      });
+      return;
+    }
+    const auth = authorize(token, url.searchParams.get('token'), req.headers.cookie);
+    if (!auth.ok) {
+      sendError(res, 401, {
+        code: 'UNAUTHORIZED',
+        message: 'This page needs the access token of this web-mode session.',
+        remedy: 'Open the URL that `npm run web` printed; it carries ?token=…',
+      });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...RENDERER_SECURITY_HEADERS, Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const file = resolveStaticPath(options.rendererDir, url.pathname);
+    const info = file ? await stat(file).catch(() => null) : null;
+    if (!file || !info?.isFile()) {
+      sendError(res, 404, { code: 'NOT_FOUND', message: `Nothing is served at ${url.pathname}.`, remedy: 'Open the app at /.' });
+      return;
+    }
+    const headers: Record<string, string> = {
+      ...RENDERER_SECURITY_HEADERS,
+      'Content-Type': contentTypeFor(file),
+      'Content-Length': String(info.size),
+      'Cache-Control': 'no-store',
+    };
+    if (auth.setCookie) headers['Set-Cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(file).pipe(res);
+  }
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const refuse = (status: number, reason: string) => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== '/api') return refuse(404, 'Not Found');
+    if (!isLoopbackHost(req.headers.host, port) || !isOwnOrigin(req.headers.origin, port)) return refuse(403, 'Forbidden');
+    if (!authorize(token, url.searchParams.get('token'), req.headers.cookie).ok) return refuse(401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      const peer = `ws:${req.socket.remotePort ?? '?'}`;
+      const connection = dispatcher.connect((text) => ws.send(text), peer);
+      ws.on('message', (data, isBinary) => {
+        const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        // A binary frame cannot be a JSON text; the dispatcher answers it as bad JSON.
+        connection.receive(isBinary ? '\u0000binary' : buffer.toString('utf8'));
+      });
+      ws.on('close', () => {
+        sockets.delete(ws);
+        connection.close();
+      });
+      ws.on('error', (error) => logger.warn({ peer, err: String(error) }, 'websocket error'));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : options.port;
+  logger.info({ port }, 'web mode listening on 127.0.0.1');
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    get connectionCount() {
+      return sockets.size;
+    },
+    async close() {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+    },
+  };
+}
+
+function sendError(res: http.ServerResponse, status: number, body: ApiErrorBody): void {
+  const text = JSON.stringify({ error: body });
+  res.writeHead(status, {
+    ...RENDERER_SECURITY_HEADERS,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
+  res.end(text);
+}

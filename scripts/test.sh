@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `npm test`: everything, from a fresh Debian machine. Installs the Debian packages and
+# npm dependencies the tests need, then type-checks, lints, builds and runs the unit,
+# integration and end-to-end tests. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Debian packages: the browser for end-to-end tests; later issues add sshd, dropbear and iproute2.
+declare -A need_cmd=([chromium]=/usr/bin/chromium)
+missing=()
+for pkg in "${!need_cmd[@]}"; do
+  [ -x "${need_cmd[$pkg]}" ] || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  step "installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing Debian packages ${missing[*]} and not root. Remedy: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+step "npm dependencies"
+node scripts/ensure-deps.mjs
+
+step "typecheck"
+node scripts/typecheck.mjs
+
+step "lint (eslint, layering, electronegativity)"
+node scripts/lint.mjs
+
+step "build"
+node scripts/build.mjs
+
+step "tests: unit, integration, end-to-end"
+mkdir -p artifacts
+status=0
+node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=artifacts/vitest-results.json || status=$?
+node -e '
+  const r = require("./artifacts/vitest-results.json");
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' || true
+exit "$status"

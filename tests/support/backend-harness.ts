@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { startBackend, type Backend, type BackendConfig } from '../../electron/backend/app/backend';
+import { startWebServer, type WebServer } from '../../electron/backend/server/web-server';
+import { makeTempDir } from './temp-dir';
+
+export interface RunningBackend {
+  backend: Backend;
+  server: WebServer;
+  dataDir: string;
+  token: string;
+  wsUrl(token?: string | null): string;
+  stop(): Promise<void>;
+}
+
+/** A real backend (real SQLite file, real probe and sampler) behind the real web server. */
+export async function startTestBackend(overrides: Partial<BackendConfig> = {}): Promise<RunningBackend> {
+  const dir = makeTempDir();
+  const token = 'test-token-' + Math.random().toString(36).slice(2);
+  let backend: Backend | undefined;
+  let server: WebServer | undefined;
+  try {
+    backend = await startBackend({
+      dataDir: dir.path,
+      logLevel: 'debug',
+      mode: 'test',
+      logToConsole: false,
+      sampleLocalHost: true,
+      probeAtStart: true,
+      ...overrides,
+    });
+    server = await startWebServer({
+      dispatcher: backend.dispatcher,
+      rendererDir: path.join(dir.path, 'renderer'),
+      token,
+      port: 0,
+      logger: backend.logger,
+    });
+  } catch (error) {
+    await backend?.close();
+    dir.remove();
+    throw error;
+  }
+  const running = { backend, server };
+  return {
+    ...running,
+    dataDir: dir.path,
+    token,
+    wsUrl: (t = token) => `ws://127.0.0.1:${running.server.port}/api${t === null ? '' : `?token=${encodeURIComponent(t)}`}`,
+    async stop() {
+      await running.server.close();
+      await running.backend.close();
+      dir.remove();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError, type EventPayload } from '../../../electron/contract';
+import { createDispatcher, type EventSources, type MethodHandlers } from '../../../electron/backend/server/dispatcher';
+
+const summary = {
+  id: 1, name: 'local', kind: 'local' as const, address: '127.0.0.1', createdAt: 1,
+  lastProbedAt: null, os: null, cpuModel: null, cpuThreads: null, memoryBytes: null, gpuCount: null,
+};
+
+function setup(overrides: Partial<MethodHandlers> = {}) {
+  const emitters = new Set<(p: EventPayload<'metrics.live'>) => void>();
+  const stopped = vi.fn();
+  const handlers = {
+    'app.info': () => ({ version: '1', mode: 'test', dataDir: '/d', platform: 'linux-x64', startedAt: 0 }),
+    'hosts.list': () => [summary],
+    'hosts.get': ({ hostId }) => {
+      if (hostId !== 1) throw new ApiError('HOST_NOT_FOUND', 'no such host', 'list the hosts');
+      return { host: summary, facts: null };
+    },
+    'hosts.probe': () => {
+      throw new Error('disk on fire');
+    },
+    'metrics.query': () => ({ tier: '1s', stepMs: 1000, series: [] }),
+    ...overrides,
+  } as MethodHandlers;
+  const sources: EventSources = {
+    'metrics.live': (_params, emit) => {
+      emitters.add(emit);
+      return () => {
+        emitters.delete(emit);
+        stopped();
+      };
+    },
+    'hosts.changed': () => () => {},
+  };
+  const logger = { warn: vi.fn(), error: vi.fn() };
+  const dispatcher = createDispatcher({ handlers, sources, logger, maxMessageBytes: 1000 });
+  const sent: any[] = [];
+  const connection = dispatcher.connect((text) => sent.push(JSON.parse(text)), 'test');
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  return { connection, sent, emitters, stopped, logger, settle };
+}
+
+describe('dispatcher', () => {
+  it('answers a request with its id and the handler result', async () => {
+    const { connection, sent, settle } = setup();
+    connection.receive(JSON.stringify({ type: 'request', id: 'a1', method: 'hosts.list', params: {} }));
+    await settle();
+    expect(sent).toEqual([{ type: 'response', id: 'a1', ok: true, result: [summary] }]);
+  });
+
+  it('turns an ApiError into its body and any other error into INTERNAL without details', async () => {
+    const { connection, sent, settle, logger } = setup();
+    connection.receive(JSON.stringify({ type: 'request', id: 1, method: 'hosts.get', params: { hostId: 2 } }));
+    connection.receive(JSON.stringify({ type: 'request', id: 2, method: 'hosts.probe', params: { hostId: 1 } }));
+    await settle();
+    expect(sent[0]).toEqual({ type: 'response', id: 1, ok: false, error: { code: 'HOST_NOT_FOUND', message: 'no such host', remedy: 'list the hosts' } });
+    expect(sent[1]).toMatchObject({ id: 2, ok: false, error: { code: 'INTERNAL' } });
+    expect(JSON.stringify(sent[1])).not.toContain('disk on fire');
+    expect(logger.error).toHaveBeenCalled();
+  });
+
+  it('refuses a result that breaks the contract instead of passing it on', async () => {
+    const { connection, sent, settle } = setup({ 'hosts.list': () => [{ id: 'x' }] as never });
+    connection.receive(JSON.stringify({ type: 'request', id: 1, method: 'hosts.list', params: {} }));
+    await settle();
+    expect(sent[0]).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+  });
+
+  it.each([
+    ['not json', '{', 'BAD_JSON', null],
+    ['a JSON array', '[1,2]', 'BAD_MESSAGE', null],
+    ['an unknown type', '{"type":"call","id":7}', 'BAD_MESSAGE', 7],
+    ['an unknown method', '{"type":"request","id":7,"method":"nope"}', 'UNKNOWN_METHOD', 7],
+    ['extra params', '{"type":"request","id":7,"method":"hosts.list","params":{"x":1}}', 'BAD_PARAMS', 7],
+    ['wrong param type', '{"type":"request","id":7,"method":"hosts.get","params":{"hostId":-1}}', 'BAD_PARAMS', 7],
+    ['an unknown event', '{"type":"subscribe","id":7,"event":"nope"}', 'UNKNOWN_EVENT', 7],
+    ['an oversized message', JSON.stringify({ type: 'request', id: 7, method: 'hosts.list', pad: 'x'.repeat(2000) }), 'MESSAGE_TOO_LARGE', null],
+  ])('answers %s with %s and stays open', async (_name, text, code, id) => {
+    const { connection, sent, settle } = setup();
+    connection.receive(text);
+    connection.receive(JSON.stringify({ type: 'request', id: 'after', method: 'hosts.list', params: {} }));
+    await settle();
+    expect(sent[0]).toMatchObject({ type: 'response', id, ok: false, error: { code } });
+    expect(sent[0].error.remedy.length).toBeGreaterThan(0);
+    expect(sent[1]).toMatchObject({ id: 'after', ok: true });
+  });
+
+  it('delivers events to a subscription until it is unsubscribed', async () => {
+    const { connection, sent, emitters, stopped, settle } = setup();
+    connection.receive(JSON.stringify({ type: 'subscribe', id: 1, event: 'metrics.live', params: { hostId: 1 } }));
+    await settle();
+    const subscriptionId = sent[0].result.subscriptionId;
+    expect(typeof subscriptionId).toBe('string');
+    const sample = { hostId: 1, t: 5, values: { 'cpu.percent': 3 } };
+    for (const emit of emitters) emit(sample);
+    expect(sent[1]).toEqual({ type: 'event', subscriptionId, event: 'metrics.live', payload: sample });
+    connection.receive(JSON.stringify({ type: 'unsubscribe', id: 2, subscriptionId }));
+    await settle();
+    expect(sent[2]).toMatchObject({ id: 2, ok: true });
+    expect(stopped).toHaveBeenCalledTimes(1);
+    expect(emitters.size).toBe(0);
+  });
+
+  it('stops every subscription when the connection closes and sends nothing after', async () => {
+    const { connection, sent, emitters, stopped, settle } = setup();
+    connection.receive(JSON.stringify({ type: 'subscribe', id: 1, event: 'metrics.live', params: { hostId: 1 } }));
+    connection.receive(JSON.stringify({ type: 'subscribe', id: 2, event: 'metrics.live', params: { hostId: 1 } }));
+    await settle();
+    expect(connection.subscriptionCount).toBe(2);
+    connection.close();
+    expect(stopped).toHaveBeenCalledTimes(2);
+    const before = sent.length;
+    connection.receive(JSON.stringify({ type: 'request', id: 3, method: 'hosts.list', params: {} }));
+    await settle();
+    expect(sent.length).toBe(before);
+  });
+});
