@@ -4,6 +4,7 @@ import { ApiError, createApiClient, type Transport } from '../../../electron/con
 function fakeTransport() {
   let onMessage: (text: string) => void = () => {};
   let onClose: (reason: string) => void = () => {};
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw wire messages, asserted with toMatchObject
   const sent: any[] = [];
   const transport: Transport = {
     send: (text) => sent.push(JSON.parse(text)),

@@ -35,6 +35,7 @@ function setup(overrides: Partial<MethodHandlers> = {}) {
   };
   const logger = { warn: vi.fn(), error: vi.fn() };
   const dispatcher = createDispatcher({ handlers, sources, logger, maxMessageBytes: 1000 });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw wire messages, asserted with toMatchObject
   const sent: any[] = [];
   const connection = dispatcher.connect((text) => sent.push(JSON.parse(text)), 'test');
   const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -108,8 +109,10 @@ describe('dispatcher', () => {
     connection.receive(JSON.stringify({ type: 'subscribe', id: 2, event: 'metrics.live', params: { hostId: 1 } }));
     await settle();
     expect(connection.subscriptionCount).toBe(2);
+    expect(emitters.size).toBe(2);
     connection.close();
     expect(stopped).toHaveBeenCalledTimes(2);
+    expect(emitters.size).toBe(0);
     const before = sent.length;
     connection.receive(JSON.stringify({ type: 'request', id: 3, method: 'hosts.list', params: {} }));
     await settle();

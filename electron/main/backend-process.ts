@@ -1,0 +1,82 @@
+import { MessageChannelMain, utilityProcess } from 'electron';
+import type { MessagePortMain, UtilityProcess } from 'electron';
+import { decideRestart, DEFAULT_RESTART_POLICY } from './backend-restart-budget';
+import type { RestartPolicy } from './backend-restart-budget';
+import { backendArgs } from './launch-options';
+import type { LogLevel } from './launch-options';
+
+export interface BackendProcessOptions {
+  /** Built utility-process entry (`dist/backend/utility-process.cjs`). */
+  entryPath: string;
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Called after an unexpected exit was answered with a fresh backend: the window must reconnect. */
+  onRestarted(): void;
+  /** Called when the restart budget is spent; the backend stays down. */
+  onGaveUp(restartsInWindow: number, lastExitCode: number): void;
+  policy?: RestartPolicy;
+  now?: () => number;
+}
+
+/**
+ * The backend as a utility process: started once, restarted when it dies on its own
+ * (within the restart budget), and handed one end of a fresh MessageChannel for every
+ * renderer connection. It carries no messages of its own.
+ */
+export class BackendProcess {
+  private child: UtilityProcess | null = null;
+  private restarts: readonly number[] = [];
+  private stopping = false;
+
+  constructor(private readonly options: BackendProcessOptions) {}
+
+  start(): void {
+    this.stopping = false;
+    const child = utilityProcess.fork(this.options.entryPath, backendArgs(this.options.dataDir, this.options.logLevel), {
+      serviceName: 'SutazAI backend',
+      stdio: 'inherit',
+    });
+    child.on('error', (type, location) => {
+      console.error(`[shell] backend reported ${type} at ${location}`);
+    });
+    child.once('exit', (code) => this.onExit(child, code));
+    this.child = child;
+  }
+
+  /**
+   * Opens a new channel to the backend and returns the renderer's end, or null when the
+   * backend is not running (after giving up, or while quitting).
+   */
+  connect(): MessagePortMain | null {
+    if (this.child === null || this.stopping) return null;
+    const { port1, port2 } = new MessageChannelMain();
+    this.child.postMessage({ type: 'client-port' }, [port1]);
+    return port2;
+  }
+
+  /** Stops the backend on purpose; its exit is then not treated as a crash. */
+  stop(): void {
+    this.stopping = true;
+    this.child?.kill();
+  }
+
+  private onExit(child: UtilityProcess, code: number): void {
+    if (child !== this.child) return;
+    this.child = null;
+    if (this.stopping) return;
+    console.error(`[shell] backend exited unexpectedly with code ${code}`);
+    const now = (this.options.now ?? Date.now)();
+    const decision = decideRestart(this.restarts, now, this.options.policy ?? DEFAULT_RESTART_POLICY);
+    if (decision.action === 'give-up') {
+      this.options.onGaveUp(decision.restartsInWindow, code);
+      return;
+    }
+    this.restarts = decision.restarts;
+    const policy = this.options.policy ?? DEFAULT_RESTART_POLICY;
+    console.error(
+      `[shell] restarting the backend (restart ${decision.restarts.length} of ${policy.burst} allowed in ${policy.intervalMs / 1000} s)`,
+    );
+    this.start();
+    this.options.onRestarted();
+  }
+}
