@@ -50,6 +50,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const now = config.now ?? Date.now;
   // The store first: it is what checks that the data directory is usable at all.
   const store: Store = openStore({ dataDir: config.dataDir });
+  // The log lives in the data directory, so it can only start once the store proved it usable.
   const { logger, file: logFile, close: closeLog } = createAppLogger({
     dataDir: config.dataDir,
     level: config.logLevel,
@@ -58,7 +59,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const hub = new EventHub((event, error) => logger.error({ event, err: error }, 'event listener failed'));
   const hostsRepo = createHostsRepo(store.db);
   const factsRepo = createFactsRepo(store.db, logger);
-  const metrics = createMetricStore(store.db, { clock: now });
+  const metrics = createMetricStore(store.db, { clock: now, logger });
   const local = hostsRepo.ensureLocal(now());
   const hosts = createHostService({
     hosts: hostsRepo,

@@ -1,0 +1,63 @@
+import type Database from 'better-sqlite3';
+import type { MetricTier } from '../../contract';
+import type { Cell } from './rollup';
+
+/** Every SQL statement of the metric store, prepared once when the store is created. */
+export interface MetricStatements {
+  seriesExists: Database.Statement<[number], number>;
+  allSeriesIds: Database.Statement<[], number>;
+  loadChunk: Database.Statement<[number, number], Buffer>;
+  upsertChunk: Database.Statement<[number, number, Buffer]>;
+  /** Raw rows [t, vals] of one series' chunks with first <= t <= last, by time. */
+  chunksInRange: Database.Statement<[number, number, number], [number, Buffer]>;
+  /** Chunks newer than the series' newest minute rollup: left by a crash before sealing. */
+  unrolledChunks: Database.Statement<[{ seriesId: number }], [number, Buffer]>;
+  upsertMinute: Database.Statement<[number, number, number, number, number, number]>;
+  /** Recomputes the rollup of one series over [start, end) from its minute rollups. */
+  rollHour: Database.Statement<[{ seriesId: number; start: number; end: number }]>;
+  cells: Record<'1m' | '1h', Database.Statement<[number, number, number], Cell>>;
+  /** Deletes the rows of one series whose period starts at or before the given time. */
+  prune: Record<MetricTier, Database.Statement<[number, number]>>;
+}
+
+export function prepareMetricStatements(db: Database.Database): MetricStatements {
+  const rollupCells = (table: string) =>
+    db.prepare<[number, number, number], Cell>(
+      `SELECT t, mean, min, max, count FROM ${table} WHERE series_id = ? AND t BETWEEN ? AND ? ORDER BY t`,
+    );
+  const pruneRows = (table: string) => db.prepare<[number, number]>(`DELETE FROM ${table} WHERE series_id = ? AND t <= ?`);
+
+  return {
+    seriesExists: db.prepare<[number], number>('SELECT 1 FROM metric_series WHERE id = ?').pluck(),
+    allSeriesIds: db.prepare<[], number>('SELECT id FROM metric_series ORDER BY id').pluck(),
+    loadChunk: db.prepare<[number, number], Buffer>('SELECT vals FROM samples_1s WHERE series_id = ? AND t = ?').pluck(),
+    upsertChunk: db.prepare<[number, number, Buffer]>(
+      'INSERT INTO samples_1s (series_id, t, vals) VALUES (?, ?, ?) ON CONFLICT (series_id, t) DO UPDATE SET vals = excluded.vals',
+    ),
+    chunksInRange: db
+      .prepare<[number, number, number], [number, Buffer]>(
+        'SELECT t, vals FROM samples_1s WHERE series_id = ? AND t BETWEEN ? AND ? ORDER BY t',
+      )
+      .raw(),
+    unrolledChunks: db
+      .prepare<[{ seriesId: number }], [number, Buffer]>(
+        `SELECT t, vals FROM samples_1s
+         WHERE series_id = @seriesId AND t > coalesce((SELECT max(t) FROM samples_1m WHERE series_id = @seriesId), -1)
+         ORDER BY t`,
+      )
+      .raw(),
+    upsertMinute: db.prepare<[number, number, number, number, number, number]>(
+      `INSERT INTO samples_1m (series_id, t, mean, min, max, count) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (series_id, t) DO UPDATE SET mean = excluded.mean, min = excluded.min, max = excluded.max, count = excluded.count`,
+    ),
+    rollHour: db.prepare<[{ seriesId: number; start: number; end: number }]>(
+      `INSERT INTO samples_1h (series_id, t, mean, min, max, count)
+       SELECT series_id, @start, sum(mean * count) / sum(count), min(min), max(max), sum(count)
+       FROM samples_1m WHERE series_id = @seriesId AND t >= @start AND t < @end
+       GROUP BY series_id
+       ON CONFLICT (series_id, t) DO UPDATE SET mean = excluded.mean, min = excluded.min, max = excluded.max, count = excluded.count`,
+    ),
+    cells: { '1m': rollupCells('samples_1m'), '1h': rollupCells('samples_1h') },
+    prune: { '1s': pruneRows('samples_1s'), '1m': pruneRows('samples_1m'), '1h': pruneRows('samples_1h') },
+  };
+}

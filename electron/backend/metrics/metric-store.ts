@@ -1,0 +1,365 @@
+import type Database from 'better-sqlite3';
+import type { z } from 'zod';
+import {
+  isApiError,
+  type MetricPoint,
+  type MetricsQueryParamsSchema,
+  type MetricsQueryResult,
+  type MetricTier,
+} from '../../contract';
+import type { StoreLogger } from '../store/open-store';
+import { storeWriteFailedError } from '../store/store-errors';
+import { chooseStepMs, chooseTier } from './choose-tier';
+import { Downsampler } from './downsample';
+import { prepareMetricStatements } from './metric-statements';
+import { DEFAULT_RETENTION_MS, TIER_MS, floorTo, type RetentionMs } from './metric-tiers';
+import { mergeRollups, summarizeSlots, type Cell } from './rollup';
+import { CHUNK_MS, decodeChunk, emptyChunk, encodeChunk, SECONDS_PER_CHUNK } from './sample-chunk-codec';
+import { SeriesRegistry, type OpenChunk, type SeriesState } from './series-registry';
+
+export type MetricsQueryParams = z.output<typeof MetricsQueryParamsSchema>;
+
+export interface MetricStoreOptions {
+  clock?: () => number;
+  /** How often buffered samples are written; default 10 s. */
+  flushIntervalMs?: number;
+  /** How long each tier is kept, ms; default 1s: 24 h, 1m: 30 days, 1h: 2 years. */
+  retention?: RetentionMs;
+  logger?: StoreLogger;
+}
+
+export interface MetricStore {
+  record(hostId: number, tMs: number, values: Partial<Record<string, number>>): void;
+  flush(): void;
+  query(params: MetricsQueryParams): MetricsQueryResult;
+  prune(nowMs: number): void;
+  close(): void;
+}
+
+const HOUR_MS = TIER_MS['1h'];
+const stderrLogger: StoreLogger = {
+  info: () => {},
+  warn: (details, message) => console.warn(message, details),
+  error: (details, message) => console.error(message, details),
+};
+const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
+/** Retention is enforced by the store itself this often, so no caller can forget it. */
+const PRUNE_INTERVAL_MS = HOUR_MS;
+
+/**
+ * Time series in three tiers: 1 s samples packed one row per (series, minute), and 1 min
+ * and 1 h rollups (mean, min, max, count).
+ *
+ * Writing: `record` only touches memory (the series' current minute). Every
+ * `flushIntervalMs` by the clock (checked on `record` and by an unref'd timer) one
+ * transaction upserts each changed minute and seals completed ones: a minute is
+ * completed when its series moves on to a later minute, or when it got nothing new
+ * since the last flush and the clock has passed its end. Sealing writes its 1 min rollup
+ * and recomputes its hour's 1 h rollup, so both tiers stay current to the last sealed
+ * minute. Memory changes only after the transaction commits; a failed flush keeps
+ * everything buffered and is retried.
+ *
+ * Late samples (for a minute older than the series' current one) are merged into that
+ * minute's stored row, and its rollups are recomputed at the next flush; nothing is
+ * dropped, so a runtime's backfill after a reconnect lands where it belongs.
+ *
+ * Reading: every minute with data is either in memory or has an up-to-date rollup, so a
+ * query reads its tier's table and overlays what memory holds (see `chooseTier`).
+ */
+export function createMetricStore(db: Database.Database, options: MetricStoreOptions = {}): MetricStore {
+  const clock = options.clock ?? Date.now;
+  const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  const retention = options.retention ?? DEFAULT_RETENTION_MS;
+  // A background flush has no caller to throw to, so its failures must reach some log.
+  const logger: StoreLogger = options.logger ?? stderrLogger;
+  if (!(flushIntervalMs > 0)) throw new RangeError(`flushIntervalMs must be positive, got ${flushIntervalMs}`);
+  for (const [tier, ms] of Object.entries(retention)) {
+    if (!(ms > 0)) throw new RangeError(`retention for ${tier} must be positive, got ${ms}`);
+  }
+
+  const sql = prepareMetricStatements(db);
+  const registry = new SeriesRegistry(db);
+  let lastFlushAt = clock();
+  let lastPruneAt = Number.NEGATIVE_INFINITY;
+  let closed = false;
+
+  rollUpOrphanedChunks();
+  const timer = setInterval(() => flushIfDue(), flushIntervalMs);
+  timer.unref();
+
+  function loadChunk(seriesId: number, t: number): OpenChunk {
+    const stored = sql.loadChunk.get(seriesId, t);
+    if (stored === undefined) return { t, slots: emptyChunk(), dirty: false };
+    try {
+      return { t, slots: decodeChunk(stored), dirty: false };
+    } catch (error) {
+      // Rewriting a row we cannot read loses nothing readable; refusing samples would.
+      logger.warn({ seriesId, t, error: String(error) }, 'replacing an unreadable 1 s chunk');
+      return { t, slots: emptyChunk(), dirty: true };
+    }
+  }
+
+  function chunkFor(state: SeriesState, t: number): OpenChunk {
+    const current = state.current;
+    if (current !== null && current.t === t) return current;
+    if (current === null || t > current.t) {
+      if (current !== null) state.pending.set(current.t, current);
+      const next = state.pending.get(t) ?? loadChunk(state.id, t);
+      state.pending.delete(t);
+      state.current = next;
+      return next;
+    }
+    let late = state.pending.get(t);
+    if (late === undefined) {
+      late = loadChunk(state.id, t);
+      state.pending.set(t, late);
+    }
+    return late;
+  }
+
+  function sealChunk(seriesId: number, t: number, slots: Float64Array, hours: Set<number>): void {
+    const rollup = summarizeSlots(slots);
+    if (rollup === null) return;
+    sql.upsertMinute.run(seriesId, t, rollup.mean, rollup.min, rollup.max, rollup.count);
+    hours.add(floorTo(t, HOUR_MS));
+  }
+
+  function rollHours(seriesId: number, hours: Set<number>): void {
+    for (const hour of hours) sql.rollHour.run({ seriesId, start: hour, end: hour + HOUR_MS });
+  }
+
+  const writeFlush = db.transaction((now: number) => {
+    const written: OpenChunk[] = [];
+    const sealed: SeriesState[] = [];
+    const idle: SeriesState[] = [];
+    const gone: SeriesState[] = [];
+    for (const state of registry.all()) {
+      const current = state.current;
+      const idleOver = current !== null && !current.dirty && now >= current.t + CHUNK_MS;
+      if (state.pending.size === 0 && !current?.dirty && !idleOver) continue;
+      // A host removed since (ON DELETE CASCADE) takes its series with it.
+      if (sql.seriesExists.get(state.id) === undefined) {
+        gone.push(state);
+        continue;
+      }
+      const completed = [...state.pending.values()];
+      if (current !== null) {
+        if (current.dirty) {
+          sql.upsertChunk.run(state.id, current.t, encodeChunk(current.slots));
+          written.push(current);
+        } else if (idleOver) {
+          completed.push(current);
+          idle.push(state);
+        }
+      }
+      if (completed.length === 0) continue;
+      const hours = new Set<number>();
+      for (const chunk of completed) {
+        if (chunk.dirty) {
+          sql.upsertChunk.run(state.id, chunk.t, encodeChunk(chunk.slots));
+          written.push(chunk);
+        }
+        sealChunk(state.id, chunk.t, chunk.slots, hours);
+      }
+      rollHours(state.id, hours);
+      sealed.push(state);
+    }
+    return { written, sealed, idle, gone };
+  });
+
+  function flush(): void {
+    const now = clock();
+    lastFlushAt = now;
+    let outcome: ReturnType<typeof writeFlush>;
+    try {
+      outcome = writeFlush(now);
+    } catch (error) {
+      throw isApiError(error) ? error : storeWriteFailedError(db.name, 'metrics', error);
+    }
+    for (const chunk of outcome.written) chunk.dirty = false;
+    for (const state of outcome.sealed) state.pending.clear();
+    for (const state of outcome.idle) state.current = null;
+    for (const state of outcome.gone) registry.forget(state);
+    if (now - lastPruneAt >= PRUNE_INTERVAL_MS) prune(now);
+  }
+
+  function flushIfDue(): void {
+    if (closed || clock() - lastFlushAt < flushIntervalMs) return;
+    try {
+      flush();
+    } catch (error) {
+      // Nobody waits on a background flush: log it; the data stays buffered for the next.
+      const body = isApiError(error) ? error.toBody() : { message: String(error) };
+      logger.error({ ...body, path: db.name }, 'writing buffered metrics failed');
+    }
+  }
+
+  function prune(nowMs: number): void {
+    lastPruneAt = nowMs;
+    // A row goes once the whole period it covers is older than the tier's retention.
+    const lastChunkStart = nowMs - retention['1s'] - CHUNK_MS;
+    const lastMinuteStart = nowMs - retention['1m'] - TIER_MS['1m'];
+    const lastHourStart = nowMs - retention['1h'] - HOUR_MS;
+    try {
+      db.transaction(() => {
+        for (const seriesId of sql.allSeriesIds.all()) {
+          sql.prune['1s'].run(seriesId, lastChunkStart);
+          sql.prune['1m'].run(seriesId, lastMinuteStart);
+          sql.prune['1h'].run(seriesId, lastHourStart);
+        }
+      })();
+    } catch (error) {
+      throw isApiError(error) ? error : storeWriteFailedError(db.name, 'metric retention changes', error);
+    }
+  }
+
+  /** Rolls up minutes a crash left written but unsealed, so every tier agrees again. */
+  function rollUpOrphanedChunks(): void {
+    const rollUp = db.transaction(() => {
+      for (const seriesId of sql.allSeriesIds.all()) {
+        const hours = new Set<number>();
+        // Read all first: the connection cannot write while a statement iterates.
+        for (const [t, vals] of sql.unrolledChunks.all({ seriesId })) {
+          let slots: Float64Array;
+          try {
+            slots = decodeChunk(vals);
+          } catch (error) {
+            logger.warn({ seriesId, t, error: String(error) }, 'skipping an unreadable 1 s chunk');
+            continue;
+          }
+          sealChunk(seriesId, t, slots, hours);
+        }
+        rollHours(seriesId, hours);
+      }
+    });
+    try {
+      rollUp();
+    } catch (error) {
+      throw isApiError(error) ? error : storeWriteFailedError(db.name, 'metric rollups left by an interrupted run', error);
+    }
+  }
+
+  function memoryChunks(state: SeriesState, first: number, last: number): OpenChunk[] {
+    const chunks = [...state.pending.values()];
+    if (state.current !== null) chunks.push(state.current);
+    return chunks.filter((chunk) => chunk.t >= first && chunk.t <= last);
+  }
+
+  function addSecondCells(state: SeriesState, fromMs: number, toMs: number, out: Downsampler): void {
+    const seriesId = state.id;
+    const first = floorTo(fromMs, CHUNK_MS);
+    const last = floorTo(toMs, CHUNK_MS);
+    const chunks = new Map<number, Float64Array>();
+    for (const [t, vals] of sql.chunksInRange.iterate(seriesId, first, last)) {
+      try {
+        chunks.set(t, decodeChunk(vals));
+      } catch (error) {
+        logger.warn({ seriesId, t, error: String(error) }, 'skipping an unreadable 1 s chunk');
+      }
+    }
+    // Memory holds everything the stored row does and more.
+    for (const chunk of memoryChunks(state, first, last)) chunks.set(chunk.t, chunk.slots);
+    for (const t of [...chunks.keys()].sort((a, b) => a - b)) {
+      const slots = chunks.get(t) as Float64Array;
+      for (let i = 0; i < SECONDS_PER_CHUNK; i++) {
+        const value = slots[i] as number;
+        const second = t + i * 1000;
+        if (Number.isNaN(value) || second + 1000 <= fromMs || second > toMs) continue;
+        out.add(second, value, value, value, 1);
+      }
+    }
+  }
+
+  function minuteCells(state: SeriesState, fromMs: number, toMs: number): Cell[] {
+    const first = floorTo(fromMs, TIER_MS['1m']);
+    const cells = sql.cells['1m'].all(state.id, first, toMs);
+    const fresh = new Map<number, Cell>();
+    for (const chunk of memoryChunks(state, first, toMs)) {
+      const rollup = summarizeSlots(chunk.slots);
+      if (rollup !== null) fresh.set(chunk.t, { t: chunk.t, ...rollup });
+    }
+    if (fresh.size === 0) return cells;
+    return [...cells.filter((cell) => !fresh.has(cell.t)), ...fresh.values()].sort((a, b) => a.t - b.t);
+  }
+
+  function hourCells(state: SeriesState, fromMs: number, toMs: number): Cell[] {
+    const first = floorTo(fromMs, HOUR_MS);
+    const cells = sql.cells['1h'].all(state.id, first, toMs);
+    // An hour with minutes still in memory is recomputed from its minutes.
+    const freshHours = new Set(memoryChunks(state, first, toMs).map((chunk) => floorTo(chunk.t, HOUR_MS)));
+    if (freshHours.size === 0) return cells;
+    const fresh: Cell[] = [];
+    for (const hour of freshHours) {
+      const rollup = mergeRollups(minuteCells(state, hour, hour + HOUR_MS - 1));
+      if (rollup !== null) fresh.push({ t: hour, ...rollup });
+    }
+    return [...cells.filter((cell) => !freshHours.has(cell.t)), ...fresh].sort((a, b) => a.t - b.t);
+  }
+
+  function pointsFor(params: MetricsQueryParams, metric: string, tier: MetricTier, stepMs: number): MetricPoint[] {
+    const state = registry.find(params.hostId, metric);
+    if (state === undefined) return [];
+    const { fromMs, toMs } = params;
+    const out = new Downsampler(stepMs);
+    if (tier === '1s') {
+      addSecondCells(state, fromMs, toMs, out);
+    } else {
+      const cells = tier === '1m' ? minuteCells(state, fromMs, toMs) : hourCells(state, fromMs, toMs);
+      for (const cell of cells) out.add(cell.t, cell.mean, cell.min, cell.max, cell.count);
+    }
+    return out.finish();
+  }
+
+  return {
+    record(hostId, tMs, values) {
+      if (closed) throw new Error('the metric store is closed');
+      if (!Number.isFinite(tMs)) throw new RangeError(`sample time must be a finite number of ms, got ${tMs}`);
+      const second = Math.floor(tMs / 1000);
+      const chunkT = floorTo(second * 1000, CHUNK_MS);
+      const slot = second - chunkT / 1000;
+      for (const metric in values) {
+        const value = values[metric];
+        // NaN marks a missing second on disk, so non-finite readings are not stored.
+        if (value === undefined || !Number.isFinite(value)) continue;
+        const chunk = chunkFor(registry.resolve(hostId, metric), chunkT);
+        chunk.slots[slot] = value;
+        chunk.dirty = true;
+      }
+      flushIfDue();
+    },
+
+    flush() {
+      if (closed) return;
+      flush();
+    },
+
+    query(params) {
+      const tier = chooseTier(params, clock(), retention);
+      const stepMs = chooseStepMs(params, TIER_MS[tier]);
+      return {
+        tier,
+        stepMs,
+        series: params.metrics.map((metric) => ({ metric, points: pointsFor(params, metric, tier, stepMs) })),
+      };
+    },
+
+    prune,
+
+    close() {
+      if (closed) return;
+      clearInterval(timer);
+      // Seal every open minute so all tiers on disk are complete.
+      for (const state of registry.all()) {
+        if (state.current !== null) {
+          state.pending.set(state.current.t, state.current);
+          state.current = null;
+        }
+      }
+      try {
+        flush();
+      } finally {
+        closed = true;
+      }
+    },
+  };
+}

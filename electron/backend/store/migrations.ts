@@ -1,0 +1,112 @@
+import type Database from 'better-sqlite3';
+import { storeMigrationFailedError, storeNewerVersionError } from './store-errors';
+
+/**
+ * The schema as an ordered list of code migrations (the Signal Desktop way): each runs
+ * in its own transaction together with the `PRAGMA user_version` bump, so a database is
+ * always exactly at one version of this list.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'hosts, facts snapshots and metric tiers',
+    up(db) {
+      db.exec(`
+        CREATE TABLE hosts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL CHECK (kind IN ('local','ssh')), address TEXT NOT NULL, created_at INTEGER NOT NULL);
+        CREATE TABLE facts_snapshots (id INTEGER PRIMARY KEY, host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE, probed_at INTEGER NOT NULL, facts TEXT NOT NULL);
+        CREATE INDEX facts_snapshots_by_host ON facts_snapshots(host_id, probed_at DESC);
+        CREATE TABLE metric_series (id INTEGER PRIMARY KEY, host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE, metric TEXT NOT NULL, UNIQUE (host_id, metric));
+
+        -- 1 s tier: one row per (series, minute); vals packs 60 little-endian float64
+        -- seconds, NaN where no sample came. A rowid table, so rows written in time
+        -- order append to full pages; the unique index finds a series' minutes.
+        CREATE TABLE samples_1s (
+          series_id INTEGER NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,
+          t INTEGER NOT NULL,
+          vals BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX samples_1s_by_series ON samples_1s(series_id, t);
+
+        -- 1 min and 1 h tiers: rollups keyed by the start of their period (ms).
+        CREATE TABLE samples_1m (
+          series_id INTEGER NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,
+          t INTEGER NOT NULL,
+          mean REAL NOT NULL,
+          min REAL NOT NULL,
+          max REAL NOT NULL,
+          count INTEGER NOT NULL,
+          PRIMARY KEY (series_id, t)
+        ) WITHOUT ROWID;
+        CREATE TABLE samples_1h (
+          series_id INTEGER NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,
+          t INTEGER NOT NULL,
+          mean REAL NOT NULL,
+          min REAL NOT NULL,
+          max REAL NOT NULL,
+          count INTEGER NOT NULL,
+          PRIMARY KEY (series_id, t)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+];
+
+/** Throws when the list is not ordered 1, then strictly increasing; a programming error. */
+export function validateMigrations(list: readonly Migration[]): void {
+  let previous = 0;
+  for (const [index, migration] of list.entries()) {
+    const { version } = migration;
+    if (!Number.isInteger(version) || version <= previous || (index === 0 && version !== 1)) {
+      throw new Error(
+        `Migration list is invalid at position ${index} ("${migration.name}", version ${version}): versions must start at 1 and strictly increase.`,
+      );
+    }
+    previous = version;
+  }
+}
+
+export function latestVersion(list: readonly Migration[]): number {
+  return list.at(-1)?.version ?? 0;
+}
+
+export function readUserVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings the database up to the newest migration in `list`. A migration that throws is
+ * rolled back with its version bump, so the database stays at the previous version.
+ */
+export function runMigrations(
+  db: Database.Database,
+  list: readonly Migration[] = migrations,
+): { from: number; to: number } {
+  validateMigrations(list);
+  const from = readUserVersion(db);
+  const known = latestVersion(list);
+  if (from > known) throw storeNewerVersionError(db.name, from, known);
+
+  let current = from;
+  for (const migration of list) {
+    if (migration.version <= current) continue;
+    const apply = db.transaction(() => {
+      migration.up(db);
+      // PRAGMA takes no bound parameters; the version is a validated integer.
+      db.pragma(`user_version = ${migration.version}`);
+    });
+    try {
+      // IMMEDIATE takes the write lock up front, so two processes cannot both migrate.
+      apply.immediate();
+    } catch (error) {
+      throw storeMigrationFailedError(db.name, migration, current, error);
+    }
+    current = migration.version;
+  }
+  return { from, to: current };
+}

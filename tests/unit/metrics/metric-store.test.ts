@@ -1,0 +1,341 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HostMetric, MetricPoint } from '../../../electron/contract';
+import { createMetricStore, type MetricStore, type MetricStoreOptions } from '../../../electron/backend/metrics/metric-store';
+import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
+import { openStore, type Store } from '../../../electron/backend/store/open-store';
+
+const T0 = Date.UTC(2025, 0, 1); // a whole hour, minute and second
+const SEC = 1000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+let dir: string;
+let store: Store;
+let hostId: number;
+let now: number;
+const metricStores: MetricStore[] = [];
+let logged: string[];
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sutazai-metric-store-'));
+  store = openStore({ dataDir: dir });
+  hostId = createHostsRepo(store.db).ensureLocal(T0).id;
+  now = T0;
+  logged = [];
+});
+
+afterEach(() => {
+  try {
+    for (const metrics of metricStores.splice(0)) {
+      try {
+        metrics.close();
+      } catch {
+        // A test that broke the database on purpose cannot flush; the file goes anyway.
+      }
+    }
+    store?.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function createStore(options: MetricStoreOptions = {}): MetricStore {
+  const logger = {
+    info: () => {},
+    warn: (_: object, m: string) => logged.push(m),
+    error: (_: object, m: string) => logged.push(m),
+  };
+  const metrics = createMetricStore(store.db, { clock: () => now, logger, ...options });
+  metricStores.push(metrics);
+  return metrics;
+}
+
+/** Records `value(i)` for second i of [fromMs, fromMs + seconds) and moves the clock along. */
+function recordSeconds(metrics: MetricStore, fromMs: number, seconds: number, value: (i: number) => number | undefined, metric = 'cpu.percent') {
+  for (let i = 0; i < seconds; i++) {
+    now = fromMs + i * SEC;
+    const v = value(i);
+    metrics.record(hostId, now, v === undefined ? {} : { [metric]: v });
+  }
+}
+
+function query(metrics: MetricStore, fromMs: number, toMs: number, maxPoints = 1500, metricNames: HostMetric[] = ['cpu.percent']) {
+  return metrics.query({ hostId, metrics: metricNames, fromMs, toMs, maxPoints });
+}
+
+function points(metrics: MetricStore, fromMs: number, toMs: number, maxPoints = 1500): MetricPoint[] {
+  return query(metrics, fromMs, toMs, maxPoints).series[0]!.points;
+}
+
+const count = (table: string) => (store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const rollupRows = (table: 'samples_1m' | 'samples_1h') =>
+  store.db.prepare(`SELECT t, mean, min, max, count FROM ${table} ORDER BY t`).all();
+
+describe('metric store: writing', () => {
+  it('answers queries from samples still in memory, before any flush', () => {
+    const metrics = createStore();
+    now = T0 + 1500;
+    metrics.record(hostId, now, { 'cpu.percent': 42 });
+    expect(count('samples_1s')).toBe(0);
+    expect(points(metrics, T0, T0 + 5 * MIN)).toEqual([[T0 + SEC, 42, 42, 42]]);
+  });
+
+  it('writes buffered samples once the flush interval has passed by the clock', () => {
+    const metrics = createStore({ flushIntervalMs: 10 * SEC });
+    recordSeconds(metrics, T0, 10, (i) => i); // clock ends at T0 + 9 s
+    expect(count('samples_1s')).toBe(0);
+    now = T0 + 10 * SEC;
+    metrics.record(hostId, now, { 'cpu.percent': 10, 'load.1m': 1 });
+    expect(count('samples_1s')).toBe(2); // one row per (series, minute)
+    expect(count('metric_series')).toBe(2);
+  });
+
+  it('rolls completed minutes into the 1 min tier and hours into the 1 h tier', () => {
+    const metrics = createStore();
+    // Minute 0: 1..60; minute 1: only even seconds, value 100; minute 2 starts.
+    recordSeconds(metrics, T0, 60, (i) => i + 1);
+    recordSeconds(metrics, T0 + MIN, 60, (i) => (i % 2 === 0 ? 100 : undefined));
+    recordSeconds(metrics, T0 + 2 * MIN, 1, () => 7);
+    metrics.flush();
+    expect(rollupRows('samples_1m')).toEqual([
+      { t: T0, mean: 30.5, min: 1, max: 60, count: 60 },
+      { t: T0 + MIN, mean: 100, min: 100, max: 100, count: 30 },
+    ]);
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: (1830 + 3000) / 90, min: 1, max: 100, count: 90 }]);
+  });
+
+  it('keeps every tier of a closed store complete on disk and readable after a reopen', () => {
+    const first = createStore();
+    recordSeconds(first, T0, 90, (i) => i);
+    const before = points(first, T0, T0 + 5 * MIN);
+    first.close();
+    expect(rollupRows('samples_1m')).toHaveLength(2); // the partial second minute was sealed too
+    const second = createStore();
+    expect(points(second, T0, T0 + 5 * MIN)).toEqual(before);
+    expect(before).toHaveLength(90);
+  });
+
+  it('continues a minute across a restart without losing its first seconds', () => {
+    const first = createStore();
+    recordSeconds(first, T0, 10, (i) => i);
+    first.close();
+    const second = createStore();
+    recordSeconds(second, T0 + 10 * SEC, 10, (i) => 10 + i);
+    second.flush();
+    const seconds = points(second, T0, T0 + 5 * MIN);
+    expect(seconds.map((p) => p[1])).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    second.close();
+    expect(rollupRows('samples_1m')).toEqual([{ t: T0, mean: 9.5, min: 0, max: 19, count: 20 }]);
+  });
+
+  it('rolls up, when it starts, a minute that a crash left written but not sealed', () => {
+    const crashed = createStore();
+    recordSeconds(crashed, T0, 30, () => 5);
+    crashed.flush(); // written as a partial minute; the process then "dies"
+    expect(count('samples_1m')).toBe(0);
+    createStore();
+    expect(rollupRows('samples_1m')).toEqual([{ t: T0, mean: 5, min: 5, max: 5, count: 30 }]);
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: 5, min: 5, max: 5, count: 30 }]);
+  });
+
+  it('merges a late sample into its minute and recomputes that minute and hour', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 3 * MIN / SEC, (i) => (i === 30 ? undefined : 1));
+    metrics.flush();
+    expect(rollupRows('samples_1m')[0]).toEqual({ t: T0, mean: 1, min: 1, max: 1, count: 59 });
+    metrics.record(hostId, T0 + 30 * SEC, { 'cpu.percent': 61 }); // backfill of the missing second
+    metrics.flush();
+    expect(rollupRows('samples_1m')[0]).toEqual({ t: T0, mean: 2, min: 1, max: 61, count: 60 });
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: (2 * 60 + 60) / 120, min: 1, max: 61, count: 120 }]);
+    expect(points(metrics, T0 + 30 * SEC, T0 + 30 * SEC)).toEqual([[T0 + 30 * SEC, 61, 61, 61]]);
+  });
+
+  it('seals the last minute of a series that went quiet once the clock has passed it', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 20, () => 3);
+    metrics.flush(); // writes the partial minute
+    now = T0 + MIN + 5 * SEC;
+    metrics.flush(); // nothing new since: the minute is over and gets sealed
+    expect(rollupRows('samples_1m')).toEqual([{ t: T0, mean: 3, min: 3, max: 3, count: 20 }]);
+  });
+
+  it('stores nothing for missing or non-finite readings', () => {
+    const metrics = createStore();
+    now = T0;
+    metrics.record(hostId, now, { 'cpu.percent': Number.NaN, 'load.1m': Number.POSITIVE_INFINITY, 'memory.used_bytes': undefined });
+    metrics.record(hostId, now + SEC, { 'load.1m': 0 });
+    metrics.flush();
+    expect(query(metrics, T0, T0 + MIN, 1500, ['cpu.percent', 'load.1m', 'memory.used_bytes']).series).toEqual([
+      { metric: 'cpu.percent', points: [] },
+      { metric: 'load.1m', points: [[T0 + SEC, 0, 0, 0]] },
+      { metric: 'memory.used_bytes', points: [] },
+    ]);
+  });
+
+  it('refuses samples for a host that does not exist', () => {
+    const metrics = createStore();
+    expect(() => metrics.record(hostId + 100, T0, { 'cpu.percent': 1 })).toThrow(
+      expect.objectContaining({ code: 'HOST_NOT_FOUND' }),
+    );
+  });
+
+  it('forgets the series of a removed host instead of failing every flush', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 5, () => 1);
+    metrics.flush();
+    store.db.prepare('DELETE FROM hosts WHERE id = ?').run(hostId);
+    metrics.record(hostId, T0 + 5 * SEC, { 'cpu.percent': 1 }); // still cached in memory
+    expect(() => metrics.flush()).not.toThrow();
+    expect(count('samples_1s')).toBe(0);
+    expect(() => metrics.record(hostId, T0 + 6 * SEC, { 'cpu.percent': 1 })).toThrow(
+      expect.objectContaining({ code: 'HOST_NOT_FOUND' }),
+    );
+  });
+
+  it('keeps samples in memory when a flush fails, logs background failures, and saves them later', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 5, () => 9);
+    store.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON samples_1s BEGIN SELECT RAISE(ABORT, "disk on fire"); END');
+    expect(() => metrics.flush()).toThrow(expect.objectContaining({ code: 'STORE_WRITE_FAILED' }));
+    now = T0 + 20 * SEC;
+    metrics.record(hostId, now, { 'cpu.percent': 9 }); // flush due: fails in the background
+    expect(logged).toContain('writing buffered metrics failed');
+    expect(points(metrics, T0, T0 + MIN)).toHaveLength(6);
+    store.db.exec('DROP TRIGGER refuse');
+    metrics.flush();
+    expect(count('samples_1s')).toBe(1);
+  });
+});
+
+describe('metric store: reading', () => {
+  it('downsamples the 1 s tier into aligned buckets with exact mean, min and max', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 3600, (i) => i % 100);
+    metrics.flush();
+    const result = query(metrics, T0, T0 + HOUR - 1, 1200);
+    expect(result.tier).toBe('1s');
+    expect(result.stepMs).toBe(3 * SEC);
+    const series = result.series[0]!.points;
+    expect(series).toHaveLength(1200);
+    expect(series[0]).toEqual([T0, 1, 0, 2]);
+    expect(series[33]).toEqual([T0 + 99 * SEC, (99 + 0 + 1) / 3, 0, 99]);
+    for (const [t] of series) expect(t % result.stepMs).toBe(0);
+  });
+
+  it('shows a gap as missing points, never as zeros', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 30, (i) => (i >= 10 && i < 20 ? undefined : 5));
+    const seconds = points(metrics, T0, T0 + 5 * MIN);
+    expect(seconds.map((p) => (p[0] - T0) / SEC)).toEqual([...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 20 + i)]);
+    expect(seconds.every((p) => p[1] === 5)).toBe(true);
+  });
+
+  it('reads 24 hours from the 1 min tier, including the minute still in memory', () => {
+    const metrics = createStore();
+    // Two hours of data, value = minute index, then 5 s into the next minute.
+    recordSeconds(metrics, T0, 2 * 3600, (i) => Math.floor(i / 60));
+    recordSeconds(metrics, T0 + 2 * HOUR, 5, () => 1000);
+    const result = query(metrics, now - DAY, now);
+    expect(result.tier).toBe('1m');
+    expect(result.stepMs).toBe(MIN);
+    const series = result.series[0]!.points;
+    expect(series).toHaveLength(121);
+    expect(series[0]).toEqual([T0, 0, 0, 0]);
+    expect(series[119]).toEqual([T0 + 119 * MIN, 119, 119, 119]);
+    expect(series.at(-1)).toEqual([T0 + 2 * HOUR, 1000, 1000, 1000]);
+    expect(series.map((p) => p[0])).toEqual([...series.map((p) => p[0])].sort((a, b) => a - b));
+  });
+
+  it('reads long ranges from the 1 h tier, recomputing the hour that is still open', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 2 * 3600, (i) => (i < 3600 ? 10 : 20));
+    recordSeconds(metrics, T0 + 2 * HOUR, 90, () => 40); // a sealed minute and an open one
+    const result = query(metrics, now - 60 * DAY, now);
+    expect(result.tier).toBe('1h');
+    expect(result.stepMs).toBe(HOUR);
+    expect(result.series[0]!.points).toEqual([
+      [T0, 10, 10, 10],
+      [T0 + HOUR, 20, 20, 20],
+      [T0 + 2 * HOUR, 40, 40, 40],
+    ]);
+  });
+
+  it('never returns more points than asked for, and keeps them in time order', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 1800, (i) => Math.sin(i / 30));
+    for (const maxPoints of [1, 7, 100, 1500]) {
+      for (const [from, to] of [
+        [T0, now],
+        [T0 + 123_457, now - 9_999],
+        [now - DAY, now],
+      ] as const) {
+        const series = points(metrics, from, to, maxPoints);
+        expect(series.length).toBeLessThanOrEqual(maxPoints);
+        expect(series.length).toBeGreaterThan(0);
+        for (let i = 1; i < series.length; i++) expect(series[i]![0]).toBeGreaterThan(series[i - 1]![0]);
+      }
+    }
+  });
+
+  it('keeps extremes through downsampling', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 600, (i) => (i === 317 ? 99 : i === 451 ? -5 : 1));
+    const series = points(metrics, T0, now, 10);
+    expect(Math.max(...series.map((p) => p[3]))).toBe(99);
+    expect(Math.min(...series.map((p) => p[2]))).toBe(-5);
+  });
+
+  it('answers empty points for a host or metric without series', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 5, () => 1);
+    expect(metrics.query({ hostId: hostId + 7, metrics: ['cpu.percent', 'load.1m'], fromMs: T0, toMs: now, maxPoints: 100 }).series).toEqual([
+      { metric: 'cpu.percent', points: [] },
+      { metric: 'load.1m', points: [] },
+    ]);
+    expect(query(metrics, T0, now, 100, ['disk.read_bytes_per_s']).series).toEqual([{ metric: 'disk.read_bytes_per_s', points: [] }]);
+  });
+});
+
+describe('metric store: retention', () => {
+  const retention = { '1s': 2 * MIN, '1m': 10 * MIN, '1h': 2 * HOUR };
+
+  it('prunes each tier to its retention', () => {
+    const metrics = createStore({ retention });
+    recordSeconds(metrics, T0, 4 * 3600, () => 1); // ends at T0 + 4 h - 1 s
+    metrics.flush();
+    metrics.prune(T0 + 4 * HOUR);
+    const minutes = (table: string) => store.db.prepare(`SELECT t FROM ${table} ORDER BY t`).pluck().all() as number[];
+    // A row goes once its whole period is older than the retention.
+    expect(minutes('samples_1s')).toEqual([T0 + 4 * HOUR - 2 * MIN, T0 + 4 * HOUR - MIN]);
+    expect(minutes('samples_1m')[0]).toBe(T0 + 4 * HOUR - 10 * MIN);
+    expect(minutes('samples_1h')).toEqual([T0 + 2 * HOUR, T0 + 3 * HOUR]);
+  });
+
+  it('prunes by itself as the clock moves, at least hourly', () => {
+    const metrics = createStore({ retention });
+    recordSeconds(metrics, T0, 30 * 60, () => 1);
+    metrics.flush(); // the first flush prunes; nothing is old yet
+    expect(count('samples_1s')).toBe(30);
+    recordSeconds(metrics, T0 + HOUR + 5 * MIN, 15, () => 1);
+    metrics.flush();
+    // Left: the open minute's row, and the first hour (2 h retention); the sealed
+    // minutes of the first half hour are past the 10 min retention of the 1 min tier.
+    expect(count('samples_1s')).toBe(1);
+    expect(count('samples_1m')).toBe(0);
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: 1, min: 1, max: 1, count: 1800 }]);
+  });
+
+  it('reads a range whose fine data is gone from a coarser tier', () => {
+    const metrics = createStore({ retention: { '1s': 2 * MIN, '1m': HOUR, '1h': DAY } });
+    recordSeconds(metrics, T0, 30 * 60, (i) => Math.floor(i / 60));
+    metrics.flush();
+    metrics.prune(now);
+    const result = query(metrics, T0, T0 + 5 * MIN);
+    expect(result.tier).toBe('1m');
+    expect(result.series[0]!.points.map((p) => p[1])).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
