@@ -1,0 +1,65 @@
+import { useEffect, useEffectEvent, useState } from 'react';
+import {
+  ApiError,
+  type EventName,
+  type EventParams,
+  type EventPayload,
+} from '../../../electron/contract';
+import { useApiClient } from './api-context';
+
+function asApiError(error: unknown, event: string): ApiError {
+  if (error instanceof ApiError) return error;
+  return new ApiError(
+    'INTERNAL',
+    `Could not subscribe to ${event}: ${error instanceof Error ? error.message : String(error)}.`,
+    'Reload the window; if it keeps failing, send the app log with your report.',
+  );
+}
+
+/**
+ * Subscribes to a contract event while the component is mounted (and `enabled`), and
+ * unsubscribes on unmount or when the params change. A subscription that resolves
+ * after unmount is stopped at once. Returns the subscription's error, if any.
+ */
+export function useApiEvent<E extends EventName>(
+  event: E,
+  params: EventParams<E>,
+  onPayload: (payload: EventPayload<E>) => void,
+  options: { enabled?: boolean } = {},
+): { error: ApiError | null } {
+  const client = useApiClient();
+  const enabled = options.enabled ?? true;
+  const [error, setError] = useState<ApiError | null>(null);
+  const handle = useEffectEvent((payload: EventPayload<E>) => onPayload(payload));
+  // Params are plain JSON; their text is a stable identity for the effect.
+  const paramsKey = JSON.stringify(params);
+
+  useEffect(() => {
+    if (!enabled) return;
+    let active = true;
+    let unsubscribe: (() => Promise<void>) | null = null;
+    const parsedParams = JSON.parse(paramsKey) as EventParams<E>;
+    client.subscribe(event, parsedParams, (payload) => {
+      if (active) handle(payload);
+    }).then(
+      (stop) => {
+        if (active) {
+          unsubscribe = stop;
+          setError(null);
+        } else {
+          void stop().catch(() => undefined);
+        }
+      },
+      (cause: unknown) => {
+        if (active) setError(asApiError(cause, event));
+      },
+    );
+    return () => {
+      active = false;
+      // A failed unsubscribe (connection already gone) leaves nothing to clean up.
+      if (unsubscribe) void unsubscribe().catch(() => undefined);
+    };
+  }, [client, event, paramsKey, enabled]);
+
+  return { error };
+}

@@ -1,0 +1,130 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useConnection } from './api/api-context';
+import { apiKey, useAppInfo } from './api/queries';
+import { useApiEvent } from './api/use-api-event';
+import { ErrorNotice } from './components/query-state';
+import { HostPage } from './pages/host-page';
+import { HostsPage } from './pages/hosts-page';
+import { hrefFor, type Route } from './router/route';
+import { useRoute } from './router/use-route';
+
+/** Keeps every host view current when the backend says a host changed. */
+function useHostChanges(): void {
+  const queryClient = useQueryClient();
+  useApiEvent('hosts.changed', {}, ({ hostId }) => {
+    void queryClient.invalidateQueries({ queryKey: apiKey('hosts.list') });
+    void queryClient.invalidateQueries({ queryKey: apiKey('hosts.get', { hostId }) });
+  });
+}
+
+function About() {
+  const info = useAppInfo();
+  if (!info.data) return null;
+  return (
+    <dl className="about">
+      <div className="about-row">
+        <dt className="about-label">Version</dt>
+        <dd className="figure">{info.data.version}</dd>
+      </div>
+      <div className="about-row">
+        <dt className="about-label">Data</dt>
+        <dd className="about-dir mono" title={info.data.dataDir}>
+          {info.data.dataDir}
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
+function Sidebar({ route }: { route: Route }) {
+  const onHosts = route.name === 'hosts' || route.name === 'host';
+  return (
+    <nav className="sidebar" aria-label="Main">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true" />
+        <span className="brand-name">SutazAI</span>
+        <span className="brand-sub">Control Center</span>
+      </div>
+      <ul className="nav">
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'hosts' })} aria-current={onHosts ? 'page' : undefined}>
+            Hosts
+          </a>
+        </li>
+      </ul>
+      <About />
+    </nav>
+  );
+}
+
+function ConnectionLostBanner({ reason, onReconnect }: { reason: string; onReconnect: () => void }) {
+  return (
+    <div className="banner banner-error" role="alert" data-testid="connection-lost">
+      <div>
+        <strong>Connection lost.</strong> The backend closed the connection ({reason}); what you see may be out of
+        date. If the backend stopped, start it again, then reconnect.
+      </div>
+      <button type="button" className="button" onClick={onReconnect}>
+        Reconnect
+      </button>
+    </div>
+  );
+}
+
+function Page({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'hosts':
+      return <HostsPage />;
+    case 'host':
+      return <HostPage hostId={route.hostId} />;
+    case 'not-found':
+      return (
+        <section className="page">
+          <h1>Nothing here</h1>
+          <p className="page-sub">
+            There is no page at <span className="mono">{route.path}</span>. <a href={hrefFor({ name: 'hosts' })}>Go to Hosts</a>.
+          </p>
+        </section>
+      );
+  }
+}
+
+function ConnectedApp({ lostReason, onReconnect }: { lostReason: string | null; onReconnect: () => void }) {
+  const route = useRoute();
+  useHostChanges();
+  return (
+    <div className="shell">
+      <Sidebar route={route} />
+      <main className="main">
+        {lostReason !== null ? <ConnectionLostBanner reason={lostReason} onReconnect={onReconnect} /> : null}
+        <Page route={route} />
+      </main>
+    </div>
+  );
+}
+
+/** The window: waits for the backend connection, then shows the app. */
+export function App() {
+  const { state, reconnect } = useConnection();
+  switch (state.status) {
+    case 'connecting':
+      return (
+        <div className="splash" role="status">
+          <span className="spinner" aria-hidden="true" /> Connecting to the backend…
+        </div>
+      );
+    case 'failed':
+      return (
+        <div className="splash">
+          <div className="splash-card">
+            <h1>Cannot reach the backend</h1>
+            <ErrorNotice error={state.error} onRetry={reconnect} />
+          </div>
+        </div>
+      );
+    case 'connected':
+      return <ConnectedApp lostReason={null} onReconnect={reconnect} />;
+    case 'lost':
+      return <ConnectedApp lostReason={state.reason} onReconnect={reconnect} />;
+  }
+}

@@ -1,0 +1,39 @@
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * "just now", "42 s ago", "3 min ago", "5 h ago", "2 d ago". A time slightly in the
+ * future (clock skew between backend and window) reads as "just now", not "in 2 s".
+ */
+export function formatRelativeTime(thenMs: number, nowMs: number): string {
+  const delta = nowMs - thenMs;
+  if (!Number.isFinite(delta)) return '—';
+  if (delta < -5 * SECOND) return `in ${spell(-delta)}`;
+  if (delta < 5 * SECOND) return 'just now';
+  return `${spell(delta)} ago`;
+}
+
+function spell(ms: number): string {
+  if (ms < MINUTE) return `${Math.floor(ms / SECOND)} s`;
+  if (ms < HOUR) return `${Math.floor(ms / MINUTE)} min`;
+  if (ms < DAY) return `${Math.floor(ms / HOUR)} h`;
+  return `${Math.floor(ms / DAY)} d`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** "14:03:27" in local time: the chart axis. */
+export function formatClock(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** "2025-11-26 14:03:27" in local time: unambiguous in every locale. */
+export function formatDateTime(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${formatClock(ms)}`;
+}

@@ -1,0 +1,36 @@
+/** The places the app can show; each has one hash path. */
+export type Route =
+  | { name: 'hosts' }
+  | { name: 'host'; hostId: number }
+  | { name: 'not-found'; path: string };
+
+/**
+ * Parses a location hash (`#/hosts`, `#/hosts/3`) into a route. An empty hash is the
+ * hosts list, the app's home. Trailing slashes and a query part are tolerated.
+ */
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, '').split('?', 1)[0] ?? '';
+  const segments = path.split('/').filter((segment) => segment !== '');
+  if (segments.length === 0) return { name: 'hosts' };
+  if (segments[0] === 'hosts') {
+    if (segments.length === 1) return { name: 'hosts' };
+    const id = segments[1] ?? '';
+    if (segments.length === 2 && /^[1-9]\d{0,15}$/.test(id)) {
+      const hostId = Number(id);
+      if (Number.isSafeInteger(hostId)) return { name: 'host', hostId };
+    }
+  }
+  return { name: 'not-found', path: `/${segments.join('/')}` };
+}
+
+/** The hash for a route; the inverse of `parseRoute`. */
+export function hrefFor(route: Route): string {
+  switch (route.name) {
+    case 'hosts':
+      return '#/hosts';
+    case 'host':
+      return `#/hosts/${route.hostId}`;
+    case 'not-found':
+      return `#${route.path}`;
+  }
+}

@@ -1,0 +1,314 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBytes } from '../../renderer/src/format/bytes';
+
+/**
+ * The renderer in Debian's Chromium against the real web-mode server (`npm run web`)
+ * on a fresh data directory: what an operator sees first, end to end.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const artifactsDir = path.join(root, 'artifacts/e2e');
+const CHROMIUM = '/usr/bin/chromium';
+const SERVER_START_TIMEOUT_MS = 150_000;
+const STOP_GRACE_MS = 10_000;
+const UI_TIMEOUT_MS = 20_000;
+const URL_PATTERN = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9._~%-]+)/;
+
+interface Server {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startServer(dataDir: string): Server {
+  // Its own process group, so a stop reaches whatever the script started (a build, the backend).
+  const child = spawn(process.execPath, ['scripts/web.mjs', '--port', '0', '--data-dir', dataDir], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, output: () => output, exited };
+}
+
+function waitForUrl(server: Server, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      const match = URL_PATTERN.exec(server.output());
+      if (match) {
+        clearInterval(timer);
+        resolve(match[0]);
+      } else if (server.child.exitCode !== null || server.child.signalCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`web.mjs exited (${server.child.exitCode ?? server.child.signalCode}) before printing its URL:\n${server.output()}`));
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(timer);
+        reject(new Error(`web.mjs printed no http://127.0.0.1:<port>/?token=<token> line within ${timeoutMs} ms:\n${server.output()}`));
+      }
+    }, 100);
+  });
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  return Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms))]);
+}
+
+/** SIGTERM, then SIGKILL after a bound; says whether SIGTERM alone was enough. */
+async function stopServer(server: Server): Promise<'terminated' | 'killed'> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return 'terminated';
+  signalGroup(server.child, 'SIGTERM');
+  if ((await within(server.exited, STOP_GRACE_MS)) !== 'timeout') return 'terminated';
+  signalGroup(server.child, 'SIGKILL');
+  await within(server.exited, 5_000);
+  return 'killed';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function pointCount(page: Page): Promise<number> {
+  return Number(await page.getByTestId('live-chart').getAttribute('data-point-count'));
+}
+
+/** Polls until the chart plots at least `min` points, or the bound passes; returns the last count. */
+async function waitForPoints(page: Page, min: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let count = await pointCount(page);
+  while (count < min && Date.now() < deadline) {
+    await sleep(100);
+    count = await pointCount(page);
+  }
+  return count;
+}
+
+describe('web mode, end to end', () => {
+  let dataDir = '';
+  let server: Server | null = null;
+  let browser: Browser | null = null;
+  let context: BrowserContext | null = null;
+  let page: Page;
+  let url = '';
+  let origin = '';
+  const problems: string[] = [];
+  const foreignRequests: string[] = [];
+
+  async function cleanup(): Promise<void> {
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    browser = null;
+    if (server) await stopServer(server);
+    if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  beforeAll(async () => {
+    try {
+      await mkdir(artifactsDir, { recursive: true });
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'sutazai-e2e-'));
+      server = startServer(dataDir);
+      url = await waitForUrl(server, SERVER_START_TIMEOUT_MS);
+      origin = new URL(url).origin;
+
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        timeout: 60_000,
+      });
+      context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+      // CSP violations also reach the console, but only as text; keep the structured record too.
+      await context.addInitScript(() => {
+        const record: string[] = [];
+        (window as unknown as { __cspViolations: string[] }).__cspViolations = record;
+        document.addEventListener('securitypolicyviolation', (event) => {
+          record.push(`${event.violatedDirective} blocked ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber}`);
+        });
+      });
+      page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      page.on('request', (request) => {
+        const requestUrl = request.url();
+        if (requestUrl.startsWith('data:')) return;
+        const requestOrigin = new URL(requestUrl).origin.replace(/^ws/, 'http');
+        if (requestOrigin !== origin) foreignRequests.push(requestUrl);
+      });
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  });
+
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('refuses the page without the access token', async () => {
+    const response = await fetch(`${origin}/`, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+    expect([401, 403]).toContain(response.status);
+  });
+
+  it('lists the local machine on the hosts page', async () => {
+    await page.goto(url, { waitUntil: 'load' });
+    const row = page.locator('[data-testid="host-row"][data-host-name="local"]');
+    await row.waitFor({ state: 'visible' });
+    await expect(page.locator('h1', { hasText: 'Hosts' }).count()).resolves.toBe(1);
+    await page.screenshot({ path: path.join(artifactsDir, 'hosts-page.png') });
+  });
+
+  it('opens the host page with the facts of this machine', async () => {
+    await page.locator('[data-testid="host-row"][data-host-name="local"]').click();
+    await page.waitForURL(/#\/hosts\/\d+$/);
+
+    const threads = page.getByTestId('cpu-threads');
+    await threads.waitFor({ state: 'visible' });
+    expect((await threads.textContent())?.trim()).toBe(String(os.cpus().length));
+
+    const memory = page.getByTestId('memory-total');
+    const bytes = Number(await memory.getAttribute('data-bytes'));
+    expect(Math.abs(bytes - os.totalmem()) / os.totalmem()).toBeLessThanOrEqual(0.01);
+    expect((await memory.textContent())?.trim()).toBe(formatBytes(bytes));
+  });
+
+  let countBeforeReload = 0;
+
+  it('follows live metrics: the chart gains points every second', async () => {
+    const chart = page.getByTestId('live-chart');
+    await chart.waitFor({ state: 'visible' });
+    const first = await waitForPoints(page, 1, 15_000);
+    expect(first, 'no metric point arrived within 15 s').toBeGreaterThan(0);
+    await sleep(4_000);
+    const later = await pointCount(page);
+    expect(later - first, `points went from ${first} to ${later} in 4 s`).toBeGreaterThanOrEqual(2);
+    countBeforeReload = later;
+    await page.screenshot({ path: path.join(artifactsDir, 'host-page.png') });
+    await page.screenshot({ path: path.join(artifactsDir, 'host-page-full.png'), fullPage: true });
+  });
+
+  it('shows the stored history again after a reload', async () => {
+    await page.reload({ waitUntil: 'load' });
+    await page.getByTestId('live-chart').waitFor({ state: 'visible' });
+    // Live samples alone add one point a second; only history brings the count back this fast.
+    const count = await waitForPoints(page, countBeforeReload, 2_500);
+    expect(count, `after reload the chart showed ${count} points, before it ${countBeforeReload}`).toBeGreaterThanOrEqual(
+      countBeforeReload,
+    );
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: path.join(artifactsDir, 'host-page-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('probes the machine again on request and shows the new probe time', async () => {
+    const lastProbed = page.getByTestId('last-probed');
+    const before = await lastProbed.getAttribute('datetime');
+    expect(before).not.toBeNull();
+    await page.getByRole('button', { name: 'Probe again' }).click();
+    await page.waitForFunction(
+      (previous) => document.querySelector('[data-testid="last-probed"]')?.getAttribute('datetime') !== previous,
+      before,
+      { timeout: 60_000 },
+    );
+    await expect(lastProbed.textContent()).resolves.toBe('just now');
+    await expect(page.getByRole('alert').count()).resolves.toBe(0);
+  });
+
+  let shellPage: Page | null = null;
+
+  it('works the same through the Electron pipe (a MessagePort handed over by a stand-in shell)', async () => {
+    if (!context) throw new Error('no browser context');
+    shellPage = await context.newPage();
+    shellPage.setDefaultTimeout(UI_TIMEOUT_MS);
+    shellPage.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error (shell page): ${message.text()}`);
+    });
+    shellPage.on('pageerror', (error) => problems.push(`page error (shell page): ${error.message}`));
+    // Stands in for the preload: bridges a MessageChannel to the backend and posts one end
+    // to the page the way electron/preload does. The renderer must not notice the difference.
+    await shellPage.addInitScript(() => {
+      const state = { requests: 0 };
+      (window as unknown as { __shell: typeof state }).__shell = state;
+      (window as unknown as { sutazaiShell: unknown }).sutazaiShell = Object.freeze({
+        kind: 'electron',
+        requestBackendPort() {
+          state.requests += 1;
+          const token = new URLSearchParams(location.search).get('token') ?? '';
+          const socket = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(token)}`);
+          const channel = new MessageChannel();
+          socket.onmessage = (event) => channel.port1.postMessage(event.data);
+          channel.port1.onmessage = (event) => socket.send(event.data as string);
+          socket.onopen = () => window.postMessage({ type: 'sutazai:backend-port' }, location.origin, [channel.port2]);
+          // Electron fires `close` on a renderer MessagePort whose other end went away;
+          // Chromium alone does not, so the stand-in fires it on the port the page received.
+          let delivered: MessagePort | undefined;
+          window.addEventListener('message', (event) => {
+            if ((event.data as { type?: unknown } | null)?.type === 'sutazai:backend-port') delivered = event.ports[0];
+          });
+          socket.onclose = () => {
+            channel.port1.close();
+            delivered?.dispatchEvent(new Event('close'));
+          };
+        },
+      });
+    });
+    await shellPage.goto(url, { waitUntil: 'load' });
+    await shellPage.locator('[data-testid="host-row"][data-host-name="local"]').click();
+    const threads = shellPage.getByTestId('cpu-threads');
+    await threads.waitFor({ state: 'visible' });
+    expect((await threads.textContent())?.trim()).toBe(String(os.cpus().length));
+    expect(await waitForPoints(shellPage, 1, 15_000)).toBeGreaterThan(0);
+    expect(await shellPage.evaluate(() => (window as unknown as { __shell: { requests: number } }).__shell.requests)).toBe(1);
+  });
+
+  it('logged no console error, page error or CSP violation, and reached no other origin', async () => {
+    const csp = await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
+    expect(csp).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+  });
+
+  it('says the connection is lost when the server stops, and the server stops on SIGTERM', async () => {
+    if (!server) throw new Error('no server');
+    const stopped = await stopServer(server);
+    const banner = page.getByTestId('connection-lost');
+    await banner.waitFor({ state: 'visible', timeout: 10_000 });
+    await expect(banner.getByRole('button', { name: 'Reconnect' }).count()).resolves.toBe(1);
+    await page.screenshot({ path: path.join(artifactsDir, 'connection-lost.png') });
+    if (shellPage) await shellPage.getByTestId('connection-lost').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(stopped, `web.mjs did not exit within ${STOP_GRACE_MS} ms of SIGTERM:\n${server.output().slice(-4000)}`).toBe(
+      'terminated',
+    );
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { hrefFor, parseRoute } from '../../../renderer/src/router/route';
+
+describe('parseRoute', () => {
+  it('takes an empty hash to the hosts list', () => {
+    expect(parseRoute('')).toEqual({ name: 'hosts' });
+    expect(parseRoute('#')).toEqual({ name: 'hosts' });
+    expect(parseRoute('#/')).toEqual({ name: 'hosts' });
+  });
+
+  it('reads the hosts list and one host', () => {
+    expect(parseRoute('#/hosts')).toEqual({ name: 'hosts' });
+    expect(parseRoute('#/hosts/')).toEqual({ name: 'hosts' });
+    expect(parseRoute('#/hosts/12')).toEqual({ name: 'host', hostId: 12 });
+    expect(parseRoute('#/hosts/12/')).toEqual({ name: 'host', hostId: 12 });
+    expect(parseRoute('#/hosts/3?tab=facts')).toEqual({ name: 'host', hostId: 3 });
+  });
+
+  it('refuses ids the contract would refuse', () => {
+    expect(parseRoute('#/hosts/0')).toEqual({ name: 'not-found', path: '/hosts/0' });
+    expect(parseRoute('#/hosts/-1')).toEqual({ name: 'not-found', path: '/hosts/-1' });
+    expect(parseRoute('#/hosts/1.5')).toEqual({ name: 'not-found', path: '/hosts/1.5' });
+    expect(parseRoute('#/hosts/abc')).toEqual({ name: 'not-found', path: '/hosts/abc' });
+    expect(parseRoute('#/hosts/99999999999999999')).toEqual({ name: 'not-found', path: '/hosts/99999999999999999' });
+  });
+
+  it('names unknown paths as not found', () => {
+    expect(parseRoute('#/installs')).toEqual({ name: 'not-found', path: '/installs' });
+    expect(parseRoute('#/hosts/1/logs')).toEqual({ name: 'not-found', path: '/hosts/1/logs' });
+  });
+});
+
+describe('hrefFor', () => {
+  it('is the inverse of parseRoute', () => {
+    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }] as const) {
+      expect(parseRoute(hrefFor(route))).toEqual(route);
+    }
+  });
+});
