@@ -49,12 +49,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   async function serveHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const html = (req.headers.accept ?? '').includes('text/html');
     if (!isLoopbackHost(req.headers.host, port)) {
       sendError(res, 403, {
         code: 'UNAUTHORIZED',
         message: 'This server answers only to 127.0.0.1 and localhost.',
         remedy: 'Open the exact URL that `npm run web` printed.',
-      });
+      }, html);
       return;
     }
     const auth = authorize(token, url.searchParams.get('token'), req.headers.cookie);
@@ -63,7 +64,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         code: 'UNAUTHORIZED',
         message: 'This page needs the access token of this web-mode session.',
         remedy: 'Open the URL that `npm run web` printed; it carries ?token=…',
-      });
+      }, html);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -73,7 +74,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const file = resolveStaticPath(options.rendererDir, url.pathname);
     const info = file ? await stat(file).catch(() => null) : null;
     if (!file || !info?.isFile()) {
-      sendError(res, 404, { code: 'NOT_FOUND', message: `Nothing is served at ${url.pathname}.`, remedy: 'Open the app at /.' });
+      sendError(res, 404, { code: 'NOT_FOUND', message: `Nothing is served at ${url.pathname}.`, remedy: 'Open the app at /.' }, html);
       return;
     }
     const headers: Record<string, string> = {
@@ -139,12 +140,20 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
 }
 
-function sendError(res: http.ServerResponse, status: number, body: ApiErrorBody): void {
-  const text = JSON.stringify({ error: body });
+/** JSON for scripts; a plain page for a person who opened the address in a browser. */
+function sendError(res: http.ServerResponse, status: number, body: ApiErrorBody, acceptsHtml = false): void {
+  const text = acceptsHtml ? errorPage(status, body) : JSON.stringify({ error: body });
   res.writeHead(status, {
     ...RENDERER_SECURITY_HEADERS,
-    'Content-Type': 'application/json',
+    'Content-Type': acceptsHtml ? 'text/html; charset=utf-8' : 'application/json',
     'Content-Length': String(Buffer.byteLength(text)),
   });
   res.end(text);
+}
+
+function errorPage(status: number, body: ApiErrorBody): string {
+  const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} ${escape(body.code)}</title></head>` +
+    `<body><h1>SutazAI Control Center</h1><p><strong>${escape(body.code)}</strong>: ${escape(body.message)}</p>` +
+    `<p>${escape(body.remedy)}</p></body></html>`;
 }

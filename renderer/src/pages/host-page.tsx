@@ -92,6 +92,8 @@ function CpuCard({ facts }: { facts: HostFacts }) {
             {cpu.threads}
           </Fact>
           <Fact label="Speed">{formatGhz(cpu.speedGhz)}</Fact>
+          {/* Only the instruction sets that decide which model builds can run. */}
+          <Fact label="Flags" testId="cpu-flags">{cpu.flags.length ? cpu.flags.join(' ') : 'none of note'}</Fact>
         </dl>
       )}
     </Card>

@@ -31,8 +31,11 @@ describe('web mode refuses what has no token', () => {
     expect(bare.status).toBe(401);
     expect(((await bare.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
 
-    const wrong = await fetch(`${base}/?token=nope`);
+    const wrong = await fetch(`${base}/?token=nope`, { headers: { accept: 'text/html' } });
     expect(wrong.status).toBe(401);
+    const page = await wrong.text();
+    expect(page).toContain('UNAUTHORIZED');
+    expect(page).toContain('?token=');
 
     const good = await fetch(`${base}/?token=${running.token}`);
     expect(good.status).toBe(200);
