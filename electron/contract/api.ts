@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { HostFactsSchema } from './host-facts';
 import { HostDetailSchema, HostIdSchema, HostSummarySchema } from './hosts';
+import { HostChangesSchema, HostInputSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
+import { HostPreflightSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
 
 /**
@@ -30,6 +32,69 @@ export const methods = {
     params: z.object({ hostId: HostIdSchema }).strict(),
     result: HostFactsSchema,
   },
+  'hosts.add': {
+    params: HostInputSchema,
+    result: HostSummarySchema,
+  },
+  'hosts.update': {
+    params: z.object({ hostId: HostIdSchema, changes: HostChangesSchema }).strict(),
+    result: HostSummarySchema,
+  },
+  'hosts.remove': {
+    params: z.object({ hostId: HostIdSchema }).strict(),
+    result: z.object({ removed: HostIdSchema }),
+  },
+  'hosts.import': {
+    params: z.object({ text: z.string().max(512 * 1024), fileName: z.string().max(4096).default('hosts.yaml') }).strict(),
+    result: z.object({ added: z.array(HostSummarySchema), errors: z.array(ImportErrorSchema) }),
+  },
+  /** Connects without credentials, reads the host key, and says how it compares with the pinned one. */
+  'hosts.scanKey': {
+    params: z.object({ hostId: HostIdSchema }).strict(),
+    result: z.object({
+      keyType: z.string(),
+      fingerprint: z.string(),
+      status: z.enum(['new', 'trusted', 'changed']),
+      pinned: PinnedKeySchema.nullable(),
+    }),
+  },
+  /** Pins the key the host presents now, if it is the one the operator confirmed. */
+  'hosts.trust': {
+    params: z.object({ hostId: HostIdSchema, fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: followed by 43 base64 characters') }).strict(),
+    result: HostSummarySchema,
+  },
+  'hosts.factsHistory': {
+    params: z.object({ hostId: HostIdSchema, limit: z.number().int().min(1).max(100).default(20) }).strict(),
+    result: z.array(z.object({ probedAt: z.number().int(), facts: HostFactsSchema })),
+  },
+  /** Probes many hosts in parallel; progress arrives as probes.progress events. */
+  'probes.start': {
+    params: z
+      .object({
+        hostIds: z.array(HostIdSchema).min(1).max(500),
+        concurrency: z.number().int().min(1).max(64).default(8),
+        timeoutMs: z.number().int().min(1000).max(300_000).default(20_000),
+      })
+      .strict(),
+    result: z.object({ jobId: z.string(), total: z.number().int() }),
+  },
+  'probes.cancel': {
+    params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
+    result: z.object({ cancelled: z.number().int() }),
+  },
+  'preflight.profiles': {
+    params: z.object({}).strict(),
+    result: z.array(ProfileSummarySchema),
+  },
+  /** Judges the newest facts of each host against a profile, plus checks across the hosts. */
+  'preflight.run': {
+    params: z.object({ hostIds: z.array(HostIdSchema).min(1).max(500), profile: z.string().min(1).max(64) }).strict(),
+    result: PreflightReportSchema,
+  },
+  'preflight.history': {
+    params: z.object({ hostId: HostIdSchema, limit: z.number().int().min(1).max(100).default(20) }).strict(),
+    result: z.array(HostPreflightSchema),
+  },
   'metrics.query': {
     params: MetricsQueryParamsSchema,
     result: MetricsQueryResultSchema,
@@ -41,6 +106,10 @@ export const events = {
   'metrics.live': {
     params: z.object({ hostId: HostIdSchema }).strict(),
     payload: LiveSampleSchema,
+  },
+  'probes.progress': {
+    params: z.object({ jobId: z.string().min(1).max(64).optional() }).strict(),
+    payload: ProbeProgressSchema,
   },
   'hosts.changed': {
     params: z.object({}).strict(),

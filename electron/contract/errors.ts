@@ -26,8 +26,26 @@ export const ERROR_CODES = [
   // Hosts and facts.
   'NOT_FOUND',
   'HOST_NOT_FOUND',
+  'HOST_NAME_TAKEN',
+  'HOST_IN_USE',
+  'IMPORT_INVALID',
   'PROBE_FAILED',
+  'PROBE_OUTPUT_INVALID',
   'NO_FACTS',
+  // SSH: each way a connection can fail is its own code, with its own remedy.
+  'ADDRESS_UNRESOLVED',
+  'HOST_UNREACHABLE',
+  'CONNECTION_REFUSED',
+  'HANDSHAKE_TIMEOUT',
+  'HOST_KEY_UNKNOWN',
+  'HOST_KEY_MISMATCH',
+  'AUTH_FAILED',
+  'KEY_FILE_UNREADABLE',
+  'KEY_PASSPHRASE_WRONG',
+  'SSH_FAILED',
+  // Sealed secrets.
+  'SECRETS_LOCKED',
+  'SECRETS_PASSPHRASE_WRONG',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

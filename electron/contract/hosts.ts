@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostFactsSchema } from './host-facts';
+import { HostRoleSchema, PinnedKeySchema } from './inventory';
 
 export const HostIdSchema = z.number().int().positive();
 
@@ -15,6 +16,15 @@ export const HostSummarySchema = z.object({
   cpuThreads: z.number().int().nullable(),
   memoryBytes: z.number().nullable(),
   gpuCount: z.number().int().nullable(),
+  port: z.number().int(),
+  user: z.string(),
+  authMethod: z.enum(['none', 'key', 'agent', 'password']),
+  keyPath: z.string().nullable(),
+  hasSecret: z.boolean(),
+  jumpHostId: z.number().int().nullable(),
+  role: HostRoleSchema.nullable(),
+  labels: z.array(z.string()),
+  hostKey: PinnedKeySchema.nullable(),
 });
 export type HostSummary = z.infer<typeof HostSummarySchema>;
 

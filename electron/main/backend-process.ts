@@ -14,6 +14,8 @@ export interface BackendProcessOptions {
   onRestarted(): void;
   /** Called when the restart budget is spent; the backend stays down. */
   onGaveUp(restartsInWindow: number, lastExitCode: number): void;
+  /** The vault key unsealed by the OS secret store; sent to every backend started. */
+  vaultKey?: Buffer | null;
   policy?: RestartPolicy;
   now?: () => number;
 }
@@ -40,6 +42,8 @@ export class BackendProcess {
       console.error(`[shell] backend reported ${type} at ${location}`);
     });
     child.once('exit', (code) => this.onExit(child, code));
+    // Over the parent port, never argv or the environment, which other processes can read.
+    if (this.options.vaultKey) child.postMessage({ type: 'vault-key', key: this.options.vaultKey.toString('base64') });
     this.child = child;
   }
 

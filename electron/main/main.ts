@@ -1,6 +1,6 @@
 // The Electron shell's entry: wiring only. Every security rule is a pure function in
 // ./security; every product feature lives in the backend.
-import { app, dialog, ipcMain, session } from 'electron';
+import { app, dialog, ipcMain, safeStorage, session } from 'electron';
 import type { BrowserWindow, IpcMainEvent } from 'electron';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { backendLogDir, parseLaunchOptions } from './launch-options';
 import { installMenu } from './menu';
 import { isTrustedIpcSender } from './security/ipc-sender';
 import { createMainWindow } from './window';
+import { loadOrCreateVaultKey } from './vault-key';
 
 // Built layout: dist/main/main.cjs next to dist/preload, dist/renderer, dist/backend.
 const distDir = path.resolve(__dirname, '..');
@@ -82,9 +83,18 @@ if (!app.requestSingleInstanceLock()) {
       // The backend's own default, not Electron's userData, so the CLI and web mode see
       // the same database as the desktop app.
       const dataDir = launch.dataDir ?? defaultDataDir({ platform: process.platform, env: process.env, homedir: os.homedir() });
+      let vaultKey: Buffer | null = null;
+      try {
+        const vault = loadOrCreateVaultKey(safeStorage, dataDir);
+        vaultKey = vault.key;
+        if (!vault.key) console.warn(`[shell] stored passwords stay locked: ${vault.reason}`);
+      } catch (error) {
+        console.error(`[shell] could not unseal the vault key: ${String(error)}`);
+      }
       backend = new BackendProcess({
         entryPath: path.join(distDir, 'backend', 'utility-process.cjs'),
         dataDir,
+        vaultKey,
         logLevel: launch.logLevel,
         onRestarted: () => {
           // The old port died with the old backend; a reload makes the page ask again.

@@ -1,6 +1,8 @@
 import { ApiError } from '../../contract';
 import type { EventHub } from '../events/event-hub';
 import type { HostService } from '../hosts/host-service';
+import type { createProbeJobs } from '../hosts/probe-jobs';
+import type { PreflightService } from '../preflight/preflight-service';
 import type { createMetricStore } from '../metrics/metric-store';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AppInfo } from './app-info';
@@ -10,15 +12,32 @@ export interface ApiDeps {
   hosts: HostService;
   metrics: ReturnType<typeof createMetricStore>;
   hub: EventHub;
+  probeJobs: ReturnType<typeof createProbeJobs>;
+  preflight: PreflightService;
 }
 
 /** The contract's methods as thin calls into the capabilities that own them. */
-export function createMethodHandlers({ info, hosts, metrics }: ApiDeps): MethodHandlers {
+export function createMethodHandlers({ info, hosts, metrics, probeJobs, preflight }: ApiDeps): MethodHandlers {
   return {
     'app.info': () => info,
     'hosts.list': () => hosts.list(),
     'hosts.get': ({ hostId }) => hosts.get(hostId),
     'hosts.probe': ({ hostId }) => hosts.probe(hostId),
+    'hosts.add': (input) => hosts.add(input),
+    'hosts.update': ({ hostId, changes }) => hosts.update(hostId, changes),
+    'hosts.remove': ({ hostId }) => hosts.remove(hostId),
+    'hosts.import': ({ text, fileName }) => hosts.importList(text, fileName),
+    'hosts.scanKey': ({ hostId }) => hosts.scanKey(hostId),
+    'hosts.trust': ({ hostId, fingerprint }) => hosts.trust(hostId, fingerprint),
+    'hosts.factsHistory': ({ hostId, limit }) => hosts.history(hostId, limit),
+    'probes.start': ({ hostIds, concurrency, timeoutMs }) => {
+      const job = probeJobs.start(hostIds, { concurrency, timeoutMs });
+      return { jobId: job.jobId, total: job.total };
+    },
+    'probes.cancel': ({ jobId }) => probeJobs.cancel(jobId),
+    'preflight.profiles': () => preflight.profiles(),
+    'preflight.run': ({ hostIds, profile }) => preflight.run(hostIds, profile),
+    'preflight.history': ({ hostId, limit }) => preflight.history(hostId, limit),
     'metrics.query': (params) => {
       hosts.require(params.hostId);
       if (params.toMs - params.fromMs > 400 * 24 * 3600 * 1000) {
@@ -38,5 +57,9 @@ export function createEventSources({ hosts, hub }: ApiDeps): EventSources {
       });
     },
     'hosts.changed': (_params, emit) => hub.on('hosts.changed', emit),
+    'probes.progress': ({ jobId }, emit) =>
+      hub.on('probes.progress', (progress) => {
+        if (jobId === undefined || progress.jobId === jobId) emit(progress);
+      }),
   };
 }

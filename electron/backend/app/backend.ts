@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
-import type { HostFacts } from '../../contract';
+import type { HostFacts, ProbeProgress } from '../../contract';
 import { EventHub } from '../events/event-hub';
 import { createHostService, type HostService } from '../hosts/host-service';
+import { createProbeJobs } from '../hosts/probe-jobs';
+import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
+import { createHostKeysRepo } from '../store/host-keys-repo';
+import { createPreflightRepo } from '../store/preflight-repo';
+import { defaultConfigDir, loadProfiles } from '../preflight/load-profiles';
+import { createPreflightService, type PreflightService } from '../preflight/preflight-service';
+import type { RequirementProfile } from '../preflight/profile-schema';
 import { createAppLogger, type LogLevel } from '../logging/logger';
 import { defaultCounterReader, type CounterReader } from '../metrics/host-counters';
 import { startHostSampler, type HostSampler } from '../metrics/host-sampler';
@@ -27,15 +34,25 @@ export interface BackendConfig {
   counterReader?: CounterReader;
   probeLocal?: () => Promise<HostFacts>;
   now?: () => number;
+  /** Unlocks sealed secrets at start (web mode and CLI: the operator's passphrase). */
+  vaultKey?: VaultKeySource;
+  /** Who acts through this backend, for the record of trust decisions. */
+  actor?: string;
+  /** Where config/ lives (profiles); found beside the app when not given. */
+  configDir?: string;
 }
 
 export interface Backend {
   readonly dispatcher: Dispatcher;
   readonly hosts: HostService;
+  readonly vault: SecretVault;
+  readonly preflight: PreflightService;
   readonly logger: Logger;
   readonly logFile: string;
   readonly info: AppInfo;
   readonly localHostId: number;
+  /** Probes hosts in parallel, reporting each state change; resolves with the final states. */
+  probeMany(hostIds: number[], options: { concurrency: number; timeoutMs: number; onProgress?: (p: ProbeProgress) => void }): Promise<ProbeProgress[]>;
   /** Resolves when the start-up probe of the local machine has finished (or failed). */
   readonly ready: Promise<void>;
   close(): Promise<void>;
@@ -61,11 +78,23 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const factsRepo = createFactsRepo(store.db, logger);
   const metrics = createMetricStore(store.db, { clock: now, logger });
   const local = hostsRepo.ensureLocal(now());
+  const vault = createSecretVault(store.db);
+  if (config.vaultKey) vault.unlock(config.vaultKey);
   const hosts = createHostService({
     hosts: hostsRepo,
     facts: factsRepo,
+    hostKeys: createHostKeysRepo(store.db),
+    vault,
     probeLocal: config.probeLocal ?? (() => probeLocalHost(now)),
     onFactsChanged: (hostId) => hub.emit('hosts.changed', { hostId }),
+    now,
+    actor: config.actor ?? config.mode,
+  });
+  const probeJobs = createProbeJobs({
+    probe: (hostId, options) => hosts.probe(hostId, options),
+    hostName: (hostId) => hosts.require(hostId).name,
+    onProgress: (progress) => hub.emit('probes.progress', progress),
+    now,
   });
   const info: AppInfo = {
     version: appVersion(),
@@ -74,7 +103,17 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     platform: `${process.platform}-${process.arch}`,
     startedAt: now(),
   };
-  const deps = { info, hosts, metrics, hub };
+  // Profiles are read on first use, so a broken profile file fails preflight with its
+  // file:line:column, not the whole app at start.
+  let profiles: Map<string, RequirementProfile> | null = null;
+  const preflight = createPreflightService({
+    profiles: () => (profiles ??= loadProfiles(config.configDir ?? defaultConfigDir())),
+    host: (hostId) => hosts.require(hostId),
+    latestFacts: (hostId) => factsRepo.latest(hostId),
+    results: createPreflightRepo(store.db),
+    now,
+  });
+  const deps = { info, hosts, metrics, hub, probeJobs, preflight };
   const dispatcher = createDispatcher({
     handlers: createMethodHandlers(deps),
     sources: createEventSources(deps),
@@ -112,11 +151,30 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   return {
     dispatcher,
     hosts,
+    vault,
+    preflight,
     logger,
     logFile,
     info,
     localHostId: local.id,
     ready,
+    async probeMany(hostIds, options) {
+      // start() reports 'queued' before it returns the job id: hold those until it does.
+      let jobId: string | null = null;
+      const early: ProbeProgress[] = [];
+      const off = hub.on('probes.progress', (progress) => {
+        if (jobId === null) early.push(progress);
+        else if (progress.jobId === jobId) options.onProgress?.(progress);
+      });
+      try {
+        const job = probeJobs.start(hostIds, options);
+        jobId = job.jobId;
+        for (const progress of early) if (progress.jobId === jobId) options.onProgress?.(progress);
+        return await job.done;
+      } finally {
+        off();
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;

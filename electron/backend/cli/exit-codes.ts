@@ -11,6 +11,11 @@ export const EXIT = {
   NOT_FOUND: 3,
   STORE: 4,
   PROBE: 5,
+  HOST_KEY: 6,
+  CONNECTION: 7,
+  SECRETS: 8,
+  PREFLIGHT_WARN: 9,
+  PREFLIGHT_FAIL: 10,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -26,8 +31,28 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'DATA_DIR_NOT_WRITABLE':
       return EXIT.STORE;
     case 'PROBE_FAILED':
+    case 'PROBE_OUTPUT_INVALID':
     case 'NO_FACTS':
       return EXIT.PROBE;
+    case 'HOST_KEY_UNKNOWN':
+    case 'HOST_KEY_MISMATCH':
+      return EXIT.HOST_KEY;
+    case 'ADDRESS_UNRESOLVED':
+    case 'HOST_UNREACHABLE':
+    case 'CONNECTION_REFUSED':
+    case 'HANDSHAKE_TIMEOUT':
+    case 'AUTH_FAILED':
+    case 'KEY_FILE_UNREADABLE':
+    case 'KEY_PASSPHRASE_WRONG':
+    case 'SSH_FAILED':
+      return EXIT.CONNECTION;
+    case 'SECRETS_LOCKED':
+    case 'SECRETS_PASSPHRASE_WRONG':
+      return EXIT.SECRETS;
+    case 'HOST_NAME_TAKEN':
+    case 'HOST_IN_USE':
+    case 'IMPORT_INVALID':
+      return EXIT.USAGE;
     default:
       return EXIT.FAILURE;
   }

@@ -2,48 +2,75 @@ import { ApiError } from '../../contract';
 import { startBackend, type Backend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
 import { EXIT, exitCodeFor } from './exit-codes';
-import { formatFacts, formatHostList } from './format-text';
+import { formatFacts } from './format-text';
+import { hostsAdd, hostsImport, hostsList, hostsPreflight, hostsProbe, hostsRemove, hostsTrust, type CommandContext } from './hosts-commands';
 
 const HELP = `sutazai: the SutazAI Control Center on the command line
 
-Usage: sutazai [--data-dir DIR] [--log-level LEVEL] [--json] <command>
+Usage: sutazai [global options] <command>
 
-Commands:
-  hosts list               the hosts in the inventory
-  hosts show <name|id>     the stored facts of one host (probes the local machine if it never was)
-  hosts probe <name|id>    probe the host again and store a new snapshot
-  help                     this text
+Hosts:
+  hosts list                         the inventory (probes this machine on first use)
+  hosts show <host>                  the stored facts of a host (probes the local machine if it never was)
+  hosts add <name> --address A [--port N] [--user U]
+            [--key PATH [--key-passphrase-file F] | --password-file F | --password-stdin]
+            [--sudo-password-file F] [--jump HOST] [--role core|agent|both] [--label L]...
+            [--trust SHA256:...]     add an SSH host, show its host key and pin it once confirmed
+  hosts import <file.yaml>           add hosts from a YAML list (per-row errors; see README)
+  hosts trust <host> [--trust SHA256:...]
+                                     confirm (or re-confirm, after a change) the host's key
+  hosts probe <host>... [--concurrency N] [--timeout SECONDS]
+                                     probe hosts in parallel, with progress per host
+  hosts preflight <host>... --profile core|agent|agent-gpu
+                                     judge the hosts' newest facts against a requirement profile
+  hosts remove <host>                remove an SSH host and its sealed secrets
+  help                               this text
 
-Options:
+Global options:
   --data-dir DIR           the data directory (default: per user; or SUTAZAI_DATA_DIR)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace or silent
+  --passphrase-file F      the passphrase that seals stored passwords (or SUTAZAI_PASSPHRASE)
   --json                   machine-readable output on stdout
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 data directory or database, 5 probe failed.`;
+Secrets are read from files or standard input, never from the command line.
+Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 data directory or
+database, 5 probe failed, 6 host key not trusted or changed, 7 connection or login failed,
+8 sealed secrets locked or wrong passphrase, 9 preflight warned, 10 preflight failed.`;
 
-interface Output {
-  json: boolean;
-  print(text: string, value: unknown): void;
-}
+const COMMAND_OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean' },
+  address: { type: 'string' },
+  port: { type: 'string' },
+  user: { type: 'string' },
+  key: { type: 'string' },
+  'key-passphrase-file': { type: 'string' },
+  'password-file': { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  'sudo-password-file': { type: 'string' },
+  jump: { type: 'string' },
+  role: { type: 'string' },
+  label: { type: 'string', multiple: true },
+  trust: { type: 'string' },
+  concurrency: { type: 'string' },
+  timeout: { type: 'string' },
+  profile: { type: 'string' },
+} as const;
+
+const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseEntryArgs(argv, { json: { type: 'boolean' }, help: { type: 'boolean' } }, 'sutazai help');
-  const out: Output = {
-    json: values.json === true,
-    print(text, value) {
-      process.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
-    },
-  };
-  const [group, command, target, ...extra] = positionals;
+  const { values, positionals } = parseEntryArgs(argv, COMMAND_OPTIONS, 'sutazai help');
+  const [group, command, ...args] = positionals;
   if (values.help || group === undefined || group === 'help') {
     process.stdout.write(`${HELP}\n`);
     return group === undefined && !values.help ? EXIT.USAGE : EXIT.OK;
   }
-  if (group !== 'hosts' || !['list', 'show', 'probe'].includes(command ?? '') || extra.length > 0) {
+  if (group !== 'hosts' || !HOST_COMMANDS.includes(command ?? '')) {
     throw new ApiError('BAD_PARAMS', `Unknown command "${positionals.join(' ')}".`, 'Run `sutazai help` for the commands.');
   }
-  if ((command === 'show' || command === 'probe') && !target) {
-    throw new ApiError('BAD_PARAMS', `"hosts ${command}" needs a host name or id.`, `For this machine: sutazai hosts ${command} local`);
+  if (command === 'show' && args.length !== 1) {
+    throw new ApiError('BAD_PARAMS', '"hosts show" needs one host name or id.', 'For this machine: sutazai hosts show local');
   }
 
   const options = sharedOptions(values);
@@ -56,23 +83,50 @@ async function run(argv: string[]): Promise<number> {
       logToConsole: false,
       sampleLocalHost: false,
       probeAtStart: false,
+      actor: 'cli',
+      ...(options.vaultKey ? { vaultKey: options.vaultKey } : {}),
     });
+    const json = values.json === true;
+    const ctx: CommandContext = {
+      backend,
+      json,
+      values: values as CommandContext['values'],
+      args,
+      print(text, value) {
+        process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+      },
+      progress(text) {
+        if (!json) process.stderr.write(`${text}\n`);
+      },
+    };
     const hosts = backend.hosts;
-    if (command === 'list') {
-      // The first run on a machine has not probed it yet; a list of unknowns helps no one.
-      await hosts.factsOrProbe(backend.localHostId);
-      const list = hosts.list();
-      out.print(formatHostList(list), list);
-    } else if (command === 'show') {
-      const row = hosts.require(target!);
-      const facts = await hosts.factsOrProbe(row.id);
-      out.print(formatFacts(row.name, facts), { host: hosts.get(row.id).host, facts });
-    } else {
-      const row = hosts.require(target!);
-      const facts = await hosts.probe(row.id);
-      out.print(formatFacts(row.name, facts), { host: hosts.get(row.id).host, facts });
+    switch (command) {
+      case 'list':
+        // The first run on a machine has not probed it yet; a list of unknowns helps no one.
+        await hosts.factsOrProbe(backend.localHostId);
+        return hostsList(ctx, hosts.list());
+      case 'show': {
+        const row = hosts.require(args[0]!);
+        const facts = row.kind === 'local' ? await hosts.factsOrProbe(row.id) : hosts.get(row.id).facts;
+        if (!facts) {
+          throw new ApiError('NO_FACTS', `${row.name} has not been probed yet.`, `Probe it: sutazai hosts probe ${row.name}`);
+        }
+        ctx.print(formatFacts(row.name, facts), { host: hosts.get(row.id).host, facts });
+        return EXIT.OK;
+      }
+      case 'add':
+        return await hostsAdd(ctx);
+      case 'import':
+        return await hostsImport(ctx);
+      case 'trust':
+        return await hostsTrust(ctx);
+      case 'probe':
+        return await hostsProbe(ctx);
+      case 'preflight':
+        return hostsPreflight(ctx);
+      default:
+        return await hostsRemove(ctx);
     }
-    return EXIT.OK;
   } finally {
     await backend?.close();
   }

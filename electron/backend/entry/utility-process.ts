@@ -24,6 +24,12 @@ async function main(): Promise<void> {
   if (!parentPort) {
     throw new ApiError('INTERNAL', 'The backend entry must run as an Electron utility process.', 'Start the app with `npm start`, or use `npm run web`.');
   }
+  // Listen before the (async) start so nothing the shell sends early is lost.
+  type ParentMessage = { data: unknown; ports: PortLike[] };
+  const early: ParentMessage[] = [];
+  let handle: ((event: ParentMessage) => void) | null = null;
+  parentPort.on('message', (event) => (handle ? handle(event) : early.push(event)));
+
   const { values } = parseEntryArgs(process.argv.slice(2), { mode: { type: 'string' } }, 'utility-process --data-dir DIR');
   const options = sharedOptions(values);
   const backend = await startBackend({
@@ -36,8 +42,16 @@ async function main(): Promise<void> {
   });
 
   let nextPeer = 1;
-  parentPort.on('message', (event) => {
-    const data = event.data as { type?: unknown } | null;
+  handle = (event) => {
+    const data = event.data as { type?: unknown; key?: unknown } | null;
+    if (data?.type === 'vault-key' && typeof data.key === 'string' && event.ports.length === 0) {
+      try {
+        backend.vault.unlock({ kind: 'os-secret-store', key: Buffer.from(data.key, 'base64') });
+      } catch (error) {
+        backend.logger.error({ err: error }, 'the vault key from the OS secret store does not open the stored secrets');
+      }
+      return;
+    }
     const port = event.ports[0];
     if (data?.type !== 'client-port' || !port || event.ports.length !== 1) {
       backend.logger.warn({ type: String(data?.type) }, 'ignored a message from the shell that is not a client port');
@@ -50,7 +64,8 @@ async function main(): Promise<void> {
     });
     port.on('close', () => connection.close());
     port.start();
-  });
+  };
+  for (const event of early.splice(0)) handle(event);
 
   const stop = () => void backend.close().finally(() => process.exit(0));
   process.on('SIGTERM', stop);

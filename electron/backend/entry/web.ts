@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     logToConsole: process.env.SUTAZAI_BUILD !== 'production',
     sampleLocalHost: true,
     probeAtStart: true,
+    ...(options.vaultKey ? { vaultKey: options.vaultKey } : {}),
   });
   let server;
   try {

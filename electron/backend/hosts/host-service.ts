@@ -1,18 +1,53 @@
-import { ApiError, type HostDetail, type HostFacts, type HostSummary } from '../../contract';
-import type { createFactsRepo } from '../store/facts-repo';
-import type { createHostsRepo, HostRow } from '../store/hosts-repo';
+import {
+  ApiError,
+  HostInputSchema,
+  type HostDetail,
+  type HostFacts,
+  type HostSummary,
+  type ImportError,
+  type ParsedHostInput,
+  type PinnedKey,
+} from '../../contract';
+import type { z } from 'zod';
+import type { HostChangesSchema } from '../../contract';
+import type { SecretVault } from '../secrets/secret-vault';
+import type { FactsRepo } from '../store/facts-repo';
+import type { HostKeysRepo } from '../store/host-keys-repo';
+import type { HostRow, HostRowChanges, HostsRepo } from '../store/hosts-repo';
+import { parseHostList } from './import-host-list';
+import { connectSsh, scanHostKey } from './ssh/connect-ssh';
+import { loadPrivateKey } from './ssh/load-private-key';
+import { endpointOf } from './ssh/ssh-endpoint';
+import { HostKeyRefusedError } from './ssh/ssh-errors';
+import { probeOverSsh } from './ssh/remote-probe';
+import { buildSshTarget, MAX_JUMP_DEPTH, sudoPasswordOf } from './build-ssh-target';
 import { summarizeHost } from './summarize-host';
 
 export interface HostServiceDeps {
-  hosts: ReturnType<typeof createHostsRepo>;
-  facts: ReturnType<typeof createFactsRepo>;
+  hosts: HostsRepo;
+  facts: FactsRepo;
+  hostKeys: HostKeysRepo;
+  vault: SecretVault;
   probeLocal: () => Promise<HostFacts>;
   onFactsChanged: (hostId: number) => void;
+  /** Per-host limit for connect plus probe; an unreachable host fails within it. */
+  probeTimeoutMs?: number;
+  now?: () => number;
+  /** Who is acting, for the record of trust decisions ('ui', 'cli'). */
+  actor?: string;
+}
+
+export interface ProbeOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  onStep?: (step: 'connecting' | 'probing' | 'storing') => void;
 }
 
 /** The inventory as the API and the CLI see it. */
 export function createHostService(deps: HostServiceDeps) {
-  const { hosts, facts } = deps;
+  const { hosts, facts, hostKeys, vault } = deps;
+  const now = deps.now ?? Date.now;
+  const probeTimeoutMs = deps.probeTimeoutMs ?? 20_000;
   // Two probes of the same host at once would race to store the same snapshot twice.
   const inFlight = new Map<number, Promise<HostFacts>>();
 
@@ -32,24 +67,214 @@ export function createHostService(deps: HostServiceDeps) {
     return /^\d+$/.test(value) ? hosts.get(Number(value)) : undefined;
   }
 
-  async function probe(idOrName: number | string): Promise<HostFacts> {
-    const row = require(idOrName);
-    if (row.kind !== 'local') {
+  function summary(row: HostRow): HostSummary {
+    return summarizeHost(row, facts.latest(row.id), hostKeys.get(row.id));
+  }
+
+  function requireSsh(row: HostRow): void {
+    if (row.kind !== 'ssh') {
+      throw new ApiError('BAD_PARAMS', `Host ${row.name} is the machine this app runs on; it is not edited, trusted or removed.`, 'Pick an SSH host.');
+    }
+  }
+
+  function checkNameFree(name: string, exceptId?: number): void {
+    const existing = hosts.findByName(name);
+    if (existing && existing.id !== exceptId) {
+      throw new ApiError('HOST_NAME_TAKEN', `A host named ${name} is already in the inventory (address ${existing.address}).`, 'Choose another name, or edit the existing host.');
+    }
+  }
+
+  function checkJump(selfId: number | null, jumpHostId: number | null): void {
+    if (jumpHostId === null) return;
+    let cursor = hosts.get(jumpHostId);
+    if (!cursor) throw new ApiError('HOST_NOT_FOUND', `Jump host ${jumpHostId} is not in the inventory.`, 'Add the jump host first, then point this host at it.');
+    if (cursor.kind !== 'ssh') throw new ApiError('BAD_PARAMS', 'The local machine cannot be a jump host.', 'Leave the jump host empty to connect directly from this machine.');
+    for (let hops = 0; cursor; hops++) {
+      if (cursor.id === selfId) throw new ApiError('BAD_PARAMS', 'A host cannot reach itself through its own jump chain.', 'Choose a jump host that does not go through this host.');
+      if (hops >= MAX_JUMP_DEPTH) throw new ApiError('BAD_PARAMS', `Jump chains are limited to ${MAX_JUMP_DEPTH} hops.`, 'Choose a jump host closer to this machine.');
+      cursor = cursor.jumpHostId === null ? undefined : hosts.get(cursor.jumpHostId);
+    }
+  }
+
+  /** Seals the secrets of an input; the clear values go no further than this function. */
+  function sealCredentials(input: Pick<ParsedHostInput, 'name' | 'auth'> & { sudoPassword?: string | null }) {
+    const at = now();
+    let secretId: number | null = null;
+    if (input.auth.method === 'password') secretId = vault.store(`password:${input.name}`, input.auth.password, at);
+    if (input.auth.method === 'key' && input.auth.passphrase) secretId = vault.store(`passphrase:${input.name}`, input.auth.passphrase, at);
+    const sudoSecretId = input.sudoPassword ? vault.store(`sudo:${input.name}`, input.sudoPassword, at) : null;
+    return { secretId, sudoSecretId };
+  }
+
+  async function add(raw: unknown): Promise<HostSummary> {
+    const parsed = HostInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ApiError('BAD_PARAMS', `${issue.path.map(String).join('.') || 'host'}: ${issue.message}.`, 'Correct that field and add the host again; nothing was stored.');
+    }
+    const input = parsed.data;
+    checkNameFree(input.name);
+    checkJump(null, input.jumpHostId);
+    // A missing key file or a wrong passphrase is reported now, not at the first install.
+    if (input.auth.method === 'key') await loadPrivateKey(endpointOf(input), input.auth.keyPath, input.auth.passphrase);
+    const sealed = sealCredentials(input);
+    const row = hosts.insertSsh(
+      {
+        name: input.name,
+        address: input.address,
+        port: input.port,
+        user: input.user,
+        authMethod: input.auth.method,
+        keyPath: input.auth.method === 'key' ? input.auth.keyPath : null,
+        ...sealed,
+        jumpHostId: input.jumpHostId,
+        role: input.role,
+        labels: [...new Set(input.labels)],
+      },
+      now(),
+    );
+    return summary(row);
+  }
+
+  async function update(hostId: number, changes: z.output<typeof HostChangesSchema>): Promise<HostSummary> {
+    const row = require(hostId);
+    requireSsh(row);
+    if (changes.name !== undefined) checkNameFree(changes.name, row.id);
+    if (changes.jumpHostId !== undefined) checkJump(row.id, changes.jumpHostId);
+    const name = changes.name ?? row.name;
+    const next: HostRowChanges = {};
+    if (changes.name !== undefined) next.name = changes.name;
+    if (changes.address !== undefined) next.address = changes.address;
+    if (changes.port !== undefined) next.port = changes.port;
+    if (changes.user !== undefined) next.user = changes.user;
+    if (changes.jumpHostId !== undefined) next.jumpHostId = changes.jumpHostId;
+    if (changes.role !== undefined) next.role = changes.role;
+    if (changes.labels !== undefined) next.labels = [...new Set(changes.labels)];
+    const retired: number[] = [];
+    if (changes.auth !== undefined) {
+      if (changes.auth.method === 'key') await loadPrivateKey(endpointOf({ name, address: changes.address ?? row.address, port: changes.port ?? row.port }), changes.auth.keyPath, changes.auth.passphrase);
+      const sealed = sealCredentials({ name, auth: changes.auth });
+      next.authMethod = changes.auth.method;
+      next.keyPath = changes.auth.method === 'key' ? changes.auth.keyPath : null;
+      next.secretId = sealed.secretId;
+      if (row.secretId !== null) retired.push(row.secretId);
+    }
+    if (changes.sudoPassword !== undefined) {
+      next.sudoSecretId = changes.sudoPassword === null ? null : sealCredentials({ name, auth: { method: 'agent' }, sudoPassword: changes.sudoPassword }).sudoSecretId;
+      if (row.sudoSecretId !== null) retired.push(row.sudoSecretId);
+    }
+    // An address or port change points at another machine: its key must be confirmed again.
+    const readdressed = (changes.address !== undefined && changes.address !== row.address) || (changes.port !== undefined && changes.port !== row.port);
+    const updated = hosts.update(row.id, next, now());
+    for (const id of retired) vault.remove(id);
+    if (readdressed) hostKeys.unpin(row.id);
+    return summary(updated);
+  }
+
+  function remove(hostId: number): { removed: number } {
+    const row = require(hostId);
+    requireSsh(row);
+    const dependents = hosts.dependents(row.id);
+    if (dependents.length > 0) {
       throw new ApiError(
-        'PROBE_FAILED',
-        `Host ${row.name} is reached over SSH, which this version cannot probe yet.`,
-        'Probe the local machine; SSH probing comes with the SSH inventory.',
+        'HOST_IN_USE',
+        `${row.name} is the jump host of ${dependents.map((d) => d.name).join(', ')}.`,
+        'Point those hosts at another jump host (or none) first, then remove it.',
       );
     }
+    hosts.remove(row.id);
+    for (const id of [row.secretId, row.sudoSecretId]) if (id !== null) vault.remove(id);
+    return { removed: row.id };
+  }
+
+  async function importList(text: string, fileName: string): Promise<{ added: HostSummary[]; errors: ImportError[] }> {
+    const parsed = parseHostList(text, fileName);
+    const added: HostSummary[] = [];
+    const errors = [...parsed.errors];
+    for (const row of parsed.rows) {
+      try {
+        const jump = row.jumpHostName ? hosts.findByName(row.jumpHostName) : null;
+        if (row.jumpHostName && !jump) {
+          throw new ApiError('HOST_NOT_FOUND', `jump host ${row.jumpHostName} is not in the inventory`, 'List the jump host before the hosts that use it, or add it first.');
+        }
+        added.push(await add({ ...row.input, jumpHostId: jump?.id ?? null }));
+      } catch (error) {
+        const api = error instanceof ApiError ? error : null;
+        errors.push({
+          row: row.row,
+          line: row.line,
+          column: row.column,
+          field: null,
+          message: `${fileName}: host ${row.row} (${row.input.name}): ${api ? api.message : (error as Error).message}`,
+          remedy: api?.remedy ?? 'Correct this host; the other hosts were imported.',
+        });
+      }
+    }
+    errors.sort((a, b) => (a.row ?? 0) - (b.row ?? 0));
+    return { added, errors };
+  }
+
+  async function scanKey(hostId: number) {
+    const row = require(hostId);
+    requireSsh(row);
+    const target = buildSshTarget(deps, row);
+    const presented = await scanHostKey(target, { timeoutMs: probeTimeoutMs });
+    const pinned = hostKeys.get(row.id);
+    const status = !pinned ? ('new' as const) : pinned.fingerprint === presented.fingerprint ? ('trusted' as const) : ('changed' as const);
+    if (status === 'changed') hostKeys.recordRefusal(row.id, presented, pinned!.fingerprint, now(), deps.actor ?? 'ui');
+    return { keyType: presented.keyType, fingerprint: presented.fingerprint, status, pinned: pinned ? toPinned(pinned) : null };
+  }
+
+  async function trust(hostId: number, fingerprint: string): Promise<HostSummary> {
+    const row = require(hostId);
+    requireSsh(row);
+    const presented = await scanHostKey(buildSshTarget(deps, row), { timeoutMs: probeTimeoutMs });
+    if (presented.fingerprint !== fingerprint) {
+      throw new ApiError(
+        'HOST_KEY_MISMATCH',
+        `${row.name} (${row.address}:${row.port}) presents ${presented.keyType} ${presented.fingerprint}, not the ${fingerprint} you confirmed.`,
+        'Compare the fingerprint with the one the machine shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console) and confirm the one it really has.',
+      );
+    }
+    hostKeys.pin(row.id, presented, now(), deps.actor ?? 'ui');
+    return summary(hosts.get(row.id)!);
+  }
+
+  async function probeSsh(row: HostRow, options: ProbeOptions): Promise<HostFacts> {
+    const timeoutMs = options.timeoutMs ?? probeTimeoutMs;
+    options.onStep?.('connecting');
+    let session;
+    try {
+      session = await connectSsh(buildSshTarget(deps, row), { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (error) {
+      // Every refused changed key goes on the host's record, with what it presented.
+      if (error instanceof HostKeyRefusedError && error.code === 'HOST_KEY_MISMATCH' && error.presented) {
+        hostKeys.recordRefusal(row.id, error.presented, hostKeys.get(row.id)?.fingerprint ?? null, now(), deps.actor ?? 'probe');
+      }
+      throw error;
+    }
+    try {
+      options.onStep?.('probing');
+      const sudoPassword = sudoPasswordOf(vault, row);
+      return await probeOverSsh(session, { timeoutMs, ...(sudoPassword ? { sudoPassword } : {}) });
+    } finally {
+      session.close();
+    }
+  }
+
+  async function probe(idOrName: number | string, options: ProbeOptions = {}): Promise<HostFacts> {
+    const row = require(idOrName);
     const running = inFlight.get(row.id);
     if (running) return running;
     const task = (async () => {
       let result: HostFacts;
       try {
-        result = await deps.probeLocal();
+        result = row.kind === 'local' ? await deps.probeLocal() : await probeSsh(row, options);
       } catch (error) {
+        if (error instanceof ApiError) throw error;
         throw new ApiError('PROBE_FAILED', `Probing ${row.name} failed: ${(error as Error).message}.`, 'Try again; if it keeps failing, send the app log with your report.', { cause: error });
       }
+      options.onStep?.('storing');
       facts.save(row.id, result);
       deps.onFactsChanged(row.id);
       return result;
@@ -60,14 +285,23 @@ export function createHostService(deps: HostServiceDeps) {
 
   return {
     require,
+    add,
+    update,
+    remove,
+    importList,
+    scanKey,
+    trust,
     probe,
     list(): HostSummary[] {
-      return hosts.list().map((row) => summarizeHost(row, facts.latest(row.id)));
+      return hosts.list().map(summary);
     },
     get(idOrName: number | string): HostDetail {
       const row = require(idOrName);
       const latest = facts.latest(row.id);
-      return { host: summarizeHost(row, latest), facts: latest };
+      return { host: summarizeHost(row, latest, hostKeys.get(row.id)), facts: latest };
+    },
+    history(hostId: number, limit: number) {
+      return facts.history(require(hostId).id, limit);
     },
     /** Facts for a host, probing first when none were ever stored (the CLI's first run). */
     async factsOrProbe(idOrName: number | string): Promise<HostFacts> {
@@ -75,6 +309,10 @@ export function createHostService(deps: HostServiceDeps) {
       return facts.latest(row.id) ?? probe(row.id);
     },
   };
+}
+
+function toPinned(key: PinnedKey): PinnedKey {
+  return { keyType: key.keyType, fingerprint: key.fingerprint, trustedAt: key.trustedAt };
 }
 
 export type HostService = ReturnType<typeof createHostService>;

@@ -1,8 +1,8 @@
-import type { HostFacts, HostSummary } from '../../contract';
+import type { HostFacts, HostSummary, PinnedKey } from '../../contract';
 import type { HostRow } from '../store/hosts-repo';
 
 /** The one line per host the hosts list shows, derived from the newest facts. */
-export function summarizeHost(row: HostRow, facts: HostFacts | null): HostSummary {
+export function summarizeHost(row: HostRow, facts: HostFacts | null, pinned: PinnedKey | null): HostSummary {
   return {
     id: row.id,
     name: row.name,
@@ -15,5 +15,14 @@ export function summarizeHost(row: HostRow, facts: HostFacts | null): HostSummar
     cpuThreads: facts?.cpu?.threads ?? null,
     memoryBytes: facts?.memory?.totalBytes ?? null,
     gpuCount: facts?.gpus ? facts.gpus.length : null,
+    port: row.port,
+    user: row.user,
+    authMethod: row.authMethod,
+    keyPath: row.keyPath,
+    hasSecret: row.secretId !== null,
+    jumpHostId: row.jumpHostId,
+    role: row.role,
+    labels: row.labels,
+    hostKey: pinned ? { keyType: pinned.keyType, fingerprint: pinned.fingerprint, trustedAt: pinned.trustedAt } : null,
   };
 }

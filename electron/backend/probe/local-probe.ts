@@ -1,7 +1,15 @@
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import si from 'systeminformation';
 import type { DiskFacts, HostFacts, UnknownFact } from '../../contract';
+import { readLocalInstallPath } from './local-install-path';
+import { localClock, readLocalInitSystem, readLocalMachineId } from './local-identity';
+import { readLocalListeningPorts } from './local-listening-ports';
+import { detectLocalPrivilege } from './local-privilege';
+import { detectLocalVirtualization } from './local-virtualization';
 import { mapCpu, mapDisks, mapFilesystems, mapGpus, mapMemory, mapNetwork, mapOs } from './map-systeminformation';
+import { parseOsRelease } from './parse-os-release';
+import { DEFAULT_INSTALL_PATH } from './probe-script';
 import { readSysBlockDisks } from './read-sys-block';
 
 /**
@@ -9,7 +17,7 @@ import { readSysBlockDisks } from './read-sys-block';
  * Linux, macOS and Windows). Each section is read on its own: one that fails is
  * recorded as unknown with its reason and the rest of the facts still arrive.
  */
-export async function probeLocalHost(now: () => number = Date.now): Promise<HostFacts> {
+export async function probeLocalHost(now: () => number = Date.now, options: { installPath?: string } = {}): Promise<HostFacts> {
   const unknown: UnknownFact[] = [];
   const attempt = async <T>(field: string, read: () => Promise<T>): Promise<T | null> => {
     try {
@@ -30,6 +38,22 @@ export async function probeLocalHost(now: () => number = Date.now): Promise<Host
     attempt('gpus', () => si.graphics()),
     attempt('network', () => si.networkInterfaces()),
   ]);
+  const linux = process.platform === 'linux';
+  const [machineId, initSystem, listeningPorts, privilege, virtualization, osRelease] = await Promise.all([
+    attempt('machineId', () => readLocalMachineId()),
+    attempt('initSystem', () => readLocalInitSystem()),
+    attempt('listeningPorts', () => readLocalListeningPorts()),
+    attempt('privilege', () => detectLocalPrivilege()),
+    attempt('virtualization', () => detectLocalVirtualization(typeof flags === 'string' ? flags : '')),
+    linux ? readFile('/etc/os-release', 'utf8').then(parseOsRelease, () => null) : Promise.resolve(null),
+  ]);
+  if (machineId === null && !unknown.some((u) => u.field === 'machineId')) {
+    unknown.push({ field: 'machineId', reason: linux ? 'no valid /etc/machine-id or /var/lib/dbus/machine-id' : 'the OS gave no machine UUID' });
+  }
+  if (initSystem === null && !unknown.some((u) => u.field === 'initSystem')) {
+    unknown.push({ field: 'initSystem', reason: linux ? '/proc/1/comm is hidden and /run shows neither systemd nor OpenRC' : 'this OS has no init system to report' });
+  }
+  if (privilege?.note) unknown.push({ field: 'privilege', reason: privilege.note });
 
   let diskFacts: DiskFacts[] | null = disks ? mapDisks(disks) : null;
   if ((diskFacts === null || diskFacts.length === 0) && process.platform === 'linux') {
@@ -38,17 +62,28 @@ export async function probeLocalHost(now: () => number = Date.now): Promise<Host
     if (fromSys) diskFacts = fromSys;
   }
 
+  const filesystemFacts = filesystems ? mapFilesystems(filesystems) : null;
+  const installPath =
+    process.platform === 'win32' ? null : await attempt('installPath', async () => readLocalInstallPath(options.installPath ?? DEFAULT_INSTALL_PATH, filesystemFacts));
+  const probedAt = now();
   return {
-    probedAt: now(),
+    probedAt,
     source: 'local',
-    os: mapOs(osInfo, { platform: process.platform, release: os.release(), arch: os.arch(), hostname: os.hostname() }),
+    os: { ...mapOs(osInfo, { platform: process.platform, release: os.release(), arch: os.arch(), hostname: os.hostname() }), id: osRelease?.get('ID') ?? null },
     cpu: cpu ? mapCpu(cpu, typeof flags === 'string' ? flags : '', os.cpus()) : null,
     memory: mem ? mapMemory(mem) : null,
     disks: diskFacts,
-    filesystems: filesystems ? mapFilesystems(filesystems) : null,
+    filesystems: filesystemFacts,
     gpus: graphics ? mapGpus(graphics.controllers) : null,
     network: interfaces ? mapNetwork(Array.isArray(interfaces) ? interfaces : [interfaces], os.networkInterfaces()) : null,
     unknown: dedupeUnknown(unknown),
+    machineId,
+    virtualization,
+    initSystem,
+    listeningPorts,
+    clock: localClock(probedAt),
+    privilege: privilege?.privilege ?? null,
+    installPath,
   };
 }
 

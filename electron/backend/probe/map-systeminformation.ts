@@ -75,7 +75,7 @@ export function mapDisks(disks: Systeminformation.DiskLayoutData[]): DiskFacts[]
 }
 
 /** Pseudo filesystems say nothing about where software can be installed. */
-const PSEUDO_FS = new Set(['tmpfs', 'devtmpfs', 'overlay', 'squashfs', 'proc', 'sysfs', 'cgroup', 'cgroup2', 'devfs', 'autofs']);
+export const PSEUDO_FS = new Set(['tmpfs', 'devtmpfs', 'overlay', 'squashfs', 'proc', 'sysfs', 'cgroup', 'cgroup2', 'devfs', 'autofs']);
 
 export function mapFilesystems(list: Systeminformation.FsSizeData[]): FilesystemFacts[] {
   return list
@@ -102,6 +102,9 @@ export function mapGpus(controllers: Systeminformation.GraphicsControllerData[])
       memoryBytes: typeof mib === 'number' && mib > 0 ? mib * MIB : null,
       driverVersion: gpu.driverVersion || null,
       bus: gpu.bus || gpu.pciBus || null,
+      // systeminformation fills memoryTotal only from nvidia-smi.
+      kind: typeof gpu.memoryTotal === 'number' && /nvidia/i.test(gpu.vendor ?? '') ? ('nvidia' as const) : ('other' as const),
+      cudaVersion: null,
     };
   });
 }

@@ -24,8 +24,18 @@ describe('mapping systeminformation to HostFacts', () => {
       { vendor: 'NVIDIA Corporation', model: 'H100', name: 'NVIDIA H100 80GB HBM3', vram: 1024, memoryTotal: 81559, driverVersion: '550.54', bus: 'PCI', vramDynamic: false } as never,
       { vendor: 'Intel', model: 'UHD 630', vram: null, vramDynamic: true, bus: '' } as never,
     ]);
-    expect(gpus[0]).toEqual({ vendor: 'NVIDIA Corporation', model: 'NVIDIA H100 80GB HBM3', memoryBytes: 81559 * 1024 * 1024, driverVersion: '550.54', bus: 'PCI' });
+    expect(gpus[0]).toEqual({
+      vendor: 'NVIDIA Corporation',
+      model: 'NVIDIA H100 80GB HBM3',
+      memoryBytes: 81559 * 1024 * 1024,
+      driverVersion: '550.54',
+      bus: 'PCI',
+      kind: 'nvidia',
+      cudaVersion: null,
+    });
     expect(gpus[1]!.memoryBytes).toBeNull();
+    // Not from nvidia-smi: the OS's own listing.
+    expect(gpus[1]!.kind).toBe('other');
   });
 
   it('drops pseudo filesystems', () => {

@@ -5,6 +5,7 @@ import { createDispatcher, type EventSources, type MethodHandlers } from '../../
 const summary = {
   id: 1, name: 'local', kind: 'local' as const, address: '127.0.0.1', createdAt: 1,
   lastProbedAt: null, os: null, cpuModel: null, cpuThreads: null, memoryBytes: null, gpuCount: null,
+  port: 22, user: '', authMethod: 'none' as const, keyPath: null, hasSecret: false, jumpHostId: null, role: null, labels: [], hostKey: null,
 };
 
 function setup(overrides: Partial<MethodHandlers> = {}) {
@@ -32,6 +33,7 @@ function setup(overrides: Partial<MethodHandlers> = {}) {
       };
     },
     'hosts.changed': () => () => {},
+    'probes.progress': () => () => {},
   };
   const logger = { warn: vi.fn(), error: vi.fn() };
   const dispatcher = createDispatcher({ handlers, sources, logger, maxMessageBytes: 1000 });

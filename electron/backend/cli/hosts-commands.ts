@@ -1,0 +1,170 @@
+import { createInterface } from 'node:readline/promises';
+import { ApiError, type AuthInput, type HostInput, type ProbeProgress } from '../../contract';
+import type { Backend } from '../app/backend';
+import { EXIT } from './exit-codes';
+import { formatFacts, formatHostList, formatTable } from './format-text';
+import { secretFromFile, secretFromStdin } from './read-secret-input';
+
+export interface CommandContext {
+  backend: Backend;
+  json: boolean;
+  values: Record<string, string | boolean | string[] | undefined>;
+  args: string[];
+  print(text: string, value: unknown): void;
+  /** Progress lines for people; stderr so scripts reading stdout see only the result. */
+  progress(text: string): void;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+async function authFrom(values: CommandContext['values']): Promise<AuthInput> {
+  const key = str(values.key);
+  if (key) {
+    const passFile = str(values['key-passphrase-file']);
+    return { method: 'key', keyPath: key, ...(passFile ? { passphrase: secretFromFile(passFile, 'key passphrase') } : {}) };
+  }
+  if (values['password-stdin']) return { method: 'password', password: await secretFromStdin('password') };
+  const passwordFile = str(values['password-file']);
+  if (passwordFile) return { method: 'password', password: secretFromFile(passwordFile, 'password') };
+  return { method: 'agent' };
+}
+
+export async function hostsAdd(ctx: CommandContext): Promise<number> {
+  const [name] = ctx.args;
+  const address = str(ctx.values.address);
+  if (!name || !address) throw new ApiError('BAD_PARAMS', '`hosts add` needs a name and --address.', 'Example: sutazai hosts add db-1 --address 10.0.0.5 --user root --key ~/.ssh/id_ed25519');
+  const jump = str(ctx.values.jump);
+  const sudoFile = str(ctx.values['sudo-password-file']);
+  const input: HostInput = {
+    name,
+    address,
+    port: ctx.values.port === undefined ? 22 : Number(ctx.values.port),
+    user: str(ctx.values.user) ?? 'root',
+    auth: await authFrom(ctx.values),
+    jumpHostId: jump ? ctx.backend.hosts.require(jump).id : null,
+    role: (str(ctx.values.role) as HostInput['role']) ?? null,
+    labels: (ctx.values.label as string[] | undefined) ?? [],
+    ...(sudoFile ? { sudoPassword: secretFromFile(sudoFile, 'sudo password') } : {}),
+  };
+  const host = await ctx.backend.hosts.add(input);
+  ctx.progress(`added ${host.name} (${host.address}:${host.port}); checking its host key...`);
+  const code = await confirmTrust(ctx, host.id, str(ctx.values.trust));
+  ctx.print(`host ${host.name} added (id ${host.id})`, { host: ctx.backend.hosts.get(host.id).host });
+  return code;
+}
+
+/**
+ * Shows the key a host presents and pins it when the operator confirms: by
+ * `--trust SHA256:...` matching it, or interactively on a terminal.
+ */
+async function confirmTrust(ctx: CommandContext, hostId: number, expected: string | undefined): Promise<number> {
+  const scan = await ctx.backend.hosts.scanKey(hostId);
+  const name = ctx.backend.hosts.require(hostId).name;
+  if (scan.status === 'trusted' && !expected) {
+    ctx.progress(`${name}: host key ${scan.keyType} ${scan.fingerprint} is already trusted.`);
+    return EXIT.OK;
+  }
+  if (scan.status === 'changed') {
+    ctx.progress(`WARNING: the host key of ${name} CHANGED since you trusted it on ${new Date(scan.pinned!.trustedAt).toISOString()}:\n  was ${scan.pinned!.fingerprint}\n  now ${scan.fingerprint}`);
+  } else {
+    ctx.progress(`${name} presents host key ${scan.keyType} ${scan.fingerprint}`);
+  }
+  let confirmed = expected;
+  if (!confirmed && process.stdin.isTTY && !ctx.json) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = (await rl.question(`Trust this key for ${name}? Compare it with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). [y/N] `)).trim().toLowerCase();
+    rl.close();
+    if (answer === 'y' || answer === 'yes') confirmed = scan.fingerprint;
+  }
+  if (!confirmed) {
+    ctx.progress(`not trusted yet; to trust it: sutazai hosts trust ${name} --trust ${scan.fingerprint}`);
+    return EXIT.HOST_KEY;
+  }
+  await ctx.backend.hosts.trust(hostId, confirmed);
+  ctx.progress(`${name}: host key ${confirmed} trusted.`);
+  return EXIT.OK;
+}
+
+export async function hostsTrust(ctx: CommandContext): Promise<number> {
+  const [target] = ctx.args;
+  if (!target) throw new ApiError('BAD_PARAMS', '`hosts trust` needs a host.', 'Example: sutazai hosts trust db-1 --trust SHA256:...');
+  const row = ctx.backend.hosts.require(target);
+  const code = await confirmTrust(ctx, row.id, str(ctx.values.trust));
+  const host = ctx.backend.hosts.get(row.id).host;
+  ctx.print(host.hostKey ? `${host.name}: ${host.hostKey.keyType} ${host.hostKey.fingerprint} trusted` : `${host.name}: key not trusted`, { host });
+  return code;
+}
+
+export async function hostsImport(ctx: CommandContext): Promise<number> {
+  const [file] = ctx.args;
+  if (!file) throw new ApiError('BAD_PARAMS', '`hosts import` needs a YAML file.', 'Example: sutazai hosts import hosts.yaml');
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new ApiError('BAD_PARAMS', `${file} cannot be read (${error.code}).`, 'Give the path of a readable YAML host list.');
+  });
+  const result = await ctx.backend.hosts.importList(text, file);
+  const lines = [
+    `${result.added.length} host(s) added${result.added.length ? `: ${result.added.map((h) => h.name).join(', ')}` : ''}`,
+    ...result.errors.map((e) => `  ${e.message}\n    remedy: ${e.remedy}`),
+  ];
+  if (result.added.length) lines.push('Next: confirm each host key with `sutazai hosts trust <name>`.');
+  ctx.print(lines.join('\n'), result);
+  return result.errors.length ? EXIT.USAGE : EXIT.OK;
+}
+
+export async function hostsRemove(ctx: CommandContext): Promise<number> {
+  const [target] = ctx.args;
+  if (!target) throw new ApiError('BAD_PARAMS', '`hosts remove` needs a host.', 'Example: sutazai hosts remove db-1');
+  const row = ctx.backend.hosts.require(target);
+  const result = ctx.backend.hosts.remove(row.id);
+  ctx.print(`host ${row.name} removed`, result);
+  return EXIT.OK;
+}
+
+export async function hostsProbe(ctx: CommandContext): Promise<number> {
+  if (ctx.args.length === 0) throw new ApiError('BAD_PARAMS', '`hosts probe` needs one or more hosts (or --all).', 'Example: sutazai hosts probe db-1 db-2');
+  const rows = ctx.args.map((a) => ctx.backend.hosts.require(a));
+  if (rows.length === 1 && rows[0]!.kind === 'local') {
+    const facts = await ctx.backend.hosts.probe(rows[0]!.id);
+    ctx.print(formatFacts(rows[0]!.name, facts), { host: ctx.backend.hosts.get(rows[0]!.id).host, facts });
+    return EXIT.OK;
+  }
+  const results: ProbeProgress[] = await ctx.backend.probeMany(rows.map((r) => r.id), {
+    concurrency: ctx.values.concurrency === undefined ? 8 : Number(ctx.values.concurrency),
+    timeoutMs: ctx.values.timeout === undefined ? 20_000 : Number(ctx.values.timeout) * 1000,
+    onProgress: (p) => ctx.progress(`[${p.finished}/${p.total}] ${p.hostName}: ${p.state}${p.error ? ` (${p.error.code}: ${p.error.message})` : ''}`),
+  });
+  const table = formatTable(
+    ['HOST', 'RESULT', 'TIME', 'DETAIL'],
+    results.map((r) => [r.hostName, r.state, `${(r.elapsedMs / 1000).toFixed(1)} s`, r.error ? `${r.error.code}: ${r.error.remedy}` : '']),
+  );
+  const failed = results.filter((r) => r.state !== 'done');
+  ctx.print(`${table}\n${results.length - failed.length} probed, ${failed.length} failed`, { results, hosts: ctx.backend.hosts.list() });
+  return failed.length ? EXIT.PROBE : EXIT.OK;
+}
+
+export function hostsList(ctx: CommandContext, list: ReturnType<Backend['hosts']['list']>): number {
+  ctx.print(formatHostList(list), list);
+  return EXIT.OK;
+}
+
+export function hostsPreflight(ctx: CommandContext): number {
+  const profile = str(ctx.values.profile);
+  if (ctx.args.length === 0 || !profile) {
+    throw new ApiError('BAD_PARAMS', '`hosts preflight` needs hosts and --profile.', 'Example: sutazai hosts preflight db-1 db-2 --profile core (profiles: core, agent, agent-gpu)');
+  }
+  const ids = ctx.args.map((a) => ctx.backend.hosts.require(a).id);
+  const report = ctx.backend.preflight.run(ids, profile);
+  const mark = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;
+  const lines: string[] = [`Preflight (${report.profile}) at ${new Date(report.ranAt).toISOString()}: ${mark[report.outcome]}`];
+  for (const host of report.hosts) {
+    lines.push('', `${host.hostName}: ${mark[host.outcome]}${host.factsProbedAt ? ` (facts of ${new Date(host.factsProbedAt).toISOString()})` : ''}`);
+    for (const c of host.checks) lines.push(`  ${mark[c.outcome]}  ${c.title}: ${c.message}${c.remedy ? `\n        remedy: ${c.remedy}` : ''}`);
+  }
+  if (report.crossHost.length) {
+    lines.push('', 'Across hosts:');
+    for (const c of report.crossHost) lines.push(`  ${mark[c.outcome]}  ${c.title}: ${c.message}${c.remedy ? `\n        remedy: ${c.remedy}` : ''}`);
+  }
+  ctx.print(lines.join('\n'), report);
+  return report.outcome === 'pass' ? EXIT.OK : report.outcome === 'warn' ? EXIT.PREFLIGHT_WARN : EXIT.PREFLIGHT_FAIL;
+}

@@ -1,0 +1,66 @@
+import { ApiError } from '../../contract';
+import type { SecretVault } from '../secrets/secret-vault';
+import type { HostKeysRepo } from '../store/host-keys-repo';
+import type { HostRow, HostsRepo } from '../store/hosts-repo';
+import type { SshCredentials, SshTarget } from './ssh/connect-ssh';
+import { expandHome } from './ssh/load-private-key';
+
+/** Jump chains longer than this are almost certainly a loop someone built by hand. */
+export const MAX_JUMP_DEPTH = 4;
+
+export interface TargetDeps {
+  hosts: HostsRepo;
+  hostKeys: HostKeysRepo;
+  vault: SecretVault;
+}
+
+/** What connecting to a host needs: its address, pinned key, unsealed credentials, jump chain. */
+export function buildSshTarget(deps: TargetDeps, row: HostRow, depth = 0): SshTarget {
+  if (row.kind !== 'ssh') {
+    throw new ApiError('SSH_FAILED', `Host ${row.name} is this machine, not an SSH host.`, 'Probe it directly; it needs no SSH.');
+  }
+  if (depth > MAX_JUMP_DEPTH) {
+    throw new ApiError('SSH_FAILED', `The jump-host chain to ${row.name} is longer than ${MAX_JUMP_DEPTH} hops.`, 'Point the host at a jump host that reaches it directly.');
+  }
+  const jumpRow = row.jumpHostId === null ? null : deps.hosts.get(row.jumpHostId);
+  if (row.jumpHostId !== null && !jumpRow) {
+    throw new ApiError('HOST_NOT_FOUND', `The jump host of ${row.name} is no longer in the inventory.`, `Edit ${row.name} and choose another jump host, or none.`);
+  }
+  return {
+    hostId: row.id,
+    name: row.name,
+    address: row.address,
+    port: row.port,
+    user: row.user,
+    credentials: credentialsOf(deps.vault, row),
+    pinned: deps.hostKeys.get(row.id),
+    jump: jumpRow ? buildSshTarget(deps, jumpRow, depth + 1) : null,
+  };
+}
+
+export function credentialsOf(vault: SecretVault, row: HostRow): SshCredentials {
+  switch (row.authMethod) {
+    case 'key':
+      return {
+        method: 'key',
+        keyPath: expandHome(row.keyPath ?? ''),
+        ...(row.secretId !== null ? { passphrase: vault.reveal(row.secretId) } : {}),
+      };
+    case 'password':
+      if (row.secretId === null) {
+        throw new ApiError('AUTH_FAILED', `No password is stored for ${row.name}.`, `Set the password in the settings of ${row.name}.`);
+      }
+      return { method: 'password', password: vault.reveal(row.secretId) };
+    case 'agent':
+      return { method: 'agent' };
+    case 'none':
+      throw new ApiError('AUTH_FAILED', `Host ${row.name} has no login method.`, 'Choose key, agent or password authentication in its settings.');
+  }
+}
+
+/** sudo's password: the one stored for sudo, else the login password, else none. */
+export function sudoPasswordOf(vault: SecretVault, row: HostRow): string | undefined {
+  if (row.sudoSecretId !== null) return vault.reveal(row.sudoSecretId);
+  if (row.authMethod === 'password' && row.secretId !== null) return vault.reveal(row.secretId);
+  return undefined;
+}

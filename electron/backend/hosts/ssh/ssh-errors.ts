@@ -1,0 +1,396 @@
+import { ApiError, type ErrorCode, type PinnedKey } from '../../../contract';
+import type { HostKeyIdentity } from './host-key-fingerprint';
+import { describeEndpoint, type SshEndpoint } from './ssh-endpoint';
+
+/**
+ * Every way an SSH connection can fail, as an ApiError whose message names the host and
+ * address:port and whose remedy says what to do. Messages never carry a secret: they are
+ * built from the endpoint, the user name, the method and what the server presented.
+ */
+
+/** How far a connection attempt got; a timeout means something different in each. */
+export type ConnectPhase =
+  /** Looking the address up in DNS (only for a name, not an IP address). */
+  | 'resolving'
+  /** TCP connect to the address. */
+  | 'connecting'
+  /** Asking the jump host to open a TCP channel to the target. */
+  | 'forwarding'
+  /** Connected, waiting for the server's SSH identification line. */
+  | 'banner'
+  /** Key exchange, host key check included. */
+  | 'key-exchange'
+  /** The host key was accepted; user authentication is running. */
+  | 'authenticating';
+
+export type CredentialMethod = 'key' | 'agent' | 'password';
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA', 'EAI_ADDRFAMILY']);
+const UNREACHABLE_CODES = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function seconds(ms: number): string {
+  const value = ms / 1000;
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} s`;
+}
+
+/** `3 May 2026`: the day the operator trusted a key, in their own time zone. */
+export function formatTrustDate(epochMs: number): string {
+  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(epochMs));
+}
+
+/** Where an operator reads a host key's fingerprint on the machine itself. */
+function hostKeyFileHint(keyType: string): string {
+  const file = keyType === 'ssh-ed25519' ? 'ed25519' : keyType.startsWith('ecdsa-') ? 'ecdsa' : keyType === 'ssh-rsa' ? 'rsa' : null;
+  return file === null ? '`ssh-keygen -lf` on its host key' : `\`ssh-keygen -lf /etc/ssh/ssh_host_${file}_key.pub\``;
+}
+
+/**
+ * A refused host key, with what the host presented kept as data so the caller can record
+ * the refusal (the key log) without parsing the message.
+ */
+export class HostKeyRefusedError extends ApiError {
+  readonly presented: HostKeyIdentity | null;
+  readonly pinned: PinnedKey | null;
+
+  constructor(
+    code: 'HOST_KEY_UNKNOWN' | 'HOST_KEY_MISMATCH',
+    message: string,
+    remedy: string,
+    presented: HostKeyIdentity | null,
+    pinned: PinnedKey | null,
+  ) {
+    super(code, message, remedy);
+    this.presented = presented;
+    this.pinned = pinned;
+  }
+}
+
+export function hostKeyUnknownError(endpoint: SshEndpoint, presented: HostKeyIdentity): HostKeyRefusedError {
+  return new HostKeyRefusedError(
+    'HOST_KEY_UNKNOWN',
+    `${sentence(describeEndpoint(endpoint))} presents the host key ${presented.keyType} ${presented.fingerprint}, which you have not trusted yet; no credential was sent.`,
+    `Compare ${presented.fingerprint} with the fingerprint the machine shows on its console (${hostKeyFileHint(presented.keyType)}); if they match, trust it in Host settings or with \`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\`.`,
+    { keyType: presented.keyType, fingerprint: presented.fingerprint },
+    null,
+  );
+}
+
+/** `presented` is null when the host no longer offers a key of the pinned type at all. */
+export function hostKeyMismatchError(endpoint: SshEndpoint, pinned: PinnedKey, presented: HostKeyIdentity | null): HostKeyRefusedError {
+  const now = presented === null ? `it no longer offers a key of type ${pinned.keyType}` : `it now presents ${presented.keyType} ${presented.fingerprint}`;
+  const trustHint = presented === null ? `\`sutazai hosts trust ${endpoint.name}\` after scanning the new key` : `\`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\``;
+  return new HostKeyRefusedError(
+    'HOST_KEY_MISMATCH',
+    `The host key of ${describeEndpoint(endpoint)} changed since you trusted it on ${formatTrustDate(pinned.trustedAt)} (${pinned.keyType} ${pinned.fingerprint}); ${now}. Nothing was sent to it.`,
+    `If the machine was reinstalled or its keys regenerated, confirm the new fingerprint on its console (${hostKeyFileHint(presented?.keyType ?? pinned.keyType)}); otherwise someone may be intercepting the connection. Re-trusting is a deliberate action: Host settings → Trust new key, or ${trustHint}.`,
+    presented === null ? null : { keyType: presented.keyType, fingerprint: presented.fingerprint },
+    { keyType: pinned.keyType, fingerprint: pinned.fingerprint, trustedAt: pinned.trustedAt },
+  );
+}
+
+export function hostKeyUnreadableError(endpoint: SshEndpoint, cause: unknown): ApiError {
+  return new ApiError(
+    'SSH_FAILED',
+    `${sentence(describeEndpoint(endpoint))} presented a host key this app cannot read; nothing was sent.`,
+    'The server sent a malformed key: check its sshd and HostKey files, and send the app log with your report.',
+    { cause },
+  );
+}
+
+export function keyFileUnreadableError(endpoint: SshEndpoint, keyPath: string, cause: unknown): ApiError {
+  const code = (cause as NodeJS.ErrnoException | null)?.code;
+  const why =
+    code === 'ENOENT'
+      ? 'does not exist'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'cannot be read by this app (permission denied)'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === undefined
+            ? `is not a private key this app can read (${(cause as Error).message})`
+            : `cannot be read (${code})`;
+  return new ApiError(
+    'KEY_FILE_UNREADABLE',
+    `The private key ${keyPath} for ${describeEndpoint(endpoint)} ${why}; nothing was sent.`,
+    'Point the host at an existing private key file in OpenSSH, PEM or PuTTY format that your user can read (for example ~/.ssh/id_ed25519, not the .pub file), or choose another login method.',
+    { cause },
+  );
+}
+
+export function keyPassphraseError(endpoint: SshEndpoint, keyPath: string, passphraseGiven: boolean): ApiError {
+  return new ApiError(
+    'KEY_PASSPHRASE_WRONG',
+    passphraseGiven
+      ? `The passphrase does not decrypt the private key ${keyPath} for ${describeEndpoint(endpoint)}; nothing was sent.`
+      : `The private key ${keyPath} for ${describeEndpoint(endpoint)} is encrypted and no passphrase was given; nothing was sent.`,
+    'Enter the passphrase of this key in Host settings (check it with `ssh-keygen -y -f <key>`), or load the key into ssh-agent and log in with the agent.',
+  );
+}
+
+export function agentUnavailableError(endpoint: SshEndpoint, why: string): ApiError {
+  return new ApiError(
+    'AUTH_FAILED',
+    `Cannot log in to ${describeEndpoint(endpoint)} with the SSH agent: ${why}; nothing was sent.`,
+    'Start ssh-agent and add your key (`ssh-add`), make sure SSH_AUTH_SOCK reaches this app, or log in with a key file instead.',
+  );
+}
+
+export function authFailedError(
+  endpoint: SshEndpoint,
+  user: string,
+  method: CredentialMethod,
+  serverMethods: readonly string[] | null,
+): ApiError {
+  const what = method === 'password' ? 'the password' : method === 'key' ? 'the private key' : 'the keys in the SSH agent';
+  const offered = serverMethods && serverMethods.length > 0 ? ` (it accepts: ${serverMethods.join(', ')})` : '';
+  const remedy =
+    method === 'password'
+      ? serverMethods && !serverMethods.includes('password')
+        ? 'This server does not take passwords: log in with a key, or enable PasswordAuthentication in its sshd_config.'
+        : `Check the user name and password for ${user} in Host settings.`
+      : method === 'key'
+        ? `Add the public key to ~${user}/.ssh/authorized_keys on the machine (\`ssh-copy-id\`), or check the user name in Host settings.`
+        : `Load the right key into the agent (\`ssh-add -l\` lists them) and add its public key to ~${user}/.ssh/authorized_keys on the machine.`;
+  return new ApiError('AUTH_FAILED', `${sentence(describeEndpoint(endpoint))} refused ${what} for user ${user}${offered}.`, remedy);
+}
+
+/** `timeoutMs` null: ssh2's own timer fired, not the connect deadline. */
+export function connectTimeoutError(endpoint: SshEndpoint, phase: ConnectPhase, timeoutMs: number | null, jump?: SshEndpoint): ApiError {
+  const where = describeEndpoint(endpoint);
+  const within = timeoutMs === null ? 'in time' : `within ${seconds(timeoutMs)}`;
+  switch (phase) {
+    case 'resolving':
+      return new ApiError(
+        'ADDRESS_UNRESOLVED',
+        `The address ${endpoint.address} of ${where} could not be looked up ${within}.`,
+        'Check that this machine\'s DNS server answers (or use the IP address in Host settings).',
+      );
+    case 'connecting':
+      return new ApiError(
+        'HOST_UNREACHABLE',
+        `${sentence(where)} did not answer ${within}.`,
+        `Check that the machine is on and the address is right, and that no firewall drops port ${endpoint.port} on the way.`,
+      );
+    case 'forwarding':
+      return new ApiError(
+        'HOST_UNREACHABLE',
+        `${sentence(jump === undefined ? 'the jump host' : describeEndpoint(jump))} could not reach ${where} ${within}.`,
+        `Check that the machine is on and that the jump host can reach ${endpoint.address} on port ${endpoint.port} (try \`nc -vz ${endpoint.address} ${endpoint.port}\` on the jump host).`,
+      );
+    case 'banner':
+      return new ApiError(
+        'HANDSHAKE_TIMEOUT',
+        `${sentence(where)} accepted the connection but sent no SSH greeting ${within}.`,
+        `Check that port ${endpoint.port} is sshd and not another service, and that sshd is not overloaded (MaxStartups, a slow reverse DNS lookup: UseDNS no).`,
+      );
+    case 'key-exchange':
+      return new ApiError(
+        'HANDSHAKE_TIMEOUT',
+        `${sentence(where)} did not finish the SSH key exchange ${within}.`,
+        'The machine or the network is very slow: try again with a longer timeout, and check the machine\'s load.',
+      );
+    case 'authenticating':
+      return new ApiError(
+        'HANDSHAKE_TIMEOUT',
+        `${sentence(where)} did not finish logging in ${within}.`,
+        'Check the machine\'s load and its sshd log (a slow PAM module or home directory on a dead network mount), then try again.',
+      );
+  }
+}
+
+export function connectCancelledError(endpoint: SshEndpoint): ApiError {
+  return new ApiError('SSH_FAILED', `Connecting to ${describeEndpoint(endpoint)} was cancelled.`, 'Nothing to do; connect again when you need to.');
+}
+
+/** The code a socket error (`err.code` of a net.Socket) stands for, or null when none fits. */
+export function socketErrorCode(code: string | undefined): ErrorCode | null {
+  if (code === undefined) return null;
+  if (DNS_CODES.has(code)) return 'ADDRESS_UNRESOLVED';
+  if (UNREACHABLE_CODES.has(code)) return 'HOST_UNREACHABLE';
+  if (code === 'ECONNREFUSED') return 'CONNECTION_REFUSED';
+  return null;
+}
+
+function networkError(code: ErrorCode, endpoint: SshEndpoint, detail: string, cause: unknown): ApiError {
+  const where = describeEndpoint(endpoint);
+  switch (code) {
+    case 'ADDRESS_UNRESOLVED':
+      return new ApiError(
+        'ADDRESS_UNRESOLVED',
+        `The address ${endpoint.address} of ${where} does not resolve (${detail}).`,
+        'Check the spelling of the address in Host settings and that this machine\'s DNS knows it, or use the IP address.',
+        { cause },
+      );
+    case 'HOST_UNREACHABLE':
+      return new ApiError(
+        'HOST_UNREACHABLE',
+        `${sentence(where)} cannot be reached (${detail}).`,
+        'Check that the machine is on and the address is right, and that a route and the firewalls on the way let you through.',
+        { cause },
+      );
+    case 'CONNECTION_REFUSED':
+      return new ApiError(
+        'CONNECTION_REFUSED',
+        `${sentence(where)} refused the connection on port ${endpoint.port} (${detail}).`,
+        `Check that sshd is running on the machine (\`systemctl status ssh\`) and listens on port ${endpoint.port}, or fix the port in Host settings.`,
+        { cause },
+      );
+    default:
+      return new ApiError(code, `${sentence(where)}: ${detail}.`, 'Try again; if it keeps failing, send the app log with your report.', { cause });
+  }
+}
+
+export interface SshFailureContext {
+  endpoint: SshEndpoint;
+  phase: ConnectPhase;
+  user: string;
+  method: CredentialMethod | null;
+  /** What the server said it accepts after the last refused attempt. */
+  serverMethods: readonly string[] | null;
+}
+
+interface Ssh2ErrorShape {
+  message?: string;
+  code?: string | number;
+  level?: string;
+  description?: string;
+  reason?: string | number;
+}
+
+/**
+ * Maps an error that ssh2 (or its socket) raised while connecting. Host key verdicts,
+ * key file problems and deadlines are decided before this and have their own builders.
+ */
+export function sshFailureToApiError(error: unknown, context: SshFailureContext): ApiError {
+  if (error instanceof ApiError) return error;
+  const err = (error ?? {}) as Ssh2ErrorShape;
+  const { endpoint, phase } = context;
+  const where = describeEndpoint(endpoint);
+  const message = typeof err.message === 'string' ? err.message : String(error);
+  const code = typeof err.code === 'string' ? err.code : undefined;
+
+  if (err.level === 'client-socket' || err.level === 'client-dns' || (code !== undefined && socketErrorCode(code) !== null)) {
+    const mapped = socketErrorCode(code) ?? (err.level === 'client-dns' ? 'ADDRESS_UNRESOLVED' : null);
+    if (mapped !== null) return networkError(mapped, endpoint, code ?? message, error);
+    if (code !== undefined && RESET_CODES.has(code)) {
+      return new ApiError(
+        'SSH_FAILED',
+        `${sentence(where)} closed the connection ${phase === 'authenticating' ? 'while logging in' : 'during the SSH handshake'} (${code}).`,
+        'sshd may be refusing this client (MaxStartups, AllowUsers, tcp wrappers or fail2ban): check its log on the machine, then try again.',
+        { cause: error },
+      );
+    }
+  }
+  if (err.level === 'client-timeout') {
+    // ssh2's own readyTimeout or keepalive; the connect deadline has its own message.
+    return connectTimeoutError(endpoint, phase, null);
+  }
+  if (err.level === 'client-authentication') {
+    return context.method === null
+      ? new ApiError('AUTH_FAILED', `${sentence(where)} refused the login for user ${context.user}.`, 'Check the user name and credentials in Host settings.', { cause: error })
+      : authFailedError(endpoint, context.user, context.method, context.serverMethods);
+  }
+  if (err.level === 'agent') {
+    return agentUnavailableError(endpoint, `the agent failed (${message})`);
+  }
+  if (err.level === 'handshake' && /no matching/i.test(message)) {
+    return new ApiError(
+      'SSH_FAILED',
+      `${sentence(where)} and this app share no SSH algorithm (${message.replace(/^Handshake failed: /, '')}).`,
+      'The machine runs a very old or locked-down sshd: allow a current key exchange, cipher and host key type (for example curve25519-sha256, aes128-gcm@openssh.com, ssh-ed25519) in its sshd_config.',
+      { cause: error },
+    );
+  }
+  if (/Connection lost before handshake/i.test(message)) {
+    return new ApiError(
+      'SSH_FAILED',
+      `${sentence(where)} closed the connection before the SSH handshake.`,
+      'sshd may be refusing this client (MaxStartups, tcp wrappers or fail2ban), or the port is not sshd: check the machine\'s sshd log and the port in Host settings.',
+      { cause: error },
+    );
+  }
+  if (phase === 'authenticating' && /authentication/i.test(err.description ?? message)) {
+    return context.method === null
+      ? new ApiError('AUTH_FAILED', `${sentence(where)} refused the login for user ${context.user} (${message}).`, 'Check the user name and credentials in Host settings.', { cause: error })
+      : authFailedError(endpoint, context.user, context.method, context.serverMethods);
+  }
+  return new ApiError(
+    'SSH_FAILED',
+    `The SSH connection to ${where} failed ${phase === 'authenticating' ? 'while logging in' : 'during the handshake'}: ${message}.`,
+    'Try again; if it keeps failing, check the machine\'s sshd log and send the app log with your report.',
+    { cause: error },
+  );
+}
+
+/**
+ * A jump host's refusal to open a channel to the target. OpenSSH puts strerror() of its
+ * own connect() in the description ("Connection refused", "No route to host", ...).
+ */
+export function forwardFailureToApiError(error: unknown, target: SshEndpoint, jump: SshEndpoint): ApiError {
+  const err = (error ?? {}) as Ssh2ErrorShape;
+  const message = typeof err.message === 'string' ? err.message : String(error);
+  const detail = message.replace(/^\(SSH\) Channel open failure: /, '');
+  const via = `through ${describeEndpoint(jump)}`;
+  const where = describeEndpoint(target);
+  if (/refused/i.test(detail)) {
+    return new ApiError(
+      'CONNECTION_REFUSED',
+      `${sentence(where)} refused the connection on port ${target.port} (${via}: ${detail}).`,
+      `Check that sshd is running on the machine and listens on port ${target.port}, or fix the port in Host settings.`,
+      { cause: error },
+    );
+  }
+  if (/name or service|not known|unknown host|resolve|getaddrinfo|nodename/i.test(detail)) {
+    return new ApiError(
+      'ADDRESS_UNRESOLVED',
+      `The jump host cannot resolve the address ${target.address} of ${where} (${detail}).`,
+      'Check the address in Host settings; it is resolved on the jump host, so use a name its DNS knows or the IP address.',
+      { cause: error },
+    );
+  }
+  if (/no route|unreachable|timed out|timeout|network is down/i.test(detail)) {
+    return new ApiError(
+      'HOST_UNREACHABLE',
+      `${sentence(where)} cannot be reached ${via} (${detail}).`,
+      'Check that the machine is on, the address is right, and the jump host has a route to it.',
+      { cause: error },
+    );
+  }
+  if (err.reason === 1 || /prohibited/i.test(detail)) {
+    return new ApiError(
+      'SSH_FAILED',
+      `The ${describeEndpoint(jump)} does not allow forwarding to ${where} (${detail}).`,
+      'Allow TCP forwarding for this user on the jump host (AllowTcpForwarding yes, PermitOpen) or choose another jump host.',
+      { cause: error },
+    );
+  }
+  return new ApiError(
+    'SSH_FAILED',
+    `Could not open a channel to ${where} ${via}: ${detail}.`,
+    'Check that the jump host can reach the machine on that port, then try again.',
+    { cause: error },
+  );
+}
+
+/** A failure on an established session (exec, lost connection). */
+export function sessionError(endpoint: SshEndpoint, what: string, cause?: unknown): ApiError {
+  return new ApiError(
+    'SSH_FAILED',
+    `${sentence(what)} on ${describeEndpoint(endpoint)}.`,
+    'Try again; if the connection keeps dropping, check the network and the machine\'s sshd log.',
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+export function commandTimeoutError(endpoint: SshEndpoint, timeoutMs: number): ApiError {
+  return new ApiError(
+    'SSH_FAILED',
+    `A command did not finish within ${seconds(timeoutMs)} on ${describeEndpoint(endpoint)}.`,
+    'The command may be stuck on something on the machine (a stale network mount, a prompt for input): check the machine, or allow it more time.',
+  );
+}

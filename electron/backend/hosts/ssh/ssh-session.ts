@@ -1,0 +1,151 @@
+import type { Client, ClientChannel } from 'ssh2';
+import type { ApiError } from '../../../contract';
+import { hangUp } from './hang-up';
+import { commandTimeoutError, sessionError } from './ssh-errors';
+import type { SshEndpoint } from './ssh-endpoint';
+
+export interface ExecOptions {
+  /** Written to the command's stdin, which is then closed. */
+  stdin?: string | Buffer;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  /** Null when the command was killed by a signal or the server sent no exit status. */
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SshSession {
+  /** The host this session is logged in to, for messages. */
+  readonly endpoint: SshEndpoint;
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** How many exec channels this session opened: the probe's "one round trip" check. */
+  readonly execChannels: number;
+  /** Ends the connection and every jump connection under it. */
+  close(): void;
+}
+
+// A command's output is read whole; past this it is not a probe or a status check.
+const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A logged-in connection. `hops` is the target's client first, then the jump hosts'
+ * clients (nearest first); closing the session closes them all.
+ */
+export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSession {
+  const first = hops[0];
+  if (first === undefined) throw new Error('a session needs a connected client');
+  const client: Client = first;
+  let execChannels = 0;
+  let closedByUs = false;
+  let lost: ApiError | null = null;
+  const running = new Set<(error: ApiError) => void>();
+
+  const onLost = (cause?: unknown) => {
+    if (closedByUs || lost !== null) return;
+    lost = sessionError(endpoint, 'the SSH connection was lost', cause);
+    for (const abort of running) abort(lost);
+    closeAll();
+  };
+  // Every hop's failure ends the session; the listeners also keep ssh2's late
+  // errors from being thrown as uncaught.
+  for (const hop of hops) {
+    hop.on('error', onLost);
+    hop.on('close', () => onLost());
+  }
+
+  function closeAll() {
+    hangUp(hops);
+  }
+
+  function exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    if (closedByUs) return Promise.reject(sessionError(endpoint, 'this SSH session is already closed'));
+    if (lost !== null) return Promise.reject(lost);
+    return new Promise<ExecResult>((resolve, reject) => {
+      let settled = false;
+      let channel: ClientChannel | null = null;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (outcome: { result: ExecResult } | { error: ApiError }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        running.delete(abort);
+        if ('error' in outcome) {
+          channel?.destroy();
+          reject(outcome.error);
+        } else {
+          resolve(outcome.result);
+        }
+      };
+      const abort = (error: ApiError) => finish({ error });
+      running.add(abort);
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          // Dropbear and OpenSSH honour a signal request; closing the channel hangs up either way.
+          channel?.signal('KILL');
+          finish({ error: commandTimeoutError(endpoint, options.timeoutMs!) });
+        }, options.timeoutMs);
+      }
+
+      execChannels += 1;
+      try {
+        client.exec(command, (error, stream) => {
+          if (error) {
+            finish({ error: sessionError(endpoint, `the server refused to run a command (${error.message})`, error) });
+            return;
+          }
+          if (settled) {
+            stream.destroy();
+            return;
+          }
+          channel = stream;
+          const stdout: Buffer[] = [];
+          const stderr: Buffer[] = [];
+          let bytes = 0;
+          let code: number | null = null;
+          let signal: string | null = null;
+          const collect = (into: Buffer[]) => (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (bytes > MAX_OUTPUT_BYTES) {
+              finish({ error: sessionError(endpoint, `a command wrote more than ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB of output`) });
+              return;
+            }
+            into.push(chunk);
+          };
+          stream.on('data', collect(stdout));
+          stream.stderr.on('data', collect(stderr));
+          stream.on('exit', (exitCode: number | null, exitSignal?: string) => {
+            code = typeof exitCode === 'number' ? exitCode : null;
+            signal = exitSignal ?? null;
+          });
+          stream.on('close', () => {
+            finish({
+              result: { code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') },
+            });
+          });
+          stream.end(options.stdin ?? undefined);
+        });
+      } catch (error) {
+        finish({ error: sessionError(endpoint, 'the SSH connection is closed', error) });
+      }
+    });
+  }
+
+  return {
+    endpoint,
+    exec,
+    get execChannels() {
+      return execChannels;
+    },
+    close() {
+      if (closedByUs) return;
+      closedByUs = true;
+      const error = sessionError(endpoint, 'the SSH session was closed while a command ran');
+      for (const abort of running) abort(error);
+      closeAll();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { HostFacts } from '../../contract';
+
+/**
+ * The facts preflight reads, with names normalised across the local probe and the SSH
+ * probe (architectures as Node names them, OS ids from distro names).
+ */
+export function normaliseArch(arch: string): string {
+  const a = arch.toLowerCase();
+  if (a === 'x86_64' || a === 'amd64') return 'x64';
+  if (a === 'aarch64' || a === 'arm64') return 'arm64';
+  if (a.startsWith('armv7') || a === 'armhf') return 'arm';
+  if (a === 'i386' || a === 'i686') return 'ia32';
+  return a;
+}
+
+/** debian, ubuntu, rhel, alpine... from what the probe reported. */
+export function osId(facts: HostFacts): string {
+  const explicit = (facts.os as { id?: string }).id;
+  if (explicit) return explicit.toLowerCase();
+  const name = facts.os.distro.toLowerCase();
+  if (name.includes('ubuntu')) return 'ubuntu';
+  if (name.includes('debian')) return 'debian';
+  if (/red hat|rhel|rocky|alma|centos|oracle/.test(name)) return 'rhel';
+  if (name.includes('alpine')) return 'alpine';
+  if (name.includes('fedora')) return 'fedora';
+  return name.split(/\s+/)[0] ?? name;
+}
+
+/** Numeric, dotted comparison: "535.104" >= "535", "22.04" < "24.04". */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.\-_ ]/).map((p) => parseInt(p, 10));
+  const pb = b.split(/[.\-_ ]/).map((p) => parseInt(p, 10));
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = Number.isNaN(pa[i] ?? 0) ? 0 : (pa[i] ?? 0);
+    const y = Number.isNaN(pb[i] ?? 0) ? 0 : (pb[i] ?? 0);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Free space where the install goes: the filesystem mounted at the longest prefix of the path. */
+export function freeBytesAt(facts: HostFacts, installPath: string): { bytes: number; mount: string } | null {
+  const reported = (facts as { installPath?: { path: string; filesystemMount: string; availableBytes: number } | null }).installPath;
+  if (reported && reported.path === installPath) return { bytes: reported.availableBytes, mount: reported.filesystemMount };
+  if (!facts.filesystems) return null;
+  let best: { bytes: number; mount: string } | null = null;
+  for (const fs of facts.filesystems) {
+    const inside = installPath === fs.mount || installPath.startsWith(fs.mount.endsWith('/') ? fs.mount : `${fs.mount}/`);
+    if (inside && (!best || fs.mount.length > best.mount.length)) best = { bytes: fs.availableBytes, mount: fs.mount };
+  }
+  return best;
+}

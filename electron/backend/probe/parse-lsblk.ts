@@ -1,0 +1,43 @@
+import type { DiskFacts } from '../../contract';
+
+/** Block devices that are not disks an operator installs onto (the same list as read-sys-block.ts). */
+export const VIRTUAL_BLOCK_DEVICE = /^(loop|ram|zram|dm-|md|nbd|sr|fd)/;
+
+/**
+ * One `lsblk -P` line: KEY="value" pairs, where lsblk writes any awkward byte
+ * (quote, backslash, control) as \xNN.
+ */
+export function parseLsblkPairs(line: string): Map<string, string> | null {
+  const pairs = new Map<string, string>();
+  const rest = line.replace(/([A-Z0-9:_.-]+)="([^"]*)"/g, (_all, key: string, value: string) => {
+    pairs.set(key, value.replace(/\\x([0-9a-fA-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))));
+    return '';
+  });
+  return pairs.size > 0 && rest.trim() === '' ? pairs : null;
+}
+
+/** A disk from lsblk's NAME, SIZE (bytes), ROTA, TYPE, MODEL; null for partitions, loops, ROMs and empty devices. */
+export function diskFromLsblk(pairs: Map<string, string>): DiskFacts | null {
+  const name = pairs.get('NAME') ?? '';
+  const type = pairs.get('TYPE') ?? 'disk';
+  const size = Number(pairs.get('SIZE'));
+  if (!name || type !== 'disk' || VIRTUAL_BLOCK_DEVICE.test(name) || !Number.isFinite(size) || size <= 0) return null;
+  return diskFacts(name, size, pairs.get('ROTA') ?? '', (pairs.get('MODEL') ?? '').trim());
+}
+
+/** A disk from /sys/block/NAME: size in 512-byte sectors. */
+export function diskFromSysBlock(name: string, sectors: number, rotational: string, model: string): DiskFacts | null {
+  if (VIRTUAL_BLOCK_DEVICE.test(name) || !Number.isFinite(sectors) || sectors <= 0) return null;
+  return diskFacts(name, sectors * 512, rotational, model.trim());
+}
+
+function diskFacts(name: string, sizeBytes: number, rota: string, model: string): DiskFacts {
+  const rotational = rota === '1' ? true : rota === '0' ? false : null;
+  return {
+    device: `/dev/${name}`,
+    model,
+    type: name.startsWith('nvme') ? 'NVMe' : rotational === true ? 'HD' : rotational === false ? 'SSD' : '',
+    sizeBytes,
+    rotational,
+  };
+}

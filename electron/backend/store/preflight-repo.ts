@@ -1,0 +1,22 @@
+import type Database from 'better-sqlite3';
+import { HostPreflightSchema, type HostPreflight } from '../../contract';
+
+/** Preflight results, each tied to the facts snapshot it judged. */
+export function createPreflightRepo(db: Database.Database) {
+  const latestSnapshot = db.prepare<[number], { id: number }>('SELECT id FROM facts_snapshots WHERE host_id = ? ORDER BY probed_at DESC, id DESC LIMIT 1');
+  const insert = db.prepare('INSERT INTO preflight_results (host_id, snapshot_id, profile, ran_at, outcome, results) VALUES (?, ?, ?, ?, ?, ?)');
+  const select = db.prepare<[number, number], { results: string }>('SELECT results FROM preflight_results WHERE host_id = ? ORDER BY ran_at DESC, id DESC LIMIT ?');
+
+  return {
+    save(result: HostPreflight): void {
+      insert.run(result.hostId, latestSnapshot.get(result.hostId)?.id ?? null, result.profile, result.ranAt, result.outcome, JSON.stringify(result));
+    },
+    history(hostId: number, limit: number): HostPreflight[] {
+      return select
+        .all(hostId, limit)
+        .map((row) => HostPreflightSchema.safeParse(JSON.parse(row.results)))
+        .filter((r) => r.success)
+        .map((r) => r.data);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { removeShellsSync, listShells } from './etc-shells';
+import { pidsInNamespaces, terminateSync } from './kill-processes';
+import { deleteNetwork, listLinks, listNamespaces } from './netns';
+import { parseRunId } from './resource-names';
+import { isRunAlive, recordedRunIds, releaseSubnet, staleSubnetClaims, subnetsOf, unregisterRun } from './run-registry';
+import { removeSudoersSync, SUDO_STATE_DIRS } from './sudoers';
+import { deleteUsersSync, listUsers } from './test-users';
+
+// Removal by name: whatever carries a run's id is that run's, whether the run got to
+// record it or crashed halfway through making it. The same code tears down a live lab
+// (destroy, exit handlers) and sweeps what dead runs left behind.
+
+export interface RunLeftovers {
+  namespaces: string[];
+  veths: string[];
+  bridges: string[];
+  users: string[];
+  sudoersFiles: string[];
+  /** Files sudo made for the run's users (timestamps, lecture marks). */
+  sudoState: string[];
+  shells: string[];
+  tempDirs: string[];
+}
+
+/** Everything on the machine that carries a harness run id, grouped by run id. */
+export function findHarnessObjects(): Map<string, RunLeftovers> {
+  const byRun = new Map<string, RunLeftovers>();
+  const entry = (runId: string): RunLeftovers => {
+    let found = byRun.get(runId);
+    if (found === undefined) {
+      found = { namespaces: [], veths: [], bridges: [], users: [], sudoersFiles: [], sudoState: [], shells: [], tempDirs: [] };
+      byRun.set(runId, found);
+    }
+    return found;
+  };
+  const collect = (items: readonly string[], parse: (name: string) => string | undefined, add: (l: RunLeftovers, item: string) => void) => {
+    for (const item of items) {
+      const runId = parse(item);
+      if (runId !== undefined) add(entry(runId), item);
+    }
+  };
+  collect(listNamespaces(), parseRunId.namespace, (l, ns) => l.namespaces.push(ns));
+  const links = listLinks();
+  collect(links, parseRunId.veth, (l, link) => l.veths.push(link));
+  collect(links, parseRunId.bridge, (l, link) => l.bridges.push(link));
+  collect(listUsers(), parseRunId.user, (l, user) => l.users.push(user));
+  collect(readDir('/etc/sudoers.d'), parseRunId.sudoersFile, (l, f) => l.sudoersFiles.push(path.join('/etc/sudoers.d', f)));
+  for (const dir of SUDO_STATE_DIRS) {
+    collect(readDir(dir), parseRunId.user, (l, user) => l.sudoState.push(path.join(dir, user)));
+  }
+  collect(listShells(), parseRunId.shellsLine, (l, shell) => l.shells.push(shell));
+  collect(readDir(os.tmpdir()), parseRunId.tempDir, (l, dir) => l.tempDirs.push(path.join(os.tmpdir(), dir)));
+  return byRun;
+}
+
+/**
+ * Stops every process in the run's namespaces (and the given extra targets: daemon
+ * process groups as negative numbers), then deletes links, namespaces, users, the
+ * sudoers drop-in, /etc/shells lines, the temp dir and the registry entries. Idempotent.
+ * Throws one error listing every step that failed, after trying them all.
+ */
+export function removeRunSync(runId: string, extraTargets: readonly number[] = [], found?: RunLeftovers): void {
+  const leftovers = found ?? findHarnessObjects().get(runId) ?? emptyLeftovers();
+  const failures: string[] = [];
+  const step = (what: string, action: () => void) => {
+    try {
+      action();
+    } catch (error) {
+      failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  step('stop processes', () => {
+    const survivors = terminateSync([...extraTargets, ...pidsInNamespaces(leftovers.namespaces)]);
+    if (survivors.length > 0) throw new Error(`still alive after SIGKILL: ${survivors.join(', ')}`);
+  });
+  step('delete namespaces, veths and bridge', () => deleteNetwork(leftovers));
+  step('delete users', () => deleteUsersSync(leftovers.users));
+  step('remove sudoers drop-in', () => leftovers.sudoersFiles.forEach(removeSudoersSync));
+  step('remove sudo state', () => leftovers.sudoState.forEach((file) => fs.rmSync(file, { force: true })));
+  step('remove /etc/shells lines', () => removeShellsSync(leftovers.shells));
+  step('remove temp dir', () => leftovers.tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+  step('release subnet', () => subnetsOf(runId).forEach(releaseSubnet));
+  step('unregister run', () => unregisterRun(runId));
+  if (failures.length > 0) throw new Error(`test hosts: tearing down run ${runId} left work undone: ${failures.join('; ')}`);
+}
+
+/**
+ * Removes what crashed earlier runs left behind; runs whose owner process is alive
+ * (other test workers, right now) are not touched. Returns the run ids swept.
+ */
+export function sweepLeftovers(): string[] {
+  const swept: string[] = [];
+  const failures: string[] = [];
+  for (const [runId, leftovers] of findHarnessObjects()) {
+    if (isRunAlive(runId)) continue;
+    try {
+      removeRunSync(runId, [], leftovers);
+    } catch (error) {
+      failures.push(error instanceof Error ? error.message : String(error));
+    }
+    swept.push(runId);
+  }
+  // Records and claims of dead runs that had made nothing yet.
+  for (const runId of recordedRunIds()) if (!isRunAlive(runId)) unregisterRun(runId);
+  for (const claim of staleSubnetClaims()) releaseSubnet(claim.subnet);
+  if (failures.length > 0) throw new Error(failures.join('\n'));
+  return swept;
+}
+
+function emptyLeftovers(): RunLeftovers {
+  return { namespaces: [], veths: [], bridges: [], users: [], sudoersFiles: [], sudoState: [], shells: [], tempDirs: [] };
+}
+
+function readDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
