@@ -8,8 +8,17 @@ export ELECTRON_SKIP_BINARY_DOWNLOAD=1
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# Debian packages: the browser for end-to-end tests; later issues add sshd, dropbear and iproute2.
-declare -A need_cmd=([chromium]=/usr/bin/chromium)
+# Debian packages: the browser for end-to-end tests, and what the SSH test hosts run
+# (OpenSSH and Dropbear servers in network namespaces, BusyBox as a login shell, sudo).
+declare -A need_cmd=(
+  [chromium]=/usr/bin/chromium
+  [openssh-server]=/usr/sbin/sshd
+  [openssh-client]=/usr/bin/ssh-keygen
+  [dropbear-bin]=/usr/sbin/dropbear
+  [busybox]=/usr/bin/busybox
+  [sudo]=/usr/bin/sudo
+  [iproute2]=/usr/sbin/ip
+)
 missing=()
 for pkg in "${!need_cmd[@]}"; do
   [ -x "${need_cmd[$pkg]}" ] || missing+=("$pkg")

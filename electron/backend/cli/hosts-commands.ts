@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
-import { ApiError, type AuthInput, type HostInput, type ProbeProgress } from '../../contract';
+import { ApiError, type AuthInput, type ErrorCode, type HostInput, type ProbeProgress } from '../../contract';
 import type { Backend } from '../app/backend';
-import { EXIT } from './exit-codes';
+import { EXIT, exitCodeFor } from './exit-codes';
 import { formatFacts, formatHostList, formatTable } from './format-text';
 import { secretFromFile, secretFromStdin } from './read-secret-input';
 
@@ -140,7 +140,10 @@ export async function hostsProbe(ctx: CommandContext): Promise<number> {
   );
   const failed = results.filter((r) => r.state !== 'done');
   ctx.print(`${table}\n${results.length - failed.length} probed, ${failed.length} failed`, { results, hosts: ctx.backend.hosts.list() });
-  return failed.length ? EXIT.PROBE : EXIT.OK;
+  if (failed.length === 0) return EXIT.OK;
+  // One class of failure keeps its own exit code (a changed key is 6 whether one host or ten).
+  const codes = new Set(failed.map((r) => (r.error ? exitCodeFor(r.error.code as ErrorCode) : EXIT.PROBE)));
+  return codes.size === 1 ? [...codes][0]! : EXIT.PROBE;
 }
 
 export function hostsList(ctx: CommandContext, list: ReturnType<Backend['hosts']['list']>): number {
