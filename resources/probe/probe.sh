@@ -3,7 +3,7 @@
 # POSIX sh only: it runs under dash, bash and BusyBox ash, and needs nothing but sh,
 # awk, cat, uname, id, date and df (all on a minimal Debian, Ubuntu, RHEL-family or
 # Alpine host). Optional tools (lsblk, nvidia-smi, lspci, ip, ss,
-# systemd-detect-virt, sudo, timeout, readlink) are used only after `command -v`
+# systemd-detect-virt, sudo, timeout, readlink, tr) are used only after `command -v`
 # finds them; a missing one gives an `unknown` record with the reason, never a failed
 # probe.
 #
@@ -113,12 +113,12 @@ rec() {
 unknown() { rec unknown "$1" "$2"; }
 
 # lines TYPE TEXT: one record per non-empty line of TEXT.
+# (A pipe, not a here-document: bash before 5.1 writes those to $TMPDIR, which may
+# be read-only.)
 lines() {
-  while IFS= read -r sp_l; do
+  printf '%s\n' "$2" | while IFS= read -r sp_l; do
     [ -n "$sp_l" ] && rec "$1" "$sp_l"
-  done <<SP_EOF
-$2
-SP_EOF
+  done
 }
 
 # first FILE: sets sp_v to the first line of FILE, or empty.
@@ -143,11 +143,12 @@ SP_AWK_ESC='function esc(s,  o, i, c) {
 
 # Commands that can hang (a wedged GPU, a stale NFS mount, sudo resolving the host
 # name) run under timeout when the host has it; BusyBox before 1.30 spells it -t.
+# (Tried on `id`, which the probe needs anyway: `true` may exist only as a builtin.)
 sp_to=
 if has timeout; then
-  if timeout 5 true >/dev/null 2>&1; then
+  if timeout 5 id -u >/dev/null 2>&1; then
     sp_to=timeout
-  elif timeout -t 5 true >/dev/null 2>&1; then
+  elif timeout -t 5 id -u >/dev/null 2>&1; then
     sp_to='timeout -t'
   fi
 fi
@@ -200,7 +201,7 @@ probe_system() {
         rec os-release "${sp_l%%=*}" "${sp_l#*=}"
         ;;
       esac
-    done <"$sp_osr"
+    done 2>/dev/null <"$sp_osr"
   else
     unknown os.distro 'no /etc/os-release or /usr/lib/os-release'
   fi
@@ -272,8 +273,9 @@ probe_virt_init() {
     # The same evidence systemd-detect-virt weighs; parse-probe-output.ts decides.
     [ -e /.dockerenv ] && rec virt-hint dockerenv 1
     [ -e /run/.containerenv ] && rec virt-hint containerenv 1
-    if [ -r /proc/1/environ ]; then
-      sp_c=$(awk 'BEGIN { RS = "\0" } /^container=/ { sub(/^container=/, ""); print; exit }' /proc/1/environ 2>/dev/null) || sp_c=
+    if [ -r /proc/1/environ ] && has tr; then
+      # NUL-separated; BusyBox awk cannot split on NUL, tr can.
+      sp_c=$(tr '\0' '\n' 2>/dev/null </proc/1/environ | awk '/^container=/ { sub(/^container=/, ""); print; exit }') || sp_c=
       [ -n "$sp_c" ] && rec virt-hint container-env "$sp_c"
     fi
     if first /run/systemd/container; then rec virt-hint container-env "$sp_v"; fi
@@ -370,11 +372,9 @@ probe_gpus() {
     if [ $sp_rc -eq 0 ]; then
       lines nvidia-gpu "$sp_out"
       sp_out=$(bounded 20 nvidia-smi </dev/null 2>/dev/null) || :
-      while IFS= read -r sp_l; do
+      printf '%s\n' "$sp_out" | while IFS= read -r sp_l; do
         case $sp_l in *'CUDA Version'* | *'Driver Version'*) rec nvidia-header "$sp_l"; break ;; esac
-      done <<SP_EOF
-$sp_out
-SP_EOF
+      done
     else
       timed_out $sp_rc && sp_out="no answer within 20 s"
       unknown gpus.nvidia "nvidia-smi failed (exit status $sp_rc): ${sp_out%%"$sp_N"*}"
@@ -403,11 +403,9 @@ SP_EOF
 
   if has lspci; then
     if sp_out=$(bounded 10 lspci -mm -nn -D </dev/null 2>/dev/null); then
-      while IFS= read -r sp_l; do
+      printf '%s\n' "$sp_out" | while IFS= read -r sp_l; do
         case $sp_l in *'[03'[0-9a-fA-F][0-9a-fA-F]']"'*) rec lspci "$sp_l" ;; esac
-      done <<SP_EOF
-$sp_out
-SP_EOF
+      done
     else
       unknown gpus.model 'lspci does not take -mm -nn -D (BusyBox lspci?); GPUs named by PCI id only'
     fi
@@ -492,6 +490,9 @@ probe_privilege() {
     sp_rc=$?
     if [ $sp_rc -eq 0 ]; then
       sp_lvl=sudo-nopasswd
+    elif timed_out $sp_rc; then
+      sp_lvl=unknown
+      unknown privilege 'sudo gave no answer within 10 s'
     else
       case $sp_out in
       *tty* | *terminal*)
@@ -528,6 +529,8 @@ probe_privilege() {
     sudo -k >/dev/null 2>&1 </dev/null
     if [ $sp_rc -eq 0 ]; then
       sp_ver=1
+    elif timed_out $sp_rc; then
+      unknown privilege.password 'sudo gave no answer to the password within 15 s'
     else
       case $sp_out in
       *'may not run sudo'* | *'not in the sudoers'* | *'not allowed'*) sp_lvl=none ;;
