@@ -14,18 +14,11 @@ function unknown(id: string, title: string, what: string): PreflightCheck {
   return check(id, title, 'warn', `${what} is unknown for this host.`, 'Probe the host again; if it stays unknown, check the facts page for the reason.');
 }
 
-type Extended = HostFacts & {
-  initSystem?: string | null;
-  listeningPorts?: Array<{ address: string; port: number }> | null;
-  privilege?: { level: string } | null;
-};
-
 /**
  * Judges one host's facts against a profile. Each analyzer returns pass, warn or fail
  * with what it found and, unless it passed, what to do about it.
  */
 export function analyzeHost(facts: HostFacts, profile: RequirementProfile): PreflightCheck[] {
-  const f = facts as Extended;
   const checks: PreflightCheck[] = [];
 
   if (profile.cpu) {
@@ -75,8 +68,8 @@ export function analyzeHost(facts: HostFacts, profile: RequirementProfile): Pref
   }
 
   if (profile.init !== 'any') {
-    const init = f.initSystem;
-    if (init === undefined || init === null) checks.push(unknown('init', 'Init system', 'The init system'));
+    const init = facts.initSystem?.kind;
+    if (init === undefined) checks.push(unknown('init', 'Init system', 'The init system'));
     else if (init === 'systemd') checks.push(check('init', 'Init system', 'pass', 'systemd runs this host; the runtime installs as a service.'));
     else checks.push(check('init', 'Init system', profile.init === 'systemd' ? 'fail' : 'warn', `This host's init system is ${init}, not systemd.`, profile.init === 'systemd' ? 'Use a host booted with systemd.' : 'The runtime will run in detached per-user mode and will not start at boot by itself.'));
   }
@@ -104,7 +97,7 @@ export function analyzeHost(facts: HostFacts, profile: RequirementProfile): Pref
   }
 
   if (profile.ports) {
-    const listening = f.listeningPorts;
+    const listening = facts.listeningPorts;
     if (listening === undefined || listening === null) checks.push(unknown('ports.free', 'Ports', 'The list of listening ports'));
     else {
       const busy = profile.ports.mustBeFree.filter((port) => listening.some((l) => l.port === port));
@@ -114,7 +107,7 @@ export function analyzeHost(facts: HostFacts, profile: RequirementProfile): Pref
     }
   }
 
-  const privilege = f.privilege?.level;
+  const privilege = facts.privilege?.level;
   if (privilege === 'none') checks.push(check('privilege', 'Privilege', 'warn', 'The login is not root and cannot use sudo.', 'The install will go under the home directory and cannot register a system service; use root or a sudo-capable user for a system-wide install.'));
   else if (privilege) checks.push(check('privilege', 'Privilege', 'pass', `Login privilege: ${privilege}.`));
 

@@ -28,7 +28,7 @@ export function analyzeAcrossHosts(inputs: CrossHostInput[]): CrossHostCheck[] {
   const checks: CrossHostCheck[] = [];
   const uniqueness: Array<[string, string, (i: CrossHostInput) => string | null | undefined, string]> = [
     ['unique.hostname', 'Unique hostnames', (i) => i.facts?.os.hostname, 'Give each machine its own hostname (hostnamectl set-hostname); agents register with the core by hostname.'],
-    ['unique.machine-id', 'Unique machine-ids', (i) => (i.facts as { machineId?: string | null } | null)?.machineId, 'These machines were cloned without resetting /etc/machine-id: run `rm /etc/machine-id && systemd-machine-id-setup` on each clone.'],
+    ['unique.machine-id', 'Unique machine-ids', (i) => i.facts?.machineId, 'These machines were cloned without resetting /etc/machine-id: run `rm /etc/machine-id && systemd-machine-id-setup` on each clone.'],
     ['unique.address', 'Unique addresses', (i) => i.address, 'Two inventory entries point at the same address; remove the duplicate.'],
   ];
   for (const [id, title, keyOf, remedy] of uniqueness) {
@@ -39,7 +39,7 @@ export function analyzeAcrossHosts(inputs: CrossHostInput[]): CrossHostCheck[] {
     }
   }
   for (const input of inputs) {
-    const clock = (input.facts as { clock?: { epochMs: number } | null } | null)?.clock;
+    const clock = input.facts?.clock;
     if (!input.facts || !clock) continue;
     // The probe's clock reading against the operator's clock when the answer arrived.
     const skew = clock.epochMs - input.facts.probedAt;

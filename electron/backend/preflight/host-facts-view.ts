@@ -15,7 +15,7 @@ export function normaliseArch(arch: string): string {
 
 /** debian, ubuntu, rhel, alpine... from what the probe reported. */
 export function osId(facts: HostFacts): string {
-  const explicit = (facts.os as { id?: string }).id;
+  const explicit = facts.os.id;
   if (explicit) return explicit.toLowerCase();
   const name = facts.os.distro.toLowerCase();
   if (name.includes('ubuntu')) return 'ubuntu';
@@ -40,8 +40,10 @@ export function compareVersions(a: string, b: string): number {
 
 /** Free space where the install goes: the filesystem mounted at the longest prefix of the path. */
 export function freeBytesAt(facts: HostFacts, installPath: string): { bytes: number; mount: string } | null {
-  const reported = (facts as { installPath?: { path: string; filesystemMount: string; availableBytes: number } | null }).installPath;
-  if (reported && reported.path === installPath) return { bytes: reported.availableBytes, mount: reported.filesystemMount };
+  const reported = facts.installPath;
+  if (reported && reported.path === installPath) {
+    return { bytes: reported.availableBytes, mount: reported.filesystemMount };
+  }
   if (!facts.filesystems) return null;
   let best: { bytes: number; mount: string } | null = null;
   for (const fs of facts.filesystems) {

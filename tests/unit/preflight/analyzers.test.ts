@@ -76,6 +76,15 @@ describe('preflight analyzers', () => {
     expect(unknownCpu.get('cpu.threads')?.outcome).toBe('warn');
   });
 
+  it('prefers systemd where the profile asks for it, and warns about a login without privilege', () => {
+    const core = profiles.get('core')!;
+    const openrc = byId(analyzeHost(facts({ initSystem: { kind: 'openrc', pid1: 'init' }, privilege: { level: 'none', user: 'ops', uid: 1000, sudoPasswordVerified: null } }), core));
+    expect(openrc.get('init')).toMatchObject({ outcome: 'warn' });
+    expect(openrc.get('privilege')).toMatchObject({ outcome: 'warn' });
+    expect(byId(analyzeHost(facts({ initSystem: { kind: 'systemd', pid1: 'systemd' } }), core)).get('init')?.outcome).toBe('pass');
+    expect(byId(analyzeHost(facts(), profiles.get('agent')!)).has('init')).toBe(false);
+  });
+
   it('fails when a required port has a listener', () => {
     const core = profiles.get('core')!;
     const busy = byId(analyzeHost(facts({ listeningPorts: [{ address: '0.0.0.0', port: 7700 }] }), core));
