@@ -63,6 +63,16 @@ export const methods = {
     params: z.object({ hostId: HostIdSchema, fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: followed by 43 base64 characters') }).strict(),
     result: HostSummarySchema,
   },
+  /** Pins keys from an OpenSSH known_hosts file for hosts that have none pinned yet. */
+  'hosts.importKnownHosts': {
+    params: z.object({ text: z.string().max(4 * 1024 * 1024) }).strict(),
+    result: z.object({
+      pinned: z.array(z.object({ hostId: HostIdSchema, name: z.string(), keyType: z.string(), fingerprint: z.string() })),
+      conflicts: z.array(z.object({ hostId: HostIdSchema, name: z.string(), pinned: z.string(), known: z.string() })),
+      keysRead: z.number().int(),
+      linesSkipped: z.number().int(),
+    }),
+  },
   'hosts.factsHistory': {
     params: z.object({ hostId: HostIdSchema, limit: z.number().int().min(1).max(100).default(20) }).strict(),
     result: z.array(z.object({ probedAt: z.number().int(), facts: HostFactsSchema })),

@@ -30,6 +30,7 @@ export function createMethodHandlers({ info, hosts, metrics, probeJobs, prefligh
     'hosts.scanKey': ({ hostId }) => hosts.scanKey(hostId),
     'hosts.trust': ({ hostId, fingerprint }) => hosts.trust(hostId, fingerprint),
     'hosts.factsHistory': ({ hostId, limit }) => hosts.history(hostId, limit),
+    'hosts.importKnownHosts': ({ text }) => hosts.importKnownHosts(text),
     'probes.start': ({ hostIds, concurrency, timeoutMs }) => {
       const job = probeJobs.start(hostIds, { concurrency, timeoutMs });
       return { jobId: job.jobId, total: job.total };

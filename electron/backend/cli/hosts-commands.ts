@@ -86,6 +86,8 @@ async function confirmTrust(ctx: CommandContext, hostId: number, expected: strin
 }
 
 export async function hostsTrust(ctx: CommandContext): Promise<number> {
+  const knownHosts = str(ctx.values['known-hosts']);
+  if (knownHosts) return trustFromKnownHosts(ctx, knownHosts);
   const [target] = ctx.args;
   if (!target) throw new ApiError('BAD_PARAMS', '`hosts trust` needs a host.', 'Example: sutazai hosts trust db-1 --trust SHA256:...');
   const row = ctx.backend.hosts.require(target);
@@ -170,4 +172,21 @@ export function hostsPreflight(ctx: CommandContext): number {
   }
   ctx.print(lines.join('\n'), report);
   return report.outcome === 'pass' ? EXIT.OK : report.outcome === 'warn' ? EXIT.PREFLIGHT_WARN : EXIT.PREFLIGHT_FAIL;
+}
+
+/** `hosts trust --known-hosts ~/.ssh/known_hosts`: pin what the operator's own ssh already trusts. */
+async function trustFromKnownHosts(ctx: CommandContext, file: string): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const { expandHome } = await import('../hosts/ssh/load-private-key');
+  const text = await readFile(expandHome(file), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new ApiError('BAD_PARAMS', `${file} cannot be read (${error.code}).`, 'Give the path of an OpenSSH known_hosts file, e.g. ~/.ssh/known_hosts.');
+  });
+  const result = ctx.backend.hosts.importKnownHosts(text);
+  const lines = [
+    `${result.keysRead} key(s) read from ${file}; ${result.pinned.length} host(s) pinned`,
+    ...result.pinned.map((p) => `  ${p.name}: ${p.keyType} ${p.fingerprint}`),
+    ...result.conflicts.map((c) => `  ${c.name}: NOT changed: pinned ${c.pinned}, known_hosts has ${c.known}; re-trust it on purpose with sutazai hosts trust ${c.name}`),
+  ];
+  ctx.print(lines.join('\n'), result);
+  return result.conflicts.length ? EXIT.HOST_KEY : EXIT.OK;
 }

@@ -19,6 +19,7 @@ Hosts:
   hosts import <file.yaml>           add hosts from a YAML list (per-row errors; see README)
   hosts trust <host> [--trust SHA256:...]
                                      confirm (or re-confirm, after a change) the host's key
+  hosts trust --known-hosts FILE     pin keys from an OpenSSH known_hosts file for hosts without one
   hosts probe <host>... [--concurrency N] [--timeout SECONDS]
                                      probe hosts in parallel, with progress per host
   hosts preflight <host>... --profile core|agent|agent-gpu
@@ -55,6 +56,7 @@ const COMMAND_OPTIONS = {
   concurrency: { type: 'string' },
   timeout: { type: 'string' },
   profile: { type: 'string' },
+  'known-hosts': { type: 'string' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];

@@ -15,6 +15,7 @@ import type { FactsRepo } from '../store/facts-repo';
 import type { HostKeysRepo } from '../store/host-keys-repo';
 import type { HostRow, HostRowChanges, HostsRepo } from '../store/hosts-repo';
 import { parseHostList } from './import-host-list';
+import { matchesHost, parseKnownHosts, preferredKey } from './parse-known-hosts';
 import { connectSsh, scanHostKey } from './ssh/connect-ssh';
 import { loadPrivateKey } from './ssh/load-private-key';
 import { endpointOf } from './ssh/ssh-endpoint';
@@ -240,6 +241,32 @@ export function createHostService(deps: HostServiceDeps) {
     return summary(hosts.get(row.id)!);
   }
 
+  /**
+   * Pins keys from the operator's own known_hosts for hosts that have none pinned yet.
+   * A host whose pinned key differs is reported, never overwritten: that needs trust().
+   */
+  function importKnownHosts(text: string) {
+    const { keys, skipped } = parseKnownHosts(text);
+    const pinned: Array<{ hostId: number; name: string; keyType: string; fingerprint: string }> = [];
+    const conflicts: Array<{ hostId: number; name: string; pinned: string; known: string }> = [];
+    for (const row of hosts.list()) {
+      if (row.kind !== 'ssh') continue;
+      const candidates = keys.filter((k) => matchesHost(k.patterns, row.address, row.port));
+      const key = preferredKey(candidates);
+      if (!key) continue;
+      const current = hostKeys.get(row.id);
+      if (current) {
+        if (!candidates.some((k) => k.fingerprint === current.fingerprint)) {
+          conflicts.push({ hostId: row.id, name: row.name, pinned: current.fingerprint, known: key.fingerprint });
+        }
+        continue;
+      }
+      hostKeys.pin(row.id, key, now(), 'known_hosts');
+      pinned.push({ hostId: row.id, name: row.name, keyType: key.keyType, fingerprint: key.fingerprint });
+    }
+    return { pinned, conflicts, keysRead: keys.length, linesSkipped: skipped };
+  }
+
   async function probeSsh(row: HostRow, options: ProbeOptions): Promise<HostFacts> {
     const timeoutMs = options.timeoutMs ?? probeTimeoutMs;
     options.onStep?.('connecting');
@@ -291,6 +318,7 @@ export function createHostService(deps: HostServiceDeps) {
     importList,
     scanKey,
     trust,
+    importKnownHosts,
     probe,
     list(): HostSummary[] {
       return hosts.list().map(summary);

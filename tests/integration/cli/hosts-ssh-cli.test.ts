@@ -88,6 +88,19 @@ describe('sutazai hosts over SSH', () => {
     expect((await sutazai(['hosts', 'probe', 'db-2'])).code).toBe(0);
   });
 
+  it('pins keys from an OpenSSH known_hosts file, and only for hosts without one', async () => {
+    const { lab } = labRef;
+    const host = await lab.addSshHost({ login: 'root-key' });
+    const pending = await sutazai(['hosts', 'add', 'kh-1', '--address', host.address, '--key', host.privateKeyPath]);
+    expect(pending.code).toBe(6);
+    const file = path.join(dir.path, 'known_hosts');
+    fs.writeFileSync(file, `# written by the test\n${host.address} ${host.hostPublicKey.split(' ').slice(0, 2).join(' ')}\n`);
+    const imported = await sutazai(['hosts', 'trust', '--known-hosts', file, '--json']);
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(imported.stdout).pinned).toEqual([expect.objectContaining({ name: 'kh-1', fingerprint: host.hostKeyFingerprint })]);
+    expect((await sutazai(['hosts', 'probe', 'kh-1'])).code).toBe(0);
+  });
+
   it('tells an unreachable host and a bad host list apart by exit code', async () => {
     const { lab } = labRef;
     const unreachable = await sutazai(['hosts', 'add', 'ghost', '--address', lab.unreachableAddress(), '--key', lab.keys.ed25519.path, '--trust', 'SHA256:' + 'A'.repeat(43)]);
