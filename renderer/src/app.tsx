@@ -5,6 +5,8 @@ import { useApiEvent } from './api/use-api-event';
 import { ErrorNotice } from './components/query-state';
 import { HostPage } from './pages/host-page';
 import { HostsPage } from './pages/hosts-page';
+import { ProbeJobPage } from './pages/probe-job-page';
+import { ProbeJobsProvider } from './probes/probe-jobs-context';
 import { hrefFor, type Route } from './router/route';
 import { useRoute } from './router/use-route';
 
@@ -14,6 +16,7 @@ function useHostChanges(): void {
   useApiEvent('hosts.changed', {}, ({ hostId }) => {
     void queryClient.invalidateQueries({ queryKey: apiKey('hosts.list') });
     void queryClient.invalidateQueries({ queryKey: apiKey('hosts.get', { hostId }) });
+    void queryClient.invalidateQueries({ queryKey: apiKey('hosts.factsHistory') });
   });
 }
 
@@ -37,7 +40,7 @@ function About() {
 }
 
 function Sidebar({ route }: { route: Route }) {
-  const onHosts = route.name === 'hosts' || route.name === 'host';
+  const onHosts = route.name === 'hosts' || route.name === 'host' || route.name === 'probe-job';
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
@@ -77,6 +80,8 @@ function Page({ route }: { route: Route }) {
       return <HostsPage />;
     case 'host':
       return <HostPage hostId={route.hostId} />;
+    case 'probe-job':
+      return <ProbeJobPage jobId={route.jobId} />;
     case 'not-found':
       return (
         <section className="page">
@@ -93,13 +98,15 @@ function ConnectedApp({ lostReason, onReconnect }: { lostReason: string | null; 
   const route = useRoute();
   useHostChanges();
   return (
-    <div className="shell">
-      <Sidebar route={route} />
-      <main className="main">
-        {lostReason !== null ? <ConnectionLostBanner reason={lostReason} onReconnect={onReconnect} /> : null}
-        <Page route={route} />
-      </main>
-    </div>
+    <ProbeJobsProvider>
+      <div className="shell">
+        <Sidebar route={route} />
+        <main className="main">
+          {lostReason !== null ? <ConnectionLostBanner reason={lostReason} onReconnect={onReconnect} /> : null}
+          <Page route={route} />
+        </main>
+      </div>
+    </ProbeJobsProvider>
   );
 }
 

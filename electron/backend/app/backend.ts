@@ -86,7 +86,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     hostKeys: createHostKeysRepo(store.db),
     vault,
     probeLocal: config.probeLocal ?? (() => probeLocalHost(now)),
-    onFactsChanged: (hostId) => hub.emit('hosts.changed', { hostId }),
+    onHostChanged: (hostId) => hub.emit('hosts.changed', { hostId }),
     now,
     actor: config.actor ?? config.mode,
   });

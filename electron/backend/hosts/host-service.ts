@@ -30,7 +30,8 @@ export interface HostServiceDeps {
   hostKeys: HostKeysRepo;
   vault: SecretVault;
   probeLocal: () => Promise<HostFacts>;
-  onFactsChanged: (hostId: number) => void;
+  /** A host's facts, settings, key or presence changed: every open window refreshes it. */
+  onHostChanged: (hostId: number) => void;
   /** Per-host limit for connect plus probe; an unreachable host fails within it. */
   probeTimeoutMs?: number;
   now?: () => number;
@@ -134,6 +135,7 @@ export function createHostService(deps: HostServiceDeps) {
       },
       now(),
     );
+    deps.onHostChanged(row.id);
     return summary(row);
   }
 
@@ -169,6 +171,7 @@ export function createHostService(deps: HostServiceDeps) {
     const updated = hosts.update(row.id, next, now());
     for (const id of retired) vault.remove(id);
     if (readdressed) hostKeys.unpin(row.id);
+    deps.onHostChanged(row.id);
     return summary(updated);
   }
 
@@ -185,6 +188,7 @@ export function createHostService(deps: HostServiceDeps) {
     }
     hosts.remove(row.id);
     for (const id of [row.secretId, row.sudoSecretId]) if (id !== null) vault.remove(id);
+    deps.onHostChanged(row.id);
     return { removed: row.id };
   }
 
@@ -238,6 +242,7 @@ export function createHostService(deps: HostServiceDeps) {
       );
     }
     hostKeys.pin(row.id, presented, now(), deps.actor ?? 'ui');
+    deps.onHostChanged(row.id);
     return summary(hosts.get(row.id)!);
   }
 
@@ -262,6 +267,7 @@ export function createHostService(deps: HostServiceDeps) {
         continue;
       }
       hostKeys.pin(row.id, key, now(), 'known_hosts');
+      deps.onHostChanged(row.id);
       pinned.push({ hostId: row.id, name: row.name, keyType: key.keyType, fingerprint: key.fingerprint });
     }
     return { pinned, conflicts, keysRead: keys.length, linesSkipped: skipped };
@@ -303,7 +309,7 @@ export function createHostService(deps: HostServiceDeps) {
       }
       options.onStep?.('storing');
       facts.save(row.id, result);
-      deps.onFactsChanged(row.id);
+      deps.onHostChanged(row.id);
       return result;
     })().finally(() => inFlight.delete(row.id));
     inFlight.set(row.id, task);

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient, type UseQueryResult } from '@tanstack/react-query';
+import { useMutation, useQueries, useQuery, useQueryClient, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
 import {
   ApiError,
   type MethodName,
@@ -44,6 +44,41 @@ export function useHostDetail(hostId: number) {
   return useApiQuery('hosts.get', { hostId });
 }
 
+/** Snapshots newest first; one more than shown, so the oldest shown still has a change list. */
+export function useFactsHistory(hostId: number, limit: number) {
+  return useApiQuery('hosts.factsHistory', { hostId, limit });
+}
+
+/** Profiles come from files the app ships; they do not change while it runs. */
+export function usePreflightProfiles() {
+  return useApiQuery('preflight.profiles', {}, { staleTime: Infinity });
+}
+
+export function usePreflightHistory(hostId: number, limit: number) {
+  return useApiQuery('preflight.history', { hostId, limit });
+}
+
+/**
+ * Each host's newest preflight result, for the hosts list: one small query per host,
+ * cached for a minute and refreshed whenever a preflight runs here.
+ */
+export function useLatestPreflights(hostIds: number[]) {
+  const client = useApiClient();
+  return useQueries({
+    queries: hostIds.map((hostId) => ({
+      queryKey: apiKey('preflight.history', { hostId, limit: 1 }),
+      queryFn: () => client.call('preflight.history', { hostId, limit: 1 }),
+      staleTime: 60_000,
+    })),
+  });
+}
+
+/** After the inventory changed here (add, edit, trust, remove, import): every host view again. */
+export function invalidateInventory(queryClient: QueryClient, hostId?: number): Promise<void> {
+  const keys = [apiKey('hosts.list'), hostId === undefined ? apiKey('hosts.get') : apiKey('hosts.get', { hostId })];
+  return Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);
+}
+
 /** `metrics.query` for one fixed window; the live chart asks once per mount. */
 export function useMetricsHistory(params: MethodParams<'metrics.query'>) {
   return useApiQuery('metrics.query', params, { staleTime: Infinity, gcTime: 0 });
@@ -59,6 +94,7 @@ export function useProbeHost() {
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: apiKey('hosts.get', { hostId: params.hostId }) }),
         queryClient.invalidateQueries({ queryKey: apiKey('hosts.list') }),
+        queryClient.invalidateQueries({ queryKey: apiKey('hosts.factsHistory') }),
       ]);
     },
   });

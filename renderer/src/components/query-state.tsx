@@ -17,11 +17,14 @@ export function ErrorNotice({
   title,
   onRetry,
   retrying = false,
+  actions,
 }: {
   error: unknown;
   title?: string;
   onRetry?: () => void;
   retrying?: boolean;
+  /** Ways out besides a retry (a button to where the problem is solved). */
+  actions?: ReactNode;
 }) {
   const { code, message, remedy } = describeError(error);
   return (
@@ -32,10 +35,15 @@ export function ErrorNotice({
         <p className="notice-remedy">{remedy}</p>
         {code ? <p className="notice-code">{code}</p> : null}
       </div>
-      {onRetry ? (
-        <button type="button" className="button" onClick={onRetry} disabled={retrying}>
-          {retrying ? 'Retrying…' : 'Retry'}
-        </button>
+      {onRetry || actions ? (
+        <div className="notice-actions">
+          {actions}
+          {onRetry ? (
+            <button type="button" className="button" onClick={onRetry} disabled={retrying}>
+              {retrying ? 'Retrying…' : 'Retry'}
+            </button>
+          ) : null}
+        </div>
       ) : null}
     </div>
   );

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import type {
   DiskFacts,
   FilesystemFacts,
@@ -6,59 +6,21 @@ import type {
   HostFacts,
   HostSummary,
   NetworkInterfaceFacts,
-  UnknownFact,
 } from '../../../electron/contract';
 import { useHostDetail, useProbeHost } from '../api/queries';
+import { Card, Fact } from '../components/card';
 import { LiveMetricsChart } from '../components/live-metrics-chart';
 import { EmptyState, ErrorNotice, QueryState } from '../components/query-state';
 import { RelativeTime } from '../components/relative-time';
+import { Unknown } from '../components/unknown-fact';
+import { UsageBar } from '../components/usage-bar';
 import { formatBytes } from '../format/bytes';
-import { formatGhz, formatLinkSpeed, formatPercent, shareOf } from '../format/number';
+import { formatGhz, formatLinkSpeed, shareOf } from '../format/number';
 import { hrefFor } from '../router/route';
-
-type Section = 'os' | 'cpu' | 'memory' | 'disks' | 'filesystems' | 'gpus' | 'network';
-
-/** The probe's reasons for what it could not read in one section (`cpu`, `cpu.speed`, …). */
-function unknownsFor(facts: HostFacts, section: Section): UnknownFact[] {
-  return facts.unknown.filter((u) => u.field === section || u.field.startsWith(`${section}.`));
-}
-
-function Unknown({ facts, section }: { facts: HostFacts; section: Section }) {
-  const reasons = unknownsFor(facts, section);
-  if (reasons.length === 0) return <p className="unknown">unknown: the probe did not report this</p>;
-  return (
-    <>
-      {reasons.map((u) => (
-        <p key={u.field} className="unknown">
-          unknown: {u.reason}
-        </p>
-      ))}
-    </>
-  );
-}
-
-function Fact({ label, children, testId, bytes }: { label: string; children: ReactNode; testId?: string; bytes?: number }) {
-  return (
-    <>
-      <dt>{label}</dt>
-      <dd className="figure" data-testid={testId} data-bytes={bytes}>
-        {children === '' || children === null || children === undefined ? <span className="muted">—</span> : children}
-      </dd>
-    </>
-  );
-}
-
-function Card({ title, children, aside }: { title: string; children: ReactNode; aside?: ReactNode }) {
-  return (
-    <section className="card">
-      <header className="card-head">
-        <h2>{title}</h2>
-        {aside ? <span className="card-aside">{aside}</span> : null}
-      </header>
-      <div className="card-body">{children}</div>
-    </section>
-  );
-}
+import { ConnectionCard } from './host-connection-card';
+import { HistoryCard } from './host-history';
+import { AccessCard, InstallPathCard, ListeningPortsCard, PlatformFacts } from './host-platform-facts';
+import { PreflightCard } from './host-preflight';
 
 function SystemCard({ facts }: { facts: HostFacts }) {
   const { os } = facts;
@@ -71,6 +33,7 @@ function SystemCard({ facts }: { facts: HostFacts }) {
         <Fact label="Kernel">{os.kernel}</Fact>
         <Fact label="Architecture">{os.arch}</Fact>
         <Fact label="Hostname">{os.hostname}</Fact>
+        <PlatformFacts facts={facts} />
       </dl>
     </Card>
   );
@@ -129,6 +92,7 @@ function GpuTable({ gpus }: { gpus: GpuFacts[] }) {
             Memory
           </th>
           <th scope="col">Driver</th>
+          <th scope="col">CUDA</th>
           <th scope="col">Bus</th>
         </tr>
       </thead>
@@ -139,6 +103,7 @@ function GpuTable({ gpus }: { gpus: GpuFacts[] }) {
             <td>{gpu.vendor}</td>
             <td className="num">{gpu.memoryBytes === null ? '—' : formatBytes(gpu.memoryBytes)}</td>
             <td>{gpu.driverVersion ?? '—'}</td>
+            <td data-testid="gpu-cuda">{gpu.cudaVersion ?? '—'}</td>
             <td className="mono">{gpu.bus ?? '—'}</td>
           </tr>
         ))}
@@ -178,25 +143,6 @@ function DiskTable({ disks }: { disks: DiskFacts[] }) {
         ))}
       </tbody>
     </table>
-  );
-}
-
-function UsageBar({ percent }: { percent: number }) {
-  const level = percent >= 90 ? 'critical' : percent >= 75 ? 'warning' : 'normal';
-  return (
-    <div className="usage">
-      <div
-        className={`usage-bar usage-${level}`}
-        role="meter"
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={Math.round(percent)}
-        aria-label="Used"
-      >
-        <div className="usage-fill" style={{ width: `${percent}%` }} />
-      </div>
-      <span className="usage-text figure">{formatPercent(percent, 0)}</span>
-    </div>
   );
 }
 
@@ -300,7 +246,7 @@ function TableSection<T>({
 }: {
   title: string;
   facts: HostFacts;
-  section: Section;
+  section: string;
   items: T[] | null;
   emptyText: string;
   children: (items: T[]) => ReactNode;
@@ -331,44 +277,71 @@ function UnknownList({ facts }: { facts: HostFacts }) {
   );
 }
 
-function ProbeButton({ hostId }: { hostId: number }) {
+/** Key problems are solved in the Connection card, so the probe's error offers the way there. */
+const KEY_ERRORS = new Set(['HOST_KEY_MISMATCH', 'HOST_KEY_UNKNOWN']);
+
+function HostHeader({ host, onCheckKey }: { host: HostSummary; onCheckKey: () => void }) {
   const probe = useProbeHost();
+  const hostId = host.id;
+  const keyProblem = probe.error !== null && KEY_ERRORS.has(probe.error.code);
   return (
-    <div className="probe">
-      <button
-        type="button"
-        className="button button-primary"
-        onClick={() => probe.mutate({ hostId })}
-        disabled={probe.isPending}
-      >
-        {probe.isPending ? 'Probing…' : 'Probe again'}
-      </button>
+    <>
+      <header className="page-head">
+        <div>
+          <h1>
+            {host.name}{' '}
+            <span className={`badge badge-${host.kind}`}>{host.kind === 'local' ? 'Local' : 'SSH'}</span>
+          </h1>
+          <p className="page-sub">
+            {host.address && host.address !== host.name ? <>{host.address} · </> : null}
+            Last probed <RelativeTime ms={host.lastProbedAt} never="never" testId="last-probed" />
+          </p>
+        </div>
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={() => probe.mutate({ hostId })}
+          disabled={probe.isPending}
+        >
+          {probe.isPending ? 'Probing…' : 'Probe again'}
+        </button>
+      </header>
       {probe.isError ? (
-        <ErrorNotice title="The probe failed" error={probe.error} onRetry={() => probe.mutate({ hostId })} />
+        <div className="probe-failure" data-testid="probe-failure">
+          <ErrorNotice
+            title="The probe failed"
+            error={probe.error}
+            onRetry={() => probe.mutate({ hostId })}
+            actions={
+              keyProblem ? (
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => {
+                    probe.reset();
+                    onCheckKey();
+                  }}
+                >
+                  Check host key
+                </button>
+              ) : undefined
+            }
+          />
+        </div>
       ) : null}
-    </div>
+    </>
   );
 }
 
-function HostHeader({ host }: { host: HostSummary }) {
+function LiveMetricsCard({ hostId, memoryTotalBytes }: { hostId: number; memoryTotalBytes: number | null }) {
   return (
-    <header className="page-head">
-      <div>
-        <h1>
-          {host.name}{' '}
-          <span className={`badge badge-${host.kind}`}>{host.kind === 'local' ? 'Local' : 'SSH'}</span>
-        </h1>
-        <p className="page-sub">
-          {host.address && host.address !== host.name ? <>{host.address} · </> : null}
-          Last probed <RelativeTime ms={host.lastProbedAt} never="never" testId="last-probed" />
-        </p>
-      </div>
-      <ProbeButton hostId={host.id} />
-    </header>
+    <Card title="Live metrics" aside="last 5 minutes">
+      <LiveMetricsChart key={hostId} hostId={hostId} memoryTotalBytes={memoryTotalBytes} />
+    </Card>
   );
 }
 
-function HostFactsView({ facts, hostId }: { facts: HostFacts; hostId: number }) {
+function HostFactsView({ facts, host }: { facts: HostFacts; host: HostSummary }) {
   return (
     <>
       <div className="card-grid">
@@ -376,9 +349,14 @@ function HostFactsView({ facts, hostId }: { facts: HostFacts; hostId: number }) 
         <CpuCard facts={facts} />
         <MemoryCard facts={facts} />
       </div>
-      <Card title="Live metrics" aside="last 5 minutes">
-        <LiveMetricsChart key={hostId} hostId={hostId} memoryTotalBytes={facts.memory?.totalBytes ?? null} />
-      </Card>
+      {/* Only this machine is sampled live; other hosts report once their runtime runs. */}
+      {host.kind === 'local' ? <LiveMetricsCard hostId={host.id} memoryTotalBytes={facts.memory?.totalBytes ?? null} /> : null}
+      <div className="card-grid">
+        <AccessCard facts={facts} />
+        <InstallPathCard facts={facts} />
+        <ListeningPortsCard facts={facts} />
+      </div>
+      <PreflightCard hostId={host.id} />
       <TableSection title="GPUs" facts={facts} section="gpus" items={facts.gpus} emptyText="No GPU found">
         {(gpus) => <GpuTable gpus={gpus} />}
       </TableSection>
@@ -397,6 +375,7 @@ function HostFactsView({ facts, hostId }: { facts: HostFacts; hostId: number }) 
       >
         {(nics) => <NetworkTable interfaces={nics} />}
       </TableSection>
+      <HistoryCard hostId={host.id} />
       <UnknownList facts={facts} />
     </>
   );
@@ -404,6 +383,7 @@ function HostFactsView({ facts, hostId }: { facts: HostFacts; hostId: number }) 
 
 export function HostPage({ hostId }: { hostId: number }) {
   const detail = useHostDetail(hostId);
+  const [checkingKey, setCheckingKey] = useState(false);
   return (
     <section className="page">
       <a className="back-link" href={hrefFor({ name: 'hosts' })}>
@@ -412,18 +392,20 @@ export function HostPage({ hostId }: { hostId: number }) {
       <QueryState query={detail} loadingLabel="Loading the host…" errorTitle="Could not load this host">
         {({ host, facts }) => (
           <>
-            <HostHeader host={host} />
+            <HostHeader host={host} onCheckKey={() => setCheckingKey(true)} />
+            {host.kind === 'ssh' ? <ConnectionCard host={host} checkingKey={checkingKey} onCheckingKey={setCheckingKey} /> : null}
             {facts === null ? (
               <>
                 <EmptyState title="Not probed yet">
-                  Use “Probe again” to collect this machine’s hardware facts.
+                  {host.kind === 'ssh' && host.hostKey === null
+                    ? 'Confirm its host key (“Check host key” above), then use “Probe again” to collect its hardware facts.'
+                    : 'Use “Probe again” to collect this machine’s hardware facts.'}
                 </EmptyState>
-                <Card title="Live metrics" aside="last 5 minutes">
-                  <LiveMetricsChart key={hostId} hostId={hostId} memoryTotalBytes={null} />
-                </Card>
+                {host.kind === 'local' ? <LiveMetricsCard hostId={hostId} memoryTotalBytes={null} /> : null}
+                <PreflightCard hostId={hostId} />
               </>
             ) : (
-              <HostFactsView facts={facts} hostId={hostId} />
+              <HostFactsView facts={facts} host={host} />
             )}
           </>
         )}

@@ -2,10 +2,11 @@
 export type Route =
   | { name: 'hosts' }
   | { name: 'host'; hostId: number }
+  | { name: 'probe-job'; jobId: string }
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`) into a route. An empty hash is the
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
 export function parseRoute(hash: string): Route {
@@ -20,6 +21,11 @@ export function parseRoute(hash: string): Route {
       if (Number.isSafeInteger(hostId)) return { name: 'host', hostId };
     }
   }
+  if (segments[0] === 'probes' && segments.length === 2) {
+    const jobId = segments[1] ?? '';
+    // Job ids are the backend's UUIDs; the contract allows up to 64 characters.
+    if (/^[A-Za-z0-9_-]{1,64}$/.test(jobId)) return { name: 'probe-job', jobId };
+  }
   return { name: 'not-found', path: `/${segments.join('/')}` };
 }
 
@@ -30,6 +36,8 @@ export function hrefFor(route: Route): string {
       return '#/hosts';
     case 'host':
       return `#/hosts/${route.hostId}`;
+    case 'probe-job':
+      return `#/probes/${route.jobId}`;
     case 'not-found':
       return `#${route.path}`;
   }

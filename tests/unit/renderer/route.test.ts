@@ -24,6 +24,13 @@ describe('parseRoute', () => {
     expect(parseRoute('#/hosts/99999999999999999')).toEqual({ name: 'not-found', path: '/hosts/99999999999999999' });
   });
 
+  it('reads a bulk probe by its job id', () => {
+    expect(parseRoute('#/probes/5b0c6f1e-8f7e-4a43-9b51-0d2f3c1a9e77')).toEqual({ name: 'probe-job', jobId: '5b0c6f1e-8f7e-4a43-9b51-0d2f3c1a9e77' });
+    expect(parseRoute('#/probes')).toEqual({ name: 'not-found', path: '/probes' });
+    expect(parseRoute('#/probes/a%20b')).toEqual({ name: 'not-found', path: '/probes/a%20b' });
+    expect(parseRoute(`#/probes/${'x'.repeat(65)}`).name).toBe('not-found');
+  });
+
   it('names unknown paths as not found', () => {
     expect(parseRoute('#/installs')).toEqual({ name: 'not-found', path: '/installs' });
     expect(parseRoute('#/hosts/1/logs')).toEqual({ name: 'not-found', path: '/hosts/1/logs' });
@@ -32,7 +39,7 @@ describe('parseRoute', () => {
 
 describe('hrefFor', () => {
   it('is the inverse of parseRoute', () => {
-    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }] as const) {
+    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }, { name: 'probe-job', jobId: 'job-1' }] as const) {
       expect(parseRoute(hrefFor(route))).toEqual(route);
     }
   });

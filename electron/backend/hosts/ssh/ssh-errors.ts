@@ -74,7 +74,7 @@ export function hostKeyUnknownError(endpoint: SshEndpoint, presented: HostKeyIde
   return new HostKeyRefusedError(
     'HOST_KEY_UNKNOWN',
     `${sentence(describeEndpoint(endpoint))} presents the host key ${presented.keyType} ${presented.fingerprint}, which you have not trusted yet; no credential was sent.`,
-    `Compare ${presented.fingerprint} with the fingerprint the machine shows on its console (${hostKeyFileHint(presented.keyType)}); if they match, trust it in Host settings or with \`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\`.`,
+    `Compare ${presented.fingerprint} with the fingerprint the machine shows on its console (${hostKeyFileHint(presented.keyType)}); if they match, trust it on the host page (Check host key) or with \`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\`.`,
     { keyType: presented.keyType, fingerprint: presented.fingerprint },
     null,
   );
@@ -87,7 +87,7 @@ export function hostKeyMismatchError(endpoint: SshEndpoint, pinned: PinnedKey, p
   return new HostKeyRefusedError(
     'HOST_KEY_MISMATCH',
     `The host key of ${describeEndpoint(endpoint)} changed since you trusted it on ${formatTrustDate(pinned.trustedAt)} (${pinned.keyType} ${pinned.fingerprint}); ${now}. Nothing was sent to it.`,
-    `If the machine was reinstalled or its keys regenerated, confirm the new fingerprint on its console (${hostKeyFileHint(presented?.keyType ?? pinned.keyType)}); otherwise someone may be intercepting the connection. Re-trusting is a deliberate action: Host settings → Trust new key, or ${trustHint}.`,
+    `If the machine was reinstalled or its keys regenerated, confirm the new fingerprint on its console (${hostKeyFileHint(presented?.keyType ?? pinned.keyType)}); otherwise someone may be intercepting the connection. Re-trusting is a deliberate action: on the host page, Check host key → Re-trust new key, or ${trustHint}.`,
     presented === null ? null : { keyType: presented.keyType, fingerprint: presented.fingerprint },
     { keyType: pinned.keyType, fingerprint: pinned.fingerprint, trustedAt: pinned.trustedAt },
   );
@@ -128,7 +128,7 @@ export function keyPassphraseError(endpoint: SshEndpoint, keyPath: string, passp
     passphraseGiven
       ? `The passphrase does not decrypt the private key ${keyPath} for ${describeEndpoint(endpoint)}; nothing was sent.`
       : `The private key ${keyPath} for ${describeEndpoint(endpoint)} is encrypted and no passphrase was given; nothing was sent.`,
-    'Enter the passphrase of this key in Host settings (check it with `ssh-keygen -y -f <key>`), or load the key into ssh-agent and log in with the agent.',
+    'Enter the passphrase of this key in the host settings (Edit on the host page) (check it with `ssh-keygen -y -f <key>`), or load the key into ssh-agent and log in with the agent.',
   );
 }
 
@@ -152,9 +152,9 @@ export function authFailedError(
     method === 'password'
       ? serverMethods && !serverMethods.includes('password')
         ? 'This server does not take passwords: log in with a key, or enable PasswordAuthentication in its sshd_config.'
-        : `Check the user name and password for ${user} in Host settings.`
+        : `Check the user name and password for ${user} in the host settings (Edit on the host page).`
       : method === 'key'
-        ? `Add the public key to ~${user}/.ssh/authorized_keys on the machine (\`ssh-copy-id\`), or check the user name in Host settings.`
+        ? `Add the public key to ~${user}/.ssh/authorized_keys on the machine (\`ssh-copy-id\`), or check the user name in the host settings (Edit on the host page).`
         : `Load the right key into the agent (\`ssh-add -l\` lists them) and add its public key to ~${user}/.ssh/authorized_keys on the machine.`;
   return new ApiError('AUTH_FAILED', `${sentence(describeEndpoint(endpoint))} refused ${what} for user ${user}${offered}.`, remedy);
 }
@@ -168,7 +168,7 @@ export function connectTimeoutError(endpoint: SshEndpoint, phase: ConnectPhase, 
       return new ApiError(
         'ADDRESS_UNRESOLVED',
         `The address ${endpoint.address} of ${where} could not be looked up ${within}.`,
-        'Check that this machine\'s DNS server answers (or use the IP address in Host settings).',
+        'Check that this machine\'s DNS server answers (or use the IP address in the host settings (Edit on the host page)).',
       );
     case 'connecting':
       return new ApiError(
@@ -223,7 +223,7 @@ function networkError(code: ErrorCode, endpoint: SshEndpoint, detail: string, ca
       return new ApiError(
         'ADDRESS_UNRESOLVED',
         `The address ${endpoint.address} of ${where} does not resolve (${detail}).`,
-        'Check the spelling of the address in Host settings and that this machine\'s DNS knows it, or use the IP address.',
+        'Check the spelling of the address in the host settings (Edit on the host page) and that this machine\'s DNS knows it, or use the IP address.',
         { cause },
       );
     case 'HOST_UNREACHABLE':
@@ -237,7 +237,7 @@ function networkError(code: ErrorCode, endpoint: SshEndpoint, detail: string, ca
       return new ApiError(
         'CONNECTION_REFUSED',
         `${sentence(where)} refused the connection on port ${endpoint.port} (${detail}).`,
-        `Check that sshd is running on the machine (\`systemctl status ssh\`) and listens on port ${endpoint.port}, or fix the port in Host settings.`,
+        `Check that sshd is running on the machine (\`systemctl status ssh\`) and listens on port ${endpoint.port}, or fix the port in the host settings (Edit on the host page).`,
         { cause },
       );
     default:
@@ -292,7 +292,7 @@ export function sshFailureToApiError(error: unknown, context: SshFailureContext)
   }
   if (err.level === 'client-authentication') {
     return context.method === null
-      ? new ApiError('AUTH_FAILED', `${sentence(where)} refused the login for user ${context.user}.`, 'Check the user name and credentials in Host settings.', { cause: error })
+      ? new ApiError('AUTH_FAILED', `${sentence(where)} refused the login for user ${context.user}.`, 'Check the user name and credentials in the host settings (Edit on the host page).', { cause: error })
       : authFailedError(endpoint, context.user, context.method, context.serverMethods);
   }
   if (err.level === 'agent') {
@@ -310,13 +310,13 @@ export function sshFailureToApiError(error: unknown, context: SshFailureContext)
     return new ApiError(
       'SSH_FAILED',
       `${sentence(where)} closed the connection before the SSH handshake.`,
-      'sshd may be refusing this client (MaxStartups, tcp wrappers or fail2ban), or the port is not sshd: check the machine\'s sshd log and the port in Host settings.',
+      'sshd may be refusing this client (MaxStartups, tcp wrappers or fail2ban), or the port is not sshd: check the machine\'s sshd log and the port in the host settings (Edit on the host page).',
       { cause: error },
     );
   }
   if (phase === 'authenticating' && /authentication/i.test(err.description ?? message)) {
     return context.method === null
-      ? new ApiError('AUTH_FAILED', `${sentence(where)} refused the login for user ${context.user} (${message}).`, 'Check the user name and credentials in Host settings.', { cause: error })
+      ? new ApiError('AUTH_FAILED', `${sentence(where)} refused the login for user ${context.user} (${message}).`, 'Check the user name and credentials in the host settings (Edit on the host page).', { cause: error })
       : authFailedError(endpoint, context.user, context.method, context.serverMethods);
   }
   return new ApiError(
@@ -341,7 +341,7 @@ export function forwardFailureToApiError(error: unknown, target: SshEndpoint, ju
     return new ApiError(
       'CONNECTION_REFUSED',
       `${sentence(where)} refused the connection on port ${target.port} (${via}: ${detail}).`,
-      `Check that sshd is running on the machine and listens on port ${target.port}, or fix the port in Host settings.`,
+      `Check that sshd is running on the machine and listens on port ${target.port}, or fix the port in the host settings (Edit on the host page).`,
       { cause: error },
     );
   }
@@ -349,7 +349,7 @@ export function forwardFailureToApiError(error: unknown, target: SshEndpoint, ju
     return new ApiError(
       'ADDRESS_UNRESOLVED',
       `The jump host cannot resolve the address ${target.address} of ${where} (${detail}).`,
-      'Check the address in Host settings; it is resolved on the jump host, so use a name its DNS knows or the IP address.',
+      'Check the address in the host settings (Edit on the host page); it is resolved on the jump host, so use a name its DNS knows or the IP address.',
       { cause: error },
     );
   }

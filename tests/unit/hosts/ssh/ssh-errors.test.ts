@@ -133,7 +133,7 @@ describe('host key refusals', () => {
       'The host key of host db-2 (198.18.0.5:22) changed since you trusted it on 3 May 2026 (ssh-ed25519 SHA256:oldoldold); it now presents ssh-ed25519 SHA256:newnewnew. Nothing was sent to it.',
     );
     expect(error.remedy).toMatch(/deliberate/);
-    expect(error.remedy).toContain('Host settings');
+    expect(error.remedy).toContain('Check host key → Re-trust new key');
     expect(error.remedy).toContain('sutazai hosts trust db-2 --trust SHA256:newnewnew');
     expect(error.pinned).toEqual(pinned);
   });

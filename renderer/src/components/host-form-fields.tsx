@@ -1,0 +1,202 @@
+import type { HostSummary } from '../../../electron/contract';
+import { ROLE_LABELS, type FieldErrors, type HostFormValues } from '../inventory/host-form';
+import { FormField } from './form-field';
+
+const AUTH_CHOICES: Array<{ value: HostFormValues['authMethod']; label: string }> = [
+  { value: 'key', label: 'Key file' },
+  { value: 'agent', label: 'SSH agent' },
+  { value: 'password', label: 'Password' },
+];
+
+/**
+ * The fields of the add and edit host forms. Secret fields are `type=password` and start
+ * empty: a stored secret is never sent back, only replaced.
+ */
+export function HostFormFields({
+  values,
+  onChange,
+  errors,
+  jumpCandidates,
+  editing,
+}: {
+  values: HostFormValues;
+  onChange: (patch: Partial<HostFormValues>) => void;
+  errors: FieldErrors;
+  /** SSH hosts this one may connect through. */
+  jumpCandidates: HostSummary[];
+  /** The stored host when editing; its secrets show as "kept" hints. */
+  editing?: HostSummary;
+}) {
+  const keepsSecret = (method: HostFormValues['authMethod']) =>
+    editing !== undefined && editing.authMethod === method && editing.hasSecret;
+  const keyUnchanged = editing !== undefined && editing.authMethod === 'key' && values.keyPath.trim() === (editing.keyPath ?? '');
+  return (
+    <div className="form-grid">
+      <FormField label="Name" error={errors.name} hint="How the app and the CLI name this host.">
+        <input
+          className="input"
+          name="name"
+          value={values.name}
+          onChange={(event) => onChange({ name: event.target.value })}
+          autoComplete="off"
+          spellCheck={false}
+          data-autofocus
+        />
+      </FormField>
+      <FormField label="Role" error={errors.role}>
+        <select className="input" name="role" value={values.role} onChange={(event) => onChange({ role: event.target.value as HostFormValues['role'] })}>
+          <option value="">Not decided yet</option>
+          {(Object.keys(ROLE_LABELS) as Array<keyof typeof ROLE_LABELS>).map((role) => (
+            <option key={role} value={role}>
+              {ROLE_LABELS[role]}
+            </option>
+          ))}
+        </select>
+      </FormField>
+      <div className="form-row form-span">
+        <FormField label="Address" error={errors.address} hint="Host name, IPv4 or IPv6 address.">
+          <input
+            className="input"
+            name="address"
+            value={values.address}
+            onChange={(event) => onChange({ address: event.target.value })}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </FormField>
+        <FormField label="Port" error={errors.port}>
+          <input
+            className="input input-port"
+            name="port"
+            inputMode="numeric"
+            value={values.port}
+            onChange={(event) => onChange({ port: event.target.value })}
+            autoComplete="off"
+          />
+        </FormField>
+        <FormField label="User" error={errors.user}>
+          <input
+            className="input"
+            name="user"
+            value={values.user}
+            onChange={(event) => onChange({ user: event.target.value })}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </FormField>
+      </div>
+      <fieldset className="form-span fieldset">
+        <legend className="field-label">Log in with</legend>
+        <div className="segmented" role="radiogroup" aria-label="Log in with">
+          {AUTH_CHOICES.map((choice) => (
+            <label key={choice.value} className={values.authMethod === choice.value ? 'segment segment-on' : 'segment'}>
+              <input
+                type="radio"
+                name="authMethod"
+                value={choice.value}
+                checked={values.authMethod === choice.value}
+                onChange={() => onChange({ authMethod: choice.value })}
+              />
+              {choice.label}
+            </label>
+          ))}
+        </div>
+        {errors.authMethod ? <p className="field-error">{errors.authMethod}</p> : null}
+        {values.authMethod === 'key' ? (
+          <div className="form-row">
+            <FormField label="Private key file" error={errors.keyPath} hint="A path on the machine running this app, e.g. ~/.ssh/id_ed25519.">
+              <input
+                className="input mono"
+                name="keyPath"
+                value={values.keyPath}
+                onChange={(event) => onChange({ keyPath: event.target.value })}
+                autoComplete="off"
+                spellCheck={false}
+              />
+            </FormField>
+            <FormField
+              label="Key passphrase (optional)"
+              error={errors.passphrase}
+              hint={keyUnchanged && editing?.hasSecret ? 'A passphrase is stored; leave empty to keep it.' : 'Only if the key file is encrypted.'}
+            >
+              <input
+                className="input"
+                type="password"
+                name="passphrase"
+                value={values.passphrase}
+                onChange={(event) => onChange({ passphrase: event.target.value })}
+                autoComplete="new-password"
+              />
+            </FormField>
+          </div>
+        ) : null}
+        {values.authMethod === 'agent' ? (
+          <p className="field-hint">The SSH agent of the user running this app (SSH_AUTH_SOCK) offers its keys.</p>
+        ) : null}
+        {values.authMethod === 'password' ? (
+          <FormField
+            label="Password"
+            error={errors.password}
+            hint={keepsSecret('password') ? 'A password is stored; leave empty to keep it.' : 'Sealed on arrival; never shown again.'}
+          >
+            <input
+              className="input"
+              type="password"
+              name="password"
+              value={values.password}
+              onChange={(event) => onChange({ password: event.target.value })}
+              autoComplete="new-password"
+            />
+          </FormField>
+        ) : null}
+      </fieldset>
+      <FormField
+        label="Sudo password (optional)"
+        error={errors.sudoPassword}
+        hint={editing ? 'Leave empty to keep what is stored.' : 'When sudo asks for one; the login password is tried otherwise.'}
+      >
+        <input
+          className="input"
+          type="password"
+          name="sudoPassword"
+          value={values.sudoPassword}
+          disabled={values.forgetSudoPassword}
+          onChange={(event) => onChange({ sudoPassword: event.target.value })}
+          autoComplete="new-password"
+        />
+      </FormField>
+      <FormField label="Jump host" error={errors.jumpHostId} hint="Connect through another SSH host (a bastion).">
+        <select className="input" name="jumpHostId" value={values.jumpHostId} onChange={(event) => onChange({ jumpHostId: event.target.value })}>
+          <option value="">None: connect directly</option>
+          {jumpCandidates.map((host) => (
+            <option key={host.id} value={String(host.id)}>
+              {host.name} ({host.address})
+            </option>
+          ))}
+        </select>
+      </FormField>
+      {editing ? (
+        <label className="check form-span">
+          <input
+            type="checkbox"
+            checked={values.forgetSudoPassword}
+            onChange={(event) => onChange({ forgetSudoPassword: event.target.checked, sudoPassword: '' })}
+          />
+          Forget the stored sudo password
+        </label>
+      ) : null}
+      <div className="form-span">
+        <FormField label="Labels" error={errors.labels} hint="Comma-separated, e.g. gpu, rack=b4, site/lab-2.">
+          <input
+            className="input"
+            name="labels"
+            value={values.labels}
+            onChange={(event) => onChange({ labels: event.target.value })}
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </FormField>
+      </div>
+    </div>
+  );
+}

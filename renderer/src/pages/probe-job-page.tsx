@@ -1,0 +1,135 @@
+import { useNow } from '../components/use-now';
+import { EmptyState, ErrorNotice } from '../components/query-state';
+import { formatDuration } from '../format/time';
+import { countByState, elapsedOf, isFinal, isJobFinished, type ProbeHostRow, type ProbeState } from '../probes/probe-progress';
+import { useProbeJob, useProbeJobs } from '../probes/probe-jobs-context';
+import { hrefFor } from '../router/route';
+
+const STATE_TEXT: Record<ProbeState, string> = {
+  queued: 'Queued',
+  connecting: 'Connecting',
+  probing: 'Probing',
+  storing: 'Storing',
+  done: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+function StateBadge({ state }: { state: ProbeState }) {
+  const running = !isFinal(state) && state !== 'queued';
+  return (
+    <span className={`badge probe-state probe-state-${state}`} data-testid="probe-state" data-state={state}>
+      {running ? <span className="spinner spinner-small" aria-hidden="true" /> : null}
+      {STATE_TEXT[state]}
+    </span>
+  );
+}
+
+function ProbeRow({ row, now }: { row: ProbeHostRow; now: number }) {
+  return (
+    <tr data-testid="probe-row" data-host-name={row.hostName} data-state={row.state}>
+      <td>
+        <a className="host-name" href={hrefFor({ name: 'host', hostId: row.hostId })}>
+          {row.hostName}
+        </a>
+      </td>
+      <td>
+        <StateBadge state={row.state} />
+      </td>
+      <td className="num">{row.state === 'queued' ? <span className="muted">—</span> : formatDuration(elapsedOf(row, now))}</td>
+      <td>
+        {row.error ? (
+          <div className="probe-error">
+            <p className="notice-message">{row.error.message}</p>
+            <p className="notice-remedy">{row.error.remedy}</p>
+            <p className="notice-code">{row.error.code}</p>
+          </div>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/** A bulk probe as it runs: one row per host, the overall progress, and a way to stop it. */
+export function ProbeJobPage({ jobId }: { jobId: string }) {
+  const record = useProbeJob(jobId);
+  const jobs = useProbeJobs();
+  const finished = record ? isJobFinished(record.view) : true;
+  // Running rows count their seconds; a finished job needs no clock.
+  const now = useNow(finished ? 60_000 : 250);
+  if (!record) {
+    return (
+      <section className="page">
+        <a className="back-link" href={hrefFor({ name: 'hosts' })}>
+          ← All hosts
+        </a>
+        <EmptyState title="This probe is not followed in this window">
+          Progress lives only in the window that started the probe. What it found is on each host’s page.
+        </EmptyState>
+      </section>
+    );
+  }
+  const { view } = record;
+  const counts = countByState(view);
+  const percent = view.total === 0 ? 100 : Math.round((view.finished / view.total) * 100);
+  return (
+    <section className="page" data-testid="probe-job" data-job-id={jobId} data-finished={finished ? 'true' : 'false'}>
+      <a className="back-link" href={hrefFor({ name: 'hosts' })}>
+        ← All hosts
+      </a>
+      <header className="page-head">
+        <div>
+          <h1>Probing {view.total === 1 ? '1 host' : `${view.total} hosts`}</h1>
+          <p className="page-sub">
+            {finished
+              ? `Finished: ${counts.done} done, ${counts.failed} failed, ${counts.cancelled} cancelled.`
+              : `Up to ${record.concurrency} hosts at a time, each within ${Math.round(record.timeoutMs / 1000)} s.`}
+          </p>
+        </div>
+        {finished ? null : (
+          <button type="button" className="button button-danger" onClick={() => void jobs.cancel(jobId)} disabled={view.cancelRequested}>
+            {view.cancelRequested ? 'Cancelling…' : 'Cancel'}
+          </button>
+        )}
+      </header>
+      {record.cancelError ? <ErrorNotice title="The probe was not cancelled" error={record.cancelError} /> : null}
+      <div className="progress-block">
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label="Hosts finished"
+          aria-valuemin={0}
+          aria-valuemax={view.total}
+          aria-valuenow={view.finished}
+          data-testid="probe-progress"
+        >
+          <div className={counts.failed > 0 ? 'progress-fill progress-fill-mixed' : 'progress-fill'} style={{ width: `${percent}%` }} />
+        </div>
+        <span className="progress-text figure" data-testid="probe-progress-text">
+          {view.finished} of {view.total} finished
+        </span>
+      </div>
+      <div className="card table-card">
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Host</th>
+              <th scope="col">State</th>
+              <th scope="col" className="num">
+                Elapsed
+              </th>
+              <th scope="col">Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.hosts.map((row) => (
+              <ProbeRow key={row.hostId} row={row} now={now} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

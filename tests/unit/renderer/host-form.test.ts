@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import type { HostSummary } from '../../../electron/contract';
+import {
+  EMPTY_HOST_FORM,
+  fieldErrorsFromIssues,
+  fieldOfErrorCode,
+  fieldOfPath,
+  formFromHost,
+  hostChangesFromForm,
+  hostInputFromForm,
+  parseLabels,
+  validateHostChanges,
+  validateNewHost,
+  type HostFormValues,
+} from '../../../renderer/src/inventory/host-form';
+
+const good: HostFormValues = {
+  ...EMPTY_HOST_FORM,
+  name: 'db-2',
+  address: '10.0.0.12',
+  user: 'ops',
+  keyPath: '~/.ssh/id_ed25519',
+  labels: 'gpu, rack=b4,,',
+};
+
+const stored: HostSummary = {
+  id: 7,
+  name: 'db-2',
+  kind: 'ssh',
+  address: '10.0.0.12',
+  createdAt: 1,
+  lastProbedAt: null,
+  os: null,
+  cpuModel: null,
+  cpuThreads: null,
+  memoryBytes: null,
+  gpuCount: null,
+  port: 22,
+  user: 'ops',
+  authMethod: 'password',
+  keyPath: null,
+  hasSecret: true,
+  jumpHostId: null,
+  role: null,
+  labels: ['gpu'],
+  hostKey: null,
+};
+
+describe('hostInputFromForm', () => {
+  it('turns the typed text into hosts.add params', () => {
+    expect(hostInputFromForm({ ...good, passphrase: 'pw', sudoPassword: 's', jumpHostId: '3', role: 'agent' })).toEqual({
+      name: 'db-2',
+      address: '10.0.0.12',
+      port: 22,
+      user: 'ops',
+      auth: { method: 'key', keyPath: '~/.ssh/id_ed25519', passphrase: 'pw' },
+      sudoPassword: 's',
+      jumpHostId: 3,
+      role: 'agent',
+      labels: ['gpu', 'rack=b4'],
+    });
+  });
+
+  it('leaves optional secrets out when empty', () => {
+    const input = hostInputFromForm(good);
+    expect(input.auth).toEqual({ method: 'key', keyPath: '~/.ssh/id_ed25519' });
+    expect('sudoPassword' in input).toBe(false);
+  });
+
+  it('splits labels on commas and drops blanks', () => {
+    expect(parseLabels(' a , b,, c ')).toEqual(['a', 'b', 'c']);
+    expect(parseLabels('')).toEqual([]);
+  });
+});
+
+describe('validateNewHost', () => {
+  it('accepts a complete form', () => {
+    expect(validateNewHost(good).ok).toBe(true);
+  });
+
+  it('puts each schema issue on its field, in words an operator reads', () => {
+    const result = validateNewHost({ ...good, name: '-bad', port: '70000', user: 'a b', labels: 'ok, bad label' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.name).toMatch(/^Use letters, digits/);
+    expect(result.errors.port).toBe('A port is 1 to 65535.');
+    expect(result.errors.user).toBe('A POSIX user name.');
+    expect(result.errors.labels).toMatch(/^"bad label": use letters/);
+    expect(result.errors.address).toBeUndefined();
+  });
+
+  it('says "Required." for empty fields instead of the pattern they miss', () => {
+    const result = validateNewHost({ ...EMPTY_HOST_FORM, port: '' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toMatchObject({ name: 'Required.', address: 'Required.', user: 'Required.', port: 'Required.' });
+    expect(result.errors.keyPath).toMatch(/^Required/);
+  });
+
+  it('asks for the password when password login is chosen, not for a key file', () => {
+    const result = validateNewHost({ ...good, authMethod: 'password', keyPath: '' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual({ password: 'Required.' });
+  });
+
+  it('refuses a port that is not a number', () => {
+    const result = validateNewHost({ ...good, port: '22a' });
+    expect(!result.ok && result.errors.port).toBe('A port is a number from 1 to 65535.');
+  });
+});
+
+describe('fieldOfPath and fieldErrorsFromIssues', () => {
+  it('maps contract paths to form fields', () => {
+    expect(fieldOfPath(['auth', 'keyPath'])).toBe('keyPath');
+    expect(fieldOfPath(['auth', 'password'])).toBe('password');
+    expect(fieldOfPath(['auth', 'method'])).toBe('authMethod');
+    expect(fieldOfPath(['labels', 2])).toBe('labels');
+    expect(fieldOfPath(['jumpHostId'])).toBe('jumpHostId');
+    expect(fieldOfPath(['somethingElse'])).toBe('form');
+  });
+
+  it('keeps the first issue of a field', () => {
+    const errors = fieldErrorsFromIssues([
+      { code: 'too_small', origin: 'string', minimum: 1, path: ['user'], message: 'x' },
+      { code: 'invalid_format', path: ['user'], message: 'a POSIX user name' },
+    ]);
+    expect(errors).toEqual({ user: 'Required.' });
+  });
+
+  it('points backend refusals at their field', () => {
+    expect(fieldOfErrorCode('HOST_NAME_TAKEN')).toBe('name');
+    expect(fieldOfErrorCode('KEY_FILE_UNREADABLE')).toBe('keyPath');
+    expect(fieldOfErrorCode('HOST_UNREACHABLE')).toBeNull();
+  });
+});
+
+describe('hostChangesFromForm', () => {
+  it('sends nothing when nothing changed, and never a stored secret', () => {
+    expect(hostChangesFromForm(formFromHost(stored), stored)).toEqual({});
+  });
+
+  it('sends only the fields that differ', () => {
+    const values = { ...formFromHost(stored), address: '10.0.0.13', labels: 'gpu, rack=b4', role: 'core' as const };
+    expect(hostChangesFromForm(values, stored)).toEqual({ address: '10.0.0.13', labels: ['gpu', 'rack=b4'], role: 'core' });
+  });
+
+  it('replaces the password only when a new one was typed', () => {
+    const values = { ...formFromHost(stored), password: 'n3w' };
+    expect(hostChangesFromForm(values, stored)).toEqual({ auth: { method: 'password', password: 'n3w' } });
+  });
+
+  it('sends the new method when switching to a key file', () => {
+    const values = { ...formFromHost(stored), authMethod: 'key' as const, keyPath: '/keys/db2' };
+    expect(hostChangesFromForm(values, stored)).toEqual({ auth: { method: 'key', keyPath: '/keys/db2' } });
+  });
+
+  it('forgets the sudo password on request', () => {
+    expect(hostChangesFromForm({ ...formFromHost(stored), forgetSudoPassword: true }, stored)).toEqual({ sudoPassword: null });
+  });
+});
+
+describe('validateHostChanges', () => {
+  it('keeps the stored password when the field stays empty', () => {
+    expect(validateHostChanges(formFromHost(stored), stored)).toEqual({ ok: true, value: {} });
+  });
+
+  it('needs a password when switching to password login', () => {
+    const agentHost: HostSummary = { ...stored, authMethod: 'agent', hasSecret: false };
+    const result = validateHostChanges({ ...formFromHost(agentHost), authMethod: 'password' }, agentHost);
+    expect(!result.ok && result.errors.password).toBe('Required.');
+  });
+
+  it('checks changed fields against the changes schema', () => {
+    const result = validateHostChanges({ ...formFromHost(stored), port: '0' }, stored);
+    expect(!result.ok && result.errors.port).toBe('A port is 1 to 65535.');
+  });
+});
