@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
 import { createTestLab, type TarpitHost, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
+import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
 
 /**
  * The SSH inventory as an operator uses it: Debian's Chromium against `npm run web`, and
@@ -16,86 +17,11 @@ import { createTestLab, type TarpitHost, type TestHost, type TestLab } from '../
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifactsDir = path.join(root, 'artifacts/e2e');
-const CHROMIUM = '/usr/bin/chromium';
-const SERVER_START_TIMEOUT_MS = 150_000;
-const STOP_GRACE_MS = 10_000;
 const UI_TIMEOUT_MS = 20_000;
 /** A probe over SSH is bounded by the app at 20 s per host; leave room for the local one. */
 const PROBE_TIMEOUT_MS = 60_000;
-const URL_PATTERN = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9._~%-]+)/;
 const PASSPHRASE = 'e2e passphrase that seals the test secrets';
 const HOST_NAME = 'lab-1';
-
-interface Server {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startServer(dataDir: string): Server {
-  // Its own process group, so a stop reaches whatever the script started (a build, the backend).
-  const child = spawn(process.execPath, ['scripts/web.mjs', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SUTAZAI_PASSPHRASE: PASSPHRASE },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { child, output: () => output, exited };
-}
-
-function waitForUrl(server: Server, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      const match = URL_PATTERN.exec(server.output());
-      if (match) {
-        clearInterval(timer);
-        resolve(match[0]);
-      } else if (server.child.exitCode !== null || server.child.signalCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`web.mjs exited (${server.child.exitCode ?? server.child.signalCode}) before printing its URL:\n${server.output()}`));
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`web.mjs printed no http://127.0.0.1:<port>/?token=<token> line within ${timeoutMs} ms:\n${server.output()}`));
-      }
-    }, 100);
-  });
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  return Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms))]);
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  signalGroup(server.child, 'SIGTERM');
-  if ((await within(server.exited, STOP_GRACE_MS)) !== 'timeout') return;
-  signalGroup(server.child, 'SIGKILL');
-  await within(server.exited, 5_000);
-}
 
 function row(page: Page, name: string): Locator {
   return page.locator(`[data-testid="host-row"][data-host-name="${name}"]`);
@@ -110,7 +36,7 @@ describe('SSH inventory, end to end', () => {
   let lab: TestLab | null = null;
   let host: TestHost;
   let tarpit: TarpitHost;
-  let server: Server | null = null;
+  let server: WebModeServer | null = null;
   let browser: Browser | null = null;
   let context: BrowserContext | null = null;
   let page: Page;
@@ -122,7 +48,7 @@ describe('SSH inventory, end to end', () => {
     await browser?.close().catch(() => undefined);
     browser = null;
     context = null;
-    if (server) await stopServer(server);
+    if (server) await stopWebModeServer(server);
     server = null;
     await lab?.destroy().catch(() => undefined);
     lab = null;
@@ -136,29 +62,14 @@ describe('SSH inventory, end to end', () => {
       lab = await createTestLab();
       host = await lab.addSshHost({ login: 'root-key' });
       tarpit = await lab.addTarpitHost();
-      server = startServer(dataDir);
-      url = await waitForUrl(server, SERVER_START_TIMEOUT_MS);
+      server = startWebModeServer(dataDir, { SUTAZAI_PASSPHRASE: PASSPHRASE });
+      url = await waitForUrl(server);
 
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-        timeout: 60_000,
-      });
-      context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: true });
-      await context.addInitScript(() => {
-        const record: string[] = [];
-        (window as unknown as { __cspViolations: string[] }).__cspViolations = record;
-        document.addEventListener('securitypolicyviolation', (event) => {
-          record.push(`${event.violatedDirective} blocked ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber}`);
-        });
-      });
+      browser = await launchChromium();
+      context = await newCspRecordingContext(browser, { acceptDownloads: true });
       page = await context.newPage();
       page.setDefaultTimeout(UI_TIMEOUT_MS);
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-      });
-      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      collectPageProblems(page, problems);
     } catch (error) {
       await cleanup();
       throw error;
@@ -574,8 +485,7 @@ describe('SSH inventory, end to end', () => {
   });
 
   it('logged no console error, page error or CSP violation', async () => {
-    const csp = await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
-    expect(csp).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
   });
 });

@@ -1,11 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../renderer/src/format/bytes';
+import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
+import { STOP_GRACE_MS, startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
 
 /**
  * The renderer in Debian's Chromium against the real web-mode server (`npm run web`)
@@ -14,88 +16,7 @@ import { formatBytes } from '../../renderer/src/format/bytes';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifactsDir = path.join(root, 'artifacts/e2e');
-const CHROMIUM = '/usr/bin/chromium';
-const SERVER_START_TIMEOUT_MS = 150_000;
-const STOP_GRACE_MS = 10_000;
 const UI_TIMEOUT_MS = 20_000;
-const URL_PATTERN = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9._~%-]+)/;
-
-interface Server {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startServer(dataDir: string): Server {
-  // Its own process group, so a stop reaches whatever the script started (a build, the backend).
-  const child = spawn(process.execPath, ['scripts/web.mjs', '--port', '0', '--data-dir', dataDir], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { child, output: () => output, exited };
-}
-
-function waitForUrl(server: Server, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      const match = URL_PATTERN.exec(server.output());
-      if (match) {
-        clearInterval(timer);
-        resolve(match[0]);
-      } else if (server.child.exitCode !== null || server.child.signalCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`web.mjs exited (${server.child.exitCode ?? server.child.signalCode}) before printing its URL:\n${server.output()}`));
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`web.mjs printed no http://127.0.0.1:<port>/?token=<token> line within ${timeoutMs} ms:\n${server.output()}`));
-      }
-    }, 100);
-  });
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  return Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms))]);
-}
-
-/** SIGTERM, then SIGKILL after a bound; says whether SIGTERM alone was enough. */
-async function stopServer(server: Server): Promise<'terminated' | 'killed'> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return 'terminated';
-  signalGroup(server.child, 'SIGTERM');
-  if ((await within(server.exited, STOP_GRACE_MS)) !== 'timeout') return 'terminated';
-  signalGroup(server.child, 'SIGKILL');
-  await within(server.exited, 5_000);
-  return 'killed';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 async function pointCount(page: Page): Promise<number> {
   return Number(await page.getByTestId('live-chart').getAttribute('data-point-count'));
@@ -114,7 +35,7 @@ async function waitForPoints(page: Page, min: number, timeoutMs: number): Promis
 
 describe('web mode, end to end', () => {
   let dataDir = '';
-  let server: Server | null = null;
+  let server: WebModeServer | null = null;
   let browser: Browser | null = null;
   let context: BrowserContext | null = null;
   let page: Page;
@@ -127,7 +48,7 @@ describe('web mode, end to end', () => {
     await context?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     browser = null;
-    if (server) await stopServer(server);
+    if (server) await stopWebModeServer(server);
     if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
@@ -135,31 +56,15 @@ describe('web mode, end to end', () => {
     try {
       await mkdir(artifactsDir, { recursive: true });
       dataDir = await mkdtemp(path.join(os.tmpdir(), 'sutazai-e2e-'));
-      server = startServer(dataDir);
-      url = await waitForUrl(server, SERVER_START_TIMEOUT_MS);
+      server = startWebModeServer(dataDir);
+      url = await waitForUrl(server);
       origin = new URL(url).origin;
 
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-        timeout: 60_000,
-      });
-      context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-      // CSP violations also reach the console, but only as text; keep the structured record too.
-      await context.addInitScript(() => {
-        const record: string[] = [];
-        (window as unknown as { __cspViolations: string[] }).__cspViolations = record;
-        document.addEventListener('securitypolicyviolation', (event) => {
-          record.push(`${event.violatedDirective} blocked ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber}`);
-        });
-      });
+      browser = await launchChromium();
+      context = await newCspRecordingContext(browser);
       page = await context.newPage();
       page.setDefaultTimeout(UI_TIMEOUT_MS);
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-      });
-      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+      collectPageProblems(page, problems);
       page.on('request', (request) => {
         const requestUrl = request.url();
         if (requestUrl.startsWith('data:')) return;
@@ -251,10 +156,7 @@ describe('web mode, end to end', () => {
     if (!context) throw new Error('no browser context');
     shellPage = await context.newPage();
     shellPage.setDefaultTimeout(UI_TIMEOUT_MS);
-    shellPage.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error (shell page): ${message.text()}`);
-    });
-    shellPage.on('pageerror', (error) => problems.push(`page error (shell page): ${error.message}`));
+    collectPageProblems(shellPage, problems, 'shell page');
     // Stands in for the preload: bridges a MessageChannel to the backend and posts one end
     // to the page the way electron/preload does. The renderer must not notice the difference.
     await shellPage.addInitScript(() => {
@@ -293,15 +195,14 @@ describe('web mode, end to end', () => {
   });
 
   it('logged no console error, page error or CSP violation, and reached no other origin', async () => {
-    const csp = await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
-    expect(csp).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     expect(foreignRequests).toEqual([]);
   });
 
   it('says the connection is lost when the server stops, and the server stops on SIGTERM', async () => {
     if (!server) throw new Error('no server');
-    const stopped = await stopServer(server);
+    const stopped = await stopWebModeServer(server);
     const banner = page.getByTestId('connection-lost');
     await banner.waitFor({ state: 'visible', timeout: 10_000 });
     await expect(banner.getByRole('button', { name: 'Reconnect' }).count()).resolves.toBe(1);

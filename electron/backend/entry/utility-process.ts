@@ -1,6 +1,7 @@
 import { ApiError } from '../../contract';
 import { startBackend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
+import { servingBackendConfig } from '../app/serving-backend-config';
 
 /**
  * The backend inside the desktop app, as an Electron utility process. The shell sends
@@ -31,15 +32,8 @@ async function main(): Promise<void> {
   parentPort.on('message', (event) => (handle ? handle(event) : early.push(event)));
 
   const { values } = parseEntryArgs(process.argv.slice(2), { mode: { type: 'string' } }, 'utility-process --data-dir DIR');
-  const options = sharedOptions(values);
-  const backend = await startBackend({
-    dataDir: options.dataDir,
-    logLevel: options.logLevel,
-    mode: 'desktop',
-    logToConsole: process.env.SUTAZAI_BUILD !== 'production',
-    sampleLocalHost: true,
-    probeAtStart: true,
-  });
+  // No vault key here: the shell sends the one from the OS secret store over the parent port.
+  const backend = await startBackend(servingBackendConfig(sharedOptions(values), 'desktop'));
 
   let nextPeer = 1;
   handle = (event) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ApiError } from '../../contract';
 import { startBackend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
+import { servingBackendConfig } from '../app/serving-backend-config';
 import { startWebServer } from '../server/web-server';
 
 const USAGE = 'npm run web -- [--port N] [--data-dir DIR] [--log-level LEVEL]';
@@ -19,12 +20,7 @@ async function main(): Promise<void> {
     throw new ApiError('BAD_PARAMS', `"${values.port}" is not a TCP port.`, `Give a port from 1 to 65535, or 0 for a free one. Usage: ${USAGE}`);
   }
   const backend = await startBackend({
-    dataDir: options.dataDir,
-    logLevel: options.logLevel,
-    mode: 'web',
-    logToConsole: process.env.SUTAZAI_BUILD !== 'production',
-    sampleLocalHost: true,
-    probeAtStart: true,
+    ...servingBackendConfig(options, 'web'),
     ...(options.vaultKey ? { vaultKey: options.vaultKey } : {}),
   });
   let server;

@@ -3,14 +3,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import type { HostSummary } from '../../../electron/contract';
 import { invalidateInventory } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
-import { formFromHost, validateHostChanges, type FieldErrors, type HostFormValues } from '../inventory/host-form';
-import { withServerError } from './host-form-errors';
-import { HostFormFields } from './host-form-fields';
-import { HostKeyCheck } from './host-key-check';
-import { ModalDialog } from './modal-dialog';
-import { ErrorNotice } from './query-state';
-
-const FORM_ID = 'edit-host-form';
+import { formFromHost, validateHostChanges } from '../inventory/host-form';
+import { HostFormDialog, useHostFormState } from './host-form-dialog';
 
 /** Jump hosts that cannot loop back: never the host itself, nor a host that goes through it. */
 function jumpCandidatesFor(host: HostSummary, hosts: HostSummary[]): HostSummary[] {
@@ -32,88 +26,49 @@ function jumpCandidatesFor(host: HostSummary, hosts: HostSummary[]): HostSummary
  */
 export function EditHostDialog({ host, hosts, onClose }: { host: HostSummary; hosts: HostSummary[]; onClose: () => void }) {
   const queryClient = useQueryClient();
-  const [values, setValues] = useState<HostFormValues>(() => formFromHost(host));
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const form = useHostFormState(() => formFromHost(host));
   const [readdressed, setReaddressed] = useState<HostSummary | null>(null);
   const update = useApiAction('hosts.update');
 
-  const onChange = (patch: Partial<HostFormValues>) => {
-    setValues((current) => ({ ...current, ...patch }));
-    setErrors((current) => {
-      const next = { ...current };
-      for (const key of Object.keys(patch)) delete next[key as keyof FieldErrors];
-      return next;
-    });
-  };
-
   const submit = async () => {
-    const checked = validateHostChanges(values, host);
+    const checked = validateHostChanges(form.values, host);
     if (!checked.ok) {
-      setErrors(checked.errors);
+      form.setErrors(checked.errors);
       return;
     }
-    setErrors({});
+    form.setErrors({});
     if (Object.keys(checked.value).length === 0) {
       onClose();
       return;
     }
     const updated = await update.run({ hostId: host.id, changes: checked.value });
     if (!updated) return;
-    setValues((current) => ({ ...current, passphrase: '', password: '', sudoPassword: '' }));
+    form.forgetSecrets();
     await invalidateInventory(queryClient, host.id);
     if (updated.hostKey === null && host.hostKey !== null) setReaddressed(updated);
     else onClose();
   };
 
-  if (readdressed) {
-    return (
-      <ModalDialog
-        title={`Confirm the host key of ${readdressed.name}`}
-        description={`${readdressed.address}:${readdressed.port} may be another machine: its key was unpinned. Confirm the key it presents.`}
-        onClose={onClose}
-        testId="edit-host-dialog"
-        wide
-      >
-        <HostKeyCheck host={readdressed} onDismiss={onClose} />
-      </ModalDialog>
-    );
-  }
-
   return (
-    <ModalDialog
+    <HostFormDialog
       title={`Edit ${host.name}`}
       description="Changing the address or port unpins the host key: you confirm the new machine’s key next."
-      onClose={onClose}
       testId="edit-host-dialog"
-      wide
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" form={FORM_ID} className="button button-primary" disabled={update.pending}>
-            {update.pending ? 'Saving…' : 'Save'}
-          </button>
-        </>
+      form={form}
+      jumpCandidates={jumpCandidatesFor(host, hosts)}
+      editing={host}
+      action={update.state}
+      submitLabel="Save"
+      pendingLabel="Saving…"
+      failureTitle="The changes were not saved"
+      onSubmit={submit}
+      keyCheck={
+        readdressed && {
+          host: readdressed,
+          description: `${readdressed.address}:${readdressed.port} may be another machine: its key was unpinned. Confirm the key it presents.`,
+        }
       }
-    >
-      <form
-        id={FORM_ID}
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          void submit();
-        }}
-      >
-        <HostFormFields
-          values={values}
-          onChange={onChange}
-          errors={withServerError(errors, update.state)}
-          jumpCandidates={jumpCandidatesFor(host, hosts)}
-          editing={host}
-        />
-        {update.state.status === 'error' ? <ErrorNotice title="The changes were not saved" error={update.state.error} /> : null}
-      </form>
-    </ModalDialog>
+      onClose={onClose}
+    />
   );
 }

@@ -1,3 +1,4 @@
+import type { ChangeEvent } from 'react';
 import type { HostSummary } from '../../../electron/contract';
 import { ROLE_LABELS, type FieldErrors, type HostFormValues } from '../inventory/host-form';
 import { FormField } from './form-field';
@@ -7,6 +8,9 @@ const AUTH_CHOICES: Array<{ value: HostFormValues['authMethod']; label: string }
   { value: 'agent', label: 'SSH agent' },
   { value: 'password', label: 'Password' },
 ];
+
+/** The fields that hold whatever is typed, as typed. */
+type FreeTextField = { [K in keyof HostFormValues]: string extends HostFormValues[K] ? K : never }[keyof HostFormValues];
 
 /**
  * The fields of the add and edit host forms. Secret fields are `type=password` and start
@@ -29,19 +33,17 @@ export function HostFormFields({
 }) {
   const keepsSecret = (method: HostFormValues['authMethod']) =>
     editing !== undefined && editing.authMethod === method && editing.hasSecret;
+  // A control's name, value and edits all come from the one field it stands for.
+  const bind = (field: FreeTextField) => ({
+    name: field,
+    value: values[field],
+    onChange: (event: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => onChange({ [field]: event.target.value }),
+  });
   const keyUnchanged = editing !== undefined && editing.authMethod === 'key' && values.keyPath.trim() === (editing.keyPath ?? '');
   return (
     <div className="form-grid">
       <FormField label="Name" error={errors.name} hint="How the app and the CLI name this host.">
-        <input
-          className="input"
-          name="name"
-          value={values.name}
-          onChange={(event) => onChange({ name: event.target.value })}
-          autoComplete="off"
-          spellCheck={false}
-          data-autofocus
-        />
+        <input className="input" {...bind('name')} autoComplete="off" spellCheck={false} data-autofocus />
       </FormField>
       <FormField label="Role" error={errors.role}>
         <select className="input" name="role" value={values.role} onChange={(event) => onChange({ role: event.target.value as HostFormValues['role'] })}>
@@ -55,34 +57,13 @@ export function HostFormFields({
       </FormField>
       <div className="form-row form-span">
         <FormField label="Address" error={errors.address} hint="Host name, IPv4 or IPv6 address.">
-          <input
-            className="input"
-            name="address"
-            value={values.address}
-            onChange={(event) => onChange({ address: event.target.value })}
-            autoComplete="off"
-            spellCheck={false}
-          />
+          <input className="input" {...bind('address')} autoComplete="off" spellCheck={false} />
         </FormField>
         <FormField label="Port" error={errors.port}>
-          <input
-            className="input input-port"
-            name="port"
-            inputMode="numeric"
-            value={values.port}
-            onChange={(event) => onChange({ port: event.target.value })}
-            autoComplete="off"
-          />
+          <input className="input input-port" {...bind('port')} inputMode="numeric" autoComplete="off" />
         </FormField>
         <FormField label="User" error={errors.user}>
-          <input
-            className="input"
-            name="user"
-            value={values.user}
-            onChange={(event) => onChange({ user: event.target.value })}
-            autoComplete="off"
-            spellCheck={false}
-          />
+          <input className="input" {...bind('user')} autoComplete="off" spellCheck={false} />
         </FormField>
       </div>
       <fieldset className="form-span fieldset">
@@ -105,28 +86,14 @@ export function HostFormFields({
         {values.authMethod === 'key' ? (
           <div className="form-row">
             <FormField label="Private key file" error={errors.keyPath} hint="A path on the machine running this app, e.g. ~/.ssh/id_ed25519.">
-              <input
-                className="input mono"
-                name="keyPath"
-                value={values.keyPath}
-                onChange={(event) => onChange({ keyPath: event.target.value })}
-                autoComplete="off"
-                spellCheck={false}
-              />
+              <input className="input mono" {...bind('keyPath')} autoComplete="off" spellCheck={false} />
             </FormField>
             <FormField
               label="Key passphrase (optional)"
               error={errors.passphrase}
               hint={keyUnchanged && editing?.hasSecret ? 'A passphrase is stored; leave empty to keep it.' : 'Only if the key file is encrypted.'}
             >
-              <input
-                className="input"
-                type="password"
-                name="passphrase"
-                value={values.passphrase}
-                onChange={(event) => onChange({ passphrase: event.target.value })}
-                autoComplete="new-password"
-              />
+              <input className="input" type="password" {...bind('passphrase')} autoComplete="new-password" />
             </FormField>
           </div>
         ) : null}
@@ -139,14 +106,7 @@ export function HostFormFields({
             error={errors.password}
             hint={keepsSecret('password') ? 'A password is stored; leave empty to keep it.' : 'Sealed on arrival; never shown again.'}
           >
-            <input
-              className="input"
-              type="password"
-              name="password"
-              value={values.password}
-              onChange={(event) => onChange({ password: event.target.value })}
-              autoComplete="new-password"
-            />
+            <input className="input" type="password" {...bind('password')} autoComplete="new-password" />
           </FormField>
         ) : null}
       </fieldset>
@@ -155,18 +115,10 @@ export function HostFormFields({
         error={errors.sudoPassword}
         hint={editing ? 'Leave empty to keep what is stored.' : 'When sudo asks for one; the login password is tried otherwise.'}
       >
-        <input
-          className="input"
-          type="password"
-          name="sudoPassword"
-          value={values.sudoPassword}
-          disabled={values.forgetSudoPassword}
-          onChange={(event) => onChange({ sudoPassword: event.target.value })}
-          autoComplete="new-password"
-        />
+        <input className="input" type="password" {...bind('sudoPassword')} disabled={values.forgetSudoPassword} autoComplete="new-password" />
       </FormField>
       <FormField label="Jump host" error={errors.jumpHostId} hint="Connect through another SSH host (a bastion).">
-        <select className="input" name="jumpHostId" value={values.jumpHostId} onChange={(event) => onChange({ jumpHostId: event.target.value })}>
+        <select className="input" {...bind('jumpHostId')}>
           <option value="">None: connect directly</option>
           {jumpCandidates.map((host) => (
             <option key={host.id} value={String(host.id)}>
@@ -187,14 +139,7 @@ export function HostFormFields({
       ) : null}
       <div className="form-span">
         <FormField label="Labels" error={errors.labels} hint="Comma-separated, e.g. gpu, rack=b4, site/lab-2.">
-          <input
-            className="input"
-            name="labels"
-            value={values.labels}
-            onChange={(event) => onChange({ labels: event.target.value })}
-            autoComplete="off"
-            spellCheck={false}
-          />
+          <input className="input" {...bind('labels')} autoComplete="off" spellCheck={false} />
         </FormField>
       </div>
     </div>

@@ -1,0 +1,137 @@
+import { useId, useState, type ReactNode } from 'react';
+import type { HostSummary } from '../../../electron/contract';
+import type { ActionState } from '../api/use-api-action';
+import type { FieldErrors, HostFormValues } from '../inventory/host-form';
+import { withServerError } from './host-form-errors';
+import { HostFormFields } from './host-form-fields';
+import { HostKeyCheck } from './host-key-check';
+import { ModalDialog } from './modal-dialog';
+import { ErrorNotice } from './query-state';
+
+export interface HostFormState {
+  values: HostFormValues;
+  errors: FieldErrors;
+  setErrors: (errors: FieldErrors) => void;
+  onChange: (patch: Partial<HostFormValues>) => void;
+  /** Secrets leave the form state as soon as they were sent; the dialog keeps nothing to echo back. */
+  forgetSecrets: () => void;
+}
+
+/** What the add and edit host forms hold while open. */
+export function useHostFormState(initial: HostFormValues | (() => HostFormValues)): HostFormState {
+  const [values, setValues] = useState<HostFormValues>(initial);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const onChange = (patch: Partial<HostFormValues>) => {
+    setValues((current) => ({ ...current, ...patch }));
+    // A field's error goes once it is edited; the rest stay until the next submit.
+    setErrors((current) => {
+      const next = { ...current };
+      for (const key of Object.keys(patch)) delete next[key as keyof FieldErrors];
+      return next;
+    });
+  };
+  const forgetSecrets = () => setValues((current) => ({ ...current, passphrase: '', password: '', sudoPassword: '' }));
+  return { values, errors, setErrors, onChange, forgetSecrets };
+}
+
+/** After a successful submit: the host whose key the operator confirms next. */
+export interface KeyCheckStep {
+  host: HostSummary;
+  /** Why the key needs confirming. */
+  description: string;
+  /** The actions once the key is pinned; a Done button by default. */
+  afterTrust?: ReactNode;
+}
+
+/**
+ * Adding or editing a host: the connection fields, then, once `keyCheck` is set, the host
+ * key to confirm, in the same dialog. The backend's refusal of the form shows at its field
+ * when it names one, and in full below the form.
+ */
+export function HostFormDialog({
+  title,
+  description,
+  testId,
+  form,
+  jumpCandidates,
+  editing,
+  action,
+  submitLabel,
+  pendingLabel,
+  failureTitle,
+  onSubmit,
+  keyCheck,
+  onClose,
+}: {
+  title: string;
+  description: string;
+  testId: string;
+  form: HostFormState;
+  /** SSH hosts this one may connect through. */
+  jumpCandidates: HostSummary[];
+  /** The stored host when editing. */
+  editing?: HostSummary;
+  /** The state of the contract call the form sends. */
+  action: ActionState<unknown>;
+  submitLabel: string;
+  pendingLabel: string;
+  /** The title of the notice when the backend refuses. */
+  failureTitle: string;
+  onSubmit: () => Promise<void>;
+  keyCheck: KeyCheckStep | null;
+  onClose: () => void;
+}) {
+  const formId = useId();
+  if (keyCheck) {
+    return (
+      <ModalDialog
+        title={`Confirm the host key of ${keyCheck.host.name}`}
+        description={keyCheck.description}
+        onClose={onClose}
+        testId={testId}
+        wide
+      >
+        <HostKeyCheck host={keyCheck.host} onDismiss={onClose} afterTrust={keyCheck.afterTrust} />
+      </ModalDialog>
+    );
+  }
+
+  const pending = action.status === 'pending';
+  return (
+    <ModalDialog
+      title={title}
+      description={description}
+      onClose={onClose}
+      testId={testId}
+      wide
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="button button-primary" disabled={pending}>
+            {pending ? pendingLabel : submitLabel}
+          </button>
+        </>
+      }
+    >
+      <form
+        id={formId}
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          void onSubmit();
+        }}
+      >
+        <HostFormFields
+          values={form.values}
+          onChange={form.onChange}
+          errors={withServerError(form.errors, action)}
+          jumpCandidates={jumpCandidates}
+          editing={editing}
+        />
+        {action.status === 'error' ? <ErrorNotice title={failureTitle} error={action.error} /> : null}
+      </form>
+    </ModalDialog>
+  );
+}
