@@ -36,6 +36,9 @@ fi
 step "npm dependencies"
 node scripts/ensure-deps.mjs
 
+step "generated code is up to date (gRPC types)"
+node scripts/gen-proto.mjs --check
+
 step "typecheck"
 node scripts/typecheck.mjs
 

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { HostFactsSchema } from './host-facts';
+import { ApiErrorBodySchema } from './errors';
 import { HostRoleSchema, PinnedKeySchema } from './inventory';
+
+/** How the host's last probe ended; the hosts list shows it as the host's status. */
+export const LastProbeSchema = z.object({
+  at: z.number().int(),
+  ok: z.boolean(),
+  error: ApiErrorBodySchema.nullable(),
+});
+export type LastProbe = z.infer<typeof LastProbeSchema>;
 
 export const HostIdSchema = z.number().int().positive();
 
@@ -25,6 +34,7 @@ export const HostSummarySchema = z.object({
   role: HostRoleSchema.nullable(),
   labels: z.array(z.string()),
   hostKey: PinnedKeySchema.nullable(),
+  lastProbe: LastProbeSchema.nullable(),
 });
 export type HostSummary = z.infer<typeof HostSummarySchema>;
 

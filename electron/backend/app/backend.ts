@@ -5,6 +5,7 @@ import { createHostService, type HostService } from '../hosts/host-service';
 import { createProbeJobs } from '../hosts/probe-jobs';
 import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
 import { createHostKeysRepo } from '../store/host-keys-repo';
+import { createProbeOutcomesRepo } from '../store/probe-outcomes-repo';
 import { createPreflightRepo } from '../store/preflight-repo';
 import { defaultConfigDir, loadProfiles } from '../preflight/load-profiles';
 import { createPreflightService, type PreflightService } from '../preflight/preflight-service';
@@ -84,6 +85,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     hosts: hostsRepo,
     facts: factsRepo,
     hostKeys: createHostKeysRepo(store.db),
+    probeOutcomes: createProbeOutcomesRepo(store.db),
     vault,
     probeLocal: config.probeLocal ?? (() => probeLocalHost(now)),
     onHostChanged: (hostId) => hub.emit('hosts.changed', { hostId }),

@@ -13,6 +13,7 @@ import type { HostChangesSchema } from '../../contract';
 import type { SecretVault } from '../secrets/secret-vault';
 import type { FactsRepo } from '../store/facts-repo';
 import type { HostKeysRepo } from '../store/host-keys-repo';
+import type { ProbeOutcomesRepo } from '../store/probe-outcomes-repo';
 import type { HostRow, HostRowChanges, HostsRepo } from '../store/hosts-repo';
 import { parseHostList } from './import-host-list';
 import { matchesHost, parseKnownHosts, preferredKey } from './parse-known-hosts';
@@ -28,6 +29,7 @@ export interface HostServiceDeps {
   hosts: HostsRepo;
   facts: FactsRepo;
   hostKeys: HostKeysRepo;
+  probeOutcomes: ProbeOutcomesRepo;
   vault: SecretVault;
   probeLocal: () => Promise<HostFacts>;
   /** A host's facts, settings, key or presence changed: every open window refreshes it. */
@@ -70,7 +72,7 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   function summary(row: HostRow): HostSummary {
-    return summarizeHost(row, facts.latest(row.id), hostKeys.get(row.id));
+    return summarizeHost(row, facts.latest(row.id), hostKeys.get(row.id), deps.probeOutcomes.get(row.id));
   }
 
   function requireSsh(row: HostRow): void {
@@ -304,11 +306,19 @@ export function createHostService(deps: HostServiceDeps) {
       try {
         result = row.kind === 'local' ? await deps.probeLocal() : await probeSsh(row, options);
       } catch (error) {
-        if (error instanceof ApiError) throw error;
-        throw new ApiError('PROBE_FAILED', `Probing ${row.name} failed: ${(error as Error).message}.`, 'Try again; if it keeps failing, send the app log with your report.', { cause: error });
+        const api = error instanceof ApiError
+          ? error
+          : new ApiError('PROBE_FAILED', `Probing ${row.name} failed: ${(error as Error).message}.`, 'Try again; if it keeps failing, send the app log with your report.', { cause: error });
+        // A cancelled probe says nothing about the host; every other failure is its status.
+        if (!options.signal?.aborted) {
+          deps.probeOutcomes.record(row.id, now(), api.toBody());
+          deps.onHostChanged(row.id);
+        }
+        throw api;
       }
       options.onStep?.('storing');
       facts.save(row.id, result);
+      deps.probeOutcomes.record(row.id, now(), null);
       deps.onHostChanged(row.id);
       return result;
     })().finally(() => inFlight.delete(row.id));
@@ -332,7 +342,7 @@ export function createHostService(deps: HostServiceDeps) {
     get(idOrName: number | string): HostDetail {
       const row = require(idOrName);
       const latest = facts.latest(row.id);
-      return { host: summarizeHost(row, latest, hostKeys.get(row.id)), facts: latest };
+      return { host: summarizeHost(row, latest, hostKeys.get(row.id), deps.probeOutcomes.get(row.id)), facts: latest };
     },
     history(hostId: number, limit: number) {
       return facts.history(require(hostId).id, limit);

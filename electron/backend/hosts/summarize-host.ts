@@ -1,8 +1,8 @@
-import type { HostFacts, HostSummary, PinnedKey } from '../../contract';
+import type { HostFacts, HostSummary, LastProbe, PinnedKey } from '../../contract';
 import type { HostRow } from '../store/hosts-repo';
 
 /** The one line per host the hosts list shows, derived from the newest facts. */
-export function summarizeHost(row: HostRow, facts: HostFacts | null, pinned: PinnedKey | null): HostSummary {
+export function summarizeHost(row: HostRow, facts: HostFacts | null, pinned: PinnedKey | null, lastProbe: LastProbe | null): HostSummary {
   return {
     id: row.id,
     name: row.name,
@@ -24,5 +24,6 @@ export function summarizeHost(row: HostRow, facts: HostFacts | null, pinned: Pin
     role: row.role,
     labels: row.labels,
     hostKey: pinned ? { keyType: pinned.keyType, fingerprint: pinned.fingerprint, trustedAt: pinned.trustedAt } : null,
+    lastProbe,
   };
 }

@@ -123,6 +123,22 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'the outcome of each host’s last probe, for the status column',
+    up(db) {
+      db.exec(`
+        CREATE TABLE probe_outcomes (
+          host_id INTEGER PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,
+          at INTEGER NOT NULL,
+          ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+          error_code TEXT,
+          error_message TEXT,
+          error_remedy TEXT
+        );
+      `);
+    },
+  },
 ];
 
 /** Throws when the list is not ordered 1, then strictly increasing; a programming error. */

@@ -14,6 +14,7 @@ import { formatBytes } from '../format/bytes';
 import { formatDateTime } from '../format/time';
 import { shortFingerprint } from '../inventory/fingerprint';
 import { ROLE_LABELS } from '../inventory/host-form';
+import { probeFailureLabel } from '../inventory/probe-status';
 import { countOutcomes, describeCounts } from '../preflight/outcomes';
 import { isJobFinished } from '../probes/probe-progress';
 import { useLatestProbeJob, useProbeJobs } from '../probes/probe-jobs-context';
@@ -43,6 +44,18 @@ function KeyStatus({ host }: { host: HostSummary }) {
     >
       {shortFingerprint(host.hostKey.fingerprint, 8)}
     </span>
+  );
+}
+
+/** The last probe's failure, when it failed: the host's status at a glance. */
+function ProbeStatus({ host }: { host: HostSummary }) {
+  const label = probeFailureLabel(host.lastProbe);
+  if (!label || !host.lastProbe?.error) return null;
+  const { code, message, remedy } = host.lastProbe.error;
+  return (
+    <div className="status status-fail" data-testid="probe-status" data-code={code} title={`${message}\n${remedy}`}>
+      {label} <RelativeTime ms={host.lastProbe.at} />
+    </div>
   );
 }
 
@@ -125,6 +138,7 @@ function HostRow({
       </td>
       <td className="nowrap">
         <RelativeTime ms={host.lastProbedAt} never="Never probed" />
+        <ProbeStatus host={host} />
       </td>
     </tr>
   );

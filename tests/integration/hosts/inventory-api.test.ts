@@ -78,6 +78,24 @@ describe('inventory over the API', () => {
     await expect(client.call('hosts.remove', { hostId: bastion.id })).resolves.toEqual({ removed: bastion.id });
   });
 
+  it('keeps how the last probe of each host ended as its status', async () => {
+    const host = await client.call('hosts.add', { ...base, name: 'nowhere-1', address: '198.18.201.1', auth: { method: 'agent' } });
+    expect(host.lastProbe).toBeNull();
+    const seen: string[] = [];
+    const off = await client.subscribe('probes.progress', {}, (p) => seen.push(p.state));
+    const job = await client.call('probes.start', { hostIds: [host.id], timeoutMs: 1500 });
+    const deadline = Date.now() + 15_000;
+    while (!seen.some((s) => s === 'failed' || s === 'done') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await off();
+    expect(job.total).toBe(1);
+    expect(seen).toContain('failed');
+    const after = (await client.call('hosts.list', {})).find((h) => h.id === host.id)!;
+    expect(after.lastProbe).toMatchObject({ ok: false, error: { code: expect.any(String), remedy: expect.any(String) } });
+    const local = (await client.call('hosts.list', {})).find((h) => h.kind === 'local')!;
+    await client.call('hosts.probe', { hostId: local.id });
+    expect((await client.call('hosts.get', { hostId: local.id })).host.lastProbe).toMatchObject({ ok: true, error: null });
+  });
+
   it('imports a YAML list, adding the good rows and locating the bad ones', async () => {
     const text = ['hosts:', '  - name: imp-1', '    address: 198.18.200.10', '  - name: imp-2', '    address: 198.18.200.11', '    port: 0', '  - name: imp-3', '    address: 198.18.200.12', '    jumpHost: nowhere'].join('\n');
     const result = await client.call('hosts.import', { text, fileName: 'lab.yaml' });

@@ -44,6 +44,7 @@ const stored: HostSummary = {
   role: null,
   labels: ['gpu'],
   hostKey: null,
+      lastProbe: null,
 };
 
 describe('hostInputFromForm', () => {

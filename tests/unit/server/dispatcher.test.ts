@@ -5,7 +5,7 @@ import { createDispatcher, type EventSources, type MethodHandlers } from '../../
 const summary = {
   id: 1, name: 'local', kind: 'local' as const, address: '127.0.0.1', createdAt: 1,
   lastProbedAt: null, os: null, cpuModel: null, cpuThreads: null, memoryBytes: null, gpuCount: null,
-  port: 22, user: '', authMethod: 'none' as const, keyPath: null, hasSecret: false, jumpHostId: null, role: null, labels: [], hostKey: null,
+  port: 22, user: '', authMethod: 'none' as const, keyPath: null, hasSecret: false, jumpHostId: null, role: null, labels: [], hostKey: null, lastProbe: null,
 };
 
 function setup(overrides: Partial<MethodHandlers> = {}) {
