@@ -25,7 +25,7 @@ const commonJsGlobals = { require: 'readonly', module: 'writable', exports: 'wri
 const sourceFiles = (dir) => [`${dir}/**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}`];
 
 export default defineConfig(
-  { ignores: ['dist/', 'release/', 'node_modules/', 'artifacts/', 'coverage/'] },
+  { ignores: ['dist/', 'release/', 'node_modules/', 'artifacts/', 'coverage/', 'agents-runtime/src/generated/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {

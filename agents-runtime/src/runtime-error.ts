@@ -1,0 +1,38 @@
+/**
+ * Every failure the runtime reports (to its log, as an event, or over gRPC) carries a
+ * stable code, a one-line message and a remedy, like the control center's ApiError.
+ * The runtime ships on its own, so it keeps its own small copy of the idea.
+ */
+export const RUNTIME_ERROR_CODES = [
+  'MANIFEST_INVALID',
+  'MANIFEST_CYCLE',
+  'COMMAND_NOT_FOUND',
+  'SPAWN_FAILED',
+  'HEALTH_TARGET_IN_USE',
+  'LOG_DIR_NOT_WRITABLE',
+  'LOG_DISK_FULL',
+  'STATE_FILE_INVALID',
+  'PROCESS_NOT_FOUND',
+  'CERTIFICATE_INVALID',
+  'PERMISSION_DENIED',
+  'CONFIG_INVALID',
+  'INTERNAL',
+] as const;
+
+export type RuntimeErrorCode = (typeof RUNTIME_ERROR_CODES)[number];
+
+export class RuntimeError extends Error {
+  readonly code: RuntimeErrorCode;
+  readonly remedy: string;
+
+  constructor(code: RuntimeErrorCode, message: string, remedy: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RuntimeError';
+    this.code = code;
+    this.remedy = remedy;
+  }
+
+  toJSON(): { code: RuntimeErrorCode; message: string; remedy: string } {
+    return { code: this.code, message: this.message, remedy: this.remedy };
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * How a failure leaves the server: a gRPC status code a generic client understands, plus
+ * the runtime's own code and remedy in trailing metadata (`sutazai-error-code`,
+ * `sutazai-remedy`) for the control center. One table, exhaustive over the codes, so a new
+ * RuntimeErrorCode cannot ship without a decision here.
+ */
+import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import { RuntimeError, type RuntimeErrorCode } from '../runtime-error';
+
+export const ERROR_CODE_HEADER = 'sutazai-error-code';
+export const REMEDY_HEADER = 'sutazai-remedy';
+
+export const GRPC_STATUS_OF: Readonly<Record<RuntimeErrorCode, status>> = {
+  MANIFEST_INVALID: status.INVALID_ARGUMENT,
+  MANIFEST_CYCLE: status.INVALID_ARGUMENT,
+  CONFIG_INVALID: status.INVALID_ARGUMENT,
+  PROCESS_NOT_FOUND: status.NOT_FOUND,
+  COMMAND_NOT_FOUND: status.FAILED_PRECONDITION,
+  SPAWN_FAILED: status.FAILED_PRECONDITION,
+  HEALTH_TARGET_IN_USE: status.FAILED_PRECONDITION,
+  LOG_DIR_NOT_WRITABLE: status.FAILED_PRECONDITION,
+  STATE_FILE_INVALID: status.FAILED_PRECONDITION,
+  LOG_DISK_FULL: status.RESOURCE_EXHAUSTED,
+  CERTIFICATE_INVALID: status.UNAUTHENTICATED,
+  PERMISSION_DENIED: status.PERMISSION_DENIED,
+  INTERNAL: status.INTERNAL,
+};
+
+/** The status a call ends with when the API threw `error`. Anything not a RuntimeError is INTERNAL, without its message. */
+export function statusFromError(error: unknown): StatusObject {
+  const runtimeError =
+    error instanceof RuntimeError
+      ? error
+      : new RuntimeError('INTERNAL', 'sutazai-runtime failed while answering the call', 'see the runtime log for the cause, and report it if it repeats', { cause: error });
+  return statusFor(runtimeError.code, runtimeError.message, runtimeError.remedy);
+}
+
+export function statusFor(code: RuntimeErrorCode, message: string, remedy: string): StatusObject {
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_HEADER, code);
+  // Metadata values are HTTP/2 header values: keep them to one printable line.
+  metadata.set(REMEDY_HEADER, toHeaderValue(remedy));
+  // The remedy also goes in the details, for clients (grpcurl) that show only those.
+  return { code: GRPC_STATUS_OF[code], details: `${code}: ${message}. Remedy: ${remedy}`, metadata };
+}
+
+function toHeaderValue(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** The runtime's code and remedy from a failed call's metadata, for clients and tests. */
+export function runtimeErrorFromMetadata(metadata: Metadata | undefined): { code: string; remedy: string } | null {
+  const code = metadata?.get(ERROR_CODE_HEADER)[0];
+  if (typeof code !== 'string') return null;
+  const remedy = metadata?.get(REMEDY_HEADER)[0];
+  return { code, remedy: typeof remedy === 'string' ? remedy : '' };
+}

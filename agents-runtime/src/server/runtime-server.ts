@@ -1,0 +1,282 @@
+/**
+ * The runtime's gRPC server: TLS with required client certificates from the install's CA,
+ * the caller's role checked on every call by one interceptor (role-policy.ts), the Runtime
+ * service mapped onto a RuntimeApi, and the standard grpc.health.v1 service.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { HealthCheckRequest__Output } from '../generated/grpc/health/v1/HealthCheckRequest';
+import type { HealthCheckResponse } from '../generated/grpc/health/v1/HealthCheckResponse';
+import type { HealthHandlers } from '../generated/grpc/health/v1/Health';
+import type { RuntimeHandlers } from '../generated/sutazai/runtime/v1/Runtime';
+import { RuntimeError } from '../runtime-error';
+import { roleFromPeerCertificate } from './client-role';
+import { statusFor, statusFromError } from './grpc-status';
+import { loadRuntimeProtos } from './load-proto';
+import { HEALTH_SERVICE, RUNTIME_SERVICE, authorize, methodsWithoutPolicy } from './role-policy';
+import {
+  eventToWire,
+  logLineToWire,
+  metricSampleToWire,
+  processStatusToWire,
+  runtimeInfoToWire,
+  sinceMsFromWire,
+  type RuntimeApi,
+  type Unsubscribe,
+} from './runtime-api';
+import { checkServerTlsMaterial, type ServerTlsMaterial } from './server-certificate';
+
+export const DEFAULT_ADDRESS = '127.0.0.1:0';
+const HEALTH_POLL_MS = 1_000;
+const SHUTDOWN_GRACE_MS = 5_000;
+const EXPIRY_WARNING_MS = 14 * 24 * 3600_000;
+
+/** pino's Logger fits. */
+export interface RuntimeServerLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface RuntimeServerOptions {
+  /** host:port; default 127.0.0.1:0 (loopback, any free port). Anything else only when configured. */
+  address?: string;
+  tls: ServerTlsMaterial;
+  api: RuntimeApi;
+  logger?: RuntimeServerLogger;
+  /** Where runtime.proto and health.proto live; default agents-runtime/proto (from source). */
+  protoDir?: string;
+}
+
+export interface RuntimeServer {
+  /** The address asked for, with the port actually bound. */
+  address: string;
+  port: number;
+  /** Ends open streams (UNAVAILABLE), then stops; resolves when the port is free. Idempotent. */
+  close(): Promise<void>;
+}
+
+const silentLogger: RuntimeServerLogger = { info: () => {}, warn: () => {} };
+
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+function splitAddress(address: string): { host: string; port: string } {
+  const colon = address.lastIndexOf(':');
+  if (colon <= 0 || !/^\d{1,5}$/.test(address.slice(colon + 1))) {
+    throw new RuntimeError('CONFIG_INVALID', `the listen address "${address}" is not host:port`, 'set the listen address in the runtime config as host:port, e.g. 127.0.0.1:7443');
+  }
+  return { host: address.slice(0, colon), port: address.slice(colon + 1) };
+}
+
+/** Refuses every call whose client certificate lacks the role the method needs. */
+function roleInterceptor(logger: RuntimeServerLogger): grpc.ServerInterceptor {
+  return (method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            const client = roleFromPeerCertificate(call.getAuthContext().sslPeerCertificate);
+            const decision = authorize(method.path, client);
+            if (decision.allowed) {
+              pass(metadata);
+              return;
+            }
+            logger.warn({ method: method.path, peer: call.getPeer(), role: client.ok ? client.role : null }, 'runtime API call refused: permission denied');
+            call.sendStatus(statusFor('PERMISSION_DENIED', decision.message, decision.remedy));
+          },
+        });
+      },
+    });
+}
+
+interface OpenStream {
+  finish(status?: grpc.StatusObject): void;
+}
+
+export async function startRuntimeServer(options: RuntimeServerOptions): Promise<RuntimeServer> {
+  const logger = options.logger ?? silentLogger;
+  const { api } = options;
+  const address = options.address ?? DEFAULT_ADDRESS;
+  const { host } = splitAddress(address);
+
+  const { notAfter } = checkServerTlsMaterial(options.tls);
+  if (notAfter.getTime() - Date.now() < EXPIRY_WARNING_MS) {
+    logger.warn({ notAfter: notAfter.toISOString() }, 'the runtime server certificate expires within 14 days: renew it');
+  }
+  if (!isLoopbackHost(host)) {
+    logger.warn({ address }, 'the runtime API listens beyond loopback, as configured');
+  }
+
+  const protos = loadRuntimeProtos(options.protoDir);
+  const runtimeService = protos.sutazai.runtime.v1.Runtime.service;
+  const healthService = protos.grpc.health.v1.Health.service;
+  const unguarded = methodsWithoutPolicy([...Object.values(runtimeService), ...Object.values(healthService)].map((m) => m.path));
+  if (unguarded.length > 0) {
+    throw new RuntimeError('INTERNAL', `gRPC methods without a role policy: ${unguarded.join(', ')}`, 'this is a defect of sutazai-runtime: add them to role-policy.ts');
+  }
+
+  const openStreams = new Set<OpenStream>();
+
+  /** A unary handler: `work` may throw or reject with RuntimeError. */
+  function unary<Req, Res>(name: string, work: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      Promise.resolve()
+        .then(() => work(call.request))
+        .then(
+          (response) => callback(null, response),
+          (error: unknown) => {
+            if (!(error instanceof RuntimeError)) logger.warn({ method: name, err: error }, 'runtime API call failed unexpectedly');
+            callback(statusFromError(error));
+          },
+        );
+    };
+  }
+
+  /**
+   * A server-streaming handler around a subscription. The stream ends when the client
+   * cancels (the subscription is dropped), when the source calls `end`, or on close().
+   */
+  function stream<Req, Res>(
+    subscribe: (request: Req, write: (message: Res) => void, end: (error?: unknown) => void) => Unsubscribe,
+  ): grpc.handleServerStreamingCall<Req, Res> {
+    return (call) => {
+      let done = false;
+      let unsubscribe: Unsubscribe | undefined;
+      const entry: OpenStream = {
+        finish(status) {
+          if (done) return;
+          done = true;
+          openStreams.delete(entry);
+          unsubscribe?.();
+          if (call.cancelled) return;
+          if (status) call.emit('error', status);
+          else call.end();
+        },
+      };
+      openStreams.add(entry);
+      call.on('cancelled', () => entry.finish());
+      call.on('error', () => entry.finish());
+      const write = (message: Res): void => {
+        if (!done && !call.cancelled) call.write(message);
+      };
+      const end = (error?: unknown): void => entry.finish(error === undefined ? undefined : statusFromError(error));
+      try {
+        unsubscribe = subscribe(call.request, write, end);
+        if (done) unsubscribe();
+      } catch (error) {
+        entry.finish(statusFromError(error));
+      }
+    };
+  }
+
+  const requireName = (name: string): string => {
+    if (name.trim() === '') throw new RuntimeError('PROCESS_NOT_FOUND', 'the request names no process', 'pass the name of a process from the manifest (ListProcesses shows them)');
+    return name;
+  };
+
+  const runtimeHandlers: RuntimeHandlers = {
+    GetInfo: unary('GetInfo', () => runtimeInfoToWire(api.info())),
+    ListProcesses: unary('ListProcesses', () => ({ processes: api.listProcesses().map(processStatusToWire) })),
+    StartProcess: unary('StartProcess', async (request) => {
+      await api.start(requireName(request.name));
+      return {};
+    }),
+    StopProcess: unary('StopProcess', async (request) => {
+      await api.stop(requireName(request.name));
+      return {};
+    }),
+    RestartProcess: unary('RestartProcess', async (request) => {
+      await api.restart(requireName(request.name));
+      return {};
+    }),
+    ScaleProcess: unary('ScaleProcess', async (request) => {
+      await api.scale(requireName(request.name), request.replicas);
+      return {};
+    }),
+    UpdateManifest: unary('UpdateManifest', async (request) => {
+      await api.updateManifest(request.manifestYaml);
+      return {};
+    }),
+    WatchEvents: stream((_request, write) => api.watchEvents((event) => write(eventToWire(event)))),
+    StreamMetrics: stream((request, write) => api.streamMetrics(sinceMsFromWire(request.sinceMs), (sample) => write(metricSampleToWire(sample)))),
+    TailLogs: stream((request, write, end) =>
+      api.tailLogs(request.instance, request.lines, request.follow, (line) => write(logLineToWire(line)), end),
+    ),
+  };
+
+  const servingStatus = (service: string): HealthCheckResponse['status'] | null => {
+    if (service !== '' && service !== RUNTIME_SERVICE && service !== HEALTH_SERVICE) return null;
+    try {
+      return api.health();
+    } catch {
+      return 'NOT_SERVING';
+    }
+  };
+
+  const healthHandlers: HealthHandlers = {
+    // The standard answer to an unknown service is NOT_FOUND, without the runtime's metadata.
+    Check: (call, callback) => {
+      const status = servingStatus(call.request.service);
+      if (status === null) callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${call.request.service}` });
+      else callback(null, { status });
+    },
+    // Sends the status now and again whenever it changes, until the client cancels.
+    Watch: stream((request: HealthCheckRequest__Output, write) => {
+      let last: HealthCheckResponse['status'] | undefined;
+      const poll = (): void => {
+        const status = servingStatus(request.service) ?? 'SERVICE_UNKNOWN';
+        if (status !== last) write({ status });
+        last = status;
+      };
+      poll();
+      const timer = setInterval(poll, HEALTH_POLL_MS);
+      timer.unref();
+      return () => clearInterval(timer);
+    }),
+  };
+
+  const server = new grpc.Server({ interceptors: [roleInterceptor(logger)] });
+  server.addService(runtimeService, runtimeHandlers);
+  server.addService(healthService, healthHandlers);
+
+  const credentials = grpc.ServerCredentials.createSsl(
+    Buffer.from(options.tls.caCertPem),
+    [{ cert_chain: Buffer.from(options.tls.certPem), private_key: Buffer.from(options.tls.keyPem) }],
+    true,
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, boundPort) => {
+      if (error) {
+        reject(
+          new RuntimeError('CONFIG_INVALID', `the runtime API cannot listen on ${address}: ${error.message}`, 'choose a free port or an address of this machine in the runtime config, or stop what holds the port', {
+            cause: error,
+          }),
+        );
+      } else resolve(boundPort);
+    });
+  }).catch((error: unknown) => {
+    server.forceShutdown();
+    throw error;
+  });
+  const boundAddress = `${host}:${port}`;
+  logger.info({ address: boundAddress }, 'runtime API listening (TLS, client certificates required)');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      for (const open of [...openStreams]) open.finish({ code: grpc.status.UNAVAILABLE, details: 'sutazai-runtime is shutting down', metadata: new grpc.Metadata() });
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    return closing;
+  };
+
+  return { address: boundAddress, port, close };
+}
