@@ -1,0 +1,215 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { RuntimeError } from '../runtime-error';
+import { LogFiles, diskFull, isDiskFull, notWritable } from './log-files';
+
+/** What rotation tells the supervisor about: the daemon turns these into events and carries on. */
+export interface LogEvent {
+  instance: string | null;
+  error: RuntimeError;
+}
+
+/**
+ * Copy-truncate rotation of one instance: shift `.log.N` up by one (dropping those past
+ * keepFiles), copy the live file to `.log.1`, then truncate the live file in place. The
+ * child keeps writing through its O_APPEND fd and lands at the start of the emptied file.
+ * Bytes appended while copying are copied too before truncating, so only a write in the
+ * last instant between the final copy and the truncate can be lost (logrotate's caveat).
+ * Returns true when it rotated.
+ */
+export function rotateIfNeeded(files: LogFiles, instance: string): boolean {
+  const live = files.logPath(instance);
+  let size: number;
+  try {
+    size = fs.statSync(live).size;
+  } catch {
+    return false;
+  }
+  if (size <= files.limits.maxFileBytes) return false;
+
+  const keep = files.limits.keepFiles;
+  if (keep <= 0) {
+    fs.truncateSync(live, 0);
+    return true;
+  }
+  for (let n = keep; n >= 1; n -= 1) {
+    const from = files.rotatedPath(instance, n);
+    if (!fs.existsSync(from)) continue;
+    if (n === keep) fs.rmSync(from, { force: true });
+    else fs.renameSync(from, files.rotatedPath(instance, n + 1));
+  }
+  const first = files.rotatedPath(instance, 1);
+  try {
+    copyThenTruncate(live, first);
+  } catch (error) {
+    fs.rmSync(first, { force: true });
+    throw error;
+  }
+  return true;
+}
+
+function copyThenTruncate(live: string, target: string): void {
+  const src = fs.openSync(live, 'r');
+  const dst = fs.openSync(target, 'w', 0o640);
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    let offset = 0;
+    // Copy until the source stops growing (bounded rounds), then truncate straight away.
+    for (let round = 0; round < 8; round += 1) {
+      const end = fs.fstatSync(src).size;
+      if (offset >= end && round > 0) break;
+      while (offset < end) {
+        const n = fs.readSync(src, buf, 0, Math.min(buf.length, end - offset), offset);
+        if (n <= 0) break;
+        fs.writeSync(dst, buf, 0, n);
+        offset += n;
+      }
+    }
+    fs.truncateSync(live, 0);
+  } finally {
+    fs.closeSync(src);
+    fs.closeSync(dst);
+  }
+}
+
+/**
+ * Keeps the whole directory under maxTotalBytes: deletes rotated files oldest first (by
+ * mtime, any instance); if live files alone still exceed the cap, truncates the largest
+ * live file. Returns the paths it removed or truncated.
+ */
+export function enforceTotalCap(files: LogFiles): string[] {
+  const entries = listLogEntries(files.dir);
+  let total = entries.reduce((sum, e) => sum + e.size, 0);
+  const touched: string[] = [];
+  const rotated = entries.filter((e) => !e.live).sort((a, b) => a.mtimeMs - b.mtimeMs);
+  for (const e of rotated) {
+    if (total <= files.limits.maxTotalBytes) return touched;
+    fs.rmSync(e.path, { force: true });
+    total -= e.size;
+    touched.push(e.path);
+  }
+  const live = entries.filter((e) => e.live).sort((a, b) => b.size - a.size);
+  for (const e of live) {
+    if (total <= files.limits.maxTotalBytes) break;
+    fs.truncateSync(e.path, 0);
+    total -= e.size;
+    touched.push(e.path);
+  }
+  return touched;
+}
+
+interface LogEntry {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  live: boolean;
+}
+
+function listLogEntries(dir: string): LogEntry[] {
+  const out: LogEntry[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const live = name.endsWith('.log');
+    if (!live && !/\.log\.\d+$/.test(name)) continue;
+    try {
+      const st = fs.statSync(path.join(dir, name));
+      if (st.isFile()) out.push({ path: path.join(dir, name), size: st.size, mtimeMs: st.mtimeMs, live });
+    } catch {
+      // vanished between readdir and stat
+    }
+  }
+  return out;
+}
+
+export interface LogRotatorOptions {
+  /** How often sizes are checked; on by default at 1 s. */
+  intervalMs?: number;
+  /** Below this many free bytes on the log file system, LOG_DISK_FULL is reported (once until it recovers). */
+  minFreeBytes?: number;
+  onEvent: (event: LogEvent) => void;
+}
+
+/**
+ * Runs rotation and the total cap on a timer. Failures become events (LOG_DISK_FULL,
+ * LOG_DIR_NOT_WRITABLE), reported once per condition until it clears; they never throw
+ * into the supervisor.
+ */
+export class LogRotator {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly reported = new Set<string>();
+  private readonly intervalMs: number;
+  private readonly minFreeBytes: number;
+
+  constructor(
+    private readonly files: LogFiles,
+    private readonly options: LogRotatorOptions,
+  ) {
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.minFreeBytes = options.minFreeBytes ?? 1024 * 1024;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.checkNow(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass over every instance's log and the directory cap. */
+  checkNow(): void {
+    for (const instance of this.files.instances()) {
+      try {
+        rotateIfNeeded(this.files, instance);
+        this.clear(`rotate:${instance}`);
+      } catch (error) {
+        this.fail(`rotate:${instance}`, instance, error);
+      }
+    }
+    try {
+      enforceTotalCap(this.files);
+      this.clear('cap');
+    } catch (error) {
+      this.fail('cap', null, error);
+    }
+    this.checkFreeSpace();
+  }
+
+  private checkFreeSpace(): void {
+    try {
+      const st = fs.statfsSync(this.files.dir);
+      const free = st.bavail * st.bsize;
+      if (free < this.minFreeBytes) {
+        this.report('space', null, diskFull(this.files.dir, new Error(`${free} bytes free`)));
+      } else {
+        this.clear('space');
+      }
+    } catch {
+      // statfs unsupported here: the write failures above still report
+    }
+  }
+
+  private fail(key: string, instance: string | null, error: unknown): void {
+    const err =
+      error instanceof RuntimeError ? error : isDiskFull(error) ? diskFull(this.files.dir, error) : notWritable(this.files.dir, error);
+    this.report(key, instance, err);
+  }
+
+  private report(key: string, instance: string | null, error: RuntimeError): void {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.options.onEvent({ instance, error });
+  }
+
+  private clear(key: string): void {
+    this.reported.delete(key);
+  }
+}

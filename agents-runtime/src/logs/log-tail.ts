@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { LogFiles } from './log-files';
+
+export interface LogLine {
+  /** ISO time the shim stamped, or null for a line written without the shim (raw mode). */
+  time: string | null;
+  stream: 'out' | 'err' | 'sys' | null;
+  text: string;
+}
+
+const STAMPED = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (out|err|sys) (.*)$/s;
+
+export function parseLogLine(raw: string): LogLine {
+  const m = STAMPED.exec(raw);
+  if (m === null) return { time: null, stream: null, text: raw };
+  return { time: m[1]!, stream: m[2] as LogLine['stream'], text: m[3]! };
+}
+
+/** The most lines `tail` returns, and the most bytes it reads looking for them. */
+export const TAIL_MAX_LINES = 10_000;
+const TAIL_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The last `lines` complete-or-partial lines of an instance, oldest first, reading the live
+ * file backwards and continuing into `.log.1`, `.log.2` when it holds too few.
+ */
+export function tail(files: LogFiles, instance: string, lines: number): LogLine[] {
+  return tailRaw(files, instance, lines).map(parseLogLine);
+}
+
+/** The last `n` lines as text, for crash events. */
+export function lastLines(files: LogFiles, instance: string, n = 20): string[] {
+  return tailRaw(files, instance, n);
+}
+
+function tailRaw(files: LogFiles, instance: string, lines: number): string[] {
+  const want = Math.max(0, Math.min(Math.floor(lines), TAIL_MAX_LINES));
+  if (want === 0) return [];
+  const collected: string[] = [];
+  let budget = TAIL_MAX_BYTES;
+  for (const file of [files.logPath(instance), ...files.rotatedPaths(instance)]) {
+    const { lines: got, bytesRead } = lastLinesOfFile(file, want - collected.length, budget);
+    collected.unshift(...got);
+    budget -= bytesRead;
+    if (collected.length >= want || budget <= 0) break;
+  }
+  return collected.slice(-want);
+}
+
+function lastLinesOfFile(file: string, want: number, maxBytes: number): { lines: string[]; bytesRead: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return { lines: [], bytesRead: 0 };
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    let pos = size;
+    let chunks: Buffer[] = [];
+    let newlines = 0;
+    let bytesRead = 0;
+    const chunk = 64 * 1024;
+    // Read backwards until we hold want+1 newlines (the extra one bounds the first line).
+    while (pos > 0 && newlines <= want && bytesRead < maxBytes) {
+      const len = Math.min(chunk, pos);
+      pos -= len;
+      const buf = Buffer.allocUnsafe(len);
+      fs.readSync(fd, buf, 0, len, pos);
+      bytesRead += len;
+      for (const b of buf) if (b === 0x0a) newlines += 1;
+      chunks = [buf, ...chunks];
+    }
+    let text = Buffer.concat(chunks).toString('utf8');
+    if (text.endsWith('\n')) text = text.slice(0, -1);
+    if (text === '') return { lines: [], bytesRead };
+    const all = text.split('\n');
+    // When we stopped before the file start, the first piece may be a cut line.
+    if (pos > 0) all.shift();
+    return { lines: all.slice(-want), bytesRead };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export interface FollowOptions {
+  /** Polling period; fs.watch wakes it sooner where inotify works. */
+  pollMs?: number;
+  /** Most bytes read per wake-up, so a flood cannot stall the daemon. */
+  maxReadBytes?: number;
+}
+
+/**
+ * Calls `onLines` with each batch of complete new lines appended to the instance's log,
+ * starting from the current end. Survives copy-truncate rotation: when the live file shrinks,
+ * the bytes between our offset and the cut are read from `.log.1` first. Returns `stop`.
+ */
+export function follow(
+  files: LogFiles,
+  instance: string,
+  onLines: (lines: LogLine[]) => void,
+  options: FollowOptions = {},
+): () => void {
+  const file = files.logPath(instance);
+  const pollMs = options.pollMs ?? 250;
+  const maxRead = options.maxReadBytes ?? 1024 * 1024;
+  let offset = sizeOf(file);
+  let partial = '';
+  const decoder = new StringDecoder('utf8');
+  let stopped = false;
+  let watcher: fs.FSWatcher | undefined;
+
+  const emit = (text: string): void => {
+    const parts = (partial + text).split('\n');
+    partial = parts.pop() ?? '';
+    if (partial.length > 64 * 1024) {
+      parts.push(partial);
+      partial = '';
+    }
+    if (parts.length > 0) onLines(parts.map(parseLogLine));
+  };
+
+  const readRange = (path: string, from: number, to: number): Buffer => {
+    if (to <= from) return Buffer.alloc(0);
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch {
+      return Buffer.alloc(0);
+    }
+    try {
+      const len = Math.min(to - from, maxRead);
+      const buf = Buffer.allocUnsafe(len);
+      const n = fs.readSync(fd, buf, 0, len, from);
+      return buf.subarray(0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+
+  const check = (): void => {
+    if (stopped) return;
+    const size = sizeOf(file);
+    if (size < offset) {
+      // Rotated (copy-truncate): finish what was copied into .log.1, then restart at 0.
+      const rotated = files.rotatedPath(instance, 1);
+      emit(decoder.write(readRange(rotated, offset, sizeOf(rotated))));
+      offset = 0;
+    }
+    if (size > offset) {
+      const bytes = readRange(file, offset, size);
+      offset += bytes.length;
+      emit(decoder.write(bytes));
+    }
+  };
+
+  const timer = setInterval(check, pollMs);
+  timer.unref();
+  try {
+    watcher = fs.watch(file, { persistent: false }, () => check());
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    watcher = undefined; // no inotify (or no file yet): polling alone
+  }
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    watcher?.close();
+  };
+}
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}

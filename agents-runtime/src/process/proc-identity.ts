@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+
+/**
+ * Who a pid is, read from /proc (Linux only). A pid alone is not an identity: after a
+ * daemon restart the pid in the state file may belong to an unrelated process, so a
+ * process is named by pid + start time (field 22 of /proc/<pid>/stat, clock ticks since
+ * boot) + the boot id, which keeps the pair unique across reboots too.
+ */
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** Field 22: start time in clock ticks after boot, as a decimal string (it can pass 2^53 in theory). */
+  startTicks: string;
+}
+
+/**
+ * Parses the text of /proc/<pid>/stat. `comm` sits in parentheses and may itself contain
+ * spaces and parentheses ("(sh) x)"), so the fields are split after the LAST ')'.
+ */
+export function parseProcStat(text: string): ProcStat | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 1 || close < open) return null;
+  const pid = Number(text.slice(0, open).trim());
+  const comm = text.slice(open + 1, close);
+  // Fields after comm start at field 3 (state); field N is rest[N - 3].
+  const rest = text.slice(close + 1).trim().split(/\s+/);
+  if (rest.length < 20) return null;
+  const [state, ppid, pgid, sid] = [rest[0], rest[1], rest[2], rest[3]];
+  const startTicks = rest[22 - 3];
+  if (!Number.isSafeInteger(pid) || state === undefined || startTicks === undefined || !/^\d+$/.test(startTicks)) return null;
+  const nums = [ppid, pgid, sid].map((v) => Number(v));
+  if (nums.some((n) => !Number.isSafeInteger(n))) return null;
+  return { pid, comm, state, ppid: nums[0]!, pgid: nums[1]!, sid: nums[2]!, startTicks };
+}
+
+/** Reads and parses /proc/<pid>/stat; null when the process does not exist (or is unreadable). */
+export function readProcStat(pid: number): ProcStat | null {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  try {
+    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+let cachedBootId: string | undefined;
+
+/** The kernel's boot id (changes on every boot); 'unknown-boot' where /proc does not offer it. */
+export function bootId(): string {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || 'unknown-boot';
+    } catch {
+      cachedBootId = 'unknown-boot';
+    }
+  }
+  return cachedBootId;
+}
+
+/** The identity string stored next to a pid: `<boot id>:<start ticks>`. */
+export function formatStartTime(startTicks: string, boot = bootId()): string {
+  return `${boot}:${startTicks}`;
+}
+
+/** The identity start time of a live (non-zombie) process, or null when it is gone. */
+export function processStartTime(pid: number): string | null {
+  const stat = readProcStat(pid);
+  if (stat === null || isDeadState(stat.state)) return null;
+  return formatStartTime(stat.startTicks);
+}
+
+/**
+ * True when `pid` is still the very process first seen with `startTime`. A zombie counts
+ * as gone: it has exited, only its parent has not reaped it yet.
+ */
+export function isSameProcess(pid: number, startTime: string): boolean {
+  const now = processStartTime(pid);
+  return now !== null && now === startTime;
+}
+
+function isDeadState(state: string): boolean {
+  return state === 'Z' || state === 'X' || state === 'x';
+}
+
+/** Pids currently listed in /proc. */
+export function listPids(): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const name of names) {
+    if (/^\d+$/.test(name)) pids.push(Number(name));
+  }
+  return pids;
+}
+
+/** Live (non-zombie) members of process group `pgid`, found by scanning /proc. */
+export function processGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const pid of listPids()) {
+    const stat = readProcStat(pid);
+    if (stat !== null && stat.pgid === pgid && !isDeadState(stat.state)) members.push(pid);
+  }
+  return members;
+}
+
+/**
+ * Parses /proc/<pid>/environ (NUL-separated KEY=VALUE) into a map. Only the environment
+ * the process was exec'd with: later setenv() calls in the process do not show here.
+ */
+export function parseEnviron(raw: string): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const entry of raw.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return env;
+}
+
+/** Live processes whose exec-time environment has `key=value` (needs the same uid, or root), with that environment. */
+export function scanProcessesByEnv(key: string, value: string): Array<{ stat: ProcStat; env: Map<string, string> }> {
+  const found: Array<{ stat: ProcStat; env: Map<string, string> }> = [];
+  const needle = `${key}=${value}`;
+  for (const pid of listPids()) {
+    let raw: string;
+    try {
+      raw = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!raw.includes(needle)) continue;
+    const env = parseEnviron(raw);
+    if (env.get(key) !== value) continue;
+    const stat = readProcStat(pid);
+    if (stat !== null && !isDeadState(stat.state)) found.push({ stat, env });
+  }
+  return found;
+}

@@ -1,0 +1,497 @@
+import { replicaHealth } from '../manifest/dependency-order';
+import type { HealthSpec, ProcessSpec } from '../manifest/manifest-schema';
+import { RuntimeError, type RuntimeErrorCode } from '../runtime-error';
+import { RestartTracker, restartWanted, type RandomSource } from './backoff';
+import type { Clock, ExitInfo, HealthProbe, ProcessDriver, RunningProcess } from './driver';
+import { nextState, type EventKind, type State } from './states';
+
+export interface ErrorInfo {
+  code: RuntimeErrorCode;
+  message: string;
+  remedy: string;
+}
+
+interface EventBase {
+  at: number;
+  instance: string;
+  process: string;
+}
+
+export type SupervisorEvent =
+  | (EventBase & {
+      kind: 'state';
+      from: State;
+      to: State;
+      event: EventKind;
+      reason: string;
+      exit?: ExitInfo;
+      error?: ErrorInfo;
+      /** Filled in by the process layer from the captured log. */
+      lastLines?: string[];
+    })
+  | (EventBase & {
+      kind: 'crash-loop';
+      failures: number;
+      withinMs: number;
+      nextRetryAt: number;
+      reason: string;
+      exit?: ExitInfo;
+      error?: ErrorInfo;
+      lastLines?: string[];
+    })
+  | (EventBase & { kind: 'health'; healthy: boolean; reason: string })
+  | (EventBase & { kind: 'error' } & ErrorInfo);
+
+export type SupervisorListener = (event: SupervisorEvent) => void;
+
+export interface InstanceSnapshot {
+  instance: string;
+  process: string;
+  replica: number;
+  state: State;
+  since: number;
+  pid: number | null;
+  startTime: string | null;
+  /** null while unknown: no health check, or none has decided yet. */
+  healthy: boolean | null;
+  restarts: number;
+  lastExit: ExitInfo | null;
+  lastError: ErrorInfo | null;
+  /** When a process in backoff or crash-loop will be started again. */
+  nextStartAt: number | null;
+}
+
+export interface ProcessSupervisorOptions {
+  spec: ProcessSpec;
+  instance: string;
+  /** 1-based replica number; decides the health port and SUTAZAI_REPLICA. */
+  replica: number;
+  driver: ProcessDriver;
+  probe: HealthProbe;
+  clock: Clock;
+  random?: RandomSource;
+  /** A process a previous daemon started: adopted on the first start instead of spawning. */
+  adopt?: { pid: number; startTime: string };
+}
+
+type AfterStop = 'stopped' | 'restart' | 'failure';
+
+const PORT_IN_USE_REMEDY =
+  'another program already listens on the health-check port: stop it (see `ss -ltnp`) or change health.port in the manifest';
+
+/**
+ * Supervises one instance. Every state change goes through `nextState`, so the table in
+ * states.ts is the whole story; this class only decides which event happened.
+ */
+export class ProcessSupervisor {
+  readonly instance: string;
+  readonly spec: ProcessSpec;
+  readonly replica: number;
+
+  private current: State = 'stopped';
+  private since: number;
+  private proc: RunningProcess | null = null;
+  private spawning = false;
+  private stopInFlight = false;
+  private afterStop: AfterStop = 'stopped';
+  private stopWaiters: Array<() => void> = [];
+  private runningSince: number | null = null;
+  private cancelWait: (() => void) | null = null;
+  private nextStartAt: number | null = null;
+  private healthRun = 0;
+  private cancelProbe: (() => void) | null = null;
+  private probeAbort: AbortController | null = null;
+  private healthy: boolean | null = null;
+  private lastExit: ExitInfo | null = null;
+  private lastError: ErrorInfo | null = null;
+  private adoptInfo: { pid: number; startTime: string } | undefined;
+  private disposed = false;
+  private readonly tracker: RestartTracker;
+  private readonly listeners = new Set<SupervisorListener>();
+  private readonly driver: ProcessDriver;
+  private readonly probe: HealthProbe;
+  private readonly clock: Clock;
+  private readonly health: HealthSpec | undefined;
+
+  constructor(options: ProcessSupervisorOptions) {
+    this.instance = options.instance;
+    this.spec = options.spec;
+    this.replica = options.replica;
+    this.driver = options.driver;
+    this.probe = options.probe;
+    this.clock = options.clock;
+    this.adoptInfo = options.adopt;
+    this.since = this.clock.now();
+    this.health = options.spec.health === undefined ? undefined : replicaHealth(options.spec.health, options.replica);
+    this.tracker = new RestartTracker(options.spec.backoff, options.spec.crashLoop, options.random);
+  }
+
+  get state(): State {
+    return this.current;
+  }
+
+  on(listener: SupervisorListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): InstanceSnapshot {
+    return {
+      instance: this.instance,
+      process: this.spec.name,
+      replica: this.replica,
+      state: this.current,
+      since: this.since,
+      pid: this.proc?.pid ?? null,
+      startTime: this.proc?.startTime ?? null,
+      healthy: this.healthy,
+      restarts: this.tracker.restarts,
+      lastExit: this.lastExit,
+      lastError: this.lastError,
+      nextStartAt: this.nextStartAt,
+    };
+  }
+
+  /** Starts the instance (a no-op when it is already starting or running). */
+  start(reason = 'started by the operator'): void {
+    if (this.disposed) return;
+    switch (this.current) {
+      case 'starting':
+      case 'running':
+        return;
+      case 'stopping':
+        // Started while a stop (or a health-check kill) is in flight: start again once it is gone.
+        this.afterStop = 'restart';
+        return;
+      default:
+        this.cancelPendingStart();
+        this.tracker.reset();
+        this.transition('start', reason);
+        this.launch();
+    }
+  }
+
+  /** Stops the instance; resolves once it is stopped (its process group gone). */
+  stop(reason = 'stopped by the operator'): Promise<void> {
+    switch (this.current) {
+      case 'stopped':
+        return Promise.resolve();
+      case 'starting':
+      case 'running':
+        this.afterStop = 'stopped';
+        this.transition('stop', reason);
+        return this.beginStop();
+      case 'stopping':
+        this.afterStop = 'stopped';
+        return this.waitForStop();
+      default:
+        this.cancelPendingStart();
+        this.transition('stop', reason);
+        return Promise.resolve();
+    }
+  }
+
+  /** Stops (when running) and starts again, clearing the crash count. */
+  restart(reason = 'restarted by the operator'): void {
+    if (this.disposed) return;
+    switch (this.current) {
+      case 'starting':
+      case 'running':
+        this.afterStop = 'restart';
+        this.transition('restart', reason);
+        void this.beginStop();
+        return;
+      case 'stopping':
+        this.afterStop = 'restart';
+        return;
+      default:
+        this.cancelPendingStart();
+        this.tracker.reset();
+        this.transition('restart', reason);
+        this.launch();
+    }
+  }
+
+  /** Stops listening and cancels timers; call after `stop()` when the instance is removed. */
+  dispose(): void {
+    this.disposed = true;
+    this.cancelPendingStart();
+    this.stopHealth();
+    this.listeners.clear();
+  }
+
+  private transition(event: EventKind, reason: string, extra: { exit?: ExitInfo; error?: ErrorInfo } = {}): void {
+    const from = this.current;
+    const to = nextState(from, event);
+    this.current = to;
+    this.since = this.clock.now();
+    this.emit({ kind: 'state', from, to, event, reason, ...extra });
+  }
+
+  private emit(event: { kind: SupervisorEvent['kind'] } & Record<string, unknown>): void {
+    const full = { at: this.clock.now(), instance: this.instance, process: this.spec.name, ...event } as SupervisorEvent;
+    for (const listener of [...this.listeners]) listener(full);
+  }
+
+  private instanceSpec(): ProcessSpec {
+    const env = { ...this.spec.env, SUTAZAI_INSTANCE: this.instance, SUTAZAI_REPLICA: String(this.replica) };
+    const spec: ProcessSpec = { ...this.spec, env };
+    if (this.health !== undefined) spec.health = this.health;
+    return spec;
+  }
+
+  /** In `starting`: adopt, or check the health port is free, then spawn. */
+  private launch(): void {
+    this.healthy = null;
+    this.runningSince = null;
+    this.lastError = null;
+    const adopted = this.tryAdopt();
+    if (adopted !== null) {
+      this.attach(adopted);
+      return;
+    }
+    this.spawning = true;
+    void this.spawn();
+  }
+
+  private tryAdopt(): RunningProcess | null {
+    const info = this.adoptInfo;
+    this.adoptInfo = undefined;
+    if (info === undefined || this.driver.adopt === undefined) return null;
+    return this.driver.adopt(this.instance, info.pid, info.startTime);
+  }
+
+  private async spawn(): Promise<void> {
+    let proc: RunningProcess;
+    try {
+      if (this.health !== undefined && this.health.type !== 'exec' && (await this.portTaken(this.health))) {
+        throw new RuntimeError(
+          'HEALTH_TARGET_IN_USE',
+          `${this.instance}: ${this.health.host}:${this.health.port} already accepts connections before the process started`,
+          PORT_IN_USE_REMEDY,
+        );
+      }
+      if (this.current !== 'starting') throw new StopRequested();
+      proc = await this.driver.start(this.instanceSpec(), this.instance);
+    } catch (error) {
+      this.spawning = false;
+      if (error instanceof StopRequested || this.current === 'stopping') {
+        this.finishStop();
+        return;
+      }
+      const info = toErrorInfo(error);
+      this.lastError = info;
+      this.emit({ kind: 'error', ...info });
+      this.fail(`could not start: ${info.code}`, { error: info }, false);
+      return;
+    }
+    this.spawning = false;
+    if (this.disposed) {
+      void this.driver.stop(proc, this.spec.stop.signal, this.spec.stop.graceMs).catch(() => undefined);
+      return;
+    }
+    this.attach(proc);
+  }
+
+  private async portTaken(health: HealthSpec): Promise<boolean> {
+    const controller = new AbortController();
+    const cancel = this.clock.setTimer(health.timeoutMs, () => controller.abort());
+    try {
+      return await this.probe.check({ ...health, type: 'tcp' } as HealthSpec, this.instance, controller.signal);
+    } catch {
+      return false;
+    } finally {
+      cancel();
+    }
+  }
+
+  private attach(proc: RunningProcess): void {
+    this.proc = proc;
+    proc.onExit((exit) => this.onProcessExit(proc, exit));
+    if (this.current === 'stopping') {
+      void this.beginStop();
+      return;
+    }
+    if (this.health === undefined) {
+      this.becomeRunning('spawned (no health check)');
+    } else {
+      this.startHealth(this.health);
+    }
+  }
+
+  private becomeRunning(reason: string): void {
+    this.runningSince = this.clock.now();
+    this.transition('healthy', reason);
+  }
+
+  private onProcessExit(proc: RunningProcess, exit: ExitInfo): void {
+    if (this.proc !== proc || this.disposed) return;
+    this.proc = null;
+    this.lastExit = exit;
+    // While stopping, the driver's stop() resolving finishes the stop.
+    if (this.current !== 'starting' && this.current !== 'running') return;
+    this.stopHealth();
+    const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    this.fail(how, { exit }, exit.code === 0 && exit.signal === null);
+  }
+
+  /** The process is gone (or never came): the restart policy and the tracker pick the event. */
+  private fail(reason: string, extra: { exit?: ExitInfo; error?: ErrorInfo }, cleanExit: boolean): void {
+    const runningSince = this.runningSince;
+    this.runningSince = null;
+    if (!restartWanted(this.spec.restart, cleanExit)) {
+      this.transition('exit', `${reason}; restart policy "${this.spec.restart}" leaves it exited`, extra);
+      return;
+    }
+    const now = this.clock.now();
+    const decision = this.tracker.recordFailure(now, runningSince);
+    if (decision.kind === 'backoff') {
+      this.transition('retry', `${reason}; restarting in ${decision.delayMs} ms`, extra);
+    } else {
+      this.transition('crash-loop', `${reason}; crash loop, next try in ${decision.delayMs} ms`, extra);
+      this.emit({
+        kind: 'crash-loop',
+        failures: decision.failuresInWindow,
+        withinMs: this.spec.crashLoop.withinMs,
+        nextRetryAt: now + decision.delayMs,
+        reason,
+        ...extra,
+      });
+    }
+    this.nextStartAt = now + decision.delayMs;
+    this.cancelWait = this.clock.setTimer(decision.delayMs, () => {
+      this.cancelWait = null;
+      this.nextStartAt = null;
+      if (this.disposed || (this.current !== 'backoff' && this.current !== 'crash-loop')) return;
+      this.transition('wait-elapsed', this.current === 'backoff' ? 'backoff delay elapsed' : 'crash-loop retry interval elapsed');
+      this.launch();
+    });
+  }
+
+  private cancelPendingStart(): void {
+    this.cancelWait?.();
+    this.cancelWait = null;
+    this.nextStartAt = null;
+  }
+
+  private startHealth(health: HealthSpec): void {
+    const run = ++this.healthRun;
+    const startedAt = this.clock.now();
+    let passes = 0;
+    let failures = 0;
+
+    const schedule = (): void => {
+      this.cancelProbe = this.clock.setTimer(health.intervalMs, () => void probeOnce());
+    };
+    const probeOnce = async (): Promise<void> => {
+      this.cancelProbe = null;
+      const controller = new AbortController();
+      this.probeAbort = controller;
+      const cancelTimeout = this.clock.setTimer(health.timeoutMs, () => controller.abort());
+      let ok: boolean;
+      try {
+        ok = await this.probe.check(health, this.instance, controller.signal);
+      } catch {
+        ok = false;
+      }
+      cancelTimeout();
+      if (run !== this.healthRun || this.disposed) return;
+      this.probeAbort = null;
+      if (controller.signal.aborted) ok = false;
+      if (ok) {
+        passes += 1;
+        failures = 0;
+        if (this.current === 'starting' && passes >= health.healthyThreshold) {
+          this.setHealthy(true, `passed ${passes} ${health.type} check(s)`);
+          this.becomeRunning(`healthy: passed ${passes} ${health.type} check(s)`);
+        }
+      } else {
+        passes = 0;
+        const inStartPeriod = this.current === 'starting' && this.clock.now() - startedAt < health.startPeriodMs;
+        if (!inStartPeriod) failures += 1;
+        if (failures >= health.unhealthyThreshold) {
+          const why = `failed ${failures} ${health.type} check(s) in a row`;
+          this.setHealthy(false, why);
+          this.afterStop = 'failure';
+          this.transition('unhealthy', `unhealthy: ${why}`);
+          void this.beginStop();
+          return;
+        }
+      }
+      schedule();
+    };
+    schedule();
+  }
+
+  private setHealthy(healthy: boolean, reason: string): void {
+    if (this.healthy === healthy) return;
+    this.healthy = healthy;
+    this.emit({ kind: 'health', healthy, reason });
+  }
+
+  private stopHealth(): void {
+    this.healthRun += 1;
+    this.cancelProbe?.();
+    this.cancelProbe = null;
+    this.probeAbort?.abort();
+    this.probeAbort = null;
+  }
+
+  /** In `stopping`: signal the group and wait; a spawn still in flight finishes first. */
+  private beginStop(): Promise<void> {
+    const done = this.waitForStop();
+    this.stopHealth();
+    this.cancelPendingStart();
+    if (this.stopInFlight || this.spawning) return done;
+    const proc = this.proc;
+    if (proc === null) {
+      this.finishStop();
+      return done;
+    }
+    this.stopInFlight = true;
+    this.driver.stop(proc, this.spec.stop.signal, this.spec.stop.graceMs).then(
+      () => this.finishStop(),
+      (error: unknown) => {
+        const info = toErrorInfo(error);
+        this.lastError = info;
+        this.emit({ kind: 'error', ...info });
+        this.finishStop();
+      },
+    );
+    return done;
+  }
+
+  private waitForStop(): Promise<void> {
+    return new Promise((resolve) => this.stopWaiters.push(resolve));
+  }
+
+  private finishStop(): void {
+    this.stopInFlight = false;
+    this.proc = null;
+    const waiters = this.stopWaiters;
+    this.stopWaiters = [];
+    if (this.current === 'stopping' && !this.disposed) {
+      const after = this.afterStop;
+      this.afterStop = 'stopped';
+      if (after === 'stopped') {
+        this.runningSince = null;
+        this.transition('stop-done', 'process group is gone');
+      } else if (after === 'restart') {
+        this.tracker.reset();
+        this.transition('restart-ready', 'process group is gone; starting again');
+        this.launch();
+      } else {
+        this.fail('stopped after failing its health check', this.lastExit === null ? {} : { exit: this.lastExit }, false);
+      }
+    }
+    for (const resolve of waiters) resolve();
+  }
+}
+
+class StopRequested extends Error {}
+
+function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof RuntimeError) return { code: error.code, message: error.message, remedy: error.remedy };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'SPAWN_FAILED', message, remedy: 'check the command, its arguments and its working directory in the manifest' };
+}

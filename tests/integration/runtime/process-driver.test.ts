@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
+import { tail } from '../../../agents-runtime/src/logs/log-tail';
+import { LinuxProcessDriver, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
+import { processGroupMembers, readProcStat, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
+import type { ExitInfo, RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
+import { makeTempDir } from '../../support/temp-dir';
+
+const tmp = makeTempDir('sutazai-driver-');
+const runtimeId = `driver-test-${process.pid}-${Date.now()}`;
+const logs = new LogFiles(path.join(tmp.path, 'logs'));
+const driver = new LinuxProcessDriver({ logs, runtimeId });
+const rawDriver = new LinuxProcessDriver({ logs, runtimeId, timestamps: 'raw' });
+const spec = (name: string, command: string, args: string[], graceMs = 2000) => ({ name, command, args, env: {}, stop: { signal: 'SIGTERM', graceMs } });
+
+afterAll(() => {
+  for (const { stat } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
+    for (const target of [-stat.pgid, stat.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  tmp.remove();
+});
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function exitOf(proc: RunningProcess): Promise<ExitInfo> {
+  return new Promise((resolve) => proc.onExit(resolve));
+}
+
+function openPipes(pid: number): string[] {
+  const links: string[] = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      links.push(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return links.filter((l) => l.startsWith('pipe:') || l.startsWith('socket:'));
+}
+
+function sleepsIn(pgid: number): number[] {
+  return processGroupMembers(pgid).filter((pid) => readProcStat(pid)?.comm === 'sleep');
+}
+
+describe('LinuxProcessDriver', () => {
+  it('graceful stop leaves no descendant: a child that forks a grandchild', async () => {
+    const proc = await driver.start(spec('forker', 'sh', ['-c', 'sleep 300 & sleep 300']), 'forker');
+    expect(readProcStat(proc.pid)?.pgid).toBe(proc.pid);
+    const before = await waitFor('two sleeps in the group', () => (sleepsIn(proc.pid).length === 2 ? processGroupMembers(proc.pid) : undefined));
+    expect(before.length).toBeGreaterThanOrEqual(4); // shim, sh, two sleeps
+    const exited = exitOf(proc);
+    await driver.stop(proc, 'SIGTERM', 3000);
+    expect(processGroupMembers(proc.pid)).toEqual([]);
+    for (const pid of before) expect(readProcStat(pid)?.state ?? 'gone').toMatch(/gone|Z/);
+    await exited;
+  });
+
+  it('SIGKILLs a group that ignores SIGTERM once the grace period is over', async () => {
+    const proc = await rawDriver.start(spec('stubborn', 'sh', ['-c', 'trap "" TERM; sleep 300 & sleep 300 & wait']), 'stubborn');
+    await waitFor('two sleeps', () => sleepsIn(proc.pid).length === 2);
+    const exited = exitOf(proc);
+    const t0 = Date.now();
+    await driver.stop(proc, 'SIGTERM', 600);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
+    expect(processGroupMembers(proc.pid)).toEqual([]);
+    expect((await exited).signal).toBe('SIGKILL');
+  });
+
+  it('also stops a descendant that escaped the group with setsid', async () => {
+    const proc = await rawDriver.start(spec('escaper', 'sh', ['-c', 'setsid sleep 301 & sleep 300']), 'escaper');
+    const escaped = await waitFor('the setsid sleep', () =>
+      scanProcessesByEnv('SUTAZAI_RUNTIME_INSTANCE', 'escaper').find(({ stat }) => stat.comm === 'sleep' && stat.pgid !== proc.pid),
+    );
+    await driver.stop(proc, 'SIGTERM', 2000);
+    expect(processGroupMembers(proc.pid)).toEqual([]);
+    expect(readProcStat(escaped.stat.pid)?.state ?? 'gone').toMatch(/gone|Z/);
+  });
+
+  it('refuses a command that does not exist, before spawning anything', async () => {
+    await expect(driver.start(spec('typo', 'no-such-program-sutazai', []), 'typo')).rejects.toMatchObject({ code: 'COMMAND_NOT_FOUND' });
+    await expect(driver.start(spec('typo', './missing/bin', []), 'typo')).rejects.toMatchObject({ code: 'COMMAND_NOT_FOUND', remedy: expect.stringContaining('manifest') });
+    expect(scanProcessesByEnv('SUTAZAI_RUNTIME_INSTANCE', 'typo')).toEqual([]);
+  });
+
+  it('an unwritable log directory is LOG_DIR_NOT_WRITABLE with a remedy', async () => {
+    fs.writeFileSync(path.join(tmp.path, 'not-a-dir'), '');
+    const bad = new LinuxProcessDriver({ logs: new LogFiles(path.join(tmp.path, 'not-a-dir', 'logs')), runtimeId });
+    await expect(bad.start(spec('x', 'sleep', ['1']), 'x')).rejects.toMatchObject({ code: 'LOG_DIR_NOT_WRITABLE', remedy: expect.any(String) });
+  });
+
+  it('captures stdout and stderr with timestamps and stream marks, and passes on the exit status', async () => {
+    const proc = await driver.start(spec('talker', 'sh', ['-c', 'echo hello; echo oops >&2; printf partial; exit 3']), 'talker');
+    expect(await exitOf(proc)).toEqual({ code: 3, signal: null });
+    const lines = tail(logs, 'talker', 10);
+    expect(lines.map((l) => [l.stream, l.text])).toEqual([
+      ['out', 'hello'],
+      ['err', 'oops'],
+      ['out', 'partial'],
+    ]);
+    for (const l of lines) expect(Date.now() - Date.parse(l.time!)).toBeLessThan(60_000);
+
+    const killed = await driver.start(spec('selfkill', 'sh', ['-c', 'kill -TERM $$']), 'selfkill');
+    expect(await exitOf(killed)).toEqual({ code: null, signal: 'SIGTERM' });
+  });
+
+  it('the child keeps running and logging when it has no pipe to the daemon', async () => {
+    const proc = await driver.start(spec('ticker', 'sh', ['-c', 'while true; do echo tick; sleep 0.05; done']), 'ticker');
+    await waitFor('the shell under the shim', () => processGroupMembers(proc.pid).length >= 2);
+    // No member of the group shares a pipe or socket with the daemon (the shim's own pipes to its child are fine).
+    // Pipes this process inherited from its own parent (a CI runner's, say) are not the daemon's: Node cannot close them.
+    const inherited = new Set(openPipes(process.ppid));
+    const ours = new Set(openPipes(process.pid).filter((p) => !inherited.has(p)));
+    for (const pid of processGroupMembers(proc.pid)) expect(openPipes(pid).filter((p) => ours.has(p))).toEqual([]);
+    await waitFor('ticks', () => tail(logs, 'ticker', 3).length === 3);
+    await driver.stop(proc, 'SIGTERM', 2000);
+  });
+
+  it('re-adopts by pid and start time, refuses a wrong start time, and sees an adopted exit by polling', async () => {
+    const proc = await rawDriver.start(spec('adoptee', 'sleep', ['300']), 'adoptee');
+    const other = new LinuxProcessDriver({ logs, runtimeId });
+    expect(other.adopt('adoptee', proc.pid, `${proc.startTime}9`)).toBeNull();
+    const adopted = other.adopt('adoptee', proc.pid, proc.startTime);
+    expect(adopted?.pid).toBe(proc.pid);
+    expect(other.discover().find((d) => d.instance === 'adoptee')).toEqual({ instance: 'adoptee', pid: proc.pid, startTime: proc.startTime });
+    const exited = exitOf(adopted!);
+    process.kill(proc.pid, 'SIGKILL');
+    await expect(exited).resolves.toEqual({ code: null, signal: null });
+  });
+
+  it('stopping an adopted process kills its whole group', async () => {
+    const proc = await rawDriver.start(spec('adopt-stop', 'sh', ['-c', 'sleep 300 & sleep 300']), 'adopt-stop');
+    await waitFor('two sleeps', () => sleepsIn(proc.pid).length === 2);
+    const adopted = new LinuxProcessDriver({ logs, runtimeId }).adopt('adopt-stop', proc.pid, proc.startTime)!;
+    await new LinuxProcessDriver({ logs, runtimeId }).stop(adopted, 'SIGTERM', 2000);
+    expect(processGroupMembers(proc.pid)).toEqual([]);
+  });
+});

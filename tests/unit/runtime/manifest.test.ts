@@ -1,0 +1,164 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expandReplicas, replicaHealth, startOrder, stopOrder } from '../../../agents-runtime/src/manifest/dependency-order';
+import { DEFAULTS, toProcessSpec, type Manifest } from '../../../agents-runtime/src/manifest/manifest-schema';
+import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manifest';
+import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
+
+function refusal(text: string): RuntimeError {
+  try {
+    parseManifest(text, 'runtime.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(RuntimeError);
+    return error as RuntimeError;
+  }
+  throw new Error('manifest was accepted');
+}
+
+function manifestOf(deps: Record<string, string[]>): Manifest {
+  return {
+    version: 1,
+    processes: Object.entries(deps).map(([name, dependsOn]) => ({ ...toProcessSpec({ name, command: 'x' }), dependsOn })),
+  };
+}
+
+describe('parseManifest', () => {
+  it('parses the shipped example with snake_case mapped to camelCase and defaults filled', () => {
+    const file = path.resolve('agents-runtime/manifests/example.yaml');
+    const manifest = parseManifest(fs.readFileSync(file, 'utf8'), file);
+    expect(manifest.processes.map((p) => p.name)).toEqual(['core', 'agent', 'indexer']);
+    const [core, agent, indexer] = manifest.processes;
+    expect(core?.health).toMatchObject({ type: 'grpc', port: 7400, host: '127.0.0.1', intervalMs: 5000, unhealthyThreshold: 3, startPeriodMs: 10000 });
+    expect(core?.crashLoop).toEqual({ afterRestarts: 5, withinMs: 60000, retryEveryMs: 300000 });
+    expect(core?.resources).toEqual({ cpu: 1, memoryMb: 512 });
+    expect(agent).toMatchObject({ replicas: 3, dependsOn: ['core'], restart: 'on-failure', stop: { signal: 'SIGINT', graceMs: 5000 } });
+    expect(agent?.backoff).toEqual(DEFAULTS.backoff);
+    expect(indexer?.health).toMatchObject({ type: 'exec', command: '/opt/sutazai/bin/indexer', args: ['--check'], timeoutMs: 3000 });
+  });
+
+  it('fills defaults for a minimal process', () => {
+    const manifest = parseManifest('version: 1\nprocesses:\n  - name: core\n    command: /bin/core\n', 'm.yaml');
+    expect(manifest.processes[0]).toEqual({
+      name: 'core',
+      command: '/bin/core',
+      args: [],
+      env: {},
+      replicas: 1,
+      dependsOn: [],
+      restart: 'always',
+      backoff: { initialMs: 1000, factor: 2, maxMs: 60000, jitter: 0.2, resetAfterMs: 60000 },
+      stop: { signal: 'SIGTERM', graceMs: 10000 },
+      resources: {},
+      crashLoop: { afterRestarts: 5, withinMs: 60000, retryEveryMs: 300000 },
+    });
+  });
+
+  it('turns numbers and booleans in env into the strings the environment holds', () => {
+    const manifest = parseManifest('version: 1\nprocesses:\n  - name: a\n    command: x\n    env: { PORT: 8080, DEBUG: true, NAME: core }\n', 'm');
+    expect(manifest.processes[0]?.env).toEqual({ PORT: '8080', DEBUG: 'true', NAME: 'core' });
+  });
+
+  it('names file, line, column and field path of a bad value', () => {
+    const text = [
+      'version: 1',
+      'processes:',
+      '  - name: core',
+      '    command: /bin/core',
+      '  - name: agent',
+      '    command: /bin/agent',
+      '  - name: web',
+      '    command: /bin/web',
+      '    health:',
+      '      type: http',
+      '      port: 8080',
+      '      interval_ms: -5',
+    ].join('\n');
+    const error = refusal(text);
+    expect(error.code).toBe('MANIFEST_INVALID');
+    expect(error.message).toMatch(/^runtime\.yaml:12:20: processes\.2\.health\.interval_ms: /);
+    expect(error.remedy).toContain('example.yaml');
+  });
+
+  it.each([
+    ['a missing field points at its parent', 'version: 1\nprocesses:\n  - name: core\n', /^runtime\.yaml:3:5: processes\.0\.command: is required/],
+    ['an unknown key (a typo) points at the key', 'version: 1\nprocesses:\n  - name: core\n    command: x\n    depend_on: [a]\n', /^runtime\.yaml:5:5: processes\.0\.depend_on: Unrecognized key/],
+    ['a wrong health type', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: udp, port: 1 }\n', /^runtime\.yaml:5:21: processes\.0\.health\.type: /],
+    ['a port out of range', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: tcp, port: 70000 }\n', /processes\.0\.health\.port: /],
+    ['a bad restart policy', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    restart: sometimes\n', /^runtime\.yaml:5:14: processes\.0\.restart: /],
+    ['an unknown signal', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    stop: { signal: SIGBOGUS }\n', /processes\.0\.stop\.signal: is not a signal name/],
+    ['a delay longer than a Node timer can wait', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    crash_loop: { retry_every_ms: 3000000000 }\n', /processes\.0\.crash_loop\.retry_every_ms: Too big/],
+    ['a bad env name', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    env: { 1X: y }\n', /processes\.0\.env\.1X: /],
+    ['jitter above 1', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { jitter: 1.5 }\n', /processes\.0\.backoff\.jitter: /],
+    ['zero replicas in the manifest', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    replicas: 0\n', /processes\.0\.replicas: /],
+    ['a bad name', 'version: 1\nprocesses:\n  - name: Core!\n    command: x\n', /processes\.0\.name: must be lowercase/],
+    ['a wrong version', 'version: 2\nprocesses:\n  - name: a\n    command: x\n', /^runtime\.yaml:1:10: version: must be 1/],
+    ['an empty file', '', /^runtime\.yaml:1:1: \(top level\): /],
+    ['broken YAML', 'version: 1\nprocesses: [\n  - name: a\n', /^runtime\.yaml:\d+:\d+: /],
+    ['a duplicate key', 'version: 1\nversion: 1\nprocesses: []\n', /^runtime\.yaml:2:1: Map keys must be unique/],
+    ['a duplicate process name', 'version: 1\nprocesses:\n  - name: a\n    command: x\n  - name: a\n    command: y\n', /^runtime\.yaml:5:11: processes\.1\.name: duplicate name "a" \(also processes\.0\.name\)/],
+    ['instance names that collide', 'version: 1\nprocesses:\n  - name: agent\n    command: x\n    replicas: 2\n  - name: agent-1\n    command: y\n', /processes\.1\.name: instance name "agent-1" is also an instance of "agent"/],
+    ['an unknown dependency', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    depends_on: [core, ghost]\n  - name: core\n    command: y\n', /^runtime\.yaml:5:24: processes\.0\.depends_on\.1: no process named "ghost"/],
+  ])('refuses %s with MANIFEST_INVALID', (_label, text, pattern) => {
+    const error = refusal(text);
+    expect(error.code).toBe('MANIFEST_INVALID');
+    expect(error.message).toMatch(pattern);
+  });
+
+  it('refuses a dependency cycle with MANIFEST_CYCLE and the path that forms it', () => {
+    const text = [
+      'version: 1',
+      'processes:',
+      '  - name: core',
+      '    command: x',
+      '    depends_on: [agent]',
+      '  - name: agent',
+      '    command: y',
+      '    depends_on: [core]',
+    ].join('\n');
+    const error = refusal(text);
+    expect(error.code).toBe('MANIFEST_CYCLE');
+    expect(error.message).toBe('runtime.yaml:5:17: cycle: core -> agent -> core');
+    expect(error.remedy).toMatch(/depends_on/);
+  });
+});
+
+describe('startOrder / stopOrder', () => {
+  it('starts everything after what it depends on, keeping manifest order for ties, and stops in reverse', () => {
+    const manifest = manifestOf({ web: ['agent', 'core'], agent: ['core', 'db'], core: ['db'], db: [], tools: [] });
+    expect(startOrder(manifest)).toEqual(['db', 'core', 'agent', 'web', 'tools']);
+    expect(stopOrder(manifest)).toEqual(['tools', 'web', 'agent', 'core', 'db']);
+  });
+
+  it('refuses a cycle with its path, including a process that depends on itself', () => {
+    expect(() => startOrder(manifestOf({ a: ['b'], b: ['c'], c: ['a'] }))).toThrow('cycle: a -> b -> c -> a');
+    expect(() => startOrder(manifestOf({ solo: ['solo'] }))).toThrow('cycle: solo -> solo');
+    try {
+      startOrder(manifestOf({ x: [], a: ['b'], b: ['a'] }));
+    } catch (error) {
+      expect((error as RuntimeError).code).toBe('MANIFEST_CYCLE');
+    }
+  });
+
+  it('refuses an unknown dependency with the path to it', () => {
+    expect(() => startOrder(manifestOf({ web: ['agent'], agent: ['ghost'] }))).toThrow(/unknown dependency: web -> agent -> ghost/);
+  });
+});
+
+describe('expandReplicas / replicaHealth', () => {
+  it('keeps the bare name for one replica and numbers several from 1', () => {
+    expect(expandReplicas({ name: 'core', replicas: 1 })).toEqual(['core']);
+    expect(expandReplicas({ name: 'agent', replicas: 3 })).toEqual(['agent-1', 'agent-2', 'agent-3']);
+    expect(expandReplicas({ name: 'agent', replicas: 3 }, 0)).toEqual([]);
+  });
+
+  it('checks replica N on port + N - 1 and leaves exec checks alone', () => {
+    const spec = parseManifest('version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: http, port: 7410 }\n', 'm').processes[0];
+    const health = spec?.health;
+    if (health === undefined) throw new Error('no health');
+    expect(replicaHealth(health, 1)).toMatchObject({ port: 7410 });
+    expect(replicaHealth(health, 3)).toMatchObject({ port: 7412, path: '/healthz' });
+    const exec = { ...health, type: 'exec' as const, command: 'true', args: [] };
+    expect(replicaHealth(exec, 3)).toBe(exec);
+  });
+});
