@@ -13,8 +13,8 @@ import type { RuntimeErrorInfo } from '../generated/sutazai/runtime/v1/RuntimeEr
 import type { RuntimeEvent as WireRuntimeEvent } from '../generated/sutazai/runtime/v1/RuntimeEvent';
 import type { RuntimeErrorCode } from '../runtime-error';
 
-/** The supervisor's states (supervisord's words). */
-export type ProcessState = 'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' | 'exited' | 'fatal';
+/** The supervisor's states (agents-runtime/src/supervisor/states.ts). */
+export type ProcessState = 'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' | 'exited' | 'crash-loop';
 
 export interface ErrorInfo {
   code: RuntimeErrorCode;
@@ -127,7 +127,7 @@ const WIRE_STATE: Record<ProcessState, WireProcessState> = {
   backoff: 'PROCESS_STATE_BACKOFF',
   stopping: 'PROCESS_STATE_STOPPING',
   exited: 'PROCESS_STATE_EXITED',
-  fatal: 'PROCESS_STATE_FATAL',
+  'crash-loop': 'PROCESS_STATE_CRASH_LOOP',
 };
 
 /** int64 travels as a decimal string (`--longs=String`). */

@@ -9,7 +9,7 @@ export const ProcessState = {
   PROCESS_STATE_BACKOFF: 'PROCESS_STATE_BACKOFF',
   PROCESS_STATE_STOPPING: 'PROCESS_STATE_STOPPING',
   PROCESS_STATE_EXITED: 'PROCESS_STATE_EXITED',
-  PROCESS_STATE_FATAL: 'PROCESS_STATE_FATAL',
+  PROCESS_STATE_CRASH_LOOP: 'PROCESS_STATE_CRASH_LOOP',
 } as const;
 
 export type ProcessState =
@@ -27,7 +27,7 @@ export type ProcessState =
   | 5
   | 'PROCESS_STATE_EXITED'
   | 6
-  | 'PROCESS_STATE_FATAL'
+  | 'PROCESS_STATE_CRASH_LOOP'
   | 7
 
 export type ProcessState__Output = typeof ProcessState[keyof typeof ProcessState]
