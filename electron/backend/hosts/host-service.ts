@@ -55,7 +55,7 @@ export function createHostService(deps: HostServiceDeps) {
   // Two probes of the same host at once would race to store the same snapshot twice.
   const inFlight = new Map<number, Promise<HostFacts>>();
 
-  function require(idOrName: number | string): HostRow {
+  function findHost(idOrName: number | string): HostRow {
     const row = typeof idOrName === 'number' ? hosts.get(idOrName) : (hosts.findByName(idOrName) ?? byNumericName(idOrName));
     if (!row) {
       throw new ApiError(
@@ -142,7 +142,7 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   async function update(hostId: number, changes: z.output<typeof HostChangesSchema>): Promise<HostSummary> {
-    const row = require(hostId);
+    const row = findHost(hostId);
     requireSsh(row);
     if (changes.name !== undefined) checkNameFree(changes.name, row.id);
     if (changes.jumpHostId !== undefined) checkJump(row.id, changes.jumpHostId);
@@ -178,7 +178,7 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   function remove(hostId: number): { removed: number } {
-    const row = require(hostId);
+    const row = findHost(hostId);
     requireSsh(row);
     const dependents = hosts.dependents(row.id);
     if (dependents.length > 0) {
@@ -222,7 +222,7 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   async function scanKey(hostId: number) {
-    const row = require(hostId);
+    const row = findHost(hostId);
     requireSsh(row);
     const target = buildSshTarget(deps, row);
     const presented = await scanHostKey(target, { timeoutMs: probeTimeoutMs });
@@ -233,7 +233,7 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   async function trust(hostId: number, fingerprint: string): Promise<HostSummary> {
-    const row = require(hostId);
+    const row = findHost(hostId);
     requireSsh(row);
     const presented = await scanHostKey(buildSshTarget(deps, row), { timeoutMs: probeTimeoutMs });
     if (presented.fingerprint !== fingerprint) {
@@ -298,7 +298,7 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   async function probe(idOrName: number | string, options: ProbeOptions = {}): Promise<HostFacts> {
-    const row = require(idOrName);
+    const row = findHost(idOrName);
     const running = inFlight.get(row.id);
     if (running) return running;
     const task = (async () => {
@@ -327,7 +327,7 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   return {
-    require,
+    require: findHost,
     add,
     update,
     remove,
@@ -340,16 +340,16 @@ export function createHostService(deps: HostServiceDeps) {
       return hosts.list().map(summary);
     },
     get(idOrName: number | string): HostDetail {
-      const row = require(idOrName);
+      const row = findHost(idOrName);
       const latest = facts.latest(row.id);
       return { host: summarizeHost(row, latest, hostKeys.get(row.id), deps.probeOutcomes.get(row.id)), facts: latest };
     },
     history(hostId: number, limit: number) {
-      return facts.history(require(hostId).id, limit);
+      return facts.history(findHost(hostId).id, limit);
     },
     /** Facts for a host, probing first when none were ever stored (the CLI's first run). */
     async factsOrProbe(idOrName: number | string): Promise<HostFacts> {
-      const row = require(idOrName);
+      const row = findHost(idOrName);
       return facts.latest(row.id) ?? probe(row.id);
     },
   };
