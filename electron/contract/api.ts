@@ -88,6 +88,11 @@ export const methods = {
       .strict(),
     result: z.object({ jobId: z.string(), total: z.number().int() }),
   },
+  /** Where a recent bulk probe stands, host by host (for a window that reloaded while it ran). */
+  'probes.status': {
+    params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
+    result: z.object({ jobId: z.string(), total: z.number().int(), finished: z.boolean(), hosts: z.array(ProbeProgressSchema) }),
+  },
   'probes.cancel': {
     params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
     result: z.object({ cancelled: z.number().int() }),

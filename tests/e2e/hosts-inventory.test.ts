@@ -204,6 +204,13 @@ describe('SSH inventory, end to end', () => {
     await expect(latest.textContent()).resolves.toBe('Last bulk probe: 2 of 2 finished');
     await latest.click();
     await page.getByTestId('probe-job').waitFor({ state: 'visible' });
+
+    // A reload forgets this window's own record of the job; the backend still knows it.
+    await page.reload();
+    await page.locator('[data-testid="probe-job"][data-finished="true"]').waitFor({ timeout: 10_000 });
+    for (const name of ['local', HOST_NAME]) {
+      await expect(page.locator(`[data-testid="probe-row"][data-host-name="${name}"]`).getAttribute('data-state')).resolves.toBe('done');
+    }
   });
 
   it('shows the SSH host’s facts, threads as nproc counts them, with its connection and history', async () => {

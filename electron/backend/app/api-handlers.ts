@@ -36,6 +36,7 @@ export function createMethodHandlers({ info, hosts, metrics, probeJobs, prefligh
       return { jobId: job.jobId, total: job.total };
     },
     'probes.cancel': ({ jobId }) => probeJobs.cancel(jobId),
+    'probes.status': ({ jobId }) => probeJobs.status(jobId),
     'preflight.profiles': () => preflight.profiles(),
     'preflight.run': ({ hostIds, profile }) => preflight.run(hostIds, profile),
     'preflight.history': ({ hostId, limit }) => preflight.history(hostId, limit),

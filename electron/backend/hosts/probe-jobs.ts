@@ -26,9 +26,17 @@ export interface ProbeJob {
  * timeout, reporting every state change. Cancelling stops queued hosts at once and
  * aborts the connections in flight.
  */
+/** A finished job's states stay readable this long, for a window that reloads to follow it. */
+export const JOB_STATUS_KEEP_MS = 60 * 60 * 1000;
+
 export function createProbeJobs(deps: ProbeJobDeps) {
   const now = deps.now ?? Date.now;
   const running = new Map<string, AbortController>();
+  // The newest state of every host of every recent job: what probes.status answers.
+  const latest = new Map<string, { total: number; hosts: Map<number, ProbeProgress>; finishedAt: number | null }>();
+  const prune = () => {
+    for (const [id, job] of latest) if (job.finishedAt !== null && now() - job.finishedAt > JOB_STATUS_KEEP_MS) latest.delete(id);
+  };
 
   function start(hostIds: number[], options: ProbeJobOptions): ProbeJob {
     const unique = [...new Set(hostIds)];
@@ -37,6 +45,9 @@ export function createProbeJobs(deps: ProbeJobDeps) {
     const controller = new AbortController();
     running.set(jobId, controller);
     const total = unique.length;
+    prune();
+    const record = { total, hosts: new Map<number, ProbeProgress>(), finishedAt: null as number | null };
+    latest.set(jobId, record);
     const finalStates = new Map<number, ProbeProgress>();
     const startedAt = new Map<number, number>();
     const emit = (hostId: number, state: ProbeProgress['state'], error: ProbeProgress['error'] = null) => {
@@ -51,6 +62,7 @@ export function createProbeJobs(deps: ProbeJobDeps) {
         total,
       };
       if (['done', 'failed', 'cancelled'].includes(state)) finalStates.set(hostId, progress);
+      record.hosts.set(hostId, progress);
       deps.onProgress(progress);
     };
 
@@ -80,6 +92,7 @@ export function createProbeJobs(deps: ProbeJobDeps) {
 
     const done = Promise.all(Array.from({ length: Math.min(options.concurrency, total) }, worker)).then(() => {
       running.delete(jobId);
+      record.finishedAt = now();
       return unique.map((id) => finalStates.get(id)!);
     });
     return { jobId, total, done };
@@ -92,5 +105,14 @@ export function createProbeJobs(deps: ProbeJobDeps) {
     return { cancelled: 1 };
   }
 
-  return { start, cancel };
+  /** Where a job stands now, host by host: lets a reloaded window pick its progress up again. */
+  function status(jobId: string): { jobId: string; total: number; finished: boolean; hosts: ProbeProgress[] } {
+    const job = latest.get(jobId);
+    if (!job) {
+      throw new ApiError('NOT_FOUND', `There is no recent bulk probe ${jobId}.`, 'Bulk probes are kept for an hour after they finish; start a new one from the Hosts page.');
+    }
+    return { jobId, total: job.total, finished: job.finishedAt !== null, hosts: [...job.hosts.values()] };
+  }
+
+  return { start, cancel, status };
 }

@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import { useNow } from '../components/use-now';
 import { EmptyState, ErrorNotice } from '../components/query-state';
 import { formatDuration } from '../format/time';
@@ -56,6 +57,13 @@ function ProbeRow({ row, now }: { row: ProbeHostRow; now: number }) {
 export function ProbeJobPage({ jobId }: { jobId: string }) {
   const record = useProbeJob(jobId);
   const jobs = useProbeJobs();
+  const [attachFailed, setAttachFailed] = useState<string | null>(null);
+  // A job started before a reload (or in another window) is picked up from the backend.
+  useEffect(() => {
+    if (record) return;
+    jobs.attach(jobId).catch(() => setAttachFailed(jobId));
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- attach once per job, not on every progress update
+  }, [jobId, jobs]);
   const finished = record ? isJobFinished(record.view) : true;
   // Running rows count their seconds; a finished job needs no clock.
   const now = useNow(finished ? 60_000 : 250);
@@ -65,9 +73,13 @@ export function ProbeJobPage({ jobId }: { jobId: string }) {
         <a className="back-link" href={hrefFor({ name: 'hosts' })}>
           ← All hosts
         </a>
-        <EmptyState title="This probe is not followed in this window">
-          Progress lives only in the window that started the probe. What it found is on each host’s page.
-        </EmptyState>
+        {attachFailed === jobId ? (
+          <EmptyState title="This probe is no longer known">
+            Bulk probes are kept for an hour after they finish. What each probe found is on each host’s page.
+          </EmptyState>
+        ) : (
+          <p className="muted" data-testid="probe-job-loading">Loading the probe’s progress…</p>
+        )}
       </section>
     );
   }

@@ -18,6 +18,8 @@ export interface ProbeJobsStore {
   /** Subscribes to progress, starts the job, and resolves with its id once the backend took it. */
   start(hosts: Array<{ hostId: number; hostName: string }>): Promise<string>;
   cancel(jobId: string): Promise<void>;
+  /** Follows a job this window did not start (after a reload): its states so far, then live ones. */
+  attach(jobId: string): Promise<void>;
   get(jobId: string): ProbeJobRecord | undefined;
   /** The job this window started last, if any. */
   latest(): ProbeJobRecord | undefined;
@@ -110,6 +112,45 @@ export function createProbeJobsStore(client: ApiClient, now: () => number = Date
       } catch (error) {
         update(jobId, (record) => ({ ...record, view: { ...record.view, cancelRequested: false }, cancelError: error }));
       }
+    },
+    async attach(jobId) {
+      if (jobs.has(jobId)) return;
+      let ready = false;
+      const pending: ProbeProgress[] = [];
+      let stopped = false;
+      const stopFollowing = (): void => {
+        if (stopped) return;
+        stopped = true;
+        void stop().catch(() => undefined);
+      };
+      // Subscribe first, then read the status: nothing that happens in between is lost.
+      const stop = await client.subscribe('probes.progress', { jobId }, (event) => {
+        if (!ready) {
+          pending.push(event);
+          return;
+        }
+        update(jobId, (record) => {
+          const view = applyProgress(record.view, event, now());
+          return view === record.view ? record : { ...record, view };
+        });
+        const record = jobs.get(jobId);
+        if (record && isJobFinished(record.view)) stopFollowing();
+      });
+      let status;
+      try {
+        status = await client.call('probes.status', { jobId });
+      } catch (error) {
+        stopFollowing();
+        throw error;
+      }
+      const at = now();
+      let view = initialJob(jobId, status.total, status.hosts.map(({ hostId, hostName }) => ({ hostId, hostName })), at);
+      for (const event of [...status.hosts].sort((a, b) => a.finished - b.finished)) view = applyProgress(view, event, at);
+      for (const event of pending) view = applyProgress(view, event, at);
+      jobs = new Map(jobs).set(jobId, { view, startedAt: at, concurrency: PROBE_CONCURRENCY, timeoutMs: PROBE_TIMEOUT_MS, cancelError: null });
+      ready = true;
+      notify();
+      if (status.finished || isJobFinished(view)) stopFollowing();
     },
     get: (jobId) => jobs.get(jobId),
     latest: () => [...jobs.values()].pop(),

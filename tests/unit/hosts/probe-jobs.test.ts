@@ -43,6 +43,10 @@ describe('bulk probe jobs', () => {
     expect(final[2]!.error).toMatchObject({ code: 'HOST_UNREACHABLE', remedy: 'check cables' });
     expect(events.filter((e) => e.state === 'queued')).toHaveLength(5);
     expect(events.at(-1)).toMatchObject({ finished: 5, total: 5 });
+    const status = jobs.status(job.jobId);
+    expect(status).toMatchObject({ total: 5, finished: true });
+    expect(status.hosts.map((h) => [h.hostName, h.state])).toEqual(final.map((p) => [p.hostName, p.state]));
+    expect(() => jobs.status('no-such-job')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 
   it('cancels queued hosts at once and aborts the ones in flight', async () => {
