@@ -18,6 +18,7 @@ declare -A need_cmd=(
   [busybox]=/usr/bin/busybox
   [sudo]=/usr/bin/sudo
   [iproute2]=/usr/sbin/ip
+  [prometheus]=/usr/bin/promtool
 )
 missing=()
 for pkg in "${!need_cmd[@]}"; do

@@ -2,8 +2,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { FilesystemMetrics as _sutazai_runtime_v1_FilesystemMetrics, FilesystemMetrics__Output as _sutazai_runtime_v1_FilesystemMetrics__Output } from './sutazai/runtime/v1/FilesystemMetrics';
 import type { GetInfoRequest as _sutazai_runtime_v1_GetInfoRequest, GetInfoRequest__Output as _sutazai_runtime_v1_GetInfoRequest__Output } from './sutazai/runtime/v1/GetInfoRequest';
 import type { GetInfoResponse as _sutazai_runtime_v1_GetInfoResponse, GetInfoResponse__Output as _sutazai_runtime_v1_GetInfoResponse__Output } from './sutazai/runtime/v1/GetInfoResponse';
+import type { GpuMetrics as _sutazai_runtime_v1_GpuMetrics, GpuMetrics__Output as _sutazai_runtime_v1_GpuMetrics__Output } from './sutazai/runtime/v1/GpuMetrics';
 import type { HostFacts as _sutazai_runtime_v1_HostFacts, HostFacts__Output as _sutazai_runtime_v1_HostFacts__Output } from './sutazai/runtime/v1/HostFacts';
 import type { HostMetrics as _sutazai_runtime_v1_HostMetrics, HostMetrics__Output as _sutazai_runtime_v1_HostMetrics__Output } from './sutazai/runtime/v1/HostMetrics';
 import type { InstanceMetrics as _sutazai_runtime_v1_InstanceMetrics, InstanceMetrics__Output as _sutazai_runtime_v1_InstanceMetrics__Output } from './sutazai/runtime/v1/InstanceMetrics';
@@ -38,8 +40,10 @@ export interface ProtoGrpcType {
   sutazai: {
     runtime: {
       v1: {
+        FilesystemMetrics: MessageTypeDefinition<_sutazai_runtime_v1_FilesystemMetrics, _sutazai_runtime_v1_FilesystemMetrics__Output>
         GetInfoRequest: MessageTypeDefinition<_sutazai_runtime_v1_GetInfoRequest, _sutazai_runtime_v1_GetInfoRequest__Output>
         GetInfoResponse: MessageTypeDefinition<_sutazai_runtime_v1_GetInfoResponse, _sutazai_runtime_v1_GetInfoResponse__Output>
+        GpuMetrics: MessageTypeDefinition<_sutazai_runtime_v1_GpuMetrics, _sutazai_runtime_v1_GpuMetrics__Output>
         HostFacts: MessageTypeDefinition<_sutazai_runtime_v1_HostFacts, _sutazai_runtime_v1_HostFacts__Output>
         HostMetrics: MessageTypeDefinition<_sutazai_runtime_v1_HostMetrics, _sutazai_runtime_v1_HostMetrics__Output>
         InstanceMetrics: MessageTypeDefinition<_sutazai_runtime_v1_InstanceMetrics, _sutazai_runtime_v1_InstanceMetrics__Output>

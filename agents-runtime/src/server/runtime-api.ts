@@ -4,6 +4,8 @@
  * The server never hands generated types to the daemon nor plain ones to the wire.
  */
 import type { GetInfoResponse } from '../generated/sutazai/runtime/v1/GetInfoResponse';
+import type { GpuMetrics as WireGpuMetrics } from '../generated/sutazai/runtime/v1/GpuMetrics';
+import type { InstanceMetrics as WireInstanceMetrics } from '../generated/sutazai/runtime/v1/InstanceMetrics';
 import type { InstanceStatus as WireInstanceStatus } from '../generated/sutazai/runtime/v1/InstanceStatus';
 import type { LogLine as WireLogLine } from '../generated/sutazai/runtime/v1/LogLine';
 import type { MetricSample as WireMetricSample } from '../generated/sutazai/runtime/v1/MetricSample';
@@ -72,10 +74,68 @@ export interface RuntimeEvent {
   error: ErrorInfo | null;
 }
 
+/** A mounted local filesystem (agents-runtime/src/metrics/proc-readers.ts says which count). */
+export interface FilesystemMetrics {
+  mount: string;
+  usedBytes: number;
+  totalBytes: number;
+}
+
+/** An NVIDIA GPU as nvidia-smi reports it; null where it reports "[N/A]" or "[Not Supported]". */
+export interface GpuMetrics {
+  index: number;
+  name: string;
+  utilizationPercent: number | null;
+  memoryUsedBytes: number | null;
+  memoryTotalBytes: number | null;
+  temperatureC: number | null;
+}
+
+/** The host at one tick (agents-runtime/src/metrics/host-sampler.ts). Rates are per second over the last interval. */
+export interface HostMetrics {
+  /** Busy share of all cores together, 0..100. */
+  cpuPercent: number;
+  /** Busy share of each core, 0..100, cpu0 first. */
+  perCorePercent: number[];
+  loadOneMinute: number;
+  loadFiveMinutes: number;
+  loadFifteenMinutes: number;
+  /** MemTotal - MemAvailable. */
+  memoryUsedBytes: number;
+  memoryTotalBytes: number;
+  swapUsedBytes: number;
+  swapTotalBytes: number;
+  diskReadBytesPerSec: number;
+  diskWriteBytesPerSec: number;
+  netRxBytesPerSec: number;
+  netTxBytesPerSec: number;
+  filesystems: FilesystemMetrics[];
+  /** Empty when there is no NVIDIA GPU or nvidia-smi is not answering. */
+  gpus: GpuMetrics[];
+}
+
+/** One instance at one tick, summed over its process group (agents-runtime/src/metrics/process-sampler.ts). */
+export interface InstanceMetrics {
+  instance: string;
+  /** The manifest process, e.g. agent. */
+  process: string;
+  /** null when not running; then cpuPercent, rssBytes and threads are 0 and openFiles is null. */
+  pid: number | null;
+  /** Percent of ONE core, as top counts it: two busy cores read 200. */
+  cpuPercent: number;
+  rssBytes: number;
+  threads: number;
+  /** null when /proc/<pid>/fd cannot be read (another user's process) or not running. */
+  openFiles: number | null;
+  restarts: number;
+  /** null when not running. */
+  uptimeMs: number | null;
+}
+
 export interface MetricSample {
   atMs: number;
-  host: { cpuPercent: number; memoryUsedBytes: number; memoryTotalBytes: number; loadOneMinute: number };
-  instances: { instance: string; cpuPercent: number; rssBytes: number }[];
+  host: HostMetrics;
+  instances: InstanceMetrics[];
 }
 
 export interface LogLine {
@@ -179,16 +239,52 @@ export function eventToWire(event: RuntimeEvent): WireRuntimeEvent {
   };
 }
 
+function gpuToWire(gpu: GpuMetrics): WireGpuMetrics {
+  const wire: WireGpuMetrics = { index: gpu.index, name: gpu.name };
+  if (gpu.utilizationPercent !== null) wire.utilizationPercent = gpu.utilizationPercent;
+  if (gpu.memoryUsedBytes !== null) wire.memoryUsedBytes = long(gpu.memoryUsedBytes);
+  if (gpu.memoryTotalBytes !== null) wire.memoryTotalBytes = long(gpu.memoryTotalBytes);
+  if (gpu.temperatureC !== null) wire.temperatureC = gpu.temperatureC;
+  return wire;
+}
+
+function instanceMetricsToWire(i: InstanceMetrics): WireInstanceMetrics {
+  const wire: WireInstanceMetrics = {
+    instance: i.instance,
+    process: i.process,
+    pid: i.pid ?? 0,
+    cpuPercent: i.cpuPercent,
+    rssBytes: long(i.rssBytes),
+    threads: i.threads,
+    restarts: i.restarts,
+    uptimeMs: long(i.uptimeMs ?? 0),
+  };
+  if (i.openFiles !== null) wire.openFiles = i.openFiles;
+  return wire;
+}
+
 export function metricSampleToWire(sample: MetricSample): WireMetricSample {
+  const h = sample.host;
   return {
     atMs: long(sample.atMs),
     host: {
-      cpuPercent: sample.host.cpuPercent,
-      memoryUsedBytes: long(sample.host.memoryUsedBytes),
-      memoryTotalBytes: long(sample.host.memoryTotalBytes),
-      loadOneMinute: sample.host.loadOneMinute,
+      cpuPercent: h.cpuPercent,
+      perCorePercent: h.perCorePercent,
+      memoryUsedBytes: long(h.memoryUsedBytes),
+      memoryTotalBytes: long(h.memoryTotalBytes),
+      loadOneMinute: h.loadOneMinute,
+      loadFiveMinutes: h.loadFiveMinutes,
+      loadFifteenMinutes: h.loadFifteenMinutes,
+      swapUsedBytes: long(h.swapUsedBytes),
+      swapTotalBytes: long(h.swapTotalBytes),
+      diskReadBytesPerSec: h.diskReadBytesPerSec,
+      diskWriteBytesPerSec: h.diskWriteBytesPerSec,
+      netRxBytesPerSec: h.netRxBytesPerSec,
+      netTxBytesPerSec: h.netTxBytesPerSec,
+      filesystems: h.filesystems.map((f) => ({ mount: f.mount, usedBytes: long(f.usedBytes), totalBytes: long(f.totalBytes) })),
+      gpus: h.gpus.map(gpuToWire),
     },
-    instances: sample.instances.map((i) => ({ instance: i.instance, cpuPercent: i.cpuPercent, rssBytes: long(i.rssBytes) })),
+    instances: sample.instances.map(instanceMetricsToWire),
   };
 }
 

@@ -122,7 +122,14 @@ class MemoryRuntime implements RuntimeApi {
 }
 
 function sample(atMs: number): MetricSample {
-  return { atMs, host: { cpuPercent: 12.5, memoryUsedBytes: 2 ** 30, memoryTotalBytes: 8 * 2 ** 30, loadOneMinute: 0.5 }, instances: [{ instance: 'core-1', cpuPercent: 3, rssBytes: 50_000_000 }] };
+  return {
+    atMs,
+    host: {
+      cpuPercent: 12.5, perCorePercent: [10, 15], memoryUsedBytes: 2 ** 30, memoryTotalBytes: 8 * 2 ** 30, loadOneMinute: 0.5, loadFiveMinutes: 0.4, loadFifteenMinutes: 0.3,
+      swapUsedBytes: 0, swapTotalBytes: 0, diskReadBytesPerSec: 0, diskWriteBytesPerSec: 0, netRxBytesPerSec: 0, netTxBytesPerSec: 0, filesystems: [], gpus: [],
+    },
+    instances: [{ instance: 'core-1', process: 'core', pid: 4242, cpuPercent: 3, rssBytes: 50_000_000, threads: 4, openFiles: 9, restarts: 0, uptimeMs: 61_000 }],
+  };
 }
 
 const protos = loadRuntimeProtos();

@@ -7,10 +7,24 @@ export interface InstanceMetrics {
   'instance'?: (string);
   'cpuPercent'?: (number | string);
   'rssBytes'?: (number | string | Long);
+  'process'?: (string);
+  'pid'?: (number);
+  'threads'?: (number);
+  'openFiles'?: (number);
+  'restarts'?: (number);
+  'uptimeMs'?: (number | string | Long);
+  '_openFiles'?: "openFiles";
 }
 
 export interface InstanceMetrics__Output {
   'instance': (string);
   'cpuPercent': (number);
   'rssBytes': (string);
+  'process': (string);
+  'pid': (number);
+  'threads': (number);
+  'openFiles'?: (number);
+  'restarts': (number);
+  'uptimeMs': (string);
+  '_openFiles'?: "openFiles";
 }

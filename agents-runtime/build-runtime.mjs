@@ -1,0 +1,44 @@
+// Builds the shippable runtime: one CommonJS file with every dependency inside (no
+// node_modules on the target), run by a plain Node 20 binary, plus the .proto files the
+// gRPC server loads at run time, next to it:
+//   <outdir>/sutazai-runtime.cjs
+//   <outdir>/proto/...
+// Usage: node agents-runtime/build-runtime.mjs [--outdir DIR]   (default dist/runtime)
+import { build } from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const at = process.argv.indexOf('--outdir');
+const outdir = path.resolve(at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : path.join(root, 'dist/runtime'));
+const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+
+fs.mkdirSync(outdir, { recursive: true });
+const result = await build({
+  entryPoints: [path.join(root, 'agents-runtime/src/cli/sutazai-runtime.ts')],
+  outfile: path.join(outdir, 'sutazai-runtime.cjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: [],
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  banner: { js: '#!/usr/bin/env node\nconst __sutazaiImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: {
+    'process.env.SUTAZAI_RUNTIME_BUNDLED': '"1"',
+    __SUTAZAI_RUNTIME_VERSION__: JSON.stringify(version),
+    'import.meta.url': '__sutazaiImportMetaUrl',
+  },
+  metafile: true,
+});
+fs.chmodSync(path.join(outdir, 'sutazai-runtime.cjs'), 0o755);
+
+const protoOut = path.join(outdir, 'proto');
+fs.rmSync(protoOut, { recursive: true, force: true });
+fs.cpSync(path.join(root, 'agents-runtime/proto'), protoOut, { recursive: true });
+
+const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
+console.log(`built ${path.relative(process.cwd(), outdir) || '.'}/sutazai-runtime.cjs (${(bytes / 1024).toFixed(0)} KiB) and proto/ (runtime ${version})`);

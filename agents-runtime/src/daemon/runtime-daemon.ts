@@ -1,0 +1,508 @@
+/**
+ * The daemon: wires the manifest, the real process driver, the fleet supervisor, the state
+ * file, the log files and the gRPC server into one running `sutazai-runtime`.
+ *
+ *  - One daemon per state_dir (lock file); a stale lock from a dead daemon is taken over.
+ *  - Restart safety: the state file keeps the operator's intent and each instance's pid +
+ *    start time; after a restart (or kill -9) those still alive are re-adopted, never
+ *    started twice, and processes stopped on purpose stay stopped.
+ *  - Bad input never stops supervision: an unwritable log dir, a missing command or a bad
+ *    server certificate each become an event/log line with a code and a remedy; the API is
+ *    retried every 30 s while its certificate is unusable.
+ *  - close(false) (SIGTERM/SIGINT, systemd KillMode=process) leaves the children running;
+ *    close(true) (`stop-all`) stops them in reverse dependency order first.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LogFiles } from '../logs/log-files';
+import { LogRotator } from '../logs/log-rotation';
+import { follow, lastLines, tail, type LogLine as FileLogLine } from '../logs/log-tail';
+import { startMetricsHttp, type MetricsHttp } from '../metrics/metrics-http';
+import { createMetricsService } from '../metrics/metrics-service';
+import { expandReplicas, stopOrder } from '../manifest/dependency-order';
+import type { Manifest, ProcessSpec } from '../manifest/manifest-schema';
+import { parseManifest } from '../manifest/parse-manifest';
+import { adoptOrStart } from '../process/adopt-or-start';
+import { LinuxProcessDriver } from '../process/process-driver';
+import { isSameProcess } from '../process/proc-identity';
+import { loadState, saveState, type RuntimeState } from '../process/state-file';
+import { RuntimeError } from '../runtime-error';
+import type {
+  InstanceStatus,
+  LogLine,
+  ProcessStatus,
+  RuntimeApi,
+  RuntimeEvent,
+  RuntimeInfo,
+  Unsubscribe,
+} from '../server/runtime-api';
+import { startRuntimeServer, type RuntimeServer } from '../server/runtime-server';
+import { FleetSupervisor, type FleetIntent } from '../supervisor/fleet-supervisor';
+import { createHealthProbe } from '../supervisor/health-checks';
+import type { InstanceSnapshot, SupervisorEvent } from '../supervisor/process-supervisor';
+import { acquireLock, runtimeIdFor, STATE_FILE, type DaemonLock } from './daemon-lock';
+import type { RuntimeConfig } from './runtime-config';
+
+/** Set by the bundler (build-runtime.mjs); 'dev' when run from source. */
+declare const __SUTAZAI_RUNTIME_VERSION__: string | undefined;
+export const RUNTIME_VERSION = typeof __SUTAZAI_RUNTIME_VERSION__ === 'string' ? __SUTAZAI_RUNTIME_VERSION__ : 'dev';
+
+const SAVE_DEBOUNCE_MS = 100;
+const SERVER_RETRY_MS = 30_000;
+const CRASH_LINES = 20;
+const CRASH_LINE_MAX_CHARS = 500;
+
+export interface DaemonLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface RuntimeDaemonOptions {
+  log: DaemonLog;
+  /** Where runtime.proto lives (next to the bundle); default: agents-runtime/proto. */
+  protoDir?: string;
+  /** Seconds between tries to bring the API up while it cannot start (default 30 s). */
+  serverRetryMs?: number;
+}
+
+export interface RuntimeDaemon {
+  api: RuntimeApi;
+  /** The gRPC server, or null while it cannot start (see the log for the code and remedy). */
+  readonly server: RuntimeServer | null;
+  runtimeId: string;
+  /** Stops serving; with `stopChildren`, stops every process in reverse dependency order first. */
+  close(stopChildren: boolean): Promise<void>;
+}
+
+function readText(file: string, what: string, code: 'CONFIG_INVALID' | 'CERTIFICATE_INVALID' | 'MANIFEST_INVALID'): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new RuntimeError(code, `cannot read the ${what} ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, `check the ${what} path in the runtime config (${file}) and its permissions`, {
+      cause,
+    });
+  }
+}
+
+export function manifestVersionOf(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+}
+
+let bootTimeMs: number | null | undefined;
+/** Wall-clock start of a process from its `<boot id>:<ticks>` identity (USER_HZ is 100 on Linux). */
+function startedAtFromIdentity(startTime: string | null): number | null {
+  if (startTime === null) return null;
+  if (bootTimeMs === undefined) {
+    try {
+      const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+      bootTimeMs = m === null ? null : Number(m[1]) * 1000;
+    } catch {
+      bootTimeMs = null;
+    }
+  }
+  const ticks = Number(startTime.slice(startTime.lastIndexOf(':') + 1));
+  return bootTimeMs === null || !Number.isFinite(ticks) ? null : bootTimeMs + ticks * 10;
+}
+
+function instanceStatus(s: InstanceSnapshot): InstanceStatus {
+  return {
+    instance: s.instance,
+    state: s.state,
+    pid: s.pid,
+    restarts: s.restarts,
+    startedAtMs: s.pid === null ? null : (startedAtFromIdentity(s.startTime) ?? s.since),
+    exitCode: s.lastExit?.code ?? null,
+    lastError: s.lastError,
+  };
+}
+
+function wantedInstances(manifest: Manifest, intent: FleetIntent): string[] {
+  return manifest.processes
+    .filter((p) => !intent.stopped.includes(p.name))
+    .flatMap((p) => expandReplicas(p, intent.replicas[p.name] ?? p.replicas));
+}
+
+export async function startRuntimeDaemon(config: RuntimeConfig, options: RuntimeDaemonOptions): Promise<RuntimeDaemon> {
+  const { log } = options;
+  const startedAtMs = Date.now();
+  const runtimeId = runtimeIdFor(config.stateDir);
+  const lock: DaemonLock = acquireLock(config.stateDir);
+  try {
+    return await boot();
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+
+  async function boot(): Promise<RuntimeDaemon> {
+    const stateFile = path.join(config.stateDir, STATE_FILE);
+    let manifestText = readText(config.manifest, 'manifest', 'MANIFEST_INVALID');
+    let manifest = parseManifest(manifestText, config.manifest);
+
+    const eventListeners = new Set<(event: RuntimeEvent) => void>();
+    const publish = (event: RuntimeEvent): void => {
+      const fields = { event: event.kind, process: event.process, instance: event.instance, state: event.state, code: event.error?.code, remedy: event.error?.remedy };
+      if (event.error !== null) log.warn(fields, event.message);
+      else log.info(fields, event.message);
+      for (const listener of [...eventListeners]) {
+        try {
+          listener(event);
+        } catch {
+          // a broken subscriber must not stop the others
+        }
+      }
+    };
+    const daemonEvent = (kind: string, message: string, error: RuntimeError | null = null): void =>
+      publish({ atMs: Date.now(), kind, process: null, instance: null, state: null, message, error: error === null ? null : error.toJSON() });
+
+    const logs = new LogFiles(config.logDir, config.logs);
+    try {
+      logs.ensureWritable();
+    } catch (error) {
+      // Each start will fail with the same code; the rest of the daemon keeps working.
+      if (error instanceof RuntimeError) daemonEvent('logs.error', error.message, error);
+      else throw error;
+    }
+
+    const loaded = loadState(stateFile);
+    if (loaded.problem !== undefined) daemonEvent('state.error', loaded.problem.message, loaded.problem);
+    const saved: RuntimeState = loaded.state;
+
+    const driver = new LinuxProcessDriver({ logs, runtimeId });
+    const probe = createHealthProbe();
+
+    // Re-adoption: at most one process per instance; wanted ones are handed to the fleet.
+    const plan = adoptOrStart({
+      wanted: wantedInstances(manifest, saved.intent),
+      saved: saved.instances,
+      adopt: (_instance, pid, startTime) => ({ pid, startTime, onExit: () => undefined }),
+      isAlive: isSameProcess,
+      discover: () => driver.discover(),
+    });
+    const adopt: Record<string, { pid: number; startTime: string }> = {};
+    for (const [instance, proc] of plan.adopted) adopt[instance] = { pid: proc.pid, startTime: proc.startTime };
+    if (plan.adopted.size > 0) log.info({ instances: [...plan.adopted.keys()] }, 're-adopting processes a previous sutazai-runtime started');
+    for (const extra of plan.extra) log.warn({ instance: extra.instance, pid: extra.pid }, 'a further process carries the marker of an adopted instance; left alone');
+    const unwantedStops = [...plan.unwanted].map(async ([instance, found]) => {
+      const spec = specOfInstance(manifest, instance);
+      const proc = driver.adopt(instance, found.pid, found.startTime);
+      if (proc === null) return;
+      log.info({ instance, pid: proc.pid }, 'stopping a process that is no longer wanted (stopped on purpose, scaled down or removed)');
+      await driver.stop(proc, spec?.stop.signal ?? 'SIGTERM', spec?.stop.graceMs ?? 10_000).catch((error: unknown) => log.warn({ instance, err: String(error) }, 'could not stop an unwanted process'));
+    });
+
+    let closed = false;
+    let saveTimer: NodeJS.Timeout | undefined;
+    let fleet!: FleetSupervisor;
+
+    const currentState = (): RuntimeState => {
+      const instances: RuntimeState['instances'] = {};
+      for (const p of fleet.snapshot().processes) {
+        for (const i of p.instances) if (i.pid !== null && i.startTime !== null) instances[i.instance] = { pid: i.pid, startTime: i.startTime };
+      }
+      return { version: 1, intent: fleet.intent(), instances };
+    };
+    let saveFailing = false;
+    const saveNow = (state: RuntimeState = currentState()): void => {
+      if (saveTimer !== undefined) clearTimeout(saveTimer);
+      saveTimer = undefined;
+      try {
+        saveState(stateFile, state);
+        saveFailing = false;
+      } catch (error) {
+        if (!saveFailing) {
+          log.error(
+            { code: 'STATE_FILE_INVALID', err: String(error), remedy: `make ${config.stateDir} writable and free space on its file system; until then a restarted daemon cannot restore intent or re-adopt` },
+            `cannot save the state file ${stateFile}`,
+          );
+        }
+        saveFailing = true;
+      }
+    };
+    const scheduleSave = (): void => {
+      if (closed || saveTimer !== undefined) return;
+      saveTimer = setTimeout(() => saveNow(), SAVE_DEBOUNCE_MS);
+    };
+
+    const onSupervisorEvent = (event: SupervisorEvent): void => {
+      const base = { atMs: event.at, process: event.process, instance: event.instance };
+      const withLines = (message: string, wantLines: boolean): string => {
+        if (!wantLines) return message;
+        let lines: string[];
+        try {
+          lines = lastLines(logs, event.instance, CRASH_LINES);
+        } catch {
+          lines = [];
+        }
+        if (event.kind === 'state' || event.kind === 'crash-loop') event.lastLines = lines;
+        if (lines.length === 0) return message;
+        return `${message}\nlast log lines:\n${lines.map((l) => (l.length > CRASH_LINE_MAX_CHARS ? `${l.slice(0, CRASH_LINE_MAX_CHARS)}…` : l)).join('\n')}`;
+      };
+      switch (event.kind) {
+        case 'state': {
+          scheduleSave();
+          publish({ ...base, kind: 'process.state', state: event.to, message: `${event.instance}: ${event.from} -> ${event.to}: ${event.reason}`, error: event.error ?? null });
+          if (event.exit !== undefined) {
+            const how = event.exit.signal !== null ? `killed by ${event.exit.signal}` : event.exit.code === null ? 'exited (status unknown: adopted)' : `exited with code ${event.exit.code}`;
+            publish({ ...base, kind: 'process.exit', state: event.to, message: withLines(`${event.instance} ${how}; now ${event.to}`, true), error: event.error ?? null });
+          }
+          return;
+        }
+        case 'crash-loop':
+          publish({
+            ...base,
+            kind: 'process.crash-loop',
+            state: 'crash-loop',
+            message: withLines(`${event.instance} failed ${event.failures} times within ${event.withinMs} ms (${event.reason}); next try at ${new Date(event.nextRetryAt).toISOString()}`, true),
+            error: event.error ?? null,
+          });
+          return;
+        case 'health':
+          publish({ ...base, kind: 'process.health', state: null, message: `${event.instance} is ${event.healthy ? 'healthy' : 'unhealthy'}: ${event.reason}`, error: null });
+          return;
+        case 'error':
+          publish({ ...base, kind: 'process.error', state: null, message: event.message, error: { code: event.code, message: event.message, remedy: event.remedy } });
+          return;
+      }
+    };
+
+    const makeFleet = (m: Manifest, intent: FleetIntent, adoptMap: Record<string, { pid: number; startTime: string }>): FleetSupervisor => {
+      const created: FleetSupervisor = new FleetSupervisor({
+        manifest: m,
+        driver,
+        probe,
+        intent,
+        adopt: adoptMap,
+        onIntentChange: () => {
+          if (created === fleet) scheduleSave();
+        },
+      });
+      created.on(onSupervisorEvent);
+      return created;
+    };
+
+    await Promise.all(unwantedStops);
+    fleet = makeFleet(manifest, saved.intent, adopt);
+    fleet.startAll();
+    saveNow();
+
+    const rotator = new LogRotator(logs, {
+      onEvent: ({ instance, error }) => publish({ atMs: Date.now(), kind: 'logs.error', process: null, instance, state: null, message: error.message, error: error.toJSON() }),
+    });
+    rotator.start();
+
+    // ---- metrics: 1 Hz sampling of the host and every instance's process group ------------
+    const metrics = createMetricsService({
+      processes: () =>
+        fleet.snapshot().processes.flatMap((p) =>
+          p.instances.map((i) => ({ instance: i.instance, process: p.name, pid: i.pid, restarts: i.restarts, startedAtMs: instanceStatus(i).startedAtMs })),
+        ),
+      log: (message) => log.warn({ component: 'metrics' }, message),
+    });
+    metrics.start();
+    let metricsHttp: MetricsHttp | null = null;
+    if (config.metrics !== null) {
+      const colon = config.metrics.listen.lastIndexOf(':');
+      const host = config.metrics.listen.slice(0, colon).replace(/^\[|\]$/g, '');
+      try {
+        metricsHttp = await startMetricsHttp({ host, port: Number(config.metrics.listen.slice(colon + 1)), metrics, healthy: () => !closed });
+        log.info({ address: `${host}:${metricsHttp.port}` }, 'Prometheus metrics listening (/metrics, /healthz)');
+      } catch (error) {
+        daemonEvent(
+          'metrics.error',
+          `the metrics endpoint cannot listen on ${config.metrics.listen} (${(error as NodeJS.ErrnoException).code ?? String(error)}); supervision and the gRPC API continue`,
+          new RuntimeError('CONFIG_INVALID', `cannot listen on ${config.metrics.listen}`, 'choose a free port in metrics.listen of the runtime config, or remove the metrics: section'),
+        );
+      }
+    }
+
+    // ---- manifest updates ---------------------------------------------------------------
+    let applying: Promise<void> = Promise.resolve();
+    const applyManifest = async (text: string): Promise<void> => {
+      const next = parseManifest(text, 'UpdateManifest');
+      // Persist first, so a restarted daemon runs what the operator sent.
+      writeAtomically(config.manifest, text);
+      const old = fleet;
+      const oldSpecs = new Map(manifest.processes.map((p) => [p.name, p]));
+      const kept = new Set(next.processes.filter((p) => oldSpecs.has(p.name) && JSON.stringify(oldSpecs.get(p.name)) === JSON.stringify(p)).map((p) => p.name));
+      const oldIntent = old.intent();
+      const intent: FleetIntent = {
+        stopped: oldIntent.stopped.filter((name) => next.processes.some((p) => p.name === name)),
+        replicas: Object.fromEntries(Object.entries(oldIntent.replicas).filter(([name]) => kept.has(name))),
+      };
+      // Unchanged processes keep running: their supervisors let go, the new fleet adopts them.
+      const adoptMap: Record<string, { pid: number; startTime: string }> = {};
+      for (const p of old.snapshot().processes) {
+        if (!kept.has(p.name)) continue;
+        for (const i of p.instances) {
+          if (i.pid !== null && i.startTime !== null && (i.state === 'running' || i.state === 'starting')) adoptMap[i.instance] = { pid: i.pid, startTime: i.startTime };
+          old.instance(i.instance)?.dispose();
+        }
+      }
+      // Removed and changed processes stop first (dependents first), then start anew.
+      for (const name of stopOrder(manifest)) {
+        if (!kept.has(name)) await old.stop(name);
+      }
+      manifest = next;
+      manifestText = text;
+      fleet = makeFleet(next, intent, adoptMap);
+      fleet.startAll();
+      saveNow();
+      daemonEvent('manifest.updated', `manifest ${manifestVersionOf(text)} applied: ${kept.size} unchanged, ${next.processes.length - kept.size} started or restarted, ${[...oldSpecs.keys()].filter((n) => !next.processes.some((p) => p.name === n)).length} removed`);
+    };
+
+    // ---- the API ------------------------------------------------------------------------
+    const toWireLine = (instance: string, line: FileLogLine): LogLine => {
+      const at = line.time === null ? NaN : Date.parse(line.time);
+      return { atMs: Number.isFinite(at) ? at : Date.now(), instance, stream: line.stream === 'err' ? 'stderr' : 'stdout', text: line.text };
+    };
+    const knownInstance = (instance: string): void => {
+      if (fleet.instance(instance) !== undefined || logs.instances().includes(instance)) return;
+      const names = fleet.snapshot().processes.flatMap((p) => p.instances.map((i) => i.instance));
+      throw new RuntimeError('PROCESS_NOT_FOUND', `no instance named "${instance}"`, `use one of: ${names.join(', ') || '(none running)'}`);
+    };
+
+    const api: RuntimeApi = {
+      info(): RuntimeInfo {
+        return {
+          runtimeVersion: RUNTIME_VERSION,
+          startedAtMs,
+          uptimeMs: Date.now() - startedAtMs,
+          manifestVersion: manifestVersionOf(manifestText),
+          bundleVersion: RUNTIME_VERSION === 'dev' ? null : RUNTIME_VERSION,
+          host: {
+            hostname: os.hostname(),
+            platform: os.platform(),
+            osRelease: os.release(),
+            arch: os.arch(),
+            cpuCount: os.availableParallelism(),
+            memoryTotalBytes: os.totalmem(),
+            nodeVersion: process.version,
+          },
+        };
+      },
+      listProcesses(): ProcessStatus[] {
+        return fleet.snapshot().processes.map((p) => ({ name: p.name, replicas: p.replicas, instances: p.instances.map(instanceStatus) }));
+      },
+      async start(name) {
+        fleet.start(name);
+      },
+      async stop(name) {
+        await fleet.stop(name);
+      },
+      async restart(name) {
+        fleet.restart(name);
+      },
+      async scale(name, replicas) {
+        await fleet.scale(name, replicas);
+      },
+      updateManifest(yaml) {
+        const run = applying.then(() => applyManifest(yaml));
+        applying = run.catch(() => undefined);
+        return run;
+      },
+      watchEvents(onEvent): Unsubscribe {
+        eventListeners.add(onEvent);
+        return () => eventListeners.delete(onEvent);
+      },
+      streamMetrics(sinceMs, onSample): Unsubscribe {
+        return metrics.stream(sinceMs, onSample);
+      },
+      tailLogs(instance, lines, follows, onLine, onEnd): Unsubscribe {
+        knownInstance(instance);
+        for (const line of tail(logs, instance, lines)) onLine(toWireLine(instance, line));
+        if (!follows) {
+          onEnd();
+          return () => undefined;
+        }
+        return follow(logs, instance, (batch) => {
+          for (const line of batch) onLine(toWireLine(instance, line));
+        });
+      },
+      health() {
+        return closed ? 'NOT_SERVING' : 'SERVING';
+      },
+    };
+
+    // ---- the server (retried while its certificate or port is unusable) -------------------
+    let server: RuntimeServer | null = null;
+    let retryTimer: NodeJS.Timeout | undefined;
+    const bringUpServer = async (): Promise<void> => {
+      try {
+        const tls = {
+          caCertPem: readText(config.tls.ca, 'CA certificate', 'CERTIFICATE_INVALID'),
+          certPem: readText(config.tls.cert, 'server certificate', 'CERTIFICATE_INVALID'),
+          keyPem: readText(config.tls.key, 'server key', 'CERTIFICATE_INVALID'),
+        };
+        const started = await startRuntimeServer({ address: config.listen, tls, api, logger: log, ...(options.protoDir === undefined ? {} : { protoDir: options.protoDir }) });
+        if (closed) {
+          await started.close();
+          return;
+        }
+        server = started;
+      } catch (error) {
+        const err = error instanceof RuntimeError ? error : new RuntimeError('INTERNAL', `the runtime API could not start: ${String(error)}`, 'see the daemon log; supervision continues meanwhile');
+        daemonEvent('api.error', `${err.message}; the API is retried every ${Math.round((options.serverRetryMs ?? SERVER_RETRY_MS) / 1000)} s and supervision continues`, err);
+        if (!closed) retryTimer = setTimeout(() => void bringUpServer(), options.serverRetryMs ?? SERVER_RETRY_MS);
+      }
+    };
+    await bringUpServer();
+
+    let closing: Promise<void> | undefined;
+    const close = (stopChildren: boolean): Promise<void> => {
+      closing ??= (async () => {
+        if (retryTimer !== undefined) clearTimeout(retryTimer);
+        rotator.stop();
+        metrics.stop();
+        await metricsHttp?.close();
+        await applying;
+        if (stopChildren) {
+          log.info({}, 'stopping every process in reverse dependency order');
+          await fleet.stopAll();
+          saveNow({ ...currentState(), instances: {} });
+        } else {
+          saveNow();
+        }
+        closed = true;
+        if (saveTimer !== undefined) clearTimeout(saveTimer);
+        await server?.close();
+        lock.release();
+        log.info({ stoppedChildren: stopChildren }, stopChildren ? 'sutazai-runtime stopped with every process' : 'sutazai-runtime stopped; its processes keep running and are re-adopted on the next start');
+      })();
+      return closing;
+    };
+
+    return {
+      api,
+      get server() {
+        return server;
+      },
+      runtimeId,
+      close,
+    };
+  }
+}
+
+/** The manifest process an instance name belongs to (`agent-2` -> agent). */
+export function specOfInstance(manifest: Manifest, instance: string): ProcessSpec | undefined {
+  return manifest.processes.find((p) => p.name === instance || new RegExp(`^${p.name.replace(/[-]/g, '\\-')}-\\d+$`).test(instance));
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(tmp, text, { mode: 0o640 });
+    fs.renameSync(tmp, file);
+  } catch (cause) {
+    fs.rmSync(tmp, { force: true });
+    throw new RuntimeError(
+      'CONFIG_INVALID',
+      `cannot write the new manifest to ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); nothing was changed`,
+      `make ${path.dirname(file)} writable by the user sutazai-runtime runs as, or edit ${file} by hand and restart the daemon`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * The runtime's own /proc parsers (Linux). Each `parseX` is pure (text in, numbers out) and
+ * each `readX` is a thin synchronous read under `procRoot` (default `/proc`, a fixture
+ * directory in tests). Synchronous on purpose: /proc files live in memory and read in
+ * microseconds, and a synchronous tick cannot overlap the next one. Nothing here spawns a
+ * process.
+ *
+ * The control center has its own parsers (electron/backend/metrics); the runtime may not
+ * import across that boundary, so these are separate and small.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const DEFAULT_PROC_ROOT = '/proc';
+
+/**
+ * Clock ticks per second of the utime/stime/starttime fields (USER_HZ). The kernel fixes it at
+ * 100 for user space on every architecture the runtime ships for (x64, arm64); reading
+ * sysconf(_SC_CLK_TCK) would need a child process or a native module.
+ */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+function readText(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+// ---- /proc/stat -------------------------------------------------------------------------
+
+/** Cumulative jiffies of one CPU line: `busy` excludes idle and iowait; guest time is inside user already. */
+export interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+export interface CpuStat {
+  /** The aggregate `cpu` line. */
+  total: CpuTimes;
+  /** `cpu0`, `cpu1`, ... in order. */
+  cores: CpuTimes[];
+}
+
+function cpuTimes(fields: string[]): CpuTimes {
+  // user nice system idle iowait irq softirq steal guest guest_nice: guest and guest_nice are
+  // already counted in user and nice, so only the first eight add up to the total.
+  const n = fields.slice(0, 8).map((v) => Number(v) || 0);
+  const total = n.reduce((a, b) => a + b, 0);
+  const idle = (n[3] ?? 0) + (n[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+export function parseProcStat(text: string): CpuStat {
+  let total: CpuTimes = { busy: 0, total: 0 };
+  const cores: CpuTimes[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('cpu')) continue;
+    const [name, ...fields] = line.trim().split(/\s+/);
+    if (name === 'cpu') total = cpuTimes(fields);
+    else if (name !== undefined && /^cpu\d+$/.test(name)) cores[Number(name.slice(3))] = cpuTimes(fields);
+  }
+  // An offline core has no line; keep the array dense so indexes stay core numbers.
+  for (let i = 0; i < cores.length; i++) cores[i] ??= { busy: 0, total: 0 };
+  return { total, cores };
+}
+
+/** Busy percent between two readings of the same counter, 0..100 (0 when no time passed). */
+export function busyPercent(before: CpuTimes, after: CpuTimes): number {
+  const total = after.total - before.total;
+  if (!(total > 0)) return 0;
+  return clamp(((after.busy - before.busy) / total) * 100, 0, 100);
+}
+
+// ---- /proc/meminfo ----------------------------------------------------------------------
+
+export interface MemInfo {
+  totalBytes: number;
+  /** MemTotal - MemAvailable (MemFree on kernels before 3.14). */
+  usedBytes: number;
+  swapTotalBytes: number;
+  swapUsedBytes: number;
+}
+
+export function parseMeminfo(text: string): MemInfo {
+  const kb = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\w+(?:\(\w+\))?):\s+(\d+)(?:\s+kB)?/.exec(line);
+    if (m) kb.set(m[1]!, Number(m[2]) * 1024);
+  }
+  const totalBytes = kb.get('MemTotal') ?? 0;
+  const available = kb.get('MemAvailable') ?? kb.get('MemFree') ?? totalBytes;
+  const swapTotalBytes = kb.get('SwapTotal') ?? 0;
+  const swapFree = kb.get('SwapFree') ?? swapTotalBytes;
+  return {
+    totalBytes,
+    usedBytes: Math.max(0, totalBytes - available),
+    swapTotalBytes,
+    swapUsedBytes: Math.max(0, swapTotalBytes - swapFree),
+  };
+}
+
+// ---- /proc/loadavg ----------------------------------------------------------------------
+
+export interface LoadAverage {
+  one: number;
+  five: number;
+  fifteen: number;
+}
+
+export function parseLoadavg(text: string): LoadAverage {
+  const [one, five, fifteen] = text.trim().split(/\s+/).map(Number);
+  const ok = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : 0);
+  return { one: ok(one), five: ok(five), fifteen: ok(fifteen) };
+}
+
+// ---- /proc/uptime -----------------------------------------------------------------------
+
+/** Seconds since boot (the first field), or null. */
+export function parseUptimeSeconds(text: string): number | null {
+  const v = Number(text.trim().split(/\s+/)[0]);
+  return Number.isFinite(v) ? v : null;
+}
+
+// ---- /proc/diskstats --------------------------------------------------------------------
+
+export interface ByteCounters {
+  readBytes: number;
+  writeBytes: number;
+}
+
+/** Devices that are not disks, or whose I/O is counted again on the disks beneath them. */
+const VIRTUAL_BLOCK_DEVICE = /^(loop|ram|zram|dm-|md|nbd|sr|fd|drbd)/;
+
+/**
+ * Bytes read and written on whole disks. Sectors in /proc/diskstats are always 512 bytes.
+ * A partition is a device whose name is another listed device's name plus a number
+ * (sda1 of sda, nvme0n1p1 of nvme0n1, mmcblk0p2 of mmcblk0), so no driver list is needed.
+ */
+export function parseDiskstats(text: string): ByteCounters {
+  const rows: { name: string; read: number; write: number }[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    const name = f[2];
+    if (name === undefined || f.length < 10 || VIRTUAL_BLOCK_DEVICE.test(name)) continue;
+    rows.push({ name, read: Number(f[5]) || 0, write: Number(f[9]) || 0 });
+  }
+  const names = new Set(rows.map((r) => r.name));
+  const isPartition = (name: string): boolean => {
+    const m = /^(.*?)p?\d+$/.exec(name);
+    return m !== null && names.has(m[1]!);
+  };
+  let readBytes = 0;
+  let writeBytes = 0;
+  for (const r of rows) {
+    if (isPartition(r.name)) continue;
+    readBytes += r.read * 512;
+    writeBytes += r.write * 512;
+  }
+  return { readBytes, writeBytes };
+}
+
+// ---- /proc/net/dev ----------------------------------------------------------------------
+
+/** Received and transmitted byte totals over every interface but loopback. */
+export function parseNetDev(text: string): ByteCounters {
+  let readBytes = 0;
+  let writeBytes = 0;
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim();
+    if (name === 'lo' || name === '' || name.includes('|')) continue;
+    const f = line.slice(colon + 1).trim().split(/\s+/);
+    readBytes += Number(f[0]) || 0;
+    writeBytes += Number(f[8]) || 0;
+  }
+  return { readBytes, writeBytes };
+}
+
+// ---- /proc/self/mounts + statfs -------------------------------------------------------
+
+/**
+ * Filesystem types on local block devices. Network (nfs, cifs, fuse.sshfs) and pseudo
+ * filesystems (proc, tmpfs, cgroup...) are left out: a hung NFS server would block statfs,
+ * and pseudo filesystems have no disk to fill.
+ */
+export const REAL_FS_TYPES: ReadonlySet<string> = new Set([
+  'ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'zfs', 'f2fs', 'vfat', 'exfat', 'ntfs', 'ntfs3',
+  'jfs', 'reiserfs', 'nilfs2', 'bcachefs', 'hfsplus',
+]);
+
+export interface Mount {
+  source: string;
+  mount: string;
+  type: string;
+}
+
+/** `\040` and friends: /proc/self/mounts escapes space, tab, newline and backslash as octal. */
+function unescapeMountField(value: string): string {
+  return value.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/**
+ * Mounts worth reporting: real filesystem types, plus an overlay mounted at `/` (the root of
+ * a container), one entry per source device (bind mounts of the same device repeat the same
+ * numbers; the first mount listed, usually the shortest path, wins).
+ */
+export function parseMounts(text: string): Mount[] {
+  const seen = new Set<string>();
+  const mounts: Mount[] = [];
+  for (const line of text.split('\n')) {
+    const [source, mountPoint, type] = line.trim().split(/\s+/);
+    if (source === undefined || mountPoint === undefined || type === undefined) continue;
+    const mount = unescapeMountField(mountPoint);
+    const real = REAL_FS_TYPES.has(type) || (type === 'overlay' && mount === '/');
+    if (!real || seen.has(source)) continue;
+    seen.add(source);
+    mounts.push({ source: unescapeMountField(source), mount, type });
+  }
+  return mounts;
+}
+
+export interface StatfsResult {
+  bsize: number;
+  blocks: number;
+  bfree: number;
+}
+
+export type StatfsFn = (mount: string) => StatfsResult;
+
+const defaultStatfs: StatfsFn = (mount) => fs.statfsSync(mount);
+
+/** Used and total bytes of each mount, as df counts them (used = total - free). Mounts that fail statfs are skipped. */
+export function readFilesystems(
+  procRoot = DEFAULT_PROC_ROOT,
+  statfs: StatfsFn = defaultStatfs,
+): { mount: string; usedBytes: number; totalBytes: number }[] {
+  const text = readText(path.join(procRoot, 'self', 'mounts'));
+  if (text === null) return [];
+  const out: { mount: string; usedBytes: number; totalBytes: number }[] = [];
+  for (const m of parseMounts(text)) {
+    try {
+      const s = statfs(m.mount);
+      const totalBytes = s.blocks * s.bsize;
+      if (!(totalBytes > 0)) continue;
+      out.push({ mount: m.mount, usedBytes: Math.max(0, (s.blocks - s.bfree) * s.bsize), totalBytes });
+    } catch {
+      // gone since /proc/self/mounts was read, or not ours to stat
+    }
+  }
+  return out;
+}
+
+// ---- /proc/<pid>/stat, status, fd ------------------------------------------------------
+
+export interface PidStat {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgrp: number;
+  /** utime + stime, clock ticks. */
+  cpuTicks: number;
+  threads: number;
+  /** Clock ticks after boot. */
+  startTicks: number;
+}
+
+/**
+ * /proc/<pid>/stat. `comm` sits in parentheses and may contain spaces and ')', so fields are
+ * split after the LAST ')'; field N (1-based, man 5 proc) is rest[N - 3].
+ */
+export function parsePidStat(text: string): PidStat | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 1 || close < open) return null;
+  const pid = Number(text.slice(0, open));
+  const rest = text.slice(close + 2).split(' ');
+  if (rest.length < 20) return null;
+  const n = (field: number): number => Number(rest[field - 3]);
+  const stat: PidStat = {
+    pid,
+    state: rest[0] ?? '?',
+    ppid: n(4),
+    pgrp: n(5),
+    cpuTicks: n(14) + n(15),
+    threads: n(20),
+    startTicks: n(22),
+  };
+  return [stat.pid, stat.ppid, stat.pgrp, stat.cpuTicks, stat.threads, stat.startTicks].every(Number.isFinite) ? stat : null;
+}
+
+/** VmRSS of /proc/<pid>/status in bytes (kB there, whatever the page size); 0 for kernel threads and zombies. */
+export function parseStatusRssBytes(text: string): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export function readPidStat(pid: number, procRoot = DEFAULT_PROC_ROOT): PidStat | null {
+  const text = readText(path.join(procRoot, String(pid), 'stat'));
+  return text === null ? null : parsePidStat(text);
+}
+
+/** null when the process is gone. */
+export function readPidRssBytes(pid: number, procRoot = DEFAULT_PROC_ROOT): number | null {
+  const text = readText(path.join(procRoot, String(pid), 'status'));
+  return text === null ? null : parseStatusRssBytes(text);
+}
+
+/** Entries of /proc/<pid>/fd; null when it cannot be read (gone, or another user's process). */
+export function readPidOpenFiles(pid: number, procRoot = DEFAULT_PROC_ROOT): number | null {
+  try {
+    return fs.readdirSync(path.join(procRoot, String(pid), 'fd')).length;
+  } catch {
+    return null;
+  }
+}
+
+/** Every pid under procRoot (numeric directory names). */
+export function listPids(procRoot = DEFAULT_PROC_ROOT): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(procRoot);
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c >= 48 && c <= 57) pids.push(Number(name));
+  }
+  return pids;
+}
+
+// ---- thin host readers ------------------------------------------------------------------
+
+export function readCpuStat(procRoot = DEFAULT_PROC_ROOT): CpuStat | null {
+  const text = readText(path.join(procRoot, 'stat'));
+  return text === null ? null : parseProcStat(text);
+}
+
+export function readMeminfo(procRoot = DEFAULT_PROC_ROOT): MemInfo | null {
+  const text = readText(path.join(procRoot, 'meminfo'));
+  return text === null ? null : parseMeminfo(text);
+}
+
+export function readLoadavg(procRoot = DEFAULT_PROC_ROOT): LoadAverage | null {
+  const text = readText(path.join(procRoot, 'loadavg'));
+  return text === null ? null : parseLoadavg(text);
+}
+
+export function readUptimeSeconds(procRoot = DEFAULT_PROC_ROOT): number | null {
+  const text = readText(path.join(procRoot, 'uptime'));
+  return text === null ? null : parseUptimeSeconds(text);
+}
+
+export function readDiskstats(procRoot = DEFAULT_PROC_ROOT): ByteCounters | null {
+  const text = readText(path.join(procRoot, 'diskstats'));
+  return text === null ? null : parseDiskstats(text);
+}
+
+export function readNetDev(procRoot = DEFAULT_PROC_ROOT): ByteCounters | null {
+  const text = readText(path.join(procRoot, 'net', 'dev'));
+  return text === null ? null : parseNetDev(text);
+}
+
+export function clamp(value: number, min: number, max: number): number {
+  return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : min;
+}

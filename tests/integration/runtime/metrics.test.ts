@@ -1,0 +1,307 @@
+// The runtime's metrics against the real /proc of this machine, real child processes, the
+// real loopback HTTP endpoint and Debian's promtool.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startMetricsHttp } from '../../../agents-runtime/src/metrics/metrics-http';
+import { createMetricsService, type MetricsService } from '../../../agents-runtime/src/metrics/metrics-service';
+import type { ProcessInfo } from '../../../agents-runtime/src/metrics/process-sampler';
+import type { MetricSample } from '../../../agents-runtime/src/server/runtime-api';
+import { makeTempDir } from '../../support/temp-dir';
+
+const PROMTOOL = '/usr/bin/promtool';
+const INTERVAL_MS = 50;
+const tmp = makeTempDir('sutazai-metrics-');
+const children: ChildProcess[] = [];
+const services: MetricsService[] = [];
+
+/** Kills the child's whole process group (it leads one). */
+function killGroup(child: ChildProcess): void {
+  for (const target of [-(child.pid ?? 0), child.pid ?? 0]) {
+    try {
+      if (target !== 0) process.kill(target, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+afterAll(() => {
+  for (const s of services) s.stop();
+  for (const child of children) killGroup(child);
+  tmp.remove();
+});
+
+async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * An instance as the supervisor starts it: the leader of its own process group (detached),
+ * here a node process holding 64 MiB and a `sleep` child in the same group.
+ */
+function startInstance(script: string): ChildProcess {
+  const child = spawn(process.execPath, ['-e', script], { detached: true, stdio: 'ignore' });
+  children.push(child);
+  return child;
+}
+
+const HOLDER = `
+  const held = Buffer.alloc(64 * 1024 * 1024, 1);
+  require('node:child_process').spawn('sleep', ['60'], { stdio: 'ignore' });
+  setInterval(() => held[0]++, 1000);
+`;
+const SPINNER = 'for (;;) {}';
+
+function service(processes: () => ProcessInfo[] = () => []): MetricsService {
+  const s = createMetricsService({ intervalMs: INTERVAL_MS, gpu: false, processes });
+  services.push(s);
+  return s;
+}
+
+function statusField(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1]);
+}
+
+function groupMembers(pgrp: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        const text = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
+        return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[2]) === pgrp;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('metrics from the real /proc', () => {
+  it('host values are sane: CPU 0..100 per core, memory total = os.totalmem(), filesystems', async () => {
+    const s = service();
+    s.start();
+    const sample = await waitFor('two samples', () => (s.since(0).length >= 2 ? s.latest() : null));
+    s.stop();
+    const h = sample.host;
+    expect(h.perCorePercent).toHaveLength(os.cpus().length);
+    for (const p of [h.cpuPercent, ...h.perCorePercent]) {
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThanOrEqual(100);
+    }
+    expect(h.memoryTotalBytes).toBe(os.totalmem());
+    expect(h.memoryUsedBytes).toBeGreaterThan(0);
+    expect(h.memoryUsedBytes).toBeLessThanOrEqual(h.memoryTotalBytes);
+    expect(h.swapUsedBytes).toBeLessThanOrEqual(h.swapTotalBytes);
+    expect(h.loadOneMinute).toBeGreaterThanOrEqual(0);
+    for (const rate of [h.diskReadBytesPerSec, h.diskWriteBytesPerSec, h.netRxBytesPerSec, h.netTxBytesPerSec]) expect(rate).toBeGreaterThanOrEqual(0);
+    expect(h.filesystems.length).toBeGreaterThan(0);
+    for (const f of h.filesystems) expect(f.usedBytes).toBeLessThanOrEqual(f.totalBytes);
+    expect(h.gpus).toEqual([]);
+  });
+
+  it("an instance's RSS, threads and open files are its process group's; CPU of a busy one shows", async () => {
+    const holder = startInstance(HOLDER);
+    const spinner = startInstance(SPINNER);
+    try {
+      const startedAtMs = Date.now();
+      const info = (): ProcessInfo[] => [
+        { instance: 'agent-1', process: 'agent', pid: holder.pid!, restarts: 2, startedAtMs },
+        { instance: 'agent-2', process: 'agent', pid: spinner.pid!, restarts: 0, startedAtMs },
+        { instance: 'core-1', process: 'core', pid: null, restarts: 7, startedAtMs: null },
+      ];
+      // Both groups complete: the holder's sleep child exists and its 64 MiB are resident.
+      await waitFor('the holder group', () => groupMembers(holder.pid!).length === 2 && statusField(holder.pid!, 'VmRSS') > 64 * 1024);
+      const s = service(info);
+      s.start();
+      const samples = await waitFor('ten samples', () => (s.since(0).length >= 10 ? s.since(0) : null));
+      s.stop();
+
+      const members = groupMembers(holder.pid!);
+      const last = samples.at(-1)!;
+      const [agent1, agent2, core1] = last.instances;
+      expect(agent1).toMatchObject({ instance: 'agent-1', process: 'agent', pid: holder.pid, restarts: 2 });
+      expect(agent1!.rssBytes).toBeGreaterThan(64 * 2 ** 20);
+      // The group: node's threads plus the sleep's one.
+      const threads = members.reduce((sum, pid) => sum + statusField(pid, 'Threads'), 0);
+      expect(agent1!.threads).toBe(threads);
+      expect(agent1!.threads).toBe(statusField(holder.pid!, 'Threads') + 1);
+      expect(agent1!.openFiles).toBeGreaterThanOrEqual(3);
+      expect(agent1!.uptimeMs).toBeGreaterThan(0);
+      expect(core1).toEqual({ instance: 'core-1', process: 'core', pid: null, cpuPercent: 0, rssBytes: 0, threads: 0, openFiles: null, restarts: 7, uptimeMs: null });
+      // A spinning process uses about one core; over 10 short intervals it must show clearly.
+      const spin = samples.slice(1).map((x) => x.instances[1]!.cpuPercent);
+      expect(Math.max(...spin)).toBeGreaterThan(40);
+      expect(agent2!.threads).toBeGreaterThan(0);
+    } finally {
+      killGroup(holder);
+      killGroup(spinner);
+    }
+  });
+
+  it('reports the cost of one tick (informational, not a pass/fail timing)', async () => {
+    const child = startInstance(HOLDER);
+    const s = service(() => [{ instance: 'agent-1', process: 'agent', pid: child.pid!, restarts: 0, startedAtMs: Date.now() }]);
+    const costs: number[] = [];
+    try {
+      s.start();
+      await waitFor('20 ticks', () => {
+        const ms = s.lastTickMs();
+        if (ms !== null && costs.length < s.since(0).length) costs.push(ms);
+        return costs.length >= 20;
+      });
+    } finally {
+      s.stop();
+      killGroup(child);
+    }
+    costs.sort((a, b) => a - b);
+    const procs = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+    console.log(`metrics tick: median ${costs[10]!.toFixed(2)} ms, max ${costs.at(-1)!.toFixed(2)} ms, ${procs} processes in /proc, ${os.cpus().length} cores`);
+    expect(costs.length).toBe(20);
+  });
+});
+
+describe('backfill after a reconnect', () => {
+  it('since() returns every sample after the last one seen: no gap, no duplicate', async () => {
+    const s = service();
+    s.start();
+    // A client streams live, then its connection drops.
+    const seen: MetricSample[] = [];
+    const unsubscribe = s.subscribe((x) => seen.push(x));
+    await waitFor('five live samples', () => seen.length >= 5);
+    unsubscribe();
+    unsubscribe(); // safe twice
+    const lastSeen = seen.at(-1)!.atMs;
+    // It is away for ~8 intervals, reconnects with since = last seen + 1, gets its gap, then live ones.
+    const away = s.since(0).length;
+    await waitFor('samples while away', () => s.since(0).length >= away + 8);
+    const resumed: MetricSample[] = [];
+    const stop = s.stream(lastSeen + 1, (x) => resumed.push(x));
+    const backfilled = resumed.length;
+    expect(backfilled).toBeGreaterThanOrEqual(8);
+    await waitFor('live samples after the backfill', () => resumed.length >= backfilled + 3);
+    stop();
+    s.stop();
+
+    const all = [...seen, ...resumed].map((x) => x.atMs);
+    // Exactly what the buffer holds from the first sample seen on: nothing missing, nothing twice.
+    const buffered = s.since(seen[0]!.atMs).map((x) => x.atMs);
+    expect(all).toEqual(buffered.slice(0, all.length));
+    const gaps = all.slice(1).map((t, i) => t - all[i]!);
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThan(0);
+      // A tick delayed by a loaded CI machine skips its missed slots; completeness is the equality above.
+      expect(gap).toBeLessThan(INTERVAL_MS * 10);
+    }
+    const sorted = [...gaps].sort((a, b) => a - b);
+    expect(Math.abs(sorted[Math.floor(sorted.length / 2)]! - INTERVAL_MS)).toBeLessThanOrEqual(INTERVAL_MS / 2);
+  });
+
+  it('keeps `capacity` samples, dropping the oldest', async () => {
+    const s = createMetricsService({ intervalMs: 20, capacity: 5, gpu: false });
+    services.push(s);
+    s.start();
+    const firsts: number[] = [];
+    const stop = s.subscribe((x) => firsts.push(x.atMs));
+    await waitFor('eight samples', () => firsts.length >= 8);
+    stop();
+    s.stop();
+    expect(s.since(0).map((x) => x.atMs)).toEqual(firsts.slice(-5));
+  });
+
+  it('the timer does not keep the process alive by itself', async () => {
+    const script = path.join(tmp.path, 'alone.mts');
+    const service = path.resolve('agents-runtime/src/metrics/metrics-service.ts');
+    fs.writeFileSync(
+      script,
+      `import { createMetricsService } from ${JSON.stringify(service)};\n` +
+        `const s = createMetricsService({ intervalMs: 50, gpu: false });\n` +
+        `s.start();\n` +
+        `setTimeout(() => { console.log(s.since(0).length > 0 ? 'sampled' : 'no samples'); }, 300);\n`,
+    );
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    const result = spawnSync(tsx, [script], { encoding: 'utf8', timeout: 20_000 });
+    expect(result.signal, 'killed by the timeout: the sampler kept the process alive').toBeNull();
+    expect(result.stdout.trim()).toBe('sampled');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('/metrics and /healthz on loopback', () => {
+  it('serves text that passes promtool check metrics, health as 200/503, 404 otherwise', async () => {
+    expect(fs.existsSync(PROMTOOL), `${PROMTOOL} is missing. Remedy: apt-get install prometheus (scripts/test.sh does)`).toBe(true);
+    const child = startInstance(HOLDER);
+    const s = service(() => [
+      { instance: 'agent-1', process: 'agent', pid: child.pid!, restarts: 1, startedAtMs: Date.now() - 1000 },
+      // Label values that need escaping, and an instance that is not running.
+      { instance: 'odd "one" \\ x', process: 'agent\nnew', pid: null, restarts: 0, startedAtMs: null },
+    ]);
+    s.start();
+    await waitFor('a sample', () => s.latest());
+    let healthy = true;
+    const http = await startMetricsHttp({ port: 0, metrics: s, healthy: () => healthy });
+    try {
+      const base = `http://127.0.0.1:${http.port}`;
+      const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      const text = await res.text();
+      expect(text).toContain(`sutazai_process_rss_bytes{instance="agent-1",process="agent"} `);
+      expect(text).toContain('sutazai_process_up{instance="odd \\"one\\" \\\\ x",process="agent\\nnew"} 0');
+      expect(text).toMatch(/^sutazai_host_cpu_percent \d/m);
+
+      const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 10_000 });
+      expect(`${check.stdout}${check.stderr}`).toBe('');
+      expect(check.status).toBe(0);
+
+      const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      expect([health.status, await health.text()]).toEqual([200, 'ok\n']);
+      healthy = false;
+      const sick = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      expect(sick.status).toBe(503);
+      const missing = await fetch(`${base}/nope`, { signal: AbortSignal.timeout(5_000) });
+      expect(missing.status).toBe(404);
+      await missing.text();
+      const post = await fetch(`${base}/metrics`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
+      expect(post.status).toBe(405);
+      await post.text();
+    } finally {
+      await http.close();
+      s.stop();
+      killGroup(child);
+    }
+  });
+
+  it('promtool itself fails on broken exposition (the check is real)', () => {
+    const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: '# TYPE x_total counter\nx_total{a="b} 1\n', encoding: 'utf8', timeout: 10_000 });
+    expect(check.status).not.toBe(0);
+  });
+
+  it('listens on 127.0.0.1 by default', async () => {
+    const http = await startMetricsHttp({ port: 0, metrics: { latest: () => null }, healthy: () => true });
+    try {
+      const addresses = Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal);
+      for (const a of addresses) {
+        const reached = await fetch(`http://${a!.address}:${http.port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
+          () => true,
+          () => false,
+        );
+        expect(reached, `reachable on ${a!.address}`).toBe(false);
+      }
+      const res = await fetch(`http://127.0.0.1:${http.port}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      expect([res.status, await res.text()]).toEqual([200, '']);
+    } finally {
+      await http.close();
+    }
+  });
+});
