@@ -7,10 +7,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from '../logs/log-files';
 import { RuntimeError } from '../runtime-error';
+import { describeIssue, parseLocatedYaml } from '../yaml/locate-issue';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
@@ -55,34 +55,13 @@ const configSchema = z.strictObject({
   client: z.strictObject({ cert: filePath, key: filePath }).optional(),
 });
 
-type PathSegment = string | number;
-
 /** Parses config text; `file` names it in errors and anchors relative paths. */
 export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
   const absolute = path.resolve(file);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
-  const where = (offset: number): string => {
-    const { line, col } = lineCounter.linePos(offset);
-    return `${file}:${line}:${col}`;
-  };
-  const yamlError = doc.errors[0];
-  if (yamlError !== undefined) {
-    const first = yamlError.message.split('\n')[0] ?? yamlError.code;
-    throw new RuntimeError('CONFIG_INVALID', `${where(yamlError.pos[0])}: ${first.replace(/ at line \d+, column \d+:?$/, '')}`, REMEDY);
-  }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    const at = [...(issue.path as PathSegment[])];
-    let offset = offsetOf(doc, at);
-    if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
-      offset = keyOffset(doc, at, issue.keys[0]) ?? offset;
-      at.push(issue.keys[0]);
-    }
-    const why = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) ? `is required (expected ${issue.expected})` : issue.message;
-    throw new RuntimeError('CONFIG_INVALID', `${where(offset)}: ${at.length === 0 ? '(top level)' : at.join('.')}: ${why}`, REMEDY);
-  }
+  const yaml = parseLocatedYaml(text, file);
+  if (yaml.syntaxError !== undefined) throw new RuntimeError('CONFIG_INVALID', yaml.syntaxError, REMEDY);
+  const parsed = configSchema.safeParse(yaml.doc.toJS() ?? {});
+  if (!parsed.success) throw new RuntimeError('CONFIG_INVALID', describeIssue(yaml, parsed.error.issues[0] as z.core.$ZodIssue), REMEDY);
   const raw = parsed.data;
   const dir = path.dirname(absolute);
   const resolve = (p: string): string => path.resolve(dir, p);
@@ -119,23 +98,4 @@ export function loadRuntimeConfig(file: string): RuntimeConfig {
     );
   }
   return parseRuntimeConfig(text, file);
-}
-
-function offsetOf(doc: Document, at: readonly PathSegment[]): number {
-  for (let depth = at.length; depth >= 0; depth -= 1) {
-    const node = depth === 0 ? doc.contents : doc.getIn(at.slice(0, depth), true);
-    if (isNode(node) && node.range) return node.range[0];
-  }
-  return 0;
-}
-
-function keyOffset(doc: Document, at: readonly PathSegment[], key: string): number | undefined {
-  const map = at.length === 0 ? doc.contents : doc.getIn(at, true);
-  if (!isMap(map)) return undefined;
-  const pair = map.items.find((item) => isScalar(item.key) && item.key.value === key);
-  return isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
-}
-
-function isNode(value: unknown): value is YamlNode {
-  return isScalar(value) || isMap(value) || isSeq(value);
 }

@@ -164,10 +164,7 @@ export class ProcessSupervisor {
         this.afterStop = 'restart';
         return;
       default:
-        this.cancelPendingStart();
-        this.tracker.reset();
-        this.transition('start', reason);
-        this.launch();
+        this.launchAfresh('start', reason);
     }
   }
 
@@ -205,10 +202,7 @@ export class ProcessSupervisor {
         this.afterStop = 'restart';
         return;
       default:
-        this.cancelPendingStart();
-        this.tracker.reset();
-        this.transition('restart', reason);
-        this.launch();
+        this.launchAfresh('restart', reason);
     }
   }
 
@@ -241,6 +235,14 @@ export class ProcessSupervisor {
   }
 
   /** In `starting`: adopt, or check the health port is free, then spawn. */
+  /** From a state with no process: drop a pending retry, clear the crash count, and start now. */
+  private launchAfresh(event: 'start' | 'restart', reason: string): void {
+    this.cancelPendingStart();
+    this.tracker.reset();
+    this.transition(event, reason);
+    this.launch();
+  }
+
   private launch(): void {
     this.healthy = null;
     this.runningSince = null;

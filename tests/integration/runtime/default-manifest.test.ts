@@ -8,15 +8,13 @@
  * Every wait is bounded; afterAll kills the daemon and every process carrying its marker.
  */
 import * as grpc from '@grpc/grpc-js';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { loadProgramProtos } from '../../../agents-runtime/programs/shared/protos';
-import { runtimeIdFor } from '../../../agents-runtime/src/daemon/daemon-lock';
 import type { CoordinatorClient } from '../../../agents-runtime/src/generated/sutazai/core/v1/Coordinator';
 import type { GetCountersResponse__Output } from '../../../agents-runtime/src/generated/sutazai/core/v1/GetCountersResponse';
 import type { GetTaskResponse__Output } from '../../../agents-runtime/src/generated/sutazai/core/v1/GetTaskResponse';
@@ -24,13 +22,24 @@ import type { TaskInfo__Output } from '../../../agents-runtime/src/generated/sut
 import type { InstanceStatus__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/InstanceStatus';
 import type { ListProcessesResponse__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ListProcessesResponse';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
-import { INSTANCE_ENV, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
+import { RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/server/load-proto';
+import { freePorts } from '../../support/free-ports';
 import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
+import {
+  buildRuntimeBundle,
+  daemonLayout,
+  instanceLeaders,
+  killDaemonsAndInstances,
+  REPO_ROOT,
+  runtimeClient,
+  startBundledDaemon,
+  writeDaemonFiles,
+  type BundledDaemon,
+} from '../../support/runtime-daemon-harness';
 import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const CALL_MS = 5_000;
 /** Generous: the machine may be running another full test suite at the same time. */
 const UP_MS = 30_000;
@@ -38,44 +47,20 @@ const LEASE_MS = 4_000;
 const RUNNING = 'PROCESS_STATE_RUNNING';
 
 const tmp = makeTempDir('sutazai-default-manifest-');
-const bundleDir = path.join(tmp.path, 'opt');
-const bundle = path.join(bundleDir, 'sutazai-runtime.cjs');
-const stateDir = path.join(tmp.path, 'state');
-const logDir = path.join(tmp.path, 'logs');
-const configFile = path.join(tmp.path, 'etc', 'runtime.yaml');
-const runtimeId = runtimeIdFor(stateDir);
-const runtimeProtos = loadRuntimeProtos();
-const programProtos = loadProgramProtos(path.join(ROOT, 'agents-runtime/proto'));
+const { bundleDir, bundle, stateDir, logDir, configFile, runtimeId } = daemonLayout(tmp.path);
+const programProtos = loadProgramProtos(path.join(REPO_ROOT, 'agents-runtime/proto'));
 const ports = { daemon: 0, core: 0, agentBase: 0 };
 let certs: RuntimeCerts | undefined;
 let coordinator: CoordinatorClient | undefined;
 const clients: grpc.Client[] = [];
 const daemons: ChildProcess[] = [];
 
-interface Daemon {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
-let daemon: Daemon | undefined;
-
-function killEverything(): void {
-  for (const d of daemons) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
-  for (const { stat } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
-    for (const target of [-stat.pgid, stat.pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
-}
+let daemon: BundledDaemon | undefined;
 
 afterAll(() => {
   coordinator?.close();
   for (const c of clients) c.close();
-  killEverything();
+  killDaemonsAndInstances(daemons, runtimeId);
   certs?.remove();
   tmp.remove();
 });
@@ -85,69 +70,12 @@ function diagnostics(): string {
   return `\n--- daemon (last lines)\n${tail.join('\n')}`;
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}${diagnostics()}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
+const waitFor = makeWaitFor({ timeoutMs: UP_MS, pollMs: 150, retryErrors: true, diagnostics });
 
-function listenOn(port: number): Promise<net.Server | undefined> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(undefined));
-    server.listen(port, '127.0.0.1', () => resolve(server));
-  });
-}
-
-const closeServer = (server: net.Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
-
-/** A port p such that p .. p + count - 1 are all free on 127.0.0.1 right now. */
-async function freePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = await listenOn(0);
-    if (first === undefined) continue;
-    const base = (first.address() as net.AddressInfo).port;
-    const held = [first];
-    for (let i = 1; i < count && base + i <= 65_535; i++) {
-      const s = await listenOn(base + i);
-      if (s === undefined) break;
-      held.push(s);
-    }
-    await Promise.all(held.map(closeServer));
-    if (held.length === count) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports`);
-}
-
-function startDaemon(): Daemon {
-  const child = spawn(process.execPath, [bundle, 'run', '--config', configFile], { cwd: tmp.path, stdio: ['ignore', 'pipe', 'pipe'] });
-  daemons.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    for (const line of parts) {
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: line });
-      }
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => lines.push({ stderr: chunk.toString('utf8') }));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, lines, exited };
+function startDaemon(): BundledDaemon {
+  const d = startBundledDaemon(bundle, configFile, tmp.path);
+  daemons.push(d.child);
+  return d;
 }
 
 function unary<Res>(call: (options: grpc.CallOptions, cb: (error: grpc.ServiceError | null, value?: Res) => void) => unknown): Promise<Res> {
@@ -174,7 +102,7 @@ function instance(res: ListProcessesResponse__Output, name: string): InstanceSta
 
 /** The listing once core and `agents` agent instances are all running. */
 function allRunning(agents: number): Promise<ListProcessesResponse__Output> {
-  return waitFor(`core and ${agents} agents running`, UP_MS, async () => {
+  return waitFor(`core and ${agents} agents running`, async () => {
     const res = await list();
     const core = instances(res, 'core');
     const agentList = instances(res, 'agent');
@@ -183,23 +111,18 @@ function allRunning(agents: number): Promise<ListProcessesResponse__Output> {
   });
 }
 
-/** Group leaders of each instance carrying this runtime's marker, read from /proc. */
-function leaders(): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const { stat, env } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
-    if (stat.pgid !== stat.pid) continue;
-    const name = env.get(INSTANCE_ENV) ?? '?';
-    out.set(name, [...(out.get(name) ?? []), stat.pid]);
-  }
-  return out;
-}
+const leaders = (): Map<string, number[]> => instanceLeaders(runtimeId);
 
 const counters = (): Promise<GetCountersResponse__Output> => unary<GetCountersResponse__Output>((o, cb) => coordinator!.GetCounters({}, o, cb));
 const aliveAgents = (n: number, timeoutMs = UP_MS): Promise<GetCountersResponse__Output> =>
-  waitFor(`${n} alive agents at the core`, timeoutMs, async () => {
-    const c = await counters();
-    return c.aliveAgents === n ? c : undefined;
-  });
+  waitFor(
+    `${n} alive agents at the core`,
+    async () => {
+      const c = await counters();
+      return c.aliveAgents === n ? c : undefined;
+    },
+    timeoutMs,
+  );
 
 async function taskInfo(taskId: string): Promise<TaskInfo__Output> {
   const { info } = await unary<GetTaskResponse__Output>((o, cb) => coordinator!.GetTask({ taskId }, o, cb));
@@ -219,7 +142,7 @@ async function runHashTasks(count: number): Promise<Set<string>> {
       return { taskId, expected: sha256(payload.repeat(repeat)) };
     }),
   );
-  const infos = await waitFor(`${count} hash tasks done`, UP_MS, async () => {
+  const infos = await waitFor(`${count} hash tasks done`, async () => {
     const all = await Promise.all(tasks.map((t) => taskInfo(t.taskId)));
     return all.every((info) => info.state === 'TASK_STATE_DONE' || info.state === 'TASK_STATE_FAILED') ? all : undefined;
   });
@@ -232,7 +155,7 @@ async function runHashTasks(count: number): Promise<Set<string>> {
 
 /** default.yaml, with only what a test has to change. */
 function testManifest(): string {
-  const manifest = parseYaml(fs.readFileSync(path.join(ROOT, 'agents-runtime/manifests/default.yaml'), 'utf8')) as {
+  const manifest = parseYaml(fs.readFileSync(path.join(REPO_ROOT, 'agents-runtime/manifests/default.yaml'), 'utf8')) as {
     version: number;
     processes: Array<Record<string, unknown> & { name: string; env: Record<string, unknown>; health: Record<string, unknown>; stop: Record<string, unknown> }>;
   };
@@ -269,35 +192,14 @@ function testManifest(): string {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(ROOT, 'agents-runtime/build-runtime.mjs'), '--outdir', bundleDir], { cwd: ROOT, stdio: 'pipe', timeout: 90_000 });
-  execFileSync(process.execPath, [path.join(ROOT, 'agents-runtime/programs/build-programs.mjs'), '--out', bundleDir], { cwd: ROOT, stdio: 'pipe', timeout: 90_000 });
+  buildRuntimeBundle(bundleDir, 90_000);
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'agents-runtime/programs/build-programs.mjs'), '--out', bundleDir], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 90_000 });
   certs = makeRuntimeCerts();
   ports.daemon = await freePorts(1);
   ports.core = await freePorts(1);
   ports.agentBase = await freePorts(3); // replicas 1..3 after the scale-up
-  const tls = path.join(tmp.path, 'etc', 'tls');
-  fs.mkdirSync(tls, { recursive: true });
-  const write = (name: string, text: string): void => fs.writeFileSync(path.join(tls, name), text, { mode: 0o600 });
-  write('ca.pem', certs.ca.certPem);
-  write('server.pem', certs.server.certPem);
-  write('server.key', certs.server.keyPem);
-  write('operator.pem', certs.operator.certPem);
-  write('operator.key', certs.operator.keyPem);
-  fs.writeFileSync(path.join(tmp.path, 'etc', 'manifest.yaml'), testManifest());
-  fs.writeFileSync(
-    configFile,
-    [
-      'manifest: manifest.yaml',
-      `listen: 127.0.0.1:${ports.daemon}`,
-      'tls: { ca: tls/ca.pem, cert: tls/server.pem, key: tls/server.key }',
-      `state_dir: ${stateDir}`,
-      `log_dir: ${logDir}`,
-      'client: { cert: tls/operator.pem, key: tls/operator.key }',
-      '',
-    ].join('\n'),
-  );
-  const creds = grpc.credentials.createSsl(Buffer.from(certs.ca.certPem), Buffer.from(certs.operator.keyPem), Buffer.from(certs.operator.certPem));
-  operator = new runtimeProtos.sutazai.runtime.v1.Runtime(`127.0.0.1:${ports.daemon}`, creds) as unknown as RuntimeClient;
+  writeDaemonFiles({ configFile, manifest: testManifest(), listenPort: ports.daemon, stateDir, logDir, certs });
+  operator = runtimeClient(ports.daemon, certs.ca.certPem, certs.operator);
   clients.push(operator as unknown as grpc.Client);
   coordinator = new programProtos.sutazai.core.v1.Coordinator(`127.0.0.1:${ports.core}`, grpc.credentials.createInsecure(), {
     'grpc.initial_reconnect_backoff_ms': 100,
@@ -319,7 +221,7 @@ describe('the default manifest under the bundled daemon (reference core + agents
   it('starts the core, then (health-gated) both agents; they register with the core', async () => {
     daemon = startDaemon();
     const d = daemon;
-    await waitFor('the daemon to be ready', UP_MS, () => {
+    await waitFor('the daemon to be ready', () => {
       if (d.child.exitCode !== null) throw new Error(`daemon exited ${d.child.exitCode}`);
       return d.lines.some((l) => l.msg === 'sutazai-runtime ready');
     });
@@ -376,11 +278,11 @@ describe('the default manifest under the bundled daemon (reference core + agents
     const before = await counters();
     const oldPid = instance(await list(), 'core')!.pid;
     await unary((o, cb) => operator.RestartProcess({ name: 'core' }, o, cb));
-    await waitFor('a new core running', UP_MS, async () => {
+    await waitFor('a new core running', async () => {
       const c = instance(await list(), 'core');
       return c?.state === RUNNING && c.pid !== oldPid && c.pid > 0 ? c : undefined;
     });
-    await waitFor('a new core answering', UP_MS, async () => {
+    await waitFor('a new core answering', async () => {
       const c = await counters();
       return c.coreId !== before.coreId ? c : undefined;
     });
@@ -393,7 +295,7 @@ describe('the default manifest under the bundled daemon (reference core + agents
     const res = await allRunning(3);
     const victim = instance(res, 'agent-2')!;
     process.kill(victim.pid, 'SIGKILL');
-    const back = await waitFor('agent-2 running with a new pid', UP_MS, async () => {
+    const back = await waitFor('agent-2 running with a new pid', async () => {
       const i = instance(await list(), 'agent-2');
       return i?.state === RUNNING && i.pid > 0 && i.pid !== victim.pid ? i : undefined;
     });

@@ -4,47 +4,26 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
 import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manifest';
-import { LinuxProcessDriver, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
-import { isSameProcess, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
+import { LinuxProcessDriver } from '../../../agents-runtime/src/process/process-driver';
+import { isSameProcess } from '../../../agents-runtime/src/process/proc-identity';
 import { systemClock } from '../../../agents-runtime/src/supervisor/driver';
 import { FleetSupervisor } from '../../../agents-runtime/src/supervisor/fleet-supervisor';
 import { createHealthProbe } from '../../../agents-runtime/src/supervisor/health-checks';
 import type { SupervisorEvent } from '../../../agents-runtime/src/supervisor/process-supervisor';
+import { freePort } from '../../support/free-ports';
+import { killMarkedProcesses } from '../../support/kill-marked-processes';
 import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
 
 const tmp = makeTempDir('sutazai-fleet-');
 const runtimeId = `fleet-test-${process.pid}-${Date.now()}`;
 
 afterAll(() => {
-  for (const { stat } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
-    for (const target of [-stat.pgid, stat.pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
+  killMarkedProcesses(runtimeId);
   tmp.remove();
 });
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const waitFor = makeWaitFor({ timeoutMs: 10_000, pollMs: 25 });
 
 // A tiny HTTP service: listens on base port + replica - 1 and answers /healthz.
 const SERVICE = `

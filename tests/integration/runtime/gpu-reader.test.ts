@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createGpuReader, NVIDIA_SMI_ARGS, type GpuReader } from '../../../agents-runtime/src/metrics/gpu-reader';
 import { createMetricsService } from '../../../agents-runtime/src/metrics/metrics-service';
 import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
 
 const tmp = makeTempDir('sutazai-gpu-');
 
@@ -49,15 +50,7 @@ afterAll(() => {
   tmp.remove();
 });
 
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = makeWaitFor({ timeoutMs: 10_000, pollMs: 20 });
 
 const STREAM = `while :; do
   echo "0, NVIDIA H100 80GB HBM3, 37, 1024, 81559, 41"

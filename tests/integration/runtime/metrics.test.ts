@@ -10,6 +10,7 @@ import { createMetricsService, type MetricsService } from '../../../agents-runti
 import type { ProcessInfo } from '../../../agents-runtime/src/metrics/process-sampler';
 import type { MetricSample } from '../../../agents-runtime/src/server/runtime-api';
 import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
 
 const PROMTOOL = '/usr/bin/promtool';
 const INTERVAL_MS = 50;
@@ -34,15 +35,7 @@ afterAll(() => {
   tmp.remove();
 });
 
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = makeWaitFor({ timeoutMs: 10_000, pollMs: 20 });
 
 /**
  * An instance as the supervisor starts it: the leader of its own process group (detached),

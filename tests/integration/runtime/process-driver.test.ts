@@ -3,10 +3,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
 import { tail } from '../../../agents-runtime/src/logs/log-tail';
-import { LinuxProcessDriver, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
+import { LinuxProcessDriver } from '../../../agents-runtime/src/process/process-driver';
 import { processGroupMembers, readProcStat, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
 import type { ExitInfo, RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
+import { killMarkedProcesses } from '../../support/kill-marked-processes';
 import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
 
 const tmp = makeTempDir('sutazai-driver-');
 const runtimeId = `driver-test-${process.pid}-${Date.now()}`;
@@ -16,27 +18,11 @@ const rawDriver = new LinuxProcessDriver({ logs, runtimeId, timestamps: 'raw' })
 const spec = (name: string, command: string, args: string[], graceMs = 2000) => ({ name, command, args, env: {}, stop: { signal: 'SIGTERM', graceMs } });
 
 afterAll(() => {
-  for (const { stat } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
-    for (const target of [-stat.pgid, stat.pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
+  killMarkedProcesses(runtimeId);
   tmp.remove();
 });
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = makeWaitFor({ timeoutMs: 5000, pollMs: 25 });
 
 function exitOf(proc: RunningProcess): Promise<ExitInfo> {
   return new Promise((resolve) => proc.onExit(resolve));

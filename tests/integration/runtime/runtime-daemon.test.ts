@@ -2,38 +2,40 @@
 // run by plain `node`, real processes, real TLS with certificates made by openssl, and the
 // gRPC API driven with operator and viewer client certificates.
 import * as grpc from '@grpc/grpc-js';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runtimeIdFor } from '../../../agents-runtime/src/daemon/daemon-lock';
 import type { ListProcessesResponse__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ListProcessesResponse';
 import type { MetricSample__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/MetricSample';
 import type { LogLine__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/LogLine';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import type { RuntimeEvent__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/RuntimeEvent';
-import { INSTANCE_ENV, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
+import { RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
 import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/server/grpc-status';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/server/load-proto';
+import { freePort } from '../../support/free-ports';
 import { makeRuntimeCerts, type Pem, type RuntimeCerts } from '../../support/runtime-certs';
+import {
+  buildRuntimeBundle,
+  daemonLayout,
+  instanceLeaders,
+  killDaemonsAndInstances,
+  runtimeClient,
+  startBundledDaemon,
+  writeDaemonFiles,
+  type BundledDaemon,
+} from '../../support/runtime-daemon-harness';
 import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const CALL_MS = 5_000;
 const tmp = makeTempDir('sutazai-daemon-');
-const bundleDir = path.join(tmp.path, 'opt');
-const bundle = path.join(bundleDir, 'sutazai-runtime.cjs');
-const stateDir = path.join(tmp.path, 'state');
-const logDir = path.join(tmp.path, 'logs');
-const configFile = path.join(tmp.path, 'etc', 'runtime.yaml');
-const runtimeId = runtimeIdFor(stateDir);
+const { bundleDir, bundle, stateDir, logDir, configFile, runtimeId } = daemonLayout(tmp.path);
 let certs: RuntimeCerts | undefined;
 let port = 0;
 let metricsPort = 0;
 const daemons: ChildProcess[] = [];
-const protos = loadRuntimeProtos();
 const clients: grpc.Client[] = [];
 
 const MANIFEST = `version: 1
@@ -59,75 +61,21 @@ processes:
     crash_loop: { after_restarts: 1000 }
 `;
 
-function killEverything(): void {
-  for (const d of daemons) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
-  for (const { stat } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
-    for (const target of [-stat.pgid, stat.pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
-}
-
 afterAll(() => {
   for (const c of clients) c.close();
-  killEverything();
+  killDaemonsAndInstances(daemons, runtimeId);
   certs?.remove();
   tmp.remove();
 });
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const waitFor = makeWaitFor({ timeoutMs: 15_000, pollMs: 100, retryErrors: true });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const p = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return p;
-}
-
-interface Daemon {
-  child: ChildProcess;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
+type Daemon = BundledDaemon;
 
 function startDaemon(): Daemon {
-  const child = spawn(process.execPath, [bundle, 'run', '--config', configFile], { cwd: tmp.path, stdio: ['ignore', 'pipe', 'pipe'] });
-  daemons.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    for (const line of parts) {
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: line });
-      }
-    }
-  });
-  child.stderr!.on('data', () => undefined);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, lines, exited };
+  const d = startBundledDaemon(bundle, configFile, tmp.path);
+  daemons.push(d.child);
+  return d;
 }
 
 async function ready(d: Daemon): Promise<void> {
@@ -138,8 +86,7 @@ async function ready(d: Daemon): Promise<void> {
 }
 
 function client(pem: Pem): RuntimeClient {
-  const creds = grpc.credentials.createSsl(Buffer.from(certs!.ca.certPem), Buffer.from(pem.keyPem), Buffer.from(pem.certPem));
-  const c = new protos.sutazai.runtime.v1.Runtime(`127.0.0.1:${port}`, creds) as unknown as RuntimeClient;
+  const c = runtimeClient(port, certs!.ca.certPem, pem);
   clients.push(c as unknown as grpc.Client);
   return c;
 }
@@ -158,16 +105,7 @@ function instanceOf(res: ListProcessesResponse__Output, name: string) {
   return res.processes.find((p) => p.name === name)?.instances[0];
 }
 
-/** Group leaders of each instance carrying this runtime's marker, read from /proc. */
-function leaders(): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const { stat, env } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
-    if (stat.pgid !== stat.pid) continue;
-    const instance = env.get(INSTANCE_ENV) ?? '?';
-    out.set(instance, [...(out.get(instance) ?? []), stat.pid]);
-  }
-  return out;
-}
+const leaders = (): Map<string, number[]> => instanceLeaders(runtimeId);
 
 function cli(args: string[], timeoutMs = 30_000): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bundle, ...args], { cwd: tmp.path, encoding: 'utf8', timeout: timeoutMs });
@@ -175,34 +113,19 @@ function cli(args: string[], timeoutMs = 30_000): { status: number | null; stdou
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(ROOT, 'agents-runtime/build-runtime.mjs'), '--outdir', bundleDir], { cwd: ROOT, stdio: 'pipe', timeout: 60_000 });
+  buildRuntimeBundle(bundleDir, 60_000);
   certs = makeRuntimeCerts();
   port = await freePort();
   metricsPort = await freePort();
-  const tls = path.join(tmp.path, 'etc', 'tls');
-  fs.mkdirSync(tls, { recursive: true });
-  const write = (name: string, text: string): void => fs.writeFileSync(path.join(tls, name), text, { mode: 0o600 });
-  write('ca.pem', certs.ca.certPem);
-  write('server.pem', certs.server.certPem);
-  write('server.key', certs.server.keyPem);
-  write('operator.pem', certs.operator.certPem);
-  write('operator.key', certs.operator.keyPem);
-  fs.writeFileSync(path.join(tmp.path, 'etc', 'manifest.yaml'), MANIFEST);
-  // Relative paths: resolved against the config's directory.
-  fs.writeFileSync(
+  writeDaemonFiles({
     configFile,
-    [
-      'manifest: manifest.yaml',
-      `listen: 127.0.0.1:${port}`,
-      'tls: { ca: tls/ca.pem, cert: tls/server.pem, key: tls/server.key }',
-      `state_dir: ${stateDir}`,
-      `log_dir: ${logDir}`,
-      'logs: { max_file_bytes: 1048576, keep_files: 2, max_total_bytes: 10485760 }',
-      'client: { cert: tls/operator.pem, key: tls/operator.key }',
-      `metrics: { listen: 127.0.0.1:${metricsPort} }`,
-      '',
-    ].join('\n'),
-  );
+    manifest: MANIFEST,
+    listenPort: port,
+    stateDir,
+    logDir,
+    certs,
+    extraConfig: ['logs: { max_file_bytes: 1048576, keep_files: 2, max_total_bytes: 10485760 }', `metrics: { listen: 127.0.0.1:${metricsPort} }`],
+  });
 }, 120_000);
 
 describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {

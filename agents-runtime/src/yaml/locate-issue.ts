@@ -1,0 +1,70 @@
+/**
+ * Points a reader of a YAML file at the node that is wrong: `file:line:col: path: why`, for
+ * a syntax error or for a zod issue found in the parsed document. A field that is missing
+ * points at its parent; an unknown key points at the key itself.
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+
+export type PathSegment = string | number;
+
+export interface LocatedYaml {
+  doc: Document;
+  /** `file:line:col` of an offset into the text. */
+  where(offset: number): string;
+  /** The first syntax error as `file:line:col: message`, or undefined when the text parses. */
+  syntaxError: string | undefined;
+}
+
+/** Parses YAML text (duplicate keys refused), keeping what is needed to name positions in `file`. */
+export function parseLocatedYaml(text: string, file: string): LocatedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const where = (offset: number): string => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `${file}:${line}:${col}`;
+  };
+  const yamlError = doc.errors[0];
+  // The yaml library repeats the position in its message; `where` already says it.
+  const syntaxError =
+    yamlError === undefined
+      ? undefined
+      : `${where(yamlError.pos[0])}: ${(yamlError.message.split('\n')[0] ?? yamlError.code).replace(/ at line \d+, column \d+:?$/, '')}`;
+  return { doc, where, syntaxError };
+}
+
+/** `file:line:col: path: why` for one zod issue raised by the document's contents. */
+export function describeIssue(yaml: LocatedYaml, issue: z.core.$ZodIssue): string {
+  const at = [...(issue.path as PathSegment[])];
+  let offset = offsetOf(yaml.doc, at);
+  if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
+    offset = keyOffset(yaml.doc, at, issue.keys[0]) ?? offset;
+    at.push(issue.keys[0]);
+  }
+  const why = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) ? `is required (expected ${issue.expected})` : issue.message;
+  return `${yaml.where(offset)}: ${describePath(at)}: ${why}`;
+}
+
+export function describePath(path: readonly PathSegment[]): string {
+  return path.length === 0 ? '(top level)' : path.join('.');
+}
+
+/** Start offset of the deepest node that exists along `path` (a missing field points at its parent). */
+export function offsetOf(doc: Document, path: readonly PathSegment[]): number {
+  for (let depth = path.length; depth >= 0; depth -= 1) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return 0;
+}
+
+function keyOffset(doc: Document, path: readonly PathSegment[], key: string): number | undefined {
+  const map = path.length === 0 ? doc.contents : doc.getIn(path, true);
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((item) => isScalar(item.key) && item.key.value === key);
+  return isScalar(pair?.key) ? pair.key.range?.[0] : undefined;
+}
+
+function isNode(value: unknown): value is YamlNode {
+  return isScalar(value) || isMap(value) || isSeq(value);
+}

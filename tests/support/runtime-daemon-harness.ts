@@ -1,0 +1,129 @@
+// The shipped daemon under test: the esbuild bundle built into a temp dir, its config and
+// TLS material written there, the daemon run by plain `node`, and Runtime API clients.
+import * as grpc from '@grpc/grpc-js';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runtimeIdFor } from '../../agents-runtime/src/daemon/daemon-lock';
+import type { RuntimeClient } from '../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
+import { INSTANCE_ENV, RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
+import { scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
+import { loadRuntimeProtos } from '../../agents-runtime/src/server/load-proto';
+import { killMarkedProcesses } from './kill-marked-processes';
+import type { Pem, RuntimeCerts } from './runtime-certs';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+const runtimeProtos = loadRuntimeProtos();
+
+/** Where a test daemon keeps everything under one temp dir: the bundle in opt/, the config in etc/. */
+export function daemonLayout(root: string): { bundleDir: string; bundle: string; stateDir: string; logDir: string; configFile: string; runtimeId: string } {
+  const bundleDir = path.join(root, 'opt');
+  const stateDir = path.join(root, 'state');
+  return {
+    bundleDir,
+    bundle: path.join(bundleDir, 'sutazai-runtime.cjs'),
+    stateDir,
+    logDir: path.join(root, 'logs'),
+    configFile: path.join(root, 'etc', 'runtime.yaml'),
+    runtimeId: runtimeIdFor(stateDir),
+  };
+}
+
+/** Bundles the daemon (sutazai-runtime.cjs and the protos it loads) into `outdir`. */
+export function buildRuntimeBundle(outdir: string, timeoutMs: number): void {
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'agents-runtime/build-runtime.mjs'), '--outdir', outdir], { cwd: REPO_ROOT, stdio: 'pipe', timeout: timeoutMs });
+}
+
+export interface DaemonFiles {
+  configFile: string;
+  manifest: string;
+  listenPort: number;
+  stateDir: string;
+  logDir: string;
+  certs: RuntimeCerts;
+  /** More config lines, e.g. `metrics: { listen: ... }`. */
+  extraConfig?: string[];
+}
+
+/**
+ * Writes the config, with the manifest and the TLS material (server, and the operator's as the
+ * CLI's client certificate) beside it, named by relative paths resolved against its directory.
+ */
+export function writeDaemonFiles(files: DaemonFiles): void {
+  const etc = path.dirname(files.configFile);
+  const tls = path.join(etc, 'tls');
+  fs.mkdirSync(tls, { recursive: true });
+  const write = (name: string, text: string): void => fs.writeFileSync(path.join(tls, name), text, { mode: 0o600 });
+  write('ca.pem', files.certs.ca.certPem);
+  write('server.pem', files.certs.server.certPem);
+  write('server.key', files.certs.server.keyPem);
+  write('operator.pem', files.certs.operator.certPem);
+  write('operator.key', files.certs.operator.keyPem);
+  fs.writeFileSync(path.join(etc, 'manifest.yaml'), files.manifest);
+  fs.writeFileSync(
+    files.configFile,
+    [
+      'manifest: manifest.yaml',
+      `listen: 127.0.0.1:${files.listenPort}`,
+      'tls: { ca: tls/ca.pem, cert: tls/server.pem, key: tls/server.key }',
+      `state_dir: ${files.stateDir}`,
+      `log_dir: ${files.logDir}`,
+      'client: { cert: tls/operator.pem, key: tls/operator.key }',
+      ...(files.extraConfig ?? []),
+      '',
+    ].join('\n'),
+  );
+}
+
+export interface BundledDaemon {
+  child: ChildProcess;
+  /** Its JSON log lines, in order; a line that is not JSON as `{ raw }`, stderr as `{ stderr }`. */
+  lines: Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+/** `node <bundle> run --config <configFile>` in `cwd`. */
+export function startBundledDaemon(bundle: string, configFile: string, cwd: string): BundledDaemon {
+  const child = spawn(process.execPath, [bundle, 'run', '--config', configFile], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Array<Record<string, unknown>> = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    for (const line of parts) {
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: line });
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => lines.push({ stderr: chunk.toString('utf8') }));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, lines, exited };
+}
+
+/** SIGKILLs the daemons still running, then every process carrying the runtime's marker. */
+export function killDaemonsAndInstances(daemons: readonly ChildProcess[], runtimeId: string): void {
+  for (const d of daemons) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
+  killMarkedProcesses(runtimeId);
+}
+
+/** Group leaders of each instance carrying the runtime's marker, read from /proc. */
+export function instanceLeaders(runtimeId: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const { stat, env } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
+    if (stat.pgid !== stat.pid) continue;
+    const instance = env.get(INSTANCE_ENV) ?? '?';
+    out.set(instance, [...(out.get(instance) ?? []), stat.pid]);
+  }
+  return out;
+}
+
+/** A Runtime API client on 127.0.0.1:`port` over TLS, presenting `pem` as its certificate. */
+export function runtimeClient(port: number, caPem: string, pem: Pem): RuntimeClient {
+  const creds = grpc.credentials.createSsl(Buffer.from(caPem), Buffer.from(pem.keyPem), Buffer.from(pem.certPem));
+  return new runtimeProtos.sutazai.runtime.v1.Runtime(`127.0.0.1:${port}`, creds) as unknown as RuntimeClient;
+}
