@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     const connection = backend.dispatcher.connect((text) => port.postMessage(text), `port:${nextPeer++}`);
     port.on('message', ({ data: text }) => {
       // Structured clone could carry anything; the contract's pipe carries JSON texts only.
-      connection.receive(typeof text === 'string' ? text : '\u0000not-text');
+      if (typeof text === 'string') connection.receive(text);
+      else connection.receiveNonText(`a structured-clone ${text === null ? 'null' : typeof text}`);
     });
     port.on('close', () => connection.close());
     port.start();

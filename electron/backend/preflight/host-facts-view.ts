@@ -1,4 +1,5 @@
 import type { HostFacts } from '../../contract';
+import { nodeArchFromMachine } from '../probe/parse-os-release';
 
 /**
  * The facts preflight reads, with names normalised across the local probe and the SSH
@@ -6,11 +7,8 @@ import type { HostFacts } from '../../contract';
  */
 export function normaliseArch(arch: string): string {
   const a = arch.toLowerCase();
-  if (a === 'x86_64' || a === 'amd64') return 'x64';
-  if (a === 'aarch64' || a === 'arm64') return 'arm64';
-  if (a.startsWith('armv7') || a === 'armhf') return 'arm';
-  if (a === 'i386' || a === 'i686') return 'ia32';
-  return a;
+  // armhf is Debian's name, never uname's; the rest is the probe's one mapping.
+  return a === 'armhf' ? 'arm' : nodeArchFromMachine(a);
 }
 
 /** debian, ubuntu, rhel, alpine... from what the probe reported. */

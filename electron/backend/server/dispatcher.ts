@@ -41,6 +41,8 @@ export interface DispatcherOptions {
 /** One client's end of the dispatcher: feed it what arrives, it answers through `send`. */
 export interface Connection {
   receive(text: string): void;
+  /** Something arrived that is not a text (a binary frame, a cloned object); it cannot be a JSON message. */
+  receiveNonText(kind: string): void;
   close(): void;
   readonly subscriptionCount: number;
 }
@@ -130,6 +132,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
       };
 
+      const receiveNonText = (kind: string): void => {
+        if (!open) return;
+        fail(null, {
+          code: 'BAD_JSON',
+          message: `The message is ${kind}, not a JSON text; only text messages are accepted.`,
+          remedy: 'Send each message as one JSON text (a text frame), as the API contract defines.',
+        });
+      };
+
       const handleRequest = async (id: string | number, method: string, params: unknown): Promise<void> => {
         if (!isMethodName(method)) {
           fail(id, {
@@ -207,6 +218,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
       return {
         receive,
+        receiveNonText,
         close() {
           open = false;
           for (const stop of subscriptions.values()) stop();

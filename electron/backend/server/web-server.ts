@@ -102,9 +102,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const peer = `ws:${req.socket.remotePort ?? '?'}`;
       const connection = dispatcher.connect((text) => ws.send(text), peer);
       ws.on('message', (data, isBinary) => {
+        if (isBinary) return connection.receiveNonText('a binary frame');
         const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-        // A binary frame cannot be a JSON text; the dispatcher answers it as bad JSON.
-        connection.receive(isBinary ? '\u0000binary' : buffer.toString('utf8'));
+        connection.receive(buffer.toString('utf8'));
       });
       ws.on('close', () => {
         sockets.delete(ws);

@@ -89,7 +89,9 @@ describe('every message is parsed on arrival and the connection stays up', () =>
       expect(await peer.next()).toMatchObject({ id: null, ok: false, error: { code: 'MESSAGE_TOO_LARGE' } });
 
       peer.send(Buffer.from([1, 2, 3]), true);
-      expect(await peer.next()).toMatchObject({ ok: false, error: { code: 'BAD_JSON' } });
+      const binary = (await peer.next()) as { error: { code: string; message: string } };
+      expect(binary).toMatchObject({ id: null, ok: false, error: { code: 'BAD_JSON' } });
+      expect(binary.error.message).toContain('binary frame');
 
       peer.send(JSON.stringify({ type: 'unsubscribe', id: 5, subscriptionId: 'never-made' }));
       expect(await peer.next()).toMatchObject({ id: 5, ok: false, error: { code: 'UNKNOWN_SUBSCRIPTION' } });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../electron/contract';
 import { analyzeHost, worst } from '../../../electron/backend/preflight/analyzers';
 import { analyzeAcrossHosts } from '../../../electron/backend/preflight/cross-host';
-import { compareVersions, freeBytesAt } from '../../../electron/backend/preflight/host-facts-view';
+import { compareVersions, freeBytesAt, normaliseArch } from '../../../electron/backend/preflight/host-facts-view';
 import { loadProfiles, parseProfile } from '../../../electron/backend/preflight/load-profiles';
 import { parseByteSize } from '../../../electron/backend/preflight/byte-size';
 
@@ -105,6 +105,12 @@ describe('preflight analyzers', () => {
     expect(checks.find((c) => c.id === 'unique.address')?.outcome).toBe('pass');
     expect(checks.filter((c) => c.id === 'clock.skew').map((c) => c.outcome)).toEqual(['fail', 'pass']);
     expect(worst(checks.map((c) => c.outcome))).toBe('fail');
+  });
+});
+
+describe('architecture names', () => {
+  it('names architectures as Node does, whatever the probe or profile wrote', () => {
+    expect(['x86_64', 'AMD64', 'x64', 'aarch64', 'arm64', 'armv7l', 'armhf', 'i686', 's390x'].map(normaliseArch)).toEqual(['x64', 'x64', 'x64', 'arm64', 'arm64', 'arm', 'arm', 'ia32', 's390x']);
   });
 });
 

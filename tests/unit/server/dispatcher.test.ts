@@ -89,6 +89,17 @@ describe('dispatcher', () => {
     expect(sent[1]).toMatchObject({ id: 'after', ok: true });
   });
 
+  it('answers a message that is not text with a structured error and stays open', async () => {
+    const { connection, sent, settle } = setup();
+    connection.receiveNonText('a binary frame');
+    connection.receive(JSON.stringify({ type: 'request', id: 'after', method: 'hosts.list', params: {} }));
+    await settle();
+    expect(sent[0]).toMatchObject({ type: 'response', id: null, ok: false, error: { code: 'BAD_JSON' } });
+    expect(sent[0].error.message).toContain('a binary frame');
+    expect(sent[0].error.remedy.length).toBeGreaterThan(0);
+    expect(sent[1]).toMatchObject({ id: 'after', ok: true });
+  });
+
   it('delivers events to a subscription until it is unsubscribed', async () => {
     const { connection, sent, emitters, stopped, settle } = setup();
     connection.receive(JSON.stringify({ type: 'subscribe', id: 1, event: 'metrics.live', params: { hostId: 1 } }));
