@@ -206,11 +206,16 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       return { version: 1, intent: fleet.intent(), instances };
     };
     let saveFailing = false;
-    const saveNow = (state: RuntimeState = currentState()): void => {
+    /** JSON of the last state written; a debounced save of the same content is skipped (most state events change neither pid nor intent). */
+    let lastSaved: string | undefined;
+    const saveNow = (state: RuntimeState = currentState(), onlyIfChanged = false): void => {
       if (saveTimer !== undefined) clearTimeout(saveTimer);
       saveTimer = undefined;
+      const json = JSON.stringify(state);
+      if (onlyIfChanged && json === lastSaved) return;
       try {
         saveState(stateFile, state);
+        lastSaved = json;
         saveFailing = false;
       } catch (error) {
         if (!saveFailing) {
@@ -224,7 +229,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     };
     const scheduleSave = (): void => {
       if (closed || saveTimer !== undefined) return;
-      saveTimer = setTimeout(() => saveNow(), SAVE_DEBOUNCE_MS);
+      saveTimer = setTimeout(() => saveNow(currentState(), true), SAVE_DEBOUNCE_MS);
     };
 
     const onSupervisorEvent = (event: SupervisorEvent): void => {

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { listPids, splitProcStat } from '../process/proc-identity';
 
 export const DEFAULT_PROC_ROOT = '/proc';
 
@@ -267,17 +268,11 @@ export interface PidStat {
   startTicks: number;
 }
 
-/**
- * /proc/<pid>/stat. `comm` sits in parentheses and may contain spaces and ')', so fields are
- * split after the LAST ')'; field N (1-based, man 5 proc) is rest[N - 3].
- */
+/** /proc/<pid>/stat, split by the same code as process/proc-identity (comm may contain spaces and ')'). */
 export function parsePidStat(text: string): PidStat | null {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 1 || close < open) return null;
-  const pid = Number(text.slice(0, open));
-  const rest = text.slice(close + 2).split(' ');
-  if (rest.length < 20) return null;
+  const split = splitProcStat(text);
+  if (split === null) return null;
+  const { pid, rest } = split;
   const n = (field: number): number => Number(rest[field - 3]);
   const stat: PidStat = {
     pid,
@@ -288,7 +283,7 @@ export function parsePidStat(text: string): PidStat | null {
     threads: n(20),
     startTicks: n(22),
   };
-  return [stat.pid, stat.ppid, stat.pgrp, stat.cpuTicks, stat.threads, stat.startTicks].every(Number.isFinite) ? stat : null;
+  return [stat.ppid, stat.pgrp, stat.cpuTicks, stat.threads, stat.startTicks].every(Number.isFinite) ? stat : null;
 }
 
 /** VmRSS of /proc/<pid>/status in bytes (kB there, whatever the page size); 0 for kernel threads and zombies. */
@@ -317,21 +312,8 @@ export function readPidOpenFiles(pid: number, procRoot = DEFAULT_PROC_ROOT): num
   }
 }
 
-/** Every pid under procRoot (numeric directory names). */
-export function listPids(procRoot = DEFAULT_PROC_ROOT): number[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(procRoot);
-  } catch {
-    return [];
-  }
-  const pids: number[] = [];
-  for (const name of names) {
-    const c = name.charCodeAt(0);
-    if (c >= 48 && c <= 57) pids.push(Number(name));
-  }
-  return pids;
-}
+/** Every pid under procRoot (numeric directory names); the one scanner, shared with process/proc-identity. */
+export { listPids };
 
 // ---- thin host readers ------------------------------------------------------------------
 

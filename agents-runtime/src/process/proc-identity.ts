@@ -19,21 +19,29 @@ export interface ProcStat {
 }
 
 /**
- * Parses the text of /proc/<pid>/stat. `comm` sits in parentheses and may itself contain
- * spaces and parentheses ("(sh) x)"), so the fields are split after the LAST ')'.
+ * Splits the text of /proc/<pid>/stat into pid, comm and the fields after comm, where field
+ * N (1-based, man 5 proc) is `rest[N - 3]`. `comm` sits in parentheses and may itself
+ * contain spaces and parentheses ("(sh) x)"), so the fields are split after the LAST ')'.
+ * Null when the text is malformed or too short (fewer than 22 fields).
  */
-export function parseProcStat(text: string): ProcStat | null {
+export function splitProcStat(text: string): { pid: number; comm: string; rest: string[] } | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
-  const comm = text.slice(open + 1, close);
-  // Fields after comm start at field 3 (state); field N is rest[N - 3].
   const rest = text.slice(close + 1).trim().split(/\s+/);
-  if (rest.length < 20) return null;
+  if (!Number.isSafeInteger(pid) || rest.length < 20) return null;
+  return { pid, comm: text.slice(open + 1, close), rest };
+}
+
+/** Parses the text of /proc/<pid>/stat (see splitProcStat). */
+export function parseProcStat(text: string): ProcStat | null {
+  const split = splitProcStat(text);
+  if (split === null) return null;
+  const { pid, comm, rest } = split;
   const [state, ppid, pgid, sid] = [rest[0], rest[1], rest[2], rest[3]];
   const startTicks = rest[22 - 3];
-  if (!Number.isSafeInteger(pid) || state === undefined || startTicks === undefined || !/^\d+$/.test(startTicks)) return null;
+  if (state === undefined || startTicks === undefined || !/^\d+$/.test(startTicks)) return null;
   const nums = [ppid, pgid, sid].map((v) => Number(v));
   if (nums.some((n) => !Number.isSafeInteger(n))) return null;
   return { pid, comm, state, ppid: nums[0]!, pgid: nums[1]!, sid: nums[2]!, startTicks };
@@ -88,11 +96,11 @@ function isDeadState(state: string): boolean {
   return state === 'Z' || state === 'X' || state === 'x';
 }
 
-/** Pids currently listed in /proc. */
-export function listPids(): number[] {
+/** Pids currently listed under `procRoot` (numeric directory names; `/proc` unless a test fixture). */
+export function listPids(procRoot = '/proc'): number[] {
   let names: string[];
   try {
-    names = fs.readdirSync('/proc');
+    names = fs.readdirSync(procRoot);
   } catch {
     return [];
   }
