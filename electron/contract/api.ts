@@ -110,6 +110,11 @@ export const methods = {
     params: z.object({ hostId: HostIdSchema, limit: z.number().int().min(1).max(100).default(20) }).strict(),
     result: z.array(HostPreflightSchema),
   },
+  /** Every host's newest preflight result, in one call (the hosts list's preflight column). */
+  'preflight.latest': {
+    params: z.object({}).strict(),
+    result: z.array(HostPreflightSchema),
+  },
   'metrics.query': {
     params: MetricsQueryParamsSchema,
     result: MetricsQueryResultSchema,

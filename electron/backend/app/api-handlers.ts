@@ -40,6 +40,7 @@ export function createMethodHandlers({ info, hosts, metrics, probeJobs, prefligh
     'preflight.profiles': () => preflight.profiles(),
     'preflight.run': ({ hostIds, profile }) => preflight.run(hostIds, profile),
     'preflight.history': ({ hostId, limit }) => preflight.history(hostId, limit),
+    'preflight.latest': () => preflight.latestPerHost(),
     'metrics.query': (params) => {
       hosts.require(params.hostId);
       if (params.toMs - params.fromMs > 400 * 24 * 3600 * 1000) {

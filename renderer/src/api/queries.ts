@@ -1,4 +1,4 @@
-import { useMutation, useQueries, useQuery, useQueryClient, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
 import {
   ApiError,
   type MethodName,
@@ -62,15 +62,11 @@ export function usePreflightHistory(hostId: number, limit: number) {
  * Each host's newest preflight result, for the hosts list: one small query per host,
  * cached for a minute and refreshed whenever a preflight runs here.
  */
-export function useLatestPreflights(hostIds: number[]) {
-  const client = useApiClient();
-  return useQueries({
-    queries: hostIds.map((hostId) => ({
-      queryKey: apiKey('preflight.history', { hostId, limit: 1 }),
-      queryFn: () => client.call('preflight.history', { hostId, limit: 1 }),
-      staleTime: 60_000,
-    })),
-  });
+/** Every host's newest preflight result, fetched once for the whole list, by host id. */
+export function useLatestPreflights() {
+  const query = useApiQuery('preflight.latest', {}, { staleTime: 60_000 });
+  const byHost = new Map((query.data ?? []).map((result) => [result.hostId, result]));
+  return { byHost, isPending: query.isPending };
 }
 
 /** After the inventory changed here (add, edit, trust, remove, import): every host view again. */

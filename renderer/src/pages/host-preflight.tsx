@@ -52,6 +52,7 @@ export function PreflightCard({ hostId }: { hostId: number }) {
       );
       setShownAt(null);
       await queryClient.invalidateQueries({ queryKey: apiKey('preflight.history') });
+      await queryClient.invalidateQueries({ queryKey: apiKey('preflight.latest') });
     },
   });
   const results = history.data ?? [];

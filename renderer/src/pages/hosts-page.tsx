@@ -171,7 +171,7 @@ function HostsTable({
   selected: ReadonlySet<number>;
   setSelected: (next: Set<number>) => void;
 }) {
-  const preflights = useLatestPreflights(list.map((host) => host.id));
+  const preflights = useLatestPreflights();
   const toggle = (hostId: number, on: boolean) => {
     const next = new Set(selected);
     if (on) next.add(hostId);
@@ -207,13 +207,13 @@ function HostsTable({
           </tr>
         </thead>
         <tbody>
-          {list.map((host, index) => (
+          {list.map((host) => (
             <HostRow
               key={host.id}
               host={host}
               selected={selected.has(host.id)}
               onSelect={(on) => toggle(host.id, on)}
-              preflight={{ latest: preflights[index]?.data?.[0], loading: preflights[index]?.isPending ?? false }}
+              preflight={{ latest: preflights.byHost.get(host.id), loading: preflights.isPending }}
             />
           ))}
         </tbody>
@@ -256,6 +256,7 @@ function BulkActions({
     onSuccess: async (report) => {
       onReport(report);
       await queryClient.invalidateQueries({ queryKey: apiKey('preflight.history') });
+      await queryClient.invalidateQueries({ queryKey: apiKey('preflight.latest') });
     },
   });
   const none = selectedHosts.length === 0;

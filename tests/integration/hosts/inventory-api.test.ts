@@ -117,6 +117,11 @@ describe('inventory over the API', () => {
     expect(report.outcome).toBe('fail');
     const history = await client.call('preflight.history', { hostId: local.id });
     expect(history[0]).toMatchObject({ profile: 'agent-gpu', outcome: 'fail' });
+    // The hosts list's column: one newest result per host, in one call.
+    const latest = await client.call('preflight.latest', {});
+    expect(latest.find((l) => l.hostId === local.id)).toMatchObject({ profile: 'agent-gpu', outcome: 'fail', ranAt: report.ranAt });
+    expect(new Set(latest.map((l) => l.hostId)).size).toBe(latest.length);
+    expect(latest.length).toBeGreaterThanOrEqual(2); // pw-host was judged earlier in this file
     await expect(client.call('preflight.run', { hostIds: [local.id], profile: 'mainframe' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
