@@ -4,6 +4,7 @@ import { HostDetailSchema, HostIdSchema, HostSummarySchema } from './hosts';
 import { HostChangesSchema, HostInputSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
 import { HostPreflightSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
+import { BundleFilePathSchema, BundleImportResultSchema, BundleKeyFingerprintSchema, BundleSummarySchema, BundleVerificationSchema, TrustedBundleKeySchema } from './bundles';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -118,6 +119,25 @@ export const methods = {
   'metrics.query': {
     params: MetricsQueryParamsSchema,
     result: MetricsQueryResultSchema,
+  },
+  /** The imported release bundles, newest first. */
+  'bundles.list': {
+    params: z.object({}).strict(),
+    result: z.array(BundleSummarySchema),
+  },
+  /** Checks a bundle file (archive, checksums, signature, compatibility) and stores nothing; says whether its signer is trusted. */
+  'bundles.verify': {
+    params: z.object({ path: BundleFilePathSchema }).strict(),
+    result: BundleVerificationSchema,
+  },
+  /** Verifies, then copies the bundle into the data directory; trustKey confirms a signer not trusted yet. */
+  'bundles.import': {
+    params: z.object({ path: BundleFilePathSchema, trustKey: BundleKeyFingerprintSchema.optional() }).strict(),
+    result: BundleImportResultSchema,
+  },
+  'bundles.trustedKeys': {
+    params: z.object({}).strict(),
+    result: z.array(TrustedBundleKeySchema),
   },
 } as const;
 

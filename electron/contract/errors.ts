@@ -46,6 +46,36 @@ export const ERROR_CODES = [
   // Sealed secrets.
   'SECRETS_LOCKED',
   'SECRETS_PASSPHRASE_WRONG',
+  // The install's certificate authority and the certificates it issues.
+  'PKI_NAME_INVALID',
+  'PKI_CERT_INVALID',
+  'PKI_CERT_EXPIRED',
+  'PKI_CERT_NOT_YET_VALID',
+  'PKI_KEY_MISMATCH',
+  // The runtime API on a managed machine (through its SSH tunnel).
+  'RUNTIME_UNREACHABLE',
+  'RUNTIME_TLS_FAILED',
+  'RUNTIME_PERMISSION_DENIED',
+  'RUNTIME_CALL_FAILED',
+  // Release bundles: building, verifying and importing them.
+  'BUNDLE_UNREADABLE',
+  'BUNDLE_CORRUPT',
+  'BUNDLE_FILE_MISSING',
+  'BUNDLE_UNEXPECTED_FILE',
+  'BUNDLE_CHECKSUM_MISMATCH',
+  'BUNDLE_SIGNATURE_INVALID',
+  'BUNDLE_MANIFEST_INVALID',
+  'BUNDLE_INCOMPATIBLE',
+  'BUNDLE_KEY_UNKNOWN',
+  'BUNDLE_IMPORT_FAILED',
+  'BUNDLE_BUILD_FAILED',
+  'SIGNING_KEY_INVALID',
+  // The layered install configuration: each error names file:line:column and the key.
+  'CONFIG_LAYER_UNREADABLE',
+  'CONFIG_YAML_INVALID',
+  'CONFIG_INVALID',
+  'CONFIG_UNKNOWN_KEY',
+  'CONFIG_ENV_INVALID',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

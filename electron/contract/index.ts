@@ -4,6 +4,7 @@ export * from './hosts';
 export * from './inventory';
 export * from './preflight';
 export * from './metrics';
+export * from './bundles';
 export * from './api';
 export * from './messages';
 export * from './client';

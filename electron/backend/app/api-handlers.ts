@@ -1,4 +1,5 @@
 import { ApiError } from '../../contract';
+import type { BundleService } from '../bundles/bundle-service';
 import type { EventHub } from '../events/event-hub';
 import type { HostService } from '../hosts/host-service';
 import type { createProbeJobs } from '../hosts/probe-jobs';
@@ -14,10 +15,11 @@ export interface ApiDeps {
   hub: EventHub;
   probeJobs: ReturnType<typeof createProbeJobs>;
   preflight: PreflightService;
+  bundles: BundleService;
 }
 
 /** The contract's methods as thin calls into the capabilities that own them. */
-export function createMethodHandlers({ info, hosts, metrics, probeJobs, preflight }: ApiDeps): MethodHandlers {
+export function createMethodHandlers({ info, hosts, metrics, probeJobs, preflight, bundles }: ApiDeps): MethodHandlers {
   return {
     'app.info': () => info,
     'hosts.list': () => hosts.list(),
@@ -48,6 +50,10 @@ export function createMethodHandlers({ info, hosts, metrics, probeJobs, prefligh
       }
       return metrics.query(params);
     },
+    'bundles.list': () => bundles.list(),
+    'bundles.verify': ({ path }) => bundles.verify(path),
+    'bundles.import': ({ path, trustKey }) => bundles.import(path, trustKey === undefined ? {} : { trustKey }),
+    'bundles.trustedKeys': () => bundles.trustedKeys(),
   };
 }
 

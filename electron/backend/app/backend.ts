@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import type { HostFacts, ProbeProgress } from '../../contract';
+import { createBundleService, type BundleService } from '../bundles/bundle-service';
 import { EventHub } from '../events/event-hub';
 import { createHostService, type HostService } from '../hosts/host-service';
 import { createProbeJobs } from '../hosts/probe-jobs';
 import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
+import { createBundleKeysRepo } from '../store/bundle-keys-repo';
+import { createBundlesRepo } from '../store/bundles-repo';
 import { createHostKeysRepo } from '../store/host-keys-repo';
 import { createProbeOutcomesRepo } from '../store/probe-outcomes-repo';
 import { createPreflightRepo } from '../store/preflight-repo';
@@ -48,6 +51,7 @@ export interface Backend {
   readonly hosts: HostService;
   readonly vault: SecretVault;
   readonly preflight: PreflightService;
+  readonly bundles: BundleService;
   readonly logger: Logger;
   readonly logFile: string;
   readonly info: AppInfo;
@@ -115,7 +119,17 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     results: createPreflightRepo(store.db),
     now,
   });
-  const deps = { info, hosts, metrics, hub, probeJobs, preflight };
+  const bundles = createBundleService({
+    dataDir: config.dataDir,
+    keys: createBundleKeysRepo(store.db),
+    bundles: createBundlesRepo(store.db),
+    transaction: (fn) => store.db.transaction(fn)(),
+    controlCenterVersion: info.version,
+    now,
+    actor: config.actor ?? config.mode,
+    logger,
+  });
+  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles };
   const dispatcher = createDispatcher({
     handlers: createMethodHandlers(deps),
     sources: createEventSources(deps),
@@ -155,6 +169,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     hosts,
     vault,
     preflight,
+    bundles,
     logger,
     logFile,
     info,

@@ -16,6 +16,7 @@ export const EXIT = {
   SECRETS: 8,
   PREFLIGHT_WARN: 9,
   PREFLIGHT_FAIL: 10,
+  BUNDLE_REFUSED: 11,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -52,7 +53,26 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'HOST_NAME_TAKEN':
     case 'HOST_IN_USE':
     case 'IMPORT_INVALID':
+    case 'CONFIG_LAYER_UNREADABLE':
+    case 'CONFIG_YAML_INVALID':
+    case 'CONFIG_INVALID':
+    case 'CONFIG_UNKNOWN_KEY':
+    case 'CONFIG_ENV_INVALID':
       return EXIT.USAGE;
+    case 'BUNDLE_CORRUPT':
+    case 'BUNDLE_FILE_MISSING':
+    case 'BUNDLE_UNEXPECTED_FILE':
+    case 'BUNDLE_CHECKSUM_MISMATCH':
+    case 'BUNDLE_SIGNATURE_INVALID':
+    case 'BUNDLE_MANIFEST_INVALID':
+    case 'BUNDLE_INCOMPATIBLE':
+    case 'BUNDLE_KEY_UNKNOWN':
+      return EXIT.BUNDLE_REFUSED;
+    case 'BUNDLE_UNREADABLE':
+    case 'SIGNING_KEY_INVALID':
+      return EXIT.USAGE;
+    case 'BUNDLE_IMPORT_FAILED':
+      return EXIT.STORE;
     default:
       return EXIT.FAILURE;
   }

@@ -1,6 +1,8 @@
 import { ApiError } from '../../contract';
-import { startBackend, type Backend } from '../app/backend';
-import { parseEntryArgs, sharedOptions } from '../app/process-options';
+import { startBackend, type Backend, type BackendConfig } from '../app/backend';
+import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/process-options';
+import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
+import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { formatFacts } from './format-text';
 import { hostsAdd, hostsImport, hostsList, hostsPreflight, hostsProbe, hostsRemove, hostsTrust, type CommandContext } from './hosts-commands';
@@ -25,6 +27,29 @@ Hosts:
   hosts preflight <host>... --profile core|agent|agent-gpu
                                      judge the hosts' newest facts against a requirement profile
   hosts remove <host>                remove an SSH host and its sealed secrets
+
+Install configuration (no database needed). Layers, lowest first: defaults.yaml, then
+environments/<env>.yaml (in --config-dir DIR, SUTAZAI_CONFIG_DIR or the app's config/), each
+--file, --host-file, then SUTAZAI_<SECTION>__<KEY> variables such as SUTAZAI_RUNTIME__GRPC_PORT:
+  config check [--env development|staging|production] [--file install.yaml]... [--host-file F]
+                                     merge the layers and check them; errors name file:line:column
+  config show [same options] [--key runtime.grpc_port]
+                                     the merged value of a key (or all) and the layer that set it
+  config diff <before.yaml> <after.yaml> [--env E] [--host-file F]
+                                     what changed between two install files, key by key
+
+Release bundles (signed, offline; see README "Release bundles"):
+  bundle keygen <file.pem>           write a new Ed25519 signing key (mode 0600) and print its fingerprint
+  bundle build --key F [--out F] [--version V] [--node-x64 P] [--node-arm64 P]
+            [--runtime-dir D] [--control-center RANGE] [--key-label L]
+                                     build the runtime and programs from this checkout, then a signed bundle
+  bundle verify <file> [--trust-key SHA256:...]
+                                     check archive, checksums, signature, compatibility and signer; store nothing
+  bundle import <file> [--trust-key SHA256:...]
+                                     verify, then keep a copy in the data directory; a new signing key
+                                     is trusted only when confirmed (--trust-key, or y on a terminal)
+  bundle list                        the imported bundles
+  bundle keys                        the trusted bundle signing keys
   help                               this text
 
 Global options:
@@ -36,7 +61,8 @@ Global options:
 Secrets are read from files or standard input, never from the command line.
 Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 data directory or
 database, 5 probe failed, 6 host key not trusted or changed, 7 connection or login failed,
-8 sealed secrets locked or wrong passphrase, 9 preflight warned, 10 preflight failed.`;
+8 sealed secrets locked or wrong passphrase, 9 preflight warned, 10 preflight failed,
+11 bundle refused (damaged, tampered, unsigned by a trusted key, or incompatible).`;
 
 const COMMAND_OPTIONS = {
   json: { type: 'boolean' },
@@ -57,6 +83,18 @@ const COMMAND_OPTIONS = {
   timeout: { type: 'string' },
   profile: { type: 'string' },
   'known-hosts': { type: 'string' },
+  env: { type: 'string' },
+  file: { type: 'string', multiple: true },
+  'host-file': { type: 'string' },
+  'config-dir': { type: 'string' },
+  out: { type: 'string' },
+  version: { type: 'string' },
+  'node-x64': { type: 'string' },
+  'node-arm64': { type: 'string' },
+  'runtime-dir': { type: 'string' },
+  'control-center': { type: 'string' },
+  'key-label': { type: 'string' },
+  'trust-key': { type: 'string' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
@@ -68,6 +106,32 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return group === undefined && !values.help ? EXIT.USAGE : EXIT.OK;
   }
+  if (group === 'config' && CONFIG_COMMANDS.includes(command ?? '')) {
+    // Files and variables only: no data directory, no database.
+    const json = values.json === true;
+    const print = (text: string, value: unknown) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+    return runConfigCommand({ command: command!, args, values: values as Record<string, string | boolean | string[] | undefined>, env: process.env, print });
+  }
+  if (group === 'bundle' && BUNDLE_COMMANDS.includes(command ?? '')) {
+    // keygen and build need no data directory; the others open the store on first use.
+    const json = values.json === true;
+    let backend: Backend | undefined;
+    try {
+      return await runBundleCommand({
+        command: command!,
+        args,
+        values: values as Record<string, string | boolean | string[] | undefined>,
+        json,
+        print: (text, value) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
+        progress: (text) => {
+          if (!json) process.stderr.write(`${text}\n`);
+        },
+        backend: async () => (backend ??= await startBackend(cliBackendConfig(sharedOptions(values)))),
+      });
+    } finally {
+      await backend?.close();
+    }
+  }
   if (group !== 'hosts' || !HOST_COMMANDS.includes(command ?? '')) {
     throw new ApiError('BAD_PARAMS', `Unknown command "${positionals.join(' ')}".`, 'Run `sutazai help` for the commands.');
   }
@@ -78,16 +142,7 @@ async function run(argv: string[]): Promise<number> {
   const options = sharedOptions(values);
   let backend: Backend | undefined;
   try {
-    backend = await startBackend({
-      dataDir: options.dataDir,
-      logLevel: options.logLevel,
-      mode: 'cli',
-      logToConsole: false,
-      sampleLocalHost: false,
-      probeAtStart: false,
-      actor: 'cli',
-      ...(options.vaultKey ? { vaultKey: options.vaultKey } : {}),
-    });
+    backend = await startBackend(cliBackendConfig(options));
     const json = values.json === true;
     const ctx: CommandContext = {
       backend,
@@ -132,6 +187,20 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     await backend?.close();
   }
+}
+
+/** One-shot commands: no sampler, no start-up probe, logs only to the file. */
+function cliBackendConfig(options: BackendOptions): BackendConfig {
+  return {
+    dataDir: options.dataDir,
+    logLevel: options.logLevel,
+    mode: 'cli',
+    logToConsole: false,
+    sampleLocalHost: false,
+    probeAtStart: false,
+    actor: 'cli',
+    ...(options.vaultKey ? { vaultKey: options.vaultKey } : {}),
+  };
 }
 
 function report(error: unknown, json: boolean): number {

@@ -21,7 +21,11 @@ export interface SecretVault {
   unlock(source: VaultKeySource): void;
   /** Seals a secret and returns its row id; the clear value never touches the database. */
   store(purpose: string, plaintext: string, now: number): number;
-  reveal(secretId: number): string;
+  /**
+   * Opens a secret. With `purpose`, a row sealed for another purpose is refused, so a
+   * mixed-up id cannot hand one kind of secret to code that expects another.
+   */
+  reveal(secretId: number, purpose?: string): string;
   remove(secretId: number): void;
 }
 
@@ -90,9 +94,16 @@ export function createSecretVault(db: Database.Database): SecretVault {
       // swapped into another host's slot.
       return storeTx(k, purpose, plaintext, now);
     },
-    reveal(secretId) {
+    reveal(secretId, purpose) {
       const k = requireKey();
       const row = selectSecret.get(secretId);
+      if (row && purpose !== undefined && row.purpose !== purpose) {
+        throw new ApiError(
+          'SECRETS_LOCKED',
+          `Stored secret ${secretId} was sealed for ${row.purpose}, not for ${purpose}.`,
+          'This is a defect of the app (a secret id was mixed up): report it with the app log.',
+        );
+      }
       const value = row ? open(k, row.sealed, `${secretId}:${row.purpose}`) : null;
       if (value === null) {
         throw new ApiError('SECRETS_LOCKED', `Stored secret ${secretId} is missing or cannot be opened.`, 'Enter the password or passphrase again in the host settings.');

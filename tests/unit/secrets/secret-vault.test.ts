@@ -56,6 +56,15 @@ describe('secret vault', () => {
     expect(() => vault.reveal(b)).toThrow(expect.objectContaining({ code: 'SECRETS_LOCKED' }));
   });
 
+  it('opens a secret for the purpose it was sealed for only, when the caller names one', () => {
+    const { store } = fresh();
+    const vault = createSecretVault(store.db);
+    vault.unlock({ kind: 'os-secret-store', key: Buffer.alloc(32, 3) });
+    const id = vault.store('password:db-1', 'alpha-secret', 1);
+    expect(vault.reveal(id, 'password:db-1')).toBe('alpha-secret');
+    expect(() => vault.reveal(id, 'install-ca-key:plant-7')).toThrow(expect.objectContaining({ code: 'SECRETS_LOCKED', message: expect.stringContaining('sealed for password:db-1') }));
+  });
+
   it('will not open an OS-store vault with a passphrase', () => {
     const { store } = fresh();
     createSecretVault(store.db).unlock({ kind: 'os-secret-store', key: Buffer.alloc(32, 1) });

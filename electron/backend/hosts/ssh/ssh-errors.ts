@@ -377,6 +377,33 @@ export function forwardFailureToApiError(error: unknown, target: SshEndpoint, ju
   );
 }
 
+/**
+ * A logged-in host that would not open a connection to `address:port` on its own side
+ * (a direct-tcpip channel, as `ssh -L` asks for). OpenSSH puts strerror() of its connect()
+ * in the description; `prohibited` is sshd's "administratively prohibited" (forwarding
+ * is off for this user). Kept as data so a caller can say what the port was for.
+ */
+export class ForwardRefusedError extends ApiError {
+  readonly detail: string;
+  readonly prohibited: boolean;
+
+  constructor(endpoint: SshEndpoint, address: string, port: number, cause: unknown) {
+    const err = (cause ?? {}) as Ssh2ErrorShape;
+    const detail = (typeof err.message === 'string' ? err.message : String(cause)).replace(/^\(SSH\) Channel open failure: /, '');
+    const prohibited = err.reason === 1 || /prohibited/i.test(detail);
+    super(
+      'SSH_FAILED',
+      `${sentence(describeEndpoint(endpoint))} would not open a connection to ${address}:${port} on its side (${detail}).`,
+      prohibited
+        ? 'Allow TCP forwarding for this user in the machine\'s sshd_config (AllowTcpForwarding local or yes; PermitOpen, if set, must list that port), then reload sshd.'
+        : `Check that something listens on ${address}:${port} on the machine (\`ss -ltn\`).`,
+      { cause },
+    );
+    this.detail = detail;
+    this.prohibited = prohibited;
+  }
+}
+
 /** A failure on an established session (exec, lost connection). */
 export function sessionError(endpoint: SshEndpoint, what: string, cause?: unknown): ApiError {
   return new ApiError(

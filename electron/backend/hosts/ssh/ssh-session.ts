@@ -1,7 +1,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import type { ApiError } from '../../../contract';
 import { hangUp } from './hang-up';
-import { commandTimeoutError, sessionError } from './ssh-errors';
+import { ForwardRefusedError, commandTimeoutError, sessionError } from './ssh-errors';
 import type { SshEndpoint } from './ssh-endpoint';
 
 export interface ExecOptions {
@@ -24,6 +24,17 @@ export interface SshSession {
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** How many exec channels this session opened: the probe's "one round trip" check. */
   readonly execChannels: number;
+  /**
+   * A TCP connection that the host opens to `address:port` on its own side (a
+   * direct-tcpip channel, like `ssh -L`), e.g. to a service on its loopback. Rejects with
+   * ForwardRefusedError when the host will not (nothing listens, forwarding is off), or
+   * with the session's error once it is closed or lost.
+   */
+  forwardOut(address: string, port: number): Promise<ClientChannel>;
+  /** Why the connection ended on its own (network, sshd), or null while it is up or after close(). */
+  readonly lost: ApiError | null;
+  /** Set once close() was called. */
+  readonly closed: boolean;
   /** Ends the connection and every jump connection under it. */
   close(): void;
 }
@@ -134,11 +145,48 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     });
   }
 
+  function forwardOut(address: string, port: number): Promise<ClientChannel> {
+    if (closedByUs) return Promise.reject(sessionError(endpoint, 'this SSH session is already closed'));
+    if (lost !== null) return Promise.reject(lost);
+    return new Promise<ClientChannel>((resolve, reject) => {
+      let settled = false;
+      const abort = (error: ApiError) => {
+        if (settled) return;
+        settled = true;
+        running.delete(abort);
+        reject(error);
+      };
+      running.add(abort);
+      try {
+        // The source address is what the host's sshd log shows; it has no other meaning.
+        client.forwardOut('127.0.0.1', 0, address, port, (error, channel) => {
+          if (settled) {
+            channel?.destroy();
+            return;
+          }
+          settled = true;
+          running.delete(abort);
+          if (error) reject(new ForwardRefusedError(endpoint, address, port, error));
+          else resolve(channel);
+        });
+      } catch (error) {
+        abort(sessionError(endpoint, 'the SSH connection is closed', error));
+      }
+    });
+  }
+
   return {
     endpoint,
     exec,
+    forwardOut,
     get execChannels() {
       return execChannels;
+    },
+    get lost() {
+      return lost;
+    },
+    get closed() {
+      return closedByUs;
     },
     close() {
       if (closedByUs) return;

@@ -1,0 +1,155 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { closestMatch } from './closest-match';
+
+/**
+ * The install configuration: what the offline installer and the runtime on each host
+ * need, plus the `system_integration` block of the System Integration Guide. Every
+ * object is strict (an unknown key is refused, with a suggestion), every number has a
+ * range, and config/defaults.yaml sets every key, so the merged result has no gaps.
+ * Names and defaults follow agents-runtime (runtime-config.ts, manifests/default.yaml).
+ */
+
+export const ENVIRONMENTS = ['development', 'staging', 'production'] as const;
+export const DEPLOYMENT_MODES = ['local', 'on-premise', 'cloud', 'hybrid'] as const;
+export const PERFORMANCE_PROFILES = ['minimal', 'balanced', 'performance'] as const;
+export const AUTHENTICATION_METHODS = ['mtls', 'jwt', 'oauth2'] as const;
+export const ACCESS_CONTROLS = ['rbac', 'abac'] as const;
+export const PROTOCOLS = ['grpc', 'websocket', 'rest'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** As agents-runtime's process-driver.ts LOG_TIMESTAMPS (the backend may not import the runtime). */
+export const LOG_TIMESTAMPS = ['auto', 'bash', 'node', 'raw'] as const;
+
+const shown = (input: unknown): string => (input === undefined ? 'nothing' : JSON.stringify(input));
+
+/** One of a few words; a near miss gets a "did you mean". */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (issue) => {
+      const hint = typeof issue.input === 'string' ? closestMatch(issue.input, values) : undefined;
+      return `must be one of ${values.join(', ')}, not ${shown(issue.input)}${hint ? ` (did you mean ${hint}?)` : ''}`;
+    },
+  });
+}
+
+function wholeNumber(min: number, max: number) {
+  const error = (issue: { input?: unknown }) => `must be a whole number from ${min} to ${max}, not ${shown(issue.input)}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+const port = wholeNumber(1, 65535);
+const milliseconds = wholeNumber(0, 3_600_000);
+const bytes = wholeNumber(1, Number.MAX_SAFE_INTEGER);
+
+const absolutePath = z.string({ error: (issue) => `must be an absolute path, not ${shown(issue.input)}` }).regex(/^\//, { error: (issue) => `must be an absolute path (starting with /), not ${shown(issue.input)}` });
+const userPath = z.string({ error: (issue) => `must be a path, not ${shown(issue.input)}` }).regex(/^(\/|~\/)/, { error: (issue) => `must be absolute or start with ~/, not ${shown(issue.input)}` });
+
+// YAML reads `version: 1.0` as the number 1; the message says to quote it.
+const version = z
+  .string({ error: (issue) => `must be a version like 1.0.0, not ${shown(issue.input)} (quote it: "1.0.0")` })
+  .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, { error: (issue) => `must be a version like 1.0.0, not ${shown(issue.input)}` });
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const listenAddress = z
+  .string({ error: (issue) => `must be an IP address or host name, not ${shown(issue.input)}` })
+  .refine((value) => isIP(value) !== 0 || HOSTNAME.test(value), { error: (issue) => `must be an IP address or host name, not ${shown(issue.input)}` });
+
+const capability = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: (issue) => `must be a task kind (lower-case letters, digits, - and _), not ${shown(issue.input)}` });
+
+/** The shape without the checks across fields: what one layer is checked against, key by key. */
+export const InstallConfigShape = z.strictObject({
+  environment: oneOf(ENVIRONMENTS),
+  system_integration: z.strictObject({
+    version,
+    deployment_mode: oneOf(DEPLOYMENT_MODES),
+    performance_profile: oneOf(PERFORMANCE_PROFILES),
+    security: z.strictObject({
+      authentication_method: oneOf(AUTHENTICATION_METHODS),
+      access_control: oneOf(ACCESS_CONTROLS),
+    }),
+    communication: z.strictObject({
+      primary_protocol: oneOf(PROTOCOLS),
+      fallback_protocol: oneOf([...PROTOCOLS, 'none']),
+    }),
+    monitoring: z.strictObject({
+      metrics_collection: oneOf(['prometheus', 'none']),
+      tracing: oneOf(['opentelemetry', 'none']),
+    }),
+  }),
+  install: z.strictObject({
+    root_dir: absolutePath,
+    user_dir: userPath,
+    config_dir: absolutePath,
+    state_dir: absolutePath,
+    log_dir: absolutePath,
+    releases_kept: wholeNumber(1, 20),
+    health_timeout_seconds: wholeNumber(1, 3600),
+    upload_concurrency: wholeNumber(1, 64),
+  }),
+  runtime: z.strictObject({
+    listen_address: listenAddress,
+    grpc_port: port,
+    metrics_port: port,
+    logs: z.strictObject({
+      max_file_bytes: bytes,
+      keep_files: wholeNumber(0, 100),
+      max_total_bytes: bytes,
+      timestamps: oneOf(LOG_TIMESTAMPS),
+    }),
+  }),
+  core: z.strictObject({
+    port,
+    lease_ms: wholeNumber(1000, 3_600_000),
+    max_wait_ms: wholeNumber(100, 3_600_000),
+    max_attempts: wholeNumber(1, 1000),
+    stop_grace_ms: milliseconds,
+    log_level: oneOf(LOG_LEVELS),
+  }),
+  agents: z.strictObject({
+    replicas_per_host: wholeNumber(0, 64),
+    gpu_replicas_per_host: wholeNumber(0, 64),
+    base_port: port,
+    capabilities: z.array(capability, { error: (issue) => `must be a list of task kinds, e.g. [hash, sleep], not ${shown(issue.input)}` }).min(1, { error: 'must name at least one task kind' }),
+    take_wait_ms: wholeNumber(100, 3_600_000),
+    stop_grace_ms: milliseconds,
+    log_level: oneOf(LOG_LEVELS),
+  }),
+});
+
+export type InstallConfig = z.output<typeof InstallConfigShape>;
+
+/**
+ * Checks that need more than one field: the services of one host need distinct ports,
+ * and a fallback protocol that equals the primary one is no fallback.
+ */
+function checkAcrossFields(config: InstallConfig, ctx: z.RefinementCtx): void {
+  const agentCount = config.agents.replicas_per_host + config.agents.gpu_replicas_per_host;
+  const lastAgentPort = config.agents.base_port + Math.max(agentCount, 1) - 1;
+  if (lastAgentPort > 65535) {
+    ctx.addIssue({ code: 'custom', path: ['agents', 'base_port'], message: `leaves no room for ${agentCount} agent ports (the last would be ${lastAgentPort}, past 65535)` });
+  }
+  const taken: Array<{ path: string[]; from: number; to: number }> = [];
+  const claim = (path: string[], from: number, to = from) => {
+    const span = (range: { from: number; to: number }) => (range.from === range.to ? `${range.from}` : `${range.from}-${range.to}`);
+    const clash = taken.find((other) => from <= other.to && other.from <= to);
+    if (clash) {
+      // Said at both keys: the loader reports the one the highest layer set, the likelier slip.
+      const message = (other: string[], ports: string) => `port ${ports} overlaps ${other.join('.')}; each service of a host needs its own port`;
+      ctx.addIssue({ code: 'custom', path, message: message(clash.path, span({ from, to })), params: { samePortAs: clash.path.join('.') } });
+      ctx.addIssue({ code: 'custom', path: clash.path, message: message(path, span(clash)), params: { samePortAs: path.join('.') } });
+    }
+    taken.push({ path, from, to });
+  };
+  claim(['runtime', 'grpc_port'], config.runtime.grpc_port);
+  if (config.system_integration.monitoring.metrics_collection !== 'none') claim(['runtime', 'metrics_port'], config.runtime.metrics_port);
+  claim(['core', 'port'], config.core.port);
+  if (agentCount > 0) claim(['agents', 'base_port'], config.agents.base_port, lastAgentPort);
+
+  const { primary_protocol: primary, fallback_protocol: fallback } = config.system_integration.communication;
+  if (fallback === primary) {
+    ctx.addIssue({ code: 'custom', path: ['system_integration', 'communication', 'fallback_protocol'], message: `is ${fallback}, the primary protocol too; choose another one or none` });
+  }
+}
+
+/** The merged configuration: every key present, then the checks across fields. */
+export const InstallConfigSchema = InstallConfigShape.superRefine(checkAcrossFields);

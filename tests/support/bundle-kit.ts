@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildBundle, type BuildBundleOptions, type BuiltBundle } from '../../electron/backend/bundles/build-bundle';
+import { buildRuntimeInto, checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
+import { generateSigningKey, type SigningKey } from '../../electron/backend/bundles/signing-key';
+import { readTar } from '../../electron/backend/bundles/tar-reader';
+import { TarWriter, fileSink } from '../../electron/backend/bundles/tar-writer';
+import { makeTempDir } from './temp-dir';
+
+/**
+ * What the bundle tests share: the real runtime built once by the checkout's own scripts,
+ * a signing key, and a small stand-in for the Node binary (a real ELF header, so the
+ * builder's architecture check passes) that keeps most bundles a few MB.
+ */
+export interface BundleKit {
+  dir: string;
+  runtimeDir: string;
+  key: SigningKey;
+  checkoutVersion: string;
+  /** A small file that looks like a Linux executable for `arch`. */
+  fakeNode(arch: 'linux-x64' | 'linux-arm64'): string;
+  build(name: string, overrides?: Partial<BuildBundleOptions>): Promise<BuiltBundle>;
+  newKey(name: string): SigningKey;
+  remove(): void;
+}
+
+export async function makeBundleKit(): Promise<BundleKit> {
+  const temp = makeTempDir('sutazai-bundle-test-');
+  const checkout = findCheckout();
+  const runtimeDir = path.join(temp.path, 'runtime');
+  await buildRuntimeInto(checkout, runtimeDir, () => undefined);
+  const key = generateSigningKey(path.join(temp.path, 'release-key.pem'));
+  const fakes = new Map<string, string>();
+  const kit: BundleKit = {
+    dir: temp.path,
+    runtimeDir,
+    key,
+    checkoutVersion: checkout.version,
+    fakeNode(arch) {
+      const existing = fakes.get(arch);
+      if (existing) return existing;
+      const file = path.join(temp.path, `fake-node-${arch}`);
+      const bytes = Buffer.alloc(256 * 1024, 0x90);
+      Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]).copy(bytes, 0);
+      bytes.fill(0, 8, 18);
+      bytes.writeUInt16LE(arch === 'linux-x64' ? 0x3e : 0xb7, 18);
+      fs.writeFileSync(file, bytes, { mode: 0o755 });
+      fakes.set(arch, file);
+      return file;
+    },
+    build(name, overrides = {}) {
+      return buildBundle({
+        out: path.join(temp.path, `${name}.sutazai-bundle`),
+        key,
+        keyLabel: 'test release key',
+        sources: checkoutSources(checkout, runtimeDir, { 'linux-x64': kit.fakeNode('linux-x64') }),
+        version: checkout.version,
+        runtimeVersion: checkout.version,
+        controlCenterRange: '>=0.1.0 <0.2.0',
+        ...overrides,
+      });
+    },
+    newKey(name) {
+      return generateSigningKey(path.join(temp.path, `${name}.pem`));
+    },
+    remove: () => temp.remove(),
+  };
+  return kit;
+}
+
+/** Where an entry's bytes start in an archive, found with the reader itself. */
+export async function dataOffsetOf(archive: string, name: string): Promise<{ offset: number; size: number }> {
+  for await (const entry of readTar(fs.createReadStream(archive))) {
+    if (entry.name === name) return { offset: entry.headerOffset + 512, size: entry.size };
+  }
+  throw new Error(`${name} is not in ${archive}`);
+}
+
+/** Flips one bit of the byte at `offset`, in place. */
+export function flipByte(file: string, offset: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    fs.readSync(fd, byte, 0, 1, offset);
+    byte[0]! ^= 0x01;
+    fs.writeSync(fd, byte, 0, 1, offset);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Copies an archive entry by entry through our own writer, leaving out or adding entries:
+ * how a bundle with a missing or an extra file is made for the tests.
+ */
+export async function rewriteArchive(
+  from: string,
+  to: string,
+  change: { drop?: string; add?: { name: string; content: Buffer } },
+): Promise<void> {
+  const handle = await fs.promises.open(to, 'w');
+  try {
+    const writer = new TarWriter(fileSink(handle));
+    for await (const entry of readTar(fs.createReadStream(from))) {
+      if (entry.name === change.drop) continue;
+      if (entry.type === 'directory') await writer.addDirectory(entry.name, { mode: entry.mode, mtime: entry.mtime });
+      else await writer.addFile(entry.name, { mode: entry.mode, mtime: entry.mtime, size: entry.size }, entry.body);
+    }
+    if (change.add) await writer.addFile(change.add.name, { mode: 0o644, mtime: 0, size: change.add.content.length }, change.add.content);
+    await writer.finish();
+  } finally {
+    await handle.close();
+  }
+}
