@@ -11,7 +11,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { runtimeIdFor } from '../../agents-runtime/src/daemon/daemon-lock';
 import { RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
-import { scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
+import { listPids, parseEnviron, scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
+import { LOGGER_ENV_KEY } from '../../agents-runtime/src/logs/bash-stamper';
 import { makeRuntimeCerts } from '../support/runtime-certs';
 import { BENCH_ENV, isAlive, killQuietly, PROGRAM, readyPrograms, sleep, waitUntil } from './runtime-bench-procs';
 
@@ -112,9 +113,9 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
             `    args: ${JSON.stringify(PROGRAM.args)}`,
             `    env: { ${BENCH_ENV}: "${tag}" }`,
             `    replicas: ${Math.min(left, MAX_REPLICAS)}`,
-            // Zero delay as far as the schema allows: initial_ms must be positive, so 1 ms.
+            // Zero delay, like PM2's restart_delay 0.
             '    restart: always',
-            '    backoff: { initial_ms: 1, factor: 1, max_ms: 1, jitter: 0, reset_after_ms: 0 }',
+            '    backoff: { initial_ms: 0, factor: 1, max_ms: 1, jitter: 0, reset_after_ms: 0 }',
             '    crash_loop: { after_restarts: 1000000000, within_ms: 1, retry_every_ms: 1 }',
             '    stop: { signal: SIGKILL, grace_ms: 0 }',
           ].join('\n'),
@@ -149,13 +150,25 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
     },
     daemonPid: () => daemon?.pid ?? -1,
     extraPids() {
-      // Everything carrying this runtime's marker that is not the program (exec'd into sleep): the `node -e SHIM` leaders.
-      return scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)
+      // The log stamper loops (two per instance, marked `<runtime id>/<instance>`), and anything else
+      // carrying this runtime's marker that is not the program (exec'd into sleep), e.g. Node shims.
+      const loggers = listPids().filter((pid) => readEnvMarker(pid, LOGGER_ENV_KEY)?.startsWith(`${runtimeId}/`) === true);
+      const others = scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)
         .filter(({ stat }) => stat.comm !== 'sleep')
         .map(({ stat }) => stat.pid);
+      return [...loggers, ...others];
     },
     stop,
   };
+}
+
+/** The value of `key` in the exec-time environment of `pid`; null when unreadable or absent. */
+function readEnvMarker(pid: number, key: string): string | null {
+  try {
+    return parseEnviron(fs.readFileSync(`/proc/${pid}/environ`, 'utf8')).get(key) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 // ---- PM2 -------------------------------------------------------------------------------

@@ -5,12 +5,13 @@
  *   - restart latency after `kill -9` of the program (p50/p95 over BENCH_KILLS kills), and a
  *     bare spawn of the same program as the floor;
  *   - the daemon's RSS (VmRSS, VmHWM) with 10 children and the 1 Hz metrics on, and, apart,
- *     the extra processes our runtime adds per instance (the log timestamping shim);
+ *     the extra processes our runtime adds per instance (the log stamper loops);
  *   - the daemon's CPU (utime+stime) with 100 idle children over BENCH_IDLE_S seconds.
  * Exits 0 whatever the figures are (a benchmark, not a test).
  *
  *   npm run bench:runtime     (scripts/bench-runtime.sh installs supervisor and builds the bundle)
  *   BENCH_KILLS=50 BENCH_IDLE_S=10 BENCH_RSS_S=10 npm run bench:runtime   (a quicker run)
+ *   BENCH_PARTS=rss,idle npm run bench:runtime                            (some of restart, rss, idle)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,6 +49,8 @@ const BETWEEN_KILLS_MS = 150;
 const RSS_CHILDREN = 10;
 const IDLE_CHILDREN = 100;
 const TARGET = { floorSlackMs: 20, rssMb: 60, cpuPercent: 1 };
+/** BENCH_PARTS=restart,rss,idle picks the measurements (quicker runs while tuning); default all three. */
+const PARTS = new Set((process.env['BENCH_PARTS'] ?? 'restart,rss,idle').split(',').map((p) => p.trim()));
 
 interface Restart {
   samples: number[];
@@ -111,15 +114,19 @@ function which(command: string): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+type FloorMode = 'bare' | 'node';
+
 /**
  * The floor: time from spawn() of the program to its ready state, with the same detector as
- * the restarts. `viaShim` starts it the way our runtime does, under `node -e SHIM --`, to show
- * what the timestamping shim alone costs.
+ * the restarts. Our runtime spawns the program itself and its log stamper loops beside it
+ * (bash-stamper.ts), so its floor is the bare spawn; 'node' starts it under the Node shim
+ * (`logs.timestamps: node`), to show what that way of stamping lines costs.
  */
-async function measureFloor(viaShim: boolean): Promise<Restart> {
-  const tag = `${runTag}-floor${viaShim ? '-shim' : ''}`;
+async function measureFloor(mode: FloorMode): Promise<Restart> {
+  const tag = `${runTag}-floor-${mode}`;
   const env = { ...process.env, [BENCH_ENV]: tag };
-  const [file, args] = viaShim ? [process.execPath, ['-e', TIMESTAMP_SHIM_SOURCE, '--', PROGRAM.command, ...PROGRAM.args]] : [PROGRAM.command, [...PROGRAM.args]];
+  const [file, args]: [string, string[]] =
+    mode === 'node' ? [process.execPath, ['-e', TIMESTAMP_SHIM_SOURCE, '--', PROGRAM.command, ...PROGRAM.args]] : [PROGRAM.command, [...PROGRAM.args]];
   const samples: number[] = [];
   let failures = 0;
   for (let i = 0; i < WARM_UP_KILLS + KILLS; i += 1) {
@@ -246,7 +253,7 @@ function table(rows: string[][]): void {
   for (const r of rows) log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')}`);
 }
 
-function report(floor: Restart | Error, shimFloor: Restart | Error, rows: Row[]): void {
+function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[]): void {
   const [o, p, s] = rows as [Row, Row, Row];
   const p50 = (r: Row['restart'] | Restart | Error): number | undefined => (ok(r) ? percentile(r.samples, 50) : undefined);
   const p95 = (r: Row['restart'] | Restart | Error): number | undefined => (ok(r) ? percentile(r.samples, 95) : undefined);
@@ -261,7 +268,7 @@ function report(floor: Restart | Error, shimFloor: Restart | Error, rows: Row[])
   table([
     ['', 'p50', 'p95', 'max', 'samples'],
     ['bare spawn (floor)', show(p50(floor)), show(p95(floor)), ok(floor) ? f1(Math.max(...floor.samples)) : '-', samples(floor)],
-    ['bare spawn via our shim (info)', show(p50(shimFloor)), show(p95(shimFloor)), ok(shimFloor) ? f1(Math.max(...shimFloor.samples)) : '-', samples(shimFloor)],
+    ['bare spawn via the Node shim (info)', show(p50(nodeFloor)), show(p95(nodeFloor)), ok(nodeFloor) ? f1(Math.max(...nodeFloor.samples)) : '-', samples(nodeFloor)],
     ...rows.map((r) => [r.name, show(p50(r.restart)), show(p95(r.restart)), ok(r.restart) ? f1(Math.max(...r.restart.samples)) : '-', samples(r.restart)]),
   ]);
   log('');
@@ -315,9 +322,10 @@ function report(floor: Restart | Error, shimFloor: Restart | Error, rows: Row[])
   if (ok(o.rss) && o.rss.extraCount > 0) {
     log('');
     log(
-      `Not in the RSS target but part of our footprint: each instance runs under a \`node -e SHIM\` log-timestamping process ` +
-        `(${o.rss.extraCount} for ${RSS_CHILDREN} children: ${f1(o.rss.extraRssMb)} MB in all; ` +
-        `daemon + shims ${f1(o.rss.rssMb + o.rss.extraRssMb)} MB). PM2 and supervisord add no process per child.`,
+      `Not in the RSS target but part of our footprint: each instance's output is timestamped by two small bash loops ` +
+        `(bash-stamper.ts; ${o.rss.extraCount} for ${RSS_CHILDREN} children: ${f1(o.rss.extraRssMb)} MB summed VmRSS, ` +
+        `most of it pages shared with every other bash). PM2 and supervisord add no process per child (they sit in the pipes themselves, ` +
+        `so their children depend on them to live).`,
     );
   }
 }
@@ -349,7 +357,7 @@ async function main(): Promise<void> {
   log(`  node ${process.version}; PM2 ${pm2Version()}; supervisord ${versionOf(supervisordBin, ['--version'])}`);
   log(`  program (all three and the floor): ${PROGRAM.command} ${PROGRAM.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`);
   log('  ready = a new pid whose /proc/PID/cmdline is `sleep 1000000` (the line is printed, exec done) and carries the run\'s marker; /proc polled every ~1 ms');
-  log('  restart settings: ours restart: always, backoff initial_ms 1 (the schema minimum), factor 1, jitter 0, crash_loop after 1e9;');
+  log('  restart settings: ours restart: always, backoff initial_ms 0, factor 1, jitter 0, crash_loop after 1e9;');
   log('                    PM2 autorestart, restart_delay 0, min_uptime 0, max_restarts 1e9; supervisord autorestart=true, startsecs=0, startretries=1e9');
 
   const bundle = bundlePath();
@@ -362,15 +370,20 @@ async function main(): Promise<void> {
 
   log('');
   log('Restart latency:');
-  const floor = await attempt('bare spawn (floor)', () => measureFloor(false));
-  const shimFloor = await attempt('bare spawn under node -e SHIM (what the runtime spawns)', () => measureFloor(true));
-  for (const [i, sup] of supervisors.entries()) rows[i]!.restart = await attempt(sup.name, () => measureRestart(sup, keys[i]!));
-  log(`Daemon RSS with ${RSS_CHILDREN} children (${RSS_S} s each):`);
-  for (const [i, sup] of supervisors.entries()) rows[i]!.rss = await attempt(sup.name, () => measureRss(sup, keys[i]!));
-  log(`Daemon CPU with ${IDLE_CHILDREN} idle children (${IDLE_S} s each):`);
-  for (const [i, sup] of supervisors.entries()) rows[i]!.idle = await attempt(sup.name, () => measureIdle(sup, keys[i]!));
+  const skipped = new Error('not measured (BENCH_PARTS)');
+  const floor = PARTS.has('restart') ? await attempt('bare spawn (floor)', () => measureFloor('bare')) : skipped;
+  const nodeFloor = PARTS.has('restart') ? await attempt('bare spawn under the Node shim (logs.timestamps: node)', () => measureFloor('node')) : skipped;
+  if (PARTS.has('restart')) for (const [i, sup] of supervisors.entries()) rows[i]!.restart = await attempt(sup.name, () => measureRestart(sup, keys[i]!));
+  if (PARTS.has('rss')) {
+    log(`Daemon RSS with ${RSS_CHILDREN} children (${RSS_S} s each):`);
+    for (const [i, sup] of supervisors.entries()) rows[i]!.rss = await attempt(sup.name, () => measureRss(sup, keys[i]!));
+  }
+  if (PARTS.has('idle')) {
+    log(`Daemon CPU with ${IDLE_CHILDREN} idle children (${IDLE_S} s each):`);
+    for (const [i, sup] of supervisors.entries()) rows[i]!.idle = await attempt(sup.name, () => measureIdle(sup, keys[i]!));
+  }
 
-  report(floor, shimFloor, rows);
+  report(floor, nodeFloor, rows);
   const left = markedProcesses(runTag).filter((pid) => commOf(pid) !== null);
   if (left.length > 0) log(`\nnote: ${left.length} marked processes were still running before clean-up; they are killed now`);
 }

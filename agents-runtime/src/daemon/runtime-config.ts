@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from '../logs/log-files';
+import { LOG_TIMESTAMPS, type LogTimestamps } from '../process/process-driver';
 import { RuntimeError } from '../runtime-error';
 import { describeIssue, parseLocatedYaml } from '../yaml/locate-issue';
 
@@ -28,6 +29,8 @@ export interface RuntimeConfig {
   stateDir: string;
   logDir: string;
   logs: LogLimits;
+  /** How log lines get their timestamps (process-driver.ts); default 'auto'. */
+  logTimestamps: LogTimestamps;
   /** Prometheus exposition; null when the config has no `metrics:` section. */
   metrics: { listen: string } | null;
   /** Client certificate for the CLI's own calls (`status`); null when absent. */
@@ -49,6 +52,7 @@ const configSchema = z.strictObject({
       max_file_bytes: bytes.optional(),
       keep_files: z.number().int().min(0).max(100).optional(),
       max_total_bytes: bytes.optional(),
+      timestamps: z.enum(LOG_TIMESTAMPS).optional(),
     })
     .optional(),
   metrics: z.strictObject({ listen: hostPort.optional() }).nullable().optional(),
@@ -77,6 +81,7 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
       keepFiles: raw.logs?.keep_files ?? DEFAULT_LOG_LIMITS.keepFiles,
       maxTotalBytes: raw.logs?.max_total_bytes ?? DEFAULT_LOG_LIMITS.maxTotalBytes,
     },
+    logTimestamps: raw.logs?.timestamps ?? 'auto',
     // `metrics:` present (even empty) turns the exposition on at its default address.
     metrics: raw.metrics === undefined ? null : { listen: raw.metrics?.listen ?? DEFAULT_METRICS_LISTEN },
     client: raw.client === undefined ? null : { cert: resolve(raw.client.cert), key: resolve(raw.client.key) },

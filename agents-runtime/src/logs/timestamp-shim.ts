@@ -11,7 +11,7 @@
  * with the child's own status (re-raising the child's signal), so the supervisor sees the
  * child's exit. Cost: one extra Node process (~40 MB RSS) per instance; `raw` mode avoids it.
  * Writes that fail (ENOSPC) drop the line and are counted; the count is logged once writes
- * succeed again. A partial line is flushed after 500 ms of silence or at 16 KiB.
+ * succeed again, on a line of its own (after a newline that ends any half-written line). A partial line is flushed after 500 ms of silence or at 16 KiB.
  */
 export const TIMESTAMP_SHIM_SOURCE = String.raw`
 'use strict';
@@ -23,8 +23,13 @@ let dropped = 0;
 function write(tag, text) {
   const prefix = new Date().toISOString() + ' ';
   let out = prefix + tag + ' ' + text + '\n';
-  if (dropped > 0) out = prefix + 'sys [sutazai-runtime] ' + dropped + ' log lines dropped: could not write the log file (disk full?)\n' + out;
-  try { fs.writeSync(1, out); dropped = 0; } catch { dropped += 1; }
+  // A newline first: a write cut short by the full disk may have left half a line behind.
+  if (dropped > 0) out = '\n' + prefix + 'sys [sutazai-runtime] ' + dropped + ' log lines dropped: could not write the log file (disk full?)\n' + out;
+  const bytes = Buffer.from(out);
+  try {
+    for (let at = 0; at < bytes.length; ) at += fs.writeSync(1, bytes, at);
+    dropped = 0;
+  } catch { dropped += 1; }
 }
 const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 const pending = { out: '', err: '' };

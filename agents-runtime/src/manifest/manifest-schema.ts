@@ -107,7 +107,8 @@ const port = z.number().int().min(1).max(65_535);
 const threshold = z.number().int().min(1).max(100);
 
 const backoffSchema = z.strictObject({
-  initial_ms: positiveMs.optional(),
+  // 0 restarts at once (PM2's restart_delay 0); a crash loop still slows a flapping program down.
+  initial_ms: ms.optional(),
   factor: z.number().min(1).max(10).optional(),
   max_ms: positiveMs.optional(),
   jitter: z.number().min(0).max(1).optional(),

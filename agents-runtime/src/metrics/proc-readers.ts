@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { listPids, splitProcStat } from '../process/proc-identity';
+import { listPids, readStatText, splitProcStat } from '../process/proc-identity';
 
 export const DEFAULT_PROC_ROOT = '/proc';
 
@@ -266,6 +266,8 @@ export interface PidStat {
   threads: number;
   /** Clock ticks after boot. */
   startTicks: number;
+  /** Resident set size in pages (field 24; the same counter VmRSS shows, in pages). */
+  rssPages: number;
 }
 
 /** /proc/<pid>/stat, split by the same code as process/proc-identity (comm may contain spaces and ')'). */
@@ -282,8 +284,9 @@ export function parsePidStat(text: string): PidStat | null {
     cpuTicks: n(14) + n(15),
     threads: n(20),
     startTicks: n(22),
+    rssPages: n(24),
   };
-  return [stat.ppid, stat.pgrp, stat.cpuTicks, stat.threads, stat.startTicks].every(Number.isFinite) ? stat : null;
+  return [stat.ppid, stat.pgrp, stat.cpuTicks, stat.threads, stat.startTicks, stat.rssPages].every(Number.isFinite) ? stat : null;
 }
 
 /** VmRSS of /proc/<pid>/status in bytes (kB there, whatever the page size); 0 for kernel threads and zombies. */
@@ -292,9 +295,26 @@ export function parseStatusRssBytes(text: string): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** /proc/<pid>/stat, read through process/proc-identity's reused buffer (the per-tick hot path). */
 export function readPidStat(pid: number, procRoot = DEFAULT_PROC_ROOT): PidStat | null {
-  const text = readText(path.join(procRoot, String(pid), 'stat'));
+  const text = readStatText(path.join(procRoot, String(pid), 'stat'));
   return text === null ? null : parsePidStat(text);
+}
+
+/**
+ * Bytes per page, for the rss field of /proc/<pid>/stat: 4 KiB on x64, 4, 16 or 64 KiB on
+ * arm64 depending on the kernel. Node has no sysconf, so it is derived once from our own
+ * process: VmRSS (kB) in /proc/self/status against the resident pages in /proc/self/statm,
+ * read back to back, rounded to a power of two. 4096 when that cannot be read.
+ */
+export function detectPageSize(procRoot = DEFAULT_PROC_ROOT): number {
+  const status = readText(path.join(procRoot, 'self', 'status'));
+  const statm = readText(path.join(procRoot, 'self', 'statm'));
+  const kb = status === null ? NaN : parseStatusRssBytes(status) / 1024;
+  const pages = Number(statm?.trim().split(/\s+/)[1]);
+  if (!(kb > 0) || !(pages > 0)) return 4096;
+  const size = 2 ** Math.round(Math.log2((kb * 1024) / pages));
+  return size >= 4096 && size <= 65536 ? size : 4096;
 }
 
 /** null when the process is gone. */

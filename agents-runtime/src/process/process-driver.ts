@@ -1,17 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import fs from 'node:fs';
 import { RuntimeError } from '../runtime-error';
 import type { ProcessSpec } from '../manifest/manifest-schema';
 import type { ExitInfo, ProcessDriver, RunningProcess } from '../supervisor/driver';
 import type { LogFiles } from '../logs/log-files';
 import { TIMESTAMP_SHIM_SOURCE } from '../logs/timestamp-shim';
+import { BASH_LOG_LOOP, BASH_LOGGER_NAME, findStamperBash, loggerEnv } from '../logs/bash-stamper';
 import { stopProcessGroup } from './group-stop';
-import { formatStartTime, isSameProcess, processStartTime, scanProcessesByEnv, type ProcStat } from './proc-identity';
+import { formatStartTime, isSameProcess, processGroupMembers, processStartTime, scanProcessesByEnv, type ProcStat } from './proc-identity';
 import { resolveCommand } from './resolve-command';
+
+/** How long an exit waits for the loggers to write the last lines (normally a millisecond or two). */
+const LOGGER_DRAIN_MS = 250;
 
 /** Exec-time environment markers: they let a restarted daemon find its instances, and stop find setsid escapes. */
 export const RUNTIME_ID_ENV = 'SUTAZAI_RUNTIME_ID';
 export const INSTANCE_ENV = 'SUTAZAI_RUNTIME_INSTANCE';
+/** One value per spawn: tells escapees of an earlier run of an instance from those of the current one. */
+export const INCARNATION_ENV = 'SUTAZAI_RUNTIME_INCARNATION';
+
+export const LOG_TIMESTAMPS = ['auto', 'bash', 'node', 'raw'] as const;
+export type LogTimestamps = (typeof LOG_TIMESTAMPS)[number];
 
 export type DriverSpec = Pick<ProcessSpec, 'name' | 'command' | 'args' | 'env' | 'cwd' | 'stop'>;
 
@@ -19,8 +29,15 @@ export interface LinuxProcessDriverOptions {
   logs: LogFiles;
   /** Names this runtime's processes in their environment; one per state file (two runtimes on a machine never adopt each other's). */
   runtimeId: string;
-  /** 'shim' (default): lines stamped by timestamp-shim.ts; 'raw': the child writes straight to the file, no stamps, no extra process. */
-  timestamps?: 'shim' | 'raw';
+  /**
+   * How lines get their timestamps. 'auto' (default): 'bash' when a bash 5+ is found, else 'node'.
+   * 'bash': bash-stamper.ts (two forked shells per instance, the program keeps the leader pid);
+   * 'node': the Node shim, timestamp-shim.ts (one Node process per instance, faster for chatty
+   * programs); 'raw': the child writes straight to the file, no stamps, no extra process.
+   */
+  timestamps?: LogTimestamps;
+  /** Where to look for a bash 5+ for 'auto' and 'bash' (default: /bin, /usr/bin, /usr/local/bin). */
+  bashCandidates?: readonly string[];
   /** Polling period for adopted processes (default 200 ms). */
   adoptPollMs?: number;
   /** Grace for leftovers of an instance whose leader exited on its own (default 5 s). */
@@ -48,21 +65,54 @@ export interface DiscoveredProcess {
  * API: they are polled with isSameProcess (pid + start time) every adoptPollMs; their exit
  * status was collected by whoever reaps them (init), so it is reported as unknown (nulls).
  *
- * When a leader exits on its own, leftovers of its group (and marked escapees) get the
- * stop signal, then SIGKILL, before the exit is reported, so a restart never overlaps them.
+ * When a leader exits on its own, leftovers of its group get the stop signal, then SIGKILL,
+ * before the exit is reported, so a restart never overlaps them. The usual case, a group
+ * that is empty once the leader is reaped (the log stamper loops are not in it), is seen
+ * with `kill(-pgid, 0)`, one system call, so the restart is not held up by /proc scans. Marked escapees (setsid descendants) of
+ * our own children are then swept right after the exit is reported, by their incarnation
+ * marker, which a restarted run does not share; this costs one /proc environ scan that no
+ * longer sits on the restart path. Only a daemonizing program can overlap its restart,
+ * for the few milliseconds before the sweep. Adopted processes are cleaned as before.
  */
 export class LinuxProcessDriver implements ProcessDriver {
-  private readonly opts: Required<Omit<LinuxProcessDriverOptions, 'baseEnv'>> & { baseEnv: NodeJS.ProcessEnv };
+  private readonly opts: Required<Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'timestamps'>> & { baseEnv: NodeJS.ProcessEnv };
+  /** What 'auto' resolved to, fixed for the driver's life. */
+  readonly timestamps: Exclude<LogTimestamps, 'auto'>;
+  private readonly bashPath: string;
+  private spawns = 0;
 
   constructor(options: LinuxProcessDriverOptions) {
+    const { timestamps = 'auto', bashCandidates, ...rest } = options;
     this.opts = {
-      timestamps: 'shim',
       adoptPollMs: 200,
       leftoverGraceMs: 5000,
       nodePath: process.execPath,
       baseEnv: process.env,
-      ...options,
+      ...rest,
     };
+    const bash = timestamps === 'auto' || timestamps === 'bash' ? findStamperBash(bashCandidates) : null;
+    if (timestamps === 'bash' && bash === null) {
+      throw new RuntimeError('CONFIG_INVALID', 'logs.timestamps is "bash" but no bash 5.0 or newer was found in /bin, /usr/bin or /usr/local/bin', 'install bash 5, or set logs.timestamps to "node" or "auto" in the runtime config');
+    }
+    this.timestamps = timestamps === 'auto' ? (bash !== null ? 'bash' : 'node') : timestamps;
+    this.bashPath = bash ?? '';
+  }
+
+  /** file and argv to spawn for `resolved args`: under the Node shim, or the program itself. */
+  private commandLine(resolved: string, args: readonly string[]): [string, string[]] {
+    return this.timestamps === 'node' ? [this.opts.nodePath, ['-e', TIMESTAMP_SHIM_SOURCE, '--', resolved, ...args]] : [resolved, [...args]];
+  }
+
+  /** One bash loop stamping what comes out of `pipe` into the log file `fd` (bash-stamper.ts). */
+  private spawnLogger(tag: 'out' | 'err', pipe: Readable, fd: number, instance: string): ChildProcess {
+    const logger = spawn(this.bashPath, ['-c', BASH_LOG_LOOP, BASH_LOGGER_NAME, tag], {
+      cwd: '/',
+      env: loggerEnv(this.opts.runtimeId, instance),
+      detached: true,
+      stdio: [pipe, fd, 'ignore'],
+    });
+    logger.unref();
+    return logger;
   }
 
   async start(spec: DriverSpec, instance: string): Promise<RunningProcess> {
@@ -70,29 +120,44 @@ export class LinuxProcessDriver implements ProcessDriver {
     if (!isDirectory(cwd)) {
       throw new RuntimeError('SPAWN_FAILED', `cannot start ${instance}: working directory ${cwd} does not exist`, 'create the directory or fix `cwd` in the manifest');
     }
-    const env: NodeJS.ProcessEnv = { ...this.opts.baseEnv, ...spec.env, [RUNTIME_ID_ENV]: this.opts.runtimeId, [INSTANCE_ENV]: instance };
+    const incarnation = `${process.pid}.${(this.spawns += 1)}.${Date.now()}`;
+    const env: NodeJS.ProcessEnv = {
+      ...this.opts.baseEnv,
+      ...spec.env,
+      [RUNTIME_ID_ENV]: this.opts.runtimeId,
+      [INSTANCE_ENV]: instance,
+      [INCARNATION_ENV]: incarnation,
+    };
     const resolved = resolveCommand(spec.command, env.PATH, cwd);
     this.opts.logs.ensureWritable();
     const fd = this.opts.logs.openForChild(instance);
 
     let child: ChildProcess;
+    let loggers: ChildProcess[] = [];
     try {
-      const [file, argv] =
-        this.opts.timestamps === 'shim' ? [this.opts.nodePath, ['-e', TIMESTAMP_SHIM_SOURCE, '--', resolved, ...spec.args]] : [resolved, spec.args];
-      child = spawn(file, argv, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
+      const [file, argv] = this.commandLine(resolved, spec.args);
+      const stamped = this.timestamps === 'bash';
+      child = spawn(file, argv, { cwd, env, detached: true, stdio: stamped ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
+      if (stamped && child.pid !== undefined) {
+        // The program runs already; its loggers take over the read ends, then ours are closed.
+        loggers = [this.spawnLogger('out', child.stdout!, fd, instance), this.spawnLogger('err', child.stderr!, fd, instance)];
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+      }
+      await Promise.all([child, ...loggers].map(spawned));
     } catch (cause) {
+      if (loggers.length > 0) {
+        killGroup(child!.pid!);
+        throw new RuntimeError('SPAWN_FAILED', `cannot start the log stamper (${this.bashPath}) for ${instance}: ${(cause as Error).message}`, 'set logs.timestamps to "node" or "raw" in the runtime config', { cause });
+      }
       throw new RuntimeError('SPAWN_FAILED', `cannot start ${instance}: ${(cause as Error).message}`, 'check the command, its permissions and the system limits (ulimit -u, memory)', { cause });
     } finally {
-      fs.closeSync(fd); // the child holds its own copy
+      fs.closeSync(fd); // the child (or its loggers) hold their own copies
     }
     child.unref();
     const pid = child.pid!;
     const startTime = processStartTime(pid) ?? formatStartTime('0');
-    return new OwnChild(this, instance, pid, startTime, child, spec.stop.signal);
+    return new OwnChild(this, instance, pid, startTime, child, spec.stop.signal, incarnation, loggers);
   }
 
   async stop(proc: RunningProcess, signal: string, graceMs: number): Promise<void> {
@@ -106,6 +171,7 @@ export class LinuxProcessDriver implements ProcessDriver {
       escapees: instance === undefined ? undefined : () => this.escapees(instance, proc.pid),
       leaderGone: () => (tracked ? tracked.leaderGone() : !isSameProcess(proc.pid, proc.startTime)),
     });
+    await tracked?.drainLogs();
     if (result.survivors.length > 0) {
       throw new RuntimeError('INTERNAL', `processes ${result.survivors.join(', ')} of ${instance ?? proc.pid} survived SIGKILL`, 'they are likely stuck in uninterruptible I/O (state D); check `ps -o pid,stat,wchan` and the storage they use');
     }
@@ -127,10 +193,10 @@ export class LinuxProcessDriver implements ProcessDriver {
       });
   }
 
-  /** Marked processes of `instance` that left group `pgid` (setsid/setpgid escapes). */
-  escapees(instance: string, pgid: number): ProcStat[] {
+  /** Marked processes of `instance` that left group `pgid` (setsid/setpgid escapes); of one run when `incarnation` is given. */
+  escapees(instance: string, pgid: number, incarnation?: string): ProcStat[] {
     return scanProcessesByEnv(INSTANCE_ENV, instance)
-      .filter(({ stat, env }) => env.get(RUNTIME_ID_ENV) === this.opts.runtimeId && stat.pgid !== pgid)
+      .filter(({ stat, env }) => env.get(RUNTIME_ID_ENV) === this.opts.runtimeId && stat.pgid !== pgid && (incarnation === undefined || env.get(INCARNATION_ENV) === incarnation))
       .map(({ stat }) => stat);
   }
 
@@ -143,6 +209,77 @@ export class LinuxProcessDriver implements ProcessDriver {
       escapees: () => this.escapees(proc.instance, proc.pid),
     }).catch(() => undefined);
   }
+
+  /**
+   * The same for our own child, fast path first (see the class comment): resolves as soon as
+   * the group is empty; the escapee sweep of that run is left to `sweepEscapees`.
+   */
+  async cleanupGroup(proc: TrackedProcess, signal: string): Promise<void> {
+    for (const waitMs of [0, 1, 1, 2, 4]) {
+      if (waitMs > 0) await sleep(waitMs);
+      if (groupGone(proc.pid)) return;
+    }
+    await stopProcessGroup({ pgid: proc.pid, signal, graceMs: this.opts.leftoverGraceMs }).catch(() => undefined);
+  }
+
+  /** Stops the setsid escapees of one run of an instance (after its leader is gone). */
+  sweepEscapees(instance: string, pgid: number, incarnation: string, signal: string): void {
+    if (this.escapees(instance, pgid, incarnation).length === 0) return;
+    void stopProcessGroup({ pgid, signal, graceMs: this.opts.leftoverGraceMs, escapees: () => this.escapees(instance, pgid, incarnation) }).catch(() => undefined);
+  }
+}
+
+function spawned(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves when every logger has exited, or after `ms` (a descendant that escaped the group may still hold a pipe). */
+function loggersDone(loggers: readonly ChildProcess[], ms: number): Promise<void> {
+  const running = loggers.filter((l) => l.exitCode === null && l.signalCode === null);
+  if (running.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    let left = running.length;
+    for (const l of running) {
+      l.once('exit', () => {
+        left -= 1;
+        if (left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+  });
+}
+
+/**
+ * True when no live process is left in group `pgid`. `kill(-pgid, 0)` answers in one system
+ * call when the group is empty (ESRCH). It also counts zombies, and the stamper loops are
+ * orphans when they end: init reaps them at once on a systemd host, but a container whose
+ * PID 1 does not reap leaves them as zombies, so then one /proc scan tells the living apart.
+ */
+function groupGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+  }
+  return processGroupMembers(pgid).length === 0;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 abstract class TrackedProcess implements RunningProcess {
@@ -169,16 +306,39 @@ abstract class TrackedProcess implements RunningProcess {
   }
 
   protected async finish(exit: ExitInfo, stopSignal: string): Promise<void> {
-    if (!this.stopping) await this.driver.cleanupLeftovers(this, stopSignal);
+    if (!this.stopping) await this.cleanup(stopSignal);
     this.exit = exit;
     for (const l of this.listeners.splice(0)) l(exit);
+    if (!this.stopping) this.afterExit(stopSignal);
+  }
+
+  /** Before the exit is reported: what the group left behind. */
+  protected cleanup(stopSignal: string): Promise<void> {
+    return this.driver.cleanupLeftovers(this, stopSignal);
+  }
+
+  /** After the exit is reported (off the restart path). */
+  protected afterExit(_stopSignal: string): void {}
+
+  /** Waits (bounded) until what the process wrote is in its log. */
+  drainLogs(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
 class OwnChild extends TrackedProcess {
   private exited = false;
 
-  constructor(driver: LinuxProcessDriver, instance: string, pid: number, startTime: string, child: ChildProcess, stopSignal: string) {
+  constructor(
+    driver: LinuxProcessDriver,
+    instance: string,
+    pid: number,
+    startTime: string,
+    child: ChildProcess,
+    stopSignal: string,
+    private readonly incarnation: string,
+    private readonly loggers: readonly ChildProcess[],
+  ) {
     super(driver, instance, pid, startTime);
     child.once('exit', (code, signal) => {
       this.exited = true;
@@ -188,6 +348,20 @@ class OwnChild extends TrackedProcess {
 
   leaderGone(): boolean {
     return this.exited;
+  }
+
+  protected override async cleanup(stopSignal: string): Promise<void> {
+    await this.driver.cleanupGroup(this, stopSignal);
+    // The last lines are in the log before the exit is reported (crash events quote them).
+    await this.drainLogs();
+  }
+
+  override drainLogs(): Promise<void> {
+    return loggersDone(this.loggers, LOGGER_DRAIN_MS);
+  }
+
+  protected override afterExit(stopSignal: string): void {
+    this.driver.sweepEscapees(this.instance, this.pid, this.incarnation, stopSignal);
   }
 }
 

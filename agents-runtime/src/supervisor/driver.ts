@@ -42,6 +42,11 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(ms, fn) {
+    // setTimeout(fn, 0) waits at least 1 ms; a zero delay (backoff initial_ms 0) runs on the next turn instead.
+    if (ms <= 0) {
+      const immediate = setImmediate(fn);
+      return () => clearImmediate(immediate);
+    }
     const timer = setTimeout(fn, ms);
     return () => clearTimeout(timer);
   },

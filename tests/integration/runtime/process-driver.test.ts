@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
 import { tail } from '../../../agents-runtime/src/logs/log-tail';
 import { LinuxProcessDriver } from '../../../agents-runtime/src/process/process-driver';
+import { LOGGER_ENV_KEY } from '../../../agents-runtime/src/logs/bash-stamper';
 import { processGroupMembers, readProcStat, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
 import type { ExitInfo, RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
 import { killMarkedProcesses } from '../../support/kill-marked-processes';
@@ -40,6 +41,14 @@ function openPipes(pid: number): string[] {
   return links.filter((l) => l.startsWith('pipe:') || l.startsWith('socket:'));
 }
 
+function cmdlineOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
 function sleepsIn(pgid: number): number[] {
   return processGroupMembers(pgid).filter((pid) => readProcStat(pid)?.comm === 'sleep');
 }
@@ -49,7 +58,7 @@ describe('LinuxProcessDriver', () => {
     const proc = await driver.start(spec('forker', 'sh', ['-c', 'sleep 300 & sleep 300']), 'forker');
     expect(readProcStat(proc.pid)?.pgid).toBe(proc.pid);
     const before = await waitFor('two sleeps in the group', () => (sleepsIn(proc.pid).length === 2 ? processGroupMembers(proc.pid) : undefined));
-    expect(before.length).toBeGreaterThanOrEqual(4); // shim, sh, two sleeps
+    expect(before.length).toBeGreaterThanOrEqual(3); // sh, two sleeps (the log stamper loops are not in the group)
     const exited = exitOf(proc);
     await driver.stop(proc, 'SIGTERM', 3000);
     expect(processGroupMembers(proc.pid)).toEqual([]);
@@ -78,6 +87,22 @@ describe('LinuxProcessDriver', () => {
     expect(readProcStat(escaped.stat.pid)?.state ?? 'gone').toMatch(/gone|Z/);
   });
 
+  it('a leader that exits on its own: the exit is reported at once, its setsid escapee is swept right after, a later run of the instance is left alone', async () => {
+    const first = await driver.start(spec('daemonizer', 'sh', ['-c', 'setsid sleep 302 & sleep 0.3; exit 1']), 'daemonizer');
+    const sleeping = (seconds: string) => () =>
+      scanProcessesByEnv('SUTAZAI_RUNTIME_INSTANCE', 'daemonizer').find(({ stat }) => cmdlineOf(stat.pid) === `sleep ${seconds}`);
+    const escaped = await waitFor('the setsid sleep', sleeping('302'));
+    const second = await driver.start(spec('daemonizer', 'sh', ['-c', 'setsid sleep 303 & exec sleep 300']), 'daemonizer');
+    const secondEscapee = await waitFor('the second run\'s setsid sleep', sleeping('303'));
+    expect(secondEscapee.stat.pgid).not.toBe(second.pid);
+    expect(await exitOf(first)).toEqual({ code: 1, signal: null });
+    await waitFor('the first run\'s escapee swept', () => (readProcStat(escaped.stat.pid)?.state ?? 'gone').match(/gone|Z/));
+    expect(readProcStat(secondEscapee.stat.pid)?.state).toMatch(/[SR]/);
+    expect(readProcStat(second.pid)?.state).toMatch(/[SR]/);
+    await driver.stop(second, 'SIGTERM', 2000);
+    expect(readProcStat(secondEscapee.stat.pid)?.state ?? 'gone').toMatch(/gone|Z/);
+  });
+
   it('refuses a command that does not exist, before spawning anything', async () => {
     await expect(driver.start(spec('typo', 'no-such-program-sutazai', []), 'typo')).rejects.toMatchObject({ code: 'COMMAND_NOT_FOUND' });
     await expect(driver.start(spec('typo', './missing/bin', []), 'typo')).rejects.toMatchObject({ code: 'COMMAND_NOT_FOUND', remedy: expect.stringContaining('manifest') });
@@ -90,19 +115,63 @@ describe('LinuxProcessDriver', () => {
     await expect(bad.start(spec('x', 'sleep', ['1']), 'x')).rejects.toMatchObject({ code: 'LOG_DIR_NOT_WRITABLE', remedy: expect.any(String) });
   });
 
-  it('captures stdout and stderr with timestamps and stream marks, and passes on the exit status', async () => {
-    const proc = await driver.start(spec('talker', 'sh', ['-c', 'echo hello; echo oops >&2; printf partial; exit 3']), 'talker');
-    expect(await exitOf(proc)).toEqual({ code: 3, signal: null });
-    const lines = tail(logs, 'talker', 10);
-    expect(lines.map((l) => [l.stream, l.text])).toEqual([
-      ['out', 'hello'],
-      ['err', 'oops'],
-      ['out', 'partial'],
-    ]);
-    for (const l of lines) expect(Date.now() - Date.parse(l.time!)).toBeLessThan(60_000);
+  // Each stamper (bash-stamper.ts, the Node shim) must give the same log and the same exit.
+  for (const timestamps of ['bash', 'node'] as const) {
+    it(`${timestamps} stamper: stdout and stderr with timestamps and stream marks, the exit status, complete logs at exit`, async () => {
+      const stamped = new LinuxProcessDriver({ logs, runtimeId, timestamps });
+      expect(stamped.timestamps).toBe(timestamps);
+      const name = `talker-${timestamps}`;
+      const proc = await stamped.start(spec(name, 'sh', ['-c', 'echo hello; echo oops >&2; printf partial; exit 3']), name);
+      expect(await exitOf(proc)).toEqual({ code: 3, signal: null });
+      // The exit is reported only once the group (stamper included) is gone: the log is whole by then.
+      const lines = tail(logs, name, 10);
+      expect(lines.map((l) => [l.stream, l.text]).sort()).toEqual([
+        ['err', 'oops'],
+        ['out', 'hello'],
+        ['out', 'partial'],
+      ]);
+      for (const l of lines) expect(Date.now() - Date.parse(l.time!)).toBeLessThan(60_000);
 
-    const killed = await driver.start(spec('selfkill', 'sh', ['-c', 'kill -TERM $$']), 'selfkill');
-    expect(await exitOf(killed)).toEqual({ code: null, signal: 'SIGTERM' });
+      const killed = await stamped.start(spec(`selfkill-${timestamps}`, 'sh', ['-c', 'kill -TERM $$']), `selfkill-${timestamps}`);
+      expect(await exitOf(killed)).toEqual({ code: null, signal: 'SIGTERM' });
+    });
+  }
+
+  it('bash stamper: the program is spawned itself, its two loggers live outside its group and end with it, a partial line is written after 0.5 s of silence, BASH_ENV reaches the program', async () => {
+    const stamped = new LinuxProcessDriver({ logs, runtimeId, timestamps: 'bash' });
+    const envFile = path.join(tmp.path, 'bash-env.sh');
+    fs.writeFileSync(envFile, 'echo sourced-by-wrapper\n');
+    const proc = await stamped.start(
+      { ...spec('prompt', 'sh', ['-c', 'echo "env=$BASH_ENV"; printf "waiting..."; exec sleep 300']), env: { BASH_ENV: envFile } },
+      'prompt',
+    );
+    await waitFor('the exec', () => readProcStat(proc.pid)?.comm === 'sleep');
+    const lines = await waitFor('the partial line', () => {
+      const l = tail(logs, 'prompt', 10);
+      return l.some((x) => x.text === 'waiting...') ? l : undefined;
+    });
+    expect(lines.map((l) => l.text)).toEqual([`env=${envFile}`, 'waiting...']);
+    // Two loggers, the daemon's children in sessions of their own, outside the program's group.
+    const loggers = scanProcessesByEnv(LOGGER_ENV_KEY, `${runtimeId}/prompt`);
+    expect(loggers).toHaveLength(2);
+    for (const { stat } of loggers) {
+      expect(stat.ppid).toBe(process.pid);
+      expect(stat.pgid).not.toBe(proc.pid);
+    }
+    expect(processGroupMembers(proc.pid)).toEqual([proc.pid]);
+    await stamped.stop(proc, 'SIGTERM', 2000);
+    expect(processGroupMembers(proc.pid)).toEqual([]);
+    // They end with the program (end-of-file) and the stop waited for them.
+    expect(scanProcessesByEnv(LOGGER_ENV_KEY, `${runtimeId}/prompt`)).toEqual([]);
+  });
+
+  it('"auto" picks bash when a bash 5 is there, the Node shim when not, and "bash" without one is CONFIG_INVALID', () => {
+    expect(new LinuxProcessDriver({ logs, runtimeId }).timestamps).toBe('bash');
+    const noBash = ['/nonexistent/bash', '/bin/false'];
+    expect(new LinuxProcessDriver({ logs, runtimeId, bashCandidates: noBash }).timestamps).toBe('node');
+    expect(() => new LinuxProcessDriver({ logs, runtimeId, bashCandidates: noBash, timestamps: 'bash' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', remedy: expect.stringContaining('node') }),
+    );
   });
 
   it('the child keeps running and logging when it has no pipe to the daemon', async () => {

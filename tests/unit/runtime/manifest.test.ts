@@ -54,6 +54,12 @@ describe('parseManifest', () => {
     });
   });
 
+  it('backoff initial_ms 0 restarts at once (PM2 restart_delay 0); a negative one is refused with its path', () => {
+    const manifest = parseManifest('version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { initial_ms: 0 }\n', 'm.yaml');
+    expect(manifest.processes[0]?.backoff.initialMs).toBe(0);
+    expect(refusal('version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { initial_ms: -1 }\n').message).toContain('processes.0.backoff.initial_ms');
+  });
+
   it('turns numbers and booleans in env into the strings the environment holds', () => {
     const manifest = parseManifest('version: 1\nprocesses:\n  - name: a\n    command: x\n    env: { PORT: 8080, DEBUG: true, NAME: core }\n', 'm');
     expect(manifest.processes[0]?.env).toEqual({ PORT: '8080', DEBUG: 'true', NAME: 'core' });

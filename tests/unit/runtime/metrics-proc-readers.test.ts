@@ -18,6 +18,7 @@ import {
   readFilesystems,
 } from '../../../agents-runtime/src/metrics/proc-readers';
 import { createProcessSampler } from '../../../agents-runtime/src/metrics/process-sampler';
+import { detectPageSize } from '../../../agents-runtime/src/metrics/proc-readers';
 
 const STAT = `cpu  1000 0 500 8000 500 0 0 0 0 0
 cpu0 600 0 200 3900 300 0 0 0 0 0
@@ -126,7 +127,7 @@ describe('metrics /proc parsers', () => {
 
   it('/proc/<pid>/stat: comm with spaces and parentheses, utime+stime, threads, pgrp', () => {
     const text = '4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 150 50 7 3 20 0 6 0 98765 1000000 500 18446744073709551615\n';
-    expect(parsePidStat(text)).toEqual({ pid: 4242, state: 'S', ppid: 1, pgrp: 4242, cpuTicks: 200, threads: 6, startTicks: 98765 });
+    expect(parsePidStat(text)).toEqual({ pid: 4242, state: 'S', ppid: 1, pgrp: 4242, cpuTicks: 200, threads: 6, startTicks: 98765, rssPages: 500 });
     expect(parsePidStat('12 (x) S 1 2')).toBeNull();
   });
 
@@ -145,7 +146,8 @@ class FakeProc {
     fs.writeFileSync(file, text);
   }
   process(pid: number, opts: { pgrp: number; ticks: number; threads: number; start: number; rssKb: number; fds: number }): void {
-    this.write(`${pid}/stat`, `${pid} (p${pid}) S 1 ${opts.pgrp} ${opts.pgrp} 0 -1 0 0 0 0 0 ${opts.ticks} 0 0 0 20 0 ${opts.threads} 0 ${opts.start} 0 0\n`);
+    // Field 24 (rss) in 4 KiB pages; the samplers below are made with pageSizeBytes 4096.
+    this.write(`${pid}/stat`, `${pid} (p${pid}) S 1 ${opts.pgrp} ${opts.pgrp} 0 -1 0 0 0 0 0 ${opts.ticks} 0 0 0 20 0 ${opts.threads} 0 ${opts.start} 0 ${opts.rssKb / 4} 0\n`);
     this.write(`${pid}/status`, `Name:\tp${pid}\nVmRSS:\t${opts.rssKb} kB\n`);
     fs.rmSync(path.join(this.root, String(pid), 'fd'), { recursive: true, force: true });
     fs.mkdirSync(path.join(this.root, String(pid), 'fd'));
@@ -201,7 +203,7 @@ describe('samplers on a fixture /proc', () => {
     proc.process(500, { pgrp: 500, ticks: 1000, threads: 2, start: 50_000, rssKb: 1000, fds: 3 });
     proc.process(501, { pgrp: 500, ticks: 300, threads: 1, start: 60_000, rssKb: 500, fds: 2 });
     proc.process(900, { pgrp: 900, ticks: 99_999, threads: 9, start: 10, rssKb: 9, fds: 1 }); // someone else
-    const sampler = createProcessSampler({ procRoot: proc.root });
+    const sampler = createProcessSampler({ procRoot: proc.root, pageSizeBytes: 4096, fullScanEvery: 1, openFilesEvery: 1 });
     const info = [
       { instance: 'agent-1', process: 'agent', pid: 500, restarts: 3, startedAtMs: 10_000 },
       { instance: 'agent-2', process: 'agent', pid: null, restarts: 1, startedAtMs: null },
@@ -224,7 +226,33 @@ describe('samplers on a fixture /proc', () => {
     proc.write('uptime', '1000.00 0\n');
     proc.process(700, { pgrp: 1, ticks: 10, threads: 4, start: 5, rssKb: 10, fds: 0 });
     proc.process(701, { pgrp: 1, ticks: 10, threads: 4, start: 5, rssKb: 10, fds: 0 });
-    const [m] = createProcessSampler({ procRoot: proc.root }).sample([{ instance: 'core-1', process: 'core', pid: 700, restarts: 0, startedAtMs: null }], 1);
+    const [m] = createProcessSampler({ procRoot: proc.root, pageSizeBytes: 4096, fullScanEvery: 1, openFilesEvery: 1 }).sample([{ instance: 'core-1', process: 'core', pid: 700, restarts: 0, startedAtMs: null }], 1);
     expect(m).toMatchObject({ pid: 700, threads: 4, rssBytes: 10 * 1024, openFiles: 0, uptimeMs: null });
+  });
+
+  it('process: between full scans only known members are re-read; a new leader forces a scan; open files are recounted on schedule', () => {
+    proc.write('uptime', '1000.00 0\n');
+    proc.process(500, { pgrp: 500, ticks: 10, threads: 1, start: 50_000, rssKb: 400, fds: 3 });
+    const sampler = createProcessSampler({ procRoot: proc.root, pageSizeBytes: 4096, fullScanEvery: 3, openFilesEvery: 2 });
+    const info = [{ instance: 'core-1', process: 'core', pid: 500, restarts: 0, startedAtMs: null }];
+    expect(sampler.sample(info, 1)[0]).toMatchObject({ rssBytes: 400 * 1024, openFiles: 3 }); // tick 1: full scan, count
+    proc.process(501, { pgrp: 500, ticks: 0, threads: 1, start: 60_000, rssKb: 100, fds: 1 }); // forked after the scan
+    proc.process(500, { pgrp: 500, ticks: 10, threads: 1, start: 50_000, rssKb: 400, fds: 7 });
+    expect(sampler.sample(info, 2)[0]).toMatchObject({ rssBytes: 400 * 1024, threads: 1, openFiles: 3 }); // tick 2: known members, cached files
+    expect(sampler.sample(info, 3)[0]).toMatchObject({ rssBytes: 400 * 1024, threads: 1, openFiles: 7 }); // tick 3: files recounted
+    expect(sampler.sample(info, 4)[0]).toMatchObject({ rssBytes: 500 * 1024, threads: 2, openFiles: 8 }); // tick 4: full scan finds 501
+    proc.remove(501);
+    expect(sampler.sample(info, 5)[0]).toMatchObject({ rssBytes: 400 * 1024, threads: 1 }); // gone members drop at once
+    // A restart: the new leader is not in the last scan, so this tick scans in full.
+    proc.process(600, { pgrp: 600, ticks: 0, threads: 5, start: 70_000, rssKb: 40, fds: 2 });
+    const restarted = [{ ...info[0]!, pid: 600 }];
+    expect(sampler.sample(restarted, 6)[0]).toMatchObject({ pid: 600, rssBytes: 40 * 1024, threads: 5, openFiles: 2 });
+  });
+
+  it('page size for the stat rss field is derived from /proc/self (a power of two, 4 KiB on x64)', () => {
+    const size = detectPageSize();
+    expect(Math.log2(size) % 1).toBe(0);
+    if (process.arch === 'x64') expect(size).toBe(4096);
+    expect(detectPageSize(proc.root)).toBe(4096); // nothing to read there: the default
   });
 });
