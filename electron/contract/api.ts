@@ -5,6 +5,7 @@ import { HostChangesSchema, HostInputSchema, ImportErrorSchema, PinnedKeySchema,
 import { HostPreflightSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
 import { BundleFilePathSchema, BundleImportResultSchema, BundleKeyFingerprintSchema, BundleSummarySchema, BundleVerificationSchema, TrustedBundleKeySchema } from './bundles';
+import { ConfigCheckResultSchema, ConfigDiffInputSchema, ConfigDiffResultSchema, ConfigExplainInputSchema, ConfigExplanationSchema, ConfigLayersInputSchema } from './config';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -138,6 +139,21 @@ export const methods = {
   'bundles.trustedKeys': {
     params: z.object({}).strict(),
     result: z.array(TrustedBundleKeySchema),
+  },
+  /** Loads the install's texts over the shipped defaults and environment: valid with the merged values, or the problem with file:line:column. */
+  'config.check': {
+    params: ConfigLayersInputSchema,
+    result: ConfigCheckResultSchema,
+  },
+  /** A key's (or section's) merged value, the layer that set it and what it overrode; an invalid configuration fails with its CONFIG_* error. */
+  'config.explain': {
+    params: ConfigExplainInputSchema,
+    result: ConfigExplanationSchema,
+  },
+  /** What changes from one version of the install's values to another, key by key, over the same defaults, environment and host text. */
+  'config.diff': {
+    params: ConfigDiffInputSchema,
+    result: ConfigDiffResultSchema,
   },
 } as const;
 

@@ -76,6 +76,15 @@ export const ERROR_CODES = [
   'CONFIG_INVALID',
   'CONFIG_UNKNOWN_KEY',
   'CONFIG_ENV_INVALID',
+  // Installing a release on hosts (install file, plan, apply).
+  'INSTALL_FILE_INVALID',
+  'INSTALL_PRIVILEGE_MISSING',
+  'INSTALL_ARCH_UNSUPPORTED',
+  'INSTALL_NO_SPACE',
+  'INSTALL_UPLOAD_FAILED',
+  'INSTALL_STEP_FAILED',
+  'INSTALL_UNHEALTHY',
+  'INSTALL_CONFLICT',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

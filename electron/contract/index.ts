@@ -5,6 +5,7 @@ export * from './inventory';
 export * from './preflight';
 export * from './metrics';
 export * from './bundles';
+export * from './config';
 export * from './api';
 export * from './messages';
 export * from './client';

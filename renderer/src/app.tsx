@@ -3,6 +3,8 @@ import { useConnection } from './api/api-context';
 import { apiKey, useAppInfo } from './api/queries';
 import { useApiEvent } from './api/use-api-event';
 import { ErrorNotice } from './components/query-state';
+import { BundlesPage } from './pages/bundles-page';
+import { ConfigurationPage } from './pages/configuration-page';
 import { HostPage } from './pages/host-page';
 import { HostsPage } from './pages/hosts-page';
 import { ProbeJobPage } from './pages/probe-job-page';
@@ -54,6 +56,16 @@ function Sidebar({ route }: { route: Route }) {
             Hosts
           </a>
         </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'bundles' })} aria-current={route.name === 'bundles' ? 'page' : undefined}>
+            Bundles
+          </a>
+        </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'configuration' })} aria-current={route.name === 'configuration' ? 'page' : undefined}>
+            Configuration
+          </a>
+        </li>
       </ul>
       <About />
     </nav>
@@ -82,6 +94,10 @@ function Page({ route }: { route: Route }) {
       return <HostPage hostId={route.hostId} />;
     case 'probe-job':
       return <ProbeJobPage jobId={route.jobId} />;
+    case 'bundles':
+      return <BundlesPage />;
+    case 'configuration':
+      return <ConfigurationPage />;
     case 'not-found':
       return (
         <section className="page">

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { runtimeIdFor } from '../../agents-runtime/src/daemon/daemon-lock';
+import { RUNTIME_LAUNCH_ENV } from '../../agents-runtime/src/daemon/launch-env';
 import { RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
 import { listPids, parseEnviron, scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
 import { LOGGER_ENV_KEY } from '../../agents-runtime/src/logs/bash-stamper';
@@ -138,7 +139,8 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
       );
       // The daemon's JSON log goes to a file, never to a pipe the benchmark's synchronous poll could leave full.
       const out = fs.openSync(path.join(dir, 'daemon.log'), 'a');
-      const child = spawn(process.execPath, [opts.bundle, 'run', '--config', configFile], { cwd: dir, stdio: ['ignore', out, out] });
+      // Started the way the shipped launchers start it (systemd unit, detached start script): same environment.
+      const child = spawn(process.execPath, [opts.bundle, 'run', '--config', configFile], { cwd: dir, stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_LAUNCH_ENV } });
       fs.closeSync(out);
       daemon = child;
       const alive = (): boolean => child.exitCode === null && child.signalCode === null;

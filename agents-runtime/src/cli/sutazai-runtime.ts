@@ -9,6 +9,7 @@ import path from 'node:path';
 import { LockHeldError } from '../daemon/daemon-lock';
 import { loadRuntimeConfig, type RuntimeConfig } from '../daemon/runtime-config';
 import { RUNTIME_VERSION, startRuntimeDaemon, type DaemonLog } from '../daemon/runtime-daemon';
+import { keepYoungGenerationSmall } from '../daemon/memory-trim';
 import type { ListProcessesResponse__Output } from '../generated/sutazai/runtime/v1/ListProcessesResponse';
 import type { RuntimeClient } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
@@ -134,6 +135,7 @@ function printError(error: unknown): void {
 // ---- run -----------------------------------------------------------------------------
 
 async function run(args: Args): Promise<number> {
+  keepYoungGenerationSmall();
   const log = jsonLog();
   let config: RuntimeConfig;
   try {

@@ -21,6 +21,7 @@ import { LogRotator } from '../logs/log-rotation';
 import { follow, lastLines, tail, type LogLine as FileLogLine } from '../logs/log-tail';
 import { startMetricsHttp, type MetricsHttp } from '../metrics/metrics-http';
 import { createMetricsService } from '../metrics/metrics-service';
+import { startMemoryTrim } from './memory-trim';
 import { expandReplicas, stopOrder } from '../manifest/dependency-order';
 import type { Manifest, ProcessSpec } from '../manifest/manifest-schema';
 import { parseManifest } from '../manifest/parse-manifest';
@@ -455,11 +456,13 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       }
     };
     await bringUpServer();
+    const memoryTrim = startMemoryTrim();
 
     let closing: Promise<void> | undefined;
     const close = (stopChildren: boolean): Promise<void> => {
       closing ??= (async () => {
         if (retryTimer !== undefined) clearTimeout(retryTimer);
+        memoryTrim.stop();
         rotator.stop();
         metrics.stop();
         await metricsHttp?.close();

@@ -1,5 +1,6 @@
 import { ApiError } from '../../contract';
 import type { BundleService } from '../bundles/bundle-service';
+import type { ConfigService } from '../config/config-service';
 import type { EventHub } from '../events/event-hub';
 import type { HostService } from '../hosts/host-service';
 import type { createProbeJobs } from '../hosts/probe-jobs';
@@ -16,10 +17,11 @@ export interface ApiDeps {
   probeJobs: ReturnType<typeof createProbeJobs>;
   preflight: PreflightService;
   bundles: BundleService;
+  config: ConfigService;
 }
 
 /** The contract's methods as thin calls into the capabilities that own them. */
-export function createMethodHandlers({ info, hosts, metrics, probeJobs, preflight, bundles }: ApiDeps): MethodHandlers {
+export function createMethodHandlers({ info, hosts, metrics, probeJobs, preflight, bundles, config }: ApiDeps): MethodHandlers {
   return {
     'app.info': () => info,
     'hosts.list': () => hosts.list(),
@@ -54,6 +56,9 @@ export function createMethodHandlers({ info, hosts, metrics, probeJobs, prefligh
     'bundles.verify': ({ path }) => bundles.verify(path),
     'bundles.import': ({ path, trustKey }) => bundles.import(path, trustKey === undefined ? {} : { trustKey }),
     'bundles.trustedKeys': () => bundles.trustedKeys(),
+    'config.check': (input) => config.check(input),
+    'config.explain': (input) => config.explain(input),
+    'config.diff': (input) => config.diff(input),
   };
 }
 

@@ -1,13 +1,18 @@
 import type { Logger } from 'pino';
 import type { HostFacts, ProbeProgress } from '../../contract';
 import { createBundleService, type BundleService } from '../bundles/bundle-service';
+import { createConfigService } from '../config/config-service';
 import { EventHub } from '../events/event-hub';
 import { createHostService, type HostService } from '../hosts/host-service';
+import { createInstallEngine, type InstallEngine } from '../install/install-engine';
 import { createProbeJobs } from '../hosts/probe-jobs';
 import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
 import { createBundleKeysRepo } from '../store/bundle-keys-repo';
 import { createBundlesRepo } from '../store/bundles-repo';
 import { createHostKeysRepo } from '../store/host-keys-repo';
+import { createHostReleasesRepo } from '../store/host-releases-repo';
+import { createInstallStepsRepo } from '../store/install-steps-repo';
+import { createInstallsRepo } from '../store/installs-repo';
 import { createProbeOutcomesRepo } from '../store/probe-outcomes-repo';
 import { createPreflightRepo } from '../store/preflight-repo';
 import { defaultConfigDir, loadProfiles } from '../preflight/load-profiles';
@@ -44,6 +49,8 @@ export interface BackendConfig {
   actor?: string;
   /** Where config/ lives (profiles); found beside the app when not given. */
   configDir?: string;
+  /** SUTAZAI_* variables, the top layer of an install's configuration (the CLI passes its environment). */
+  configEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Backend {
@@ -52,6 +59,8 @@ export interface Backend {
   readonly vault: SecretVault;
   readonly preflight: PreflightService;
   readonly bundles: BundleService;
+  /** Plan and apply installs (install files: bundle, hosts, roles, configuration). */
+  readonly installs: InstallEngine;
   readonly logger: Logger;
   readonly logFile: string;
   readonly info: AppInfo;
@@ -129,7 +138,25 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     actor: config.actor ?? config.mode,
     logger,
   });
-  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles };
+  const installs = createInstallEngine({
+    dataDir: config.dataDir,
+    hosts: hostsRepo,
+    hostKeys: createHostKeysRepo(store.db),
+    vault,
+    bundles,
+    bundlesRepo: createBundlesRepo(store.db),
+    installs: createInstallsRepo(store.db),
+    steps: createInstallStepsRepo(store.db),
+    releases: createHostReleasesRepo(store.db),
+    transaction: (fn) => store.db.transaction(fn)(),
+    factsOf: (row) => hosts.factsOrProbe(row.id),
+    now,
+    ...(config.configDir !== undefined ? { configDir: config.configDir } : {}),
+    ...(config.configEnv !== undefined ? { env: config.configEnv } : {}),
+    logger,
+  });
+  const configService = createConfigService({ configDir: config.configDir });
+  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService };
   const dispatcher = createDispatcher({
     handlers: createMethodHandlers(deps),
     sources: createEventSources(deps),
@@ -170,6 +197,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     vault,
     preflight,
     bundles,
+    installs,
     logger,
     logFile,
     info,

@@ -17,6 +17,7 @@ export const EXIT = {
   PREFLIGHT_WARN: 9,
   PREFLIGHT_FAIL: 10,
   BUNDLE_REFUSED: 11,
+  INSTALL_FAILED: 12,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
@@ -73,6 +74,16 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.USAGE;
     case 'BUNDLE_IMPORT_FAILED':
       return EXIT.STORE;
+    case 'INSTALL_FILE_INVALID':
+      return EXIT.USAGE;
+    case 'INSTALL_PRIVILEGE_MISSING':
+    case 'INSTALL_ARCH_UNSUPPORTED':
+    case 'INSTALL_NO_SPACE':
+    case 'INSTALL_UPLOAD_FAILED':
+    case 'INSTALL_STEP_FAILED':
+    case 'INSTALL_UNHEALTHY':
+    case 'INSTALL_CONFLICT':
+      return EXIT.INSTALL_FAILED;
     default:
       return EXIT.FAILURE;
   }

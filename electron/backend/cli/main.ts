@@ -4,6 +4,7 @@ import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/proce
 import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
 import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
 import { EXIT, exitCodeFor } from './exit-codes';
+import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { formatFacts } from './format-text';
 import { hostsAdd, hostsImport, hostsList, hostsPreflight, hostsProbe, hostsRemove, hostsTrust, type CommandContext } from './hosts-commands';
 
@@ -50,6 +51,14 @@ Release bundles (signed, offline; see README "Release bundles"):
                                      is trusted only when confirmed (--trust-key, or y on a terminal)
   bundle list                        the imported bundles
   bundle keys                        the trusted bundle signing keys
+
+Installs (an install file names the bundle, the hosts and roles, the configuration layers;
+see README "Installing"):
+  plan --install F                   connect to every host and say, step by step, what apply
+                                     would do and what is already done; changes nothing
+  apply --install F [--concurrency N]
+                                     install: upload, unpack, configure, start, wait for health,
+                                     switch current; resumes after a break; prints host  step  status
   help                               this text
 
 Global options:
@@ -62,7 +71,8 @@ Secrets are read from files or standard input, never from the command line.
 Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 data directory or
 database, 5 probe failed, 6 host key not trusted or changed, 7 connection or login failed,
 8 sealed secrets locked or wrong passphrase, 9 preflight warned, 10 preflight failed,
-11 bundle refused (damaged, tampered, unsigned by a trusted key, or incompatible).`;
+11 bundle refused (damaged, tampered, unsigned by a trusted key, or incompatible), 12 install
+failed on a host (no space, no privilege, a step failed, not healthy in time).`;
 
 const COMMAND_OPTIONS = {
   json: { type: 'boolean' },
@@ -95,6 +105,7 @@ const COMMAND_OPTIONS = {
   'control-center': { type: 'string' },
   'key-label': { type: 'string' },
   'trust-key': { type: 'string' },
+  install: { type: 'string' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
@@ -127,6 +138,25 @@ async function run(argv: string[]): Promise<number> {
           if (!json) process.stderr.write(`${text}\n`);
         },
         backend: async () => (backend ??= await startBackend(cliBackendConfig(sharedOptions(values)))),
+      });
+    } finally {
+      await backend?.close();
+    }
+  }
+  if (INSTALL_COMMANDS.includes(group)) {
+    const json = values.json === true;
+    let backend: Backend | undefined;
+    try {
+      return await runInstallCommand({
+        command: group,
+        args: positionals.slice(1),
+        values: values as Record<string, string | boolean | string[] | undefined>,
+        json,
+        print: (text, value) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
+        line: (text) => {
+          if (!json) process.stdout.write(`${text}\n`);
+        },
+        backend: async () => (backend ??= await startBackend({ ...cliBackendConfig(sharedOptions(values)), configEnv: process.env })),
       });
     } finally {
       await backend?.close();

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
 import {
   ApiError,
   type MethodName,
@@ -16,6 +16,8 @@ interface ApiQueryOptions {
   enabled?: boolean;
   staleTime?: number;
   gcTime?: number;
+  /** Keep showing the last result while the next params load (a check as the operator types). */
+  keepPrevious?: boolean;
 }
 
 /** One contract method as a react-query query; errors are the contract's ApiError. */
@@ -25,10 +27,12 @@ export function useApiQuery<M extends MethodName>(
   options: ApiQueryOptions = {},
 ): UseQueryResult<MethodResult<M>, ApiError> {
   const client = useApiClient();
+  const { keepPrevious, ...rest } = options;
   return useQuery<MethodResult<M>, ApiError>({
     queryKey: apiKey(method, params),
     queryFn: () => client.call(method, params),
-    ...options,
+    ...(keepPrevious ? { placeholderData: keepPreviousData } : {}),
+    ...rest,
   });
 }
 
@@ -67,6 +71,21 @@ export function useLatestPreflights() {
   const query = useApiQuery('preflight.latest', {}, { staleTime: 60_000 });
   const byHost = new Map((query.data ?? []).map((result) => [result.hostId, result]));
   return { byHost, isPending: query.isPending };
+}
+
+/** The imported release bundles, newest first. */
+export function useBundles() {
+  return useApiQuery('bundles.list', {});
+}
+
+export function useTrustedBundleKeys() {
+  return useApiQuery('bundles.trustedKeys', {});
+}
+
+/** After an import: the bundle list and, when a key was trusted with it, the keys. */
+export function invalidateBundles(queryClient: QueryClient): Promise<void> {
+  const keys = [apiKey('bundles.list'), apiKey('bundles.trustedKeys')];
+  return Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);
 }
 
 /** After the inventory changed here (add, edit, trust, remove, import): every host view again. */

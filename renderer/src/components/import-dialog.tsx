@@ -3,6 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import type { ImportError } from '../../../electron/contract';
 import { invalidateInventory } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
+import { readTextFile } from '../files/read-text-file';
 import { hrefFor } from '../router/route';
 import { ModalDialog } from './modal-dialog';
 import { ErrorNotice } from './query-state';
@@ -20,15 +21,6 @@ const EXAMPLE = `hosts:
     labels: [gpu, rack=b4]
   - address: 10.0.0.12
     jumpHost: bastion`;
-
-function readFile(file: File): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(typeof reader.result === 'string' ? reader.result : '');
-    reader.onerror = () => reject(reader.error ?? new Error(`could not read ${file.name}`));
-    reader.readAsText(file);
-  });
-}
 
 function where(error: ImportError): string {
   if (error.line === null) return '—';
@@ -87,7 +79,7 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
     if (!file) return;
     try {
       if (file.size > MAX_BYTES) throw new Error(`${file.name} is ${Math.round(file.size / 1024)} KiB; a host list may be at most 512 KiB`);
-      setText(await readFile(file));
+      setText(await readTextFile(file));
       setFileName(file.name);
       importList.reset();
     } catch (error) {

@@ -3,10 +3,12 @@ export type Route =
   | { name: 'hosts' }
   | { name: 'host'; hostId: number }
   | { name: 'probe-job'; jobId: string }
+  | { name: 'bundles' }
+  | { name: 'configuration' }
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`) into a route. An empty hash is the
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
 export function parseRoute(hash: string): Route {
@@ -21,6 +23,8 @@ export function parseRoute(hash: string): Route {
       if (Number.isSafeInteger(hostId)) return { name: 'host', hostId };
     }
   }
+  if (segments.length === 1 && segments[0] === 'bundles') return { name: 'bundles' };
+  if (segments.length === 1 && segments[0] === 'configuration') return { name: 'configuration' };
   if (segments[0] === 'probes' && segments.length === 2) {
     const jobId = segments[1] ?? '';
     // Job ids are the backend's UUIDs; the contract allows up to 64 characters.
@@ -38,6 +42,10 @@ export function hrefFor(route: Route): string {
       return `#/hosts/${route.hostId}`;
     case 'probe-job':
       return `#/probes/${route.jobId}`;
+    case 'bundles':
+      return '#/bundles';
+    case 'configuration':
+      return '#/configuration';
     case 'not-found':
       return `#${route.path}`;
   }

@@ -31,6 +31,14 @@ describe('parseRoute', () => {
     expect(parseRoute(`#/probes/${'x'.repeat(65)}`).name).toBe('not-found');
   });
 
+  it('reads the bundles and configuration pages', () => {
+    expect(parseRoute('#/bundles')).toEqual({ name: 'bundles' });
+    expect(parseRoute('#/bundles/')).toEqual({ name: 'bundles' });
+    expect(parseRoute('#/configuration')).toEqual({ name: 'configuration' });
+    expect(parseRoute('#/bundles/3')).toEqual({ name: 'not-found', path: '/bundles/3' });
+    expect(parseRoute('#/configuration/x')).toEqual({ name: 'not-found', path: '/configuration/x' });
+  });
+
   it('names unknown paths as not found', () => {
     expect(parseRoute('#/installs')).toEqual({ name: 'not-found', path: '/installs' });
     expect(parseRoute('#/hosts/1/logs')).toEqual({ name: 'not-found', path: '/hosts/1/logs' });
@@ -39,7 +47,7 @@ describe('parseRoute', () => {
 
 describe('hrefFor', () => {
   it('is the inverse of parseRoute', () => {
-    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }, { name: 'probe-job', jobId: 'job-1' }] as const) {
+    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }, { name: 'probe-job', jobId: 'job-1' }, { name: 'bundles' }, { name: 'configuration' }] as const) {
       expect(parseRoute(hrefFor(route))).toEqual(route);
     }
   });

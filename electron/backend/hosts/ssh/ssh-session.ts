@@ -1,4 +1,4 @@
-import type { Client, ClientChannel } from 'ssh2';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { ApiError } from '../../../contract';
 import { hangUp } from './hang-up';
 import { ForwardRefusedError, commandTimeoutError, sessionError } from './ssh-errors';
@@ -31,6 +31,8 @@ export interface SshSession {
    * with the session's error once it is closed or lost.
    */
   forwardOut(address: string, port: number): Promise<ClientChannel>;
+  /** An SFTP channel (uploads); it ends with the session. Rejects with the session's error once it is closed or lost. */
+  sftp(): Promise<SFTPWrapper>;
   /** Why the connection ended on its own (network, sshd), or null while it is up or after close(). */
   readonly lost: ApiError | null;
   /** Set once close() was called. */
@@ -175,10 +177,40 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     });
   }
 
+  function sftp(): Promise<SFTPWrapper> {
+    if (closedByUs) return Promise.reject(sessionError(endpoint, 'this SSH session is already closed'));
+    if (lost !== null) return Promise.reject(lost);
+    return new Promise<SFTPWrapper>((resolve, reject) => {
+      let settled = false;
+      const abort = (error: ApiError) => {
+        if (settled) return;
+        settled = true;
+        running.delete(abort);
+        reject(error);
+      };
+      running.add(abort);
+      try {
+        client.sftp((error, channel) => {
+          if (settled) {
+            channel?.end();
+            return;
+          }
+          settled = true;
+          running.delete(abort);
+          if (error) reject(sessionError(endpoint, `the server refused an SFTP channel (${error.message}); is its sftp subsystem enabled?`, error));
+          else resolve(channel);
+        });
+      } catch (error) {
+        abort(sessionError(endpoint, 'the SSH connection is closed', error));
+      }
+    });
+  }
+
   return {
     endpoint,
     exec,
     forwardOut,
+    sftp,
     get execChannels() {
       return execChannels;
     },

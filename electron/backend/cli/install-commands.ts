@@ -1,0 +1,100 @@
+import { ApiError } from '../../contract';
+import type { Backend } from '../app/backend';
+import type { ApplyResult, InstallEvent, InstallPlan } from '../install/install-steps';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { formatBytes } from './format-text';
+
+export const INSTALL_COMMANDS = ['plan', 'apply'];
+
+export interface InstallCommandContext {
+  command: string;
+  args: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  json: boolean;
+  /** The final result: text for people, or the value as JSON. */
+  print(text: string, value: unknown): void;
+  /** One progress line (`host  step  status  detail`); not written with --json. */
+  line(text: string): void;
+  backend(): Promise<Backend>;
+}
+
+const STEP_WIDTH = 11;
+
+/** `sutazai plan --install F` and `sutazai apply --install F [--concurrency N]`. */
+export async function runInstallCommand(ctx: InstallCommandContext): Promise<number> {
+  const file = typeof ctx.values.install === 'string' ? ctx.values.install : undefined;
+  if (!file) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` needs --install FILE, the install file.`, `Example: sutazai ${ctx.command} --install install.yaml (README.md, "Installing", shows the format).`);
+  if (ctx.args.length > 0) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` takes no arguments (got "${ctx.args.join(' ')}").`, 'Name the install file with --install FILE.');
+  const backend = await ctx.backend();
+  if (ctx.command === 'plan') {
+    const plan = await backend.installs.plan(file);
+    ctx.print(formatPlan(plan), plan);
+    const failed = plan.hosts.find((h) => h.error !== null);
+    return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
+  }
+  const concurrency = parseConcurrency(ctx.values.concurrency);
+  const width = { host: 0 };
+  const lastPercent = new Map<string, number>();
+  const result = await backend.installs.apply(file, {
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    onEvent: (event) => {
+      const text = formatEvent(event, width, lastPercent);
+      if (text !== null) ctx.line(text);
+    },
+  });
+  ctx.print(formatApplyResult(result), result);
+  const failed = result.hosts.find((h) => h.error !== null);
+  return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
+}
+
+function parseConcurrency(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new ApiError('BAD_PARAMS', `--concurrency must be a whole number from 1 to 64, not "${String(value)}".`, 'Example: --concurrency 4');
+  return n;
+}
+
+export function formatPlan(plan: InstallPlan): string {
+  const out = [`install ${plan.install}: bundle ${plan.bundle.name}@${plan.bundle.version} (${formatBytes(plan.bundle.sizeBytes)}, sha256 ${plan.bundle.sha256.slice(0, 12)})`];
+  let todo = 0;
+  for (const host of plan.hosts) {
+    const where = host.mode === null ? 'not reachable' : `${host.mode === 'system' ? 'system-wide' : 'per-user'} under ${host.root}, ${host.service === 'systemd' ? 'systemd unit' : 'detached mode'}`;
+    out.push('', `${host.host}  ${host.role}${host.gpu ? ' (GPU agents)' : ''}  ${where}`);
+    for (const step of host.steps) {
+      if (step.state === 'todo') todo += 1;
+      out.push(`  ${step.step.padEnd(STEP_WIDTH)}  ${step.state.padEnd(7)}  ${step.detail}`);
+    }
+    if (host.error) out.push(`  error ${host.error.code}: ${host.error.message}`, `  remedy: ${host.error.remedy}`);
+  }
+  out.push('');
+  if (plan.upToDate) out.push('Up to date: every step of every host is already done; apply would change nothing.');
+  else out.push(`${todo} step${todo === 1 ? '' : 's'} to do. Nothing has been changed; run \`sutazai apply\` with the same install file to do them.`);
+  return out.join('\n');
+}
+
+function formatEvent(event: InstallEvent, width: { host: number }, lastPercent: Map<string, number>): string | null {
+  width.host = Math.max(width.host, event.host.length);
+  const host = event.host.padEnd(width.host);
+  if (event.kind === 'upload') {
+    // One line per tenth of the bundle, not one per write.
+    const percent = Math.floor((event.bytesOnHost / event.totalBytes) * 10) * 10;
+    if ((lastPercent.get(event.host) ?? -1) >= percent) return null;
+    lastPercent.set(event.host, percent);
+    return `${host}  ${'upload'.padEnd(STEP_WIDTH)}  ${`${percent}%`.padEnd(12)}  ${formatBytes(event.bytesOnHost)} of ${formatBytes(event.totalBytes)}${event.resumedFrom > 0 ? ` (resumed at ${formatBytes(event.resumedFrom)})` : ''}`;
+  }
+  if (event.kind === 'host') {
+    return `${host}  ${'result'.padEnd(STEP_WIDTH)}  ${event.outcome.padEnd(12)}  ${event.error ? `${event.error.code}: ${event.error.message}` : ''}`.trimEnd();
+  }
+  return `${host}  ${event.step.padEnd(STEP_WIDTH)}  ${event.status.padEnd(12)}  ${event.detail}`.trimEnd();
+}
+
+export function formatApplyResult(result: ApplyResult): string {
+  const out = [''];
+  for (const host of result.hosts) {
+    if (host.outcome === 'failed') out.push(`${host.host}: failed: ${host.error!.message}`, `  remedy: ${host.error!.remedy}`);
+    else if (host.outcome === 'unchanged') out.push(`${host.host}: nothing to do, every step was already done`);
+    else out.push(`${host.host}: ${result.bundle.name}@${result.bundle.version} installed and healthy`);
+  }
+  if (result.unchanged) out.push('', 'Nothing changed: every step of every host was already done.');
+  return out.join('\n');
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { InstallLayout, ReleaseLayout } from './install-layout';
+import { SCRIPT_PRELUDE } from './script-prelude';
+import { shellQuote } from './shell-quote';
+
+/**
+ * What the configure step puts into a release's etc/: the runtime's config, the process
+ * manifest, the install's CA certificate and this host's server certificate and key.
+ *
+ * The digest names what was decided, not the bytes of a fresh certificate: the config, the
+ * manifest, the CA and the names the server certificate carries. It is written last as
+ * etc/.digest; a later plan that computes the same digest (and finds the three TLS files)
+ * knows there is nothing to write, so applying twice does not issue a new certificate.
+ */
+export interface ReleaseConfigFiles {
+  runtimeYaml: string;
+  manifestYaml: string;
+  caCertPem: string;
+  /** The names and addresses the server certificate is issued for. */
+  serverNames: readonly string[];
+}
+
+export function configDigest(files: ReleaseConfigFiles): string {
+  const hash = createHash('sha256');
+  for (const part of [files.runtimeYaml, files.manifestYaml, files.caCertPem, [...files.serverNames].sort().join(',')]) {
+    hash.update(`${Buffer.byteLength(part)}\n`).update(part);
+  }
+  return hash.digest('hex');
+}
+
+/** The staged files' names, as the upload of the configure step writes them. */
+export const STAGED_CONFIG_FILES = ['runtime.yaml', 'manifest.yaml', 'ca.pem', 'runtime.pem', 'runtime.key', 'digest'] as const;
+
+/**
+ * Moves the staged files (uploaded by the login user into a 0700 directory, the key 0600)
+ * into a new etc/ beside the old one, then swaps them: keys 0600 and the tls/ directory
+ * 0700, owned by whoever runs the script (root for a system-wide install, the login user
+ * for a per-user one), which is the user the runtime runs as. It also makes config_dir,
+ * state_dir and log_dir, and points <config_dir>/runtime.yaml at the current release.
+ */
+export function configureReleaseScript(layout: InstallLayout, release: ReleaseLayout, stagedDir: string): string {
+  const currentConfig = `${layout.current}/etc/runtime.yaml`;
+  return `${SCRIPT_PRELUDE}src=${shellQuote(stagedDir)}
+release=${shellQuote(release.dir)}
+etc=${shellQuote(release.etc)}
+link=${shellQuote(layout.configLink)}
+want=${shellQuote(currentConfig)}
+[ -f "$release/.sutazai-release" ] || fail "release ${release.version} is not unpacked in $release"
+mkd ${shellQuote(layout.configDir)} ${shellQuote(layout.stateDir)} ${shellQuote(layout.logDir)}
+for old in "$release"/.etc-new-* "$release"/.etc-old-*; do if [ -e "$old" ]; then rm -rf "$old"; fi; done
+new="$release/.etc-new-$$"
+mkdir -m 0755 "$new"
+mkdir -m 0700 "$new/tls"
+cp "$src/runtime.yaml" "$src/manifest.yaml" "$new/"
+chmod 0644 "$new/runtime.yaml" "$new/manifest.yaml"
+cp "$src/ca.pem" "$new/tls/ca.pem"
+cp "$src/runtime.pem" "$new/tls/runtime.pem"
+chmod 0644 "$new/tls/ca.pem" "$new/tls/runtime.pem"
+(umask 077 && cp "$src/runtime.key" "$new/tls/runtime.key")
+chmod 0600 "$new/tls/runtime.key"
+cp "$src/digest" "$new/.digest"
+chmod 0644 "$new/.digest"
+if [ -e "$etc" ]; then mv "$etc" "$release/.etc-old-$$"; fi
+mv "$new" "$etc"
+rm -rf "$release/.etc-old-$$" "$src"
+if [ "$(readlink "$link" 2>/dev/null || :)" != "$want" ]; then
+  if [ -e "$link" ] && [ ! -L "$link" ]; then fail "$link exists and is not a link; move it away, then apply again"; fi
+  [ -L "$link" ] || created "$link"
+  ln -sf "$want" "$link.sutazai-new"
+  mv -f "$link.sutazai-new" "$link"
+fi
+echo "wrote $etc (runtime.yaml, manifest.yaml, tls/ with the key 0600)"
+`;
+}

@@ -1,0 +1,207 @@
+import { SYSTEMD_UNIT_PATH, type InstallLayout, type ReleaseLayout } from './install-layout';
+import { shellQuote } from './shell-quote';
+
+/**
+ * The read-only look at a host that a plan is made from, in one exec: what the host is
+ * (user, architecture, PID 1, free space), what of the release is already there (the
+ * staged bundle and its verified marker, a partial upload, the release directory and
+ * its marker, the configuration's digest and certificate files, `current`, the service
+ * definition) and whether a runtime daemon runs, from which configuration and since when.
+ * It writes nothing. Output: one `key<TAB>value` line per fact.
+ */
+export interface CheckPaths {
+  layout: InstallLayout;
+  release: ReleaseLayout;
+  /** The staged bundle's final name and its partial upload. */
+  stagedBundle: string;
+  partialBundle: string;
+  startScript: string;
+  stopScript: string;
+}
+
+export interface HostCheck {
+  home: string;
+  uid: number | null;
+  /** `uname -m`. */
+  machine: string;
+  /** PID 1's name, and whether systemd says it runs the host (/run/systemd/system). */
+  pid1: string;
+  systemdRunning: boolean;
+  /** Free bytes on the filesystem that holds (or would hold) the install root, and where that is. */
+  availableBytes: number | null;
+  spacePath: string;
+  stagedBundle: { size: number; verifiedSha256: string | null } | null;
+  partialSize: number | null;
+  release: { present: boolean; marker: string | null };
+  configDigest: { value: string; mtime: number } | null;
+  tlsFiles: Set<'ca' | 'cert' | 'key'>;
+  /** The target of `<root>/current`; `currentIsLink` false when something else has that name. */
+  current: string | null;
+  currentExists: boolean;
+  configLink: string | null;
+  dirs: Set<'config' | 'state' | 'log' | 'staging' | 'bin'>;
+  unit: { sha256: string; enabled: string } | null;
+  startScriptSha256: string | null;
+  stopScriptSha256: string | null;
+  daemon: { pid: number; command: string; since: number | null } | null;
+}
+
+/**
+ * The script; a per-user layout may hold `~/` paths, which it expands with the login's
+ * $HOME (reported as `home`, so the caller can make them absolute afterwards).
+ */
+export function hostCheckScript(paths: CheckPaths): string {
+  const { layout, release } = paths;
+  const vars: Array<[string, string]> = [
+    ['root', layout.root],
+    ['release', release.dir],
+    ['marker', release.marker],
+    ['digest', release.configDigest],
+    ['ca', release.caCert],
+    ['cert', release.serverCert],
+    ['key', release.serverKey],
+    ['current', layout.current],
+    ['link', layout.configLink],
+    ['configdir', layout.configDir],
+    ['statedir', layout.stateDir],
+    ['logdir', layout.logDir],
+    ['staging', layout.staging],
+    ['bin', layout.bin],
+    ['bundle', paths.stagedBundle],
+    ['partial', paths.partialBundle],
+    ['startscript', paths.startScript],
+    ['stopscript', paths.stopScript],
+  ];
+  return `set -u
+x() { case $1 in '~') printf '%s' "$HOME" ;; '~/'*) printf '%s/%s' "$HOME" "\${1#??}" ;; *) printf '%s' "$1" ;; esac; }
+out() { printf '%s\\t%s\\n' "$1" "$2"; }
+size() { stat -c %s "$1" 2>/dev/null || wc -c <"$1"; }
+sha() { sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
+${vars.map(([name, value]) => `${name}=$(x ${shellQuote(value)})`).join('\n')}
+out home "$HOME"
+out uid "$(id -u)"
+out machine "$(uname -m)"
+out pid1 "$(cat /proc/1/comm 2>/dev/null || :)"
+[ -d /run/systemd/system ] && out systemd 1
+d=$root
+while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+out space_path "$d"
+out avail_kb "$(df -Pk "$d" 2>/dev/null | awk 'NR == 2 { print $4 }')"
+[ -f "$bundle" ] && out bundle_size "$(size "$bundle")"
+[ -f "$bundle.sha256" ] && out bundle_verified "$(cat "$bundle.sha256")"
+[ -f "$partial" ] && out partial_size "$(size "$partial")"
+[ -d "$release" ] && out release present
+[ -f "$marker" ] && out release_marker "$(cat "$marker")"
+if [ -f "$digest" ]; then out config_digest "$(cat "$digest")"; out config_mtime "$(stat -c %Y "$digest" 2>/dev/null || echo 0)"; fi
+[ -f "$ca" ] && out tls ca
+[ -f "$cert" ] && out tls cert
+[ -f "$key" ] && out tls key
+if [ -L "$current" ]; then out current "$(readlink "$current")"; elif [ -e "$current" ]; then out current_other 1; fi
+[ -L "$link" ] && out config_link "$(readlink "$link")"
+[ -d "$configdir" ] && out dir config
+[ -d "$statedir" ] && out dir state
+[ -d "$logdir" ] && out dir log
+[ -d "$staging" ] && out dir staging
+[ -d "$bin" ] && out dir bin
+if [ -f ${shellQuote(SYSTEMD_UNIT_PATH)} ]; then
+  out unit_sha "$(sha ${shellQuote(SYSTEMD_UNIT_PATH)})"
+  out unit_enabled "$(systemctl is-enabled sutazai-runtime.service 2>/dev/null || :)"
+fi
+[ -f "$startscript" ] && out start_sha "$(sha "$startscript")"
+[ -f "$stopscript" ] && out stop_sha "$(sha "$stopscript")"
+lock="$statedir/sutazai-runtime.lock"
+if [ -f "$lock" ]; then
+  pid=$(sed -n 's/.*"pid":[ ]*\\([0-9][0-9]*\\).*/\\1/p' "$lock")
+  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then
+    cmd=$(tr '\\000' ' ' <"/proc/$pid/cmdline")
+    case $cmd in
+      *sutazai-runtime*)
+        out daemon_pid "$pid"
+        out daemon_cmd "$cmd"
+        out daemon_since "$(stat -c %Y "$lock" 2>/dev/null || echo 0)" ;;
+    esac
+  fi
+fi
+exit 0
+`;
+}
+
+export function parseHostCheck(stdout: string): HostCheck {
+  const check: HostCheck = {
+    home: '',
+    uid: null,
+    machine: '',
+    pid1: '',
+    systemdRunning: false,
+    availableBytes: null,
+    spacePath: '',
+    stagedBundle: null,
+    partialSize: null,
+    release: { present: false, marker: null },
+    configDigest: null,
+    tlsFiles: new Set(),
+    current: null,
+    currentExists: false,
+    configLink: null,
+    dirs: new Set(),
+    unit: null,
+    startScriptSha256: null,
+    stopScriptSha256: null,
+    daemon: null,
+  };
+  let bundleSize: number | null = null;
+  let bundleVerified: string | null = null;
+  let configDigest: string | null = null;
+  let configMtime = 0;
+  let unitSha: string | null = null;
+  let unitEnabled = '';
+  let daemonPid: number | null = null;
+  let daemonCmd = '';
+  let daemonSince: number | null = null;
+  const number = (value: string): number | null => (/^\d+$/.test(value) ? Number(value) : null);
+  for (const line of stdout.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab < 0) continue;
+    const key = line.slice(0, tab);
+    const value = line.slice(tab + 1);
+    switch (key) {
+      case 'home': check.home = value; break;
+      case 'uid': check.uid = number(value); break;
+      case 'machine': check.machine = value; break;
+      case 'pid1': check.pid1 = value; break;
+      case 'systemd': check.systemdRunning = value === '1'; break;
+      case 'space_path': check.spacePath = value; break;
+      case 'avail_kb': { const kb = number(value); check.availableBytes = kb === null ? null : kb * 1024; break; }
+      case 'bundle_size': bundleSize = number(value); break;
+      case 'bundle_verified': bundleVerified = value.trim() || null; break;
+      case 'partial_size': check.partialSize = number(value); break;
+      case 'release': check.release.present = true; break;
+      case 'release_marker': check.release.marker = value.trim() || null; break;
+      case 'config_digest': configDigest = value.trim(); break;
+      case 'config_mtime': configMtime = number(value) ?? 0; break;
+      case 'tls': if (value === 'ca' || value === 'cert' || value === 'key') check.tlsFiles.add(value); break;
+      case 'current': check.current = value; check.currentExists = true; break;
+      case 'current_other': check.currentExists = true; break;
+      case 'config_link': check.configLink = value; break;
+      case 'dir': if (['config', 'state', 'log', 'staging', 'bin'].includes(value)) check.dirs.add(value as 'config'); break;
+      case 'unit_sha': unitSha = value; break;
+      case 'unit_enabled': unitEnabled = value; break;
+      case 'start_sha': check.startScriptSha256 = value || null; break;
+      case 'stop_sha': check.stopScriptSha256 = value || null; break;
+      case 'daemon_pid': daemonPid = number(value); break;
+      case 'daemon_cmd': daemonCmd = value.trim(); break;
+      case 'daemon_since': daemonSince = number(value); break;
+    }
+  }
+  if (bundleSize !== null) check.stagedBundle = { size: bundleSize, verifiedSha256: bundleVerified };
+  if (configDigest !== null) check.configDigest = { value: configDigest, mtime: configMtime };
+  if (unitSha !== null) check.unit = { sha256: unitSha, enabled: unitEnabled };
+  if (daemonPid !== null) check.daemon = { pid: daemonPid, command: daemonCmd, since: daemonSince };
+  return check;
+}
+
+/** The runtime config a daemon was started with, from its command line (`... run --config FILE`). */
+export function daemonConfigPath(command: string): string | null {
+  const match = / --config (\S+)/.exec(command);
+  return match ? match[1]! : null;
+}

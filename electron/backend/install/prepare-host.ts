@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { ApiError, type HostFacts } from '../../contract';
+import type { Architecture } from '../bundles/bundle-manifest';
+import { loadInstallConfig, type YamlSource } from '../config/load-install-config';
+import type { InstallConfig } from '../config/install-config-schema';
+import type { RuntimeTls } from '../fleet/runtime-connection';
+import { buildSshTarget, sudoPasswordOf, type TargetDeps } from '../hosts/build-ssh-target';
+import { connectSsh } from '../hosts/ssh/connect-ssh';
+import type { SshSession } from '../hosts/ssh/ssh-session';
+import type { HostRow } from '../store/hosts-repo';
+import type { InstallHostRow, InstallMode, ServiceKind } from '../store/installs-repo';
+import { configDigest } from './configure-release';
+import { hostCheckScript, parseHostCheck, type HostCheck } from './host-check';
+import type { InstallHostEntry } from './install-file';
+import { bundleArchitecture, installLayout, type InstallLayout, type ReleaseLayout } from './install-layout';
+import type { HostPlan } from './install-steps';
+import { planHostSteps, type HostStepsPlan } from './plan-host';
+import { createRemoteShell, type Privilege, type RemoteShell } from './remote-shell';
+import { renderManifest, type RenderedManifest } from './render-manifest';
+import { renderRuntimeConfig } from './render-runtime-config';
+import { detachedStartScriptPath, detachedStopScriptPath, renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit } from './render-service';
+import { nvidiaGpuCount } from './suggest-placement';
+import { checkRuntimeOnce, type HealthVerdict } from './wait-healthy';
+
+/** The bundle an install uses, as the plan and apply need it. */
+export interface ResolvedBundle {
+  id: number;
+  name: string;
+  version: string;
+  sha256: string;
+  sizeBytes: number;
+  /** The imported copy in the data directory. */
+  file: string;
+  architectures: Architecture[];
+  manifestTemplate: string;
+  systemdUnit: string | null;
+}
+
+export interface PrepareContext {
+  installName: string;
+  bundle: ResolvedBundle;
+  /** The install's configuration layers and environment, from the install file. */
+  layers: readonly YamlSource[];
+  environment: string | undefined;
+  configDir: string | undefined;
+  env: Readonly<Record<string, string | undefined>> | undefined;
+  /** The install's CA certificate; null before the first apply made one. */
+  caCertPem: string | null;
+  /** A client certificate of the install's CA, to ask the runtime how it is; null when there is none yet (or the vault is locked). */
+  operatorTls: RuntimeTls | null;
+  /** What the store keeps of this host in this install, from an earlier apply. */
+  recordedHost: InstallHostRow | null;
+  recordedRelease: { version: string; bundleSha256: string } | null;
+  /** The address of the install's core host, which agents on hosts without a core report to. */
+  coreAddress: string | null;
+  connectTimeoutMs: number;
+  freeSpaceMarginBytes: number;
+}
+
+export interface PrepareDeps extends TargetDeps {
+  /** The host's stored facts, probing it first when it never was. */
+  factsOf(row: HostRow): Promise<HostFacts>;
+}
+
+/** Everything apply needs about one host: a logged-in session, where things go, what to write. */
+export interface PreparedHost {
+  row: HostRow;
+  entry: InstallHostEntry;
+  gpu: boolean;
+  config: InstallConfig;
+  session: SshSession;
+  shell: RemoteShell;
+  mode: InstallMode;
+  service: ServiceKind;
+  layout: InstallLayout;
+  release: ReleaseLayout;
+  arch: Architecture | null;
+  check: HostCheck;
+  stagedBundle: string;
+  partialBundle: string;
+  runtimeYaml: string;
+  manifest: RenderedManifest;
+  serverNames: string[];
+  configDigest: string;
+  serviceFiles: { kind: 'systemd'; unit: string } | { kind: 'detached'; start: string; stop: string };
+  steps: HostStepsPlan;
+  plan: HostPlan;
+}
+
+export const DEFAULT_FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Connects to one host and looks at it (one read-only exec), then works out what the
+ * install wants there and which steps are already done. The session stays open for
+ * apply; the caller closes it.
+ */
+export async function prepareHost(deps: PrepareDeps, context: PrepareContext, row: HostRow, entry: InstallHostEntry): Promise<PreparedHost> {
+  const facts = await deps.factsOf(row);
+  const loaded = loadInstallConfig({
+    ...(context.configDir !== undefined ? { configDir: context.configDir } : {}),
+    ...(context.environment !== undefined ? { environment: context.environment } : {}),
+    install: context.layers,
+    ...(entry.config ? { host: entry.config } : {}),
+    ...(context.env ? { env: context.env } : {}),
+  });
+  const config = loaded.config;
+  const gpu = entry.gpu ?? nvidiaGpuCount(facts) > 0;
+  const sudoPassword = sudoPasswordOf(deps.vault, row);
+  const privilege = privilegeOf(facts, sudoPassword);
+  const mode: InstallMode = context.recordedHost?.mode ?? (privilege === 'none' ? 'user' : 'system');
+  if (mode === 'system' && privilege === 'none') {
+    throw new ApiError(
+      'INSTALL_PRIVILEGE_MISSING',
+      `${row.name} was installed system-wide, and its login (${row.user}) has neither root nor sudo now${facts.privilege?.level === 'sudo-password' ? ' (sudo asks for a password that is not stored)' : ''}.`,
+      'Restore the login\'s sudo rights (or store its sudo password) and probe the host again, then apply.',
+    );
+  }
+
+  const session = await connectSsh(buildSshTarget(deps, row), { timeoutMs: context.connectTimeoutMs });
+  try {
+    const version = context.bundle.version;
+    const stagedName = `${context.bundle.name}-${version}-${context.bundle.sha256.slice(0, 12)}.sutazai-bundle`;
+    // A per-user layout starts at ~/ until the check says where $HOME is.
+    const provisional = installLayout(config, mode, '~');
+    const provisionalRelease = provisional.release(version);
+    const shell = createRemoteShell(session, privilege, sudoPassword);
+    const checkRun = await shell.run(
+      hostCheckScript({
+        layout: provisional,
+        release: provisionalRelease,
+        stagedBundle: `${provisional.staging}/${stagedName}`,
+        partialBundle: `${provisional.staging}/${stagedName}.partial`,
+        startScript: detachedStartScriptPath(provisional),
+        stopScript: detachedStopScriptPath(provisional),
+      }),
+      { asRoot: mode === 'system', step: 'check', timeoutMs: 60_000 },
+    );
+    if (checkRun.code !== 0 || !checkRun.stdout.includes('home\t')) {
+      throw new ApiError('INSTALL_STEP_FAILED', `Checking ${row.name} failed (exit ${checkRun.code ?? checkRun.signal}): ${(checkRun.stderr || checkRun.stdout).trim().slice(0, 300)}`, 'Check that the login works and that sh, df, stat and sha256sum exist on the host, then plan again.');
+    }
+    const check = parseHostCheck(checkRun.stdout);
+
+    const layout = installLayout(config, mode, check.home);
+    const release = layout.release(version);
+    const service: ServiceKind = context.recordedHost?.service ?? (mode === 'system' && check.pid1 === 'systemd' && check.systemdRunning ? 'systemd' : 'detached');
+    if (service === 'systemd' && context.bundle.systemdUnit === null) {
+      throw new ApiError('BUNDLE_FILE_MISSING', `${row.name} runs systemd, and the bundle ${context.bundle.name}@${version} carries no systemd unit.`, 'Use a bundle built from a SutazAI checkout (npm run bundle), which carries systemd/sutazai-runtime.service.');
+    }
+    const manifest = renderManifest({ template: context.bundle.manifestTemplate, config, role: entry.role, gpu, runtimeDir: release.runtimeDir, remoteCore: context.coreAddress === null ? null : `${context.coreAddress}:${config.core.port}` });
+    const runtimeYaml = renderRuntimeConfig(config, layout, release, context.installName);
+    const serverNames = [row.name, row.address];
+    const digest = configDigest({ runtimeYaml, manifestYaml: manifest.text, caCertPem: context.caCertPem ?? '', serverNames });
+    const serviceFiles: PreparedHost['serviceFiles'] =
+      service === 'systemd'
+        ? { kind: 'systemd', unit: renderSystemdUnit(context.bundle.systemdUnit!, release, context.installName) }
+        : { kind: 'detached', start: renderDetachedStartScript(layout, release, context.installName), stop: renderDetachedStopScript(release, context.installName) };
+
+    let runtime: HealthVerdict | null = null;
+    if (check.daemon !== null && context.operatorTls !== null) {
+      runtime = await checkRuntimeOnce({ session, runtimeAddress: config.runtime.listen_address, runtimePort: config.runtime.grpc_port, tls: context.operatorTls, expected: manifest.processes }).catch(() => null);
+    }
+    const arch = bundleArchitecture(check.machine);
+    const steps = planHostSteps({
+      hostName: row.name,
+      connectDetail: describeLogin(row, privilege, mode, layout.root, facts),
+      check,
+      layout,
+      release,
+      bundleSha256: context.bundle.sha256,
+      bundleSize: context.bundle.sizeBytes,
+      arch,
+      bundleArchitectures: context.bundle.architectures,
+      configDigest: digest,
+      service,
+      serviceSha256: serviceFiles.kind === 'systemd' ? { unit: sha256(serviceFiles.unit) } : { start: sha256(serviceFiles.start), stop: sha256(serviceFiles.stop) },
+      recorded: context.recordedRelease,
+      runtime,
+      healthTimeoutSeconds: config.install.health_timeout_seconds,
+      freeSpaceMarginBytes: context.freeSpaceMarginBytes,
+    });
+    return {
+      row,
+      entry,
+      gpu,
+      config,
+      session,
+      shell,
+      mode,
+      service,
+      layout,
+      release,
+      arch,
+      check,
+      stagedBundle: `${layout.staging}/${stagedName}`,
+      partialBundle: `${layout.staging}/${stagedName}.partial`,
+      runtimeYaml,
+      manifest,
+      serverNames,
+      configDigest: digest,
+      serviceFiles,
+      steps,
+      plan: {
+        host: row.name,
+        role: entry.role,
+        gpu,
+        mode,
+        root: layout.root,
+        service,
+        privilege,
+        steps: steps.steps,
+        error: steps.blocked?.toBody() ?? null,
+      },
+    };
+  } catch (error) {
+    session.close();
+    throw error;
+  }
+}
+
+/** How the login reaches root, from the probe's facts and whether a sudo password is stored. */
+export function privilegeOf(facts: HostFacts, sudoPassword: string | undefined): Privilege {
+  switch (facts.privilege?.level) {
+    case 'root':
+      return 'root';
+    case 'sudo-nopasswd':
+      return 'sudo-nopasswd';
+    case 'sudo-password':
+      return sudoPassword !== undefined && facts.privilege.sudoPasswordVerified !== false ? 'sudo-password' : 'none';
+    default:
+      return 'none';
+  }
+}
+
+function describeLogin(row: HostRow, privilege: Privilege, mode: InstallMode, root: string, facts: HostFacts): string {
+  const how = { root: 'as root', 'sudo-nopasswd': 'through sudo', 'sudo-password': 'through sudo (password fed on stdin)', none: '' }[privilege];
+  if (mode === 'system') return `logged in as ${row.user}; system-wide under ${root} ${how}`;
+  const why = facts.privilege?.level === 'sudo-password' ? 'sudo asks for a password that is not stored' : 'no root or sudo';
+  return `logged in as ${row.user}; per-user under ${root} (${why})`;
+}
+
+export function serverCertificateNames(row: HostRow): { hostName: string; ipAddresses?: string[]; dnsNames?: string[] } {
+  return isIP(row.address) !== 0 ? { hostName: row.name, ipAddresses: [row.address] } : { hostName: row.name, dnsNames: [row.address] };
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

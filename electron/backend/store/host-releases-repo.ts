@@ -1,0 +1,44 @@
+import type Database from 'better-sqlite3';
+
+export type ReleaseState = 'current' | 'previous' | 'failed';
+
+export interface HostReleaseRow {
+  hostId: number;
+  installId: number;
+  version: string;
+  bundleSha256: string;
+  /** The release directory on the host, e.g. /opt/sutazai/releases/0.1.0. */
+  path: string;
+  state: ReleaseState;
+  installedAt: number;
+}
+
+/**
+ * The releases on each host. At most one is current (what `<root>/current` points at);
+ * the previous ones stay on disk, so a rollback is a switch of `current` plus a restart.
+ */
+export function createHostReleasesRepo(db: Database.Database) {
+  const columns = 'host_id AS hostId, install_id AS installId, version, bundle_sha256 AS bundleSha256, path, state, installed_at AS installedAt';
+  const ofHost = db.prepare<[number], HostReleaseRow>(`SELECT ${columns} FROM host_releases WHERE host_id = ? ORDER BY installed_at DESC, id DESC`);
+  const current = db.prepare<[number], HostReleaseRow>(`SELECT ${columns} FROM host_releases WHERE host_id = ? AND state = 'current'`);
+  const demote = db.prepare("UPDATE host_releases SET state = 'previous' WHERE host_id = ? AND state = 'current' AND version <> ?");
+  const upsert = db.prepare(
+    `INSERT INTO host_releases (host_id, install_id, version, bundle_sha256, path, state, installed_at)
+     VALUES (@hostId, @installId, @version, @bundleSha256, @path, 'current', @installedAt)
+     ON CONFLICT (host_id, version) DO UPDATE SET install_id = excluded.install_id, bundle_sha256 = excluded.bundle_sha256, path = excluded.path, state = 'current', installed_at = excluded.installed_at`,
+  );
+  const markCurrent = db.transaction((row: Omit<HostReleaseRow, 'state'>) => {
+    demote.run(row.hostId, row.version);
+    upsert.run(row);
+  });
+  return {
+    ofHost: (hostId: number): HostReleaseRow[] => ofHost.all(hostId),
+    current: (hostId: number): HostReleaseRow | null => current.get(hostId) ?? null,
+    /** Records `version` as the host's current release; the one before becomes previous. */
+    markCurrent(row: Omit<HostReleaseRow, 'state'>): void {
+      markCurrent(row);
+    },
+  };
+}
+
+export type HostReleasesRepo = ReturnType<typeof createHostReleasesRepo>;

@@ -1,0 +1,135 @@
+import { useId, useRef, useState } from 'react';
+import type { ConfigCheckResult } from '../../../electron/contract';
+import { useApiQuery } from '../api/queries';
+import { checkParams, type ConfigDraft } from '../config/config-draft';
+import { readTextFile } from '../files/read-text-file';
+import { Card } from './card';
+import { ConfigDiff } from './config-diff';
+import { ConfigEditor, type ConfigEditorHandle } from './config-editor';
+import { ConfigMergedValues } from './config-merged-values';
+import { ConfigProblemView } from './config-problem';
+import { EnvironmentSelect } from './environment-select';
+import { ErrorNotice } from './query-state';
+import { useDebouncedValue } from './use-debounced-value';
+
+/** Long enough not to check on every key, short enough to feel like checking as you type. */
+const CHECK_DEBOUNCE_MS = 350;
+
+const PLACEHOLDER = `# Only what differs from config/defaults.yaml, e.g.
+system_integration:
+  deployment_mode: hybrid
+  security:
+    authentication_method: jwt
+runtime:
+  grpc_port: 7600`;
+
+type CheckState = 'checking' | 'valid' | 'invalid' | 'error';
+
+function CheckStatus({ state, result }: { state: CheckState; result: ConfigCheckResult | undefined }) {
+  const text =
+    state === 'checking'
+      ? 'Checking…'
+      : state === 'error'
+        ? 'Could not check'
+        : result?.valid
+          ? `Valid, merged over the defaults and the ${result.environment} profile`
+          : 'Refused: the install would stop on this';
+  return (
+    <p className={`config-status config-status-${state}`} role="status" data-testid="config-status" data-state={state}>
+      {text}
+    </p>
+  );
+}
+
+/**
+ * The install's configuration: an environment profile and the install's own values,
+ * checked by the backend as they are typed (with the line of any error marked), the
+ * merged values with the layer that set each, and a diff against another version.
+ * The draft belongs to the caller, so a wizard step can keep it with the rest of its state.
+ */
+export function InstallConfiguration({ draft, onChange }: { draft: ConfigDraft; onChange: (next: ConfigDraft) => void }) {
+  const editorId = useId();
+  const statusId = useId();
+  const editor = useRef<ConfigEditorHandle>(null);
+  const [readError, setReadError] = useState<unknown>(null);
+  const params = checkParams(draft);
+  const settled = useDebouncedValue(params, CHECK_DEBOUNCE_MS);
+  const check = useApiQuery('config.check', settled, { keepPrevious: true, staleTime: Infinity, gcTime: 60_000 });
+  const typing = JSON.stringify(settled) !== JSON.stringify(params);
+  const current = !typing && !check.isPlaceholderData && !check.isFetching;
+  const result = check.data;
+  const state: CheckState = !current ? 'checking' : check.isError ? 'error' : result?.valid ? 'valid' : 'invalid';
+  const problem = result && !result.valid ? result.problem : null;
+  const errorLine = problem?.origin && problem.origin.file === draft.name && problem.origin.kind !== 'env' ? problem.origin.line : null;
+  const reveal = (line: number, column: number) => editor.current?.reveal(line, column);
+
+  const onFile = async (file: File | undefined) => {
+    setReadError(null);
+    if (!file) return;
+    try {
+      onChange({ ...draft, name: file.name, text: await readTextFile(file) });
+    } catch (error) {
+      setReadError(error);
+    }
+  };
+
+  return (
+    <div className="stack" data-testid="install-configuration">
+      <Card
+        title="The install’s values"
+        testId="config-values-card"
+        actions={
+          <>
+            <label className="field-label" htmlFor={`${editorId}-environment`}>
+              Environment
+            </label>
+            <EnvironmentSelect id={`${editorId}-environment`} value={draft.environment} onChange={(environment) => onChange({ ...draft, environment })} />
+          </>
+        }
+      >
+        <div className="stack">
+          <div className="field">
+            <label className="field-label" htmlFor={editorId}>
+              YAML, over config/defaults.yaml and the environment profile{' '}
+              <span className="mono muted">({draft.name})</span>
+            </label>
+            <ConfigEditor
+              id={editorId}
+              ref={editor}
+              value={draft.text}
+              onChange={(text) => onChange({ ...draft, text })}
+              errorLine={errorLine}
+              placeholder={PLACEHOLDER}
+              describedBy={statusId}
+              testId="config-text"
+            />
+            <input
+              className="file-input"
+              type="file"
+              accept=".yaml,.yml,application/yaml,text/yaml,text/plain"
+              aria-label="Load the install’s values from a file"
+              onChange={(event) => void onFile(event.target.files?.[0])}
+              data-testid="config-file"
+            />
+          </div>
+          <div id={statusId}>
+            <CheckStatus state={state} result={result} />
+          </div>
+          {readError ? <ErrorNotice title="Could not read the file" error={readError} /> : null}
+          {check.isError ? <ErrorNotice title="The configuration could not be checked" error={check.error} onRetry={() => void check.refetch()} /> : null}
+          {problem ? <ConfigProblemView problem={problem} editedName={draft.name} onReveal={reveal} /> : null}
+        </div>
+      </Card>
+
+      {result?.valid ? (
+        <Card title="Merged values" aside={result.layers.map((layer) => layer.layer).join(' → ')} testId="config-merged-card">
+          <ConfigMergedValues config={result.config} params={current ? settled : null} editedName={draft.name} onReveal={reveal} />
+        </Card>
+      ) : null}
+
+      <Card title="Compare with another version" testId="config-diff-card">
+        <ConfigDiff current={{ name: draft.name, text: draft.text }} environment={draft.environment} />
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,106 @@
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startBackend, type Backend } from '../../electron/backend/app/backend';
+import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
+import { checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
+import type { RuntimeTls } from '../../electron/backend/fleet/runtime-connection';
+import { issueClientCertificate } from '../../electron/backend/pki/issue-certificate';
+import { unsealCaKey } from '../../electron/backend/pki/seal-ca-key';
+import type { BundleKit } from './bundle-kit';
+import type { TestHost, TestLab } from './test-hosts/test-hosts';
+
+/**
+ * What the install tests share: a bundle whose Node binary is the one running the tests
+ * (so the real runtime, core and agent run on the test hosts, which share this machine's
+ * filesystem and libraries), a backend over a fresh data directory with the vault open,
+ * and test hosts added to its inventory with their keys pinned and their facts probed.
+ */
+export const VAULT_PASSPHRASE = 'install test vault passphrase';
+
+export async function buildRealNodeBundle(kit: BundleKit, name: string, version?: string): Promise<BuiltBundle> {
+  return kit.build(name, {
+    sources: checkoutSources(findCheckout(), kit.runtimeDir, { 'linux-x64': process.execPath }),
+    // Tests run the backend from source, whose version is the dev marker 0.0.0-dev.
+    controlCenterRange: '*',
+    ...(version !== undefined ? { version } : {}),
+  });
+}
+
+export async function startInstallBackend(dataDir: string): Promise<Backend> {
+  return startBackend({
+    dataDir,
+    logLevel: 'debug',
+    mode: 'test',
+    logToConsole: false,
+    sampleLocalHost: false,
+    probeAtStart: false,
+    vaultKey: { kind: 'passphrase', passphrase: VAULT_PASSPHRASE },
+  });
+}
+
+/** Adds a lab host to the inventory (key login; the sudo password when it has one), pins its key, probes it. */
+export async function addLabHost(backend: Backend, host: TestHost, name: string): Promise<void> {
+  const added = await backend.hosts.add({
+    name,
+    address: host.address,
+    port: host.port,
+    user: host.user,
+    auth: { method: 'key', keyPath: host.privateKeyPath },
+    ...(host.login === 'sudo-password' && host.password ? { sudoPassword: host.password } : {}),
+  });
+  await backend.hosts.trust(added.id, host.hostKeyFingerprint);
+  await backend.hosts.probe(added.id);
+}
+
+/** An admin client certificate of the install's CA, as the control center would use it. */
+export async function operatorTlsOf(backend: Backend, dataDir: string, installName: string): Promise<RuntimeTls> {
+  const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true });
+  try {
+    const row = db.prepare('SELECT ca_cert AS caCert, ca_key_secret_id AS secretId FROM installs WHERE name = ?').get(installName) as { caCert: string; secretId: number };
+    const ca = unsealCaKey(backend.vault, row.secretId, installName, row.caCert);
+    const client = await issueClientCertificate(ca, { operatorName: 'test-operator', role: 'admin' });
+    return { caCertPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem };
+  } finally {
+    db.close();
+  }
+}
+
+/** Reads rows of the backend's database through a second, read-only connection. */
+export function queryStore<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Stops the runtime of an install root on a test host (stop-all through the current
+ * release, as root inside the host's namespace); the lab kills whatever is left anyway.
+ */
+export async function stopInstalledRuntime(lab: TestLab, host: TestHost, root: string): Promise<void> {
+  const config = path.join(root, 'current', 'etc', 'runtime.yaml');
+  const release = path.join(root, 'current');
+  if (!fs.existsSync(config)) {
+    // A release that was started but never made current: stop it through its own directory.
+    const releases = path.join(root, 'releases');
+    for (const version of fs.existsSync(releases) ? fs.readdirSync(releases).filter((v) => !v.startsWith('.')) : []) {
+      const candidate = path.join(releases, version);
+      if (fs.existsSync(path.join(candidate, 'etc', 'runtime.yaml'))) await stopWith(lab, host, candidate);
+    }
+    return;
+  }
+  await stopWith(lab, host, release);
+}
+
+async function stopWith(lab: TestLab, host: TestHost, release: string): Promise<void> {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  await lab.exec(host, `${q(`${release}/runtime/node`)} ${q(`${release}/runtime/sutazai-runtime.cjs`)} stop-all --config ${q(`${release}/etc/runtime.yaml`)} >/dev/null 2>&1 || :`, { timeoutMs: 60_000 });
+}
+
+export function uidOf(user: string): number {
+  return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+}

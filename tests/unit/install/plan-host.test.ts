@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
+import type { HostCheck } from '../../../electron/backend/install/host-check';
+import { installLayout } from '../../../electron/backend/install/install-layout';
+import { planHostSteps, type PlanHostInput } from '../../../electron/backend/install/plan-host';
+
+const MiB = 1024 * 1024;
+const SHA = 'a'.repeat(64);
+const DIGEST = 'd'.repeat(64);
+const layout = installLayout(loadInstallConfig().config, 'system', '/root');
+const release = layout.release('0.2.0');
+
+function freshCheck(): HostCheck {
+  return {
+    home: '/root',
+    uid: 0,
+    machine: 'x86_64',
+    pid1: 'systemd',
+    systemdRunning: true,
+    availableBytes: 10_000 * MiB,
+    spacePath: '/',
+    stagedBundle: null,
+    partialSize: null,
+    release: { present: false, marker: null },
+    configDigest: null,
+    tlsFiles: new Set(),
+    current: null,
+    currentExists: false,
+    configLink: null,
+    dirs: new Set(),
+    unit: null,
+    startScriptSha256: null,
+    stopScriptSha256: null,
+    daemon: null,
+  };
+}
+
+/** What a host looks like once 0.2.0 was applied to it completely. */
+function installedCheck(): HostCheck {
+  return {
+    ...freshCheck(),
+    release: { present: true, marker: SHA },
+    configDigest: { value: DIGEST, mtime: 1000 },
+    tlsFiles: new Set(['ca', 'cert', 'key']),
+    current: 'releases/0.2.0',
+    currentExists: true,
+    configLink: '/opt/sutazai/current/etc/runtime.yaml',
+    dirs: new Set(['config', 'state', 'log', 'staging']),
+    unit: { sha256: 'u'.repeat(64), enabled: 'enabled' },
+    daemon: { pid: 4242, command: `${release.node} ${release.daemon} run --config ${release.runtimeConfig}`, since: 1001 },
+  };
+}
+
+function input(check: HostCheck, overrides: Partial<PlanHostInput> = {}): PlanHostInput {
+  return {
+    hostName: 'db-1',
+    connectDetail: 'logged in as root',
+    check,
+    layout,
+    release,
+    bundleSha256: SHA,
+    bundleSize: 100 * MiB,
+    arch: 'linux-x64',
+    bundleArchitectures: ['linux-x64'],
+    configDigest: DIGEST,
+    service: 'systemd',
+    serviceSha256: { unit: 'u'.repeat(64) },
+    recorded: { version: '0.2.0', bundleSha256: SHA },
+    runtime: { healthy: true, summary: 'core running 1/1, agent running 2/2' },
+    healthTimeoutSeconds: 120,
+    freeSpaceMarginBytes: 64 * MiB,
+    ...overrides,
+  };
+}
+
+const states = (plan: ReturnType<typeof planHostSteps>) => Object.fromEntries(plan.steps.map((s) => [s.step, s.state]));
+
+describe('the plan of one host', () => {
+  it('on a fresh host: every step to do, the checks to run, nothing blocked', () => {
+    const plan = planHostSteps(input(freshCheck(), { recorded: null, runtime: null }));
+    expect(states(plan)).toEqual({ connect: 'done', 'check-space': 'check', upload: 'todo', unpack: 'todo', configure: 'todo', service: 'todo', start: 'todo', health: 'check', switch: 'todo', record: 'todo' });
+    expect(plan.blocked).toBeNull();
+    expect(plan.steps.find((s) => s.step === 'check-space')!.detail).toBe('10000 MiB free on /; needs 264 MiB (200 MiB to store and a 64 MiB margin)');
+  });
+
+  it('on a host that has it all: every step done, so apply changes nothing', () => {
+    const plan = planHostSteps(input(installedCheck()));
+    expect(Object.values(states(plan))).toEqual(Array(10).fill('done'));
+    expect(plan.steps.find((s) => s.step === 'health')!.detail).toBe('core running 1/1, agent running 2/2');
+  });
+
+  it('refuses a host without room for the upload and the release, before anything is changed', () => {
+    const plan = planHostSteps(input({ ...freshCheck(), availableBytes: 150 * MiB, spacePath: '/opt' }, { recorded: null, runtime: null }));
+    expect(states(plan)['check-space']).toBe('blocked');
+    expect(plan.blocked).toMatchObject({ code: 'INSTALL_NO_SPACE', message: 'db-1 has 150 MiB free on /opt and the install needs 264 MiB there; nothing was changed.' });
+  });
+
+  it('counts what a partial upload already holds, and resumes it', () => {
+    const plan = planHostSteps(input({ ...freshCheck(), partialSize: 60 * MiB, availableBytes: 210 * MiB }, { recorded: null, runtime: null }));
+    expect(states(plan)['check-space']).toBe('check');
+    expect(plan.steps.find((s) => s.step === 'upload')!.detail).toBe('resumes at 60 MiB of 100 MiB once the bytes there are verified');
+  });
+
+  it('never uploads a bundle that is there and verified, nor one whose release is unpacked', () => {
+    const verified = planHostSteps(input({ ...freshCheck(), stagedBundle: { size: 100 * MiB, verifiedSha256: SHA } }, { recorded: null, runtime: null }));
+    expect(states(verified)).toMatchObject({ upload: 'done', unpack: 'todo' });
+    const unverified = planHostSteps(input({ ...freshCheck(), stagedBundle: { size: 100 * MiB, verifiedSha256: null } }, { recorded: null, runtime: null }));
+    expect(states(unverified).upload).toBe('todo');
+    const unpacked = planHostSteps(input({ ...freshCheck(), release: { present: true, marker: SHA } }, { recorded: null, runtime: null }));
+    expect(states(unpacked)).toMatchObject({ 'check-space': 'done', upload: 'done', unpack: 'done', configure: 'todo' });
+  });
+
+  it('writes the configuration again when it changed, and then restarts the runtime', () => {
+    const plan = planHostSteps(input(installedCheck(), { configDigest: 'e'.repeat(64) }));
+    expect(states(plan)).toMatchObject({ configure: 'todo', service: 'done', start: 'todo', health: 'check', switch: 'done' });
+    expect(plan.steps.find((s) => s.step === 'start')!.detail).toBe('restarts the runtime (pid 4242) for its new configuration');
+  });
+
+  it('restarts a runtime started before its configuration was last written', () => {
+    const check = installedCheck();
+    check.daemon = { ...check.daemon!, since: 999 };
+    expect(states(planHostSteps(input(check)))).toMatchObject({ configure: 'done', start: 'todo', health: 'check' });
+  });
+
+  it('stops a runtime of another release and starts this one, switching current after the health check', () => {
+    const check = installedCheck();
+    check.release = { present: false, marker: null };
+    check.current = 'releases/0.1.0';
+    check.daemon = { pid: 77, command: '/opt/sutazai/releases/0.1.0/runtime/node /opt/sutazai/releases/0.1.0/runtime/sutazai-runtime.cjs run --config /opt/sutazai/releases/0.1.0/etc/runtime.yaml', since: 5 };
+    const plan = planHostSteps(input(check, { recorded: { version: '0.1.0', bundleSha256: 'b'.repeat(64) } }));
+    expect(states(plan)).toMatchObject({ upload: 'todo', unpack: 'todo', start: 'todo', switch: 'todo', record: 'todo' });
+    expect(plan.steps.find((s) => s.step === 'start')!.detail).toBe('stops the runtime that runs /opt/sutazai/releases/0.1.0/etc/runtime.yaml (pid 77), starts this release');
+    expect(plan.steps.find((s) => s.step === 'switch')!.detail).toBe('current -> releases/0.2.0 (was releases/0.1.0)');
+  });
+
+  it('wants the detached scripts where there is no systemd, and an enabled unit where there is', () => {
+    const detached = planHostSteps(input(installedCheck(), { service: 'detached', serviceSha256: { start: 's'.repeat(64), stop: 't'.repeat(64) } }));
+    expect(states(detached).service).toBe('todo');
+    const disabled = installedCheck();
+    disabled.unit = { sha256: 'u'.repeat(64), enabled: 'disabled' };
+    expect(states(planHostSteps(input(disabled))).service).toBe('todo');
+  });
+
+  it('blocks a host of an architecture the bundle has no Node for, and a `current` that is not a link', () => {
+    const arm = planHostSteps(input({ ...freshCheck(), machine: 'aarch64' }, { arch: 'linux-arm64', recorded: null, runtime: null }));
+    expect(arm.blocked).toMatchObject({ code: 'INSTALL_ARCH_UNSUPPORTED', message: expect.stringContaining('carries Node only for linux-x64') });
+    const odd = planHostSteps(input({ ...freshCheck(), machine: 'riscv64' }, { arch: null, recorded: null, runtime: null }));
+    expect(odd.blocked?.code).toBe('INSTALL_ARCH_UNSUPPORTED');
+    const directory = planHostSteps(input({ ...freshCheck(), currentExists: true, current: null }, { recorded: null, runtime: null }));
+    expect(states(directory).switch).toBe('blocked');
+    expect(directory.blocked?.code).toBe('INSTALL_CONFLICT');
+  });
+
+  it('refuses to replace the current release with another bundle of the same version', () => {
+    const check = installedCheck();
+    check.release = { present: true, marker: 'f'.repeat(64) };
+    const plan = planHostSteps(input(check));
+    expect(states(plan).unpack).toBe('blocked');
+    expect(plan.blocked?.code).toBe('INSTALL_CONFLICT');
+  });
+
+  it('waits for health when the runtime did not say it is healthy', () => {
+    const plan = planHostSteps(input(installedCheck(), { runtime: { healthy: false, summary: 'agent running 1/2: agent-2 backoff' } }));
+    expect(states(plan).health).toBe('check');
+    expect(plan.steps.find((s) => s.step === 'health')!.detail).toBe('waits up to 120 s for the core and agents to report healthy (now: agent running 1/2: agent-2 backoff)');
+  });
+});

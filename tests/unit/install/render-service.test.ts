@@ -1,0 +1,83 @@
+// The systemd path cannot run here (systemd is not PID 1 on the build machines), so what
+// it would run is pinned: the unit made from the bundle's, and the commands of the service
+// and start steps. Detached mode runs for real in tests/integration/install.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
+import { installLayout, SYSTEMD_UNIT_PATH } from '../../../electron/backend/install/install-layout';
+import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/daemon/launch-env';
+import { renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit, systemdInstallCommands, systemdStartCommands } from '../../../electron/backend/install/render-service';
+import { startRuntimeScript } from '../../../electron/backend/install/start-runtime';
+
+const root = path.resolve(__dirname, '../../..');
+const bundleUnit = fs.readFileSync(path.join(root, 'agents-runtime/systemd/sutazai-runtime.service'), 'utf8');
+const config = loadInstallConfig().config;
+const layout = installLayout(config, 'system', '/root');
+const release = layout.release('0.2.0');
+
+describe('the systemd unit', () => {
+  const unit = renderSystemdUnit(bundleUnit, release, 'lab');
+
+  it("is the bundle's unit, its commands pointed at the release", () => {
+    const lines = unit.split('\n');
+    expect(lines.filter((l) => l.startsWith('ExecStart='))).toEqual(['ExecStart=/opt/sutazai/releases/0.2.0/runtime/node /opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs run --config /opt/sutazai/releases/0.2.0/etc/runtime.yaml']);
+    expect(lines.filter((l) => l.startsWith('ExecStop='))).toEqual(['ExecStop=/opt/sutazai/releases/0.2.0/runtime/node /opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs stop-all --config /opt/sutazai/releases/0.2.0/etc/runtime.yaml']);
+    // What makes a daemon restart keep the children, and the rest of the bundle's choices, stay.
+    for (const kept of ['KillMode=process', 'Restart=always', 'TimeoutStopSec=120', 'WantedBy=multi-user.target', '[Service]']) expect(lines).toContain(kept);
+    // The launch environment of agents-runtime/src/daemon/launch-env.ts (the detached script sets it too).
+    for (const [key, value] of Object.entries(RUNTIME_LAUNCH_ENV)) expect(lines).toContain(`Environment=${key}=${value}`);
+    for (const [key, value] of Object.entries(RUNTIME_LAUNCH_ENV)) expect(renderDetachedStartScript(layout, release, 'lab')).toContain(`export ${key}='${value}'`);
+    // state_dir and log_dir are the install's to make (and record), wherever they are.
+    expect(unit).not.toMatch(/^(StateDirectory|LogsDirectory)=/m);
+    expect(lines[0]).toBe('# Installed by the SutazAI control center for install lab, release 0.2.0.');
+  });
+
+  it('quotes a release path with a space the way systemd reads it', () => {
+    const spaced = installLayout(loadInstallConfig({ install: [{ name: 'i.yaml', text: 'install: { root_dir: "/srv/sutazai one" }\n' }] }).config, 'system', '/root');
+    expect(renderSystemdUnit(bundleUnit, spaced.release('0.2.0'), 'lab')).toContain('ExecStart="/srv/sutazai one/releases/0.2.0/runtime/node" "/srv/sutazai one/releases/0.2.0/runtime/sutazai-runtime.cjs" run --config');
+  });
+
+  it('is installed by a rename into /etc/systemd/system, then daemon-reload and enable (not started yet)', () => {
+    const commands = systemdInstallCommands('/opt/sutazai/staging/unit-1/sutazai-runtime.service');
+    expect(SYSTEMD_UNIT_PATH).toBe('/etc/systemd/system/sutazai-runtime.service');
+    expect(commands.split('\n')).toEqual([
+      "tmp='/etc/systemd/system/sutazai-runtime.service.sutazai-new'",
+      "[ -f '/etc/systemd/system/sutazai-runtime.service' ] || printf 'created\\t%s\\n' '/etc/systemd/system/sutazai-runtime.service'",
+      `cp '/opt/sutazai/staging/unit-1/sutazai-runtime.service' "$tmp"`,
+      'chmod 0644 "$tmp"',
+      `mv -f "$tmp" '/etc/systemd/system/sutazai-runtime.service'`,
+      "rm -f '/opt/sutazai/staging/unit-1/sutazai-runtime.service'",
+      'systemctl daemon-reload && systemctl enable sutazai-runtime.service',
+    ]);
+  });
+
+  it('is started with enable --now, or restarted when a runtime of another release or configuration runs', () => {
+    expect(systemdStartCommands(false)).toBe('systemctl daemon-reload && systemctl enable --now sutazai-runtime.service');
+    expect(systemdStartCommands(true)).toBe('systemctl daemon-reload && systemctl restart sutazai-runtime.service');
+    const start = startRuntimeScript({ layout, release, service: 'systemd', running: null });
+    expect(start).toContain('\nsystemctl daemon-reload && systemctl enable --now sutazai-runtime.service\n');
+    expect(start).toContain("grep -qF '/opt/sutazai/releases/0.2.0/etc/runtime.yaml' \"/proc/$pid/cmdline\"");
+    expect(start).toContain('systemctl status --no-pager sutazai-runtime.service >&2');
+    expect(startRuntimeScript({ layout, release, service: 'systemd', running: { config: '/opt/sutazai/releases/0.1.0/etc/runtime.yaml' } })).toContain('systemctl restart sutazai-runtime.service');
+  });
+});
+
+describe('detached mode', () => {
+  it('starts the daemon in its own session, with no terminal and its output in log_dir, once', () => {
+    const script = renderDetachedStartScript(layout, release, 'lab');
+    expect(script).toContain("$detach nohup '/opt/sutazai/releases/0.2.0/runtime/node' '/opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs' run --config '/opt/sutazai/releases/0.2.0/etc/runtime.yaml' >>'/var/log/sutazai/sutazai-runtime.out' 2>&1 </dev/null &");
+    expect(script).toContain('if command -v setsid >/dev/null 2>&1; then detach=setsid; fi');
+    expect(script).toContain("lock='/var/lib/sutazai-runtime/sutazai-runtime.lock'");
+    expect(renderDetachedStopScript(release, 'lab')).toContain("exec '/opt/sutazai/releases/0.2.0/runtime/node' '/opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs' stop-all --config '/opt/sutazai/releases/0.2.0/etc/runtime.yaml'");
+  });
+
+  it('stops a runtime of another release with that release\'s own stop-all before starting', () => {
+    const script = startRuntimeScript({ layout, release, service: 'detached', running: { config: '/opt/sutazai/releases/0.1.0/etc/runtime.yaml' } });
+    const stop = script.indexOf('"$old/runtime/node" "$old/runtime/sutazai-runtime.cjs" stop-all');
+    const start = script.indexOf("sh '/opt/sutazai/bin/sutazai-runtime-start'");
+    expect(script).toContain("old='/opt/sutazai/releases/0.1.0'");
+    expect(stop).toBeGreaterThan(0);
+    expect(start).toBeGreaterThan(stop);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * The daemon's memory settings act in a process that was started without any flag (as the
+ * daemon is): checked in a child process, since V8 flags are global to a process.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '../../..');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+
+function runTs(source: string): Record<string, number> {
+  const out = execFileSync(tsx, ['-e', source], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
+}
+
+const ALLOCATE = `
+  const keep = [];
+  for (let round = 0; round < 20; round++) {
+    const junk = [];
+    for (let i = 0; i < 50000; i++) junk.push({ a: i, b: 'x' + i });
+    keep.push(junk.slice(0, 2000));
+  }
+  const newSpace = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+`;
+
+describe('daemon memory settings', () => {
+  it('keepYoungGenerationSmall, set at run time, keeps the young generation from growing', () => {
+    const plain = runTs(`${ALLOCATE} console.log(JSON.stringify({ newSpace: newSpace() }));`);
+    const small = runTs(`
+      const { keepYoungGenerationSmall } = require('./agents-runtime/src/daemon/memory-trim.ts');
+      keepYoungGenerationSmall();
+      ${ALLOCATE} console.log(JSON.stringify({ newSpace: newSpace() }));`);
+    expect(small.newSpace!).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(plain.newSpace!).toBeGreaterThan(small.newSpace! * 2);
+  });
+
+  it('startMemoryTrim collects garbage on its schedule without --expose-gc, and stop() ends it', () => {
+    const result = runTs(`
+      const { startMemoryTrim } = require('./agents-runtime/src/daemon/memory-trim.ts');
+      let garbage = [];
+      for (let i = 0; i < 400000; i++) garbage.push({ i, s: 'y' + i });
+      garbage = null;
+      const before = process.memoryUsage().heapUsed;
+      const trim = startMemoryTrim({ firstAfterMs: 10, everyMs: 1000 });
+      setTimeout(() => {
+        const after = process.memoryUsage().heapUsed;
+        trim.stop();
+        console.log(JSON.stringify({ before, after, exposed: typeof globalThis.gc === 'function' ? 1 : 0 }));
+      }, 200);`);
+    expect(result.after!).toBeLessThan(result.before! / 2);
+    // gc is fetched from a fresh context, not left on the daemon's global object.
+    expect(result.exposed).toBe(0);
+  });
+});
