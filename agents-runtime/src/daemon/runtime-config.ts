@@ -15,6 +15,7 @@ import { describeIssue, parseLocatedYaml } from '../yaml/locate-issue';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
+export const DEFAULT_API_RETRY_MS = 30_000;
 
 const REMEDY = 'fix the field named in the message (see agents-runtime/config/example-runtime.yaml for every field), then start sutazai-runtime again';
 
@@ -24,6 +25,8 @@ export interface RuntimeConfig {
   manifest: string;
   /** host:port of the gRPC API (TLS, client certificates required). */
   listen: string;
+  /** How often an API that could not start (bad certificate, port taken) is tried again. */
+  apiRetryMs: number;
   tls: { ca: string; cert: string; key: string };
   /** Holds the state file (intent, pids) and the lock file. */
   stateDir: string;
@@ -44,6 +47,7 @@ const bytes = z.number().int().positive();
 const configSchema = z.strictObject({
   manifest: filePath,
   listen: hostPort.optional(),
+  api_retry_ms: z.number().int().min(100).max(3_600_000).optional(),
   tls: z.strictObject({ ca: filePath, cert: filePath, key: filePath }),
   state_dir: filePath,
   log_dir: filePath,
@@ -73,6 +77,7 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
     file: absolute,
     manifest: resolve(raw.manifest),
     listen: raw.listen ?? DEFAULT_LISTEN,
+    apiRetryMs: raw.api_retry_ms ?? DEFAULT_API_RETRY_MS,
     tls: { ca: resolve(raw.tls.ca), cert: resolve(raw.tls.cert), key: resolve(raw.tls.key) },
     stateDir: resolve(raw.state_dir),
     logDir: resolve(raw.log_dir),

@@ -51,7 +51,6 @@ declare const __SUTAZAI_RUNTIME_VERSION__: string | undefined;
 export const RUNTIME_VERSION = typeof __SUTAZAI_RUNTIME_VERSION__ === 'string' ? __SUTAZAI_RUNTIME_VERSION__ : 'dev';
 
 const SAVE_DEBOUNCE_MS = 100;
-const SERVER_RETRY_MS = 30_000;
 const CRASH_LINES = 20;
 const CRASH_LINE_MAX_CHARS = 500;
 
@@ -93,13 +92,17 @@ export function manifestVersionOf(text: string): string {
 }
 
 let bootTimeMs: number | null | undefined;
-/** Wall-clock start of a process from its `<boot id>:<ticks>` identity (USER_HZ is 100 on Linux). */
+/**
+ * Wall-clock start of a process from its `<boot id>:<ticks>` identity (USER_HZ is 100 on
+ * Linux). The boot time is now minus /proc/uptime (hundredths of a second), read once:
+ * /proc/stat's btime is whole seconds, which put starts up to a second off.
+ */
 function startedAtFromIdentity(startTime: string | null): number | null {
   if (startTime === null) return null;
   if (bootTimeMs === undefined) {
     try {
-      const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
-      bootTimeMs = m === null ? null : Number(m[1]) * 1000;
+      const uptimeS = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+      bootTimeMs = Number.isFinite(uptimeS) ? Date.now() - uptimeS * 1000 : null;
     } catch {
       bootTimeMs = null;
     }
@@ -201,10 +204,14 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
 
     const currentState = (): RuntimeState => {
       const instances: RuntimeState['instances'] = {};
+      const restarts: Record<string, number> = {};
       for (const p of fleet.snapshot().processes) {
-        for (const i of p.instances) if (i.pid !== null && i.startTime !== null) instances[i.instance] = { pid: i.pid, startTime: i.startTime };
+        for (const i of p.instances) {
+          if (i.pid !== null && i.startTime !== null) instances[i.instance] = { pid: i.pid, startTime: i.startTime };
+          if (i.restarts > 0) restarts[i.instance] = i.restarts;
+        }
       }
-      return { version: 1, intent: fleet.intent(), instances };
+      return { version: 1, intent: fleet.intent(), instances, restarts };
     };
     let saveFailing = false;
     /** JSON of the last state written; a debounced save of the same content is skipped (most state events change neither pid nor intent). */
@@ -275,13 +282,19 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       }
     };
 
-    const makeFleet = (m: Manifest, intent: FleetIntent, adoptMap: Record<string, { pid: number; startTime: string }>): FleetSupervisor => {
+    const makeFleet = (
+      m: Manifest,
+      intent: FleetIntent,
+      adoptMap: Record<string, { pid: number; startTime: string }>,
+      restarts: Record<string, number>,
+    ): FleetSupervisor => {
       const created: FleetSupervisor = new FleetSupervisor({
         manifest: m,
         driver,
         probe,
         intent,
         adopt: adoptMap,
+        restarts,
         onIntentChange: () => {
           if (created === fleet) scheduleSave();
         },
@@ -291,7 +304,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     };
 
     await Promise.all(unwantedStops);
-    fleet = makeFleet(manifest, saved.intent, adopt);
+    fleet = makeFleet(manifest, saved.intent, adopt, saved.restarts ?? {});
     fleet.startAll();
     saveNow();
 
@@ -341,9 +354,11 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       };
       // Unchanged processes keep running: their supervisors let go, the new fleet adopts them.
       const adoptMap: Record<string, { pid: number; startTime: string }> = {};
+      const restarts: Record<string, number> = {};
       for (const p of old.snapshot().processes) {
         if (!kept.has(p.name)) continue;
         for (const i of p.instances) {
+          restarts[i.instance] = i.restarts;
           if (i.pid !== null && i.startTime !== null && (i.state === 'running' || i.state === 'starting')) adoptMap[i.instance] = { pid: i.pid, startTime: i.startTime };
           old.instance(i.instance)?.dispose();
         }
@@ -354,7 +369,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       }
       manifest = next;
       manifestText = text;
-      fleet = makeFleet(next, intent, adoptMap);
+      fleet = makeFleet(next, intent, adoptMap, restarts);
       fleet.startAll();
       saveNow();
       daemonEvent('manifest.updated', `manifest ${manifestVersionOf(text)} applied: ${kept.size} unchanged, ${next.processes.length - kept.size} started or restarted, ${[...oldSpecs.keys()].filter((n) => !next.processes.some((p) => p.name === n)).length} removed`);
@@ -451,8 +466,8 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         server = started;
       } catch (error) {
         const err = error instanceof RuntimeError ? error : new RuntimeError('INTERNAL', `the runtime API could not start: ${String(error)}`, 'see the daemon log; supervision continues meanwhile');
-        daemonEvent('api.error', `${err.message}; the API is retried every ${Math.round((options.serverRetryMs ?? SERVER_RETRY_MS) / 1000)} s and supervision continues`, err);
-        if (!closed) retryTimer = setTimeout(() => void bringUpServer(), options.serverRetryMs ?? SERVER_RETRY_MS);
+        daemonEvent('api.error', `${err.message}; the API is retried every ${Math.round((options.serverRetryMs ?? config.apiRetryMs) / 1000)} s and supervision continues`, err);
+        if (!closed) retryTimer = setTimeout(() => void bringUpServer(), options.serverRetryMs ?? config.apiRetryMs);
       }
     };
     await bringUpServer();

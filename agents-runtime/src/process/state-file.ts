@@ -11,6 +11,8 @@ export interface RuntimeState {
   version: 1;
   intent: { stopped: string[]; replicas: Record<string, number> };
   instances: Record<string, { pid: number; startTime: string }>;
+  /** Restart counts by instance, so they survive a daemon restart (optional: older files lack it). */
+  restarts?: Record<string, number>;
 }
 
 export function emptyState(): RuntimeState {
@@ -34,8 +36,17 @@ export function validateState(value: unknown): RuntimeState | string {
       return `instances.${name} must be { pid, startTime }`;
     }
   }
+  const restarts: Record<string, number> = {};
+  if (value.restarts !== undefined) {
+    if (!isObject(value.restarts)) return 'restarts must be an object';
+    for (const [name, n] of Object.entries(value.restarts)) {
+      if (!Number.isInteger(n) || (n as number) < 0) return `restarts.${name} must be a whole number >= 0`;
+      restarts[name] = n as number;
+    }
+  }
   return {
     version: 1,
+    ...(value.restarts === undefined ? {} : { restarts }),
     intent: { stopped: [...(intent.stopped as string[])], replicas: { ...(intent.replicas as Record<string, number>) } },
     instances: Object.fromEntries(
       Object.entries(value.instances as Record<string, { pid: number; startTime: string }>).map(([k, v]) => [k, { pid: v.pid, startTime: v.startTime }]),

@@ -41,7 +41,11 @@ export class RestartTracker {
     private readonly backoff: BackoffSpec,
     private readonly crashLoop: CrashLoopSpec,
     private readonly random: RandomSource = Math.random,
-  ) {}
+    /** Restarts counted before this tracker (a daemon restart or manifest update kept the instance). */
+    initialRestarts = 0,
+  ) {
+    this.total = initialRestarts;
+  }
 
   /**
    * Records a failure at `now`. `runningSince` is when the process became running, or

@@ -39,6 +39,8 @@ export interface FleetSupervisorOptions {
   intent?: FleetIntent;
   /** Processes a previous daemon started, by instance name, to re-adopt instead of spawning. */
   adopt?: Record<string, { pid: number; startTime: string }>;
+  /** Restart counts carried over, by instance name (the state file, or the fleet a manifest update replaced). */
+  restarts?: Record<string, number>;
   /** Called with the new intent after start, stop, restart or scale changed it (to save it). */
   onIntentChange?: (intent: FleetIntent) => void;
 }
@@ -214,6 +216,7 @@ export class FleetSupervisor {
       clock: this.clock,
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
       ...(adopt === undefined ? {} : { adopt }),
+      restarts: this.options.restarts?.[instance] ?? 0,
     });
     supervisor.on((event: SupervisorEvent) => {
       for (const listener of [...this.listeners]) listener(event);

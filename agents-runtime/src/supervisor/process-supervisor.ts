@@ -72,6 +72,8 @@ export interface ProcessSupervisorOptions {
   random?: RandomSource;
   /** A process a previous daemon started: adopted on the first start instead of spawning. */
   adopt?: { pid: number; startTime: string };
+  /** Restarts counted for this instance before (by a previous daemon, or before a manifest update). */
+  restarts?: number;
 }
 
 type AfterStop = 'stopped' | 'restart' | 'failure';
@@ -123,7 +125,7 @@ export class ProcessSupervisor {
     this.adoptInfo = options.adopt;
     this.since = this.clock.now();
     this.health = options.spec.health === undefined ? undefined : replicaHealth(options.spec.health, options.replica);
-    this.tracker = new RestartTracker(options.spec.backoff, options.spec.crashLoop, options.random);
+    this.tracker = new RestartTracker(options.spec.backoff, options.spec.crashLoop, options.random, options.restarts ?? 0);
   }
 
   get state(): State {

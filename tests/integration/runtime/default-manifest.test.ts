@@ -241,13 +241,14 @@ describe('the default manifest under the bundled daemon (reference core + agents
     expect(firstAgent, JSON.stringify(events)).toBeGreaterThan(coreRunning);
     expect(coreHealthy, JSON.stringify(events)).toBeGreaterThanOrEqual(0);
     expect(firstAgent).toBeGreaterThan(coreHealthy);
-    // And from the listing. startedAtMs comes from /proc (boot time, whole seconds, plus
-    // clock ticks), so it can be off from the daemon's wall clock by up to a second: compare
-    // it only with itself. The agents were spawned after the core, and at least as long
-    // after it as the core took from `starting` to healthy (10 ms ticks, some slack).
+    // And from the listing. startedAtMs comes from /proc (boot time from /proc/uptime plus
+    // 10 ms clock ticks), so it agrees with the daemon's own clock to a few ticks. The agents
+    // were spawned after the core, and at least as long after it as the core took from
+    // `starting` to healthy (10 ms ticks, some slack).
     const at = (i: number): number => Date.parse(String(events[i]!.time));
     const coreStarting = events.findIndex((l) => l.event === 'process.state' && l.instance === 'core' && l.state === 'starting');
     const coreTookMs = at(coreHealthy) - at(coreStarting);
+    expect(Math.abs(Number(core.startedAtMs) - at(coreStarting))).toBeLessThan(250);
     for (const a of agents) {
       expect(Number(a.startedAtMs)).toBeGreaterThan(Number(core.startedAtMs));
       expect(Number(a.startedAtMs) - Number(core.startedAtMs)).toBeGreaterThanOrEqual(coreTookMs - 50);

@@ -227,11 +227,13 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
     expect(instanceOf(await list(viewer), 'web')!.pid).toBe(after);
   });
 
-  it('a stopped process stays stopped across kill -9 of the daemon; the rest are re-adopted, not duplicated', async () => {
+  it('a stopped process stays stopped across kill -9 of the daemon; the rest are re-adopted, not duplicated; restart counts carry over', async () => {
     await unary((cb) => operator.StopProcess({ name: 'web' }, deadline(), cb));
     const before = await list(operator);
     expect(instanceOf(before, 'web')?.state).toBe('PROCESS_STATE_STOPPED');
     const dbPid = instanceOf(before, 'db')!.pid;
+    const flakyRestarts = Number(instanceOf(before, 'flaky')!.restarts);
+    expect(flakyRestarts).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 300)); // past the state file's debounce
 
     daemon.child.kill('SIGKILL');
@@ -245,6 +247,7 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
       return instanceOf(r, 'db')?.state === 'PROCESS_STATE_RUNNING' ? r : undefined;
     });
     expect(instanceOf(after, 'db')!.pid).toBe(dbPid);
+    expect(Number(instanceOf(after, 'flaky')!.restarts)).toBeGreaterThanOrEqual(flakyRestarts);
     expect(instanceOf(after, 'web')?.state).toBe('PROCESS_STATE_STOPPED');
     await new Promise((resolve) => setTimeout(resolve, 500));
     const l = leaders();
@@ -253,9 +256,11 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
     expect(instanceOf(await list(operator), 'web')?.state).toBe('PROCESS_STATE_STOPPED');
   });
 
-  it('UpdateManifest (admin) starts new processes and keeps unchanged ones running', async () => {
+  it('UpdateManifest (admin) starts new processes and keeps unchanged ones running, with their restart counts', async () => {
     const admin = client(certs!.admin);
     const dbPid = instanceOf(await list(operator), 'db')!.pid;
+    const flakyRestarts = Number(instanceOf(await list(operator), 'flaky')!.restarts);
+    expect(flakyRestarts).toBeGreaterThan(0);
     const next = `${MANIFEST}  - name: extra
     command: sh
     args: ["-c", "echo extra; exec sleep 300"]
@@ -272,6 +277,7 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
       return instanceOf(r, 'extra')?.state === 'PROCESS_STATE_RUNNING' ? r : undefined;
     });
     expect(instanceOf(after, 'db')!.pid).toBe(dbPid);
+    expect(Number(instanceOf(after, 'flaky')!.restarts)).toBeGreaterThanOrEqual(flakyRestarts);
     expect(instanceOf(after, 'web')?.state).toBe('PROCESS_STATE_STOPPED');
     expect(leaders().get('db')).toEqual([dbPid]);
     expect(fs.readFileSync(path.join(tmp.path, 'etc', 'manifest.yaml'), 'utf8')).toBe(next);

@@ -22,6 +22,15 @@ describe('state file', () => {
     expect(fs.readdirSync(path.dirname(file))).toEqual(['state.json']); // no temp file left
   });
 
+  it('keeps restart counts across a daemon restart; a negative count is a corrupt file', () => {
+    const file = tempFile();
+    const state = { ...emptyState(), restarts: { 'agent-1': 4 } };
+    saveState(file, state);
+    expect(loadState(file)).toEqual({ state });
+    fs.writeFileSync(file, JSON.stringify({ ...emptyState(), restarts: { 'agent-1': -1 } }));
+    expect(loadState(file).problem?.message).toContain('restarts.agent-1 must be a whole number');
+  });
+
   it('moves a corrupt file aside and reports STATE_FILE_INVALID with a remedy', () => {
     const file = tempFile();
     fs.writeFileSync(file, '{"version":1,"intent":{"stopped":[3]');
