@@ -5,7 +5,8 @@ import path from 'node:path';
 import { startBackend, type Backend } from '../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
-import type { RuntimeTls } from '../../electron/backend/fleet/runtime-connection';
+import { openRuntimeConnection, type RuntimeTls } from '../../electron/backend/fleet/runtime-connection';
+import { connectSsh } from '../../electron/backend/hosts/ssh/connect-ssh';
 import { issueClientCertificate } from '../../electron/backend/pki/issue-certificate';
 import { unsealCaKey } from '../../electron/backend/pki/seal-ca-key';
 import type { BundleKit } from './bundle-kit';
@@ -66,6 +67,43 @@ export async function operatorTlsOf(backend: Backend, dataDir: string, installNa
     db.close();
   }
 }
+
+export interface RuntimeReport {
+  host: string;
+  /** Each process and the states of its instances, e.g. ['agent', ['PROCESS_STATE_RUNNING']]. */
+  processes: Array<[string, string[]]>;
+  health: string;
+}
+
+/**
+ * What each host's runtime reports through fleet's SSH tunnel (the host's pinned key, its
+ * login key), with an admin certificate of the install's CA, as the control center sees it.
+ */
+export async function runtimeReports(backend: Backend, dataDir: string, installName: string, hosts: readonly TestHost[]): Promise<RuntimeReport[]> {
+  const tls = await operatorTlsOf(backend, dataDir, installName);
+  const reports: RuntimeReport[] = [];
+  for (const host of hosts) {
+    const session = await connectSsh(
+      { hostId: 0, name: host.name, address: host.address, port: host.port, user: host.user, credentials: { method: 'key', keyPath: host.privateKeyPath }, pinned: { keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint, trustedAt: 0 }, jump: null },
+      { timeoutMs: 10_000 },
+    );
+    try {
+      const runtime = await openRuntimeConnection({ session, runtimePort: RUNTIME_PORT, tls });
+      try {
+        const processes = (await runtime.listProcesses()).map((p): [string, string[]] => [p.name, p.instances.map((i) => i.state)]);
+        reports.push({ host: host.name, processes, health: await runtime.checkHealth() });
+      } finally {
+        await runtime.close();
+      }
+    } finally {
+      session.close();
+    }
+  }
+  return reports;
+}
+
+/** The runtime's gRPC port on each host's loopback (config/defaults.yaml). */
+const RUNTIME_PORT = 7600;
 
 /** Reads rows of the backend's database through a second, read-only connection. */
 export function queryStore<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {

@@ -1,4 +1,5 @@
 import type { BundleVerification } from '../../../electron/contract';
+import { TrustKeyActions } from './host-key-check';
 
 /**
  * A bundle signed by a key the operator does not trust yet: its fingerprint, and the
@@ -38,14 +39,13 @@ export function BundleKeyConfirm({
         their signing key, through a channel you trust, and compare. Trust it only if the fingerprints match character
         for character.
       </p>
-      <div className="actions">
-        <button type="button" className="button button-primary" onClick={onTrust} disabled={trusting}>
-          {trusting ? 'Importing…' : 'Trust this key and import'}
-        </button>
-        <button type="button" className="button" onClick={onNotNow} disabled={trusting}>
-          Not now
-        </button>
-      </div>
+      <TrustKeyActions
+        onTrust={onTrust}
+        onNotNow={onNotNow}
+        trusting={trusting}
+        trustLabel="Trust this key and import"
+        trustingLabel="Importing…"
+      />
     </div>
   );
 }

@@ -28,6 +28,35 @@ function CompareHint({ keyType }: { keyType: string }) {
   );
 }
 
+/**
+ * The decision on a key seen for the first time (a host's, a bundle signer's): trust it, or
+ * not now; both wait while the trust is being recorded.
+ */
+export function TrustKeyActions({
+  onTrust,
+  onNotNow,
+  trusting,
+  trustLabel,
+  trustingLabel,
+}: {
+  onTrust: () => void;
+  onNotNow: () => void;
+  trusting: boolean;
+  trustLabel: string;
+  trustingLabel: string;
+}) {
+  return (
+    <div className="actions">
+      <button type="button" className="button button-primary" onClick={onTrust} disabled={trusting}>
+        {trusting ? trustingLabel : trustLabel}
+      </button>
+      <button type="button" className="button" onClick={onNotNow} disabled={trusting}>
+        Not now
+      </button>
+    </div>
+  );
+}
+
 function NewKey({
   host,
   scan,
@@ -52,14 +81,7 @@ function NewKey({
       </p>
       <KeyLine keyType={scan.keyType} fingerprint={scan.fingerprint} testId="host-key-fingerprint" />
       <CompareHint keyType={scan.keyType} />
-      <div className="actions">
-        <button type="button" className="button button-primary" onClick={onTrust} disabled={trusting}>
-          {trusting ? 'Trusting…' : 'Trust this key'}
-        </button>
-        <button type="button" className="button" onClick={onNotNow} disabled={trusting}>
-          Not now
-        </button>
-      </div>
+      <TrustKeyActions onTrust={onTrust} onNotNow={onNotNow} trusting={trusting} trustLabel="Trust this key" trustingLabel="Trusting…" />
     </div>
   );
 }

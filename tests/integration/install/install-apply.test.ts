@@ -8,11 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
-import { openRuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
-import { connectSsh } from '../../../electron/backend/hosts/ssh/connect-ssh';
 import type { InstallEvent } from '../../../electron/backend/install/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, operatorTlsOf, queryStore, startInstallBackend, stopInstalledRuntime, uidOf } from '../../support/install-lab';
+import { addLabHost, buildRealNodeBundle, queryStore, runtimeReports, startInstallBackend, stopInstalledRuntime, uidOf } from '../../support/install-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
@@ -149,25 +147,14 @@ describe('an install on three hosts: root, sudo with a password, per-user', () =
     expect(JSON.parse(created[0]!.created)).toEqual(expect.arrayContaining([path.join(tmp.path, 'sudo-host')]));
 
     // The runtime's own report, through fleet's SSH tunnel with the install's CA.
-    const tls = await operatorTlsOf(backend, dataDir, INSTALL);
-    for (const host of [rootHost, sudoHost, userHost]) {
-      const session = await connectSsh(
-        { hostId: 0, name: host.name, address: host.address, port: host.port, user: host.user, credentials: { method: 'key', keyPath: host.privateKeyPath }, pinned: { keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint, trustedAt: 0 }, jump: null },
-        { timeoutMs: 10_000 },
-      );
-      const runtime = await openRuntimeConnection({ session, runtimePort: 7600, tls });
-      try {
-        const processes = await runtime.listProcesses();
-        expect(processes.map((p) => [p.name, p.instances.map((i) => i.state)])).toEqual([
-          ['core', ['PROCESS_STATE_RUNNING']],
-          ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']],
-        ]);
-        expect(await runtime.checkHealth()).toBe('SERVING');
-      } finally {
-        await runtime.close();
-        session.close();
-      }
-    }
+    const healthy = {
+      processes: [
+        ['core', ['PROCESS_STATE_RUNNING']],
+        ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']],
+      ],
+      health: 'SERVING',
+    };
+    expect(await runtimeReports(backend, dataDir, INSTALL, [rootHost, sudoHost, userHost])).toEqual([rootHost, sudoHost, userHost].map((h) => ({ host: h.name, ...healthy })));
   }, 300_000);
 
   it('applying the same install again changes nothing and says every step was already done', async () => {

@@ -129,6 +129,7 @@ function tracesOf(runId: string, dir: string): string[] {
     ...fs.readdirSync('/etc/sudoers.d').filter((f) => f.includes(mark)).map((f) => `sudoers ${f}`),
     ...fs.readFileSync('/etc/shells', 'utf8').split('\n').filter((l) => l.includes(mark)).map((l) => `shell ${l}`),
     ...['/run/sudo/ts', '/var/lib/sudo/lectured'].flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d) : []).filter((f) => f.startsWith(mark)).map((f) => `sudo state ${d}/${f}`)),
+    ...(fs.existsSync('/etc/netns') ? fs.readdirSync('/etc/netns') : []).filter((f) => f.startsWith(mark)).map((f) => `netns etc /etc/netns/${f}`),
   ];
   if (fs.existsSync(dir)) traces.push(`dir ${dir}`);
   return traces;
@@ -296,6 +297,33 @@ describe('test-host harness', () => {
     expect(address.startsWith(lab.subnet.replace(/0\/24$/, ''))).toBe(true);
     const outcome = await tcpConnect(address, 22, 5_000);
     expect(['EHOSTUNREACH', 'timeout']).toContain(outcome);
+  });
+
+  it('control center: routes only to the hosts it was given; a try to go anywhere else fails before a packet leaves, and is counted', async () => {
+    const [reached, other] = await Promise.all([lab.addSshHost(), lab.addSshHost()]);
+    const cc = await lab.addControlCenter({ reach: [reached] });
+    const routes = await cc.routes();
+    expect(routes.ipv4.filter((route) => !route.includes(' table local '))).toEqual([`${reached.address} dev eth0 scope link src ${cc.address}`]);
+    for (const route of routes.ipv4.filter((r) => r.includes(' table local '))) expect(route).toMatch(new RegExp(`^(local|broadcast) (127\\.[0-9./]+ dev lo|${cc.address.replace(/\./g, '\\.')} dev eth0) `));
+    for (const route of routes.ipv6) expect(route).toMatch(/^(local ::1|multicast ff00::\/8) dev lo /);
+    const resolvConf = spawnSync('ip', ['netns', 'exec', cc.namespace, 'cat', '/etc/resolv.conf'], { encoding: 'utf8' }).stdout;
+    expect(resolvConf.split('\n').filter((line) => line.startsWith('nameserver'))).toEqual([`nameserver ${cc.nameserver}`]);
+
+    expect(await cc.tryConnect(reached.address, 22)).toEqual({ outcome: 'connected', counted: { ipv4: 0, ipv6: 0 } });
+    // The root namespace (the gateway), a lab host not given, nobody on the bridge, the internet.
+    for (const address of [lab.gateway, other.address, lab.unreachableAddress(), '192.0.2.1']) {
+      expect(await cc.tryConnect(address, 22), address).toEqual({ outcome: 'ENETUNREACH', counted: { ipv4: 1, ipv6: 0 } });
+    }
+    expect(await cc.tryConnect('2001:db8::1', 443)).toEqual({ outcome: 'ENETUNREACH', counted: { ipv4: 0, ipv6: 1 } });
+    // Name lookups, through getaddrinfo and through c-ares: the nameserver is out of reach too.
+    for (const via of ['lookup', 'resolve'] as const) {
+      const attempt = await cc.tryLookup('updates.example.com', via);
+      expect(attempt.outcome, via).not.toMatch(/^resolved/);
+      expect(attempt.counted.ipv4, via).toBeGreaterThan(0);
+    }
+    // The namespace's own loopback still works and counts nothing.
+    expect((await cc.tryConnect('127.0.0.1', 9)).counted).toEqual({ ipv4: 0, ipv6: 0 });
+    await expect(lab.addControlCenter({ reach: [{ ...reached, address: '198.19.0.2' }] })).rejects.toThrow(/not on the lab's bridge/);
   });
 
   it('twenty hosts come up in parallel, each its own machine with its own key, and each answers', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { NETNS_ETC_DIR, removeNetnsEtcSync } from './control-center';
 import { removeShellsSync, listShells } from './etc-shells';
 import { pidsInNamespaces, terminateSync } from './kill-processes';
 import { deleteNetwork, listLinks, listNamespaces } from './netns';
@@ -23,6 +24,8 @@ export interface RunLeftovers {
   sudoState: string[];
   shells: string[];
   tempDirs: string[];
+  /** /etc/netns/<namespace> directories (a control center's resolv.conf). */
+  netnsEtcDirs: string[];
 }
 
 /** Everything on the machine that carries a harness run id, grouped by run id. */
@@ -31,7 +34,7 @@ export function findHarnessObjects(): Map<string, RunLeftovers> {
   const entry = (runId: string): RunLeftovers => {
     let found = byRun.get(runId);
     if (found === undefined) {
-      found = { namespaces: [], veths: [], bridges: [], users: [], sudoersFiles: [], sudoState: [], shells: [], tempDirs: [] };
+      found = emptyLeftovers();
       byRun.set(runId, found);
     }
     return found;
@@ -53,13 +56,15 @@ export function findHarnessObjects(): Map<string, RunLeftovers> {
   }
   collect(listShells(), parseRunId.shellsLine, (l, shell) => l.shells.push(shell));
   collect(readDir(os.tmpdir()), parseRunId.tempDir, (l, dir) => l.tempDirs.push(path.join(os.tmpdir(), dir)));
+  collect(readDir(NETNS_ETC_DIR), parseRunId.namespace, (l, dir) => l.netnsEtcDirs.push(path.join(NETNS_ETC_DIR, dir)));
   return byRun;
 }
 
 /**
  * Stops every process in the run's namespaces (and the given extra targets: daemon
  * process groups as negative numbers), then deletes links, namespaces, users, the
- * sudoers drop-in, /etc/shells lines, the temp dir and the registry entries. Idempotent.
+ * sudoers drop-in, /etc/shells lines, /etc/netns entries, the temp dir and the registry
+ * entries. Idempotent.
  * Throws one error listing every step that failed, after trying them all.
  */
 export function removeRunSync(runId: string, extraTargets: readonly number[] = [], found?: RunLeftovers): void {
@@ -81,6 +86,7 @@ export function removeRunSync(runId: string, extraTargets: readonly number[] = [
   step('remove sudoers drop-in', () => leftovers.sudoersFiles.forEach(removeSudoersSync));
   step('remove sudo state', () => leftovers.sudoState.forEach((file) => fs.rmSync(file, { force: true })));
   step('remove /etc/shells lines', () => removeShellsSync(leftovers.shells));
+  step('remove /etc/netns entries', () => removeNetnsEtcSync(leftovers.netnsEtcDirs));
   step('remove temp dir', () => leftovers.tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
   step('release subnet', () => subnetsOf(runId).forEach(releaseSubnet));
   step('unregister run', () => unregisterRun(runId));
@@ -111,7 +117,7 @@ export function sweepLeftovers(): string[] {
 }
 
 function emptyLeftovers(): RunLeftovers {
-  return { namespaces: [], veths: [], bridges: [], users: [], sudoersFiles: [], sudoState: [], shells: [], tempDirs: [] };
+  return { namespaces: [], veths: [], bridges: [], users: [], sudoersFiles: [], sudoState: [], shells: [], tempDirs: [], netnsEtcDirs: [] };
 }
 
 function readDir(dir: string): string[] {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { authorizedKeysFor, generateClientKeys, type ClientKeys } from './client-keys';
+import { BLACKHOLE_NAMESERVER, createControlCenter, type ControlCenter } from './control-center';
 import type { Daemon } from './daemon';
 import { startDropbear } from './dropbear';
 import { addShell } from './etc-shells';
@@ -22,6 +23,8 @@ import { createUser, type TestUser } from './test-users';
 // The entry of the test-host harness: real sshd and Dropbear servers, each in its own
 // network namespace on a bridge that the test process (the "control center") reaches
 // directly. See README.md in this folder.
+
+export type { ControlCenter } from './control-center';
 
 export type SshLogin = 'root-key' | 'sudo-nopasswd' | 'sudo-password' | 'no-sudo';
 export type HostLogin = SshLogin | 'busybox-user';
@@ -90,6 +93,13 @@ export interface TestLab {
   addJumpPair(options?: { jumpLogin?: SshLogin; targetLogin?: SshLogin }): Promise<{ jump: TestHost; target: TestHost }>;
   /** Accepts TCP on port 22 and never sends a banner. */
   addTarpitHost(): Promise<TarpitHost>;
+  /**
+   * A namespace for the control center itself, on the bridge, whose only routes lead to the
+   * hosts in `reach` (a /32 each): nothing to the gateway, the other hosts or anywhere else,
+   * no IPv6 but loopback, and a resolv.conf naming `nameserver` (default: an address it has
+   * no route to). Run programs in it with `command(argv)`; see control-center.ts.
+   */
+  addControlCenter(options: { reach: readonly TestEndpoint[]; nameserver?: string }): Promise<ControlCenter>;
   /** An address in the lab's /24 that no one holds: connections to it get no ARP reply. */
   unreachableAddress(): string;
   /** New host key, daemon restarted; updates and returns `host`. */
@@ -250,6 +260,24 @@ class Lab implements TestLab {
     };
     await this.serve(host, dir, () => startTarpit({ namespace: slot.namespace, address: slot.address, port: SSH_PORT, dir }));
     return host;
+  }
+
+  async addControlCenter(options: { reach: readonly TestEndpoint[]; nameserver?: string }): Promise<ControlCenter> {
+    for (const endpoint of options.reach) {
+      if (!endpoint.address.startsWith(`${this.net.base}.`)) {
+        throw new Error(`addControlCenter: ${endpoint.name} (${endpoint.address}) is not on the lab's bridge; a jump target is reached through its jump host`);
+      }
+    }
+    const slot = this.allocate('control-center');
+    return createControlCenter({
+      name: slot.name,
+      namespace: slot.namespace,
+      bridge: names.bridge(this.runId),
+      veth: names.veth(this.runId, slot.index),
+      address: slot.address,
+      reach: options.reach.map((endpoint) => endpoint.address),
+      nameserver: options.nameserver ?? BLACKHOLE_NAMESERVER,
+    });
   }
 
   unreachableAddress(): string {

@@ -147,10 +147,19 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     });
   }
 
-  function forwardOut(address: string, port: number): Promise<ClientChannel> {
+  /**
+   * Opens a channel (a forward, SFTP): rejected at once when the session is closed or lost,
+   * and with the session's error when it ends before the server answers; a channel that
+   * arrives after that is let go with `discard`.
+   */
+  function openChannel<T>(
+    open: (done: (error: Error | undefined, channel: T | undefined) => void) => void,
+    discard: (channel: T) => void,
+    refused: (error: Error) => ApiError,
+  ): Promise<T> {
     if (closedByUs) return Promise.reject(sessionError(endpoint, 'this SSH session is already closed'));
     if (lost !== null) return Promise.reject(lost);
-    return new Promise<ClientChannel>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let settled = false;
       const abort = (error: ApiError) => {
         if (settled) return;
@@ -160,16 +169,15 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
       };
       running.add(abort);
       try {
-        // The source address is what the host's sshd log shows; it has no other meaning.
-        client.forwardOut('127.0.0.1', 0, address, port, (error, channel) => {
+        open((error, channel) => {
           if (settled) {
-            channel?.destroy();
+            if (channel !== undefined) discard(channel);
             return;
           }
           settled = true;
           running.delete(abort);
-          if (error) reject(new ForwardRefusedError(endpoint, address, port, error));
-          else resolve(channel);
+          if (error) reject(refused(error));
+          else resolve(channel as T);
         });
       } catch (error) {
         abort(sessionError(endpoint, 'the SSH connection is closed', error));
@@ -177,33 +185,21 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     });
   }
 
+  function forwardOut(address: string, port: number): Promise<ClientChannel> {
+    return openChannel<ClientChannel>(
+      // The source address is what the host's sshd log shows; it has no other meaning.
+      (done) => client.forwardOut('127.0.0.1', 0, address, port, done),
+      (channel) => channel.destroy(),
+      (error) => new ForwardRefusedError(endpoint, address, port, error),
+    );
+  }
+
   function sftp(): Promise<SFTPWrapper> {
-    if (closedByUs) return Promise.reject(sessionError(endpoint, 'this SSH session is already closed'));
-    if (lost !== null) return Promise.reject(lost);
-    return new Promise<SFTPWrapper>((resolve, reject) => {
-      let settled = false;
-      const abort = (error: ApiError) => {
-        if (settled) return;
-        settled = true;
-        running.delete(abort);
-        reject(error);
-      };
-      running.add(abort);
-      try {
-        client.sftp((error, channel) => {
-          if (settled) {
-            channel?.end();
-            return;
-          }
-          settled = true;
-          running.delete(abort);
-          if (error) reject(sessionError(endpoint, `the server refused an SFTP channel (${error.message}); is its sftp subsystem enabled?`, error));
-          else resolve(channel);
-        });
-      } catch (error) {
-        abort(sessionError(endpoint, 'the SSH connection is closed', error));
-      }
-    });
+    return openChannel<SFTPWrapper>(
+      (done) => client.sftp(done),
+      (channel) => channel.end(),
+      (error) => sessionError(endpoint, `the server refused an SFTP channel (${error.message}); is its sftp subsystem enabled?`, error),
+    );
   }
 
   return {
