@@ -4,17 +4,20 @@
  * lease expired, and counts. Serves sutazai.core.v1.Coordinator and grpc.health.v1 (SERVING
  * once listening, NOT_SERVING from the moment it starts stopping).
  *
- * Plaintext gRPC on 127.0.0.1 only: the reference programs run on one machine under
- * sutazai-runtime and nothing else should reach them. State is in memory: a restarted core
- * starts empty and the agents register again.
+ * Plaintext gRPC on 127.0.0.1 by default: where every agent runs on the core's machine under
+ * sutazai-runtime, nothing else should reach it. Agents on other machines need it on an
+ * address they can reach (SUTAZAI_CORE_LISTEN_ADDRESS, set by the installer from
+ * core.listen_address). State is in memory: a restarted core starts empty and the agents
+ * register again.
  *
  * Settings (environment):
+ *   SUTAZAI_CORE_LISTEN_ADDRESS   the IP address the gRPC server binds (default 127.0.0.1; 0.0.0.0 for all)
  *   SUTAZAI_CORE_PORT             gRPC port (default 7700)
  *   SUTAZAI_CORE_LEASE_MS         agent lease; heartbeats every third of it (default 15000)
  *   SUTAZAI_CORE_MAX_WAIT_MS      longest TakeTask long-poll (default 10000)
  *   SUTAZAI_CORE_MAX_ATTEMPTS     hand-outs of one task before it fails (default 5)
  *   SUTAZAI_CORE_STOP_GRACE_MS    SIGTERM: how long in-flight calls may finish (default 5000)
- *   SUTAZAI_CORE_HTTP_PORT        optional: GET /counters (JSON) and /healthz on 127.0.0.1
+ *   SUTAZAI_CORE_HTTP_PORT        optional: GET /counters (JSON) and /healthz, always on 127.0.0.1
  *   SUTAZAI_PROTO_DIR             where core.proto and health.proto are (see shared/protos.ts)
  *   SUTAZAI_LOG_LEVEL             debug | info | warn | error (default info)
  * Logs: one JSON object per line on stdout (shared/log.ts).
@@ -32,6 +35,7 @@ import { HealthState } from './shared/health';
 import { createLogger, type Logger } from './shared/log';
 import { loadProgramProtos } from './shared/protos';
 
+// The optional HTTP endpoint is for the operator on the machine itself, wherever gRPC listens.
 const HOST = '127.0.0.1';
 const SERVICE_NAME = 'sutazai.core.v1.Coordinator';
 
@@ -69,6 +73,10 @@ function unary<Req, Res>(work: (request: Req, call: ServerUnaryCall<Req, Res>) =
 
 function toWireTask(task: Task) {
   return { id: task.id, kind: task.kind, payload: task.payload, repeat: task.repeat, sleepMs: task.sleepMs, attempt: task.attempt };
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 export interface RunningCore {
@@ -189,7 +197,7 @@ export async function startCore(config: CoreConfig, log: Logger): Promise<Runnin
   server.addService(protos.sutazai.core.v1.Coordinator.service, handlers);
   health.addTo(server, protos);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${HOST}:${config.port}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(hostPort(config.listenAddress, config.port), ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
   });
 
   const sweep = setInterval(() => queue.expire(), Math.max(50, Math.floor(config.leaseMs / 4)));
@@ -214,7 +222,7 @@ export async function startCore(config: CoreConfig, log: Logger): Promise<Runnin
   }
 
   health.set('SERVING');
-  log.info('listening', { address: `${HOST}:${port}`, core_id: coreId, lease_ms: config.leaseMs, max_wait_ms: config.maxWaitMs, http_port: httpPort });
+  log.info('listening', { address: hostPort(config.listenAddress, port), core_id: coreId, lease_ms: config.leaseMs, max_wait_ms: config.maxWaitMs, http_port: httpPort });
 
   let stopped: Promise<void> | undefined;
   const stop = (reason: string): Promise<void> => {

@@ -6,6 +6,19 @@ import { HostPreflightSchema, PreflightReportSchema, ProfileSummarySchema } from
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
 import { BundleFilePathSchema, BundleImportResultSchema, BundleKeyFingerprintSchema, BundleSummarySchema, BundleVerificationSchema, TrustedBundleKeySchema } from './bundles';
 import { ConfigCheckResultSchema, ConfigDiffInputSchema, ConfigDiffResultSchema, ConfigExplainInputSchema, ConfigExplanationSchema, ConfigLayersInputSchema } from './config';
+import {
+  HostRoleChoiceSchema,
+  InstallDefinitionSchema,
+  InstallHealthSchema,
+  InstallJobStatusSchema,
+  InstallNameSchema,
+  InstallPlanSchema,
+  InstallProgressSchema,
+  InstallRecordSchema,
+  PlacementSchema,
+  RolePreflightSchema,
+} from './installs';
+import { WizardDraftInputSchema, WizardDraftSchema } from './wizard';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -155,6 +168,59 @@ export const methods = {
     params: ConfigDiffInputSchema,
     result: ConfigDiffResultSchema,
   },
+  /** A first placement from the hosts' stored facts: exactly one core, GPU agents where there are NVIDIA GPUs. */
+  'installs.suggestPlacement': {
+    params: z.object({ hostIds: z.array(HostIdSchema).min(1).max(500) }).strict(),
+    result: z.array(PlacementSchema),
+  },
+  /** Each host against the requirement profiles of its role, plus the checks across the hosts. */
+  'installs.preflight': {
+    params: z.object({ hosts: z.array(HostRoleChoiceSchema).min(1).max(500) }).strict(),
+    result: RolePreflightSchema,
+  },
+  /** What applying the install would do, host by host (done, todo, check, blocked); changes nothing. */
+  'installs.plan': {
+    params: z.object({ install: InstallDefinitionSchema }).strict(),
+    result: InstallPlanSchema,
+  },
+  /** Starts applying the install; progress arrives as installs.progress events. Refused before any host is touched when the install cannot start. */
+  'installs.start': {
+    params: z.object({ install: InstallDefinitionSchema, concurrency: z.number().int().min(1).max(64).optional() }).strict(),
+    result: z.object({ jobId: z.string() }),
+  },
+  /** Where a recent apply job stands, host by host and step by step (for a window that reloaded while it ran). */
+  'installs.status': {
+    params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
+    result: InstallJobStatusSchema,
+  },
+  /** The recorded installs, each host's role, place and releases. */
+  'installs.list': {
+    params: z.object({}).strict(),
+    result: z.array(InstallRecordSchema),
+  },
+  'installs.get': {
+    params: z.object({ name: InstallNameSchema }).strict(),
+    result: InstallRecordSchema,
+  },
+  /** Asks each host's runtime now whether its processes are running and healthy. */
+  'installs.health': {
+    params: z.object({ name: InstallNameSchema }).strict(),
+    result: InstallHealthSchema,
+  },
+  /** The install wizard's draft: the one asked for, else the newest; null when there is none. */
+  'wizard.get': {
+    params: z.object({ draftId: z.string().min(1).max(64).optional() }).strict(),
+    result: z.object({ draft: WizardDraftSchema.nullable() }),
+  },
+  /** Stores the wizard's draft (a new one when it has no id yet). */
+  'wizard.save': {
+    params: z.object({ draft: WizardDraftInputSchema }).strict(),
+    result: WizardDraftSchema,
+  },
+  'wizard.discard': {
+    params: z.object({ draftId: z.string().min(1).max(64) }).strict(),
+    result: z.object({ discarded: z.boolean() }),
+  },
 } as const;
 
 /** Every event a client may subscribe to, with the params that narrow it. */
@@ -170,6 +236,10 @@ export const events = {
   'hosts.changed': {
     params: z.object({}).strict(),
     payload: z.object({ hostId: HostIdSchema }),
+  },
+  'installs.progress': {
+    params: z.object({ jobId: z.string().min(1).max(64).optional() }).strict(),
+    payload: InstallProgressSchema,
   },
 } as const;
 

@@ -85,6 +85,11 @@ export const ERROR_CODES = [
   'INSTALL_STEP_FAILED',
   'INSTALL_UNHEALTHY',
   'INSTALL_CONFLICT',
+  'INSTALL_PORT_IN_USE',
+  // Upgrades and rollbacks: a host returned to its release, a rollout stopped, a return that failed.
+  'INSTALL_ROLLED_BACK',
+  'INSTALL_ROLLOUT_STOPPED',
+  'INSTALL_ROLLBACK_FAILED',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

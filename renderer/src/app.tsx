@@ -7,6 +7,7 @@ import { BundlesPage } from './pages/bundles-page';
 import { ConfigurationPage } from './pages/configuration-page';
 import { HostPage } from './pages/host-page';
 import { HostsPage } from './pages/hosts-page';
+import { InstallWizardPage } from './pages/install-wizard-page';
 import { ProbeJobPage } from './pages/probe-job-page';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
 import { hrefFor, type Route } from './router/route';
@@ -66,6 +67,11 @@ function Sidebar({ route }: { route: Route }) {
             Configuration
           </a>
         </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'install' })} aria-current={route.name === 'install' ? 'page' : undefined}>
+            Install
+          </a>
+        </li>
       </ul>
       <About />
     </nav>
@@ -98,6 +104,8 @@ function Page({ route }: { route: Route }) {
       return <BundlesPage />;
     case 'configuration':
       return <ConfigurationPage />;
+    case 'install':
+      return <InstallWizardPage />;
     case 'not-found':
       return (
         <section className="page">

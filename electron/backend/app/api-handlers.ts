@@ -8,8 +8,9 @@ import type { PreflightService } from '../preflight/preflight-service';
 import type { createMetricStore } from '../metrics/metric-store';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AppInfo } from './app-info';
+import { createInstallEventSources, createInstallHandlers, type InstallApiDeps } from './install-handlers';
 
-export interface ApiDeps {
+export interface ApiDeps extends InstallApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: ReturnType<typeof createMetricStore>;
@@ -21,7 +22,8 @@ export interface ApiDeps {
 }
 
 /** The contract's methods as thin calls into the capabilities that own them. */
-export function createMethodHandlers({ info, hosts, metrics, probeJobs, preflight, bundles, config }: ApiDeps): MethodHandlers {
+export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
+  const { info, hosts, metrics, probeJobs, preflight, bundles, config } = deps;
   return {
     'app.info': () => info,
     'hosts.list': () => hosts.list(),
@@ -59,11 +61,13 @@ export function createMethodHandlers({ info, hosts, metrics, probeJobs, prefligh
     'config.check': (input) => config.check(input),
     'config.explain': (input) => config.explain(input),
     'config.diff': (input) => config.diff(input),
+    ...createInstallHandlers(deps),
   };
 }
 
 export function createEventSources({ hosts, hub }: ApiDeps): EventSources {
   return {
+    ...createInstallEventSources({ hub }),
     'metrics.live': ({ hostId }, emit) => {
       hosts.require(hostId);
       return hub.on('metrics.live', (sample) => {

@@ -5,6 +5,9 @@ import { createConfigService } from '../config/config-service';
 import { EventHub } from '../events/event-hub';
 import { createHostService, type HostService } from '../hosts/host-service';
 import { createInstallEngine, type InstallEngine } from '../install/install-engine';
+import { createInstallJobs, type InstallJobs } from '../install/install-jobs';
+import { checkInstalledHealth } from '../install/installed-health';
+import { createWizardDrafts } from '../install/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
 import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
 import { createBundleKeysRepo } from '../store/bundle-keys-repo';
@@ -13,6 +16,8 @@ import { createHostKeysRepo } from '../store/host-keys-repo';
 import { createHostReleasesRepo } from '../store/host-releases-repo';
 import { createInstallStepsRepo } from '../store/install-steps-repo';
 import { createInstallsRepo } from '../store/installs-repo';
+import { createInstallRecordsRepo } from '../store/install-records-repo';
+import { createWizardDraftsRepo } from '../store/wizard-drafts-repo';
 import { createProbeOutcomesRepo } from '../store/probe-outcomes-repo';
 import { createPreflightRepo } from '../store/preflight-repo';
 import { defaultConfigDir, loadProfiles } from '../preflight/load-profiles';
@@ -61,6 +66,8 @@ export interface Backend {
   readonly bundles: BundleService;
   /** Plan and apply installs (install files: bundle, hosts, roles, configuration). */
   readonly installs: InstallEngine;
+  /** Apply jobs started through the API, with their progress (installs.start / installs.status). */
+  readonly installJobs: InstallJobs;
   readonly logger: Logger;
   readonly logFile: string;
   readonly info: AppInfo;
@@ -156,7 +163,25 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     logger,
   });
   const configService = createConfigService({ configDir: config.configDir });
-  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService };
+  const installRecords = createInstallRecordsRepo(store.db);
+  const installJobs = createInstallJobs({
+    engine: installs,
+    records: installRecords,
+    hosts: hostsRepo,
+    onProgress: (progress) => hub.emit('installs.progress', progress),
+    now,
+    logger,
+  });
+  const installApi = {
+    installs,
+    installJobs,
+    installRecords,
+    installHealth: (name: string) =>
+      checkInstalledHealth({ hosts: hostsRepo, hostKeys: createHostKeysRepo(store.db), vault, installs: createInstallsRepo(store.db), now }, name),
+    wizard: createWizardDrafts({ drafts: createWizardDraftsRepo(store.db), bundles: createBundlesRepo(store.db), hosts: hostsRepo, now }),
+    now,
+  };
+  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService, ...installApi };
   const dispatcher = createDispatcher({
     handlers: createMethodHandlers(deps),
     sources: createEventSources(deps),
@@ -198,6 +223,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     preflight,
     bundles,
     installs,
+    installJobs,
     logger,
     logFile,
     info,

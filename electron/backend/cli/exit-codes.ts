@@ -83,6 +83,10 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'INSTALL_STEP_FAILED':
     case 'INSTALL_UNHEALTHY':
     case 'INSTALL_CONFLICT':
+    case 'INSTALL_PORT_IN_USE':
+    case 'INSTALL_ROLLED_BACK':
+    case 'INSTALL_ROLLOUT_STOPPED':
+    case 'INSTALL_ROLLBACK_FAILED':
       return EXIT.INSTALL_FAILED;
     default:
       return EXIT.FAILURE;

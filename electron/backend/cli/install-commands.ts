@@ -1,10 +1,10 @@
 import { ApiError } from '../../contract';
 import type { Backend } from '../app/backend';
-import type { ApplyResult, InstallEvent, InstallPlan } from '../install/install-steps';
+import type { ApplyResult, InstallEvent, InstallPlan, RollbackResult, UninstallResult } from '../install/install-steps';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { formatBytes } from './format-text';
 
-export const INSTALL_COMMANDS = ['plan', 'apply'];
+export const INSTALL_COMMANDS = ['plan', 'apply', 'rollback', 'uninstall'];
 
 export interface InstallCommandContext {
   command: string;
@@ -20,12 +20,36 @@ export interface InstallCommandContext {
 
 const STEP_WIDTH = 11;
 
-/** `sutazai plan --install F` and `sutazai apply --install F [--concurrency N]`. */
+/**
+ * `sutazai plan --install F`, `sutazai apply --install F [--concurrency N]`,
+ * `sutazai rollback --install F [--host H] [--to VERSION]` and
+ * `sutazai uninstall --install F [--host H]`.
+ */
 export async function runInstallCommand(ctx: InstallCommandContext): Promise<number> {
   const file = typeof ctx.values.install === 'string' ? ctx.values.install : undefined;
   if (!file) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` needs --install FILE, the install file.`, `Example: sutazai ${ctx.command} --install install.yaml (README.md, "Installing", shows the format).`);
   if (ctx.args.length > 0) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` takes no arguments (got "${ctx.args.join(' ')}").`, 'Name the install file with --install FILE.');
+  const host = stringOption(ctx, 'host', ['rollback', 'uninstall']);
+  const to = stringOption(ctx, 'to', ['rollback']);
   const backend = await ctx.backend();
+  const width = { host: 0 };
+  const onEvent = (event: InstallEvent) => {
+    const text = formatEvent(event, width, lastPercent);
+    if (text !== null) ctx.line(text);
+  };
+  const lastPercent = new Map<string, number>();
+  if (ctx.command === 'rollback') {
+    const result = await backend.installs.rollback(file, { ...(host !== undefined ? { host } : {}), ...(to !== undefined ? { to } : {}), onEvent });
+    ctx.print(formatRollbackResult(result), result);
+    const failed = result.hosts.find((h) => h.error !== null);
+    return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
+  }
+  if (ctx.command === 'uninstall') {
+    const result = await backend.installs.uninstall(file, { ...(host !== undefined ? { host } : {}), onEvent });
+    ctx.print(formatUninstallResult(result), result);
+    const failed = result.hosts.find((h) => h.error !== null);
+    return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
+  }
   if (ctx.command === 'plan') {
     const plan = await backend.installs.plan(file);
     ctx.print(formatPlan(plan), plan);
@@ -33,18 +57,19 @@ export async function runInstallCommand(ctx: InstallCommandContext): Promise<num
     return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
   }
   const concurrency = parseConcurrency(ctx.values.concurrency);
-  const width = { host: 0 };
-  const lastPercent = new Map<string, number>();
-  const result = await backend.installs.apply(file, {
-    ...(concurrency !== undefined ? { concurrency } : {}),
-    onEvent: (event) => {
-      const text = formatEvent(event, width, lastPercent);
-      if (text !== null) ctx.line(text);
-    },
-  });
+  const result = await backend.installs.apply(file, { ...(concurrency !== undefined ? { concurrency } : {}), onEvent });
   ctx.print(formatApplyResult(result), result);
   const failed = result.hosts.find((h) => h.error !== null);
   return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
+}
+
+/** A string option that only some of these commands take. */
+function stringOption(ctx: InstallCommandContext, name: 'host' | 'to', commands: readonly string[]): string | undefined {
+  const value = ctx.values[name];
+  if (value === undefined) return undefined;
+  if (!commands.includes(ctx.command)) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` takes no --${name}.`, `--${name} is for ${commands.map((c) => `sutazai ${c}`).join(' and ')}.`);
+  if (typeof value !== 'string' || value === '') throw new ApiError('BAD_PARAMS', `--${name} needs a value.`, name === 'host' ? 'Example: --host core-1 (a host of the install).' : 'Example: --to 0.1.0 (a release the host keeps).');
+  return value;
 }
 
 function parseConcurrency(value: unknown): number | undefined {
@@ -67,6 +92,10 @@ export function formatPlan(plan: InstallPlan): string {
     if (host.error) out.push(`  error ${host.error.code}: ${host.error.message}`, `  remedy: ${host.error.remedy}`);
   }
   out.push('');
+  if (plan.rolling && !plan.upToDate) {
+    const from = [...new Set(plan.hosts.map((h) => h.currentRelease).filter((v): v is string => v !== null && v !== plan.bundle.version))];
+    out.push(`A rolling upgrade${from.length > 0 ? ` from ${from.join(', ')}` : ''} to ${plan.bundle.version}: uploads may run ahead, then the hosts switch one at a time in this order; a host whose core and agents are not healthy in time returns to its release and the rollout stops.`);
+  }
   if (plan.upToDate) out.push('Up to date: every step of every host is already done; apply would change nothing.');
   else out.push(`${todo} step${todo === 1 ? '' : 's'} to do. Nothing has been changed; run \`sutazai apply\` with the same install file to do them.`);
   return out.join('\n');
@@ -82,8 +111,16 @@ function formatEvent(event: InstallEvent, width: { host: number }, lastPercent: 
     lastPercent.set(event.host, percent);
     return `${host}  ${'upload'.padEnd(STEP_WIDTH)}  ${`${percent}%`.padEnd(12)}  ${formatBytes(event.bytesOnHost)} of ${formatBytes(event.totalBytes)}${event.resumedFrom > 0 ? ` (resumed at ${formatBytes(event.resumedFrom)})` : ''}`;
   }
+  if (event.kind === 'activate') {
+    // A host brought back to a kept release: "back>start" in the step column.
+    const what = `${event.purpose === 'auto-rollback' ? 'back' : 'rollback'}>${event.step}`;
+    return `${host}  ${what.padEnd(STEP_WIDTH)}  ${event.status.padEnd(12)}  ${event.step === 'read' && event.status === 'running' ? `to ${event.version}: ` : ''}${event.detail}`.trimEnd();
+  }
+  if (event.kind === 'uninstall') {
+    return `${host}  ${event.step.padEnd(STEP_WIDTH)}  ${event.status.padEnd(12)}  ${event.detail}`.trimEnd();
+  }
   if (event.kind === 'host') {
-    return `${host}  ${'result'.padEnd(STEP_WIDTH)}  ${event.outcome.padEnd(12)}  ${event.error ? `${event.error.code}: ${event.error.message}` : ''}`.trimEnd();
+    return `${host}  ${'result'.padEnd(STEP_WIDTH)}  ${event.outcome.padEnd(12)}  ${event.error ? `${event.error.code}: ${event.error.message.split('\n')[0]}` : ''}`.trimEnd();
   }
   return `${host}  ${event.step.padEnd(STEP_WIDTH)}  ${event.status.padEnd(12)}  ${event.detail}`.trimEnd();
 }
@@ -96,5 +133,25 @@ export function formatApplyResult(result: ApplyResult): string {
     else out.push(`${host.host}: ${result.bundle.name}@${result.bundle.version} installed and healthy`);
   }
   if (result.unchanged) out.push('', 'Nothing changed: every step of every host was already done.');
+  return out.join('\n');
+}
+
+export function formatRollbackResult(result: RollbackResult): string {
+  const out = [''];
+  for (const host of result.hosts) {
+    if (host.outcome === 'rolled-back') out.push(`${host.host}: back on ${host.to} (was ${host.from ?? 'none'}), healthy: ${host.health}`);
+    else if (host.outcome === 'unchanged') out.push(`${host.host}: ${host.to} is current already; nothing to do`);
+    else out.push(`${host.host}: ${host.error!.message}`, `  remedy: ${host.error!.remedy}`);
+  }
+  return out.join('\n');
+}
+
+export function formatUninstallResult(result: UninstallResult): string {
+  const out = [''];
+  for (const host of result.hosts) {
+    if (host.outcome === 'removed') out.push(`${host.host}: uninstalled (${host.removed.length} recorded path${host.removed.length === 1 ? '' : 's'} removed)`);
+    else out.push(`${host.host}: failed: ${host.error!.message}`, `  remedy: ${host.error!.remedy}`);
+  }
+  if (result.installRemoved) out.push('', `No host is left: the install ${result.install} and its CA key are removed.`);
   return out.join('\n');
 }

@@ -58,7 +58,14 @@ see README "Installing"):
                                      would do and what is already done; changes nothing
   apply --install F [--concurrency N]
                                      install: upload, unpack, configure, start, wait for health,
-                                     switch current; resumes after a break; prints host  step  status
+                                     switch current; resumes after a break; prints host  step  status.
+                                     A newer bundle is a rolling upgrade: hosts switch one at a time,
+                                     and one that is not healthy in time returns to its release
+  rollback --install F [--host H] [--to VERSION]
+                                     return hosts to a kept release (default: the previous one),
+                                     health-gated: one that does not come up returns to what it ran
+  uninstall --install F [--host H]   stop the runtime and its processes, remove the service and
+                                     exactly what the install made on the host (its releases too)
   help                               this text
 
 Global options:
@@ -106,6 +113,8 @@ const COMMAND_OPTIONS = {
   'key-label': { type: 'string' },
   'trust-key': { type: 'string' },
   install: { type: 'string' },
+  host: { type: 'string' },
+  to: { type: 'string' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];

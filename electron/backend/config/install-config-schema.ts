@@ -54,6 +54,10 @@ const listenAddress = z
   .string({ error: (issue) => `must be an IP address or host name, not ${shown(issue.input)}` })
   .refine((value) => isIP(value) !== 0 || HOSTNAME.test(value), { error: (issue) => `must be an IP address or host name, not ${shown(issue.input)}` });
 
+const coreListenAddress = z
+  .string({ error: (issue) => `must be auto or an IP address of the core host, not ${shown(issue.input)}` })
+  .refine((value) => value === 'auto' || isIP(value) !== 0, { error: (issue) => `must be auto or an IP address of the core host (0.0.0.0 for every interface), not ${shown(issue.input)}` });
+
 const capability = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: (issue) => `must be a task kind (lower-case letters, digits, - and _), not ${shown(issue.input)}` });
 
 /** The shape without the checks across fields: what one layer is checked against, key by key. */
@@ -99,6 +103,8 @@ export const InstallConfigShape = z.strictObject({
   }),
   core: z.strictObject({
     port,
+    // `auto` (a word, not a host name): loopback unless an install has agent-only hosts.
+    listen_address: coreListenAddress,
     lease_ms: wholeNumber(1000, 3_600_000),
     max_wait_ms: wholeNumber(100, 3_600_000),
     max_attempts: wholeNumber(1, 1000),

@@ -17,6 +17,18 @@ export interface CheckPaths {
   partialBundle: string;
   startScript: string;
   stopScript: string;
+  /** TCP ports the install's runtime and processes will listen on: the check says who holds them now. */
+  ports: readonly number[];
+}
+
+/** A wanted port something listens on already; `ours` when that is this install's runtime or one of its processes. */
+export interface BusyPort {
+  port: number;
+  /** Null when the socket's owner is not visible to the login (another user's process, without root). */
+  pid: number | null;
+  ours: boolean;
+  /** The owner's command line (cut), empty when not visible. */
+  command: string;
 }
 
 export interface HostCheck {
@@ -44,6 +56,8 @@ export interface HostCheck {
   startScriptSha256: string | null;
   stopScriptSha256: string | null;
   daemon: { pid: number; command: string; since: number | null } | null;
+  /** The wanted ports that something listens on now. */
+  busyPorts: BusyPort[];
 }
 
 /**
@@ -122,7 +136,36 @@ if [ -f "$lock" ]; then
     esac
   fi
 fi
-exit 0
+${portCheck(paths.ports)}exit 0
+`;
+}
+
+/**
+ * Which wanted ports something listens on (TCP state 0A in /proc/net/tcp and tcp6, which
+ * every user may read), and who: the socket's inode is looked up among the processes'
+ * descriptors (all of them as root, the login's own otherwise). A listener is ours when
+ * its process runs from this install's releases (its working directory or command line is
+ * under <root>/releases/): the runtime daemon and the core and agents it supervises.
+ */
+function portCheck(ports: readonly number[]): string {
+  if (ports.length === 0) return '';
+  const wanted = [...new Set(ports)].map((port) => `${port.toString(16).toUpperCase().padStart(4, '0')}:${port}`).join(' ');
+  return `listening=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v want=${shellQuote(wanted)} 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { split(w[i], kv, ":"); m[kv[1]] = kv[2] } } $4 == "0A" { k = $2; sub(/.*:/, "", k); if (k in m) print m[k], $10 }')
+if [ -n "$listening" ]; then
+  inodes=$(printf '%s\\n' "$listening" | awk '{ print $2 }' | tr '\\n' ' ')
+  owners=$(ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v inodes="$inodes" 'BEGIN { n = split(inodes, a, " "); for (i = 1; i <= n; i++) want["socket:[" a[i] "]"] = a[i] } /^\\/proc\\/[0-9]+\\/fd:$/ { pid = $0; sub(/^\\/proc\\//, "", pid); sub(/\\/fd:$/, "", pid); next } ($NF in want) { print want[$NF], pid }')
+  printf '%s\\n' "$listening" | while read -r port inode; do
+    pid=$(printf '%s\\n' "$owners" | awk -v i="$inode" '$1 == i { print $2; exit }')
+    ours=0
+    cmd=
+    if [ -n "$pid" ]; then
+      cmd=$(tr '\\000' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-200)
+      cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || :)
+      case "$cwd/ $cmd" in *"$root/releases/"*) ours=1 ;; esac
+    fi
+    out port "$port \${pid:--} $ours $cmd"
+  done
+fi
 `;
 }
 
@@ -148,6 +191,7 @@ export function parseHostCheck(stdout: string): HostCheck {
     startScriptSha256: null,
     stopScriptSha256: null,
     daemon: null,
+    busyPorts: [],
   };
   let bundleSize: number | null = null;
   let bundleVerified: string | null = null;
@@ -191,6 +235,13 @@ export function parseHostCheck(stdout: string): HostCheck {
       case 'daemon_pid': daemonPid = number(value); break;
       case 'daemon_cmd': daemonCmd = value.trim(); break;
       case 'daemon_since': daemonSince = number(value); break;
+      case 'port': {
+        const match = /^(\d+) (\d+|-) ([01]) ?(.*)$/.exec(value);
+        if (match && !check.busyPorts.some((p) => p.port === Number(match[1]) && p.pid === (match[2] === '-' ? null : Number(match[2])))) {
+          check.busyPorts.push({ port: Number(match[1]), pid: match[2] === '-' ? null : Number(match[2]), ours: match[3] === '1', command: match[4]!.trim() });
+        }
+        break;
+      }
     }
   }
   if (bundleSize !== null) check.stagedBundle = { size: bundleSize, verifiedSha256: bundleVerified };

@@ -14,11 +14,20 @@ import type { HostRow } from '../store/hosts-repo';
 import type { InstallStepsRepo } from '../store/install-steps-repo';
 import type { InstallRow, InstallsRepo } from '../store/installs-repo';
 import { loadInstallConfig } from '../config/load-install-config';
+import type { InstallConfig } from '../config/install-config-schema';
+import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release';
+import { runChangingScript } from './host-link';
 import { readInstallFile, type InstallFile, type InstallHostEntry } from './install-file';
-import { STEPS, type ApplyResult, type HostApplyResult, type HostPlan, type InstallEvent, type InstallPlan, type StepName, type StepOutcome } from './install-steps';
-import { DEFAULT_FREE_SPACE_MARGIN_BYTES, prepareHost, type PrepareContext, type PreparedHost, type ResolvedBundle } from './prepare-host';
+import { STEPS, SWITCH_STEPS, type ApplyResult, type HostApplyResult, type HostPlan, type InstallEvent, type InstallPlan, type StepName, type StepOutcome } from './install-steps';
+import { currentReleaseOf, previousRelease } from './plan-host';
+import { coreEndpointFor, DEFAULT_FREE_SPACE_MARGIN_BYTES, hostConfigOf, prepareHost, type PrepareContext, type PreparedHost, type ResolvedBundle } from './prepare-host';
+import { pruneReleasesScript, releasesToPrune } from './prune-releases';
 import { readBundleFiles } from './read-bundle-files';
+import { createRecordedHostOps } from './recorded-host-ops';
+import { createLimiter, createRollout, type Limiter, type Rollout } from './rollout';
 import { HOST_STEPS, type HostStepName, type StepRun } from './run-host-steps';
+import { removedPaths } from './script-prelude';
+import { localPrefixSha256 } from './upload-bundle';
 
 export interface InstallEngineDeps extends TargetDeps {
   dataDir: string;
@@ -65,6 +74,7 @@ export function createInstallEngine(deps: InstallEngineDeps) {
   const connectTimeoutMs = deps.connectTimeoutMs ?? 20_000;
   const freeSpaceMarginBytes = deps.freeSpaceMarginBytes ?? DEFAULT_FREE_SPACE_MARGIN_BYTES;
   const templates = new Map<string, { manifest: string; unit: string | null }>();
+  const verified = new Map<string, Promise<void>>();
 
   async function resolveBundle(file: InstallFile): Promise<ResolvedBundle> {
     let row;
@@ -121,9 +131,56 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     });
   }
 
-  /** Where agents on hosts without a core find it: the first core host of the file. */
-  function coreAddressOf(rows: Array<{ entry: InstallHostEntry; row: HostRow }>): string | null {
-    return rows.find(({ entry }) => entry.role !== 'agent')?.row.address ?? null;
+  /**
+   * Where agents on hosts without a core find it (the first core host of the file, at its
+   * core.port and the address it listens on or the inventory reaches it at), and whether
+   * there are such agents: then the core must listen beyond loopback.
+   */
+  function coreOf(rows: Array<{ entry: InstallHostEntry; row: HostRow }>, configs: Map<string, InstallConfig>): CoreSetting {
+    const agentsElsewhere = rows.some(({ entry }) => entry.role === 'agent');
+    const core = rows.find(({ entry }) => entry.role !== 'agent');
+    if (!core) return { endpoint: null, agentsElsewhere };
+    return { endpoint: coreEndpointFor(configs.get(core.entry.name)!, core.row.address, agentsElsewhere), agentsElsewhere };
+  }
+
+  /** Each host's merged configuration (the install's layers, its own, SUTAZAI_* variables): a bad value throws, naming file:line:column. */
+  function hostConfigsOf(file: InstallFile): Map<string, InstallConfig> {
+    const context = { configDir: deps.configDir, environment: file.environment, layers: file.layers, env: deps.env };
+    return new Map(file.hosts.map((entry) => [entry.name, hostConfigOf(context, entry)]));
+  }
+
+  /** An upgrade: some host of the file runs (as recorded) another release than the bundle's. */
+  function isRolling(rows: Array<{ row: HostRow }>, bundle: ResolvedBundle): boolean {
+    return rows.some(({ row }) => {
+      const current = deps.releases.current(row.id);
+      return current !== null && (current.version !== bundle.version || current.bundleSha256 !== bundle.sha256);
+    });
+  }
+
+  /**
+   * The imported copy hashed again before its first upload in this engine's life (and again
+   * whenever the file changes): a copy damaged on the disk since the import is refused here,
+   * before a byte of it reaches a host.
+   */
+  function verifyBundleCopy(bundle: ResolvedBundle): Promise<void> {
+    const stat = fs.statSync(bundle.file, { throwIfNoEntry: false });
+    const id = stat ? `${bundle.file}:${stat.ino}:${stat.size}:${stat.mtimeMs}` : bundle.file;
+    let check = verified.get(id);
+    if (!check) {
+      check = (async () => {
+        if (!stat || stat.size !== bundle.sizeBytes) {
+          throw new ApiError('BUNDLE_CORRUPT', `The imported copy of ${bundle.name}@${bundle.version} (${bundle.file}) is ${stat ? `${stat.size} bytes, not ${bundle.sizeBytes}` : 'missing'}; nothing was uploaded.`, 'Import the bundle file again (sutazai bundle import FILE): it restores the copy.');
+        }
+        const actual = await localPrefixSha256(bundle.file, stat.size);
+        if (actual !== bundle.sha256) {
+          throw new ApiError('BUNDLE_CORRUPT', `The imported copy of ${bundle.name}@${bundle.version} (${bundle.file}) was damaged since it was imported: its SHA-256 is ${actual}, not ${bundle.sha256}; nothing was uploaded.`, 'Import the bundle file again (sutazai bundle import FILE) from a good copy: it restores the imported one.');
+        }
+      })();
+      // A refusal is not remembered: the operator may restore the copy and apply again.
+      check.catch(() => verified.delete(id));
+      verified.set(id, check);
+    }
+    return check;
   }
 
   /** The install's CA with its key, and a short-lived admin certificate for this control center's own calls (never stored). */
@@ -134,7 +191,7 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     return { ca, tls: { caCertPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem } };
   }
 
-  function contextFor(file: InstallFile, bundle: ResolvedBundle, install: InstallRow | null, operator: { tls: RuntimeTls } | null, row: HostRow, coreAddress: string | null): PrepareContext {
+  function contextFor(file: InstallFile, bundle: ResolvedBundle, install: InstallRow | null, operator: { tls: RuntimeTls } | null, row: HostRow, core: CoreSetting): PrepareContext {
     const recordedHost = install ? deps.installs.host(install.id, row.id) : null;
     const current = deps.releases.current(row.id);
     return {
@@ -148,7 +205,8 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       operatorTls: operator?.tls ?? null,
       recordedHost,
       recordedRelease: current ? { version: current.version, bundleSha256: current.bundleSha256 } : null,
-      coreAddress,
+      coreEndpoint: core.endpoint,
+      agentsElsewhere: core.agentsElsewhere,
       connectTimeoutMs,
       freeSpaceMarginBytes,
     };
@@ -166,16 +224,17 @@ export function createInstallEngine(deps: InstallEngineDeps) {
 
   async function plan(installFile: string | InstallFile, options: { concurrency?: number } = {}): Promise<InstallPlan> {
     const file = typeof installFile === 'string' ? readInstallFile(installFile) : installFile;
+    const configs = hostConfigsOf(file);
     const concurrency = options.concurrency ?? installConfigOf(file).install.upload_concurrency;
     const bundle = await resolveBundle(file);
     const install = deps.installs.findByName(file.name);
     const rows = hostRows(file, install);
     // Without the vault (locked) the plan still looks at the hosts; it only cannot ask the runtimes.
     const operator = await operatorOf(install).catch(() => null);
-    const coreAddress = coreAddressOf(rows);
+    const core = coreOf(rows, configs);
     const hosts = await mapLimit(rows, concurrency, async ({ entry, row }): Promise<HostPlan> => {
       try {
-        const prepared = await prepareHost(prepareDeps(), contextFor(file, bundle, install, operator, row, coreAddress), row, entry);
+        const prepared = await prepareHost(prepareDeps(), contextFor(file, bundle, install, operator, row, core), row, entry);
         prepared.session.close();
         return prepared.plan;
       } catch (error) {
@@ -183,7 +242,7 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       }
     });
     const upToDate = hosts.every((h) => h.error === null && h.steps.every((s) => s.state === 'done'));
-    return { install: file.name, bundle: { name: bundle.name, version: bundle.version, sha256: bundle.sha256, sizeBytes: bundle.sizeBytes }, upToDate, hosts };
+    return { install: file.name, bundle: { name: bundle.name, version: bundle.version, sha256: bundle.sha256, sizeBytes: bundle.sizeBytes }, upToDate, rolling: isRolling(rows, bundle), hosts };
   }
 
   function prepareDeps() {
@@ -205,6 +264,8 @@ export function createInstallEngine(deps: InstallEngineDeps) {
 
   async function apply(installFile: string | InstallFile, options: ApplyOptions = {}): Promise<ApplyResult> {
     const file = typeof installFile === 'string' ? readInstallFile(installFile) : installFile;
+    // Every host's configuration first: a wrong value stops the apply before any host is reached.
+    const configs = hostConfigsOf(file);
     const concurrency = options.concurrency ?? installConfigOf(file).install.upload_concurrency;
     const bundle = await resolveBundle(file);
     const known = deps.installs.findByName(file.name);
@@ -217,132 +278,289 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     if (!operator) {
       throw new ApiError('PKI_KEY_MISMATCH', `The CA key of the install ${install.name} is no longer in the vault.`, 'The install cannot issue certificates without it: restore the data directory from a backup, or install under a new name.');
     }
-    const coreAddress = coreAddressOf(rows);
+    const core = coreOf(rows, configs);
     const emit = (event: InstallEvent) => options.onEvent?.(event);
     const snapshot: Record<string, unknown> = JSON.parse(install.configSnapshot) as Record<string, unknown>;
+    const slots = createLimiter(concurrency);
+    const rollout = isRolling(rows, bundle) ? createRollout(rows.length) : null;
 
-    const results = await mapLimit(rows, concurrency, async ({ entry, row }) => {
-      const result = await applyHost(file, bundle, install, operator, entry, row, coreAddress, emit, options.signal, snapshot);
-      emit({ kind: 'host', host: row.name, outcome: result.outcome, error: result.error });
-      return result;
-    });
+    const results = await Promise.all(
+      rows.map(async ({ entry, row }, index) => {
+        const result = await applyHost({ file, bundle, install, operator, core, emit, signal: options.signal, snapshot, slots, rollout, index }, entry, row);
+        emit({ kind: 'host', host: row.name, outcome: result.outcome, error: result.error });
+        return result;
+      }),
+    );
     deps.installs.update(install.id, { bundleId: bundle.id, installFile: file.file, configSnapshot: JSON.stringify(snapshot) }, deps.now());
     return { install: file.name, bundle: { name: bundle.name, version: bundle.version }, unchanged: results.every((r) => r.outcome === 'unchanged'), hosts: results };
   }
 
-  async function applyHost(
-    file: InstallFile,
-    bundle: ResolvedBundle,
-    install: InstallRow,
-    operator: { ca: InstallCa; tls: RuntimeTls },
-    entry: InstallHostEntry,
-    row: HostRow,
-    coreAddress: string | null,
-    emit: (event: InstallEvent) => void,
-    signal: AbortSignal | undefined,
-    snapshot: Record<string, unknown>,
-  ): Promise<HostApplyResult> {
-    const version = bundle.version;
-    const key = (step: StepName) => ({ installId: install.id, hostId: row.id, releaseVersion: version, step });
-    const steps: HostApplyResult['steps'] = [];
-    const report = (step: StepName, status: StepOutcome, detail: string) => {
-      emit({ kind: 'step', host: row.name, step, status, detail });
-      if (status !== 'running') steps.push({ step, status, detail });
-    };
-    const fail = (step: StepName, error: ApiError): HostApplyResult => {
-      deps.steps.finish(key(step), { status: 'failed', changed: false, output: `${error.message}\n${outputOf(error)}`, errorCode: error.code }, deps.now());
-      report(step, 'failed', error.message);
-      for (const later of STEPS.slice(STEPS.indexOf(step) + 1)) report(later, 'skipped', 'not reached');
-      deps.installs.setHostState(install.id, row.id, 'failed', deps.now());
-      return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
-    };
+  interface ApplyRun {
+    file: InstallFile;
+    bundle: ResolvedBundle;
+    install: InstallRow;
+    operator: { ca: InstallCa; tls: RuntimeTls };
+    core: CoreSetting;
+    emit: (event: InstallEvent) => void;
+    signal: AbortSignal | undefined;
+    snapshot: Record<string, unknown>;
+    slots: Limiter;
+    /** Set in a rolling upgrade: the switch steps wait for the host's turn. */
+    rollout: Rollout | null;
+    index: number;
+  }
 
-    deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: entry.gpu ?? false, config: '{}' }, deps.now());
-    report('connect', 'running', `${row.user}@${row.address}:${row.port}`);
-    deps.steps.start(key('connect'), deps.now());
-    let host: PreparedHost;
+  async function applyHost(run: ApplyRun, entry: InstallHostEntry, row: HostRow): Promise<HostApplyResult> {
+    const { file, bundle, install, operator, emit, signal, rollout, index } = run;
+    const giveSlot = await run.slots.acquire();
+    // Settled exactly once, on every path: a host after this one waits for it in a rollout.
+    let stopsRollout: string | null = null;
     try {
-      host = await prepareHost(prepareDeps(), contextFor(file, bundle, install, operator, row, coreAddress), row, entry);
-    } catch (error) {
-      return fail('connect', toApiError(error));
-    }
-    const cut = () => host.session.close();
-    signal?.addEventListener('abort', cut, { once: true });
-    if (signal?.aborted) cut();
-    try {
-      deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: host.gpu, config: JSON.stringify(host.config) }, deps.now());
-      deps.installs.setPlacement(install.id, row.id, { mode: host.mode, rootDir: host.layout.root, service: host.service }, deps.now());
-      deps.installs.setHostState(install.id, row.id, 'installing', deps.now());
-      snapshot[row.name] = host.config;
-
-      let changed = false;
-      let mustRestart = false;
-      let upload: HostApplyResult['upload'] = null;
-      for (const planned of host.steps.steps) {
-        const { step } = planned;
-        if (step !== 'connect') deps.steps.start(key(step), deps.now());
-        if (planned.state === 'blocked') return fail(step, host.steps.blocked ?? new ApiError('INSTALL_STEP_FAILED', planned.detail, 'See the plan.'));
-        const forced = (step === 'start' && mustRestart) || (step === 'health' && mustRestart);
-        if (step === 'connect') {
-          // Logging in is done anew by every apply; it changes nothing on the host.
-          deps.steps.finish(key(step), { status: 'done', changed: false, output: planned.detail }, deps.now());
-          report(step, 'done', planned.detail);
-          continue;
-        }
-        if (planned.state === 'done' && !forced) {
-          deps.steps.finish(key(step), { status: 'done', changed: false, output: planned.detail }, deps.now());
-          report(step, 'already-done', planned.detail);
-          continue;
-        }
-        if (step === 'check-space') {
-          // Done by the look at the host this apply began with.
-          deps.steps.finish(key(step), { status: 'done', changed: false, output: planned.detail }, deps.now());
-          report(step, 'done', planned.detail);
-          continue;
-        }
-        report(step, 'running', planned.detail);
-        let run: StepRun;
-        try {
-          if (step === 'record') run = record(install, row, host, bundle);
-          else {
-            run = await HOST_STEPS[step as HostStepName]({
-              host,
-              installName: file.name,
-              bundle,
-              ca: operator.ca,
-              operatorTls: operator.tls,
-              signal,
-              onUpload: (progress) => {
-                emit({ kind: 'upload', host: row.name, ...progress });
-                deps.steps.progress(key('upload'), `${progress.bytesOnHost} of ${progress.totalBytes} bytes on the host (resumed from ${progress.resumedFrom})`);
-              },
-            });
-          }
-        } catch (error) {
-          return fail(step, toApiError(error));
-        }
-        if (run.upload) upload = { resumedFrom: run.upload.resumedFrom, bytesSent: run.upload.bytesSent };
-        deps.installs.addCreatedPaths(install.id, row.id, run.created, deps.now());
-        const isChange = !CHECK_STEPS.has(step);
-        changed ||= isChange;
-        if (RESTART_CAUSES.has(step) || step === 'start') mustRestart = true;
-        deps.steps.finish(key(step), { status: 'done', changed: isChange, output: run.output }, deps.now());
-        report(step, 'done', run.detail);
-      }
-      deps.installs.setHostState(install.id, row.id, 'installed', deps.now());
-      return { host: row.name, outcome: changed ? 'installed' : 'unchanged', steps, upload, error: null };
+      return await applyHostSteps();
     } finally {
-      signal?.removeEventListener('abort', cut);
-      host.session.close();
+      giveSlot();
+      rollout?.settle(index, stopsRollout);
+    }
+
+    async function applyHostSteps(): Promise<HostApplyResult> {
+      const version = bundle.version;
+      const key = (step: StepName) => ({ installId: install.id, hostId: row.id, releaseVersion: version, step });
+      const steps: HostApplyResult['steps'] = [];
+      const report = (step: StepName, status: StepOutcome, detail: string) => {
+        emit({ kind: 'step', host: row.name, step, status, detail });
+        if (status !== 'running') steps.push({ step, status, detail });
+      };
+      const recordFailure = (step: StepName, error: ApiError) => {
+        deps.steps.finish(key(step), { status: 'failed', changed: false, output: `${error.message}\n${outputOf(error)}`, errorCode: error.code }, deps.now());
+        report(step, 'failed', firstLine(error.message));
+        for (const later of STEPS.slice(STEPS.indexOf(step) + 1)) report(later, 'skipped', 'not reached');
+      };
+      const fail = (step: StepName, error: ApiError): HostApplyResult => {
+        recordFailure(step, error);
+        deps.installs.setHostState(install.id, row.id, 'failed', deps.now());
+        return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
+      };
+
+      // The host's record keeps its last configuration until this apply has a new one (uninstall and rollback read it).
+      const recordedConfig = deps.installs.host(install.id, row.id)?.config ?? '{}';
+      deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: entry.gpu ?? false, config: recordedConfig }, deps.now());
+      report('connect', 'running', `${row.user}@${row.address}:${row.port}`);
+      deps.steps.start(key('connect'), deps.now());
+      let host: PreparedHost;
+      try {
+        host = await prepareHost(prepareDeps(), contextFor(file, bundle, install, operator, row, run.core), row, entry);
+      } catch (error) {
+        return fail('connect', toApiError(error));
+      }
+      const cut = () => host.session.close();
+      signal?.addEventListener('abort', cut, { once: true });
+      if (signal?.aborted) cut();
+      try {
+        deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: host.gpu, config: JSON.stringify(host.config) }, deps.now());
+        deps.installs.setPlacement(install.id, row.id, { mode: host.mode, rootDir: host.layout.root, service: host.service }, deps.now());
+        deps.installs.setHostState(install.id, row.id, 'installing', deps.now());
+        run.snapshot[row.name] = host.config;
+
+        const connect = host.steps.steps[0]!;
+        deps.steps.finish(key('connect'), { status: 'done', changed: false, output: connect.detail }, deps.now());
+        report('connect', 'done', connect.detail);
+        // Something the plan found stops the host before anything is written to it.
+        const blocked = host.steps.steps.find((s) => s.state === 'blocked');
+        if (blocked) return refuse(blocked.step, host.steps.blocked ?? new ApiError('INSTALL_STEP_FAILED', blocked.detail, 'See the plan.'));
+
+        // What the host returns to when the new release fails once it touched the running one.
+        const previous = previousRelease(host.check, version);
+        let changed = false;
+        let mustRestart = false;
+        let upload: HostApplyResult['upload'] = null;
+        let turnTaken = false;
+        for (const planned of host.steps.steps.slice(1)) {
+          const { step } = planned;
+          if (rollout && SWITCH_STEPS.has(step) && !turnTaken) {
+            // Upload, unpack and configure may run ahead; the switch waits for this host's turn.
+            turnTaken = true;
+            giveSlot();
+            const stopper = await rollout.turn(index);
+            if (stopper !== null) return stopped(stopper, step, host);
+          }
+          deps.steps.start(key(step), deps.now());
+          const forced = (step === 'start' && mustRestart) || (step === 'health' && mustRestart);
+          if (planned.state === 'done' && !forced) {
+            deps.steps.finish(key(step), { status: 'done', changed: false, output: planned.detail }, deps.now());
+            report(step, 'already-done', planned.detail);
+            continue;
+          }
+          if (step === 'check-space') {
+            // Done by the look at the host this apply began with.
+            deps.steps.finish(key(step), { status: 'done', changed: false, output: planned.detail }, deps.now());
+            report(step, 'done', planned.detail);
+            continue;
+          }
+          report(step, 'running', planned.detail);
+          let done: StepRun;
+          try {
+            if (step === 'upload') await verifyBundleCopy(bundle);
+            if (step === 'record') done = await record(install, row, host, bundle);
+            else {
+              done = await HOST_STEPS[step as HostStepName]({
+                host,
+                installName: file.name,
+                bundle,
+                ca: operator.ca,
+                operatorTls: operator.tls,
+                signal,
+                onUpload: (progress) => {
+                  emit({ kind: 'upload', host: row.name, ...progress });
+                  deps.steps.progress(key('upload'), `${progress.bytesOnHost} of ${progress.totalBytes} bytes on the host (resumed from ${progress.resumedFrom})`);
+                },
+              });
+            }
+          } catch (error) {
+            const failure = toApiError(error);
+            if (!SWITCH_STEPS.has(step)) return fail(step, failure);
+            // The running release was touched: in a rollout nothing after this host moves.
+            if (rollout) stopsRollout = row.name;
+            // A link cut (the app closed, the network gone) leaves the host as it is: the next apply resumes.
+            if (previous === null || host.session.closed || host.session.lost !== null) return fail(step, failure);
+            return await rollBack(step, failure, previous, host);
+          }
+          if (done.upload) upload = { resumedFrom: done.upload.resumedFrom, bytesSent: done.upload.bytesSent };
+          deps.installs.addCreatedPaths(install.id, row.id, done.created, deps.now());
+          const isChange = !CHECK_STEPS.has(step);
+          changed ||= isChange;
+          if (RESTART_CAUSES.has(step) || step === 'start') mustRestart = true;
+          deps.steps.finish(key(step), { status: 'done', changed: isChange, output: done.output }, deps.now());
+          report(step, 'done', done.detail);
+        }
+        deps.installs.setHostState(install.id, row.id, 'installed', deps.now());
+        return { host: row.name, outcome: changed ? 'installed' : 'unchanged', steps, upload, error: null };
+      } finally {
+        signal?.removeEventListener('abort', cut);
+        host.session.close();
+      }
+
+      /** The plan found a reason to stop: nothing is done on the host, the reason is the blocked step's. */
+      function refuse(step: StepName, error: ApiError): HostApplyResult {
+        for (const other of STEPS.slice(1)) {
+          if (other === step) {
+            deps.steps.start(key(step), deps.now());
+            deps.steps.finish(key(step), { status: 'failed', changed: false, output: error.message, errorCode: error.code }, deps.now());
+            report(step, 'failed', firstLine(error.message));
+          } else report(other, 'skipped', `not run: ${row.name} is refused at ${step}`);
+        }
+        deps.installs.setHostState(install.id, row.id, deps.releases.current(row.id) ? 'installed' : 'failed', deps.now());
+        return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
+      }
+
+      /** An earlier host stopped the rollout: this one keeps running what it ran. */
+      function stopped(stopper: string, from: StepName, host: PreparedHost): HostApplyResult {
+        for (const later of STEPS.slice(STEPS.indexOf(from))) report(later, 'skipped', `the rollout stopped at ${stopper}`);
+        const current = currentReleaseOf(host.check);
+        deps.installs.setHostState(install.id, row.id, current !== null ? 'installed' : 'planned', deps.now());
+        const error = new ApiError(
+          'INSTALL_ROLLOUT_STOPPED',
+          `${row.name} was not switched to ${version}: the rolling upgrade stopped at ${stopper}, which failed (see it above)${current !== null ? `; ${row.name} still runs ${current}` : ''}.`,
+          `Fix the cause on ${stopper}, then apply again: ${row.name} has ${version} uploaded and unpacked already, so only its switch is left.`,
+        );
+        return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
+      }
+
+      /** A switch step failed: the host returns to the release it ran, binaries, configuration and service. */
+      async function rollBack(step: StepName, failure: ApiError, previous: string, host: PreparedHost): Promise<HostApplyResult> {
+        recordFailure(step, failure);
+        const failedRelease = { hostId: row.id, installId: install.id, version, bundleSha256: bundle.sha256, path: host.release.dir, installedAt: deps.now() };
+        try {
+          const activated = await activateRelease({
+            host,
+            installName: file.name,
+            version: previous,
+            tls: operator.tls,
+            healthTimeoutMs: Math.max(host.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS) * 1000,
+            ...(signal ? { signal } : {}),
+            onStep: (activateStep, status, detail) => emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version: previous, step: activateStep, status, detail }),
+          });
+          deps.installs.addCreatedPaths(install.id, row.id, activated.created, deps.now());
+          deps.transaction(() => {
+            deps.releases.markFailed(failedRelease);
+            const recorded = deps.releases.current(row.id);
+            if (recorded?.version !== previous) {
+              deps.releases.markCurrent({ hostId: row.id, installId: install.id, version: previous, bundleSha256: activated.bundleSha256, path: activated.releaseDir, installedAt: deps.now() });
+            }
+          });
+          emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version: previous, step: 'record', status: 'done', detail: `${previous} is current again; ${version} is recorded as failed` });
+          deps.installs.setHostState(install.id, row.id, 'failed', deps.now());
+          const error = new ApiError(
+            'INSTALL_ROLLED_BACK',
+            `Release ${version} failed on ${row.name} at ${step}, and ${row.name} was returned to ${previous} (its binaries, configuration and service), which is healthy again (${activated.health}); the rollout stopped. Why ${version} failed: ${failure.message}`,
+            `Fix the cause in ${version} or in its configuration (the lines above say what the failing process wrote), then apply again; hosts after ${row.name} were left on their release.`,
+          );
+          return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
+        } catch (rollbackError) {
+          const why = toApiError(rollbackError);
+          deps.releases.markFailed(failedRelease);
+          deps.installs.setHostState(install.id, row.id, 'failed', deps.now());
+          const error = new ApiError(
+            'INSTALL_ROLLBACK_FAILED',
+            `Release ${version} failed on ${row.name} at ${step}, and returning to ${previous} failed too: ${why.message} Why ${version} failed: ${failure.message}`,
+            `${why.remedy} Then bring ${row.name} back with \`sutazai rollback --install ${file.file} --host ${row.name} --to ${previous}\`.`,
+          );
+          return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
+        }
+      }
     }
   }
 
-  function record(install: InstallRow, row: HostRow, host: PreparedHost, bundle: ResolvedBundle): StepRun {
+  async function record(install: InstallRow, row: HostRow, host: PreparedHost, bundle: ResolvedBundle): Promise<StepRun> {
     deps.releases.markCurrent({ hostId: row.id, installId: install.id, version: bundle.version, bundleSha256: bundle.sha256, path: host.release.dir, installedAt: deps.now() });
-    return { detail: `${bundle.version} is current on ${row.name}`, output: `recorded ${host.release.dir} as the current release`, created: [] };
+    const detail = `${bundle.version} is current on ${row.name}`;
+    const pruned = await pruneHost(install, row, host).catch((error: unknown) => {
+      deps.logger?.warn({ err: error, host: row.name }, 'pruning old releases failed');
+      return `; removing old releases failed (${firstLine(toApiError(error).message)}), they stay on disk`;
+    });
+    return { detail: `${detail}${pruned}`, output: `recorded ${host.release.dir} as the current release${pruned}`, created: [] };
   }
 
-  return { plan, apply };
+  /**
+   * Removes the releases beyond install.releases_kept (never the current or the previous
+   * one): those recorded for the host, and release directories the install made but never
+   * recorded (an upgrade stopped before its switch), the oldest first.
+   */
+  async function pruneHost(install: InstallRow, row: HostRow, host: PreparedHost): Promise<string> {
+    const recorded = deps.releases.ofHost(row.id).filter((r) => r.installId === install.id);
+    const known = new Set(recorded.map((r) => r.path));
+    const created = deps.installs.host(install.id, row.id)?.createdPaths ?? [];
+    const unrecorded = created
+      .filter((p) => path.posix.dirname(p) === host.layout.releases && !known.has(p) && p !== host.release.dir)
+      .map((p) => ({ hostId: row.id, installId: install.id, version: path.posix.basename(p), bundleSha256: '', path: p, state: 'failed' as const, installedAt: 0 }));
+    const prune = releasesToPrune([...recorded, ...unrecorded], host.config.install.releases_kept);
+    if (prune.length === 0) return '';
+    const versions = prune.map((r) => r.version).sort(byVersion);
+    const run = await runChangingScript(host, 'record', pruneReleasesScript(host.layout, versions), { timeoutMs: 300_000, remedy: 'Remove the old release directories by hand, or apply again.' });
+    const removed = removedPaths(run.result.stdout);
+    deps.transaction(() => {
+      for (const r of prune) deps.releases.remove(row.id, r.version);
+      deps.installs.removeCreatedPaths(install.id, row.id, prune.map((r) => r.path), deps.now());
+    });
+    return `; removed ${versions.length === 1 ? 'release' : 'releases'} ${versions.join(', ')} (install.releases_kept ${host.config.install.releases_kept})${removed.length === 0 ? ', already gone from the host' : ''}`;
+  }
+
+  const recorded = createRecordedHostOps({ ...deps, connectTimeoutMs, operatorOf });
+  return { plan, apply, rollback: recorded.rollback, uninstall: recorded.uninstall };
+}
+
+/** Where the core is for agents elsewhere, and whether any agent host lacks a core. */
+interface CoreSetting {
+  endpoint: string | null;
+  agentsElsewhere: boolean;
+}
+
+/** Versions in their natural order: 0.9.0 before 0.10.0. */
+export function byVersion(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!;
 }
 
 export type InstallEngine = ReturnType<typeof createInstallEngine>;
@@ -356,6 +574,7 @@ function unreachablePlan(entry: InstallHostEntry, error: ApiError): HostPlan {
     root: null,
     service: null,
     privilege: null,
+    currentRelease: null,
     steps: [{ step: 'connect', state: 'blocked', detail: error.message }],
     error: error.toBody(),
   };

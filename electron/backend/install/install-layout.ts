@@ -97,6 +97,15 @@ export function installLayout(config: InstallConfig, mode: InstallMode, home: st
   };
 }
 
+/**
+ * The layout of a host as an earlier apply placed it: its merged configuration as stored,
+ * and the root it decided (for a per-user install, already expanded from ~/), so a rollback
+ * or an uninstall finds the same place without planning again.
+ */
+export function recordedLayout(config: InstallConfig, mode: InstallMode, rootDir: string): InstallLayout {
+  return installLayout({ ...config, install: { ...config.install, root_dir: rootDir, user_dir: rootDir } }, mode, '/');
+}
+
 export function expandHome(dir: string, home: string): string {
   if (dir === '~') return trimSlash(home);
   return trimSlash(dir.startsWith('~/') ? `${trimSlash(home)}/${dir.slice(2)}` : dir);

@@ -1,7 +1,7 @@
 import { ApiError } from '../../contract';
 import type { Architecture } from '../bundles/bundle-manifest';
 import type { ServiceKind } from '../store/installs-repo';
-import { daemonConfigPath, type HostCheck } from './host-check';
+import { daemonConfigPath, type BusyPort, type HostCheck } from './host-check';
 import type { InstallLayout, ReleaseLayout } from './install-layout';
 import type { PlannedStep, StepName } from './install-steps';
 import type { HealthVerdict } from './wait-healthy';
@@ -27,6 +27,8 @@ export interface PlanHostInput {
   runtime: HealthVerdict | null;
   healthTimeoutSeconds: number;
   freeSpaceMarginBytes: number;
+  /** The ports the release will listen on, each with the key that sets it. */
+  ports: ReadonlyArray<{ port: number; key: string }>;
 }
 
 export interface HostStepsPlan {
@@ -117,7 +119,10 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
   const runsRelease = daemonConfig === release.runtimeConfig;
   const startedAfterConfig = check.daemon?.since !== null && check.daemon?.since !== undefined && check.configDigest !== null && check.daemon.since >= check.configDigest.mtime;
   const startDone = configDone && serviceDone && runsRelease && startedAfterConfig;
-  add(
+  // Something else listening on a port the release needs: refused before anything is written.
+  const foreign = startDone ? [] : check.busyPorts.filter((busy) => !busy.ours);
+  if (foreign.length > 0) block('start', portInUse(input.hostName, foreign, input.ports));
+  else add(
     'start',
     startDone ? 'done' : 'todo',
     startDone
@@ -130,7 +135,9 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
   );
 
   const healthDone = startDone && input.runtime?.healthy === true;
-  add('health', healthDone ? 'done' : 'check', healthDone ? input.runtime!.summary : `waits up to ${input.healthTimeoutSeconds} s for the core and agents to report healthy${input.runtime ? ` (now: ${input.runtime.summary})` : ''}`);
+  const previous = previousRelease(check, release.version);
+  const fallback = previous === null ? '' : `; if they do not, the host returns to ${previous}`;
+  add('health', healthDone ? 'done' : 'check', healthDone ? input.runtime!.summary : `waits up to ${input.healthTimeoutSeconds} s for the core and agents to report healthy${input.runtime ? ` (now: ${input.runtime.summary})` : ''}${fallback}`);
 
   if (check.currentExists && check.current === null) {
     block('switch', new ApiError('INSTALL_CONFLICT', `${layout.current} on ${input.hostName} exists and is not a link; nothing was changed.`, `Move ${layout.current} away, then apply again.`));
@@ -141,4 +148,30 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
   add('record', recordDone ? 'done' : 'todo', recordDone ? `${release.version} is recorded as current` : `records ${release.version} as current`);
 
   return { steps, blocked };
+}
+
+/** The release `current` points at, from its link target (`releases/<version>`); null when none. */
+export function currentReleaseOf(check: HostCheck): string | null {
+  const match = /^releases\/([^/]+)$/.exec(check.current ?? '');
+  return match ? match[1]! : null;
+}
+
+/** The release an upgrade to `version` returns to when the new one fails: the current one, if another. */
+export function previousRelease(check: HostCheck, version: string): string | null {
+  const current = currentReleaseOf(check);
+  return current !== null && current !== version ? current : null;
+}
+
+function portInUse(hostName: string, foreign: readonly BusyPort[], ports: PlanHostInput['ports']): ApiError {
+  const described = foreign.map((busy) => {
+    const key = ports.find((p) => p.port === busy.port)?.key;
+    const who = busy.pid === null ? 'a process this login cannot see (another user\'s)' : `pid ${busy.pid}${busy.command ? ` (${busy.command.length > 80 ? `${busy.command.slice(0, 77)}...` : busy.command})` : ''}`;
+    return `port ${busy.port}${key ? ` (${key})` : ''} is taken by ${who}`;
+  });
+  const keys = [...new Set(foreign.map((busy) => ports.find((p) => p.port === busy.port)?.key).filter((k): k is string => k !== undefined))];
+  return new ApiError(
+    'INSTALL_PORT_IN_USE',
+    `On ${hostName}, ${described.join('; ')}, which is not this install's runtime; nothing was changed.`,
+    `Stop that process on ${hostName}, or give this install other ports${keys.length > 0 ? ` (${keys.join(', ')})` : ''} in its configuration, then apply again.`,
+  );
 }

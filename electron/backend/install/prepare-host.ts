@@ -15,7 +15,7 @@ import { hostCheckScript, parseHostCheck, type HostCheck } from './host-check';
 import type { InstallHostEntry } from './install-file';
 import { bundleArchitecture, installLayout, type InstallLayout, type ReleaseLayout } from './install-layout';
 import type { HostPlan } from './install-steps';
-import { planHostSteps, type HostStepsPlan } from './plan-host';
+import { currentReleaseOf, planHostSteps, type HostStepsPlan } from './plan-host';
 import { createRemoteShell, type Privilege, type RemoteShell } from './remote-shell';
 import { renderManifest, type RenderedManifest } from './render-manifest';
 import { renderRuntimeConfig } from './render-runtime-config';
@@ -52,8 +52,10 @@ export interface PrepareContext {
   /** What the store keeps of this host in this install, from an earlier apply. */
   recordedHost: InstallHostRow | null;
   recordedRelease: { version: string; bundleSha256: string } | null;
-  /** The address of the install's core host, which agents on hosts without a core report to. */
-  coreAddress: string | null;
+  /** host:port of the install's core, which agents on hosts without a core report to. */
+  coreEndpoint: string | null;
+  /** Some host of the install runs agents without a core: the core must listen where they reach it. */
+  agentsElsewhere: boolean;
   connectTimeoutMs: number;
   freeSpaceMarginBytes: number;
 }
@@ -96,35 +98,19 @@ export const DEFAULT_FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
  * apply; the caller closes it.
  */
 export async function prepareHost(deps: PrepareDeps, context: PrepareContext, row: HostRow, entry: InstallHostEntry): Promise<PreparedHost> {
+  // The configuration first: a bad value stops here, before the host is probed or reached.
+  const config = hostConfigOf(context, entry);
   const facts = await deps.factsOf(row);
-  const loaded = loadInstallConfig({
-    ...(context.configDir !== undefined ? { configDir: context.configDir } : {}),
-    ...(context.environment !== undefined ? { environment: context.environment } : {}),
-    install: context.layers,
-    ...(entry.config ? { host: entry.config } : {}),
-    ...(context.env ? { env: context.env } : {}),
-  });
-  const config = loaded.config;
   const gpu = entry.gpu ?? nvidiaGpuCount(facts) > 0;
-  const sudoPassword = sudoPasswordOf(deps.vault, row);
-  const privilege = privilegeOf(facts, sudoPassword);
+  const { session, shell, privilege } = await openHostShell(deps, row, facts, context.recordedHost?.mode ?? null, context.connectTimeoutMs);
   const mode: InstallMode = context.recordedHost?.mode ?? (privilege === 'none' ? 'user' : 'system');
-  if (mode === 'system' && privilege === 'none') {
-    throw new ApiError(
-      'INSTALL_PRIVILEGE_MISSING',
-      `${row.name} was installed system-wide, and its login (${row.user}) has neither root nor sudo now${facts.privilege?.level === 'sudo-password' ? ' (sudo asks for a password that is not stored)' : ''}.`,
-      'Restore the login\'s sudo rights (or store its sudo password) and probe the host again, then apply.',
-    );
-  }
-
-  const session = await connectSsh(buildSshTarget(deps, row), { timeoutMs: context.connectTimeoutMs });
   try {
     const version = context.bundle.version;
     const stagedName = `${context.bundle.name}-${version}-${context.bundle.sha256.slice(0, 12)}.sutazai-bundle`;
     // A per-user layout starts at ~/ until the check says where $HOME is.
     const provisional = installLayout(config, mode, '~');
     const provisionalRelease = provisional.release(version);
-    const shell = createRemoteShell(session, privilege, sudoPassword);
+    const ports = portsOf(config, entry.role, gpu);
     const checkRun = await shell.run(
       hostCheckScript({
         layout: provisional,
@@ -133,6 +119,7 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
         partialBundle: `${provisional.staging}/${stagedName}.partial`,
         startScript: detachedStartScriptPath(provisional),
         stopScript: detachedStopScriptPath(provisional),
+        ports: ports.map((p) => p.port),
       }),
       { asRoot: mode === 'system', step: 'check', timeoutMs: 60_000 },
     );
@@ -147,7 +134,15 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
     if (service === 'systemd' && context.bundle.systemdUnit === null) {
       throw new ApiError('BUNDLE_FILE_MISSING', `${row.name} runs systemd, and the bundle ${context.bundle.name}@${version} carries no systemd unit.`, 'Use a bundle built from a SutazAI checkout (npm run bundle), which carries systemd/sutazai-runtime.service.');
     }
-    const manifest = renderManifest({ template: context.bundle.manifestTemplate, config, role: entry.role, gpu, runtimeDir: release.runtimeDir, remoteCore: context.coreAddress === null ? null : `${context.coreAddress}:${config.core.port}` });
+    const manifest = renderManifest({
+      template: context.bundle.manifestTemplate,
+      config,
+      role: entry.role,
+      gpu,
+      runtimeDir: release.runtimeDir,
+      remoteCore: context.coreEndpoint,
+      coreListenAddress: coreListenAddress(config, context.agentsElsewhere),
+    });
     const runtimeYaml = renderRuntimeConfig(config, layout, release, context.installName);
     const serverNames = [row.name, row.address];
     const digest = configDigest({ runtimeYaml, manifestYaml: manifest.text, caCertPem: context.caCertPem ?? '', serverNames });
@@ -178,6 +173,7 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
       runtime,
       healthTimeoutSeconds: config.install.health_timeout_seconds,
       freeSpaceMarginBytes: context.freeSpaceMarginBytes,
+      ports,
     });
     return {
       row,
@@ -208,6 +204,7 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
         root: layout.root,
         service,
         privilege,
+        currentRelease: currentReleaseOf(check),
         steps: steps.steps,
         error: steps.blocked?.toBody() ?? null,
       },
@@ -216,6 +213,78 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
     session.close();
     throw error;
   }
+}
+
+/** The host's merged configuration: the install's layers, the host's own layer, SUTAZAI_* variables. */
+export function hostConfigOf(context: Pick<PrepareContext, 'configDir' | 'environment' | 'layers' | 'env'>, entry: Pick<InstallHostEntry, 'config'>): InstallConfig {
+  return loadInstallConfig({
+    ...(context.configDir !== undefined ? { configDir: context.configDir } : {}),
+    ...(context.environment !== undefined ? { environment: context.environment } : {}),
+    install: context.layers,
+    ...(entry.config ? { host: entry.config } : {}),
+    ...(context.env ? { env: context.env } : {}),
+  }).config;
+}
+
+/**
+ * Logs in to the host (its pinned key) with the privilege the probe found: root, sudo (the
+ * stored password fed on stdin), or none. A host installed system-wide that lost its
+ * privilege is refused before connecting.
+ */
+export async function openHostShell(
+  deps: TargetDeps,
+  row: HostRow,
+  facts: HostFacts,
+  recordedMode: InstallMode | null,
+  timeoutMs: number,
+): Promise<{ session: SshSession; shell: RemoteShell; privilege: Privilege }> {
+  const sudoPassword = sudoPasswordOf(deps.vault, row);
+  const privilege = privilegeOf(facts, sudoPassword);
+  if (recordedMode === 'system' && privilege === 'none') {
+    throw new ApiError(
+      'INSTALL_PRIVILEGE_MISSING',
+      `${row.name} was installed system-wide, and its login (${row.user}) has neither root nor sudo now${facts.privilege?.level === 'sudo-password' ? ' (sudo asks for a password that is not stored)' : ''}.`,
+      'Restore the login\'s sudo rights (or store its sudo password) and probe the host again, then try again.',
+    );
+  }
+  const session = await connectSsh(buildSshTarget(deps, row), { timeoutMs });
+  return { session, shell: createRemoteShell(session, privilege, sudoPassword), privilege };
+}
+
+/** The TCP ports a host of this role will listen on, each with the key that sets it. */
+export function portsOf(config: InstallConfig, role: InstallHostEntry['role'], gpu: boolean): Array<{ port: number; key: string }> {
+  const ports = [{ port: config.runtime.grpc_port, key: 'runtime.grpc_port' }];
+  if (config.system_integration.monitoring.metrics_collection === 'prometheus') ports.push({ port: config.runtime.metrics_port, key: 'runtime.metrics_port' });
+  if (role !== 'agent') ports.push({ port: config.core.port, key: 'core.port' });
+  if (role !== 'core') {
+    const agents = config.agents.replicas_per_host + (gpu ? config.agents.gpu_replicas_per_host : 0);
+    for (let n = 0; n < agents; n += 1) ports.push({ port: config.agents.base_port + n, key: 'agents.base_port' });
+  }
+  return ports;
+}
+
+/**
+ * Where the core listens: core.listen_address, where `auto` is loopback unless agents run on
+ * hosts without a core (they dial the core host's address), then every interface.
+ */
+export function coreListenAddress(config: InstallConfig, agentsElsewhere: boolean): string {
+  if (config.core.listen_address !== 'auto') return config.core.listen_address;
+  return agentsElsewhere ? '0.0.0.0' : '127.0.0.1';
+}
+
+/** host:port that agents on other hosts dial: the core host's own listen address, or the address the inventory reaches it at. */
+export function coreEndpointFor(config: InstallConfig, hostAddress: string, agentsElsewhere: boolean): string {
+  const listen = coreListenAddress(config, agentsElsewhere);
+  const address = isWildcard(listen) || isLoopback(listen) ? hostAddress : listen;
+  return isIP(address) === 6 ? `[${address}]:${config.core.port}` : `${address}:${config.core.port}`;
+}
+
+export function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
 }
 
 /** How the login reaches root, from the probe's facts and whether a sudo password is stored. */

@@ -20,6 +20,8 @@ export interface ManifestInput {
   runtimeDir: string;
   /** host:port of the core for agents on a host without one (the core host's address). */
   remoteCore: string | null;
+  /** The IP address the core binds on this host (core.listen_address resolved); loopback by default. */
+  coreListenAddress?: string;
 }
 
 /** What the health gate waits for: each process of the manifest and its instance count. */
@@ -36,7 +38,7 @@ export interface RenderedManifest {
 interface TemplateProcess {
   name: string;
   env?: Record<string, unknown>;
-  health?: { port?: number } & Record<string, unknown>;
+  health?: { port?: number; host?: string } & Record<string, unknown>;
   stop?: { grace_ms?: number } & Record<string, unknown>;
   replicas?: number;
   depends_on?: string[];
@@ -59,11 +61,14 @@ export function renderManifest(input: ManifestInput): RenderedManifest {
   const runsAgents = role !== 'core';
   const processes: TemplateProcess[] = [];
 
+  const listen = input.coreListenAddress ?? '127.0.0.1';
+  const wildcard = listen === '0.0.0.0' || listen === '::';
   if (runsCore) {
     const core = find('core');
     core.cwd = input.runtimeDir;
     core.env = {
       ...core.env,
+      SUTAZAI_CORE_LISTEN_ADDRESS: listen,
       SUTAZAI_CORE_PORT: config.core.port,
       SUTAZAI_CORE_LEASE_MS: config.core.lease_ms,
       SUTAZAI_CORE_MAX_WAIT_MS: config.core.max_wait_ms,
@@ -71,12 +76,15 @@ export function renderManifest(input: ManifestInput): RenderedManifest {
       SUTAZAI_CORE_STOP_GRACE_MS: config.core.stop_grace_ms,
       SUTAZAI_LOG_LEVEL: config.core.log_level,
     };
+    // The runtime checks the core where it listens (any interface answers on loopback).
     core.health = { ...core.health, port: config.core.port };
+    if (!wildcard && listen !== '127.0.0.1') core.health.host = listen;
     core.stop = withGrace(core.stop, config.core.stop_grace_ms);
     processes.push(core);
   }
 
-  const coreAddress = runsCore ? `127.0.0.1:${config.core.port}` : input.remoteCore;
+  const localCore = wildcard ? '127.0.0.1' : listen.includes(':') ? `[${listen}]` : listen;
+  const coreAddress = runsCore ? `${localCore}:${config.core.port}` : input.remoteCore;
   const agent = (name: string, replicas: number, basePort: number): void => {
     if (replicas === 0) return;
     if (coreAddress === null) throw new ApiError('INSTALL_FILE_INVALID', 'Agents on a host without a core need the core host, and the install has none.', 'Give one host of the install role core or both.');

@@ -1,5 +1,4 @@
 import { ApiError } from '../../contract';
-import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { ExecResult } from '../hosts/ssh/ssh-session';
 import type { RuntimeTls } from '../fleet/runtime-connection';
 import type { InstallCa } from '../pki/install-ca';
@@ -9,15 +8,14 @@ import { daemonConfigPath } from './host-check';
 import type { StepName } from './install-steps';
 import type { PreparedHost, ResolvedBundle } from './prepare-host';
 import { serverCertificateNames } from './prepare-host';
-import { detachedStartScriptPath, detachedStopScriptPath, systemdInstallCommands } from './render-service';
-import { createdPaths, SCRIPT_PRELUDE, scriptOutput } from './script-prelude';
-import { shellQuote } from './shell-quote';
+import { prepareStaging, runChangingScript } from './host-link';
 import { stageFiles } from './stage-files';
 import { startRuntimeScript } from './start-runtime';
 import { switchCurrentScript } from './switch-current';
 import { unpackReleaseScript } from './unpack-release';
 import { uploadBundle, type UploadProgress, type UploadResult } from './upload-bundle';
-import { waitHealthy } from './wait-healthy';
+import { waitHealthyWithLogs } from './wait-healthy-with-logs';
+import { writeServiceFiles } from './write-service';
 
 export interface StepContext {
   host: PreparedHost;
@@ -54,18 +52,9 @@ export const HOST_STEPS: Record<HostStepName, (context: StepContext) => Promise<
   switch: runSwitch,
 };
 
-const asRootFor = (host: PreparedHost): boolean => host.mode === 'system';
-
 /** Runs a changing script; a non-zero exit is the step's failure, with what the script said. */
-async function runScript(context: StepContext, step: HostStepName, script: string, timeoutMs = 300_000): Promise<{ result: ExecResult; output: string; created: string[] }> {
-  const { host } = context;
-  const result = await host.shell.run(script, { asRoot: asRootFor(host), step, timeoutMs });
-  const output = scriptOutput(result.stdout, result.stderr);
-  if (result.code !== 0) {
-    const said = output.split('\n').filter(Boolean).slice(-3).join(' | ') || `exit ${result.code ?? result.signal}`;
-    throw new ApiError('INSTALL_STEP_FAILED', `The ${step} step failed on ${describeEndpoint(host.session.endpoint)}: ${said}`, remedyFor(step), { cause: new Error(output) });
-  }
-  return { result, output, created: createdPaths(result.stdout) };
+function runScript(context: StepContext, step: HostStepName, script: string, timeoutMs = 300_000): Promise<{ result: ExecResult; output: string; created: string[] }> {
+  return runChangingScript(context.host, step, script, { timeoutMs, remedy: remedyFor(step) });
 }
 
 function remedyFor(step: HostStepName): string {
@@ -84,23 +73,12 @@ function remedyFor(step: HostStepName): string {
 // Hosts whose staging directory is known to exist (and belong to the login user) in this apply.
 const stagingReady = new WeakSet<PreparedHost>();
 
-/**
- * The staging directory belongs to the login user, who writes to it over SFTP; root
- * (where the install is system-wide) takes files from it.
- */
 async function ensureStaging(context: StepContext, step: HostStepName): Promise<{ output: string; created: string[] }> {
   const { host } = context;
   if (stagingReady.has(host) || host.check.dirs.has('staging')) return { output: '', created: [] };
-  const { layout } = host;
-  const run = await runScript(
-    context,
-    step,
-    `${SCRIPT_PRELUDE}mkd ${shellQuote(layout.root)} ${shellQuote(layout.staging)}
-${host.mode === 'system' ? `chown ${shellQuote(host.row.user)} ${shellQuote(layout.staging)}\n` : ''}chmod 0700 ${shellQuote(layout.staging)}`,
-    60_000,
-  );
+  const run = await prepareStaging(host, step);
   stagingReady.add(host);
-  return { output: run.output, created: run.created };
+  return run;
 }
 
 async function runUpload(context: StepContext): Promise<StepRun> {
@@ -146,31 +124,9 @@ async function runConfigure(context: StepContext): Promise<StepRun> {
 }
 
 async function runService(context: StepContext): Promise<StepRun> {
-  const { host } = context;
-  const files = host.serviceFiles;
   const prepare = await ensureStaging(context, 'service');
-  if (files.kind === 'systemd') {
-    const staged = await stageFiles(host.session, host.layout.staging, 'unit', [{ name: 'sutazai-runtime.service', content: files.unit, mode: 0o644 }]);
-    const run = await runScript(context, 'service', `${SCRIPT_PRELUDE}${systemdInstallCommands(`${staged}/sutazai-runtime.service`)}\nrm -rf ${shellQuote(staged)}`, 120_000);
-    return { detail: 'systemd unit sutazai-runtime.service installed and enabled', output: run.output, created: [...prepare.created, ...run.created] };
-  }
-  const staged = await stageFiles(host.session, host.layout.staging, 'service', [
-    { name: 'start', content: files.start, mode: 0o755 },
-    { name: 'stop', content: files.stop, mode: 0o755 },
-  ]);
-  const place = (from: string, to: string) => `cp ${shellQuote(from)} ${shellQuote(`${to}.sutazai-new`)} && chmod 0755 ${shellQuote(`${to}.sutazai-new`)} && mv -f ${shellQuote(`${to}.sutazai-new`)} ${shellQuote(to)}`;
-  const run = await runScript(
-    context,
-    'service',
-    `${SCRIPT_PRELUDE}mkd ${shellQuote(host.layout.bin)}
-${place(`${staged}/start`, detachedStartScriptPath(host.layout))}
-${place(`${staged}/stop`, detachedStopScriptPath(host.layout))}
-rm -rf ${shellQuote(staged)}
-echo "detached mode: ${host.layout.bin}/sutazai-runtime-start and -stop"`,
-    60_000,
-  );
-  const why = host.mode === 'user' ? 'a per-user install' : 'systemd does not run this host';
-  return { detail: `detached mode (${why}): ${host.layout.bin}/sutazai-runtime-start`, output: run.output, created: [...prepare.created, ...run.created] };
+  const run = await writeServiceFiles(context.host, context.host.serviceFiles, 'service');
+  return { detail: run.detail, output: run.output, created: [...prepare.created, ...run.created] };
 }
 
 async function runStart(context: StepContext): Promise<StepRun> {
@@ -183,13 +139,13 @@ async function runStart(context: StepContext): Promise<StepRun> {
 
 async function runHealth(context: StepContext): Promise<StepRun> {
   const { host } = context;
-  const summary = await waitHealthy({
-    session: host.session,
+  const summary = await waitHealthyWithLogs(host, {
     runtimeAddress: host.config.runtime.listen_address,
     runtimePort: host.config.runtime.grpc_port,
     tls: context.operatorTls,
     expected: host.manifest.processes,
     timeoutMs: host.config.install.health_timeout_seconds * 1000,
+    logDir: host.layout.logDir,
     ...(context.signal ? { signal: context.signal } : {}),
   });
   return { detail: summary, output: summary, created: [] };

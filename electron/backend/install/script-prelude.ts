@@ -38,3 +38,12 @@ export function scriptOutput(stdout: string, stderr: string): string {
     .trim();
   return [said, stderr.trim()].filter((part) => part !== '').join('\n');
 }
+
+/** The paths a script reported as removed (`removed<TAB>path`), in order. */
+export function removedPaths(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('removed\t'))
+    .map((line) => line.slice('removed\t'.length).trim())
+    .filter((p) => p !== '');
+}

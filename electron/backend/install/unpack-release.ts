@@ -19,6 +19,7 @@ export interface UnpackInput {
  * marker (the bundle's SHA-256) is written last, and only then is the directory renamed
  * into place. Leftovers of an interrupted unpack are removed first. The staged bundle is
  * deleted once the release is in place: the release directory is what later plans look for.
+ * A new release directory is reported as created, so uninstall (and pruning) removes exactly it.
  */
 export function unpackReleaseScript(input: UnpackInput): string {
   const { layout, release } = input;
@@ -50,7 +51,7 @@ fi
 if [ ! -f "$tmp/node/$arch/node" ]; then rm -rf "$tmp"; fail "the bundle has no Node binary for $arch"; fi
 ln -s "../node/$arch/node" "$tmp/runtime/node"
 printf '%s\\n' "$sha" >"$tmp/.sutazai-release"
-if [ -e "$release" ]; then mv "$release" "$releases/.unpack-replaced-$version-$$"; fi
+if [ -e "$release" ]; then mv "$release" "$releases/.unpack-replaced-$version-$$"; else created "$release"; fi
 mv "$tmp" "$release"
 rm -rf "$releases/.unpack-replaced-$version-$$"
 rm -f "$bundle" "$bundle.sha256"

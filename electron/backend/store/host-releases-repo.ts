@@ -10,6 +10,7 @@ export interface HostReleaseRow {
   /** The release directory on the host, e.g. /opt/sutazai/releases/0.1.0. */
   path: string;
   state: ReleaseState;
+  /** When it last became current (or failed): the most recent of the non-current ones is the previous release. */
   installedAt: number;
 }
 
@@ -31,12 +32,34 @@ export function createHostReleasesRepo(db: Database.Database) {
     demote.run(row.hostId, row.version);
     upsert.run(row);
   });
+  const upsertFailed = db.prepare(
+    `INSERT INTO host_releases (host_id, install_id, version, bundle_sha256, path, state, installed_at)
+     VALUES (@hostId, @installId, @version, @bundleSha256, @path, 'failed', @installedAt)
+     ON CONFLICT (host_id, version) DO UPDATE SET install_id = excluded.install_id, bundle_sha256 = excluded.bundle_sha256, path = excluded.path, state = 'failed', installed_at = excluded.installed_at`,
+  );
+  const removeOne = db.prepare('DELETE FROM host_releases WHERE host_id = ? AND version = ?');
+  const removeHost = db.prepare('DELETE FROM host_releases WHERE host_id = ? AND install_id = ?');
   return {
     ofHost: (hostId: number): HostReleaseRow[] => ofHost.all(hostId),
     current: (hostId: number): HostReleaseRow | null => current.get(hostId) ?? null,
     /** Records `version` as the host's current release; the one before becomes previous. */
     markCurrent(row: Omit<HostReleaseRow, 'state'>): void {
       markCurrent(row);
+    },
+    /**
+     * Records `version` as a release that failed its health check on the host (and was
+     * left for the one before); never the current one, which the caller keeps.
+     */
+    markFailed(row: Omit<HostReleaseRow, 'state'>): void {
+      upsertFailed.run(row);
+    },
+    /** Forgets a release whose directory was removed from the host (pruned). */
+    remove(hostId: number, version: string): void {
+      removeOne.run(hostId, version);
+    },
+    /** Forgets every release of an install on a host (uninstalled). */
+    removeHost(hostId: number, installId: number): void {
+      removeHost.run(hostId, installId);
     },
   };
 }

@@ -40,6 +40,8 @@ export function createInstallStepsRepo(db: Database.Database) {
     'UPDATE install_steps SET output = @output WHERE install_id = @installId AND host_id = @hostId AND release_version = @releaseVersion AND step = @step',
   );
 
+  const removeHost = db.prepare('DELETE FROM install_steps WHERE install_id = ? AND host_id = ?');
+
   type Key = Pick<InstallStepRow, 'installId' | 'hostId' | 'releaseVersion' | 'step'>;
   return {
     forHost: (installId: number, hostId: number, releaseVersion: string): InstallStepRow[] =>
@@ -53,6 +55,10 @@ export function createInstallStepsRepo(db: Database.Database) {
     },
     finish(key: Key, outcome: { status: 'done' | 'failed'; changed: boolean; output: string; errorCode?: string | null }, now: number): void {
       finish.run({ ...key, status: outcome.status, changed: outcome.changed ? 1 : 0, output: excerpt(outcome.output), errorCode: outcome.errorCode ?? null, now });
+    },
+    /** Forgets a host's steps (uninstalled). */
+    removeHost(installId: number, hostId: number): void {
+      removeHost.run(installId, hostId);
     },
   };
 }

@@ -74,6 +74,8 @@ export function createInstallsRepo(db: Database.Database) {
     'UPDATE install_hosts SET mode = @mode, root_dir = @rootDir, service = @service, updated_at = @now WHERE install_id = @installId AND host_id = @hostId',
   );
   const setCreated = db.prepare('UPDATE install_hosts SET created_paths = @createdPaths, updated_at = @now WHERE install_id = @installId AND host_id = @hostId');
+  const deleteHost = db.prepare('DELETE FROM install_hosts WHERE install_id = ? AND host_id = ?');
+  const deleteInstall = db.prepare('DELETE FROM installs WHERE id = ?');
 
   return {
     findByName: (name: string): InstallRow | null => byName.get(name) ?? null,
@@ -107,6 +109,22 @@ export function createInstallsRepo(db: Database.Database) {
       if (!current) return;
       const merged = [...new Set([...(JSON.parse(current.createdPaths) as string[]), ...paths])];
       setCreated.run({ installId, hostId, createdPaths: JSON.stringify(merged), now });
+    },
+    /** Takes paths off the list once they were removed from the host (a pruned release). */
+    removeCreatedPaths(installId: number, hostId: number, paths: readonly string[], now: number): void {
+      const current = hostRow.get(installId, hostId);
+      if (!current || paths.length === 0) return;
+      const gone = new Set(paths);
+      const kept = (JSON.parse(current.createdPaths) as string[]).filter((p) => !gone.has(p));
+      setCreated.run({ installId, hostId, createdPaths: JSON.stringify(kept), now });
+    },
+    /** The host left the install (uninstalled); its steps and releases are the caller's to remove. */
+    removeHost(installId: number, hostId: number): void {
+      deleteHost.run(installId, hostId);
+    },
+    /** The install is gone; its hosts, steps and releases go with it (ON DELETE CASCADE). */
+    remove(installId: number): void {
+      deleteInstall.run(installId);
     },
   };
 }

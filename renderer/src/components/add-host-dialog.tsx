@@ -10,9 +10,10 @@ import { HostFormDialog, useHostFormState } from './host-form-dialog';
 /**
  * Adding an SSH host in two steps: the connection details (checked with the contract's
  * own schema before they are sent), then the host key read from the machine, shown for
- * the operator to compare and trust.
+ * the operator to compare and trust. `onAdded` says which host was added (the install
+ * wizard chooses it at once).
  */
-export function AddHostDialog({ hosts, onClose }: { hosts: HostSummary[]; onClose: () => void }) {
+export function AddHostDialog({ hosts, onClose, onAdded }: { hosts: HostSummary[]; onClose: () => void; onAdded?: (host: HostSummary) => void }) {
   const queryClient = useQueryClient();
   const form = useHostFormState(EMPTY_HOST_FORM);
   const [added, setAdded] = useState<HostSummary | null>(null);
@@ -29,6 +30,7 @@ export function AddHostDialog({ hosts, onClose }: { hosts: HostSummary[]; onClos
     if (!host) return;
     form.forgetSecrets();
     setAdded(host);
+    onAdded?.(host);
     await invalidateInventory(queryClient);
   };
 

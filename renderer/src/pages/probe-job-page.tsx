@@ -1,57 +1,10 @@
 import { useEffect, useState } from 'react';
 import { useNow } from '../components/use-now';
 import { EmptyState, ErrorNotice } from '../components/query-state';
-import { formatDuration } from '../format/time';
-import { countByState, elapsedOf, isFinal, isJobFinished, type ProbeHostRow, type ProbeState } from '../probes/probe-progress';
+import { ProbeJobTable } from '../components/probe-job-table';
+import { countByState, isJobFinished } from '../probes/probe-progress';
 import { useProbeJob, useProbeJobs } from '../probes/probe-jobs-context';
 import { hrefFor } from '../router/route';
-
-const STATE_TEXT: Record<ProbeState, string> = {
-  queued: 'Queued',
-  connecting: 'Connecting',
-  probing: 'Probing',
-  storing: 'Storing',
-  done: 'Done',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-};
-
-function StateBadge({ state }: { state: ProbeState }) {
-  const running = !isFinal(state) && state !== 'queued';
-  return (
-    <span className={`badge probe-state probe-state-${state}`} data-testid="probe-state" data-state={state}>
-      {running ? <span className="spinner spinner-small" aria-hidden="true" /> : null}
-      {STATE_TEXT[state]}
-    </span>
-  );
-}
-
-function ProbeRow({ row, now }: { row: ProbeHostRow; now: number }) {
-  return (
-    <tr data-testid="probe-row" data-host-name={row.hostName} data-state={row.state}>
-      <td>
-        <a className="host-name" href={hrefFor({ name: 'host', hostId: row.hostId })}>
-          {row.hostName}
-        </a>
-      </td>
-      <td>
-        <StateBadge state={row.state} />
-      </td>
-      <td className="num">{row.state === 'queued' ? <span className="muted">—</span> : formatDuration(elapsedOf(row, now))}</td>
-      <td>
-        {row.error ? (
-          <div className="probe-error">
-            <p className="notice-message">{row.error.message}</p>
-            <p className="notice-remedy">{row.error.remedy}</p>
-            <p className="notice-code">{row.error.code}</p>
-          </div>
-        ) : (
-          <span className="muted">—</span>
-        )}
-      </td>
-    </tr>
-  );
-}
 
 /** A bulk probe as it runs: one row per host, the overall progress, and a way to stop it. */
 export function ProbeJobPage({ jobId }: { jobId: string }) {
@@ -123,25 +76,7 @@ export function ProbeJobPage({ jobId }: { jobId: string }) {
           {view.finished} of {view.total} finished
         </span>
       </div>
-      <div className="card table-card">
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Host</th>
-              <th scope="col">State</th>
-              <th scope="col" className="num">
-                Elapsed
-              </th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {view.hosts.map((row) => (
-              <ProbeRow key={row.hostId} row={row} now={now} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ProbeJobTable view={view} now={now} />
     </section>
   );
 }

@@ -5,10 +5,11 @@ export type Route =
   | { name: 'probe-job'; jobId: string }
   | { name: 'bundles' }
   | { name: 'configuration' }
+  | { name: 'install' }
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`) into a route. An empty hash is the
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
 export function parseRoute(hash: string): Route {
@@ -25,6 +26,7 @@ export function parseRoute(hash: string): Route {
   }
   if (segments.length === 1 && segments[0] === 'bundles') return { name: 'bundles' };
   if (segments.length === 1 && segments[0] === 'configuration') return { name: 'configuration' };
+  if (segments.length === 1 && segments[0] === 'install') return { name: 'install' };
   if (segments[0] === 'probes' && segments.length === 2) {
     const jobId = segments[1] ?? '';
     // Job ids are the backend's UUIDs; the contract allows up to 64 characters.
@@ -46,6 +48,8 @@ export function hrefFor(route: Route): string {
       return '#/bundles';
     case 'configuration':
       return '#/configuration';
+    case 'install':
+      return '#/install';
     case 'not-found':
       return `#${route.path}`;
   }

@@ -63,8 +63,8 @@ describe('unpacking a release', () => {
     expect(fs.statSync(release.node).size).toBe(fs.statSync(kit.fakeNode('linux-x64')).size);
     expect(fs.existsSync(release.daemon)).toBe(true);
     expect(fs.existsSync(staged)).toBe(false);
-    // releases/ was there already (holding the leftover): nothing new to record.
-    expect(createdPaths(run.stdout)).toEqual([]);
+    // releases/ was there already (holding the leftover): only the new release is recorded.
+    expect(createdPaths(run.stdout)).toEqual([release.dir]);
 
     const again = sh(unpackReleaseScript({ layout, release, stagedBundle: staged, bundleSha256: bundle.sha256, arch: 'linux-x64' }));
     expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining('already unpacked') });

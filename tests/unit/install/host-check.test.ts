@@ -8,13 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { daemonConfigPath, hostCheckScript, parseHostCheck } from '../../../electron/backend/install/host-check';
 import { installLayout } from '../../../electron/backend/install/install-layout';
+import { freePorts } from '../../support/free-ports';
 import { makeTempDir } from '../../support/temp-dir';
 
 const tmp = makeTempDir('sutazai-host-check-');
 let fakeDaemon: ChildProcess | undefined;
 
+const listeners: ChildProcess[] = [];
+
 afterAll(() => {
   fakeDaemon?.kill('SIGKILL');
+  for (const child of listeners) child.kill('SIGKILL');
   tmp.remove();
 });
 
@@ -32,7 +36,7 @@ function layoutUnder(dir: string) {
   return { config, layout: installLayout(config, 'system', '/root') };
 }
 
-function runCheck(dir: string, shell: string[] = ['sh']) {
+function runCheck(dir: string, shell: string[] = ['sh'], ports: number[] = []) {
   const { layout } = layoutUnder(dir);
   const release = layout.release('0.1.0');
   const script = hostCheckScript({
@@ -42,6 +46,7 @@ function runCheck(dir: string, shell: string[] = ['sh']) {
     partialBundle: `${layout.staging}/sutazai-0.1.0.sutazai-bundle.partial`,
     startScript: `${layout.bin}/sutazai-runtime-start`,
     stopScript: `${layout.bin}/sutazai-runtime-stop`,
+    ports,
   });
   const result = spawnSync(shell[0]!, [...shell.slice(1), '-c', script], { encoding: 'utf8' });
   expect(result.status).toBe(0);
@@ -111,6 +116,28 @@ describe('the check of a host', () => {
     expect(busy).toEqual({ ...ours, configDigest: busy.configDigest, daemon: busy.daemon });
     expect(busy.daemon?.pid).toBe(fakeDaemon!.pid);
     expect(busy.configDigest?.value).toBe(ours.configDigest?.value);
+  });
+
+  it('names who listens on the ports the install needs: its own release\'s processes, or another process', async () => {
+    const dir = path.join(tmp.path, 'ports');
+    const { layout } = layoutUnder(dir);
+    const runtimeDir = layout.release('0.1.0').runtimeDir;
+    fs.mkdirSync(runtimeDir, { recursive: true });
+    const base = await freePorts(3);
+    // One listener runs from the install's release (as its core would), one from elsewhere; the third port is free.
+    const listen = (port: number, cwd: string, address: string) =>
+      spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '${address}', () => console.log('up'))`], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+    const ours = listen(base, runtimeDir, '127.0.0.1');
+    const foreign = listen(base + 1, tmp.path, '::');
+    listeners.push(ours, foreign);
+    await Promise.all([ours, foreign].map((child) => new Promise((resolve) => child.stdout!.once('data', resolve))));
+
+    const { check } = runCheck(dir, ['sh'], [base, base + 1, base + 2]);
+    expect(check.busyPorts.sort((a, b) => a.port - b.port)).toEqual([
+      { port: base, pid: ours.pid, ours: true, command: expect.stringContaining('createServer') },
+      { port: base + 1, pid: foreign.pid, ours: false, command: expect.stringContaining('createServer') },
+    ]);
+    expect(runCheck(path.join(tmp.path, 'fresh'), ['sh'], [base + 2]).check.busyPorts).toEqual([]);
   });
 
   it('tells a `current` that is not a link from one that is missing', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import type { HostCheck } from '../../../electron/backend/install/host-check';
 import { installLayout } from '../../../electron/backend/install/install-layout';
-import { planHostSteps, type PlanHostInput } from '../../../electron/backend/install/plan-host';
+import { currentReleaseOf, planHostSteps, previousRelease, type PlanHostInput } from '../../../electron/backend/install/plan-host';
 
 const MiB = 1024 * 1024;
 const SHA = 'a'.repeat(64);
@@ -32,6 +32,7 @@ function freshCheck(): HostCheck {
     startScriptSha256: null,
     stopScriptSha256: null,
     daemon: null,
+    busyPorts: [],
   };
 }
 
@@ -66,9 +67,16 @@ function input(check: HostCheck, overrides: Partial<PlanHostInput> = {}): PlanHo
     service: 'systemd',
     serviceSha256: { unit: 'u'.repeat(64) },
     recorded: { version: '0.2.0', bundleSha256: SHA },
-    runtime: { healthy: true, summary: 'core running 1/1, agent running 2/2' },
+    runtime: { healthy: true, summary: 'core running 1/1, agent running 2/2', failing: [] },
     healthTimeoutSeconds: 120,
     freeSpaceMarginBytes: 64 * MiB,
+    ports: [
+      { port: 7600, key: 'runtime.grpc_port' },
+      { port: 9464, key: 'runtime.metrics_port' },
+      { port: 7700, key: 'core.port' },
+      { port: 7710, key: 'agents.base_port' },
+      { port: 7711, key: 'agents.base_port' },
+    ],
     ...overrides,
   };
 }
@@ -131,6 +139,35 @@ describe('the plan of one host', () => {
     expect(states(plan)).toMatchObject({ upload: 'todo', unpack: 'todo', start: 'todo', switch: 'todo', record: 'todo' });
     expect(plan.steps.find((s) => s.step === 'start')!.detail).toBe('stops the runtime that runs /opt/sutazai/releases/0.1.0/etc/runtime.yaml (pid 77), starts this release');
     expect(plan.steps.find((s) => s.step === 'switch')!.detail).toBe('current -> releases/0.2.0 (was releases/0.1.0)');
+    // An upgrade says where a failing release returns to.
+    expect(plan.steps.find((s) => s.step === 'health')!.detail).toMatch(/; if they do not, the host returns to 0\.1\.0$/);
+    expect(currentReleaseOf(check)).toBe('0.1.0');
+    expect(previousRelease(check, '0.2.0')).toBe('0.1.0');
+    expect(previousRelease(installedCheck(), '0.2.0')).toBeNull();
+  });
+
+  it('refuses a port another process listens on, naming the port, its key and the process, before anything is written', () => {
+    const check: HostCheck = { ...freshCheck(), busyPorts: [{ port: 7700, pid: 4321, ours: false, command: 'python3 -m http.server 7700' }] };
+    const plan = planHostSteps(input(check, { recorded: null, runtime: null }));
+    expect(states(plan).start).toBe('blocked');
+    expect(plan.steps.filter((s) => s.step === 'start')).toHaveLength(1);
+    expect(plan.blocked).toMatchObject({
+      code: 'INSTALL_PORT_IN_USE',
+      message: "On db-1, port 7700 (core.port) is taken by pid 4321 (python3 -m http.server 7700), which is not this install's runtime; nothing was changed.",
+      remedy: 'Stop that process on db-1, or give this install other ports (core.port) in its configuration, then apply again.',
+    });
+    const hidden = planHostSteps(input({ ...freshCheck(), busyPorts: [{ port: 7711, pid: null, ours: false, command: '' }] }, { recorded: null, runtime: null }));
+    expect(hidden.blocked?.message).toContain("port 7711 (agents.base_port) is taken by a process this login cannot see (another user's)");
+  });
+
+  it('takes the ports its own runtime holds for its own, in an upgrade as on a re-apply', () => {
+    const check = installedCheck();
+    check.busyPorts = [7600, 9464, 7700, 7710, 7711].map((port) => ({ port, pid: 4242, ours: true, command: 'node sutazai-runtime.cjs' }));
+    check.current = 'releases/0.1.0';
+    check.release = { present: false, marker: null };
+    const plan = planHostSteps(input(check, { recorded: { version: '0.1.0', bundleSha256: 'b'.repeat(64) } }));
+    expect(plan.blocked).toBeNull();
+    expect(states(plan).start).toBe('todo');
   });
 
   it('wants the detached scripts where there is no systemd, and an enabled unit where there is', () => {
@@ -160,7 +197,7 @@ describe('the plan of one host', () => {
   });
 
   it('waits for health when the runtime did not say it is healthy', () => {
-    const plan = planHostSteps(input(installedCheck(), { runtime: { healthy: false, summary: 'agent running 1/2: agent-2 backoff' } }));
+    const plan = planHostSteps(input(installedCheck(), { runtime: { healthy: false, summary: 'agent running 1/2: agent-2 backoff', failing: ['agent-2'] } }));
     expect(states(plan).health).toBe('check');
     expect(plan.steps.find((s) => s.step === 'health')!.detail).toBe('waits up to 120 s for the core and agents to report healthy (now: agent running 1/2: agent-2 backoff)');
   });

@@ -8,6 +8,7 @@ import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manife
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { configDigest } from '../../../electron/backend/install/configure-release';
 import { installLayout } from '../../../electron/backend/install/install-layout';
+import { coreEndpointFor, coreListenAddress, portsOf } from '../../../electron/backend/install/prepare-host';
 import { renderManifest } from '../../../electron/backend/install/render-manifest';
 import { renderRuntimeConfig } from '../../../electron/backend/install/render-runtime-config';
 
@@ -54,6 +55,31 @@ describe('the process manifest of a host', () => {
     expect(manifest.processes[0]!.env.SUTAZAI_CORE_ADDRESS).toBe('10.0.0.5:7700');
   });
 
+  it('makes the core listen where agents on other hosts reach it, and checks it there', () => {
+    const loopback = renderManifest({ template, config: configWith(), role: 'both', gpu: false, runtimeDir: release.runtimeDir, remoteCore: null, coreListenAddress: coreListenAddress(configWith(), false) });
+    const [core] = parseManifest(loopback.text, 'manifest.yaml').processes;
+    expect(core!.env.SUTAZAI_CORE_LISTEN_ADDRESS).toBe('127.0.0.1');
+
+    // auto, with agent-only hosts in the install: every interface; the runtime checks it on loopback, agents beside it dial loopback.
+    const everywhere = parseManifest(renderManifest({ template, config: configWith(), role: 'both', gpu: false, runtimeDir: release.runtimeDir, remoteCore: null, coreListenAddress: coreListenAddress(configWith(), true) }).text, 'manifest.yaml');
+    expect(everywhere.processes.map((p) => [p.name, p.env.SUTAZAI_CORE_LISTEN_ADDRESS ?? p.env.SUTAZAI_CORE_ADDRESS, p.health?.type === 'grpc' ? p.health.host : null])).toEqual([
+      ['core', '0.0.0.0', '127.0.0.1'],
+      ['agent', '127.0.0.1:7700', '127.0.0.1'],
+    ]);
+
+    // An address of the host: bound there, checked there, dialled there.
+    const pinned = configWith('core: { listen_address: 10.0.0.5 }\n');
+    const one = parseManifest(renderManifest({ template, config: pinned, role: 'both', gpu: false, runtimeDir: release.runtimeDir, remoteCore: null, coreListenAddress: coreListenAddress(pinned, true) }).text, 'manifest.yaml');
+    expect(one.processes.map((p) => [p.env.SUTAZAI_CORE_LISTEN_ADDRESS ?? p.env.SUTAZAI_CORE_ADDRESS, p.health?.type === 'grpc' ? p.health.host : null])).toEqual([
+      ['10.0.0.5', '10.0.0.5'],
+      ['10.0.0.5:7700', '127.0.0.1'],
+    ]);
+    expect(coreEndpointFor(pinned, 'core-1.lab', true)).toBe('10.0.0.5:7700');
+    expect(coreEndpointFor(configWith(), '10.0.0.9', true)).toBe('10.0.0.9:7700');
+    expect(coreEndpointFor(configWith('core: { port: 7800 }\n'), 'fd00::9', true)).toBe('[fd00::9]:7800');
+    expect(() => configWith('core: { listen_address: core.example }\n')).toThrow(/must be auto or an IP address/);
+  });
+
   it('runs only the core on a core host, and refuses a host that would run nothing', () => {
     const config = configWith('agents: { replicas_per_host: 0 }\n');
     expect(renderManifest({ template, config, role: 'core', gpu: true, runtimeDir: release.runtimeDir, remoteCore: null }).processes).toEqual([{ name: 'core', replicas: 1 }]);
@@ -93,5 +119,15 @@ describe("the runtime's config file", () => {
     expect(configDigest(files)).toBe(configDigest({ ...files, serverNames: ['10.0.0.5', 'db-1'] }));
     expect(configDigest(files)).not.toBe(configDigest({ ...files, manifestYaml: 'b2' }));
     expect(configDigest(files)).not.toBe(configDigest({ ...files, runtimeYaml: 'ab', manifestYaml: '' }));
+  });
+});
+
+describe('the ports a host listens on', () => {
+  it('are the runtime\'s, the core\'s where it runs, and one per agent, each with its key', () => {
+    const config = configWith('agents: { replicas_per_host: 2, gpu_replicas_per_host: 1 }\n');
+    expect(portsOf(config, 'both', false).map((p) => `${p.key}=${p.port}`)).toEqual(['runtime.grpc_port=7600', 'runtime.metrics_port=9464', 'core.port=7700', 'agents.base_port=7710', 'agents.base_port=7711']);
+    expect(portsOf(config, 'agent', true).map((p) => p.port)).toEqual([7600, 9464, 7710, 7711, 7712]);
+    const quiet = configWith('system_integration: { monitoring: { metrics_collection: none } }\n');
+    expect(portsOf(quiet, 'core', false).map((p) => p.port)).toEqual([7600, 7700]);
   });
 });

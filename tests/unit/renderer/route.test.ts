@@ -39,6 +39,12 @@ describe('parseRoute', () => {
     expect(parseRoute('#/configuration/x')).toEqual({ name: 'not-found', path: '/configuration/x' });
   });
 
+  it('reads the install wizard', () => {
+    expect(parseRoute('#/install')).toEqual({ name: 'install' });
+    expect(parseRoute('#/install/')).toEqual({ name: 'install' });
+    expect(parseRoute('#/install/x')).toEqual({ name: 'not-found', path: '/install/x' });
+  });
+
   it('names unknown paths as not found', () => {
     expect(parseRoute('#/installs')).toEqual({ name: 'not-found', path: '/installs' });
     expect(parseRoute('#/hosts/1/logs')).toEqual({ name: 'not-found', path: '/hosts/1/logs' });
@@ -47,7 +53,7 @@ describe('parseRoute', () => {
 
 describe('hrefFor', () => {
   it('is the inverse of parseRoute', () => {
-    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }, { name: 'probe-job', jobId: 'job-1' }, { name: 'bundles' }, { name: 'configuration' }] as const) {
+    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }, { name: 'probe-job', jobId: 'job-1' }, { name: 'bundles' }, { name: 'configuration' }, { name: 'install' }] as const) {
       expect(parseRoute(hrefFor(route))).toEqual(route);
     }
   });

@@ -26,7 +26,9 @@ describe('agent and core settings', () => {
     expect(() => readAgentConfig({ SUTAZAI_AGENT_BASE_PORT: '65535', SUTAZAI_REPLICA: '2' })).toThrow(/past 65535/);
     expect(() => readCoreConfig({ SUTAZAI_CORE_PORT: '70000' })).toThrow(/SUTAZAI_CORE_PORT/);
     expect(() => readCoreConfig({ SUTAZAI_CORE_LEASE_MS: '10' })).toThrow(/SUTAZAI_CORE_LEASE_MS/);
-    expect(readCoreConfig({})).toEqual({ port: 7700, leaseMs: 15_000, maxWaitMs: 10_000, maxAttempts: 5, stopGraceMs: 5_000 });
+    expect(readCoreConfig({})).toEqual({ listenAddress: '127.0.0.1', port: 7700, leaseMs: 15_000, maxWaitMs: 10_000, maxAttempts: 5, stopGraceMs: 5_000 });
+    expect(readCoreConfig({ SUTAZAI_CORE_LISTEN_ADDRESS: '0.0.0.0' }).listenAddress).toBe('0.0.0.0');
+    expect(() => readCoreConfig({ SUTAZAI_CORE_LISTEN_ADDRESS: 'core.example' })).toThrow(/SUTAZAI_CORE_LISTEN_ADDRESS/);
   });
 });
 

@@ -1,0 +1,74 @@
+import { ApiError, type HostFacts, type InstallHealth } from '../../contract';
+import type { EventHub } from '../events/event-hub';
+import type { HostService } from '../hosts/host-service';
+import { installFileOf } from '../install/install-definition';
+import type { InstallEngine } from '../install/install-engine';
+import type { InstallJobs } from '../install/install-jobs';
+import { nvidiaGpuCount, suggestPlacement } from '../install/suggest-placement';
+import type { WizardDrafts } from '../install/wizard-drafts';
+import { runRolePreflight } from '../preflight/role-preflight';
+import type { PreflightService } from '../preflight/preflight-service';
+import type { EventSources, MethodHandlers } from '../server/dispatcher';
+import type { InstallRecordsRepo } from '../store/install-records-repo';
+
+export interface InstallApiDeps {
+  hosts: HostService;
+  hub: EventHub;
+  preflight: PreflightService;
+  installs: InstallEngine;
+  installJobs: InstallJobs;
+  installRecords: InstallRecordsRepo;
+  installHealth: (installName: string) => Promise<InstallHealth>;
+  wizard: WizardDrafts;
+  now: () => number;
+}
+
+type InstallMethod = Extract<keyof MethodHandlers, `installs.${string}` | `wizard.${string}`>;
+
+/** The install and wizard methods of the contract, as thin calls into install/ and preflight/. */
+export function createInstallHandlers(deps: InstallApiDeps): Pick<MethodHandlers, InstallMethod> {
+  const { hosts, installs, installJobs, installRecords, wizard } = deps;
+  return {
+    'installs.suggestPlacement': ({ hostIds }) => {
+      const inputs = [...new Set(hostIds)].map((hostId) => {
+        const detail = hosts.get(hostId);
+        return { hostId, name: detail.host.name, facts: detail.facts };
+      });
+      const facts = new Map<string, HostFacts | null>(inputs.map((i) => [i.name, i.facts]));
+      const ids = new Map(inputs.map((i) => [i.name, i.hostId]));
+      return suggestPlacement(inputs).map((p) => ({ ...p, hostId: ids.get(p.name)!, gpuCount: nvidiaGpuCount(facts.get(p.name) ?? null) }));
+    },
+    'installs.preflight': ({ hosts: choices }) =>
+      runRolePreflight(
+        {
+          preflight: deps.preflight,
+          host: (hostId) => hosts.require(hostId),
+          latestFacts: (hostId) => hosts.get(hostId).facts,
+          now: deps.now,
+        },
+        choices,
+      ),
+    'installs.plan': ({ install }) => installs.plan(installFileOf(install)),
+    'installs.start': ({ install, concurrency }) => installJobs.start(install, concurrency === undefined ? {} : { concurrency }),
+    'installs.status': ({ jobId }) => installJobs.status(jobId),
+    'installs.list': () => installRecords.list(),
+    'installs.get': ({ name }) => {
+      const record = installRecords.get(name);
+      if (!record) throw new ApiError('NOT_FOUND', `There is no install named ${name}.`, 'Install it first; installs.list names the recorded installs.');
+      return record;
+    },
+    'installs.health': ({ name }) => deps.installHealth(name),
+    'wizard.get': ({ draftId }) => ({ draft: wizard.get(draftId) }),
+    'wizard.save': ({ draft }) => wizard.save(draft),
+    'wizard.discard': ({ draftId }) => wizard.discard(draftId),
+  };
+}
+
+export function createInstallEventSources({ hub }: Pick<InstallApiDeps, 'hub'>): Pick<EventSources, 'installs.progress'> {
+  return {
+    'installs.progress': ({ jobId }, emit) =>
+      hub.on('installs.progress', (progress) => {
+        if (jobId === undefined || progress.jobId === jobId) emit(progress);
+      }),
+  };
+}

@@ -1,0 +1,308 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
+import { makeBundleKit, type BundleKit } from '../support/bundle-kit';
+import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
+import { buildRealNodeBundle, stopInstalledRuntime } from '../support/install-lab';
+import { createTestLab, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
+import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
+
+/**
+ * The install wizard as an operator walks it: Debian's Chromium against `npm run web`, a
+ * bundle whose Node binary is this machine's (so the real runtime, core and agent run on
+ * the test host), and one OpenSSH test host in its own network namespace, logged in to as
+ * root. Import the bundle, add the host (confirming its key) and probe it, preflight it,
+ * keep the suggested role, write the configuration, reload the window and go on where it
+ * was, read the plan, install with live progress, and see every process healthy.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const artifactsDir = path.join(root, 'artifacts/e2e');
+const UI_TIMEOUT_MS = 20_000;
+const INSTALL_TIMEOUT_MS = 240_000;
+const PASSPHRASE = 'e2e passphrase for the install wizard';
+const HOST_NAME = 'wizard-host';
+const INSTALL_NAME = 'wizard-lab';
+
+async function shoot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: options.fullPage ?? false });
+}
+
+function wizardAt(page: Page, step: string): Locator {
+  return page.locator(`[data-testid="install-wizard"][data-step="${step}"]`);
+}
+
+async function next(page: Page, to: string): Promise<void> {
+  const button = page.getByTestId('wizard-next');
+  await expect(button.isEnabled()).resolves.toBe(true);
+  await button.click();
+  await wizardAt(page, to).waitFor({ state: 'visible' });
+}
+
+describe('the install wizard, end to end', () => {
+  let tmp = '';
+  let dataDir = '';
+  let lab: TestLab | null = null;
+  let host: TestHost;
+  let kit: BundleKit | null = null;
+  let bundle: BuiltBundle;
+  let server: WebModeServer | null = null;
+  let browser: Browser | null = null;
+  let context: BrowserContext | null = null;
+  let page: Page;
+  let url = '';
+  let installRoot = '';
+  let configText = '';
+  const problems: string[] = [];
+
+  async function cleanup(): Promise<void> {
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    browser = null;
+    context = null;
+    if (server) await stopWebModeServer(server);
+    server = null;
+    // The runtime outlives the SSH login that started it (detached mode): stop it, then the lab.
+    if (lab && host && installRoot) await stopInstalledRuntime(lab, host, installRoot).catch(() => undefined);
+    await lab?.destroy().catch(() => undefined);
+    lab = null;
+    kit?.remove();
+    kit = null;
+    if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  beforeAll(async () => {
+    try {
+      await mkdir(artifactsDir, { recursive: true });
+      tmp = await mkdtemp(path.join(os.tmpdir(), 'sutazai-e2e-wizard-'));
+      dataDir = path.join(tmp, 'data');
+      // The test host shares this machine's filesystem: its install goes below tmp, not /opt.
+      const base = path.join(tmp, HOST_NAME);
+      installRoot = path.join(base, 'opt');
+      configText = [
+        'install:',
+        `  root_dir: ${installRoot}`,
+        `  config_dir: ${path.join(base, 'etc')}`,
+        `  state_dir: ${path.join(base, 'state')}`,
+        `  log_dir: ${path.join(base, 'log')}`,
+        '  health_timeout_seconds: 90',
+        '',
+      ].join('\n');
+      lab = await createTestLab();
+      [kit, host] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' })]);
+      bundle = await buildRealNodeBundle(kit, 'sutazai-wizard');
+      // The vault passphrase: applying needs the install's CA key, which is kept sealed.
+      server = startWebModeServer(dataDir, { SUTAZAI_PASSPHRASE: PASSPHRASE });
+      url = await waitForUrl(server);
+      browser = await launchChromium();
+      context = await newCspRecordingContext(browser);
+      page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      collectPageProblems(page, problems);
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  });
+
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('imports the bundle in the wizard, confirming its signer, and chooses it', async () => {
+    await page.goto(url, { waitUntil: 'load' });
+    await page.getByRole('link', { name: 'Install', exact: true }).click();
+    await page.waitForURL(/#\/install$/);
+    await wizardAt(page, 'bundle').waitFor({ state: 'visible' });
+    await expect(page.getByTestId('wizard-problem').textContent()).resolves.toContain('Import a bundle');
+
+    await page.getByTestId('bundle-path').fill(bundle.file);
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    const unknown = page.getByTestId('bundle-key-unknown');
+    await unknown.waitFor({ state: 'visible' });
+    await unknown.getByRole('button', { name: 'Trust this key and import' }).click();
+    await page.getByTestId('bundle-imported').waitFor({ state: 'visible' });
+    // The bundle just imported is the one chosen.
+    const option = page.locator(`[data-testid="wizard-bundle-option"][data-version="${bundle.manifest.version}"]`);
+    await option.and(page.locator('[data-chosen="true"]')).waitFor({ state: 'visible' });
+    await shoot(page, 'wizard-bundle');
+    await next(page, 'hosts');
+  });
+
+  it('adds the host with its key confirmed, chooses it and probes it with live progress', async () => {
+    await expect(page.getByTestId('wizard-problem').textContent()).resolves.toContain('Choose at least one machine');
+    await page.getByRole('button', { name: 'Add host', exact: true }).click();
+    const dialog = page.getByTestId('add-host-dialog');
+    await dialog.locator('input[name="name"]').fill(HOST_NAME);
+    await dialog.locator('input[name="address"]').fill(host.address);
+    await dialog.locator('input[name="port"]').fill(String(host.port));
+    await dialog.locator('input[name="user"]').fill(host.user);
+    await dialog.locator('input[name="keyPath"]').fill(host.privateKeyPath);
+    await dialog.getByRole('button', { name: 'Add host' }).click();
+    const fingerprint = dialog.getByTestId('host-key-fingerprint');
+    await fingerprint.waitFor({ state: 'visible' });
+    await expect(fingerprint.getAttribute('data-fingerprint')).resolves.toBe(host.hostKeyFingerprint);
+    await dialog.getByRole('button', { name: 'Trust this key' }).click();
+    await dialog.getByTestId('host-key-trusted').waitFor({ state: 'visible' });
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    const row = page.locator(`[data-testid="wizard-host-option"][data-host-name="${HOST_NAME}"]`);
+    await expect(row.getByTestId('wizard-host-select').isChecked()).resolves.toBe(true);
+    // Never probed: placement and preflight need its facts first.
+    await page.getByTestId('wizard-problem').filter({ hasText: `Probe ${HOST_NAME} first` }).waitFor({ state: 'visible' });
+
+    await page.getByTestId('wizard-probe-start').click();
+    await page.locator('[data-testid="wizard-probe"][data-finished="true"]').waitFor({ timeout: 60_000 });
+    await expect(page.locator(`[data-testid="probe-row"][data-host-name="${HOST_NAME}"]`).getAttribute('data-state')).resolves.toBe('done');
+    await page.getByTestId('wizard-problem').waitFor({ state: 'detached' });
+    await shoot(page, 'wizard-hosts');
+    await next(page, 'preflight');
+  });
+
+  it('checks the host against the profiles of its suggested role, core and agent', async () => {
+    const report = page.getByTestId('wizard-preflight');
+    await report.waitFor({ state: 'visible', timeout: 30_000 });
+    const hostResult = page.locator(`[data-testid="wizard-preflight-host"][data-host-name="${HOST_NAME}"]`);
+    await expect(hostResult.getByTestId('wizard-preflight-profile').evaluateAll((els) => els.map((el) => el.getAttribute('data-profile')))).resolves.toEqual(['core', 'agent']);
+    // Every check says what it found and, when it did not pass, what to do.
+    await expect(hostResult.getByTestId('preflight-check').count()).resolves.toBeGreaterThan(5);
+    if ((await report.getAttribute('data-outcome')) === 'fail') {
+      // This machine is a test box, not a SutazAI server: go on knowingly.
+      await expect(page.getByTestId('wizard-next').isDisabled()).resolves.toBe(true);
+      await page.getByTestId('wizard-preflight-accept').check();
+    }
+    await shoot(page, 'wizard-preflight', { fullPage: true });
+    await next(page, 'roles');
+  });
+
+  it('suggests the only machine as core and agents, and refuses an install without a core', async () => {
+    const role = page.locator(`[data-testid="wizard-role-row"][data-host-name="${HOST_NAME}"]`);
+    await expect(role.getAttribute('data-role')).resolves.toBe('both');
+    await expect(role.textContent()).resolves.toContain('the only machine');
+    await role.getByTestId('wizard-role-select').selectOption('agent');
+    await page.getByTestId('wizard-problem').filter({ hasText: 'exactly one machine the core' }).waitFor({ state: 'visible' });
+    await role.getByTestId('wizard-role-select').selectOption('both');
+    await page.getByTestId('wizard-problem').waitFor({ state: 'detached' });
+    await shoot(page, 'wizard-roles');
+    await next(page, 'configuration');
+  });
+
+  it('takes the install’s name and values as they are checked, and keeps them across a reload of the window', async () => {
+    await page.getByTestId('wizard-install-name').fill(INSTALL_NAME);
+    await page.getByTestId('config-environment').selectOption('development');
+    await page.getByTestId('config-text').fill('runtime:\n  grpc_port: seventy\n');
+    await page.locator('[data-testid="config-status"][data-state="invalid"]').waitFor({ state: 'visible' });
+    await expect(page.getByTestId('wizard-next').isDisabled()).resolves.toBe(true);
+    await page.getByTestId('config-text').fill(configText);
+    await page.locator('[data-testid="config-status"][data-state="valid"]').waitFor({ state: 'visible' });
+    await shoot(page, 'wizard-configuration');
+    await next(page, 'review');
+    await page.locator('[data-testid="wizard-saved"][data-state="saved"]').waitFor({ state: 'visible' });
+
+    // Closing the window mid-way: the draft is in the backend's store, not in the page.
+    await page.reload({ waitUntil: 'load' });
+    await wizardAt(page, 'review').waitFor({ state: 'visible' });
+    const summary = (await page.getByTestId('wizard-summary').textContent()) ?? '';
+    expect(summary).toContain(INSTALL_NAME);
+    expect(summary).toContain(`${bundle.manifest.name}@${bundle.manifest.version}`);
+    expect(summary).toContain('development');
+    expect(summary).toContain(`${HOST_NAME} (core and agent)`);
+    // The values typed before the reload are there, as typed.
+    await page.locator('[data-testid="wizard-step"][data-step="configuration"]').getByRole('button').click();
+    await wizardAt(page, 'configuration').waitFor({ state: 'visible' });
+    await expect(page.getByTestId('config-text').inputValue()).resolves.toBe(configText);
+    await expect(page.getByTestId('wizard-install-name').inputValue()).resolves.toBe(INSTALL_NAME);
+    await page.locator('[data-testid="config-status"][data-state="valid"]').waitFor({ state: 'visible' });
+    await next(page, 'review');
+  });
+
+  it('plans the install: each step of the host, and what already matches', async () => {
+    const plan = page.locator(`[data-testid="wizard-plan-host"][data-host-name="${HOST_NAME}"]`);
+    await plan.waitFor({ state: 'visible', timeout: 60_000 });
+    await expect(plan.getAttribute('data-blocked')).resolves.toBe('false');
+    const states = await plan.getByTestId('wizard-plan-step').evaluateAll((els) => els.map((el) => [el.getAttribute('data-step'), el.getAttribute('data-state')]));
+    expect(states.map(([step]) => step)).toEqual(['connect', 'check-space', 'upload', 'unpack', 'configure', 'service', 'start', 'health', 'switch', 'record']);
+    expect(states.filter(([, state]) => state === 'todo').map(([step]) => step)).toEqual(['upload', 'unpack', 'configure', 'service', 'start', 'switch', 'record']);
+    await expect(plan.getByTestId('wizard-plan-matching').textContent()).resolves.toBe('1 of 10 steps already match');
+    await expect(plan.textContent()).resolves.toContain(`system-wide under ${installRoot}`);
+    expect(fs.existsSync(installRoot)).toBe(false);
+    await shoot(page, 'wizard-plan', { fullPage: true });
+  });
+
+  it('installs with live progress per step that a reloaded window picks up, each step’s output a click away', async () => {
+    // Every status a step row shows, in order, as the page renders it.
+    await page.evaluate(() => {
+      const seen: Record<string, string[]> = {};
+      (window as unknown as { __stepStates: typeof seen }).__stepStates = seen;
+      const note = (el: Element) => {
+        const step = el.getAttribute('data-step') ?? '?';
+        const status = el.getAttribute('data-status') ?? '?';
+        const list = (seen[step] ??= []);
+        if (list[list.length - 1] !== status) list.push(status);
+      };
+      new MutationObserver((records) => {
+        for (const record of records) {
+          const target = record.target as Element;
+          if (target.nodeType !== 1) continue;
+          if (target.matches?.('[data-testid="wizard-job-step"]')) note(target);
+          target.querySelectorAll?.('[data-testid="wizard-job-step"]').forEach(note);
+        }
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+    });
+    await page.getByTestId('wizard-next').click();
+    await wizardAt(page, 'install').waitFor({ state: 'visible' });
+    await page.locator('[data-testid="wizard-job-step"][data-step="health"][data-status="running"]').waitFor({ state: 'visible', timeout: INSTALL_TIMEOUT_MS });
+    await shoot(page, 'wizard-installing', { fullPage: true });
+    const seen = await page.evaluate(() => (window as unknown as { __stepStates: Record<string, string[]> }).__stepStates);
+    // Steps were shown running before they were done: the progress is live.
+    expect(seen.upload).toEqual(expect.arrayContaining(['running', 'done']));
+    expect(seen.upload!.indexOf('running')).toBeLessThan(seen.upload!.indexOf('done'));
+    expect(seen.health).toContain('running');
+
+    // A window reloaded while the install runs picks it up where it is (installs.status), then follows it.
+    await page.reload({ waitUntil: 'load' });
+    await wizardAt(page, 'install').waitFor({ state: 'visible' });
+    await page.locator('[data-testid="wizard-install-step"][data-state="succeeded"]').waitFor({ state: 'visible', timeout: INSTALL_TIMEOUT_MS });
+
+    const hostProgress = page.locator(`[data-testid="wizard-job-host"][data-host-name="${HOST_NAME}"]`);
+    await expect(hostProgress.getAttribute('data-state')).resolves.toBe('installed');
+    const statuses = await hostProgress.getByTestId('wizard-job-step').evaluateAll((els) => els.map((el) => el.getAttribute('data-status')));
+    expect(statuses).toEqual(Array(10).fill('done'));
+    const upload = hostProgress.getByTestId('wizard-job-upload');
+    await expect(upload.getAttribute('data-bytes')).resolves.toBe(String(bundle.sizeBytes));
+
+    const health = hostProgress.locator('[data-testid="wizard-job-step"][data-step="health"]');
+    await health.locator('summary').click();
+    await expect(health.getByTestId('wizard-job-output').textContent()).resolves.toMatch(/core running 1\/1/);
+    await shoot(page, 'wizard-installed', { fullPage: true });
+    await next(page, 'done');
+  });
+
+  it('ends with every process of the host’s runtime running, asked through its SSH tunnel', async () => {
+    const health = page.locator('[data-testid="wizard-health"][data-healthy="true"]');
+    await health.waitFor({ state: 'visible', timeout: 60_000 });
+    const hostHealth = page.locator(`[data-testid="wizard-health-host"][data-host-name="${HOST_NAME}"]`);
+    await expect(hostHealth.getAttribute('data-reachable')).resolves.toBe('true');
+    const processes = await hostHealth.getByTestId('wizard-health-process').evaluateAll((els) => els.map((el) => [el.getAttribute('data-process'), el.getAttribute('data-state')]));
+    expect(processes).toEqual([
+      ['core', 'running'],
+      ['agent', 'running'],
+    ]);
+    await expect(hostHealth.textContent()).resolves.toContain(`bundle ${bundle.manifest.version}`);
+    await shoot(page, 'wizard-done', { fullPage: true });
+
+    // Finishing forgets the draft: the wizard starts afresh, here and after a reload.
+    await page.getByTestId('wizard-next').click();
+    await wizardAt(page, 'bundle').waitFor({ state: 'visible' });
+    await page.reload({ waitUntil: 'load' });
+    await wizardAt(page, 'bundle').waitFor({ state: 'visible' });
+    expect(await cspViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,85 @@
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WizardDraftInput } from '../../../electron/contract';
+import { createWizardDrafts } from '../../../electron/backend/install/wizard-drafts';
+import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
+import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
+import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
+import { runMigrations } from '../../../electron/backend/store/migrations';
+import { createWizardDraftsRepo } from '../../../electron/backend/store/wizard-drafts-repo';
+
+let db: Database.Database;
+let clock: number;
+let bundleId: number;
+let hostIds: number[];
+
+function drafts() {
+  return createWizardDrafts({ drafts: createWizardDraftsRepo(db), bundles: createBundlesRepo(db), hosts: createHostsRepo(db), now: () => clock });
+}
+
+beforeEach(() => {
+  db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  runMigrations(db);
+  clock = 1_000;
+  const hosts = createHostsRepo(db);
+  hostIds = ['a', 'b'].map(
+    (name, i) => hosts.insertSsh({ name, address: `10.0.0.${i + 1}`, port: 22, user: 'root', authMethod: 'agent', keyPath: null, secretId: null, sudoSecretId: null, jumpHostId: null, role: null, labels: [] }, 1).id,
+  );
+  const fingerprint = `SHA256:${'A'.repeat(43)}`;
+  createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
+  bundleId = createBundlesRepo(db).insert({ name: 'sutazai', version: '0.1.0', signerFingerprint: fingerprint, manifest: '{}', fileSha256: 'a'.repeat(64), size: 10, path: 'bundles/x', importedAt: 1 });
+});
+afterEach(() => db.close());
+
+function input(changes: Partial<WizardDraftInput> = {}): WizardDraftInput {
+  return {
+    step: 'roles',
+    bundleId,
+    installName: 'lab',
+    hostIds,
+    roles: [
+      { hostId: hostIds[0]!, role: 'both', gpu: false },
+      { hostId: hostIds[1]!, role: 'agent', gpu: true },
+    ],
+    environment: 'staging',
+    config: { name: 'install.yaml', text: 'agents:\n  replicas_per_host: 2\n' },
+    preflightAccepted: true,
+    probeJobId: 'job-1',
+    installJobId: null,
+    ...changes,
+  };
+}
+
+describe('the install wizard’s drafts (migration 6)', () => {
+  it('keeps every choice as saved, and gives the newest draft when none is named', () => {
+    const first = drafts().save(input());
+    clock = 2_000;
+    const second = drafts().save(input({ step: 'bundle', installName: 'other' }));
+    expect(first).toEqual({ ...input(), draftId: first.draftId, createdAt: 1_000, updatedAt: 1_000 });
+    expect(drafts().get()).toEqual(second);
+    expect(drafts().get(first.draftId)).toEqual(first);
+
+    clock = 3_000;
+    const moved = drafts().save(input({ draftId: first.draftId, step: 'configuration' }));
+    expect(moved).toMatchObject({ step: 'configuration', createdAt: 1_000, updatedAt: 3_000 });
+    expect(drafts().get()?.draftId).toBe(first.draftId);
+  });
+
+  it('leaves out a host removed from the inventory since, with its role', () => {
+    const saved = drafts().save(input());
+    createHostsRepo(db).remove(hostIds[1]!);
+    expect(drafts().get(saved.draftId)).toMatchObject({ hostIds: [hostIds[0]], roles: [{ hostId: hostIds[0], role: 'both', gpu: false }] });
+  });
+
+  it('refuses a bundle that was never imported, a role for a host not chosen, and a draft that is gone', () => {
+    expect(() => drafts().save(input({ bundleId: 99 }))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => drafts().save(input({ hostIds: [hostIds[0]!] }))).toThrow(expect.objectContaining({ code: 'BAD_PARAMS' }));
+    const saved = drafts().save(input());
+    expect(drafts().discard(saved.draftId)).toEqual({ discarded: true });
+    expect(drafts().discard(saved.draftId)).toEqual({ discarded: false });
+    expect(drafts().get()).toBeNull();
+    expect(() => drafts().get(saved.draftId)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => drafts().save(input({ draftId: saved.draftId }))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+});
