@@ -83,10 +83,12 @@ async function ensureStaging(context: StepContext, step: HostStepName): Promise<
 
 async function runUpload(context: StepContext): Promise<StepRun> {
   const { host, bundle } = context;
-  const prepare = await ensureStaging(context, 'upload');
+  // The staging directory is made while the upload looks for a partial file it could resume.
+  const preparing = ensureStaging(context, 'upload');
+  preparing.catch(() => undefined);
   const upload = await uploadBundle({
     session: host.session,
-    shell: host.shell,
+    directoryReady: preparing,
     localFile: bundle.file,
     sha256: bundle.sha256,
     size: bundle.sizeBytes,
@@ -94,6 +96,7 @@ async function runUpload(context: StepContext): Promise<StepRun> {
     partialPath: host.partialBundle,
     onProgress: context.onUpload,
   });
+  const prepare = await preparing;
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
   const detail = upload.resumedFrom > 0 ? `resumed at ${mib(upload.resumedFrom)}, sent ${mib(upload.bytesSent)}; SHA-256 verified on the host` : `sent ${mib(upload.bytesSent)}; SHA-256 verified on the host`;
   return { detail, output: `${prepare.output}\n${detail}`.trim(), created: prepare.created, upload };

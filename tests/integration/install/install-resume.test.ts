@@ -134,7 +134,9 @@ describe('an upload cut off in the middle', () => {
     const second = await backend.installs.apply(file);
     expect(second.hosts[0]).toMatchObject({ outcome: 'installed', error: null });
     const upload = second.hosts[0]!.upload!;
-    expect(upload.resumedFrom).toBe(kept);
+    // Resumed from the last whole 64 KiB block of what was kept (writes are that size).
+    expect(upload.resumedFrom).toBe(kept - (kept % 65536));
+    expect(upload.resumedFrom).toBeGreaterThan(0);
     expect(upload.resumedFrom + upload.bytesSent).toBe(total);
   }, 300_000);
 
@@ -145,7 +147,6 @@ describe('an upload cut off in the middle', () => {
     const stagedName = `${bundle.manifest.name}-${bundle.manifest.version}-${bundle.sha256.slice(0, 12)}.sutazai-bundle`;
     const { uploadBundle } = await import('../../../electron/backend/install/upload-bundle');
     const { connectSsh } = await import('../../../electron/backend/hosts/ssh/connect-ssh');
-    const { createRemoteShell } = await import('../../../electron/backend/install/remote-shell');
     const host = hosts.get(name)!;
     fs.writeFileSync(path.join(staging, `${stagedName}.partial`), Buffer.alloc(1024 * 1024, 0x41));
     const session = await connectSsh(
@@ -155,7 +156,6 @@ describe('an upload cut off in the middle', () => {
     try {
       const result = await uploadBundle({
         session,
-        shell: createRemoteShell(session, 'root'),
         localFile: bundle.file,
         sha256: bundle.sha256,
         size: bundle.sizeBytes,
@@ -167,6 +167,38 @@ describe('an upload cut off in the middle', () => {
     } finally {
       session.close();
       for (const f of fs.readdirSync(staging).filter((f) => f.startsWith('check-'))) fs.rmSync(path.join(staging, f));
+    }
+  }, 120_000);
+});
+
+describe('an upload whose bytes on the host are not what was expected', () => {
+  it('is refused by the host\'s checksum, and the copy is removed rather than kept for a resume', async () => {
+    const name = 'resume-host';
+    const staging = path.join(tmp.path, name, 'opt', 'staging');
+    const { uploadBundle } = await import('../../../electron/backend/install/upload-bundle');
+    const { connectSsh } = await import('../../../electron/backend/hosts/ssh/connect-ssh');
+    const host = hosts.get(name)!;
+    const session = await connectSsh(
+      { hostId: 0, name, address: host.address, port: host.port, user: host.user, credentials: { method: 'key', keyPath: host.privateKeyPath }, pinned: { keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint, trustedAt: 0 }, jump: null },
+      { timeoutMs: 10_000 },
+    );
+    const wrong = '0'.repeat(64);
+    // The host's files live under this machine's temp dir (the hosts share its file system).
+    fs.mkdirSync(staging, { recursive: true });
+    try {
+      const upload = uploadBundle({
+        session,
+        localFile: bundle.file,
+        sha256: wrong,
+        size: bundle.sizeBytes,
+        stagedPath: path.join(staging, 'mismatch.sutazai-bundle'),
+        partialPath: path.join(staging, 'mismatch.sutazai-bundle.partial'),
+      });
+      const error = await upload.then(() => null, (e: unknown) => e);
+      expect(error).toMatchObject({ code: 'INSTALL_UPLOAD_FAILED', message: expect.stringContaining(`differs from the bundle's (${wrong})`) });
+      expect(fs.readdirSync(staging).filter((f) => f.startsWith('mismatch'))).toEqual([]);
+    } finally {
+      session.close();
     }
   }, 120_000);
 });

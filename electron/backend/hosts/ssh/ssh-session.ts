@@ -33,6 +33,11 @@ export interface SshSession {
   forwardOut(address: string, port: number): Promise<ClientChannel>;
   /** An SFTP channel (uploads); it ends with the session. Rejects with the session's error once it is closed or lost. */
   sftp(): Promise<SFTPWrapper>;
+  /**
+   * A command whose stdin and stdout stay open for a conversation (exec's result is read
+   * whole); the caller reads, writes and ends the channel. It ends with the session.
+   */
+  execChannel(command: string): Promise<ClientChannel>;
   /** Why the connection ended on its own (network, sshd), or null while it is up or after close(). */
   readonly lost: ApiError | null;
   /** Set once close() was called. */
@@ -202,11 +207,21 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     );
   }
 
+  function execChannel(command: string): Promise<ClientChannel> {
+    execChannels += 1;
+    return openChannel<ClientChannel>(
+      (done) => client.exec(command, done),
+      (channel) => channel.destroy(),
+      (error) => sessionError(endpoint, `the server refused to run a command (${error.message})`, error),
+    );
+  }
+
   return {
     endpoint,
     exec,
     forwardOut,
     sftp,
+    execChannel,
     get execChannels() {
       return execChannels;
     },
