@@ -18,6 +18,7 @@ declare -A need_cmd=(
   [busybox]=/usr/bin/busybox
   [sudo]=/usr/bin/sudo
   [iproute2]=/usr/sbin/ip
+  [systemd]=/lib/systemd/systemd
   [prometheus]=/usr/bin/promtool
 )
 missing=()

@@ -5,16 +5,26 @@ import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/daemon/launch-en
 /**
  * How the runtime runs as a service. With systemd as PID 1 and root (or sudo): the
  * bundle's own unit (systemd/sutazai-runtime.service, KillMode=process, ExecStop running
- * stop-all) with its paths pointed at the release. Otherwise (no systemd, or a per-user
+ * stop-all while the daemon runs) with its paths pointed at the release. Otherwise (no systemd, or a per-user
  * install): detached mode, two scripts in <root>/bin that start the daemon in its own
  * session (setsid, nohup, stdin from /dev/null, output to <log_dir>) and stop it with
  * stop-all. Detached mode is not started at boot; README.md ("Installing") says how.
  */
 
+/**
+ * ExecStop's guard. systemd runs ExecStop not only on `systemctl stop` and `restart` but
+ * also after the daemon exited by itself with a clean status (as it does on SIGTERM, leaving
+ * its processes running), right before Restart=always starts it again: stop-all would then
+ * stop every core and agent for the next daemon to start afresh. $EXIT_CODE is set for
+ * ExecStop only once the main process has exited, so then there is no daemon to ask and the
+ * processes stay for the next daemon to re-adopt. ($$ is systemd's escape for a literal $.)
+ */
+export const EXEC_STOP_GUARD = `[ -z "$$EXIT_CODE" ] || { echo "sutazai-runtime exited ($$EXIT_CODE $$EXIT_STATUS): its processes keep running for the next daemon to re-adopt"; exit 0; }; exec "$$@"`;
+
 /** The unit for `release`: the bundle's unit with ExecStart/ExecStop naming the release. */
 export function renderSystemdUnit(bundleUnit: string, release: ReleaseLayout, installName: string): string {
   const start = `${quoteArg(release.node)} ${quoteArg(release.daemon)} run --config ${quoteArg(release.runtimeConfig)}`;
-  const stop = `${quoteArg(release.node)} ${quoteArg(release.daemon)} stop-all --config ${quoteArg(release.runtimeConfig)}`;
+  const stop = `/bin/sh -c '${EXEC_STOP_GUARD}' sutazai-runtime-stop ${quoteArg(release.node)} ${quoteArg(release.daemon)} stop-all --config ${quoteArg(release.runtimeConfig)}`;
   const lines = bundleUnit.split('\n').flatMap((line) => {
     if (line.startsWith('ExecStart=')) return [`ExecStart=${start}`];
     if (line.startsWith('ExecStop=')) return [`ExecStop=${stop}`];

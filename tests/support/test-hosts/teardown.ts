@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cgroupPath, killCgroupSync, listTopCgroups, removeCgroupTreeSync } from './cgroups';
 import { NETNS_ETC_DIR, removeNetnsEtcSync } from './control-center';
 import { removeShellsSync, listShells } from './etc-shells';
 import { pidsInNamespaces, terminateSync } from './kill-processes';
@@ -26,6 +27,8 @@ export interface RunLeftovers {
   tempDirs: string[];
   /** /etc/netns/<namespace> directories (a control center's resolv.conf). */
   netnsEtcDirs: string[];
+  /** cgroup2 trees of systemd test hosts, named like their namespace (systemd-host.ts). */
+  cgroups: string[];
 }
 
 /** Everything on the machine that carries a harness run id, grouped by run id. */
@@ -57,6 +60,7 @@ export function findHarnessObjects(): Map<string, RunLeftovers> {
   collect(listShells(), parseRunId.shellsLine, (l, shell) => l.shells.push(shell));
   collect(readDir(os.tmpdir()), parseRunId.tempDir, (l, dir) => l.tempDirs.push(path.join(os.tmpdir(), dir)));
   collect(readDir(NETNS_ETC_DIR), parseRunId.namespace, (l, dir) => l.netnsEtcDirs.push(path.join(NETNS_ETC_DIR, dir)));
+  collect(listTopCgroups(), parseRunId.namespace, (l, name) => l.cgroups.push(cgroupPath(name)));
   return byRun;
 }
 
@@ -77,11 +81,18 @@ export function removeRunSync(runId: string, extraTargets: readonly number[] = [
       failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
+  // A systemd host first: SIGKILL to its cgroup tree ends its PID 1 and all it runs at once
+  // (SIGTERM would only make systemd re-execute itself and restart its units).
+  step('stop systemd hosts', () => {
+    const survivors = leftovers.cgroups.flatMap(killCgroupSync);
+    if (survivors.length > 0) throw new Error(`still alive after SIGKILL: ${survivors.join(', ')}`);
+  });
   step('stop processes', () => {
     const survivors = terminateSync([...extraTargets, ...pidsInNamespaces(leftovers.namespaces)]);
     if (survivors.length > 0) throw new Error(`still alive after SIGKILL: ${survivors.join(', ')}`);
   });
   step('delete namespaces, veths and bridge', () => deleteNetwork(leftovers));
+  step('remove cgroups', () => leftovers.cgroups.forEach(removeCgroupTreeSync));
   step('delete users', () => deleteUsersSync(leftovers.users));
   step('remove sudoers drop-in', () => leftovers.sudoersFiles.forEach(removeSudoersSync));
   step('remove sudo state', () => leftovers.sudoState.forEach((file) => fs.rmSync(file, { force: true })));
@@ -117,7 +128,7 @@ export function sweepLeftovers(): string[] {
 }
 
 function emptyLeftovers(): RunLeftovers {
-  return { namespaces: [], veths: [], bridges: [], users: [], sudoersFiles: [], sudoState: [], shells: [], tempDirs: [], netnsEtcDirs: [] };
+  return { namespaces: [], veths: [], bridges: [], users: [], sudoersFiles: [], sudoState: [], shells: [], tempDirs: [], netnsEtcDirs: [], cgroups: [] };
 }
 
 function readDir(dir: string): string[] {

@@ -14,6 +14,7 @@ import { MAX_HOSTS, names, USER_ROLES, type UserRole } from './resource-names';
 import { runCommand, type CommandResult } from './run-command';
 import { REGISTRY_DIR, registerRun } from './run-registry';
 import { startSshd } from './sshd';
+import { enterHost, startSystemdHost, stopSystemdHostSync, unitDirOf, type SystemdDaemon } from './systemd-host';
 import { claimFreeSubnet, type Subnet } from './subnet';
 import { installSudoers, renderSudoers } from './sudoers';
 import { startTarpit } from './tarpit';
@@ -62,6 +63,13 @@ export interface TestHost extends TestEndpoint {
   readonly jumpHost?: TestHost;
 }
 
+/** An OpenSSH host whose PID 1 is systemd (systemd-host.ts); sshd is one of its units. */
+export interface SystemdHost extends TestHost {
+  readonly init: 'systemd';
+  /** The host's /etc/systemd/system, as this machine sees it. */
+  readonly unitDir: string;
+}
+
 export interface TarpitHost extends TestEndpoint {
   readonly kind: 'tarpit';
   /** Credentials a client may be handed; it never gets far enough to use them. */
@@ -89,6 +97,12 @@ export interface TestLab {
   addSshHosts(count: number, login?: SshLogin): Promise<TestHost[]>;
   /** Dropbear; its user's login shell is BusyBox sh; key and password login. */
   addDropbearHost(): Promise<TestHost>;
+  /**
+   * Root login by key to a host that systemd runs as PID 1 (its own pid, mount and cgroup
+   * namespaces; see systemd-host.ts, and systemdHostSupport() for whether this machine can).
+   * `exec` runs inside all of its namespaces; stop/start reboot it.
+   */
+  addSystemdHost(): Promise<SystemdHost>;
   /** `target` is reachable only through `jump` (its address is on a link between the two namespaces). */
   addJumpPair(options?: { jumpLogin?: SshLogin; targetLogin?: SshLogin }): Promise<{ jump: TestHost; target: TestHost }>;
   /** Accepts TCP on port 22 and never sends a banner. */
@@ -146,6 +160,9 @@ interface Served {
   start(): Promise<Daemon>;
   /** Only for SSH hosts: makes a new host key. */
   newHostKey?: () => Promise<HostKey>;
+  /** Only for systemd hosts: argv prefix that runs a command inside all the host's namespaces, and its end. */
+  enter?: () => string[];
+  stopSync?: () => void;
 }
 
 class Lab implements TestLab {
@@ -226,6 +243,31 @@ class Lab implements TestLab {
     return host;
   }
 
+  async addSystemdHost(): Promise<SystemdHost> {
+    const slot = this.allocate('systemd');
+    await this.attachToBridge(slot);
+    const dir = this.hostDir(slot.namespace);
+    const keyPath = path.join(dir, 'ssh_host_ed25519_key');
+    const hostKey = await generateOpensshHostKey(keyPath);
+    const host: SystemdHost = { ...this.describeHost(slot, 'openssh', 'root-key', undefined, hostKey), init: 'systemd', unitDir: unitDirOf(dir) };
+    let daemon: SystemdDaemon | undefined;
+    const start = async () => {
+      daemon = await startSystemdHost({ namespace: slot.namespace, address: slot.address, port: SSH_PORT, dir, hostKeyPath: keyPath, authorizedKeysDir: path.join(this.dir, 'authorized_keys') });
+      return daemon;
+    };
+    await this.serve(host, dir, start, () => generateOpensshHostKey(keyPath), {
+      enter: () => {
+        if (daemon === undefined) throw new Error(`${host.name} is not running`);
+        return enterHost(daemon.pid1);
+      },
+      stopSync: () => {
+        if (daemon !== undefined) stopSystemdHostSync(daemon.cgroup);
+        daemon = undefined;
+      },
+    });
+    return host;
+  }
+
   async addJumpPair(options: { jumpLogin?: SshLogin; targetLogin?: SshLogin } = {}): Promise<{ jump: TestHost; target: TestHost }> {
     const jump = await this.addSshHost({ login: options.jumpLogin ?? 'root-key' });
     const targetLogin = options.targetLogin ?? 'root-key';
@@ -298,6 +340,7 @@ class Lab implements TestLab {
 
   async stopHost(host: TestEndpoint): Promise<void> {
     const served = this.servedFor(host);
+    served.stopSync?.();
     const targets = [...(served.daemon ? [-served.daemon.pid] : []), ...pidsInNamespaces([host.namespace])];
     served.daemon = undefined;
     const survivors = await terminate(targets);
@@ -312,7 +355,8 @@ class Lab implements TestLab {
 
   exec(host: TestEndpoint, command: string, options: ExecOptions = {}): Promise<CommandResult> {
     this.assertLive();
-    return runCommand([IP, 'netns', 'exec', host.namespace, '/bin/sh', '-c', command], {
+    const enter = this.served.get(host.namespace)?.enter?.() ?? [IP, 'netns', 'exec', host.namespace];
+    return runCommand([...enter, '/bin/sh', '-c', command], {
       input: options.input,
       timeoutMs: options.timeoutMs ?? 15_000,
       okCodes: 'any',
@@ -418,8 +462,14 @@ class Lab implements TestLab {
     };
   }
 
-  private async serve(endpoint: TestEndpoint, dir: string, start: () => Promise<Daemon>, newHostKey?: () => Promise<HostKey>): Promise<void> {
-    const served: Served = { endpoint, daemon: undefined, dir, start, ...(newHostKey ? { newHostKey } : {}) };
+  private async serve(
+    endpoint: TestEndpoint,
+    dir: string,
+    start: () => Promise<Daemon>,
+    newHostKey?: () => Promise<HostKey>,
+    systemd?: Pick<Served, 'enter' | 'stopSync'>,
+  ): Promise<void> {
+    const served: Served = { endpoint, daemon: undefined, dir, start, ...(newHostKey ? { newHostKey } : {}), ...systemd };
     this.served.set(endpoint.namespace, served);
     served.daemon = await start();
   }

@@ -1,13 +1,13 @@
-// The systemd path cannot run here (systemd is not PID 1 on the build machines), so what
-// it would run is pinned: the unit made from the bundle's, and the commands of the service
-// and start steps. Detached mode runs for real in tests/integration/install.
+// What the service and start steps run, pinned: the unit made from the bundle's and the
+// commands of both modes. Both run for real in tests/integration/install (the systemd path
+// in systemd-service.test.ts, on a test host whose PID 1 is systemd).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { installLayout, SYSTEMD_UNIT_PATH } from '../../../electron/backend/install/install-layout';
 import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/daemon/launch-env';
-import { renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit, systemdInstallCommands, systemdStartCommands } from '../../../electron/backend/install/render-service';
+import { EXEC_STOP_GUARD, renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit, systemdInstallCommands, systemdStartCommands } from '../../../electron/backend/install/render-service';
 import { startRuntimeScript } from '../../../electron/backend/install/start-runtime';
 
 const root = path.resolve(__dirname, '../../..');
@@ -22,7 +22,11 @@ describe('the systemd unit', () => {
   it("is the bundle's unit, its commands pointed at the release", () => {
     const lines = unit.split('\n');
     expect(lines.filter((l) => l.startsWith('ExecStart='))).toEqual(['ExecStart=/opt/sutazai/releases/0.2.0/runtime/node /opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs run --config /opt/sutazai/releases/0.2.0/etc/runtime.yaml']);
-    expect(lines.filter((l) => l.startsWith('ExecStop='))).toEqual(['ExecStop=/opt/sutazai/releases/0.2.0/runtime/node /opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs stop-all --config /opt/sutazai/releases/0.2.0/etc/runtime.yaml']);
+    // stop-all only while the daemon runs: after it exited by itself, its processes stay for the next one to re-adopt.
+    expect(lines.filter((l) => l.startsWith('ExecStop='))).toEqual([
+      `ExecStop=/bin/sh -c '${EXEC_STOP_GUARD}' sutazai-runtime-stop /opt/sutazai/releases/0.2.0/runtime/node /opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs stop-all --config /opt/sutazai/releases/0.2.0/etc/runtime.yaml`,
+    ]);
+    expect(EXEC_STOP_GUARD).toBe('[ -z "$$EXIT_CODE" ] || { echo "sutazai-runtime exited ($$EXIT_CODE $$EXIT_STATUS): its processes keep running for the next daemon to re-adopt"; exit 0; }; exec "$$@"');
     // What makes a daemon restart keep the children, and the rest of the bundle's choices, stay.
     for (const kept of ['KillMode=process', 'Restart=always', 'TimeoutStopSec=120', 'WantedBy=multi-user.target', '[Service]']) expect(lines).toContain(kept);
     // The launch environment of agents-runtime/src/daemon/launch-env.ts (the detached script sets it too).
