@@ -1,22 +1,26 @@
 import { z } from 'zod';
 import { HostFactsSchema } from './host-facts';
 import { HostDetailSchema, HostIdSchema, HostSummarySchema } from './hosts';
-import { HostChangesSchema, HostInputSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
+import { HostChangesSchema, HostInputSchema, HostNameSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
 import { HostPreflightSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
 import { BundleFilePathSchema, BundleImportResultSchema, BundleKeyFingerprintSchema, BundleSummarySchema, BundleVerificationSchema, TrustedBundleKeySchema } from './bundles';
 import { ConfigCheckResultSchema, ConfigDiffInputSchema, ConfigDiffResultSchema, ConfigExplainInputSchema, ConfigExplanationSchema, ConfigLayersInputSchema } from './config';
 import {
+  BundleReferenceSchema,
   HostRoleChoiceSchema,
   InstallDefinitionSchema,
   InstallHealthSchema,
+  InstallJobKindSchema,
   InstallJobStatusSchema,
+  InstallJobSummarySchema,
   InstallNameSchema,
   InstallPlanSchema,
   InstallProgressSchema,
   InstallRecordSchema,
   PlacementSchema,
   RolePreflightSchema,
+  UpgradeOfferSchema,
 } from './installs';
 import { WizardDraftInputSchema, WizardDraftSchema } from './wizard';
 
@@ -188,10 +192,45 @@ export const methods = {
     params: z.object({ install: InstallDefinitionSchema, concurrency: z.number().int().min(1).max(64).optional() }).strict(),
     result: z.object({ jobId: z.string() }),
   },
-  /** Where a recent apply job stands, host by host and step by step (for a window that reloaded while it ran). */
+  /** Where a job stands, host by host and step by step; kept in the store, so it answers after a restart of the backend too. */
   'installs.status': {
     params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
     result: InstallJobStatusSchema,
+  },
+  /** Stops a running job: every host's SSH connection is cut as a dropped link would be; running the same again resumes. */
+  'installs.cancel': {
+    params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
+    result: z.object({ jobId: z.string(), cancelled: z.boolean(), state: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']) }),
+  },
+  /** The recent jobs, newest first: of one install, or of all. */
+  'installs.jobs': {
+    params: z.object({ name: InstallNameSchema.optional(), kind: InstallJobKindSchema.optional(), limit: z.number().int().min(1).max(200).default(20) }).strict(),
+    result: z.array(InstallJobSummarySchema),
+  },
+  /** Imported bundles newer than the release a recorded install runs, and the one the app offers. */
+  'installs.upgradeOffer': {
+    params: z.object({ name: InstallNameSchema }).strict(),
+    result: UpgradeOfferSchema,
+  },
+  /** What upgrading the recorded install to an imported bundle would do, host by host; changes nothing. */
+  'installs.upgradePlan': {
+    params: z.object({ name: InstallNameSchema, bundle: BundleReferenceSchema }).strict(),
+    result: InstallPlanSchema,
+  },
+  /** Upgrades the recorded install (its recorded hosts, roles and configuration) to an imported bundle: a rolling, health-gated apply as a job. */
+  'installs.upgrade': {
+    params: z.object({ name: InstallNameSchema, bundle: BundleReferenceSchema, concurrency: z.number().int().min(1).max(64).optional() }).strict(),
+    result: z.object({ jobId: z.string() }),
+  },
+  /** Brings each host of the install (or one) back to a kept release, by default its previous one, as a job. */
+  'installs.rollback': {
+    params: z.object({ name: InstallNameSchema, host: HostNameSchema.optional(), to: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, 'a release version, e.g. 0.1.0').optional() }).strict(),
+    result: z.object({ jobId: z.string() }),
+  },
+  /** Removes what the install placed on each host (or one) and nothing else, as a job; with no host left the install's record goes too. */
+  'installs.uninstall': {
+    params: z.object({ name: InstallNameSchema, host: HostNameSchema.optional() }).strict(),
+    result: z.object({ jobId: z.string() }),
   },
   /** The recorded installs, each host's role, place and releases. */
   'installs.list': {

@@ -90,6 +90,11 @@ export const ERROR_CODES = [
   'INSTALL_ROLLED_BACK',
   'INSTALL_ROLLOUT_STOPPED',
   'INSTALL_ROLLBACK_FAILED',
+  // Install jobs: cancelled by the operator, cut off by a stopped backend, an operation refused on a recorded install.
+  'INSTALL_CANCELLED',
+  'INSTALL_INTERRUPTED',
+  'INSTALL_CANCEL_REFUSED',
+  'INSTALL_UPGRADE_REFUSED',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

@@ -1,21 +1,34 @@
-import { INSTALL_STEPS, type InstallJobHost, type InstallJobStatus, type InstallProgress, type JobStepStatus } from './installs';
+import {
+  JOB_NOTE_LIMIT,
+  JOB_NOTES_KEPT,
+  JOB_STEPS,
+  type InstallJobHost,
+  type InstallJobKind,
+  type InstallJobStatus,
+  type InstallProgress,
+  type JobHostState,
+  type JobStepStatus,
+} from './installs';
 
 /**
- * How an apply job's progress events change its status. One function for both ends: the
- * backend keeps installs.status with it, and a window folds the live events into the
- * status it fetched, so both always agree on what an event means.
+ * How a job's progress events change its status. One function for both ends: the
+ * backend keeps installs.status with it (and stores what it folded), and a window folds
+ * the live events into the status it fetched, so all of them agree on what an event means.
  */
 
 const FINAL: ReadonlySet<JobStepStatus> = new Set(['done', 'already-done', 'failed', 'skipped']);
+/** A host still in one of these when its job ends was cut off with the job. */
+const UNSETTLED: ReadonlySet<JobHostState> = new Set(['queued', 'running']);
 
-/** A host before any event: every step pending. */
-export function queuedJobHost(host: string): InstallJobHost {
+/** A host before any event: every step of the job's kind pending. */
+export function queuedJobHost(host: string, kind: InstallJobKind = 'apply'): InstallJobHost {
   return {
     host,
     state: 'queued',
     error: null,
     upload: null,
-    steps: INSTALL_STEPS.map((step) => ({ step, status: 'pending', detail: '', output: null, startedAt: null, finishedAt: null })),
+    steps: JOB_STEPS[kind].map((step) => ({ step, status: 'pending', detail: '', output: null, startedAt: null, finishedAt: null })),
+    notes: [],
   };
 }
 
@@ -23,17 +36,30 @@ export function queuedJobHost(host: string): InstallJobHost {
 export function applyInstallProgress(status: InstallJobStatus, event: InstallProgress): InstallJobStatus {
   if (event.jobId !== status.jobId || event.seq <= status.seq) return status;
   if (event.kind === 'finished') {
-    return { ...status, seq: event.seq, state: event.state, error: event.error, finishedAt: event.at };
+    // A job cut short (cancelled, interrupted) leaves its unsettled hosts in the same state, not "running" forever.
+    const cutShort = event.state === 'cancelled' || event.state === 'interrupted' ? event.state : null;
+    const hosts =
+      cutShort === null
+        ? status.hosts
+        : status.hosts.map((h): InstallJobHost => {
+            if (!UNSETTLED.has(h.state)) return h;
+            const steps = h.steps.map((s) => (s.status === 'running' ? { ...s, status: 'failed' as const, detail: `${cutShort}: ${s.detail}`, finishedAt: event.at } : s));
+            return { ...h, state: cutShort, steps };
+          });
+    return { ...status, seq: event.seq, state: event.state, error: event.error, finishedAt: event.at, hosts };
   }
   const index = status.hosts.findIndex((h) => h.host === event.host);
-  const before = index === -1 ? queuedJobHost(event.host) : status.hosts[index]!;
+  const before = index === -1 ? queuedJobHost(event.host, status.kind) : status.hosts[index]!;
   let host: InstallJobHost;
   switch (event.kind) {
-    case 'step':
+    case 'step': {
+      const known = before.steps.some((s) => s.step === event.step);
+      // A step this kind does not list (an older client's list) is added rather than dropped.
+      const steps = known ? before.steps : [...before.steps, { step: event.step, status: 'pending' as const, detail: '', output: null, startedAt: null, finishedAt: null }];
       host = {
         ...before,
         state: before.state === 'queued' ? 'running' : before.state,
-        steps: before.steps.map((step) => {
+        steps: steps.map((step) => {
           if (step.step !== event.step) return step;
           const final = FINAL.has(event.status);
           return {
@@ -47,8 +73,12 @@ export function applyInstallProgress(status: InstallJobStatus, event: InstallPro
         }),
       };
       break;
+    }
     case 'upload':
       host = { ...before, upload: event.upload };
+      break;
+    case 'note':
+      host = { ...before, notes: [...before.notes, event.text.slice(0, JOB_NOTE_LIMIT)].slice(-JOB_NOTES_KEPT) };
       break;
     case 'host':
       host = { ...before, state: event.outcome, error: event.error };

@@ -151,7 +151,33 @@ export const RolePreflightSchema = z.object({
 });
 export type RolePreflight = z.infer<typeof RolePreflightSchema>;
 
-/** How a step stands in an apply job. `already-done`: the host showed its result, nothing was changed. */
+/**
+ * What a job does to an install: `apply` (the wizard, installs.start), `upgrade` (a newer
+ * imported bundle, rolling and health-gated), `rollback` (to a kept release) or
+ * `uninstall`. Every kind reports the same progress events and is kept in the store.
+ */
+export const INSTALL_JOB_KINDS = ['apply', 'upgrade', 'rollback', 'uninstall'] as const;
+export const InstallJobKindSchema = z.enum(INSTALL_JOB_KINDS);
+export type InstallJobKind = z.infer<typeof InstallJobKindSchema>;
+
+/** The steps a rollback takes on each host (the engine's ACTIVATE_STEPS), and an uninstall's (UNINSTALL_STEPS). */
+export const ROLLBACK_STEPS = ['read', 'service', 'start', 'health', 'switch', 'record'] as const;
+export const UNINSTALL_STEPS = ['connect', 'stop', 'remove', 'forget'] as const;
+
+/** Each kind's steps per host, in order. */
+export const JOB_STEPS = {
+  apply: INSTALL_STEPS,
+  upgrade: INSTALL_STEPS,
+  rollback: ROLLBACK_STEPS,
+  uninstall: UNINSTALL_STEPS,
+} as const satisfies Record<InstallJobKind, readonly string[]>;
+
+/** Every step name of every kind, once (a unit test keeps it the union of the lists above). */
+export const JOB_STEP_NAMES = [...INSTALL_STEPS, 'read', 'stop', 'remove', 'forget'] as const;
+export const JobStepNameSchema = z.enum(JOB_STEP_NAMES);
+export type JobStepName = z.infer<typeof JobStepNameSchema>;
+
+/** How a step stands in a job. `already-done`: the host showed its result, nothing was changed. */
 export const JobStepStatusSchema = z.enum(['pending', 'running', 'done', 'already-done', 'failed', 'skipped']);
 export type JobStepStatus = z.infer<typeof JobStepStatusSchema>;
 
@@ -165,7 +191,7 @@ export const UploadProgressSchema = z.object({
 export type UploadProgress = z.infer<typeof UploadProgressSchema>;
 
 export const InstallJobStepSchema = z.object({
-  step: InstallStepNameSchema,
+  step: JobStepNameSchema,
   status: JobStepStatusSchema,
   detail: z.string(),
   /** The end of what the step printed (or why it failed), once it finished. */
@@ -175,8 +201,19 @@ export const InstallJobStepSchema = z.object({
 });
 export type InstallJobStep = z.infer<typeof InstallJobStepSchema>;
 
-export const JobHostStateSchema = z.enum(['queued', 'running', 'installed', 'unchanged', 'failed']);
+/**
+ * How a host ended in a job: installed or unchanged (apply, upgrade), rolled-back (a
+ * rollback), removed (an uninstall), stopped (not tried: an earlier host stopped the
+ * rollback), cancelled (by the operator), interrupted (the backend stopped), or failed.
+ */
+export const HOST_OUTCOMES = ['installed', 'unchanged', 'rolled-back', 'removed', 'stopped', 'cancelled', 'failed'] as const;
+export const JobHostOutcomeSchema = z.enum(HOST_OUTCOMES);
+export const JobHostStateSchema = z.enum(['queued', 'running', ...HOST_OUTCOMES, 'interrupted']);
 export type JobHostState = z.infer<typeof JobHostStateSchema>;
+
+/** At most this many notes are kept per host (the newest), each at most NOTE_LIMIT characters. */
+export const JOB_NOTES_KEPT = 20;
+export const JOB_NOTE_LIMIT = 500;
 
 export const InstallJobHostSchema = z.object({
   host: z.string(),
@@ -184,21 +221,26 @@ export const InstallJobHostSchema = z.object({
   error: ApiErrorBodySchema.nullable(),
   upload: UploadProgressSchema.nullable(),
   steps: z.array(InstallJobStepSchema),
+  /** What happened beside the steps, newest last: an automatic return to the previous release, step by step. */
+  notes: z.array(z.string()),
 });
 export type InstallJobHost = z.infer<typeof InstallJobHostSchema>;
 
-export const JobStateSchema = z.enum(['running', 'succeeded', 'failed']);
+/** `cancelled`: the operator stopped it; `interrupted`: the backend stopped while it ran. Either way the next run resumes. */
+export const JobStateSchema = z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export type JobState = z.infer<typeof JobStateSchema>;
 
-/** An apply job as it stands: what installs.status answers, and what installs.progress events update. */
+/** A job as it stands: what installs.status answers, and what installs.progress events update. */
 export const InstallJobStatusSchema = z.object({
   jobId: z.string(),
+  kind: InstallJobKindSchema,
   /** The number of the last progress event folded in; a client applies only newer ones. */
   seq: z.number().int().nonnegative(),
   install: z.string(),
-  /** The definition's bundle: name@version or a path. */
+  /** The bundle applied (name@version or a path); for a rollback, the release asked for; empty for an uninstall. */
   bundle: z.string(),
   state: JobStateSchema,
-  /** Why the job as a whole stopped (hosts carry their own errors). */
+  /** Why the job as a whole stopped (hosts carry their own errors); a cancelled or interrupted job's remedy says how to resume. */
   error: ApiErrorBodySchema.nullable(),
   startedAt: z.number().int(),
   finishedAt: z.number().int().nullable(),
@@ -206,24 +248,60 @@ export const InstallJobStatusSchema = z.object({
 });
 export type InstallJobStatus = z.infer<typeof InstallJobStatusSchema>;
 
+/** A job in a list: what it did, to which install, and how it ended, without its steps. */
+export const InstallJobSummarySchema = InstallJobStatusSchema.omit({ hosts: true, seq: true }).extend({
+  hosts: z.array(z.object({ host: z.string(), state: JobHostStateSchema })),
+});
+export type InstallJobSummary = z.infer<typeof InstallJobSummarySchema>;
+
 const progressBase = { jobId: z.string(), seq: z.number().int().positive(), at: z.number().int() };
 
-/** One change of an apply job: a step of a host, upload bytes, a host's outcome, or the job's end. */
+/** One change of a job: a step of a host, upload bytes, a note, a host's outcome, or the job's end. */
 export const InstallProgressSchema = z.discriminatedUnion('kind', [
   z.object({
     ...progressBase,
     kind: z.literal('step'),
     host: z.string(),
-    step: InstallStepNameSchema,
+    step: JobStepNameSchema,
     status: JobStepStatusSchema,
     detail: z.string(),
     output: z.string().nullable(),
   }),
   z.object({ ...progressBase, kind: z.literal('upload'), host: z.string(), upload: UploadProgressSchema }),
-  z.object({ ...progressBase, kind: z.literal('host'), host: z.string(), outcome: z.enum(['installed', 'unchanged', 'failed']), error: ApiErrorBodySchema.nullable() }),
-  z.object({ ...progressBase, kind: z.literal('finished'), state: z.enum(['succeeded', 'failed']), error: ApiErrorBodySchema.nullable() }),
+  z.object({ ...progressBase, kind: z.literal('note'), host: z.string(), text: z.string() }),
+  z.object({ ...progressBase, kind: z.literal('host'), host: z.string(), outcome: JobHostOutcomeSchema, error: ApiErrorBodySchema.nullable() }),
+  z.object({ ...progressBase, kind: z.literal('finished'), state: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']), error: ApiErrorBodySchema.nullable() }),
 ]);
 export type InstallProgress = z.infer<typeof InstallProgressSchema>;
+
+/** An imported bundle as an upgrade of a recorded install. */
+export const UpgradeCandidateSchema = z.object({
+  bundleId: z.number().int().positive(),
+  /** name@version, what installs.upgrade takes. */
+  bundle: z.string(),
+  version: z.string(),
+  importedAt: z.number().int(),
+  /** False when some host cannot run it (no Node binary for its architecture); `problem` says which. */
+  compatible: z.boolean(),
+  problem: z.string().nullable(),
+});
+export type UpgradeCandidate = z.infer<typeof UpgradeCandidateSchema>;
+
+export const UpgradeOfferSchema = z.object({
+  install: z.string(),
+  /** The oldest release current on any host of the install: what an upgrade starts from; null when no host has one. */
+  from: z.string().nullable(),
+  /** Imported bundles of the install's product newer than `from`, newest first. */
+  candidates: z.array(UpgradeCandidateSchema),
+  /** The newest compatible candidate, the one the app offers; null when none. */
+  offer: UpgradeCandidateSchema.nullable(),
+});
+export type UpgradeOffer = z.infer<typeof UpgradeOfferSchema>;
+
+/** An imported bundle named as name@version (as installs.upgrade and the install file take it). */
+export const BundleReferenceSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}@\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, 'name an imported bundle as name@version, e.g. sutazai@0.2.0');
 
 export const ReleaseStateSchema = z.enum(['current', 'previous', 'failed']);
 

@@ -16,6 +16,13 @@ export type WizardStep = z.infer<typeof WizardStepSchema>;
 /** The backend's ids for drafts and jobs (UUIDs); the contract allows up to 64 characters. */
 const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
+/**
+ * A chosen host's override layer, kept beside the roles rather than in them: the role
+ * choice is strict and shared with preflight, which has no use for configuration.
+ */
+export const WizardHostConfigSchema = z.object({ hostId: HostIdSchema, config: ConfigTextSchema }).strict();
+export type WizardHostConfig = z.infer<typeof WizardHostConfigSchema>;
+
 export const WizardDraftInputSchema = z
   .object({
     /** Absent: a new draft, whose id the answer carries. */
@@ -29,6 +36,8 @@ export const WizardDraftInputSchema = z
     roles: z.array(HostRoleChoiceSchema).max(500),
     environment: ConfigEnvironmentSchema.nullable(),
     config: ConfigTextSchema,
+    /** Per-host overrides, over the install's values; absent in drafts saved before they existed. */
+    hostConfigs: z.array(WizardHostConfigSchema).max(500).default([]),
     /** The operator read the failed preflight checks and goes on anyway. */
     preflightAccepted: z.boolean(),
     /** The hosts step's bulk probe, followed again after a reload. */

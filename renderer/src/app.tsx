@@ -8,6 +8,8 @@ import { ConfigurationPage } from './pages/configuration-page';
 import { HostPage } from './pages/host-page';
 import { HostsPage } from './pages/hosts-page';
 import { InstallWizardPage } from './pages/install-wizard-page';
+import { InstalledPage } from './pages/installed-page';
+import { InstallsPage } from './pages/installs-page';
 import { ProbeJobPage } from './pages/probe-job-page';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
 import { hrefFor, type Route } from './router/route';
@@ -72,6 +74,11 @@ function Sidebar({ route }: { route: Route }) {
             Install
           </a>
         </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'installs' })} aria-current={route.name === 'installs' || route.name === 'installed' ? 'page' : undefined}>
+            Installs
+          </a>
+        </li>
       </ul>
       <About />
     </nav>
@@ -106,6 +113,10 @@ function Page({ route }: { route: Route }) {
       return <ConfigurationPage />;
     case 'install':
       return <InstallWizardPage />;
+    case 'installs':
+      return <InstallsPage />;
+    case 'installed':
+      return <InstalledPage key={route.installName} installName={route.installName} {...(route.upgradeTo !== undefined ? { upgradeTo: route.upgradeTo } : {})} />;
     case 'not-found':
       return (
         <section className="page">

@@ -17,8 +17,9 @@ import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer }
  * bundle whose Node binary is this machine's (so the real runtime, core and agent run on
  * the test host), and one OpenSSH test host in its own network namespace, logged in to as
  * root. Import the bundle, add the host (confirming its key) and probe it, preflight it,
- * keep the suggested role, write the configuration, reload the window and go on where it
- * was, read the plan, install with live progress, and see every process healthy.
+ * keep the suggested role, write the configuration and the host's override, reload the
+ * window and go on where it was, read the plan, install with live progress, see every
+ * process healthy and the override in the runtime's config on the host.
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,6 +29,9 @@ const INSTALL_TIMEOUT_MS = 240_000;
 const PASSPHRASE = 'e2e passphrase for the install wizard';
 const HOST_NAME = 'wizard-host';
 const INSTALL_NAME = 'wizard-lab';
+/** The host's own layer: its name is the host's, and its value must reach the runtime's config on that host. */
+const HOST_CONFIG_FILE = `host-${HOST_NAME}.yaml`;
+const HOST_CONFIG_TEXT = 'runtime:\n  logs:\n    keep_files: 7\n';
 
 async function shoot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: options.fullPage ?? false });
@@ -201,7 +205,35 @@ describe('the install wizard, end to end', () => {
     await expect(page.getByTestId('wizard-next').isDisabled()).resolves.toBe(true);
     await page.getByTestId('config-text').fill(configText);
     await page.locator('[data-testid="config-status"][data-state="valid"]').waitFor({ state: 'visible' });
-    await shoot(page, 'wizard-configuration');
+    await expect(page.getByTestId('wizard-next').isEnabled()).resolves.toBe(true);
+
+    // The host's override: refused where it is wrong, file, line and column, and the review kept away.
+    const hostConfig = page.locator(`[data-testid="host-config"][data-host-name="${HOST_NAME}"]`);
+    await hostConfig.getByTestId('host-config-add').click();
+    await hostConfig.getByTestId('host-config-text').fill('runtime:\n  logs:\n    keep_files: many\n');
+    await hostConfig.locator('[data-testid="host-config-status"][data-state="invalid"]').waitFor({ state: 'visible' });
+    const hostProblem = hostConfig.getByTestId('config-problem');
+    await expect(hostProblem.evaluate((el) => [el.dataset.file, el.dataset.line, el.dataset.column, el.dataset.key])).resolves.toEqual([HOST_CONFIG_FILE, '3', '17', 'runtime.logs.keep_files']);
+    await expect(hostProblem.textContent()).resolves.toContain(`${HOST_CONFIG_FILE}, line 3, column 17`);
+    await page.getByTestId('wizard-problem').filter({ hasText: `Correct the override of ${HOST_NAME}` }).waitFor({ state: 'visible' });
+    await expect(page.getByTestId('wizard-next').isDisabled()).resolves.toBe(true);
+    await shoot(page, 'wizard-host-override-refused', { fullPage: true });
+
+    // Corrected, it is valid over the install's values, and the merged key names the host layer as the one that set it.
+    await hostConfig.getByTestId('host-config-text').fill(HOST_CONFIG_TEXT);
+    await hostConfig.locator('[data-testid="host-config-status"][data-state="valid"]').waitFor({ state: 'visible' });
+    await page.getByTestId('wizard-problem').waitFor({ state: 'detached' });
+    await hostConfig.getByTestId('host-config-merged').locator('summary').click();
+    const keepFiles = hostConfig.locator('[data-testid="config-value-row"][data-key="runtime.logs.keep_files"]');
+    await expect(keepFiles.locator('td').nth(1).textContent()).resolves.toBe('7');
+    await keepFiles.getByRole('button').click();
+    const setting = hostConfig.locator('[data-testid="config-setting"][data-key="runtime.logs.keep_files"]');
+    await expect(setting.evaluate((el) => [el.dataset.layer, el.dataset.kind])).resolves.toEqual(['host', 'host']);
+    await expect(setting.getByTestId('config-setting-origin').textContent()).resolves.toContain(`${HOST_CONFIG_FILE}:3:17`);
+    await expect(setting.getByTestId('config-overridden').first().getAttribute('data-layer')).resolves.toBe('defaults');
+    // The install's own merged values do not have it: the override is this host's alone.
+    await expect(page.locator('[data-testid="config-merged-card"] [data-testid="config-value-row"][data-key="runtime.logs.keep_files"] td').nth(1).textContent()).resolves.toBe('4');
+    await shoot(page, 'wizard-configuration', { fullPage: true });
     await next(page, 'review');
     await page.locator('[data-testid="wizard-saved"][data-state="saved"]').waitFor({ state: 'visible' });
 
@@ -213,10 +245,13 @@ describe('the install wizard, end to end', () => {
     expect(summary).toContain(`${bundle.manifest.name}@${bundle.manifest.version}`);
     expect(summary).toContain('development');
     expect(summary).toContain(`${HOST_NAME} (core and agent)`);
-    // The values typed before the reload are there, as typed.
+    await expect(page.getByTestId('wizard-summary-override').evaluateAll((els) => els.map((el) => el.textContent))).resolves.toEqual([`${HOST_NAME} (${HOST_CONFIG_FILE})`]);
+    // The values typed before the reload are there, as typed, the host's override too.
     await page.locator('[data-testid="wizard-step"][data-step="configuration"]').getByRole('button').click();
     await wizardAt(page, 'configuration').waitFor({ state: 'visible' });
     await expect(page.getByTestId('config-text').inputValue()).resolves.toBe(configText);
+    await expect(hostConfig.getByTestId('host-config-text').inputValue()).resolves.toBe(HOST_CONFIG_TEXT);
+    await hostConfig.locator('[data-testid="host-config-status"][data-state="valid"]').waitFor({ state: 'visible' });
     await expect(page.getByTestId('wizard-install-name').inputValue()).resolves.toBe(INSTALL_NAME);
     await page.locator('[data-testid="config-status"][data-state="valid"]').waitFor({ state: 'visible' });
     await next(page, 'review');
@@ -295,6 +330,9 @@ describe('the install wizard, end to end', () => {
       ['agent', 'running'],
     ]);
     await expect(hostHealth.textContent()).resolves.toContain(`bundle ${bundle.manifest.version}`);
+    // The host's override reached the configuration written on it (<config_dir>/runtime.yaml, this machine's filesystem).
+    const runtimeConfig = fs.readFileSync(path.join(tmp, HOST_NAME, 'etc', 'runtime.yaml'), 'utf8');
+    expect(runtimeConfig).toMatch(/^\s+keep_files: 7$/m);
     await shoot(page, 'wizard-done', { fullPage: true });
 
     // Finishing forgets the draft: the wizard starts afresh, here and after a reload.

@@ -6,6 +6,7 @@ import { EventHub } from '../events/event-hub';
 import { createHostService, type HostService } from '../hosts/host-service';
 import { createInstallEngine, type InstallEngine } from '../install/install-engine';
 import { createInstallJobs, type InstallJobs } from '../install/install-jobs';
+import { createInstallOperations, type InstallOperations } from '../install/install-operations';
 import { checkInstalledHealth } from '../install/installed-health';
 import { createWizardDrafts } from '../install/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
@@ -14,6 +15,7 @@ import { createBundleKeysRepo } from '../store/bundle-keys-repo';
 import { createBundlesRepo } from '../store/bundles-repo';
 import { createHostKeysRepo } from '../store/host-keys-repo';
 import { createHostReleasesRepo } from '../store/host-releases-repo';
+import { createInstallJobsRepo } from '../store/install-jobs-repo';
 import { createInstallStepsRepo } from '../store/install-steps-repo';
 import { createInstallsRepo } from '../store/installs-repo';
 import { createInstallRecordsRepo } from '../store/install-records-repo';
@@ -66,8 +68,10 @@ export interface Backend {
   readonly bundles: BundleService;
   /** Plan and apply installs (install files: bundle, hosts, roles, configuration). */
   readonly installs: InstallEngine;
-  /** Apply jobs started through the API, with their progress (installs.start / installs.status). */
+  /** Jobs started through the API (apply, upgrade, rollback, uninstall), kept in the store with their progress. */
   readonly installJobs: InstallJobs;
+  /** Upgrade, roll back and uninstall a recorded install by its name, as jobs. */
+  readonly installOperations: InstallOperations;
   readonly logger: Logger;
   readonly logFile: string;
   readonly info: AppInfo;
@@ -168,13 +172,23 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     engine: installs,
     records: installRecords,
     hosts: hostsRepo,
+    store: createInstallJobsRepo(store.db),
     onProgress: (progress) => hub.emit('installs.progress', progress),
     now,
     logger,
   });
+  const installOperations = createInstallOperations({
+    engine: installs,
+    jobs: installJobs,
+    installs: createInstallsRepo(store.db),
+    records: installRecords,
+    bundles: createBundlesRepo(store.db),
+    latestFacts: (hostId) => factsRepo.latest(hostId),
+  });
   const installApi = {
     installs,
     installJobs,
+    installOperations,
     installRecords,
     installHealth: (name: string) =>
       checkInstalledHealth({ hosts: hostsRepo, hostKeys: createHostKeysRepo(store.db), vault, installs: createInstallsRepo(store.db), now }, name),
@@ -224,6 +238,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     bundles,
     installs,
     installJobs,
+    installOperations,
     logger,
     logFile,
     info,
@@ -250,6 +265,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (closed) return;
       closed = true;
       sampler?.stop();
+      // Before the store closes: a job cut off by the stop is recorded as interrupted.
+      installJobs.close();
       await ready;
       metrics.close();
       store.close();

@@ -4,6 +4,7 @@ import type { HostService } from '../hosts/host-service';
 import { installFileOf } from '../install/install-definition';
 import type { InstallEngine } from '../install/install-engine';
 import type { InstallJobs } from '../install/install-jobs';
+import type { InstallOperations } from '../install/install-operations';
 import { nvidiaGpuCount, suggestPlacement } from '../install/suggest-placement';
 import type { WizardDrafts } from '../install/wizard-drafts';
 import { runRolePreflight } from '../preflight/role-preflight';
@@ -17,6 +18,7 @@ export interface InstallApiDeps {
   preflight: PreflightService;
   installs: InstallEngine;
   installJobs: InstallJobs;
+  installOperations: InstallOperations;
   installRecords: InstallRecordsRepo;
   installHealth: (installName: string) => Promise<InstallHealth>;
   wizard: WizardDrafts;
@@ -27,7 +29,7 @@ type InstallMethod = Extract<keyof MethodHandlers, `installs.${string}` | `wizar
 
 /** The install and wizard methods of the contract, as thin calls into install/ and preflight/. */
 export function createInstallHandlers(deps: InstallApiDeps): Pick<MethodHandlers, InstallMethod> {
-  const { hosts, installs, installJobs, installRecords, wizard } = deps;
+  const { hosts, installs, installJobs, installOperations: operations, installRecords, wizard } = deps;
   return {
     'installs.suggestPlacement': ({ hostIds }) => {
       const inputs = [...new Set(hostIds)].map((hostId) => {
@@ -51,6 +53,13 @@ export function createInstallHandlers(deps: InstallApiDeps): Pick<MethodHandlers
     'installs.plan': ({ install }) => installs.plan(installFileOf(install)),
     'installs.start': ({ install, concurrency }) => installJobs.start(install, concurrency === undefined ? {} : { concurrency }),
     'installs.status': ({ jobId }) => installJobs.status(jobId),
+    'installs.cancel': ({ jobId }) => installJobs.cancel(jobId),
+    'installs.jobs': ({ name, kind, limit }) => installJobs.recent({ ...(name !== undefined ? { install: name } : {}), ...(kind !== undefined ? { kind } : {}), limit }),
+    'installs.upgradeOffer': ({ name }) => operations.upgradeOffer(name),
+    'installs.upgradePlan': ({ name, bundle }) => operations.upgradePlan(name, bundle),
+    'installs.upgrade': ({ name, bundle, concurrency }) => operations.upgrade(name, bundle, concurrency === undefined ? {} : { concurrency }),
+    'installs.rollback': ({ name, host, to }) => operations.rollback(name, { ...(host !== undefined ? { host } : {}), ...(to !== undefined ? { to } : {}) }),
+    'installs.uninstall': ({ name, host }) => operations.uninstall(name, host === undefined ? {} : { host }),
     'installs.list': () => installRecords.list(),
     'installs.get': ({ name }) => {
       const record = installRecords.get(name);

@@ -87,7 +87,12 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'INSTALL_ROLLED_BACK':
     case 'INSTALL_ROLLOUT_STOPPED':
     case 'INSTALL_ROLLBACK_FAILED':
+    case 'INSTALL_CANCELLED':
+    case 'INSTALL_INTERRUPTED':
       return EXIT.INSTALL_FAILED;
+    case 'INSTALL_CANCEL_REFUSED':
+    case 'INSTALL_UPGRADE_REFUSED':
+      return EXIT.USAGE;
     default:
       return EXIT.FAILURE;
   }

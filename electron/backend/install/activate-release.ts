@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { ApiError } from '../../contract';
 import type { RuntimeTls } from '../fleet/runtime-connection';
 import { daemonConfigPath } from './host-check';
+import { restorePreviousEtcScript } from './configure-release';
 import { prepareStaging, runChangingScript, type HostLink } from './host-link';
 import type { ActivateStep, StepOutcome } from './install-steps';
 import type { ReleaseLayout } from './install-layout';
@@ -20,6 +21,11 @@ export interface ActivateInput {
   version: string;
   tls: RuntimeTls;
   healthTimeoutMs: number;
+  /**
+   * Undo a change of configuration in the release that runs: its kept earlier etc/ goes
+   * back (with the service definition) and its runtime is restarted even though it runs.
+   */
+  restorePreviousConfig?: boolean;
   signal?: AbortSignal;
   onStep(step: ActivateStep, status: Exclude<StepOutcome, 'skipped'>, detail: string): void;
 }
@@ -76,9 +82,13 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
     }
   };
 
-  const found = await step('read', `reads ${release.dir}`, async () => {
+  const found = await step('read', `${input.restorePreviousConfig ? 'puts the earlier configuration back and ' : ''}reads ${release.dir}`, async () => {
+    // First the etc/ it had, so that what is read (ports, directories, processes) is what it will run with.
+    const restored = input.restorePreviousConfig
+      ? `${(await runChangingScript(host, 'read', restorePreviousEtcScript(release), { timeoutMs: 60_000, remedy: 'The release\'s etc/ was left as it was; apply again once the cause is fixed.' })).output.split('\n').filter(Boolean).at(-1) ?? 'configuration restored'}; `
+      : '';
     const value = await readReleaseOnHost(host, release);
-    return { value, detail: `release ${version}: runtime on ${value.runtime.address}:${value.runtime.port}, ${value.expected.map((p) => `${p.name} x${p.replicas}`).join(', ')}` };
+    return { value, detail: `${restored}release ${version}: runtime on ${value.runtime.address}:${value.runtime.port}, ${value.expected.map((p) => `${p.name} x${p.replicas}`).join(', ')}` };
   });
   // The release's own state and log directories: those it ran with before.
   const layout = { ...host.layout, stateDir: found.runtime.stateDir, logDir: found.runtime.logDir };
@@ -97,7 +107,7 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
   });
 
   await step('start', `starts the runtime of ${version}`, async () => {
-    if (found.runningConfig === release.runtimeConfig) return { value: null, detail: `the runtime of ${version} runs already`, status: 'already-done' };
+    if (found.runningConfig === release.runtimeConfig && !input.restorePreviousConfig) return { value: null, detail: `the runtime of ${version} runs already`, status: 'already-done' };
     const run = await runChangingScript(link, 'start', startRuntimeScript({ layout, release, service: host.service, running: found.runningConfig === null ? null : { config: found.runningConfig } }), {
       timeoutMs: 180_000,
       remedy: `Read the end of the daemon's output above (and the log_dir on the host); \`sutazai rollback\` tries again.`,

@@ -28,6 +28,9 @@ export function configDigest(files: ReleaseConfigFiles): string {
   return hash.digest('hex');
 }
 
+/** Where a running release's replaced etc/ is kept, inside the release directory. */
+export const PREVIOUS_ETC = '.etc-previous';
+
 /** The staged files' names, as the upload of the configure step writes them. */
 export const STAGED_CONFIG_FILES = ['runtime.yaml', 'manifest.yaml', 'ca.pem', 'runtime.pem', 'runtime.key', 'digest'] as const;
 
@@ -37,6 +40,11 @@ export const STAGED_CONFIG_FILES = ['runtime.yaml', 'manifest.yaml', 'ca.pem', '
  * 0700, owned by whoever runs the script (root for a system-wide install, the login user
  * for a per-user one), which is the user the runtime runs as. It also makes config_dir,
  * state_dir and log_dir, and points <config_dir>/runtime.yaml at the current release.
+ *
+ * When the release is the one `current` points at (a change of configuration only), the
+ * etc/ it replaces is kept as PREVIOUS_ETC: a new configuration that fails its health
+ * gate is undone from it (restorePreviousEtcScript). Another release's old etc/ is not
+ * kept: returning from a new release goes back to the previous release's own etc/.
  */
 export function configureReleaseScript(layout: InstallLayout, release: ReleaseLayout, stagedDir: string): string {
   const currentConfig = `${layout.current}/etc/runtime.yaml`;
@@ -60,8 +68,15 @@ chmod 0644 "$new/tls/ca.pem" "$new/tls/runtime.pem"
 chmod 0600 "$new/tls/runtime.key"
 cp "$src/digest" "$new/.digest"
 chmod 0644 "$new/.digest"
+running=no
+if [ -d ${shellQuote(layout.current)} ] && [ "$(cd ${shellQuote(layout.current)} && pwd -P)" = "$(cd "$release" && pwd -P)" ]; then running=yes; fi
 if [ -e "$etc" ]; then mv "$etc" "$release/.etc-old-$$"; fi
 mv "$new" "$etc"
+if [ "$running" = yes ] && [ -d "$release/.etc-old-$$" ]; then
+  rm -rf "$release/${PREVIOUS_ETC}"
+  mv "$release/.etc-old-$$" "$release/${PREVIOUS_ETC}"
+  echo "kept the configuration it replaced as $release/${PREVIOUS_ETC} (this release runs now)"
+fi
 rm -rf "$release/.etc-old-$$" "$src"
 if [ "$(readlink "$link" 2>/dev/null || :)" != "$want" ]; then
   if [ -e "$link" ] && [ ! -L "$link" ]; then fail "$link exists and is not a link; move it away, then apply again"; fi
@@ -70,5 +85,21 @@ if [ "$(readlink "$link" 2>/dev/null || :)" != "$want" ]; then
   mv -f "$link.sutazai-new" "$link"
 fi
 echo "wrote $etc (runtime.yaml, manifest.yaml, tls/ with the key 0600)"
+`;
+}
+
+/**
+ * Puts the etc/ that the last configure step replaced in a running release back in place
+ * (the new one is removed): the first half of undoing a configuration that failed its
+ * health gate; the runtime is restarted on it afterwards.
+ */
+export function restorePreviousEtcScript(release: ReleaseLayout): string {
+  return `${SCRIPT_PRELUDE}release=${shellQuote(release.dir)}
+etc=${shellQuote(release.etc)}
+[ -d "$release/${PREVIOUS_ETC}" ] || fail "no earlier configuration is kept in $release/${PREVIOUS_ETC}"
+[ ! -e "$etc" ] || mv "$etc" "$release/.etc-old-$$"
+mv "$release/${PREVIOUS_ETC}" "$etc"
+rm -rf "$release/.etc-old-$$"
+echo "restored $etc from the configuration it had before"
 `;
 }

@@ -23,6 +23,7 @@ import { currentReleaseOf, previousRelease } from './plan-host';
 import { coreEndpointFor, DEFAULT_FREE_SPACE_MARGIN_BYTES, hostConfigOf, prepareHost, type PrepareContext, type PreparedHost, type ResolvedBundle } from './prepare-host';
 import { pruneReleasesScript, releasesToPrune } from './prune-releases';
 import { readBundleFiles } from './read-bundle-files';
+import { recordDefinition } from './recorded-definition';
 import { createRecordedHostOps } from './recorded-host-ops';
 import { createLimiter, createRollout, type Limiter, type Rollout } from './rollout';
 import { HOST_STEPS, type HostStepName, type StepRun } from './run-host-steps';
@@ -56,6 +57,14 @@ export interface ApplyOptions {
   /** Aborting cuts every host's SSH connection, as a dropped link would: apply again to resume. */
   signal?: AbortSignal;
 }
+
+/**
+ * Upload progress arrives for every acknowledged 64 KiB write (1,600 times for 100 MB):
+ * listeners hear at most one per UPLOAD_EVENT_MS and the store keeps one per
+ * UPLOAD_STORE_MS, the last always, so reporting does not slow the upload it reports.
+ */
+const UPLOAD_EVENT_MS = 100;
+const UPLOAD_STORE_MS = 500;
 
 /** Steps that look rather than change: they never count as a change to the host. */
 const CHECK_STEPS = new Set<StepName>(['connect', 'check-space', 'health']);
@@ -274,6 +283,8 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       throw new ApiError('SECRETS_LOCKED', 'Applying an install needs the sealed secrets (the install\'s CA key, sudo passwords), and they are locked.', 'Give the vault passphrase (SUTAZAI_PASSPHRASE or --passphrase-file), then apply again.');
     }
     const install = await ensureInstall(file, bundle);
+    // What the app needs to upgrade, roll back or uninstall this install by its name alone.
+    deps.installs.setDefinition(install.id, recordDefinition(file));
     const operator = await operatorOf(install);
     if (!operator) {
       throw new ApiError('PKI_KEY_MISMATCH', `The CA key of the install ${install.name} is no longer in the vault.`, 'The install cannot issue certificates without it: restore the data directory from a backup, or install under a new name.');
@@ -346,6 +357,10 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: entry.gpu ?? false, config: recordedConfig }, deps.now());
       report('connect', 'running', `${row.user}@${row.address}:${row.port}`);
       deps.steps.start(key('connect'), deps.now());
+      // A host not on this bundle yet will likely need it uploaded: the local copy's check
+      // (once per engine, shared by the hosts) runs while this one connects and looks.
+      const current = deps.releases.current(row.id);
+      if (current === null || current.bundleSha256 !== bundle.sha256) verifyBundleCopy(bundle).catch(() => undefined);
       let host: PreparedHost;
       try {
         host = await prepareHost(prepareDeps(), contextFor(file, bundle, install, operator, row, run.core), row, entry);
@@ -372,8 +387,10 @@ export function createInstallEngine(deps: InstallEngineDeps) {
         const previous = previousRelease(host.check, version);
         let changed = false;
         let mustRestart = false;
+        let reconfiguredRunning = false;
         let upload: HostApplyResult['upload'] = null;
         let turnTaken = false;
+        const uploadReport = { emitted: 0, stored: 0 };
         for (const planned of host.steps.steps.slice(1)) {
           const { step } = planned;
           if (rollout && SWITCH_STEPS.has(step) && !turnTaken) {
@@ -410,8 +427,16 @@ export function createInstallEngine(deps: InstallEngineDeps) {
                 operatorTls: operator.tls,
                 signal,
                 onUpload: (progress) => {
-                  emit({ kind: 'upload', host: row.name, ...progress });
-                  deps.steps.progress(key('upload'), `${progress.bytesOnHost} of ${progress.totalBytes} bytes on the host (resumed from ${progress.resumedFrom})`);
+                  const now = Date.now();
+                  const last = progress.bytesOnHost === progress.totalBytes;
+                  if (last || now - uploadReport.emitted >= UPLOAD_EVENT_MS) {
+                    uploadReport.emitted = now;
+                    emit({ kind: 'upload', host: row.name, ...progress });
+                  }
+                  if (last || now - uploadReport.stored >= UPLOAD_STORE_MS) {
+                    uploadReport.stored = now;
+                    deps.steps.progress(key('upload'), `${progress.bytesOnHost} of ${progress.totalBytes} bytes on the host (resumed from ${progress.resumedFrom})`);
+                  }
                 },
               });
             }
@@ -421,7 +446,8 @@ export function createInstallEngine(deps: InstallEngineDeps) {
             // The running release was touched: in a rollout nothing after this host moves.
             if (rollout) stopsRollout = row.name;
             // A link cut (the app closed, the network gone) leaves the host as it is: the next apply resumes.
-            if (previous === null || host.session.closed || host.session.lost !== null) return fail(step, failure);
+            if (host.session.closed || host.session.lost !== null) return fail(step, failure);
+            if (previous === null) return reconfiguredRunning ? await rollBackConfig(step, failure, host) : fail(step, failure);
             return await rollBack(step, failure, previous, host);
           }
           if (done.upload) upload = { resumedFrom: done.upload.resumedFrom, bytesSent: done.upload.bytesSent };
@@ -429,6 +455,8 @@ export function createInstallEngine(deps: InstallEngineDeps) {
           const isChange = !CHECK_STEPS.has(step);
           changed ||= isChange;
           if (RESTART_CAUSES.has(step) || step === 'start') mustRestart = true;
+          // The release that runs got a new configuration; configure kept the one it replaced.
+          if (step === 'configure' && currentReleaseOf(host.check) === version) reconfiguredRunning = true;
           deps.steps.finish(key(step), { status: 'done', changed: isChange, output: done.output }, deps.now());
           report(step, 'done', done.detail);
         }
@@ -463,6 +491,47 @@ export function createInstallEngine(deps: InstallEngineDeps) {
           `Fix the cause on ${stopper}, then apply again: ${row.name} has ${version} uploaded and unpacked already, so only its switch is left.`,
         );
         return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
+      }
+
+      /**
+       * A new configuration of the release that runs failed its start or health gate: the
+       * release's earlier etc/ (kept by configure) goes back and its runtime restarts on it,
+       * health-gated like any return. The host's recorded configuration stays the earlier one.
+       */
+      async function rollBackConfig(step: StepName, failure: ApiError, host: PreparedHost): Promise<HostApplyResult> {
+        recordFailure(step, failure);
+        run.snapshot[row.name] = JSON.parse(recordedConfig) as unknown;
+        deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: host.gpu, config: recordedConfig }, deps.now());
+        try {
+          const activated = await activateRelease({
+            host,
+            installName: file.name,
+            version,
+            tls: operator.tls,
+            restorePreviousConfig: true,
+            healthTimeoutMs: Math.max(host.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS) * 1000,
+            ...(signal ? { signal } : {}),
+            onStep: (activateStep, status, detail) => emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version, step: activateStep, status, detail }),
+          });
+          deps.installs.addCreatedPaths(install.id, row.id, activated.created, deps.now());
+          emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version, step: 'record', status: 'done', detail: `${version} runs with its earlier configuration again` });
+          deps.installs.setHostState(install.id, row.id, 'failed', deps.now());
+          const error = new ApiError(
+            'INSTALL_ROLLED_BACK',
+            `The new configuration of ${version} failed on ${row.name} at ${step}, and ${row.name} was returned to its earlier configuration, which is healthy again (${activated.health})${rollout ? '; the rollout stopped' : ''}. Why it failed: ${failure.message}`,
+            `Fix the configuration (the lines above say what the failing process wrote), then apply again${rollout ? `; hosts after ${row.name} were left as they were` : ''}.`,
+          );
+          return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
+        } catch (rollbackError) {
+          const why = toApiError(rollbackError);
+          deps.installs.setHostState(install.id, row.id, 'failed', deps.now());
+          const error = new ApiError(
+            'INSTALL_ROLLBACK_FAILED',
+            `The new configuration of ${version} failed on ${row.name} at ${step}, and returning to the earlier configuration failed too: ${why.message} Why it failed: ${failure.message}`,
+            `${why.remedy} Then fix the configuration and apply again.`,
+          );
+          return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
+        }
       }
 
       /** A switch step failed: the host returns to the release it ran, binaries, configuration and service. */

@@ -11,17 +11,31 @@ export interface WizardDraftDeps {
   now: () => number;
 }
 
+/** An override belongs to a chosen host, one per host: the install definition has one config per host entry. */
+function checkHostConfigs(input: WizardDraftInput, chosen: ReadonlySet<number>): void {
+  const seen = new Set<number>();
+  for (const { hostId } of input.hostConfigs) {
+    if (!chosen.has(hostId)) {
+      throw new ApiError('BAD_PARAMS', `The draft gives host ${hostId} a configuration override without choosing it.`, 'Choose the host in the hosts step, or remove its override.');
+    }
+    if (seen.has(hostId)) {
+      throw new ApiError('BAD_PARAMS', `The draft gives host ${hostId} two configuration overrides.`, 'Keep one override per host: merge the two texts into one.');
+    }
+    seen.add(hostId);
+  }
+}
+
 /**
  * The install wizard's drafts: what the operator chose so far, stored on every step so
  * the wizard opens where it was left, even after the app was closed.
  */
 export function createWizardDrafts(deps: WizardDraftDeps) {
-  /** A host removed from the inventory since the draft was saved leaves the draft with it. */
+  /** A host removed from the inventory since the draft was saved leaves the draft with its role and override. */
   function current(draft: WizardDraft): WizardDraft {
     const hostIds = draft.hostIds.filter((id) => deps.hosts.get(id) !== undefined);
     if (hostIds.length === draft.hostIds.length) return draft;
     const kept = new Set(hostIds);
-    return { ...draft, hostIds, roles: draft.roles.filter((r) => kept.has(r.hostId)) };
+    return { ...draft, hostIds, roles: draft.roles.filter((r) => kept.has(r.hostId)), hostConfigs: draft.hostConfigs.filter((c) => kept.has(c.hostId)) };
   }
 
   return {
@@ -42,6 +56,7 @@ export function createWizardDrafts(deps: WizardDraftDeps) {
       const chosen = new Set(input.hostIds);
       const stray = input.roles.find((r) => !chosen.has(r.hostId));
       if (stray) throw new ApiError('BAD_PARAMS', `The draft gives host ${stray.hostId} a role without choosing it.`, 'Choose the host in the hosts step, or leave its role out.');
+      checkHostConfigs(input, chosen);
       return deps.drafts.save({ ...input, draftId: input.draftId ?? randomUUID() }, deps.now());
     },
     discard(draftId: string): { discarded: boolean } {

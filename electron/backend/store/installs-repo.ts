@@ -12,6 +12,8 @@ export interface InstallRow {
   caCert: string;
   /** The vault's id of the sealed CA key; null once the secret was removed. */
   caKeySecretId: number | null;
+  /** JSON of the hosts, roles and layers last applied (a RecordedDefinition); null for installs applied before it was kept. */
+  definition: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -40,7 +42,7 @@ export interface InstallHostRow {
 type RawHostRow = Omit<InstallHostRow, 'gpu' | 'createdPaths'> & { gpu: number; createdPaths: string };
 
 const INSTALL_COLUMNS =
-  'id, name, bundle_id AS bundleId, install_file AS installFile, config_snapshot AS configSnapshot, ca_cert AS caCert, ca_key_secret_id AS caKeySecretId, created_at AS createdAt, updated_at AS updatedAt';
+  'id, name, bundle_id AS bundleId, install_file AS installFile, config_snapshot AS configSnapshot, ca_cert AS caCert, ca_key_secret_id AS caKeySecretId, definition, created_at AS createdAt, updated_at AS updatedAt';
 const HOST_COLUMNS =
   'install_id AS installId, host_id AS hostId, role, gpu, state, mode, root_dir AS rootDir, service, created_paths AS createdPaths, config, updated_at AS updatedAt';
 
@@ -74,17 +76,22 @@ export function createInstallsRepo(db: Database.Database) {
     'UPDATE install_hosts SET mode = @mode, root_dir = @rootDir, service = @service, updated_at = @now WHERE install_id = @installId AND host_id = @hostId',
   );
   const setCreated = db.prepare('UPDATE install_hosts SET created_paths = @createdPaths, updated_at = @now WHERE install_id = @installId AND host_id = @hostId');
+  const setDefinition = db.prepare('UPDATE installs SET definition = @definition WHERE id = @id');
   const deleteHost = db.prepare('DELETE FROM install_hosts WHERE install_id = ? AND host_id = ?');
   const deleteInstall = db.prepare('DELETE FROM installs WHERE id = ?');
 
   return {
     findByName: (name: string): InstallRow | null => byName.get(name) ?? null,
     get: (id: number): InstallRow | null => byId.get(id) ?? null,
-    insert(row: Omit<InstallRow, 'id' | 'createdAt' | 'updatedAt'>, now: number): number {
+    insert(row: Omit<InstallRow, 'id' | 'definition' | 'createdAt' | 'updatedAt'>, now: number): number {
       return Number(insertInstall.run({ ...row, now }).lastInsertRowid);
     },
     update(id: number, row: Pick<InstallRow, 'bundleId' | 'installFile' | 'configSnapshot'>, now: number): void {
       updateInstall.run({ ...row, id, now });
+    },
+    /** Keeps what an apply was given (hosts, roles, layers), for operations on the install by its name. */
+    setDefinition(id: number, definition: string): void {
+      setDefinition.run({ id, definition });
     },
     hosts: (installId: number): InstallHostRow[] => hostsOf.all(installId).map(toHostRow),
     host(installId: number, hostId: number): InstallHostRow | null {

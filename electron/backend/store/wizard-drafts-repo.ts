@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ConfigEnvironment, HostRoleChoice, WizardDraft, WizardStep } from '../../contract';
+import type { ConfigEnvironment, HostRoleChoice, WizardDraft, WizardHostConfig, WizardStep } from '../../contract';
 
 interface RawDraft {
   draftId: string;
@@ -11,6 +11,7 @@ interface RawDraft {
   environment: ConfigEnvironment | null;
   configName: string;
   configText: string;
+  hostConfigs: string;
   preflightAccepted: number;
   probeJobId: string | null;
   installJobId: string | null;
@@ -19,7 +20,7 @@ interface RawDraft {
 }
 
 const COLUMNS = `id AS draftId, step, bundle_id AS bundleId, install_name AS installName, host_ids AS hostIds, roles,
-  environment, config_name AS configName, config_text AS configText, preflight_accepted AS preflightAccepted,
+  environment, config_name AS configName, config_text AS configText, host_configs AS hostConfigs, preflight_accepted AS preflightAccepted,
   probe_job_id AS probeJobId, install_job_id AS installJobId, created_at AS createdAt, updated_at AS updatedAt`;
 
 function toDraft(raw: RawDraft): WizardDraft {
@@ -32,6 +33,7 @@ function toDraft(raw: RawDraft): WizardDraft {
     roles: JSON.parse(raw.roles) as HostRoleChoice[],
     environment: raw.environment,
     config: { name: raw.configName, text: raw.configText },
+    hostConfigs: JSON.parse(raw.hostConfigs) as WizardHostConfig[],
     preflightAccepted: raw.preflightAccepted === 1,
     probeJobId: raw.probeJobId,
     installJobId: raw.installJobId,
@@ -46,10 +48,10 @@ export function createWizardDraftsRepo(db: Database.Database) {
   // rowid breaks a tie between two saves in the same millisecond: the later one is newer.
   const newest = db.prepare<[], RawDraft>(`SELECT ${COLUMNS} FROM wizard_drafts ORDER BY updated_at DESC, rowid DESC LIMIT 1`);
   const upsert = db.prepare(
-    `INSERT INTO wizard_drafts (id, step, bundle_id, install_name, host_ids, roles, environment, config_name, config_text, preflight_accepted, probe_job_id, install_job_id, created_at, updated_at)
-     VALUES (@draftId, @step, @bundleId, @installName, @hostIds, @roles, @environment, @configName, @configText, @preflightAccepted, @probeJobId, @installJobId, @now, @now)
+    `INSERT INTO wizard_drafts (id, step, bundle_id, install_name, host_ids, roles, environment, config_name, config_text, host_configs, preflight_accepted, probe_job_id, install_job_id, created_at, updated_at)
+     VALUES (@draftId, @step, @bundleId, @installName, @hostIds, @roles, @environment, @configName, @configText, @hostConfigs, @preflightAccepted, @probeJobId, @installJobId, @now, @now)
      ON CONFLICT (id) DO UPDATE SET step = excluded.step, bundle_id = excluded.bundle_id, install_name = excluded.install_name, host_ids = excluded.host_ids,
-       roles = excluded.roles, environment = excluded.environment, config_name = excluded.config_name, config_text = excluded.config_text,
+       roles = excluded.roles, environment = excluded.environment, config_name = excluded.config_name, config_text = excluded.config_text, host_configs = excluded.host_configs,
        preflight_accepted = excluded.preflight_accepted, probe_job_id = excluded.probe_job_id, install_job_id = excluded.install_job_id, updated_at = excluded.updated_at`,
   );
   const remove = db.prepare<[string]>('DELETE FROM wizard_drafts WHERE id = ?');
@@ -74,6 +76,7 @@ export function createWizardDraftsRepo(db: Database.Database) {
         environment: draft.environment,
         configName: draft.config.name,
         configText: draft.config.text,
+        hostConfigs: JSON.stringify(draft.hostConfigs),
         preflightAccepted: draft.preflightAccepted ? 1 : 0,
         probeJobId: draft.probeJobId,
         installJobId: draft.installJobId,

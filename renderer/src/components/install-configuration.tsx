@@ -1,19 +1,15 @@
 import { useId, useRef, useState } from 'react';
-import type { ConfigCheckResult } from '../../../electron/contract';
-import { useApiQuery } from '../api/queries';
 import { checkParams, type ConfigDraft } from '../config/config-draft';
 import { readTextFile } from '../files/read-text-file';
 import { Card } from './card';
+import { ConfigCheckStatus } from './config-check-status';
 import { ConfigDiff } from './config-diff';
 import { ConfigEditor, type ConfigEditorHandle } from './config-editor';
 import { ConfigMergedValues } from './config-merged-values';
 import { ConfigProblemView } from './config-problem';
 import { EnvironmentSelect } from './environment-select';
 import { ErrorNotice } from './query-state';
-import { useDebouncedValue } from './use-debounced-value';
-
-/** Long enough not to check on every key, short enough to feel like checking as you type. */
-const CHECK_DEBOUNCE_MS = 350;
+import { errorLineIn, useConfigCheck } from './use-config-check';
 
 const PLACEHOLDER = `# Only what differs from config/defaults.yaml, e.g.
 system_integration:
@@ -22,24 +18,6 @@ system_integration:
     authentication_method: jwt
 runtime:
   grpc_port: 7600`;
-
-type CheckState = 'checking' | 'valid' | 'invalid' | 'error';
-
-function CheckStatus({ state, result }: { state: CheckState; result: ConfigCheckResult | undefined }) {
-  const text =
-    state === 'checking'
-      ? 'Checking…'
-      : state === 'error'
-        ? 'Could not check'
-        : result?.valid
-          ? `Valid, merged over the defaults and the ${result.environment} profile`
-          : 'Refused: the install would stop on this';
-  return (
-    <p className={`config-status config-status-${state}`} role="status" data-testid="config-status" data-state={state}>
-      {text}
-    </p>
-  );
-}
 
 /**
  * The install's configuration: an environment profile and the install's own values,
@@ -52,15 +30,8 @@ export function InstallConfiguration({ draft, onChange }: { draft: ConfigDraft; 
   const statusId = useId();
   const editor = useRef<ConfigEditorHandle>(null);
   const [readError, setReadError] = useState<unknown>(null);
-  const params = checkParams(draft);
-  const settled = useDebouncedValue(params, CHECK_DEBOUNCE_MS);
-  const check = useApiQuery('config.check', settled, { keepPrevious: true, staleTime: Infinity, gcTime: 60_000 });
-  const typing = JSON.stringify(settled) !== JSON.stringify(params);
-  const current = !typing && !check.isPlaceholderData && !check.isFetching;
-  const result = check.data;
-  const state: CheckState = !current ? 'checking' : check.isError ? 'error' : result?.valid ? 'valid' : 'invalid';
-  const problem = result && !result.valid ? result.problem : null;
-  const errorLine = problem?.origin && problem.origin.file === draft.name && problem.origin.kind !== 'env' ? problem.origin.line : null;
+  const { state, result, problem, checkedParams, error: checkError, retry } = useConfigCheck(checkParams(draft));
+  const errorLine = errorLineIn(problem, draft.name);
   const reveal = (line: number, column: number) => editor.current?.reveal(line, column);
 
   const onFile = async (file: File | undefined) => {
@@ -113,17 +84,17 @@ export function InstallConfiguration({ draft, onChange }: { draft: ConfigDraft; 
             />
           </div>
           <div id={statusId}>
-            <CheckStatus state={state} result={result} />
+            <ConfigCheckStatus state={state} result={result} />
           </div>
           {readError ? <ErrorNotice title="Could not read the file" error={readError} /> : null}
-          {check.isError ? <ErrorNotice title="The configuration could not be checked" error={check.error} onRetry={() => void check.refetch()} /> : null}
+          {checkError ? <ErrorNotice title="The configuration could not be checked" error={checkError} onRetry={retry} /> : null}
           {problem ? <ConfigProblemView problem={problem} editedName={draft.name} onReveal={reveal} /> : null}
         </div>
       </Card>
 
       {result?.valid ? (
         <Card title="Merged values" aside={result.layers.map((layer) => layer.layer).join(' → ')} testId="config-merged-card">
-          <ConfigMergedValues config={result.config} params={current ? settled : null} editedName={draft.name} onReveal={reveal} />
+          <ConfigMergedValues config={result.config} params={checkedParams} editedName={draft.name} onReveal={reveal} />
         </Card>
       ) : null}
 

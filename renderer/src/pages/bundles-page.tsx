@@ -1,14 +1,18 @@
+import { useState } from 'react';
+import type { BundleSummary } from '../../../electron/contract';
 import { useBundles, useTrustedBundleKeys } from '../api/queries';
 import { BundleImport } from '../components/bundle-import';
 import { BundleTable } from '../components/bundle-table';
 import { Card } from '../components/card';
 import { EmptyState, QueryState } from '../components/query-state';
 import { TrustedBundleKeys } from '../components/trusted-bundle-keys';
+import { UpgradeLinks } from '../installs/upgrade-links';
 
 /** Release bundles: import one (verified first), and what was imported and who signed it. */
 export function BundlesPage() {
   const bundles = useBundles();
   const keys = useTrustedBundleKeys();
+  const [imported, setImported] = useState<BundleSummary | null>(null);
   return (
     <section className="page">
       <header className="page-head">
@@ -20,7 +24,10 @@ export function BundlesPage() {
         </div>
       </header>
       <Card title="Import a bundle" testId="bundle-import-card">
-        <BundleImport />
+        <div className="stack">
+          <BundleImport onImported={setImported} />
+          {imported ? <UpgradeLinks key={imported.id} bundle={imported} /> : null}
+        </div>
       </Card>
       <section className="stack" aria-labelledby="imported-bundles">
         <h2 id="imported-bundles">Imported</h2>

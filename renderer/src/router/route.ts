@@ -6,10 +6,14 @@ export type Route =
   | { name: 'bundles' }
   | { name: 'configuration' }
   | { name: 'install' }
+  | { name: 'installs' }
+  /** One recorded install; `upgradeTo` opens its upgrade to that version (the Bundles page links there after an import). */
+  | { name: 'installed'; installName: string; upgradeTo?: string }
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`) into a route. An empty hash is the
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`,
+ * `#/installs/<name>/upgrade/<version>`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
 export function parseRoute(hash: string): Route {
@@ -27,6 +31,15 @@ export function parseRoute(hash: string): Route {
   if (segments.length === 1 && segments[0] === 'bundles') return { name: 'bundles' };
   if (segments.length === 1 && segments[0] === 'configuration') return { name: 'configuration' };
   if (segments.length === 1 && segments[0] === 'install') return { name: 'install' };
+  if (segments[0] === 'installs') {
+    if (segments.length === 1) return { name: 'installs' };
+    const installName = decodeSegment(segments[1]!);
+    // The contract's install names; anything else is no install of ours.
+    if (installName !== null && /^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/.test(installName)) {
+      if (segments.length === 2) return { name: 'installed', installName };
+      if (segments.length === 4 && segments[2] === 'upgrade' && /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(segments[3]!)) return { name: 'installed', installName, upgradeTo: segments[3]! };
+    }
+  }
   if (segments[0] === 'probes' && segments.length === 2) {
     const jobId = segments[1] ?? '';
     // Job ids are the backend's UUIDs; the contract allows up to 64 characters.
@@ -50,7 +63,19 @@ export function hrefFor(route: Route): string {
       return '#/configuration';
     case 'install':
       return '#/install';
+    case 'installs':
+      return '#/installs';
+    case 'installed':
+      return `#/installs/${encodeURIComponent(route.installName)}${route.upgradeTo !== undefined ? `/upgrade/${route.upgradeTo}` : ''}`;
     case 'not-found':
       return `#${route.path}`;
+  }
+}
+
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
   }
 }

@@ -1,29 +1,46 @@
-import { useId } from 'react';
-import { useApiQuery } from '../api/queries';
+import { useCallback, useId, useState } from 'react';
+import { useHostList } from '../api/queries';
 import { Card } from '../components/card';
 import { InstallConfiguration } from '../components/install-configuration';
-import { useDebouncedValue } from '../components/use-debounced-value';
+import { useConfigCheck, type ConfigCheckState } from '../components/use-config-check';
 import { checkParams } from '../config/config-draft';
+import { HostOverrides } from './host-overrides';
 import type { WizardDraftHandle } from './use-wizard-draft';
-import { configDraftOf, installNameProblem } from './wizard-draft';
+import { configDraftOf, hostConfigsProblem, installNameProblem } from './wizard-draft';
 import { WizardNav } from './wizard-nav';
 
-/** As the configuration editor waits before it checks: the same pause asks the same query, answered once. */
-const CHECK_DEBOUNCE_MS = 350;
-
-/** Step 5: the install's name, its environment profile and values, checked as they are typed. */
+/**
+ * Step 5: the install's name, its environment profile and values, and each machine's
+ * override, all checked as they are typed; any of them refused keeps the review away.
+ */
 export function ConfigurationStep({ wizard }: { wizard: WizardDraftHandle }) {
   const { draft } = wizard;
   const nameId = useId();
+  const hosts = useHostList();
   const config = configDraftOf(draft);
-  const params = checkParams(config);
-  const settled = useDebouncedValue(params, CHECK_DEBOUNCE_MS);
-  const check = useApiQuery('config.check', settled, { keepPrevious: true, staleTime: Infinity, gcTime: 60_000 });
-  const current = JSON.stringify(settled) === JSON.stringify(params) && !check.isPlaceholderData && !check.isFetching;
+  // The same layers as the editor below: one query, answered once for both.
+  const check = useConfigCheck(checkParams(config));
+  const [hostChecks, setHostChecks] = useState<ReadonlyMap<number, ConfigCheckState>>(new Map());
+  const onHostState = useCallback((hostId: number, state: ConfigCheckState | null) => {
+    setHostChecks((current) => {
+      if ((current.get(hostId) ?? null) === state) return current;
+      const next = new Map(current);
+      if (state === null) next.delete(hostId);
+      else next.set(hostId, state);
+      return next;
+    });
+  }, []);
+
   const nameProblem = installNameProblem(draft.installName);
-  const problem =
-    nameProblem ??
-    (!current ? 'Checking the configuration…' : check.isError ? 'The configuration could not be checked.' : check.data?.valid === false ? 'Correct the configuration: the install would stop on it.' : null);
+  const configProblem =
+    check.state === 'checking'
+      ? 'Checking the configuration…'
+      : check.state === 'error'
+        ? 'The configuration could not be checked.'
+        : check.state === 'invalid'
+          ? 'Correct the configuration: the install would stop on it.'
+          : null;
+  const problem = nameProblem ?? configProblem ?? hostConfigsProblem(draft, hosts.data ?? [], hostChecks);
 
   return (
     <div className="stack" data-testid="wizard-configuration-step">
@@ -49,6 +66,7 @@ export function ConfigurationStep({ wizard }: { wizard: WizardDraftHandle }) {
         draft={config}
         onChange={(next) => wizard.update({ environment: next.environment, config: { name: next.name, text: next.text } })}
       />
+      <HostOverrides wizard={wizard} onState={onHostState} />
       <WizardNav onBack={() => void wizard.go('roles')} nextLabel="Next: review the plan" onNext={() => void wizard.go('review')} problem={problem} />
     </div>
   );

@@ -18,7 +18,7 @@ const PRIVILEGE_TEXT: Record<string, string> = {
   none: 'without root or sudo',
 };
 
-function HostPlanView({ plan }: { plan: HostPlan }) {
+export function HostPlanView({ plan }: { plan: HostPlan }) {
   const matching = plan.steps.filter((s) => s.state === 'done').length;
   return (
     <section className="wizard-host" data-testid="wizard-plan-host" data-host-name={plan.host} data-blocked={String(plan.error !== null)}>
@@ -92,6 +92,22 @@ function Plan({ definition, wizard }: { definition: InstallDefinition; wizard: W
   );
 }
 
+/** Which machines get their own override layer, by the file name its errors and origins carry. */
+function HostOverridesSummary({ hosts }: { hosts: InstallDefinition['hosts'] }) {
+  const overridden = hosts.flatMap((h) => (h.config && 'text' in h.config ? [{ host: h.name, file: h.config.name }] : []));
+  if (overridden.length === 0) return <>none: every machine takes the install’s values</>;
+  return (
+    <>
+      {overridden.map(({ host, file }, index) => (
+        <span key={host} data-testid="wizard-summary-override" data-host-name={host}>
+          {index > 0 ? ', ' : ''}
+          {host} <span className="mono muted">({file})</span>
+        </span>
+      ))}
+    </>
+  );
+}
+
 /** Step 6: the install file the wizard built, and what applying it would do on each machine. */
 export function ReviewStep({ wizard }: { wizard: WizardDraftHandle }) {
   const { draft } = wizard;
@@ -111,6 +127,10 @@ export function ReviewStep({ wizard }: { wizard: WizardDraftHandle }) {
             <dd>{definition.environment ?? 'from the values, else production'}</dd>
             <dt>Machines</dt>
             <dd>{definition.hosts.map((h) => `${h.name} (${ROLE_LABELS[h.role].toLowerCase()}${h.gpu ? ', GPU agents' : ''})`).join(', ')}</dd>
+            <dt>Host overrides</dt>
+            <dd data-testid="wizard-summary-overrides">
+              <HostOverridesSummary hosts={definition.hosts} />
+            </dd>
           </dl>
         </Card>
       ) : null}

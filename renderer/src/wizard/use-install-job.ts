@@ -4,13 +4,13 @@ import { useApiClient } from '../api/api-context';
 
 export type InstallJobView =
   | { status: 'loading' }
-  /** The backend no longer knows the job (it restarted, or the job finished over an hour ago). */
+  /** The backend no longer keeps the job (only the newest jobs are kept in its store). */
   | { status: 'gone'; error: ApiError }
   | { status: 'error'; error: unknown; retry: () => void }
   | { status: 'ready'; job: InstallJobStatus };
 
 /**
- * An apply job as it runs: its status from installs.status, kept current by the
+ * A job (apply, upgrade, rollback, uninstall) as it runs: its status from installs.status, kept current by the
  * installs.progress events folded in with the contract's own fold. The subscription is
  * made before the status is read, so no event in between is lost; events the status
  * already holds are skipped by their number.

@@ -2,14 +2,18 @@ import {
   InstallNameSchema,
   WIZARD_STEPS,
   type BundleSummary,
+  type ConfigText,
   type HostRoleChoice,
   type HostSummary,
   type InstallDefinition,
+  type MethodParams,
   type Placement,
   type WizardDraftInput,
+  type WizardHostConfig,
   type WizardStep,
 } from '../../../electron/contract';
-import type { ConfigDraft } from '../config/config-draft';
+import type { ConfigCheckState } from '../components/use-config-check';
+import { checkParams, type ConfigDraft } from '../config/config-draft';
 
 export const STEP_LABELS: Record<WizardStep, string> = {
   bundle: 'Bundle',
@@ -32,6 +36,7 @@ export function newWizardDraft(): WizardDraftInput {
     roles: [],
     environment: null,
     config: { name: 'install.yaml', text: '' },
+    hostConfigs: [],
     preflightAccepted: false,
     probeJobId: null,
     installJobId: null,
@@ -55,11 +60,72 @@ export function configDraftOf(draft: WizardDraftInput): ConfigDraft {
   return { environment: draft.environment, name: draft.config.name, text: draft.config.text };
 }
 
-/** Chooses or drops a host; its role goes with it. */
-export function toggleHost(draft: WizardDraftInput, hostId: number, on: boolean): Pick<WizardDraftInput, 'hostIds' | 'roles' | 'preflightAccepted'> {
+/** Chooses or drops a host; its role and its configuration override go with it. */
+export function toggleHost(
+  draft: WizardDraftInput,
+  hostId: number,
+  on: boolean,
+): Pick<WizardDraftInput, 'hostIds' | 'roles' | 'hostConfigs' | 'preflightAccepted'> {
   const hostIds = on ? [...new Set([...draft.hostIds, hostId])] : draft.hostIds.filter((id) => id !== hostId);
-  // The failures the operator accepted were those of other hosts.
-  return { hostIds, roles: draft.roles.filter((r) => hostIds.includes(r.hostId)), preflightAccepted: false };
+  return {
+    hostIds,
+    roles: draft.roles.filter((r) => hostIds.includes(r.hostId)),
+    hostConfigs: draft.hostConfigs.filter((c) => hostIds.includes(c.hostId)),
+    // The failures the operator accepted were those of other hosts.
+    preflightAccepted: false,
+  };
+}
+
+/** A chosen host's override layer as typed (perhaps still empty), or null when it has none. */
+export function hostConfigOf(draft: WizardDraftInput, hostId: number): ConfigText | null {
+  return draft.hostConfigs.find((c) => c.hostId === hostId)?.config ?? null;
+}
+
+/**
+ * The overrides that become layers: those of chosen hosts with some text. An empty one
+ * is the install's values unchanged, as an empty install text is the shipped defaults.
+ */
+export function activeHostConfigs(draft: WizardDraftInput): WizardHostConfig[] {
+  return draft.hostConfigs.filter((c) => draft.hostIds.includes(c.hostId) && c.config.text.trim() !== '');
+}
+
+/**
+ * The file name a new override of a host gets, host-<name>.yaml: every error and origin
+ * names it, so no other layer of the install may have it.
+ */
+export function hostConfigName(draft: WizardDraftInput, hostName: string): string {
+  const taken = new Set([draft.config.name, ...draft.hostConfigs.map((c) => c.config.name)]);
+  let name = `host-${hostName}.yaml`;
+  for (let n = 2; taken.has(name); n += 1) name = `host-${hostName}-${n}.yaml`;
+  return name;
+}
+
+/** Sets a chosen host's override, or removes it with null; overrides stay in the hosts' order. */
+export function withHostConfig(draft: WizardDraftInput, hostId: number, config: ConfigText | null): Pick<WizardDraftInput, 'hostConfigs'> {
+  const others = draft.hostConfigs.filter((c) => c.hostId !== hostId);
+  const all = config === null ? others : [...others, { hostId, config }];
+  return { hostConfigs: draft.hostIds.flatMap((id) => all.filter((c) => c.hostId === id)) };
+}
+
+/** The layers to check for one host: the install's values with the host's override above them. */
+export function hostCheckParams(draft: WizardDraftInput, override: ConfigText): MethodParams<'config.check'> {
+  return { ...checkParams(configDraftOf(draft)), host: override };
+}
+
+/**
+ * Why the overrides cannot go on as named, or null. Names are made distinct when an
+ * override is added; loading the install's values from a file may take one of them since.
+ */
+export function hostConfigNamesProblem(draft: WizardDraftInput, hosts: readonly Pick<HostSummary, 'id' | 'name'>[]): string | null {
+  const names = new Map(hosts.map((h) => [h.id, h.name]));
+  const seen = new Set([draft.config.name]);
+  for (const { hostId, config } of activeHostConfigs(draft)) {
+    if (seen.has(config.name)) {
+      return `The override of ${names.get(hostId) ?? `host ${hostId}`} has the name ${config.name}, as another layer does: remove it and add it again to give it a name of its own.`;
+    }
+    seen.add(config.name);
+  }
+  return null;
 }
 
 /** Roles for exactly the chosen hosts: kept where the operator set them, the suggestion for the rest. */
@@ -93,6 +159,28 @@ export function rolesProblem(roles: readonly HostRoleChoice[]): string | null {
   return null;
 }
 
+/**
+ * Why the hosts' overrides keep the wizard from the review, or null: each one with text
+ * must pass its check over the install's values, as the install would load it.
+ */
+export function hostConfigsProblem(
+  draft: WizardDraftInput,
+  hosts: readonly Pick<HostSummary, 'id' | 'name'>[],
+  checks: ReadonlyMap<number, ConfigCheckState>,
+): string | null {
+  const named = hostConfigNamesProblem(draft, hosts);
+  if (named) return named;
+  const names = new Map(hosts.map((h) => [h.id, h.name]));
+  const active = activeHostConfigs(draft).map((c) => ({ name: names.get(c.hostId) ?? `host ${c.hostId}`, state: checks.get(c.hostId) ?? 'checking' }));
+  const refused = active.find((c) => c.state === 'invalid');
+  if (refused) return `Correct the override of ${refused.name}: the install would stop on it.`;
+  const unchecked = active.find((c) => c.state === 'error');
+  if (unchecked) return `The override of ${unchecked.name} could not be checked; try again.`;
+  const pending = active.find((c) => c.state === 'checking');
+  if (pending) return `Checking the override of ${pending.name}…`;
+  return null;
+}
+
 /** Why the install's name is refused, or null. */
 export function installNameProblem(name: string): string | null {
   const parsed = InstallNameSchema.safeParse(name);
@@ -106,10 +194,12 @@ export function installNameProblem(name: string): string | null {
 export function definitionOf(draft: WizardDraftInput, bundle: BundleSummary | undefined, hosts: readonly HostSummary[]): InstallDefinition | null {
   if (!bundle || installNameProblem(draft.installName) !== null || !rolesCoverHosts(draft)) return null;
   const names = new Map(hosts.map((h) => [h.id, h.name]));
+  const overrides = new Map(activeHostConfigs(draft).map((c) => [c.hostId, c.config]));
   const entries = draft.hostIds.map((hostId) => {
     const role = draft.roles.find((r) => r.hostId === hostId)!;
     const name = names.get(hostId);
-    return name === undefined ? null : { name, role: role.role, gpu: role.gpu };
+    const override = overrides.get(hostId);
+    return name === undefined ? null : { name, role: role.role, gpu: role.gpu, ...(override ? { config: { name: override.name, text: override.text } } : {}) };
   });
   if (entries.some((e) => e === null)) return null;
   return {

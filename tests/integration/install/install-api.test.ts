@@ -75,6 +75,7 @@ describe('the install wizard’s draft', () => {
       roles: [],
       environment: 'development',
       config: { name: 'install.yaml', text: 'agents:\n  replicas_per_host: 2\n' },
+      hostConfigs: [],
       preflightAccepted: true,
       probeJobId: null,
       installJobId: null,

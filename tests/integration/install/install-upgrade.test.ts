@@ -250,3 +250,44 @@ describe('pruning old releases', () => {
     }
   }, 300_000);
 });
+
+describe('a change of configuration only', () => {
+  it('that fails its health gate is undone on the release that runs: its earlier etc/ back, the runtime restarted on it', async () => {
+    const v4Values = ['install: { health_timeout_seconds: 90, releases_kept: 2 }', 'agents: { replicas_per_host: 2 }'];
+    const etcOf = (name: string) => path.join(trees.get(name)!.root, 'releases', '0.4.0', 'etc');
+    const before = new Map(['first', 'second'].map((name) => [name, fs.readFileSync(path.join(etcOf(name), 'manifest.yaml'), 'utf8')]));
+    // Valid to the schema, wrong for the host: the core cannot bind an address the host does not have.
+    const bad = installFile(bundles.v4, [...v4Values.slice(0, 1).map((v) => v.replace('90', '15')), 'agents: { replicas_per_host: 2 }', 'core: { listen_address: 198.18.255.254 }']);
+    const events: InstallEvent[] = [];
+    const result = await backend.installs.apply(bad, { concurrency: 2, onEvent: (e) => events.push(e) });
+    for (const host of result.hosts) {
+      expect(host).toMatchObject({ outcome: 'failed', error: { code: 'INSTALL_ROLLED_BACK', message: expect.stringContaining('returned to its earlier configuration') } });
+      expect(host.steps.find((s) => s.step === 'configure')).toMatchObject({ status: 'done' });
+      const back = events.filter((e): e is Extract<InstallEvent, { kind: 'activate' }> => e.kind === 'activate' && e.host === host.host && e.status !== 'running');
+      expect(back.map((e) => [e.step, e.status])).toEqual([
+        ['read', 'done'],
+        ['service', 'done'],
+        ['start', 'done'],
+        ['health', 'done'],
+        ['switch', 'already-done'],
+        ['record', 'done'],
+      ].map(([step, status]) => [step, step === 'switch' ? expect.stringMatching(/done/) : status]));
+      expect(back[0]!.detail).toMatch(/restored .*etc from the configuration it had before/);
+      // The release that ran is still the one that runs, with the etc/ it had; nothing of the failed one is left.
+      expect(currentOf(host.host)).toBe('releases/0.4.0');
+      expect(fs.readFileSync(path.join(etcOf(host.host), 'manifest.yaml'), 'utf8')).toBe(before.get(host.host));
+      expect(fs.readFileSync(path.join(etcOf(host.host), 'manifest.yaml'), 'utf8')).not.toContain('198.18.255.254');
+      expect(fs.existsSync(path.join(trees.get(host.host)!.root, 'releases', '0.4.0', '.etc-previous'))).toBe(false);
+      expect(commandLine(daemonOf(host.host))).toContain(`--config ${runtimeConfigOf(host.host, '0.4.0')}`);
+    }
+    const healthy = { processes: [['core', ['PROCESS_STATE_RUNNING']], ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']]], health: 'SERVING' };
+    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual([first, second].map((h) => ({ host: h.name, ...healthy })));
+
+    // The configuration that ran before is what the host has again: applying it changes nothing.
+    const again = await backend.installs.apply(installFile(bundles.v4, v4Values), { concurrency: 2 });
+    expect(again.hosts.map((h) => [h.host, h.outcome])).toEqual([
+      ['first', 'unchanged'],
+      ['second', 'unchanged'],
+    ]);
+  }, 360_000);
+});

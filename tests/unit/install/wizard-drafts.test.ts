@@ -44,6 +44,7 @@ function input(changes: Partial<WizardDraftInput> = {}): WizardDraftInput {
     ],
     environment: 'staging',
     config: { name: 'install.yaml', text: 'agents:\n  replicas_per_host: 2\n' },
+    hostConfigs: [{ hostId: hostIds[1]!, config: { name: 'host-b.yaml', text: 'agents:\n  gpu_replicas_per_host: 1\n' } }],
     preflightAccepted: true,
     probeJobId: 'job-1',
     installJobId: null,
@@ -51,7 +52,7 @@ function input(changes: Partial<WizardDraftInput> = {}): WizardDraftInput {
   };
 }
 
-describe('the install wizard’s drafts (migration 6)', () => {
+describe('the install wizard’s drafts (migrations 6 and 8)', () => {
   it('keeps every choice as saved, and gives the newest draft when none is named', () => {
     const first = drafts().save(input());
     clock = 2_000;
@@ -66,10 +67,19 @@ describe('the install wizard’s drafts (migration 6)', () => {
     expect(drafts().get()?.draftId).toBe(first.draftId);
   });
 
-  it('leaves out a host removed from the inventory since, with its role', () => {
+  it('leaves out a host removed from the inventory since, with its role and its override', () => {
     const saved = drafts().save(input());
     createHostsRepo(db).remove(hostIds[1]!);
-    expect(drafts().get(saved.draftId)).toMatchObject({ hostIds: [hostIds[0]], roles: [{ hostId: hostIds[0], role: 'both', gpu: false }] });
+    expect(drafts().get(saved.draftId)).toMatchObject({ hostIds: [hostIds[0]], roles: [{ hostId: hostIds[0], role: 'both', gpu: false }], hostConfigs: [] });
+  });
+
+  it('refuses an override for a host not chosen, and two overrides for one host, saying what to do', () => {
+    const override = { hostId: hostIds[0]!, config: { name: 'host-a.yaml', text: 'runtime:\n  grpc_port: 7601\n' } };
+    const notChosen = () => drafts().save(input({ hostIds: [hostIds[1]!], roles: [{ hostId: hostIds[1]!, role: 'both', gpu: false }], hostConfigs: [override] }));
+    expect(notChosen).toThrow(expect.objectContaining({ code: 'BAD_PARAMS', remedy: expect.stringMatching(/remove its override/) }));
+    const twice = () => drafts().save(input({ hostConfigs: [override, { ...override, config: { name: 'host-a-2.yaml', text: '' } }] }));
+    expect(twice).toThrow(expect.objectContaining({ code: 'BAD_PARAMS', message: expect.stringMatching(/two configuration overrides/) }));
+    expect(drafts().get()).toBeNull();
   });
 
   it('refuses a bundle that was never imported, a role for a host not chosen, and a draft that is gone', () => {

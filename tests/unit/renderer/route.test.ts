@@ -45,15 +45,23 @@ describe('parseRoute', () => {
     expect(parseRoute('#/install/x')).toEqual({ name: 'not-found', path: '/install/x' });
   });
 
+  it('reads the installs list, one install, and its upgrade to a version', () => {
+    expect(parseRoute('#/installs')).toEqual({ name: 'installs' });
+    expect(parseRoute('#/installs/lab-1')).toEqual({ name: 'installed', installName: 'lab-1' });
+    expect(parseRoute('#/installs/lab/upgrade/0.2.0')).toEqual({ name: 'installed', installName: 'lab', upgradeTo: '0.2.0' });
+    expect(parseRoute('#/installs/lab/upgrade/latest')).toEqual({ name: 'not-found', path: '/installs/lab/upgrade/latest' });
+    expect(parseRoute('#/installs/-lab')).toEqual({ name: 'not-found', path: '/installs/-lab' });
+    expect(parseRoute('#/installs/%E0%A4%A')).toEqual({ name: 'not-found', path: '/installs/%E0%A4%A' });
+  });
+
   it('names unknown paths as not found', () => {
-    expect(parseRoute('#/installs')).toEqual({ name: 'not-found', path: '/installs' });
     expect(parseRoute('#/hosts/1/logs')).toEqual({ name: 'not-found', path: '/hosts/1/logs' });
   });
 });
 
 describe('hrefFor', () => {
   it('is the inverse of parseRoute', () => {
-    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }, { name: 'probe-job', jobId: 'job-1' }, { name: 'bundles' }, { name: 'configuration' }, { name: 'install' }] as const) {
+    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }, { name: 'probe-job', jobId: 'job-1' }, { name: 'bundles' }, { name: 'configuration' }, { name: 'install' }, { name: 'installs' }, { name: 'installed', installName: 'lab' }, { name: 'installed', installName: 'lab', upgradeTo: '0.2.0' }] as const) {
       expect(parseRoute(hrefFor(route))).toEqual(route);
     }
   });

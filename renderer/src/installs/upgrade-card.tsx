@@ -1,0 +1,87 @@
+import { useState } from 'react';
+import type { UpgradeCandidate } from '../../../electron/contract';
+import { useApiQuery } from '../api/queries';
+import { useApiAction } from '../api/use-api-action';
+import { Card } from '../components/card';
+import { ErrorNotice, LoadingState } from '../components/query-state';
+import { formatBytes } from '../format/bytes';
+import { HostPlanView } from '../wizard/review-step';
+
+/**
+ * The upgrade an imported bundle offers: "Upgrade to vX", then the plan (each host looked
+ * at, nothing changed), then the rolling apply as a job: hosts switch one at a time, each
+ * health-gated, and one that fails returns to its release by itself.
+ */
+export function UpgradeCard({ name, preferred, busy, onStarted }: { name: string; preferred?: string; busy: boolean; onStarted: (jobId: string) => void }) {
+  const offer = useApiQuery('installs.upgradeOffer', { name });
+  const [planning, setPlanning] = useState<string | null>(null);
+  if (offer.isError) return <ErrorNotice title="Could not look for upgrades" error={offer.error} onRetry={() => void offer.refetch()} />;
+  if (!offer.data) return null;
+  const { candidates, from } = offer.data;
+  const wanted = preferred !== undefined ? candidates.find((c) => c.version === preferred) : undefined;
+  const chosen = wanted?.compatible ? wanted : offer.data.offer;
+  if (!chosen && !wanted) return null;
+  return (
+    <Card title={chosen ? `Upgrade to ${chosen.version}` : `${wanted!.bundle} cannot be installed here`} aside={from ? `from ${from}` : undefined} testId="upgrade-card">
+      <div className="stack" data-testid="upgrade-offer" data-version={chosen?.version ?? ''}>
+        {wanted && !wanted.compatible ? <p className="key-panel">{`${wanted.bundle} is not offered: ${wanted.problem}.`}</p> : null}
+        {chosen && planning !== chosen.bundle ? (
+          <div className="actions">
+            <p className="muted">
+              {chosen.bundle} was imported; every host runs {from ?? 'nothing yet'}. Upgrading plans first, then switches one host at a time, each checked healthy.
+            </p>
+            <button type="button" className="button button-primary" onClick={() => setPlanning(chosen.bundle)} disabled={busy} data-testid="upgrade-plan">
+              Upgrade to {chosen.version}
+            </button>
+          </div>
+        ) : null}
+        {chosen && planning === chosen.bundle ? <UpgradePlan
+            name={name}
+            candidate={chosen}
+            busy={busy}
+            onCancel={() => setPlanning(null)}
+            onStarted={(jobId) => {
+              setPlanning(null);
+              onStarted(jobId);
+            }}
+          /> : null}
+      </div>
+    </Card>
+  );
+}
+
+function UpgradePlan({ name, candidate, busy, onCancel, onStarted }: { name: string; candidate: UpgradeCandidate; busy: boolean; onCancel: () => void; onStarted: (jobId: string) => void }) {
+  // Each look at the hosts is fresh: what matches changes as hosts do.
+  const plan = useApiQuery('installs.upgradePlan', { name, bundle: candidate.bundle }, { staleTime: 0, gcTime: 0 });
+  const upgrade = useApiAction('installs.upgrade');
+  const blocked = plan.data?.hosts.filter((h) => h.error !== null) ?? [];
+  const start = async () => {
+    const started = await upgrade.run({ name, bundle: candidate.bundle });
+    if (started) onStarted(started.jobId);
+  };
+  return (
+    <div className="stack" data-testid="upgrade-plan-view">
+      {plan.isError ? <ErrorNotice title="The upgrade could not be planned" error={plan.error} onRetry={() => void plan.refetch()} /> : null}
+      {!plan.data && plan.isFetching ? <LoadingState label="Looking at each host…" /> : null}
+      {plan.data ? (
+        <>
+          <p className="field-hint">
+            {plan.data.bundle.name} {plan.data.bundle.version}, {formatBytes(plan.data.bundle.sizeBytes)}. Each host was logged in to and looked at; nothing was changed.
+          </p>
+          {plan.data.hosts.map((host) => (
+            <HostPlanView key={host.host} plan={host} />
+          ))}
+        </>
+      ) : null}
+      {upgrade.state.status === 'error' ? <ErrorNotice title="The upgrade did not start" error={upgrade.state.error} /> : null}
+      <div className="actions">
+        <button type="button" className="button" onClick={onCancel}>
+          Not now
+        </button>
+        <button type="button" className="button button-primary" onClick={() => void start()} disabled={!plan.data || blocked.length > 0 || upgrade.pending || busy} data-testid="upgrade-start">
+          {upgrade.pending ? 'Starting…' : `Start the upgrade to ${candidate.version}`}
+        </button>
+      </div>
+    </div>
+  );
+}
