@@ -13,6 +13,7 @@ import { stageFiles } from './stage-files';
 import { startRuntimeScript } from './start-runtime';
 import { switchCurrentScript } from './switch-current';
 import { unpackReleaseScript } from './unpack-release';
+import { canStageOverSftp, stageOverSftp } from './stage-over-sftp';
 import { uploadBundle, type UploadProgress, type UploadResult } from './upload-bundle';
 import { waitHealthyWithLogs } from './wait-healthy-with-logs';
 import { writeServiceFiles } from './write-service';
@@ -83,11 +84,17 @@ async function ensureStaging(context: StepContext, step: HostStepName): Promise<
 
 async function runUpload(context: StepContext): Promise<StepRun> {
   const { host, bundle } = context;
-  // The staging directory is made while the upload looks for a partial file it could resume.
-  const preparing = ensureStaging(context, 'upload');
+  // The staging directory is made while the upload looks for a partial file it could
+  // resume: over the upload's own SFTP channel where the login user owns it anyway.
+  const sftp = host.session.sftp();
+  const preparing = stagingReady.has(host) || host.check.dirs.has('staging') || !canStageOverSftp(host) ? ensureStaging(context, 'upload') : sftp.then((channel) => stageOverSftp(channel, host.layout.root, host.layout.staging)).then(({ created }) => {
+    stagingReady.add(host);
+    return { output: created.map((dir) => `created ${dir}`).join('\n'), created };
+  });
   preparing.catch(() => undefined);
   const upload = await uploadBundle({
     session: host.session,
+    sftp,
     directoryReady: preparing,
     localFile: bundle.file,
     sha256: bundle.sha256,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import type { SFTPWrapper } from 'ssh2';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { ApiError, isApiError } from '../../contract';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
@@ -19,6 +19,8 @@ export interface UploadBundleOptions {
    * runs meanwhile, and only the file's opening waits for it.
    */
   directoryReady?: Promise<unknown>;
+  /** An SFTP channel the caller opened already (and may have used to make the directory); ended here. */
+  sftp?: Promise<SFTPWrapper>;
   /** Bytes the host acknowledged so far (from `resumedFrom` on), and the total. */
   onProgress?: (progress: UploadProgress) => void;
 }
@@ -65,27 +67,24 @@ const VERIFIER_TIMEOUT_MS = 300_000;
 export async function uploadBundle(options: UploadBundleOptions): Promise<UploadResult> {
   const { session, size } = options;
   const where = describeEndpoint(session.endpoint);
-  // The SFTP channel opens while the verifier looks at the host: neither waits for the other.
-  const opening = session.sftp();
+  // The verifier starts on the host while SFTP looks: the writes never wait for it (its
+  // first piece to hash comes 4 MiB later), only a resume waits for its hash of the partial file.
+  const verifier = openVerifier(session, options.partialPath, options.stagedPath, where);
+  const opening = options.sftp ?? session.sftp();
   opening.catch(() => undefined);
-  let verifier: Verifier;
-  try {
-    verifier = await openVerifier(session, options.partialPath, options.stagedPath, where);
-  } catch (error) {
-    void opening.then((channel) => channel.end(), () => undefined);
-    throw error;
-  }
   let resumedFrom = 0;
   let bytesSent = 0;
   try {
-    const partial = await verifier.partial;
-    if (partial !== null && partial.size > 0 && partial.size <= size) {
-      if ((await localPrefixSha256(options.localFile, partial.size)) === partial.sha256) resumedFrom = partial.size - (partial.size % CHUNK_BYTES);
-    }
-    await options.directoryReady;
-
     const sftp = await opening;
     try {
+      const partialSize = await sizeOf(sftp, options.partialPath);
+      if (partialSize !== null && partialSize > 0 && partialSize <= size) {
+        const partial = await verifier.partial;
+        if (partial !== null && partial.size === partialSize && (await localPrefixSha256(options.localFile, partial.size)) === partial.sha256) {
+          resumedFrom = partial.size - (partial.size % CHUNK_BYTES);
+        }
+      }
+      await options.directoryReady;
       const handle = await open(sftp, options.partialPath, resumedFrom > 0 ? 'r+' : 'w');
       const fd = fs.openSync(options.localFile, 'r');
       try {
@@ -106,8 +105,6 @@ export async function uploadBundle(options: UploadBundleOptions): Promise<Upload
     }
   } catch (error) {
     verifier.abandon();
-    // Ended already when the writing began; otherwise not yet used.
-    void opening.then((channel) => channel.end(), () => undefined);
     if (session.lost !== null) throw uploadFailed(where, `the SSH connection was lost after ${resumedFrom + bytesSent} of ${size} bytes`, 'Apply again once the host is reachable: the upload resumes from the bytes already there.', error);
     if (session.closed) throw uploadFailed(where, `the upload was cut off after ${resumedFrom + bytesSent} of ${size} bytes`, 'Apply again: the upload resumes from the bytes already there.', error);
     if (verifier.failed !== null) throw verifier.failed;
@@ -165,12 +162,16 @@ export function verifierScript(partialPath: string, stagedPath: string): string 
   ].join('; ');
 }
 
-async function openVerifier(session: SshSession, partialPath: string, stagedPath: string, where: string): Promise<Verifier> {
-  const channel = await session.execChannel(`sh -c ${shellQuote(verifierScript(partialPath, stagedPath))}`);
+/** Starts the verifier; lines sent before its channel is open wait in order for it. */
+function openVerifier(session: SshSession, partialPath: string, stagedPath: string, where: string): Verifier {
+  let channel: ClientChannel | null = null;
+  const queued: string[] = [];
   let failed: ApiError | null = null;
   let exited = false;
   let handedUpTo = 0;
   let ended = false;
+  let ending = false;
+  let abandoned = false;
   let pending = '';
   let stderr = '';
   const lines: string[] = [];
@@ -203,22 +204,37 @@ async function openVerifier(session: SshSession, partialPath: string, stagedPath
     }
     if (exited && waiting.length > 0) fail(endedEarly());
   };
-  channel.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      lines.push(pending.slice(0, newline));
-      pending = pending.slice(newline + 1);
-    }
-    deliver();
-  });
-  channel.stderr.on('data', (chunk: Buffer) => {
-    if (stderr.length < 4096) stderr += chunk.toString('utf8');
-  });
-  channel.on('close', () => {
-    exited = true;
-    deliver();
-  });
+  const attach = (opened: ClientChannel): void => {
+    opened.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        lines.push(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+      }
+      deliver();
+    });
+    opened.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4096) stderr += chunk.toString('utf8');
+    });
+    opened.on('close', () => {
+      exited = true;
+      deliver();
+    });
+  };
+  session.execChannel(`sh -c ${shellQuote(verifierScript(partialPath, stagedPath))}`).then(
+    (opened) => {
+      if (abandoned) {
+        opened.destroy();
+        return;
+      }
+      channel = opened;
+      attach(opened);
+      for (const line of queued.splice(0)) if (!exited) opened.write(line);
+      if (ending) opened.end();
+    },
+    (error: unknown) => fail(isApiError(error) ? error : uploadFailed(where, `the host did not start the checksum command (${(error as Error).message})`, 'Apply again; the upload resumes.')),
+  );
 
   const answer = (prefix: string, what: string): Promise<string> => {
     if (failed !== null) return Promise.reject(failed);
@@ -232,7 +248,9 @@ async function openVerifier(session: SshSession, partialPath: string, stagedPath
     });
   };
   const send = (line: string): void => {
-    if (failed === null && !exited) channel.write(`${line}\n`);
+    if (failed !== null || exited) return;
+    if (channel === null) queued.push(`${line}\n`);
+    else channel.write(`${line}\n`);
   };
 
   const partial = answer('partial', 'hashing the partial upload').then((rest) => {
@@ -264,13 +282,15 @@ async function openVerifier(session: SshSession, partialPath: string, stagedPath
       try {
         await settled;
       } finally {
-        channel.end();
+        ending = true;
+        channel?.end();
       }
     },
     abandon() {
       ended = true;
+      abandoned = true;
       for (const wait of waiting.splice(0)) clearTimeout(wait.timer);
-      channel.destroy();
+      channel?.destroy();
     },
     get failed() {
       return failed;
@@ -282,6 +302,17 @@ export async function localPrefixSha256(file: string, length: number): Promise<s
   const hash = createHash('sha256');
   if (length > 0) for await (const chunk of fs.createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** The size of `file` on the host, or null when there is none (SFTP's stat: no process started). */
+function sizeOf(sftp: SFTPWrapper, file: string): Promise<number | null> {
+  return new Promise((resolve, reject) =>
+    sftp.stat(file, (error, stats) => {
+      if (!error) resolve(stats.isFile() ? stats.size : null);
+      else if ((error as Error & { code?: number }).code === 2) resolve(null);
+      else reject(error);
+    }),
+  );
 }
 
 function open(sftp: SFTPWrapper, file: string, flags: 'r+' | 'w'): Promise<Buffer> {
