@@ -7,6 +7,14 @@ export interface LastLinesInput {
   asRoot: boolean;
   /** The runtime's log_dir: one `<instance>.log` per instance, kept across releases. */
   logDir: string;
+  /**
+   * The runtime's lock file (in its state_dir): its time is when the daemon that runs now
+   * started, and only what the log files got since then is shown, so that lines an earlier
+   * release or configuration wrote to the same files (one file per instance, kept across
+   * releases) do not pass for the new one's. Without it, or when the lines carry no time
+   * stamps (`logs.timestamps: raw`), the plain last lines are shown.
+   */
+  lockFile?: string;
   /** The instances to show, the likeliest culprit first; the first `maxInstances` are read. */
   instances: readonly string[];
   /** Also the daemon's own output (when its API never answered): its file in detached mode, the journal under systemd. */
@@ -29,8 +37,9 @@ export async function lastLogLines(input: LastLinesInput): Promise<string> {
   const instances = input.instances.slice(0, input.maxInstances ?? 2);
   const parts = instances.map((instance) => {
     const file = `${input.logDir}/${instance}.log`;
-    return `f=${shellQuote(file)}; if [ -s "$f" ]; then printf '${MARK}\\t%s\\t%s\\n' ${shellQuote(instance)} "$f"; tail -n ${count} "$f"; fi`;
+    return `f=${shellQuote(file)}; if [ -s "$f" ]; then show ${shellQuote(instance)} "$f"; fi`;
   });
+  if (parts.length > 0) parts.unshift(sinceDaemonStart(input.lockFile ?? null, count));
   if (input.daemon?.service === 'detached') {
     parts.push(`f=${shellQuote(input.daemon.outFile)}; if [ -s "$f" ]; then printf '${MARK}\\t%s\\t%s\\n' sutazai-runtime "$f"; tail -n ${count} "$f"; fi`);
   } else if (input.daemon?.service === 'systemd') {
@@ -43,6 +52,30 @@ export async function lastLogLines(input: LastLinesInput): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/**
+ * Defines `show NAME FILE`: the section mark, then the file's last lines, only those since
+ * the daemon started where its lock file tells when that was and the lines are stamped
+ * (`2026-11-26T23:00:01.123Z out ...`, UTC, so text order is time order). Stamps of the
+ * same second count as after it: a line is never hidden for a rounding of the lock's time.
+ */
+function sinceDaemonStart(lockFile: string | null, count: number): string {
+  return [
+    `since=''`,
+    lockFile === null ? '' : `l=${shellQuote(lockFile)}; if [ -f "$l" ]; then since=$(date -u -r "$l" +%Y-%m-%dT%H:%M:%S 2>/dev/null || :); fi`,
+    'show() {',
+    `  if [ -n "$since" ] && grep -q '^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T' "$2" 2>/dev/null; then`,
+    `    printf '${MARK}\\t%s\\t%s\\n' "$1" "since the runtime started at \${since}Z, $2"`,
+    `    awk -v s="$since" 'substr($0, 1, 19) >= s { on = 1 } on' "$2" | tail -n ${count}`,
+    '  else',
+    `    printf '${MARK}\\t%s\\t%s\\n' "$1" "$2"`,
+    `    tail -n ${count} "$2"`,
+    '  fi',
+    '}',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 /** `last lines of core (/var/log/sutazai/core.log):` and each line indented, long lines cut. */

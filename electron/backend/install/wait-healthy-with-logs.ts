@@ -40,6 +40,7 @@ export async function waitHealthyWithLogs(host: HostLink, gate: HealthGate): Pro
       shell: host.shell,
       asRoot: host.mode === 'system',
       logDir: gate.logDir,
+      lockFile: `${host.layout.stateDir}/sutazai-runtime.lock`,
       instances: error.failing,
       daemon: error.answered ? null : { service: host.service, outFile: detachedDaemonLog({ ...host.layout, logDir: gate.logDir }) },
     });
