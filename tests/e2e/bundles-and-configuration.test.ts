@@ -1,13 +1,15 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { dataOffsetOf, flipByte, makeBundleKit, type BundleKit } from '../support/bundle-kit';
-import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
-import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
+import { cspViolations } from '../support/chromium';
+import { shoot } from '../support/e2e-screenshots';
+import { setUpSuite } from '../support/suite-set-up';
+import { makeTempDir } from '../support/temp-dir';
+import { openWebModeSession } from '../support/web-mode-session';
 
 /**
  * The first and fifth steps of an install as an operator meets them today, in Debian's
@@ -17,74 +19,39 @@ import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer }
  * broken as printed and repaired, a key explained, two versions compared.
  */
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifactsDir = path.join(root, 'artifacts/e2e');
-const fixtures = path.join(root, 'tests/fixtures/config');
-const UI_TIMEOUT_MS = 20_000;
-
-async function shoot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
-  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: options.fullPage ?? false });
-}
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/config');
 
 function configStatus(page: Page, state: 'valid' | 'invalid'): Locator {
   return page.locator(`[data-testid="config-status"][data-state="${state}"]`);
 }
 
 describe('bundles and configuration, end to end', () => {
-  let dataDir = '';
-  let kit: BundleKit | null = null;
+  let kit: BundleKit;
   let bundle: BuiltBundle;
   let tampered = '';
   let printed = '';
   let repaired = '';
-  let server: WebModeServer | null = null;
-  let browser: Browser | null = null;
-  let context: BrowserContext | null = null;
   let page: Page;
   let url = '';
   const problems: string[] = [];
 
-  async function cleanup(): Promise<void> {
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    browser = null;
-    context = null;
-    if (server) await stopWebModeServer(server);
-    server = null;
-    kit?.remove();
-    kit = null;
-    if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
-  }
+  setUpSuite(async (defer) => {
+    printed = await readFile(path.join(fixtures, 'seed-system-integration.yaml'), 'utf8');
+    repaired = await readFile(path.join(fixtures, 'seed-system-integration-repaired.yaml'), 'utf8');
+    kit = await makeBundleKit();
+    defer(kit.remove);
+    // The kit's compatibility range admits this checkout's version, which web mode reports.
+    bundle = await kit.build('sutazai-release');
+    tampered = path.join(kit.dir, 'tampered.sutazai-bundle');
+    await copyFile(bundle.file, tampered);
+    const { offset } = await dataOffsetOf(tampered, 'runtime/sutazai-runtime.cjs');
+    flipByte(tampered, offset + 1000);
 
-  beforeAll(async () => {
-    try {
-      await mkdir(artifactsDir, { recursive: true });
-      printed = await readFile(path.join(fixtures, 'seed-system-integration.yaml'), 'utf8');
-      repaired = await readFile(path.join(fixtures, 'seed-system-integration-repaired.yaml'), 'utf8');
-      kit = await makeBundleKit();
-      // The kit's compatibility range admits this checkout's version, which web mode reports.
-      bundle = await kit.build('sutazai-release');
-      tampered = path.join(kit.dir, 'tampered.sutazai-bundle');
-      await copyFile(bundle.file, tampered);
-      const { offset } = await dataOffsetOf(tampered, 'runtime/sutazai-runtime.cjs');
-      flipByte(tampered, offset + 1000);
-
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'sutazai-e2e-install-inputs-'));
-      server = startWebModeServer(dataDir);
-      url = await waitForUrl(server);
-      browser = await launchChromium();
-      context = await newCspRecordingContext(browser);
-      page = await context.newPage();
-      page.setDefaultTimeout(UI_TIMEOUT_MS);
-      collectPageProblems(page, problems);
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
-  });
-
-  afterAll(async () => {
-    await cleanup();
+    const dataDir = makeTempDir('sutazai-e2e-install-inputs-');
+    defer(dataDir.remove);
+    const session = await openWebModeSession({ dataDir: dataDir.path, problems });
+    defer(session.close);
+    ({ page, url } = session);
   });
 
   it('imports a signed bundle: the unknown key is shown by its fingerprint, confirmed, and the bundle listed', async () => {
@@ -98,11 +65,11 @@ describe('bundles and configuration, end to end', () => {
     const unknown = page.getByTestId('bundle-key-unknown');
     await unknown.waitFor({ state: 'visible' });
     const fingerprint = unknown.getByTestId('bundle-key-fingerprint');
-    await expect(fingerprint.getAttribute('data-fingerprint')).resolves.toBe(kit!.key.fingerprint);
-    await expect(fingerprint.textContent()).resolves.toContain(kit!.key.fingerprint);
+    await expect(fingerprint.getAttribute('data-fingerprint')).resolves.toBe(kit.key.fingerprint);
+    await expect(fingerprint.textContent()).resolves.toContain(kit.key.fingerprint);
     await expect(unknown.textContent()).resolves.toContain('test release key');
     const facts = (await page.getByTestId('bundle-facts').textContent()) ?? '';
-    expect(facts).toContain(`sutazai ${kit!.checkoutVersion}`);
+    expect(facts).toContain(`sutazai ${kit.checkoutVersion}`);
     expect(facts).toContain(bundle.sha256);
     expect(facts).toContain('linux-x64');
     // Nothing is stored before the operator decides.
@@ -113,14 +80,14 @@ describe('bundles and configuration, end to end', () => {
     const imported = page.getByTestId('bundle-imported');
     await imported.waitFor({ state: 'visible' });
     const importedText = (await imported.textContent()) ?? '';
-    expect(importedText).toContain(`Imported sutazai ${kit!.checkoutVersion}.`);
+    expect(importedText).toContain(`Imported sutazai ${kit.checkoutVersion}.`);
     expect(importedText).toContain('Its signing key is now trusted');
 
-    const row = page.locator(`[data-testid="bundle-row"][data-version="${kit!.checkoutVersion}"]`);
+    const row = page.locator(`[data-testid="bundle-row"][data-version="${kit.checkoutVersion}"]`);
     await row.waitFor({ state: 'visible' });
-    await expect(row.getAttribute('data-signer')).resolves.toBe(kit!.key.fingerprint);
+    await expect(row.getAttribute('data-signer')).resolves.toBe(kit.key.fingerprint);
     await expect(page.getByTestId('bundle-row').count()).resolves.toBe(1);
-    const key = page.locator(`[data-testid="trusted-bundle-key"][data-fingerprint="${kit!.key.fingerprint}"]`);
+    const key = page.locator(`[data-testid="trusted-bundle-key"][data-fingerprint="${kit.key.fingerprint}"]`);
     await key.waitFor({ state: 'visible' });
     const keyText = (await key.textContent()) ?? '';
     expect(keyText).toContain('test release key');
@@ -144,7 +111,7 @@ describe('bundles and configuration, end to end', () => {
     await shoot(page, 'bundle-refused');
 
     // A path that is no file says so in its own words.
-    await page.getByTestId('bundle-path').fill(path.join(kit!.dir, 'no-such.sutazai-bundle'));
+    await page.getByTestId('bundle-path').fill(path.join(kit.dir, 'no-such.sutazai-bundle'));
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
     await page.locator('[data-testid="bundle-refusal"][data-code="BUNDLE_UNREADABLE"]').waitFor({ state: 'visible' });
   });

@@ -1,12 +1,13 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
+import { readFile } from 'node:fs/promises';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { recordAttributeHistory } from '../support/attribute-history';
+import { cspViolations } from '../support/chromium';
+import { shoot } from '../support/e2e-screenshots';
 import { createTestLab, type TarpitHost, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
-import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
+import { setUpSuite } from '../support/suite-set-up';
+import { makeTempDir } from '../support/temp-dir';
+import { openWebModeSession } from '../support/web-mode-session';
 
 /**
  * The SSH inventory as an operator uses it: Debian's Chromium against `npm run web`, and
@@ -15,9 +16,6 @@ import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer }
  * preflight, meet a changed host key, import a host list. Needs root (the lab does).
  */
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifactsDir = path.join(root, 'artifacts/e2e');
-const UI_TIMEOUT_MS = 20_000;
 /** A probe over SSH is bounded by the app at 20 s per host; leave room for the local one. */
 const PROBE_TIMEOUT_MS = 60_000;
 const PASSPHRASE = 'e2e passphrase that seals the test secrets';
@@ -27,57 +25,24 @@ function row(page: Page, name: string): Locator {
   return page.locator(`[data-testid="host-row"][data-host-name="${name}"]`);
 }
 
-async function shoot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
-  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: options.fullPage ?? false });
-}
-
 describe('SSH inventory, end to end', () => {
-  let dataDir = '';
-  let lab: TestLab | null = null;
+  let lab: TestLab;
   let host: TestHost;
   let tarpit: TarpitHost;
-  let server: WebModeServer | null = null;
-  let browser: Browser | null = null;
-  let context: BrowserContext | null = null;
   let page: Page;
   let url = '';
   const problems: string[] = [];
 
-  async function cleanup(): Promise<void> {
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    browser = null;
-    context = null;
-    if (server) await stopWebModeServer(server);
-    server = null;
-    await lab?.destroy().catch(() => undefined);
-    lab = null;
-    if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
-  }
-
-  beforeAll(async () => {
-    try {
-      await mkdir(artifactsDir, { recursive: true });
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'sutazai-e2e-inventory-'));
-      lab = await createTestLab();
-      host = await lab.addSshHost({ login: 'root-key' });
-      tarpit = await lab.addTarpitHost();
-      server = startWebModeServer(dataDir, { SUTAZAI_PASSPHRASE: PASSPHRASE });
-      url = await waitForUrl(server);
-
-      browser = await launchChromium();
-      context = await newCspRecordingContext(browser, { acceptDownloads: true });
-      page = await context.newPage();
-      page.setDefaultTimeout(UI_TIMEOUT_MS);
-      collectPageProblems(page, problems);
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
-  });
-
-  afterAll(async () => {
-    await cleanup();
+  setUpSuite(async (defer) => {
+    const dataDir = makeTempDir('sutazai-e2e-inventory-');
+    defer(dataDir.remove);
+    lab = await createTestLab();
+    defer(() => lab.destroy());
+    host = await lab.addSshHost({ login: 'root-key' });
+    tarpit = await lab.addTarpitHost();
+    const session = await openWebModeSession({ dataDir: dataDir.path, env: { SUTAZAI_PASSPHRASE: PASSPHRASE }, problems, context: { acceptDownloads: true } });
+    defer(session.close);
+    ({ page, url } = session);
   });
 
   it('checks the add-host form against the contract before sending anything', async () => {
@@ -152,24 +117,7 @@ describe('SSH inventory, end to end', () => {
     await expect(page.getByTestId('selection-count').textContent()).resolves.toBe('2 selected');
     await shoot(page, 'hosts-selected');
     // Every state a row shows, in order, as the page renders it.
-    await page.evaluate(() => {
-      const seen: Record<string, string[]> = {};
-      (window as unknown as { __probeStates: typeof seen }).__probeStates = seen;
-      const note = (el: Element) => {
-        const name = el.getAttribute('data-host-name') ?? '?';
-        const state = el.getAttribute('data-state') ?? '?';
-        const list = (seen[name] ??= []);
-        if (list[list.length - 1] !== state) list.push(state);
-      };
-      new MutationObserver((records) => {
-        for (const record of records) {
-          const target = record.target as Element;
-          if (target.nodeType !== 1) continue;
-          if (target.matches?.('[data-testid="probe-row"]')) note(target);
-          target.querySelectorAll?.('[data-testid="probe-row"]').forEach(note);
-        }
-      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
-    });
+    const probeStates = await recordAttributeHistory(page, { testId: 'probe-row', key: 'data-host-name', attribute: 'data-state' });
     await page.getByRole('button', { name: 'Probe selected' }).click();
     await page.waitForURL(/#\/probes\/[A-Za-z0-9_-]+$/);
     await page.getByTestId('probe-job').waitFor({ state: 'visible' });
@@ -183,7 +131,7 @@ describe('SSH inventory, end to end', () => {
     }
     await expect(page.getByTestId('probe-progress-text').textContent()).resolves.toBe('2 of 2 finished');
     await expect(page.getByTestId('probe-progress').getAttribute('aria-valuenow')).resolves.toBe('2');
-    const seen = await page.evaluate(() => (window as unknown as { __probeStates: Record<string, string[]> }).__probeStates);
+    const seen = await probeStates();
     const order = ['queued', 'connecting', 'probing', 'storing', 'done'];
     for (const name of ['local', HOST_NAME]) {
       const states = seen[name] ?? [];
@@ -218,7 +166,7 @@ describe('SSH inventory, end to end', () => {
     await page.waitForURL(/#\/hosts\/\d+$/);
     const threads = page.getByTestId('cpu-threads');
     await threads.waitFor({ state: 'visible' });
-    const nproc = await lab!.exec(host, 'nproc');
+    const nproc = await lab.exec(host, 'nproc');
     expect(nproc.code).toBe(0);
     expect((await threads.textContent())?.trim()).toBe(nproc.stdout.trim());
 
@@ -265,7 +213,7 @@ describe('SSH inventory, end to end', () => {
 
   it('refuses a changed host key, shows both fingerprints and when the old one was trusted, and re-trusts only on purpose', async () => {
     const oldFingerprint = host.hostKeyFingerprint;
-    await lab!.rotateHostKey(host);
+    await lab.rotateHostKey(host);
     expect(host.hostKeyFingerprint).not.toBe(oldFingerprint);
 
     // The app will not log in to a machine whose key changed.
@@ -320,7 +268,7 @@ describe('SSH inventory, end to end', () => {
     const yaml = [
       'hosts:',
       '  - name: imported-1',
-      `    address: ${lab!.unreachableAddress()}`,
+      `    address: ${lab.unreachableAddress()}`,
       '    user: root',
       `    keyPath: ${host.privateKeyPath}`,
       '  - name: tarpit-1',
@@ -453,7 +401,7 @@ describe('SSH inventory, end to end', () => {
   });
 
   it('adds a password-login host whose sudo asks for a password, and never shows the secrets again', async () => {
-    const pwHost = await lab!.addSshHost({ login: 'sudo-password' });
+    const pwHost = await lab.addSshHost({ login: 'sudo-password' });
     const password = pwHost.password ?? '';
     expect(password).not.toBe('');
     await page.goto(url, { waitUntil: 'load' });

@@ -1,16 +1,18 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
-import { makeBundleKit, type BundleKit } from '../support/bundle-kit';
-import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
-import { buildRealNodeBundle, stopInstalledRuntime } from '../support/install-lab';
-import { createTestLab, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
-import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
+import { recordAttributeHistory } from '../support/attribute-history';
+import { cspViolations } from '../support/chromium';
+import { shoot } from '../support/e2e-screenshots';
+import { buildRealNodeBundle } from '../support/install-lab';
+import { labInstallYaml } from '../support/lab-install-definition';
+import { openOneHostInstallLab } from '../support/one-host-install-lab';
+import { setUpSuite } from '../support/suite-set-up';
+import type { TestHost } from '../support/test-hosts/test-hosts';
+import { openWebModeSession } from '../support/web-mode-session';
+import { next, wizardAt } from '../support/wizard-steps';
 
 /**
  * The install wizard as an operator walks it: Debian's Chromium against `npm run web`, a
@@ -22,9 +24,6 @@ import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer }
  * process healthy and the override in the runtime's config on the host.
  */
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifactsDir = path.join(root, 'artifacts/e2e');
-const UI_TIMEOUT_MS = 20_000;
 const INSTALL_TIMEOUT_MS = 240_000;
 const PASSPHRASE = 'e2e passphrase for the install wizard';
 const HOST_NAME = 'wizard-host';
@@ -33,89 +32,26 @@ const INSTALL_NAME = 'wizard-lab';
 const HOST_CONFIG_FILE = `host-${HOST_NAME}.yaml`;
 const HOST_CONFIG_TEXT = 'runtime:\n  logs:\n    keep_files: 7\n';
 
-async function shoot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
-  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: options.fullPage ?? false });
-}
-
-function wizardAt(page: Page, step: string): Locator {
-  return page.locator(`[data-testid="install-wizard"][data-step="${step}"]`);
-}
-
-async function next(page: Page, to: string): Promise<void> {
-  const button = page.getByTestId('wizard-next');
-  await expect(button.isEnabled()).resolves.toBe(true);
-  await button.click();
-  await wizardAt(page, to).waitFor({ state: 'visible' });
-}
-
 describe('the install wizard, end to end', () => {
   let tmp = '';
-  let dataDir = '';
-  let lab: TestLab | null = null;
   let host: TestHost;
-  let kit: BundleKit | null = null;
   let bundle: BuiltBundle;
-  let server: WebModeServer | null = null;
-  let browser: Browser | null = null;
-  let context: BrowserContext | null = null;
   let page: Page;
   let url = '';
   let installRoot = '';
   let configText = '';
   const problems: string[] = [];
 
-  async function cleanup(): Promise<void> {
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    browser = null;
-    context = null;
-    if (server) await stopWebModeServer(server);
-    server = null;
-    // The runtime outlives the SSH login that started it (detached mode): stop it, then the lab.
-    if (lab && host && installRoot) await stopInstalledRuntime(lab, host, installRoot).catch(() => undefined);
-    await lab?.destroy().catch(() => undefined);
-    lab = null;
-    kit?.remove();
-    kit = null;
-    if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-  }
-
-  beforeAll(async () => {
-    try {
-      await mkdir(artifactsDir, { recursive: true });
-      tmp = await mkdtemp(path.join(os.tmpdir(), 'sutazai-e2e-wizard-'));
-      dataDir = path.join(tmp, 'data');
-      // The test host shares this machine's filesystem: its install goes below tmp, not /opt.
-      const base = path.join(tmp, HOST_NAME);
-      installRoot = path.join(base, 'opt');
-      configText = [
-        'install:',
-        `  root_dir: ${installRoot}`,
-        `  config_dir: ${path.join(base, 'etc')}`,
-        `  state_dir: ${path.join(base, 'state')}`,
-        `  log_dir: ${path.join(base, 'log')}`,
-        '  health_timeout_seconds: 90',
-        '',
-      ].join('\n');
-      lab = await createTestLab();
-      [kit, host] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' })]);
-      bundle = await buildRealNodeBundle(kit, 'sutazai-wizard');
-      // The vault passphrase: applying needs the install's CA key, which is kept sealed.
-      server = startWebModeServer(dataDir, { SUTAZAI_PASSPHRASE: PASSPHRASE });
-      url = await waitForUrl(server);
-      browser = await launchChromium();
-      context = await newCspRecordingContext(browser);
-      page = await context.newPage();
-      page.setDefaultTimeout(UI_TIMEOUT_MS);
-      collectPageProblems(page, problems);
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
-  });
-
-  afterAll(async () => {
-    await cleanup();
+  setUpSuite(async (defer) => {
+    const lab = await openOneHostInstallLab('sutazai-e2e-wizard-', HOST_NAME);
+    defer(lab.close);
+    ({ dir: tmp, host, installRoot } = lab);
+    configText = labInstallYaml(lab.base);
+    bundle = await buildRealNodeBundle(lab.kit, 'sutazai-wizard');
+    // The vault passphrase: applying needs the install's CA key, which is kept sealed.
+    const session = await openWebModeSession({ dataDir: lab.dataDir, env: { SUTAZAI_PASSPHRASE: PASSPHRASE }, problems });
+    defer(session.close);
+    ({ page, url } = session);
   });
 
   it('imports the bundle in the wizard, confirming its signer, and chooses it', async () => {
@@ -272,29 +208,12 @@ describe('the install wizard, end to end', () => {
 
   it('installs with live progress per step that a reloaded window picks up, each step’s output a click away', async () => {
     // Every status a step row shows, in order, as the page renders it.
-    await page.evaluate(() => {
-      const seen: Record<string, string[]> = {};
-      (window as unknown as { __stepStates: typeof seen }).__stepStates = seen;
-      const note = (el: Element) => {
-        const step = el.getAttribute('data-step') ?? '?';
-        const status = el.getAttribute('data-status') ?? '?';
-        const list = (seen[step] ??= []);
-        if (list[list.length - 1] !== status) list.push(status);
-      };
-      new MutationObserver((records) => {
-        for (const record of records) {
-          const target = record.target as Element;
-          if (target.nodeType !== 1) continue;
-          if (target.matches?.('[data-testid="wizard-job-step"]')) note(target);
-          target.querySelectorAll?.('[data-testid="wizard-job-step"]').forEach(note);
-        }
-      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
-    });
+    const stepStates = await recordAttributeHistory(page, { testId: 'wizard-job-step', key: 'data-step', attribute: 'data-status' });
     await page.getByTestId('wizard-next').click();
     await wizardAt(page, 'install').waitFor({ state: 'visible' });
     await page.locator('[data-testid="wizard-job-step"][data-step="health"][data-status="running"]').waitFor({ state: 'visible', timeout: INSTALL_TIMEOUT_MS });
     await shoot(page, 'wizard-installing', { fullPage: true });
-    const seen = await page.evaluate(() => (window as unknown as { __stepStates: Record<string, string[]> }).__stepStates);
+    const seen = await stepStates();
     // Steps were shown running before they were done: the progress is live.
     expect(seen.upload).toEqual(expect.arrayContaining(['running', 'done']));
     expect(seen.upload!.indexOf('running')).toBeLessThan(seen.upload!.indexOf('done'));

@@ -1,19 +1,17 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClient, type ApiClient, type InstallDefinition } from '../../electron/contract';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { ApiClient } from '../../electron/contract';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
-import { makeBundleKit, type BundleKit } from '../support/bundle-kit';
-import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
-import { buildRealNodeBundle, stopInstalledRuntime } from '../support/install-lab';
-import { createTestLab, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
+import { cspViolations } from '../support/chromium';
+import { shoot as shootViewport } from '../support/e2e-screenshots';
+import { addLabHostOverApi, buildRealNodeBundle } from '../support/install-lab';
+import { labInstallDefinition } from '../support/lab-install-definition';
+import { openOneHostInstallLab } from '../support/one-host-install-lab';
+import { setUpSuite } from '../support/suite-set-up';
 import { makeWaitFor } from '../support/wait-for';
-import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
-import { openSocket, wsTransport } from '../support/ws-peer';
+import { connectApiClient, openWebModeSession } from '../support/web-mode-session';
 
 /**
  * A recorded install operated from the Installs page, as an operator would: Debian's
@@ -25,29 +23,17 @@ import { openSocket, wsTransport } from '../support/ws-peer';
  * what the host runs.
  */
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifactsDir = path.join(root, 'artifacts/e2e');
-const UI_TIMEOUT_MS = 20_000;
 const JOB_TIMEOUT_MS = 240_000;
 const PASSPHRASE = 'e2e passphrase for the installs page';
 const HOST_NAME = 'installs-host';
 const INSTALL_NAME = 'installs-lab';
 
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`), fullPage: true });
-}
+const shoot = (page: Page, name: string) => shootViewport(page, name, { fullPage: true });
 
 describe('the Installs page, end to end', () => {
-  let tmp = '';
-  let lab: TestLab | null = null;
-  let host: TestHost;
-  let kit: BundleKit | null = null;
   let v1: BuiltBundle;
   let v2: BuiltBundle;
-  let server: WebModeServer | null = null;
-  let api: ApiClient | null = null;
-  let browser: Browser | null = null;
-  let context: BrowserContext | null = null;
+  let api: ApiClient;
   let page: Page;
   let url = '';
   let installRoot = '';
@@ -56,7 +42,7 @@ describe('the Installs page, end to end', () => {
 
   /** What the backend says the host runs now. */
   async function currentRelease(): Promise<string | null> {
-    const record = await api!.call('installs.get', { name: INSTALL_NAME });
+    const record = await api.call('installs.get', { name: INSTALL_NAME });
     return record.hosts[0]!.releases.find((r) => r.state === 'current')?.version ?? null;
   }
 
@@ -64,71 +50,32 @@ describe('the Installs page, end to end', () => {
     return page.locator(`[data-testid="followed-job"] [data-testid="job-progress"][data-state="${state}"]`);
   }
 
-  async function cleanup(): Promise<void> {
-    api?.close();
-    api = null;
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    browser = null;
-    context = null;
-    if (server) await stopWebModeServer(server);
-    server = null;
-    if (lab && host && installRoot) await stopInstalledRuntime(lab, host, installRoot).catch(() => undefined);
-    await lab?.destroy().catch(() => undefined);
-    lab = null;
-    kit?.remove();
-    kit = null;
-    if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-  }
-
-  beforeAll(async () => {
-    try {
-      await mkdir(artifactsDir, { recursive: true });
-      tmp = await mkdtemp(path.join(os.tmpdir(), 'sutazai-e2e-installs-'));
-      const base = path.join(tmp, HOST_NAME);
-      installRoot = path.join(base, 'opt');
-      lab = await createTestLab();
-      [kit, host] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' })]);
+  setUpSuite(
+    async (defer) => {
+      const lab = await openOneHostInstallLab('sutazai-e2e-installs-', HOST_NAME);
+      defer(lab.close);
+      const { kit, host } = lab;
+      installRoot = lab.installRoot;
       [v1, v2] = await Promise.all([buildRealNodeBundle(kit, 'installs-v1', '1.0.0'), buildRealNodeBundle(kit, 'installs-v2', '1.1.0')]);
-      server = startWebModeServer(path.join(tmp, 'data'), { SUTAZAI_PASSPHRASE: PASSPHRASE });
-      url = await waitForUrl(server);
-      const { port, searchParams } = new URL(url);
-      api = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${port}/api?token=${searchParams.get('token')}`)));
+      const session = await openWebModeSession({ dataDir: lab.dataDir, env: { SUTAZAI_PASSPHRASE: PASSPHRASE }, problems });
+      defer(session.close);
+      ({ page, url } = session);
+      api = await connectApiClient(url);
+      defer(() => api.close());
 
       // The first install, through the API: what the wizard's test walks by hand.
       await api.call('bundles.import', { path: v1.file, trustKey: kit.key.fingerprint });
-      const added = await api.call('hosts.add', { name: HOST_NAME, address: host.address, port: host.port, user: host.user, auth: { method: 'key', keyPath: host.privateKeyPath } });
-      await api.call('hosts.trust', { hostId: added.id, fingerprint: host.hostKeyFingerprint });
-      await api.call('hosts.probe', { hostId: added.id });
-      const values = [`  root_dir: ${installRoot}`, `  config_dir: ${path.join(base, 'etc')}`, `  state_dir: ${path.join(base, 'state')}`, `  log_dir: ${path.join(base, 'log')}`, '  health_timeout_seconds: 90'];
-      const definition: InstallDefinition = {
-        name: INSTALL_NAME,
-        bundle: `${v1.manifest.name}@1.0.0`,
-        environment: 'development',
-        config: [{ name: 'install.yaml', text: ['install:', ...values, ''].join('\n') }],
-        hosts: [{ name: HOST_NAME, role: 'both', gpu: false }],
-      };
+      await addLabHostOverApi(api, host, HOST_NAME);
+      const definition = labInstallDefinition({ name: INSTALL_NAME, bundle: v1, hostName: HOST_NAME, base: lab.base });
       const { jobId } = await api.call('installs.start', { install: definition });
       const installed = await waitFor('the first install', async () => {
-        const status = await api!.call('installs.status', { jobId });
+        const status = await api.call('installs.status', { jobId });
         return status.state === 'running' ? null : status;
       });
       expect(installed.state).toBe('succeeded');
-
-      browser = await launchChromium();
-      context = await newCspRecordingContext(browser);
-      page = await context.newPage();
-      page.setDefaultTimeout(UI_TIMEOUT_MS);
-      collectPageProblems(page, problems);
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
-  }, 600_000);
-
-  afterAll(async () => {
-    await cleanup();
-  }, 120_000);
+    },
+    { setUpMs: 600_000, undoMs: 120_000 },
+  );
 
   it('lists the install with its host’s role and release, and asks the runtime for its health on demand', async () => {
     await page.goto(url, { waitUntil: 'load' });
@@ -190,7 +137,7 @@ describe('the Installs page, end to end', () => {
     await expect(page.locator('[data-testid="followed-job"] [data-testid="wizard-job-host"]').getAttribute('data-state')).resolves.toBe('rolled-back');
     await page.locator(`[data-testid="installed-host"][data-host-name="${HOST_NAME}"][data-release="1.0.0"]`).waitFor({ state: 'visible' });
     await expect(currentRelease()).resolves.toBe('1.0.0');
-    const health = await api!.call('installs.health', { name: INSTALL_NAME });
+    const health = await api.call('installs.health', { name: INSTALL_NAME });
     expect(health).toMatchObject({ healthy: true, hosts: [{ reachable: true, healthy: true }] });
     // The newer release is offered again.
     await page.locator('[data-testid="upgrade-offer"][data-version="1.1.0"]').waitFor({ state: 'visible' });
@@ -209,7 +156,7 @@ describe('the Installs page, end to end', () => {
     await followedJob('succeeded').waitFor({ state: 'visible', timeout: JOB_TIMEOUT_MS });
     await expect(page.locator('[data-testid="followed-job"] [data-testid="wizard-job-host"]').getAttribute('data-state')).resolves.toBe('removed');
     await page.getByText(`${INSTALL_NAME} is not installed`).waitFor({ state: 'visible' });
-    await expect(api!.call('installs.list', {})).resolves.toEqual([]);
+    await expect(api.call('installs.list', {})).resolves.toEqual([]);
     expect(fs.existsSync(path.join(installRoot, 'releases'))).toBe(false);
     await shoot(page, 'installs-uninstalled');
 

@@ -1,21 +1,20 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../renderer/src/format/bytes';
-import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
-import { STOP_GRACE_MS, startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
+import { collectPageProblems, cspViolations } from '../support/chromium';
+import { shoot } from '../support/e2e-screenshots';
+import { STOP_GRACE_MS, stopWebModeServer, type WebModeServer } from '../support/web-mode-server';
+import { setUpSuite } from '../support/suite-set-up';
+import { makeTempDir } from '../support/temp-dir';
+import { openWebModeSession } from '../support/web-mode-session';
 
 /**
  * The renderer in Debian's Chromium against the real web-mode server (`npm run web`)
  * on a fresh data directory: what an operator sees first, end to end.
  */
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const artifactsDir = path.join(root, 'artifacts/e2e');
 const UI_TIMEOUT_MS = 20_000;
 
 async function pointCount(page: Page): Promise<number> {
@@ -34,51 +33,28 @@ async function waitForPoints(page: Page, min: number, timeoutMs: number): Promis
 }
 
 describe('web mode, end to end', () => {
-  let dataDir = '';
-  let server: WebModeServer | null = null;
-  let browser: Browser | null = null;
-  let context: BrowserContext | null = null;
+  let server: WebModeServer;
+  let context: BrowserContext;
   let page: Page;
   let url = '';
   let origin = '';
   const problems: string[] = [];
   const foreignRequests: string[] = [];
 
-  async function cleanup(): Promise<void> {
-    await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    browser = null;
-    if (server) await stopWebModeServer(server);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
-  }
+  setUpSuite(async (defer) => {
+    const dataDir = makeTempDir('sutazai-e2e-');
+    defer(dataDir.remove);
+    const session = await openWebModeSession({ dataDir: dataDir.path, problems, uiTimeoutMs: UI_TIMEOUT_MS });
+    defer(session.close);
+    ({ server, context, page, url } = session);
+    origin = new URL(url).origin;
 
-  beforeAll(async () => {
-    try {
-      await mkdir(artifactsDir, { recursive: true });
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'sutazai-e2e-'));
-      server = startWebModeServer(dataDir);
-      url = await waitForUrl(server);
-      origin = new URL(url).origin;
-
-      browser = await launchChromium();
-      context = await newCspRecordingContext(browser);
-      page = await context.newPage();
-      page.setDefaultTimeout(UI_TIMEOUT_MS);
-      collectPageProblems(page, problems);
-      page.on('request', (request) => {
-        const requestUrl = request.url();
-        if (requestUrl.startsWith('data:')) return;
-        const requestOrigin = new URL(requestUrl).origin.replace(/^ws/, 'http');
-        if (requestOrigin !== origin) foreignRequests.push(requestUrl);
-      });
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
-  });
-
-  afterAll(async () => {
-    await cleanup();
+    page.on('request', (request) => {
+      const requestUrl = request.url();
+      if (requestUrl.startsWith('data:')) return;
+      const requestOrigin = new URL(requestUrl).origin.replace(/^ws/, 'http');
+      if (requestOrigin !== origin) foreignRequests.push(requestUrl);
+    });
   });
 
   it('refuses the page without the access token', async () => {
@@ -91,7 +67,7 @@ describe('web mode, end to end', () => {
     const row = page.locator('[data-testid="host-row"][data-host-name="local"]');
     await row.waitFor({ state: 'visible' });
     await expect(page.locator('h1', { hasText: 'Hosts' }).count()).resolves.toBe(1);
-    await page.screenshot({ path: path.join(artifactsDir, 'hosts-page.png') });
+    await shoot(page, 'hosts-page');
   });
 
   it('opens the host page with the facts of this machine', async () => {
@@ -119,8 +95,8 @@ describe('web mode, end to end', () => {
     const later = await pointCount(page);
     expect(later - first, `points went from ${first} to ${later} in 4 s`).toBeGreaterThanOrEqual(2);
     countBeforeReload = later;
-    await page.screenshot({ path: path.join(artifactsDir, 'host-page.png') });
-    await page.screenshot({ path: path.join(artifactsDir, 'host-page-full.png'), fullPage: true });
+    await shoot(page, 'host-page');
+    await shoot(page, 'host-page-full', { fullPage: true });
   });
 
   it('shows the stored history again after a reload', async () => {
@@ -132,7 +108,7 @@ describe('web mode, end to end', () => {
       countBeforeReload,
     );
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.screenshot({ path: path.join(artifactsDir, 'host-page-dark.png') });
+    await shoot(page, 'host-page-dark');
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
@@ -153,7 +129,6 @@ describe('web mode, end to end', () => {
   let shellPage: Page | null = null;
 
   it('works the same through the Electron pipe (a MessagePort handed over by a stand-in shell)', async () => {
-    if (!context) throw new Error('no browser context');
     shellPage = await context.newPage();
     shellPage.setDefaultTimeout(UI_TIMEOUT_MS);
     collectPageProblems(shellPage, problems, 'shell page');
@@ -201,12 +176,11 @@ describe('web mode, end to end', () => {
   });
 
   it('says the connection is lost when the server stops, and the server stops on SIGTERM', async () => {
-    if (!server) throw new Error('no server');
     const stopped = await stopWebModeServer(server);
     const banner = page.getByTestId('connection-lost');
     await banner.waitFor({ state: 'visible', timeout: 10_000 });
     await expect(banner.getByRole('button', { name: 'Reconnect' }).count()).resolves.toBe(1);
-    await page.screenshot({ path: path.join(artifactsDir, 'connection-lost.png') });
+    await shoot(page, 'connection-lost');
     if (shellPage) await shellPage.getByTestId('connection-lost').waitFor({ state: 'visible', timeout: 10_000 });
     expect(stopped, `web.mjs did not exit within ${STOP_GRACE_MS} ms of SIGTERM:\n${server.output().slice(-4000)}`).toBe(
       'terminated',

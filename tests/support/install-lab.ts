@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ApiClient } from '../../electron/contract';
 import { startBackend, type Backend } from '../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
@@ -53,6 +54,17 @@ export async function addLabHost(backend: Backend, host: TestHost, name: string)
   });
   await backend.hosts.trust(added.id, host.hostKeyFingerprint);
   await backend.hosts.probe(added.id);
+}
+
+/**
+ * The same through the API, as an operator's app would: adds a lab host (key login),
+ * pins its key, probes it; answers its host id.
+ */
+export async function addLabHostOverApi(api: ApiClient, host: TestHost, name: string): Promise<number> {
+  const added = await api.call('hosts.add', { name, address: host.address, port: host.port, user: host.user, auth: { method: 'key', keyPath: host.privateKeyPath } });
+  await api.call('hosts.trust', { hostId: added.id, fingerprint: host.hostKeyFingerprint });
+  await api.call('hosts.probe', { hostId: added.id });
+  return added.id;
 }
 
 /** An admin client certificate of the install's CA, as the control center would use it. */

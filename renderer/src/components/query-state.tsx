@@ -1,10 +1,13 @@
 import type { ReactNode } from 'react';
 import type { UseQueryResult } from '@tanstack/react-query';
-import { ApiError } from '../../../electron/contract';
+import { ApiError, ApiErrorBodySchema } from '../../../electron/contract';
 
 /** What an operator needs from any failure: what happened and what to do. */
 export function describeError(error: unknown): { code: string | null; message: string; remedy: string } {
   if (error instanceof ApiError) return { code: error.code, message: error.message, remedy: error.remedy };
+  // A job's status carries its errors as bodies (code, message, remedy), not as thrown errors.
+  const body = ApiErrorBodySchema.safeParse(error);
+  if (body.success) return body.data;
   return {
     code: null,
     message: error instanceof Error ? error.message : String(error),

@@ -5,18 +5,18 @@
 // the runtime's own report of its processes. Everything started is removed afterwards.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, type ApiClient, type InstallDefinition, type InstallProgress, type WizardDraftInput } from '../../../electron/contract';
-import type { Backend } from '../../../electron/backend/app/backend';
+import { describe, expect, it } from 'vitest';
+import { ApiError, type ApiClient, type InstallDefinition, type InstallProgress, type WizardDraftInput } from '../../../electron/contract';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
-import { startWebServer, type WebServer } from '../../../electron/backend/server/web-server';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { buildRealNodeBundle, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import { serveInstallApi, type InstallApiServer } from '../../support/install-api-server';
+import { addLabHostOverApi, buildRealNodeBundle, stopInstalledRuntime } from '../../support/install-lab';
+import { labInstallDefinition } from '../../support/lab-install-definition';
+import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeWaitFor } from '../../support/wait-for';
-import { openSocket, wsTransport } from '../../support/ws-peer';
 
 const labRef = useTestLab();
 const tmp = makeTempDir('sutazai-install-api-');
@@ -26,22 +26,14 @@ const HOST = 'api-host';
 let kit: BundleKit;
 let bundle: BuiltBundle;
 let host: TestHost;
-let running: { backend: Backend; server: WebServer; client: ApiClient } | null = null;
+let running: InstallApiServer | null = null;
 const root = path.join(tmp.path, HOST, 'opt');
 const waitFor = makeWaitFor({ timeoutMs: 240_000, pollMs: 200 });
 
-async function serve(): Promise<{ backend: Backend; server: WebServer; client: ApiClient }> {
-  const backend = await startInstallBackend(dataDir);
-  const server = await startWebServer({ dispatcher: backend.dispatcher, rendererDir: path.join(tmp.path, 'renderer'), token: TOKEN, port: 0, logger: backend.logger });
-  const client = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${server.port}/api?token=${TOKEN}`)));
-  return { backend, server, client };
-}
+const serve = () => serveInstallApi(dataDir, tmp.path, TOKEN);
 
 async function stop(): Promise<void> {
-  if (!running) return;
-  running.client.close();
-  await running.server.close();
-  await running.backend.close();
+  await running?.stop();
   running = null;
 }
 
@@ -49,19 +41,19 @@ function api(): ApiClient {
   return running!.client;
 }
 
-beforeAll(async () => {
-  fs.mkdirSync(dataDir, { recursive: true });
-  [kit, host] = await Promise.all([makeBundleKit(), labRef.lab.addSshHost({ login: 'root-key' })]);
-  bundle = await buildRealNodeBundle(kit, 'install-api');
-  running = await serve();
-}, 180_000);
-
-afterAll(async () => {
-  if (host) await stopInstalledRuntime(labRef.lab, host, root).catch(() => undefined);
-  await stop();
-  kit?.remove();
-  tmp.remove();
-}, 120_000);
+setUpSuite(
+  async (defer) => {
+    defer(tmp.remove);
+    fs.mkdirSync(dataDir, { recursive: true });
+    [kit, host] = await Promise.all([makeBundleKit(), labRef.lab.addSshHost({ login: 'root-key' })]);
+    defer(kit.remove);
+    defer(stop);
+    defer(() => stopInstalledRuntime(labRef.lab, host, root));
+    bundle = await buildRealNodeBundle(kit, 'install-api');
+    running = await serve();
+  },
+  { setUpMs: 180_000, undoMs: 120_000 },
+);
 
 describe('the install wizard’s draft', () => {
   it('is where the operator left it after the backend restarts on the same data directory', async () => {
@@ -104,10 +96,7 @@ describe('an install through installs.*', () => {
   let definition: InstallDefinition;
 
   it('adds the host with its key pinned, and suggests it as the only machine: core and agents', async () => {
-    const added = await api().call('hosts.add', { name: HOST, address: host.address, port: host.port, user: host.user, auth: { method: 'key', keyPath: host.privateKeyPath } });
-    hostId = added.id;
-    await api().call('hosts.trust', { hostId, fingerprint: host.hostKeyFingerprint });
-    await api().call('hosts.probe', { hostId });
+    hostId = await addLabHostOverApi(api(), host, HOST);
     const [placement] = await api().call('installs.suggestPlacement', { hostIds: [hostId] });
     expect(placement).toMatchObject({ hostId, name: HOST, role: 'both', gpu: false, gpuCount: 0 });
     expect(placement!.reason).toContain('the only machine');
@@ -126,14 +115,7 @@ describe('an install through installs.*', () => {
   });
 
   it('plans, then installs with progress per host and step, and the job’s status says the same', async () => {
-    const paths = { root_dir: root, config_dir: path.join(tmp.path, HOST, 'etc'), state_dir: path.join(tmp.path, HOST, 'state'), log_dir: path.join(tmp.path, HOST, 'log') };
-    definition = {
-      name: 'lab',
-      bundle: `${bundle.manifest.name}@${bundle.manifest.version}`,
-      environment: 'development',
-      config: [{ name: 'install.yaml', text: `install:\n  health_timeout_seconds: 90\n  root_dir: ${paths.root_dir}\n  config_dir: ${paths.config_dir}\n  state_dir: ${paths.state_dir}\n  log_dir: ${paths.log_dir}\n` }],
-      hosts: [{ name: HOST, role: 'both', gpu: false }],
-    };
+    definition = labInstallDefinition({ name: 'lab', bundle, hostName: HOST, base: path.join(tmp.path, HOST) });
     const plan = await api().call('installs.plan', { install: definition });
     expect(plan.upToDate).toBe(false);
     expect(plan.hosts[0]).toMatchObject({ host: HOST, mode: 'system', privilege: 'root', root, error: null });

@@ -7,18 +7,19 @@
 // name; and bad requests refused with a code, a message and a remedy.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, type ApiClient, type InstallDefinition, type InstallProgress } from '../../../electron/contract';
-import type { Backend } from '../../../electron/backend/app/backend';
+import { describe, expect, it } from 'vitest';
+import { ApiError, type ApiClient, type InstallProgress } from '../../../electron/contract';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
-import { startWebServer, type WebServer } from '../../../electron/backend/server/web-server';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { buildRealNodeBundle, runtimeReports, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import { serveInstallApi, type InstallApiServer } from '../../support/install-api-server';
+import { addLabHostOverApi, buildRealNodeBundle, runtimeReports, stopInstalledRuntime } from '../../support/install-lab';
+import { bundleReference as reference, labInstallDefinition } from '../../support/lab-install-definition';
+import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
+import { restoreHostLink, slowHostLink } from '../../support/test-hosts/slow-link';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeWaitFor } from '../../support/wait-for';
-import { openSocket, wsTransport } from '../../support/ws-peer';
 
 const labRef = useTestLab();
 const tmp = makeTempDir('sutazai-install-ops-');
@@ -32,24 +33,18 @@ let kit: BundleKit;
 let v1: BuiltBundle;
 let v2: BuiltBundle;
 let host: TestHost;
-let running: { backend: Backend; server: WebServer; client: ApiClient } | null = null;
+let running: InstallApiServer | null = null;
 const waitFor = makeWaitFor({ timeoutMs: 240_000, pollMs: 200 });
 /** Every progress event this test's connections saw. */
 const events: InstallProgress[] = [];
 
 async function serve(): Promise<void> {
-  const backend = await startInstallBackend(dataDir);
-  const server = await startWebServer({ dispatcher: backend.dispatcher, rendererDir: path.join(tmp.path, 'renderer'), token: TOKEN, port: 0, logger: backend.logger });
-  const client = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${server.port}/api?token=${TOKEN}`)));
-  await client.subscribe('installs.progress', {}, (event) => events.push(event));
-  running = { backend, server, client };
+  running = await serveInstallApi(dataDir, tmp.path, TOKEN);
+  await running.client.subscribe('installs.progress', {}, (event) => events.push(event));
 }
 
 async function stop(): Promise<void> {
-  if (!running) return;
-  running.client.close();
-  await running.server.close();
-  await running.backend.close();
+  await running?.stop();
   running = null;
 }
 
@@ -57,22 +52,11 @@ function api(): ApiClient {
   return running!.client;
 }
 
-const reference = (bundle: BuiltBundle) => `${bundle.manifest.name}@${bundle.manifest.version}`;
-
 /** A link slow enough (several seconds for the bundle) to act in the middle of an upload. */
-const slowLink = () => labRef.lab.exec(host, 'tc qdisc replace dev eth0 root tbf rate 80mbit burst 256kb latency 100ms');
-const fastLink = () => labRef.lab.exec(host, 'tc qdisc del dev eth0 root 2>/dev/null || :');
+const slowLink = () => slowHostLink(labRef.lab, host);
+const fastLink = () => restoreHostLink(labRef.lab, host);
 
-function definitionFor(bundle: BuiltBundle): InstallDefinition {
-  const values = { root_dir: root, config_dir: path.join(base, 'etc'), state_dir: path.join(base, 'state'), log_dir: path.join(base, 'log'), health_timeout_seconds: 90 };
-  return {
-    name: INSTALL,
-    bundle: reference(bundle),
-    environment: 'development',
-    config: [{ name: 'install.yaml', text: `install:\n${Object.entries(values).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n` }],
-    hosts: [{ name: HOST, role: 'both', gpu: false }],
-  };
-}
+const definitionFor = (bundle: BuiltBundle) => labInstallDefinition({ name: INSTALL, bundle, hostName: HOST, base });
 
 async function finished(jobId: string): Promise<void> {
   await waitFor(`job ${jobId} to finish`, () => events.some((e) => e.jobId === jobId && e.kind === 'finished'));
@@ -93,24 +77,22 @@ async function refusal(call: Promise<unknown>): Promise<ApiError> {
   return error as ApiError;
 }
 
-beforeAll(async () => {
-  fs.mkdirSync(dataDir, { recursive: true });
-  [kit, host] = await Promise.all([makeBundleKit(), labRef.lab.addSshHost({ login: 'root-key' })]);
-  [v1, v2] = await Promise.all([buildRealNodeBundle(kit, 'ops-v1', '1.0.0'), buildRealNodeBundle(kit, 'ops-v2', '1.1.0')]);
-  await serve();
-  await api().call('bundles.import', { path: v1.file, trustKey: kit.key.fingerprint });
-  const added = await api().call('hosts.add', { name: HOST, address: host.address, port: host.port, user: host.user, auth: { method: 'key', keyPath: host.privateKeyPath } });
-  await api().call('hosts.trust', { hostId: added.id, fingerprint: host.hostKeyFingerprint });
-  await api().call('hosts.probe', { hostId: added.id });
-}, 240_000);
-
-afterAll(async () => {
-  if (host) await fastLink().catch(() => undefined);
-  if (host) await stopInstalledRuntime(labRef.lab, host, root).catch(() => undefined);
-  await stop();
-  kit?.remove();
-  tmp.remove();
-}, 120_000);
+setUpSuite(
+  async (defer) => {
+    defer(tmp.remove);
+    fs.mkdirSync(dataDir, { recursive: true });
+    [kit, host] = await Promise.all([makeBundleKit(), labRef.lab.addSshHost({ login: 'root-key' })]);
+    defer(kit.remove);
+    defer(stop);
+    defer(() => stopInstalledRuntime(labRef.lab, host, root));
+    defer(fastLink);
+    [v1, v2] = await Promise.all([buildRealNodeBundle(kit, 'ops-v1', '1.0.0'), buildRealNodeBundle(kit, 'ops-v2', '1.1.0')]);
+    await serve();
+    await api().call('bundles.import', { path: v1.file, trustKey: kit.key.fingerprint });
+    await addLabHostOverApi(api(), host, HOST);
+  },
+  { setUpMs: 240_000, undoMs: 120_000 },
+);
 
 describe('cancelling an install', () => {
   it('stops it during the upload as cancelled, and installing again resumes from the bytes already on the host', async () => {

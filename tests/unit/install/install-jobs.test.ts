@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, InstallDefinitionSchema, type InstallProgress } from '../../../electron/contract';
 import type { ApplyOptions } from '../../../electron/backend/install/install-engine';
@@ -7,13 +7,11 @@ import type { InstallFile } from '../../../electron/backend/install/install-file
 import type { ApplyResult } from '../../../electron/backend/install/install-steps';
 import type { HostRow } from '../../../electron/backend/store/hosts-repo';
 import { createInstallJobsRepo } from '../../../electron/backend/store/install-jobs-repo';
-import { runMigrations } from '../../../electron/backend/store/migrations';
+import { openMemoryStore } from '../../support/memory-store';
 
 let db: Database.Database;
 beforeEach(() => {
-  db = new Database(':memory:');
-  db.pragma('foreign_keys = ON');
-  runMigrations(db);
+  db = openMemoryStore();
 });
 afterEach(() => db.close());
 

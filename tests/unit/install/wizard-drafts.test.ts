@@ -1,12 +1,12 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WizardDraftInput } from '../../../electron/contract';
 import { createWizardDrafts } from '../../../electron/backend/install/wizard-drafts';
 import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
 import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
-import { runMigrations } from '../../../electron/backend/store/migrations';
 import { createWizardDraftsRepo } from '../../../electron/backend/store/wizard-drafts-repo';
+import { openMemoryStore } from '../../support/memory-store';
 
 let db: Database.Database;
 let clock: number;
@@ -18,9 +18,7 @@ function drafts() {
 }
 
 beforeEach(() => {
-  db = new Database(':memory:');
-  db.pragma('foreign_keys = ON');
-  runMigrations(db);
+  db = openMemoryStore();
   clock = 1_000;
   const hosts = createHostsRepo(db);
   hostIds = ['a', 'b'].map(

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../electron/contract';
@@ -6,8 +6,8 @@ import { loadProfiles } from '../../../electron/backend/preflight/load-profiles'
 import { createPreflightService } from '../../../electron/backend/preflight/preflight-service';
 import { profilesForRole, runRolePreflight } from '../../../electron/backend/preflight/role-preflight';
 import { createHostsRepo, type HostRow } from '../../../electron/backend/store/hosts-repo';
-import { runMigrations } from '../../../electron/backend/store/migrations';
 import { createPreflightRepo } from '../../../electron/backend/store/preflight-repo';
+import { openMemoryStore } from '../../support/memory-store';
 
 const GiB = 1024 ** 3;
 const profiles = loadProfiles(path.resolve(__dirname, '../../../config'));
@@ -32,9 +32,7 @@ let rows: HostRow[];
 const factsOf = new Map<number, HostFacts>();
 
 beforeEach(() => {
-  db = new Database(':memory:');
-  db.pragma('foreign_keys = ON');
-  runMigrations(db);
+  db = openMemoryStore();
   const hosts = createHostsRepo(db);
   rows = ['core-1', 'gpu-1', 'small'].map((name, i) =>
     hosts.insertSsh({ name, address: `10.0.0.${i + 1}`, port: 22, user: 'root', authMethod: 'agent', keyPath: null, secretId: null, sudoSecretId: null, jumpHostId: null, role: null, labels: [] }, 1),

@@ -1,14 +1,12 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
 import { createBundlesRepo, type BundleRow } from '../../../electron/backend/store/bundles-repo';
-import { runMigrations } from '../../../electron/backend/store/migrations';
+import { openMemoryStore } from '../../support/memory-store';
 
 let db: Database.Database;
 beforeEach(() => {
-  db = new Database(':memory:');
-  db.pragma('foreign_keys = ON');
-  runMigrations(db);
+  db = openMemoryStore();
 });
 afterEach(() => db.close());
 

@@ -1,15 +1,13 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { queuedJobHost, type InstallJobStatus } from '../../../electron/contract';
 import { createInstallJobsRepo } from '../../../electron/backend/store/install-jobs-repo';
 import { STEP_OUTPUT_LIMIT } from '../../../electron/backend/store/install-steps-repo';
-import { runMigrations } from '../../../electron/backend/store/migrations';
+import { openMemoryStore } from '../../support/memory-store';
 
 let db: Database.Database;
 beforeEach(() => {
-  db = new Database(':memory:');
-  db.pragma('foreign_keys = ON');
-  runMigrations(db);
+  db = openMemoryStore();
 });
 afterEach(() => db.close());
 

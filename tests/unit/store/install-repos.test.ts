@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
 import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
@@ -6,7 +6,7 @@ import { createHostReleasesRepo } from '../../../electron/backend/store/host-rel
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { createInstallStepsRepo, STEP_OUTPUT_LIMIT } from '../../../electron/backend/store/install-steps-repo';
 import { createInstallsRepo } from '../../../electron/backend/store/installs-repo';
-import { runMigrations } from '../../../electron/backend/store/migrations';
+import { openMemoryStore } from '../../support/memory-store';
 
 let db: Database.Database;
 let hostA: number;
@@ -14,9 +14,7 @@ let hostB: number;
 let bundleId: number;
 
 beforeEach(() => {
-  db = new Database(':memory:');
-  db.pragma('foreign_keys = ON');
-  runMigrations(db);
+  db = openMemoryStore();
   const hosts = createHostsRepo(db);
   const ssh = (name: string) =>
     hosts.insertSsh({ name, address: `10.0.0.${name.length}`, port: 22, user: 'root', authMethod: 'agent', keyPath: null, secretId: null, sudoSecretId: null, jumpHostId: null, role: null, labels: [] }, 1).id;

@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { createApiClient, type ApiClient } from '../../electron/contract';
+import type { Backend } from '../../electron/backend/app/backend';
+import { startWebServer, type WebServer } from '../../electron/backend/server/web-server';
+import { startInstallBackend } from './install-lab';
+import { openSocket, wsTransport } from './ws-peer';
+
+/**
+ * The install backend (install-lab's: vault open, no local sampling) behind the real web
+ * server, and an API client over a real WebSocket to it, as the renderer would call it.
+ * Started again on the same data directory, it is the app after a restart.
+ */
+export interface InstallApiServer {
+  backend: Backend;
+  server: WebServer;
+  client: ApiClient;
+  /** Closes the client, the web server and the backend. */
+  stop(): Promise<void>;
+}
+
+/** `workDir` holds the server's (empty) renderer directory; the token is the one the client uses. */
+export async function serveInstallApi(dataDir: string, workDir: string, token: string): Promise<InstallApiServer> {
+  const backend = await startInstallBackend(dataDir);
+  let server: WebServer | null = null;
+  try {
+    server = await startWebServer({ dispatcher: backend.dispatcher, rendererDir: path.join(workDir, 'renderer'), token, port: 0, logger: backend.logger });
+    const client = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${server.port}/api?token=${token}`)));
+    const started = server;
+    return {
+      backend,
+      server,
+      client,
+      async stop() {
+        client.close();
+        await started.close();
+        await backend.close();
+      },
+    };
+  } catch (error) {
+    await server?.close();
+    await backend.close();
+    throw error;
+  }
+}
