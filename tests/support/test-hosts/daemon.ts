@@ -17,10 +17,15 @@ export interface Daemon {
 }
 
 export function startDaemon(namespace: string, argv: readonly string[], logFile: string): Daemon {
+  return spawnDaemon(IP, ['netns', 'exec', namespace, ...argv], logFile);
+}
+
+/** Starts `command` detached, in its own process group, its output appended to `logFile`. */
+export function spawnDaemon(command: string, args: readonly string[], logFile: string): Daemon {
   const log = fs.openSync(logFile, 'a', 0o600);
   let child: ChildProcess;
   try {
-    child = spawn(IP, ['netns', 'exec', namespace, ...argv], {
+    child = spawn(command, args, {
       env: CHILD_ENV,
       detached: true,
       stdio: ['ignore', log, log],

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroup2Root, cgroupPath, killCgroupSync, removeCgroupTreeSync } from './cgroups';
-import { logTail, type Daemon } from './daemon';
-import { runCommand, CHILD_ENV } from './run-command';
+import { logTail, spawnDaemon, type Daemon } from './daemon';
+import { runCommand } from './run-command';
 import { renderSshdConfig, SSHD } from './sshd';
 import { waitForSshBanner } from './wait-for-server';
 
@@ -262,30 +261,7 @@ exec env -i container=sutazai-test-host PATH=/usr/local/sbin:/usr/local/bin:/usr
 /** Like daemon.ts's startDaemon, but the process first moves itself into `cgroup`. */
 function spawnInCgroup(cgroup: string, argv: readonly string[], logFile: string): Daemon {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const log = fs.openSync(logFile, 'a', 0o600);
-  let child: ChildProcess;
-  try {
-    child = spawn('/bin/sh', ['-c', `echo $$ > ${q(path.join(cgroup, 'cgroup.procs'))} && exec ${argv.map(q).join(' ')}`], {
-      env: CHILD_ENV,
-      detached: true,
-      stdio: ['ignore', log, log],
-    });
-  } finally {
-    fs.closeSync(log);
-  }
-  let exitedFlag = false;
-  const exited = new Promise<string>((resolve) => {
-    child.on('error', (error) => {
-      exitedFlag = true;
-      resolve(`could not start: ${error.message}`);
-    });
-    child.on('exit', (code, signal) => {
-      exitedFlag = true;
-      resolve(signal !== null ? `killed by ${signal}` : `exit code ${code}`);
-    });
-  });
-  child.unref();
-  return { pid: child.pid ?? -1, logFile, exited, hasExited: () => exitedFlag || child.pid === undefined };
+  return spawnDaemon('/bin/sh', ['-c', `echo $$ > ${q(path.join(cgroup, 'cgroup.procs'))} && exec ${argv.map(q).join(' ')}`], logFile);
 }
 
 async function waitForPid1(daemon: Daemon): Promise<number> {
