@@ -26,10 +26,18 @@ export interface BundleKit {
 
 export async function makeBundleKit(): Promise<BundleKit> {
   const temp = makeTempDir('sutazai-bundle-test-');
-  const checkout = findCheckout();
   const runtimeDir = path.join(temp.path, 'runtime');
-  await buildRuntimeInto(checkout, runtimeDir, () => undefined);
-  const key = generateSigningKey(path.join(temp.path, 'release-key.pem'));
+  let checkout: ReturnType<typeof findCheckout>;
+  let key: SigningKey;
+  try {
+    checkout = findCheckout();
+    await buildRuntimeInto(checkout, runtimeDir, () => undefined);
+    key = generateSigningKey(path.join(temp.path, 'release-key.pem'));
+  } catch (error) {
+    // A kit that could not be made leaves nothing behind.
+    temp.remove();
+    throw error;
+  }
   const fakes = new Map<string, string>();
   const kit: BundleKit = {
     dir: temp.path,
