@@ -241,18 +241,14 @@ describe('the default manifest under the bundled daemon (reference core + agents
     expect(firstAgent, JSON.stringify(events)).toBeGreaterThan(coreRunning);
     expect(coreHealthy, JSON.stringify(events)).toBeGreaterThanOrEqual(0);
     expect(firstAgent).toBeGreaterThan(coreHealthy);
-    // And from the listing. startedAtMs comes from /proc (boot time from /proc/uptime plus
-    // 10 ms clock ticks), so it agrees with the daemon's own clock to a few ticks. The agents
-    // were spawned after the core, and at least as long after it as the core took from
-    // `starting` to healthy (10 ms ticks, some slack).
-    const at = (i: number): number => Date.parse(String(events[i]!.time));
-    const coreStarting = events.findIndex((l) => l.event === 'process.state' && l.instance === 'core' && l.state === 'starting');
-    const coreTookMs = at(coreHealthy) - at(coreStarting);
-    expect(Math.abs(Number(core.startedAtMs) - at(coreStarting))).toBeLessThan(250);
-    for (const a of agents) {
-      expect(Number(a.startedAtMs)).toBeGreaterThan(Number(core.startedAtMs));
-      expect(Number(a.startedAtMs) - Number(core.startedAtMs)).toBeGreaterThanOrEqual(coreTookMs - 50);
-    }
+    // Every agent instance entered `starting` only after the core was healthy, in the
+    // daemon's own event order (no clock comparison: on a busy machine /proc's 10 ms ticks
+    // and the daemon's clock drift apart by more than any fixed slack).
+    const agentStarts = events.flatMap((l, i) => (l.event === 'process.state' && l.process === 'agent' && l.state === 'starting' ? [i] : []));
+    expect(agentStarts.length, JSON.stringify(events)).toBeGreaterThanOrEqual(2);
+    for (const i of agentStarts) expect(i).toBeGreaterThan(coreHealthy);
+    // And from the listing: each agent was spawned after the core (order of /proc start times).
+    for (const a of agents) expect(Number(a.startedAtMs)).toBeGreaterThan(Number(core.startedAtMs));
 
     const l = leaders();
     expect(l.get('core')).toEqual([core.pid]);
