@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'STORE_CORRUPT',
   'STORE_UNREADABLE',
   'DATA_DIR_NOT_WRITABLE',
+  'DATA_DIR_IN_USE',
   'STORE_MIGRATION_FAILED',
   'STORE_WRITE_FAILED',
   // Hosts and facts.
@@ -43,9 +44,11 @@ export const ERROR_CODES = [
   'KEY_FILE_UNREADABLE',
   'KEY_PASSPHRASE_WRONG',
   'SSH_FAILED',
+  'SSH_CHANNEL_REFUSED',
   // Sealed secrets.
   'SECRETS_LOCKED',
   'SECRETS_PASSPHRASE_WRONG',
+  'SECRETS_PASSPHRASE_WEAK',
   // The install's certificate authority and the certificates it issues.
   'PKI_NAME_INVALID',
   'PKI_CERT_INVALID',

@@ -60,6 +60,11 @@ export interface BackendConfig {
   configEnv?: Readonly<Record<string, string | undefined>>;
 }
 
+export interface StartupWarning {
+  message: string;
+  remedy: string;
+}
+
 export interface Backend {
   readonly dispatcher: Dispatcher;
   readonly hosts: HostService;
@@ -74,6 +79,8 @@ export interface Backend {
   readonly installOperations: InstallOperations;
   readonly logger: Logger;
   readonly logFile: string;
+  /** What the operator should hear about at start (also in the log): the entry prints them. */
+  readonly startupWarnings: readonly StartupWarning[];
   readonly info: AppInfo;
   readonly localHostId: number;
   /** Probes hosts in parallel, reporting each state change; resolves with the final states. */
@@ -104,7 +111,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const metrics = createMetricStore(store.db, { clock: now, logger });
   const local = hostsRepo.ensureLocal(now());
   const vault = createSecretVault(store.db);
-  if (config.vaultKey) vault.unlock(config.vaultKey);
+  const startupWarnings: StartupWarning[] = [];
+  if (config.vaultKey) {
+    const unlocked = vault.unlock(config.vaultKey);
+    if (unlocked.upgraded) logger.info({}, 'vault re-sealed with stronger key stretching (scrypt parameters raised)');
+    if (unlocked.warning) {
+      logger.warn({ remedy: unlocked.warning.remedy }, unlocked.warning.message);
+      startupWarnings.push(unlocked.warning);
+    }
+  }
   const hosts = createHostService({
     hosts: hostsRepo,
     facts: factsRepo,
@@ -241,6 +256,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     installOperations,
     logger,
     logFile,
+    startupWarnings,
     info,
     localHostId: local.id,
     ready,

@@ -31,6 +31,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'STORE_CORRUPT':
     case 'STORE_UNREADABLE':
     case 'DATA_DIR_NOT_WRITABLE':
+    case 'DATA_DIR_IN_USE':
       return EXIT.STORE;
     case 'PROBE_FAILED':
     case 'PROBE_OUTPUT_INVALID':
@@ -47,9 +48,11 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'KEY_FILE_UNREADABLE':
     case 'KEY_PASSPHRASE_WRONG':
     case 'SSH_FAILED':
+    case 'SSH_CHANNEL_REFUSED':
       return EXIT.CONNECTION;
     case 'SECRETS_LOCKED':
     case 'SECRETS_PASSPHRASE_WRONG':
+    case 'SECRETS_PASSPHRASE_WEAK':
       return EXIT.SECRETS;
     case 'HOST_NAME_TAKEN':
     case 'HOST_IN_USE':
