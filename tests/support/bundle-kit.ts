@@ -3,6 +3,7 @@ import path from 'node:path';
 import { buildBundle, type BuildBundleOptions, type BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { buildRuntimeInto, checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
 import { generateSigningKey, type SigningKey } from '../../electron/backend/bundles/signing-key';
+import { BLOCK_SIZE, paddingAfter } from '../../electron/backend/bundles/tar-header';
 import { readTar } from '../../electron/backend/bundles/tar-reader';
 import { TarWriter, fileSink } from '../../electron/backend/bundles/tar-writer';
 import { makeTempDir } from './temp-dir';
@@ -119,4 +120,34 @@ export async function rewriteArchive(
   } finally {
     await handle.close();
   }
+}
+
+/** Writes a tar header's checksum for its bytes as they are now (as GNU tar does: six octal digits, NUL, space), in place. */
+export function resealHeader(block: Buffer): Buffer {
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const byte of block.subarray(0, BLOCK_SIZE)) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return block;
+}
+
+/**
+ * A copy of `from` that stops right after one crafted header, with no data behind it (a
+ * header may claim 8 GiB in a file of a few MB): `header` is appended after the last entry,
+ * or, given `name`, replaces that entry's header, changed by `change` and resealed.
+ */
+export async function cutAfterHeader(from: string, to: string, at: { append: Buffer } | { name: string; change: (block: Buffer) => void }): Promise<void> {
+  const bytes = fs.readFileSync(from);
+  let end = 0;
+  for await (const entry of readTar(fs.createReadStream(from))) {
+    if ('name' in at && entry.name === at.name) {
+      const block = Buffer.from(bytes.subarray(entry.headerOffset, entry.headerOffset + BLOCK_SIZE));
+      at.change(block);
+      fs.writeFileSync(to, Buffer.concat([bytes.subarray(0, entry.headerOffset), resealHeader(block)]));
+      return;
+    }
+    end = entry.headerOffset + BLOCK_SIZE + entry.size + paddingAfter(entry.size);
+  }
+  if ('name' in at) throw new Error(`${at.name} is not in ${from}`);
+  fs.writeFileSync(to, Buffer.concat([bytes.subarray(0, end), at.append]));
 }

@@ -214,6 +214,7 @@ function describe(options: BuildBundleOptions, files: PlannedFile[], createdAt: 
     config: 'config',
     processManifest: 'manifests/default.yaml',
     ...(unit ? { systemdUnit: unit } : {}),
+    sizes: Object.fromEntries(files.map((f) => [f.path, f.size])),
     compatibility: { controlCenter: options.controlCenterRange, runtime: options.runtimeVersion },
   };
   // The builder checks its own output with the same schema every importer uses.

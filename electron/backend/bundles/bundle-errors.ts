@@ -26,12 +26,20 @@ export function bundleUnexpectedFileError(file: string, entry: string, why: stri
   return new ApiError('BUNDLE_UNEXPECTED_FILE', `The bundle ${file} holds ${entry}, which ${why}.`, `Something was added to the bundle after it was signed. Use the original bundle from its builder. ${FRESH_COPY}`);
 }
 
-export function bundleChecksumMismatchError(file: string, entry: string, expected: string, actual: string, others: number): ApiError {
-  const more = others > 0 ? ` (and ${others} more file${others === 1 ? '' : 's'})` : '';
+export function bundleChecksumMismatchError(file: string, entry: string, expected: string, actual: string): ApiError {
   return new ApiError(
     'BUNDLE_CHECKSUM_MISMATCH',
-    `${entry} in the bundle ${file} does not match its checksum${more}: expected sha256 ${expected}, found ${actual}.`,
+    `${entry} in the bundle ${file} does not match its checksum: expected sha256 ${expected}, found ${actual}.`,
     `${entry} changed after the bundle was built: damage in transit, or tampering. ${FRESH_COPY}`,
+  );
+}
+
+/** An entry whose header disagrees with the size the signed bundle.json lists: refused before its data is read. */
+export function bundleSizeMismatchError(file: string, entry: string, listed: number, claimed: number): ApiError {
+  return new ApiError(
+    'BUNDLE_CHECKSUM_MISMATCH',
+    `${entry} in the bundle ${file} claims ${claimed} bytes in its tar header, and the signed bundle.json lists ${listed}; it was refused before its data was read.`,
+    `The archive was altered after the bundle was built: damage in transit, or tampering. ${FRESH_COPY}`,
   );
 }
 

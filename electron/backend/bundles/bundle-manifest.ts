@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ENTRY_SIZE } from './tar-header';
 import { isRange, isVersion } from './version-range';
 
 /**
@@ -6,8 +7,14 @@ import { isRange, isVersion } from './version-range';
  * a file of the bundle, listed in checksums.sha256 and so covered by the signature.
  */
 
-/** Read by this control center; a bundle with a higher number comes from a newer builder. */
-export const BUNDLE_FORMAT = 1;
+/**
+ * Written by this builder; a bundle with a higher number comes from a newer builder. Format 2
+ * added `sizes`, so a reader refuses an entry larger than listed at its header; format 1
+ * bundles are still readable from the store (their rows), but no longer imported.
+ */
+export const BUNDLE_FORMAT = 2;
+/** The format before `sizes`: only a stored row may be in it. */
+export const BUNDLE_FORMAT_WITHOUT_SIZES = 1;
 
 /** The three files that describe a bundle; the writer puts them first, in this order. */
 export const MANIFEST_FILE = 'bundle.json';
@@ -47,7 +54,7 @@ const ArtifactSchema = z
 
 export const BundleManifestSchema = z
   .object({
-    format: z.literal(BUNDLE_FORMAT),
+    format: z.union([z.literal(BUNDLE_FORMAT), z.literal(BUNDLE_FORMAT_WITHOUT_SIZES)]),
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-"'),
     version: VersionText,
     createdAt: z.iso.datetime(),
@@ -64,6 +71,11 @@ export const BundleManifestSchema = z
     processManifest: BundlePath,
     /** The systemd unit that runs the runtime. */
     systemdUnit: BundlePath.optional(),
+    /**
+     * The size in bytes of every file checksums.sha256 lists but bundle.json itself: signed
+     * with it, so an entry whose header claims more is refused before its data is read.
+     */
+    sizes: z.record(BundlePath, z.number().int().min(0).max(MAX_ENTRY_SIZE)).optional(),
     compatibility: z
       .object({
         /** The control center versions that may install this bundle, as a range. */
@@ -75,6 +87,9 @@ export const BundleManifestSchema = z
   })
   .strict()
   .superRefine((manifest, ctx) => {
+    if ((manifest.format === BUNDLE_FORMAT) !== (manifest.sizes !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['sizes'], message: manifest.format === BUNDLE_FORMAT ? `format ${BUNDLE_FORMAT} lists the size of every file` : `format ${manifest.format} has no sizes` });
+    }
     for (const name of COMPONENT_NAMES) {
       if (manifest.components[name].dependsOn.includes(name)) {
         ctx.addIssue({ code: 'custom', path: ['components', name, 'dependsOn'], message: `${name} cannot depend on itself` });

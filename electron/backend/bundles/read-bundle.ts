@@ -1,21 +1,18 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { isApiError } from '../../contract';
+import { DESCRIBING_FILES, describeBundle, type BundleDescription } from './bundle-description';
 import {
   bundleChecksumMismatchError,
   bundleCorruptError,
   bundleFileMissingError,
-  bundleIncompatibleError,
-  bundleManifestInvalidError,
-  bundleSignatureInvalidError,
+  bundleSizeMismatchError,
   bundleUnexpectedFileError,
   bundleUnreadableError,
 } from './bundle-errors';
-import { BUNDLE_FORMAT, BundleManifestSchema, CHECKSUMS_FILE, MANIFEST_FILE, pathsNamedBy, SIGNATURE_FILE, type BundleManifest } from './bundle-manifest';
-import { checkBundleSignature } from './bundle-signature';
-import { parseChecksums } from './checksums-file';
+import { CHECKSUMS_FILE, type BundleManifest } from './bundle-manifest';
 import { TarFormatError } from './tar-format-error';
-import { readTar } from './tar-reader';
+import { readTar, type TarEntry } from './tar-reader';
 
 /** A bundle whose every byte was read and checked; whether its signer is trusted is not decided here. */
 export interface InspectedBundle {
@@ -29,16 +26,17 @@ export interface InspectedBundle {
   files: Map<string, { sha256: string; size: number; mode: number }>;
 }
 
-const DESCRIBING_FILES = new Set([MANIFEST_FILE, CHECKSUMS_FILE, SIGNATURE_FILE]);
 /** bundle.json and the checksums are a few KiB; anything near this is not ours. */
 const MAX_DESCRIBING_BYTES = 4 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Reads a bundle once, front to back, hashing each file as it streams by (the Node binary
- * is ~100 MB and is never held whole), then judges it: the signature over bundle.json and
- * the checksums, every checksum, no file missing or added, and a valid bundle.json. The
- * first refusal found is thrown as an ApiError naming the file inside the bundle.
+ * is ~100 MB and is never held whole). bundle.json, checksums.sha256 and signature.ed25519
+ * come first and are judged at once (signature, checksums, bundle.json); every later entry
+ * is then judged at its header, before its data is read: a file not listed, or of another
+ * size than listed, or a directory no listed file is in, is refused there. The first
+ * refusal found is thrown as an ApiError naming the file inside the bundle.
  */
 export async function inspectBundle(file: string): Promise<InspectedBundle> {
   try {
@@ -53,6 +51,7 @@ export async function inspectBundle(file: string): Promise<InspectedBundle> {
   const files = new Map<string, { sha256: string; size: number; mode: number }>();
   const directories = new Set<string>();
   const describing = new Map<string, Buffer>();
+  let description: BundleDescription | null = null;
   const stream = fs.createReadStream(file, { highWaterMark: CHUNK_BYTES });
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -67,24 +66,35 @@ export async function inspectBundle(file: string): Promise<InspectedBundle> {
       if (files.has(entry.name) || directories.has(entry.name)) {
         throw bundleUnexpectedFileError(file, entry.name, 'appears twice in the archive (unpacking would keep the second, unchecked copy)');
       }
+      checkMode(file, entry);
+      if (description === null) {
+        const place = describing.size;
+        const wanted = DESCRIBING_FILES[place]!;
+        if (entry.name !== wanted.name) {
+          throw bundleFileMissingError(file, wanted.name, `${wanted.why}; every bundle holds it as entry ${place + 1}, where this one holds ${entry.name}`);
+        }
+        if (entry.size > MAX_DESCRIBING_BYTES) throw bundleCorruptError(file, `${entry.name} is ${entry.size} bytes, far larger than any bundle writes`);
+        const kept: Buffer[] = [];
+        for await (const chunk of entry.body) kept.push(Buffer.from(chunk));
+        const bytes = Buffer.concat(kept);
+        describing.set(entry.name, bytes);
+        files.set(entry.name, { sha256: createHash('sha256').update(bytes).digest('hex'), size: entry.size, mode: entry.mode });
+        if (describing.size === DESCRIBING_FILES.length) description = describeBundle(file, describing);
+        continue;
+      }
       if (entry.type === 'directory') {
-        if (entry.mode !== 0o755) throw bundleCorruptError(file, `the directory ${entry.name} has mode ${entry.mode.toString(8)}; bundles carry only 755`);
+        if (!description.folders.has(entry.name)) throw bundleUnexpectedFileError(file, entry.name, 'is a directory with no listed file in it');
         directories.add(entry.name);
         continue;
       }
-      if (entry.mode !== 0o644 && entry.mode !== 0o755) {
-        throw bundleCorruptError(file, `${entry.name} has mode ${entry.mode.toString(8)}; bundles carry only 644 and 755`);
-      }
+      const listed = description.expected.get(entry.name);
+      if (!listed) throw bundleUnexpectedFileError(file, entry.name, `${CHECKSUMS_FILE} does not list, so no signature covers it (refused at its header, before its ${entry.size} bytes were read)`);
+      if (entry.size !== listed.size) throw bundleSizeMismatchError(file, entry.name, listed.size, entry.size);
       const hash = createHash('sha256');
-      const keep = DESCRIBING_FILES.has(entry.name);
-      if (keep && entry.size > MAX_DESCRIBING_BYTES) throw bundleCorruptError(file, `${entry.name} is ${entry.size} bytes, far larger than any bundle writes`);
-      const kept: Buffer[] = [];
-      for await (const chunk of entry.body) {
-        hash.update(chunk);
-        if (keep) kept.push(Buffer.from(chunk));
-      }
-      if (keep) describing.set(entry.name, Buffer.concat(kept));
-      files.set(entry.name, { sha256: hash.digest('hex'), size: entry.size, mode: entry.mode });
+      for await (const chunk of entry.body) hash.update(chunk);
+      const sha256 = hash.digest('hex');
+      if (sha256 !== listed.sha256) throw bundleChecksumMismatchError(file, entry.name, listed.sha256, sha256);
+      files.set(entry.name, { sha256, size: entry.size, mode: entry.mode });
     }
   } catch (error) {
     if (isApiError(error)) throw error;
@@ -94,91 +104,22 @@ export async function inspectBundle(file: string): Promise<InspectedBundle> {
     stream.destroy();
   }
 
-  const manifestBytes = describing.get(MANIFEST_FILE);
-  const checksumsBytes = describing.get(CHECKSUMS_FILE);
-  const signatureBytes = describing.get(SIGNATURE_FILE);
-  if (!manifestBytes) throw bundleFileMissingError(file, MANIFEST_FILE, 'describes every release bundle (is this a SutazAI bundle at all?)');
-  if (!checksumsBytes) throw bundleFileMissingError(file, CHECKSUMS_FILE, 'lists the SHA-256 of every file of the bundle');
-  if (!signatureBytes) throw bundleFileMissingError(file, SIGNATURE_FILE, 'holds the signature that proves who built the bundle');
-
-  const signature = checkBundleSignature(signatureBytes.toString('utf8'), manifestBytes, checksumsBytes);
-  if (!signature.ok) throw bundleSignatureInvalidError(file, signature.reason);
-
-  const listed = parseChecksums(checksumsBytes.toString('utf8'));
-  if (!listed.ok) throw bundleCorruptError(file, `${CHECKSUMS_FILE} is malformed: ${listed.reason}`);
-  checkListedFiles(file, listed.files, files, directories);
-
-  const manifest = parseManifest(file, manifestBytes);
-  for (const { field, path } of pathsNamedBy(manifest)) {
-    if (!listed.files.has(path)) throw bundleFileMissingError(file, path, `bundle.json names as ${field}`);
+  if (description === null) {
+    const absent = DESCRIBING_FILES[describing.size]!;
+    throw bundleFileMissingError(file, absent.name, absent.why);
   }
-  const configPrefix = `${manifest.config}/`;
-  if (![...listed.files.keys()].some((path) => path.startsWith(configPrefix))) {
-    throw bundleFileMissingError(file, configPrefix, 'bundle.json names as the default configuration');
-  }
-
-  return {
-    file,
-    sha256: whole.digest('hex'),
-    sizeBytes,
-    manifest,
-    signer: { fingerprint: signature.fingerprint, publicKey: signature.publicKey, keyLabel: signature.keyLabel },
-    files,
-  };
-}
-
-/** Every listed file present with its checksum; nothing else but the checksums and the signature. */
-function checkListedFiles(
-  file: string,
-  listed: Map<string, string>,
-  present: Map<string, { sha256: string }>,
-  directories: Set<string>,
-): void {
-  for (const unlisted of [CHECKSUMS_FILE, SIGNATURE_FILE]) {
-    if (listed.has(unlisted)) throw bundleCorruptError(file, `${CHECKSUMS_FILE} lists ${unlisted}, which it cannot cover`);
-  }
-  const missing = [...listed.keys()].filter((path) => !present.has(path));
+  const missing = [...description.expected.keys()].filter((path) => !files.has(path));
   if (missing.length > 0) {
     throw bundleFileMissingError(file, missing[0]!, `${CHECKSUMS_FILE} lists${missing.length > 1 ? ` (${missing.length - 1} more file(s) are missing too)` : ''}`);
   }
-  const mismatched = [...listed].filter(([path, sha256]) => present.get(path)!.sha256 !== sha256);
-  if (mismatched.length > 0) {
-    const [path, expected] = mismatched[0]!;
-    throw bundleChecksumMismatchError(file, path, expected, present.get(path)!.sha256, mismatched.length - 1);
-  }
-  for (const path of present.keys()) {
-    if (!listed.has(path) && path !== CHECKSUMS_FILE && path !== SIGNATURE_FILE) {
-      throw bundleUnexpectedFileError(file, path, `${CHECKSUMS_FILE} does not list, so no signature covers it`);
-    }
-  }
-  // A directory entry is fine only as the parent of a listed file: an empty one is an addition.
-  for (const directory of directories) {
-    if (![...listed.keys()].some((path) => path.startsWith(directory))) {
-      throw bundleUnexpectedFileError(file, directory, `is a directory with no listed file in it`);
-    }
-  }
+  return { file, sha256: whole.digest('hex'), sizeBytes, manifest: description.manifest, signer: description.signer, files };
 }
 
-function parseManifest(file: string, bytes: Buffer): BundleManifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw bundleManifestInvalidError(file, `it is not JSON (${(error as Error).message})`);
+/** Bundles carry 644 and 755 files and 755 directories, as the builder writes them. */
+function checkMode(file: string, entry: TarEntry): void {
+  if (entry.type === 'directory') {
+    if (entry.mode !== 0o755) throw bundleCorruptError(file, `the directory ${entry.name} has mode ${entry.mode.toString(8)}; bundles carry only 755`);
+  } else if (entry.mode !== 0o644 && entry.mode !== 0o755) {
+    throw bundleCorruptError(file, `${entry.name} has mode ${entry.mode.toString(8)}; bundles carry only 644 and 755`);
   }
-  // A newer builder's format is not damage: say which one, so the operator upgrades.
-  const format = (json as { format?: unknown } | null)?.format;
-  if (typeof format === 'number' && format > BUNDLE_FORMAT) {
-    throw bundleIncompatibleError(
-      file,
-      `it is in bundle format ${format}, and this control center reads format ${BUNDLE_FORMAT}`,
-      'Upgrade the control center to the version the bundle was built for, or build the bundle with the builder of this version.',
-    );
-  }
-  const parsed = BundleManifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw bundleManifestInvalidError(file, `${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`);
-  }
-  return parsed.data;
 }

@@ -5,6 +5,12 @@ import { TarFormatError } from './tar-format-error';
  * tar and bsdtar all read. Only regular files and directories exist here: links, devices
  * and the GNU/pax extensions (long names, extended headers) are refused, so an archive can
  * never write outside the folder it is unpacked into or smuggle a link through a check.
+ *
+ * The reader accepts exactly one form of header: the one encodeHeader writes. The tars on
+ * the hosts differ in what they make of the rest (BusyBox joins a GNU header's prefix
+ * field to the name, which GNU tar reads as access times; base-256 numbers; a name with
+ * bytes after its NUL), so a header that would not be written byte for byte by our own
+ * writer is refused: what was verified is then what every tar unpacks.
  */
 
 export const BLOCK_SIZE = 512;
@@ -135,47 +141,63 @@ export function encodeHeader(header: TarHeader): Buffer {
 
 /**
  * Parses one header block. `offset` is where the block starts in the archive, for the
- * error message. Refuses a bad checksum, a block without the ustar magic, unsafe paths and
- * every entry type other than a regular file or a directory.
+ * error message. Refuses a bad checksum, a block without the POSIX ustar magic, unsafe
+ * paths, every entry type other than a regular file or a directory, and any header that
+ * is not byte for byte the one encodeHeader writes for what it says.
  */
 export function decodeHeader(block: Buffer, offset: number): TarHeader {
   const magic = block.toString('latin1', F.magic[0], F.magic[0] + F.magic[1]);
   const version = block.toString('latin1', F.version[0], F.version[0] + F.version[1]);
-  // POSIX writes "ustar\0" "00"; GNU tar's own format writes "ustar " " \0". Both share
-  // the fields read here.
-  const posix = magic === 'ustar\0' && version === '00';
-  const gnu = magic === 'ustar ' && version === ' \0';
-  if (!posix && !gnu) {
+  if (magic === 'ustar ' && version === ' \0') {
+    throw new TarFormatError('a header in GNU tar\'s own format, not POSIX ustar (tars disagree on what its prefix field holds); only the plain ustar headers the SutazAI builder writes are read', offset);
+  }
+  if (magic !== 'ustar\0' || version !== '00') {
     throw new TarFormatError(offset === 0 ? 'this is not a tar archive (no ustar header at its start)' : 'a header without the ustar magic; the archive is damaged', offset);
   }
   const stored = readOctal(block, F.checksum, 'checksum', offset);
   const spaced = Buffer.from(block);
   spaced.fill(0x20, F.checksum[0], F.checksum[0] + F.checksum[1]);
-  // Some old tars summed signed bytes; accept either, as GNU tar does.
-  if (stored !== unsignedSum(spaced) && stored !== signedSum(spaced)) {
+  if (stored !== unsignedSum(spaced)) {
     throw new TarFormatError(`a header has a bad checksum (stored ${stored.toString(8)}, computed ${unsignedSum(spaced).toString(8)}); the archive is damaged`, offset);
   }
-  // GNU's own format keeps access and change times where ustar has the prefix.
-  const prefix = posix ? readString(block, F.prefix) : '';
+  const prefix = readString(block, F.prefix);
   const rawName = readString(block, F.name);
   let name = prefix ? `${prefix}/${rawName}` : rawName;
   const typeflag = block.toString('latin1', F.typeflag[0], F.typeflag[0] + 1);
   let type: TarEntryType;
-  if (typeflag === '0' || typeflag === '\0') type = 'file';
+  if (typeflag === '0') type = 'file';
   else if (typeflag === '5') type = 'directory';
-  else throw new TarFormatError(`"${name}" is ${TYPE_NAMES[typeflag] ?? `an entry of unknown type "${typeflag}"`}; only regular files and directories are allowed`, offset);
+  else throw new TarFormatError(`"${name}" is ${TYPE_NAMES[typeflag] ?? (typeflag === '\0' ? 'a pre-POSIX file entry' : `an entry of unknown type "${typeflag}"`)}; only regular files and directories are allowed`, offset);
   if (type === 'directory' && !name.endsWith('/')) name += '/';
   const reason = unsafePathReason(name, type);
   if (reason) throw new TarFormatError(`refusing the entry "${name}": ${reason}`, offset);
   const size = readOctal(block, F.size, 'size', offset);
   if (type === 'directory' && size !== 0) throw new TarFormatError(`the directory "${name}" claims ${size} bytes of data`, offset);
-  return {
-    name,
-    type,
-    mode: readOctal(block, F.mode, 'mode', offset) & 0o7777,
-    size,
-    mtime: readOctal(block, F.mtime, 'mtime', offset),
-  };
+  const mode = readOctal(block, F.mode, 'mode', offset);
+  if (mode > 0o7777) throw new TarFormatError(`"${name}" has mode ${mode.toString(8)}, more than permission bits`, offset);
+  const header: TarHeader = { name, type, mode, size, mtime: readOctal(block, F.mtime, 'mtime', offset) };
+  const field = firstForeignField(block, header);
+  if (field !== null) {
+    throw new TarFormatError(`the header of "${name}" differs in its ${field} field from the plain ustar header the SutazAI builder writes; tars on the hosts may read such a header differently, so it is refused`, offset);
+  }
+  return header;
+}
+
+/** The first field in which `block` differs from what encodeHeader writes for `header`, or null when it is that very header. */
+function firstForeignField(block: Buffer, header: TarHeader): string | null {
+  let canonical: Buffer;
+  try {
+    canonical = encodeHeader(header);
+  } catch {
+    return 'name';
+  }
+  if (canonical.equals(block)) return null;
+  // The checksum follows every other byte, so it is named only when nothing else differs.
+  const fields = Object.entries(F).filter(([field]) => field !== 'checksum');
+  for (const [field, [at, length]] of [...fields, ['checksum', F.checksum] as const]) {
+    if (!canonical.subarray(at, at + length).equals(block.subarray(at, at + length))) return field;
+  }
+  return 'padding';
 }
 
 export function isZeroBlock(block: Buffer): boolean {
@@ -216,11 +238,5 @@ function readOctal(block: Buffer, [at, length]: readonly [number, number], what:
 function unsignedSum(block: Buffer): number {
   let sum = 0;
   for (let i = 0; i < block.length; i += 1) sum += block[i]!;
-  return sum;
-}
-
-function signedSum(block: Buffer): number {
-  let sum = 0;
-  for (let i = 0; i < block.length; i += 1) sum += block.readInt8(i);
   return sum;
 }

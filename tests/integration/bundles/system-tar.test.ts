@@ -5,10 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TarFormatError } from '../../../electron/backend/bundles/tar-format-error';
 import { readTar } from '../../../electron/backend/bundles/tar-reader';
 import { fileSink, TarWriter } from '../../../electron/backend/bundles/tar-writer';
+import { resealHeader } from '../../support/bundle-kit';
 import { makeTempDir } from '../../support/temp-dir';
 
 // Hosts unpack bundles with their own tar (GNU or BusyBox), so what we write must be plain
-// ustar to both, and our reader must read what GNU tar writes.
+// ustar to both, and our reader must read only that form: what it verified is then what
+// every tar unpacks.
 const temp = makeTempDir('sutazai-tar-test-');
 afterAll(() => temp.remove());
 
@@ -107,10 +109,10 @@ describe('what GNU tar makes', () => {
     for (const d of directories) fs.chmodSync(path.join(source, d), 0o755);
   }
 
-  it('our reader reads GNU tar --format=ustar: names past 100 bytes, directories, modes, bytes', async () => {
+  it('our reader reads GNU tar --format=ustar owned by root, the very header form ours writes: names past 100 bytes, directories, modes, bytes', async () => {
     materialize();
     const archive = path.join(temp.path, 'gnu-ustar.tar');
-    const made = run('tar', ['--format=ustar', '-cf', archive, '-C', source, 'bundle.json', 'config', topDir, 'node']);
+    const made = run('tar', ['--format=ustar', '--owner=root:0', '--group=root:0', '-cf', archive, '-C', source, 'bundle.json', 'config', topDir, 'node']);
     expect(made.stderr).toBe('');
     const entries = await readOurs(archive);
     expect(entries.filter((e) => e.type === 'directory').map((e) => e.name).sort()).toEqual([...directories].sort());
@@ -122,13 +124,26 @@ describe('what GNU tar makes', () => {
     }
   });
 
-  it('our reader reads GNU tar\'s own format while it needs no extension', async () => {
+  it('our reader refuses any other header form, such as another owner', async () => {
     materialize();
-    const archive = path.join(temp.path, 'gnu-short.tar');
-    expect(run('tar', ['--format=gnu', '-cf', archive, '-C', source, 'bundle.json', 'node']).code).toBe(0);
-    const entries = await readOurs(archive);
-    expect(entries.map((e) => e.name)).toEqual(['bundle.json', 'node/', 'node/linux-x64/', 'node/linux-x64/node']);
-    expect(entries[3]!.content.equals(files[1]!.content)).toBe(true);
+    const archive = path.join(temp.path, 'gnu-ustar-daemon.tar');
+    expect(run('tar', ['--format=ustar', '--owner=daemon:1', '--group=daemon:1', '-cf', archive, '-C', source, 'bundle.json']).code).toBe(0);
+    await expect(readOurs(archive)).rejects.toThrow(/header of "bundle.json" differs in its uid field from the plain ustar header the SutazAI builder writes/);
+  });
+
+  it('our reader refuses GNU tar\'s own header, whose prefix field BusyBox joins to the name and GNU tar does not', async () => {
+    materialize();
+    const archive = path.join(temp.path, 'gnu-prefix.tar');
+    expect(run('tar', ['--format=ustar', '--owner=root:0', '--group=root:0', '-cf', archive, '-C', source, 'bundle.json']).code).toBe(0);
+    // The GNU magic and bytes where POSIX keeps the prefix (GNU: access and change times).
+    const bytes = fs.readFileSync(archive);
+    bytes.write('ustar  \0', 257, 'latin1');
+    bytes.write('etc', 345, 'latin1');
+    fs.writeFileSync(archive, resealHeader(bytes));
+    // The disagreement itself: one archive, two names.
+    expect(run('tar', ['-tf', archive]).stdout).toBe('bundle.json\n');
+    expect(run('busybox', ['tar', '-tf', archive]).stdout).toBe('etc/bundle.json\n');
+    await expect(readOurs(archive)).rejects.toThrow(/a header in GNU tar's own format, not POSIX ustar/);
   });
 
   it('our reader refuses GNU tar extensions and links with the reason', async () => {
@@ -136,7 +151,7 @@ describe('what GNU tar makes', () => {
     // GNU's own format writes a path over 100 bytes as an extra "long name" entry.
     const gnu = path.join(temp.path, 'gnu-format.tar');
     run('tar', ['--format=gnu', '-cf', gnu, '-C', source, topDir]);
-    await expect(readOurs(gnu)).rejects.toThrow(/GNU long name; only regular files and directories are allowed/);
+    await expect(readOurs(gnu)).rejects.toThrow(/GNU tar's own format/);
 
     fs.symlinkSync('/etc/passwd', path.join(source, 'config/passwd'));
     const linked = path.join(temp.path, 'with-link.tar');

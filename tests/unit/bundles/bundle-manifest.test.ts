@@ -3,7 +3,7 @@ import { BundleManifestSchema, pathsNamedBy, type BundleManifest } from '../../.
 import { formatChecksums, parseChecksums } from '../../../electron/backend/bundles/checksums-file';
 
 const good: BundleManifest = {
-  format: 1,
+  format: 2,
   name: 'sutazai',
   version: '0.1.0',
   createdAt: '2025-05-01T10:00:00.000Z',
@@ -17,6 +17,7 @@ const good: BundleManifest = {
   config: 'config',
   processManifest: 'manifests/default.yaml',
   systemdUnit: 'systemd/sutazai-runtime.service',
+  sizes: { 'runtime/sutazai-runtime.cjs': 1200, 'node/linux-x64/node': 104_857_600 },
   compatibility: { controlCenter: '>=0.1.0 <0.2.0', runtime: '0.1.0' },
 };
 
@@ -52,7 +53,11 @@ describe('bundle.json schema', () => {
 
   it('refuses unknown fields, other formats, bad versions and ranges, and no architecture', () => {
     expect(firstIssue((m) => (m.extra = true))).toMatch(/Unrecognized key/);
-    expect(firstIssue((m) => (m.format = 2))).toMatch(/^format/);
+    expect(firstIssue((m) => (m.format = 3))).toMatch(/^format/);
+    // Format 2 lists every file's size; format 1 (only in rows stored before it) has none.
+    expect(firstIssue((m) => delete m.sizes)).toMatch(/^sizes: format 2 lists the size of every file/);
+    expect(firstIssue((m) => (m.format = 1))).toMatch(/^sizes: format 1 has no sizes/);
+    expect(firstIssue((m) => ((m.sizes as Record<string, number>)['node/linux-x64/node'] = 2 ** 33))).toMatch(/^sizes/);
     expect(firstIssue((m) => (m.version = '1.0'))).toMatch(/^version: a semantic version/);
     expect(firstIssue((m) => ((m.compatibility as Record<string, string>).controlCenter = '^0.1.0'))).toMatch(/^compatibility.controlCenter: a version range/);
     expect(firstIssue((m) => (m.artifacts = {}))).toMatch(/^artifacts: at least one architecture/);

@@ -3,6 +3,7 @@ import { TarFormatError } from '../../../electron/backend/bundles/tar-format-err
 import { BLOCK_SIZE, encodeHeader, splitPath } from '../../../electron/backend/bundles/tar-header';
 import { readTar } from '../../../electron/backend/bundles/tar-reader';
 import { TarWriter } from '../../../electron/backend/bundles/tar-writer';
+import { resealHeader } from '../../support/bundle-kit';
 
 interface Item {
   name: string;
@@ -44,6 +45,16 @@ async function refusal(archive: Buffer): Promise<TarFormatError> {
   );
   expect(error).toBeInstanceOf(TarFormatError);
   return error as TarFormatError;
+}
+
+/**
+ * A header our writer makes for a small file, changed by `change`, its checksum made right
+ * again so that only the change is wrong, then the end-of-archive marker.
+ */
+function craftedHeader(change: (block: Buffer) => void): Buffer {
+  const block = encodeHeader({ name: 'placeholder', type: 'file', mode: 0o644, size: 0, mtime: 0 });
+  change(block);
+  return Buffer.concat([resealHeader(block), Buffer.alloc(2 * BLOCK_SIZE)]);
 }
 
 const longDir = `${'d'.repeat(120)}/${'e'.repeat(30)}`;
@@ -118,17 +129,12 @@ describe('ustar reader refusals', () => {
 
   it('refuses links, devices and extension headers, and paths that leave the folder', async () => {
     // A well-formed header with the name and type forced in, checksum recomputed, so only they are wrong.
-    const header = (name: string, typeflag: string) => {
-      const block = encodeHeader({ name: 'placeholder', type: 'file', mode: 0o644, size: 0, mtime: 0 });
-      block.fill(0, 0, 100);
-      block.write(name, 0, 'utf8');
-      block.write(typeflag, 156, 'latin1');
-      block.fill(0x20, 148, 156);
-      let sum = 0;
-      for (const byte of block) sum += byte;
-      block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-      return Buffer.concat([block, Buffer.alloc(2 * BLOCK_SIZE)]);
-    };
+    const header = (name: string, typeflag: string) =>
+      craftedHeader((block) => {
+        block.fill(0, 0, 100);
+        block.write(name, 0, 'utf8');
+        block.write(typeflag, 156, 'latin1');
+      });
     expect((await refusal(header('link', '2'))).message).toMatch(/"link" is a symbolic link; only regular files and directories/);
     expect((await refusal(header('hard', '1'))).message).toMatch(/hard link/);
     expect((await refusal(header('dev', '3'))).message).toMatch(/character device/);
@@ -137,5 +143,35 @@ describe('ustar reader refusals', () => {
 
     const escaping = header('a/../../etc/cron.d/x', '0');
     expect((await refusal(escaping)).message).toMatch(/refusing the entry "a\/..\/..\/etc\/cron.d\/x": the name has a ".." segment/);
+  });
+  it('reads only the header form its own writer makes: forms the hosts\' tars read differently are refused', async () => {
+    // GNU's own magic: BusyBox joins the prefix field to the name, GNU tar reads access times there.
+    const gnuPrefix = craftedHeader((block) => {
+      block.write('ustar  \0', 257, 'latin1');
+      block.write('../../etc', 345, 'latin1');
+    });
+    expect((await refusal(gnuPrefix)).message).toMatch(/GNU tar's own format, not POSIX ustar/);
+    // A plain name with a prefix our writer would not have used (it splits only past 100 bytes).
+    const prefixed = craftedHeader((block) => block.write('runtime', 345, 'latin1'));
+    expect((await refusal(prefixed)).message).toMatch(/header of "runtime\/placeholder" differs in its name field/);
+    const hiddenBytes = craftedHeader((block) => block.write('\0.hidden', 11, 'latin1'));
+    expect((await refusal(hiddenBytes)).message).toMatch(/"placeholder" differs in its name field/);
+    const baseTwo56 = craftedHeader((block) => {
+      block.fill(0, 124, 136);
+      block[124] = 0x80;
+      block.writeUInt32BE(2 ** 31, 132);
+    });
+    expect((await refusal(baseTwo56)).message).toMatch(/size field uses GNU's base-256 form/);
+    const linked = craftedHeader((block) => block.write('/etc/shadow', 157, 'latin1'));
+    expect((await refusal(linked)).message).toMatch(/differs in its linkname field/);
+    const owned = craftedHeader((block) => block.write('operator', 265, 'latin1'));
+    expect((await refusal(owned)).message).toMatch(/differs in its uname field/);
+    const oldStyle = craftedHeader((block) => block.write('\0', 156, 'latin1'));
+    expect((await refusal(oldStyle)).message).toMatch(/pre-POSIX file entry/);
+    const device = craftedHeader((block) => block.write('0000001\0', 329, 'latin1'));
+    expect((await refusal(device)).message).toMatch(/differs in its devmajor field/);
+    // The untouched header is read: only the changes above are refused.
+    const [entry] = await read(craftedHeader(() => undefined));
+    expect(entry).toMatchObject({ name: 'placeholder', type: 'file', mode: 0o644 });
   });
 });
