@@ -7,13 +7,14 @@
  * for it to exit. Whatever still carries this runtime's marker afterwards (no daemon was
  * running, or it died meanwhile) is stopped here, group by group, in the same order.
  */
-import fs from 'node:fs';
 import { lockOwner, runtimeIdFor } from '../daemon/daemon-lock';
 import type { RuntimeConfig } from '../daemon/runtime-config';
 import { specOfInstance } from '../daemon/runtime-daemon';
 import { stopOrder } from '../manifest/dependency-order';
 import type { Manifest } from '../manifest/manifest-schema';
 import { parseManifest } from '../manifest/parse-manifest';
+import { readCappedText } from '../yaml/read-capped-text';
+import { YAML_FILE_LIMITS } from '../yaml/read-yaml';
 import { stopProcessGroup } from '../process/group-stop';
 import { INSTANCE_ENV, RUNTIME_ID_ENV } from '../process/process-driver';
 import { isSameProcess, scanProcessesByEnv } from '../process/proc-identity';
@@ -55,7 +56,7 @@ export async function runStopAll(config: RuntimeConfig, options: StopAllOptions)
   }
   let manifest: Manifest | null = null;
   try {
-    manifest = parseManifest(fs.readFileSync(config.manifest, 'utf8'), config.manifest);
+    manifest = parseManifest(readCappedText(config.manifest, YAML_FILE_LIMITS.maxBytes), config.manifest, config.manifestLimits);
   } catch {
     manifest = null; // stop with SIGTERM and a 10 s grace
   }

@@ -5,13 +5,15 @@
  * Relative paths are resolved against the directory of the config file, so
  * `manifest: manifest.yaml` next to `/etc/sutazai/runtime.yaml` means /etc/sutazai/manifest.yaml.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from '../logs/log-files';
+import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from '../manifest/manifest-schema';
 import { LOG_TIMESTAMPS, type LogTimestamps } from '../process/process-driver';
 import { RuntimeError } from '../runtime-error';
 import { describeIssue, parseLocatedYaml } from '../yaml/locate-issue';
+import { readCappedText, TextTooLargeError } from '../yaml/read-capped-text';
+import { toValue, YAML_FILE_LIMITS } from '../yaml/read-yaml';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
@@ -23,6 +25,8 @@ export interface RuntimeConfig {
   /** Absolute path of the config file itself. */
   file: string;
   manifest: string;
+  /** How many processes and instances one manifest may hold (manifest-schema.ts). */
+  manifestLimits: ManifestLimits;
   /** host:port of the gRPC API (TLS, client certificates required). */
   listen: string;
   /** How often an API that could not start (bad certificate, port taken) is tried again. */
@@ -46,6 +50,9 @@ const bytes = z.number().int().positive();
 
 const configSchema = z.strictObject({
   manifest: filePath,
+  manifest_limits: z
+    .strictObject({ max_processes: z.number().int().min(1).max(10_000).optional(), max_instances: z.number().int().min(1).max(100_000).optional() })
+    .optional(),
   listen: hostPort.optional(),
   api_retry_ms: z.number().int().min(100).max(3_600_000).optional(),
   tls: z.strictObject({ ca: filePath, cert: filePath, key: filePath }),
@@ -68,7 +75,7 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
   const absolute = path.resolve(file);
   const yaml = parseLocatedYaml(text, file);
   if (yaml.syntaxError !== undefined) throw new RuntimeError('CONFIG_INVALID', yaml.syntaxError, REMEDY);
-  const parsed = configSchema.safeParse(yaml.doc.toJS() ?? {});
+  const parsed = configSchema.safeParse(toValue(yaml.doc) ?? {});
   if (!parsed.success) throw new RuntimeError('CONFIG_INVALID', describeIssue(yaml, parsed.error.issues[0] as z.core.$ZodIssue), REMEDY);
   const raw = parsed.data;
   const dir = path.dirname(absolute);
@@ -76,6 +83,10 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
   return {
     file: absolute,
     manifest: resolve(raw.manifest),
+    manifestLimits: {
+      maxProcesses: raw.manifest_limits?.max_processes ?? DEFAULT_MANIFEST_LIMITS.maxProcesses,
+      maxInstances: raw.manifest_limits?.max_instances ?? DEFAULT_MANIFEST_LIMITS.maxInstances,
+    },
     listen: raw.listen ?? DEFAULT_LISTEN,
     apiRetryMs: raw.api_retry_ms ?? DEFAULT_API_RETRY_MS,
     tls: { ca: resolve(raw.tls.ca), cert: resolve(raw.tls.cert), key: resolve(raw.tls.key) },
@@ -97,8 +108,9 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
 export function loadRuntimeConfig(file: string): RuntimeConfig {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readCappedText(file, YAML_FILE_LIMITS.maxBytes);
   } catch (cause) {
+    if (cause instanceof TextTooLargeError) throw new RuntimeError('CONFIG_INVALID', `the runtime config ${path.resolve(file)} ${cause.message}`, REMEDY);
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     throw new RuntimeError(
       'CONFIG_INVALID',

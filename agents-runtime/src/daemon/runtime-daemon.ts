@@ -30,6 +30,8 @@ import { LinuxProcessDriver } from '../process/process-driver';
 import { isSameProcess } from '../process/proc-identity';
 import { loadState, saveState, type RuntimeState } from '../process/state-file';
 import { RuntimeError } from '../runtime-error';
+import { readCappedText, TextTooLargeError } from '../yaml/read-capped-text';
+import { YAML_FILE_LIMITS } from '../yaml/read-yaml';
 import type {
   InstanceStatus,
   LogLine,
@@ -77,10 +79,12 @@ export interface RuntimeDaemon {
   close(stopChildren: boolean): Promise<void>;
 }
 
+/** A manifest, certificate or key; none is anywhere near the cap of a hand-written file. */
 function readText(file: string, what: string, code: 'CONFIG_INVALID' | 'CERTIFICATE_INVALID' | 'MANIFEST_INVALID'): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readCappedText(file, YAML_FILE_LIMITS.maxBytes);
   } catch (cause) {
+    if (cause instanceof TextTooLargeError) throw new RuntimeError(code, `the ${what} ${file} ${cause.message}`, `check that ${file} is the ${what} and not another file; split what it holds if it is`);
     throw new RuntimeError(code, `cannot read the ${what} ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, `check the ${what} path in the runtime config (${file}) and its permissions`, {
       cause,
     });
@@ -144,7 +148,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
   async function boot(): Promise<RuntimeDaemon> {
     const stateFile = path.join(config.stateDir, STATE_FILE);
     let manifestText = readText(config.manifest, 'manifest', 'MANIFEST_INVALID');
-    let manifest = parseManifest(manifestText, config.manifest);
+    let manifest = parseManifest(manifestText, config.manifest, config.manifestLimits);
 
     const eventListeners = new Set<(event: RuntimeEvent) => void>();
     const publish = (event: RuntimeEvent): void => {
@@ -295,6 +299,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         intent,
         adopt: adoptMap,
         restarts,
+        maxInstances: config.manifestLimits.maxInstances,
         onIntentChange: () => {
           if (created === fleet) scheduleSave();
         },
@@ -341,7 +346,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     // ---- manifest updates ---------------------------------------------------------------
     let applying: Promise<void> = Promise.resolve();
     const applyManifest = async (text: string): Promise<void> => {
-      const next = parseManifest(text, 'UpdateManifest');
+      const next = parseManifest(text, 'UpdateManifest', config.manifestLimits);
       // Persist first, so a restarted daemon runs what the operator sent.
       writeAtomically(config.manifest, text);
       const old = fleet;

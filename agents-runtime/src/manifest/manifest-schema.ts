@@ -96,6 +96,21 @@ export const DEFAULTS = {
 
 export const MAX_REPLICAS = 64;
 
+/**
+ * How big one manifest may be. Every instance is an OS process the daemon spawns, watches
+ * and health-checks; a manifest far beyond what one machine runs is a mistake or an attack,
+ * and refusing it keeps the daemon answering. The runtime config's `manifest_limits:` may
+ * raise or lower both.
+ */
+export interface ManifestLimits {
+  /** Entries under `processes:`. */
+  maxProcesses: number;
+  /** Instances of all processes together (the sum of their replicas). */
+  maxInstances: number;
+}
+
+export const DEFAULT_MANIFEST_LIMITS: ManifestLimits = { maxProcesses: 256, maxInstances: 1024 };
+
 const NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const SIGNALS = Object.keys(osConstants.signals);
 

@@ -41,9 +41,17 @@ export interface FleetSupervisorOptions {
   adopt?: Record<string, { pid: number; startTime: string }>;
   /** Restart counts carried over, by instance name (the state file, or the fleet a manifest update replaced). */
   restarts?: Record<string, number>;
+  /** The most instances of all processes together that `scale` may reach (manifest_limits.max_instances). */
+  maxInstances?: number;
   /** Called with the new intent after start, stop, restart or scale changed it (to save it). */
   onIntentChange?: (intent: FleetIntent) => void;
 }
+
+/**
+ * Instances started before the fleet yields to the event loop: each spawn blocks the
+ * thread for a moment, and a thousand in one go kept the API and /healthz from answering.
+ */
+export const START_BATCH = 8;
 
 interface Group {
   spec: ProcessSpec;
@@ -68,6 +76,8 @@ export class FleetSupervisor {
   private readonly adoptable: Map<string, { pid: number; startTime: string }>;
   private readonly clock: Clock;
   private reconcileQueued = false;
+  private startedSinceYield = 0;
+  private batchQueued = false;
 
   constructor(private readonly options: FleetSupervisorOptions) {
     this.clock = options.clock ?? systemClock;
@@ -138,6 +148,15 @@ export class FleetSupervisor {
     const group = this.group(name);
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > MAX_REPLICAS) {
       throw new RuntimeError('CONFIG_INVALID', `replicas for "${name}" must be a whole number from 0 to ${MAX_REPLICAS}, not ${replicas}`, `pick a count between 0 and ${MAX_REPLICAS}`);
+    }
+    const others = [...this.groups.values()].reduce((sum, g) => (g === group ? sum : sum + g.replicas), 0);
+    const maxInstances = this.options.maxInstances ?? Infinity;
+    if (others + replicas > maxInstances) {
+      throw new RuntimeError(
+        'CONFIG_INVALID',
+        `${replicas} replicas of "${name}" would make ${others + replicas} instances, more than the limit of ${maxInstances}`,
+        `scale to at most ${Math.max(0, maxInstances - others)}, or raise manifest_limits.max_instances in the runtime config and restart sutazai-runtime`,
+      );
     }
     const names = expandReplicas(group.spec, replicas);
     const leaving = group.supervisors.filter((s) => !names.includes(s.instance));
@@ -234,7 +253,10 @@ export class FleetSupervisor {
     });
   }
 
-  /** Starts every wanted, stopped instance whose dependencies are ready, in start order. */
+  /**
+   * Starts every wanted, stopped instance whose dependencies are ready, in start order,
+   * at most START_BATCH of them before the rest wait for the next turn of the event loop.
+   */
   private reconcile(): void {
     for (const name of this.order) {
       const group = this.group(name);
@@ -242,10 +264,26 @@ export class FleetSupervisor {
       const ready = this.unreadyDependencies(group.spec).length === 0;
       for (const s of group.supervisors) {
         if (s.state !== 'stopped') continue;
+        if (!ready && !this.adoptable.has(s.instance)) continue;
+        if (this.startedSinceYield >= START_BATCH) {
+          this.queueNextBatch();
+          return;
+        }
+        this.startedSinceYield += 1;
         const adopted = this.adoptable.delete(s.instance);
-        if (ready || adopted) s.start(adopted ? 'adopting the process a previous runtime started' : 'started in dependency order');
+        s.start(adopted ? 'adopting the process a previous runtime started' : 'started in dependency order');
       }
     }
+  }
+
+  private queueNextBatch(): void {
+    if (this.batchQueued) return;
+    this.batchQueued = true;
+    setImmediate(() => {
+      this.batchQueued = false;
+      this.startedSinceYield = 0;
+      this.reconcile();
+    });
   }
 
   private unreadyDependencies(spec: ProcessSpec): string[] {

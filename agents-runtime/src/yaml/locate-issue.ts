@@ -3,38 +3,36 @@
  * a syntax error or for a zod issue found in the parsed document. A field that is missing
  * points at its parent; an unknown key points at the key itself.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
+import { readYaml, YAML_FILE_LIMITS, type YamlLimits } from './read-yaml';
 
 export type PathSegment = string | number;
 
-export interface LocatedYaml {
-  doc: Document;
+interface Where {
   /** `file:line:col` of an offset into the text. */
   where(offset: number): string;
-  /** The first syntax error as `file:line:col: message`, or undefined when the text parses. */
-  syntaxError: string | undefined;
 }
 
-/** Parses YAML text (duplicate keys refused), keeping what is needed to name positions in `file`. */
-export function parseLocatedYaml(text: string, file: string): LocatedYaml {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+/** A document that parsed within its limits, or the first problem as `file:line:col: message`. */
+export type LocatedYaml = Where & ({ doc: Document.Parsed; syntaxError: undefined } | { doc: undefined; syntaxError: string });
+
+/** A parsed document and how to name its positions. */
+export type LocatedDocument = Where & { doc: Document };
+
+/** Parses YAML text within `limits` (read-yaml.ts), keeping what is needed to name positions in `file`. */
+export function parseLocatedYaml(text: string, file: string, limits: YamlLimits = YAML_FILE_LIMITS): LocatedYaml {
+  const { doc, lineCounter, problem } = readYaml(text, limits);
   const where = (offset: number): string => {
     const { line, col } = lineCounter.linePos(offset);
     return `${file}:${line}:${col}`;
   };
-  const yamlError = doc.errors[0];
-  // The yaml library repeats the position in its message; `where` already says it.
-  const syntaxError =
-    yamlError === undefined
-      ? undefined
-      : `${where(yamlError.pos[0])}: ${(yamlError.message.split('\n')[0] ?? yamlError.code).replace(/ at line \d+, column \d+:?$/, '')}`;
-  return { doc, where, syntaxError };
+  if (problem !== undefined || doc === undefined) return { doc: undefined, where, syntaxError: `${where(problem?.offset ?? 0)}: ${problem?.message ?? 'unreadable YAML'}` };
+  return { doc, where, syntaxError: undefined };
 }
 
 /** `file:line:col: path: why` for one zod issue raised by the document's contents. */
-export function describeIssue(yaml: LocatedYaml, issue: z.core.$ZodIssue): string {
+export function describeIssue(yaml: LocatedDocument, issue: z.core.$ZodIssue): string {
   const at = [...(issue.path as PathSegment[])];
   let offset = offsetOf(yaml.doc, at);
   if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../../agents-runtime/src/manifest/manifest-schema';
 import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manifest';
 import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
-import { FleetSupervisor, type FleetIntent } from '../../../agents-runtime/src/supervisor/fleet-supervisor';
+import { FleetSupervisor, START_BATCH, type FleetIntent } from '../../../agents-runtime/src/supervisor/fleet-supervisor';
 import type { SupervisorEvent } from '../../../agents-runtime/src/supervisor/process-supervisor';
 import { FakeClock, FakeDriver, FakeProbe, FakeProcess, flush } from './fake-runtime';
 
@@ -216,5 +216,30 @@ processes:
     expect(fleet.instance('agent-1')?.snapshot().pid).toBe(7);
     expect(driver.startsOf('agent-1')).toBe(0);
     expect(stateOf('agent-2')).toBe('stopped');
+  });
+
+  it('starts a big manifest in batches, letting other work run between them', async () => {
+    const count = START_BATCH * 3 + 1;
+    const text = `version: 1\nprocesses:\n${Array.from({ length: count }, (_, i) => `  - name: p${i}\n    command: /bin/p\n`).join('')}`;
+    const { fleet, driver } = setup({ text });
+    const startsSeenByOtherWork: number[] = [];
+    fleet.startAll();
+    const startedAtOnce = driver.starts.length;
+    setImmediate(() => startsSeenByOtherWork.push(driver.starts.length));
+    await flush();
+    expect(startedAtOnce).toBe(START_BATCH);
+    // Work queued behind the first batch ran before the last instance started.
+    expect(startsSeenByOtherWork[0]).toBeLessThan(count);
+    expect(driver.starts).toHaveLength(count);
+  });
+
+  it('refuses to scale past manifest_limits.max_instances', async () => {
+    const manifest = parseManifest(MANIFEST, 'runtime.yaml');
+    const clock = new FakeClock();
+    const driver = new FakeDriver(clock);
+    const fleet = new FleetSupervisor({ manifest, driver, probe: new FakeProbe(driver), clock, maxInstances: 6 });
+    await expect(fleet.scale('agent', 5)).rejects.toMatchObject({ code: 'CONFIG_INVALID', remedy: expect.stringContaining('max_instances') });
+    await fleet.scale('agent', 4);
+    expect(fleet.snapshot().processes.find((p) => p.name === 'agent')?.replicas).toBe(4);
   });
 });

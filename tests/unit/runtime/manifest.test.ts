@@ -2,13 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandReplicas, replicaHealth, startOrder, stopOrder } from '../../../agents-runtime/src/manifest/dependency-order';
-import { DEFAULTS, toProcessSpec, type Manifest } from '../../../agents-runtime/src/manifest/manifest-schema';
+import { DEFAULT_MANIFEST_LIMITS, DEFAULTS, toProcessSpec, type Manifest, type ManifestLimits } from '../../../agents-runtime/src/manifest/manifest-schema';
 import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manifest';
 import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
 
 function refusal(text: string): RuntimeError {
+  return refusalWith(text, DEFAULT_MANIFEST_LIMITS);
+}
+
+function refusalWith(text: string, limits: ManifestLimits): RuntimeError {
   try {
-    parseManifest(text, 'runtime.yaml');
+    parseManifest(text, 'runtime.yaml', limits);
   } catch (error) {
     expect(error).toBeInstanceOf(RuntimeError);
     return error as RuntimeError;
@@ -106,6 +110,32 @@ describe('parseManifest', () => {
     ['instance names that collide', 'version: 1\nprocesses:\n  - name: agent\n    command: x\n    replicas: 2\n  - name: agent-1\n    command: y\n', /processes\.1\.name: instance name "agent-1" is also an instance of "agent"/],
     ['an unknown dependency', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    depends_on: [core, ghost]\n  - name: core\n    command: y\n', /^runtime\.yaml:5:24: processes\.0\.depends_on\.1: no process named "ghost"/],
   ])('refuses %s with MANIFEST_INVALID', (_label, text, pattern) => {
+    const error = refusal(text);
+    expect(error.code).toBe('MANIFEST_INVALID');
+    expect(error.message).toMatch(pattern);
+  });
+
+  it('refuses more processes or instances than the limits allow, naming the limit and the runtime config key', () => {
+    const processes = (count: number, replicas = 1) =>
+      `version: 1\nprocesses:\n${Array.from({ length: count }, (_, i) => `  - name: p${i}\n    command: x\n    replicas: ${replicas}\n`).join('')}`;
+    const tooMany = refusalWith(processes(2000), DEFAULT_MANIFEST_LIMITS);
+    expect(tooMany.code).toBe('MANIFEST_INVALID');
+    expect(tooMany.message).toMatch(/^runtime\.yaml:3:3: processes: lists 2000 processes, more than the limit of 256$/);
+    expect(tooMany.remedy).toContain('manifest_limits.max_processes');
+
+    const tooManyInstances = refusalWith(processes(3, 4), { maxProcesses: 10, maxInstances: 10 });
+    expect(tooManyInstances.message).toMatch(/^runtime\.yaml:\d+:\d+: processes\.2\.replicas: brings the manifest to 12 instances, more than the limit of 10$/);
+    expect(tooManyInstances.remedy).toContain('manifest_limits.max_instances');
+
+    expect(parseManifest(processes(3, 4), 'runtime.yaml', { maxProcesses: 3, maxInstances: 12 }).processes).toHaveLength(3);
+  });
+
+  it.each([
+    ['an alias bomb', `version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [${'*a, '.repeat(9)}*a]\nc: &c [${'*b, '.repeat(9)}*b]\nd: &d [${'*c, '.repeat(9)}*c]\ne: &e [${'*d, '.repeat(9)}*d]\nprocesses: []\n`, /aliases expand the text to more than \d+ keys and list items/],
+    ['deep nesting', `version: 1\nprocesses: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, /nested more than 32 deep/],
+    ['a custom tag', 'version: 1\nprocesses:\n  - name: a\n    command: !shell x\n', /^runtime\.yaml:4:\d+: the tag !shell is not allowed/],
+    ['a YAML 1.1 tag', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    args: !!set { a }\n', /the tag !!set is not allowed/],
+  ])('refuses %s with MANIFEST_INVALID before building anything from it', (_label, text, pattern) => {
     const error = refusal(text);
     expect(error.code).toBe('MANIFEST_INVALID');
     expect(error.message).toMatch(pattern);
