@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildBundle, type BuildBundleOptions, type BuiltBundle } from '../../electron/backend/bundles/build-bundle';
+import { createBundleService, type BundleService, type BundleServiceDeps } from '../../electron/backend/bundles/bundle-service';
 import { buildRuntimeInto, checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
 import { generateSigningKey, type SigningKey } from '../../electron/backend/bundles/signing-key';
 import { BLOCK_SIZE, paddingAfter } from '../../electron/backend/bundles/tar-header';
 import { readTar } from '../../electron/backend/bundles/tar-reader';
 import { TarWriter, fileSink } from '../../electron/backend/bundles/tar-writer';
+import { createBundleKeysRepo } from '../../electron/backend/store/bundle-keys-repo';
+import { createBundlesRepo } from '../../electron/backend/store/bundles-repo';
+import type { Store } from '../../electron/backend/store/open-store';
 import { makeTempDir } from './temp-dir';
 
 /**
@@ -150,4 +154,18 @@ export async function cutAfterHeader(from: string, to: string, at: { append: Buf
   }
   if ('name' in at) throw new Error(`${at.name} is not in ${from}`);
   fs.writeFileSync(to, Buffer.concat([bytes.subarray(0, end), at.append]));
+}
+
+/** The real bundle service on a real store, as a control center of version 0.1.0 runs it. */
+export function bundleServiceOn(store: Store, dataDir: string, logger?: BundleServiceDeps['logger']): BundleService {
+  return createBundleService({
+    dataDir,
+    keys: createBundleKeysRepo(store.db),
+    bundles: createBundlesRepo(store.db),
+    transaction: (fn) => store.db.transaction(fn)(),
+    controlCenterVersion: '0.1.0',
+    now: Date.now,
+    actor: 'test',
+    ...(logger ? { logger } : {}),
+  });
 }

@@ -74,6 +74,14 @@ export function bundleKeyUnknownError(file: string, signer: { fingerprint: strin
   );
 }
 
+export function bundleVersionConflictError(file: string, release: string, sha256: string, imported: { sha256: string; path: string }): ApiError {
+  return new ApiError(
+    'BUNDLE_VERSION_CONFLICT',
+    `The bundle ${file} is ${release} with SHA-256 ${sha256}, but ${release} was already imported from another file, with SHA-256 ${imported.sha256} (${imported.path}); one name@version is one file.`,
+    `Ask the builder which file is the real ${release} (compare the SHA-256 they printed). If it is this one, build it again as a new version (sutazai bundle build --version ...) and import that.`,
+  );
+}
+
 export function bundleImportFailedError(file: string, detail: string, remedy: string, cause?: unknown): ApiError {
   return new ApiError('BUNDLE_IMPORT_FAILED', `Importing the bundle ${file} failed: ${detail}; nothing was stored.`, remedy, { cause });
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BundleImportResult, BundleSummary, BundleVerification, TrustedBundleKey } from '../../contract';
@@ -6,10 +5,11 @@ import { isApiError } from '../../contract';
 import type { BundleKeysRepo } from '../store/bundle-keys-repo';
 import type { BundleRow, BundlesRepo } from '../store/bundles-repo';
 import { errorCode } from '../store/store-errors';
-import { bundleImportFailedError, bundleKeyUnknownError } from './bundle-errors';
+import { bundleImportFailedError, bundleKeyUnknownError, bundleVersionConflictError } from './bundle-errors';
 import { architecturesOf, BUNDLE_EXTENSION, BundleManifestSchema, type BundleManifest } from './bundle-manifest';
 import { checkCompatibility } from './compatibility';
 import { sha256OfFile } from './hash-file';
+import { partialCopyPath, removeStalePartialCopies } from './partial-copies';
 import { inspectBundle, type InspectedBundle } from './read-bundle';
 
 export interface BundleServiceDeps {
@@ -38,6 +38,10 @@ const BUNDLES_DIR = 'bundles';
  */
 export function createBundleService(deps: BundleServiceDeps) {
   const bundlesDir = path.join(deps.dataDir, BUNDLES_DIR);
+  // An import killed while it copied (kill -9, a power cut) left its partial copy behind.
+  for (const { file, bytes } of removeStalePartialCopies(bundlesDir)) {
+    deps.logger?.info({ file, bytes }, 'removed the partial copy of an import that did not finish');
+  }
 
   async function inspect(file: string): Promise<InspectedBundle> {
     try {
@@ -63,7 +67,7 @@ export function createBundleService(deps: BundleServiceDeps) {
 
   /** Copies `source` to `target` through a temporary file whose own hash must be `sha256`. */
   async function placeCopy(source: string, target: string, sha256: string): Promise<void> {
-    const temp = path.join(bundlesDir, `.import-${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+    const temp = partialCopyPath(bundlesDir);
     try {
       fs.mkdirSync(bundlesDir, { recursive: true });
       await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
@@ -131,6 +135,17 @@ export function createBundleService(deps: BundleServiceDeps) {
         return { bundle: summarize(existing), alreadyImported: true, keyTrusted: false };
       }
 
+      // Another file under the same name@version is refused: installs and hosts name a release by it.
+      const conflictOf = () => {
+        const other = deps.bundles.byRelease(manifest.name, manifest.version).find((row) => row.fileSha256 !== inspected.sha256);
+        return other ? bundleVersionConflictError(source, `${manifest.name}@${manifest.version}`, inspected.sha256, { sha256: other.fileSha256, path: path.resolve(deps.dataDir, other.path) }) : null;
+      };
+      const conflict = conflictOf();
+      if (conflict) {
+        deps.logger?.warn({ bundle: source, code: conflict.code, sha256: inspected.sha256 }, 'bundle refused');
+        throw conflict;
+      }
+
       const relative = path.join(BUNDLES_DIR, `${manifest.name}-${manifest.version}-${inspected.sha256.slice(0, 12)}${BUNDLE_EXTENSION}`);
       const target = path.resolve(deps.dataDir, relative);
       await placeCopy(source, target, inspected.sha256);
@@ -158,6 +173,9 @@ export function createBundleService(deps: BundleServiceDeps) {
         const raced = deps.bundles.bySha256(inspected.sha256);
         if (raced) return { bundle: summarize(raced), alreadyImported: true, keyTrusted: false };
         fs.rmSync(target, { force: true });
+        // Another file of this name@version won the race (the store's trigger refused this one).
+        const lost = conflictOf();
+        if (lost) throw lost;
         throw bundleImportFailedError(source, `recording it in the database failed (${errorCode(error) ?? (error as Error).message})`, `Check that the data directory ${deps.dataDir} is writable and has free space, then import again.`, error);
       }
       deps.logger?.info({ bundle: source, name: manifest.name, version: manifest.version, sha256: inspected.sha256, signer: signer.fingerprint, keyTrusted }, 'bundle imported');

@@ -72,6 +72,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BUNDLE_INCOMPATIBLE':
     case 'BUNDLE_KEY_UNKNOWN':
       return EXIT.BUNDLE_REFUSED;
+    case 'BUNDLE_VERSION_CONFLICT':
     case 'BUNDLE_UNREADABLE':
     case 'SIGNING_KEY_INVALID':
       return EXIT.USAGE;

@@ -2,13 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type ErrorCode } from '../../../electron/contract';
-import { createBundleService, type BundleService } from '../../../electron/backend/bundles/bundle-service';
+import type { BundleService } from '../../../electron/backend/bundles/bundle-service';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
-import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
-import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 import { encodeHeader, MAX_ENTRY_SIZE } from '../../../electron/backend/bundles/tar-header';
-import { cutAfterHeader, dataOffsetOf, flipByte, makeBundleKit, rewriteArchive, type BundleKit } from '../../support/bundle-kit';
+import { bundleServiceOn, cutAfterHeader, dataOffsetOf, flipByte, makeBundleKit, rewriteArchive, type BundleKit } from '../../support/bundle-kit';
 
 let kit: BundleKit;
 let good: BuiltBundle;
@@ -20,15 +18,7 @@ beforeAll(async () => {
   kit = await makeBundleKit();
   good = await kit.build('good');
   store = openStore({ dataDir: dataDir() });
-  service = createBundleService({
-    dataDir: dataDir(),
-    keys: createBundleKeysRepo(store.db),
-    bundles: createBundlesRepo(store.db),
-    transaction: (fn) => store.db.transaction(fn)(),
-    controlCenterVersion: '0.1.0',
-    now: Date.now,
-    actor: 'test',
-  });
+  service = bundleServiceOn(store, dataDir());
 });
 
 afterAll(() => {
