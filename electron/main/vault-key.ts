@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { makeDataDir, VAULT_KEY_FILE } from '../backend/app/data-dir';
 
 /** The part of Electron's safeStorage this needs; main.ts passes the real one. */
 export interface OsSecretStore {
@@ -11,7 +12,7 @@ export interface OsSecretStore {
   getSelectedStorageBackend?(): string;
 }
 
-export const VAULT_KEY_FILE = 'vault-key.sealed';
+export { VAULT_KEY_FILE };
 
 /**
  * The desktop app's vault key: 32 random bytes sealed by the OS secret store (Keychain,
@@ -28,7 +29,7 @@ export function loadOrCreateVaultKey(store: OsSecretStore, dataDir: string): { k
     const key = Buffer.from(store.decryptString(readFileSync(file)), 'base64');
     return key.length === 32 ? { key, reason: 'unsealed' } : { key: null, reason: `${file} does not hold a 32-byte key` };
   }
-  mkdirSync(dataDir, { recursive: true });
+  makeDataDir(dataDir);
   const key = randomBytes(32);
   writeFileSync(file, store.encryptString(key.toString('base64')), { mode: 0o600, flag: 'wx' });
   return { key, reason: 'created' };

@@ -11,6 +11,7 @@ import { checkInstalledHealth } from '../install/installed-health';
 import { createWizardDrafts } from '../install/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
 import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
+import { createVaultAccess } from '../secrets/vault-unlock';
 import { createBundleKeysRepo } from '../store/bundle-keys-repo';
 import { createBundlesRepo } from '../store/bundles-repo';
 import { createHostKeysRepo } from '../store/host-keys-repo';
@@ -105,6 +106,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     level: config.logLevel,
     console: config.logToConsole,
   });
+  if (store.modesTightened.changed.length > 0) logger.warn({ changed: store.modesTightened.changed }, 'data directory permissions tightened at open: other local users could read it');
+  if (store.modesTightened.failed.length > 0) logger.error({ failed: store.modesTightened.failed }, 'data directory entries that other local users can read could not be made private (owned by another user?)');
   const hub = new EventHub((event, error) => logger.error({ event, err: error }, 'event listener failed'));
   const hostsRepo = createHostsRepo(store.db);
   const factsRepo = createFactsRepo(store.db, logger);
@@ -210,7 +213,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     wizard: createWizardDrafts({ drafts: createWizardDraftsRepo(store.db), bundles: createBundlesRepo(store.db), hosts: hostsRepo, now }),
     now,
   };
-  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService, ...installApi };
+  // The desktop shell opens the vault with the OS secret store; every other entry takes a passphrase.
+  const secrets = createVaultAccess(store.db, vault, { acceptsPassphrase: config.mode !== 'desktop', logger });
+  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService, secrets, ...installApi };
   const dispatcher = createDispatcher({
     handlers: createMethodHandlers(deps),
     sources: createEventSources(deps),

@@ -19,8 +19,9 @@ export class RotatingFile {
   private size: number;
 
   constructor(private readonly options: RotatingFileOptions) {
-    fs.mkdirSync(path.dirname(options.file), { recursive: true });
-    this.fd = fs.openSync(options.file, 'a', 0o600);
+    // Logs name hosts, users and paths: for the operator's user only, like the rest of the data directory.
+    fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
+    this.fd = openPrivate(options.file);
     this.size = fs.fstatSync(this.fd).size;
   }
 
@@ -45,7 +46,14 @@ export class RotatingFile {
     }
     if (this.options.keep > 0) fs.renameSync(this.options.file, copy(1));
     else fs.rmSync(this.options.file, { force: true });
-    this.fd = fs.openSync(this.options.file, 'a', 0o600);
+    this.fd = openPrivate(this.options.file);
     this.size = 0;
   }
+}
+
+/** Opens for appending, mode 0600; a file an older version left readable by others is made private. */
+function openPrivate(file: string): number {
+  const fd = fs.openSync(file, 'a', 0o600);
+  if (process.platform !== 'win32' && (fs.fstatSync(fd).mode & 0o077) !== 0) fs.fchmodSync(fd, 0o600);
+  return fd;
 }

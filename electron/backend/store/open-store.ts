@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isApiError } from '../../contract';
+import { makeDataDir, makePrivateFile, tightenDataDirModes } from '../app/data-dir';
 import {
   latestVersion,
   migrations as defaultMigrations,
@@ -28,6 +29,8 @@ export interface StoreLogger {
 export interface Store {
   readonly db: Database.Database;
   readonly path: string;
+  /** Group and other permissions taken off the data directory's entries at open (older versions left them), and any that could not be. */
+  readonly modesTightened: { changed: string[]; failed: string[] };
   close(): void;
 }
 
@@ -55,7 +58,16 @@ export function openStore(options: OpenStoreOptions): Store {
   validateMigrations(list);
 
   ensureWritableDirectory(dataDir);
+  const modesTightened = tightenDataDirModes(dataDir);
+  if (modesTightened.changed.length > 0) options.logger?.warn({ changed: modesTightened.changed }, 'data directory permissions tightened: other local users could read it');
+  if (modesTightened.failed.length > 0) options.logger?.error({ failed: modesTightened.failed }, 'data directory entries that other local users can read could not be made private');
   inspectExistingFile(file, latestVersion(list));
+  // SQLite gives the -wal and -shm files the database file's mode: made 0600 here, they are too.
+  try {
+    makePrivateFile(file);
+  } catch (error) {
+    throw dataDirNotWritableError(dataDir, error);
+  }
 
   const db = openReadWrite(file);
   try {
@@ -77,6 +89,7 @@ export function openStore(options: OpenStoreOptions): Store {
   return {
     db,
     path: file,
+    modesTightened,
     close() {
       if (db.open) db.close();
     },
@@ -85,7 +98,7 @@ export function openStore(options: OpenStoreOptions): Store {
 
 function ensureWritableDirectory(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDataDir(dir);
     if (!fs.statSync(dir).isDirectory()) {
       throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
     }
