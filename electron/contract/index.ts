@@ -12,3 +12,4 @@ export * from './wizard';
 export * from './api';
 export * from './messages';
 export * from './client';
+export * from './web-socket-auth';

@@ -145,6 +145,23 @@ function ConnectedApp({ lostReason, onReconnect }: { lostReason: string | null; 
   );
 }
 
+/** Web mode in a tab without a (valid) access token: how to get in, nothing else. */
+function AccessNeeded({ error }: { error: unknown }) {
+  return (
+    <div className="splash">
+      <div className="splash-card" data-testid="access-needed">
+        <h1>Open the address printed by npm run web</h1>
+        <p>
+          This control center can install software as root on your machines, so its page talks to the backend only with the access
+          token of this web-mode session. The token is in the address <span className="mono">npm run web</span> printed; this tab
+          keeps it (a reload keeps working) and removes it from the address bar.
+        </p>
+        <ErrorNotice error={error} />
+      </div>
+    </div>
+  );
+}
+
 /** The window: waits for the backend connection, then shows the app. */
 export function App() {
   const { state, reconnect } = useConnection();
@@ -156,6 +173,7 @@ export function App() {
         </div>
       );
     case 'failed':
+      if (state.error.code === 'UNAUTHORIZED') return <AccessNeeded error={state.error} />;
       return (
         <div className="splash">
           <div className="splash-card">

@@ -3,12 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../renderer/src/format/bytes';
+import { apiSocketProtocols } from '../../electron/contract';
 import { collectPageProblems, cspViolations } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { STOP_GRACE_MS, stopWebModeServer, type WebModeServer } from '../support/web-mode-server';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { openWebModeSession } from '../support/web-mode-session';
+import { startLocalNeighbour, type LocalNeighbour } from '../support/web-mode-neighbour';
+import { WsPeer } from '../support/ws-peer';
 
 /**
  * The renderer in Debian's Chromium against the real web-mode server (`npm run web`)
@@ -38,6 +41,8 @@ describe('web mode, end to end', () => {
   let page: Page;
   let url = '';
   let origin = '';
+  let token = '';
+  let neighbour: LocalNeighbour;
   const problems: string[] = [];
   const foreignRequests: string[] = [];
 
@@ -48,6 +53,9 @@ describe('web mode, end to end', () => {
     defer(session.close);
     ({ server, context, page, url } = session);
     origin = new URL(url).origin;
+    token = new URL(url).searchParams.get('token') ?? '';
+    neighbour = await startLocalNeighbour();
+    defer(neighbour.close);
 
     page.on('request', (request) => {
       const requestUrl = request.url();
@@ -57,9 +65,12 @@ describe('web mode, end to end', () => {
     });
   });
 
-  it('refuses the page without the access token', async () => {
+  it('serves the page without the token (it holds no secret) and sets no cookie, but opens no API socket without it', async () => {
     const response = await fetch(`${origin}/`, { redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-    expect([401, 403]).toContain(response.status);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('set-cookie')).toBeNull();
+    expect(await response.text()).not.toContain(token);
+    await expect(WsPeer.open(`ws://${new URL(url).host}/api`)).rejects.toMatchObject({ status: 401 });
   });
 
   it('lists the local machine on the hosts page', async () => {
@@ -68,6 +79,70 @@ describe('web mode, end to end', () => {
     await row.waitFor({ state: 'visible' });
     await expect(page.locator('h1', { hasText: 'Hosts' }).count()).resolves.toBe(1);
     await shoot(page, 'hosts-page');
+  });
+
+  it('takes the token out of the address bar and keeps it in no cookie', async () => {
+    expect(page.url().startsWith(`${origin}/`)).toBe(true);
+    expect(page.url()).not.toContain('token');
+    expect(await page.evaluate(() => location.href)).not.toContain('token');
+    expect(await context.cookies()).toEqual([]);
+  });
+
+  it('hands nothing of the session to another program on 127.0.0.1, even through a click on an outside link', async () => {
+    const opened = context.waitForEvent('page');
+    await page.evaluate((href) => {
+      const link = document.createElement('a');
+      link.href = href;
+      link.target = '_blank';
+      link.textContent = 'an outside link';
+      document.body.append(link);
+      link.click();
+      link.remove();
+    }, `${neighbour.origin}/followed-link`);
+    const outside = await opened;
+    await outside.waitForLoadState('load');
+    await outside.goto(`${neighbour.origin}/typed-address`, { waitUntil: 'load' });
+    // What the neighbour's own page can see of the session, and whether it can use the API.
+    const visible = await outside.evaluate(() => `${document.cookie} ${JSON.stringify({ ...sessionStorage })} ${JSON.stringify({ ...localStorage })}`);
+    expect(visible).not.toContain(token);
+    const socket = await outside.evaluate(
+      (apiUrl) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(apiUrl);
+          ws.onopen = () => resolve('opened');
+          ws.onclose = (event) => resolve(`closed ${event.code}`);
+        }),
+      `ws://${new URL(url).host}/api`,
+    );
+    expect(socket).not.toBe('opened');
+    await outside.close();
+
+    const paths = neighbour.requests.map((request) => request.split('\n', 1)[0]);
+    expect(paths).toEqual(expect.arrayContaining(['GET /followed-link', 'GET /typed-address']));
+    for (const request of neighbour.requests) {
+      expect(request).not.toContain(token);
+      expect(request).not.toMatch(/^cookie:/im);
+      // No referrer (or any other header) names the web-mode page: Referrer-Policy is no-referrer.
+      expect(request).not.toContain(new URL(url).host);
+    }
+  });
+
+  it('shows a new tab without the token how to get in, and a tab with a refused token that it was refused', async () => {
+    const bare = await context.newPage();
+    await bare.goto(`${origin}/`, { waitUntil: 'load' });
+    const card = bare.getByTestId('access-needed');
+    await card.waitFor({ state: 'visible' });
+    await expect(card.textContent()).resolves.toContain('no access token');
+    await expect(card.textContent()).resolves.toContain('npm run web');
+    await shoot(bare, 'web-mode-access-needed');
+
+    await bare.goto(`${origin}/?token=${'x'.repeat(token.length)}`, { waitUntil: 'load' });
+    await bare.getByTestId('access-needed').getByText('refused this tab’s access token').waitFor({ state: 'visible' });
+    expect(bare.url()).not.toContain('token');
+    // Forgotten: a reload does not offer the refused token again.
+    await bare.reload({ waitUntil: 'load' });
+    await bare.getByTestId('access-needed').getByText('no access token').waitFor({ state: 'visible' });
+    await bare.close();
   });
 
   it('opens the host page with the facts of this machine', async () => {
@@ -134,15 +209,14 @@ describe('web mode, end to end', () => {
     collectPageProblems(shellPage, problems, 'shell page');
     // Stands in for the preload: bridges a MessageChannel to the backend and posts one end
     // to the page the way electron/preload does. The renderer must not notice the difference.
-    await shellPage.addInitScript(() => {
+    await shellPage.addInitScript((protocols) => {
       const state = { requests: 0 };
       (window as unknown as { __shell: typeof state }).__shell = state;
       (window as unknown as { sutazaiShell: unknown }).sutazaiShell = Object.freeze({
         kind: 'electron',
         requestBackendPort() {
           state.requests += 1;
-          const token = new URLSearchParams(location.search).get('token') ?? '';
-          const socket = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(token)}`);
+          const socket = new WebSocket(`ws://${location.host}/api`, protocols);
           const channel = new MessageChannel();
           socket.onmessage = (event) => channel.port1.postMessage(event.data);
           channel.port1.onmessage = (event) => socket.send(event.data as string);
@@ -159,8 +233,9 @@ describe('web mode, end to end', () => {
           };
         },
       });
-    });
-    await shellPage.goto(url, { waitUntil: 'load' });
+    }, apiSocketProtocols(token));
+    // The shell's page has no token in its address: the shell's pipe carries the connection.
+    await shellPage.goto(`${origin}/`, { waitUntil: 'load' });
     await shellPage.locator('[data-testid="host-row"][data-host-name="local"]').click();
     const threads = shellPage.getByTestId('cpu-threads');
     await threads.waitFor({ state: 'visible' });

@@ -8,7 +8,8 @@ export interface RunningBackend {
   server: WebServer;
   dataDir: string;
   token: string;
-  wsUrl(token?: string | null): string;
+  /** ws://127.0.0.1:PORT/api: the token goes in the handshake (openSocket(apiUrl, token)), never in the address. */
+  apiUrl: string;
   stop(): Promise<void>;
 }
 
@@ -45,7 +46,7 @@ export async function startTestBackend(overrides: Partial<BackendConfig> = {}): 
     ...running,
     dataDir: dir.path,
     token,
-    wsUrl: (t = token) => `ws://127.0.0.1:${running.server.port}/api${t === null ? '' : `?token=${encodeURIComponent(t)}`}`,
+    apiUrl: `ws://127.0.0.1:${running.server.port}/api`,
     async stop() {
       await running.server.close();
       await running.backend.close();

@@ -24,7 +24,7 @@ export async function serveInstallApi(dataDir: string, workDir: string, token: s
   let server: WebServer | null = null;
   try {
     server = await startWebServer({ dispatcher: backend.dispatcher, rendererDir: path.join(workDir, 'renderer'), token, port: 0, logger: backend.logger });
-    const client = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${server.port}/api?token=${token}`)));
+    const client = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${server.port}/api`, token)));
     const started = server;
     return {
       backend,

@@ -57,5 +57,5 @@ export async function openWebModeSession(options: WebModeSessionOptions): Promis
 /** An API client of the server at `url` (the page's address and token), on a WebSocket of its own: what the backend says, beside what the page shows. */
 export async function connectApiClient(url: string): Promise<ApiClient> {
   const { port, searchParams } = new URL(url);
-  return createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${port}/api?token=${searchParams.get('token')}`)));
+  return createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${port}/api`, searchParams.get('token'))));
 }

@@ -1,5 +1,15 @@
 import WebSocket from 'ws';
-import type { Transport } from '../../electron/contract';
+import { apiSocketProtocols, type Transport } from '../../electron/contract';
+
+/** How a test client opens the API socket: with the session's token (as the page offers it) or without any. */
+export interface SocketOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+}
+
+function newSocket(url: string, { token = null, headers = {} }: SocketOptions): WebSocket {
+  return new WebSocket(url, token === null ? [] : apiSocketProtocols(token), { headers });
+}
 
 /** A raw WebSocket peer for tests: send anything, await the next message with a bound. */
 export class WsPeer {
@@ -17,9 +27,9 @@ export class WsPeer {
     this.closed = new Promise((resolve) => socket.on('close', (code) => resolve({ code })));
   }
 
-  static open(url: string, headers: Record<string, string> = {}): Promise<WsPeer> {
+  static open(url: string, options: SocketOptions = {}): Promise<WsPeer> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { headers });
+      const socket = newSocket(url, options);
       const timer = setTimeout(() => reject(new Error(`timed out opening ${url}`)), 5000);
       socket.once('open', () => {
         clearTimeout(timer);
@@ -71,9 +81,10 @@ export function wsTransport(socket: WebSocket): Transport {
   };
 }
 
-export function openSocket(url: string): Promise<WebSocket> {
+/** An API socket to `url` (ws://127.0.0.1:PORT/api) offering `token` the way the page does. */
+export function openSocket(url: string, token: string | null): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = newSocket(url, { token });
     socket.once('open', () => resolve(socket));
     socket.once('error', reject);
   });

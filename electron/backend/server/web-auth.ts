@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-
-export const TOKEN_COOKIE = 'sutazai_token';
+import { API_SUBPROTOCOL, tokenFromProtocolHeader } from '../../contract';
 
 /** Constant-time comparison, so the token cannot be guessed a character at a time. */
 export function tokenMatches(expected: string, offered: string | null | undefined): boolean {
@@ -8,15 +7,6 @@ export function tokenMatches(expected: string, offered: string | null | undefine
   const a = Buffer.from(expected);
   const b = Buffer.from(offered);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-export function cookieValue(header: string | undefined, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return null;
 }
 
 /**
@@ -33,14 +23,12 @@ export function isOwnOrigin(origin: string | undefined, port: number): boolean {
   return origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
 }
 
-export interface AuthDecision {
-  ok: boolean;
-  /** The token arrived in the URL: the response should set the cookie for later requests. */
-  setCookie: boolean;
-}
-
-export function authorize(token: string, queryToken: string | null, cookieHeader: string | undefined): AuthDecision {
-  if (tokenMatches(token, queryToken)) return { ok: true, setCookie: true };
-  if (tokenMatches(token, cookieValue(cookieHeader, TOKEN_COOKIE))) return { ok: true, setCookie: false };
-  return { ok: false, setCookie: false };
+/**
+ * The API socket opens only for a client that offers the API's subprotocol and the
+ * session's token as another (see contract/web-socket-auth.ts); a cookie or a query
+ * string is never looked at.
+ */
+export function socketAuthorized(token: string, protocolHeader: string | undefined): boolean {
+  const offered = (protocolHeader ?? '').split(',').map((p) => p.trim());
+  return offered.includes(API_SUBPROTOCOL) && tokenMatches(token, tokenFromProtocolHeader(protocolHeader));
 }

@@ -3,11 +3,11 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
+import { API_SUBPROTOCOL, MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
 import { RENDERER_SECURITY_HEADERS } from './content-security-policy';
 import type { Dispatcher, DispatcherLogger } from './dispatcher';
 import { contentTypeFor, resolveStaticPath } from './static-path';
-import { TOKEN_COOKIE, authorize, isLoopbackHost, isOwnOrigin } from './web-auth';
+import { isLoopbackHost, isOwnOrigin, socketAuthorized } from './web-auth';
 
 export interface WebServerOptions {
   dispatcher: Dispatcher;
@@ -20,23 +20,29 @@ export interface WebServerOptions {
 
 export interface WebServer {
   readonly port: number;
-  /** The address to open, token included: print it, never log it. */
+  /** The address to open, token included: print it, never log it. The page takes the token from it once. */
   readonly url: string;
   readonly connectionCount: number;
   close(): Promise<void>;
 }
 
 /**
- * Web mode: the renderer and the WebSocket end of the API on 127.0.0.1 only. Every
- * page, asset and socket needs the token, given once in the URL and then carried by
- * an HttpOnly same-site cookie so the page's own asset requests pass.
+ * Web mode: the renderer and the WebSocket end of the API on 127.0.0.1 only. The API
+ * socket needs the token, offered as a subprotocol in its handshake; the page's files
+ * are served without it, since they hold no secret and a cookie to carry the token
+ * would reach every other program on 127.0.0.1 (cookies are not bound to a port).
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const { dispatcher, logger, token } = options;
   let port = options.port;
   // ws closes the socket on frames over maxPayload; we keep some headroom above the
   // contract's limit so an oversized message gets a structured error instead.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES * 8 });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES * 8,
+    // Answer with the API's subprotocol, never with the one that carries the token.
+    handleProtocols: (protocols) => (protocols.has(API_SUBPROTOCOL) ? API_SUBPROTOCOL : false),
+  });
   const sockets = new Set<WebSocket>();
 
   const server = http.createServer((req, res) => {
@@ -58,15 +64,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       }, html);
       return;
     }
-    const auth = authorize(token, url.searchParams.get('token'), req.headers.cookie);
-    if (!auth.ok) {
-      sendError(res, 401, {
-        code: 'UNAUTHORIZED',
-        message: 'This page needs the access token of this web-mode session.',
-        remedy: 'Open the URL that `npm run web` printed; it carries ?token=…',
-      }, html);
-      return;
-    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...RENDERER_SECURITY_HEADERS, Allow: 'GET, HEAD' }).end();
       return;
@@ -83,7 +80,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'Content-Length': String(info.size),
       'Cache-Control': 'no-store',
     };
-    if (auth.setCookie) headers['Set-Cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     res.writeHead(200, headers);
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
@@ -96,7 +92,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     };
     if (url.pathname !== '/api') return refuse(404, 'Not Found');
     if (!isLoopbackHost(req.headers.host, port) || !isOwnOrigin(req.headers.origin, port)) return refuse(403, 'Forbidden');
-    if (!authorize(token, url.searchParams.get('token'), req.headers.cookie).ok) return refuse(401, 'Unauthorized');
+    if (!socketAuthorized(token, req.headers['sec-websocket-protocol'])) return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       const peer = `ws:${req.socket.remotePort ?? '?'}`;

@@ -1,6 +1,6 @@
 import { ApiError, createApiClient, type ApiClient } from '../../../electron/contract';
 import { connectElectron } from './transport-message-port';
-import { backendSocketUrl, connectWebSocket } from './transport-websocket';
+import { connectWebMode } from './web-mode-connection';
 
 export type ConnectionState =
   | { status: 'connecting' }
@@ -41,10 +41,7 @@ export function openConnection(): Connection {
   };
 
   const shell = window.sutazaiShell;
-  const transport =
-    shell?.kind === 'electron'
-      ? connectElectron(shell, CONNECT_TIMEOUT_MS)
-      : connectWebSocket(backendSocketUrl(window.location), CONNECT_TIMEOUT_MS);
+  const transport = shell?.kind === 'electron' ? connectElectron(shell, CONNECT_TIMEOUT_MS) : connectWebMode(CONNECT_TIMEOUT_MS);
 
   transport.then(
     (opened) => {

@@ -1,28 +1,37 @@
-import { ApiError, type Transport } from '../../../electron/contract';
+import { ApiError, apiSocketProtocols, type Transport } from '../../../electron/contract';
 
 /**
  * The backend's WebSocket address for a page served in web mode: same host, path
- * `/api`, and the access token the page was opened with (`?token=`). Without a token
- * in the page address the server relies on the cookie it set.
+ * `/api`. The address carries no token: it goes in the handshake's subprotocols.
  */
-export function backendSocketUrl(location: { protocol: string; host: string; search: string }): string {
+export function backendSocketUrl(location: { protocol: string; host: string }): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const token = new URLSearchParams(location.search).get('token');
-  const query = token ? `?token=${encodeURIComponent(token)}` : '';
-  return `${scheme}//${location.host}/api${query}`;
+  return `${scheme}//${location.host}/api`;
 }
 
 function describeClose(event: CloseEvent): string {
   return event.reason ? `code ${event.code}: ${event.reason}` : `code ${event.code}`;
 }
 
+export interface WebSocketOptions {
+  /** The web-mode access token, offered as a subprotocol of the handshake. */
+  token: string;
+  timeoutMs: number;
+  /**
+   * Asked when the socket closed before it opened (the browser hides why): a better
+   * error than "refused or dropped" when one can be found, else null.
+   */
+  explainRefusal?: () => Promise<ApiError | null>;
+}
+
 /** Opens the WebSocket and resolves once it is open; rejects when it cannot open. */
-export function connectWebSocket(url: string, timeoutMs: number): Promise<Transport> {
+export function connectWebSocket(url: string, { token, timeoutMs, explainRefusal }: WebSocketOptions): Promise<Transport> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, apiSocketProtocols(token));
     const messageHandlers: Array<(text: string) => void> = [];
     const closeHandlers: Array<(reason: string) => void> = [];
     let opened = false;
+    let gaveUp = false;
 
     const failToOpen = (why: string): void => {
       reject(
@@ -35,6 +44,7 @@ export function connectWebSocket(url: string, timeoutMs: number): Promise<Transp
     };
     const timer = window.setTimeout(() => {
       if (opened) return;
+      gaveUp = true;
       socket.close();
       failToOpen(`no answer within ${Math.round(timeoutMs / 1000)} s`);
     }, timeoutMs);
@@ -64,9 +74,12 @@ export function connectWebSocket(url: string, timeoutMs: number): Promise<Transp
     });
     socket.addEventListener('close', (event: CloseEvent) => {
       window.clearTimeout(timer);
+      if (gaveUp) return;
       if (!opened) {
         // The browser hides why a handshake failed (a refused token looks like a dropped connection).
-        failToOpen(`the server refused or dropped the connection, ${describeClose(event)}`);
+        const fallback = () => failToOpen(`the server refused or dropped the connection, ${describeClose(event)}`);
+        if (!explainRefusal) return fallback();
+        void explainRefusal().then((explained) => (explained ? reject(explained) : fallback()), fallback);
         return;
       }
       const reason = describeClose(event);

@@ -20,7 +20,7 @@ beforeAll(async () => {
   kit = await makeBundleKit();
   first = await kit.build('first', { controlCenterRange: '*' });
   running = await startTestBackend({ sampleLocalHost: false, probeAtStart: false });
-  client = createApiClient(wsTransport(await openSocket(running.wsUrl())));
+  client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
 });
 
 afterAll(async () => {

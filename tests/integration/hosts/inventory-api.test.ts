@@ -15,7 +15,7 @@ const keys = makeTempDir('sutazai-keys-');
 
 beforeAll(async () => {
   running = await startTestBackend({ vaultKey: { kind: 'passphrase', passphrase: 'test vault passphrase' }, sampleLocalHost: false });
-  client = createApiClient(wsTransport(await openSocket(running.wsUrl())));
+  client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(keys.path, 'plain')]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', KEY_PASSPHRASE, '-f', path.join(keys.path, 'encrypted')]);
   await running.backend.ready;
@@ -129,7 +129,7 @@ describe('inventory over the API', () => {
 describe('a vault that is not unlocked', () => {
   it('refuses to store a password and stores nothing', async () => {
     const locked = await startTestBackend({ sampleLocalHost: false, probeAtStart: false });
-    const lockedClient = createApiClient(wsTransport(await openSocket(locked.wsUrl())));
+    const lockedClient = createApiClient(wsTransport(await openSocket(locked.apiUrl, locked.token)));
     try {
       await expect(lockedClient.call('hosts.add', { ...base, name: 'pw', auth: { method: 'password', password: 'x-secret-x' } })).rejects.toMatchObject({ code: 'SECRETS_LOCKED' });
       expect((await lockedClient.call('hosts.list', {})).map((h) => h.name)).toEqual(['local']);

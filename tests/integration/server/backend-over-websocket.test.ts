@@ -1,8 +1,9 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, MAX_MESSAGE_BYTES, type ApiClient, type LiveSample } from '../../../electron/contract';
+import { API_SUBPROTOCOL, ApiError, createApiClient, MAX_MESSAGE_BYTES, type ApiClient, type LiveSample } from '../../../electron/contract';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { openSocket, WsPeer, wsTransport } from '../../support/ws-peer';
 
@@ -15,7 +16,7 @@ beforeAll(async () => {
   fs.mkdirSync(rendererDir, { recursive: true });
   fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>ok</title>');
   fs.writeFileSync(path.join(running.dataDir, 'secret.txt'), 'outside the renderer');
-  client = createApiClient(wsTransport(await openSocket(running.wsUrl())));
+  client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
   await running.backend.ready;
 });
 
@@ -24,50 +25,66 @@ afterAll(async () => {
   await running?.stop();
 });
 
-describe('web mode refuses what has no token', () => {
-  it('refuses the page without a token and serves it with one, setting the cookie', async () => {
+describe('web mode: the token opens the API socket and nothing else carries it', () => {
+  it('serves the page without a token, sets no cookie, and never needs one in the address', async () => {
     const base = `http://127.0.0.1:${running.server.port}`;
     const bare = await fetch(`${base}/`);
-    expect(bare.status).toBe(401);
-    expect(((await bare.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
+    expect(bare.status).toBe(200);
+    expect(await bare.text()).toContain('<title>ok</title>');
+    expect(bare.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(bare.headers.get('referrer-policy')).toBe('no-referrer');
+    // A cookie is not bound to a port: the browser would send it to every program on 127.0.0.1.
+    expect(bare.headers.get('set-cookie')).toBeNull();
+    const withToken = await fetch(`${base}/?token=${running.token}`);
+    expect(withToken.status).toBe(200);
+    expect(withToken.headers.get('set-cookie')).toBeNull();
+  });
 
-    const wrong = await fetch(`${base}/?token=nope`, { headers: { accept: 'text/html' } });
-    expect(wrong.status).toBe(401);
-    const page = await wrong.text();
-    expect(page).toContain('UNAUTHORIZED');
-    expect(page).toContain('?token=');
-
-    const good = await fetch(`${base}/?token=${running.token}`);
-    expect(good.status).toBe(200);
-    expect(await good.text()).toContain('<title>ok</title>');
-    expect(good.headers.get('content-security-policy')).toContain("script-src 'self'");
-    const cookie = good.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Strict/);
-
-    const withCookie = await fetch(`${base}/index.html`, { headers: { cookie: cookie.split(';')[0]! } });
-    expect(withCookie.status).toBe(200);
+  it('answers only to loopback names, even for the page', async () => {
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: running.server.port, path: '/', headers: { host: 'evil.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      }).once('error', reject);
+    });
+    expect(status).toBe(403);
   });
 
   it('never serves a file outside the renderer folder', async () => {
     const base = `http://127.0.0.1:${running.server.port}`;
     for (const probe of ['/..%2fsecret.txt', '/%2e%2e/secret.txt', '/../secret.txt']) {
-      const res = await fetch(`${base}${probe}?token=${running.token}`);
+      const res = await fetch(`${base}${probe}`);
       expect(res.status, probe).toBe(404);
       expect(await res.text()).not.toContain('outside the renderer');
     }
   });
 
-  it('refuses a socket without the token, with a wrong one, or from a foreign origin', async () => {
-    await expect(WsPeer.open(running.wsUrl(null))).rejects.toMatchObject({ status: 401 });
-    await expect(WsPeer.open(running.wsUrl('wrong'))).rejects.toMatchObject({ status: 401 });
-    await expect(WsPeer.open(running.wsUrl(), { Origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
+  it('refuses a socket without the token, with a wrong one, with the token anywhere but the handshake, or from a foreign origin', async () => {
+    const { apiUrl, token } = running;
+    await expect(WsPeer.open(apiUrl)).rejects.toMatchObject({ status: 401 });
+    await expect(WsPeer.open(apiUrl, { token: 'wrong-token-of-sixteen' })).rejects.toMatchObject({ status: 401 });
+    // The old ways in: the token in the query string or in a cookie opens nothing.
+    await expect(WsPeer.open(`${apiUrl}?token=${token}`)).rejects.toMatchObject({ status: 401 });
+    await expect(WsPeer.open(apiUrl, { headers: { cookie: `sutazai_token=${token}` } })).rejects.toMatchObject({ status: 401 });
+    // The token alone, without the API's subprotocol for the server to answer with.
+    await expect(WsPeer.open(apiUrl, { headers: { 'sec-websocket-protocol': `sutazai.token.${token}` } })).rejects.toMatchObject({ status: 401 });
+    await expect(WsPeer.open(apiUrl, { token, headers: { Origin: 'http://evil.example' } })).rejects.toMatchObject({ status: 403 });
+    await expect(WsPeer.open(apiUrl, { token, headers: { Origin: `http://127.0.0.1:${running.server.port + 1}` } })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('answers the handshake with the API subprotocol, never echoing the token', async () => {
+    const peer = await WsPeer.open(running.apiUrl, { token: running.token });
+    try {
+      expect(peer.socket.protocol).toBe(API_SUBPROTOCOL);
+    } finally {
+      peer.close();
+    }
   });
 });
 
 describe('every message is parsed on arrival and the connection stays up', () => {
   it('answers bad JSON, unknown methods, bad arguments, oversized and binary messages with structured errors', async () => {
-    const peer = await WsPeer.open(running.wsUrl());
+    const peer = await WsPeer.open(running.apiUrl, { token: running.token });
     try {
       peer.send('{not json');
       expect(await peer.next()).toMatchObject({ type: 'response', id: null, ok: false, error: { code: 'BAD_JSON' } });

@@ -17,7 +17,7 @@ let client: ApiClient;
 
 beforeAll(async () => {
   running = await startTestBackend({ sampleLocalHost: false, probeAtStart: false });
-  client = createApiClient(wsTransport(await openSocket(running.wsUrl())));
+  client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
 });
 
 afterAll(async () => {

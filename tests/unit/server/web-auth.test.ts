@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { authorize, cookieValue, isLoopbackHost, isOwnOrigin, tokenMatches } from '../../../electron/backend/server/web-auth';
+import { apiSocketProtocols, tokenFromProtocolHeader } from '../../../electron/contract';
+import { isLoopbackHost, isOwnOrigin, socketAuthorized, tokenMatches } from '../../../electron/backend/server/web-auth';
 
 describe('web-mode authorisation', () => {
   it('accepts the exact token only', () => {
@@ -10,16 +11,15 @@ describe('web-mode authorisation', () => {
     expect(tokenMatches('abc', null)).toBe(false);
   });
 
-  it('takes the token from the URL (and asks for the cookie) or from the cookie', () => {
-    expect(authorize('t0k', 't0k', undefined)).toEqual({ ok: true, setCookie: true });
-    expect(authorize('t0k', null, 'a=1; sutazai_token=t0k')).toEqual({ ok: true, setCookie: false });
-    expect(authorize('t0k', 'bad', 'sutazai_token=bad').ok).toBe(false);
-    expect(authorize('t0k', null, undefined).ok).toBe(false);
-  });
-
-  it('parses cookies by exact name', () => {
-    expect(cookieValue('x_sutazai_token=1; sutazai_token=2', 'sutazai_token')).toBe('2');
-    expect(cookieValue('other=1', 'sutazai_token')).toBeNull();
+  it('opens the socket only for the API subprotocol offered with the token subprotocol', () => {
+    const token = 'Abc_def-0123456789xyz';
+    const header = apiSocketProtocols(token).join(', ');
+    expect(tokenFromProtocolHeader(header)).toBe(token);
+    expect(socketAuthorized(token, header)).toBe(true);
+    expect(socketAuthorized(token, apiSocketProtocols('another-token-of-length').join(', '))).toBe(false);
+    expect(socketAuthorized(token, `sutazai.token.${token}`)).toBe(false);
+    expect(socketAuthorized(token, 'sutazai.api.v1')).toBe(false);
+    expect(socketAuthorized(token, undefined)).toBe(false);
   });
 
   it('answers only to loopback names and its own origin', () => {
@@ -30,6 +30,7 @@ describe('web-mode authorisation', () => {
     expect(isLoopbackHost(undefined, 8080)).toBe(false);
     expect(isOwnOrigin('http://127.0.0.1:8080', 8080)).toBe(true);
     expect(isOwnOrigin('http://evil.example', 8080)).toBe(false);
+    expect(isOwnOrigin('http://127.0.0.1:8081', 8080)).toBe(false);
     expect(isOwnOrigin(undefined, 8080)).toBe(true);
   });
 });
