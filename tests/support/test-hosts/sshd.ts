@@ -19,6 +19,8 @@ export interface SshdSpec {
   authorizedKeysDir: string;
   /** Check readiness from this namespace (a jump host) instead of the root namespace. */
   checkFromNamespace?: string;
+  /** false: no sftp subsystem, as on servers hardened by turning it off. */
+  sftp?: boolean;
 }
 
 export function renderSshdConfig(spec: SshdSpec): string {
@@ -47,7 +49,7 @@ export function renderSshdConfig(spec: SshdSpec): string {
     'MaxStartups 100:30:300',
     'MaxSessions 64',
     'LoginGraceTime 30',
-    'Subsystem sftp internal-sftp',
+    ...(spec.sftp === false ? ['# No sftp subsystem: a subsystem request is refused.'] : ['Subsystem sftp internal-sftp']),
     'LogLevel VERBOSE',
     '',
   ].join('\n');

@@ -92,7 +92,8 @@ export interface TestLab {
   /** The run's temp dir (keys, homes, daemon configs and logs). */
   readonly dir: string;
   readonly keys: ClientKeys;
-  addSshHost(options?: { login?: SshLogin }): Promise<TestHost>;
+  /** `sftp: false`: its sshd has no sftp subsystem (a hardened server). */
+  addSshHost(options?: { login?: SshLogin; sftp?: boolean }): Promise<TestHost>;
   /** `count` hosts started in parallel. */
   addSshHosts(count: number, login?: SshLogin): Promise<TestHost[]>;
   /** Dropbear; its user's login shell is BusyBox sh; key and password login. */
@@ -209,12 +210,12 @@ class Lab implements TestLab {
     this.writeAuthorizedKeys('root');
   }
 
-  async addSshHost(options: { login?: SshLogin } = {}): Promise<TestHost> {
+  async addSshHost(options: { login?: SshLogin; sftp?: boolean } = {}): Promise<TestHost> {
     const login = options.login ?? 'root-key';
     const user = await this.userFor(login);
     const slot = this.allocate(login);
     await this.attachToBridge(slot);
-    return this.serveOpenssh(slot, login, user);
+    return this.serveOpenssh(slot, login, user, undefined, options.sftp === false ? { sftp: false } : {});
   }
 
   async addSshHosts(count: number, login: SshLogin = 'root-key'): Promise<TestHost[]> {
@@ -414,6 +415,7 @@ class Lab implements TestLab {
     login: SshLogin,
     user: TestUser | undefined,
     jumpHost?: TestHost,
+    sshd: { sftp?: boolean } = {},
   ): Promise<TestHost> {
     const dir = this.hostDir(slot.namespace);
     const keyPath = path.join(dir, 'ssh_host_ed25519_key');
@@ -428,6 +430,7 @@ class Lab implements TestLab {
         hostKeyPath: keyPath,
         authorizedKeysDir: path.join(this.dir, 'authorized_keys'),
         ...(jumpHost ? { checkFromNamespace: jumpHost.namespace } : {}),
+        ...sshd,
       });
     await this.serve(host, dir, start, () => generateOpensshHostKey(keyPath));
     return host;

@@ -404,6 +404,45 @@ export class ForwardRefusedError extends ApiError {
   }
 }
 
+/** What a logged-in server would not do: start a command, start its SFTP service, or open another session channel. */
+export type RefusedRequest = 'exec' | 'sftp' | 'channel';
+
+/**
+ * A logged-in server's refusal of one request on the connection (the connection itself
+ * is fine). Kept as data so a caller can fall back (SFTP off: send files through a command).
+ * ssh2 reports a refused exec or subsystem request with CHANNEL_FAILURE, or a channel the
+ * server closed before it answered; a refused channel with CHANNEL_OPEN_FAILURE, whose
+ * `reason` is RFC 4254's code (1 prohibited, 2 connect failed, 3 unknown type, 4 resource shortage).
+ */
+export class ChannelRefusedError extends ApiError {
+  readonly request: RefusedRequest;
+
+  constructor(endpoint: SshEndpoint, request: RefusedRequest, cause: unknown) {
+    const err = (cause ?? {}) as Ssh2ErrorShape;
+    const detail = (typeof err.message === 'string' ? err.message : String(cause)).replace(/^\(SSH\) Channel open failure: /, '');
+    const where = describeEndpoint(endpoint);
+    const [message, remedy] =
+      request === 'exec'
+        ? [
+            `${sentence(where)} refused to start a command for this login (${detail}).`,
+            'The SSH server refused the exec request: check that the login user\'s shell exists (for Dropbear it must also be listed in /etc/shells), that the key in authorized_keys carries no forced command or `restrict`, and the server\'s log on the machine for the reason.',
+          ]
+        : request === 'sftp'
+          ? [
+              `${sentence(where)} offers no SFTP service to this login (${detail}).`,
+              'The SSH server refused the sftp subsystem: enable it (OpenSSH: `Subsystem sftp internal-sftp` in sshd_config; Dropbear: install an sftp-server), or leave it off, since installs then send their files through a command.',
+            ]
+          : [
+              `${sentence(where)} refused to open another session channel on the connection (${detail}).`,
+              err.reason === 1 || err.reason === 4 || /prohibited|resource|no free/i.test(detail)
+                ? 'The SSH server limits the sessions on one connection: an install opens two at once (the upload and its checksum command), so allow at least 2 (OpenSSH: MaxSessions in sshd_config), then try again.'
+                : 'The SSH server refused a new session channel: check its log on the machine for the reason, then try again.',
+            ];
+    super('SSH_CHANNEL_REFUSED', message, remedy, { cause });
+    this.request = request;
+  }
+}
+
 /** A failure on an established session (exec, lost connection). */
 export function sessionError(endpoint: SshEndpoint, what: string, cause?: unknown): ApiError {
   return new ApiError(

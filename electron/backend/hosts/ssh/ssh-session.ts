@@ -1,7 +1,7 @@
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { ApiError } from '../../../contract';
 import { hangUp } from './hang-up';
-import { ForwardRefusedError, commandTimeoutError, sessionError } from './ssh-errors';
+import { ChannelRefusedError, ForwardRefusedError, commandTimeoutError, sessionError, type RefusedRequest } from './ssh-errors';
 import type { SshEndpoint } from './ssh-endpoint';
 
 export interface ExecOptions {
@@ -48,6 +48,30 @@ export interface SshSession {
 
 // A command's output is read whole; past this it is not a probe or a status check.
 const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
+/** How long a new session channel waits for the server to finish closing the ones that are ending. */
+const CLOSE_WAIT_MS = 10_000;
+
+/** A channel as ssh2 makes it (Channel and SFTP alike): an emitter whose untyped state says who is closing it. */
+type ChannelState = NodeJS.EventEmitter;
+
+/**
+ * A session channel on its way out: we sent CHANNEL_CLOSE (an ended SFTP channel, a killed
+ * command) or the server sent EOF (its process is ending), and the server's CHANNEL_CLOSE
+ * has not come yet. Its process may still exit on the host at any moment.
+ */
+function isEnding(channel: ChannelState): boolean {
+  const { outgoing, incoming } = channel as { outgoing?: { state?: string }; incoming?: { state?: string } };
+  const out = outgoing?.state;
+  const inc = incoming?.state;
+  return out === 'closing' || out === 'closed' || inc === 'eof' || inc === 'closed';
+}
+
+/** How ssh2 reported a refused request: an open failure carries RFC 4254's `reason`. */
+function refusal(endpoint: SshEndpoint, request: Exclude<RefusedRequest, 'channel'>, error: Error): ApiError {
+  if ('reason' in error) return new ChannelRefusedError(endpoint, 'channel', error);
+  if (request === 'sftp' && !/subsystem|SFTP session/i.test(error.message)) return sessionError(endpoint, `opening an SFTP channel failed (${error.message})`, error);
+  return new ChannelRefusedError(endpoint, request, error);
+}
 
 /**
  * A logged-in connection. `hops` is the target's client first, then the jump hosts'
@@ -61,6 +85,39 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
   let closedByUs = false;
   let lost: ApiError | null = null;
   const running = new Set<(error: ApiError) => void>();
+  // Session channels (commands, SFTP) the server has not closed yet.
+  const sessionChannels = new Set<ChannelState>();
+
+  const track = (channel: ChannelState): void => {
+    sessionChannels.add(channel);
+    channel.once('close', () => sessionChannels.delete(channel));
+  };
+
+  /**
+   * Resolves once every session channel that is ending has been closed by the server (or
+   * after CLOSE_WAIT_MS). A new session channel must not be fresh on the host while an
+   * old one's process exits there: Dropbear (2022.83) then runs its close check over every
+   * channel, takes the new one, which has no process yet, for finished, sends its EOF and
+   * CLOSE, and on the exec request that follows dies on an assertion (`!channel->sent_close`),
+   * taking the whole connection with it. ssh2 reports that as "Unable to exec". The server
+   * sends CHANNEL_CLOSE only after it reaped the process, so waiting for it closes the window.
+   */
+  function endingChannelsClosed(): Promise<void> {
+    const ending = [...sessionChannels].filter(isEnding);
+    if (ending.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let left = ending.length;
+      const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      for (const channel of ending) {
+        channel.once('close', () => {
+          left -= 1;
+          if (left > 0) return;
+          clearTimeout(timer);
+          resolve();
+        });
+      }
+    });
+  }
 
   const onLost = (cause?: unknown) => {
     if (closedByUs || lost !== null) return;
@@ -109,12 +166,14 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
       }
 
       execChannels += 1;
-      try {
+      const start = () => {
+        if (settled) return;
         client.exec(command, (error, stream) => {
           if (error) {
-            finish({ error: sessionError(endpoint, `the server refused to run a command (${error.message})`, error) });
+            finish({ error: refusal(endpoint, 'exec', error) });
             return;
           }
+          track(stream);
           if (settled) {
             stream.destroy();
             return;
@@ -146,9 +205,14 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
           });
           stream.end(options.stdin ?? undefined);
         });
-      } catch (error) {
-        finish({ error: sessionError(endpoint, 'the SSH connection is closed', error) });
-      }
+      };
+      void endingChannelsClosed().then(() => {
+        try {
+          start();
+        } catch (error) {
+          finish({ error: sessionError(endpoint, 'the SSH connection is closed', error) });
+        }
+      });
     });
   }
 
@@ -161,6 +225,7 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     open: (done: (error: Error | undefined, channel: T | undefined) => void) => void,
     discard: (channel: T) => void,
     refused: (error: Error) => ApiError,
+    session?: { track(channel: T): void },
   ): Promise<T> {
     if (closedByUs) return Promise.reject(sessionError(endpoint, 'this SSH session is already closed'));
     if (lost !== null) return Promise.reject(lost);
@@ -173,20 +238,27 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
         reject(error);
       };
       running.add(abort);
-      try {
-        open((error, channel) => {
-          if (settled) {
-            if (channel !== undefined) discard(channel);
-            return;
-          }
-          settled = true;
-          running.delete(abort);
-          if (error) reject(refused(error));
-          else resolve(channel as T);
-        });
-      } catch (error) {
-        abort(sessionError(endpoint, 'the SSH connection is closed', error));
-      }
+      const start = () => {
+        if (settled) return;
+        try {
+          open((error, channel) => {
+            if (channel !== undefined) session?.track(channel);
+            if (settled) {
+              if (channel !== undefined) discard(channel);
+              return;
+            }
+            settled = true;
+            running.delete(abort);
+            if (error) reject(refused(error));
+            else resolve(channel as T);
+          });
+        } catch (error) {
+          abort(sessionError(endpoint, 'the SSH connection is closed', error));
+        }
+      };
+      // A forward is no session channel: it has no process on the host and need not wait.
+      if (session === undefined) start();
+      else void endingChannelsClosed().then(start);
     });
   }
 
@@ -203,7 +275,8 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     return openChannel<SFTPWrapper>(
       (done) => client.sftp(done),
       (channel) => channel.end(),
-      (error) => sessionError(endpoint, `the server refused an SFTP channel (${error.message}); is its sftp subsystem enabled?`, error),
+      (error) => refusal(endpoint, 'sftp', error),
+      { track: (channel) => track(channel) },
     );
   }
 
@@ -212,7 +285,8 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     return openChannel<ClientChannel>(
       (done) => client.exec(command, done),
       (channel) => channel.destroy(),
-      (error) => sessionError(endpoint, `the server refused to run a command (${error.message})`, error),
+      (error) => refusal(endpoint, 'exec', error),
+      { track: (channel) => track(channel) },
     );
   }
 
