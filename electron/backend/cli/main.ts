@@ -5,6 +5,7 @@ import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
 import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
+import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { formatFacts } from './format-text';
 import { hostsAdd, hostsImport, hostsList, hostsPreflight, hostsProbe, hostsRemove, hostsTrust, type CommandContext } from './hosts-commands';
 
@@ -68,6 +69,13 @@ see README "Installing"):
                                      exactly what the install made on the host (its releases too)
   help                               this text
 
+Vault (the sealed SSH passwords, key passphrases and install CA keys):
+  vault change-passphrase [--new-passphrase-file F]
+                                     re-seal every stored secret under a new passphrase (12+
+                                     characters); the current one from --passphrase-file,
+                                     SUTAZAI_PASSPHRASE or standard input, the new one from
+                                     the file or the next line of standard input
+
 Global options:
   --data-dir DIR           the data directory (default: per user; or SUTAZAI_DATA_DIR)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace or silent
@@ -115,6 +123,7 @@ const COMMAND_OPTIONS = {
   install: { type: 'string' },
   host: { type: 'string' },
   to: { type: 'string' },
+  'new-passphrase-file': { type: 'string' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
@@ -146,7 +155,7 @@ async function run(argv: string[]): Promise<number> {
         progress: (text) => {
           if (!json) process.stderr.write(`${text}\n`);
         },
-        backend: async () => (backend ??= await startBackend(cliBackendConfig(sharedOptions(values)))),
+        backend: async () => (backend ??= await startCliBackend(cliBackendConfig(sharedOptions(values)))),
       });
     } finally {
       await backend?.close();
@@ -165,7 +174,25 @@ async function run(argv: string[]): Promise<number> {
         line: (text) => {
           if (!json) process.stdout.write(`${text}\n`);
         },
-        backend: async () => (backend ??= await startBackend({ ...cliBackendConfig(sharedOptions(values)), configEnv: process.env })),
+        backend: async () => (backend ??= await startCliBackend({ ...cliBackendConfig(sharedOptions(values)), configEnv: process.env })),
+      });
+    } finally {
+      await backend?.close();
+    }
+  }
+  if (group === 'vault' && VAULT_COMMANDS.includes(command ?? '')) {
+    const options = sharedOptions(values);
+    // The vault stays locked at start: the command checks the current passphrase itself (no vault is made by it).
+    const { vaultKey, ...config } = cliBackendConfig(options);
+    let backend: Backend | undefined;
+    try {
+      return await runVaultCommand({
+        command: command!,
+        args,
+        values: values as Record<string, string | boolean | string[] | undefined>,
+        passphrase: vaultKey?.kind === 'passphrase' ? vaultKey.passphrase : undefined,
+        print: (text, value) => process.stdout.write(values.json === true ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
+        backend: async () => (backend ??= await startBackend(config)),
       });
     } finally {
       await backend?.close();
@@ -181,7 +208,7 @@ async function run(argv: string[]): Promise<number> {
   const options = sharedOptions(values);
   let backend: Backend | undefined;
   try {
-    backend = await startBackend(cliBackendConfig(options));
+    backend = await startCliBackend(cliBackendConfig(options));
     const json = values.json === true;
     const ctx: CommandContext = {
       backend,
@@ -226,6 +253,13 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     await backend?.close();
   }
+}
+
+/** A backend for a command, with what the operator should hear at start (a short vault passphrase) on stderr. */
+async function startCliBackend(config: BackendConfig): Promise<Backend> {
+  const backend = await startBackend(config);
+  for (const warning of backend.startupWarnings) process.stderr.write(`warning: ${warning.message}\nremedy: ${warning.remedy}\n`);
+  return backend;
 }
 
 /** One-shot commands: no sampler, no start-up probe, logs only to the file. */

@@ -1,12 +1,10 @@
-import { randomBytes, scryptSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CURRENT_KDF } from '../../../electron/backend/secrets/passphrase-kdf';
-import { seal } from '../../../electron/backend/secrets/sealed-box';
 import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
-import { migrations } from '../../../electron/backend/store/migrations';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
+import { makeLegacyVault } from '../../support/legacy-vault';
 import { makeTempDir } from '../../support/temp-dir';
 
 const cleanups: Array<() => void> = [];
@@ -78,22 +76,10 @@ describe('secret vault', () => {
   });
 });
 
-/** A data directory as the app made it before the vault stored its scrypt parameters (N=2^14, 8-character minimum). */
 function legacyVault(passphrase: string, secrets: Record<string, string>): { dir: string; ids: Record<string, number> } {
   const dir = makeTempDir();
   cleanups.push(() => dir.remove());
-  const old = openStore({ dataDir: dir.path, migrations: migrations.filter((m) => m.version <= 8) });
-  const salt = randomBytes(16);
-  const key = scryptSync(passphrase.normalize('NFC'), salt, 32, { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
-  old.db.prepare('INSERT INTO vault (id, key_source, salt, verifier, created_at) VALUES (1, ?, ?, ?, ?)').run('passphrase', salt, seal(key, 'sutazai-vault-v1', 'vault'), 1);
-  const ids: Record<string, number> = {};
-  for (const [purpose, value] of Object.entries(secrets)) {
-    const id = Number(old.db.prepare('INSERT INTO secrets (purpose, scheme, sealed, created_at) VALUES (?, ?, ?, ?)').run(purpose, 'aes-256-gcm', Buffer.alloc(0), 1).lastInsertRowid);
-    old.db.prepare('UPDATE secrets SET sealed = ? WHERE id = ?').run(seal(key, value, `${id}:${purpose}`), id);
-    ids[purpose] = id;
-  }
-  old.close();
-  return { dir: dir.path, ids };
+  return { dir: dir.path, ids: makeLegacyVault(dir.path, passphrase, secrets) };
 }
 
 function vaultRow(store: Store): { salt: Buffer; kdf: string | null } {
