@@ -41,8 +41,42 @@ const port = wholeNumber(1, 65535);
 const milliseconds = wholeNumber(0, 3_600_000);
 const bytes = wholeNumber(1, Number.MAX_SAFE_INTEGER);
 
-const absolutePath = z.string({ error: (issue) => `must be an absolute path, not ${shown(issue.input)}` }).regex(/^\//, { error: (issue) => `must be an absolute path (starting with /), not ${shown(issue.input)}` });
-const userPath = z.string({ error: (issue) => `must be a path, not ${shown(issue.input)}` }).regex(/^(\/|~\/)/, { error: (issue) => `must be absolute or start with ~/, not ${shown(issue.input)}` });
+/**
+ * Why a path value is not a plain path, or null when it is one: no control character (a
+ * newline, a tab), no `$`, backquote, quote or backslash, no `.` or `..` step, no empty
+ * step. Such paths go into scripts on hosts and into the records uninstall works from; the
+ * scripts quote every value anyway, and this keeps a value that only a mistake or an
+ * attack would write from getting that far.
+ */
+export function pathProblem(value: string): string | null {
+  if (hasControlCharacter(value)) return 'holds a control character (a newline, a tab)';
+  if (/[$`'"\\]/.test(value)) return 'holds a $, a backquote, a quote or a backslash';
+  const steps = value.replace(/^~?\//, '').replace(/\/$/, '').split('/');
+  if (steps.some((step) => step === '' || step === '.' || step === '..')) return 'is not a plain path (an empty, . or .. step)';
+  return null;
+}
+
+/** A C0 control character or DEL: a newline, a tab, an escape, a NUL. */
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i += 1) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+function plainPath(start: RegExp, what: string) {
+  return z
+    .string({ error: (issue) => `must be ${what}, not ${shown(issue.input)}` })
+    .regex(start, { error: (issue) => `must be ${what}, not ${shown(issue.input)}` })
+    .superRefine((value, ctx) => {
+      const problem = pathProblem(value);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: `must be a plain path: ${shown(value)} ${problem}` });
+    });
+}
+
+const absolutePath = plainPath(/^\/./, 'an absolute path (starting with /, not / itself)');
+const userPath = plainPath(/^(\/.|~\/)/, 'an absolute path or one that starts with ~/');
 
 // YAML reads `version: 1.0` as the number 1; the message says to quote it.
 const version = z

@@ -1,14 +1,14 @@
 import { parse } from 'yaml';
 import { ApiError } from '../../contract';
 import type { RuntimeTls } from '../fleet/runtime-connection';
-import { daemonConfigPath } from './host-check';
 import { restorePreviousEtcScript } from './configure-release';
 import { prepareStaging, runChangingScript, type HostLink } from './host-link';
 import type { ActivateStep, StepOutcome } from './install-steps';
 import type { ReleaseLayout } from './install-layout';
 import type { ExpectedProcess } from './render-manifest';
 import { renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit } from './render-service';
-import { shellQuote } from './shell-quote';
+import { releaseOfExe, RUNTIME_IDENTITY } from './runtime-identity';
+import { sh } from './shell-script';
 import { startRuntimeScript } from './start-runtime';
 import { switchCurrentScript } from './switch-current';
 import { waitHealthyWithLogs } from './wait-healthy-with-logs';
@@ -46,8 +46,8 @@ export interface ReleaseOnHost {
   runtime: { address: string; port: number; stateDir: string; logDir: string };
   expected: ExpectedProcess[];
   unitTemplate: string | null;
-  /** The runtime config of the daemon that runs now; null when none does. */
-  runningConfig: string | null;
+  /** The release whose daemon (the install's own: runtime-identity.ts) runs now; null when none does. */
+  runningRelease: string | null;
 }
 
 const SECTION = '@@sutazai-section';
@@ -107,8 +107,8 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
   });
 
   await step('start', `starts the runtime of ${version}`, async () => {
-    if (found.runningConfig === release.runtimeConfig && !input.restorePreviousConfig) return { value: null, detail: `the runtime of ${version} runs already`, status: 'already-done' };
-    const run = await runChangingScript(link, 'start', startRuntimeScript({ layout, release, service: host.service, running: found.runningConfig === null ? null : { config: found.runningConfig } }), {
+    if (found.runningRelease === version && !input.restorePreviousConfig) return { value: null, detail: `the runtime of ${version} runs already`, status: 'already-done' };
+    const run = await runChangingScript(link, 'start', startRuntimeScript({ layout, release, service: host.service, running: found.runningRelease === null ? null : layout.release(found.runningRelease) }), {
       timeoutMs: 180_000,
       remedy: `Read the end of the daemon's output above (and the log_dir on the host); \`sutazai rollback\` tries again.`,
     });
@@ -130,7 +130,7 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
   });
 
   await step('switch', `current -> releases/${version}`, async () => {
-    const run = await runChangingScript(link, 'switch', switchCurrentScript(host.layout, version), { timeoutMs: 60_000, remedy: 'current was left as it was; fix the cause named above, then try again.' });
+    const run = await runChangingScript(link, 'switch', switchCurrentScript(host.layout, version), { timeoutMs: 60_000, remedy: 'current was left as it was; fix the cause named above, then try again.', makes: [host.layout.current] });
     created.push(...run.created);
     return { value: null, detail: run.output.split('\n').filter(Boolean).at(-1) ?? `current -> releases/${version}` };
   });
@@ -141,9 +141,9 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
 /** One read-only exec: the release's marker, runtime.yaml, manifest.yaml and unit, and the daemon that runs now. */
 export async function readReleaseOnHost(host: HostLink, release: ReleaseLayout): Promise<ReleaseOnHost> {
   const lock = `${host.layout.stateDir}/sutazai-runtime.lock`;
-  const script = `set -u
-rel=${shellQuote(release.dir)}
-sec() { printf '${SECTION}\\t%s\\n' "$1"; }
+  const script = sh`set -u
+rel=${release.dir}
+sec() { printf '%s\\t%s\\n' ${SECTION} "$1"; }
 [ -f "$rel/.sutazai-release" ] || { echo "release ${release.version} is not on this host (no complete $rel)" >&2; exit 3; }
 for f in etc/runtime.yaml etc/manifest.yaml runtime/sutazai-runtime.cjs runtime/node; do
   [ -e "$rel/$f" ] || { echo "release ${release.version} in $rel has no $f" >&2; exit 3; }
@@ -152,14 +152,9 @@ sec marker; cat "$rel/.sutazai-release"
 sec runtime; cat "$rel/etc/runtime.yaml"; echo
 sec manifest; cat "$rel/etc/manifest.yaml"; echo
 if [ -f "$rel/systemd/sutazai-runtime.service" ]; then sec unit; cat "$rel/systemd/sutazai-runtime.service"; echo; fi
-lock=${shellQuote(lock)}
-if [ -f "$lock" ]; then
-  pid=$(sed -n 's/.*"pid":[ ]*\\([0-9][0-9]*\\).*/\\1/p' "$lock")
-  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then
-    cmd=$(tr '\\000' ' ' <"/proc/$pid/cmdline")
-    case $cmd in *sutazai-runtime*) sec daemon; printf '%s\\n' "$cmd" ;; esac
-  fi
-fi
+${RUNTIME_IDENTITY}releases=${host.layout.releases}
+pid=$(runtime_pid ${lock} "$releases")
+if [ -n "$pid" ]; then sec daemon; readlink "/proc/$pid/exe"; (cd "$releases" && pwd -P); fi
 sec end
 `;
   const result = await host.shell.run(script, { asRoot: host.mode === 'system', step: 'read', timeoutMs: 60_000 });
@@ -185,8 +180,15 @@ sec end
     runtime: parseRuntimeYaml(sections.get('runtime')!, release, host.row.name),
     expected: parseExpected(sections.get('manifest')!, release, host.row.name),
     unitTemplate: sections.get('unit') ?? null,
-    runningConfig: sections.has('daemon') ? daemonConfigPath(` ${sections.get('daemon')!.trim()}`) : null,
+    runningRelease: runningReleaseOf(sections.get('daemon')),
   };
+}
+
+/** The release of the install's daemon, from the kernel's path of its binary (`exe`, then the real releases directory). */
+function runningReleaseOf(section: string | undefined): string | null {
+  if (section === undefined) return null;
+  const [exe = '', releasesReal = ''] = section.split('\n');
+  return releaseOfExe(exe, releasesReal);
 }
 
 function parseRuntimeYaml(text: string, release: ReleaseLayout, hostName: string): ReleaseOnHost['runtime'] {

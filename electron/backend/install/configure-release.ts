@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { InstallLayout, ReleaseLayout } from './install-layout';
 import { SCRIPT_PRELUDE } from './script-prelude';
-import { shellQuote } from './shell-quote';
+import { sh, type ShellScript } from './shell-script';
 
 /**
  * What the configure step puts into a release's etc/: the runtime's config, the process
@@ -46,15 +46,15 @@ export const STAGED_CONFIG_FILES = ['runtime.yaml', 'manifest.yaml', 'ca.pem', '
  * gate is undone from it (restorePreviousEtcScript). Another release's old etc/ is not
  * kept: returning from a new release goes back to the previous release's own etc/.
  */
-export function configureReleaseScript(layout: InstallLayout, release: ReleaseLayout, stagedDir: string): string {
+export function configureReleaseScript(layout: InstallLayout, release: ReleaseLayout, stagedDir: string): ShellScript {
   const currentConfig = `${layout.current}/etc/runtime.yaml`;
-  return `${SCRIPT_PRELUDE}src=${shellQuote(stagedDir)}
-release=${shellQuote(release.dir)}
-etc=${shellQuote(release.etc)}
-link=${shellQuote(layout.configLink)}
-want=${shellQuote(currentConfig)}
+  return sh`${SCRIPT_PRELUDE}src=${stagedDir}
+release=${release.dir}
+etc=${release.etc}
+link=${layout.configLink}
+want=${currentConfig}
 [ -f "$release/.sutazai-release" ] || fail "release ${release.version} is not unpacked in $release"
-mkd ${shellQuote(layout.configDir)} ${shellQuote(layout.stateDir)} ${shellQuote(layout.logDir)}
+mkd ${layout.configDir} ${layout.stateDir} ${layout.logDir}
 for old in "$release"/.etc-new-* "$release"/.etc-old-*; do if [ -e "$old" ]; then rm -rf "$old"; fi; done
 new="$release/.etc-new-$$"
 mkdir -m 0755 "$new"
@@ -69,7 +69,7 @@ chmod 0600 "$new/tls/runtime.key"
 cp "$src/digest" "$new/.digest"
 chmod 0644 "$new/.digest"
 running=no
-if [ -d ${shellQuote(layout.current)} ] && [ "$(cd ${shellQuote(layout.current)} && pwd -P)" = "$(cd "$release" && pwd -P)" ]; then running=yes; fi
+if [ -d ${layout.current} ] && [ "$(cd ${layout.current} && pwd -P)" = "$(cd "$release" && pwd -P)" ]; then running=yes; fi
 if [ -e "$etc" ]; then mv "$etc" "$release/.etc-old-$$"; fi
 mv "$new" "$etc"
 if [ "$running" = yes ] && [ -d "$release/.etc-old-$$" ]; then
@@ -93,9 +93,9 @@ echo "wrote $etc (runtime.yaml, manifest.yaml, tls/ with the key 0600)"
  * (the new one is removed): the first half of undoing a configuration that failed its
  * health gate; the runtime is restarted on it afterwards.
  */
-export function restorePreviousEtcScript(release: ReleaseLayout): string {
-  return `${SCRIPT_PRELUDE}release=${shellQuote(release.dir)}
-etc=${shellQuote(release.etc)}
+export function restorePreviousEtcScript(release: ReleaseLayout): ShellScript {
+  return sh`${SCRIPT_PRELUDE}release=${release.dir}
+etc=${release.etc}
 [ -d "$release/${PREVIOUS_ETC}" ] || fail "no earlier configuration is kept in $release/${PREVIOUS_ETC}"
 [ ! -e "$etc" ] || mv "$etc" "$release/.etc-old-$$"
 mv "$release/${PREVIOUS_ETC}" "$etc"

@@ -1,13 +1,16 @@
 import { SYSTEMD_UNIT_PATH, type InstallLayout, type ReleaseLayout } from './install-layout';
-import { shellQuote } from './shell-quote';
+import { releaseOfExe, RUNTIME_IDENTITY } from './runtime-identity';
+import { joinShell, rawShell, sh, type ShellScript } from './shell-script';
 
 /**
  * The read-only look at a host that a plan is made from, in one exec: what the host is
  * (user, architecture, PID 1, free space), what of the release is already there (the
  * staged bundle and its verified marker, a partial upload, the release directory and
  * its marker, the configuration's digest and certificate files, `current`, the service
- * definition) and whether a runtime daemon runs, from which configuration and since when.
- * It writes nothing. Output: one `key<TAB>value` line per fact.
+ * definition), which of the paths the install makes are not there yet (and the top-most
+ * directory that would be made for each), and whether the install's own runtime daemon
+ * runs (runtime-identity.ts), from which release and since when. It writes nothing.
+ * Output: one `key<TAB>value` line per fact.
  */
 export interface CheckPaths {
   layout: InstallLayout;
@@ -55,7 +58,10 @@ export interface HostCheck {
   unit: { sha256: string; enabled: string } | null;
   startScriptSha256: string | null;
   stopScriptSha256: string | null;
-  daemon: { pid: number; command: string; since: number | null } | null;
+  /** The install's own daemon (by lock, start time, user and /proc/PID/exe), the release it runs from, and when it took its lock. */
+  daemon: { pid: number; release: string; since: number | null } | null;
+  /** For each path the install makes (by name, see ABSENT_PATHS) that is not there: the top-most directory that making it would create. */
+  absent: Map<AbsentName, string>;
   /** The wanted ports that something listens on now. */
   busyPorts: BusyPort[];
 }
@@ -64,7 +70,7 @@ export interface HostCheck {
  * The script; a per-user layout may hold `~/` paths, which it expands with the login's
  * $HOME (reported as `home`, so the caller can make them absolute afterwards).
  */
-export function hostCheckScript(paths: CheckPaths): string {
+export function hostCheckScript(paths: CheckPaths): ShellScript {
   const { layout, release } = paths;
   const vars: Array<[string, string]> = [
     ['root', layout.root],
@@ -81,17 +87,26 @@ export function hostCheckScript(paths: CheckPaths): string {
     ['logdir', layout.logDir],
     ['staging', layout.staging],
     ['bin', layout.bin],
+    ['releases', layout.releases],
     ['bundle', paths.stagedBundle],
     ['partial', paths.partialBundle],
     ['startscript', paths.startScript],
     ['stopscript', paths.stopScript],
   ];
-  return `set -u
+  const absent = joinShell(ABSENT_PATHS.map(([name, variable]) => rawShell(`absent ${name} "$${variable}"`)));
+  return sh`set -u
 x() { case $1 in '~') printf '%s' "$HOME" ;; '~/'*) printf '%s/%s' "$HOME" "\${1#??}" ;; *) printf '%s' "$1" ;; esac; }
-out() { printf '%s\\t%s\\n' "$1" "$2"; }
+out() { printf '%s\t%s\n' "$1" "$2"; }
 size() { stat -c %s "$1" 2>/dev/null || wc -c <"$1"; }
 sha() { sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
-${vars.map(([name, value]) => `${name}=$(x ${shellQuote(value)})`).join('\n')}
+absent() {
+  if [ -e "$2" ] || [ -L "$2" ]; then return 0; fi
+  top=$2
+  while p=$(dirname "$top"); [ ! -e "$p" ]; do top=$p; done
+  out absent "$1 $top"
+}
+${RUNTIME_IDENTITY}${joinShell(vars.map(([name, value]) => sh`${rawShell(name)}=$(x ${value})`))}
+unit=${SYSTEMD_UNIT_PATH}
 out home "$HOME"
 out uid "$(id -u)"
 out machine "$(uname -m)"
@@ -117,28 +132,41 @@ if [ -L "$current" ]; then out current "$(readlink "$current")"; elif [ -e "$cur
 [ -d "$logdir" ] && out dir log
 [ -d "$staging" ] && out dir staging
 [ -d "$bin" ] && out dir bin
-if [ -f ${shellQuote(SYSTEMD_UNIT_PATH)} ]; then
-  out unit_sha "$(sha ${shellQuote(SYSTEMD_UNIT_PATH)})"
+if [ -f "$unit" ]; then
+  out unit_sha "$(sha "$unit")"
   out unit_enabled "$(systemctl is-enabled sutazai-runtime.service 2>/dev/null || :)"
 fi
 [ -f "$startscript" ] && out start_sha "$(sha "$startscript")"
 [ -f "$stopscript" ] && out stop_sha "$(sha "$stopscript")"
+${absent}
 lock="$statedir/sutazai-runtime.lock"
-if [ -f "$lock" ]; then
-  pid=$(sed -n 's/.*"pid":[ ]*\\([0-9][0-9]*\\).*/\\1/p' "$lock")
-  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ]; then
-    cmd=$(tr '\\000' ' ' <"/proc/$pid/cmdline")
-    case $cmd in
-      *sutazai-runtime*)
-        out daemon_pid "$pid"
-        out daemon_cmd "$cmd"
-        out daemon_since "$(stat -c %Y "$lock" 2>/dev/null || echo 0)" ;;
-    esac
-  fi
+pid=$(runtime_pid "$lock" "$releases")
+if [ -n "$pid" ]; then
+  out daemon_pid "$pid"
+  out daemon_exe "$(readlink "/proc/$pid/exe" 2>/dev/null)"
+  out releases_real "$(cd "$releases" && pwd -P)"
+  out daemon_since "$(stat -c %Y "$lock" 2>/dev/null || echo 0)"
 fi
 ${portCheck(paths.ports)}exit 0
 `;
 }
+
+/** The paths the install makes whose absence the check reports, by name, with the check's variable holding each. */
+export const ABSENT_PATHS = [
+  ['root', 'root'],
+  ['staging', 'staging'],
+  ['releases', 'releases'],
+  ['release', 'release'],
+  ['config', 'configdir'],
+  ['state', 'statedir'],
+  ['log', 'logdir'],
+  ['link', 'link'],
+  ['current', 'current'],
+  ['bin', 'bin'],
+  ['unit', 'unit'],
+] as const;
+
+export type AbsentName = (typeof ABSENT_PATHS)[number][0];
 
 /**
  * Which wanted ports something listens on (TCP state 0A in /proc/net/tcp and tcp6, which
@@ -147,10 +175,10 @@ ${portCheck(paths.ports)}exit 0
  * its process runs from this install's releases (its working directory or command line is
  * under <root>/releases/): the runtime daemon and the core and agents it supervises.
  */
-function portCheck(ports: readonly number[]): string {
-  if (ports.length === 0) return '';
+function portCheck(ports: readonly number[]): ShellScript {
+  if (ports.length === 0) return sh``;
   const wanted = [...new Set(ports)].map((port) => `${port.toString(16).toUpperCase().padStart(4, '0')}:${port}`).join(' ');
-  return `listening=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v want=${shellQuote(wanted)} 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { split(w[i], kv, ":"); m[kv[1]] = kv[2] } } $4 == "0A" { k = $2; sub(/.*:/, "", k); if (k in m) print m[k], $10 }')
+  return sh`listening=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v want=${wanted} 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { split(w[i], kv, ":"); m[kv[1]] = kv[2] } } $4 == "0A" { k = $2; sub(/.*:/, "", k); if (k in m) print m[k], $10 }')
 if [ -n "$listening" ]; then
   inodes=$(printf '%s\\n' "$listening" | awk '{ print $2 }' | tr '\\n' ' ')
   owners=$(ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v inodes="$inodes" 'BEGIN { n = split(inodes, a, " "); for (i = 1; i <= n; i++) want["socket:[" a[i] "]"] = a[i] } /^\\/proc\\/[0-9]+\\/fd:$/ { pid = $0; sub(/^\\/proc\\//, "", pid); sub(/\\/fd:$/, "", pid); next } ($NF in want) { print want[$NF], pid }')
@@ -191,6 +219,7 @@ export function parseHostCheck(stdout: string): HostCheck {
     startScriptSha256: null,
     stopScriptSha256: null,
     daemon: null,
+    absent: new Map(),
     busyPorts: [],
   };
   let bundleSize: number | null = null;
@@ -200,8 +229,10 @@ export function parseHostCheck(stdout: string): HostCheck {
   let unitSha: string | null = null;
   let unitEnabled = '';
   let daemonPid: number | null = null;
-  let daemonCmd = '';
+  let daemonExe = '';
+  let releasesReal = '';
   let daemonSince: number | null = null;
+  const absentNames = new Set<string>(ABSENT_PATHS.map(([name]) => name));
   const number = (value: string): number | null => (/^\d+$/.test(value) ? Number(value) : null);
   for (const line of stdout.split('\n')) {
     const tab = line.indexOf('\t');
@@ -233,7 +264,14 @@ export function parseHostCheck(stdout: string): HostCheck {
       case 'start_sha': check.startScriptSha256 = value || null; break;
       case 'stop_sha': check.stopScriptSha256 = value || null; break;
       case 'daemon_pid': daemonPid = number(value); break;
-      case 'daemon_cmd': daemonCmd = value.trim(); break;
+      case 'daemon_exe': daemonExe = value; break;
+      case 'releases_real': releasesReal = value; break;
+      case 'absent': {
+        const space = value.indexOf(' ');
+        const name = value.slice(0, space);
+        if (space > 0 && absentNames.has(name)) check.absent.set(name as AbsentName, value.slice(space + 1));
+        break;
+      }
       case 'daemon_since': daemonSince = number(value); break;
       case 'port': {
         const match = /^(\d+) (\d+|-) ([01]) ?(.*)$/.exec(value);
@@ -247,12 +285,8 @@ export function parseHostCheck(stdout: string): HostCheck {
   if (bundleSize !== null) check.stagedBundle = { size: bundleSize, verifiedSha256: bundleVerified };
   if (configDigest !== null) check.configDigest = { value: configDigest, mtime: configMtime };
   if (unitSha !== null) check.unit = { sha256: unitSha, enabled: unitEnabled };
-  if (daemonPid !== null) check.daemon = { pid: daemonPid, command: daemonCmd, since: daemonSince };
+  // The release is read from the kernel's path of the daemon's binary, never from its command line.
+  const release = releaseOfExe(daemonExe, releasesReal);
+  if (daemonPid !== null && release !== null) check.daemon = { pid: daemonPid, release, since: daemonSince };
   return check;
-}
-
-/** The runtime config a daemon was started with, from its command line (`... run --config FILE`). */
-export function daemonConfigPath(command: string): string | null {
-  const match = / --config (\S+)/.exec(command);
-  return match ? match[1]! : null;
 }

@@ -27,7 +27,7 @@ import { recordDefinition } from './recorded-definition';
 import { createRecordedHostOps } from './recorded-host-ops';
 import { createLimiter, createRollout, type Limiter, type Rollout } from './rollout';
 import { HOST_STEPS, type HostStepName, type StepRun } from './run-host-steps';
-import { removedPaths } from './script-prelude';
+import { pathsBeforeStep } from './step-paths';
 import { localPrefixSha256 } from './upload-bundle';
 
 export interface InstallEngineDeps extends TargetDeps {
@@ -415,6 +415,8 @@ export function createInstallEngine(deps: InstallEngineDeps) {
           }
           report(step, 'running', planned.detail);
           let done: StepRun;
+          // What the step may make is recorded before it runs: cut off in the middle, the apply leaves nothing uninstall does not know.
+          deps.installs.addCreatedPaths(install.id, row.id, pathsBeforeStep(step, host), deps.now());
           try {
             if (step === 'upload') await verifyBundleCopy(bundle);
             if (step === 'record') done = await record(install, row, host, bundle);
@@ -605,7 +607,7 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     if (prune.length === 0) return '';
     const versions = prune.map((r) => r.version).sort(byVersion);
     const run = await runChangingScript(host, 'record', pruneReleasesScript(host.layout, versions), { timeoutMs: 300_000, remedy: 'Remove the old release directories by hand, or apply again.' });
-    const removed = removedPaths(run.result.stdout);
+    const removed = run.removed;
     deps.transaction(() => {
       for (const r of prune) deps.releases.remove(row.id, r.version);
       deps.installs.removeCreatedPaths(install.id, row.id, prune.map((r) => r.path), deps.now());

@@ -1,7 +1,7 @@
 import { ApiError } from '../../contract';
 import type { Architecture } from '../bundles/bundle-manifest';
 import type { ServiceKind } from '../store/installs-repo';
-import { daemonConfigPath, type BusyPort, type HostCheck } from './host-check';
+import type { BusyPort, HostCheck } from './host-check';
 import type { InstallLayout, ReleaseLayout } from './install-layout';
 import type { PlannedStep, StepName } from './install-steps';
 import type { HealthVerdict } from './wait-healthy';
@@ -115,8 +115,7 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
   const serviceWhat = input.service === 'systemd' ? 'systemd unit sutazai-runtime.service' : `detached mode (${layout.bin}/sutazai-runtime-start)`;
   add('service', serviceDone ? 'done' : 'todo', serviceDone ? `${serviceWhat} is in place` : `installs the ${serviceWhat}`);
 
-  const daemonConfig = check.daemon ? daemonConfigPath(check.daemon.command) : null;
-  const runsRelease = daemonConfig === release.runtimeConfig;
+  const runsRelease = check.daemon?.release === release.version;
   const startedAfterConfig = check.daemon?.since !== null && check.daemon?.since !== undefined && check.configDigest !== null && check.daemon.since >= check.configDigest.mtime;
   const startDone = configDone && serviceDone && runsRelease && startedAfterConfig;
   // Something else listening on a port the release needs: refused before anything is written.
@@ -131,7 +130,7 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
         ? 'starts the runtime'
         : runsRelease
           ? `restarts the runtime (pid ${check.daemon.pid}) for its new configuration`
-          : `stops the runtime that runs ${daemonConfig ?? 'another configuration'} (pid ${check.daemon.pid}), starts this release`,
+          : `stops the runtime of release ${check.daemon.release} (pid ${check.daemon.pid}), starts this release`,
   );
 
   const healthDone = startDone && input.runtime?.healthy === true;

@@ -1,6 +1,6 @@
 import type { ServiceKind } from '../store/installs-repo';
 import type { RemoteShell } from './remote-shell';
-import { shellQuote } from './shell-quote';
+import { joinShell, sh, type ShellScript } from './shell-script';
 
 export interface LastLinesInput {
   shell: RemoteShell;
@@ -37,17 +37,17 @@ export async function lastLogLines(input: LastLinesInput): Promise<string> {
   const instances = input.instances.slice(0, input.maxInstances ?? 2);
   const parts = instances.map((instance) => {
     const file = `${input.logDir}/${instance}.log`;
-    return `f=${shellQuote(file)}; if [ -s "$f" ]; then show ${shellQuote(instance)} "$f"; fi`;
+    return sh`f=${file}; if [ -s "$f" ]; then show ${instance} "$f"; fi`;
   });
   if (parts.length > 0) parts.unshift(sinceDaemonStart(input.lockFile ?? null, count));
   if (input.daemon?.service === 'detached') {
-    parts.push(`f=${shellQuote(input.daemon.outFile)}; if [ -s "$f" ]; then printf '${MARK}\\t%s\\t%s\\n' sutazai-runtime "$f"; tail -n ${count} "$f"; fi`);
+    parts.push(sh`f=${input.daemon.outFile}; if [ -s "$f" ]; then printf '%s\\t%s\\t%s\\n' ${MARK} sutazai-runtime "$f"; tail -n ${count} "$f"; fi`);
   } else if (input.daemon?.service === 'systemd') {
-    parts.push(`printf '${MARK}\\t%s\\t%s\\n' sutazai-runtime 'journalctl -u sutazai-runtime.service'; journalctl -u sutazai-runtime.service -n ${count} --no-pager -o cat 2>&1 || :`);
+    parts.push(sh`printf '%s\\t%s\\t%s\\n' ${MARK} sutazai-runtime 'journalctl -u sutazai-runtime.service'; journalctl -u sutazai-runtime.service -n ${count} --no-pager -o cat 2>&1 || :`);
   }
   if (parts.length === 0) return '';
   try {
-    const result = await input.shell.run(parts.join('\n'), { asRoot: input.asRoot, step: 'logs', timeoutMs: 30_000 });
+    const result = await input.shell.run(joinShell(parts), { asRoot: input.asRoot, step: 'logs', timeoutMs: 30_000 });
     return formatLogSections(result.stdout);
   } catch {
     return '';
@@ -60,22 +60,19 @@ export async function lastLogLines(input: LastLinesInput): Promise<string> {
  * (`2026-11-26T23:00:01.123Z out ...`, UTC, so text order is time order). Stamps of the
  * same second count as after it: a line is never hidden for a rounding of the lock's time.
  */
-function sinceDaemonStart(lockFile: string | null, count: number): string {
-  return [
-    `since=''`,
-    lockFile === null ? '' : `l=${shellQuote(lockFile)}; if [ -f "$l" ]; then since=$(date -u -r "$l" +%Y-%m-%dT%H:%M:%S 2>/dev/null || :); fi`,
-    'show() {',
-    `  if [ -n "$since" ] && grep -q '^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T' "$2" 2>/dev/null; then`,
-    `    printf '${MARK}\\t%s\\t%s\\n' "$1" "since the runtime started at \${since}Z, $2"`,
-    `    awk -v s="$since" 'substr($0, 1, 19) >= s { on = 1 } on' "$2" | tail -n ${count}`,
-    '  else',
-    `    printf '${MARK}\\t%s\\t%s\\n' "$1" "$2"`,
-    `    tail -n ${count} "$2"`,
-    '  fi',
-    '}',
-  ]
-    .filter((line) => line !== '')
-    .join('\n');
+function sinceDaemonStart(lockFile: string | null, count: number): ShellScript {
+  const since = lockFile === null ? sh`:` : sh`l=${lockFile}; if [ -f "$l" ]; then since=$(date -u -r "$l" +%Y-%m-%dT%H:%M:%S 2>/dev/null || :); fi`;
+  return sh`since=''
+${since}
+show() {
+  if [ -n "$since" ] && grep -q '^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T' "$2" 2>/dev/null; then
+    printf '%s\\t%s\\t%s\\n' ${MARK} "$1" "since the runtime started at \${since}Z, $2"
+    awk -v s="$since" 'substr($0, 1, 19) >= s { on = 1 } on' "$2" | tail -n ${count}
+  else
+    printf '%s\\t%s\\t%s\\n' ${MARK} "$1" "$2"
+    tail -n ${count} "$2"
+  fi
+}`;
 }
 
 /** `last lines of core (/var/log/sutazai/core.log):` and each line indented, long lines cut. */

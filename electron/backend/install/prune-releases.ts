@@ -1,7 +1,7 @@
 import type { HostReleaseRow } from '../store/host-releases-repo';
 import type { InstallLayout } from './install-layout';
 import { SCRIPT_PRELUDE } from './script-prelude';
-import { shellQuote } from './shell-quote';
+import { sh, type ShellScript } from './shell-script';
 
 /**
  * Which recorded releases of a host go once `kept` is exceeded (install.releases_kept, the
@@ -28,13 +28,13 @@ export function releasesToPrune(rows: readonly HostReleaseRow[], kept: number): 
  * Removes release directories, each only if `current` does not point at it (checked on the
  * host again, whatever the record says) and it lies in <root>/releases.
  */
-export function pruneReleasesScript(layout: InstallLayout, versions: readonly string[]): string {
-  return `${SCRIPT_PRELUDE}current=${shellQuote(layout.current)}
-releases=${shellQuote(layout.releases)}
-for v in ${versions.map(shellQuote).join(' ')}; do
+export function pruneReleasesScript(layout: InstallLayout, versions: readonly string[]): ShellScript {
+  return sh`${SCRIPT_PRELUDE}current=${layout.current}
+releases=${layout.releases}
+for v in ${versions}; do
   case $v in ''|.|..|*/*) fail "refusing to remove release $v" ;; esac
   if [ "$(readlink "$current" 2>/dev/null || :)" = "releases/$v" ]; then fail "release $v is current; it is kept"; fi
-  if [ -e "$releases/$v" ]; then rm -rf "$releases/$v"; printf 'removed\\t%s\\n' "$releases/$v"; fi
+  if [ -e "$releases/$v" ]; then rm -rf "$releases/$v"; record removed "$releases/$v"; fi
 done
 `;
 }

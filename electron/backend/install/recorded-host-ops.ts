@@ -14,7 +14,6 @@ import { readInstallFile, type InstallFile } from './install-file';
 import { recordedLayout } from './install-layout';
 import type { HostRollbackResult, HostUninstallResult, InstallEvent, RollbackResult, UninstallResult, UninstallStep } from './install-steps';
 import { openHostShell } from './prepare-host';
-import { removedPaths } from './script-prelude';
 import { pathsToRemove, uninstallScript } from './uninstall-host';
 
 /**
@@ -231,7 +230,6 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
       emit({ kind: 'uninstall', host: name, step, status, detail });
     };
     const releases = releasesOf(install, host.row.id);
-    const paths = pathsToRemove(host.record.createdPaths, releases.map((r) => r.path));
     let removed: string[] = [];
     try {
       if (host.record.rootDir === null || host.record.mode === null) {
@@ -242,12 +240,14 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
         try {
           report('connect', 'done', `${link.mode === 'system' ? 'system-wide' : 'per-user'} install under ${link.layout.root}, ${link.service === 'systemd' ? 'systemd unit' : 'detached mode'}`);
           report('stop', 'running', 'stops the runtime and every process it supervises, then removes the service');
+          // Fixed from the record before the script runs: nothing the host says can add to it.
+          const paths = pathsToRemove(host.record.createdPaths, releases.map((r) => r.path), link.layout);
           const run = await runChangingScript(link, 'uninstall', uninstallScript({ layout: link.layout, service: link.service, paths }), {
             timeoutMs: 300_000,
             remedy: `Nothing was removed if the runtime could not be stopped; stop it on ${name} (sutazai-runtime stop-all --config FILE), then uninstall again.`,
           });
-          removed = removedPaths(run.result.stdout);
-          const said = run.output.split('\n').filter((l) => !l.startsWith('removed\t'));
+          removed = run.removed.filter((p) => paths.includes(p));
+          const said = run.output.split('\n');
           report('stop', 'done', said.find((l) => /stopped|nothing of this runtime|no runtime/.test(l)) ?? 'the runtime is stopped');
           report('remove', 'done', removed.length === 0 ? 'nothing recorded was left on the host' : `removed ${removed.length} recorded path${removed.length === 1 ? '' : 's'}: ${removed.join(', ')}`);
         } finally {

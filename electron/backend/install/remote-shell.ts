@@ -2,7 +2,7 @@ import { ApiError } from '../../contract';
 import { PROBE_BOOTSTRAP, probeStdin } from '../probe/probe-script';
 import type { ExecResult, SshSession } from '../hosts/ssh/ssh-session';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
-import { shellQuote } from './shell-quote';
+import { sh, type ShellScript } from './shell-script';
 
 /** How this login reaches root: as the probe found it. */
 export type Privilege = 'root' | 'sudo-nopasswd' | 'sudo-password' | 'none';
@@ -17,8 +17,8 @@ export interface RunOptions {
 
 export interface RemoteShell {
   readonly privilege: Privilege;
-  /** Runs a POSIX sh script on the host in one exec channel; any exit code resolves. */
-  run(script: string, options: RunOptions): Promise<ExecResult>;
+  /** Runs a POSIX sh script (built by `sh`, so every value in it is quoted) on the host in one exec channel; any exit code resolves. */
+  run(script: ShellScript, options: RunOptions): Promise<ExecResult>;
 }
 
 /** The first line the payload reads under sudo: proves sudo consumed the password line. */
@@ -48,9 +48,9 @@ export function createRemoteShell(session: SshSession, privilege: Privilege, sud
         throw new ApiError('INSTALL_PRIVILEGE_MISSING', `sudo on ${where} asks for a password, and none is stored.`, 'Set the sudo password in the host settings (or `sutazai hosts add ... --sudo-password-file F`), then apply again.');
       }
       const outer = viaSudo ? sudoWrapper(script, withPassword) : script;
-      const command = ['sh', '-c', shellQuote(PROBE_BOOTSTRAP), shellQuote(`sutazai-install-${options.step}`), shellQuote(options.step), ...(withPassword ? ["'--sudo-stdin'"] : [])].join(' ');
-      const stdin = probeStdin(outer, withPassword ? sudoPassword : undefined);
-      const result = await session.exec(command, { stdin, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+      const command = sh`sh -c ${PROBE_BOOTSTRAP} ${`sutazai-install-${options.step}`} ${options.step} ${withPassword ? ['--sudo-stdin'] : []}`;
+      const stdin = probeStdin(outer.text, withPassword ? sudoPassword : undefined);
+      const result = await session.exec(command.text, { stdin, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
       if (withPassword && result.code !== 0 && /incorrect password|Sorry, try again|password attempts/i.test(result.stderr)) {
         throw new ApiError('INSTALL_PRIVILEGE_MISSING', `sudo on ${where} refused the stored sudo password.`, 'Set the right sudo password in the host settings, probe the host to check it, then apply again.');
       }
@@ -61,15 +61,13 @@ export function createRemoteShell(session: SshSession, privilege: Privilege, sud
 }
 
 /** The outer script, run as the login user: hands the payload to sudo on stdin. */
-function sudoWrapper(payload: string, withPassword: boolean): string {
-  const inner = `IFS= read -r sutazai_mark || :; if [ "$sutazai_mark" != ${PAYLOAD_MARK} ]; then echo 'sudo did not read the password line; refusing to run' >&2; exit 97; fi; eval "$(cat)"`;
-  const sudo = withPassword ? `sudo -k -S -p '' sh -c ${shellQuote(inner)} sutazai-install` : `sudo -n sh -c ${shellQuote(inner)} sutazai-install`;
-  return [
-    `sutazai_payload=${shellQuote(payload)}`,
-    withPassword
-      ? `{ printf '%s\\n' "$sutazai_pw"; printf '%s\\n%s\\n' ${PAYLOAD_MARK} "$sutazai_payload"; } | ${sudo}`
-      : `printf '%s\\n%s\\n' ${PAYLOAD_MARK} "$sutazai_payload" | ${sudo}`,
-  ].join('\n');
+function sudoWrapper(payload: ShellScript, withPassword: boolean): ShellScript {
+  const inner = sh`IFS= read -r sutazai_mark || :; if [ "$sutazai_mark" != ${PAYLOAD_MARK} ]; then echo 'sudo did not read the password line; refusing to run' >&2; exit 97; fi; eval "$(cat)"`;
+  const sudo = withPassword ? sh`sudo -k -S -p '' sh -c ${inner.text} sutazai-install` : sh`sudo -n sh -c ${inner.text} sutazai-install`;
+  const feed = withPassword
+    ? sh`{ printf '%s\\n' "$sutazai_pw"; printf '%s\\n%s\\n' ${PAYLOAD_MARK} "$sutazai_payload"; } | ${sudo}`
+    : sh`printf '%s\\n%s\\n' ${PAYLOAD_MARK} "$sutazai_payload" | ${sudo}`;
+  return sh`sutazai_payload=${payload.text}\n${feed}`;
 }
 
 function redact(text: string, secret: string): string {

@@ -1,5 +1,6 @@
 import { SYSTEMD_UNIT_NAME, SYSTEMD_UNIT_PATH, type InstallLayout, type ReleaseLayout } from './install-layout';
-import { shellQuote } from './shell-quote';
+import { RUNTIME_IDENTITY } from './runtime-identity';
+import { joinShell, rawShell, sh, type ShellScript } from './shell-script';
 import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/daemon/launch-env';
 
 /**
@@ -36,21 +37,19 @@ export function renderSystemdUnit(bundleUnit: string, release: ReleaseLayout, in
 }
 
 /** Writes the unit (staged file moved into place) and enables it; does not start it. */
-export function systemdInstallCommands(stagedUnit: string): string {
-  return [
-    `tmp=${shellQuote(`${SYSTEMD_UNIT_PATH}.sutazai-new`)}`,
-    `[ -f ${shellQuote(SYSTEMD_UNIT_PATH)} ] || printf 'created\\t%s\\n' ${shellQuote(SYSTEMD_UNIT_PATH)}`,
-    `cp ${shellQuote(stagedUnit)} "$tmp"`,
-    'chmod 0644 "$tmp"',
-    `mv -f "$tmp" ${shellQuote(SYSTEMD_UNIT_PATH)}`,
-    `rm -f ${shellQuote(stagedUnit)}`,
-    `systemctl daemon-reload && systemctl enable ${SYSTEMD_UNIT_NAME}`,
-  ].join('\n');
+export function systemdInstallCommands(stagedUnit: string): ShellScript {
+  return sh`tmp=${`${SYSTEMD_UNIT_PATH}.sutazai-new`}
+[ -f ${SYSTEMD_UNIT_PATH} ] || created ${SYSTEMD_UNIT_PATH}
+cp ${stagedUnit} "$tmp"
+chmod 0644 "$tmp"
+mv -f "$tmp" ${SYSTEMD_UNIT_PATH}
+rm -f ${stagedUnit}
+systemctl daemon-reload && systemctl enable ${SYSTEMD_UNIT_NAME}`;
 }
 
 /** Starts the unit, or restarts it when a daemon of another release or configuration runs. */
-export function systemdStartCommands(restart: boolean): string {
-  return restart ? `systemctl daemon-reload && systemctl restart ${SYSTEMD_UNIT_NAME}` : `systemctl daemon-reload && systemctl enable --now ${SYSTEMD_UNIT_NAME}`;
+export function systemdStartCommands(restart: boolean): ShellScript {
+  return restart ? sh`systemctl daemon-reload && systemctl restart ${SYSTEMD_UNIT_NAME}` : sh`systemctl daemon-reload && systemctl enable --now ${SYSTEMD_UNIT_NAME}`;
 }
 
 export function detachedStartScriptPath(layout: InstallLayout): string {
@@ -67,36 +66,46 @@ export function detachedDaemonLog(layout: InstallLayout): string {
 }
 
 export function renderDetachedStartScript(layout: InstallLayout, release: ReleaseLayout, installName: string): string {
-  return `#!/bin/sh
-# Starts sutazai-runtime (install ${installName}, release ${release.version}) in detached mode:
-# in its own session, so it outlives the SSH login that started it. Written by the SutazAI
-# control center; it is not run at boot (see README.md, "Installing").
+  const env = joinShell(Object.entries(RUNTIME_LAUNCH_ENV).map(([k, v]) => sh`export ${rawShell(envName(k))}=${v}`));
+  return sh`#!/bin/sh
+# Starts sutazai-runtime in detached mode: in its own session, so it outlives the SSH login
+# that started it. Written by the SutazAI control center; it is not run at boot (see
+# README.md, "Installing").
 set -eu
-lock=${shellQuote(`${layout.stateDir}/sutazai-runtime.lock`)}
-if [ -f "$lock" ]; then
-  pid=$(sed -n 's/.*"pid":[ ]*\\([0-9][0-9]*\\).*/\\1/p' "$lock")
-  if [ -n "$pid" ] && grep -q sutazai-runtime "/proc/$pid/cmdline" 2>/dev/null; then
-    echo "sutazai-runtime already runs (pid $pid)"
-    exit 0
-  fi
+# The install and release this script belongs to:
+sutazai_install=${installName}
+sutazai_release=${release.version}
+${RUNTIME_IDENTITY}lock=${`${layout.stateDir}/sutazai-runtime.lock`}
+pid=$(runtime_pid "$lock" ${layout.releases})
+if [ -n "$pid" ]; then
+  echo "sutazai-runtime already runs (pid $pid)"
+  exit 0
 fi
-mkdir -p ${shellQuote(layout.stateDir)} ${shellQuote(layout.logDir)}
-cd ${shellQuote(release.runtimeDir)}
+mkdir -p ${layout.stateDir} ${layout.logDir}
+cd ${release.runtimeDir}
 detach=
 if command -v setsid >/dev/null 2>&1; then detach=setsid; fi
-${Object.entries(RUNTIME_LAUNCH_ENV).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('\n')}
-$detach nohup ${shellQuote(release.node)} ${shellQuote(release.daemon)} run --config ${shellQuote(release.runtimeConfig)} >>${shellQuote(detachedDaemonLog(layout))} 2>&1 </dev/null &
+${env}
+$detach nohup ${release.node} ${release.daemon} run --config ${release.runtimeConfig} >>${detachedDaemonLog(layout)} 2>&1 </dev/null &
 echo "sutazai-runtime started (pid $!)"
-`;
+`.text;
 }
 
 export function renderDetachedStopScript(release: ReleaseLayout, installName: string): string {
-  return `#!/bin/sh
-# Stops sutazai-runtime (install ${installName}, release ${release.version}) and every process
-# it supervises, in reverse dependency order (sutazai-runtime stop-all). Written by the
-# SutazAI control center.
-exec ${shellQuote(release.node)} ${shellQuote(release.daemon)} stop-all --config ${shellQuote(release.runtimeConfig)}
-`;
+  return sh`#!/bin/sh
+# Stops sutazai-runtime and every process it supervises, in reverse dependency order
+# (sutazai-runtime stop-all). Written by the SutazAI control center.
+# The install and release this script belongs to:
+sutazai_install=${installName}
+sutazai_release=${release.version}
+exec ${release.node} ${release.daemon} stop-all --config ${release.runtimeConfig}
+`.text;
+}
+
+/** An environment variable's name, which the script takes as it is: checked, since it is code. */
+function envName(name: string): string {
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`not an environment variable name: ${name}`);
+  return name;
 }
 
 /** systemd splits ExecStart on spaces and honours double quotes; paths with neither stay bare. */

@@ -1,14 +1,14 @@
 import { ApiError } from '../../contract';
-import type { ExecResult } from '../hosts/ssh/ssh-session';
 import type { RuntimeTls } from '../fleet/runtime-connection';
 import type { InstallCa } from '../pki/install-ca';
 import { issueServerCertificate } from '../pki/issue-certificate';
 import { configureReleaseScript } from './configure-release';
-import { daemonConfigPath } from './host-check';
 import type { StepName } from './install-steps';
 import type { PreparedHost, ResolvedBundle } from './prepare-host';
 import { serverCertificateNames } from './prepare-host';
-import { prepareStaging, runChangingScript } from './host-link';
+import { prepareStaging, runChangingScript, type ChangingRun } from './host-link';
+import type { ShellScript } from './shell-script';
+import { namesMadeBy, pathOfName } from './step-paths';
 import { stageFiles } from './stage-files';
 import { startRuntimeScript } from './start-runtime';
 import { switchCurrentScript } from './switch-current';
@@ -54,8 +54,10 @@ export const HOST_STEPS: Record<HostStepName, (context: StepContext) => Promise<
 };
 
 /** Runs a changing script; a non-zero exit is the step's failure, with what the script said. */
-function runScript(context: StepContext, step: HostStepName, script: string, timeoutMs = 300_000): Promise<{ result: ExecResult; output: string; created: string[] }> {
-  return runChangingScript(context.host, step, script, { timeoutMs, remedy: remedyFor(step) });
+function runScript(context: StepContext, step: HostStepName, script: ShellScript, timeoutMs = 300_000): Promise<ChangingRun> {
+  const { host } = context;
+  const makes = namesMadeBy(step, host.service).map((name) => pathOfName(name, host.layout, host.release));
+  return runChangingScript(host, step, script, { timeoutMs, remedy: remedyFor(step), makes });
 }
 
 function remedyFor(step: HostStepName): string {
@@ -141,8 +143,8 @@ async function runService(context: StepContext): Promise<StepRun> {
 
 async function runStart(context: StepContext): Promise<StepRun> {
   const { host } = context;
-  const runningConfig = host.check.daemon ? daemonConfigPath(host.check.daemon.command) : null;
-  const run = await runScript(context, 'start', startRuntimeScript({ layout: host.layout, release: host.release, service: host.service, running: runningConfig ? { config: runningConfig } : null }), 180_000);
+  const running = host.check.daemon ? host.layout.release(host.check.daemon.release) : null;
+  const run = await runScript(context, 'start', startRuntimeScript({ layout: host.layout, release: host.release, service: host.service, running }), 180_000);
   const line = run.output.split('\n').filter(Boolean).at(-1) ?? 'started';
   return { detail: line, output: run.output, created: run.created };
 }

@@ -1,54 +1,58 @@
 import type { InstallLayout, ReleaseLayout } from './install-layout';
 import { detachedDaemonLog, detachedStartScriptPath, systemdStartCommands } from './render-service';
+import { RUNTIME_IDENTITY } from './runtime-identity';
 import { SCRIPT_PRELUDE } from './script-prelude';
-import { shellQuote } from './shell-quote';
+import { sh, type ShellScript } from './shell-script';
 
 export interface StartInput {
   layout: InstallLayout;
   release: ReleaseLayout;
   service: 'systemd' | 'detached';
-  /** The runtime config of a daemon that runs now and must make way (another release or configuration); null when none runs. */
-  running: { config: string } | null;
+  /**
+   * The release whose daemon runs now and must make way (another release, or this one with
+   * an older configuration), as the host check identified it (runtime-identity.ts); null
+   * when none of the install's runs.
+   */
+  running: ReleaseLayout | null;
 }
 
 // The daemon takes its lock within a second of starting; this leaves room for a slow disk.
 const LOCK_WAIT_TENTHS = 150;
 
 /**
- * Starts the runtime of `release`. A daemon that runs from another release or an older
- * configuration is stopped first with its own release's stop-all (which stops every
- * process it supervises, then the daemon), or restarted by systemd, whose ExecStop does
- * the same. The script then waits for the new daemon's lock in state_dir and fails with
- * the end of the daemon's output when it does not come.
+ * Starts the runtime of `release`. A daemon of the install that runs from another release
+ * or an older configuration is stopped first with its own release's stop-all (which stops
+ * every process it supervises, then the daemon), or restarted by systemd, whose ExecStop
+ * does the same. The script then waits until the lock in state_dir names a daemon of this
+ * release (its Node binary, by the kernel's /proc/PID/exe) and fails with the end of the
+ * daemon's output when none comes.
  */
-export function startRuntimeScript(input: StartInput): string {
-  const { layout, release } = input;
-  const lock = `${layout.stateDir}/sutazai-runtime.lock`;
-  const lines: string[] = [SCRIPT_PRELUDE, `lock=${shellQuote(lock)}`];
-  if (input.service === 'systemd') {
-    lines.push(systemdStartCommands(input.running !== null));
-  } else {
-    if (input.running !== null) {
-      const oldRelease = input.running.config.replace(/\/etc\/runtime\.yaml$/, '');
-      lines.push(
-        `old=${shellQuote(oldRelease)}`,
-        `echo "stopping the runtime that runs with ${input.running.config}"`,
-        `"$old/runtime/node" "$old/runtime/sutazai-runtime.cjs" stop-all --config ${shellQuote(input.running.config)} || fail "stop-all could not stop the old runtime"`,
-      );
-    }
-    lines.push(`sh ${shellQuote(detachedStartScriptPath(layout))}`);
+export function startRuntimeScript(input: StartInput): ShellScript {
+  const { layout, release, running } = input;
+  let begin: ShellScript;
+  if (input.service === 'systemd') begin = systemdStartCommands(running !== null);
+  else {
+    const stop = running === null
+      ? sh`:`
+      : sh`old=${running.dir}
+echo "stopping the runtime of release ${running.version}"
+"$old/runtime/node" "$old/runtime/sutazai-runtime.cjs" stop-all --config "$old/etc/runtime.yaml" || fail "stop-all could not stop the old runtime"`;
+    begin = sh`${stop}
+sh ${detachedStartScriptPath(layout)}`;
   }
-  lines.push(
-    'i=0',
-    `while [ $i -lt ${LOCK_WAIT_TENTHS} ]; do`,
-    '  pid=$(sed -n \'s/.*"pid":[ ]*\\([0-9][0-9]*\\).*/\\1/p\' "$lock" 2>/dev/null || :)',
-    `  if [ -n "$pid" ] && grep -qF ${shellQuote(release.runtimeConfig)} "/proc/$pid/cmdline" 2>/dev/null; then echo "sutazai-runtime runs (pid $pid)"; exit 0; fi`,
-    '  sleep 0.1',
-    '  i=$((i + 1))',
-    'done',
-    `echo "sutazai-runtime did not start within ${LOCK_WAIT_TENTHS / 10} s" >&2`,
-    input.service === 'systemd' ? 'systemctl status --no-pager sutazai-runtime.service >&2 || :' : `tail -n 20 ${shellQuote(detachedDaemonLog(layout))} >&2 || :`,
-    'exit 1',
-  );
-  return lines.join('\n');
+  const explain = input.service === 'systemd' ? sh`systemctl status --no-pager sutazai-runtime.service >&2 || :` : sh`tail -n 20 ${detachedDaemonLog(layout)} >&2 || :`;
+  return sh`${SCRIPT_PRELUDE}${RUNTIME_IDENTITY}lock=${`${layout.stateDir}/sutazai-runtime.lock`}
+releases=${layout.releases}
+${begin}
+want=$(readlink -f ${release.node})
+i=0
+while [ $i -lt ${LOCK_WAIT_TENTHS} ]; do
+  pid=$(runtime_pid "$lock" "$releases")
+  if [ -n "$pid" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$want" ]; then echo "sutazai-runtime runs (pid $pid)"; exit 0; fi
+  sleep 0.1
+  i=$((i + 1))
+done
+echo "sutazai-runtime did not start within ${LOCK_WAIT_TENTHS / 10} s" >&2
+${explain}
+exit 1`;
 }

@@ -1,7 +1,7 @@
 import type { Architecture } from '../bundles/bundle-manifest';
 import type { InstallLayout, ReleaseLayout } from './install-layout';
 import { SCRIPT_PRELUDE } from './script-prelude';
-import { shellQuote } from './shell-quote';
+import { sh, type ShellScript } from './shell-script';
 
 export interface UnpackInput {
   layout: InstallLayout;
@@ -21,15 +21,15 @@ export interface UnpackInput {
  * deleted once the release is in place: the release directory is what later plans look for.
  * A new release directory is reported as created, so uninstall (and pruning) removes exactly it.
  */
-export function unpackReleaseScript(input: UnpackInput): string {
+export function unpackReleaseScript(input: UnpackInput): ShellScript {
   const { layout, release } = input;
-  return `${SCRIPT_PRELUDE}bundle=${shellQuote(input.stagedBundle)}
-releases=${shellQuote(layout.releases)}
-release=${shellQuote(release.dir)}
-version=${shellQuote(release.version)}
-sha=${shellQuote(input.bundleSha256)}
-arch=${shellQuote(input.arch)}
-current=${shellQuote(layout.current)}
+  return sh`${SCRIPT_PRELUDE}bundle=${input.stagedBundle}
+releases=${layout.releases}
+release=${release.dir}
+version=${release.version}
+sha=${input.bundleSha256}
+arch=${input.arch}
+current=${layout.current}
 if [ -f "$release/.sutazai-release" ] && [ "$(cat "$release/.sutazai-release")" = "$sha" ]; then
   echo "release $version is already unpacked in $release"
   exit 0

@@ -1,8 +1,9 @@
 import type { HostLink } from './host-link';
 import { runChangingScript } from './host-link';
+import { SYSTEMD_UNIT_PATH } from './install-layout';
 import { detachedStartScriptPath, detachedStopScriptPath, systemdInstallCommands } from './render-service';
 import { SCRIPT_PRELUDE } from './script-prelude';
-import { shellQuote } from './shell-quote';
+import { sh } from './shell-script';
 import { stageFiles } from './stage-files';
 
 /** The service definition of one release: the systemd unit, or detached mode's two scripts. */
@@ -18,24 +19,25 @@ export async function writeServiceFiles(host: HostLink, files: ServiceFiles, ste
   const remedy = 'The service definition was left as it was; fix the cause named above, then try again.';
   if (files.kind === 'systemd') {
     const staged = await stageFiles(host.session, host.layout.staging, 'unit', [{ name: 'sutazai-runtime.service', content: files.unit, mode: 0o644 }]);
-    const run = await runChangingScript(host, step, `${SCRIPT_PRELUDE}${systemdInstallCommands(`${staged}/sutazai-runtime.service`)}\nrm -rf ${shellQuote(staged)}`, { timeoutMs: 120_000, remedy });
+    const run = await runChangingScript(host, step, sh`${SCRIPT_PRELUDE}${systemdInstallCommands(`${staged}/sutazai-runtime.service`)}\nrm -rf ${staged}`, { timeoutMs: 120_000, remedy, makes: [SYSTEMD_UNIT_PATH] });
     return { detail: 'systemd unit sutazai-runtime.service installed and enabled', output: run.output, created: run.created };
   }
   const staged = await stageFiles(host.session, host.layout.staging, 'service', [
     { name: 'start', content: files.start, mode: 0o755 },
     { name: 'stop', content: files.stop, mode: 0o755 },
   ]);
-  const place = (from: string, to: string) => `cp ${shellQuote(from)} ${shellQuote(`${to}.sutazai-new`)} && chmod 0755 ${shellQuote(`${to}.sutazai-new`)} && mv -f ${shellQuote(`${to}.sutazai-new`)} ${shellQuote(to)}`;
+  const place = (from: string, to: string) => sh`cp ${from} ${`${to}.sutazai-new`} && chmod 0755 ${`${to}.sutazai-new`} && mv -f ${`${to}.sutazai-new`} ${to}`;
+  const start = detachedStartScriptPath(host.layout);
   const run = await runChangingScript(
     host,
     step,
-    `${SCRIPT_PRELUDE}mkd ${shellQuote(host.layout.bin)}
-${place(`${staged}/start`, detachedStartScriptPath(host.layout))}
+    sh`${SCRIPT_PRELUDE}mkd ${host.layout.bin}
+${place(`${staged}/start`, start)}
 ${place(`${staged}/stop`, detachedStopScriptPath(host.layout))}
-rm -rf ${shellQuote(staged)}
-echo "detached mode: ${host.layout.bin}/sutazai-runtime-start and -stop"`,
-    { timeoutMs: 60_000, remedy },
+rm -rf ${staged}
+echo "detached mode: ${start} and -stop"`,
+    { timeoutMs: 60_000, remedy, makes: [host.layout.bin] },
   );
   const why = host.mode === 'user' ? 'a per-user install' : 'systemd does not run this host';
-  return { detail: `detached mode (${why}): ${host.layout.bin}/sutazai-runtime-start`, output: run.output, created: run.created };
+  return { detail: `detached mode (${why}): ${start}`, output: run.output, created: run.created };
 }

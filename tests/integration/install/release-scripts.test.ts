@@ -9,7 +9,8 @@ import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { configureReleaseScript } from '../../../electron/backend/install/configure-release';
 import { installLayout, type InstallLayout } from '../../../electron/backend/install/install-layout';
-import { createdPaths } from '../../../electron/backend/install/script-prelude';
+import { keyedScript, readRecords } from '../../../electron/backend/install/script-prelude';
+import type { ShellScript } from '../../../electron/backend/install/shell-script';
 import { switchCurrentScript } from '../../../electron/backend/install/switch-current';
 import { unpackReleaseScript } from '../../../electron/backend/install/unpack-release';
 import { dataOffsetOf, flipByte, makeBundleKit, type BundleKit } from '../../support/bundle-kit';
@@ -35,9 +36,12 @@ function layoutIn(name: string): InstallLayout {
   return installLayout(loadInstallConfig({ install: [{ name: 'i.yaml', text }] }).config, 'system', '/root');
 }
 
-function sh(script: string) {
-  const result = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+/** Runs a changing script here as a host would (with its record key): its exit, output without records, and what it reported making. */
+function sh(script: ShellScript) {
+  const keyed = keyedScript(script);
+  const result = spawnSync('sh', ['-c', keyed.script.text], { encoding: 'utf8', timeout: 60_000 });
+  const records = readRecords(result.stdout, keyed.key);
+  return { code: result.status, stdout: records.stdout, stderr: result.stderr, created: records.created };
 }
 
 function stage(layout: InstallLayout, source = bundle.file): string {
@@ -64,7 +68,7 @@ describe('unpacking a release', () => {
     expect(fs.existsSync(release.daemon)).toBe(true);
     expect(fs.existsSync(staged)).toBe(false);
     // releases/ was there already (holding the leftover): only the new release is recorded.
-    expect(createdPaths(run.stdout)).toEqual([release.dir]);
+    expect(run.created).toEqual([release.dir]);
 
     const again = sh(unpackReleaseScript({ layout, release, stagedBundle: staged, bundleSha256: bundle.sha256, arch: 'linux-x64' }));
     expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining('already unpacked') });
@@ -112,7 +116,7 @@ describe('configuring a release', () => {
     expect(fs.readFileSync(release.configDigest, 'utf8')).toBe('d\n');
     expect(fs.readlinkSync(layout.configLink)).toBe(`${layout.current}/etc/runtime.yaml`);
     expect(fs.existsSync(staged)).toBe(false);
-    expect(createdPaths(run.stdout)).toEqual([layout.configDir, layout.stateDir, layout.logDir, layout.configLink]);
+    expect(run.created).toEqual([layout.configDir, layout.stateDir, layout.logDir, layout.configLink]);
     expect(fs.readdirSync(release.dir).filter((n) => n.startsWith('.etc-'))).toEqual([]);
   });
 });
@@ -124,12 +128,12 @@ describe('switching current', () => {
     fs.mkdirSync(path.join(layout.releases, '0.2.0'), { recursive: true });
     const first = sh(switchCurrentScript(layout, '0.1.0'));
     expect(first.code).toBe(0);
-    expect(createdPaths(first.stdout)).toEqual([layout.current]);
+    expect(first.created).toEqual([layout.current]);
     expect(fs.readlinkSync(layout.current)).toBe('releases/0.1.0');
     const inode = fs.lstatSync(layout.current).ino;
     const second = sh(switchCurrentScript(layout, '0.2.0'));
     expect(second.code).toBe(0);
-    expect(createdPaths(second.stdout)).toEqual([]);
+    expect(second.created).toEqual([]);
     expect(fs.readlinkSync(layout.current)).toBe('releases/0.2.0');
     // A new link renamed over the old one, never the old one edited or removed first.
     expect(fs.lstatSync(layout.current).ino).not.toBe(inode);

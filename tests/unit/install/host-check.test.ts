@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
-import { daemonConfigPath, hostCheckScript, parseHostCheck } from '../../../electron/backend/install/host-check';
+import { hostCheckScript, parseHostCheck } from '../../../electron/backend/install/host-check';
 import { installLayout } from '../../../electron/backend/install/install-layout';
 import { freePorts } from '../../support/free-ports';
 import { makeTempDir } from '../../support/temp-dir';
@@ -18,9 +18,43 @@ const listeners: ChildProcess[] = [];
 
 afterAll(() => {
   fakeDaemon?.kill('SIGKILL');
+  for (const child of spawned) child.kill('SIGKILL');
   for (const child of listeners) child.kill('SIGKILL');
   tmp.remove();
 });
+
+/** `<boot id>:<start ticks>`, as the daemon writes its start time into the lock (daemon-lock.ts). */
+function startTimeOf(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  return `${boot}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
+}
+
+function writeLock(stateDir: string, pid: number, startTime = startTimeOf(pid)): void {
+  fs.writeFileSync(path.join(stateDir, 'sutazai-runtime.lock'), `${JSON.stringify({ pid, startTime })}\n`);
+}
+
+/** A release's Node binary (a hard link to this one), and a process that runs it with `args` once it has exec'd. */
+function startDaemonLike(releaseDir: string, args: string[], options: { uid?: number; gid?: number; node?: string } = {}): ChildProcess {
+  const node = options.node ?? path.join(releaseDir, 'node', 'linux-x64', 'node');
+  if (!fs.existsSync(node)) {
+    fs.mkdirSync(path.dirname(node), { recursive: true });
+    try {
+      fs.linkSync(process.execPath, node);
+    } catch {
+      fs.copyFileSync(process.execPath, node);
+      fs.chmodSync(node, 0o755);
+    }
+  }
+  const child = spawn(node, args, { stdio: 'ignore', ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid! } : {}) });
+  // Until the child has exec'd, its command line is still this process's.
+  const deadline = Date.now() + 5_000;
+  while (!readCmdline(child.pid!).includes('setInterval') && Date.now() < deadline) spawnSync('sleep', ['0.02']);
+  spawned.push(child);
+  return child;
+}
+
+const spawned: ChildProcess[] = [];
 
 function readCmdline(pid: number): string {
   try {
@@ -48,7 +82,7 @@ function runCheck(dir: string, shell: string[] = ['sh'], ports: number[] = []) {
     stopScript: `${layout.bin}/sutazai-runtime-stop`,
     ports,
   });
-  const result = spawnSync(shell[0]!, [...shell.slice(1), '-c', script], { encoding: 'utf8' });
+  const result = spawnSync(shell[0]!, [...shell.slice(1), '-c', script.text], { encoding: 'utf8' });
   expect(result.status).toBe(0);
   return { check: parseHostCheck(result.stdout), layout, release };
 }
@@ -82,13 +116,10 @@ describe('the check of a host', () => {
     fs.symlinkSync(`${layout.current}/etc/runtime.yaml`, layout.configLink);
     fs.mkdirSync(layout.bin);
     fs.writeFileSync(`${layout.bin}/sutazai-runtime-start`, 'start');
-    // A live process whose command line is a runtime daemon's, holding the lock in state_dir.
-    fakeDaemon = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', release.daemon, 'run', '--config', release.runtimeConfig], { stdio: 'ignore' });
-    // Until the child has exec'd, its command line is still this process's.
-    const deadline = Date.now() + 5_000;
-    while (!readCmdline(fakeDaemon.pid!).includes('sutazai-runtime') && Date.now() < deadline) spawnSync('sleep', ['0.02']);
+    // The install's daemon: a process of this user running the release's own Node binary, named by the lock with its start time.
+    fakeDaemon = startDaemonLike(release.dir, ['-e', 'setInterval(() => {}, 1000)', release.daemon, 'run', '--config', release.runtimeConfig]);
     fs.mkdirSync(layout.stateDir, { recursive: true });
-    fs.writeFileSync(path.join(layout.stateDir, 'sutazai-runtime.lock'), JSON.stringify({ pid: fakeDaemon.pid, startTime: '1' }));
+    writeLock(layout.stateDir, fakeDaemon.pid!);
 
     const { check } = runCheck(dir);
     expect(check).toMatchObject({
@@ -104,8 +135,7 @@ describe('the check of a host', () => {
     });
     expect([...check.tlsFiles].sort()).toEqual(['ca', 'cert', 'key']);
     expect([...check.dirs].sort()).toEqual(['bin', 'config', 'staging', 'state']);
-    expect(check.daemon).toMatchObject({ pid: fakeDaemon.pid });
-    expect(daemonConfigPath(check.daemon!.command)).toBe(release.runtimeConfig);
+    expect(check.daemon).toMatchObject({ pid: fakeDaemon.pid, release: '0.1.0' });
     expect(check.configDigest!.mtime).toBeGreaterThan(0);
   });
 
@@ -116,6 +146,43 @@ describe('the check of a host', () => {
     expect(busy).toEqual({ ...ours, configDigest: busy.configDigest, daemon: busy.daemon });
     expect(busy.daemon?.pid).toBe(fakeDaemon!.pid);
     expect(busy.configDigest?.value).toBe(ours.configDigest?.value);
+  });
+
+  describe('a lock whose pid now belongs to another process (pid reuse)', () => {
+    const dir = () => path.join(tmp.path, 'reused');
+    const marker = () => path.join(tmp.path, 'reused-marker');
+    const crafted = () => ['-e', 'setInterval(() => {}, 1000)', 'sutazai-runtime', 'run', '--config', `/tmp/x$(touch\${IFS}${marker()})/etc/runtime.yaml`];
+    beforeAll(() => {
+      const { layout } = layoutUnder(dir());
+      fs.mkdirSync(layout.stateDir, { recursive: true });
+      fs.mkdirSync(layout.release('0.1.0').dir, { recursive: true });
+      // Another user must reach the release's binary, as on a real host (/opt is 0755).
+      fs.chmodSync(tmp.path, 0o755);
+    });
+
+    it('is no daemon of the install when the process runs from elsewhere, whatever its command line says', () => {
+      const { layout } = layoutUnder(dir());
+      const other = startDaemonLike(layout.release('0.1.0').dir, crafted(), { node: path.join(tmp.path, 'elsewhere', 'node') });
+      writeLock(layout.stateDir, other.pid!);
+      expect(runCheck(dir()).check.daemon).toBeNull();
+      expect(fs.existsSync(marker())).toBe(false);
+    });
+
+    it('is no daemon of the install when its start time is not the lock\'s, even running the release\'s own binary', () => {
+      const { layout } = layoutUnder(dir());
+      const other = startDaemonLike(layout.release('0.1.0').dir, crafted());
+      writeLock(layout.stateDir, other.pid!, `${startTimeOf(other.pid!)}0`);
+      expect(runCheck(dir()).check.daemon).toBeNull();
+    });
+
+    it.skipIf(process.getuid!() !== 0)('is no daemon of the install when another user runs the release\'s own binary under the lock\'s pid and start time', () => {
+      const { layout } = layoutUnder(dir());
+      const other = startDaemonLike(layout.release('0.1.0').dir, crafted(), { uid: 65534, gid: 65534 });
+      writeLock(layout.stateDir, other.pid!);
+      expect(readCmdline(other.pid!)).toContain('sutazai-runtime');
+      expect(runCheck(dir()).check.daemon).toBeNull();
+      expect(fs.existsSync(marker())).toBe(false);
+    });
   });
 
   it('names who listens on the ports the install needs: its own release\'s processes, or another process', async () => {

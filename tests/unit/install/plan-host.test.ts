@@ -28,6 +28,7 @@ function freshCheck(): HostCheck {
     currentExists: false,
     configLink: null,
     dirs: new Set(),
+    absent: new Map(),
     unit: null,
     startScriptSha256: null,
     stopScriptSha256: null,
@@ -48,7 +49,7 @@ function installedCheck(): HostCheck {
     configLink: '/opt/sutazai/current/etc/runtime.yaml',
     dirs: new Set(['config', 'state', 'log', 'staging']),
     unit: { sha256: 'u'.repeat(64), enabled: 'enabled' },
-    daemon: { pid: 4242, command: `${release.node} ${release.daemon} run --config ${release.runtimeConfig}`, since: 1001 },
+    daemon: { pid: 4242, release: '0.2.0', since: 1001 },
   };
 }
 
@@ -134,10 +135,10 @@ describe('the plan of one host', () => {
     const check = installedCheck();
     check.release = { present: false, marker: null };
     check.current = 'releases/0.1.0';
-    check.daemon = { pid: 77, command: '/opt/sutazai/releases/0.1.0/runtime/node /opt/sutazai/releases/0.1.0/runtime/sutazai-runtime.cjs run --config /opt/sutazai/releases/0.1.0/etc/runtime.yaml', since: 5 };
+    check.daemon = { pid: 77, release: '0.1.0', since: 5 };
     const plan = planHostSteps(input(check, { recorded: { version: '0.1.0', bundleSha256: 'b'.repeat(64) } }));
     expect(states(plan)).toMatchObject({ upload: 'todo', unpack: 'todo', start: 'todo', switch: 'todo', record: 'todo' });
-    expect(plan.steps.find((s) => s.step === 'start')!.detail).toBe('stops the runtime that runs /opt/sutazai/releases/0.1.0/etc/runtime.yaml (pid 77), starts this release');
+    expect(plan.steps.find((s) => s.step === 'start')!.detail).toBe('stops the runtime of release 0.1.0 (pid 77), starts this release');
     expect(plan.steps.find((s) => s.step === 'switch')!.detail).toBe('current -> releases/0.2.0 (was releases/0.1.0)');
     // An upgrade says where a failing release returns to.
     expect(plan.steps.find((s) => s.step === 'health')!.detail).toMatch(/; if they do not, the host returns to 0\.1\.0$/);

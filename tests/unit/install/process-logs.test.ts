@@ -13,7 +13,7 @@ function localShell(argv: string[]): RemoteShell {
   return {
     privilege: 'root',
     async run(script) {
-      const result = spawnSync(argv[0]!, [...argv.slice(1), '-c', script], { encoding: 'utf8', timeout: 20_000 });
+      const result = spawnSync(argv[0]!, [...argv.slice(1), '-c', script.text], { encoding: 'utf8', timeout: 20_000 });
       return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
     },
   };

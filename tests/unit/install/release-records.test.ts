@@ -9,7 +9,8 @@ import { installLayout, recordedLayout } from '../../../electron/backend/install
 import { formatLogSections } from '../../../electron/backend/install/process-logs';
 import { pruneReleasesScript, releasesToPrune } from '../../../electron/backend/install/prune-releases';
 import { chooseRollbackTarget } from '../../../electron/backend/install/recorded-host-ops';
-import { removedPaths } from '../../../electron/backend/install/script-prelude';
+import { keyedScript, readRecords } from '../../../electron/backend/install/script-prelude';
+import type { ShellScript } from '../../../electron/backend/install/shell-script';
 import { pathsToRemove } from '../../../electron/backend/install/uninstall-host';
 import type { HostReleaseRow, ReleaseState } from '../../../electron/backend/store/host-releases-repo';
 import { makeTempDir } from '../../support/temp-dir';
@@ -19,6 +20,13 @@ afterAll(() => tmp.remove());
 
 function row(version: string, state: ReleaseState, installedAt: number): HostReleaseRow {
   return { hostId: 1, installId: 1, version, bundleSha256: 'a'.repeat(64), path: `/opt/sutazai/releases/${version}`, state, installedAt };
+}
+
+/** Runs a changing script here as a host would, with its record key; answers its exit, stderr and records. */
+function runKeyed(script: ShellScript) {
+  const keyed = keyedScript(script);
+  const run = spawnSync('sh', ['-c', keyed.script.text], { encoding: 'utf8' });
+  return { status: run.status, stderr: run.stderr, ...readRecords(run.stdout, keyed.key) };
 }
 
 describe('pruning', () => {
@@ -35,14 +43,14 @@ describe('pruning', () => {
     const layout = installLayout(loadInstallConfig({ install: [{ name: 'i.yaml', text: `install: { root_dir: ${path.join(tmp.path, 'opt')} }\n` }] }).config, 'system', '/root');
     for (const v of ['0.1.0', '0.2.0', '0.3.0']) fs.mkdirSync(path.join(layout.releases, v, 'runtime'), { recursive: true });
     fs.symlinkSync('releases/0.3.0', layout.current);
-    const run = spawnSync('sh', ['-c', pruneReleasesScript(layout, ['0.1.0', '0.9.9'])], { encoding: 'utf8' });
+    const run = runKeyed(pruneReleasesScript(layout, ['0.1.0', '0.9.9']));
     expect(run.status).toBe(0);
-    expect(removedPaths(run.stdout)).toEqual([path.join(layout.releases, '0.1.0')]);
+    expect(run.removed).toEqual([path.join(layout.releases, '0.1.0')]);
     expect(fs.readdirSync(layout.releases).sort()).toEqual(['0.2.0', '0.3.0']);
-    const current = spawnSync('sh', ['-c', pruneReleasesScript(layout, ['0.3.0'])], { encoding: 'utf8' });
+    const current = runKeyed(pruneReleasesScript(layout, ['0.3.0']));
     expect(current.status).not.toBe(0);
     expect(current.stderr).toContain('release 0.3.0 is current; it is kept');
-    expect(spawnSync('sh', ['-c', pruneReleasesScript(layout, ['../etc'])], { encoding: 'utf8' }).stderr).toContain('refusing to remove release ../etc');
+    expect(runKeyed(pruneReleasesScript(layout, ['../etc'])).stderr).toContain('refusing to remove release ../etc');
     expect(fs.readdirSync(layout.releases).sort()).toEqual(['0.2.0', '0.3.0']);
   });
 });
@@ -65,14 +73,20 @@ describe('the release a rollback goes to', () => {
 });
 
 describe('what uninstall removes', () => {
-  it('is the recorded paths and releases, each once, a parent before what is in it, and nothing that is not a clean absolute path', () => {
-    expect(pathsToRemove(['/opt/sutazai', '/etc/sutazai/runtime.yaml', '/var/lib/sutazai-runtime', '/', 'relative/dir', '/opt/../etc', '/opt/sutazai/releases/0.1.0'], ['/opt/sutazai/releases/0.1.0', '/srv/releases/0.2.0'])).toEqual([
+  it('is the recorded paths and releases of the install\'s own layout, each once, a parent before what is in it, and nothing that is not a clean absolute path', () => {
+    const layout = installLayout(loadInstallConfig().config, 'system', '/root');
+    const recorded = ['/opt/sutazai', '/etc/sutazai/runtime.yaml', '/var/lib/sutazai-runtime', '/', 'relative/dir', '/opt/../etc', '/opt/sutazai/releases/0.1.0', '/opt/sutazai/\n/etc', '/srv'];
+    expect(pathsToRemove(recorded, ['/opt/sutazai/releases/0.1.0', '/srv/releases/0.2.0'], layout)).toEqual([
       '/opt/sutazai',
       '/etc/sutazai/runtime.yaml',
-      '/srv/releases/0.2.0',
       '/var/lib/sutazai-runtime',
       '/opt/sutazai/releases/0.1.0',
     ]);
+  });
+
+  it('leaves out what an older version recorded from a forged `created` line: a path outside the install\'s layout', () => {
+    const layout = installLayout(loadInstallConfig({ install: [{ name: 'i.yaml', text: 'install: { root_dir: /tmp/v/opt, config_dir: /tmp/v/cfg, state_dir: /tmp/v/state, log_dir: /tmp/v/log }\n' }] }).config, 'system', '/root');
+    expect(pathsToRemove(['/tmp/v/cfg', '/tmp/v/data', '/tmp/v/opt', '/tmp/v/state/x'], [], layout)).toEqual(['/tmp/v/cfg', '/tmp/v/opt']);
   });
 
   it('finds a host where the first apply placed it, per-user ~/ already expanded', () => {

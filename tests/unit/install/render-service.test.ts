@@ -45,25 +45,27 @@ describe('the systemd unit', () => {
   it('is installed by a rename into /etc/systemd/system, then daemon-reload and enable (not started yet)', () => {
     const commands = systemdInstallCommands('/opt/sutazai/staging/unit-1/sutazai-runtime.service');
     expect(SYSTEMD_UNIT_PATH).toBe('/etc/systemd/system/sutazai-runtime.service');
-    expect(commands.split('\n')).toEqual([
+    expect(commands.text.split('\n')).toEqual([
       "tmp='/etc/systemd/system/sutazai-runtime.service.sutazai-new'",
-      "[ -f '/etc/systemd/system/sutazai-runtime.service' ] || printf 'created\\t%s\\n' '/etc/systemd/system/sutazai-runtime.service'",
+      "[ -f '/etc/systemd/system/sutazai-runtime.service' ] || created '/etc/systemd/system/sutazai-runtime.service'",
       `cp '/opt/sutazai/staging/unit-1/sutazai-runtime.service' "$tmp"`,
       'chmod 0644 "$tmp"',
       `mv -f "$tmp" '/etc/systemd/system/sutazai-runtime.service'`,
       "rm -f '/opt/sutazai/staging/unit-1/sutazai-runtime.service'",
-      'systemctl daemon-reload && systemctl enable sutazai-runtime.service',
+      "systemctl daemon-reload && systemctl enable 'sutazai-runtime.service'",
     ]);
   });
 
   it('is started with enable --now, or restarted when a runtime of another release or configuration runs', () => {
-    expect(systemdStartCommands(false)).toBe('systemctl daemon-reload && systemctl enable --now sutazai-runtime.service');
-    expect(systemdStartCommands(true)).toBe('systemctl daemon-reload && systemctl restart sutazai-runtime.service');
-    const start = startRuntimeScript({ layout, release, service: 'systemd', running: null });
-    expect(start).toContain('\nsystemctl daemon-reload && systemctl enable --now sutazai-runtime.service\n');
-    expect(start).toContain("grep -qF '/opt/sutazai/releases/0.2.0/etc/runtime.yaml' \"/proc/$pid/cmdline\"");
+    expect(systemdStartCommands(false).text).toBe("systemctl daemon-reload && systemctl enable --now 'sutazai-runtime.service'");
+    expect(systemdStartCommands(true).text).toBe("systemctl daemon-reload && systemctl restart 'sutazai-runtime.service'");
+    const start = startRuntimeScript({ layout, release, service: 'systemd', running: null }).text;
+    expect(start).toContain("\nsystemctl daemon-reload && systemctl enable --now 'sutazai-runtime.service'\n");
+    // The new daemon is known by the kernel's path of its binary, never by its command line.
+    expect(start).toContain("want=$(readlink -f '/opt/sutazai/releases/0.2.0/runtime/node')");
+    expect(start).not.toContain('cmdline');
     expect(start).toContain('systemctl status --no-pager sutazai-runtime.service >&2');
-    expect(startRuntimeScript({ layout, release, service: 'systemd', running: { config: '/opt/sutazai/releases/0.1.0/etc/runtime.yaml' } })).toContain('systemctl restart sutazai-runtime.service');
+    expect(startRuntimeScript({ layout, release, service: 'systemd', running: layout.release('0.1.0') }).text).toContain("systemctl restart 'sutazai-runtime.service'");
   });
 });
 
@@ -77,7 +79,7 @@ describe('detached mode', () => {
   });
 
   it('stops a runtime of another release with that release\'s own stop-all before starting', () => {
-    const script = startRuntimeScript({ layout, release, service: 'detached', running: { config: '/opt/sutazai/releases/0.1.0/etc/runtime.yaml' } });
+    const script = startRuntimeScript({ layout, release, service: 'detached', running: layout.release('0.1.0') }).text;
     const stop = script.indexOf('"$old/runtime/node" "$old/runtime/sutazai-runtime.cjs" stop-all');
     const start = script.indexOf("sh '/opt/sutazai/bin/sutazai-runtime-start'");
     expect(script).toContain("old='/opt/sutazai/releases/0.1.0'");
