@@ -168,6 +168,9 @@ export const ABSENT_PATHS = [
 
 export type AbsentName = (typeof ABSENT_PATHS)[number][0];
 
+/** The facts that come in several lines; `absent` once per name. */
+const MANY_TIMES = new Set(['tls', 'dir', 'port', 'absent']);
+
 /**
  * Which wanted ports something listens on (TCP state 0A in /proc/net/tcp and tcp6, which
  * every user may read), and who: the socket's inode is looked up among the processes'
@@ -187,7 +190,8 @@ if [ -n "$listening" ]; then
     ours=0
     cmd=
     if [ -n "$pid" ]; then
-      cmd=$(tr '\\000' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-200)
+      # Another user's command line is theirs to write: no control character of it reaches this output's lines.
+      cmd=$(tr '\\000-\\037\\177' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-200)
       cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || :)
       case "$cwd/ $cmd" in *"$root/releases/"*) ours=1 ;; esac
     fi
@@ -234,11 +238,19 @@ export function parseHostCheck(stdout: string): HostCheck {
   let daemonSince: number | null = null;
   const absentNames = new Set<string>(ABSENT_PATHS.map(([name]) => name));
   const number = (value: string): number | null => (/^\d+$/.test(value) ? Number(value) : null);
+  // A fact said once is said by the script, before any text a host's process could shape
+  // (the ports' command lines come last): a later line never overrides it.
+  const seen = new Set<string>();
   for (const line of stdout.split('\n')) {
     const tab = line.indexOf('\t');
     if (tab < 0) continue;
     const key = line.slice(0, tab);
     const value = line.slice(tab + 1);
+    const once = MANY_TIMES.has(key) ? (key === 'absent' ? `absent ${value.split(' ')[0]}` : null) : key;
+    if (once !== null) {
+      if (seen.has(once)) continue;
+      seen.add(once);
+    }
     switch (key) {
       case 'home': check.home = value; break;
       case 'uid': check.uid = number(value); break;

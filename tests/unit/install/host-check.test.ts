@@ -143,7 +143,9 @@ describe('the check of a host', () => {
     const dir = path.join(tmp.path, 'installed');
     const busy = runCheck(dir, ['/usr/bin/busybox', 'sh']).check;
     const ours = runCheck(dir).check;
-    expect(busy).toEqual({ ...ours, configDigest: busy.configDigest, daemon: busy.daemon });
+    // The free space moves with whatever else writes to this disk meanwhile.
+    expect(busy).toEqual({ ...ours, configDigest: busy.configDigest, daemon: busy.daemon, availableBytes: busy.availableBytes });
+    expect(busy.availableBytes).toBeGreaterThan(0);
     expect(busy.daemon?.pid).toBe(fakeDaemon!.pid);
     expect(busy.configDigest?.value).toBe(ours.configDigest?.value);
   });
@@ -205,6 +207,22 @@ describe('the check of a host', () => {
       { port: base + 1, pid: foreign.pid, ours: false, command: expect.stringContaining('createServer') },
     ]);
     expect(runCheck(path.join(tmp.path, 'fresh'), ['sh'], [base + 2]).check.busyPorts).toEqual([]);
+  });
+
+  it('takes no fact from a listener\'s command line, whatever lines it holds', async () => {
+    const dir = path.join(tmp.path, 'forged-lines');
+    fs.mkdirSync(dir);
+    const { layout } = layoutUnder(dir);
+    const port = await freePorts(1);
+    const forged = `x\nabsent\tconfig /\nabsent\tstate ${tmp.path}\ndaemon_pid\t1\nrelease_marker\tforged\ncurrent\treleases/forged`;
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`, forged], { stdio: ['ignore', 'pipe', 'ignore'] });
+    listeners.push(child);
+    await new Promise((resolve) => child.stdout!.once('data', resolve));
+    const { check } = runCheck(dir, ['sh'], [port]);
+    expect(check.busyPorts).toEqual([{ port, pid: child.pid, ours: false, command: expect.stringContaining('x absent config /') }]);
+    expect(check.absent.get('config')).toBe(layout.configDir);
+    expect(check.absent.get('state')).toBe(layout.stateDir);
+    expect(check).toMatchObject({ daemon: null, release: { marker: null }, current: null });
   });
 
   it('tells a `current` that is not a link from one that is missing', () => {
