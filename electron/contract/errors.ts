@@ -71,8 +71,8 @@ export const ERROR_CODES = [
   'BUNDLE_MANIFEST_INVALID',
   'BUNDLE_INCOMPATIBLE',
   'BUNDLE_KEY_UNKNOWN',
-  'BUNDLE_IMPORT_FAILED',
   'BUNDLE_VERSION_CONFLICT',
+  'BUNDLE_IMPORT_FAILED',
   'BUNDLE_BUILD_FAILED',
   'SIGNING_KEY_INVALID',
   // The layered install configuration: each error names file:line:column and the key.

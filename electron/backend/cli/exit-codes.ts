@@ -72,8 +72,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BUNDLE_MANIFEST_INVALID':
     case 'BUNDLE_INCOMPATIBLE':
     case 'BUNDLE_KEY_UNKNOWN':
-      return EXIT.BUNDLE_REFUSED;
     case 'BUNDLE_VERSION_CONFLICT':
+      return EXIT.BUNDLE_REFUSED;
     case 'BUNDLE_UNREADABLE':
     case 'SIGNING_KEY_INVALID':
       return EXIT.USAGE;
