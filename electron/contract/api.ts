@@ -23,6 +23,7 @@ import {
   UpgradeOfferSchema,
 } from './installs';
 import { WizardDraftInputSchema, WizardDraftSchema } from './wizard';
+import { VaultPassphraseSchema, VaultStatusSchema } from './secrets';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -259,6 +260,19 @@ export const methods = {
   'wizard.discard': {
     params: z.object({ draftId: z.string().min(1).max(64) }).strict(),
     result: z.object({ discarded: z.boolean() }),
+  },
+  /** Whether the vault of sealed secrets is open, and how it can be opened. */
+  'secrets.status': {
+    params: z.object({}).strict(),
+    result: VaultStatusSchema,
+  },
+  /**
+   * Opens the vault with the operator's passphrase (on a data directory with nothing
+   * sealed yet, it becomes the passphrase). SECRETS_PASSPHRASE_WRONG when it does not open it.
+   */
+  'secrets.unlock': {
+    params: z.object({ passphrase: VaultPassphraseSchema }).strict(),
+    result: VaultStatusSchema,
   },
 } as const;
 

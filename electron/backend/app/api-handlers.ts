@@ -6,6 +6,7 @@ import type { HostService } from '../hosts/host-service';
 import type { createProbeJobs } from '../hosts/probe-jobs';
 import type { PreflightService } from '../preflight/preflight-service';
 import type { createMetricStore } from '../metrics/metric-store';
+import type { VaultAccess } from '../secrets/vault-unlock';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AppInfo } from './app-info';
 import { createInstallEventSources, createInstallHandlers, type InstallApiDeps } from './install-handlers';
@@ -19,11 +20,12 @@ export interface ApiDeps extends InstallApiDeps {
   preflight: PreflightService;
   bundles: BundleService;
   config: ConfigService;
+  secrets: VaultAccess;
 }
 
 /** The contract's methods as thin calls into the capabilities that own them. */
 export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
-  const { info, hosts, metrics, probeJobs, preflight, bundles, config } = deps;
+  const { info, hosts, metrics, probeJobs, preflight, bundles, config, secrets } = deps;
   return {
     'app.info': () => info,
     'hosts.list': () => hosts.list(),
@@ -61,6 +63,8 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'config.check': (input) => config.check(input),
     'config.explain': (input) => config.explain(input),
     'config.diff': (input) => config.diff(input),
+    'secrets.status': () => secrets.status(),
+    'secrets.unlock': ({ passphrase }) => secrets.unlockWithPassphrase(passphrase),
     ...createInstallHandlers(deps),
   };
 }

@@ -11,6 +11,7 @@ import { checkInstalledHealth } from '../install/installed-health';
 import { createWizardDrafts } from '../install/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
 import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
+import { createVaultAccess } from '../secrets/vault-unlock';
 import { createBundleKeysRepo } from '../store/bundle-keys-repo';
 import { createBundlesRepo } from '../store/bundles-repo';
 import { createHostKeysRepo } from '../store/host-keys-repo';
@@ -212,7 +213,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     wizard: createWizardDrafts({ drafts: createWizardDraftsRepo(store.db), bundles: createBundlesRepo(store.db), hosts: hostsRepo, now }),
     now,
   };
-  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService, ...installApi };
+  // The desktop shell opens the vault with the OS secret store; every other entry takes a passphrase.
+  const secrets = createVaultAccess(store.db, vault, { acceptsPassphrase: config.mode !== 'desktop', logger });
+  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService, secrets, ...installApi };
   const dispatcher = createDispatcher({
     handlers: createMethodHandlers(deps),
     sources: createEventSources(deps),

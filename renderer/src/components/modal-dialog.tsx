@@ -49,8 +49,10 @@ export function ModalDialog({
       aria-describedby={description ? descriptionId : undefined}
       data-testid={testId}
       onCancel={(event) => {
-        // Escape: let React decide (unmounting closes it), so state and DOM agree.
+        // Escape: let React decide (unmounting closes it), so state and DOM agree. Only
+        // the innermost dialog closes: React would pass the event on to one that opened it.
         event.preventDefault();
+        event.stopPropagation();
         onClose();
       }}
     >

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { ApiError, ApiErrorBodySchema } from '../../../electron/contract';
+import { VaultUnlockOffer } from './vault-unlock';
 
 /** What an operator needs from any failure: what happened and what to do. */
 export function describeError(error: unknown): { code: string | null; message: string; remedy: string } {
@@ -30,6 +31,8 @@ export function ErrorNotice({
   actions?: ReactNode;
 }) {
   const { code, message, remedy } = describeError(error);
+  // Wherever a locked vault blocks an action, the way out is offered right here.
+  const unlock = code === 'SECRETS_LOCKED' ? <VaultUnlockOffer onUnlocked={onRetry} /> : null;
   return (
     <div className="notice notice-error" role="alert">
       <div className="notice-body">
@@ -38,8 +41,9 @@ export function ErrorNotice({
         <p className="notice-remedy">{remedy}</p>
         {code ? <p className="notice-code">{code}</p> : null}
       </div>
-      {onRetry || actions ? (
+      {onRetry || actions || unlock ? (
         <div className="notice-actions">
+          {unlock}
           {actions}
           {onRetry ? (
             <button type="button" className="button" onClick={onRetry} disabled={retrying}>

@@ -44,7 +44,7 @@ function InstallJob({ jobId, wizard, again }: { jobId: string; wizard: WizardDra
       {again.start.pending ? 'Starting…' : 'Install again'}
     </button>
   );
-  const againError = again.start.state.status === 'error' ? <ErrorNotice title="The install did not start" error={again.start.state.error} /> : null;
+  const againError = again.start.state.status === 'error' ? <ErrorNotice title="The install did not start" error={again.start.state.error} onRetry={() => void again.run()} /> : null;
 
   if (view.status === 'loading') return <LoadingState label="Loading the install’s progress…" />;
   if (view.status === 'error') return <ErrorNotice title="Could not follow the install" error={view.error} onRetry={view.retry} />;

@@ -80,7 +80,7 @@ function Plan({ definition, wizard }: { definition: InstallDefinition; wizard: W
           {data ? data.hosts.map((host) => <HostPlanView key={host.host} plan={host} />) : null}
         </div>
       </Card>
-      {start.state.status === 'error' ? <ErrorNotice title="The install did not start" error={start.state.error} /> : null}
+      {start.state.status === 'error' ? <ErrorNotice title="The install did not start" error={start.state.error} onRetry={() => void install()} /> : null}
       <WizardNav
         onBack={() => void wizard.go('configuration')}
         nextLabel={data?.upToDate ? 'Install (nothing to change)' : 'Install'}
