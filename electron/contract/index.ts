@@ -13,3 +13,4 @@ export * from './api';
 export * from './messages';
 export * from './client';
 export * from './web-socket-auth';
+export * from './visible-text';

@@ -7,6 +7,7 @@ import { EXIT, exitCodeFor } from './exit-codes';
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { formatFacts } from './format-text';
+import { printResult, writeErr, writeJson, writeOut } from './terminal-output';
 import { hostsAdd, hostsImport, hostsList, hostsPreflight, hostsProbe, hostsRemove, hostsTrust, type CommandContext } from './hosts-commands';
 
 const HELP = `sutazai: the SutazAI Control Center on the command line
@@ -132,13 +133,13 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseEntryArgs(argv, COMMAND_OPTIONS, 'sutazai help');
   const [group, command, ...args] = positionals;
   if (values.help || group === undefined || group === 'help') {
-    process.stdout.write(`${HELP}\n`);
+    writeOut(HELP);
     return group === undefined && !values.help ? EXIT.USAGE : EXIT.OK;
   }
   if (group === 'config' && CONFIG_COMMANDS.includes(command ?? '')) {
     // Files and variables only: no data directory, no database.
     const json = values.json === true;
-    const print = (text: string, value: unknown) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+    const print = (text: string, value: unknown) => printResult(json, text, value);
     return runConfigCommand({ command: command!, args, values: values as Record<string, string | boolean | string[] | undefined>, env: process.env, print });
   }
   if (group === 'bundle' && BUNDLE_COMMANDS.includes(command ?? '')) {
@@ -151,9 +152,9 @@ async function run(argv: string[]): Promise<number> {
         args,
         values: values as Record<string, string | boolean | string[] | undefined>,
         json,
-        print: (text, value) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
+        print: (text, value) => printResult(json, text, value),
         progress: (text) => {
-          if (!json) process.stderr.write(`${text}\n`);
+          if (!json) writeErr(text);
         },
         backend: async () => (backend ??= await startCliBackend(cliBackendConfig(sharedOptions(values)))),
       });
@@ -170,9 +171,9 @@ async function run(argv: string[]): Promise<number> {
         args: positionals.slice(1),
         values: values as Record<string, string | boolean | string[] | undefined>,
         json,
-        print: (text, value) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
+        print: (text, value) => printResult(json, text, value),
         line: (text) => {
-          if (!json) process.stdout.write(`${text}\n`);
+          if (!json) writeOut(text);
         },
         backend: async () => (backend ??= await startCliBackend({ ...cliBackendConfig(sharedOptions(values)), configEnv: process.env })),
       });
@@ -216,10 +217,10 @@ async function run(argv: string[]): Promise<number> {
       values: values as CommandContext['values'],
       args,
       print(text, value) {
-        process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+        printResult(json, text, value);
       },
       progress(text) {
-        if (!json) process.stderr.write(`${text}\n`);
+        if (!json) writeErr(text);
       },
     };
     const hosts = backend.hosts;
@@ -281,9 +282,9 @@ function report(error: unknown, json: boolean): number {
     error instanceof ApiError
       ? error
       : new ApiError('INTERNAL', `Unexpected failure: ${(error as Error)?.message ?? String(error)}`, 'Run again with --log-level debug and send the log with your report.');
-  if (json) process.stdout.write(`${JSON.stringify({ error: apiError.toBody() }, null, 2)}\n`);
-  process.stderr.write(`error ${apiError.code}: ${apiError.message}\nremedy: ${apiError.remedy}\n`);
-  if (!(error instanceof ApiError) && process.env.SUTAZAI_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`);
+  if (json) writeJson({ error: apiError.toBody() });
+  writeErr(`error ${apiError.code}: ${apiError.message}\nremedy: ${apiError.remedy}`);
+  if (!(error instanceof ApiError) && process.env.SUTAZAI_DEBUG) writeErr(String((error as Error)?.stack));
   return exitCodeFor(apiError.code);
 }
 

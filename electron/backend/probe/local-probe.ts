@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import si from 'systeminformation';
-import type { DiskFacts, HostFacts, UnknownFact } from '../../contract';
+import { visibleStrings, type DiskFacts, type HostFacts, type UnknownFact } from '../../contract';
 import { readLocalInstallPath } from './local-install-path';
 import { localClock, readLocalInitSystem, readLocalMachineId } from './local-identity';
 import { readLocalListeningPorts } from './local-listening-ports';
@@ -66,7 +66,8 @@ export async function probeLocalHost(now: () => number = Date.now, options: { in
   const installPath =
     process.platform === 'win32' ? null : await attempt('installPath', async () => readLocalInstallPath(options.installPath ?? DEFAULT_INSTALL_PATH, filesystemFacts));
   const probedAt = now();
-  return {
+  // Disk models, interface and mount names are as hostile here as on a managed host.
+  return visibleStrings<HostFacts>({
     probedAt,
     source: 'local',
     os: { ...mapOs(osInfo, { platform: process.platform, release: os.release(), arch: os.arch(), hostname: os.hostname() }), id: osRelease?.get('ID') ?? null },
@@ -84,7 +85,7 @@ export async function probeLocalHost(now: () => number = Date.now, options: { in
     clock: localClock(probedAt),
     privilege: privilege?.privilege ?? null,
     installPath,
-  };
+  });
 }
 
 function dedupeUnknown(list: UnknownFact[]): UnknownFact[] {

@@ -5,15 +5,21 @@ export const VIRTUAL_BLOCK_DEVICE = /^(loop|ram|zram|dm-|md|nbd|sr|fd)/;
 
 /**
  * One `lsblk -P` line: KEY="value" pairs, where lsblk writes any awkward byte
- * (quote, backslash, control) as \xNN.
+ * (quote, backslash, control, non-ASCII) as \xNN. A run of them is decoded as the UTF-8
+ * bytes it is, so a model name in another script reads right; what it decodes to is
+ * host-made text like any other (the probe parser escapes control characters in it).
  */
 export function parseLsblkPairs(line: string): Map<string, string> | null {
   const pairs = new Map<string, string>();
   const rest = line.replace(/([A-Z0-9:_.-]+)="([^"]*)"/g, (_all, key: string, value: string) => {
-    pairs.set(key, value.replace(/\\x([0-9a-fA-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))));
+    pairs.set(key, value.replace(/(?:\\x[0-9a-fA-F]{2})+/g, decodeByteEscapes));
     return '';
   });
   return pairs.size > 0 && rest.trim() === '' ? pairs : null;
+}
+
+function decodeByteEscapes(run: string): string {
+  return Buffer.from(run.replace(/\\x/g, ''), 'hex').toString('utf8');
 }
 
 /** A disk from lsblk's NAME, SIZE (bytes), ROTA, TYPE, MODEL; null for partitions, loops, ROMs and empty devices. */

@@ -9,6 +9,8 @@ import {
   type NetworkInterfaceFacts,
   type PrivilegeFacts,
   type UnknownFact,
+  visibleStrings,
+  visibleText,
 } from '../../contract';
 import { classifyVirtualization } from './classify-virtualization';
 import { PSEUDO_FS, osFamily } from './map-systeminformation';
@@ -134,7 +136,7 @@ export function readProbeRecords(text: string, options: ParseProbeOptions = {}):
   }
   const fatal = lines.slice(h + 1, e < 0 ? lines.length : e).find((l) => l.startsWith('fatal\t'));
   if (fatal !== undefined) {
-    const reason = unescapeField(fatal.slice('fatal\t'.length)) ?? fatal;
+    const reason = visibleText(unescapeField(fatal.slice('fatal\t'.length)) ?? fatal);
     throw new ApiError('PROBE_FAILED', `The probe could not run${from}: ${reason}.`, 'Install the missing tool on the host (every supported system ships it; a stripped-down image may not), then probe again.');
   }
   if (e < 0) {
@@ -196,14 +198,22 @@ export function unescapeField(text: string): string | null {
   return out;
 }
 
+/** A host's text inside one of our messages: cut short, control characters escaped. */
 function quote(text: string): string {
   const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return JSON.stringify(shown);
+  return `"${visibleText(shown)}"`;
 }
 
-/** The probe's output → HostFacts with `source: 'ssh'`. Throws PROBE_OUTPUT_INVALID or PROBE_FAILED. */
+/**
+ * The probe's output → HostFacts with `source: 'ssh'`. Throws PROBE_OUTPUT_INVALID or
+ * PROBE_FAILED. Every string in the facts is host-made, so every one leaves with its
+ * control and bidi characters escaped (visibleStrings), whichever record it came from.
+ */
 export function parseProbeOutput(text: string, options: ParseProbeOptions = {}): HostFacts {
-  const records = readProbeRecords(text, options);
+  return visibleStrings(factsFromRecords(readProbeRecords(text, options), options));
+}
+
+function factsFromRecords(records: ProbeRecord[], options: ParseProbeOptions): HostFacts {
   const from = options.host ? ` from ${options.host}` : '';
   const of = (type: string) => records.filter((r) => r.type === type);
   const one = (type: string) => of(type)[0];

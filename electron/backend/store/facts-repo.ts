@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { HostFactsSchema, type HostFacts } from '../../contract';
+import { HostFactsSchema, visibleStrings, type HostFacts } from '../../contract';
 import type { StoreLogger } from './open-store';
 import { hostNotFoundError, isForeignKeyViolation } from './host-not-found';
 
@@ -45,7 +45,9 @@ export function createFactsRepo(db: Database.Database, logger?: StoreLogger): Fa
       );
       return null;
     }
-    return parsed.data;
+    // Snapshots stored before the probe parser escaped control characters may hold raw
+    // ones; escaping on the way out covers them (and is a no-op for newer ones).
+    return visibleStrings(parsed.data);
   }
 
   function* parsedNewestFirst(hostId: number): Generator<{ probedAt: number; facts: HostFacts }> {

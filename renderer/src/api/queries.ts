@@ -4,6 +4,7 @@ import {
   type MethodName,
   type MethodParams,
   type MethodResult,
+  visibleStrings,
 } from '../../../electron/contract';
 import { useApiClient } from './api-context';
 
@@ -12,8 +13,10 @@ export function apiKey<M extends MethodName>(method: M, params?: MethodParams<M>
   return params === undefined ? ['api', method] : ['api', method, params];
 }
 
-interface ApiQueryOptions {
+interface ApiQueryOptions<M extends MethodName = MethodName> {
   enabled?: boolean;
+  /** Reshapes the result as the page reads it (react-query's select). */
+  select?: (data: MethodResult<M>) => MethodResult<M>;
   staleTime?: number;
   gcTime?: number;
   /** Keep showing the last result while the next params load (a check as the operator types). */
@@ -24,7 +27,7 @@ interface ApiQueryOptions {
 export function useApiQuery<M extends MethodName>(
   method: M,
   params: MethodParams<M>,
-  options: ApiQueryOptions = {},
+  options: ApiQueryOptions<M> = {},
 ): UseQueryResult<MethodResult<M>, ApiError> {
   const client = useApiClient();
   const { keepPrevious, ...rest } = options;
@@ -44,13 +47,20 @@ export function useHostList() {
   return useApiQuery('hosts.list', {});
 }
 
+/**
+ * Facts are a managed host's words: every string in them is shown with its control and
+ * bidi characters as visible escapes (the backend escapes them too; this holds even for
+ * a backend or a stored snapshot that did not).
+ */
 export function useHostDetail(hostId: number) {
-  return useApiQuery('hosts.get', { hostId });
+  return useApiQuery('hosts.get', { hostId }, { select: visibleDetail });
 }
+
+const visibleDetail = (detail: MethodResult<'hosts.get'>): MethodResult<'hosts.get'> => ({ ...detail, facts: visibleStrings(detail.facts) });
 
 /** Snapshots newest first; one more than shown, so the oldest shown still has a change list. */
 export function useFactsHistory(hostId: number, limit: number) {
-  return useApiQuery('hosts.factsHistory', { hostId, limit });
+  return useApiQuery('hosts.factsHistory', { hostId, limit }, { select: visibleStrings });
 }
 
 /** Profiles come from files the app ships; they do not change while it runs. */

@@ -286,10 +286,12 @@ describe('parsing the probe output', () => {
     expect(virt([])).toEqual({ kind: 'vm', name: 'vm-other' });
   });
 
-  it('round-trips values holding tabs, newlines, carriage returns and backslashes', () => {
+  it('round-trips values holding tabs, newlines, carriage returns and backslashes, and shows them escaped in the facts', () => {
     const hostname = 'odd\thost\nname\\with\r\\t';
-    const facts = parseProbeOutput(frame([...DEBIAN_GPU_HOST.filter(([t]) => t !== 'host'), ['host', hostname]]));
-    expect(facts.os.hostname).toBe(hostname);
+    const text = frame([...DEBIAN_GPU_HOST.filter(([t]) => t !== 'host'), ['host', hostname]]);
+    expect(readProbeRecords(text).find((r) => r.type === 'host')!.fields).toEqual([hostname]);
+    // A fact never breaks a line or a table where it is shown.
+    expect(parseProbeOutput(text).os.hostname).toBe('odd\\x09host\\x0aname\\with\\x0d\\t');
     expect(unescapeField('a\\tb\\nc\\\\d\\re')).toBe('a\tb\nc\\d\re');
     expect(unescapeField('trailing\\')).toBeNull();
     expect(unescapeField('\\x41')).toBeNull();
@@ -404,5 +406,52 @@ describe('parsing the probe output', () => {
       expect.arrayContaining(['cpu', 'memory', 'disks', 'filesystems', 'installPath', 'gpus', 'listeningPorts', 'privilege', 'network']),
     );
     expect(HostFactsSchema.safeParse(facts).success).toBe(true);
+  });
+});
+
+describe('text a hostile host puts in its facts', () => {
+  // OSC 52 (clipboard write), a title, a colour, CSI as one C1 character, bidi override and isolate.
+  const EVIL = '\x1b]52;c;cm0gLXJmIH4K\x07\x1b]0;t\x1b\\\x1b[31m\u009b2J\u202e\u2066';
+  // eslint-disable-next-line no-control-regex -- looking for control characters is the test
+  const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+  /** How lsblk -P writes the same bytes: every control byte and every non-ASCII byte as \xNN. */
+  const LSBLK_EVIL = [...Buffer.from(EVIL, 'utf8')].map((b) => (b < 0x20 || b >= 0x7f || b === 0x5c || b === 0x22 ? `\\x${b.toString(16).padStart(2, '0')}` : String.fromCharCode(b))).join('');
+
+  /** One record per text path of the parser, each carrying the payload. */
+  const paths: Array<[string, string[][], (facts: ReturnType<typeof parseProbeOutput>) => string | undefined]> = [
+    ['hostname', [['host', `h${EVIL}`]], (f) => f.os.hostname],
+    ['os-release', [['os-release', 'NAME', `"Deb${EVIL}"`]], (f) => f.os.distro],
+    ['uname', [['uname', 'Linux', `6.1${EVIL}`, 'x86_64']], (f) => f.os.kernel],
+    ['cpuinfo', [['cpuinfo', 'model name', `Xeon${EVIL}`], ['cpu-count', 'threads', '2']], (f) => f.cpu?.model],
+    ['lsblk', [['lsblk', `NAME="sda" SIZE="1000" ROTA="0" TYPE="disk" MODEL="m${LSBLK_EVIL}"`]], (f) => f.disks?.[0]?.model],
+    ['sys-block', [['sys-block', 'vda', '8', '1', `m${EVIL}`]], (f) => f.disks?.[0]?.model],
+    ['fs', [['fs', `/dev/x${EVIL}`, 'ext4', '10', '1', '9', `/m${EVIL}`]], (f) => f.filesystems?.[0]?.mount],
+    ['install', [['install', `/opt/s${EVIL}`, '/opt', '1'], ['install-fs', '/dev/x', 'ext4', '10', '1', '9', '/']], (f) => f.installPath?.path],
+    ['nvidia-smi', [['nvidia-gpu', `0, H100${EVIL}, 81559, 550.54.15, 00000000:18:00.0`]], (f) => f.gpus?.[0]?.model],
+    ['lspci', [['pci-gpu', '0000:03:00.0', '0x030000', '0x1a03', '0x2000', 'ast', ''], ['lspci', `0000:03:00.0 "VGA compatible controller [0300]" "ASPEED [1a03]" "Gfx${EVIL} [2000]"`]], (f) => f.gpus?.[0]?.model],
+    ['nic', [['nic', `e${EVIL}`, '52:54:00:12:34:56', '1', 'up', '']], (f) => f.network?.[0]?.name],
+    ['clock', [['clock', '1767225600', '', '+0100', 'CET', `Europe/B${EVIL}`]], (f) => f.clock?.timezone ?? undefined],
+    ['init', [['init', `sd${EVIL}`, '0', '0']], (f) => f.initSystem?.pid1],
+    ['priv', [['priv', 'none', '1000', `ops${EVIL}`, '']], (f) => f.privilege?.user],
+    ['unknown', [['unknown', 'gpus', `nvidia-smi said: ${EVIL}`]], (f) => f.unknown.find((u) => u.field === 'gpus')?.reason],
+    ['a line the parser does not understand', [['lsblk', `garbage${LSBLK_EVIL}`]], (f) => f.unknown.find((u) => u.field === 'disks.lsblk')?.reason],
+  ];
+
+  it.each(paths)('escapes control and bidi characters that arrive through %s', (_path, records, read) => {
+    const facts = parseProbeOutput(frame(records));
+    expect(JSON.stringify(facts)).not.toMatch(HIDDEN);
+    expect(read(facts)).toContain('\\x1b]52;c;cm0gLXJmIH4K\\x07');
+  });
+
+  it('decodes lsblk\'s \\xNN escapes as UTF-8, so a model in another script reads right', () => {
+    const model = [...Buffer.from('東芝 SSD', 'utf8')].map((b) => (b >= 0x80 ? `\\x${b.toString(16)}` : String.fromCharCode(b))).join('');
+    const facts = parseProbeOutput(frame([['lsblk', `NAME="sda" SIZE="1000" ROTA="0" TYPE="disk" MODEL="${model}"`]]));
+    expect(facts.disks![0]!.model).toBe('東芝 SSD');
+  });
+
+  it('escapes them in its error messages too', () => {
+    const error = expectInvalid(`SUTAZAI-PROBE 1\nhost\tx\n${EVIL}`, /without the END line/);
+    expect(error.message).not.toMatch(HIDDEN);
+    expect(error.message).toContain('\\x1b]52;c;');
   });
 });
