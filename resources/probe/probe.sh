@@ -64,9 +64,6 @@ set -u
 LC_ALL=C
 export LC_ALL
 
-# The host's clock first, so it is as close as it can be to when the channel opened.
-sp_clock=$(date '+%s %N %z %Z' 2>/dev/null) || sp_clock=
-
 sp_T=$(printf '\t')
 sp_R=$(printf '\r')
 sp_N='
@@ -160,7 +157,10 @@ bounded() {
   if [ -n "$sp_to" ]; then $sp_to "$sp_s" "$@"; else "$@"; fi
 }
 
+# The clock is read last, just before `done`: the app compares it with its own clock
+# when the output has arrived, so nothing but the end of the output lies between the two.
 probe_clock() {
+  sp_clock=$(date '+%s %N %z %Z' 2>/dev/null) || sp_clock=
   # shellcheck disable=SC2086 # split "s ns offset abbrev" into fields
   set -- $sp_clock
   if [ $# -lt 3 ]; then
@@ -473,12 +473,27 @@ probe_listening() {
   unknown listeningPorts 'no /proc/net/tcp and ss gave nothing'
 }
 
+# in_admin_group: whether the login is in a group that stock sudoers lets use sudo with a
+# password (%sudo on Debian and Ubuntu, %wheel on RHEL, Alpine and Arch, %admin on old
+# Ubuntu). sudo itself will not say without the password: `sudo -n -l` answers "a
+# password is required" to every user, allowed or not.
+in_admin_group() {
+  for sp_g in $(id -Gn 2>/dev/null); do
+    case $sp_g in sudo | wheel | admin) return 0 ;; esac
+  done
+  return 1
+}
+
 probe_privilege() {
   sp_uid=$(id -u 2>/dev/null) || sp_uid=
   sp_user=$(id -un 2>/dev/null) || sp_user=
   sp_pw=${sutazai_pw-}
   unset sutazai_pw
   sp_ver=
+  # Why the level is unknown, said once the password check (if any) has had its say.
+  sp_why=
+  # sudo wants a password before it says whether this login may use it at all.
+  sp_ask=0
   if [ "$sp_uid" = 0 ]; then
     sp_lvl=root
   elif ! has sudo; then
@@ -492,26 +507,34 @@ probe_privilege() {
       sp_lvl=sudo-nopasswd
     elif timed_out $sp_rc; then
       sp_lvl=unknown
-      unknown privilege 'sudo gave no answer within 10 s'
+      sp_why='sudo gave no answer within 10 s'
     else
       case $sp_out in
       *tty* | *terminal*)
         sp_lvl=unknown
-        unknown privilege 'sudo insists on a terminal (Defaults requiretty)'
+        sp_why='sudo insists on a terminal (Defaults requiretty)'
         ;;
       *)
         sp_out=$(bounded 10 sudo -n -l </dev/null 2>&1)
         sp_rc=$?
         case $sp_out in
-        *'password is required'*) sp_lvl=sudo-password ;;
+        *'password is required'*)
+          sp_ask=1
+          if in_admin_group; then
+            sp_lvl=sudo-password
+          else
+            sp_lvl=unknown
+            sp_why="sudo asks for a password before it says whether ${sp_user:-this user} may use it, and ${sp_user:-this user} is in none of the groups sudo, wheel or admin: store the sudo password to have it checked"
+          fi
+          ;;
         *'may not run sudo'* | *'not allowed'* | *'not in the sudoers'*) sp_lvl=none ;;
         *ALL*) sp_lvl=sudo-password ;;
         *)
           sp_lvl=unknown
           if timed_out $sp_rc; then
-            unknown privilege 'sudo gave no answer within 10 s'
+            sp_why='sudo gave no answer within 10 s'
           else
-            unknown privilege "sudo -n -l said: ${sp_out%%"$sp_N"*}"
+            sp_why="sudo -n -l said: ${sp_out%%"$sp_N"*}"
           fi
           ;;
         esac
@@ -519,7 +542,7 @@ probe_privilege() {
       esac
     fi
   fi
-  if [ "$sp_lvl" = sudo-password ] && [ $sp_sudo_stdin -eq 1 ]; then
+  if { [ "$sp_lvl" = sudo-password ] || [ $sp_ask -eq 1 ]; } && [ $sp_sudo_stdin -eq 1 ]; then
     # The password reaches sudo through a pipe from the printf builtin: never argv,
     # environment, a file or this output. sudo's own messages never contain it.
     sp_out=$({ printf '%s\n' "$sp_pw" | bounded 15 sudo -S -p '' -v >/dev/null; } 2>&1)
@@ -528,16 +551,24 @@ probe_privilege() {
     # for passwordless sudo.
     sudo -k >/dev/null 2>&1 </dev/null
     if [ $sp_rc -eq 0 ]; then
+      sp_lvl=sudo-password
       sp_ver=1
     elif timed_out $sp_rc; then
       unknown privilege.password 'sudo gave no answer to the password within 15 s'
     else
       case $sp_out in
       *'may not run sudo'* | *'not in the sudoers'* | *'not allowed'*) sp_lvl=none ;;
-      *) sp_ver=0 ;;
+      *)
+        if [ "$sp_lvl" = sudo-password ]; then
+          sp_ver=0
+        else
+          sp_why="sudo refused the stored password, so whether ${sp_user:-this user} may use sudo is still unknown"
+        fi
+        ;;
       esac
     fi
   fi
+  [ "$sp_lvl" = unknown ] && [ -n "$sp_why" ] && unknown privilege "$sp_why"
   sp_pw=
   unset sp_pw
   rec priv "$sp_lvl" "$sp_uid" "$sp_user" "$sp_ver"
@@ -545,7 +576,6 @@ probe_privilege() {
 
 probe_main() {
   printf 'SUTAZAI-PROBE 1\n'
-  probe_clock
   probe_system
   probe_cpu
   probe_memory
@@ -556,6 +586,7 @@ probe_main() {
   probe_network
   probe_listening
   probe_privilege
+  probe_clock
   printf 'done\n'
 }
 

@@ -113,6 +113,9 @@ function pathWith(tools: string[]): string {
   return dir.path;
 }
 
+const NOBODY_UNKNOWN =
+  'sudo asks for a password before it says whether nobody may use it, and nobody is in none of the groups sudo, wheel or admin: store the sudo password to have it checked';
+
 /** The core tools the script cannot do without; everything else is optional. */
 const CORE_TOOLS = ['awk', 'cat', 'uname', 'id', 'date', 'df'];
 
@@ -183,14 +186,15 @@ describe.each(SHELLS)('the probe script under $name', ({ name, argv }) => {
     expect((caught as ApiError).message).toMatch(/awk not found in PATH/);
   });
 
-  it('escapes tabs, newlines and backslashes in values', async () => {
+  it('escapes tabs, newlines and backslashes in values, and the facts show control characters escaped', async () => {
     const dir = makeTempDir('sutazai-probe-esc-');
     temps.push(dir);
-    const odd = `${dir.path}/we\tird\\path\nwith lines\r/sub`;
+    const odd = `${dir.path}/we\tird\\path\nwith lines\r/sub\x1b]52;c;eA==\x07\u202e`;
     const run = await runProbe({ shell: argv, args: ['sutazai-probe', odd] });
     expect(run.code, run.stderr).toBe(0);
+    expect(readProbeRecords(run.stdout).find((r) => r.type === 'install')!.fields[0]).toBe(odd);
     const facts = parseProbeOutput(run.stdout);
-    expect(facts.installPath!.path).toBe(odd);
+    expect(facts.installPath!.path).toBe(`${dir.path}/we\\x09ird\\path\\x0awith lines\\x0d/sub\\x1b]52;c;eA==\\x07\\u202e`);
     expect(facts.installPath!.existingPath).toBe(dir.path);
     expect(facts.installPath!.writable).toBe(true);
   });
@@ -203,7 +207,10 @@ describe.each(SHELLS)('the probe script under $name', ({ name, argv }) => {
     expect(run.ms).toBeLessThan(10_000);
     const facts = parseProbeOutput(run.stdout);
     expect(facts.privilege).toMatchObject({ uid: nobodyUid, user: 'nobody', sudoPasswordVerified: null });
-    expect(['none', 'sudo-password', 'unknown']).toContain(facts.privilege!.level);
+    // sudo says "a password is required" to nobody as to everyone; nobody is in no admin
+    // group, so whether it may use sudo cannot be known without a password to try.
+    expect(facts.privilege!.level).toBe('unknown');
+    expect(facts.unknown).toContainEqual({ field: 'privilege', reason: NOBODY_UNKNOWN });
     expect(facts.installPath!.writable).toBe(false);
   });
 
@@ -215,8 +222,8 @@ describe.each(SHELLS)('the probe script under $name', ({ name, argv }) => {
     expect(run.stderr).not.toContain('not-the-password');
     const facts = parseProbeOutput(run.stdout);
     // nobody may not use sudo at all, which sudo says once it has a password to check.
-    if (facts.privilege!.level === 'sudo-password') expect(facts.privilege!.sudoPasswordVerified).toBe(false);
-    else expect(['none', 'unknown']).toContain(facts.privilege!.level);
+    expect(facts.privilege).toMatchObject({ level: 'none', sudoPasswordVerified: null });
+    expect(facts.unknown.some((u) => u.field === 'privilege')).toBe(false);
   });
 });
 
@@ -277,6 +284,30 @@ describe.runIf(isRoot && runuser !== null && SHELLS.length > 0)('privilege throu
     expect(run.code, run.stderr).toBe(0);
     return { run, facts: parseProbeOutput(run.stdout) };
   };
+
+  // sudo as it answers a user before it has a password: the same words for everyone.
+  const ASKS = 'echo "sudo: a password is required" >&2; exit 1';
+  /** `id` that reports the given groups and is the real one otherwise (a fake, not a write through the symlink). */
+  const idWithGroups = (groups: string) => `[ "$1" = -Gn ] && { echo "${groups}"; exit 0; }; exec ${which('id')} "$@"`;
+  const asNobodyIn = async (groups: string) => {
+    const tools = [...CORE_TOOLS.filter((t) => t !== 'id'), 'timeout'];
+    const run = await runProbe({ shell, asUser: 'nobody', env: { PATH: pathWithFakes({ sudo: ASKS, id: idWithGroups(groups) }, tools), HOME: '/' }, timeoutMs: 15_000 });
+    expect(run.code, run.stderr).toBe(0);
+    return parseProbeOutput(run.stdout);
+  };
+
+  it('is sudo-password when sudo asks for one and the login is in an admin group', async () => {
+    for (const group of ['sudo', 'wheel', 'admin']) {
+      const facts = await asNobodyIn(`nogroup ${group}`);
+      expect(facts.privilege).toMatchObject({ level: 'sudo-password', sudoPasswordVerified: null });
+    }
+  });
+
+  it('is unknown, with the reason, when sudo asks for a password and the login is in no admin group', async () => {
+    const facts = await asNobodyIn('nogroup sudoers users');
+    expect(facts.privilege!.level).toBe('unknown');
+    expect(facts.unknown).toContainEqual({ field: 'privilege', reason: NOBODY_UNKNOWN });
+  });
 
   it('is sudo-nopasswd when sudo -n true succeeds', async () => {
     expect((await asNobody('[ "$1" = -n ] && exit 0; exit 1')).facts.privilege!.level).toBe('sudo-nopasswd');

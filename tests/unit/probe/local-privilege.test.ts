@@ -27,9 +27,19 @@ describe('local privilege', () => {
   });
 
   it('only ever asks sudo with -n, so nothing waits for a terminal', async () => {
-    const deps = fakeSudo({ '-n true': fail('sudo: a password is required'), '-n -l': fail('sudo: a password is required') });
+    const deps = fakeSudo({ '-n true': fail('sudo: a password is required'), '-n -l': fail('sudo: a password is required'), '-Gn': ok('ops adm sudo\n') });
     expect((await detectLocalPrivilege(deps)).privilege.level).toBe('sudo-password');
-    expect(deps.calls.every((c) => c.startsWith('sudo -n'))).toBe(true);
+    expect(deps.calls.filter((c) => c.startsWith('sudo')).every((c) => c.startsWith('sudo -n'))).toBe(true);
+  });
+
+  it('does not take "a password is required" for sudo rights: sudo says it to everyone', async () => {
+    const asked = { '-n true': fail('sudo: a password is required'), '-n -l': fail('sudo: a password is required') };
+    for (const groups of ['ops users\n', 'ops sudoers wheelie\n']) {
+      const outsider = await detectLocalPrivilege(fakeSudo({ ...asked, '-Gn': ok(groups) }));
+      expect(outsider.privilege.level).toBe('unknown');
+      expect(outsider.note).toBe('sudo asks for a password before it says whether ops may use it, and ops is in none of the groups sudo, wheel or admin');
+    }
+    expect((await detectLocalPrivilege(fakeSudo({ ...asked, '-Gn': ok('ops wheel\n') }))).privilege.level).toBe('sudo-password');
   });
 
   it('tells passwordless sudo, no sudo, no rights and requiretty apart', async () => {

@@ -30,8 +30,6 @@ export async function probeOverSsh(session: SshSession, options: RemoteProbeOpti
     ...(options.shell !== undefined ? { shell: options.shell } : {}),
   });
   const stdin = probeStdin(loadProbeScript(options.resourcesDir !== undefined ? { resourcesDir: options.resourcesDir } : {}), options.sudoPassword);
-  const probedAt = Date.now();
-
   let result;
   try {
     result = await session.exec(command, { stdin, timeoutMs: options.timeoutMs });
@@ -47,6 +45,10 @@ export async function probeOverSsh(session: SshSession, options: RemoteProbeOpti
     );
   }
 
+  // The probe reads the host's clock just before its last line, so the skew is measured
+  // against this clock when the output has arrived: not against the start of the exec,
+  // which would count the channel's set-up (and the probe's own run) as skew.
+  const probedAt = Date.now();
   try {
     return parseProbeOutput(result.stdout, { host: where, probedAt });
   } catch (error) {
