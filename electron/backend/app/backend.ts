@@ -24,7 +24,7 @@ import { createWizardDraftsRepo } from '../store/wizard-drafts-repo';
 import { createProbeOutcomesRepo } from '../store/probe-outcomes-repo';
 import { createPreflightRepo } from '../store/preflight-repo';
 import { defaultConfigDir, loadProfiles } from '../preflight/load-profiles';
-import { createPreflightService, type PreflightService } from '../preflight/preflight-service';
+import { createPreflightService, installedReleaseOf, type PreflightService } from '../preflight/preflight-service';
 import type { RequirementProfile } from '../preflight/profile-schema';
 import { createAppLogger, type LogLevel } from '../logging/logger';
 import { defaultCounterReader, type CounterReader } from '../metrics/host-counters';
@@ -154,6 +154,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     profiles: () => (profiles ??= loadProfiles(config.configDir ?? defaultConfigDir())),
     host: (hostId) => hosts.require(hostId),
     latestFacts: (hostId) => factsRepo.latest(hostId),
+    installedRelease: installedReleaseOf(createHostReleasesRepo(store.db), createInstallsRepo(store.db)),
     results: createPreflightRepo(store.db),
     now,
   });

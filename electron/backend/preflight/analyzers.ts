@@ -18,7 +18,13 @@ function unknown(id: string, title: string, what: string): PreflightCheck {
  * Judges one host's facts against a profile. Each analyzer returns pass, warn or fail
  * with what it found and, unless it passed, what to do about it.
  */
-export function analyzeHost(facts: HostFacts, profile: RequirementProfile): PreflightCheck[] {
+/** What this app knows about a host beyond its facts. */
+export interface HostContext {
+  /** The SutazAI release an install of this app made current on the host, if any. */
+  installed?: { version: string; install: string } | null;
+}
+
+export function analyzeHost(facts: HostFacts, profile: RequirementProfile, context: HostContext = {}): PreflightCheck[] {
   const checks: PreflightCheck[] = [];
 
   if (profile.cpu) {
@@ -101,15 +107,26 @@ export function analyzeHost(facts: HostFacts, profile: RequirementProfile): Pref
     if (listening === undefined || listening === null) checks.push(unknown('ports.free', 'Ports', 'The list of listening ports'));
     else {
       const busy = profile.ports.mustBeFree.filter((port) => listening.some((l) => l.port === port));
-      checks.push(busy.length === 0
-        ? check('ports.free', 'Ports', 'pass', `Ports ${profile.ports.mustBeFree.join(', ')} are free.`)
-        : check('ports.free', 'Ports', 'fail', `Port(s) ${busy.join(', ')} already have a listener.`, 'Stop the program listening there (`ss -ltnp` shows which), or configure SutazAI to use other ports.'));
+      const installed = context.installed;
+      if (busy.length === 0) checks.push(check('ports.free', 'Ports', 'pass', `Ports ${profile.ports.mustBeFree.join(', ')} are free.`));
+      else if (installed) {
+        // The install's own runtime holds its ports; an upgrade or re-apply takes them over,
+        // and apply itself refuses a listener that is not the install's own process.
+        checks.push(check('ports.free', 'Ports', 'pass', `Port(s) ${busy.join(', ')} have a listener: SutazAI ${installed.version} (install ${installed.install}) runs on this host, and its runtime holds them. Apply checks that each listener is its own before it starts.`));
+      } else checks.push(check('ports.free', 'Ports', 'fail', `Port(s) ${busy.join(', ')} already have a listener.`, 'Stop the program listening there (`ss -ltnp` shows which), or configure SutazAI to use other ports.'));
     }
   }
 
-  const privilege = facts.privilege?.level;
-  if (privilege === 'none') checks.push(check('privilege', 'Privilege', 'warn', 'The login is not root and cannot use sudo.', 'The install will go under the home directory and cannot register a system service; use root or a sudo-capable user for a system-wide install.'));
-  else if (privilege) checks.push(check('privilege', 'Privilege', 'pass', `Login privilege: ${privilege}.`));
+  const privilege = facts.privilege;
+  const systemWide = 'The install will go under the home directory and cannot register a system service; use root or a sudo-capable user for a system-wide install.';
+  if (privilege?.level === 'none') checks.push(check('privilege', 'Privilege', 'warn', 'The login is not root and cannot use sudo.', systemWide));
+  else if (privilege?.level === 'unknown') {
+    // Never a pass: a login that may not use sudo looks like this until a password is tried.
+    const why = facts.unknown.find((u) => u.field === 'privilege')?.reason;
+    checks.push(check('privilege', 'Privilege', 'warn', `Whether the login can become root is unknown${why ? `: ${why}` : ''}.`, `Store the sudo password in the host settings (or use root or passwordless sudo) and probe again. ${systemWide}`));
+  } else if (privilege?.level === 'sudo-password' && privilege.sudoPasswordVerified === false) {
+    checks.push(check('privilege', 'Privilege', 'warn', 'sudo refused the stored password.', `Correct the sudo password in the host settings and probe again. ${systemWide}`));
+  } else if (privilege) checks.push(check('privilege', 'Privilege', 'pass', `Login privilege: ${privilege.level}.`));
 
   return checks;
 }

@@ -1,7 +1,9 @@
 import { ApiError, type HostFacts, type PreflightReport } from '../../contract';
 import type { HostRow } from '../store/hosts-repo';
+import type { createHostReleasesRepo } from '../store/host-releases-repo';
+import type { createInstallsRepo } from '../store/installs-repo';
 import type { createPreflightRepo } from '../store/preflight-repo';
-import { analyzeHost, worst } from './analyzers';
+import { analyzeHost, worst, type HostContext } from './analyzers';
 import { analyzeAcrossHosts } from './cross-host';
 import type { RequirementProfile } from './profile-schema';
 
@@ -9,6 +11,8 @@ export interface PreflightDeps {
   profiles: () => Map<string, RequirementProfile>;
   host: (hostId: number) => HostRow;
   latestFacts: (hostId: number) => HostFacts | null;
+  /** The release an install of this app made current on the host (its runtime holds the install's ports). */
+  installedRelease?: (hostId: number) => HostContext['installed'];
   results: ReturnType<typeof createPreflightRepo>;
   now?: () => number;
 }
@@ -34,7 +38,7 @@ export function createPreflightService(deps: PreflightDeps) {
       const hosts = rows.map((row) => {
         const facts = deps.latestFacts(row.id);
         const checks = facts
-          ? analyzeHost(facts, chosen)
+          ? analyzeHost(facts, chosen, { installed: deps.installedRelease?.(row.id) ?? null })
           : [{ id: 'facts', title: 'Facts', outcome: 'fail' as const, message: `${row.name} has never been probed.`, remedy: `Probe it first: sutazai hosts probe ${row.name}` }];
         const result = { hostId: row.id, hostName: row.name, profile: chosen.name, outcome: worst(checks.map((c) => c.outcome)), ranAt, factsProbedAt: facts?.probedAt ?? null, checks };
         deps.results.save(result);
@@ -50,3 +54,15 @@ export function createPreflightService(deps: PreflightDeps) {
 }
 
 export type PreflightService = ReturnType<typeof createPreflightService>;
+
+/** The host's current release and the install that made it, from the store. */
+export function installedReleaseOf(
+  releases: Pick<ReturnType<typeof createHostReleasesRepo>, 'current'>,
+  installs: Pick<ReturnType<typeof createInstallsRepo>, 'get'>,
+): (hostId: number) => HostContext['installed'] {
+  return (hostId) => {
+    const release = releases.current(hostId);
+    const install = release ? installs.get(release.installId) : null;
+    return release && install ? { version: release.version, install: install.name } : null;
+  };
+}

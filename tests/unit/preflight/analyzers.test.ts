@@ -85,6 +85,18 @@ describe('preflight analyzers', () => {
     expect(byId(analyzeHost(facts(), profiles.get('agent')!)).has('init')).toBe(false);
   });
 
+  it('never passes a login whose sudo rights are unknown or whose sudo password was refused', () => {
+    const core = profiles.get('core')!;
+    const reason = 'sudo asks for a password before it says whether ops may use it, and ops is in none of the groups sudo, wheel or admin: store the sudo password to have it checked';
+    const unknown = byId(analyzeHost(facts({ privilege: { level: 'unknown', user: 'ops', uid: 1000, sudoPasswordVerified: null }, unknown: [{ field: 'privilege', reason }] }), core));
+    expect(unknown.get('privilege')).toMatchObject({ outcome: 'warn', message: `Whether the login can become root is unknown: ${reason}.` });
+    expect(unknown.get('privilege')!.remedy).toContain('Store the sudo password');
+    const refused = byId(analyzeHost(facts({ privilege: { level: 'sudo-password', user: 'ops', uid: 1000, sudoPasswordVerified: false } }), core));
+    expect(refused.get('privilege')).toMatchObject({ outcome: 'warn', message: 'sudo refused the stored password.' });
+    const checked = byId(analyzeHost(facts({ privilege: { level: 'sudo-password', user: 'ops', uid: 1000, sudoPasswordVerified: true } }), core));
+    expect(checked.get('privilege')?.outcome).toBe('pass');
+  });
+
   it('fails when a required port has a listener', () => {
     const core = profiles.get('core')!;
     const busy = byId(analyzeHost(facts({ listeningPorts: [{ address: '0.0.0.0', port: 7700 }] }), core));
