@@ -9,10 +9,10 @@ import { loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as HealthProto } from '../generated/health';
 import type { ProtoGrpcType as RuntimeProto } from '../generated/runtime';
 import { RuntimeError } from '../runtime-error';
+import { findProtoDir } from './find-proto-dir';
 
 export const PROTO_FILES = ['sutazai/runtime/v1/runtime.proto', 'grpc/health/v1/health.proto'] as const;
 
@@ -27,9 +27,15 @@ export const PROTO_LOADER_OPTIONS: Options = {
 
 export type RuntimeProtos = RuntimeProto & HealthProto;
 
-/** agents-runtime/proto when running from source. */
+/**
+ * agents-runtime/proto when running from source: found from the program being run and the
+ * working directory, not from `import.meta` (this module is also bundled into the control
+ * center's CommonJS backend, where `import.meta` is empty and esbuild warns about it).
+ * Bundled programs pass their directory.
+ */
 export function defaultProtoDir(): string {
-  return fileURLToPath(new URL('../../proto/', import.meta.url));
+  const starts = [process.argv[1] ? path.dirname(path.resolve(process.argv[1])) : null, process.cwd()].filter((d): d is string => d !== null);
+  return findProtoDir(starts, [path.join('agents-runtime', 'proto')], PROTO_FILES) ?? path.join(process.cwd(), 'agents-runtime', 'proto');
 }
 
 export function loadRuntimePackageDefinition(protoDir: string = defaultProtoDir()): PackageDefinition {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../../contract';
+import { findProtoDir } from '../../../agents-runtime/src/server/find-proto-dir';
 import { PROTO_FILES, loadRuntimeProtos, type RuntimeProtos } from '../../../agents-runtime/src/server/load-proto';
 
 /**
@@ -15,18 +16,11 @@ import { PROTO_FILES, loadRuntimeProtos, type RuntimeProtos } from '../../../age
 const FOLDERS = [path.join('runtime', 'proto'), path.join('agents-runtime', 'proto')];
 
 export function findRuntimeProtoDir(options: { protoDir?: string } = {}): string {
-  const candidates: string[] = options.protoDir ? [options.protoDir] : [];
   // A folder given on purpose is the only one: falling back to another would hide the mistake.
-  const starts = options.protoDir ? [] : [typeof __dirname === 'string' ? __dirname : null, process.cwd()].filter((d): d is string => d !== null);
-  for (const start of starts) {
-    for (let dir = start, depth = 0; depth < 8; depth++) {
-      for (const folder of FOLDERS) candidates.push(path.join(dir, folder));
-      const parent = path.dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
-    }
-  }
-  const found = candidates.find((dir) => PROTO_FILES.every((file) => fs.existsSync(path.join(dir, file))));
+  const starts = [typeof __dirname === 'string' ? __dirname : null, process.cwd()].filter((d): d is string => d !== null);
+  const found = options.protoDir
+    ? PROTO_FILES.every((file) => fs.existsSync(path.join(options.protoDir!, file))) ? options.protoDir : undefined
+    : findProtoDir(starts, FOLDERS, PROTO_FILES);
   if (found === undefined) {
     throw new ApiError(
       'INTERNAL',

@@ -1,0 +1,28 @@
+import { build } from 'esbuild';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '../../..');
+
+/**
+ * `npx sutazai` builds the CLI on first use (bin/sutazai.mjs → scripts/build.mjs) and shows
+ * esbuild's warnings to the operator. The backend is bundled as CommonJS, where
+ * `import.meta` is empty: code it pulls in (agents-runtime's load-proto.ts did) must not
+ * rely on it. Built here as scripts/build.mjs builds it, into memory.
+ */
+describe('the backend bundles', () => {
+  it.each(['electron/backend/cli/main.ts', 'electron/backend/entry/web.ts', 'electron/backend/entry/utility-process.ts'])('%s builds without a warning', async (entry) => {
+    const result = await build({
+      entryPoints: [path.join(root, entry)],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      write: false,
+      outfile: path.join(root, 'dist', 'unused.cjs'),
+      logLevel: 'silent',
+    });
+    expect(result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`)).toEqual([]);
+  });
+});
