@@ -17,6 +17,8 @@ import { createBundlesRepo } from '../store/bundles-repo';
 import { createHostKeysRepo } from '../store/host-keys-repo';
 import { createHostReleasesRepo } from '../store/host-releases-repo';
 import { createInstallJobsRepo } from '../store/install-jobs-repo';
+import { createInstallLocks } from '../store/install-locks-repo';
+import { claimDataDir } from '../store/data-dir-owner-repo';
 import { createInstallStepsRepo } from '../store/install-steps-repo';
 import { createInstallsRepo } from '../store/installs-repo';
 import { createInstallRecordsRepo } from '../store/install-records-repo';
@@ -51,6 +53,12 @@ export interface BackendConfig {
   counterReader?: CounterReader;
   probeLocal?: () => Promise<HostFacts>;
   now?: () => number;
+  /**
+   * Have the data directory to itself: a second backend that asks for it too is refused
+   * with DATA_DIR_IN_USE. Default: web mode and the desktop app do (serving backends),
+   * commands and tests do not (a command that must not run beside one sets it).
+   */
+  claimDataDir?: boolean;
   /** Unlocks sealed secrets at start (web mode and CLI: the operator's passphrase). */
   vaultKey?: VaultKeySource;
   /** Who acts through this backend, for the record of trust decisions. */
@@ -108,6 +116,18 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   });
   if (store.modesTightened.changed.length > 0) logger.warn({ changed: store.modesTightened.changed }, 'data directory permissions tightened at open: other local users could read it');
   if (store.modesTightened.failed.length > 0) logger.error({ failed: store.modesTightened.failed }, 'data directory entries that other local users can read could not be made private (owned by another user?)');
+  let releaseDataDir = () => {};
+  if (config.claimDataDir ?? (config.mode === 'web' || config.mode === 'desktop')) {
+    try {
+      releaseDataDir = claimDataDir(store.db, { holder: config.mode, dataDir: config.dataDir, now, logger });
+    } catch (error) {
+      logger.error({ err: error }, 'backend refused: the data directory is in use');
+      store.close();
+      closeLog();
+      throw error;
+    }
+  }
+  const installLocks = createInstallLocks(store.db, { holder: config.mode, now, logger });
   const hub = new EventHub((event, error) => logger.error({ event, err: error }, 'event listener failed'));
   const hostsRepo = createHostsRepo(store.db);
   const factsRepo = createFactsRepo(store.db, logger);
@@ -178,6 +198,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     installs: createInstallsRepo(store.db),
     steps: createInstallStepsRepo(store.db),
     releases: createHostReleasesRepo(store.db),
+    locks: installLocks,
     transaction: (fn) => store.db.transaction(fn)(),
     factsOf: (row) => hosts.factsOrProbe(row.id),
     now,
@@ -289,6 +310,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       sampler?.stop();
       // Before the store closes: a job cut off by the stop is recorded as interrupted.
       installJobs.close();
+      // A job cut off by the stop winds down on its own; its install is free for the next run now.
+      installLocks.releaseAll();
+      releaseDataDir();
       await ready;
       metrics.close();
       store.close();

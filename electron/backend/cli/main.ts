@@ -193,7 +193,8 @@ async function run(argv: string[]): Promise<number> {
         values: values as Record<string, string | boolean | string[] | undefined>,
         passphrase: vaultKey?.kind === 'passphrase' ? vaultKey.passphrase : undefined,
         print: (text, value) => process.stdout.write(values.json === true ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
-        backend: async () => (backend ??= await startBackend(config)),
+        // Not beside a serving backend: it would go on with the old key (DATA_DIR_IN_USE names it).
+        backend: async () => (backend ??= await startBackend({ ...config, claimDataDir: true })),
       });
     } finally {
       await backend?.close();

@@ -11,6 +11,7 @@ import { sealCaKey, unsealCaKey } from '../pki/seal-ca-key';
 import type { BundlesRepo } from '../store/bundles-repo';
 import type { HostReleasesRepo } from '../store/host-releases-repo';
 import type { HostRow } from '../store/hosts-repo';
+import type { InstallLocks } from '../store/install-locks-repo';
 import type { InstallStepsRepo } from '../store/install-steps-repo';
 import type { InstallRow, InstallsRepo } from '../store/installs-repo';
 import { loadInstallConfig } from '../config/load-install-config';
@@ -18,6 +19,7 @@ import type { InstallConfig } from '../config/install-config-schema';
 import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release';
 import { runChangingScript } from './host-link';
 import { readInstallFile, type InstallFile, type InstallHostEntry } from './install-file';
+import { currentJob } from './job-context';
 import { STEPS, SWITCH_STEPS, type ApplyResult, type HostApplyResult, type HostPlan, type InstallEvent, type InstallPlan, type StepName, type StepOutcome } from './install-steps';
 import { currentReleaseOf, previousRelease } from './plan-host';
 import { coreEndpointFor, DEFAULT_FREE_SPACE_MARGIN_BYTES, hostConfigOf, prepareHost, type PrepareContext, type PreparedHost, type ResolvedBundle } from './prepare-host';
@@ -37,6 +39,8 @@ export interface InstallEngineDeps extends TargetDeps {
   installs: InstallsRepo;
   steps: InstallStepsRepo;
   releases: HostReleasesRepo;
+  /** One writer per install across processes (apply, upgrade, rollback, uninstall). */
+  locks: InstallLocks;
   transaction<T>(fn: () => T): T;
   /** The host's stored facts, probing it first when it never was. */
   factsOf(row: HostRow): Promise<HostFacts>;
@@ -616,7 +620,24 @@ export function createInstallEngine(deps: InstallEngineDeps) {
   }
 
   const recorded = createRecordedHostOps({ ...deps, connectTimeoutMs, operatorOf });
-  return { plan, apply, rollback: recorded.rollback, uninstall: recorded.uninstall };
+  /**
+   * What changes hosts runs alone on its install, whichever process starts it: the lock is
+   * claimed once the install file is read, before any host is touched, and held to the end.
+   */
+  function exclusive<O, R>(operation: string, run: (file: InstallFile, options?: O) => Promise<R>) {
+    return async (installFile: string | InstallFile, options?: O): Promise<R> => {
+      const file = typeof installFile === 'string' ? readInstallFile(installFile) : installFile;
+      const job = currentJob.getStore();
+      const release = deps.locks.claim(file.name, { operation: job?.kind ?? operation, jobId: job?.id ?? null });
+      try {
+        return await run(file, options);
+      } finally {
+        release();
+      }
+    };
+  }
+
+  return { plan, apply: exclusive('apply', apply), rollback: exclusive('rollback', recorded.rollback), uninstall: exclusive('uninstall', recorded.uninstall) };
 }
 
 /** Where the core is for agents elsewhere, and whether any agent host lacks a core. */

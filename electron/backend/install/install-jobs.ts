@@ -15,9 +15,11 @@ import {
 import type { HostsRepo } from '../store/hosts-repo';
 import type { InstallJobsRepo } from '../store/install-jobs-repo';
 import type { InstallRecordsRepo } from '../store/install-records-repo';
+import { processAlive } from '../store/owner-process';
 import { installFileOf } from './install-definition';
 import type { InstallEngine } from './install-engine';
 import type { InstallEvent } from './install-steps';
+import { currentJob } from './job-context';
 import { cancelledError, interruptedError } from './job-remedies';
 
 export interface InstallJobsDeps {
@@ -201,7 +203,7 @@ export function createInstallJobs(deps: InstallJobsDeps) {
       if (running.get(spec.install) === jobId) running.delete(spec.install);
     };
     let outcome: { ok: true; value: { hosts?: HostEnding[] } } | { ok: false; error: unknown } | null = null;
-    const execution = spec.execute({ onEvent, signal: job.controller.signal }).then(
+    const execution = currentJob.run({ id: jobId, kind: spec.kind }, () => spec.execute({ onEvent, signal: job.controller.signal })).then(
       (value) => (outcome = { ok: true, value }),
       (error: unknown) => (outcome = { ok: false, error }),
     );
@@ -320,14 +322,4 @@ type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : n
 function toApiError(error: unknown): ApiError {
   if (isApiError(error)) return error;
   return new ApiError('INSTALL_STEP_FAILED', `The install stopped: ${(error as Error)?.message ?? String(error)}`, 'Apply again; if it keeps failing, send the app log with your report.', { cause: error });
-}
-
-/** Signal 0 checks that a process exists; EPERM means it exists under another user. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
