@@ -69,8 +69,10 @@ export function createBundleService(deps: BundleServiceDeps) {
   async function placeCopy(source: string, target: string, sha256: string): Promise<void> {
     const temp = partialCopyPath(bundlesDir);
     try {
-      fs.mkdirSync(bundlesDir, { recursive: true });
+      // Private like the rest of the data directory (README, "Where data is kept"); copyFile keeps the source's mode.
+      fs.mkdirSync(bundlesDir, { recursive: true, mode: 0o700 });
       await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
+      await fs.promises.chmod(temp, 0o600);
       const copied = await sha256OfFile(temp);
       if (copied !== sha256) {
         throw bundleImportFailedError(source, `the copy's SHA-256 (${copied}) differs from the bundle just verified (${sha256}); the file changed while it was imported`, 'Make sure nothing is writing to the bundle file, then import it again.');

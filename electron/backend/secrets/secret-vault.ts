@@ -147,7 +147,7 @@ export function createSecretVault(db: Database.Database): SecretVault {
       warning: short
         ? {
             message: `The vault passphrase has fewer than ${MIN_NEW_PASSPHRASE_LENGTH} characters; it still opens this data directory, but a copy of the database can be guessed offline far sooner.`,
-            remedy: `Change it: sutazai vault change-passphrase (the new one needs ${MIN_NEW_PASSPHRASE_LENGTH} characters or more; see README, "Security").`,
+            remedy: `Change it: sutazai vault change-passphrase (the new one needs ${MIN_NEW_PASSPHRASE_LENGTH} characters or more).`,
           }
         : null,
     };

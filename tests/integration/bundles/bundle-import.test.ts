@@ -54,6 +54,11 @@ describe('importing bundles through the API', () => {
     expect(path.dirname(imported.bundle.path)).toBe(path.join(running.dataDir, 'bundles'));
     expect(sha256(imported.bundle.path)).toBe(first.sha256);
     expect(fs.readdirSync(path.join(running.dataDir, 'bundles'))).toEqual([path.basename(imported.bundle.path)]);
+    // For the data directory's user alone, whatever mode the source file had.
+    if (process.platform !== 'win32') {
+      expect((fs.statSync(path.join(running.dataDir, 'bundles')).mode & 0o777).toString(8)).toBe('700');
+      expect((fs.statSync(imported.bundle.path).mode & 0o777).toString(8)).toBe('600');
+    }
 
     expect(await client.call('bundles.list', {})).toEqual([imported.bundle]);
     const keys = await client.call('bundles.trustedKeys', {});
