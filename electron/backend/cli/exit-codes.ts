@@ -44,6 +44,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'HOST_UNREACHABLE':
     case 'CONNECTION_REFUSED':
     case 'HANDSHAKE_TIMEOUT':
+    case 'NO_SSH_GREETING':
     case 'AUTH_FAILED':
     case 'KEY_FILE_UNREADABLE':
     case 'KEY_PASSPHRASE_WRONG':

@@ -46,11 +46,38 @@ export async function hostsAdd(ctx: CommandContext): Promise<number> {
     labels: (ctx.values.label as string[] | undefined) ?? [],
     ...(sudoFile ? { sudoPassword: secretFromFile(sudoFile, 'sudo password') } : {}),
   };
-  const host = await ctx.backend.hosts.add(input);
-  ctx.progress(`added ${host.name} (${host.address}:${host.port}); checking its host key...`);
-  const code = await confirmTrust(ctx, host.id, str(ctx.values.trust));
+  // The address is checked (by reading the host key) before anything is stored, so a
+  // wrong address, port or --trust leaves nothing behind.
+  ctx.progress(`checking ${name} (${address}:${input.port}) and its host key...`);
+  const key = await ctx.backend.hosts.scanNew(input);
+  ctx.progress(`${name} presents host key ${key.keyType} ${key.fingerprint}`);
+  const expected = str(ctx.values.trust);
+  if (expected !== undefined && expected !== key.fingerprint) {
+    throw new ApiError(
+      'HOST_KEY_MISMATCH',
+      `${name} (${address}:${input.port}) presents ${key.keyType} ${key.fingerprint}, not the ${expected} given with --trust; ${name} was not added.`,
+      'Compare the fingerprint with the one the machine shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console) and add it again with the one it really has.',
+    );
+  }
+  const answer = expected ?? (await askToTrust(ctx, name, key.fingerprint));
+  if (answer === false) {
+    ctx.progress(`${name} was not added: its host key was not confirmed.`);
+    return EXIT.HOST_KEY;
+  }
+  const host = await ctx.backend.hosts.add(input, answer === null ? {} : { pinKey: key });
+  if (answer === null) ctx.progress(`added ${name}, not trusted yet; to trust it: sutazai hosts trust ${name} --trust ${key.fingerprint}`);
+  else ctx.progress(`${name}: host key ${key.fingerprint} trusted.`);
   ctx.print(`host ${host.name} added (id ${host.id})`, { host: ctx.backend.hosts.get(host.id).host });
-  return code;
+  return answer === null ? EXIT.HOST_KEY : EXIT.OK;
+}
+
+/** y/N on a terminal: the fingerprint when confirmed, false when refused, null when there is no one to ask. */
+async function askToTrust(ctx: CommandContext, name: string, fingerprint: string): Promise<string | false | null> {
+  if (!process.stdin.isTTY || ctx.json) return null;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = (await rl.question(`Trust this key for ${name}? Compare it with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). [y/N] `)).trim().toLowerCase();
+  rl.close();
+  return answer === 'y' || answer === 'yes' ? fingerprint : false;
 }
 
 /**
@@ -69,13 +96,7 @@ async function confirmTrust(ctx: CommandContext, hostId: number, expected: strin
   } else {
     ctx.progress(`${name} presents host key ${scan.keyType} ${scan.fingerprint}`);
   }
-  let confirmed = expected;
-  if (!confirmed && process.stdin.isTTY && !ctx.json) {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const answer = (await rl.question(`Trust this key for ${name}? Compare it with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). [y/N] `)).trim().toLowerCase();
-    rl.close();
-    if (answer === 'y' || answer === 'yes') confirmed = scan.fingerprint;
-  }
+  const confirmed = expected ?? (await askToTrust(ctx, name, scan.fingerprint)) ?? undefined;
   if (!confirmed) {
     ctx.progress(`not trusted yet; to trust it: sutazai hosts trust ${name} --trust ${scan.fingerprint}`);
     return EXIT.HOST_KEY;

@@ -17,7 +17,7 @@ import type { ProbeOutcomesRepo } from '../store/probe-outcomes-repo';
 import type { HostRow, HostRowChanges, HostsRepo } from '../store/hosts-repo';
 import { parseHostList } from './import-host-list';
 import { matchesHost, parseKnownHosts, preferredKey } from './parse-known-hosts';
-import { connectSsh, scanHostKey } from './ssh/connect-ssh';
+import { connectSsh, scanHostKey, type ScannedHostKey } from './ssh/connect-ssh';
 import { loadPrivateKey } from './ssh/load-private-key';
 import { endpointOf } from './ssh/ssh-endpoint';
 import { HostKeyRefusedError } from './ssh/ssh-errors';
@@ -110,7 +110,8 @@ export function createHostService(deps: HostServiceDeps) {
     return { secretId, sudoSecretId };
   }
 
-  async function add(raw: unknown): Promise<HostSummary> {
+  /** A new host's input, checked as far as it can be without the network; nothing is stored. */
+  async function checkNew(raw: unknown): Promise<ParsedHostInput> {
     const parsed = HostInputSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -121,6 +122,24 @@ export function createHostService(deps: HostServiceDeps) {
     checkJump(null, input.jumpHostId);
     // A missing key file or a wrong passphrase is reported now, not at the first install.
     if (input.auth.method === 'key') await loadPrivateKey(endpointOf(input), input.auth.keyPath, input.auth.passphrase);
+    return input;
+  }
+
+  /**
+   * The host key a host not yet in the inventory presents. Reaching it is the check that
+   * its address, port and jump host are right, made before anything is stored: an
+   * unreachable, refusing or silent address fails here with its own code and remedy.
+   */
+  async function scanNew(raw: unknown): Promise<ScannedHostKey> {
+    const input = await checkNew(raw);
+    const jumpRow = input.jumpHostId === null ? null : findHost(input.jumpHostId);
+    const reachable = { name: input.name, address: input.address, port: input.port, jump: jumpRow ? buildSshTarget(deps, jumpRow) : null };
+    return scanHostKey(reachable, { timeoutMs: probeTimeoutMs });
+  }
+
+  /** Stores a new host; with `pinKey` (a key the operator confirmed from scanNew), trusted at once. */
+  async function add(raw: unknown, options: { pinKey?: ScannedHostKey } = {}): Promise<HostSummary> {
+    const input = await checkNew(raw);
     const sealed = sealCredentials(input);
     const row = hosts.insertSsh(
       {
@@ -137,6 +156,7 @@ export function createHostService(deps: HostServiceDeps) {
       },
       now(),
     );
+    if (options.pinKey) hostKeys.pin(row.id, options.pinKey, now(), deps.actor ?? 'ui');
     deps.onHostChanged(row.id);
     return summary(row);
   }
@@ -329,6 +349,7 @@ export function createHostService(deps: HostServiceDeps) {
   return {
     require: findHost,
     add,
+    scanNew,
     update,
     remove,
     importList,

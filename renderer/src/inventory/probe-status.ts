@@ -6,6 +6,7 @@ const FAILURE_LABELS: Record<string, string> = {
   ADDRESS_UNRESOLVED: 'Address unknown',
   CONNECTION_REFUSED: 'SSH refused',
   HANDSHAKE_TIMEOUT: 'No SSH answer',
+  NO_SSH_GREETING: 'No SSH answer',
   AUTH_FAILED: 'Login failed',
   KEY_FILE_UNREADABLE: 'Key file unreadable',
   KEY_PASSPHRASE_WRONG: 'Key passphrase wrong',

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeTempDir } from '../../support/temp-dir';
@@ -30,6 +32,17 @@ function sutazai(args: string[], input?: string): Promise<{ code: number | null;
     child.stdin.end(input ?? '');
   });
 }
+
+/** The names in the inventory, as `hosts list --json` gives them. */
+async function hostNames(): Promise<string[]> {
+  const list = await sutazai(['hosts', 'list', '--json']);
+  expect(list.code, list.stderr).toBe(0);
+  const value = JSON.parse(list.stdout) as Array<{ name: string }> | { hosts: Array<{ name: string }> };
+  return (Array.isArray(value) ? value : value.hosts).map((h) => h.name);
+}
+
+// eslint-disable-next-line no-control-regex -- what a terminal acts on: C0 but newline and tab, DEL, C1, bidi controls
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 describe('sutazai hosts over SSH', () => {
   it('adds a host, pins its key only when confirmed, probes and judges it', async () => {
@@ -105,12 +118,105 @@ describe('sutazai hosts over SSH', () => {
     const { lab } = labRef;
     const unreachable = await sutazai(['hosts', 'add', 'ghost', '--address', lab.unreachableAddress(), '--key', lab.keys.ed25519.path, '--trust', 'SHA256:' + 'A'.repeat(43)]);
     expect(unreachable.code).toBe(7);
-    expect(unreachable.stderr).toMatch(/HOST_UNREACHABLE|HANDSHAKE_TIMEOUT/);
+    expect(unreachable.stderr).toMatch(/HOST_UNREACHABLE/);
+    expect(unreachable.stderr).not.toMatch(/MaxStartups|fail2ban/);
+    expect(await hostNames()).not.toContain('ghost');
     const file = path.join(dir.path, 'bad.yaml');
     fs.writeFileSync(file, 'hosts:\n  - address: 198.18.9.9\n    port: 99999\n');
     const imported = await sutazai(['hosts', 'import', file]);
     expect(imported.code).toBe(2);
     expect(imported.stdout).toContain('bad.yaml');
     expect(imported.stdout).toContain('port');
+  });
+
+  it('shows what a hostile host put in its facts escaped: OSC 52, a title, colours, C1 and bidi controls never reach the terminal', async () => {
+    const { lab } = labRef;
+    const host = await lab.addSshHost({ login: 'root-key' });
+    // Root on the managed host names two interfaces with escape sequences (15 bytes at most each).
+    const made = await lab.exec(host, `ip link add name "$(printf 'e\\033]52;c;SGk=\\007')" type veth peer name "$(printf 'x\\342\\200\\256\\302\\2331m')"`);
+    expect(made.code, made.stderr).toBe(0);
+    expect((await sutazai(['hosts', 'add', 'evil-1', '--address', host.address, '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
+    expect((await sutazai(['hosts', 'probe', 'evil-1'])).code).toBe(0);
+
+    const shown = await sutazai(['hosts', 'show', 'evil-1']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).not.toMatch(TERMINAL_CONTROLS);
+    expect(shown.stdout).toContain('e\\x1b]52;c;SGk=\\x07');
+    expect(shown.stdout).toContain('x\\u202e\\x9b1m');
+    const json = await sutazai(['hosts', 'show', 'evil-1', '--json']);
+    expect(json.stdout).not.toMatch(TERMINAL_CONTROLS);
+    const names = (JSON.parse(json.stdout).facts.network as Array<{ name: string }>).map((n) => n.name);
+    expect(names).toEqual(expect.arrayContaining(['e\\x1b]52;c;SGk=\\x07', 'x\\u202e\\x9b1m']));
+
+    // A snapshot stored raw (by a release before the parser escaped) is shown escaped too.
+    const db = new Database(path.join(dir.path, 'data', 'sutazai.db'));
+    try {
+      const row = db.prepare("SELECT s.host_id AS hostId, s.probed_at AS probedAt, s.facts FROM facts_snapshots s JOIN hosts h ON h.id = s.host_id WHERE h.name = 'evil-1' ORDER BY s.probed_at DESC LIMIT 1").get() as { hostId: number; probedAt: number; facts: string };
+      const facts = JSON.parse(row.facts);
+      facts.disks = [{ device: '/dev/sdz', model: 'disk\x1b]0;owned\x07\x1b[2J\u009b31m\u202e', type: 'SSD', sizeBytes: 1024, rotational: false }];
+      facts.probedAt = row.probedAt + 1;
+      db.prepare('INSERT INTO facts_snapshots (host_id, probed_at, facts) VALUES (?, ?, ?)').run(row.hostId, facts.probedAt, JSON.stringify(facts));
+    } finally {
+      db.close();
+    }
+    const old = await sutazai(['hosts', 'show', 'evil-1']);
+    expect(old.stdout).not.toMatch(TERMINAL_CONTROLS);
+    expect(old.stdout).toContain('disk\\x1b]0;owned\\x07\\x1b[2J\\x9b31m\\u202e');
+  });
+
+  it('reads the host clock against the time its output arrived, so a host on this clock shows no skew', async () => {
+    const { lab } = labRef;
+    const host = await lab.addSshHost({ login: 'root-key' });
+    expect((await sutazai(['hosts', 'add', 'clock-1', '--address', host.address, '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
+    const before = Date.now();
+    expect((await sutazai(['hosts', 'probe', 'clock-1'])).code).toBe(0);
+    const { facts } = JSON.parse((await sutazai(['hosts', 'show', 'clock-1', '--json'])).stdout);
+    // The same clock: the host read it after the probe began and before its output arrived here.
+    expect(facts.clock.epochMs).toBeGreaterThanOrEqual(before);
+    expect(facts.clock.epochMs).toBeLessThanOrEqual(facts.probedAt);
+  });
+
+  it('adds nothing when --trust names another key or the address has no SSH server', async () => {
+    const { lab } = labRef;
+    const host = await lab.addSshHost({ login: 'root-key' });
+    const other = await lab.addSshHost({ login: 'root-key' });
+    const wrong = await sutazai(['hosts', 'add', 'wrong-key', '--address', host.address, '--key', host.privateKeyPath, '--trust', other.hostKeyFingerprint]);
+    expect(wrong.code).toBe(6);
+    expect(wrong.stderr).toContain('HOST_KEY_MISMATCH');
+    expect(wrong.stderr).toContain(`presents ssh-ed25519 ${host.hostKeyFingerprint}, not the ${other.hostKeyFingerprint} given with --trust; wrong-key was not added`);
+
+    // Something takes the connection and drops it without a word (a proxy, a firewall, another service).
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const silent = await sutazai(['hosts', 'add', 'no-ssh', '--address', '127.0.0.1', '--port', String(port), '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint]);
+      expect(silent.code).toBe(7);
+      expect(silent.stderr).toContain(`error NO_SSH_GREETING: Host no-ssh (127.0.0.1:${port}) accepted the connection on port ${port} and closed it`);
+      expect(silent.stderr).toContain(`remedy: Check the address and port (\`nc -v 127.0.0.1 ${port}\``);
+      const refused = await sutazai(['hosts', 'add', 'refused', '--address', '127.0.0.1', '--port', '1', '--key', host.privateKeyPath]);
+      expect(refused.code).toBe(7);
+      expect(refused.stderr).toContain('error CONNECTION_REFUSED');
+    } finally {
+      server.close();
+    }
+    const names = await hostNames();
+    for (const name of ['wrong-key', 'no-ssh', 'refused']) expect(names).not.toContain(name);
+  });
+
+  it('does not take a login outside sudoers for one that may sudo with a password', async () => {
+    const { lab } = labRef;
+    const host = await lab.addSshHost({ login: 'no-sudo' });
+    // A key login, so no password is stored that the probe could try with sudo.
+    expect((await sutazai(['hosts', 'add', 'plain-1', '--address', host.address, '--user', host.user, '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
+    expect((await sutazai(['hosts', 'probe', 'plain-1'])).code).toBe(0);
+    const { facts } = JSON.parse((await sutazai(['hosts', 'show', 'plain-1', '--json'])).stdout);
+    expect(facts.privilege).toMatchObject({ level: 'unknown', user: host.user, sudoPasswordVerified: null });
+    expect(facts.unknown).toContainEqual({
+      field: 'privilege',
+      reason: `sudo asks for a password before it says whether ${host.user} may use it, and ${host.user} is in none of the groups sudo, wheel or admin: store the sudo password to have it checked`,
+    });
+    const preflight = JSON.parse((await sutazai(['hosts', 'preflight', 'plain-1', '--profile', 'agent', '--json'])).stdout);
+    expect(preflight.hosts[0].checks.find((c: { id: string }) => c.id === 'privilege')).toMatchObject({ outcome: 'warn' });
   });
 });

@@ -186,7 +186,7 @@ export function connectTimeoutError(endpoint: SshEndpoint, phase: ConnectPhase, 
       return new ApiError(
         'HANDSHAKE_TIMEOUT',
         `${sentence(where)} accepted the connection but sent no SSH greeting ${within}.`,
-        `Check that port ${endpoint.port} is sshd and not another service, and that sshd is not overloaded (MaxStartups, a slow reverse DNS lookup: UseDNS no).`,
+        `Check the address and port (\`nc -v ${endpoint.address} ${endpoint.port}\` from this machine should print a line starting with SSH-2.0): a firewall or proxy on the way may accept connections it does not forward, or another service listens there. If it is the machine's sshd, it is overloaded (MaxStartups) or stuck on a slow reverse DNS lookup (UseDNS no).`,
       );
     case 'key-exchange':
       return new ApiError(
@@ -245,6 +245,22 @@ function networkError(code: ErrorCode, endpoint: SshEndpoint, detail: string, ca
   }
 }
 
+/**
+ * The TCP connection opened and was closed before a single byte came back: nothing that
+ * speaks SSH answered there. Most often the address or port is wrong, or a firewall or
+ * proxy on the way accepts connections it does not forward; an sshd that drops a client
+ * before its greeting (MaxStartups, tcp wrappers) looks the same, so it comes last.
+ */
+function noGreetingError(endpoint: SshEndpoint, how: string, cause: unknown): ApiError {
+  const where = describeEndpoint(endpoint);
+  return new ApiError(
+    'NO_SSH_GREETING',
+    `${sentence(where)} accepted the connection on port ${endpoint.port} and closed it (${how}) without an SSH greeting: nothing that speaks SSH answered there.`,
+    `Check the address and port (\`nc -v ${endpoint.address} ${endpoint.port}\` from this machine should print a line starting with SSH-2.0); a firewall or proxy on the way may accept connections it does not forward. If it is the machine's sshd, its log says why it dropped the connection (MaxStartups, tcp wrappers).`,
+    { cause },
+  );
+}
+
 export interface SshFailureContext {
   endpoint: SshEndpoint;
   phase: ConnectPhase;
@@ -277,6 +293,7 @@ export function sshFailureToApiError(error: unknown, context: SshFailureContext)
   if (err.level === 'client-socket' || err.level === 'client-dns' || (code !== undefined && socketErrorCode(code) !== null)) {
     const mapped = socketErrorCode(code) ?? (err.level === 'client-dns' ? 'ADDRESS_UNRESOLVED' : null);
     if (mapped !== null) return networkError(mapped, endpoint, code ?? message, error);
+    if (code !== undefined && RESET_CODES.has(code) && phase === 'banner') return noGreetingError(endpoint, code, error);
     if (code !== undefined && RESET_CODES.has(code)) {
       return new ApiError(
         'SSH_FAILED',
@@ -306,6 +323,7 @@ export function sshFailureToApiError(error: unknown, context: SshFailureContext)
       { cause: error },
     );
   }
+  if (phase === 'banner' && /Connection lost before handshake|closed the connection/i.test(message)) return noGreetingError(endpoint, 'closed', error);
   if (/Connection lost before handshake/i.test(message)) {
     return new ApiError(
       'SSH_FAILED',

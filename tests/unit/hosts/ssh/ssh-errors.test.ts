@@ -50,7 +50,10 @@ describe('ssh2 and socket failures while connecting', () => {
     ['ssh2 readyTimeout before TCP connected', ssh2Error('Timed out while waiting for handshake', { level: 'client-timeout' }), 'connecting', 'HOST_UNREACHABLE'],
     ['every method refused', ssh2Error('All configured authentication methods failed', { level: 'client-authentication' }), 'authenticating', 'AUTH_FAILED'],
     ['no common algorithm', ssh2Error('Handshake failed: no matching key exchange algorithm', { level: 'handshake' }), 'key-exchange', 'SSH_FAILED'],
-    ['closed before the banner', ssh2Error('Connection lost before handshake', { level: 'protocol' }), 'banner', 'SSH_FAILED'],
+    ['closed before the banner', ssh2Error('Connection lost before handshake', { level: 'protocol' }), 'banner', 'NO_SSH_GREETING'],
+    ['reset before the banner', ssh2Error('read ECONNRESET', { code: 'ECONNRESET', level: 'client-socket' }), 'banner', 'NO_SSH_GREETING'],
+    ['closed by the server before the banner', new Error('the server closed the connection'), 'banner', 'NO_SSH_GREETING'],
+    ['closed after the banner', ssh2Error('Connection lost before handshake', { level: 'protocol' }), 'key-exchange', 'SSH_FAILED'],
     ['server disconnect during login', ssh2Error('Too many authentication failures', { level: 'client-ssh', code: 2 }), 'authenticating', 'AUTH_FAILED'],
     ['anything else', ssh2Error('Bad packet length 999999', { level: 'protocol' }), 'key-exchange', 'SSH_FAILED'],
   ];
@@ -58,6 +61,13 @@ describe('ssh2 and socket failures while connecting', () => {
   it.each(table)('%s → %s', (_what, error, phase, code) => {
     const mapped = sshFailureToApiError(error, context(phase));
     expectHelpful(mapped, code);
+  });
+
+  it('does not blame sshd first for a connection closed before any byte came back', () => {
+    const error = sshFailureToApiError(ssh2Error('Connection lost before handshake', { level: 'protocol' }), context('banner'));
+    expect(error.message).toBe('Host db-2 (198.18.0.5:22) accepted the connection on port 22 and closed it (closed) without an SSH greeting: nothing that speaks SSH answered there.');
+    expect(error.remedy).toMatch(/^Check the address and port \(`nc -v 198\.18\.0\.5 22`/);
+    expect(error.remedy).not.toMatch(/fail2ban/);
   });
 
   it('says which credential was refused and what the server takes instead', () => {
