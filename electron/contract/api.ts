@@ -208,19 +208,22 @@ export const methods = {
     params: z.object({ name: InstallNameSchema.optional(), kind: InstallJobKindSchema.optional(), limit: z.number().int().min(1).max(200).default(20) }).strict(),
     result: z.array(InstallJobSummarySchema),
   },
-  /** Imported bundles newer than the release a recorded install runs, and the one the app offers. */
+  /** Imported bundles newer than the release a recorded install runs, and the one the app offers; the older ones as downgrades. */
   'installs.upgradeOffer': {
     params: z.object({ name: InstallNameSchema }).strict(),
     result: UpgradeOfferSchema,
   },
-  /** What upgrading the recorded install to an imported bundle would do, host by host; changes nothing. */
+  /** What upgrading (or downgrading: see the plan's downgradeFrom) the recorded install to an imported bundle would do, host by host; changes nothing. */
   'installs.upgradePlan': {
     params: z.object({ name: InstallNameSchema, bundle: BundleReferenceSchema }).strict(),
     result: InstallPlanSchema,
   },
-  /** Upgrades the recorded install (its recorded hosts, roles and configuration) to an imported bundle: a rolling, health-gated apply as a job. */
+  /**
+   * Upgrades the recorded install (its recorded hosts, roles and configuration) to an imported bundle: a rolling, health-gated apply as a job.
+   * A bundle older than a release a host runs is a downgrade: refused (INSTALL_DOWNGRADE_REFUSED) unless allowDowngrade is true.
+   */
   'installs.upgrade': {
-    params: z.object({ name: InstallNameSchema, bundle: BundleReferenceSchema, concurrency: z.number().int().min(1).max(64).optional() }).strict(),
+    params: z.object({ name: InstallNameSchema, bundle: BundleReferenceSchema, concurrency: z.number().int().min(1).max(64).optional(), allowDowngrade: z.boolean().optional() }).strict(),
     result: z.object({ jobId: z.string() }),
   },
   /** Brings each host of the install (or one) back to a kept release, by default its previous one, as a job. */

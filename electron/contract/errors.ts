@@ -101,6 +101,7 @@ export const ERROR_CODES = [
   'INSTALL_INTERRUPTED',
   'INSTALL_CANCEL_REFUSED',
   'INSTALL_UPGRADE_REFUSED',
+  'INSTALL_DOWNGRADE_REFUSED',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

@@ -111,6 +111,8 @@ export const InstallPlanSchema = z.object({
   bundle: z.object({ name: z.string(), version: z.string(), sha256: z.string(), sizeBytes: z.number().int().nonnegative() }),
   /** Every step of every host is already done: applying would change nothing. */
   upToDate: z.boolean(),
+  /** Releases newer than the bundle that hosts run, oldest first: applying it is a downgrade, refused unless allowed by name. Empty when it is not one. */
+  downgradeFrom: z.array(z.string()),
   hosts: z.array(HostPlanSchema),
 });
 export type InstallPlan = z.infer<typeof InstallPlanSchema>;
@@ -284,6 +286,8 @@ export const UpgradeCandidateSchema = z.object({
   /** False when some host cannot run it (no Node binary for its architecture); `problem` says which. */
   compatible: z.boolean(),
   problem: z.string().nullable(),
+  /** Releases newer than this bundle that hosts run, oldest first: non-empty makes it a downgrade, done only when confirmed by name. */
+  downgradeFrom: z.array(z.string()),
 });
 export type UpgradeCandidate = z.infer<typeof UpgradeCandidateSchema>;
 
@@ -295,6 +299,8 @@ export const UpgradeOfferSchema = z.object({
   candidates: z.array(UpgradeCandidateSchema),
   /** The newest compatible candidate, the one the app offers; null when none. */
   offer: UpgradeCandidateSchema.nullable(),
+  /** Imported bundles of the product older than a release a host runs, newest first: each a downgrade, never offered, done only when confirmed by name. */
+  downgrades: z.array(UpgradeCandidateSchema),
 });
 export type UpgradeOffer = z.infer<typeof UpgradeOfferSchema>;
 

@@ -57,7 +57,7 @@ export function createInstallHandlers(deps: InstallApiDeps): Pick<MethodHandlers
     'installs.jobs': ({ name, kind, limit }) => installJobs.recent({ ...(name !== undefined ? { install: name } : {}), ...(kind !== undefined ? { kind } : {}), limit }),
     'installs.upgradeOffer': ({ name }) => operations.upgradeOffer(name),
     'installs.upgradePlan': ({ name, bundle }) => operations.upgradePlan(name, bundle),
-    'installs.upgrade': ({ name, bundle, concurrency }) => operations.upgrade(name, bundle, concurrency === undefined ? {} : { concurrency }),
+    'installs.upgrade': ({ name, bundle, concurrency, allowDowngrade }) => operations.upgrade(name, bundle, { ...(concurrency !== undefined ? { concurrency } : {}), ...(allowDowngrade !== undefined ? { allowDowngrade } : {}) }),
     'installs.rollback': ({ name, host, to }) => operations.rollback(name, { ...(host !== undefined ? { host } : {}), ...(to !== undefined ? { to } : {}) }),
     'installs.uninstall': ({ name, host }) => operations.uninstall(name, host === undefined ? {} : { host }),
     'installs.list': () => installRecords.list(),

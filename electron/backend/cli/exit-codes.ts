@@ -98,6 +98,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.INSTALL_FAILED;
     case 'INSTALL_CANCEL_REFUSED':
     case 'INSTALL_UPGRADE_REFUSED':
+    case 'INSTALL_DOWNGRADE_REFUSED':
       return EXIT.USAGE;
     default:
       return EXIT.FAILURE;

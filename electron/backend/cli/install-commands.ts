@@ -21,7 +21,7 @@ export interface InstallCommandContext {
 const STEP_WIDTH = 11;
 
 /**
- * `sutazai plan --install F`, `sutazai apply --install F [--concurrency N]`,
+ * `sutazai plan --install F`, `sutazai apply --install F [--concurrency N] [--allow-downgrade]`,
  * `sutazai rollback --install F [--host H] [--to VERSION]` and
  * `sutazai uninstall --install F [--host H]`.
  */
@@ -29,6 +29,8 @@ export async function runInstallCommand(ctx: InstallCommandContext): Promise<num
   const file = typeof ctx.values.install === 'string' ? ctx.values.install : undefined;
   if (!file) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` needs --install FILE, the install file.`, `Example: sutazai ${ctx.command} --install install.yaml (README.md, "Installing", shows the format).`);
   if (ctx.args.length > 0) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` takes no arguments (got "${ctx.args.join(' ')}").`, 'Name the install file with --install FILE.');
+  const allowDowngrade = ctx.values['allow-downgrade'] === true;
+  if (allowDowngrade && ctx.command !== 'apply') throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` takes no --allow-downgrade.`, '--allow-downgrade is for sutazai apply, to install a bundle older than the hosts run.');
   const host = stringOption(ctx, 'host', ['rollback', 'uninstall']);
   const to = stringOption(ctx, 'to', ['rollback']);
   const backend = await ctx.backend();
@@ -57,7 +59,7 @@ export async function runInstallCommand(ctx: InstallCommandContext): Promise<num
     return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
   }
   const concurrency = parseConcurrency(ctx.values.concurrency);
-  const result = await backend.installs.apply(file, { ...(concurrency !== undefined ? { concurrency } : {}), onEvent });
+  const result = await backend.installs.apply(file, { ...(concurrency !== undefined ? { concurrency } : {}), allowDowngrade, onEvent });
   ctx.print(formatApplyResult(result), result);
   const failed = result.hosts.find((h) => h.error !== null);
   return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
@@ -92,7 +94,9 @@ export function formatPlan(plan: InstallPlan): string {
     if (host.error) out.push(`  error ${host.error.code}: ${host.error.message}`, `  remedy: ${host.error.remedy}`);
   }
   out.push('');
-  if (plan.rolling && !plan.upToDate) {
+  if (plan.downgradeFrom.length > 0) {
+    out.push(`A DOWNGRADE from ${plan.downgradeFrom.join(', ')} to ${plan.bundle.version}: the bundle is older than what hosts run. \`sutazai apply\` refuses it unless given --allow-downgrade; to return to a release the hosts keep, roll back instead.`);
+  } else if (plan.rolling && !plan.upToDate) {
     const from = [...new Set(plan.hosts.map((h) => h.currentRelease).filter((v): v is string => v !== null && v !== plan.bundle.version))];
     out.push(`A rolling upgrade${from.length > 0 ? ` from ${from.join(', ')}` : ''} to ${plan.bundle.version}: uploads may run ahead, then the hosts switch one at a time in this order; a host whose core and agents are not healthy in time returns to its release and the rollout stops.`);
   }

@@ -58,11 +58,12 @@ Installs (an install file names the bundle, the hosts and roles, the configurati
 see README "Installing"):
   plan --install F                   connect to every host and say, step by step, what apply
                                      would do and what is already done; changes nothing
-  apply --install F [--concurrency N]
+  apply --install F [--concurrency N] [--allow-downgrade]
                                      install: upload, unpack, configure, start, wait for health,
                                      switch current; resumes after a break; prints host  step  status.
                                      A newer bundle is a rolling upgrade: hosts switch one at a time,
-                                     and one that is not healthy in time returns to its release
+                                     and one that is not healthy in time returns to its release.
+                                     An older bundle is a downgrade: refused without --allow-downgrade
   rollback --install F [--host H] [--to VERSION]
                                      return hosts to a kept release (default: the previous one),
                                      health-gated: one that does not come up returns to what it ran
@@ -124,6 +125,7 @@ const COMMAND_OPTIONS = {
   install: { type: 'string' },
   host: { type: 'string' },
   to: { type: 'string' },
+  'allow-downgrade': { type: 'boolean' },
   'new-passphrase-file': { type: 'string' },
 } as const;
 

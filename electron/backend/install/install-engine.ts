@@ -24,6 +24,7 @@ import { STEPS, SWITCH_STEPS, type ApplyResult, type HostApplyResult, type HostP
 import { currentReleaseOf, previousRelease } from './plan-host';
 import { coreEndpointFor, DEFAULT_FREE_SPACE_MARGIN_BYTES, hostConfigOf, prepareHost, type PrepareContext, type PreparedHost, type ResolvedBundle } from './prepare-host';
 import { pruneReleasesScript, releasesToPrune } from './prune-releases';
+import { downgradeRefusedError, releasesNewerThan } from './downgrade';
 import { readBundleFiles } from './read-bundle-files';
 import { recordDefinition } from './recorded-definition';
 import { createRecordedHostOps } from './recorded-host-ops';
@@ -60,6 +61,8 @@ export interface ApplyOptions {
   onEvent?: (event: InstallEvent) => void;
   /** Aborting cuts every host's SSH connection, as a dropped link would: apply again to resume. */
   signal?: AbortSignal;
+  /** Applies a bundle older than a host runs; without it that is refused (INSTALL_DOWNGRADE_REFUSED). */
+  allowDowngrade?: boolean;
 }
 
 /**
@@ -170,6 +173,11 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     });
   }
 
+  /** The releases newer than the bundle that hosts of the file run (as recorded): applying it is then a downgrade. */
+  function downgradeFrom(rows: Array<{ row: HostRow }>, bundle: ResolvedBundle): string[] {
+    return releasesNewerThan(rows.map(({ row }) => deps.releases.current(row.id)?.version), bundle.version);
+  }
+
   /**
    * The imported copy hashed again before its first upload in this engine's life (and again
    * whenever the file changes): a copy damaged on the disk since the import is refused here,
@@ -255,7 +263,7 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       }
     });
     const upToDate = hosts.every((h) => h.error === null && h.steps.every((s) => s.state === 'done'));
-    return { install: file.name, bundle: { name: bundle.name, version: bundle.version, sha256: bundle.sha256, sizeBytes: bundle.sizeBytes }, upToDate, rolling: isRolling(rows, bundle), hosts };
+    return { install: file.name, bundle: { name: bundle.name, version: bundle.version, sha256: bundle.sha256, sizeBytes: bundle.sizeBytes }, upToDate, rolling: isRolling(rows, bundle), downgradeFrom: downgradeFrom(rows, bundle), hosts };
   }
 
   function prepareDeps() {
@@ -283,6 +291,8 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     const bundle = await resolveBundle(file);
     const known = deps.installs.findByName(file.name);
     const rows = hostRows(file, known);
+    const newer = downgradeFrom(rows, bundle);
+    if (newer.length > 0 && options.allowDowngrade !== true) throw downgradeRefusedError(file.name, `${bundle.name}@${bundle.version}`, newer);
     if (!deps.vault.unlocked) {
       throw new ApiError('SECRETS_LOCKED', 'Applying an install needs the sealed secrets (the install\'s CA key, sudo passwords), and they are locked.', 'Give the vault passphrase (SUTAZAI_PASSPHRASE or --passphrase-file), then apply again.');
     }

@@ -3,7 +3,8 @@ import { architecturesOf, BundleManifestSchema } from '../bundles/bundle-manifes
 import type { BundlesRepo } from '../store/bundles-repo';
 import type { InstallRecordsRepo } from '../store/install-records-repo';
 import type { InstallsRepo } from '../store/installs-repo';
-import { byVersion, type InstallEngine } from './install-engine';
+import { compareReleases, downgradeRefusedError, releasesNewerThan } from './downgrade';
+import type { InstallEngine } from './install-engine';
 import type { InstallFile } from './install-file';
 import type { HostEnding, InstallJobs } from './install-jobs';
 import { installFileOfRecord, readRecordedDefinition } from './recorded-definition';
@@ -32,14 +33,20 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
     return record;
   }
 
-  /** The oldest release current on a host of the install: an upgrade goes from there. */
-  function baseRelease(record: InstallRecord): string | null {
-    const current = record.hosts.flatMap((h) => h.releases.filter((r) => r.state === 'current').map((r) => r.version));
-    return current.sort(byVersion)[0] ?? null;
+  /** The releases current on the hosts of the install. */
+  function currentReleases(record: InstallRecord): string[] {
+    return record.hosts.flatMap((h) => h.releases.filter((r) => r.state === 'current').map((r) => r.version));
   }
 
-  function candidatesFor(record: InstallRecord, from: string | null): UpgradeCandidate[] {
+  /** The oldest release current on a host of the install: an upgrade goes from there. */
+  function baseRelease(record: InstallRecord): string | null {
+    return currentReleases(record).sort(compareReleases)[0] ?? null;
+  }
+
+  /** The imported bundles of the install's product whose version `keep` admits, newest first, each with what it means for the hosts. */
+  function candidatesFor(record: InstallRecord, keep: (version: string) => boolean): UpgradeCandidate[] {
     const product = record.bundle?.name ?? null;
+    const running = currentReleases(record);
     const arches = new Map<string, string>();
     for (const host of record.hosts) {
       const arch = bundleArchOf(deps.latestFacts(host.hostId));
@@ -47,8 +54,8 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
     }
     return deps.bundles
       .list()
-      .filter((b) => (product === null || b.name === product) && (from === null || byVersion(b.version, from) > 0))
-      .sort((a, b) => byVersion(b.version, a.version) || b.importedAt - a.importedAt)
+      .filter((b) => (product === null || b.name === product) && keep(b.version))
+      .sort((a, b) => compareReleases(b.version, a.version) || b.importedAt - a.importedAt)
       .map((b) => {
         const carried = new Set<string>(architecturesOf(BundleManifestSchema.parse(JSON.parse(b.manifest))));
         const missing = [...arches].filter(([, arch]) => !carried.has(arch));
@@ -59,6 +66,7 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
           importedAt: b.importedAt,
           compatible: missing.length === 0,
           problem: missing.length === 0 ? null : `it carries no Node binary for ${missing.map(([host, arch]) => `${host} (${arch})`).join(', ')}`,
+          downgradeFrom: releasesNewerThan(running, b.version),
         };
       });
   }
@@ -66,12 +74,17 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
   function upgradeOffer(name: string): UpgradeOffer {
     const record = recordOf(name);
     const from = baseRelease(record);
-    const candidates = candidatesFor(record, from);
-    return { install: name, from, candidates, offer: candidates.find((c) => c.compatible) ?? null };
+    const newer = (version: string) => from === null || compareReleases(version, from) > 0;
+    const candidates = candidatesFor(record, newer);
+    const downgrades = candidatesFor(record, (version) => !newer(version) && releasesNewerThan(currentReleases(record), version).length > 0);
+    return { install: name, from, candidates, offer: candidates.find((c) => c.compatible && c.downgradeFrom.length === 0) ?? null, downgrades };
   }
 
-  /** The engine's install file for upgrading `name` to `bundle`: refused with the reason when it is not an upgrade the app can run. */
-  function upgradeFile(name: string, bundle: string): InstallFile {
+  /**
+   * The engine's install file for upgrading `name` to `bundle`: refused with the reason when it is not an upgrade the app can run.
+   * A bundle older than a release a host runs is a downgrade, refused unless `allowDowngrade`.
+   */
+  function upgradeFile(name: string, bundle: string, options: { allowDowngrade: boolean }): InstallFile {
     const record = recordOf(name);
     const install = deps.installs.findByName(name)!;
     const definition = readRecordedDefinition(install.definition);
@@ -79,12 +92,14 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
       throw new ApiError('INSTALL_UPGRADE_REFUSED', `The install ${name} was applied before the app kept what it was applied with, so it cannot be upgraded by its name.`, `Apply its install file with the new bundle (sutazai apply --install FILE, bundle: ${bundle}) once; after that, the app can upgrade it.`);
     }
     const from = baseRelease(record);
-    const candidate = candidatesFor(record, null).find((c) => c.bundle === bundle);
+    const candidate = candidatesFor(record, () => true).find((c) => c.bundle === bundle);
     if (!candidate) {
       const product = record.bundle?.name ?? 'its product';
       throw new ApiError('NOT_FOUND', `No imported bundle of ${product} is ${bundle}.`, 'Import it on the Bundles page first; installs.upgradeOffer lists the imported bundles newer than the install.');
     }
-    if (from !== null && byVersion(candidate.version, from) <= 0) {
+    if (candidate.downgradeFrom.length > 0) {
+      if (!options.allowDowngrade) throw downgradeRefusedError(name, bundle, candidate.downgradeFrom);
+    } else if (from !== null && compareReleases(candidate.version, from) <= 0) {
       throw new ApiError('INSTALL_UPGRADE_REFUSED', `${bundle} is not newer than ${from}, the oldest release ${name} runs.`, 'To go back to a release a host keeps, roll back instead; to go forward, import a newer bundle.');
     }
     if (!candidate.compatible) {
@@ -126,17 +141,19 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
 
   return {
     upgradeOffer,
-    upgradePlan: (name: string, bundle: string) => deps.engine.plan(upgradeFile(name, bundle)),
+    /** Planning changes nothing, so a downgrade is planned too: the plan's downgradeFrom names it for the confirmation. */
+    upgradePlan: (name: string, bundle: string) => deps.engine.plan(upgradeFile(name, bundle, { allowDowngrade: true })),
 
-    upgrade(name: string, bundle: string, options: { concurrency?: number } = {}): Promise<{ jobId: string }> {
-      const file = upgradeFile(name, bundle);
+    upgrade(name: string, bundle: string, options: { concurrency?: number; allowDowngrade?: boolean } = {}): Promise<{ jobId: string }> {
+      const allowDowngrade = options.allowDowngrade === true;
+      const file = upgradeFile(name, bundle, { allowDowngrade });
       return deps.jobs.run({
         kind: 'upgrade',
         install: name,
         bundle,
         hosts: file.hosts.map((h) => h.name),
         execute: async ({ onEvent, signal }) => {
-          await deps.engine.apply(file, { ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}), onEvent, signal });
+          await deps.engine.apply(file, { ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}), allowDowngrade, onEvent, signal });
           return {};
         },
       });

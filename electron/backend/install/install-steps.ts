@@ -63,6 +63,8 @@ export interface InstallPlan {
    * and stops the rollout.
    */
   rolling: boolean;
+  /** Releases newer than the bundle that hosts run, oldest first: applying it is a downgrade, refused unless allowed. Empty when it is not one. */
+  downgradeFrom: string[];
   hosts: HostPlan[];
 }
 

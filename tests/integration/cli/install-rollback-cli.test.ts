@@ -1,5 +1,5 @@
-// `sutazai rollback` and `sutazai uninstall` as an operator runs them: the real CLI as a
-// child process, a real test host over SSH, two bundles with the real runtime in them.
+// `sutazai rollback`, a downgrade and `sutazai uninstall` as an operator runs them: the real
+// CLI as a child process, a real test host over SSH, two bundles with the real runtime in them.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,7 +63,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('sutazai rollback and uninstall', () => {
-  it('rolls back to the previous release with a line per step, refuses an unknown one, and uninstalls', async () => {
+  it('refuses a downgrade not asked for, downgrades with --allow-downgrade, rolls back to the previous release with a line per step, refuses an unknown one, and uninstalls', async () => {
     expect((await sutazai(['bundle', 'import', v1.file, '--trust-key', kit.key.fingerprint])).code).toBe(0);
     expect((await sutazai(['hosts', 'add', 'cli-host', '--address', host.address, '--user', 'root', '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
     expect((await sutazai(['apply', '--install', installFile(v1)])).code).toBe(0);
@@ -78,16 +78,34 @@ describe('sutazai rollback and uninstall', () => {
     expect(misplaced.code).toBe(2);
     expect(misplaced.stderr).toContain('`apply` takes no --to');
 
+    // The older bundle is a downgrade: named as one, refused without --allow-downgrade, done with it.
+    const older = installFile(v1);
+    const downgradePlan = await sutazai(['plan', '--install', older]);
+    expect(downgradePlan.stdout, downgradePlan.stderr).toContain('A DOWNGRADE from 0.2.0 to 0.1.0');
+    expect(downgradePlan.stdout).not.toContain('A rolling upgrade');
+    const unasked = await sutazai(['apply', '--install', older]);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain('error INSTALL_DOWNGRADE_REFUSED: sutazai@0.1.0 is older than 0.2.0, which cli-rollback runs: installing it is a downgrade');
+    expect(unasked.stderr).toContain('sutazai apply --allow-downgrade');
+    expect(unasked.stdout).toBe('');
+    expect(fs.readlinkSync(path.join(tree.root, 'current'))).toBe('releases/0.2.0');
+    expect((await sutazai(['plan', '--install', older, '--allow-downgrade'])).stderr).toContain('`plan` takes no --allow-downgrade');
+    const downgrade = await sutazai(['apply', '--install', older, '--allow-downgrade']);
+    expect(downgrade.stderr).toBe('');
+    expect(downgrade.code).toBe(0);
+    expect(downgrade.stdout).toContain('cli-host: sutazai@0.1.0 installed and healthy');
+    expect(fs.readlinkSync(path.join(tree.root, 'current'))).toBe('releases/0.1.0');
+
     const rollback = await sutazai(['rollback', '--install', file]);
     expect(rollback.stderr).toBe('');
     expect(rollback.code).toBe(0);
     for (const step of ['read', 'service', 'start', 'health', 'switch', 'record']) expect(rollback.stdout).toMatch(new RegExp(`^cli-host {2}rollback>${step} +done {2}`, 'm'));
-    expect(rollback.stdout).toContain('cli-host: back on 0.1.0 (was 0.2.0), healthy: core running 1/1, agent running 1/1');
-    expect(fs.readlinkSync(path.join(tree.root, 'current'))).toBe('releases/0.1.0');
+    expect(rollback.stdout).toContain('cli-host: back on 0.2.0 (was 0.1.0), healthy: core running 1/1, agent running 1/1');
+    expect(fs.readlinkSync(path.join(tree.root, 'current'))).toBe('releases/0.2.0');
 
     const unknown = await sutazai(['rollback', '--install', file, '--host', 'cli-host', '--to', '9.9.9', '--json']);
     expect(unknown.code).toBe(3);
-    expect(JSON.parse(unknown.stdout)).toMatchObject({ hosts: [{ host: 'cli-host', outcome: 'failed', error: { code: 'NOT_FOUND', message: 'cli-host keeps no release 9.9.9; its releases: 0.1.0 (current), 0.2.0 (previous).' } }] });
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ hosts: [{ host: 'cli-host', outcome: 'failed', error: { code: 'NOT_FOUND', message: 'cli-host keeps no release 9.9.9; its releases: 0.1.0 (previous), 0.2.0 (current).' } }] });
 
     const uninstall = await sutazai(['uninstall', '--install', file]);
     expect(uninstall.code).toBe(0);

@@ -194,7 +194,16 @@ describe('bad requests on a recorded install', () => {
     expect(await refusal(api().call('installs.rollback', { name: 'nothing-here' }))).toMatchObject({ code: 'NOT_FOUND' });
     expect(await refusal(api().call('installs.rollback', { name: INSTALL, to: '9.9.9' }))).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('keeps no release 9.9.9') });
     expect(await refusal(api().call('installs.uninstall', { name: INSTALL, host: 'other-host' }))).toMatchObject({ code: 'HOST_NOT_FOUND' });
-    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v1) }))).toMatchObject({ code: 'INSTALL_UPGRADE_REFUSED' });
+    // The older imported bundle is a downgrade: offered only as one, planned as one, refused unless asked for by name.
+    const offer = await api().call('installs.upgradeOffer', { name: INSTALL });
+    expect(offer).toMatchObject({ from: '1.1.0', offer: null, candidates: [], downgrades: [{ bundle: reference(v1), version: '1.0.0', downgradeFrom: ['1.1.0'] }] });
+    await expect(api().call('installs.upgradePlan', { name: INSTALL, bundle: reference(v1) })).resolves.toMatchObject({ bundle: { version: '1.0.0' }, downgradeFrom: ['1.1.0'] });
+    const downgrade = await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v1) }));
+    expect(downgrade).toMatchObject({ code: 'INSTALL_DOWNGRADE_REFUSED', message: expect.stringContaining(`${reference(v1)} is older than 1.1.0, which ${INSTALL} runs`), remedy: expect.stringContaining('allowDowngrade: true') });
+    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v1), allowDowngrade: false }))).toMatchObject({ code: 'INSTALL_DOWNGRADE_REFUSED' });
+    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v2) }))).toMatchObject({ code: 'INSTALL_UPGRADE_REFUSED' });
+    // The wizard's path (an install definition naming the older bundle) is refused the same way, before any host is touched.
+    expect(await refusal(api().call('installs.start', { install: definitionFor(v1) }))).toMatchObject({ code: 'INSTALL_DOWNGRADE_REFUSED' });
     expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: `${v1.manifest.name}@7.0.0` }))).toMatchObject({ code: 'NOT_FOUND' });
     expect(await refusal(api().call('installs.cancel', { jobId: 'no-such-job' }))).toMatchObject({ code: 'NOT_FOUND' });
     expect(fs.readlinkSync(path.join(root, 'current'))).toBe('releases/1.1.0');
