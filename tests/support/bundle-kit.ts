@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildBundle, type BuildBundleOptions, type BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { createBundleService, type BundleService, type BundleServiceDeps } from '../../electron/backend/bundles/bundle-service';
 import { buildRuntimeInto, checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
+import { signBundle } from '../../electron/backend/bundles/bundle-signature';
+import { formatChecksums, parseChecksums } from '../../electron/backend/bundles/checksums-file';
 import { generateSigningKey, type SigningKey } from '../../electron/backend/bundles/signing-key';
 import { BLOCK_SIZE, paddingAfter } from '../../electron/backend/bundles/tar-header';
 import { readTar } from '../../electron/backend/bundles/tar-reader';
@@ -168,4 +171,40 @@ export function bundleServiceOn(store: Store, dataDir: string, logger?: BundleSe
     actor: 'test',
     ...(logger ? { logger } : {}),
   });
+}
+
+/**
+ * A copy of a bundle whose bundle.json is changed by `change` and then signed again with
+ * `key`, as a builder of another version (or a faulty one) would have made it: the
+ * signature holds, so what is refused is what bundle.json says.
+ */
+export async function resignedCopy(from: string, to: string, key: SigningKey, change: (manifest: Record<string, unknown>) => void): Promise<void> {
+  const entries: Array<{ name: string; type: 'file' | 'directory'; mode: number; mtime: number; content: Buffer }> = [];
+  for await (const entry of readTar(fs.createReadStream(from))) {
+    const parts: Buffer[] = [];
+    for await (const part of entry.body) parts.push(Buffer.from(part));
+    entries.push({ name: entry.name, type: entry.type, mode: entry.mode, mtime: entry.mtime, content: Buffer.concat(parts) });
+  }
+  const byName = (name: string) => entries.find((e) => e.name === name)!;
+  const manifest = JSON.parse(byName('bundle.json').content.toString('utf8')) as Record<string, unknown>;
+  change(manifest);
+  const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+  const listed = parseChecksums(byName('checksums.sha256').content.toString('utf8'));
+  if (!listed.ok) throw new Error(listed.reason);
+  listed.files.set('bundle.json', createHash('sha256').update(manifestBytes).digest('hex'));
+  const checksumsBytes = Buffer.from(formatChecksums([...listed.files].map(([p, sha256]) => ({ path: p, sha256 }))));
+  byName('bundle.json').content = manifestBytes;
+  byName('checksums.sha256').content = checksumsBytes;
+  byName('signature.ed25519').content = Buffer.from(signBundle(key.privateKey, 'test release key', manifestBytes, checksumsBytes));
+  const handle = await fs.promises.open(to, 'w');
+  try {
+    const writer = new TarWriter(fileSink(handle));
+    for (const e of entries) {
+      if (e.type === 'directory') await writer.addDirectory(e.name, { mode: e.mode, mtime: e.mtime });
+      else await writer.addFile(e.name, { mode: e.mode, mtime: e.mtime, size: e.content.length }, e.content);
+    }
+    await writer.finish();
+  } finally {
+    await handle.close();
+  }
 }

@@ -6,7 +6,7 @@ import type { BundleService } from '../../../electron/backend/bundles/bundle-ser
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 import { encodeHeader, MAX_ENTRY_SIZE } from '../../../electron/backend/bundles/tar-header';
-import { bundleServiceOn, cutAfterHeader, dataOffsetOf, flipByte, makeBundleKit, rewriteArchive, type BundleKit } from '../../support/bundle-kit';
+import { bundleServiceOn, cutAfterHeader, dataOffsetOf, flipByte, makeBundleKit, resignedCopy, rewriteArchive, type BundleKit } from '../../support/bundle-kit';
 
 let kit: BundleKit;
 let good: BuiltBundle;
@@ -165,6 +165,24 @@ describe('refusals, each with its reason, before anything is stored', () => {
     const error = await refused(newer.file, 'BUNDLE_INCOMPATIBLE');
     expect(error.message).toMatch(/needs a control center >=0.3.0 <0.4.0, and this one is 0.1.0/);
     expect(error.remedy).toMatch(/>=0.3.0 <0.4.0/);
+  });
+
+  it('a bundle of format 1, which lists no sizes: incompatible, to be built again', async () => {
+    const file = path.join(kit.dir, 'format-1.sutazai-bundle');
+    await resignedCopy(good.file, file, kit.key, (manifest) => {
+      manifest.format = 1;
+      delete manifest.sizes;
+    });
+    const error = await refused(file, 'BUNDLE_INCOMPATIBLE');
+    expect(error.message).toMatch(/it is in bundle format 1, which does not list the size of each file, and this control center imports format 2/);
+    expect(error.remedy).toMatch(/Build the bundle again/);
+  });
+
+  it('signed sizes that leave out a listed file: bundle.json is invalid', async () => {
+    const file = path.join(kit.dir, 'sizes-short.sutazai-bundle');
+    await resignedCopy(good.file, file, kit.key, (manifest) => delete (manifest.sizes as Record<string, number>)['runtime/agent.cjs']);
+    const error = await refused(file, 'BUNDLE_MANIFEST_INVALID');
+    expect(error.message).toMatch(/sizes lists no size for runtime\/agent.cjs, which checksums.sha256 lists/);
   });
 
   it('a bundle carrying a runtime this control center cannot manage', async () => {
