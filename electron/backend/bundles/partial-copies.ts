@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isRunning, ownIdentity } from '../app/process-identity';
+import { ownerAlive, thisProcess } from '../store/owner-process';
 
 /**
  * A bundle being imported is copied under a temporary name first. The name carries the
@@ -13,8 +13,9 @@ const PARTIAL = /^\.import-(\d+)-(\d+)-[0-9a-f]{8}\.partial$/;
 const PID_ONLY_PARTIAL = /^\.import-(\d+)-[0-9a-f]{8}\.partial$/;
 
 export function partialCopyPath(dir: string): string {
-  const { pid, startTime } = ownIdentity();
-  return path.join(dir, `.import-${pid}-${startTime}-${randomBytes(4).toString('hex')}.partial`);
+  const { pid, startedAt } = thisProcess();
+  // "0" where the start time cannot be read: then the PID alone tells.
+  return path.join(dir, `.import-${pid}-${startedAt ?? '0'}-${randomBytes(4).toString('hex')}.partial`);
 }
 
 /**
@@ -34,8 +35,8 @@ export function removeStalePartialCopies(dir: string): Array<{ file: string; byt
     const match = PARTIAL.exec(name);
     const pidOnly = match ? null : PID_ONLY_PARTIAL.exec(name);
     if (!match && !pidOnly) continue;
-    const writer = match ? { pid: Number(match[1]), startTime: match[2]! } : { pid: Number(pidOnly![1]), startTime: '0' };
-    if (isRunning(writer)) continue;
+    const started = match ? match[2]! : '0';
+    if (ownerAlive({ pid: Number((match ?? pidOnly)![1]), startedAt: started === '0' ? null : started })) continue;
     const file = path.join(dir, name);
     const stat = fs.lstatSync(file, { throwIfNoEntry: false });
     if (!stat?.isFile()) continue;
