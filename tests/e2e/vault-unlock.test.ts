@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -60,10 +61,30 @@ describe('a locked vault, unlocked from the page', () => {
     dataDir = dir.path;
     // An earlier run sealed a secret with the passphrase (as `SUTAZAI_PASSPHRASE=… npx sutazai` would).
     const earlier = await startBackend({ dataDir, logLevel: 'info', mode: 'cli', logToConsole: false, sampleLocalHost: false, probeAtStart: false, vaultKey: { kind: 'passphrase', passphrase: PASSPHRASE } });
-    earlier.vault.store('e2e:earlier', 'sealed before', Date.now());
-    await earlier.close();
+    // A host whose password was sealed then: probing it needs the vault. (A listener for the
+    // moment of adding, in case adding a host checks that its address answers.)
+    const listener = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      await earlier.hosts.add({ name: 'earlier-pw', address: '127.0.0.1', port: (listener.address() as AddressInfo).port, user: 'operator', auth: { method: 'password', password: SSH_PASSWORD } });
+    } finally {
+      listener.close();
+      await earlier.close();
+    }
 
     ({ page, url, api } = await openWithoutPassphrase(defer, dataDir, problems));
+  });
+
+  it('offers to unlock the vault on a bulk probe row refused with SECRETS_LOCKED', async () => {
+    await page.goto(url, { waitUntil: 'load' });
+    const hostRow = page.locator('[data-testid="host-row"][data-host-name="earlier-pw"]');
+    await hostRow.getByTestId('host-select').check();
+    await page.getByRole('button', { name: 'Probe selected' }).click();
+    const probeRow = page.locator('[data-testid="probe-row"][data-host-name="earlier-pw"][data-state="failed"]');
+    await probeRow.waitFor({ state: 'visible' });
+    await expect(probeRow.textContent()).resolves.toContain('SECRETS_LOCKED');
+    await probeRow.getByTestId('vault-unlock-open').waitFor({ state: 'visible' });
+    await shoot(page, 'vault-locked-probe-row');
   });
 
   it('offers to unlock the vault where an action is refused with SECRETS_LOCKED', async () => {

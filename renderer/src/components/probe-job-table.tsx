@@ -1,6 +1,7 @@
 import { formatDuration } from '../format/time';
 import { elapsedOf, isFinal, type ProbeHostRow, type ProbeJobView, type ProbeState } from '../probes/probe-progress';
 import { hrefFor } from '../router/route';
+import { VaultUnlockOffer } from './vault-unlock';
 
 const STATE_TEXT: Record<ProbeState, string> = {
   queued: 'Queued',
@@ -40,6 +41,7 @@ function ProbeRow({ row, now }: { row: ProbeHostRow; now: number }) {
             <p className="notice-message">{row.error.message}</p>
             <p className="notice-remedy">{row.error.remedy}</p>
             <p className="notice-code">{row.error.code}</p>
+            {row.error.code === 'SECRETS_LOCKED' ? <VaultUnlockOffer /> : null}
           </div>
         ) : (
           <span className="muted">—</span>
