@@ -277,6 +277,15 @@ export const methods = {
     params: z.object({ passphrase: VaultPassphraseSchema }).strict(),
     result: VaultStatusSchema,
   },
+  /**
+   * Re-seals every stored secret under a new passphrase (12 characters or more), in one
+   * transaction: afterwards only the new one opens the data directory. SECRETS_PASSPHRASE_WRONG
+   * for a wrong current one, SECRETS_PASSPHRASE_WEAK for a short new one.
+   */
+  'secrets.changePassphrase': {
+    params: z.object({ passphrase: VaultPassphraseSchema, newPassphrase: VaultPassphraseSchema }).strict(),
+    result: z.object({ resealed: z.number().int().nonnegative(), unreadable: z.number().int().nonnegative() }),
+  },
 } as const;
 
 /** Every event a client may subscribe to, with the params that narrow it. */

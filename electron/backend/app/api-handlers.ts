@@ -65,6 +65,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'config.diff': (input) => config.diff(input),
     'secrets.status': () => secrets.status(),
     'secrets.unlock': ({ passphrase }) => secrets.unlockWithPassphrase(passphrase),
+    'secrets.changePassphrase': ({ passphrase, newPassphrase }) => secrets.changePassphrase(passphrase, newPassphrase),
     ...createInstallHandlers(deps),
   };
 }

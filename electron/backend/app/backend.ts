@@ -136,7 +136,16 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const vault = createSecretVault(store.db);
   const startupWarnings: StartupWarning[] = [];
   if (config.vaultKey) {
-    const unlocked = vault.unlock(config.vaultKey);
+    let unlocked;
+    try {
+      unlocked = vault.unlock(config.vaultKey);
+    } catch (error) {
+      // A wrong passphrase ends the start: nothing stays open behind it (nor claimed).
+      releaseDataDir();
+      store.close();
+      closeLog();
+      throw error;
+    }
     if (unlocked.upgraded) logger.info({}, 'vault re-sealed with stronger key stretching (scrypt parameters raised)');
     if (unlocked.warning) {
       logger.warn({ remedy: unlocked.warning.remedy }, unlocked.warning.message);

@@ -13,7 +13,7 @@ export function isLogLevel(value: string): value is LogLevel {
  * Field names whose values are secrets wherever they appear (two levels deep). A
  * secret must never reach a log line, even by accident in a details object.
  */
-const SECRET_KEYS = ['password', 'passphrase', 'secret', 'token', 'privateKey', 'authorization', 'cookie'];
+const SECRET_KEYS = ['password', 'passphrase', 'newPassphrase', 'secret', 'token', 'privateKey', 'authorization', 'cookie'];
 export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
 
 export interface LoggerOptions {

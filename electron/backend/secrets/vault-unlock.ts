@@ -12,7 +12,9 @@ export interface VaultUnlockLogger {
 /** The vault as the API offers it: its status, and opening it with a passphrase. */
 export interface VaultAccess {
   status(): VaultStatus;
-  unlockWithPassphrase(passphrase: string): VaultStatus;
+  unlockWithPassphrase(passphrase: string): Promise<VaultStatus>;
+  /** Re-seals every stored secret under a new passphrase; only the new one opens the data directory afterwards. */
+  changePassphrase(passphrase: string, newPassphrase: string): Promise<{ resealed: number; unreadable: number }>;
 }
 
 /**
@@ -33,23 +35,39 @@ export function createVaultAccess(db: Database.Database, vault: SecretVault, opt
 
   return {
     status,
-    unlockWithPassphrase(passphrase) {
+    async unlockWithPassphrase(passphrase) {
       const before = status();
-      if (!options.acceptsPassphrase) {
-        throw new ApiError(
-          'SECRETS_LOCKED',
-          'The desktop app opens its sealed secrets with the OS secret store, not with a passphrase.',
-          'Restart the app; if the secrets stay locked, check that the OS keyring is unlocked.',
-        );
-      }
+      if (!options.acceptsPassphrase) throw passphraseRefusedError();
+      let outcome;
       try {
-        vault.unlock({ kind: 'passphrase', passphrase });
+        // Off the event loop: stretching the passphrase takes 128 MiB and a noticeable moment, and other clients keep being answered.
+        outcome = await vault.unlockAsync({ kind: 'passphrase', passphrase });
       } catch (error) {
         options.logger.warn({ code: error instanceof ApiError ? error.code : 'INTERNAL' }, 'vault unlock through the API refused');
         throw error;
       }
-      options.logger.info({ created: before.sealedWith === 'none' }, before.sealedWith === 'none' ? 'vault sealed with a new passphrase through the API' : 'vault unlocked through the API');
+      options.logger.info({ created: before.sealedWith === 'none', upgraded: outcome.upgraded }, before.sealedWith === 'none' ? 'vault sealed with a new passphrase through the API' : 'vault unlocked through the API');
+      if (outcome.warning) options.logger.warn({ remedy: outcome.warning.remedy }, outcome.warning.message);
       return status();
     },
+    async changePassphrase(passphrase, newPassphrase) {
+      if (!options.acceptsPassphrase) throw passphraseRefusedError();
+      try {
+        const result = await vault.changePassphrase(passphrase, newPassphrase);
+        options.logger.info(result, 'vault passphrase changed through the API: every secret re-sealed');
+        return result;
+      } catch (error) {
+        options.logger.warn({ code: error instanceof ApiError ? error.code : 'INTERNAL' }, 'vault passphrase change through the API refused');
+        throw error;
+      }
+    },
   };
+}
+
+function passphraseRefusedError(): ApiError {
+  return new ApiError(
+    'SECRETS_LOCKED',
+    'The desktop app opens its sealed secrets with the OS secret store, not with a passphrase.',
+    'Restart the app; if the secrets stay locked, check that the OS keyring is unlocked.',
+  );
 }
