@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`SutazAI Control Center (web mode) is ready: ${server.url}\n`);
   process.stdout.write(`Data: ${options.dataDir}\nLog: ${backend.logFile}\nPress Ctrl+C to stop.\n`);
+  for (const warning of backend.startupWarnings) process.stderr.write(`warning: ${warning.message}\nremedy: ${warning.remedy}\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {
