@@ -94,7 +94,9 @@ export function tightenDataDirModes(dir: string): { changed: string[]; failed: s
   };
   const top = fs.lstatSync(dir, { throwIfNoEntry: false });
   if (!top?.isDirectory()) return result;
-  tighten(dir, top);
+  // A sticky, world-writable directory (/tmp) is shared on purpose: it is not ours to close.
+  if ((top.mode & 0o1000) !== 0) result.failed.push(`${dir} ${octal(top.mode & 0o7777)} (a shared directory: give the control center a data directory of its own)`);
+  else tighten(dir, top);
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     if ((entry.isFile() && (APP_FILE.test(entry.name) || entry.name === VAULT_KEY_FILE)) || (entry.isDirectory() && APP_DIRS.has(entry.name))) walk(path.join(dir, entry.name));
   }

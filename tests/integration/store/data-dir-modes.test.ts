@@ -73,4 +73,15 @@ describe('data directory modes', () => {
       .find((entry) => entry.msg.startsWith('data directory permissions tightened'));
     expect(line?.changed).toEqual(expect.arrayContaining([`${dataDir} 0755 -> 0700`, `${path.join(dataDir, 'sutazai.db')} 0644 -> 0600`, `${path.join(dataDir, 'logs', 'control-center.log')} 0644 -> 0600`]));
   });
+
+  it.skipIf(process.platform === 'win32')('leaves a shared sticky directory (like /tmp) open, and says in the log that it is no place for the data', async () => {
+    const shared = path.join(tempDir(), 'shared');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o1777);
+    const backend = await start(shared);
+    expect((fs.statSync(shared).mode & 0o7777).toString(8)).toBe('1777');
+    expect(modeOf(path.join(shared, 'sutazai.db'))).toBe('600');
+    backend.logger.flush?.();
+    expect(fs.readFileSync(backend.logFile, 'utf8')).toContain('a shared directory: give the control center a data directory of its own');
+  });
 });
