@@ -17,6 +17,8 @@ const nodeTargets = [
   { entry: 'electron/backend/entry/utility-process.ts', outfile: 'backend/utility-process.cjs' },
   { entry: 'electron/backend/entry/web.ts', outfile: 'backend/web.cjs' },
   { entry: 'electron/backend/cli/main.ts', outfile: 'backend/cli.cjs' },
+  // The YAML worker thread every backend entry starts (untrusted-yaml/parse-off-thread.ts).
+  { entry: 'electron/backend/untrusted-yaml/yaml-worker.ts', outfile: 'backend/yaml-worker.cjs', partOf: 'backend/' },
 ];
 
 /** Which parts to build; `only` narrows it for the commands that need one part. */
@@ -25,7 +27,7 @@ export async function buildAll({ only, quiet = false, production = process.env.N
   const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   const tasks = [];
   for (const target of nodeTargets) {
-    if (only && !only.some((part) => target.outfile.startsWith(part))) continue;
+    if (only && !only.some((part) => target.outfile.startsWith(part) || (target.partOf !== undefined && part.startsWith(target.partOf)))) continue;
     tasks.push(
       build({
         entryPoints: [path.join(root, target.entry)],

@@ -6,8 +6,8 @@ import { ensureDependencies, root } from './ensure-deps.mjs';
 
 ensureDependencies();
 const { buildAll, isStale } = await import('./build.mjs');
-const outputs = ['dist/backend/web.cjs', 'dist/renderer/app.js', 'dist/renderer/index.html'];
-if (await isStale(outputs, ['electron/backend', 'electron/contract', 'renderer'])) {
+const outputs = ['dist/backend/web.cjs', 'dist/backend/yaml-worker.cjs', 'dist/renderer/app.js', 'dist/renderer/index.html'];
+if (await isStale(outputs, ['electron/backend', 'electron/contract', 'agents-runtime/src/yaml', 'renderer'])) {
   await buildAll({ only: ['backend/web', 'renderer'], quiet: true });
 }
 process.env.SUTAZAI_RENDERER_DIR ??= path.join(root, 'dist', 'renderer');

@@ -27,6 +27,8 @@ export interface YamlProblem {
   message: string;
   /** True when a limit refused the text (as opposed to a syntax error). */
   limit: boolean;
+  /** The yaml library's code for a syntax error (BLOCK_AS_IMPLICIT_KEY, ...). */
+  code?: string;
 }
 
 export interface ReadYaml {
@@ -44,6 +46,7 @@ export function readYaml(text: string, limits: YamlLimits): ReadYaml {
   const lineCounter = new LineCounter();
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxBytes) {
+    lineCounter.addNewLine(0);
     return { lineCounter, doc: undefined, problem: { offset: 0, limit: true, message: `the text is ${bytes} bytes, over the limit of ${limits.maxBytes} bytes` } };
   }
   // The concrete syntax tree is built without recursion; composing it is recursive, so
@@ -58,7 +61,7 @@ export function readYaml(text: string, limits: YamlLimits): ReadYaml {
   if (syntax !== undefined) {
     // The library repeats the position in its message; callers name it themselves.
     const message = (syntax.message.split('\n')[0] ?? syntax.code).replace(/ at line \d+, column \d+:?$/, '');
-    return { lineCounter, doc, problem: { offset: syntax.pos[0], limit: false, message } };
+    return { lineCounter, doc, problem: { offset: syntax.pos[0], limit: false, message, code: syntax.code } };
   }
   return { lineCounter, doc, problem: checkDocument(doc, limits) };
 }

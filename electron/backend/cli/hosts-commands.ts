@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { ApiError, type AuthInput, type ErrorCode, type HostInput, type ProbeProgress } from '../../contract';
+import { readCappedText, TextTooLargeError } from '../../../agents-runtime/src/yaml/read-capped-text';
 import type { Backend } from '../app/backend';
+import { HOST_LIST_LIMITS } from '../hosts/import-host-list';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { formatFacts, formatHostList, formatTable } from './format-text';
 import { secretFromFile, secretFromStdin } from './read-secret-input';
@@ -118,14 +120,22 @@ export async function hostsTrust(ctx: CommandContext): Promise<number> {
   return code;
 }
 
+/** The file's text, refused before it is read whole when it is over the host list limit. */
+function readHostListFile(file: string): string {
+  try {
+    return readCappedText(file, HOST_LIST_LIMITS.maxBytes);
+  } catch (error) {
+    if (error instanceof TextTooLargeError) {
+      throw new ApiError('CONFIG_YAML_INVALID', `${file} ${error.message}; nothing was imported.`, `Split the list into files of at most ${HOST_LIST_LIMITS.maxBytes / 1024 / 1024} MiB and import them one by one.`);
+    }
+    throw new ApiError('BAD_PARAMS', `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, 'Give the path of a readable YAML host list.');
+  }
+}
+
 export async function hostsImport(ctx: CommandContext): Promise<number> {
   const [file] = ctx.args;
   if (!file) throw new ApiError('BAD_PARAMS', '`hosts import` needs a YAML file.', 'Example: sutazai hosts import hosts.yaml');
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new ApiError('BAD_PARAMS', `${file} cannot be read (${error.code}).`, 'Give the path of a readable YAML host list.');
-  });
-  const result = await ctx.backend.hosts.importList(text, file);
+  const result = await ctx.backend.hosts.importList(readHostListFile(file), file);
   const lines = [
     `${result.added.length} host(s) added${result.added.length ? `: ${result.added.map((h) => h.name).join(', ')}` : ''}`,
     ...result.errors.map((e) => `  ${e.message}\n    remedy: ${e.remedy}`),

@@ -1,9 +1,11 @@
-import type { ConfigCheckResult, ConfigDiffResult, ConfigExplanation, ConfigOrigin, ConfigProblem, ConfigText } from '../../contract';
-import type { Origin } from './config-layer';
+import { ApiError, type ConfigCheckResult, type ConfigDiffResult, type ConfigExplanation, type ConfigOrigin, type ConfigProblem, type ConfigText } from '../../contract';
+import type { Origin, ParsedLayer } from './config-layer';
 import { ConfigError } from './config-error';
 import { diffConfigs } from './diff-configs';
 import { explainKey } from './explain-key';
+import { sharedOffThreadYaml, type OffThreadYaml } from '../untrusted-yaml/parse-off-thread';
 import { loadInstallConfig, type InstallConfigOptions, type LoadedInstallConfig } from './load-install-config';
+import { layerFromOutcome, type LayerSource } from './yaml-layer';
 
 export interface ConfigLayersInput {
   environment?: string | undefined;
@@ -17,24 +19,41 @@ export interface ConfigLayersInput {
  * defaults and environment profiles. SUTAZAI_* variables are left out: they belong to the
  * shell a CLI runs in, not to the backend process, and would make what the operator sees
  * depend on how the app was started.
+ *
+ * The texts come from a client: they are parsed on a worker thread (untrusted-yaml/), so
+ * that a slow or hostile one never holds up the backend's other clients.
  */
-export function createConfigService(deps: { configDir?: string | undefined }) {
-  const load = (input: ConfigLayersInput): LoadedInstallConfig => {
+export function createConfigService(deps: { configDir?: string | undefined; yaml?: OffThreadYaml }) {
+  const yaml = (): OffThreadYaml => deps.yaml ?? sharedOffThreadYaml();
+  const parse = async (text: ConfigText, layer: Omit<LayerSource, 'file'>): Promise<ParsedLayer> => {
+    const source = { ...layer, file: text.name };
+    try {
+      return layerFromOutcome(await yaml().run({ kind: 'config-layer', text: text.text, source }));
+    } catch (error) {
+      // Cut off for time or memory: a problem with this layer like any other.
+      if (error instanceof ApiError && !(error instanceof ConfigError)) throw new ConfigError(error.code, error.message, error.remedy, { origin: source });
+      throw error;
+    }
+  };
+
+  const load = async (input: ConfigLayersInput): Promise<LoadedInstallConfig> => {
+    const install = await Promise.all(input.install.map((text) => parse(text, { layer: 'install', kind: 'install' })));
+    const host = input.host ? await parse(input.host, { layer: 'host', kind: 'host' }) : undefined;
     const options: InstallConfigOptions = {
       ...(deps.configDir ? { configDir: deps.configDir } : {}),
       ...(input.environment ? { environment: input.environment } : {}),
-      install: input.install.map(({ name, text }) => ({ name, text })),
-      ...(input.host ? { host: { name: input.host.name, text: input.host.text } } : {}),
+      install: install.map((parsed) => ({ parsed })),
+      ...(host ? { host: { parsed: host } } : {}),
     };
     return loadInstallConfig(options);
   };
 
   return {
     /** Valid (with the merged result), or the problem an install would stop on, as data. */
-    check(input: ConfigLayersInput): ConfigCheckResult {
+    async check(input: ConfigLayersInput): Promise<ConfigCheckResult> {
       let loaded: LoadedInstallConfig;
       try {
-        loaded = load(input);
+        loaded = await load(input);
       } catch (error) {
         if (error instanceof ConfigError) return { valid: false, problem: toProblem(error) };
         throw error;
@@ -43,8 +62,8 @@ export function createConfigService(deps: { configDir?: string | undefined }) {
     },
 
     /** A key's merged value and the layer that set it; an invalid configuration is thrown as its ConfigError. */
-    explain(input: ConfigLayersInput & { key: string }): ConfigExplanation {
-      const loaded = load(input);
+    async explain(input: ConfigLayersInput & { key: string }): Promise<ConfigExplanation> {
+      const loaded = await load(input);
       const explanation = explainKey(loaded, input.key);
       return {
         key: explanation.key,
@@ -63,10 +82,10 @@ export function createConfigService(deps: { configDir?: string | undefined }) {
      * What changes from `before` to `after`, both over the same defaults, environment and
      * host text, so the list holds the two versions' own differences.
      */
-    diff(input: Omit<ConfigLayersInput, 'install'> & { before: ConfigText; after: ConfigText }): ConfigDiffResult {
+    async diff(input: Omit<ConfigLayersInput, 'install'> & { before: ConfigText; after: ConfigText }): Promise<ConfigDiffResult> {
       const over = (version: ConfigText) => load({ environment: input.environment, host: input.host, install: [version] });
-      const before = over(input.before);
-      const after = over(input.after);
+      const before = await over(input.before);
+      const after = await over(input.after);
       return {
         before: { name: input.before.name, environment: before.environment },
         after: { name: input.after.name, environment: after.environment },

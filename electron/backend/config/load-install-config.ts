@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { readCappedText, TextTooLargeError } from '../../../agents-runtime/src/yaml/read-capped-text';
+import { YAML_FILE_LIMITS } from '../../../agents-runtime/src/yaml/read-yaml';
 import { defaultConfigDir } from '../preflight/load-profiles';
 import { closestMatch } from './closest-match';
 import { ConfigError } from './config-error';
@@ -10,12 +11,15 @@ import { parseEnvLayer } from './env-layer';
 import { ENVIRONMENTS, InstallConfigSchema, InstallConfigShape, type InstallConfig } from './install-config-schema';
 import { mergeLayers, type MergedLayers } from './merge-layers';
 import { optionalAtAnyDepth, type ConfigPath } from './schema-keys';
-import { parseYamlLayer } from './yaml-layer';
+import { parseYamlLayer, YAML_LIMITS_REMEDY } from './yaml-layer';
 
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** A YAML layer on disk, or in memory under a name (an upload, a stored install version). */
 export type YamlSource = { file: string } | { name: string; text: string };
+
+/** A layer to load: a source, or one already parsed (off the event loop, from text a client sent). */
+export type LayerInput = YamlSource | { parsed: ParsedLayer };
 
 export interface InstallConfigOptions {
   /** Holds defaults.yaml and environments/; the app's config/ folder when absent. */
@@ -23,9 +27,9 @@ export interface InstallConfigOptions {
   /** development, staging or production; else the install layers' `environment:`, else the defaults'. */
   environment?: string;
   /** The install's own values, lowest first. */
-  install?: readonly YamlSource[];
+  install?: readonly LayerInput[];
   /** The per-host override. */
-  host?: YamlSource;
+  host?: LayerInput;
   /** Where SUTAZAI_* variables come from (process.env in the CLI); none when absent. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -65,12 +69,16 @@ export function loadInstallConfig(options: InstallConfigOptions = {}): LoadedIns
 }
 
 /** Reads and parses one YAML layer; an unreadable file is CONFIG_LAYER_UNREADABLE. */
-export function readYamlLayer(layer: string, kind: LayerKind, source: YamlSource): ParsedLayer {
+export function readYamlLayer(layer: string, kind: LayerKind, source: LayerInput): ParsedLayer {
+  if ('parsed' in source) return source.parsed;
   if ('text' in source) return parseYamlLayer(source.text, { layer, kind, file: source.name });
   let text: string;
   try {
-    text = readFileSync(source.file, 'utf8');
+    text = readCappedText(source.file, YAML_FILE_LIMITS.maxBytes);
   } catch (cause) {
+    if (cause instanceof TextTooLargeError) {
+      throw new ConfigError('CONFIG_YAML_INVALID', `The ${layer} layer ${source.file} ${cause.message}.`, YAML_LIMITS_REMEDY, { origin: { layer, kind, file: source.file } });
+    }
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     const shipped = kind === 'defaults' || kind === 'environment';
     throw new ConfigError(

@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Node as YamlNode } from 'yaml';
+import { readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/yaml/read-yaml';
 import { ConfigError } from './config-error';
 import { isPlainRecord, type LayerKind, type Origin, type ParsedLayer } from './config-layer';
 import type { ConfigPath } from './schema-keys';
@@ -8,41 +9,54 @@ interface Spot {
   value: number;
 }
 
+export interface LayerSource {
+  layer: string;
+  kind: LayerKind;
+  file: string;
+}
+
+/**
+ * A YAML layer read into plain data that can cross to another thread (a worker parses
+ * what a client sent): its value, the offset of every key and value, and where each line
+ * starts, so that `layerFromData` can name file:line:column for any later error.
+ */
+export interface YamlLayerData {
+  source: LayerSource;
+  value: Record<string, unknown>;
+  spots: Map<string, Spot>;
+  lineStarts: number[];
+}
+
+/** A ConfigError as plain data (a worker cannot post the class). */
+export interface ConfigErrorData {
+  code: ConfigError['code'];
+  message: string;
+  remedy: string;
+  origin: Origin | undefined;
+  key: string | undefined;
+}
+
+export type YamlLayerOutcome = { ok: true; data: YamlLayerData } | { ok: false; error: ConfigErrorData };
+
 const SYNTAX_REMEDY = 'Fix the YAML at that line and column: indent with spaces, and give every indented block a `key:` line of its own above it.';
+export const YAML_LIMITS_REMEDY = `Keep a configuration file under ${YAML_FILE_LIMITS.maxBytes / 1024 / 1024} MiB, ${YAML_FILE_LIMITS.maxNodes} keys and list items and ${YAML_FILE_LIMITS.maxDepth} levels of nesting, counting what its aliases expand to; config/defaults.yaml shows every key there is.`;
 
 /**
  * Parses one YAML layer, keeping the offset of every key and value so that any later
  * error, even one found only after the layers are merged, can name file:line:column.
  */
-export function parseYamlLayer(text: string, source: { layer: string; kind: LayerKind; file: string }): ParsedLayer {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
-  const originAt = (offset: number): Origin => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { layer: source.layer, kind: source.kind, file: source.file, line, column: col };
-  };
+export function parseYamlLayer(text: string, source: LayerSource): ParsedLayer {
+  return layerFromOutcome(readYamlLayerData(text, source));
+}
 
-  const error = doc.errors[0];
-  if (error) {
-    const origin = originAt(error.pos[0]);
-    const what = (error.message.split('\n')[0] ?? error.code).replace(/ at line \d+, column \d+:?$/, '');
-    const hint = ['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY'].includes(error.code) ? orphanBlockHint(text, origin.line!) : '';
-    throw new ConfigError('CONFIG_YAML_INVALID', `${origin.file}:${origin.line}:${origin.column}: ${what}.${hint}`, SYNTAX_REMEDY, { origin });
+/** The layer, or its ConfigError thrown. */
+export function layerFromOutcome(outcome: YamlLayerOutcome): ParsedLayer {
+  if (!outcome.ok) {
+    const { code, message, remedy, origin, key } = outcome.error;
+    throw new ConfigError(code, message, remedy, { ...(origin ? { origin } : {}), ...(key !== undefined ? { key } : {}) });
   }
-
-  const value: unknown = doc.toJS() ?? {};
-  if (!isPlainRecord(value)) {
-    const origin = originAt(doc.contents?.range?.[0] ?? 0);
-    throw new ConfigError(
-      'CONFIG_INVALID',
-      `${origin.file}:${origin.line}:${origin.column}: the top level must be keys such as install: or runtime:, not ${Array.isArray(value) ? 'a list' : 'a single value'}.`,
-      'Write the layer as a YAML mapping; config/defaults.yaml shows every key.',
-      { origin },
-    );
-  }
-
-  const spots = new Map<string, Spot>();
-  recordSpots(doc.contents, [], spots);
+  const { source, value, spots, lineStarts } = outcome.data;
+  const originAt = originsOf(source, lineStarts);
   return {
     ...source,
     value,
@@ -51,8 +65,51 @@ export function parseYamlLayer(text: string, source: { layer: string; kind: Laye
         const spot = spots.get(JSON.stringify(path.slice(0, depth)));
         if (spot) return originAt(which === 'key' && depth === path.length ? spot.key : spot.value);
       }
-      return originAt(doc.contents?.range?.[0] ?? 0);
+      return originAt(spots.get('[]')?.value ?? 0);
     },
+  };
+}
+
+/** Reads a layer into plain data, within the YAML limits; never throws for bad text. */
+export function readYamlLayerData(text: string, source: LayerSource): YamlLayerOutcome {
+  const { doc, lineCounter, problem } = readYaml(text, YAML_FILE_LIMITS);
+  const originAt = originsOf(source, lineCounter.lineStarts);
+  const fail = (code: ConfigError['code'], offset: number, message: string, remedy: string): YamlLayerOutcome => {
+    const origin = originAt(offset);
+    return { ok: false, error: { code, message: `${origin.file}:${origin.line}:${origin.column}: ${message}`, remedy, origin, key: undefined } };
+  };
+
+  if (problem !== undefined || doc === undefined) {
+    const at = problem?.offset ?? 0;
+    const what = problem?.message ?? 'unreadable YAML';
+    if (problem?.limit) return fail('CONFIG_YAML_INVALID', at, `${what}.`, YAML_LIMITS_REMEDY);
+    const hint = ['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY'].includes(problem?.code ?? '') ? orphanBlockHint(text, originAt(at).line!) : '';
+    return fail('CONFIG_YAML_INVALID', at, `${what}.${hint}`, SYNTAX_REMEDY);
+  }
+
+  const value: unknown = toValue(doc) ?? {};
+  if (!isPlainRecord(value)) {
+    return fail(
+      'CONFIG_INVALID',
+      doc.contents?.range?.[0] ?? 0,
+      `the top level must be keys such as install: or runtime:, not ${Array.isArray(value) ? 'a list' : 'a single value'}.`,
+      'Write the layer as a YAML mapping; config/defaults.yaml shows every key.',
+    );
+  }
+
+  const spots = new Map<string, Spot>();
+  const top = doc.contents?.range?.[0] ?? 0;
+  spots.set('[]', { key: top, value: top });
+  recordSpots(doc.contents, [], spots);
+  return { ok: true, data: { source, value, spots, lineStarts: [...lineCounter.lineStarts] } };
+}
+
+function originsOf(source: LayerSource, lineStarts: readonly number[]): (offset: number) => Origin {
+  const lineCounter = new LineCounter();
+  for (const start of lineStarts) lineCounter.addNewLine(start);
+  return (offset) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { layer: source.layer, kind: source.kind, file: source.file, line, column: col };
   };
 }
 

@@ -15,7 +15,7 @@ import type { FactsRepo } from '../store/facts-repo';
 import type { HostKeysRepo } from '../store/host-keys-repo';
 import type { ProbeOutcomesRepo } from '../store/probe-outcomes-repo';
 import type { HostRow, HostRowChanges, HostsRepo } from '../store/hosts-repo';
-import { parseHostList } from './import-host-list';
+import { sharedOffThreadYaml } from '../untrusted-yaml/parse-off-thread';
 import { matchesHost, parseKnownHosts, preferredKey } from './parse-known-hosts';
 import { connectSsh, scanHostKey, type ScannedHostKey } from './ssh/connect-ssh';
 import { loadPrivateKey } from './ssh/load-private-key';
@@ -215,7 +215,9 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   async function importList(text: string, fileName: string): Promise<{ added: HostSummary[]; errors: ImportError[] }> {
-    const parsed = parseHostList(text, fileName);
+    // Parsed on the YAML worker: a big or hostile list must not hold up other clients.
+    const parsed = await sharedOffThreadYaml().run({ kind: 'host-list', text, fileName });
+    if (parsed.refused) throw new ApiError('CONFIG_YAML_INVALID', parsed.refused.message, parsed.refused.remedy);
     const added: HostSummary[] = [];
     const errors = [...parsed.errors];
     for (const row of parsed.rows) {

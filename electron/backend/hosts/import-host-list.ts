@@ -1,5 +1,6 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isSeq, type Node } from 'yaml';
 import { z } from 'zod';
+import { readYaml, toValue, type YamlLimits } from '../../../agents-runtime/src/yaml/read-yaml';
 import { HostInputSchema, type ImportError } from '../../contract';
 
 /**
@@ -19,7 +20,14 @@ export interface ImportRow {
 export interface ParsedImport {
   rows: ImportRow[];
   errors: ImportError[];
+  /** Set when the whole file is refused (over a limit): nothing may be imported from it. */
+  refused?: { message: string; remedy: string };
 }
+
+/** A host list is bigger than a config file, but still a file a person manages. */
+export const HOST_LIST_LIMITS: YamlLimits = { maxBytes: 4 * 1024 * 1024, maxNodes: 100_000, maxDepth: 16 };
+export const MAX_IMPORT_HOSTS = 10_000;
+const LIMITS_REMEDY = `Split the list into files of at most ${MAX_IMPORT_HOSTS} hosts and ${HOST_LIST_LIMITS.maxBytes / 1024 / 1024} MiB, without aliases that repeat large parts, and import them one by one.`;
 
 const RowSchema = z
   .object({
@@ -38,47 +46,56 @@ const RowSchema = z
 /** k0sctl roles map onto ours: a controller runs the core, a worker an agent. */
 const ROLE_MAP = { core: 'core', agent: 'agent', both: 'both', controller: 'core', worker: 'agent', 'controller+worker': 'both' } as const;
 
+/**
+ * Reads a host list within HOST_LIST_LIMITS. Aliases work as YAML says (a row's values are
+ * the expanded document's); a file over a limit is refused whole.
+ */
 export function parseHostList(text: string, fileName: string): ParsedImport {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const { doc, lineCounter, problem } = readYaml(text, HOST_LIST_LIMITS);
   const at = (node: Node | null | undefined) => {
     const offset = node?.range?.[0];
     if (offset === undefined) return { line: null, column: null };
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-  if (doc.errors.length > 0) {
+  if (problem !== undefined || doc === undefined) {
+    const pos = lineCounter.linePos(problem?.offset ?? 0);
+    const message = `${fileName}:${pos.line}:${pos.col}: ${problem?.message ?? 'unreadable YAML'}`;
+    if (problem?.limit !== false) return { rows: [], errors: [], refused: { message: `${message}; nothing was imported.`, remedy: LIMITS_REMEDY } };
     // A file that is not even valid YAML adds nothing: every row is suspect.
     return {
       rows: [],
-      errors: doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
-        return {
-          row: null,
-          line: pos?.line ?? null,
-          column: pos?.col ?? null,
-          field: null,
-          message: `${fileName}:${pos?.line ?? '?'}:${pos?.col ?? '?'}: ${error.message.split('\n')[0]}`,
-          remedy: 'Fix the YAML syntax at that line and column; nothing was imported.',
-        };
-      }),
+      errors: [{ row: null, line: pos.line, column: pos.col, field: null, message, remedy: 'Fix the YAML syntax at that line and column; nothing was imported.' }],
     };
   }
+  const resolved = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
   const root = doc.contents;
-  let list: Node | null | undefined = null;
+  const value = toValue(doc) as Record<string, unknown> | unknown[] | null;
+  let list: unknown = null;
+  let values: unknown = null;
   if (isMap(root)) {
-    list = (root.get('hosts', true) as Node | undefined) ?? null;
-    const spec = root.get('spec', true);
-    if (!list && isMap(spec)) list = (spec.get('hosts', true) as Node | undefined) ?? null;
+    const record = value as Record<string, unknown>;
+    list = resolved(root.get('hosts', true));
+    values = record.hosts;
+    const spec = resolved(root.get('spec', true));
+    if (!list && isMap(spec)) {
+      list = resolved(spec.get('hosts', true));
+      values = (record.spec as Record<string, unknown> | undefined)?.hosts;
+    }
   } else if (isSeq(root)) {
     list = root;
+    values = value;
   }
-  if (!isSeq(list)) {
+  if (!isSeq(list) || !Array.isArray(values)) {
     return {
       rows: [],
       errors: [{ row: null, ...at(root as Node), field: 'hosts', message: `${fileName}: no host list found.`, remedy: 'Put the hosts under a top-level `hosts:` list (or k0sctl\'s `spec.hosts`).' }],
     };
   }
+  if (values.length > MAX_IMPORT_HOSTS) {
+    return { rows: [], errors: [], refused: { message: `${fileName}: the list holds ${values.length} hosts, more than the ${MAX_IMPORT_HOSTS} one import takes; nothing was imported.`, remedy: LIMITS_REMEDY } };
+  }
+  const hostValues = values;
 
   const rows: ImportRow[] = [];
   const errors: ImportError[] = [];
@@ -89,8 +106,8 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
       const node = isMap(item) ? (item as { getIn(path: unknown[], keepScalar: boolean): unknown }).getIn(pathParts, true) : null;
       return node && typeof node === 'object' ? at(node as Node) : where;
     };
-    const raw = (item as { toJSON(): unknown } | null)?.toJSON?.() ?? item;
-    const flat = flattenK0sctl(raw);
+    // The expanded value, so that an alias in a row reads as what it names.
+    const flat = flattenK0sctl(hostValues[index]);
     const parsed = RowSchema.safeParse(flat.value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues.slice(0, 3)) {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readCappedText, TextTooLargeError } from '../../../agents-runtime/src/yaml/read-capped-text';
+import { YAML_FILE_LIMITS } from '../../../agents-runtime/src/yaml/read-yaml';
 import path from 'node:path';
 import { isMap, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
@@ -6,7 +7,7 @@ import { ApiError } from '../../contract';
 import { describeOrigin, describePath } from '../config/config-layer';
 import { ENVIRONMENTS } from '../config/install-config-schema';
 import type { YamlSource } from '../config/load-install-config';
-import { parseYamlLayer } from '../config/yaml-layer';
+import { parseYamlLayer, YAML_LIMITS_REMEDY } from '../config/yaml-layer';
 
 /**
  * The install file: what `sutazai plan` and `sutazai apply` install, and where.
@@ -89,8 +90,9 @@ export function readInstallFile(file: string): InstallFile {
   const absolute = path.resolve(file);
   let text: string;
   try {
-    text = readFileSync(absolute, 'utf8');
+    text = readCappedText(absolute, YAML_FILE_LIMITS.maxBytes);
   } catch (cause) {
+    if (cause instanceof TextTooLargeError) throw new ApiError('CONFIG_YAML_INVALID', `The install file ${absolute} ${cause.message}.`, YAML_LIMITS_REMEDY, { cause });
     throw new ApiError('INSTALL_FILE_INVALID', `The install file ${absolute} cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)}).`, 'Give the path of an existing install file (YAML).', { cause });
   }
   return parseInstallFile(text, absolute);

@@ -1,7 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isNode } from 'yaml';
+import { readCappedText, TextTooLargeError } from '../../../agents-runtime/src/yaml/read-capped-text';
+import { readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/yaml/read-yaml';
 import { ApiError } from '../../contract';
+import { YAML_LIMITS_REMEDY } from '../config/yaml-layer';
 import { RequirementProfileSchema, type RequirementProfile } from './profile-schema';
 
 /** config/ beside the source tree in development, beside the bundle when packaged. */
@@ -21,15 +24,15 @@ export function defaultConfigDir(): string {
  * offending value, and the field's path.
  */
 export function parseProfile(text: string, file: string): RequirementProfile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const { doc, lineCounter, problem } = readYaml(text, YAML_FILE_LIMITS);
   const position = (offset: number | undefined) => (offset === undefined ? null : lineCounter.linePos(offset));
-  if (doc.errors.length) {
-    const error = doc.errors[0]!;
-    const pos = error.linePos?.[0];
-    throw new ApiError('IMPORT_INVALID', `${file}:${pos?.line ?? '?'}:${pos?.col ?? '?'}: ${error.message.split('\n')[0]}`, 'Fix the YAML syntax at that line and column.');
+  if (problem !== undefined || doc === undefined) {
+    const pos = lineCounter.linePos(problem?.offset ?? 0);
+    const where = `${file}:${pos.line}:${pos.col}: ${problem?.message ?? 'unreadable YAML'}`;
+    if (problem?.limit !== false) throw new ApiError('CONFIG_YAML_INVALID', `${where}.`, YAML_LIMITS_REMEDY);
+    throw new ApiError('IMPORT_INVALID', where, 'Fix the YAML syntax at that line and column.');
   }
-  const parsed = RequirementProfileSchema.safeParse(doc.toJSON());
+  const parsed = RequirementProfileSchema.safeParse(toValue(doc));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     let node: unknown = doc.getIn(issue.path as Array<string | number>, true);
@@ -47,7 +50,14 @@ export function loadProfiles(configDir: string): Map<string, RequirementProfile>
   const profiles = new Map<string, RequirementProfile>();
   for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     const file = path.join(dir, name);
-    const profile = parseProfile(readFileSync(file, 'utf8'), file);
+    let text: string;
+    try {
+      text = readCappedText(file, YAML_FILE_LIMITS.maxBytes);
+    } catch (error) {
+      if (error instanceof TextTooLargeError) throw new ApiError('CONFIG_YAML_INVALID', `The requirement profile ${file} ${error.message}.`, YAML_LIMITS_REMEDY);
+      throw error;
+    }
+    const profile = parseProfile(text, file);
     profiles.set(profile.name, profile);
   }
   return profiles;

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSutazai } from '../../support/run-sutazai';
 import { makeTempDir } from '../../support/temp-dir';
 
 const root = path.resolve(__dirname, '../../..');
@@ -9,16 +9,8 @@ const dir = makeTempDir('sutazai-config-cli-');
 const dataDir = path.join(dir.path, 'data');
 const fixtures = path.join(root, 'tests/fixtures/config');
 
-/** The CLI as a child process, with only the SUTAZAI_* variables a case gives it. */
 function sutazai(args: string[], env: Record<string, string> = {}) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SUTAZAI_')));
-  const result = spawnSync(process.execPath, [path.join(root, 'bin/sutazai.mjs'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...clean, SUTAZAI_DATA_DIR: dataDir, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runSutazai(args, dataDir, env);
 }
 
 function write(name: string, text: string): string {
