@@ -1,3 +1,5 @@
+import { ApiError } from '../../contract';
+import { hasControlCharacter } from '../config/install-config-schema';
 import { SYSTEMD_UNIT_NAME, SYSTEMD_UNIT_PATH, type InstallLayout, type ReleaseLayout } from './install-layout';
 import { RUNTIME_IDENTITY } from './runtime-identity';
 import { joinShell, rawShell, sh, type ShellScript } from './shell-script';
@@ -108,7 +110,15 @@ function envName(name: string): string {
   return name;
 }
 
-/** systemd splits ExecStart on spaces and honours double quotes; paths with neither stay bare. */
-function quoteArg(value: string): string {
-  return /^[A-Za-z0-9._+\-/]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`;
+/**
+ * One argument of ExecStart/ExecStop as systemd reads it: split on spaces, double quotes
+ * honoured, `%` a specifier and `$` a variable (so both are doubled), and a line break the
+ * start of another directive, which no value may carry into the unit.
+ */
+export function quoteArg(value: string): string {
+  if (hasControlCharacter(value)) {
+    throw new ApiError('CONFIG_INVALID', `A path of the install holds a control character, which a systemd unit cannot carry: ${JSON.stringify(value)}.`, 'Give install.root_dir a plain path (config check names the problem), then apply again.');
+  }
+  const escaped = value.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  return /^[A-Za-z0-9._+\-/]+$/.test(escaped) ? escaped : `"${escaped.replace(/(["\\])/g, '\\$1')}"`;
 }

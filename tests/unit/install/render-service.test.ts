@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { installLayout, SYSTEMD_UNIT_PATH } from '../../../electron/backend/install/install-layout';
 import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/daemon/launch-env';
-import { EXEC_STOP_GUARD, renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit, systemdInstallCommands, systemdStartCommands } from '../../../electron/backend/install/render-service';
+import { EXEC_STOP_GUARD, quoteArg, renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit, systemdInstallCommands, systemdStartCommands } from '../../../electron/backend/install/render-service';
 import { startRuntimeScript } from '../../../electron/backend/install/start-runtime';
 
 const root = path.resolve(__dirname, '../../..');
@@ -40,6 +40,12 @@ describe('the systemd unit', () => {
   it('quotes a release path with a space the way systemd reads it', () => {
     const spaced = installLayout(loadInstallConfig({ install: [{ name: 'i.yaml', text: 'install: { root_dir: "/srv/sutazai one" }\n' }] }).config, 'system', '/root');
     expect(renderSystemdUnit(bundleUnit, spaced.release('0.2.0'), 'lab')).toContain('ExecStart="/srv/sutazai one/releases/0.2.0/runtime/node" "/srv/sutazai one/releases/0.2.0/runtime/sutazai-runtime.cjs" run --config');
+  });
+
+  it('carries no value systemd would expand or read as another directive', () => {
+    expect(quoteArg('/srv/a%h/$HOME b')).toBe('"/srv/a%%h/$$HOME b"');
+    expect(quoteArg('/srv/plain')).toBe('/srv/plain');
+    expect(() => quoteArg('/srv/x\nExecStartPre=/bin/id')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('is installed by a rename into /etc/systemd/system, then daemon-reload and enable (not started yet)', () => {
