@@ -473,27 +473,14 @@ probe_listening() {
   unknown listeningPorts 'no /proc/net/tcp and ss gave nothing'
 }
 
-# in_admin_group: whether the login is in a group that stock sudoers lets use sudo with a
-# password (%sudo on Debian and Ubuntu, %wheel on RHEL, Alpine and Arch, %admin on old
-# Ubuntu). sudo itself will not say without the password: `sudo -n -l` answers "a
-# password is required" to every user, allowed or not.
-in_admin_group() {
-  for sp_g in $(id -Gn 2>/dev/null); do
-    case $sp_g in sudo | wheel | admin) return 0 ;; esac
-  done
-  return 1
-}
-
 probe_privilege() {
   sp_uid=$(id -u 2>/dev/null) || sp_uid=
   sp_user=$(id -un 2>/dev/null) || sp_user=
   sp_pw=${sutazai_pw-}
   unset sutazai_pw
   sp_ver=
-  # Why the level is unknown, said once the password check (if any) has had its say.
+  # Why the level is unknown: one `unknown privilege` record at the end.
   sp_why=
-  # sudo wants a password before it says whether this login may use it at all.
-  sp_ask=0
   if [ "$sp_uid" = 0 ]; then
     sp_lvl=root
   elif ! has sudo; then
@@ -515,26 +502,21 @@ probe_privilege() {
         sp_why='sudo insists on a terminal (Defaults requiretty)'
         ;;
       *)
-        sp_out=$(bounded 10 sudo -n -l </dev/null 2>&1)
+        # `sudo -n true` and `sudo -n -l` say "a password is required" to every user,
+        # allowed or not. `sudo -n -v` asks the policy first: a login with no sudo rule
+        # hears "may not run sudo" at once, one with rules that want a password hears
+        # "a password is required".
+        sp_out=$(bounded 10 sudo -n -v </dev/null 2>&1)
         sp_rc=$?
         case $sp_out in
-        *'password is required'*)
-          sp_ask=1
-          if in_admin_group; then
-            sp_lvl=sudo-password
-          else
-            sp_lvl=unknown
-            sp_why="sudo asks for a password before it says whether ${sp_user:-this user} may use it, and ${sp_user:-this user} is in none of the groups sudo, wheel or admin: store the sudo password to have it checked"
-          fi
-          ;;
         *'may not run sudo'* | *'not allowed'* | *'not in the sudoers'*) sp_lvl=none ;;
-        *ALL*) sp_lvl=sudo-password ;;
+        *'password is required'*) sp_lvl=sudo-password ;;
         *)
           sp_lvl=unknown
           if timed_out $sp_rc; then
             sp_why='sudo gave no answer within 10 s'
           else
-            sp_why="sudo -n -l said: ${sp_out%%"$sp_N"*}"
+            sp_why="sudo -n -v said: ${sp_out%%"$sp_N"*}"
           fi
           ;;
         esac
@@ -542,7 +524,7 @@ probe_privilege() {
       esac
     fi
   fi
-  if { [ "$sp_lvl" = sudo-password ] || [ $sp_ask -eq 1 ]; } && [ $sp_sudo_stdin -eq 1 ]; then
+  if [ "$sp_lvl" = sudo-password ] && [ $sp_sudo_stdin -eq 1 ]; then
     # The password reaches sudo through a pipe from the printf builtin: never argv,
     # environment, a file or this output. sudo's own messages never contain it.
     sp_out=$({ printf '%s\n' "$sp_pw" | bounded 15 sudo -S -p '' -v >/dev/null; } 2>&1)
@@ -551,20 +533,13 @@ probe_privilege() {
     # for passwordless sudo.
     sudo -k >/dev/null 2>&1 </dev/null
     if [ $sp_rc -eq 0 ]; then
-      sp_lvl=sudo-password
       sp_ver=1
     elif timed_out $sp_rc; then
       unknown privilege.password 'sudo gave no answer to the password within 15 s'
     else
       case $sp_out in
       *'may not run sudo'* | *'not in the sudoers'* | *'not allowed'*) sp_lvl=none ;;
-      *)
-        if [ "$sp_lvl" = sudo-password ]; then
-          sp_ver=0
-        else
-          sp_why="sudo refused the stored password, so whether ${sp_user:-this user} may use sudo is still unknown"
-        fi
-        ;;
+      *) sp_ver=0 ;;
       esac
     fi
   fi

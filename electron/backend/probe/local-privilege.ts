@@ -36,28 +36,12 @@ export async function detectLocalPrivilege(deps: LocalPrivilegeDeps = defaultDep
   if (/tty|terminal/.test(check.stderr)) {
     return { privilege: { ...base, level: 'unknown' }, note: 'sudo insists on a terminal (Defaults requiretty)' };
   }
-  const list = await deps.run('sudo', ['-n', '-l'], 10_000);
-  const said = `${list?.stdout ?? ''}${list?.stderr ?? ''}`;
-  if (/password is required/.test(said)) return passwordAsked(deps, base);
+  // `sudo -n true` (and `-n -l`) say "a password is required" to every user, allowed or
+  // not; `sudo -n -v` asks the policy first and tells a login without a rule so at once.
+  const verify = await deps.run('sudo', ['-n', '-v'], 10_000);
+  const said = `${verify?.stdout ?? ''}${verify?.stderr ?? ''}`;
   if (/may not run sudo|not allowed|not in the sudoers/.test(said)) return { privilege: { ...base, level: 'none' }, note: null };
-  if (/ALL/.test(said)) return { privilege: { ...base, level: 'sudo-password' }, note: null };
-  const why = list === null || list.code === null ? 'sudo gave no answer within 10 s' : `sudo -n -l said: ${said.trim().split('\n')[0]}`;
+  if (/password is required/.test(said)) return { privilege: { ...base, level: 'sudo-password' }, note: null };
+  const why = verify === null || verify.code === null ? 'sudo gave no answer within 10 s' : `sudo -n -v said: ${said.trim().split('\n')[0]}`;
   return { privilege: { ...base, level: 'unknown' }, note: why };
-}
-
-/** The groups stock sudoers lets use sudo with a password: %sudo (Debian), %wheel (RHEL, Alpine, Arch), %admin (old Ubuntu). */
-const ADMIN_GROUPS = new Set(['sudo', 'wheel', 'admin']);
-
-/**
- * sudo answers "a password is required" to every user, allowed or not, until it has the
- * password; membership of an admin group is the sign left that it would then say yes.
- */
-async function passwordAsked(deps: LocalPrivilegeDeps, base: Omit<PrivilegeFacts, 'level'>): Promise<{ privilege: PrivilegeFacts; note: string | null }> {
-  const groups = await deps.run('id', ['-Gn'], 10_000);
-  if ((groups?.stdout ?? '').split(/\s+/).some((group) => ADMIN_GROUPS.has(group))) return { privilege: { ...base, level: 'sudo-password' }, note: null };
-  const who = deps.user || 'this user';
-  return {
-    privilege: { ...base, level: 'unknown' },
-    note: `sudo asks for a password before it says whether ${who} may use it, and ${who} is in none of the groups sudo, wheel or admin`,
-  };
 }

@@ -87,7 +87,7 @@ describe('preflight analyzers', () => {
 
   it('never passes a login whose sudo rights are unknown or whose sudo password was refused', () => {
     const core = profiles.get('core')!;
-    const reason = 'sudo asks for a password before it says whether ops may use it, and ops is in none of the groups sudo, wheel or admin: store the sudo password to have it checked';
+    const reason = 'sudo insists on a terminal (Defaults requiretty)';
     const unknown = byId(analyzeHost(facts({ privilege: { level: 'unknown', user: 'ops', uid: 1000, sudoPasswordVerified: null }, unknown: [{ field: 'privilege', reason }] }), core));
     expect(unknown.get('privilege')).toMatchObject({ outcome: 'warn', message: `Whether the login can become root is unknown: ${reason}.` });
     expect(unknown.get('privilege')!.remedy).toContain('Store the sudo password');
