@@ -128,11 +128,8 @@ class QuoteLexer {
           if (c === '\\') this.escaped = true;
           else if (c === '"') this.stack.pop();
           else if (c === '`') this.push('backquote');
-          else if (c === '$' && next === '(') {
-            this.push('subst');
-            i += 1;
-          } else if (c === '$' && next === '{') {
-            this.push('brace');
+          else if (c === '$' && (next === '(' || next === '{')) {
+            this.push(next === '(' ? 'subst' : 'brace');
             i += 1;
           }
           break;
@@ -148,11 +145,8 @@ class QuoteLexer {
           else if (c === '"') this.push('double');
           else if (c === '`') this.push('backquote');
           else if (c === '#' && /[\s;&|()]/.test(this.previous)) this.push('comment');
-          else if (c === '$' && next === '(') {
-            this.push('subst');
-            i += 1;
-          } else if (c === '$' && next === '{') {
-            this.push('brace');
+          else if (c === '$' && (next === '(' || next === '{')) {
+            this.push(next === '(' ? 'subst' : 'brace');
             i += 1;
           } else if (c === '<' && next === '<' && frame.kind !== 'subst') throw new Error('here-documents are not supported in a built shell script');
           else if (frame.kind === 'brace' && c === '}') this.stack.pop();
