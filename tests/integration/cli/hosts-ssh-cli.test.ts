@@ -37,8 +37,10 @@ function sutazai(args: string[], input?: string): Promise<{ code: number | null;
 async function hostNames(): Promise<string[]> {
   const list = await sutazai(['hosts', 'list', '--json']);
   expect(list.code, list.stderr).toBe(0);
-  const value = JSON.parse(list.stdout) as Array<{ name: string }> | { hosts: Array<{ name: string }> };
-  return (Array.isArray(value) ? value : value.hosts).map((h) => h.name);
+  // The list, or a page of it (whatever key holds the rows).
+  const value = JSON.parse(list.stdout) as Array<{ name: string }> | Record<string, unknown>;
+  const rows = Array.isArray(value) ? value : (Object.values(value).find(Array.isArray) as Array<{ name: string }>);
+  return rows.map((h) => h.name);
 }
 
 // eslint-disable-next-line no-control-regex -- what a terminal acts on: C0 but newline and tab, DEL, C1, bidi controls
