@@ -7,10 +7,10 @@ import { startBackend, type Backend } from '../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
 import { openRuntimeConnection, type RuntimeTls } from '../../electron/backend/fleet/runtime-connection';
-import { connectSsh } from '../../electron/backend/hosts/ssh/connect-ssh';
 import { issueClientCertificate } from '../../electron/backend/pki/issue-certificate';
 import { unsealCaKey } from '../../electron/backend/pki/seal-ca-key';
 import type { BundleKit } from './bundle-kit';
+import { openLabSession } from './lab-session';
 import type { TestHost, TestLab } from './test-hosts/test-hosts';
 
 /**
@@ -95,10 +95,7 @@ export async function runtimeReports(backend: Backend, dataDir: string, installN
   const tls = await operatorTlsOf(backend, dataDir, installName);
   const reports: RuntimeReport[] = [];
   for (const host of hosts) {
-    const session = await connectSsh(
-      { hostId: 0, name: host.name, address: host.address, port: host.port, user: host.user, credentials: { method: 'key', keyPath: host.privateKeyPath }, pinned: { keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint, trustedAt: 0 }, jump: null },
-      { timeoutMs: 10_000 },
-    );
+    const session = await openLabSession(host);
     try {
       const runtime = await openRuntimeConnection({ session, runtimePort: RUNTIME_PORT, tls });
       try {

@@ -13,6 +13,7 @@ import { stageFiles } from './stage-files';
 import { startRuntimeScript } from './start-runtime';
 import { switchCurrentScript } from './switch-current';
 import { unpackReleaseScript } from './unpack-release';
+import { sftpIfOffered, transportNote } from './offered-sftp';
 import { canStageOverSftp, stageOverSftp } from './stage-over-sftp';
 import { uploadBundle, type UploadProgress, type UploadResult } from './upload-bundle';
 import { waitHealthyWithLogs } from './wait-healthy-with-logs';
@@ -87,12 +88,20 @@ async function ensureStaging(context: StepContext, step: HostStepName): Promise<
 async function runUpload(context: StepContext): Promise<StepRun> {
   const { host, bundle } = context;
   // The staging directory is made while the upload looks for a partial file it could
-  // resume: over the upload's own SFTP channel where the login user owns it anyway.
+  // resume: over the upload's own SFTP channel where the login user owns it anyway (by the
+  // script where the host offers no SFTP).
   const sftp = host.session.sftp();
-  const preparing = stagingReady.has(host) || host.check.dirs.has('staging') || !canStageOverSftp(host) ? ensureStaging(context, 'upload') : sftp.then((channel) => stageOverSftp(channel, host.layout.root, host.layout.staging)).then(({ created }) => {
-    stagingReady.add(host);
-    return { output: created.map((dir) => `created ${dir}`).join('\n'), created };
-  });
+  const preparing =
+    stagingReady.has(host) || host.check.dirs.has('staging') || !canStageOverSftp(host)
+      ? ensureStaging(context, 'upload')
+      : sftpIfOffered(host.session, sftp).then((channel) =>
+          channel === null
+            ? ensureStaging(context, 'upload')
+            : stageOverSftp(channel, host.layout.root, host.layout.staging).then(({ created }) => {
+                stagingReady.add(host);
+                return { output: created.map((dir) => `created ${dir}`).join('\n'), created };
+              }),
+        );
   preparing.catch(() => undefined);
   const upload = await uploadBundle({
     session: host.session,
@@ -107,7 +116,8 @@ async function runUpload(context: StepContext): Promise<StepRun> {
   });
   const prepare = await preparing;
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  const detail = upload.resumedFrom > 0 ? `resumed at ${mib(upload.resumedFrom)}, sent ${mib(upload.bytesSent)}; SHA-256 verified on the host` : `sent ${mib(upload.bytesSent)}; SHA-256 verified on the host`;
+  const sent = upload.resumedFrom > 0 ? `resumed at ${mib(upload.resumedFrom)}, sent ${mib(upload.bytesSent)}` : `sent ${mib(upload.bytesSent)}`;
+  const detail = `${sent} ${transportNote(upload.transport)}; SHA-256 verified on the host`;
   return { detail, output: `${prepare.output}\n${detail}`.trim(), created: prepare.created, upload };
 }
 

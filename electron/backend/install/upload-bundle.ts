@@ -4,6 +4,7 @@ import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { ApiError, isApiError } from '../../contract';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
+import { sftpIfOffered, type FileTransport } from './offered-sftp';
 import { shellQuote } from './shell-quote';
 
 export interface UploadBundleOptions {
@@ -19,7 +20,10 @@ export interface UploadBundleOptions {
    * runs meanwhile, and only the file's opening waits for it.
    */
   directoryReady?: Promise<unknown>;
-  /** An SFTP channel the caller opened already (and may have used to make the directory); ended here. */
+  /**
+   * An SFTP channel the caller asked for already (and may have used to make the directory);
+   * ended here. Where the host offers no SFTP the bundle goes through commands instead.
+   */
   sftp?: Promise<SFTPWrapper>;
   /** Bytes the host acknowledged so far (from `resumedFrom` on), and the total. */
   onProgress?: (progress: UploadProgress) => void;
@@ -38,6 +42,8 @@ export interface UploadProgress {
 export interface UploadResult {
   resumedFrom: number;
   bytesSent: number;
+  /** SFTP, or commands where the host offers no SFTP. */
+  transport: FileTransport;
 }
 
 // 64 KiB writes, 32 in flight: enough to keep a fast link busy without buffering much.
@@ -49,9 +55,16 @@ const SESSION_WATCH_MS = 200;
 const HASH_STEP_BYTES = 4 * 1024 * 1024;
 /** Hashing a partial file, the upload's last piece, or a rename: each answer comes within this. */
 const VERIFIER_TIMEOUT_MS = 300_000;
+/**
+ * Without SFTP, each command writes this much (a whole number of blocks) and its exit is the
+ * host's acknowledgement of it. One at a time: a command that exits while the next one's
+ * channel is being opened is what Dropbear mishandles (channel-admission.ts).
+ */
+const PIECE_BYTES = 8 * 1024 * 1024;
 
 /**
- * Uploads the bundle over SFTP, resumable: a partial file left by an interrupted upload
+ * Uploads the bundle over SFTP (or, where the host offers no SFTP, through commands that
+ * write it piece by piece: pieceWriterCommand), resumable: a partial file left by an interrupted upload
  * is kept when the SHA-256 of its bytes (computed on the host) equals that of the same
  * prefix of the local file, and the upload continues from its last whole block; otherwise
  * it starts over. The host checks the whole file's SHA-256 (openssl or sha256sum, on the host) and
@@ -74,34 +87,39 @@ export async function uploadBundle(options: UploadBundleOptions): Promise<Upload
   opening.catch(() => undefined);
   let resumedFrom = 0;
   let bytesSent = 0;
+  let transport: FileTransport = 'sftp';
+  const ended = () => session.closed || session.lost !== null || verifier.failed !== null;
+  const onAck = (acked: number) => {
+    bytesSent = acked - resumedFrom;
+    verifier.hashThrough(acked, size);
+    options.onProgress?.({ bytesOnHost: acked, totalBytes: size, resumedFrom, bytesSent });
+  };
   try {
-    const sftp = await opening;
-    try {
-      const partialSize = await sizeOf(sftp, options.partialPath);
-      if (partialSize !== null && partialSize > 0 && partialSize <= size) {
-        const partial = await verifier.partial;
-        if (partial !== null && partial.size === partialSize && (await localPrefixSha256(options.localFile, partial.size)) === partial.sha256) {
-          resumedFrom = partial.size - (partial.size % CHUNK_BYTES);
-        }
-      }
+    const sftp = await sftpIfOffered(session, opening);
+    if (sftp === null) {
+      transport = 'exec';
+      resumedFrom = await keptPrefix(verifier, options.localFile, (await verifier.partial)?.size ?? null, size);
       await options.directoryReady;
-      const handle = await open(sftp, options.partialPath, resumedFrom > 0 ? 'r+' : 'w');
-      const fd = fs.openSync(options.localFile, 'r');
+      verifier.hashThrough(resumedFrom, size);
+      await writeThroughCommands(session, options.localFile, options.partialPath, resumedFrom, size, ended, onAck);
+    } else {
       try {
-        // The kept prefix is on the host already: it goes into the host's hash first.
-        verifier.hashThrough(resumedFrom, size);
-        await writeFrom(sftp, handle, fd, resumedFrom, size, () => session.closed || session.lost !== null || verifier.failed !== null, (acked) => {
-          bytesSent = acked - resumedFrom;
-          verifier.hashThrough(acked, size);
-          options.onProgress?.({ bytesOnHost: acked, totalBytes: size, resumedFrom, bytesSent });
-        });
+        resumedFrom = await keptPrefix(verifier, options.localFile, await sizeOf(sftp, options.partialPath), size);
+        await options.directoryReady;
+        const handle = await open(sftp, options.partialPath, resumedFrom > 0 ? 'r+' : 'w');
+        const fd = fs.openSync(options.localFile, 'r');
+        try {
+          // The kept prefix is on the host already: it goes into the host's hash first.
+          verifier.hashThrough(resumedFrom, size);
+          await writeFrom(sftp, handle, fd, resumedFrom, size, ended, onAck);
+        } finally {
+          fs.closeSync(fd);
+          // On a connection that ended, a close would never be answered.
+          if (!session.closed && session.lost === null) await close(sftp, handle).catch(() => undefined);
+        }
       } finally {
-        fs.closeSync(fd);
-        // On a connection that ended, a close would never be answered.
-        if (!session.closed && session.lost === null) await close(sftp, handle).catch(() => undefined);
+        sftp.end();
       }
-    } finally {
-      sftp.end();
     }
   } catch (error) {
     verifier.abandon();
@@ -124,7 +142,49 @@ export async function uploadBundle(options: UploadBundleOptions): Promise<Upload
     throw uploadFailed(where, `the uploaded file's SHA-256 on the host (${got}) differs from the bundle's (${options.sha256})`, 'The copy was damaged on the way or on the disk; apply again to upload it anew (the damaged copy was removed).');
   }
   await verifier.settle(`commit ${got}`);
-  return { resumedFrom, bytesSent };
+  return { resumedFrom, bytesSent, transport };
+}
+
+/**
+ * How much of the partial file on the host (`partialSize` bytes, or null when there is none)
+ * to keep: all its whole blocks when the host's SHA-256 of it equals that of the same
+ * prefix of the local file, nothing otherwise.
+ */
+async function keptPrefix(verifier: Verifier, localFile: string, partialSize: number | null, size: number): Promise<number> {
+  if (partialSize === null || partialSize <= 0 || partialSize > size) return 0;
+  const partial = await verifier.partial;
+  if (partial === null || partial.size !== partialSize || (await localPrefixSha256(localFile, partial.size)) !== partial.sha256) return 0;
+  return partial.size - (partial.size % CHUNK_BYTES);
+}
+
+/**
+ * The command that writes its stdin into the partial file from `offset` (a whole number of
+ * blocks) on: dd cuts the file there first (no conv=notrunc), so a stale tail beyond the
+ * kept prefix goes, and the file stays a prefix of the bundle. umask 077: a new file is 0600
+ * like SFTP's. GNU and BusyBox dd both write short reads from a pipe as they come.
+ */
+export function pieceWriterCommand(partialPath: string, offset: number): string {
+  if (offset % CHUNK_BYTES !== 0) throw new Error(`a piece must start on a block boundary, not at ${offset}`);
+  return `umask 077 && exec dd of=${shellQuote(partialPath)} bs=${CHUNK_BYTES} seek=${offset / CHUNK_BYTES}`;
+}
+
+/** Writes [from, size) of the local file through one command per piece, in order; each exit 0 acknowledges its piece. */
+async function writeThroughCommands(session: SshSession, localFile: string, partialPath: string, from: number, size: number, ended: () => boolean, onAck: (bytesOnHost: number) => void): Promise<void> {
+  const fd = fs.openSync(localFile, 'r');
+  try {
+    for (let at = from; at < size; at += PIECE_BYTES) {
+      if (ended()) throw new Error('the SSH connection ended during the upload');
+      const length = Math.min(PIECE_BYTES, size - at);
+      const piece = Buffer.allocUnsafe(length);
+      const read = fs.readSync(fd, piece, 0, length, at);
+      if (read !== length) throw new Error(`the local bundle file is shorter than recorded (read ${read} of ${length} bytes at ${at})`);
+      const result = await session.exec(pieceWriterCommand(partialPath, at), { stdin: piece, timeoutMs: VERIFIER_TIMEOUT_MS });
+      if (result.code !== 0) throw new Error(result.stderr.trim().split('\n').at(-1) || `dd exited with ${result.code ?? result.signal}`);
+      onAck(at + length);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 interface Verifier {
@@ -174,6 +234,9 @@ function openVerifier(session: SshSession, partialPath: string, stagedPath: stri
   let abandoned = false;
   let pending = '';
   let stderr = '';
+  let markClosed: () => void = () => undefined;
+  // The command's end on the host: the next channel on the connection waits for it (channel-admission.ts).
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const lines: string[] = [];
   const waiting: Array<{ prefix: string; resolve: (rest: string) => void; reject: (error: ApiError) => void; timer: NodeJS.Timeout }> = [];
 
@@ -219,6 +282,7 @@ function openVerifier(session: SshSession, partialPath: string, stagedPath: stri
     });
     opened.on('close', () => {
       exited = true;
+      markClosed();
       deliver();
     });
   };
@@ -233,7 +297,10 @@ function openVerifier(session: SshSession, partialPath: string, stagedPath: stri
       for (const line of queued.splice(0)) if (!exited) opened.write(line);
       if (ending) opened.end();
     },
-    (error: unknown) => fail(isApiError(error) ? error : uploadFailed(where, `the host did not start the checksum command (${(error as Error).message})`, 'Apply again; the upload resumes.')),
+    (error: unknown) => {
+      markClosed();
+      fail(isApiError(error) ? error : uploadFailed(where, `the host did not start the checksum command (${(error as Error).message})`, 'Apply again; the upload resumes.'));
+    },
   );
 
   const answer = (prefix: string, what: string): Promise<string> => {
@@ -285,6 +352,8 @@ function openVerifier(session: SshSession, partialPath: string, stagedPath: stri
         ending = true;
         channel?.end();
       }
+      // It prints its verdict and exits: the step after the upload starts once it has.
+      await closed;
     },
     abandon() {
       ended = true;

@@ -10,6 +10,7 @@ import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle
 import type { InstallEvent } from '../../../electron/backend/install/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import { addLabHost, buildRealNodeBundle, queryStore, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import { openLabSession } from '../../support/lab-session';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
@@ -146,13 +147,9 @@ describe('an upload cut off in the middle', () => {
     const staging = path.join(tmp.path, name, 'opt', 'staging');
     const stagedName = `${bundle.manifest.name}-${bundle.manifest.version}-${bundle.sha256.slice(0, 12)}.sutazai-bundle`;
     const { uploadBundle } = await import('../../../electron/backend/install/upload-bundle');
-    const { connectSsh } = await import('../../../electron/backend/hosts/ssh/connect-ssh');
     const host = hosts.get(name)!;
     fs.writeFileSync(path.join(staging, `${stagedName}.partial`), Buffer.alloc(1024 * 1024, 0x41));
-    const session = await connectSsh(
-      { hostId: 0, name, address: host.address, port: host.port, user: host.user, credentials: { method: 'key', keyPath: host.privateKeyPath }, pinned: { keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint, trustedAt: 0 }, jump: null },
-      { timeoutMs: 10_000 },
-    );
+    const session = await openLabSession(host);
     try {
       const result = await uploadBundle({
         session,
@@ -162,7 +159,7 @@ describe('an upload cut off in the middle', () => {
         stagedPath: path.join(staging, `check-${stagedName}`),
         partialPath: path.join(staging, `${stagedName}.partial`),
       });
-      expect(result).toEqual({ resumedFrom: 0, bytesSent: bundle.sizeBytes });
+      expect(result).toEqual({ resumedFrom: 0, bytesSent: bundle.sizeBytes, transport: 'sftp' });
       expect(fs.readFileSync(path.join(staging, `check-${stagedName}.sha256`), 'utf8').trim()).toBe(bundle.sha256);
     } finally {
       session.close();
@@ -176,12 +173,8 @@ describe('an upload whose bytes on the host are not what was expected', () => {
     const name = 'resume-host';
     const staging = path.join(tmp.path, name, 'opt', 'staging');
     const { uploadBundle } = await import('../../../electron/backend/install/upload-bundle');
-    const { connectSsh } = await import('../../../electron/backend/hosts/ssh/connect-ssh');
     const host = hosts.get(name)!;
-    const session = await connectSsh(
-      { hostId: 0, name, address: host.address, port: host.port, user: host.user, credentials: { method: 'key', keyPath: host.privateKeyPath }, pinned: { keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint, trustedAt: 0 }, jump: null },
-      { timeoutMs: 10_000 },
-    );
+    const session = await openLabSession(host);
     const wrong = '0'.repeat(64);
     // The host's files live under this machine's temp dir (the hosts share its file system).
     fs.mkdirSync(staging, { recursive: true });

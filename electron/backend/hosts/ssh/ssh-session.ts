@@ -1,5 +1,6 @@
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { ApiError } from '../../../contract';
+import { createChannelAdmission, needsStrictChannelOrder } from './channel-admission';
 import { hangUp } from './hang-up';
 import { ChannelRefusedError, ForwardRefusedError, commandTimeoutError, sessionError, type RefusedRequest } from './ssh-errors';
 import type { SshEndpoint } from './ssh-endpoint';
@@ -48,24 +49,6 @@ export interface SshSession {
 
 // A command's output is read whole; past this it is not a probe or a status check.
 const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
-/** How long a new session channel waits for the server to finish closing the ones that are ending. */
-const CLOSE_WAIT_MS = 10_000;
-
-/** A channel as ssh2 makes it (Channel and SFTP alike): an emitter whose untyped state says who is closing it. */
-type ChannelState = NodeJS.EventEmitter;
-
-/**
- * A session channel on its way out: we sent CHANNEL_CLOSE (an ended SFTP channel, a killed
- * command) or the server sent EOF (its process is ending), and the server's CHANNEL_CLOSE
- * has not come yet. Its process may still exit on the host at any moment.
- */
-function isEnding(channel: ChannelState): boolean {
-  const { outgoing, incoming } = channel as { outgoing?: { state?: string }; incoming?: { state?: string } };
-  const out = outgoing?.state;
-  const inc = incoming?.state;
-  return out === 'closing' || out === 'closed' || inc === 'eof' || inc === 'closed';
-}
-
 /** How ssh2 reported a refused request: an open failure carries RFC 4254's `reason`. */
 function refusal(endpoint: SshEndpoint, request: Exclude<RefusedRequest, 'channel'>, error: Error): ApiError {
   if ('reason' in error) return new ChannelRefusedError(endpoint, 'channel', error);
@@ -85,39 +68,8 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
   let closedByUs = false;
   let lost: ApiError | null = null;
   const running = new Set<(error: ApiError) => void>();
-  // Session channels (commands, SFTP) the server has not closed yet.
-  const sessionChannels = new Set<ChannelState>();
-
-  const track = (channel: ChannelState): void => {
-    sessionChannels.add(channel);
-    channel.once('close', () => sessionChannels.delete(channel));
-  };
-
-  /**
-   * Resolves once every session channel that is ending has been closed by the server (or
-   * after CLOSE_WAIT_MS). A new session channel must not be fresh on the host while an
-   * old one's process exits there: Dropbear (2022.83) then runs its close check over every
-   * channel, takes the new one, which has no process yet, for finished, sends its EOF and
-   * CLOSE, and on the exec request that follows dies on an assertion (`!channel->sent_close`),
-   * taking the whole connection with it. ssh2 reports that as "Unable to exec". The server
-   * sends CHANNEL_CLOSE only after it reaped the process, so waiting for it closes the window.
-   */
-  function endingChannelsClosed(): Promise<void> {
-    const ending = [...sessionChannels].filter(isEnding);
-    if (ending.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      let left = ending.length;
-      const timer = setTimeout(resolve, CLOSE_WAIT_MS);
-      for (const channel of ending) {
-        channel.once('close', () => {
-          left -= 1;
-          if (left > 0) return;
-          clearTimeout(timer);
-          resolve();
-        });
-      }
-    });
-  }
+  // ssh2 keeps the server's software version (`dropbear_2022.83`) from its greeting, untyped.
+  const channels = createChannelAdmission(needsStrictChannelOrder((client as { _remoteVer?: string })._remoteVer));
 
   const onLost = (cause?: unknown) => {
     if (closedByUs || lost !== null) return;
@@ -166,14 +118,18 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
       }
 
       execChannels += 1;
-      const start = () => {
-        if (settled) return;
+      const start = (release: () => void) => {
+        if (settled) {
+          release();
+          return;
+        }
         client.exec(command, (error, stream) => {
+          release();
           if (error) {
             finish({ error: refusal(endpoint, 'exec', error) });
             return;
           }
-          track(stream);
+          channels.opened(stream, 'command');
           if (settled) {
             stream.destroy();
             return;
@@ -206,10 +162,11 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
           stream.end(options.stdin ?? undefined);
         });
       };
-      void endingChannelsClosed().then(() => {
+      void channels.admit().then((release) => {
         try {
-          start();
+          start(release);
         } catch (error) {
+          release();
           finish({ error: sessionError(endpoint, 'the SSH connection is closed', error) });
         }
       });
@@ -225,7 +182,7 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
     open: (done: (error: Error | undefined, channel: T | undefined) => void) => void,
     discard: (channel: T) => void,
     refused: (error: Error) => ApiError,
-    session?: { track(channel: T): void },
+    session?: { opened(channel: T): void },
   ): Promise<T> {
     if (closedByUs) return Promise.reject(sessionError(endpoint, 'this SSH session is already closed'));
     if (lost !== null) return Promise.reject(lost);
@@ -238,11 +195,15 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
         reject(error);
       };
       running.add(abort);
-      const start = () => {
-        if (settled) return;
+      const start = (release: () => void) => {
+        if (settled) {
+          release();
+          return;
+        }
         try {
           open((error, channel) => {
-            if (channel !== undefined) session?.track(channel);
+            release();
+            if (channel !== undefined) session?.opened(channel);
             if (settled) {
               if (channel !== undefined) discard(channel);
               return;
@@ -253,12 +214,13 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
             else resolve(channel as T);
           });
         } catch (error) {
+          release();
           abort(sessionError(endpoint, 'the SSH connection is closed', error));
         }
       };
       // A forward is no session channel: it has no process on the host and need not wait.
-      if (session === undefined) start();
-      else void endingChannelsClosed().then(start);
+      if (session === undefined) start(() => undefined);
+      else void channels.admit().then(start);
     });
   }
 
@@ -276,7 +238,7 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
       (done) => client.sftp(done),
       (channel) => channel.end(),
       (error) => refusal(endpoint, 'sftp', error),
-      { track: (channel) => track(channel) },
+      { opened: (channel) => channels.opened(channel, 'conversation') },
     );
   }
 
@@ -286,7 +248,7 @@ export function createSshSession(endpoint: SshEndpoint, hops: Client[]): SshSess
       (done) => client.exec(command, done),
       (channel) => channel.destroy(),
       (error) => refusal(endpoint, 'exec', error),
-      { track: (channel) => track(channel) },
+      { opened: (channel) => channels.opened(channel, 'conversation') },
     );
   }
 
