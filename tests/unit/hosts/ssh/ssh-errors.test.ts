@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApiError, ErrorCode } from '../../../../electron/contract';
 import {
   authFailedError,
+  ChannelRefusedError,
   connectTimeoutError,
   forwardFailureToApiError,
   formatTrustDate,
@@ -171,5 +172,25 @@ describe('key files', () => {
     expectHelpful(missing, 'KEY_PASSPHRASE_WRONG');
     expect(wrong.message).toMatch(/does not decrypt/);
     expect(missing.message).toMatch(/no passphrase was given/);
+  });
+});
+
+describe('requests a logged-in server refuses', () => {
+  it('names the refused request in the message and the remedy, with its own code', () => {
+    const exec = new ChannelRefusedError(db2, 'exec', new Error('Unable to exec'));
+    expectHelpful(exec, 'SSH_CHANNEL_REFUSED');
+    expect([exec.request, exec.message]).toEqual(['exec', 'Host db-2 (198.18.0.5:22) refused to start a command for this login (Unable to exec).']);
+    expect(exec.remedy).toMatch(/refused the exec request/);
+
+    const sftp = new ChannelRefusedError(db2, 'sftp', new Error('Unable to start subsystem: sftp'));
+    expectHelpful(sftp, 'SSH_CHANNEL_REFUSED');
+    expect(sftp.remedy).toMatch(/refused the sftp subsystem/);
+
+    // OpenSSH past MaxSessions: CHANNEL_OPEN_FAILURE, reason 1 (administratively prohibited).
+    const channel = new ChannelRefusedError(db2, 'channel', ssh2Error('(SSH) Channel open failure: open failed', { reason: 1 }));
+    expectHelpful(channel, 'SSH_CHANNEL_REFUSED');
+    expect(channel.message).toBe('Host db-2 (198.18.0.5:22) refused to open another session channel on the connection (open failed).');
+    expect(channel.remedy).toMatch(/MaxSessions/);
+    expect(new ChannelRefusedError(db2, 'channel', ssh2Error('(SSH) Channel open failure: server closed channel unexpectedly', { reason: '' })).remedy).toMatch(/check its log/);
   });
 });
