@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HostFactsSchema } from './host-facts';
-import { HostDetailSchema, HostIdSchema, HostSummarySchema } from './hosts';
+import { HostDetailSchema, HostIdSchema, HostsPageParamsSchema, HostSummarySchema } from './hosts';
 import { HostChangesSchema, HostInputSchema, HostNameSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
 import { HostPreflightSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
@@ -40,8 +40,9 @@ export const methods = {
       startedAt: z.number().int(),
     }),
   },
+  /** One page of the inventory in id order (see HostsPageParamsSchema); listAllHosts follows the pages. */
   'hosts.list': {
-    params: z.object({}).strict(),
+    params: HostsPageParamsSchema,
     result: z.array(HostSummarySchema),
   },
   'hosts.get': {

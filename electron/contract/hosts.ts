@@ -13,6 +13,31 @@ export type LastProbe = z.infer<typeof LastProbeSchema>;
 
 export const HostIdSchema = z.number().int().positive();
 
+/**
+ * hosts.list answers one page: at most `limit` hosts (HOSTS_PAGE_SIZE when absent, at most
+ * MAX_HOSTS_PAGE) with an id above `after`, in id order. A full page means there may be
+ * more: ask again with `after` set to the last id (listAllHosts does).
+ */
+export const HOSTS_PAGE_SIZE = 200;
+export const MAX_HOSTS_PAGE = 500;
+export const HostsPageParamsSchema = z
+  .object({ after: HostIdSchema.optional(), limit: z.number().int().min(1).max(MAX_HOSTS_PAGE).default(HOSTS_PAGE_SIZE) })
+  .strict();
+export type HostsPageParams = z.input<typeof HostsPageParamsSchema>;
+
+/** Every host, one page at a time: each call stays small, so other calls interleave with them. */
+export async function listAllHosts<H extends { id: number }>(page: (params: { after?: number; limit: number }) => Promise<H[]> | H[], limit = HOSTS_PAGE_SIZE): Promise<H[]> {
+  const all: H[] = [];
+  for (let after: number | undefined; ; ) {
+    const hosts = await page(after === undefined ? { limit } : { after, limit });
+    all.push(...hosts);
+    const last = hosts[hosts.length - 1]?.id;
+    // A short page is the last; so is one that does not move forward (never loop forever).
+    if (hosts.length < limit || last === undefined || (after !== undefined && last <= after)) return all;
+    after = last;
+  }
+}
+
 export const HostSummarySchema = z.object({
   id: HostIdSchema,
   name: z.string(),

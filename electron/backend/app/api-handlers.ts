@@ -28,7 +28,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
   const { info, hosts, metrics, probeJobs, preflight, bundles, config, secrets } = deps;
   return {
     'app.info': () => info,
-    'hosts.list': () => hosts.list(),
+    'hosts.list': (page) => hosts.list(page),
     'hosts.get': ({ hostId }) => hosts.get(hostId),
     'hosts.probe': ({ hostId }) => hosts.probe(hostId),
     'hosts.add': (input) => hosts.add(input),

@@ -1,4 +1,4 @@
-import { ApiError } from '../../contract';
+import { ApiError, listAllHosts } from '../../contract';
 import { startBackend, type Backend, type BackendConfig } from '../app/backend';
 import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/process-options';
 import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
@@ -231,7 +231,7 @@ async function run(argv: string[]): Promise<number> {
       case 'list':
         // The first run on a machine has not probed it yet; a list of unknowns helps no one.
         await hosts.factsOrProbe(backend.localHostId);
-        return hostsList(ctx, hosts.list());
+        return hostsList(ctx, await listAllHosts((page) => hosts.list(page)));
       case 'show': {
         const row = hosts.require(args[0]!);
         const facts = row.kind === 'local' ? await hosts.factsOrProbe(row.id) : hosts.get(row.id).facts;

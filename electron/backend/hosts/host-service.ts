@@ -359,8 +359,9 @@ export function createHostService(deps: HostServiceDeps) {
     trust,
     importKnownHosts,
     probe,
-    list(): HostSummary[] {
-      return hosts.list().map(summary);
+    /** One page of the inventory (hosts.list), or every host when no page is asked for. */
+    list(page?: { after?: number | undefined; limit: number }): HostSummary[] {
+      return (page === undefined ? hosts.list() : hosts.page(page.after ?? 0, page.limit)).map(summary);
     },
     get(idOrName: number | string): HostDetail {
       const row = findHost(idOrName);

@@ -67,7 +67,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const reply = (message: ServerMessage): void => {
         if (!open) return;
         try {
-          send(JSON.stringify(message));
+          let text = JSON.stringify(message);
+          const bytes = Buffer.byteLength(text, 'utf8');
+          // Capped like what arrives: one multi-megabyte frame holds up every other client of the pipe.
+          if (bytes > maxBytes) {
+            logger.warn({ peer, type: message.type, bytes, limit: maxBytes }, 'outgoing message over the limit, not sent');
+            if (message.type !== 'response') return;
+            text = JSON.stringify({ type: 'response', id: message.id, ok: false, error: answerTooLarge(bytes, maxBytes) } satisfies ServerMessage);
+          }
+          send(text);
         } catch (error) {
           logger.warn({ peer, err: String(error) }, 'could not send to client');
         }
@@ -245,6 +253,14 @@ function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: st
     .slice(0, 3)
     .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
     .join('; ');
+}
+
+function answerTooLarge(bytes: number, limit: number): ApiErrorBody {
+  return {
+    code: 'MESSAGE_TOO_LARGE',
+    message: `The answer would be ${bytes} bytes, over the limit of ${limit} bytes; it was not sent.`,
+    remedy: 'Ask for less at a time: page through lists (hosts.list takes after and limit) or narrow the request.',
+  };
 }
 
 function internalError(): ApiErrorBody {

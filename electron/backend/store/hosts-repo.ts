@@ -29,6 +29,8 @@ export interface HostsRepo {
   /** The machine the app runs on, created on first use; the same row every time after. */
   ensureLocal(now: number): HostRow;
   list(): HostRow[];
+  /** At most `limit` hosts with an id above `after`, in id order (one page of hosts.list). */
+  page(after: number, limit: number): HostRow[];
   get(id: number): HostRow | undefined;
   findByName(name: string): HostRow | undefined;
   insertSsh(host: NewSshHost, now: number): HostRow;
@@ -79,6 +81,7 @@ export function createHostsRepo(db: Database.Database): HostsRepo {
     "INSERT INTO hosts (name, kind, address, created_at) VALUES (?, 'local', ?, ?) ON CONFLICT (name) DO NOTHING",
   );
   const selectAll = db.prepare<[], RawRow>(`SELECT ${COLUMNS} FROM hosts ORDER BY id`);
+  const selectPage = db.prepare<[number, number], RawRow>(`SELECT ${COLUMNS} FROM hosts WHERE id > ? ORDER BY id LIMIT ?`);
   const selectById = db.prepare<[number], RawRow>(`SELECT ${COLUMNS} FROM hosts WHERE id = ?`);
   const selectByName = db.prepare<[string], RawRow>(`SELECT ${COLUMNS} FROM hosts WHERE name = ?`);
   const selectDependents = db.prepare<[number], RawRow>(`SELECT ${COLUMNS} FROM hosts WHERE jump_host_id = ? ORDER BY id`);
@@ -102,6 +105,7 @@ export function createHostsRepo(db: Database.Database): HostsRepo {
       return row;
     },
     list: () => selectAll.all().map((raw) => fromRaw(raw)!),
+    page: (after, limit) => selectPage.all(after, limit).map((raw) => fromRaw(raw)!),
     get,
     findByName,
     insertSsh(host, now) {

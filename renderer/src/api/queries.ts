@@ -1,6 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
 import {
   ApiError,
+  listAllHosts,
   type MethodName,
   type MethodParams,
   type MethodResult,
@@ -43,8 +44,13 @@ export function useAppInfo() {
   return useApiQuery('app.info', {}, { staleTime: Infinity });
 }
 
+/** The whole inventory, fetched one hosts.list page at a time. */
 export function useHostList() {
-  return useApiQuery('hosts.list', {});
+  const client = useApiClient();
+  return useQuery<MethodResult<'hosts.list'>, ApiError>({
+    queryKey: apiKey('hosts.list', {}),
+    queryFn: () => listAllHosts((page) => client.call('hosts.list', page)),
+  });
 }
 
 /**

@@ -132,4 +132,30 @@ describe('dispatcher', () => {
     await settle();
     expect(sent.length).toBe(before);
   });
+
+  it('answers with MESSAGE_TOO_LARGE instead of sending an answer over the limit, and keeps serving', async () => {
+    const many = Array.from({ length: 20 }, (_, i) => ({ ...summary, id: i + 1, name: `host-${i}` }));
+    const { connection, sent, settle, logger } = setup({ 'hosts.list': () => many });
+    connection.receive(JSON.stringify({ type: 'request', id: 'big', method: 'hosts.list', params: {} }));
+    await settle();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ type: 'response', id: 'big', ok: false, error: { code: 'MESSAGE_TOO_LARGE', remedy: expect.stringContaining('page through lists') } });
+    expect(sent[0].error.message).toMatch(/^The answer would be \d+ bytes, over the limit of 1000 bytes; it was not sent\.$/);
+    expect(logger.warn).toHaveBeenCalled();
+    connection.receive(JSON.stringify({ type: 'request', id: 'small', method: 'app.info', params: {} }));
+    await settle();
+    expect(sent[1]).toMatchObject({ id: 'small', ok: true });
+  });
+
+  it('drops an event over the limit rather than send it', async () => {
+    const { connection, sent, emitters, settle } = setup();
+    connection.receive(JSON.stringify({ type: 'subscribe', id: 's', event: 'metrics.live', params: { hostId: 1 } }));
+    await settle();
+    expect(sent[0]).toMatchObject({ id: 's', ok: true });
+    const values = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`series.${i}`, i]));
+    for (const emit of emitters) emit({ hostId: 1, t: 5, values });
+    for (const emit of emitters) emit({ hostId: 1, t: 6, values: { 'cpu.percent': 3 } });
+    await settle();
+    expect(sent.slice(1).map((m) => m.payload.t)).toEqual([6]);
+  });
 });
