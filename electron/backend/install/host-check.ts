@@ -175,14 +175,16 @@ const MANY_TIMES = new Set(['tls', 'dir', 'port', 'absent']);
  * Which wanted ports something listens on (TCP state 0A in /proc/net/tcp and tcp6, which
  * every user may read), and who: the socket's inode is looked up among the processes'
  * descriptors (all of them as root, the login's own otherwise). A listener is ours when
- * its process runs from this install's releases (its working directory or command line is
- * under <root>/releases/): the runtime daemon and the core and agents it supervises.
+ * its process runs as the install's user a binary inside this install's releases (the
+ * kernel's /proc/PID/exe, never its command line or working directory, which anyone may
+ * choose): the runtime daemon and the core and agents it supervises.
  */
 function portCheck(ports: readonly number[]): ShellScript {
   if (ports.length === 0) return sh``;
   const wanted = [...new Set(ports)].map((port) => `${port.toString(16).toUpperCase().padStart(4, '0')}:${port}`).join(' ');
   return sh`listening=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v want=${wanted} 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { split(w[i], kv, ":"); m[kv[1]] = kv[2] } } $4 == "0A" { k = $2; sub(/.*:/, "", k); if (k in m) print m[k], $10 }')
 if [ -n "$listening" ]; then
+  releases_real=$(cd "$releases" 2>/dev/null && pwd -P || :)
   inodes=$(printf '%s\\n' "$listening" | awk '{ print $2 }' | tr '\\n' ' ')
   owners=$(ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v inodes="$inodes" 'BEGIN { n = split(inodes, a, " "); for (i = 1; i <= n; i++) want["socket:[" a[i] "]"] = a[i] } /^\\/proc\\/[0-9]+\\/fd:$/ { pid = $0; sub(/^\\/proc\\//, "", pid); sub(/\\/fd:$/, "", pid); next } ($NF in want) { print want[$NF], pid }')
   printf '%s\\n' "$listening" | while read -r port inode; do
@@ -192,8 +194,10 @@ if [ -n "$listening" ]; then
     if [ -n "$pid" ]; then
       # Another user's command line is theirs to write: no control character of it reaches this output's lines.
       cmd=$(tr '\\000-\\037\\177' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-200)
-      cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || :)
-      case "$cwd/ $cmd" in *"$root/releases/"*) ours=1 ;; esac
+      exe=$(readlink "/proc/$pid/exe" 2>/dev/null || :)
+      if [ -n "$releases_real" ] && [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = "$(id -u)" ]; then
+        case $exe in "$releases_real"/*) ours=1 ;; esac
+      fi
     fi
     out port "$port \${pid:--} $ours $cmd"
   done

@@ -36,16 +36,7 @@ function writeLock(stateDir: string, pid: number, startTime = startTimeOf(pid)):
 
 /** A release's Node binary (a hard link to this one), and a process that runs it with `args` once it has exec'd. */
 function startDaemonLike(releaseDir: string, args: string[], options: { uid?: number; gid?: number; node?: string } = {}): ChildProcess {
-  const node = options.node ?? path.join(releaseDir, 'node', 'linux-x64', 'node');
-  if (!fs.existsSync(node)) {
-    fs.mkdirSync(path.dirname(node), { recursive: true });
-    try {
-      fs.linkSync(process.execPath, node);
-    } catch {
-      fs.copyFileSync(process.execPath, node);
-      fs.chmodSync(node, 0o755);
-    }
-  }
+  const node = nodeAt(options.node ?? path.join(releaseDir, 'node', 'linux-x64', 'node'));
   const child = spawn(node, args, { stdio: 'ignore', ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid! } : {}) });
   // Until the child has exec'd, its command line is still this process's.
   const deadline = Date.now() + 5_000;
@@ -55,6 +46,20 @@ function startDaemonLike(releaseDir: string, args: string[], options: { uid?: nu
 }
 
 const spawned: ChildProcess[] = [];
+
+/** A Node binary at `node` (a hard link to this one, a copy across filesystems). */
+function nodeAt(node: string): string {
+  if (!fs.existsSync(node)) {
+    fs.mkdirSync(path.dirname(node), { recursive: true });
+    try {
+      fs.linkSync(process.execPath, node);
+    } catch {
+      fs.copyFileSync(process.execPath, node);
+      fs.chmodSync(node, 0o755);
+    }
+  }
+  return node;
+}
 
 function readCmdline(pid: number): string {
   try {
@@ -193,11 +198,12 @@ describe('the check of a host', () => {
     const runtimeDir = layout.release('0.1.0').runtimeDir;
     fs.mkdirSync(runtimeDir, { recursive: true });
     const base = await freePorts(3);
-    // One listener runs from the install's release (as its core would), one from elsewhere; the third port is free.
-    const listen = (port: number, cwd: string, address: string) =>
-      spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '${address}', () => console.log('up'))`], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
-    const ours = listen(base, runtimeDir, '127.0.0.1');
-    const foreign = listen(base + 1, tmp.path, '::');
+    // One listener runs the install's release's Node (as its core would); one runs another
+    // binary from the same directory, naming the release in its command line; the third port is free.
+    const listen = (node: string, port: number, address: string) =>
+      spawn(node, ['-e', `require('net').createServer().listen(${port}, '${address}', () => console.log('up'))`, runtimeDir], { cwd: runtimeDir, stdio: ['ignore', 'pipe', 'ignore'] });
+    const ours = listen(nodeAt(path.join(layout.release('0.1.0').dir, 'node', 'linux-x64', 'node')), base, '127.0.0.1');
+    const foreign = listen(process.execPath, base + 1, '::');
     listeners.push(ours, foreign);
     await Promise.all([ours, foreign].map((child) => new Promise((resolve) => child.stdout!.once('data', resolve))));
 
