@@ -3,13 +3,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../contract';
-import { describeTask, type YamlTask, type YamlTaskResult } from './yaml-tasks';
+import { describeTask, runYamlTask, type YamlTask, type YamlTaskResult } from './yaml-tasks';
 
 export interface OffThreadYamlOptions {
   /** A task running longer is cut off (the worker is replaced) and refused. */
   timeoutMs?: number;
   /** Heap of the worker; a task needing more is refused. */
   maxMemoryMb?: number;
+  /** How to start the worker (tests start one that cannot load). */
+  startWorker?: (maxMemoryMb: number) => Worker;
 }
 
 export interface OffThreadYaml {
@@ -57,9 +59,19 @@ export function createOffThreadYaml(options: OffThreadYamlOptions = {}): OffThre
     void gone?.terminate();
   };
 
+  // A worker that cannot even start (a packaging that cannot load it) leaves the limits of
+  // read-yaml.ts as the only protection: tasks then run here rather than fail.
+  let workersUnavailable = false;
+
   const spawn = (): Worker => {
-    const created = startWorker(maxMemoryMb);
-    created.on('message', (message: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+    const created = (options.startWorker ?? startWorker)(maxMemoryMb);
+    // Set by the entry's first message, once its modules have loaded.
+    let online = false;
+    created.on('message', (message: { ready?: true; id: number; ok: boolean; result?: unknown; error?: string }) => {
+      if (message.ready) {
+        online = true;
+        return;
+      }
       if (!current || current.pending.id !== message.id) return;
       const { pending } = current;
       if (message.ok) pending.resolve(message.result);
@@ -69,6 +81,15 @@ export function createOffThreadYaml(options: OffThreadYamlOptions = {}): OffThre
     const fail = (why: string): void => {
       if (worker !== created) return;
       worker = null;
+      if (current && !online) {
+        workersUnavailable = true;
+        const { pending } = current;
+        queue.unshift(pending);
+        clearTimeout(current.timer);
+        current = null;
+        pump();
+        return;
+      }
       if (current) refuse(current.pending, why);
       finish();
     };
@@ -86,7 +107,22 @@ export function createOffThreadYaml(options: OffThreadYamlOptions = {}): OffThre
       worker?.unref();
       return;
     }
-    worker ??= spawn();
+    if (!workersUnavailable && worker === null) {
+      try {
+        worker = spawn();
+      } catch {
+        workersUnavailable = true;
+      }
+    }
+    if (workersUnavailable || worker === null) {
+      try {
+        pending.resolve(runYamlTask(pending.task));
+      } catch (error) {
+        pending.reject(error);
+      }
+      pump();
+      return;
+    }
     worker.ref();
     const timer = setTimeout(() => {
       if (current?.pending !== pending) return;

@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { runYamlTask, type YamlTask } from './yaml-tasks';
 
+parentPort?.postMessage({ ready: true });
 parentPort?.on('message', (message: { id: number; task: YamlTask }) => {
   try {
     parentPort!.postMessage({ id: message.id, ok: true, result: runYamlTask(message.task) });

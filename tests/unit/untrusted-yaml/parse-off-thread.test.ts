@@ -31,3 +31,18 @@ describe('createOffThreadYaml', () => {
     expect((await patient.run({ kind: 'host-list', text: 'hosts:\n  - address: 10.0.0.1\n', fileName: 'hosts.yaml' })).rows).toHaveLength(1);
   });
 });
+
+describe('createOffThreadYaml without a worker', () => {
+  it('parses on the calling thread, within the same limits, when the worker cannot load', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const broken = createOffThreadYaml({ startWorker: () => new Worker('throw new Error("cannot load the YAML worker")', { eval: true }) });
+    try {
+      const outcome = await broken.run({ kind: 'config-layer', text: 'install:\n  releases_kept: 4\n', source });
+      expect(outcome).toMatchObject({ ok: true, data: { value: { install: { releases_kept: 4 } } } });
+      const refused = await broken.run({ kind: 'config-layer', text: manyKeys(), source });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'CONFIG_YAML_INVALID' } });
+    } finally {
+      await broken.close();
+    }
+  });
+});
