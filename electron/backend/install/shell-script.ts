@@ -1,5 +1,3 @@
-import { shellQuote } from './shell-quote';
-
 /**
  * Shell script text built only by `sh` (or marked with `rawShell`): the one way a script
  * that runs on a host is made, so that no value reaches a remote shell unquoted.
@@ -27,7 +25,7 @@ export type ShellValue = string | number | ShellScript | readonly (string | numb
 /**
  * A script from a template, in which every interpolated value is quoted for the place it
  * stands in: a word of its own (single quotes), or inside double quotes (a backslash before
- * `$`, backquote, `"` and `\`). A ShellScript is inserted as script text. A value anywhere
+ * `$`, backquote, `"` and `\`); a whole number stands bare. A ShellScript is inserted as script text. A value anywhere
  * else (single quotes, a comment, `${...}`, backquotes) is a programming error and throws,
  * as does a template whose quotes are not closed at its end.
  */
@@ -81,6 +79,8 @@ function insert(value: ShellValue, context: Context): { text: string; lexed: str
     // A quoted word leaves the lexer where it was: nothing to feed it.
     return { text: (value as readonly (string | number)[]).map((v) => shellQuote(String(v))).join(' '), lexed: '' };
   }
+  // A whole number has no character a shell treats specially: it stands bare.
+  if (typeof value === 'number' && Number.isSafeInteger(value) && (context === 'word' || context === 'double')) return { text: String(value), lexed: '' };
   const text = String(value);
   if (context === 'word') return { text: shellQuote(text), lexed: '' };
   if (context === 'double') return { text: escapeForDoubleQuotes(text), lexed: '' };
@@ -172,4 +172,13 @@ class QuoteLexer {
   private push(kind: Context | 'subst'): void {
     this.stack.push({ kind, depth: 0 });
   }
+}
+
+/**
+ * One word for a POSIX shell, whatever it holds: single quotes, with each single quote
+ * written as '\''. Only `sh` uses it: a script is built by `sh`, not by hand.
+ */
+function shellQuote(value: string): string {
+  if (value.includes('\0')) throw new Error('a shell word cannot hold a NUL byte');
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -3,7 +3,7 @@ import { ApiError } from '../../contract';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
 import { sftpIfOffered } from './offered-sftp';
-import { shellQuote } from './shell-quote';
+import { sh } from './shell-script';
 
 export interface StagedFile {
   name: string;
@@ -47,9 +47,9 @@ export async function stageFiles(session: SshSession, stagingDir: string, prefix
 async function stageThroughCommands(session: SshSession, dir: string, files: readonly StagedFile[]): Promise<void> {
   for (const [index, file] of files.entries()) {
     const path = `${dir}/${file.name}`;
-    const mkdir = index === 0 ? `mkdir -m 700 ${shellQuote(dir)} && ` : '';
-    const command = `umask 077 && ${mkdir}cat > ${shellQuote(path)} && chmod ${file.mode.toString(8).padStart(4, '0')} ${shellQuote(path)}`;
-    const result = await session.exec(command, { stdin: file.content, timeoutMs: 60_000 });
+    const mkdir = index === 0 ? sh`mkdir -m 700 ${dir} && ` : sh``;
+    const command = sh`umask 077 && ${mkdir}cat > ${path} && chmod ${file.mode.toString(8).padStart(4, '0')} ${path}`;
+    const result = await session.exec(command.text, { stdin: file.content, timeoutMs: 60_000 });
     if (result.code !== 0) {
       const said = result.stderr.trim().split('\n').at(-1) || `exit ${result.code ?? result.signal}`;
       throw new ApiError('INSTALL_STEP_FAILED', `Writing ${path} on ${describeEndpoint(session.endpoint)} failed: ${said}`, 'Check that the login user can write to the install\'s staging directory and that its disk has space, then apply again.');

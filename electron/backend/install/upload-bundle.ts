@@ -5,7 +5,7 @@ import { ApiError, isApiError } from '../../contract';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
 import { sftpIfOffered, type FileTransport } from './offered-sftp';
-import { shellQuote } from './shell-quote';
+import { joinShell, rawShell, sh } from './shell-script';
 
 export interface UploadBundleOptions {
   session: SshSession;
@@ -165,7 +165,7 @@ async function keptPrefix(verifier: Verifier, localFile: string, partialSize: nu
  */
 export function pieceWriterCommand(partialPath: string, offset: number): string {
   if (offset % CHUNK_BYTES !== 0) throw new Error(`a piece must start on a block boundary, not at ${offset}`);
-  return `umask 077 && exec dd of=${shellQuote(partialPath)} bs=${CHUNK_BYTES} seek=${offset / CHUNK_BYTES}`;
+  return sh`umask 077 && exec dd of=${partialPath} bs=${CHUNK_BYTES} seek=${offset / CHUNK_BYTES}`.text;
 }
 
 /** Writes [from, size) of the local file through one command per piece, in order; each exit 0 acknowledges its piece. */
@@ -210,8 +210,8 @@ interface Verifier {
  * verdict (a dropped connection, a failed upload) leaves the partial file for a resume.
  */
 export function verifierScript(partialPath: string, stagedPath: string): string {
-  return [
-    `p=${shellQuote(partialPath)}; f=${shellQuote(stagedPath)}`,
+  return joinShell([
+    sh`p=${partialPath}; f=${stagedPath}`,
     // OpenSSL's SHA-256 uses the CPU's SHA instructions where coreutils' does not (about 3x
     // faster here). `command -v` is a builtin: asking costs no process, unlike a trial run.
     'if command -v openssl >/dev/null 2>&1; then h() { openssl dgst -sha256 -r | cut -c1-64; }; else h() { sha256sum | cut -c1-64; }; fi',
@@ -219,7 +219,7 @@ export function verifierScript(partialPath: string, stagedPath: string): string 
     `(while read -r a b; do [ "$a" = end ] && break; dd if="$p" bs=${CHUNK_BYTES} skip="$a" count="$b" 2>/dev/null; done) | h | sed "s/^/sha256 /"`,
     'read -r c h || :',
     'if [ "$c" = commit ]; then mv -f "$p" "$f" && printf "%s\\n" "$h" >"$f.sha256.tmp" && mv -f "$f.sha256.tmp" "$f.sha256" && echo settled; elif [ "$c" = discard ]; then rm -f "$p" && echo settled; fi',
-  ].join('; ');
+  ].map((part) => (typeof part === 'string' ? rawShell(part) : part)), '; ').text;
 }
 
 /** Starts the verifier; lines sent before its channel is open wait in order for it. */
@@ -286,7 +286,7 @@ function openVerifier(session: SshSession, partialPath: string, stagedPath: stri
       deliver();
     });
   };
-  session.execChannel(`sh -c ${shellQuote(verifierScript(partialPath, stagedPath))}`).then(
+  session.execChannel(sh`sh -c ${verifierScript(partialPath, stagedPath)}`.text).then(
     (opened) => {
       if (abandoned) {
         opened.destroy();
