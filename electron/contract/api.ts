@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HostFactsSchema } from './host-facts';
 import { HostDetailSchema, HostIdSchema, HostsPageParamsSchema, HostSummarySchema } from './hosts';
-import { HostChangesSchema, HostInputSchema, HostNameSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
+import { HostChangesSchema, HostInputSchema, HostKeyFingerprintSchema, HostNameSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
 import { HostPreflightSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
 import { BundleFilePathSchema, BundleImportResultSchema, BundleKeyFingerprintSchema, BundleSummarySchema, BundleVerificationSchema, TrustedBundleKeySchema } from './bundles';
@@ -53,9 +53,19 @@ export const methods = {
     params: z.object({ hostId: HostIdSchema }).strict(),
     result: HostFactsSchema,
   },
+  /**
+   * Stores a new host. With `trust` (the fingerprint the operator confirmed from
+   * hosts.scanNew) it reads the host key again and stores the host trusted only when the
+   * key is that one; without, untrusted and unchecked (imports, scripts, hosts offline now).
+   */
   'hosts.add': {
-    params: HostInputSchema,
+    params: HostInputSchema.extend({ trust: HostKeyFingerprintSchema.optional() }),
     result: HostSummarySchema,
+  },
+  /** Reads the host key of a host not yet in the inventory (checking address, port and jump host); stores nothing. */
+  'hosts.scanNew': {
+    params: HostInputSchema,
+    result: z.object({ keyType: z.string(), fingerprint: z.string() }),
   },
   'hosts.update': {
     params: z.object({ hostId: HostIdSchema, changes: HostChangesSchema }).strict(),
@@ -81,7 +91,7 @@ export const methods = {
   },
   /** Pins the key the host presents now, if it is the one the operator confirmed. */
   'hosts.trust': {
-    params: z.object({ hostId: HostIdSchema, fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: followed by 43 base64 characters') }).strict(),
+    params: z.object({ hostId: HostIdSchema, fingerprint: HostKeyFingerprintSchema }).strict(),
     result: HostSummarySchema,
   },
   /** Pins keys from an OpenSSH known_hosts file for hosts that have none pinned yet. */

@@ -65,6 +65,9 @@ export const HostChangesSchema = z
   .partial()
   .strict();
 
+/** An SSH host key's fingerprint as OpenSSH prints it (the form an operator confirms). */
+export const HostKeyFingerprintSchema = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: followed by 43 base64 characters');
+
 export const PinnedKeySchema = z.object({
   keyType: z.string(),
   fingerprint: z.string(),

@@ -31,7 +31,9 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'hosts.list': (page) => hosts.list(page),
     'hosts.get': ({ hostId }) => hosts.get(hostId),
     'hosts.probe': ({ hostId }) => hosts.probe(hostId),
-    'hosts.add': (input) => hosts.add(input),
+    // Without `trust` a host is stored unchecked (imports, scripts); the app's dialog always confirms the key.
+    'hosts.add': ({ trust, ...input }) => (trust === undefined ? hosts.add(input) : hosts.addTrusted(input, trust)),
+    'hosts.scanNew': (input) => hosts.scanNew(input),
     'hosts.update': ({ hostId, changes }) => hosts.update(hostId, changes),
     'hosts.remove': ({ hostId }) => hosts.remove(hostId),
     'hosts.import': ({ text, fileName }) => hosts.importList(text, fileName),

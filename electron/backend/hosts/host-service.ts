@@ -132,6 +132,16 @@ export function createHostService(deps: HostServiceDeps) {
    */
   async function scanNew(raw: unknown): Promise<ScannedHostKey> {
     const input = await checkNew(raw);
+    // Its secrets are sealed when it is added: a locked vault is said now, not after the operator compared keys.
+    if (hasSecrets(input)) vault.requireUnlocked();
+    return scanParsed(input);
+  }
+
+  function hasSecrets(input: ParsedHostInput): boolean {
+    return input.auth.method === 'password' || (input.auth.method === 'key' && Boolean(input.auth.passphrase)) || Boolean(input.sudoPassword);
+  }
+
+  function scanParsed(input: ParsedHostInput): Promise<ScannedHostKey> {
     const jumpRow = input.jumpHostId === null ? null : findHost(input.jumpHostId);
     const reachable = { name: input.name, address: input.address, port: input.port, jump: jumpRow ? buildSshTarget(deps, jumpRow) : null };
     return scanHostKey(reachable, { timeoutMs: probeTimeoutMs });
@@ -139,7 +149,23 @@ export function createHostService(deps: HostServiceDeps) {
 
   /** Stores a new host; with `pinKey` (a key the operator confirmed from scanNew), trusted at once. */
   async function add(raw: unknown, options: { pinKey?: ScannedHostKey } = {}): Promise<HostSummary> {
+    return store(await checkNew(raw), options.pinKey);
+  }
+
+  /**
+   * Stores a new host trusted, only if the key it presents now is the one the operator
+   * confirmed (from scanNew): the key is read again, so a host swapped in between is
+   * refused, and a refusal stores nothing.
+   */
+  async function addTrusted(raw: unknown, fingerprint: string): Promise<HostSummary> {
     const input = await checkNew(raw);
+    const presented = await scanParsed(input);
+    if (presented.fingerprint !== fingerprint) throw keyMismatch(input, presented, fingerprint, `; ${input.name} was not added`);
+    return store(input, presented);
+  }
+
+  function store(input: ParsedHostInput, pinKey: ScannedHostKey | undefined): HostSummary {
+    checkNameFree(input.name); // again: another client may have taken it while the key was read
     const sealed = sealCredentials(input);
     const row = hosts.insertSsh(
       {
@@ -156,7 +182,7 @@ export function createHostService(deps: HostServiceDeps) {
       },
       now(),
     );
-    if (options.pinKey) hostKeys.pin(row.id, options.pinKey, now(), deps.actor ?? 'ui');
+    if (pinKey) hostKeys.pin(row.id, pinKey, now(), deps.actor ?? 'ui');
     deps.onHostChanged(row.id);
     return summary(row);
   }
@@ -254,17 +280,19 @@ export function createHostService(deps: HostServiceDeps) {
     return { keyType: presented.keyType, fingerprint: presented.fingerprint, status, pinned: pinned ? toPinned(pinned) : null };
   }
 
+  function keyMismatch(host: { name: string; address: string; port: number }, presented: ScannedHostKey, confirmed: string, outcome: string): ApiError {
+    return new ApiError(
+      'HOST_KEY_MISMATCH',
+      `${host.name} (${host.address}:${host.port}) presents ${presented.keyType} ${presented.fingerprint}, not the ${confirmed} you confirmed${outcome}.`,
+      'Compare the fingerprint with the one the machine shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console) and confirm the one it really has.',
+    );
+  }
+
   async function trust(hostId: number, fingerprint: string): Promise<HostSummary> {
     const row = findHost(hostId);
     requireSsh(row);
     const presented = await scanHostKey(buildSshTarget(deps, row), { timeoutMs: probeTimeoutMs });
-    if (presented.fingerprint !== fingerprint) {
-      throw new ApiError(
-        'HOST_KEY_MISMATCH',
-        `${row.name} (${row.address}:${row.port}) presents ${presented.keyType} ${presented.fingerprint}, not the ${fingerprint} you confirmed.`,
-        'Compare the fingerprint with the one the machine shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console) and confirm the one it really has.',
-      );
-    }
+    if (presented.fingerprint !== fingerprint) throw keyMismatch(row, presented, fingerprint, '');
     hostKeys.pin(row.id, presented, now(), deps.actor ?? 'ui');
     deps.onHostChanged(row.id);
     return summary(hosts.get(row.id)!);
@@ -351,6 +379,7 @@ export function createHostService(deps: HostServiceDeps) {
   return {
     require: findHost,
     add,
+    addTrusted,
     scanNew,
     update,
     remove,

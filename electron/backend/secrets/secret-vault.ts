@@ -35,6 +35,8 @@ export interface SecretVault {
    * new passphrase opens the vault. Leaves this vault unlocked with the new key.
    */
   changePassphrase(current: string, next: string): Promise<{ resealed: number; unreadable: number }>;
+  /** Throws SECRETS_LOCKED (or the vault's other refusal) when store and reveal would. */
+  requireUnlocked(): void;
   /** Seals a secret and returns its row id; the clear value never touches the database. */
   store(purpose: string, plaintext: string, now: number): number;
   /**
@@ -211,6 +213,9 @@ export function createSecretVault(db: Database.Database): SecretVault {
       if (open(old, row.verifier, 'vault') !== VERIFIER_TEXT) throw wrongPassphraseError();
       const salt = randomBytes(16);
       return rekey(old, row.verifier, await deriveKey(next, salt, CURRENT_KDF), salt, CURRENT_KDF);
+    },
+    requireUnlocked() {
+      requireKey();
     },
     store(purpose, plaintext, now) {
       const k = requireKey();
