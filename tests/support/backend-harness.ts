@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { startBackend, type Backend, type BackendConfig } from '../../electron/backend/app/backend';
 import { startWebServer, type WebServer } from '../../electron/backend/server/web-server';
+import { createApiClient, type ApiClient } from '../../electron/contract';
 import { makeTempDir } from './temp-dir';
+import { openSocket, wsTransport } from './ws-peer';
 
 export interface RunningBackend {
   backend: Backend;
@@ -51,6 +53,20 @@ export async function startTestBackend(overrides: Partial<BackendConfig> = {}): 
       await running.server.close();
       await running.backend.close();
       dir.remove();
+    },
+  };
+}
+
+/** A test backend with an API client already connected over its authenticated socket; `stop` closes both. */
+export async function startTestBackendWithClient(overrides: Partial<BackendConfig> = {}): Promise<{ running: RunningBackend; client: ApiClient; stop(): Promise<void> }> {
+  const running = await startTestBackend(overrides);
+  const client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
+  return {
+    running,
+    client,
+    async stop() {
+      client.close();
+      await running.stop();
     },
   };
 }

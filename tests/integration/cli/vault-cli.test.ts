@@ -1,33 +1,21 @@
 // `sutazai vault change-passphrase` as an operator runs it: the real CLI as a child process
 // on a data directory whose vault an older version made (scrypt N=2^14, 8 characters).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
 import { openStore } from '../../../electron/backend/store/open-store';
 import { makeLegacyVault } from '../../support/legacy-vault';
+import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';
 import { makeTempDir } from '../../support/temp-dir';
 
-const root = path.resolve(__dirname, '../../..');
 const dir = makeTempDir('sutazai-vault-cli-');
 const dataDir = path.join(dir.path, 'data');
 /** Several scrypt derivations at N=2^17 per command on a loaded machine. */
 const CLI_TIMEOUT_MS = 120_000;
 
-function sutazai(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SUTAZAI_DATA_DIR: dataDir, ...options.env };
-    if (!options.env?.SUTAZAI_PASSPHRASE) delete env.SUTAZAI_PASSPHRASE;
-    const child = spawn(process.execPath, [path.join(root, 'bin/sutazai.mjs'), ...args], { cwd: root, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
+function sutazai(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<SutazaiRun> {
+  return runSutazaiAsync(args, dataDir, options);
 }
 
 let ids: Record<string, number>;

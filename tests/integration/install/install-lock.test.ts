@@ -3,7 +3,7 @@
 // `uninstall` of that install in another (the real CLI as a child), before any host is
 // touched; a claim whose process died, or whose pid now belongs to another process, is
 // taken over.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,27 +11,17 @@ import { startBackend } from '../../../electron/backend/app/backend';
 import { currentJob } from '../../../electron/backend/install/job-context';
 import { createInstallLocks } from '../../../electron/backend/store/install-locks-repo';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
+import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';
 import { makeTempDir } from '../../support/temp-dir';
 
-const root = path.resolve(__dirname, '../../..');
 const dir = makeTempDir('sutazai-install-lock-');
 const dataDir = path.join(dir.path, 'data');
 const installFile = path.join(dir.path, 'install.yaml');
 const CLI_TIMEOUT_MS = 120_000;
 let store: Store;
 
-function sutazai(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SUTAZAI_DATA_DIR: dataDir };
-    delete env.SUTAZAI_PASSPHRASE;
-    const child = spawn(process.execPath, [path.join(root, 'bin/sutazai.mjs'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function sutazai(args: string[]): Promise<SutazaiRun> {
+  return runSutazaiAsync(args, dataDir);
 }
 
 const lockRow = () => store.db.prepare('SELECT operation, job_id AS jobId, owner_pid AS pid FROM install_locks WHERE install_name = ?').get('lock-lab');

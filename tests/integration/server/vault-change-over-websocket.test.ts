@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApiClient } from '../../../electron/contract';
-import { startTestBackend } from '../../support/backend-harness';
+import { startTestBackendWithClient } from '../../support/backend-harness';
 import { makeTempDir } from '../../support/temp-dir';
-import { openSocket, wsTransport } from '../../support/ws-peer';
 
 /**
  * secrets.changePassphrase over the authenticated socket: every sealed secret is re-sealed
@@ -18,22 +16,13 @@ const dataDir = makeTempDir('sutazai-vault-change-');
 const TIMEOUT_MS = 120_000;
 afterAll(() => dataDir.remove());
 
-async function serve(passphrase?: string) {
-  const running = await startTestBackend({
+function serve(passphrase?: string) {
+  return startTestBackendWithClient({
     dataDir: dataDir.path,
     sampleLocalHost: false,
     probeAtStart: false,
     ...(passphrase ? { vaultKey: { kind: 'passphrase' as const, passphrase } } : {}),
   });
-  const client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
-  return {
-    running,
-    client,
-    async stop() {
-      client.close();
-      await running.stop();
-    },
-  };
 }
 
 describe('changing the vault passphrase from the window', () => {

@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApiClient, type ApiClient } from '../../../electron/contract';
-import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
+import { startTestBackendWithClient, type RunningBackend, type startTestBackend } from '../../support/backend-harness';
 import { makeTempDir } from '../../support/temp-dir';
-import { openSocket, wsTransport } from '../../support/ws-peer';
 
 /**
  * Web mode started without SUTAZAI_PASSPHRASE: the window opens the vault over its
@@ -15,17 +13,8 @@ const WRONG = 'incorrect mule battery staple 7';
 const host = { address: '198.18.200.1', user: 'root' };
 const dataDir = makeTempDir('sutazai-vault-unlock-');
 
-async function serve(overrides: Parameters<typeof startTestBackend>[0] = {}): Promise<{ running: RunningBackend; client: ApiClient; stop(): Promise<void> }> {
-  const running = await startTestBackend({ dataDir: dataDir.path, sampleLocalHost: false, probeAtStart: false, ...overrides });
-  const client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
-  return {
-    running,
-    client,
-    async stop() {
-      client.close();
-      await running.stop();
-    },
-  };
+function serve(overrides: Parameters<typeof startTestBackend>[0] = {}) {
+  return startTestBackendWithClient({ dataDir: dataDir.path, sampleLocalHost: false, probeAtStart: false, ...overrides });
 }
 
 function logOf(running: RunningBackend): string {
