@@ -32,6 +32,7 @@ import { createLimiter, createRollout, type Limiter, type Rollout } from './roll
 import { HOST_STEPS, type HostStepName, type StepRun } from './run-host-steps';
 import { pathsBeforeStep } from './step-paths';
 import { localPrefixSha256 } from './upload-bundle';
+import { UNLOCK_VAULT_REMEDY } from '../secrets/secret-vault';
 
 export interface InstallEngineDeps extends TargetDeps {
   dataDir: string;
@@ -294,7 +295,7 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     const newer = downgradeFrom(rows, bundle);
     if (newer.length > 0 && options.allowDowngrade !== true) throw downgradeRefusedError(file.name, `${bundle.name}@${bundle.version}`, newer);
     if (!deps.vault.unlocked) {
-      throw new ApiError('SECRETS_LOCKED', 'Applying an install needs the sealed secrets (the install\'s CA key, sudo passwords), and they are locked.', 'Give the vault passphrase (SUTAZAI_PASSPHRASE or --passphrase-file), then apply again.');
+      throw new ApiError('SECRETS_LOCKED', 'Applying an install needs the sealed secrets (the install\'s CA key, sudo passwords), and they are locked.', `${UNLOCK_VAULT_REMEDY} Then apply again.`);
     }
     const install = await ensureInstall(file, bundle);
     // What the app needs to upgrade, roll back or uninstall this install by its name alone.

@@ -6,6 +6,7 @@ import { issueClientCertificate } from '../pki/issue-certificate';
 import { unsealCaKey } from '../pki/seal-ca-key';
 import type { InstallHostRow, InstallsRepo } from '../store/installs-repo';
 import type { ProcessStatus__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ProcessStatus';
+import { UNLOCK_VAULT_REMEDY } from '../secrets/secret-vault';
 
 export interface InstalledHealthDeps extends TargetDeps {
   installs: Pick<InstallsRepo, 'findByName' | 'hosts'>;
@@ -28,7 +29,7 @@ export async function checkInstalledHealth(deps: InstalledHealthDeps, installNam
   const install = deps.installs.findByName(installName);
   if (!install) throw new ApiError('NOT_FOUND', `There is no install named ${installName}.`, 'Install it first; the Install page lists what was installed.');
   if (!deps.vault.unlocked) {
-    throw new ApiError('SECRETS_LOCKED', `Asking the runtimes of ${installName} needs the install's CA key, and the sealed secrets are locked.`, 'Give the vault passphrase (SUTAZAI_PASSPHRASE or --passphrase-file), then check again.');
+    throw new ApiError('SECRETS_LOCKED', `Asking the runtimes of ${installName} needs the install's CA key, and the sealed secrets are locked.`, `${UNLOCK_VAULT_REMEDY} Then check again.`);
   }
   if (install.caKeySecretId === null) {
     throw new ApiError('PKI_KEY_MISMATCH', `The CA key of the install ${installName} is no longer in the vault.`, 'Restore the data directory from a backup, or install under a new name.');

@@ -15,6 +15,7 @@ import { recordedLayout } from './install-layout';
 import type { HostRollbackResult, HostUninstallResult, InstallEvent, RollbackResult, UninstallResult, UninstallStep } from './install-steps';
 import { openHostShell } from './prepare-host';
 import { pathsToRemove, uninstallScript } from './uninstall-host';
+import { UNLOCK_VAULT_REMEDY } from '../secrets/secret-vault';
 
 /**
  * What is done to the hosts of an install from its record rather than from a fresh plan:
@@ -63,7 +64,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
 
   function requireVault(what: string): void {
     if (!deps.vault.unlocked) {
-      throw new ApiError('SECRETS_LOCKED', `${what} needs the sealed secrets (sudo passwords, the install's CA key), and they are locked.`, 'Give the vault passphrase (SUTAZAI_PASSPHRASE or --passphrase-file), then try again.');
+      throw new ApiError('SECRETS_LOCKED', `${what} needs the sealed secrets (sudo passwords, the install's CA key), and they are locked.`, `${UNLOCK_VAULT_REMEDY} Then try again.`);
     }
   }
 

@@ -5,6 +5,13 @@ import { CURRENT_KDF, deriveKey, deriveKeySync, kdfText, parseKdf, weakerThanCur
 import { open, seal } from './sealed-box';
 
 /**
+ * How an operator opens a locked vault, wherever a locked vault stops an action: one text,
+ * so the window's prompt and the CLI's variables are named alike in every refusal.
+ */
+export const UNLOCK_VAULT_REMEDY =
+  'In web mode, choose "Unlock the vault" on this notice (or start it with SUTAZAI_PASSPHRASE or --passphrase-file); from the command line, set SUTAZAI_PASSPHRASE or --passphrase-file to the passphrase that protects this data directory. The desktop app opens it with the OS secret store.';
+
+/**
  * Where the vault key comes from: the OS secret store (the desktop shell unwraps a
  * random key with Electron's safeStorage and hands it over), or a passphrase the
  * operator controls (web mode, CLI, tests), stretched with scrypt (passphrase-kdf.ts).
@@ -165,7 +172,7 @@ export function createSecretVault(db: Database.Database): SecretVault {
     throw new ApiError(
       'SECRETS_LOCKED',
       'Stored passwords and passphrases are sealed and the vault is not unlocked.',
-      'In web mode or the CLI, set SUTAZAI_PASSPHRASE (or --passphrase-file) to the passphrase that protects this data directory; the desktop app unlocks it with the OS secret store.',
+      UNLOCK_VAULT_REMEDY,
     );
   };
 
@@ -270,13 +277,13 @@ function storedParams(row: VaultRow): ScryptParams {
 }
 
 function wrongPassphraseError(): ApiError {
-  return new ApiError('SECRETS_PASSPHRASE_WRONG', 'The passphrase does not open this data directory’s secrets.', 'Use the passphrase chosen when the first secret was stored (SUTAZAI_PASSPHRASE).');
+  return new ApiError('SECRETS_PASSPHRASE_WRONG', 'The passphrase does not open this data directory’s secrets.', 'Use the passphrase chosen when the first secret was stored (in web mode\'s Unlock the vault prompt, SUTAZAI_PASSPHRASE or --passphrase-file).');
 }
 
 function changedElsewhereError(): ApiError {
   return new ApiError(
     'SECRETS_LOCKED',
     'The vault passphrase was changed by another process after this one unlocked it.',
-    'Unlock again with the new passphrase (restart with SUTAZAI_PASSPHRASE or --passphrase-file set to it).',
+    `Unlock again with the new passphrase. ${UNLOCK_VAULT_REMEDY}`,
   );
 }
