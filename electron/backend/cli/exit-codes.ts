@@ -50,7 +50,6 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'KEY_PASSPHRASE_WRONG':
     case 'SSH_FAILED':
     case 'SSH_CHANNEL_REFUSED':
-    case 'SSH_CHANNEL_REFUSED':
       return EXIT.CONNECTION;
     case 'SECRETS_LOCKED':
     case 'SECRETS_PASSPHRASE_WRONG':
