@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HostFactsSchema } from './host-facts';
 import { HostDetailSchema, HostIdSchema, HostsPageParamsSchema, HostSummarySchema } from './hosts';
 import { HostChangesSchema, HostInputSchema, HostKeyFingerprintSchema, HostNameSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
-import { HostPreflightSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
+import { HostPreflightSchema, LatestPreflightPageSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
 import { BundleFilePathSchema, BundleImportResultSchema, BundleKeyFingerprintSchema, BundleSummarySchema, BundleVerificationSchema, TrustedBundleKeySchema } from './bundles';
 import { ConfigCheckResultSchema, ConfigDiffInputSchema, ConfigDiffResultSchema, ConfigExplainInputSchema, ConfigExplanationSchema, ConfigLayersInputSchema } from './config';
@@ -142,9 +142,10 @@ export const methods = {
     result: z.array(HostPreflightSchema),
   },
   /** Every host's newest preflight result, in one call (the hosts list's preflight column). */
+  /** The newest preflight of each host in one page of the inventory (LatestPreflightPageSchema). */
   'preflight.latest': {
-    params: z.object({}).strict(),
-    result: z.array(HostPreflightSchema),
+    params: HostsPageParamsSchema,
+    result: LatestPreflightPageSchema,
   },
   'metrics.query': {
     params: MetricsQueryParamsSchema,

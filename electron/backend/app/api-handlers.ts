@@ -50,7 +50,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'preflight.profiles': () => preflight.profiles(),
     'preflight.run': ({ hostIds, profile }) => preflight.run(hostIds, profile),
     'preflight.history': ({ hostId, limit }) => preflight.history(hostId, limit),
-    'preflight.latest': () => preflight.latestPerHost(),
+    'preflight.latest': (page) => preflight.latestPage(page),
     'metrics.query': (params) => {
       hosts.require(params.hostId);
       if (params.toMs - params.fromMs > 400 * 24 * 3600 * 1000) {

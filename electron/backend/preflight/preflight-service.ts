@@ -49,7 +49,7 @@ export function createPreflightService(deps: PreflightDeps) {
       return { profile: chosen.name, ranAt, outcome, hosts, crossHost };
     },
     history: (hostId: number, limit: number) => deps.results.history(deps.host(hostId).id, limit),
-    latestPerHost: () => deps.results.latestPerHost(),
+    latestPage: (page: { after?: number; limit: number }) => deps.results.latestPage(page.after ?? 0, page.limit),
   };
 }
 

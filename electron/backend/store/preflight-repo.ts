@@ -1,14 +1,18 @@
 import type Database from 'better-sqlite3';
-import { HostPreflightSchema, type HostPreflight } from '../../contract';
+import { HostPreflightSchema, summarizePreflight, type HostPreflight, type LatestPreflightPage } from '../../contract';
 
 /** Preflight results, each tied to the facts snapshot it judged. */
 export function createPreflightRepo(db: Database.Database) {
   const latestSnapshot = db.prepare<[number], { id: number }>('SELECT id FROM facts_snapshots WHERE host_id = ? ORDER BY probed_at DESC, id DESC LIMIT 1');
   const insert = db.prepare('INSERT INTO preflight_results (host_id, snapshot_id, profile, ran_at, outcome, results) VALUES (?, ?, ?, ?, ?, ?)');
   const select = db.prepare<[number, number], { results: string }>('SELECT results FROM preflight_results WHERE host_id = ? ORDER BY ran_at DESC, id DESC LIMIT ?');
-  // The newest result of every host in one query (the hosts list's preflight column).
-  const selectLatest = db.prepare<[], { results: string }>(`SELECT results FROM preflight_results WHERE id IN (
-    SELECT (SELECT q.id FROM preflight_results q WHERE q.host_id = h.id ORDER BY q.ran_at DESC, q.id DESC LIMIT 1) FROM hosts h)`);
+  // The newest result of each host in one page of the inventory (id order), in one query;
+  // a host without a result still counts toward the page.
+  const selectLatestPage = db.prepare<[number, number], { hostId: number; results: string | null }>(`
+    SELECT h.id AS hostId, p.results AS results
+    FROM (SELECT id FROM hosts WHERE id > ? ORDER BY id LIMIT ?) h
+    LEFT JOIN preflight_results p ON p.id = (SELECT q.id FROM preflight_results q WHERE q.host_id = h.id ORDER BY q.ran_at DESC, q.id DESC LIMIT 1)
+    ORDER BY h.id`);
   const parseRows = (rows: Array<{ results: string }>): HostPreflight[] =>
     rows
       .map((row) => HostPreflightSchema.safeParse(JSON.parse(row.results)))
@@ -22,8 +26,11 @@ export function createPreflightRepo(db: Database.Database) {
     history(hostId: number, limit: number): HostPreflight[] {
       return parseRows(select.all(hostId, limit));
     },
-    latestPerHost(): HostPreflight[] {
-      return parseRows(selectLatest.all());
+    /** The newest result of each of the `limit` hosts after `after`; `next` is null after the last page. */
+    latestPage(after: number, limit: number): LatestPreflightPage {
+      const rows = selectLatestPage.all(after, limit);
+      const results = parseRows(rows.flatMap((row) => (row.results === null ? [] : [{ results: row.results }]))).map(summarizePreflight);
+      return { results, next: rows.length === limit ? rows[rows.length - 1]!.hostId : null };
     },
   };
 }

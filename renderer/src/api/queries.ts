@@ -1,10 +1,12 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
 import {
   ApiError,
+  latestPreflightsOfAllHosts,
   listAllHosts,
   type MethodName,
   type MethodParams,
   type MethodResult,
+  type PreflightSummary,
   visibleStrings,
 } from '../../../electron/contract';
 import { useApiClient } from './api-context';
@@ -78,13 +80,14 @@ export function usePreflightHistory(hostId: number, limit: number) {
   return useApiQuery('preflight.history', { hostId, limit });
 }
 
-/**
- * Each host's newest preflight result, for the hosts list: one small query per host,
- * cached for a minute and refreshed whenever a preflight runs here.
- */
-/** Every host's newest preflight result, fetched once for the whole list, by host id. */
+/** Every host's newest preflight verdict, for the hosts list: fetched one inventory page at a time, by host id. */
 export function useLatestPreflights() {
-  const query = useApiQuery('preflight.latest', {}, { staleTime: 60_000 });
+  const client = useApiClient();
+  const query = useQuery<PreflightSummary[], ApiError>({
+    queryKey: apiKey('preflight.latest', {}),
+    queryFn: () => latestPreflightsOfAllHosts((page) => client.call('preflight.latest', page)),
+    staleTime: 60_000,
+  });
   const byHost = new Map((query.data ?? []).map((result) => [result.hostId, result]));
   return { byHost, isPending: query.isPending };
 }

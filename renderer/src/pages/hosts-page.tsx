@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { ApiError, HostPreflight, HostSummary, PreflightReport } from '../../../electron/contract';
+import type { ApiError, HostSummary, PreflightReport, PreflightSummary } from '../../../electron/contract';
 import { apiKey, useHostList, useLatestPreflights, usePreflightProfiles } from '../api/queries';
 import { useApiClient } from '../api/api-context';
 import { AddHostDialog } from '../components/add-host-dialog';
@@ -15,7 +15,7 @@ import { formatDateTime } from '../format/time';
 import { shortFingerprint } from '../inventory/fingerprint';
 import { ROLE_LABELS } from '../inventory/host-form';
 import { probeFailureLabel } from '../inventory/probe-status';
-import { countOutcomes, describeCounts } from '../preflight/outcomes';
+import { describeCounts } from '../preflight/outcomes';
 import { isJobFinished } from '../probes/probe-progress';
 import { useLatestProbeJob, useProbeJobs } from '../probes/probe-jobs-context';
 import { hrefFor } from '../router/route';
@@ -59,11 +59,11 @@ function ProbeStatus({ host }: { host: HostSummary }) {
   );
 }
 
-function PreflightCell({ latest, loading }: { latest: HostPreflight | undefined; loading: boolean }) {
+function PreflightCell({ latest, loading }: { latest: PreflightSummary | undefined; loading: boolean }) {
   if (loading) return <span className="muted">…</span>;
   if (!latest) return <span className="muted">Not run</span>;
   return (
-    <span title={`${describeCounts(countOutcomes(latest.checks))}, ${formatDateTime(latest.ranAt)}`} data-testid="preflight-summary" data-outcome={latest.outcome}>
+    <span title={`${describeCounts(latest.counts)}, ${formatDateTime(latest.ranAt)}`} data-testid="preflight-summary" data-outcome={latest.outcome}>
       <OutcomeBadge outcome={latest.outcome} />
       <span className="cell-sub">{latest.profile}</span>
     </span>
@@ -79,7 +79,7 @@ function HostRow({
   host: HostSummary;
   selected: boolean;
   onSelect: (selected: boolean) => void;
-  preflight: { latest: HostPreflight | undefined; loading: boolean };
+  preflight: { latest: PreflightSummary | undefined; loading: boolean };
 }) {
   const href = hrefFor({ name: 'host', hostId: host.id });
   return (

@@ -1,12 +1,6 @@
-import type { Outcome, PreflightCheck } from '../../../electron/contract';
+import type { Outcome, OutcomeCounts, PreflightCheck } from '../../../electron/contract';
 
-export type OutcomeCounts = Record<Outcome, number>;
-
-export function countOutcomes(checks: ReadonlyArray<Pick<PreflightCheck, 'outcome'>>): OutcomeCounts {
-  const counts: OutcomeCounts = { pass: 0, warn: 0, fail: 0 };
-  for (const check of checks) counts[check.outcome] += 1;
-  return counts;
-}
+export { countOutcomes, type OutcomeCounts } from '../../../electron/contract';
 
 /** "2 fail, 1 warn, 5 pass": worst first, zero counts left out; "no checks" when empty. */
 export function describeCounts(counts: OutcomeCounts): string {

@@ -2,7 +2,7 @@
 // `limit`), so a big inventory is never one multi-megabyte answer; listAllHosts follows
 // the pages to the whole list.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, HOSTS_PAGE_SIZE, listAllHosts, MAX_HOSTS_PAGE, type ApiClient } from '../../../electron/contract';
+import { ApiError, createApiClient, HOSTS_PAGE_SIZE, latestPreflightsOfAllHosts, listAllHosts, MAX_HOSTS_PAGE, type ApiClient } from '../../../electron/contract';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { openSocket, wsTransport } from '../../support/ws-peer';
 
@@ -57,5 +57,28 @@ describe('hosts.list paging', () => {
     );
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe('BAD_PARAMS');
+  });
+});
+
+describe('preflight.latest paging (the hosts list\'s preflight column)', () => {
+  it('answers one inventory page of verdicts at a time, with a cursor, and the pages add up to every judged host once', async () => {
+    const all = await listAllHosts((page) => client.call('hosts.list', page), MAX_HOSTS_PAGE);
+    const judged = [all[0]!, all[150]!, all.at(-1)!];
+    await client.call('preflight.run', { hostIds: judged.map((h) => h.id), profile: 'agent' });
+
+    const first = await client.call('preflight.latest', { limit: 100 });
+    expect(first.next).toBe(all[99]!.id);
+    expect(first.results.map((r) => r.hostId)).toEqual([all[0]!.id]);
+    // A verdict, not the checks: the answer stays small however many checks a profile has.
+    expect(Object.keys(first.results[0]!).sort()).toEqual(['counts', 'hostId', 'hostName', 'outcome', 'profile', 'ranAt']);
+
+    const calls: Array<{ after?: number }> = [];
+    const every = await latestPreflightsOfAllHosts((page) => {
+      calls.push(page);
+      return client.call('preflight.latest', { ...page, limit: 100 });
+    });
+    expect(every.map((r) => r.hostId)).toEqual(judged.map((h) => h.id));
+    expect(calls).toHaveLength(Math.floor(all.length / 100) + 1);
+    expect(calls[0]).toEqual({});
   });
 });

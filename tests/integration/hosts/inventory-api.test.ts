@@ -118,8 +118,11 @@ describe('inventory over the API', () => {
     const history = await client.call('preflight.history', { hostId: local.id });
     expect(history[0]).toMatchObject({ profile: 'agent-gpu', outcome: 'fail' });
     // The hosts list's column: one newest result per host, in one call.
-    const latest = await client.call('preflight.latest', {});
-    expect(latest.find((l) => l.hostId === local.id)).toMatchObject({ profile: 'agent-gpu', outcome: 'fail', ranAt: report.ranAt });
+    const { results: latest, next } = await client.call('preflight.latest', {});
+    expect(next).toBeNull(); // a few hosts: one page
+    const counts = { pass: 0, warn: 0, fail: 0 };
+    for (const check of report.hosts[0]!.checks) counts[check.outcome] += 1;
+    expect(latest.find((l) => l.hostId === local.id)).toEqual({ hostId: local.id, hostName: local.name, profile: 'agent-gpu', outcome: 'fail', ranAt: report.ranAt, counts });
     expect(new Set(latest.map((l) => l.hostId)).size).toBe(latest.length);
     expect(latest.length).toBeGreaterThanOrEqual(2); // pw-host was judged earlier in this file
     await expect(client.call('preflight.run', { hostIds: [local.id], profile: 'mainframe' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
