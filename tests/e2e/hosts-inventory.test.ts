@@ -25,6 +25,15 @@ function row(page: Page, name: string): Locator {
   return page.locator(`[data-testid="host-row"][data-host-name="${name}"]`);
 }
 
+/** The connection fields of the Add host dialog, for a key login to `target`. */
+async function fillKeyHost(dialog: Locator, name: string, target: Pick<TestHost, 'address' | 'port' | 'user' | 'privateKeyPath'>): Promise<void> {
+  await dialog.locator('input[name="name"]').fill(name);
+  await dialog.locator('input[name="address"]').fill(target.address);
+  await dialog.locator('input[name="port"]').fill(String(target.port));
+  await dialog.locator('input[name="user"]').fill(target.user);
+  await dialog.locator('input[name="keyPath"]').fill(target.privateKeyPath);
+}
+
 describe('SSH inventory, end to end', () => {
   let lab: TestLab;
   let host: TestHost;
@@ -57,7 +66,7 @@ describe('SSH inventory, end to end', () => {
 
     await dialog.locator('input[name="name"]').fill('bad name!');
     await dialog.locator('input[name="port"]').fill('70000');
-    await dialog.getByRole('button', { name: 'Add host' }).click();
+    await dialog.getByRole('button', { name: 'Check host' }).click();
     const errors = dialog.getByTestId('field-error');
     await errors.first().waitFor({ state: 'visible' });
     const texts = await errors.allTextContents();
@@ -73,18 +82,45 @@ describe('SSH inventory, end to end', () => {
     await expect(page.getByTestId('host-row').count()).resolves.toBe(1);
   });
 
-  it('adds a key-login host and shows the fingerprint its sshd really has, then pins it on request', async () => {
+  it('says why an address cannot be reached and stores nothing', async () => {
     await page.getByRole('button', { name: 'Add host', exact: true }).click();
     const dialog = page.getByTestId('add-host-dialog');
-    await dialog.locator('input[name="name"]').fill(HOST_NAME);
-    await dialog.locator('input[name="address"]').fill(host.address);
-    await dialog.locator('input[name="port"]').fill(String(host.port));
-    await dialog.locator('input[name="user"]').fill(host.user);
-    await dialog.locator('input[name="keyPath"]').fill(host.privateKeyPath);
+    await fillKeyHost(dialog, 'ghost', { ...host, address: lab.unreachableAddress(), port: 22 });
+    await dialog.getByRole('button', { name: 'Check host' }).click();
+    const refusal = dialog.getByRole('alert');
+    await refusal.waitFor({ state: 'visible', timeout: PROBE_TIMEOUT_MS });
+    await expect(refusal.locator('.notice-code').textContent()).resolves.toBe('HOST_UNREACHABLE');
+    await expect(refusal.locator('.notice-title').textContent()).resolves.toBe('The host was not checked; nothing was stored');
+    await expect(refusal.locator('.notice-message').textContent()).resolves.toContain(lab.unreachableAddress());
+    await expect(refusal.locator('.notice-remedy').textContent()).resolves.not.toBe('');
+    // The form stays as typed, to correct the address.
+    await expect(dialog.locator('input[name="name"]').inputValue()).resolves.toBe('ghost');
+    await shoot(page, 'add-host-unreachable');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.reload({ waitUntil: 'load' });
+    await row(page, 'local').waitFor({ state: 'visible' });
+    await expect(page.getByTestId('host-row').count()).resolves.toBe(1);
+  });
+
+  it('adds a key-login host and shows the fingerprint its sshd really has, then stores and pins it on request', async () => {
+    // Cancel at the key stores nothing.
+    await page.getByRole('button', { name: 'Add host', exact: true }).click();
+    let dialog = page.getByTestId('add-host-dialog');
+    await fillKeyHost(dialog, HOST_NAME, host);
+    await dialog.getByRole('button', { name: 'Check host' }).click();
+    await dialog.getByTestId('host-key-fingerprint').waitFor({ state: 'visible' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect(page.getByTestId('host-row').count()).resolves.toBe(1);
+
+    await page.getByRole('button', { name: 'Add host', exact: true }).click();
+    dialog = page.getByTestId('add-host-dialog');
+    await fillKeyHost(dialog, HOST_NAME, host);
     await dialog.locator('select[name="role"]').selectOption('agent');
     await dialog.locator('input[name="labels"]').fill('lab, rack=b4');
     await shoot(page, 'add-host-form');
-    await dialog.getByRole('button', { name: 'Add host' }).click();
+    await dialog.getByRole('button', { name: 'Check host' }).click();
 
     const fingerprint = dialog.getByTestId('host-key-fingerprint');
     await fingerprint.waitFor({ state: 'visible' });
@@ -94,13 +130,16 @@ describe('SSH inventory, end to end', () => {
     expect(text).toContain(`${host.hostKeyType} ${host.hostKeyFingerprint}`);
     expect(text).toContain('(ED25519)');
     await expect(dialog.textContent()).resolves.toContain(`${HOST_NAME} (${host.address}:${host.port}) presents`);
+    // Read, not stored: the inventory behind the dialog still has only this machine.
+    await expect(page.getByTestId('host-row').count()).resolves.toBe(1);
     await shoot(page, 'add-host-fingerprint');
     await page.emulateMedia({ colorScheme: 'dark' });
     await shoot(page, 'add-host-fingerprint-dark');
     await page.emulateMedia({ colorScheme: 'light' });
 
-    await dialog.getByRole('button', { name: 'Trust this key' }).click();
+    await dialog.getByRole('button', { name: 'Trust and add' }).click();
     await dialog.getByTestId('host-key-trusted').waitFor({ state: 'visible' });
+    await shoot(page, 'add-host-added');
     await dialog.getByRole('button', { name: 'Done' }).click();
     await dialog.waitFor({ state: 'detached' });
 
@@ -416,11 +455,11 @@ describe('SSH inventory, end to end', () => {
     await expect(passwordInput.getAttribute('type')).resolves.toBe('password');
     await passwordInput.fill(password);
     await dialog.locator('input[name="sudoPassword"]').fill(password);
-    await dialog.getByRole('button', { name: 'Add host' }).click();
+    await dialog.getByRole('button', { name: 'Check host' }).click();
     const fingerprint = dialog.getByTestId('host-key-fingerprint');
     await fingerprint.waitFor({ state: 'visible' });
     await expect(fingerprint.getAttribute('data-fingerprint')).resolves.toBe(pwHost.hostKeyFingerprint);
-    await dialog.getByRole('button', { name: 'Trust this key' }).click();
+    await dialog.getByRole('button', { name: 'Trust and add' }).click();
     await dialog.getByRole('link', { name: 'Open lab-pw' }).click();
     await page.waitForURL(/#\/hosts\/\d+$/);
 

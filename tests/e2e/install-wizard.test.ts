@@ -83,11 +83,11 @@ describe('the install wizard, end to end', () => {
     await dialog.locator('input[name="port"]').fill(String(host.port));
     await dialog.locator('input[name="user"]').fill(host.user);
     await dialog.locator('input[name="keyPath"]').fill(host.privateKeyPath);
-    await dialog.getByRole('button', { name: 'Add host' }).click();
+    await dialog.getByRole('button', { name: 'Check host' }).click();
     const fingerprint = dialog.getByTestId('host-key-fingerprint');
     await fingerprint.waitFor({ state: 'visible' });
     await expect(fingerprint.getAttribute('data-fingerprint')).resolves.toBe(host.hostKeyFingerprint);
-    await dialog.getByRole('button', { name: 'Trust this key' }).click();
+    await dialog.getByRole('button', { name: 'Trust and add' }).click();
     await dialog.getByTestId('host-key-trusted').waitFor({ state: 'visible' });
     await dialog.getByRole('button', { name: 'Done' }).click();
     await dialog.waitFor({ state: 'detached' });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../electron/contract';
 import { startBackend } from '../../electron/backend/app/backend';
@@ -9,6 +9,8 @@ import { cspViolations } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { setUpSuite, type Defer } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
+import type { TestHost } from '../support/test-hosts/test-hosts';
+import { useTestLab } from '../support/test-hosts/use-test-lab';
 import { connectApiClient, openWebModeSession } from '../support/web-mode-session';
 
 /**
@@ -21,6 +23,8 @@ import { connectApiClient, openWebModeSession } from '../support/web-mode-sessio
 const PASSPHRASE = 'e2e vault passphrase 42';
 const WRONG = 'not the vault passphrase';
 const SSH_PASSWORD = 'e2e-ssh-password-73';
+/** Real sshd hosts with a password login: a host is added only once its key was read. Needs root. */
+const labRef = useTestLab();
 
 /** Web mode on `dataDir` started without a passphrase, and an API client beside the page. */
 async function openWithoutPassphrase(defer: Defer, dataDir: string, problems: string[]) {
@@ -31,21 +35,34 @@ async function openWithoutPassphrase(defer: Defer, dataDir: string, problems: st
   return { page: session.page, url: session.url, api };
 }
 
-/** Fills the Add host dialog for a password login and submits it; the host dialog stays open (refused or not). */
-async function submitPasswordHost(page: Page, url: string, name: string) {
+/**
+ * Fills the Add host dialog for a password login to a real sshd and submits it ("Check host");
+ * the host dialog stays open (refused or not).
+ */
+async function submitPasswordHost(page: Page, url: string, name: string, target: TestHost) {
   await page.goto(url, { waitUntil: 'load' });
   await page.locator('[data-testid="host-row"][data-host-name="local"]').waitFor({ state: 'visible' });
   await page.getByRole('button', { name: 'Add host', exact: true }).click();
   const dialog = page.getByTestId('add-host-dialog');
   await dialog.locator('input[name="name"]').fill(name);
-  await dialog.locator('input[name="address"]').fill('127.0.0.1');
-  // A port that answers, so only the vault can refuse the host.
-  await dialog.locator('input[name="port"]').fill(new URL(url).port);
-  await dialog.locator('input[name="user"]').fill('operator');
+  await dialog.locator('input[name="address"]').fill(target.address);
+  await dialog.locator('input[name="port"]').fill(String(target.port));
+  await dialog.locator('input[name="user"]').fill(target.user);
   await dialog.getByText('Password', { exact: true }).click();
-  await dialog.locator('input[name="password"]').fill(SSH_PASSWORD);
-  await dialog.getByRole('button', { name: 'Add host' }).click();
+  await dialog.locator('input[name="password"]').fill(target.password ?? '');
+  await dialog.getByRole('button', { name: 'Check host' }).click();
   return dialog;
+}
+
+/** After the vault opened: the host is checked again, its key confirmed, and it is stored with its password sealed. */
+async function checkTrustAndAdd(dialog: Locator, api: ApiClient, name: string, target: TestHost) {
+  await dialog.getByRole('button', { name: 'Check host' }).click();
+  const fingerprint = dialog.getByTestId('host-key-fingerprint');
+  await fingerprint.waitFor({ state: 'visible' });
+  await expect(fingerprint.getAttribute('data-fingerprint')).resolves.toBe(target.hostKeyFingerprint);
+  await dialog.getByRole('button', { name: 'Trust and add' }).click();
+  await dialog.getByTestId('host-key-trusted').waitFor({ state: 'visible' });
+  await expect.poll(async () => (await api.call('hosts.list', {})).find((h) => h.name === name)?.hasSecret, { timeout: 20_000 }).toBe(true);
 }
 
 describe('a locked vault, unlocked from the page', () => {
@@ -53,6 +70,7 @@ describe('a locked vault, unlocked from the page', () => {
   let url = '';
   let dataDir = '';
   let api: ApiClient;
+  let sshHost: TestHost;
   const problems: string[] = [];
 
   setUpSuite(async (defer) => {
@@ -88,7 +106,8 @@ describe('a locked vault, unlocked from the page', () => {
   });
 
   it('offers to unlock the vault where an action is refused with SECRETS_LOCKED', async () => {
-    const dialog = await submitPasswordHost(page, url, 'vault-pw');
+    sshHost = await labRef.lab.addSshHost({ login: 'sudo-password' });
+    const dialog = await submitPasswordHost(page, url, 'vault-pw', sshHost);
 
     const notice = dialog.getByRole('alert').filter({ hasText: 'SECRETS_LOCKED' });
     await notice.waitFor({ state: 'visible' });
@@ -122,8 +141,7 @@ describe('a locked vault, unlocked from the page', () => {
     const dialog = page.getByTestId('add-host-dialog');
     await dialog.getByTestId('vault-unlocked').waitFor({ state: 'visible' });
     await shoot(page, 'vault-unlocked-retry');
-    await dialog.getByRole('button', { name: 'Add host' }).click();
-    await expect.poll(async () => (await api.call('hosts.list', {})).find((h) => h.name === 'vault-pw')?.hasSecret, { timeout: 20_000 }).toBe(true);
+    await checkTrustAndAdd(dialog, api, 'vault-pw', sshHost);
     await dialog.getByRole('alert').filter({ hasText: 'SECRETS_LOCKED' }).waitFor({ state: 'detached' });
   });
 
@@ -131,7 +149,7 @@ describe('a locked vault, unlocked from the page', () => {
     const logs = path.join(dataDir, 'logs');
     const text = fs.readdirSync(logs).map((name) => fs.readFileSync(path.join(logs, name), 'utf8')).join('\n');
     expect(text).toContain('vault unlocked through the API');
-    for (const secret of [PASSPHRASE, WRONG, SSH_PASSWORD]) expect(text).not.toContain(secret);
+    for (const secret of [PASSPHRASE, WRONG, SSH_PASSWORD, sshHost.password ?? SSH_PASSWORD]) expect(text).not.toContain(secret);
     expect(await cspViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
   });
@@ -150,7 +168,8 @@ describe('a data directory with nothing sealed yet: the page has the operator ch
   });
 
   it('asks for the new passphrase twice, refuses two that differ, then seals with it and the action succeeds', async () => {
-    const dialog = await submitPasswordHost(page, url, 'first-pw');
+    const sshHost = await labRef.lab.addSshHost({ login: 'sudo-password' });
+    const dialog = await submitPasswordHost(page, url, 'first-pw', sshHost);
 
     const offer = dialog.getByTestId('vault-unlock-open');
     await offer.waitFor({ state: 'visible' });
@@ -169,8 +188,7 @@ describe('a data directory with nothing sealed yet: the page has the operator ch
     await choose.getByTestId('vault-unlock-submit').click();
     await choose.waitFor({ state: 'detached' });
     await expect(api.call('secrets.status', {})).resolves.toEqual({ unlocked: true, sealedWith: 'passphrase', acceptsPassphrase: true });
-    await dialog.getByRole('button', { name: 'Add host' }).click();
-    await expect.poll(async () => (await api.call('hosts.list', {})).find((h) => h.name === 'first-pw')?.hasSecret, { timeout: 20_000 }).toBe(true);
+    await checkTrustAndAdd(dialog, api, 'first-pw', sshHost);
     expect(problems).toEqual([]);
   });
 });

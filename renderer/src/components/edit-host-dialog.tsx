@@ -5,6 +5,7 @@ import { invalidateInventory } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { formFromHost, validateHostChanges } from '../inventory/host-form';
 import { HostFormDialog, useHostFormState } from './host-form-dialog';
+import { HostKeyCheck } from './host-key-check';
 
 /** Jump hosts that cannot loop back: never the host itself, nor a host that goes through it. */
 function jumpCandidatesFor(host: HostSummary, hosts: HostSummary[]): HostSummary[] {
@@ -64,8 +65,9 @@ export function EditHostDialog({ host, hosts, onClose }: { host: HostSummary; ho
       onSubmit={submit}
       keyCheck={
         readdressed && {
-          host: readdressed,
+          title: `Confirm the host key of ${readdressed.name}`,
           description: `${readdressed.address}:${readdressed.port} may be another machine: its key was unpinned. Confirm the key it presents.`,
+          body: <HostKeyCheck host={readdressed} onDismiss={onClose} />,
         }
       }
       onClose={onClose}

@@ -1,10 +1,9 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import type { HostSummary } from '../../../electron/contract';
 import type { ActionState } from '../api/use-api-action';
 import type { FieldErrors, HostFormValues } from '../inventory/host-form';
 import { withServerError } from './host-form-errors';
 import { HostFormFields } from './host-form-fields';
-import { HostKeyCheck } from './host-key-check';
 import { ModalDialog } from './modal-dialog';
 import { ErrorNotice } from './query-state';
 
@@ -34,13 +33,12 @@ export function useHostFormState(initial: HostFormValues | (() => HostFormValues
   return { values, errors, setErrors, onChange, forgetSecrets };
 }
 
-/** After a successful submit: the host whose key the operator confirms next. */
+/** After a successful submit: the host key the operator confirms next, in the same dialog. */
 export interface KeyCheckStep {
-  host: HostSummary;
+  title: string;
   /** Why the key needs confirming. */
   description: string;
-  /** The actions once the key is pinned; a Done button by default. */
-  afterTrust?: ReactNode;
+  body: ReactNode;
 }
 
 /**
@@ -82,16 +80,15 @@ export function HostFormDialog({
   onClose: () => void;
 }) {
   const formId = useId();
+  const failure = useRef<HTMLDivElement>(null);
+  // The refusal is below a long form: bring it into view when it arrives.
+  useEffect(() => {
+    if (action.status === 'error') failure.current?.scrollIntoView({ block: 'nearest' });
+  }, [action]);
   if (keyCheck) {
     return (
-      <ModalDialog
-        title={`Confirm the host key of ${keyCheck.host.name}`}
-        description={keyCheck.description}
-        onClose={onClose}
-        testId={testId}
-        wide
-      >
-        <HostKeyCheck host={keyCheck.host} onDismiss={onClose} afterTrust={keyCheck.afterTrust} />
+      <ModalDialog title={keyCheck.title} description={keyCheck.description} onClose={onClose} testId={testId} wide>
+        {keyCheck.body}
       </ModalDialog>
     );
   }
@@ -130,7 +127,11 @@ export function HostFormDialog({
           jumpCandidates={jumpCandidates}
           editing={editing}
         />
-        {action.status === 'error' ? <ErrorNotice title={failureTitle} error={action.error} /> : null}
+        {action.status === 'error' ? (
+          <div ref={failure}>
+            <ErrorNotice title={failureTitle} error={action.error} />
+          </div>
+        ) : null}
       </form>
     </ModalDialog>
   );

@@ -38,12 +38,14 @@ export function TrustKeyActions({
   trusting,
   trustLabel,
   trustingLabel,
+  dismissLabel = 'Not now',
 }: {
   onTrust: () => void;
   onNotNow: () => void;
   trusting: boolean;
   trustLabel: string;
   trustingLabel: string;
+  dismissLabel?: string;
 }) {
   return (
     <div className="actions">
@@ -51,24 +53,31 @@ export function TrustKeyActions({
         {trusting ? trustingLabel : trustLabel}
       </button>
       <button type="button" className="button" onClick={onNotNow} disabled={trusting}>
-        Not now
+        {dismissLabel}
       </button>
     </div>
   );
 }
 
-function NewKey({
+/** A key seen for the first time, with the hint to compare it; a host not stored yet has no summary, only where it is. */
+export function NewKey({
   host,
   scan,
   onTrust,
   onNotNow,
   trusting,
+  trustLabel = 'Trust this key',
+  trustingLabel = 'Trusting…',
+  dismissLabel,
 }: {
-  host: HostSummary;
-  scan: ScanResult;
+  host: Pick<HostSummary, 'name' | 'address' | 'port'>;
+  scan: Pick<ScanResult, 'keyType' | 'fingerprint'>;
   onTrust: () => void;
   onNotNow: () => void;
   trusting: boolean;
+  trustLabel?: string;
+  trustingLabel?: string;
+  dismissLabel?: string;
 }) {
   return (
     <div className="key-panel" data-testid="host-key-new">
@@ -81,7 +90,14 @@ function NewKey({
       </p>
       <KeyLine keyType={scan.keyType} fingerprint={scan.fingerprint} testId="host-key-fingerprint" />
       <CompareHint keyType={scan.keyType} />
-      <TrustKeyActions onTrust={onTrust} onNotNow={onNotNow} trusting={trusting} trustLabel="Trust this key" trustingLabel="Trusting…" />
+      <TrustKeyActions
+        onTrust={onTrust}
+        onNotNow={onNotNow}
+        trusting={trusting}
+        trustLabel={trustLabel}
+        trustingLabel={trustingLabel}
+        dismissLabel={dismissLabel}
+      />
     </div>
   );
 }
@@ -162,6 +178,20 @@ function ChangedKey({
   );
 }
 
+/** A host whose key is pinned now, with what the operator may do next. */
+export function KeyTrusted({ host, children }: { host: HostSummary; children: ReactNode }) {
+  const pinned = host.hostKey;
+  return (
+    <div className="key-panel key-panel-ok" role="status" data-testid="host-key-trusted">
+      <p>
+        Trusted. {host.name}’s key {pinned ? <span className="mono">{pinned.fingerprint}</span> : null} is pinned; a
+        different key will be refused.
+      </p>
+      <div className="actions">{children}</div>
+    </div>
+  );
+}
+
 /**
  * Reads the key a host presents now and lets the operator decide: trust a first key,
  * see that it still matches, or (deliberately) re-trust a changed one. Scans on mount.
@@ -228,21 +258,14 @@ export function HostKeyCheck({
       <ErrorNotice title="The key was not trusted" error={trust.state.error} onRetry={rescan} />
     ) : null;
   if (trust.state.status === 'success') {
-    const pinned = trust.state.result.hostKey;
     return (
-      <div className="key-panel key-panel-ok" role="status" data-testid="host-key-trusted">
-        <p>
-          Trusted. {host.name}’s key {pinned ? <span className="mono">{pinned.fingerprint}</span> : null} is pinned; a
-          different key will be refused.
-        </p>
-        <div className="actions">
-          {afterTrust ?? (
-            <button type="button" className="button" onClick={onDismiss}>
-              Done
-            </button>
-          )}
-        </div>
-      </div>
+      <KeyTrusted host={trust.state.result}>
+        {afterTrust ?? (
+          <button type="button" className="button" onClick={onDismiss}>
+            Done
+          </button>
+        )}
+      </KeyTrusted>
     );
   }
   switch (result.status) {
