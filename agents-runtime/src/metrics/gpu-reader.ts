@@ -164,6 +164,9 @@ export function createGpuReader(options: GpuReaderOptions = {}): GpuReader {
     let pending = '';
     proc.stdout?.setEncoding('utf8');
     proc.stdout?.on('data', (chunk: string) => {
+      // Chunks already read from the pipe can still arrive after stop(): they must not
+      // bring back readings that stop() cleared.
+      if (state === 'off') return;
       pending += chunk;
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
@@ -216,6 +219,7 @@ export function createGpuReader(options: GpuReaderOptions = {}): GpuReader {
       watchdog = null;
       restartTimer = null;
       child?.kill('SIGKILL');
+      child?.stdout?.destroy();
       child = null;
       readings.clear();
     },

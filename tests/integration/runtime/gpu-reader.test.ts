@@ -82,6 +82,23 @@ describe('GPU reader (fake nvidia-smi)', () => {
     expect(reader.current()).toEqual([]);
   });
 
+  it('stop() clears the readings for good: output already in the pipe does not bring them back', async () => {
+    // A child that writes as fast as it can, so the pipe holds unread lines when stop() comes.
+    const fake = fakeNvidiaSmi('flood', 'exec yes "0, NVIDIA H100 80GB HBM3, 37, 1024, 81559, 41"');
+    allPids.push(fake.pids);
+    const reader = createGpuReader({ env: fake.env });
+    readers.push(reader);
+    reader.start();
+    await waitFor('a reading', () => reader.current().length === 1);
+    reader.stop();
+    const [pid] = fake.pids();
+    await waitFor('the child to be gone', () => !alive(pid!));
+    // Several turns of the event loop, in which any buffered chunk would be delivered.
+    for (let i = 0; i < 20; i += 1) await new Promise((r) => setImmediate(r));
+    expect(reader.current()).toEqual([]);
+    expect(reader.state()).toBe('off');
+  });
+
   it('watchdog: a child that goes silent is killed and started again with backoff, one message', async () => {
     // One good line, then silence forever (exec: the pid that hangs is the one we started).
     const fake = fakeNvidiaSmi('hang', 'echo "0, Tesla T4, 5, 100, 15360, 50"\nexec sleep 600');
