@@ -23,34 +23,34 @@ export function UpgradeLinks({ bundle }: { bundle: BundleSummary }) {
   if (older.length === 0 && newer.length === 0) return null;
   return (
     <div className="key-panel" role="status" data-testid="bundle-upgrade-links">
-      {older.length > 0 ? (
-        <>
-          <p>{bundle.version} is newer than what these installs run:</p>
-          <ul className="plain-list">
-            {older.map((install) => (
-              <li key={install.name}>
-                <a href={hrefFor({ name: 'installed', installName: install.name, upgradeTo: bundle.version })} data-testid="bundle-upgrade-link" data-install-name={install.name}>
-                  Upgrade {install.name} from {install.oldest} to {bundle.version}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : null}
-      {newer.length > 0 ? (
-        <>
-          <p>{bundle.version} is older than what these installs run; installing it is a downgrade, done only when confirmed:</p>
-          <ul className="plain-list">
-            {newer.map((install) => (
-              <li key={install.name}>
-                <a href={hrefFor({ name: 'installed', installName: install.name, upgradeTo: bundle.version })} data-testid="bundle-downgrade-link" data-install-name={install.name}>
-                  Downgrade {install.name} from {install.newest} to {bundle.version}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : null}
+      <InstallLinks intro={`${bundle.version} is newer than what these installs run:`} installs={older} verb="Upgrade" from={(i) => i.oldest} to={bundle.version} testId="bundle-upgrade-link" />
+      <InstallLinks
+        intro={`${bundle.version} is older than what these installs run; installing it is a downgrade, done only when confirmed:`}
+        installs={newer}
+        verb="Downgrade"
+        from={(i) => i.newest}
+        to={bundle.version}
+        testId="bundle-downgrade-link"
+      />
     </div>
+  );
+}
+
+/** One list of links to an install's upgrade page for this bundle, under its intro; nothing when empty. */
+function InstallLinks<I extends { name: string }>({ intro, installs, verb, from, to, testId }: { intro: string; installs: I[]; verb: string; from: (install: I) => string; to: string; testId: string }) {
+  if (installs.length === 0) return null;
+  return (
+    <>
+      <p>{intro}</p>
+      <ul className="plain-list">
+        {installs.map((install) => (
+          <li key={install.name}>
+            <a href={hrefFor({ name: 'installed', installName: install.name, upgradeTo: to })} data-testid={testId} data-install-name={install.name}>
+              {verb} {install.name} from {from(install)} to {to}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
