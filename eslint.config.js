@@ -15,9 +15,27 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 // Globals of the Node scripts (.js/.mjs/.cjs); TypeScript files get theirs from tsc.
 const nodeGlobals = Object.fromEntries(
   [
-    'process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'AbortController', 'AbortSignal',
-    'TextEncoder', 'TextDecoder', 'structuredClone', 'queueMicrotask', 'fetch', 'Response', 'Request', 'Headers',
-    'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate',
+    'process',
+    'console',
+    'Buffer',
+    'URL',
+    'URLSearchParams',
+    'AbortController',
+    'AbortSignal',
+    'TextEncoder',
+    'TextDecoder',
+    'structuredClone',
+    'queueMicrotask',
+    'fetch',
+    'Response',
+    'Request',
+    'Headers',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'clearImmediate',
   ].map((name) => [name, 'readonly']),
 );
 const commonJsGlobals = { require: 'readonly', module: 'writable', exports: 'writable', __dirname: 'readonly', __filename: 'readonly' };

@@ -48,4 +48,6 @@ fs.rmSync(protoOut, { recursive: true, force: true });
 fs.cpSync(path.join(root, 'agents-runtime/proto'), protoOut, { recursive: true });
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-console.log(`built ${path.relative(process.cwd(), outdir) || '.'}/sutazai-runtime.cjs (${(bytes / 1024).toFixed(0)} KiB) and proto/ (runtime ${version})`);
+console.log(
+  `built ${path.relative(process.cwd(), outdir) || '.'}/sutazai-runtime.cjs (${(bytes / 1024).toFixed(0)} KiB) and proto/ (runtime ${version})`,
+);

@@ -6,7 +6,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { buildAll, isStale } = await import(pathToFileURL(path.join(root, 'scripts', 'build.mjs')).href);
-if (await isStale(['dist/backend/cli.cjs', 'dist/backend/yaml-worker.cjs'], ['electron/backend', 'electron/contract', 'agents-runtime/src/yaml'])) {
+if (
+  await isStale(
+    ['dist/backend/cli.cjs', 'dist/backend/yaml-worker.cjs'],
+    ['electron/backend', 'electron/contract', 'agents-runtime/src/yaml'],
+  )
+) {
   await buildAll({ only: ['backend/cli'], quiet: true });
 }
 await import(pathToFileURL(path.join(root, 'dist', 'backend', 'cli.cjs')).href);

@@ -27,7 +27,8 @@ export async function buildAll({ only, quiet = false, production = process.env.N
   const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   const tasks = [];
   for (const target of nodeTargets) {
-    if (only && !only.some((part) => target.outfile.startsWith(part) || (target.partOf !== undefined && part.startsWith(target.partOf)))) continue;
+    if (only && !only.some((part) => target.outfile.startsWith(part) || (target.partOf !== undefined && part.startsWith(target.partOf))))
+      continue;
     tasks.push(
       build({
         entryPoints: [path.join(root, target.entry)],

@@ -37,7 +37,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   ensureDependencies();
   const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   const { args, devKey } = bundleBuildArgs(process.argv.slice(2), { root, version, hostname: os.hostname() });
-  const sutazai = (...rest) => spawnSync(process.execPath, [path.join(root, 'bin', 'sutazai.mjs'), ...rest], { cwd: root, stdio: 'inherit' });
+  const sutazai = (...rest) =>
+    spawnSync(process.execPath, [path.join(root, 'bin', 'sutazai.mjs'), ...rest], { cwd: root, stdio: 'inherit' });
   if (devKey) {
     if (!existsSync(devKey)) {
       const made = sutazai('bundle', 'keygen', devKey);

@@ -61,7 +61,8 @@ function check() {
     const stale = [];
     for (const file of want) {
       if (!have.has(file)) stale.push(`${file} (missing)`);
-      else if (fs.readFileSync(path.join(fresh, file), 'utf8') !== fs.readFileSync(path.join(outDir, file), 'utf8')) stale.push(`${file} (differs)`);
+      else if (fs.readFileSync(path.join(fresh, file), 'utf8') !== fs.readFileSync(path.join(outDir, file), 'utf8'))
+        stale.push(`${file} (differs)`);
       have.delete(file);
     }
     for (const file of have) stale.push(`${file} (no longer generated)`);

@@ -22,6 +22,22 @@ if (eslint.status !== 0) {
   failed = true;
 }
 
+// One format for every source file (.prettierrc.json, 140 columns): reviews then show
+// what changed, not how it was wrapped. `npm run format` rewrites; here it only checks.
+console.log('\nprettier --check (npm run format rewrites)');
+const prettier = spawnSync(
+  process.execPath,
+  [path.join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level', 'warn', '.'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
+if (prettier.status !== 0) {
+  console.error(`prettier found unformatted files (exit ${prettier.status ?? prettier.signal}). Remedy: npm run format`);
+  failed = true;
+}
+
 console.log('\nelectronegativity: electron/main, electron/preload, renderer/index.html, the app protocol CSP');
 const { findings, parseErrors, checks } = await scanShell(root);
 const allowlist = readAllowlist(allowlistFile);
@@ -34,7 +50,9 @@ for (const error of parseErrors) {
 for (const finding of allowed) console.log(`  allowed  ${formatFinding(finding)}`);
 for (const finding of unlisted) console.error(`  FINDING  ${formatFinding(finding)}`);
 for (const entry of stale) console.error(`  STALE    allow-list entry ${entry.check} for ${entry.file} matches no finding; remove it`);
-console.log(`${checks} checks, ${findings.length} finding(s): ${allowed.length} allowed, ${unlisted.length} not allowed, ${stale.length} stale allow-list entr(y/ies)`);
+console.log(
+  `${checks} checks, ${findings.length} finding(s): ${allowed.length} allowed, ${unlisted.length} not allowed, ${stale.length} stale allow-list entr(y/ies)`,
+);
 if (unlisted.length > 0) {
   console.error(`Fix each FINDING in the code, or explain in ${path.relative(root, allowlistFile)} why it is not a problem here.`);
   failed = true;

@@ -10,7 +10,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const electronDir = path.join(root, 'node_modules', 'electron');
 
-const PLATFORM_EXECUTABLES = { darwin: 'Electron.app/Contents/MacOS/Electron', mas: 'Electron.app/Contents/MacOS/Electron', win32: 'electron.exe' };
+const PLATFORM_EXECUTABLES = {
+  darwin: 'Electron.app/Contents/MacOS/Electron',
+  mas: 'Electron.app/Contents/MacOS/Electron',
+  win32: 'electron.exe',
+};
 
 /**
  * Where the Electron executable is, or null when it is not installed. Follows the npm

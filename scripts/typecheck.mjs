@@ -29,7 +29,10 @@ for (const [name, config] of parts) {
     console.log(`typecheck ${name}: no TypeScript sources yet, skipped`);
     continue;
   }
-  const result = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', config], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', config], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   console.log(`typecheck ${name}: ${result.status === 0 ? 'ok' : 'FAILED'}`);
   if (result.status !== 0) failed++;
 }

@@ -22,7 +22,16 @@
  *   SUTAZAI_AGENT_STOP_GRACE_MS   how long a stop waits for the current task (default 8000)
  *   SUTAZAI_PROTO_DIR, SUTAZAI_LOG_LEVEL as for the core
  */
-import { credentials, Metadata, Server, ServerCredentials, status as grpcStatus, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  Server,
+  ServerCredentials,
+  status as grpcStatus,
+  type CallOptions,
+  type ClientUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoordinatorClient } from '../src/generated/sutazai/core/v1/Coordinator';
 import type { Task__Output } from '../src/generated/sutazai/core/v1/Task';
@@ -67,7 +76,9 @@ function callUnary<Res>(
 }
 
 function codeOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && typeof (error as ServiceError).code === 'number' ? (error as ServiceError).code : undefined;
+  return typeof error === 'object' && error !== null && typeof (error as ServiceError).code === 'number'
+    ? (error as ServiceError).code
+    : undefined;
 }
 
 function describe(error: unknown): string {
@@ -117,12 +128,22 @@ export class Agent {
         if (this.stopping) break;
         const delay = this.backoff(failures);
         failures += 1;
-        this.log.warn('cannot register with the core; retrying', { core: this.config.coreAddress, error: describe(error), retry_in_ms: delay, attempt: failures });
+        this.log.warn('cannot register with the core; retrying', {
+          core: this.config.coreAddress,
+          error: describe(error),
+          retry_in_ms: delay,
+          attempt: failures,
+        });
         await pause(delay, this.stopController.signal);
         continue;
       }
       this.health.set('SERVING');
-      this.log.info('registered', { core: this.config.coreAddress, core_id: session.coreId, lease_ms: session.leaseMs, heartbeat_interval_ms: session.heartbeatIntervalMs });
+      this.log.info('registered', {
+        core: this.config.coreAddress,
+        core_id: session.coreId,
+        lease_ms: session.leaseMs,
+        heartbeat_interval_ms: session.heartbeatIntervalMs,
+      });
       const heartbeats = this.heartbeatLoop(session);
       await this.workLoop(session);
       if (this.stopping && !session.ended.signal.aborted) await this.deregister(session);
@@ -143,14 +164,17 @@ export class Agent {
     this.stopController.abort(new Error(`stopping on ${signal}`));
     setTimeout(() => {
       if (this.taskController === undefined) return;
-      this.log.warn('the current task did not finish within the stop grace; abandoning it (the core re-queues it)', { task: this.currentTask });
+      this.log.warn('the current task did not finish within the stop grace; abandoning it (the core re-queues it)', {
+        task: this.currentTask,
+      });
       this.taskController.abort(new Error('stop grace elapsed'));
     }, this.config.stopGraceMs).unref();
   }
 
   private async register(): Promise<Session> {
     const response = await callUnary<{ leaseId: string; leaseMs: number; heartbeatIntervalMs: number; coreId: string }>(
-      (metadata, options, callback) => this.client.Register({ agentId: this.config.agentId, capabilities: this.config.capabilities }, metadata, options, callback),
+      (metadata, options, callback) =>
+        this.client.Register({ agentId: this.config.agentId, capabilities: this.config.capabilities }, metadata, options, callback),
       3_000,
       this.stopController.signal,
       // Wait (up to the deadline) for a core that is starting or restarting rather than fail fast.
@@ -162,7 +186,8 @@ export class Agent {
   private async deregister(session: Session): Promise<void> {
     try {
       const { requeued } = await callUnary<{ requeued: number }>(
-        (metadata, options, callback) => this.client.Deregister({ agentId: this.config.agentId, leaseId: session.leaseId }, metadata, options, callback),
+        (metadata, options, callback) =>
+          this.client.Deregister({ agentId: this.config.agentId, leaseId: session.leaseId }, metadata, options, callback),
         1_000,
       );
       this.log.info('deregistered', { requeued });
@@ -185,7 +210,8 @@ export class Agent {
       if (session.ended.signal.aborted) return;
       try {
         await callUnary<unknown>(
-          (metadata, options, callback) => this.client.Heartbeat({ agentId: this.config.agentId, leaseId: session.leaseId }, metadata, options, callback),
+          (metadata, options, callback) =>
+            this.client.Heartbeat({ agentId: this.config.agentId, leaseId: session.leaseId }, metadata, options, callback),
           timeoutMs,
           session.ended.signal,
         );
@@ -214,7 +240,12 @@ export class Agent {
       try {
         const response = await callUnary<{ task: Task__Output | null }>(
           (metadata, options, callback) =>
-            this.client.TakeTask({ agentId: this.config.agentId, leaseId: session.leaseId, waitMs: this.config.takeWaitMs }, metadata, options, callback),
+            this.client.TakeTask(
+              { agentId: this.config.agentId, leaseId: session.leaseId, waitMs: this.config.takeWaitMs },
+              metadata,
+              options,
+              callback,
+            ),
           this.config.takeWaitMs + 5_000,
           signal,
         );
@@ -246,7 +277,10 @@ export class Agent {
       outcome = await runTask(task, AbortSignal.any([controller.signal, session.ended.signal]));
     } catch (error) {
       if (controller.signal.aborted || session.ended.signal.aborted) {
-        this.log.warn('task abandoned; the core re-queues it', { task: task.id, reason: describe(controller.signal.reason ?? session.ended.signal.reason) });
+        this.log.warn('task abandoned; the core re-queues it', {
+          task: task.id,
+          reason: describe(controller.signal.reason ?? session.ended.signal.reason),
+        });
         return;
       }
       outcome = { ok: false, output: `the agent failed to run it: ${describe(error)}` };
@@ -259,7 +293,12 @@ export class Agent {
       try {
         const { accepted } = await callUnary<{ accepted: boolean }>(
           (metadata, options, callback) =>
-            this.client.ReportResult({ taskId: task.id, agentId: this.config.agentId, leaseId: session.leaseId, ok: outcome.ok, output: outcome.output }, metadata, options, callback),
+            this.client.ReportResult(
+              { taskId: task.id, agentId: this.config.agentId, leaseId: session.leaseId, ok: outcome.ok, output: outcome.output },
+              metadata,
+              options,
+              callback,
+            ),
           5_000,
           session.ended.signal,
         );

@@ -35,14 +35,22 @@ export async function buildPrograms({ outDir = path.join(root, 'dist', 'runtime'
         sourcemap: false,
         legalComments: 'inline',
         logLevel: 'warning',
-        banner: { js: `// SutazAI reference ${name} (agents-runtime/programs/${name}.ts), bundled by build-programs.mjs. Needs ./proto next to it.` },
+        banner: {
+          js: `// SutazAI reference ${name} (agents-runtime/programs/${name}.ts), bundled by build-programs.mjs. Needs ./proto next to it.`,
+        },
       }),
     ),
   );
   const protoOut = path.join(outDir, 'proto');
   fs.rmSync(protoOut, { recursive: true, force: true });
-  fs.cpSync(path.join(runtimeDir, 'proto'), protoOut, { recursive: true, filter: (src) => fs.statSync(src).isDirectory() || src.endsWith('.proto') });
-  if (!quiet) console.log(`built ${PROGRAMS.map((n) => `${n}.cjs`).join(', ')} and proto/ into ${path.relative(process.cwd(), outDir) || '.'} in ${Date.now() - started} ms`);
+  fs.cpSync(path.join(runtimeDir, 'proto'), protoOut, {
+    recursive: true,
+    filter: (src) => fs.statSync(src).isDirectory() || src.endsWith('.proto'),
+  });
+  if (!quiet)
+    console.log(
+      `built ${PROGRAMS.map((n) => `${n}.cjs`).join(', ')} and proto/ into ${path.relative(process.cwd(), outDir) || '.'} in ${Date.now() - started} ms`,
+    );
   return { outDir, files: PROGRAMS.map((n) => path.join(outDir, `${n}.cjs`)), protoDir: protoOut };
 }
 

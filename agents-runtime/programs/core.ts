@@ -22,7 +22,14 @@
  *   SUTAZAI_LOG_LEVEL             debug | info | warn | error (default info)
  * Logs: one JSON object per line on stdout (shared/log.ts).
  */
-import { Server, ServerCredentials, status as grpcStatus, type sendUnaryData, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status as grpcStatus,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { CoordinatorHandlers } from '../src/generated/sutazai/core/v1/Coordinator';
@@ -94,7 +101,11 @@ export async function startCore(config: CoreConfig, log: Logger): Promise<Runnin
   // Ids carry the core's boot id, so an id from before a restart never names a new task.
   const idPrefix = coreId.slice(0, 8);
   const counts = { lease: 0, task: 0 };
-  const queue = new TaskQueue({ leaseMs: config.leaseMs, maxAttempts: config.maxAttempts, newId: (kind) => `${kind}-${idPrefix}-${++counts[kind]}` });
+  const queue = new TaskQueue({
+    leaseMs: config.leaseMs,
+    maxAttempts: config.maxAttempts,
+    newId: (kind) => `${kind}-${idPrefix}-${++counts[kind]}`,
+  });
   const health = new HealthState(['', SERVICE_NAME]);
   let stopping = false;
   /** Wakes every long-poll at shutdown. */
@@ -112,7 +123,11 @@ export async function startCore(config: CoreConfig, log: Logger): Promise<Runnin
         log.info('agent deregistered', { agent: event.agentId, requeued: event.requeued, failed: event.failed });
         break;
       case 'handout-lost':
-        log.warn('tasks handed out but never received; re-queued', { agent: event.agentId, requeued: event.requeued, failed: event.failed });
+        log.warn('tasks handed out but never received; re-queued', {
+          agent: event.agentId,
+          requeued: event.requeued,
+          failed: event.failed,
+        });
         break;
       case 'task-finished':
         log.info('task finished', { task: event.taskId, agent: event.agentId, ok: event.ok });
@@ -165,7 +180,7 @@ export async function startCore(config: CoreConfig, log: Logger): Promise<Runnin
     }),
     ReportResult: unary((req) => {
       const accepted = queue.report(req.agentId, req.leaseId, req.taskId, req.ok, req.output);
-      if (!accepted) log.warn('result refused: the task is not this agent\'s (any more)', { task: req.taskId, agent: req.agentId });
+      if (!accepted) log.warn("result refused: the task is not this agent's (any more)", { task: req.taskId, agent: req.agentId });
       return { accepted };
     }),
     SubmitTask: unary((req) => {
@@ -197,7 +212,9 @@ export async function startCore(config: CoreConfig, log: Logger): Promise<Runnin
   server.addService(protos.sutazai.core.v1.Coordinator.service, handlers);
   health.addTo(server, protos);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort(config.listenAddress, config.port), ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(hostPort(config.listenAddress, config.port), ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
   });
 
   const sweep = setInterval(() => queue.expire(), Math.max(50, Math.floor(config.leaseMs / 4)));
@@ -222,7 +239,13 @@ export async function startCore(config: CoreConfig, log: Logger): Promise<Runnin
   }
 
   health.set('SERVING');
-  log.info('listening', { address: hostPort(config.listenAddress, port), core_id: coreId, lease_ms: config.leaseMs, max_wait_ms: config.maxWaitMs, http_port: httpPort });
+  log.info('listening', {
+    address: hostPort(config.listenAddress, port),
+    core_id: coreId,
+    lease_ms: config.leaseMs,
+    max_wait_ms: config.maxWaitMs,
+    http_port: httpPort,
+  });
 
   let stopped: Promise<void> | undefined;
   const stop = (reason: string): Promise<void> => {
@@ -258,7 +281,10 @@ async function main(): Promise<void> {
   try {
     core = await startCore(readCoreConfig(), log);
   } catch (error) {
-    log.error('cannot start', { error: error instanceof Error ? error.message : String(error), config_error: error instanceof ConfigError });
+    log.error('cannot start', {
+      error: error instanceof Error ? error.message : String(error),
+      config_error: error instanceof ConfigError,
+    });
     process.exitCode = 1;
     return;
   }

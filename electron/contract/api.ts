@@ -1,11 +1,33 @@
 import { z } from 'zod';
 import { HostFactsSchema } from './host-facts';
 import { HostDetailSchema, HostIdSchema, HostsPageParamsSchema, HostSummarySchema } from './hosts';
-import { HostChangesSchema, HostInputSchema, HostKeyFingerprintSchema, HostNameSchema, ImportErrorSchema, PinnedKeySchema, ProbeProgressSchema } from './inventory';
+import {
+  HostChangesSchema,
+  HostInputSchema,
+  HostKeyFingerprintSchema,
+  HostNameSchema,
+  ImportErrorSchema,
+  PinnedKeySchema,
+  ProbeProgressSchema,
+} from './inventory';
 import { HostPreflightSchema, LatestPreflightPageSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
 import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
-import { BundleFilePathSchema, BundleImportResultSchema, BundleKeyFingerprintSchema, BundleSummarySchema, BundleVerificationSchema, TrustedBundleKeySchema } from './bundles';
-import { ConfigCheckResultSchema, ConfigDiffInputSchema, ConfigDiffResultSchema, ConfigExplainInputSchema, ConfigExplanationSchema, ConfigLayersInputSchema } from './config';
+import {
+  BundleFilePathSchema,
+  BundleImportResultSchema,
+  BundleKeyFingerprintSchema,
+  BundleSummarySchema,
+  BundleVerificationSchema,
+  TrustedBundleKeySchema,
+} from './bundles';
+import {
+  ConfigCheckResultSchema,
+  ConfigDiffInputSchema,
+  ConfigDiffResultSchema,
+  ConfigExplainInputSchema,
+  ConfigExplanationSchema,
+  ConfigLayersInputSchema,
+} from './config';
 import {
   BundleReferenceSchema,
   HostRoleChoiceSchema,
@@ -213,11 +235,21 @@ export const methods = {
   /** Stops a running job: every host's SSH connection is cut as a dropped link would be; running the same again resumes. */
   'installs.cancel': {
     params: z.object({ jobId: z.string().min(1).max(64) }).strict(),
-    result: z.object({ jobId: z.string(), cancelled: z.boolean(), state: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']) }),
+    result: z.object({
+      jobId: z.string(),
+      cancelled: z.boolean(),
+      state: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'interrupted']),
+    }),
   },
   /** The recent jobs, newest first: of one install, or of all. */
   'installs.jobs': {
-    params: z.object({ name: InstallNameSchema.optional(), kind: InstallJobKindSchema.optional(), limit: z.number().int().min(1).max(200).default(20) }).strict(),
+    params: z
+      .object({
+        name: InstallNameSchema.optional(),
+        kind: InstallJobKindSchema.optional(),
+        limit: z.number().int().min(1).max(200).default(20),
+      })
+      .strict(),
     result: z.array(InstallJobSummarySchema),
   },
   /** Imported bundles newer than the release a recorded install runs, and the one the app offers; the older ones as downgrades. */
@@ -235,12 +267,28 @@ export const methods = {
    * A bundle older than a release a host runs is a downgrade: refused (INSTALL_DOWNGRADE_REFUSED) unless allowDowngrade is true.
    */
   'installs.upgrade': {
-    params: z.object({ name: InstallNameSchema, bundle: BundleReferenceSchema, concurrency: z.number().int().min(1).max(64).optional(), allowDowngrade: z.boolean().optional() }).strict(),
+    params: z
+      .object({
+        name: InstallNameSchema,
+        bundle: BundleReferenceSchema,
+        concurrency: z.number().int().min(1).max(64).optional(),
+        allowDowngrade: z.boolean().optional(),
+      })
+      .strict(),
     result: z.object({ jobId: z.string() }),
   },
   /** Brings each host of the install (or one) back to a kept release, by default its previous one, as a job. */
   'installs.rollback': {
-    params: z.object({ name: InstallNameSchema, host: HostNameSchema.optional(), to: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, 'a release version, e.g. 0.1.0').optional() }).strict(),
+    params: z
+      .object({
+        name: InstallNameSchema,
+        host: HostNameSchema.optional(),
+        to: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, 'a release version, e.g. 0.1.0')
+          .optional(),
+      })
+      .strict(),
     result: z.object({ jobId: z.string() }),
   },
   /** Removes what the install placed on each host (or one) and nothing else, as a job; with no host left the install's record goes too. */

@@ -23,11 +23,7 @@ export type Unsubscribe = () => Promise<void>;
 
 export interface ApiClient {
   call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResult<M>>;
-  subscribe<E extends EventName>(
-    event: E,
-    params: EventParams<E>,
-    onPayload: (payload: EventPayload<E>) => void,
-  ): Promise<Unsubscribe>;
+  subscribe<E extends EventName>(event: E, params: EventParams<E>, onPayload: (payload: EventPayload<E>) => void): Promise<Unsubscribe>;
   close(): void;
 }
 

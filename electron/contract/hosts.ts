@@ -26,9 +26,12 @@ export const HostsPageParamsSchema = z
 export type HostsPageParams = z.input<typeof HostsPageParamsSchema>;
 
 /** Every host, one page at a time: each call stays small, so other calls interleave with them. */
-export async function listAllHosts<H extends { id: number }>(page: (params: { after?: number; limit: number }) => Promise<H[]> | H[], limit = HOSTS_PAGE_SIZE): Promise<H[]> {
+export async function listAllHosts<H extends { id: number }>(
+  page: (params: { after?: number; limit: number }) => Promise<H[]> | H[],
+  limit = HOSTS_PAGE_SIZE,
+): Promise<H[]> {
   const all: H[] = [];
-  for (let after: number | undefined; ; ) {
+  for (let after: number | undefined; ;) {
     const hosts = await page(after === undefined ? { limit } : { after, limit });
     all.push(...hosts);
     const last = hosts[hosts.length - 1]?.id;

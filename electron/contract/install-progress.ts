@@ -43,7 +43,9 @@ export function applyInstallProgress(status: InstallJobStatus, event: InstallPro
         ? status.hosts
         : status.hosts.map((h): InstallJobHost => {
             if (!UNSETTLED.has(h.state)) return h;
-            const steps = h.steps.map((s) => (s.status === 'running' ? { ...s, status: 'failed' as const, detail: `${cutShort}: ${s.detail}`, finishedAt: event.at } : s));
+            const steps = h.steps.map((s) =>
+              s.status === 'running' ? { ...s, status: 'failed' as const, detail: `${cutShort}: ${s.detail}`, finishedAt: event.at } : s,
+            );
             return { ...h, state: cutShort, steps };
           });
     return { ...status, seq: event.seq, state: event.state, error: event.error, finishedAt: event.at, hosts };
@@ -55,7 +57,9 @@ export function applyInstallProgress(status: InstallJobStatus, event: InstallPro
     case 'step': {
       const known = before.steps.some((s) => s.step === event.step);
       // A step this kind does not list (an older client's list) is added rather than dropped.
-      const steps = known ? before.steps : [...before.steps, { step: event.step, status: 'pending' as const, detail: '', output: null, startedAt: null, finishedAt: null }];
+      const steps = known
+        ? before.steps
+        : [...before.steps, { step: event.step, status: 'pending' as const, detail: '', output: null, startedAt: null, finishedAt: null }];
       host = {
         ...before,
         state: before.state === 'queued' ? 'running' : before.state,

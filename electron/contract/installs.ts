@@ -12,7 +12,18 @@ import { HostPreflightSchema, OutcomeSchema, PreflightCheckSchema } from './pref
  */
 
 /** Every host goes through these, in this order (the engine's STEPS; a unit test keeps them equal). */
-export const INSTALL_STEPS = ['connect', 'check-space', 'upload', 'unpack', 'configure', 'service', 'start', 'health', 'switch', 'record'] as const;
+export const INSTALL_STEPS = [
+  'connect',
+  'check-space',
+  'upload',
+  'unpack',
+  'configure',
+  'service',
+  'start',
+  'health',
+  'switch',
+  'record',
+] as const;
 export const InstallStepNameSchema = z.enum(INSTALL_STEPS);
 export type InstallStepName = z.infer<typeof InstallStepNameSchema>;
 
@@ -58,7 +69,8 @@ export const InstallDefinitionSchema = z
     const seen = new Map<string, number>();
     definition.hosts.forEach((host, index) => {
       const first = seen.get(host.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', index, 'name'], message: `names ${host.name} again (already hosts[${first}])` });
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['hosts', index, 'name'], message: `names ${host.name} again (already hosts[${first}])` });
       else seen.set(host.name, index);
     });
     if (!definition.hosts.some((host) => host.role !== 'agent')) {
@@ -69,7 +81,8 @@ export const InstallDefinitionSchema = z
     const texts = [...definition.config, ...definition.hosts.map((host) => host.config)];
     for (const layer of texts) {
       if (!layer || !('text' in layer)) continue;
-      if (names.has(layer.name)) ctx.addIssue({ code: 'custom', path: ['config'], message: `two layers are named ${layer.name}; give each its own name` });
+      if (names.has(layer.name))
+        ctx.addIssue({ code: 'custom', path: ['config'], message: `two layers are named ${layer.name}; give each its own name` });
       names.add(layer.name);
     }
   });
@@ -271,8 +284,19 @@ export const InstallProgressSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ ...progressBase, kind: z.literal('upload'), host: z.string(), upload: UploadProgressSchema }),
   z.object({ ...progressBase, kind: z.literal('note'), host: z.string(), text: z.string() }),
-  z.object({ ...progressBase, kind: z.literal('host'), host: z.string(), outcome: JobHostOutcomeSchema, error: ApiErrorBodySchema.nullable() }),
-  z.object({ ...progressBase, kind: z.literal('finished'), state: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']), error: ApiErrorBodySchema.nullable() }),
+  z.object({
+    ...progressBase,
+    kind: z.literal('host'),
+    host: z.string(),
+    outcome: JobHostOutcomeSchema,
+    error: ApiErrorBodySchema.nullable(),
+  }),
+  z.object({
+    ...progressBase,
+    kind: z.literal('finished'),
+    state: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted']),
+    error: ApiErrorBodySchema.nullable(),
+  }),
 ]);
 export type InstallProgress = z.infer<typeof InstallProgressSchema>;
 
@@ -307,7 +331,10 @@ export type UpgradeOffer = z.infer<typeof UpgradeOfferSchema>;
 /** An imported bundle named as name@version (as installs.upgrade and the install file take it). */
 export const BundleReferenceSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}@\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, 'name an imported bundle as name@version, e.g. sutazai@0.2.0');
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,63}@\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/,
+    'name an imported bundle as name@version, e.g. sutazai@0.2.0',
+  );
 
 export const ReleaseStateSchema = z.enum(['current', 'previous', 'failed']);
 

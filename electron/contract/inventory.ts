@@ -6,9 +6,7 @@ export const HostNameSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use letters, digits, ".", "_" or "-" (up to 63), starting with a letter or digit');
 
 /** Labels select hosts (`gpu`, `rack=b4`, `site/lab-2`). */
-export const LabelSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._/=-]{0,62}$/, 'use letters, digits and . _ / = - (up to 63)');
+export const LabelSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/=-]{0,62}$/, 'use letters, digits and . _ / = - (up to 63)');
 
 export const HostRoleSchema = z.enum(['core', 'agent', 'both']);
 export type HostRole = z.infer<typeof HostRoleSchema>;
@@ -38,7 +36,11 @@ export const HostInputSchema = z
     name: HostNameSchema,
     address: AddressSchema,
     port: PortSchema.default(22),
-    user: z.string().min(1).max(64).regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/, 'a POSIX user name'),
+    user: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/, 'a POSIX user name'),
     auth: AuthInputSchema,
     /** Asked by sudo when the login needs a password for it; the login password is tried when absent. */
     sudoPassword: z.string().min(1).max(1024).optional(),
@@ -66,7 +68,9 @@ export const HostChangesSchema = z
   .strict();
 
 /** An SSH host key's fingerprint as OpenSSH prints it (the form an operator confirms). */
-export const HostKeyFingerprintSchema = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: followed by 43 base64 characters');
+export const HostKeyFingerprintSchema = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint looks like SHA256: followed by 43 base64 characters');
 
 export const PinnedKeySchema = z.object({
   keyType: z.string(),

@@ -29,11 +29,7 @@ export const UnsubscribeMessageSchema = z.object({
   subscriptionId: z.string().min(1).max(64),
 });
 
-export const ClientMessageSchema = z.discriminatedUnion('type', [
-  RequestMessageSchema,
-  SubscribeMessageSchema,
-  UnsubscribeMessageSchema,
-]);
+export const ClientMessageSchema = z.discriminatedUnion('type', [RequestMessageSchema, SubscribeMessageSchema, UnsubscribeMessageSchema]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
 export const ResponseMessageSchema = z.union([

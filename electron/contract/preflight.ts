@@ -30,7 +30,13 @@ export const OutcomeCountsSchema = z.object({ pass: z.number().int(), warn: z.nu
 export type OutcomeCounts = z.infer<typeof OutcomeCountsSchema>;
 
 /** A host's newest preflight as the hosts list shows it: its verdict and counts, not every check. */
-export const PreflightSummarySchema = HostPreflightSchema.pick({ hostId: true, hostName: true, profile: true, outcome: true, ranAt: true }).extend({ counts: OutcomeCountsSchema });
+export const PreflightSummarySchema = HostPreflightSchema.pick({
+  hostId: true,
+  hostName: true,
+  profile: true,
+  outcome: true,
+  ranAt: true,
+}).extend({ counts: OutcomeCountsSchema });
 export type PreflightSummary = z.infer<typeof PreflightSummarySchema>;
 
 export function countOutcomes(checks: ReadonlyArray<Pick<PreflightCheck, 'outcome'>>): OutcomeCounts {
@@ -40,7 +46,14 @@ export function countOutcomes(checks: ReadonlyArray<Pick<PreflightCheck, 'outcom
 }
 
 export function summarizePreflight(result: HostPreflight): PreflightSummary {
-  return { hostId: result.hostId, hostName: result.hostName, profile: result.profile, outcome: result.outcome, ranAt: result.ranAt, counts: countOutcomes(result.checks) };
+  return {
+    hostId: result.hostId,
+    hostName: result.hostName,
+    profile: result.profile,
+    outcome: result.outcome,
+    ranAt: result.ranAt,
+    counts: countOutcomes(result.checks),
+  };
 }
 
 /**
@@ -48,13 +61,18 @@ export function summarizePreflight(result: HostPreflight): PreflightSummary {
  * after `after`, in id order); `next` is the cursor for the following page, null after
  * the last. Each answer stays small however many hosts there are.
  */
-export const LatestPreflightPageSchema = z.object({ results: z.array(PreflightSummarySchema), next: z.number().int().positive().nullable() });
+export const LatestPreflightPageSchema = z.object({
+  results: z.array(PreflightSummarySchema),
+  next: z.number().int().positive().nullable(),
+});
 export type LatestPreflightPage = z.infer<typeof LatestPreflightPageSchema>;
 
 /** Every host's newest preflight, one page at a time (bounded: a cursor that does not move ends it). */
-export async function latestPreflightsOfAllHosts(page: (params: { after?: number }) => Promise<LatestPreflightPage>): Promise<PreflightSummary[]> {
+export async function latestPreflightsOfAllHosts(
+  page: (params: { after?: number }) => Promise<LatestPreflightPage>,
+): Promise<PreflightSummary[]> {
   const all: PreflightSummary[] = [];
-  for (let after: number | undefined; ; ) {
+  for (let after: number | undefined; ;) {
     const answer = await page(after === undefined ? {} : { after });
     all.push(...answer.results);
     if (answer.next === null || (after !== undefined && answer.next <= after)) return all;

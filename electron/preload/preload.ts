@@ -17,7 +17,10 @@ contextBridge.exposeInMainWorld('sutazaiShell', shell);
 
 ipcRenderer.on(IPC_BACKEND_PORT, (event: IpcRendererEvent, ...args: unknown[]) => {
   const port = event.ports[0];
-  if (port === undefined || !isBackendPortDelivery({ fromIpcRenderer: event.sender === ipcRenderer, portCount: event.ports.length, args })) {
+  if (
+    port === undefined ||
+    !isBackendPortDelivery({ fromIpcRenderer: event.sender === ipcRenderer, portCount: event.ports.length, args })
+  ) {
     return;
   }
   // contextBridge cannot carry a MessagePort, so it crosses into the page's world by

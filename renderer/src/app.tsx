@@ -65,7 +65,11 @@ function Sidebar({ route }: { route: Route }) {
           </a>
         </li>
         <li>
-          <a className="nav-link" href={hrefFor({ name: 'configuration' })} aria-current={route.name === 'configuration' ? 'page' : undefined}>
+          <a
+            className="nav-link"
+            href={hrefFor({ name: 'configuration' })}
+            aria-current={route.name === 'configuration' ? 'page' : undefined}
+          >
             Configuration
           </a>
         </li>
@@ -75,7 +79,11 @@ function Sidebar({ route }: { route: Route }) {
           </a>
         </li>
         <li>
-          <a className="nav-link" href={hrefFor({ name: 'installs' })} aria-current={route.name === 'installs' || route.name === 'installed' ? 'page' : undefined}>
+          <a
+            className="nav-link"
+            href={hrefFor({ name: 'installs' })}
+            aria-current={route.name === 'installs' || route.name === 'installed' ? 'page' : undefined}
+          >
             Installs
           </a>
         </li>
@@ -89,8 +97,8 @@ function ConnectionLostBanner({ reason, onReconnect }: { reason: string; onRecon
   return (
     <div className="banner banner-error" role="alert" data-testid="connection-lost">
       <div>
-        <strong>Connection lost.</strong> The backend closed the connection ({reason}); what you see may be out of
-        date. If the backend stopped, start it again, then reconnect.
+        <strong>Connection lost.</strong> The backend closed the connection ({reason}); what you see may be out of date. If the backend
+        stopped, start it again, then reconnect.
       </div>
       <button type="button" className="button" onClick={onReconnect}>
         Reconnect
@@ -116,7 +124,13 @@ function Page({ route }: { route: Route }) {
     case 'installs':
       return <InstallsPage />;
     case 'installed':
-      return <InstalledPage key={route.installName} installName={route.installName} {...(route.upgradeTo !== undefined ? { upgradeTo: route.upgradeTo } : {})} />;
+      return (
+        <InstalledPage
+          key={route.installName}
+          installName={route.installName}
+          {...(route.upgradeTo !== undefined ? { upgradeTo: route.upgradeTo } : {})}
+        />
+      );
     case 'not-found':
       return (
         <section className="page">
@@ -152,9 +166,9 @@ function AccessNeeded({ error }: { error: unknown }) {
       <div className="splash-card" data-testid="access-needed">
         <h1>Open the address printed by npm run web</h1>
         <p>
-          This control center can install software as root on your machines, so its page talks to the backend only with the access
-          token of this web-mode session. The token is in the address <span className="mono">npm run web</span> printed; this tab
-          keeps it (a reload keeps working) and removes it from the address bar.
+          This control center can install software as root on your machines, so its page talks to the backend only with the access token of
+          this web-mode session. The token is in the address <span className="mono">npm run web</span> printed; this tab keeps it (a reload
+          keeps working) and removes it from the address bar.
         </p>
         <ErrorNotice error={error} />
       </div>

@@ -108,7 +108,9 @@ export function bareSpecifierProblem(layer, specifier) {
 /** Why a relative (or absolute) specifier is refused for a file, or null when it is allowed. */
 export function pathSpecifierProblem(layer, root, filename, specifier) {
   const resolved = path.resolve(path.dirname(filename), specifier);
-  const target = toPosix(path.relative(root, resolved)).replace(/\.(?:[cm]?[jt]sx?|json)$/, '').replace(/\/index$/, '');
+  const target = toPosix(path.relative(root, resolved))
+    .replace(/\.(?:[cm]?[jt]sx?|json)$/, '')
+    .replace(/\/index$/, '');
   if (target.startsWith('../') || path.isAbsolute(target)) return `'${specifier}' leaves the repository`;
   return layer.reach(target) ? null : `'${specifier}' reaches ${target}`;
 }

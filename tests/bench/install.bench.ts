@@ -45,7 +45,9 @@ interface TimedApply {
 }
 
 let cleanupStarted = false;
-const state: { lab?: TestLab; kit?: BundleKit; backend?: Backend; tmp?: { path: string; remove(): void }; slots: HostSlot[] } = { slots: [] };
+const state: { lab?: TestLab; kit?: BundleKit; backend?: Backend; tmp?: { path: string; remove(): void }; slots: HostSlot[] } = {
+  slots: [],
+};
 
 function yes(ok: boolean): string {
   return ok ? 'met' : 'NOT met';
@@ -74,13 +76,20 @@ function median(values: number[]): number {
 async function scpOnce(host: TestHost, knownHosts: string, file: string, dest: string): Promise<number> {
   const args = [
     '-q',
-    '-i', host.privateKeyPath,
-    '-P', String(host.port),
-    '-o', 'BatchMode=yes',
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-i',
+    host.privateKeyPath,
+    '-P',
+    String(host.port),
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
     file,
     `${host.user}@${host.address}:${dest}`,
   ];
@@ -127,12 +136,15 @@ async function timedApply(backend: Backend, file: string, concurrency: number): 
 }
 
 function failures(run: TimedApply, expected: 'installed' | 'unchanged'): string[] {
-  return run.result.hosts.filter((h) => h.outcome !== expected).map((h) => `${h.host}: ${h.outcome}${h.error ? ` (${h.error.message.split('\n')[0]})` : ''}`);
+  return run.result.hosts
+    .filter((h) => h.outcome !== expected)
+    .map((h) => `${h.host}: ${h.outcome}${h.error ? ` (${h.error.message.split('\n')[0]})` : ''}`);
 }
 
 /** The upload step of `host`: from its 'running' to its 'done' event (SFTP with the host hashing as bytes arrive, the rename). */
 function uploadTimes(run: TimedApply, host: string): { stepMs: number; transferMs: number; bytesSent: number } | null {
-  const stepEvent = (status: string) => run.events.find(({ event }) => event.kind === 'step' && event.host === host && event.step === 'upload' && event.status === status);
+  const stepEvent = (status: string) =>
+    run.events.find(({ event }) => event.kind === 'step' && event.host === host && event.step === 'upload' && event.status === status);
   const running = stepEvent('running');
   const done = stepEvent('done');
   const progress = run.events.filter(({ event }) => event.kind === 'upload' && event.host === host);
@@ -186,12 +198,15 @@ function provideDirname(): void {
 
 async function main(): Promise<void> {
   provideDirname();
-  if (!Number.isInteger(FLEET) || FLEET < 2 || !Number.isInteger(RUNS) || RUNS < 1) throw new Error('BENCH_FLEET must be an integer >= 2, BENCH_RUNS a positive integer');
+  if (!Number.isInteger(FLEET) || FLEET < 2 || !Number.isInteger(RUNS) || RUNS < 1)
+    throw new Error('BENCH_FLEET must be an integer >= 2, BENCH_RUNS a positive integer');
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const started = performance.now();
   console.log(`install benchmark: our apply vs scp (upload), re-apply of an unchanged install, 1 vs ${FLEET} hosts`);
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${versionOf('/usr/bin/ssh', ['-V'])} (scp's client; the hosts run this sshd)`);
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${versionOf('/usr/bin/ssh', ['-V'])} (scp's client; the hosts run this sshd)`,
+  );
   try {
     state.tmp = makeTempDir('sutazai-bench-install-');
     const tmp = state.tmp.path;
@@ -201,10 +216,14 @@ async function main(): Promise<void> {
     state.kit = kit;
     const hosts = await lab.addSshHosts(RUNS + FLEET, 'root-key');
     state.slots = hosts.map((host, i) => ({ host, name: `bench-${i}`, tree: hostTree(path.join(tmp, `bench-${i}`)) }));
-    console.log(`lab ${lab.runId}: ${hosts.length} OpenSSH root-key hosts in ${lab.subnet}, built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `lab ${lab.runId}: ${hosts.length} OpenSSH root-key hosts in ${lab.subnet}, built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
 
     const bundle = await buildRealNodeBundle(kit, 'bench-install');
-    console.log(`bundle: ${path.basename(bundle.file)}, ${(bundle.sizeBytes / MB).toFixed(1)} MiB (the real Node binary ${process.execPath} and the real runtime; no padding), the same bundle for every part`);
+    console.log(
+      `bundle: ${path.basename(bundle.file)}, ${(bundle.sizeBytes / MB).toFixed(1)} MiB (the real Node binary ${process.execPath} and the real runtime; no padding), the same bundle for every part`,
+    );
     const backend = await startInstallBackend(path.join(tmp, 'data'));
     state.backend = backend;
     await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
@@ -219,7 +238,9 @@ async function main(): Promise<void> {
 
     // 1 and 2: per run, scp to a fresh host and our apply (a 1-host install) to the same
     // host and user, alternating which goes first; then the same install re-applied, unchanged.
-    console.log(`\n1. upload and 1-host install, ${RUNS} runs, each on a fresh host: scp and our apply to the same host and user (alternating who goes first), then a re-apply of the unchanged install`);
+    console.log(
+      `\n1. upload and 1-host install, ${RUNS} runs, each on a fresh host: scp and our apply to the same host and user (alternating who goes first), then a re-apply of the unchanged install`,
+    );
     const scpMs: number[] = [];
     const singleApplies: TimedApply[] = [];
     const reapplies: TimedApply[] = [];
@@ -247,7 +268,11 @@ async function main(): Promise<void> {
       reapplies.push(await timedApply(backend, file, 1));
       console.log(
         `   run ${i + 1} (${single.host.name}): scp ${scpMs[i]!.toFixed(0)} ms; our upload step ${upload ? upload.stepMs.toFixed(0) : 'n/a'} ms, whole install ${ours.ms.toFixed(0)} ms` +
-          `${failures(ours, 'installed').map((f) => `; FAILED ${f}`).join('')}; re-apply ${reapplies[i]!.ms.toFixed(0)} ms${failures(reapplies[i]!, 'unchanged').map((f) => `; NOT unchanged: ${f}`).join('')}`,
+          `${failures(ours, 'installed')
+            .map((f) => `; FAILED ${f}`)
+            .join('')}; re-apply ${reapplies[i]!.ms.toFixed(0)} ms${failures(reapplies[i]!, 'unchanged')
+            .map((f) => `; NOT unchanged: ${f}`)
+            .join('')}`,
       );
     }
 
@@ -255,9 +280,17 @@ async function main(): Promise<void> {
     const fleetFile = writeInstallFile(tmp, 'bench-fleet', bundle, fleet);
     console.log(`\n2. fresh install of the same bundle to ${FLEET} other fresh hosts at once (concurrency ${FLEET}), then its re-apply`);
     const fleetApply = await timedApply(backend, fleetFile, FLEET);
-    console.log(`   ${FLEET} hosts: ${fleetApply.ms.toFixed(0)} ms${failures(fleetApply, 'installed').map((f) => `; FAILED ${f}`).join('')}`);
+    console.log(
+      `   ${FLEET} hosts: ${fleetApply.ms.toFixed(0)} ms${failures(fleetApply, 'installed')
+        .map((f) => `; FAILED ${f}`)
+        .join('')}`,
+    );
     const reFleet = await timedApply(backend, fleetFile, FLEET);
-    console.log(`   re-apply, ${FLEET} hosts: ${reFleet.ms.toFixed(0)} ms${failures(reFleet, 'unchanged').map((f) => `; NOT unchanged: ${f}`).join('')}`);
+    console.log(
+      `   re-apply, ${FLEET} hosts: ${reFleet.ms.toFixed(0)} ms${failures(reFleet, 'unchanged')
+        .map((f) => `; NOT unchanged: ${f}`)
+        .join('')}`,
+    );
 
     // Figures.
     const list = (values: number[]) => values.map((m) => m.toFixed(0)).join(', ');
@@ -269,11 +302,24 @@ async function main(): Promise<void> {
     const stepMedian = uploads.length > 0 ? median(uploads.map((u) => u.stepMs)) : NaN;
     const transferMedian = uploads.length > 0 ? median(uploads.map((u) => u.transferMs)) : NaN;
     if (uploads.length > 0) {
-      uploadRows.push(['ours: upload step (SFTP, hashed on the host as it arrives, renamed)', stepMedian.toFixed(0), mbps(bundle.sizeBytes, stepMedian).toFixed(1), (scpMedian / stepMedian).toFixed(3), list(uploads.map((u) => u.stepMs))]);
-      uploadRows.push(['ours: SFTP transfer only (step start to last progress event)', transferMedian.toFixed(0), mbps(bundle.sizeBytes, transferMedian).toFixed(1), (scpMedian / transferMedian).toFixed(3), list(uploads.map((u) => u.transferMs))]);
+      uploadRows.push([
+        'ours: upload step (SFTP, hashed on the host as it arrives, renamed)',
+        stepMedian.toFixed(0),
+        mbps(bundle.sizeBytes, stepMedian).toFixed(1),
+        (scpMedian / stepMedian).toFixed(3),
+        list(uploads.map((u) => u.stepMs)),
+      ]);
+      uploadRows.push([
+        'ours: SFTP transfer only (step start to last progress event)',
+        transferMedian.toFixed(0),
+        mbps(bundle.sizeBytes, transferMedian).toFixed(1),
+        (scpMedian / transferMedian).toFixed(3),
+        list(uploads.map((u) => u.transferMs)),
+      ]);
     } else uploadRows.push(['ours: upload step', 'n/a', 'n/a', 'no upload events', '']);
     table(uploadRows);
-    if (uploads.length > 0) console.log(`  (bytes sent by our uploads: ${uploads.map((u) => u.bytesSent).join(', ')} of ${bundle.sizeBytes} each)`);
+    if (uploads.length > 0)
+      console.log(`  (bytes sent by our uploads: ${uploads.map((u) => u.bytesSent).join(', ')} of ${bundle.sizeBytes} each)`);
 
     const oneMedian = median(singleApplies.map((a) => a.ms));
     const reOneMedian = median(reapplies.map((a) => a.ms));
@@ -282,25 +328,68 @@ async function main(): Promise<void> {
     table([
       ['', 'hosts', 'wall (ms)', 'per host (ms)', 'vs 1 host', 'runs (ms)'],
       [`fresh install (median of ${RUNS})`, '1', oneMedian.toFixed(0), oneMedian.toFixed(0), '1.00', list(singleApplies.map((a) => a.ms))],
-      ['fresh install', String(FLEET), fleetApply.ms.toFixed(0), (fleetApply.ms / FLEET).toFixed(0), (fleetApply.ms / oneMedian).toFixed(2), ''],
-      [`re-apply unchanged (median of ${RUNS})`, '1', reOneMedian.toFixed(0), reOneMedian.toFixed(0), '1.00', list(reapplies.map((a) => a.ms))],
-      ['re-apply unchanged', String(FLEET), reFleet.ms.toFixed(0), (reFleet.ms / FLEET).toFixed(0), (reFleet.ms / reOneMedian).toFixed(2), ''],
+      [
+        'fresh install',
+        String(FLEET),
+        fleetApply.ms.toFixed(0),
+        (fleetApply.ms / FLEET).toFixed(0),
+        (fleetApply.ms / oneMedian).toFixed(2),
+        '',
+      ],
+      [
+        `re-apply unchanged (median of ${RUNS})`,
+        '1',
+        reOneMedian.toFixed(0),
+        reOneMedian.toFixed(0),
+        '1.00',
+        list(reapplies.map((a) => a.ms)),
+      ],
+      [
+        're-apply unchanged',
+        String(FLEET),
+        reFleet.ms.toFixed(0),
+        (reFleet.ms / FLEET).toFixed(0),
+        (reFleet.ms / reOneMedian).toFixed(2),
+        '',
+      ],
     ]);
-    if (fleetUploads.length > 0) console.log(`  (${FLEET}-host install: upload steps ${Math.min(...fleetUploads.map((u) => u.stepMs)).toFixed(0)}..${Math.max(...fleetUploads.map((u) => u.stepMs)).toFixed(0)} ms; ${FLEET} x ${(bundle.sizeBytes / MB).toFixed(0)} MiB through one machine's ${os.cpus().length} cores, hosts included)`);
+    if (fleetUploads.length > 0)
+      console.log(
+        `  (${FLEET}-host install: upload steps ${Math.min(...fleetUploads.map((u) => u.stepMs)).toFixed(0)}..${Math.max(...fleetUploads.map((u) => u.stepMs)).toFixed(0)} ms; ${FLEET} x ${(bundle.sizeBytes / MB).toFixed(0)} MiB through one machine's ${os.cpus().length} cores, hosts included)`,
+      );
 
-    const allFailures = [...singleApplies.flatMap((a) => failures(a, 'installed')), ...reapplies.flatMap((a) => failures(a, 'unchanged')), ...failures(fleetApply, 'installed'), ...failures(reFleet, 'unchanged')];
+    const allFailures = [
+      ...singleApplies.flatMap((a) => failures(a, 'installed')),
+      ...reapplies.flatMap((a) => failures(a, 'unchanged')),
+      ...failures(fleetApply, 'installed'),
+      ...failures(reFleet, 'unchanged'),
+    ];
     console.log('\nTargets');
     const ratio = uploads.length > 0 ? scpMedian / stepMedian : 0;
     const rePerHost = Math.max(...reapplies.map((a) => a.ms), reFleet.ms / FLEET);
     table([
       ['target', 'figure', 'verdict'],
-      [`upload throughput ours/scp >= ${TARGET.uploadRatio} (medians)`, uploads.length > 0 ? ratio.toFixed(3) : 'n/a', yes(uploads.length > 0 && ratio >= TARGET.uploadRatio)],
-      [`re-apply unchanged <= ${TARGET.reapplyPerHostS} s per host (worst 1-host run; ${FLEET} hosts / ${FLEET})`, `${(rePerHost / 1000).toFixed(2)} s`, yes(rePerHost <= TARGET.reapplyPerHostS * 1000)],
-      [`${FLEET} hosts <= ${TARGET.fleetOverOne} x one-host time (median)`, `${(fleetApply.ms / oneMedian).toFixed(2)} x`, yes(fleetApply.ms <= TARGET.fleetOverOne * oneMedian)],
+      [
+        `upload throughput ours/scp >= ${TARGET.uploadRatio} (medians)`,
+        uploads.length > 0 ? ratio.toFixed(3) : 'n/a',
+        yes(uploads.length > 0 && ratio >= TARGET.uploadRatio),
+      ],
+      [
+        `re-apply unchanged <= ${TARGET.reapplyPerHostS} s per host (worst 1-host run; ${FLEET} hosts / ${FLEET})`,
+        `${(rePerHost / 1000).toFixed(2)} s`,
+        yes(rePerHost <= TARGET.reapplyPerHostS * 1000),
+      ],
+      [
+        `${FLEET} hosts <= ${TARGET.fleetOverOne} x one-host time (median)`,
+        `${(fleetApply.ms / oneMedian).toFixed(2)} x`,
+        yes(fleetApply.ms <= TARGET.fleetOverOne * oneMedian),
+      ],
       ['every host installed / unchanged as expected', `${allFailures.length} failures`, yes(allFailures.length === 0)],
     ]);
     for (const f of allFailures.slice(0, 10)) console.log(`  FAILED ${f}`);
-    console.log(`  with every test host on this machine, ${FLEET} hosts share its ${os.cpus().length} cores and disk with the control center: the fleet target is met only where they allow it`);
+    console.log(
+      `  with every test host on this machine, ${FLEET} hosts share its ${os.cpus().length} cores and disk with the control center: the fleet target is met only where they allow it`,
+    );
   } finally {
     await cleanup();
     console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s (runtimes stopped, lab destroyed, temp dirs removed)`);

@@ -30,7 +30,10 @@ export const ANSIBLE = '/usr/bin/ansible';
 export async function prepareAnsible(dir: string, hosts: readonly TestHost[]): Promise<AnsiblePeer> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const knownHosts = path.join(dir, 'known_hosts');
-  fs.writeFileSync(knownHosts, hosts.map((h) => `${h.port === 22 ? h.address : `[${h.address}]:${h.port}`} ${h.hostPublicKey.trim()}\n`).join(''));
+  fs.writeFileSync(
+    knownHosts,
+    hosts.map((h) => `${h.port === 22 ? h.address : `[${h.address}]:${h.port}`} ${h.hostPublicKey.trim()}\n`).join(''),
+  );
   const config = path.join(dir, 'ansible.cfg');
   fs.writeFileSync(
     config,
@@ -131,7 +134,11 @@ async function closeControlMasters(controlDir: string, env: NodeJS.ProcessEnv): 
   fs.rmSync(controlDir, { recursive: true, force: true });
 }
 
-function capture(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function capture(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
@@ -139,6 +146,8 @@ function capture(command: string, args: string[], env: NodeJS.ProcessEnv): Promi
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }),
+    );
   });
 }

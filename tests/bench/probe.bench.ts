@@ -81,7 +81,10 @@ async function measure(hosts: TestHost[], ansible: AnsiblePeer): Promise<SizeRes
   // logins lasts longer than that, so it is not repeated per N (Ansible at 50 hosts
   // costs about a minute a round on 2 cores).
   const warm = hosts.slice(0, Math.min(WARM_UP_HOSTS, hosts.length));
-  const warmOurs = await probeHosts(warm.map((host, i) => targetFor(host, i + 1)), { concurrency: Math.min(CONCURRENCY, warm.length), timeoutMs: PROBE_TIMEOUT_MS });
+  const warmOurs = await probeHosts(
+    warm.map((host, i) => targetFor(host, i + 1)),
+    { concurrency: Math.min(CONCURRENCY, warm.length), timeoutMs: PROBE_TIMEOUT_MS },
+  );
   const warmAnsible = await ansible.run(warm, Math.min(CONCURRENCY, warm.length));
   console.log(`  warm-up (${warm.length} hosts, not counted): ${show('ours', warmOurs)}, ${show('Ansible', warmAnsible)}`);
 
@@ -102,7 +105,9 @@ async function measure(hosts: TestHost[], ansible: AnsiblePeer): Promise<SizeRes
         await runAnsible();
         await runOurs();
       }
-      console.log(`  N=${n}: run ${i + 1}/${RUNS}: ${show('ours', result.ours[i] as OursRun)}, ${show('Ansible', result.ansible[i] as AnsibleRun)}`);
+      console.log(
+        `  N=${n}: run ${i + 1}/${RUNS}: ${show('ours', result.ours[i] as OursRun)}, ${show('Ansible', result.ansible[i] as AnsibleRun)}`,
+      );
     }
     results.push(result);
   }
@@ -111,7 +116,15 @@ async function measure(hosts: TestHost[], ansible: AnsiblePeer): Promise<SizeRes
 
 function report(results: SizeResult[]): void {
   const rows: string[][] = [
-    ['N', 'ours (ms)', 'Ansible (ms)', 'ours/Ansible', 'exec channels/host (min/max)', 'machine CPU-s (ours / Ansible)', 'failed host-runs (ours / Ansible)'],
+    [
+      'N',
+      'ours (ms)',
+      'Ansible (ms)',
+      'ours/Ansible',
+      'exec channels/host (min/max)',
+      'machine CPU-s (ours / Ansible)',
+      'failed host-runs (ours / Ansible)',
+    ],
   ];
   for (const r of results) {
     const channels = r.ours.flatMap((run) => run.channels);
@@ -135,10 +148,14 @@ function report(results: SizeResult[]): void {
     console.log(row.map((cell, col) => cell.padStart(widths[col] as number)).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
-  console.log(`(medians of ${RUNS} runs after one warm-up round; machine CPU-s = busy time of all ${os.cpus().length} cores during the run,`);
+  console.log(
+    `(medians of ${RUNS} runs after one warm-up round; machine CPU-s = busy time of all ${os.cpus().length} cores during the run,`,
+  );
   console.log(' test hosts included, since they share this machine; all runs:)');
   for (const r of results) {
-    console.log(`  N=${r.n}: ours ${r.ours.map((x) => x.ms.toFixed(0)).join(', ')} ms; Ansible ${r.ansible.map((x) => x.ms.toFixed(0)).join(', ')} ms`);
+    console.log(
+      `  N=${r.n}: ours ${r.ours.map((x) => x.ms.toFixed(0)).join(', ')} ms; Ansible ${r.ansible.map((x) => x.ms.toFixed(0)).join(', ')} ms`,
+    );
   }
 
   const byN = new Map(results.map((r) => [r.n, r]));
@@ -154,12 +171,18 @@ function report(results: SizeResult[]): void {
   const a1 = peerMedian(1);
   const o50 = oursMedian(50);
   if (o1 !== undefined && a1 !== undefined) {
-    console.log(`  ${'1 host: ours/Ansible <= ' + TARGET.oneHostRatio + '?'}`.padEnd(VERDICT_WIDTH) + `${yes(o1 / a1 <= TARGET.oneHostRatio)}  (${o1.toFixed(0)} / ${a1.toFixed(0)} ms = ${(o1 / a1).toFixed(3)})`);
+    console.log(
+      `  ${'1 host: ours/Ansible <= ' + TARGET.oneHostRatio + '?'}`.padEnd(VERDICT_WIDTH) +
+        `${yes(o1 / a1 <= TARGET.oneHostRatio)}  (${o1.toFixed(0)} / ${a1.toFixed(0)} ms = ${(o1 / a1).toFixed(3)})`,
+    );
   } else {
     console.log('  1 host: ours/Ansible: not measured (BENCH_SIZES has no 1)');
   }
   if (o1 !== undefined && o50 !== undefined) {
-    console.log(`  ${'50 hosts: ours(50)/ours(1) <= ' + TARGET.fiftyOverOne + '?'}`.padEnd(VERDICT_WIDTH) + `${yes(o50 / o1 <= TARGET.fiftyOverOne)}  (${o50.toFixed(0)} / ${o1.toFixed(0)} ms = ${(o50 / o1).toFixed(2)})`);
+    console.log(
+      `  ${'50 hosts: ours(50)/ours(1) <= ' + TARGET.fiftyOverOne + '?'}`.padEnd(VERDICT_WIDTH) +
+        `${yes(o50 / o1 <= TARGET.fiftyOverOne)}  (${o50.toFixed(0)} / ${o1.toFixed(0)} ms = ${(o50 / o1).toFixed(2)})`,
+    );
     const p50 = peerMedian(50);
     if (p50 !== undefined && a1 !== undefined) console.log(`      for comparison, Ansible(50)/Ansible(1) = ${(p50 / a1).toFixed(2)}`);
     // The lab's hosts run on this machine: their sshd and probe shells share its cores with us.
@@ -177,31 +200,53 @@ function report(results: SizeResult[]): void {
   }
   const oneEach = allChannels.length === probesAttempted && allChannels.every((c) => c === TARGET.channels);
   console.log(
-    '  exactly one exec channel per probe?'.padEnd(VERDICT_WIDTH) + `${yes(oneEach)}  (${allChannels.length} sessions of ${probesAttempted} probes; channels ${allChannels.length > 0 ? `min ${Math.min(...allChannels)}, max ${Math.max(...allChannels)}` : 'none'})`,
+    '  exactly one exec channel per probe?'.padEnd(VERDICT_WIDTH) +
+      `${yes(oneEach)}  (${allChannels.length} sessions of ${probesAttempted} probes; channels ${allChannels.length > 0 ? `min ${Math.min(...allChannels)}, max ${Math.max(...allChannels)}` : 'none'})`,
   );
-  console.log('  our probe succeeded on every host?'.padEnd(VERDICT_WIDTH) + `${yes(oursFailures.length === 0)}${oursFailures.length > 0 ? `  (${oursFailures.length} failures)` : ''}`);
-  console.log('  Ansible succeeded on every host?'.padEnd(VERDICT_WIDTH) + `${yes(ansibleFailures.length === 0)}${ansibleFailures.length > 0 ? `  (${ansibleFailures.length} failures)` : ''}`);
+  console.log(
+    '  our probe succeeded on every host?'.padEnd(VERDICT_WIDTH) +
+      `${yes(oursFailures.length === 0)}${oursFailures.length > 0 ? `  (${oursFailures.length} failures)` : ''}`,
+  );
+  console.log(
+    '  Ansible succeeded on every host?'.padEnd(VERDICT_WIDTH) +
+      `${yes(ansibleFailures.length === 0)}${ansibleFailures.length > 0 ? `  (${ansibleFailures.length} failures)` : ''}`,
+  );
   for (const failure of [...new Set(oursFailures)].slice(0, 10)) console.log(`    ours FAILED: ${failure}`);
   for (const failure of [...new Set(ansibleFailures)].slice(0, 10)) console.log(`    Ansible FAILED: ${failure}`);
-  if (ansibleFailures.length > 0) console.log('  !!! Ansible did not gather facts on every host: its times are not a valid baseline for those runs');
+  if (ansibleFailures.length > 0)
+    console.log('  !!! Ansible did not gather facts on every host: its times are not a valid baseline for those runs');
   if (oursFailures.length > 0) console.log('  !!! our probe failed on some hosts: its times are not valid for those runs');
 }
 
 async function main(): Promise<void> {
   const maxHosts = Math.max(...SIZES);
-  if (SIZES.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(RUNS) || RUNS < 1 || !Number.isInteger(CONCURRENCY) || CONCURRENCY < 1) {
+  if (
+    SIZES.some((n) => !Number.isInteger(n) || n < 1) ||
+    !Number.isInteger(RUNS) ||
+    RUNS < 1 ||
+    !Number.isInteger(CONCURRENCY) ||
+    CONCURRENCY < 1
+  ) {
     throw new Error('BENCH_SIZES must be positive integers (e.g. 1,10,50), BENCH_RUNS and BENCH_CONCURRENCY positive integers');
   }
-  console.log(`probe benchmark: ours (connectSsh + probeOverSsh) vs Ansible fact gathering (ansible -m setup), N = ${SIZES.join(', ')} hosts`);
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${versionOf('/usr/bin/ssh', ['-V'])} (Ansible's client; the hosts run this sshd)`);
-  console.log(`concurrency: ours ${CONCURRENCY} sessions at once (every host of a set at once), Ansible forks ${CONCURRENCY}; ${RUNS} runs per N after one warm-up, medians`);
+  console.log(
+    `probe benchmark: ours (connectSsh + probeOverSsh) vs Ansible fact gathering (ansible -m setup), N = ${SIZES.join(', ')} hosts`,
+  );
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${versionOf('/usr/bin/ssh', ['-V'])} (Ansible's client; the hosts run this sshd)`,
+  );
+  console.log(
+    `concurrency: ours ${CONCURRENCY} sessions at once (every host of a set at once), Ansible forks ${CONCURRENCY}; ${RUNS} runs per N after one warm-up, medians`,
+  );
 
   let lab: TestLab | undefined;
   const started = performance.now();
   try {
     lab = await createTestLab();
     const hosts = await lab.addSshHosts(maxHosts, 'root-key');
-    console.log(`lab ${lab.runId}: ${hosts.length} OpenSSH root-key hosts in ${lab.subnet}, built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `lab ${lab.runId}: ${hosts.length} OpenSSH root-key hosts in ${lab.subnet}, built in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     const dir = path.join(lab.dir, 'ansible');
     const ansible = await prepareAnsible(dir, hosts);
     console.log(`peer: ${ansible.version}; ${ansible.describe}\n`);

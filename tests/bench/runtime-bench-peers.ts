@@ -78,7 +78,10 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
 
   const stop = async (): Promise<void> => {
     if (configFile !== '' && daemon !== null) {
-      spawnSync(process.execPath, [opts.bundle, 'stop-all', '--config', configFile, '--timeout-ms', '20000'], { stdio: 'ignore', timeout: 30_000 });
+      spawnSync(process.execPath, [opts.bundle, 'stop-all', '--config', configFile, '--timeout-ms', '20000'], {
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
     }
     if (daemon !== null && daemon.exitCode === null && daemon.signalCode === null) {
       daemon.kill('SIGKILL');
@@ -140,14 +143,20 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
       // The daemon's JSON log goes to a file, never to a pipe the benchmark's synchronous poll could leave full.
       const out = fs.openSync(path.join(dir, 'daemon.log'), 'a');
       // Started the way the shipped launchers start it (systemd unit, detached start script): same environment.
-      const child = spawn(process.execPath, [opts.bundle, 'run', '--config', configFile], { cwd: dir, stdio: ['ignore', out, out], env: { ...process.env, ...RUNTIME_LAUNCH_ENV } });
+      const child = spawn(process.execPath, [opts.bundle, 'run', '--config', configFile], {
+        cwd: dir,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, ...RUNTIME_LAUNCH_ENV },
+      });
       fs.closeSync(out);
       daemon = child;
       const alive = (): boolean => child.exitCode === null && child.signalCode === null;
       try {
         await allReady(tag, n, alive, 'sutazai-runtime');
       } catch (error) {
-        throw new Error(`${(error as Error).message}; daemon log:\n${fs.readFileSync(path.join(dir, 'daemon.log'), 'utf8').slice(-2000)}`, { cause: error });
+        throw new Error(`${(error as Error).message}; daemon log:\n${fs.readFileSync(path.join(dir, 'daemon.log'), 'utf8').slice(-2000)}`, {
+          cause: error,
+        });
       }
     },
     daemonPid: () => daemon?.pid ?? -1,
@@ -181,7 +190,8 @@ export function pm2(opts: { bin: string; dir: string }): Supervisor {
   let started = false;
   const cli = (args: string[]): void => {
     const r = spawnSync(opts.bin, args, { env, encoding: 'utf8', timeout: 120_000 });
-    if (r.status !== 0) throw new Error(`pm2 ${args.join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').slice(-1500)}`);
+    if (r.status !== 0)
+      throw new Error(`pm2 ${args.join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').slice(-1500)}`);
   };
   const godPid = (): number => {
     try {

@@ -111,7 +111,11 @@ function bundlePath(): string {
   const given = process.env['SUTAZAI_BENCH_RUNTIME_BUNDLE'];
   if (given !== undefined && given !== '') return given;
   const outdir = path.join(tmp.path, 'runtime');
-  execFileSync(process.execPath, [path.join(ROOT, 'agents-runtime/build-runtime.mjs'), '--outdir', outdir], { cwd: ROOT, stdio: 'pipe', timeout: 120_000 });
+  execFileSync(process.execPath, [path.join(ROOT, 'agents-runtime/build-runtime.mjs'), '--outdir', outdir], {
+    cwd: ROOT,
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
   return path.join(outdir, 'sutazai-runtime.cjs');
 }
 
@@ -132,7 +136,9 @@ async function measureFloor(mode: FloorMode): Promise<Restart> {
   const tag = `${runTag}-floor-${mode}`;
   const env = { ...process.env, [BENCH_ENV]: tag };
   const [file, args]: [string, string[]] =
-    mode === 'node' ? [process.execPath, ['-e', TIMESTAMP_SHIM_SOURCE, '--', PROGRAM.command, ...PROGRAM.args]] : [PROGRAM.command, [...PROGRAM.args]];
+    mode === 'node'
+      ? [process.execPath, ['-e', TIMESTAMP_SHIM_SOURCE, '--', PROGRAM.command, ...PROGRAM.args]]
+      : [PROGRAM.command, [...PROGRAM.args]];
   const samples: number[] = [];
   let failures = 0;
   for (let i = 0; i < WARM_UP_KILLS + KILLS; i += 1) {
@@ -167,7 +173,8 @@ async function measureRestart(sup: Supervisor, key: string): Promise<Restart> {
       if (seen === null) {
         failures += 1;
         const again = readyPrograms(tag)[0];
-        if (again === undefined) throw new Error(`no new program ${RESTART_TIMEOUT_MS} ms after kill -9 #${i + 1}; ${sup.name} stopped restarting it`);
+        if (again === undefined)
+          throw new Error(`no new program ${RESTART_TIMEOUT_MS} ms after kill -9 #${i + 1}; ${sup.name} stopped restarting it`);
         current = again;
       } else {
         if (i >= WARM_UP_KILLS) samples.push(seen.at - t0);
@@ -266,24 +273,47 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[])
   const p50 = (r: Row['restart'] | Restart | Error): number | undefined => (ok(r) ? percentile(r.samples, 50) : undefined);
   const p95 = (r: Row['restart'] | Restart | Error): number | undefined => (ok(r) ? percentile(r.samples, 95) : undefined);
   const show = (n: number | undefined, digits = 1): string => (n === undefined ? 'FAILED' : digits === 2 ? f2(n) : f1(n));
-  const samples = (r: Row['restart'] | Restart | Error): string => (ok(r) ? `${r.samples.length}${r.failures > 0 ? ` (${r.failures} timed out)` : ''}` : 'FAILED');
+  const samples = (r: Row['restart'] | Restart | Error): string =>
+    ok(r) ? `${r.samples.length}${r.failures > 0 ? ` (${r.failures} timed out)` : ''}` : 'FAILED';
   const rssOf = (r: Row): number | undefined => (ok(r.rss) ? r.rss.rssMb : undefined);
   const hwmOf = (r: Row): number | undefined => (ok(r.rss) ? r.rss.hwmMb : undefined);
   const cpuOf = (r: Row): number | undefined => (ok(r.idle) ? r.idle.cpuPercent : undefined);
 
   log('');
-  log(`Restart latency after kill -9 of the program, until a new pid of it is ready (ms; ${KILLS} kills each after ${WARM_UP_KILLS} warm-up):`);
+  log(
+    `Restart latency after kill -9 of the program, until a new pid of it is ready (ms; ${KILLS} kills each after ${WARM_UP_KILLS} warm-up):`,
+  );
   table([
     ['', 'p50', 'p95', 'max', 'samples'],
     ['bare spawn (floor)', show(p50(floor)), show(p95(floor)), ok(floor) ? f1(Math.max(...floor.samples)) : '-', samples(floor)],
-    ['bare spawn via the Node shim (info)', show(p50(nodeFloor)), show(p95(nodeFloor)), ok(nodeFloor) ? f1(Math.max(...nodeFloor.samples)) : '-', samples(nodeFloor)],
-    ...rows.map((r) => [r.name, show(p50(r.restart)), show(p95(r.restart)), ok(r.restart) ? f1(Math.max(...r.restart.samples)) : '-', samples(r.restart)]),
+    [
+      'bare spawn via the Node shim (info)',
+      show(p50(nodeFloor)),
+      show(p95(nodeFloor)),
+      ok(nodeFloor) ? f1(Math.max(...nodeFloor.samples)) : '-',
+      samples(nodeFloor),
+    ],
+    ...rows.map((r) => [
+      r.name,
+      show(p50(r.restart)),
+      show(p95(r.restart)),
+      ok(r.restart) ? f1(Math.max(...r.restart.samples)) : '-',
+      samples(r.restart),
+    ]),
   ]);
   log('');
-  log(`Daemon memory with ${RSS_CHILDREN} children, ${RSS_SETTLE_MS / 1000} s after start, over ${RSS_S} s (median VmRSS of 1 s samples; VmHWM, the peak since start; MB):`);
+  log(
+    `Daemon memory with ${RSS_CHILDREN} children, ${RSS_SETTLE_MS / 1000} s after start, over ${RSS_S} s (median VmRSS of 1 s samples; VmHWM, the peak since start; MB):`,
+  );
   table([
     ['', 'VmRSS', 'VmHWM', 'extra processes', 'their RSS'],
-    ...rows.map((r) => [r.name, show(rssOf(r)), show(hwmOf(r)), ok(r.rss) ? String(r.rss.extraCount) : '-', ok(r.rss) ? f1(r.rss.extraRssMb) : '-']),
+    ...rows.map((r) => [
+      r.name,
+      show(rssOf(r)),
+      show(hwmOf(r)),
+      ok(r.rss) ? String(r.rss.extraCount) : '-',
+      ok(r.rss) ? f1(r.rss.extraRssMb) : '-',
+    ]),
   ]);
   log(`Daemon CPU with ${IDLE_CHILDREN} idle children over ${IDLE_S} s (% of one core; RSS at the end, MB):`);
   table([
@@ -324,8 +354,16 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[])
       oursP95 === undefined || floorP95 === undefined ? '-' : `+${f1(oursP95 - floorP95)} ms`,
       verdict(oursP95 === undefined || floorP95 === undefined ? undefined : oursP95 - floorP95 <= TARGET.floorSlackMs),
     ],
-    [`daemon VmRSS <= ${TARGET.rssMb} MB (${RSS_CHILDREN} children, 1 Hz metrics)`, rssOf(o) === undefined ? '-' : `${f1(rssOf(o)!)} MB`, verdict(rssOf(o) === undefined ? undefined : rssOf(o)! <= TARGET.rssMb)],
-    [`daemon idle CPU <= ${TARGET.cpuPercent}% of one core`, cpuOf(o) === undefined ? '-' : `${f2(cpuOf(o)!)}%`, verdict(cpuOf(o) === undefined ? undefined : cpuOf(o)! <= TARGET.cpuPercent)],
+    [
+      `daemon VmRSS <= ${TARGET.rssMb} MB (${RSS_CHILDREN} children, 1 Hz metrics)`,
+      rssOf(o) === undefined ? '-' : `${f1(rssOf(o)!)} MB`,
+      verdict(rssOf(o) === undefined ? undefined : rssOf(o)! <= TARGET.rssMb),
+    ],
+    [
+      `daemon idle CPU <= ${TARGET.cpuPercent}% of one core`,
+      cpuOf(o) === undefined ? '-' : `${f2(cpuOf(o)!)}%`,
+      verdict(cpuOf(o) === undefined ? undefined : cpuOf(o)! <= TARGET.cpuPercent),
+    ],
   ]);
   if (ok(o.rss) && o.rss.extraCount > 0) {
     log('');
@@ -357,16 +395,26 @@ async function main(): Promise<void> {
   }
   const supervisordBin = which('supervisord');
   const pm2Bin = path.join(ROOT, 'node_modules/.bin/pm2');
-  if (supervisordBin === null) throw new Error('supervisord is not installed. Remedy: apt-get install supervisor (scripts/bench-runtime.sh does it as root)');
+  if (supervisordBin === null)
+    throw new Error('supervisord is not installed. Remedy: apt-get install supervisor (scripts/bench-runtime.sh does it as root)');
   if (!fs.existsSync(pm2Bin)) throw new Error('node_modules/.bin/pm2 is missing. Remedy: npm ci');
 
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  log(`Runtime benchmark: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load at start ${load}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${os.release()}`);
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  log(
+    `Runtime benchmark: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load at start ${load}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${os.release()}`,
+  );
   log(`  node ${process.version}; PM2 ${pm2Version()}; supervisord ${versionOf(supervisordBin, ['--version'])}`);
   log(`  program (all three and the floor): ${PROGRAM.command} ${PROGRAM.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`);
-  log('  ready = a new pid whose /proc/PID/cmdline is `sleep 1000000` (the line is printed, exec done) and carries the run\'s marker; /proc polled every ~1 ms');
+  log(
+    "  ready = a new pid whose /proc/PID/cmdline is `sleep 1000000` (the line is printed, exec done) and carries the run's marker; /proc polled every ~1 ms",
+  );
   log('  restart settings: ours restart: always, backoff initial_ms 0, factor 1, jitter 0, crash_loop after 1e9;');
-  log('                    PM2 autorestart, restart_delay 0, min_uptime 0, max_restarts 1e9; supervisord autorestart=true, startsecs=0, startretries=1e9');
+  log(
+    '                    PM2 autorestart, restart_delay 0, min_uptime 0, max_restarts 1e9; supervisord autorestart=true, startsecs=0, startretries=1e9',
+  );
 
   const bundle = bundlePath();
   const oursSup = ours({ bundle, dir: path.join(tmp.path, 'ours') });
@@ -380,8 +428,11 @@ async function main(): Promise<void> {
   log('Restart latency:');
   const skipped = new Error('not measured (BENCH_PARTS)');
   const floor = PARTS.has('restart') ? await attempt('bare spawn (floor)', () => measureFloor('bare')) : skipped;
-  const nodeFloor = PARTS.has('restart') ? await attempt('bare spawn under the Node shim (logs.timestamps: node)', () => measureFloor('node')) : skipped;
-  if (PARTS.has('restart')) for (const [i, sup] of supervisors.entries()) rows[i]!.restart = await attempt(sup.name, () => measureRestart(sup, keys[i]!));
+  const nodeFloor = PARTS.has('restart')
+    ? await attempt('bare spawn under the Node shim (logs.timestamps: node)', () => measureFloor('node'))
+    : skipped;
+  if (PARTS.has('restart'))
+    for (const [i, sup] of supervisors.entries()) rows[i]!.restart = await attempt(sup.name, () => measureRestart(sup, keys[i]!));
   if (PARTS.has('rss')) {
     log(`Daemon RSS with ${RSS_CHILDREN} children (${RSS_SETTLE_MS / 1000} s to settle, then ${RSS_S} s each):`);
     for (const [i, sup] of supervisors.entries()) rows[i]!.rss = await attempt(sup.name, () => measureRss(sup, keys[i]!));

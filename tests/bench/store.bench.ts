@@ -77,14 +77,18 @@ function main(): void {
 }
 
 function run(dir: string): void {
-  console.log(`metric store benchmark: ${SERIES} series (${HOSTS} hosts x ${METRICS.length} metrics), 1 Hz, ${HOURS} h simulated = ${TICKS} ticks`);
+  console.log(
+    `metric store benchmark: ${SERIES} series (${HOSTS} hosts x ${METRICS.length} metrics), 1 Hz, ${HOURS} h simulated = ${TICKS} ticks`,
+  );
   console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), temp dir ${dir}\n`);
 
   // The store under test.
   let now = START_MS;
   const store = openStore({ dataDir: path.join(dir, 'store') });
   const insertHost = store.db.prepare("INSERT INTO hosts (name, kind, address, created_at) VALUES (?, 'ssh', ?, ?)");
-  const hostIds = Array.from({ length: HOSTS }, (_, i) => Number(insertHost.run(`bench-${i}`, `198.18.0.${i + 1}`, START_MS).lastInsertRowid));
+  const hostIds = Array.from({ length: HOSTS }, (_, i) =>
+    Number(insertHost.run(`bench-${i}`, `198.18.0.${i + 1}`, START_MS).lastInsertRowid),
+  );
   const metrics = createMetricStore(store.db, { clock: () => now });
 
   // The peer: naive row per sample, same pragmas, its own file.
@@ -126,7 +130,9 @@ function run(dir: string): void {
     storeNs += b - a;
     peerNs += c - b;
     if (tick % progressEvery === 0) {
-      process.stdout.write(`  ${((tick / TICKS) * 100).toFixed(0)}% (store ${(Number(storeNs) / 1e6 / tick).toFixed(3)} ms/tick, peer ${(Number(peerNs) / 1e6 / tick).toFixed(3)} ms/tick)\n`);
+      process.stdout.write(
+        `  ${((tick / TICKS) * 100).toFixed(0)}% (store ${(Number(storeNs) / 1e6 / tick).toFixed(3)} ms/tick, peer ${(Number(peerNs) / 1e6 / tick).toFixed(3)} ms/tick)\n`,
+      );
     }
   }
   // The last buffered seconds count as written work too.
@@ -148,16 +154,30 @@ function run(dir: string): void {
        WHERE series_id = @id AND t BETWEEN @from AND @to GROUP BY bucket ORDER BY bucket`,
     )
     .raw();
-  const reads = [1, 24].filter((hours) => hours <= HOURS).map((hours) => {
-    const params = { hostId, metrics: [metric], fromMs: now - hours * 3_600_000, toMs: now, maxPoints: 1500 };
-    const result = metrics.query(params);
-    const step = result.stepMs;
-    let storePoints: MetricPoint[] = [];
-    let peerPoints: MetricPoint[] = [];
-    const storeMs = median(Array.from({ length: QUERY_REPEATS }, () => timeMs(() => { storePoints = metrics.query(params).series[0]?.points ?? []; })));
-    const peerMs = median(Array.from({ length: QUERY_REPEATS }, () => timeMs(() => { peerPoints = peerQuery.all({ step, id: peerId, from: params.fromMs, to: params.toMs }); })));
-    return { hours, tier: result.tier, step, storeMs, peerMs, points: storePoints.length, agree: samePoints(storePoints, peerPoints) };
-  });
+  const reads = [1, 24]
+    .filter((hours) => hours <= HOURS)
+    .map((hours) => {
+      const params = { hostId, metrics: [metric], fromMs: now - hours * 3_600_000, toMs: now, maxPoints: 1500 };
+      const result = metrics.query(params);
+      const step = result.stepMs;
+      let storePoints: MetricPoint[] = [];
+      let peerPoints: MetricPoint[] = [];
+      const storeMs = median(
+        Array.from({ length: QUERY_REPEATS }, () =>
+          timeMs(() => {
+            storePoints = metrics.query(params).series[0]?.points ?? [];
+          }),
+        ),
+      );
+      const peerMs = median(
+        Array.from({ length: QUERY_REPEATS }, () =>
+          timeMs(() => {
+            peerPoints = peerQuery.all({ step, id: peerId, from: params.fromMs, to: params.toMs });
+          }),
+        ),
+      );
+      return { hours, tier: result.tier, step, storeMs, peerMs, points: storePoints.length, agree: samePoints(storePoints, peerPoints) };
+    });
 
   metrics.close();
   store.close();
@@ -169,8 +189,22 @@ function run(dir: string): void {
   const peerBps = peerBytes / samples;
   const rows: string[][] = [
     ['measure', 'store', 'peer (naive)', 'store/peer', 'target', 'met'],
-    ['ms per 100-series tick', storeMsPerTick.toFixed(3), peerMsPerTick.toFixed(3), ratio(storeMsPerTick, peerMsPerTick), `<= ${TARGET.msPerTick} ms`, yes(storeMsPerTick <= TARGET.msPerTick)],
-    ['bytes per sample on disk', storeBps.toFixed(2), peerBps.toFixed(2), ratio(storeBps, peerBps), `<= ${TARGET.bytesPerSample} B`, yes(storeBps <= TARGET.bytesPerSample)],
+    [
+      'ms per 100-series tick',
+      storeMsPerTick.toFixed(3),
+      peerMsPerTick.toFixed(3),
+      ratio(storeMsPerTick, peerMsPerTick),
+      `<= ${TARGET.msPerTick} ms`,
+      yes(storeMsPerTick <= TARGET.msPerTick),
+    ],
+    [
+      'bytes per sample on disk',
+      storeBps.toFixed(2),
+      peerBps.toFixed(2),
+      ratio(storeBps, peerBps),
+      `<= ${TARGET.bytesPerSample} B`,
+      yes(storeBps <= TARGET.bytesPerSample),
+    ],
     ...reads.map((r) => [
       `${r.hours} h query, ms (${r.points} pts, ${r.tier}, step ${r.step / 1000} s)`,
       r.storeMs.toFixed(3),
@@ -187,8 +221,11 @@ function run(dir: string): void {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   console.log('');
-  console.log(`samples written: ${samples.toLocaleString('en')}; files after checkpoint: store ${(storeBytes / 1e6).toFixed(1)} MB, peer ${(peerBytes / 1e6).toFixed(1)} MB`);
-  for (const r of reads) console.log(`${r.hours} h query: store and peer points ${r.agree ? 'agree' : 'DIFFER'} (median of ${QUERY_REPEATS}, warm page cache)`);
+  console.log(
+    `samples written: ${samples.toLocaleString('en')}; files after checkpoint: store ${(storeBytes / 1e6).toFixed(1)} MB, peer ${(peerBytes / 1e6).toFixed(1)} MB`,
+  );
+  for (const r of reads)
+    console.log(`${r.hours} h query: store and peer points ${r.agree ? 'agree' : 'DIFFER'} (median of ${QUERY_REPEATS}, warm page cache)`);
   if (HOURS < 24) console.log(`note: BENCH_HOURS=${HOURS}; the targets are defined for the full 24 h run`);
 }
 

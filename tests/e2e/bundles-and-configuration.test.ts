@@ -145,9 +145,15 @@ describe('bundles and configuration, end to end', () => {
 
     // "Go to line 4" puts the cursor where the error points.
     await problem.getByRole('button', { name: 'Go to line 4' }).click();
-    const caret = await editor.evaluate((element: HTMLTextAreaElement) => ({ start: element.selectionStart, focused: document.activeElement === element }));
+    const caret = await editor.evaluate((element: HTMLTextAreaElement) => ({
+      start: element.selectionStart,
+      focused: document.activeElement === element,
+    }));
     const lines = printed.split('\n');
-    expect(caret).toEqual({ start: lines[0]!.length + lines[1]!.length + lines[2]!.length + 3 + Math.min(column - 1, lines[3]!.length), focused: true });
+    expect(caret).toEqual({
+      start: lines[0]!.length + lines[1]!.length + lines[2]!.length + 3 + Math.min(column - 1, lines[3]!.length),
+      focused: true,
+    });
 
     // The repair, typed where it belongs: line 5 holds two spaces; `security:` completes it.
     const endOfLine5 = lines.slice(0, 4).join('\n').length + 1 + lines[4]!.length;
@@ -161,7 +167,9 @@ describe('bundles and configuration, end to end', () => {
     const merged = page.getByTestId('config-merged-card');
     await merged.waitFor({ state: 'visible' });
     await expect(merged.textContent()).resolves.toContain('defaults → environment production → install');
-    await expect(page.locator('[data-testid="config-value-row"][data-key="system_integration.deployment_mode"] td').last().textContent()).resolves.toBe('"hybrid"');
+    await expect(
+      page.locator('[data-testid="config-value-row"][data-key="system_integration.deployment_mode"] td').last().textContent(),
+    ).resolves.toBe('"hybrid"');
     await shoot(page, 'config-seed-repaired');
   });
 

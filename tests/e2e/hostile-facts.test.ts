@@ -40,7 +40,11 @@ describe('a hostile host on its page', () => {
     const db = new Database(path.join(dataDir.path, 'sutazai.db'));
     try {
       db.pragma('busy_timeout = 10000');
-      const row = db.prepare("SELECT s.host_id AS hostId, s.facts FROM facts_snapshots s JOIN hosts h ON h.id = s.host_id WHERE h.kind = 'local' ORDER BY s.probed_at DESC LIMIT 1").get() as { hostId: number; facts: string };
+      const row = db
+        .prepare(
+          "SELECT s.host_id AS hostId, s.facts FROM facts_snapshots s JOIN hosts h ON h.id = s.host_id WHERE h.kind = 'local' ORDER BY s.probed_at DESC LIMIT 1",
+        )
+        .get() as { hostId: number; facts: string };
       hostId = row.hostId;
       const facts = JSON.parse(row.facts);
       facts.os.hostname = `lab${TITLE}`;
@@ -49,7 +53,11 @@ describe('a hostile host on its page', () => {
       facts.unknown = [...facts.unknown, { field: 'gpus', reason: `nvidia-smi said: ${TITLE}${RLO}` }];
       // Newer than anything the server's own probes store while the test runs.
       facts.probedAt = Date.now() + 86_400_000;
-      db.prepare('INSERT INTO facts_snapshots (host_id, probed_at, facts) VALUES (?, ?, ?)').run(hostId, facts.probedAt, JSON.stringify(facts));
+      db.prepare('INSERT INTO facts_snapshots (host_id, probed_at, facts) VALUES (?, ?, ?)').run(
+        hostId,
+        facts.probedAt,
+        JSON.stringify(facts),
+      );
     } finally {
       db.close();
     }

@@ -26,7 +26,11 @@ function row(page: Page, name: string): Locator {
 }
 
 /** The connection fields of the Add host dialog, for a key login to `target`. */
-async function fillKeyHost(dialog: Locator, name: string, target: Pick<TestHost, 'address' | 'port' | 'user' | 'privateKeyPath'>): Promise<void> {
+async function fillKeyHost(
+  dialog: Locator,
+  name: string,
+  target: Pick<TestHost, 'address' | 'port' | 'user' | 'privateKeyPath'>,
+): Promise<void> {
   await dialog.locator('input[name="name"]').fill(name);
   await dialog.locator('input[name="address"]').fill(target.address);
   await dialog.locator('input[name="port"]').fill(String(target.port));
@@ -49,7 +53,12 @@ describe('SSH inventory, end to end', () => {
     defer(() => lab.destroy());
     host = await lab.addSshHost({ login: 'root-key' });
     tarpit = await lab.addTarpitHost();
-    const session = await openWebModeSession({ dataDir: dataDir.path, env: { SUTAZAI_PASSPHRASE: PASSPHRASE }, problems, context: { acceptDownloads: true } });
+    const session = await openWebModeSession({
+      dataDir: dataDir.path,
+      env: { SUTAZAI_PASSPHRASE: PASSPHRASE },
+      problems,
+      context: { acceptDownloads: true },
+    });
     defer(session.close);
     ({ page, url } = session);
   });
@@ -175,9 +184,10 @@ describe('SSH inventory, end to end', () => {
     for (const name of ['local', HOST_NAME]) {
       const states = seen[name] ?? [];
       // The row only ever moves forward, and it was shown before it was done.
-      expect(states.map((s) => order.indexOf(s)), `${name} went ${states.join(' → ')}`).toEqual(
-        [...states.map((s) => order.indexOf(s))].sort((a, b) => a - b),
-      );
+      expect(
+        states.map((s) => order.indexOf(s)),
+        `${name} went ${states.join(' → ')}`,
+      ).toEqual([...states.map((s) => order.indexOf(s))].sort((a, b) => a - b));
       expect(states[states.length - 1]).toBe('done');
     }
     expect(seen[HOST_NAME]?.length, `lab-1 went ${seen[HOST_NAME]?.join(' → ')}`).toBeGreaterThanOrEqual(2);
@@ -293,7 +303,9 @@ describe('SSH inventory, end to end', () => {
 
     // With the new key pinned, the app logs in again.
     await page.getByRole('button', { name: 'Probe again' }).click();
-    await expect.poll(() => page.getByRole('button', { name: /Probe again|Probing…/ }).textContent(), { timeout: PROBE_TIMEOUT_MS }).toBe('Probe again');
+    await expect
+      .poll(() => page.getByRole('button', { name: /Probe again|Probing…/ }).textContent(), { timeout: PROBE_TIMEOUT_MS })
+      .toBe('Probe again');
     await expect(page.getByTestId('probe-failure').count()).resolves.toBe(0);
     await expect.poll(() => page.getByTestId('facts-history-row').count(), { timeout: 5_000 }).toBe(2);
   });
@@ -403,7 +415,9 @@ describe('SSH inventory, end to end', () => {
     await page.waitForURL(/#\/probes\/[A-Za-z0-9_-]+$/);
     const stuck = page.locator('[data-testid="probe-row"][data-host-name="tarpit-1"]');
     await page.locator('[data-testid="probe-row"][data-host-name="tarpit-1"][data-state="connecting"]').waitFor();
-    await page.locator(`[data-testid="probe-row"][data-host-name="${HOST_NAME}"][data-state="done"]`).waitFor({ timeout: PROBE_TIMEOUT_MS });
+    await page
+      .locator(`[data-testid="probe-row"][data-host-name="${HOST_NAME}"][data-state="done"]`)
+      .waitFor({ timeout: PROBE_TIMEOUT_MS });
     await expect(page.getByTestId('probe-progress-text').textContent()).resolves.toBe('1 of 2 finished');
     await shoot(page, 'probe-job-running');
     const cancelledAt = Date.now();
@@ -464,9 +478,9 @@ describe('SSH inventory, end to end', () => {
     await page.waitForURL(/#\/hosts\/\d+$/);
 
     await page.getByRole('button', { name: 'Probe again' }).click();
-    await expect.poll(() => page.getByTestId('privilege').textContent(), { timeout: PROBE_TIMEOUT_MS }).toBe(
-      'sudo with a password (the stored one works)',
-    );
+    await expect
+      .poll(() => page.getByTestId('privilege').textContent(), { timeout: PROBE_TIMEOUT_MS })
+      .toBe('sudo with a password (the stored one works)');
     await expect(page.getByTestId('connection-card').textContent()).resolves.toContain('Password (stored, sealed)');
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
     const edit = page.getByTestId('edit-host-dialog');

@@ -43,7 +43,8 @@ describe('hosts page paging', () => {
       });
       socket.on('framereceived', ({ payload }) => {
         const message = parse(payload);
-        if (message?.type === 'response' && listIds.has(message.id) && Array.isArray(message.result)) listAnswerSizes.push(message.result.length);
+        if (message?.type === 'response' && listIds.has(message.id) && Array.isArray(message.result))
+          listAnswerSizes.push(message.result.length);
       });
     });
   });

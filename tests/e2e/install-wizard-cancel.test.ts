@@ -29,7 +29,9 @@ const INSTALL_NAME = 'cancel-lab';
 
 async function uploadBytes(page: Page): Promise<{ onHost: number; total: number; resumedFrom: number }> {
   const upload = page.locator(`[data-testid="wizard-job-host"][data-host-name="${HOST_NAME}"]`).getByTestId('wizard-job-upload');
-  const [onHost, total, resumedFrom] = await upload.evaluate((el) => [el.dataset.bytes, el.dataset.total, el.dataset.resumedFrom].map(Number));
+  const [onHost, total, resumedFrom] = await upload.evaluate((el) =>
+    [el.dataset.bytes, el.dataset.total, el.dataset.resumedFrom].map(Number),
+  );
   return { onHost: onHost!, total: total!, resumedFrom: resumedFrom! };
 }
 
@@ -87,7 +89,9 @@ describe('cancelling the install wizard’s install, end to end', () => {
     await slowHostLink(lab.lab, lab.host);
     await page.getByTestId('wizard-next').click();
     await wizardAt(page, 'install').waitFor({ state: 'visible' });
-    await page.locator('[data-testid="wizard-job-step"][data-step="upload"][data-status="running"]').waitFor({ state: 'visible', timeout: 60_000 });
+    await page
+      .locator('[data-testid="wizard-job-step"][data-step="upload"][data-status="running"]')
+      .waitFor({ state: 'visible', timeout: 60_000 });
     await expect.poll(async () => (await uploadBytes(page)).onHost, { timeout: 60_000 }).toBeGreaterThan(0);
 
     await page.getByTestId('job-cancel').click();
@@ -106,12 +110,18 @@ describe('cancelling the install wizard’s install, end to end', () => {
     const notice = step.locator('[data-testid="job-progress"] > .notice-error');
     await expect(notice.locator('.notice-code').textContent()).resolves.toBe('INSTALL_CANCELLED');
     await expect(notice.locator('.notice-remedy').textContent()).resolves.toContain('resumes from the bytes already on the host');
-    await expect(page.locator(`[data-testid="wizard-job-host"][data-host-name="${HOST_NAME}"]`).getAttribute('data-state')).resolves.toBe('cancelled');
+    await expect(page.locator(`[data-testid="wizard-job-host"][data-host-name="${HOST_NAME}"]`).getAttribute('data-state')).resolves.toBe(
+      'cancelled',
+    );
     await expect(page.locator('[data-testid="wizard-job-step"][data-step="upload"]').getAttribute('data-status')).resolves.toBe('failed');
     await expect(page.getByTestId('job-cancel').count()).resolves.toBe(0);
     // The backend says the same of the job.
     const [job] = await api.call('installs.jobs', { name: INSTALL_NAME, limit: 1 });
-    await expect(api.call('installs.status', { jobId: job!.jobId })).resolves.toMatchObject({ state: 'cancelled', error: { code: 'INSTALL_CANCELLED' }, hosts: [{ host: HOST_NAME, state: 'cancelled' }] });
+    await expect(api.call('installs.status', { jobId: job!.jobId })).resolves.toMatchObject({
+      state: 'cancelled',
+      error: { code: 'INSTALL_CANCELLED' },
+      hosts: [{ host: HOST_NAME, state: 'cancelled' }],
+    });
     await shoot(page, 'wizard-cancelled', { fullPage: true });
   });
 
@@ -123,7 +133,9 @@ describe('cancelling the install wizard’s install, end to end', () => {
     await step.waitFor({ state: 'visible', timeout: INSTALL_TIMEOUT_MS });
     const jobId = await page.getByTestId('job-progress').getAttribute('data-job-id');
     expect(jobId).not.toBe(cancelledJob);
-    await expect(page.locator(`[data-testid="wizard-job-host"][data-host-name="${HOST_NAME}"]`).getAttribute('data-state')).resolves.toBe('installed');
+    await expect(page.locator(`[data-testid="wizard-job-host"][data-host-name="${HOST_NAME}"]`).getAttribute('data-state')).resolves.toBe(
+      'installed',
+    );
     const resumed = await uploadBytes(page);
     expect(resumed.resumedFrom).toBeGreaterThan(0);
     expect(resumed.onHost).toBe(bundle.sizeBytes);

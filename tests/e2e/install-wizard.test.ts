@@ -95,7 +95,10 @@ describe('the install wizard, end to end', () => {
     const row = page.locator(`[data-testid="wizard-host-option"][data-host-name="${HOST_NAME}"]`);
     await expect(row.getByTestId('wizard-host-select').isChecked()).resolves.toBe(true);
     // Never probed: placement and preflight need its facts first.
-    await page.getByTestId('wizard-problem').filter({ hasText: `Probe ${HOST_NAME} first` }).waitFor({ state: 'visible' });
+    await page
+      .getByTestId('wizard-problem')
+      .filter({ hasText: `Probe ${HOST_NAME} first` })
+      .waitFor({ state: 'visible' });
 
     await page.getByTestId('wizard-probe-start').click();
     await page.locator('[data-testid="wizard-probe"][data-finished="true"]').waitFor({ timeout: 60_000 });
@@ -109,7 +112,9 @@ describe('the install wizard, end to end', () => {
     const report = page.getByTestId('wizard-preflight');
     await report.waitFor({ state: 'visible', timeout: 30_000 });
     const hostResult = page.locator(`[data-testid="wizard-preflight-host"][data-host-name="${HOST_NAME}"]`);
-    await expect(hostResult.getByTestId('wizard-preflight-profile').evaluateAll((els) => els.map((el) => el.getAttribute('data-profile')))).resolves.toEqual(['core', 'agent']);
+    await expect(
+      hostResult.getByTestId('wizard-preflight-profile').evaluateAll((els) => els.map((el) => el.getAttribute('data-profile'))),
+    ).resolves.toEqual(['core', 'agent']);
     // Every check says what it found and, when it did not pass, what to do.
     await expect(hostResult.getByTestId('preflight-check').count()).resolves.toBeGreaterThan(5);
     if ((await report.getAttribute('data-outcome')) === 'fail') {
@@ -149,9 +154,17 @@ describe('the install wizard, end to end', () => {
     await hostConfig.getByTestId('host-config-text').fill('runtime:\n  logs:\n    keep_files: many\n');
     await hostConfig.locator('[data-testid="host-config-status"][data-state="invalid"]').waitFor({ state: 'visible' });
     const hostProblem = hostConfig.getByTestId('config-problem');
-    await expect(hostProblem.evaluate((el) => [el.dataset.file, el.dataset.line, el.dataset.column, el.dataset.key])).resolves.toEqual([HOST_CONFIG_FILE, '3', '17', 'runtime.logs.keep_files']);
+    await expect(hostProblem.evaluate((el) => [el.dataset.file, el.dataset.line, el.dataset.column, el.dataset.key])).resolves.toEqual([
+      HOST_CONFIG_FILE,
+      '3',
+      '17',
+      'runtime.logs.keep_files',
+    ]);
     await expect(hostProblem.textContent()).resolves.toContain(`${HOST_CONFIG_FILE}, line 3, column 17`);
-    await page.getByTestId('wizard-problem').filter({ hasText: `Correct the override of ${HOST_NAME}` }).waitFor({ state: 'visible' });
+    await page
+      .getByTestId('wizard-problem')
+      .filter({ hasText: `Correct the override of ${HOST_NAME}` })
+      .waitFor({ state: 'visible' });
     await expect(page.getByTestId('wizard-next').isDisabled()).resolves.toBe(true);
     await shoot(page, 'wizard-host-override-refused', { fullPage: true });
 
@@ -168,7 +181,12 @@ describe('the install wizard, end to end', () => {
     await expect(setting.getByTestId('config-setting-origin').textContent()).resolves.toContain(`${HOST_CONFIG_FILE}:3:17`);
     await expect(setting.getByTestId('config-overridden').first().getAttribute('data-layer')).resolves.toBe('defaults');
     // The install's own merged values do not have it: the override is this host's alone.
-    await expect(page.locator('[data-testid="config-merged-card"] [data-testid="config-value-row"][data-key="runtime.logs.keep_files"] td').nth(1).textContent()).resolves.toBe('4');
+    await expect(
+      page
+        .locator('[data-testid="config-merged-card"] [data-testid="config-value-row"][data-key="runtime.logs.keep_files"] td')
+        .nth(1)
+        .textContent(),
+    ).resolves.toBe('4');
     await shoot(page, 'wizard-configuration', { fullPage: true });
     await next(page, 'review');
     await page.locator('[data-testid="wizard-saved"][data-state="saved"]').waitFor({ state: 'visible' });
@@ -181,7 +199,9 @@ describe('the install wizard, end to end', () => {
     expect(summary).toContain(`${bundle.manifest.name}@${bundle.manifest.version}`);
     expect(summary).toContain('development');
     expect(summary).toContain(`${HOST_NAME} (core and agent)`);
-    await expect(page.getByTestId('wizard-summary-override').evaluateAll((els) => els.map((el) => el.textContent))).resolves.toEqual([`${HOST_NAME} (${HOST_CONFIG_FILE})`]);
+    await expect(page.getByTestId('wizard-summary-override').evaluateAll((els) => els.map((el) => el.textContent))).resolves.toEqual([
+      `${HOST_NAME} (${HOST_CONFIG_FILE})`,
+    ]);
     // The values typed before the reload are there, as typed, the host's override too.
     await page.locator('[data-testid="wizard-step"][data-step="configuration"]').getByRole('button').click();
     await wizardAt(page, 'configuration').waitFor({ state: 'visible' });
@@ -197,9 +217,30 @@ describe('the install wizard, end to end', () => {
     const plan = page.locator(`[data-testid="wizard-plan-host"][data-host-name="${HOST_NAME}"]`);
     await plan.waitFor({ state: 'visible', timeout: 60_000 });
     await expect(plan.getAttribute('data-blocked')).resolves.toBe('false');
-    const states = await plan.getByTestId('wizard-plan-step').evaluateAll((els) => els.map((el) => [el.getAttribute('data-step'), el.getAttribute('data-state')]));
-    expect(states.map(([step]) => step)).toEqual(['connect', 'check-space', 'upload', 'unpack', 'configure', 'service', 'start', 'health', 'switch', 'record']);
-    expect(states.filter(([, state]) => state === 'todo').map(([step]) => step)).toEqual(['upload', 'unpack', 'configure', 'service', 'start', 'switch', 'record']);
+    const states = await plan
+      .getByTestId('wizard-plan-step')
+      .evaluateAll((els) => els.map((el) => [el.getAttribute('data-step'), el.getAttribute('data-state')]));
+    expect(states.map(([step]) => step)).toEqual([
+      'connect',
+      'check-space',
+      'upload',
+      'unpack',
+      'configure',
+      'service',
+      'start',
+      'health',
+      'switch',
+      'record',
+    ]);
+    expect(states.filter(([, state]) => state === 'todo').map(([step]) => step)).toEqual([
+      'upload',
+      'unpack',
+      'configure',
+      'service',
+      'start',
+      'switch',
+      'record',
+    ]);
     await expect(plan.getByTestId('wizard-plan-matching').textContent()).resolves.toBe('1 of 10 steps already match');
     await expect(plan.textContent()).resolves.toContain(`system-wide under ${installRoot}`);
     expect(fs.existsSync(installRoot)).toBe(false);
@@ -211,7 +252,9 @@ describe('the install wizard, end to end', () => {
     const stepStates = await recordAttributeHistory(page, { testId: 'wizard-job-step', key: 'data-step', attribute: 'data-status' });
     await page.getByTestId('wizard-next').click();
     await wizardAt(page, 'install').waitFor({ state: 'visible' });
-    await page.locator('[data-testid="wizard-job-step"][data-step="health"][data-status="running"]').waitFor({ state: 'visible', timeout: INSTALL_TIMEOUT_MS });
+    await page
+      .locator('[data-testid="wizard-job-step"][data-step="health"][data-status="running"]')
+      .waitFor({ state: 'visible', timeout: INSTALL_TIMEOUT_MS });
     await shoot(page, 'wizard-installing', { fullPage: true });
     const seen = await stepStates();
     // Steps were shown running before they were done: the progress is live.
@@ -222,11 +265,15 @@ describe('the install wizard, end to end', () => {
     // A window reloaded while the install runs picks it up where it is (installs.status), then follows it.
     await page.reload({ waitUntil: 'load' });
     await wizardAt(page, 'install').waitFor({ state: 'visible' });
-    await page.locator('[data-testid="wizard-install-step"][data-state="succeeded"]').waitFor({ state: 'visible', timeout: INSTALL_TIMEOUT_MS });
+    await page
+      .locator('[data-testid="wizard-install-step"][data-state="succeeded"]')
+      .waitFor({ state: 'visible', timeout: INSTALL_TIMEOUT_MS });
 
     const hostProgress = page.locator(`[data-testid="wizard-job-host"][data-host-name="${HOST_NAME}"]`);
     await expect(hostProgress.getAttribute('data-state')).resolves.toBe('installed');
-    const statuses = await hostProgress.getByTestId('wizard-job-step').evaluateAll((els) => els.map((el) => el.getAttribute('data-status')));
+    const statuses = await hostProgress
+      .getByTestId('wizard-job-step')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-status')));
     expect(statuses).toEqual(Array(10).fill('done'));
     const upload = hostProgress.getByTestId('wizard-job-upload');
     await expect(upload.getAttribute('data-bytes')).resolves.toBe(String(bundle.sizeBytes));
@@ -243,7 +290,9 @@ describe('the install wizard, end to end', () => {
     await health.waitFor({ state: 'visible', timeout: 60_000 });
     const hostHealth = page.locator(`[data-testid="wizard-health-host"][data-host-name="${HOST_NAME}"]`);
     await expect(hostHealth.getAttribute('data-reachable')).resolves.toBe('true');
-    const processes = await hostHealth.getByTestId('wizard-health-process').evaluateAll((els) => els.map((el) => [el.getAttribute('data-process'), el.getAttribute('data-state')]));
+    const processes = await hostHealth
+      .getByTestId('wizard-health-process')
+      .evaluateAll((els) => els.map((el) => [el.getAttribute('data-process'), el.getAttribute('data-state')]));
     expect(processes).toEqual([
       ['core', 'running'],
       ['agent', 'running'],

@@ -88,7 +88,9 @@ describe('the Installs page, end to end', () => {
     await expect(hostRow.textContent()).resolves.toContain('Core and agent');
     await row.getByTestId('install-health-check').click();
     await row.locator('[data-testid="install-health-state"][data-healthy="true"]').waitFor({ state: 'visible', timeout: 60_000 });
-    await expect(row.locator(`[data-testid="install-health-host"][data-host-name="${HOST_NAME}"]`).textContent()).resolves.toContain('core 1/1 running');
+    await expect(row.locator(`[data-testid="install-health-host"][data-host-name="${HOST_NAME}"]`).textContent()).resolves.toContain(
+      'core 1/1 running',
+    );
     await shoot(page, 'installs-list');
   });
 
@@ -113,9 +115,13 @@ describe('the Installs page, end to end', () => {
 
     await page.getByTestId('upgrade-start').click();
     // Live: the health step is seen running before the job ends.
-    await page.locator('[data-testid="followed-job"] [data-testid="wizard-job-step"][data-step="health"][data-status="running"]').waitFor({ state: 'visible', timeout: JOB_TIMEOUT_MS });
+    await page
+      .locator('[data-testid="followed-job"] [data-testid="wizard-job-step"][data-step="health"][data-status="running"]')
+      .waitFor({ state: 'visible', timeout: JOB_TIMEOUT_MS });
     await followedJob('succeeded').waitFor({ state: 'visible', timeout: JOB_TIMEOUT_MS });
-    const statuses = await page.locator('[data-testid="followed-job"] [data-testid="wizard-job-step"]').evaluateAll((els) => els.map((el) => el.getAttribute('data-status')));
+    const statuses = await page
+      .locator('[data-testid="followed-job"] [data-testid="wizard-job-step"]')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-status')));
     expect(statuses).toEqual(Array(10).fill('done'));
     await page.locator(`[data-testid="installed-host"][data-host-name="${HOST_NAME}"][data-release="1.1.0"]`).waitFor({ state: 'visible' });
     await expect(currentRelease()).resolves.toBe('1.1.0');
@@ -145,7 +151,9 @@ describe('the Installs page, end to end', () => {
     await expect(start.isDisabled()).resolves.toBe(false);
     await shoot(page, 'installs-downgrade-confirm');
     // Not started here: the API refuses it unless asked for by name.
-    await expect(api.call('installs.upgrade', { name: INSTALL_NAME, bundle: `${v1.manifest.name}@1.0.0` })).rejects.toMatchObject({ code: 'INSTALL_DOWNGRADE_REFUSED' });
+    await expect(api.call('installs.upgrade', { name: INSTALL_NAME, bundle: `${v1.manifest.name}@1.0.0` })).rejects.toMatchObject({
+      code: 'INSTALL_DOWNGRADE_REFUSED',
+    });
     await page.getByRole('button', { name: 'Not now', exact: true }).click();
     await page.evaluate((name) => (window.location.hash = `#/installs/${name}`), INSTALL_NAME);
     await page.getByTestId('upgrade-card').waitFor({ state: 'detached' });
@@ -156,11 +164,15 @@ describe('the Installs page, end to end', () => {
     await page.getByTestId('followed-job-close').click();
     await page.getByTestId('install-rollback-all').click();
     const dialog = page.getByTestId('rollback-dialog');
-    await expect(dialog.getByTestId('rollback-release').evaluate((el) => Array.from((el as HTMLSelectElement).options, (o) => o.value))).resolves.toEqual(['', '1.0.0']);
+    await expect(
+      dialog.getByTestId('rollback-release').evaluate((el) => Array.from((el as HTMLSelectElement).options, (o) => o.value)),
+    ).resolves.toEqual(['', '1.0.0']);
     await dialog.getByTestId('rollback-confirm').click();
     await dialog.waitFor({ state: 'detached' });
     await followedJob('succeeded').waitFor({ state: 'visible', timeout: JOB_TIMEOUT_MS });
-    await expect(page.locator('[data-testid="followed-job"] [data-testid="wizard-job-host"]').getAttribute('data-state')).resolves.toBe('rolled-back');
+    await expect(page.locator('[data-testid="followed-job"] [data-testid="wizard-job-host"]').getAttribute('data-state')).resolves.toBe(
+      'rolled-back',
+    );
     await page.locator(`[data-testid="installed-host"][data-host-name="${HOST_NAME}"][data-release="1.0.0"]`).waitFor({ state: 'visible' });
     await expect(currentRelease()).resolves.toBe('1.0.0');
     const health = await api.call('installs.health', { name: INSTALL_NAME });
@@ -180,7 +192,9 @@ describe('the Installs page, end to end', () => {
     await dialog.getByTestId('uninstall-name').fill(INSTALL_NAME);
     await dialog.getByTestId('uninstall-confirm').click();
     await followedJob('succeeded').waitFor({ state: 'visible', timeout: JOB_TIMEOUT_MS });
-    await expect(page.locator('[data-testid="followed-job"] [data-testid="wizard-job-host"]').getAttribute('data-state')).resolves.toBe('removed');
+    await expect(page.locator('[data-testid="followed-job"] [data-testid="wizard-job-host"]').getAttribute('data-state')).resolves.toBe(
+      'removed',
+    );
     await page.getByText(`${INSTALL_NAME} is not installed`).waitFor({ state: 'visible' });
     await expect(api.call('installs.list', {})).resolves.toEqual([]);
     expect(fs.existsSync(path.join(installRoot, 'releases'))).toBe(false);

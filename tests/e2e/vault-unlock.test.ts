@@ -78,13 +78,27 @@ describe('a locked vault, unlocked from the page', () => {
     defer(dir.remove);
     dataDir = dir.path;
     // An earlier run sealed a secret with the passphrase (as `SUTAZAI_PASSPHRASE=… npx sutazai` would).
-    const earlier = await startBackend({ dataDir, logLevel: 'info', mode: 'cli', logToConsole: false, sampleLocalHost: false, probeAtStart: false, vaultKey: { kind: 'passphrase', passphrase: PASSPHRASE } });
+    const earlier = await startBackend({
+      dataDir,
+      logLevel: 'info',
+      mode: 'cli',
+      logToConsole: false,
+      sampleLocalHost: false,
+      probeAtStart: false,
+      vaultKey: { kind: 'passphrase', passphrase: PASSPHRASE },
+    });
     // A host whose password was sealed then: probing it needs the vault. (A listener for the
     // moment of adding, in case adding a host checks that its address answers.)
     const listener = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     try {
-      await earlier.hosts.add({ name: 'earlier-pw', address: '127.0.0.1', port: (listener.address() as AddressInfo).port, user: 'operator', auth: { method: 'password', password: SSH_PASSWORD } });
+      await earlier.hosts.add({
+        name: 'earlier-pw',
+        address: '127.0.0.1',
+        port: (listener.address() as AddressInfo).port,
+        user: 'operator',
+        auth: { method: 'password', password: SSH_PASSWORD },
+      });
     } finally {
       listener.close();
       await earlier.close();
@@ -128,7 +142,9 @@ describe('a locked vault, unlocked from the page', () => {
     await shoot(page, 'vault-unlock-wrong');
     await expect(api.call('secrets.status', {})).resolves.toMatchObject({ unlocked: false });
     // The host dialog behind it was not submitted by the Enter in this one.
-    await expect(api.call('hosts.list', {})).resolves.toSatisfy((hosts: Array<{ name: string }>) => !hosts.some((h) => h.name === 'vault-pw'));
+    await expect(api.call('hosts.list', {})).resolves.toSatisfy(
+      (hosts: Array<{ name: string }>) => !hosts.some((h) => h.name === 'vault-pw'),
+    );
   });
 
   it('opens with the right passphrase, and the refused action then succeeds', async () => {
@@ -147,7 +163,10 @@ describe('a locked vault, unlocked from the page', () => {
 
   it('never wrote the passphrases or the password to the log, and the page met no CSP violation', async () => {
     const logs = path.join(dataDir, 'logs');
-    const text = fs.readdirSync(logs).map((name) => fs.readFileSync(path.join(logs, name), 'utf8')).join('\n');
+    const text = fs
+      .readdirSync(logs)
+      .map((name) => fs.readFileSync(path.join(logs, name), 'utf8'))
+      .join('\n');
     expect(text).toContain('vault unlocked through the API');
     for (const secret of [PASSPHRASE, WRONG, SSH_PASSWORD, sshHost.password ?? SSH_PASSWORD]) expect(text).not.toContain(secret);
     expect(await cspViolations(page)).toEqual([]);

@@ -103,7 +103,9 @@ describe('web mode, end to end', () => {
     await outside.waitForLoadState('load');
     await outside.goto(`${neighbour.origin}/typed-address`, { waitUntil: 'load' });
     // What the neighbour's own page can see of the session, and whether it can use the API.
-    const visible = await outside.evaluate(() => `${document.cookie} ${JSON.stringify({ ...sessionStorage })} ${JSON.stringify({ ...localStorage })}`);
+    const visible = await outside.evaluate(
+      () => `${document.cookie} ${JSON.stringify({ ...sessionStorage })} ${JSON.stringify({ ...localStorage })}`,
+    );
     expect(visible).not.toContain(token);
     const socket = await outside.evaluate(
       (apiUrl) =>
@@ -257,8 +259,6 @@ describe('web mode, end to end', () => {
     await expect(banner.getByRole('button', { name: 'Reconnect' }).count()).resolves.toBe(1);
     await shoot(page, 'connection-lost');
     if (shellPage) await shellPage.getByTestId('connection-lost').waitFor({ state: 'visible', timeout: 10_000 });
-    expect(stopped, `web.mjs did not exit within ${STOP_GRACE_MS} ms of SIGTERM:\n${server.output().slice(-4000)}`).toBe(
-      'terminated',
-    );
+    expect(stopped, `web.mjs did not exit within ${STOP_GRACE_MS} ms of SIGTERM:\n${server.output().slice(-4000)}`).toBe('terminated');
   });
 });

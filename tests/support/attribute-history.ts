@@ -6,7 +6,10 @@ import type { Page } from 'playwright-core';
  * showed, in order, as the page rendered it. Answers a reader of what was seen so far.
  * A reload of the page ends the record.
  */
-export async function recordAttributeHistory(page: Page, options: { testId: string; key: string; attribute: string }): Promise<() => Promise<Record<string, string[]>>> {
+export async function recordAttributeHistory(
+  page: Page,
+  options: { testId: string; key: string; attribute: string },
+): Promise<() => Promise<Record<string, string[]>>> {
   const slot = `__history_${options.testId}_${options.attribute}`.replace(/[^A-Za-z0-9_]/g, '_');
   await page.evaluate(
     ({ testId, key, attribute, slot }) => {

@@ -58,7 +58,9 @@ export async function startTestBackend(overrides: Partial<BackendConfig> = {}): 
 }
 
 /** A test backend with an API client already connected over its authenticated socket; `stop` closes both. */
-export async function startTestBackendWithClient(overrides: Partial<BackendConfig> = {}): Promise<{ running: RunningBackend; client: ApiClient; stop(): Promise<void> }> {
+export async function startTestBackendWithClient(
+  overrides: Partial<BackendConfig> = {},
+): Promise<{ running: RunningBackend; client: ApiClient; stop(): Promise<void> }> {
   const running = await startTestBackend(overrides);
   const client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
   return {

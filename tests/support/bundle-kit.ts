@@ -143,7 +143,11 @@ export function resealHeader(block: Buffer): Buffer {
  * header may claim 8 GiB in a file of a few MB): `header` is appended after the last entry,
  * or, given `name`, replaces that entry's header, changed by `change` and resealed.
  */
-export async function cutAfterHeader(from: string, to: string, at: { append: Buffer } | { name: string; change: (block: Buffer) => void }): Promise<void> {
+export async function cutAfterHeader(
+  from: string,
+  to: string,
+  at: { append: Buffer } | { name: string; change: (block: Buffer) => void },
+): Promise<void> {
   const bytes = fs.readFileSync(from);
   let end = 0;
   for await (const entry of readTar(fs.createReadStream(from))) {
@@ -178,7 +182,12 @@ export function bundleServiceOn(store: Store, dataDir: string, logger?: BundleSe
  * `key`, as a builder of another version (or a faulty one) would have made it: the
  * signature holds, so what is refused is what bundle.json says.
  */
-export async function resignedCopy(from: string, to: string, key: SigningKey, change: (manifest: Record<string, unknown>) => void): Promise<void> {
+export async function resignedCopy(
+  from: string,
+  to: string,
+  key: SigningKey,
+  change: (manifest: Record<string, unknown>) => void,
+): Promise<void> {
   const entries: Array<{ name: string; type: 'file' | 'directory'; mode: number; mtime: number; content: Buffer }> = [];
   for await (const entry of readTar(fs.createReadStream(from))) {
     const parts: Buffer[] = [];

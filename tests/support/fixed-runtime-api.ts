@@ -19,14 +19,39 @@ export class FixedRuntimeApi implements RuntimeApi {
       uptimeMs: Date.now() - this.startedAtMs,
       manifestVersion: 'fixed-1',
       bundleVersion: null,
-      host: { hostname: os.hostname(), platform: process.platform, osRelease: os.release(), arch: process.arch, cpuCount: os.cpus().length, memoryTotalBytes: os.totalmem(), nodeVersion: process.version },
+      host: {
+        hostname: os.hostname(),
+        platform: process.platform,
+        osRelease: os.release(),
+        arch: process.arch,
+        cpuCount: os.cpus().length,
+        memoryTotalBytes: os.totalmem(),
+        nodeVersion: process.version,
+      },
     };
   }
   listProcesses(): ProcessStatus[] {
-    return [{ name: 'core', replicas: 1, instances: [{ instance: 'core-1', state: 'running', pid: process.pid, restarts: 0, startedAtMs: this.startedAtMs, exitCode: null, lastError: null }] }];
+    return [
+      {
+        name: 'core',
+        replicas: 1,
+        instances: [
+          {
+            instance: 'core-1',
+            state: 'running',
+            pid: process.pid,
+            restarts: 0,
+            startedAtMs: this.startedAtMs,
+            exitCode: null,
+            lastError: null,
+          },
+        ],
+      },
+    ];
   }
   private change(what: string, name: string): Promise<void> {
-    if (name !== 'core') return Promise.reject(new RuntimeError('PROCESS_NOT_FOUND', `no process named ${name}`, 'pick a process from ListProcesses'));
+    if (name !== 'core')
+      return Promise.reject(new RuntimeError('PROCESS_NOT_FOUND', `no process named ${name}`, 'pick a process from ListProcesses'));
     this.changes.push(`${what} ${name}`);
     return Promise.resolve();
   }

@@ -23,7 +23,13 @@ export async function serveInstallApi(dataDir: string, workDir: string, token: s
   const backend = await startInstallBackend(dataDir);
   let server: WebServer | null = null;
   try {
-    server = await startWebServer({ dispatcher: backend.dispatcher, rendererDir: path.join(workDir, 'renderer'), token, port: 0, logger: backend.logger });
+    server = await startWebServer({
+      dispatcher: backend.dispatcher,
+      rendererDir: path.join(workDir, 'renderer'),
+      token,
+      port: 0,
+      logger: backend.logger,
+    });
     const client = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${server.port}/api`, token)));
     const started = server;
     return {

@@ -61,7 +61,13 @@ export async function addLabHost(backend: Backend, host: TestHost, name: string)
  * pins its key, probes it; answers its host id.
  */
 export async function addLabHostOverApi(api: ApiClient, host: TestHost, name: string): Promise<number> {
-  const added = await api.call('hosts.add', { name, address: host.address, port: host.port, user: host.user, auth: { method: 'key', keyPath: host.privateKeyPath } });
+  const added = await api.call('hosts.add', {
+    name,
+    address: host.address,
+    port: host.port,
+    user: host.user,
+    auth: { method: 'key', keyPath: host.privateKeyPath },
+  });
   await api.call('hosts.trust', { hostId: added.id, fingerprint: host.hostKeyFingerprint });
   await api.call('hosts.probe', { hostId: added.id });
   return added.id;
@@ -71,7 +77,10 @@ export async function addLabHostOverApi(api: ApiClient, host: TestHost, name: st
 export async function operatorTlsOf(backend: Backend, dataDir: string, installName: string): Promise<RuntimeTls> {
   const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true });
   try {
-    const row = db.prepare('SELECT ca_cert AS caCert, ca_key_secret_id AS secretId FROM installs WHERE name = ?').get(installName) as { caCert: string; secretId: number };
+    const row = db.prepare('SELECT ca_cert AS caCert, ca_key_secret_id AS secretId FROM installs WHERE name = ?').get(installName) as {
+      caCert: string;
+      secretId: number;
+    };
     const ca = unsealCaKey(backend.vault, row.secretId, installName, row.caCert);
     const client = await issueClientCertificate(ca, { operatorName: 'test-operator', role: 'admin' });
     return { caCertPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem };
@@ -91,7 +100,12 @@ export interface RuntimeReport {
  * What each host's runtime reports through fleet's SSH tunnel (the host's pinned key, its
  * login key), with an admin certificate of the install's CA, as the control center sees it.
  */
-export async function runtimeReports(backend: Backend, dataDir: string, installName: string, hosts: readonly TestHost[]): Promise<RuntimeReport[]> {
+export async function runtimeReports(
+  backend: Backend,
+  dataDir: string,
+  installName: string,
+  hosts: readonly TestHost[],
+): Promise<RuntimeReport[]> {
   const tls = await operatorTlsOf(backend, dataDir, installName);
   const reports: RuntimeReport[] = [];
   for (const host of hosts) {
@@ -145,7 +159,11 @@ export async function stopInstalledRuntime(lab: TestLab, host: TestHost, root: s
 
 async function stopWith(lab: TestLab, host: TestHost, release: string): Promise<void> {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  await lab.exec(host, `${q(`${release}/runtime/node`)} ${q(`${release}/runtime/sutazai-runtime.cjs`)} stop-all --config ${q(`${release}/etc/runtime.yaml`)} >/dev/null 2>&1 || :`, { timeoutMs: 60_000 });
+  await lab.exec(
+    host,
+    `${q(`${release}/runtime/node`)} ${q(`${release}/runtime/sutazai-runtime.cjs`)} stop-all --config ${q(`${release}/etc/runtime.yaml`)} >/dev/null 2>&1 || :`,
+    { timeoutMs: 60_000 },
+  );
 }
 
 export function uidOf(user: string): number {

@@ -9,7 +9,13 @@ import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 
 /** `install.yaml` putting the install's directories below `base`: root_dir is `<base>/opt`. */
 export function labInstallYaml(base: string): string {
-  const values = { root_dir: path.join(base, 'opt'), config_dir: path.join(base, 'etc'), state_dir: path.join(base, 'state'), log_dir: path.join(base, 'log'), health_timeout_seconds: 90 };
+  const values = {
+    root_dir: path.join(base, 'opt'),
+    config_dir: path.join(base, 'etc'),
+    state_dir: path.join(base, 'state'),
+    log_dir: path.join(base, 'log'),
+    health_timeout_seconds: 90,
+  };
   return `install:\n${Object.entries(values)
     .map(([key, value]) => `  ${key}: ${value}`)
     .join('\n')}\n`;

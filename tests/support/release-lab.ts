@@ -18,7 +18,10 @@ export const BROKEN_CORE_LINE = 'core: cannot open the task journal (injected by
 export async function buildBrokenCoreBundle(kit: BundleKit, name: string, version: string): Promise<BuiltBundle> {
   const runtimeDir = path.join(kit.dir, `runtime-${name}`);
   fs.cpSync(kit.runtimeDir, runtimeDir, { recursive: true });
-  fs.writeFileSync(path.join(runtimeDir, 'core.cjs'), `'use strict';\nconsole.error(${JSON.stringify(BROKEN_CORE_LINE)});\nprocess.exit(3);\n`);
+  fs.writeFileSync(
+    path.join(runtimeDir, 'core.cjs'),
+    `'use strict';\nconsole.error(${JSON.stringify(BROKEN_CORE_LINE)});\nprocess.exit(3);\n`,
+  );
   return kit.build(name, {
     sources: checkoutSources(findCheckout(), runtimeDir, { 'linux-x64': process.execPath }),
     controlCenterRange: '*',
@@ -47,7 +50,13 @@ export interface HostTree {
 }
 
 export function hostTree(base: string): HostTree {
-  const tree = { base, root: path.join(base, 'opt'), configDir: path.join(base, 'etc'), stateDir: path.join(base, 'state'), logDir: path.join(base, 'log') };
+  const tree = {
+    base,
+    root: path.join(base, 'opt'),
+    configDir: path.join(base, 'etc'),
+    stateDir: path.join(base, 'state'),
+    logDir: path.join(base, 'log'),
+  };
   return { ...tree, values: { root_dir: tree.root, config_dir: tree.configDir, state_dir: tree.stateDir, log_dir: tree.logDir } };
 }
 

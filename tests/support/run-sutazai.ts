@@ -26,7 +26,11 @@ export function runSutazai(args: string[], dataDir: string, env: Record<string, 
  * The same, without blocking this process (a case that serves the backend or holds a lock
  * itself while the CLI runs beside it); `stdin` is written whole, then closed.
  */
-export function runSutazaiAsync(args: string[], dataDir: string, options: { env?: Record<string, string>; stdin?: string } = {}): Promise<SutazaiRun> {
+export function runSutazaiAsync(
+  args: string[],
+  dataDir: string,
+  options: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<SutazaiRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: cliEnv(dataDir, options.env ?? {}) });
     let stdout = '';

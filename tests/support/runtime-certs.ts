@@ -46,13 +46,28 @@ export function makeRuntimeCerts(): RuntimeCerts {
   const file = (name: string): string => path.join(dir, name);
   const read = (name: string): string => fs.readFileSync(file(name), 'utf8');
 
-  const key = (name: string): void => openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
+  const key = (name: string): void =>
+    openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`]);
 
   const ca = (name: string): Pem => {
     key(name);
     openssl(dir, [
-      'req', '-x509', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-days', '2', '-sha256',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', `${name}.pem`,
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${name}.key`,
+      '-subj',
+      `/CN=${name}`,
+      '-days',
+      '2',
+      '-sha256',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      `${name}.pem`,
     ]);
     return { certPem: read(`${name}.pem`), keyPem: read(`${name}.key`) };
   };
@@ -66,8 +81,23 @@ export function makeRuntimeCerts(): RuntimeCerts {
   const leaf = (name: string, caName: string, extensions: string[]): Pem => {
     request(name, extensions);
     openssl(dir, [
-      'x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}.key`,
-      '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.pem`,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${caName}.pem`,
+      '-CAkey',
+      `${caName}.key`,
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
     ]);
     return { certPem: read(`${name}.pem`), keyPem: read(`${name}.key`) };
   };
@@ -81,15 +111,40 @@ export function makeRuntimeCerts(): RuntimeCerts {
     fs.writeFileSync(
       file('ca.cnf'),
       [
-        '[ca]', 'default_ca = test_ca',
-        '[test_ca]', 'database = ca-db/index.txt', 'new_certs_dir = ca-db', 'serial = ca-db/serial',
-        'default_md = sha256', 'policy = policy_any', 'unique_subject = no', 'copy_extensions = none',
-        '[policy_any]', 'commonName = supplied',
+        '[ca]',
+        'default_ca = test_ca',
+        '[test_ca]',
+        'database = ca-db/index.txt',
+        'new_certs_dir = ca-db',
+        'serial = ca-db/serial',
+        'default_md = sha256',
+        'policy = policy_any',
+        'unique_subject = no',
+        'copy_extensions = none',
+        '[policy_any]',
+        'commonName = supplied',
       ].join('\n') + '\n',
     );
     openssl(dir, [
-      'ca', '-batch', '-notext', '-config', 'ca.cnf', '-cert', `${caName}.pem`, '-keyfile', `${caName}.key`, '-in', `${name}.csr`,
-      '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-extfile', `${name}.ext`, '-out', `${name}.pem`,
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      `${caName}.pem`,
+      '-keyfile',
+      `${caName}.key`,
+      '-in',
+      `${name}.csr`,
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20200102000000Z',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
     ]);
     return { certPem: read(`${name}.pem`), keyPem: read(`${name}.key`) };
   };

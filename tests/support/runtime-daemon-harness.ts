@@ -17,7 +17,14 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
 const runtimeProtos = loadRuntimeProtos();
 
 /** Where a test daemon keeps everything under one temp dir: the bundle in opt/, the config in etc/. */
-export function daemonLayout(root: string): { bundleDir: string; bundle: string; stateDir: string; logDir: string; configFile: string; runtimeId: string } {
+export function daemonLayout(root: string): {
+  bundleDir: string;
+  bundle: string;
+  stateDir: string;
+  logDir: string;
+  configFile: string;
+  runtimeId: string;
+} {
   const bundleDir = path.join(root, 'opt');
   const stateDir = path.join(root, 'state');
   return {
@@ -32,7 +39,11 @@ export function daemonLayout(root: string): { bundleDir: string; bundle: string;
 
 /** Bundles the daemon (sutazai-runtime.cjs and the protos it loads) into `outdir`. */
 export function buildRuntimeBundle(outdir: string, timeoutMs: number): void {
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'agents-runtime/build-runtime.mjs'), '--outdir', outdir], { cwd: REPO_ROOT, stdio: 'pipe', timeout: timeoutMs });
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'agents-runtime/build-runtime.mjs'), '--outdir', outdir], {
+    cwd: REPO_ROOT,
+    stdio: 'pipe',
+    timeout: timeoutMs,
+  });
 }
 
 export interface DaemonFiles {

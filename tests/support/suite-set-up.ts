@@ -11,7 +11,10 @@ export type Defer = (undo: () => unknown) => void;
 export function setUpSuite(setUp: (defer: Defer) => Promise<void>, timeouts: { setUpMs?: number; undoMs?: number } = {}): void {
   const undo: Array<() => unknown> = [];
   const undoAll = async () => {
-    for (let step = undo.pop(); step; step = undo.pop()) await Promise.resolve().then(step).catch(() => undefined);
+    for (let step = undo.pop(); step; step = undo.pop())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
   };
   beforeAll(async () => {
     try {

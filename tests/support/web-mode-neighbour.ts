@@ -18,7 +18,8 @@ export async function startLocalNeighbour(): Promise<LocalNeighbour> {
   const server = http.createServer((req, res) => {
     const headers = Object.entries(req.headers).map(([name, value]) => `${name}: ${String(value)}`);
     requests.push([`${req.method} ${req.url}`, ...headers].join('\n'));
-    const body = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Neighbour</title></head><body><p>Another program on 127.0.0.1.</p></body></html>';
+    const body =
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Neighbour</title></head><body><p>Another program on 127.0.0.1.</p></body></html>';
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
     res.end(body);
   });

@@ -55,7 +55,9 @@ export function waitForUrl(server: WebModeServer, timeoutMs = SERVER_START_TIMEO
         resolve(match[0]);
       } else if (server.child.exitCode !== null || server.child.signalCode !== null) {
         clearInterval(timer);
-        reject(new Error(`web.mjs exited (${server.child.exitCode ?? server.child.signalCode}) before printing its URL:\n${server.output()}`));
+        reject(
+          new Error(`web.mjs exited (${server.child.exitCode ?? server.child.signalCode}) before printing its URL:\n${server.output()}`),
+        );
       } else if (Date.now() - started > timeoutMs) {
         clearInterval(timer);
         reject(new Error(`web.mjs printed no http://127.0.0.1:<port>/?token=<token> line within ${timeoutMs} ms:\n${server.output()}`));

@@ -30,6 +30,9 @@ export function readCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig
 function listenAddressEnv(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   const raw = (env[name] ?? '').trim();
   if (raw === '') return fallback;
-  if (isIP(raw) === 0) throw new ConfigError(`${name}=${JSON.stringify(raw)} must be an IP address of this machine, e.g. 127.0.0.1, 10.0.0.5 or 0.0.0.0 (every interface)`);
+  if (isIP(raw) === 0)
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} must be an IP address of this machine, e.g. 127.0.0.1, 10.0.0.5 or 0.0.0.0 (every interface)`,
+    );
   return raw;
 }

@@ -163,9 +163,11 @@ export class TaskQueue {
   }
 
   register(agentId: string, capabilities: readonly string[] = []): Lease {
-    if (agentId.trim() === '' || agentId.length > 200) throw new CoordinatorError('INVALID_ARGUMENT', 'agent_id must be 1 to 200 characters');
+    if (agentId.trim() === '' || agentId.length > 200)
+      throw new CoordinatorError('INVALID_ARGUMENT', 'agent_id must be 1 to 200 characters');
     const unknown = capabilities.filter((c) => !isTaskKind(c));
-    if (unknown.length > 0) throw new CoordinatorError('INVALID_ARGUMENT', `unknown capabilities: ${unknown.join(', ')} (known: ${TASK_KINDS.join(', ')})`);
+    if (unknown.length > 0)
+      throw new CoordinatorError('INVALID_ARGUMENT', `unknown capabilities: ${unknown.join(', ')} (known: ${TASK_KINDS.join(', ')})`);
     const previous = this.agents.get(agentId);
     if (previous !== undefined) this.release(previous, 'agent-deregistered');
     const record: AgentRecord = {
@@ -195,7 +197,8 @@ export class TaskQueue {
 
   submit(input: TaskInput): string {
     const task = validateTask(input);
-    if (this.queue.length >= this.maxQueued) throw new CoordinatorError('QUEUE_FULL', `the queue holds ${this.queue.length} tasks already (the limit)`);
+    if (this.queue.length >= this.maxQueued)
+      throw new CoordinatorError('QUEUE_FULL', `the queue holds ${this.queue.length} tasks already (the limit)`);
     const id = this.newId('task');
     this.tasks.set(id, {
       task: { ...task, id, attempt: 0 },
@@ -261,7 +264,8 @@ export class TaskQueue {
 
   get(taskId: string): TaskRecord {
     const record = this.tasks.get(taskId);
-    if (record === undefined) throw new CoordinatorError('TASK_NOT_FOUND', `no task ${taskId} (unknown, or finished long ago and forgotten)`);
+    if (record === undefined)
+      throw new CoordinatorError('TASK_NOT_FOUND', `no task ${taskId} (unknown, or finished long ago and forgotten)`);
     return { ...record, task: { ...record.task } };
   }
 
@@ -304,7 +308,10 @@ export class TaskQueue {
   private renew(agentId: string, leaseId: string): AgentRecord {
     const agent = this.agents.get(agentId);
     if (agent === undefined || agent.leaseId !== leaseId || !agent.alive) {
-      throw new CoordinatorError('NOT_REGISTERED', `agent ${agentId} has no current lease ${leaseId === '' ? '' : `(${leaseId}) `}: register again`);
+      throw new CoordinatorError(
+        'NOT_REGISTERED',
+        `agent ${agentId} has no current lease ${leaseId === '' ? '' : `(${leaseId}) `}: register again`,
+      );
     }
     // A lease past its time but not yet swept by expire() is dead all the same.
     if (this.clock.now() - agent.lastSeenMs >= this.leaseMs) {
@@ -317,7 +324,10 @@ export class TaskQueue {
   }
 
   /** Takes every task away from an agent: back to the front of the queue, or failed after maxAttempts. */
-  private release(agent: AgentRecord, why: 'agent-expired' | 'agent-deregistered' | 'handout-lost'): { requeued: string[]; failed: string[] } {
+  private release(
+    agent: AgentRecord,
+    why: 'agent-expired' | 'agent-deregistered' | 'handout-lost',
+  ): { requeued: string[]; failed: string[] } {
     const requeued: string[] = [];
     const failed: string[] = [];
     for (const id of agent.held) {

@@ -24,6 +24,7 @@ export function addressEnv(env: NodeJS.ProcessEnv, name: string, fallback: strin
   const raw = (env[name] ?? '').trim() || fallback;
   const match = /^(.+):(\d{1,5})$/.exec(raw);
   const port = Number(match?.[2]);
-  if (match === null || port < 1 || port > 65_535) throw new ConfigError(`${name}=${JSON.stringify(raw)} must be host:port, e.g. 127.0.0.1:7700`);
+  if (match === null || port < 1 || port > 65_535)
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} must be host:port, e.g. 127.0.0.1:7700`);
   return raw;
 }

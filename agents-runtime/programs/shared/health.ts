@@ -37,7 +37,10 @@ export class HealthState {
 
   addTo(server: Server, protos: ProgramProtos): void {
     server.addService(protos.grpc.health.v1.Health.service, {
-      Check: (call: { request: HealthCheckRequest__Output }, callback: (error: { code: number; details: string } | null, value?: HealthCheckResponse) => void) => {
+      Check: (
+        call: { request: HealthCheckRequest__Output },
+        callback: (error: { code: number; details: string } | null, value?: HealthCheckResponse) => void,
+      ) => {
         if (!this.services.includes(call.request.service)) {
           callback({ code: grpcStatus.NOT_FOUND, details: `unknown service ${JSON.stringify(call.request.service)}` });
           return;

@@ -15,7 +15,11 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(program: string, base: Record<string, unknown> = {}, level: string = process.env.SUTAZAI_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(
+  program: string,
+  base: Record<string, unknown> = {},
+  level: string = process.env.SUTAZAI_LOG_LEVEL ?? 'info',
+): Logger {
   const min = RANK[(level in RANK ? level : 'info') as Level];
   const write = (lvl: Level, msg: string, fields: Record<string, unknown> = {}): void => {
     if (RANK[lvl] < min) return;

@@ -25,7 +25,11 @@ export const PROTO_LOADER_OPTIONS: Options = { keepCase: false, longs: String, e
 
 export type ProgramProtos = CoreProto & HealthProto;
 
-export function protoDirCandidates(env: NodeJS.ProcessEnv = process.env, runningFile: string | undefined = process.argv[1], cwd: string = process.cwd()): string[] {
+export function protoDirCandidates(
+  env: NodeJS.ProcessEnv = process.env,
+  runningFile: string | undefined = process.argv[1],
+  cwd: string = process.cwd(),
+): string[] {
   const candidates: string[] = [];
   if (env.SUTAZAI_PROTO_DIR) candidates.push(path.resolve(env.SUTAZAI_PROTO_DIR));
   if (runningFile) {
@@ -36,13 +40,19 @@ export function protoDirCandidates(env: NodeJS.ProcessEnv = process.env, running
   return candidates;
 }
 
-export function findProtoDir(env: NodeJS.ProcessEnv = process.env, runningFile: string | undefined = process.argv[1], cwd: string = process.cwd()): string {
+export function findProtoDir(
+  env: NodeJS.ProcessEnv = process.env,
+  runningFile: string | undefined = process.argv[1],
+  cwd: string = process.cwd(),
+): string {
   const candidates = protoDirCandidates(env, runningFile, cwd);
   // An explicit SUTAZAI_PROTO_DIR is the only place looked at: a wrong one is an error, not a fallback.
   const searched = env.SUTAZAI_PROTO_DIR ? candidates.slice(0, 1) : candidates;
   const found = searched.find((dir) => fs.existsSync(path.join(dir, CORE_PROTO)) && fs.existsSync(path.join(dir, HEALTH_PROTO)));
   if (found === undefined) {
-    throw new Error(`cannot find ${CORE_PROTO} and ${HEALTH_PROTO}; looked in ${searched.join(', ')}. Ship the proto/ folder next to the program or set SUTAZAI_PROTO_DIR`);
+    throw new Error(
+      `cannot find ${CORE_PROTO} and ${HEALTH_PROTO}; looked in ${searched.join(', ')}. Ship the proto/ folder next to the program or set SUTAZAI_PROTO_DIR`,
+    );
   }
   return found;
 }

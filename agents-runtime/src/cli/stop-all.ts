@@ -36,7 +36,9 @@ export async function runStopAll(config: RuntimeConfig, options: StopAllOptions)
     try {
       process.kill(owner.pid, 'SIGUSR2');
     } catch (error) {
-      options.out(`could not signal pid ${owner.pid} (${(error as NodeJS.ErrnoException).code ?? String(error)}): run stop-all as the user the daemon runs as, or root`);
+      options.out(
+        `could not signal pid ${owner.pid} (${(error as NodeJS.ErrnoException).code ?? String(error)}): run stop-all as the user the daemon runs as, or root`,
+      );
       return 6;
     }
     while (isSameProcess(owner.pid, owner.startTime) && Date.now() < deadline) await sleep(100);

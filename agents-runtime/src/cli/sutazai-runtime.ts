@@ -128,7 +128,9 @@ function printError(error: unknown): void {
   } else if (error instanceof RuntimeError) {
     process.stderr.write(`sutazai-runtime: ${error.code}: ${error.message}\n  remedy: ${error.remedy}\n`);
   } else {
-    process.stderr.write(`sutazai-runtime: INTERNAL: ${error instanceof Error ? error.message : String(error)}\n  remedy: this is a defect of sutazai-runtime; report it with the output above\n`);
+    process.stderr.write(
+      `sutazai-runtime: INTERNAL: ${error instanceof Error ? error.message : String(error)}\n  remedy: this is a defect of sutazai-runtime; report it with the output above\n`,
+    );
   }
 }
 
@@ -159,7 +161,10 @@ async function run(args: Args): Promise<number> {
     const shutdown = (signal: string, stopChildren: boolean): void => {
       if (stopping) return;
       stopping = true;
-      log.info({ signal, stopChildren }, stopChildren ? 'stop-all requested: stopping every process, then exiting' : 'stopping the daemon; processes keep running');
+      log.info(
+        { signal, stopChildren },
+        stopChildren ? 'stop-all requested: stopping every process, then exiting' : 'stopping the daemon; processes keep running',
+      );
       daemon.close(stopChildren).then(
         () => resolve(EXIT.OK),
         (error: unknown) => {
@@ -190,7 +195,11 @@ function readPem(file: string, what: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (cause) {
-    throw new RuntimeError('CERTIFICATE_INVALID', `cannot read the ${what} ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, `check the path given with --cert/--key or in the config's client: section`);
+    throw new RuntimeError(
+      'CERTIFICATE_INVALID',
+      `cannot read the ${what} ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
+      `check the path given with --cert/--key or in the config's client: section`,
+    );
   }
 }
 
@@ -221,7 +230,11 @@ async function status(args: Args): Promise<number> {
   // grpc-js sets the TLS servername to the IP of 127.0.0.1:PORT targets (DEP0123): noise for an operator.
   process.noDeprecation = true;
   const protos = loadRuntimeProtos(protoDir());
-  const credentials = grpc.credentials.createSsl(readPem(config.tls.ca, 'CA certificate'), readPem(keyFile, 'client key'), readPem(certFile, 'client certificate'));
+  const credentials = grpc.credentials.createSsl(
+    readPem(config.tls.ca, 'CA certificate'),
+    readPem(keyFile, 'client key'),
+    readPem(certFile, 'client certificate'),
+  );
   const target = clientTarget(config.listen);
   const client = new protos.sutazai.runtime.v1.Runtime(target, credentials) as unknown as RuntimeClient;
   try {
@@ -238,7 +251,10 @@ async function status(args: Args): Promise<number> {
       if (p.instances.length === 0) rows.push([p.name, '-', 'scaled to 0', '-', '-', '-', '']);
       for (const i of p.instances) {
         const started = Number(i.startedAtMs);
-        const state = i.state.replace(/^PROCESS_STATE_/, '').toLowerCase().replace(/_/g, '-');
+        const state = i.state
+          .replace(/^PROCESS_STATE_/, '')
+          .toLowerCase()
+          .replace(/_/g, '-');
         rows.push([
           p.name,
           i.instance,
@@ -289,7 +305,10 @@ export async function main(argv: string[]): Promise<number> {
         return await status(args);
       case 'stop-all': {
         const config = requireConfig(args);
-        return await runStopAll(config, { timeoutMs: Number(stringFlag(args, 'timeout-ms') ?? 115_000), out: (line) => process.stdout.write(`${line}\n`) });
+        return await runStopAll(config, {
+          timeoutMs: Number(stringFlag(args, 'timeout-ms') ?? 115_000),
+          out: (line) => process.stdout.write(`${line}\n`),
+        });
       }
       default:
         throw new UsageError(`unknown command "${args.command}"; commands: run, status, stop-all`);

@@ -91,9 +91,14 @@ export function acquireLock(stateDir: string): DaemonLock {
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new RuntimeError('CONFIG_INVALID', `cannot create the lock file ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, `make ${stateDir} writable by the user sutazai-runtime runs as`, {
-          cause: error,
-        });
+        throw new RuntimeError(
+          'CONFIG_INVALID',
+          `cannot create the lock file ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+          `make ${stateDir} writable by the user sutazai-runtime runs as`,
+          {
+            cause: error,
+          },
+        );
       }
       const owner = lockOwner(stateDir);
       if (owner !== null) {
@@ -103,5 +108,9 @@ export function acquireLock(stateDir: string): DaemonLock {
       fs.rmSync(file, { force: true });
     }
   }
-  throw new RuntimeError('CONFIG_INVALID', `could not take the lock file ${file}: another daemon keeps recreating it`, `check for other sutazai-runtime processes (pgrep -af sutazai-runtime)`);
+  throw new RuntimeError(
+    'CONFIG_INVALID',
+    `could not take the lock file ${file}: another daemon keeps recreating it`,
+    `check for other sutazai-runtime processes (pgrep -af sutazai-runtime)`,
+  );
 }

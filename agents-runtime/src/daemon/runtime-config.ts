@@ -19,7 +19,8 @@ export const DEFAULT_LISTEN = '127.0.0.1:7600';
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
 export const DEFAULT_API_RETRY_MS = 30_000;
 
-const REMEDY = 'fix the field named in the message (see agents-runtime/config/example-runtime.yaml for every field), then start sutazai-runtime again';
+const REMEDY =
+  'fix the field named in the message (see agents-runtime/config/example-runtime.yaml for every field), then start sutazai-runtime again';
 
 export interface RuntimeConfig {
   /** Absolute path of the config file itself. */
@@ -51,7 +52,10 @@ const bytes = z.number().int().positive();
 const configSchema = z.strictObject({
   manifest: filePath,
   manifest_limits: z
-    .strictObject({ max_processes: z.number().int().min(1).max(10_000).optional(), max_instances: z.number().int().min(1).max(100_000).optional() })
+    .strictObject({
+      max_processes: z.number().int().min(1).max(10_000).optional(),
+      max_instances: z.number().int().min(1).max(100_000).optional(),
+    })
     .optional(),
   listen: hostPort.optional(),
   api_retry_ms: z.number().int().min(100).max(3_600_000).optional(),
@@ -110,7 +114,8 @@ export function loadRuntimeConfig(file: string): RuntimeConfig {
   try {
     text = readCappedText(file, YAML_FILE_LIMITS.maxBytes);
   } catch (cause) {
-    if (cause instanceof TextTooLargeError) throw new RuntimeError('CONFIG_INVALID', `the runtime config ${path.resolve(file)} ${cause.message}`, REMEDY);
+    if (cause instanceof TextTooLargeError)
+      throw new RuntimeError('CONFIG_INVALID', `the runtime config ${path.resolve(file)} ${cause.message}`, REMEDY);
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     throw new RuntimeError(
       'CONFIG_INVALID',

@@ -32,15 +32,7 @@ import { loadState, saveState, type RuntimeState } from '../process/state-file';
 import { RuntimeError } from '../runtime-error';
 import { readCappedText, TextTooLargeError } from '../yaml/read-capped-text';
 import { YAML_FILE_LIMITS } from '../yaml/read-yaml';
-import type {
-  InstanceStatus,
-  LogLine,
-  ProcessStatus,
-  RuntimeApi,
-  RuntimeEvent,
-  RuntimeInfo,
-  Unsubscribe,
-} from '../server/runtime-api';
+import type { InstanceStatus, LogLine, ProcessStatus, RuntimeApi, RuntimeEvent, RuntimeInfo, Unsubscribe } from '../server/runtime-api';
 import { startRuntimeServer, type RuntimeServer } from '../server/runtime-server';
 import { FleetSupervisor, type FleetIntent } from '../supervisor/fleet-supervisor';
 import { createHealthProbe } from '../supervisor/health-checks';
@@ -84,10 +76,20 @@ function readText(file: string, what: string, code: 'CONFIG_INVALID' | 'CERTIFIC
   try {
     return readCappedText(file, YAML_FILE_LIMITS.maxBytes);
   } catch (cause) {
-    if (cause instanceof TextTooLargeError) throw new RuntimeError(code, `the ${what} ${file} ${cause.message}`, `check that ${file} is the ${what} and not another file; split what it holds if it is`);
-    throw new RuntimeError(code, `cannot read the ${what} ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, `check the ${what} path in the runtime config (${file}) and its permissions`, {
-      cause,
-    });
+    if (cause instanceof TextTooLargeError)
+      throw new RuntimeError(
+        code,
+        `the ${what} ${file} ${cause.message}`,
+        `check that ${file} is the ${what} and not another file; split what it holds if it is`,
+      );
+    throw new RuntimeError(
+      code,
+      `cannot read the ${what} ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
+      `check the ${what} path in the runtime config (${file}) and its permissions`,
+      {
+        cause,
+      },
+    );
   }
 }
 
@@ -152,7 +154,14 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
 
     const eventListeners = new Set<(event: RuntimeEvent) => void>();
     const publish = (event: RuntimeEvent): void => {
-      const fields = { event: event.kind, process: event.process, instance: event.instance, state: event.state, code: event.error?.code, remedy: event.error?.remedy };
+      const fields = {
+        event: event.kind,
+        process: event.process,
+        instance: event.instance,
+        state: event.state,
+        code: event.error?.code,
+        remedy: event.error?.remedy,
+      };
       if (event.error !== null) log.warn(fields, event.message);
       else log.info(fields, event.message);
       for (const listener of [...eventListeners]) {
@@ -164,7 +173,15 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       }
     };
     const daemonEvent = (kind: string, message: string, error: RuntimeError | null = null): void =>
-      publish({ atMs: Date.now(), kind, process: null, instance: null, state: null, message, error: error === null ? null : error.toJSON() });
+      publish({
+        atMs: Date.now(),
+        kind,
+        process: null,
+        instance: null,
+        state: null,
+        message,
+        error: error === null ? null : error.toJSON(),
+      });
 
     const logs = new LogFiles(config.logDir, config.logs);
     try {
@@ -192,14 +209,18 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     });
     const adopt: Record<string, { pid: number; startTime: string }> = {};
     for (const [instance, proc] of plan.adopted) adopt[instance] = { pid: proc.pid, startTime: proc.startTime };
-    if (plan.adopted.size > 0) log.info({ instances: [...plan.adopted.keys()] }, 're-adopting processes a previous sutazai-runtime started');
-    for (const extra of plan.extra) log.warn({ instance: extra.instance, pid: extra.pid }, 'a further process carries the marker of an adopted instance; left alone');
+    if (plan.adopted.size > 0)
+      log.info({ instances: [...plan.adopted.keys()] }, 're-adopting processes a previous sutazai-runtime started');
+    for (const extra of plan.extra)
+      log.warn({ instance: extra.instance, pid: extra.pid }, 'a further process carries the marker of an adopted instance; left alone');
     const unwantedStops = [...plan.unwanted].map(async ([instance, found]) => {
       const spec = specOfInstance(manifest, instance);
       const proc = driver.adopt(instance, found.pid, found.startTime);
       if (proc === null) return;
       log.info({ instance, pid: proc.pid }, 'stopping a process that is no longer wanted (stopped on purpose, scaled down or removed)');
-      await driver.stop(proc, spec?.stop.signal ?? 'SIGTERM', spec?.stop.graceMs ?? 10_000).catch((error: unknown) => log.warn({ instance, err: String(error) }, 'could not stop an unwanted process'));
+      await driver
+        .stop(proc, spec?.stop.signal ?? 'SIGTERM', spec?.stop.graceMs ?? 10_000)
+        .catch((error: unknown) => log.warn({ instance, err: String(error) }, 'could not stop an unwanted process'));
     });
 
     let closed = false;
@@ -232,7 +253,11 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       } catch (error) {
         if (!saveFailing) {
           log.error(
-            { code: 'STATE_FILE_INVALID', err: String(error), remedy: `make ${config.stateDir} writable and free space on its file system; until then a restarted daemon cannot restore intent or re-adopt` },
+            {
+              code: 'STATE_FILE_INVALID',
+              err: String(error),
+              remedy: `make ${config.stateDir} writable and free space on its file system; until then a restarted daemon cannot restore intent or re-adopt`,
+            },
             `cannot save the state file ${stateFile}`,
           );
         }
@@ -261,10 +286,27 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       switch (event.kind) {
         case 'state': {
           scheduleSave();
-          publish({ ...base, kind: 'process.state', state: event.to, message: `${event.instance}: ${event.from} -> ${event.to}: ${event.reason}`, error: event.error ?? null });
+          publish({
+            ...base,
+            kind: 'process.state',
+            state: event.to,
+            message: `${event.instance}: ${event.from} -> ${event.to}: ${event.reason}`,
+            error: event.error ?? null,
+          });
           if (event.exit !== undefined) {
-            const how = event.exit.signal !== null ? `killed by ${event.exit.signal}` : event.exit.code === null ? 'exited (status unknown: adopted)' : `exited with code ${event.exit.code}`;
-            publish({ ...base, kind: 'process.exit', state: event.to, message: withLines(`${event.instance} ${how}; now ${event.to}`, true), error: event.error ?? null });
+            const how =
+              event.exit.signal !== null
+                ? `killed by ${event.exit.signal}`
+                : event.exit.code === null
+                  ? 'exited (status unknown: adopted)'
+                  : `exited with code ${event.exit.code}`;
+            publish({
+              ...base,
+              kind: 'process.exit',
+              state: event.to,
+              message: withLines(`${event.instance} ${how}; now ${event.to}`, true),
+              error: event.error ?? null,
+            });
           }
           return;
         }
@@ -273,15 +315,30 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
             ...base,
             kind: 'process.crash-loop',
             state: 'crash-loop',
-            message: withLines(`${event.instance} failed ${event.failures} times within ${event.withinMs} ms (${event.reason}); next try at ${new Date(event.nextRetryAt).toISOString()}`, true),
+            message: withLines(
+              `${event.instance} failed ${event.failures} times within ${event.withinMs} ms (${event.reason}); next try at ${new Date(event.nextRetryAt).toISOString()}`,
+              true,
+            ),
             error: event.error ?? null,
           });
           return;
         case 'health':
-          publish({ ...base, kind: 'process.health', state: null, message: `${event.instance} is ${event.healthy ? 'healthy' : 'unhealthy'}: ${event.reason}`, error: null });
+          publish({
+            ...base,
+            kind: 'process.health',
+            state: null,
+            message: `${event.instance} is ${event.healthy ? 'healthy' : 'unhealthy'}: ${event.reason}`,
+            error: null,
+          });
           return;
         case 'error':
-          publish({ ...base, kind: 'process.error', state: null, message: event.message, error: { code: event.code, message: event.message, remedy: event.remedy } });
+          publish({
+            ...base,
+            kind: 'process.error',
+            state: null,
+            message: event.message,
+            error: { code: event.code, message: event.message, remedy: event.remedy },
+          });
           return;
       }
     };
@@ -314,16 +371,33 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     saveNow();
 
     const rotator = new LogRotator(logs, {
-      onEvent: ({ instance, error }) => publish({ atMs: Date.now(), kind: 'logs.error', process: null, instance, state: null, message: error.message, error: error.toJSON() }),
+      onEvent: ({ instance, error }) =>
+        publish({
+          atMs: Date.now(),
+          kind: 'logs.error',
+          process: null,
+          instance,
+          state: null,
+          message: error.message,
+          error: error.toJSON(),
+        }),
     });
     rotator.start();
 
     // ---- metrics: 1 Hz sampling of the host and every instance's process group ------------
     const metrics = createMetricsService({
       processes: () =>
-        fleet.snapshot().processes.flatMap((p) =>
-          p.instances.map((i) => ({ instance: i.instance, process: p.name, pid: i.pid, restarts: i.restarts, startedAtMs: instanceStatus(i).startedAtMs })),
-        ),
+        fleet
+          .snapshot()
+          .processes.flatMap((p) =>
+            p.instances.map((i) => ({
+              instance: i.instance,
+              process: p.name,
+              pid: i.pid,
+              restarts: i.restarts,
+              startedAtMs: instanceStatus(i).startedAtMs,
+            })),
+          ),
       log: (message) => log.warn({ component: 'metrics' }, message),
     });
     metrics.start();
@@ -332,13 +406,22 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       const colon = config.metrics.listen.lastIndexOf(':');
       const host = config.metrics.listen.slice(0, colon).replace(/^\[|\]$/g, '');
       try {
-        metricsHttp = await startMetricsHttp({ host, port: Number(config.metrics.listen.slice(colon + 1)), metrics, healthy: () => !closed });
+        metricsHttp = await startMetricsHttp({
+          host,
+          port: Number(config.metrics.listen.slice(colon + 1)),
+          metrics,
+          healthy: () => !closed,
+        });
         log.info({ address: `${host}:${metricsHttp.port}` }, 'Prometheus metrics listening (/metrics, /healthz)');
       } catch (error) {
         daemonEvent(
           'metrics.error',
           `the metrics endpoint cannot listen on ${config.metrics.listen} (${(error as NodeJS.ErrnoException).code ?? String(error)}); supervision and the gRPC API continue`,
-          new RuntimeError('CONFIG_INVALID', `cannot listen on ${config.metrics.listen}`, 'choose a free port in metrics.listen of the runtime config, or remove the metrics: section'),
+          new RuntimeError(
+            'CONFIG_INVALID',
+            `cannot listen on ${config.metrics.listen}`,
+            'choose a free port in metrics.listen of the runtime config, or remove the metrics: section',
+          ),
         );
       }
     }
@@ -351,7 +434,9 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       writeAtomically(config.manifest, text);
       const old = fleet;
       const oldSpecs = new Map(manifest.processes.map((p) => [p.name, p]));
-      const kept = new Set(next.processes.filter((p) => oldSpecs.has(p.name) && JSON.stringify(oldSpecs.get(p.name)) === JSON.stringify(p)).map((p) => p.name));
+      const kept = new Set(
+        next.processes.filter((p) => oldSpecs.has(p.name) && JSON.stringify(oldSpecs.get(p.name)) === JSON.stringify(p)).map((p) => p.name),
+      );
       const oldIntent = old.intent();
       const intent: FleetIntent = {
         stopped: oldIntent.stopped.filter((name) => next.processes.some((p) => p.name === name)),
@@ -364,7 +449,8 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         if (!kept.has(p.name)) continue;
         for (const i of p.instances) {
           restarts[i.instance] = i.restarts;
-          if (i.pid !== null && i.startTime !== null && (i.state === 'running' || i.state === 'starting')) adoptMap[i.instance] = { pid: i.pid, startTime: i.startTime };
+          if (i.pid !== null && i.startTime !== null && (i.state === 'running' || i.state === 'starting'))
+            adoptMap[i.instance] = { pid: i.pid, startTime: i.startTime };
           old.instance(i.instance)?.dispose();
         }
       }
@@ -377,13 +463,21 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       fleet = makeFleet(next, intent, adoptMap, restarts);
       fleet.startAll();
       saveNow();
-      daemonEvent('manifest.updated', `manifest ${manifestVersionOf(text)} applied: ${kept.size} unchanged, ${next.processes.length - kept.size} started or restarted, ${[...oldSpecs.keys()].filter((n) => !next.processes.some((p) => p.name === n)).length} removed`);
+      daemonEvent(
+        'manifest.updated',
+        `manifest ${manifestVersionOf(text)} applied: ${kept.size} unchanged, ${next.processes.length - kept.size} started or restarted, ${[...oldSpecs.keys()].filter((n) => !next.processes.some((p) => p.name === n)).length} removed`,
+      );
     };
 
     // ---- the API ------------------------------------------------------------------------
     const toWireLine = (instance: string, line: FileLogLine): LogLine => {
       const at = line.time === null ? NaN : Date.parse(line.time);
-      return { atMs: Number.isFinite(at) ? at : Date.now(), instance, stream: line.stream === 'err' ? 'stderr' : 'stdout', text: line.text };
+      return {
+        atMs: Number.isFinite(at) ? at : Date.now(),
+        instance,
+        stream: line.stream === 'err' ? 'stderr' : 'stdout',
+        text: line.text,
+      };
     };
     const knownInstance = (instance: string): void => {
       if (fleet.instance(instance) !== undefined || logs.instances().includes(instance)) return;
@@ -463,15 +557,32 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           certPem: readText(config.tls.cert, 'server certificate', 'CERTIFICATE_INVALID'),
           keyPem: readText(config.tls.key, 'server key', 'CERTIFICATE_INVALID'),
         };
-        const started = await startRuntimeServer({ address: config.listen, tls, api, logger: log, ...(options.protoDir === undefined ? {} : { protoDir: options.protoDir }) });
+        const started = await startRuntimeServer({
+          address: config.listen,
+          tls,
+          api,
+          logger: log,
+          ...(options.protoDir === undefined ? {} : { protoDir: options.protoDir }),
+        });
         if (closed) {
           await started.close();
           return;
         }
         server = started;
       } catch (error) {
-        const err = error instanceof RuntimeError ? error : new RuntimeError('INTERNAL', `the runtime API could not start: ${String(error)}`, 'see the daemon log; supervision continues meanwhile');
-        daemonEvent('api.error', `${err.message}; the API is retried every ${Math.round((options.serverRetryMs ?? config.apiRetryMs) / 1000)} s and supervision continues`, err);
+        const err =
+          error instanceof RuntimeError
+            ? error
+            : new RuntimeError(
+                'INTERNAL',
+                `the runtime API could not start: ${String(error)}`,
+                'see the daemon log; supervision continues meanwhile',
+              );
+        daemonEvent(
+          'api.error',
+          `${err.message}; the API is retried every ${Math.round((options.serverRetryMs ?? config.apiRetryMs) / 1000)} s and supervision continues`,
+          err,
+        );
         if (!closed) retryTimer = setTimeout(() => void bringUpServer(), options.serverRetryMs ?? config.apiRetryMs);
       }
     };
@@ -498,7 +609,12 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         if (saveTimer !== undefined) clearTimeout(saveTimer);
         await server?.close();
         lock.release();
-        log.info({ stoppedChildren: stopChildren }, stopChildren ? 'sutazai-runtime stopped with every process' : 'sutazai-runtime stopped; its processes keep running and are re-adopted on the next start');
+        log.info(
+          { stoppedChildren: stopChildren },
+          stopChildren
+            ? 'sutazai-runtime stopped with every process'
+            : 'sutazai-runtime stopped; its processes keep running and are re-adopted on the next start',
+        );
       })();
       return closing;
     };

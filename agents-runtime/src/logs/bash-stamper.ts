@@ -74,7 +74,11 @@ const DEFAULT_BASH_CANDIDATES = ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/b
  */
 export function findStamperBash(candidates: readonly string[] = DEFAULT_BASH_CANDIDATES): string | null {
   for (const bash of candidates) {
-    const probe = spawnSync(bash, ['-c', 'echo "${EPOCHREALTIME:+ok}"'], { encoding: 'utf8', timeout: 5000, env: { PATH: '/usr/bin:/bin' } });
+    const probe = spawnSync(bash, ['-c', 'echo "${EPOCHREALTIME:+ok}"'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      env: { PATH: '/usr/bin:/bin' },
+    });
     if (probe.status === 0 && probe.stdout.trim() === 'ok') return bash;
   }
   return null;

@@ -96,12 +96,7 @@ export interface FollowOptions {
  * starting from the current end. Survives copy-truncate rotation: when the live file shrinks,
  * the bytes between our offset and the cut are read from `.log.1` first. Returns `stop`.
  */
-export function follow(
-  files: LogFiles,
-  instance: string,
-  onLines: (lines: LogLine[]) => void,
-  options: FollowOptions = {},
-): () => void {
+export function follow(files: LogFiles, instance: string, onLines: (lines: LogLine[]) => void, options: FollowOptions = {}): () => void {
   const file = files.logPath(instance);
   const pollMs = options.pollMs ?? 250;
   const maxRead = options.maxReadBytes ?? 1024 * 1024;

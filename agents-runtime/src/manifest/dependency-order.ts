@@ -26,7 +26,11 @@ export function startOrder(manifest: Pick<Manifest, 'processes'>): string[] {
     onPath.push(name);
     for (const dep of spec.dependsOn) {
       if (!byName.has(dep)) {
-        throw new RuntimeError('MANIFEST_CYCLE', `unknown dependency: ${[...onPath, dep].join(' -> ')} (no process named "${dep}")`, UNKNOWN_REMEDY);
+        throw new RuntimeError(
+          'MANIFEST_CYCLE',
+          `unknown dependency: ${[...onPath, dep].join(' -> ')} (no process named "${dep}")`,
+          UNKNOWN_REMEDY,
+        );
       }
       visit(dep);
     }

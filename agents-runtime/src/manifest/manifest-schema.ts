@@ -170,13 +170,20 @@ const processSchema = z.strictObject({
   health: healthSchema.optional(),
   stop: z
     .strictObject({
-      signal: z.string().refine((s) => SIGNALS.includes(s), 'is not a signal name such as SIGTERM or SIGINT').optional(),
+      signal: z
+        .string()
+        .refine((s) => SIGNALS.includes(s), 'is not a signal name such as SIGTERM or SIGINT')
+        .optional(),
       grace_ms: ms.optional(),
     })
     .optional(),
   resources: z.strictObject({ cpu: z.number().positive().optional(), memory_mb: z.number().int().positive().optional() }).optional(),
   crash_loop: z
-    .strictObject({ after_restarts: z.number().int().min(1).optional(), within_ms: positiveMs.optional(), retry_every_ms: positiveMs.optional() })
+    .strictObject({
+      after_restarts: z.number().int().min(1).optional(),
+      within_ms: positiveMs.optional(),
+      retry_every_ms: positiveMs.optional(),
+    })
     .optional(),
 });
 

@@ -26,7 +26,11 @@ export function parseManifest(text: string, file: string, limits: ManifestLimits
   // Counted before the schema builds anything from thousands of entries.
   const listed = (value as { processes?: unknown } | null)?.processes;
   if (Array.isArray(listed) && listed.length > limits.maxProcesses) {
-    throw invalid(['processes'], `lists ${listed.length} processes, more than the limit of ${limits.maxProcesses}`, limitRemedy('max_processes'));
+    throw invalid(
+      ['processes'],
+      `lists ${listed.length} processes, more than the limit of ${limits.maxProcesses}`,
+      limitRemedy('max_processes'),
+    );
   }
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
@@ -39,7 +43,11 @@ export function parseManifest(text: string, file: string, limits: ManifestLimits
   processes.forEach((p, i) => {
     instanceCount += p.replicas;
     if (instanceCount > limits.maxInstances) {
-      throw invalid(['processes', i, 'replicas'], `brings the manifest to ${instanceCount} instances, more than the limit of ${limits.maxInstances}`, limitRemedy('max_instances'));
+      throw invalid(
+        ['processes', i, 'replicas'],
+        `brings the manifest to ${instanceCount} instances, more than the limit of ${limits.maxInstances}`,
+        limitRemedy('max_instances'),
+      );
     }
   });
 

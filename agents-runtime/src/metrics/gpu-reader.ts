@@ -53,7 +53,12 @@ export function parseNvidiaSmiLine(line: string): GpuMetrics | null {
 
 /** The executable `command` resolves to on `PATH`, or null (no spawn needed to find out). */
 export function findOnPath(command: string, envPath = process.env.PATH ?? ''): string | null {
-  const candidates = command.includes('/') ? [command] : envPath.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : envPath
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(dir, command));
   for (const file of candidates) {
     try {
       fs.accessSync(file, fs.constants.X_OK);

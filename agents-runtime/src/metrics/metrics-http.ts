@@ -27,12 +27,18 @@ export function startMetricsHttp(options: MetricsHttpOptions): Promise<MetricsHt
   const host = options.host ?? '127.0.0.1';
   const server = http.createServer((req, res) => {
     const send = (status: number, contentType: string, body: string, extra: http.OutgoingHttpHeaders = {}): void => {
-      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra });
+      res.writeHead(status, {
+        'content-type': contentType,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+        ...extra,
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     const pathname = (req.url ?? '/').split('?')[0];
     if (pathname !== '/metrics' && pathname !== '/healthz') return send(404, 'text/plain; charset=utf-8', 'not found\n');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' });
     if (pathname === '/healthz') {
       let ok: boolean;
       try {

@@ -173,7 +173,10 @@ export function parseNetDev(text: string): ByteCounters {
     if (colon < 0) continue;
     const name = line.slice(0, colon).trim();
     if (name === 'lo' || name === '' || name.includes('|')) continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     readBytes += Number(f[0]) || 0;
     writeBytes += Number(f[8]) || 0;
   }
@@ -188,8 +191,22 @@ export function parseNetDev(text: string): ByteCounters {
  * and pseudo filesystems have no disk to fill.
  */
 export const REAL_FS_TYPES: ReadonlySet<string> = new Set([
-  'ext2', 'ext3', 'ext4', 'xfs', 'btrfs', 'zfs', 'f2fs', 'vfat', 'exfat', 'ntfs', 'ntfs3',
-  'jfs', 'reiserfs', 'nilfs2', 'bcachefs', 'hfsplus',
+  'ext2',
+  'ext3',
+  'ext4',
+  'xfs',
+  'btrfs',
+  'zfs',
+  'f2fs',
+  'vfat',
+  'exfat',
+  'ntfs',
+  'ntfs3',
+  'jfs',
+  'reiserfs',
+  'nilfs2',
+  'bcachefs',
+  'hfsplus',
 ]);
 
 export interface Mount {

@@ -66,7 +66,17 @@ export interface ProcessSampler {
 }
 
 function notRunning(info: ProcessInfo, pid: number | null): InstanceMetrics {
-  return { instance: info.instance, process: info.process, pid, cpuPercent: 0, rssBytes: 0, threads: 0, openFiles: null, restarts: info.restarts, uptimeMs: null };
+  return {
+    instance: info.instance,
+    process: info.process,
+    pid,
+    cpuPercent: 0,
+    rssBytes: 0,
+    threads: 0,
+    openFiles: null,
+    restarts: info.restarts,
+    uptimeMs: null,
+  };
 }
 
 /** Every process under procRoot, grouped by process group id. */

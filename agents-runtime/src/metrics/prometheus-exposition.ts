@@ -61,7 +61,10 @@ export function sampleToPrometheus(sample: MetricSample | null): string {
 
   const fams: Family[] = [
     host('sutazai_host_cpu_percent', 'Busy share of all CPU cores together over the last interval, 0..100.', h.cpuPercent),
-    { ...family('sutazai_host_cpu_core_percent', 'gauge', 'Busy share of one CPU core over the last interval, 0..100.'), series: h.perCorePercent.map((value, core) => ({ labels: { core: String(core) }, value })) },
+    {
+      ...family('sutazai_host_cpu_core_percent', 'gauge', 'Busy share of one CPU core over the last interval, 0..100.'),
+      series: h.perCorePercent.map((value, core) => ({ labels: { core: String(core) }, value })),
+    },
     host('sutazai_host_load1', '1-minute load average.', h.loadOneMinute),
     host('sutazai_host_load5', '5-minute load average.', h.loadFiveMinutes),
     host('sutazai_host_load15', '15-minute load average.', h.loadFifteenMinutes),
@@ -69,12 +72,30 @@ export function sampleToPrometheus(sample: MetricSample | null): string {
     host('sutazai_host_memory_total_bytes', 'Total memory (MemTotal).', h.memoryTotalBytes),
     host('sutazai_host_swap_used_bytes', 'Swap in use.', h.swapUsedBytes),
     host('sutazai_host_swap_total_bytes', 'Total swap.', h.swapTotalBytes),
-    host('sutazai_host_disk_read_bytes_per_second', 'Bytes read from whole disks per second over the last interval.', h.diskReadBytesPerSec),
-    host('sutazai_host_disk_write_bytes_per_second', 'Bytes written to whole disks per second over the last interval.', h.diskWriteBytesPerSec),
+    host(
+      'sutazai_host_disk_read_bytes_per_second',
+      'Bytes read from whole disks per second over the last interval.',
+      h.diskReadBytesPerSec,
+    ),
+    host(
+      'sutazai_host_disk_write_bytes_per_second',
+      'Bytes written to whole disks per second over the last interval.',
+      h.diskWriteBytesPerSec,
+    ),
     host('sutazai_host_network_receive_bytes_per_second', 'Bytes received per second on all interfaces but loopback.', h.netRxBytesPerSec),
-    host('sutazai_host_network_transmit_bytes_per_second', 'Bytes transmitted per second on all interfaces but loopback.', h.netTxBytesPerSec),
-    { ...family('sutazai_host_filesystem_used_bytes', 'gauge', 'Bytes used on a mounted local filesystem.'), series: h.filesystems.map((f) => ({ labels: { mount: f.mount }, value: f.usedBytes })) },
-    { ...family('sutazai_host_filesystem_size_bytes', 'gauge', 'Size of a mounted local filesystem.'), series: h.filesystems.map((f) => ({ labels: { mount: f.mount }, value: f.totalBytes })) },
+    host(
+      'sutazai_host_network_transmit_bytes_per_second',
+      'Bytes transmitted per second on all interfaces but loopback.',
+      h.netTxBytesPerSec,
+    ),
+    {
+      ...family('sutazai_host_filesystem_used_bytes', 'gauge', 'Bytes used on a mounted local filesystem.'),
+      series: h.filesystems.map((f) => ({ labels: { mount: f.mount }, value: f.usedBytes })),
+    },
+    {
+      ...family('sutazai_host_filesystem_size_bytes', 'gauge', 'Size of a mounted local filesystem.'),
+      series: h.filesystems.map((f) => ({ labels: { mount: f.mount }, value: f.totalBytes })),
+    },
   ];
 
   const gpuFamilies = {

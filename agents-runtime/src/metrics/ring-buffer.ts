@@ -19,7 +19,8 @@ export class RingBuffer<T extends Timestamped> {
   private count = 0;
 
   constructor(capacity = DEFAULT_CAPACITY) {
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`ring buffer capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isSafeInteger(capacity) || capacity < 1)
+      throw new RangeError(`ring buffer capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.items = new Array<T | undefined>(capacity);
   }

@@ -36,7 +36,11 @@ export interface GroupStopResult {
 
 export function assertSignal(signal: string): NodeJS.Signals {
   if (!Object.prototype.hasOwnProperty.call(osConstants.signals, signal)) {
-    throw new RuntimeError('CONFIG_INVALID', `unknown stop signal ${JSON.stringify(signal)}`, 'use a signal name such as SIGTERM, SIGINT or SIGQUIT');
+    throw new RuntimeError(
+      'CONFIG_INVALID',
+      `unknown stop signal ${JSON.stringify(signal)}`,
+      'use a signal name such as SIGTERM, SIGINT or SIGQUIT',
+    );
   }
   return signal as NodeJS.Signals;
 }

@@ -29,7 +29,10 @@ export function splitProcStat(text: string): { pid: number; comm: string; rest: 
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   if (!Number.isSafeInteger(pid) || rest.length < 20) return null;
   return { pid, comm: text.slice(open + 1, close), rest };
 }

@@ -75,7 +75,9 @@ export interface DiscoveredProcess {
  * for the few milliseconds before the sweep. Adopted processes are cleaned as before.
  */
 export class LinuxProcessDriver implements ProcessDriver {
-  private readonly opts: Required<Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'timestamps'>> & { baseEnv: NodeJS.ProcessEnv };
+  private readonly opts: Required<Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'timestamps'>> & {
+    baseEnv: NodeJS.ProcessEnv;
+  };
   /** What 'auto' resolved to, fixed for the driver's life. */
   readonly timestamps: Exclude<LogTimestamps, 'auto'>;
   private readonly bashPath: string;
@@ -92,7 +94,11 @@ export class LinuxProcessDriver implements ProcessDriver {
     };
     const bash = timestamps === 'auto' || timestamps === 'bash' ? findStamperBash(bashCandidates) : null;
     if (timestamps === 'bash' && bash === null) {
-      throw new RuntimeError('CONFIG_INVALID', 'logs.timestamps is "bash" but no bash 5.0 or newer was found in /bin, /usr/bin or /usr/local/bin', 'install bash 5, or set logs.timestamps to "node" or "auto" in the runtime config');
+      throw new RuntimeError(
+        'CONFIG_INVALID',
+        'logs.timestamps is "bash" but no bash 5.0 or newer was found in /bin, /usr/bin or /usr/local/bin',
+        'install bash 5, or set logs.timestamps to "node" or "auto" in the runtime config',
+      );
     }
     this.timestamps = timestamps === 'auto' ? (bash !== null ? 'bash' : 'node') : timestamps;
     this.bashPath = bash ?? '';
@@ -100,7 +106,9 @@ export class LinuxProcessDriver implements ProcessDriver {
 
   /** file and argv to spawn for `resolved args`: under the Node shim, or the program itself. */
   private commandLine(resolved: string, args: readonly string[]): [string, string[]] {
-    return this.timestamps === 'node' ? [this.opts.nodePath, ['-e', TIMESTAMP_SHIM_SOURCE, '--', resolved, ...args]] : [resolved, [...args]];
+    return this.timestamps === 'node'
+      ? [this.opts.nodePath, ['-e', TIMESTAMP_SHIM_SOURCE, '--', resolved, ...args]]
+      : [resolved, [...args]];
   }
 
   /** One bash loop stamping what comes out of `pipe` into the log file `fd` (bash-stamper.ts). */
@@ -118,7 +126,11 @@ export class LinuxProcessDriver implements ProcessDriver {
   async start(spec: DriverSpec, instance: string): Promise<RunningProcess> {
     const cwd = spec.cwd ?? process.cwd();
     if (!isDirectory(cwd)) {
-      throw new RuntimeError('SPAWN_FAILED', `cannot start ${instance}: working directory ${cwd} does not exist`, 'create the directory or fix `cwd` in the manifest');
+      throw new RuntimeError(
+        'SPAWN_FAILED',
+        `cannot start ${instance}: working directory ${cwd} does not exist`,
+        'create the directory or fix `cwd` in the manifest',
+      );
     }
     const incarnation = `${process.pid}.${(this.spawns += 1)}.${Date.now()}`;
     const env: NodeJS.ProcessEnv = {
@@ -148,9 +160,19 @@ export class LinuxProcessDriver implements ProcessDriver {
     } catch (cause) {
       if (loggers.length > 0) {
         killGroup(child!.pid!);
-        throw new RuntimeError('SPAWN_FAILED', `cannot start the log stamper (${this.bashPath}) for ${instance}: ${(cause as Error).message}`, 'set logs.timestamps to "node" or "raw" in the runtime config', { cause });
+        throw new RuntimeError(
+          'SPAWN_FAILED',
+          `cannot start the log stamper (${this.bashPath}) for ${instance}: ${(cause as Error).message}`,
+          'set logs.timestamps to "node" or "raw" in the runtime config',
+          { cause },
+        );
       }
-      throw new RuntimeError('SPAWN_FAILED', `cannot start ${instance}: ${(cause as Error).message}`, 'check the command, its permissions and the system limits (ulimit -u, memory)', { cause });
+      throw new RuntimeError(
+        'SPAWN_FAILED',
+        `cannot start ${instance}: ${(cause as Error).message}`,
+        'check the command, its permissions and the system limits (ulimit -u, memory)',
+        { cause },
+      );
     } finally {
       fs.closeSync(fd); // the child (or its loggers) hold their own copies
     }
@@ -173,7 +195,11 @@ export class LinuxProcessDriver implements ProcessDriver {
     });
     await tracked?.drainLogs();
     if (result.survivors.length > 0) {
-      throw new RuntimeError('INTERNAL', `processes ${result.survivors.join(', ')} of ${instance ?? proc.pid} survived SIGKILL`, 'they are likely stuck in uninterruptible I/O (state D); check `ps -o pid,stat,wchan` and the storage they use');
+      throw new RuntimeError(
+        'INTERNAL',
+        `processes ${result.survivors.join(', ')} of ${instance ?? proc.pid} survived SIGKILL`,
+        'they are likely stuck in uninterruptible I/O (state D); check `ps -o pid,stat,wchan` and the storage they use',
+      );
     }
   }
 
@@ -196,7 +222,12 @@ export class LinuxProcessDriver implements ProcessDriver {
   /** Marked processes of `instance` that left group `pgid` (setsid/setpgid escapes); of one run when `incarnation` is given. */
   escapees(instance: string, pgid: number, incarnation?: string): ProcStat[] {
     return scanProcessesByEnv(INSTANCE_ENV, instance)
-      .filter(({ stat, env }) => env.get(RUNTIME_ID_ENV) === this.opts.runtimeId && stat.pgid !== pgid && (incarnation === undefined || env.get(INCARNATION_ENV) === incarnation))
+      .filter(
+        ({ stat, env }) =>
+          env.get(RUNTIME_ID_ENV) === this.opts.runtimeId &&
+          stat.pgid !== pgid &&
+          (incarnation === undefined || env.get(INCARNATION_ENV) === incarnation),
+      )
       .map(({ stat }) => stat);
   }
 
@@ -225,7 +256,12 @@ export class LinuxProcessDriver implements ProcessDriver {
   /** Stops the setsid escapees of one run of an instance (after its leader is gone). */
   sweepEscapees(instance: string, pgid: number, incarnation: string, signal: string): void {
     if (this.escapees(instance, pgid, incarnation).length === 0) return;
-    void stopProcessGroup({ pgid, signal, graceMs: this.opts.leftoverGraceMs, escapees: () => this.escapees(instance, pgid, incarnation) }).catch(() => undefined);
+    void stopProcessGroup({
+      pgid,
+      signal,
+      graceMs: this.opts.leftoverGraceMs,
+      escapees: () => this.escapees(instance, pgid, incarnation),
+    }).catch(() => undefined);
   }
 }
 
@@ -395,4 +431,3 @@ function isDirectory(dir: string): boolean {
     return false;
   }
 }
-

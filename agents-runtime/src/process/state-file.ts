@@ -25,7 +25,8 @@ export function validateState(value: unknown): RuntimeState | string {
   if (value.version !== 1) return `unsupported version ${JSON.stringify(value.version)}`;
   const intent = value.intent;
   if (!isObject(intent)) return 'intent is missing';
-  if (!Array.isArray(intent.stopped) || !intent.stopped.every((s) => typeof s === 'string')) return 'intent.stopped must be a list of names';
+  if (!Array.isArray(intent.stopped) || !intent.stopped.every((s) => typeof s === 'string'))
+    return 'intent.stopped must be a list of names';
   if (!isObject(intent.replicas)) return 'intent.replicas must be an object';
   for (const [name, n] of Object.entries(intent.replicas)) {
     if (!Number.isInteger(n) || (n as number) < 0) return `intent.replicas.${name} must be a whole number >= 0`;
@@ -49,7 +50,10 @@ export function validateState(value: unknown): RuntimeState | string {
     ...(value.restarts === undefined ? {} : { restarts }),
     intent: { stopped: [...(intent.stopped as string[])], replicas: { ...(intent.replicas as Record<string, number>) } },
     instances: Object.fromEntries(
-      Object.entries(value.instances as Record<string, { pid: number; startTime: string }>).map(([k, v]) => [k, { pid: v.pid, startTime: v.startTime }]),
+      Object.entries(value.instances as Record<string, { pid: number; startTime: string }>).map(([k, v]) => [
+        k,
+        { pid: v.pid, startTime: v.startTime },
+      ]),
     ),
   };
 }
@@ -67,7 +71,10 @@ export function loadState(file: string, now: Date = new Date()): LoadResult {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyState() };
-    return { state: emptyState(), problem: invalid(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, null) };
+    return {
+      state: emptyState(),
+      problem: invalid(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, null),
+    };
   }
   let parsed: unknown;
   let why: string;

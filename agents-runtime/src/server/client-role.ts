@@ -18,8 +18,7 @@ export type Role = (typeof ROLES)[number];
 export const ROLE_URI_PREFIX = 'urn:sutazai:role:';
 
 export type ClientRole =
-  | { ok: true; role: Role }
-  | { ok: false; reason: 'no-certificate' | 'no-role' | 'unknown-role' | 'conflicting-roles'; detail: string };
+  { ok: true; role: Role } | { ok: false; reason: 'no-certificate' | 'no-role' | 'unknown-role' | 'conflicting-roles'; detail: string };
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
@@ -77,7 +76,11 @@ export function roleFromSubjectAltName(san: string | undefined): ClientRole {
   }
   const unknown = uris.filter((value) => !isRole(value));
   if (unknown.length > 0) {
-    return { ok: false, reason: 'unknown-role', detail: `the client certificate names an unknown role "${unknown[0]}" (known: ${ROLES.join(', ')})` };
+    return {
+      ok: false,
+      reason: 'unknown-role',
+      detail: `the client certificate names an unknown role "${unknown[0]}" (known: ${ROLES.join(', ')})`,
+    };
   }
   const roles = [...new Set(uris)] as Role[];
   if (roles.length > 1) {

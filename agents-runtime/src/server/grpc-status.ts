@@ -31,7 +31,12 @@ export function statusFromError(error: unknown): StatusObject {
   const runtimeError =
     error instanceof RuntimeError
       ? error
-      : new RuntimeError('INTERNAL', 'sutazai-runtime failed while answering the call', 'see the runtime log for the cause, and report it if it repeats', { cause: error });
+      : new RuntimeError(
+          'INTERNAL',
+          'sutazai-runtime failed while answering the call',
+          'see the runtime log for the cause, and report it if it repeats',
+          { cause: error },
+        );
   return statusFor(runtimeError.code, runtimeError.message, runtimeError.remedy);
 }
 

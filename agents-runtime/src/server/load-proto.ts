@@ -34,7 +34,9 @@ export type RuntimeProtos = RuntimeProto & HealthProto;
  * Bundled programs pass their directory.
  */
 export function defaultProtoDir(): string {
-  const starts = [process.argv[1] ? path.dirname(path.resolve(process.argv[1])) : null, process.cwd()].filter((d): d is string => d !== null);
+  const starts = [process.argv[1] ? path.dirname(path.resolve(process.argv[1])) : null, process.cwd()].filter(
+    (d): d is string => d !== null,
+  );
   return findProtoDir(starts, [path.join('agents-runtime', 'proto')], PROTO_FILES) ?? path.join(process.cwd(), 'agents-runtime', 'proto');
 }
 

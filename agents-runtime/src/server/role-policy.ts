@@ -30,9 +30,7 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }
 
-export type Decision =
-  | { allowed: true; role: Role }
-  | { allowed: false; message: string; remedy: string };
+export type Decision = { allowed: true; role: Role } | { allowed: false; message: string; remedy: string };
 
 /** Whether a caller with `client` (from its certificate) may call `methodPath` (`/pkg.Service/Method`). */
 export function authorize(methodPath: string, client: ClientRole): Decision {

@@ -168,13 +168,7 @@ export interface RuntimeApi {
    * The last `lines` lines, then (with `follow`) new ones. `onEnd` ends the stream: without
    * `follow` once the last line is sent, or with an error when reading fails.
    */
-  tailLogs(
-    instance: string,
-    lines: number,
-    follow: boolean,
-    onLine: (line: LogLine) => void,
-    onEnd: (error?: Error) => void,
-  ): Unsubscribe;
+  tailLogs(instance: string, lines: number, follow: boolean, onLine: (line: LogLine) => void, onEnd: (error?: Error) => void): Unsubscribe;
   health(): 'SERVING' | 'NOT_SERVING';
 }
 

@@ -64,7 +64,11 @@ export function isLoopbackHost(host: string): boolean {
 function splitAddress(address: string): { host: string; port: string } {
   const colon = address.lastIndexOf(':');
   if (colon <= 0 || !/^\d{1,5}$/.test(address.slice(colon + 1))) {
-    throw new RuntimeError('CONFIG_INVALID', `the listen address "${address}" is not host:port`, 'set the listen address in the runtime config as host:port, e.g. 127.0.0.1:7443');
+    throw new RuntimeError(
+      'CONFIG_INVALID',
+      `the listen address "${address}" is not host:port`,
+      'set the listen address in the runtime config as host:port, e.g. 127.0.0.1:7443',
+    );
   }
   return { host: address.slice(0, colon), port: address.slice(colon + 1) };
 }
@@ -82,7 +86,10 @@ function roleInterceptor(logger: RuntimeServerLogger): grpc.ServerInterceptor {
               pass(metadata);
               return;
             }
-            logger.warn({ method: method.path, peer: call.getPeer(), role: client.ok ? client.role : null }, 'runtime API call refused: permission denied');
+            logger.warn(
+              { method: method.path, peer: call.getPeer(), role: client.ok ? client.role : null },
+              'runtime API call refused: permission denied',
+            );
             call.sendStatus(statusFor('PERMISSION_DENIED', decision.message, decision.remedy));
           },
         });
@@ -113,7 +120,11 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   const healthService = protos.grpc.health.v1.Health.service;
   const unguarded = methodsWithoutPolicy([...Object.values(runtimeService), ...Object.values(healthService)].map((m) => m.path));
   if (unguarded.length > 0) {
-    throw new RuntimeError('INTERNAL', `gRPC methods without a role policy: ${unguarded.join(', ')}`, 'this is a defect of sutazai-runtime: add them to role-policy.ts');
+    throw new RuntimeError(
+      'INTERNAL',
+      `gRPC methods without a role policy: ${unguarded.join(', ')}`,
+      'this is a defect of sutazai-runtime: add them to role-policy.ts',
+    );
   }
 
   const openStreams = new Set<OpenStream>();
@@ -171,7 +182,12 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   }
 
   const requireName = (name: string): string => {
-    if (name.trim() === '') throw new RuntimeError('PROCESS_NOT_FOUND', 'the request names no process', 'pass the name of a process from the manifest (ListProcesses shows them)');
+    if (name.trim() === '')
+      throw new RuntimeError(
+        'PROCESS_NOT_FOUND',
+        'the request names no process',
+        'pass the name of a process from the manifest (ListProcesses shows them)',
+      );
     return name;
   };
 
@@ -199,7 +215,9 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
       return {};
     }),
     WatchEvents: stream((_request, write) => api.watchEvents((event) => write(eventToWire(event)))),
-    StreamMetrics: stream((request, write) => api.streamMetrics(sinceMsFromWire(request.sinceMs), (sample) => write(metricSampleToWire(sample)))),
+    StreamMetrics: stream((request, write) =>
+      api.streamMetrics(sinceMsFromWire(request.sinceMs), (sample) => write(metricSampleToWire(sample))),
+    ),
     TailLogs: stream((request, write, end) =>
       api.tailLogs(request.instance, request.lines, request.follow, (line) => write(logLineToWire(line)), end),
     ),
@@ -249,9 +267,14 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     server.bindAsync(address, credentials, (error, boundPort) => {
       if (error) {
         reject(
-          new RuntimeError('CONFIG_INVALID', `the runtime API cannot listen on ${address}: ${error.message}`, 'choose a free port or an address of this machine in the runtime config, or stop what holds the port', {
-            cause: error,
-          }),
+          new RuntimeError(
+            'CONFIG_INVALID',
+            `the runtime API cannot listen on ${address}: ${error.message}`,
+            'choose a free port or an address of this machine in the runtime config, or stop what holds the port',
+            {
+              cause: error,
+            },
+          ),
         );
       } else resolve(boundPort);
     });
@@ -265,7 +288,8 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
-      for (const open of [...openStreams]) open.finish({ code: grpc.status.UNAVAILABLE, details: 'sutazai-runtime is shutting down', metadata: new grpc.Metadata() });
+      for (const open of [...openStreams])
+        open.finish({ code: grpc.status.UNAVAILABLE, details: 'sutazai-runtime is shutting down', metadata: new grpc.Metadata() });
       const force = setTimeout(() => {
         server.forceShutdown();
         resolve();

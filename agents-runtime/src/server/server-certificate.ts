@@ -21,7 +21,12 @@ function parseCertificate(pem: string, what: string): X509Certificate {
   try {
     return new X509Certificate(pem);
   } catch (error) {
-    throw new RuntimeError('CERTIFICATE_INVALID', `the ${what} is not a PEM X.509 certificate`, `check the ${what} path in the runtime config; ${RENEW_REMEDY}`, { cause: error });
+    throw new RuntimeError(
+      'CERTIFICATE_INVALID',
+      `the ${what} is not a PEM X.509 certificate`,
+      `check the ${what} path in the runtime config; ${RENEW_REMEDY}`,
+      { cause: error },
+    );
   }
 }
 
@@ -29,7 +34,11 @@ function checkValidity(cert: X509Certificate, what: string, now: Date): void {
   const notBefore = Date.parse(cert.validFrom);
   const notAfter = Date.parse(cert.validTo);
   if (Number.isFinite(notAfter) && notAfter < now.getTime()) {
-    throw new RuntimeError('CERTIFICATE_INVALID', `the ${what} (${cert.subject.replace(/\n/g, ', ')}) expired on ${cert.validTo}`, RENEW_REMEDY);
+    throw new RuntimeError(
+      'CERTIFICATE_INVALID',
+      `the ${what} (${cert.subject.replace(/\n/g, ', ')}) expired on ${cert.validTo}`,
+      RENEW_REMEDY,
+    );
   }
   if (Number.isFinite(notBefore) && notBefore > now.getTime()) {
     throw new RuntimeError(

@@ -21,8 +21,7 @@ export function restartWanted(policy: RestartPolicy, cleanExit: boolean): boolea
 }
 
 export type RestartDecision =
-  | { kind: 'backoff'; delayMs: number; attempt: number }
-  | { kind: 'crash-loop'; delayMs: number; failuresInWindow: number };
+  { kind: 'backoff'; delayMs: number; attempt: number } | { kind: 'crash-loop'; delayMs: number; failuresInWindow: number };
 
 /**
  * Counts failures of one instance and decides how long to wait before the next start.

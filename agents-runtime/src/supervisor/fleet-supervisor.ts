@@ -95,7 +95,9 @@ export class FleetSupervisor {
       }
     }
     for (const group of this.groups.values()) {
-      group.supervisors = expandReplicas(group.spec, group.replicas).map((instance, i) => this.createSupervisor(group.spec, instance, i + 1));
+      group.supervisors = expandReplicas(group.spec, group.replicas).map((instance, i) =>
+        this.createSupervisor(group.spec, instance, i + 1),
+      );
     }
   }
 
@@ -147,7 +149,11 @@ export class FleetSupervisor {
   async scale(name: string, replicas: number): Promise<void> {
     const group = this.group(name);
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > MAX_REPLICAS) {
-      throw new RuntimeError('CONFIG_INVALID', `replicas for "${name}" must be a whole number from 0 to ${MAX_REPLICAS}, not ${replicas}`, `pick a count between 0 and ${MAX_REPLICAS}`);
+      throw new RuntimeError(
+        'CONFIG_INVALID',
+        `replicas for "${name}" must be a whole number from 0 to ${MAX_REPLICAS}, not ${replicas}`,
+        `pick a count between 0 and ${MAX_REPLICAS}`,
+      );
     }
     const others = [...this.groups.values()].reduce((sum, g) => (g === group ? sum : sum + g.replicas), 0);
     const maxInstances = this.options.maxInstances ?? Infinity;

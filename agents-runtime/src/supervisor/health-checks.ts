@@ -53,13 +53,16 @@ export function checkTcp(spec: Spec<'tcp'> | Pick<Spec<'tcp'>, 'host' | 'port'>,
 /** Healthy on a 2xx answer to GET path. */
 export function checkHttp(spec: Spec<'http'>, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
-    const request = http.get({ host: spec.host, port: spec.port, path: spec.path, signal, headers: { 'user-agent': 'sutazai-runtime-health' } }, (response) => {
-      const status = response.statusCode ?? 0;
-      response.resume();
-      response.once('end', () => resolve(status >= 200 && status < 300));
-      response.once('error', () => resolve(false));
-      response.once('close', () => resolve(response.complete && status >= 200 && status < 300));
-    });
+    const request = http.get(
+      { host: spec.host, port: spec.port, path: spec.path, signal, headers: { 'user-agent': 'sutazai-runtime-health' } },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        response.resume();
+        response.once('end', () => resolve(status >= 200 && status < 300));
+        response.once('error', () => resolve(false));
+        response.once('close', () => resolve(response.complete && status >= 200 && status < 300));
+      },
+    );
     request.once('error', () => resolve(false));
   });
 }

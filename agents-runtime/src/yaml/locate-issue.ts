@@ -27,7 +27,8 @@ export function parseLocatedYaml(text: string, file: string, limits: YamlLimits 
     const { line, col } = lineCounter.linePos(offset);
     return `${file}:${line}:${col}`;
   };
-  if (problem !== undefined || doc === undefined) return { doc: undefined, where, syntaxError: `${where(problem?.offset ?? 0)}: ${problem?.message ?? 'unreadable YAML'}` };
+  if (problem !== undefined || doc === undefined)
+    return { doc: undefined, where, syntaxError: `${where(problem?.offset ?? 0)}: ${problem?.message ?? 'unreadable YAML'}` };
   return { doc, where, syntaxError: undefined };
 }
 
@@ -39,7 +40,10 @@ export function describeIssue(yaml: LocatedDocument, issue: z.core.$ZodIssue): s
     offset = keyOffset(yaml.doc, at, issue.keys[0]) ?? offset;
     at.push(issue.keys[0]);
   }
-  const why = issue.code === 'invalid_type' && / received undefined$/.test(issue.message) ? `is required (expected ${issue.expected})` : issue.message;
+  const why =
+    issue.code === 'invalid_type' && / received undefined$/.test(issue.message)
+      ? `is required (expected ${issue.expected})`
+      : issue.message;
   return `${yaml.where(offset)}: ${describePath(at)}: ${why}`;
 }
 

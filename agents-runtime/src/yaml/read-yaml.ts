@@ -47,7 +47,11 @@ export function readYaml(text: string, limits: YamlLimits): ReadYaml {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxBytes) {
     lineCounter.addNewLine(0);
-    return { lineCounter, doc: undefined, problem: { offset: 0, limit: true, message: `the text is ${bytes} bytes, over the limit of ${limits.maxBytes} bytes` } };
+    return {
+      lineCounter,
+      doc: undefined,
+      problem: { offset: 0, limit: true, message: `the text is ${bytes} bytes, over the limit of ${limits.maxBytes} bytes` },
+    };
   }
   // The concrete syntax tree is built without recursion; composing it is recursive, so
   // depth and size are judged here first (10,000 nested "[" would exhaust the stack).
@@ -88,10 +92,16 @@ function measureSyntaxTree(text: string, limits: YamlLimits): YamlProblem | unde
     while (stack.length > 0) {
       const { token: node, depth } = stack.pop()!;
       if (node.items === undefined) continue;
-      if (depth + 1 > limits.maxDepth) return { offset: node.offset, limit: true, message: `maps and lists are nested more than ${limits.maxDepth} deep` };
+      if (depth + 1 > limits.maxDepth)
+        return { offset: node.offset, limit: true, message: `maps and lists are nested more than ${limits.maxDepth} deep` };
       for (const item of node.items) {
         items += 1;
-        if (items > limits.maxNodes) return { offset: item.value?.offset ?? item.key?.offset ?? node.offset, limit: true, message: `the text holds more than ${limits.maxNodes} keys and list items` };
+        if (items > limits.maxNodes)
+          return {
+            offset: item.value?.offset ?? item.key?.offset ?? node.offset,
+            limit: true,
+            message: `the text holds more than ${limits.maxNodes} keys and list items`,
+          };
         if (item.key) stack.push({ token: item.key, depth: depth + 1 });
         if (item.value) stack.push({ token: item.value, depth: depth + 1 });
       }
@@ -128,7 +138,11 @@ function checkDocument(doc: Document.Parsed, limits: YamlLimits): YamlProblem | 
     }
     const known = sizes.get(node);
     if (known !== undefined) return known;
-    if (node.tag !== undefined && !CORE_TAGS.has(node.tag)) return fail(node, `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed here (only plain YAML values, maps and lists)`);
+    if (node.tag !== undefined && !CORE_TAGS.has(node.tag))
+      return fail(
+        node,
+        `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed here (only plain YAML values, maps and lists)`,
+      );
     if (!isMap(node) && !isSeq(node)) return { nodes: 0, depth: 0 };
     open.add(node);
     const size: Size = { nodes: node.items.length, depth: 0 };
@@ -148,7 +162,8 @@ function checkDocument(doc: Document.Parsed, limits: YamlLimits): YamlProblem | 
     }
     open.delete(node);
     size.depth += 1;
-    if (size.nodes > limits.maxNodes) return fail(node, `aliases expand the text to more than ${limits.maxNodes} keys and list items`, true);
+    if (size.nodes > limits.maxNodes)
+      return fail(node, `aliases expand the text to more than ${limits.maxNodes} keys and list items`, true);
     if (size.depth > limits.maxDepth) return fail(node, `aliases nest maps and lists more than ${limits.maxDepth} deep`, true);
     sizes.set(node, size);
     return size;

@@ -93,7 +93,10 @@ export interface Backend {
   readonly info: AppInfo;
   readonly localHostId: number;
   /** Probes hosts in parallel, reporting each state change; resolves with the final states. */
-  probeMany(hostIds: number[], options: { concurrency: number; timeoutMs: number; onProgress?: (p: ProbeProgress) => void }): Promise<ProbeProgress[]>;
+  probeMany(
+    hostIds: number[],
+    options: { concurrency: number; timeoutMs: number; onProgress?: (p: ProbeProgress) => void },
+  ): Promise<ProbeProgress[]>;
   /** Resolves when the start-up probe of the local machine has finished (or failed). */
   readonly ready: Promise<void>;
   close(): Promise<void>;
@@ -109,13 +112,22 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   // The store first: it is what checks that the data directory is usable at all.
   const store: Store = openStore({ dataDir: config.dataDir });
   // The log lives in the data directory, so it can only start once the store proved it usable.
-  const { logger, file: logFile, close: closeLog } = createAppLogger({
+  const {
+    logger,
+    file: logFile,
+    close: closeLog,
+  } = createAppLogger({
     dataDir: config.dataDir,
     level: config.logLevel,
     console: config.logToConsole,
   });
-  if (store.modesTightened.changed.length > 0) logger.warn({ changed: store.modesTightened.changed }, 'data directory permissions tightened at open: other local users could read it');
-  if (store.modesTightened.failed.length > 0) logger.error({ failed: store.modesTightened.failed }, 'data directory entries that other local users can read could not be made private (owned by another user?)');
+  if (store.modesTightened.changed.length > 0)
+    logger.warn({ changed: store.modesTightened.changed }, 'data directory permissions tightened at open: other local users could read it');
+  if (store.modesTightened.failed.length > 0)
+    logger.error(
+      { failed: store.modesTightened.failed },
+      'data directory entries that other local users can read could not be made private (owned by another user?)',
+    );
   let releaseDataDir = () => {};
   if (config.claimDataDir ?? (config.mode === 'web' || config.mode === 'desktop')) {
     try {
@@ -240,7 +252,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     installOperations,
     installRecords,
     installHealth: (name: string) =>
-      checkInstalledHealth({ hosts: hostsRepo, hostKeys: createHostKeysRepo(store.db), vault, installs: createInstallsRepo(store.db), now }, name),
+      checkInstalledHealth(
+        { hosts: hostsRepo, hostKeys: createHostKeysRepo(store.db), vault, installs: createInstallsRepo(store.db), now },
+        name,
+      ),
     wizard: createWizardDrafts({ drafts: createWizardDraftsRepo(store.db), bundles: createBundlesRepo(store.db), hosts: hostsRepo, now }),
     now,
   };

@@ -37,9 +37,8 @@ export function defaultDataDir({ platform, env, homedir }: DataDirEnvironment): 
   if (platform === 'darwin') {
     return path.posix.join(homedir, 'Library', 'Application Support', APP_DIR_NAME);
   }
-  const base = env.XDG_DATA_HOME && path.posix.isAbsolute(env.XDG_DATA_HOME)
-    ? env.XDG_DATA_HOME
-    : path.posix.join(homedir, '.local', 'share');
+  const base =
+    env.XDG_DATA_HOME && path.posix.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.posix.join(homedir, '.local', 'share');
   return path.posix.join(base, 'sutazai-control-center');
 }
 
@@ -95,10 +94,15 @@ export function tightenDataDirModes(dir: string): { changed: string[]; failed: s
   const top = fs.lstatSync(dir, { throwIfNoEntry: false });
   if (!top?.isDirectory()) return result;
   // A sticky, world-writable directory (/tmp) is shared on purpose: it is not ours to close.
-  if ((top.mode & 0o1000) !== 0) result.failed.push(`${dir} ${octal(top.mode & 0o7777)} (a shared directory: give the control center a data directory of its own)`);
+  if ((top.mode & 0o1000) !== 0)
+    result.failed.push(`${dir} ${octal(top.mode & 0o7777)} (a shared directory: give the control center a data directory of its own)`);
   else tighten(dir, top);
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if ((entry.isFile() && (APP_FILE.test(entry.name) || entry.name === VAULT_KEY_FILE)) || (entry.isDirectory() && APP_DIRS.has(entry.name))) walk(path.join(dir, entry.name));
+    if (
+      (entry.isFile() && (APP_FILE.test(entry.name) || entry.name === VAULT_KEY_FILE)) ||
+      (entry.isDirectory() && APP_DIRS.has(entry.name))
+    )
+      walk(path.join(dir, entry.name));
   }
   return result;
 }

@@ -54,16 +54,27 @@ export function createInstallHandlers(deps: InstallApiDeps): Pick<MethodHandlers
     'installs.start': ({ install, concurrency }) => installJobs.start(install, concurrency === undefined ? {} : { concurrency }),
     'installs.status': ({ jobId }) => installJobs.status(jobId),
     'installs.cancel': ({ jobId }) => installJobs.cancel(jobId),
-    'installs.jobs': ({ name, kind, limit }) => installJobs.recent({ ...(name !== undefined ? { install: name } : {}), ...(kind !== undefined ? { kind } : {}), limit }),
+    'installs.jobs': ({ name, kind, limit }) =>
+      installJobs.recent({ ...(name !== undefined ? { install: name } : {}), ...(kind !== undefined ? { kind } : {}), limit }),
     'installs.upgradeOffer': ({ name }) => operations.upgradeOffer(name),
     'installs.upgradePlan': ({ name, bundle }) => operations.upgradePlan(name, bundle),
-    'installs.upgrade': ({ name, bundle, concurrency, allowDowngrade }) => operations.upgrade(name, bundle, { ...(concurrency !== undefined ? { concurrency } : {}), ...(allowDowngrade !== undefined ? { allowDowngrade } : {}) }),
-    'installs.rollback': ({ name, host, to }) => operations.rollback(name, { ...(host !== undefined ? { host } : {}), ...(to !== undefined ? { to } : {}) }),
+    'installs.upgrade': ({ name, bundle, concurrency, allowDowngrade }) =>
+      operations.upgrade(name, bundle, {
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(allowDowngrade !== undefined ? { allowDowngrade } : {}),
+      }),
+    'installs.rollback': ({ name, host, to }) =>
+      operations.rollback(name, { ...(host !== undefined ? { host } : {}), ...(to !== undefined ? { to } : {}) }),
     'installs.uninstall': ({ name, host }) => operations.uninstall(name, host === undefined ? {} : { host }),
     'installs.list': () => installRecords.list(),
     'installs.get': ({ name }) => {
       const record = installRecords.get(name);
-      if (!record) throw new ApiError('NOT_FOUND', `There is no install named ${name}.`, 'Install it first; installs.list names the recorded installs.');
+      if (!record)
+        throw new ApiError(
+          'NOT_FOUND',
+          `There is no install named ${name}.`,
+          'Install it first; installs.list names the recorded installs.',
+        );
       return record;
     },
     'installs.health': ({ name }) => deps.installHealth(name),

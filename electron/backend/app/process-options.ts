@@ -20,14 +20,14 @@ export const SHARED_OPTION_SPEC = {
   'passphrase-file': { type: 'string' },
 } as const;
 
-export function sharedOptions(values: { 'data-dir'?: string | undefined; 'log-level'?: string | undefined; 'passphrase-file'?: string | undefined }): BackendOptions {
+export function sharedOptions(values: {
+  'data-dir'?: string | undefined;
+  'log-level'?: string | undefined;
+  'passphrase-file'?: string | undefined;
+}): BackendOptions {
   const level = values['log-level'] ?? process.env.SUTAZAI_LOG_LEVEL ?? 'info';
   if (!isLogLevel(level)) {
-    throw new ApiError(
-      'BAD_PARAMS',
-      `Unknown log level "${level}".`,
-      'Use one of fatal, error, warn, info, debug, trace or silent.',
-    );
+    throw new ApiError('BAD_PARAMS', `Unknown log level "${level}".`, 'Use one of fatal, error, warn, info, debug, trace or silent.');
   }
   const passphrase = readPassphrase(values['passphrase-file']);
   return {
@@ -46,18 +46,18 @@ function readPassphrase(file: string | undefined): string | undefined {
     try {
       return readFileSync(file, 'utf8').split(/\r?\n/, 1)[0] ?? '';
     } catch (error) {
-      throw new ApiError('BAD_PARAMS', `The passphrase file ${file} cannot be read (${(error as NodeJS.ErrnoException).code}).`, 'Give a readable file whose first line is the passphrase.');
+      throw new ApiError(
+        'BAD_PARAMS',
+        `The passphrase file ${file} cannot be read (${(error as NodeJS.ErrnoException).code}).`,
+        'Give a readable file whose first line is the passphrase.',
+      );
     }
   }
   return process.env.SUTAZAI_PASSPHRASE || undefined;
 }
 
 /** Parses argv strictly: an unknown flag is an error with a remedy, not silently ignored. */
-export function parseEntryArgs<T extends Record<string, { type: 'string' | 'boolean' }>>(
-  argv: string[],
-  spec: T,
-  usage: string,
-) {
+export function parseEntryArgs<T extends Record<string, { type: 'string' | 'boolean' }>>(argv: string[], spec: T, usage: string) {
   try {
     return parseArgs({ args: argv, options: { ...SHARED_OPTION_SPEC, ...spec }, allowPositionals: true, strict: true });
   } catch (error) {

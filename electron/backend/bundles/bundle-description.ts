@@ -7,7 +7,16 @@ import {
   bundleManifestInvalidError,
   bundleSignatureInvalidError,
 } from './bundle-errors';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_WITHOUT_SIZES, BundleManifestSchema, CHECKSUMS_FILE, MANIFEST_FILE, pathsNamedBy, SIGNATURE_FILE, type BundleManifest } from './bundle-manifest';
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_WITHOUT_SIZES,
+  BundleManifestSchema,
+  CHECKSUMS_FILE,
+  MANIFEST_FILE,
+  pathsNamedBy,
+  SIGNATURE_FILE,
+  type BundleManifest,
+} from './bundle-manifest';
 import { checkBundleSignature } from './bundle-signature';
 import { parseChecksums } from './checksums-file';
 
@@ -70,7 +79,12 @@ export function describeBundle(file: string, describing: ReadonlyMap<string, Buf
   if (![...listed.files.keys()].some((path) => path.startsWith(configPrefix))) {
     throw bundleFileMissingError(file, configPrefix, 'bundle.json names as the default configuration');
   }
-  return { manifest, signer: { fingerprint: signature.fingerprint, publicKey: signature.publicKey, keyLabel: signature.keyLabel }, expected, folders };
+  return {
+    manifest,
+    signer: { fingerprint: signature.fingerprint, publicKey: signature.publicKey, keyLabel: signature.keyLabel },
+    expected,
+    folders,
+  };
 }
 
 function parseManifest(file: string, bytes: Buffer): BundleManifest {
@@ -93,7 +107,7 @@ function parseManifest(file: string, bytes: Buffer): BundleManifest {
     throw bundleIncompatibleError(
       file,
       `it is in bundle format ${format}, which does not list the size of each file, and this control center imports format ${BUNDLE_FORMAT}`,
-      'Build the bundle again with this version\'s builder (npm run bundle, or sutazai bundle build); bundles imported before stay usable.',
+      "Build the bundle again with this version's builder (npm run bundle, or sutazai bundle build); bundles imported before stay usable.",
     );
   }
   const parsed = BundleManifestSchema.safeParse(json);

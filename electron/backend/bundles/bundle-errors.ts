@@ -6,24 +6,50 @@ import { ApiError } from '../../contract';
  * operator compares with the builder's copy.
  */
 
-const FRESH_COPY = 'Copy the bundle again from its source and compare its SHA-256 with the one its builder printed; if a fresh copy is refused the same way, ask the builder to rebuild it.';
+const FRESH_COPY =
+  'Copy the bundle again from its source and compare its SHA-256 with the one its builder printed; if a fresh copy is refused the same way, ask the builder to rebuild it.';
 
 export function bundleUnreadableError(file: string, cause: unknown): ApiError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String((cause as Error)?.message ?? cause);
-  return new ApiError('BUNDLE_UNREADABLE', `The bundle ${file} cannot be read (${why}).`, 'Give the path of a .sutazai-bundle file that the user running the control center can read.', { cause });
+  const why =
+    code === 'ENOENT'
+      ? 'it does not exist'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : String((cause as Error)?.message ?? cause);
+  return new ApiError(
+    'BUNDLE_UNREADABLE',
+    `The bundle ${file} cannot be read (${why}).`,
+    'Give the path of a .sutazai-bundle file that the user running the control center can read.',
+    { cause },
+  );
 }
 
 export function bundleCorruptError(file: string, detail: string, cause?: unknown): ApiError {
-  return new ApiError('BUNDLE_CORRUPT', `The bundle ${file} is damaged or incomplete: ${detail}.`, `An interrupted copy or download is the usual cause. ${FRESH_COPY}`, { cause });
+  return new ApiError(
+    'BUNDLE_CORRUPT',
+    `The bundle ${file} is damaged or incomplete: ${detail}.`,
+    `An interrupted copy or download is the usual cause. ${FRESH_COPY}`,
+    { cause },
+  );
 }
 
 export function bundleFileMissingError(file: string, missing: string, why: string): ApiError {
-  return new ApiError('BUNDLE_FILE_MISSING', `The bundle ${file} lacks ${missing}, which ${why}.`, `The bundle is incomplete or was altered after it was built; never add files to it by hand. ${FRESH_COPY}`);
+  return new ApiError(
+    'BUNDLE_FILE_MISSING',
+    `The bundle ${file} lacks ${missing}, which ${why}.`,
+    `The bundle is incomplete or was altered after it was built; never add files to it by hand. ${FRESH_COPY}`,
+  );
 }
 
 export function bundleUnexpectedFileError(file: string, entry: string, why: string): ApiError {
-  return new ApiError('BUNDLE_UNEXPECTED_FILE', `The bundle ${file} holds ${entry}, which ${why}.`, `Something was added to the bundle after it was signed. Use the original bundle from its builder. ${FRESH_COPY}`);
+  return new ApiError(
+    'BUNDLE_UNEXPECTED_FILE',
+    `The bundle ${file} holds ${entry}, which ${why}.`,
+    `Something was added to the bundle after it was signed. Use the original bundle from its builder. ${FRESH_COPY}`,
+  );
 }
 
 export function bundleChecksumMismatchError(file: string, entry: string, expected: string, actual: string): ApiError {
@@ -74,7 +100,12 @@ export function bundleKeyUnknownError(file: string, signer: { fingerprint: strin
   );
 }
 
-export function bundleVersionConflictError(file: string, release: string, sha256: string, imported: { sha256: string; path: string }): ApiError {
+export function bundleVersionConflictError(
+  file: string,
+  release: string,
+  sha256: string,
+  imported: { sha256: string; path: string },
+): ApiError {
   return new ApiError(
     'BUNDLE_VERSION_CONFLICT',
     `The bundle ${file} is ${release} with SHA-256 ${sha256}, but ${release} was already imported from another file, with SHA-256 ${imported.sha256} (${imported.path}); one name@version is one file.`,

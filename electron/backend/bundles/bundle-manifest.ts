@@ -88,7 +88,14 @@ export const BundleManifestSchema = z
   .strict()
   .superRefine((manifest, ctx) => {
     if ((manifest.format === BUNDLE_FORMAT) !== (manifest.sizes !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['sizes'], message: manifest.format === BUNDLE_FORMAT ? `format ${BUNDLE_FORMAT} lists the size of every file` : `format ${manifest.format} has no sizes` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sizes'],
+        message:
+          manifest.format === BUNDLE_FORMAT
+            ? `format ${BUNDLE_FORMAT} lists the size of every file`
+            : `format ${manifest.format} has no sizes`,
+      });
     }
     for (const name of COMPONENT_NAMES) {
       if (manifest.components[name].dependsOn.includes(name)) {
@@ -96,7 +103,12 @@ export const BundleManifestSchema = z
       }
     }
     const cycle = findCycle(manifest.components);
-    if (cycle) ctx.addIssue({ code: 'custom', path: ['components'], message: `the components depend on each other in a circle (${cycle.join(' -> ')})` });
+    if (cycle)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['components'],
+        message: `the components depend on each other in a circle (${cycle.join(' -> ')})`,
+      });
   });
 
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;
@@ -104,7 +116,8 @@ export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 /** Every file bundle.json names, with the field that names it. */
 export function pathsNamedBy(manifest: BundleManifest): Array<{ field: string; path: string }> {
   const named: Array<{ field: string; path: string }> = [];
-  for (const name of COMPONENT_NAMES) for (const file of manifest.components[name].files) named.push({ field: `components.${name}.files`, path: file });
+  for (const name of COMPONENT_NAMES)
+    for (const file of manifest.components[name].files) named.push({ field: `components.${name}.files`, path: file });
   for (const arch of ARCHITECTURES) {
     const artifact = manifest.artifacts[arch];
     if (artifact) named.push({ field: `artifacts.${arch}.node`, path: artifact.node });

@@ -75,7 +75,11 @@ export function createBundleService(deps: BundleServiceDeps) {
       await fs.promises.chmod(temp, 0o600);
       const copied = await sha256OfFile(temp);
       if (copied !== sha256) {
-        throw bundleImportFailedError(source, `the copy's SHA-256 (${copied}) differs from the bundle just verified (${sha256}); the file changed while it was imported`, 'Make sure nothing is writing to the bundle file, then import it again.');
+        throw bundleImportFailedError(
+          source,
+          `the copy's SHA-256 (${copied}) differs from the bundle just verified (${sha256}); the file changed while it was imported`,
+          'Make sure nothing is writing to the bundle file, then import it again.',
+        );
       }
       const handle = await fs.promises.open(temp, 'r');
       await handle.sync().finally(() => handle.close());
@@ -87,7 +91,9 @@ export function createBundleService(deps: BundleServiceDeps) {
       throw bundleImportFailedError(
         source,
         `copying it into ${bundlesDir} failed (${code ?? (error as Error).message})`,
-        code === 'ENOSPC' ? `Free space on the disk that holds ${deps.dataDir}, then import again.` : `Check that ${bundlesDir} is writable by the user running the control center, then import again.`,
+        code === 'ENOSPC'
+          ? `Free space on the disk that holds ${deps.dataDir}, then import again.`
+          : `Check that ${bundlesDir} is writable by the user running the control center, then import again.`,
         error,
       );
     }
@@ -108,7 +114,12 @@ export function createBundleService(deps: BundleServiceDeps) {
         ...contentsOf(inspected.manifest, inspected.sha256, inspected.sizeBytes),
         path: source,
         fileCount: inspected.files.size,
-        signer: { fingerprint: inspected.signer.fingerprint, label: key?.label ?? inspected.signer.keyLabel, trusted: key !== null, trustedAt: key?.trustedAt ?? null },
+        signer: {
+          fingerprint: inspected.signer.fingerprint,
+          label: key?.label ?? inspected.signer.keyLabel,
+          trusted: key !== null,
+          trustedAt: key?.trustedAt ?? null,
+        },
       };
     },
 
@@ -140,7 +151,12 @@ export function createBundleService(deps: BundleServiceDeps) {
       // Another file under the same name@version is refused: installs and hosts name a release by it.
       const conflictOf = () => {
         const other = deps.bundles.byRelease(manifest.name, manifest.version).find((row) => row.fileSha256 !== inspected.sha256);
-        return other ? bundleVersionConflictError(source, `${manifest.name}@${manifest.version}`, inspected.sha256, { sha256: other.fileSha256, path: path.resolve(deps.dataDir, other.path) }) : null;
+        return other
+          ? bundleVersionConflictError(source, `${manifest.name}@${manifest.version}`, inspected.sha256, {
+              sha256: other.fileSha256,
+              path: path.resolve(deps.dataDir, other.path),
+            })
+          : null;
       };
       const conflict = conflictOf();
       if (conflict) {
@@ -156,7 +172,11 @@ export function createBundleService(deps: BundleServiceDeps) {
       try {
         id = deps.transaction(() => {
           if (!deps.keys.get(signer.fingerprint)) {
-            deps.keys.trust({ fingerprint: signer.fingerprint, publicKey: signer.publicKey, label: signer.keyLabel }, deps.now(), deps.actor);
+            deps.keys.trust(
+              { fingerprint: signer.fingerprint, publicKey: signer.publicKey, label: signer.keyLabel },
+              deps.now(),
+              deps.actor,
+            );
             keyTrusted = true;
           }
           return deps.bundles.insert({
@@ -178,9 +198,24 @@ export function createBundleService(deps: BundleServiceDeps) {
         // Another file of this name@version won the race (the store's trigger refused this one).
         const lost = conflictOf();
         if (lost) throw lost;
-        throw bundleImportFailedError(source, `recording it in the database failed (${errorCode(error) ?? (error as Error).message})`, `Check that the data directory ${deps.dataDir} is writable and has free space, then import again.`, error);
+        throw bundleImportFailedError(
+          source,
+          `recording it in the database failed (${errorCode(error) ?? (error as Error).message})`,
+          `Check that the data directory ${deps.dataDir} is writable and has free space, then import again.`,
+          error,
+        );
       }
-      deps.logger?.info({ bundle: source, name: manifest.name, version: manifest.version, sha256: inspected.sha256, signer: signer.fingerprint, keyTrusted }, 'bundle imported');
+      deps.logger?.info(
+        {
+          bundle: source,
+          name: manifest.name,
+          version: manifest.version,
+          sha256: inspected.sha256,
+          signer: signer.fingerprint,
+          keyTrusted,
+        },
+        'bundle imported',
+      );
       return { bundle: summarize(deps.bundles.get(id)!), alreadyImported: false, keyTrusted };
     },
 
@@ -196,12 +231,18 @@ export function createBundleService(deps: BundleServiceDeps) {
 
 export type BundleService = ReturnType<typeof createBundleService>;
 
-function contentsOf(manifest: BundleManifest, sha256: string, sizeBytes: number): Omit<BundleSummary, 'id' | 'path' | 'importedAt' | 'signer'> {
+function contentsOf(
+  manifest: BundleManifest,
+  sha256: string,
+  sizeBytes: number,
+): Omit<BundleSummary, 'id' | 'path' | 'importedAt' | 'signer'> {
   return {
     name: manifest.name,
     version: manifest.version,
     createdAt: manifest.createdAt,
-    components: Object.fromEntries(Object.entries(manifest.components).map(([name, c]) => [name, { version: c.version, dependsOn: [...c.dependsOn] }])),
+    components: Object.fromEntries(
+      Object.entries(manifest.components).map(([name, c]) => [name, { version: c.version, dependsOn: [...c.dependsOn] }]),
+    ),
     architectures: architecturesOf(manifest),
     profiles: Object.keys(manifest.profiles).sort(),
     compatibility: { ...manifest.compatibility },
@@ -209,4 +250,3 @@ function contentsOf(manifest: BundleManifest, sha256: string, sizeBytes: number)
     sizeBytes,
   };
 }
-

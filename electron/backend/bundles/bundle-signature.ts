@@ -80,9 +80,7 @@ export function signBundle(privateKey: KeyObject, keyLabel: string, manifest: Bu
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-export type SignatureCheck =
-  | { ok: true; fingerprint: string; publicKey: Buffer; keyLabel: string }
-  | { ok: false; reason: string };
+export type SignatureCheck = { ok: true; fingerprint: string; publicKey: Buffer; keyLabel: string } | { ok: false; reason: string };
 
 /**
  * Checks signature.ed25519 against the two files: its key must match its fingerprint and

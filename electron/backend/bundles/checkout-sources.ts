@@ -71,7 +71,9 @@ function runNodeScript(cwd: string, args: string[], script: string): Promise<voi
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    child.on('error', (error) => reject(bundleBuildFailedError(`${script} could not start (${error.message})`, 'Run it by hand to see why: node ' + script, error)));
+    child.on('error', (error) =>
+      reject(bundleBuildFailedError(`${script} could not start (${error.message})`, 'Run it by hand to see why: node ' + script, error)),
+    );
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
       else {

@@ -19,7 +19,8 @@ export function elfArchitecture(file: string): { ok: true; arch: Architecture } 
   } catch (error) {
     return { ok: false, reason: `it cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   }
-  if (read < header.length || header.readUInt32BE(0) !== 0x7f454c46) return { ok: false, reason: 'it is not a Linux executable (no ELF header)' };
+  if (read < header.length || header.readUInt32BE(0) !== 0x7f454c46)
+    return { ok: false, reason: 'it is not a Linux executable (no ELF header)' };
   if (header[4] !== 2 || header[5] !== 1) return { ok: false, reason: 'it is not a 64-bit little-endian executable' };
   const machine = header.readUInt16LE(18);
   if (machine === 0x3e) return { ok: true, arch: 'linux-x64' };

@@ -71,9 +71,14 @@ export async function inspectBundle(file: string): Promise<InspectedBundle> {
         const place = describing.size;
         const wanted = DESCRIBING_FILES[place]!;
         if (entry.name !== wanted.name) {
-          throw bundleFileMissingError(file, wanted.name, `${wanted.why}; every bundle holds it as entry ${place + 1}, where this one holds ${entry.name}`);
+          throw bundleFileMissingError(
+            file,
+            wanted.name,
+            `${wanted.why}; every bundle holds it as entry ${place + 1}, where this one holds ${entry.name}`,
+          );
         }
-        if (entry.size > MAX_DESCRIBING_BYTES) throw bundleCorruptError(file, `${entry.name} is ${entry.size} bytes, far larger than any bundle writes`);
+        if (entry.size > MAX_DESCRIBING_BYTES)
+          throw bundleCorruptError(file, `${entry.name} is ${entry.size} bytes, far larger than any bundle writes`);
         const kept: Buffer[] = [];
         for await (const chunk of entry.body) kept.push(Buffer.from(chunk));
         const bytes = Buffer.concat(kept);
@@ -83,12 +88,18 @@ export async function inspectBundle(file: string): Promise<InspectedBundle> {
         continue;
       }
       if (entry.type === 'directory') {
-        if (!description.folders.has(entry.name)) throw bundleUnexpectedFileError(file, entry.name, 'is a directory with no listed file in it');
+        if (!description.folders.has(entry.name))
+          throw bundleUnexpectedFileError(file, entry.name, 'is a directory with no listed file in it');
         directories.add(entry.name);
         continue;
       }
       const listed = description.expected.get(entry.name);
-      if (!listed) throw bundleUnexpectedFileError(file, entry.name, `${CHECKSUMS_FILE} does not list, so no signature covers it (refused at its header, before its ${entry.size} bytes were read)`);
+      if (!listed)
+        throw bundleUnexpectedFileError(
+          file,
+          entry.name,
+          `${CHECKSUMS_FILE} does not list, so no signature covers it (refused at its header, before its ${entry.size} bytes were read)`,
+        );
       if (entry.size !== listed.size) throw bundleSizeMismatchError(file, entry.name, listed.size, entry.size);
       const hash = createHash('sha256');
       for await (const chunk of entry.body) hash.update(chunk);
@@ -110,7 +121,11 @@ export async function inspectBundle(file: string): Promise<InspectedBundle> {
   }
   const missing = [...description.expected.keys()].filter((path) => !files.has(path));
   if (missing.length > 0) {
-    throw bundleFileMissingError(file, missing[0]!, `${CHECKSUMS_FILE} lists${missing.length > 1 ? ` (${missing.length - 1} more file(s) are missing too)` : ''}`);
+    throw bundleFileMissingError(
+      file,
+      missing[0]!,
+      `${CHECKSUMS_FILE} lists${missing.length > 1 ? ` (${missing.length - 1} more file(s) are missing too)` : ''}`,
+    );
   }
   return { file, sha256: whole.digest('hex'), sizeBytes, manifest: description.manifest, signer: description.signer, files };
 }
@@ -118,7 +133,8 @@ export async function inspectBundle(file: string): Promise<InspectedBundle> {
 /** Bundles carry 644 and 755 files and 755 directories, as the builder writes them. */
 function checkMode(file: string, entry: TarEntry): void {
   if (entry.type === 'directory') {
-    if (entry.mode !== 0o755) throw bundleCorruptError(file, `the directory ${entry.name} has mode ${entry.mode.toString(8)}; bundles carry only 755`);
+    if (entry.mode !== 0o755)
+      throw bundleCorruptError(file, `the directory ${entry.name} has mode ${entry.mode.toString(8)}; bundles carry only 755`);
   } else if (entry.mode !== 0o644 && entry.mode !== 0o755) {
     throw bundleCorruptError(file, `${entry.name} has mode ${entry.mode.toString(8)}; bundles carry only 644 and 755`);
   }

@@ -27,9 +27,19 @@ export function generateSigningKey(file: string): SigningKey {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      throw signingKeyInvalidError(file, 'already exists; a key is never overwritten', 'Choose another file name, or use the existing key with --key.', error);
+      throw signingKeyInvalidError(
+        file,
+        'already exists; a key is never overwritten',
+        'Choose another file name, or use the existing key with --key.',
+        error,
+      );
     }
-    throw signingKeyInvalidError(file, `cannot be written (${code ?? String(error)})`, 'Choose a file in a directory you can write to.', error);
+    throw signingKeyInvalidError(
+      file,
+      `cannot be written (${code ?? String(error)})`,
+      'Choose a file in a directory you can write to.',
+      error,
+    );
   }
   const publicKey = rawPublicKey(privateKey);
   return { file, privateKey, publicKey, fingerprint: keyFingerprint(publicKey), readableByOthers: false };
@@ -46,7 +56,9 @@ export function loadSigningKey(file: string): SigningKey {
     throw signingKeyInvalidError(
       file,
       `cannot be read (${code ?? String(error)})`,
-      code === 'ENOENT' ? `Create one with \`sutazai bundle keygen ${file}\`, or name an existing key with --key.` : 'Make the key file readable by the user who builds the bundle.',
+      code === 'ENOENT'
+        ? `Create one with \`sutazai bundle keygen ${file}\`, or name an existing key with --key.`
+        : 'Make the key file readable by the user who builds the bundle.',
       error,
     );
   }
@@ -54,10 +66,19 @@ export function loadSigningKey(file: string): SigningKey {
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
-    throw signingKeyInvalidError(file, 'is not a PEM private key', `Give the PKCS#8 PEM file that \`sutazai bundle keygen\` wrote (it starts with "-----BEGIN PRIVATE KEY-----").`, error);
+    throw signingKeyInvalidError(
+      file,
+      'is not a PEM private key',
+      `Give the PKCS#8 PEM file that \`sutazai bundle keygen\` wrote (it starts with "-----BEGIN PRIVATE KEY-----").`,
+      error,
+    );
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw signingKeyInvalidError(file, `is a ${privateKey.asymmetricKeyType ?? 'non-asymmetric'} key, not Ed25519`, 'Bundles are signed with Ed25519 only; create a key with `sutazai bundle keygen FILE`.');
+    throw signingKeyInvalidError(
+      file,
+      `is a ${privateKey.asymmetricKeyType ?? 'non-asymmetric'} key, not Ed25519`,
+      'Bundles are signed with Ed25519 only; create a key with `sutazai bundle keygen FILE`.',
+    );
   }
   const publicKey = rawPublicKey(privateKey);
   return { file, privateKey, publicKey, fingerprint: keyFingerprint(publicKey), readableByOthers: (mode & 0o077) !== 0 };

@@ -97,7 +97,8 @@ export function unsafePathReason(name: string, type: TarEntryType): string | nul
 export function splitPath(name: string): { prefix: string; name: string } {
   const bytes = Buffer.byteLength(name);
   if (bytes <= NAME_BYTES) return { prefix: '', name };
-  if (bytes > MAX_PATH_BYTES) throw new TarFormatError(`"${name}" is ${bytes} bytes long; ustar holds paths of up to ${MAX_PATH_BYTES} bytes`);
+  if (bytes > MAX_PATH_BYTES)
+    throw new TarFormatError(`"${name}" is ${bytes} bytes long; ustar holds paths of up to ${MAX_PATH_BYTES} bytes`);
   // The cut may not leave an empty name, so a directory's trailing '/' is never the one used.
   for (let at = name.lastIndexOf('/', name.length - 2); at > 0; at = name.lastIndexOf('/', at - 1)) {
     const prefix = name.slice(0, at);
@@ -110,10 +111,13 @@ export function splitPath(name: string): { prefix: string; name: string } {
 export function encodeHeader(header: TarHeader): Buffer {
   const reason = unsafePathReason(header.name, header.type);
   if (reason) throw new TarFormatError(`refusing to write "${header.name}": ${reason}`);
-  if (!Number.isInteger(header.mode) || header.mode < 0 || header.mode > 0o7777) throw new TarFormatError(`"${header.name}": mode ${header.mode} is not a permission mode`);
+  if (!Number.isInteger(header.mode) || header.mode < 0 || header.mode > 0o7777)
+    throw new TarFormatError(`"${header.name}": mode ${header.mode} is not a permission mode`);
   const size = header.type === 'directory' ? 0 : header.size;
-  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ENTRY_SIZE) throw new TarFormatError(`"${header.name}": ${size} bytes does not fit a ustar size field`);
-  if (!Number.isInteger(header.mtime) || header.mtime < 0 || header.mtime > MAX_ENTRY_SIZE) throw new TarFormatError(`"${header.name}": mtime ${header.mtime} does not fit a ustar field`);
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ENTRY_SIZE)
+    throw new TarFormatError(`"${header.name}": ${size} bytes does not fit a ustar size field`);
+  if (!Number.isInteger(header.mtime) || header.mtime < 0 || header.mtime > MAX_ENTRY_SIZE)
+    throw new TarFormatError(`"${header.name}": mtime ${header.mtime} does not fit a ustar field`);
 
   const block = Buffer.alloc(BLOCK_SIZE);
   const { prefix, name } = splitPath(header.name);
@@ -149,16 +153,27 @@ export function decodeHeader(block: Buffer, offset: number): TarHeader {
   const magic = block.toString('latin1', F.magic[0], F.magic[0] + F.magic[1]);
   const version = block.toString('latin1', F.version[0], F.version[0] + F.version[1]);
   if (magic === 'ustar ' && version === ' \0') {
-    throw new TarFormatError('a header in GNU tar\'s own format, not POSIX ustar (tars disagree on what its prefix field holds); only the plain ustar headers the SutazAI builder writes are read', offset);
+    throw new TarFormatError(
+      "a header in GNU tar's own format, not POSIX ustar (tars disagree on what its prefix field holds); only the plain ustar headers the SutazAI builder writes are read",
+      offset,
+    );
   }
   if (magic !== 'ustar\0' || version !== '00') {
-    throw new TarFormatError(offset === 0 ? 'this is not a tar archive (no ustar header at its start)' : 'a header without the ustar magic; the archive is damaged', offset);
+    throw new TarFormatError(
+      offset === 0
+        ? 'this is not a tar archive (no ustar header at its start)'
+        : 'a header without the ustar magic; the archive is damaged',
+      offset,
+    );
   }
   const stored = readOctal(block, F.checksum, 'checksum', offset);
   const spaced = Buffer.from(block);
   spaced.fill(0x20, F.checksum[0], F.checksum[0] + F.checksum[1]);
   if (stored !== unsignedSum(spaced)) {
-    throw new TarFormatError(`a header has a bad checksum (stored ${stored.toString(8)}, computed ${unsignedSum(spaced).toString(8)}); the archive is damaged`, offset);
+    throw new TarFormatError(
+      `a header has a bad checksum (stored ${stored.toString(8)}, computed ${unsignedSum(spaced).toString(8)}); the archive is damaged`,
+      offset,
+    );
   }
   const prefix = readString(block, F.prefix);
   const rawName = readString(block, F.name);
@@ -167,7 +182,11 @@ export function decodeHeader(block: Buffer, offset: number): TarHeader {
   let type: TarEntryType;
   if (typeflag === '0') type = 'file';
   else if (typeflag === '5') type = 'directory';
-  else throw new TarFormatError(`"${name}" is ${TYPE_NAMES[typeflag] ?? (typeflag === '\0' ? 'a pre-POSIX file entry' : `an entry of unknown type "${typeflag}"`)}; only regular files and directories are allowed`, offset);
+  else
+    throw new TarFormatError(
+      `"${name}" is ${TYPE_NAMES[typeflag] ?? (typeflag === '\0' ? 'a pre-POSIX file entry' : `an entry of unknown type "${typeflag}"`)}; only regular files and directories are allowed`,
+      offset,
+    );
   if (type === 'directory' && !name.endsWith('/')) name += '/';
   const reason = unsafePathReason(name, type);
   if (reason) throw new TarFormatError(`refusing the entry "${name}": ${reason}`, offset);
@@ -178,7 +197,10 @@ export function decodeHeader(block: Buffer, offset: number): TarHeader {
   const header: TarHeader = { name, type, mode, size, mtime: readOctal(block, F.mtime, 'mtime', offset) };
   const field = firstForeignField(block, header);
   if (field !== null) {
-    throw new TarFormatError(`the header of "${name}" differs in its ${field} field from the plain ustar header the SutazAI builder writes; tars on the hosts may read such a header differently, so it is refused`, offset);
+    throw new TarFormatError(
+      `the header of "${name}" differs in its ${field} field from the plain ustar header the SutazAI builder writes; tars on the hosts may read such a header differently, so it is refused`,
+      offset,
+    );
   }
   return header;
 }
@@ -230,8 +252,15 @@ function readString(block: Buffer, [at, length]: readonly [number, number]): str
 function readOctal(block: Buffer, [at, length]: readonly [number, number], what: string, offset: number): number {
   const field = block.subarray(at, at + length);
   if ((field[0]! & 0x80) !== 0) throw new TarFormatError(`the ${what} field uses GNU's base-256 form, which ustar does not allow`, offset);
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
-  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`the ${what} field of a header is not an octal number ("${field.toString('latin1').replace(/\0/g, '\\0')}"); the archive is damaged`, offset);
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '');
+  if (!/^[0-7]+$/.test(text))
+    throw new TarFormatError(
+      `the ${what} field of a header is not an octal number ("${field.toString('latin1').replace(/\0/g, '\\0')}"); the archive is damaged`,
+      offset,
+    );
   return Number.parseInt(text, 8);
 }
 

@@ -39,7 +39,10 @@ export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>): Asyn
       while (unread > 0) {
         const chunk = await input.readUpTo(unread);
         if (chunk.length === 0) {
-          throw new TarFormatError(`the archive ends inside "${name}" (${header.size - unread} of ${header.size} bytes present); it is truncated`, input.position);
+          throw new TarFormatError(
+            `the archive ends inside "${name}" (${header.size - unread} of ${header.size} bytes present); it is truncated`,
+            input.position,
+          );
         }
         unread -= chunk.length;
         yield chunk;
@@ -70,7 +73,8 @@ async function readEndOfArchive(input: ByteCursor, firstOffset: number): Promise
     const offset = input.position;
     const chunk = await input.readUpTo(1 << 20);
     if (chunk.length === 0) return;
-    if (!isZeroBlock(chunk)) throw new TarFormatError('there is data after the end-of-archive marker', offset + chunk.findIndex((b) => b !== 0));
+    if (!isZeroBlock(chunk))
+      throw new TarFormatError('there is data after the end-of-archive marker', offset + chunk.findIndex((b) => b !== 0));
   }
 }
 

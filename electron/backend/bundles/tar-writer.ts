@@ -26,14 +26,20 @@ export class TarWriter {
   }
 
   async addDirectory(name: string, options: { mode: number; mtime: number }): Promise<void> {
-    await this.put(encodeHeader({ name: name.endsWith('/') ? name : `${name}/`, type: 'directory', mode: options.mode, size: 0, mtime: options.mtime }));
+    await this.put(
+      encodeHeader({ name: name.endsWith('/') ? name : `${name}/`, type: 'directory', mode: options.mode, size: 0, mtime: options.mtime }),
+    );
   }
 
   /**
    * Adds a file of exactly `size` bytes from `content`; a source that yields more or fewer
    * (a file that changed while it was read) is refused, since the header already said how long.
    */
-  async addFile(name: string, options: { mode: number; mtime: number; size: number }, content: AsyncIterable<Buffer> | Buffer): Promise<void> {
+  async addFile(
+    name: string,
+    options: { mode: number; mtime: number; size: number },
+    content: AsyncIterable<Buffer> | Buffer,
+  ): Promise<void> {
     await this.put(encodeHeader({ name, type: 'file', mode: options.mode, size: options.size, mtime: options.mtime }));
     let copied = 0;
     for await (const chunk of Buffer.isBuffer(content) ? [content] : content) {
@@ -42,7 +48,9 @@ export class TarWriter {
       await this.put(chunk);
     }
     if (copied !== options.size) {
-      throw new TarFormatError(`"${name}" ${copied > options.size ? 'grew' : 'shrank'} while it was being written (expected ${options.size} bytes)`);
+      throw new TarFormatError(
+        `"${name}" ${copied > options.size ? 'grew' : 'shrank'} while it was being written (expected ${options.size} bytes)`,
+      );
     }
     await this.put(ZEROS.subarray(0, paddingAfter(options.size)));
   }

@@ -48,7 +48,12 @@ export async function runBundleCommand(ctx: BundleCommandContext): Promise<numbe
 
 function keygen(ctx: BundleCommandContext): number {
   const [file] = ctx.args;
-  if (!file || ctx.args.length !== 1) throw new ApiError('BAD_PARAMS', '`bundle keygen` needs the file to write the new key to.', 'Example: sutazai bundle keygen ~/.config/sutazai/release-key.pem');
+  if (!file || ctx.args.length !== 1)
+    throw new ApiError(
+      'BAD_PARAMS',
+      '`bundle keygen` needs the file to write the new key to.',
+      'Example: sutazai bundle keygen ~/.config/sutazai/release-key.pem',
+    );
   const key = generateSigningKey(file);
   ctx.print(
     [
@@ -63,8 +68,18 @@ function keygen(ctx: BundleCommandContext): number {
 
 async function build(ctx: BundleCommandContext): Promise<number> {
   const keyFile = str(ctx.values.key);
-  if (!keyFile) throw new ApiError('BAD_PARAMS', '`bundle build` needs --key FILE, the signing key.', 'Create one with `sutazai bundle keygen FILE`, or use `npm run bundle`, which makes a development key.');
-  if (ctx.args.length > 0) throw new ApiError('BAD_PARAMS', `\`bundle build\` takes no arguments (got "${ctx.args.join(' ')}").`, 'Name the output with --out FILE.');
+  if (!keyFile)
+    throw new ApiError(
+      'BAD_PARAMS',
+      '`bundle build` needs --key FILE, the signing key.',
+      'Create one with `sutazai bundle keygen FILE`, or use `npm run bundle`, which makes a development key.',
+    );
+  if (ctx.args.length > 0)
+    throw new ApiError(
+      'BAD_PARAMS',
+      `\`bundle build\` takes no arguments (got "${ctx.args.join(' ')}").`,
+      'Name the output with --out FILE.',
+    );
   const key = loadSigningKey(keyFile);
   if (key.readableByOthers) ctx.progress(`WARNING: ${keyFile} can be read by other users; chmod 600 it.`);
   ctx.progress(`signing key ${key.fingerprint} (${keyFile})`);
@@ -107,7 +122,14 @@ async function build(ctx: BundleCommandContext): Promise<number> {
         `  sha256 ${built.sha256}`,
         `  signed by ${built.fingerprint}`,
       ].join('\n'),
-      { file: built.file, sha256: built.sha256, sizeBytes: built.sizeBytes, fileCount: built.fileCount, fingerprint: built.fingerprint, manifest: built.manifest },
+      {
+        file: built.file,
+        sha256: built.sha256,
+        sizeBytes: built.sizeBytes,
+        fileCount: built.fileCount,
+        fingerprint: built.fingerprint,
+        manifest: built.manifest,
+      },
     );
     return EXIT.OK;
   } finally {
@@ -118,7 +140,8 @@ async function build(ctx: BundleCommandContext): Promise<number> {
 /** --node-x64 / --node-arm64, and the running Node for this machine's own architecture. */
 function defaultNodeBinaries(values: BundleCommandContext['values']): Partial<Record<Architecture, string>> {
   const binaries: Partial<Record<Architecture, string>> = {};
-  const own = process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64') ? (`linux-${process.arch}` as Architecture) : null;
+  const own =
+    process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64') ? (`linux-${process.arch}` as Architecture) : null;
   const x64 = str(values['node-x64']) ?? (own === 'linux-x64' ? process.execPath : undefined);
   const arm64 = str(values['node-arm64']) ?? (own === 'linux-arm64' ? process.execPath : undefined);
   if (x64) binaries['linux-x64'] = x64;
@@ -128,7 +151,12 @@ function defaultNodeBinaries(values: BundleCommandContext['values']): Partial<Re
 
 function bundleFileArg(ctx: BundleCommandContext): string {
   const [file] = ctx.args;
-  if (!file || ctx.args.length !== 1) throw new ApiError('BAD_PARAMS', `\`bundle ${ctx.command}\` needs one bundle file.`, `Example: sutazai bundle ${ctx.command} sutazai-0.1.0${BUNDLE_EXTENSION}`);
+  if (!file || ctx.args.length !== 1)
+    throw new ApiError(
+      'BAD_PARAMS',
+      `\`bundle ${ctx.command}\` needs one bundle file.`,
+      `Example: sutazai bundle ${ctx.command} sutazai-0.1.0${BUNDLE_EXTENSION}`,
+    );
   return file;
 }
 
@@ -137,7 +165,9 @@ function describeVerification(v: BundleVerification): string {
     `${v.name} ${v.version}, built ${v.createdAt}`,
     `  file         ${v.path} (${formatBytes(v.sizeBytes)}, ${v.fileCount} files)`,
     `  sha256       ${v.sha256}`,
-    `  components   ${Object.entries(v.components).map(([name, c]) => `${name} ${c.version}`).join(', ')}`,
+    `  components   ${Object.entries(v.components)
+      .map(([name, c]) => `${name} ${c.version}`)
+      .join(', ')}`,
     `  architecture ${v.architectures.join(', ')}`,
     `  profiles     ${v.profiles.join(', ')}`,
     `  needs        control center ${v.compatibility.controlCenter}; carries runtime ${v.compatibility.runtime}`,
@@ -169,7 +199,13 @@ async function importBundle(ctx: BundleCommandContext): Promise<number> {
     if (!preview.signer.trusted) {
       ctx.progress(describeVerification(preview));
       const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = (await rl.question(`The bundle is signed by ${preview.signer.fingerprint}, which you do not trust yet. Compare it with the fingerprint its builder gave you. Trust this key? [y/N] `)).trim().toLowerCase();
+      const answer = (
+        await rl.question(
+          `The bundle is signed by ${preview.signer.fingerprint}, which you do not trust yet. Compare it with the fingerprint its builder gave you. Trust this key? [y/N] `,
+        )
+      )
+        .trim()
+        .toLowerCase();
       rl.close();
       if (answer === 'y' || answer === 'yes') trustKey = preview.signer.fingerprint;
     }
@@ -189,7 +225,16 @@ async function list(ctx: BundleCommandContext): Promise<number> {
   const bundles = backend.bundles.list();
   const table = formatTable(
     ['ID', 'NAME', 'VERSION', 'ARCH', 'SIZE', 'SIGNED BY', 'IMPORTED', 'SHA256'],
-    bundles.map((b) => [String(b.id), b.name, b.version, b.architectures.join(','), formatBytes(b.sizeBytes), b.signer.label || b.signer.fingerprint, new Date(b.importedAt).toISOString(), b.sha256.slice(0, 16)]),
+    bundles.map((b) => [
+      String(b.id),
+      b.name,
+      b.version,
+      b.architectures.join(','),
+      formatBytes(b.sizeBytes),
+      b.signer.label || b.signer.fingerprint,
+      new Date(b.importedAt).toISOString(),
+      b.sha256.slice(0, 16),
+    ]),
   );
   ctx.print(bundles.length ? table : 'no bundles imported yet; import one with `sutazai bundle import FILE`', bundles);
   return EXIT.OK;

@@ -46,7 +46,11 @@ export function runConfigCommand(input: ConfigCommandInput): number {
     case 'diff':
       return configDiff(input);
     default:
-      throw new ApiError('BAD_PARAMS', `Unknown command "config ${input.command}".`, 'Use config check, config show or config diff; `sutazai help` has the details.');
+      throw new ApiError(
+        'BAD_PARAMS',
+        `Unknown command "config ${input.command}".`,
+        'Use config check, config show or config diff; `sutazai help` has the details.',
+      );
   }
 }
 
@@ -81,14 +85,25 @@ function configShow(input: ConfigCommandInput): number {
 
 function configDiff(input: ConfigCommandInput): number {
   if (input.args.length !== 2) {
-    throw new ApiError('BAD_PARAMS', '"config diff" needs two install files: the one before and the one after.', 'Example: sutazai config diff install-v1.yaml install-v2.yaml [--env production] [--host-file host.yaml]');
+    throw new ApiError(
+      'BAD_PARAMS',
+      '"config diff" needs two install files: the one before and the one after.',
+      'Example: sutazai config diff install-v1.yaml install-v2.yaml [--env production] [--host-file host.yaml]',
+    );
   }
   if (input.values.file !== undefined) {
-    throw new ApiError('BAD_PARAMS', '"config diff" takes its two install files as arguments, not --file.', 'Example: sutazai config diff install-v1.yaml install-v2.yaml');
+    throw new ApiError(
+      'BAD_PARAMS',
+      '"config diff" takes its two install files as arguments, not --file.',
+      'Example: sutazai config diff install-v1.yaml install-v2.yaml',
+    );
   }
   // Both sides over the same defaults, environment and host file; SUTAZAI_* variables
   // are left out, so the diff is the files' own and the same on any shell.
-  const [before, after] = input.args.map((file) => loadInstallConfig({ ...loadOptions(input, false), install: [{ file }] })) as [LoadedInstallConfig, LoadedInstallConfig];
+  const [before, after] = input.args.map((file) => loadInstallConfig({ ...loadOptions(input, false), install: [{ file }] })) as [
+    LoadedInstallConfig,
+    LoadedInstallConfig,
+  ];
   const changes = diffConfigs(before.config, after.config);
   input.print(`${input.args[0]} -> ${input.args[1]}\n${formatChanges(changes)}`, {
     before: { file: input.args[0], environment: before.environment },
@@ -100,6 +115,10 @@ function configDiff(input: ConfigCommandInput): number {
 
 function noPositionals(input: ConfigCommandInput, command: string): void {
   if (input.args.length > 0) {
-    throw new ApiError('BAD_PARAMS', `"config ${command}" takes no arguments (got ${input.args.join(' ')}).`, 'Pass install files with --file F (repeatable), the per-host override with --host-file F.');
+    throw new ApiError(
+      'BAD_PARAMS',
+      `"config ${command}" takes no arguments (got ${input.args.join(' ')}).`,
+      'Pass install files with --file F (repeatable), the per-host override with --host-file F.',
+    );
   }
 }

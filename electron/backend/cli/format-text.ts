@@ -17,7 +17,11 @@ export function formatBytes(bytes: number | null | undefined): string {
 /** A plain table with columns padded to their widest cell. */
 export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
@@ -52,7 +56,13 @@ export function formatFacts(name: string, facts: HostFacts): string {
   field('Architecture', facts.os.arch);
   if (facts.machineId !== undefined) field('Machine ID', facts.machineId ?? 'unknown');
   if (facts.virtualization !== undefined) field('Virtualization', formatVirtualization(facts.virtualization));
-  if (facts.initSystem !== undefined) field('Init', facts.initSystem ? `${facts.initSystem.kind}${facts.initSystem.pid1 && facts.initSystem.pid1 !== facts.initSystem.kind ? ` (PID 1: ${facts.initSystem.pid1})` : ''}` : 'unknown');
+  if (facts.initSystem !== undefined)
+    field(
+      'Init',
+      facts.initSystem
+        ? `${facts.initSystem.kind}${facts.initSystem.pid1 && facts.initSystem.pid1 !== facts.initSystem.kind ? ` (PID 1: ${facts.initSystem.pid1})` : ''}`
+        : 'unknown',
+    );
   if (facts.clock !== undefined) field('Clock', formatClock(facts.clock, facts.probedAt));
   if (facts.privilege !== undefined) field('Privilege', formatPrivilege(facts.privilege));
   section('CPU');
@@ -79,7 +89,14 @@ export function formatFacts(name: string, facts: HostFacts): string {
     out.push(
       ...formatTable(
         ['MOUNT', 'TYPE', 'SIZE', 'USED', 'FREE', 'DEVICE'],
-        facts.filesystems.map((f) => [f.mount, f.type, formatBytes(f.sizeBytes), formatBytes(f.usedBytes), formatBytes(f.availableBytes), f.device]),
+        facts.filesystems.map((f) => [
+          f.mount,
+          f.type,
+          formatBytes(f.sizeBytes),
+          formatBytes(f.usedBytes),
+          formatBytes(f.availableBytes),
+          f.device,
+        ]),
       )
         .split('\n')
         .map((l) => `  ${l}`),
@@ -136,7 +153,10 @@ function formatClock(clock: HostFacts['clock'], probedAt: number): string {
   const skewSeconds = Math.round((clock.epochMs - probedAt) / 1000);
   const zone = clock.timezone ? ` ${clock.timezone}` : '';
   const offset = clock.utcOffsetMinutes === null ? '' : ` (UTC${formatOffset(clock.utcOffsetMinutes)})`;
-  const skew = Math.abs(skewSeconds) < 2 ? 'in step with this machine' : `${Math.abs(skewSeconds)} s ${skewSeconds > 0 ? 'ahead of' : 'behind'} this machine`;
+  const skew =
+    Math.abs(skewSeconds) < 2
+      ? 'in step with this machine'
+      : `${Math.abs(skewSeconds)} s ${skewSeconds > 0 ? 'ahead of' : 'behind'} this machine`;
   return `${new Date(clock.epochMs).toISOString()}${zone}${offset}, ${skew}`;
 }
 

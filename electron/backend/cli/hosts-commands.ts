@@ -34,7 +34,12 @@ async function authFrom(values: CommandContext['values']): Promise<AuthInput> {
 export async function hostsAdd(ctx: CommandContext): Promise<number> {
   const [name] = ctx.args;
   const address = str(ctx.values.address);
-  if (!name || !address) throw new ApiError('BAD_PARAMS', '`hosts add` needs a name and --address.', 'Example: sutazai hosts add db-1 --address 10.0.0.5 --user root --key ~/.ssh/id_ed25519');
+  if (!name || !address)
+    throw new ApiError(
+      'BAD_PARAMS',
+      '`hosts add` needs a name and --address.',
+      'Example: sutazai hosts add db-1 --address 10.0.0.5 --user root --key ~/.ssh/id_ed25519',
+    );
   const jump = str(ctx.values.jump);
   const sudoFile = str(ctx.values['sudo-password-file']);
   const input: HostInput = {
@@ -77,7 +82,11 @@ export async function hostsAdd(ctx: CommandContext): Promise<number> {
 async function askToTrust(ctx: CommandContext, name: string, fingerprint: string): Promise<string | false | null> {
   if (!process.stdin.isTTY || ctx.json) return null;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = (await rl.question(`Trust this key for ${name}? Compare it with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). [y/N] `)).trim().toLowerCase();
+  const answer = (
+    await rl.question(`Trust this key for ${name}? Compare it with the machine's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). [y/N] `)
+  )
+    .trim()
+    .toLowerCase();
   rl.close();
   return answer === 'y' || answer === 'yes' ? fingerprint : false;
 }
@@ -94,7 +103,9 @@ async function confirmTrust(ctx: CommandContext, hostId: number, expected: strin
     return EXIT.OK;
   }
   if (scan.status === 'changed') {
-    ctx.progress(`WARNING: the host key of ${name} CHANGED since you trusted it on ${new Date(scan.pinned!.trustedAt).toISOString()}:\n  was ${scan.pinned!.fingerprint}\n  now ${scan.fingerprint}`);
+    ctx.progress(
+      `WARNING: the host key of ${name} CHANGED since you trusted it on ${new Date(scan.pinned!.trustedAt).toISOString()}:\n  was ${scan.pinned!.fingerprint}\n  now ${scan.fingerprint}`,
+    );
   } else {
     ctx.progress(`${name} presents host key ${scan.keyType} ${scan.fingerprint}`);
   }
@@ -116,7 +127,9 @@ export async function hostsTrust(ctx: CommandContext): Promise<number> {
   const row = ctx.backend.hosts.require(target);
   const code = await confirmTrust(ctx, row.id, str(ctx.values.trust));
   const host = ctx.backend.hosts.get(row.id).host;
-  ctx.print(host.hostKey ? `${host.name}: ${host.hostKey.keyType} ${host.hostKey.fingerprint} trusted` : `${host.name}: key not trusted`, { host });
+  ctx.print(host.hostKey ? `${host.name}: ${host.hostKey.keyType} ${host.hostKey.fingerprint} trusted` : `${host.name}: key not trusted`, {
+    host,
+  });
   return code;
 }
 
@@ -126,9 +139,17 @@ function readHostListFile(file: string): string {
     return readCappedText(file, HOST_LIST_LIMITS.maxBytes);
   } catch (error) {
     if (error instanceof TextTooLargeError) {
-      throw new ApiError('CONFIG_YAML_INVALID', `${file} ${error.message}; nothing was imported.`, `Split the list into files of at most ${HOST_LIST_LIMITS.maxBytes / 1024 / 1024} MiB and import them one by one.`);
+      throw new ApiError(
+        'CONFIG_YAML_INVALID',
+        `${file} ${error.message}; nothing was imported.`,
+        `Split the list into files of at most ${HOST_LIST_LIMITS.maxBytes / 1024 / 1024} MiB and import them one by one.`,
+      );
     }
-    throw new ApiError('BAD_PARAMS', `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, 'Give the path of a readable YAML host list.');
+    throw new ApiError(
+      'BAD_PARAMS',
+      `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`,
+      'Give the path of a readable YAML host list.',
+    );
   }
 }
 
@@ -155,18 +176,23 @@ export async function hostsRemove(ctx: CommandContext): Promise<number> {
 }
 
 export async function hostsProbe(ctx: CommandContext): Promise<number> {
-  if (ctx.args.length === 0) throw new ApiError('BAD_PARAMS', '`hosts probe` needs one or more hosts (or --all).', 'Example: sutazai hosts probe db-1 db-2');
+  if (ctx.args.length === 0)
+    throw new ApiError('BAD_PARAMS', '`hosts probe` needs one or more hosts (or --all).', 'Example: sutazai hosts probe db-1 db-2');
   const rows = ctx.args.map((a) => ctx.backend.hosts.require(a));
   if (rows.length === 1 && rows[0]!.kind === 'local') {
     const facts = await ctx.backend.hosts.probe(rows[0]!.id);
     ctx.print(formatFacts(rows[0]!.name, facts), { host: ctx.backend.hosts.get(rows[0]!.id).host, facts });
     return EXIT.OK;
   }
-  const results: ProbeProgress[] = await ctx.backend.probeMany(rows.map((r) => r.id), {
-    concurrency: ctx.values.concurrency === undefined ? 8 : Number(ctx.values.concurrency),
-    timeoutMs: ctx.values.timeout === undefined ? 20_000 : Number(ctx.values.timeout) * 1000,
-    onProgress: (p) => ctx.progress(`[${p.finished}/${p.total}] ${p.hostName}: ${p.state}${p.error ? ` (${p.error.code}: ${p.error.message})` : ''}`),
-  });
+  const results: ProbeProgress[] = await ctx.backend.probeMany(
+    rows.map((r) => r.id),
+    {
+      concurrency: ctx.values.concurrency === undefined ? 8 : Number(ctx.values.concurrency),
+      timeoutMs: ctx.values.timeout === undefined ? 20_000 : Number(ctx.values.timeout) * 1000,
+      onProgress: (p) =>
+        ctx.progress(`[${p.finished}/${p.total}] ${p.hostName}: ${p.state}${p.error ? ` (${p.error.code}: ${p.error.message})` : ''}`),
+    },
+  );
   const table = formatTable(
     ['HOST', 'RESULT', 'TIME', 'DETAIL'],
     results.map((r) => [r.hostName, r.state, `${(r.elapsedMs / 1000).toFixed(1)} s`, r.error ? `${r.error.code}: ${r.error.remedy}` : '']),
@@ -187,19 +213,28 @@ export function hostsList(ctx: CommandContext, list: ReturnType<Backend['hosts']
 export function hostsPreflight(ctx: CommandContext): number {
   const profile = str(ctx.values.profile);
   if (ctx.args.length === 0 || !profile) {
-    throw new ApiError('BAD_PARAMS', '`hosts preflight` needs hosts and --profile.', 'Example: sutazai hosts preflight db-1 db-2 --profile core (profiles: core, agent, agent-gpu)');
+    throw new ApiError(
+      'BAD_PARAMS',
+      '`hosts preflight` needs hosts and --profile.',
+      'Example: sutazai hosts preflight db-1 db-2 --profile core (profiles: core, agent, agent-gpu)',
+    );
   }
   const ids = ctx.args.map((a) => ctx.backend.hosts.require(a).id);
   const report = ctx.backend.preflight.run(ids, profile);
   const mark = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;
   const lines: string[] = [`Preflight (${report.profile}) at ${new Date(report.ranAt).toISOString()}: ${mark[report.outcome]}`];
   for (const host of report.hosts) {
-    lines.push('', `${host.hostName}: ${mark[host.outcome]}${host.factsProbedAt ? ` (facts of ${new Date(host.factsProbedAt).toISOString()})` : ''}`);
-    for (const c of host.checks) lines.push(`  ${mark[c.outcome]}  ${c.title}: ${c.message}${c.remedy ? `\n        remedy: ${c.remedy}` : ''}`);
+    lines.push(
+      '',
+      `${host.hostName}: ${mark[host.outcome]}${host.factsProbedAt ? ` (facts of ${new Date(host.factsProbedAt).toISOString()})` : ''}`,
+    );
+    for (const c of host.checks)
+      lines.push(`  ${mark[c.outcome]}  ${c.title}: ${c.message}${c.remedy ? `\n        remedy: ${c.remedy}` : ''}`);
   }
   if (report.crossHost.length) {
     lines.push('', 'Across hosts:');
-    for (const c of report.crossHost) lines.push(`  ${mark[c.outcome]}  ${c.title}: ${c.message}${c.remedy ? `\n        remedy: ${c.remedy}` : ''}`);
+    for (const c of report.crossHost)
+      lines.push(`  ${mark[c.outcome]}  ${c.title}: ${c.message}${c.remedy ? `\n        remedy: ${c.remedy}` : ''}`);
   }
   ctx.print(lines.join('\n'), report);
   return report.outcome === 'pass' ? EXIT.OK : report.outcome === 'warn' ? EXIT.PREFLIGHT_WARN : EXIT.PREFLIGHT_FAIL;
@@ -210,13 +245,20 @@ async function trustFromKnownHosts(ctx: CommandContext, file: string): Promise<n
   const { readFile } = await import('node:fs/promises');
   const { expandHome } = await import('../hosts/ssh/load-private-key');
   const text = await readFile(expandHome(file), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new ApiError('BAD_PARAMS', `${file} cannot be read (${error.code}).`, 'Give the path of an OpenSSH known_hosts file, e.g. ~/.ssh/known_hosts.');
+    throw new ApiError(
+      'BAD_PARAMS',
+      `${file} cannot be read (${error.code}).`,
+      'Give the path of an OpenSSH known_hosts file, e.g. ~/.ssh/known_hosts.',
+    );
   });
   const result = ctx.backend.hosts.importKnownHosts(text);
   const lines = [
     `${result.keysRead} key(s) read from ${file}; ${result.pinned.length} host(s) pinned`,
     ...result.pinned.map((p) => `  ${p.name}: ${p.keyType} ${p.fingerprint}`),
-    ...result.conflicts.map((c) => `  ${c.name}: NOT changed: pinned ${c.pinned}, known_hosts has ${c.known}; re-trust it on purpose with sutazai hosts trust ${c.name}`),
+    ...result.conflicts.map(
+      (c) =>
+        `  ${c.name}: NOT changed: pinned ${c.pinned}, known_hosts has ${c.known}; re-trust it on purpose with sutazai hosts trust ${c.name}`,
+    ),
   ];
   ctx.print(lines.join('\n'), result);
   return result.conflicts.length ? EXIT.HOST_KEY : EXIT.OK;

@@ -27,10 +27,25 @@ const STEP_WIDTH = 11;
  */
 export async function runInstallCommand(ctx: InstallCommandContext): Promise<number> {
   const file = typeof ctx.values.install === 'string' ? ctx.values.install : undefined;
-  if (!file) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` needs --install FILE, the install file.`, `Example: sutazai ${ctx.command} --install install.yaml (README.md, "Installing", shows the format).`);
-  if (ctx.args.length > 0) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` takes no arguments (got "${ctx.args.join(' ')}").`, 'Name the install file with --install FILE.');
+  if (!file)
+    throw new ApiError(
+      'BAD_PARAMS',
+      `\`${ctx.command}\` needs --install FILE, the install file.`,
+      `Example: sutazai ${ctx.command} --install install.yaml (README.md, "Installing", shows the format).`,
+    );
+  if (ctx.args.length > 0)
+    throw new ApiError(
+      'BAD_PARAMS',
+      `\`${ctx.command}\` takes no arguments (got "${ctx.args.join(' ')}").`,
+      'Name the install file with --install FILE.',
+    );
   const allowDowngrade = ctx.values['allow-downgrade'] === true;
-  if (allowDowngrade && ctx.command !== 'apply') throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` takes no --allow-downgrade.`, '--allow-downgrade is for sutazai apply, to install a bundle older than the hosts run.');
+  if (allowDowngrade && ctx.command !== 'apply')
+    throw new ApiError(
+      'BAD_PARAMS',
+      `\`${ctx.command}\` takes no --allow-downgrade.`,
+      '--allow-downgrade is for sutazai apply, to install a bundle older than the hosts run.',
+    );
   const host = stringOption(ctx, 'host', ['rollback', 'uninstall']);
   const to = stringOption(ctx, 'to', ['rollback']);
   const backend = await ctx.backend();
@@ -41,7 +56,11 @@ export async function runInstallCommand(ctx: InstallCommandContext): Promise<num
   };
   const lastPercent = new Map<string, number>();
   if (ctx.command === 'rollback') {
-    const result = await backend.installs.rollback(file, { ...(host !== undefined ? { host } : {}), ...(to !== undefined ? { to } : {}), onEvent });
+    const result = await backend.installs.rollback(file, {
+      ...(host !== undefined ? { host } : {}),
+      ...(to !== undefined ? { to } : {}),
+      onEvent,
+    });
     ctx.print(formatRollbackResult(result), result);
     const failed = result.hosts.find((h) => h.error !== null);
     return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
@@ -69,23 +88,43 @@ export async function runInstallCommand(ctx: InstallCommandContext): Promise<num
 function stringOption(ctx: InstallCommandContext, name: 'host' | 'to', commands: readonly string[]): string | undefined {
   const value = ctx.values[name];
   if (value === undefined) return undefined;
-  if (!commands.includes(ctx.command)) throw new ApiError('BAD_PARAMS', `\`${ctx.command}\` takes no --${name}.`, `--${name} is for ${commands.map((c) => `sutazai ${c}`).join(' and ')}.`);
-  if (typeof value !== 'string' || value === '') throw new ApiError('BAD_PARAMS', `--${name} needs a value.`, name === 'host' ? 'Example: --host core-1 (a host of the install).' : 'Example: --to 0.1.0 (a release the host keeps).');
+  if (!commands.includes(ctx.command))
+    throw new ApiError(
+      'BAD_PARAMS',
+      `\`${ctx.command}\` takes no --${name}.`,
+      `--${name} is for ${commands.map((c) => `sutazai ${c}`).join(' and ')}.`,
+    );
+  if (typeof value !== 'string' || value === '')
+    throw new ApiError(
+      'BAD_PARAMS',
+      `--${name} needs a value.`,
+      name === 'host' ? 'Example: --host core-1 (a host of the install).' : 'Example: --to 0.1.0 (a release the host keeps).',
+    );
   return value;
 }
 
 function parseConcurrency(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new ApiError('BAD_PARAMS', `--concurrency must be a whole number from 1 to 64, not "${String(value)}".`, 'Example: --concurrency 4');
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new ApiError(
+      'BAD_PARAMS',
+      `--concurrency must be a whole number from 1 to 64, not "${String(value)}".`,
+      'Example: --concurrency 4',
+    );
   return n;
 }
 
 export function formatPlan(plan: InstallPlan): string {
-  const out = [`install ${plan.install}: bundle ${plan.bundle.name}@${plan.bundle.version} (${formatBytes(plan.bundle.sizeBytes)}, sha256 ${plan.bundle.sha256.slice(0, 12)})`];
+  const out = [
+    `install ${plan.install}: bundle ${plan.bundle.name}@${plan.bundle.version} (${formatBytes(plan.bundle.sizeBytes)}, sha256 ${plan.bundle.sha256.slice(0, 12)})`,
+  ];
   let todo = 0;
   for (const host of plan.hosts) {
-    const where = host.mode === null ? 'not reachable' : `${host.mode === 'system' ? 'system-wide' : 'per-user'} under ${host.root}, ${host.service === 'systemd' ? 'systemd unit' : 'detached mode'}`;
+    const where =
+      host.mode === null
+        ? 'not reachable'
+        : `${host.mode === 'system' ? 'system-wide' : 'per-user'} under ${host.root}, ${host.service === 'systemd' ? 'systemd unit' : 'detached mode'}`;
     out.push('', `${host.host}  ${host.role}${host.gpu ? ' (GPU agents)' : ''}  ${where}`);
     for (const step of host.steps) {
       if (step.state === 'todo') todo += 1;
@@ -95,13 +134,20 @@ export function formatPlan(plan: InstallPlan): string {
   }
   out.push('');
   if (plan.downgradeFrom.length > 0) {
-    out.push(`A DOWNGRADE from ${plan.downgradeFrom.join(', ')} to ${plan.bundle.version}: the bundle is older than what hosts run. \`sutazai apply\` refuses it unless given --allow-downgrade; to return to a release the hosts keep, roll back instead.`);
+    out.push(
+      `A DOWNGRADE from ${plan.downgradeFrom.join(', ')} to ${plan.bundle.version}: the bundle is older than what hosts run. \`sutazai apply\` refuses it unless given --allow-downgrade; to return to a release the hosts keep, roll back instead.`,
+    );
   } else if (plan.rolling && !plan.upToDate) {
     const from = [...new Set(plan.hosts.map((h) => h.currentRelease).filter((v): v is string => v !== null && v !== plan.bundle.version))];
-    out.push(`A rolling upgrade${from.length > 0 ? ` from ${from.join(', ')}` : ''} to ${plan.bundle.version}: uploads may run ahead, then the hosts switch one at a time in this order; a host whose core and agents are not healthy in time returns to its release and the rollout stops.`);
+    out.push(
+      `A rolling upgrade${from.length > 0 ? ` from ${from.join(', ')}` : ''} to ${plan.bundle.version}: uploads may run ahead, then the hosts switch one at a time in this order; a host whose core and agents are not healthy in time returns to its release and the rollout stops.`,
+    );
   }
   if (plan.upToDate) out.push('Up to date: every step of every host is already done; apply would change nothing.');
-  else out.push(`${todo} step${todo === 1 ? '' : 's'} to do. Nothing has been changed; run \`sutazai apply\` with the same install file to do them.`);
+  else
+    out.push(
+      `${todo} step${todo === 1 ? '' : 's'} to do. Nothing has been changed; run \`sutazai apply\` with the same install file to do them.`,
+    );
   return out.join('\n');
 }
 
@@ -153,7 +199,8 @@ export function formatRollbackResult(result: RollbackResult): string {
 export function formatUninstallResult(result: UninstallResult): string {
   const out = [''];
   for (const host of result.hosts) {
-    if (host.outcome === 'removed') out.push(`${host.host}: uninstalled (${host.removed.length} recorded path${host.removed.length === 1 ? '' : 's'} removed)`);
+    if (host.outcome === 'removed')
+      out.push(`${host.host}: uninstalled (${host.removed.length} recorded path${host.removed.length === 1 ? '' : 's'} removed)`);
     else out.push(`${host.host}: failed: ${host.error!.message}`, `  remedy: ${host.error!.remedy}`);
   }
   if (result.installRemoved) out.push('', `No host is left: the install ${result.install} and its CA key are removed.`);

@@ -8,7 +8,16 @@ import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { formatFacts } from './format-text';
 import { printResult, writeErr, writeJson, writeOut } from './terminal-output';
-import { hostsAdd, hostsImport, hostsList, hostsPreflight, hostsProbe, hostsRemove, hostsTrust, type CommandContext } from './hosts-commands';
+import {
+  hostsAdd,
+  hostsImport,
+  hostsList,
+  hostsPreflight,
+  hostsProbe,
+  hostsRemove,
+  hostsTrust,
+  type CommandContext,
+} from './hosts-commands';
 
 const HELP = `sutazai: the SutazAI Control Center on the command line
 
@@ -142,7 +151,13 @@ async function run(argv: string[]): Promise<number> {
     // Files and variables only: no data directory, no database.
     const json = values.json === true;
     const print = (text: string, value: unknown) => printResult(json, text, value);
-    return runConfigCommand({ command: command!, args, values: values as Record<string, string | boolean | string[] | undefined>, env: process.env, print });
+    return runConfigCommand({
+      command: command!,
+      args,
+      values: values as Record<string, string | boolean | string[] | undefined>,
+      env: process.env,
+      print,
+    });
   }
   if (group === 'bundle' && BUNDLE_COMMANDS.includes(command ?? '')) {
     // keygen and build need no data directory; the others open the store on first use.
@@ -284,7 +299,11 @@ function report(error: unknown, json: boolean): number {
   const apiError =
     error instanceof ApiError
       ? error
-      : new ApiError('INTERNAL', `Unexpected failure: ${(error as Error)?.message ?? String(error)}`, 'Run again with --log-level debug and send the log with your report.');
+      : new ApiError(
+          'INTERNAL',
+          `Unexpected failure: ${(error as Error)?.message ?? String(error)}`,
+          'Run again with --log-level debug and send the log with your report.',
+        );
   if (json) writeJson({ error: apiError.toBody() });
   writeErr(`error ${apiError.code}: ${apiError.message}\nremedy: ${apiError.remedy}`);
   if (!(error instanceof ApiError) && process.env.SUTAZAI_DEBUG) writeErr(String((error as Error)?.stack));

@@ -11,7 +11,11 @@ export function secretFromFile(file: string, what: string): string {
     if (value === '') throw new Error('empty');
     return value;
   } catch (error) {
-    throw new ApiError('BAD_PARAMS', `The ${what} file ${file} cannot be read or is empty (${(error as NodeJS.ErrnoException).code ?? 'empty'}).`, `Give a readable file whose first line is the ${what}.`);
+    throw new ApiError(
+      'BAD_PARAMS',
+      `The ${what} file ${file} cannot be read or is empty (${(error as NodeJS.ErrnoException).code ?? 'empty'}).`,
+      `Give a readable file whose first line is the ${what}.`,
+    );
   }
 }
 
@@ -25,7 +29,11 @@ export async function secretFromStdin(what: string): Promise<string> {
  */
 export async function secretsFromStdin(whats: readonly string[]): Promise<string[]> {
   if (process.stdin.isTTY) {
-    throw new ApiError('BAD_PARAMS', `The ${whats.join(' and ')} would be read from a terminal, which echoes what is typed.`, `Pipe ${whats.length > 1 ? 'them in, one a line' : 'it in'}, or give ${whats.length > 1 ? 'them' : 'it'} in files (see \`sutazai help\`).`);
+    throw new ApiError(
+      'BAD_PARAMS',
+      `The ${whats.join(' and ')} would be read from a terminal, which echoes what is typed.`,
+      `Pipe ${whats.length > 1 ? 'them in, one a line' : 'it in'}, or give ${whats.length > 1 ? 'them' : 'it'} in files (see \`sutazai help\`).`,
+    );
   }
   const chunks: Buffer[] = [];
   let newlines = 0;
@@ -37,7 +45,12 @@ export async function secretsFromStdin(whats: readonly string[]): Promise<string
   const lines = Buffer.concat(chunks).toString('utf8').split(/\r?\n/);
   return whats.map((what, index) => {
     const value = lines[index] ?? '';
-    if (value === '') throw new ApiError('BAD_PARAMS', `No ${what} arrived on standard input${whats.length > 1 ? ` (line ${index + 1})` : ''}.`, `Pipe the ${what} in, for example: cat file | sutazai ...`);
+    if (value === '')
+      throw new ApiError(
+        'BAD_PARAMS',
+        `No ${what} arrived on standard input${whats.length > 1 ? ` (line ${index + 1})` : ''}.`,
+        `Pipe the ${what} in, for example: cat file | sutazai ...`,
+      );
     return value;
   });
 }

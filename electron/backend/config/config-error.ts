@@ -10,7 +10,13 @@ export class ConfigError extends ApiError {
   /** The key's dotted path, when the error is about one key. */
   readonly key: string | undefined;
 
-  constructor(code: ErrorCode, message: string, remedy: string, where: { origin?: Origin; key?: string } = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    remedy: string,
+    where: { origin?: Origin; key?: string } = {},
+    options?: { cause?: unknown },
+  ) {
     super(code, message, remedy, options);
     this.name = 'ConfigError';
     this.origin = where.origin;

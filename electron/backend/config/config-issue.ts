@@ -34,7 +34,9 @@ export function configIssueError(
     return new ConfigError(
       origin.kind === 'env' ? 'CONFIG_ENV_INVALID' : 'CONFIG_UNKNOWN_KEY',
       `${describeOrigin(origin)}: ${name} is not a configuration key${suggestion ? `; did you mean ${suggestion}?` : '.'}${more}`,
-      suggestion ? `Rename ${key} to ${hint} in ${origin.file}, or remove it. ${SEE_DEFAULTS}` : `Remove ${key} from ${origin.file}. ${SEE_DEFAULTS}`,
+      suggestion
+        ? `Rename ${key} to ${hint} in ${origin.file}, or remove it. ${SEE_DEFAULTS}`
+        : `Remove ${key} from ${origin.file}. ${SEE_DEFAULTS}`,
       { origin, key: name },
     );
   }
@@ -49,7 +51,12 @@ export function configIssueError(
       : missing
         ? `Add ${name} to ${origin.file}, or restore it in config/defaults.yaml. ${SEE_DEFAULTS}`
         : `Correct ${name} in ${origin.file}${origin.line ? ` (line ${origin.line})` : ''}, or set it with ${envVariableName(path)}. ${SEE_DEFAULTS}`;
-  return new ConfigError(origin.kind === 'env' ? 'CONFIG_ENV_INVALID' : 'CONFIG_INVALID', `${describeOrigin(origin)}: ${name}: ${why}.${more}`, remedy, { origin, key: name });
+  return new ConfigError(
+    origin.kind === 'env' ? 'CONFIG_ENV_INVALID' : 'CONFIG_INVALID',
+    `${describeOrigin(origin)}: ${name}: ${why}.${more}`,
+    remedy,
+    { origin, key: name },
+  );
 }
 
 function valueAt(value: unknown, path: readonly (string | number)[]): unknown {

@@ -37,7 +37,12 @@ export function describeOrigin(origin: Origin): string {
 }
 
 export function describePath(path: ConfigPath): string {
-  return path.length === 0 ? '(top level)' : path.map((segment) => (typeof segment === 'number' ? `[${segment}]` : segment)).join('.').replace(/\.\[/g, '[');
+  return path.length === 0
+    ? '(top level)'
+    : path
+        .map((segment) => (typeof segment === 'number' ? `[${segment}]` : segment))
+        .join('.')
+        .replace(/\.\[/g, '[');
 }
 
 export function isPlainRecord(value: unknown): value is Record<string, unknown> {

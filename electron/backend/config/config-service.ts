@@ -1,4 +1,12 @@
-import { ApiError, type ConfigCheckResult, type ConfigDiffResult, type ConfigExplanation, type ConfigOrigin, type ConfigProblem, type ConfigText } from '../../contract';
+import {
+  ApiError,
+  type ConfigCheckResult,
+  type ConfigDiffResult,
+  type ConfigExplanation,
+  type ConfigOrigin,
+  type ConfigProblem,
+  type ConfigText,
+} from '../../contract';
 import type { Origin, ParsedLayer } from './config-layer';
 import { ConfigError } from './config-error';
 import { diffConfigs } from './diff-configs';
@@ -31,7 +39,8 @@ export function createConfigService(deps: { configDir?: string | undefined; yaml
       return layerFromOutcome(await yaml().run({ kind: 'config-layer', text: text.text, source }));
     } catch (error) {
       // Cut off for time or memory: a problem with this layer like any other.
-      if (error instanceof ApiError && !(error instanceof ConfigError)) throw new ConfigError(error.code, error.message, error.remedy, { origin: source });
+      if (error instanceof ApiError && !(error instanceof ConfigError))
+        throw new ConfigError(error.code, error.message, error.remedy, { origin: source });
       throw error;
     }
   };

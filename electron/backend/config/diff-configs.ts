@@ -22,7 +22,8 @@ export function diffConfigs(before: unknown, after: unknown): ConfigChange[] {
   for (const key of keys) {
     if (!a.has(key)) changes.push({ path: key, kind: 'added', after: b.get(key) });
     else if (!b.has(key)) changes.push({ path: key, kind: 'removed', before: a.get(key) });
-    else if (!isDeepStrictEqual(a.get(key), b.get(key))) changes.push({ path: key, kind: 'changed', before: a.get(key), after: b.get(key) });
+    else if (!isDeepStrictEqual(a.get(key), b.get(key)))
+      changes.push({ path: key, kind: 'changed', before: a.get(key), after: b.get(key) });
   }
   return changes;
 }

@@ -7,7 +7,8 @@ import { keysAt, type ConfigPath } from './schema-keys';
 
 export const ENV_PREFIX = 'SUTAZAI_';
 const LAYER = 'environment variables';
-const REMEDY_NAMES = 'Name a key as SUTAZAI_<SECTION>__<KEY> (double underscore between levels), e.g. SUTAZAI_RUNTIME__GRPC_PORT; config/defaults.yaml lists every key. Or unset the variable.';
+const REMEDY_NAMES =
+  'Name a key as SUTAZAI_<SECTION>__<KEY> (double underscore between levels), e.g. SUTAZAI_RUNTIME__GRPC_PORT; config/defaults.yaml lists every key. Or unset the variable.';
 
 /**
  * The key a variable sets: `SUTAZAI_RUNTIME__GRPC_PORT` -> runtime.grpc_port (a double
@@ -52,7 +53,8 @@ export function parseEnvLayer(env: Readonly<Record<string, string | undefined>>,
     file: set.map((entry) => entry.name).join(', '),
     value,
     locate(path: ConfigPath): Origin {
-      const within = (outer: readonly (string | number)[], inner: readonly (string | number)[]) => outer.every((segment, i) => String(segment) === String(inner[i]));
+      const within = (outer: readonly (string | number)[], inner: readonly (string | number)[]) =>
+        outer.every((segment, i) => String(segment) === String(inner[i]));
       // The variable that set this key or a map around it; the last such one won.
       const setter = [...set].reverse().find((entry) => within(entry.path, path)) ?? set.find((entry) => within(path, entry.path));
       return { layer: LAYER, kind: 'env', file: setter?.name ?? 'environment' };
@@ -66,10 +68,20 @@ function checkNamesAKey(name: string, path: string[], schema: z.ZodType): void {
     const keys = keysAt(schema, parent);
     const segment = path[depth]!;
     if (segment === '') {
-      throw new ConfigError('CONFIG_ENV_INVALID', `${name} has an empty level (three or more underscores in a row, or one at the end).`, REMEDY_NAMES, { origin: { layer: LAYER, kind: 'env', file: name } });
+      throw new ConfigError(
+        'CONFIG_ENV_INVALID',
+        `${name} has an empty level (three or more underscores in a row, or one at the end).`,
+        REMEDY_NAMES,
+        { origin: { layer: LAYER, kind: 'env', file: name } },
+      );
     }
     if (keys === undefined) {
-      throw new ConfigError('CONFIG_ENV_INVALID', `${name} goes below ${parent.join('.')}, which is a single value, not a section.`, `Use ${envVariableName(parent)} to set it. ${REMEDY_NAMES}`, { origin: { layer: LAYER, kind: 'env', file: name } });
+      throw new ConfigError(
+        'CONFIG_ENV_INVALID',
+        `${name} goes below ${parent.join('.')}, which is a single value, not a section.`,
+        `Use ${envVariableName(parent)} to set it. ${REMEDY_NAMES}`,
+        { origin: { layer: LAYER, kind: 'env', file: name } },
+      );
     }
     if (!keys.includes(segment)) {
       const hint = closestMatch(segment, keys);

@@ -33,7 +33,10 @@ export function explainKey(loaded: LoadedInstallConfig, key: string): KeyExplana
       key: dotted,
       value: winner.value,
       setBy: winner.origin,
-      overridden: history.slice(0, -1).reverse().map(({ value, origin }) => ({ value, setBy: origin })),
+      overridden: history
+        .slice(0, -1)
+        .reverse()
+        .map(({ value, origin }) => ({ value, setBy: origin })),
     });
   }
   let value: unknown = loaded.config;
@@ -69,7 +72,9 @@ function checkKeyExists(path: string[]): void {
       keys
         ? `${path.join('.')} is not a configuration key${suggestion ? `; did you mean ${suggestion}?` : '.'}`
         : `${path.join('.')} is not a configuration key: ${parent} is a single value.`,
-      suggestion ? `Ask for ${suggestion}.` : 'Ask for a key that config/defaults.yaml lists, e.g. runtime.grpc_port, or a section such as runtime.',
+      suggestion
+        ? `Ask for ${suggestion}.`
+        : 'Ask for a key that config/defaults.yaml lists, e.g. runtime.grpc_port, or a section such as runtime.',
       { key: path.join('.') },
     );
   }

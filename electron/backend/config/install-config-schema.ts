@@ -86,13 +86,21 @@ const version = z
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const listenAddress = z
   .string({ error: (issue) => `must be an IP address or host name, not ${shown(issue.input)}` })
-  .refine((value) => isIP(value) !== 0 || HOSTNAME.test(value), { error: (issue) => `must be an IP address or host name, not ${shown(issue.input)}` });
+  .refine((value) => isIP(value) !== 0 || HOSTNAME.test(value), {
+    error: (issue) => `must be an IP address or host name, not ${shown(issue.input)}`,
+  });
 
 const coreListenAddress = z
   .string({ error: (issue) => `must be auto or an IP address of the core host, not ${shown(issue.input)}` })
-  .refine((value) => value === 'auto' || isIP(value) !== 0, { error: (issue) => `must be auto or an IP address of the core host (0.0.0.0 for every interface), not ${shown(issue.input)}` });
+  .refine((value) => value === 'auto' || isIP(value) !== 0, {
+    error: (issue) => `must be auto or an IP address of the core host (0.0.0.0 for every interface), not ${shown(issue.input)}`,
+  });
 
-const capability = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: (issue) => `must be a task kind (lower-case letters, digits, - and _), not ${shown(issue.input)}` });
+const capability = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, {
+    error: (issue) => `must be a task kind (lower-case letters, digits, - and _), not ${shown(issue.input)}`,
+  });
 
 /** The shape without the checks across fields: what one layer is checked against, key by key. */
 export const InstallConfigShape = z.strictObject({
@@ -149,7 +157,9 @@ export const InstallConfigShape = z.strictObject({
     replicas_per_host: wholeNumber(0, 64),
     gpu_replicas_per_host: wholeNumber(0, 64),
     base_port: port,
-    capabilities: z.array(capability, { error: (issue) => `must be a list of task kinds, e.g. [hash, sleep], not ${shown(issue.input)}` }).min(1, { error: 'must name at least one task kind' }),
+    capabilities: z
+      .array(capability, { error: (issue) => `must be a list of task kinds, e.g. [hash, sleep], not ${shown(issue.input)}` })
+      .min(1, { error: 'must name at least one task kind' }),
     take_wait_ms: wholeNumber(100, 3_600_000),
     stop_grace_ms: milliseconds,
     log_level: oneOf(LOG_LEVELS),
@@ -166,7 +176,11 @@ function checkAcrossFields(config: InstallConfig, ctx: z.RefinementCtx): void {
   const agentCount = config.agents.replicas_per_host + config.agents.gpu_replicas_per_host;
   const lastAgentPort = config.agents.base_port + Math.max(agentCount, 1) - 1;
   if (lastAgentPort > 65535) {
-    ctx.addIssue({ code: 'custom', path: ['agents', 'base_port'], message: `leaves no room for ${agentCount} agent ports (the last would be ${lastAgentPort}, past 65535)` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['agents', 'base_port'],
+      message: `leaves no room for ${agentCount} agent ports (the last would be ${lastAgentPort}, past 65535)`,
+    });
   }
   const taken: Array<{ path: string[]; from: number; to: number }> = [];
   const claim = (path: string[], from: number, to = from) => {
@@ -174,8 +188,14 @@ function checkAcrossFields(config: InstallConfig, ctx: z.RefinementCtx): void {
     const clash = taken.find((other) => from <= other.to && other.from <= to);
     if (clash) {
       // Said at both keys: the loader reports the one the highest layer set, the likelier slip.
-      const message = (other: string[], ports: string) => `port ${ports} overlaps ${other.join('.')}; each service of a host needs its own port`;
-      ctx.addIssue({ code: 'custom', path, message: message(clash.path, span({ from, to })), params: { samePortAs: clash.path.join('.') } });
+      const message = (other: string[], ports: string) =>
+        `port ${ports} overlaps ${other.join('.')}; each service of a host needs its own port`;
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: message(clash.path, span({ from, to })),
+        params: { samePortAs: clash.path.join('.') },
+      });
       ctx.addIssue({ code: 'custom', path: clash.path, message: message(path, span(clash)), params: { samePortAs: path.join('.') } });
     }
     taken.push({ path, from, to });
@@ -187,7 +207,11 @@ function checkAcrossFields(config: InstallConfig, ctx: z.RefinementCtx): void {
 
   const { primary_protocol: primary, fallback_protocol: fallback } = config.system_integration.communication;
   if (fallback === primary) {
-    ctx.addIssue({ code: 'custom', path: ['system_integration', 'communication', 'fallback_protocol'], message: `is ${fallback}, the primary protocol too; choose another one or none` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['system_integration', 'communication', 'fallback_protocol'],
+      message: `is ${fallback}, the primary protocol too; choose another one or none`,
+    });
   }
 }
 

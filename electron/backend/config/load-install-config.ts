@@ -61,7 +61,9 @@ export function loadInstallConfig(options: InstallConfigOptions = {}): LoadedIns
   for (const layer of [defaults, ...upper]) checkLayer(layer);
 
   const environment = chooseEnvironment(options.environment, [defaults, ...upper]);
-  const environmentLayer = readYamlLayer(`environment ${environment}`, 'environment', { file: path.join(configDir, 'environments', `${environment}.yaml`) });
+  const environmentLayer = readYamlLayer(`environment ${environment}`, 'environment', {
+    file: path.join(configDir, 'environments', `${environment}.yaml`),
+  });
   checkLayer(environmentLayer);
   const loaded = mergeChecked([defaults, environmentLayer, ...upper]);
   checkEnvironmentAgrees(loaded, environment, options.environment !== undefined);
@@ -77,7 +79,9 @@ export function readYamlLayer(layer: string, kind: LayerKind, source: LayerInput
     text = readCappedText(source.file, YAML_FILE_LIMITS.maxBytes);
   } catch (cause) {
     if (cause instanceof TextTooLargeError) {
-      throw new ConfigError('CONFIG_YAML_INVALID', `The ${layer} layer ${source.file} ${cause.message}.`, YAML_LIMITS_REMEDY, { origin: { layer, kind, file: source.file } });
+      throw new ConfigError('CONFIG_YAML_INVALID', `The ${layer} layer ${source.file} ${cause.message}.`, YAML_LIMITS_REMEDY, {
+        origin: { layer, kind, file: source.file },
+      });
     }
     const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
     const shipped = kind === 'defaults' || kind === 'environment';

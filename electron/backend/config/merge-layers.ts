@@ -28,7 +28,13 @@ export function mergeLayers(layers: readonly ParsedLayer[]): MergedLayers {
   return merged;
 }
 
-function mergeMap(merged: MergedLayers, target: Record<string, unknown>, source: Record<string, unknown>, path: string[], layer: ParsedLayer): void {
+function mergeMap(
+  merged: MergedLayers,
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+  path: string[],
+  layer: ParsedLayer,
+): void {
   const mapKey = path.join('.');
   merged.maps.set(mapKey, [...(merged.maps.get(mapKey) ?? []), layer.locate(path)]);
   for (const [key, value] of Object.entries(source)) {

@@ -8,7 +8,9 @@ export type ConfigPath = readonly (string | number)[];
  */
 export function optionalAtAnyDepth(schema: z.ZodType): z.ZodType {
   if (!(schema instanceof z.ZodObject)) return schema;
-  const shape = Object.fromEntries(Object.entries(schema.shape as Record<string, z.ZodType>).map(([key, value]) => [key, optionalAtAnyDepth(value).optional()]));
+  const shape = Object.fromEntries(
+    Object.entries(schema.shape as Record<string, z.ZodType>).map(([key, value]) => [key, optionalAtAnyDepth(value).optional()]),
+  );
   return z.strictObject(shape);
 }
 

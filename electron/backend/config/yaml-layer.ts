@@ -38,7 +38,8 @@ export interface ConfigErrorData {
 
 export type YamlLayerOutcome = { ok: true; data: YamlLayerData } | { ok: false; error: ConfigErrorData };
 
-const SYNTAX_REMEDY = 'Fix the YAML at that line and column: indent with spaces, and give every indented block a `key:` line of its own above it.';
+const SYNTAX_REMEDY =
+  'Fix the YAML at that line and column: indent with spaces, and give every indented block a `key:` line of its own above it.';
 export const YAML_LIMITS_REMEDY = `Keep a configuration file under ${YAML_FILE_LIMITS.maxBytes / 1024 / 1024} MiB, ${YAML_FILE_LIMITS.maxNodes} keys and list items and ${YAML_FILE_LIMITS.maxDepth} levels of nesting, counting what its aliases expand to; config/defaults.yaml shows every key there is.`;
 
 /**
@@ -76,14 +77,19 @@ export function readYamlLayerData(text: string, source: LayerSource): YamlLayerO
   const originAt = originsOf(source, lineCounter.lineStarts);
   const fail = (code: ConfigError['code'], offset: number, message: string, remedy: string): YamlLayerOutcome => {
     const origin = originAt(offset);
-    return { ok: false, error: { code, message: `${origin.file}:${origin.line}:${origin.column}: ${message}`, remedy, origin, key: undefined } };
+    return {
+      ok: false,
+      error: { code, message: `${origin.file}:${origin.line}:${origin.column}: ${message}`, remedy, origin, key: undefined },
+    };
   };
 
   if (problem !== undefined || doc === undefined) {
     const at = problem?.offset ?? 0;
     const what = problem?.message ?? 'unreadable YAML';
     if (problem?.limit) return fail('CONFIG_YAML_INVALID', at, `${what}.`, YAML_LIMITS_REMEDY);
-    const hint = ['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY'].includes(problem?.code ?? '') ? orphanBlockHint(text, originAt(at).line!) : '';
+    const hint = ['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY'].includes(problem?.code ?? '')
+      ? orphanBlockHint(text, originAt(at).line!)
+      : '';
     return fail('CONFIG_YAML_INVALID', at, `${what}.${hint}`, SYNTAX_REMEDY);
   }
 

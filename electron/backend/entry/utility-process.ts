@@ -23,7 +23,11 @@ interface ParentPortLike {
 async function main(): Promise<void> {
   const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
   if (!parentPort) {
-    throw new ApiError('INTERNAL', 'The backend entry must run as an Electron utility process.', 'Start the app with `npm start`, or use `npm run web`.');
+    throw new ApiError(
+      'INTERNAL',
+      'The backend entry must run as an Electron utility process.',
+      'Start the app with `npm start`, or use `npm run web`.',
+    );
   }
   // Listen before the (async) start so nothing the shell sends early is lost.
   type ParentMessage = { data: unknown; ports: PortLike[] };

@@ -17,7 +17,11 @@ async function main(): Promise<void> {
   const options = sharedOptions(values);
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ApiError('BAD_PARAMS', `"${values.port}" is not a TCP port.`, `Give a port from 1 to 65535, or 0 for a free one. Usage: ${USAGE}`);
+    throw new ApiError(
+      'BAD_PARAMS',
+      `"${values.port}" is not a TCP port.`,
+      `Give a port from 1 to 65535, or 0 for a free one. Usage: ${USAGE}`,
+    );
   }
   const backend = await startBackend({
     ...servingBackendConfig(options, 'web'),
@@ -35,7 +39,11 @@ async function main(): Promise<void> {
   } catch (error) {
     await backend.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new ApiError('BAD_PARAMS', `Port ${port} on 127.0.0.1 is already in use.`, 'Choose another with --port, or leave it out to use a free one.');
+      throw new ApiError(
+        'BAD_PARAMS',
+        `Port ${port} on 127.0.0.1 is already in use.`,
+        'Choose another with --port, or leave it out to use a free one.',
+      );
     }
     throw error;
   }

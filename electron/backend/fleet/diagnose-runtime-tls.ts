@@ -48,9 +48,16 @@ export function diagnoseRuntimeTls(port: number, material: RuntimeTls, serverNam
     socket.once('data', () => finish({ kind: 'answered' }));
     socket.once('error', (error: NodeJS.ErrnoException) => {
       if (handshaken) finish({ kind: 'client-certificate-refused' });
-      else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO|SIGNATURE|ISSUER/.test(error.code ?? '')) finish({ kind: 'server-certificate-refused', detail: error.message });
+      else if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO|SIGNATURE|ISSUER/.test(error.code ?? ''))
+        finish({ kind: 'server-certificate-refused', detail: error.message });
       else finish({ kind: 'no-handshake', detail: error.message });
     });
-    socket.once('close', () => finish(handshaken ? { kind: 'client-certificate-refused' } : { kind: 'no-handshake', detail: 'the connection closed before the TLS handshake' }));
+    socket.once('close', () =>
+      finish(
+        handshaken
+          ? { kind: 'client-certificate-refused' }
+          : { kind: 'no-handshake', detail: 'the connection closed before the TLS handshake' },
+      ),
+    );
   });
 }

@@ -50,7 +50,12 @@ export function runtimeCallError(error: unknown, context: RuntimeCallContext): A
   const cause = { cause: error };
 
   if (context.closed) {
-    return new ApiError('RUNTIME_UNREACHABLE', `The connection to ${runtime} was closed, so ${context.method} did not complete.`, 'Open the connection again and retry.', cause);
+    return new ApiError(
+      'RUNTIME_UNREACHABLE',
+      `The connection to ${runtime} was closed, so ${context.method} did not complete.`,
+      'Open the connection again and retry.',
+      cause,
+    );
   }
   if (context.sessionLost !== null) {
     return new ApiError(
@@ -124,7 +129,8 @@ export function runtimeCallError(error: unknown, context: RuntimeCallContext): A
       return new ApiError(
         'RUNTIME_PERMISSION_DENIED',
         `${sentence(runtime)} refused ${context.method}: ${runtimeMessage(details)}.`,
-        runtimeErrorFromMetadata(serviceError.metadata)?.remedy || "Use a client certificate from this install's CA with a role that may do this.",
+        runtimeErrorFromMetadata(serviceError.metadata)?.remedy ||
+          "Use a client certificate from this install's CA with a role that may do this.",
         cause,
       );
     default: {

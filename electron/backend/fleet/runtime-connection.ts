@@ -104,7 +104,10 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
     });
   }
 
-  function call<T>(method: string, start: (options: grpc.CallOptions, callback: grpc.requestCallback<T>) => grpc.ClientUnaryCall): Promise<T> {
+  function call<T>(
+    method: string,
+    start: (options: grpc.CallOptions, callback: grpc.requestCallback<T>) => grpc.ClientUnaryCall,
+  ): Promise<T> {
     if (closing !== undefined) return explain(method, new Error('closed')).then((error) => Promise.reject(error));
     return new Promise<T>((resolve, reject) => {
       const pending = start({ deadline: Date.now() + timeoutMs }, (error, value) => {
@@ -119,8 +122,10 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
   return {
     localPort: tunnel.localPort,
     getInfo: () => call<GetInfoResponse__Output>('GetInfo', (o, cb) => runtime.GetInfo({}, o, cb)),
-    listProcesses: () => call<{ processes: ProcessStatus__Output[] }>('ListProcesses', (o, cb) => runtime.ListProcesses({}, o, cb)).then((r) => r.processes),
-    checkHealth: () => call<HealthCheckResponse__Output>('Health/Check', (o, cb) => health.Check({ service: '' }, o, cb)).then((r) => r.status),
+    listProcesses: () =>
+      call<{ processes: ProcessStatus__Output[] }>('ListProcesses', (o, cb) => runtime.ListProcesses({}, o, cb)).then((r) => r.processes),
+    checkHealth: () =>
+      call<HealthCheckResponse__Output>('Health/Check', (o, cb) => health.Check({ service: '' }, o, cb)).then((r) => r.status),
     close() {
       closing ??= (async () => {
         for (const pending of inFlight) pending.cancel();

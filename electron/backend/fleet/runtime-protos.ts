@@ -19,7 +19,9 @@ export function findRuntimeProtoDir(options: { protoDir?: string } = {}): string
   // A folder given on purpose is the only one: falling back to another would hide the mistake.
   const starts = [typeof __dirname === 'string' ? __dirname : null, process.cwd()].filter((d): d is string => d !== null);
   const found = options.protoDir
-    ? PROTO_FILES.every((file) => fs.existsSync(path.join(options.protoDir!, file))) ? options.protoDir : undefined
+    ? PROTO_FILES.every((file) => fs.existsSync(path.join(options.protoDir!, file)))
+      ? options.protoDir
+      : undefined
     : findProtoDir(starts, FOLDERS, PROTO_FILES);
   if (found === undefined) {
     throw new ApiError(

@@ -20,11 +20,19 @@ export function buildSshTarget(deps: TargetDeps, row: HostRow, depth = 0): SshTa
     throw new ApiError('SSH_FAILED', `Host ${row.name} is this machine, not an SSH host.`, 'Probe it directly; it needs no SSH.');
   }
   if (depth > MAX_JUMP_DEPTH) {
-    throw new ApiError('SSH_FAILED', `The jump-host chain to ${row.name} is longer than ${MAX_JUMP_DEPTH} hops.`, 'Point the host at a jump host that reaches it directly.');
+    throw new ApiError(
+      'SSH_FAILED',
+      `The jump-host chain to ${row.name} is longer than ${MAX_JUMP_DEPTH} hops.`,
+      'Point the host at a jump host that reaches it directly.',
+    );
   }
   const jumpRow = row.jumpHostId === null ? null : deps.hosts.get(row.jumpHostId);
   if (row.jumpHostId !== null && !jumpRow) {
-    throw new ApiError('HOST_NOT_FOUND', `The jump host of ${row.name} is no longer in the inventory.`, `Edit ${row.name} and choose another jump host, or none.`);
+    throw new ApiError(
+      'HOST_NOT_FOUND',
+      `The jump host of ${row.name} is no longer in the inventory.`,
+      `Edit ${row.name} and choose another jump host, or none.`,
+    );
   }
   return {
     hostId: row.id,
@@ -54,7 +62,11 @@ export function credentialsOf(vault: SecretVault, row: HostRow): SshCredentials 
     case 'agent':
       return { method: 'agent' };
     case 'none':
-      throw new ApiError('AUTH_FAILED', `Host ${row.name} has no login method.`, 'Choose key, agent or password authentication in its settings.');
+      throw new ApiError(
+        'AUTH_FAILED',
+        `Host ${row.name} has no login method.`,
+        'Choose key, agent or password authentication in its settings.',
+      );
   }
 }
 

@@ -77,25 +77,53 @@ export function createHostService(deps: HostServiceDeps) {
 
   function requireSsh(row: HostRow): void {
     if (row.kind !== 'ssh') {
-      throw new ApiError('BAD_PARAMS', `Host ${row.name} is the machine this app runs on; it is not edited, trusted or removed.`, 'Pick an SSH host.');
+      throw new ApiError(
+        'BAD_PARAMS',
+        `Host ${row.name} is the machine this app runs on; it is not edited, trusted or removed.`,
+        'Pick an SSH host.',
+      );
     }
   }
 
   function checkNameFree(name: string, exceptId?: number): void {
     const existing = hosts.findByName(name);
     if (existing && existing.id !== exceptId) {
-      throw new ApiError('HOST_NAME_TAKEN', `A host named ${name} is already in the inventory (address ${existing.address}).`, 'Choose another name, or edit the existing host.');
+      throw new ApiError(
+        'HOST_NAME_TAKEN',
+        `A host named ${name} is already in the inventory (address ${existing.address}).`,
+        'Choose another name, or edit the existing host.',
+      );
     }
   }
 
   function checkJump(selfId: number | null, jumpHostId: number | null): void {
     if (jumpHostId === null) return;
     let cursor = hosts.get(jumpHostId);
-    if (!cursor) throw new ApiError('HOST_NOT_FOUND', `Jump host ${jumpHostId} is not in the inventory.`, 'Add the jump host first, then point this host at it.');
-    if (cursor.kind !== 'ssh') throw new ApiError('BAD_PARAMS', 'The local machine cannot be a jump host.', 'Leave the jump host empty to connect directly from this machine.');
+    if (!cursor)
+      throw new ApiError(
+        'HOST_NOT_FOUND',
+        `Jump host ${jumpHostId} is not in the inventory.`,
+        'Add the jump host first, then point this host at it.',
+      );
+    if (cursor.kind !== 'ssh')
+      throw new ApiError(
+        'BAD_PARAMS',
+        'The local machine cannot be a jump host.',
+        'Leave the jump host empty to connect directly from this machine.',
+      );
     for (let hops = 0; cursor; hops++) {
-      if (cursor.id === selfId) throw new ApiError('BAD_PARAMS', 'A host cannot reach itself through its own jump chain.', 'Choose a jump host that does not go through this host.');
-      if (hops >= MAX_JUMP_DEPTH) throw new ApiError('BAD_PARAMS', `Jump chains are limited to ${MAX_JUMP_DEPTH} hops.`, 'Choose a jump host closer to this machine.');
+      if (cursor.id === selfId)
+        throw new ApiError(
+          'BAD_PARAMS',
+          'A host cannot reach itself through its own jump chain.',
+          'Choose a jump host that does not go through this host.',
+        );
+      if (hops >= MAX_JUMP_DEPTH)
+        throw new ApiError(
+          'BAD_PARAMS',
+          `Jump chains are limited to ${MAX_JUMP_DEPTH} hops.`,
+          'Choose a jump host closer to this machine.',
+        );
       cursor = cursor.jumpHostId === null ? undefined : hosts.get(cursor.jumpHostId);
     }
   }
@@ -115,7 +143,11 @@ export function createHostService(deps: HostServiceDeps) {
     const parsed = HostInputSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new ApiError('BAD_PARAMS', `${issue.path.map(String).join('.') || 'host'}: ${issue.message}.`, 'Correct that field and add the host again; nothing was stored.');
+      throw new ApiError(
+        'BAD_PARAMS',
+        `${issue.path.map(String).join('.') || 'host'}: ${issue.message}.`,
+        'Correct that field and add the host again; nothing was stored.',
+      );
     }
     const input = parsed.data;
     checkNameFree(input.name);
@@ -138,7 +170,9 @@ export function createHostService(deps: HostServiceDeps) {
   }
 
   function hasSecrets(input: ParsedHostInput): boolean {
-    return input.auth.method === 'password' || (input.auth.method === 'key' && Boolean(input.auth.passphrase)) || Boolean(input.sudoPassword);
+    return (
+      input.auth.method === 'password' || (input.auth.method === 'key' && Boolean(input.auth.passphrase)) || Boolean(input.sudoPassword)
+    );
   }
 
   function scanParsed(input: ParsedHostInput): Promise<ScannedHostKey> {
@@ -203,7 +237,12 @@ export function createHostService(deps: HostServiceDeps) {
     if (changes.labels !== undefined) next.labels = [...new Set(changes.labels)];
     const retired: number[] = [];
     if (changes.auth !== undefined) {
-      if (changes.auth.method === 'key') await loadPrivateKey(endpointOf({ name, address: changes.address ?? row.address, port: changes.port ?? row.port }), changes.auth.keyPath, changes.auth.passphrase);
+      if (changes.auth.method === 'key')
+        await loadPrivateKey(
+          endpointOf({ name, address: changes.address ?? row.address, port: changes.port ?? row.port }),
+          changes.auth.keyPath,
+          changes.auth.passphrase,
+        );
       const sealed = sealCredentials({ name, auth: changes.auth });
       next.authMethod = changes.auth.method;
       next.keyPath = changes.auth.method === 'key' ? changes.auth.keyPath : null;
@@ -211,11 +250,15 @@ export function createHostService(deps: HostServiceDeps) {
       if (row.secretId !== null) retired.push(row.secretId);
     }
     if (changes.sudoPassword !== undefined) {
-      next.sudoSecretId = changes.sudoPassword === null ? null : sealCredentials({ name, auth: { method: 'agent' }, sudoPassword: changes.sudoPassword }).sudoSecretId;
+      next.sudoSecretId =
+        changes.sudoPassword === null
+          ? null
+          : sealCredentials({ name, auth: { method: 'agent' }, sudoPassword: changes.sudoPassword }).sudoSecretId;
       if (row.sudoSecretId !== null) retired.push(row.sudoSecretId);
     }
     // An address or port change points at another machine: its key must be confirmed again.
-    const readdressed = (changes.address !== undefined && changes.address !== row.address) || (changes.port !== undefined && changes.port !== row.port);
+    const readdressed =
+      (changes.address !== undefined && changes.address !== row.address) || (changes.port !== undefined && changes.port !== row.port);
     const updated = hosts.update(row.id, next, now());
     for (const id of retired) vault.remove(id);
     if (readdressed) hostKeys.unpin(row.id);
@@ -250,7 +293,11 @@ export function createHostService(deps: HostServiceDeps) {
       try {
         const jump = row.jumpHostName ? hosts.findByName(row.jumpHostName) : null;
         if (row.jumpHostName && !jump) {
-          throw new ApiError('HOST_NOT_FOUND', `jump host ${row.jumpHostName} is not in the inventory`, 'List the jump host before the hosts that use it, or add it first.');
+          throw new ApiError(
+            'HOST_NOT_FOUND',
+            `jump host ${row.jumpHostName} is not in the inventory`,
+            'List the jump host before the hosts that use it, or add it first.',
+          );
         }
         added.push(await add({ ...row.input, jumpHostId: jump?.id ?? null }));
       } catch (error) {
@@ -280,7 +327,12 @@ export function createHostService(deps: HostServiceDeps) {
     return { keyType: presented.keyType, fingerprint: presented.fingerprint, status, pinned: pinned ? toPinned(pinned) : null };
   }
 
-  function keyMismatch(host: { name: string; address: string; port: number }, presented: ScannedHostKey, confirmed: string, outcome: string): ApiError {
+  function keyMismatch(
+    host: { name: string; address: string; port: number },
+    presented: ScannedHostKey,
+    confirmed: string,
+    outcome: string,
+  ): ApiError {
     return new ApiError(
       'HOST_KEY_MISMATCH',
       `${host.name} (${host.address}:${host.port}) presents ${presented.keyType} ${presented.fingerprint}, not the ${confirmed} you confirmed${outcome}.`,
@@ -356,9 +408,15 @@ export function createHostService(deps: HostServiceDeps) {
       try {
         result = row.kind === 'local' ? await deps.probeLocal() : await probeSsh(row, options);
       } catch (error) {
-        const api = error instanceof ApiError
-          ? error
-          : new ApiError('PROBE_FAILED', `Probing ${row.name} failed: ${(error as Error).message}.`, 'Try again; if it keeps failing, send the app log with your report.', { cause: error });
+        const api =
+          error instanceof ApiError
+            ? error
+            : new ApiError(
+                'PROBE_FAILED',
+                `Probing ${row.name} failed: ${(error as Error).message}.`,
+                'Try again; if it keeps failing, send the app log with your report.',
+                { cause: error },
+              );
         // A cancelled probe says nothing about the host; every other failure is its status.
         if (!options.signal?.aborted) {
           deps.probeOutcomes.record(row.id, now(), api.toBody());

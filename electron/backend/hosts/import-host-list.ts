@@ -61,11 +61,21 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
   if (problem !== undefined || doc === undefined) {
     const pos = lineCounter.linePos(problem?.offset ?? 0);
     const message = `${fileName}:${pos.line}:${pos.col}: ${problem?.message ?? 'unreadable YAML'}`;
-    if (problem?.limit !== false) return { rows: [], errors: [], refused: { message: `${message}; nothing was imported.`, remedy: LIMITS_REMEDY } };
+    if (problem?.limit !== false)
+      return { rows: [], errors: [], refused: { message: `${message}; nothing was imported.`, remedy: LIMITS_REMEDY } };
     // A file that is not even valid YAML adds nothing: every row is suspect.
     return {
       rows: [],
-      errors: [{ row: null, line: pos.line, column: pos.col, field: null, message, remedy: 'Fix the YAML syntax at that line and column; nothing was imported.' }],
+      errors: [
+        {
+          row: null,
+          line: pos.line,
+          column: pos.col,
+          field: null,
+          message,
+          remedy: 'Fix the YAML syntax at that line and column; nothing was imported.',
+        },
+      ],
     };
   }
   const resolved = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
@@ -89,11 +99,26 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
   if (!isSeq(list) || !Array.isArray(values)) {
     return {
       rows: [],
-      errors: [{ row: null, ...at(root as Node), field: 'hosts', message: `${fileName}: no host list found.`, remedy: 'Put the hosts under a top-level `hosts:` list (or k0sctl\'s `spec.hosts`).' }],
+      errors: [
+        {
+          row: null,
+          ...at(root as Node),
+          field: 'hosts',
+          message: `${fileName}: no host list found.`,
+          remedy: "Put the hosts under a top-level `hosts:` list (or k0sctl's `spec.hosts`).",
+        },
+      ],
     };
   }
   if (values.length > MAX_IMPORT_HOSTS) {
-    return { rows: [], errors: [], refused: { message: `${fileName}: the list holds ${values.length} hosts, more than the ${MAX_IMPORT_HOSTS} one import takes; nothing was imported.`, remedy: LIMITS_REMEDY } };
+    return {
+      rows: [],
+      errors: [],
+      refused: {
+        message: `${fileName}: the list holds ${values.length} hosts, more than the ${MAX_IMPORT_HOSTS} one import takes; nothing was imported.`,
+        remedy: LIMITS_REMEDY,
+      },
+    };
   }
   const hostValues = values;
 
@@ -128,14 +153,22 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
     const method = v.auth ?? (v.keyPath ? 'key' : 'agent');
     if (method === 'password') {
       errors.push({
-        row, ...locate(['auth']), field: 'auth',
+        row,
+        ...locate(['auth']),
+        field: 'auth',
         message: `${fileName}: host ${row}: a host list cannot carry passwords.`,
         remedy: 'Import it with key or agent authentication, then set the password in the host settings (it is sealed there).',
       });
       return;
     }
     if (method === 'key' && !v.keyPath) {
-      errors.push({ row, ...where, field: 'keyPath', message: `${fileName}: host ${row}: auth is key but keyPath is missing.`, remedy: 'Add keyPath: (for example ~/.ssh/id_ed25519).' });
+      errors.push({
+        row,
+        ...where,
+        field: 'keyPath',
+        message: `${fileName}: host ${row}: auth is key but keyPath is missing.`,
+        remedy: 'Add keyPath: (for example ~/.ssh/id_ed25519).',
+      });
       return;
     }
     const input = {
@@ -152,7 +185,9 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
       const issue = checked.error.issues[0]!;
       const field = issue.path.map(String).join('.');
       errors.push({
-        row, ...locate([issue.path[0] ?? 'address']), field,
+        row,
+        ...locate([issue.path[0] ?? 'address']),
+        field,
         message: `${fileName}: host ${row}: ${field}: ${issue.message}.`,
         remedy: 'Correct that field; the other hosts are imported regardless.',
       });

@@ -83,7 +83,8 @@ export function createProbeJobs(deps: ProbeJobDeps) {
         } catch (error) {
           if (controller.signal.aborted) emit(id, 'cancelled');
           else {
-            const api = error instanceof ApiError ? error : new ApiError('PROBE_FAILED', String((error as Error)?.message ?? error), 'Try again.');
+            const api =
+              error instanceof ApiError ? error : new ApiError('PROBE_FAILED', String((error as Error)?.message ?? error), 'Try again.');
             emit(id, 'failed', api.toBody());
           }
         }
@@ -109,7 +110,11 @@ export function createProbeJobs(deps: ProbeJobDeps) {
   function status(jobId: string): { jobId: string; total: number; finished: boolean; hosts: ProbeProgress[] } {
     const job = latest.get(jobId);
     if (!job) {
-      throw new ApiError('NOT_FOUND', `There is no recent bulk probe ${jobId}.`, 'Bulk probes are kept for an hour after they finish; start a new one from the Hosts page.');
+      throw new ApiError(
+        'NOT_FOUND',
+        `There is no recent bulk probe ${jobId}.`,
+        'Bulk probes are kept for an hour after they finish; start a new one from the Hosts page.',
+      );
     }
     return { jobId, total: job.total, finished: job.finishedAt !== null, hosts: [...job.hosts.values()] };
   }

@@ -70,7 +70,11 @@ export const RETURN_HEALTH_FLOOR_SECONDS = 60;
 export async function activateRelease(input: ActivateInput): Promise<Activated> {
   const { host, version } = input;
   const release = host.layout.release(version);
-  const step = async <T>(name: ActivateStep, running: string, work: () => Promise<{ value: T; detail: string; status?: 'done' | 'already-done' }>): Promise<T> => {
+  const step = async <T>(
+    name: ActivateStep,
+    running: string,
+    work: () => Promise<{ value: T; detail: string; status?: 'done' | 'already-done' }>,
+  ): Promise<T> => {
     input.onStep(name, 'running', running);
     try {
       const { value, detail, status } = await work();
@@ -82,14 +86,21 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
     }
   };
 
-  const found = await step('read', `${input.restorePreviousConfig ? 'puts the earlier configuration back and ' : ''}reads ${release.dir}`, async () => {
-    // First the etc/ it had, so that what is read (ports, directories, processes) is what it will run with.
-    const restored = input.restorePreviousConfig
-      ? `${(await runChangingScript(host, 'read', restorePreviousEtcScript(release), { timeoutMs: 60_000, remedy: 'The release\'s etc/ was left as it was; apply again once the cause is fixed.' })).output.split('\n').filter(Boolean).at(-1) ?? 'configuration restored'}; `
-      : '';
-    const value = await readReleaseOnHost(host, release);
-    return { value, detail: `${restored}release ${version}: runtime on ${value.runtime.address}:${value.runtime.port}, ${value.expected.map((p) => `${p.name} x${p.replicas}`).join(', ')}` };
-  });
+  const found = await step(
+    'read',
+    `${input.restorePreviousConfig ? 'puts the earlier configuration back and ' : ''}reads ${release.dir}`,
+    async () => {
+      // First the etc/ it had, so that what is read (ports, directories, processes) is what it will run with.
+      const restored = input.restorePreviousConfig
+        ? `${(await runChangingScript(host, 'read', restorePreviousEtcScript(release), { timeoutMs: 60_000, remedy: "The release's etc/ was left as it was; apply again once the cause is fixed." })).output.split('\n').filter(Boolean).at(-1) ?? 'configuration restored'}; `
+        : '';
+      const value = await readReleaseOnHost(host, release);
+      return {
+        value,
+        detail: `${restored}release ${version}: runtime on ${value.runtime.address}:${value.runtime.port}, ${value.expected.map((p) => `${p.name} x${p.replicas}`).join(', ')}`,
+      };
+    },
+  );
   // The release's own state and log directories: those it ran with before.
   const layout = { ...host.layout, stateDir: found.runtime.stateDir, logDir: found.runtime.logDir };
   const link: HostLink = { ...host, layout };
@@ -99,7 +110,11 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
     const files: ServiceFiles =
       host.service === 'systemd'
         ? { kind: 'systemd', unit: renderSystemdUnit(requireUnit(found, release), release, input.installName) }
-        : { kind: 'detached', start: renderDetachedStartScript(layout, release, input.installName), stop: renderDetachedStopScript(release, input.installName) };
+        : {
+            kind: 'detached',
+            start: renderDetachedStartScript(layout, release, input.installName),
+            stop: renderDetachedStopScript(release, input.installName),
+          };
     const staging = await prepareStaging(link, 'service');
     const written = await writeServiceFiles(link, files, 'service');
     created.push(...staging.created, ...written.created);
@@ -107,30 +122,49 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
   });
 
   await step('start', `starts the runtime of ${version}`, async () => {
-    if (found.runningRelease === version && !input.restorePreviousConfig) return { value: null, detail: `the runtime of ${version} runs already`, status: 'already-done' };
-    const run = await runChangingScript(link, 'start', startRuntimeScript({ layout, release, service: host.service, running: found.runningRelease === null ? null : layout.release(found.runningRelease) }), {
-      timeoutMs: 180_000,
-      remedy: `Read the end of the daemon's output above (and the log_dir on the host); \`sutazai rollback\` tries again.`,
-    });
+    if (found.runningRelease === version && !input.restorePreviousConfig)
+      return { value: null, detail: `the runtime of ${version} runs already`, status: 'already-done' };
+    const run = await runChangingScript(
+      link,
+      'start',
+      startRuntimeScript({
+        layout,
+        release,
+        service: host.service,
+        running: found.runningRelease === null ? null : layout.release(found.runningRelease),
+      }),
+      {
+        timeoutMs: 180_000,
+        remedy: `Read the end of the daemon's output above (and the log_dir on the host); \`sutazai rollback\` tries again.`,
+      },
+    );
     created.push(...run.created);
     return { value: null, detail: run.output.split('\n').filter(Boolean).at(-1) ?? 'started' };
   });
 
-  const health = await step('health', `waits up to ${Math.round(input.healthTimeoutMs / 1000)} s for the core and agents of ${version}`, async () => {
-    const summary = await waitHealthyWithLogs(link, {
-      runtimeAddress: found.runtime.address,
-      runtimePort: found.runtime.port,
-      tls: input.tls,
-      expected: found.expected,
-      timeoutMs: input.healthTimeoutMs,
-      logDir: layout.logDir,
-      ...(input.signal ? { signal: input.signal } : {}),
-    });
-    return { value: summary, detail: summary };
-  });
+  const health = await step(
+    'health',
+    `waits up to ${Math.round(input.healthTimeoutMs / 1000)} s for the core and agents of ${version}`,
+    async () => {
+      const summary = await waitHealthyWithLogs(link, {
+        runtimeAddress: found.runtime.address,
+        runtimePort: found.runtime.port,
+        tls: input.tls,
+        expected: found.expected,
+        timeoutMs: input.healthTimeoutMs,
+        logDir: layout.logDir,
+        ...(input.signal ? { signal: input.signal } : {}),
+      });
+      return { value: summary, detail: summary };
+    },
+  );
 
   await step('switch', `current -> releases/${version}`, async () => {
-    const run = await runChangingScript(link, 'switch', switchCurrentScript(host.layout, version), { timeoutMs: 60_000, remedy: 'current was left as it was; fix the cause named above, then try again.', makes: [host.layout.current] });
+    const run = await runChangingScript(link, 'switch', switchCurrentScript(host.layout, version), {
+      timeoutMs: 60_000,
+      remedy: 'current was left as it was; fix the cause named above, then try again.',
+      makes: [host.layout.current],
+    });
     created.push(...run.created);
     return { value: null, detail: run.output.split('\n').filter(Boolean).at(-1) ?? `current -> releases/${version}` };
   });
@@ -160,7 +194,11 @@ sec end
   const result = await host.shell.run(script, { asRoot: host.mode === 'system', step: 'read', timeoutMs: 60_000 });
   if (result.code !== 0) {
     const said = (result.stderr || result.stdout).trim().split('\n').at(-1) ?? `exit ${result.code}`;
-    throw new ApiError('NOT_FOUND', `${host.row.name}: ${said}.`, 'Choose a release that is kept on the host (`sutazai rollback --install F --host H --to VERSION`; the plan and the store list them), or apply the install again.');
+    throw new ApiError(
+      'NOT_FOUND',
+      `${host.row.name}: ${said}.`,
+      'Choose a release that is kept on the host (`sutazai rollback --install F --host H --to VERSION`; the plan and the store list them), or apply the install again.',
+    );
   }
   const sections = new Map<string, string>();
   let name: string | null = null;
@@ -173,7 +211,11 @@ sec end
     } else lines.push(line);
   }
   if (!sections.has('marker') || !sections.has('runtime') || !sections.has('manifest')) {
-    throw new ApiError('INSTALL_STEP_FAILED', `Reading release ${release.version} on ${host.row.name} gave an incomplete answer.`, 'Try again; if it keeps failing, check the release directory on the host.');
+    throw new ApiError(
+      'INSTALL_STEP_FAILED',
+      `Reading release ${release.version} on ${host.row.name} gave an incomplete answer.`,
+      'Try again; if it keeps failing, check the release directory on the host.',
+    );
   }
   return {
     bundleSha256: sections.get('marker')!.trim(),
@@ -196,7 +238,11 @@ function parseRuntimeYaml(text: string, release: ReleaseLayout, hostName: string
   const listen = typeof doc?.listen === 'string' ? doc.listen : '127.0.0.1:7600';
   const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(listen);
   if (!match || typeof doc?.state_dir !== 'string' || typeof doc.log_dir !== 'string') {
-    throw new ApiError('INSTALL_STEP_FAILED', `${release.runtimeConfig} on ${hostName} has no usable listen, state_dir or log_dir.`, 'The release\'s configuration was changed by hand; apply the install again to write it.');
+    throw new ApiError(
+      'INSTALL_STEP_FAILED',
+      `${release.runtimeConfig} on ${hostName} has no usable listen, state_dir or log_dir.`,
+      "The release's configuration was changed by hand; apply the install again to write it.",
+    );
   }
   return { address: match[1]!, port: Number(match[2]), stateDir: doc.state_dir, logDir: doc.log_dir };
 }
@@ -204,8 +250,15 @@ function parseRuntimeYaml(text: string, release: ReleaseLayout, hostName: string
 function parseExpected(text: string, release: ReleaseLayout, hostName: string): ExpectedProcess[] {
   const doc = parseOrThrow(text, release.manifest, hostName) as { processes?: Array<{ name?: unknown; replicas?: unknown }> } | null;
   const processes = Array.isArray(doc?.processes) ? doc.processes : [];
-  const expected = processes.filter((p) => typeof p.name === 'string').map((p) => ({ name: p.name as string, replicas: typeof p.replicas === 'number' ? p.replicas : 1 }));
-  if (expected.length === 0) throw new ApiError('INSTALL_STEP_FAILED', `${release.manifest} on ${hostName} names no process.`, 'The release\'s manifest was changed by hand; apply the install again to write it.');
+  const expected = processes
+    .filter((p) => typeof p.name === 'string')
+    .map((p) => ({ name: p.name as string, replicas: typeof p.replicas === 'number' ? p.replicas : 1 }));
+  if (expected.length === 0)
+    throw new ApiError(
+      'INSTALL_STEP_FAILED',
+      `${release.manifest} on ${hostName} names no process.`,
+      "The release's manifest was changed by hand; apply the install again to write it.",
+    );
   return expected;
 }
 
@@ -213,13 +266,22 @@ function parseOrThrow(text: string, file: string, hostName: string): unknown {
   try {
     return parse(text);
   } catch (error) {
-    throw new ApiError('INSTALL_STEP_FAILED', `${file} on ${hostName} is not valid YAML (${(error as Error).message.split('\n')[0]}).`, 'The release\'s configuration was changed by hand; apply the install again to write it.', { cause: error });
+    throw new ApiError(
+      'INSTALL_STEP_FAILED',
+      `${file} on ${hostName} is not valid YAML (${(error as Error).message.split('\n')[0]}).`,
+      "The release's configuration was changed by hand; apply the install again to write it.",
+      { cause: error },
+    );
   }
 }
 
 function requireUnit(found: ReleaseOnHost, release: ReleaseLayout): string {
   if (found.unitTemplate === null) {
-    throw new ApiError('BUNDLE_FILE_MISSING', `Release ${release.version} in ${release.dir} carries no systemd unit (systemd/sutazai-runtime.service).`, 'Roll back to a release built from a SutazAI checkout (npm run bundle), which carries the unit.');
+    throw new ApiError(
+      'BUNDLE_FILE_MISSING',
+      `Release ${release.version} in ${release.dir} carries no systemd unit (systemd/sutazai-runtime.service).`,
+      'Roll back to a release built from a SutazAI checkout (npm run bundle), which carries the unit.',
+    );
   }
   return found.unitTemplate;
 }

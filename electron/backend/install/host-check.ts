@@ -256,43 +256,105 @@ export function parseHostCheck(stdout: string): HostCheck {
       seen.add(once);
     }
     switch (key) {
-      case 'home': check.home = value; break;
-      case 'uid': check.uid = number(value); break;
-      case 'machine': check.machine = value; break;
-      case 'pid1': check.pid1 = value; break;
-      case 'systemd': check.systemdRunning = value === '1'; break;
-      case 'space_path': check.spacePath = value; break;
-      case 'avail_kb': { const kb = number(value); check.availableBytes = kb === null ? null : kb * 1024; break; }
-      case 'bundle_size': bundleSize = number(value); break;
-      case 'bundle_verified': bundleVerified = value.trim() || null; break;
-      case 'partial_size': check.partialSize = number(value); break;
-      case 'release': check.release.present = true; break;
-      case 'release_marker': check.release.marker = value.trim() || null; break;
-      case 'config_digest': configDigest = value.trim(); break;
-      case 'config_mtime': configMtime = number(value) ?? 0; break;
-      case 'tls': if (value === 'ca' || value === 'cert' || value === 'key') check.tlsFiles.add(value); break;
-      case 'current': check.current = value; check.currentExists = true; break;
-      case 'current_other': check.currentExists = true; break;
-      case 'config_link': check.configLink = value; break;
-      case 'dir': if (['config', 'state', 'log', 'staging', 'bin'].includes(value)) check.dirs.add(value as 'config'); break;
-      case 'unit_sha': unitSha = value; break;
-      case 'unit_enabled': unitEnabled = value; break;
-      case 'start_sha': check.startScriptSha256 = value || null; break;
-      case 'stop_sha': check.stopScriptSha256 = value || null; break;
-      case 'daemon_pid': daemonPid = number(value); break;
-      case 'daemon_exe': daemonExe = value; break;
-      case 'releases_real': releasesReal = value; break;
+      case 'home':
+        check.home = value;
+        break;
+      case 'uid':
+        check.uid = number(value);
+        break;
+      case 'machine':
+        check.machine = value;
+        break;
+      case 'pid1':
+        check.pid1 = value;
+        break;
+      case 'systemd':
+        check.systemdRunning = value === '1';
+        break;
+      case 'space_path':
+        check.spacePath = value;
+        break;
+      case 'avail_kb': {
+        const kb = number(value);
+        check.availableBytes = kb === null ? null : kb * 1024;
+        break;
+      }
+      case 'bundle_size':
+        bundleSize = number(value);
+        break;
+      case 'bundle_verified':
+        bundleVerified = value.trim() || null;
+        break;
+      case 'partial_size':
+        check.partialSize = number(value);
+        break;
+      case 'release':
+        check.release.present = true;
+        break;
+      case 'release_marker':
+        check.release.marker = value.trim() || null;
+        break;
+      case 'config_digest':
+        configDigest = value.trim();
+        break;
+      case 'config_mtime':
+        configMtime = number(value) ?? 0;
+        break;
+      case 'tls':
+        if (value === 'ca' || value === 'cert' || value === 'key') check.tlsFiles.add(value);
+        break;
+      case 'current':
+        check.current = value;
+        check.currentExists = true;
+        break;
+      case 'current_other':
+        check.currentExists = true;
+        break;
+      case 'config_link':
+        check.configLink = value;
+        break;
+      case 'dir':
+        if (['config', 'state', 'log', 'staging', 'bin'].includes(value)) check.dirs.add(value as 'config');
+        break;
+      case 'unit_sha':
+        unitSha = value;
+        break;
+      case 'unit_enabled':
+        unitEnabled = value;
+        break;
+      case 'start_sha':
+        check.startScriptSha256 = value || null;
+        break;
+      case 'stop_sha':
+        check.stopScriptSha256 = value || null;
+        break;
+      case 'daemon_pid':
+        daemonPid = number(value);
+        break;
+      case 'daemon_exe':
+        daemonExe = value;
+        break;
+      case 'releases_real':
+        releasesReal = value;
+        break;
       case 'absent': {
         const space = value.indexOf(' ');
         const name = value.slice(0, space);
         if (space > 0 && absentNames.has(name)) check.absent.set(name as AbsentName, value.slice(space + 1));
         break;
       }
-      case 'daemon_since': daemonSince = number(value); break;
+      case 'daemon_since':
+        daemonSince = number(value);
+        break;
       case 'port': {
         const match = /^(\d+) (\d+|-) ([01]) ?(.*)$/.exec(value);
         if (match && !check.busyPorts.some((p) => p.port === Number(match[1]) && p.pid === (match[2] === '-' ? null : Number(match[2])))) {
-          check.busyPorts.push({ port: Number(match[1]), pid: match[2] === '-' ? null : Number(match[2]), ours: match[3] === '1', command: match[4]!.trim() });
+          check.busyPorts.push({
+            port: Number(match[1]),
+            pid: match[2] === '-' ? null : Number(match[2]),
+            ours: match[3] === '1',
+            command: match[4]!.trim(),
+          });
         }
         break;
       }

@@ -51,7 +51,12 @@ export async function runChangingScript(
   const output = [scriptOutput(records.stdout, result.stderr), ...notes].filter(Boolean).join('\n');
   if (result.code !== 0) {
     const said = output.split('\n').filter(Boolean).slice(-3).join(' | ') || `exit ${result.code ?? result.signal}`;
-    throw new ApiError('INSTALL_STEP_FAILED', `The ${step} step failed on ${describeEndpoint(host.session.endpoint)}: ${said}`, options.remedy, { cause: new Error(output) });
+    throw new ApiError(
+      'INSTALL_STEP_FAILED',
+      `The ${step} step failed on ${describeEndpoint(host.session.endpoint)}: ${said}`,
+      options.remedy,
+      { cause: new Error(output) },
+    );
   }
   return { result, output, created: kept, removed: records.removed };
 }
@@ -69,7 +74,11 @@ export async function prepareStaging(host: HostLink, step: string): Promise<{ ou
     sh`${SCRIPT_PRELUDE}mkd ${layout.root} ${layout.staging}
 ${chown}
 chmod 0700 ${layout.staging}`,
-    { timeoutMs: 60_000, remedy: 'Check that the install directory is writable on the host, then try again.', makes: [layout.root, layout.staging] },
+    {
+      timeoutMs: 60_000,
+      remedy: 'Check that the install directory is writable on the host, then try again.',
+      makes: [layout.root, layout.staging],
+    },
   );
   return { output: run.output, created: run.created };
 }

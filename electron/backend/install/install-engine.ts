@@ -20,9 +20,27 @@ import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release
 import { runChangingScript } from './host-link';
 import { readInstallFile, type InstallFile, type InstallHostEntry } from './install-file';
 import { currentJob } from './job-context';
-import { STEPS, SWITCH_STEPS, type ApplyResult, type HostApplyResult, type HostPlan, type InstallEvent, type InstallPlan, type StepName, type StepOutcome } from './install-steps';
+import {
+  STEPS,
+  SWITCH_STEPS,
+  type ApplyResult,
+  type HostApplyResult,
+  type HostPlan,
+  type InstallEvent,
+  type InstallPlan,
+  type StepName,
+  type StepOutcome,
+} from './install-steps';
 import { currentReleaseOf, previousRelease } from './plan-host';
-import { coreEndpointFor, DEFAULT_FREE_SPACE_MARGIN_BYTES, hostConfigOf, prepareHost, type PrepareContext, type PreparedHost, type ResolvedBundle } from './prepare-host';
+import {
+  coreEndpointFor,
+  DEFAULT_FREE_SPACE_MARGIN_BYTES,
+  hostConfigOf,
+  prepareHost,
+  type PrepareContext,
+  type PreparedHost,
+  type ResolvedBundle,
+} from './prepare-host';
 import { pruneReleasesScript, releasesToPrune } from './prune-releases';
 import { downgradeRefusedError, releasesNewerThan } from './downgrade';
 import { readBundleFiles } from './read-bundle-files';
@@ -103,14 +121,22 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       const { name, version } = file.bundle;
       row = deps.bundlesRepo.list().find((b) => b.name === name && b.version === version) ?? null;
       if (!row) {
-        throw new ApiError('NOT_FOUND', `${file.file}: no imported bundle is ${name}@${version}.`, 'Import it first (sutazai bundle import FILE), or give the bundle file\'s path in the install file; `sutazai bundle list` shows the imported ones.');
+        throw new ApiError(
+          'NOT_FOUND',
+          `${file.file}: no imported bundle is ${name}@${version}.`,
+          "Import it first (sutazai bundle import FILE), or give the bundle file's path in the install file; `sutazai bundle list` shows the imported ones.",
+        );
       }
     }
     if (!row) throw new ApiError('INTERNAL', 'The imported bundle has no record.', 'Import the bundle again.');
     const bundleFile = path.resolve(deps.dataDir, row.path);
     const stat = fs.statSync(bundleFile, { throwIfNoEntry: false });
     if (!stat || stat.size !== row.size) {
-      throw new ApiError('BUNDLE_UNREADABLE', `The imported copy of ${row.name}@${row.version} (${bundleFile}) is missing or damaged.`, 'Import the bundle file again (sutazai bundle import FILE): it restores the copy.');
+      throw new ApiError(
+        'BUNDLE_UNREADABLE',
+        `The imported copy of ${row.name}@${row.version} (${bundleFile}) is missing or damaged.`,
+        'Import the bundle file again (sutazai bundle import FILE): it restores the copy.',
+      );
     }
     const manifest = BundleManifestSchema.parse(JSON.parse(row.manifest));
     let files = templates.get(row.fileSha256);
@@ -137,12 +163,25 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     return file.hosts.map((entry) => {
       const row = deps.hosts.findByName(entry.name);
       if (!row) {
-        throw new ApiError('HOST_NOT_FOUND', `${file.file}: host ${entry.name} is not in the inventory.`, `Add it first (sutazai hosts add ${entry.name} --address ...), or correct the name; \`sutazai hosts list\` shows the inventory.`);
+        throw new ApiError(
+          'HOST_NOT_FOUND',
+          `${file.file}: host ${entry.name} is not in the inventory.`,
+          `Add it first (sutazai hosts add ${entry.name} --address ...), or correct the name; \`sutazai hosts list\` shows the inventory.`,
+        );
       }
-      if (row.kind !== 'ssh') throw new ApiError('INSTALL_FILE_INVALID', `${file.file}: ${entry.name} is the machine this app runs on; installs go to SSH hosts.`, 'Add this machine as an SSH host (its address and a login) if it should run SutazAI.');
+      if (row.kind !== 'ssh')
+        throw new ApiError(
+          'INSTALL_FILE_INVALID',
+          `${file.file}: ${entry.name} is the machine this app runs on; installs go to SSH hosts.`,
+          'Add this machine as an SSH host (its address and a login) if it should run SutazAI.',
+        );
       const other = deps.installs.installOfHost(row.id);
       if (other && other.installId !== install?.id) {
-        throw new ApiError('INSTALL_CONFLICT', `${entry.name} already belongs to the install ${other.name}; a host runs one runtime.`, `Remove ${entry.name} from this install file, or uninstall ${other.name} from it first.`);
+        throw new ApiError(
+          'INSTALL_CONFLICT',
+          `${entry.name} already belongs to the install ${other.name}; a host runs one runtime.`,
+          `Remove ${entry.name} from this install file, or uninstall ${other.name} from it first.`,
+        );
       }
       return { entry, row };
     });
@@ -176,7 +215,10 @@ export function createInstallEngine(deps: InstallEngineDeps) {
 
   /** The releases newer than the bundle that hosts of the file run (as recorded): applying it is then a downgrade. */
   function downgradeFrom(rows: Array<{ row: HostRow }>, bundle: ResolvedBundle): string[] {
-    return releasesNewerThan(rows.map(({ row }) => deps.releases.current(row.id)?.version), bundle.version);
+    return releasesNewerThan(
+      rows.map(({ row }) => deps.releases.current(row.id)?.version),
+      bundle.version,
+    );
   }
 
   /**
@@ -191,11 +233,19 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     if (!check) {
       check = (async () => {
         if (!stat || stat.size !== bundle.sizeBytes) {
-          throw new ApiError('BUNDLE_CORRUPT', `The imported copy of ${bundle.name}@${bundle.version} (${bundle.file}) is ${stat ? `${stat.size} bytes, not ${bundle.sizeBytes}` : 'missing'}; nothing was uploaded.`, 'Import the bundle file again (sutazai bundle import FILE): it restores the copy.');
+          throw new ApiError(
+            'BUNDLE_CORRUPT',
+            `The imported copy of ${bundle.name}@${bundle.version} (${bundle.file}) is ${stat ? `${stat.size} bytes, not ${bundle.sizeBytes}` : 'missing'}; nothing was uploaded.`,
+            'Import the bundle file again (sutazai bundle import FILE): it restores the copy.',
+          );
         }
         const actual = await localPrefixSha256(bundle.file, stat.size);
         if (actual !== bundle.sha256) {
-          throw new ApiError('BUNDLE_CORRUPT', `The imported copy of ${bundle.name}@${bundle.version} (${bundle.file}) was damaged since it was imported: its SHA-256 is ${actual}, not ${bundle.sha256}; nothing was uploaded.`, 'Import the bundle file again (sutazai bundle import FILE) from a good copy: it restores the imported one.');
+          throw new ApiError(
+            'BUNDLE_CORRUPT',
+            `The imported copy of ${bundle.name}@${bundle.version} (${bundle.file}) was damaged since it was imported: its SHA-256 is ${actual}, not ${bundle.sha256}; nothing was uploaded.`,
+            'Import the bundle file again (sutazai bundle import FILE) from a good copy: it restores the imported one.',
+          );
         }
       })();
       // A refusal is not remembered: the operator may restore the copy and apply again.
@@ -213,7 +263,14 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     return { ca, tls: { caCertPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem } };
   }
 
-  function contextFor(file: InstallFile, bundle: ResolvedBundle, install: InstallRow | null, operator: { tls: RuntimeTls } | null, row: HostRow, core: CoreSetting): PrepareContext {
+  function contextFor(
+    file: InstallFile,
+    bundle: ResolvedBundle,
+    install: InstallRow | null,
+    operator: { tls: RuntimeTls } | null,
+    row: HostRow,
+    core: CoreSetting,
+  ): PrepareContext {
     const recordedHost = install ? deps.installs.host(install.id, row.id) : null;
     const current = deps.releases.current(row.id);
     return {
@@ -264,7 +321,14 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       }
     });
     const upToDate = hosts.every((h) => h.error === null && h.steps.every((s) => s.state === 'done'));
-    return { install: file.name, bundle: { name: bundle.name, version: bundle.version, sha256: bundle.sha256, sizeBytes: bundle.sizeBytes }, upToDate, rolling: isRolling(rows, bundle), downgradeFrom: downgradeFrom(rows, bundle), hosts };
+    return {
+      install: file.name,
+      bundle: { name: bundle.name, version: bundle.version, sha256: bundle.sha256, sizeBytes: bundle.sizeBytes },
+      upToDate,
+      rolling: isRolling(rows, bundle),
+      downgradeFrom: downgradeFrom(rows, bundle),
+      hosts,
+    };
   }
 
   function prepareDeps() {
@@ -278,7 +342,10 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     const ca = await createInstallCa({ installName: file.name });
     const id = deps.transaction(() => {
       const secretId = sealCaKey(deps.vault, file.name, ca, deps.now());
-      return deps.installs.insert({ name: file.name, bundleId: bundle.id, installFile: file.file, configSnapshot: '{}', caCert: ca.certPem, caKeySecretId: secretId }, deps.now());
+      return deps.installs.insert(
+        { name: file.name, bundleId: bundle.id, installFile: file.file, configSnapshot: '{}', caCert: ca.certPem, caKeySecretId: secretId },
+        deps.now(),
+      );
     });
     deps.logger?.info({ install: file.name, bundle: `${bundle.name}@${bundle.version}` }, 'install created with its own CA');
     return deps.installs.get(id)!;
@@ -293,16 +360,25 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     const known = deps.installs.findByName(file.name);
     const rows = hostRows(file, known);
     const newer = downgradeFrom(rows, bundle);
-    if (newer.length > 0 && options.allowDowngrade !== true) throw downgradeRefusedError(file.name, `${bundle.name}@${bundle.version}`, newer);
+    if (newer.length > 0 && options.allowDowngrade !== true)
+      throw downgradeRefusedError(file.name, `${bundle.name}@${bundle.version}`, newer);
     if (!deps.vault.unlocked) {
-      throw new ApiError('SECRETS_LOCKED', 'Applying an install needs the sealed secrets (the install\'s CA key, sudo passwords), and they are locked.', `${UNLOCK_VAULT_REMEDY} Then apply again.`);
+      throw new ApiError(
+        'SECRETS_LOCKED',
+        "Applying an install needs the sealed secrets (the install's CA key, sudo passwords), and they are locked.",
+        `${UNLOCK_VAULT_REMEDY} Then apply again.`,
+      );
     }
     const install = await ensureInstall(file, bundle);
     // What the app needs to upgrade, roll back or uninstall this install by its name alone.
     deps.installs.setDefinition(install.id, recordDefinition(file));
     const operator = await operatorOf(install);
     if (!operator) {
-      throw new ApiError('PKI_KEY_MISMATCH', `The CA key of the install ${install.name} is no longer in the vault.`, 'The install cannot issue certificates without it: restore the data directory from a backup, or install under a new name.');
+      throw new ApiError(
+        'PKI_KEY_MISMATCH',
+        `The CA key of the install ${install.name} is no longer in the vault.`,
+        'The install cannot issue certificates without it: restore the data directory from a backup, or install under a new name.',
+      );
     }
     const core = coreOf(rows, configs);
     const emit = (event: InstallEvent) => options.onEvent?.(event);
@@ -312,13 +388,22 @@ export function createInstallEngine(deps: InstallEngineDeps) {
 
     const results = await Promise.all(
       rows.map(async ({ entry, row }, index) => {
-        const result = await applyHost({ file, bundle, install, operator, core, emit, signal: options.signal, snapshot, slots, rollout, index }, entry, row);
+        const result = await applyHost(
+          { file, bundle, install, operator, core, emit, signal: options.signal, snapshot, slots, rollout, index },
+          entry,
+          row,
+        );
         emit({ kind: 'host', host: row.name, outcome: result.outcome, error: result.error });
         return result;
       }),
     );
     deps.installs.update(install.id, { bundleId: bundle.id, installFile: file.file, configSnapshot: JSON.stringify(snapshot) }, deps.now());
-    return { install: file.name, bundle: { name: bundle.name, version: bundle.version }, unchanged: results.every((r) => r.outcome === 'unchanged'), hosts: results };
+    return {
+      install: file.name,
+      bundle: { name: bundle.name, version: bundle.version },
+      unchanged: results.every((r) => r.outcome === 'unchanged'),
+      hosts: results,
+    };
   }
 
   interface ApplyRun {
@@ -357,7 +442,11 @@ export function createInstallEngine(deps: InstallEngineDeps) {
         if (status !== 'running') steps.push({ step, status, detail });
       };
       const recordFailure = (step: StepName, error: ApiError) => {
-        deps.steps.finish(key(step), { status: 'failed', changed: false, output: `${error.message}\n${outputOf(error)}`, errorCode: error.code }, deps.now());
+        deps.steps.finish(
+          key(step),
+          { status: 'failed', changed: false, output: `${error.message}\n${outputOf(error)}`, errorCode: error.code },
+          deps.now(),
+        );
         report(step, 'failed', firstLine(error.message));
         for (const later of STEPS.slice(STEPS.indexOf(step) + 1)) report(later, 'skipped', 'not reached');
       };
@@ -369,7 +458,10 @@ export function createInstallEngine(deps: InstallEngineDeps) {
 
       // The host's record keeps its last configuration until this apply has a new one (uninstall and rollback read it).
       const recordedConfig = deps.installs.host(install.id, row.id)?.config ?? '{}';
-      deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: entry.gpu ?? false, config: recordedConfig }, deps.now());
+      deps.installs.upsertHost(
+        { installId: install.id, hostId: row.id, role: entry.role, gpu: entry.gpu ?? false, config: recordedConfig },
+        deps.now(),
+      );
       report('connect', 'running', `${row.user}@${row.address}:${row.port}`);
       deps.steps.start(key('connect'), deps.now());
       // A host not on this bundle yet will likely need it uploaded: the local copy's check
@@ -386,7 +478,10 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       signal?.addEventListener('abort', cut, { once: true });
       if (signal?.aborted) cut();
       try {
-        deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: host.gpu, config: JSON.stringify(host.config) }, deps.now());
+        deps.installs.upsertHost(
+          { installId: install.id, hostId: row.id, role: entry.role, gpu: host.gpu, config: JSON.stringify(host.config) },
+          deps.now(),
+        );
         deps.installs.setPlacement(install.id, row.id, { mode: host.mode, rootDir: host.layout.root, service: host.service }, deps.now());
         deps.installs.setHostState(install.id, row.id, 'installing', deps.now());
         run.snapshot[row.name] = host.config;
@@ -396,7 +491,8 @@ export function createInstallEngine(deps: InstallEngineDeps) {
         report('connect', 'done', connect.detail);
         // Something the plan found stops the host before anything is written to it.
         const blocked = host.steps.steps.find((s) => s.state === 'blocked');
-        if (blocked) return refuse(blocked.step, host.steps.blocked ?? new ApiError('INSTALL_STEP_FAILED', blocked.detail, 'See the plan.'));
+        if (blocked)
+          return refuse(blocked.step, host.steps.blocked ?? new ApiError('INSTALL_STEP_FAILED', blocked.detail, 'See the plan.'));
 
         // What the host returns to when the new release fails once it touched the running one.
         const previous = previousRelease(host.check, version);
@@ -452,7 +548,10 @@ export function createInstallEngine(deps: InstallEngineDeps) {
                   }
                   if (last || now - uploadReport.stored >= UPLOAD_STORE_MS) {
                     uploadReport.stored = now;
-                    deps.steps.progress(key('upload'), `${progress.bytesOnHost} of ${progress.totalBytes} bytes on the host (resumed from ${progress.resumedFrom})`);
+                    deps.steps.progress(
+                      key('upload'),
+                      `${progress.bytesOnHost} of ${progress.totalBytes} bytes on the host (resumed from ${progress.resumedFrom})`,
+                    );
                   }
                 },
               });
@@ -518,7 +617,10 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       async function rollBackConfig(step: StepName, failure: ApiError, host: PreparedHost): Promise<HostApplyResult> {
         recordFailure(step, failure);
         run.snapshot[row.name] = JSON.parse(recordedConfig) as unknown;
-        deps.installs.upsertHost({ installId: install.id, hostId: row.id, role: entry.role, gpu: host.gpu, config: recordedConfig }, deps.now());
+        deps.installs.upsertHost(
+          { installId: install.id, hostId: row.id, role: entry.role, gpu: host.gpu, config: recordedConfig },
+          deps.now(),
+        );
         try {
           const activated = await activateRelease({
             host,
@@ -528,10 +630,19 @@ export function createInstallEngine(deps: InstallEngineDeps) {
             restorePreviousConfig: true,
             healthTimeoutMs: Math.max(host.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS) * 1000,
             ...(signal ? { signal } : {}),
-            onStep: (activateStep, status, detail) => emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version, step: activateStep, status, detail }),
+            onStep: (activateStep, status, detail) =>
+              emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version, step: activateStep, status, detail }),
           });
           deps.installs.addCreatedPaths(install.id, row.id, activated.created, deps.now());
-          emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version, step: 'record', status: 'done', detail: `${version} runs with its earlier configuration again` });
+          emit({
+            kind: 'activate',
+            host: row.name,
+            purpose: 'auto-rollback',
+            version,
+            step: 'record',
+            status: 'done',
+            detail: `${version} runs with its earlier configuration again`,
+          });
           deps.installs.setHostState(install.id, row.id, 'failed', deps.now());
           const error = new ApiError(
             'INSTALL_ROLLED_BACK',
@@ -554,7 +665,14 @@ export function createInstallEngine(deps: InstallEngineDeps) {
       /** A switch step failed: the host returns to the release it ran, binaries, configuration and service. */
       async function rollBack(step: StepName, failure: ApiError, previous: string, host: PreparedHost): Promise<HostApplyResult> {
         recordFailure(step, failure);
-        const failedRelease = { hostId: row.id, installId: install.id, version, bundleSha256: bundle.sha256, path: host.release.dir, installedAt: deps.now() };
+        const failedRelease = {
+          hostId: row.id,
+          installId: install.id,
+          version,
+          bundleSha256: bundle.sha256,
+          path: host.release.dir,
+          installedAt: deps.now(),
+        };
         try {
           const activated = await activateRelease({
             host,
@@ -563,17 +681,33 @@ export function createInstallEngine(deps: InstallEngineDeps) {
             tls: operator.tls,
             healthTimeoutMs: Math.max(host.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS) * 1000,
             ...(signal ? { signal } : {}),
-            onStep: (activateStep, status, detail) => emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version: previous, step: activateStep, status, detail }),
+            onStep: (activateStep, status, detail) =>
+              emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version: previous, step: activateStep, status, detail }),
           });
           deps.installs.addCreatedPaths(install.id, row.id, activated.created, deps.now());
           deps.transaction(() => {
             deps.releases.markFailed(failedRelease);
             const recorded = deps.releases.current(row.id);
             if (recorded?.version !== previous) {
-              deps.releases.markCurrent({ hostId: row.id, installId: install.id, version: previous, bundleSha256: activated.bundleSha256, path: activated.releaseDir, installedAt: deps.now() });
+              deps.releases.markCurrent({
+                hostId: row.id,
+                installId: install.id,
+                version: previous,
+                bundleSha256: activated.bundleSha256,
+                path: activated.releaseDir,
+                installedAt: deps.now(),
+              });
             }
           });
-          emit({ kind: 'activate', host: row.name, purpose: 'auto-rollback', version: previous, step: 'record', status: 'done', detail: `${previous} is current again; ${version} is recorded as failed` });
+          emit({
+            kind: 'activate',
+            host: row.name,
+            purpose: 'auto-rollback',
+            version: previous,
+            step: 'record',
+            status: 'done',
+            detail: `${previous} is current again; ${version} is recorded as failed`,
+          });
           deps.installs.setHostState(install.id, row.id, 'failed', deps.now());
           const error = new ApiError(
             'INSTALL_ROLLED_BACK',
@@ -597,7 +731,14 @@ export function createInstallEngine(deps: InstallEngineDeps) {
   }
 
   async function record(install: InstallRow, row: HostRow, host: PreparedHost, bundle: ResolvedBundle): Promise<StepRun> {
-    deps.releases.markCurrent({ hostId: row.id, installId: install.id, version: bundle.version, bundleSha256: bundle.sha256, path: host.release.dir, installedAt: deps.now() });
+    deps.releases.markCurrent({
+      hostId: row.id,
+      installId: install.id,
+      version: bundle.version,
+      bundleSha256: bundle.sha256,
+      path: host.release.dir,
+      installedAt: deps.now(),
+    });
     const detail = `${bundle.version} is current on ${row.name}`;
     const pruned = await pruneHost(install, row, host).catch((error: unknown) => {
       deps.logger?.warn({ err: error, host: row.name }, 'pruning old releases failed');
@@ -617,15 +758,31 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     const created = deps.installs.host(install.id, row.id)?.createdPaths ?? [];
     const unrecorded = created
       .filter((p) => path.posix.dirname(p) === host.layout.releases && !known.has(p) && p !== host.release.dir)
-      .map((p) => ({ hostId: row.id, installId: install.id, version: path.posix.basename(p), bundleSha256: '', path: p, state: 'failed' as const, installedAt: 0 }));
+      .map((p) => ({
+        hostId: row.id,
+        installId: install.id,
+        version: path.posix.basename(p),
+        bundleSha256: '',
+        path: p,
+        state: 'failed' as const,
+        installedAt: 0,
+      }));
     const prune = releasesToPrune([...recorded, ...unrecorded], host.config.install.releases_kept);
     if (prune.length === 0) return '';
     const versions = prune.map((r) => r.version).sort(byVersion);
-    const run = await runChangingScript(host, 'record', pruneReleasesScript(host.layout, versions), { timeoutMs: 300_000, remedy: 'Remove the old release directories by hand, or apply again.' });
+    const run = await runChangingScript(host, 'record', pruneReleasesScript(host.layout, versions), {
+      timeoutMs: 300_000,
+      remedy: 'Remove the old release directories by hand, or apply again.',
+    });
     const removed = run.removed;
     deps.transaction(() => {
       for (const r of prune) deps.releases.remove(row.id, r.version);
-      deps.installs.removeCreatedPaths(install.id, row.id, prune.map((r) => r.path), deps.now());
+      deps.installs.removeCreatedPaths(
+        install.id,
+        row.id,
+        prune.map((r) => r.path),
+        deps.now(),
+      );
     });
     return `; removed ${versions.length === 1 ? 'release' : 'releases'} ${versions.join(', ')} (install.releases_kept ${host.config.install.releases_kept})${removed.length === 0 ? ', already gone from the host' : ''}`;
   }
@@ -648,7 +805,12 @@ export function createInstallEngine(deps: InstallEngineDeps) {
     };
   }
 
-  return { plan, apply: exclusive('apply', apply), rollback: exclusive('rollback', recorded.rollback), uninstall: exclusive('uninstall', recorded.uninstall) };
+  return {
+    plan,
+    apply: exclusive('apply', apply),
+    rollback: exclusive('rollback', recorded.rollback),
+    uninstall: exclusive('uninstall', recorded.uninstall),
+  };
 }
 
 /** Where the core is for agents elsewhere, and whether any agent host lacks a core. */
@@ -685,7 +847,12 @@ function unreachablePlan(entry: InstallHostEntry, error: ApiError): HostPlan {
 
 function toApiError(error: unknown): ApiError {
   if (isApiError(error)) return error;
-  return new ApiError('INSTALL_STEP_FAILED', `Unexpected failure: ${(error as Error)?.message ?? String(error)}`, 'Apply again; if it keeps failing, send the app log with your report.', { cause: error });
+  return new ApiError(
+    'INSTALL_STEP_FAILED',
+    `Unexpected failure: ${(error as Error)?.message ?? String(error)}`,
+    'Apply again; if it keeps failing, send the app log with your report.',
+    { cause: error },
+  );
 }
 
 /** The script output an ApiError carries as its cause, for the step's record. */
@@ -704,4 +871,3 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
-

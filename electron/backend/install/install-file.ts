@@ -53,7 +53,8 @@ export const InstallFileSchema = z
     const seen = new Map<string, number>();
     file.hosts.forEach((host, index) => {
       const first = seen.get(host.name);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['hosts', index, 'name'], message: `names ${host.name} again (already hosts[${first}])` });
+      if (first !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['hosts', index, 'name'], message: `names ${host.name} again (already hosts[${first}])` });
       else seen.set(host.name, index);
     });
     if (!file.hosts.some((host) => host.role !== 'agent')) {
@@ -92,8 +93,14 @@ export function readInstallFile(file: string): InstallFile {
   try {
     text = readCappedText(absolute, YAML_FILE_LIMITS.maxBytes);
   } catch (cause) {
-    if (cause instanceof TextTooLargeError) throw new ApiError('CONFIG_YAML_INVALID', `The install file ${absolute} ${cause.message}.`, YAML_LIMITS_REMEDY, { cause });
-    throw new ApiError('INSTALL_FILE_INVALID', `The install file ${absolute} cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)}).`, 'Give the path of an existing install file (YAML).', { cause });
+    if (cause instanceof TextTooLargeError)
+      throw new ApiError('CONFIG_YAML_INVALID', `The install file ${absolute} ${cause.message}.`, YAML_LIMITS_REMEDY, { cause });
+    throw new ApiError(
+      'INSTALL_FILE_INVALID',
+      `The install file ${absolute} cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)}).`,
+      'Give the path of an existing install file (YAML).',
+      { cause },
+    );
   }
   return parseInstallFile(text, absolute);
 }

@@ -93,12 +93,22 @@ export function createInstallJobs(deps: InstallJobsDeps) {
       if (ownedHere || (ownerPid !== process.pid && alive(ownerPid))) continue;
       const ended = endAs(status, 'interrupted', interruptedError(status.kind, status.install));
       deps.store.recordAll(ended);
-      deps.logger?.info({ install: status.install, jobId: status.jobId, kind: status.kind }, 'install job found interrupted: its backend stopped while it ran');
+      deps.logger?.info(
+        { install: status.install, jobId: status.jobId, kind: status.kind },
+        'install job found interrupted: its backend stopped while it ran',
+      );
     }
   }
 
   function endAs(status: InstallJobStatus, state: 'interrupted' | 'cancelled', error: ApiError): InstallJobStatus {
-    return applyInstallProgress(status, { kind: 'finished', jobId: status.jobId, seq: status.seq + 1, at: now(), state, error: error.toBody() });
+    return applyInstallProgress(status, {
+      kind: 'finished',
+      jobId: status.jobId,
+      seq: status.seq + 1,
+      at: now(),
+      state,
+      error: error.toBody(),
+    });
   }
 
   /** Runs a job; resolves with its id once it reached a host (or ended), or rejects with why it could not start at all. */
@@ -107,7 +117,11 @@ export function createInstallJobs(deps: InstallJobsDeps) {
     const other = running.get(spec.install);
     if (other !== undefined) {
       const kind = live.get(other)?.kind ?? 'apply';
-      throw new ApiError('INSTALL_CONFLICT', `The install ${spec.install} has a ${kind} job running already (job ${other}).`, 'Wait for it to finish, or cancel it; its progress is on the install’s page.');
+      throw new ApiError(
+        'INSTALL_CONFLICT',
+        `The install ${spec.install} has a ${kind} job running already (job ${other}).`,
+        'Wait for it to finish, or cancel it; its progress is on the install’s page.',
+      );
     }
     const jobId = randomUUID();
     const job: LiveJob = {
@@ -150,7 +164,14 @@ export function createInstallJobs(deps: InstallJobsDeps) {
       switch (event.kind) {
         case 'step': {
           const withOutput = FINAL_STEP.has(event.status) && (spec.kind === 'apply' || spec.kind === 'upgrade');
-          emit({ kind: 'step', host: event.host, step: event.step, status: event.status, detail: event.detail, output: withOutput ? outputOf(spec.install, event.host, event.step) : null });
+          emit({
+            kind: 'step',
+            host: event.host,
+            step: event.step,
+            status: event.status,
+            detail: event.detail,
+            output: withOutput ? outputOf(spec.install, event.host, event.step) : null,
+          });
           break;
         }
         case 'upload': {
@@ -203,10 +224,12 @@ export function createInstallJobs(deps: InstallJobsDeps) {
       if (running.get(spec.install) === jobId) running.delete(spec.install);
     };
     let outcome: { ok: true; value: { hosts?: HostEnding[] } } | { ok: false; error: unknown } | null = null;
-    const execution = currentJob.run({ id: jobId, kind: spec.kind }, () => spec.execute({ onEvent, signal: job.controller.signal })).then(
-      (value) => (outcome = { ok: true, value }),
-      (error: unknown) => (outcome = { ok: false, error }),
-    );
+    const execution = currentJob
+      .run({ id: jobId, kind: spec.kind }, () => spec.execute({ onEvent, signal: job.controller.signal }))
+      .then(
+        (value) => (outcome = { ok: true, value }),
+        (error: unknown) => (outcome = { ok: false, error }),
+      );
     await Promise.race([firstEvent, execution]);
 
     const early = outcome as { ok: true; value: unknown } | { ok: false; error: unknown } | null;
@@ -222,7 +245,14 @@ export function createInstallJobs(deps: InstallJobsDeps) {
       if (closed) return;
       const ended = outcome as NonNullable<typeof outcome> as { ok: true; value: { hosts?: HostEnding[] } } | { ok: false; error: unknown };
       if (!ended.ok) deps.logger?.error({ install: spec.install, jobId, err: ended.error }, 'install job stopped');
-      if (ended.ok) for (const host of ended.value.hosts ?? []) emit({ kind: 'host', host: host.host, outcome: host.outcome === 'failed' && job.cancelRequested ? 'cancelled' : host.outcome, error: host.error });
+      if (ended.ok)
+        for (const host of ended.value.hosts ?? [])
+          emit({
+            kind: 'host',
+            host: host.host,
+            outcome: host.outcome === 'failed' && job.cancelRequested ? 'cancelled' : host.outcome,
+            error: host.error,
+          });
       const error = ended.ok ? null : toApiError(ended.error);
       const hostFailed = job.status.hosts.some((host) => host.state === 'failed' || host.state === 'stopped');
       if (job.cancelRequested) emit({ kind: 'finished', state: 'cancelled', error: cancelledError(spec.kind, spec.install).toBody() });
@@ -242,7 +272,11 @@ export function createInstallJobs(deps: InstallJobsDeps) {
       hosts: definition.hosts.map((host) => host.name),
       execute: async ({ onEvent, signal }) => {
         // The engine reports each host's outcome as an event already.
-        await deps.engine.apply(installFileOf(definition), { ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}), onEvent, signal });
+        await deps.engine.apply(installFileOf(definition), {
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+          onEvent,
+          signal,
+        });
         return {};
       },
     });
@@ -258,7 +292,11 @@ export function createInstallJobs(deps: InstallJobsDeps) {
   function status(jobId: string): InstallJobStatus {
     const job = live.get(jobId)?.status ?? deps.store.get(jobId);
     if (!job) {
-      throw new ApiError('NOT_FOUND', `There is no install job ${jobId}.`, 'The newest jobs are kept, older ones are pruned; installs.jobs lists those kept. What each host got is recorded: apply again to resume or to confirm.');
+      throw new ApiError(
+        'NOT_FOUND',
+        `There is no install job ${jobId}.`,
+        'The newest jobs are kept, older ones are pruned; installs.jobs lists those kept. What each host got is recorded: apply again to resume or to confirm.',
+      );
     }
     return job;
   }
@@ -269,12 +307,20 @@ export function createInstallJobs(deps: InstallJobsDeps) {
     if (!job) {
       const stored = status(jobId);
       if (stored.state === 'running') {
-        throw new ApiError('INSTALL_CANCEL_REFUSED', `The job ${jobId} runs in another backend process, which only can cancel it.`, 'Cancel it in the app (or web mode) that started it.');
+        throw new ApiError(
+          'INSTALL_CANCEL_REFUSED',
+          `The job ${jobId} runs in another backend process, which only can cancel it.`,
+          'Cancel it in the app (or web mode) that started it.',
+        );
       }
       return { jobId, cancelled: false, state: stored.state };
     }
     if (job.kind === 'uninstall') {
-      throw new ApiError('INSTALL_CANCEL_REFUSED', `An uninstall is not cancelled halfway: ${job.status.install} would be left with some of its paths removed.`, 'Wait for it to finish (each host takes seconds); a host it did not reach stays installed.');
+      throw new ApiError(
+        'INSTALL_CANCEL_REFUSED',
+        `An uninstall is not cancelled halfway: ${job.status.install} would be left with some of its paths removed.`,
+        'Wait for it to finish (each host takes seconds); a host it did not reach stays installed.',
+      );
     }
     if (!job.cancelRequested) {
       job.cancelRequested = true;
@@ -321,5 +367,10 @@ type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : n
 
 function toApiError(error: unknown): ApiError {
   if (isApiError(error)) return error;
-  return new ApiError('INSTALL_STEP_FAILED', `The install stopped: ${(error as Error)?.message ?? String(error)}`, 'Apply again; if it keeps failing, send the app log with your report.', { cause: error });
+  return new ApiError(
+    'INSTALL_STEP_FAILED',
+    `The install stopped: ${(error as Error)?.message ?? String(error)}`,
+    'Apply again; if it keeps failing, send the app log with your report.',
+    { cause: error },
+  );
 }

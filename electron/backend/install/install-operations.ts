@@ -29,7 +29,12 @@ export interface InstallOperationsDeps {
 export function createInstallOperations(deps: InstallOperationsDeps) {
   function recordOf(name: string): InstallRecord {
     const record = deps.records.get(name);
-    if (!record) throw new ApiError('NOT_FOUND', `There is no install named ${name}.`, 'Install it first (the Install page, or sutazai apply); the Installs page lists the recorded installs.');
+    if (!record)
+      throw new ApiError(
+        'NOT_FOUND',
+        `There is no install named ${name}.`,
+        'Install it first (the Install page, or sutazai apply); the Installs page lists the recorded installs.',
+      );
     return record;
   }
 
@@ -65,7 +70,8 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
           version: b.version,
           importedAt: b.importedAt,
           compatible: missing.length === 0,
-          problem: missing.length === 0 ? null : `it carries no Node binary for ${missing.map(([host, arch]) => `${host} (${arch})`).join(', ')}`,
+          problem:
+            missing.length === 0 ? null : `it carries no Node binary for ${missing.map(([host, arch]) => `${host} (${arch})`).join(', ')}`,
           downgradeFrom: releasesNewerThan(running, b.version),
         };
       });
@@ -76,8 +82,17 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
     const from = baseRelease(record);
     const newer = (version: string) => from === null || compareReleases(version, from) > 0;
     const candidates = candidatesFor(record, newer);
-    const downgrades = candidatesFor(record, (version) => !newer(version) && releasesNewerThan(currentReleases(record), version).length > 0);
-    return { install: name, from, candidates, offer: candidates.find((c) => c.compatible && c.downgradeFrom.length === 0) ?? null, downgrades };
+    const downgrades = candidatesFor(
+      record,
+      (version) => !newer(version) && releasesNewerThan(currentReleases(record), version).length > 0,
+    );
+    return {
+      install: name,
+      from,
+      candidates,
+      offer: candidates.find((c) => c.compatible && c.downgradeFrom.length === 0) ?? null,
+      downgrades,
+    };
   }
 
   /**
@@ -89,21 +104,37 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
     const install = deps.installs.findByName(name)!;
     const definition = readRecordedDefinition(install.definition);
     if (!definition) {
-      throw new ApiError('INSTALL_UPGRADE_REFUSED', `The install ${name} was applied before the app kept what it was applied with, so it cannot be upgraded by its name.`, `Apply its install file with the new bundle (sutazai apply --install FILE, bundle: ${bundle}) once; after that, the app can upgrade it.`);
+      throw new ApiError(
+        'INSTALL_UPGRADE_REFUSED',
+        `The install ${name} was applied before the app kept what it was applied with, so it cannot be upgraded by its name.`,
+        `Apply its install file with the new bundle (sutazai apply --install FILE, bundle: ${bundle}) once; after that, the app can upgrade it.`,
+      );
     }
     const from = baseRelease(record);
     const candidate = candidatesFor(record, () => true).find((c) => c.bundle === bundle);
     if (!candidate) {
       const product = record.bundle?.name ?? 'its product';
-      throw new ApiError('NOT_FOUND', `No imported bundle of ${product} is ${bundle}.`, 'Import it on the Bundles page first; installs.upgradeOffer lists the imported bundles newer than the install.');
+      throw new ApiError(
+        'NOT_FOUND',
+        `No imported bundle of ${product} is ${bundle}.`,
+        'Import it on the Bundles page first; installs.upgradeOffer lists the imported bundles newer than the install.',
+      );
     }
     if (candidate.downgradeFrom.length > 0) {
       if (!options.allowDowngrade) throw downgradeRefusedError(name, bundle, candidate.downgradeFrom);
     } else if (from !== null && compareReleases(candidate.version, from) <= 0) {
-      throw new ApiError('INSTALL_UPGRADE_REFUSED', `${bundle} is not newer than ${from}, the oldest release ${name} runs.`, 'To go back to a release a host keeps, roll back instead; to go forward, import a newer bundle.');
+      throw new ApiError(
+        'INSTALL_UPGRADE_REFUSED',
+        `${bundle} is not newer than ${from}, the oldest release ${name} runs.`,
+        'To go back to a release a host keeps, roll back instead; to go forward, import a newer bundle.',
+      );
     }
     if (!candidate.compatible) {
-      throw new ApiError('INSTALL_ARCH_UNSUPPORTED', `${name} cannot be upgraded to ${bundle}: ${candidate.problem}.`, 'Build the bundle with a Node binary for those architectures (npm run bundle -- --node-arm64 ...), import it, and upgrade to that.');
+      throw new ApiError(
+        'INSTALL_ARCH_UNSUPPORTED',
+        `${name} cannot be upgraded to ${bundle}: ${candidate.problem}.`,
+        'Build the bundle with a Node binary for those architectures (npm run bundle -- --node-arm64 ...), import it, and upgrade to that.',
+      );
     }
     const [productName, version] = splitReference(bundle);
     return installFileOfRecord(name, definition, { name: productName, version });
@@ -113,7 +144,11 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
   function hostsOf(record: InstallRecord, host: string | undefined, orderFrom: InstallFile | null): string[] {
     const names = record.hosts.map((h) => h.hostName);
     if (host !== undefined && !names.includes(host)) {
-      throw new ApiError('HOST_NOT_FOUND', `${host} is not a host of the install ${record.name}.`, `Its hosts: ${names.join(', ') || 'none'}.`);
+      throw new ApiError(
+        'HOST_NOT_FOUND',
+        `${host} is not a host of the install ${record.name}.`,
+        `Its hosts: ${names.join(', ') || 'none'}.`,
+      );
     }
     const order = (n: string) => {
       const at = orderFrom?.hosts.findIndex((h) => h.name === n) ?? -1;
@@ -153,7 +188,12 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
         bundle,
         hosts: file.hosts.map((h) => h.name),
         execute: async ({ onEvent, signal }) => {
-          await deps.engine.apply(file, { ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}), allowDowngrade, onEvent, signal });
+          await deps.engine.apply(file, {
+            ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+            allowDowngrade,
+            onEvent,
+            signal,
+          });
           return {};
         },
       });
@@ -167,7 +207,11 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
         const lacking = record.hosts.filter((h) => hosts.includes(h.hostName) && !h.releases.some((r) => r.version === options.to));
         if (lacking.length > 0) {
           const kept = (h: InstallRecord['hosts'][number]) => h.releases.map((r) => `${r.version} (${r.state})`).join(', ') || 'none';
-          throw new ApiError('NOT_FOUND', `${lacking.map((h) => `${h.hostName} keeps no release ${options.to} (it keeps ${kept(h)})`).join('; ')}.`, 'Choose a release every chosen host keeps, or roll back one host at a time.');
+          throw new ApiError(
+            'NOT_FOUND',
+            `${lacking.map((h) => `${h.hostName} keeps no release ${options.to} (it keeps ${kept(h)})`).join('; ')}.`,
+            'Choose a release every chosen host keeps, or roll back one host at a time.',
+          );
         }
       }
       return deps.jobs.run({
@@ -176,7 +220,12 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
         bundle: options.to ?? '',
         hosts,
         execute: async ({ onEvent, signal }) => {
-          const result = await deps.engine.rollback(file, { ...(options.host !== undefined ? { host: options.host } : {}), ...(options.to !== undefined ? { to: options.to } : {}), onEvent, signal });
+          const result = await deps.engine.rollback(file, {
+            ...(options.host !== undefined ? { host: options.host } : {}),
+            ...(options.to !== undefined ? { to: options.to } : {}),
+            onEvent,
+            signal,
+          });
           return { hosts: result.hosts.map(rollbackEnding) };
         },
       });
@@ -193,7 +242,13 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
         hosts,
         execute: async ({ onEvent }) => {
           const result = await deps.engine.uninstall(file, { ...(options.host !== undefined ? { host: options.host } : {}), onEvent });
-          return { hosts: result.hosts.map((h): HostEnding => ({ host: h.host, outcome: h.outcome === 'removed' ? 'removed' : 'failed', error: h.error })) };
+          return {
+            hosts: result.hosts.map((h): HostEnding => ({
+              host: h.host,
+              outcome: h.outcome === 'removed' ? 'removed' : 'failed',
+              error: h.error,
+            })),
+          };
         },
       });
     },
@@ -204,7 +259,8 @@ export type InstallOperations = ReturnType<typeof createInstallOperations>;
 
 /** A rollback's host result as a job's host outcome: a host handed back to where it was did not get the release asked for. */
 function rollbackEnding(h: HostRollbackResult): HostEnding {
-  const outcome = h.outcome === 'rolled-back' ? 'rolled-back' : h.outcome === 'unchanged' ? 'unchanged' : h.outcome === 'stopped' ? 'stopped' : 'failed';
+  const outcome =
+    h.outcome === 'rolled-back' ? 'rolled-back' : h.outcome === 'unchanged' ? 'unchanged' : h.outcome === 'stopped' ? 'stopped' : 'failed';
   return { host: h.host, outcome, error: h.error };
 }
 

@@ -85,7 +85,15 @@ export type InstallEvent =
   | { kind: 'upload'; host: string; bytesOnHost: number; totalBytes: number; resumedFrom: number; bytesSent: number }
   | { kind: 'host'; host: string; outcome: HostOutcome; error: ApiErrorBody | null }
   /** A host being brought back to a kept release: `auto-rollback` in an apply, `rollback` on request. */
-  | { kind: 'activate'; host: string; purpose: 'auto-rollback' | 'rollback'; version: string; step: ActivateStep; status: StepOutcome; detail: string }
+  | {
+      kind: 'activate';
+      host: string;
+      purpose: 'auto-rollback' | 'rollback';
+      version: string;
+      step: ActivateStep;
+      status: StepOutcome;
+      detail: string;
+    }
   | { kind: 'uninstall'; host: string; step: UninstallStep; status: StepOutcome; detail: string };
 
 export interface HostApplyResult {

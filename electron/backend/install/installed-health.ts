@@ -27,12 +27,25 @@ const DEFAULT_CALL_TIMEOUT_MS = 5_000;
  */
 export async function checkInstalledHealth(deps: InstalledHealthDeps, installName: string): Promise<InstallHealth> {
   const install = deps.installs.findByName(installName);
-  if (!install) throw new ApiError('NOT_FOUND', `There is no install named ${installName}.`, 'Install it first; the Install page lists what was installed.');
+  if (!install)
+    throw new ApiError(
+      'NOT_FOUND',
+      `There is no install named ${installName}.`,
+      'Install it first; the Install page lists what was installed.',
+    );
   if (!deps.vault.unlocked) {
-    throw new ApiError('SECRETS_LOCKED', `Asking the runtimes of ${installName} needs the install's CA key, and the sealed secrets are locked.`, `${UNLOCK_VAULT_REMEDY} Then check again.`);
+    throw new ApiError(
+      'SECRETS_LOCKED',
+      `Asking the runtimes of ${installName} needs the install's CA key, and the sealed secrets are locked.`,
+      `${UNLOCK_VAULT_REMEDY} Then check again.`,
+    );
   }
   if (install.caKeySecretId === null) {
-    throw new ApiError('PKI_KEY_MISMATCH', `The CA key of the install ${installName} is no longer in the vault.`, 'Restore the data directory from a backup, or install under a new name.');
+    throw new ApiError(
+      'PKI_KEY_MISMATCH',
+      `The CA key of the install ${installName} is no longer in the vault.`,
+      'Restore the data directory from a backup, or install under a new name.',
+    );
   }
   const ca = unsealCaKey(deps.vault, install.caKeySecretId, install.name, install.caCert);
   const client = await issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'viewer', validityDays: 1 });
@@ -44,8 +57,19 @@ export async function checkInstalledHealth(deps: InstalledHealthDeps, installNam
 async function checkHost(deps: InstalledHealthDeps, host: InstallHostRow, tls: RuntimeTls): Promise<InstallHealth['hosts'][number]> {
   const row = deps.hosts.get(host.hostId);
   const name = row?.name ?? `#${host.hostId}`;
-  const unreachable = (error: unknown) => ({ hostId: host.hostId, host: name, reachable: false, healthy: false, error: toApiError(error).toBody(), runtime: null, processes: [] });
-  if (!row) return unreachable(new ApiError('HOST_NOT_FOUND', `Host #${host.hostId} is no longer in the inventory.`, 'Add it again to reach its runtime.'));
+  const unreachable = (error: unknown) => ({
+    hostId: host.hostId,
+    host: name,
+    reachable: false,
+    healthy: false,
+    error: toApiError(error).toBody(),
+    runtime: null,
+    processes: [],
+  });
+  if (!row)
+    return unreachable(
+      new ApiError('HOST_NOT_FOUND', `Host #${host.hostId} is no longer in the inventory.`, 'Add it again to reach its runtime.'),
+    );
   const listen = runtimeListenOf(host);
   let session;
   try {
@@ -54,7 +78,13 @@ async function checkHost(deps: InstalledHealthDeps, host: InstallHostRow, tls: R
     return unreachable(error);
   }
   try {
-    const connection = await openRuntimeConnection({ session, runtimePort: listen.port, runtimeAddress: listen.address, tls, callTimeoutMs: deps.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS });
+    const connection = await openRuntimeConnection({
+      session,
+      runtimePort: listen.port,
+      runtimeAddress: listen.address,
+      tls,
+      callTimeoutMs: deps.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    });
     try {
       const [info, processes] = await Promise.all([connection.getInfo(), connection.listProcesses()]);
       const shown = processes.map(describeProcess);
@@ -106,5 +136,10 @@ export function isProcessHealthy(process: RuntimeProcess): boolean {
 
 function toApiError(error: unknown): ApiError {
   if (isApiError(error)) return error;
-  return new ApiError('RUNTIME_CALL_FAILED', `Asking the runtime failed: ${(error as Error)?.message ?? String(error)}`, 'Check again; if it keeps failing, send the app log with your report.', { cause: error });
+  return new ApiError(
+    'RUNTIME_CALL_FAILED',
+    `Asking the runtime failed: ${(error as Error)?.message ?? String(error)}`,
+    'Check again; if it keeps failing, send the app log with your report.',
+    { cause: error },
+  );
 }

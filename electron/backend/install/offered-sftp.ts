@@ -13,7 +13,10 @@ const withoutSftp = new WeakSet<SshSession>();
  */
 export async function sftpIfOffered(session: SshSession, opening?: Promise<SFTPWrapper>): Promise<SFTPWrapper | null> {
   if (withoutSftp.has(session)) {
-    opening?.then((sftp) => sftp.end(), () => undefined);
+    opening?.then(
+      (sftp) => sftp.end(),
+      () => undefined,
+    );
     return null;
   }
   try {

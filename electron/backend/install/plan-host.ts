@@ -66,7 +66,8 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
   // Space: what the upload still sends, the unpacked release (about the bundle's size), and a margin.
   const toStore = (uploadDone ? 0 : input.bundleSize - partial) + (releaseDone ? 0 : input.bundleSize);
   if (toStore === 0) add('check-space', 'done', 'nothing left to store');
-  else if (check.availableBytes === null) add('check-space', 'check', `free space on ${check.spacePath || layout.root} unknown; checked again before the upload`);
+  else if (check.availableBytes === null)
+    add('check-space', 'check', `free space on ${check.spacePath || layout.root} unknown; checked again before the upload`);
   else {
     const needed = toStore + input.freeSpaceMarginBytes;
     const detail = `${mib(check.availableBytes)} free on ${check.spacePath}; needs ${mib(needed)} (${mib(toStore)} to store and a ${mib(input.freeSpaceMarginBytes)} margin)`;
@@ -74,7 +75,11 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
     else
       block(
         'check-space',
-        new ApiError('INSTALL_NO_SPACE', `${input.hostName} has ${mib(check.availableBytes)} free on ${check.spacePath} and the install needs ${mib(needed)} there; nothing was changed.`, `Free space on ${check.spacePath} (or choose another install.root_dir for this host), then apply again.`),
+        new ApiError(
+          'INSTALL_NO_SPACE',
+          `${input.hostName} has ${mib(check.availableBytes)} free on ${check.spacePath} and the install needs ${mib(needed)} there; nothing was changed.`,
+          `Free space on ${check.spacePath} (or choose another install.root_dir for this host), then apply again.`,
+        ),
       );
   }
 
@@ -95,7 +100,14 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
     );
   } else if (releaseDone) add('unpack', 'done', `${release.dir} is complete`);
   else if (check.release.present && check.current === currentTarget) {
-    block('unpack', new ApiError('INSTALL_CONFLICT', `${release.dir} on ${input.hostName} is the current release but holds another bundle than ${input.bundleSha256.slice(0, 12)}; nothing was changed.`, 'Give the new bundle its own version, or roll back to another release first.'));
+    block(
+      'unpack',
+      new ApiError(
+        'INSTALL_CONFLICT',
+        `${release.dir} on ${input.hostName} is the current release but holds another bundle than ${input.bundleSha256.slice(0, 12)}; nothing was changed.`,
+        'Give the new bundle its own version, or roll back to another release first.',
+      ),
+    );
   } else if (check.release.present) add('unpack', 'todo', `replaces the incomplete ${release.dir}`);
   else add('unpack', 'todo', `into ${release.dir}`);
 
@@ -106,45 +118,77 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
     check.configLink === `${layout.current}/etc/runtime.yaml` &&
     check.dirs.has('state') &&
     check.dirs.has('log');
-  add('configure', configDone ? 'done' : 'todo', configDone ? 'configuration and certificates are as planned' : check.configDigest ? 'the configuration changed: writes it again' : `writes ${release.etc}`);
+  add(
+    'configure',
+    configDone ? 'done' : 'todo',
+    configDone
+      ? 'configuration and certificates are as planned'
+      : check.configDigest
+        ? 'the configuration changed: writes it again'
+        : `writes ${release.etc}`,
+  );
 
   const serviceDone =
     'unit' in input.serviceSha256
       ? check.unit?.sha256 === input.serviceSha256.unit && check.unit.enabled === 'enabled'
       : check.startScriptSha256 === input.serviceSha256.start && check.stopScriptSha256 === input.serviceSha256.stop;
-  const serviceWhat = input.service === 'systemd' ? 'systemd unit sutazai-runtime.service' : `detached mode (${layout.bin}/sutazai-runtime-start)`;
+  const serviceWhat =
+    input.service === 'systemd' ? 'systemd unit sutazai-runtime.service' : `detached mode (${layout.bin}/sutazai-runtime-start)`;
   add('service', serviceDone ? 'done' : 'todo', serviceDone ? `${serviceWhat} is in place` : `installs the ${serviceWhat}`);
 
   const runsRelease = check.daemon?.release === release.version;
-  const startedAfterConfig = check.daemon?.since !== null && check.daemon?.since !== undefined && check.configDigest !== null && check.daemon.since >= check.configDigest.mtime;
+  const startedAfterConfig =
+    check.daemon?.since !== null &&
+    check.daemon?.since !== undefined &&
+    check.configDigest !== null &&
+    check.daemon.since >= check.configDigest.mtime;
   const startDone = configDone && serviceDone && runsRelease && startedAfterConfig;
   // Something else listening on a port the release needs: refused before anything is written.
   const foreign = startDone ? [] : check.busyPorts.filter((busy) => !busy.ours);
   if (foreign.length > 0) block('start', portInUse(input.hostName, foreign, input.ports));
-  else add(
-    'start',
-    startDone ? 'done' : 'todo',
-    startDone
-      ? `runs (pid ${check.daemon!.pid})`
-      : check.daemon === null
-        ? 'starts the runtime'
-        : runsRelease
-          ? `restarts the runtime (pid ${check.daemon.pid}) for its new configuration`
-          : `stops the runtime of release ${check.daemon.release} (pid ${check.daemon.pid}), starts this release`,
-  );
+  else
+    add(
+      'start',
+      startDone ? 'done' : 'todo',
+      startDone
+        ? `runs (pid ${check.daemon!.pid})`
+        : check.daemon === null
+          ? 'starts the runtime'
+          : runsRelease
+            ? `restarts the runtime (pid ${check.daemon.pid}) for its new configuration`
+            : `stops the runtime of release ${check.daemon.release} (pid ${check.daemon.pid}), starts this release`,
+    );
 
   const healthDone = startDone && input.runtime?.healthy === true;
   const previous = previousRelease(check, release.version);
   const fallback = previous === null ? '' : `; if they do not, the host returns to ${previous}`;
-  add('health', healthDone ? 'done' : 'check', healthDone ? input.runtime!.summary : `waits up to ${input.healthTimeoutSeconds} s for the core and agents to report healthy${input.runtime ? ` (now: ${input.runtime.summary})` : ''}${fallback}`);
+  add(
+    'health',
+    healthDone ? 'done' : 'check',
+    healthDone
+      ? input.runtime!.summary
+      : `waits up to ${input.healthTimeoutSeconds} s for the core and agents to report healthy${input.runtime ? ` (now: ${input.runtime.summary})` : ''}${fallback}`,
+  );
 
   if (check.currentExists && check.current === null) {
-    block('switch', new ApiError('INSTALL_CONFLICT', `${layout.current} on ${input.hostName} exists and is not a link; nothing was changed.`, `Move ${layout.current} away, then apply again.`));
+    block(
+      'switch',
+      new ApiError(
+        'INSTALL_CONFLICT',
+        `${layout.current} on ${input.hostName} exists and is not a link; nothing was changed.`,
+        `Move ${layout.current} away, then apply again.`,
+      ),
+    );
   } else if (check.current === currentTarget) add('switch', 'done', `current -> ${currentTarget}`);
   else add('switch', 'todo', check.current ? `current -> ${currentTarget} (was ${check.current})` : `current -> ${currentTarget}`);
 
-  const recordDone = input.recorded?.version === release.version && input.recorded.bundleSha256 === input.bundleSha256 && check.current === currentTarget;
-  add('record', recordDone ? 'done' : 'todo', recordDone ? `${release.version} is recorded as current` : `records ${release.version} as current`);
+  const recordDone =
+    input.recorded?.version === release.version && input.recorded.bundleSha256 === input.bundleSha256 && check.current === currentTarget;
+  add(
+    'record',
+    recordDone ? 'done' : 'todo',
+    recordDone ? `${release.version} is recorded as current` : `records ${release.version} as current`,
+  );
 
   return { steps, blocked };
 }
@@ -164,10 +208,15 @@ export function previousRelease(check: HostCheck, version: string): string | nul
 function portInUse(hostName: string, foreign: readonly BusyPort[], ports: PlanHostInput['ports']): ApiError {
   const described = foreign.map((busy) => {
     const key = ports.find((p) => p.port === busy.port)?.key;
-    const who = busy.pid === null ? 'a process this login cannot see (another user\'s)' : `pid ${busy.pid}${busy.command ? ` (${busy.command.length > 80 ? `${busy.command.slice(0, 77)}...` : busy.command})` : ''}`;
+    const who =
+      busy.pid === null
+        ? "a process this login cannot see (another user's)"
+        : `pid ${busy.pid}${busy.command ? ` (${busy.command.length > 80 ? `${busy.command.slice(0, 77)}...` : busy.command})` : ''}`;
     return `port ${busy.port}${key ? ` (${key})` : ''} is taken by ${who}`;
   });
-  const keys = [...new Set(foreign.map((busy) => ports.find((p) => p.port === busy.port)?.key).filter((k): k is string => k !== undefined))];
+  const keys = [
+    ...new Set(foreign.map((busy) => ports.find((p) => p.port === busy.port)?.key).filter((k): k is string => k !== undefined)),
+  ];
   return new ApiError(
     'INSTALL_PORT_IN_USE',
     `On ${hostName}, ${described.join('; ')}, which is not this install's runtime; nothing was changed.`,

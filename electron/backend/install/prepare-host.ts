@@ -19,7 +19,13 @@ import { currentReleaseOf, planHostSteps, type HostStepsPlan } from './plan-host
 import { createRemoteShell, type Privilege, type RemoteShell } from './remote-shell';
 import { renderManifest, type RenderedManifest } from './render-manifest';
 import { renderRuntimeConfig } from './render-runtime-config';
-import { detachedStartScriptPath, detachedStopScriptPath, renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit } from './render-service';
+import {
+  detachedStartScriptPath,
+  detachedStopScriptPath,
+  renderDetachedStartScript,
+  renderDetachedStopScript,
+  renderSystemdUnit,
+} from './render-service';
 import { nvidiaGpuCount } from './suggest-placement';
 import { checkRuntimeOnce, type HealthVerdict } from './wait-healthy';
 
@@ -97,7 +103,12 @@ export const DEFAULT_FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
  * install wants there and which steps are already done. The session stays open for
  * apply; the caller closes it.
  */
-export async function prepareHost(deps: PrepareDeps, context: PrepareContext, row: HostRow, entry: InstallHostEntry): Promise<PreparedHost> {
+export async function prepareHost(
+  deps: PrepareDeps,
+  context: PrepareContext,
+  row: HostRow,
+  entry: InstallHostEntry,
+): Promise<PreparedHost> {
   // The configuration first: a bad value stops here, before the host is probed or reached.
   const config = hostConfigOf(context, entry);
   const facts = await deps.factsOf(row);
@@ -124,15 +135,24 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
       { asRoot: mode === 'system', step: 'check', timeoutMs: 60_000 },
     );
     if (checkRun.code !== 0 || !checkRun.stdout.includes('home\t')) {
-      throw new ApiError('INSTALL_STEP_FAILED', `Checking ${row.name} failed (exit ${checkRun.code ?? checkRun.signal}): ${(checkRun.stderr || checkRun.stdout).trim().slice(0, 300)}`, 'Check that the login works and that sh, df, stat and sha256sum exist on the host, then plan again.');
+      throw new ApiError(
+        'INSTALL_STEP_FAILED',
+        `Checking ${row.name} failed (exit ${checkRun.code ?? checkRun.signal}): ${(checkRun.stderr || checkRun.stdout).trim().slice(0, 300)}`,
+        'Check that the login works and that sh, df, stat and sha256sum exist on the host, then plan again.',
+      );
     }
     const check = parseHostCheck(checkRun.stdout);
 
     const layout = installLayout(config, mode, check.home);
     const release = layout.release(version);
-    const service: ServiceKind = context.recordedHost?.service ?? (mode === 'system' && check.pid1 === 'systemd' && check.systemdRunning ? 'systemd' : 'detached');
+    const service: ServiceKind =
+      context.recordedHost?.service ?? (mode === 'system' && check.pid1 === 'systemd' && check.systemdRunning ? 'systemd' : 'detached');
     if (service === 'systemd' && context.bundle.systemdUnit === null) {
-      throw new ApiError('BUNDLE_FILE_MISSING', `${row.name} runs systemd, and the bundle ${context.bundle.name}@${version} carries no systemd unit.`, 'Use a bundle built from a SutazAI checkout (npm run bundle), which carries systemd/sutazai-runtime.service.');
+      throw new ApiError(
+        'BUNDLE_FILE_MISSING',
+        `${row.name} runs systemd, and the bundle ${context.bundle.name}@${version} carries no systemd unit.`,
+        'Use a bundle built from a SutazAI checkout (npm run bundle), which carries systemd/sutazai-runtime.service.',
+      );
     }
     const manifest = renderManifest({
       template: context.bundle.manifestTemplate,
@@ -149,11 +169,21 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
     const serviceFiles: PreparedHost['serviceFiles'] =
       service === 'systemd'
         ? { kind: 'systemd', unit: renderSystemdUnit(context.bundle.systemdUnit!, release, context.installName) }
-        : { kind: 'detached', start: renderDetachedStartScript(layout, release, context.installName), stop: renderDetachedStopScript(release, context.installName) };
+        : {
+            kind: 'detached',
+            start: renderDetachedStartScript(layout, release, context.installName),
+            stop: renderDetachedStopScript(release, context.installName),
+          };
 
     let runtime: HealthVerdict | null = null;
     if (check.daemon !== null && context.operatorTls !== null) {
-      runtime = await checkRuntimeOnce({ session, runtimeAddress: config.runtime.listen_address, runtimePort: config.runtime.grpc_port, tls: context.operatorTls, expected: manifest.processes }).catch(() => null);
+      runtime = await checkRuntimeOnce({
+        session,
+        runtimeAddress: config.runtime.listen_address,
+        runtimePort: config.runtime.grpc_port,
+        tls: context.operatorTls,
+        expected: manifest.processes,
+      }).catch(() => null);
     }
     const arch = bundleArchitecture(check.machine);
     const steps = planHostSteps({
@@ -168,7 +198,10 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
       bundleArchitectures: context.bundle.architectures,
       configDigest: digest,
       service,
-      serviceSha256: serviceFiles.kind === 'systemd' ? { unit: sha256(serviceFiles.unit) } : { start: sha256(serviceFiles.start), stop: sha256(serviceFiles.stop) },
+      serviceSha256:
+        serviceFiles.kind === 'systemd'
+          ? { unit: sha256(serviceFiles.unit) }
+          : { start: sha256(serviceFiles.start), stop: sha256(serviceFiles.stop) },
       recorded: context.recordedRelease,
       runtime,
       healthTimeoutSeconds: config.install.health_timeout_seconds,
@@ -216,7 +249,10 @@ export async function prepareHost(deps: PrepareDeps, context: PrepareContext, ro
 }
 
 /** The host's merged configuration: the install's layers, the host's own layer, SUTAZAI_* variables. */
-export function hostConfigOf(context: Pick<PrepareContext, 'configDir' | 'environment' | 'layers' | 'env'>, entry: Pick<InstallHostEntry, 'config'>): InstallConfig {
+export function hostConfigOf(
+  context: Pick<PrepareContext, 'configDir' | 'environment' | 'layers' | 'env'>,
+  entry: Pick<InstallHostEntry, 'config'>,
+): InstallConfig {
   return loadInstallConfig({
     ...(context.configDir !== undefined ? { configDir: context.configDir } : {}),
     ...(context.environment !== undefined ? { environment: context.environment } : {}),
@@ -244,7 +280,7 @@ export async function openHostShell(
     throw new ApiError(
       'INSTALL_PRIVILEGE_MISSING',
       `${row.name} was installed system-wide, and its login (${row.user}) has neither root nor sudo now${facts.privilege?.level === 'sudo-password' ? ' (sudo asks for a password that is not stored)' : ''}.`,
-      'Restore the login\'s sudo rights (or store its sudo password) and probe the host again, then try again.',
+      "Restore the login's sudo rights (or store its sudo password) and probe the host again, then try again.",
     );
   }
   const session = await connectSsh(buildSshTarget(deps, row), { timeoutMs });
@@ -254,7 +290,8 @@ export async function openHostShell(
 /** The TCP ports a host of this role will listen on, each with the key that sets it. */
 export function portsOf(config: InstallConfig, role: InstallHostEntry['role'], gpu: boolean): Array<{ port: number; key: string }> {
   const ports = [{ port: config.runtime.grpc_port, key: 'runtime.grpc_port' }];
-  if (config.system_integration.monitoring.metrics_collection === 'prometheus') ports.push({ port: config.runtime.metrics_port, key: 'runtime.metrics_port' });
+  if (config.system_integration.monitoring.metrics_collection === 'prometheus')
+    ports.push({ port: config.runtime.metrics_port, key: 'runtime.metrics_port' });
   if (role !== 'agent') ports.push({ port: config.core.port, key: 'core.port' });
   if (role !== 'core') {
     const agents = config.agents.replicas_per_host + (gpu ? config.agents.gpu_replicas_per_host : 0);
@@ -302,7 +339,9 @@ export function privilegeOf(facts: HostFacts, sudoPassword: string | undefined):
 }
 
 function describeLogin(row: HostRow, privilege: Privilege, mode: InstallMode, root: string, facts: HostFacts): string {
-  const how = { root: 'as root', 'sudo-nopasswd': 'through sudo', 'sudo-password': 'through sudo (password fed on stdin)', none: '' }[privilege];
+  const how = { root: 'as root', 'sudo-nopasswd': 'through sudo', 'sudo-password': 'through sudo (password fed on stdin)', none: '' }[
+    privilege
+  ];
   if (mode === 'system') return `logged in as ${row.user}; system-wide under ${root} ${how}`;
   const why = facts.privilege?.level === 'sudo-password' ? 'sudo asks for a password that is not stored' : 'no root or sudo';
   return `logged in as ${row.user}; per-user under ${root} (${why})`;

@@ -41,9 +41,13 @@ export async function lastLogLines(input: LastLinesInput): Promise<string> {
   });
   if (parts.length > 0) parts.unshift(sinceDaemonStart(input.lockFile ?? null, count));
   if (input.daemon?.service === 'detached') {
-    parts.push(sh`f=${input.daemon.outFile}; if [ -s "$f" ]; then printf '%s\\t%s\\t%s\\n' ${MARK} sutazai-runtime "$f"; tail -n ${count} "$f"; fi`);
+    parts.push(
+      sh`f=${input.daemon.outFile}; if [ -s "$f" ]; then printf '%s\\t%s\\t%s\\n' ${MARK} sutazai-runtime "$f"; tail -n ${count} "$f"; fi`,
+    );
   } else if (input.daemon?.service === 'systemd') {
-    parts.push(sh`printf '%s\\t%s\\t%s\\n' ${MARK} sutazai-runtime 'journalctl -u sutazai-runtime.service'; journalctl -u sutazai-runtime.service -n ${count} --no-pager -o cat 2>&1 || :`);
+    parts.push(
+      sh`printf '%s\\t%s\\t%s\\n' ${MARK} sutazai-runtime 'journalctl -u sutazai-runtime.service'; journalctl -u sutazai-runtime.service -n ${count} --no-pager -o cat 2>&1 || :`,
+    );
   }
   if (parts.length === 0) return '';
   try {
@@ -61,7 +65,8 @@ export async function lastLogLines(input: LastLinesInput): Promise<string> {
  * same second count as after it: a line is never hidden for a rounding of the lock's time.
  */
 function sinceDaemonStart(lockFile: string | null, count: number): ShellScript {
-  const since = lockFile === null ? sh`:` : sh`l=${lockFile}; if [ -f "$l" ]; then since=$(date -u -r "$l" +%Y-%m-%dT%H:%M:%S 2>/dev/null || :); fi`;
+  const since =
+    lockFile === null ? sh`:` : sh`l=${lockFile}; if [ -f "$l" ]; then since=$(date -u -r "$l" +%Y-%m-%dT%H:%M:%S 2>/dev/null || :); fi`;
   return sh`since=''
 ${since}
 show() {

@@ -17,7 +17,12 @@ export async function readBundleFiles(bundle: string, names: readonly string[]):
   try {
     for await (const entry of readTar(stream as AsyncIterable<Buffer>)) {
       if (!wanted.has(entry.name) || entry.type === 'directory') continue;
-      if (entry.size > MAX_FILE_BYTES) throw new ApiError('BUNDLE_CORRUPT', `${entry.name} in ${bundle} is ${entry.size} bytes, far larger than it can be.`, 'Import the bundle again from a good copy.');
+      if (entry.size > MAX_FILE_BYTES)
+        throw new ApiError(
+          'BUNDLE_CORRUPT',
+          `${entry.name} in ${bundle} is ${entry.size} bytes, far larger than it can be.`,
+          'Import the bundle again from a good copy.',
+        );
       const chunks: Buffer[] = [];
       for await (const chunk of entry.body) chunks.push(chunk);
       found.set(entry.name, Buffer.concat(chunks).toString('utf8'));
@@ -25,11 +30,21 @@ export async function readBundleFiles(bundle: string, names: readonly string[]):
     }
   } catch (error) {
     if (error instanceof ApiError) throw error;
-    throw new ApiError('BUNDLE_CORRUPT', `The imported bundle ${bundle} cannot be read (${(error as Error).message}).`, 'Import the bundle again (sutazai bundle import FILE).', { cause: error });
+    throw new ApiError(
+      'BUNDLE_CORRUPT',
+      `The imported bundle ${bundle} cannot be read (${(error as Error).message}).`,
+      'Import the bundle again (sutazai bundle import FILE).',
+      { cause: error },
+    );
   } finally {
     stream.destroy();
   }
   const missing = names.filter((name) => !found.has(name));
-  if (missing.length > 0) throw new ApiError('BUNDLE_FILE_MISSING', `The imported bundle ${bundle} has no ${missing.join(', ')}.`, 'Import a bundle built from a SutazAI checkout (npm run bundle).');
+  if (missing.length > 0)
+    throw new ApiError(
+      'BUNDLE_FILE_MISSING',
+      `The imported bundle ${bundle} has no ${missing.join(', ')}.`,
+      'Import a bundle built from a SutazAI checkout (npm run bundle).',
+    );
   return found;
 }

@@ -16,7 +16,16 @@ const RecordedDefinitionSchema = z.strictObject({
   format: z.literal(1),
   environment: z.enum(ENVIRONMENTS).optional(),
   layers: z.array(SourceSchema),
-  hosts: z.array(z.strictObject({ name: z.string().min(1), role: z.enum(INSTALL_ROLES), gpu: z.boolean().optional(), config: SourceSchema.optional() })).min(1),
+  hosts: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        role: z.enum(INSTALL_ROLES),
+        gpu: z.boolean().optional(),
+        config: SourceSchema.optional(),
+      }),
+    )
+    .min(1),
 });
 export type RecordedDefinition = z.infer<typeof RecordedDefinitionSchema>;
 
@@ -56,7 +65,12 @@ export function installFileOfRecord(name: string, record: RecordedDefinition, bu
     bundle,
     environment: record.environment,
     layers: record.layers.map(copySource),
-    hosts: record.hosts.map((host) => ({ name: host.name, role: host.role, gpu: host.gpu, config: host.config ? copySource(host.config) : undefined })),
+    hosts: record.hosts.map((host) => ({
+      name: host.name,
+      role: host.role,
+      gpu: host.gpu,
+      config: host.config ? copySource(host.config) : undefined,
+    })),
   };
 }
 

@@ -12,7 +12,14 @@ import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release
 import { runChangingScript, type HostLink } from './host-link';
 import { readInstallFile, type InstallFile } from './install-file';
 import { recordedLayout } from './install-layout';
-import type { HostRollbackResult, HostUninstallResult, InstallEvent, RollbackResult, UninstallResult, UninstallStep } from './install-steps';
+import type {
+  HostRollbackResult,
+  HostUninstallResult,
+  InstallEvent,
+  RollbackResult,
+  UninstallResult,
+  UninstallStep,
+} from './install-steps';
 import { openHostShell } from './prepare-host';
 import { pathsToRemove, uninstallScript } from './uninstall-host';
 import { UNLOCK_VAULT_REMEDY } from '../secrets/secret-vault';
@@ -58,13 +65,22 @@ interface RecordedHost {
 export function createRecordedHostOps(deps: RecordedOpsDeps) {
   function installOf(file: InstallFile): InstallRow {
     const install = deps.installs.findByName(file.name);
-    if (!install) throw new ApiError('NOT_FOUND', `Nothing is installed under the name ${file.name} (${file.file}).`, 'Check the name: in the install file; `sutazai apply --install FILE` installs it first.');
+    if (!install)
+      throw new ApiError(
+        'NOT_FOUND',
+        `Nothing is installed under the name ${file.name} (${file.file}).`,
+        'Check the name: in the install file; `sutazai apply --install FILE` installs it first.',
+      );
     return install;
   }
 
   function requireVault(what: string): void {
     if (!deps.vault.unlocked) {
-      throw new ApiError('SECRETS_LOCKED', `${what} needs the sealed secrets (sudo passwords, the install's CA key), and they are locked.`, `${UNLOCK_VAULT_REMEDY} Then try again.`);
+      throw new ApiError(
+        'SECRETS_LOCKED',
+        `${what} needs the sealed secrets (sudo passwords, the install's CA key), and they are locked.`,
+        `${UNLOCK_VAULT_REMEDY} Then try again.`,
+      );
     }
   }
 
@@ -82,7 +98,11 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
     if (only === undefined) return all;
     const found = all.filter((h) => h.row.name === only);
     if (found.length === 0) {
-      throw new ApiError('HOST_NOT_FOUND', `${only} is not a host of the install ${install.name}.`, `Its hosts: ${all.map((h) => h.row.name).join(', ') || 'none'}.`);
+      throw new ApiError(
+        'HOST_NOT_FOUND',
+        `${only} is not a host of the install ${install.name}.`,
+        `Its hosts: ${all.map((h) => h.row.name).join(', ') || 'none'}.`,
+      );
     }
     return found;
   }
@@ -91,12 +111,27 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
   async function linkFor(host: RecordedHost): Promise<HostLink & { config: InstallConfig }> {
     const { record, row } = host;
     if (record.mode === null || record.rootDir === null || record.service === null) {
-      throw new ApiError('NOT_FOUND', `${row.name} was never installed (no apply got past connecting to it).`, 'Apply the install to it first.');
+      throw new ApiError(
+        'NOT_FOUND',
+        `${row.name} was never installed (no apply got past connecting to it).`,
+        'Apply the install to it first.',
+      );
     }
-    const config = record.config === '{}' ? loadInstallConfig(deps.configDir !== undefined ? { configDir: deps.configDir } : {}).config : (JSON.parse(record.config) as InstallConfig);
+    const config =
+      record.config === '{}'
+        ? loadInstallConfig(deps.configDir !== undefined ? { configDir: deps.configDir } : {}).config
+        : (JSON.parse(record.config) as InstallConfig);
     const facts = await deps.factsOf(row);
     const { session, shell } = await openHostShell(deps, row, facts, record.mode, deps.connectTimeoutMs);
-    return { row, session, shell, mode: record.mode, service: record.service, layout: recordedLayout(config, record.mode, record.rootDir), config };
+    return {
+      row,
+      session,
+      shell,
+      mode: record.mode,
+      service: record.service,
+      layout: recordedLayout(config, record.mode, record.rootDir),
+      config,
+    };
   }
 
   function releasesOf(install: InstallRow, hostId: number): HostReleaseRow[] {
@@ -114,13 +149,29 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
     const hosts = recordedHosts(install, file, options.host);
     requireVault('A rollback');
     const operator = await deps.operatorOf(install);
-    if (!operator) throw new ApiError('PKI_KEY_MISMATCH', `The CA key of the install ${install.name} is no longer in the vault.`, 'Restore the data directory from a backup: without the key the runtimes cannot be asked whether they are healthy.');
+    if (!operator)
+      throw new ApiError(
+        'PKI_KEY_MISMATCH',
+        `The CA key of the install ${install.name} is no longer in the vault.`,
+        'Restore the data directory from a backup: without the key the runtimes cannot be asked whether they are healthy.',
+      );
     const emit = (event: InstallEvent) => options.onEvent?.(event);
     const results: HostRollbackResult[] = [];
     let stoppedBy: string | null = null;
     for (const host of hosts) {
       if (stoppedBy !== null) {
-        results.push({ host: host.row.name, from: null, to: null, outcome: 'stopped', health: null, error: new ApiError('INSTALL_ROLLOUT_STOPPED', `${host.row.name} was left as it is: the rollback stopped at ${stoppedBy}.`, `Fix the cause on ${stoppedBy}, then roll back again.`).toBody() });
+        results.push({
+          host: host.row.name,
+          from: null,
+          to: null,
+          outcome: 'stopped',
+          health: null,
+          error: new ApiError(
+            'INSTALL_ROLLOUT_STOPPED',
+            `${host.row.name} was left as it is: the rollback stopped at ${stoppedBy}.`,
+            `Fix the cause on ${stoppedBy}, then roll back again.`,
+          ).toBody(),
+        });
         continue;
       }
       const result = await rollbackHost(install, file, host, operator.tls, options, emit);
@@ -130,7 +181,14 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
     return { install: install.name, hosts: results };
   }
 
-  async function rollbackHost(install: InstallRow, file: InstallFile, host: RecordedHost, tls: RuntimeTls, options: RollbackOptions, emit: (event: InstallEvent) => void): Promise<HostRollbackResult> {
+  async function rollbackHost(
+    install: InstallRow,
+    file: InstallFile,
+    host: RecordedHost,
+    tls: RuntimeTls,
+    options: RollbackOptions,
+    emit: (event: InstallEvent) => void,
+  ): Promise<HostRollbackResult> {
     const name = host.row.name;
     let from: string | null = null;
     let to: string | null = null;
@@ -148,17 +206,35 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
         installName: install.name,
         version,
         tls,
-        healthTimeoutMs: (returning ? Math.max(link!.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS) : link!.config.install.health_timeout_seconds) * 1000,
+        healthTimeoutMs:
+          (returning
+            ? Math.max(link!.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS)
+            : link!.config.install.health_timeout_seconds) * 1000,
         ...(options.signal ? { signal: options.signal } : {}),
         onStep: (step, status, detail) => emit({ kind: 'activate', host: name, purpose: 'rollback', version, step, status, detail }),
       });
     const markCurrent = (version: string, activated: { bundleSha256: string; releaseDir: string; created: string[] }) => {
       deps.transaction(() => {
-        deps.releases.markCurrent({ hostId: host.row.id, installId: install.id, version, bundleSha256: activated.bundleSha256, path: activated.releaseDir, installedAt: deps.now() });
+        deps.releases.markCurrent({
+          hostId: host.row.id,
+          installId: install.id,
+          version,
+          bundleSha256: activated.bundleSha256,
+          path: activated.releaseDir,
+          installedAt: deps.now(),
+        });
         deps.installs.addCreatedPaths(install.id, host.row.id, activated.created, deps.now());
         deps.installs.setHostState(install.id, host.row.id, 'installed', deps.now());
       });
-      emit({ kind: 'activate', host: name, purpose: 'rollback', version, step: 'record', status: 'done', detail: `${version} is current on ${name}` });
+      emit({
+        kind: 'activate',
+        host: name,
+        purpose: 'rollback',
+        version,
+        step: 'record',
+        status: 'done',
+        detail: `${version} is current on ${name}`,
+      });
     };
     try {
       link = await linkFor(host);
@@ -169,7 +245,8 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
     } catch (error) {
       const failure = toApiError(error);
       // Health-gated: a release that does not come up hands the host back to the one it ran.
-      if (link === null || from === null || link.session.closed || link.session.lost !== null) return { host: name, from, to: target, outcome: 'failed', health: null, error: failure.toBody() };
+      if (link === null || from === null || link.session.closed || link.session.lost !== null)
+        return { host: name, from, to: target, outcome: 'failed', health: null, error: failure.toBody() };
       try {
         const back = await activate(from, true);
         deps.transaction(() => {
@@ -239,10 +316,18 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
         report('connect', 'running', `${host.row.user}@${host.row.address}:${host.row.port}`);
         const link = await linkFor(host);
         try {
-          report('connect', 'done', `${link.mode === 'system' ? 'system-wide' : 'per-user'} install under ${link.layout.root}, ${link.service === 'systemd' ? 'systemd unit' : 'detached mode'}`);
+          report(
+            'connect',
+            'done',
+            `${link.mode === 'system' ? 'system-wide' : 'per-user'} install under ${link.layout.root}, ${link.service === 'systemd' ? 'systemd unit' : 'detached mode'}`,
+          );
           report('stop', 'running', 'stops the runtime and every process it supervises, then removes the service');
           // Fixed from the record before the script runs: nothing the host says can add to it.
-          const paths = pathsToRemove(host.record.createdPaths, releases.map((r) => r.path), link.layout);
+          const paths = pathsToRemove(
+            host.record.createdPaths,
+            releases.map((r) => r.path),
+            link.layout,
+          );
           const run = await runChangingScript(link, 'uninstall', uninstallScript({ layout: link.layout, service: link.service, paths }), {
             timeoutMs: 300_000,
             remedy: `Nothing was removed if the runtime could not be stopped; stop it on ${name} (sutazai-runtime stop-all --config FILE), then uninstall again.`,
@@ -250,7 +335,13 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
           removed = run.removed.filter((p) => paths.includes(p));
           const said = run.output.split('\n');
           report('stop', 'done', said.find((l) => /stopped|nothing of this runtime|no runtime/.test(l)) ?? 'the runtime is stopped');
-          report('remove', 'done', removed.length === 0 ? 'nothing recorded was left on the host' : `removed ${removed.length} recorded path${removed.length === 1 ? '' : 's'}: ${removed.join(', ')}`);
+          report(
+            'remove',
+            'done',
+            removed.length === 0
+              ? 'nothing recorded was left on the host'
+              : `removed ${removed.length} recorded path${removed.length === 1 ? '' : 's'}: ${removed.join(', ')}`,
+          );
         } finally {
           link.session.close();
         }
@@ -277,7 +368,11 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
  * Which release a rollback goes to: the one asked for, which the host must keep, or its
  * previous one (the release most recently current before the current one).
  */
-export function chooseRollbackTarget(hostName: string, releases: readonly HostReleaseRow[], to?: string): { from: string | null; to: string } {
+export function chooseRollbackTarget(
+  hostName: string,
+  releases: readonly HostReleaseRow[],
+  to?: string,
+): { from: string | null; to: string } {
   const current = releases.find((r) => r.state === 'current')?.version ?? null;
   const kept =
     [...releases]
@@ -286,18 +381,31 @@ export function chooseRollbackTarget(hostName: string, releases: readonly HostRe
       .join(', ') || 'none';
   if (to !== undefined) {
     if (!releases.some((r) => r.version === to)) {
-      throw new ApiError('NOT_FOUND', `${hostName} keeps no release ${to}; its releases: ${kept}.`, 'Name one of them with --to VERSION, or leave --to out for the previous one.');
+      throw new ApiError(
+        'NOT_FOUND',
+        `${hostName} keeps no release ${to}; its releases: ${kept}.`,
+        'Name one of them with --to VERSION, or leave --to out for the previous one.',
+      );
     }
     return { from: current, to };
   }
   const previous = releases.filter((r) => r.state === 'previous').sort((a, b) => b.installedAt - a.installedAt)[0];
   if (!previous) {
-    throw new ApiError('NOT_FOUND', `${hostName} keeps no previous release to return to; its releases: ${kept}.`, 'Name a kept release with --to VERSION, or apply an install file with the release you want.');
+    throw new ApiError(
+      'NOT_FOUND',
+      `${hostName} keeps no previous release to return to; its releases: ${kept}.`,
+      'Name a kept release with --to VERSION, or apply an install file with the release you want.',
+    );
   }
   return { from: current, to: previous.version };
 }
 
 function toApiError(error: unknown): ApiError {
   if (isApiError(error)) return error;
-  return new ApiError('INSTALL_STEP_FAILED', `Unexpected failure: ${(error as Error)?.message ?? String(error)}`, 'Try again; if it keeps failing, send the app log with your report.', { cause: error });
+  return new ApiError(
+    'INSTALL_STEP_FAILED',
+    `Unexpected failure: ${(error as Error)?.message ?? String(error)}`,
+    'Try again; if it keeps failing, send the app log with your report.',
+    { cause: error },
+  );
 }

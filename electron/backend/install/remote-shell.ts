@@ -41,20 +41,33 @@ export function createRemoteShell(session: SshSession, privilege: Privilege, sud
     async run(script, options) {
       const viaSudo = options.asRoot && (privilege === 'sudo-nopasswd' || privilege === 'sudo-password');
       if (options.asRoot && privilege === 'none') {
-        throw new ApiError('INSTALL_PRIVILEGE_MISSING', `The ${options.step} step needs root on ${where}, and this login has neither root nor sudo.`, 'Install per user (no root needed), or give the login sudo rights and probe the host again.');
+        throw new ApiError(
+          'INSTALL_PRIVILEGE_MISSING',
+          `The ${options.step} step needs root on ${where}, and this login has neither root nor sudo.`,
+          'Install per user (no root needed), or give the login sudo rights and probe the host again.',
+        );
       }
       const withPassword = viaSudo && privilege === 'sudo-password';
       if (withPassword && sudoPassword === undefined) {
-        throw new ApiError('INSTALL_PRIVILEGE_MISSING', `sudo on ${where} asks for a password, and none is stored.`, 'Set the sudo password in the host settings (or `sutazai hosts add ... --sudo-password-file F`), then apply again.');
+        throw new ApiError(
+          'INSTALL_PRIVILEGE_MISSING',
+          `sudo on ${where} asks for a password, and none is stored.`,
+          'Set the sudo password in the host settings (or `sutazai hosts add ... --sudo-password-file F`), then apply again.',
+        );
       }
       const outer = viaSudo ? sudoWrapper(script, withPassword) : script;
       const command = sh`sh -c ${PROBE_BOOTSTRAP} ${`sutazai-install-${options.step}`} ${options.step} ${withPassword ? ['--sudo-stdin'] : []}`;
       const stdin = probeStdin(outer.text, withPassword ? sudoPassword : undefined);
       const result = await session.exec(command.text, { stdin, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
       if (withPassword && result.code !== 0 && /incorrect password|Sorry, try again|password attempts/i.test(result.stderr)) {
-        throw new ApiError('INSTALL_PRIVILEGE_MISSING', `sudo on ${where} refused the stored sudo password.`, 'Set the right sudo password in the host settings, probe the host to check it, then apply again.');
+        throw new ApiError(
+          'INSTALL_PRIVILEGE_MISSING',
+          `sudo on ${where} refused the stored sudo password.`,
+          'Set the right sudo password in the host settings, probe the host to check it, then apply again.',
+        );
       }
-      if (withPassword && sudoPassword) return { ...result, stdout: redact(result.stdout, sudoPassword), stderr: redact(result.stderr, sudoPassword) };
+      if (withPassword && sudoPassword)
+        return { ...result, stdout: redact(result.stdout, sudoPassword), stderr: redact(result.stderr, sudoPassword) };
       return result;
     },
   };

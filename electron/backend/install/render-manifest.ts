@@ -54,7 +54,12 @@ export function renderManifest(input: ManifestInput): RenderedManifest {
   const template = parseTemplate(input.template);
   const find = (name: string): TemplateProcess => {
     const found = template.processes.find((p) => p.name === name);
-    if (!found) throw new ApiError('BUNDLE_MANIFEST_INVALID', `The bundle's process manifest has no "${name}" process.`, 'Use a bundle built from a SutazAI checkout (npm run bundle).');
+    if (!found)
+      throw new ApiError(
+        'BUNDLE_MANIFEST_INVALID',
+        `The bundle's process manifest has no "${name}" process.`,
+        'Use a bundle built from a SutazAI checkout (npm run bundle).',
+      );
     return structuredClone(found);
   };
   const runsCore = role !== 'agent';
@@ -87,7 +92,12 @@ export function renderManifest(input: ManifestInput): RenderedManifest {
   const coreAddress = runsCore ? `${localCore}:${config.core.port}` : input.remoteCore;
   const agent = (name: string, replicas: number, basePort: number): void => {
     if (replicas === 0) return;
-    if (coreAddress === null) throw new ApiError('INSTALL_FILE_INVALID', 'Agents on a host without a core need the core host, and the install has none.', 'Give one host of the install role core or both.');
+    if (coreAddress === null)
+      throw new ApiError(
+        'INSTALL_FILE_INVALID',
+        'Agents on a host without a core need the core host, and the install has none.',
+        'Give one host of the install role core or both.',
+      );
     const spec = find('agent');
     spec.name = name;
     spec.cwd = input.runtimeDir;
@@ -113,11 +123,16 @@ export function renderManifest(input: ManifestInput): RenderedManifest {
     if (input.gpu) agent('agent-gpu', config.agents.gpu_replicas_per_host, config.agents.base_port + config.agents.replicas_per_host);
   }
   if (processes.length === 0) {
-    throw new ApiError('INSTALL_FILE_INVALID', `An ${role} host with agents.replicas_per_host 0 runs nothing.`, 'Set agents.replicas_per_host to at least 1, or give the host role core or both.');
+    throw new ApiError(
+      'INSTALL_FILE_INVALID',
+      `An ${role} host with agents.replicas_per_host 0 runs nothing.`,
+      'Set agents.replicas_per_host to at least 1, or give the host role core or both.',
+    );
   }
 
   const manifest = { version: 1, processes };
-  const header = '# Written by the SutazAI control center from the bundle\'s manifests/default.yaml and the install\n# configuration. Apply the install again rather than editing it: a change here is overwritten.\n';
+  const header =
+    "# Written by the SutazAI control center from the bundle's manifests/default.yaml and the install\n# configuration. Apply the install again rather than editing it: a change here is overwritten.\n";
   return {
     text: header + stringify(manifest, { lineWidth: 0 }),
     processes: processes.map((p) => ({ name: p.name, replicas: p.replicas ?? 1 })),
@@ -134,9 +149,19 @@ function parseTemplate(text: string): { version: number; processes: TemplateProc
   try {
     value = parse(text);
   } catch (error) {
-    throw new ApiError('BUNDLE_MANIFEST_INVALID', `The bundle's process manifest is not valid YAML (${(error as Error).message.split('\n')[0]}).`, 'Use a bundle built from a SutazAI checkout (npm run bundle).', { cause: error });
+    throw new ApiError(
+      'BUNDLE_MANIFEST_INVALID',
+      `The bundle's process manifest is not valid YAML (${(error as Error).message.split('\n')[0]}).`,
+      'Use a bundle built from a SutazAI checkout (npm run bundle).',
+      { cause: error },
+    );
   }
   const processes = (value as { processes?: unknown } | null)?.processes;
-  if (!Array.isArray(processes)) throw new ApiError('BUNDLE_MANIFEST_INVALID', "The bundle's process manifest has no processes: list.", 'Use a bundle built from a SutazAI checkout (npm run bundle).');
+  if (!Array.isArray(processes))
+    throw new ApiError(
+      'BUNDLE_MANIFEST_INVALID',
+      "The bundle's process manifest has no processes: list.",
+      'Use a bundle built from a SutazAI checkout (npm run bundle).',
+    );
   return { version: 1, processes: processes as TemplateProcess[] };
 }

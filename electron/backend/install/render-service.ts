@@ -51,7 +51,9 @@ systemctl daemon-reload && systemctl enable ${SYSTEMD_UNIT_NAME}`;
 
 /** Starts the unit, or restarts it when a daemon of another release or configuration runs. */
 export function systemdStartCommands(restart: boolean): ShellScript {
-  return restart ? sh`systemctl daemon-reload && systemctl restart ${SYSTEMD_UNIT_NAME}` : sh`systemctl daemon-reload && systemctl enable --now ${SYSTEMD_UNIT_NAME}`;
+  return restart
+    ? sh`systemctl daemon-reload && systemctl restart ${SYSTEMD_UNIT_NAME}`
+    : sh`systemctl daemon-reload && systemctl enable --now ${SYSTEMD_UNIT_NAME}`;
 }
 
 export function detachedStartScriptPath(layout: InstallLayout): string {
@@ -117,7 +119,11 @@ function envName(name: string): string {
  */
 export function quoteArg(value: string): string {
   if (hasControlCharacter(value)) {
-    throw new ApiError('CONFIG_INVALID', `A path of the install holds a control character, which a systemd unit cannot carry: ${JSON.stringify(value)}.`, 'Give install.root_dir a plain path (config check names the problem), then apply again.');
+    throw new ApiError(
+      'CONFIG_INVALID',
+      `A path of the install holds a control character, which a systemd unit cannot carry: ${JSON.stringify(value)}.`,
+      'Give install.root_dir a plain path (config check names the problem), then apply again.',
+    );
   }
   const escaped = value.replace(/%/g, '%%').replace(/\$/g, '$$$$');
   return /^[A-Za-z0-9._+\-/]+$/.test(escaped) ? escaped : `"${escaped.replace(/(["\\])/g, '\\$1')}"`;

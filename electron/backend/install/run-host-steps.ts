@@ -66,7 +66,7 @@ function remedyFor(step: HostStepName): string {
     case 'unpack':
       return 'The release directory was left as it was; check the disk of the host, then apply again.';
     case 'start':
-      return 'Read the end of the daemon\'s output above (and the log_dir on the host), fix the cause, then apply again.';
+      return "Read the end of the daemon's output above (and the log_dir on the host), fix the cause, then apply again.";
     case 'switch':
       return 'current was left as it was; fix the cause named above, then apply again.';
     default:
@@ -116,15 +116,32 @@ async function runUpload(context: StepContext): Promise<StepRun> {
   });
   const prepare = await preparing;
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  const sent = upload.resumedFrom > 0 ? `resumed at ${mib(upload.resumedFrom)}, sent ${mib(upload.bytesSent)}` : `sent ${mib(upload.bytesSent)}`;
+  const sent =
+    upload.resumedFrom > 0 ? `resumed at ${mib(upload.resumedFrom)}, sent ${mib(upload.bytesSent)}` : `sent ${mib(upload.bytesSent)}`;
   const detail = `${sent} ${transportNote(upload.transport)}; SHA-256 verified on the host`;
   return { detail, output: `${prepare.output}\n${detail}`.trim(), created: prepare.created, upload };
 }
 
 async function runUnpack(context: StepContext): Promise<StepRun> {
   const { host } = context;
-  if (host.arch === null) throw new ApiError('INSTALL_ARCH_UNSUPPORTED', `${host.row.name} is of an architecture bundles do not carry (${host.check.machine}).`, 'Install on linux-x64 or linux-arm64 hosts.');
-  const run = await runScript(context, 'unpack', unpackReleaseScript({ layout: host.layout, release: host.release, stagedBundle: host.stagedBundle, bundleSha256: context.bundle.sha256, arch: host.arch }), 600_000);
+  if (host.arch === null)
+    throw new ApiError(
+      'INSTALL_ARCH_UNSUPPORTED',
+      `${host.row.name} is of an architecture bundles do not carry (${host.check.machine}).`,
+      'Install on linux-x64 or linux-arm64 hosts.',
+    );
+  const run = await runScript(
+    context,
+    'unpack',
+    unpackReleaseScript({
+      layout: host.layout,
+      release: host.release,
+      stagedBundle: host.stagedBundle,
+      bundleSha256: context.bundle.sha256,
+      arch: host.arch,
+    }),
+    600_000,
+  );
   return { detail: `release ${host.release.version} in ${host.release.dir}`, output: run.output, created: run.created };
 }
 
@@ -142,7 +159,11 @@ async function runConfigure(context: StepContext): Promise<StepRun> {
     { name: 'digest', content: `${host.configDigest}\n`, mode: 0o600 },
   ]);
   const run = await runScript(context, 'configure', configureReleaseScript(host.layout, host.release, staged), 60_000);
-  return { detail: `${host.release.etc}: runtime.yaml, manifest.yaml, tls/ (key 0600)`, output: run.output, created: [...prepare.created, ...run.created] };
+  return {
+    detail: `${host.release.etc}: runtime.yaml, manifest.yaml, tls/ (key 0600)`,
+    output: run.output,
+    created: [...prepare.created, ...run.created],
+  };
 }
 
 async function runService(context: StepContext): Promise<StepRun> {
@@ -154,7 +175,12 @@ async function runService(context: StepContext): Promise<StepRun> {
 async function runStart(context: StepContext): Promise<StepRun> {
   const { host } = context;
   const running = host.check.daemon ? host.layout.release(host.check.daemon.release) : null;
-  const run = await runScript(context, 'start', startRuntimeScript({ layout: host.layout, release: host.release, service: host.service, running }), 180_000);
+  const run = await runScript(
+    context,
+    'start',
+    startRuntimeScript({ layout: host.layout, release: host.release, service: host.service, running }),
+    180_000,
+  );
   const line = run.output.split('\n').filter(Boolean).at(-1) ?? 'started';
   return { detail: line, output: run.output, created: run.created };
 }

@@ -80,7 +80,8 @@ function insert(value: ShellValue, context: Context): { text: string; lexed: str
     return { text: (value as readonly (string | number)[]).map((v) => shellQuote(String(v))).join(' '), lexed: '' };
   }
   // A whole number has no character a shell treats specially: it stands bare.
-  if (typeof value === 'number' && Number.isSafeInteger(value) && (context === 'word' || context === 'double')) return { text: String(value), lexed: '' };
+  if (typeof value === 'number' && Number.isSafeInteger(value) && (context === 'word' || context === 'double'))
+    return { text: String(value), lexed: '' };
   const text = String(value);
   if (context === 'word') return { text: shellQuote(text), lexed: '' };
   if (context === 'double') return { text: escapeForDoubleQuotes(text), lexed: '' };
@@ -88,7 +89,14 @@ function insert(value: ShellValue, context: Context): { text: string; lexed: str
 }
 
 function describe(context: Context): string {
-  return { word: 'a word', double: 'double quotes', single: 'single quotes', comment: 'a comment', brace: '${...}', backquote: 'backquotes' }[context];
+  return {
+    word: 'a word',
+    double: 'double quotes',
+    single: 'single quotes',
+    comment: 'a comment',
+    brace: '${...}',
+    backquote: 'backquotes',
+  }[context];
 }
 
 /**
@@ -148,7 +156,8 @@ class QuoteLexer {
           else if (c === '$' && (next === '(' || next === '{')) {
             this.push(next === '(' ? 'subst' : 'brace');
             i += 1;
-          } else if (c === '<' && next === '<' && frame.kind !== 'subst') throw new Error('here-documents are not supported in a built shell script');
+          } else if (c === '<' && next === '<' && frame.kind !== 'subst')
+            throw new Error('here-documents are not supported in a built shell script');
           else if (frame.kind === 'brace' && c === '}') this.stack.pop();
           else if (frame.kind === 'subst' && c === '(') frame.depth += 1;
           else if (frame.kind === 'subst' && c === ')') {

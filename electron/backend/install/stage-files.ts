@@ -52,7 +52,11 @@ async function stageThroughCommands(session: SshSession, dir: string, files: rea
     const result = await session.exec(command.text, { stdin: file.content, timeoutMs: 60_000 });
     if (result.code !== 0) {
       const said = result.stderr.trim().split('\n').at(-1) || `exit ${result.code ?? result.signal}`;
-      throw new ApiError('INSTALL_STEP_FAILED', `Writing ${path} on ${describeEndpoint(session.endpoint)} failed: ${said}`, 'Check that the login user can write to the install\'s staging directory and that its disk has space, then apply again.');
+      throw new ApiError(
+        'INSTALL_STEP_FAILED',
+        `Writing ${path} on ${describeEndpoint(session.endpoint)} failed: ${said}`,
+        "Check that the login user can write to the install's staging directory and that its disk has space, then apply again.",
+      );
     }
   }
 }

@@ -32,15 +32,19 @@ export function startRuntimeScript(input: StartInput): ShellScript {
   let begin: ShellScript;
   if (input.service === 'systemd') begin = systemdStartCommands(running !== null);
   else {
-    const stop = running === null
-      ? sh`:`
-      : sh`old=${running.dir}
+    const stop =
+      running === null
+        ? sh`:`
+        : sh`old=${running.dir}
 echo "stopping the runtime of release ${running.version}"
 "$old/runtime/node" "$old/runtime/sutazai-runtime.cjs" stop-all --config "$old/etc/runtime.yaml" || fail "stop-all could not stop the old runtime"`;
     begin = sh`${stop}
 sh ${detachedStartScriptPath(layout)}`;
   }
-  const explain = input.service === 'systemd' ? sh`systemctl status --no-pager sutazai-runtime.service >&2 || :` : sh`tail -n 20 ${detachedDaemonLog(layout)} >&2 || :`;
+  const explain =
+    input.service === 'systemd'
+      ? sh`systemctl status --no-pager sutazai-runtime.service >&2 || :`
+      : sh`tail -n 20 ${detachedDaemonLog(layout)} >&2 || :`;
   return sh`${SCRIPT_PRELUDE}${RUNTIME_IDENTITY}lock=${`${layout.stateDir}/sutazai-runtime.lock`}
 releases=${layout.releases}
 ${begin}

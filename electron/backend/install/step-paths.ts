@@ -49,11 +49,17 @@ export function pathOfName(name: AbsentName, layout: InstallLayout, release: Rel
  * absent, the top-most directory making it creates. Only paths of the plan (or directories
  * above them) are taken, whatever the host said.
  */
-export function pathsBeforeStep(step: StepName, host: { check: HostCheck; layout: InstallLayout; release: ReleaseLayout; service: ServiceKind }): string[] {
+export function pathsBeforeStep(
+  step: StepName,
+  host: { check: HostCheck; layout: InstallLayout; release: ReleaseLayout; service: ServiceKind },
+): string[] {
   const names = namesMadeBy(step, host.service);
   const tops = names.flatMap((name) => {
     const top = host.check.absent.get(name);
     return top === undefined ? [] : [top];
   });
-  return withinPlan(tops, names.map((name) => pathOfName(name, host.layout, host.release))).kept;
+  return withinPlan(
+    tops,
+    names.map((name) => pathOfName(name, host.layout, host.release)),
+  ).kept;
 }

@@ -43,7 +43,12 @@ export function suggestPlacement(hosts: readonly PlacementInput[]): Placement[] 
     const gpuNote = gpu ? `, GPU agents on its ${gpus} NVIDIA GPU${gpus > 1 ? 's' : ''}` : '';
     if (host !== core) return { name: host.name, role: 'agent', gpu, reason: `agents${gpuNote}` };
     if (hosts.length === 1) return { name: host.name, role: 'both', gpu, reason: `the only machine: core and agents${gpuNote}` };
-    const why = host.facts === null ? 'not probed yet; probe the hosts for a better choice' : gpu ? 'every machine has a GPU; this one has the most memory' : 'the most memory of the machines without a GPU';
+    const why =
+      host.facts === null
+        ? 'not probed yet; probe the hosts for a better choice'
+        : gpu
+          ? 'every machine has a GPU; this one has the most memory'
+          : 'the most memory of the machines without a GPU';
     return { name: host.name, role: 'core', gpu: false, reason: `the core: ${why}` };
   });
 }

@@ -45,8 +45,10 @@ export function uninstallScript(input: UninstallScriptInput): ShellScript {
   case $p in /|'') continue ;; esac
   if [ -e "$p" ] || [ -L "$p" ]; then rm -rf "$p"; record removed "$p"; fi
 done`;
-  const reload = systemd ? sh`systemctl daemon-reload 2>&1 || :
-systemctl reset-failed ${SYSTEMD_UNIT_NAME} 2>/dev/null || :` : sh`:`;
+  const reload = systemd
+    ? sh`systemctl daemon-reload 2>&1 || :
+systemctl reset-failed ${SYSTEMD_UNIT_NAME} 2>/dev/null || :`
+    : sh`:`;
   return sh`${SCRIPT_PRELUDE}${RUNTIME_IDENTITY}current=${layout.current}
 releases=${layout.releases}
 lock=${`${layout.stateDir}/sutazai-runtime.lock`}

@@ -123,15 +123,29 @@ export async function uploadBundle(options: UploadBundleOptions): Promise<Upload
     }
   } catch (error) {
     verifier.abandon();
-    if (session.lost !== null) throw uploadFailed(where, `the SSH connection was lost after ${resumedFrom + bytesSent} of ${size} bytes`, 'Apply again once the host is reachable: the upload resumes from the bytes already there.', error);
-    if (session.closed) throw uploadFailed(where, `the upload was cut off after ${resumedFrom + bytesSent} of ${size} bytes`, 'Apply again: the upload resumes from the bytes already there.', error);
+    if (session.lost !== null)
+      throw uploadFailed(
+        where,
+        `the SSH connection was lost after ${resumedFrom + bytesSent} of ${size} bytes`,
+        'Apply again once the host is reachable: the upload resumes from the bytes already there.',
+        error,
+      );
+    if (session.closed)
+      throw uploadFailed(
+        where,
+        `the upload was cut off after ${resumedFrom + bytesSent} of ${size} bytes`,
+        'Apply again: the upload resumes from the bytes already there.',
+        error,
+      );
     if (verifier.failed !== null) throw verifier.failed;
     if (isApiError(error)) throw error;
     const message = (error as Error).message;
     throw uploadFailed(
       where,
       `writing ${options.partialPath} failed (${message})`,
-      /space|quota|failure/i.test(message) ? 'Free space on the host (or lower install.releases_kept), then apply again; the upload resumes.' : 'Check that the login user can write to the install directory, then apply again.',
+      /space|quota|failure/i.test(message)
+        ? 'Free space on the host (or lower install.releases_kept), then apply again; the upload resumes.'
+        : 'Check that the login user can write to the install directory, then apply again.',
       error,
     );
   }
@@ -139,7 +153,11 @@ export async function uploadBundle(options: UploadBundleOptions): Promise<Upload
   const got = await verifier.finish();
   if (got !== options.sha256) {
     await verifier.settle('discard');
-    throw uploadFailed(where, `the uploaded file's SHA-256 on the host (${got}) differs from the bundle's (${options.sha256})`, 'The copy was damaged on the way or on the disk; apply again to upload it anew (the damaged copy was removed).');
+    throw uploadFailed(
+      where,
+      `the uploaded file's SHA-256 on the host (${got}) differs from the bundle's (${options.sha256})`,
+      'The copy was damaged on the way or on the disk; apply again to upload it anew (the damaged copy was removed).',
+    );
   }
   await verifier.settle(`commit ${got}`);
   return { resumedFrom, bytesSent, transport };
@@ -169,7 +187,15 @@ export function pieceWriterCommand(partialPath: string, offset: number): string 
 }
 
 /** Writes [from, size) of the local file through one command per piece, in order; each exit 0 acknowledges its piece. */
-async function writeThroughCommands(session: SshSession, localFile: string, partialPath: string, from: number, size: number, ended: () => boolean, onAck: (bytesOnHost: number) => void): Promise<void> {
+async function writeThroughCommands(
+  session: SshSession,
+  localFile: string,
+  partialPath: string,
+  from: number,
+  size: number,
+  ended: () => boolean,
+  onAck: (bytesOnHost: number) => void,
+): Promise<void> {
   const fd = fs.openSync(localFile, 'r');
   try {
     for (let at = from; at < size; at += PIECE_BYTES) {
@@ -210,16 +236,19 @@ interface Verifier {
  * verdict (a dropped connection, a failed upload) leaves the partial file for a resume.
  */
 export function verifierScript(partialPath: string, stagedPath: string): string {
-  return joinShell([
-    sh`p=${partialPath}; f=${stagedPath}`,
-    // OpenSSL's SHA-256 uses the CPU's SHA instructions where coreutils' does not (about 3x
-    // faster here). `command -v` is a builtin: asking costs no process, unlike a trial run.
-    'if command -v openssl >/dev/null 2>&1; then h() { openssl dgst -sha256 -r | cut -c1-64; }; else h() { sha256sum | cut -c1-64; }; fi',
-    'if [ -f "$p" ]; then printf "partial %s %s\\n" "$(stat -c %s "$p" 2>/dev/null || wc -c <"$p")" "$(h <"$p")"; else echo partial none; fi',
-    `(while read -r a b; do [ "$a" = end ] && break; dd if="$p" bs=${CHUNK_BYTES} skip="$a" count="$b" 2>/dev/null; done) | h | sed "s/^/sha256 /"`,
-    'read -r c h || :',
-    'if [ "$c" = commit ]; then mv -f "$p" "$f" && printf "%s\\n" "$h" >"$f.sha256.tmp" && mv -f "$f.sha256.tmp" "$f.sha256" && echo settled; elif [ "$c" = discard ]; then rm -f "$p" && echo settled; fi',
-  ].map((part) => (typeof part === 'string' ? rawShell(part) : part)), '; ').text;
+  return joinShell(
+    [
+      sh`p=${partialPath}; f=${stagedPath}`,
+      // OpenSSL's SHA-256 uses the CPU's SHA instructions where coreutils' does not (about 3x
+      // faster here). `command -v` is a builtin: asking costs no process, unlike a trial run.
+      'if command -v openssl >/dev/null 2>&1; then h() { openssl dgst -sha256 -r | cut -c1-64; }; else h() { sha256sum | cut -c1-64; }; fi',
+      'if [ -f "$p" ]; then printf "partial %s %s\\n" "$(stat -c %s "$p" 2>/dev/null || wc -c <"$p")" "$(h <"$p")"; else echo partial none; fi',
+      `(while read -r a b; do [ "$a" = end ] && break; dd if="$p" bs=${CHUNK_BYTES} skip="$a" count="$b" 2>/dev/null; done) | h | sed "s/^/sha256 /"`,
+      'read -r c h || :',
+      'if [ "$c" = commit ]; then mv -f "$p" "$f" && printf "%s\\n" "$h" >"$f.sha256.tmp" && mv -f "$f.sha256.tmp" "$f.sha256" && echo settled; elif [ "$c" = discard ]; then rm -f "$p" && echo settled; fi',
+    ].map((part) => (typeof part === 'string' ? rawShell(part) : part)),
+    '; ',
+  ).text;
 }
 
 /** Starts the verifier; lines sent before its channel is open wait in order for it. */
@@ -299,7 +328,15 @@ function openVerifier(session: SshSession, partialPath: string, stagedPath: stri
     },
     (error: unknown) => {
       markClosed();
-      fail(isApiError(error) ? error : uploadFailed(where, `the host did not start the checksum command (${(error as Error).message})`, 'Apply again; the upload resumes.'));
+      fail(
+        isApiError(error)
+          ? error
+          : uploadFailed(
+              where,
+              `the host did not start the checksum command (${(error as Error).message})`,
+              'Apply again; the upload resumes.',
+            ),
+      );
     },
   );
 
@@ -307,7 +344,14 @@ function openVerifier(session: SshSession, partialPath: string, stagedPath: stri
     if (failed !== null) return Promise.reject(failed);
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => fail(uploadFailed(where, `the host did not answer within ${VERIFIER_TIMEOUT_MS / 1000} s while ${what}`, 'Check the load and the disk of the host, then apply again; the upload resumes.')),
+        () =>
+          fail(
+            uploadFailed(
+              where,
+              `the host did not answer within ${VERIFIER_TIMEOUT_MS / 1000} s while ${what}`,
+              'Check the load and the disk of the host, then apply again; the upload resumes.',
+            ),
+          ),
         VERIFIER_TIMEOUT_MS,
       );
       waiting.push({ prefix, resolve, reject, timer });
@@ -369,7 +413,9 @@ function openVerifier(session: SshSession, partialPath: string, stagedPath: stri
 
 export async function localPrefixSha256(file: string, length: number): Promise<string> {
   const hash = createHash('sha256');
-  if (length > 0) for await (const chunk of fs.createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  if (length > 0)
+    for await (const chunk of fs.createReadStream(file, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 }))
+      hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -385,7 +431,9 @@ function sizeOf(sftp: SFTPWrapper, file: string): Promise<number | null> {
 }
 
 function open(sftp: SFTPWrapper, file: string, flags: 'r+' | 'w'): Promise<Buffer> {
-  return new Promise((resolve, reject) => sftp.open(file, flags, { mode: 0o600 }, (error, handle) => (error ? reject(error) : resolve(handle))));
+  return new Promise((resolve, reject) =>
+    sftp.open(file, flags, { mode: 0o600 }, (error, handle) => (error ? reject(error) : resolve(handle))),
+  );
 }
 
 function close(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
@@ -397,7 +445,15 @@ function close(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
  * applies them in the order sent, so what reaches the host is always a prefix (and a
  * hole would fail the prefix check of the next resume anyway).
  */
-function writeFrom(sftp: SFTPWrapper, handle: Buffer, fd: number, from: number, size: number, ended: () => boolean, onAck: (bytesOnHost: number) => void): Promise<void> {
+function writeFrom(
+  sftp: SFTPWrapper,
+  handle: Buffer,
+  fd: number,
+  from: number,
+  size: number,
+  ended: () => boolean,
+  onAck: (bytesOnHost: number) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let next = from;
     let acked = from;
@@ -457,5 +513,10 @@ function writeFrom(sftp: SFTPWrapper, handle: Buffer, fd: number, from: number, 
 }
 
 function uploadFailed(where: string, why: string, remedy: string, cause?: unknown): ApiError {
-  return new ApiError('INSTALL_UPLOAD_FAILED', `Uploading the bundle to ${where} failed: ${why}.`, remedy, cause === undefined ? undefined : { cause });
+  return new ApiError(
+    'INSTALL_UPLOAD_FAILED',
+    `Uploading the bundle to ${where} failed: ${why}.`,
+    remedy,
+    cause === undefined ? undefined : { cause },
+  );
 }

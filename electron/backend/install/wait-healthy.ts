@@ -68,11 +68,20 @@ export function judgeProcesses(processes: readonly ProcessStatus__Output[], expe
       continue;
     }
     for (const instance of found.instances) {
-      if (instance.state !== 'PROCESS_STATE_RUNNING') failing.push({ instance: instance.instance, rank: CULPRIT_RANK[instance.state] ?? (instance.restarts > 0 || instance.lastError ? 1 : 2) });
+      if (instance.state !== 'PROCESS_STATE_RUNNING')
+        failing.push({
+          instance: instance.instance,
+          rank: CULPRIT_RANK[instance.state] ?? (instance.restarts > 0 || instance.lastError ? 1 : 2),
+        });
     }
     const running = found.instances.filter((i) => i.state === 'PROCESS_STATE_RUNNING').length;
     if (running < want.replicas || found.instances.length !== want.replicas) healthy = false;
-    const others = found.instances.filter((i) => i.state !== 'PROCESS_STATE_RUNNING').map((i) => `${i.instance} ${i.state.replace('PROCESS_STATE_', '').toLowerCase()}${i.lastError?.message ? ` (${i.lastError.message})` : ''}`);
+    const others = found.instances
+      .filter((i) => i.state !== 'PROCESS_STATE_RUNNING')
+      .map(
+        (i) =>
+          `${i.instance} ${i.state.replace('PROCESS_STATE_', '').toLowerCase()}${i.lastError?.message ? ` (${i.lastError.message})` : ''}`,
+      );
     parts.push(`${want.name} running ${running}/${want.replicas}${others.length > 0 ? `: ${others.join(', ')}` : ''}`);
   }
   // A stable sort: equal ranks keep the manifest's order (the core before its agents).
@@ -81,7 +90,13 @@ export function judgeProcesses(processes: readonly ProcessStatus__Output[], expe
 
 /** One look through a tunnel on the session: the runtime's verdict, or the reason it did not answer. */
 export async function checkRuntimeOnce(options: Omit<WaitHealthyOptions, 'timeoutMs' | 'pollMs' | 'signal'>): Promise<HealthVerdict> {
-  const connection = await openRuntimeConnection({ session: options.session, runtimePort: options.runtimePort, runtimeAddress: options.runtimeAddress, tls: options.tls, callTimeoutMs: CALL_TIMEOUT_MS });
+  const connection = await openRuntimeConnection({
+    session: options.session,
+    runtimePort: options.runtimePort,
+    runtimeAddress: options.runtimeAddress,
+    tls: options.tls,
+    callTimeoutMs: CALL_TIMEOUT_MS,
+  });
   try {
     return judgeProcesses(await connection.listProcesses(), options.expected);
   } finally {
@@ -105,9 +120,16 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<string> 
   let answered = false;
   try {
     for (;;) {
-      if (options.signal?.aborted) throw new ApiError('INSTALL_UNHEALTHY', `Waiting for the runtime on ${where} was cancelled.`, 'Apply again to resume.');
+      if (options.signal?.aborted)
+        throw new ApiError('INSTALL_UNHEALTHY', `Waiting for the runtime on ${where} was cancelled.`, 'Apply again to resume.');
       try {
-        connection ??= await openRuntimeConnection({ session: options.session, runtimePort: options.runtimePort, runtimeAddress: options.runtimeAddress, tls: options.tls, callTimeoutMs: CALL_TIMEOUT_MS });
+        connection ??= await openRuntimeConnection({
+          session: options.session,
+          runtimePort: options.runtimePort,
+          runtimeAddress: options.runtimeAddress,
+          tls: options.tls,
+          callTimeoutMs: CALL_TIMEOUT_MS,
+        });
         const verdict = judgeProcesses(await connection.listProcesses(), options.expected);
         if (verdict.healthy) return verdict.summary;
         last = verdict.summary;
@@ -128,7 +150,7 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<string> 
   }
   throw new HealthTimeoutError(
     `The runtime on ${where} did not report its processes healthy within ${Math.round(options.timeoutMs / 1000)} s: ${last}.`,
-    'Look at the processes\' logs under the install\'s log_dir on the host (and the daemon\'s own output), fix the cause, then apply again; install.health_timeout_seconds sets how long to wait.',
+    "Look at the processes' logs under the install's log_dir on the host (and the daemon's own output), fix the cause, then apply again; install.health_timeout_seconds sets how long to wait.",
     failing,
     answered,
   );

@@ -16,10 +16,18 @@ function checkHostConfigs(input: WizardDraftInput, chosen: ReadonlySet<number>):
   const seen = new Set<number>();
   for (const { hostId } of input.hostConfigs) {
     if (!chosen.has(hostId)) {
-      throw new ApiError('BAD_PARAMS', `The draft gives host ${hostId} a configuration override without choosing it.`, 'Choose the host in the hosts step, or remove its override.');
+      throw new ApiError(
+        'BAD_PARAMS',
+        `The draft gives host ${hostId} a configuration override without choosing it.`,
+        'Choose the host in the hosts step, or remove its override.',
+      );
     }
     if (seen.has(hostId)) {
-      throw new ApiError('BAD_PARAMS', `The draft gives host ${hostId} two configuration overrides.`, 'Keep one override per host: merge the two texts into one.');
+      throw new ApiError(
+        'BAD_PARAMS',
+        `The draft gives host ${hostId} two configuration overrides.`,
+        'Keep one override per host: merge the two texts into one.',
+      );
     }
     seen.add(hostId);
   }
@@ -35,27 +43,49 @@ export function createWizardDrafts(deps: WizardDraftDeps) {
     const hostIds = draft.hostIds.filter((id) => deps.hosts.get(id) !== undefined);
     if (hostIds.length === draft.hostIds.length) return draft;
     const kept = new Set(hostIds);
-    return { ...draft, hostIds, roles: draft.roles.filter((r) => kept.has(r.hostId)), hostConfigs: draft.hostConfigs.filter((c) => kept.has(c.hostId)) };
+    return {
+      ...draft,
+      hostIds,
+      roles: draft.roles.filter((r) => kept.has(r.hostId)),
+      hostConfigs: draft.hostConfigs.filter((c) => kept.has(c.hostId)),
+    };
   }
 
   return {
     get(draftId?: string): WizardDraft | null {
       const draft = draftId === undefined ? deps.drafts.newest() : deps.drafts.get(draftId);
       if (draftId !== undefined && !draft) {
-        throw new ApiError('NOT_FOUND', `There is no install wizard draft ${draftId}.`, 'It was discarded or finished; open the Install page to start a new one.');
+        throw new ApiError(
+          'NOT_FOUND',
+          `There is no install wizard draft ${draftId}.`,
+          'It was discarded or finished; open the Install page to start a new one.',
+        );
       }
       return draft ? current(draft) : null;
     },
     save(input: WizardDraftInput): WizardDraft {
       if (input.draftId !== undefined && !deps.drafts.get(input.draftId)) {
-        throw new ApiError('NOT_FOUND', `There is no install wizard draft ${input.draftId}.`, 'It was discarded (perhaps in another window); reload the Install page to start a new one.');
+        throw new ApiError(
+          'NOT_FOUND',
+          `There is no install wizard draft ${input.draftId}.`,
+          'It was discarded (perhaps in another window); reload the Install page to start a new one.',
+        );
       }
       if (input.bundleId !== null && !deps.bundles.get(input.bundleId)) {
-        throw new ApiError('NOT_FOUND', `There is no imported bundle ${input.bundleId}.`, 'Choose one of the imported bundles, or import the bundle again.');
+        throw new ApiError(
+          'NOT_FOUND',
+          `There is no imported bundle ${input.bundleId}.`,
+          'Choose one of the imported bundles, or import the bundle again.',
+        );
       }
       const chosen = new Set(input.hostIds);
       const stray = input.roles.find((r) => !chosen.has(r.hostId));
-      if (stray) throw new ApiError('BAD_PARAMS', `The draft gives host ${stray.hostId} a role without choosing it.`, 'Choose the host in the hosts step, or leave its role out.');
+      if (stray)
+        throw new ApiError(
+          'BAD_PARAMS',
+          `The draft gives host ${stray.hostId} a role without choosing it.`,
+          'Choose the host in the hosts step, or leave its role out.',
+        );
       checkHostConfigs(input, chosen);
       return deps.drafts.save({ ...input, draftId: input.draftId ?? randomUUID() }, deps.now());
     },

@@ -15,18 +15,30 @@ export type ServiceFiles = { kind: 'systemd'; unit: string } | { kind: 'detached
  * (enabled, not started) or `<root>/bin/sutazai-runtime-start` and `-stop`. The staging
  * directory must exist (prepareStaging).
  */
-export async function writeServiceFiles(host: HostLink, files: ServiceFiles, step: string): Promise<{ detail: string; output: string; created: string[] }> {
+export async function writeServiceFiles(
+  host: HostLink,
+  files: ServiceFiles,
+  step: string,
+): Promise<{ detail: string; output: string; created: string[] }> {
   const remedy = 'The service definition was left as it was; fix the cause named above, then try again.';
   if (files.kind === 'systemd') {
-    const staged = await stageFiles(host.session, host.layout.staging, 'unit', [{ name: 'sutazai-runtime.service', content: files.unit, mode: 0o644 }]);
-    const run = await runChangingScript(host, step, sh`${SCRIPT_PRELUDE}${systemdInstallCommands(`${staged}/sutazai-runtime.service`)}\nrm -rf ${staged}`, { timeoutMs: 120_000, remedy, makes: [SYSTEMD_UNIT_PATH] });
+    const staged = await stageFiles(host.session, host.layout.staging, 'unit', [
+      { name: 'sutazai-runtime.service', content: files.unit, mode: 0o644 },
+    ]);
+    const run = await runChangingScript(
+      host,
+      step,
+      sh`${SCRIPT_PRELUDE}${systemdInstallCommands(`${staged}/sutazai-runtime.service`)}\nrm -rf ${staged}`,
+      { timeoutMs: 120_000, remedy, makes: [SYSTEMD_UNIT_PATH] },
+    );
     return { detail: 'systemd unit sutazai-runtime.service installed and enabled', output: run.output, created: run.created };
   }
   const staged = await stageFiles(host.session, host.layout.staging, 'service', [
     { name: 'start', content: files.start, mode: 0o755 },
     { name: 'stop', content: files.stop, mode: 0o755 },
   ]);
-  const place = (from: string, to: string) => sh`cp ${from} ${`${to}.sutazai-new`} && chmod 0755 ${`${to}.sutazai-new`} && mv -f ${`${to}.sutazai-new`} ${to}`;
+  const place = (from: string, to: string) =>
+    sh`cp ${from} ${`${to}.sutazai-new`} && chmod 0755 ${`${to}.sutazai-new`} && mv -f ${`${to}.sutazai-new`} ${to}`;
   const start = detachedStartScriptPath(host.layout);
   const run = await runChangingScript(
     host,

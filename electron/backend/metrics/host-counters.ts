@@ -58,7 +58,9 @@ export function portableCounterReader(): CounterReader {
       memoryUsedBytes: mem ? mem.total - mem.available : null,
       load1m: os.loadavg()[0] ?? 0,
       net: nets
-        ? nets.filter((n) => n.iface !== 'lo').reduce((acc, n) => ({ read: acc.read + n.rx_bytes, written: acc.written + n.tx_bytes }), { read: 0, written: 0 })
+        ? nets
+            .filter((n) => n.iface !== 'lo')
+            .reduce((acc, n) => ({ read: acc.read + n.rx_bytes, written: acc.written + n.tx_bytes }), { read: 0, written: 0 })
         : null,
       // fsStats counts bytes (rx/wx); it is unsupported on Windows, where disk stays unknown.
       disk: disk && typeof disk.rx === 'number' ? { read: disk.rx, written: disk.wx } : null,

@@ -1,12 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
-import {
-  isApiError,
-  type MetricPoint,
-  type MetricsQueryParamsSchema,
-  type MetricsQueryResult,
-  type MetricTier,
-} from '../../contract';
+import { isApiError, type MetricPoint, type MetricsQueryParamsSchema, type MetricsQueryResult, type MetricTier } from '../../contract';
 import type { StoreLogger } from '../store/open-store';
 import { storeWriteFailedError } from '../store/store-errors';
 import { chooseStepMs, chooseTier } from './choose-tier';

@@ -30,7 +30,11 @@ export function parseNetDev(text: string): ByteCounters {
     if (colon < 0) continue;
     const name = line.slice(0, colon).trim();
     if (name === 'lo') continue;
-    const fields = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     read += fields[0] ?? 0;
     written += fields[8] ?? 0;
   }

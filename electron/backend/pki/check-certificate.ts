@@ -67,7 +67,13 @@ export function certificateValidity(certPem: string, options: ValidityOptions = 
   const daysLeft = Math.floor((notAfter.getTime() - now) / DAY_MS);
   const renewWithinMs = (options.renewWithinDays ?? DEFAULT_RENEW_WITHIN_DAYS) * DAY_MS;
   const state: ValidityState =
-    now < notBefore.getTime() ? 'not-yet-valid' : now > notAfter.getTime() ? 'expired' : notAfter.getTime() - now < renewWithinMs ? 'renew-soon' : 'valid';
+    now < notBefore.getTime()
+      ? 'not-yet-valid'
+      : now > notAfter.getTime()
+        ? 'expired'
+        : notAfter.getTime() - now < renewWithinMs
+          ? 'renew-soon'
+          : 'valid';
   return { state, notBefore, notAfter, daysLeft };
 }
 
@@ -79,7 +85,9 @@ export function checkCertificateValidity(certPem: string, what = 'certificate', 
   const validity = certificateValidity(certPem, options, what);
   if (validity.state === 'expired' || validity.state === 'not-yet-valid') {
     const subject = subjectOf(parseCertificate(certPem, what));
-    throw validity.state === 'expired' ? expiredError(what, subject, validity.notAfter) : notYetValidError(what, subject, validity.notBefore);
+    throw validity.state === 'expired'
+      ? expiredError(what, subject, validity.notAfter)
+      : notYetValidError(what, subject, validity.notBefore);
   }
   return validity;
 }

@@ -33,7 +33,8 @@ const MAX_INSTALL_NAME = 50;
 export async function createInstallCa(options: CreateInstallCaOptions): Promise<InstallCa> {
   const installName = checkCommonName('install name', options.installName);
   // The subject adds 11 characters, and a commonName holds at most 64.
-  if (installName.length > MAX_INSTALL_NAME) throw nameInvalidError('install name', installName, `it is longer than ${MAX_INSTALL_NAME} characters`);
+  if (installName.length > MAX_INSTALL_NAME)
+    throw nameInvalidError('install name', installName, `it is longer than ${MAX_INSTALL_NAME} characters`);
   const validityDays = options.validityDays ?? DEFAULT_CA_VALIDITY_DAYS;
   const now = (options.now ?? new Date()).getTime();
   const keys = await generateKeyPair();

@@ -120,7 +120,9 @@ async function issueLeaf(ca: InstallCa, request: LeafRequest): Promise<IssuedCer
       new x509.ExtendedKeyUsageExtension([request.usage]),
       new x509.SubjectAlternativeNameExtension(request.altNames),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      caKeyId !== undefined ? new x509.AuthorityKeyIdentifierExtension(caKeyId) : await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
+      caKeyId !== undefined
+        ? new x509.AuthorityKeyIdentifierExtension(caKeyId)
+        : await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
     ],
   });
   return { certPem: cert.toString('pem'), keyPem: await privateKeyToPem(keys.privateKey) };

@@ -16,7 +16,12 @@ export function nameInvalidError(what: string, value: string, why: string): ApiE
 }
 
 export function certificateUnreadableError(what: string, cause: unknown): ApiError {
-  return new ApiError('PKI_CERT_INVALID', `The ${what} is not a PEM X.509 certificate.`, `Check that the right file was chosen; if it is lost, ${REISSUE}.`, { cause });
+  return new ApiError(
+    'PKI_CERT_INVALID',
+    `The ${what} is not a PEM X.509 certificate.`,
+    `Check that the right file was chosen; if it is lost, ${REISSUE}.`,
+    { cause },
+  );
 }
 
 export function privateKeyUnreadableError(what: string, cause: unknown): ApiError {

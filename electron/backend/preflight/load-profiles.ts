@@ -16,7 +16,11 @@ export function defaultConfigDir(): string {
     (process as { resourcesPath?: string }).resourcesPath && path.join((process as { resourcesPath?: string }).resourcesPath!, 'config'),
   ];
   for (const candidate of candidates) if (candidate && existsSync(path.join(candidate, 'profiles'))) return candidate;
-  throw new ApiError('NOT_FOUND', 'The requirement profiles (config/profiles) are missing from this installation.', 'Reinstall the app, or set SUTAZAI_CONFIG_DIR to a folder holding profiles/*.yaml.');
+  throw new ApiError(
+    'NOT_FOUND',
+    'The requirement profiles (config/profiles) are missing from this installation.',
+    'Reinstall the app, or set SUTAZAI_CONFIG_DIR to a folder holding profiles/*.yaml.',
+  );
 }
 
 /**
@@ -37,10 +41,15 @@ export function parseProfile(text: string, file: string): RequirementProfile {
     const issue = parsed.error.issues[0]!;
     let node: unknown = doc.getIn(issue.path as Array<string | number>, true);
     // A missing key has no node of its own: point at the mapping that lacks it.
-    for (let depth = issue.path.length - 1; !isNode(node) && depth >= 0; depth--) node = doc.getIn(issue.path.slice(0, depth) as Array<string | number>, true);
+    for (let depth = issue.path.length - 1; !isNode(node) && depth >= 0; depth--)
+      node = doc.getIn(issue.path.slice(0, depth) as Array<string | number>, true);
     const pos = position(isNode(node) ? node.range?.[0] : undefined) ?? { line: 1, col: 1 };
     const field = issue.path.map(String).join('.') || '(top level)';
-    throw new ApiError('IMPORT_INVALID', `${file}:${pos.line}:${pos.col}: ${field}: ${issue.message}.`, 'Correct that field of the profile; see config/profiles/core.yaml for an example.');
+    throw new ApiError(
+      'IMPORT_INVALID',
+      `${file}:${pos.line}:${pos.col}: ${field}: ${issue.message}.`,
+      'Correct that field of the profile; see config/profiles/core.yaml for an example.',
+    );
   }
   return parsed.data;
 }
@@ -48,13 +57,16 @@ export function parseProfile(text: string, file: string): RequirementProfile {
 export function loadProfiles(configDir: string): Map<string, RequirementProfile> {
   const dir = path.join(configDir, 'profiles');
   const profiles = new Map<string, RequirementProfile>();
-  for (const name of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     const file = path.join(dir, name);
     let text: string;
     try {
       text = readCappedText(file, YAML_FILE_LIMITS.maxBytes);
     } catch (error) {
-      if (error instanceof TextTooLargeError) throw new ApiError('CONFIG_YAML_INVALID', `The requirement profile ${file} ${error.message}.`, YAML_LIMITS_REMEDY);
+      if (error instanceof TextTooLargeError)
+        throw new ApiError('CONFIG_YAML_INVALID', `The requirement profile ${file} ${error.message}.`, YAML_LIMITS_REMEDY);
       throw error;
     }
     const profile = parseProfile(text, file);

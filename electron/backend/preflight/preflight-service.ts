@@ -24,7 +24,11 @@ export function createPreflightService(deps: PreflightDeps) {
   function profile(name: string): RequirementProfile {
     const found = deps.profiles().get(name);
     if (!found) {
-      throw new ApiError('NOT_FOUND', `There is no requirement profile named ${name}.`, `Use one of: ${[...deps.profiles().keys()].join(', ')} (config/profiles/).`);
+      throw new ApiError(
+        'NOT_FOUND',
+        `There is no requirement profile named ${name}.`,
+        `Use one of: ${[...deps.profiles().keys()].join(', ')} (config/profiles/).`,
+      );
     }
     return found;
   }
@@ -39,12 +43,30 @@ export function createPreflightService(deps: PreflightDeps) {
         const facts = deps.latestFacts(row.id);
         const checks = facts
           ? analyzeHost(facts, chosen, { installed: deps.installedRelease?.(row.id) ?? null })
-          : [{ id: 'facts', title: 'Facts', outcome: 'fail' as const, message: `${row.name} has never been probed.`, remedy: `Probe it first: sutazai hosts probe ${row.name}` }];
-        const result = { hostId: row.id, hostName: row.name, profile: chosen.name, outcome: worst(checks.map((c) => c.outcome)), ranAt, factsProbedAt: facts?.probedAt ?? null, checks };
+          : [
+              {
+                id: 'facts',
+                title: 'Facts',
+                outcome: 'fail' as const,
+                message: `${row.name} has never been probed.`,
+                remedy: `Probe it first: sutazai hosts probe ${row.name}`,
+              },
+            ];
+        const result = {
+          hostId: row.id,
+          hostName: row.name,
+          profile: chosen.name,
+          outcome: worst(checks.map((c) => c.outcome)),
+          ranAt,
+          factsProbedAt: facts?.probedAt ?? null,
+          checks,
+        };
         deps.results.save(result);
         return result;
       });
-      const crossHost = analyzeAcrossHosts(rows.map((row) => ({ hostId: row.id, hostName: row.name, address: row.address, facts: deps.latestFacts(row.id) })));
+      const crossHost = analyzeAcrossHosts(
+        rows.map((row) => ({ hostId: row.id, hostName: row.name, address: row.address, facts: deps.latestFacts(row.id) })),
+      );
       const outcome = worst([...hosts.map((h) => h.outcome), ...crossHost.map((c) => c.outcome)]);
       return { profile: chosen.name, ranAt, outcome, hosts, crossHost };
     },

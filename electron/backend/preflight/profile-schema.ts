@@ -17,9 +17,15 @@ export const RequirementProfileSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
     description: z.string(),
-    cpu: z.object({ minThreads: z.number().int().positive(), warnBelowThreads: z.number().int().positive().optional() }).strict().optional(),
+    cpu: z
+      .object({ minThreads: z.number().int().positive(), warnBelowThreads: z.number().int().positive().optional() })
+      .strict()
+      .optional(),
     memory: z.object({ minBytes: Bytes, warnBelowBytes: Bytes.optional() }).strict().optional(),
-    disk: z.object({ installPath: z.string().startsWith('/'), minFreeBytes: Bytes, warnBelowFreeBytes: Bytes.optional() }).strict().optional(),
+    disk: z
+      .object({ installPath: z.string().startsWith('/'), minFreeBytes: Bytes, warnBelowFreeBytes: Bytes.optional() })
+      .strict()
+      .optional(),
     os: z
       .object({
         families: z.array(z.string()).min(1),
@@ -27,7 +33,10 @@ export const RequirementProfileSchema = z
       })
       .strict()
       .optional(),
-    architectures: z.array(z.enum(['x64', 'arm64', 'arm', 'ia32', 'ppc64', 's390x', 'riscv64'])).min(1).optional(),
+    architectures: z
+      .array(z.enum(['x64', 'arm64', 'arm', 'ia32', 'ppc64', 's390x', 'riscv64']))
+      .min(1)
+      .optional(),
     init: z.enum(['systemd', 'systemd-preferred', 'any']).default('any'),
     gpus: z
       .object({
@@ -38,7 +47,10 @@ export const RequirementProfileSchema = z
       })
       .strict()
       .optional(),
-    ports: z.object({ mustBeFree: z.array(z.number().int().min(1).max(65535)) }).strict().optional(),
+    ports: z
+      .object({ mustBeFree: z.array(z.number().int().min(1).max(65535)) })
+      .strict()
+      .optional(),
   })
   .strict();
 

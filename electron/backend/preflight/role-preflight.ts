@@ -33,17 +33,28 @@ export function runRolePreflight(deps: RolePreflightDeps, choices: readonly Host
   const unique = [...new Map(choices.map((c) => [c.hostId, c])).values()];
   const byProfile = new Map<string, number[]>();
   for (const choice of unique) {
-    for (const profile of profilesForRole(choice.role, choice.gpu)) byProfile.set(profile, [...(byProfile.get(profile) ?? []), choice.hostId]);
+    for (const profile of profilesForRole(choice.role, choice.gpu))
+      byProfile.set(profile, [...(byProfile.get(profile) ?? []), choice.hostId]);
   }
   const results = new Map<number, HostPreflight[]>();
   for (const [profile, hostIds] of byProfile) {
-    for (const result of deps.preflight.run(hostIds, profile).hosts) results.set(result.hostId, [...(results.get(result.hostId) ?? []), result]);
+    for (const result of deps.preflight.run(hostIds, profile).hosts)
+      results.set(result.hostId, [...(results.get(result.hostId) ?? []), result]);
   }
   const rows = unique.map((choice) => deps.host(choice.hostId));
   const hosts = unique.map((choice, index) => {
     const own = results.get(choice.hostId) ?? [];
-    return { hostId: choice.hostId, hostName: rows[index]!.name, role: choice.role, gpu: choice.gpu, outcome: worst(own.map((r) => r.outcome)), results: own };
+    return {
+      hostId: choice.hostId,
+      hostName: rows[index]!.name,
+      role: choice.role,
+      gpu: choice.gpu,
+      outcome: worst(own.map((r) => r.outcome)),
+      results: own,
+    };
   });
-  const crossHost = analyzeAcrossHosts(rows.map((row) => ({ hostId: row.id, hostName: row.name, address: row.address, facts: deps.latestFacts(row.id) })));
+  const crossHost = analyzeAcrossHosts(
+    rows.map((row) => ({ hostId: row.id, hostName: row.name, address: row.address, facts: deps.latestFacts(row.id) })),
+  );
   return { ranAt: deps.now(), outcome: worst([...hosts.map((h) => h.outcome), ...crossHost.map((c) => c.outcome)]), hosts, crossHost };
 }

@@ -10,7 +10,10 @@ export async function readLocalListeningPorts(platform = process.platform): Prom
     const littleEndian = os.endianness() === 'LE';
     const found: ListeningPort[] = [];
     let read = 0;
-    for (const [file, family] of [['/proc/net/tcp', 4], ['/proc/net/tcp6', 6]] as const) {
+    for (const [file, family] of [
+      ['/proc/net/tcp', 4],
+      ['/proc/net/tcp6', 6],
+    ] as const) {
       const text = await readFile(file, 'utf8').catch(() => null);
       if (text === null) continue;
       read++;

@@ -24,7 +24,9 @@ function defaultDeps(): LocalPrivilegeDeps {
  * else `sudo -n` (never a prompt: without a terminal it fails at once) tells
  * passwordless sudo from sudo that wants a password. `note` says why when unknown.
  */
-export async function detectLocalPrivilege(deps: LocalPrivilegeDeps = defaultDeps()): Promise<{ privilege: PrivilegeFacts; note: string | null }> {
+export async function detectLocalPrivilege(
+  deps: LocalPrivilegeDeps = defaultDeps(),
+): Promise<{ privilege: PrivilegeFacts; note: string | null }> {
   const base = { user: deps.user, uid: deps.uid, sudoPasswordVerified: null };
   if (deps.platform === 'win32') {
     return { privilege: { ...base, level: 'unknown' }, note: 'Windows has no sudo; elevation is asked per program' };
@@ -42,6 +44,7 @@ export async function detectLocalPrivilege(deps: LocalPrivilegeDeps = defaultDep
   const said = `${verify?.stdout ?? ''}${verify?.stderr ?? ''}`;
   if (/may not run sudo|not allowed|not in the sudoers/.test(said)) return { privilege: { ...base, level: 'none' }, note: null };
   if (/password is required/.test(said)) return { privilege: { ...base, level: 'sudo-password' }, note: null };
-  const why = verify === null || verify.code === null ? 'sudo gave no answer within 10 s' : `sudo -n -v said: ${said.trim().split('\n')[0]}`;
+  const why =
+    verify === null || verify.code === null ? 'sudo gave no answer within 10 s' : `sudo -n -v said: ${said.trim().split('\n')[0]}`;
   return { privilege: { ...base, level: 'unknown' }, note: why };
 }

@@ -48,10 +48,16 @@ export async function probeLocalHost(now: () => number = Date.now, options: { in
     linux ? readFile('/etc/os-release', 'utf8').then(parseOsRelease, () => null) : Promise.resolve(null),
   ]);
   if (machineId === null && !unknown.some((u) => u.field === 'machineId')) {
-    unknown.push({ field: 'machineId', reason: linux ? 'no valid /etc/machine-id or /var/lib/dbus/machine-id' : 'the OS gave no machine UUID' });
+    unknown.push({
+      field: 'machineId',
+      reason: linux ? 'no valid /etc/machine-id or /var/lib/dbus/machine-id' : 'the OS gave no machine UUID',
+    });
   }
   if (initSystem === null && !unknown.some((u) => u.field === 'initSystem')) {
-    unknown.push({ field: 'initSystem', reason: linux ? '/proc/1/comm is hidden and /run shows neither systemd nor OpenRC' : 'this OS has no init system to report' });
+    unknown.push({
+      field: 'initSystem',
+      reason: linux ? '/proc/1/comm is hidden and /run shows neither systemd nor OpenRC' : 'this OS has no init system to report',
+    });
   }
   if (privilege?.note) unknown.push({ field: 'privilege', reason: privilege.note });
 
@@ -64,13 +70,18 @@ export async function probeLocalHost(now: () => number = Date.now, options: { in
 
   const filesystemFacts = filesystems ? mapFilesystems(filesystems) : null;
   const installPath =
-    process.platform === 'win32' ? null : await attempt('installPath', async () => readLocalInstallPath(options.installPath ?? DEFAULT_INSTALL_PATH, filesystemFacts));
+    process.platform === 'win32'
+      ? null
+      : await attempt('installPath', async () => readLocalInstallPath(options.installPath ?? DEFAULT_INSTALL_PATH, filesystemFacts));
   const probedAt = now();
   // Disk models, interface and mount names are as hostile here as on a managed host.
   return visibleStrings<HostFacts>({
     probedAt,
     source: 'local',
-    os: { ...mapOs(osInfo, { platform: process.platform, release: os.release(), arch: os.arch(), hostname: os.hostname() }), id: osRelease?.get('ID') ?? null },
+    os: {
+      ...mapOs(osInfo, { platform: process.platform, release: os.release(), arch: os.arch(), hostname: os.hostname() }),
+      id: osRelease?.get('ID') ?? null,
+    },
     cpu: cpu ? mapCpu(cpu, typeof flags === 'string' ? flags : '', os.cpus()) : null,
     memory: mem ? mapMemory(mem) : null,
     disks: diskFacts,

@@ -6,7 +6,11 @@ import type { VirtualizationFacts } from '../../contract';
 import { classifyVirtualization } from './classify-virtualization';
 import { runTool } from './run-tool';
 
-const read = (file: string) => readFile(file, 'utf8').then((t) => t, () => null);
+const read = (file: string) =>
+  readFile(file, 'utf8').then(
+    (t) => t,
+    () => null,
+  );
 
 /** The same evidence the probe script gathers when systemd-detect-virt is missing. */
 export async function readVirtualizationHints(): Promise<Map<string, string>> {
@@ -14,7 +18,10 @@ export async function readVirtualizationHints(): Promise<Map<string, string>> {
   if (fs.existsSync('/.dockerenv')) hints.set('dockerenv', '1');
   if (fs.existsSync('/run/.containerenv')) hints.set('containerenv', '1');
   const environ = await read('/proc/1/environ');
-  const container = environ?.split('\0').find((v) => v.startsWith('container='))?.slice('container='.length);
+  const container = environ
+    ?.split('\0')
+    .find((v) => v.startsWith('container='))
+    ?.slice('container='.length);
   if (container) hints.set('container-env', container);
   const runContainer = (await read('/run/systemd/container'))?.trim();
   if (runContainer) hints.set('container-env', runContainer);

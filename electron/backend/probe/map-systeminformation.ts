@@ -1,17 +1,24 @@
 import type os from 'node:os';
 import type { Systeminformation } from 'systeminformation';
-import type {
-  CpuFacts,
-  DiskFacts,
-  FilesystemFacts,
-  GpuFacts,
-  MemoryFacts,
-  NetworkInterfaceFacts,
-  OsFacts,
-} from '../../contract';
+import type { CpuFacts, DiskFacts, FilesystemFacts, GpuFacts, MemoryFacts, NetworkInterfaceFacts, OsFacts } from '../../contract';
 
 /** Flags that decide whether a model build can run; the rest are noise in the UI. */
-export const NOTABLE_CPU_FLAGS = ['avx', 'avx2', 'avx512f', 'avx512bw', 'avx512_bf16', 'avx512_vnni', 'amx_tile', 'fma', 'sse4_2', 'aes', 'sha_ni', 'neon', 'asimd', 'sve'];
+export const NOTABLE_CPU_FLAGS = [
+  'avx',
+  'avx2',
+  'avx512f',
+  'avx512bw',
+  'avx512_bf16',
+  'avx512_vnni',
+  'amx_tile',
+  'fma',
+  'sse4_2',
+  'aes',
+  'sha_ni',
+  'neon',
+  'asimd',
+  'sve',
+];
 
 export function mapOs(
   info: Systeminformation.OsData | null,

@@ -122,7 +122,11 @@ export function readProbeRecords(text: string, options: ParseProbeOptions = {}):
   if (lines[h] !== HEADER) {
     const version = /^SUTAZAI-PROBE (\d+)$/.exec(lines[h]!)?.[1];
     if (version) {
-      throw fail(h + 1, `it is probe format ${version}, and this app reads format ${PROBE_FORMAT_VERSION}`, 'The probe script and the app come from different releases; reinstall the app.');
+      throw fail(
+        h + 1,
+        `it is probe format ${version}, and this app reads format ${PROBE_FORMAT_VERSION}`,
+        'The probe script and the app come from different releases; reinstall the app.',
+      );
     }
     throw fail(h + 1, `the header is ${quote(lines[h]!)}, expected "${HEADER}"`, REMEDY_GARBLED);
   }
@@ -137,7 +141,11 @@ export function readProbeRecords(text: string, options: ParseProbeOptions = {}):
   const fatal = lines.slice(h + 1, e < 0 ? lines.length : e).find((l) => l.startsWith('fatal\t'));
   if (fatal !== undefined) {
     const reason = visibleText(unescapeField(fatal.slice('fatal\t'.length)) ?? fatal);
-    throw new ApiError('PROBE_FAILED', `The probe could not run${from}: ${reason}.`, 'Install the missing tool on the host (every supported system ships it; a stripped-down image may not), then probe again.');
+    throw new ApiError(
+      'PROBE_FAILED',
+      `The probe could not run${from}: ${reason}.`,
+      'Install the missing tool on the host (every supported system ships it; a stripped-down image may not), then probe again.',
+    );
   }
   if (e < 0) {
     const last = lines.length;
@@ -170,7 +178,12 @@ export function readProbeRecords(text: string, options: ParseProbeOptions = {}):
       if (value === null) throw fail(lineNo, `field ${f} of a "${type}" record has a broken escape (${quote(parts[f]!)})`, REMEDY_GARBLED);
       const kind = kinds[f - 1]!;
       const ok = kind === 'text' || (kind === 'uint' ? /^\d+$/.test(value) : kind === 'uint?' ? /^\d*$/.test(value) : /^[01]$/.test(value));
-      if (!ok) throw fail(lineNo, `field ${f} of a "${type}" record should be ${kind === 'bit' ? '0 or 1' : 'a whole number'}, not ${quote(value)}`, REMEDY_GARBLED);
+      if (!ok)
+        throw fail(
+          lineNo,
+          `field ${f} of a "${type}" record should be ${kind === 'bit' ? '0 or 1' : 'a whole number'}, not ${quote(value)}`,
+          REMEDY_GARBLED,
+        );
       fields.push(value);
     }
     records.push({ type, fields, line: lineNo });
@@ -272,7 +285,8 @@ function factsFromRecords(records: ProbeRecord[], options: ParseProbeOptions): H
   if (cpu === null) note('cpu', 'the probe read nothing about the CPU');
   const meminfo = pairs('meminfo');
   const memTotal = meminfo.get('MemTotal');
-  const memory = memTotal === undefined ? null : { totalBytes: Number(memTotal) * 1024, swapTotalBytes: Number(meminfo.get('SwapTotal') ?? 0) * 1024 };
+  const memory =
+    memTotal === undefined ? null : { totalBytes: Number(memTotal) * 1024, swapTotalBytes: Number(meminfo.get('SwapTotal') ?? 0) * 1024 };
   if (memory === null) note('memory', 'no MemTotal in /proc/meminfo');
 
   // Virtualization and init.
@@ -319,7 +333,11 @@ function factsFromRecords(records: ProbeRecord[], options: ParseProbeOptions): H
     usedBytes: Number(r.fields[3]) * 1024,
     availableBytes: Number(r.fields[4]) * 1024,
   });
-  const filesystems = isUnknown('filesystems') ? null : of('fs').map(toFs).filter((f) => !PSEUDO_FS.has(f.type) && f.sizeBytes > 0);
+  const filesystems = isUnknown('filesystems')
+    ? null
+    : of('fs')
+        .map(toFs)
+        .filter((f) => !PSEUDO_FS.has(f.type) && f.sizeBytes > 0);
   let installPath: InstallPathFacts | null = null;
   const install = one('install');
   const installFs = one('install-fs');
@@ -359,7 +377,10 @@ function factsFromRecords(records: ProbeRecord[], options: ParseProbeOptions): H
     else note('gpus.model', `lspci printed a line the probe does not understand: ${quote(r.fields[0]!)}`);
   }
   const busScanned = !isUnknown('gpus.pci') || lspci.length > 0;
-  const gpus = busScanned || nvidia.length > 0 ? mergeGpus({ nvidia, nvidiaHeader: header ? parseNvidiaSmiHeader(header.fields[0]!) : null, sysPci, lspci }) : null;
+  const gpus =
+    busScanned || nvidia.length > 0
+      ? mergeGpus({ nvidia, nvidiaHeader: header ? parseNvidiaSmiHeader(header.fields[0]!) : null, sysPci, lspci })
+      : null;
   if (gpus === null) note('gpus', 'neither nvidia-smi, lspci nor /sys/bus/pci could be read');
   // A missing nvidia-smi or lspci hides nothing where the bus has nothing it would tell about.
   const dropNotes = new Set<string>();

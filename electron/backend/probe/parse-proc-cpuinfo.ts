@@ -82,7 +82,12 @@ function positive(value: number | null | undefined): number | null {
 }
 
 /** CPUID vendor strings in the words systeminformation uses for the local machine. */
-const X86_VENDORS: Readonly<Record<string, string>> = { GenuineIntel: 'Intel', AuthenticAMD: 'AMD', HygonGenuine: 'Hygon', CentaurHauls: 'Centaur' };
+const X86_VENDORS: Readonly<Record<string, string>> = {
+  GenuineIntel: 'Intel',
+  AuthenticAMD: 'AMD',
+  HygonGenuine: 'Hygon',
+  CentaurHauls: 'Centaur',
+};
 
 function x86Vendor(id: string | undefined): string {
   return id ? (X86_VENDORS[id] ?? id) : '';

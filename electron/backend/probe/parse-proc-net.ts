@@ -62,7 +62,7 @@ export function formatIpv6(bytes: number[]): string {
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${bytes.slice(12, 16).join('.')}`;
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -118,7 +118,7 @@ export function assignIpv4Addresses(locals: string[], routes: Ipv4Route[], littl
       continue;
     }
     const best = parsed
-      .filter((r) => ((value & r.mask) >>> 0) === ((r.network & r.mask) >>> 0))
+      .filter((r) => (value & r.mask) >>> 0 === (r.network & r.mask) >>> 0)
       .sort((a, b) => bitCount(b.mask) - bitCount(a.mask))[0];
     if (best) result.push({ iface: best.iface, address });
   }

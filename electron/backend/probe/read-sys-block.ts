@@ -10,7 +10,11 @@ export async function readSysBlockDisks(root: string): Promise<DiskFacts[]> {
   const names = (await readdir(root)).filter((name) => !VIRTUAL_DEVICE.test(name)).sort();
   const disks: DiskFacts[] = [];
   for (const name of names) {
-    const read = (file: string) => readFile(path.join(root, name, file), 'utf8').then((s) => s.trim(), () => '');
+    const read = (file: string) =>
+      readFile(path.join(root, name, file), 'utf8').then(
+        (s) => s.trim(),
+        () => '',
+      );
     const sectors = Number(await read('size'));
     if (!Number.isFinite(sectors) || sectors <= 0) continue;
     const rotational = await read('queue/rotational');

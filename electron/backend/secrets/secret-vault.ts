@@ -16,9 +16,7 @@ export const UNLOCK_VAULT_REMEDY =
  * random key with Electron's safeStorage and hands it over), or a passphrase the
  * operator controls (web mode, CLI, tests), stretched with scrypt (passphrase-kdf.ts).
  */
-export type VaultKeySource =
-  | { kind: 'os-secret-store'; key: Buffer }
-  | { kind: 'passphrase'; passphrase: string };
+export type VaultKeySource = { kind: 'os-secret-store'; key: Buffer } | { kind: 'passphrase'; passphrase: string };
 
 /** A new passphrase (a new vault's, or a changed one) needs this many characters; an older, shorter one still opens its vault. */
 export const MIN_NEW_PASSPHRASE_LENGTH = 12;
@@ -106,7 +104,13 @@ export function createSecretVault(db: Database.Database): SecretVault {
     return { resealed, unreadable, verifier };
   });
 
-  function rekey(from: Buffer, expectedVerifier: Buffer, to: Buffer, salt: Buffer, params: ScryptParams): { resealed: number; unreadable: number } {
+  function rekey(
+    from: Buffer,
+    expectedVerifier: Buffer,
+    to: Buffer,
+    salt: Buffer,
+    params: ScryptParams,
+  ): { resealed: number; unreadable: number } {
     const { resealed, unreadable, verifier } = rekeyTx.immediate(from, expectedVerifier, to, salt, params);
     key = to;
     opened = verifier;
@@ -115,7 +119,11 @@ export function createSecretVault(db: Database.Database): SecretVault {
 
   function beginUnlock(source: VaultKeySource): Opening {
     if (source.kind === 'os-secret-store' && source.key.length !== 32) {
-      throw new ApiError('SECRETS_LOCKED', 'The key from the OS secret store has the wrong length.', 'Restart the app; if it persists, report it.');
+      throw new ApiError(
+        'SECRETS_LOCKED',
+        'The key from the OS secret store has the wrong length.',
+        'Restart the app; if it persists, report it.',
+      );
     }
     const row = selectVault.get() ?? null;
     if (!row) {
@@ -127,7 +135,9 @@ export function createSecretVault(db: Database.Database): SecretVault {
       throw new ApiError(
         'SECRETS_PASSPHRASE_WRONG',
         `This data directory's secrets are sealed with ${row.key_source === 'passphrase' ? 'an operator passphrase' : 'the OS secret store of the desktop app'}, not ${source.kind === 'passphrase' ? 'a passphrase' : 'the OS secret store'}.`,
-        row.key_source === 'passphrase' ? 'Set SUTAZAI_PASSPHRASE to the passphrase chosen when the first secret was stored.' : 'Open this data directory with the desktop app that created it.',
+        row.key_source === 'passphrase'
+          ? 'Set SUTAZAI_PASSPHRASE to the passphrase chosen when the first secret was stored.'
+          : 'Open this data directory with the desktop app that created it.',
       );
     }
     return { row, params: source.kind === 'passphrase' ? storedParams(row) : null, salt: row.salt };
@@ -137,8 +147,19 @@ export function createSecretVault(db: Database.Database): SecretVault {
   function finishUnlock(source: VaultKeySource, opening: Opening, derived: Buffer): boolean {
     if (!opening.row) {
       const verifier = seal(derived, VERIFIER_TEXT, 'vault');
-      const made = insertVault.run(source.kind, opening.salt, verifier, opening.params ? kdfText(opening.params) : null, Date.now()).changes;
-      if (made === 0) throw new ApiError('SECRETS_LOCKED', 'Another process set up this data directory’s vault at the same moment.', 'Try again: the vault it made is the one to unlock.');
+      const made = insertVault.run(
+        source.kind,
+        opening.salt,
+        verifier,
+        opening.params ? kdfText(opening.params) : null,
+        Date.now(),
+      ).changes;
+      if (made === 0)
+        throw new ApiError(
+          'SECRETS_LOCKED',
+          'Another process set up this data directory’s vault at the same moment.',
+          'Try again: the vault it made is the one to unlock.',
+        );
       key = derived;
       opened = verifier;
       return false;
@@ -169,11 +190,7 @@ export function createSecretVault(db: Database.Database): SecretVault {
       opened = null;
       throw changedElsewhereError();
     }
-    throw new ApiError(
-      'SECRETS_LOCKED',
-      'Stored passwords and passphrases are sealed and the vault is not unlocked.',
-      UNLOCK_VAULT_REMEDY,
-    );
+    throw new ApiError('SECRETS_LOCKED', 'Stored passwords and passphrases are sealed and the vault is not unlocked.', UNLOCK_VAULT_REMEDY);
   };
 
   return {
@@ -210,11 +227,19 @@ export function createSecretVault(db: Database.Database): SecretVault {
         );
       }
       if (row.key_source !== 'passphrase') {
-        throw new ApiError('SECRETS_PASSPHRASE_WRONG', 'This data directory’s secrets are sealed with the OS secret store of the desktop app, not a passphrase.', 'There is no passphrase to change: the desktop app keeps the key in the OS secret store.');
+        throw new ApiError(
+          'SECRETS_PASSPHRASE_WRONG',
+          'This data directory’s secrets are sealed with the OS secret store of the desktop app, not a passphrase.',
+          'There is no passphrase to change: the desktop app keeps the key in the OS secret store.',
+        );
       }
       requireNewPassphrase(next);
       if (next.normalize('NFC') === current.normalize('NFC')) {
-        throw new ApiError('SECRETS_PASSPHRASE_WEAK', 'The new vault passphrase is the same as the current one.', 'Choose a different new passphrase.');
+        throw new ApiError(
+          'SECRETS_PASSPHRASE_WEAK',
+          'The new vault passphrase is the same as the current one.',
+          'Choose a different new passphrase.',
+        );
       }
       const old = await deriveKey(current, row.salt, storedParams(row));
       if (open(old, row.verifier, 'vault') !== VERIFIER_TEXT) throw wrongPassphraseError();
@@ -242,7 +267,11 @@ export function createSecretVault(db: Database.Database): SecretVault {
       }
       const value = row ? open(k, row.sealed, `${secretId}:${row.purpose}`) : null;
       if (value === null) {
-        throw new ApiError('SECRETS_LOCKED', `Stored secret ${secretId} is missing or cannot be opened.`, 'Enter the password or passphrase again in the host settings.');
+        throw new ApiError(
+          'SECRETS_LOCKED',
+          `Stored secret ${secretId} is missing or cannot be opened.`,
+          'Enter the password or passphrase again in the host settings.',
+        );
       }
       return value;
     },
@@ -277,7 +306,11 @@ function storedParams(row: VaultRow): ScryptParams {
 }
 
 function wrongPassphraseError(): ApiError {
-  return new ApiError('SECRETS_PASSPHRASE_WRONG', 'The passphrase does not open this data directory’s secrets.', 'Use the passphrase chosen when the first secret was stored (in web mode\'s Unlock the vault prompt, SUTAZAI_PASSPHRASE or --passphrase-file).');
+  return new ApiError(
+    'SECRETS_PASSPHRASE_WRONG',
+    'The passphrase does not open this data directory’s secrets.',
+    "Use the passphrase chosen when the first secret was stored (in web mode's Unlock the vault prompt, SUTAZAI_PASSPHRASE or --passphrase-file).",
+  );
 }
 
 function changedElsewhereError(): ApiError {

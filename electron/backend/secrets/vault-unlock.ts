@@ -24,7 +24,11 @@ export interface VaultAccess {
  * The desktop app's vault is opened by the shell with the OS secret store, so a
  * passphrase is refused there rather than allowed to seal a fresh data directory.
  */
-export function createVaultAccess(db: Database.Database, vault: SecretVault, options: { acceptsPassphrase: boolean; logger: VaultUnlockLogger }): VaultAccess {
+export function createVaultAccess(
+  db: Database.Database,
+  vault: SecretVault,
+  options: { acceptsPassphrase: boolean; logger: VaultUnlockLogger },
+): VaultAccess {
   const selectSource = db.prepare<[], { key_source: string }>('SELECT key_source FROM vault WHERE id = 1');
 
   const status = (): VaultStatus => {
@@ -46,7 +50,10 @@ export function createVaultAccess(db: Database.Database, vault: SecretVault, opt
         options.logger.warn({ code: error instanceof ApiError ? error.code : 'INTERNAL' }, 'vault unlock through the API refused');
         throw error;
       }
-      options.logger.info({ created: before.sealedWith === 'none', upgraded: outcome.upgraded }, before.sealedWith === 'none' ? 'vault sealed with a new passphrase through the API' : 'vault unlocked through the API');
+      options.logger.info(
+        { created: before.sealedWith === 'none', upgraded: outcome.upgraded },
+        before.sealedWith === 'none' ? 'vault sealed with a new passphrase through the API' : 'vault unlocked through the API',
+      );
       if (outcome.warning) options.logger.warn({ remedy: outcome.warning.remedy }, outcome.warning.message);
       return status();
     },
@@ -57,7 +64,10 @@ export function createVaultAccess(db: Database.Database, vault: SecretVault, opt
         options.logger.info(result, 'vault passphrase changed through the API: every secret re-sealed');
         return result;
       } catch (error) {
-        options.logger.warn({ code: error instanceof ApiError ? error.code : 'INTERNAL' }, 'vault passphrase change through the API refused');
+        options.logger.warn(
+          { code: error instanceof ApiError ? error.code : 'INTERNAL' },
+          'vault passphrase change through the API refused',
+        );
         throw error;
       }
     },

@@ -73,7 +73,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           if (bytes > maxBytes) {
             logger.warn({ peer, type: message.type, bytes, limit: maxBytes }, 'outgoing message over the limit, not sent');
             if (message.type !== 'response') return;
-            text = JSON.stringify({ type: 'response', id: message.id, ok: false, error: answerTooLarge(bytes, maxBytes) } satisfies ServerMessage);
+            text = JSON.stringify({
+              type: 'response',
+              id: message.id,
+              ok: false,
+              error: answerTooLarge(bytes, maxBytes),
+            } satisfies ServerMessage);
           }
           send(text);
         } catch (error) {
@@ -270,4 +275,3 @@ function internalError(): ApiErrorBody {
     remedy: 'Try again; if it keeps failing, send the app log (in the data directory) with your report.',
   };
 }
-

@@ -57,11 +57,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const html = (req.headers.accept ?? '').includes('text/html');
     if (!isLoopbackHost(req.headers.host, port)) {
-      sendError(res, 403, {
-        code: 'UNAUTHORIZED',
-        message: 'This server answers only to 127.0.0.1 and localhost.',
-        remedy: 'Open the exact URL that `npm run web` printed.',
-      }, html);
+      sendError(
+        res,
+        403,
+        {
+          code: 'UNAUTHORIZED',
+          message: 'This server answers only to 127.0.0.1 and localhost.',
+          remedy: 'Open the exact URL that `npm run web` printed.',
+        },
+        html,
+      );
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -149,7 +154,9 @@ function sendError(res: http.ServerResponse, status: number, body: ApiErrorBody,
 
 function errorPage(status: number, body: ApiErrorBody): string {
   const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} ${escape(body.code)}</title></head>` +
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} ${escape(body.code)}</title></head>` +
     `<body><h1>SutazAI Control Center</h1><p><strong>${escape(body.code)}</strong>: ${escape(body.message)}</p>` +
-    `<p>${escape(body.remedy)}</p></body></html>`;
+    `<p>${escape(body.remedy)}</p></body></html>`
+  );
 }

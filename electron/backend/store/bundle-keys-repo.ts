@@ -13,7 +13,9 @@ export function createBundleKeysRepo(db: Database.Database) {
   const columns = 'fingerprint, public_key AS publicKey, label, trusted_at AS trustedAt, trust_source AS trustSource';
   const selectOne = db.prepare<[string], TrustedBundleKeyRow>(`SELECT ${columns} FROM bundle_signing_keys WHERE fingerprint = ?`);
   const selectAll = db.prepare<[], TrustedBundleKeyRow>(`SELECT ${columns} FROM bundle_signing_keys ORDER BY trusted_at, fingerprint`);
-  const insert = db.prepare('INSERT INTO bundle_signing_keys (fingerprint, public_key, label, trusted_at, trust_source) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO bundle_signing_keys (fingerprint, public_key, label, trusted_at, trust_source) VALUES (?, ?, ?, ?, ?)',
+  );
   return {
     get: (fingerprint: string): TrustedBundleKeyRow | null => selectOne.get(fingerprint) ?? null,
     list: (): TrustedBundleKeyRow[] => selectAll.all(),

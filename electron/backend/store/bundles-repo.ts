@@ -15,11 +15,14 @@ export interface BundleRow {
 
 /** Imported release bundles; the file itself lives at `path` in the data directory. */
 export function createBundlesRepo(db: Database.Database) {
-  const columns = 'id, name, version, signer_fingerprint AS signerFingerprint, manifest, file_sha256 AS fileSha256, size, path, imported_at AS importedAt';
+  const columns =
+    'id, name, version, signer_fingerprint AS signerFingerprint, manifest, file_sha256 AS fileSha256, size, path, imported_at AS importedAt';
   const selectAll = db.prepare<[], BundleRow>(`SELECT ${columns} FROM bundles ORDER BY imported_at DESC, id DESC`);
   const selectBySha = db.prepare<[string], BundleRow>(`SELECT ${columns} FROM bundles WHERE file_sha256 = ?`);
   const selectById = db.prepare<[number], BundleRow>(`SELECT ${columns} FROM bundles WHERE id = ?`);
-  const selectByRelease = db.prepare<[string, string], BundleRow>(`SELECT ${columns} FROM bundles WHERE name = ? AND version = ? ORDER BY id`);
+  const selectByRelease = db.prepare<[string, string], BundleRow>(
+    `SELECT ${columns} FROM bundles WHERE name = ? AND version = ? ORDER BY id`,
+  );
   const insert = db.prepare(
     'INSERT INTO bundles (name, version, signer_fingerprint, manifest, file_sha256, size, path, imported_at) VALUES (@name, @version, @signerFingerprint, @manifest, @fileSha256, @size, @path, @importedAt)',
   );

@@ -8,7 +8,10 @@ import { claimLive, describeHolder, newClaim, type ClaimRow } from './process-cl
  * to say where the first one is. The claim is released when the backend stops and taken
  * over when its process died. Returns the release.
  */
-export function claimDataDir(db: Database.Database, options: { holder: string; dataDir: string; now: () => number; logger?: { warn(o: object, m: string): void } }): () => void {
+export function claimDataDir(
+  db: Database.Database,
+  options: { holder: string; dataDir: string; now: () => number; logger?: { warn(o: object, m: string): void } },
+): () => void {
   const select = db.prepare<[], ClaimRow>('SELECT holder, owner_pid, owner_started, token, acquired_at FROM data_dir_owner WHERE id = 1');
   const upsert = db.prepare(
     `INSERT INTO data_dir_owner (id, holder, owner_pid, owner_started, token, acquired_at) VALUES (1, @holder, @owner_pid, @owner_started, @token, @acquired_at)
@@ -32,7 +35,8 @@ export function claimDataDir(db: Database.Database, options: { holder: string; d
     })
     .immediate();
   claim.held();
-  if (stale) options.logger?.warn({ staleHolder: describeHolder(stale) }, 'took over the data directory from a backend whose process is gone');
+  if (stale)
+    options.logger?.warn({ staleHolder: describeHolder(stale) }, 'took over the data directory from a backend whose process is gone');
   let released = false;
   return () => {
     if (released) return;

@@ -22,9 +22,7 @@ interface SnapshotRow {
  * written by an older schema that no longer parses is logged and skipped, never fatal.
  */
 export function createFactsRepo(db: Database.Database, logger?: StoreLogger): FactsRepo {
-  const insert = db.prepare<[number, number, string]>(
-    'INSERT INTO facts_snapshots (host_id, probed_at, facts) VALUES (?, ?, ?)',
-  );
+  const insert = db.prepare<[number, number, string]>('INSERT INTO facts_snapshots (host_id, probed_at, facts) VALUES (?, ?, ?)');
   const newestFirst = db.prepare<[number], SnapshotRow>(
     'SELECT id, probed_at AS probedAt, facts FROM facts_snapshots WHERE host_id = ? ORDER BY probed_at DESC, id DESC',
   );

@@ -19,8 +19,11 @@ export interface HostReleaseRow {
  * the previous ones stay on disk, so a rollback is a switch of `current` plus a restart.
  */
 export function createHostReleasesRepo(db: Database.Database) {
-  const columns = 'host_id AS hostId, install_id AS installId, version, bundle_sha256 AS bundleSha256, path, state, installed_at AS installedAt';
-  const ofHost = db.prepare<[number], HostReleaseRow>(`SELECT ${columns} FROM host_releases WHERE host_id = ? ORDER BY installed_at DESC, id DESC`);
+  const columns =
+    'host_id AS hostId, install_id AS installId, version, bundle_sha256 AS bundleSha256, path, state, installed_at AS installedAt';
+  const ofHost = db.prepare<[number], HostReleaseRow>(
+    `SELECT ${columns} FROM host_releases WHERE host_id = ? ORDER BY installed_at DESC, id DESC`,
+  );
   const current = db.prepare<[number], HostReleaseRow>(`SELECT ${columns} FROM host_releases WHERE host_id = ? AND state = 'current'`);
   const demote = db.prepare("UPDATE host_releases SET state = 'previous' WHERE host_id = ? AND state = 'current' AND version <> ?");
   const upsert = db.prepare(

@@ -110,7 +110,21 @@ export function createHostsRepo(db: Database.Database): HostsRepo {
     findByName,
     insertSsh(host, now) {
       const id = Number(
-        insertSshStmt.run(host.name, host.address, now, host.port, host.user, host.authMethod, host.keyPath, host.secretId, host.sudoSecretId, host.jumpHostId, host.role, JSON.stringify(host.labels), now).lastInsertRowid,
+        insertSshStmt.run(
+          host.name,
+          host.address,
+          now,
+          host.port,
+          host.user,
+          host.authMethod,
+          host.keyPath,
+          host.secretId,
+          host.sudoSecretId,
+          host.jumpHostId,
+          host.role,
+          JSON.stringify(host.labels),
+          now,
+        ).lastInsertRowid,
       );
       return mustGet(id);
     },

@@ -1,5 +1,16 @@
 import type Database from 'better-sqlite3';
-import type { ApiErrorBody, InstallJobHost, InstallJobKind, InstallJobStatus, InstallJobSummary, JobHostState, JobState, JobStepName, JobStepStatus, UploadProgress } from '../../contract';
+import type {
+  ApiErrorBody,
+  InstallJobHost,
+  InstallJobKind,
+  InstallJobStatus,
+  InstallJobSummary,
+  JobHostState,
+  JobState,
+  JobStepName,
+  JobStepStatus,
+  UploadProgress,
+} from '../../contract';
 import { excerpt } from './install-steps-repo';
 
 /** Jobs kept in the store: the newest this many; older finished ones are pruned as new ones start. */
@@ -42,7 +53,8 @@ interface RawStep {
   finishedAt: number | null;
 }
 
-const JOB_COLUMNS = 'id, kind, install_name AS installName, bundle, state, error, seq, owner_pid AS ownerPid, started_at AS startedAt, finished_at AS finishedAt';
+const JOB_COLUMNS =
+  'id, kind, install_name AS installName, bundle, state, error, seq, owner_pid AS ownerPid, started_at AS startedAt, finished_at AS finishedAt';
 
 /**
  * Install jobs with their hosts and steps, written as each progress event is folded in
@@ -55,7 +67,9 @@ export function createInstallJobsRepo(db: Database.Database) {
     `INSERT INTO install_jobs (id, kind, install_name, bundle, state, error, seq, owner_pid, started_at, finished_at)
      VALUES (@jobId, @kind, @install, @bundle, @state, NULL, @seq, @ownerPid, @startedAt, NULL)`,
   );
-  const updateJob = db.prepare('UPDATE install_jobs SET state = @state, error = @error, seq = @seq, finished_at = @finishedAt WHERE id = @jobId');
+  const updateJob = db.prepare(
+    'UPDATE install_jobs SET state = @state, error = @error, seq = @seq, finished_at = @finishedAt WHERE id = @jobId',
+  );
   const upsertHost = db.prepare(
     `INSERT INTO install_job_hosts (job_id, position, host, state, error, upload, notes) VALUES (@jobId, @position, @host, @state, @error, @upload, @notes)
      ON CONFLICT (job_id, host) DO UPDATE SET state = excluded.state, error = excluded.error, upload = excluded.upload, notes = excluded.notes`,
@@ -66,14 +80,18 @@ export function createInstallJobsRepo(db: Database.Database) {
      ON CONFLICT (job_id, host, step) DO UPDATE SET status = excluded.status, detail = excluded.detail, output = excluded.output, started_at = excluded.started_at, finished_at = excluded.finished_at`,
   );
   const jobById = db.prepare<[string], RawJob>(`SELECT ${JOB_COLUMNS} FROM install_jobs WHERE id = ?`);
-  const hostsOf = db.prepare<[string], RawHost>('SELECT job_id AS jobId, position, host, state, error, upload, notes FROM install_job_hosts WHERE job_id = ? ORDER BY position');
+  const hostsOf = db.prepare<[string], RawHost>(
+    'SELECT job_id AS jobId, position, host, state, error, upload, notes FROM install_job_hosts WHERE job_id = ? ORDER BY position',
+  );
   const stepsOf = db.prepare<[string], RawStep>(
     'SELECT job_id AS jobId, host, position, step, status, detail, output, started_at AS startedAt, finished_at AS finishedAt FROM install_job_steps WHERE job_id = ? ORDER BY host, position',
   );
   const recent = db.prepare<{ install: string | null; kind: string | null; limit: number }, RawJob>(
     `SELECT ${JOB_COLUMNS} FROM install_jobs WHERE (@install IS NULL OR install_name = @install) AND (@kind IS NULL OR kind = @kind) ORDER BY started_at DESC, rowid DESC LIMIT @limit`,
   );
-  const hostStates = db.prepare<[string], { host: string; state: JobHostState }>('SELECT host, state FROM install_job_hosts WHERE job_id = ? ORDER BY position');
+  const hostStates = db.prepare<[string], { host: string; state: JobHostState }>(
+    'SELECT host, state FROM install_job_hosts WHERE job_id = ? ORDER BY position',
+  );
   const running = db.prepare<[], RawJob>(`SELECT ${JOB_COLUMNS} FROM install_jobs WHERE state = 'running'`);
   const prune = db.prepare(
     `DELETE FROM install_jobs WHERE state <> 'running' AND id NOT IN (SELECT id FROM install_jobs ORDER BY started_at DESC, rowid DESC LIMIT @keep)`,
@@ -107,7 +125,13 @@ export function createInstallJobsRepo(db: Database.Database) {
   }
 
   function writeJob(status: InstallJobStatus): void {
-    updateJob.run({ jobId: status.jobId, state: status.state, error: status.error ? JSON.stringify(status.error) : null, seq: status.seq, finishedAt: status.finishedAt });
+    updateJob.run({
+      jobId: status.jobId,
+      state: status.state,
+      error: status.error ? JSON.stringify(status.error) : null,
+      seq: status.seq,
+      finishedAt: status.finishedAt,
+    });
   }
 
   /** The whole job: its row, every host and every step (a new job, or a job cut short). */
@@ -120,7 +144,16 @@ export function createInstallJobsRepo(db: Database.Database) {
   });
 
   const create = db.transaction((status: InstallJobStatus, ownerPid: number, keep: number) => {
-    insertJob.run({ jobId: status.jobId, kind: status.kind, install: status.install, bundle: status.bundle, state: status.state, seq: status.seq, ownerPid, startedAt: status.startedAt });
+    insertJob.run({
+      jobId: status.jobId,
+      kind: status.kind,
+      install: status.install,
+      bundle: status.bundle,
+      state: status.state,
+      seq: status.seq,
+      ownerPid,
+      startedAt: status.startedAt,
+    });
     writeAll(status);
     prune.run({ keep });
   });

@@ -26,8 +26,13 @@ export interface InstallLocks {
  * IMMEDIATE transaction, so two claims cannot both see the install free. A claim left
  * by a process that died (kill -9, a crash) is taken over, with a log line.
  */
-export function createInstallLocks(db: Database.Database, options: { holder: string; now: () => number; logger?: { warn(o: object, m: string): void } }): InstallLocks {
-  const select = db.prepare<[string], LockRow>('SELECT operation, job_id, holder, owner_pid, owner_started, token, acquired_at FROM install_locks WHERE install_name = ?');
+export function createInstallLocks(
+  db: Database.Database,
+  options: { holder: string; now: () => number; logger?: { warn(o: object, m: string): void } },
+): InstallLocks {
+  const select = db.prepare<[string], LockRow>(
+    'SELECT operation, job_id, holder, owner_pid, owner_started, token, acquired_at FROM install_locks WHERE install_name = ?',
+  );
   const upsert = db.prepare(
     `INSERT INTO install_locks (install_name, operation, job_id, holder, owner_pid, owner_started, token, acquired_at)
      VALUES (@install, @operation, @jobId, @holder, @owner_pid, @owner_started, @token, @acquired_at)
@@ -50,7 +55,11 @@ export function createInstallLocks(db: Database.Database, options: { holder: str
       const claim = newClaim(options.holder, options.now());
       const stale = claimTx.immediate(install, request, claim);
       claim.held();
-      if (stale) options.logger?.warn({ install, staleHolder: describeHolder(stale), operation: stale.operation, jobId: stale.job_id }, 'took over an install lock whose process is gone');
+      if (stale)
+        options.logger?.warn(
+          { install, staleHolder: describeHolder(stale), operation: stale.operation, jobId: stale.job_id },
+          'took over an install lock whose process is gone',
+        );
       const release = () => {
         if (!held.delete(claim.token)) return;
         claim.dropped();

@@ -40,8 +40,12 @@ interface RawRelease {
  */
 export function createInstallRecordsRepo(db: Database.Database) {
   const installColumns = `i.id, i.name, i.bundle_id AS bundleId, b.name AS bundleName, b.version AS bundleVersion, i.created_at AS createdAt, i.updated_at AS updatedAt`;
-  const all = db.prepare<[], RawInstall>(`SELECT ${installColumns} FROM installs i LEFT JOIN bundles b ON b.id = i.bundle_id ORDER BY i.updated_at DESC, i.id DESC`);
-  const byName = db.prepare<[string], RawInstall>(`SELECT ${installColumns} FROM installs i LEFT JOIN bundles b ON b.id = i.bundle_id WHERE i.name = ?`);
+  const all = db.prepare<[], RawInstall>(
+    `SELECT ${installColumns} FROM installs i LEFT JOIN bundles b ON b.id = i.bundle_id ORDER BY i.updated_at DESC, i.id DESC`,
+  );
+  const byName = db.prepare<[string], RawInstall>(
+    `SELECT ${installColumns} FROM installs i LEFT JOIN bundles b ON b.id = i.bundle_id WHERE i.name = ?`,
+  );
   const hostsOf = db.prepare<[number], RawHost>(
     `SELECT ih.install_id AS installId, ih.host_id AS hostId, h.name AS hostName, ih.role, ih.gpu, ih.state, ih.mode, ih.root_dir AS rootDir, ih.service
      FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE ih.install_id = ? ORDER BY h.name`,
@@ -61,7 +65,10 @@ export function createInstallRecordsRepo(db: Database.Database) {
     return {
       id: raw.id,
       name: raw.name,
-      bundle: raw.bundleName !== null && raw.bundleVersion !== null ? { id: raw.bundleId, name: raw.bundleName, version: raw.bundleVersion } : null,
+      bundle:
+        raw.bundleName !== null && raw.bundleVersion !== null
+          ? { id: raw.bundleId, name: raw.bundleName, version: raw.bundleVersion }
+          : null,
       createdAt: raw.createdAt,
       updatedAt: raw.updatedAt,
       hosts: hostsOf.all(raw.id).map((host) => ({

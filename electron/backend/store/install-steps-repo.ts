@@ -26,7 +26,9 @@ export const STEP_OUTPUT_LIMIT = 4000;
 export function createInstallStepsRepo(db: Database.Database) {
   const columns =
     'install_id AS installId, host_id AS hostId, release_version AS releaseVersion, step, status, changed, output, error_code AS errorCode, started_at AS startedAt, finished_at AS finishedAt';
-  const forHost = db.prepare<[number, number, string], RawRow>(`SELECT ${columns} FROM install_steps WHERE install_id = ? AND host_id = ? AND release_version = ? ORDER BY id`);
+  const forHost = db.prepare<[number, number, string], RawRow>(
+    `SELECT ${columns} FROM install_steps WHERE install_id = ? AND host_id = ? AND release_version = ? ORDER BY id`,
+  );
   const start = db.prepare(
     `INSERT INTO install_steps (install_id, host_id, release_version, step, status, changed, output, error_code, started_at, finished_at)
      VALUES (@installId, @hostId, @releaseVersion, @step, 'running', 0, '', NULL, @now, NULL)
@@ -53,8 +55,19 @@ export function createInstallStepsRepo(db: Database.Database) {
     progress(key: Key, output: string): void {
       progress.run({ ...key, output: excerpt(output) });
     },
-    finish(key: Key, outcome: { status: 'done' | 'failed'; changed: boolean; output: string; errorCode?: string | null }, now: number): void {
-      finish.run({ ...key, status: outcome.status, changed: outcome.changed ? 1 : 0, output: excerpt(outcome.output), errorCode: outcome.errorCode ?? null, now });
+    finish(
+      key: Key,
+      outcome: { status: 'done' | 'failed'; changed: boolean; output: string; errorCode?: string | null },
+      now: number,
+    ): void {
+      finish.run({
+        ...key,
+        status: outcome.status,
+        changed: outcome.changed ? 1 : 0,
+        output: excerpt(outcome.output),
+        errorCode: outcome.errorCode ?? null,
+        now,
+      });
     },
     /** Forgets a host's steps (uninstalled). */
     removeHost(installId: number, hostId: number): void {

@@ -62,7 +62,9 @@ export function createInstallsRepo(db: Database.Database) {
     'UPDATE installs SET bundle_id = @bundleId, install_file = @installFile, config_snapshot = @configSnapshot, updated_at = @now WHERE id = @id',
   );
   const hostsOf = db.prepare<[number], RawHostRow>(`SELECT ${HOST_COLUMNS} FROM install_hosts WHERE install_id = ? ORDER BY host_id`);
-  const hostRow = db.prepare<[number, number], RawHostRow>(`SELECT ${HOST_COLUMNS} FROM install_hosts WHERE install_id = ? AND host_id = ?`);
+  const hostRow = db.prepare<[number, number], RawHostRow>(
+    `SELECT ${HOST_COLUMNS} FROM install_hosts WHERE install_id = ? AND host_id = ?`,
+  );
   const installOfHost = db.prepare<[number], { installId: number; name: string }>(
     'SELECT i.id AS installId, i.name AS name FROM install_hosts h JOIN installs i ON i.id = h.install_id WHERE h.host_id = ?',
   );
@@ -71,11 +73,15 @@ export function createInstallsRepo(db: Database.Database) {
      VALUES (@installId, @hostId, @role, @gpu, 'planned', @config, @now)
      ON CONFLICT (install_id, host_id) DO UPDATE SET role = excluded.role, gpu = excluded.gpu, config = excluded.config, updated_at = excluded.updated_at`,
   );
-  const setState = db.prepare('UPDATE install_hosts SET state = @state, updated_at = @now WHERE install_id = @installId AND host_id = @hostId');
+  const setState = db.prepare(
+    'UPDATE install_hosts SET state = @state, updated_at = @now WHERE install_id = @installId AND host_id = @hostId',
+  );
   const setPlacement = db.prepare(
     'UPDATE install_hosts SET mode = @mode, root_dir = @rootDir, service = @service, updated_at = @now WHERE install_id = @installId AND host_id = @hostId',
   );
-  const setCreated = db.prepare('UPDATE install_hosts SET created_paths = @createdPaths, updated_at = @now WHERE install_id = @installId AND host_id = @hostId');
+  const setCreated = db.prepare(
+    'UPDATE install_hosts SET created_paths = @createdPaths, updated_at = @now WHERE install_id = @installId AND host_id = @hostId',
+  );
   const setDefinition = db.prepare('UPDATE installs SET definition = @definition WHERE id = @id');
   const deleteHost = db.prepare('DELETE FROM install_hosts WHERE install_id = ? AND host_id = ?');
   const deleteInstall = db.prepare('DELETE FROM installs WHERE id = ?');
@@ -106,7 +112,12 @@ export function createInstallsRepo(db: Database.Database) {
     setHostState(installId: number, hostId: number, state: InstallHostState, now: number): void {
       setState.run({ installId, hostId, state, now });
     },
-    setPlacement(installId: number, hostId: number, placement: { mode: InstallMode; rootDir: string; service: ServiceKind }, now: number): void {
+    setPlacement(
+      installId: number,
+      hostId: number,
+      placement: { mode: InstallMode; rootDir: string; service: ServiceKind },
+      now: number,
+    ): void {
       setPlacement.run({ installId, hostId, ...placement, now });
     },
     /** Adds to the paths the install made on the host; each is kept once. */

@@ -414,10 +414,7 @@ export function readUserVersion(db: Database.Database): number {
  * Brings the database up to the newest migration in `list`. A migration that throws is
  * rolled back with its version bump, so the database stays at the previous version.
  */
-export function runMigrations(
-  db: Database.Database,
-  list: readonly Migration[] = migrations,
-): { from: number; to: number } {
+export function runMigrations(db: Database.Database, list: readonly Migration[] = migrations): { from: number; to: number } {
   validateMigrations(list);
   const from = readUserVersion(db);
   const known = latestVersion(list);

@@ -59,8 +59,13 @@ export function openStore(options: OpenStoreOptions): Store {
 
   ensureWritableDirectory(dataDir);
   const modesTightened = tightenDataDirModes(dataDir);
-  if (modesTightened.changed.length > 0) options.logger?.warn({ changed: modesTightened.changed }, 'data directory permissions tightened: other local users could read it');
-  if (modesTightened.failed.length > 0) options.logger?.error({ failed: modesTightened.failed }, 'data directory entries that other local users can read could not be made private');
+  if (modesTightened.changed.length > 0)
+    options.logger?.warn({ changed: modesTightened.changed }, 'data directory permissions tightened: other local users could read it');
+  if (modesTightened.failed.length > 0)
+    options.logger?.error(
+      { failed: modesTightened.failed },
+      'data directory entries that other local users can read could not be made private',
+    );
   inspectExistingFile(file, latestVersion(list));
   // SQLite gives the -wal and -shm files the database file's mode: made 0600 here, they are too.
   try {

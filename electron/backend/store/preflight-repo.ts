@@ -3,9 +3,15 @@ import { HostPreflightSchema, summarizePreflight, type HostPreflight, type Lates
 
 /** Preflight results, each tied to the facts snapshot it judged. */
 export function createPreflightRepo(db: Database.Database) {
-  const latestSnapshot = db.prepare<[number], { id: number }>('SELECT id FROM facts_snapshots WHERE host_id = ? ORDER BY probed_at DESC, id DESC LIMIT 1');
-  const insert = db.prepare('INSERT INTO preflight_results (host_id, snapshot_id, profile, ran_at, outcome, results) VALUES (?, ?, ?, ?, ?, ?)');
-  const select = db.prepare<[number, number], { results: string }>('SELECT results FROM preflight_results WHERE host_id = ? ORDER BY ran_at DESC, id DESC LIMIT ?');
+  const latestSnapshot = db.prepare<[number], { id: number }>(
+    'SELECT id FROM facts_snapshots WHERE host_id = ? ORDER BY probed_at DESC, id DESC LIMIT 1',
+  );
+  const insert = db.prepare(
+    'INSERT INTO preflight_results (host_id, snapshot_id, profile, ran_at, outcome, results) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const select = db.prepare<[number, number], { results: string }>(
+    'SELECT results FROM preflight_results WHERE host_id = ? ORDER BY ran_at DESC, id DESC LIMIT ?',
+  );
   // The newest result of each host in one page of the inventory (id order), in one query;
   // a host without a result still counts toward the page.
   const selectLatestPage = db.prepare<[number, number], { hostId: number; results: string | null }>(`
@@ -21,7 +27,14 @@ export function createPreflightRepo(db: Database.Database) {
 
   return {
     save(result: HostPreflight): void {
-      insert.run(result.hostId, latestSnapshot.get(result.hostId)?.id ?? null, result.profile, result.ranAt, result.outcome, JSON.stringify(result));
+      insert.run(
+        result.hostId,
+        latestSnapshot.get(result.hostId)?.id ?? null,
+        result.profile,
+        result.ranAt,
+        result.outcome,
+        JSON.stringify(result),
+      );
     },
     history(hostId: number, limit: number): HostPreflight[] {
       return parseRows(select.all(hostId, limit));

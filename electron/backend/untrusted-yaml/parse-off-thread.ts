@@ -94,7 +94,11 @@ export function createOffThreadYaml(options: OffThreadYamlOptions = {}): OffThre
       finish();
     };
     created.on('error', (error: Error & { code?: string }) =>
-      fail(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `reading it needed more than ${maxMemoryMb} MB` : `reading it failed (${error.message})`),
+      fail(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `reading it needed more than ${maxMemoryMb} MB`
+          : `reading it failed (${error.message})`,
+      ),
     );
     created.on('exit', () => fail('the YAML reader stopped'));
     return created;

@@ -43,10 +43,6 @@ export function parseUrl(url: string): URL | null {
 export function isAppUrl(url: string): boolean {
   const parsed = parseUrl(url);
   return (
-    parsed !== null &&
-    parsed.protocol === `${APP_SCHEME}:` &&
-    parsed.host === APP_HOST &&
-    parsed.username === '' &&
-    parsed.password === ''
+    parsed !== null && parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST && parsed.username === '' && parsed.password === ''
   );
 }

@@ -1,9 +1,7 @@
 import { contentTypeFor, resolveStaticPath } from '../../backend/server/static-path';
 import { APP_HOST, APP_SCHEME, parseUrl } from './app-origin';
 
-export type AppRequestPlan =
-  | { kind: 'file'; filePath: string; contentType: string }
-  | { kind: 'refuse'; status: 404 | 405 };
+export type AppRequestPlan = { kind: 'file'; filePath: string; contentType: string } | { kind: 'refuse'; status: 404 | 405 };
 
 /**
  * What the `app:` protocol answers for one request: a file below the renderer's build

@@ -64,7 +64,10 @@ export function useHostDetail(hostId: number) {
   return useApiQuery('hosts.get', { hostId }, { select: visibleDetail });
 }
 
-const visibleDetail = (detail: MethodResult<'hosts.get'>): MethodResult<'hosts.get'> => ({ ...detail, facts: visibleStrings(detail.facts) });
+const visibleDetail = (detail: MethodResult<'hosts.get'>): MethodResult<'hosts.get'> => ({
+  ...detail,
+  facts: visibleStrings(detail.facts),
+});
 
 /** Snapshots newest first; one more than shown, so the oldest shown still has a change list. */
 export function useFactsHistory(hostId: number, limit: number) {

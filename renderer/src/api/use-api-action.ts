@@ -3,10 +3,7 @@ import type { MethodName, MethodParams, MethodResult } from '../../../electron/c
 import { useApiClient } from './api-context';
 
 export type ActionState<R> =
-  | { status: 'idle' }
-  | { status: 'pending' }
-  | { status: 'success'; result: R }
-  | { status: 'error'; error: unknown };
+  { status: 'idle' } | { status: 'pending' } | { status: 'success'; result: R } | { status: 'error'; error: unknown };
 
 /**
  * One contract call on the operator's demand, as component state. Unlike a react-query

@@ -1,10 +1,5 @@
 import { useEffect, useEffectEvent, useState } from 'react';
-import {
-  ApiError,
-  type EventName,
-  type EventParams,
-  type EventPayload,
-} from '../../../electron/contract';
+import { ApiError, type EventName, type EventParams, type EventPayload } from '../../../electron/contract';
 import { useApiClient } from './api-context';
 
 function asApiError(error: unknown, event: string): ApiError {
@@ -39,21 +34,23 @@ export function useApiEvent<E extends EventName>(
     let active = true;
     let unsubscribe: (() => Promise<void>) | null = null;
     const parsedParams = JSON.parse(paramsKey) as EventParams<E>;
-    client.subscribe(event, parsedParams, (payload) => {
-      if (active) handle(payload);
-    }).then(
-      (stop) => {
-        if (active) {
-          unsubscribe = stop;
-          setError(null);
-        } else {
-          void stop().catch(() => undefined);
-        }
-      },
-      (cause: unknown) => {
-        if (active) setError(asApiError(cause, event));
-      },
-    );
+    client
+      .subscribe(event, parsedParams, (payload) => {
+        if (active) handle(payload);
+      })
+      .then(
+        (stop) => {
+          if (active) {
+            unsubscribe = stop;
+            setError(null);
+          } else {
+            void stop().catch(() => undefined);
+          }
+        },
+        (cause: unknown) => {
+          if (active) setError(asApiError(cause, event));
+        },
+      );
     return () => {
       active = false;
       // A failed unsubscribe (connection already gone) leaves nothing to clean up.

@@ -22,7 +22,15 @@ interface Checked {
  * operator to compare; "Trust and add" stores the host pinned to it, only if the machine
  * still presents it. `onAdded` says which host was added (the install wizard chooses it).
  */
-export function AddHostDialog({ hosts, onClose, onAdded }: { hosts: HostSummary[]; onClose: () => void; onAdded?: (host: HostSummary) => void }) {
+export function AddHostDialog({
+  hosts,
+  onClose,
+  onAdded,
+}: {
+  hosts: HostSummary[];
+  onClose: () => void;
+  onAdded?: (host: HostSummary) => void;
+}) {
   const queryClient = useQueryClient();
   const form = useHostFormState(EMPTY_HOST_FORM);
   const [checked, setChecked] = useState<Checked | null>(null);
@@ -88,7 +96,9 @@ export function AddHostDialog({ hosts, onClose, onAdded }: { hosts: HostSummary[
               trustingLabel="Adding…"
               dismissLabel="Cancel"
             />
-            {add.state.status === 'error' ? <ErrorNotice title="The host was not added" error={add.state.error} onRetry={checkAgain} /> : null}
+            {add.state.status === 'error' ? (
+              <ErrorNotice title="The host was not added" error={add.state.error} onRetry={checkAgain} />
+            ) : null}
           </>
         ),
       };

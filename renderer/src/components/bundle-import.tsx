@@ -35,7 +35,15 @@ function Imported({ result, onAnother }: { result: BundleImportResult; onAnother
   );
 }
 
-function TrustedSigner({ verification, onImport, importing }: { verification: BundleVerification; onImport: () => void; importing: boolean }) {
+function TrustedSigner({
+  verification,
+  onImport,
+  importing,
+}: {
+  verification: BundleVerification;
+  onImport: () => void;
+  importing: boolean;
+}) {
   const { signer } = verification;
   return (
     <div className="key-panel key-panel-ok" data-testid="bundle-key-trusted">
@@ -110,8 +118,8 @@ export function BundleImport({ onImported }: { onImported?: (bundle: BundleSumma
             </button>
           </div>
           <p className="field-hint">
-            A path on the machine the control center’s backend runs on. Nothing is stored until the archive, every
-            file’s checksum, the signature and the version compatibility have been checked.
+            A path on the machine the control center’s backend runs on. Nothing is stored until the archive, every file’s checksum, the
+            signature and the version compatibility have been checked.
           </p>
         </div>
       </form>

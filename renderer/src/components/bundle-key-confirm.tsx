@@ -30,14 +30,11 @@ export function BundleKeyConfirm({
         ed25519 {signer.fingerprint}
       </pre>
       {signer.label ? (
-        <p className="key-hint">
-          The signer calls it “{signer.label}”: a name anyone can give a key, proof of nothing.
-        </p>
+        <p className="key-hint">The signer calls it “{signer.label}”: a name anyone can give a key, proof of nothing.</p>
       ) : null}
       <p className="key-hint">
-        Ask the bundle’s builder for the fingerprint <code className="mono">sutazai bundle keygen</code> printed for
-        their signing key, through a channel you trust, and compare. Trust it only if the fingerprints match character
-        for character.
+        Ask the bundle’s builder for the fingerprint <code className="mono">sutazai bundle keygen</code> printed for their signing key,
+        through a channel you trust, and compare. Trust it only if the fingerprints match character for character.
       </p>
       <TrustKeyActions
         onTrust={onTrust}

@@ -89,8 +89,8 @@ export function ConfigDiff({ current, environment }: { current: { name: string; 
         <div className="stack" data-testid="config-diff-result" data-state={busy ? 'checking' : 'done'} aria-busy={busy}>
           <p className="field-hint">
             From <span className="mono">{diff.data.before.name}</span> ({diff.data.before.environment}) to{' '}
-            <span className="mono">{diff.data.after.name}</span> ({diff.data.after.environment}), after merging each over the
-            same defaults and environment.
+            <span className="mono">{diff.data.after.name}</span> ({diff.data.after.environment}), after merging each over the same defaults
+            and environment.
           </p>
           {diff.data.changes.length === 0 ? (
             <p className="state-title" data-testid="config-diff-none">

@@ -3,7 +3,15 @@ import { describeConfigOrigin } from '../config/describe-config-origin';
 import { formatConfigValue } from '../config/format-config-value';
 import { DottedKey } from './dotted-key';
 
-function Where({ origin, editedName, onReveal }: { origin: ConfigOrigin; editedName: string; onReveal: (line: number, column: number) => void }) {
+function Where({
+  origin,
+  editedName,
+  onReveal,
+}: {
+  origin: ConfigOrigin;
+  editedName: string;
+  onReveal: (line: number, column: number) => void;
+}) {
   const inEditor = origin.kind !== 'env' && origin.file === editedName && origin.line !== null;
   return (
     <>
@@ -32,7 +40,14 @@ export function ConfigKeyExplanation({
   return (
     <div className="stack" data-testid="config-explanation" data-key={explanation.key}>
       {explanation.settings.map((setting) => (
-        <div key={setting.key} className="config-setting" data-testid="config-setting" data-key={setting.key} data-layer={setting.setBy.layer} data-kind={setting.setBy.kind}>
+        <div
+          key={setting.key}
+          className="config-setting"
+          data-testid="config-setting"
+          data-key={setting.key}
+          data-layer={setting.setBy.layer}
+          data-kind={setting.setBy.kind}
+        >
           <p className="mono config-setting-key">
             <DottedKey path={setting.key} />
           </p>

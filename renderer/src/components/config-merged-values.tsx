@@ -49,12 +49,21 @@ export function ConfigMergedValues({
               return (
                 <tr
                   key={leaf.key}
-                  className={[picked === leaf.key ? 'row-selected' : '', firstOfSection && index > 0 ? 'config-section-start' : ''].join(' ').trim() || undefined}
+                  className={
+                    [picked === leaf.key ? 'row-selected' : '', firstOfSection && index > 0 ? 'config-section-start' : '']
+                      .join(' ')
+                      .trim() || undefined
+                  }
                   data-testid="config-value-row"
                   data-key={leaf.key}
                 >
                   <td>
-                    <button type="button" className="link-button mono" aria-pressed={picked === leaf.key} onClick={() => setPicked(leaf.key)}>
+                    <button
+                      type="button"
+                      className="link-button mono"
+                      aria-pressed={picked === leaf.key}
+                      onClick={() => setPicked(leaf.key)}
+                    >
                       <DottedKey path={leaf.key} />
                     </button>
                   </td>

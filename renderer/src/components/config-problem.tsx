@@ -30,7 +30,11 @@ export function ConfigProblemView({
     >
       <div className="notice-body">
         <p className="notice-title">
-          {origin === null ? 'The configuration is refused' : inEditor ? `${origin.file}, ${describeTextPlace(origin)}` : describeConfigOrigin(origin)}
+          {origin === null
+            ? 'The configuration is refused'
+            : inEditor
+              ? `${origin.file}, ${describeTextPlace(origin)}`
+              : describeConfigOrigin(origin)}
           {problem.key ? <span className="mono tag-field config-problem-key">{problem.key}</span> : null}
         </p>
         <p className="notice-message">{problem.message}</p>

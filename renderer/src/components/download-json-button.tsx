@@ -19,7 +19,13 @@ export function downloadJson(data: unknown, fileName: string): void {
 
 export function DownloadJsonButton({ data, fileName, label = 'Export JSON' }: { data: unknown; fileName: string; label?: string }) {
   return (
-    <button type="button" className="button" onClick={() => downloadJson(data, fileName)} data-testid="export-json" data-file-name={fileName}>
+    <button
+      type="button"
+      className="button"
+      onClick={() => downloadJson(data, fileName)}
+      data-testid="export-json"
+      data-file-name={fileName}
+    >
       {label}
     </button>
   );

@@ -12,7 +12,11 @@ function jumpCandidatesFor(host: HostSummary, hosts: HostSummary[]): HostSummary
   const byId = new Map(hosts.map((h) => [h.id, h]));
   const goesThrough = (candidate: HostSummary): boolean => {
     const seen = new Set<number>();
-    for (let cursor: HostSummary | undefined = candidate; cursor && !seen.has(cursor.id); cursor = cursor.jumpHostId === null ? undefined : byId.get(cursor.jumpHostId)) {
+    for (
+      let cursor: HostSummary | undefined = candidate;
+      cursor && !seen.has(cursor.id);
+      cursor = cursor.jumpHostId === null ? undefined : byId.get(cursor.jumpHostId)
+    ) {
       if (cursor.id === host.id) return true;
       seen.add(cursor.id);
     }

@@ -1,7 +1,15 @@
 import { CONFIG_ENVIRONMENTS, type ConfigEnvironment } from '../../../electron/contract';
 
 /** Which environment profile sits under the install's values; "from the text" follows its `environment:` key. */
-export function EnvironmentSelect({ id, value, onChange }: { id?: string; value: ConfigEnvironment | null; onChange: (next: ConfigEnvironment | null) => void }) {
+export function EnvironmentSelect({
+  id,
+  value,
+  onChange,
+}: {
+  id?: string;
+  value: ConfigEnvironment | null;
+  onChange: (next: ConfigEnvironment | null) => void;
+}) {
   return (
     <select
       id={id}

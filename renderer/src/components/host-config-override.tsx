@@ -72,7 +72,9 @@ function OverrideEditor({
       {problem ? <ConfigProblemView problem={problem} editedName={override.name} onReveal={reveal} /> : null}
       {result?.valid ? (
         <details className="report-host" data-testid="host-config-merged">
-          <summary>Merged values on {hostName}: {result.layers.map((layer) => layer.layer).join(' → ')}</summary>
+          <summary>
+            Merged values on {hostName}: {result.layers.map((layer) => layer.layer).join(' → ')}
+          </summary>
           <ConfigMergedValues config={result.config} params={checkedParams} editedName={override.name} onReveal={reveal} />
         </details>
       ) : null}
@@ -121,7 +123,9 @@ export function HostConfigOverride({
           )}
         </span>
       </header>
-      {override && params ? <OverrideEditor hostId={hostId} hostName={hostName} override={override} params={params} onChange={onChange} onState={onState} /> : null}
+      {override && params ? (
+        <OverrideEditor hostId={hostId} hostName={hostName} override={override} params={params} onChange={onChange} onState={onState} />
+      ) : null}
     </section>
   );
 }

@@ -31,8 +31,7 @@ export function HostFormFields({
   /** The stored host when editing; its secrets show as "kept" hints. */
   editing?: HostSummary;
 }) {
-  const keepsSecret = (method: HostFormValues['authMethod']) =>
-    editing !== undefined && editing.authMethod === method && editing.hasSecret;
+  const keepsSecret = (method: HostFormValues['authMethod']) => editing !== undefined && editing.authMethod === method && editing.hasSecret;
   // A control's name, value and edits all come from the one field it stands for.
   const bind = (field: FreeTextField) => ({
     name: field,
@@ -46,7 +45,12 @@ export function HostFormFields({
         <input className="input" {...bind('name')} autoComplete="off" spellCheck={false} data-autofocus />
       </FormField>
       <FormField label="Role" error={errors.role}>
-        <select className="input" name="role" value={values.role} onChange={(event) => onChange({ role: event.target.value as HostFormValues['role'] })}>
+        <select
+          className="input"
+          name="role"
+          value={values.role}
+          onChange={(event) => onChange({ role: event.target.value as HostFormValues['role'] })}
+        >
           <option value="">Not decided yet</option>
           {(Object.keys(ROLE_LABELS) as Array<keyof typeof ROLE_LABELS>).map((role) => (
             <option key={role} value={role}>
@@ -85,13 +89,21 @@ export function HostFormFields({
         {errors.authMethod ? <p className="field-error">{errors.authMethod}</p> : null}
         {values.authMethod === 'key' ? (
           <div className="form-row">
-            <FormField label="Private key file" error={errors.keyPath} hint="A path on the machine running this app, e.g. ~/.ssh/id_ed25519.">
+            <FormField
+              label="Private key file"
+              error={errors.keyPath}
+              hint="A path on the machine running this app, e.g. ~/.ssh/id_ed25519."
+            >
               <input className="input mono" {...bind('keyPath')} autoComplete="off" spellCheck={false} />
             </FormField>
             <FormField
               label="Key passphrase (optional)"
               error={errors.passphrase}
-              hint={keyUnchanged && editing?.hasSecret ? 'A passphrase is stored; leave empty to keep it.' : 'Only if the key file is encrypted.'}
+              hint={
+                keyUnchanged && editing?.hasSecret
+                  ? 'A passphrase is stored; leave empty to keep it.'
+                  : 'Only if the key file is encrypted.'
+              }
             >
               <input className="input" type="password" {...bind('passphrase')} autoComplete="new-password" />
             </FormField>
@@ -115,7 +127,13 @@ export function HostFormFields({
         error={errors.sudoPassword}
         hint={editing ? 'Leave empty to keep what is stored.' : 'When sudo asks for one; the login password is tried otherwise.'}
       >
-        <input className="input" type="password" {...bind('sudoPassword')} disabled={values.forgetSudoPassword} autoComplete="new-password" />
+        <input
+          className="input"
+          type="password"
+          {...bind('sudoPassword')}
+          disabled={values.forgetSudoPassword}
+          autoComplete="new-password"
+        />
       </FormField>
       <FormField label="Jump host" error={errors.jumpHostId} hint="Connect through another SSH host (a bastion).">
         <select className="input" {...bind('jumpHostId')}>

@@ -22,8 +22,7 @@ function CompareHint({ keyType }: { keyType: string }) {
   return (
     <p className="key-hint">
       Compare it with the machine’s own key before you trust it: on its console run{' '}
-      <code className="mono">{fingerprintCommand(keyType)}</code>. Trust it only if the fingerprints match
-      character for character.
+      <code className="mono">{fingerprintCommand(keyType)}</code>. Trust it only if the fingerprints match character for character.
     </p>
   );
 }
@@ -123,9 +122,8 @@ function ChangedKey({
     <div className="key-panel key-panel-danger" role="alert" data-testid="host-key-changed">
       <p className="key-panel-title">The host key of {host.name} has changed</p>
       <p>
-        {host.name} ({host.address}:{host.port}) now presents a different key than the one you trusted. The app refuses to
-        connect to it until you re-trust it. A reinstalled machine or regenerated keys explain this; so would someone
-        intercepting the connection.
+        {host.name} ({host.address}:{host.port}) now presents a different key than the one you trusted. The app refuses to connect to it
+        until you re-trust it. A reinstalled machine or regenerated keys explain this; so would someone intercepting the connection.
       </p>
       <dl className="key-compare">
         <dt>Now presents</dt>
@@ -162,9 +160,7 @@ function ChangedKey({
           spellCheck={false}
           data-testid="retrust-confirm"
         />
-        {typed !== '' && !confirmed ? (
-          <p className="field-error">That is not the fingerprint the host presents now.</p>
-        ) : null}
+        {typed !== '' && !confirmed ? <p className="field-error">That is not the fingerprint the host presents now.</p> : null}
         <div className="actions">
           <button type="submit" className="button button-danger" disabled={!confirmed || trusting}>
             {trusting ? 'Re-trusting…' : 'Re-trust new key'}
@@ -184,8 +180,8 @@ export function KeyTrusted({ host, children }: { host: HostSummary; children: Re
   return (
     <div className="key-panel key-panel-ok" role="status" data-testid="host-key-trusted">
       <p>
-        Trusted. {host.name}’s key {pinned ? <span className="mono">{pinned.fingerprint}</span> : null} is pinned; a
-        different key will be refused.
+        Trusted. {host.name}’s key {pinned ? <span className="mono">{pinned.fingerprint}</span> : null} is pinned; a different key will be
+        refused.
       </p>
       <div className="actions">{children}</div>
     </div>
@@ -254,9 +250,7 @@ export function HostKeyCheck({
   }
   const result = scan.state.result;
   const trustError =
-    trust.state.status === 'error' ? (
-      <ErrorNotice title="The key was not trusted" error={trust.state.error} onRetry={rescan} />
-    ) : null;
+    trust.state.status === 'error' ? <ErrorNotice title="The key was not trusted" error={trust.state.error} onRetry={rescan} /> : null;
   if (trust.state.status === 'success') {
     return (
       <KeyTrusted host={trust.state.result}>
@@ -272,7 +266,13 @@ export function HostKeyCheck({
     case 'new':
       return (
         <>
-          <NewKey host={host} scan={result} onTrust={() => void doTrust(result.fingerprint)} onNotNow={onDismiss} trusting={trust.pending} />
+          <NewKey
+            host={host}
+            scan={result}
+            onTrust={() => void doTrust(result.fingerprint)}
+            onNotNow={onDismiss}
+            trusting={trust.pending}
+          />
           {trustError}
         </>
       );
@@ -292,9 +292,7 @@ export function HostKeyCheck({
     case 'trusted':
       return (
         <div className="key-panel key-panel-ok" role="status" data-testid="host-key-matches">
-          <p>
-            The key matches the one you trusted{result.pinned ? ` on ${formatDateTime(result.pinned.trustedAt)}` : ''}.
-          </p>
+          <p>The key matches the one you trusted{result.pinned ? ` on ${formatDateTime(result.pinned.trustedAt)}` : ''}.</p>
           <KeyLine keyType={result.keyType} fingerprint={result.fingerprint} />
           <div className="actions">
             <button type="button" className="button" onClick={onDismiss}>

@@ -54,15 +54,18 @@ export function InstallConfiguration({ draft, onChange }: { draft: ConfigDraft; 
             <label className="field-label" htmlFor={`${editorId}-environment`}>
               Environment
             </label>
-            <EnvironmentSelect id={`${editorId}-environment`} value={draft.environment} onChange={(environment) => onChange({ ...draft, environment })} />
+            <EnvironmentSelect
+              id={`${editorId}-environment`}
+              value={draft.environment}
+              onChange={(environment) => onChange({ ...draft, environment })}
+            />
           </>
         }
       >
         <div className="stack">
           <div className="field">
             <label className="field-label" htmlFor={editorId}>
-              YAML, over config/defaults.yaml and the environment profile{' '}
-              <span className="mono muted">({draft.name})</span>
+              YAML, over config/defaults.yaml and the environment profile <span className="mono muted">({draft.name})</span>
             </label>
             <ConfigEditor
               id={editorId}

@@ -7,14 +7,7 @@ import { formatByteRate, formatBytes, formatBytesRound } from '../format/bytes';
 import { formatDecimal, formatPercent, formatTickNumber } from '../format/number';
 import { formatClock } from '../format/time';
 import { minuteTicks, niceTicks } from '../metrics/axis-ticks';
-import {
-  EMPTY_WINDOW,
-  LIVE_WINDOW_MS,
-  countPoints,
-  latestValue,
-  liveWindowReducer,
-  type MetricRow,
-} from '../metrics/live-window';
+import { EMPTY_WINDOW, LIVE_WINDOW_MS, countPoints, latestValue, liveWindowReducer, type MetricRow } from '../metrics/live-window';
 import { ErrorNotice, LoadingState } from './query-state';
 
 interface SeriesSpec {
@@ -82,9 +75,10 @@ const PANELS: PanelSpec[] = [
 ];
 
 // Accessors rather than string keys: recharts reads a dotted key as a nested path.
-const accessors = Object.fromEntries(
-  HOST_METRICS.map((metric) => [metric, (row: MetricRow) => row[metric] ?? null]),
-) as Record<HostMetric, (row: MetricRow) => number | null>;
+const accessors = Object.fromEntries(HOST_METRICS.map((metric) => [metric, (row: MetricRow) => row[metric] ?? null])) as Record<
+  HostMetric,
+  (row: MetricRow) => number | null
+>;
 
 function seriesMax(rows: readonly MetricRow[], series: SeriesSpec[]): number {
   let max = 0;
@@ -238,12 +232,7 @@ export function LiveMetricsChart({ hostId, memoryTotalBytes }: { hostId: number;
   const waiting = rows.length === 0;
 
   return (
-    <div
-      className="live-chart"
-      data-testid="live-chart"
-      data-point-count={pointCount}
-      aria-busy={waiting && live.error === null}
-    >
+    <div className="live-chart" data-testid="live-chart" data-point-count={pointCount} aria-busy={waiting && live.error === null}>
       {history.isError ? (
         <ErrorNotice
           title="Could not load the last five minutes"

@@ -3,7 +3,13 @@ import { worstFirst } from '../preflight/outcomes';
 import { OutcomeBadge } from './outcome-badge';
 
 /** Preflight checks, worst first: outcome, what was checked, what was found, what to do. */
-export function PreflightChecksTable({ checks, hostNames }: { checks: Array<PreflightCheck & { hostIds?: number[] }>; hostNames?: Map<number, string> }) {
+export function PreflightChecksTable({
+  checks,
+  hostNames,
+}: {
+  checks: Array<PreflightCheck & { hostIds?: number[] }>;
+  hostNames?: Map<number, string>;
+}) {
   if (checks.length === 0) return <p className="muted">No checks apply.</p>;
   return (
     <table className="table checks-table">

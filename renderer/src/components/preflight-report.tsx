@@ -46,7 +46,13 @@ export function PreflightReportView({ report, onClose }: { report: PreflightRepo
         {report.hosts.map((host) => {
           const counts = countOutcomes(host.checks);
           return (
-            <details key={host.hostId} className="report-host" open={!several || host.outcome === 'fail'} data-testid="preflight-host" data-host-name={host.hostName}>
+            <details
+              key={host.hostId}
+              className="report-host"
+              open={!several || host.outcome === 'fail'}
+              data-testid="preflight-host"
+              data-host-name={host.hostName}
+            >
               <summary>
                 <OutcomeBadge outcome={host.outcome} />{' '}
                 <a href={hrefFor({ name: 'host', hostId: host.hostId })} className="host-name">

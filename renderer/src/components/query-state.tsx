@@ -103,9 +103,7 @@ export function QueryState<T>({
   const body = isEmpty?.(query.data) ? (empty ?? <EmptyState title="Nothing to show" />) : children(query.data);
   return (
     <>
-      {query.isError ? (
-        <ErrorNotice error={query.error} title={errorTitle} onRetry={retry} retrying={query.isFetching} />
-      ) : null}
+      {query.isError ? <ErrorNotice error={query.error} title={errorTitle} onRetry={retry} retrying={query.isFetching} /> : null}
       {body}
     </>
   );

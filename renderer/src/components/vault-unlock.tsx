@@ -57,7 +57,13 @@ export function VaultUnlockDialog({ status, onClose, onUnlocked }: { status: Vau
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={unlock.pending || passphrase === ''} data-testid="vault-unlock-submit">
+          <button
+            type="submit"
+            form={formId}
+            className="button button-primary"
+            disabled={unlock.pending || passphrase === ''}
+            data-testid="vault-unlock-submit"
+          >
             {unlock.pending ? 'Unlocking…' : choosing ? 'Set the passphrase' : 'Unlock'}
           </button>
         </>
@@ -91,7 +97,14 @@ export function VaultUnlockDialog({ status, onClose, onUnlocked }: { status: Vau
         </FormField>
         {choosing ? (
           <FormField label="Repeat the passphrase" error={differs ? 'The two passphrases differ.' : undefined}>
-            <input className="input" type="password" value={repeat} onChange={(event) => setRepeat(event.target.value)} autoComplete="new-password" data-testid="vault-passphrase-repeat" />
+            <input
+              className="input"
+              type="password"
+              value={repeat}
+              onChange={(event) => setRepeat(event.target.value)}
+              autoComplete="new-password"
+              data-testid="vault-passphrase-repeat"
+            />
           </FormField>
         ) : null}
       </form>

@@ -21,7 +21,14 @@ export function FollowedJob({ jobId, onClose }: { jobId: string; onClose: () => 
     );
   }
   const { job } = view;
-  const target = job.kind === 'upgrade' ? ` to ${job.bundle}` : job.kind === 'rollback' ? (job.bundle ? ` to ${job.bundle}` : ' to the previous release') : '';
+  const target =
+    job.kind === 'upgrade'
+      ? ` to ${job.bundle}`
+      : job.kind === 'rollback'
+        ? job.bundle
+          ? ` to ${job.bundle}`
+          : ' to the previous release'
+        : '';
   return (
     <Card
       title={`${JOB_KIND_TEXT[job.kind]}${target}`}

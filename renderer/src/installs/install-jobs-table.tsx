@@ -33,7 +33,9 @@ export function InstallJobsTable({ jobs, onOpen }: { jobs: InstallJobSummary[]; 
               <td className="nowrap">
                 <RelativeTime ms={job.startedAt} />
               </td>
-              <td className="nowrap figure">{job.finishedAt !== null ? formatDuration(Math.max(0, job.finishedAt - job.startedAt)) : '…'}</td>
+              <td className="nowrap figure">
+                {job.finishedAt !== null ? formatDuration(Math.max(0, job.finishedAt - job.startedAt)) : '…'}
+              </td>
               <td>
                 <button type="button" className="button" onClick={() => onOpen(job.jobId)} data-testid="install-job-open">
                   {job.state === 'running' ? 'Follow' : 'Details'}

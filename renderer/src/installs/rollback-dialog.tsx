@@ -10,13 +10,25 @@ const PREVIOUS = '';
  * Roll back every host, or one, to a kept release (default each host's previous one),
  * host by host and health-gated: a release that does not come up hands the host back.
  */
-export function RollbackDialog({ install, host, onClose, onStarted }: { install: InstallRecord; host?: string; onClose: () => void; onStarted: (jobId: string) => void }) {
+export function RollbackDialog({
+  install,
+  host,
+  onClose,
+  onStarted,
+}: {
+  install: InstallRecord;
+  host?: string;
+  onClose: () => void;
+  onStarted: (jobId: string) => void;
+}) {
   const releaseId = useId();
   const rollback = useApiAction('installs.rollback');
   const hosts = install.hosts.filter((h) => host === undefined || h.hostName === host);
   // Releases every chosen host keeps that are not current on all of them.
   const kept = [...new Set(hosts.flatMap((h) => h.releases.map((r) => r.version)))].filter(
-    (version) => hosts.every((h) => h.releases.some((r) => r.version === version)) && !hosts.every((h) => h.releases.some((r) => r.version === version && r.state === 'current')),
+    (version) =>
+      hosts.every((h) => h.releases.some((r) => r.version === version)) &&
+      !hosts.every((h) => h.releases.some((r) => r.version === version && r.state === 'current')),
   );
   const [to, setTo] = useState(PREVIOUS);
   const start = async () => {
@@ -34,7 +46,13 @@ export function RollbackDialog({ install, host, onClose, onStarted }: { install:
           <button type="button" className="button" onClick={onClose}>
             Keep as it is
           </button>
-          <button type="button" className="button button-primary" onClick={() => void start()} disabled={rollback.pending} data-testid="rollback-confirm">
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => void start()}
+            disabled={rollback.pending}
+            data-testid="rollback-confirm"
+          >
             {rollback.pending ? 'Starting…' : 'Roll back'}
           </button>
         </>
@@ -45,7 +63,14 @@ export function RollbackDialog({ install, host, onClose, onStarted }: { install:
           <label className="field-label" htmlFor={releaseId}>
             Release
           </label>
-          <select id={releaseId} className="input" value={to} onChange={(event) => setTo(event.target.value)} data-testid="rollback-release" data-autofocus>
+          <select
+            id={releaseId}
+            className="input"
+            value={to}
+            onChange={(event) => setTo(event.target.value)}
+            data-testid="rollback-release"
+            data-autofocus
+          >
             <option value={PREVIOUS}>Each host’s previous release</option>
             {kept.map((version) => (
               <option key={version} value={version}>
@@ -53,7 +78,9 @@ export function RollbackDialog({ install, host, onClose, onStarted }: { install:
               </option>
             ))}
           </select>
-          <p className="field-hint">Releases kept on {hosts.length === 1 ? hosts[0]!.hostName : 'every host'}; older ones were removed by install.releases_kept.</p>
+          <p className="field-hint">
+            Releases kept on {hosts.length === 1 ? hosts[0]!.hostName : 'every host'}; older ones were removed by install.releases_kept.
+          </p>
         </div>
         {rollback.state.status === 'error' ? <ErrorNotice title="The rollback did not start" error={rollback.state.error} /> : null}
       </div>

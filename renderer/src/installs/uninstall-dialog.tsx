@@ -8,7 +8,17 @@ import { ErrorNotice } from '../components/query-state';
  * Uninstall every host, or one, after the operator types the install's name: the runtime
  * and its processes stop, the service goes, and exactly what the install made is removed.
  */
-export function UninstallDialog({ install, host, onClose, onStarted }: { install: InstallRecord; host?: string; onClose: () => void; onStarted: (jobId: string) => void }) {
+export function UninstallDialog({
+  install,
+  host,
+  onClose,
+  onStarted,
+}: {
+  install: InstallRecord;
+  host?: string;
+  onClose: () => void;
+  onStarted: (jobId: string) => void;
+}) {
   const nameId = useId();
   const [typed, setTyped] = useState('');
   const uninstall = useApiAction('installs.uninstall');
@@ -28,7 +38,13 @@ export function UninstallDialog({ install, host, onClose, onStarted }: { install
           <button type="button" className="button" onClick={onClose}>
             Keep it
           </button>
-          <button type="button" className="button button-danger" onClick={() => void start()} disabled={typed !== install.name || uninstall.pending} data-testid="uninstall-confirm">
+          <button
+            type="button"
+            className="button button-danger"
+            onClick={() => void start()}
+            disabled={typed !== install.name || uninstall.pending}
+            data-testid="uninstall-confirm"
+          >
             {uninstall.pending ? 'Starting…' : 'Uninstall'}
           </button>
         </>
@@ -39,7 +55,16 @@ export function UninstallDialog({ install, host, onClose, onStarted }: { install
           <label className="field-label" htmlFor={nameId}>
             Type <span className="mono">{install.name}</span> to confirm
           </label>
-          <input id={nameId} className="input mono" value={typed} onChange={(event) => setTyped(event.target.value)} autoComplete="off" spellCheck={false} data-testid="uninstall-name" data-autofocus />
+          <input
+            id={nameId}
+            className="input mono"
+            value={typed}
+            onChange={(event) => setTyped(event.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            data-testid="uninstall-name"
+            data-autofocus
+          />
         </div>
         {uninstall.state.status === 'error' ? <ErrorNotice title="The uninstall did not start" error={uninstall.state.error} /> : null}
       </div>

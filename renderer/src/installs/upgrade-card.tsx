@@ -16,7 +16,17 @@ import { HostPlanView } from '../wizard/review-step';
  * it is named "Downgrade to vX", says which newer release it replaces, and starts only after
  * the operator types its version.
  */
-export function UpgradeCard({ name, preferred, busy, onStarted }: { name: string; preferred?: string; busy: boolean; onStarted: (jobId: string) => void }) {
+export function UpgradeCard({
+  name,
+  preferred,
+  busy,
+  onStarted,
+}: {
+  name: string;
+  preferred?: string;
+  busy: boolean;
+  onStarted: (jobId: string) => void;
+}) {
   const offer = useApiQuery('installs.upgradeOffer', { name });
   const [planning, setPlanning] = useState<string | null>(null);
   if (offer.isError) return <ErrorNotice title="Could not look for upgrades" error={offer.error} onRetry={() => void offer.refetch()} />;
@@ -26,7 +36,11 @@ export function UpgradeCard({ name, preferred, busy, onStarted }: { name: string
   const chosen = wanted?.compatible ? wanted : offer.data.offer;
   if (!chosen && !wanted) return null;
   const downgrade = chosen !== null && chosen.downgradeFrom.length > 0;
-  const title = !chosen ? `${wanted!.bundle} cannot be installed here` : downgrade ? `Downgrade to ${chosen.version}` : `Upgrade to ${chosen.version}`;
+  const title = !chosen
+    ? `${wanted!.bundle} cannot be installed here`
+    : downgrade
+      ? `Downgrade to ${chosen.version}`
+      : `Upgrade to ${chosen.version}`;
   const aside = chosen && downgrade ? `from ${chosen.downgradeFrom.join(', ')}` : from ? `from ${from}` : undefined;
   return (
     <Card title={title} aside={aside} testId="upgrade-card">
@@ -36,20 +50,28 @@ export function UpgradeCard({ name, preferred, busy, onStarted }: { name: string
           <div className="actions">
             {downgrade ? (
               <p className="key-panel" role="note" data-testid="downgrade-warning">
-                {chosen.bundle} is older than {chosen.downgradeFrom.join(' and ')}, which hosts of {name} run: this is a downgrade, not an upgrade. It may bring back
-                problems the newer release fixed. To return to a release the hosts keep, roll back instead.
+                {chosen.bundle} is older than {chosen.downgradeFrom.join(' and ')}, which hosts of {name} run: this is a downgrade, not an
+                upgrade. It may bring back problems the newer release fixed. To return to a release the hosts keep, roll back instead.
               </p>
             ) : (
               <p className="muted">
-                {chosen.bundle} was imported; every host runs {from ?? 'nothing yet'}. Upgrading plans first, then switches one host at a time, each checked healthy.
+                {chosen.bundle} was imported; every host runs {from ?? 'nothing yet'}. Upgrading plans first, then switches one host at a
+                time, each checked healthy.
               </p>
             )}
-            <button type="button" className={downgrade ? 'button button-danger' : 'button button-primary'} onClick={() => setPlanning(chosen.bundle)} disabled={busy} data-testid="upgrade-plan">
+            <button
+              type="button"
+              className={downgrade ? 'button button-danger' : 'button button-primary'}
+              onClick={() => setPlanning(chosen.bundle)}
+              disabled={busy}
+              data-testid="upgrade-plan"
+            >
               {downgrade ? `Plan the downgrade to ${chosen.version}` : `Upgrade to ${chosen.version}`}
             </button>
           </div>
         ) : null}
-        {chosen && planning === chosen.bundle ? <UpgradePlan
+        {chosen && planning === chosen.bundle ? (
+          <UpgradePlan
             name={name}
             candidate={chosen}
             busy={busy}
@@ -58,13 +80,26 @@ export function UpgradeCard({ name, preferred, busy, onStarted }: { name: string
               setPlanning(null);
               onStarted(jobId);
             }}
-          /> : null}
+          />
+        ) : null}
       </div>
     </Card>
   );
 }
 
-function UpgradePlan({ name, candidate, busy, onCancel, onStarted }: { name: string; candidate: UpgradeCandidate; busy: boolean; onCancel: () => void; onStarted: (jobId: string) => void }) {
+function UpgradePlan({
+  name,
+  candidate,
+  busy,
+  onCancel,
+  onStarted,
+}: {
+  name: string;
+  candidate: UpgradeCandidate;
+  busy: boolean;
+  onCancel: () => void;
+  onStarted: (jobId: string) => void;
+}) {
   // Each look at the hosts is fresh: what matches changes as hosts do.
   const plan = useApiQuery('installs.upgradePlan', { name, bundle: candidate.bundle }, { staleTime: 0, gcTime: 0 });
   const upgrade = useApiAction('installs.upgrade');
@@ -81,12 +116,19 @@ function UpgradePlan({ name, candidate, busy, onCancel, onStarted }: { name: str
   };
   return (
     <div className="stack" data-testid="upgrade-plan-view">
-      {plan.isError ? <ErrorNotice title={downgrade ? 'The downgrade could not be planned' : 'The upgrade could not be planned'} error={plan.error} onRetry={() => void plan.refetch()} /> : null}
+      {plan.isError ? (
+        <ErrorNotice
+          title={downgrade ? 'The downgrade could not be planned' : 'The upgrade could not be planned'}
+          error={plan.error}
+          onRetry={() => void plan.refetch()}
+        />
+      ) : null}
       {!plan.data && plan.isFetching ? <LoadingState label="Looking at each host…" /> : null}
       {plan.data ? (
         <>
           <p className="field-hint">
-            {plan.data.bundle.name} {plan.data.bundle.version}, {formatBytes(plan.data.bundle.sizeBytes)}. Each host was logged in to and looked at; nothing was changed.
+            {plan.data.bundle.name} {plan.data.bundle.version}, {formatBytes(plan.data.bundle.sizeBytes)}. Each host was logged in to and
+            looked at; nothing was changed.
           </p>
           {plan.data.hosts.map((host) => (
             <HostPlanView key={host.host} plan={host} />
@@ -96,12 +138,23 @@ function UpgradePlan({ name, candidate, busy, onCancel, onStarted }: { name: str
       {downgrade ? (
         <div className="field confirm-name">
           <label className="field-label" htmlFor={confirmId}>
-            This replaces {newer.join(' and ')} with the older {candidate.version}. Type <span className="mono">{candidate.version}</span> to confirm the downgrade
+            This replaces {newer.join(' and ')} with the older {candidate.version}. Type <span className="mono">{candidate.version}</span>{' '}
+            to confirm the downgrade
           </label>
-          <input id={confirmId} className="input mono" value={typed} onChange={(event) => setTyped(event.target.value)} autoComplete="off" spellCheck={false} data-testid="downgrade-confirm-version" />
+          <input
+            id={confirmId}
+            className="input mono"
+            value={typed}
+            onChange={(event) => setTyped(event.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            data-testid="downgrade-confirm-version"
+          />
         </div>
       ) : null}
-      {upgrade.state.status === 'error' ? <ErrorNotice title={downgrade ? 'The downgrade did not start' : 'The upgrade did not start'} error={upgrade.state.error} /> : null}
+      {upgrade.state.status === 'error' ? (
+        <ErrorNotice title={downgrade ? 'The downgrade did not start' : 'The upgrade did not start'} error={upgrade.state.error} />
+      ) : null}
       <div className="actions">
         <button type="button" className="button" onClick={onCancel}>
           Not now

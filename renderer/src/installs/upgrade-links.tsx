@@ -23,7 +23,14 @@ export function UpgradeLinks({ bundle }: { bundle: BundleSummary }) {
   if (older.length === 0 && newer.length === 0) return null;
   return (
     <div className="key-panel" role="status" data-testid="bundle-upgrade-links">
-      <InstallLinks intro={`${bundle.version} is newer than what these installs run:`} installs={older} verb="Upgrade" from={(i) => i.oldest} to={bundle.version} testId="bundle-upgrade-link" />
+      <InstallLinks
+        intro={`${bundle.version} is newer than what these installs run:`}
+        installs={older}
+        verb="Upgrade"
+        from={(i) => i.oldest}
+        to={bundle.version}
+        testId="bundle-upgrade-link"
+      />
       <InstallLinks
         intro={`${bundle.version} is older than what these installs run; installing it is a downgrade, done only when confirmed:`}
         installs={newer}
@@ -37,7 +44,21 @@ export function UpgradeLinks({ bundle }: { bundle: BundleSummary }) {
 }
 
 /** One list of links to an install's upgrade page for this bundle, under its intro; nothing when empty. */
-function InstallLinks<I extends { name: string }>({ intro, installs, verb, from, to, testId }: { intro: string; installs: I[]; verb: string; from: (install: I) => string; to: string; testId: string }) {
+function InstallLinks<I extends { name: string }>({
+  intro,
+  installs,
+  verb,
+  from,
+  to,
+  testId,
+}: {
+  intro: string;
+  installs: I[];
+  verb: string;
+  from: (install: I) => string;
+  to: string;
+  testId: string;
+}) {
   if (installs.length === 0) return null;
   return (
     <>
@@ -45,7 +66,11 @@ function InstallLinks<I extends { name: string }>({ intro, installs, verb, from,
       <ul className="plain-list">
         {installs.map((install) => (
           <li key={install.name}>
-            <a href={hrefFor({ name: 'installed', installName: install.name, upgradeTo: to })} data-testid={testId} data-install-name={install.name}>
+            <a
+              href={hrefFor({ name: 'installed', installName: install.name, upgradeTo: to })}
+              data-testid={testId}
+              data-install-name={install.name}
+            >
               {verb} {install.name} from {from(install)} to {to}
             </a>
           </li>

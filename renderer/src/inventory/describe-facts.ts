@@ -58,7 +58,12 @@ export function formatUtcOffset(minutes: number): string {
 export function describeClockSkew(skewMs: number): string {
   const abs = Math.abs(skewMs);
   if (abs < 1000) return 'in step with this machine';
-  const amount = abs < 60_000 ? `${(abs / 1000).toFixed(1)} s` : abs < 3_600_000 ? `${Math.round(abs / 60_000)} min` : `${(abs / 3_600_000).toFixed(1)} h`;
+  const amount =
+    abs < 60_000
+      ? `${(abs / 1000).toFixed(1)} s`
+      : abs < 3_600_000
+        ? `${Math.round(abs / 60_000)} min`
+        : `${(abs / 3_600_000).toFixed(1)} h`;
   return `${amount} ${skewMs > 0 ? 'ahead of' : 'behind'} this machine`;
 }
 

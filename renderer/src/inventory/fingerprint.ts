@@ -26,7 +26,15 @@ export function opensshKeyLabel(keyType: string): string {
  */
 export function fingerprintCommand(keyType: string): string {
   const label = opensshKeyLabel(keyType);
-  const file = label.startsWith('ED25519') ? 'ed25519' : label.startsWith('ECDSA') ? 'ecdsa' : label === 'RSA' ? 'rsa' : label === 'DSA' ? 'dsa' : null;
+  const file = label.startsWith('ED25519')
+    ? 'ed25519'
+    : label.startsWith('ECDSA')
+      ? 'ecdsa'
+      : label === 'RSA'
+        ? 'rsa'
+        : label === 'DSA'
+          ? 'dsa'
+          : null;
   return file ? `ssh-keygen -lf /etc/ssh/ssh_host_${file}_key.pub` : 'for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$f"; done';
 }
 

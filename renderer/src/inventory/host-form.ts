@@ -1,11 +1,5 @@
 import type { z } from 'zod';
-import {
-  HostChangesSchema,
-  HostInputSchema,
-  type HostInput,
-  type HostRole,
-  type HostSummary,
-} from '../../../electron/contract';
+import { HostChangesSchema, HostInputSchema, type HostInput, type HostRole, type HostSummary } from '../../../electron/contract';
 
 export type AuthMethodChoice = 'key' | 'agent' | 'password';
 

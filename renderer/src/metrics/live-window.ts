@@ -50,12 +50,7 @@ export function trimToWindow(rows: readonly MetricRow[], windowMs: number): Metr
  * points are bucketed (a bucket's time may be its start), so a history point within
  * half a step of the first live sample is the same sample seen twice: the live one wins.
  */
-export function mergeHistory(
-  history: readonly MetricRow[],
-  live: readonly MetricRow[],
-  stepMs: number,
-  windowMs: number,
-): MetricRow[] {
+export function mergeHistory(history: readonly MetricRow[], live: readonly MetricRow[], stepMs: number, windowMs: number): MetricRow[] {
   const firstLive = live[0];
   const keptHistory = firstLive ? history.filter((row) => row.t <= firstLive.t - stepMs / 2) : [...history];
   return trimToWindow([...keptHistory, ...live], windowMs);
@@ -73,10 +68,7 @@ export function appendRow(rows: readonly MetricRow[], row: MetricRow, windowMs: 
   return trimToWindow(next, windowMs);
 }
 
-export type LiveWindowAction =
-  | { type: 'history'; result: MetricsQueryResult }
-  | { type: 'live'; sample: LiveSample }
-  | { type: 'reset' };
+export type LiveWindowAction = { type: 'history'; result: MetricsQueryResult } | { type: 'live'; sample: LiveSample } | { type: 'reset' };
 
 /** The chart's state machine: history once, live samples as they come, always trimmed. */
 export function reduceLiveWindow(state: LiveWindow, action: LiveWindowAction, windowMs: number): LiveWindow {

@@ -18,9 +18,7 @@ export function BundlesPage() {
       <header className="page-head">
         <div>
           <h1>Bundles</h1>
-          <p className="page-sub">
-            Signed release bundles: everything an offline install needs, checked before it is stored.
-          </p>
+          <p className="page-sub">Signed release bundles: everything an offline install needs, checked before it is stored.</p>
         </div>
       </header>
       <Card title="Import a bundle" testId="bundle-import-card">

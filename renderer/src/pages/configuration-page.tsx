@@ -11,8 +11,8 @@ export function ConfigurationPage() {
         <div>
           <h1>Configuration</h1>
           <p className="page-sub">
-            What an install sets, in layers: the shipped defaults, an environment profile, then the install’s own values.
-            Each is checked as you type, with the line and column of any problem.
+            What an install sets, in layers: the shipped defaults, an environment profile, then the install’s own values. Each is checked as
+            you type, with the line and column of any problem.
           </p>
         </div>
       </header>

@@ -54,8 +54,8 @@ function RemoveDialog({ host, onClose }: { host: HostSummary; onClose: () => voi
       }
     >
       <p>
-        The app forgets {host.name} ({host.address}): its pinned key, stored credentials, facts history and preflight
-        results. Nothing on the machine itself is touched.
+        The app forgets {host.name} ({host.address}): its pinned key, stored credentials, facts history and preflight results. Nothing on
+        the machine itself is touched.
       </p>
       {remove.state.status === 'error' ? <ErrorNotice title={`${host.name} was not removed`} error={remove.state.error} /> : null}
     </ModalDialog>

@@ -1,12 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import type {
-  DiskFacts,
-  FilesystemFacts,
-  GpuFacts,
-  HostFacts,
-  HostSummary,
-  NetworkInterfaceFacts,
-} from '../../../electron/contract';
+import type { DiskFacts, FilesystemFacts, GpuFacts, HostFacts, HostSummary, NetworkInterfaceFacts } from '../../../electron/contract';
 import { useHostDetail, useProbeHost } from '../api/queries';
 import { Card, Fact } from '../components/card';
 import { LiveMetricsChart } from '../components/live-metrics-chart';
@@ -56,7 +49,9 @@ function CpuCard({ facts }: { facts: HostFacts }) {
           </Fact>
           <Fact label="Speed">{formatGhz(cpu.speedGhz)}</Fact>
           {/* Only the instruction sets that decide which model builds can run. */}
-          <Fact label="Flags" testId="cpu-flags">{cpu.flags.length ? cpu.flags.join(' ') : 'none of note'}</Fact>
+          <Fact label="Flags" testId="cpu-flags">
+            {cpu.flags.length ? cpu.flags.join(' ') : 'none of note'}
+          </Fact>
         </dl>
       )}
     </Card>
@@ -289,20 +284,14 @@ function HostHeader({ host, onCheckKey }: { host: HostSummary; onCheckKey: () =>
       <header className="page-head">
         <div>
           <h1>
-            {host.name}{' '}
-            <span className={`badge badge-${host.kind}`}>{host.kind === 'local' ? 'Local' : 'SSH'}</span>
+            {host.name} <span className={`badge badge-${host.kind}`}>{host.kind === 'local' ? 'Local' : 'SSH'}</span>
           </h1>
           <p className="page-sub">
             {host.address && host.address !== host.name ? <>{host.address} · </> : null}
             Last probed <RelativeTime ms={host.lastProbedAt} never="never" testId="last-probed" />
           </p>
         </div>
-        <button
-          type="button"
-          className="button button-primary"
-          onClick={() => probe.mutate({ hostId })}
-          disabled={probe.isPending}
-        >
+        <button type="button" className="button button-primary" onClick={() => probe.mutate({ hostId })} disabled={probe.isPending}>
           {probe.isPending ? 'Probing…' : 'Probe again'}
         </button>
       </header>

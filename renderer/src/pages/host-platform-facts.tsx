@@ -62,7 +62,9 @@ function ClockFact({ facts }: { facts: HostFacts }) {
       {(clock) => {
         const skew = clock.epochMs - facts.probedAt;
         const level = clockSkewLevel(skew);
-        const zone = [clock.timezone, clock.utcOffsetMinutes === null ? null : formatUtcOffset(clock.utcOffsetMinutes)].filter(Boolean).join(', ');
+        const zone = [clock.timezone, clock.utcOffsetMinutes === null ? null : formatUtcOffset(clock.utcOffsetMinutes)]
+          .filter(Boolean)
+          .join(', ');
         return (
           <>
             {formatDateTime(clock.epochMs)}

@@ -77,9 +77,19 @@ export function PreflightCard({ hostId }: { hostId: number }) {
       }
     >
       <div className="stack">
-        {profiles.isError ? <ErrorNotice title="Could not load the requirement profiles" error={profiles.error} onRetry={() => void profiles.refetch()} /> : null}
-        {run.isError ? <ErrorNotice title="The preflight did not run" error={run.error} onRetry={() => run.mutate({ hostIds: [hostId], profile: chosen })} /> : null}
-        {history.isError ? <ErrorNotice title="Could not load earlier results" error={history.error} onRetry={() => void history.refetch()} /> : null}
+        {profiles.isError ? (
+          <ErrorNotice title="Could not load the requirement profiles" error={profiles.error} onRetry={() => void profiles.refetch()} />
+        ) : null}
+        {run.isError ? (
+          <ErrorNotice
+            title="The preflight did not run"
+            error={run.error}
+            onRetry={() => run.mutate({ hostIds: [hostId], profile: chosen })}
+          />
+        ) : null}
+        {history.isError ? (
+          <ErrorNotice title="Could not load earlier results" error={history.error} onRetry={() => void history.refetch()} />
+        ) : null}
         {history.isPending ? <LoadingState label="Loading the results…" /> : null}
         {history.isSuccess && results.length === 0 ? (
           <EmptyState title="No preflight yet">Choose a profile and run it to check this host against what SutazAI needs.</EmptyState>

@@ -63,7 +63,11 @@ function PreflightCell({ latest, loading }: { latest: PreflightSummary | undefin
   if (loading) return <span className="muted">…</span>;
   if (!latest) return <span className="muted">Not run</span>;
   return (
-    <span title={`${describeCounts(latest.counts)}, ${formatDateTime(latest.ranAt)}`} data-testid="preflight-summary" data-outcome={latest.outcome}>
+    <span
+      title={`${describeCounts(latest.counts)}, ${formatDateTime(latest.ranAt)}`}
+      data-testid="preflight-summary"
+      data-outcome={latest.outcome}
+    >
       <OutcomeBadge outcome={latest.outcome} />
       <span className="cell-sub">{latest.profile}</span>
     </span>
@@ -109,9 +113,7 @@ function HostRow({
           </a>
           <span className={`badge badge-${host.kind}`}>{host.kind === 'local' ? 'Local' : 'SSH'}</span>
         </div>
-        <div className="cell-sub mono">
-          {host.kind === 'local' ? 'this machine' : `${host.user}@${host.address}:${host.port}`}
-        </div>
+        <div className="cell-sub mono">{host.kind === 'local' ? 'this machine' : `${host.user}@${host.address}:${host.port}`}</div>
         {host.role || host.labels.length > 0 ? (
           <div className="labels">
             {host.role ? <span className="role">{ROLE_LABELS[host.role]}</span> : null}
@@ -236,13 +238,7 @@ function LatestProbeLink() {
   );
 }
 
-function BulkActions({
-  selectedHosts,
-  onReport,
-}: {
-  selectedHosts: HostSummary[];
-  onReport: (report: PreflightReport) => void;
-}) {
+function BulkActions({ selectedHosts, onReport }: { selectedHosts: HostSummary[]; onReport: (report: PreflightReport) => void }) {
   const client = useApiClient();
   const queryClient = useQueryClient();
   const jobs = useProbeJobs();
@@ -294,7 +290,9 @@ function BulkActions({
           {preflight.isPending ? 'Checking…' : 'Preflight selected'}
         </button>
       </div>
-      {profiles.isError ? <ErrorNotice title="Could not load the requirement profiles" error={profiles.error} onRetry={() => void profiles.refetch()} /> : null}
+      {profiles.isError ? (
+        <ErrorNotice title="Could not load the requirement profiles" error={profiles.error} onRetry={() => void profiles.refetch()} />
+      ) : null}
       {probeError ? <ErrorNotice title="The probe did not start" error={probeError} onRetry={() => void probe()} /> : null}
       {preflight.isError ? (
         <ErrorNotice title="The preflight did not run" error={preflight.error} onRetry={() => preflight.mutate(preflight.variables)} />

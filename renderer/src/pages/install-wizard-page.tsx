@@ -88,7 +88,10 @@ export function InstallWizardPage() {
       <header className="page-head">
         <div>
           <h1>Install</h1>
-          <p className="page-sub">SutazAI’s core and agents from a signed bundle onto your machines, step by step; nothing changes on them before the install step.</p>
+          <p className="page-sub">
+            SutazAI’s core and agents from a signed bundle onto your machines, step by step; nothing changes on them before the install
+            step.
+          </p>
         </div>
         {wizard.status === 'ready' ? (
           <div className="actions">
@@ -98,10 +101,16 @@ export function InstallWizardPage() {
         ) : null}
       </header>
       {wizard.status === 'loading' ? <LoadingState label="Loading where you were…" /> : null}
-      {wizard.status === 'error' ? <ErrorNotice title="Could not load the install draft" error={wizard.error} onRetry={wizard.retry} /> : null}
+      {wizard.status === 'error' ? (
+        <ErrorNotice title="Could not load the install draft" error={wizard.error} onRetry={wizard.retry} />
+      ) : null}
       {wizard.status === 'ready' ? (
         <>
-          <WizardStepper step={wizard.draft.step} locked={stepIndex(wizard.draft.step) >= stepIndex('install')} onOpen={(step) => void wizard.go(step)} />
+          <WizardStepper
+            step={wizard.draft.step}
+            locked={stepIndex(wizard.draft.step) >= stepIndex('install')}
+            onOpen={(step) => void wizard.go(step)}
+          />
           <h2 className="wizard-title" data-testid="wizard-title">
             {stepIndex(wizard.draft.step) + 1}. {STEP_LABELS[wizard.draft.step]}
           </h2>

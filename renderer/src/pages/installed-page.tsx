@@ -51,10 +51,22 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
         </div>
         {record.data ? (
           <div className="actions">
-            <button type="button" className="button" onClick={() => setDialog({ kind: 'rollback' })} disabled={busy} data-testid="install-rollback-all">
+            <button
+              type="button"
+              className="button"
+              onClick={() => setDialog({ kind: 'rollback' })}
+              disabled={busy}
+              data-testid="install-rollback-all"
+            >
               Roll back
             </button>
-            <button type="button" className="button button-danger-quiet" onClick={() => setDialog({ kind: 'uninstall' })} disabled={busy} data-testid="install-uninstall-all">
+            <button
+              type="button"
+              className="button button-danger-quiet"
+              onClick={() => setDialog({ kind: 'uninstall' })}
+              disabled={busy}
+              data-testid="install-uninstall-all"
+            >
               Uninstall
             </button>
           </div>
@@ -62,21 +74,45 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
       </header>
       {gone ? (
         <EmptyState title={`${installName} is not installed`}>
-          It is not (or no longer) recorded: an uninstall that removed its last host forgets it. <a href={hrefFor({ name: 'installs' })}>See the installs</a>.
+          It is not (or no longer) recorded: an uninstall that removed its last host forgets it.{' '}
+          <a href={hrefFor({ name: 'installs' })}>See the installs</a>.
         </EmptyState>
       ) : (
         <QueryState query={record} loadingLabel="Loading the install…" errorTitle="Could not load the install">
           {(install) => (
             <>
-              <UpgradeCard name={install.name} {...(upgradeTo !== undefined ? { preferred: upgradeTo } : {})} busy={busy} onStarted={started} />
-              <Card title="Hosts" aside={`${install.hosts.length} ${install.hosts.length === 1 ? 'host' : 'hosts'}`} testId="installed-hosts">
+              <UpgradeCard
+                name={install.name}
+                {...(upgradeTo !== undefined ? { preferred: upgradeTo } : {})}
+                busy={busy}
+                onStarted={started}
+              />
+              <Card
+                title="Hosts"
+                aside={`${install.hosts.length} ${install.hosts.length === 1 ? 'host' : 'hosts'}`}
+                testId="installed-hosts"
+              >
                 <HostsTable install={install} busy={busy} onDialog={setDialog} />
               </Card>
               <Card title="Health" testId="installed-health">
                 <InstallHealthPanel name={install.name} />
               </Card>
-              {dialog?.kind === 'rollback' ? <RollbackDialog install={install} {...(dialog.host !== undefined ? { host: dialog.host } : {})} onClose={() => setDialog(null)} onStarted={started} /> : null}
-              {dialog?.kind === 'uninstall' ? <UninstallDialog install={install} {...(dialog.host !== undefined ? { host: dialog.host } : {})} onClose={() => setDialog(null)} onStarted={started} /> : null}
+              {dialog?.kind === 'rollback' ? (
+                <RollbackDialog
+                  install={install}
+                  {...(dialog.host !== undefined ? { host: dialog.host } : {})}
+                  onClose={() => setDialog(null)}
+                  onStarted={started}
+                />
+              ) : null}
+              {dialog?.kind === 'uninstall' ? (
+                <UninstallDialog
+                  install={install}
+                  {...(dialog.host !== undefined ? { host: dialog.host } : {})}
+                  onClose={() => setDialog(null)}
+                  onStarted={started}
+                />
+              ) : null}
             </>
           )}
         </QueryState>
@@ -86,7 +122,9 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
         <h2 id="install-jobs">Recent jobs</h2>
         {jobs.isError ? <ErrorNotice title="Could not load the jobs" error={jobs.error} onRetry={() => void jobs.refetch()} /> : null}
         {!jobs.data && !jobs.isError ? <LoadingState label="Loading jobs…" /> : null}
-        {jobs.data && jobs.data.length === 0 ? <EmptyState title="No job yet">Installs made with the command line are recorded without jobs.</EmptyState> : null}
+        {jobs.data && jobs.data.length === 0 ? (
+          <EmptyState title="No job yet">Installs made with the command line are recorded without jobs.</EmptyState>
+        ) : null}
         {jobs.data && jobs.data.length > 0 ? <InstallJobsTable jobs={jobs.data} onOpen={setOpened} /> : null}
       </section>
     </section>
@@ -108,7 +146,13 @@ function HostsTable({ install, busy, onDialog }: { install: InstallRecord; busy:
       </thead>
       <tbody>
         {install.hosts.map((host) => (
-          <tr key={host.hostId} data-testid="installed-host" data-host-name={host.hostName} data-release={currentRelease(host) ?? ''} data-state={host.state}>
+          <tr
+            key={host.hostId}
+            data-testid="installed-host"
+            data-host-name={host.hostName}
+            data-release={currentRelease(host) ?? ''}
+            data-state={host.state}
+          >
             <td>
               <a className="host-name" href={hrefFor({ name: 'host', hostId: host.hostId })}>
                 {host.hostName}
@@ -127,7 +171,14 @@ function HostsTable({ install, busy, onDialog }: { install: InstallRecord; busy:
                 {host.releases
                   .filter((r) => r.state !== 'current')
                   .map((r) => (
-                    <span key={r.version} className={`badge ${r.state === 'failed' ? 'job-host-state-failed' : ''}`} data-testid="installed-host-release" data-version={r.version} data-state={r.state} title={`${r.path}, since ${new Date(r.installedAt).toISOString()}`}>
+                    <span
+                      key={r.version}
+                      className={`badge ${r.state === 'failed' ? 'job-host-state-failed' : ''}`}
+                      data-testid="installed-host-release"
+                      data-version={r.version}
+                      data-state={r.state}
+                      title={`${r.path}, since ${new Date(r.installedAt).toISOString()}`}
+                    >
                       {r.version} {r.state}
                     </span>
                   ))}
@@ -141,10 +192,22 @@ function HostsTable({ install, busy, onDialog }: { install: InstallRecord; busy:
             <td className="cell-clip mono">{host.rootDir ?? '—'}</td>
             <td className="nowrap">
               <div className="actions">
-                <button type="button" className="button" onClick={() => onDialog({ kind: 'rollback', host: host.hostName })} disabled={busy || host.releases.length < 2} data-testid="installed-host-rollback">
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => onDialog({ kind: 'rollback', host: host.hostName })}
+                  disabled={busy || host.releases.length < 2}
+                  data-testid="installed-host-rollback"
+                >
                   Roll back
                 </button>
-                <button type="button" className="button button-danger-quiet" onClick={() => onDialog({ kind: 'uninstall', host: host.hostName })} disabled={busy} data-testid="installed-host-uninstall">
+                <button
+                  type="button"
+                  className="button button-danger-quiet"
+                  onClick={() => onDialog({ kind: 'uninstall', host: host.hostName })}
+                  disabled={busy}
+                  data-testid="installed-host-uninstall"
+                >
                   Uninstall
                 </button>
               </div>

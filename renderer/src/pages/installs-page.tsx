@@ -59,7 +59,8 @@ function InstallSummary({ install }: { install: InstallRecord }) {
         </h2>
         <div className="card-head-side">
           <span className="card-aside">
-            {install.bundle ? `${install.bundle.name} ${install.bundle.version}` : 'bundle removed'} · updated <RelativeTime ms={install.updatedAt} />
+            {install.bundle ? `${install.bundle.name} ${install.bundle.version}` : 'bundle removed'} · updated{' '}
+            <RelativeTime ms={install.updatedAt} />
           </span>
         </div>
       </header>

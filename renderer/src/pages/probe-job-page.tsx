@@ -31,7 +31,9 @@ export function ProbeJobPage({ jobId }: { jobId: string }) {
             Bulk probes are kept for an hour after they finish. What each probe found is on each host’s page.
           </EmptyState>
         ) : (
-          <p className="muted" data-testid="probe-job-loading">Loading the probe’s progress…</p>
+          <p className="muted" data-testid="probe-job-loading">
+            Loading the probe’s progress…
+          </p>
         )}
       </section>
     );

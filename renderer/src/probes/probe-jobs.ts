@@ -144,10 +144,21 @@ export function createProbeJobsStore(client: ApiClient, now: () => number = Date
         throw error;
       }
       const at = now();
-      let view = initialJob(jobId, status.total, status.hosts.map(({ hostId, hostName }) => ({ hostId, hostName })), at);
+      let view = initialJob(
+        jobId,
+        status.total,
+        status.hosts.map(({ hostId, hostName }) => ({ hostId, hostName })),
+        at,
+      );
       for (const event of [...status.hosts].sort((a, b) => a.finished - b.finished)) view = applyProgress(view, event, at);
       for (const event of pending) view = applyProgress(view, event, at);
-      jobs = new Map(jobs).set(jobId, { view, startedAt: at, concurrency: PROBE_CONCURRENCY, timeoutMs: PROBE_TIMEOUT_MS, cancelError: null });
+      jobs = new Map(jobs).set(jobId, {
+        view,
+        startedAt: at,
+        concurrency: PROBE_CONCURRENCY,
+        timeoutMs: PROBE_TIMEOUT_MS,
+        cancelError: null,
+      });
       ready = true;
       notify();
       if (status.finished || isJobFinished(view)) stopFollowing();

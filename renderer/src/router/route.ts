@@ -37,7 +37,8 @@ export function parseRoute(hash: string): Route {
     // The contract's install names; anything else is no install of ours.
     if (installName !== null && /^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$/.test(installName)) {
       if (segments.length === 2) return { name: 'installed', installName };
-      if (segments.length === 4 && segments[2] === 'upgrade' && /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(segments[3]!)) return { name: 'installed', installName, upgradeTo: segments[3]! };
+      if (segments.length === 4 && segments[2] === 'upgrade' && /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(segments[3]!))
+        return { name: 'installed', installName, upgradeTo: segments[3]! };
     }
   }
   if (segments[0] === 'probes' && segments.length === 2) {

@@ -23,7 +23,9 @@ export function BundleStep({ wizard }: { wizard: WizardDraftHandle }) {
           loadingLabel="Loading bundles…"
           errorTitle="Could not load the bundles"
           isEmpty={(data) => data.length === 0}
-          empty={<EmptyState title="No bundle imported yet">Give the path of a .sutazai-bundle above: it is verified, then imported.</EmptyState>}
+          empty={
+            <EmptyState title="No bundle imported yet">Give the path of a .sutazai-bundle above: it is verified, then imported.</EmptyState>
+          }
         >
           {(data) => (
             <div className="table-scroll-flat">
@@ -43,7 +45,12 @@ export function BundleStep({ wizard }: { wizard: WizardDraftHandle }) {
                 </thead>
                 <tbody>
                   {data.map((bundle) => (
-                    <tr key={bundle.id} data-testid="wizard-bundle-option" data-version={bundle.version} data-chosen={String(bundle.id === draft.bundleId)}>
+                    <tr
+                      key={bundle.id}
+                      data-testid="wizard-bundle-option"
+                      data-version={bundle.version}
+                      data-chosen={String(bundle.id === draft.bundleId)}
+                    >
                       <td className="col-check">
                         <input
                           type="radio"
@@ -72,7 +79,11 @@ export function BundleStep({ wizard }: { wizard: WizardDraftHandle }) {
           )}
         </QueryState>
       </Card>
-      <WizardNav nextLabel="Next: hosts" onNext={() => void wizard.go('hosts')} problem={chosen ? null : 'Import a bundle, or choose one imported before.'} />
+      <WizardNav
+        nextLabel="Next: hosts"
+        onNext={() => void wizard.go('hosts')}
+        problem={chosen ? null : 'Import a bundle, or choose one imported before.'}
+      />
     </div>
   );
 }

@@ -59,7 +59,9 @@ export function ConfigurationStep({ wizard }: { wizard: WizardDraftHandle }) {
             spellCheck={false}
             data-testid="wizard-install-name"
           />
-          <p className={nameProblem ? 'field-error' : 'field-hint'}>{nameProblem ?? 'Names the install and its own certificate authority (“SutazAI CA name”).'}</p>
+          <p className={nameProblem ? 'field-error' : 'field-hint'}>
+            {nameProblem ?? 'Names the install and its own certificate authority (“SutazAI CA name”).'}
+          </p>
         </div>
       </Card>
       <InstallConfiguration
@@ -67,7 +69,12 @@ export function ConfigurationStep({ wizard }: { wizard: WizardDraftHandle }) {
         onChange={(next) => wizard.update({ environment: next.environment, config: { name: next.name, text: next.text } })}
       />
       <HostOverrides wizard={wizard} onState={onHostState} />
-      <WizardNav onBack={() => void wizard.go('roles')} nextLabel="Next: review the plan" onNext={() => void wizard.go('review')} problem={problem} />
+      <WizardNav
+        onBack={() => void wizard.go('roles')}
+        nextLabel="Next: review the plan"
+        onNext={() => void wizard.go('review')}
+        problem={problem}
+      />
     </div>
   );
 }

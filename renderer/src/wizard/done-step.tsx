@@ -9,12 +9,24 @@ import { WizardNav } from './wizard-nav';
 
 function HostHealth({ host }: { host: InstallHealth['hosts'][number] }) {
   return (
-    <section className="wizard-host" data-testid="wizard-health-host" data-host-name={host.host} data-healthy={String(host.healthy)} data-reachable={String(host.reachable)}>
+    <section
+      className="wizard-host"
+      data-testid="wizard-health-host"
+      data-host-name={host.host}
+      data-healthy={String(host.healthy)}
+      data-reachable={String(host.reachable)}
+    >
       <header className="wizard-host-head">
         <h3 className="host-name">
           <a href={hrefFor({ name: 'host', hostId: host.hostId })}>{host.host}</a>
         </h3>
-        {host.healthy ? <span className="status status-ok">Healthy</span> : host.reachable ? <span className="status status-warn">Not healthy</span> : <span className="status status-fail">Unreachable</span>}
+        {host.healthy ? (
+          <span className="status status-ok">Healthy</span>
+        ) : host.reachable ? (
+          <span className="status status-warn">Not healthy</span>
+        ) : (
+          <span className="status status-fail">Unreachable</span>
+        )}
         {host.runtime ? (
           <span className="muted">
             runtime {host.runtime.version}, bundle {host.runtime.bundleVersion}, up {formatDuration(host.runtime.uptimeMs)}
@@ -42,11 +54,18 @@ function HostHealth({ host }: { host: InstallHealth['hosts'][number] }) {
             <tbody>
               {host.processes.flatMap((process) =>
                 process.instances.map((instance) => (
-                  <tr key={`${process.name}/${instance.instance}`} data-testid="wizard-health-process" data-process={process.name} data-state={instance.state}>
+                  <tr
+                    key={`${process.name}/${instance.instance}`}
+                    data-testid="wizard-health-process"
+                    data-process={process.name}
+                    data-state={instance.state}
+                  >
                     <td className="mono">{process.name}</td>
                     <td className="mono">{instance.instance}</td>
                     <td>
-                      <span className={instance.state === 'running' ? 'status status-ok' : 'status status-warn'}>{instance.state.replace('_', ' ')}</span>
+                      <span className={instance.state === 'running' ? 'status status-ok' : 'status status-warn'}>
+                        {instance.state.replace('_', ' ')}
+                      </span>
                     </td>
                     <td className="num">{instance.pid || '—'}</td>
                     <td className="num">{instance.restarts}</td>
@@ -73,13 +92,21 @@ export function DoneStep({ wizard }: { wizard: WizardDraftHandle }) {
         title={`The runtimes of ${name}`}
         aside={data ? `asked ${formatDateTime(data.checkedAt)}` : undefined}
         actions={
-          <button type="button" className="button" onClick={() => void health.refetch()} disabled={health.isFetching} data-testid="wizard-health-again">
+          <button
+            type="button"
+            className="button"
+            onClick={() => void health.refetch()}
+            disabled={health.isFetching}
+            data-testid="wizard-health-again"
+          >
             {health.isFetching ? 'Asking…' : 'Check again'}
           </button>
         }
       >
         <div className="stack">
-          {health.isError ? <ErrorNotice title="The runtimes could not be asked" error={health.error} onRetry={() => void health.refetch()} /> : null}
+          {health.isError ? (
+            <ErrorNotice title="The runtimes could not be asked" error={health.error} onRetry={() => void health.refetch()} />
+          ) : null}
           {!data && health.isFetching ? <LoadingState label="Asking each machine’s runtime…" /> : null}
           {data ? (
             <div className="stack" data-testid="wizard-health" data-healthy={String(data.healthy)}>

@@ -12,7 +12,13 @@ import { hostCheckParams, hostConfigName, hostConfigOf, withHostConfig } from '.
  * the SUTAZAI_* variables: what one machine needs different (a port taken there, its own
  * log retention). Each is checked over the install's values as the install would load it.
  */
-export function HostOverrides({ wizard, onState }: { wizard: WizardDraftHandle; onState: (hostId: number, state: ConfigCheckState | null) => void }) {
+export function HostOverrides({
+  wizard,
+  onState,
+}: {
+  wizard: WizardDraftHandle;
+  onState: (hostId: number, state: ConfigCheckState | null) => void;
+}) {
   const { draft } = wizard;
   const hosts = useHostList();
   const byId = new Map((hosts.data ?? []).map((h) => [h.id, h]));
@@ -20,7 +26,9 @@ export function HostOverrides({ wizard, onState }: { wizard: WizardDraftHandle; 
   return (
     <Card title="Per-host overrides" aside="Above the install’s values, below SUTAZAI_* variables" testId="wizard-host-configs">
       <div className="stack">
-        {hosts.isError ? <ErrorNotice title="The machines could not be listed" error={hosts.error} onRetry={() => void hosts.refetch()} /> : null}
+        {hosts.isError ? (
+          <ErrorNotice title="The machines could not be listed" error={hosts.error} onRetry={() => void hosts.refetch()} />
+        ) : null}
         {hosts.isPending ? <LoadingState label="Loading the machines…" /> : null}
         {chosen.map((host) => {
           const override = hostConfigOf(draft, host.id);

@@ -33,7 +33,14 @@ function WizardProbe({ jobId }: { jobId: string }) {
   return (
     <div className="stack" data-testid="wizard-probe" data-finished={String(finished)}>
       <div className="progress-block">
-        <div className="progress" role="progressbar" aria-label="Hosts probed" aria-valuemin={0} aria-valuemax={view.total} aria-valuenow={view.finished}>
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label="Hosts probed"
+          aria-valuemin={0}
+          aria-valuemax={view.total}
+          aria-valuenow={view.finished}
+        >
           <div className="progress-fill" style={{ width: `${view.total === 0 ? 100 : Math.round((view.finished / view.total) * 100)}%` }} />
         </div>
         <span className="progress-text figure">
@@ -49,7 +56,13 @@ function HostChoice({ host, chosen, onChoose }: { host: HostSummary; chosen: boo
   return (
     <tr data-testid="wizard-host-option" data-host-name={host.name} className={chosen ? 'row-selected' : undefined}>
       <td className="col-check">
-        <input type="checkbox" checked={chosen} onChange={(event) => onChoose(event.target.checked)} aria-label={`Install on ${host.name}`} data-testid="wizard-host-select" />
+        <input
+          type="checkbox"
+          checked={chosen}
+          onChange={(event) => onChoose(event.target.checked)}
+          aria-label={`Install on ${host.name}`}
+          data-testid="wizard-host-select"
+        />
       </td>
       <td>
         <a className="host-name" href={hrefFor({ name: 'host', hostId: host.id })}>
@@ -116,7 +129,13 @@ export function HostsStep({ wizard }: { wizard: WizardDraftHandle }) {
             <button type="button" className="button" onClick={() => setAdding(true)}>
               Add host
             </button>
-            <button type="button" className="button" onClick={() => void probe()} disabled={chosen.length === 0 || probing} data-testid="wizard-probe-start">
+            <button
+              type="button"
+              className="button"
+              onClick={() => void probe()}
+              disabled={chosen.length === 0 || probing}
+              data-testid="wizard-probe-start"
+            >
               {probing ? 'Probing…' : 'Probe chosen'}
             </button>
           </>
@@ -128,7 +147,11 @@ export function HostsStep({ wizard }: { wizard: WizardDraftHandle }) {
             loadingLabel="Loading hosts…"
             errorTitle="Could not load the hosts"
             isEmpty={() => ssh.length === 0}
-            empty={<EmptyState title="No SSH host yet">Add the machines to install on; the core and agents run on machines reached over SSH.</EmptyState>}
+            empty={
+              <EmptyState title="No SSH host yet">
+                Add the machines to install on; the core and agents run on machines reached over SSH.
+              </EmptyState>
+            }
           >
             {() => (
               <div className="table-scroll-flat">
@@ -155,14 +178,21 @@ export function HostsStep({ wizard }: { wizard: WizardDraftHandle }) {
                   </thead>
                   <tbody>
                     {ssh.map((host) => (
-                      <HostChoice key={host.id} host={host} chosen={draft.hostIds.includes(host.id)} onChoose={(on) => wizard.update(toggleHost(draft, host.id, on))} />
+                      <HostChoice
+                        key={host.id}
+                        host={host}
+                        chosen={draft.hostIds.includes(host.id)}
+                        onChoose={(on) => wizard.update(toggleHost(draft, host.id, on))}
+                      />
                     ))}
                   </tbody>
                 </table>
               </div>
             )}
           </QueryState>
-          <p className="field-hint">This machine (“local”) is not offered: installs go to machines reached over SSH, with their host key confirmed.</p>
+          <p className="field-hint">
+            This machine (“local”) is not offered: installs go to machines reached over SSH, with their host key confirmed.
+          </p>
         </div>
       </Card>
       {probeError ? <ErrorNotice title="The probe did not start" error={probeError} onRetry={() => void probe()} /> : null}
@@ -172,8 +202,20 @@ export function HostsStep({ wizard }: { wizard: WizardDraftHandle }) {
         </Card>
       ) : null}
       {placing.error ? <ErrorNotice title="No placement could be suggested" error={placing.error} onRetry={() => void next()} /> : null}
-      <WizardNav onBack={() => void wizard.go('bundle')} nextLabel="Next: preflight" onNext={() => void next()} problem={problem} pending={placing.pending} />
-      {adding ? <AddHostDialog hosts={list} onClose={() => setAdding(false)} onAdded={(host) => wizard.update(toggleHost(wizard.draft, host.id, true))} /> : null}
+      <WizardNav
+        onBack={() => void wizard.go('bundle')}
+        nextLabel="Next: preflight"
+        onNext={() => void next()}
+        problem={problem}
+        pending={placing.pending}
+      />
+      {adding ? (
+        <AddHostDialog
+          hosts={list}
+          onClose={() => setAdding(false)}
+          onAdded={(host) => wizard.update(toggleHost(wizard.draft, host.id, true))}
+        />
+      ) : null}
     </div>
   );
 }

@@ -13,7 +13,14 @@ function useInstallAgain(wizard: WizardDraftHandle) {
   const bundles = useBundles();
   const hosts = useHostList();
   const start = useApiAction('installs.start');
-  const definition = bundles.data && hosts.data ? definitionOf(wizard.draft, bundles.data.find((b) => b.id === wizard.draft.bundleId), hosts.data) : null;
+  const definition =
+    bundles.data && hosts.data
+      ? definitionOf(
+          wizard.draft,
+          bundles.data.find((b) => b.id === wizard.draft.bundleId),
+          hosts.data,
+        )
+      : null;
   const run = async () => {
     if (!definition) return;
     const started = await start.run({ install: definition });
@@ -40,11 +47,20 @@ export function InstallStep({ wizard }: { wizard: WizardDraftHandle }) {
 function InstallJob({ jobId, wizard, again }: { jobId: string; wizard: WizardDraftHandle; again: ReturnType<typeof useInstallAgain> }) {
   const view = useInstallJob(jobId);
   const againButton = (
-    <button type="button" className="button" onClick={() => void again.run()} disabled={!again.ready || again.start.pending} data-testid="wizard-install-again">
+    <button
+      type="button"
+      className="button"
+      onClick={() => void again.run()}
+      disabled={!again.ready || again.start.pending}
+      data-testid="wizard-install-again"
+    >
       {again.start.pending ? 'Starting…' : 'Install again'}
     </button>
   );
-  const againError = again.start.state.status === 'error' ? <ErrorNotice title="The install did not start" error={again.start.state.error} onRetry={() => void again.run()} /> : null;
+  const againError =
+    again.start.state.status === 'error' ? (
+      <ErrorNotice title="The install did not start" error={again.start.state.error} onRetry={() => void again.run()} />
+    ) : null;
 
   if (view.status === 'loading') return <LoadingState label="Loading the install’s progress…" />;
   if (view.status === 'error') return <ErrorNotice title="Could not follow the install" error={view.error} onRetry={view.retry} />;
@@ -52,8 +68,8 @@ function InstallJob({ jobId, wizard, again }: { jobId: string; wizard: WizardDra
     return (
       <div className="stack" data-testid="wizard-install-step" data-state="gone">
         <EmptyState title="This install is no longer running">
-          The app no longer keeps this job (only the newest jobs are kept). What each machine got is recorded: installing
-          again finds the steps already done and resumes where it stopped.
+          The app no longer keeps this job (only the newest jobs are kept). What each machine got is recorded: installing again finds the
+          steps already done and resumes where it stopped.
         </EmptyState>
         {againError}
         <WizardNav onBack={() => void wizard.go('review')}>{againButton}</WizardNav>
@@ -68,7 +84,15 @@ function InstallJob({ jobId, wizard, again }: { jobId: string; wizard: WizardDra
   return (
     <div className="stack" data-testid="wizard-install-step" data-state={job.state}>
       <Card
-        title={running ? `Installing ${job.install}` : job.state === 'succeeded' ? `Installed ${job.install}` : job.state === 'cancelled' ? `The install of ${job.install} was cancelled` : `The install of ${job.install} stopped`}
+        title={
+          running
+            ? `Installing ${job.install}`
+            : job.state === 'succeeded'
+              ? `Installed ${job.install}`
+              : job.state === 'cancelled'
+                ? `The install of ${job.install} was cancelled`
+                : `The install of ${job.install} stopped`
+        }
         aside={`${job.bundle} on ${job.hosts.length === 1 ? '1 machine' : `${job.hosts.length} machines`}`}
         actions={running ? <CancelJobButton job={job} /> : undefined}
         testId="wizard-job"
@@ -76,7 +100,9 @@ function InstallJob({ jobId, wizard, again }: { jobId: string; wizard: WizardDra
         <div className="stack">
           {job.state === 'succeeded' ? (
             <p className="key-panel key-panel-ok" role="status">
-              {unchanged ? 'Every machine already had this install: nothing was changed.' : 'Every machine is installed and its runtime reported healthy.'}
+              {unchanged
+                ? 'Every machine already had this install: nothing was changed.'
+                : 'Every machine is installed and its runtime reported healthy.'}
             </p>
           ) : null}
           <JobProgress job={job} />
@@ -88,7 +114,15 @@ function InstallJob({ jobId, wizard, again }: { jobId: string; wizard: WizardDra
         backDisabled={running}
         nextLabel="Next: check the runtimes"
         onNext={() => void wizard.go('done')}
-        problem={running ? 'Installing…' : job.state === 'failed' ? 'A machine was not installed: fix what its step says, then install again (it resumes).' : resumable ? 'The install did not finish: install again to resume where it stopped.' : null}
+        problem={
+          running
+            ? 'Installing…'
+            : job.state === 'failed'
+              ? 'A machine was not installed: fix what its step says, then install again (it resumes).'
+              : resumable
+                ? 'The install did not finish: install again to resume where it stopped.'
+                : null
+        }
       >
         {resumable ? againButton : null}
       </WizardNav>

@@ -1,5 +1,14 @@
 import { useState } from 'react';
-import { countFinishedSteps, type InstallJobHost, type InstallJobKind, type InstallJobStatus, type InstallJobStep, type JobHostState, type JobState, type JobStepStatus } from '../../../electron/contract';
+import {
+  countFinishedSteps,
+  type InstallJobHost,
+  type InstallJobKind,
+  type InstallJobStatus,
+  type InstallJobStep,
+  type JobHostState,
+  type JobState,
+  type JobStepStatus,
+} from '../../../electron/contract';
 import { useApiAction } from '../api/use-api-action';
 import { ModalDialog } from '../components/modal-dialog';
 import { ErrorNotice } from '../components/query-state';
@@ -21,7 +30,12 @@ const STEP_TEXT: Record<JobStepStatus, string> = {
   skipped: 'Not reached',
 };
 
-const RUNNING_TEXT: Record<InstallJobKind, string> = { apply: 'Installing', upgrade: 'Upgrading', rollback: 'Rolling back', uninstall: 'Removing' };
+const RUNNING_TEXT: Record<InstallJobKind, string> = {
+  apply: 'Installing',
+  upgrade: 'Upgrading',
+  rollback: 'Rolling back',
+  uninstall: 'Removing',
+};
 
 function hostText(state: JobHostState, kind: InstallJobKind): string {
   switch (state) {
@@ -48,7 +62,12 @@ function hostText(state: JobHostState, kind: InstallJobKind): string {
   }
 }
 
-export const JOB_KIND_TEXT: Record<InstallJobKind, string> = { apply: 'Install', upgrade: 'Upgrade', rollback: 'Rollback', uninstall: 'Uninstall' };
+export const JOB_KIND_TEXT: Record<InstallJobKind, string> = {
+  apply: 'Install',
+  upgrade: 'Upgrade',
+  rollback: 'Rollback',
+  uninstall: 'Uninstall',
+};
 
 export const JOB_STATE_TEXT: Record<JobState, string> = {
   running: 'Running',
@@ -61,14 +80,25 @@ export const JOB_STATE_TEXT: Record<JobState, string> = {
 export function Progress({ value, max, label, testId }: { value: number; max: number; label: string; testId?: string }) {
   const percent = max === 0 ? 100 : Math.min(100, Math.round((value / max) * 100));
   return (
-    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={max} aria-valuenow={value} data-testid={testId}>
+    <div
+      className="progress"
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={max}
+      aria-valuenow={value}
+      data-testid={testId}
+    >
       <div className="progress-fill" style={{ width: `${percent}%` }} />
     </div>
   );
 }
 
 function StepRow({ step }: { step: InstallJobStep }) {
-  const took = step.startedAt !== null && step.finishedAt !== null && step.finishedAt > step.startedAt ? formatDuration(step.finishedAt - step.startedAt) : null;
+  const took =
+    step.startedAt !== null && step.finishedAt !== null && step.finishedAt > step.startedAt
+      ? formatDuration(step.finishedAt - step.startedAt)
+      : null;
   return (
     <li className={`job-step job-step-${step.status}`} data-testid="wizard-job-step" data-step={step.step} data-status={step.status}>
       <details open={step.status === 'failed'}>
@@ -86,7 +116,9 @@ function StepRow({ step }: { step: InstallJobStep }) {
             {step.output}
           </pre>
         ) : (
-          <p className="muted job-output-none">{step.status === 'pending' || step.status === 'running' ? 'Its output shows once it finishes.' : 'It printed nothing.'}</p>
+          <p className="muted job-output-none">
+            {step.status === 'pending' || step.status === 'running' ? 'Its output shows once it finishes.' : 'It printed nothing.'}
+          </p>
         )}
       </details>
     </li>
@@ -107,7 +139,13 @@ export function HostProgress({ host, kind }: { host: InstallJobHost; kind: Insta
       </header>
       <Progress value={finished} max={host.steps.length} label={`Steps finished on ${host.host}`} />
       {host.upload ? (
-        <div className="progress-block" data-testid="wizard-job-upload" data-bytes={host.upload.bytesOnHost} data-total={host.upload.totalBytes} data-resumed-from={host.upload.resumedFrom}>
+        <div
+          className="progress-block"
+          data-testid="wizard-job-upload"
+          data-bytes={host.upload.bytesOnHost}
+          data-total={host.upload.totalBytes}
+          data-resumed-from={host.upload.resumedFrom}
+        >
           <Progress value={host.upload.bytesOnHost} max={host.upload.totalBytes} label={`Bundle uploaded to ${host.host}`} />
           <span className="progress-text figure">
             {uploading ? 'Uploading ' : 'Uploaded '}
@@ -144,7 +182,18 @@ export function JobProgress({ job }: { job: InstallJobStatus }) {
           {finished} of {total} steps
         </span>
       </div>
-      {job.error ? <ErrorNotice title={job.state === 'cancelled' ? 'Cancelled' : job.state === 'interrupted' ? 'Interrupted' : `The ${JOB_KIND_TEXT[job.kind].toLowerCase()} stopped`} error={job.error} /> : null}
+      {job.error ? (
+        <ErrorNotice
+          title={
+            job.state === 'cancelled'
+              ? 'Cancelled'
+              : job.state === 'interrupted'
+                ? 'Interrupted'
+                : `The ${JOB_KIND_TEXT[job.kind].toLowerCase()} stopped`
+          }
+          error={job.error}
+        />
+      ) : null}
       {job.hosts.map((host) => (
         <HostProgress key={host.host} host={host} kind={job.kind} />
       ))}
@@ -163,7 +212,13 @@ export function CancelJobButton({ job }: { job: InstallJobStatus }) {
   const requested = cancel.state.status === 'success' && cancel.state.result.cancelled;
   return (
     <>
-      <button type="button" className="button button-danger-quiet" onClick={() => setConfirming(true)} disabled={cancel.pending || requested} data-testid="job-cancel">
+      <button
+        type="button"
+        className="button button-danger-quiet"
+        onClick={() => setConfirming(true)}
+        disabled={cancel.pending || requested}
+        data-testid="job-cancel"
+      >
         {requested ? 'Cancelling…' : 'Cancel'}
       </button>
       {cancel.state.status === 'error' ? <ErrorNotice title="Could not cancel" error={cancel.state.error} /> : null}

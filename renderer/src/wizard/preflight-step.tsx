@@ -15,7 +15,13 @@ import { WizardNav } from './wizard-nav';
 
 function HostResults({ host }: { host: RolePreflight['hosts'][number] }) {
   return (
-    <details className="report-host" open={host.outcome !== 'pass'} data-testid="wizard-preflight-host" data-host-name={host.hostName} data-outcome={host.outcome}>
+    <details
+      className="report-host"
+      open={host.outcome !== 'pass'}
+      data-testid="wizard-preflight-host"
+      data-host-name={host.hostName}
+      data-outcome={host.outcome}
+    >
       <summary>
         <OutcomeBadge outcome={host.outcome} /> <span className="host-name">{host.hostName}</span>{' '}
         <span className="muted">
@@ -27,7 +33,8 @@ function HostResults({ host }: { host: RolePreflight['hosts'][number] }) {
         {host.results.map((result) => (
           <div key={result.profile} data-testid="wizard-preflight-profile" data-profile={result.profile} data-outcome={result.outcome}>
             <h3 className="subhead">
-              Profile {result.profile} · {describeCounts(countOutcomes(result.checks))} · facts probed <RelativeTime ms={result.factsProbedAt} never="never" />
+              Profile {result.profile} · {describeCounts(countOutcomes(result.checks))} · facts probed{' '}
+              <RelativeTime ms={result.factsProbedAt} never="never" />
             </h3>
             <div className="table-scroll-flat">
               <PreflightChecksTable checks={result.checks} />
@@ -71,7 +78,13 @@ export function PreflightStep({ wizard }: { wizard: WizardDraftHandle }) {
         title="Preflight"
         aside={data ? <OutcomeBadge outcome={data.outcome} /> : undefined}
         actions={
-          <button type="button" className="button" onClick={() => void probeAndCheck()} disabled={reprobe.pending || report.isFetching} data-testid="wizard-preflight-rerun">
+          <button
+            type="button"
+            className="button"
+            onClick={() => void probeAndCheck()}
+            disabled={reprobe.pending || report.isFetching}
+            data-testid="wizard-preflight-rerun"
+          >
             {reprobe.pending ? 'Probing…' : report.isFetching ? 'Checking…' : 'Probe again and check'}
           </button>
         }
@@ -82,7 +95,9 @@ export function PreflightStep({ wizard }: { wizard: WizardDraftHandle }) {
             changes what it must meet: come back here to check it again.
           </p>
           {reprobe.error ? <ErrorNotice title="A host could not be probed" error={reprobe.error} /> : null}
-          {report.isError ? <ErrorNotice title="The preflight did not run" error={report.error} onRetry={() => void report.refetch()} /> : null}
+          {report.isError ? (
+            <ErrorNotice title="The preflight did not run" error={report.error} onRetry={() => void report.refetch()} />
+          ) : null}
           {!data && report.isFetching ? <LoadingState label="Checking the hosts…" /> : null}
           {data ? (
             <div className="stack" data-testid="wizard-preflight" data-outcome={data.outcome}>
@@ -101,7 +116,12 @@ export function PreflightStep({ wizard }: { wizard: WizardDraftHandle }) {
           ) : null}
           {failed ? (
             <label className="check wizard-accept">
-              <input type="checkbox" checked={draft.preflightAccepted} onChange={(event) => wizard.update({ preflightAccepted: event.target.checked })} data-testid="wizard-preflight-accept" />
+              <input
+                type="checkbox"
+                checked={draft.preflightAccepted}
+                onChange={(event) => wizard.update({ preflightAccepted: event.target.checked })}
+                data-testid="wizard-preflight-accept"
+              />
               Go on although checks failed: I have read them, and the install may not work as it should.
             </label>
           ) : null}
@@ -111,7 +131,13 @@ export function PreflightStep({ wizard }: { wizard: WizardDraftHandle }) {
         onBack={() => void wizard.go('hosts')}
         nextLabel="Next: roles"
         onNext={() => void wizard.go('roles')}
-        problem={!data ? 'Wait for the preflight.' : failed && !draft.preflightAccepted ? 'Fix what failed (then probe again and check), or say you go on anyway.' : null}
+        problem={
+          !data
+            ? 'Wait for the preflight.'
+            : failed && !draft.preflightAccepted
+              ? 'Fix what failed (then probe again and check), or say you go on anyway.'
+              : null
+        }
       />
     </div>
   );

@@ -38,7 +38,13 @@ export function HostPlanView({ plan }: { plan: HostPlan }) {
       {plan.error ? <ErrorNotice title={`${plan.host} cannot be installed as it is`} error={plan.error} /> : null}
       <ol className="plan-steps">
         {plan.steps.map((step) => (
-          <li key={step.step} className={`plan-step plan-step-${step.state}`} data-testid="wizard-plan-step" data-step={step.step} data-state={step.state}>
+          <li
+            key={step.step}
+            className={`plan-step plan-step-${step.state}`}
+            data-testid="wizard-plan-step"
+            data-step={step.step}
+            data-state={step.state}
+          >
             <span className={`badge plan-state plan-state-${step.state}`}>{STATE_TEXT[step.state]}</span>
             <span className="plan-step-name mono">{step.step}</span>
             <span className="plan-step-detail">{step.detail}</span>
@@ -63,9 +69,21 @@ function Plan({ definition, wizard }: { definition: InstallDefinition; wizard: W
     <>
       <Card
         title="The plan"
-        aside={data ? (data.upToDate ? 'Every step already matches: installing changes nothing' : `${data.bundle.name} ${data.bundle.version}, ${formatBytes(data.bundle.sizeBytes)}`) : undefined}
+        aside={
+          data
+            ? data.upToDate
+              ? 'Every step already matches: installing changes nothing'
+              : `${data.bundle.name} ${data.bundle.version}, ${formatBytes(data.bundle.sizeBytes)}`
+            : undefined
+        }
         actions={
-          <button type="button" className="button" onClick={() => void plan.refetch()} disabled={plan.isFetching} data-testid="wizard-plan-again">
+          <button
+            type="button"
+            className="button"
+            onClick={() => void plan.refetch()}
+            disabled={plan.isFetching}
+            data-testid="wizard-plan-again"
+          >
             {plan.isFetching ? 'Planning…' : 'Plan again'}
           </button>
         }
@@ -80,13 +98,23 @@ function Plan({ definition, wizard }: { definition: InstallDefinition; wizard: W
           {data ? data.hosts.map((host) => <HostPlanView key={host.host} plan={host} />) : null}
         </div>
       </Card>
-      {start.state.status === 'error' ? <ErrorNotice title="The install did not start" error={start.state.error} onRetry={() => void install()} /> : null}
+      {start.state.status === 'error' ? (
+        <ErrorNotice title="The install did not start" error={start.state.error} onRetry={() => void install()} />
+      ) : null}
       <WizardNav
         onBack={() => void wizard.go('configuration')}
         nextLabel={data?.upToDate ? 'Install (nothing to change)' : 'Install'}
         onNext={() => void install()}
         pending={start.pending}
-        problem={!data ? (plan.isError ? 'The plan must be made first.' : 'Wait for the plan.') : blocked.length > 0 ? `Resolve what blocks ${blocked.map((h) => h.host).join(', ')}, then plan again.` : null}
+        problem={
+          !data
+            ? plan.isError
+              ? 'The plan must be made first.'
+              : 'Wait for the plan.'
+            : blocked.length > 0
+              ? `Resolve what blocks ${blocked.map((h) => h.host).join(', ')}, then plan again.`
+              : null
+        }
       />
     </>
   );
@@ -113,7 +141,14 @@ export function ReviewStep({ wizard }: { wizard: WizardDraftHandle }) {
   const { draft } = wizard;
   const bundles = useBundles();
   const hosts = useHostList();
-  const definition = bundles.data && hosts.data ? definitionOf(draft, bundles.data.find((b) => b.id === draft.bundleId), hosts.data) : null;
+  const definition =
+    bundles.data && hosts.data
+      ? definitionOf(
+          draft,
+          bundles.data.find((b) => b.id === draft.bundleId),
+          hosts.data,
+        )
+      : null;
   return (
     <div className="stack" data-testid="wizard-review-step">
       {definition ? (
@@ -126,7 +161,9 @@ export function ReviewStep({ wizard }: { wizard: WizardDraftHandle }) {
             <dt>Environment</dt>
             <dd>{definition.environment ?? 'from the values, else production'}</dd>
             <dt>Machines</dt>
-            <dd>{definition.hosts.map((h) => `${h.name} (${ROLE_LABELS[h.role].toLowerCase()}${h.gpu ? ', GPU agents' : ''})`).join(', ')}</dd>
+            <dd>
+              {definition.hosts.map((h) => `${h.name} (${ROLE_LABELS[h.role].toLowerCase()}${h.gpu ? ', GPU agents' : ''})`).join(', ')}
+            </dd>
             <dt>Host overrides</dt>
             <dd data-testid="wizard-summary-overrides">
               <HostOverridesSummary hosts={definition.hosts} />
@@ -141,8 +178,8 @@ export function ReviewStep({ wizard }: { wizard: WizardDraftHandle }) {
       ) : (
         <>
           <EmptyState title="The install is not complete">
-            The bundle or a machine chosen earlier is gone (removed since?), a machine has no role, or the name is not valid. Go back
-            and choose again.
+            The bundle or a machine chosen earlier is gone (removed since?), a machine has no role, or the name is not valid. Go back and
+            choose again.
           </EmptyState>
           <WizardNav onBack={() => void wizard.go('configuration')} />
         </>

@@ -24,7 +24,9 @@ export function RolesStep({ wizard }: { wizard: WizardDraftHandle }) {
   const problem = rolesProblem(draft.roles);
 
   const change = (hostId: number, patch: Partial<HostRoleChoice>) =>
-    wizard.update({ roles: draft.roles.map((r) => (r.hostId === hostId ? { ...r, ...patch, ...(patch.role === 'core' ? { gpu: false } : {}) } : r)) });
+    wizard.update({
+      roles: draft.roles.map((r) => (r.hostId === hostId ? { ...r, ...patch, ...(patch.role === 'core' ? { gpu: false } : {}) } : r)),
+    });
   const takeSuggestion = () => {
     const placements = new Map((suggestion.data ?? []).map((p) => [p.hostId, p]));
     const roles = draft.roles.map((r) => {
@@ -49,7 +51,9 @@ export function RolesStep({ wizard }: { wizard: WizardDraftHandle }) {
         }
       >
         <div className="stack">
-          {suggestion.isError ? <ErrorNotice title="No placement could be suggested" error={suggestion.error} onRetry={() => void suggestion.refetch()} /> : null}
+          {suggestion.isError ? (
+            <ErrorNotice title="No placement could be suggested" error={suggestion.error} onRetry={() => void suggestion.refetch()} />
+          ) : null}
           <div className="table-scroll-flat">
             <table className="table">
               <thead>
@@ -75,7 +79,13 @@ export function RolesStep({ wizard }: { wizard: WizardDraftHandle }) {
                   const placement = reasons.get(choice.hostId);
                   const name = host?.name ?? `#${choice.hostId}`;
                   return (
-                    <tr key={choice.hostId} data-testid="wizard-role-row" data-host-name={name} data-role={choice.role} data-gpu={String(choice.gpu)}>
+                    <tr
+                      key={choice.hostId}
+                      data-testid="wizard-role-row"
+                      data-host-name={name}
+                      data-role={choice.role}
+                      data-gpu={String(choice.gpu)}
+                    >
                       <td className="host-name">{name}</td>
                       <td className="num">{host?.cpuThreads ?? '—'}</td>
                       <td className="num">{host?.memoryBytes == null ? '—' : formatBytes(host.memoryBytes)}</td>
@@ -115,12 +125,17 @@ export function RolesStep({ wizard }: { wizard: WizardDraftHandle }) {
             </table>
           </div>
           <p className="field-hint">
-            Exactly one machine runs the core; agents on the other machines report to it over the network. GPU agents are for machines
-            with NVIDIA GPUs (agents.gpu_replicas_per_host in the configuration sets how many).
+            Exactly one machine runs the core; agents on the other machines report to it over the network. GPU agents are for machines with
+            NVIDIA GPUs (agents.gpu_replicas_per_host in the configuration sets how many).
           </p>
         </div>
       </Card>
-      <WizardNav onBack={() => void wizard.go('preflight')} nextLabel="Next: configuration" onNext={() => void wizard.go('configuration')} problem={problem} />
+      <WizardNav
+        onBack={() => void wizard.go('preflight')}
+        nextLabel="Next: configuration"
+        onNext={() => void wizard.go('configuration')}
+        problem={problem}
+      />
     </div>
   );
 }

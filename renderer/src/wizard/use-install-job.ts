@@ -17,7 +17,11 @@ export type InstallJobView =
  */
 export function useInstallJob(jobId: string): InstallJobView {
   const client = useApiClient();
-  const [view, setView] = useState<{ jobId: string; attempt: number; state: InstallJobView }>({ jobId, attempt: 0, state: { status: 'loading' } });
+  const [view, setView] = useState<{ jobId: string; attempt: number; state: InstallJobView }>({
+    jobId,
+    attempt: 0,
+    state: { status: 'loading' },
+  });
   const [attempt, setAttempt] = useState(0);
   const current = view.jobId === jobId && view.attempt === attempt ? view.state : { status: 'loading' as const };
 

@@ -25,9 +25,12 @@ export interface WizardDraftHandle {
  * written back after every change, one save at a time so the last one written is the
  * newest state. The store, not this window, is what a reload or a restart finds.
  */
-export function useWizardDraft(): { status: 'loading' } | { status: 'error'; error: unknown; retry: () => void } | ({ status: 'ready' } & WizardDraftHandle) {
+export function useWizardDraft():
+  { status: 'loading' } | { status: 'error'; error: unknown; retry: () => void } | ({ status: 'ready' } & WizardDraftHandle) {
   const client = useApiClient();
-  const [loaded, setLoaded] = useState<{ status: 'loading' } | { status: 'error'; error: unknown } | { status: 'ready' }>({ status: 'loading' });
+  const [loaded, setLoaded] = useState<{ status: 'loading' } | { status: 'error'; error: unknown } | { status: 'ready' }>({
+    status: 'loading',
+  });
   const [draft, setDraft] = useState<WizardDraftInput>(newWizardDraft);
   const [save, setSave] = useState<SaveState>({ status: 'saved' });
   const latest = useRef(draft);
@@ -133,7 +136,8 @@ export function useWizardDraft(): { status: 'loading' } | { status: 'error'; err
   }, [flush]);
 
   if (loaded.status === 'loading') return { status: 'loading' };
-  if (loaded.status === 'error') return {
+  if (loaded.status === 'error')
+    return {
       status: 'error',
       error: loaded.error,
       retry: () => {

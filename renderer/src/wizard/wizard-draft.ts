@@ -171,7 +171,10 @@ export function hostConfigsProblem(
   const named = hostConfigNamesProblem(draft, hosts);
   if (named) return named;
   const names = new Map(hosts.map((h) => [h.id, h.name]));
-  const active = activeHostConfigs(draft).map((c) => ({ name: names.get(c.hostId) ?? `host ${c.hostId}`, state: checks.get(c.hostId) ?? 'checking' }));
+  const active = activeHostConfigs(draft).map((c) => ({
+    name: names.get(c.hostId) ?? `host ${c.hostId}`,
+    state: checks.get(c.hostId) ?? 'checking',
+  }));
   const refused = active.find((c) => c.state === 'invalid');
   if (refused) return `Correct the override of ${refused.name}: the install would stop on it.`;
   const unchecked = active.find((c) => c.state === 'error');
@@ -191,7 +194,11 @@ export function installNameProblem(name: string): string | null {
  * The install definition the draft describes, as installs.plan and installs.start take it
  * (the CLI's install file as an object); null while a part it needs is missing.
  */
-export function definitionOf(draft: WizardDraftInput, bundle: BundleSummary | undefined, hosts: readonly HostSummary[]): InstallDefinition | null {
+export function definitionOf(
+  draft: WizardDraftInput,
+  bundle: BundleSummary | undefined,
+  hosts: readonly HostSummary[],
+): InstallDefinition | null {
   if (!bundle || installNameProblem(draft.installName) !== null || !rolesCoverHosts(draft)) return null;
   const names = new Map(hosts.map((h) => [h.id, h.name]));
   const overrides = new Map(activeHostConfigs(draft).map((c) => [c.hostId, c.config]));
@@ -199,7 +206,9 @@ export function definitionOf(draft: WizardDraftInput, bundle: BundleSummary | un
     const role = draft.roles.find((r) => r.hostId === hostId)!;
     const name = names.get(hostId);
     const override = overrides.get(hostId);
-    return name === undefined ? null : { name, role: role.role, gpu: role.gpu, ...(override ? { config: { name: override.name, text: override.text } } : {}) };
+    return name === undefined
+      ? null
+      : { name, role: role.role, gpu: role.gpu, ...(override ? { config: { name: override.name, text: override.text } } : {}) };
   });
   if (entries.some((e) => e === null)) return null;
   return {

@@ -42,7 +42,13 @@ export function WizardNav({
           </p>
         ) : null}
         {onNext && nextLabel ? (
-          <button type="button" className="button button-primary" onClick={onNext} disabled={nextDisabled || problem !== null || pending} data-testid="wizard-next">
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={onNext}
+            disabled={nextDisabled || problem !== null || pending}
+            data-testid="wizard-next"
+          >
             {pending ? 'Please wait…' : nextLabel}
           </button>
         ) : null}

@@ -10,7 +10,14 @@ export function WizardStepper({ step, onOpen, locked }: { step: WizardStep; onOp
         const state = index < current ? 'past' : index === current ? 'current' : 'future';
         const open = state === 'past' && !locked;
         return (
-          <li key={name} className={`wizard-step wizard-step-${state}`} data-testid="wizard-step" data-step={name} data-state={state} aria-current={state === 'current' ? 'step' : undefined}>
+          <li
+            key={name}
+            className={`wizard-step wizard-step-${state}`}
+            data-testid="wizard-step"
+            data-step={name}
+            data-state={state}
+            aria-current={state === 'current' ? 'step' : undefined}
+          >
             <span className="wizard-step-number" aria-hidden="true">
               {index + 1}
             </span>

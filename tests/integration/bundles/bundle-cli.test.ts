@@ -73,7 +73,14 @@ describe('sutazai bundle', () => {
     const help = run(node, ['runtime/sutazai-runtime.cjs', '--help'], unpacked);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^sutazai-runtime \d+\.\d+\.\d+: supervises the SutazAI core and agents/);
-    for (const file of ['runtime/core.cjs', 'runtime/agent.cjs', 'runtime/proto/sutazai/runtime/v1/runtime.proto', 'config/profiles/core.yaml', 'manifests/default.yaml', 'systemd/sutazai-runtime.service']) {
+    for (const file of [
+      'runtime/core.cjs',
+      'runtime/agent.cjs',
+      'runtime/proto/sutazai/runtime/v1/runtime.proto',
+      'config/profiles/core.yaml',
+      'manifests/default.yaml',
+      'systemd/sutazai-runtime.service',
+    ]) {
       expect(fs.existsSync(path.join(unpacked, file)), file).toBe(true);
     }
   });
@@ -90,7 +97,11 @@ describe('sutazai bundle', () => {
 
     const imported = sutazai('bundle', 'import', bundle, '--trust-key', fingerprint, '--json');
     expect(imported.code, imported.stderr).toBe(0);
-    expect(JSON.parse(imported.stdout)).toMatchObject({ alreadyImported: false, keyTrusted: true, bundle: { id: 1, signer: { fingerprint, label: 'release' } } });
+    expect(JSON.parse(imported.stdout)).toMatchObject({
+      alreadyImported: false,
+      keyTrusted: true,
+      bundle: { id: 1, signer: { fingerprint, label: 'release' } },
+    });
 
     const again = sutazai('bundle', 'import', bundle);
     expect(again.code).toBe(0);
@@ -110,11 +121,25 @@ describe('sutazai bundle', () => {
     flipByte(tampered, offset + 1000);
     const refused = sutazai('bundle', 'import', tampered, '--json');
     expect(refused.code).toBe(11);
-    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'BUNDLE_CHECKSUM_MISMATCH', message: expect.stringContaining('runtime/sutazai-runtime.cjs') });
+    expect(JSON.parse(refused.stdout).error).toMatchObject({
+      code: 'BUNDLE_CHECKSUM_MISMATCH',
+      message: expect.stringContaining('runtime/sutazai-runtime.cjs'),
+    });
   });
 
   it('refuses an x64 Node binary given as the arm64 one, before building anything', () => {
-    const wrong = sutazai('bundle', 'build', '--key', key, '--out', path.join(dir.path, 'never.sutazai-bundle'), '--node-arm64', process.execPath, '--runtime-dir', path.join(dir.path, 'nowhere'));
+    const wrong = sutazai(
+      'bundle',
+      'build',
+      '--key',
+      key,
+      '--out',
+      path.join(dir.path, 'never.sutazai-bundle'),
+      '--node-arm64',
+      process.execPath,
+      '--runtime-dir',
+      path.join(dir.path, 'nowhere'),
+    );
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/given for linux-arm64 .* is built for linux-x64/);
     expect(fs.existsSync(path.join(dir.path, 'never.sutazai-bundle'))).toBe(false);

@@ -62,7 +62,9 @@ describe('importing bundles through the API', () => {
 
     expect(await client.call('bundles.list', {})).toEqual([imported.bundle]);
     const keys = await client.call('bundles.trustedKeys', {});
-    expect(keys).toEqual([{ fingerprint: kit.key.fingerprint, label: 'test release key', trustedAt: expect.any(Number), trustSource: 'test' }]);
+    expect(keys).toEqual([
+      { fingerprint: kit.key.fingerprint, label: 'test release key', trustedAt: expect.any(Number), trustSource: 'test' },
+    ]);
     expect((await client.call('bundles.verify', { path: first.file })).signer.trusted).toBe(true);
   });
 

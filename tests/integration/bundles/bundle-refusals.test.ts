@@ -6,7 +6,16 @@ import type { BundleService } from '../../../electron/backend/bundles/bundle-ser
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 import { encodeHeader, MAX_ENTRY_SIZE } from '../../../electron/backend/bundles/tar-header';
-import { bundleServiceOn, cutAfterHeader, dataOffsetOf, flipByte, makeBundleKit, resignedCopy, rewriteArchive, type BundleKit } from '../../support/bundle-kit';
+import {
+  bundleServiceOn,
+  cutAfterHeader,
+  dataOffsetOf,
+  flipByte,
+  makeBundleKit,
+  resignedCopy,
+  rewriteArchive,
+  type BundleKit,
+} from '../../support/bundle-kit';
 
 let kit: BundleKit;
 let good: BuiltBundle;
@@ -80,7 +89,9 @@ describe('refusals, each with its reason, before anything is stored', () => {
     const { offset, size } = await dataOffsetOf(file, 'node/linux-x64/node');
     flipByte(file, offset + Math.floor(size / 2));
     const error = await refused(file, 'BUNDLE_CHECKSUM_MISMATCH');
-    expect(error.message).toMatch(/^node\/linux-x64\/node in the bundle .* does not match its checksum: expected sha256 [0-9a-f]{64}, found [0-9a-f]{64}\.$/);
+    expect(error.message).toMatch(
+      /^node\/linux-x64\/node in the bundle .* does not match its checksum: expected sha256 [0-9a-f]{64}, found [0-9a-f]{64}\.$/,
+    );
   });
 
   it('one flipped byte in bundle.json: the signature no longer matches', async () => {
@@ -124,26 +135,43 @@ describe('refusals, each with its reason, before anything is stored', () => {
   it('an unlisted 8 GiB entry: refused at its header, before a byte of its data is read', async () => {
     // The file stops right after the header: reading its data would fail as truncated instead.
     const file = path.join(kit.dir, 'huge-unlisted.sutazai-bundle');
-    await cutAfterHeader(good.file, file, { append: encodeHeader({ name: 'runtime/filler.bin', type: 'file', mode: 0o644, size: MAX_ENTRY_SIZE, mtime: 0 }) });
+    await cutAfterHeader(good.file, file, {
+      append: encodeHeader({ name: 'runtime/filler.bin', type: 'file', mode: 0o644, size: MAX_ENTRY_SIZE, mtime: 0 }),
+    });
     const error = await refused(file, 'BUNDLE_UNEXPECTED_FILE');
-    expect(error.message).toMatch(/holds runtime\/filler.bin, which checksums.sha256 does not list, so no signature covers it \(refused at its header, before its 8589934591 bytes were read\)/);
+    expect(error.message).toMatch(
+      /holds runtime\/filler.bin, which checksums.sha256 does not list, so no signature covers it \(refused at its header, before its 8589934591 bytes were read\)/,
+    );
   });
 
   it('a listed file whose header claims more than bundle.json lists: refused at its header', async () => {
     const file = path.join(kit.dir, 'huge-listed.sutazai-bundle');
-    await cutAfterHeader(good.file, file, { name: 'node/linux-x64/node', change: (block) => block.write(`${MAX_ENTRY_SIZE.toString(8)}\0`, 124, 'latin1') });
+    await cutAfterHeader(good.file, file, {
+      name: 'node/linux-x64/node',
+      change: (block) => block.write(`${MAX_ENTRY_SIZE.toString(8)}\0`, 124, 'latin1'),
+    });
     const error = await refused(file, 'BUNDLE_CHECKSUM_MISMATCH');
-    expect(error.message).toMatch(/^node\/linux-x64\/node in the bundle .* claims 8589934591 bytes in its tar header, and the signed bundle.json lists 262144; it was refused before its data was read\.$/);
+    expect(error.message).toMatch(
+      /^node\/linux-x64\/node in the bundle .* claims 8589934591 bytes in its tar header, and the signed bundle.json lists 262144; it was refused before its data was read\.$/,
+    );
   });
 
-  it('headers the hosts\' tars read differently or that are not plain files: damaged, with the reason', async () => {
+  it("headers the hosts' tars read differently or that are not plain files: damaged, with the reason", async () => {
     const cases: Array<[string, (block: Buffer) => void, RegExp]> = [
       // BusyBox joins a GNU header's prefix field to the name ("etc/..."); GNU tar does not.
-      ['gnu-prefix', (b) => void (b.write('ustar  \0', 257, 'latin1'), b.write('etc', 345, 'latin1')), /GNU tar's own format, not POSIX ustar/],
+      [
+        'gnu-prefix',
+        (b) => void (b.write('ustar  \0', 257, 'latin1'), b.write('etc', 345, 'latin1')),
+        /GNU tar's own format, not POSIX ustar/,
+      ],
       ['pax', (b) => void b.write('x', 156, 'latin1'), /is a pax extended header/],
       ['long-name', (b) => void b.write('L', 156, 'latin1'), /is a GNU long name/],
       ['symlink', (b) => void (b.write('2', 156, 'latin1'), b.write('/etc/shadow', 157, 'latin1')), /is a symbolic link/],
-      ['base-256', (b) => void (b.fill(0, 124, 136), (b[124] = 0x80), b.writeUInt32BE(2 ** 31, 132)), /size field uses GNU's base-256 form/],
+      [
+        'base-256',
+        (b) => void (b.fill(0, 124, 136), (b[124] = 0x80), b.writeUInt32BE(2 ** 31, 132)),
+        /size field uses GNU's base-256 form/,
+      ],
       ['owner', (b) => void b.write('0001750\0', 108, 'latin1'), /differs in its uid field/],
     ];
     for (const [name, change, reason] of cases) {
@@ -174,7 +202,9 @@ describe('refusals, each with its reason, before anything is stored', () => {
       delete manifest.sizes;
     });
     const error = await refused(file, 'BUNDLE_INCOMPATIBLE');
-    expect(error.message).toMatch(/it is in bundle format 1, which does not list the size of each file, and this control center imports format 2/);
+    expect(error.message).toMatch(
+      /it is in bundle format 1, which does not list the size of each file, and this control center imports format 2/,
+    );
     expect(error.remedy).toMatch(/Build the bundle again/);
   });
 
@@ -206,7 +236,10 @@ describe('refusals, each with its reason, before anything is stored', () => {
     expect(bare).toMatchObject({ code: 'BUNDLE_KEY_UNKNOWN', message: expect.stringContaining(stranger.fingerprint) });
     expect((bare as ApiError).remedy).toContain(`--trust-key ${stranger.fingerprint}`);
     const wrong = await service.import(signed.file, { trustKey: kit.key.fingerprint }).catch((e: unknown) => e);
-    expect(wrong).toMatchObject({ code: 'BUNDLE_KEY_UNKNOWN', message: expect.stringContaining(`not by ${kit.key.fingerprint}, the key you confirmed`) });
+    expect(wrong).toMatchObject({
+      code: 'BUNDLE_KEY_UNKNOWN',
+      message: expect.stringContaining(`not by ${kit.key.fingerprint}, the key you confirmed`),
+    });
     storedNothing();
   });
 });

@@ -57,7 +57,9 @@ describe('one file per name@version', () => {
   it('is held by the store itself, for a writer that skipped the check (another process, racing)', () => {
     const repo = createBundlesRepo(store.db);
     const [row] = repo.list();
-    expect(() => repo.insert({ ...row!, fileSha256: 'f'.repeat(64), path: 'bundles/other.sutazai-bundle' })).toThrow(/BUNDLE_VERSION_CONFLICT/);
+    expect(() => repo.insert({ ...row!, fileSha256: 'f'.repeat(64), path: 'bundles/other.sutazai-bundle' })).toThrow(
+      /BUNDLE_VERSION_CONFLICT/,
+    );
     expect(repo.list()).toHaveLength(1);
   });
 });
@@ -70,7 +72,9 @@ describe('partial copies of an import', () => {
 
   /** A real process caught copying: it named its partial copy as imports do, and holds it. */
   async function startWriter(): Promise<{ child: ChildProcess; file: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('tests', 'support', 'partial-copy-writer.ts'), bundlesDir()], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join('tests', 'support', 'partial-copy-writer.ts'), bundlesDir()], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     writers.push(child);
     let out = '';
     child.stdout!.setEncoding('utf8');
@@ -81,7 +85,7 @@ describe('partial copies of an import', () => {
     return { child, file: out.trim() };
   }
 
-  it('removes the copy of a killed import on the next open, with a log line, and keeps a running one\'s', async () => {
+  it("removes the copy of a killed import on the next open, with a log line, and keeps a running one's", async () => {
     fs.mkdirSync(bundlesDir(), { recursive: true });
     const killed = await startWriter();
     const running = await startWriter();

@@ -112,10 +112,27 @@ describe('what GNU tar makes', () => {
   it('our reader reads GNU tar --format=ustar owned by root, the very header form ours writes: names past 100 bytes, directories, modes, bytes', async () => {
     materialize();
     const archive = path.join(temp.path, 'gnu-ustar.tar');
-    const made = run('tar', ['--format=ustar', '--owner=root:0', '--group=root:0', '-cf', archive, '-C', source, 'bundle.json', 'config', topDir, 'node']);
+    const made = run('tar', [
+      '--format=ustar',
+      '--owner=root:0',
+      '--group=root:0',
+      '-cf',
+      archive,
+      '-C',
+      source,
+      'bundle.json',
+      'config',
+      topDir,
+      'node',
+    ]);
     expect(made.stderr).toBe('');
     const entries = await readOurs(archive);
-    expect(entries.filter((e) => e.type === 'directory').map((e) => e.name).sort()).toEqual([...directories].sort());
+    expect(
+      entries
+        .filter((e) => e.type === 'directory')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual([...directories].sort());
     for (const f of files) {
       const entry = entries.find((e) => e.name === f.name);
       expect(entry, f.name).toBeDefined();
@@ -127,11 +144,15 @@ describe('what GNU tar makes', () => {
   it('our reader refuses any other header form, such as another owner', async () => {
     materialize();
     const archive = path.join(temp.path, 'gnu-ustar-daemon.tar');
-    expect(run('tar', ['--format=ustar', '--owner=daemon:1', '--group=daemon:1', '-cf', archive, '-C', source, 'bundle.json']).code).toBe(0);
-    await expect(readOurs(archive)).rejects.toThrow(/header of "bundle.json" differs in its uid field from the plain ustar header the SutazAI builder writes/);
+    expect(run('tar', ['--format=ustar', '--owner=daemon:1', '--group=daemon:1', '-cf', archive, '-C', source, 'bundle.json']).code).toBe(
+      0,
+    );
+    await expect(readOurs(archive)).rejects.toThrow(
+      /header of "bundle.json" differs in its uid field from the plain ustar header the SutazAI builder writes/,
+    );
   });
 
-  it('our reader refuses GNU tar\'s own header, whose prefix field BusyBox joins to the name and GNU tar does not', async () => {
+  it("our reader refuses GNU tar's own header, whose prefix field BusyBox joins to the name and GNU tar does not", async () => {
     materialize();
     const archive = path.join(temp.path, 'gnu-prefix.tar');
     expect(run('tar', ['--format=ustar', '--owner=root:0', '--group=root:0', '-cf', archive, '-C', source, 'bundle.json']).code).toBe(0);

@@ -29,7 +29,10 @@ describe('sutazai config', () => {
   it('checks the layers and lists them, without touching the data directory', () => {
     const installFile = write('install.yaml', 'install:\n  releases_kept: 4\n');
     const hostFile = write('host.yaml', 'runtime:\n  listen_address: 10.0.0.5\n');
-    const { code, stdout, stderr } = sutazai(['config', 'check', '--env', 'staging', '--file', installFile, '--host-file', hostFile, '--json'], { SUTAZAI_CORE__PORT: '7800' });
+    const { code, stdout, stderr } = sutazai(
+      ['config', 'check', '--env', 'staging', '--file', installFile, '--host-file', hostFile, '--json'],
+      { SUTAZAI_CORE__PORT: '7800' },
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const result = JSON.parse(stdout);

@@ -52,13 +52,29 @@ describe('sutazai hosts over SSH', () => {
     const keyHost = await lab.addSshHost({ login: 'root-key' });
     const pwHost = await lab.addSshHost({ login: 'sudo-password' });
 
-    const added = await sutazai(['hosts', 'add', 'core-1', '--address', keyHost.address, '--user', 'root', '--key', keyHost.privateKeyPath, '--trust', keyHost.hostKeyFingerprint, '--json']);
+    const added = await sutazai([
+      'hosts',
+      'add',
+      'core-1',
+      '--address',
+      keyHost.address,
+      '--user',
+      'root',
+      '--key',
+      keyHost.privateKeyPath,
+      '--trust',
+      keyHost.hostKeyFingerprint,
+      '--json',
+    ]);
     expect(added.stderr).toBe('');
     expect(added.code).toBe(0);
     expect(JSON.parse(added.stdout).host.hostKey).toMatchObject({ fingerprint: keyHost.hostKeyFingerprint, keyType: 'ssh-ed25519' });
 
     // Without --trust and without a terminal, the key is shown and left untrusted (exit 6).
-    const pending = await sutazai(['hosts', 'add', 'agent-1', '--address', pwHost.address, '--user', pwHost.user, '--password-stdin', '--label', 'rack=b4'], `${pwHost.password}\n`);
+    const pending = await sutazai(
+      ['hosts', 'add', 'agent-1', '--address', pwHost.address, '--user', pwHost.user, '--password-stdin', '--label', 'rack=b4'],
+      `${pwHost.password}\n`,
+    );
     expect(pending.code).toBe(6);
     expect(pending.stderr).toContain(pwHost.hostKeyFingerprint);
     expect(pending.stderr).toContain(`sutazai hosts trust agent-1 --trust ${pwHost.hostKeyFingerprint}`);
@@ -70,7 +86,10 @@ describe('sutazai hosts over SSH', () => {
     const probed = await sutazai(['hosts', 'probe', 'core-1', 'agent-1', '--json']);
     expect(probed.code).toBe(0);
     const results = JSON.parse(probed.stdout).results as Array<{ hostName: string; state: string }>;
-    expect(results.map((r) => [r.hostName, r.state])).toEqual([['core-1', 'done'], ['agent-1', 'done']]);
+    expect(results.map((r) => [r.hostName, r.state])).toEqual([
+      ['core-1', 'done'],
+      ['agent-1', 'done'],
+    ]);
     const nproc = (await lab.exec(keyHost, 'nproc')).stdout.trim();
     const shown = await sutazai(['hosts', 'show', 'agent-1', '--json']);
     expect(JSON.parse(shown.stdout).facts.cpu.threads).toBe(Number(nproc));
@@ -84,7 +103,8 @@ describe('sutazai hosts over SSH', () => {
 
     // The password went in through stdin and is sealed: not in the data directory anywhere.
     for (const entry of fs.readdirSync(path.join(dir.path, 'data'), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile()) expect(fs.readFileSync(path.join(entry.parentPath, entry.name)).includes(pwHost.password!), entry.name).toBe(false);
+      if (entry.isFile())
+        expect(fs.readFileSync(path.join(entry.parentPath, entry.name)).includes(pwHost.password!), entry.name).toBe(false);
     }
   });
 
@@ -118,7 +138,17 @@ describe('sutazai hosts over SSH', () => {
 
   it('tells an unreachable host and a bad host list apart by exit code', async () => {
     const { lab } = labRef;
-    const unreachable = await sutazai(['hosts', 'add', 'ghost', '--address', lab.unreachableAddress(), '--key', lab.keys.ed25519.path, '--trust', 'SHA256:' + 'A'.repeat(43)]);
+    const unreachable = await sutazai([
+      'hosts',
+      'add',
+      'ghost',
+      '--address',
+      lab.unreachableAddress(),
+      '--key',
+      lab.keys.ed25519.path,
+      '--trust',
+      'SHA256:' + 'A'.repeat(43),
+    ]);
     expect(unreachable.code).toBe(7);
     expect(unreachable.stderr).toMatch(/HOST_UNREACHABLE/);
     expect(unreachable.stderr).not.toMatch(/MaxStartups|fail2ban/);
@@ -135,9 +165,26 @@ describe('sutazai hosts over SSH', () => {
     const { lab } = labRef;
     const host = await lab.addSshHost({ login: 'root-key' });
     // Root on the managed host names two interfaces with escape sequences (15 bytes at most each).
-    const made = await lab.exec(host, `ip link add name "$(printf 'e\\033]52;c;SGk=\\007')" type veth peer name "$(printf 'x\\342\\200\\256\\302\\2331m')"`);
+    const made = await lab.exec(
+      host,
+      `ip link add name "$(printf 'e\\033]52;c;SGk=\\007')" type veth peer name "$(printf 'x\\342\\200\\256\\302\\2331m')"`,
+    );
     expect(made.code, made.stderr).toBe(0);
-    expect((await sutazai(['hosts', 'add', 'evil-1', '--address', host.address, '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
+    expect(
+      (
+        await sutazai([
+          'hosts',
+          'add',
+          'evil-1',
+          '--address',
+          host.address,
+          '--key',
+          host.privateKeyPath,
+          '--trust',
+          host.hostKeyFingerprint,
+        ])
+      ).code,
+    ).toBe(0);
     expect((await sutazai(['hosts', 'probe', 'evil-1'])).code).toBe(0);
 
     const shown = await sutazai(['hosts', 'show', 'evil-1']);
@@ -153,11 +200,21 @@ describe('sutazai hosts over SSH', () => {
     // A snapshot stored raw (by a release before the parser escaped) is shown escaped too.
     const db = new Database(path.join(dir.path, 'data', 'sutazai.db'));
     try {
-      const row = db.prepare("SELECT s.host_id AS hostId, s.probed_at AS probedAt, s.facts FROM facts_snapshots s JOIN hosts h ON h.id = s.host_id WHERE h.name = 'evil-1' ORDER BY s.probed_at DESC LIMIT 1").get() as { hostId: number; probedAt: number; facts: string };
+      const row = db
+        .prepare(
+          "SELECT s.host_id AS hostId, s.probed_at AS probedAt, s.facts FROM facts_snapshots s JOIN hosts h ON h.id = s.host_id WHERE h.name = 'evil-1' ORDER BY s.probed_at DESC LIMIT 1",
+        )
+        .get() as { hostId: number; probedAt: number; facts: string };
       const facts = JSON.parse(row.facts);
-      facts.disks = [{ device: '/dev/sdz', model: 'disk\x1b]0;owned\x07\x1b[2J\u009b31m\u202e', type: 'SSD', sizeBytes: 1024, rotational: false }];
+      facts.disks = [
+        { device: '/dev/sdz', model: 'disk\x1b]0;owned\x07\x1b[2J\u009b31m\u202e', type: 'SSD', sizeBytes: 1024, rotational: false },
+      ];
       facts.probedAt = row.probedAt + 1;
-      db.prepare('INSERT INTO facts_snapshots (host_id, probed_at, facts) VALUES (?, ?, ?)').run(row.hostId, facts.probedAt, JSON.stringify(facts));
+      db.prepare('INSERT INTO facts_snapshots (host_id, probed_at, facts) VALUES (?, ?, ?)').run(
+        row.hostId,
+        facts.probedAt,
+        JSON.stringify(facts),
+      );
     } finally {
       db.close();
     }
@@ -169,7 +226,21 @@ describe('sutazai hosts over SSH', () => {
   it('reads the host clock against the time its output arrived, so a host on this clock shows no skew', async () => {
     const { lab } = labRef;
     const host = await lab.addSshHost({ login: 'root-key' });
-    expect((await sutazai(['hosts', 'add', 'clock-1', '--address', host.address, '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
+    expect(
+      (
+        await sutazai([
+          'hosts',
+          'add',
+          'clock-1',
+          '--address',
+          host.address,
+          '--key',
+          host.privateKeyPath,
+          '--trust',
+          host.hostKeyFingerprint,
+        ])
+      ).code,
+    ).toBe(0);
     const before = Date.now();
     expect((await sutazai(['hosts', 'probe', 'clock-1'])).code).toBe(0);
     const { facts } = JSON.parse((await sutazai(['hosts', 'show', 'clock-1', '--json'])).stdout);
@@ -182,19 +253,45 @@ describe('sutazai hosts over SSH', () => {
     const { lab } = labRef;
     const host = await lab.addSshHost({ login: 'root-key' });
     const other = await lab.addSshHost({ login: 'root-key' });
-    const wrong = await sutazai(['hosts', 'add', 'wrong-key', '--address', host.address, '--key', host.privateKeyPath, '--trust', other.hostKeyFingerprint]);
+    const wrong = await sutazai([
+      'hosts',
+      'add',
+      'wrong-key',
+      '--address',
+      host.address,
+      '--key',
+      host.privateKeyPath,
+      '--trust',
+      other.hostKeyFingerprint,
+    ]);
     expect(wrong.code).toBe(6);
     expect(wrong.stderr).toContain('HOST_KEY_MISMATCH');
-    expect(wrong.stderr).toContain(`presents ssh-ed25519 ${host.hostKeyFingerprint}, not the ${other.hostKeyFingerprint} given with --trust; wrong-key was not added`);
+    expect(wrong.stderr).toContain(
+      `presents ssh-ed25519 ${host.hostKeyFingerprint}, not the ${other.hostKeyFingerprint} given with --trust; wrong-key was not added`,
+    );
 
     // Something takes the connection and drops it without a word (a proxy, a firewall, another service).
     const server = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as net.AddressInfo).port;
-      const silent = await sutazai(['hosts', 'add', 'no-ssh', '--address', '127.0.0.1', '--port', String(port), '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint]);
+      const silent = await sutazai([
+        'hosts',
+        'add',
+        'no-ssh',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--key',
+        host.privateKeyPath,
+        '--trust',
+        host.hostKeyFingerprint,
+      ]);
       expect(silent.code).toBe(7);
-      expect(silent.stderr).toContain(`error NO_SSH_GREETING: Host no-ssh (127.0.0.1:${port}) accepted the connection on port ${port} and closed it`);
+      expect(silent.stderr).toContain(
+        `error NO_SSH_GREETING: Host no-ssh (127.0.0.1:${port}) accepted the connection on port ${port} and closed it`,
+      );
       expect(silent.stderr).toContain(`remedy: Check the address and port (\`nc -v 127.0.0.1 ${port}\``);
       const refused = await sutazai(['hosts', 'add', 'refused', '--address', '127.0.0.1', '--port', '1', '--key', host.privateKeyPath]);
       expect(refused.code).toBe(7);
@@ -210,12 +307,31 @@ describe('sutazai hosts over SSH', () => {
     const { lab } = labRef;
     const host = await lab.addSshHost({ login: 'no-sudo' });
     // A key login, so no password is stored that the probe could try with sudo.
-    expect((await sutazai(['hosts', 'add', 'plain-1', '--address', host.address, '--user', host.user, '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
+    expect(
+      (
+        await sutazai([
+          'hosts',
+          'add',
+          'plain-1',
+          '--address',
+          host.address,
+          '--user',
+          host.user,
+          '--key',
+          host.privateKeyPath,
+          '--trust',
+          host.hostKeyFingerprint,
+        ])
+      ).code,
+    ).toBe(0);
     expect((await sutazai(['hosts', 'probe', 'plain-1'])).code).toBe(0);
     const { facts } = JSON.parse((await sutazai(['hosts', 'show', 'plain-1', '--json'])).stdout);
     // `sudo -n true` said "a password is required", as it does to everyone: not sudo rights.
     expect(facts.privilege).toMatchObject({ level: 'none', user: host.user, sudoPasswordVerified: null });
     const preflight = JSON.parse((await sutazai(['hosts', 'preflight', 'plain-1', '--profile', 'agent', '--json'])).stdout);
-    expect(preflight.hosts[0].checks.find((c: { id: string }) => c.id === 'privilege')).toMatchObject({ outcome: 'warn', message: 'The login is not root and cannot use sudo.' });
+    expect(preflight.hosts[0].checks.find((c: { id: string }) => c.id === 'privilege')).toMatchObject({
+      outcome: 'warn',
+      message: 'The login is not root and cannot use sudo.',
+    });
   });
 });

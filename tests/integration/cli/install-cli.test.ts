@@ -67,7 +67,23 @@ afterAll(async () => {
 describe('sutazai plan and apply', () => {
   it('plans, applies with a line per host and step, and applies again without changing anything', async () => {
     expect((await sutazai(['bundle', 'import', bundle.file, '--trust-key', kit.key.fingerprint])).code).toBe(0);
-    expect((await sutazai(['hosts', 'add', 'cli-host', '--address', host.address, '--user', 'root', '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
+    expect(
+      (
+        await sutazai([
+          'hosts',
+          'add',
+          'cli-host',
+          '--address',
+          host.address,
+          '--user',
+          'root',
+          '--key',
+          host.privateKeyPath,
+          '--trust',
+          host.hostKeyFingerprint,
+        ])
+      ).code,
+    ).toBe(0);
 
     const missing = await sutazai(['plan']);
     expect(missing.code).toBe(2);

@@ -45,7 +45,15 @@ function installFile(bundle: BuiltBundle): string {
   const file = path.join(dir.path, `install-${bundle.manifest.version}.yaml`);
   fs.writeFileSync(
     file,
-    ['name: cli-rollback', `bundle: ${bundle.file}`, 'environment: development', 'hosts:', '  - name: cli-host', '    role: both', `    config: { values: { install: ${JSON.stringify(tree.values)} } }`].join('\n'),
+    [
+      'name: cli-rollback',
+      `bundle: ${bundle.file}`,
+      'environment: development',
+      'hosts:',
+      '  - name: cli-host',
+      '    role: both',
+      `    config: { values: { install: ${JSON.stringify(tree.values)} } }`,
+    ].join('\n'),
   );
   return file;
 }
@@ -65,7 +73,23 @@ afterAll(async () => {
 describe('sutazai rollback and uninstall', () => {
   it('refuses a downgrade not asked for, downgrades with --allow-downgrade, rolls back to the previous release with a line per step, refuses an unknown one, and uninstalls', async () => {
     expect((await sutazai(['bundle', 'import', v1.file, '--trust-key', kit.key.fingerprint])).code).toBe(0);
-    expect((await sutazai(['hosts', 'add', 'cli-host', '--address', host.address, '--user', 'root', '--key', host.privateKeyPath, '--trust', host.hostKeyFingerprint])).code).toBe(0);
+    expect(
+      (
+        await sutazai([
+          'hosts',
+          'add',
+          'cli-host',
+          '--address',
+          host.address,
+          '--user',
+          'root',
+          '--key',
+          host.privateKeyPath,
+          '--trust',
+          host.hostKeyFingerprint,
+        ])
+      ).code,
+    ).toBe(0);
     expect((await sutazai(['apply', '--install', installFile(v1)])).code).toBe(0);
     const file = installFile(v2);
     const plan = await sutazai(['plan', '--install', file]);
@@ -85,7 +109,9 @@ describe('sutazai rollback and uninstall', () => {
     expect(downgradePlan.stdout).not.toContain('A rolling upgrade');
     const unasked = await sutazai(['apply', '--install', older]);
     expect(unasked.code).toBe(2);
-    expect(unasked.stderr).toContain('error INSTALL_DOWNGRADE_REFUSED: sutazai@0.1.0 is older than 0.2.0, which cli-rollback runs: installing it is a downgrade');
+    expect(unasked.stderr).toContain(
+      'error INSTALL_DOWNGRADE_REFUSED: sutazai@0.1.0 is older than 0.2.0, which cli-rollback runs: installing it is a downgrade',
+    );
     expect(unasked.stderr).toContain('sutazai apply --allow-downgrade');
     expect(unasked.stdout).toBe('');
     expect(fs.readlinkSync(path.join(tree.root, 'current'))).toBe('releases/0.2.0');
@@ -99,13 +125,22 @@ describe('sutazai rollback and uninstall', () => {
     const rollback = await sutazai(['rollback', '--install', file]);
     expect(rollback.stderr).toBe('');
     expect(rollback.code).toBe(0);
-    for (const step of ['read', 'service', 'start', 'health', 'switch', 'record']) expect(rollback.stdout).toMatch(new RegExp(`^cli-host {2}rollback>${step} +done {2}`, 'm'));
+    for (const step of ['read', 'service', 'start', 'health', 'switch', 'record'])
+      expect(rollback.stdout).toMatch(new RegExp(`^cli-host {2}rollback>${step} +done {2}`, 'm'));
     expect(rollback.stdout).toContain('cli-host: back on 0.2.0 (was 0.1.0), healthy: core running 1/1, agent running 1/1');
     expect(fs.readlinkSync(path.join(tree.root, 'current'))).toBe('releases/0.2.0');
 
     const unknown = await sutazai(['rollback', '--install', file, '--host', 'cli-host', '--to', '9.9.9', '--json']);
     expect(unknown.code).toBe(3);
-    expect(JSON.parse(unknown.stdout)).toMatchObject({ hosts: [{ host: 'cli-host', outcome: 'failed', error: { code: 'NOT_FOUND', message: 'cli-host keeps no release 9.9.9; its releases: 0.1.0 (previous), 0.2.0 (current).' } }] });
+    expect(JSON.parse(unknown.stdout)).toMatchObject({
+      hosts: [
+        {
+          host: 'cli-host',
+          outcome: 'failed',
+          error: { code: 'NOT_FOUND', message: 'cli-host keeps no release 9.9.9; its releases: 0.1.0 (previous), 0.2.0 (current).' },
+        },
+      ],
+    });
 
     const uninstall = await sutazai(['uninstall', '--install', file]);
     expect(uninstall.code).toBe(0);

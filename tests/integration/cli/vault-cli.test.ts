@@ -28,40 +28,51 @@ beforeAll(async () => {
 afterAll(() => dir.remove());
 
 describe('sutazai vault change-passphrase', () => {
-  it('warns about a short passphrase that still opens, refuses a short new one and a wrong current one, then re-seals everything', async () => {
-    const warned = await sutazai(['hosts', 'list', '--json'], { env: { SUTAZAI_PASSPHRASE: 'old8char' } });
-    expect(warned.code).toBe(0);
-    expect(warned.stderr).toContain('warning: The vault passphrase has fewer than 12 characters');
-    expect(warned.stderr).toContain('remedy: Change it: sutazai vault change-passphrase');
+  it(
+    'warns about a short passphrase that still opens, refuses a short new one and a wrong current one, then re-seals everything',
+    async () => {
+      const warned = await sutazai(['hosts', 'list', '--json'], { env: { SUTAZAI_PASSPHRASE: 'old8char' } });
+      expect(warned.code).toBe(0);
+      expect(warned.stderr).toContain('warning: The vault passphrase has fewer than 12 characters');
+      expect(warned.stderr).toContain('remedy: Change it: sutazai vault change-passphrase');
 
-    const onArgv = await sutazai(['vault', 'change-passphrase', 'a new passphrase on argv']);
-    expect(onArgv.code).toBe(2);
-    expect(onArgv.stderr).toContain('error BAD_PARAMS');
+      const onArgv = await sutazai(['vault', 'change-passphrase', 'a new passphrase on argv']);
+      expect(onArgv.code).toBe(2);
+      expect(onArgv.stderr).toContain('error BAD_PARAMS');
 
-    const short = await sutazai(['vault', 'change-passphrase'], { stdin: 'old8char\nstill short\n' });
-    expect(short.stderr).toContain('error SECRETS_PASSPHRASE_WEAK');
-    expect(short.code).toBe(8);
+      const short = await sutazai(['vault', 'change-passphrase'], { stdin: 'old8char\nstill short\n' });
+      expect(short.stderr).toContain('error SECRETS_PASSPHRASE_WEAK');
+      expect(short.code).toBe(8);
 
-    const wrong = await sutazai(['vault', 'change-passphrase'], { stdin: 'not-the-one\na long enough new passphrase\n' });
-    expect(wrong.stderr).toContain('error SECRETS_PASSPHRASE_WRONG');
-    expect(wrong.code).toBe(8);
+      const wrong = await sutazai(['vault', 'change-passphrase'], { stdin: 'not-the-one\na long enough new passphrase\n' });
+      expect(wrong.stderr).toContain('error SECRETS_PASSPHRASE_WRONG');
+      expect(wrong.code).toBe(8);
 
-    const newFile = path.join(dir.path, 'new-passphrase');
-    fs.writeFileSync(newFile, 'a long enough new passphrase\n', { mode: 0o600 });
-    const changed = await sutazai(['vault', 'change-passphrase', '--new-passphrase-file', newFile, '--json'], { env: { SUTAZAI_PASSPHRASE: 'old8char' } });
-    expect(changed.stderr).toBe('');
-    expect(changed.code).toBe(0);
-    expect(JSON.parse(changed.stdout)).toEqual({ resealed: 2, unreadable: 0, kdf: { alg: 'scrypt', N: 2 ** 17, r: 8, p: 1 } });
+      const newFile = path.join(dir.path, 'new-passphrase');
+      fs.writeFileSync(newFile, 'a long enough new passphrase\n', { mode: 0o600 });
+      const changed = await sutazai(['vault', 'change-passphrase', '--new-passphrase-file', newFile, '--json'], {
+        env: { SUTAZAI_PASSPHRASE: 'old8char' },
+      });
+      expect(changed.stderr).toBe('');
+      expect(changed.code).toBe(0);
+      expect(JSON.parse(changed.stdout)).toEqual({ resealed: 2, unreadable: 0, kdf: { alg: 'scrypt', N: 2 ** 17, r: 8, p: 1 } });
 
-    const store = openStore({ dataDir });
-    try {
-      expect(() => createSecretVault(store.db).unlock({ kind: 'passphrase', passphrase: 'old8char' })).toThrow(expect.objectContaining({ code: 'SECRETS_PASSPHRASE_WRONG' }));
-      const vault = createSecretVault(store.db);
-      expect(vault.unlock({ kind: 'passphrase', passphrase: 'a long enough new passphrase' })).toEqual({ upgraded: false, warning: null });
-      expect(vault.reveal(ids['password:db-1']!)).toBe('alpha-secret');
-      expect(vault.reveal(ids['sudo:db-1']!)).toBe('bravo-secret');
-    } finally {
-      store.close();
-    }
-  }, 4 * CLI_TIMEOUT_MS);
+      const store = openStore({ dataDir });
+      try {
+        expect(() => createSecretVault(store.db).unlock({ kind: 'passphrase', passphrase: 'old8char' })).toThrow(
+          expect.objectContaining({ code: 'SECRETS_PASSPHRASE_WRONG' }),
+        );
+        const vault = createSecretVault(store.db);
+        expect(vault.unlock({ kind: 'passphrase', passphrase: 'a long enough new passphrase' })).toEqual({
+          upgraded: false,
+          warning: null,
+        });
+        expect(vault.reveal(ids['password:db-1']!)).toBe('alpha-secret');
+        expect(vault.reveal(ids['sudo:db-1']!)).toBe('bravo-secret');
+      } finally {
+        store.close();
+      }
+    },
+    4 * CLI_TIMEOUT_MS,
+  );
 });

@@ -102,14 +102,23 @@ beforeAll(async () => {
 });
 
 /** The runtime API server inside the host's namespace, whose 127.0.0.1 is not this process's. */
-async function startRuntimeServer(name: string, port: number, clientCaPem: string, serverCert: { certPem: string; keyPem: string }): Promise<void> {
+async function startRuntimeServer(
+  name: string,
+  port: number,
+  clientCaPem: string,
+  serverCert: { certPem: string; keyPem: string },
+): Promise<void> {
   const tlsDir = path.join(tmp.path, name);
   fs.mkdirSync(tlsDir, { mode: 0o700 });
   fs.writeFileSync(path.join(tlsDir, 'ca.pem'), clientCaPem);
   fs.writeFileSync(path.join(tlsDir, 'server.pem'), serverCert.certPem);
   fs.writeFileSync(path.join(tlsDir, 'server.key'), serverCert.keyPem, { mode: 0o600 });
   const logFile = path.join(tmp.path, `${name}.log`);
-  const server = startDaemon(host.namespace, [process.execPath, '--import', 'tsx', SERVER_SCRIPT, '--listen', `127.0.0.1:${port}`, '--tls-dir', tlsDir], logFile);
+  const server = startDaemon(
+    host.namespace,
+    [process.execPath, '--import', 'tsx', SERVER_SCRIPT, '--listen', `127.0.0.1:${port}`, '--tls-dir', tlsDir],
+    logFile,
+  );
   servers.push(server);
   const waitFor = makeWaitFor({ timeoutMs: 30_000, pollMs: 100, diagnostics: () => `\n${logTail(logFile)}` });
   await waitFor(`the ${name} API server in the namespace`, () => {

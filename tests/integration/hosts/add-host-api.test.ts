@@ -39,12 +39,16 @@ describe('adding a host with its key confirmed, over the API', () => {
     const ghost = { name: 'ghost', address: lab.unreachableAddress(), user: 'root', auth: key };
     await expect(client.call('hosts.scanNew', ghost)).rejects.toMatchObject({ code: 'HOST_UNREACHABLE', remedy: expect.any(String) });
     await expect(client.call('hosts.scanNew', ghost)).rejects.toSatisfy((e: Error) => !/MaxStartups|fail2ban/.test(e.message));
-    await expect(client.call('hosts.add', { ...ghost, trust: host.hostKeyFingerprint })).rejects.toMatchObject({ code: 'HOST_UNREACHABLE' });
+    await expect(client.call('hosts.add', { ...ghost, trust: host.hostKeyFingerprint })).rejects.toMatchObject({
+      code: 'HOST_UNREACHABLE',
+    });
 
     // The lab host's own address, on a port where nothing listens.
     const refused = { name: 'refused', address: host.address, port: host.port === 1 ? 2 : 1, user: 'root', auth: key };
     await expect(client.call('hosts.scanNew', refused)).rejects.toMatchObject({ code: 'CONNECTION_REFUSED', remedy: expect.any(String) });
-    await expect(client.call('hosts.add', { ...refused, trust: host.hostKeyFingerprint })).rejects.toMatchObject({ code: 'CONNECTION_REFUSED' });
+    await expect(client.call('hosts.add', { ...refused, trust: host.hostKeyFingerprint })).rejects.toMatchObject({
+      code: 'CONNECTION_REFUSED',
+    });
 
     expect(await names()).toEqual(before);
   });
@@ -53,7 +57,13 @@ describe('adding a host with its key confirmed, over the API', () => {
     const { lab } = labRef;
     const host = await lab.addSshHost({ login: 'root-key' });
     const other = await lab.addSshHost({ login: 'root-key' });
-    const input = { name: 'lab-a', address: host.address, port: host.port, user: host.user, auth: { method: 'key' as const, keyPath: host.privateKeyPath } };
+    const input = {
+      name: 'lab-a',
+      address: host.address,
+      port: host.port,
+      user: host.user,
+      auth: { method: 'key' as const, keyPath: host.privateKeyPath },
+    };
 
     await expect(client.call('hosts.scanNew', input)).resolves.toEqual({ keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint });
     // Reading a key stores nothing.
@@ -61,7 +71,12 @@ describe('adding a host with its key confirmed, over the API', () => {
 
     const wrong = client.call('hosts.add', { ...input, trust: other.hostKeyFingerprint });
     await expect(wrong).rejects.toMatchObject({ code: 'HOST_KEY_MISMATCH' });
-    await expect(wrong).rejects.toSatisfy((e: Error) => e.message.includes(host.hostKeyFingerprint) && e.message.includes(other.hostKeyFingerprint) && e.message.includes('lab-a was not added'));
+    await expect(wrong).rejects.toSatisfy(
+      (e: Error) =>
+        e.message.includes(host.hostKeyFingerprint) &&
+        e.message.includes(other.hostKeyFingerprint) &&
+        e.message.includes('lab-a was not added'),
+    );
     expect(await names()).not.toContain('lab-a');
 
     const added = await client.call('hosts.add', { ...input, trust: host.hostKeyFingerprint });
@@ -73,12 +88,19 @@ describe('adding a host with its key confirmed, over the API', () => {
   });
 
   it('still adds a host without `trust`, unchecked and untrusted (imports and scripts add hosts that are offline now)', async () => {
-    const added = await client.call('hosts.add', { name: 'offline-1', address: labRef.lab.unreachableAddress(), user: 'root', auth: { method: 'agent' } });
+    const added = await client.call('hosts.add', {
+      name: 'offline-1',
+      address: labRef.lab.unreachableAddress(),
+      user: 'root',
+      auth: { method: 'agent' },
+    });
     expect(added).toMatchObject({ name: 'offline-1', hostKey: null });
   });
 
   it('refuses a `trust` that is not a fingerprint before connecting', async () => {
-    await expect(client.call('hosts.add', { name: 'typo', address: '198.18.0.1', user: 'root', auth: { method: 'agent' }, trust: 'SHA256:short' })).rejects.toMatchObject({ code: 'BAD_PARAMS' });
+    await expect(
+      client.call('hosts.add', { name: 'typo', address: '198.18.0.1', user: 'root', auth: { method: 'agent' }, trust: 'SHA256:short' }),
+    ).rejects.toMatchObject({ code: 'BAD_PARAMS' });
     expect(await names()).not.toContain('typo');
   });
 });

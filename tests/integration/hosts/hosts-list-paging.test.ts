@@ -2,7 +2,15 @@
 // `limit`), so a big inventory is never one multi-megabyte answer; listAllHosts follows
 // the pages to the whole list.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, HOSTS_PAGE_SIZE, latestPreflightsOfAllHosts, listAllHosts, MAX_HOSTS_PAGE, type ApiClient } from '../../../electron/contract';
+import {
+  ApiError,
+  createApiClient,
+  HOSTS_PAGE_SIZE,
+  latestPreflightsOfAllHosts,
+  listAllHosts,
+  MAX_HOSTS_PAGE,
+  type ApiClient,
+} from '../../../electron/contract';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { openSocket, wsTransport } from '../../support/ws-peer';
 
@@ -60,7 +68,7 @@ describe('hosts.list paging', () => {
   });
 });
 
-describe('preflight.latest paging (the hosts list\'s preflight column)', () => {
+describe("preflight.latest paging (the hosts list's preflight column)", () => {
   it('answers one inventory page of verdicts at a time, with a cursor, and the pages add up to every judged host once', async () => {
     const all = await listAllHosts((page) => client.call('hosts.list', page), MAX_HOSTS_PAGE);
     const judged = [all[0]!, all[150]!, all.at(-1)!];

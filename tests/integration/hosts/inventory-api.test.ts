@@ -31,7 +31,12 @@ const base = { address: '198.18.200.1', user: 'root' };
 
 describe('inventory over the API', () => {
   it('never writes a password to the database, the WAL, the logs or a preflight export', async () => {
-    const host = await client.call('hosts.add', { ...base, name: 'pw-host', auth: { method: 'password', password: KNOWN_PASSWORD }, sudoPassword: KNOWN_PASSWORD });
+    const host = await client.call('hosts.add', {
+      ...base,
+      name: 'pw-host',
+      auth: { method: 'password', password: KNOWN_PASSWORD },
+      sudoPassword: KNOWN_PASSWORD,
+    });
     expect(host).toMatchObject({ name: 'pw-host', authMethod: 'password', hasSecret: true, hostKey: null });
     const listed = JSON.stringify(await client.call('hosts.list', {}));
     const report = JSON.stringify(await client.call('preflight.run', { hostIds: [host.id], profile: 'agent' }));
@@ -51,27 +56,57 @@ describe('inventory over the API', () => {
 
   it('checks the key file when the host is added, and stores nothing when it is bad', async () => {
     const before = (await client.call('hosts.list', {})).length;
-    await expect(client.call('hosts.add', { ...base, name: 'k1', auth: { method: 'key', keyPath: path.join(keys.path, 'missing') } })).rejects.toMatchObject({ code: 'KEY_FILE_UNREADABLE' });
-    await expect(client.call('hosts.add', { ...base, name: 'k2', auth: { method: 'key', keyPath: path.join(keys.path, 'encrypted'), passphrase: 'wrong' } })).rejects.toMatchObject({ code: 'KEY_PASSPHRASE_WRONG' });
-    await expect(client.call('hosts.add', { ...base, name: 'k3', auth: { method: 'key', keyPath: path.join(keys.path, 'plain.pub') } })).rejects.toMatchObject({ code: 'KEY_FILE_UNREADABLE' });
+    await expect(
+      client.call('hosts.add', { ...base, name: 'k1', auth: { method: 'key', keyPath: path.join(keys.path, 'missing') } }),
+    ).rejects.toMatchObject({ code: 'KEY_FILE_UNREADABLE' });
+    await expect(
+      client.call('hosts.add', {
+        ...base,
+        name: 'k2',
+        auth: { method: 'key', keyPath: path.join(keys.path, 'encrypted'), passphrase: 'wrong' },
+      }),
+    ).rejects.toMatchObject({ code: 'KEY_PASSPHRASE_WRONG' });
+    await expect(
+      client.call('hosts.add', { ...base, name: 'k3', auth: { method: 'key', keyPath: path.join(keys.path, 'plain.pub') } }),
+    ).rejects.toMatchObject({ code: 'KEY_FILE_UNREADABLE' });
     expect((await client.call('hosts.list', {})).length).toBe(before);
-    const ok = await client.call('hosts.add', { ...base, name: 'k4', auth: { method: 'key', keyPath: path.join(keys.path, 'encrypted'), passphrase: KEY_PASSPHRASE } });
+    const ok = await client.call('hosts.add', {
+      ...base,
+      name: 'k4',
+      auth: { method: 'key', keyPath: path.join(keys.path, 'encrypted'), passphrase: KEY_PASSPHRASE },
+    });
     expect(ok).toMatchObject({ authMethod: 'key', hasSecret: true });
   });
 
   it('refuses bad input with a code and a remedy', async () => {
-    await expect(client.call('hosts.add', { ...base, name: 'k4', auth: { method: 'agent' } })).rejects.toMatchObject({ code: 'HOST_NAME_TAKEN' });
-    await expect(client.call('hosts.add', { ...base, name: 'p', port: 70000, auth: { method: 'agent' } })).rejects.toMatchObject({ code: 'BAD_PARAMS' });
-    await expect(client.call('hosts.add', { ...base, name: 'bad name!', auth: { method: 'agent' } })).rejects.toMatchObject({ code: 'BAD_PARAMS' });
+    await expect(client.call('hosts.add', { ...base, name: 'k4', auth: { method: 'agent' } })).rejects.toMatchObject({
+      code: 'HOST_NAME_TAKEN',
+    });
+    await expect(client.call('hosts.add', { ...base, name: 'p', port: 70000, auth: { method: 'agent' } })).rejects.toMatchObject({
+      code: 'BAD_PARAMS',
+    });
+    await expect(client.call('hosts.add', { ...base, name: 'bad name!', auth: { method: 'agent' } })).rejects.toMatchObject({
+      code: 'BAD_PARAMS',
+    });
     const local = (await client.call('hosts.list', {})).find((h) => h.kind === 'local')!;
     await expect(client.call('hosts.remove', { hostId: local.id })).rejects.toMatchObject({ code: 'BAD_PARAMS' });
   });
 
   it('chains through jump hosts, refuses loops and keeps a jump host that is in use', async () => {
     const bastion = await client.call('hosts.add', { ...base, name: 'bastion', address: '198.18.200.2', auth: { method: 'agent' } });
-    const inner = await client.call('hosts.add', { ...base, name: 'inner', address: '198.19.200.2', auth: { method: 'agent' }, jumpHostId: bastion.id, labels: ['gpu', 'rack=b4'], role: 'agent' });
+    const inner = await client.call('hosts.add', {
+      ...base,
+      name: 'inner',
+      address: '198.19.200.2',
+      auth: { method: 'agent' },
+      jumpHostId: bastion.id,
+      labels: ['gpu', 'rack=b4'],
+      role: 'agent',
+    });
     expect(inner).toMatchObject({ jumpHostId: bastion.id, labels: ['gpu', 'rack=b4'], role: 'agent' });
-    await expect(client.call('hosts.update', { hostId: bastion.id, changes: { jumpHostId: inner.id } })).rejects.toMatchObject({ code: 'BAD_PARAMS' });
+    await expect(client.call('hosts.update', { hostId: bastion.id, changes: { jumpHostId: inner.id } })).rejects.toMatchObject({
+      code: 'BAD_PARAMS',
+    });
     await expect(client.call('hosts.remove', { hostId: bastion.id })).rejects.toMatchObject({ code: 'HOST_IN_USE' });
     const moved = await client.call('hosts.update', { hostId: inner.id, changes: { jumpHostId: null, labels: ['gpu'] } });
     expect(moved).toMatchObject({ jumpHostId: null, labels: ['gpu'] });
@@ -97,10 +132,23 @@ describe('inventory over the API', () => {
   });
 
   it('imports a YAML list, adding the good rows and locating the bad ones', async () => {
-    const text = ['hosts:', '  - name: imp-1', '    address: 198.18.200.10', '  - name: imp-2', '    address: 198.18.200.11', '    port: 0', '  - name: imp-3', '    address: 198.18.200.12', '    jumpHost: nowhere'].join('\n');
+    const text = [
+      'hosts:',
+      '  - name: imp-1',
+      '    address: 198.18.200.10',
+      '  - name: imp-2',
+      '    address: 198.18.200.11',
+      '    port: 0',
+      '  - name: imp-3',
+      '    address: 198.18.200.12',
+      '    jumpHost: nowhere',
+    ].join('\n');
     const result = await client.call('hosts.import', { text, fileName: 'lab.yaml' });
     expect(result.added.map((h) => h.name)).toEqual(['imp-1']);
-    expect(result.errors.map((e) => [e.row, e.line])).toEqual([[2, 6], [3, 7]]);
+    expect(result.errors.map((e) => [e.row, e.line])).toEqual([
+      [2, 6],
+      [3, 7],
+    ]);
     expect(result.errors[0]!.message).toContain('lab.yaml');
     expect(result.errors[1]!.message).toContain('nowhere');
   });
@@ -122,7 +170,14 @@ describe('inventory over the API', () => {
     expect(next).toBeNull(); // a few hosts: one page
     const counts = { pass: 0, warn: 0, fail: 0 };
     for (const check of report.hosts[0]!.checks) counts[check.outcome] += 1;
-    expect(latest.find((l) => l.hostId === local.id)).toEqual({ hostId: local.id, hostName: local.name, profile: 'agent-gpu', outcome: 'fail', ranAt: report.ranAt, counts });
+    expect(latest.find((l) => l.hostId === local.id)).toEqual({
+      hostId: local.id,
+      hostName: local.name,
+      profile: 'agent-gpu',
+      outcome: 'fail',
+      ranAt: report.ranAt,
+      counts,
+    });
     expect(new Set(latest.map((l) => l.hostId)).size).toBe(latest.length);
     expect(latest.length).toBeGreaterThanOrEqual(2); // pw-host was judged earlier in this file
     await expect(client.call('preflight.run', { hostIds: [local.id], profile: 'mainframe' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -134,7 +189,9 @@ describe('a vault that is not unlocked', () => {
     const locked = await startTestBackend({ sampleLocalHost: false, probeAtStart: false });
     const lockedClient = createApiClient(wsTransport(await openSocket(locked.apiUrl, locked.token)));
     try {
-      await expect(lockedClient.call('hosts.add', { ...base, name: 'pw', auth: { method: 'password', password: 'x-secret-x' } })).rejects.toMatchObject({ code: 'SECRETS_LOCKED' });
+      await expect(
+        lockedClient.call('hosts.add', { ...base, name: 'pw', auth: { method: 'password', password: 'x-secret-x' } }),
+      ).rejects.toMatchObject({ code: 'SECRETS_LOCKED' });
       expect((await lockedClient.call('hosts.list', {})).map((h) => h.name)).toEqual(['local']);
     } finally {
       lockedClient.close();

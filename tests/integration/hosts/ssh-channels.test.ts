@@ -71,7 +71,7 @@ describe('a command right after an SFTP channel was ended', () => {
 });
 
 describe('a request the server refuses', () => {
-  it('an exec request (the server cannot make the command\'s pipes): SSH_CHANNEL_REFUSED naming the command, and the connection stays', async () => {
+  it("an exec request (the server cannot make the command's pipes): SSH_CHANNEL_REFUSED naming the command, and the connection stays", async () => {
     const session = await openLabSession(dropbear);
     try {
       // Dropbear serves each connection from one child of its listener; with no file
@@ -82,7 +82,9 @@ describe('a request the server refuses', () => {
       const error = await refusal(session.exec('echo never'));
       execFileSync('prlimit', [`--pid=${served}`, `--nofile=${soft}:`]);
       expect(error.request).toBe('exec');
-      expect(error.message).toBe(`Host ${dropbear.name} (${dropbear.address}:22) refused to start a command for this login (Unable to exec).`);
+      expect(error.message).toBe(
+        `Host ${dropbear.name} (${dropbear.address}:22) refused to start a command for this login (Unable to exec).`,
+      );
       expect(error.remedy).toMatch(/refused the exec request/);
       expect((await session.exec('echo still here')).stdout).toBe('still here\n');
     } finally {

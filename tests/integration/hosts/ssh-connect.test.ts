@@ -4,7 +4,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, HostFactsSchema, type ErrorCode, type HostFacts } from '../../../electron/contract';
-import { connectSsh, scanHostKey, type PinnedHostKey, type SshCredentials, type SshTarget } from '../../../electron/backend/hosts/ssh/connect-ssh';
+import {
+  connectSsh,
+  scanHostKey,
+  type PinnedHostKey,
+  type SshCredentials,
+  type SshTarget,
+} from '../../../electron/backend/hosts/ssh/connect-ssh';
 import { probeOverSsh } from '../../../electron/backend/hosts/ssh/remote-probe';
 import { HostKeyRefusedError } from '../../../electron/backend/hosts/ssh/ssh-errors';
 import type { SshSession } from '../../../electron/backend/hosts/ssh/ssh-session';
@@ -127,7 +133,9 @@ describe('trust before credentials', () => {
     const baseline = await settledTcpHandles();
     const scanned = await scanHostKey(targetFor(rootHost, { pinned: null }), { timeoutMs: TIMEOUT_MS });
     expect(scanned).toMatchObject({ keyType: 'ssh-ed25519', fingerprint: rootHost.hostKeyFingerprint });
-    expect(`${scanned.keyType} ${scanned.publicKey.toString('base64')}`).toBe(rootHost.hostPublicKey.trim().split(/\s+/).slice(0, 2).join(' '));
+    expect(`${scanned.keyType} ${scanned.publicKey.toString('base64')}`).toBe(
+      rootHost.hostPublicKey.trim().split(/\s+/).slice(0, 2).join(' '),
+    );
 
     const session = await connectSsh(targetFor(rootHost, { pinned: { ...scanned, trustedAt: Date.now() } }), { timeoutMs: TIMEOUT_MS });
     const result = await session.exec('id -un; cat; echo oops >&2; exit 7', { stdin: 'from stdin\n' });
@@ -152,7 +160,10 @@ describe('trust before credentials', () => {
       },
     };
     const trace: string[] = [];
-    const error = await failure(connectSsh(targetFor(passwordHost, { credentials, pinned: null }), { timeoutMs: TIMEOUT_MS, trace: (line) => trace.push(line) }), 'HOST_KEY_UNKNOWN');
+    const error = await failure(
+      connectSsh(targetFor(passwordHost, { credentials, pinned: null }), { timeoutMs: TIMEOUT_MS, trace: (line) => trace.push(line) }),
+      'HOST_KEY_UNKNOWN',
+    );
     expect(error.message).toContain(`${passwordHost.name} (${passwordHost.address}:22)`);
     expect(error.message).toContain(`ssh-ed25519 ${passwordHost.hostKeyFingerprint}`);
     expect(error.remedy).toContain(`sutazai hosts trust ${passwordHost.name} --trust ${passwordHost.hostKeyFingerprint}`);
@@ -204,16 +215,23 @@ describe('credentials', () => {
       connectSsh(targetFor(passwordHost, { credentials: { method: 'password', password: 'wrong-password' } }), { timeoutMs: TIMEOUT_MS }),
       'AUTH_FAILED',
     );
-    expect(error.message).toBe(`Host ${passwordHost.name} (${passwordHost.address}:22) refused the password for user ${passwordHost.user} (it accepts: publickey, password).`);
+    expect(error.message).toBe(
+      `Host ${passwordHost.name} (${passwordHost.address}:22) refused the password for user ${passwordHost.user} (it accepts: publickey, password).`,
+    );
     expect(error.message).not.toContain('wrong-password');
   });
 
   it('logs in with the right password, and with an encrypted key and its passphrase', async () => {
-    const byPassword = await connectSsh(targetFor(passwordHost, { credentials: { method: 'password', password: passwordHost.password! } }), { timeoutMs: TIMEOUT_MS });
+    const byPassword = await connectSsh(
+      targetFor(passwordHost, { credentials: { method: 'password', password: passwordHost.password! } }),
+      { timeoutMs: TIMEOUT_MS },
+    );
     expect((await byPassword.exec('id -un')).stdout).toBe(`${passwordHost.user}\n`);
     byPassword.close();
     const byKey = await connectSsh(
-      targetFor(passwordHost, { credentials: { method: 'key', keyPath: passwordHost.encryptedKeyPath, passphrase: passwordHost.passphrase } }),
+      targetFor(passwordHost, {
+        credentials: { method: 'key', keyPath: passwordHost.encryptedKeyPath, passphrase: passwordHost.passphrase },
+      }),
       { timeoutMs: TIMEOUT_MS },
     );
     expect((await byKey.exec('id -un')).stdout).toBe(`${passwordHost.user}\n`);
@@ -225,19 +243,31 @@ describe('credentials', () => {
     try {
       const local = { address: '127.0.0.1', port: counter.port };
       const wrong = await failure(
-        connectSsh(targetFor(rootHost, { ...local, credentials: { method: 'key', keyPath: rootHost.encryptedKeyPath, passphrase: 'not-it' } }), { timeoutMs: TIMEOUT_MS }),
+        connectSsh(
+          targetFor(rootHost, { ...local, credentials: { method: 'key', keyPath: rootHost.encryptedKeyPath, passphrase: 'not-it' } }),
+          { timeoutMs: TIMEOUT_MS },
+        ),
         'KEY_PASSPHRASE_WRONG',
       );
       expect(wrong.message).toContain(rootHost.encryptedKeyPath);
       expect(wrong.message).not.toContain('not-it');
-      await failure(connectSsh(targetFor(rootHost, { ...local, credentials: { method: 'key', keyPath: rootHost.encryptedKeyPath } }), { timeoutMs: TIMEOUT_MS }), 'KEY_PASSPHRASE_WRONG');
+      await failure(
+        connectSsh(targetFor(rootHost, { ...local, credentials: { method: 'key', keyPath: rootHost.encryptedKeyPath } }), {
+          timeoutMs: TIMEOUT_MS,
+        }),
+        'KEY_PASSPHRASE_WRONG',
+      );
       const missing = await failure(
-        connectSsh(targetFor(rootHost, { ...local, credentials: { method: 'key', keyPath: '/nonexistent/id_ed25519' } }), { timeoutMs: TIMEOUT_MS }),
+        connectSsh(targetFor(rootHost, { ...local, credentials: { method: 'key', keyPath: '/nonexistent/id_ed25519' } }), {
+          timeoutMs: TIMEOUT_MS,
+        }),
         'KEY_FILE_UNREADABLE',
       );
       expect(missing.message).toMatch(/\/nonexistent\/id_ed25519 .*does not exist/);
       // The same key file of a jump host fails first too, before the jump is dialled.
-      const viaJump = targetFor(rootHost, { jump: targetFor(rootHost, { ...local, credentials: { method: 'key', keyPath: '/nonexistent/jump_key' } }) });
+      const viaJump = targetFor(rootHost, {
+        jump: targetFor(rootHost, { ...local, credentials: { method: 'key', keyPath: '/nonexistent/jump_key' } }),
+      });
       await failure(connectSsh(viaJump, { timeoutMs: TIMEOUT_MS }), 'KEY_FILE_UNREADABLE');
       expect(counter.count()).toBe(0);
     } finally {
@@ -288,7 +318,16 @@ describe('unreachable and silent hosts', () => {
   it('reports a server that accepts TCP but never greets as HANDSHAKE_TIMEOUT', async () => {
     const tarpit = await labRef.lab.addTarpitHost();
     const baseline = await settledTcpHandles();
-    const target: SshTarget = { hostId: 9, name: tarpit.name, address: tarpit.address, port: tarpit.port, user: 'root', credentials: { method: 'key', keyPath: tarpit.privateKeyPath }, pinned: null, jump: null };
+    const target: SshTarget = {
+      hostId: 9,
+      name: tarpit.name,
+      address: tarpit.address,
+      port: tarpit.port,
+      user: 'root',
+      credentials: { method: 'key', keyPath: tarpit.privateKeyPath },
+      pinned: null,
+      jump: null,
+    };
     const { value: error, ms } = await timed(() => failure(connectSsh(target, { timeoutMs: TIMEOUT_MS }), 'HANDSHAKE_TIMEOUT'));
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(ms).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
@@ -340,15 +379,24 @@ describe('jump hosts', () => {
 
   it('checks the jump host key too, and says which host refused', async () => {
     const { jump, target } = pair;
-    const error = await failure(connectSsh(targetFor(target, { jump: targetFor(jump, { pinned: null }) }), { timeoutMs: TIMEOUT_MS }), 'HOST_KEY_UNKNOWN');
+    const error = await failure(
+      connectSsh(targetFor(target, { jump: targetFor(jump, { pinned: null }) }), { timeoutMs: TIMEOUT_MS }),
+      'HOST_KEY_UNKNOWN',
+    );
     expect(error.message).toContain(`Jump host ${jump.name} (${jump.address}:22) for ${target.name}`);
-    const unpinnedTarget = await failure(connectSsh(targetFor(target, { pinned: null, jump: targetFor(jump) }), { timeoutMs: TIMEOUT_MS }), 'HOST_KEY_UNKNOWN');
+    const unpinnedTarget = await failure(
+      connectSsh(targetFor(target, { pinned: null, jump: targetFor(jump) }), { timeoutMs: TIMEOUT_MS }),
+      'HOST_KEY_UNKNOWN',
+    );
     expect(unpinnedTarget.message).toContain(`Host ${target.name} (${target.address}:22)`);
   });
 
   it('reports what the jump host met on its way to the target', async () => {
     const { jump, target } = pair;
-    const refused = await failure(connectSsh(targetFor(target, { port: 2222, jump: targetFor(jump) }), { timeoutMs: TIMEOUT_MS }), 'CONNECTION_REFUSED');
+    const refused = await failure(
+      connectSsh(targetFor(target, { port: 2222, jump: targetFor(jump) }), { timeoutMs: TIMEOUT_MS }),
+      'CONNECTION_REFUSED',
+    );
     expect(refused.message).toContain(`through jump host ${jump.name}`);
   });
 });
@@ -382,7 +430,10 @@ async function probeHost(target: SshTarget, options: { sudoPassword?: string; sh
 
 /** The machine as the harness sees it from inside the host's namespace, without SSH. */
 async function truthOf(host: TestHost): Promise<{ threads: number; memoryBytes: number; kernel: string; hostname: string }> {
-  const out = await labRef.lab.exec(host, "grep -c '^processor' /proc/cpuinfo; awk '/^MemTotal:/ { print $2 }' /proc/meminfo; uname -r; cat /proc/sys/kernel/hostname");
+  const out = await labRef.lab.exec(
+    host,
+    "grep -c '^processor' /proc/cpuinfo; awk '/^MemTotal:/ { print $2 }' /proc/meminfo; uname -r; cat /proc/sys/kernel/hostname",
+  );
   const [threads, memKb, kernel, hostname] = out.stdout.trim().split('\n');
   return { threads: Number(threads), memoryBytes: Number(memKb) * 1024, kernel: kernel!, hostname: hostname! };
 }
@@ -400,7 +451,11 @@ async function expectFactsMatch(host: TestHost, facts: HostFacts): Promise<void>
   expect(addresses).toContain(host.address);
 }
 
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<{ results: R[]; peak: number }> {
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T) => Promise<R>,
+): Promise<{ results: R[]; peak: number }> {
   const results = new Array<R>(items.length);
   let next = 0;
   let active = 0;
@@ -440,7 +495,10 @@ describe('the remote probe', () => {
 
   it('finds the privilege of each kind of user, checking a sudo password it is given', async () => {
     const { lab } = labRef;
-    const [nopasswd, withPassword] = await Promise.all([lab.addSshHost({ login: 'sudo-nopasswd' }), lab.addSshHost({ login: 'sudo-password' })]);
+    const [nopasswd, withPassword] = await Promise.all([
+      lab.addSshHost({ login: 'sudo-nopasswd' }),
+      lab.addSshHost({ login: 'sudo-password' }),
+    ]);
     const byPassword = (host: TestHost) => targetFor(host, { credentials: { method: 'password', password: host.password! } });
     const [none, free, unchecked, right, wrong] = await Promise.all([
       // As the host service does: sudo is asked with the login password when no other is

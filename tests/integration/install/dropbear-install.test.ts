@@ -11,7 +11,14 @@ import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle
 import type { InstallEvent } from '../../../electron/backend/install/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import { startCpuHogs, type CpuHogs } from '../../support/cpu-hogs';
-import { addLabHost, buildRealNodeBundle, queryStore, runtimeReports, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  queryStore,
+  runtimeReports,
+  startInstallBackend,
+  stopInstalledRuntime,
+} from '../../support/install-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
@@ -29,14 +36,29 @@ let hogs: CpuHogs | null = null;
 /** The per-user install of one host: its own directory in the BusyBox user's home (the hosts share that user). */
 function installFile(name: string, bundle: BuiltBundle): string {
   const file = path.join(tmp.path, `${name}-${bundle.manifest.version}.yaml`);
-  fs.writeFileSync(file, [`name: ${name}`, `bundle: ${bundle.file}`, 'environment: development', 'hosts:', `  - name: ${name}`, '    role: both', `    config: { values: { install: { user_dir: ~/${name} } } }`].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      `bundle: ${bundle.file}`,
+      'environment: development',
+      'hosts:',
+      `  - name: ${name}`,
+      '    role: both',
+      `    config: { values: { install: { user_dir: ~/${name} } } }`,
+    ].join('\n'),
+  );
   return file;
 }
 
 const rootOf = (name: string) => path.join(homeOf(hosts.get(name)!.user), name);
 
 function homeOf(user: string): string {
-  return fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!.split(':')[5]!;
+  return fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`))!
+    .split(':')[5]!;
 }
 
 beforeAll(async () => {
@@ -68,15 +90,32 @@ async function installThenUpgrade(name: string): Promise<void> {
     const events: InstallEvent[] = [];
     const result = await backend.installs.apply(installFile(name, bundle), { onEvent: (e) => events.push(e) });
     expect(result.hosts.map((h) => [h.host, h.outcome, h.error])).toEqual([[name, 'installed', null]]);
-    const done = events.filter((e): e is Extract<InstallEvent, { kind: 'step' }> => e.kind === 'step' && e.status === 'done').map((e) => e.step);
+    const done = events
+      .filter((e): e is Extract<InstallEvent, { kind: 'step' }> => e.kind === 'step' && e.status === 'done')
+      .map((e) => e.step);
     expect(done).toEqual(STEPS);
     expect(fs.readlinkSync(path.join(rootOf(name), 'current'))).toBe(`releases/${bundle.manifest.version}`);
   }
-  expect(queryStore<{ version: string; state: string }>(dataDir, 'SELECT r.version, r.state FROM host_releases r JOIN hosts h ON h.id = r.host_id WHERE h.name = ? ORDER BY r.version', name)).toEqual([
+  expect(
+    queryStore<{ version: string; state: string }>(
+      dataDir,
+      'SELECT r.version, r.state FROM host_releases r JOIN hosts h ON h.id = r.host_id WHERE h.name = ? ORDER BY r.version',
+      name,
+    ),
+  ).toEqual([
     { version: '0.1.0', state: 'previous' },
     { version: '0.2.0', state: 'current' },
   ]);
-  expect(await runtimeReports(backend, dataDir, name, [host])).toEqual([{ host: host.name, processes: [['core', ['PROCESS_STATE_RUNNING']], ['agent', ['PROCESS_STATE_RUNNING']]], health: 'SERVING' }]);
+  expect(await runtimeReports(backend, dataDir, name, [host])).toEqual([
+    {
+      host: host.name,
+      processes: [
+        ['core', ['PROCESS_STATE_RUNNING']],
+        ['agent', ['PROCESS_STATE_RUNNING']],
+      ],
+      health: 'SERVING',
+    },
+  ]);
 }
 
 describe('a per-user install on Dropbear with BusyBox sh as login shell', () => {

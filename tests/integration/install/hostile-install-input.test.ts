@@ -23,7 +23,11 @@ import { configureReleaseScript } from '../../../electron/backend/install/config
 import { prepareStaging, runChangingScript, type HostLink } from '../../../electron/backend/install/host-link';
 import { installLayout } from '../../../electron/backend/install/install-layout';
 import { createRemoteShell } from '../../../electron/backend/install/remote-shell';
-import { detachedStartScriptPath, renderDetachedStartScript, renderDetachedStopScript } from '../../../electron/backend/install/render-service';
+import {
+  detachedStartScriptPath,
+  renderDetachedStartScript,
+  renderDetachedStopScript,
+} from '../../../electron/backend/install/render-service';
 import { sh } from '../../../electron/backend/install/shell-script';
 import { stageFiles } from '../../../electron/backend/install/stage-files';
 import { switchCurrentScript } from '../../../electron/backend/install/switch-current';
@@ -76,7 +80,16 @@ function readLock(stateDir: string): { pid: number; startTime: string } {
 
 function sessionTo(host: TestHost): Promise<SshSession> {
   return connectSsh(
-    { hostId: 0, name: host.name, address: host.address, port: host.port, user: host.user, credentials: { method: 'key', keyPath: host.privateKeyPath }, pinned: { keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint, trustedAt: 0 }, jump: null },
+    {
+      hostId: 0,
+      name: host.name,
+      address: host.address,
+      port: host.port,
+      user: host.user,
+      credentials: { method: 'key', keyPath: host.privateKeyPath },
+      pinned: { keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint, trustedAt: 0 },
+      jump: null,
+    },
     { timeoutMs: 10_000 },
   );
 }
@@ -85,7 +98,11 @@ beforeAll(async () => {
   const { lab } = labRef;
   // Other users reach the install's binaries, as on a real host (/opt is 0755).
   fs.chmodSync(tmp.path, 0o755);
-  [kit, pidHost, stepHost] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'root-key' })]);
+  [kit, pidHost, stepHost] = await Promise.all([
+    makeBundleKit(),
+    lab.addSshHost({ login: 'root-key' }),
+    lab.addSshHost({ login: 'root-key' }),
+  ]);
   bundle = await buildRealNodeBundle(kit, 'hostile');
   backend = await startInstallBackend(dataDir);
   await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
@@ -103,8 +120,8 @@ afterAll(async () => {
   tmp.remove();
 }, 120_000);
 
-describe('a pid in the lock file that another user\'s process holds now', () => {
-  it('runs nothing from that process\'s command line, leaves it alone, and starts the install\'s own runtime', async () => {
+describe("a pid in the lock file that another user's process holds now", () => {
+  it("runs nothing from that process's command line, leaves it alone, and starts the install's own runtime", async () => {
     const file = installFile('pidlab', 'pid-host', pidTree.values);
     expect((await backend.installs.apply(file)).hosts[0]).toMatchObject({ outcome: 'installed', error: null });
     const lock = readLock(pidTree.stateDir);
@@ -122,16 +139,23 @@ describe('a pid in the lock file that another user\'s process holds now', () => 
     fs.mkdirSync(path.join(evil, 'runtime'), { recursive: true });
     fs.writeFileSync(path.join(evil, 'runtime', 'node'), `#!/bin/sh\ntouch '${theirs}'\n`, { mode: 0o755 });
     fs.writeFileSync(path.join(evil, 'runtime', 'sutazai-runtime.cjs'), '');
-    const attacker = spawn(path.join(release, 'runtime', 'node'), ['-e', 'setInterval(() => {}, 1000)', 'sutazai-runtime', 'run', '--config', path.join(evil, 'etc', 'runtime.yaml')], {
-      uid: NOBODY,
-      gid: NOBODY,
-      cwd: '/',
-      stdio: 'ignore',
-    });
+    const attacker = spawn(
+      path.join(release, 'runtime', 'node'),
+      ['-e', 'setInterval(() => {}, 1000)', 'sutazai-runtime', 'run', '--config', path.join(evil, 'etc', 'runtime.yaml')],
+      {
+        uid: NOBODY,
+        gid: NOBODY,
+        cwd: '/',
+        stdio: 'ignore',
+      },
+    );
     children.push(attacker);
     await waitFor('the process to carry its command line', () => commandLine(attacker.pid!).includes('sutazai-runtime run --config'));
     // It won the pid: the stale lock names it (with the dead daemon's start time, as pid reuse leaves it).
-    fs.writeFileSync(path.join(pidTree.stateDir, 'sutazai-runtime.lock'), `${JSON.stringify({ pid: attacker.pid, startTime: lock.startTime })}\n`);
+    fs.writeFileSync(
+      path.join(pidTree.stateDir, 'sutazai-runtime.lock'),
+      `${JSON.stringify({ pid: attacker.pid, startTime: lock.startTime })}\n`,
+    );
 
     const plan = await backend.installs.plan(file);
     expect(plan.hosts[0]!.steps.find((s) => s.step === 'start')).toMatchObject({ state: 'todo', detail: 'starts the runtime' });
@@ -165,7 +189,10 @@ describe('path values with $(...), backquotes, quotes, a newline and a tab', () 
     const ran = path.join(tmp.path, 'refused-ran');
     for (const [key, value] of Object.entries(hostileValues(base, ran))) {
       const file = installFile(`refused-${key.replace('_', '-')}`, 'step-host', { [key]: value });
-      await expect(backend.installs.apply(file)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(new RegExp(`:\\d+:\\d+: install\\.${key}: must be a plain path`)) });
+      await expect(backend.installs.apply(file)).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(new RegExp(`:\\d+:\\d+: install\\.${key}: must be a plain path`)),
+      });
     }
     expect(fs.existsSync(base)).toBe(false);
     expect(fs.existsSync(ran)).toBe(false);
@@ -182,18 +209,51 @@ describe('path values with $(...), backquotes, quotes, a newline and a tab', () 
     const layout = installLayout({ ...config, install: { ...config.install, ...hostileValues(base, ran) } }, 'system', '/root');
     const release = layout.release('0.1.0');
     const session = await sessionTo(stepHost);
-    const host: HostLink = { row: { name: 'step-host', user: stepHost.user }, session, shell: createRemoteShell(session, 'root'), mode: 'system', service: 'detached', layout };
+    const host: HostLink = {
+      row: { name: 'step-host', user: stepHost.user },
+      session,
+      shell: createRemoteShell(session, 'root'),
+      mode: 'system',
+      service: 'detached',
+      layout,
+    };
     const created: string[] = [];
     try {
       created.push(...(await prepareStaging(host, 'upload')).created);
-      created.push(...(await writeServiceFiles(host, { kind: 'detached', start: renderDetachedStartScript(layout, release, 'hostile'), stop: renderDetachedStopScript(release, 'hostile') }, 'service')).created);
+      created.push(
+        ...(
+          await writeServiceFiles(
+            host,
+            {
+              kind: 'detached',
+              start: renderDetachedStartScript(layout, release, 'hostile'),
+              stop: renderDetachedStopScript(release, 'hostile'),
+            },
+            'service',
+          )
+        ).created,
+      );
       // A release as unpack leaves it (the host shares this machine's files), then configure and switch.
       fs.mkdirSync(release.dir, { recursive: true });
       fs.writeFileSync(release.marker, `${bundle.sha256}\n`);
-      const staged = await stageFiles(session, layout.staging, 'config-0.1.0', ['runtime.yaml', 'manifest.yaml', 'ca.pem', 'runtime.pem', 'runtime.key', 'digest'].map((name) => ({ name, content: `${name}\n`, mode: 0o600 })));
+      const staged = await stageFiles(
+        session,
+        layout.staging,
+        'config-0.1.0',
+        ['runtime.yaml', 'manifest.yaml', 'ca.pem', 'runtime.pem', 'runtime.key', 'digest'].map((name) => ({
+          name,
+          content: `${name}\n`,
+          mode: 0o600,
+        })),
+      );
       const makes = [layout.configDir, layout.stateDir, layout.logDir, layout.configLink];
-      created.push(...(await runChangingScript(host, 'configure', configureReleaseScript(layout, release, staged), { remedy: '-', makes })).created);
-      created.push(...(await runChangingScript(host, 'switch', switchCurrentScript(layout, '0.1.0'), { remedy: '-', makes: [layout.current] })).created);
+      created.push(
+        ...(await runChangingScript(host, 'configure', configureReleaseScript(layout, release, staged), { remedy: '-', makes })).created,
+      );
+      created.push(
+        ...(await runChangingScript(host, 'switch', switchCurrentScript(layout, '0.1.0'), { remedy: '-', makes: [layout.current] }))
+          .created,
+      );
       // The start script written to the host holds the same values: run, it fails (the release has no runtime) without running them.
       expect((await host.shell.run(sh`sh ${detachedStartScriptPath(layout)}`, { asRoot: true, step: 'start' })).code).not.toBe(0);
       expect(fs.existsSync(ran)).toBe(false);
@@ -233,7 +293,10 @@ describe('a step that stops after making directories', () => {
     expect(applied.hosts[0]!.steps.find((s) => s.step === 'configure')).toMatchObject({ status: 'failed' });
     expect(fs.statSync(tree.configDir).isDirectory()).toBe(true);
     expect(fs.statSync(tree.stateDir).isDirectory()).toBe(true);
-    const recorded = queryStore<{ createdPaths: string }>(dataDir, "SELECT ih.created_paths AS createdPaths FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'step-host'");
+    const recorded = queryStore<{ createdPaths: string }>(
+      dataDir,
+      "SELECT ih.created_paths AS createdPaths FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'step-host'",
+    );
     expect(JSON.parse(recorded[0]!.createdPaths)).toEqual(expect.arrayContaining([tree.root, tree.configDir, tree.stateDir]));
 
     const uninstalled = await backend.installs.uninstall(file);

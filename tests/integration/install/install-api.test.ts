@@ -108,7 +108,13 @@ describe('an install through installs.*', () => {
 
   it('refuses to start, before touching any host, an install naming a host not in the inventory', async () => {
     const error = await api()
-      .call('installs.start', { install: { name: 'lab', bundle: `${bundle.manifest.name}@${bundle.manifest.version}`, hosts: [{ name: 'no-such-host', role: 'both' }] } })
+      .call('installs.start', {
+        install: {
+          name: 'lab',
+          bundle: `${bundle.manifest.name}@${bundle.manifest.version}`,
+          hosts: [{ name: 'no-such-host', role: 'both' }],
+        },
+      })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ code: 'HOST_NOT_FOUND' });
@@ -119,7 +125,15 @@ describe('an install through installs.*', () => {
     const plan = await api().call('installs.plan', { install: definition });
     expect(plan.upToDate).toBe(false);
     expect(plan.hosts[0]).toMatchObject({ host: HOST, mode: 'system', privilege: 'root', root, error: null });
-    expect(plan.hosts[0]!.steps.filter((s) => s.state === 'todo').map((s) => s.step)).toEqual(['upload', 'unpack', 'configure', 'service', 'start', 'switch', 'record']);
+    expect(plan.hosts[0]!.steps.filter((s) => s.state === 'todo').map((s) => s.step)).toEqual([
+      'upload',
+      'unpack',
+      'configure',
+      'service',
+      'start',
+      'switch',
+      'record',
+    ]);
     expect(fs.existsSync(root)).toBe(false);
 
     const events: InstallProgress[] = [];
@@ -151,13 +165,28 @@ describe('an install through installs.*', () => {
     const record = await api().call('installs.get', { name: 'lab' });
     expect(record.bundle).toMatchObject({ name: bundle.manifest.name, version: bundle.manifest.version });
     expect(record.hosts).toEqual([
-      expect.objectContaining({ hostId, hostName: HOST, role: 'both', state: 'installed', mode: 'system', rootDir: root, service: 'detached', releases: [expect.objectContaining({ version: bundle.manifest.version, state: 'current' })] }),
+      expect.objectContaining({
+        hostId,
+        hostName: HOST,
+        role: 'both',
+        state: 'installed',
+        mode: 'system',
+        rootDir: root,
+        service: 'detached',
+        releases: [expect.objectContaining({ version: bundle.manifest.version, state: 'current' })],
+      }),
     ]);
     await expect(api().call('installs.get', { name: 'other' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
     const health = await api().call('installs.health', { name: 'lab' });
     expect(health.healthy).toBe(true);
-    expect(health.hosts[0]).toMatchObject({ host: HOST, reachable: true, healthy: true, error: null, runtime: { bundleVersion: bundle.manifest.version } });
+    expect(health.hosts[0]).toMatchObject({
+      host: HOST,
+      reachable: true,
+      healthy: true,
+      error: null,
+      runtime: { bundleVersion: bundle.manifest.version },
+    });
     expect(health.hosts[0]!.processes.map((p) => [p.name, p.instances.map((i) => i.state)])).toEqual([
       ['core', ['running']],
       ['agent', ['running']],
@@ -166,7 +195,11 @@ describe('an install through installs.*', () => {
 
   it('started again, changes nothing and says every step was already done', async () => {
     const { jobId } = await api().call('installs.start', { install: definition });
-    await waitFor('the second install job to finish', async () => (await api().call('installs.status', { jobId })).state !== 'running', 120_000);
+    await waitFor(
+      'the second install job to finish',
+      async () => (await api().call('installs.status', { jobId })).state !== 'running',
+      120_000,
+    );
     const status = await api().call('installs.status', { jobId });
     expect(status.state).toBe('succeeded');
     expect(status.hosts[0]!.state).toBe('unchanged');

@@ -10,7 +10,15 @@ import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, queryStore, runtimeReports, startInstallBackend, stopInstalledRuntime, uidOf } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  queryStore,
+  runtimeReports,
+  startInstallBackend,
+  stopInstalledRuntime,
+  uidOf,
+} from '../../support/install-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
@@ -32,7 +40,12 @@ beforeAll(async () => {
   const { lab } = labRef;
   // The sudo login writes its uploads below this directory: it must be able to pass through.
   fs.chmodSync(tmp.path, 0o755);
-  [kit, rootHost, sudoHost, userHost] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'sudo-password' }), lab.addSshHost({ login: 'no-sudo' })]);
+  [kit, rootHost, sudoHost, userHost] = await Promise.all([
+    makeBundleKit(),
+    lab.addSshHost({ login: 'root-key' }),
+    lab.addSshHost({ login: 'sudo-password' }),
+    lab.addSshHost({ login: 'no-sudo' }),
+  ]);
   bundle = await buildRealNodeBundle(kit, 'install-apply');
   backend = await startInstallBackend(dataDir);
   await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
@@ -44,7 +57,12 @@ beforeAll(async () => {
   const systemPaths = (name: string) => {
     const base = path.join(tmp.path, name);
     roots.set(name, path.join(base, 'opt'));
-    return { root_dir: path.join(base, 'opt'), config_dir: path.join(base, 'etc'), state_dir: path.join(base, 'state'), log_dir: path.join(base, 'log') };
+    return {
+      root_dir: path.join(base, 'opt'),
+      config_dir: path.join(base, 'etc'),
+      state_dir: path.join(base, 'state'),
+      log_dir: path.join(base, 'log'),
+    };
   };
   fs.writeFileSync(path.join(tmp.path, 'sudo-host.yaml'), `install: ${JSON.stringify(systemPaths('sudo-host'))}\n`);
   roots.set('user-host', path.join(homeOf(userHost.user), 'sutazai-install'));
@@ -89,7 +107,10 @@ afterAll(async () => {
 }, 120_000);
 
 function homeOf(user: string): string {
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!;
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`))!;
   return line.split(':')[5]!;
 }
 
@@ -102,8 +123,27 @@ describe('an install on three hosts: root, sudo with a password, per-user', () =
     expect(byHost.get('sudo-host')).toMatchObject({ mode: 'system', privilege: 'sudo-password', service: 'detached', error: null });
     expect(byHost.get('user-host')).toMatchObject({ mode: 'user', privilege: 'none', root: roots.get('user-host'), error: null });
     for (const host of plan.hosts) {
-      expect(host.steps.map((s) => s.step)).toEqual(['connect', 'check-space', 'upload', 'unpack', 'configure', 'service', 'start', 'health', 'switch', 'record']);
-      expect(host.steps.filter((s) => s.state === 'todo').map((s) => s.step)).toEqual(['upload', 'unpack', 'configure', 'service', 'start', 'switch', 'record']);
+      expect(host.steps.map((s) => s.step)).toEqual([
+        'connect',
+        'check-space',
+        'upload',
+        'unpack',
+        'configure',
+        'service',
+        'start',
+        'health',
+        'switch',
+        'record',
+      ]);
+      expect(host.steps.filter((s) => s.state === 'todo').map((s) => s.step)).toEqual([
+        'upload',
+        'unpack',
+        'configure',
+        'service',
+        'start',
+        'switch',
+        'record',
+      ]);
     }
     for (const root of roots.values()) expect(fs.existsSync(root)).toBe(false);
   }, 120_000);
@@ -117,33 +157,54 @@ describe('an install on three hosts: root, sudo with a password, per-user', () =
       ['user-host', 'installed', null],
     ]);
     for (const name of ['root-host', 'sudo-host', 'user-host']) {
-      const done = events.filter((e): e is Extract<InstallEvent, { kind: 'step' }> => e.kind === 'step' && e.host === name && e.status === 'done').map((e) => e.step);
+      const done = events
+        .filter((e): e is Extract<InstallEvent, { kind: 'step' }> => e.kind === 'step' && e.host === name && e.status === 'done')
+        .map((e) => e.step);
       expect(done).toEqual(['connect', 'check-space', 'upload', 'unpack', 'configure', 'service', 'start', 'health', 'switch', 'record']);
       expect(events.some((e) => e.kind === 'upload' && e.host === name && e.bytesOnHost === bundle.sizeBytes)).toBe(true);
     }
 
     // On disk: current points at the release, keys are 0600 and owned by the runtime's user.
     const version = bundle.manifest.version;
-    for (const [name, owner] of [['root-host', 0], ['sudo-host', 0], ['user-host', uidOf(userHost.user)]] as const) {
+    for (const [name, owner] of [
+      ['root-host', 0],
+      ['sudo-host', 0],
+      ['user-host', uidOf(userHost.user)],
+    ] as const) {
       const root = roots.get(name)!;
       expect(fs.readlinkSync(path.join(root, 'current'))).toBe(`releases/${version}`);
       const key = fs.statSync(path.join(root, 'releases', version, 'etc', 'tls', 'runtime.key'));
       expect([key.mode & 0o777, key.uid]).toEqual([0o600, owner]);
-      expect(fs.existsSync(path.join(root, 'staging', `${bundle.manifest.name}-${version}-${bundle.sha256.slice(0, 12)}.sutazai-bundle`))).toBe(false);
+      expect(
+        fs.existsSync(path.join(root, 'staging', `${bundle.manifest.name}-${version}-${bundle.sha256.slice(0, 12)}.sutazai-bundle`)),
+      ).toBe(false);
     }
-    expect(fs.readlinkSync(path.join(tmp.path, 'root-host', 'etc', 'runtime.yaml'))).toBe(path.join(roots.get('root-host')!, 'current', 'etc', 'runtime.yaml'));
+    expect(fs.readlinkSync(path.join(tmp.path, 'root-host', 'etc', 'runtime.yaml'))).toBe(
+      path.join(roots.get('root-host')!, 'current', 'etc', 'runtime.yaml'),
+    );
 
     // The store: every step done, the release current, what the install made recorded.
-    const steps = queryStore<{ host: string; status: string }>(dataDir, "SELECT h.name AS host, s.status FROM install_steps s JOIN hosts h ON h.id = s.host_id WHERE s.status <> 'done'");
+    const steps = queryStore<{ host: string; status: string }>(
+      dataDir,
+      "SELECT h.name AS host, s.status FROM install_steps s JOIN hosts h ON h.id = s.host_id WHERE s.status <> 'done'",
+    );
     expect(steps).toEqual([]);
-    const releases = queryStore<{ host: string; version: string; state: string }>(dataDir, 'SELECT h.name AS host, r.version, r.state FROM host_releases r JOIN hosts h ON h.id = r.host_id ORDER BY h.name');
+    const releases = queryStore<{ host: string; version: string; state: string }>(
+      dataDir,
+      'SELECT h.name AS host, r.version, r.state FROM host_releases r JOIN hosts h ON h.id = r.host_id ORDER BY h.name',
+    );
     expect(releases).toEqual(['root-host', 'sudo-host', 'user-host'].map((host) => ({ host, version, state: 'current' })));
     // The sudo password went to sudo's stdin only: no step output, log or database page holds it.
     backend.logger.flush?.();
-    for (const entry of fs.readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.endsWith('.sutazai-bundle'))) {
+    for (const entry of fs
+      .readdirSync(dataDir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && !e.name.endsWith('.sutazai-bundle'))) {
       expect(fs.readFileSync(path.join(entry.parentPath, entry.name)).includes(sudoHost.password!), entry.name).toBe(false);
     }
-    const created = queryStore<{ created: string }>(dataDir, "SELECT created_paths AS created FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'sudo-host'");
+    const created = queryStore<{ created: string }>(
+      dataDir,
+      "SELECT created_paths AS created FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'sudo-host'",
+    );
     expect(JSON.parse(created[0]!.created)).toEqual(expect.arrayContaining([path.join(tmp.path, 'sudo-host')]));
 
     // The runtime's own report, through fleet's SSH tunnel with the install's CA.
@@ -154,7 +215,9 @@ describe('an install on three hosts: root, sudo with a password, per-user', () =
       ],
       health: 'SERVING',
     };
-    expect(await runtimeReports(backend, dataDir, INSTALL, [rootHost, sudoHost, userHost])).toEqual([rootHost, sudoHost, userHost].map((h) => ({ host: h.name, ...healthy })));
+    expect(await runtimeReports(backend, dataDir, INSTALL, [rootHost, sudoHost, userHost])).toEqual(
+      [rootHost, sudoHost, userHost].map((h) => ({ host: h.name, ...healthy })),
+    );
   }, 300_000);
 
   it('applying the same install again changes nothing and says every step was already done', async () => {
@@ -165,7 +228,13 @@ describe('an install on three hosts: root, sudo with a password, per-user', () =
     for (const host of result.hosts) {
       expect(host.outcome).toBe('unchanged');
       // Logging in is the one thing every apply does anew.
-      expect(host.steps.map((s) => [s.step, s.status])).toEqual([['connect', 'done'], ...['check-space', 'upload', 'unpack', 'configure', 'service', 'start', 'health', 'switch', 'record'].map((step) => [step, 'already-done'])]);
+      expect(host.steps.map((s) => [s.step, s.status])).toEqual([
+        ['connect', 'done'],
+        ...['check-space', 'upload', 'unpack', 'configure', 'service', 'start', 'health', 'switch', 'record'].map((step) => [
+          step,
+          'already-done',
+        ]),
+      ]);
     }
     expect(events.some((e) => e.kind === 'upload')).toBe(false);
     expect(daemonPids()).toEqual(pidsBefore);

@@ -46,13 +46,18 @@ function installFile(name: string, bundleRef: string, hostNames: string[], value
       '      install: { health_timeout_seconds: 90 }',
       ...values.map((line) => `      ${line}`),
       'hosts:',
-      ...hostNames.flatMap((host) => [`  - name: ${host}`, '    role: both', `    config: { values: { install: ${JSON.stringify(trees.get(host)!.values)} } }`]),
+      ...hostNames.flatMap((host) => [
+        `  - name: ${host}`,
+        '    role: both',
+        `    config: { values: { install: ${JSON.stringify(trees.get(host)!.values)} } }`,
+      ]),
     ].join('\n'),
   );
   return file;
 }
 
-const stepStatuses = (result: { steps: Array<{ step: string; status: string }> }) => Object.fromEntries(result.steps.map((s) => [s.step, s.status]));
+const stepStatuses = (result: { steps: Array<{ step: string; status: string }> }) =>
+  Object.fromEntries(result.steps.map((s) => [s.step, s.status]));
 
 beforeAll(async () => {
   const { lab } = labRef;
@@ -75,7 +80,11 @@ beforeAll(async () => {
     trees.set(name, hostTree(path.join(tmp.path, name)));
   }
   // The small disk holds disk-host's install root; its state and logs stay beside the others'.
-  trees.set('disk-host', { ...trees.get('disk-host')!, root: path.join(smallDisk, 'opt'), values: { ...trees.get('disk-host')!.values, root_dir: path.join(smallDisk, 'opt') } });
+  trees.set('disk-host', {
+    ...trees.get('disk-host')!,
+    root: path.join(smallDisk, 'opt'),
+    values: { ...trees.get('disk-host')!.values, root_dir: path.join(smallDisk, 'opt') },
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -103,12 +112,28 @@ describe('a host whose architecture the bundle has no Node for', () => {
 
     const arm = await buildArmOnlyBundle(kit, 'bad-input-arm', '0.2.0');
     const events: InstallEvent[] = [];
-    const result = await backend.installs.apply(installFile('archlab', arm.file, ['stable-host', 'arch-host']), { onEvent: (e) => events.push(e) });
+    const result = await backend.installs.apply(installFile('archlab', arm.file, ['stable-host', 'arch-host']), {
+      onEvent: (e) => events.push(e),
+    });
     for (const host of result.hosts) {
       expect(host.outcome).toBe('failed');
-      expect(host.error).toMatchObject({ code: 'INSTALL_ARCH_UNSUPPORTED', message: expect.stringContaining('carries Node only for linux-arm64') });
+      expect(host.error).toMatchObject({
+        code: 'INSTALL_ARCH_UNSUPPORTED',
+        message: expect.stringContaining('carries Node only for linux-arm64'),
+      });
       expect(host.error!.remedy).toMatch(/--node-arm64|architecture/);
-      expect(stepStatuses(host)).toEqual({ connect: 'done', 'check-space': 'skipped', upload: 'skipped', unpack: 'failed', configure: 'skipped', service: 'skipped', start: 'skipped', health: 'skipped', switch: 'skipped', record: 'skipped' });
+      expect(stepStatuses(host)).toEqual({
+        connect: 'done',
+        'check-space': 'skipped',
+        upload: 'skipped',
+        unpack: 'failed',
+        configure: 'skipped',
+        service: 'skipped',
+        start: 'skipped',
+        health: 'skipped',
+        switch: 'skipped',
+        record: 'skipped',
+      });
     }
     expect(events.some((e) => e.kind === 'upload')).toBe(false);
     // Nothing written to the fresh host; the other keeps its release, its daemon and its files.
@@ -147,7 +172,10 @@ describe('a port another process holds', () => {
     expect(fs.existsSync(trees.get('port-host')!.base)).toBe(false);
 
     process.kill(pid, 'SIGKILL');
-    await waitFor('port 7700 to be free', async () => !(await lab.exec(host, 'cat /proc/net/tcp')).stdout.includes(':1E14 00000000:0000 0A'));
+    await waitFor(
+      'port 7700 to be free',
+      async () => !(await lab.exec(host, 'cat /proc/net/tcp')).stdout.includes(':1E14 00000000:0000 0A'),
+    );
     const again = await backend.installs.apply(file);
     expect(again.hosts[0]).toMatchObject({ outcome: 'installed', error: null });
   }, 300_000);
@@ -158,7 +186,9 @@ describe('a damaged bundle', () => {
     const truncated = path.join(tmp.path, 'truncated.sutazai-bundle');
     fs.copyFileSync(bundle.file, truncated);
     fs.truncateSync(truncated, Math.floor(bundle.sizeBytes / 2));
-    await expect(backend.installs.apply(installFile('damagedlab', truncated, ['corrupt-host']))).rejects.toMatchObject({ code: 'BUNDLE_CORRUPT' });
+    await expect(backend.installs.apply(installFile('damagedlab', truncated, ['corrupt-host']))).rejects.toMatchObject({
+      code: 'BUNDLE_CORRUPT',
+    });
     expect(queryStore(dataDir, "SELECT * FROM installs WHERE name = 'damagedlab'")).toEqual([]);
 
     // A copy of its own, so the other cases keep a good one.
@@ -167,7 +197,10 @@ describe('a damaged bundle', () => {
     const stored = queryStore<{ path: string }>(dataDir, "SELECT path FROM bundles WHERE version = '0.5.0'")[0]!.path;
     flipByte(path.resolve(dataDir, stored), Math.floor(own.sizeBytes / 2));
     const result = await backend.installs.apply(installFile('damagedlab', `${own.manifest.name}@0.5.0`, ['corrupt-host']));
-    expect(result.hosts[0]).toMatchObject({ outcome: 'failed', error: { code: 'BUNDLE_CORRUPT', message: expect.stringContaining('damaged since it was imported') } });
+    expect(result.hosts[0]).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'BUNDLE_CORRUPT', message: expect.stringContaining('damaged since it was imported') },
+    });
     expect(result.hosts[0]!.error!.remedy).toMatch(/Import the bundle file again/);
     expect(stepStatuses(result.hosts[0]!)).toMatchObject({ 'check-space': 'done', upload: 'failed', unpack: 'skipped' });
     expect(fs.existsSync(trees.get('corrupt-host')!.base)).toBe(false);
@@ -219,12 +252,28 @@ describe('a configuration value of the wrong type', () => {
     try {
       const wrong = installFile('typelab', `${bundle.manifest.name}@0.1.0`, ['ok-host'], ['agents: { replicas_per_host: two }']);
       for (const run of [() => backend.installs.plan(wrong), () => backend.installs.apply(wrong)]) {
-        await expect(run()).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/typelab\.yaml:\d+:\d+.*agents\.replicas_per_host.*whole number/) });
+        await expect(run()).rejects.toMatchObject({
+          code: 'CONFIG_INVALID',
+          message: expect.stringMatching(/typelab\.yaml:\d+:\d+.*agents\.replicas_per_host.*whole number/),
+        });
       }
       // A per-host layer is checked as early.
       const perHost = path.join(tmp.path, 'typelab-host.yaml');
-      fs.writeFileSync(perHost, ['name: typelab', `bundle: ${bundle.manifest.name}@0.1.0`, 'hosts:', '  - name: ok-host', '    role: both', '    config: { values: { runtime: { grpc_port: "7600" } } }'].join('\n'));
-      await expect(backend.installs.apply(perHost)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('runtime.grpc_port') });
+      fs.writeFileSync(
+        perHost,
+        [
+          'name: typelab',
+          `bundle: ${bundle.manifest.name}@0.1.0`,
+          'hosts:',
+          '  - name: ok-host',
+          '    role: both',
+          '    config: { values: { runtime: { grpc_port: "7600" } } }',
+        ].join('\n'),
+      );
+      await expect(backend.installs.apply(perHost)).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('runtime.grpc_port'),
+      });
       expect(queryStore(dataDir, "SELECT * FROM installs WHERE name = 'typelab'")).toEqual([]);
     } finally {
       await lab.startHost(host);

@@ -24,11 +24,17 @@ function sutazai(args: string[]): Promise<SutazaiRun> {
   return runSutazaiAsync(args, dataDir);
 }
 
-const lockRow = () => store.db.prepare('SELECT operation, job_id AS jobId, owner_pid AS pid FROM install_locks WHERE install_name = ?').get('lock-lab');
+const lockRow = () =>
+  store.db.prepare('SELECT operation, job_id AS jobId, owner_pid AS pid FROM install_locks WHERE install_name = ?').get('lock-lab');
 
 beforeAll(async () => {
   // A host that does not exist: a refused run must stop before looking for it.
-  fs.writeFileSync(installFile, ['name: lock-lab', `bundle: ${path.join(dir.path, 'no-such.sutazai-bundle')}`, 'hosts:', '  - name: nowhere', '    role: both'].join('\n'));
+  fs.writeFileSync(
+    installFile,
+    ['name: lock-lab', `bundle: ${path.join(dir.path, 'no-such.sutazai-bundle')}`, 'hosts:', '  - name: nowhere', '    role: both'].join(
+      '\n',
+    ),
+  );
   store = openStore({ dataDir });
   // Build once up front so each case measures the command, not the bundler.
   expect((await sutazai(['help'])).code).toBe(0);
@@ -39,51 +45,75 @@ afterAll(() => {
 });
 
 describe('install lock across processes', () => {
-  it('refuses apply, rollback and uninstall from another process with INSTALL_CONFLICT naming the job and its process', async () => {
-    const release = createInstallLocks(store.db, { holder: 'web', now: Date.now }).claim('lock-lab', { operation: 'upgrade', jobId: 'job-7f3a' });
-    try {
-      for (const command of ['apply', 'rollback', 'uninstall']) {
-        const refused = await sutazai([command, '--install', installFile]);
-        expect(refused.stderr, command).toContain('error INSTALL_CONFLICT: The install lock-lab is being changed already: upgrade job job-7f3a by web mode (pid ' + process.pid);
-        expect(refused.stderr).toContain('remedy: Wait for it to finish');
-        expect(refused.code).toBe(12);
+  it(
+    'refuses apply, rollback and uninstall from another process with INSTALL_CONFLICT naming the job and its process',
+    async () => {
+      const release = createInstallLocks(store.db, { holder: 'web', now: Date.now }).claim('lock-lab', {
+        operation: 'upgrade',
+        jobId: 'job-7f3a',
+      });
+      try {
+        for (const command of ['apply', 'rollback', 'uninstall']) {
+          const refused = await sutazai([command, '--install', installFile]);
+          expect(refused.stderr, command).toContain(
+            'error INSTALL_CONFLICT: The install lock-lab is being changed already: upgrade job job-7f3a by web mode (pid ' + process.pid,
+          );
+          expect(refused.stderr).toContain('remedy: Wait for it to finish');
+          expect(refused.code).toBe(12);
+        }
+        expect(lockRow()).toEqual({ operation: 'upgrade', jobId: 'job-7f3a', pid: process.pid });
+      } finally {
+        release();
       }
-      expect(lockRow()).toEqual({ operation: 'upgrade', jobId: 'job-7f3a', pid: process.pid });
-    } finally {
-      release();
-    }
-    expect(lockRow()).toBeUndefined();
-    // Free again: the run gets past the lock (and stops at the missing bundle file, nowhere near a host), releasing it.
-    const free = await sutazai(['apply', '--install', installFile]);
-    expect(free.stderr).not.toContain('INSTALL_CONFLICT');
-    expect(free.code).not.toBe(0);
-    expect(lockRow()).toBeUndefined();
-  }, 4 * CLI_TIMEOUT_MS);
-
-  it('takes over a claim whose process died, or whose pid now belongs to another process', async () => {
-    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
-    const write = (pid: number, started: string | null) =>
-      store.db
-        .prepare("INSERT OR REPLACE INTO install_locks (install_name, operation, job_id, holder, owner_pid, owner_started, token, acquired_at) VALUES ('lock-lab', 'apply', NULL, 'cli', ?, ?, 'left-behind', 1)")
-        .run(pid, started);
-    for (const [pid, started] of [
-      [dead, '1'],
-      // This process's pid, with a start time it does not have: the pid was reused.
-      [process.pid, '1'],
-    ] as const) {
-      write(pid, started);
-      const run = await sutazai(['apply', '--install', installFile]);
-      expect(run.stderr).not.toContain('INSTALL_CONFLICT');
       expect(lockRow()).toBeUndefined();
-    }
-  }, 4 * CLI_TIMEOUT_MS);
+      // Free again: the run gets past the lock (and stops at the missing bundle file, nowhere near a host), releasing it.
+      const free = await sutazai(['apply', '--install', installFile]);
+      expect(free.stderr).not.toContain('INSTALL_CONFLICT');
+      expect(free.code).not.toBe(0);
+      expect(lockRow()).toBeUndefined();
+    },
+    4 * CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'takes over a claim whose process died, or whose pid now belongs to another process',
+    async () => {
+      const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+      const write = (pid: number, started: string | null) =>
+        store.db
+          .prepare(
+            "INSERT OR REPLACE INTO install_locks (install_name, operation, job_id, holder, owner_pid, owner_started, token, acquired_at) VALUES ('lock-lab', 'apply', NULL, 'cli', ?, ?, 'left-behind', 1)",
+          )
+          .run(pid, started);
+      for (const [pid, started] of [
+        [dead, '1'],
+        // This process's pid, with a start time it does not have: the pid was reused.
+        [process.pid, '1'],
+      ] as const) {
+        write(pid, started);
+        const run = await sutazai(['apply', '--install', installFile]);
+        expect(run.stderr).not.toContain('INSTALL_CONFLICT');
+        expect(lockRow()).toBeUndefined();
+      }
+    },
+    4 * CLI_TIMEOUT_MS,
+  );
 
   it('names the API job holding the install to a second writer in the same process', async () => {
-    const backend = await startBackend({ dataDir, logLevel: 'info', mode: 'test', logToConsole: false, sampleLocalHost: false, probeAtStart: false });
+    const backend = await startBackend({
+      dataDir,
+      logLevel: 'info',
+      mode: 'test',
+      logToConsole: false,
+      sampleLocalHost: false,
+      probeAtStart: false,
+    });
     try {
       // The claim is taken synchronously, before the engine first waits for anything.
       const running = currentJob.run({ id: 'job-in-api', kind: 'apply' }, () => backend.installs.apply(installFile));
-      expect(() => createInstallLocks(store.db, { holder: 'cli', now: Date.now }).claim('lock-lab', { operation: 'apply', jobId: null })).toThrow(
+      expect(() =>
+        createInstallLocks(store.db, { holder: 'cli', now: Date.now }).claim('lock-lab', { operation: 'apply', jobId: null }),
+      ).toThrow(
         expect.objectContaining({ code: 'INSTALL_CONFLICT', message: expect.stringContaining('apply job job-in-api by a test backend') }),
       );
       await expect(running).rejects.toMatchObject({ code: expect.not.stringMatching('INSTALL_CONFLICT') });

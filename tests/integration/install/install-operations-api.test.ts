@@ -64,7 +64,9 @@ async function finished(jobId: string): Promise<void> {
 
 /** Waits until some of the bundle, not all of it, is on the host in this job. */
 async function midUpload(jobId: string): Promise<void> {
-  await waitFor('the upload to be under way', () => events.some((e) => e.jobId === jobId && e.kind === 'upload' && e.upload.bytesOnHost > 0 && e.upload.bytesOnHost < e.upload.totalBytes));
+  await waitFor('the upload to be under way', () =>
+    events.some((e) => e.jobId === jobId && e.kind === 'upload' && e.upload.bytesOnHost > 0 && e.upload.bytesOnHost < e.upload.totalBytes),
+  );
 }
 
 async function refusal(call: Promise<unknown>): Promise<ApiError> {
@@ -102,7 +104,11 @@ describe('cancelling an install', () => {
     await expect(api().call('installs.cancel', { jobId })).resolves.toEqual({ jobId, cancelled: true, state: 'running' });
     await finished(jobId);
     const cancelled = await api().call('installs.status', { jobId });
-    expect(cancelled).toMatchObject({ kind: 'apply', state: 'cancelled', error: { code: 'INSTALL_CANCELLED', remedy: expect.stringContaining('resumes from the bytes already on the host') } });
+    expect(cancelled).toMatchObject({
+      kind: 'apply',
+      state: 'cancelled',
+      error: { code: 'INSTALL_CANCELLED', remedy: expect.stringContaining('resumes from the bytes already on the host') },
+    });
     expect(cancelled.hosts[0]).toMatchObject({ host: HOST, state: 'cancelled' });
     expect(cancelled.hosts[0]!.steps.find((s) => s.step === 'upload')!.status).toBe('failed');
     expect(cancelled.hosts[0]!.steps.find((s) => s.step === 'switch')!.status).toBe('skipped');
@@ -141,10 +147,18 @@ describe('jobs across a restart of the backend', () => {
   }, 60_000);
 
   it('offers the newer imported bundle as an upgrade and plans it without changing anything', async () => {
-    await expect(api().call('installs.upgradeOffer', { name: INSTALL })).resolves.toMatchObject({ from: '1.0.0', candidates: [], offer: null });
+    await expect(api().call('installs.upgradeOffer', { name: INSTALL })).resolves.toMatchObject({
+      from: '1.0.0',
+      candidates: [],
+      offer: null,
+    });
     await api().call('bundles.import', { path: v2.file });
     const offer = await api().call('installs.upgradeOffer', { name: INSTALL });
-    expect(offer).toMatchObject({ install: INSTALL, from: '1.0.0', offer: { bundle: reference(v2), version: '1.1.0', compatible: true, problem: null } });
+    expect(offer).toMatchObject({
+      install: INSTALL,
+      from: '1.0.0',
+      offer: { bundle: reference(v2), version: '1.1.0', compatible: true, problem: null },
+    });
     expect(offer.candidates.map((c) => c.version)).toEqual(['1.1.0']);
     const plan = await api().call('installs.upgradePlan', { name: INSTALL, bundle: reference(v2) });
     expect(plan).toMatchObject({ install: INSTALL, bundle: { version: '1.1.0' }, upToDate: false });
@@ -160,7 +174,12 @@ describe('jobs across a restart of the backend', () => {
     await fastLink();
     await serve();
     const status = await api().call('installs.status', { jobId: cutJob });
-    expect(status).toMatchObject({ kind: 'upgrade', bundle: reference(v2), state: 'interrupted', error: { code: 'INSTALL_INTERRUPTED', remedy: expect.stringContaining(`Upgrade ${INSTALL} again`) } });
+    expect(status).toMatchObject({
+      kind: 'upgrade',
+      bundle: reference(v2),
+      state: 'interrupted',
+      error: { code: 'INSTALL_INTERRUPTED', remedy: expect.stringContaining(`Upgrade ${INSTALL} again`) },
+    });
     expect(status.hosts[0]!.state).toBe('interrupted');
     expect(status.hosts[0]!.steps.some((s) => s.status === 'running')).toBe(false);
     // The host still runs what it ran.
@@ -188,23 +207,50 @@ describe('jobs across a restart of the backend', () => {
 
 describe('bad requests on a recorded install', () => {
   it('are refused with a code, a message and a remedy, before any host is touched', async () => {
-    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: 'not a reference' }))).toMatchObject({ code: 'BAD_PARAMS' });
+    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: 'not a reference' }))).toMatchObject({
+      code: 'BAD_PARAMS',
+    });
     expect(await refusal(api().call('installs.rollback', { name: 'no such install!' }))).toMatchObject({ code: 'BAD_PARAMS' });
     expect(await refusal(api().call('installs.rollback', { name: INSTALL, to: 'latest' }))).toMatchObject({ code: 'BAD_PARAMS' });
     expect(await refusal(api().call('installs.rollback', { name: 'nothing-here' }))).toMatchObject({ code: 'NOT_FOUND' });
-    expect(await refusal(api().call('installs.rollback', { name: INSTALL, to: '9.9.9' }))).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('keeps no release 9.9.9') });
-    expect(await refusal(api().call('installs.uninstall', { name: INSTALL, host: 'other-host' }))).toMatchObject({ code: 'HOST_NOT_FOUND' });
+    expect(await refusal(api().call('installs.rollback', { name: INSTALL, to: '9.9.9' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('keeps no release 9.9.9'),
+    });
+    expect(await refusal(api().call('installs.uninstall', { name: INSTALL, host: 'other-host' }))).toMatchObject({
+      code: 'HOST_NOT_FOUND',
+    });
     // The older imported bundle is a downgrade: offered only as one, planned as one, refused unless asked for by name.
     const offer = await api().call('installs.upgradeOffer', { name: INSTALL });
-    expect(offer).toMatchObject({ from: '1.1.0', offer: null, candidates: [], downgrades: [{ bundle: reference(v1), version: '1.0.0', downgradeFrom: ['1.1.0'] }] });
-    await expect(api().call('installs.upgradePlan', { name: INSTALL, bundle: reference(v1) })).resolves.toMatchObject({ bundle: { version: '1.0.0' }, downgradeFrom: ['1.1.0'] });
+    expect(offer).toMatchObject({
+      from: '1.1.0',
+      offer: null,
+      candidates: [],
+      downgrades: [{ bundle: reference(v1), version: '1.0.0', downgradeFrom: ['1.1.0'] }],
+    });
+    await expect(api().call('installs.upgradePlan', { name: INSTALL, bundle: reference(v1) })).resolves.toMatchObject({
+      bundle: { version: '1.0.0' },
+      downgradeFrom: ['1.1.0'],
+    });
     const downgrade = await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v1) }));
-    expect(downgrade).toMatchObject({ code: 'INSTALL_DOWNGRADE_REFUSED', message: expect.stringContaining(`${reference(v1)} is older than 1.1.0, which ${INSTALL} runs`), remedy: expect.stringContaining('allowDowngrade: true') });
-    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v1), allowDowngrade: false }))).toMatchObject({ code: 'INSTALL_DOWNGRADE_REFUSED' });
-    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v2) }))).toMatchObject({ code: 'INSTALL_UPGRADE_REFUSED' });
+    expect(downgrade).toMatchObject({
+      code: 'INSTALL_DOWNGRADE_REFUSED',
+      message: expect.stringContaining(`${reference(v1)} is older than 1.1.0, which ${INSTALL} runs`),
+      remedy: expect.stringContaining('allowDowngrade: true'),
+    });
+    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v1), allowDowngrade: false }))).toMatchObject({
+      code: 'INSTALL_DOWNGRADE_REFUSED',
+    });
+    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: reference(v2) }))).toMatchObject({
+      code: 'INSTALL_UPGRADE_REFUSED',
+    });
     // The wizard's path (an install definition naming the older bundle) is refused the same way, before any host is touched.
-    expect(await refusal(api().call('installs.start', { install: definitionFor(v1) }))).toMatchObject({ code: 'INSTALL_DOWNGRADE_REFUSED' });
-    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: `${v1.manifest.name}@7.0.0` }))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await refusal(api().call('installs.start', { install: definitionFor(v1) }))).toMatchObject({
+      code: 'INSTALL_DOWNGRADE_REFUSED',
+    });
+    expect(await refusal(api().call('installs.upgrade', { name: INSTALL, bundle: `${v1.manifest.name}@7.0.0` }))).toMatchObject({
+      code: 'NOT_FOUND',
+    });
     expect(await refusal(api().call('installs.cancel', { jobId: 'no-such-job' }))).toMatchObject({ code: 'NOT_FOUND' });
     expect(fs.readlinkSync(path.join(root, 'current'))).toBe('releases/1.1.0');
   }, 60_000);
@@ -230,7 +276,10 @@ describe('rollback and uninstall by name', () => {
     const health = await api().call('installs.health', { name: INSTALL });
     expect(health).toMatchObject({ healthy: true, hosts: [{ reachable: true, healthy: true }] });
     // The newer bundle is offered again.
-    await expect(api().call('installs.upgradeOffer', { name: INSTALL })).resolves.toMatchObject({ from: '1.0.0', offer: { version: '1.1.0' } });
+    await expect(api().call('installs.upgradeOffer', { name: INSTALL })).resolves.toMatchObject({
+      from: '1.0.0',
+      offer: { version: '1.1.0' },
+    });
   }, 300_000);
 
   it('uninstalls it as a job: the host loses what the install made, the record goes, the jobs stay', async () => {

@@ -29,8 +29,24 @@ const hosts = new Map<string, TestHost>();
 function installFileFor(name: string, rootDir = path.join(tmp.path, name, 'opt')): string {
   const base = path.join(tmp.path, name);
   const file = path.join(tmp.path, `${name}.yaml`);
-  const paths = { root_dir: rootDir, config_dir: path.join(base, 'etc'), state_dir: path.join(base, 'state'), log_dir: path.join(base, 'log') };
-  fs.writeFileSync(file, [`name: ${name}`, `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`, 'environment: development', 'hosts:', `  - name: ${name}`, '    role: both', `    config: { values: { install: ${JSON.stringify(paths)} } }`].join('\n'));
+  const paths = {
+    root_dir: rootDir,
+    config_dir: path.join(base, 'etc'),
+    state_dir: path.join(base, 'state'),
+    log_dir: path.join(base, 'log'),
+  };
+  fs.writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`,
+      'environment: development',
+      'hosts:',
+      `  - name: ${name}`,
+      '    role: both',
+      `    config: { values: { install: ${JSON.stringify(paths)} } }`,
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -41,7 +57,12 @@ beforeAll(async () => {
   fs.mkdirSync(tinyDisk);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0755', 'tmpfs', tinyDisk]);
   mounted = true;
-  const [built, resumeHost, fullHost, dropHost] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'root-key' })]);
+  const [built, resumeHost, fullHost, dropHost] = await Promise.all([
+    makeBundleKit(),
+    lab.addSshHost({ login: 'root-key' }),
+    lab.addSshHost({ login: 'root-key' }),
+    lab.addSshHost({ login: 'root-key' }),
+  ]);
   kit = built;
   bundle = await buildRealNodeBundle(kit, 'install-resume');
   backend = await startInstallBackend(dataDir);
@@ -82,17 +103,30 @@ describe('an upload cut off in the middle', () => {
     expect(host.outcome).toBe('failed');
     expect(host.error).toMatchObject({ code: 'INSTALL_UPLOAD_FAILED' });
     expect(host.steps.find((s) => s.step === 'upload')!.status).toBe('failed');
-    expect(host.steps.filter((s) => s.status === 'skipped').map((s) => s.step)).toEqual(['unpack', 'configure', 'service', 'start', 'health', 'switch', 'record']);
+    expect(host.steps.filter((s) => s.status === 'skipped').map((s) => s.step)).toEqual([
+      'unpack',
+      'configure',
+      'service',
+      'start',
+      'health',
+      'switch',
+      'record',
+    ]);
     const staging = path.join(tmp.path, 'resume-host', 'opt', 'staging');
     const partial = fs.readdirSync(staging).find((f) => f.endsWith('.partial'))!;
     const kept = fs.statSync(path.join(staging, partial)).size;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(total);
     expect(fs.existsSync(path.join(tmp.path, 'resume-host', 'opt', 'releases'))).toBe(false);
-    expect(queryStore<{ status: string }>(dataDir, "SELECT status FROM install_steps WHERE step = 'upload'")).toEqual([{ status: 'failed' }]);
+    expect(queryStore<{ status: string }>(dataDir, "SELECT status FROM install_steps WHERE step = 'upload'")).toEqual([
+      { status: 'failed' },
+    ]);
 
     const plan = await backend.installs.plan(file);
-    expect(plan.hosts[0]!.steps.find((s) => s.step === 'upload')).toMatchObject({ state: 'todo', detail: expect.stringContaining('resumes at') });
+    expect(plan.hosts[0]!.steps.find((s) => s.step === 'upload')).toMatchObject({
+      state: 'todo',
+      detail: expect.stringContaining('resumes at'),
+    });
 
     const events: InstallEvent[] = [];
     const second = await backend.installs.apply(file, { onEvent: (e) => events.push(e) });
@@ -125,9 +159,17 @@ describe('an upload cut off in the middle', () => {
       },
     });
     await stopping;
-    expect(first.hosts[0]).toMatchObject({ outcome: 'failed', error: { code: 'INSTALL_UPLOAD_FAILED', message: expect.stringContaining('lost') } });
+    expect(first.hosts[0]).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'INSTALL_UPLOAD_FAILED', message: expect.stringContaining('lost') },
+    });
     const staging = path.join(tmp.path, 'drop-host', 'opt', 'staging');
-    const kept = fs.statSync(path.join(staging, fs.readdirSync(staging).find((f) => f.endsWith('.partial'))!)).size;
+    const kept = fs.statSync(
+      path.join(
+        staging,
+        fs.readdirSync(staging).find((f) => f.endsWith('.partial'))!,
+      ),
+    ).size;
     expect(kept).toBeGreaterThan(0);
 
     await lab.startHost(host);
@@ -141,7 +183,7 @@ describe('an upload cut off in the middle', () => {
     expect(upload.resumedFrom + upload.bytesSent).toBe(total);
   }, 300_000);
 
-  it('starts over when the bytes on the host are not the bundle\'s', async () => {
+  it("starts over when the bytes on the host are not the bundle's", async () => {
     // A partial upload whose content differs from the bundle's first bytes: never appended to.
     const name = 'resume-host';
     const staging = path.join(tmp.path, name, 'opt', 'staging');
@@ -169,7 +211,7 @@ describe('an upload cut off in the middle', () => {
 });
 
 describe('an upload whose bytes on the host are not what was expected', () => {
-  it('is refused by the host\'s checksum, and the copy is removed rather than kept for a resume', async () => {
+  it("is refused by the host's checksum, and the copy is removed rather than kept for a resume", async () => {
     const name = 'resume-host';
     const staging = path.join(tmp.path, name, 'opt', 'staging');
     const { uploadBundle } = await import('../../../electron/backend/install/upload-bundle');
@@ -187,8 +229,14 @@ describe('an upload whose bytes on the host are not what was expected', () => {
         stagedPath: path.join(staging, 'mismatch.sutazai-bundle'),
         partialPath: path.join(staging, 'mismatch.sutazai-bundle.partial'),
       });
-      const error = await upload.then(() => null, (e: unknown) => e);
-      expect(error).toMatchObject({ code: 'INSTALL_UPLOAD_FAILED', message: expect.stringContaining(`differs from the bundle's (${wrong})`) });
+      const error = await upload.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        code: 'INSTALL_UPLOAD_FAILED',
+        message: expect.stringContaining(`differs from the bundle's (${wrong})`),
+      });
       expect(fs.readdirSync(staging).filter((f) => f.startsWith('mismatch'))).toEqual([]);
     } finally {
       session.close();
@@ -201,7 +249,10 @@ describe('a host without enough space', () => {
     const file = installFileFor('full-host', path.join(tinyDisk, 'opt'));
     const plan = await backend.installs.plan(file);
     expect(plan.hosts[0]!.error).toMatchObject({ code: 'INSTALL_NO_SPACE' });
-    expect(plan.hosts[0]!.steps.find((s) => s.step === 'check-space')).toMatchObject({ state: 'blocked', detail: expect.stringContaining(tinyDisk) });
+    expect(plan.hosts[0]!.steps.find((s) => s.step === 'check-space')).toMatchObject({
+      state: 'blocked',
+      detail: expect.stringContaining(tinyDisk),
+    });
 
     const result = await backend.installs.apply(file);
     const host = result.hosts[0]!;
@@ -210,6 +261,11 @@ describe('a host without enough space', () => {
     expect(host.steps.map((s) => s.status)).toEqual(['done', 'failed', ...Array(8).fill('skipped')]);
     expect(fs.readdirSync(tinyDisk)).toEqual([]);
     expect(fs.existsSync(path.join(tmp.path, 'full-host'))).toBe(false);
-    expect(queryStore<{ created: string }>(dataDir, "SELECT created_paths AS created FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'full-host'")).toEqual([{ created: '[]' }]);
+    expect(
+      queryStore<{ created: string }>(
+        dataDir,
+        "SELECT created_paths AS created FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'full-host'",
+      ),
+    ).toEqual([{ created: '[]' }]);
   }, 120_000);
 });

@@ -32,11 +32,17 @@ interface ManifestProcess {
   env: Record<string, string | number>;
   health: { port: number; host?: string };
 }
-const manifestOf = (name: string) => (parse(fs.readFileSync(path.join(trees.get(name)!.root, 'current', 'etc', 'manifest.yaml'), 'utf8')) as { processes: ManifestProcess[] }).processes;
+const manifestOf = (name: string) =>
+  (parse(fs.readFileSync(path.join(trees.get(name)!.root, 'current', 'etc', 'manifest.yaml'), 'utf8')) as { processes: ManifestProcess[] })
+    .processes;
 
 beforeAll(async () => {
   const { lab } = labRef;
-  [kit, coreHost, agentHost] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'root-key' })]);
+  [kit, coreHost, agentHost] = await Promise.all([
+    makeBundleKit(),
+    lab.addSshHost({ login: 'root-key' }),
+    lab.addSshHost({ login: 'root-key' }),
+  ]);
   bundle = await buildRealNodeBundle(kit, 'split');
   backend = await startInstallBackend(dataDir);
   await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });

@@ -31,12 +31,20 @@ let installFile: string;
 const before = new Map<string, string[]>();
 
 function homeOf(user: string): string {
-  return fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`))!.split(':')[5]!;
+  return fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`))!
+    .split(':')[5]!;
 }
 
 beforeAll(async () => {
   const { lab } = labRef;
-  [kit, rootHost, userHost] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'no-sudo' })]);
+  [kit, rootHost, userHost] = await Promise.all([
+    makeBundleKit(),
+    lab.addSshHost({ login: 'root-key' }),
+    lab.addSshHost({ login: 'no-sudo' }),
+  ]);
   bundle = await buildRealNodeBundle(kit, 'uninstall');
   backend = await startInstallBackend(dataDir);
   await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
@@ -95,8 +103,14 @@ describe('uninstall', () => {
     const events: InstallEvent[] = [];
     const one = await backend.installs.uninstall(installFile, { host: 'root-host', onEvent: (e) => events.push(e) });
     expect(one).toMatchObject({ install: INSTALL, installRemoved: false, hosts: [{ host: 'root-host', outcome: 'removed', error: null }] });
-    expect(one.hosts[0]!.removed).toEqual(expect.arrayContaining([tree.root, tree.stateDir, tree.logDir, path.join(tree.configDir, 'runtime.yaml')]));
-    expect(events.filter((e) => e.kind === 'uninstall' && e.status !== 'running').map((e) => (e.kind === 'uninstall' ? [e.step, e.status] : null))).toEqual([
+    expect(one.hosts[0]!.removed).toEqual(
+      expect.arrayContaining([tree.root, tree.stateDir, tree.logDir, path.join(tree.configDir, 'runtime.yaml')]),
+    );
+    expect(
+      events
+        .filter((e) => e.kind === 'uninstall' && e.status !== 'running')
+        .map((e) => (e.kind === 'uninstall' ? [e.step, e.status] : null)),
+    ).toEqual([
       ['connect', 'done'],
       ['stop', 'done'],
       ['remove', 'done'],
@@ -107,7 +121,9 @@ describe('uninstall', () => {
     expect(processesUnder([tree.root])).toEqual([]);
     expect(daemonPid(path.join(userRoot, 'state'))).toBe(userDaemon);
     expect(isLive(userDaemon)).toBe(true);
-    expect(queryStore<{ name: string }>(dataDir, 'SELECT h.name FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id')).toEqual([{ name: 'user-host' }]);
+    expect(queryStore<{ name: string }>(dataDir, 'SELECT h.name FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id')).toEqual([
+      { name: 'user-host' },
+    ]);
     expect(queryStore(dataDir, "SELECT * FROM host_releases r JOIN hosts h ON h.id = r.host_id WHERE h.name = 'root-host'")).toEqual([]);
 
     // The last host: the install and its CA key go with it.

@@ -12,7 +12,14 @@ import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, queryStore, runtimeReports, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  queryStore,
+  runtimeReports,
+  startInstallBackend,
+  stopInstalledRuntime,
+} from '../../support/install-lab';
 import { BROKEN_CORE_LINE, buildBrokenCoreBundle, commandLine, daemonPid, hostTree, type HostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
@@ -54,7 +61,11 @@ function installFile(bundle: BuiltBundle, values: string[]): string {
 }
 
 const releasesOf = (name: string) =>
-  queryStore<{ version: string; state: string }>(dataDir, 'SELECT r.version, r.state FROM host_releases r JOIN hosts h ON h.id = r.host_id WHERE h.name = ? ORDER BY r.version', name);
+  queryStore<{ version: string; state: string }>(
+    dataDir,
+    'SELECT r.version, r.state FROM host_releases r JOIN hosts h ON h.id = r.host_id WHERE h.name = ? ORDER BY r.version',
+    name,
+  );
 const currentOf = (name: string) => fs.readlinkSync(path.join(trees.get(name)!.root, 'current'));
 const daemonOf = (name: string) => daemonPid(trees.get(name)!.stateDir);
 const runtimeConfigOf = (name: string, version: string) => path.join(trees.get(name)!.root, 'releases', version, 'etc', 'runtime.yaml');
@@ -64,7 +75,11 @@ beforeAll(async () => {
   const { lab } = labRef;
   // The sudo login writes its uploads below this directory: it must be able to pass through.
   fs.chmodSync(tmp.path, 0o755);
-  [kit, first, second] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'sudo-password' })]);
+  [kit, first, second] = await Promise.all([
+    makeBundleKit(),
+    lab.addSshHost({ login: 'root-key' }),
+    lab.addSshHost({ login: 'sudo-password' }),
+  ]);
   bundles.v1 = await buildRealNodeBundle(kit, 'upgrade-v1', '0.1.0');
   bundles.v2 = await buildRealNodeBundle(kit, 'upgrade-v2', '0.2.0');
   bundles.broken = await buildBrokenCoreBundle(kit, 'upgrade-broken', '0.3.0');
@@ -84,7 +99,9 @@ afterAll(async () => {
     [
       [first, 'first'],
       [second, 'second'],
-    ].map(([host, name]) => (host ? stopInstalledRuntime(lab, host as TestHost, trees.get(name as string)!.root).catch(() => undefined) : undefined)),
+    ].map(([host, name]) =>
+      host ? stopInstalledRuntime(lab, host as TestHost, trees.get(name as string)!.root).catch(() => undefined) : undefined,
+    ),
   );
   await backend?.close();
   kit?.remove();
@@ -93,7 +110,10 @@ afterAll(async () => {
 
 describe('a rolling upgrade with a health gate', () => {
   it('installs 0.1.0, then plans 0.2.0 as a rolling upgrade and switches the hosts one at a time', async () => {
-    const installed = await backend.installs.apply(installFile(bundles.v1, ['install: { health_timeout_seconds: 90 }', 'agents: { replicas_per_host: 2 }']), { concurrency: 2 });
+    const installed = await backend.installs.apply(
+      installFile(bundles.v1, ['install: { health_timeout_seconds: 90 }', 'agents: { replicas_per_host: 2 }']),
+      { concurrency: 2 },
+    );
     expect(installed.hosts.map((h) => [h.host, h.outcome, h.error?.message ?? null])).toEqual([
       ['first', 'installed', null],
       ['second', 'installed', null],
@@ -104,7 +124,15 @@ describe('a rolling upgrade with a health gate', () => {
     expect(plan.rolling).toBe(true);
     for (const host of plan.hosts) {
       expect(host.currentRelease).toBe('0.1.0');
-      expect(host.steps.filter((s) => s.state === 'todo').map((s) => s.step)).toEqual(['upload', 'unpack', 'configure', 'service', 'start', 'switch', 'record']);
+      expect(host.steps.filter((s) => s.state === 'todo').map((s) => s.step)).toEqual([
+        'upload',
+        'unpack',
+        'configure',
+        'service',
+        'start',
+        'switch',
+        'record',
+      ]);
       expect(host.steps.find((s) => s.step === 'health')!.detail).toMatch(/if they do not, the host returns to 0\.1\.0$/);
     }
 
@@ -116,7 +144,8 @@ describe('a rolling upgrade with a health gate', () => {
     ]);
     // Rolling: the second host touches its service only once the first is recorded; its upload may run ahead.
     const steps = stepEvents(events);
-    const at = (host: string, step: string, status: string) => steps.findIndex((e) => e.host === host && e.step === step && e.status === status);
+    const at = (host: string, step: string, status: string) =>
+      steps.findIndex((e) => e.host === host && e.step === step && e.status === status);
     expect(at('first', 'record', 'done')).toBeGreaterThan(-1);
     expect(at('second', 'service', 'running')).toBeGreaterThan(at('first', 'record', 'done'));
     expect(at('second', 'upload', 'done')).toBeLessThan(at('first', 'record', 'done'));
@@ -129,8 +158,16 @@ describe('a rolling upgrade with a health gate', () => {
         { version: '0.2.0', state: 'current' },
       ]);
     }
-    const healthy = { processes: [['core', ['PROCESS_STATE_RUNNING']], ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']]], health: 'SERVING' };
-    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual([first, second].map((h) => ({ host: h.name, ...healthy })));
+    const healthy = {
+      processes: [
+        ['core', ['PROCESS_STATE_RUNNING']],
+        ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']],
+      ],
+      health: 'SERVING',
+    };
+    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual(
+      [first, second].map((h) => ({ host: h.name, ...healthy })),
+    );
   }, 360_000);
 
   it('returns a host whose new core fails its health check to its release and configuration, and stops the rollout', async () => {
@@ -159,7 +196,11 @@ describe('a rolling upgrade with a health gate', () => {
       ['switch', 'done'],
       ['record', 'done'],
     ]);
-    expect(two).toMatchObject({ host: 'second', outcome: 'failed', error: { code: 'INSTALL_ROLLOUT_STOPPED', message: expect.stringContaining('stopped at first') } });
+    expect(two).toMatchObject({
+      host: 'second',
+      outcome: 'failed',
+      error: { code: 'INSTALL_ROLLOUT_STOPPED', message: expect.stringContaining('stopped at first') },
+    });
 
     // The first host: binaries, configuration and service of 0.2.0 again, its processes healthy.
     const tree = trees.get('first')!;
@@ -179,8 +220,16 @@ describe('a rolling upgrade with a health gate', () => {
     expect(fs.readFileSync(path.join(trees.get('second')!.root, 'bin', 'sutazai-runtime-start'), 'utf8')).toBe(secondStart);
     expect(releasesOf('second').find((r) => r.version === '0.3.0')).toBeUndefined();
 
-    const healthy = { processes: [['core', ['PROCESS_STATE_RUNNING']], ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']]], health: 'SERVING' };
-    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual([first, second].map((h) => ({ host: h.name, ...healthy })));
+    const healthy = {
+      processes: [
+        ['core', ['PROCESS_STATE_RUNNING']],
+        ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']],
+      ],
+      health: 'SERVING',
+    };
+    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual(
+      [first, second].map((h) => ({ host: h.name, ...healthy })),
+    );
   }, 360_000);
 });
 
@@ -189,7 +238,9 @@ describe('a manual rollback', () => {
     const v2 = installFile(bundles.v2, ['install: { health_timeout_seconds: 90 }', 'agents: { replicas_per_host: 2 }']);
     const events: InstallEvent[] = [];
     const toPrevious = await backend.installs.rollback(v2, { host: 'first', onEvent: (e) => events.push(e) });
-    expect(toPrevious.hosts).toEqual([{ host: 'first', from: '0.2.0', to: '0.1.0', outcome: 'rolled-back', health: 'core running 1/1, agent running 2/2', error: null }]);
+    expect(toPrevious.hosts).toEqual([
+      { host: 'first', from: '0.2.0', to: '0.1.0', outcome: 'rolled-back', health: 'core running 1/1, agent running 2/2', error: null },
+    ]);
     expect(currentOf('first')).toBe('releases/0.1.0');
     expect(commandLine(daemonOf('first'))).toContain(`--config ${runtimeConfigOf('first', '0.1.0')}`);
     expect(releasesOf('first')).toEqual([
@@ -200,7 +251,13 @@ describe('a manual rollback', () => {
     expect(events.some((e) => e.kind === 'activate' && e.purpose === 'rollback' && e.step === 'health' && e.status === 'done')).toBe(true);
 
     const unknown = await backend.installs.rollback(v2, { host: 'first', to: '0.9.9' });
-    expect(unknown.hosts[0]).toMatchObject({ outcome: 'failed', error: { code: 'NOT_FOUND', message: 'first keeps no release 0.9.9; its releases: 0.1.0 (current), 0.2.0 (previous), 0.3.0 (failed).' } });
+    expect(unknown.hosts[0]).toMatchObject({
+      outcome: 'failed',
+      error: {
+        code: 'NOT_FOUND',
+        message: 'first keeps no release 0.9.9; its releases: 0.1.0 (current), 0.2.0 (previous), 0.3.0 (failed).',
+      },
+    });
     expect(currentOf('first')).toBe('releases/0.1.0');
 
     // Every host to 0.2.0: the second runs it already.
@@ -217,7 +274,13 @@ describe('a manual rollback', () => {
     const before = daemonOf('first');
     const result = await backend.installs.rollback(v2, { host: 'first', to: '0.3.0' });
     const host = result.hosts[0]!;
-    expect(host).toMatchObject({ from: '0.2.0', to: '0.3.0', outcome: 'returned', health: 'core running 1/1, agent running 2/2', error: { code: 'INSTALL_ROLLED_BACK' } });
+    expect(host).toMatchObject({
+      from: '0.2.0',
+      to: '0.3.0',
+      outcome: 'returned',
+      health: 'core running 1/1, agent running 2/2',
+      error: { code: 'INSTALL_ROLLED_BACK' },
+    });
     expect(host.error!.message).toContain(BROKEN_CORE_LINE);
     expect(currentOf('first')).toBe('releases/0.2.0');
     expect(daemonOf('first')).not.toBe(before);
@@ -244,7 +307,11 @@ describe('pruning old releases', () => {
         { version: '0.4.0', state: 'current' },
       ]);
       const created = JSON.parse(
-        queryStore<{ created: string }>(dataDir, 'SELECT created_paths AS created FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = ?', name)[0]!.created,
+        queryStore<{ created: string }>(
+          dataDir,
+          'SELECT created_paths AS created FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = ?',
+          name,
+        )[0]!.created,
       ) as string[];
       expect(created.filter((p) => p.includes('/releases/0.1.0') || p.includes('/releases/0.3.0'))).toEqual([]);
     }
@@ -257,21 +324,32 @@ describe('a change of configuration only', () => {
     const etcOf = (name: string) => path.join(trees.get(name)!.root, 'releases', '0.4.0', 'etc');
     const before = new Map(['first', 'second'].map((name) => [name, fs.readFileSync(path.join(etcOf(name), 'manifest.yaml'), 'utf8')]));
     // Valid to the schema, wrong for the host: the core cannot bind an address the host does not have.
-    const bad = installFile(bundles.v4, [...v4Values.slice(0, 1).map((v) => v.replace('90', '15')), 'agents: { replicas_per_host: 2 }', 'core: { listen_address: 198.18.255.254 }']);
+    const bad = installFile(bundles.v4, [
+      ...v4Values.slice(0, 1).map((v) => v.replace('90', '15')),
+      'agents: { replicas_per_host: 2 }',
+      'core: { listen_address: 198.18.255.254 }',
+    ]);
     const events: InstallEvent[] = [];
     const result = await backend.installs.apply(bad, { concurrency: 2, onEvent: (e) => events.push(e) });
     for (const host of result.hosts) {
-      expect(host).toMatchObject({ outcome: 'failed', error: { code: 'INSTALL_ROLLED_BACK', message: expect.stringContaining('returned to its earlier configuration') } });
+      expect(host).toMatchObject({
+        outcome: 'failed',
+        error: { code: 'INSTALL_ROLLED_BACK', message: expect.stringContaining('returned to its earlier configuration') },
+      });
       expect(host.steps.find((s) => s.step === 'configure')).toMatchObject({ status: 'done' });
-      const back = events.filter((e): e is Extract<InstallEvent, { kind: 'activate' }> => e.kind === 'activate' && e.host === host.host && e.status !== 'running');
-      expect(back.map((e) => [e.step, e.status])).toEqual([
-        ['read', 'done'],
-        ['service', 'done'],
-        ['start', 'done'],
-        ['health', 'done'],
-        ['switch', 'already-done'],
-        ['record', 'done'],
-      ].map(([step, status]) => [step, step === 'switch' ? expect.stringMatching(/done/) : status]));
+      const back = events.filter(
+        (e): e is Extract<InstallEvent, { kind: 'activate' }> => e.kind === 'activate' && e.host === host.host && e.status !== 'running',
+      );
+      expect(back.map((e) => [e.step, e.status])).toEqual(
+        [
+          ['read', 'done'],
+          ['service', 'done'],
+          ['start', 'done'],
+          ['health', 'done'],
+          ['switch', 'already-done'],
+          ['record', 'done'],
+        ].map(([step, status]) => [step, step === 'switch' ? expect.stringMatching(/done/) : status]),
+      );
       expect(back[0]!.detail).toMatch(/restored .*etc from the configuration it had before/);
       // The release that ran is still the one that runs, with the etc/ it had; nothing of the failed one is left.
       expect(currentOf(host.host)).toBe('releases/0.4.0');
@@ -280,8 +358,16 @@ describe('a change of configuration only', () => {
       expect(fs.existsSync(path.join(trees.get(host.host)!.root, 'releases', '0.4.0', '.etc-previous'))).toBe(false);
       expect(commandLine(daemonOf(host.host))).toContain(`--config ${runtimeConfigOf(host.host, '0.4.0')}`);
     }
-    const healthy = { processes: [['core', ['PROCESS_STATE_RUNNING']], ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']]], health: 'SERVING' };
-    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual([first, second].map((h) => ({ host: h.name, ...healthy })));
+    const healthy = {
+      processes: [
+        ['core', ['PROCESS_STATE_RUNNING']],
+        ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']],
+      ],
+      health: 'SERVING',
+    };
+    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual(
+      [first, second].map((h) => ({ host: h.name, ...healthy })),
+    );
 
     // The configuration that ran before is what the host has again: applying it changes nothing.
     const again = await backend.installs.apply(installFile(bundles.v4, v4Values), { concurrency: 2 });

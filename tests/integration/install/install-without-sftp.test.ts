@@ -37,7 +37,15 @@ beforeAll(async () => {
   installFile = path.join(tmp.path, 'install.yaml');
   fs.writeFileSync(
     installFile,
-    ['name: bare', `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`, 'environment: development', 'hosts:', '  - name: bare-host', '    role: both', `    config: { values: { install: ${JSON.stringify(tree.values)} } }`].join('\n'),
+    [
+      'name: bare',
+      `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`,
+      'environment: development',
+      'hosts:',
+      '  - name: bare-host',
+      '    role: both',
+      `    config: { values: { install: ${JSON.stringify(tree.values)} } }`,
+    ].join('\n'),
   );
 }, 180_000);
 
@@ -63,7 +71,12 @@ describe('an install on a host without SFTP', () => {
     });
     expect(first.hosts[0]).toMatchObject({ outcome: 'failed', error: { code: 'INSTALL_UPLOAD_FAILED' } });
     const staging = path.join(tree.root, 'staging');
-    const kept = fs.statSync(path.join(staging, fs.readdirSync(staging).find((f) => f.endsWith('.partial'))!)).size;
+    const kept = fs.statSync(
+      path.join(
+        staging,
+        fs.readdirSync(staging).find((f) => f.endsWith('.partial'))!,
+      ),
+    ).size;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(total);
 
@@ -74,7 +87,9 @@ describe('an install on a host without SFTP', () => {
     expect(upload.resumedFrom).toBe(kept - (kept % 65536));
     expect(upload.resumedFrom).toBeGreaterThan(0);
     expect(upload.resumedFrom + upload.bytesSent).toBe(total);
-    expect(uploadDetail(events)).toMatch(/^resumed at [\d.]+ MiB, sent [\d.]+ MiB through a command \(the host offers no SFTP\); SHA-256 verified on the host$/);
+    expect(uploadDetail(events)).toMatch(
+      /^resumed at [\d.]+ MiB, sent [\d.]+ MiB through a command \(the host offers no SFTP\); SHA-256 verified on the host$/,
+    );
 
     // The step files went through commands too: the key is in place, private to root.
     const key = fs.statSync(path.join(tree.root, 'releases', bundle.manifest.version, 'etc', 'tls', 'runtime.key'));
@@ -90,11 +105,21 @@ describe('an install on a host without SFTP', () => {
     const wrong = '0'.repeat(64);
     const session = await openLabSession(host);
     try {
-      const error = await uploadBundle({ session, localFile: bundle.file, sha256: wrong, size: bundle.sizeBytes, stagedPath: path.join(staging, 'mismatch.sutazai-bundle'), partialPath: path.join(staging, 'mismatch.sutazai-bundle.partial') }).then(
+      const error = await uploadBundle({
+        session,
+        localFile: bundle.file,
+        sha256: wrong,
+        size: bundle.sizeBytes,
+        stagedPath: path.join(staging, 'mismatch.sutazai-bundle'),
+        partialPath: path.join(staging, 'mismatch.sutazai-bundle.partial'),
+      }).then(
         () => null,
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({ code: 'INSTALL_UPLOAD_FAILED', message: expect.stringContaining(`the uploaded file's SHA-256 on the host (${bundle.sha256}) differs from the bundle's (${wrong})`) });
+      expect(error).toMatchObject({
+        code: 'INSTALL_UPLOAD_FAILED',
+        message: expect.stringContaining(`the uploaded file's SHA-256 on the host (${bundle.sha256}) differs from the bundle's (${wrong})`),
+      });
       expect(fs.readdirSync(staging).filter((f) => f.startsWith('mismatch'))).toEqual([]);
     } finally {
       session.close();

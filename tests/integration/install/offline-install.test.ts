@@ -15,7 +15,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { buildRealNodeBundle, runtimeReports, startInstallBackend, stopInstalledRuntime, VAULT_PASSPHRASE } from '../../support/install-lab';
+import {
+  buildRealNodeBundle,
+  runtimeReports,
+  startInstallBackend,
+  stopInstalledRuntime,
+  VAULT_PASSPHRASE,
+} from '../../support/install-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { ControlCenter, TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
@@ -50,14 +56,19 @@ interface CliRun {
 function sutazaiInside(args: string[]): Promise<CliRun> {
   const [file, ...rest] = cc.command([process.execPath, cli, '--data-dir', dataDir, ...args]);
   return new Promise((resolve, reject) => {
-    const child = spawn(file!, rest, { cwd: repoRoot, env: { ...process.env, SUTAZAI_PASSPHRASE: PASSPHRASE }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file!, rest, {
+      cwd: repoRoot,
+      env: { ...process.env, SUTAZAI_PASSPHRASE: PASSPHRASE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const peers = new Set<string>();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const watch = setInterval(() => {
-      for (const peer of (child.pid !== undefined ? cc.remoteEndpoints(child.pid) : undefined) ?? []) peers.add(`${peer.protocol} ${peer.address}:${peer.port}`);
+      for (const peer of (child.pid !== undefined ? cc.remoteEndpoints(child.pid) : undefined) ?? [])
+        peers.add(`${peer.protocol} ${peer.address}:${peer.port}`);
     }, SOCKET_POLL_MS);
     const limit = setTimeout(() => child.kill('SIGKILL'), CLI_LIMIT_MS);
     child.on('error', (error) => {
@@ -93,7 +104,11 @@ beforeAll(async () => {
   const { lab } = labRef;
   // The sudo login writes its uploads below this directory: it must be able to pass through.
   fs.chmodSync(tmp.path, 0o755);
-  [kit, rootHost, sudoHost] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'sudo-password' })]);
+  [kit, rootHost, sudoHost] = await Promise.all([
+    makeBundleKit(),
+    lab.addSshHost({ login: 'root-key' }),
+    lab.addSshHost({ login: 'sudo-password' }),
+  ]);
   bundle = await buildRealNodeBundle(kit, 'offline-install');
   // Built out here, so the namespace sees only the CLI at work (bin/sutazai.mjs builds a stale CLI first).
   const built = await run([process.execPath, cli, 'help']);
@@ -104,7 +119,12 @@ beforeAll(async () => {
   const systemPaths = (name: string) => {
     const base = path.join(tmp.path, name);
     roots.set(name, path.join(base, 'opt'));
-    return { root_dir: path.join(base, 'opt'), config_dir: path.join(base, 'etc'), state_dir: path.join(base, 'state'), log_dir: path.join(base, 'log') };
+    return {
+      root_dir: path.join(base, 'opt'),
+      config_dir: path.join(base, 'etc'),
+      state_dir: path.join(base, 'state'),
+      log_dir: path.join(base, 'log'),
+    };
   };
   installFile = path.join(tmp.path, 'install.yaml');
   fs.writeFileSync(
@@ -157,7 +177,8 @@ describe('an install from a namespace whose only routes lead to the hosts', () =
     expect(lookup.outcome).not.toMatch(/^resolved/);
     expect(lookup.counted.ipv4).toBeGreaterThan(0);
     // And the hosts are there.
-    for (const host of [rootHost, sudoHost]) expect(await cc.tryConnect(host.address, 22)).toEqual({ outcome: 'connected', counted: { ipv4: 0, ipv6: 0 } });
+    for (const host of [rootHost, sudoHost])
+      expect(await cc.tryConnect(host.address, 22)).toEqual({ outcome: 'connected', counted: { ipv4: 0, ipv6: 0 } });
   }, 60_000);
 
   it('imports, adds and pins the hosts, plans and applies from inside it: every host healthy, nothing else tried', async () => {
@@ -171,10 +192,33 @@ describe('an install from a namespace whose only routes lead to the hosts', () =
     };
 
     await step(['bundle', 'import', bundle.file, '--trust-key', kit.key.fingerprint]);
-    await step(['hosts', 'add', 'root-host', '--address', rootHost.address, '--user', 'root', '--key', rootHost.privateKeyPath, '--trust', rootHost.hostKeyFingerprint]);
     await step([
-      'hosts', 'add', 'sudo-host', '--address', sudoHost.address, '--user', sudoHost.user, '--key', sudoHost.privateKeyPath,
-      '--sudo-password-file', path.join(tmp.path, 'sudo-password'), '--trust', sudoHost.hostKeyFingerprint,
+      'hosts',
+      'add',
+      'root-host',
+      '--address',
+      rootHost.address,
+      '--user',
+      'root',
+      '--key',
+      rootHost.privateKeyPath,
+      '--trust',
+      rootHost.hostKeyFingerprint,
+    ]);
+    await step([
+      'hosts',
+      'add',
+      'sudo-host',
+      '--address',
+      sudoHost.address,
+      '--user',
+      sudoHost.user,
+      '--key',
+      sudoHost.privateKeyPath,
+      '--sudo-password-file',
+      path.join(tmp.path, 'sudo-password'),
+      '--trust',
+      sudoHost.hostKeyFingerprint,
     ]);
     const plan = await step(['plan', '--install', installFile]);
     expect(plan.stdout).toMatch(/^root-host {2}both {2}system-wide under .*\/opt, detached mode$/m);
@@ -190,7 +234,10 @@ describe('an install from a namespace whose only routes lead to the hosts', () =
     const after = await cc.counters();
 
     // Nothing was tried beyond the routes: no connection, datagram or DNS query anywhere else.
-    expect({ ipv4: after.ipv4OutNoRoutes - before.ipv4OutNoRoutes, ipv6: after.ipv6OutNoRoutes - before.ipv6OutNoRoutes }).toEqual({ ipv4: 0, ipv6: 0 });
+    expect({ ipv4: after.ipv4OutNoRoutes - before.ipv4OutNoRoutes, ipv6: after.ipv6OutNoRoutes - before.ipv6OutNoRoutes }).toEqual({
+      ipv4: 0,
+      ipv6: 0,
+    });
     // The counters were live: the CLI did open its SSH connections in this namespace.
     expect(after.all['Tcp.ActiveOpens']! - before.all['Tcp.ActiveOpens']!).toBeGreaterThan(0);
     // Every peer seen was a host's SSH port or the namespace's own loopback.
@@ -202,7 +249,14 @@ describe('an install from a namespace whose only routes lead to the hosts', () =
     const backend = await startInstallBackend(dataDir);
     try {
       expect(await runtimeReports(backend, dataDir, INSTALL, [rootHost, sudoHost])).toEqual(
-        [rootHost, sudoHost].map((h) => ({ host: h.name, processes: [['core', ['PROCESS_STATE_RUNNING']], ['agent', ['PROCESS_STATE_RUNNING']]], health: 'SERVING' })),
+        [rootHost, sudoHost].map((h) => ({
+          host: h.name,
+          processes: [
+            ['core', ['PROCESS_STATE_RUNNING']],
+            ['agent', ['PROCESS_STATE_RUNNING']],
+          ],
+          health: 'SERVING',
+        })),
       );
     } finally {
       await backend.close();

@@ -81,7 +81,9 @@ describe('unpacking a release', () => {
     fs.copyFileSync(bundle.file, damaged);
     const { offset } = await dataOffsetOf(damaged, 'runtime/core.cjs');
     flipByte(damaged, offset + 10);
-    const run = sh(unpackReleaseScript({ layout, release, stagedBundle: stage(layout, damaged), bundleSha256: bundle.sha256, arch: 'linux-x64' }));
+    const run = sh(
+      unpackReleaseScript({ layout, release, stagedBundle: stage(layout, damaged), bundleSha256: bundle.sha256, arch: 'linux-x64' }),
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('runtime/core.cjs: FAILED');
     expect(run.stderr).toContain('the unpacked files do not match checksums.sha256');
@@ -90,7 +92,15 @@ describe('unpacking a release', () => {
 
   it('refuses an architecture the bundle has no Node binary for', () => {
     const layout = layoutIn('arm');
-    const run = sh(unpackReleaseScript({ layout, release: layout.release('0.1.0'), stagedBundle: stage(layout), bundleSha256: bundle.sha256, arch: 'linux-arm64' }));
+    const run = sh(
+      unpackReleaseScript({
+        layout,
+        release: layout.release('0.1.0'),
+        stagedBundle: stage(layout),
+        bundleSha256: bundle.sha256,
+        arch: 'linux-arm64',
+      }),
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('no Node binary for linux-arm64');
     expect(fs.readdirSync(layout.releases)).toEqual([]);
@@ -101,17 +111,28 @@ describe('configuring a release', () => {
   it('writes the files with the key 0600 in a 0700 tls/, links the documented config path, and removes the staged copies', () => {
     const layout = layoutIn('configure');
     const release = layout.release('0.1.0');
-    expect(sh(unpackReleaseScript({ layout, release, stagedBundle: stage(layout), bundleSha256: bundle.sha256, arch: 'linux-x64' })).code).toBe(0);
+    expect(
+      sh(unpackReleaseScript({ layout, release, stagedBundle: stage(layout), bundleSha256: bundle.sha256, arch: 'linux-x64' })).code,
+    ).toBe(0);
     const staged = path.join(layout.staging, 'config-1');
     fs.mkdirSync(staged, { mode: 0o700 });
-    for (const [name, content] of Object.entries({ 'runtime.yaml': 'r', 'manifest.yaml': 'm', 'ca.pem': 'ca', 'runtime.pem': 'cert', 'runtime.key': 'KEY', digest: 'd\n' })) {
+    for (const [name, content] of Object.entries({
+      'runtime.yaml': 'r',
+      'manifest.yaml': 'm',
+      'ca.pem': 'ca',
+      'runtime.pem': 'cert',
+      'runtime.key': 'KEY',
+      digest: 'd\n',
+    })) {
       fs.writeFileSync(path.join(staged, name), content, { mode: 0o600 });
     }
     const run = sh(configureReleaseScript(layout, release, staged));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const mode = (file: string) => fs.statSync(file).mode & 0o777;
-    expect([mode(release.serverKey), mode(release.tlsDir), mode(release.serverCert), mode(release.runtimeConfig)]).toEqual([0o600, 0o700, 0o644, 0o644]);
+    expect([mode(release.serverKey), mode(release.tlsDir), mode(release.serverCert), mode(release.runtimeConfig)]).toEqual([
+      0o600, 0o700, 0o644, 0o644,
+    ]);
     expect(fs.readFileSync(release.serverKey, 'utf8')).toBe('KEY');
     expect(fs.readFileSync(release.configDigest, 'utf8')).toBe('d\n');
     expect(fs.readlinkSync(layout.configLink)).toBe(`${layout.current}/etc/runtime.yaml`);
@@ -139,7 +160,10 @@ describe('switching current', () => {
     expect(fs.lstatSync(layout.current).ino).not.toBe(inode);
     expect(fs.readdirSync(layout.root).filter((n) => n.startsWith('.current-'))).toEqual([]);
     expect(sh(switchCurrentScript(layout, '0.2.0'))).toMatchObject({ code: 0, stdout: expect.stringContaining('already points') });
-    expect(sh(switchCurrentScript(layout, '0.3.0'))).toMatchObject({ code: 1, stderr: expect.stringContaining('release 0.3.0 is not unpacked') });
+    expect(sh(switchCurrentScript(layout, '0.3.0'))).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('release 0.3.0 is not unpacked'),
+    });
 
     fs.rmSync(layout.current);
     fs.mkdirSync(layout.current);

@@ -23,7 +23,13 @@ import { useTestLab } from '../../support/test-hosts/use-test-lab';
 const support = systemdHostSupport();
 const UNIT = 'sutazai-runtime.service';
 const INSTALL = 'systemdlab';
-const HEALTHY = { processes: [['core', ['PROCESS_STATE_RUNNING']], ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']]], health: 'SERVING' };
+const HEALTHY = {
+  processes: [
+    ['core', ['PROCESS_STATE_RUNNING']],
+    ['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']],
+  ],
+  health: 'SERVING',
+};
 
 describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : ` (skipped: ${support.reason})`}`, () => {
   const labRef = useTestLab();
@@ -84,7 +90,8 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
   /** The programs among unitChildren(), sorted: `node core.cjs` and `node agent.cjs`. */
   const programs = (children: readonly string[]) => children.flatMap((c) => /\/node ((?:core|agent)\.cjs) *$/.exec(c)?.[1] ?? []).sort();
   /** The programs among unitChildren() that run from `version`'s release. */
-  const programsOf = (children: readonly string[], version: string) => programs(children.filter((c) => c.includes(`/releases/${version}/runtime/node `)));
+  const programsOf = (children: readonly string[], version: string) =>
+    programs(children.filter((c) => c.includes(`/releases/${version}/runtime/node `)));
 
   /** The daemon systemd runs: active, its main process the lock's owner, running the release's configuration. */
   async function expectDaemonOf(version: string): Promise<number> {
@@ -124,10 +131,17 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
     const [result] = applied.hosts;
     expect([result!.host, result!.outcome, result!.error?.message ?? null]).toEqual(['systemd-host', 'installed', null]);
     expect(result!.steps.find((s) => s.step === 'service')!.detail).toBe('systemd unit sutazai-runtime.service installed and enabled');
-    expect(queryStore<{ service: string }>(dataDir, "SELECT ih.service FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'systemd-host'")).toEqual([{ service: 'systemd' }]);
+    expect(
+      queryStore<{ service: string }>(
+        dataDir,
+        "SELECT ih.service FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'systemd-host'",
+      ),
+    ).toEqual([{ service: 'systemd' }]);
 
     const unit = fs.readFileSync(unitFile(), 'utf8');
-    expect(unit).toContain(`ExecStart=${tree.root}/releases/0.1.0/runtime/node ${tree.root}/releases/0.1.0/runtime/sutazai-runtime.cjs run --config ${runtimeConfig('0.1.0')}`);
+    expect(unit).toContain(
+      `ExecStart=${tree.root}/releases/0.1.0/runtime/node ${tree.root}/releases/0.1.0/runtime/sutazai-runtime.cjs run --config ${runtimeConfig('0.1.0')}`,
+    );
     expect(unit).toMatch(/^KillMode=process$/m);
     expect(await inHost(`systemctl is-enabled ${UNIT}`)).toBe('enabled');
     expect(fs.readlinkSync(path.join(host.unitDir, 'multi-user.target.wants', UNIT))).toBe(`/etc/systemd/system/${UNIT}`);
@@ -161,7 +175,11 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
     // Nothing was stopped, nothing started again.
     expect(await unitChildren()).toEqual(children);
     let reports = await runtimeReports(backend, dataDir, INSTALL, [host]);
-    for (const deadline = Date.now() + 30_000; JSON.stringify(reports) !== JSON.stringify([{ host: host.name, ...HEALTHY }]) && Date.now() < deadline; await sleep(500)) {
+    for (
+      const deadline = Date.now() + 30_000;
+      JSON.stringify(reports) !== JSON.stringify([{ host: host.name, ...HEALTHY }]) && Date.now() < deadline;
+      await sleep(500)
+    ) {
       reports = await runtimeReports(backend, dataDir, INSTALL, [host]);
     }
     expect(reports).toEqual([{ host: host.name, ...HEALTHY }]);
@@ -188,7 +206,16 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
     expect(await runtimeReports(backend, dataDir, INSTALL, [host])).toEqual([{ host: host.name, ...HEALTHY }]);
 
     const back = await backend.installs.rollback(v2, { host: 'systemd-host' });
-    expect(back.hosts).toEqual([{ host: 'systemd-host', from: '0.2.0', to: '0.1.0', outcome: 'rolled-back', health: 'core running 1/1, agent running 2/2', error: null }]);
+    expect(back.hosts).toEqual([
+      {
+        host: 'systemd-host',
+        from: '0.2.0',
+        to: '0.1.0',
+        outcome: 'rolled-back',
+        health: 'core running 1/1, agent running 2/2',
+        error: null,
+      },
+    ]);
     expect(fs.readFileSync(unitFile(), 'utf8')).toContain(`ExecStart=${tree.root}/releases/0.1.0/runtime/node`);
     expect(fs.readlinkSync(path.join(tree.root, 'current'))).toBe('releases/0.1.0');
     await expectDaemonOf('0.1.0');
@@ -198,8 +225,14 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
 
   it('uninstall stops, disables and removes the unit, and leaves the host as it was before the install', async () => {
     const result = await backend.installs.uninstall(installFile(bundles.v2));
-    expect(result).toMatchObject({ install: INSTALL, installRemoved: true, hosts: [{ host: 'systemd-host', outcome: 'removed', error: null }] });
-    expect(result.hosts[0]!.removed).toEqual(expect.arrayContaining([`/etc/systemd/system/${UNIT}`, tree.root, tree.stateDir, tree.logDir]));
+    expect(result).toMatchObject({
+      install: INSTALL,
+      installRemoved: true,
+      hosts: [{ host: 'systemd-host', outcome: 'removed', error: null }],
+    });
+    expect(result.hosts[0]!.removed).toEqual(
+      expect.arrayContaining([`/etc/systemd/system/${UNIT}`, tree.root, tree.stateDir, tree.logDir]),
+    );
 
     expect(fs.existsSync(unitFile())).toBe(false);
     expect(await inHost(`systemctl is-active ${UNIT}`)).toBe('inactive');

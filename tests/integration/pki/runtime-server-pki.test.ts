@@ -33,13 +33,18 @@ async function startServer(serverCert: IssuedCertificate): Promise<RuntimeServer
 /** A client that trusts `root` and presents `client`; TLS checks the name `localhost`. */
 function runtimeClient(port: number, root: InstallCa, client: IssuedCertificate): RuntimeClient {
   const credentials = grpc.credentials.createSsl(Buffer.from(root.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem));
-  const c = new protos.sutazai.runtime.v1.Runtime(`127.0.0.1:${port}`, credentials, { 'grpc.use_local_subchannel_pool': 1, 'grpc.ssl_target_name_override': 'localhost' });
+  const c = new protos.sutazai.runtime.v1.Runtime(`127.0.0.1:${port}`, credentials, {
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc.ssl_target_name_override': 'localhost',
+  });
   clients.push(c);
   return c;
 }
 
 function call<T>(start: (options: grpc.CallOptions, callback: grpc.requestCallback<T>) => void): Promise<T> {
-  return new Promise((resolve, reject) => start({ deadline: Date.now() + CALL_DEADLINE_MS }, (error, value) => (error ? reject(error) : resolve(value as T))));
+  return new Promise((resolve, reject) =>
+    start({ deadline: Date.now() + CALL_DEADLINE_MS }, (error, value) => (error ? reject(error) : resolve(value as T))),
+  );
 }
 
 async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
@@ -112,7 +117,10 @@ describe('server certificate names', () => {
     const withName = await startServer(await issueServerCertificate(ca, { hostName: 'db-2', dnsNames: ['db-2.example'] }));
     const named = (name: string): RuntimeClient => {
       const credentials = grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(admin.keyPem), Buffer.from(admin.certPem));
-      const c = new protos.sutazai.runtime.v1.Runtime(`127.0.0.1:${withName.port}`, credentials, { 'grpc.use_local_subchannel_pool': 1, 'grpc.ssl_target_name_override': name });
+      const c = new protos.sutazai.runtime.v1.Runtime(`127.0.0.1:${withName.port}`, credentials, {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.ssl_target_name_override': name,
+      });
       clients.push(c);
       return c;
     };

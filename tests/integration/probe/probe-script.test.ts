@@ -48,13 +48,21 @@ function runProbe(options: {
   asUser?: string;
   timeoutMs?: number;
 }): Promise<Run> {
-  const command = probeCommand({ ...(options.installPath ? { installPath: options.installPath } : {}), sudoPassword: options.password !== undefined });
+  const command = probeCommand({
+    ...(options.installPath ? { installPath: options.installPath } : {}),
+    sudoPassword: options.password !== undefined,
+  });
   const [, ...rest] = command.argv;
   const tail = options.args ? ['-c', PROBE_BOOTSTRAP, ...options.args] : rest;
   const argv = [...(options.asUser ? [runuser!, '-u', options.asUser, '--'] : []), ...options.shell, ...tail];
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: '/', env: options.env ?? process.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: '/',
+      env: options.env ?? process.env,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -150,7 +158,11 @@ describe.each(SHELLS)('the probe script under $name', ({ name, argv }) => {
     timings.push(`${name}: ${run.ms.toFixed(0)} ms (core tools only)`);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
-    const reasons = new Map(readProbeRecords(run.stdout).filter((r) => r.type === 'unknown').map((r) => [r.fields[0], r.fields[1]]));
+    const reasons = new Map(
+      readProbeRecords(run.stdout)
+        .filter((r) => r.type === 'unknown')
+        .map((r) => [r.fields[0], r.fields[1]]),
+    );
     expect(reasons.get('disks.model')).toBe('lsblk not installed; disks read from /sys/block');
     expect(reasons.get('virtualization.tool')).toMatch(/^systemd-detect-virt not installed/);
     expect(reasons.get('network.addresses')).toBe('ip not installed; addresses read from /proc/net');
@@ -164,8 +176,17 @@ describe.each(SHELLS)('the probe script under $name', ({ name, argv }) => {
     expect(facts.disks).toEqual(full!.disks);
     expect(facts.virtualization).toEqual(full!.virtualization);
     expect(facts.listeningPorts).toEqual(full!.listeningPorts);
-    const ipv4 = (f: HostFacts, nic: string) => f.network!.find((n) => n.name === nic)?.addresses.filter((a) => a.family === 'IPv4').map((a) => a.address).sort();
-    const defaultNic = fs.readFileSync('/proc/net/route', 'utf8').split('\n').find((l) => l.split('\t')[1] === '00000000')?.split('\t')[0];
+    const ipv4 = (f: HostFacts, nic: string) =>
+      f
+        .network!.find((n) => n.name === nic)
+        ?.addresses.filter((a) => a.family === 'IPv4')
+        .map((a) => a.address)
+        .sort();
+    const defaultNic = fs
+      .readFileSync('/proc/net/route', 'utf8')
+      .split('\n')
+      .find((l) => l.split('\t')[1] === '00000000')
+      ?.split('\t')[0];
     for (const nic of ['lo', ...(defaultNic ? [defaultNic] : [])]) expect(ipv4(facts, nic), nic).toEqual(ipv4(full!, nic));
   });
 
@@ -259,8 +280,24 @@ describe.each(SHELLS)('the probe script with GPU tools under $name', ({ argv }) 
     expect(records.filter((r) => r.type === 'lspci').map((r) => r.fields[0]!.slice(0, 12))).toEqual(['0000:03:00.0', '0000:18:00.0']);
     const facts = parseProbeOutput(run.stdout);
     expect(facts.gpus!.filter((g) => g.kind === 'nvidia')).toEqual([
-      { vendor: 'NVIDIA Corporation', model: 'NVIDIA H100 80GB HBM3', memoryBytes: 81559 * 1024 * 1024, driverVersion: '550.54.15', bus: '0000:18:00.0', kind: 'nvidia', cudaVersion: '12.4' },
-      { vendor: 'NVIDIA Corporation', model: 'NVIDIA H100 80GB HBM3', memoryBytes: 81559 * 1024 * 1024, driverVersion: '550.54.15', bus: '0000:2a:00.0', kind: 'nvidia', cudaVersion: '12.4' },
+      {
+        vendor: 'NVIDIA Corporation',
+        model: 'NVIDIA H100 80GB HBM3',
+        memoryBytes: 81559 * 1024 * 1024,
+        driverVersion: '550.54.15',
+        bus: '0000:18:00.0',
+        kind: 'nvidia',
+        cudaVersion: '12.4',
+      },
+      {
+        vendor: 'NVIDIA Corporation',
+        model: 'NVIDIA H100 80GB HBM3',
+        memoryBytes: 81559 * 1024 * 1024,
+        driverVersion: '550.54.15',
+        bus: '0000:2a:00.0',
+        kind: 'nvidia',
+        cudaVersion: '12.4',
+      },
     ]);
     expect(facts.unknown.map((u) => u.field)).not.toContain('gpus.nvidia');
   });
@@ -277,7 +314,12 @@ describe.each(SHELLS)('the probe script with GPU tools under $name', ({ argv }) 
 describe.runIf(isRoot && runuser !== null && SHELLS.length > 0)('privilege through a fake sudo, as nobody', () => {
   const shell = SHELLS[0]!.argv;
   const asNobody = async (sudo: string, timeoutMs = 15_000) => {
-    const run = await runProbe({ shell, asUser: 'nobody', env: { PATH: pathWithFakes({ sudo }, [...CORE_TOOLS, 'timeout']), HOME: '/' }, timeoutMs });
+    const run = await runProbe({
+      shell,
+      asUser: 'nobody',
+      env: { PATH: pathWithFakes({ sudo }, [...CORE_TOOLS, 'timeout']), HOME: '/' },
+      timeoutMs,
+    });
     expect(run.code, run.stderr).toBe(0);
     return { run, facts: parseProbeOutput(run.stdout) };
   };
@@ -290,7 +332,10 @@ describe.runIf(isRoot && runuser !== null && SHELLS.length > 0)('privilege throu
 esac`;
 
   it('is sudo-password when sudo -n -v asks for a password: the login has a sudo rule', async () => {
-    expect((await asNobody(sudoSaying('sudo: a password is required'))).facts.privilege).toMatchObject({ level: 'sudo-password', sudoPasswordVerified: null });
+    expect((await asNobody(sudoSaying('sudo: a password is required'))).facts.privilege).toMatchObject({
+      level: 'sudo-password',
+      sudoPasswordVerified: null,
+    });
   });
 
   it('is none when sudo -n -v says the login may not run sudo, whatever sudo -n true said', async () => {

@@ -12,7 +12,15 @@ import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutaza
 import { runtimeIdFor } from '../../../agents-runtime/src/daemon/daemon-lock';
 import { freePort } from '../../support/free-ports';
 import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
-import { buildRuntimeBundle, instanceLeaders, killDaemonsAndInstances, runtimeClient, startBundledDaemon, writeDaemonFiles, type BundledDaemon } from '../../support/runtime-daemon-harness';
+import {
+  buildRuntimeBundle,
+  instanceLeaders,
+  killDaemonsAndInstances,
+  runtimeClient,
+  startBundledDaemon,
+  writeDaemonFiles,
+  type BundledDaemon,
+} from '../../support/runtime-daemon-harness';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 
@@ -62,7 +70,15 @@ async function start(name: string, opts: { logDir?: string; serverCert?: string;
   const stateDir = path.join(root, 'state');
   const logDir = opts.logDir ?? path.join(root, 'logs');
   const port = await freePort();
-  writeDaemonFiles({ configFile: path.join(etc, 'runtime.yaml'), manifest: MANIFEST, listenPort: port, stateDir, logDir, certs, extraConfig: ['api_retry_ms: 300'] });
+  writeDaemonFiles({
+    configFile: path.join(etc, 'runtime.yaml'),
+    manifest: MANIFEST,
+    listenPort: port,
+    stateDir,
+    logDir,
+    certs,
+    extraConfig: ['api_retry_ms: 300'],
+  });
   if (opts.serverCert !== undefined) fs.writeFileSync(path.join(etc, 'tls/server.pem'), opts.serverCert);
   if (opts.serverKey !== undefined) fs.writeFileSync(path.join(etc, 'tls/server.key'), opts.serverKey);
   const runtimeId = runtimeIdFor(stateDir);
@@ -73,7 +89,9 @@ async function start(name: string, opts: { logDir?: string; serverCert?: string;
 }
 
 function list(client: RuntimeClient): Promise<ListProcessesResponse__Output> {
-  return new Promise((resolve, reject) => client.ListProcesses({}, { deadline: Date.now() + 3000 }, (e, v) => (e ? reject(e) : resolve(v!))));
+  return new Promise((resolve, reject) =>
+    client.ListProcesses({}, { deadline: Date.now() + 3000 }, (e, v) => (e ? reject(e) : resolve(v!))),
+  );
 }
 
 function client(port: number): RuntimeClient {
@@ -82,7 +100,8 @@ function client(port: number): RuntimeClient {
   return c;
 }
 
-const logged = (d: BundledDaemon, code: string) => d.lines.find((l) => l.code === code || (l.error as { code?: string } | undefined)?.code === code);
+const logged = (d: BundledDaemon, code: string) =>
+  d.lines.find((l) => l.code === code || (l.error as { code?: string } | undefined)?.code === code);
 
 describe('the daemon given bad input at run time', () => {
   for (const [what, pem] of [
@@ -125,6 +144,8 @@ describe('the daemon given bad input at run time', () => {
       const r = await list(client(s.port));
       return r.processes[0]?.instances[0]?.state === 'PROCESS_STATE_RUNNING' ? true : undefined;
     });
-    await waitFor('its log line', () => (fs.readFileSync(path.join(blocker, 'logs', 'worker.log'), 'utf8').includes('working') ? true : undefined));
+    await waitFor('its log line', () =>
+      fs.readFileSync(path.join(blocker, 'logs', 'worker.log'), 'utf8').includes('working') ? true : undefined,
+    );
   });
 });

@@ -20,7 +20,19 @@ interface Event {
 function runDaemon(stop: (e: Event) => boolean, timeoutMs = 20_000): Promise<{ child: ChildProcess; events: Event[] }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'tests/support/runtime-mini-daemon.ts', '--state', path.join(tmp.path, 'state.json'), '--logs', path.join(tmp.path, 'logs'), '--id', runtimeId, '--count', '3'],
+    [
+      '--import',
+      'tsx',
+      'tests/support/runtime-mini-daemon.ts',
+      '--state',
+      path.join(tmp.path, 'state.json'),
+      '--logs',
+      path.join(tmp.path, 'logs'),
+      '--id',
+      runtimeId,
+      '--count',
+      '3',
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   daemons.push(child);
@@ -28,7 +40,11 @@ function runDaemon(stop: (e: Event) => boolean, timeoutMs = 20_000): Promise<{ c
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not reach the expected event in ${timeoutMs} ms; events ${JSON.stringify(events)} stderr ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`daemon did not reach the expected event in ${timeoutMs} ms; events ${JSON.stringify(events)} stderr ${stderr}`)),
+      timeoutMs,
+    );
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -120,11 +136,20 @@ describe('kill -9 of the daemon', () => {
 
     const run = await runDaemon((e) => e.event === 'ready');
     expect(run.events.filter((e) => e.event === 'started').map((e) => e.instance)).toEqual(['sleeper-2']);
-    expect(run.events.filter((e) => e.event === 'adopted').map((e) => e.instance).sort()).toEqual(['sleeper-1', 'sleeper-3']);
+    expect(
+      run.events
+        .filter((e) => e.event === 'adopted')
+        .map((e) => e.instance)
+        .sort(),
+    ).toEqual(['sleeper-1', 'sleeper-3']);
     // The new shim starts its `sleep` a moment after the daemon reports it started.
     const until = Date.now() + 5000;
     while (runningSleeps().length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    expect(runningSleeps().map((s) => s.instance).sort()).toEqual(['sleeper-1', 'sleeper-2', 'sleeper-3']);
+    expect(
+      runningSleeps()
+        .map((s) => s.instance)
+        .sort(),
+    ).toEqual(['sleeper-1', 'sleeper-2', 'sleeper-3']);
     await killHard(run.child);
   });
 });

@@ -78,7 +78,9 @@ function startDaemon(): BundledDaemon {
   return d;
 }
 
-function unary<Res>(call: (options: grpc.CallOptions, cb: (error: grpc.ServiceError | null, value?: Res) => void) => unknown): Promise<Res> {
+function unary<Res>(
+  call: (options: grpc.CallOptions, cb: (error: grpc.ServiceError | null, value?: Res) => void) => unknown,
+): Promise<Res> {
   return new Promise((resolve, reject) => {
     call({ deadline: Date.now() + CALL_MS }, (error, value) => (error ? reject(error) : resolve(value as Res)));
   });
@@ -86,7 +88,8 @@ function unary<Res>(call: (options: grpc.CallOptions, cb: (error: grpc.ServiceEr
 
 let operator: RuntimeClient;
 
-const list = (): Promise<ListProcessesResponse__Output> => unary<ListProcessesResponse__Output>((o, cb) => operator.ListProcesses({}, o, cb));
+const list = (): Promise<ListProcessesResponse__Output> =>
+  unary<ListProcessesResponse__Output>((o, cb) => operator.ListProcesses({}, o, cb));
 
 function instances(res: ListProcessesResponse__Output, name: string): InstanceStatus__Output[] {
   return res.processes.find((p) => p.name === name)?.instances ?? [];
@@ -106,14 +109,19 @@ function allRunning(agents: number): Promise<ListProcessesResponse__Output> {
     const res = await list();
     const core = instances(res, 'core');
     const agentList = instances(res, 'agent');
-    const ok = core.length === 1 && core[0]!.state === RUNNING && agentList.length === agents && agentList.every((i) => i.state === RUNNING && i.pid > 0);
+    const ok =
+      core.length === 1 &&
+      core[0]!.state === RUNNING &&
+      agentList.length === agents &&
+      agentList.every((i) => i.state === RUNNING && i.pid > 0);
     return ok ? res : undefined;
   });
 }
 
 const leaders = (): Map<string, number[]> => instanceLeaders(runtimeId);
 
-const counters = (): Promise<GetCountersResponse__Output> => unary<GetCountersResponse__Output>((o, cb) => coordinator!.GetCounters({}, o, cb));
+const counters = (): Promise<GetCountersResponse__Output> =>
+  unary<GetCountersResponse__Output>((o, cb) => coordinator!.GetCounters({}, o, cb));
 const aliveAgents = (n: number, timeoutMs = UP_MS): Promise<GetCountersResponse__Output> =>
   waitFor(
     `${n} alive agents at the core`,
@@ -157,7 +165,14 @@ async function runHashTasks(count: number): Promise<Set<string>> {
 function testManifest(): string {
   const manifest = parseYaml(fs.readFileSync(path.join(REPO_ROOT, 'agents-runtime/manifests/default.yaml'), 'utf8')) as {
     version: number;
-    processes: Array<Record<string, unknown> & { name: string; env: Record<string, unknown>; health: Record<string, unknown>; stop: Record<string, unknown> }>;
+    processes: Array<
+      Record<string, unknown> & {
+        name: string;
+        env: Record<string, unknown>;
+        health: Record<string, unknown>;
+        stop: Record<string, unknown>;
+      }
+    >;
   };
   const core = manifest.processes.find((p) => p.name === 'core')!;
   const agent = manifest.processes.find((p) => p.name === 'agent')!;
@@ -193,7 +208,11 @@ function testManifest(): string {
 
 beforeAll(async () => {
   buildRuntimeBundle(bundleDir, 90_000);
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'agents-runtime/programs/build-programs.mjs'), '--out', bundleDir], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 90_000 });
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'agents-runtime/programs/build-programs.mjs'), '--out', bundleDir], {
+    cwd: REPO_ROOT,
+    stdio: 'pipe',
+    timeout: 90_000,
+  });
   certs = makeRuntimeCerts();
   ports.daemon = await freePorts(1);
   ports.core = await freePorts(1);
@@ -209,7 +228,14 @@ beforeAll(async () => {
 
 describe('the default manifest under the bundled daemon (reference core + agents, real processes)', () => {
   it('the daemon and both programs ship into one directory with no node_modules above it', () => {
-    for (const file of ['sutazai-runtime.cjs', 'core.cjs', 'agent.cjs', 'proto/sutazai/runtime/v1/runtime.proto', 'proto/sutazai/core/v1/core.proto', 'proto/grpc/health/v1/health.proto']) {
+    for (const file of [
+      'sutazai-runtime.cjs',
+      'core.cjs',
+      'agent.cjs',
+      'proto/sutazai/runtime/v1/runtime.proto',
+      'proto/sutazai/core/v1/core.proto',
+      'proto/grpc/health/v1/health.proto',
+    ]) {
       expect(fs.existsSync(path.join(bundleDir, file)), file).toBe(true);
     }
     for (let d = bundleDir; ; d = path.dirname(d)) {
@@ -235,7 +261,9 @@ describe('the default manifest under the bundled daemon (reference core + agents
     // instance left `stopped`.
     const events = d.lines.filter((l) => l.event === 'process.state' || l.event === 'process.health');
     const coreRunning = events.findIndex((l) => l.event === 'process.state' && l.instance === 'core' && l.state === 'running');
-    const coreHealthy = events.findIndex((l) => l.event === 'process.health' && l.instance === 'core' && String(l.msg).includes('is healthy'));
+    const coreHealthy = events.findIndex(
+      (l) => l.event === 'process.health' && l.instance === 'core' && String(l.msg).includes('is healthy'),
+    );
     const firstAgent = events.findIndex((l) => l.process === 'agent');
     expect(coreRunning, JSON.stringify(events)).toBeGreaterThanOrEqual(0);
     expect(firstAgent, JSON.stringify(events)).toBeGreaterThan(coreRunning);
@@ -244,7 +272,9 @@ describe('the default manifest under the bundled daemon (reference core + agents
     // Every agent instance entered `starting` only after the core was healthy, in the
     // daemon's own event order (no clock comparison: on a busy machine /proc's 10 ms ticks
     // and the daemon's clock drift apart by more than any fixed slack).
-    const agentStarts = events.flatMap((l, i) => (l.event === 'process.state' && l.process === 'agent' && l.state === 'starting' ? [i] : []));
+    const agentStarts = events.flatMap((l, i) =>
+      l.event === 'process.state' && l.process === 'agent' && l.state === 'starting' ? [i] : [],
+    );
     expect(agentStarts.length, JSON.stringify(events)).toBeGreaterThanOrEqual(2);
     for (const i of agentStarts) expect(i).toBeGreaterThan(coreHealthy);
     // And from the listing: each agent was spawned after the core (order of /proc start times).
@@ -265,7 +295,11 @@ describe('the default manifest under the bundled daemon (reference core + agents
   it('ScaleProcess agent to 3: a third agent is listed by the daemon and registers with the core', async () => {
     await unary((o, cb) => operator.ScaleProcess({ name: 'agent', replicas: 3 }, o, cb));
     const res = await allRunning(3);
-    expect(instances(res, 'agent').map((a) => a.instance).sort()).toEqual(['agent-1', 'agent-2', 'agent-3']);
+    expect(
+      instances(res, 'agent')
+        .map((a) => a.instance)
+        .sort(),
+    ).toEqual(['agent-1', 'agent-2', 'agent-3']);
     expect(res.processes.find((p) => p.name === 'agent')?.replicas).toBe(3);
     await aliveAgents(3);
     expect(leaders().get('agent-3')).toEqual([instance(res, 'agent-3')!.pid]);
@@ -304,7 +338,11 @@ describe('the default manifest under the bundled daemon (reference core + agents
   });
 
   it('`sutazai-runtime stop-all` stops every process and the daemon; nothing is left', async () => {
-    const r = spawnSync(process.execPath, [bundle, 'stop-all', '--config', configFile], { cwd: tmp.path, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [bundle, 'stop-all', '--config', configFile], {
+      cwd: tmp.path,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const code = await Promise.race([daemon!.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
     expect(code).toBe(0);

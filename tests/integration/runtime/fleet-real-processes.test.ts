@@ -80,9 +80,7 @@ processes:
 
     try {
       fleet.startAll();
-      await waitFor('core, agent-1 and agent-2 running', () =>
-        ['core', 'agent-1', 'agent-2'].every((i) => stateOf(i) === 'running'),
-      );
+      await waitFor('core, agent-1 and agent-2 running', () => ['core', 'agent-1', 'agent-2'].every((i) => stateOf(i) === 'running'));
       const stateEvents = events.flatMap((e) => (e.kind === 'state' ? [e] : []));
       const coreRunning = stateEvents.findIndex((e) => e.instance === 'core' && e.to === 'running');
       const agentStarting = stateEvents.findIndex((e) => e.instance === 'agent-1' && e.to === 'starting');
@@ -113,9 +111,7 @@ processes:
       await fleet.stopAll();
       expect(['core', 'agent-1', 'agent-2', 'ghost', 'web'].map(stateOf)).toEqual(['stopped', 'stopped', 'stopped', 'stopped', 'stopped']);
       for (const p of pids) expect(isSameProcess(p?.pid ?? 0, p?.startTime ?? '')).toBe(false);
-      const stopped = events
-        .slice(stopStart)
-        .flatMap((e) => (e.kind === 'state' && e.to === 'stopped' ? [e.instance] : []));
+      const stopped = events.slice(stopStart).flatMap((e) => (e.kind === 'state' && e.to === 'stopped' ? [e.instance] : []));
       expect(stopped.indexOf('agent-1')).toBeLessThan(stopped.indexOf('core'));
       expect(stopped.indexOf('agent-2')).toBeLessThan(stopped.indexOf('core'));
     } finally {

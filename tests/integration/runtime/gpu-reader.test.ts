@@ -16,7 +16,9 @@ function fakeNvidiaSmi(name: string, body: string): { env: NodeJS.ProcessEnv; pi
   fs.mkdirSync(dir);
   const pidFile = path.join(dir, 'pids');
   const argsFile = path.join(dir, 'args');
-  fs.writeFileSync(path.join(dir, 'nvidia-smi'), `#!/bin/sh\necho $$ >> '${pidFile}'\necho "$@" > '${argsFile}'\n${body}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'nvidia-smi'), `#!/bin/sh\necho $$ >> '${pidFile}'\necho "$@" > '${argsFile}'\n${body}\n`, {
+    mode: 0o755,
+  });
   return {
     env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` },
     pids: () => (fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim().split('\n').filter(Boolean).map(Number) : []),
@@ -67,7 +69,14 @@ describe('GPU reader (fake nvidia-smi)', () => {
     try {
       reader.start();
       const gpus = await waitFor('two GPUs', () => (reader.current().length === 2 ? reader.current() : null));
-      expect(gpus[0]).toEqual({ index: 0, name: 'NVIDIA H100 80GB HBM3', utilizationPercent: 37, memoryUsedBytes: 1024 * 2 ** 20, memoryTotalBytes: 81559 * 2 ** 20, temperatureC: 41 });
+      expect(gpus[0]).toEqual({
+        index: 0,
+        name: 'NVIDIA H100 80GB HBM3',
+        utilizationPercent: 37,
+        memoryUsedBytes: 1024 * 2 ** 20,
+        memoryTotalBytes: 81559 * 2 ** 20,
+        temperatureC: 41,
+      });
       expect(gpus[1]).toMatchObject({ index: 1, utilizationPercent: null, temperatureC: null });
       expect(fake.args()).toBe(NVIDIA_SMI_ARGS.join(' '));
       await new Promise((r) => setTimeout(r, 500));

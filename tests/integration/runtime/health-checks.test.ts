@@ -78,7 +78,8 @@ describe('http check', () => {
       if (request.url === '/healthz') response.writeHead(200).end('ok');
       else if (request.url === '/sick') response.writeHead(503).end('no');
       else if (request.url === '/moved') response.writeHead(301, { location: '/healthz' }).end();
-      else if (request.url === '/hang') request.socket.setTimeout(0); // never answers
+      else if (request.url === '/hang')
+        request.socket.setTimeout(0); // never answers
       else response.writeHead(404).end();
     });
     port = await listen(server);
@@ -115,7 +116,13 @@ describe('http check', () => {
 });
 
 describe('exec check', () => {
-  const exec = (args: string[], timeoutMs = 2000, command = process.execPath): HealthSpec => ({ type: 'exec', command, args, ...timing, timeoutMs });
+  const exec = (args: string[], timeoutMs = 2000, command = process.execPath): HealthSpec => ({
+    type: 'exec',
+    command,
+    args,
+    ...timing,
+    timeoutMs,
+  });
 
   it('is healthy when the command exits 0', async () => {
     expect(await check(exec(['-e', 'process.exit(0)']))).toBe(true);
@@ -204,7 +211,12 @@ describe('health port already taken', () => {
     const port = await listen(squatter);
     const driver = new FakeDriver(systemClock);
     const supervisor = new ProcessSupervisor({
-      spec: toProcessSpec({ name: 'core', command: '/bin/core', health: { type: 'http', port, interval_ms: 1000 }, backoff: { initial_ms: 60_000 } }),
+      spec: toProcessSpec({
+        name: 'core',
+        command: '/bin/core',
+        health: { type: 'http', port, interval_ms: 1000 },
+        backoff: { initial_ms: 60_000 },
+      }),
       instance: 'core',
       replica: 1,
       driver,
@@ -218,7 +230,10 @@ describe('health port already taken', () => {
       const deadline = Date.now() + 5000;
       while (supervisor.state === 'starting' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(supervisor.state).toBe('backoff');
-      expect(events.find((e) => e.kind === 'error')).toMatchObject({ code: 'HEALTH_TARGET_IN_USE', message: expect.stringContaining(`127.0.0.1:${port}`) });
+      expect(events.find((e) => e.kind === 'error')).toMatchObject({
+        code: 'HEALTH_TARGET_IN_USE',
+        message: expect.stringContaining(`127.0.0.1:${port}`),
+      });
       expect(driver.starts).toHaveLength(0);
     } finally {
       await supervisor.stop();

@@ -60,7 +60,13 @@ describe.skipIf(!isRoot)('logs on a full disk (tmpfs, root)', () => {
       const driver = new LinuxProcessDriver({ logs, runtimeId, timestamps });
       const name = `chatty-${timestamps}`;
       const proc: RunningProcess = await driver.start(
-        { name, command: 'sh', args: ['-c', `pad=${'x'.repeat(200)}; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo "line $i $pad"; sleep 0.02; done`], env: {}, stop: { signal: 'SIGTERM', graceMs: 2000 } },
+        {
+          name,
+          command: 'sh',
+          args: ['-c', `pad=${'x'.repeat(200)}; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo "line $i $pad"; sleep 0.02; done`],
+          env: {},
+          stop: { signal: 'SIGTERM', graceMs: 2000 },
+        },
         name,
       );
       await waitFor('first lines', () => tail(logs, name, 5).length >= 3);
@@ -69,7 +75,9 @@ describe.skipIf(!isRoot)('logs on a full disk (tmpfs, root)', () => {
       await new Promise((resolve) => setTimeout(resolve, 1200));
       expect(isSameProcess(proc.pid, proc.startTime)).toBe(true);
       fs.rmSync(filler);
-      const notice = await waitFor('the dropped-lines notice', () => tail(logs, name, 50).find((l) => l.stream === 'sys' && /log lines dropped/.test(l.text)));
+      const notice = await waitFor('the dropped-lines notice', () =>
+        tail(logs, name, 50).find((l) => l.stream === 'sys' && /log lines dropped/.test(l.text)),
+      );
       const dropped = Number(/(\d+) log lines dropped/.exec(notice.text)?.[1]);
       expect(dropped).toBeGreaterThan(0);
       const numbers = tail(logs, name, 200).flatMap((l) => (l.stream === 'out' ? [Number(l.text.split(' ')[1])] : []));

@@ -43,7 +43,9 @@ describe('log rotation', () => {
     expect(fs.readFileSync(files.rotatedPath('core', 1), 'utf8')).toContain('line 00099');
     expect(fs.readFileSync(files.rotatedPath('core', 2), 'utf8')).toContain('line 00060');
     // tail reaches back into the rotated files, in order.
-    expect(tail(files, 'core', 25).map((l) => l.text.slice(5, 10))).toEqual(Array.from({ length: 25 }, (_, i) => String(75 + i).padStart(5, '0')));
+    expect(tail(files, 'core', 25).map((l) => l.text.slice(5, 10))).toEqual(
+      Array.from({ length: 25 }, (_, i) => String(75 + i).padStart(5, '0')),
+    );
     expect(rotateIfNeeded(files, 'core')).toBe(false); // under the size: nothing to do
   });
 
@@ -70,7 +72,13 @@ describe('log rotation', () => {
     const rotator = new LogRotator(files, { intervalMs: 50, onEvent: (e) => events.push(e) });
     const driver = new LinuxProcessDriver({ logs: files, runtimeId });
     const proc = await driver.start(
-      { name: 'chatty', command: 'sh', args: ['-c', 'i=0; while [ $i -lt 400 ]; do echo "n=$i"; i=$((i+1)); sleep 0.005; done'], env: {}, stop: { signal: 'SIGTERM', graceMs: 1000 } },
+      {
+        name: 'chatty',
+        command: 'sh',
+        args: ['-c', 'i=0; while [ $i -lt 400 ]; do echo "n=$i"; i=$((i+1)); sleep 0.005; done'],
+        env: {},
+        stop: { signal: 'SIGTERM', graceMs: 1000 },
+      },
       'chatty',
     );
     const seen: LogLine[] = [];

@@ -15,7 +15,15 @@ import { START_BATCH } from '../../../agents-runtime/src/supervisor/fleet-superv
 import { killMarkedProcesses } from '../../support/kill-marked-processes';
 import { freePort } from '../../support/free-ports';
 import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
-import { buildRuntimeBundle, daemonLayout, killDaemonsAndInstances, runtimeClient, startBundledDaemon, writeDaemonFiles, type BundledDaemon } from '../../support/runtime-daemon-harness';
+import {
+  buildRuntimeBundle,
+  daemonLayout,
+  killDaemonsAndInstances,
+  runtimeClient,
+  startBundledDaemon,
+  writeDaemonFiles,
+  type BundledDaemon,
+} from '../../support/runtime-daemon-harness';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 
@@ -30,7 +38,8 @@ let daemon: BundledDaemon;
 
 const waitFor = makeWaitFor({ timeoutMs: 20_000, pollMs: 100, retryErrors: true });
 const SLEEPER = '    command: sh\n    args: ["-c", "exec sleep 300"]\n    stop: { grace_ms: 1000 }\n';
-const manifestOf = (count: number): string => `version: 1\nprocesses:\n${Array.from({ length: count }, (_, i) => `  - name: p${i}\n${SLEEPER}`).join('')}`;
+const manifestOf = (count: number): string =>
+  `version: 1\nprocesses:\n${Array.from({ length: count }, (_, i) => `  - name: p${i}\n${SLEEPER}`).join('')}`;
 
 function unary<Res>(call: (cb: (error: grpc.ServiceError | null, value?: Res) => void) => void): Promise<Res> {
   return new Promise((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value as Res))));
@@ -41,7 +50,14 @@ beforeAll(async () => {
   buildRuntimeBundle(layout.bundleDir, 60_000);
   certs = makeRuntimeCerts();
   port = await freePort();
-  writeDaemonFiles({ configFile: layout.configFile, manifest: manifestOf(1), listenPort: port, stateDir: layout.stateDir, logDir: layout.logDir, certs });
+  writeDaemonFiles({
+    configFile: layout.configFile,
+    manifest: manifestOf(1),
+    listenPort: port,
+    stateDir: layout.stateDir,
+    logDir: layout.logDir,
+    certs,
+  });
   daemon = startBundledDaemon(layout.bundle, layout.configFile, tmp.path);
   daemons.push(daemon.child);
   await waitFor('the daemon to be ready', () => daemon.lines.some((l) => l.msg === 'sutazai-runtime ready'));
@@ -76,7 +92,15 @@ describe('manifest limits', () => {
     const root = path.join(tmp.path, 'over');
     const over = daemonLayout(root);
     runtimeIds.push(over.runtimeId);
-    writeDaemonFiles({ configFile: over.configFile, manifest: manifestOf(3), listenPort: port, stateDir: over.stateDir, logDir: over.logDir, certs, extraConfig: ['manifest_limits: { max_processes: 2 }'] });
+    writeDaemonFiles({
+      configFile: over.configFile,
+      manifest: manifestOf(3),
+      listenPort: port,
+      stateDir: over.stateDir,
+      logDir: over.logDir,
+      certs,
+      extraConfig: ['manifest_limits: { max_processes: 2 }'],
+    });
     const run = spawnSync(process.execPath, [layout.bundle, 'run', '--config', over.configFile], { encoding: 'utf8', timeout: 20_000 });
     expect(run.status).toBe(3);
     expect(run.stderr).toMatch(/MANIFEST_INVALID: .*manifest\.yaml:3:3: processes: lists 3 processes, more than the limit of 2/);

@@ -97,7 +97,8 @@ describe('metrics from the real /proc', () => {
     expect(h.memoryUsedBytes).toBeLessThanOrEqual(h.memoryTotalBytes);
     expect(h.swapUsedBytes).toBeLessThanOrEqual(h.swapTotalBytes);
     expect(h.loadOneMinute).toBeGreaterThanOrEqual(0);
-    for (const rate of [h.diskReadBytesPerSec, h.diskWriteBytesPerSec, h.netRxBytesPerSec, h.netTxBytesPerSec]) expect(rate).toBeGreaterThanOrEqual(0);
+    for (const rate of [h.diskReadBytesPerSec, h.diskWriteBytesPerSec, h.netRxBytesPerSec, h.netTxBytesPerSec])
+      expect(rate).toBeGreaterThanOrEqual(0);
     expect(h.filesystems.length).toBeGreaterThan(0);
     for (const f of h.filesystems) expect(f.usedBytes).toBeLessThanOrEqual(f.totalBytes);
     expect(h.gpus).toEqual([]);
@@ -131,7 +132,17 @@ describe('metrics from the real /proc', () => {
       expect(agent1!.threads).toBe(statusField(holder.pid!, 'Threads') + 1);
       expect(agent1!.openFiles).toBeGreaterThanOrEqual(3);
       expect(agent1!.uptimeMs).toBeGreaterThan(0);
-      expect(core1).toEqual({ instance: 'core-1', process: 'core', pid: null, cpuPercent: 0, rssBytes: 0, threads: 0, openFiles: null, restarts: 7, uptimeMs: null });
+      expect(core1).toEqual({
+        instance: 'core-1',
+        process: 'core',
+        pid: null,
+        cpuPercent: 0,
+        rssBytes: 0,
+        threads: 0,
+        openFiles: null,
+        restarts: 7,
+        uptimeMs: null,
+      });
       // A spinning process uses about one core; over 10 short intervals it must show clearly.
       const spin = samples.slice(1).map((x) => x.instances[1]!.cpuPercent);
       expect(Math.max(...spin)).toBeGreaterThan(40);
@@ -159,7 +170,9 @@ describe('metrics from the real /proc', () => {
     }
     costs.sort((a, b) => a - b);
     const procs = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
-    console.log(`metrics tick: median ${costs[10]!.toFixed(2)} ms, max ${costs.at(-1)!.toFixed(2)} ms, ${procs} processes in /proc, ${os.cpus().length} cores`);
+    console.log(
+      `metrics tick: median ${costs[10]!.toFixed(2)} ms, max ${costs.at(-1)!.toFixed(2)} ms, ${procs} processes in /proc, ${os.cpus().length} cores`,
+    );
     expect(costs.length).toBe(20);
   });
 });
@@ -276,14 +289,20 @@ describe('/metrics and /healthz on loopback', () => {
   });
 
   it('promtool itself fails on broken exposition (the check is real)', () => {
-    const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: '# TYPE x_total counter\nx_total{a="b} 1\n', encoding: 'utf8', timeout: 10_000 });
+    const check = spawnSync(PROMTOOL, ['check', 'metrics'], {
+      input: '# TYPE x_total counter\nx_total{a="b} 1\n',
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(check.status).not.toBe(0);
   });
 
   it('listens on 127.0.0.1 by default', async () => {
     const http = await startMetricsHttp({ port: 0, metrics: { latest: () => null }, healthy: () => true });
     try {
-      const addresses = Object.values(os.networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal);
+      const addresses = Object.values(os.networkInterfaces())
+        .flat()
+        .filter((a) => a && a.family === 'IPv4' && !a.internal);
       for (const a of addresses) {
         const reached = await fetch(`http://${a!.address}:${http.port}/healthz`, { signal: AbortSignal.timeout(2_000) }).then(
           () => true,

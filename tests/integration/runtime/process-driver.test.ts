@@ -16,7 +16,13 @@ const runtimeId = `driver-test-${process.pid}-${Date.now()}`;
 const logs = new LogFiles(path.join(tmp.path, 'logs'));
 const driver = new LinuxProcessDriver({ logs, runtimeId });
 const rawDriver = new LinuxProcessDriver({ logs, runtimeId, timestamps: 'raw' });
-const spec = (name: string, command: string, args: string[], graceMs = 2000) => ({ name, command, args, env: {}, stop: { signal: 'SIGTERM', graceMs } });
+const spec = (name: string, command: string, args: string[], graceMs = 2000) => ({
+  name,
+  command,
+  args,
+  env: {},
+  stop: { signal: 'SIGTERM', graceMs },
+});
 
 afterAll(() => {
   killMarkedProcesses(runtimeId);
@@ -57,7 +63,9 @@ describe('LinuxProcessDriver', () => {
   it('graceful stop leaves no descendant: a child that forks a grandchild', async () => {
     const proc = await driver.start(spec('forker', 'sh', ['-c', 'sleep 300 & sleep 300']), 'forker');
     expect(readProcStat(proc.pid)?.pgid).toBe(proc.pid);
-    const before = await waitFor('two sleeps in the group', () => (sleepsIn(proc.pid).length === 2 ? processGroupMembers(proc.pid) : undefined));
+    const before = await waitFor('two sleeps in the group', () =>
+      sleepsIn(proc.pid).length === 2 ? processGroupMembers(proc.pid) : undefined,
+    );
     expect(before.length).toBeGreaterThanOrEqual(3); // sh, two sleeps (the log stamper loops are not in the group)
     const exited = exitOf(proc);
     await driver.stop(proc, 'SIGTERM', 3000);
@@ -93,10 +101,10 @@ describe('LinuxProcessDriver', () => {
       scanProcessesByEnv('SUTAZAI_RUNTIME_INSTANCE', 'daemonizer').find(({ stat }) => cmdlineOf(stat.pid) === `sleep ${seconds}`);
     const escaped = await waitFor('the setsid sleep', sleeping('302'));
     const second = await driver.start(spec('daemonizer', 'sh', ['-c', 'setsid sleep 303 & exec sleep 300']), 'daemonizer');
-    const secondEscapee = await waitFor('the second run\'s setsid sleep', sleeping('303'));
+    const secondEscapee = await waitFor("the second run's setsid sleep", sleeping('303'));
     expect(secondEscapee.stat.pgid).not.toBe(second.pid);
     expect(await exitOf(first)).toEqual({ code: 1, signal: null });
-    await waitFor('the first run\'s escapee swept', () => (readProcStat(escaped.stat.pid)?.state ?? 'gone').match(/gone|Z/));
+    await waitFor("the first run's escapee swept", () => (readProcStat(escaped.stat.pid)?.state ?? 'gone').match(/gone|Z/));
     expect(readProcStat(secondEscapee.stat.pid)?.state).toMatch(/[SR]/);
     expect(readProcStat(second.pid)?.state).toMatch(/[SR]/);
     await driver.stop(second, 'SIGTERM', 2000);
@@ -105,14 +113,20 @@ describe('LinuxProcessDriver', () => {
 
   it('refuses a command that does not exist, before spawning anything', async () => {
     await expect(driver.start(spec('typo', 'no-such-program-sutazai', []), 'typo')).rejects.toMatchObject({ code: 'COMMAND_NOT_FOUND' });
-    await expect(driver.start(spec('typo', './missing/bin', []), 'typo')).rejects.toMatchObject({ code: 'COMMAND_NOT_FOUND', remedy: expect.stringContaining('manifest') });
+    await expect(driver.start(spec('typo', './missing/bin', []), 'typo')).rejects.toMatchObject({
+      code: 'COMMAND_NOT_FOUND',
+      remedy: expect.stringContaining('manifest'),
+    });
     expect(scanProcessesByEnv('SUTAZAI_RUNTIME_INSTANCE', 'typo')).toEqual([]);
   });
 
   it('an unwritable log directory is LOG_DIR_NOT_WRITABLE with a remedy', async () => {
     fs.writeFileSync(path.join(tmp.path, 'not-a-dir'), '');
     const bad = new LinuxProcessDriver({ logs: new LogFiles(path.join(tmp.path, 'not-a-dir', 'logs')), runtimeId });
-    await expect(bad.start(spec('x', 'sleep', ['1']), 'x')).rejects.toMatchObject({ code: 'LOG_DIR_NOT_WRITABLE', remedy: expect.any(String) });
+    await expect(bad.start(spec('x', 'sleep', ['1']), 'x')).rejects.toMatchObject({
+      code: 'LOG_DIR_NOT_WRITABLE',
+      remedy: expect.any(String),
+    });
   });
 
   // Each stamper (bash-stamper.ts, the Node shim) must give the same log and the same exit.
@@ -192,7 +206,11 @@ describe('LinuxProcessDriver', () => {
     expect(other.adopt('adoptee', proc.pid, `${proc.startTime}9`)).toBeNull();
     const adopted = other.adopt('adoptee', proc.pid, proc.startTime);
     expect(adopted?.pid).toBe(proc.pid);
-    expect(other.discover().find((d) => d.instance === 'adoptee')).toEqual({ instance: 'adoptee', pid: proc.pid, startTime: proc.startTime });
+    expect(other.discover().find((d) => d.instance === 'adoptee')).toEqual({
+      instance: 'adoptee',
+      pid: proc.pid,
+      startTime: proc.startTime,
+    });
     const exited = exitOf(adopted!);
     process.kill(proc.pid, 'SIGKILL');
     await expect(exited).resolves.toEqual({ code: null, signal: null });

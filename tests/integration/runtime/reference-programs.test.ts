@@ -92,7 +92,9 @@ function startAgent(instance: string, replica: number, port: number): Program {
 }
 
 function logs(): string {
-  return programs.map((p) => `--- ${p.name} (pid ${p.child.pid}${p.exited ? ', exited' : ''})\n${p.output.slice(-15).join('\n')}`).join('\n');
+  return programs
+    .map((p) => `--- ${p.name} (pid ${p.child.pid}${p.exited ? ', exited' : ''})\n${p.output.slice(-15).join('\n')}`)
+    .join('\n');
 }
 
 /** Polls until `probe` returns a value that is not undefined; fails with the programs' logs after timeoutMs. */
@@ -106,7 +108,8 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${logs()}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${logs()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -119,7 +122,9 @@ async function expectExit(program: Program, code: number, withinMs: number): Pro
   return Date.now() - started;
 }
 
-function unary<Res>(start: (options: CallOptions, callback: (error: ServiceError | null, value?: Res) => void) => ClientUnaryCall): Promise<Res> {
+function unary<Res>(
+  start: (options: CallOptions, callback: (error: ServiceError | null, value?: Res) => void) => ClientUnaryCall,
+): Promise<Res> {
   return new Promise((resolve, reject) => {
     start({ deadline: Date.now() + 3_000 }, (error, value) => (error ? reject(error) : resolve(value as Res)));
   });
@@ -148,14 +153,20 @@ async function healthStatus(port: number): Promise<string> {
 
 /** The supervisor's own health check (agents-runtime/src/supervisor/health-checks.ts). */
 function supervisorSaysHealthy(port: number): Promise<boolean> {
-  const spec = toProcessSpec({ name: 'x', command: 'x', health: { type: 'grpc', port, timeout_ms: 1_000 } }).health as Extract<HealthSpec, { type: 'grpc' }>;
+  const spec = toProcessSpec({ name: 'x', command: 'x', health: { type: 'grpc', port, timeout_ms: 1_000 } }).health as Extract<
+    HealthSpec,
+    { type: 'grpc' }
+  >;
   return checkGrpc(spec, new AbortController().signal);
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, ['agents-runtime/programs/build-programs.mjs', '--out', dir.path], { encoding: 'utf8', timeout: 60_000 });
+  const build = spawnSync(process.execPath, ['agents-runtime/programs/build-programs.mjs', '--out', dir.path], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   expect(build.status, build.stdout + build.stderr).toBe(0);
   ports.core = await freePort();
   ports.agent1 = await freePort();
@@ -194,7 +205,12 @@ describe('reference SutazAI programs, bundled and run as real processes', () => 
     const bare = makeTempDir('sutazai-programs-bare-');
     try {
       fs.copyFileSync(path.join(dir.path, 'core.cjs'), path.join(bare.path, 'core.cjs'));
-      const run = spawnSync(process.execPath, ['core.cjs'], { cwd: bare.path, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 10_000 });
+      const run = spawnSync(process.execPath, ['core.cjs'], {
+        cwd: bare.path,
+        env: { PATH: process.env.PATH ?? '' },
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
       expect(run.status).toBe(1);
       expect(run.stdout).toMatch(/cannot find sutazai\/core\/v1\/core\.proto/);
     } finally {
@@ -272,7 +288,9 @@ describe('reference SutazAI programs, bundled and run as real processes', () => 
     await expectExit(core, 0, EXIT_BOUND_MS);
     expect(core.output.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
 
-    await waitFor('NOT_SERVING from the agent while the core is down', 10_000, async () => ((await healthStatus(survivorPort)) === 'NOT_SERVING' ? true : undefined));
+    await waitFor('NOT_SERVING from the agent while the core is down', 10_000, async () =>
+      (await healthStatus(survivorPort)) === 'NOT_SERVING' ? true : undefined,
+    );
     expect(await supervisorSaysHealthy(survivorPort)).toBe(false);
 
     startCore();

@@ -124,7 +124,10 @@ beforeAll(async () => {
     stateDir,
     logDir,
     certs,
-    extraConfig: ['logs: { max_file_bytes: 1048576, keep_files: 2, max_total_bytes: 10485760 }', `metrics: { listen: 127.0.0.1:${metricsPort} }`],
+    extraConfig: [
+      'logs: { max_file_bytes: 1048576, keep_files: 2, max_total_bytes: 10485760 }',
+      `metrics: { listen: 127.0.0.1:${metricsPort} }`,
+    ],
   });
 }, 120_000);
 
@@ -135,7 +138,8 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
   it('ships as one file that runs without node_modules', () => {
     expect(fs.existsSync(bundle)).toBe(true);
     expect(fs.existsSync(path.join(bundleDir, 'proto/sutazai/runtime/v1/runtime.proto'))).toBe(true);
-    for (let dir = bundleDir; dir !== path.dirname(dir); dir = path.dirname(dir)) expect(fs.existsSync(path.join(dir, 'node_modules'))).toBe(false);
+    for (let dir = bundleDir; dir !== path.dirname(dir); dir = path.dirname(dir))
+      expect(fs.existsSync(path.join(dir, 'node_modules'))).toBe(false);
     const help = cli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('sutazai-runtime run --config FILE');
@@ -153,12 +157,16 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
 
     const res = await waitFor('db and web running', async () => {
       const r = await list(operator);
-      return instanceOf(r, 'db')?.state === 'PROCESS_STATE_RUNNING' && instanceOf(r, 'web')?.state === 'PROCESS_STATE_RUNNING' ? r : undefined;
+      return instanceOf(r, 'db')?.state === 'PROCESS_STATE_RUNNING' && instanceOf(r, 'web')?.state === 'PROCESS_STATE_RUNNING'
+        ? r
+        : undefined;
     });
     const ghost = instanceOf(res, 'ghost');
     expect(ghost?.lastError?.code).toBe('COMMAND_NOT_FOUND');
     expect(ghost?.lastError?.remedy).not.toBe('');
-    const error = await waitFor('a COMMAND_NOT_FOUND event', () => events.find((e) => e.kind === 'process.error' && e.error?.code === 'COMMAND_NOT_FOUND'));
+    const error = await waitFor('a COMMAND_NOT_FOUND event', () =>
+      events.find((e) => e.kind === 'process.error' && e.error?.code === 'COMMAND_NOT_FOUND'),
+    );
     expect(error.instance).toBe('ghost');
     // A crash carries the last lines of the instance's log.
     const crash = await waitFor('an exit event of flaky', () => events.find((e) => e.kind === 'process.exit' && e.instance === 'flaky'));
@@ -300,7 +308,10 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
     const r = cli(['status', '--config', configFile]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((line) => line.split(/\s{2,}/));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s{2,}/));
     expect(rows[0]).toEqual(['NAME', 'INSTANCE', 'STATE', 'PID', 'RESTARTS', 'UPTIME', 'LAST ERROR']);
     const db = rows.find((row) => row[0] === 'db');
     expect(db?.slice(1, 4)).toEqual(['db', 'running', String(leaders().get('db')![0])]);
@@ -319,7 +330,10 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
     expect(scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)).toEqual([]);
     expect(fs.existsSync(path.join(stateDir, 'sutazai-runtime.lock'))).toBe(false);
     // The operator's intent survives a stop-all: web is still stopped on purpose.
-    const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { intent: { stopped: string[] }; instances: object };
+    const state = JSON.parse(fs.readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as {
+      intent: { stopped: string[] };
+      instances: object;
+    };
     expect(state.intent.stopped).toEqual(['web']);
     expect(state.instances).toEqual({});
   });

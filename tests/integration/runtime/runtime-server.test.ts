@@ -34,7 +34,16 @@ class MemoryRuntime implements RuntimeApi {
   serving: 'SERVING' | 'NOT_SERVING' = 'SERVING';
   subscriptions = 0;
   private processes = new Map<string, ProcessStatus>([
-    ['core', { name: 'core', replicas: 1, instances: [{ instance: 'core-1', state: 'running', pid: 4242, restarts: 0, startedAtMs: 1_700_000_000_000, exitCode: null, lastError: null }] }],
+    [
+      'core',
+      {
+        name: 'core',
+        replicas: 1,
+        instances: [
+          { instance: 'core-1', state: 'running', pid: 4242, restarts: 0, startedAtMs: 1_700_000_000_000, exitCode: null, lastError: null },
+        ],
+      },
+    ],
     ['agent', { name: 'agent', replicas: 2, instances: [] }],
   ]);
   private eventListeners = new Set<(event: RuntimeEvent) => void>();
@@ -42,7 +51,12 @@ class MemoryRuntime implements RuntimeApi {
   private lineListeners = new Set<(line: LogLine) => void>();
   /** The ring buffer: samples at 1000, 2000, 3000 ms. */
   samples: MetricSample[] = [1000, 2000, 3000].map((atMs) => sample(atMs));
-  logs: LogLine[] = ['one', 'two', 'three'].map((text, i) => ({ atMs: 10 + i, instance: 'core-1', stream: i === 2 ? 'stderr' : 'stdout', text }));
+  logs: LogLine[] = ['one', 'two', 'three'].map((text, i) => ({
+    atMs: 10 + i,
+    instance: 'core-1',
+    stream: i === 2 ? 'stderr' : 'stdout',
+    text,
+  }));
 
   info(): RuntimeInfo {
     return {
@@ -51,14 +65,23 @@ class MemoryRuntime implements RuntimeApi {
       uptimeMs: 61_000,
       manifestVersion: 'm-7',
       bundleVersion: null,
-      host: { hostname: 'box', platform: 'linux', osRelease: '6.1', arch: 'x64', cpuCount: 2, memoryTotalBytes: 8 * 2 ** 30, nodeVersion: 'v20.19.0' },
+      host: {
+        hostname: 'box',
+        platform: 'linux',
+        osRelease: '6.1',
+        arch: 'x64',
+        cpuCount: 2,
+        memoryTotalBytes: 8 * 2 ** 30,
+        nodeVersion: 'v20.19.0',
+      },
     };
   }
   listProcesses(): ProcessStatus[] {
     return [...this.processes.values()];
   }
   private known(name: string): void {
-    if (!this.processes.has(name)) throw new RuntimeError('PROCESS_NOT_FOUND', `no process named ${name}`, 'pick a process from ListProcesses');
+    if (!this.processes.has(name))
+      throw new RuntimeError('PROCESS_NOT_FOUND', `no process named ${name}`, 'pick a process from ListProcesses');
   }
   async start(name: string): Promise<void> {
     this.known(name);
@@ -77,7 +100,8 @@ class MemoryRuntime implements RuntimeApi {
     this.calls.push(`scale ${name} ${replicas}`);
   }
   async updateManifest(yaml: string): Promise<void> {
-    if (!yaml.includes('processes:')) throw new RuntimeError('MANIFEST_INVALID', 'manifest.yaml:1:1: processes is missing', 'add a processes: list');
+    if (!yaml.includes('processes:'))
+      throw new RuntimeError('MANIFEST_INVALID', 'manifest.yaml:1:1: processes is missing', 'add a processes: list');
     this.calls.push('updateManifest');
   }
   private subscribe<T>(set: Set<T>, listener: T): () => void {
@@ -105,7 +129,8 @@ class MemoryRuntime implements RuntimeApi {
     for (const listener of this.sampleListeners) listener(s);
   }
   tailLogs(instance: string, lines: number, follow: boolean, onLine: (line: LogLine) => void, onEnd: (error?: Error) => void): () => void {
-    if (instance !== 'core-1') throw new RuntimeError('PROCESS_NOT_FOUND', `no instance named ${instance}`, 'pick an instance from ListProcesses');
+    if (instance !== 'core-1')
+      throw new RuntimeError('PROCESS_NOT_FOUND', `no instance named ${instance}`, 'pick an instance from ListProcesses');
     for (const line of lines > 0 ? this.logs.slice(-lines) : []) onLine(line);
     if (!follow) {
       queueMicrotask(() => onEnd());
@@ -125,10 +150,35 @@ function sample(atMs: number): MetricSample {
   return {
     atMs,
     host: {
-      cpuPercent: 12.5, perCorePercent: [10, 15], memoryUsedBytes: 2 ** 30, memoryTotalBytes: 8 * 2 ** 30, loadOneMinute: 0.5, loadFiveMinutes: 0.4, loadFifteenMinutes: 0.3,
-      swapUsedBytes: 0, swapTotalBytes: 0, diskReadBytesPerSec: 0, diskWriteBytesPerSec: 0, netRxBytesPerSec: 0, netTxBytesPerSec: 0, filesystems: [], gpus: [],
+      cpuPercent: 12.5,
+      perCorePercent: [10, 15],
+      memoryUsedBytes: 2 ** 30,
+      memoryTotalBytes: 8 * 2 ** 30,
+      loadOneMinute: 0.5,
+      loadFiveMinutes: 0.4,
+      loadFifteenMinutes: 0.3,
+      swapUsedBytes: 0,
+      swapTotalBytes: 0,
+      diskReadBytesPerSec: 0,
+      diskWriteBytesPerSec: 0,
+      netRxBytesPerSec: 0,
+      netTxBytesPerSec: 0,
+      filesystems: [],
+      gpus: [],
     },
-    instances: [{ instance: 'core-1', process: 'core', pid: 4242, cpuPercent: 3, rssBytes: 50_000_000, threads: 4, openFiles: 9, restarts: 0, uptimeMs: 61_000 }],
+    instances: [
+      {
+        instance: 'core-1',
+        process: 'core',
+        pid: 4242,
+        cpuPercent: 3,
+        rssBytes: 50_000_000,
+        threads: 4,
+        openFiles: 9,
+        restarts: 0,
+        uptimeMs: 61_000,
+      },
+    ],
   };
 }
 
@@ -240,12 +290,16 @@ describe('runtime gRPC server', () => {
     clients.push(client);
     return client;
   };
-  const as = (role: 'viewer' | 'operator' | 'admin' | 'noRole'): RuntimeClient => track(runtimeClient(server.port, certs.ca.certPem, certs[role]));
+  const as = (role: 'viewer' | 'operator' | 'admin' | 'noRole'): RuntimeClient =>
+    track(runtimeClient(server.port, certs.ca.certPem, certs[role]));
 
   beforeAll(async () => {
     certs = makeRuntimeCerts();
     api = new MemoryRuntime();
-    server = await startRuntimeServer({ tls: { caCertPem: certs.ca.certPem, certPem: certs.server.certPem, keyPem: certs.server.keyPem }, api });
+    server = await startRuntimeServer({
+      tls: { caCertPem: certs.ca.certPem, certPem: certs.server.certPem, keyPem: certs.server.keyPem },
+      api,
+    });
   });
 
   afterAll(async () => {
@@ -260,7 +314,9 @@ describe('runtime gRPC server', () => {
   describe('who may connect', () => {
     it('refuses a client without a certificate at the connection', async () => {
       const before = api.calls.length;
-      const error = await failure(call((cb) => track(runtimeClient(server.port, certs.ca.certPem)).RestartProcess({ name: 'core' }, deadline(), cb)));
+      const error = await failure(
+        call((cb) => track(runtimeClient(server.port, certs.ca.certPem)).RestartProcess({ name: 'core' }, deadline(), cb)),
+      );
       expect(error.code).toBe(grpc.status.UNAVAILABLE);
       expect(error.details).toContain('certificate required');
       expect(api.calls.length).toBe(before);
@@ -268,14 +324,24 @@ describe('runtime gRPC server', () => {
 
     it('refuses a client whose certificate comes from another CA', async () => {
       const before = api.calls.length;
-      const error = await failure(call((cb) => track(runtimeClient(server.port, certs.ca.certPem, certs.otherCaAdmin)).RestartProcess({ name: 'core' }, deadline(), cb)));
+      const error = await failure(
+        call((cb) =>
+          track(runtimeClient(server.port, certs.ca.certPem, certs.otherCaAdmin)).RestartProcess({ name: 'core' }, deadline(), cb),
+        ),
+      );
       expect(error.code).toBe(grpc.status.UNAVAILABLE);
       expect(api.calls.length).toBe(before);
     });
 
     it('answers a client with a certificate from the install CA', async () => {
       const info = await call<GetInfoResponse__Output>((cb) => as('viewer').GetInfo({}, deadline(), cb));
-      expect(info).toMatchObject({ runtimeVersion: '0.1.0-test', uptimeMs: '61000', manifestVersion: 'm-7', bundleVersion: '', host: { hostname: 'box', cpuCount: 2, memoryTotalBytes: String(8 * 2 ** 30) } });
+      expect(info).toMatchObject({
+        runtimeVersion: '0.1.0-test',
+        uptimeMs: '61000',
+        manifestVersion: 'm-7',
+        bundleVersion: '',
+        host: { hostname: 'box', cpuCount: 2, memoryTotalBytes: String(8 * 2 ** 30) },
+      });
     });
   });
 
@@ -287,7 +353,17 @@ describe('runtime gRPC server', () => {
         {
           name: 'core',
           replicas: 1,
-          instances: [{ instance: 'core-1', state: 'PROCESS_STATE_RUNNING', pid: 4242, restarts: 0, startedAtMs: '1700000000000', lastError: null, _exitCode: undefined }],
+          instances: [
+            {
+              instance: 'core-1',
+              state: 'PROCESS_STATE_RUNNING',
+              pid: 4242,
+              restarts: 0,
+              startedAtMs: '1700000000000',
+              lastError: null,
+              _exitCode: undefined,
+            },
+          ],
         },
         { name: 'agent', replicas: 2, instances: [] },
       ]);
@@ -295,7 +371,10 @@ describe('runtime gRPC server', () => {
       const error = await failure(call((cb) => viewer.RestartProcess({ name: 'core' }, deadline(), cb)));
       expect(error.code).toBe(grpc.status.PERMISSION_DENIED);
       expect(error.details).toContain('RestartProcess needs the role operator; this client certificate carries viewer');
-      expect(runtimeErrorFromMetadata(error.metadata)).toMatchObject({ code: 'PERMISSION_DENIED', remedy: expect.stringContaining('operator') });
+      expect(runtimeErrorFromMetadata(error.metadata)).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        remedy: expect.stringContaining('operator'),
+      });
       expect(api.calls).not.toContain('restart core');
     });
 
@@ -345,7 +424,15 @@ describe('runtime gRPC server', () => {
       const status = streamStatus(stream);
       await until(() => api.subscriptions === before + 1, 'the subscription');
       const events = collect<RuntimeEvent__Output>(stream, 2);
-      api.emitEvent({ atMs: 5, kind: 'process.state', process: 'core', instance: 'core-1', state: 'backoff', message: 'exited with 1', error: null });
+      api.emitEvent({
+        atMs: 5,
+        kind: 'process.state',
+        process: 'core',
+        instance: 'core-1',
+        state: 'backoff',
+        message: 'exited with 1',
+        error: null,
+      });
       api.emitEvent({ atMs: 6, kind: 'manifest.updated', process: null, instance: null, state: null, message: 'm-8', error: null });
       expect(await events).toMatchObject([
         { atMs: '5', kind: 'process.state', process: 'core', instance: 'core-1', state: 'PROCESS_STATE_BACKOFF' },
@@ -362,7 +449,10 @@ describe('runtime gRPC server', () => {
       const status = streamStatus(stream);
       const samples = await collect<MetricSample__Output>(stream, 3, () => setTimeout(() => api.emitSample(sample(4000)), 50));
       expect(samples.map((s) => s.atMs)).toEqual(['2000', '3000', '4000']);
-      expect(samples[0]).toMatchObject({ host: { cpuPercent: 12.5, memoryUsedBytes: String(2 ** 30), loadOneMinute: 0.5 }, instances: [{ instance: 'core-1', rssBytes: '50000000' }] });
+      expect(samples[0]).toMatchObject({
+        host: { cpuPercent: 12.5, memoryUsedBytes: String(2 ** 30), loadOneMinute: 0.5 },
+        instances: [{ instance: 'core-1', rssBytes: '50000000' }],
+      });
       stream.cancel();
       expect((await status).code).toBe(grpc.status.CANCELLED);
       await until(() => api.subscriptions === before, 'the server to drop the subscription');
@@ -396,7 +486,9 @@ describe('runtime gRPC server', () => {
       const before = api.subscriptions;
       const stream = as('viewer').TailLogs({ instance: 'core-1', lines: 1, follow: true });
       const status = streamStatus(stream);
-      const lines = collect<LogLine__Output>(stream, 2, () => api.emitLine({ atMs: 20, instance: 'core-1', stream: 'stdout', text: 'four' }));
+      const lines = collect<LogLine__Output>(stream, 2, () =>
+        api.emitLine({ atMs: 20, instance: 'core-1', stream: 'stdout', text: 'four' }),
+      );
       expect((await lines).map((l) => l.text)).toEqual(['three', 'four']);
       stream.cancel();
       expect((await status).code).toBe(grpc.status.CANCELLED);
@@ -462,18 +554,29 @@ describe('runtime gRPC server', () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(RuntimeError);
-      expect(error).toMatchObject({ code: 'CERTIFICATE_INVALID', message: expect.stringContaining('expired'), remedy: expect.stringContaining('new server certificate') });
+      expect(error).toMatchObject({
+        code: 'CERTIFICATE_INVALID',
+        message: expect.stringContaining('expired'),
+        remedy: expect.stringContaining('new server certificate'),
+      });
     });
 
     it('refuses a key that does not match the server certificate with CERTIFICATE_INVALID', async () => {
-      const error = await startRuntimeServer({ tls: { caCertPem: certs.ca.certPem, certPem: certs.server.certPem, keyPem: certs.strayKeyPem }, api }).then(
+      const error = await startRuntimeServer({
+        tls: { caCertPem: certs.ca.certPem, certPem: certs.server.certPem, keyPem: certs.strayKeyPem },
+        api,
+      }).then(
         async (s) => {
           await s.close();
           throw new Error('started with a mismatched key');
         },
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({ code: 'CERTIFICATE_INVALID', message: expect.stringContaining('does not match'), remedy: expect.any(String) });
+      expect(error).toMatchObject({
+        code: 'CERTIFICATE_INVALID',
+        message: expect.stringContaining('does not match'),
+        remedy: expect.any(String),
+      });
     });
 
     it('close() ends open streams with UNAVAILABLE and frees the port', async () => {

@@ -25,7 +25,10 @@ describe('state file under a crash', () => {
   it('a writer killed mid-save always leaves a complete, loadable file', async () => {
     const file = path.join(tmp.path, 'state.json');
     for (let round = 0; round < 6; round += 1) {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', writer, file], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', writer, file], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           const t = setTimeout(() => reject(new Error('writer did not start')), 20_000);

@@ -42,10 +42,12 @@ describe('web mode: the token opens the API socket and nothing else carries it',
 
   it('answers only to loopback names, even for the page', async () => {
     const status = await new Promise<number | undefined>((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: running.server.port, path: '/', headers: { host: 'evil.example' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode);
-      }).once('error', reject);
+      http
+        .get({ host: '127.0.0.1', port: running.server.port, path: '/', headers: { host: 'evil.example' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        })
+        .once('error', reject);
     });
     expect(status).toBe(403);
   });
@@ -67,9 +69,13 @@ describe('web mode: the token opens the API socket and nothing else carries it',
     await expect(WsPeer.open(`${apiUrl}?token=${token}`)).rejects.toMatchObject({ status: 401 });
     await expect(WsPeer.open(apiUrl, { headers: { cookie: `sutazai_token=${token}` } })).rejects.toMatchObject({ status: 401 });
     // The token alone, without the API's subprotocol for the server to answer with.
-    await expect(WsPeer.open(apiUrl, { headers: { 'sec-websocket-protocol': `sutazai.token.${token}` } })).rejects.toMatchObject({ status: 401 });
+    await expect(WsPeer.open(apiUrl, { headers: { 'sec-websocket-protocol': `sutazai.token.${token}` } })).rejects.toMatchObject({
+      status: 401,
+    });
     await expect(WsPeer.open(apiUrl, { token, headers: { Origin: 'http://evil.example' } })).rejects.toMatchObject({ status: 403 });
-    await expect(WsPeer.open(apiUrl, { token, headers: { Origin: `http://127.0.0.1:${running.server.port + 1}` } })).rejects.toMatchObject({ status: 403 });
+    await expect(WsPeer.open(apiUrl, { token, headers: { Origin: `http://127.0.0.1:${running.server.port + 1}` } })).rejects.toMatchObject({
+      status: 403,
+    });
   });
 
   it('answers the handshake with the API subprotocol, never echoing the token', async () => {

@@ -81,15 +81,27 @@ describe('config.check', () => {
       install: [{ name: 'install.yaml', text: repaired }],
       host: { name: 'db-1.yaml', text: 'runtime:\n  metrics_port: 7600\n' },
     });
-    expect(clash).toMatchObject({ valid: false, problem: { code: 'CONFIG_INVALID', origin: { kind: 'host', file: 'db-1.yaml', line: 2 } } });
+    expect(clash).toMatchObject({
+      valid: false,
+      problem: { code: 'CONFIG_INVALID', origin: { kind: 'host', file: 'db-1.yaml', line: 2 } },
+    });
   });
 
   it('loads the environment the operator picks, and refuses one the text contradicts', async () => {
-    const staging = await client.call('config.check', { environment: 'staging', install: [{ name: 'install.yaml', text: 'core:\n  log_level: warn\n' }] });
+    const staging = await client.call('config.check', {
+      environment: 'staging',
+      install: [{ name: 'install.yaml', text: 'core:\n  log_level: warn\n' }],
+    });
     expect(staging).toMatchObject({ valid: true, environment: 'staging', config: { install: { releases_kept: 2 } } });
 
-    const contradicted = await client.call('config.check', { environment: 'staging', install: [{ name: 'install.yaml', text: 'environment: development\n' }] });
-    expect(contradicted).toMatchObject({ valid: false, problem: { code: 'CONFIG_INVALID', key: 'environment', origin: { file: 'install.yaml', line: 1 } } });
+    const contradicted = await client.call('config.check', {
+      environment: 'staging',
+      install: [{ name: 'install.yaml', text: 'environment: development\n' }],
+    });
+    expect(contradicted).toMatchObject({
+      valid: false,
+      problem: { code: 'CONFIG_INVALID', key: 'environment', origin: { file: 'install.yaml', line: 1 } },
+    });
   });
 });
 
@@ -108,7 +120,12 @@ describe('config.explain', () => {
           key: 'system_integration.security.authentication_method',
           value: 'jwt',
           setBy: { layer: 'install', kind: 'install', file: 'install.yaml', line: 6, column: 28 },
-          overridden: [{ value: 'mtls', setBy: { layer: 'defaults', kind: 'defaults', file: defaultsFile, line: expect.any(Number), column: expect.any(Number) } }],
+          overridden: [
+            {
+              value: 'mtls',
+              setBy: { layer: 'defaults', kind: 'defaults', file: defaultsFile, line: expect.any(Number), column: expect.any(Number) },
+            },
+          ],
         },
       ],
     });
@@ -134,7 +151,9 @@ describe('config.explain', () => {
   });
 
   it('refuses an unknown key with the closest one, and an invalid configuration with its own error', async () => {
-    const unknown = await failure(client.call('config.explain', { install: [{ name: 'install.yaml', text: repaired }], key: 'runtime.grpc_prot' }));
+    const unknown = await failure(
+      client.call('config.explain', { install: [{ name: 'install.yaml', text: repaired }], key: 'runtime.grpc_prot' }),
+    );
     expect(unknown.code).toBe('CONFIG_UNKNOWN_KEY');
     expect(unknown.message).toContain('did you mean runtime.grpc_port?');
 
@@ -159,12 +178,20 @@ describe('config.diff', () => {
         { path: 'system_integration.performance_profile', kind: 'changed', before: 'balanced', after: 'performance' },
       ],
     });
-    const same = await client.call('config.diff', { before: { name: 'a.yaml', text: repaired }, after: { name: 'b.yaml', text: `${repaired}\n# a comment\n` } });
+    const same = await client.call('config.diff', {
+      before: { name: 'a.yaml', text: repaired },
+      after: { name: 'b.yaml', text: `${repaired}\n# a comment\n` },
+    });
     expect(same.changes).toEqual([]);
   });
 
   it('names the version that does not load', async () => {
-    const error = await failure(client.call('config.diff', { before: { name: 'install-v1.yaml', text: repaired }, after: { name: 'install-v2.yaml', text: printed } }));
+    const error = await failure(
+      client.call('config.diff', {
+        before: { name: 'install-v1.yaml', text: repaired },
+        after: { name: 'install-v2.yaml', text: printed },
+      }),
+    );
     expect(error.code).toBe('CONFIG_YAML_INVALID');
     expect(error.message).toMatch(/^install-v2\.yaml:4:24: /);
   });

@@ -23,7 +23,11 @@ function webMode(): Promise<{ ready: boolean; code: number | null; output: strin
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, SUTAZAI_RENDERER_DIR: dir.path, SUTAZAI_LOG_LEVEL: 'warn', NO_COLOR: '1' };
     delete env.SUTAZAI_PASSPHRASE;
-    const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['electron/backend/entry/web.ts', '--data-dir', dataDir, '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['electron/backend/entry/web.ts', '--data-dir', dataDir, '--port', '0'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let ready = false;
     const keep = (chunk: Buffer) => {
@@ -43,32 +47,44 @@ function webMode(): Promise<{ ready: boolean; code: number | null; output: strin
 function sutazai(args: string[]): { code: number | null; stderr: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, SUTAZAI_DATA_DIR: dataDir };
   delete env.SUTAZAI_PASSPHRASE;
-  const result = spawnSync(process.execPath, [path.join(root, 'bin/sutazai.mjs'), ...args], { cwd: root, env, encoding: 'utf8', input: 'current passphrase 1\nnew passphrase 22\n', timeout: START_TIMEOUT_MS });
+  const result = spawnSync(process.execPath, [path.join(root, 'bin/sutazai.mjs'), ...args], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    input: 'current passphrase 1\nnew passphrase 22\n',
+    timeout: START_TIMEOUT_MS,
+  });
   return { code: result.status, stderr: result.stderr };
 }
 
 describe('one serving backend per data directory', () => {
-  it('refuses a second web mode naming the first, lets read-only commands run beside it, and starts once the first stopped', async () => {
-    const first = await serving();
-    try {
-      const second = await webMode();
-      expect(second.ready).toBe(false);
-      expect(second.output).toContain(`error DATA_DIR_IN_USE: The data directory ${dataDir} is in use by another control center: web mode (pid ${process.pid}, since `);
-      expect(second.output).toContain('remedy: Use that one, or stop it first');
-      expect(second.code).toBe(1);
+  it(
+    'refuses a second web mode naming the first, lets read-only commands run beside it, and starts once the first stopped',
+    async () => {
+      const first = await serving();
+      try {
+        const second = await webMode();
+        expect(second.ready).toBe(false);
+        expect(second.output).toContain(
+          `error DATA_DIR_IN_USE: The data directory ${dataDir} is in use by another control center: web mode (pid ${process.pid}, since `,
+        );
+        expect(second.output).toContain('remedy: Use that one, or stop it first');
+        expect(second.code).toBe(1);
 
-      expect(sutazai(['hosts', 'list', '--json']).code).toBe(0);
-      // Re-sealing the vault under a running backend would leave it with a stale key: refused too.
-      const change = sutazai(['vault', 'change-passphrase']);
-      expect(change.stderr).toContain('error DATA_DIR_IN_USE');
-      expect(change.code).toBe(4);
-    } finally {
-      await first.close();
-    }
-    const next = await webMode();
-    expect(next.output).not.toContain('DATA_DIR_IN_USE');
-    expect(next.ready).toBe(true);
-  }, 4 * START_TIMEOUT_MS);
+        expect(sutazai(['hosts', 'list', '--json']).code).toBe(0);
+        // Re-sealing the vault under a running backend would leave it with a stale key: refused too.
+        const change = sutazai(['vault', 'change-passphrase']);
+        expect(change.stderr).toContain('error DATA_DIR_IN_USE');
+        expect(change.code).toBe(4);
+      } finally {
+        await first.close();
+      }
+      const next = await webMode();
+      expect(next.output).not.toContain('DATA_DIR_IN_USE');
+      expect(next.ready).toBe(true);
+    },
+    4 * START_TIMEOUT_MS,
+  );
 
   it('takes over from a backend whose process died (or whose pid now runs something else)', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
@@ -77,7 +93,11 @@ describe('one serving backend per data directory', () => {
       [process.pid, '1'],
     ] as const) {
       const store = openStore({ dataDir });
-      store.db.prepare("INSERT OR REPLACE INTO data_dir_owner (id, holder, owner_pid, owner_started, token, acquired_at) VALUES (1, 'web', ?, ?, 'left-behind', 1)").run(pid, started);
+      store.db
+        .prepare(
+          "INSERT OR REPLACE INTO data_dir_owner (id, holder, owner_pid, owner_started, token, acquired_at) VALUES (1, 'web', ?, ?, 'left-behind', 1)",
+        )
+        .run(pid, started);
       store.close();
       const backend = await serving();
       await backend.close();

@@ -26,34 +26,57 @@ function serve(passphrase?: string) {
 }
 
 describe('changing the vault passphrase from the window', () => {
-  it('refuses a wrong current or a short new passphrase, then re-seals: after a restart only the new one opens, secrets intact', async () => {
-    const first = await serve(FIRST);
-    try {
-      await first.client.call('hosts.add', { name: 'pw-host', address: '198.18.201.1', user: 'root', auth: { method: 'password', password: 'ssh-password-1' } });
-      await expect(first.client.call('secrets.changePassphrase', { passphrase: 'not the passphrase 1', newPassphrase: SECOND })).rejects.toMatchObject({ code: 'SECRETS_PASSPHRASE_WRONG' });
-      await expect(first.client.call('secrets.changePassphrase', { passphrase: FIRST, newPassphrase: 'short one' })).rejects.toMatchObject({ code: 'SECRETS_PASSPHRASE_WEAK' });
-      await expect(first.client.call('secrets.changePassphrase', { passphrase: FIRST, newPassphrase: SECOND })).resolves.toEqual({ resealed: 1, unreadable: 0 });
-      // This backend goes on with the new key: a new secret is sealed under it.
-      await first.client.call('hosts.add', { name: 'pw-host-2', address: '198.18.201.2', user: 'root', auth: { method: 'password', password: 'ssh-password-2' } });
-      first.running.backend.logger.flush?.();
-      const log = fs.readFileSync(first.running.backend.logFile, 'utf8');
-      expect(log).toContain('vault passphrase changed through the API');
-      expect(log).not.toContain(FIRST);
-      expect(log).not.toContain(SECOND);
-    } finally {
-      await first.stop();
-    }
-
-    await expect(serve(FIRST)).rejects.toMatchObject({ code: 'SECRETS_PASSPHRASE_WRONG' });
-    const second = await serve(SECOND);
-    try {
-      const hosts = second.running.backend.hosts;
-      for (const name of ['pw-host', 'pw-host-2']) {
-        const row = hosts.require(name);
-        expect(second.running.backend.vault.reveal(row.secretId!, `password:${name}`)).toBe(name === 'pw-host' ? 'ssh-password-1' : 'ssh-password-2');
+  it(
+    'refuses a wrong current or a short new passphrase, then re-seals: after a restart only the new one opens, secrets intact',
+    async () => {
+      const first = await serve(FIRST);
+      try {
+        await first.client.call('hosts.add', {
+          name: 'pw-host',
+          address: '198.18.201.1',
+          user: 'root',
+          auth: { method: 'password', password: 'ssh-password-1' },
+        });
+        await expect(
+          first.client.call('secrets.changePassphrase', { passphrase: 'not the passphrase 1', newPassphrase: SECOND }),
+        ).rejects.toMatchObject({ code: 'SECRETS_PASSPHRASE_WRONG' });
+        await expect(
+          first.client.call('secrets.changePassphrase', { passphrase: FIRST, newPassphrase: 'short one' }),
+        ).rejects.toMatchObject({ code: 'SECRETS_PASSPHRASE_WEAK' });
+        await expect(first.client.call('secrets.changePassphrase', { passphrase: FIRST, newPassphrase: SECOND })).resolves.toEqual({
+          resealed: 1,
+          unreadable: 0,
+        });
+        // This backend goes on with the new key: a new secret is sealed under it.
+        await first.client.call('hosts.add', {
+          name: 'pw-host-2',
+          address: '198.18.201.2',
+          user: 'root',
+          auth: { method: 'password', password: 'ssh-password-2' },
+        });
+        first.running.backend.logger.flush?.();
+        const log = fs.readFileSync(first.running.backend.logFile, 'utf8');
+        expect(log).toContain('vault passphrase changed through the API');
+        expect(log).not.toContain(FIRST);
+        expect(log).not.toContain(SECOND);
+      } finally {
+        await first.stop();
       }
-    } finally {
-      await second.stop();
-    }
-  }, TIMEOUT_MS);
+
+      await expect(serve(FIRST)).rejects.toMatchObject({ code: 'SECRETS_PASSPHRASE_WRONG' });
+      const second = await serve(SECOND);
+      try {
+        const hosts = second.running.backend.hosts;
+        for (const name of ['pw-host', 'pw-host-2']) {
+          const row = hosts.require(name);
+          expect(second.running.backend.vault.reveal(row.secretId!, `password:${name}`)).toBe(
+            name === 'pw-host' ? 'ssh-password-1' : 'ssh-password-2',
+          );
+        }
+      } finally {
+        await second.stop();
+      }
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -32,7 +32,11 @@ describe('unlocking the vault from the window', () => {
       const add = { ...host, name: 'pw-host', auth: { method: 'password' as const, password: 'ssh-password-1' } };
       await expect(client.call('hosts.add', add)).rejects.toMatchObject({ code: 'SECRETS_LOCKED' });
 
-      await expect(client.call('secrets.unlock', { passphrase: PASSPHRASE })).resolves.toEqual({ unlocked: true, sealedWith: 'passphrase', acceptsPassphrase: true });
+      await expect(client.call('secrets.unlock', { passphrase: PASSPHRASE })).resolves.toEqual({
+        unlocked: true,
+        sealedWith: 'passphrase',
+        acceptsPassphrase: true,
+      });
       await expect(client.call('hosts.add', add)).resolves.toMatchObject({ name: 'pw-host', hasSecret: true });
 
       const log = logOf(running);
@@ -46,14 +50,22 @@ describe('unlocking the vault from the window', () => {
   it('after a restart, refuses a wrong passphrase with a clear error and stays locked, then opens with the right one', async () => {
     const { running, client, stop } = await serve();
     try {
-      await expect(client.call('secrets.status', {})).resolves.toEqual({ unlocked: false, sealedWith: 'passphrase', acceptsPassphrase: true });
+      await expect(client.call('secrets.status', {})).resolves.toEqual({
+        unlocked: false,
+        sealedWith: 'passphrase',
+        acceptsPassphrase: true,
+      });
       const refused = await client.call('secrets.unlock', { passphrase: WRONG }).catch((error: unknown) => error);
       expect(refused).toMatchObject({ code: 'SECRETS_PASSPHRASE_WRONG', message: expect.stringContaining('does not open') });
       await expect(client.call('secrets.status', {})).resolves.toMatchObject({ unlocked: false });
-      await expect(client.call('hosts.add', { ...host, name: 'pw-2', auth: { method: 'password', password: 'ssh-password-2' } })).rejects.toMatchObject({ code: 'SECRETS_LOCKED' });
+      await expect(
+        client.call('hosts.add', { ...host, name: 'pw-2', auth: { method: 'password', password: 'ssh-password-2' } }),
+      ).rejects.toMatchObject({ code: 'SECRETS_LOCKED' });
 
       await expect(client.call('secrets.unlock', { passphrase: PASSPHRASE })).resolves.toMatchObject({ unlocked: true });
-      await expect(client.call('hosts.add', { ...host, name: 'pw-2', auth: { method: 'password', password: 'ssh-password-2' } })).resolves.toMatchObject({ hasSecret: true });
+      await expect(
+        client.call('hosts.add', { ...host, name: 'pw-2', auth: { method: 'password', password: 'ssh-password-2' } }),
+      ).resolves.toMatchObject({ hasSecret: true });
 
       const log = logOf(running);
       expect(log).toContain('vault unlock through the API refused');

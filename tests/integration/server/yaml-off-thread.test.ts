@@ -55,7 +55,14 @@ describe('YAML from clients', () => {
   });
 
   it('reads aliases in a host list as YAML says: the labels a row names by alias are the anchor’s', async () => {
-    const text = ['common: &common [rack-1, gpu]', 'hosts:', '  - address: 10.9.0.1', '    name: aliased-1', '    labels: *common', ''].join('\n');
+    const text = [
+      'common: &common [rack-1, gpu]',
+      'hosts:',
+      '  - address: 10.9.0.1',
+      '    name: aliased-1',
+      '    labels: *common',
+      '',
+    ].join('\n');
     const result = await attacker.call('hosts.import', { text, fileName: 'hosts.yaml' });
     expect(result.errors).toEqual([]);
     expect(result.added.map((host) => [host.name, host.labels])).toEqual([['aliased-1', ['rack-1', 'gpu']]]);

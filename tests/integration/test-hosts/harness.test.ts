@@ -123,13 +123,33 @@ function tracesOf(runId: string, dir: string): string[] {
   const mark = `szt${runId}`;
   const out = (argv: string[]) => spawnSync(argv[0] ?? '', argv.slice(1), { encoding: 'utf8' }).stdout;
   const traces = [
-    ...out(['ip', 'netns', 'list']).split('\n').filter((l) => l.includes(mark)).map((l) => `netns ${l}`),
-    ...out(['ip', '-o', 'link']).split('\n').filter((l) => l.includes(mark)).map((l) => `link ${l.slice(0, 60)}`),
-    ...out(['getent', 'passwd']).split('\n').filter((l) => l.startsWith(mark)).map((l) => `user ${l}`),
-    ...fs.readdirSync('/etc/sudoers.d').filter((f) => f.includes(mark)).map((f) => `sudoers ${f}`),
-    ...fs.readFileSync('/etc/shells', 'utf8').split('\n').filter((l) => l.includes(mark)).map((l) => `shell ${l}`),
-    ...['/run/sudo/ts', '/var/lib/sudo/lectured'].flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d) : []).filter((f) => f.startsWith(mark)).map((f) => `sudo state ${d}/${f}`)),
-    ...(fs.existsSync('/etc/netns') ? fs.readdirSync('/etc/netns') : []).filter((f) => f.startsWith(mark)).map((f) => `netns etc /etc/netns/${f}`),
+    ...out(['ip', 'netns', 'list'])
+      .split('\n')
+      .filter((l) => l.includes(mark))
+      .map((l) => `netns ${l}`),
+    ...out(['ip', '-o', 'link'])
+      .split('\n')
+      .filter((l) => l.includes(mark))
+      .map((l) => `link ${l.slice(0, 60)}`),
+    ...out(['getent', 'passwd'])
+      .split('\n')
+      .filter((l) => l.startsWith(mark))
+      .map((l) => `user ${l}`),
+    ...fs
+      .readdirSync('/etc/sudoers.d')
+      .filter((f) => f.includes(mark))
+      .map((f) => `sudoers ${f}`),
+    ...fs
+      .readFileSync('/etc/shells', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(mark))
+      .map((l) => `shell ${l}`),
+    ...['/run/sudo/ts', '/var/lib/sudo/lectured'].flatMap((d) =>
+      (fs.existsSync(d) ? fs.readdirSync(d) : []).filter((f) => f.startsWith(mark)).map((f) => `sudo state ${d}/${f}`),
+    ),
+    ...(fs.existsSync('/etc/netns') ? fs.readdirSync('/etc/netns') : [])
+      .filter((f) => f.startsWith(mark))
+      .map((f) => `netns etc /etc/netns/${f}`),
   ];
   if (fs.existsSync(dir)) traces.push(`dir ${dir}`);
   return traces;
@@ -137,7 +157,10 @@ function tracesOf(runId: string, dir: string): string[] {
 
 /** /etc/shells without the lines of harness runs (this one's or any other's). */
 function systemShells(): string[] {
-  return fs.readFileSync('/etc/shells', 'utf8').split('\n').filter((line) => !/\/szt[a-z0-9]{5}\/bin\/sh$/.test(line));
+  return fs
+    .readFileSync('/etc/shells', 'utf8')
+    .split('\n')
+    .filter((line) => !/\/szt[a-z0-9]{5}\/bin\/sh$/.test(line));
 }
 
 describe('test-host harness', () => {
@@ -303,8 +326,11 @@ describe('test-host harness', () => {
     const [reached, other] = await Promise.all([lab.addSshHost(), lab.addSshHost()]);
     const cc = await lab.addControlCenter({ reach: [reached] });
     const routes = await cc.routes();
-    expect(routes.ipv4.filter((route) => !route.includes(' table local '))).toEqual([`${reached.address} dev eth0 scope link src ${cc.address}`]);
-    for (const route of routes.ipv4.filter((r) => r.includes(' table local '))) expect(route).toMatch(new RegExp(`^(local|broadcast) (127\\.[0-9./]+ dev lo|${cc.address.replace(/\./g, '\\.')} dev eth0) `));
+    expect(routes.ipv4.filter((route) => !route.includes(' table local '))).toEqual([
+      `${reached.address} dev eth0 scope link src ${cc.address}`,
+    ]);
+    for (const route of routes.ipv4.filter((r) => r.includes(' table local ')))
+      expect(route).toMatch(new RegExp(`^(local|broadcast) (127\\.[0-9./]+ dev lo|${cc.address.replace(/\./g, '\\.')} dev eth0) `));
     for (const route of routes.ipv6) expect(route).toMatch(/^(local ::1|multicast ff00::\/8) dev lo /);
     const resolvConf = spawnSync('ip', ['netns', 'exec', cc.namespace, 'cat', '/etc/resolv.conf'], { encoding: 'utf8' }).stdout;
     expect(resolvConf.split('\n').filter((line) => line.startsWith('nameserver'))).toEqual([`nameserver ${cc.nameserver}`]);
@@ -444,19 +470,25 @@ describe('test-host harness prerequisites', () => {
   it('names a missing binary and the package that brings it', () => {
     const binaries = [...REQUIRED_BINARIES, { path: '/usr/sbin/dropbear-that-is-not-there', pkg: 'dropbear-bin' }];
     expect(() => assertPrerequisites(binaries)).toThrow(TestLabPrerequisiteError);
-    expect(() => assertPrerequisites(binaries)).toThrow(/dropbear-that-is-not-there \(package dropbear-bin\).*apt-get install -y dropbear-bin/);
+    expect(() => assertPrerequisites(binaries)).toThrow(
+      /dropbear-that-is-not-there \(package dropbear-bin\).*apt-get install -y dropbear-bin/,
+    );
   });
 
   it('refuses to start without root, saying so and what to do', () => {
     const code = `import(${JSON.stringify(path.join(repoRoot, 'tests/support/test-hosts/test-hosts.ts'))})
       .then((m) => m.createTestLab())
       .then(() => console.log('{"name":"built"}'), (e) => console.log(JSON.stringify({ name: e.name, message: e.message })))`;
-    const out = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', code], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' },
-      timeout: 20_000,
-    });
+    const out = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', code],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' },
+        timeout: 20_000,
+      },
+    );
     const result = JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}') as { name?: string; message?: string };
     expect(result.name).toBe('TestLabPrerequisiteError');
     expect(result.message).toMatch(/root \(running as uid 65534\).*Remedy: run the integration tests as root/);

@@ -59,27 +59,31 @@ describe.skipIf(!support.ok)(`systemd test host${support.ok ? '' : ` (skipped: $
   });
 
   it('runs systemd as PID 1, booted and running, in a container of its own', async () => {
-    expect((await lab.exec(host, 'cat /proc/1/comm; systemctl is-system-running; systemd-detect-virt --container; [ -d /run/systemd/system ] && echo booted')).stdout.trim().split('\n')).toEqual([
-      'systemd',
-      'running',
-      'container-other',
-      'booted',
-    ]);
+    expect(
+      (
+        await lab.exec(
+          host,
+          'cat /proc/1/comm; systemctl is-system-running; systemd-detect-virt --container; [ -d /run/systemd/system ] && echo booted',
+        )
+      ).stdout
+        .trim()
+        .split('\n'),
+    ).toEqual(['systemd', 'running', 'container-other', 'booted']);
     // The host's cgroup tree is its own, under this machine's cgroup2 hierarchy.
     expect(fs.existsSync(path.join(cgroupPath(host.namespace), 'init.scope'))).toBe(true);
   });
 
   it('an SSH login as root lands in it, under its sshd unit, and talks to its systemd', async () => {
-    expect((await sshRun(host, 'cat /proc/1/comm; systemctl is-active szt-sshd.service; grep ^0:: /proc/self/cgroup')).split('\n')).toEqual([
-      'systemd',
-      'active',
-      '0::/system.slice/szt-sshd.service',
-    ]);
+    expect((await sshRun(host, 'cat /proc/1/comm; systemctl is-active szt-sshd.service; grep ^0:: /proc/self/cgroup')).split('\n')).toEqual(
+      ['systemd', 'active', '0::/system.slice/szt-sshd.service'],
+    );
   });
 
-  it('keeps what systemd changes private: /etc/systemd/system is the host\'s own, the units that would touch the machine are masked', async () => {
+  it("keeps what systemd changes private: /etc/systemd/system is the host's own, the units that would touch the machine are masked", async () => {
     fs.writeFileSync(path.join(host.unitDir, 'szt-selftest.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
-    expect((await lab.exec(host, 'systemctl daemon-reload && systemctl start szt-selftest.service && echo started')).stdout.trim()).toBe('started');
+    expect((await lab.exec(host, 'systemctl daemon-reload && systemctl start szt-selftest.service && echo started')).stdout.trim()).toBe(
+      'started',
+    );
     expect(fs.existsSync('/etc/systemd/system/szt-selftest.service')).toBe(false);
     fs.rmSync(path.join(host.unitDir, 'szt-selftest.service'));
     const masked = (await lab.exec(host, `systemctl is-enabled ${MASKED_UNITS.join(' ')} 2>&1`)).stdout.trim().split('\n');

@@ -87,13 +87,32 @@ export interface ControlCenterSpec {
 export async function createControlCenter(spec: ControlCenterSpec): Promise<ControlCenter> {
   await createIsolatedNamespace(spec.namespace);
   // Before eth0 exists, so it never gets a link-local address nor sends a router solicitation.
-  await runCommand([IP, 'netns', 'exec', spec.namespace, '/bin/sh', '-c', 'f=/proc/sys/net/ipv6/conf/default/disable_ipv6; [ ! -e "$f" ] || echo 1 > "$f"']);
-  await ipBatch([], [`link add ${spec.veth} type veth peer name eth0 netns ${spec.namespace}`, `link set ${spec.veth} master ${spec.bridge} up`]);
+  await runCommand([
+    IP,
+    'netns',
+    'exec',
+    spec.namespace,
+    '/bin/sh',
+    '-c',
+    'f=/proc/sys/net/ipv6/conf/default/disable_ipv6; [ ! -e "$f" ] || echo 1 > "$f"',
+  ]);
+  await ipBatch(
+    [],
+    [`link add ${spec.veth} type veth peer name eth0 netns ${spec.namespace}`, `link set ${spec.veth} master ${spec.bridge} up`],
+  );
   await ipBatch(
     ['-n', spec.namespace],
-    [`addr add ${spec.address}/32 dev eth0`, 'link set eth0 up', ...spec.reach.map((address) => `route add ${address}/32 dev eth0 src ${spec.address}`)],
+    [
+      `addr add ${spec.address}/32 dev eth0`,
+      'link set eth0 up',
+      ...spec.reach.map((address) => `route add ${address}/32 dev eth0 src ${spec.address}`),
+    ],
   );
-  await writeNetnsEtcFile(spec.namespace, 'resolv.conf', `# SutazAI test-host harness: a nameserver this namespace has no route to.\nnameserver ${spec.nameserver}\n`);
+  await writeNetnsEtcFile(
+    spec.namespace,
+    'resolv.conf',
+    `# SutazAI test-host harness: a nameserver this namespace has no route to.\nnameserver ${spec.nameserver}\n`,
+  );
   return new NamespacedControlCenter(spec);
 }
 
@@ -237,13 +256,17 @@ function decodeAddress(hex: string): string {
 
 async function writeNetnsEtcFile(namespace: string, file: string, content: string): Promise<void> {
   const dir = path.join(NETNS_ETC_DIR, namespace);
-  await runCommand(underSystemFilesLock(['/bin/sh', '-c', 'mkdir -p -m 0755 "$1" && cat > "$1/$2"', 'szt-netns-etc', dir, file]), { input: content });
+  await runCommand(underSystemFilesLock(['/bin/sh', '-c', 'mkdir -p -m 0755 "$1" && cat > "$1/$2"', 'szt-netns-etc', dir, file]), {
+    input: content,
+  });
 }
 
 /** Removes /etc/netns/<namespace> entries, and /etc/netns itself once empty. */
 export function removeNetnsEtcSync(dirs: readonly string[]): void {
   if (dirs.length === 0) return;
-  runCommandSync(underSystemFilesLock(['/bin/sh', '-c', 'rm -rf -- "$@" && { rmdir /etc/netns 2>/dev/null || :; }', 'szt-netns-etc', ...dirs]));
+  runCommandSync(
+    underSystemFilesLock(['/bin/sh', '-c', 'rm -rf -- "$@" && { rmdir /etc/netns 2>/dev/null || :; }', 'szt-netns-etc', ...dirs]),
+  );
 }
 
 async function ipBatch(globalArgs: readonly string[], commands: readonly string[]): Promise<void> {

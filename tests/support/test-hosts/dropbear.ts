@@ -23,10 +23,13 @@ export async function startDropbear(spec: DropbearSpec): Promise<Daemon> {
     '-E', // log to stderr
     '-m', // no motd
     '-w', // no root login: the BusyBox user is the point of this host
-    '-p', `${spec.address}:${spec.port}`,
-    '-r', spec.hostKeyPath,
+    '-p',
+    `${spec.address}:${spec.port}`,
+    '-r',
+    spec.hostKeyPath,
     // Without -P it would write /var/run/dropbear.pid, shared with the machine's own.
-    '-P', path.join(spec.dir, 'dropbear.pid'),
+    '-P',
+    path.join(spec.dir, 'dropbear.pid'),
   ];
   const daemon = startDaemon(spec.namespace, argv, path.join(spec.dir, 'dropbear.log'));
   await waitForSshBanner(spec.address, spec.port, daemon);

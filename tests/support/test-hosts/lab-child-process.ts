@@ -11,6 +11,11 @@ const dropbear = await lab.addDropbearHost();
 const tarpit = await lab.addTarpitHost();
 const controlCenter = await lab.addControlCenter({ reach: [ssh] });
 process.stdout.write(
-  JSON.stringify({ runId: lab.runId, pid: process.pid, dir: lab.dir, namespaces: [ssh.namespace, dropbear.namespace, tarpit.namespace, controlCenter.namespace] }) + '\n',
+  JSON.stringify({
+    runId: lab.runId,
+    pid: process.pid,
+    dir: lab.dir,
+    namespaces: [ssh.namespace, dropbear.namespace, tarpit.namespace, controlCenter.namespace],
+  }) + '\n',
 );
 setTimeout(() => process.exit(0), MAX_LIFETIME_MS);

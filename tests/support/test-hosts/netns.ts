@@ -21,10 +21,10 @@ export interface HostNamespaceSpec {
 
 export async function createHostNamespace(spec: HostNamespaceSpec): Promise<void> {
   await createIsolatedNamespace(spec.namespace);
-  await ipBatch([], [
-    `link add ${spec.veth} type veth peer name eth0 netns ${spec.namespace}`,
-    `link set ${spec.veth} master ${spec.bridge} up`,
-  ]);
+  await ipBatch(
+    [],
+    [`link add ${spec.veth} type veth peer name eth0 netns ${spec.namespace}`, `link set ${spec.veth} master ${spec.bridge} up`],
+  );
   await ipBatch(['-n', spec.namespace], [`addr add ${spec.cidr} dev eth0`, 'link set eth0 up']);
 }
 
@@ -47,7 +47,10 @@ export async function linkNamespaces(
 /** Names of namespaces (`ip netns list`) and root-namespace links (`ip link`). */
 export function listNamespaces(): string[] {
   const out = runCommandSync([IP, 'netns', 'list']).stdout;
-  return out.split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name !== '');
+  return out
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => name !== '');
 }
 
 export function listLinks(): string[] {
@@ -98,7 +101,9 @@ export async function rootRoutes(): Promise<string[]> {
   for (const line of out.split('\n')) {
     const words = line.trim().split(/\s+/);
     // Skip the route type keyword of e.g. "local 10.0.0.1 dev ..." / "broadcast ...".
-    const first = ['local', 'broadcast', 'unicast', 'unreachable', 'blackhole', 'prohibit', 'throw', 'multicast', 'anycast'].includes(words[0] ?? '')
+    const first = ['local', 'broadcast', 'unicast', 'unreachable', 'blackhole', 'prohibit', 'throw', 'multicast', 'anycast'].includes(
+      words[0] ?? '',
+    )
       ? words[1]
       : words[0];
     if (first === undefined || first === '' || first === 'default') continue;

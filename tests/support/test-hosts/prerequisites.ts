@@ -70,7 +70,10 @@ function isExecutable(file: string): boolean {
 
 function readRootShadowField(): string | undefined {
   try {
-    const line = fs.readFileSync('/etc/shadow', 'utf8').split('\n').find((l) => l.startsWith('root:'));
+    const line = fs
+      .readFileSync('/etc/shadow', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('root:'));
     return line?.split(':')[1];
   } catch {
     return undefined;

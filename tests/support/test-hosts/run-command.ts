@@ -94,7 +94,8 @@ export function runCommandSync(argv: readonly string[], options: CommandOptions 
   });
   const result = { code: out.status ?? -1, stdout: out.stdout ?? '', stderr: out.stderr ?? '' };
   if (out.error) {
-    const reason = (out.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : `failed (${out.error.message})`;
+    const reason =
+      (out.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : `failed (${out.error.message})`;
     throw new CommandError(argv, result, reason);
   }
   if (out.signal !== null) throw new CommandError(argv, result, `was killed by ${out.signal}`);

@@ -52,7 +52,10 @@ export function isRunAlive(runId: string): boolean {
 /** Run ids that have a record, alive or not. */
 export function recordedRunIds(): string[] {
   try {
-    return fs.readdirSync(RUNS_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+    return fs
+      .readdirSync(RUNS_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length));
   } catch {
     return [];
   }

@@ -104,11 +104,15 @@ export function systemdHostSupport(): SystemdSupport {
   if (process.platform !== 'linux') return { ok: false, reason: `systemd test hosts need Linux (this is ${process.platform})` };
   if (process.getuid?.() !== 0) return { ok: false, reason: `systemd test hosts need root (running as uid ${process.getuid?.()})` };
   const systemd = SYSTEMD_BINARIES.find(isExecutable);
-  if (systemd === undefined) return { ok: false, reason: `systemd is not installed (none of ${SYSTEMD_BINARIES.join(', ')}); as root: apt-get install -y systemd` };
-  for (const tool of [UNSHARE, NSENTER]) if (!isExecutable(tool)) return { ok: false, reason: `${tool} is missing; as root: apt-get install -y util-linux` };
-  if (!fs.existsSync('/proc/self/ns/cgroup')) return { ok: false, reason: 'the kernel has no cgroup namespaces (/proc/self/ns/cgroup), which systemd in a container needs' };
+  if (systemd === undefined)
+    return { ok: false, reason: `systemd is not installed (none of ${SYSTEMD_BINARIES.join(', ')}); as root: apt-get install -y systemd` };
+  for (const tool of [UNSHARE, NSENTER])
+    if (!isExecutable(tool)) return { ok: false, reason: `${tool} is missing; as root: apt-get install -y util-linux` };
+  if (!fs.existsSync('/proc/self/ns/cgroup'))
+    return { ok: false, reason: 'the kernel has no cgroup namespaces (/proc/self/ns/cgroup), which systemd in a container needs' };
   const root = cgroup2Root();
-  if (root === null) return { ok: false, reason: 'no cgroup2 hierarchy is mounted (cgroup v1 only), and systemd in a test host runs on cgroup2' };
+  if (root === null)
+    return { ok: false, reason: 'no cgroup2 hierarchy is mounted (cgroup v1 only), and systemd in a test host runs on cgroup2' };
   const probe = path.join(root, `szt-probe-${process.pid}`);
   try {
     fs.mkdirSync(probe);
@@ -166,7 +170,26 @@ export async function startSystemdHost(spec: SystemdHostSpec): Promise<SystemdDa
   stopSystemdHostSync(cgroup);
   fs.mkdirSync(cgroup);
   const logFile = path.join(spec.dir, 'systemd.log');
-  const daemon = spawnInCgroup(cgroup, [NSENTER, `--net=/run/netns/${spec.namespace}`, UNSHARE, '--pid', '--fork', '--mount', '--uts', '--ipc', '--cgroup', '--mount-proc', '--propagation', 'private', '/bin/sh', init], logFile);
+  const daemon = spawnInCgroup(
+    cgroup,
+    [
+      NSENTER,
+      `--net=/run/netns/${spec.namespace}`,
+      UNSHARE,
+      '--pid',
+      '--fork',
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--cgroup',
+      '--mount-proc',
+      '--propagation',
+      'private',
+      '/bin/sh',
+      init,
+    ],
+    logFile,
+  );
   try {
     const pid1 = await waitForPid1(daemon);
     await waitForBoot(pid1, daemon);
@@ -194,13 +217,22 @@ function writeUnits(unitDir: string, sshdConfig: string, sshdLog: string): void 
   for (const unit of MASKED_UNITS) fs.symlinkSync('/dev/null', path.join(unitDir, unit));
   fs.writeFileSync(
     path.join(unitDir, HOST_TARGET),
-    ['# SutazAI test-host harness: what the host boots instead of multi-user.target.', '[Unit]', 'Description=SutazAI test host', 'Requires=basic.target', 'After=basic.target', `Wants=${SSHD_UNIT}`, 'AllowIsolate=yes', ''].join('\n'),
+    [
+      '# SutazAI test-host harness: what the host boots instead of multi-user.target.',
+      '[Unit]',
+      'Description=SutazAI test host',
+      'Requires=basic.target',
+      'After=basic.target',
+      `Wants=${SSHD_UNIT}`,
+      'AllowIsolate=yes',
+      '',
+    ].join('\n'),
     { mode: 0o644 },
   );
   fs.writeFileSync(
     path.join(unitDir, SSHD_UNIT),
     [
-      '# SutazAI test-host harness: the host\'s OpenSSH server, configured by sshd.ts.',
+      "# SutazAI test-host harness: the host's OpenSSH server, configured by sshd.ts.",
       '[Unit]',
       'Description=OpenSSH server of the SutazAI test host',
       '[Service]',
@@ -267,7 +299,8 @@ function spawnInCgroup(cgroup: string, argv: readonly string[], logFile: string)
 async function waitForPid1(daemon: Daemon): Promise<number> {
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (daemon.hasExited()) throw new Error(`systemd test host: exited before systemd started (${await daemon.exited}): ${logTail(daemon.logFile)}`);
+    if (daemon.hasExited())
+      throw new Error(`systemd test host: exited before systemd started (${await daemon.exited}): ${logTail(daemon.logFile)}`);
     // unshare --fork: its one child is PID 1 of the new pid namespace (the init script, then systemd).
     const child = readFirstChild(daemon.pid);
     if (child !== undefined && readComm(child) === 'systemd') return child;
@@ -280,11 +313,13 @@ async function waitForBoot(pid1: number, daemon: Daemon): Promise<void> {
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
   let state = '';
   while (Date.now() < deadline) {
-    if (daemon.hasExited()) throw new Error(`systemd test host: systemd exited while booting (${await daemon.exited}): ${logTail(daemon.logFile)}`);
+    if (daemon.hasExited())
+      throw new Error(`systemd test host: systemd exited while booting (${await daemon.exited}): ${logTail(daemon.logFile)}`);
     // Fails until systemd listens on its private socket; then waits for the boot to finish.
-    const result = await runCommand([...enterHost(pid1), 'systemctl', 'is-system-running', '--wait'], { okCodes: 'any', timeoutMs: Math.max(1_000, deadline - Date.now()) }).catch(
-      (error: Error) => ({ code: -1, stdout: '', stderr: error.message }),
-    );
+    const result = await runCommand([...enterHost(pid1), 'systemctl', 'is-system-running', '--wait'], {
+      okCodes: 'any',
+      timeoutMs: Math.max(1_000, deadline - Date.now()),
+    }).catch((error: Error) => ({ code: -1, stdout: '', stderr: error.message }));
     state = (result.stdout.trim().split('\n').pop() ?? '') || result.stderr.trim();
     if (state === 'running') return;
     if (state === 'degraded') {

@@ -128,7 +128,18 @@ export function sweepLeftovers(): string[] {
 }
 
 function emptyLeftovers(): RunLeftovers {
-  return { namespaces: [], veths: [], bridges: [], users: [], sudoersFiles: [], sudoState: [], shells: [], tempDirs: [], netnsEtcDirs: [], cgroups: [] };
+  return {
+    namespaces: [],
+    veths: [],
+    bridges: [],
+    users: [],
+    sudoersFiles: [],
+    sudoState: [],
+    shells: [],
+    tempDirs: [],
+    netnsEtcDirs: [],
+    cgroups: [],
+  };
 }
 
 function readDir(dir: string): string[] {

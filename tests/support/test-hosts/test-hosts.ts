@@ -190,7 +190,12 @@ class Lab implements TestLab {
     // fails on an existing name (or a planted link), and the run id is fresh.
     fs.mkdirSync(this.dir, { mode: 0o711 });
     fs.chmodSync(this.dir, 0o711);
-    for (const [sub, mode] of [['hosts', 0o700], ['authorized_keys', 0o755], ['home', 0o755], ['bin', 0o755]] as const) {
+    for (const [sub, mode] of [
+      ['hosts', 0o700],
+      ['authorized_keys', 0o755],
+      ['home', 0o755],
+      ['bin', 0o755],
+    ] as const) {
       fs.mkdirSync(path.join(this.dir, sub), { mode });
     }
     // sshd's privilege separation directory; the package normally makes it at boot.
@@ -203,10 +208,7 @@ class Lab implements TestLab {
     this.subnet = net.cidr;
     this.gateway = net.gateway;
     this.keys = keys;
-    await Promise.all([
-      createBridge(names.bridge(this.runId), `${net.gateway}/${net.prefixLength}`),
-      this.installSudoRules(),
-    ]);
+    await Promise.all([createBridge(names.bridge(this.runId), `${net.gateway}/${net.prefixLength}`), this.installSudoRules()]);
     this.writeAuthorizedKeys('root');
   }
 
@@ -238,8 +240,11 @@ class Lab implements TestLab {
     const keyPath = path.join(dir, 'dropbear_ed25519_host_key');
     const hostKey = await generateDropbearHostKey(keyPath);
     const host = this.describeHost(slot, 'dropbear', 'busybox-user', user, hostKey);
-    await this.serve(host, dir, () => startDropbear({ namespace: slot.namespace, address: slot.address, port: SSH_PORT, dir, hostKeyPath: keyPath }), () =>
-      generateDropbearHostKey(keyPath),
+    await this.serve(
+      host,
+      dir,
+      () => startDropbear({ namespace: slot.namespace, address: slot.address, port: SSH_PORT, dir, hostKeyPath: keyPath }),
+      () => generateDropbearHostKey(keyPath),
     );
     return host;
   }
@@ -250,10 +255,21 @@ class Lab implements TestLab {
     const dir = this.hostDir(slot.namespace);
     const keyPath = path.join(dir, 'ssh_host_ed25519_key');
     const hostKey = await generateOpensshHostKey(keyPath);
-    const host: SystemdHost = { ...this.describeHost(slot, 'openssh', 'root-key', undefined, hostKey), init: 'systemd', unitDir: unitDirOf(dir) };
+    const host: SystemdHost = {
+      ...this.describeHost(slot, 'openssh', 'root-key', undefined, hostKey),
+      init: 'systemd',
+      unitDir: unitDirOf(dir),
+    };
     let daemon: SystemdDaemon | undefined;
     const start = async () => {
-      daemon = await startSystemdHost({ namespace: slot.namespace, address: slot.address, port: SSH_PORT, dir, hostKeyPath: keyPath, authorizedKeysDir: path.join(this.dir, 'authorized_keys') });
+      daemon = await startSystemdHost({
+        namespace: slot.namespace,
+        address: slot.address,
+        port: SSH_PORT,
+        dir,
+        hostKeyPath: keyPath,
+        authorizedKeysDir: path.join(this.dir, 'authorized_keys'),
+      });
       return daemon;
     };
     await this.serve(host, dir, start, () => generateOpensshHostKey(keyPath), {
@@ -308,7 +324,9 @@ class Lab implements TestLab {
   async addControlCenter(options: { reach: readonly TestEndpoint[]; nameserver?: string }): Promise<ControlCenter> {
     for (const endpoint of options.reach) {
       if (!endpoint.address.startsWith(`${this.net.base}.`)) {
-        throw new Error(`addControlCenter: ${endpoint.name} (${endpoint.address}) is not on the lab's bridge; a jump target is reached through its jump host`);
+        throw new Error(
+          `addControlCenter: ${endpoint.name} (${endpoint.address}) is not on the lab's bridge; a jump target is reached through its jump host`,
+        );
       }
     }
     const slot = this.allocate('control-center');

@@ -27,9 +27,12 @@ export async function createUser(spec: { name: string; home: string; shell: stri
     underSystemFilesLock([
       '/usr/sbin/useradd',
       '--create-home',
-      '--home-dir', spec.home,
-      '--shell', spec.shell,
-      '--comment', 'SutazAI test host user',
+      '--home-dir',
+      spec.home,
+      '--shell',
+      spec.shell,
+      '--comment',
+      'SutazAI test host user',
       '--user-group',
       spec.name,
     ]),
@@ -42,7 +45,10 @@ export async function createUser(spec: { name: string; home: string; shell: stri
 /** Names of every user in the user database (`getent passwd`). */
 export function listUsers(): string[] {
   const out = runCommandSync(['/usr/bin/getent', 'passwd']).stdout;
-  return out.split('\n').map((line) => line.split(':')[0] ?? '').filter((name) => name !== '');
+  return out
+    .split('\n')
+    .map((line) => line.split(':')[0] ?? '')
+    .filter((name) => name !== '');
 }
 
 /**

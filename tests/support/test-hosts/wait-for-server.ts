@@ -70,7 +70,9 @@ async function poll(
   const maxAttempts = Math.ceil(timeoutMs / RETRY_MS) + 1;
   for (let n = 0; n < maxAttempts && Date.now() < deadline; n++) {
     if (daemon.hasExited()) {
-      throw new Error(`${address}:${port}: the server exited (${await daemon.exited}) before any ${what}; its log:\n${logTail(daemon.logFile)}`);
+      throw new Error(
+        `${address}:${port}: the server exited (${await daemon.exited}) before any ${what}; its log:\n${logTail(daemon.logFile)}`,
+      );
     }
     const remaining = Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now()));
     const result = await attempt(remaining);
@@ -99,8 +101,7 @@ function attemptOnce(
       resolve(outcome);
     };
     const timer = setTimeout(() => finish({ ok: false, error: `nothing within ${timeoutMs} ms` }), timeoutMs);
-    const done = (value: string | undefined) =>
-      finish(value === undefined ? { ok: false, error: 'no banner line' } : { ok: true, value });
+    const done = (value: string | undefined) => finish(value === undefined ? { ok: false, error: 'no banner line' } : { ok: true, value });
     socket.on('error', (error) => finish({ ok: false, error: error.message }));
     socket.on('close', () => finish({ ok: false, error: 'closed before ready' }));
     if (onConnect) socket.on('connect', () => onSocket(socket, done));

@@ -45,7 +45,9 @@ describe('bundle.json schema', () => {
   });
 
   it('refuses paths that could leave the unpack folder or hide files', () => {
-    expect(firstIssue((m) => ((m.artifacts as Record<string, unknown>)['linux-x64'] = { node: '../node' }))).toMatch(/^artifacts.linux-x64.node: a relative path/);
+    expect(firstIssue((m) => ((m.artifacts as Record<string, unknown>)['linux-x64'] = { node: '../node' }))).toMatch(
+      /^artifacts.linux-x64.node: a relative path/,
+    );
     expect(firstIssue((m) => (m.processManifest = '/etc/passwd'))).toMatch(/^processManifest/);
     expect(firstIssue((m) => (m.processManifest = 'manifests/.hidden'))).toMatch(/^processManifest/);
     expect(firstIssue((m) => (m.processManifest = 'a b.yaml'))).toMatch(/^processManifest/);
@@ -59,14 +61,20 @@ describe('bundle.json schema', () => {
     expect(firstIssue((m) => (m.format = 1))).toMatch(/^sizes: format 1 has no sizes/);
     expect(firstIssue((m) => ((m.sizes as Record<string, number>)['node/linux-x64/node'] = 2 ** 33))).toMatch(/^sizes/);
     expect(firstIssue((m) => (m.version = '1.0'))).toMatch(/^version: a semantic version/);
-    expect(firstIssue((m) => ((m.compatibility as Record<string, string>).controlCenter = '^0.1.0'))).toMatch(/^compatibility.controlCenter: a version range/);
+    expect(firstIssue((m) => ((m.compatibility as Record<string, string>).controlCenter = '^0.1.0'))).toMatch(
+      /^compatibility.controlCenter: a version range/,
+    );
     expect(firstIssue((m) => (m.artifacts = {}))).toMatch(/^artifacts: at least one architecture/);
     expect(firstIssue((m) => ((m.artifacts as Record<string, unknown>)['linux-riscv64'] = { node: 'node/x' }))).toMatch(/Unrecognized key/);
   });
 
   it('refuses components that depend on each other in a circle', () => {
-    expect(firstIssue((m) => ((m.components as BundleManifest['components']).runtime.dependsOn = ['agent']))).toMatch(/^components: .*circle \((runtime|core|agent) -> .*\)/);
-    expect(firstIssue((m) => ((m.components as BundleManifest['components']).core.dependsOn = ['core']))).toMatch(/^components.core.dependsOn: core cannot depend on itself/);
+    expect(firstIssue((m) => ((m.components as BundleManifest['components']).runtime.dependsOn = ['agent']))).toMatch(
+      /^components: .*circle \((runtime|core|agent) -> .*\)/,
+    );
+    expect(firstIssue((m) => ((m.components as BundleManifest['components']).core.dependsOn = ['core']))).toMatch(
+      /^components.core.dependsOn: core cannot depend on itself/,
+    );
   });
 });
 

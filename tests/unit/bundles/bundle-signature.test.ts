@@ -1,6 +1,12 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkBundleSignature, keyFingerprint, rawPublicKey, signBundle, signedMessage } from '../../../electron/backend/bundles/bundle-signature';
+import {
+  checkBundleSignature,
+  keyFingerprint,
+  rawPublicKey,
+  signBundle,
+  signedMessage,
+} from '../../../electron/backend/bundles/bundle-signature';
 
 const { privateKey } = generateKeyPairSync('ed25519');
 const manifest = Buffer.from('{"name":"sutazai","version":"0.1.0"}\n');
@@ -34,17 +40,25 @@ describe('bundle signature', () => {
     const moved = checkBundleSignature(text, manifest.subarray(0, -1), Buffer.concat([manifest.subarray(-1), checksums]));
     expect(moved).toEqual({ ok: false, reason: expect.stringMatching(/does not match bundle.json and checksums.sha256/) });
     // Plain concatenation would have signed the same bytes.
-    expect(signedMessage(manifest.subarray(0, -1), Buffer.concat([manifest.subarray(-1), checksums]))).not.toEqual(signedMessage(manifest, checksums));
+    expect(signedMessage(manifest.subarray(0, -1), Buffer.concat([manifest.subarray(-1), checksums]))).not.toEqual(
+      signedMessage(manifest, checksums),
+    );
   });
 
   it('refuses a signature file whose key does not match the fingerprint it claims', () => {
     const text = JSON.parse(signBundle(privateKey, 'k', manifest, checksums)) as Record<string, string>;
     const other = rawPublicKey(generateKeyPairSync('ed25519').privateKey);
     const swapped = JSON.stringify({ ...text, fingerprint: keyFingerprint(other) });
-    expect(checkBundleSignature(swapped, manifest, checksums)).toEqual({ ok: false, reason: expect.stringMatching(/not the SHA256:.* it claims/) });
+    expect(checkBundleSignature(swapped, manifest, checksums)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/not the SHA256:.* it claims/),
+    });
     // Not a signature file at all, or a signature of the wrong length.
     expect(checkBundleSignature('not json', manifest, checksums)).toEqual({ ok: false, reason: 'signature.ed25519 is not JSON' });
-    expect(checkBundleSignature(JSON.stringify({ ...text, signature: 'AAAA' }), manifest, checksums)).toEqual({ ok: false, reason: expect.stringMatching(/malformed \(signature: 64 bytes/) });
+    expect(checkBundleSignature(JSON.stringify({ ...text, signature: 'AAAA' }), manifest, checksums)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/malformed \(signature: 64 bytes/),
+    });
   });
 
   it('writes fingerprints as SSH does: SHA256 and unpadded base64 of the raw 32-byte key', () => {

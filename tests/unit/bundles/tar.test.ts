@@ -33,7 +33,12 @@ async function read(archive: Buffer, chunk = 4096): Promise<Item[]> {
   for await (const entry of readTar(pieces(archive, chunk))) {
     const parts: Buffer[] = [];
     for await (const part of entry.body) parts.push(Buffer.from(part));
-    items.push({ name: entry.name, type: entry.type, mode: entry.mode, ...(entry.type === 'file' ? { content: Buffer.concat(parts) } : {}) });
+    items.push({
+      name: entry.name,
+      type: entry.type,
+      mode: entry.mode,
+      ...(entry.type === 'file' ? { content: Buffer.concat(parts) } : {}),
+    });
   }
   return items;
 }
@@ -145,7 +150,7 @@ describe('ustar reader refusals', () => {
     const escaping = header('a/../../etc/cron.d/x', '0');
     expect((await refusal(escaping)).message).toMatch(/refusing the entry "a\/..\/..\/etc\/cron.d\/x": the name has a ".." segment/);
   });
-  it('reads only the header form its own writer makes: forms the hosts\' tars read differently are refused', async () => {
+  it("reads only the header form its own writer makes: forms the hosts' tars read differently are refused", async () => {
     // GNU's own magic: BusyBox joins the prefix field to the name, GNU tar reads access times there.
     const gnuPrefix = craftedHeader((block) => {
       block.write('ustar  \0', 257, 'latin1');

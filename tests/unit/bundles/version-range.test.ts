@@ -16,7 +16,19 @@ describe('semantic versions', () => {
   });
 
   it('orders by semver precedence', () => {
-    const sorted = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.0.1', '1.1.0', '2.0.0'];
+    const sorted = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+      '1.0.1',
+      '1.1.0',
+      '2.0.0',
+    ];
     for (let i = 1; i < sorted.length; i += 1) expect(compareVersions(v(sorted[i - 1]!), v(sorted[i]!))).toBeLessThan(0);
     expect(compareVersions(v('1.0.0+a'), v('1.0.0+b'))).toBe(0);
   });

@@ -21,7 +21,8 @@ describe('CLI text', () => {
     expect(exitCodeFor('STORE_NEWER_VERSION')).toBe(4);
     expect(exitCodeFor('PROBE_FAILED')).toBe(5);
     // Every bundle refusal is 11; a downgrade not asked for is refused input, 2.
-    for (const code of ['BUNDLE_CORRUPT', 'BUNDLE_UNEXPECTED_FILE', 'BUNDLE_CHECKSUM_MISMATCH', 'BUNDLE_VERSION_CONFLICT'] as const) expect(exitCodeFor(code), code).toBe(11);
+    for (const code of ['BUNDLE_CORRUPT', 'BUNDLE_UNEXPECTED_FILE', 'BUNDLE_CHECKSUM_MISMATCH', 'BUNDLE_VERSION_CONFLICT'] as const)
+      expect(exitCodeFor(code), code).toBe(11);
     expect(exitCodeFor('INSTALL_DOWNGRADE_REFUSED')).toBe(2);
     expect(exitCodeFor('INTERNAL')).toBe(1);
   });

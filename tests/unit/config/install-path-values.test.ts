@@ -48,8 +48,15 @@ describe('path values of an install file', () => {
   }
 
   it('plain paths, with spaces and ~/ for the per-user one, are taken as they are', () => {
-    const text = 'install:\n  root_dir: /opt/sutazai ai\n  user_dir: ~/sutazai\n  config_dir: /etc/sutazai\n  state_dir: /var/lib/sutazai-2\n  log_dir: /var/log/sutazai_x.y\n';
+    const text =
+      'install:\n  root_dir: /opt/sutazai ai\n  user_dir: ~/sutazai\n  config_dir: /etc/sutazai\n  state_dir: /var/lib/sutazai-2\n  log_dir: /var/log/sutazai_x.y\n';
     const { config } = loadInstallConfig({ configDir, install: [{ name: 'install.yaml', text }] });
-    expect(config.install).toMatchObject({ root_dir: '/opt/sutazai ai', user_dir: '~/sutazai', config_dir: '/etc/sutazai', state_dir: '/var/lib/sutazai-2', log_dir: '/var/log/sutazai_x.y' });
+    expect(config.install).toMatchObject({
+      root_dir: '/opt/sutazai ai',
+      user_dir: '~/sutazai',
+      config_dir: '/etc/sutazai',
+      state_dir: '/var/lib/sutazai-2',
+      log_dir: '/var/log/sutazai_x.y',
+    });
   });
 });

@@ -95,7 +95,9 @@ describe('the environment profile', () => {
   it('refuses an install file written for another environment than the one asked for', () => {
     const error = failure({ environment: 'development', install: [install('environment: staging\n')] });
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.message).toBe('install.yaml:1:14: environment: is staging, but the configuration was loaded for development (--env development).');
+    expect(error.message).toBe(
+      'install.yaml:1:14: environment: is staging, but the configuration was loaded for development (--env development).',
+    );
     expect(error.remedy).toContain('--env staging');
   });
 
@@ -123,7 +125,9 @@ describe('refusals name the file, line, column and key, with a remedy', () => {
 
   it('a word that is not one of the allowed ones, with the likely one', () => {
     const error = failure({ install: [install('system_integration:\n  deployment_mode: hybird\n')] });
-    expect(error.message).toContain('install.yaml:2:20: system_integration.deployment_mode: must be one of local, on-premise, cloud, hybrid, not "hybird" (did you mean hybrid?)');
+    expect(error.message).toContain(
+      'install.yaml:2:20: system_integration.deployment_mode: must be one of local, on-premise, cloud, hybrid, not "hybird" (did you mean hybrid?)',
+    );
   });
 
   it('an unknown key, pointing at the key, with the close one', () => {
@@ -162,7 +166,9 @@ describe('refusals name the file, line, column and key, with a remedy', () => {
     // metrics_port alone is fine; it clashes with core.port, which the defaults set.
     const error = failure({ host: install('runtime:\n  metrics_port: 7700\n', 'host-db-1.yaml') });
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.message).toBe('host-db-1.yaml:2:17: runtime.metrics_port: port 7700 overlaps core.port; each service of a host needs its own port.');
+    expect(error.message).toBe(
+      'host-db-1.yaml:2:17: runtime.metrics_port: port 7700 overlaps core.port; each service of a host needs its own port.',
+    );
   });
 
   it('agents whose ports would run past 65535', () => {
@@ -213,8 +219,10 @@ describe('SUTAZAI_* variables', () => {
     expect(loaded.config.system_integration.security.authentication_method).toBe('jwt');
   });
 
-  it('leave the app\'s and the programs\' own variables alone', () => {
-    const loaded = load({ env: { SUTAZAI_DATA_DIR: '/tmp/x', SUTAZAI_PASSPHRASE: 'secret', SUTAZAI_CORE_PORT: 'not a port', PATH: '/bin' } });
+  it("leave the app's and the programs' own variables alone", () => {
+    const loaded = load({
+      env: { SUTAZAI_DATA_DIR: '/tmp/x', SUTAZAI_PASSPHRASE: 'secret', SUTAZAI_CORE_PORT: 'not a port', PATH: '/bin' },
+    });
     expect(loaded.config.core.port).toBe(7700);
     expect(loaded.layers.map((layer) => layer.kind)).not.toContain('env');
   });
@@ -226,7 +234,9 @@ describe('SUTAZAI_* variables', () => {
   it('refuse a variable naming no key, naming the variable and the close one', () => {
     const error = failure({ env: { SUTAZAI_RUNTIME__GRPC_PROT: '7443' } });
     expect(error.code).toBe('CONFIG_ENV_INVALID');
-    expect(error.message).toBe('SUTAZAI_RUNTIME__GRPC_PROT names no configuration key: "grpc_prot" is not a key of runtime; did you mean SUTAZAI_RUNTIME__GRPC_PORT?');
+    expect(error.message).toBe(
+      'SUTAZAI_RUNTIME__GRPC_PROT names no configuration key: "grpc_prot" is not a key of runtime; did you mean SUTAZAI_RUNTIME__GRPC_PORT?',
+    );
     expect(error.remedy).toContain('SUTAZAI_RUNTIME__GRPC_PORT');
   });
 
@@ -239,7 +249,9 @@ describe('SUTAZAI_* variables', () => {
   it('refuse a value of the wrong type, naming the variable', () => {
     const error = failure({ env: { SUTAZAI_RUNTIME__GRPC_PORT: 'abc' } });
     expect(error.code).toBe('CONFIG_ENV_INVALID');
-    expect(error.message).toBe('environment variable SUTAZAI_RUNTIME__GRPC_PORT: runtime.grpc_port: must be a whole number from 1 to 65535, not "abc".');
+    expect(error.message).toBe(
+      'environment variable SUTAZAI_RUNTIME__GRPC_PORT: runtime.grpc_port: must be a whole number from 1 to 65535, not "abc".',
+    );
     expect(error.remedy).toContain('unset');
   });
 

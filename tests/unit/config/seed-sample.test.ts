@@ -25,7 +25,11 @@ describe("the System Integration Guide's sample", () => {
       communication: { primary_protocol: 'grpc', fallback_protocol: 'rest' },
       monitoring: { metrics_collection: 'prometheus', tracing: 'opentelemetry' },
     });
-    expect(loaded.merged.settings.get('system_integration.security.authentication_method')!.at(-1)!.origin).toMatchObject({ file: repaired, line: 6, column: 28 });
+    expect(loaded.merged.settings.get('system_integration.security.authentication_method')!.at(-1)!.origin).toMatchObject({
+      file: repaired,
+      line: 6,
+      column: 28,
+    });
   });
 
   it('is refused as printed, pointing into the lines where the key is missing', () => {

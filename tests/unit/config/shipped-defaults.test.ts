@@ -10,16 +10,24 @@ const configDir = path.resolve(__dirname, '../../../config');
 describe('config/defaults.yaml', () => {
   it('sets every key of the schema, so no install is left with a gap', () => {
     const layer = readYamlLayer('defaults', 'defaults', { file: path.join(configDir, 'defaults.yaml') });
-    const missing = leafPaths(InstallConfigShape).filter((key) => key.reduce<unknown>((node, segment) => (node as Record<string, unknown> | undefined)?.[segment], layer.value) === undefined);
+    const missing = leafPaths(InstallConfigShape).filter(
+      (key) => key.reduce<unknown>((node, segment) => (node as Record<string, unknown> | undefined)?.[segment], layer.value) === undefined,
+    );
     expect(missing).toEqual([]);
   });
 
   it('agrees with the runtime: loopback listen address, its ports and log caps', () => {
     const layer = readYamlLayer('defaults', 'defaults', { file: path.join(configDir, 'defaults.yaml') });
     const example = fs.readFileSync(path.resolve(__dirname, '../../../agents-runtime/config/example-runtime.yaml'), 'utf8');
-    const runtime = layer.value.runtime as { listen_address: string; grpc_port: number; metrics_port: number; logs: Record<string, number> };
+    const runtime = layer.value.runtime as {
+      listen_address: string;
+      grpc_port: number;
+      metrics_port: number;
+      logs: Record<string, number>;
+    };
     expect(example).toContain(`listen: ${runtime.listen_address}:${runtime.grpc_port}`);
     expect(example).toContain(`listen: ${runtime.listen_address}:${runtime.metrics_port}`);
-    for (const key of ['max_file_bytes', 'keep_files', 'max_total_bytes']) expect(example).toMatch(new RegExp(`${key}: ${runtime.logs[key]}\\b`));
+    for (const key of ['max_file_bytes', 'keep_files', 'max_total_bytes'])
+      expect(example).toMatch(new RegExp(`${key}: ${runtime.logs[key]}\\b`));
   });
 });

@@ -21,7 +21,12 @@ describe('api client', () => {
     const client = createApiClient(transport);
     const call = client.call('app.info', {});
     expect(sent[0]).toMatchObject({ type: 'request', method: 'app.info', params: {} });
-    deliver({ type: 'response', id: sent[0].id, ok: true, result: { version: '1', mode: 'web', dataDir: '/x', platform: 'p', startedAt: 1 } });
+    deliver({
+      type: 'response',
+      id: sent[0].id,
+      ok: true,
+      result: { version: '1', mode: 'web', dataDir: '/x', platform: 'p', startedAt: 1 },
+    });
     await expect(call).resolves.toMatchObject({ version: '1', mode: 'web' });
   });
 

@@ -18,11 +18,38 @@ import {
 import { ACTIVATE_STEPS, STEPS, UNINSTALL_STEPS as ENGINE_UNINSTALL_STEPS } from '../../../electron/backend/install/install-steps';
 
 function job(hosts: string[] = ['a'], kind: InstallJobKind = 'apply'): InstallJobStatus {
-  return { jobId: 'j1', kind, seq: 0, install: 'lab', bundle: 'sutazai@0.1.0', state: 'running', error: null, startedAt: 1, finishedAt: null, hosts: hosts.map((h) => queuedJobHost(h, kind)) };
+  return {
+    jobId: 'j1',
+    kind,
+    seq: 0,
+    install: 'lab',
+    bundle: 'sutazai@0.1.0',
+    state: 'running',
+    error: null,
+    startedAt: 1,
+    finishedAt: null,
+    hosts: hosts.map((h) => queuedJobHost(h, kind)),
+  };
 }
 
-const step = (seq: number, host: string, name: JobStepName, status: 'running' | 'done' | 'already-done' | 'failed' | 'skipped', extra: Partial<{ detail: string; output: string | null; at: number }> = {}): InstallProgress =>
-  InstallProgressSchema.parse({ jobId: 'j1', seq, at: extra.at ?? seq * 10, kind: 'step', host, step: name, status, detail: extra.detail ?? `${name} ${status}`, output: extra.output ?? null });
+const step = (
+  seq: number,
+  host: string,
+  name: JobStepName,
+  status: 'running' | 'done' | 'already-done' | 'failed' | 'skipped',
+  extra: Partial<{ detail: string; output: string | null; at: number }> = {},
+): InstallProgress =>
+  InstallProgressSchema.parse({
+    jobId: 'j1',
+    seq,
+    at: extra.at ?? seq * 10,
+    kind: 'step',
+    host,
+    step: name,
+    status,
+    detail: extra.detail ?? `${name} ${status}`,
+    output: extra.output ?? null,
+  });
 
 describe('an apply job folded from its progress events', () => {
   it('names the same steps, in the same order, as the install engine, for every kind of job', () => {
@@ -41,7 +68,14 @@ describe('an apply job folded from its progress events', () => {
     expect(status.hosts[0]!.state).toBe('running');
     expect(status.hosts[0]!.steps[0]).toMatchObject({ step: 'connect', status: 'running', startedAt: 100, finishedAt: null, output: null });
     status = applyInstallProgress(status, step(2, 'a', 'connect', 'done', { at: 150, output: 'logged in as root' }));
-    expect(status.hosts[0]!.steps[0]).toEqual({ step: 'connect', status: 'done', detail: 'connect done', output: 'logged in as root', startedAt: 100, finishedAt: 150 });
+    expect(status.hosts[0]!.steps[0]).toEqual({
+      step: 'connect',
+      status: 'done',
+      detail: 'connect done',
+      output: 'logged in as root',
+      startedAt: 100,
+      finishedAt: 150,
+    });
     // A step found done without running is stamped once, when it was reported.
     status = applyInstallProgress(status, step(3, 'a', 'check-space', 'already-done', { at: 160, output: 'nothing left to store' }));
     expect(status.hosts[0]!.steps[1]).toMatchObject({ status: 'already-done', startedAt: 160, finishedAt: 160 });
@@ -60,13 +94,29 @@ describe('an apply job folded from its progress events', () => {
 
   it('records upload bytes, a host’s outcome with its error, and the job’s end', () => {
     let status = job(['a', 'b']);
-    status = applyInstallProgress(status, InstallProgressSchema.parse({ jobId: 'j1', seq: 1, at: 5, kind: 'upload', host: 'b', upload: { bytesOnHost: 512, totalBytes: 1024, resumedFrom: 256, bytesSent: 256 } }));
+    status = applyInstallProgress(
+      status,
+      InstallProgressSchema.parse({
+        jobId: 'j1',
+        seq: 1,
+        at: 5,
+        kind: 'upload',
+        host: 'b',
+        upload: { bytesOnHost: 512, totalBytes: 1024, resumedFrom: 256, bytesSent: 256 },
+      }),
+    );
     expect(status.hosts[1]!.upload).toEqual({ bytesOnHost: 512, totalBytes: 1024, resumedFrom: 256, bytesSent: 256 });
     const error = { code: 'INSTALL_NO_SPACE' as const, message: 'b has 1 MiB free', remedy: 'Free space' };
-    status = applyInstallProgress(status, InstallProgressSchema.parse({ jobId: 'j1', seq: 2, at: 6, kind: 'host', host: 'b', outcome: 'failed', error }));
+    status = applyInstallProgress(
+      status,
+      InstallProgressSchema.parse({ jobId: 'j1', seq: 2, at: 6, kind: 'host', host: 'b', outcome: 'failed', error }),
+    );
     expect(status.hosts[1]).toMatchObject({ state: 'failed', error });
     expect(status.hosts[0]!.state).toBe('queued');
-    status = applyInstallProgress(status, InstallProgressSchema.parse({ jobId: 'j1', seq: 3, at: 7, kind: 'finished', state: 'failed', error: null }));
+    status = applyInstallProgress(
+      status,
+      InstallProgressSchema.parse({ jobId: 'j1', seq: 3, at: 7, kind: 'finished', state: 'failed', error: null }),
+    );
     expect(status).toMatchObject({ state: 'failed', finishedAt: 7, seq: 3 });
   });
 
@@ -79,24 +129,44 @@ describe('an apply job folded from its progress events', () => {
   it('ends a cancelled or interrupted job with its unsettled hosts in the same state and no step left running', () => {
     let status = job(['a', 'b', 'c']);
     status = applyInstallProgress(status, step(1, 'a', 'connect', 'done'));
-    status = applyInstallProgress(status, InstallProgressSchema.parse({ jobId: 'j1', seq: 2, at: 20, kind: 'host', host: 'a', outcome: 'installed', error: null }));
+    status = applyInstallProgress(
+      status,
+      InstallProgressSchema.parse({ jobId: 'j1', seq: 2, at: 20, kind: 'host', host: 'a', outcome: 'installed', error: null }),
+    );
     status = applyInstallProgress(status, step(3, 'b', 'upload', 'running'));
     const error = { code: 'INSTALL_CANCELLED' as const, message: 'cancelled', remedy: 'Install again: it resumes.' };
-    status = applyInstallProgress(status, InstallProgressSchema.parse({ jobId: 'j1', seq: 4, at: 40, kind: 'finished', state: 'cancelled', error }));
+    status = applyInstallProgress(
+      status,
+      InstallProgressSchema.parse({ jobId: 'j1', seq: 4, at: 40, kind: 'finished', state: 'cancelled', error }),
+    );
     expect(status).toMatchObject({ state: 'cancelled', error, finishedAt: 40 });
     expect(status.hosts.map((h) => [h.host, h.state])).toEqual([
       ['a', 'installed'],
       ['b', 'cancelled'],
       ['c', 'cancelled'],
     ]);
-    expect(status.hosts[1]!.steps.find((s) => s.step === 'upload')).toMatchObject({ status: 'failed', detail: 'cancelled: upload running', finishedAt: 40 });
+    expect(status.hosts[1]!.steps.find((s) => s.step === 'upload')).toMatchObject({
+      status: 'failed',
+      detail: 'cancelled: upload running',
+      finishedAt: 40,
+    });
     expect(status.hosts.flatMap((h) => h.steps).some((s) => s.status === 'running')).toBe(false);
   });
 
   it('keeps only the newest notes of a host, each cut to its limit', () => {
     let status = job(['a']);
     for (let seq = 1; seq <= JOB_NOTES_KEPT + 5; seq += 1) {
-      status = applyInstallProgress(status, InstallProgressSchema.parse({ jobId: 'j1', seq, at: seq, kind: 'note', host: 'a', text: `note ${seq} ${'x'.repeat(seq === JOB_NOTES_KEPT + 5 ? 2000 : 0)}` }));
+      status = applyInstallProgress(
+        status,
+        InstallProgressSchema.parse({
+          jobId: 'j1',
+          seq,
+          at: seq,
+          kind: 'note',
+          host: 'a',
+          text: `note ${seq} ${'x'.repeat(seq === JOB_NOTES_KEPT + 5 ? 2000 : 0)}`,
+        }),
+      );
     }
     expect(status.hosts[0]!.notes).toHaveLength(JOB_NOTES_KEPT);
     expect(status.hosts[0]!.notes[0]).toBe('note 6 ');
@@ -109,8 +179,24 @@ describe('an apply job folded from its progress events', () => {
     expect(rollback.hosts[0]!.steps.map((s) => [s.step, s.status])[0]).toEqual(['read', 'done']);
     expect(rollback.hosts[0]!.steps).toHaveLength(ROLLBACK_STEPS.length);
     let uninstall = job(['a'], 'uninstall');
-    uninstall = applyInstallProgress(uninstall, InstallProgressSchema.parse({ jobId: 'j1', seq: 1, at: 1, kind: 'step', host: 'a', step: 'stop', status: 'done', detail: 'stopped', output: null }));
-    uninstall = applyInstallProgress(uninstall, InstallProgressSchema.parse({ jobId: 'j1', seq: 2, at: 2, kind: 'host', host: 'a', outcome: 'removed', error: null }));
+    uninstall = applyInstallProgress(
+      uninstall,
+      InstallProgressSchema.parse({
+        jobId: 'j1',
+        seq: 1,
+        at: 1,
+        kind: 'step',
+        host: 'a',
+        step: 'stop',
+        status: 'done',
+        detail: 'stopped',
+        output: null,
+      }),
+    );
+    uninstall = applyInstallProgress(
+      uninstall,
+      InstallProgressSchema.parse({ jobId: 'j1', seq: 2, at: 2, kind: 'host', host: 'a', outcome: 'removed', error: null }),
+    );
     expect(uninstall.hosts[0]).toMatchObject({ state: 'removed' });
     expect(uninstall.hosts[0]!.steps.map((s) => s.status)).toEqual(['pending', 'done', 'pending', 'pending']);
   });

@@ -31,9 +31,16 @@ describe('contract schemas', () => {
 
   it('rejects facts missing a required section', () => {
     const facts = {
-      probedAt: 1, source: 'local',
+      probedAt: 1,
+      source: 'local',
       os: { platform: 'linux', family: 'debian', distro: 'Debian', release: '12', codename: '', kernel: '6', arch: 'x64', hostname: 'h' },
-      cpu: null, memory: null, disks: null, filesystems: null, gpus: null, network: null, unknown: [],
+      cpu: null,
+      memory: null,
+      disks: null,
+      filesystems: null,
+      gpus: null,
+      network: null,
+      unknown: [],
     };
     expect(HostFactsSchema.safeParse(facts).success).toBe(true);
     const { os: _os, ...withoutOs } = facts;

@@ -38,7 +38,10 @@ describe('visible text', () => {
     const shown = visibleStrings(value);
     // eslint-disable-next-line no-control-regex -- looking for control characters is the test
     expect(JSON.stringify(shown)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
-    expect(shown).toEqual({ a: ['\\x1b]52;c;cm0gLXJmIH4K\\x07', 1, null, true, { 'k\\x9b2J': 'evil\\u202etxt.sh' }], b: { c: '\\x1b[31mred\\x1b[0m' } });
+    expect(shown).toEqual({
+      a: ['\\x1b]52;c;cm0gLXJmIH4K\\x07', 1, null, true, { 'k\\x9b2J': 'evil\\u202etxt.sh' }],
+      b: { c: '\\x1b[31mred\\x1b[0m' },
+    });
     expect(value.a[0]).toBe(OSC52); // the input is not changed
   });
 });

@@ -30,11 +30,16 @@ function serviceError(object: { code: status; details: string; metadata?: Metada
 
 describe('runtimeCallError', () => {
   it("passes on the runtime's refusal of a role, with the runtime's remedy", () => {
-    const refused = statusFor('PERMISSION_DENIED', 'RestartProcess needs the role operator; this client certificate carries viewer', 'ask an admin for a client certificate with the role operator (or a higher role), or use one that has it');
+    const refused = statusFor(
+      'PERMISSION_DENIED',
+      'RestartProcess needs the role operator; this client certificate carries viewer',
+      'ask an admin for a client certificate with the role operator (or a higher role), or use one that has it',
+    );
     const error = runtimeCallError(serviceError({ code: refused.code, details: refused.details, metadata: refused.metadata! }), context);
     expect(error.toBody()).toEqual({
       code: 'RUNTIME_PERMISSION_DENIED',
-      message: 'The runtime on host db-1 (198.18.0.5:22) refused RestartProcess: RestartProcess needs the role operator; this client certificate carries viewer.',
+      message:
+        'The runtime on host db-1 (198.18.0.5:22) refused RestartProcess: RestartProcess needs the role operator; this client certificate carries viewer.',
       remedy: 'ask an admin for a client certificate with the role operator (or a higher role), or use one that has it',
     });
   });
@@ -50,8 +55,16 @@ describe('runtimeCallError', () => {
   });
 
   it('says forwarding is off, not that the runtime is down, when sshd forbids the tunnel', () => {
-    const prohibited = new ForwardRefusedError(endpoint, '127.0.0.1', 7600, Object.assign(new Error('(SSH) Channel open failure: administratively prohibited: open failed'), { reason: 1 }));
-    const error = runtimeCallError(serviceError({ code: status.UNAVAILABLE, details: 'Connection dropped' }), { ...context, tunnelFailure: prohibited });
+    const prohibited = new ForwardRefusedError(
+      endpoint,
+      '127.0.0.1',
+      7600,
+      Object.assign(new Error('(SSH) Channel open failure: administratively prohibited: open failed'), { reason: 1 }),
+    );
+    const error = runtimeCallError(serviceError({ code: status.UNAVAILABLE, details: 'Connection dropped' }), {
+      ...context,
+      tunnelFailure: prohibited,
+    });
     expect(error.code).toBe('RUNTIME_UNREACHABLE');
     expect(error.message).toContain('its sshd does not allow a tunnel to 127.0.0.1:7600 (administratively prohibited: open failed)');
     expect(error.remedy).toContain('AllowTcpForwarding');
@@ -59,9 +72,14 @@ describe('runtimeCallError', () => {
 
   it('prefers the lost SSH connection over what gRPC saw of it', () => {
     const lost = new ApiError('SSH_FAILED', 'The SSH connection was lost on host db-1 (198.18.0.5:22).', 'Try again.');
-    const error = runtimeCallError(serviceError({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), { ...context, sessionLost: lost });
+    const error = runtimeCallError(serviceError({ code: status.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), {
+      ...context,
+      sessionLost: lost,
+    });
     expect(error.code).toBe('RUNTIME_UNREACHABLE');
-    expect(error.message).toBe('RestartProcess cannot reach the runtime on host db-1 (198.18.0.5:22): the SSH connection it runs through was lost.');
+    expect(error.message).toBe(
+      'RestartProcess cannot reach the runtime on host db-1 (198.18.0.5:22): the SSH connection it runs through was lost.',
+    );
     expect(error.cause).toBe(lost);
   });
 });

@@ -39,7 +39,13 @@ describe('bulk probe jobs', () => {
     }
     const final = await job.done;
     expect(fake.peak()).toBe(2);
-    expect(final.map((p) => [p.hostName, p.state])).toEqual([['h1', 'done'], ['h2', 'done'], ['h3', 'failed'], ['h4', 'done'], ['h5', 'done']]);
+    expect(final.map((p) => [p.hostName, p.state])).toEqual([
+      ['h1', 'done'],
+      ['h2', 'done'],
+      ['h3', 'failed'],
+      ['h4', 'done'],
+      ['h5', 'done'],
+    ]);
     expect(final[2]!.error).toMatchObject({ code: 'HOST_UNREACHABLE', remedy: 'check cables' });
     expect(events.filter((e) => e.state === 'queued')).toHaveLength(5);
     expect(events.at(-1)).toMatchObject({ finished: 5, total: 5 });

@@ -19,7 +19,9 @@ describe('what makes a bundle a downgrade', () => {
   it('refuses with what it would replace and each way to ask for it by name', () => {
     const error = downgradeRefusedError('lab', 'sutazai@1.0.0', ['1.1.0', '1.2.0']);
     expect(error.code).toBe('INSTALL_DOWNGRADE_REFUSED');
-    expect(error.message).toBe('sutazai@1.0.0 is older than 1.1.0 and 1.2.0, which lab runs: installing it is a downgrade, and a downgrade is only done when asked for by name; nothing was changed.');
+    expect(error.message).toBe(
+      'sutazai@1.0.0 is older than 1.1.0 and 1.2.0, which lab runs: installing it is a downgrade, and a downgrade is only done when asked for by name; nothing was changed.',
+    );
     expect(error.remedy).toContain('roll back instead');
     expect(error.remedy).toContain('sutazai apply --allow-downgrade');
     expect(error.remedy).toContain('allowDowngrade: true');

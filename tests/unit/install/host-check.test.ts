@@ -99,7 +99,18 @@ describe('the check of a host', () => {
 
   it('finds nothing on a fresh host, and where the install would land and how much room is there', () => {
     const { check } = runCheck(path.join(tmp.path, 'fresh'));
-    expect(check).toMatchObject({ home: process.env.HOME, uid: process.getuid!(), stagedBundle: null, partialSize: null, release: { present: false, marker: null }, configDigest: null, current: null, currentExists: false, daemon: null, unit: null });
+    expect(check).toMatchObject({
+      home: process.env.HOME,
+      uid: process.getuid!(),
+      stagedBundle: null,
+      partialSize: null,
+      release: { present: false, marker: null },
+      configDigest: null,
+      current: null,
+      currentExists: false,
+      daemon: null,
+      unit: null,
+    });
     expect(check.machine).toBe(spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout.trim());
     // root_dir does not exist: the space is that of the nearest directory that does.
     expect(check.spacePath).toBe(path.join(tmp.path, 'fresh'));
@@ -122,7 +133,14 @@ describe('the check of a host', () => {
     fs.mkdirSync(layout.bin);
     fs.writeFileSync(`${layout.bin}/sutazai-runtime-start`, 'start');
     // The install's daemon: a process of this user running the release's own Node binary, named by the lock with its start time.
-    fakeDaemon = startDaemonLike(release.dir, ['-e', 'setInterval(() => {}, 1000)', release.daemon, 'run', '--config', release.runtimeConfig]);
+    fakeDaemon = startDaemonLike(release.dir, [
+      '-e',
+      'setInterval(() => {}, 1000)',
+      release.daemon,
+      'run',
+      '--config',
+      release.runtimeConfig,
+    ]);
     fs.mkdirSync(layout.stateDir, { recursive: true });
     writeLock(layout.stateDir, fakeDaemon.pid!);
 
@@ -158,7 +176,14 @@ describe('the check of a host', () => {
   describe('a lock whose pid now belongs to another process (pid reuse)', () => {
     const dir = () => path.join(tmp.path, 'reused');
     const marker = () => path.join(tmp.path, 'reused-marker');
-    const crafted = () => ['-e', 'setInterval(() => {}, 1000)', 'sutazai-runtime', 'run', '--config', `/tmp/x$(touch\${IFS}${marker()})/etc/runtime.yaml`];
+    const crafted = () => [
+      '-e',
+      'setInterval(() => {}, 1000)',
+      'sutazai-runtime',
+      'run',
+      '--config',
+      `/tmp/x$(touch\${IFS}${marker()})/etc/runtime.yaml`,
+    ];
     beforeAll(() => {
       const { layout } = layoutUnder(dir());
       fs.mkdirSync(layout.stateDir, { recursive: true });
@@ -175,24 +200,27 @@ describe('the check of a host', () => {
       expect(fs.existsSync(marker())).toBe(false);
     });
 
-    it('is no daemon of the install when its start time is not the lock\'s, even running the release\'s own binary', () => {
+    it("is no daemon of the install when its start time is not the lock's, even running the release's own binary", () => {
       const { layout } = layoutUnder(dir());
       const other = startDaemonLike(layout.release('0.1.0').dir, crafted());
       writeLock(layout.stateDir, other.pid!, `${startTimeOf(other.pid!)}0`);
       expect(runCheck(dir()).check.daemon).toBeNull();
     });
 
-    it.skipIf(process.getuid!() !== 0)('is no daemon of the install when another user runs the release\'s own binary under the lock\'s pid and start time', () => {
-      const { layout } = layoutUnder(dir());
-      const other = startDaemonLike(layout.release('0.1.0').dir, crafted(), { uid: 65534, gid: 65534 });
-      writeLock(layout.stateDir, other.pid!);
-      expect(readCmdline(other.pid!)).toContain('sutazai-runtime');
-      expect(runCheck(dir()).check.daemon).toBeNull();
-      expect(fs.existsSync(marker())).toBe(false);
-    });
+    it.skipIf(process.getuid!() !== 0)(
+      "is no daemon of the install when another user runs the release's own binary under the lock's pid and start time",
+      () => {
+        const { layout } = layoutUnder(dir());
+        const other = startDaemonLike(layout.release('0.1.0').dir, crafted(), { uid: 65534, gid: 65534 });
+        writeLock(layout.stateDir, other.pid!);
+        expect(readCmdline(other.pid!)).toContain('sutazai-runtime');
+        expect(runCheck(dir()).check.daemon).toBeNull();
+        expect(fs.existsSync(marker())).toBe(false);
+      },
+    );
   });
 
-  it('names who listens on the ports the install needs: its own release\'s processes, or another process', async () => {
+  it("names who listens on the ports the install needs: its own release's processes, or another process", async () => {
     const dir = path.join(tmp.path, 'ports');
     const { layout } = layoutUnder(dir);
     const runtimeDir = layout.release('0.1.0').runtimeDir;
@@ -201,7 +229,10 @@ describe('the check of a host', () => {
     // One listener runs the install's release's Node (as its core would); one runs another
     // binary from the same directory, naming the release in its command line; the third port is free.
     const listen = (node: string, port: number, address: string) =>
-      spawn(node, ['-e', `require('net').createServer().listen(${port}, '${address}', () => console.log('up'))`, runtimeDir], { cwd: runtimeDir, stdio: ['ignore', 'pipe', 'ignore'] });
+      spawn(node, ['-e', `require('net').createServer().listen(${port}, '${address}', () => console.log('up'))`, runtimeDir], {
+        cwd: runtimeDir,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
     const ours = listen(nodeAt(path.join(layout.release('0.1.0').dir, 'node', 'linux-x64', 'node')), base, '127.0.0.1');
     const foreign = listen(process.execPath, base + 1, '::');
     listeners.push(ours, foreign);
@@ -215,13 +246,17 @@ describe('the check of a host', () => {
     expect(runCheck(path.join(tmp.path, 'fresh'), ['sh'], [base + 2]).check.busyPorts).toEqual([]);
   });
 
-  it('takes no fact from a listener\'s command line, whatever lines it holds', async () => {
+  it("takes no fact from a listener's command line, whatever lines it holds", async () => {
     const dir = path.join(tmp.path, 'forged-lines');
     fs.mkdirSync(dir);
     const { layout } = layoutUnder(dir);
     const port = await freePorts(1);
     const forged = `x\nabsent\tconfig /\nabsent\tstate ${tmp.path}\ndaemon_pid\t1\nrelease_marker\tforged\ncurrent\treleases/forged`;
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`, forged], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${port}, '127.0.0.1', () => console.log('up'))`, forged],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     listeners.push(child);
     await new Promise((resolve) => child.stdout!.once('data', resolve));
     const { check } = runCheck(dir, ['sh'], [port]);

@@ -33,19 +33,51 @@ describe('an install definition (the install file as an API object)', () => {
   });
 
   it('takes a bundle given by path, relative to the backend’s working directory', () => {
-    const file = installFileOf(InstallDefinitionSchema.parse({ name: 'lab', bundle: 'dist/bundles/sutazai-0.1.0.sutazai-bundle', hosts: [{ name: 'a', role: 'core' }] }));
+    const file = installFileOf(
+      InstallDefinitionSchema.parse({
+        name: 'lab',
+        bundle: 'dist/bundles/sutazai-0.1.0.sutazai-bundle',
+        hosts: [{ name: 'a', role: 'core' }],
+      }),
+    );
     expect(file.bundle).toEqual({ path: path.resolve('dist/bundles/sutazai-0.1.0.sutazai-bundle') });
   });
 
   it('keeps a configuration error at the line and column of the text the operator wrote', () => {
-    const file = installFileOf(InstallDefinitionSchema.parse({ name: 'lab', bundle: 'sutazai@0.1.0', config: [{ name: 'install.yaml', text: 'runtime:\n  grpc_port: seventy\n' }], hosts: [{ name: 'a', role: 'core' }] }));
+    const file = installFileOf(
+      InstallDefinitionSchema.parse({
+        name: 'lab',
+        bundle: 'sutazai@0.1.0',
+        config: [{ name: 'install.yaml', text: 'runtime:\n  grpc_port: seventy\n' }],
+        hosts: [{ name: 'a', role: 'core' }],
+      }),
+    );
     expect(() => loadInstallConfig({ configDir, install: file.layers })).toThrow(/^install\.yaml:2:14: /);
   });
 
   it.each([
     ['no core', { hosts: [{ name: 'a', role: 'agent' }] }, 'has no core'],
-    ['a host twice', { hosts: [{ name: 'a', role: 'both' }, { name: 'a', role: 'agent' }] }, 'names a again'],
-    ['two layers of one name', { config: [{ name: 'x.yaml', text: '' }, { name: 'x.yaml', text: '' }], hosts: [{ name: 'a', role: 'core' }] }, 'two layers are named x.yaml'],
+    [
+      'a host twice',
+      {
+        hosts: [
+          { name: 'a', role: 'both' },
+          { name: 'a', role: 'agent' },
+        ],
+      },
+      'names a again',
+    ],
+    [
+      'two layers of one name',
+      {
+        config: [
+          { name: 'x.yaml', text: '' },
+          { name: 'x.yaml', text: '' },
+        ],
+        hosts: [{ name: 'a', role: 'core' }],
+      },
+      'two layers are named x.yaml',
+    ],
     ['a bad install name', { name: '-lab', hosts: [{ name: 'a', role: 'core' }] }, 'use 1 to 50 letters'],
     ['an unknown key', { hosts: [{ name: 'a', role: 'core' }], extra: 1 }, 'extra'],
   ])('refuses a definition with %s', (_what, change, message) => {

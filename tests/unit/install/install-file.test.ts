@@ -48,8 +48,12 @@ describe('the install file', () => {
   });
 
   it('takes a bundle file path, relative to the install file, where no name@version is given', () => {
-    expect(parseInstallFile(VALID.replace('sutazai@0.1.0', '../bundles/sutazai-0.1.0.sutazai-bundle'), FILE).bundle).toEqual({ path: '/srv/installs/bundles/sutazai-0.1.0.sutazai-bundle' });
-    expect(parseInstallFile(VALID.replace('sutazai@0.1.0', '/tmp/b.sutazai-bundle'), FILE).bundle).toEqual({ path: '/tmp/b.sutazai-bundle' });
+    expect(parseInstallFile(VALID.replace('sutazai@0.1.0', '../bundles/sutazai-0.1.0.sutazai-bundle'), FILE).bundle).toEqual({
+      path: '/srv/installs/bundles/sutazai-0.1.0.sutazai-bundle',
+    });
+    expect(parseInstallFile(VALID.replace('sutazai@0.1.0', '/tmp/b.sutazai-bundle'), FILE).bundle).toEqual({
+      path: '/tmp/b.sutazai-bundle',
+    });
   });
 
   it('hands inline values to the configuration loader at their own line and column', () => {
@@ -70,19 +74,30 @@ describe('the install file', () => {
   });
 
   it('names file, line and column of what is wrong', () => {
-    expect(refusal(VALID.replace('role: agent', 'role: worker')).message).toBe(`${FILE}:14:11: hosts[1].role: must be core, agent or both, not "worker".`);
-    expect(refusal(VALID.replace('    gpu: true', '    gpus: true')).message).toBe(`${FILE}:15:5: hosts[1].gpus: is not a key of an install file.`);
-    expect(refusal(VALID.replace('name: gpu-1', 'name: core-1')).message).toBe(`${FILE}:13:11: hosts[1].name: names core-1 again (already hosts[0]).`);
+    expect(refusal(VALID.replace('role: agent', 'role: worker')).message).toBe(
+      `${FILE}:14:11: hosts[1].role: must be core, agent or both, not "worker".`,
+    );
+    expect(refusal(VALID.replace('    gpu: true', '    gpus: true')).message).toBe(
+      `${FILE}:15:5: hosts[1].gpus: is not a key of an install file.`,
+    );
+    expect(refusal(VALID.replace('name: gpu-1', 'name: core-1')).message).toBe(
+      `${FILE}:13:11: hosts[1].name: names core-1 again (already hosts[0]).`,
+    );
     expect(refusal(VALID.replace('role: both', 'role: agent')).message).toContain(`${FILE}:10:3: hosts: has no core`);
     expect(refusal(VALID.replace('name: lab', 'name: "lab install"')).message).toContain(`${FILE}:1:7: name: must be 1 to 50 letters`);
-    expect(refusal(VALID.replace('  - file: site.yaml', '  - path: site.yaml')).message).toContain(`${FILE}:5:5: config[0]: must be { file: PATH } or { values: { ... } }`);
+    expect(refusal(VALID.replace('  - file: site.yaml', '  - path: site.yaml')).message).toContain(
+      `${FILE}:5:5: config[0]: must be { file: PATH } or { values: { ... } }`,
+    );
     const syntax = refusal('name: lab\nhosts:\n  - name: a\n   role: both\n');
     expect(syntax.code).toBe('CONFIG_YAML_INVALID');
     expect(syntax.message).toContain(`${FILE}:4:`);
   });
 
   it('is an install file error for the CLI (usage, exit 2)', () => {
-    expect(refusal('name: lab\nbundle: x@1.0.0\nhosts: []\n')).toMatchObject({ code: 'INSTALL_FILE_INVALID', remedy: expect.stringContaining('Installing') });
+    expect(refusal('name: lab\nbundle: x@1.0.0\nhosts: []\n')).toMatchObject({
+      code: 'INSTALL_FILE_INVALID',
+      remedy: expect.stringContaining('Installing'),
+    });
     expect(path.isAbsolute(parseInstallFile(VALID, FILE).file)).toBe(true);
   });
 });

@@ -55,7 +55,10 @@ function jobsWith(script: ReturnType<typeof scriptedEngine>, clock = { t: 1000 }
   const outputs = new Map<string, string>([['core-1/connect', 'logged in as root; system-wide under /opt/sutazai']]);
   const jobs = createInstallJobs({
     engine: script.engine,
-    records: { installId: (name) => (name === 'lab' ? 7 : null), stepOutput: (_installId, hostId, step) => outputs.get(`${hostId === 1 ? 'core-1' : 'agent-1'}/${step}`) ?? null },
+    records: {
+      installId: (name) => (name === 'lab' ? 7 : null),
+      stepOutput: (_installId, hostId, step) => outputs.get(`${hostId === 1 ? 'core-1' : 'agent-1'}/${step}`) ?? null,
+    },
     hosts: { findByName: (name) => ({ id: name === 'core-1' ? 1 : 2, name }) as HostRow },
     store: createInstallJobsRepo(db),
     onProgress: (p) => events.push(p),
@@ -73,7 +76,14 @@ describe('install jobs: the engine’s apply behind installs.start and installs.
     const { jobs, events } = jobsWith(script);
     const started = jobs.start(definition);
     await tick();
-    expect(script.file).toMatchObject({ name: 'lab', bundle: { name: 'sutazai', version: '0.1.0' }, hosts: [{ name: 'core-1', role: 'both' }, { name: 'agent-1', role: 'agent' }] });
+    expect(script.file).toMatchObject({
+      name: 'lab',
+      bundle: { name: 'sutazai', version: '0.1.0' },
+      hosts: [
+        { name: 'core-1', role: 'both' },
+        { name: 'agent-1', role: 'agent' },
+      ],
+    });
     script.emit({ kind: 'step', host: 'core-1', step: 'connect', status: 'running', detail: 'root@10.0.0.1:22' });
     const { jobId } = await started;
     script.emit({ kind: 'step', host: 'core-1', step: 'connect', status: 'done', detail: 'logged in' });
@@ -84,7 +94,11 @@ describe('install jobs: the engine’s apply behind installs.start and installs.
       ['core-1', 'running'],
       ['agent-1', 'queued'],
     ]);
-    expect(status.hosts[0]!.steps[0]).toMatchObject({ status: 'done', detail: 'logged in', output: 'logged in as root; system-wide under /opt/sutazai' });
+    expect(status.hosts[0]!.steps[0]).toMatchObject({
+      status: 'done',
+      detail: 'logged in',
+      output: 'logged in as root; system-wide under /opt/sutazai',
+    });
     expect(events.map((e) => [e.seq, e.kind])).toEqual([
       [1, 'step'],
       [2, 'step'],
@@ -123,7 +137,10 @@ describe('install jobs: the engine’s apply behind installs.start and installs.
     await expect(jobs.start(definition)).rejects.toMatchObject({ code: 'INSTALL_CONFLICT' });
     script.fail(new Error('database is locked'));
     await tick();
-    expect(jobs.status(jobId)).toMatchObject({ state: 'failed', error: { code: 'INSTALL_STEP_FAILED', message: 'The install stopped: database is locked' } });
+    expect(jobs.status(jobId)).toMatchObject({
+      state: 'failed',
+      error: { code: 'INSTALL_STEP_FAILED', message: 'The install stopped: database is locked' },
+    });
   });
 
   it('ends as failed when a host failed, though the apply itself returned', async () => {
@@ -133,7 +150,12 @@ describe('install jobs: the engine’s apply behind installs.start and installs.
     await tick();
     script.emit({ kind: 'step', host: 'agent-1', step: 'connect', status: 'failed', detail: 'refused' });
     const { jobId } = await started;
-    script.emit({ kind: 'host', host: 'agent-1', outcome: 'failed', error: { code: 'CONNECTION_REFUSED', message: 'refused', remedy: 'Start sshd.' } });
+    script.emit({
+      kind: 'host',
+      host: 'agent-1',
+      outcome: 'failed',
+      error: { code: 'CONNECTION_REFUSED', message: 'refused', remedy: 'Start sshd.' },
+    });
     script.finish();
     await tick();
     expect(jobs.status(jobId).state).toBe('failed');
@@ -146,18 +168,23 @@ describe('install jobs: the engine’s apply behind installs.start and installs.
     await tick();
     script.emit({ kind: 'step', host: 'core-1', step: 'upload', status: 'running', detail: '' });
     await started;
-    const upload = (bytesOnHost: number) => script.emit({ kind: 'upload', host: 'core-1', bytesOnHost, totalBytes: 1000, resumedFrom: 0, bytesSent: bytesOnHost });
+    const upload = (bytesOnHost: number) =>
+      script.emit({ kind: 'upload', host: 'core-1', bytesOnHost, totalBytes: 1000, resumedFrom: 0, bytesSent: bytesOnHost });
     upload(100);
     upload(200); // same instant: dropped
     clock.t += UPLOAD_PROGRESS_INTERVAL_MS;
     upload(300);
     upload(1000); // the end is never dropped
-    expect(events.filter((e) => e.kind === 'upload').map((e) => (e.kind === 'upload' ? e.upload.bytesOnHost : 0))).toEqual([100, 300, 1000]);
+    expect(events.filter((e) => e.kind === 'upload').map((e) => (e.kind === 'upload' ? e.upload.bytesOnHost : 0))).toEqual([
+      100, 300, 1000,
+    ]);
   });
 
   it('says a job it does not know is not found, with what to do', () => {
     const { jobs } = jobsWith(scriptedEngine());
-    expect(() => jobs.status('nope')).toThrow(expect.objectContaining({ code: 'NOT_FOUND', remedy: expect.stringContaining('apply again') }));
+    expect(() => jobs.status('nope')).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND', remedy: expect.stringContaining('apply again') }),
+    );
   });
 });
 
@@ -179,10 +206,29 @@ describe('install jobs kept in the store', () => {
     // A new backend over the same database: nothing of the old one in memory.
     const { jobs: restarted } = jobsWith(scriptedEngine());
     expect(restarted.status(jobId)).toEqual(before);
-    expect(restarted.status(jobId)).toMatchObject({ kind: 'apply', state: 'succeeded', hosts: [{ host: 'core-1', upload: { resumedFrom: 400 } }, { host: 'agent-1', state: 'unchanged' }] });
-    expect(restarted.status(jobId).hosts[0]!.steps[0]).toMatchObject({ step: 'connect', status: 'done', output: 'logged in as root; system-wide under /opt/sutazai' });
+    expect(restarted.status(jobId)).toMatchObject({
+      kind: 'apply',
+      state: 'succeeded',
+      hosts: [
+        { host: 'core-1', upload: { resumedFrom: 400 } },
+        { host: 'agent-1', state: 'unchanged' },
+      ],
+    });
+    expect(restarted.status(jobId).hosts[0]!.steps[0]).toMatchObject({
+      step: 'connect',
+      status: 'done',
+      output: 'logged in as root; system-wide under /opt/sutazai',
+    });
     expect(restarted.recent({ install: 'lab', limit: 5 })).toEqual([
-      expect.objectContaining({ jobId, kind: 'apply', state: 'succeeded', hosts: [{ host: 'core-1', state: 'installed' }, { host: 'agent-1', state: 'unchanged' }] }),
+      expect.objectContaining({
+        jobId,
+        kind: 'apply',
+        state: 'succeeded',
+        hosts: [
+          { host: 'core-1', state: 'installed' },
+          { host: 'agent-1', state: 'unchanged' },
+        ],
+      }),
     ]);
   });
 
@@ -201,7 +247,11 @@ describe('install jobs kept in the store', () => {
 
     const { jobs: restarted } = jobsWith(scriptedEngine(), { t: 3000 }, () => false);
     const status = restarted.status(jobId);
-    expect(status).toMatchObject({ state: 'interrupted', finishedAt: 3000, error: { code: 'INSTALL_INTERRUPTED', remedy: expect.stringContaining('resumes') } });
+    expect(status).toMatchObject({
+      state: 'interrupted',
+      finishedAt: 3000,
+      error: { code: 'INSTALL_INTERRUPTED', remedy: expect.stringContaining('resumes') },
+    });
     expect(status.hosts.map((h) => [h.host, h.state])).toEqual([
       ['core-1', 'interrupted'],
       ['agent-1', 'interrupted'],
@@ -238,11 +288,19 @@ describe('install jobs kept in the store', () => {
     expect(script.signal.aborted).toBe(true);
     // The engine sees the cut link as a failed upload.
     script.emit({ kind: 'step', host: 'core-1', step: 'upload', status: 'failed', detail: 'the connection was closed' });
-    script.emit({ kind: 'host', host: 'core-1', outcome: 'failed', error: { code: 'INSTALL_UPLOAD_FAILED', message: 'closed', remedy: 'Apply again.' } });
+    script.emit({
+      kind: 'host',
+      host: 'core-1',
+      outcome: 'failed',
+      error: { code: 'INSTALL_UPLOAD_FAILED', message: 'closed', remedy: 'Apply again.' },
+    });
     script.finish();
     await tick();
     const status = jobs.status(jobId);
-    expect(status).toMatchObject({ state: 'cancelled', error: { code: 'INSTALL_CANCELLED', remedy: expect.stringContaining('resumes from the bytes already on the host') } });
+    expect(status).toMatchObject({
+      state: 'cancelled',
+      error: { code: 'INSTALL_CANCELLED', remedy: expect.stringContaining('resumes from the bytes already on the host') },
+    });
     expect(status.hosts.map((h) => [h.host, h.state])).toEqual([
       ['core-1', 'cancelled'],
       ['agent-1', 'unchanged'],
@@ -271,18 +329,62 @@ describe('install jobs kept in the store', () => {
           finish = () =>
             resolve({
               hosts: [
-                { host: 'core-1', outcome: 'failed', error: { code: 'INSTALL_ROLLED_BACK', message: '0.1.0 did not come up on core-1, which was returned to 0.2.0', remedy: 'Fix it.' } },
-                { host: 'agent-1', outcome: 'stopped', error: { code: 'INSTALL_ROLLOUT_STOPPED', message: 'left as it is', remedy: 'Fix core-1.' } },
+                {
+                  host: 'core-1',
+                  outcome: 'failed',
+                  error: {
+                    code: 'INSTALL_ROLLED_BACK',
+                    message: '0.1.0 did not come up on core-1, which was returned to 0.2.0',
+                    remedy: 'Fix it.',
+                  },
+                },
+                {
+                  host: 'agent-1',
+                  outcome: 'stopped',
+                  error: { code: 'INSTALL_ROLLOUT_STOPPED', message: 'left as it is', remedy: 'Fix core-1.' },
+                },
               ],
             });
         }),
     });
     await tick();
-    emit({ kind: 'activate', host: 'core-1', purpose: 'rollback', version: '0.1.0', step: 'read', status: 'running', detail: 'reads 0.1.0' });
+    emit({
+      kind: 'activate',
+      host: 'core-1',
+      purpose: 'rollback',
+      version: '0.1.0',
+      step: 'read',
+      status: 'running',
+      detail: 'reads 0.1.0',
+    });
     const { jobId } = await started;
-    emit({ kind: 'activate', host: 'core-1', purpose: 'rollback', version: '0.1.0', step: 'health', status: 'failed', detail: 'core exited' });
-    emit({ kind: 'activate', host: 'core-1', purpose: 'rollback', version: '0.2.0', step: 'start', status: 'running', detail: 'starting 0.2.0' });
-    emit({ kind: 'activate', host: 'core-1', purpose: 'rollback', version: '0.2.0', step: 'start', status: 'done', detail: 'started 0.2.0' });
+    emit({
+      kind: 'activate',
+      host: 'core-1',
+      purpose: 'rollback',
+      version: '0.1.0',
+      step: 'health',
+      status: 'failed',
+      detail: 'core exited',
+    });
+    emit({
+      kind: 'activate',
+      host: 'core-1',
+      purpose: 'rollback',
+      version: '0.2.0',
+      step: 'start',
+      status: 'running',
+      detail: 'starting 0.2.0',
+    });
+    emit({
+      kind: 'activate',
+      host: 'core-1',
+      purpose: 'rollback',
+      version: '0.2.0',
+      step: 'start',
+      status: 'done',
+      detail: 'started 0.2.0',
+    });
     finish();
     await tick();
     const status = jobs.status(jobId);
@@ -305,7 +407,13 @@ describe('install jobs kept in the store', () => {
 
   it('keeps a rollback or uninstall that needed no host change as a finished job, and refuses to cancel an uninstall halfway', async () => {
     const { jobs } = jobsWith(scriptedEngine());
-    const unchanged = await jobs.run({ kind: 'rollback', install: 'lab', bundle: '0.1.0', hosts: ['core-1'], execute: () => Promise.resolve({ hosts: [{ host: 'core-1', outcome: 'unchanged', error: null }] }) });
+    const unchanged = await jobs.run({
+      kind: 'rollback',
+      install: 'lab',
+      bundle: '0.1.0',
+      hosts: ['core-1'],
+      execute: () => Promise.resolve({ hosts: [{ host: 'core-1', outcome: 'unchanged', error: null }] }),
+    });
     await tick();
     expect(jobs.status(unchanged.jobId)).toMatchObject({ state: 'succeeded', hosts: [{ host: 'core-1', state: 'unchanged' }] });
 
@@ -326,10 +434,12 @@ describe('install jobs kept in the store', () => {
     emit({ kind: 'uninstall', host: 'core-1', step: 'connect', status: 'running', detail: 'root@10.0.0.1:22' });
     const { jobId } = await started;
     expect(() => jobs.cancel(jobId)).toThrow(expect.objectContaining({ code: 'INSTALL_CANCEL_REFUSED' }));
-    await expect(jobs.start(definition)).rejects.toMatchObject({ code: 'INSTALL_CONFLICT', message: expect.stringContaining('uninstall job running') });
+    await expect(jobs.start(definition)).rejects.toMatchObject({
+      code: 'INSTALL_CONFLICT',
+      message: expect.stringContaining('uninstall job running'),
+    });
     finish();
     await tick();
     expect(jobs.status(jobId)).toMatchObject({ kind: 'uninstall', state: 'succeeded', hosts: [{ host: 'core-1', state: 'removed' }] });
   });
 });
-

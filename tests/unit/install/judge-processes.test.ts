@@ -28,7 +28,12 @@ const expected = [
 
 describe("the health gate's verdict", () => {
   it('is healthy only when every expected process has all its replicas running', () => {
-    expect(judgeProcesses([process('core', ['PROCESS_STATE_RUNNING']), process('agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING'])], expected)).toEqual({
+    expect(
+      judgeProcesses(
+        [process('core', ['PROCESS_STATE_RUNNING']), process('agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING'])],
+        expected,
+      ),
+    ).toEqual({
       healthy: true,
       summary: 'core running 1/1, agent running 2/2',
       failing: [],
@@ -36,18 +41,37 @@ describe("the health gate's verdict", () => {
   });
 
   it('says which instance is not running yet, and why where the runtime knows', () => {
-    const verdict = judgeProcesses([process('core', ['PROCESS_STATE_RUNNING']), process('agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_BACKOFF'], 'exited with code 1')], expected);
-    expect(verdict).toEqual({ healthy: false, summary: 'core running 1/1, agent running 1/2: agent-2 backoff (exited with code 1)', failing: ['agent-2'] });
+    const verdict = judgeProcesses(
+      [
+        process('core', ['PROCESS_STATE_RUNNING']),
+        process('agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_BACKOFF'], 'exited with code 1'),
+      ],
+      expected,
+    );
+    expect(verdict).toEqual({
+      healthy: false,
+      summary: 'core running 1/1, agent running 1/2: agent-2 backoff (exited with code 1)',
+      failing: ['agent-2'],
+    });
   });
 
   it('is not healthy with a process missing or too few instances', () => {
-    expect(judgeProcesses([process('core', ['PROCESS_STATE_RUNNING'])], expected)).toEqual({ healthy: false, summary: 'core running 1/1, agent missing', failing: ['agent'] });
-    expect(judgeProcesses([process('core', ['PROCESS_STATE_RUNNING']), process('agent', ['PROCESS_STATE_RUNNING'])], expected).healthy).toBe(false);
+    expect(judgeProcesses([process('core', ['PROCESS_STATE_RUNNING'])], expected)).toEqual({
+      healthy: false,
+      summary: 'core running 1/1, agent missing',
+      failing: ['agent'],
+    });
+    expect(
+      judgeProcesses([process('core', ['PROCESS_STATE_RUNNING']), process('agent', ['PROCESS_STATE_RUNNING'])], expected).healthy,
+    ).toBe(false);
   });
 
   it('names the likeliest culprit first: what crashed, then what is still starting, then what waits', () => {
     const verdict = judgeProcesses(
-      [process('core', ['PROCESS_STATE_STARTING']), process('agent', ['PROCESS_STATE_STOPPED', 'PROCESS_STATE_CRASH_LOOP'], 'exited with code 1')],
+      [
+        process('core', ['PROCESS_STATE_STARTING']),
+        process('agent', ['PROCESS_STATE_STOPPED', 'PROCESS_STATE_CRASH_LOOP'], 'exited with code 1'),
+      ],
       expected,
     );
     expect(verdict.failing).toEqual(['agent-2', 'core-1', 'agent-1']);

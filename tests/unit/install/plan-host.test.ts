@@ -87,9 +87,22 @@ const states = (plan: ReturnType<typeof planHostSteps>) => Object.fromEntries(pl
 describe('the plan of one host', () => {
   it('on a fresh host: every step to do, the checks to run, nothing blocked', () => {
     const plan = planHostSteps(input(freshCheck(), { recorded: null, runtime: null }));
-    expect(states(plan)).toEqual({ connect: 'done', 'check-space': 'check', upload: 'todo', unpack: 'todo', configure: 'todo', service: 'todo', start: 'todo', health: 'check', switch: 'todo', record: 'todo' });
+    expect(states(plan)).toEqual({
+      connect: 'done',
+      'check-space': 'check',
+      upload: 'todo',
+      unpack: 'todo',
+      configure: 'todo',
+      service: 'todo',
+      start: 'todo',
+      health: 'check',
+      switch: 'todo',
+      record: 'todo',
+    });
     expect(plan.blocked).toBeNull();
-    expect(plan.steps.find((s) => s.step === 'check-space')!.detail).toBe('10000 MiB free on /; needs 264 MiB (200 MiB to store and a 64 MiB margin)');
+    expect(plan.steps.find((s) => s.step === 'check-space')!.detail).toBe(
+      '10000 MiB free on /; needs 264 MiB (200 MiB to store and a 64 MiB margin)',
+    );
   });
 
   it('on a host that has it all: every step done, so apply changes nothing', () => {
@@ -101,19 +114,28 @@ describe('the plan of one host', () => {
   it('refuses a host without room for the upload and the release, before anything is changed', () => {
     const plan = planHostSteps(input({ ...freshCheck(), availableBytes: 150 * MiB, spacePath: '/opt' }, { recorded: null, runtime: null }));
     expect(states(plan)['check-space']).toBe('blocked');
-    expect(plan.blocked).toMatchObject({ code: 'INSTALL_NO_SPACE', message: 'db-1 has 150 MiB free on /opt and the install needs 264 MiB there; nothing was changed.' });
+    expect(plan.blocked).toMatchObject({
+      code: 'INSTALL_NO_SPACE',
+      message: 'db-1 has 150 MiB free on /opt and the install needs 264 MiB there; nothing was changed.',
+    });
   });
 
   it('counts what a partial upload already holds, and resumes it', () => {
-    const plan = planHostSteps(input({ ...freshCheck(), partialSize: 60 * MiB, availableBytes: 210 * MiB }, { recorded: null, runtime: null }));
+    const plan = planHostSteps(
+      input({ ...freshCheck(), partialSize: 60 * MiB, availableBytes: 210 * MiB }, { recorded: null, runtime: null }),
+    );
     expect(states(plan)['check-space']).toBe('check');
     expect(plan.steps.find((s) => s.step === 'upload')!.detail).toBe('resumes at 60 MiB of 100 MiB once the bytes there are verified');
   });
 
   it('never uploads a bundle that is there and verified, nor one whose release is unpacked', () => {
-    const verified = planHostSteps(input({ ...freshCheck(), stagedBundle: { size: 100 * MiB, verifiedSha256: SHA } }, { recorded: null, runtime: null }));
+    const verified = planHostSteps(
+      input({ ...freshCheck(), stagedBundle: { size: 100 * MiB, verifiedSha256: SHA } }, { recorded: null, runtime: null }),
+    );
     expect(states(verified)).toMatchObject({ upload: 'done', unpack: 'todo' });
-    const unverified = planHostSteps(input({ ...freshCheck(), stagedBundle: { size: 100 * MiB, verifiedSha256: null } }, { recorded: null, runtime: null }));
+    const unverified = planHostSteps(
+      input({ ...freshCheck(), stagedBundle: { size: 100 * MiB, verifiedSha256: null } }, { recorded: null, runtime: null }),
+    );
     expect(states(unverified).upload).toBe('todo');
     const unpacked = planHostSteps(input({ ...freshCheck(), release: { present: true, marker: SHA } }, { recorded: null, runtime: null }));
     expect(states(unpacked)).toMatchObject({ 'check-space': 'done', upload: 'done', unpack: 'done', configure: 'todo' });
@@ -148,16 +170,22 @@ describe('the plan of one host', () => {
   });
 
   it('refuses a port another process listens on, naming the port, its key and the process, before anything is written', () => {
-    const check: HostCheck = { ...freshCheck(), busyPorts: [{ port: 7700, pid: 4321, ours: false, command: 'python3 -m http.server 7700' }] };
+    const check: HostCheck = {
+      ...freshCheck(),
+      busyPorts: [{ port: 7700, pid: 4321, ours: false, command: 'python3 -m http.server 7700' }],
+    };
     const plan = planHostSteps(input(check, { recorded: null, runtime: null }));
     expect(states(plan).start).toBe('blocked');
     expect(plan.steps.filter((s) => s.step === 'start')).toHaveLength(1);
     expect(plan.blocked).toMatchObject({
       code: 'INSTALL_PORT_IN_USE',
-      message: "On db-1, port 7700 (core.port) is taken by pid 4321 (python3 -m http.server 7700), which is not this install's runtime; nothing was changed.",
+      message:
+        "On db-1, port 7700 (core.port) is taken by pid 4321 (python3 -m http.server 7700), which is not this install's runtime; nothing was changed.",
       remedy: 'Stop that process on db-1, or give this install other ports (core.port) in its configuration, then apply again.',
     });
-    const hidden = planHostSteps(input({ ...freshCheck(), busyPorts: [{ port: 7711, pid: null, ours: false, command: '' }] }, { recorded: null, runtime: null }));
+    const hidden = planHostSteps(
+      input({ ...freshCheck(), busyPorts: [{ port: 7711, pid: null, ours: false, command: '' }] }, { recorded: null, runtime: null }),
+    );
     expect(hidden.blocked?.message).toContain("port 7711 (agents.base_port) is taken by a process this login cannot see (another user's)");
   });
 
@@ -172,7 +200,9 @@ describe('the plan of one host', () => {
   });
 
   it('wants the detached scripts where there is no systemd, and an enabled unit where there is', () => {
-    const detached = planHostSteps(input(installedCheck(), { service: 'detached', serviceSha256: { start: 's'.repeat(64), stop: 't'.repeat(64) } }));
+    const detached = planHostSteps(
+      input(installedCheck(), { service: 'detached', serviceSha256: { start: 's'.repeat(64), stop: 't'.repeat(64) } }),
+    );
     expect(states(detached).service).toBe('todo');
     const disabled = installedCheck();
     disabled.unit = { sha256: 'u'.repeat(64), enabled: 'disabled' };
@@ -181,7 +211,10 @@ describe('the plan of one host', () => {
 
   it('blocks a host of an architecture the bundle has no Node for, and a `current` that is not a link', () => {
     const arm = planHostSteps(input({ ...freshCheck(), machine: 'aarch64' }, { arch: 'linux-arm64', recorded: null, runtime: null }));
-    expect(arm.blocked).toMatchObject({ code: 'INSTALL_ARCH_UNSUPPORTED', message: expect.stringContaining('carries Node only for linux-x64') });
+    expect(arm.blocked).toMatchObject({
+      code: 'INSTALL_ARCH_UNSUPPORTED',
+      message: expect.stringContaining('carries Node only for linux-x64'),
+    });
     const odd = planHostSteps(input({ ...freshCheck(), machine: 'riscv64' }, { arch: null, recorded: null, runtime: null }));
     expect(odd.blocked?.code).toBe('INSTALL_ARCH_UNSUPPORTED');
     const directory = planHostSteps(input({ ...freshCheck(), currentExists: true, current: null }, { recorded: null, runtime: null }));
@@ -198,8 +231,12 @@ describe('the plan of one host', () => {
   });
 
   it('waits for health when the runtime did not say it is healthy', () => {
-    const plan = planHostSteps(input(installedCheck(), { runtime: { healthy: false, summary: 'agent running 1/2: agent-2 backoff', failing: ['agent-2'] } }));
+    const plan = planHostSteps(
+      input(installedCheck(), { runtime: { healthy: false, summary: 'agent running 1/2: agent-2 backoff', failing: ['agent-2'] } }),
+    );
     expect(states(plan).health).toBe('check');
-    expect(plan.steps.find((s) => s.step === 'health')!.detail).toBe('waits up to 120 s for the core and agents to report healthy (now: agent running 1/2: agent-2 backoff)');
+    expect(plan.steps.find((s) => s.step === 'health')!.detail).toBe(
+      'waits up to 120 s for the core and agents to report healthy (now: agent running 1/2: agent-2 backoff)',
+    );
   });
 });

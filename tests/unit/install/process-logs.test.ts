@@ -44,7 +44,14 @@ describe.each(SHELLS)('the last log lines read by %s', (...argv) => {
         '',
       ].join('\n'),
     );
-    const text = await lastLogLines({ shell: localShell(argv), asRoot: false, logDir: tmp.path, lockFile: lock, instances: ['core'], daemon: null });
+    const text = await lastLogLines({
+      shell: localShell(argv),
+      asRoot: false,
+      logDir: tmp.path,
+      lockFile: lock,
+      instances: ['core'],
+      daemon: null,
+    });
     expect(text).toBe(
       [
         `last lines of core (since the runtime started at 2026-11-26T12:00:05Z, ${tmp.path}/core.log):`,
@@ -57,10 +64,25 @@ describe.each(SHELLS)('the last log lines read by %s', (...argv) => {
 
   it('show the plain last lines when the lines carry no stamps or no lock tells the start', async () => {
     fs.writeFileSync(path.join(tmp.path, 'agent-1.log'), 'raw line one\nraw line two\n');
-    const raw = await lastLogLines({ shell: localShell(argv), asRoot: false, logDir: tmp.path, lockFile: lock, instances: ['agent-1'], daemon: null, lines: 1 });
+    const raw = await lastLogLines({
+      shell: localShell(argv),
+      asRoot: false,
+      logDir: tmp.path,
+      lockFile: lock,
+      instances: ['agent-1'],
+      daemon: null,
+      lines: 1,
+    });
     expect(raw).toBe(`last lines of agent-1 (${tmp.path}/agent-1.log):\n  raw line two`);
     fs.writeFileSync(path.join(tmp.path, 'core.log'), '2026-11-26T11:00:00.000Z out from before\n');
-    const noLock = await lastLogLines({ shell: localShell(argv), asRoot: false, logDir: tmp.path, lockFile: path.join(tmp.path, 'missing.lock'), instances: ['core'], daemon: null });
+    const noLock = await lastLogLines({
+      shell: localShell(argv),
+      asRoot: false,
+      logDir: tmp.path,
+      lockFile: path.join(tmp.path, 'missing.lock'),
+      instances: ['core'],
+      daemon: null,
+    });
     expect(noLock).toBe(`last lines of core (${tmp.path}/core.log):\n  2026-11-26T11:00:00.000Z out from before`);
   });
 });

@@ -24,7 +24,9 @@ describe('the process manifest of a host', () => {
   const release = layout.release('0.1.0');
 
   it('runs the core and the agents on a both host, with the configured ports, in the release', () => {
-    const config = configWith('core: { port: 7800, log_level: debug }\nagents: { replicas_per_host: 3, base_port: 7810, capabilities: [hash] }\n');
+    const config = configWith(
+      'core: { port: 7800, log_level: debug }\nagents: { replicas_per_host: 3, base_port: 7810, capabilities: [hash] }\n',
+    );
     const rendered = renderManifest({ template, config, role: 'both', gpu: false, runtimeDir: release.runtimeDir, remoteCore: null });
     const manifest = parseManifest(rendered.text, 'manifest.yaml');
     expect(rendered.processes).toEqual([
@@ -32,7 +34,14 @@ describe('the process manifest of a host', () => {
       { name: 'agent', replicas: 3 },
     ]);
     const [core, agent] = manifest.processes;
-    expect(core).toMatchObject({ name: 'core', cwd: '/opt/sutazai/releases/0.1.0/runtime', command: './node', args: ['core.cjs'], env: { SUTAZAI_CORE_PORT: '7800', SUTAZAI_LOG_LEVEL: 'debug' }, health: { type: 'grpc', port: 7800 } });
+    expect(core).toMatchObject({
+      name: 'core',
+      cwd: '/opt/sutazai/releases/0.1.0/runtime',
+      command: './node',
+      args: ['core.cjs'],
+      env: { SUTAZAI_CORE_PORT: '7800', SUTAZAI_LOG_LEVEL: 'debug' },
+      health: { type: 'grpc', port: 7800 },
+    });
     expect(agent).toMatchObject({
       name: 'agent',
       replicas: 3,
@@ -46,9 +55,24 @@ describe('the process manifest of a host', () => {
 
   it('points agents on an agent host at the core host, and adds GPU agents on the next ports', () => {
     const config = configWith('agents: { replicas_per_host: 2, gpu_replicas_per_host: 1 }\n');
-    const rendered = renderManifest({ template, config, role: 'agent', gpu: true, runtimeDir: release.runtimeDir, remoteCore: '10.0.0.5:7700' });
+    const rendered = renderManifest({
+      template,
+      config,
+      role: 'agent',
+      gpu: true,
+      runtimeDir: release.runtimeDir,
+      remoteCore: '10.0.0.5:7700',
+    });
     const manifest = parseManifest(rendered.text, 'manifest.yaml');
-    expect(manifest.processes.map((p) => [p.name, p.replicas, p.env.SUTAZAI_AGENT_BASE_PORT, p.health?.type === 'grpc' ? p.health.port : null, p.dependsOn])).toEqual([
+    expect(
+      manifest.processes.map((p) => [
+        p.name,
+        p.replicas,
+        p.env.SUTAZAI_AGENT_BASE_PORT,
+        p.health?.type === 'grpc' ? p.health.port : null,
+        p.dependsOn,
+      ]),
+    ).toEqual([
       ['agent', 2, '7710', 7710, []],
       ['agent-gpu', 1, '7712', 7712, []],
     ]);
@@ -56,21 +80,62 @@ describe('the process manifest of a host', () => {
   });
 
   it('makes the core listen where agents on other hosts reach it, and checks it there', () => {
-    const loopback = renderManifest({ template, config: configWith(), role: 'both', gpu: false, runtimeDir: release.runtimeDir, remoteCore: null, coreListenAddress: coreListenAddress(configWith(), false) });
+    const loopback = renderManifest({
+      template,
+      config: configWith(),
+      role: 'both',
+      gpu: false,
+      runtimeDir: release.runtimeDir,
+      remoteCore: null,
+      coreListenAddress: coreListenAddress(configWith(), false),
+    });
     const [core] = parseManifest(loopback.text, 'manifest.yaml').processes;
     expect(core!.env.SUTAZAI_CORE_LISTEN_ADDRESS).toBe('127.0.0.1');
 
     // auto, with agent-only hosts in the install: every interface; the runtime checks it on loopback, agents beside it dial loopback.
-    const everywhere = parseManifest(renderManifest({ template, config: configWith(), role: 'both', gpu: false, runtimeDir: release.runtimeDir, remoteCore: null, coreListenAddress: coreListenAddress(configWith(), true) }).text, 'manifest.yaml');
-    expect(everywhere.processes.map((p) => [p.name, p.env.SUTAZAI_CORE_LISTEN_ADDRESS ?? p.env.SUTAZAI_CORE_ADDRESS, p.health?.type === 'grpc' ? p.health.host : null])).toEqual([
+    const everywhere = parseManifest(
+      renderManifest({
+        template,
+        config: configWith(),
+        role: 'both',
+        gpu: false,
+        runtimeDir: release.runtimeDir,
+        remoteCore: null,
+        coreListenAddress: coreListenAddress(configWith(), true),
+      }).text,
+      'manifest.yaml',
+    );
+    expect(
+      everywhere.processes.map((p) => [
+        p.name,
+        p.env.SUTAZAI_CORE_LISTEN_ADDRESS ?? p.env.SUTAZAI_CORE_ADDRESS,
+        p.health?.type === 'grpc' ? p.health.host : null,
+      ]),
+    ).toEqual([
       ['core', '0.0.0.0', '127.0.0.1'],
       ['agent', '127.0.0.1:7700', '127.0.0.1'],
     ]);
 
     // An address of the host: bound there, checked there, dialled there.
     const pinned = configWith('core: { listen_address: 10.0.0.5 }\n');
-    const one = parseManifest(renderManifest({ template, config: pinned, role: 'both', gpu: false, runtimeDir: release.runtimeDir, remoteCore: null, coreListenAddress: coreListenAddress(pinned, true) }).text, 'manifest.yaml');
-    expect(one.processes.map((p) => [p.env.SUTAZAI_CORE_LISTEN_ADDRESS ?? p.env.SUTAZAI_CORE_ADDRESS, p.health?.type === 'grpc' ? p.health.host : null])).toEqual([
+    const one = parseManifest(
+      renderManifest({
+        template,
+        config: pinned,
+        role: 'both',
+        gpu: false,
+        runtimeDir: release.runtimeDir,
+        remoteCore: null,
+        coreListenAddress: coreListenAddress(pinned, true),
+      }).text,
+      'manifest.yaml',
+    );
+    expect(
+      one.processes.map((p) => [
+        p.env.SUTAZAI_CORE_LISTEN_ADDRESS ?? p.env.SUTAZAI_CORE_ADDRESS,
+        p.health?.type === 'grpc' ? p.health.host : null,
+      ]),
+    ).toEqual([
       ['10.0.0.5', '10.0.0.5'],
       ['10.0.0.5:7700', '127.0.0.1'],
     ]);
@@ -82,8 +147,12 @@ describe('the process manifest of a host', () => {
 
   it('runs only the core on a core host, and refuses a host that would run nothing', () => {
     const config = configWith('agents: { replicas_per_host: 0 }\n');
-    expect(renderManifest({ template, config, role: 'core', gpu: true, runtimeDir: release.runtimeDir, remoteCore: null }).processes).toEqual([{ name: 'core', replicas: 1 }]);
-    expect(() => renderManifest({ template, config, role: 'agent', gpu: false, runtimeDir: release.runtimeDir, remoteCore: '10.0.0.5:7700' })).toThrow(/runs nothing/);
+    expect(
+      renderManifest({ template, config, role: 'core', gpu: true, runtimeDir: release.runtimeDir, remoteCore: null }).processes,
+    ).toEqual([{ name: 'core', replicas: 1 }]);
+    expect(() =>
+      renderManifest({ template, config, role: 'agent', gpu: false, runtimeDir: release.runtimeDir, remoteCore: '10.0.0.5:7700' }),
+    ).toThrow(/runs nothing/);
   });
 });
 
@@ -98,7 +167,11 @@ describe("the runtime's config file", () => {
     expect(parsed).toMatchObject({
       manifest: '/opt/sutazai/releases/0.1.0/etc/manifest.yaml',
       listen: '127.0.0.1:7601',
-      tls: { ca: '/opt/sutazai/releases/0.1.0/etc/tls/ca.pem', cert: '/opt/sutazai/releases/0.1.0/etc/tls/runtime.pem', key: '/opt/sutazai/releases/0.1.0/etc/tls/runtime.key' },
+      tls: {
+        ca: '/opt/sutazai/releases/0.1.0/etc/tls/ca.pem',
+        cert: '/opt/sutazai/releases/0.1.0/etc/tls/runtime.pem',
+        key: '/opt/sutazai/releases/0.1.0/etc/tls/runtime.key',
+      },
       stateDir: '/var/lib/sutazai-runtime',
       logDir: '/var/log/sutazai',
       logs: { keepFiles: 2 },
@@ -110,7 +183,12 @@ describe("the runtime's config file", () => {
     const config = configWith('system_integration: { monitoring: { metrics_collection: none } }\nruntime: { listen_address: "::1" }\n');
     const layout = installLayout(config, 'user', '/home/ops');
     const parsed = parseRuntimeConfig(renderRuntimeConfig(config, layout, layout.release('0.1.0'), 'lab'), '/x/runtime.yaml');
-    expect(parsed).toMatchObject({ listen: '[::1]:7600', stateDir: '/home/ops/.local/share/sutazai/state', logDir: '/home/ops/.local/share/sutazai/log', metrics: null });
+    expect(parsed).toMatchObject({
+      listen: '[::1]:7600',
+      stateDir: '/home/ops/.local/share/sutazai/state',
+      logDir: '/home/ops/.local/share/sutazai/log',
+      metrics: null,
+    });
     expect(parsed.manifest).toBe('/home/ops/.local/share/sutazai/releases/0.1.0/etc/manifest.yaml');
   });
 
@@ -123,9 +201,15 @@ describe("the runtime's config file", () => {
 });
 
 describe('the ports a host listens on', () => {
-  it('are the runtime\'s, the core\'s where it runs, and one per agent, each with its key', () => {
+  it("are the runtime's, the core's where it runs, and one per agent, each with its key", () => {
     const config = configWith('agents: { replicas_per_host: 2, gpu_replicas_per_host: 1 }\n');
-    expect(portsOf(config, 'both', false).map((p) => `${p.key}=${p.port}`)).toEqual(['runtime.grpc_port=7600', 'runtime.metrics_port=9464', 'core.port=7700', 'agents.base_port=7710', 'agents.base_port=7711']);
+    expect(portsOf(config, 'both', false).map((p) => `${p.key}=${p.port}`)).toEqual([
+      'runtime.grpc_port=7600',
+      'runtime.metrics_port=9464',
+      'core.port=7700',
+      'agents.base_port=7710',
+      'agents.base_port=7711',
+    ]);
     expect(portsOf(config, 'agent', true).map((p) => p.port)).toEqual([7600, 9464, 7710, 7711, 7712]);
     const quiet = configWith('system_integration: { monitoring: { metrics_collection: none } }\n');
     expect(portsOf(quiet, 'core', false).map((p) => p.port)).toEqual([7600, 7700]);

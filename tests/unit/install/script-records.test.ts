@@ -31,7 +31,12 @@ echo done`);
 
   it('are kept only for paths of the plan or directories above them, written plainly', () => {
     const planned = ['/srv/a/b/sutazai', '/etc/sutazai/runtime.yaml'];
-    expect(withinPlan(['/srv/a', '/srv/a/b/sutazai', '/etc/sutazai', '/etc', '/srv/a/b/sutazai/../../x', '/', '/srv/other', '/etc/sutazai\n'], planned)).toEqual({
+    expect(
+      withinPlan(
+        ['/srv/a', '/srv/a/b/sutazai', '/etc/sutazai', '/etc', '/srv/a/b/sutazai/../../x', '/', '/srv/other', '/etc/sutazai\n'],
+        planned,
+      ),
+    ).toEqual({
       kept: ['/srv/a', '/srv/a/b/sutazai', '/etc/sutazai', '/etc'],
       refused: ['/srv/a/b/sutazai/../../x', '/', '/srv/other', '/etc/sutazai\n'],
     });

@@ -14,7 +14,12 @@ let bundleId: number;
 let hostIds: number[];
 
 function drafts() {
-  return createWizardDrafts({ drafts: createWizardDraftsRepo(db), bundles: createBundlesRepo(db), hosts: createHostsRepo(db), now: () => clock });
+  return createWizardDrafts({
+    drafts: createWizardDraftsRepo(db),
+    bundles: createBundlesRepo(db),
+    hosts: createHostsRepo(db),
+    now: () => clock,
+  });
 }
 
 beforeEach(() => {
@@ -22,11 +27,36 @@ beforeEach(() => {
   clock = 1_000;
   const hosts = createHostsRepo(db);
   hostIds = ['a', 'b'].map(
-    (name, i) => hosts.insertSsh({ name, address: `10.0.0.${i + 1}`, port: 22, user: 'root', authMethod: 'agent', keyPath: null, secretId: null, sudoSecretId: null, jumpHostId: null, role: null, labels: [] }, 1).id,
+    (name, i) =>
+      hosts.insertSsh(
+        {
+          name,
+          address: `10.0.0.${i + 1}`,
+          port: 22,
+          user: 'root',
+          authMethod: 'agent',
+          keyPath: null,
+          secretId: null,
+          sudoSecretId: null,
+          jumpHostId: null,
+          role: null,
+          labels: [],
+        },
+        1,
+      ).id,
   );
   const fingerprint = `SHA256:${'A'.repeat(43)}`;
   createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-  bundleId = createBundlesRepo(db).insert({ name: 'sutazai', version: '0.1.0', signerFingerprint: fingerprint, manifest: '{}', fileSha256: 'a'.repeat(64), size: 10, path: 'bundles/x', importedAt: 1 });
+  bundleId = createBundlesRepo(db).insert({
+    name: 'sutazai',
+    version: '0.1.0',
+    signerFingerprint: fingerprint,
+    manifest: '{}',
+    fileSha256: 'a'.repeat(64),
+    size: 10,
+    path: 'bundles/x',
+    importedAt: 1,
+  });
 });
 afterEach(() => db.close());
 
@@ -68,12 +98,17 @@ describe('the install wizard’s drafts (migrations 6 and 8)', () => {
   it('leaves out a host removed from the inventory since, with its role and its override', () => {
     const saved = drafts().save(input());
     createHostsRepo(db).remove(hostIds[1]!);
-    expect(drafts().get(saved.draftId)).toMatchObject({ hostIds: [hostIds[0]], roles: [{ hostId: hostIds[0], role: 'both', gpu: false }], hostConfigs: [] });
+    expect(drafts().get(saved.draftId)).toMatchObject({
+      hostIds: [hostIds[0]],
+      roles: [{ hostId: hostIds[0], role: 'both', gpu: false }],
+      hostConfigs: [],
+    });
   });
 
   it('refuses an override for a host not chosen, and two overrides for one host, saying what to do', () => {
     const override = { hostId: hostIds[0]!, config: { name: 'host-a.yaml', text: 'runtime:\n  grpc_port: 7601\n' } };
-    const notChosen = () => drafts().save(input({ hostIds: [hostIds[1]!], roles: [{ hostId: hostIds[1]!, role: 'both', gpu: false }], hostConfigs: [override] }));
+    const notChosen = () =>
+      drafts().save(input({ hostIds: [hostIds[1]!], roles: [{ hostId: hostIds[1]!, role: 'both', gpu: false }], hostConfigs: [override] }));
     expect(notChosen).toThrow(expect.objectContaining({ code: 'BAD_PARAMS', remedy: expect.stringMatching(/remove its override/) }));
     const twice = () => drafts().save(input({ hostConfigs: [override, { ...override, config: { name: 'host-a-2.yaml', text: '' } }] }));
     expect(twice).toThrow(expect.objectContaining({ code: 'BAD_PARAMS', message: expect.stringMatching(/two configuration overrides/) }));

@@ -92,6 +92,8 @@ describe('the Electronegativity scan', () => {
       expect.arrayContaining(['NODE_INTEGRATION_JS_CHECK', 'CONTEXT_ISOLATION_JS_CHECK', 'SANDBOX_JS_CHECK', 'OPEN_EXTERNAL_JS_CHECK']),
     );
     // No navigation limits and no permission handler anywhere: the global checks say so.
-    expect(findings.map((f) => f.check)).toEqual(expect.arrayContaining(['LIMIT_NAVIGATION_GLOBAL_CHECK', 'PERMISSION_REQUEST_HANDLER_GLOBAL_CHECK']));
+    expect(findings.map((f) => f.check)).toEqual(
+      expect.arrayContaining(['LIMIT_NAVIGATION_GLOBAL_CHECK', 'PERMISSION_REQUEST_HANDLER_GLOBAL_CHECK']),
+    );
   }, 30_000);
 });

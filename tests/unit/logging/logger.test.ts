@@ -16,7 +16,11 @@ describe('app logs', () => {
     log.logger.info({ host: 'db-1', password: 'hunter2', auth: { passphrase: 'p4ss' }, a: { b: { token: 'tkn' } } }, 'connecting');
     log.logger.debug({}, 'not at info');
     log.close();
-    const lines = fs.readFileSync(log.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(log.file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 30, msg: 'connecting', host: 'db-1', password: '[redacted]' });
     const text = fs.readFileSync(log.file, 'utf8');

@@ -61,7 +61,11 @@ const fake = await vi.hoisted(async () => {
   class FakeChild extends EventEmitter {
     posted: unknown[][] = [];
     killed = false;
-    constructor(public modulePath: string, public args: string[], public options: Record<string, unknown>) {
+    constructor(
+      public modulePath: string,
+      public args: string[],
+      public options: Record<string, unknown>,
+    ) {
       super();
     }
     postMessage(...args: unknown[]) {

@@ -16,12 +16,9 @@ describe('the app origin', () => {
     expect(APP_ENTRY_URL).toBe(ENTRY);
   });
 
-  it.each([ENTRY, 'app://renderer/', 'app://renderer/assets/app.js?v=2', 'app://renderer/index.html#/hosts/1'])(
-    'accepts %s',
-    (url) => {
-      expect(isAppUrl(url)).toBe(true);
-    },
-  );
+  it.each([ENTRY, 'app://renderer/', 'app://renderer/assets/app.js?v=2', 'app://renderer/index.html#/hosts/1'])('accepts %s', (url) => {
+    expect(isAppUrl(url)).toBe(true);
+  });
 
   it.each([
     'app://evil/index.html',
@@ -82,9 +79,7 @@ describe('navigation', () => {
   it('lets no sub-frame navigate, not even to the app page', () => {
     expect(isAllowedFrameNavigation({ currentUrl: ENTRY, targetUrl: ENTRY, isMainFrame: false })).toBe(false);
     expect(isAllowedFrameNavigation({ currentUrl: ENTRY, targetUrl: ENTRY, isMainFrame: true })).toBe(true);
-    expect(
-      isAllowedFrameNavigation({ currentUrl: ENTRY, targetUrl: 'https://example.com/', isMainFrame: true }),
-    ).toBe(false);
+    expect(isAllowedFrameNavigation({ currentUrl: ENTRY, targetUrl: 'https://example.com/', isMainFrame: true })).toBe(false);
   });
 });
 
@@ -139,12 +134,15 @@ describe('permissions and new windows', () => {
 });
 
 describe('renderer requests', () => {
-  it.each([ENTRY, 'app://renderer/app.css', 'devtools://devtools/bundled/inspector.html', 'data:image/png;base64,AAAA', 'blob:app://renderer/1b4e28ba'])(
-    'lets %s through',
-    (url) => {
-      expect(isAllowedRendererRequest(url)).toBe(true);
-    },
-  );
+  it.each([
+    ENTRY,
+    'app://renderer/app.css',
+    'devtools://devtools/bundled/inspector.html',
+    'data:image/png;base64,AAAA',
+    'blob:app://renderer/1b4e28ba',
+  ])('lets %s through', (url) => {
+    expect(isAllowedRendererRequest(url)).toBe(true);
+  });
 
   it.each([
     'https://example.com/telemetry',

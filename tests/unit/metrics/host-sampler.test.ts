@@ -3,13 +3,23 @@ import type { HostCounters } from '../../../electron/backend/metrics/host-counte
 import { computeSample, startHostSampler } from '../../../electron/backend/metrics/host-sampler';
 
 const base: HostCounters = {
-  cpuBusyMs: 1000, cpuTotalMs: 4000, memoryUsedBytes: 500, load1m: 0.5,
-  net: { read: 1000, written: 2000 }, disk: { read: 0, written: 0 },
+  cpuBusyMs: 1000,
+  cpuTotalMs: 4000,
+  memoryUsedBytes: 500,
+  load1m: 0.5,
+  net: { read: 1000, written: 2000 },
+  disk: { read: 0, written: 0 },
 };
 
 describe('computeSample', () => {
   it('derives CPU % from busy over total time and rates from the real elapsed time', () => {
-    const next: HostCounters = { ...base, cpuBusyMs: 1500, cpuTotalMs: 6000, net: { read: 3000, written: 2000 }, disk: { read: 4096, written: 1024 } };
+    const next: HostCounters = {
+      ...base,
+      cpuBusyMs: 1500,
+      cpuTotalMs: 6000,
+      net: { read: 3000, written: 2000 },
+      disk: { read: 4096, written: 1024 },
+    };
     expect(computeSample(base, next, 2000)).toEqual({
       'load.1m': 0.5,
       'cpu.percent': 25,

@@ -55,7 +55,13 @@ function createStore(options: MetricStoreOptions = {}): MetricStore {
 }
 
 /** Records `value(i)` for second i of [fromMs, fromMs + seconds) and moves the clock along. */
-function recordSeconds(metrics: MetricStore, fromMs: number, seconds: number, value: (i: number) => number | undefined, metric = 'cpu.percent') {
+function recordSeconds(
+  metrics: MetricStore,
+  fromMs: number,
+  seconds: number,
+  value: (i: number) => number | undefined,
+  metric = 'cpu.percent',
+) {
   for (let i = 0; i < seconds; i++) {
     now = fromMs + i * SEC;
     const v = value(i);
@@ -144,7 +150,7 @@ describe('metric store: writing', () => {
 
   it('merges a late sample into its minute and recomputes that minute and hour', () => {
     const metrics = createStore();
-    recordSeconds(metrics, T0, 3 * MIN / SEC, (i) => (i === 30 ? undefined : 1));
+    recordSeconds(metrics, T0, (3 * MIN) / SEC, (i) => (i === 30 ? undefined : 1));
     metrics.flush();
     expect(rollupRows('samples_1m')[0]).toEqual({ t: T0, mean: 1, min: 1, max: 1, count: 59 });
     metrics.record(hostId, T0 + 30 * SEC, { 'cpu.percent': 61 }); // backfill of the missing second
@@ -178,9 +184,7 @@ describe('metric store: writing', () => {
 
   it('refuses samples for a host that does not exist', () => {
     const metrics = createStore();
-    expect(() => metrics.record(hostId + 100, T0, { 'cpu.percent': 1 })).toThrow(
-      expect.objectContaining({ code: 'HOST_NOT_FOUND' }),
-    );
+    expect(() => metrics.record(hostId + 100, T0, { 'cpu.percent': 1 })).toThrow(expect.objectContaining({ code: 'HOST_NOT_FOUND' }));
   });
 
   it('forgets the series of a removed host instead of failing every flush', () => {
@@ -191,9 +195,7 @@ describe('metric store: writing', () => {
     metrics.record(hostId, T0 + 5 * SEC, { 'cpu.percent': 1 }); // still cached in memory
     expect(() => metrics.flush()).not.toThrow();
     expect(count('samples_1s')).toBe(0);
-    expect(() => metrics.record(hostId, T0 + 6 * SEC, { 'cpu.percent': 1 })).toThrow(
-      expect.objectContaining({ code: 'HOST_NOT_FOUND' }),
-    );
+    expect(() => metrics.record(hostId, T0 + 6 * SEC, { 'cpu.percent': 1 })).toThrow(expect.objectContaining({ code: 'HOST_NOT_FOUND' }));
   });
 
   it('keeps samples in memory when a flush fails, logs background failures, and saves them later', () => {
@@ -292,7 +294,9 @@ describe('metric store: reading', () => {
   it('answers empty points for a host or metric without series', () => {
     const metrics = createStore();
     recordSeconds(metrics, T0, 5, () => 1);
-    expect(metrics.query({ hostId: hostId + 7, metrics: ['cpu.percent', 'load.1m'], fromMs: T0, toMs: now, maxPoints: 100 }).series).toEqual([
+    expect(
+      metrics.query({ hostId: hostId + 7, metrics: ['cpu.percent', 'load.1m'], fromMs: T0, toMs: now, maxPoints: 100 }).series,
+    ).toEqual([
       { metric: 'cpu.percent', points: [] },
       { metric: 'load.1m', points: [] },
     ]);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CHUNK_BYTES,
-  SECONDS_PER_CHUNK,
-  decodeChunk,
-  emptyChunk,
-  encodeChunk,
-} from '../../../electron/backend/metrics/sample-chunk-codec';
+import { CHUNK_BYTES, SECONDS_PER_CHUNK, decodeChunk, emptyChunk, encodeChunk } from '../../../electron/backend/metrics/sample-chunk-codec';
 
 describe('sample chunk codec', () => {
   it('round-trips a minute with gaps, keeping NaN as missing', () => {

@@ -68,7 +68,10 @@ describe('electron-builder.yml', () => {
 
   it('ships the built app without source maps, plus the resources folder', () => {
     expect(config.files).toEqual(['dist/**/*', '!dist/**/*.map', 'package.json']);
-    expect(config.extraResources).toEqual([{ from: 'resources', to: 'resources' }, { from: 'config', to: 'config' }]);
+    expect(config.extraResources).toEqual([
+      { from: 'resources', to: 'resources' },
+      { from: 'config', to: 'config' },
+    ]);
     expect(config.directories.output).toBe('release');
   });
 

@@ -17,7 +17,10 @@ let sameNameCa: InstallCa;
 let server: IssuedCertificate;
 
 beforeAll(async () => {
-  [ca, sameNameCa] = await Promise.all([createInstallCa({ installName: 'plant-7', now: ISSUED }), createInstallCa({ installName: 'plant-7', now: ISSUED })]);
+  [ca, sameNameCa] = await Promise.all([
+    createInstallCa({ installName: 'plant-7', now: ISSUED }),
+    createInstallCa({ installName: 'plant-7', now: ISSUED }),
+  ]);
   server = await issueServerCertificate(ca, { hostName: 'db-1', validityDays: 90, now: ISSUED });
 });
 
@@ -25,12 +28,17 @@ describe('key and certificate', () => {
   it('passes the key made with the certificate, and refuses any other', () => {
     expect(() => checkKeyMatchesCertificate(server.certPem, server.keyPem)).not.toThrow();
     expect(() => checkKeyMatchesCertificate(server.certPem, ca.keyPem, 'server certificate of db-1')).toThrow(
-      expect.objectContaining({ code: 'PKI_KEY_MISMATCH', message: 'The private key does not belong to the server certificate of db-1 (CN=db-1, O=SutazAI).' }),
+      expect.objectContaining({
+        code: 'PKI_KEY_MISMATCH',
+        message: 'The private key does not belong to the server certificate of db-1 (CN=db-1, O=SutazAI).',
+      }),
     );
   });
 
   it('says so when the key or the certificate is not PEM at all', () => {
-    expect(() => checkKeyMatchesCertificate(server.certPem, 'not a key')).toThrow(expect.objectContaining({ code: 'PKI_KEY_MISMATCH', message: expect.stringContaining('not an unencrypted PEM private key') }));
+    expect(() => checkKeyMatchesCertificate(server.certPem, 'not a key')).toThrow(
+      expect.objectContaining({ code: 'PKI_KEY_MISMATCH', message: expect.stringContaining('not an unencrypted PEM private key') }),
+    );
     expect(() => parseCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 'CA certificate')).toThrow(
       expect.objectContaining({ code: 'PKI_CERT_INVALID', message: 'The CA certificate is not a PEM X.509 certificate.' }),
     );
@@ -49,7 +57,11 @@ describe('validity', () => {
   it('lets a certificate due for renewal through and stops an expired or future one, with a remedy', () => {
     expect(checkCertificateValidity(server.certPem, 'server certificate of db-1', { now: at(80) }).state).toBe('renew-soon');
     expect(() => checkCertificateValidity(server.certPem, 'server certificate of db-1', { now: at(91) })).toThrow(
-      expect.objectContaining({ code: 'PKI_CERT_EXPIRED', message: expect.stringMatching(/^The server certificate of db-1 \(CN=db-1, O=SutazAI\) expired on 2026-08-01T12:00:00\.000Z\.$/), remedy: expect.stringContaining('Renew') }),
+      expect.objectContaining({
+        code: 'PKI_CERT_EXPIRED',
+        message: expect.stringMatching(/^The server certificate of db-1 \(CN=db-1, O=SutazAI\) expired on 2026-08-01T12:00:00\.000Z\.$/),
+        remedy: expect.stringContaining('Renew'),
+      }),
     );
     expect(() => checkCertificateValidity(server.certPem, 'server certificate of db-1', { now: at(-1) })).toThrow(
       expect.objectContaining({ code: 'PKI_CERT_NOT_YET_VALID', remedy: expect.stringContaining('clock') }),
@@ -64,7 +76,10 @@ describe('issuer', () => {
 
   it('refuses one from another CA even when that CA has the same name', () => {
     expect(() => checkIssuedByCa(server.certPem, sameNameCa.certPem, 'server certificate of db-1')).toThrow(
-      expect.objectContaining({ code: 'PKI_CERT_INVALID', message: expect.stringContaining("was not issued by this install's CA (CN=SutazAI CA plant-7, O=SutazAI)") }),
+      expect.objectContaining({
+        code: 'PKI_CERT_INVALID',
+        message: expect.stringContaining("was not issued by this install's CA (CN=SutazAI CA plant-7, O=SutazAI)"),
+      }),
     );
   });
 });

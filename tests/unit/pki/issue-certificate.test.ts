@@ -12,7 +12,10 @@ let ca: InstallCa;
 let otherCa: InstallCa;
 
 beforeAll(async () => {
-  [ca, otherCa] = await Promise.all([createInstallCa({ installName: 'plant-7', now: NOW }), createInstallCa({ installName: 'plant-7', now: NOW })]);
+  [ca, otherCa] = await Promise.all([
+    createInstallCa({ installName: 'plant-7', now: NOW }),
+    createInstallCa({ installName: 'plant-7', now: NOW }),
+  ]);
 });
 
 /** The extensions every leaf carries: not a CA, signatures only, one purpose, tied to the CA's key id. */
@@ -28,10 +31,18 @@ function expectLeafOf(certPem: string, purpose: x509.ExtendedKeyUsage): void {
 
 describe('server certificates', () => {
   it('name the host, the names and addresses given, and always localhost and 127.0.0.1', async () => {
-    const server = await issueServerCertificate(ca, { hostName: 'DB-1', dnsNames: ['db-1.plant.example'], ipAddresses: ['198.18.0.5', 'fd00::5'], validityDays: 90, now: NOW });
+    const server = await issueServerCertificate(ca, {
+      hostName: 'DB-1',
+      dnsNames: ['db-1.plant.example'],
+      ipAddresses: ['198.18.0.5', 'fd00::5'],
+      validityDays: 90,
+      now: NOW,
+    });
     const cert = new X509Certificate(server.certPem);
     expect(cert.subject).toBe('CN=DB-1\nO=SutazAI');
-    expect(cert.subjectAltName).toBe('DNS:localhost, DNS:db-1, DNS:db-1.plant.example, IP Address:127.0.0.1, IP Address:198.18.0.5, IP Address:FD00:0:0:0:0:0:0:5');
+    expect(cert.subjectAltName).toBe(
+      'DNS:localhost, DNS:db-1, DNS:db-1.plant.example, IP Address:127.0.0.1, IP Address:198.18.0.5, IP Address:FD00:0:0:0:0:0:0:5',
+    );
     expect(cert.ca).toBe(false);
     expect(cert.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
     expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
@@ -63,8 +74,14 @@ describe('server certificates', () => {
   });
 
   it('refuses a name or address that cannot go into a certificate', async () => {
-    await expect(issueServerCertificate(ca, { hostName: 'db-1', dnsNames: ['bad_name.example'] })).rejects.toMatchObject({ code: 'PKI_NAME_INVALID', message: expect.stringContaining('bad_name.example') });
-    await expect(issueServerCertificate(ca, { hostName: 'db-1', ipAddresses: ['198.18.0.300'] })).rejects.toMatchObject({ code: 'PKI_NAME_INVALID', message: expect.stringContaining('198.18.0.300') });
+    await expect(issueServerCertificate(ca, { hostName: 'db-1', dnsNames: ['bad_name.example'] })).rejects.toMatchObject({
+      code: 'PKI_NAME_INVALID',
+      message: expect.stringContaining('bad_name.example'),
+    });
+    await expect(issueServerCertificate(ca, { hostName: 'db-1', ipAddresses: ['198.18.0.300'] })).rejects.toMatchObject({
+      code: 'PKI_NAME_INVALID',
+      message: expect.stringContaining('198.18.0.300'),
+    });
     await expect(issueServerCertificate(ca, { hostName: '' })).rejects.toMatchObject({ code: 'PKI_NAME_INVALID' });
   });
 
@@ -99,22 +116,33 @@ describe('client certificates', () => {
   });
 
   it('refuse an unknown role', async () => {
-    await expect(issueClientCertificate(ca, { operatorName: 'alice', role: 'root' as 'admin' })).rejects.toMatchObject({ code: 'PKI_NAME_INVALID', message: expect.stringContaining('root') });
+    await expect(issueClientCertificate(ca, { operatorName: 'alice', role: 'root' as 'admin' })).rejects.toMatchObject({
+      code: 'PKI_NAME_INVALID',
+      message: expect.stringContaining('root'),
+    });
   });
 });
 
 describe('the CA that issues', () => {
   it('must be unexpired on the day it signs', async () => {
     const later = new Date(NOW.getTime() + 3651 * DAY_MS);
-    await expect(issueClientCertificate(ca, { operatorName: 'alice', role: 'viewer', now: later })).rejects.toMatchObject({ code: 'PKI_CERT_EXPIRED', message: expect.stringContaining('CA certificate') });
+    await expect(issueClientCertificate(ca, { operatorName: 'alice', role: 'viewer', now: later })).rejects.toMatchObject({
+      code: 'PKI_CERT_EXPIRED',
+      message: expect.stringContaining('CA certificate'),
+    });
   });
 
   it('must hold its own key', async () => {
-    await expect(issueServerCertificate({ certPem: ca.certPem, keyPem: otherCa.keyPem }, { hostName: 'db-1' })).rejects.toMatchObject({ code: 'PKI_KEY_MISMATCH' });
+    await expect(issueServerCertificate({ certPem: ca.certPem, keyPem: otherCa.keyPem }, { hostName: 'db-1' })).rejects.toMatchObject({
+      code: 'PKI_KEY_MISMATCH',
+    });
   });
 
   it('must be a CA', async () => {
     const leaf = await issueServerCertificate(ca, { hostName: 'db-1' });
-    await expect(issueClientCertificate(leaf, { operatorName: 'alice', role: 'admin' })).rejects.toMatchObject({ code: 'PKI_CERT_INVALID', message: expect.stringContaining('not a certificate authority') });
+    await expect(issueClientCertificate(leaf, { operatorName: 'alice', role: 'admin' })).rejects.toMatchObject({
+      code: 'PKI_CERT_INVALID',
+      message: expect.stringContaining('not a certificate authority'),
+    });
   });
 });

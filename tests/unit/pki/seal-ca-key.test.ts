@@ -9,12 +9,20 @@ import { openStore, type Store } from '../../../electron/backend/store/open-stor
 import { makeTempDir } from '../../support/temp-dir';
 
 const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).reverse().forEach((f) => f()));
+afterEach(() =>
+  cleanups
+    .splice(0)
+    .reverse()
+    .forEach((f) => f()),
+);
 
 function unlockedVault(): { store: Store; vault: SecretVault; dir: string } {
   const dir = makeTempDir();
   const store = openStore({ dataDir: dir.path });
-  cleanups.push(() => dir.remove(), () => store.close());
+  cleanups.push(
+    () => dir.remove(),
+    () => store.close(),
+  );
   const vault = createSecretVault(store.db);
   // A random key as the desktop app's OS store gives: how the key is derived is the vault's test, not this one's
   // (a passphrase costs a 128 MiB scrypt per unlock, seconds on a loaded machine).
@@ -42,7 +50,9 @@ describe('the sealed CA key', () => {
     const { vault } = unlockedVault();
     const ca = await createInstallCa({ installName: 'plant-7' });
     const id = sealCaKey(vault, 'plant-7', ca);
-    expect(() => unsealCaKey(vault, id, 'plant-8', ca.certPem)).toThrow(expect.objectContaining({ code: 'SECRETS_LOCKED', message: expect.stringContaining('install-ca-key:plant-7') }));
+    expect(() => unsealCaKey(vault, id, 'plant-8', ca.certPem)).toThrow(
+      expect.objectContaining({ code: 'SECRETS_LOCKED', message: expect.stringContaining('install-ca-key:plant-7') }),
+    );
     const password = vault.store('password:db-1', 'hunter2-hunter2', 1);
     expect(() => unsealCaKey(vault, password, 'plant-7', ca.certPem)).toThrow(expect.objectContaining({ code: 'SECRETS_LOCKED' }));
   });
@@ -50,7 +60,9 @@ describe('the sealed CA key', () => {
   it("refuses a key that is not the CA certificate's, sealing and unsealing", async () => {
     const { vault } = unlockedVault();
     const [ca, other] = await Promise.all([createInstallCa({ installName: 'plant-7' }), createInstallCa({ installName: 'plant-7' })]);
-    expect(() => sealCaKey(vault, 'plant-7', { certPem: ca.certPem, keyPem: other.keyPem })).toThrow(expect.objectContaining({ code: 'PKI_KEY_MISMATCH' }));
+    expect(() => sealCaKey(vault, 'plant-7', { certPem: ca.certPem, keyPem: other.keyPem })).toThrow(
+      expect.objectContaining({ code: 'PKI_KEY_MISMATCH' }),
+    );
     const id = sealCaKey(vault, 'plant-7', other);
     expect(() => unsealCaKey(vault, id, 'plant-7', ca.certPem)).toThrow(expect.objectContaining({ code: 'PKI_KEY_MISMATCH' }));
   });

@@ -14,7 +14,16 @@ function facts(overrides: Record<string, unknown> = {}): HostFacts {
   return {
     probedAt: 1_000_000,
     source: 'ssh',
-    os: { platform: 'linux', family: 'debian', distro: 'Ubuntu', release: '22.04', codename: 'jammy', kernel: '6.5', arch: 'x86_64', hostname: 'gpu-1' },
+    os: {
+      platform: 'linux',
+      family: 'debian',
+      distro: 'Ubuntu',
+      release: '22.04',
+      codename: 'jammy',
+      kernel: '6.5',
+      arch: 'x86_64',
+      hostname: 'gpu-1',
+    },
     cpu: { model: 'EPYC', vendor: 'AMD', sockets: 1, cores: 8, threads: 16, speedGhz: 3, flags: ['avx2'] },
     memory: { totalBytes: 64 * GiB, swapTotalBytes: 0 },
     disks: [],
@@ -47,29 +56,83 @@ describe('preflight analyzers', () => {
   });
 
   it('passes a good GPU host for agent-gpu and fails one with an old driver or too little memory', () => {
-    const good = facts({ filesystems: [{ device: '/dev/sda1', type: 'ext4', mount: '/', sizeBytes: 1e12, usedBytes: 0, availableBytes: 500 * GiB }] });
+    const good = facts({
+      filesystems: [{ device: '/dev/sda1', type: 'ext4', mount: '/', sizeBytes: 1e12, usedBytes: 0, availableBytes: 500 * GiB }],
+    });
     const checks = byId(analyzeHost(good, profiles.get('agent-gpu')!));
     expect(checks.get('gpu.count')?.outcome).toBe('pass');
     expect(checks.get('gpu.driver')?.outcome).toBe('pass');
-    const old = byId(analyzeHost(facts({ gpus: [{ vendor: 'NVIDIA', model: 'T4', memoryBytes: 15 * GiB, driverVersion: '470.82', bus: null }] }), profiles.get('agent-gpu')!));
+    const old = byId(
+      analyzeHost(
+        facts({ gpus: [{ vendor: 'NVIDIA', model: 'T4', memoryBytes: 15 * GiB, driverVersion: '470.82', bus: null }] }),
+        profiles.get('agent-gpu')!,
+      ),
+    );
     expect(old.get('gpu.driver')?.outcome).toBe('fail');
     expect(old.get('gpu.memory')?.outcome).toBe('fail');
-    const none = byId(analyzeHost(facts({ gpus: [{ vendor: 'Intel', model: 'UHD', memoryBytes: null, driverVersion: null, bus: null }] }), profiles.get('agent-gpu')!));
+    const none = byId(
+      analyzeHost(
+        facts({ gpus: [{ vendor: 'Intel', model: 'UHD', memoryBytes: null, driverVersion: null, bus: null }] }),
+        profiles.get('agent-gpu')!,
+      ),
+    );
     expect(none.get('gpu.count')).toMatchObject({ outcome: 'fail' });
   });
 
   it('warns below the recommended size and fails below the minimum', () => {
     const agent = profiles.get('agent')!;
-    expect(byId(analyzeHost(facts({ cpu: { model: 'x', vendor: 'x', sockets: 1, cores: 1, threads: 1, speedGhz: null, flags: [] } }), agent)).get('cpu.threads')?.outcome).toBe('fail');
-    expect(byId(analyzeHost(facts({ cpu: { model: 'x', vendor: 'x', sockets: 1, cores: 2, threads: 3, speedGhz: null, flags: [] } }), agent)).get('cpu.threads')?.outcome).toBe('warn');
-    expect(byId(analyzeHost(facts({ memory: { totalBytes: 6 * GiB, swapTotalBytes: 0 } }), agent)).get('memory.total')?.outcome).toBe('warn');
+    expect(
+      byId(
+        analyzeHost(facts({ cpu: { model: 'x', vendor: 'x', sockets: 1, cores: 1, threads: 1, speedGhz: null, flags: [] } }), agent),
+      ).get('cpu.threads')?.outcome,
+    ).toBe('fail');
+    expect(
+      byId(
+        analyzeHost(facts({ cpu: { model: 'x', vendor: 'x', sockets: 1, cores: 2, threads: 3, speedGhz: null, flags: [] } }), agent),
+      ).get('cpu.threads')?.outcome,
+    ).toBe('warn');
+    expect(byId(analyzeHost(facts({ memory: { totalBytes: 6 * GiB, swapTotalBytes: 0 } }), agent)).get('memory.total')?.outcome).toBe(
+      'warn',
+    );
   });
 
   it('checks OS family, version and architecture, and marks unknown facts as warnings', () => {
     const core = profiles.get('core')!;
-    const old = byId(analyzeHost(facts({ os: { platform: 'linux', family: 'debian', distro: 'Ubuntu', release: '18.04', codename: '', kernel: '4', arch: 'x86_64', hostname: 'h' } }), core));
+    const old = byId(
+      analyzeHost(
+        facts({
+          os: {
+            platform: 'linux',
+            family: 'debian',
+            distro: 'Ubuntu',
+            release: '18.04',
+            codename: '',
+            kernel: '4',
+            arch: 'x86_64',
+            hostname: 'h',
+          },
+        }),
+        core,
+      ),
+    );
     expect(old.get('os.version')?.outcome).toBe('fail');
-    const mac = byId(analyzeHost(facts({ os: { platform: 'darwin', family: 'darwin', distro: 'macOS', release: '14', codename: '', kernel: '23', arch: 'arm64', hostname: 'h' } }), core));
+    const mac = byId(
+      analyzeHost(
+        facts({
+          os: {
+            platform: 'darwin',
+            family: 'darwin',
+            distro: 'macOS',
+            release: '14',
+            codename: '',
+            kernel: '23',
+            arch: 'arm64',
+            hostname: 'h',
+          },
+        }),
+        core,
+      ),
+    );
     expect(mac.get('os.family')?.outcome).toBe('fail');
     expect(mac.get('os.arch')?.outcome).toBe('pass');
     const unknownCpu = byId(analyzeHost(facts({ cpu: null }), core));
@@ -78,7 +141,15 @@ describe('preflight analyzers', () => {
 
   it('prefers systemd where the profile asks for it, and warns about a login without privilege', () => {
     const core = profiles.get('core')!;
-    const openrc = byId(analyzeHost(facts({ initSystem: { kind: 'openrc', pid1: 'init' }, privilege: { level: 'none', user: 'ops', uid: 1000, sudoPasswordVerified: null } }), core));
+    const openrc = byId(
+      analyzeHost(
+        facts({
+          initSystem: { kind: 'openrc', pid1: 'init' },
+          privilege: { level: 'none', user: 'ops', uid: 1000, sudoPasswordVerified: null },
+        }),
+        core,
+      ),
+    );
     expect(openrc.get('init')).toMatchObject({ outcome: 'warn' });
     expect(openrc.get('privilege')).toMatchObject({ outcome: 'warn' });
     expect(byId(analyzeHost(facts({ initSystem: { kind: 'systemd', pid1: 'systemd' } }), core)).get('init')?.outcome).toBe('pass');
@@ -88,12 +159,27 @@ describe('preflight analyzers', () => {
   it('never passes a login whose sudo rights are unknown or whose sudo password was refused', () => {
     const core = profiles.get('core')!;
     const reason = 'sudo insists on a terminal (Defaults requiretty)';
-    const unknown = byId(analyzeHost(facts({ privilege: { level: 'unknown', user: 'ops', uid: 1000, sudoPasswordVerified: null }, unknown: [{ field: 'privilege', reason }] }), core));
-    expect(unknown.get('privilege')).toMatchObject({ outcome: 'warn', message: `Whether the login can become root is unknown: ${reason}.` });
+    const unknown = byId(
+      analyzeHost(
+        facts({
+          privilege: { level: 'unknown', user: 'ops', uid: 1000, sudoPasswordVerified: null },
+          unknown: [{ field: 'privilege', reason }],
+        }),
+        core,
+      ),
+    );
+    expect(unknown.get('privilege')).toMatchObject({
+      outcome: 'warn',
+      message: `Whether the login can become root is unknown: ${reason}.`,
+    });
     expect(unknown.get('privilege')!.remedy).toContain('Store the sudo password');
-    const refused = byId(analyzeHost(facts({ privilege: { level: 'sudo-password', user: 'ops', uid: 1000, sudoPasswordVerified: false } }), core));
+    const refused = byId(
+      analyzeHost(facts({ privilege: { level: 'sudo-password', user: 'ops', uid: 1000, sudoPasswordVerified: false } }), core),
+    );
     expect(refused.get('privilege')).toMatchObject({ outcome: 'warn', message: 'sudo refused the stored password.' });
-    const checked = byId(analyzeHost(facts({ privilege: { level: 'sudo-password', user: 'ops', uid: 1000, sudoPasswordVerified: true } }), core));
+    const checked = byId(
+      analyzeHost(facts({ privilege: { level: 'sudo-password', user: 'ops', uid: 1000, sudoPasswordVerified: true } }), core),
+    );
     expect(checked.get('privilege')?.outcome).toBe('pass');
   });
 
@@ -122,7 +208,17 @@ describe('preflight analyzers', () => {
 
 describe('architecture names', () => {
   it('names architectures as Node does, whatever the probe or profile wrote', () => {
-    expect(['x86_64', 'AMD64', 'x64', 'aarch64', 'arm64', 'armv7l', 'armhf', 'i686', 's390x'].map(normaliseArch)).toEqual(['x64', 'x64', 'x64', 'arm64', 'arm64', 'arm', 'arm', 'ia32', 's390x']);
+    expect(['x86_64', 'AMD64', 'x64', 'aarch64', 'arm64', 'armv7l', 'armhf', 'i686', 's390x'].map(normaliseArch)).toEqual([
+      'x64',
+      'x64',
+      'x64',
+      'arm64',
+      'arm64',
+      'arm',
+      'arm',
+      'ia32',
+      's390x',
+    ]);
   });
 });
 
@@ -130,7 +226,9 @@ describe('profile files', () => {
   it('names file, line and column of a bad field', () => {
     const text = 'name: core\ndescription: x\nmemory:\n  minBytes: lots\n';
     expect(() => parseProfile(text, 'core.yaml')).toThrow(/^core\.yaml:4:13: memory\.minBytes: "lots" is not a size/);
-    expect(() => parseProfile('name: core\ndescription: x\ncpu:\n  minThreads: 2\n  maxThreads: 4\n', 'p.yaml')).toThrow(/^p\.yaml:\d+:\d+: cpu/);
+    expect(() => parseProfile('name: core\ndescription: x\ncpu:\n  minThreads: 2\n  maxThreads: 4\n', 'p.yaml')).toThrow(
+      /^p\.yaml:\d+:\d+: cpu/,
+    );
   });
 
   it('parses sizes as operators write them', () => {

@@ -20,7 +20,17 @@ const profiles = loadProfiles(path.resolve(__dirname, '../../../config'));
 const facts: HostFacts = {
   probedAt: 1_000,
   source: 'ssh',
-  os: { platform: 'linux', family: 'debian', distro: 'Debian GNU/Linux', release: '12', codename: 'bookworm', kernel: '6.1', arch: 'x64', hostname: 'core-1', id: 'debian' },
+  os: {
+    platform: 'linux',
+    family: 'debian',
+    distro: 'Debian GNU/Linux',
+    release: '12',
+    codename: 'bookworm',
+    kernel: '6.1',
+    arch: 'x64',
+    hostname: 'core-1',
+    id: 'debian',
+  },
   cpu: { model: 'EPYC', vendor: 'AMD', sockets: 1, cores: 8, threads: 16, speedGhz: 3, flags: [] },
   memory: { totalBytes: 64 * GiB, swapTotalBytes: 0 },
   disks: [],
@@ -39,7 +49,22 @@ let db: Database.Database;
 let hostId: number;
 beforeEach(() => {
   db = openMemoryStore();
-  hostId = createHostsRepo(db).insertSsh({ name: 'core-1', address: '10.0.0.5', port: 22, user: 'root', authMethod: 'agent', keyPath: null, secretId: null, sudoSecretId: null, jumpHostId: null, role: null, labels: [] }, 1).id;
+  hostId = createHostsRepo(db).insertSsh(
+    {
+      name: 'core-1',
+      address: '10.0.0.5',
+      port: 22,
+      user: 'root',
+      authMethod: 'agent',
+      keyPath: null,
+      secretId: null,
+      sudoSecretId: null,
+      jumpHostId: null,
+      role: null,
+      labels: [],
+    },
+    1,
+  ).id;
   createFactsRepo(db).save(hostId, facts);
 });
 afterEach(() => db.close());
@@ -58,22 +83,45 @@ function service() {
 
 describe('preflight of a host this app installed', () => {
   it('fails a host where something else holds the core ports', () => {
-    const ports = service().run([hostId], 'core').hosts[0]!.checks.find((c) => c.id === 'ports.free')!;
+    const ports = service()
+      .run([hostId], 'core')
+      .hosts[0]!.checks.find((c) => c.id === 'ports.free')!;
     expect(ports).toMatchObject({ outcome: 'fail', message: 'Port(s) 7700, 7701 already have a listener.' });
   });
 
   it('passes, with a note, the ports its own installed runtime holds', () => {
     const fingerprint = `SHA256:${'A'.repeat(43)}`;
     createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-    const bundleId = createBundlesRepo(db).insert({ name: 'sutazai', version: '0.1.0', signerFingerprint: fingerprint, manifest: '{}', fileSha256: 'a'.repeat(64), size: 10, path: 'bundles/x', importedAt: 1 });
+    const bundleId = createBundlesRepo(db).insert({
+      name: 'sutazai',
+      version: '0.1.0',
+      signerFingerprint: fingerprint,
+      manifest: '{}',
+      fileSha256: 'a'.repeat(64),
+      size: 10,
+      path: 'bundles/x',
+      importedAt: 1,
+    });
     const installs = createInstallsRepo(db);
-    const installId = installs.insert({ name: 'lab', bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null }, 5);
+    const installId = installs.insert(
+      { name: 'lab', bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null },
+      5,
+    );
     installs.upsertHost({ installId, hostId, role: 'core', gpu: false, config: '{}' }, 6);
-    createHostReleasesRepo(db).markCurrent({ hostId, installId, version: '0.1.0', bundleSha256: 'a'.repeat(64), path: '/opt/sutazai/releases/0.1.0', installedAt: 7 });
+    createHostReleasesRepo(db).markCurrent({
+      hostId,
+      installId,
+      version: '0.1.0',
+      bundleSha256: 'a'.repeat(64),
+      path: '/opt/sutazai/releases/0.1.0',
+      installedAt: 7,
+    });
 
     const report = service().run([hostId], 'core');
     const ports = report.hosts[0]!.checks.find((c) => c.id === 'ports.free')!;
     expect(ports.outcome).toBe('pass');
-    expect(ports.message).toBe('Port(s) 7700, 7701 have a listener: SutazAI 0.1.0 (install lab) runs on this host, and its runtime holds them. Apply checks that each listener is its own before it starts.');
+    expect(ports.message).toBe(
+      'Port(s) 7700, 7701 have a listener: SutazAI 0.1.0 (install lab) runs on this host, and its runtime holds them. Apply checks that each listener is its own before it starts.',
+    );
   });
 });

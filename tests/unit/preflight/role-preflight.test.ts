@@ -16,12 +16,27 @@ function facts(hostname: string, memoryGiB: number, gpus = 0): HostFacts {
   return {
     probedAt: 1_000,
     source: 'ssh',
-    os: { platform: 'linux', family: 'debian', distro: 'Debian', release: '12', codename: 'bookworm', kernel: '6.1', arch: 'x64', hostname },
+    os: {
+      platform: 'linux',
+      family: 'debian',
+      distro: 'Debian',
+      release: '12',
+      codename: 'bookworm',
+      kernel: '6.1',
+      arch: 'x64',
+      hostname,
+    },
     cpu: { model: 'cpu', vendor: 'v', sockets: 1, cores: 8, threads: 16, speedGhz: null, flags: [] },
     memory: { totalBytes: memoryGiB * GiB, swapTotalBytes: 0 },
     disks: [],
     filesystems: [{ device: '/dev/sda1', type: 'ext4', mount: '/', sizeBytes: 500 * GiB, usedBytes: 0, availableBytes: 400 * GiB }],
-    gpus: Array.from({ length: gpus }, () => ({ vendor: 'NVIDIA Corporation', model: 'NVIDIA A100', memoryBytes: 40 * GiB, driverVersion: '550.54', bus: null })),
+    gpus: Array.from({ length: gpus }, () => ({
+      vendor: 'NVIDIA Corporation',
+      model: 'NVIDIA A100',
+      memoryBytes: 40 * GiB,
+      driverVersion: '550.54',
+      bus: null,
+    })),
     network: [],
     unknown: [],
   } as HostFacts;
@@ -35,7 +50,22 @@ beforeEach(() => {
   db = openMemoryStore();
   const hosts = createHostsRepo(db);
   rows = ['core-1', 'gpu-1', 'small'].map((name, i) =>
-    hosts.insertSsh({ name, address: `10.0.0.${i + 1}`, port: 22, user: 'root', authMethod: 'agent', keyPath: null, secretId: null, sudoSecretId: null, jumpHostId: null, role: null, labels: [] }, 1),
+    hosts.insertSsh(
+      {
+        name,
+        address: `10.0.0.${i + 1}`,
+        port: 22,
+        user: 'root',
+        authMethod: 'agent',
+        keyPath: null,
+        secretId: null,
+        sudoSecretId: null,
+        jumpHostId: null,
+        role: null,
+        labels: [],
+      },
+      1,
+    ),
   );
   factsOf.set(rows[0]!.id, facts('core-1', 64));
   factsOf.set(rows[1]!.id, facts('gpu-1', 128, 2));
@@ -45,8 +75,20 @@ afterEach(() => db.close());
 
 function run(choices: Parameters<typeof runRolePreflight>[1]) {
   const results = createPreflightRepo(db);
-  const preflight = createPreflightService({ profiles: () => profiles, host: (id) => rows.find((r) => r.id === id)!, latestFacts: (id) => factsOf.get(id) ?? null, results, now: () => 5_000 });
-  return { report: runRolePreflight({ preflight, host: (id) => rows.find((r) => r.id === id)!, latestFacts: (id) => factsOf.get(id) ?? null, now: () => 5_000 }, choices), results };
+  const preflight = createPreflightService({
+    profiles: () => profiles,
+    host: (id) => rows.find((r) => r.id === id)!,
+    latestFacts: (id) => factsOf.get(id) ?? null,
+    results,
+    now: () => 5_000,
+  });
+  return {
+    report: runRolePreflight(
+      { preflight, host: (id) => rows.find((r) => r.id === id)!, latestFacts: (id) => factsOf.get(id) ?? null, now: () => 5_000 },
+      choices,
+    ),
+    results,
+  };
 }
 
 describe('preflight by role', () => {
@@ -77,6 +119,11 @@ describe('preflight by role', () => {
     expect(hostnames.outcome).toBe('fail');
     expect(hostnames.hostIds.sort()).toEqual([gpu!.id, small!.id].sort());
     // Each run is in the host's own history, as a preflight from the Hosts page would be.
-    expect(results.history(core!.id, 10).map((r) => r.profile).sort()).toEqual(['agent', 'core']);
+    expect(
+      results
+        .history(core!.id, 10)
+        .map((r) => r.profile)
+        .sort(),
+    ).toEqual(['agent', 'core']);
   });
 });

@@ -36,20 +36,30 @@ describe('local privilege', () => {
     const asked = { '-n true': fail('sudo: a password is required'), '-n -l': fail('sudo: a password is required') };
     const outsider = await detectLocalPrivilege(fakeSudo({ ...asked, '-n -v': fail('Sorry, user ops may not run sudo on ws-1.') }));
     expect(outsider).toEqual({ privilege: { level: 'none', user: 'ops', uid: 1000, sudoPasswordVerified: null }, note: null });
-    expect((await detectLocalPrivilege(fakeSudo({ ...asked, '-n -v': fail('sudo: a password is required') }))).privilege.level).toBe('sudo-password');
+    expect((await detectLocalPrivilege(fakeSudo({ ...asked, '-n -v': fail('sudo: a password is required') }))).privilege.level).toBe(
+      'sudo-password',
+    );
   });
 
   it('tells passwordless sudo, no sudo, no rights and requiretty apart', async () => {
     expect((await detectLocalPrivilege(fakeSudo({ '-n true': ok() }))).privilege.level).toBe('sudo-nopasswd');
     expect((await detectLocalPrivilege(fakeSudo({}))).privilege.level).toBe('none');
-    const denied = fakeSudo({ '-n true': fail('sudo: a password is required'), '-n -v': fail('Sorry, user ops may not run sudo on ws-1.') });
+    const denied = fakeSudo({
+      '-n true': fail('sudo: a password is required'),
+      '-n -v': fail('Sorry, user ops may not run sudo on ws-1.'),
+    });
     expect((await detectLocalPrivilege(denied)).privilege.level).toBe('none');
     const tty = await detectLocalPrivilege(fakeSudo({ '-n true': fail('sudo: sorry, you must have a tty to run sudo') }));
-    expect(tty).toEqual({ privilege: { level: 'unknown', user: 'ops', uid: 1000, sudoPasswordVerified: null }, note: 'sudo insists on a terminal (Defaults requiretty)' });
+    expect(tty).toEqual({
+      privilege: { level: 'unknown', user: 'ops', uid: 1000, sudoPasswordVerified: null },
+      note: 'sudo insists on a terminal (Defaults requiretty)',
+    });
   });
 
   it('says sudo hung when it was killed at the time limit', async () => {
-    const hung = await detectLocalPrivilege(fakeSudo({ '-n true': { code: null, stdout: '', stderr: '' }, '-n -v': { code: null, stdout: '', stderr: '' } }));
+    const hung = await detectLocalPrivilege(
+      fakeSudo({ '-n true': { code: null, stdout: '', stderr: '' }, '-n -v': { code: null, stdout: '', stderr: '' } }),
+    );
     expect(hung.privilege.level).toBe('unknown');
     expect(hung.note).toBe('sudo gave no answer within 10 s');
   });

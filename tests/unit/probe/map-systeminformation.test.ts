@@ -16,12 +16,29 @@ describe('mapping systeminformation to HostFacts', () => {
       'fpu avx avx2 avx512f sse4_2 pni',
       [{ model: 'AMD EPYC 7B13 64-Core Processor', speed: 0, times: {} }] as never,
     );
-    expect(cpu).toEqual({ model: 'AMD EPYC 7B13 64-Core Processor', vendor: 'AMD', sockets: 1, cores: 4, threads: 8, speedGhz: 3.1, flags: ['avx', 'avx2', 'avx512f', 'sse4_2'] });
+    expect(cpu).toEqual({
+      model: 'AMD EPYC 7B13 64-Core Processor',
+      vendor: 'AMD',
+      sockets: 1,
+      cores: 4,
+      threads: 8,
+      speedGhz: 3.1,
+      flags: ['avx', 'avx2', 'avx512f', 'sse4_2'],
+    });
   });
 
   it('converts GPU memory from MiB and prefers the exact nvidia-smi figure', () => {
     const gpus = mapGpus([
-      { vendor: 'NVIDIA Corporation', model: 'H100', name: 'NVIDIA H100 80GB HBM3', vram: 1024, memoryTotal: 81559, driverVersion: '550.54', bus: 'PCI', vramDynamic: false } as never,
+      {
+        vendor: 'NVIDIA Corporation',
+        model: 'H100',
+        name: 'NVIDIA H100 80GB HBM3',
+        vram: 1024,
+        memoryTotal: 81559,
+        driverVersion: '550.54',
+        bus: 'PCI',
+        vramDynamic: false,
+      } as never,
       { vendor: 'Intel', model: 'UHD 630', vram: null, vramDynamic: true, bus: '' } as never,
     ]);
     expect(gpus[0]).toEqual({
@@ -49,7 +66,13 @@ describe('mapping systeminformation to HostFacts', () => {
   it('lists every address Node knows, not only the first per family', () => {
     const list = mapNetwork(
       [{ iface: 'eth0', mac: 'aa', internal: false, speed: 1000 }] as never,
-      { eth0: [{ address: '10.0.0.2', family: 'IPv4' }, { address: '10.0.0.3', family: 'IPv4' }, { address: 'fe80::1', family: 'IPv6' }] } as never,
+      {
+        eth0: [
+          { address: '10.0.0.2', family: 'IPv4' },
+          { address: '10.0.0.3', family: 'IPv4' },
+          { address: 'fe80::1', family: 'IPv6' },
+        ],
+      } as never,
     );
     expect(list[0]!.addresses.map((a) => a.address)).toEqual(['10.0.0.2', '10.0.0.3', 'fe80::1']);
     expect(list[0]!.speedMbps).toBe(1000);

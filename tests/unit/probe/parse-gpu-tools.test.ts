@@ -15,15 +15,27 @@ describe('nvidia-smi output', () => {
   });
 
   it('keeps a GPU whose memory is not reported, and refuses lines that are not the query', () => {
-    expect(parseNvidiaSmiGpuLine('2, NVIDIA GH200 480GB, [N/A], 550.90.07, 00000009:01:00.0')).toMatchObject({ memoryMiB: null, bus: '0009:01:00.0' });
-    expect(parseNvidiaSmiGpuLine('NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver.')).toBeNull();
+    expect(parseNvidiaSmiGpuLine('2, NVIDIA GH200 480GB, [N/A], 550.90.07, 00000009:01:00.0')).toMatchObject({
+      memoryMiB: null,
+      bus: '0009:01:00.0',
+    });
+    expect(parseNvidiaSmiGpuLine("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.")).toBeNull();
     expect(parseNvidiaSmiGpuLine('x, name, 1, 2, 3')).toBeNull();
   });
 
   it('takes driver and CUDA versions from the banner', () => {
-    expect(parseNvidiaSmiHeader('| NVIDIA-SMI 550.54.15              Driver Version: 550.54.15      CUDA Version: 12.4     |')).toEqual({ driverVersion: '550.54.15', cudaVersion: '12.4' });
-    expect(parseNvidiaSmiHeader('| NVIDIA-SMI 470.256.02   Driver Version: 470.256.02   CUDA Version: 11.4     |')).toEqual({ driverVersion: '470.256.02', cudaVersion: '11.4' });
-    expect(parseNvidiaSmiHeader('| NVIDIA-SMI 418.226.00   Driver Version: 418.226.00                         |')).toEqual({ driverVersion: '418.226.00', cudaVersion: null });
+    expect(parseNvidiaSmiHeader('| NVIDIA-SMI 550.54.15              Driver Version: 550.54.15      CUDA Version: 12.4     |')).toEqual({
+      driverVersion: '550.54.15',
+      cudaVersion: '12.4',
+    });
+    expect(parseNvidiaSmiHeader('| NVIDIA-SMI 470.256.02   Driver Version: 470.256.02   CUDA Version: 11.4     |')).toEqual({
+      driverVersion: '470.256.02',
+      cudaVersion: '11.4',
+    });
+    expect(parseNvidiaSmiHeader('| NVIDIA-SMI 418.226.00   Driver Version: 418.226.00                         |')).toEqual({
+      driverVersion: '418.226.00',
+      cudaVersion: null,
+    });
   });
 
   it('writes PCI addresses the way the kernel does', () => {
@@ -36,11 +48,15 @@ describe('nvidia-smi output', () => {
 
 describe('lspci -mm -nn -D output', () => {
   const lines = {
-    nvidia: '0000:01:00.0 "VGA compatible controller [0300]" "NVIDIA Corporation [10de]" "AD102 [GeForce RTX 4090] [2684]" -ra1 "Micro-Star International Co., Ltd. [MSI] [1462]" "Device [5103]"',
-    nvidia3d: '0000:3b:00.0 "3D controller [0302]" "NVIDIA Corporation [10de]" "GA100 [A100 PCIe 40GB] [20f1]" -ra1 "NVIDIA Corporation [10de]" "Device [145f]"',
+    nvidia:
+      '0000:01:00.0 "VGA compatible controller [0300]" "NVIDIA Corporation [10de]" "AD102 [GeForce RTX 4090] [2684]" -ra1 "Micro-Star International Co., Ltd. [MSI] [1462]" "Device [5103]"',
+    nvidia3d:
+      '0000:3b:00.0 "3D controller [0302]" "NVIDIA Corporation [10de]" "GA100 [A100 PCIe 40GB] [20f1]" -ra1 "NVIDIA Corporation [10de]" "Device [145f]"',
     amd: '0000:03:00.0 "VGA compatible controller [0300]" "Advanced Micro Devices, Inc. [AMD/ATI] [1002]" "Navi 31 [Radeon RX 7900 XT/7900 XTX] [744c]" -rc8 -p00 "Sapphire Technology Limited [1da2]" "Device [471e]"',
-    intel: '0000:00:02.0 "VGA compatible controller [0300]" "Intel Corporation [8086]" "Alder Lake-S GT1 [UHD Graphics 770] [4680]" -r0c "Dell [1028]" "Device [0ac0]"',
-    matrox: '0000:09:00.0 "VGA compatible controller [0300]" "Matrox Electronics Systems Ltd. [102b]" "Integrated Matrox G200eW3 Graphics Controller [0536]" -r04 "Dell [1028]" "Device [0a9f]"',
+    intel:
+      '0000:00:02.0 "VGA compatible controller [0300]" "Intel Corporation [8086]" "Alder Lake-S GT1 [UHD Graphics 770] [4680]" -r0c "Dell [1028]" "Device [0ac0]"',
+    matrox:
+      '0000:09:00.0 "VGA compatible controller [0300]" "Matrox Electronics Systems Ltd. [102b]" "Integrated Matrox G200eW3 Graphics Controller [0536]" -r04 "Dell [1028]" "Device [0a9f]"',
     qemu: '0000:00:01.0 "VGA compatible controller [0300]" "Device [1234]" "Device [1111]" -r02 "Red Hat, Inc. [1af4]" "Device [1100]"',
   };
 
@@ -54,10 +70,22 @@ describe('lspci -mm -nn -D output', () => {
       deviceId: '2684',
       deviceName: 'AD102 [GeForce RTX 4090]',
     });
-    expect(parseLspciLine(lines.nvidia3d)).toMatchObject({ classCode: '0302', className: '3D controller', deviceName: 'GA100 [A100 PCIe 40GB]' });
-    expect(parseLspciLine(lines.amd)).toMatchObject({ vendorId: '1002', vendorName: 'Advanced Micro Devices, Inc. [AMD/ATI]', deviceName: 'Navi 31 [Radeon RX 7900 XT/7900 XTX]' });
+    expect(parseLspciLine(lines.nvidia3d)).toMatchObject({
+      classCode: '0302',
+      className: '3D controller',
+      deviceName: 'GA100 [A100 PCIe 40GB]',
+    });
+    expect(parseLspciLine(lines.amd)).toMatchObject({
+      vendorId: '1002',
+      vendorName: 'Advanced Micro Devices, Inc. [AMD/ATI]',
+      deviceName: 'Navi 31 [Radeon RX 7900 XT/7900 XTX]',
+    });
     expect(parseLspciLine(lines.intel)).toMatchObject({ vendorId: '8086', deviceName: 'Alder Lake-S GT1 [UHD Graphics 770]' });
-    expect(parseLspciLine(lines.matrox)).toMatchObject({ vendorId: '102b', vendorName: 'Matrox Electronics Systems Ltd.', deviceId: '0536' });
+    expect(parseLspciLine(lines.matrox)).toMatchObject({
+      vendorId: '102b',
+      vendorName: 'Matrox Electronics Systems Ltd.',
+      deviceId: '0536',
+    });
     expect(parseLspciLine(lines.qemu)).toMatchObject({ vendorName: 'Device', vendorId: '1234', deviceName: 'Device', deviceId: '1111' });
   });
 

@@ -51,9 +51,18 @@ const DEBIAN_GPU_HOST: string[][] = [
   ['pci-gpu', '0000:03:00.0', '0x030000', '0x1a03', '0x2000', 'ast', ''],
   ['pci-gpu', '0000:18:00.0', '0x030200', '0x10de', '0x2330', 'nvidia', ''],
   ['pci-gpu', '0000:2a:00.0', '0x030200', '0x10de', '0x2330', 'nvidia', ''],
-  ['lspci', '0000:03:00.0 "VGA compatible controller [0300]" "ASPEED Technology, Inc. [1a03]" "ASPEED Graphics Family [2000]" -r52 "Supermicro Computer Inc [15d9]" "Device [1c48]"'],
-  ['lspci', '0000:18:00.0 "3D controller [0302]" "NVIDIA Corporation [10de]" "GH100 [H100 SXM5 80GB] [2330]" -ra1 "NVIDIA Corporation [10de]" "Device [16c1]"'],
-  ['lspci', '0000:2a:00.0 "3D controller [0302]" "NVIDIA Corporation [10de]" "GH100 [H100 SXM5 80GB] [2330]" -ra1 "NVIDIA Corporation [10de]" "Device [16c1]"'],
+  [
+    'lspci',
+    '0000:03:00.0 "VGA compatible controller [0300]" "ASPEED Technology, Inc. [1a03]" "ASPEED Graphics Family [2000]" -r52 "Supermicro Computer Inc [15d9]" "Device [1c48]"',
+  ],
+  [
+    'lspci',
+    '0000:18:00.0 "3D controller [0302]" "NVIDIA Corporation [10de]" "GH100 [H100 SXM5 80GB] [2330]" -ra1 "NVIDIA Corporation [10de]" "Device [16c1]"',
+  ],
+  [
+    'lspci',
+    '0000:2a:00.0 "3D controller [0302]" "NVIDIA Corporation [10de]" "GH100 [H100 SXM5 80GB] [2330]" -ra1 "NVIDIA Corporation [10de]" "Device [16c1]"',
+  ],
   ['nic', 'enp1s0', '52:54:00:12:34:56', '1', 'up', '25000'],
   ['nic', 'lo', '00:00:00:00:00:00', '772', 'unknown', ''],
   ['nic', 'docker0', '02:42:ac:11:00:01', '1', 'down', '-1'],
@@ -119,7 +128,14 @@ describe('parsing the probe output', () => {
       { device: '/dev/sda', model: 'ST16000NM001G-2K', type: 'HD', sizeBytes: 16000900661248, rotational: true },
     ]);
     expect(facts.filesystems!.map((f) => f.mount)).toEqual(['/', '/srv/data dir']);
-    expect(facts.filesystems![0]).toEqual({ device: '/dev/nvme0n1p2', type: 'ext4', mount: '/', sizeBytes: 3690000000 * 1024, usedBytes: 1000000000 * 1024, availableBytes: 2500000000 * 1024 });
+    expect(facts.filesystems![0]).toEqual({
+      device: '/dev/nvme0n1p2',
+      type: 'ext4',
+      mount: '/',
+      sizeBytes: 3690000000 * 1024,
+      usedBytes: 1000000000 * 1024,
+      availableBytes: 2500000000 * 1024,
+    });
     expect(facts.installPath).toEqual({
       path: '/opt/sutazai',
       existingPath: '/opt',
@@ -158,9 +174,33 @@ describe('parsing the probe output', () => {
   it('lists two H100s from nvidia-smi with exact memory, driver and CUDA, and the BMC display from lspci once', () => {
     const { gpus } = parseProbeOutput(frame(DEBIAN_GPU_HOST));
     expect(gpus).toEqual([
-      { vendor: 'NVIDIA Corporation', model: 'NVIDIA H100 80GB HBM3', memoryBytes: 81559 * 1024 * 1024, driverVersion: '550.54.15', bus: '0000:18:00.0', kind: 'nvidia', cudaVersion: '12.4' },
-      { vendor: 'NVIDIA Corporation', model: 'NVIDIA H100 80GB HBM3', memoryBytes: 81559 * 1024 * 1024, driverVersion: '550.54.15', bus: '0000:2a:00.0', kind: 'nvidia', cudaVersion: '12.4' },
-      { vendor: 'ASPEED Technology, Inc.', model: 'ASPEED Graphics Family', memoryBytes: null, driverVersion: null, bus: '0000:03:00.0', kind: 'pci', cudaVersion: null },
+      {
+        vendor: 'NVIDIA Corporation',
+        model: 'NVIDIA H100 80GB HBM3',
+        memoryBytes: 81559 * 1024 * 1024,
+        driverVersion: '550.54.15',
+        bus: '0000:18:00.0',
+        kind: 'nvidia',
+        cudaVersion: '12.4',
+      },
+      {
+        vendor: 'NVIDIA Corporation',
+        model: 'NVIDIA H100 80GB HBM3',
+        memoryBytes: 81559 * 1024 * 1024,
+        driverVersion: '550.54.15',
+        bus: '0000:2a:00.0',
+        kind: 'nvidia',
+        cudaVersion: '12.4',
+      },
+      {
+        vendor: 'ASPEED Technology, Inc.',
+        model: 'ASPEED Graphics Family',
+        memoryBytes: null,
+        driverVersion: null,
+        bus: '0000:03:00.0',
+        kind: 'pci',
+        cudaVersion: null,
+      },
     ]);
   });
 
@@ -171,9 +211,18 @@ describe('parsing the probe output', () => {
       ['pci-gpu', '0000:00:02.0', '0x030000', '0x8086', '0x56a0', 'i915', ''],
       ['pci-gpu', '0000:0b:00.0', '0x030000', '0x102b', '0x0536', 'mgag200', ''],
       ['pci-gpu', '0000:c3:00.0', '0x038000', '0x1002', '0x74a1', 'amdgpu', '206141652992'],
-      ['lspci', '0000:00:02.0 "VGA compatible controller [0300]" "Intel Corporation [8086]" "DG2 [Arc A770] [56a0]" -r08 "Intel Corporation [8086]" "Device [1020]"'],
-      ['lspci', '0000:0b:00.0 "VGA compatible controller [0300]" "Matrox Electronics Systems Ltd. [102b]" "Integrated Matrox G200eW3 Graphics Controller [0536]" -r04 "Dell [1028]" "Device [0a9f]"'],
-      ['lspci', '0000:c3:00.0 "Display controller [0380]" "Advanced Micro Devices, Inc. [AMD/ATI] [1002]" "Aqua Vanjaram [Instinct MI300X] [74a1]" "Advanced Micro Devices, Inc. [AMD/ATI] [1002]" "Device [74a1]"'],
+      [
+        'lspci',
+        '0000:00:02.0 "VGA compatible controller [0300]" "Intel Corporation [8086]" "DG2 [Arc A770] [56a0]" -r08 "Intel Corporation [8086]" "Device [1020]"',
+      ],
+      [
+        'lspci',
+        '0000:0b:00.0 "VGA compatible controller [0300]" "Matrox Electronics Systems Ltd. [102b]" "Integrated Matrox G200eW3 Graphics Controller [0536]" -r04 "Dell [1028]" "Device [0a9f]"',
+      ],
+      [
+        'lspci',
+        '0000:c3:00.0 "Display controller [0380]" "Advanced Micro Devices, Inc. [AMD/ATI] [1002]" "Aqua Vanjaram [Instinct MI300X] [74a1]" "Advanced Micro Devices, Inc. [AMD/ATI] [1002]" "Device [74a1]"',
+      ],
     ];
     const facts = parseProbeOutput(frame(records));
     expect(facts.gpus!.map((g) => [g.vendor, g.model, g.memoryBytes, g.kind, g.bus])).toEqual([
@@ -254,9 +303,24 @@ describe('parsing the probe output', () => {
       ['unknown', 'privilege.sudo', 'sudo not installed'],
     ];
     const facts = parseProbeOutput(frame(alpine));
-    expect(facts.os).toMatchObject({ family: 'alpine', id: 'alpine', distro: 'Alpine Linux', release: '3.20.3', arch: 'arm64', hostname: 'edge-3' });
+    expect(facts.os).toMatchObject({
+      family: 'alpine',
+      id: 'alpine',
+      distro: 'Alpine Linux',
+      release: '3.20.3',
+      arch: 'arm64',
+      hostname: 'edge-3',
+    });
     expect(facts.machineId).toBeNull();
-    expect(facts.cpu).toEqual({ model: 'ARM Neoverse-N1', vendor: 'ARM', sockets: 1, cores: 80, threads: 80, speedGhz: null, flags: ['aes', 'asimd'] });
+    expect(facts.cpu).toEqual({
+      model: 'ARM Neoverse-N1',
+      vendor: 'ARM',
+      sockets: 1,
+      cores: 80,
+      threads: 80,
+      speedGhz: null,
+      flags: ['aes', 'asimd'],
+    });
     expect(facts.virtualization).toEqual({ kind: 'none', name: '' });
     expect(facts.initSystem).toEqual({ kind: 'openrc', pid1: 'init' });
     expect(facts.clock).toEqual({ epochMs: 1767225600000, timezone: 'UTC', utcOffsetMinutes: 0 });
@@ -264,13 +328,48 @@ describe('parsing the probe output', () => {
       { device: '/dev/nvme0n1', model: 'SAMSUNG MZ1L23T8HBLA-00A07', type: 'NVMe', sizeBytes: 7501476528 * 512, rotational: false },
       { device: '/dev/sda', model: 'Cruzer Blade', type: 'HD', sizeBytes: 31260672 * 512, rotational: true },
     ]);
-    expect(facts.gpus).toEqual([{ vendor: 'ASPEED Technology, Inc.', model: 'PCI device 1a03:2000', memoryBytes: null, driverVersion: null, bus: '000c:01:00.0', kind: 'pci', cudaVersion: null }]);
+    expect(facts.gpus).toEqual([
+      {
+        vendor: 'ASPEED Technology, Inc.',
+        model: 'PCI device 1a03:2000',
+        memoryBytes: null,
+        driverVersion: null,
+        bus: '000c:01:00.0',
+        kind: 'pci',
+        cudaVersion: null,
+      },
+    ]);
     expect(facts.network).toEqual([
-      { name: 'eth0', mac: 'e8:eb:d3:01:02:03', addresses: [{ family: 'IPv4', address: '192.168.7.23' }, { family: 'IPv6', address: 'fe80::eaeb:d3ff:fe01:203' }], internal: false, speedMbps: 10000 },
-      { name: 'lo', mac: '00:00:00:00:00:00', addresses: [{ family: 'IPv4', address: '127.0.0.1' }, { family: 'IPv6', address: '::1' }], internal: true, speedMbps: null },
+      {
+        name: 'eth0',
+        mac: 'e8:eb:d3:01:02:03',
+        addresses: [
+          { family: 'IPv4', address: '192.168.7.23' },
+          { family: 'IPv6', address: 'fe80::eaeb:d3ff:fe01:203' },
+        ],
+        internal: false,
+        speedMbps: 10000,
+      },
+      {
+        name: 'lo',
+        mac: '00:00:00:00:00:00',
+        addresses: [
+          { family: 'IPv4', address: '127.0.0.1' },
+          { family: 'IPv6', address: '::1' },
+        ],
+        internal: true,
+        speedMbps: null,
+      },
     ]);
     expect(facts.privilege).toEqual({ level: 'none', user: 'alpine', uid: 1000, sudoPasswordVerified: null });
-    expect(facts.unknown.map((u) => u.field)).toEqual(['machineId', 'virtualization.tool', 'disks.model', 'gpus.model', 'network.addresses', 'privilege.sudo']);
+    expect(facts.unknown.map((u) => u.field)).toEqual([
+      'machineId',
+      'virtualization.tool',
+      'disks.model',
+      'gpus.model',
+      'network.addresses',
+      'privilege.sudo',
+    ]);
     expect(facts.unknown.find((u) => u.field === 'disks.model')!.reason).toBe('lsblk not installed; disks read from /sys/block');
   });
 
@@ -278,9 +377,24 @@ describe('parsing the probe output', () => {
     const base = DEBIAN_GPU_HOST.filter(([t]) => t !== 'virt-tool');
     const virt = (hints: string[][]) => parseProbeOutput(frame([...base, ...hints])).virtualization;
     expect(virt([['virt-hint', 'dockerenv', '1']])).toEqual({ kind: 'container', name: 'docker' });
-    expect(virt([['virt-hint', 'container-env', 'lxc'], ['virt-hint', 'sys-vendor', 'QEMU']])).toEqual({ kind: 'container', name: 'lxc' });
-    expect(virt([['virt-hint', 'sys-vendor', 'QEMU'], ['virt-hint', 'product-name', 'Standard PC (Q35 + ICH9, 2009)']])).toEqual({ kind: 'vm', name: 'qemu' });
-    expect(virt([['virt-hint', 'sys-vendor', 'Microsoft Corporation'], ['virt-hint', 'product-name', 'Virtual Machine']])).toEqual({ kind: 'vm', name: 'microsoft' });
+    expect(
+      virt([
+        ['virt-hint', 'container-env', 'lxc'],
+        ['virt-hint', 'sys-vendor', 'QEMU'],
+      ]),
+    ).toEqual({ kind: 'container', name: 'lxc' });
+    expect(
+      virt([
+        ['virt-hint', 'sys-vendor', 'QEMU'],
+        ['virt-hint', 'product-name', 'Standard PC (Q35 + ICH9, 2009)'],
+      ]),
+    ).toEqual({ kind: 'vm', name: 'qemu' });
+    expect(
+      virt([
+        ['virt-hint', 'sys-vendor', 'Microsoft Corporation'],
+        ['virt-hint', 'product-name', 'Virtual Machine'],
+      ]),
+    ).toEqual({ kind: 'vm', name: 'microsoft' });
     expect(virt([['virt-hint', 'osrelease', '5.15.167.4-microsoft-standard-WSL2']])).toEqual({ kind: 'container', name: 'wsl' });
     // The CPU flags above carry `hypervisor`, which every x86 hypervisor sets.
     expect(virt([])).toEqual({ kind: 'vm', name: 'vm-other' });
@@ -299,7 +413,20 @@ describe('parsing the probe output', () => {
 
   it('rejects output cut at any point with a clear error', () => {
     const text = frame(DEBIAN_GPU_HOST);
-    const cuts = [0, 1, 10, 16, 17, 200, Math.floor(text.length / 2), text.length - 12, text.length - 8, text.length - 3, text.length - 2, text.length - 1];
+    const cuts = [
+      0,
+      1,
+      10,
+      16,
+      17,
+      200,
+      Math.floor(text.length / 2),
+      text.length - 12,
+      text.length - 8,
+      text.length - 3,
+      text.length - 2,
+      text.length - 1,
+    ];
     for (let at = 0; at < text.length; at += 97) cuts.push(at);
     for (const at of cuts) {
       let caught: unknown;
@@ -351,7 +478,10 @@ describe('parsing the probe output', () => {
     const text = frame(DEBIAN_GPU_HOST);
     expectInvalid(text.replace('SUTAZAI-PROBE 1', 'SUTAZAI-PROBE 2'), /probe format 2, and this app reads format 1/);
     expectInvalid(text.replace('SUTAZAI-PROBE 1', 'SUTAZAI-PROBE one'), /at line 1: the header is "SUTAZAI-PROBE one"/);
-    const error = expectInvalid('This account is currently not available.\n', /no SUTAZAI-PROBE header; it begins with "This account is currently not available."/);
+    const error = expectInvalid(
+      'This account is currently not available.\n',
+      /no SUTAZAI-PROBE header; it begins with "This account is currently not available."/,
+    );
     expect(error.remedy).toMatch(/login scripts/);
     expectInvalid('', /the probe printed nothing/);
     const banner = frame(DEBIAN_GPU_HOST, { before: ['Welcome to gpu-1!', 'Last login: yesterday'], after: ['logout'] });
@@ -372,13 +502,28 @@ describe('parsing the probe output', () => {
   });
 
   it('notes a tool line it cannot read instead of failing the probe', () => {
-    const facts = parseProbeOutput(frame([...DEBIAN_GPU_HOST, ['nvidia-gpu', 'Failed to initialize NVML: Driver/library version mismatch']]));
+    const facts = parseProbeOutput(
+      frame([...DEBIAN_GPU_HOST, ['nvidia-gpu', 'Failed to initialize NVML: Driver/library version mismatch']]),
+    );
     expect(facts.gpus!.filter((g) => g.kind === 'nvidia')).toHaveLength(2);
-    expect(facts.unknown).toEqual([{ field: 'gpus.nvidia', reason: 'nvidia-smi printed a line the probe does not understand: "Failed to initialize NVML: Driver/library version mismatch"' }]);
+    expect(facts.unknown).toEqual([
+      {
+        field: 'gpus.nvidia',
+        reason: 'nvidia-smi printed a line the probe does not understand: "Failed to initialize NVML: Driver/library version mismatch"',
+      },
+    ]);
   });
 
   it('keeps records in order with their line numbers', () => {
-    const records = readProbeRecords(frame([['host', 'a'], ['uname', 'Linux', '6.1', 'x86_64']], { before: ['banner'] }));
+    const records = readProbeRecords(
+      frame(
+        [
+          ['host', 'a'],
+          ['uname', 'Linux', '6.1', 'x86_64'],
+        ],
+        { before: ['banner'] },
+      ),
+    );
     expect(records).toEqual([
       { type: 'host', fields: ['a'], line: 3 },
       { type: 'uname', fields: ['Linux', '6.1', 'x86_64'], line: 4 },
@@ -400,7 +545,17 @@ describe('parsing the probe output', () => {
         ['unknown', 'privilege', 'sudo insists on a terminal (Defaults requiretty)'],
       ]),
     );
-    expect(facts).toMatchObject({ cpu: null, memory: null, disks: null, filesystems: null, installPath: null, gpus: null, listeningPorts: null, network: null, clock: null });
+    expect(facts).toMatchObject({
+      cpu: null,
+      memory: null,
+      disks: null,
+      filesystems: null,
+      installPath: null,
+      gpus: null,
+      listeningPorts: null,
+      network: null,
+      clock: null,
+    });
     expect(facts.privilege!.level).toBe('unknown');
     expect(facts.unknown.map((u) => u.field)).toEqual(
       expect.arrayContaining(['cpu', 'memory', 'disks', 'filesystems', 'installPath', 'gpus', 'listeningPorts', 'privilege', 'network']),
@@ -415,26 +570,53 @@ describe('text a hostile host puts in its facts', () => {
   // eslint-disable-next-line no-control-regex -- looking for control characters is the test
   const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
   /** How lsblk -P writes the same bytes: every control byte and every non-ASCII byte as \xNN. */
-  const LSBLK_EVIL = [...Buffer.from(EVIL, 'utf8')].map((b) => (b < 0x20 || b >= 0x7f || b === 0x5c || b === 0x22 ? `\\x${b.toString(16).padStart(2, '0')}` : String.fromCharCode(b))).join('');
+  const LSBLK_EVIL = [...Buffer.from(EVIL, 'utf8')]
+    .map((b) => (b < 0x20 || b >= 0x7f || b === 0x5c || b === 0x22 ? `\\x${b.toString(16).padStart(2, '0')}` : String.fromCharCode(b)))
+    .join('');
 
   /** One record per text path of the parser, each carrying the payload. */
   const paths: Array<[string, string[][], (facts: ReturnType<typeof parseProbeOutput>) => string | undefined]> = [
     ['hostname', [['host', `h${EVIL}`]], (f) => f.os.hostname],
     ['os-release', [['os-release', 'NAME', `"Deb${EVIL}"`]], (f) => f.os.distro],
     ['uname', [['uname', 'Linux', `6.1${EVIL}`, 'x86_64']], (f) => f.os.kernel],
-    ['cpuinfo', [['cpuinfo', 'model name', `Xeon${EVIL}`], ['cpu-count', 'threads', '2']], (f) => f.cpu?.model],
+    [
+      'cpuinfo',
+      [
+        ['cpuinfo', 'model name', `Xeon${EVIL}`],
+        ['cpu-count', 'threads', '2'],
+      ],
+      (f) => f.cpu?.model,
+    ],
     ['lsblk', [['lsblk', `NAME="sda" SIZE="1000" ROTA="0" TYPE="disk" MODEL="m${LSBLK_EVIL}"`]], (f) => f.disks?.[0]?.model],
     ['sys-block', [['sys-block', 'vda', '8', '1', `m${EVIL}`]], (f) => f.disks?.[0]?.model],
     ['fs', [['fs', `/dev/x${EVIL}`, 'ext4', '10', '1', '9', `/m${EVIL}`]], (f) => f.filesystems?.[0]?.mount],
-    ['install', [['install', `/opt/s${EVIL}`, '/opt', '1'], ['install-fs', '/dev/x', 'ext4', '10', '1', '9', '/']], (f) => f.installPath?.path],
+    [
+      'install',
+      [
+        ['install', `/opt/s${EVIL}`, '/opt', '1'],
+        ['install-fs', '/dev/x', 'ext4', '10', '1', '9', '/'],
+      ],
+      (f) => f.installPath?.path,
+    ],
     ['nvidia-smi', [['nvidia-gpu', `0, H100${EVIL}, 81559, 550.54.15, 00000000:18:00.0`]], (f) => f.gpus?.[0]?.model],
-    ['lspci', [['pci-gpu', '0000:03:00.0', '0x030000', '0x1a03', '0x2000', 'ast', ''], ['lspci', `0000:03:00.0 "VGA compatible controller [0300]" "ASPEED [1a03]" "Gfx${EVIL} [2000]"`]], (f) => f.gpus?.[0]?.model],
+    [
+      'lspci',
+      [
+        ['pci-gpu', '0000:03:00.0', '0x030000', '0x1a03', '0x2000', 'ast', ''],
+        ['lspci', `0000:03:00.0 "VGA compatible controller [0300]" "ASPEED [1a03]" "Gfx${EVIL} [2000]"`],
+      ],
+      (f) => f.gpus?.[0]?.model,
+    ],
     ['nic', [['nic', `e${EVIL}`, '52:54:00:12:34:56', '1', 'up', '']], (f) => f.network?.[0]?.name],
     ['clock', [['clock', '1767225600', '', '+0100', 'CET', `Europe/B${EVIL}`]], (f) => f.clock?.timezone ?? undefined],
     ['init', [['init', `sd${EVIL}`, '0', '0']], (f) => f.initSystem?.pid1],
     ['priv', [['priv', 'none', '1000', `ops${EVIL}`, '']], (f) => f.privilege?.user],
     ['unknown', [['unknown', 'gpus', `nvidia-smi said: ${EVIL}`]], (f) => f.unknown.find((u) => u.field === 'gpus')?.reason],
-    ['a line the parser does not understand', [['lsblk', `garbage${LSBLK_EVIL}`]], (f) => f.unknown.find((u) => u.field === 'disks.lsblk')?.reason],
+    [
+      'a line the parser does not understand',
+      [['lsblk', `garbage${LSBLK_EVIL}`]],
+      (f) => f.unknown.find((u) => u.field === 'disks.lsblk')?.reason,
+    ],
   ];
 
   it.each(paths)('escapes control and bidi characters that arrive through %s', (_path, records, read) => {
@@ -443,7 +625,7 @@ describe('text a hostile host puts in its facts', () => {
     expect(read(facts)).toContain('\\x1b]52;c;cm0gLXJmIH4K\\x07');
   });
 
-  it('decodes lsblk\'s \\xNN escapes as UTF-8, so a model in another script reads right', () => {
+  it("decodes lsblk's \\xNN escapes as UTF-8, so a model in another script reads right", () => {
     const model = [...Buffer.from('東芝 SSD', 'utf8')].map((b) => (b >= 0x80 ? `\\x${b.toString(16)}` : String.fromCharCode(b))).join('');
     const facts = parseProbeOutput(frame([['lsblk', `NAME="sda" SIZE="1000" ROTA="0" TYPE="disk" MODEL="${model}"`]]));
     expect(facts.disks![0]!.model).toBe('東芝 SSD');

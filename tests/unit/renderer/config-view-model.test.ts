@@ -47,7 +47,11 @@ describe('offsetOfPosition', () => {
 
 describe('config draft', () => {
   it('restores only what has the shape of a draft', () => {
-    expect(restoreConfigDraft({ environment: 'staging', name: 'a.yaml', text: 'x: 1' })).toEqual({ environment: 'staging', name: 'a.yaml', text: 'x: 1' });
+    expect(restoreConfigDraft({ environment: 'staging', name: 'a.yaml', text: 'x: 1' })).toEqual({
+      environment: 'staging',
+      name: 'a.yaml',
+      text: 'x: 1',
+    });
     expect(restoreConfigDraft({ environment: null, name: 'a.yaml', text: '' })).toEqual({ environment: null, name: 'a.yaml', text: '' });
     expect(restoreConfigDraft({ environment: 'prod', name: 'a.yaml', text: '' })).toBeNull();
     expect(restoreConfigDraft({ environment: null, name: '', text: '' })).toBeNull();
@@ -67,7 +71,9 @@ describe('config draft', () => {
 
 describe('how origins and values read', () => {
   it('writes file:line:column as the CLI does, and a variable by its name', () => {
-    expect(describeConfigOrigin({ layer: 'install', kind: 'install', file: 'install.yaml', line: 4, column: 24 })).toBe('install.yaml:4:24');
+    expect(describeConfigOrigin({ layer: 'install', kind: 'install', file: 'install.yaml', line: 4, column: 24 })).toBe(
+      'install.yaml:4:24',
+    );
     expect(describeConfigOrigin({ layer: 'environment', kind: 'env', file: 'SUTAZAI_RUNTIME__GRPC_PORT', line: null, column: null })).toBe(
       'environment variable SUTAZAI_RUNTIME__GRPC_PORT',
     );

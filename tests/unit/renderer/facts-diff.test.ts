@@ -8,7 +8,16 @@ function facts(overrides: Partial<HostFacts> = {}): HostFacts {
   return {
     probedAt: 1_700_000_000_000,
     source: 'ssh',
-    os: { platform: 'linux', family: 'debian', distro: 'Debian GNU/Linux', release: '12', codename: 'bookworm', kernel: '6.1.0-18-amd64', arch: 'x64', hostname: 'db-2' },
+    os: {
+      platform: 'linux',
+      family: 'debian',
+      distro: 'Debian GNU/Linux',
+      release: '12',
+      codename: 'bookworm',
+      kernel: '6.1.0-18-amd64',
+      arch: 'x64',
+      hostname: 'db-2',
+    },
     cpu: { model: 'EPYC', vendor: 'AMD', sockets: 1, cores: 8, threads: 16, speedGhz: 3, flags: [] },
     memory: { totalBytes: 32 * GiB, swapTotalBytes: 0 },
     disks: [{ device: 'nvme0n1', model: 'x', type: 'nvme', sizeBytes: 1e12, rotational: false }],
@@ -46,7 +55,20 @@ describe('diffFacts', () => {
 
   it('sees a swapped GPU model even when the count stays', () => {
     const gpu = { vendor: 'NVIDIA', memoryBytes: null, driverVersion: null, bus: null };
-    const changes = diffFacts(facts({ gpus: [{ ...gpu, model: 'A100' }, { ...gpu, model: 'A100' }] }), facts({ gpus: [{ ...gpu, model: 'A100' }, { ...gpu, model: 'H100' }] }));
+    const changes = diffFacts(
+      facts({
+        gpus: [
+          { ...gpu, model: 'A100' },
+          { ...gpu, model: 'A100' },
+        ],
+      }),
+      facts({
+        gpus: [
+          { ...gpu, model: 'A100' },
+          { ...gpu, model: 'H100' },
+        ],
+      }),
+    );
     expect(changes).toEqual([{ field: 'gpus', label: 'GPUs', before: '2 × A100', after: '1 × A100, 1 × H100' }]);
   });
 

@@ -44,7 +44,7 @@ const stored: HostSummary = {
   role: null,
   labels: ['gpu'],
   hostKey: null,
-      lastProbe: null,
+  lastProbe: null,
 };
 
 describe('hostInputFromForm', () => {

@@ -38,7 +38,13 @@ describe('rowsFromQuery', () => {
       tier: '1s',
       stepMs: 1000,
       series: [
-        { metric: 'cpu.percent', points: [[T0 + 1000, 20, 10, 30], [T0, 10, 5, 15]] },
+        {
+          metric: 'cpu.percent',
+          points: [
+            [T0 + 1000, 20, 10, 30],
+            [T0, 10, 5, 15],
+          ],
+        },
         { metric: 'load.1m', points: [[T0, 0.5, 0.4, 0.6]] },
       ],
     });
@@ -128,7 +134,11 @@ describe('the live window', () => {
   });
 
   it('counts only rows that carry the metric', () => {
-    const rows: MetricRow[] = [{ t: 1, 'cpu.percent': 1 }, { t: 2, 'load.1m': 1 }, { t: 3, 'cpu.percent': 0 }];
+    const rows: MetricRow[] = [
+      { t: 1, 'cpu.percent': 1 },
+      { t: 2, 'load.1m': 1 },
+      { t: 3, 'cpu.percent': 0 },
+    ];
     expect(countPoints(rows, 'cpu.percent')).toBe(2);
     expect(latestValue(rows, 'load.1m')).toBe(1);
     expect(latestValue(rows, 'net.rx_bytes_per_s')).toBeNull();

@@ -17,7 +17,8 @@ function fakeClient(options: { failStart?: boolean } = {}) {
       if (method === 'probes.start') {
         if (options.failStart) throw new ApiError('HOST_NOT_FOUND', 'There is no host 9.', 'Pick another.');
         const { hostIds } = params as { hostIds: number[] };
-        for (const hostId of hostIds) emit({ jobId: 'job-1', hostId, hostName: `h${hostId}`, state: 'queued', error: null, elapsedMs: 0, finished: 0 });
+        for (const hostId of hostIds)
+          emit({ jobId: 'job-1', hostId, hostName: `h${hostId}`, state: 'queued', error: null, elapsedMs: 0, finished: 0 });
         // Another job's events arrive on the same unfiltered subscription.
         emit({ jobId: 'other', hostId: 5, hostName: 'h5', state: 'done', error: null, elapsedMs: 1, finished: 1 });
         return { jobId: 'job-1', total: hostIds.length };
@@ -68,7 +69,15 @@ describe('probe jobs store', () => {
     ]);
     fake.emit({ jobId, hostId: 1, hostName: 'local', state: 'done', error: null, elapsedMs: 10, finished: 1 });
     expect(fake.unsubscribedCount()).toBe(0);
-    fake.emit({ jobId, hostId: 2, hostName: 'db-2', state: 'failed', error: { code: 'AUTH_FAILED', message: 'm', remedy: 'r' }, elapsedMs: 10, finished: 2 });
+    fake.emit({
+      jobId,
+      hostId: 2,
+      hostName: 'db-2',
+      state: 'failed',
+      error: { code: 'AUTH_FAILED', message: 'm', remedy: 'r' },
+      elapsedMs: 10,
+      finished: 2,
+    });
     expect(store.get(jobId)?.view.finished).toBe(2);
     expect(notified).toBeGreaterThanOrEqual(3);
     await Promise.resolve();

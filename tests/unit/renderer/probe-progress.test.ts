@@ -15,7 +15,15 @@ const hosts = [
 ];
 
 function event(partial: Partial<ProbeProgress> & Pick<ProbeProgress, 'hostId' | 'state'>): ProbeProgress {
-  return { jobId: 'job-1', hostName: partial.hostId === 1 ? 'local' : 'db-2', error: null, elapsedMs: 0, finished: 0, total: 2, ...partial };
+  return {
+    jobId: 'job-1',
+    hostName: partial.hostId === 1 ? 'local' : 'db-2',
+    error: null,
+    elapsedMs: 0,
+    finished: 0,
+    total: 2,
+    ...partial,
+  };
 }
 
 function fold(events: ProbeProgress[], start: ProbeJobView = initialJob('job-1', 2, hosts, 0)): ProbeJobView {
@@ -77,10 +85,7 @@ describe('probe progress reducer', () => {
   });
 
   it('counts cancelled hosts as finished', () => {
-    const job = fold([
-      event({ hostId: 1, state: 'cancelled', finished: 1 }),
-      event({ hostId: 2, state: 'cancelled', finished: 2 }),
-    ]);
+    const job = fold([event({ hostId: 1, state: 'cancelled', finished: 1 }), event({ hostId: 2, state: 'cancelled', finished: 2 })]);
     expect(isJobFinished(job)).toBe(true);
     expect(countByState(job).cancelled).toBe(2);
   });

@@ -25,7 +25,10 @@ describe('parseRoute', () => {
   });
 
   it('reads a bulk probe by its job id', () => {
-    expect(parseRoute('#/probes/5b0c6f1e-8f7e-4a43-9b51-0d2f3c1a9e77')).toEqual({ name: 'probe-job', jobId: '5b0c6f1e-8f7e-4a43-9b51-0d2f3c1a9e77' });
+    expect(parseRoute('#/probes/5b0c6f1e-8f7e-4a43-9b51-0d2f3c1a9e77')).toEqual({
+      name: 'probe-job',
+      jobId: '5b0c6f1e-8f7e-4a43-9b51-0d2f3c1a9e77',
+    });
     expect(parseRoute('#/probes')).toEqual({ name: 'not-found', path: '/probes' });
     expect(parseRoute('#/probes/a%20b')).toEqual({ name: 'not-found', path: '/probes/a%20b' });
     expect(parseRoute(`#/probes/${'x'.repeat(65)}`).name).toBe('not-found');
@@ -61,7 +64,17 @@ describe('parseRoute', () => {
 
 describe('hrefFor', () => {
   it('is the inverse of parseRoute', () => {
-    for (const route of [{ name: 'hosts' }, { name: 'host', hostId: 7 }, { name: 'probe-job', jobId: 'job-1' }, { name: 'bundles' }, { name: 'configuration' }, { name: 'install' }, { name: 'installs' }, { name: 'installed', installName: 'lab' }, { name: 'installed', installName: 'lab', upgradeTo: '0.2.0' }] as const) {
+    for (const route of [
+      { name: 'hosts' },
+      { name: 'host', hostId: 7 },
+      { name: 'probe-job', jobId: 'job-1' },
+      { name: 'bundles' },
+      { name: 'configuration' },
+      { name: 'install' },
+      { name: 'installs' },
+      { name: 'installed', installName: 'lab' },
+      { name: 'installed', installName: 'lab', upgradeTo: '0.2.0' },
+    ] as const) {
       expect(parseRoute(hrefFor(route))).toEqual(route);
     }
   });

@@ -9,7 +9,8 @@ const alive = new Map<number, string>([
   [400, 't400'],
 ]);
 const isAlive = (pid: number, t: string) => alive.get(pid) === t;
-const adopt = (_i: string, pid: number, startTime: string): RunningProcess | null => (isAlive(pid, startTime) ? { pid, startTime, onExit: () => undefined } : null);
+const adopt = (_i: string, pid: number, startTime: string): RunningProcess | null =>
+  isAlive(pid, startTime) ? { pid, startTime, onExit: () => undefined } : null;
 
 describe('adoptOrStart', () => {
   it('adopts live instances, starts dead ones, and never reuses a pid whose start time changed', () => {

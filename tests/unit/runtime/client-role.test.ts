@@ -47,11 +47,17 @@ describe('roleFromSubjectAltName', () => {
 
   it('gives no role for an unknown role name, even next to a known one', () => {
     expect(roleFromSubjectAltName('URI:urn:sutazai:role:root')).toMatchObject({ ok: false, reason: 'unknown-role' });
-    expect(roleFromSubjectAltName('URI:urn:sutazai:role:viewer, URI:urn:sutazai:role:Admin')).toMatchObject({ ok: false, reason: 'unknown-role' });
+    expect(roleFromSubjectAltName('URI:urn:sutazai:role:viewer, URI:urn:sutazai:role:Admin')).toMatchObject({
+      ok: false,
+      reason: 'unknown-role',
+    });
   });
 
   it('gives no role when two different roles are named: ambiguity grants nothing', () => {
-    expect(roleFromSubjectAltName('URI:urn:sutazai:role:viewer, URI:urn:sutazai:role:admin')).toMatchObject({ ok: false, reason: 'conflicting-roles' });
+    expect(roleFromSubjectAltName('URI:urn:sutazai:role:viewer, URI:urn:sutazai:role:admin')).toMatchObject({
+      ok: false,
+      reason: 'conflicting-roles',
+    });
   });
 
   it('does not take a role from a quoted value that only contains the text', () => {

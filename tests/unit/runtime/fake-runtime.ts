@@ -38,9 +38,7 @@ export class FakeClock implements Clock {
     const end = this.t + ms;
     await flush();
     for (;;) {
-      const due = this.timers
-        .filter((timer) => timer.live && timer.at <= end)
-        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      const due = this.timers.filter((timer) => timer.live && timer.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (due === undefined) break;
       due.live = false;
       this.t = Math.max(this.t, due.at);
@@ -96,7 +94,11 @@ export class FakeDriver implements ProcessDriver {
   async start(spec: ProcessSpec, instance: string): Promise<RunningProcess> {
     if (this.holdStarts) await new Promise<void>((resolve) => this.held.push(resolve));
     if (this.missingCommands.has(spec.command)) {
-      throw new RuntimeError('COMMAND_NOT_FOUND', `${instance}: command "${spec.command}" not found`, 'install it or fix command in the manifest');
+      throw new RuntimeError(
+        'COMMAND_NOT_FOUND',
+        `${instance}: command "${spec.command}" not found`,
+        'install it or fix command in the manifest',
+      );
     }
     const proc = new FakeProcess(this.nextPid++, instance, String(this.clock.now()));
     proc.onExit(() => {

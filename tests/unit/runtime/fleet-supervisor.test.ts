@@ -56,7 +56,13 @@ describe('FleetSupervisor', () => {
     expect(driver.starts.map((s) => s.instance)).toEqual(['core']);
     expect(stateOf('core')).toBe('starting');
     const agent = fleet.snapshot().processes.find((p) => p.name === 'agent');
-    expect(agent).toMatchObject({ waitingFor: ['core'], instances: [{ instance: 'agent-1', state: 'stopped' }, { instance: 'agent-2', state: 'stopped' }] });
+    expect(agent).toMatchObject({
+      waitingFor: ['core'],
+      instances: [
+        { instance: 'agent-1', state: 'stopped' },
+        { instance: 'agent-2', state: 'stopped' },
+      ],
+    });
 
     await clock.advance(999);
     expect(driver.starts).toHaveLength(1);
@@ -65,7 +71,12 @@ describe('FleetSupervisor', () => {
     // agent has no health check: running once spawned, so web starts right after it
     expect(driver.starts.map((s) => s.instance)).toEqual(['core', 'agent-1', 'agent-2', 'web']);
     await clock.advance(1000);
-    expect(fleet.snapshot().processes.flatMap((p) => p.instances.map((i) => i.state))).toEqual(['running', 'running', 'running', 'running']);
+    expect(fleet.snapshot().processes.flatMap((p) => p.instances.map((i) => i.state))).toEqual([
+      'running',
+      'running',
+      'running',
+      'running',
+    ]);
   });
 
   it('holds dependents back while a dependency is not healthy', async () => {
@@ -132,7 +143,12 @@ describe('FleetSupervisor', () => {
 
     await fleet.scale('agent', 1);
     await flush();
-    expect(fleet.snapshot().processes.find((p) => p.name === 'agent')?.instances.map((i) => [i.instance, i.state])).toEqual([['agent', 'running']]);
+    expect(
+      fleet
+        .snapshot()
+        .processes.find((p) => p.name === 'agent')
+        ?.instances.map((i) => [i.instance, i.state]),
+    ).toEqual([['agent', 'running']]);
     expect(driver.isAlive('agent-1') || driver.isAlive('agent-2') || driver.isAlive('agent-3')).toBe(false);
     expect(fleet.instance('agent-2')).toBeUndefined();
 
@@ -238,7 +254,10 @@ processes:
     const clock = new FakeClock();
     const driver = new FakeDriver(clock);
     const fleet = new FleetSupervisor({ manifest, driver, probe: new FakeProbe(driver), clock, maxInstances: 6 });
-    await expect(fleet.scale('agent', 5)).rejects.toMatchObject({ code: 'CONFIG_INVALID', remedy: expect.stringContaining('max_instances') });
+    await expect(fleet.scale('agent', 5)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      remedy: expect.stringContaining('max_instances'),
+    });
     await fleet.scale('agent', 4);
     expect(fleet.snapshot().processes.find((p) => p.name === 'agent')?.replicas).toBe(4);
   });

@@ -4,7 +4,11 @@ import { resolveCommand } from '../../../agents-runtime/src/process/resolve-comm
 
 describe('parseLogLine', () => {
   it('splits a stamped line into time, stream and text', () => {
-    expect(parseLogLine('2025-05-03T10:00:00.123Z err boom: a b')).toEqual({ time: '2025-05-03T10:00:00.123Z', stream: 'err', text: 'boom: a b' });
+    expect(parseLogLine('2025-05-03T10:00:00.123Z err boom: a b')).toEqual({
+      time: '2025-05-03T10:00:00.123Z',
+      stream: 'err',
+      text: 'boom: a b',
+    });
   });
   it('keeps a raw line whole', () => {
     expect(parseLogLine('plain output')).toEqual({ time: null, stream: null, text: 'plain output' });

@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandReplicas, replicaHealth, startOrder, stopOrder } from '../../../agents-runtime/src/manifest/dependency-order';
-import { DEFAULT_MANIFEST_LIMITS, DEFAULTS, toProcessSpec, type Manifest, type ManifestLimits } from '../../../agents-runtime/src/manifest/manifest-schema';
+import {
+  DEFAULT_MANIFEST_LIMITS,
+  DEFAULTS,
+  toProcessSpec,
+  type Manifest,
+  type ManifestLimits,
+} from '../../../agents-runtime/src/manifest/manifest-schema';
 import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manifest';
 import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
 
@@ -33,7 +39,14 @@ describe('parseManifest', () => {
     const manifest = parseManifest(fs.readFileSync(file, 'utf8'), file);
     expect(manifest.processes.map((p) => p.name)).toEqual(['core', 'agent', 'indexer']);
     const [core, agent, indexer] = manifest.processes;
-    expect(core?.health).toMatchObject({ type: 'grpc', port: 7400, host: '127.0.0.1', intervalMs: 5000, unhealthyThreshold: 3, startPeriodMs: 10000 });
+    expect(core?.health).toMatchObject({
+      type: 'grpc',
+      port: 7400,
+      host: '127.0.0.1',
+      intervalMs: 5000,
+      unhealthyThreshold: 3,
+      startPeriodMs: 10000,
+    });
     expect(core?.crashLoop).toEqual({ afterRestarts: 5, withinMs: 60000, retryEveryMs: 300000 });
     expect(core?.resources).toEqual({ cpu: 1, memoryMb: 512 });
     expect(agent).toMatchObject({ replicas: 3, dependsOn: ['core'], restart: 'on-failure', stop: { signal: 'SIGINT', graceMs: 5000 } });
@@ -61,11 +74,16 @@ describe('parseManifest', () => {
   it('backoff initial_ms 0 restarts at once (PM2 restart_delay 0); a negative one is refused with its path', () => {
     const manifest = parseManifest('version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { initial_ms: 0 }\n', 'm.yaml');
     expect(manifest.processes[0]?.backoff.initialMs).toBe(0);
-    expect(refusal('version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { initial_ms: -1 }\n').message).toContain('processes.0.backoff.initial_ms');
+    expect(refusal('version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { initial_ms: -1 }\n').message).toContain(
+      'processes.0.backoff.initial_ms',
+    );
   });
 
   it('turns numbers and booleans in env into the strings the environment holds', () => {
-    const manifest = parseManifest('version: 1\nprocesses:\n  - name: a\n    command: x\n    env: { PORT: 8080, DEBUG: true, NAME: core }\n', 'm');
+    const manifest = parseManifest(
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n    env: { PORT: 8080, DEBUG: true, NAME: core }\n',
+      'm',
+    );
     expect(manifest.processes[0]?.env).toEqual({ PORT: '8080', DEBUG: 'true', NAME: 'core' });
   });
 
@@ -91,24 +109,68 @@ describe('parseManifest', () => {
   });
 
   it.each([
-    ['a missing field points at its parent', 'version: 1\nprocesses:\n  - name: core\n', /^runtime\.yaml:3:5: processes\.0\.command: is required/],
-    ['an unknown key (a typo) points at the key', 'version: 1\nprocesses:\n  - name: core\n    command: x\n    depend_on: [a]\n', /^runtime\.yaml:5:5: processes\.0\.depend_on: Unrecognized key/],
-    ['a wrong health type', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: udp, port: 1 }\n', /^runtime\.yaml:5:21: processes\.0\.health\.type: /],
-    ['a port out of range', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: tcp, port: 70000 }\n', /processes\.0\.health\.port: /],
-    ['a bad restart policy', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    restart: sometimes\n', /^runtime\.yaml:5:14: processes\.0\.restart: /],
-    ['an unknown signal', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    stop: { signal: SIGBOGUS }\n', /processes\.0\.stop\.signal: is not a signal name/],
-    ['a delay longer than a Node timer can wait', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    crash_loop: { retry_every_ms: 3000000000 }\n', /processes\.0\.crash_loop\.retry_every_ms: Too big/],
+    [
+      'a missing field points at its parent',
+      'version: 1\nprocesses:\n  - name: core\n',
+      /^runtime\.yaml:3:5: processes\.0\.command: is required/,
+    ],
+    [
+      'an unknown key (a typo) points at the key',
+      'version: 1\nprocesses:\n  - name: core\n    command: x\n    depend_on: [a]\n',
+      /^runtime\.yaml:5:5: processes\.0\.depend_on: Unrecognized key/,
+    ],
+    [
+      'a wrong health type',
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: udp, port: 1 }\n',
+      /^runtime\.yaml:5:21: processes\.0\.health\.type: /,
+    ],
+    [
+      'a port out of range',
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: tcp, port: 70000 }\n',
+      /processes\.0\.health\.port: /,
+    ],
+    [
+      'a bad restart policy',
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n    restart: sometimes\n',
+      /^runtime\.yaml:5:14: processes\.0\.restart: /,
+    ],
+    [
+      'an unknown signal',
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n    stop: { signal: SIGBOGUS }\n',
+      /processes\.0\.stop\.signal: is not a signal name/,
+    ],
+    [
+      'a delay longer than a Node timer can wait',
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n    crash_loop: { retry_every_ms: 3000000000 }\n',
+      /processes\.0\.crash_loop\.retry_every_ms: Too big/,
+    ],
     ['a bad env name', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    env: { 1X: y }\n', /processes\.0\.env\.1X: /],
-    ['jitter above 1', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { jitter: 1.5 }\n', /processes\.0\.backoff\.jitter: /],
+    [
+      'jitter above 1',
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { jitter: 1.5 }\n',
+      /processes\.0\.backoff\.jitter: /,
+    ],
     ['zero replicas in the manifest', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    replicas: 0\n', /processes\.0\.replicas: /],
     ['a bad name', 'version: 1\nprocesses:\n  - name: Core!\n    command: x\n', /processes\.0\.name: must be lowercase/],
     ['a wrong version', 'version: 2\nprocesses:\n  - name: a\n    command: x\n', /^runtime\.yaml:1:10: version: must be 1/],
     ['an empty file', '', /^runtime\.yaml:1:1: \(top level\): /],
     ['broken YAML', 'version: 1\nprocesses: [\n  - name: a\n', /^runtime\.yaml:\d+:\d+: /],
     ['a duplicate key', 'version: 1\nversion: 1\nprocesses: []\n', /^runtime\.yaml:2:1: Map keys must be unique/],
-    ['a duplicate process name', 'version: 1\nprocesses:\n  - name: a\n    command: x\n  - name: a\n    command: y\n', /^runtime\.yaml:5:11: processes\.1\.name: duplicate name "a" \(also processes\.0\.name\)/],
-    ['instance names that collide', 'version: 1\nprocesses:\n  - name: agent\n    command: x\n    replicas: 2\n  - name: agent-1\n    command: y\n', /processes\.1\.name: instance name "agent-1" is also an instance of "agent"/],
-    ['an unknown dependency', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    depends_on: [core, ghost]\n  - name: core\n    command: y\n', /^runtime\.yaml:5:24: processes\.0\.depends_on\.1: no process named "ghost"/],
+    [
+      'a duplicate process name',
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n  - name: a\n    command: y\n',
+      /^runtime\.yaml:5:11: processes\.1\.name: duplicate name "a" \(also processes\.0\.name\)/,
+    ],
+    [
+      'instance names that collide',
+      'version: 1\nprocesses:\n  - name: agent\n    command: x\n    replicas: 2\n  - name: agent-1\n    command: y\n',
+      /processes\.1\.name: instance name "agent-1" is also an instance of "agent"/,
+    ],
+    [
+      'an unknown dependency',
+      'version: 1\nprocesses:\n  - name: a\n    command: x\n    depends_on: [core, ghost]\n  - name: core\n    command: y\n',
+      /^runtime\.yaml:5:24: processes\.0\.depends_on\.1: no process named "ghost"/,
+    ],
   ])('refuses %s with MANIFEST_INVALID', (_label, text, pattern) => {
     const error = refusal(text);
     expect(error.code).toBe('MANIFEST_INVALID');
@@ -124,14 +186,20 @@ describe('parseManifest', () => {
     expect(tooMany.remedy).toContain('manifest_limits.max_processes');
 
     const tooManyInstances = refusalWith(processes(3, 4), { maxProcesses: 10, maxInstances: 10 });
-    expect(tooManyInstances.message).toMatch(/^runtime\.yaml:\d+:\d+: processes\.2\.replicas: brings the manifest to 12 instances, more than the limit of 10$/);
+    expect(tooManyInstances.message).toMatch(
+      /^runtime\.yaml:\d+:\d+: processes\.2\.replicas: brings the manifest to 12 instances, more than the limit of 10$/,
+    );
     expect(tooManyInstances.remedy).toContain('manifest_limits.max_instances');
 
     expect(parseManifest(processes(3, 4), 'runtime.yaml', { maxProcesses: 3, maxInstances: 12 }).processes).toHaveLength(3);
   });
 
   it.each([
-    ['an alias bomb', `version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [${'*a, '.repeat(9)}*a]\nc: &c [${'*b, '.repeat(9)}*b]\nd: &d [${'*c, '.repeat(9)}*c]\ne: &e [${'*d, '.repeat(9)}*d]\nprocesses: []\n`, /aliases expand the text to more than \d+ keys and list items/],
+    [
+      'an alias bomb',
+      `version: 1\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [${'*a, '.repeat(9)}*a]\nc: &c [${'*b, '.repeat(9)}*b]\nd: &d [${'*c, '.repeat(9)}*c]\ne: &e [${'*d, '.repeat(9)}*d]\nprocesses: []\n`,
+      /aliases expand the text to more than \d+ keys and list items/,
+    ],
     ['deep nesting', `version: 1\nprocesses: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, /nested more than 32 deep/],
     ['a custom tag', 'version: 1\nprocesses:\n  - name: a\n    command: !shell x\n', /^runtime\.yaml:4:\d+: the tag !shell is not allowed/],
     ['a YAML 1.1 tag', 'version: 1\nprocesses:\n  - name: a\n    command: x\n    args: !!set { a }\n', /the tag !!set is not allowed/],
@@ -189,7 +257,8 @@ describe('expandReplicas / replicaHealth', () => {
   });
 
   it('checks replica N on port + N - 1 and leaves exec checks alone', () => {
-    const spec = parseManifest('version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: http, port: 7410 }\n', 'm').processes[0];
+    const spec = parseManifest('version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: http, port: 7410 }\n', 'm')
+      .processes[0];
     const health = spec?.health;
     if (health === undefined) throw new Error('no health');
     expect(replicaHealth(health, 1)).toMatchObject({ port: 7410 });

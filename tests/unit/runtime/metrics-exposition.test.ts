@@ -25,11 +25,40 @@ function sample(): MetricSample {
         { mount: '/', usedBytes: 10, totalBytes: 100 },
         { mount: '/mnt/a "quoted"\\path\nx', usedBytes: 1, totalBytes: 2 },
       ],
-      gpus: [{ index: 0, name: 'NVIDIA H100 80GB HBM3', utilizationPercent: 42, memoryUsedBytes: 1024 * 2 ** 20, memoryTotalBytes: 81559 * 2 ** 20, temperatureC: null }],
+      gpus: [
+        {
+          index: 0,
+          name: 'NVIDIA H100 80GB HBM3',
+          utilizationPercent: 42,
+          memoryUsedBytes: 1024 * 2 ** 20,
+          memoryTotalBytes: 81559 * 2 ** 20,
+          temperatureC: null,
+        },
+      ],
     },
     instances: [
-      { instance: 'agent-1', process: 'agent', pid: 4242, cpuPercent: 12.5, rssBytes: 50_000_000, threads: 7, openFiles: 20, restarts: 2, uptimeMs: 61_500 },
-      { instance: 'agent-2', process: 'agent', pid: null, cpuPercent: 0, rssBytes: 0, threads: 0, openFiles: null, restarts: 5, uptimeMs: null },
+      {
+        instance: 'agent-1',
+        process: 'agent',
+        pid: 4242,
+        cpuPercent: 12.5,
+        rssBytes: 50_000_000,
+        threads: 7,
+        openFiles: 20,
+        restarts: 2,
+        uptimeMs: 61_500,
+      },
+      {
+        instance: 'agent-2',
+        process: 'agent',
+        pid: null,
+        cpuPercent: 0,
+        rssBytes: 0,
+        threads: 0,
+        openFiles: null,
+        restarts: 5,
+        uptimeMs: null,
+      },
     ],
   };
 }
@@ -85,7 +114,12 @@ describe('nvidia-smi CSV lines', () => {
       memoryTotalBytes: 81559 * 2 ** 20,
       temperatureC: 41,
     });
-    expect(parseNvidiaSmiLine('1, Odd, Name, [N/A], 0, 100, [Not Supported]')).toMatchObject({ index: 1, name: 'Odd, Name', utilizationPercent: null, temperatureC: null });
+    expect(parseNvidiaSmiLine('1, Odd, Name, [N/A], 0, 100, [Not Supported]')).toMatchObject({
+      index: 1,
+      name: 'Odd, Name',
+      utilizationPercent: null,
+      temperatureC: null,
+    });
     expect(parseNvidiaSmiLine('NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.')).toBeNull();
     expect(parseNvidiaSmiLine('')).toBeNull();
   });
@@ -94,9 +128,30 @@ describe('nvidia-smi CSV lines', () => {
 describe('metricSampleToWire', () => {
   it('int64 as strings, null pid as 0, unknown optional fields absent', () => {
     const wire = metricSampleToWire(sample());
-    expect(wire.host).toMatchObject({ cpuPercent: 37.5, perCorePercent: [50, 25], memoryUsedBytes: String(2 ** 30), loadFiveMinutes: 0.25, swapTotalBytes: String(2 ** 30) });
-    expect(wire.host?.gpus?.[0]).toEqual({ index: 0, name: 'NVIDIA H100 80GB HBM3', utilizationPercent: 42, memoryUsedBytes: String(1024 * 2 ** 20), memoryTotalBytes: String(81559 * 2 ** 20) });
-    expect(wire.instances?.[1]).toEqual({ instance: 'agent-2', process: 'agent', pid: 0, cpuPercent: 0, rssBytes: '0', threads: 0, restarts: 5, uptimeMs: '0' });
+    expect(wire.host).toMatchObject({
+      cpuPercent: 37.5,
+      perCorePercent: [50, 25],
+      memoryUsedBytes: String(2 ** 30),
+      loadFiveMinutes: 0.25,
+      swapTotalBytes: String(2 ** 30),
+    });
+    expect(wire.host?.gpus?.[0]).toEqual({
+      index: 0,
+      name: 'NVIDIA H100 80GB HBM3',
+      utilizationPercent: 42,
+      memoryUsedBytes: String(1024 * 2 ** 20),
+      memoryTotalBytes: String(81559 * 2 ** 20),
+    });
+    expect(wire.instances?.[1]).toEqual({
+      instance: 'agent-2',
+      process: 'agent',
+      pid: 0,
+      cpuPercent: 0,
+      rssBytes: '0',
+      threads: 0,
+      restarts: 5,
+      uptimeMs: '0',
+    });
     expect(wire.instances?.[0]).toMatchObject({ pid: 4242, openFiles: 20, uptimeMs: '61500' });
   });
 });

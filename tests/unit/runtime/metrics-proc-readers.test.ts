@@ -75,7 +75,7 @@ describe('metrics /proc parsers', () => {
       { busy: 700, total: 5000 },
     ]);
     const later = parseProcStat(STAT.replace('cpu0 600 0 200 3900', 'cpu0 650 0 250 3950'));
-    expect(busyPercent(s.cores[0]!, later.cores[0]!)).toBeCloseTo(((100) / 150) * 100);
+    expect(busyPercent(s.cores[0]!, later.cores[0]!)).toBeCloseTo((100 / 150) * 100);
     expect(busyPercent(s.cores[1]!, later.cores[1]!)).toBe(0); // no time passed on cpu1
   });
 
@@ -127,7 +127,16 @@ describe('metrics /proc parsers', () => {
 
   it('/proc/<pid>/stat: comm with spaces and parentheses, utime+stime, threads, pgrp', () => {
     const text = '4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 150 50 7 3 20 0 6 0 98765 1000000 500 18446744073709551615\n';
-    expect(parsePidStat(text)).toEqual({ pid: 4242, state: 'S', ppid: 1, pgrp: 4242, cpuTicks: 200, threads: 6, startTicks: 98765, rssPages: 500 });
+    expect(parsePidStat(text)).toEqual({
+      pid: 4242,
+      state: 'S',
+      ppid: 1,
+      pgrp: 4242,
+      cpuTicks: 200,
+      threads: 6,
+      startTicks: 98765,
+      rssPages: 500,
+    });
     expect(parsePidStat('12 (x) S 1 2')).toBeNull();
   });
 
@@ -147,7 +156,10 @@ class FakeProc {
   }
   process(pid: number, opts: { pgrp: number; ticks: number; threads: number; start: number; rssKb: number; fds: number }): void {
     // Field 24 (rss) in 4 KiB pages; the samplers below are made with pageSizeBytes 4096.
-    this.write(`${pid}/stat`, `${pid} (p${pid}) S 1 ${opts.pgrp} ${opts.pgrp} 0 -1 0 0 0 0 0 ${opts.ticks} 0 0 0 20 0 ${opts.threads} 0 ${opts.start} 0 ${opts.rssKb / 4} 0\n`);
+    this.write(
+      `${pid}/stat`,
+      `${pid} (p${pid}) S 1 ${opts.pgrp} ${opts.pgrp} 0 -1 0 0 0 0 0 ${opts.ticks} 0 0 0 20 0 ${opts.threads} 0 ${opts.start} 0 ${opts.rssKb / 4} 0\n`,
+    );
     this.write(`${pid}/status`, `Name:\tp${pid}\nVmRSS:\t${opts.rssKb} kB\n`);
     fs.rmSync(path.join(this.root, String(pid), 'fd'), { recursive: true, force: true });
     fs.mkdirSync(path.join(this.root, String(pid), 'fd'));
@@ -181,7 +193,9 @@ describe('samplers on a fixture /proc', () => {
     proc.write('stat', 'cpu  1100 0 500 8050 550 0 0 0 0 0\ncpu0 700 0 200 3900 300 0 0 0 0 0\ncpu1 400 0 300 4000 200 0 0 0 0 0\n');
     proc.write('diskstats', DISKSTATS.replace('sda 10 0 200', 'sda 10 0 1200'));
     proc.write('net/dev', NETDEV.replace('eth0:    1000', 'eth0:    3000'));
-    const second = sampler.sample(2000, [{ index: 0, name: 'X', utilizationPercent: 5, memoryUsedBytes: 1, memoryTotalBytes: 2, temperatureC: 40 }]);
+    const second = sampler.sample(2000, [
+      { index: 0, name: 'X', utilizationPercent: 5, memoryUsedBytes: 1, memoryTotalBytes: 2, temperatureC: 40 },
+    ]);
     expect(second.cpuPercent).toBeCloseTo((100 / 200) * 100);
     expect(second.perCorePercent).toEqual([100, 0]);
     expect(second.loadOneMinute).toBe(1.5);
@@ -209,8 +223,28 @@ describe('samplers on a fixture /proc', () => {
       { instance: 'agent-2', process: 'agent', pid: null, restarts: 1, startedAtMs: null },
     ];
     const first = sampler.sample(info, 70_000);
-    expect(first[0]).toEqual({ instance: 'agent-1', process: 'agent', pid: 500, cpuPercent: 0, rssBytes: 1500 * 1024, threads: 3, openFiles: 5, restarts: 3, uptimeMs: 60_000 });
-    expect(first[1]).toEqual({ instance: 'agent-2', process: 'agent', pid: null, cpuPercent: 0, rssBytes: 0, threads: 0, openFiles: null, restarts: 1, uptimeMs: null });
+    expect(first[0]).toEqual({
+      instance: 'agent-1',
+      process: 'agent',
+      pid: 500,
+      cpuPercent: 0,
+      rssBytes: 1500 * 1024,
+      threads: 3,
+      openFiles: 5,
+      restarts: 3,
+      uptimeMs: 60_000,
+    });
+    expect(first[1]).toEqual({
+      instance: 'agent-2',
+      process: 'agent',
+      pid: null,
+      cpuPercent: 0,
+      rssBytes: 0,
+      threads: 0,
+      openFiles: null,
+      restarts: 1,
+      uptimeMs: null,
+    });
 
     // 2 s later (200 ticks): the leader used 150 ticks, 501 exited, 502 was born and used 50.
     proc.write('uptime', '1002.00 0\n');
@@ -226,7 +260,10 @@ describe('samplers on a fixture /proc', () => {
     proc.write('uptime', '1000.00 0\n');
     proc.process(700, { pgrp: 1, ticks: 10, threads: 4, start: 5, rssKb: 10, fds: 0 });
     proc.process(701, { pgrp: 1, ticks: 10, threads: 4, start: 5, rssKb: 10, fds: 0 });
-    const [m] = createProcessSampler({ procRoot: proc.root, pageSizeBytes: 4096, fullScanEvery: 1, openFilesEvery: 1 }).sample([{ instance: 'core-1', process: 'core', pid: 700, restarts: 0, startedAtMs: null }], 1);
+    const [m] = createProcessSampler({ procRoot: proc.root, pageSizeBytes: 4096, fullScanEvery: 1, openFilesEvery: 1 }).sample(
+      [{ instance: 'core-1', process: 'core', pid: 700, restarts: 0, startedAtMs: null }],
+      1,
+    );
     expect(m).toMatchObject({ pid: 700, threads: 4, rssBytes: 10 * 1024, openFiles: 0, uptimeMs: null });
   });
 

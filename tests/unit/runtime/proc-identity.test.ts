@@ -1,14 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { formatStartTime, isSameProcess, parseEnviron, parseProcStat, processStartTime } from '../../../agents-runtime/src/process/proc-identity';
+import {
+  formatStartTime,
+  isSameProcess,
+  parseEnviron,
+  parseProcStat,
+  processStartTime,
+} from '../../../agents-runtime/src/process/proc-identity';
 
-const tailFields = (start: string) => `S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 1000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0`;
+const tailFields = (start: string) =>
+  `S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 1000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0`;
 
 describe('parseProcStat', () => {
   it('reads pid, pgid and field 22 (start time)', () => {
-    expect(parseProcStat(`123 (sleep) ${tailFields('98765')}`)).toMatchObject({ pid: 123, comm: 'sleep', state: 'S', ppid: 1, pgid: 42, sid: 42, startTicks: '98765' });
+    expect(parseProcStat(`123 (sleep) ${tailFields('98765')}`)).toMatchObject({
+      pid: 123,
+      comm: 'sleep',
+      state: 'S',
+      ppid: 1,
+      pgid: 42,
+      sid: 42,
+      startTicks: '98765',
+    });
   });
   it('survives a comm with spaces and parentheses', () => {
-    expect(parseProcStat(`7 (my (evil) name) 1) ${tailFields('555')}`)).toMatchObject({ pid: 7, comm: 'my (evil) name) 1', pgid: 42, startTicks: '555' });
+    expect(parseProcStat(`7 (my (evil) name) 1) ${tailFields('555')}`)).toMatchObject({
+      pid: 7,
+      comm: 'my (evil) name) 1',
+      pgid: 42,
+      startTicks: '555',
+    });
   });
   it('rejects truncated or garbled text', () => {
     expect(parseProcStat('7 (x) S 1 2')).toBeNull();

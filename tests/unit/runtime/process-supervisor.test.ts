@@ -32,7 +32,15 @@ function setup(raw: Partial<RawSpec> = {}, options: { replica?: number; instance
   return { clock, driver, probe, spec, supervisor, events, states };
 }
 
-const httpHealth = { type: 'http' as const, port: 7400, interval_ms: 1000, timeout_ms: 500, healthy_threshold: 2, unhealthy_threshold: 3, start_period_ms: 5000 };
+const httpHealth = {
+  type: 'http' as const,
+  port: 7400,
+  interval_ms: 1000,
+  timeout_ms: 500,
+  healthy_threshold: 2,
+  unhealthy_threshold: 3,
+  start_period_ms: 5000,
+};
 
 describe('ProcessSupervisor without a health check', () => {
   it('is running as soon as the spawn succeeds, and tells the process who it is', async () => {
@@ -329,7 +337,10 @@ describe('ProcessSupervisor with a health check', () => {
   });
 
   it('emits only transitions that the table allows', async () => {
-    const { supervisor, clock, probe, driver, events } = setup({ health: httpHealth, crash_loop: { after_restarts: 2, within_ms: 60_000, retry_every_ms: 10_000 } });
+    const { supervisor, clock, probe, driver, events } = setup({
+      health: httpHealth,
+      crash_loop: { after_restarts: 2, within_ms: 60_000, retry_every_ms: 10_000 },
+    });
     supervisor.start();
     await clock.advance(2000);
     probe.sick.add('core');

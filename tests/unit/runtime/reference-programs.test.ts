@@ -26,7 +26,14 @@ describe('agent and core settings', () => {
     expect(() => readAgentConfig({ SUTAZAI_AGENT_BASE_PORT: '65535', SUTAZAI_REPLICA: '2' })).toThrow(/past 65535/);
     expect(() => readCoreConfig({ SUTAZAI_CORE_PORT: '70000' })).toThrow(/SUTAZAI_CORE_PORT/);
     expect(() => readCoreConfig({ SUTAZAI_CORE_LEASE_MS: '10' })).toThrow(/SUTAZAI_CORE_LEASE_MS/);
-    expect(readCoreConfig({})).toEqual({ listenAddress: '127.0.0.1', port: 7700, leaseMs: 15_000, maxWaitMs: 10_000, maxAttempts: 5, stopGraceMs: 5_000 });
+    expect(readCoreConfig({})).toEqual({
+      listenAddress: '127.0.0.1',
+      port: 7700,
+      leaseMs: 15_000,
+      maxWaitMs: 10_000,
+      maxAttempts: 5,
+      stopGraceMs: 5_000,
+    });
     expect(readCoreConfig({ SUTAZAI_CORE_LISTEN_ADDRESS: '0.0.0.0' }).listenAddress).toBe('0.0.0.0');
     expect(() => readCoreConfig({ SUTAZAI_CORE_LISTEN_ADDRESS: 'core.example' })).toThrow(/SUTAZAI_CORE_LISTEN_ADDRESS/);
   });
@@ -39,7 +46,9 @@ describe('proto directory', () => {
       fs.cpSync(path.resolve('agents-runtime/proto'), path.join(dir.path, 'proto'), { recursive: true });
       expect(findProtoDir({}, path.join(dir.path, 'core.cjs'), '/nonexistent')).toBe(path.join(dir.path, 'proto'));
       expect(findProtoDir({}, path.resolve('agents-runtime/programs/core.ts'), '/nonexistent')).toBe(path.resolve('agents-runtime/proto'));
-      expect(() => findProtoDir({ SUTAZAI_PROTO_DIR: path.join(dir.path, 'nope') }, path.join(dir.path, 'core.cjs'))).toThrow(/SUTAZAI_PROTO_DIR/);
+      expect(() => findProtoDir({ SUTAZAI_PROTO_DIR: path.join(dir.path, 'nope') }, path.join(dir.path, 'core.cjs'))).toThrow(
+        /SUTAZAI_PROTO_DIR/,
+      );
     } finally {
       dir.remove();
     }
@@ -57,7 +66,10 @@ describe('tasks', () => {
   it('runs sleep and fail deterministically, and stops a sleep on abort', async () => {
     const never = new AbortController().signal;
     expect(await runTask({ kind: 'sleep', payload: '', repeat: 0, sleepMs: 5 }, never)).toEqual({ ok: true, output: 'slept 5 ms' });
-    expect(await runTask({ kind: 'fail', payload: 'why', repeat: 0, sleepMs: 0 }, never)).toEqual({ ok: false, output: 'failed on purpose: why' });
+    expect(await runTask({ kind: 'fail', payload: 'why', repeat: 0, sleepMs: 0 }, never)).toEqual({
+      ok: false,
+      output: 'failed on purpose: why',
+    });
     const abort = new AbortController();
     const sleeping = runTask({ kind: 'sleep', payload: '', repeat: 0, sleepMs: 60_000 }, abort.signal);
     abort.abort(new Error('stop'));

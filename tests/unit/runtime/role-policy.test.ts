@@ -19,7 +19,11 @@ describe('METHOD_ROLES', () => {
   });
 
   it('matches the issue: viewer reads, operator starts/stops/restarts/scales, admin changes the manifest', () => {
-    const byRole = (role: Role) => Object.entries(METHOD_ROLES).filter(([, needed]) => needed === role).map(([path]) => path.split('/')[2]).sort();
+    const byRole = (role: Role) =>
+      Object.entries(METHOD_ROLES)
+        .filter(([, needed]) => needed === role)
+        .map(([path]) => path.split('/')[2])
+        .sort();
     expect(byRole('viewer')).toEqual(['Check', 'GetInfo', 'ListProcesses', 'StreamMetrics', 'TailLogs', 'Watch', 'WatchEvents']);
     expect(byRole('operator')).toEqual(['RestartProcess', 'ScaleProcess', 'StartProcess', 'StopProcess']);
     expect(byRole('admin')).toEqual(['UpdateManifest']);

@@ -16,7 +16,11 @@ describe('state file', () => {
   it('round-trips intent and instances; a missing file is a fresh start', () => {
     const file = tempFile();
     expect(loadState(file)).toEqual({ state: emptyState() });
-    const state = { version: 1 as const, intent: { stopped: ['agent-2'], replicas: { agent: 3 } }, instances: { core: { pid: 10, startTime: 'b:1' } } };
+    const state = {
+      version: 1 as const,
+      intent: { stopped: ['agent-2'], replicas: { agent: 3 } },
+      instances: { core: { pid: 10, startTime: 'b:1' } },
+    };
     saveState(file, state);
     expect(loadState(file)).toEqual({ state });
     expect(fs.readdirSync(path.dirname(file))).toEqual(['state.json']); // no temp file left

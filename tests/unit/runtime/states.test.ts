@@ -51,9 +51,7 @@ const ALLOWED = `
 
 describe('TRANSITIONS', () => {
   it('holds exactly the documented paths', () => {
-    const inTable = STATES.flatMap((from) =>
-      Object.entries(TRANSITIONS[from]).map(([event, to]) => `${from} --${event}--> ${to}`),
-    ).sort();
+    const inTable = STATES.flatMap((from) => Object.entries(TRANSITIONS[from]).map(([event, to]) => `${from} --${event}--> ${to}`)).sort();
     expect(inTable).toEqual(ALLOWED.map((t) => `${t.from} --${t.event}--> ${t.to}`).sort());
   });
 

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { CoordinatorError, LIMITS, TaskQueue, validateTask, type QueueEvent } from '../../../agents-runtime/programs/core/task-queue';
 
 function setup(options: { leaseMs?: number; maxAttempts?: number; keepFinished?: number; maxQueued?: number } = {}) {
-  const clock = { t: 1_000_000, now() { return this.t; } };
+  const clock = {
+    t: 1_000_000,
+    now() {
+      return this.t;
+    },
+  };
   const events: QueueEvent[] = [];
   const queue = new TaskQueue({ clock, leaseMs: 1_000, ...options });
   queue.onEvent((e) => events.push(e));
@@ -116,7 +121,7 @@ describe('TaskQueue: leases', () => {
     expect(queue.counters().requeuedTasks).toBeGreaterThanOrEqual(1);
   });
 
-  it('refuses the late result of an agent whose lease expired, and keeps the new holder\'s', () => {
+  it("refuses the late result of an agent whose lease expired, and keeps the new holder's", () => {
     const { queue, advance } = setup({ leaseMs: 1_000 });
     const a = queue.register('agent-1');
     const id = queue.submit({ kind: 'sleep', sleepMs: 10 });

@@ -3,9 +3,27 @@ import { ApiError, type EventPayload } from '../../../electron/contract';
 import { createDispatcher, type EventSources, type MethodHandlers } from '../../../electron/backend/server/dispatcher';
 
 const summary = {
-  id: 1, name: 'local', kind: 'local' as const, address: '127.0.0.1', createdAt: 1,
-  lastProbedAt: null, os: null, cpuModel: null, cpuThreads: null, memoryBytes: null, gpuCount: null,
-  port: 22, user: '', authMethod: 'none' as const, keyPath: null, hasSecret: false, jumpHostId: null, role: null, labels: [], hostKey: null, lastProbe: null,
+  id: 1,
+  name: 'local',
+  kind: 'local' as const,
+  address: '127.0.0.1',
+  createdAt: 1,
+  lastProbedAt: null,
+  os: null,
+  cpuModel: null,
+  cpuThreads: null,
+  memoryBytes: null,
+  gpuCount: null,
+  port: 22,
+  user: '',
+  authMethod: 'none' as const,
+  keyPath: null,
+  hasSecret: false,
+  jumpHostId: null,
+  role: null,
+  labels: [],
+  hostKey: null,
+  lastProbe: null,
 };
 
 function setup(overrides: Partial<MethodHandlers> = {}) {
@@ -58,7 +76,12 @@ describe('dispatcher', () => {
     connection.receive(JSON.stringify({ type: 'request', id: 1, method: 'hosts.get', params: { hostId: 2 } }));
     connection.receive(JSON.stringify({ type: 'request', id: 2, method: 'hosts.probe', params: { hostId: 1 } }));
     await settle();
-    expect(sent[0]).toEqual({ type: 'response', id: 1, ok: false, error: { code: 'HOST_NOT_FOUND', message: 'no such host', remedy: 'list the hosts' } });
+    expect(sent[0]).toEqual({
+      type: 'response',
+      id: 1,
+      ok: false,
+      error: { code: 'HOST_NOT_FOUND', message: 'no such host', remedy: 'list the hosts' },
+    });
     expect(sent[1]).toMatchObject({ id: 2, ok: false, error: { code: 'INTERNAL' } });
     expect(JSON.stringify(sent[1])).not.toContain('disk on fire');
     expect(logger.error).toHaveBeenCalled();
@@ -79,7 +102,12 @@ describe('dispatcher', () => {
     ['extra params', '{"type":"request","id":7,"method":"hosts.list","params":{"x":1}}', 'BAD_PARAMS', 7],
     ['wrong param type', '{"type":"request","id":7,"method":"hosts.get","params":{"hostId":-1}}', 'BAD_PARAMS', 7],
     ['an unknown event', '{"type":"subscribe","id":7,"event":"nope"}', 'UNKNOWN_EVENT', 7],
-    ['an oversized message', JSON.stringify({ type: 'request', id: 7, method: 'hosts.list', pad: 'x'.repeat(2000) }), 'MESSAGE_TOO_LARGE', null],
+    [
+      'an oversized message',
+      JSON.stringify({ type: 'request', id: 7, method: 'hosts.list', pad: 'x'.repeat(2000) }),
+      'MESSAGE_TOO_LARGE',
+      null,
+    ],
   ])('answers %s with %s and stays open', async (_name, text, code, id) => {
     const { connection, sent, settle } = setup();
     connection.receive(text);
@@ -139,7 +167,12 @@ describe('dispatcher', () => {
     connection.receive(JSON.stringify({ type: 'request', id: 'big', method: 'hosts.list', params: {} }));
     await settle();
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ type: 'response', id: 'big', ok: false, error: { code: 'MESSAGE_TOO_LARGE', remedy: expect.stringContaining('page through lists') } });
+    expect(sent[0]).toMatchObject({
+      type: 'response',
+      id: 'big',
+      ok: false,
+      error: { code: 'MESSAGE_TOO_LARGE', remedy: expect.stringContaining('page through lists') },
+    });
     expect(sent[0].error.message).toMatch(/^The answer would be \d+ bytes, over the limit of 1000 bytes; it was not sent\.$/);
     expect(logger.warn).toHaveBeenCalled();
     connection.receive(JSON.stringify({ type: 'request', id: 'small', method: 'app.info', params: {} }));

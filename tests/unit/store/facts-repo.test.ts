@@ -36,7 +36,16 @@ function facts(probedAt: number, hostname = 'workstation'): HostFacts {
   return {
     probedAt,
     source: 'local',
-    os: { platform: 'linux', family: 'debian', distro: 'Debian GNU/Linux', release: '12', codename: 'bookworm', kernel: '6.1.0', arch: 'x64', hostname },
+    os: {
+      platform: 'linux',
+      family: 'debian',
+      distro: 'Debian GNU/Linux',
+      release: '12',
+      codename: 'bookworm',
+      kernel: '6.1.0',
+      arch: 'x64',
+      hostname,
+    },
     cpu: { model: 'EPYC', vendor: 'AMD', sockets: 1, cores: 8, threads: 16, speedGhz: 3.1, flags: ['avx2'] },
     memory: { totalBytes: 64e9, swapTotalBytes: 0 },
     disks: [{ device: '/dev/nvme0n1', model: 'X', type: 'NVMe', sizeBytes: 1e12, rotational: false }],
@@ -97,9 +106,7 @@ describe('facts repository', () => {
   });
 
   it('refuses facts for a host that does not exist', () => {
-    expect(() => createFactsRepo(store.db).save(hostId + 100, facts(1))).toThrow(
-      expect.objectContaining({ code: 'HOST_NOT_FOUND' }),
-    );
+    expect(() => createFactsRepo(store.db).save(hostId + 100, facts(1))).toThrow(expect.objectContaining({ code: 'HOST_NOT_FOUND' }));
   });
 
   it('drops a host’s snapshots with the host', () => {

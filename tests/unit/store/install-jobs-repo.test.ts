@@ -12,7 +12,18 @@ beforeEach(() => {
 afterEach(() => db.close());
 
 function job(jobId: string, startedAt: number, state: InstallJobStatus['state'] = 'succeeded', install = 'lab'): InstallJobStatus {
-  return { jobId, kind: 'apply', seq: 0, install, bundle: 'sutazai@0.1.0', state, error: null, startedAt, finishedAt: state === 'running' ? null : startedAt + 1, hosts: [queuedJobHost('core-1')] };
+  return {
+    jobId,
+    kind: 'apply',
+    seq: 0,
+    install,
+    bundle: 'sutazai@0.1.0',
+    state,
+    error: null,
+    startedAt,
+    finishedAt: state === 'running' ? null : startedAt + 1,
+    hosts: [queuedJobHost('core-1')],
+  };
 }
 
 describe('install jobs in the store (migration 7)', () => {
@@ -24,7 +35,15 @@ describe('install jobs in the store (migration 7)', () => {
     const changed: InstallJobStatus = {
       ...status,
       seq: 1,
-      hosts: [{ ...status.hosts[0]!, state: 'running', steps: status.hosts[0]!.steps.map((s) => (s.step === 'upload' ? { ...s, status: 'failed', detail: 'cut', output: long, startedAt: 11, finishedAt: 12 } : s)) }],
+      hosts: [
+        {
+          ...status.hosts[0]!,
+          state: 'running',
+          steps: status.hosts[0]!.steps.map((s) =>
+            s.step === 'upload' ? { ...s, status: 'failed', detail: 'cut', output: long, startedAt: 11, finishedAt: 12 } : s,
+          ),
+        },
+      ],
     };
     repo.recordChange(changed, { host: 'core-1', step: 'upload' });
     const read = repo.get('j1')!;

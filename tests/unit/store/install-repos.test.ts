@@ -17,17 +17,44 @@ beforeEach(() => {
   db = openMemoryStore();
   const hosts = createHostsRepo(db);
   const ssh = (name: string) =>
-    hosts.insertSsh({ name, address: `10.0.0.${name.length}`, port: 22, user: 'root', authMethod: 'agent', keyPath: null, secretId: null, sudoSecretId: null, jumpHostId: null, role: null, labels: [] }, 1).id;
+    hosts.insertSsh(
+      {
+        name,
+        address: `10.0.0.${name.length}`,
+        port: 22,
+        user: 'root',
+        authMethod: 'agent',
+        keyPath: null,
+        secretId: null,
+        sudoSecretId: null,
+        jumpHostId: null,
+        role: null,
+        labels: [],
+      },
+      1,
+    ).id;
   hostA = ssh('a');
   hostB = ssh('bb');
   const fingerprint = `SHA256:${'A'.repeat(43)}`;
   createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-  bundleId = createBundlesRepo(db).insert({ name: 'sutazai', version: '0.1.0', signerFingerprint: fingerprint, manifest: '{}', fileSha256: 'a'.repeat(64), size: 10, path: 'bundles/x', importedAt: 1 });
+  bundleId = createBundlesRepo(db).insert({
+    name: 'sutazai',
+    version: '0.1.0',
+    signerFingerprint: fingerprint,
+    manifest: '{}',
+    fileSha256: 'a'.repeat(64),
+    size: 10,
+    path: 'bundles/x',
+    importedAt: 1,
+  });
 });
 afterEach(() => db.close());
 
 function newInstall(name = 'lab'): number {
-  return createInstallsRepo(db).insert({ name, bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null }, 5);
+  return createInstallsRepo(db).insert(
+    { name, bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null },
+    5,
+  );
 }
 
 describe('install tables (migration 5)', () => {
@@ -42,7 +69,14 @@ describe('install tables (migration 5)', () => {
 
     installs.setPlacement(lab, hostA, { mode: 'user', rootDir: '/home/ops/.local/share/sutazai', service: 'detached' }, 8);
     installs.upsertHost({ installId: lab, hostId: hostA, role: 'agent', gpu: true, config: '{"a":1}' }, 9);
-    expect(installs.host(lab, hostA)).toMatchObject({ role: 'agent', gpu: true, mode: 'user', service: 'detached', state: 'planned', config: '{"a":1}' });
+    expect(installs.host(lab, hostA)).toMatchObject({
+      role: 'agent',
+      gpu: true,
+      mode: 'user',
+      service: 'detached',
+      state: 'planned',
+      config: '{"a":1}',
+    });
     expect(() => installs.setHostState(lab, hostA, 'weird' as never, 10)).toThrow(/CHECK/);
   });
 
@@ -60,9 +94,15 @@ describe('install tables (migration 5)', () => {
     const lab = newInstall();
     const key = { installId: lab, hostId: hostA, releaseVersion: '0.1.0', step: 'upload' };
     steps.start(key, 10);
-    steps.finish(key, { status: 'failed', changed: false, output: 'x'.repeat(STEP_OUTPUT_LIMIT * 2) + 'the end', errorCode: 'INSTALL_UPLOAD_FAILED' }, 11);
+    steps.finish(
+      key,
+      { status: 'failed', changed: false, output: 'x'.repeat(STEP_OUTPUT_LIMIT * 2) + 'the end', errorCode: 'INSTALL_UPLOAD_FAILED' },
+      11,
+    );
     steps.start(key, 12);
-    expect(steps.forHost(lab, hostA, '0.1.0')).toEqual([expect.objectContaining({ status: 'running', errorCode: null, startedAt: 12, finishedAt: null })]);
+    expect(steps.forHost(lab, hostA, '0.1.0')).toEqual([
+      expect.objectContaining({ status: 'running', errorCode: null, startedAt: 12, finishedAt: null }),
+    ]);
     steps.finish(key, { status: 'done', changed: true, output: 'sent 10 bytes' }, 13);
     const [row] = steps.forHost(lab, hostA, '0.1.0');
     expect(row).toMatchObject({ status: 'done', changed: true, output: 'sent 10 bytes', finishedAt: 13 });
@@ -75,15 +115,51 @@ describe('install tables (migration 5)', () => {
   it('has at most one current release per host: a new one makes the old one previous', () => {
     const releases = createHostReleasesRepo(db);
     const lab = newInstall();
-    releases.markCurrent({ hostId: hostA, installId: lab, version: '0.1.0', bundleSha256: 'a'.repeat(64), path: '/opt/sutazai/releases/0.1.0', installedAt: 1 });
-    releases.markCurrent({ hostId: hostA, installId: lab, version: '0.2.0', bundleSha256: 'b'.repeat(64), path: '/opt/sutazai/releases/0.2.0', installedAt: 2 });
-    releases.markCurrent({ hostId: hostB, installId: lab, version: '0.1.0', bundleSha256: 'a'.repeat(64), path: '/opt/sutazai/releases/0.1.0', installedAt: 3 });
-    expect(releases.ofHost(hostA).map((r) => [r.version, r.state])).toEqual([['0.2.0', 'current'], ['0.1.0', 'previous']]);
+    releases.markCurrent({
+      hostId: hostA,
+      installId: lab,
+      version: '0.1.0',
+      bundleSha256: 'a'.repeat(64),
+      path: '/opt/sutazai/releases/0.1.0',
+      installedAt: 1,
+    });
+    releases.markCurrent({
+      hostId: hostA,
+      installId: lab,
+      version: '0.2.0',
+      bundleSha256: 'b'.repeat(64),
+      path: '/opt/sutazai/releases/0.2.0',
+      installedAt: 2,
+    });
+    releases.markCurrent({
+      hostId: hostB,
+      installId: lab,
+      version: '0.1.0',
+      bundleSha256: 'a'.repeat(64),
+      path: '/opt/sutazai/releases/0.1.0',
+      installedAt: 3,
+    });
+    expect(releases.ofHost(hostA).map((r) => [r.version, r.state])).toEqual([
+      ['0.2.0', 'current'],
+      ['0.1.0', 'previous'],
+    ]);
     expect(releases.current(hostA)?.version).toBe('0.2.0');
     // Back to 0.1.0 (a rollback): the same rows, states swapped.
-    releases.markCurrent({ hostId: hostA, installId: lab, version: '0.1.0', bundleSha256: 'a'.repeat(64), path: '/opt/sutazai/releases/0.1.0', installedAt: 4 });
-    expect(releases.ofHost(hostA).map((r) => [r.version, r.state])).toEqual([['0.1.0', 'current'], ['0.2.0', 'previous']]);
-    expect(() => db.prepare("UPDATE host_releases SET state = 'current' WHERE host_id = ? AND version = '0.2.0'").run(hostA)).toThrow(/UNIQUE/);
+    releases.markCurrent({
+      hostId: hostA,
+      installId: lab,
+      version: '0.1.0',
+      bundleSha256: 'a'.repeat(64),
+      path: '/opt/sutazai/releases/0.1.0',
+      installedAt: 4,
+    });
+    expect(releases.ofHost(hostA).map((r) => [r.version, r.state])).toEqual([
+      ['0.1.0', 'current'],
+      ['0.2.0', 'previous'],
+    ]);
+    expect(() => db.prepare("UPDATE host_releases SET state = 'current' WHERE host_id = ? AND version = '0.2.0'").run(hostA)).toThrow(
+      /UNIQUE/,
+    );
     expect(releases.current(hostB)?.version).toBe('0.1.0');
   });
 

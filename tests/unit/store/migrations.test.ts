@@ -30,8 +30,7 @@ const testDb = (): Database.Database => {
 };
 
 const userVersion = () => testDb().pragma('user_version', { simple: true });
-const tableNames = () =>
-  testDb().prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
+const tableNames = () => testDb().prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
 
 /** Migrations that record the order they ran in, and whether each ran inside a transaction. */
 function recordingMigrations(count: number, log: Array<{ version: number; inTransaction: boolean }>): Migration[] {

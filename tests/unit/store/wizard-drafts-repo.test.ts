@@ -38,7 +38,22 @@ function addHosts(db: Database.Database, names: string[]): number[] {
   const hosts = createHostsRepo(db);
   return names.map(
     (name, i) =>
-      hosts.insertSsh({ name, address: `10.0.0.${i + 1}`, port: 22, user: 'root', authMethod: 'agent', keyPath: null, secretId: null, sudoSecretId: null, jumpHostId: null, role: null, labels: [] }, 1).id,
+      hosts.insertSsh(
+        {
+          name,
+          address: `10.0.0.${i + 1}`,
+          port: 22,
+          user: 'root',
+          authMethod: 'agent',
+          keyPath: null,
+          secretId: null,
+          sudoSecretId: null,
+          jumpHostId: null,
+          role: null,
+          labels: [],
+        },
+        1,
+      ).id,
   );
 }
 

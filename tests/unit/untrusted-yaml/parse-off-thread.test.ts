@@ -25,10 +25,17 @@ describe('createOffThreadYaml', () => {
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ code: 'CONFIG_YAML_INVALID', message: 'install.yaml: reading it took longer than 0.001 s; it was not read.' });
+    expect(error).toMatchObject({
+      code: 'CONFIG_YAML_INVALID',
+      message: 'install.yaml: reading it took longer than 0.001 s; it was not read.',
+    });
     // The cut-off worker is replaced: the next task is refused for its own time, not stuck behind the first.
-    await expect(impatient.run({ kind: 'host-list', text: 'hosts: []\n', fileName: 'hosts.yaml' })).rejects.toMatchObject({ code: 'CONFIG_YAML_INVALID' });
-    expect((await patient.run({ kind: 'host-list', text: 'hosts:\n  - address: 10.0.0.1\n', fileName: 'hosts.yaml' })).rows).toHaveLength(1);
+    await expect(impatient.run({ kind: 'host-list', text: 'hosts: []\n', fileName: 'hosts.yaml' })).rejects.toMatchObject({
+      code: 'CONFIG_YAML_INVALID',
+    });
+    expect((await patient.run({ kind: 'host-list', text: 'hosts:\n  - address: 10.0.0.1\n', fileName: 'hosts.yaml' })).rows).toHaveLength(
+      1,
+    );
   });
 });
 

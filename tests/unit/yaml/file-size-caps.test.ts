@@ -28,14 +28,20 @@ describe('file size caps', () => {
 
   it('refuses an oversized config layer, install file and requirement profile with CONFIG_YAML_INVALID and a remedy', () => {
     const layer = bigFile('layer.yaml');
-    expect(() => readYamlLayer('install', 'install', { file: layer })).toThrow(expect.objectContaining({ code: 'CONFIG_YAML_INVALID', message: `The install layer ${layer} is over the limit of 1048576 bytes.` }));
+    expect(() => readYamlLayer('install', 'install', { file: layer })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_YAML_INVALID', message: `The install layer ${layer} is over the limit of 1048576 bytes.` }),
+    );
     const install = bigFile('install-file.yaml');
-    expect(() => readInstallFile(install)).toThrow(expect.objectContaining({ code: 'CONFIG_YAML_INVALID', remedy: expect.stringContaining('1 MiB') }));
+    expect(() => readInstallFile(install)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_YAML_INVALID', remedy: expect.stringContaining('1 MiB') }),
+    );
     bigFile('config/profiles/huge.yaml');
     expect(() => loadProfiles(path.join(dir.path, 'config'))).toThrow(expect.objectContaining({ code: 'CONFIG_YAML_INVALID' }));
   });
 
   it('refuses an oversized runtime config with CONFIG_INVALID', () => {
-    expect(() => loadRuntimeConfig(bigFile('runtime.yaml'))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('is over the limit of 1048576 bytes') }));
+    expect(() => loadRuntimeConfig(bigFile('runtime.yaml'))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('is over the limit of 1048576 bytes') }),
+    );
   });
 });

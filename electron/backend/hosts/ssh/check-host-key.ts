@@ -13,7 +13,8 @@ export type HostKeyVerdict =
 export function checkHostKey(pinned: PinnedHostKey | null, blob: Buffer): HostKeyVerdict {
   const presented = hostKeyIdentity(blob);
   if (pinned === null) return { kind: 'unknown', presented };
-  const same = sameFingerprint(pinned.fingerprint, presented.fingerprint) && (pinned.publicKey === undefined || pinned.publicKey.equals(blob));
+  const same =
+    sameFingerprint(pinned.fingerprint, presented.fingerprint) && (pinned.publicKey === undefined || pinned.publicKey.equals(blob));
   return same ? { kind: 'trusted', presented } : { kind: 'mismatch', presented, pinned };
 }
 

@@ -38,7 +38,9 @@ export async function prepareChainLogins(host: Reachable, target: SshTarget | nu
 export async function openStreamTo(host: Reachable, context: HopChainContext): Promise<{ sock: Duplex; jump?: SshEndpoint }> {
   if (context.deadline.signal.aborted) {
     // Cancelled (or out of time) before the first packet: do not dial at all.
-    throw context.deadline.cancelled ? connectCancelledError(endpointOf(host)) : connectTimeoutError(endpointOf(host), 'connecting', context.deadline.timeoutMs);
+    throw context.deadline.cancelled
+      ? connectCancelledError(endpointOf(host))
+      : connectTimeoutError(endpointOf(host), 'connecting', context.deadline.timeoutMs);
   }
   if (!host.jump) return { sock: net.connect({ host: host.address, port: host.port }) };
   const jump = host.jump;
@@ -46,7 +48,11 @@ export async function openStreamTo(host: Reachable, context: HopChainContext): P
   const login = context.logins.get(jump);
   if (login === undefined) throw new Error(`no prepared login for jump host ${jump.name}`);
   const below = await openStreamTo(jump, context);
-  const jumpClient = await openSshHop({ endpoint: jumpEndpoint, deadline: context.deadline, ...below, ...traced(context) }, jump.pinned, login);
+  const jumpClient = await openSshHop(
+    { endpoint: jumpEndpoint, deadline: context.deadline, ...below, ...traced(context) },
+    jump.pinned,
+    login,
+  );
   context.opened.unshift(jumpClient);
   return { sock: await forwardThrough(jumpClient, jumpEndpoint, endpointOf(host), context.deadline), jump: jumpEndpoint };
 }

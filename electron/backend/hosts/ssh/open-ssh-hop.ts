@@ -108,7 +108,12 @@ function runHop(options: HopOptions, mode: HopMode): Promise<Client | PresentedH
     const explain = (error: unknown): ApiError => {
       if (verdict?.kind === 'unknown') return hostKeyUnknownError(endpoint, verdict.presented);
       if (verdict?.kind === 'mismatch') return hostKeyMismatchError(endpoint, verdict.pinned, verdict.presented);
-      if (mode.kind === 'login' && mode.pinned !== null && restrictedHostKeys && /no matching host key/i.test((error as Error | null)?.message ?? '')) {
+      if (
+        mode.kind === 'login' &&
+        mode.pinned !== null &&
+        restrictedHostKeys &&
+        /no matching host key/i.test((error as Error | null)?.message ?? '')
+      ) {
         return hostKeyMismatchError(endpoint, mode.pinned, null);
       }
       if (unreadableKey !== null) return hostKeyUnreadableError(endpoint, unreadableKey);

@@ -29,7 +29,10 @@ export async function probeOverSsh(session: SshSession, options: RemoteProbeOpti
     sudoPassword: options.sudoPassword !== undefined,
     ...(options.shell !== undefined ? { shell: options.shell } : {}),
   });
-  const stdin = probeStdin(loadProbeScript(options.resourcesDir !== undefined ? { resourcesDir: options.resourcesDir } : {}), options.sudoPassword);
+  const stdin = probeStdin(
+    loadProbeScript(options.resourcesDir !== undefined ? { resourcesDir: options.resourcesDir } : {}),
+    options.sudoPassword,
+  );
   let result;
   try {
     result = await session.exec(command, { stdin, timeoutMs: options.timeoutMs });

@@ -82,8 +82,14 @@ export function hostKeyUnknownError(endpoint: SshEndpoint, presented: HostKeyIde
 
 /** `presented` is null when the host no longer offers a key of the pinned type at all. */
 export function hostKeyMismatchError(endpoint: SshEndpoint, pinned: PinnedKey, presented: HostKeyIdentity | null): HostKeyRefusedError {
-  const now = presented === null ? `it no longer offers a key of type ${pinned.keyType}` : `it now presents ${presented.keyType} ${presented.fingerprint}`;
-  const trustHint = presented === null ? `\`sutazai hosts trust ${endpoint.name}\` after scanning the new key` : `\`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\``;
+  const now =
+    presented === null
+      ? `it no longer offers a key of type ${pinned.keyType}`
+      : `it now presents ${presented.keyType} ${presented.fingerprint}`;
+  const trustHint =
+    presented === null
+      ? `\`sutazai hosts trust ${endpoint.name}\` after scanning the new key`
+      : `\`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\``;
   return new HostKeyRefusedError(
     'HOST_KEY_MISMATCH',
     `The host key of ${describeEndpoint(endpoint)} changed since you trusted it on ${formatTrustDate(pinned.trustedAt)} (${pinned.keyType} ${pinned.fingerprint}); ${now}. Nothing was sent to it.`,
@@ -168,7 +174,7 @@ export function connectTimeoutError(endpoint: SshEndpoint, phase: ConnectPhase, 
       return new ApiError(
         'ADDRESS_UNRESOLVED',
         `The address ${endpoint.address} of ${where} could not be looked up ${within}.`,
-        'Check that this machine\'s DNS server answers (or use the IP address in the host settings (Edit on the host page)).',
+        "Check that this machine's DNS server answers (or use the IP address in the host settings (Edit on the host page)).",
       );
     case 'connecting':
       return new ApiError(
@@ -192,19 +198,23 @@ export function connectTimeoutError(endpoint: SshEndpoint, phase: ConnectPhase, 
       return new ApiError(
         'HANDSHAKE_TIMEOUT',
         `${sentence(where)} did not finish the SSH key exchange ${within}.`,
-        'The machine or the network is very slow: try again with a longer timeout, and check the machine\'s load.',
+        "The machine or the network is very slow: try again with a longer timeout, and check the machine's load.",
       );
     case 'authenticating':
       return new ApiError(
         'HANDSHAKE_TIMEOUT',
         `${sentence(where)} did not finish logging in ${within}.`,
-        'Check the machine\'s load and its sshd log (a slow PAM module or home directory on a dead network mount), then try again.',
+        "Check the machine's load and its sshd log (a slow PAM module or home directory on a dead network mount), then try again.",
       );
   }
 }
 
 export function connectCancelledError(endpoint: SshEndpoint): ApiError {
-  return new ApiError('SSH_FAILED', `Connecting to ${describeEndpoint(endpoint)} was cancelled.`, 'Nothing to do; connect again when you need to.');
+  return new ApiError(
+    'SSH_FAILED',
+    `Connecting to ${describeEndpoint(endpoint)} was cancelled.`,
+    'Nothing to do; connect again when you need to.',
+  );
 }
 
 /** The code a socket error (`err.code` of a net.Socket) stands for, or null when none fits. */
@@ -223,7 +233,7 @@ function networkError(code: ErrorCode, endpoint: SshEndpoint, detail: string, ca
       return new ApiError(
         'ADDRESS_UNRESOLVED',
         `The address ${endpoint.address} of ${where} does not resolve (${detail}).`,
-        'Check the spelling of the address in the host settings (Edit on the host page) and that this machine\'s DNS knows it, or use the IP address.',
+        "Check the spelling of the address in the host settings (Edit on the host page) and that this machine's DNS knows it, or use the IP address.",
         { cause },
       );
     case 'HOST_UNREACHABLE':
@@ -241,7 +251,9 @@ function networkError(code: ErrorCode, endpoint: SshEndpoint, detail: string, ca
         { cause },
       );
     default:
-      return new ApiError(code, `${sentence(where)}: ${detail}.`, 'Try again; if it keeps failing, send the app log with your report.', { cause });
+      return new ApiError(code, `${sentence(where)}: ${detail}.`, 'Try again; if it keeps failing, send the app log with your report.', {
+        cause,
+      });
   }
 }
 
@@ -309,7 +321,12 @@ export function sshFailureToApiError(error: unknown, context: SshFailureContext)
   }
   if (err.level === 'client-authentication') {
     return context.method === null
-      ? new ApiError('AUTH_FAILED', `${sentence(where)} refused the login for user ${context.user}.`, 'Check the user name and credentials in the host settings (Edit on the host page).', { cause: error })
+      ? new ApiError(
+          'AUTH_FAILED',
+          `${sentence(where)} refused the login for user ${context.user}.`,
+          'Check the user name and credentials in the host settings (Edit on the host page).',
+          { cause: error },
+        )
       : authFailedError(endpoint, context.user, context.method, context.serverMethods);
   }
   if (err.level === 'agent') {
@@ -323,24 +340,30 @@ export function sshFailureToApiError(error: unknown, context: SshFailureContext)
       { cause: error },
     );
   }
-  if (phase === 'banner' && /Connection lost before handshake|closed the connection/i.test(message)) return noGreetingError(endpoint, 'closed', error);
+  if (phase === 'banner' && /Connection lost before handshake|closed the connection/i.test(message))
+    return noGreetingError(endpoint, 'closed', error);
   if (/Connection lost before handshake/i.test(message)) {
     return new ApiError(
       'SSH_FAILED',
       `${sentence(where)} closed the connection before the SSH handshake.`,
-      'sshd may be refusing this client (MaxStartups, tcp wrappers or fail2ban), or the port is not sshd: check the machine\'s sshd log and the port in the host settings (Edit on the host page).',
+      "sshd may be refusing this client (MaxStartups, tcp wrappers or fail2ban), or the port is not sshd: check the machine's sshd log and the port in the host settings (Edit on the host page).",
       { cause: error },
     );
   }
   if (phase === 'authenticating' && /authentication/i.test(err.description ?? message)) {
     return context.method === null
-      ? new ApiError('AUTH_FAILED', `${sentence(where)} refused the login for user ${context.user} (${message}).`, 'Check the user name and credentials in the host settings (Edit on the host page).', { cause: error })
+      ? new ApiError(
+          'AUTH_FAILED',
+          `${sentence(where)} refused the login for user ${context.user} (${message}).`,
+          'Check the user name and credentials in the host settings (Edit on the host page).',
+          { cause: error },
+        )
       : authFailedError(endpoint, context.user, context.method, context.serverMethods);
   }
   return new ApiError(
     'SSH_FAILED',
     `The SSH connection to ${where} failed ${phase === 'authenticating' ? 'while logging in' : 'during the handshake'}: ${message}.`,
-    'Try again; if it keeps failing, check the machine\'s sshd log and send the app log with your report.',
+    "Try again; if it keeps failing, check the machine's sshd log and send the app log with your report.",
     { cause: error },
   );
 }
@@ -413,7 +436,7 @@ export class ForwardRefusedError extends ApiError {
       'SSH_FAILED',
       `${sentence(describeEndpoint(endpoint))} would not open a connection to ${address}:${port} on its side (${detail}).`,
       prohibited
-        ? 'Allow TCP forwarding for this user in the machine\'s sshd_config (AllowTcpForwarding local or yes; PermitOpen, if set, must list that port), then reload sshd.'
+        ? "Allow TCP forwarding for this user in the machine's sshd_config (AllowTcpForwarding local or yes; PermitOpen, if set, must list that port), then reload sshd."
         : `Check that something listens on ${address}:${port} on the machine (\`ss -ltn\`).`,
       { cause },
     );
@@ -443,7 +466,7 @@ export class ChannelRefusedError extends ApiError {
       request === 'exec'
         ? [
             `${sentence(where)} refused to start a command for this login (${detail}).`,
-            'The SSH server refused the exec request: check that the login user\'s shell exists (for Dropbear it must also be listed in /etc/shells), that the key in authorized_keys carries no forced command or `restrict`, and the server\'s log on the machine for the reason.',
+            "The SSH server refused the exec request: check that the login user's shell exists (for Dropbear it must also be listed in /etc/shells), that the key in authorized_keys carries no forced command or `restrict`, and the server's log on the machine for the reason.",
           ]
         : request === 'sftp'
           ? [
@@ -466,7 +489,7 @@ export function sessionError(endpoint: SshEndpoint, what: string, cause?: unknow
   return new ApiError(
     'SSH_FAILED',
     `${sentence(what)} on ${describeEndpoint(endpoint)}.`,
-    'Try again; if the connection keeps dropping, check the network and the machine\'s sshd log.',
+    "Try again; if the connection keeps dropping, check the network and the machine's sshd log.",
     cause === undefined ? undefined : { cause },
   );
 }

@@ -52,7 +52,8 @@ const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
 /** How ssh2 reported a refused request: an open failure carries RFC 4254's `reason`. */
 function refusal(endpoint: SshEndpoint, request: Exclude<RefusedRequest, 'channel'>, error: Error): ApiError {
   if ('reason' in error) return new ChannelRefusedError(endpoint, 'channel', error);
-  if (request === 'sftp' && !/subsystem|SFTP session/i.test(error.message)) return sessionError(endpoint, `opening an SFTP channel failed (${error.message})`, error);
+  if (request === 'sftp' && !/subsystem|SFTP session/i.test(error.message))
+    return sessionError(endpoint, `opening an SFTP channel failed (${error.message})`, error);
   return new ChannelRefusedError(endpoint, request, error);
 }
 

@@ -28,7 +28,16 @@ afterAll(async () => {
 });
 
 function target(port: number): SshTarget {
-  return { hostId: 1, name: 'db-2', address: '127.0.0.1', port, user: 'ops', credentials: { method: 'password', password: 'pw' }, pinned: null, jump: null };
+  return {
+    hostId: 1,
+    name: 'db-2',
+    address: '127.0.0.1',
+    port,
+    user: 'ops',
+    credentials: { method: 'password', password: 'pw' },
+    pinned: null,
+    jump: null,
+  };
 }
 
 function clientTcpHandles(): number {
@@ -37,7 +46,10 @@ function clientTcpHandles(): number {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(() => null, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(ApiError);
   return error as ApiError;
 }

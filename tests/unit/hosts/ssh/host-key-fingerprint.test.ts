@@ -2,7 +2,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostKeyIdentity, readKeyType, sameFingerprint, sha256Fingerprint } from '../../../../electron/backend/hosts/ssh/host-key-fingerprint';
+import {
+  hostKeyIdentity,
+  readKeyType,
+  sameFingerprint,
+  sha256Fingerprint,
+} from '../../../../electron/backend/hosts/ssh/host-key-fingerprint';
 import { makeTempDir } from '../../../support/temp-dir';
 
 const dir = makeTempDir('sutazai-fingerprint-');

@@ -39,23 +39,83 @@ function expectHelpful(error: ApiError, code: ErrorCode, endpoint: SshEndpoint =
 
 describe('ssh2 and socket failures while connecting', () => {
   const table: Array<[string, Error, ConnectPhase, ErrorCode]> = [
-    ['DNS: no such name', ssh2Error('getaddrinfo ENOTFOUND db-2.lan', { code: 'ENOTFOUND', level: 'client-socket' }), 'connecting', 'ADDRESS_UNRESOLVED'],
-    ['DNS: temporary failure', ssh2Error('getaddrinfo EAI_AGAIN db-2.lan', { code: 'EAI_AGAIN', level: 'client-socket' }), 'connecting', 'ADDRESS_UNRESOLVED'],
-    ['ssh2 forced-family lookup', ssh2Error("Error while looking up IPv4 address for 'db-2.lan'", { level: 'client-dns' }), 'connecting', 'ADDRESS_UNRESOLVED'],
-    ['no route to host', ssh2Error('connect EHOSTUNREACH 198.18.0.5:22', { code: 'EHOSTUNREACH', level: 'client-socket' }), 'connecting', 'HOST_UNREACHABLE'],
-    ['network unreachable', ssh2Error('connect ENETUNREACH 198.18.0.5:22', { code: 'ENETUNREACH', level: 'client-socket' }), 'connecting', 'HOST_UNREACHABLE'],
-    ['kernel connect timeout', ssh2Error('connect ETIMEDOUT 198.18.0.5:22', { code: 'ETIMEDOUT', level: 'client-socket' }), 'connecting', 'HOST_UNREACHABLE'],
-    ['nothing listens', ssh2Error('connect ECONNREFUSED 198.18.0.5:22', { code: 'ECONNREFUSED', level: 'client-socket' }), 'connecting', 'CONNECTION_REFUSED'],
+    [
+      'DNS: no such name',
+      ssh2Error('getaddrinfo ENOTFOUND db-2.lan', { code: 'ENOTFOUND', level: 'client-socket' }),
+      'connecting',
+      'ADDRESS_UNRESOLVED',
+    ],
+    [
+      'DNS: temporary failure',
+      ssh2Error('getaddrinfo EAI_AGAIN db-2.lan', { code: 'EAI_AGAIN', level: 'client-socket' }),
+      'connecting',
+      'ADDRESS_UNRESOLVED',
+    ],
+    [
+      'ssh2 forced-family lookup',
+      ssh2Error("Error while looking up IPv4 address for 'db-2.lan'", { level: 'client-dns' }),
+      'connecting',
+      'ADDRESS_UNRESOLVED',
+    ],
+    [
+      'no route to host',
+      ssh2Error('connect EHOSTUNREACH 198.18.0.5:22', { code: 'EHOSTUNREACH', level: 'client-socket' }),
+      'connecting',
+      'HOST_UNREACHABLE',
+    ],
+    [
+      'network unreachable',
+      ssh2Error('connect ENETUNREACH 198.18.0.5:22', { code: 'ENETUNREACH', level: 'client-socket' }),
+      'connecting',
+      'HOST_UNREACHABLE',
+    ],
+    [
+      'kernel connect timeout',
+      ssh2Error('connect ETIMEDOUT 198.18.0.5:22', { code: 'ETIMEDOUT', level: 'client-socket' }),
+      'connecting',
+      'HOST_UNREACHABLE',
+    ],
+    [
+      'nothing listens',
+      ssh2Error('connect ECONNREFUSED 198.18.0.5:22', { code: 'ECONNREFUSED', level: 'client-socket' }),
+      'connecting',
+      'CONNECTION_REFUSED',
+    ],
     ['reset during handshake', ssh2Error('read ECONNRESET', { code: 'ECONNRESET', level: 'client-socket' }), 'key-exchange', 'SSH_FAILED'],
-    ['ssh2 readyTimeout before the banner', ssh2Error('Timed out while waiting for handshake', { level: 'client-timeout' }), 'banner', 'HANDSHAKE_TIMEOUT'],
-    ['ssh2 readyTimeout before TCP connected', ssh2Error('Timed out while waiting for handshake', { level: 'client-timeout' }), 'connecting', 'HOST_UNREACHABLE'],
-    ['every method refused', ssh2Error('All configured authentication methods failed', { level: 'client-authentication' }), 'authenticating', 'AUTH_FAILED'],
-    ['no common algorithm', ssh2Error('Handshake failed: no matching key exchange algorithm', { level: 'handshake' }), 'key-exchange', 'SSH_FAILED'],
+    [
+      'ssh2 readyTimeout before the banner',
+      ssh2Error('Timed out while waiting for handshake', { level: 'client-timeout' }),
+      'banner',
+      'HANDSHAKE_TIMEOUT',
+    ],
+    [
+      'ssh2 readyTimeout before TCP connected',
+      ssh2Error('Timed out while waiting for handshake', { level: 'client-timeout' }),
+      'connecting',
+      'HOST_UNREACHABLE',
+    ],
+    [
+      'every method refused',
+      ssh2Error('All configured authentication methods failed', { level: 'client-authentication' }),
+      'authenticating',
+      'AUTH_FAILED',
+    ],
+    [
+      'no common algorithm',
+      ssh2Error('Handshake failed: no matching key exchange algorithm', { level: 'handshake' }),
+      'key-exchange',
+      'SSH_FAILED',
+    ],
     ['closed before the banner', ssh2Error('Connection lost before handshake', { level: 'protocol' }), 'banner', 'NO_SSH_GREETING'],
     ['reset before the banner', ssh2Error('read ECONNRESET', { code: 'ECONNRESET', level: 'client-socket' }), 'banner', 'NO_SSH_GREETING'],
     ['closed by the server before the banner', new Error('the server closed the connection'), 'banner', 'NO_SSH_GREETING'],
     ['closed after the banner', ssh2Error('Connection lost before handshake', { level: 'protocol' }), 'key-exchange', 'SSH_FAILED'],
-    ['server disconnect during login', ssh2Error('Too many authentication failures', { level: 'client-ssh', code: 2 }), 'authenticating', 'AUTH_FAILED'],
+    [
+      'server disconnect during login',
+      ssh2Error('Too many authentication failures', { level: 'client-ssh', code: 2 }),
+      'authenticating',
+      'AUTH_FAILED',
+    ],
     ['anything else', ssh2Error('Bad packet length 999999', { level: 'protocol' }), 'key-exchange', 'SSH_FAILED'],
   ];
 
@@ -66,7 +126,9 @@ describe('ssh2 and socket failures while connecting', () => {
 
   it('does not blame sshd first for a connection closed before any byte came back', () => {
     const error = sshFailureToApiError(ssh2Error('Connection lost before handshake', { level: 'protocol' }), context('banner'));
-    expect(error.message).toBe('Host db-2 (198.18.0.5:22) accepted the connection on port 22 and closed it (closed) without an SSH greeting: nothing that speaks SSH answered there.');
+    expect(error.message).toBe(
+      'Host db-2 (198.18.0.5:22) accepted the connection on port 22 and closed it (closed) without an SSH greeting: nothing that speaks SSH answered there.',
+    );
     expect(error.remedy).toMatch(/^Check the address and port \(`nc -v 198\.18\.0\.5 22`/);
     expect(error.remedy).not.toMatch(/fail2ban/);
   });
@@ -97,10 +159,13 @@ describe('ssh2 and socket failures while connecting', () => {
   });
 
   it('names the jump host when the failure is on the way', () => {
-    const error = sshFailureToApiError(ssh2Error('connect ECONNREFUSED 198.18.0.1:2222', { code: 'ECONNREFUSED', level: 'client-socket' }), {
-      ...context('connecting'),
-      endpoint: gateway,
-    });
+    const error = sshFailureToApiError(
+      ssh2Error('connect ECONNREFUSED 198.18.0.1:2222', { code: 'ECONNREFUSED', level: 'client-socket' }),
+      {
+        ...context('connecting'),
+        endpoint: gateway,
+      },
+    );
     expectHelpful(error, 'CONNECTION_REFUSED', gateway);
     expect(error.message).toBe('Jump host gw (198.18.0.1:2222) for db-2 refused the connection on port 2222 (ECONNREFUSED).');
   });
@@ -179,7 +244,10 @@ describe('requests a logged-in server refuses', () => {
   it('names the refused request in the message and the remedy, with its own code', () => {
     const exec = new ChannelRefusedError(db2, 'exec', new Error('Unable to exec'));
     expectHelpful(exec, 'SSH_CHANNEL_REFUSED');
-    expect([exec.request, exec.message]).toEqual(['exec', 'Host db-2 (198.18.0.5:22) refused to start a command for this login (Unable to exec).']);
+    expect([exec.request, exec.message]).toEqual([
+      'exec',
+      'Host db-2 (198.18.0.5:22) refused to start a command for this login (Unable to exec).',
+    ]);
     expect(exec.remedy).toMatch(/refused the exec request/);
 
     const sftp = new ChannelRefusedError(db2, 'sftp', new Error('Unable to start subsystem: sftp'));
@@ -191,6 +259,9 @@ describe('requests a logged-in server refuses', () => {
     expectHelpful(channel, 'SSH_CHANNEL_REFUSED');
     expect(channel.message).toBe('Host db-2 (198.18.0.5:22) refused to open another session channel on the connection (open failed).');
     expect(channel.remedy).toMatch(/MaxSessions/);
-    expect(new ChannelRefusedError(db2, 'channel', ssh2Error('(SSH) Channel open failure: server closed channel unexpectedly', { reason: '' })).remedy).toMatch(/check its log/);
+    expect(
+      new ChannelRefusedError(db2, 'channel', ssh2Error('(SSH) Channel open failure: server closed channel unexpectedly', { reason: '' }))
+        .remedy,
+    ).toMatch(/check its log/);
   });
 });
