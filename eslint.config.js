@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tseslint from 'typescript-eslint';
 import { LAYERS, layerBoundariesRule, restrictedImportPatterns } from './scripts/lint/layer-boundaries.mjs';
+import { expectInCatchRule } from './scripts/lint/expect-in-catch.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -94,5 +95,12 @@ export default defineConfig(
     files: LAYERS.flatMap((layer) => layer.dirs.flatMap(sourceFiles)),
     plugins: { sutazai: { rules: { 'layer-boundaries': layerBoundariesRule } } },
     rules: { 'sutazai/layer-boundaries': ['error', { root }] },
+  },
+  // Tests must be able to fail: an expect inside a catch passes when nothing throws.
+  {
+    name: 'sutazai/tests/expect-in-catch',
+    files: sourceFiles('tests'),
+    plugins: { 'sutazai-tests': { rules: { 'expect-in-catch': expectInCatchRule } } },
+    rules: { 'sutazai-tests/expect-in-catch': 'error' },
   },
 );

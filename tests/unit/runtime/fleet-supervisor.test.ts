@@ -164,11 +164,9 @@ describe('FleetSupervisor', () => {
   it('refuses an unknown process name with PROCESS_NOT_FOUND and a remedy listing the names', async () => {
     const { fleet } = setup();
     expect(() => fleet.start('nope')).toThrow(RuntimeError);
-    try {
-      fleet.restart('nope');
-    } catch (error) {
-      expect(error).toMatchObject({ code: 'PROCESS_NOT_FOUND', remedy: 'use one of: core, agent, web' });
-    }
+    expect(() => fleet.restart('nope')).toThrow(
+      expect.objectContaining({ code: 'PROCESS_NOT_FOUND', remedy: 'use one of: core, agent, web' }),
+    );
     await expect(fleet.stop('nope')).rejects.toMatchObject({ code: 'PROCESS_NOT_FOUND' });
   });
 

@@ -237,11 +237,8 @@ describe('startOrder / stopOrder', () => {
   it('refuses a cycle with its path, including a process that depends on itself', () => {
     expect(() => startOrder(manifestOf({ a: ['b'], b: ['c'], c: ['a'] }))).toThrow('cycle: a -> b -> c -> a');
     expect(() => startOrder(manifestOf({ solo: ['solo'] }))).toThrow('cycle: solo -> solo');
-    try {
-      startOrder(manifestOf({ x: [], a: ['b'], b: ['a'] }));
-    } catch (error) {
-      expect((error as RuntimeError).code).toBe('MANIFEST_CYCLE');
-    }
+    // A cycle must throw: the assertion is on the thrown value, so nothing thrown fails too.
+    expect(() => startOrder(manifestOf({ x: [], a: ['b'], b: ['a'] }))).toThrow(expect.objectContaining({ code: 'MANIFEST_CYCLE' }));
   });
 
   it('refuses an unknown dependency with the path to it', () => {
