@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isVirtualBlockDevice } from '../linux/block-devices';
 import { listPids, readStatText, splitProcStat } from '../process/proc-identity';
 
 export const DEFAULT_PROC_ROOT = '/proc';
@@ -131,9 +132,6 @@ export interface ByteCounters {
   writeBytes: number;
 }
 
-/** Devices that are not disks, or whose I/O is counted again on the disks beneath them. */
-const VIRTUAL_BLOCK_DEVICE = /^(loop|ram|zram|dm-|md|nbd|sr|fd|drbd)/;
-
 /**
  * Bytes read and written on whole disks. Sectors in /proc/diskstats are always 512 bytes.
  * A partition is a device whose name is another listed device's name plus a number
@@ -144,7 +142,7 @@ export function parseDiskstats(text: string): ByteCounters {
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     const name = f[2];
-    if (name === undefined || f.length < 10 || VIRTUAL_BLOCK_DEVICE.test(name)) continue;
+    if (name === undefined || f.length < 10 || isVirtualBlockDevice(name)) continue;
     rows.push({ name, read: Number(f[5]) || 0, write: Number(f[9]) || 0 });
   }
   const names = new Set(rows.map((r) => r.name));

@@ -1,3 +1,5 @@
+import { isVirtualBlockDevice } from '../../../agents-runtime/src/linux/block-devices';
+
 /**
  * Parsers for the Linux /proc files the 1 Hz sampler reads. Reading a file is far
  * cheaper than spawning a tool every second, which is what systeminformation does
@@ -41,8 +43,6 @@ export function parseNetDev(text: string): ByteCounters {
   return { read, written };
 }
 
-/** Devices whose I/O is already counted on the disk beneath them, or not disks at all. */
-const NOT_A_DISK = /^(loop|ram|zram|dm-|md|nbd|sr|fd)/;
 const PARTITION = /^(sd[a-z]+\d+|vd[a-z]+\d+|xvd[a-z]+\d+|hd[a-z]+\d+|nvme\d+n\d+p\d+|mmcblk\d+p\d+)$/;
 
 /** Bytes read and written on whole disks (sectors in /proc/diskstats are 512 bytes). */
@@ -52,7 +52,7 @@ export function parseDiskstats(text: string): ByteCounters {
   for (const line of text.split('\n')) {
     const fields = line.trim().split(/\s+/);
     const name = fields[2];
-    if (!name || NOT_A_DISK.test(name) || PARTITION.test(name)) continue;
+    if (!name || isVirtualBlockDevice(name) || PARTITION.test(name)) continue;
     read += Number(fields[5] ?? 0) * 512;
     written += Number(fields[9] ?? 0) * 512;
   }

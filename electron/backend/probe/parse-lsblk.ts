@@ -1,7 +1,5 @@
+import { isVirtualBlockDevice } from '../../../agents-runtime/src/linux/block-devices';
 import type { DiskFacts } from '../../contract';
-
-/** Block devices that are not disks an operator installs onto (the same list as read-sys-block.ts). */
-export const VIRTUAL_BLOCK_DEVICE = /^(loop|ram|zram|dm-|md|nbd|sr|fd)/;
 
 /**
  * One `lsblk -P` line: KEY="value" pairs, where lsblk writes any awkward byte
@@ -27,13 +25,13 @@ export function diskFromLsblk(pairs: Map<string, string>): DiskFacts | null {
   const name = pairs.get('NAME') ?? '';
   const type = pairs.get('TYPE') ?? 'disk';
   const size = Number(pairs.get('SIZE'));
-  if (!name || type !== 'disk' || VIRTUAL_BLOCK_DEVICE.test(name) || !Number.isFinite(size) || size <= 0) return null;
+  if (!name || type !== 'disk' || isVirtualBlockDevice(name) || !Number.isFinite(size) || size <= 0) return null;
   return diskFacts(name, size, pairs.get('ROTA') ?? '', (pairs.get('MODEL') ?? '').trim());
 }
 
 /** A disk from /sys/block/NAME: size in 512-byte sectors. */
 export function diskFromSysBlock(name: string, sectors: number, rotational: string, model: string): DiskFacts | null {
-  if (VIRTUAL_BLOCK_DEVICE.test(name) || !Number.isFinite(sectors) || sectors <= 0) return null;
+  if (isVirtualBlockDevice(name) || !Number.isFinite(sectors) || sectors <= 0) return null;
   return diskFacts(name, sectors * 512, rotational, model.trim());
 }
 

@@ -1,13 +1,11 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { isVirtualBlockDevice } from '../../../agents-runtime/src/linux/block-devices';
 import type { DiskFacts } from '../../contract';
-
-/** Virtual block devices that are not disks an operator installs onto. */
-const VIRTUAL_DEVICE = /^(loop|ram|zram|dm-|md|nbd|sr|fd)/;
 
 /** Disks from /sys/block: size in 512-byte sectors, rotational flag, model when the driver gives one. */
 export async function readSysBlockDisks(root: string): Promise<DiskFacts[]> {
-  const names = (await readdir(root)).filter((name) => !VIRTUAL_DEVICE.test(name)).sort();
+  const names = (await readdir(root)).filter((name) => !isVirtualBlockDevice(name)).sort();
   const disks: DiskFacts[] = [];
   for (const name of names) {
     const read = (file: string) =>
