@@ -4,6 +4,7 @@
  * reading, so its CPU percentages and rates are 0; `createMetricsService` takes that
  * reading at start() and emits from the second on.
  */
+import type { ByteCounters, CpuStat } from '../linux/proc-parsers';
 import type { GpuMetrics, HostMetrics } from '../server/runtime-api';
 import {
   busyPercent,
@@ -14,8 +15,6 @@ import {
   readLoadavg,
   readMeminfo,
   readNetDev,
-  type ByteCounters,
-  type CpuStat,
   type StatfsFn,
 } from './proc-readers';
 

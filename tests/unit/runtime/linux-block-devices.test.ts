@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isVirtualBlockDevice, VIRTUAL_BLOCK_DEVICE_PREFIXES } from '../../../agents-runtime/src/linux/block-devices';
-import { parseDiskstats } from '../../../agents-runtime/src/metrics/proc-readers';
+import { parseDiskstats } from '../../../agents-runtime/src/linux/proc-parsers';
 import { diskFromLsblk, diskFromSysBlock } from '../../../electron/backend/probe/parse-lsblk';
 import { readSysBlockDisks } from '../../../electron/backend/probe/read-sys-block';
 

@@ -5,16 +5,18 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHostSampler } from '../../../agents-runtime/src/metrics/host-sampler';
 import {
-  busyPercent,
   parseDiskstats,
   parseLoadavg,
   parseMeminfo,
-  parseMounts,
   parseNetDev,
-  parsePidStat,
   parseProcStat,
-  parseStatusRssBytes,
   parseUptimeSeconds,
+} from '../../../agents-runtime/src/linux/proc-parsers';
+import {
+  busyPercent,
+  parseMounts,
+  parsePidStat,
+  parseStatusRssBytes,
   readFilesystems,
 } from '../../../agents-runtime/src/metrics/proc-readers';
 import { createProcessSampler } from '../../../agents-runtime/src/metrics/process-sampler';

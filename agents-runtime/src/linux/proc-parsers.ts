@@ -1,0 +1,152 @@
+/**
+ * Pure parsers of the host-wide Linux /proc files (text in, numbers out): /proc/stat,
+ * meminfo, loadavg, uptime, diskstats and net/dev. The runtime's sampler reads them every
+ * second on a managed machine and the control center's sampler reads the same files on the
+ * machine it runs on (through the wire module), so both count memory, disks and networks
+ * the same way.
+ */
+import { isVirtualBlockDevice } from './block-devices';
+
+// ---- /proc/stat -------------------------------------------------------------------------
+
+/** Cumulative jiffies of one CPU line: `busy` excludes idle and iowait; guest time is inside user already. */
+export interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+export interface CpuStat {
+  /** The aggregate `cpu` line. */
+  total: CpuTimes;
+  /** `cpu0`, `cpu1`, ... in order. */
+  cores: CpuTimes[];
+}
+
+function cpuTimes(fields: string[]): CpuTimes {
+  // user nice system idle iowait irq softirq steal guest guest_nice: guest and guest_nice are
+  // already counted in user and nice, so only the first eight add up to the total.
+  const n = fields.slice(0, 8).map((v) => Number(v) || 0);
+  const total = n.reduce((a, b) => a + b, 0);
+  const idle = (n[3] ?? 0) + (n[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+export function parseProcStat(text: string): CpuStat {
+  let total: CpuTimes = { busy: 0, total: 0 };
+  const cores: CpuTimes[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('cpu')) continue;
+    const [name, ...fields] = line.trim().split(/\s+/);
+    if (name === 'cpu') total = cpuTimes(fields);
+    else if (name !== undefined && /^cpu\d+$/.test(name)) cores[Number(name.slice(3))] = cpuTimes(fields);
+  }
+  // An offline core has no line; keep the array dense so indexes stay core numbers.
+  for (let i = 0; i < cores.length; i++) cores[i] ??= { busy: 0, total: 0 };
+  return { total, cores };
+}
+
+// ---- /proc/meminfo ----------------------------------------------------------------------
+
+export interface MemInfo {
+  totalBytes: number;
+  /** MemTotal - MemAvailable (MemFree on kernels before 3.14). */
+  usedBytes: number;
+  swapTotalBytes: number;
+  swapUsedBytes: number;
+}
+
+export function parseMeminfo(text: string): MemInfo {
+  const kb = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\w+(?:\(\w+\))?):\s+(\d+)(?:\s+kB)?/.exec(line);
+    if (m) kb.set(m[1]!, Number(m[2]) * 1024);
+  }
+  const totalBytes = kb.get('MemTotal') ?? 0;
+  const available = kb.get('MemAvailable') ?? kb.get('MemFree') ?? totalBytes;
+  const swapTotalBytes = kb.get('SwapTotal') ?? 0;
+  const swapFree = kb.get('SwapFree') ?? swapTotalBytes;
+  return {
+    totalBytes,
+    usedBytes: Math.max(0, totalBytes - available),
+    swapTotalBytes,
+    swapUsedBytes: Math.max(0, swapTotalBytes - swapFree),
+  };
+}
+
+// ---- /proc/loadavg ----------------------------------------------------------------------
+
+export interface LoadAverage {
+  one: number;
+  five: number;
+  fifteen: number;
+}
+
+export function parseLoadavg(text: string): LoadAverage {
+  const [one, five, fifteen] = text.trim().split(/\s+/).map(Number);
+  const ok = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) ? v : 0);
+  return { one: ok(one), five: ok(five), fifteen: ok(fifteen) };
+}
+
+// ---- /proc/uptime -----------------------------------------------------------------------
+
+/** Seconds since boot (the first field), or null. */
+export function parseUptimeSeconds(text: string): number | null {
+  const v = Number(text.trim().split(/\s+/)[0]);
+  return Number.isFinite(v) ? v : null;
+}
+
+// ---- /proc/diskstats --------------------------------------------------------------------
+
+export interface ByteCounters {
+  readBytes: number;
+  writeBytes: number;
+}
+
+/**
+ * Bytes read and written on whole disks. Sectors in /proc/diskstats are always 512 bytes.
+ * A partition is a device whose name is another listed device's name plus a number
+ * (sda1 of sda, nvme0n1p1 of nvme0n1, mmcblk0p2 of mmcblk0), so no driver list is needed.
+ */
+export function parseDiskstats(text: string): ByteCounters {
+  const rows: { name: string; read: number; write: number }[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    const name = f[2];
+    if (name === undefined || f.length < 10 || isVirtualBlockDevice(name)) continue;
+    rows.push({ name, read: Number(f[5]) || 0, write: Number(f[9]) || 0 });
+  }
+  const names = new Set(rows.map((r) => r.name));
+  const isPartition = (name: string): boolean => {
+    const m = /^(.*?)p?\d+$/.exec(name);
+    return m !== null && names.has(m[1]!);
+  };
+  let readBytes = 0;
+  let writeBytes = 0;
+  for (const r of rows) {
+    if (isPartition(r.name)) continue;
+    readBytes += r.read * 512;
+    writeBytes += r.write * 512;
+  }
+  return { readBytes, writeBytes };
+}
+
+// ---- /proc/net/dev ----------------------------------------------------------------------
+
+/** Received and transmitted byte totals over every interface but loopback. */
+export function parseNetDev(text: string): ByteCounters {
+  let readBytes = 0;
+  let writeBytes = 0;
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim();
+    if (name === 'lo' || name === '' || name.includes('|')) continue;
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
+    readBytes += Number(f[0]) || 0;
+    writeBytes += Number(f[8]) || 0;
+  }
+  return { readBytes, writeBytes };
+}
