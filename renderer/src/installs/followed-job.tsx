@@ -1,7 +1,7 @@
-import { Card } from '../components/card';
-import { EmptyState, ErrorNotice, LoadingState } from '../components/query-state';
-import { CancelJobButton, JOB_KIND_TEXT, JOB_STATE_TEXT, JobProgress } from '../wizard/job-progress';
-import { useInstallJob } from '../wizard/use-install-job';
+import { Card } from '../ui/card';
+import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
+import { CancelJobButton, JOB_KIND_TEXT, JOB_STATE_TEXT, JobProgress } from './job-progress';
+import { useInstallJob } from './use-install-job';
 
 /** One job of an install followed live: the wizard's progress view, with Cancel while it runs. */
 export function FollowedJob({ jobId, onClose }: { jobId: string; onClose: () => void }) {

@@ -1,7 +1,7 @@
 import type { InstallHealth } from '../../../electron/contract';
 import { useApiAction } from '../api/use-api-action';
-import { ErrorNotice } from '../components/query-state';
-import { RelativeTime } from '../components/relative-time';
+import { ErrorNotice } from '../ui/query-state';
+import { RelativeTime } from '../ui/relative-time';
 
 /** Each host's runtime asked on demand (installs.health): reachable, and every process with its replicas running. */
 export function InstallHealthPanel({ name }: { name: string }) {

@@ -1,7 +1,7 @@
 import type { InstallJobSummary } from '../../../electron/contract';
-import { RelativeTime } from '../components/relative-time';
+import { RelativeTime } from '../ui/relative-time';
 import { formatDuration } from '../format/time';
-import { JOB_KIND_TEXT, JOB_STATE_TEXT } from '../wizard/job-progress';
+import { JOB_KIND_TEXT, JOB_STATE_TEXT } from './job-progress';
 
 /** The recent jobs of an install, newest first; one is opened to follow it. */
 export function InstallJobsTable({ jobs, onOpen }: { jobs: InstallJobSummary[]; onOpen: (jobId: string) => void }) {

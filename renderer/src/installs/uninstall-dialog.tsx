@@ -1,8 +1,8 @@
 import { useId, useState } from 'react';
 import type { InstallRecord } from '../../../electron/contract';
 import { useApiAction } from '../api/use-api-action';
-import { ModalDialog } from '../components/modal-dialog';
-import { ErrorNotice } from '../components/query-state';
+import { ModalDialog } from '../ui/modal-dialog';
+import { ErrorNotice } from '../ui/query-state';
 
 /**
  * Uninstall every host, or one, after the operator types the install's name: the runtime

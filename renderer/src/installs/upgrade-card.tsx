@@ -2,8 +2,8 @@ import { useId, useState } from 'react';
 import type { UpgradeCandidate } from '../../../electron/contract';
 import { useApiQuery } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
-import { Card } from '../components/card';
-import { ErrorNotice, LoadingState } from '../components/query-state';
+import { Card } from '../ui/card';
+import { ErrorNotice, LoadingState } from '../ui/query-state';
 import { formatBytes } from '../format/bytes';
 import { HostPlanView } from '../wizard/review-step';
 

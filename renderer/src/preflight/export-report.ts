@@ -17,8 +17,3 @@ function safeSegment(text: string): string {
 export function reportFileName(profile: string, subject: string, ranAt: number): string {
   return `preflight-${safeSegment(profile)}-${safeSegment(subject)}-${fileTimestamp(ranAt)}.json`;
 }
-
-/** The exported report: the contract's own shape, indented for reading and diffing. */
-export function reportJson(report: unknown): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
-}

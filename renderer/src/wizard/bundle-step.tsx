@@ -1,8 +1,8 @@
 import { useBundles } from '../api/queries';
-import { BundleImport } from '../components/bundle-import';
-import { Card } from '../components/card';
-import { EmptyState, QueryState } from '../components/query-state';
-import { RelativeTime } from '../components/relative-time';
+import { BundleImport } from '../bundles/bundle-import';
+import { Card } from '../ui/card';
+import { EmptyState, QueryState } from '../ui/query-state';
+import { RelativeTime } from '../ui/relative-time';
 import { formatBytes } from '../format/bytes';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { WizardNav } from './wizard-nav';

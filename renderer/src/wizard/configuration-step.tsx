@@ -1,8 +1,8 @@
 import { useCallback, useId, useState } from 'react';
 import { useHostList } from '../api/queries';
-import { Card } from '../components/card';
-import { InstallConfiguration } from '../components/install-configuration';
-import { useConfigCheck, type ConfigCheckState } from '../components/use-config-check';
+import { Card } from '../ui/card';
+import { InstallConfiguration } from '../config/install-configuration';
+import { useConfigCheck, type ConfigCheckState } from '../config/use-config-check';
 import { checkParams } from '../config/config-draft';
 import { HostOverrides } from './host-overrides';
 import type { WizardDraftHandle } from './use-wizard-draft';

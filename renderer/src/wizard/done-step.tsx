@@ -1,7 +1,7 @@
 import type { InstallHealth } from '../../../electron/contract';
 import { useApiQuery } from '../api/queries';
-import { Card } from '../components/card';
-import { ErrorNotice, LoadingState } from '../components/query-state';
+import { Card } from '../ui/card';
+import { ErrorNotice, LoadingState } from '../ui/query-state';
 import { formatDateTime, formatDuration } from '../format/time';
 import { hrefFor } from '../router/route';
 import type { WizardDraftHandle } from './use-wizard-draft';

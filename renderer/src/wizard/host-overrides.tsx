@@ -1,9 +1,9 @@
 import type { HostSummary } from '../../../electron/contract';
 import { useHostList } from '../api/queries';
-import { Card } from '../components/card';
-import { HostConfigOverride } from '../components/host-config-override';
-import { ErrorNotice, LoadingState } from '../components/query-state';
-import type { ConfigCheckState } from '../components/use-config-check';
+import { Card } from '../ui/card';
+import { HostConfigOverride } from '../config/host-config-override';
+import { ErrorNotice, LoadingState } from '../ui/query-state';
+import type { ConfigCheckState } from '../config/use-config-check';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { hostCheckParams, hostConfigName, hostConfigOf, withHostConfig } from './wizard-draft';
 

@@ -1,9 +1,9 @@
 import { useBundles, useHostList } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
-import { Card } from '../components/card';
-import { EmptyState, ErrorNotice, LoadingState } from '../components/query-state';
-import { CancelJobButton, JobProgress } from './job-progress';
-import { useInstallJob } from './use-install-job';
+import { Card } from '../ui/card';
+import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
+import { CancelJobButton, JobProgress } from '../installs/job-progress';
+import { useInstallJob } from '../installs/use-install-job';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { definitionOf } from './wizard-draft';
 import { WizardNav } from './wizard-nav';

@@ -1,10 +1,10 @@
 import type { HostPlan, InstallDefinition, PlannedStep } from '../../../electron/contract';
 import { useApiQuery, useBundles, useHostList } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
-import { Card } from '../components/card';
-import { EmptyState, ErrorNotice, LoadingState } from '../components/query-state';
+import { Card } from '../ui/card';
+import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
 import { formatBytes } from '../format/bytes';
-import { ROLE_LABELS } from '../inventory/host-form';
+import { ROLE_LABELS } from '../hosts/host-form';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { definitionOf } from './wizard-draft';
 import { WizardNav } from './wizard-nav';

@@ -1,9 +1,9 @@
 import type { HostRole, HostRoleChoice } from '../../../electron/contract';
 import { useApiQuery, useHostList } from '../api/queries';
-import { Card } from '../components/card';
-import { ErrorNotice } from '../components/query-state';
+import { Card } from '../ui/card';
+import { ErrorNotice } from '../ui/query-state';
 import { formatBytes } from '../format/bytes';
-import { ROLE_LABELS } from '../inventory/host-form';
+import { ROLE_LABELS } from '../hosts/host-form';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { rolesProblem } from './wizard-draft';
 import { WizardNav } from './wizard-nav';

@@ -12,7 +12,7 @@ import {
   type WizardHostConfig,
   type WizardStep,
 } from '../../../electron/contract';
-import type { ConfigCheckState } from '../components/use-config-check';
+import type { ConfigCheckState } from '../config/use-config-check';
 import { checkParams, type ConfigDraft } from '../config/config-draft';
 
 export const STEP_LABELS: Record<WizardStep, string> = {

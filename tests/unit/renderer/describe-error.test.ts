@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../electron/contract';
-import { describeError } from '../../../renderer/src/components/query-state';
+import { describeError } from '../../../renderer/src/ui/query-state';
 
 describe('describeError: what the error notice shows', () => {
   it('shows a thrown ApiError and an error body from a job’s status alike: code, message, remedy', () => {

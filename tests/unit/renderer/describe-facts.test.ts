@@ -6,7 +6,7 @@ import {
   describePrivilege,
   describeVirtualization,
   formatUtcOffset,
-} from '../../../renderer/src/inventory/describe-facts';
+} from '../../../renderer/src/hosts/describe-facts';
 import { formatDuration } from '../../../renderer/src/format/time';
 
 describe('fact wording', () => {

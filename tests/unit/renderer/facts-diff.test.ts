@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../electron/contract';
-import { diffFacts, historyWithChanges } from '../../../renderer/src/inventory/facts-diff';
+import { diffFacts, historyWithChanges } from '../../../renderer/src/hosts/facts-diff';
 
 const GiB = 1024 ** 3;
 

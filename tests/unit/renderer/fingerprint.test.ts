@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confirmsFingerprint, fingerprintCommand, opensshKeyLabel, shortFingerprint } from '../../../renderer/src/inventory/fingerprint';
+import { confirmsFingerprint, fingerprintCommand, opensshKeyLabel, shortFingerprint } from '../../../renderer/src/hosts/fingerprint';
 
 const FP = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
 

@@ -12,7 +12,7 @@ import {
   validateHostChanges,
   validateNewHost,
   type HostFormValues,
-} from '../../../renderer/src/inventory/host-form';
+} from '../../../renderer/src/hosts/host-form';
 
 const good: HostFormValues = {
   ...EMPTY_HOST_FORM,

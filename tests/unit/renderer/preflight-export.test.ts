@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fileTimestamp, reportFileName, reportJson } from '../../../renderer/src/preflight/export-report';
+import { fileTimestamp, reportFileName } from '../../../renderer/src/preflight/export-report';
+import { jsonFileText } from '../../../renderer/src/ui/download-json-button';
 import { countOutcomes, describeCounts, worstFirst } from '../../../renderer/src/preflight/outcomes';
 
 describe('preflight export', () => {
@@ -12,7 +13,7 @@ describe('preflight export', () => {
 
   it('writes indented JSON that reads back to the same report', () => {
     const report = { profile: 'agent', hosts: [{ hostId: 1, checks: [] }] };
-    const text = reportJson(report);
+    const text = jsonFileText(report);
     expect(JSON.parse(text)).toEqual(report);
     expect(text).toContain('\n  "profile": "agent"');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeFailureLabel } from '../../../renderer/src/inventory/probe-status';
+import { probeFailureLabel } from '../../../renderer/src/hosts/probe-status';
 
 describe('probe status words', () => {
   it('names a failed probe by its cause and says nothing after a success', () => {

@@ -1,0 +1,160 @@
+import { useId, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import type { BundleImportResult, BundleSummary, BundleVerification } from '../../../electron/contract';
+import { invalidateBundles } from '../api/queries';
+import { useApiAction } from '../api/use-api-action';
+import { formatDateTime } from '../format/time';
+import { BundleFacts } from './bundle-facts';
+import { BundleKeyConfirm } from './bundle-key-confirm';
+import { describeError, ErrorNotice } from '../ui/query-state';
+
+function Refusal({ error }: { error: unknown }) {
+  return (
+    <div data-testid="bundle-refusal" data-code={describeError(error).code ?? ''}>
+      <ErrorNotice title="The bundle was refused; nothing was stored" error={error} />
+    </div>
+  );
+}
+
+function Imported({ result, onAnother }: { result: BundleImportResult; onAnother: () => void }) {
+  const { bundle } = result;
+  return (
+    <div className="key-panel key-panel-ok" role="status" data-testid="bundle-imported" data-already={String(result.alreadyImported)}>
+      <p>
+        {result.alreadyImported
+          ? `${bundle.name} ${bundle.version} was imported before; nothing changed.`
+          : `Imported ${bundle.name} ${bundle.version}.`}
+        {result.keyTrusted ? ' Its signing key is now trusted: bundles it signs import without asking.' : ''}
+      </p>
+      <div className="actions">
+        <button type="button" className="button" onClick={onAnother}>
+          Import another
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function TrustedSigner({
+  verification,
+  onImport,
+  importing,
+}: {
+  verification: BundleVerification;
+  onImport: () => void;
+  importing: boolean;
+}) {
+  const { signer } = verification;
+  return (
+    <div className="key-panel key-panel-ok" data-testid="bundle-key-trusted">
+      <p>
+        Signed by a key you trust{signer.trustedAt !== null ? ` (since ${formatDateTime(signer.trustedAt)})` : ''}
+        {signer.label ? `, “${signer.label}”` : ''}: <span className="mono">{signer.fingerprint}</span>
+      </p>
+      <div className="actions">
+        <button type="button" className="button button-primary" onClick={onImport} disabled={importing}>
+          {importing ? 'Importing…' : 'Import'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * Import of a release bundle by its path on the backend's machine: verify first (archive,
+ * checksums, signature, compatibility), show what it holds and who signed it, then import;
+ * a signer not trusted yet is confirmed by the operator, like a new host key. A wizard's
+ * bundle step embeds it; `onImported` says which bundle the operator ended with.
+ */
+export function BundleImport({ onImported }: { onImported?: (bundle: BundleSummary) => void }) {
+  const queryClient = useQueryClient();
+  const pathId = useId();
+  const [path, setPath] = useState('');
+  const verify = useApiAction('bundles.verify');
+  const importBundle = useApiAction('bundles.import');
+
+  const startOver = () => {
+    verify.reset();
+    importBundle.reset();
+  };
+  const runImport = async (verification: BundleVerification, trustKey?: string) => {
+    const result = await importBundle.run({ path: verification.path, ...(trustKey === undefined ? {} : { trustKey }) });
+    if (!result) return;
+    await invalidateBundles(queryClient);
+    onImported?.(result.bundle);
+  };
+
+  const verification = verify.state.status === 'success' ? verify.state.result : null;
+  return (
+    <div className="stack" data-testid="bundle-import">
+      <form
+        className="bundle-path-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          importBundle.reset();
+          void verify.run({ path: path.trim() });
+        }}
+      >
+        <div className="field">
+          <label className="field-label" htmlFor={pathId}>
+            Bundle file
+          </label>
+          <div className="input-row">
+            <input
+              id={pathId}
+              className="input mono"
+              value={path}
+              onChange={(event) => {
+                setPath(event.target.value);
+                if (verify.state.status !== 'idle') startOver();
+              }}
+              placeholder="/home/ops/sutazai-0.1.0.sutazai-bundle"
+              autoComplete="off"
+              spellCheck={false}
+              data-testid="bundle-path"
+            />
+            <button type="submit" className="button" disabled={path.trim() === '' || verify.pending || importBundle.pending}>
+              {verify.pending ? 'Verifying…' : 'Verify'}
+            </button>
+          </div>
+          <p className="field-hint">
+            A path on the machine the control center’s backend runs on. Nothing is stored until the archive, every file’s checksum, the
+            signature and the version compatibility have been checked.
+          </p>
+        </div>
+      </form>
+
+      {verify.state.status === 'pending' ? (
+        <div className="state state-loading" role="status">
+          <span className="spinner" aria-hidden="true" />
+          Verifying the archive, every checksum and the signature…
+        </div>
+      ) : null}
+      {verify.state.status === 'error' ? <Refusal error={verify.state.error} /> : null}
+      {verification ? (
+        <div className="stack" data-testid="bundle-verified">
+          <BundleFacts verification={verification} />
+          {importBundle.state.status === 'success' ? (
+            <Imported
+              result={importBundle.state.result}
+              onAnother={() => {
+                setPath('');
+                startOver();
+              }}
+            />
+          ) : verification.signer.trusted ? (
+            <TrustedSigner verification={verification} onImport={() => void runImport(verification)} importing={importBundle.pending} />
+          ) : (
+            <BundleKeyConfirm
+              verification={verification}
+              onTrust={() => void runImport(verification, verification.signer.fingerprint)}
+              onNotNow={startOver}
+              trusting={importBundle.pending}
+            />
+          )}
+          {importBundle.state.status === 'error' ? <Refusal error={importBundle.state.error} /> : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}

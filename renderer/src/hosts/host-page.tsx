@@ -1,0 +1,404 @@
+import { useState, type ReactNode } from 'react';
+import type { DiskFacts, FilesystemFacts, GpuFacts, HostFacts, HostSummary, NetworkInterfaceFacts } from '../../../electron/contract';
+import { useHostDetail, useProbeHost } from '../api/queries';
+import { Card, Fact } from '../ui/card';
+import { LiveMetricsChart } from '../metrics/live-metrics-chart';
+import { EmptyState, ErrorNotice, QueryState } from '../ui/query-state';
+import { RelativeTime } from '../ui/relative-time';
+import { Unknown } from './unknown-fact';
+import { UsageBar } from '../ui/usage-bar';
+import { formatBytes } from '../format/bytes';
+import { formatGhz, formatLinkSpeed, shareOf } from '../format/number';
+import { hrefFor } from '../router/route';
+import { ConnectionCard } from './host-connection-card';
+import { HistoryCard } from './host-history';
+import { AccessCard, InstallPathCard, ListeningPortsCard, PlatformFacts } from './host-platform-facts';
+import { PreflightCard } from '../preflight/host-preflight';
+
+function SystemCard({ facts }: { facts: HostFacts }) {
+  const { os } = facts;
+  const version = [os.release, os.codename ? `(${os.codename})` : ''].filter(Boolean).join(' ');
+  return (
+    <Card title="System">
+      <dl className="facts">
+        <Fact label="OS">{os.distro || os.platform}</Fact>
+        <Fact label="Version">{version}</Fact>
+        <Fact label="Kernel">{os.kernel}</Fact>
+        <Fact label="Architecture">{os.arch}</Fact>
+        <Fact label="Hostname">{os.hostname}</Fact>
+        <PlatformFacts facts={facts} />
+      </dl>
+    </Card>
+  );
+}
+
+function CpuCard({ facts }: { facts: HostFacts }) {
+  const { cpu } = facts;
+  return (
+    <Card title="CPU">
+      {cpu === null ? (
+        <Unknown facts={facts} section="cpu" />
+      ) : (
+        <dl className="facts">
+          <Fact label="Model">{cpu.model}</Fact>
+          <Fact label="Vendor">{cpu.vendor}</Fact>
+          <Fact label="Sockets">{cpu.sockets}</Fact>
+          <Fact label="Cores">{cpu.cores}</Fact>
+          <Fact label="Threads" testId="cpu-threads">
+            {cpu.threads}
+          </Fact>
+          <Fact label="Speed">{formatGhz(cpu.speedGhz)}</Fact>
+          {/* Only the instruction sets that decide which model builds can run. */}
+          <Fact label="Flags" testId="cpu-flags">
+            {cpu.flags.length ? cpu.flags.join(' ') : 'none of note'}
+          </Fact>
+        </dl>
+      )}
+    </Card>
+  );
+}
+
+function MemoryCard({ facts }: { facts: HostFacts }) {
+  const { memory } = facts;
+  return (
+    <Card title="Memory">
+      {memory === null ? (
+        <Unknown facts={facts} section="memory" />
+      ) : (
+        <dl className="facts">
+          <Fact label="Total" testId="memory-total" bytes={memory.totalBytes}>
+            {formatBytes(memory.totalBytes)}
+          </Fact>
+          <Fact label="Swap">{memory.swapTotalBytes > 0 ? formatBytes(memory.swapTotalBytes) : 'None'}</Fact>
+        </dl>
+      )}
+    </Card>
+  );
+}
+
+function GpuTable({ gpus }: { gpus: GpuFacts[] }) {
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          <th scope="col">Model</th>
+          <th scope="col">Vendor</th>
+          <th scope="col" className="num">
+            Memory
+          </th>
+          <th scope="col">Driver</th>
+          <th scope="col">CUDA</th>
+          <th scope="col">Bus</th>
+        </tr>
+      </thead>
+      <tbody>
+        {gpus.map((gpu, index) => (
+          <tr key={`${gpu.bus ?? ''}-${index}`}>
+            <td>{gpu.model}</td>
+            <td>{gpu.vendor}</td>
+            <td className="num">{gpu.memoryBytes === null ? '—' : formatBytes(gpu.memoryBytes)}</td>
+            <td>{gpu.driverVersion ?? '—'}</td>
+            <td data-testid="gpu-cuda">{gpu.cudaVersion ?? '—'}</td>
+            <td className="mono">{gpu.bus ?? '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function rotationalText(rotational: boolean | null): string {
+  if (rotational === null) return '—';
+  return rotational ? 'Yes (HDD)' : 'No';
+}
+
+function DiskTable({ disks }: { disks: DiskFacts[] }) {
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          <th scope="col">Device</th>
+          <th scope="col">Model</th>
+          <th scope="col">Type</th>
+          <th scope="col" className="num">
+            Size
+          </th>
+          <th scope="col">Rotational</th>
+        </tr>
+      </thead>
+      <tbody>
+        {disks.map((disk) => (
+          <tr key={disk.device}>
+            <td className="mono">{disk.device}</td>
+            <td>{disk.model || '—'}</td>
+            <td>{disk.type || '—'}</td>
+            <td className="num">{formatBytes(disk.sizeBytes)}</td>
+            <td>{rotationalText(disk.rotational)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function FilesystemTable({ filesystems }: { filesystems: FilesystemFacts[] }) {
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          <th scope="col">Mount</th>
+          <th scope="col">Device</th>
+          <th scope="col">Type</th>
+          <th scope="col" className="num">
+            Size
+          </th>
+          <th scope="col" className="num">
+            Used
+          </th>
+          <th scope="col" className="num">
+            Free
+          </th>
+          <th scope="col" className="col-usage">
+            Usage
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {filesystems.map((fs) => (
+          <tr key={`${fs.mount}-${fs.device}`}>
+            <td className="mono">{fs.mount}</td>
+            <td className="mono cell-clip" title={fs.device}>
+              {fs.device}
+            </td>
+            <td>{fs.type}</td>
+            <td className="num">{formatBytes(fs.sizeBytes)}</td>
+            <td className="num">{formatBytes(fs.usedBytes)}</td>
+            <td className="num">{formatBytes(fs.availableBytes)}</td>
+            <td>
+              <UsageBar percent={shareOf(fs.usedBytes, fs.usedBytes + fs.availableBytes)} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function NetworkTable({ interfaces }: { interfaces: NetworkInterfaceFacts[] }) {
+  // Real interfaces first; loopback last, it rarely matters to an operator.
+  const ordered = [...interfaces].sort((a, b) => Number(a.internal) - Number(b.internal));
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          <th scope="col">Interface</th>
+          <th scope="col">Addresses</th>
+          <th scope="col">MAC</th>
+          <th scope="col" className="num">
+            Speed
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {ordered.map((nic) => (
+          <tr key={nic.name}>
+            <td className="mono">
+              {nic.name}
+              {nic.internal ? <span className="tag">loopback</span> : null}
+            </td>
+            <td>
+              {nic.addresses.length === 0 ? (
+                <span className="muted">No address</span>
+              ) : (
+                <ul className="address-list">
+                  {[...nic.addresses]
+                    .sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1))
+                    .map((a) => (
+                      <li key={`${a.family}-${a.address}`} className="mono">
+                        {a.address}
+                      </li>
+                    ))}
+                </ul>
+              )}
+            </td>
+            <td className="mono">{nic.mac || '—'}</td>
+            <td className="num">{formatLinkSpeed(nic.speedMbps)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** A card holding one table of facts, or why there is none: not found, or unknown. */
+function TableSection<T>({
+  title,
+  facts,
+  section,
+  items,
+  emptyText,
+  children,
+}: {
+  title: string;
+  facts: HostFacts;
+  section: string;
+  items: T[] | null;
+  emptyText: string;
+  children: (items: T[]) => ReactNode;
+}) {
+  let body: ReactNode;
+  if (items === null) body = <Unknown facts={facts} section={section} />;
+  else if (items.length === 0) body = <p className="muted">{emptyText}</p>;
+  else body = <div className="table-scroll">{children(items)}</div>;
+  return (
+    <Card title={title} aside={items && items.length > 0 ? `${items.length}` : undefined}>
+      {body}
+    </Card>
+  );
+}
+
+function UnknownList({ facts }: { facts: HostFacts }) {
+  if (facts.unknown.length === 0) return null;
+  return (
+    <Card title="What the probe could not read">
+      <ul className="unknown-list">
+        {facts.unknown.map((u) => (
+          <li key={u.field}>
+            <span className="mono">{u.field}</span> <span className="unknown">unknown: {u.reason}</span>
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
+/** Key problems are solved in the Connection card, so the probe's error offers the way there. */
+const KEY_ERRORS = new Set(['HOST_KEY_MISMATCH', 'HOST_KEY_UNKNOWN']);
+
+function HostHeader({ host, onCheckKey }: { host: HostSummary; onCheckKey: () => void }) {
+  const probe = useProbeHost();
+  const hostId = host.id;
+  const keyProblem = probe.error !== null && KEY_ERRORS.has(probe.error.code);
+  return (
+    <>
+      <header className="page-head">
+        <div>
+          <h1>
+            {host.name} <span className={`badge badge-${host.kind}`}>{host.kind === 'local' ? 'Local' : 'SSH'}</span>
+          </h1>
+          <p className="page-sub">
+            {host.address && host.address !== host.name ? <>{host.address} · </> : null}
+            Last probed <RelativeTime ms={host.lastProbedAt} never="never" testId="last-probed" />
+          </p>
+        </div>
+        <button type="button" className="button button-primary" onClick={() => probe.mutate({ hostId })} disabled={probe.isPending}>
+          {probe.isPending ? 'Probing…' : 'Probe again'}
+        </button>
+      </header>
+      {probe.isError ? (
+        <div className="probe-failure" data-testid="probe-failure">
+          <ErrorNotice
+            title="The probe failed"
+            error={probe.error}
+            onRetry={() => probe.mutate({ hostId })}
+            actions={
+              keyProblem ? (
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() => {
+                    probe.reset();
+                    onCheckKey();
+                  }}
+                >
+                  Check host key
+                </button>
+              ) : undefined
+            }
+          />
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function LiveMetricsCard({ hostId, memoryTotalBytes }: { hostId: number; memoryTotalBytes: number | null }) {
+  return (
+    <Card title="Live metrics" aside="last 5 minutes">
+      <LiveMetricsChart key={hostId} hostId={hostId} memoryTotalBytes={memoryTotalBytes} />
+    </Card>
+  );
+}
+
+function HostFactsView({ facts, host }: { facts: HostFacts; host: HostSummary }) {
+  return (
+    <>
+      <div className="card-grid">
+        <SystemCard facts={facts} />
+        <CpuCard facts={facts} />
+        <MemoryCard facts={facts} />
+      </div>
+      {/* Only this machine is sampled live; other hosts report once their runtime runs. */}
+      {host.kind === 'local' ? <LiveMetricsCard hostId={host.id} memoryTotalBytes={facts.memory?.totalBytes ?? null} /> : null}
+      <div className="card-grid">
+        <AccessCard facts={facts} />
+        <InstallPathCard facts={facts} />
+        <ListeningPortsCard facts={facts} />
+      </div>
+      <PreflightCard hostId={host.id} />
+      <TableSection title="GPUs" facts={facts} section="gpus" items={facts.gpus} emptyText="No GPU found">
+        {(gpus) => <GpuTable gpus={gpus} />}
+      </TableSection>
+      <TableSection title="Filesystems" facts={facts} section="filesystems" items={facts.filesystems} emptyText="No filesystems found">
+        {(filesystems) => <FilesystemTable filesystems={filesystems} />}
+      </TableSection>
+      <TableSection title="Disks" facts={facts} section="disks" items={facts.disks} emptyText="No disks found">
+        {(disks) => <DiskTable disks={disks} />}
+      </TableSection>
+      <TableSection
+        title="Network interfaces"
+        facts={facts}
+        section="network"
+        items={facts.network}
+        emptyText="No network interfaces found"
+      >
+        {(nics) => <NetworkTable interfaces={nics} />}
+      </TableSection>
+      <HistoryCard hostId={host.id} />
+      <UnknownList facts={facts} />
+    </>
+  );
+}
+
+export function HostPage({ hostId }: { hostId: number }) {
+  const detail = useHostDetail(hostId);
+  const [checkingKey, setCheckingKey] = useState(false);
+  return (
+    <section className="page">
+      <a className="back-link" href={hrefFor({ name: 'hosts' })}>
+        ← All hosts
+      </a>
+      <QueryState query={detail} loadingLabel="Loading the host…" errorTitle="Could not load this host">
+        {({ host, facts }) => (
+          <>
+            <HostHeader host={host} onCheckKey={() => setCheckingKey(true)} />
+            {host.kind === 'ssh' ? <ConnectionCard host={host} checkingKey={checkingKey} onCheckingKey={setCheckingKey} /> : null}
+            {facts === null ? (
+              <>
+                <EmptyState title="Not probed yet">
+                  {host.kind === 'ssh' && host.hostKey === null
+                    ? 'Confirm its host key (“Check host key” above), then use “Probe again” to collect its hardware facts.'
+                    : 'Use “Probe again” to collect this machine’s hardware facts.'}
+                </EmptyState>
+                {host.kind === 'local' ? <LiveMetricsCard hostId={hostId} memoryTotalBytes={null} /> : null}
+                <PreflightCard hostId={hostId} />
+              </>
+            ) : (
+              <HostFactsView facts={facts} host={host} />
+            )}
+          </>
+        )}
+      </QueryState>
+    </section>
+  );
+}
