@@ -96,11 +96,9 @@ const coreListenAddress = z
     error: (issue) => `must be auto or an IP address of the core host (0.0.0.0 for every interface), not ${shown(issue.input)}`,
   });
 
-const capability = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, {
-    error: (issue) => `must be a task kind (lower-case letters, digits, - and _), not ${shown(issue.input)}`,
-  });
+const capability = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, {
+  error: (issue) => `must be a task kind (lower-case letters, digits, - and _), not ${shown(issue.input)}`,
+});
 
 /** The shape without the checks across fields: what one layer is checked against, key by key. */
 export const InstallConfigShape = z.strictObject({
@@ -169,8 +167,10 @@ export const InstallConfigShape = z.strictObject({
 export type InstallConfig = z.output<typeof InstallConfigShape>;
 
 /**
- * Checks that need more than one field: the services of one host need distinct ports,
- * and a fallback protocol that equals the primary one is no fallback.
+ * Checks that need more than one field: the agents' ports (base_port and one per replica)
+ * must end by 65535; the runtime's gRPC port, its metrics port (when metrics are
+ * collected), the core's port and the agents' range must not overlap on a host; and a
+ * fallback protocol that equals the primary one is no fallback.
  */
 function checkAcrossFields(config: InstallConfig, ctx: z.RefinementCtx): void {
   const agentCount = config.agents.replicas_per_host + config.agents.gpu_replicas_per_host;

@@ -21,14 +21,16 @@ export interface ProbeJob {
   done: Promise<ProbeProgress[]>;
 }
 
-/**
- * Probes a list of hosts with at most `concurrency` at a time, each within its own
- * timeout, reporting every state change. Cancelling stops queued hosts at once and
- * aborts the connections in flight.
- */
 /** A finished job's states stay readable this long, for a window that reloads to follow it. */
 export const JOB_STATUS_KEEP_MS = 60 * 60 * 1000;
 
+/**
+ * Bulk probes: a list of hosts probed at most `concurrency` at a time, each within its
+ * own timeout, every state change reported (probes.progress) and kept for probes.status.
+ * Cancelling stops queued hosts at once and aborts the connections in flight. A job's
+ * states live in this process only, unlike install jobs: a restarted backend knows none
+ * (the facts each probe stored stay).
+ */
 export function createProbeJobs(deps: ProbeJobDeps) {
   const now = deps.now ?? Date.now;
   const running = new Map<string, AbortController>();
