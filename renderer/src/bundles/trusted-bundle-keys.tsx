@@ -1,30 +1,24 @@
 import type { TrustedBundleKey } from '../../../electron/contract';
 import { formatDateTime } from '../format/time';
+import { DataTable, type Column } from '../ui/data-table';
+
+const COLUMNS: Array<Column<TrustedBundleKey>> = [
+  { header: 'Fingerprint', className: 'mono', cell: (key) => key.fingerprint },
+  { header: 'Signer’s name for it', cell: (key) => key.label || <span className="muted">—</span> },
+  { header: 'Trusted', className: 'nowrap', cell: (key) => formatDateTime(key.trustedAt) },
+  { header: 'From', cell: (key) => key.trustSource },
+];
 
 /** The signing keys whose bundles import without asking, and when and where each was trusted. */
 export function TrustedBundleKeys({ keys }: { keys: TrustedBundleKey[] }) {
   return (
     <div className="card table-card">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Fingerprint</th>
-            <th scope="col">Signer’s name for it</th>
-            <th scope="col">Trusted</th>
-            <th scope="col">From</th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <tr key={key.fingerprint} data-testid="trusted-bundle-key" data-fingerprint={key.fingerprint}>
-              <td className="mono">{key.fingerprint}</td>
-              <td>{key.label || <span className="muted">—</span>}</td>
-              <td className="nowrap">{formatDateTime(key.trustedAt)}</td>
-              <td>{key.trustSource}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        columns={COLUMNS}
+        rows={keys}
+        rowKey={(key) => key.fingerprint}
+        rowProps={(key) => ({ 'data-testid': 'trusted-bundle-key', 'data-fingerprint': key.fingerprint })}
+      />
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useFactsHistory } from '../api/queries';
 import { Card } from '../ui/card';
+import { DataTable, type Column } from '../ui/data-table';
 import { EmptyState, QueryState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
 import { formatDateTime } from '../format/time';
@@ -30,6 +31,22 @@ function Changes({ entry }: { entry: HistoryEntry }) {
   );
 }
 
+const COLUMNS: Array<Column<HistoryEntry>> = [
+  {
+    header: 'Probed',
+    className: 'nowrap',
+    cell: (entry) => (
+      <>
+        <span className="figure">{formatDateTime(entry.probedAt)}</span>
+        <div className="cell-sub">
+          <RelativeTime ms={entry.probedAt} />
+        </div>
+      </>
+    ),
+  },
+  { header: 'Changes from the probe before', cell: (entry) => <Changes entry={entry} /> },
+];
+
 /** The host's stored probes, newest first, each with what changed since the one before. */
 export function HistoryCard({ hostId }: { hostId: number }) {
   // One more than shown, so the oldest row shown has a snapshot to compare with.
@@ -45,29 +62,12 @@ export function HistoryCard({ hostId }: { hostId: number }) {
       >
         {(snapshots) => (
           <div className="table-scroll">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Probed</th>
-                  <th scope="col">Changes from the probe before</th>
-                </tr>
-              </thead>
-              <tbody>
-                {historyWithChanges(snapshots, SHOWN).map((entry) => (
-                  <tr key={entry.probedAt} data-testid="facts-history-row" data-changes={entry.changes?.length ?? ''}>
-                    <td className="nowrap">
-                      <span className="figure">{formatDateTime(entry.probedAt)}</span>
-                      <div className="cell-sub">
-                        <RelativeTime ms={entry.probedAt} />
-                      </div>
-                    </td>
-                    <td>
-                      <Changes entry={entry} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              columns={COLUMNS}
+              rows={historyWithChanges(snapshots, SHOWN)}
+              rowKey={(entry) => entry.probedAt}
+              rowProps={(entry) => ({ 'data-testid': 'facts-history-row', 'data-changes': entry.changes?.length ?? '' })}
+            />
           </div>
         )}
       </QueryState>

@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import type { DiskFacts, FilesystemFacts, GpuFacts, HostFacts, HostSummary, NetworkInterfaceFacts } from '../../../electron/contract';
 import { useHostDetail, useProbeHost } from '../api/queries';
 import { Card, Fact } from '../ui/card';
+import { DataTable, type Column } from '../ui/data-table';
 import { LiveMetricsChart } from '../metrics/live-metrics-chart';
 import { EmptyState, ErrorNotice, QueryState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
@@ -76,35 +77,17 @@ function MemoryCard({ facts }: { facts: HostFacts }) {
   );
 }
 
+const GPU_COLUMNS: Array<Column<GpuFacts>> = [
+  { header: 'Model', cell: (gpu) => gpu.model },
+  { header: 'Vendor', cell: (gpu) => gpu.vendor },
+  { header: 'Memory', numeric: true, cell: (gpu) => (gpu.memoryBytes === null ? '—' : formatBytes(gpu.memoryBytes)) },
+  { header: 'Driver', cell: (gpu) => gpu.driverVersion ?? '—' },
+  { header: 'CUDA', cellProps: () => ({ 'data-testid': 'gpu-cuda' }), cell: (gpu) => gpu.cudaVersion ?? '—' },
+  { header: 'Bus', className: 'mono', cell: (gpu) => gpu.bus ?? '—' },
+];
+
 function GpuTable({ gpus }: { gpus: GpuFacts[] }) {
-  return (
-    <table className="table">
-      <thead>
-        <tr>
-          <th scope="col">Model</th>
-          <th scope="col">Vendor</th>
-          <th scope="col" className="num">
-            Memory
-          </th>
-          <th scope="col">Driver</th>
-          <th scope="col">CUDA</th>
-          <th scope="col">Bus</th>
-        </tr>
-      </thead>
-      <tbody>
-        {gpus.map((gpu, index) => (
-          <tr key={`${gpu.bus ?? ''}-${index}`}>
-            <td>{gpu.model}</td>
-            <td>{gpu.vendor}</td>
-            <td className="num">{gpu.memoryBytes === null ? '—' : formatBytes(gpu.memoryBytes)}</td>
-            <td>{gpu.driverVersion ?? '—'}</td>
-            <td data-testid="gpu-cuda">{gpu.cudaVersion ?? '—'}</td>
-            <td className="mono">{gpu.bus ?? '—'}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <DataTable columns={GPU_COLUMNS} rows={gpus} rowKey={(gpu, index) => `${gpu.bus ?? ''}-${index}`} />;
 }
 
 function rotationalText(rotational: boolean | null): string {
@@ -112,122 +95,71 @@ function rotationalText(rotational: boolean | null): string {
   return rotational ? 'Yes (HDD)' : 'No';
 }
 
+const DISK_COLUMNS: Array<Column<DiskFacts>> = [
+  { header: 'Device', className: 'mono', cell: (disk) => disk.device },
+  { header: 'Model', cell: (disk) => disk.model || '—' },
+  { header: 'Type', cell: (disk) => disk.type || '—' },
+  { header: 'Size', numeric: true, cell: (disk) => formatBytes(disk.sizeBytes) },
+  { header: 'Rotational', cell: (disk) => rotationalText(disk.rotational) },
+];
+
 function DiskTable({ disks }: { disks: DiskFacts[] }) {
+  return <DataTable columns={DISK_COLUMNS} rows={disks} rowKey={(disk) => disk.device} />;
+}
+
+const FILESYSTEM_COLUMNS: Array<Column<FilesystemFacts>> = [
+  { header: 'Mount', className: 'mono', cell: (fs) => fs.mount },
+  { header: 'Device', className: 'mono cell-clip', cellProps: (fs) => ({ title: fs.device }), cell: (fs) => fs.device },
+  { header: 'Type', cell: (fs) => fs.type },
+  { header: 'Size', numeric: true, cell: (fs) => formatBytes(fs.sizeBytes) },
+  { header: 'Used', numeric: true, cell: (fs) => formatBytes(fs.usedBytes) },
+  { header: 'Free', numeric: true, cell: (fs) => formatBytes(fs.availableBytes) },
+  {
+    header: 'Usage',
+    headerClassName: 'col-usage',
+    cell: (fs) => <UsageBar percent={shareOf(fs.usedBytes, fs.usedBytes + fs.availableBytes)} />,
+  },
+];
+
+function FilesystemTable({ filesystems }: { filesystems: FilesystemFacts[] }) {
+  return <DataTable columns={FILESYSTEM_COLUMNS} rows={filesystems} rowKey={(fs) => `${fs.mount}-${fs.device}`} />;
+}
+
+function Addresses({ nic }: { nic: NetworkInterfaceFacts }) {
+  if (nic.addresses.length === 0) return <span className="muted">No address</span>;
   return (
-    <table className="table">
-      <thead>
-        <tr>
-          <th scope="col">Device</th>
-          <th scope="col">Model</th>
-          <th scope="col">Type</th>
-          <th scope="col" className="num">
-            Size
-          </th>
-          <th scope="col">Rotational</th>
-        </tr>
-      </thead>
-      <tbody>
-        {disks.map((disk) => (
-          <tr key={disk.device}>
-            <td className="mono">{disk.device}</td>
-            <td>{disk.model || '—'}</td>
-            <td>{disk.type || '—'}</td>
-            <td className="num">{formatBytes(disk.sizeBytes)}</td>
-            <td>{rotationalText(disk.rotational)}</td>
-          </tr>
+    <ul className="address-list">
+      {[...nic.addresses]
+        .sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1))
+        .map((a) => (
+          <li key={`${a.family}-${a.address}`} className="mono">
+            {a.address}
+          </li>
         ))}
-      </tbody>
-    </table>
+    </ul>
   );
 }
 
-function FilesystemTable({ filesystems }: { filesystems: FilesystemFacts[] }) {
-  return (
-    <table className="table">
-      <thead>
-        <tr>
-          <th scope="col">Mount</th>
-          <th scope="col">Device</th>
-          <th scope="col">Type</th>
-          <th scope="col" className="num">
-            Size
-          </th>
-          <th scope="col" className="num">
-            Used
-          </th>
-          <th scope="col" className="num">
-            Free
-          </th>
-          <th scope="col" className="col-usage">
-            Usage
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {filesystems.map((fs) => (
-          <tr key={`${fs.mount}-${fs.device}`}>
-            <td className="mono">{fs.mount}</td>
-            <td className="mono cell-clip" title={fs.device}>
-              {fs.device}
-            </td>
-            <td>{fs.type}</td>
-            <td className="num">{formatBytes(fs.sizeBytes)}</td>
-            <td className="num">{formatBytes(fs.usedBytes)}</td>
-            <td className="num">{formatBytes(fs.availableBytes)}</td>
-            <td>
-              <UsageBar percent={shareOf(fs.usedBytes, fs.usedBytes + fs.availableBytes)} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
+const NETWORK_COLUMNS: Array<Column<NetworkInterfaceFacts>> = [
+  {
+    header: 'Interface',
+    className: 'mono',
+    cell: (nic) => (
+      <>
+        {nic.name}
+        {nic.internal ? <span className="tag">loopback</span> : null}
+      </>
+    ),
+  },
+  { header: 'Addresses', cell: (nic) => <Addresses nic={nic} /> },
+  { header: 'MAC', className: 'mono', cell: (nic) => nic.mac || '—' },
+  { header: 'Speed', numeric: true, cell: (nic) => formatLinkSpeed(nic.speedMbps) },
+];
 
 function NetworkTable({ interfaces }: { interfaces: NetworkInterfaceFacts[] }) {
   // Real interfaces first; loopback last, it rarely matters to an operator.
   const ordered = [...interfaces].sort((a, b) => Number(a.internal) - Number(b.internal));
-  return (
-    <table className="table">
-      <thead>
-        <tr>
-          <th scope="col">Interface</th>
-          <th scope="col">Addresses</th>
-          <th scope="col">MAC</th>
-          <th scope="col" className="num">
-            Speed
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {ordered.map((nic) => (
-          <tr key={nic.name}>
-            <td className="mono">
-              {nic.name}
-              {nic.internal ? <span className="tag">loopback</span> : null}
-            </td>
-            <td>
-              {nic.addresses.length === 0 ? (
-                <span className="muted">No address</span>
-              ) : (
-                <ul className="address-list">
-                  {[...nic.addresses]
-                    .sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1))
-                    .map((a) => (
-                      <li key={`${a.family}-${a.address}`} className="mono">
-                        {a.address}
-                      </li>
-                    ))}
-                </ul>
-              )}
-            </td>
-            <td className="mono">{nic.mac || '—'}</td>
-            <td className="num">{formatLinkSpeed(nic.speedMbps)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <DataTable columns={NETWORK_COLUMNS} rows={ordered} rowKey={(nic) => nic.name} />;
 }
 
 /** A card holding one table of facts, or why there is none: not found, or unknown. */

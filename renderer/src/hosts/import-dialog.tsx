@@ -5,6 +5,7 @@ import { invalidateInventory } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { readTextFile } from '../ui/read-text-file';
 import { hrefFor } from '../router/route';
+import { DataTable, type Column } from '../ui/data-table';
 import { ModalDialog } from '../ui/modal-dialog';
 import { ErrorNotice } from '../ui/query-state';
 
@@ -27,41 +28,37 @@ function where(error: ImportError): string {
   return error.column === null ? `${error.line}` : `${error.line}:${error.column}`;
 }
 
+const IMPORT_ERROR_COLUMNS: Array<Column<ImportError>> = [
+  { header: 'Host', numeric: true, cell: (error) => error.row ?? <span className="muted">file</span> },
+  { header: 'Line:col', className: 'mono', cell: (error) => where(error) },
+  {
+    header: 'Problem',
+    cell: (error) => (
+      <>
+        <p className="import-message">
+          {error.field ? <span className="mono tag-field">{error.field}</span> : null}
+          {error.message}
+        </p>
+        <p className="notice-remedy">{error.remedy}</p>
+      </>
+    ),
+  },
+];
+
 function ImportErrors({ errors }: { errors: ImportError[] }) {
   return (
     <div className="card table-card">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col" className="num">
-              Host
-            </th>
-            <th scope="col">Line:col</th>
-            <th scope="col">Problem</th>
-          </tr>
-        </thead>
-        <tbody>
-          {errors.map((error, index) => (
-            <tr
-              key={`${error.row ?? 'file'}-${error.line ?? 0}-${error.column ?? 0}-${index}`}
-              data-testid="import-error"
-              data-row={error.row ?? ''}
-              data-line={error.line ?? ''}
-              data-column={error.column ?? ''}
-            >
-              <td className="num">{error.row ?? <span className="muted">file</span>}</td>
-              <td className="mono">{where(error)}</td>
-              <td>
-                <p className="import-message">
-                  {error.field ? <span className="mono tag-field">{error.field}</span> : null}
-                  {error.message}
-                </p>
-                <p className="notice-remedy">{error.remedy}</p>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable
+        columns={IMPORT_ERROR_COLUMNS}
+        rows={errors}
+        rowKey={(error, index) => `${error.row ?? 'file'}-${error.line ?? 0}-${error.column ?? 0}-${index}`}
+        rowProps={(error) => ({
+          'data-testid': 'import-error',
+          'data-row': error.row ?? '',
+          'data-line': error.line ?? '',
+          'data-column': error.column ?? '',
+        })}
+      />
     </div>
   );
 }
