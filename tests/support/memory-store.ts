@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { runMigrations } from '../../electron/backend/store/migrations';
+import { runMigrations } from '../../electron/backend/store/run-migrations';
 
 /**
  * An in-memory SQLite database at the latest schema, foreign keys enforced as the app's

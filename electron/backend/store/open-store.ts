@@ -4,14 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isApiError } from '../../contract';
 import { makeDataDir, makePrivateFile, tightenDataDirModes } from '../app/data-dir';
-import {
-  latestVersion,
-  migrations as defaultMigrations,
-  readUserVersion,
-  runMigrations,
-  validateMigrations,
-  type Migration,
-} from './migrations';
+import { migrations as defaultMigrations, type Migration } from './migrations';
+import { latestVersion, readUserVersion, runMigrations, validateMigrations } from './run-migrations';
 import {
   classifySqliteError,
   dataDirNotWritableError,

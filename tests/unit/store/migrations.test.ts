@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../../electron/contract';
-import { migrations, runMigrations, validateMigrations, type Migration } from '../../../electron/backend/store/migrations';
+import { migrations, type Migration } from '../../../electron/backend/store/migrations';
+import { runMigrations, validateMigrations } from '../../../electron/backend/store/run-migrations';
 
 let dir: string;
 let db: Database.Database | undefined;

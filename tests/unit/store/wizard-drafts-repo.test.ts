@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WizardDraftInputSchema, type WizardDraft } from '../../../electron/contract';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
-import { migrations, runMigrations } from '../../../electron/backend/store/migrations';
+import { migrations } from '../../../electron/backend/store/migrations';
+import { runMigrations } from '../../../electron/backend/store/run-migrations';
 import { createWizardDraftsRepo } from '../../../electron/backend/store/wizard-drafts-repo';
 import { makeTempDir } from '../../support/temp-dir';
 

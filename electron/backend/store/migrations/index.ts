@@ -1,0 +1,32 @@
+/**
+ * The schema's migrations in order, one file each (NNN-what-it-adds.ts). A new one is a new
+ * file with the next version, appended here; a shipped one is never edited.
+ */
+import { migration001 } from './001-hosts-facts-metric-tiers';
+import { migration002 } from './002-ssh-inventory-host-keys-secrets-preflight';
+import { migration003 } from './003-probe-outcomes';
+import { migration004 } from './004-bundles-and-signing-keys';
+import { migration005 } from './005-installs-steps-releases';
+import { migration006 } from './006-wizard-drafts';
+import { migration007 } from './007-install-jobs-and-definitions';
+import { migration008 } from './008-wizard-host-overrides';
+import { migration009 } from './009-vault-key-stretching';
+import { migration010 } from './010-install-locks-and-data-dir-owner';
+import { migration014 } from './014-one-bundle-file-per-version';
+import type { Migration } from './migration';
+
+export type { Migration } from './migration';
+
+export const migrations: readonly Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+  migration006,
+  migration007,
+  migration008,
+  migration009,
+  migration010,
+  migration014,
+];
