@@ -20,7 +20,7 @@ import type { ProtoGrpcType as HealthProto } from '../../src/generated/health';
 export const CORE_PROTO = 'sutazai/core/v1/core.proto';
 export const HEALTH_PROTO = 'grpc/health/v1/health.proto';
 
-/** Keep in step with GENERATOR_OPTIONS in scripts/gen-proto.mjs (as src/server/load-proto.ts does). */
+/** Keep in step with GENERATOR_OPTIONS in scripts/gen-proto.mjs (as src/wire/load-proto.ts does). */
 export const PROTO_LOADER_OPTIONS: Options = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true };
 
 export type ProgramProtos = CoreProto & HealthProto;

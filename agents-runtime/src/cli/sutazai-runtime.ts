@@ -13,8 +13,8 @@ import { keepYoungGenerationSmall } from '../daemon/memory-trim';
 import type { ListProcessesResponse__Output } from '../generated/sutazai/runtime/v1/ListProcessesResponse';
 import type { RuntimeClient } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
-import { runtimeErrorFromMetadata } from '../server/grpc-status';
-import { loadRuntimeProtos } from '../server/load-proto';
+import { runtimeErrorFromMetadata } from '../wire/error-metadata';
+import { loadRuntimeProtos } from '../wire/load-proto';
 import { runStopAll } from './stop-all';
 
 /** Exit codes; documented in --help. */

@@ -5,6 +5,7 @@ import { RuntimeError } from '../runtime-error';
 import type { ProcessSpec } from '../manifest/manifest-schema';
 import type { ExitInfo, ProcessDriver, RunningProcess } from '../supervisor/driver';
 import type { LogFiles } from '../logs/log-files';
+import type { LogTimestamps } from '../wire/config-enums';
 import { TIMESTAMP_SHIM_SOURCE } from '../logs/timestamp-shim';
 import { BASH_LOG_LOOP, BASH_LOGGER_NAME, findStamperBash, loggerEnv } from '../logs/bash-stamper';
 import { stopProcessGroup } from './group-stop';
@@ -19,9 +20,6 @@ export const RUNTIME_ID_ENV = 'SUTAZAI_RUNTIME_ID';
 export const INSTANCE_ENV = 'SUTAZAI_RUNTIME_INSTANCE';
 /** One value per spawn: tells escapees of an earlier run of an instance from those of the current one. */
 export const INCARNATION_ENV = 'SUTAZAI_RUNTIME_INCARNATION';
-
-export const LOG_TIMESTAMPS = ['auto', 'bash', 'node', 'raw'] as const;
-export type LogTimestamps = (typeof LOG_TIMESTAMPS)[number];
 
 export type DriverSpec = Pick<ProcessSpec, 'name' | 'command' | 'args' | 'env' | 'cwd' | 'stop'>;
 

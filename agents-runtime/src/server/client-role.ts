@@ -1,33 +1,16 @@
 /**
- * The caller's role, read from its verified client certificate.
- *
- * The role rides in the certificate as a subjectAltName URI `urn:sutazai:role:<role>`.
- * A SAN URI is an extension the issuing CA signs like any other, it is typed (unlike a
- * free-text OU that tools and people also use for department names), and Node hands it
- * over already parsed in `subjectaltname`. A certificate with no role URI, an unknown role
- * or two different roles gets no role at all: ambiguity never grants access.
+ * The caller's role, read from its verified client certificate (the URI that names it:
+ * wire/roles.ts). A certificate with no role URI, an unknown role or two different roles
+ * gets no role at all: ambiguity never grants access.
  *
  * Only the certificate TLS verified against the install's CA reaches this function
  * (the server requires and checks client certificates), so the URI can be trusted.
  */
 import type { PeerCertificate } from 'node:tls';
-
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export const ROLE_URI_PREFIX = 'urn:sutazai:role:';
+import { isRole, ROLE_URI_PREFIX, ROLES, type Role } from '../wire/roles';
 
 export type ClientRole =
   { ok: true; role: Role } | { ok: false; reason: 'no-certificate' | 'no-role' | 'unknown-role' | 'conflicting-roles'; detail: string };
-
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
-}
-
-/** The SAN URI that carries `role`, for the CA that issues client certificates. */
-export function roleUri(role: Role): string {
-  return `${ROLE_URI_PREFIX}${role}`;
-}
 
 /**
  * Splits Node's `subjectaltname` ("DNS:a, URI:urn:x, IP Address:127.0.0.1") into entries.

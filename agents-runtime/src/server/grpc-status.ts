@@ -1,14 +1,12 @@
 /**
  * How a failure leaves the server: a gRPC status code a generic client understands, plus
- * the runtime's own code and remedy in trailing metadata (`sutazai-error-code`,
- * `sutazai-remedy`) for the control center. One table, exhaustive over the codes, so a new
+ * the runtime's own code and remedy in trailing metadata (wire/error-metadata.ts) for the
+ * control center. One table, exhaustive over the codes, so a new
  * RuntimeErrorCode cannot ship without a decision here.
  */
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { RuntimeError, type RuntimeErrorCode } from '../runtime-error';
-
-export const ERROR_CODE_HEADER = 'sutazai-error-code';
-export const REMEDY_HEADER = 'sutazai-remedy';
+import { ERROR_CODE_HEADER, REMEDY_HEADER } from '../wire/error-metadata';
 
 export const GRPC_STATUS_OF: Readonly<Record<RuntimeErrorCode, status>> = {
   MANIFEST_INVALID: status.INVALID_ARGUMENT,
@@ -51,12 +49,4 @@ export function statusFor(code: RuntimeErrorCode, message: string, remedy: strin
 
 function toHeaderValue(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?');
-}
-
-/** The runtime's code and remedy from a failed call's metadata, for clients and tests. */
-export function runtimeErrorFromMetadata(metadata: Metadata | undefined): { code: string; remedy: string } | null {
-  const code = metadata?.get(ERROR_CODE_HEADER)[0];
-  if (typeof code !== 'string') return null;
-  const remedy = metadata?.get(REMEDY_HEADER)[0];
-  return { code, remedy: typeof remedy === 'string' ? remedy : '' };
 }

@@ -4,7 +4,8 @@
  * the manifest. A method missing from the table is refused (and the server refuses to
  * start when its services have a method the table does not name).
  */
-import { ROLES, type ClientRole, type Role } from './client-role';
+import { ROLES, type Role } from '../wire/roles';
+import type { ClientRole } from './client-role';
 
 export const RUNTIME_SERVICE = 'sutazai.runtime.v1.Runtime';
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';

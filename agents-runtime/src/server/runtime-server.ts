@@ -11,7 +11,6 @@ import type { RuntimeHandlers } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
 import { roleFromPeerCertificate } from './client-role';
 import { statusFor, statusFromError } from './grpc-status';
-import { loadRuntimeProtos } from './load-proto';
 import { HEALTH_SERVICE, RUNTIME_SERVICE, authorize, methodsWithoutPolicy } from './role-policy';
 import {
   eventToWire,
@@ -24,6 +23,7 @@ import {
   type Unsubscribe,
 } from './runtime-api';
 import { checkServerTlsMaterial, type ServerTlsMaterial } from './server-certificate';
+import { loadRuntimeProtos } from '../wire/load-proto';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:0';
 const HEALTH_POLL_MS = 1_000;

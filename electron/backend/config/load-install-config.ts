@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { z } from 'zod';
-import { readCappedText, TextTooLargeError } from '../../../agents-runtime/src/yaml/read-capped-text';
-import { YAML_FILE_LIMITS } from '../../../agents-runtime/src/yaml/read-yaml';
+import { readCappedText, TextTooLargeError, YAML_FILE_LIMITS } from '../../../agents-runtime/src/wire';
 import { defaultConfigDir } from '../preflight/load-profiles';
 import { closestMatch } from './closest-match';
 import { ConfigError } from './config-error';

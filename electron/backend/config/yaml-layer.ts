@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node as YamlNode } from 'yaml';
-import { readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/yaml/read-yaml';
+import { readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/wire';
 import { ConfigError } from './config-error';
 import { isPlainRecord, type LayerKind, type Origin, type ParsedLayer } from './config-layer';
 import type { ConfigPath } from './schema-keys';

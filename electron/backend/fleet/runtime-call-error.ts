@@ -1,6 +1,6 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { ApiError } from '../../contract';
-import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/server/grpc-status';
+import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
 import { ForwardRefusedError } from '../hosts/ssh/ssh-errors';
 import type { TlsDiagnosis } from './diagnose-runtime-tls';
 

@@ -1,8 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ApiError } from '../../contract';
-import type { HealthCheckResponse__Output } from '../../../agents-runtime/src/generated/grpc/health/v1/HealthCheckResponse';
-import type { GetInfoResponse__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/GetInfoResponse';
-import type { ProcessStatus__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ProcessStatus';
+import type { HealthCheckResponse__Output, GetInfoResponse__Output, ProcessStatus__Output } from '../../../agents-runtime/src/wire';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
 import { LOOPBACK_DNS_NAME, LOOPBACK_IP_ADDRESS } from '../pki/issue-certificate';

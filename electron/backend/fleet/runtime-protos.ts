@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../../contract';
-import { findProtoDir } from '../../../agents-runtime/src/server/find-proto-dir';
-import { PROTO_FILES, loadRuntimeProtos, type RuntimeProtos } from '../../../agents-runtime/src/server/load-proto';
+import { findProtoDir, PROTO_FILES, loadRuntimeProtos, type RuntimeProtos } from '../../../agents-runtime/src/wire';
 
 /**
  * The runtime's gRPC API, loaded from the same .proto files and with the same options as
- * the runtime itself (agents-runtime load-proto.ts), so both ends agree on the wire.
+ * the runtime itself (agents-runtime/src/wire/load-proto.ts), so both ends agree on the wire.
  *
  * Where the files are: given explicitly; in a build, dist/runtime/proto beside
  * dist/backend (npm run build:runtime puts them there, and packaging ships dist/); in a

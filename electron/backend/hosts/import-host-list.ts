@@ -1,6 +1,6 @@
 import { isAlias, isMap, isSeq, type Node } from 'yaml';
 import { z } from 'zod';
-import { readYaml, toValue, type YamlLimits } from '../../../agents-runtime/src/yaml/read-yaml';
+import { readYaml, toValue, type YamlLimits } from '../../../agents-runtime/src/wire';
 import { HostInputSchema, type ImportError } from '../../contract';
 
 /**

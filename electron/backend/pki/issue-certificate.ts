@@ -1,6 +1,6 @@
 import * as x509 from '@peculiar/x509';
 import { isIP } from 'node:net';
-import { isRole, roleUri, ROLES, type Role } from '../../../agents-runtime/src/server/client-role';
+import { isRole, roleUri, ROLES, type Role } from '../../../agents-runtime/src/wire';
 import { checkCertificateValidity, checkKeyMatchesCertificate, parseCertificate, subjectOf } from './check-certificate';
 import { checkCommonName, checkDnsName, checkIpAddress, isDnsName } from './certificate-names';
 import { BACKDATE_MS, type InstallCa } from './install-ca';

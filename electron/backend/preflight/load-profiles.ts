@@ -1,8 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { isNode } from 'yaml';
-import { readCappedText, TextTooLargeError } from '../../../agents-runtime/src/yaml/read-capped-text';
-import { readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/yaml/read-yaml';
+import { readCappedText, TextTooLargeError, readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/wire';
 import { ApiError } from '../../contract';
 import { YAML_LIMITS_REMEDY } from '../config/yaml-layer';
 import { RequirementProfileSchema, type RequirementProfile } from './profile-schema';

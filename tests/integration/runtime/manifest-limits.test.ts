@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../../agents-runtime/src/daemon/runtime-config';
 import { startRuntimeDaemon } from '../../../agents-runtime/src/daemon/runtime-daemon';
 import type { ListProcessesResponse__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ListProcessesResponse';
-import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/server/grpc-status';
+import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
 import { START_BATCH } from '../../../agents-runtime/src/supervisor/fleet-supervisor';
 import { killMarkedProcesses } from '../../support/kill-marked-processes';
 import { freePort } from '../../support/free-ports';

@@ -13,7 +13,7 @@ import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutaza
 import type { RuntimeEvent__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/RuntimeEvent';
 import { RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
-import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/server/grpc-status';
+import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
 import { freePort } from '../../support/free-ports';
 import { makeRuntimeCerts, type Pem, type RuntimeCerts } from '../../support/runtime-certs';
 import {

@@ -12,8 +12,7 @@ import type { MetricSample__Output } from '../../../agents-runtime/src/generated
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import type { RuntimeEvent__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/RuntimeEvent';
 import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
-import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/server/grpc-status';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/server/load-proto';
+import { loadRuntimeProtos, runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
 import type {
   LogLine,
   MetricSample,

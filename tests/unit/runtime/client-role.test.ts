@@ -1,11 +1,7 @@
 import type { PeerCertificate } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import {
-  parseSubjectAltName,
-  roleFromPeerCertificate,
-  roleFromSubjectAltName,
-  roleUri,
-} from '../../../agents-runtime/src/server/client-role';
+import { parseSubjectAltName, roleFromPeerCertificate, roleFromSubjectAltName } from '../../../agents-runtime/src/server/client-role';
+import { roleUri } from '../../../agents-runtime/src/wire/roles';
 
 const peer = (subjectaltname: string | undefined): PeerCertificate =>
   ({ raw: Buffer.from([0x30]), subject: { CN: 'alice' }, subjectaltname }) as unknown as PeerCertificate;

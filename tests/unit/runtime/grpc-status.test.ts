@@ -1,6 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { runtimeErrorFromMetadata, statusFor, statusFromError } from '../../../agents-runtime/src/server/grpc-status';
+import { statusFor, statusFromError } from '../../../agents-runtime/src/server/grpc-status';
+import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire/error-metadata';
 import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
 
 describe('statusFromError', () => {

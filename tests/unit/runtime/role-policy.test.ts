@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ROLES, type ClientRole, type Role } from '../../../agents-runtime/src/server/client-role';
-import { loadRuntimePackageDefinition } from '../../../agents-runtime/src/server/load-proto';
+import type { ClientRole } from '../../../agents-runtime/src/server/client-role';
+import { loadRuntimePackageDefinition } from '../../../agents-runtime/src/wire/load-proto';
+import { ROLES, type Role } from '../../../agents-runtime/src/wire/roles';
 import { authorize, METHOD_ROLES, methodsWithoutPolicy, roleAtLeast } from '../../../agents-runtime/src/server/role-policy';
 
 const R = '/sutazai.runtime.v1.Runtime';

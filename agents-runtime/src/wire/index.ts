@@ -1,0 +1,33 @@
+/**
+ * The runtime's public module for its clients (the control center's backend, scripts):
+ * what both ends of the gRPC API must agree on. Clients import this and nothing else of
+ * agents-runtime (lint enforces it, scripts/lint/layer-boundaries.mjs); the runtime's own
+ * code imports the files here directly. A client that needs more of the runtime adds it
+ * here, so what the runtime promises its clients stays one short list.
+ */
+export { ROLES, ROLE_URI_PREFIX, isRole, roleUri, type Role } from './roles';
+export { ERROR_CODE_HEADER, REMEDY_HEADER, runtimeErrorFromMetadata } from './error-metadata';
+export {
+  PROTO_FILES,
+  PROTO_LOADER_OPTIONS,
+  defaultProtoDir,
+  loadRuntimePackageDefinition,
+  loadRuntimeProtos,
+  type RuntimeProtos,
+} from './load-proto';
+export { findProtoDir } from './find-proto-dir';
+export { RUNTIME_LAUNCH_ENV } from '../daemon/launch-env';
+export { LOG_TIMESTAMPS, type LogTimestamps } from './config-enums';
+export type * from './messages';
+
+// The runtime's YAML reading (size and node caps, line:column problems) and its capped file
+// read: the control center reads its own YAML files (install configuration, requirement
+// profiles, host lists, install files) the same way, with the same limits, rather than keep
+// a second reader. They are not wire vocabulary, but this is the one door into the runtime.
+export { readYaml, toValue, YAML_FILE_LIMITS, type ReadYaml, type YamlLimits, type YamlProblem } from '../yaml/read-yaml';
+export { readCappedText, TextTooLargeError } from '../yaml/read-capped-text';
+
+// Linux host readings the control center makes on its own machine as the runtime does on a
+// managed one: which block devices are not disks (probe and sampler) and the /proc parsers.
+export { isVirtualBlockDevice, VIRTUAL_BLOCK_DEVICE_PREFIXES } from '../linux/block-devices';
+export { parseDiskstats, parseMeminfo, parseNetDev, type ByteCounters, type MemInfo } from '../linux/proc-parsers';
