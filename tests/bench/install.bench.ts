@@ -19,7 +19,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import type { Backend } from '../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
-import type { ApplyResult, InstallEvent } from '../../electron/backend/install/install-steps';
+import type { ApplyResult, InstallEvent } from '../../electron/backend/install/engine/install-steps';
 import { makeBundleKit, type BundleKit } from '../support/bundle-kit';
 import { addLabHost, buildRealNodeBundle, startInstallBackend, stopInstalledRuntime } from '../support/install-lab';
 import { hostTree, processesUnder, type HostTree } from '../support/release-lab';

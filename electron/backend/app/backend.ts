@@ -4,11 +4,11 @@ import { createBundleService, type BundleService } from '../bundles/bundle-servi
 import { createConfigService } from '../config/config-service';
 import { EventHub } from '../events/event-hub';
 import { createHostService, type HostService } from '../hosts/host-service';
-import { createInstallEngine, type InstallEngine } from '../install/install-engine';
-import { createInstallJobs, type InstallJobs } from '../install/install-jobs';
-import { createInstallOperations, type InstallOperations } from '../install/install-operations';
-import { checkInstalledHealth } from '../install/installed-health';
-import { createWizardDrafts } from '../install/wizard-drafts';
+import { createInstallEngine, type InstallEngine } from '../install/engine/install-engine';
+import { createInstallJobs, type InstallJobs } from '../install/jobs/install-jobs';
+import { createInstallOperations, type InstallOperations } from '../install/jobs/install-operations';
+import { checkInstalledHealth } from '../fleet/installed-health';
+import { createWizardDrafts } from '../wizard/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
 import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
 import { createVaultAccess } from '../secrets/vault-unlock';

@@ -1,12 +1,12 @@
 import { ApiError, type HostFacts, type InstallHealth } from '../../contract';
 import type { EventHub } from '../events/event-hub';
 import type { HostService } from '../hosts/host-service';
-import { installFileOf } from '../install/install-definition';
-import type { InstallEngine } from '../install/install-engine';
-import type { InstallJobs } from '../install/install-jobs';
-import type { InstallOperations } from '../install/install-operations';
-import { nvidiaGpuCount, suggestPlacement } from '../install/suggest-placement';
-import type { WizardDrafts } from '../install/wizard-drafts';
+import { installFileOf } from '../install/definition/install-definition';
+import type { InstallEngine } from '../install/engine/install-engine';
+import type { InstallJobs } from '../install/jobs/install-jobs';
+import type { InstallOperations } from '../install/jobs/install-operations';
+import { nvidiaGpuCount, suggestPlacement } from '../wizard/suggest-placement';
+import type { WizardDrafts } from '../wizard/wizard-drafts';
 import { runRolePreflight } from '../preflight/role-preflight';
 import type { PreflightService } from '../preflight/preflight-service';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';

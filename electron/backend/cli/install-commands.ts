@@ -1,6 +1,6 @@
 import { ApiError } from '../../contract';
 import type { Backend } from '../app/backend';
-import type { ApplyResult, InstallEvent, InstallPlan, RollbackResult, UninstallResult } from '../install/install-steps';
+import type { ApplyResult, InstallEvent, InstallPlan, RollbackResult, UninstallResult } from '../install/engine/install-steps';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { formatBytes } from './format-text';
 

@@ -19,20 +19,20 @@ import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { connectSsh } from '../../../electron/backend/hosts/ssh/connect-ssh';
 import type { SshSession } from '../../../electron/backend/hosts/ssh/ssh-session';
-import { configureReleaseScript } from '../../../electron/backend/install/configure-release';
-import { prepareStaging, runChangingScript, type HostLink } from '../../../electron/backend/install/host-link';
-import { installLayout } from '../../../electron/backend/install/install-layout';
-import { createRemoteShell } from '../../../electron/backend/install/remote-shell';
+import { configureReleaseScript } from '../../../electron/backend/install/steps/configure-release';
+import { prepareStaging, runChangingScript, type HostLink } from '../../../electron/backend/install/remote/host-link';
+import { installLayout } from '../../../electron/backend/install/definition/install-layout';
+import { createRemoteShell } from '../../../electron/backend/install/remote/remote-shell';
 import {
   detachedStartScriptPath,
   renderDetachedStartScript,
   renderDetachedStopScript,
-} from '../../../electron/backend/install/render-service';
-import { sh } from '../../../electron/backend/install/shell-script';
-import { stageFiles } from '../../../electron/backend/install/stage-files';
-import { switchCurrentScript } from '../../../electron/backend/install/switch-current';
-import { pathsToRemove, uninstallScript } from '../../../electron/backend/install/uninstall-host';
-import { writeServiceFiles } from '../../../electron/backend/install/write-service';
+} from '../../../electron/backend/install/render/render-service';
+import { sh } from '../../../electron/backend/install/remote/shell-script';
+import { stageFiles } from '../../../electron/backend/install/remote/stage-files';
+import { switchCurrentScript } from '../../../electron/backend/install/steps/switch-current';
+import { pathsToRemove, uninstallScript } from '../../../electron/backend/install/steps/uninstall-host';
+import { writeServiceFiles } from '../../../electron/backend/install/steps/write-service';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import { addLabHost, buildRealNodeBundle, queryStore, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
 import { commandLine, daemonPid, hostTree, isLive, snapshotTree, type HostTree } from '../../support/release-lab';

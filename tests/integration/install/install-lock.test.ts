@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../../../electron/backend/app/backend';
-import { currentJob } from '../../../electron/backend/install/job-context';
+import { currentJob } from '../../../electron/backend/install/jobs/job-context';
 import { createInstallLocks } from '../../../electron/backend/store/install-locks-repo';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';

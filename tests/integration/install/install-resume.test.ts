@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
-import type { InstallEvent } from '../../../electron/backend/install/install-steps';
+import type { InstallEvent } from '../../../electron/backend/install/engine/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import { addLabHost, buildRealNodeBundle, queryStore, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
 import { openLabSession } from '../../support/lab-session';
@@ -188,7 +188,7 @@ describe('an upload cut off in the middle', () => {
     const name = 'resume-host';
     const staging = path.join(tmp.path, name, 'opt', 'staging');
     const stagedName = `${bundle.manifest.name}-${bundle.manifest.version}-${bundle.sha256.slice(0, 12)}.sutazai-bundle`;
-    const { uploadBundle } = await import('../../../electron/backend/install/upload-bundle');
+    const { uploadBundle } = await import('../../../electron/backend/install/steps/upload-bundle');
     const host = hosts.get(name)!;
     fs.writeFileSync(path.join(staging, `${stagedName}.partial`), Buffer.alloc(1024 * 1024, 0x41));
     const session = await openLabSession(host);
@@ -214,7 +214,7 @@ describe('an upload whose bytes on the host are not what was expected', () => {
   it("is refused by the host's checksum, and the copy is removed rather than kept for a resume", async () => {
     const name = 'resume-host';
     const staging = path.join(tmp.path, name, 'opt', 'staging');
-    const { uploadBundle } = await import('../../../electron/backend/install/upload-bundle');
+    const { uploadBundle } = await import('../../../electron/backend/install/steps/upload-bundle');
     const host = hosts.get(name)!;
     const session = await openLabSession(host);
     const wrong = '0'.repeat(64);

@@ -7,12 +7,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
-import { configureReleaseScript } from '../../../electron/backend/install/configure-release';
-import { installLayout, type InstallLayout } from '../../../electron/backend/install/install-layout';
-import { keyedScript, readRecords } from '../../../electron/backend/install/script-prelude';
-import type { ShellScript } from '../../../electron/backend/install/shell-script';
-import { switchCurrentScript } from '../../../electron/backend/install/switch-current';
-import { unpackReleaseScript } from '../../../electron/backend/install/unpack-release';
+import { configureReleaseScript } from '../../../electron/backend/install/steps/configure-release';
+import { installLayout, type InstallLayout } from '../../../electron/backend/install/definition/install-layout';
+import { keyedScript, readRecords } from '../../../electron/backend/install/remote/script-prelude';
+import type { ShellScript } from '../../../electron/backend/install/remote/shell-script';
+import { switchCurrentScript } from '../../../electron/backend/install/steps/switch-current';
+import { unpackReleaseScript } from '../../../electron/backend/install/steps/unpack-release';
 import { dataOffsetOf, flipByte, makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import { makeTempDir } from '../../support/temp-dir';
 

@@ -15,7 +15,7 @@ import {
   type JobStepName,
   type InstallProgress,
 } from '../../../electron/contract';
-import { ACTIVATE_STEPS, STEPS, UNINSTALL_STEPS as ENGINE_UNINSTALL_STEPS } from '../../../electron/backend/install/install-steps';
+import { ACTIVATE_STEPS, STEPS, UNINSTALL_STEPS as ENGINE_UNINSTALL_STEPS } from '../../../electron/backend/install/engine/install-steps';
 
 function job(hosts: string[] = ['a'], kind: InstallJobKind = 'apply'): InstallJobStatus {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareReleases, downgradeRefusedError, releasesNewerThan } from '../../../electron/backend/install/downgrade';
+import { compareReleases, downgradeRefusedError, releasesNewerThan } from '../../../electron/backend/install/engine/downgrade';
 
 describe('what makes a bundle a downgrade', () => {
   it('compares releases by semantic version precedence, not text', () => {

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
-import { hostCheckScript, parseHostCheck } from '../../../electron/backend/install/host-check';
-import { installLayout } from '../../../electron/backend/install/install-layout';
+import { hostCheckScript, parseHostCheck } from '../../../electron/backend/install/plan/host-check';
+import { installLayout } from '../../../electron/backend/install/definition/install-layout';
 import { freePorts } from '../../support/free-ports';
 import { makeTempDir } from '../../support/temp-dir';
 

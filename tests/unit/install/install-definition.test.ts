@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InstallDefinitionSchema } from '../../../electron/contract';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
-import { installFileOf } from '../../../electron/backend/install/install-definition';
+import { installFileOf } from '../../../electron/backend/install/definition/install-definition';
 
 const configDir = path.resolve(__dirname, '../../../config');
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../electron/contract';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
-import { parseInstallFile } from '../../../electron/backend/install/install-file';
+import { parseInstallFile } from '../../../electron/backend/install/definition/install-file';
 
 const FILE = '/srv/installs/lab/install.yaml';
 

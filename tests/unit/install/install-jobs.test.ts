@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, InstallDefinitionSchema, type InstallProgress } from '../../../electron/contract';
-import type { ApplyOptions } from '../../../electron/backend/install/install-engine';
-import { createInstallJobs, UPLOAD_PROGRESS_INTERVAL_MS } from '../../../electron/backend/install/install-jobs';
-import type { InstallFile } from '../../../electron/backend/install/install-file';
-import type { ApplyResult } from '../../../electron/backend/install/install-steps';
+import type { ApplyOptions } from '../../../electron/backend/install/engine/install-engine';
+import { createInstallJobs, UPLOAD_PROGRESS_INTERVAL_MS } from '../../../electron/backend/install/jobs/install-jobs';
+import type { InstallFile } from '../../../electron/backend/install/definition/install-file';
+import type { ApplyResult } from '../../../electron/backend/install/engine/install-steps';
 import type { HostRow } from '../../../electron/backend/store/hosts-repo';
 import { createInstallJobsRepo } from '../../../electron/backend/store/install-jobs-repo';
 import { openMemoryStore } from '../../support/memory-store';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessStatus__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ProcessStatus';
-import { judgeProcesses } from '../../../electron/backend/install/wait-healthy';
+import { judgeProcesses } from '../../../electron/backend/install/health/wait-healthy';
 
 type State = ProcessStatus__Output['instances'][number]['state'];
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
-import type { HostCheck } from '../../../electron/backend/install/host-check';
-import { installLayout } from '../../../electron/backend/install/install-layout';
-import { currentReleaseOf, planHostSteps, previousRelease, type PlanHostInput } from '../../../electron/backend/install/plan-host';
+import type { HostCheck } from '../../../electron/backend/install/plan/host-check';
+import { installLayout } from '../../../electron/backend/install/definition/install-layout';
+import { currentReleaseOf, planHostSteps, previousRelease, type PlanHostInput } from '../../../electron/backend/install/plan/plan-host';
 
 const MiB = 1024 * 1024;
 const SHA = 'a'.repeat(64);

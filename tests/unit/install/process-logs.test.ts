@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lastLogLines } from '../../../electron/backend/install/process-logs';
-import type { RemoteShell } from '../../../electron/backend/install/remote-shell';
+import { lastLogLines } from '../../../electron/backend/install/health/process-logs';
+import type { RemoteShell } from '../../../electron/backend/install/remote/remote-shell';
 import { makeTempDir } from '../../support/temp-dir';
 
 // The script runs in the shells a host may have, on real files; only the SSH hop is left out.

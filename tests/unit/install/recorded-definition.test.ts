@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseInstallFile } from '../../../electron/backend/install/install-file';
-import { installFileOfRecord, readRecordedDefinition, recordDefinition } from '../../../electron/backend/install/recorded-definition';
+import { parseInstallFile } from '../../../electron/backend/install/definition/install-file';
+import {
+  installFileOfRecord,
+  readRecordedDefinition,
+  recordDefinition,
+} from '../../../electron/backend/install/definition/recorded-definition';
 
 const file = parseInstallFile(
   [

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../../agents-runtime/src/daemon/runtime-config';
 import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manifest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
-import { configDigest } from '../../../electron/backend/install/configure-release';
-import { installLayout } from '../../../electron/backend/install/install-layout';
-import { coreEndpointFor, coreListenAddress, portsOf } from '../../../electron/backend/install/prepare-host';
-import { renderManifest } from '../../../electron/backend/install/render-manifest';
-import { renderRuntimeConfig } from '../../../electron/backend/install/render-runtime-config';
+import { configDigest } from '../../../electron/backend/install/steps/configure-release';
+import { installLayout } from '../../../electron/backend/install/definition/install-layout';
+import { coreEndpointFor, coreListenAddress, portsOf } from '../../../electron/backend/install/plan/prepare-host';
+import { renderManifest } from '../../../electron/backend/install/render/render-manifest';
+import { renderRuntimeConfig } from '../../../electron/backend/install/render/render-runtime-config';
 
 const root = path.resolve(__dirname, '../../..');
 const template = fs.readFileSync(path.join(root, 'agents-runtime/manifests/default.yaml'), 'utf8');

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
-import { installLayout, SYSTEMD_UNIT_PATH } from '../../../electron/backend/install/install-layout';
+import { installLayout, SYSTEMD_UNIT_PATH } from '../../../electron/backend/install/definition/install-layout';
 import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/daemon/launch-env';
 import {
   EXEC_STOP_GUARD,
@@ -15,8 +15,8 @@ import {
   renderSystemdUnit,
   systemdInstallCommands,
   systemdStartCommands,
-} from '../../../electron/backend/install/render-service';
-import { startRuntimeScript } from '../../../electron/backend/install/start-runtime';
+} from '../../../electron/backend/install/render/render-service';
+import { startRuntimeScript } from '../../../electron/backend/install/steps/start-runtime';
 
 const root = path.resolve(__dirname, '../../..');
 const bundleUnit = fs.readFileSync(path.join(root, 'agents-runtime/systemd/sutazai-runtime.service'), 'utf8');

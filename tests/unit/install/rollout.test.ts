@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLimiter, createRollout } from '../../../electron/backend/install/rollout';
+import { createLimiter, createRollout } from '../../../electron/backend/install/engine/rollout';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

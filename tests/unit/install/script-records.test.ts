@@ -4,8 +4,8 @@
 // names the path or a directory above it.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { keyedScript, readRecords, SCRIPT_PRELUDE, withinPlan } from '../../../electron/backend/install/script-prelude';
-import { sh } from '../../../electron/backend/install/shell-script';
+import { keyedScript, readRecords, SCRIPT_PRELUDE, withinPlan } from '../../../electron/backend/install/remote/script-prelude';
+import { sh } from '../../../electron/backend/install/remote/shell-script';
 
 function runKeyed(body: ReturnType<typeof sh>) {
   const keyed = keyedScript(sh`${SCRIPT_PRELUDE}${body}`);

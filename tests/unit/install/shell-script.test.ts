@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rawShell, sh, ShellScript } from '../../../electron/backend/install/shell-script';
+import { rawShell, sh, ShellScript } from '../../../electron/backend/install/remote/shell-script';
 import { makeTempDir } from '../../support/temp-dir';
 
 const tmp = makeTempDir('sutazai-shell-script-');

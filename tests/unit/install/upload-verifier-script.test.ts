@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifierScript } from '../../../electron/backend/install/upload-bundle';
+import { verifierScript } from '../../../electron/backend/install/steps/upload-bundle';
 import { makeTempDir } from '../../support/temp-dir';
 
 // The upload's verifier as the host runs it: the shells a host may have, with and

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadRuntimeConfig } from '../../../agents-runtime/src/daemon/runtime-config';
 import { readCappedText, TextTooLargeError } from '../../../agents-runtime/src/yaml/read-capped-text';
 import { readYamlLayer } from '../../../electron/backend/config/load-install-config';
-import { readInstallFile } from '../../../electron/backend/install/install-file';
+import { readInstallFile } from '../../../electron/backend/install/definition/install-file';
 import { loadProfiles } from '../../../electron/backend/preflight/load-profiles';
 import { makeTempDir } from '../../support/temp-dir';
 

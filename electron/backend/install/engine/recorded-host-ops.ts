@@ -1,0 +1,411 @@
+import { ApiError, isApiError, type HostFacts } from '../../../contract';
+import { loadInstallConfig } from '../../config/load-install-config';
+import type { InstallConfig } from '../../config/install-config-schema';
+import type { RuntimeTls } from '../../fleet/runtime-connection';
+import type { TargetDeps } from '../../hosts/build-ssh-target';
+import type { InstallCa } from '../../pki/install-ca';
+import type { HostReleaseRow, HostReleasesRepo } from '../../store/host-releases-repo';
+import type { HostRow } from '../../store/hosts-repo';
+import type { InstallStepsRepo } from '../../store/install-steps-repo';
+import type { InstallHostRow, InstallRow, InstallsRepo } from '../../store/installs-repo';
+import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release';
+import { runChangingScript, type HostLink } from '../remote/host-link';
+import { readInstallFile, type InstallFile } from '../definition/install-file';
+import { recordedLayout } from '../definition/install-layout';
+import type {
+  HostRollbackResult,
+  HostUninstallResult,
+  InstallEvent,
+  RollbackResult,
+  UninstallResult,
+  UninstallStep,
+} from './install-steps';
+import { openHostShell } from '../plan/prepare-host';
+import { pathsToRemove, uninstallScript } from '../steps/uninstall-host';
+import { UNLOCK_VAULT_REMEDY } from '../../secrets/secret-vault';
+
+/**
+ * What is done to the hosts of an install from its record rather than from a fresh plan:
+ * a rollback to a kept release and an uninstall. Both find each host where the first apply
+ * placed it (install_hosts: mode, root, service, configuration) and go host by host in the
+ * install file's order, stopping at the first host that fails.
+ */
+export interface RecordedOpsDeps extends TargetDeps {
+  installs: InstallsRepo;
+  steps: InstallStepsRepo;
+  releases: HostReleasesRepo;
+  transaction<T>(fn: () => T): T;
+  factsOf(row: HostRow): Promise<HostFacts>;
+  now: () => number;
+  connectTimeoutMs: number;
+  configDir?: string;
+  operatorOf(install: InstallRow): Promise<{ ca: InstallCa; tls: RuntimeTls } | null>;
+  logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
+}
+
+export interface RollbackOptions {
+  /** Only this host of the install (its inventory name); default every host. */
+  host?: string;
+  /** The kept release to return to; default each host's previous one. */
+  to?: string;
+  onEvent?: (event: InstallEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface UninstallOptions {
+  host?: string;
+  onEvent?: (event: InstallEvent) => void;
+}
+
+interface RecordedHost {
+  record: InstallHostRow;
+  row: HostRow;
+}
+
+export function createRecordedHostOps(deps: RecordedOpsDeps) {
+  function installOf(file: InstallFile): InstallRow {
+    const install = deps.installs.findByName(file.name);
+    if (!install)
+      throw new ApiError(
+        'NOT_FOUND',
+        `Nothing is installed under the name ${file.name} (${file.file}).`,
+        'Check the name: in the install file; `sutazai apply --install FILE` installs it first.',
+      );
+    return install;
+  }
+
+  function requireVault(what: string): void {
+    if (!deps.vault.unlocked) {
+      throw new ApiError(
+        'SECRETS_LOCKED',
+        `${what} needs the sealed secrets (sudo passwords, the install's CA key), and they are locked.`,
+        `${UNLOCK_VAULT_REMEDY} Then try again.`,
+      );
+    }
+  }
+
+  /** The install's recorded hosts in the install file's order (hosts no longer in the file last), or the one asked for. */
+  function recordedHosts(install: InstallRow, file: InstallFile, only: string | undefined): RecordedHost[] {
+    const all = deps.installs.hosts(install.id).flatMap((record) => {
+      const row = deps.hosts.get(record.hostId);
+      return row ? [{ record, row }] : [];
+    });
+    const order = (name: string) => {
+      const at = file.hosts.findIndex((h) => h.name === name);
+      return at < 0 ? Number.MAX_SAFE_INTEGER : at;
+    };
+    all.sort((a, b) => order(a.row.name) - order(b.row.name) || a.row.id - b.row.id);
+    if (only === undefined) return all;
+    const found = all.filter((h) => h.row.name === only);
+    if (found.length === 0) {
+      throw new ApiError(
+        'HOST_NOT_FOUND',
+        `${only} is not a host of the install ${install.name}.`,
+        `Its hosts: ${all.map((h) => h.row.name).join(', ') || 'none'}.`,
+      );
+    }
+    return found;
+  }
+
+  /** Logs in to a recorded host; its layout is where the first apply placed it. */
+  async function linkFor(host: RecordedHost): Promise<HostLink & { config: InstallConfig }> {
+    const { record, row } = host;
+    if (record.mode === null || record.rootDir === null || record.service === null) {
+      throw new ApiError(
+        'NOT_FOUND',
+        `${row.name} was never installed (no apply got past connecting to it).`,
+        'Apply the install to it first.',
+      );
+    }
+    const config =
+      record.config === '{}'
+        ? loadInstallConfig(deps.configDir !== undefined ? { configDir: deps.configDir } : {}).config
+        : (JSON.parse(record.config) as InstallConfig);
+    const facts = await deps.factsOf(row);
+    const { session, shell } = await openHostShell(deps, row, facts, record.mode, deps.connectTimeoutMs);
+    return {
+      row,
+      session,
+      shell,
+      mode: record.mode,
+      service: record.service,
+      layout: recordedLayout(config, record.mode, record.rootDir),
+      config,
+    };
+  }
+
+  function releasesOf(install: InstallRow, hostId: number): HostReleaseRow[] {
+    return deps.releases.ofHost(hostId).filter((r) => r.installId === install.id);
+  }
+
+  /**
+   * `sutazai rollback`: each host (or the one named) back to a kept release (default its
+   * previous one), health-gated like an upgrade: when the release does not become healthy,
+   * the host returns to the release it ran. Host by host; the first failure stops the rest.
+   */
+  async function rollback(installFile: string | InstallFile, options: RollbackOptions = {}): Promise<RollbackResult> {
+    const file = typeof installFile === 'string' ? readInstallFile(installFile) : installFile;
+    const install = installOf(file);
+    const hosts = recordedHosts(install, file, options.host);
+    requireVault('A rollback');
+    const operator = await deps.operatorOf(install);
+    if (!operator)
+      throw new ApiError(
+        'PKI_KEY_MISMATCH',
+        `The CA key of the install ${install.name} is no longer in the vault.`,
+        'Restore the data directory from a backup: without the key the runtimes cannot be asked whether they are healthy.',
+      );
+    const emit = (event: InstallEvent) => options.onEvent?.(event);
+    const results: HostRollbackResult[] = [];
+    let stoppedBy: string | null = null;
+    for (const host of hosts) {
+      if (stoppedBy !== null) {
+        results.push({
+          host: host.row.name,
+          from: null,
+          to: null,
+          outcome: 'stopped',
+          health: null,
+          error: new ApiError(
+            'INSTALL_ROLLOUT_STOPPED',
+            `${host.row.name} was left as it is: the rollback stopped at ${stoppedBy}.`,
+            `Fix the cause on ${stoppedBy}, then roll back again.`,
+          ).toBody(),
+        });
+        continue;
+      }
+      const result = await rollbackHost(install, file, host, operator.tls, options, emit);
+      results.push(result);
+      if (result.outcome === 'failed' || result.outcome === 'returned') stoppedBy = host.row.name;
+    }
+    return { install: install.name, hosts: results };
+  }
+
+  async function rollbackHost(
+    install: InstallRow,
+    file: InstallFile,
+    host: RecordedHost,
+    tls: RuntimeTls,
+    options: RollbackOptions,
+    emit: (event: InstallEvent) => void,
+  ): Promise<HostRollbackResult> {
+    const name = host.row.name;
+    let from: string | null = null;
+    let to: string | null = null;
+    try {
+      ({ from, to } = chooseRollbackTarget(name, releasesOf(install, host.row.id), options.to));
+      if (from === to) return { host: name, from, to, outcome: 'unchanged', health: null, error: null };
+    } catch (error) {
+      return { host: name, from, to, outcome: 'failed', health: null, error: toApiError(error).toBody() };
+    }
+    const target = to;
+    let link: (HostLink & { config: InstallConfig }) | null = null;
+    const activate = (version: string, returning = false) =>
+      activateRelease({
+        host: link!,
+        installName: install.name,
+        version,
+        tls,
+        healthTimeoutMs:
+          (returning
+            ? Math.max(link!.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS)
+            : link!.config.install.health_timeout_seconds) * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onStep: (step, status, detail) => emit({ kind: 'activate', host: name, purpose: 'rollback', version, step, status, detail }),
+      });
+    const markCurrent = (version: string, activated: { bundleSha256: string; releaseDir: string; created: string[] }) => {
+      deps.transaction(() => {
+        deps.releases.markCurrent({
+          hostId: host.row.id,
+          installId: install.id,
+          version,
+          bundleSha256: activated.bundleSha256,
+          path: activated.releaseDir,
+          installedAt: deps.now(),
+        });
+        deps.installs.addCreatedPaths(install.id, host.row.id, activated.created, deps.now());
+        deps.installs.setHostState(install.id, host.row.id, 'installed', deps.now());
+      });
+      emit({
+        kind: 'activate',
+        host: name,
+        purpose: 'rollback',
+        version,
+        step: 'record',
+        status: 'done',
+        detail: `${version} is current on ${name}`,
+      });
+    };
+    try {
+      link = await linkFor(host);
+      const activated = await activate(target);
+      markCurrent(target, activated);
+      deps.logger?.info({ install: install.name, host: name, from, to: target }, 'rolled back');
+      return { host: name, from, to: target, outcome: 'rolled-back', health: activated.health, error: null };
+    } catch (error) {
+      const failure = toApiError(error);
+      // Health-gated: a release that does not come up hands the host back to the one it ran.
+      if (link === null || from === null || link.session.closed || link.session.lost !== null)
+        return { host: name, from, to: target, outcome: 'failed', health: null, error: failure.toBody() };
+      try {
+        const back = await activate(from, true);
+        deps.transaction(() => {
+          const recorded = releasesOf(install, host.row.id).find((r) => r.version === target);
+          if (recorded) deps.releases.markFailed({ ...recorded, installedAt: deps.now() });
+        });
+        markCurrent(from, back);
+        const returned = new ApiError(
+          'INSTALL_ROLLED_BACK',
+          `${target} did not come up on ${name}, which was returned to ${from} (healthy again: ${back.health}). Why ${target} failed: ${failure.message}`,
+          `Fix what the lines above say, or choose another release with --to; \`sutazai rollback --install ${file.file} --host ${name} --to ${target}\` tries again.`,
+        );
+        return { host: name, from, to: target, outcome: 'returned', health: back.health, error: returned.toBody() };
+      } catch (backError) {
+        const why = toApiError(backError);
+        const failed = new ApiError(
+          'INSTALL_ROLLBACK_FAILED',
+          `${target} did not come up on ${name}, and returning to ${from} failed too: ${why.message} Why ${target} failed: ${failure.message}`,
+          `${why.remedy} Then try again: sutazai rollback --install ${file.file} --host ${name} --to VERSION.`,
+        );
+        return { host: name, from, to: target, outcome: 'failed', health: null, error: failed.toBody() };
+      }
+    } finally {
+      link?.session.close();
+    }
+  }
+
+  /**
+   * `sutazai uninstall`: each host (or the one named) stops its runtime and everything it
+   * supervises, loses its service (unit or detached scripts), and has exactly the paths the
+   * install recorded as made by it removed, releases included; then the store forgets it.
+   * With no host left, the install's record and its sealed CA key go too.
+   */
+  async function uninstall(installFile: string | InstallFile, options: UninstallOptions = {}): Promise<UninstallResult> {
+    const file = typeof installFile === 'string' ? readInstallFile(installFile) : installFile;
+    const install = installOf(file);
+    const hosts = recordedHosts(install, file, options.host);
+    requireVault('Uninstalling');
+    const emit = (event: InstallEvent) => options.onEvent?.(event);
+    const results: HostUninstallResult[] = [];
+    for (const host of hosts) results.push(await uninstallHost(install, host, emit));
+    let installRemoved = false;
+    if (deps.installs.hosts(install.id).length === 0) {
+      deps.transaction(() => {
+        deps.installs.remove(install.id);
+        if (install.caKeySecretId !== null) deps.vault.remove(install.caKeySecretId);
+      });
+      installRemoved = true;
+      deps.logger?.info({ install: install.name }, 'install removed with its CA key: no host is left');
+    }
+    return { install: install.name, hosts: results, installRemoved };
+  }
+
+  async function uninstallHost(install: InstallRow, host: RecordedHost, emit: (event: InstallEvent) => void): Promise<HostUninstallResult> {
+    const name = host.row.name;
+    let current: UninstallStep = 'connect';
+    const report = (step: UninstallStep, status: 'running' | 'done' | 'already-done' | 'failed', detail: string) => {
+      current = step;
+      emit({ kind: 'uninstall', host: name, step, status, detail });
+    };
+    const releases = releasesOf(install, host.row.id);
+    let removed: string[] = [];
+    try {
+      if (host.record.rootDir === null || host.record.mode === null) {
+        report('connect', 'already-done', 'nothing was ever placed on the host');
+      } else {
+        report('connect', 'running', `${host.row.user}@${host.row.address}:${host.row.port}`);
+        const link = await linkFor(host);
+        try {
+          report(
+            'connect',
+            'done',
+            `${link.mode === 'system' ? 'system-wide' : 'per-user'} install under ${link.layout.root}, ${link.service === 'systemd' ? 'systemd unit' : 'detached mode'}`,
+          );
+          report('stop', 'running', 'stops the runtime and every process it supervises, then removes the service');
+          // Fixed from the record before the script runs: nothing the host says can add to it.
+          const paths = pathsToRemove(
+            host.record.createdPaths,
+            releases.map((r) => r.path),
+            link.layout,
+          );
+          const run = await runChangingScript(link, 'uninstall', uninstallScript({ layout: link.layout, service: link.service, paths }), {
+            timeoutMs: 300_000,
+            remedy: `Nothing was removed if the runtime could not be stopped; stop it on ${name} (sutazai-runtime stop-all --config FILE), then uninstall again.`,
+          });
+          removed = run.removed.filter((p) => paths.includes(p));
+          const said = run.output.split('\n');
+          report('stop', 'done', said.find((l) => /stopped|nothing of this runtime|no runtime/.test(l)) ?? 'the runtime is stopped');
+          report(
+            'remove',
+            'done',
+            removed.length === 0
+              ? 'nothing recorded was left on the host'
+              : `removed ${removed.length} recorded path${removed.length === 1 ? '' : 's'}: ${removed.join(', ')}`,
+          );
+        } finally {
+          link.session.close();
+        }
+      }
+      deps.transaction(() => {
+        deps.steps.removeHost(install.id, host.row.id);
+        deps.releases.removeHost(host.row.id, install.id);
+        deps.installs.removeHost(install.id, host.row.id);
+      });
+      report('forget', 'done', `${name} is no longer part of ${install.name}`);
+      deps.logger?.info({ install: install.name, host: name, removed }, 'host uninstalled');
+      return { host: name, outcome: 'removed', removed, error: null };
+    } catch (error) {
+      const failure = toApiError(error);
+      report(current, 'failed', failure.message.split('\n')[0]!);
+      return { host: name, outcome: 'failed', removed, error: failure.toBody() };
+    }
+  }
+
+  return { rollback, uninstall };
+}
+
+/**
+ * Which release a rollback goes to: the one asked for, which the host must keep, or its
+ * previous one (the release most recently current before the current one).
+ */
+export function chooseRollbackTarget(
+  hostName: string,
+  releases: readonly HostReleaseRow[],
+  to?: string,
+): { from: string | null; to: string } {
+  const current = releases.find((r) => r.state === 'current')?.version ?? null;
+  const kept =
+    [...releases]
+      .sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true }))
+      .map((r) => `${r.version} (${r.state})`)
+      .join(', ') || 'none';
+  if (to !== undefined) {
+    if (!releases.some((r) => r.version === to)) {
+      throw new ApiError(
+        'NOT_FOUND',
+        `${hostName} keeps no release ${to}; its releases: ${kept}.`,
+        'Name one of them with --to VERSION, or leave --to out for the previous one.',
+      );
+    }
+    return { from: current, to };
+  }
+  const previous = releases.filter((r) => r.state === 'previous').sort((a, b) => b.installedAt - a.installedAt)[0];
+  if (!previous) {
+    throw new ApiError(
+      'NOT_FOUND',
+      `${hostName} keeps no previous release to return to; its releases: ${kept}.`,
+      'Name a kept release with --to VERSION, or apply an install file with the release you want.',
+    );
+  }
+  return { from: current, to: previous.version };
+}
+
+function toApiError(error: unknown): ApiError {
+  if (isApiError(error)) return error;
+  return new ApiError(
+    'INSTALL_STEP_FAILED',
+    `Unexpected failure: ${(error as Error)?.message ?? String(error)}`,
+    'Try again; if it keeps failing, send the app log with your report.',
+    { cause: error },
+  );
+}
