@@ -21,6 +21,13 @@ export const RUNTIME_ERROR_CODES = [
 
 export type RuntimeErrorCode = (typeof RUNTIME_ERROR_CODES)[number];
 
+/** A RuntimeError as plain data: what supervisor events, instance statuses and the API carry. */
+export interface ErrorInfo {
+  code: RuntimeErrorCode;
+  message: string;
+  remedy: string;
+}
+
 export class RuntimeError extends Error {
   readonly code: RuntimeErrorCode;
   readonly remedy: string;
@@ -32,7 +39,7 @@ export class RuntimeError extends Error {
     this.remedy = remedy;
   }
 
-  toJSON(): { code: RuntimeErrorCode; message: string; remedy: string } {
+  toJSON(): ErrorInfo {
     return { code: this.code, message: this.message, remedy: this.remedy };
   }
 }

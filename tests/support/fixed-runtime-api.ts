@@ -3,7 +3,9 @@
 // roles, the SSH tunnel), not about supervising processes.
 import os from 'node:os';
 import { RuntimeError } from '../../agents-runtime/src/runtime-error';
-import type { ProcessStatus, RuntimeApi, RuntimeInfo } from '../../agents-runtime/src/server/runtime-api';
+import type { RuntimeInfo } from '../../agents-runtime/src/daemon/runtime-info';
+import type { RuntimeApi } from '../../agents-runtime/src/server/runtime-api';
+import type { ProcessStatus } from '../../agents-runtime/src/supervisor/process-status';
 
 export const FIXED_RUNTIME_VERSION = '0.1.0-fixed';
 

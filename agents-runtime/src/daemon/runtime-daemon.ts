@@ -32,7 +32,11 @@ import { loadState, saveState, type RuntimeState } from '../process/state-file';
 import { RuntimeError } from '../runtime-error';
 import { readCappedText, TextTooLargeError } from '../yaml/read-capped-text';
 import { YAML_FILE_LIMITS } from '../yaml/read-yaml';
-import type { InstanceStatus, LogLine, ProcessStatus, RuntimeApi, RuntimeEvent, RuntimeInfo, Unsubscribe } from '../server/runtime-api';
+import type { InstanceLogLine } from '../logs/instance-log-line';
+import type { RuntimeApi, Unsubscribe } from '../server/runtime-api';
+import type { InstanceStatus, ProcessStatus } from '../supervisor/process-status';
+import type { RuntimeEvent } from './runtime-event';
+import type { RuntimeInfo } from './runtime-info';
 import { startRuntimeServer, type RuntimeServer } from '../server/runtime-server';
 import { FleetSupervisor, type FleetIntent } from '../supervisor/fleet-supervisor';
 import { createHealthProbe } from '../supervisor/health-checks';
@@ -387,17 +391,15 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     // ---- metrics: 1 Hz sampling of the host and every instance's process group ------------
     const metrics = createMetricsService({
       processes: () =>
-        fleet
-          .snapshot()
-          .processes.flatMap((p) =>
-            p.instances.map((i) => ({
-              instance: i.instance,
-              process: p.name,
-              pid: i.pid,
-              restarts: i.restarts,
-              startedAtMs: instanceStatus(i).startedAtMs,
-            })),
-          ),
+        fleet.snapshot().processes.flatMap((p) =>
+          p.instances.map((i) => ({
+            instance: i.instance,
+            process: p.name,
+            pid: i.pid,
+            restarts: i.restarts,
+            startedAtMs: instanceStatus(i).startedAtMs,
+          })),
+        ),
       log: (message) => log.warn({ component: 'metrics' }, message),
     });
     metrics.start();
@@ -470,7 +472,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     };
 
     // ---- the API ------------------------------------------------------------------------
-    const toWireLine = (instance: string, line: FileLogLine): LogLine => {
+    const toWireLine = (instance: string, line: FileLogLine): InstanceLogLine => {
       const at = line.time === null ? NaN : Date.parse(line.time);
       return {
         atMs: Number.isFinite(at) ? at : Date.now(),

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GpuMetrics } from '../server/runtime-api';
+import type { GpuMetrics } from './metric-sample';
 
 export const NVIDIA_SMI_ARGS = [
   '--query-gpu=index,name,utilization.gpu,memory.used,memory.total,temperature.gpu',

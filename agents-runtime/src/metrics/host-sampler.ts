@@ -5,7 +5,7 @@
  * reading at start() and emits from the second on.
  */
 import type { ByteCounters, CpuStat } from '../linux/proc-parsers';
-import type { GpuMetrics, HostMetrics } from '../server/runtime-api';
+import type { GpuMetrics, HostMetrics } from './metric-sample';
 import {
   busyPercent,
   DEFAULT_PROC_ROOT,

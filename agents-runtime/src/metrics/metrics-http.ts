@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { MetricSample } from '../server/runtime-api';
+import type { MetricSample } from './metric-sample';
 import { PROMETHEUS_CONTENT_TYPE, sampleToPrometheus } from './prometheus-exposition';
 
 export interface MetricsHttpOptions {

@@ -9,7 +9,7 @@
  * catch up. The timer is unref'd: the daemon keeps itself alive, the sampler never does.
  */
 import { performance } from 'node:perf_hooks';
-import type { GpuMetrics, MetricSample } from '../server/runtime-api';
+import type { GpuMetrics, MetricSample } from './metric-sample';
 import { createGpuReader, type GpuReaderOptions } from './gpu-reader';
 import { createHostSampler } from './host-sampler';
 import { createProcessSampler, type ProcessProvider } from './process-sampler';

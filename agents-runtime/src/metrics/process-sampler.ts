@@ -27,7 +27,7 @@
  * 5 s. Open files (a readdir of /proc/<pid>/fd per member) are counted every
  * `openFilesEvery` ticks (default 10) and reported from that count in between.
  */
-import type { InstanceMetrics } from '../server/runtime-api';
+import type { InstanceMetrics } from './metric-sample';
 import {
   CLOCK_TICKS_PER_SECOND,
   DEFAULT_PROC_ROOT,

@@ -4,7 +4,7 @@
  * (Prometheus stamps a scrape itself). Names follow promtool's lint: base units (bytes,
  * seconds, celsius), no abbreviations, `_total` on the counter. Pure: no I/O.
  */
-import type { MetricSample } from '../server/runtime-api';
+import type { MetricSample } from './metric-sample';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 

@@ -1,7 +1,8 @@
 /**
- * What the daemon implements for the gRPC server, in plain TypeScript (numbers, string
- * unions, null), and the one place where these types meet the generated message types.
- * The server never hands generated types to the daemon nor plain ones to the wire.
+ * What the daemon implements for the gRPC server, over the runtime's own plain types
+ * (numbers, string unions, null; each defined by the part that produces it), and the one
+ * place where those meet the generated message types. The server never hands generated
+ * types to the daemon nor plain ones to the wire.
  */
 import type { GetInfoResponse } from '../generated/sutazai/runtime/v1/GetInfoResponse';
 import type { GpuMetrics as WireGpuMetrics } from '../generated/sutazai/runtime/v1/GpuMetrics';
@@ -13,137 +14,13 @@ import type { ProcessState__Output as WireProcessState } from '../generated/suta
 import type { ProcessStatus as WireProcessStatus } from '../generated/sutazai/runtime/v1/ProcessStatus';
 import type { RuntimeErrorInfo } from '../generated/sutazai/runtime/v1/RuntimeErrorInfo';
 import type { RuntimeEvent as WireRuntimeEvent } from '../generated/sutazai/runtime/v1/RuntimeEvent';
-import type { RuntimeErrorCode } from '../runtime-error';
-
-/** The supervisor's states (agents-runtime/src/supervisor/states.ts). */
-export type ProcessState = 'stopped' | 'starting' | 'running' | 'backoff' | 'stopping' | 'exited' | 'crash-loop';
-
-export interface ErrorInfo {
-  code: RuntimeErrorCode;
-  message: string;
-  remedy: string;
-}
-
-export interface HostFacts {
-  hostname: string;
-  platform: string;
-  osRelease: string;
-  arch: string;
-  cpuCount: number;
-  memoryTotalBytes: number;
-  nodeVersion: string;
-}
-
-export interface RuntimeInfo {
-  runtimeVersion: string;
-  startedAtMs: number;
-  uptimeMs: number;
-  /** null when no manifest is loaded. */
-  manifestVersion: string | null;
-  /** null when the runtime was not installed from a release bundle. */
-  bundleVersion: string | null;
-  host: HostFacts;
-}
-
-export interface InstanceStatus {
-  /** `<process>-<n>`, e.g. agent-1. */
-  instance: string;
-  state: ProcessState;
-  pid: number | null;
-  restarts: number;
-  startedAtMs: number | null;
-  exitCode: number | null;
-  lastError: ErrorInfo | null;
-}
-
-export interface ProcessStatus {
-  name: string;
-  replicas: number;
-  instances: InstanceStatus[];
-}
-
-export interface RuntimeEvent {
-  atMs: number;
-  /** Dotted kind, e.g. process.state, process.exit, manifest.updated. */
-  kind: string;
-  process: string | null;
-  instance: string | null;
-  /** For process.state: the state entered. */
-  state: ProcessState | null;
-  message: string;
-  error: ErrorInfo | null;
-}
-
-/** A mounted local filesystem (agents-runtime/src/metrics/proc-readers.ts says which count). */
-export interface FilesystemMetrics {
-  mount: string;
-  usedBytes: number;
-  totalBytes: number;
-}
-
-/** An NVIDIA GPU as nvidia-smi reports it; null where it reports "[N/A]" or "[Not Supported]". */
-export interface GpuMetrics {
-  index: number;
-  name: string;
-  utilizationPercent: number | null;
-  memoryUsedBytes: number | null;
-  memoryTotalBytes: number | null;
-  temperatureC: number | null;
-}
-
-/** The host at one tick (agents-runtime/src/metrics/host-sampler.ts). Rates are per second over the last interval. */
-export interface HostMetrics {
-  /** Busy share of all cores together, 0..100. */
-  cpuPercent: number;
-  /** Busy share of each core, 0..100, cpu0 first. */
-  perCorePercent: number[];
-  loadOneMinute: number;
-  loadFiveMinutes: number;
-  loadFifteenMinutes: number;
-  /** MemTotal - MemAvailable. */
-  memoryUsedBytes: number;
-  memoryTotalBytes: number;
-  swapUsedBytes: number;
-  swapTotalBytes: number;
-  diskReadBytesPerSec: number;
-  diskWriteBytesPerSec: number;
-  netRxBytesPerSec: number;
-  netTxBytesPerSec: number;
-  filesystems: FilesystemMetrics[];
-  /** Empty when there is no NVIDIA GPU or nvidia-smi is not answering. */
-  gpus: GpuMetrics[];
-}
-
-/** One instance at one tick, summed over its process group (agents-runtime/src/metrics/process-sampler.ts). */
-export interface InstanceMetrics {
-  instance: string;
-  /** The manifest process, e.g. agent. */
-  process: string;
-  /** null when not running; then cpuPercent, rssBytes and threads are 0 and openFiles is null. */
-  pid: number | null;
-  /** Percent of ONE core, as top counts it: two busy cores read 200. */
-  cpuPercent: number;
-  rssBytes: number;
-  threads: number;
-  /** null when /proc/<pid>/fd cannot be read (another user's process) or not running. */
-  openFiles: number | null;
-  restarts: number;
-  /** null when not running. */
-  uptimeMs: number | null;
-}
-
-export interface MetricSample {
-  atMs: number;
-  host: HostMetrics;
-  instances: InstanceMetrics[];
-}
-
-export interface LogLine {
-  atMs: number;
-  instance: string;
-  stream: 'stdout' | 'stderr';
-  text: string;
-}
+import type { InstanceLogLine } from '../logs/instance-log-line';
+import type { GpuMetrics, InstanceMetrics, MetricSample } from '../metrics/metric-sample';
+import type { RuntimeEvent } from '../daemon/runtime-event';
+import type { RuntimeInfo } from '../daemon/runtime-info';
+import type { ErrorInfo } from '../runtime-error';
+import type { InstanceStatus, ProcessStatus } from '../supervisor/process-status';
+import type { State } from '../supervisor/states';
 
 /** Stops a subscription; safe to call more than once. */
 export type Unsubscribe = () => void;
@@ -168,13 +45,19 @@ export interface RuntimeApi {
    * The last `lines` lines, then (with `follow`) new ones. `onEnd` ends the stream: without
    * `follow` once the last line is sent, or with an error when reading fails.
    */
-  tailLogs(instance: string, lines: number, follow: boolean, onLine: (line: LogLine) => void, onEnd: (error?: Error) => void): Unsubscribe;
+  tailLogs(
+    instance: string,
+    lines: number,
+    follow: boolean,
+    onLine: (line: InstanceLogLine) => void,
+    onEnd: (error?: Error) => void,
+  ): Unsubscribe;
   health(): 'SERVING' | 'NOT_SERVING';
 }
 
 // ---- plain -> wire --------------------------------------------------------------------
 
-const WIRE_STATE: Record<ProcessState, WireProcessState> = {
+const WIRE_STATE: Record<State, WireProcessState> = {
   stopped: 'PROCESS_STATE_STOPPED',
   starting: 'PROCESS_STATE_STARTING',
   running: 'PROCESS_STATE_RUNNING',
@@ -282,7 +165,7 @@ export function metricSampleToWire(sample: MetricSample): WireMetricSample {
   };
 }
 
-export function logLineToWire(line: LogLine): WireLogLine {
+export function logLineToWire(line: InstanceLogLine): WireLogLine {
   return {
     atMs: long(line.atMs),
     instance: line.instance,

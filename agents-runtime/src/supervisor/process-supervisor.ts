@@ -1,15 +1,9 @@
 import { replicaHealth } from '../manifest/dependency-order';
 import type { HealthSpec, ProcessSpec } from '../manifest/manifest-schema';
-import { RuntimeError, type RuntimeErrorCode } from '../runtime-error';
+import { RuntimeError, type ErrorInfo } from '../runtime-error';
 import { RestartTracker, restartWanted, type RandomSource } from './backoff';
 import type { Clock, ExitInfo, HealthProbe, ProcessDriver, RunningProcess } from './driver';
 import { nextState, type EventKind, type State } from './states';
-
-export interface ErrorInfo {
-  code: RuntimeErrorCode;
-  message: string;
-  remedy: string;
-}
 
 interface EventBase {
   at: number;

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startMetricsHttp } from '../../../agents-runtime/src/metrics/metrics-http';
 import { createMetricsService, type MetricsService } from '../../../agents-runtime/src/metrics/metrics-service';
 import type { ProcessInfo } from '../../../agents-runtime/src/metrics/process-sampler';
-import type { MetricSample } from '../../../agents-runtime/src/server/runtime-api';
+import type { MetricSample } from '../../../agents-runtime/src/metrics/metric-sample';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 

@@ -13,14 +13,12 @@ import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutaza
 import type { RuntimeEvent__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/RuntimeEvent';
 import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
 import { loadRuntimeProtos, runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
-import type {
-  LogLine,
-  MetricSample,
-  ProcessStatus,
-  RuntimeApi,
-  RuntimeEvent,
-  RuntimeInfo,
-} from '../../../agents-runtime/src/server/runtime-api';
+import type { RuntimeEvent } from '../../../agents-runtime/src/daemon/runtime-event';
+import type { RuntimeInfo } from '../../../agents-runtime/src/daemon/runtime-info';
+import type { InstanceLogLine } from '../../../agents-runtime/src/logs/instance-log-line';
+import type { MetricSample } from '../../../agents-runtime/src/metrics/metric-sample';
+import type { RuntimeApi } from '../../../agents-runtime/src/server/runtime-api';
+import type { ProcessStatus } from '../../../agents-runtime/src/supervisor/process-status';
 import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/src/server/runtime-server';
 import { makeRuntimeCerts, type Pem, type RuntimeCerts } from '../../support/runtime-certs';
 
@@ -47,10 +45,10 @@ class MemoryRuntime implements RuntimeApi {
   ]);
   private eventListeners = new Set<(event: RuntimeEvent) => void>();
   private sampleListeners = new Set<(sample: MetricSample) => void>();
-  private lineListeners = new Set<(line: LogLine) => void>();
+  private lineListeners = new Set<(line: InstanceLogLine) => void>();
   /** The ring buffer: samples at 1000, 2000, 3000 ms. */
   samples: MetricSample[] = [1000, 2000, 3000].map((atMs) => sample(atMs));
-  logs: LogLine[] = ['one', 'two', 'three'].map((text, i) => ({
+  logs: InstanceLogLine[] = ['one', 'two', 'three'].map((text, i) => ({
     atMs: 10 + i,
     instance: 'core-1',
     stream: i === 2 ? 'stderr' : 'stdout',
@@ -127,7 +125,13 @@ class MemoryRuntime implements RuntimeApi {
   emitSample(s: MetricSample): void {
     for (const listener of this.sampleListeners) listener(s);
   }
-  tailLogs(instance: string, lines: number, follow: boolean, onLine: (line: LogLine) => void, onEnd: (error?: Error) => void): () => void {
+  tailLogs(
+    instance: string,
+    lines: number,
+    follow: boolean,
+    onLine: (line: InstanceLogLine) => void,
+    onEnd: (error?: Error) => void,
+  ): () => void {
     if (instance !== 'core-1')
       throw new RuntimeError('PROCESS_NOT_FOUND', `no instance named ${instance}`, 'pick an instance from ListProcesses');
     for (const line of lines > 0 ? this.logs.slice(-lines) : []) onLine(line);
@@ -137,7 +141,7 @@ class MemoryRuntime implements RuntimeApi {
     }
     return this.subscribe(this.lineListeners, onLine);
   }
-  emitLine(line: LogLine): void {
+  emitLine(line: InstanceLogLine): void {
     for (const listener of this.lineListeners) listener(line);
   }
   health(): 'SERVING' | 'NOT_SERVING' {

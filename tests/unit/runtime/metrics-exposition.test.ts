@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseNvidiaSmiLine } from '../../../agents-runtime/src/metrics/gpu-reader';
 import { escapeLabelValue, sampleToPrometheus } from '../../../agents-runtime/src/metrics/prometheus-exposition';
-import type { MetricSample } from '../../../agents-runtime/src/server/runtime-api';
+import type { MetricSample } from '../../../agents-runtime/src/metrics/metric-sample';
 import { metricSampleToWire } from '../../../agents-runtime/src/server/runtime-api';
 
 function sample(): MetricSample {
