@@ -21,8 +21,11 @@ const nodeTargets = [
   { entry: 'electron/backend/untrusted-yaml/yaml-worker.ts', outfile: 'backend/yaml-worker.cjs', partOf: 'backend/' },
 ];
 
-/** Which parts to build; `only` narrows it for the commands that need one part. */
-export async function buildAll({ only, quiet = false, production = process.env.NODE_ENV === 'production' } = {}) {
+/**
+ * Which parts to build; `only` narrows it for the commands that need one part. `outDir`
+ * (default dist/) lets the packaging test build a production app of its own.
+ */
+export async function buildAll({ only, quiet = false, production = process.env.NODE_ENV === 'production', outDir = out } = {}) {
   const started = Date.now();
   const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   const tasks = [];
@@ -32,7 +35,7 @@ export async function buildAll({ only, quiet = false, production = process.env.N
     tasks.push(
       build({
         entryPoints: [path.join(root, target.entry)],
-        outfile: path.join(out, target.outfile),
+        outfile: path.join(outDir, target.outfile),
         bundle: true,
         platform: 'node',
         target: 'node20',
@@ -52,7 +55,7 @@ export async function buildAll({ only, quiet = false, production = process.env.N
     tasks.push(
       build({
         entryPoints: { app: path.join(root, 'renderer/src/main.tsx') },
-        outdir: path.join(out, 'renderer'),
+        outdir: path.join(outDir, 'renderer'),
         bundle: true,
         platform: 'browser',
         target: ['chrome120'],
@@ -63,13 +66,13 @@ export async function buildAll({ only, quiet = false, production = process.env.N
         logLevel: 'warning',
         define: { 'process.env.NODE_ENV': JSON.stringify(production ? 'production' : 'development') },
       }).then(async () => {
-        await mkdir(path.join(out, 'renderer'), { recursive: true });
-        await copyFile(path.join(root, 'renderer/index.html'), path.join(out, 'renderer/index.html'));
+        await mkdir(path.join(outDir, 'renderer'), { recursive: true });
+        await copyFile(path.join(root, 'renderer/index.html'), path.join(outDir, 'renderer/index.html'));
       }),
     );
   }
   await Promise.all(tasks);
-  if (!quiet) console.log(`built ${tasks.length} part(s) into dist/ in ${Date.now() - started} ms`);
+  if (!quiet) console.log(`built ${tasks.length} part(s) into ${outDir === out ? 'dist' : outDir}/ in ${Date.now() - started} ms`);
 }
 
 /** True when an output is missing or older than any source file under the given folders. */

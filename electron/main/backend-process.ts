@@ -14,6 +14,12 @@ export interface BackendProcessOptions {
   onRestarted(): void;
   /** Called when the restart budget is spent; the backend stays down. */
   onGaveUp(restartsInWindow: number, lastExitCode: number): void;
+  /**
+   * Electron's resources path in the packaged app (where electron-builder's extraResources
+   * lie), undefined from a checkout; the backend reads it from SUTAZAI_RESOURCES_PATH
+   * (electron/backend/app/packaged-resources.ts).
+   */
+  resourcesPath?: string;
   /** The vault key unsealed by the OS secret store; sent to every backend started. */
   vaultKey?: Buffer | null;
   policy?: RestartPolicy;
@@ -37,6 +43,7 @@ export class BackendProcess {
     const child = utilityProcess.fork(this.options.entryPath, backendArgs(this.options.dataDir, this.options.logLevel), {
       serviceName: 'SutazAI backend',
       stdio: 'inherit',
+      ...(this.options.resourcesPath !== undefined ? { env: { ...process.env, SUTAZAI_RESOURCES_PATH: this.options.resourcesPath } } : {}),
     });
     child.on('error', (type, location) => {
       console.error(`[shell] backend reported ${type} at ${location}`);

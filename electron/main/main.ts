@@ -96,6 +96,7 @@ if (!app.requestSingleInstanceLock()) {
         dataDir,
         vaultKey,
         logLevel: launch.logLevel,
+        ...(app.isPackaged ? { resourcesPath: process.resourcesPath } : {}),
         onRestarted: () => {
           // The old port died with the old backend; a reload makes the page ask again.
           if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.reload();

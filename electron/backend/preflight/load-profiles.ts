@@ -3,16 +3,24 @@ import path from 'node:path';
 import { isNode } from 'yaml';
 import { readCappedText, TextTooLargeError, readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/wire';
 import { ApiError } from '../../contract';
+import { packagedPath } from '../app/packaged-resources';
 import { YAML_LIMITS_REMEDY } from '../config/yaml-layer';
 import { RequirementProfileSchema, type RequirementProfile } from './profile-schema';
 
-/** config/ beside the source tree in development, beside the bundle when packaged. */
+/**
+ * config/: SUTAZAI_CONFIG_DIR when set; then, in the packaged app, only where the package
+ * puts it (app/packaged-resources.ts); from a checkout, beside the build or the source tree.
+ */
 export function defaultConfigDir(): string {
+  const packaged = packagedPath('configDir');
   const candidates = [
     process.env.SUTAZAI_CONFIG_DIR,
-    path.resolve(__dirname, '../../config'), // dist/backend -> repo root
-    path.resolve(__dirname, '../../../config'), // electron/backend/preflight -> repo root
-    (process as { resourcesPath?: string }).resourcesPath && path.join((process as { resourcesPath?: string }).resourcesPath!, 'config'),
+    ...(packaged !== undefined
+      ? [packaged]
+      : [
+          path.resolve(__dirname, '../../config'), // dist/backend -> repo root
+          path.resolve(__dirname, '../../../config'), // electron/backend/preflight -> repo root
+        ]),
   ];
   for (const candidate of candidates) if (candidate && existsSync(path.join(candidate, 'profiles'))) return candidate;
   throw new ApiError(

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../../contract';
+import { packagedPath } from '../app/packaged-resources';
 
 /**
  * The remote probe (resources/probe/probe.sh) and the one exec command that runs it.
@@ -64,29 +65,31 @@ export function probeStdin(script: string, sudoPassword?: string | null): string
 }
 
 /**
- * Where resources/ is: given explicitly, next to app.asar in the packaged app
- * (electron-builder's extraResources), or the checkout's resources/ found by walking up
- * from this module (dist/backend/*.cjs or the source tree) or from the working directory.
+ * Where the script is: in `resourcesDir` when given; in the packaged app, only where the
+ * package puts it (app/packaged-resources.ts); from a checkout, its resources/ found by
+ * walking up from this module (dist/backend/*.cjs or the source tree) or the working directory.
  */
 export function findProbeScript(options: { resourcesDir?: string } = {}): string {
   const candidates: string[] = [];
   if (options.resourcesDir) candidates.push(path.join(options.resourcesDir, SCRIPT_IN_RESOURCES));
-  const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
-  if (resourcesPath) candidates.push(path.join(resourcesPath, 'resources', SCRIPT_IN_RESOURCES));
-  const starts = [typeof __dirname === 'string' ? __dirname : null, process.cwd()].filter((d): d is string => d !== null);
-  for (const start of starts) {
-    for (let dir = start, depth = 0; depth < 8; depth++) {
-      candidates.push(path.join(dir, 'resources', SCRIPT_IN_RESOURCES));
-      const parent = path.dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
+  const packaged = packagedPath('probeScript');
+  if (packaged !== undefined) candidates.push(packaged);
+  else {
+    const starts = [typeof __dirname === 'string' ? __dirname : null, process.cwd()].filter((d): d is string => d !== null);
+    for (const start of starts) {
+      for (let dir = start, depth = 0; depth < 8; depth++) {
+        candidates.push(path.join(dir, 'resources', SCRIPT_IN_RESOURCES));
+        const parent = path.dirname(dir);
+        if (parent === dir) break;
+        dir = parent;
+      }
     }
   }
   const found = candidates.find((file) => fs.existsSync(file));
   if (!found) {
     throw new ApiError(
       'INTERNAL',
-      'The probe script resources/probe/probe.sh is missing from this installation.',
+      `The probe script ${packaged ?? 'resources/probe/probe.sh'} is missing from this installation.`,
       'Reinstall the app; from a checkout, run it from the repository so resources/ is found.',
     );
   }
