@@ -7,6 +7,7 @@ import {
   type InstallJobStatus,
   type InstallProgress,
   type JobHostState,
+  type JobStepName,
   type JobStepStatus,
 } from './installs';
 
@@ -92,15 +93,22 @@ export function applyInstallProgress(status: InstallJobStatus, event: InstallPro
   return { ...status, seq: event.seq, hosts };
 }
 
-/** Steps finished out of all, over every host: the job's overall progress. */
-export function countFinishedSteps(status: InstallJobStatus): { finished: number; total: number } {
-  let finished = 0;
-  let total = 0;
-  for (const host of status.hosts) {
-    for (const step of host.steps) {
-      total += 1;
-      if (FINAL.has(step.status)) finished += 1;
-    }
-  }
-  return { finished, total };
+const DONE: ReadonlySet<JobStepStatus> = new Set(['done', 'already-done']);
+
+/**
+ * Steps done out of all, over every host (or of one host): the progress a job shows. A
+ * failed step and the steps not reached after it are over but not done, so a host or job
+ * that stopped never reads as complete.
+ */
+export function countDoneSteps(of: { hosts: readonly Pick<InstallJobHost, 'steps'>[] } | Pick<InstallJobHost, 'steps'>): {
+  done: number;
+  total: number;
+} {
+  const steps = 'hosts' in of ? of.hosts.flatMap((h) => h.steps) : of.steps;
+  return { done: steps.filter((s) => DONE.has(s.status)).length, total: steps.length };
+}
+
+/** The step a host stopped at (the one that failed), or null while none has. */
+export function failedStepOf(host: Pick<InstallJobHost, 'steps'>): JobStepName | null {
+  return host.steps.find((s) => s.status === 'failed')?.step ?? null;
 }

@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { API_SUBPROTOCOL, MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
 import { RENDERER_SECURITY_HEADERS } from './content-security-policy';
 import type { Dispatcher, DispatcherLogger } from './dispatcher';
+import { ERROR_PAGE_HEADERS, errorPage } from './error-page';
 import { contentTypeFor, resolveStaticPath } from './static-path';
 import { isLoopbackHost, isOwnOrigin, socketAuthorized } from './web-auth';
 
@@ -145,18 +146,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 function sendError(res: http.ServerResponse, status: number, body: ApiErrorBody, acceptsHtml = false): void {
   const text = acceptsHtml ? errorPage(status, body) : JSON.stringify({ error: body });
   res.writeHead(status, {
-    ...RENDERER_SECURITY_HEADERS,
+    ...(acceptsHtml ? ERROR_PAGE_HEADERS : RENDERER_SECURITY_HEADERS),
     'Content-Type': acceptsHtml ? 'text/html; charset=utf-8' : 'application/json',
     'Content-Length': String(Buffer.byteLength(text)),
   });
   res.end(text);
-}
-
-function errorPage(status: number, body: ApiErrorBody): string {
-  const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return (
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status} ${escape(body.code)}</title></head>` +
-    `<body><h1>SutazAI Control Center</h1><p><strong>${escape(body.code)}</strong>: ${escape(body.message)}</p>` +
-    `<p>${escape(body.remedy)}</p></body></html>`
-  );
 }

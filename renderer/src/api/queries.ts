@@ -69,7 +69,7 @@ const visibleDetail = (detail: MethodResult<'hosts.get'>): MethodResult<'hosts.g
   facts: visibleStrings(detail.facts),
 });
 
-/** Snapshots newest first; one more than shown, so the oldest shown still has a change list. */
+/** A host's stored facts snapshots, newest first, at most `limit`, with the host's strings made visible as in useHostDetail. */
 export function useFactsHistory(hostId: number, limit: number) {
   return useApiQuery('hosts.factsHistory', { hostId, limit }, { select: visibleStrings });
 }
@@ -110,7 +110,7 @@ export function invalidateBundles(queryClient: QueryClient): Promise<void> {
   return Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);
 }
 
-/** After the inventory changed here (add, edit, trust, remove, import): every host view again. */
+/** After the inventory changed here (add, edit, trust, remove, import): the hosts list again, and the host's page (every host's when none is named). */
 export function invalidateInventory(queryClient: QueryClient, hostId?: number): Promise<void> {
   const keys = [apiKey('hosts.list'), hostId === undefined ? apiKey('hosts.get') : apiKey('hosts.get', { hostId })];
   return Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);

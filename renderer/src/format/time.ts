@@ -4,13 +4,15 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /**
- * "just now", "42 s ago", "3 min ago", "5 h ago", "2 d ago". A time slightly in the
- * future (clock skew between backend and window) reads as "just now", not "in 2 s".
+ * "just now", "42 s ago", "3 min ago", "5 h ago", "2 d ago"; never a time to come. What is
+ * shown happened already: a time up to a minute after `nowMs` is one that arrived between
+ * the ticks of the window's clock (useNow), so it reads "just now"; a later one was
+ * stamped by a clock ahead of this one, and says so ("3 min ahead of this clock").
  */
 export function formatRelativeTime(thenMs: number, nowMs: number): string {
   const delta = nowMs - thenMs;
   if (!Number.isFinite(delta)) return '—';
-  if (delta < -5 * SECOND) return `in ${spell(-delta)}`;
+  if (delta < -MINUTE) return `${spell(-delta)} ahead of this clock`;
   if (delta < 5 * SECOND) return 'just now';
   return `${spell(delta)} ago`;
 }

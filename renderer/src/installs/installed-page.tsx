@@ -13,7 +13,7 @@ import { UninstallDialog } from './uninstall-dialog';
 import { UpgradeCard } from './upgrade-card';
 import { useInstallChanges } from './use-install-changes';
 import { hrefFor } from '../router/route';
-import { currentRelease } from './installs-page';
+import { canRollBack, currentRelease, rollbackChoices, runningText } from './install-view';
 
 type Dialog = { kind: 'rollback' | 'uninstall'; host?: string } | null;
 
@@ -38,6 +38,8 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
     void jobs.refetch();
   };
   const gone = record.isError && record.error instanceof ApiError && record.error.code === 'NOT_FOUND';
+  // A failed read keeps the data read before: once the install is gone, nothing is offered on it.
+  const install = gone ? null : (record.data ?? null);
 
   return (
     <section className="page" data-testid="installed-page" data-install-name={installName}>
@@ -46,20 +48,22 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
           <h1>{installName}</h1>
           <p className="page-sub">
             <a href={hrefFor({ name: 'installs' })}>Installs</a>
-            {record.data?.bundle ? ` · ${record.data.bundle.name} ${record.data.bundle.version}` : ''}
+            {install ? <span data-testid="installed-running"> · {runningText(install)}</span> : null}
           </p>
         </div>
-        {record.data ? (
+        {install ? (
           <div className="actions">
-            <button
-              type="button"
-              className="button"
-              onClick={() => setDialog({ kind: 'rollback' })}
-              disabled={busy}
-              data-testid="install-rollback-all"
-            >
-              Roll back
-            </button>
+            {canRollBack(rollbackChoices(install)) ? (
+              <button
+                type="button"
+                className="button"
+                onClick={() => setDialog({ kind: 'rollback' })}
+                disabled={busy}
+                data-testid="install-rollback-all"
+              >
+                Roll back
+              </button>
+            ) : null}
             <button
               type="button"
               className="button button-danger-quiet"
@@ -192,15 +196,17 @@ function HostsTable({ install, busy, onDialog }: { install: InstallRecord; busy:
             <td className="cell-clip mono">{host.rootDir ?? '—'}</td>
             <td className="nowrap">
               <div className="actions">
-                <button
-                  type="button"
-                  className="button"
-                  onClick={() => onDialog({ kind: 'rollback', host: host.hostName })}
-                  disabled={busy || host.releases.length < 2}
-                  data-testid="installed-host-rollback"
-                >
-                  Roll back
-                </button>
+                {canRollBack(rollbackChoices(install, host.hostName)) ? (
+                  <button
+                    type="button"
+                    className="button"
+                    onClick={() => onDialog({ kind: 'rollback', host: host.hostName })}
+                    disabled={busy}
+                    data-testid="installed-host-rollback"
+                  >
+                    Roll back
+                  </button>
+                ) : null}
                 <button
                   type="button"
                   className="button button-danger-quiet"

@@ -4,15 +4,11 @@ import { EmptyState, QueryState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
 import { ROLE_LABELS } from '../hosts/host-form';
 import { InstallHealthPanel } from './install-health-panel';
+import { currentRelease, runningText } from './install-view';
 import { useInstallChanges } from './use-install-changes';
 import { hrefFor } from '../router/route';
 
-/** The release a host runs now, as the store recorded it. */
-export function currentRelease(host: InstallRecord['hosts'][number]): string | null {
-  return host.releases.find((r) => r.state === 'current')?.version ?? null;
-}
-
-/** The recorded installs: each one's bundle and hosts, with each host's role and current release; health on demand. */
+/** The recorded installs: what each runs and its hosts, with each host's role and current release; health on demand. */
 export function InstallsPage() {
   const installs = useApiQuery('installs.list', {});
   useInstallChanges();
@@ -59,8 +55,7 @@ function InstallSummary({ install }: { install: InstallRecord }) {
         </h2>
         <div className="card-head-side">
           <span className="card-aside">
-            {install.bundle ? `${install.bundle.name} ${install.bundle.version}` : 'bundle removed'} · updated{' '}
-            <RelativeTime ms={install.updatedAt} />
+            <span data-testid="install-running">{runningText(install)}</span> · updated <RelativeTime ms={install.updatedAt} />
           </span>
         </div>
       </header>

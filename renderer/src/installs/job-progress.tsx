@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import {
-  countFinishedSteps,
+  countDoneSteps,
+  failedStepOf,
   type InstallJobHost,
   type InstallJobKind,
   type InstallJobStatus,
@@ -14,6 +15,7 @@ import { ModalDialog } from '../ui/modal-dialog';
 import { ErrorNotice } from '../ui/query-state';
 import { formatBytes } from '../format/bytes';
 import { formatDuration } from '../format/time';
+import { stepsDoneText } from './install-view';
 
 /**
  * A job's live progress, host by host and step by step, with each step's output a click
@@ -126,18 +128,19 @@ function StepRow({ step }: { step: InstallJobStep }) {
 }
 
 export function HostProgress({ host, kind }: { host: InstallJobHost; kind: InstallJobKind }) {
-  const finished = host.steps.filter((s) => s.status !== 'pending' && s.status !== 'running').length;
+  const { done, total } = countDoneSteps(host);
+  const stoppedAt = failedStepOf(host);
   const uploading = host.upload && host.steps.find((s) => s.step === 'upload')?.status === 'running';
   return (
     <section className="wizard-host" data-testid="wizard-job-host" data-host-name={host.host} data-state={host.state}>
       <header className="wizard-host-head">
         <h3 className="host-name">{host.host}</h3>
         <span className={`badge job-host-state job-host-state-${host.state}`}>{hostText(host.state, kind)}</span>
-        <span className="wizard-host-count figure">
-          {finished} of {host.steps.length} steps
+        <span className="wizard-host-count figure" data-testid="wizard-job-host-count">
+          {stepsDoneText(done, total, stoppedAt)}
         </span>
       </header>
-      <Progress value={finished} max={host.steps.length} label={`Steps finished on ${host.host}`} />
+      <Progress value={done} max={total} label={`Steps done on ${host.host}`} />
       {host.upload ? (
         <div
           className="progress-block"
@@ -173,13 +176,13 @@ export function HostProgress({ host, kind }: { host: InstallJobHost; kind: Insta
 
 /** The whole job: overall progress, why it stopped, and every host. */
 export function JobProgress({ job }: { job: InstallJobStatus }) {
-  const { finished, total } = countFinishedSteps(job);
+  const { done, total } = countDoneSteps(job);
   return (
     <div className="stack" data-testid="job-progress" data-job-id={job.jobId} data-kind={job.kind} data-state={job.state}>
       <div className="progress-block">
-        <Progress value={finished} max={total} label="Steps finished" testId="wizard-job-progress" />
-        <span className="progress-text figure">
-          {finished} of {total} steps
+        <Progress value={done} max={total} label="Steps done" testId="wizard-job-progress" />
+        <span className="progress-text figure" data-testid="wizard-job-count">
+          {stepsDoneText(done, total, null)}
         </span>
       </div>
       {job.error ? (
@@ -247,7 +250,7 @@ export function CancelJobButton({ job }: { job: InstallJobStatus }) {
             </>
           }
         >
-          <p className="muted">{countFinishedSteps(job).finished} steps have finished so far.</p>
+          <p className="muted">{countDoneSteps(job).done} steps are done so far.</p>
         </ModalDialog>
       ) : null}
     </>

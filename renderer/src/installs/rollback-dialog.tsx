@@ -3,6 +3,7 @@ import type { InstallRecord } from '../../../electron/contract';
 import { useApiAction } from '../api/use-api-action';
 import { ModalDialog } from '../ui/modal-dialog';
 import { ErrorNotice } from '../ui/query-state';
+import { rollbackChoices } from './install-view';
 
 const PREVIOUS = '';
 
@@ -24,13 +25,8 @@ export function RollbackDialog({
   const releaseId = useId();
   const rollback = useApiAction('installs.rollback');
   const hosts = install.hosts.filter((h) => host === undefined || h.hostName === host);
-  // Releases every chosen host keeps that are not current on all of them.
-  const kept = [...new Set(hosts.flatMap((h) => h.releases.map((r) => r.version)))].filter(
-    (version) =>
-      hosts.every((h) => h.releases.some((r) => r.version === version)) &&
-      !hosts.every((h) => h.releases.some((r) => r.version === version && r.state === 'current')),
-  );
-  const [to, setTo] = useState(PREVIOUS);
+  const choices = rollbackChoices(install, host);
+  const [to, setTo] = useState(choices.previous ? PREVIOUS : (choices.versions[0] ?? PREVIOUS));
   const start = async () => {
     const started = await rollback.run({ name: install.name, ...(host !== undefined ? { host } : {}), ...(to !== PREVIOUS ? { to } : {}) });
     if (started) onStarted(started.jobId);
@@ -71,15 +67,16 @@ export function RollbackDialog({
             data-testid="rollback-release"
             data-autofocus
           >
-            <option value={PREVIOUS}>Each host’s previous release</option>
-            {kept.map((version) => (
+            {choices.previous ? <option value={PREVIOUS}>Each host’s previous release</option> : null}
+            {choices.versions.map((version) => (
               <option key={version} value={version}>
                 {version}
               </option>
             ))}
           </select>
           <p className="field-hint">
-            Releases kept on {hosts.length === 1 ? hosts[0]!.hostName : 'every host'}; older ones were removed by install.releases_kept.
+            Releases kept on {hosts.length === 1 ? hosts[0]!.hostName : 'every host'}; older ones are removed after each upgrade (the
+            install’s releases_kept setting says how many stay).
           </p>
         </div>
         {rollback.state.status === 'error' ? <ErrorNotice title="The rollback did not start" error={rollback.state.error} /> : null}

@@ -1,3 +1,4 @@
+import { useId } from 'react';
 import type { MethodResult } from '../../../electron/contract';
 
 type Profiles = MethodResult<'preflight.profiles'>;
@@ -8,7 +9,7 @@ export function defaultProfile(profiles: Profiles, preferred?: string | null): s
   return profiles.find((p) => p.name === 'agent')?.name ?? profiles[0]?.name ?? '';
 }
 
-/** Which requirement profile to judge hosts against; its description shows on hover. */
+/** Which requirement profile to judge hosts against, labelled where it stands; its description shows on hover. */
 export function ProfileSelect({
   profiles,
   value,
@@ -22,23 +23,29 @@ export function ProfileSelect({
   id?: string;
   disabled?: boolean;
 }) {
+  const ownId = useId();
+  const selectId = id ?? ownId;
   return (
-    <select
-      id={id}
-      className="input input-inline"
-      value={value}
-      onChange={(event) => onChange(event.target.value)}
-      disabled={disabled || profiles.length === 0}
-      aria-label="Requirement profile"
-      title={profiles.find((p) => p.name === value)?.description}
-      data-testid="profile-select"
-    >
-      {profiles.length === 0 ? <option value="">No profiles</option> : null}
-      {profiles.map((profile) => (
-        <option key={profile.name} value={profile.name} title={profile.description}>
-          {profile.name}
-        </option>
-      ))}
-    </select>
+    <span className="inline-field">
+      <label className="inline-field-label" htmlFor={selectId}>
+        Requirement profile
+      </label>{' '}
+      <select
+        id={selectId}
+        className="input input-inline"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        disabled={disabled || profiles.length === 0}
+        title={profiles.find((p) => p.name === value)?.description}
+        data-testid="profile-select"
+      >
+        {profiles.length === 0 ? <option value="">No profiles</option> : null}
+        {profiles.map((profile) => (
+          <option key={profile.name} value={profile.name} title={profile.description}>
+            {profile.name}
+          </option>
+        ))}
+      </select>
+    </span>
   );
 }

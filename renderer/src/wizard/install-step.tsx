@@ -1,8 +1,11 @@
-import { useBundles, useHostList } from '../api/queries';
+import type { InstallJobStatus } from '../../../electron/contract';
+import { useApiQuery, useBundles, useHostList } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { Card } from '../ui/card';
 import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
 import { CancelJobButton, JobProgress } from '../installs/job-progress';
+import { laterJobOf } from '../installs/install-view';
+import { useInstallChanges } from '../installs/use-install-changes';
 import { useInstallJob } from '../installs/use-install-job';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { definitionOf } from './wizard-draft';
@@ -44,8 +47,31 @@ export function InstallStep({ wizard }: { wizard: WizardDraftHandle }) {
   return <InstallJob key={jobId} jobId={jobId} wizard={wizard} again={again} />;
 }
 
-function InstallJob({ jobId, wizard, again }: { jobId: string; wizard: WizardDraftHandle; again: ReturnType<typeof useInstallAgain> }) {
+/**
+ * A later install of the same name (Install again in another tab with this draft, or in
+ * another window), or null: what the wizard shows then, not the run its draft named,
+ * which may have been cancelled or failed since.
+ */
+function useLaterInstall(job: InstallJobStatus | null): string | null {
+  useInstallChanges();
+  const newest = useApiQuery('installs.jobs', { name: job?.install ?? '', kind: 'apply', limit: 1 }, { enabled: job !== null });
+  return job === null ? null : laterJobOf(job, newest.data?.[0]);
+}
+
+function InstallJob({
+  jobId,
+  wizard,
+  again,
+  startedElsewhere = false,
+}: {
+  jobId: string;
+  wizard: WizardDraftHandle;
+  again: ReturnType<typeof useInstallAgain>;
+  startedElsewhere?: boolean;
+}) {
   const view = useInstallJob(jobId);
+  const later = useLaterInstall(view.status === 'ready' ? view.job : null);
+  if (later !== null) return <InstallJob key={later} jobId={later} wizard={wizard} again={again} startedElsewhere />;
   const againButton = (
     <button
       type="button"
@@ -98,6 +124,11 @@ function InstallJob({ jobId, wizard, again }: { jobId: string; wizard: WizardDra
         testId="wizard-job"
       >
         <div className="stack">
+          {startedElsewhere ? (
+            <p className="muted" data-testid="wizard-install-elsewhere">
+              This install was started again from another window or tab; that run is shown here.
+            </p>
+          ) : null}
           {job.state === 'succeeded' ? (
             <p className="key-panel key-panel-ok" role="status">
               {unchanged

@@ -128,6 +128,20 @@ describe('cancelling an install', () => {
   }, 300_000);
 });
 
+describe('a rollback with nothing to roll back to', () => {
+  it('is refused before any job starts, in words for the app rather than command-line flags', async () => {
+    const jobsBefore = await api().call('installs.jobs', { name: INSTALL, limit: 10 });
+    const refused = await refusal(api().call('installs.rollback', { name: INSTALL }));
+    expect(refused).toMatchObject({
+      code: 'NOT_FOUND',
+      message: `Nothing to roll back to: ${HOST} keeps no earlier release (it keeps 1.0.0 (current)).`,
+      remedy: expect.stringContaining(`upgrade or downgrade it to an imported bundle`),
+    });
+    expect(refused.remedy).not.toMatch(/--|sutazai |installs\./);
+    await expect(api().call('installs.jobs', { name: INSTALL, limit: 10 })).resolves.toEqual(jobsBefore);
+  });
+});
+
 describe('jobs across a restart of the backend', () => {
   let finishedJob = '';
   let cutJob = '';

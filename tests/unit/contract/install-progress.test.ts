@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyInstallProgress,
-  countFinishedSteps,
+  countDoneSteps,
+  failedStepOf,
   INSTALL_STEPS,
   InstallProgressSchema,
   JOB_NOTES_KEPT,
@@ -80,7 +81,7 @@ describe('an apply job folded from its progress events', () => {
     status = applyInstallProgress(status, step(3, 'a', 'check-space', 'already-done', { at: 160, output: 'nothing left to store' }));
     expect(status.hosts[0]!.steps[1]).toMatchObject({ status: 'already-done', startedAt: 160, finishedAt: 160 });
     expect(status.seq).toBe(3);
-    expect(countFinishedSteps(status)).toEqual({ finished: 2, total: INSTALL_STEPS.length });
+    expect(countDoneSteps(status)).toEqual({ done: 2, total: INSTALL_STEPS.length });
   });
 
   it('ignores an event it has already folded in, and one of another job, so a window can fold events over a fetched status', () => {
@@ -151,6 +152,34 @@ describe('an apply job folded from its progress events', () => {
       finishedAt: 40,
     });
     expect(status.hosts.flatMap((h) => h.steps).some((s) => s.status === 'running')).toBe(false);
+  });
+
+  it('counts a failed step and the steps not reached as not done, so a host or job that stopped never reads as complete', () => {
+    let status = job(['a', 'b']);
+    let seq = 0;
+    for (const name of INSTALL_STEPS) status = applyInstallProgress(status, step((seq += 1), 'a', name, 'done'));
+    status = applyInstallProgress(status, step((seq += 1), 'b', 'connect', 'done'));
+    status = applyInstallProgress(status, step((seq += 1), 'b', 'check-space', 'already-done'));
+    status = applyInstallProgress(status, step((seq += 1), 'b', 'upload', 'failed'));
+    for (const name of INSTALL_STEPS.slice(INSTALL_STEPS.indexOf('upload') + 1))
+      status = applyInstallProgress(status, step((seq += 1), 'b', name, 'skipped'));
+    const [a, b] = status.hosts;
+    expect(countDoneSteps(a!)).toEqual({ done: INSTALL_STEPS.length, total: INSTALL_STEPS.length });
+    expect(failedStepOf(a!)).toBeNull();
+    expect(countDoneSteps(b!)).toEqual({ done: 2, total: INSTALL_STEPS.length });
+    expect(failedStepOf(b!)).toBe('upload');
+    expect(b!.steps.every((s) => s.status !== 'pending' && s.status !== 'running')).toBe(true);
+    expect(countDoneSteps(status)).toEqual({ done: INSTALL_STEPS.length + 2, total: 2 * INSTALL_STEPS.length });
+
+    // Cancelled in the middle of a step: that step failed, the rest were never reached.
+    let cancelled = applyInstallProgress(job(['c']), step(1, 'c', 'connect', 'done'));
+    cancelled = applyInstallProgress(cancelled, step(2, 'c', 'check-space', 'running'));
+    cancelled = applyInstallProgress(
+      cancelled,
+      InstallProgressSchema.parse({ jobId: 'j1', seq: 3, at: 30, kind: 'finished', state: 'cancelled', error: null }),
+    );
+    expect(countDoneSteps(cancelled)).toEqual({ done: 1, total: INSTALL_STEPS.length });
+    expect(failedStepOf(cancelled.hosts[0]!)).toBe('check-space');
   });
 
   it('keeps only the newest notes of a host, each cut to its limit', () => {

@@ -16,9 +16,14 @@ describe('formatRelativeTime', () => {
     expect(formatRelativeTime(now - 2 * 86_400_000, now)).toBe('2 d ago');
   });
 
-  it('treats small clock skew as now, and a real future time as future', () => {
+  it('never says a time is to come: one newer than the window’s last tick is just now, a clock ahead says so', () => {
     expect(formatRelativeTime(now + 2_000, now)).toBe('just now');
-    expect(formatRelativeTime(now + 3 * 60_000, now)).toBe('in 3 min');
+    // The window's clock ticks every 10 s: a time stamped since its last tick is newer than its now.
+    expect(formatRelativeTime(now + 9_999, now)).toBe('just now');
+    expect(formatRelativeTime(now + 60_000, now)).toBe('just now');
+    expect(formatRelativeTime(now + 3 * 60_000, now)).toBe('3 min ahead of this clock');
+    for (const ahead of [1, 5_000, 59_000, 61_000, 3_600_000, 2 * 86_400_000])
+      expect(formatRelativeTime(now + ahead, now)).not.toMatch(/^in /);
   });
 });
 

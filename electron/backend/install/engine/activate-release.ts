@@ -135,7 +135,7 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
       }),
       {
         timeoutMs: 180_000,
-        remedy: `Read the end of the daemon's output above (and the log_dir on the host); \`sutazai rollback\` tries again.`,
+        remedy: `Read the end of the daemon's output above (and the log_dir on the host), then roll back again.`,
       },
     );
     created.push(...run.created);
@@ -197,7 +197,7 @@ sec end
     throw new ApiError(
       'NOT_FOUND',
       `${host.row.name}: ${said}.`,
-      'Choose a release that is kept on the host (`sutazai rollback --install F --host H --to VERSION`; the plan and the store list them), or apply the install again.',
+      'Choose a release that is kept on the host (the install’s hosts list them), or apply the install again.',
     );
   }
   const sections = new Map<string, string>();

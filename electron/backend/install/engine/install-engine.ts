@@ -166,7 +166,7 @@ export function createInstallEngine(deps: InstallEngineDeps) {
         throw new ApiError(
           'HOST_NOT_FOUND',
           `${file.file}: host ${entry.name} is not in the inventory.`,
-          `Add it first (sutazai hosts add ${entry.name} --address ...), or correct the name; \`sutazai hosts list\` shows the inventory.`,
+          `Add ${entry.name} to the inventory first (the Hosts page, or hosts add from the command line), or correct the name.`,
         );
       }
       if (row.kind !== 'ssh')
@@ -722,7 +722,7 @@ export function createInstallEngine(deps: InstallEngineDeps) {
           const error = new ApiError(
             'INSTALL_ROLLBACK_FAILED',
             `Release ${version} failed on ${row.name} at ${step}, and returning to ${previous} failed too: ${why.message} Why ${version} failed: ${failure.message}`,
-            `${why.remedy} Then bring ${row.name} back with \`sutazai rollback --install ${file.file} --host ${row.name} --to ${previous}\`.`,
+            `${why.remedy} Then roll ${row.name} back to ${previous}.`,
           );
           return { host: row.name, outcome: 'failed', steps, upload: null, error: error.toBody() };
         }

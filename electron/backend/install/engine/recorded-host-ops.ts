@@ -1,4 +1,5 @@
 import { ApiError, isApiError, type HostFacts } from '../../../contract';
+import { describeKeptReleases, rollbackTarget } from '../../../contract/rollback-target';
 import { loadInstallConfig } from '../../config/load-install-config';
 import type { InstallConfig } from '../../config/install-config-schema';
 import type { RuntimeTls } from '../../fleet/runtime-connection';
@@ -174,7 +175,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
         });
         continue;
       }
-      const result = await rollbackHost(install, file, host, operator.tls, options, emit);
+      const result = await rollbackHost(install, host, operator.tls, options, emit);
       results.push(result);
       if (result.outcome === 'failed' || result.outcome === 'returned') stoppedBy = host.row.name;
     }
@@ -183,7 +184,6 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
 
   async function rollbackHost(
     install: InstallRow,
-    file: InstallFile,
     host: RecordedHost,
     tls: RuntimeTls,
     options: RollbackOptions,
@@ -257,7 +257,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
         const returned = new ApiError(
           'INSTALL_ROLLED_BACK',
           `${target} did not come up on ${name}, which was returned to ${from} (healthy again: ${back.health}). Why ${target} failed: ${failure.message}`,
-          `Fix what the lines above say, or choose another release with --to; \`sutazai rollback --install ${file.file} --host ${name} --to ${target}\` tries again.`,
+          `Fix what the lines above say, then roll ${name} back to ${target} again, or to another release it keeps.`,
         );
         return { host: name, from, to: target, outcome: 'returned', health: back.health, error: returned.toBody() };
       } catch (backError) {
@@ -265,7 +265,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
         const failed = new ApiError(
           'INSTALL_ROLLBACK_FAILED',
           `${target} did not come up on ${name}, and returning to ${from} failed too: ${why.message} Why ${target} failed: ${failure.message}`,
-          `${why.remedy} Then try again: sutazai rollback --install ${file.file} --host ${name} --to VERSION.`,
+          `${why.remedy} Then roll ${name} back again, to the release it should run.`,
         );
         return { host: name, from, to: target, outcome: 'failed', health: null, error: failed.toBody() };
       }
@@ -374,30 +374,22 @@ export function chooseRollbackTarget(
   to?: string,
 ): { from: string | null; to: string } {
   const current = releases.find((r) => r.state === 'current')?.version ?? null;
-  const kept =
-    [...releases]
-      .sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true }))
-      .map((r) => `${r.version} (${r.state})`)
-      .join(', ') || 'none';
+  const target = rollbackTarget(releases, to);
+  if (target !== null) return { from: current, to: target };
+  // The app refuses these before a job starts (installs.rollback), in its own words; only the command line gets here.
+  const kept = describeKeptReleases(releases);
   if (to !== undefined) {
-    if (!releases.some((r) => r.version === to)) {
-      throw new ApiError(
-        'NOT_FOUND',
-        `${hostName} keeps no release ${to}; its releases: ${kept}.`,
-        'Name one of them with --to VERSION, or leave --to out for the previous one.',
-      );
-    }
-    return { from: current, to };
-  }
-  const previous = releases.filter((r) => r.state === 'previous').sort((a, b) => b.installedAt - a.installedAt)[0];
-  if (!previous) {
     throw new ApiError(
       'NOT_FOUND',
-      `${hostName} keeps no previous release to return to; its releases: ${kept}.`,
-      'Name a kept release with --to VERSION, or apply an install file with the release you want.',
+      `${hostName} keeps no release ${to}; its releases: ${kept}.`,
+      'Name one of them with --to VERSION, or leave --to out for the previous one.',
     );
   }
-  return { from: current, to: previous.version };
+  throw new ApiError(
+    'NOT_FOUND',
+    `${hostName} keeps no previous release to return to; its releases: ${kept}.`,
+    'Name a kept release with --to VERSION, or apply an install file with the release you want.',
+  );
 }
 
 function toApiError(error: unknown): ApiError {

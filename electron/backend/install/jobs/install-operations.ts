@@ -1,4 +1,5 @@
 import { ApiError, type HostFacts, type InstallRecord, type UpgradeCandidate, type UpgradeOffer } from '../../../contract';
+import { describeKeptReleases, rollbackTarget } from '../../../contract/rollback-target';
 import { architecturesOf, BundleManifestSchema } from '../../bundles/bundle-manifest';
 import type { BundlesRepo } from '../../store/bundles-repo';
 import type { InstallRecordsRepo } from '../../store/install-records-repo';
@@ -174,6 +175,29 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
     };
   }
 
+  /**
+   * A rollback every chosen host has a release for, or a refusal before any job starts, in
+   * the words of the app (its Roll back dialog offers the releases kept), not a job that
+   * fails on the first host.
+   */
+  function refuseWithoutTarget(record: InstallRecord, hosts: readonly string[], to: string | undefined): void {
+    const lacking = record.hosts.filter((h) => hosts.includes(h.hostName) && rollbackTarget(h.releases, to) === null);
+    if (lacking.length === 0) return;
+    const kept = (h: InstallRecord['hosts'][number]) => describeKeptReleases(h.releases);
+    if (to !== undefined) {
+      throw new ApiError(
+        'NOT_FOUND',
+        `${lacking.map((h) => `${h.hostName} keeps no release ${to} (it keeps ${kept(h)})`).join('; ')}.`,
+        'Choose a release every chosen host keeps, or roll back one host at a time.',
+      );
+    }
+    throw new ApiError(
+      'NOT_FOUND',
+      `Nothing to roll back to: ${lacking.map((h) => `${h.hostName} keeps no earlier release (it keeps ${kept(h)})`).join('; ')}.`,
+      `A rollback returns a host to a release it ran before and still keeps. To run another version on ${record.name}, upgrade or downgrade it to an imported bundle.`,
+    );
+  }
+
   return {
     upgradeOffer,
     /** Planning changes nothing, so a downgrade is planned too: the plan's downgradeFrom names it for the confirmation. */
@@ -203,17 +227,7 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
       const record = recordOf(name);
       const file = recordedFile(record);
       const hosts = hostsOf(record, options.host, file);
-      if (options.to !== undefined) {
-        const lacking = record.hosts.filter((h) => hosts.includes(h.hostName) && !h.releases.some((r) => r.version === options.to));
-        if (lacking.length > 0) {
-          const kept = (h: InstallRecord['hosts'][number]) => h.releases.map((r) => `${r.version} (${r.state})`).join(', ') || 'none';
-          throw new ApiError(
-            'NOT_FOUND',
-            `${lacking.map((h) => `${h.hostName} keeps no release ${options.to} (it keeps ${kept(h)})`).join('; ')}.`,
-            'Choose a release every chosen host keeps, or roll back one host at a time.',
-          );
-        }
-      }
+      refuseWithoutTarget(record, hosts, options.to);
       return deps.jobs.run({
         kind: 'rollback',
         install: name,

@@ -8,7 +8,7 @@ import { ApiError, type InstallJobKind } from '../../../contract';
  */
 const RESUME: Record<InstallJobKind, (install: string) => string> = {
   apply: () =>
-    'Install again (the wizard’s Install again, or the same definition to installs.start): the steps already done on each host are found done, and an upload resumes from the bytes already on the host.',
+    'Install again (the wizard’s Install again button, or the same install started again): the steps already done on each host are found done, and an upload resumes from the bytes already on the host.',
   upgrade: (install) =>
     `Upgrade ${install} again from its page: hosts already switched stay on the new release, the others resume where they stopped (an upload from the bytes already on the host).`,
   rollback: (install) => `Roll ${install} back again from its page: a host already on the release asked for is left as it is.`,

@@ -52,7 +52,7 @@ export function createRemoteShell(session: SshSession, privilege: Privilege, sud
         throw new ApiError(
           'INSTALL_PRIVILEGE_MISSING',
           `sudo on ${where} asks for a password, and none is stored.`,
-          'Set the sudo password in the host settings (or `sutazai hosts add ... --sudo-password-file F`), then apply again.',
+          'Store the login’s sudo password with the host (Edit on its page; from the command line, when adding the host), then install again.',
         );
       }
       const outer = viaSudo ? sudoWrapper(script, withPassword) : script;
