@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import si from 'systeminformation';
-import { parseDiskstats, parseMeminfoUsedBytes, parseNetDev, type ByteCounters } from './proc-parsers';
+import { parseDiskstats, parseMeminfo, parseNetDev, type ByteCounters } from '../../../agents-runtime/src/wire';
 
 /** Raw cumulative counters and gauges; the sampler turns counters into rates. */
 export interface HostCounters {
@@ -26,7 +26,11 @@ function cpuTimes(): { busy: number; total: number } {
   return { busy, total };
 }
 
-/** Linux: three small /proc reads a tick, no process spawned. */
+/**
+ * Linux: three small /proc reads a tick, no process spawned (systeminformation spawns a
+ * tool every second for disk I/O), parsed by the runtime's parsers so this machine's
+ * figures count memory, disks and networks as a managed host's do.
+ */
 export function linuxCounterReader(procRoot = '/proc'): CounterReader {
   const read = (file: string) => readFile(`${procRoot}/${file}`, 'utf8').catch(() => null);
   return async () => {
@@ -35,12 +39,18 @@ export function linuxCounterReader(procRoot = '/proc'): CounterReader {
     return {
       cpuBusyMs: cpu.busy,
       cpuTotalMs: cpu.total,
-      memoryUsedBytes: meminfo ? parseMeminfoUsedBytes(meminfo) : null,
+      memoryUsedBytes: meminfo ? usedMemoryBytes(meminfo) : null,
       load1m: os.loadavg()[0] ?? 0,
       net: netdev ? parseNetDev(netdev) : null,
       disk: diskstats ? parseDiskstats(diskstats) : null,
     };
   };
+}
+
+/** MemTotal - MemAvailable; null when the text has no MemTotal (nothing to judge by). */
+function usedMemoryBytes(meminfo: string): number | null {
+  const memory = parseMeminfo(meminfo);
+  return memory.totalBytes > 0 ? memory.usedBytes : null;
 }
 
 /** macOS and Windows: systeminformation, which knows each OS's own counters. */
@@ -60,10 +70,13 @@ export function portableCounterReader(): CounterReader {
       net: nets
         ? nets
             .filter((n) => n.iface !== 'lo')
-            .reduce((acc, n) => ({ read: acc.read + n.rx_bytes, written: acc.written + n.tx_bytes }), { read: 0, written: 0 })
+            .reduce((acc, n) => ({ readBytes: acc.readBytes + n.rx_bytes, writeBytes: acc.writeBytes + n.tx_bytes }), {
+              readBytes: 0,
+              writeBytes: 0,
+            })
         : null,
       // fsStats counts bytes (rx/wx); it is unsupported on Windows, where disk stays unknown.
-      disk: disk && typeof disk.rx === 'number' ? { read: disk.rx, written: disk.wx } : null,
+      disk: disk && typeof disk.rx === 'number' ? { readBytes: disk.rx, writeBytes: disk.wx } : null,
     };
   };
 }

@@ -32,12 +32,12 @@ export function computeSample(previous: HostCounters, current: HostCounters, ela
   if (seconds > 0) {
     const rate = (a: number, b: number) => round(Math.max(0, b - a) / seconds, 1);
     if (previous.net && current.net) {
-      values['net.rx_bytes_per_s'] = rate(previous.net.read, current.net.read);
-      values['net.tx_bytes_per_s'] = rate(previous.net.written, current.net.written);
+      values['net.rx_bytes_per_s'] = rate(previous.net.readBytes, current.net.readBytes);
+      values['net.tx_bytes_per_s'] = rate(previous.net.writeBytes, current.net.writeBytes);
     }
     if (previous.disk && current.disk) {
-      values['disk.read_bytes_per_s'] = rate(previous.disk.read, current.disk.read);
-      values['disk.write_bytes_per_s'] = rate(previous.disk.written, current.disk.written);
+      values['disk.read_bytes_per_s'] = rate(previous.disk.readBytes, current.disk.readBytes);
+      values['disk.write_bytes_per_s'] = rate(previous.disk.writeBytes, current.disk.writeBytes);
     }
   }
   return values;

@@ -1,4 +1,4 @@
-import { isVirtualBlockDevice } from '../../../agents-runtime/src/linux/block-devices';
+import { isVirtualBlockDevice } from '../../../agents-runtime/src/wire';
 import type { DiskFacts } from '../../contract';
 
 /**

@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { isVirtualBlockDevice } from '../../../agents-runtime/src/linux/block-devices';
+import { isVirtualBlockDevice } from '../../../agents-runtime/src/wire';
 import type { DiskFacts } from '../../contract';
 
 /** Disks from /sys/block: size in 512-byte sectors, rotational flag, model when the driver gives one. */

@@ -7,8 +7,8 @@ const base: HostCounters = {
   cpuTotalMs: 4000,
   memoryUsedBytes: 500,
   load1m: 0.5,
-  net: { read: 1000, written: 2000 },
-  disk: { read: 0, written: 0 },
+  net: { readBytes: 1000, writeBytes: 2000 },
+  disk: { readBytes: 0, writeBytes: 0 },
 };
 
 describe('computeSample', () => {
@@ -17,8 +17,8 @@ describe('computeSample', () => {
       ...base,
       cpuBusyMs: 1500,
       cpuTotalMs: 6000,
-      net: { read: 3000, written: 2000 },
-      disk: { read: 4096, written: 1024 },
+      net: { readBytes: 3000, writeBytes: 2000 },
+      disk: { readBytes: 4096, writeBytes: 1024 },
     };
     expect(computeSample(base, next, 2000)).toEqual({
       'load.1m': 0.5,
@@ -32,7 +32,7 @@ describe('computeSample', () => {
   });
 
   it('never reports negative rates when a counter resets, and leaves out what is unknown', () => {
-    const next: HostCounters = { ...base, cpuTotalMs: 4000, memoryUsedBytes: null, net: { read: 10, written: 10 }, disk: null };
+    const next: HostCounters = { ...base, cpuTotalMs: 4000, memoryUsedBytes: null, net: { readBytes: 10, writeBytes: 10 }, disk: null };
     const sample = computeSample(base, next, 1000);
     expect(sample['net.rx_bytes_per_s']).toBe(0);
     expect(sample).not.toHaveProperty('cpu.percent');

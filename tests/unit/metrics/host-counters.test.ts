@@ -1,0 +1,60 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { linuxCounterReader } from '../../../electron/backend/metrics/host-counters';
+
+// The Linux counter reader on a fixture /proc: the runtime's parsers, as this machine's sampler uses them.
+describe('/proc counters of the machine the app runs on', () => {
+  let proc = '';
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.join(proc, file)), { recursive: true });
+    writeFileSync(path.join(proc, file), text);
+  };
+  const read = () => linuxCounterReader(proc)();
+
+  beforeEach(() => {
+    proc = mkdtempSync(path.join(os.tmpdir(), 'sutazai-proc-'));
+  });
+  afterEach(() => rmSync(proc, { recursive: true, force: true }));
+
+  it('computes used memory as total minus available', async () => {
+    write('meminfo', 'MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    6000000 kB\n');
+    expect((await read()).memoryUsedBytes).toBe((16000000 - 6000000) * 1024);
+    write('meminfo', 'MemTotal: 10 kB\nMemFree: 4 kB\n');
+    expect((await read()).memoryUsedBytes).toBe(6 * 1024);
+    write('meminfo', 'garbage');
+    expect((await read()).memoryUsedBytes).toBeNull();
+  });
+
+  it('sums network bytes over every interface but loopback', async () => {
+    const text = [
+      'Inter-|   Receive                                                |  Transmit',
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+      '    lo: 5000 10 0 0 0 0 0 0 5000 10 0 0 0 0 0 0',
+      '  eth0: 1000 5 0 0 0 0 0 0 200 3 0 0 0 0 0 0',
+      '  wlan0: 30 1 0 0 0 0 0 0 4 1 0 0 0 0 0 0',
+    ].join('\n');
+    write('net/dev', text);
+    expect((await read()).net).toEqual({ readBytes: 1030, writeBytes: 204 });
+  });
+
+  it('counts whole disks only, in 512-byte sectors', async () => {
+    const text = [
+      ' 253       0 vda 100 0 8 0 50 0 16 0 0 0 0',
+      ' 253       1 vda1 100 0 8 0 50 0 16 0 0 0 0',
+      '   7       0 loop0 9 0 999 0 9 0 999 0 0 0 0',
+      ' 259       0 nvme0n1 1 0 2 0 1 0 4 0 0 0 0',
+      ' 259       1 nvme0n1p1 1 0 2 0 1 0 4 0 0 0 0',
+      ' 254       0 dm-0 1 0 1000 0 1 0 1000 0 0 0 0',
+    ].join('\n');
+    write('diskstats', text);
+    expect((await read()).disk).toEqual({ readBytes: (8 + 2) * 512, writeBytes: (16 + 4) * 512 });
+  });
+
+  it('leaves a figure unknown when its file cannot be read', async () => {
+    const counters = await read();
+    expect(counters).toMatchObject({ memoryUsedBytes: null, net: null, disk: null });
+    expect(counters.cpuTotalMs).toBeGreaterThan(0);
+  });
+});
