@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { runtimeIdFor } from '../../agents-runtime/src/daemon/daemon-lock';
-import { RUNTIME_LAUNCH_ENV } from '../../agents-runtime/src/daemon/launch-env';
+import { RUNTIME_LAUNCH_ENV } from '../../agents-runtime/src/wire';
 import { RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
 import { listPids, parseEnviron, scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
 import { LOGGER_ENV_KEY } from '../../agents-runtime/src/logs/bash-stamper';

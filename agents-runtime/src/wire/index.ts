@@ -16,7 +16,7 @@ export {
   type RuntimeProtos,
 } from './load-proto';
 export { findProtoDir } from './find-proto-dir';
-export { RUNTIME_LAUNCH_ENV } from '../daemon/launch-env';
+export { RUNTIME_LAUNCH_ENV } from './launch-env';
 export { LOG_TIMESTAMPS, type LogTimestamps } from './config-enums';
 export type * from './messages';
 

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { LOG_TIMESTAMPS } from '../../../agents-runtime/src/wire';
 import { closestMatch } from './closest-match';
 
 /**
@@ -17,8 +18,6 @@ export const AUTHENTICATION_METHODS = ['mtls', 'jwt', 'oauth2'] as const;
 export const ACCESS_CONTROLS = ['rbac', 'abac'] as const;
 export const PROTOCOLS = ['grpc', 'websocket', 'rest'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-/** As agents-runtime's process-driver.ts LOG_TIMESTAMPS (the backend may not import the runtime). */
-export const LOG_TIMESTAMPS = ['auto', 'bash', 'node', 'raw'] as const;
 
 const shown = (input: unknown): string => (input === undefined ? 'nothing' : JSON.stringify(input));
 

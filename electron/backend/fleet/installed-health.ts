@@ -5,7 +5,7 @@ import { connectSsh } from '../hosts/ssh/connect-ssh';
 import { issueClientCertificate } from '../pki/issue-certificate';
 import { unsealCaKey } from '../pki/seal-ca-key';
 import type { InstallHostRow, InstallsRepo } from '../store/installs-repo';
-import type { ProcessStatus__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ProcessStatus';
+import type { ProcessStatus__Output } from '../../../agents-runtime/src/wire';
 import { UNLOCK_VAULT_REMEDY } from '../secrets/secret-vault';
 
 export interface InstalledHealthDeps extends TargetDeps {

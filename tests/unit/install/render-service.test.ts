@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { installLayout, SYSTEMD_UNIT_PATH } from '../../../electron/backend/install/definition/install-layout';
-import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/daemon/launch-env';
+import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/wire';
 import {
   EXEC_STOP_GUARD,
   quoteArg,
@@ -42,7 +42,7 @@ describe('the systemd unit', () => {
     // What makes a daemon restart keep the children, and the rest of the bundle's choices, stay.
     for (const kept of ['KillMode=process', 'Restart=always', 'TimeoutStopSec=120', 'WantedBy=multi-user.target', '[Service]'])
       expect(lines).toContain(kept);
-    // The launch environment of agents-runtime/src/daemon/launch-env.ts (the detached script sets it too).
+    // The launch environment of agents-runtime/src/wire/launch-env.ts (the detached script sets it too).
     for (const [key, value] of Object.entries(RUNTIME_LAUNCH_ENV)) expect(lines).toContain(`Environment=${key}=${value}`);
     for (const [key, value] of Object.entries(RUNTIME_LAUNCH_ENV))
       expect(renderDetachedStartScript(layout, release, 'lab')).toContain(`export ${key}='${value}'`);

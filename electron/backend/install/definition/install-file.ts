@@ -1,5 +1,4 @@
-import { readCappedText, TextTooLargeError } from '../../../../agents-runtime/src/yaml/read-capped-text';
-import { YAML_FILE_LIMITS } from '../../../../agents-runtime/src/yaml/read-yaml';
+import { readCappedText, TextTooLargeError, YAML_FILE_LIMITS } from '../../../../agents-runtime/src/wire';
 import path from 'node:path';
 import { isMap, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';

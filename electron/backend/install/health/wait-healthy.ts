@@ -2,7 +2,7 @@ import { ApiError, isApiError } from '../../../contract';
 import { openRuntimeConnection, type RuntimeConnection, type RuntimeTls } from '../../fleet/runtime-connection';
 import { describeEndpoint } from '../../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../../hosts/ssh/ssh-session';
-import type { ProcessStatus__Output } from '../../../../agents-runtime/src/generated/sutazai/runtime/v1/ProcessStatus';
+import type { ProcessStatus__Output } from '../../../../agents-runtime/src/wire';
 import type { ExpectedProcess } from '../render/render-manifest';
 
 export interface WaitHealthyOptions {

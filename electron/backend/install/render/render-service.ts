@@ -3,7 +3,7 @@ import { hasControlCharacter } from '../../config/install-config-schema';
 import { SYSTEMD_UNIT_NAME, SYSTEMD_UNIT_PATH, type InstallLayout, type ReleaseLayout } from '../definition/install-layout';
 import { RUNTIME_IDENTITY } from '../steps/runtime-identity';
 import { joinShell, rawShell, sh, type ShellScript } from '../remote/shell-script';
-import { RUNTIME_LAUNCH_ENV } from '../../../../agents-runtime/src/daemon/launch-env';
+import { RUNTIME_LAUNCH_ENV } from '../../../../agents-runtime/src/wire';
 
 /**
  * How the runtime runs as a service. With systemd as PID 1 and root (or sudo): the
