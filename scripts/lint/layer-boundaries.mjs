@@ -8,6 +8,9 @@
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 
+/** The one module of the runtime its clients may import (its index; the files behind it are the runtime's). */
+const RUNTIME_WIRE = 'agents-runtime/src/wire';
+
 const SHELL_BACKEND_FILES = [
   'electron/backend/server/static-path',
   'electron/backend/server/content-security-policy',
@@ -39,8 +42,12 @@ export const LAYERS = [
     electron: false,
     node: true,
     packages: 'any',
-    reach: (target) => !within(target, 'renderer') && !within(target, 'electron/main') && !within(target, 'electron/preload'),
-    rule: 'electron/backend is plain Node: nothing from electron, electron/main, electron/preload or renderer/',
+    reach: (target) =>
+      !within(target, 'renderer') &&
+      !within(target, 'electron/main') &&
+      !within(target, 'electron/preload') &&
+      (!within(target, 'agents-runtime') || target === RUNTIME_WIRE),
+    rule: `electron/backend is plain Node: nothing from electron, electron/main, electron/preload or renderer/, and of agents-runtime only its public module ${RUNTIME_WIRE}`,
   },
   {
     name: 'contract',
