@@ -44,6 +44,14 @@ import {
   RolePreflightSchema,
   UpgradeOfferSchema,
 } from './installs';
+import {
+  ApplyResultSchema,
+  InstallFileRefSchema,
+  InstallRunProgressSchema,
+  ProgressIdSchema,
+  RollbackResultSchema,
+  UninstallResultSchema,
+} from './install-runs';
 import { WizardDraftInputSchema, WizardDraftSchema } from './wizard';
 import { VaultPassphraseSchema, VaultStatusSchema } from './secrets';
 
@@ -69,6 +77,11 @@ export const methods = {
   },
   'hosts.get': {
     params: z.object({ hostId: HostIdSchema }).strict(),
+    result: HostDetailSchema,
+  },
+  /** A host by its name, or by its id written as digits (how the CLI names hosts); HOST_NOT_FOUND when there is none. */
+  'hosts.find': {
+    params: z.object({ host: z.string().min(1).max(256) }).strict(),
     result: HostDetailSchema,
   },
   'hosts.probe': {
@@ -99,6 +112,11 @@ export const methods = {
   },
   'hosts.import': {
     params: z.object({ text: z.string().max(512 * 1024), fileName: z.string().max(4096).default('hosts.yaml') }).strict(),
+    result: z.object({ added: z.array(HostSummarySchema), errors: z.array(ImportErrorSchema) }),
+  },
+  /** The same from a YAML host list on the backend's machine, read up to the host list limit (4 MiB, over one message's). */
+  'hosts.importFile': {
+    params: z.object({ path: z.string().min(1).max(4096) }).strict(),
     result: z.object({ added: z.array(HostSummarySchema), errors: z.array(ImportErrorSchema) }),
   },
   /** Connects without credentials, reads the host key, and says how it compares with the pinned one. */
@@ -296,6 +314,47 @@ export const methods = {
     params: z.object({ name: InstallNameSchema, host: HostNameSchema.optional() }).strict(),
     result: z.object({ jobId: z.string() }),
   },
+  /** installs.plan from an install file (path or text). */
+  'installs.planFile': {
+    params: z.object({ file: InstallFileRefSchema }).strict(),
+    result: InstallPlanSchema,
+  },
+  /**
+   * Applies an install file and answers when every host has ended (not as a job); each step
+   * arrives as an installs.runProgress event with `progressId`. A newer bundle is a rolling
+   * upgrade; an older one is refused (INSTALL_DOWNGRADE_REFUSED) unless allowDowngrade is true.
+   */
+  'installs.applyFile': {
+    params: z
+      .object({
+        file: InstallFileRefSchema,
+        concurrency: z.number().int().min(1).max(64).optional(),
+        allowDowngrade: z.boolean().optional(),
+        progressId: ProgressIdSchema.optional(),
+      })
+      .strict(),
+    result: ApplyResultSchema,
+  },
+  /** Brings the install file's hosts (or one) back to a kept release, by default the previous one, and answers when done. */
+  'installs.rollbackFile': {
+    params: z
+      .object({
+        file: InstallFileRefSchema,
+        // Judged by the install (a host of it, a release its hosts keep), as the file is.
+        host: z.string().min(1).max(256).optional(),
+        to: z.string().min(1).max(256).optional(),
+        progressId: ProgressIdSchema.optional(),
+      })
+      .strict(),
+    result: RollbackResultSchema,
+  },
+  /** Removes what the install file's install placed on its hosts (or one), and answers when done. */
+  'installs.uninstallFile': {
+    params: z
+      .object({ file: InstallFileRefSchema, host: z.string().min(1).max(256).optional(), progressId: ProgressIdSchema.optional() })
+      .strict(),
+    result: UninstallResultSchema,
+  },
   /** The recorded installs, each host's role, place and releases. */
   'installs.list': {
     params: z.object({}).strict(),
@@ -365,6 +424,11 @@ export const events = {
   'installs.progress': {
     params: z.object({ jobId: z.string().min(1).max(64).optional() }).strict(),
     payload: InstallProgressSchema,
+  },
+  /** What happens during an installs.applyFile, rollbackFile or uninstallFile called with this progress id. */
+  'installs.runProgress': {
+    params: z.object({ progressId: ProgressIdSchema }).strict(),
+    payload: InstallRunProgressSchema,
   },
 } as const;
 

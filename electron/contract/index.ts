@@ -8,6 +8,7 @@ export * from './bundles';
 export * from './config';
 export * from './installs';
 export * from './install-progress';
+export * from './install-runs';
 export * from './wizard';
 export * from './api';
 export * from './messages';

@@ -113,6 +113,8 @@ export const HostPlanSchema = z.object({
   service: ServiceKindSchema.nullable(),
   /** How the login reaches root: root, sudo-nopasswd, sudo-password or none. */
   privilege: z.string().nullable(),
+  /** The release `current` points at on the host now; null on a fresh host (or one not reached). */
+  currentRelease: z.string().nullable(),
   steps: z.array(PlannedStepSchema),
   /** Why the host cannot be installed as it is (unreachable, no space, ...). */
   error: ApiErrorBodySchema.nullable(),
@@ -124,6 +126,8 @@ export const InstallPlanSchema = z.object({
   bundle: z.object({ name: z.string(), version: z.string(), sha256: z.string(), sizeBytes: z.number().int().nonnegative() }),
   /** Every step of every host is already done: applying would change nothing. */
   upToDate: z.boolean(),
+  /** A rolling upgrade: some host runs another release, so hosts switch one at a time, each health-gated. */
+  rolling: z.boolean(),
   /** Releases newer than the bundle that hosts run, oldest first: applying it is a downgrade, refused unless allowed by name. Empty when it is not one. */
   downgradeFrom: z.array(z.string()),
   hosts: z.array(HostPlanSchema),

@@ -3,20 +3,22 @@ import type { BundleService } from '../bundles/bundle-service';
 import type { ConfigService } from '../config/config-service';
 import type { EventHub } from '../events/event-hub';
 import type { HostService } from '../hosts/host-service';
-import type { createProbeJobs } from '../hosts/probe-jobs';
+import { readHostListFile } from '../hosts/read-host-list-file';
+import type { ProbeJobs } from '../hosts/probe-jobs';
 import type { PreflightService } from '../preflight/preflight-service';
-import type { createMetricStore } from '../metrics/metric-store';
+import type { MetricStore } from '../metrics/metric-store';
 import type { VaultAccess } from '../secrets/vault-unlock';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AppInfo } from './app-info';
 import { createInstallEventSources, createInstallHandlers, type InstallApiDeps } from './install-handlers';
+import { createInstallRunSources } from './install-run-handlers';
 
 export interface ApiDeps extends InstallApiDeps {
   info: AppInfo;
   hosts: HostService;
-  metrics: ReturnType<typeof createMetricStore>;
+  metrics: MetricStore;
   hub: EventHub;
-  probeJobs: ReturnType<typeof createProbeJobs>;
+  probeJobs: ProbeJobs;
   preflight: PreflightService;
   bundles: BundleService;
   config: ConfigService;
@@ -30,6 +32,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'app.info': () => info,
     'hosts.list': (page) => hosts.list(page),
     'hosts.get': ({ hostId }) => hosts.get(hostId),
+    'hosts.find': ({ host }) => hosts.get(host),
     'hosts.probe': ({ hostId }) => hosts.probe(hostId),
     // Without `trust` a host is stored unchecked (imports, scripts); the app's dialog always confirms the key.
     'hosts.add': ({ trust, ...input }) => (trust === undefined ? hosts.add(input) : hosts.addTrusted(input, trust)),
@@ -37,6 +40,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'hosts.update': ({ hostId, changes }) => hosts.update(hostId, changes),
     'hosts.remove': ({ hostId }) => hosts.remove(hostId),
     'hosts.import': ({ text, fileName }) => hosts.importList(text, fileName),
+    'hosts.importFile': ({ path }) => hosts.importList(readHostListFile(path), path),
     'hosts.scanKey': ({ hostId }) => hosts.scanKey(hostId),
     'hosts.trust': ({ hostId, fingerprint }) => hosts.trust(hostId, fingerprint),
     'hosts.factsHistory': ({ hostId, limit }) => hosts.history(hostId, limit),
@@ -75,6 +79,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
 export function createEventSources({ hosts, hub }: ApiDeps): EventSources {
   return {
     ...createInstallEventSources({ hub }),
+    ...createInstallRunSources({ hub }),
     'metrics.live': ({ hostId }, emit) => {
       hosts.require(hostId);
       return hub.on('metrics.live', (sample) => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { HostFacts, ProbeProgress } from '../../contract';
+import { createApiClient, type ApiClient, type HostFacts, type ProbeProgress } from '../../contract';
 import { createBundleService, type BundleService } from '../bundles/bundle-service';
 import { createConfigService } from '../config/config-service';
 import { EventHub } from '../events/event-hub';
@@ -34,6 +34,7 @@ import { startHostSampler, type HostSampler } from '../metrics/host-sampler';
 import { createMetricStore } from '../metrics/metric-store';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
+import { connectInProcess } from '../server/in-process-transport';
 import { createFactsRepo } from '../store/facts-repo';
 import { createHostsRepo } from '../store/hosts-repo';
 import { openStore, type Store } from '../store/open-store';
@@ -76,6 +77,8 @@ export interface StartupWarning {
 
 export interface Backend {
   readonly dispatcher: Dispatcher;
+  /** A client of the contract on an in-process pipe to the dispatcher (the CLI's), parsed and checked like any other. */
+  openClient(peer?: string): ApiClient;
   readonly hosts: HostService;
   readonly vault: SecretVault;
   readonly preflight: PreflightService;
@@ -298,6 +301,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   let closed = false;
   return {
     dispatcher,
+    openClient: (peer = 'in-process') => createApiClient(connectInProcess(dispatcher, peer)),
     hosts,
     vault,
     preflight,

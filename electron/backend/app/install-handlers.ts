@@ -10,6 +10,7 @@ import type { WizardDrafts } from '../wizard/wizard-drafts';
 import { runRolePreflight } from '../preflight/role-preflight';
 import type { PreflightService } from '../preflight/preflight-service';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
+import { createInstallRunHandlers } from './install-run-handlers';
 import type { InstallRecordsRepo } from '../store/install-records-repo';
 
 export interface InstallApiDeps {
@@ -81,6 +82,7 @@ export function createInstallHandlers(deps: InstallApiDeps): Pick<MethodHandlers
     'wizard.get': ({ draftId }) => ({ draft: wizard.get(draftId) }),
     'wizard.save': ({ draft }) => wizard.save(draft),
     'wizard.discard': ({ draftId }) => wizard.discard(draftId),
+    ...createInstallRunHandlers(deps),
   };
 }
 

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { ApiError, type BundleVerification } from '../../contract';
-import type { Backend } from '../app/backend';
+import { ApiError, type ApiClient, type BundleVerification } from '../../contract';
 import { bundleKeyUnknownError } from '../bundles/bundle-errors';
 import { buildBundle, checkNodeBinaries, checkVersions } from '../bundles/build-bundle';
 import { BUNDLE_EXTENSION, type Architecture } from '../bundles/bundle-manifest';
@@ -23,8 +22,8 @@ export interface BundleCommandContext {
   print(text: string, value: unknown): void;
   /** Progress lines for people, on stderr. */
   progress(text: string): void;
-  /** The backend (store and trust store), started on first use by the commands that need it. */
-  backend(): Promise<Backend>;
+  /** The contract's client to the backend (store and trust store), started on first use by the commands that need it. */
+  api(): Promise<ApiClient>;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -177,8 +176,8 @@ function describeVerification(v: BundleVerification): string {
 
 async function verify(ctx: BundleCommandContext): Promise<number> {
   const file = bundleFileArg(ctx);
-  const backend = await ctx.backend();
-  const result = await backend.bundles.verify(file);
+  const api = await ctx.api();
+  const result = await api.call('bundles.verify', { path: file });
   const confirmed = str(ctx.values['trust-key']);
   if (!result.signer.trusted && confirmed !== result.signer.fingerprint) {
     ctx.progress(describeVerification(result));
@@ -191,11 +190,11 @@ async function verify(ctx: BundleCommandContext): Promise<number> {
 
 async function importBundle(ctx: BundleCommandContext): Promise<number> {
   const file = bundleFileArg(ctx);
-  const backend = await ctx.backend();
+  const api = await ctx.api();
   let trustKey = str(ctx.values['trust-key']);
   // On a terminal, show an unknown signer and ask, as ssh does for a new host key.
   if (trustKey === undefined && process.stdin.isTTY && !ctx.json) {
-    const preview = await backend.bundles.verify(file);
+    const preview = await api.call('bundles.verify', { path: file });
     if (!preview.signer.trusted) {
       ctx.progress(describeVerification(preview));
       const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -210,7 +209,7 @@ async function importBundle(ctx: BundleCommandContext): Promise<number> {
       if (answer === 'y' || answer === 'yes') trustKey = preview.signer.fingerprint;
     }
   }
-  const result = await backend.bundles.import(file, trustKey === undefined ? {} : { trustKey });
+  const result = await api.call('bundles.import', { path: file, ...(trustKey === undefined ? {} : { trustKey }) });
   const b = result.bundle;
   const lines = result.alreadyImported
     ? [`${b.name} ${b.version} (sha256 ${b.sha256}) was imported already (id ${b.id}); nothing changed.`]
@@ -221,8 +220,7 @@ async function importBundle(ctx: BundleCommandContext): Promise<number> {
 }
 
 async function list(ctx: BundleCommandContext): Promise<number> {
-  const backend = await ctx.backend();
-  const bundles = backend.bundles.list();
+  const bundles = await (await ctx.api()).call('bundles.list', {});
   const table = formatTable(
     ['ID', 'NAME', 'VERSION', 'ARCH', 'SIZE', 'SIGNED BY', 'IMPORTED', 'SHA256'],
     bundles.map((b) => [
@@ -241,8 +239,7 @@ async function list(ctx: BundleCommandContext): Promise<number> {
 }
 
 async function keys(ctx: BundleCommandContext): Promise<number> {
-  const backend = await ctx.backend();
-  const trusted = backend.bundles.trustedKeys();
+  const trusted = await (await ctx.api()).call('bundles.trustedKeys', {});
   const table = formatTable(
     ['FINGERPRINT', 'LABEL', 'TRUSTED', 'BY'],
     trusted.map((k) => [k.fingerprint, k.label, new Date(k.trustedAt).toISOString(), k.trustSource]),

@@ -1,14 +1,21 @@
 import { createInterface } from 'node:readline/promises';
-import { ApiError, type AuthInput, type ErrorCode, type HostInput, type ProbeProgress } from '../../contract';
-import { readCappedText, TextTooLargeError } from '../../../agents-runtime/src/wire';
-import type { Backend } from '../app/backend';
-import { HOST_LIST_LIMITS } from '../hosts/import-host-list';
+import {
+  ApiError,
+  listAllHosts,
+  type ApiClient,
+  type AuthInput,
+  type ErrorCode,
+  type HostInput,
+  type HostSummary,
+  type ProbeProgress,
+} from '../../contract';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { formatFacts, formatHostList, formatTable } from './format-text';
 import { secretFromFile, secretFromStdin } from './read-secret-input';
 
 export interface CommandContext {
-  backend: Backend;
+  /** The contract's client, on the in-process pipe to the backend's dispatcher. */
+  api: ApiClient;
   json: boolean;
   values: Record<string, string | boolean | string[] | undefined>;
   args: string[];
@@ -18,6 +25,15 @@ export interface CommandContext {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A host as the operator names it on the command line: its name, or its id. */
+async function findHost(ctx: CommandContext, host: string): Promise<HostSummary> {
+  return (await ctx.api.call('hosts.find', { host })).host;
+}
+
+function listHosts(ctx: CommandContext): Promise<HostSummary[]> {
+  return listAllHosts((page) => ctx.api.call('hosts.list', page));
+}
 
 async function authFrom(values: CommandContext['values']): Promise<AuthInput> {
   const key = str(values.key);
@@ -48,7 +64,7 @@ export async function hostsAdd(ctx: CommandContext): Promise<number> {
     port: ctx.values.port === undefined ? 22 : Number(ctx.values.port),
     user: str(ctx.values.user) ?? 'root',
     auth: await authFrom(ctx.values),
-    jumpHostId: jump ? ctx.backend.hosts.require(jump).id : null,
+    jumpHostId: jump ? (await findHost(ctx, jump)).id : null,
     role: (str(ctx.values.role) as HostInput['role']) ?? null,
     labels: (ctx.values.label as string[] | undefined) ?? [],
     ...(sudoFile ? { sudoPassword: secretFromFile(sudoFile, 'sudo password') } : {}),
@@ -56,7 +72,7 @@ export async function hostsAdd(ctx: CommandContext): Promise<number> {
   // The address is checked (by reading the host key) before anything is stored, so a
   // wrong address, port or --trust leaves nothing behind.
   ctx.progress(`checking ${name} (${address}:${input.port}) and its host key...`);
-  const key = await ctx.backend.hosts.scanNew(input);
+  const key = await ctx.api.call('hosts.scanNew', input);
   ctx.progress(`${name} presents host key ${key.keyType} ${key.fingerprint}`);
   const expected = str(ctx.values.trust);
   if (expected !== undefined && expected !== key.fingerprint) {
@@ -71,10 +87,11 @@ export async function hostsAdd(ctx: CommandContext): Promise<number> {
     ctx.progress(`${name} was not added: its host key was not confirmed.`);
     return EXIT.HOST_KEY;
   }
-  const host = await ctx.backend.hosts.add(input, answer === null ? {} : { pinKey: key });
+  // With `trust` the backend reads the key again and stores the host only if it is still the confirmed one.
+  const host = await ctx.api.call('hosts.add', answer === null ? input : { ...input, trust: answer });
   if (answer === null) ctx.progress(`added ${name}, not trusted yet; to trust it: sutazai hosts trust ${name} --trust ${key.fingerprint}`);
   else ctx.progress(`${name}: host key ${key.fingerprint} trusted.`);
-  ctx.print(`host ${host.name} added (id ${host.id})`, { host: ctx.backend.hosts.get(host.id).host });
+  ctx.print(`host ${host.name} added (id ${host.id})`, { host: (await ctx.api.call('hosts.get', { hostId: host.id })).host });
   return answer === null ? EXIT.HOST_KEY : EXIT.OK;
 }
 
@@ -95,9 +112,9 @@ async function askToTrust(ctx: CommandContext, name: string, fingerprint: string
  * Shows the key a host presents and pins it when the operator confirms: by
  * `--trust SHA256:...` matching it, or interactively on a terminal.
  */
-async function confirmTrust(ctx: CommandContext, hostId: number, expected: string | undefined): Promise<number> {
-  const scan = await ctx.backend.hosts.scanKey(hostId);
-  const name = ctx.backend.hosts.require(hostId).name;
+async function confirmTrust(ctx: CommandContext, host: HostSummary, expected: string | undefined): Promise<number> {
+  const scan = await ctx.api.call('hosts.scanKey', { hostId: host.id });
+  const name = host.name;
   if (scan.status === 'trusted' && !expected) {
     ctx.progress(`${name}: host key ${scan.keyType} ${scan.fingerprint} is already trusted.`);
     return EXIT.OK;
@@ -114,7 +131,7 @@ async function confirmTrust(ctx: CommandContext, hostId: number, expected: strin
     ctx.progress(`not trusted yet; to trust it: sutazai hosts trust ${name} --trust ${scan.fingerprint}`);
     return EXIT.HOST_KEY;
   }
-  await ctx.backend.hosts.trust(hostId, confirmed);
+  await ctx.api.call('hosts.trust', { hostId: host.id, fingerprint: confirmed });
   ctx.progress(`${name}: host key ${confirmed} trusted.`);
   return EXIT.OK;
 }
@@ -124,39 +141,20 @@ export async function hostsTrust(ctx: CommandContext): Promise<number> {
   if (knownHosts) return trustFromKnownHosts(ctx, knownHosts);
   const [target] = ctx.args;
   if (!target) throw new ApiError('BAD_PARAMS', '`hosts trust` needs a host.', 'Example: sutazai hosts trust db-1 --trust SHA256:...');
-  const row = ctx.backend.hosts.require(target);
-  const code = await confirmTrust(ctx, row.id, str(ctx.values.trust));
-  const host = ctx.backend.hosts.get(row.id).host;
+  const row = await findHost(ctx, target);
+  const code = await confirmTrust(ctx, row, str(ctx.values.trust));
+  const { host } = await ctx.api.call('hosts.get', { hostId: row.id });
   ctx.print(host.hostKey ? `${host.name}: ${host.hostKey.keyType} ${host.hostKey.fingerprint} trusted` : `${host.name}: key not trusted`, {
     host,
   });
   return code;
 }
 
-/** The file's text, refused before it is read whole when it is over the host list limit. */
-function readHostListFile(file: string): string {
-  try {
-    return readCappedText(file, HOST_LIST_LIMITS.maxBytes);
-  } catch (error) {
-    if (error instanceof TextTooLargeError) {
-      throw new ApiError(
-        'CONFIG_YAML_INVALID',
-        `${file} ${error.message}; nothing was imported.`,
-        `Split the list into files of at most ${HOST_LIST_LIMITS.maxBytes / 1024 / 1024} MiB and import them one by one.`,
-      );
-    }
-    throw new ApiError(
-      'BAD_PARAMS',
-      `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`,
-      'Give the path of a readable YAML host list.',
-    );
-  }
-}
-
 export async function hostsImport(ctx: CommandContext): Promise<number> {
   const [file] = ctx.args;
   if (!file) throw new ApiError('BAD_PARAMS', '`hosts import` needs a YAML file.', 'Example: sutazai hosts import hosts.yaml');
-  const result = await ctx.backend.hosts.importList(readHostListFile(file), file);
+  // By path: the backend reads it up to the host list limit, which is over one message's.
+  const result = await ctx.api.call('hosts.importFile', { path: file });
   const lines = [
     `${result.added.length} host(s) added${result.added.length ? `: ${result.added.map((h) => h.name).join(', ')}` : ''}`,
     ...result.errors.map((e) => `  ${e.message}\n    remedy: ${e.remedy}`),
@@ -169,8 +167,8 @@ export async function hostsImport(ctx: CommandContext): Promise<number> {
 export async function hostsRemove(ctx: CommandContext): Promise<number> {
   const [target] = ctx.args;
   if (!target) throw new ApiError('BAD_PARAMS', '`hosts remove` needs a host.', 'Example: sutazai hosts remove db-1');
-  const row = ctx.backend.hosts.require(target);
-  const result = ctx.backend.hosts.remove(row.id);
+  const row = await findHost(ctx, target);
+  const result = await ctx.api.call('hosts.remove', { hostId: row.id });
   ctx.print(`host ${row.name} removed`, result);
   return EXIT.OK;
 }
@@ -178,13 +176,15 @@ export async function hostsRemove(ctx: CommandContext): Promise<number> {
 export async function hostsProbe(ctx: CommandContext): Promise<number> {
   if (ctx.args.length === 0)
     throw new ApiError('BAD_PARAMS', '`hosts probe` needs one or more hosts (or --all).', 'Example: sutazai hosts probe db-1 db-2');
-  const rows = ctx.args.map((a) => ctx.backend.hosts.require(a));
+  const rows: HostSummary[] = [];
+  for (const arg of ctx.args) rows.push(await findHost(ctx, arg));
   if (rows.length === 1 && rows[0]!.kind === 'local') {
-    const facts = await ctx.backend.hosts.probe(rows[0]!.id);
-    ctx.print(formatFacts(rows[0]!.name, facts), { host: ctx.backend.hosts.get(rows[0]!.id).host, facts });
+    const facts = await ctx.api.call('hosts.probe', { hostId: rows[0]!.id });
+    ctx.print(formatFacts(rows[0]!.name, facts), { host: (await ctx.api.call('hosts.get', { hostId: rows[0]!.id })).host, facts });
     return EXIT.OK;
   }
-  const results: ProbeProgress[] = await ctx.backend.probeMany(
+  const results: ProbeProgress[] = await probeMany(
+    ctx.api,
     rows.map((r) => r.id),
     {
       concurrency: ctx.values.concurrency === undefined ? 8 : Number(ctx.values.concurrency),
@@ -198,19 +198,75 @@ export async function hostsProbe(ctx: CommandContext): Promise<number> {
     results.map((r) => [r.hostName, r.state, `${(r.elapsedMs / 1000).toFixed(1)} s`, r.error ? `${r.error.code}: ${r.error.remedy}` : '']),
   );
   const failed = results.filter((r) => r.state !== 'done');
-  ctx.print(`${table}\n${results.length - failed.length} probed, ${failed.length} failed`, { results, hosts: ctx.backend.hosts.list() });
+  ctx.print(`${table}\n${results.length - failed.length} probed, ${failed.length} failed`, { results, hosts: await listHosts(ctx) });
   if (failed.length === 0) return EXIT.OK;
   // One class of failure keeps its own exit code (a changed key is 6 whether one host or ten).
   const codes = new Set(failed.map((r) => (r.error ? exitCodeFor(r.error.code as ErrorCode) : EXIT.PROBE)));
   return codes.size === 1 ? [...codes][0]! : EXIT.PROBE;
 }
 
-export function hostsList(ctx: CommandContext, list: ReturnType<Backend['hosts']['list']>): number {
+/**
+ * Probes hosts in parallel as a bulk probe job (probes.start), reporting each state change;
+ * resolves with every host's final state, in the order asked.
+ */
+async function probeMany(
+  api: ApiClient,
+  hostIds: number[],
+  options: { concurrency: number; timeoutMs: number; onProgress: (p: ProbeProgress) => void },
+): Promise<ProbeProgress[]> {
+  // The job reports 'queued' before probes.start answers with its id: hold those until it does.
+  let jobId: string | null = null;
+  let total = Infinity;
+  const early: ProbeProgress[] = [];
+  const finals = new Map<number, ProbeProgress>();
+  let allDone!: () => void;
+  const done = new Promise<void>((resolve) => (allDone = resolve));
+  const take = (progress: ProbeProgress) => {
+    options.onProgress(progress);
+    if (progress.state === 'done' || progress.state === 'failed' || progress.state === 'cancelled') finals.set(progress.hostId, progress);
+    if (finals.size >= total) allDone();
+  };
+  const unsubscribe = await api.subscribe('probes.progress', {}, (progress) => {
+    if (jobId === null) early.push(progress);
+    else if (progress.jobId === jobId) take(progress);
+  });
+  try {
+    const job = await api.call('probes.start', { hostIds, concurrency: options.concurrency, timeoutMs: options.timeoutMs });
+    jobId = job.jobId;
+    total = job.total;
+    for (const progress of early.splice(0)) if (progress.jobId === jobId) take(progress);
+    await done;
+  } finally {
+    await unsubscribe();
+  }
+  return [...new Set(hostIds)].map((id) => finals.get(id)!);
+}
+
+/** `hosts list`: the first run on a machine has not probed it yet, and a list of unknowns helps no one. */
+export async function hostsList(ctx: CommandContext): Promise<number> {
+  let list = await listHosts(ctx);
+  const local = list.find((host) => host.kind === 'local');
+  if (local && (await ctx.api.call('hosts.get', { hostId: local.id })).facts === null) {
+    await ctx.api.call('hosts.probe', { hostId: local.id });
+    list = await listHosts(ctx);
+  }
   ctx.print(formatHostList(list), list);
   return EXIT.OK;
 }
 
-export function hostsPreflight(ctx: CommandContext): number {
+/** `hosts show`: the stored facts of a host, probing the local machine if it never was. */
+export async function hostsShow(ctx: CommandContext): Promise<number> {
+  const detail = await ctx.api.call('hosts.find', { host: ctx.args[0]! });
+  const row = detail.host;
+  const facts = row.kind === 'local' && detail.facts === null ? await ctx.api.call('hosts.probe', { hostId: row.id }) : detail.facts;
+  if (!facts) {
+    throw new ApiError('NO_FACTS', `${row.name} has not been probed yet.`, `Probe it: sutazai hosts probe ${row.name}`);
+  }
+  ctx.print(formatFacts(row.name, facts), { host: (await ctx.api.call('hosts.get', { hostId: row.id })).host, facts });
+  return EXIT.OK;
+}
+
+export async function hostsPreflight(ctx: CommandContext): Promise<number> {
   const profile = str(ctx.values.profile);
   if (ctx.args.length === 0 || !profile) {
     throw new ApiError(
@@ -219,8 +275,9 @@ export function hostsPreflight(ctx: CommandContext): number {
       'Example: sutazai hosts preflight db-1 db-2 --profile core (profiles: core, agent, agent-gpu)',
     );
   }
-  const ids = ctx.args.map((a) => ctx.backend.hosts.require(a).id);
-  const report = ctx.backend.preflight.run(ids, profile);
+  const ids: number[] = [];
+  for (const arg of ctx.args) ids.push((await findHost(ctx, arg)).id);
+  const report = await ctx.api.call('preflight.run', { hostIds: ids, profile });
   const mark = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;
   const lines: string[] = [`Preflight (${report.profile}) at ${new Date(report.ranAt).toISOString()}: ${mark[report.outcome]}`];
   for (const host of report.hosts) {
@@ -251,7 +308,7 @@ async function trustFromKnownHosts(ctx: CommandContext, file: string): Promise<n
       'Give the path of an OpenSSH known_hosts file, e.g. ~/.ssh/known_hosts.',
     );
   });
-  const result = ctx.backend.hosts.importKnownHosts(text);
+  const result = await ctx.api.call('hosts.importKnownHosts', { text });
   const lines = [
     `${result.keysRead} key(s) read from ${file}; ${result.pinned.length} host(s) pinned`,
     ...result.pinned.map((p) => `  ${p.name}: ${p.keyType} ${p.fingerprint}`),

@@ -1,6 +1,13 @@
-import { ApiError } from '../../contract';
-import type { Backend } from '../app/backend';
-import type { ApplyResult, InstallEvent, InstallPlan, RollbackResult, UninstallResult } from '../install/engine/install-steps';
+import { randomUUID } from 'node:crypto';
+import {
+  ApiError,
+  type ApiClient,
+  type ApplyResult,
+  type InstallPlan,
+  type InstallRunEvent,
+  type RollbackResult,
+  type UninstallResult,
+} from '../../contract';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { formatBytes } from './format-text';
 
@@ -15,7 +22,7 @@ export interface InstallCommandContext {
   print(text: string, value: unknown): void;
   /** One progress line (`host  step  status  detail`); not written with --json. */
   line(text: string): void;
-  backend(): Promise<Backend>;
+  api(): Promise<ApiClient>;
 }
 
 const STEP_WIDTH = 11;
@@ -48,37 +55,60 @@ export async function runInstallCommand(ctx: InstallCommandContext): Promise<num
     );
   const host = stringOption(ctx, 'host', ['rollback', 'uninstall']);
   const to = stringOption(ctx, 'to', ['rollback']);
-  const backend = await ctx.backend();
+  const api = await ctx.api();
   const width = { host: 0 };
-  const onEvent = (event: InstallEvent) => {
+  const lastPercent = new Map<string, number>();
+  // Subscribed before the run starts, under an id of our own, so its first step is seen too.
+  const progressId = randomUUID();
+  const unsubscribe = await api.subscribe('installs.runProgress', { progressId }, ({ event }) => {
     const text = formatEvent(event, width, lastPercent);
     if (text !== null) ctx.line(text);
-  };
-  const lastPercent = new Map<string, number>();
+  });
+  try {
+    return await runWithProgress(ctx, api, { path: file }, progressId, { host, to, allowDowngrade });
+  } finally {
+    await unsubscribe();
+  }
+}
+
+async function runWithProgress(
+  ctx: InstallCommandContext,
+  api: ApiClient,
+  file: { path: string },
+  progressId: string,
+  options: { host: string | undefined; to: string | undefined; allowDowngrade: boolean },
+): Promise<number> {
+  const { host, to, allowDowngrade } = options;
   if (ctx.command === 'rollback') {
-    const result = await backend.installs.rollback(file, {
+    const result = await api.call('installs.rollbackFile', {
+      file,
       ...(host !== undefined ? { host } : {}),
       ...(to !== undefined ? { to } : {}),
-      onEvent,
+      progressId,
     });
     ctx.print(formatRollbackResult(result), result);
     const failed = result.hosts.find((h) => h.error !== null);
     return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
   }
   if (ctx.command === 'uninstall') {
-    const result = await backend.installs.uninstall(file, { ...(host !== undefined ? { host } : {}), onEvent });
+    const result = await api.call('installs.uninstallFile', { file, ...(host !== undefined ? { host } : {}), progressId });
     ctx.print(formatUninstallResult(result), result);
     const failed = result.hosts.find((h) => h.error !== null);
     return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
   }
   if (ctx.command === 'plan') {
-    const plan = await backend.installs.plan(file);
+    const plan = await api.call('installs.planFile', { file });
     ctx.print(formatPlan(plan), plan);
     const failed = plan.hosts.find((h) => h.error !== null);
     return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
   }
   const concurrency = parseConcurrency(ctx.values.concurrency);
-  const result = await backend.installs.apply(file, { ...(concurrency !== undefined ? { concurrency } : {}), allowDowngrade, onEvent });
+  const result = await api.call('installs.applyFile', {
+    file,
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    allowDowngrade,
+    progressId,
+  });
   ctx.print(formatApplyResult(result), result);
   const failed = result.hosts.find((h) => h.error !== null);
   return failed ? exitCodeFor(failed.error!.code) : EXIT.OK;
@@ -151,7 +181,7 @@ export function formatPlan(plan: InstallPlan): string {
   return out.join('\n');
 }
 
-function formatEvent(event: InstallEvent, width: { host: number }, lastPercent: Map<string, number>): string | null {
+function formatEvent(event: InstallRunEvent, width: { host: number }, lastPercent: Map<string, number>): string | null {
   width.host = Math.max(width.host, event.host.length);
   const host = event.host.padEnd(width.host);
   if (event.kind === 'upload') {

@@ -1,4 +1,4 @@
-import { ApiError, listAllHosts } from '../../contract';
+import { ApiError, type ApiClient } from '../../contract';
 import { startBackend, type Backend, type BackendConfig } from '../app/backend';
 import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/process-options';
 import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
@@ -6,7 +6,6 @@ import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
-import { formatFacts } from './format-text';
 import { printResult, writeErr, writeJson, writeOut } from './terminal-output';
 import {
   hostsAdd,
@@ -15,6 +14,7 @@ import {
   hostsPreflight,
   hostsProbe,
   hostsRemove,
+  hostsShow,
   hostsTrust,
   type CommandContext,
 } from './hosts-commands';
@@ -162,7 +162,7 @@ async function run(argv: string[]): Promise<number> {
   if (group === 'bundle' && BUNDLE_COMMANDS.includes(command ?? '')) {
     // keygen and build need no data directory; the others open the store on first use.
     const json = values.json === true;
-    let backend: Backend | undefined;
+    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
     try {
       return await runBundleCommand({
         command: command!,
@@ -173,15 +173,15 @@ async function run(argv: string[]): Promise<number> {
         progress: (text) => {
           if (!json) writeErr(text);
         },
-        backend: async () => (backend ??= await startCliBackend(cliBackendConfig(sharedOptions(values)))),
+        api: session.api,
       });
     } finally {
-      await backend?.close();
+      await session.close();
     }
   }
   if (INSTALL_COMMANDS.includes(group)) {
     const json = values.json === true;
-    let backend: Backend | undefined;
+    const session = cliSession(() => startCliBackend({ ...cliBackendConfig(sharedOptions(values)), configEnv: process.env }));
     try {
       return await runInstallCommand({
         command: group,
@@ -192,17 +192,18 @@ async function run(argv: string[]): Promise<number> {
         line: (text) => {
           if (!json) writeOut(text);
         },
-        backend: async () => (backend ??= await startCliBackend({ ...cliBackendConfig(sharedOptions(values)), configEnv: process.env })),
+        api: session.api,
       });
     } finally {
-      await backend?.close();
+      await session.close();
     }
   }
   if (group === 'vault' && VAULT_COMMANDS.includes(command ?? '')) {
     const options = sharedOptions(values);
     // The vault stays locked at start: the command checks the current passphrase itself (no vault is made by it).
     const { vaultKey, ...config } = cliBackendConfig(options);
-    let backend: Backend | undefined;
+    // Not beside a serving backend: it would go on with the old key (DATA_DIR_IN_USE names it).
+    const session = cliSession(() => startBackend({ ...config, claimDataDir: true }));
     try {
       return await runVaultCommand({
         command: command!,
@@ -210,11 +211,10 @@ async function run(argv: string[]): Promise<number> {
         values: values as Record<string, string | boolean | string[] | undefined>,
         passphrase: vaultKey?.kind === 'passphrase' ? vaultKey.passphrase : undefined,
         print: (text, value) => process.stdout.write(values.json === true ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
-        // Not beside a serving backend: it would go on with the old key (DATA_DIR_IN_USE names it).
-        backend: async () => (backend ??= await startBackend({ ...config, claimDataDir: true })),
+        api: session.api,
       });
     } finally {
-      await backend?.close();
+      await session.close();
     }
   }
   if (group !== 'hosts' || !HOST_COMMANDS.includes(command ?? '')) {
@@ -224,13 +224,11 @@ async function run(argv: string[]): Promise<number> {
     throw new ApiError('BAD_PARAMS', '"hosts show" needs one host name or id.', 'For this machine: sutazai hosts show local');
   }
 
-  const options = sharedOptions(values);
-  let backend: Backend | undefined;
+  const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
   try {
-    backend = await startCliBackend(cliBackendConfig(options));
     const json = values.json === true;
     const ctx: CommandContext = {
-      backend,
+      api: await session.api(),
       json,
       values: values as CommandContext['values'],
       args,
@@ -241,21 +239,11 @@ async function run(argv: string[]): Promise<number> {
         if (!json) writeErr(text);
       },
     };
-    const hosts = backend.hosts;
     switch (command) {
       case 'list':
-        // The first run on a machine has not probed it yet; a list of unknowns helps no one.
-        await hosts.factsOrProbe(backend.localHostId);
-        return hostsList(ctx, await listAllHosts((page) => hosts.list(page)));
-      case 'show': {
-        const row = hosts.require(args[0]!);
-        const facts = row.kind === 'local' ? await hosts.factsOrProbe(row.id) : hosts.get(row.id).facts;
-        if (!facts) {
-          throw new ApiError('NO_FACTS', `${row.name} has not been probed yet.`, `Probe it: sutazai hosts probe ${row.name}`);
-        }
-        ctx.print(formatFacts(row.name, facts), { host: hosts.get(row.id).host, facts });
-        return EXIT.OK;
-      }
+        return await hostsList(ctx);
+      case 'show':
+        return await hostsShow(ctx);
       case 'add':
         return await hostsAdd(ctx);
       case 'import':
@@ -265,13 +253,36 @@ async function run(argv: string[]): Promise<number> {
       case 'probe':
         return await hostsProbe(ctx);
       case 'preflight':
-        return hostsPreflight(ctx);
+        return await hostsPreflight(ctx);
       default:
         return await hostsRemove(ctx);
     }
   } finally {
-    await backend?.close();
+    await session.close();
   }
+}
+
+/**
+ * A command's way to the backend: started on first use, then the contract's client on an
+ * in-process pipe to its dispatcher, so a command calls the same methods, parsed and
+ * checked the same way, as a window does.
+ */
+function cliSession(start: () => Promise<Backend>): { api(): Promise<ApiClient>; close(): Promise<void> } {
+  let backend: Backend | undefined;
+  let api: ApiClient | undefined;
+  return {
+    async api() {
+      if (!api) {
+        backend = await start();
+        api = backend.openClient('cli');
+      }
+      return api;
+    },
+    async close() {
+      api?.close();
+      await backend?.close();
+    },
+  };
 }
 
 /** A backend for a command, with what the operator should hear at start (a short vault passphrase) on stderr. */

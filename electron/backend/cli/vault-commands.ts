@@ -1,5 +1,4 @@
-import { ApiError } from '../../contract';
-import type { Backend } from '../app/backend';
+import { ApiError, type ApiClient } from '../../contract';
 import { CURRENT_KDF } from '../secrets/passphrase-kdf';
 import { EXIT } from './exit-codes';
 import { secretFromFile, secretsFromStdin } from './read-secret-input';
@@ -13,8 +12,8 @@ export interface VaultCommandContext {
   /** The current passphrase when given the usual way (--passphrase-file or SUTAZAI_PASSPHRASE). */
   passphrase: string | undefined;
   print(text: string, value: unknown): void;
-  /** A backend whose vault is still locked: the command opens it itself, with the current passphrase. */
-  backend(): Promise<Backend>;
+  /** The contract's client to a backend whose vault is still locked: the change opens it with the current passphrase. */
+  api(): Promise<ApiClient>;
 }
 
 /**
@@ -38,8 +37,8 @@ export async function runVaultCommand(ctx: VaultCommandContext): Promise<number>
   const current = ctx.passphrase ?? piped.shift()!;
   const next = typeof newFile === 'string' ? secretFromFile(newFile, 'new vault passphrase') : piped.shift()!;
 
-  const backend = await ctx.backend();
-  const { resealed, unreadable } = await backend.vault.changePassphrase(current, next);
+  const api = await ctx.api();
+  const { resealed, unreadable } = await api.call('secrets.changePassphrase', { passphrase: current, newPassphrase: next });
   const lines = [
     `Vault passphrase changed: ${resealed} stored secret${resealed === 1 ? '' : 's'} re-sealed (scrypt N=2^${Math.log2(CURRENT_KDF.N)}, r=${CURRENT_KDF.r}, p=${CURRENT_KDF.p}).`,
     'The old passphrase no longer opens this data directory: update SUTAZAI_PASSPHRASE or the --passphrase-file wherever it is kept.',

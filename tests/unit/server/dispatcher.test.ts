@@ -53,6 +53,7 @@ function setup(overrides: Partial<MethodHandlers> = {}) {
     'hosts.changed': () => () => {},
     'probes.progress': () => () => {},
     'installs.progress': () => () => {},
+    'installs.runProgress': () => () => {},
   };
   const logger = { warn: vi.fn(), error: vi.fn() };
   const dispatcher = createDispatcher({ handlers, sources, logger, maxMessageBytes: 1000 });
