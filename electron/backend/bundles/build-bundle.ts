@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, isApiError } from '../../contract';
@@ -334,7 +334,7 @@ async function writeArchive(
   }
 }
 
-async function* tapHash(stream: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
+async function* tapHash(stream: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
   for await (const chunk of stream) {
     hash.update(chunk);
     yield chunk;

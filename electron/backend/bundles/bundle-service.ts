@@ -29,6 +29,18 @@ export interface BundleServiceDeps {
 /** Imported bundles live here, relative to the data directory. */
 const BUNDLES_DIR = 'bundles';
 
+export interface BundleService {
+  /** Checks a bundle without storing anything; an untrusted signer is reported, not refused. */
+  verify(file: string): Promise<BundleVerification>;
+  /**
+   * Imports a bundle. `trustKey` confirms the signer's fingerprint when it is not trusted
+   * yet; a different one is refused. Importing the same file again changes nothing.
+   */
+  import(file: string, options?: { trustKey?: string }): Promise<BundleImportResult>;
+  list(): BundleSummary[];
+  trustedKeys(): TrustedBundleKey[];
+}
+
 /**
  * Verifies and imports release bundles. Nothing is stored until every check passed: the
  * archive, each checksum, the signature, the version compatibility, and the signer's key,
@@ -36,7 +48,7 @@ const BUNDLES_DIR = 'bundles';
  * (as a host key is). The file is then copied under a temporary name, its copy hashed
  * again, renamed into place, and recorded together with the key in one transaction.
  */
-export function createBundleService(deps: BundleServiceDeps) {
+export function createBundleService(deps: BundleServiceDeps): BundleService {
   const bundlesDir = path.join(deps.dataDir, BUNDLES_DIR);
   // An import killed while it copied (kill -9, a power cut) left its partial copy behind.
   for (const { file, bytes } of removeStalePartialCopies(bundlesDir)) {
@@ -105,7 +117,6 @@ export function createBundleService(deps: BundleServiceDeps) {
   }
 
   return {
-    /** Checks a bundle without storing anything; an untrusted signer is reported, not refused. */
     async verify(file: string): Promise<BundleVerification> {
       const source = path.resolve(file);
       const inspected = await inspect(source);
@@ -123,10 +134,6 @@ export function createBundleService(deps: BundleServiceDeps) {
       };
     },
 
-    /**
-     * Imports a bundle. `trustKey` confirms the signer's fingerprint when it is not trusted
-     * yet; a different one is refused. Importing the same file again changes nothing.
-     */
     async import(file: string, options: { trustKey?: string } = {}): Promise<BundleImportResult> {
       const source = path.resolve(file);
       const inspected = await inspect(source);
@@ -228,8 +235,6 @@ export function createBundleService(deps: BundleServiceDeps) {
     },
   };
 }
-
-export type BundleService = ReturnType<typeof createBundleService>;
 
 function contentsOf(
   manifest: BundleManifest,

@@ -21,6 +21,18 @@ export interface ConfigLayersInput {
   host?: ConfigText | undefined;
 }
 
+export interface ConfigService {
+  /** Valid (with the merged result), or the problem an install would stop on, as data. */
+  check(input: ConfigLayersInput): Promise<ConfigCheckResult>;
+  /** A key's merged value and the layer that set it; an invalid configuration is thrown as its ConfigError. */
+  explain(input: ConfigLayersInput & { key: string }): Promise<ConfigExplanation>;
+  /**
+   * What changes from `before` to `after`, both over the same defaults, environment and
+   * host text, so the list holds the two versions' own differences.
+   */
+  diff(input: Omit<ConfigLayersInput, 'install'> & { before: ConfigText; after: ConfigText }): Promise<ConfigDiffResult>;
+}
+
 /**
  * The layered configuration for the app, which edits texts rather than files: the same
  * loader, explanation and diff as `sutazai config check|show|diff`, over the shipped
@@ -31,7 +43,7 @@ export interface ConfigLayersInput {
  * The texts come from a client: they are parsed on a worker thread (untrusted-yaml/), so
  * that a slow or hostile one never holds up the backend's other clients.
  */
-export function createConfigService(deps: { configDir?: string | undefined; yaml?: OffThreadYaml }) {
+export function createConfigService(deps: { configDir?: string | undefined; yaml?: OffThreadYaml }): ConfigService {
   const yaml = (): OffThreadYaml => deps.yaml ?? sharedOffThreadYaml();
   const parse = async (text: ConfigText, layer: Omit<LayerSource, 'file'>): Promise<ParsedLayer> => {
     const source = { ...layer, file: text.name };
@@ -58,7 +70,6 @@ export function createConfigService(deps: { configDir?: string | undefined; yaml
   };
 
   return {
-    /** Valid (with the merged result), or the problem an install would stop on, as data. */
     async check(input: ConfigLayersInput): Promise<ConfigCheckResult> {
       let loaded: LoadedInstallConfig;
       try {
@@ -70,7 +81,6 @@ export function createConfigService(deps: { configDir?: string | undefined; yaml
       return { valid: true, environment: loaded.environment, layers: loaded.layers, config: loaded.config };
     },
 
-    /** A key's merged value and the layer that set it; an invalid configuration is thrown as its ConfigError. */
     async explain(input: ConfigLayersInput & { key: string }): Promise<ConfigExplanation> {
       const loaded = await load(input);
       const explanation = explainKey(loaded, input.key);
@@ -87,10 +97,6 @@ export function createConfigService(deps: { configDir?: string | undefined; yaml
       };
     },
 
-    /**
-     * What changes from `before` to `after`, both over the same defaults, environment and
-     * host text, so the list holds the two versions' own differences.
-     */
     async diff(input: Omit<ConfigLayersInput, 'install'> & { before: ConfigText; after: ConfigText }): Promise<ConfigDiffResult> {
       const over = (version: ConfigText) => load({ environment: input.environment, host: input.host, install: [version] });
       const before = await over(input.before);
@@ -103,8 +109,6 @@ export function createConfigService(deps: { configDir?: string | undefined; yaml
     },
   };
 }
-
-export type ConfigService = ReturnType<typeof createConfigService>;
 
 export function toOrigin(origin: Origin): ConfigOrigin {
   return { layer: origin.layer, kind: origin.kind, file: origin.file, line: origin.line ?? null, column: origin.column ?? null };

@@ -5,6 +5,7 @@ import {
   type HostFacts,
   type HostSummary,
   type ImportError,
+  type MethodResult,
   type ParsedHostInput,
   type PinnedKey,
 } from '../../contract';
@@ -48,7 +49,27 @@ export interface ProbeOptions {
 }
 
 /** The inventory as the API and the CLI see it. */
-export function createHostService(deps: HostServiceDeps) {
+export interface HostService {
+  require(idOrName: number | string): HostRow;
+  add(raw: unknown, options?: { pinKey?: ScannedHostKey }): Promise<HostSummary>;
+  addTrusted(raw: unknown, fingerprint: string): Promise<HostSummary>;
+  scanNew(raw: unknown): Promise<ScannedHostKey>;
+  update(hostId: number, changes: z.output<typeof HostChangesSchema>): Promise<HostSummary>;
+  remove(hostId: number): { removed: number };
+  importList(text: string, fileName: string): Promise<{ added: HostSummary[]; errors: ImportError[] }>;
+  scanKey(hostId: number): Promise<MethodResult<'hosts.scanKey'>>;
+  trust(hostId: number, fingerprint: string): Promise<HostSummary>;
+  importKnownHosts(text: string): MethodResult<'hosts.importKnownHosts'>;
+  probe(idOrName: number | string, options?: ProbeOptions): Promise<HostFacts>;
+  /** One page of the inventory (hosts.list), or every host when no page is asked for. */
+  list(page?: { after?: number | undefined; limit: number }): HostSummary[];
+  get(idOrName: number | string): HostDetail;
+  history(hostId: number, limit: number): Array<{ probedAt: number; facts: HostFacts }>;
+  /** Facts for a host, probing first when none were ever stored (the CLI's first run). */
+  factsOrProbe(idOrName: number | string): Promise<HostFacts>;
+}
+
+export function createHostService(deps: HostServiceDeps): HostService {
   const { hosts, facts, hostKeys, vault } = deps;
   const now = deps.now ?? Date.now;
   const probeTimeoutMs = deps.probeTimeoutMs ?? 20_000;
@@ -446,7 +467,6 @@ export function createHostService(deps: HostServiceDeps) {
     trust,
     importKnownHosts,
     probe,
-    /** One page of the inventory (hosts.list), or every host when no page is asked for. */
     list(page?: { after?: number | undefined; limit: number }): HostSummary[] {
       return (page === undefined ? hosts.list() : hosts.page(page.after ?? 0, page.limit)).map(summary);
     },
@@ -458,7 +478,6 @@ export function createHostService(deps: HostServiceDeps) {
     history(hostId: number, limit: number) {
       return facts.history(findHost(hostId).id, limit);
     },
-    /** Facts for a host, probing first when none were ever stored (the CLI's first run). */
     async factsOrProbe(idOrName: number | string): Promise<HostFacts> {
       const row = findHost(idOrName);
       return facts.latest(row.id) ?? probe(row.id);
@@ -469,5 +488,3 @@ export function createHostService(deps: HostServiceDeps) {
 function toPinned(key: PinnedKey): PinnedKey {
   return { keyType: key.keyType, fingerprint: key.fingerprint, trustedAt: key.trustedAt };
 }
-
-export type HostService = ReturnType<typeof createHostService>;

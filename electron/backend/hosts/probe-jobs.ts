@@ -24,6 +24,12 @@ export interface ProbeJob {
 /** A finished job's states stay readable this long, for a window that reloads to follow it. */
 export const JOB_STATUS_KEEP_MS = 60 * 60 * 1000;
 
+export interface ProbeJobs {
+  start(hostIds: number[], options: ProbeJobOptions): ProbeJob;
+  cancel(jobId: string): { cancelled: number };
+  status(jobId: string): { jobId: string; total: number; finished: boolean; hosts: ProbeProgress[] };
+}
+
 /**
  * Bulk probes: a list of hosts probed at most `concurrency` at a time, each within its
  * own timeout, every state change reported (probes.progress) and kept for probes.status.
@@ -31,7 +37,7 @@ export const JOB_STATUS_KEEP_MS = 60 * 60 * 1000;
  * states live in this process only, unlike install jobs: a restarted backend knows none
  * (the facts each probe stored stay).
  */
-export function createProbeJobs(deps: ProbeJobDeps) {
+export function createProbeJobs(deps: ProbeJobDeps): ProbeJobs {
   const now = deps.now ?? Date.now;
   const running = new Map<string, AbortController>();
   // The newest state of every host of every recent job: what probes.status answers.

@@ -1,8 +1,8 @@
-import { ApiError, type HostFacts, type PreflightReport } from '../../contract';
+import { ApiError, type HostFacts, type HostPreflight, type LatestPreflightPage, type PreflightReport } from '../../contract';
+import type { HostReleasesRepo } from '../store/host-releases-repo';
 import type { HostRow } from '../store/hosts-repo';
-import type { createHostReleasesRepo } from '../store/host-releases-repo';
-import type { createInstallsRepo } from '../store/installs-repo';
-import type { createPreflightRepo } from '../store/preflight-repo';
+import type { InstallsRepo } from '../store/installs-repo';
+import type { PreflightRepo } from '../store/preflight-repo';
 import { analyzeHost, worst, type HostContext } from './analyzers';
 import { analyzeAcrossHosts } from './cross-host';
 import type { RequirementProfile } from './profile-schema';
@@ -13,12 +13,19 @@ export interface PreflightDeps {
   latestFacts: (hostId: number) => HostFacts | null;
   /** The release an install of this app made current on the host (its runtime holds the install's ports). */
   installedRelease?: (hostId: number) => HostContext['installed'];
-  results: ReturnType<typeof createPreflightRepo>;
+  results: PreflightRepo;
   now?: () => number;
 }
 
 /** Runs a profile over hosts' newest facts, stores each host's result, returns the report. */
-export function createPreflightService(deps: PreflightDeps) {
+export interface PreflightService {
+  profiles(): Array<{ name: string; description: string }>;
+  run(hostIds: number[], profileName: string): PreflightReport;
+  history(hostId: number, limit: number): HostPreflight[];
+  latestPage(page: { after?: number; limit: number }): LatestPreflightPage;
+}
+
+export function createPreflightService(deps: PreflightDeps): PreflightService {
   const now = deps.now ?? Date.now;
 
   function profile(name: string): RequirementProfile {
@@ -75,12 +82,10 @@ export function createPreflightService(deps: PreflightDeps) {
   };
 }
 
-export type PreflightService = ReturnType<typeof createPreflightService>;
-
 /** The host's current release and the install that made it, from the store. */
 export function installedReleaseOf(
-  releases: Pick<ReturnType<typeof createHostReleasesRepo>, 'current'>,
-  installs: Pick<ReturnType<typeof createInstallsRepo>, 'get'>,
+  releases: Pick<HostReleasesRepo, 'current'>,
+  installs: Pick<InstallsRepo, 'get'>,
 ): (hostId: number) => HostContext['installed'] {
   return (hostId) => {
     const release = releases.current(hostId);

@@ -8,8 +8,14 @@ export interface TrustedBundleKeyRow {
   trustSource: string;
 }
 
+export interface BundleKeysRepo {
+  get(fingerprint: string): TrustedBundleKeyRow | null;
+  list(): TrustedBundleKeyRow[];
+  trust(key: { fingerprint: string; publicKey: Buffer; label: string }, now: number, source: string): void;
+}
+
 /** The bundle signing keys the operator trusts, by fingerprint. */
-export function createBundleKeysRepo(db: Database.Database) {
+export function createBundleKeysRepo(db: Database.Database): BundleKeysRepo {
   const columns = 'fingerprint, public_key AS publicKey, label, trusted_at AS trustedAt, trust_source AS trustSource';
   const selectOne = db.prepare<[string], TrustedBundleKeyRow>(`SELECT ${columns} FROM bundle_signing_keys WHERE fingerprint = ?`);
   const selectAll = db.prepare<[], TrustedBundleKeyRow>(`SELECT ${columns} FROM bundle_signing_keys ORDER BY trusted_at, fingerprint`);
@@ -24,5 +30,3 @@ export function createBundleKeysRepo(db: Database.Database) {
     },
   };
 }
-
-export type BundleKeysRepo = ReturnType<typeof createBundleKeysRepo>;

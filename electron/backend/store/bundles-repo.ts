@@ -13,8 +13,17 @@ export interface BundleRow {
   importedAt: number;
 }
 
+export interface BundlesRepo {
+  list(): BundleRow[];
+  bySha256(sha256: string): BundleRow | null;
+  get(id: number): BundleRow | null;
+  /** The file imported as name@version: one, or several in a data directory from before they were refused. */
+  byRelease(name: string, version: string): BundleRow[];
+  insert(row: Omit<BundleRow, 'id'>): number;
+}
+
 /** Imported release bundles; the file itself lives at `path` in the data directory. */
-export function createBundlesRepo(db: Database.Database) {
+export function createBundlesRepo(db: Database.Database): BundlesRepo {
   const columns =
     'id, name, version, signer_fingerprint AS signerFingerprint, manifest, file_sha256 AS fileSha256, size, path, imported_at AS importedAt';
   const selectAll = db.prepare<[], BundleRow>(`SELECT ${columns} FROM bundles ORDER BY imported_at DESC, id DESC`);
@@ -30,12 +39,9 @@ export function createBundlesRepo(db: Database.Database) {
     list: (): BundleRow[] => selectAll.all(),
     bySha256: (sha256: string): BundleRow | null => selectBySha.get(sha256) ?? null,
     get: (id: number): BundleRow | null => selectById.get(id) ?? null,
-    /** The file imported as name@version: one, or several in a data directory from before they were refused. */
     byRelease: (name: string, version: string): BundleRow[] => selectByRelease.all(name, version),
     insert(row: Omit<BundleRow, 'id'>): number {
       return Number(insert.run(row).lastInsertRowid);
     },
   };
 }
-
-export type BundlesRepo = ReturnType<typeof createBundlesRepo>;

@@ -15,8 +15,22 @@ export interface HostKeyEvent {
   source: string;
 }
 
+export interface HostKeysRepo {
+  get(hostId: number): PinnedHostKey | null;
+  pin(hostId: number, key: { keyType: string; fingerprint: string; publicKey: Buffer }, now: number, source: string): void;
+  unpin(hostId: number): void;
+  recordRefusal(
+    hostId: number,
+    key: { keyType: string; fingerprint: string },
+    previousFingerprint: string | null,
+    now: number,
+    source: string,
+  ): void;
+  events(hostId: number, limit?: number): HostKeyEvent[];
+}
+
 /** Pinned SSH host keys, and the record of every trust decision and refusal. */
-export function createHostKeysRepo(db: Database.Database) {
+export function createHostKeysRepo(db: Database.Database): HostKeysRepo {
   const selectPin = db.prepare<[number], PinnedHostKey>(
     'SELECT key_type AS keyType, fingerprint, trusted_at AS trustedAt, public_key AS publicKey, trust_source AS trustSource FROM host_keys WHERE host_id = ?',
   );
@@ -56,5 +70,3 @@ export function createHostKeysRepo(db: Database.Database) {
     events: (hostId: number, limit = 50): HostKeyEvent[] => selectEvents.all(hostId, limit),
   };
 }
-
-export type HostKeysRepo = ReturnType<typeof createHostKeysRepo>;

@@ -14,11 +14,27 @@ export interface HostReleaseRow {
   installedAt: number;
 }
 
+export interface HostReleasesRepo {
+  ofHost(hostId: number): HostReleaseRow[];
+  current(hostId: number): HostReleaseRow | null;
+  /** Records `version` as the host's current release; the one before becomes previous. */
+  markCurrent(row: Omit<HostReleaseRow, 'state'>): void;
+  /**
+   * Records `version` as a release that failed its health check on the host (and was
+   * left for the one before); never the current one, which the caller keeps.
+   */
+  markFailed(row: Omit<HostReleaseRow, 'state'>): void;
+  /** Forgets a release whose directory was removed from the host (pruned). */
+  remove(hostId: number, version: string): void;
+  /** Forgets every release of an install on a host (uninstalled). */
+  removeHost(hostId: number, installId: number): void;
+}
+
 /**
  * The releases on each host. At most one is current (what `<root>/current` points at);
  * the previous ones stay on disk, so a rollback is a switch of `current` plus a restart.
  */
-export function createHostReleasesRepo(db: Database.Database) {
+export function createHostReleasesRepo(db: Database.Database): HostReleasesRepo {
   const columns =
     'host_id AS hostId, install_id AS installId, version, bundle_sha256 AS bundleSha256, path, state, installed_at AS installedAt';
   const ofHost = db.prepare<[number], HostReleaseRow>(
@@ -45,26 +61,17 @@ export function createHostReleasesRepo(db: Database.Database) {
   return {
     ofHost: (hostId: number): HostReleaseRow[] => ofHost.all(hostId),
     current: (hostId: number): HostReleaseRow | null => current.get(hostId) ?? null,
-    /** Records `version` as the host's current release; the one before becomes previous. */
     markCurrent(row: Omit<HostReleaseRow, 'state'>): void {
       markCurrent(row);
     },
-    /**
-     * Records `version` as a release that failed its health check on the host (and was
-     * left for the one before); never the current one, which the caller keeps.
-     */
     markFailed(row: Omit<HostReleaseRow, 'state'>): void {
       upsertFailed.run(row);
     },
-    /** Forgets a release whose directory was removed from the host (pruned). */
     remove(hostId: number, version: string): void {
       removeOne.run(hostId, version);
     },
-    /** Forgets every release of an install on a host (uninstalled). */
     removeHost(hostId: number, installId: number): void {
       removeHost.run(hostId, installId);
     },
   };
 }
-
-export type HostReleasesRepo = ReturnType<typeof createHostReleasesRepo>;

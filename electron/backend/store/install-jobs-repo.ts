@@ -56,13 +56,29 @@ interface RawStep {
 const JOB_COLUMNS =
   'id, kind, install_name AS installName, bundle, state, error, seq, owner_pid AS ownerPid, started_at AS startedAt, finished_at AS finishedAt';
 
+export interface InstallJobsRepo {
+  /** Records a new job, and prunes the oldest finished ones beyond `keep`. */
+  create(status: InstallJobStatus, ownerPid: number, keep?: number): void;
+  /** Records what one folded event changed. */
+  recordChange(status: InstallJobStatus, change: { host?: string; step?: string }): void;
+  /** Records the job whole (a job cut short changes many hosts at once). */
+  recordAll(status: InstallJobStatus): void;
+  get(jobId: string): InstallJobStatus | null;
+  /** Newest first. */
+  recent(filter: { install?: string; kind?: InstallJobKind; limit: number }): InstallJobSummary[];
+  /** Jobs the store says are running, with the process that runs them. */
+  running(): Array<{ status: InstallJobStatus; ownerPid: number }>;
+  /** Forgets a job that never reached a host (its start was refused). */
+  remove(jobId: string): void;
+}
+
 /**
  * Install jobs with their hosts and steps, written as each progress event is folded in
  * (one host row and at most one step row per event), so what installs.status answers
  * survives a restart of the backend. Outputs are bounded like install_steps' (the end of
  * what a step printed), notes by the contract's fold.
  */
-export function createInstallJobsRepo(db: Database.Database) {
+export function createInstallJobsRepo(db: Database.Database): InstallJobsRepo {
   const insertJob = db.prepare(
     `INSERT INTO install_jobs (id, kind, install_name, bundle, state, error, seq, owner_pid, started_at, finished_at)
      VALUES (@jobId, @kind, @install, @bundle, @state, NULL, @seq, @ownerPid, @startedAt, NULL)`,
@@ -197,15 +213,12 @@ export function createInstallJobsRepo(db: Database.Database) {
   }
 
   return {
-    /** Records a new job, and prunes the oldest finished ones beyond `keep`. */
     create(status: InstallJobStatus, ownerPid: number, keep: number = INSTALL_JOBS_KEPT): void {
       create(status, ownerPid, keep);
     },
-    /** Records what one folded event changed. */
     recordChange(status: InstallJobStatus, change: { host?: string; step?: string }): void {
       recordChange(status, change);
     },
-    /** Records the job whole (a job cut short changes many hosts at once). */
     recordAll(status: InstallJobStatus): void {
       writeAll(status);
     },
@@ -213,7 +226,6 @@ export function createInstallJobsRepo(db: Database.Database) {
       const raw = jobById.get(jobId);
       return raw ? toStatus(raw) : null;
     },
-    /** Newest first. */
     recent(filter: { install?: string; kind?: InstallJobKind; limit: number }): InstallJobSummary[] {
       return recent.all({ install: filter.install ?? null, kind: filter.kind ?? null, limit: filter.limit }).map((raw) => ({
         jobId: raw.id,
@@ -227,11 +239,9 @@ export function createInstallJobsRepo(db: Database.Database) {
         hosts: hostStates.all(raw.id),
       }));
     },
-    /** Jobs the store says are running, with the process that runs them. */
     running(): Array<{ status: InstallJobStatus; ownerPid: number }> {
       return running.all().map((raw) => ({ status: toStatus(raw), ownerPid: raw.ownerPid }));
     },
-    /** Forgets a job that never reached a host (its start was refused). */
     remove(jobId: string): void {
       remove.run(jobId);
     },
@@ -241,5 +251,3 @@ export function createInstallJobsRepo(db: Database.Database) {
 function parseError(text: string | null): ApiErrorBody | null {
   return text === null ? null : (JSON.parse(text) as ApiErrorBody);
 }
-
-export type InstallJobsRepo = ReturnType<typeof createInstallJobsRepo>;

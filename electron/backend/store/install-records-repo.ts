@@ -33,12 +33,20 @@ interface RawRelease {
   installedAt: number;
 }
 
+export interface InstallRecordsRepo {
+  list(): InstallRecord[];
+  get(name: string): InstallRecord | null;
+  installId(name: string): number | null;
+  /** What the host's step printed last (or why it failed); null before it ever ran. */
+  stepOutput(installId: number, hostId: number, step: string): string | null;
+}
+
 /**
  * Read-only views over what the installs wrote (installs, install_hosts, host_releases,
  * install_steps), for the API: each install with its hosts and their releases, and the
  * newest output of a host's step.
  */
-export function createInstallRecordsRepo(db: Database.Database) {
+export function createInstallRecordsRepo(db: Database.Database): InstallRecordsRepo {
   const installColumns = `i.id, i.name, i.bundle_id AS bundleId, b.name AS bundleName, b.version AS bundleVersion, i.created_at AS createdAt, i.updated_at AS updatedAt`;
   const all = db.prepare<[], RawInstall>(
     `SELECT ${installColumns} FROM installs i LEFT JOIN bundles b ON b.id = i.bundle_id ORDER BY i.updated_at DESC, i.id DESC`,
@@ -94,9 +102,6 @@ export function createInstallRecordsRepo(db: Database.Database) {
       return raw ? toRecord(raw) : null;
     },
     installId: (name: string): number | null => installIdByName.get(name)?.id ?? null,
-    /** What the host's step printed last (or why it failed); null before it ever ran. */
     stepOutput: (installId: number, hostId: number, step: string): string | null => stepOutput.get(installId, hostId, step)?.output ?? null,
   };
 }
-
-export type InstallRecordsRepo = ReturnType<typeof createInstallRecordsRepo>;

@@ -22,8 +22,25 @@ type RawRow = Omit<InstallStepRow, 'changed'> & { changed: number };
 /** Output kept per step: enough to see why, small enough for a row. */
 export const STEP_OUTPUT_LIMIT = 4000;
 
+/** What names one step's row: the install, the host, the release and the step. */
+type StepKey = Pick<InstallStepRow, 'installId' | 'hostId' | 'releaseVersion' | 'step'>;
+
+export interface InstallStepsRepo {
+  forHost(installId: number, hostId: number, releaseVersion: string): InstallStepRow[];
+  start(key: StepKey, now: number): void;
+  /** Keeps the step's latest output while it runs (an upload's bytes so far). */
+  progress(key: StepKey, output: string): void;
+  finish(
+    key: StepKey,
+    outcome: { status: 'done' | 'failed'; changed: boolean; output: string; errorCode?: string | null },
+    now: number,
+  ): void;
+  /** Forgets a host's steps (uninstalled). */
+  removeHost(installId: number, hostId: number): void;
+}
+
 /** The steps of each host's apply, one row per (install, host, release, step), updated in place. */
-export function createInstallStepsRepo(db: Database.Database) {
+export function createInstallStepsRepo(db: Database.Database): InstallStepsRepo {
   const columns =
     'install_id AS installId, host_id AS hostId, release_version AS releaseVersion, step, status, changed, output, error_code AS errorCode, started_at AS startedAt, finished_at AS finishedAt';
   const forHost = db.prepare<[number, number, string], RawRow>(
@@ -44,19 +61,17 @@ export function createInstallStepsRepo(db: Database.Database) {
 
   const removeHost = db.prepare('DELETE FROM install_steps WHERE install_id = ? AND host_id = ?');
 
-  type Key = Pick<InstallStepRow, 'installId' | 'hostId' | 'releaseVersion' | 'step'>;
   return {
     forHost: (installId: number, hostId: number, releaseVersion: string): InstallStepRow[] =>
       forHost.all(installId, hostId, releaseVersion).map((raw) => ({ ...raw, changed: raw.changed === 1 })),
-    start(key: Key, now: number): void {
+    start(key: StepKey, now: number): void {
       start.run({ ...key, now });
     },
-    /** Keeps the step's latest output while it runs (an upload's bytes so far). */
-    progress(key: Key, output: string): void {
+    progress(key: StepKey, output: string): void {
       progress.run({ ...key, output: excerpt(output) });
     },
     finish(
-      key: Key,
+      key: StepKey,
       outcome: { status: 'done' | 'failed'; changed: boolean; output: string; errorCode?: string | null },
       now: number,
     ): void {
@@ -69,7 +84,6 @@ export function createInstallStepsRepo(db: Database.Database) {
         now,
       });
     },
-    /** Forgets a host's steps (uninstalled). */
     removeHost(installId: number, hostId: number): void {
       removeHost.run(installId, hostId);
     },
@@ -81,5 +95,3 @@ export function excerpt(output: string): string {
   const trimmed = output.trim();
   return trimmed.length <= STEP_OUTPUT_LIMIT ? trimmed : `…${trimmed.slice(-(STEP_OUTPUT_LIMIT - 1))}`;
 }
-
-export type InstallStepsRepo = ReturnType<typeof createInstallStepsRepo>;

@@ -50,8 +50,37 @@ function toHostRow(raw: RawHostRow): InstallHostRow {
   return { ...raw, gpu: raw.gpu === 1, createdPaths: JSON.parse(raw.createdPaths) as string[] };
 }
 
+export interface InstallsRepo {
+  findByName(name: string): InstallRow | null;
+  get(id: number): InstallRow | null;
+  insert(row: Omit<InstallRow, 'id' | 'definition' | 'createdAt' | 'updatedAt'>, now: number): number;
+  update(id: number, row: Pick<InstallRow, 'bundleId' | 'installFile' | 'configSnapshot'>, now: number): void;
+  /** Keeps what an apply was given (hosts, roles, layers), for operations on the install by its name. */
+  setDefinition(id: number, definition: string): void;
+  hosts(installId: number): InstallHostRow[];
+  host(installId: number, hostId: number): InstallHostRow | null;
+  /** The install a host belongs to, if any: a host runs one runtime, for one install. */
+  installOfHost(hostId: number): { installId: number; name: string } | null;
+  upsertHost(row: { installId: number; hostId: number; role: HostRole; gpu: boolean; config: string }, now: number): void;
+  setHostState(installId: number, hostId: number, state: InstallHostState, now: number): void;
+  setPlacement(
+    installId: number,
+    hostId: number,
+    placement: { mode: InstallMode; rootDir: string; service: ServiceKind },
+    now: number,
+  ): void;
+  /** Adds to the paths the install made on the host; each is kept once. */
+  addCreatedPaths(installId: number, hostId: number, paths: readonly string[], now: number): void;
+  /** Takes paths off the list once they were removed from the host (a pruned release). */
+  removeCreatedPaths(installId: number, hostId: number, paths: readonly string[], now: number): void;
+  /** The host left the install (uninstalled); its steps and releases are the caller's to remove. */
+  removeHost(installId: number, hostId: number): void;
+  /** The install is gone; its hosts, steps and releases go with it (ON DELETE CASCADE). */
+  remove(installId: number): void;
+}
+
 /** Installs and the hosts each one covers. */
-export function createInstallsRepo(db: Database.Database) {
+export function createInstallsRepo(db: Database.Database): InstallsRepo {
   const byName = db.prepare<[string], InstallRow>(`SELECT ${INSTALL_COLUMNS} FROM installs WHERE name = ?`);
   const byId = db.prepare<[number], InstallRow>(`SELECT ${INSTALL_COLUMNS} FROM installs WHERE id = ?`);
   const insertInstall = db.prepare(
@@ -95,7 +124,6 @@ export function createInstallsRepo(db: Database.Database) {
     update(id: number, row: Pick<InstallRow, 'bundleId' | 'installFile' | 'configSnapshot'>, now: number): void {
       updateInstall.run({ ...row, id, now });
     },
-    /** Keeps what an apply was given (hosts, roles, layers), for operations on the install by its name. */
     setDefinition(id: number, definition: string): void {
       setDefinition.run({ id, definition });
     },
@@ -104,7 +132,6 @@ export function createInstallsRepo(db: Database.Database) {
       const raw = hostRow.get(installId, hostId);
       return raw ? toHostRow(raw) : null;
     },
-    /** The install a host belongs to, if any: a host runs one runtime, for one install. */
     installOfHost: (hostId: number): { installId: number; name: string } | null => installOfHost.get(hostId) ?? null,
     upsertHost(row: { installId: number; hostId: number; role: HostRole; gpu: boolean; config: string }, now: number): void {
       upsertHost.run({ ...row, gpu: row.gpu ? 1 : 0, now });
@@ -120,7 +147,6 @@ export function createInstallsRepo(db: Database.Database) {
     ): void {
       setPlacement.run({ installId, hostId, ...placement, now });
     },
-    /** Adds to the paths the install made on the host; each is kept once. */
     addCreatedPaths(installId: number, hostId: number, paths: readonly string[], now: number): void {
       if (paths.length === 0) return;
       const current = hostRow.get(installId, hostId);
@@ -128,7 +154,6 @@ export function createInstallsRepo(db: Database.Database) {
       const merged = [...new Set([...(JSON.parse(current.createdPaths) as string[]), ...paths])];
       setCreated.run({ installId, hostId, createdPaths: JSON.stringify(merged), now });
     },
-    /** Takes paths off the list once they were removed from the host (a pruned release). */
     removeCreatedPaths(installId: number, hostId: number, paths: readonly string[], now: number): void {
       const current = hostRow.get(installId, hostId);
       if (!current || paths.length === 0) return;
@@ -136,15 +161,11 @@ export function createInstallsRepo(db: Database.Database) {
       const kept = (JSON.parse(current.createdPaths) as string[]).filter((p) => !gone.has(p));
       setCreated.run({ installId, hostId, createdPaths: JSON.stringify(kept), now });
     },
-    /** The host left the install (uninstalled); its steps and releases are the caller's to remove. */
     removeHost(installId: number, hostId: number): void {
       deleteHost.run(installId, hostId);
     },
-    /** The install is gone; its hosts, steps and releases go with it (ON DELETE CASCADE). */
     remove(installId: number): void {
       deleteInstall.run(installId);
     },
   };
 }
-
-export type InstallsRepo = ReturnType<typeof createInstallsRepo>;

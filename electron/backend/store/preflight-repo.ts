@@ -1,8 +1,15 @@
 import type Database from 'better-sqlite3';
 import { HostPreflightSchema, summarizePreflight, type HostPreflight, type LatestPreflightPage } from '../../contract';
 
+export interface PreflightRepo {
+  save(result: HostPreflight): void;
+  history(hostId: number, limit: number): HostPreflight[];
+  /** The newest result of each of the `limit` hosts after `after`; `next` is null after the last page. */
+  latestPage(after: number, limit: number): LatestPreflightPage;
+}
+
 /** Preflight results, each tied to the facts snapshot it judged. */
-export function createPreflightRepo(db: Database.Database) {
+export function createPreflightRepo(db: Database.Database): PreflightRepo {
   const latestSnapshot = db.prepare<[number], { id: number }>(
     'SELECT id FROM facts_snapshots WHERE host_id = ? ORDER BY probed_at DESC, id DESC LIMIT 1',
   );
@@ -39,7 +46,6 @@ export function createPreflightRepo(db: Database.Database) {
     history(hostId: number, limit: number): HostPreflight[] {
       return parseRows(select.all(hostId, limit));
     },
-    /** The newest result of each of the `limit` hosts after `after`; `next` is null after the last page. */
     latestPage(after: number, limit: number): LatestPreflightPage {
       const rows = selectLatestPage.all(after, limit);
       const results = parseRows(rows.flatMap((row) => (row.results === null ? [] : [{ results: row.results }]))).map(summarizePreflight);

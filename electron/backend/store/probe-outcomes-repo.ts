@@ -1,8 +1,13 @@
 import type Database from 'better-sqlite3';
 import { ApiErrorBodySchema, type ApiErrorBody, type LastProbe } from '../../contract';
 
+export interface ProbeOutcomesRepo {
+  record(hostId: number, at: number, error: ApiErrorBody | null): void;
+  get(hostId: number): LastProbe | null;
+}
+
 /** How each host's last probe ended: what the hosts list shows as its status. */
-export function createProbeOutcomesRepo(db: Database.Database) {
+export function createProbeOutcomesRepo(db: Database.Database): ProbeOutcomesRepo {
   const upsert = db.prepare(`INSERT INTO probe_outcomes (host_id, at, ok, error_code, error_message, error_remedy) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (host_id) DO UPDATE SET at = excluded.at, ok = excluded.ok, error_code = excluded.error_code,
     error_message = excluded.error_message, error_remedy = excluded.error_remedy`);
@@ -25,5 +30,3 @@ export function createProbeOutcomesRepo(db: Database.Database) {
     },
   };
 }
-
-export type ProbeOutcomesRepo = ReturnType<typeof createProbeOutcomesRepo>;

@@ -42,8 +42,15 @@ function toDraft(raw: RawDraft): WizardDraft {
   };
 }
 
+export interface WizardDraftsRepo {
+  get(draftId: string): WizardDraft | null;
+  newest(): WizardDraft | null;
+  save(draft: Omit<WizardDraft, 'createdAt' | 'updatedAt'>, now: number): WizardDraft;
+  discard(draftId: string): boolean;
+}
+
 /** The install wizard's drafts, one row each, written whole on every save. */
-export function createWizardDraftsRepo(db: Database.Database) {
+export function createWizardDraftsRepo(db: Database.Database): WizardDraftsRepo {
   const byId = db.prepare<[string], RawDraft>(`SELECT ${COLUMNS} FROM wizard_drafts WHERE id = ?`);
   // rowid breaks a tie between two saves in the same millisecond: the later one is newer.
   const newest = db.prepare<[], RawDraft>(`SELECT ${COLUMNS} FROM wizard_drafts ORDER BY updated_at DESC, rowid DESC LIMIT 1`);
@@ -89,5 +96,3 @@ export function createWizardDraftsRepo(db: Database.Database) {
     },
   };
 }
-
-export type WizardDraftsRepo = ReturnType<typeof createWizardDraftsRepo>;

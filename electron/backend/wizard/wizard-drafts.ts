@@ -33,11 +33,17 @@ function checkHostConfigs(input: WizardDraftInput, chosen: ReadonlySet<number>):
   }
 }
 
+export interface WizardDrafts {
+  get(draftId?: string): WizardDraft | null;
+  save(input: WizardDraftInput): WizardDraft;
+  discard(draftId: string): { discarded: boolean };
+}
+
 /**
  * The install wizard's drafts: what the operator chose so far, stored on every step so
  * the wizard opens where it was left, even after the app was closed.
  */
-export function createWizardDrafts(deps: WizardDraftDeps) {
+export function createWizardDrafts(deps: WizardDraftDeps): WizardDrafts {
   /** A host removed from the inventory since the draft was saved leaves the draft with its role and override. */
   function current(draft: WizardDraft): WizardDraft {
     const hostIds = draft.hostIds.filter((id) => deps.hosts.get(id) !== undefined);
@@ -94,5 +100,3 @@ export function createWizardDrafts(deps: WizardDraftDeps) {
     },
   };
 }
-
-export type WizardDrafts = ReturnType<typeof createWizardDrafts>;
