@@ -1,6 +1,6 @@
 import { protocol } from 'electron';
 import { readFile } from 'node:fs/promises';
-import { RENDERER_SECURITY_HEADERS } from '../backend/server/content-security-policy';
+import { RENDERER_SECURITY_HEADERS } from '../shared-node/content-security-policy';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES } from './security/app-origin';
 import { planAppRequest } from './security/app-request';
 

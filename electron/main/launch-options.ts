@@ -5,7 +5,7 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] a
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LaunchOptions {
-  /** Where the backend keeps its database and logs; null means the per-user default (electron/backend/app/data-dir.ts). */
+  /** Where the backend keeps its database and logs; null means the per-user default (electron/shared-node/data-dir.ts). */
   dataDir: string | null;
   logLevel: LogLevel;
   /** Problems with the given options, worth a line on stderr; the app still starts. */

@@ -4,7 +4,7 @@ import { app, dialog, ipcMain, safeStorage, session } from 'electron';
 import type { BrowserWindow, IpcMainEvent } from 'electron';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultDataDir } from '../backend/app/data-dir';
+import { defaultDataDir } from '../shared-node/data-dir';
 import { IPC_BACKEND_PORT, IPC_CONNECT } from '../preload/ipc-channels';
 import { handleAppProtocol, registerAppScheme } from './app-protocol';
 import { BackendProcess } from './backend-process';

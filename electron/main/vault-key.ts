@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeDataDir, VAULT_KEY_FILE } from '../backend/app/data-dir';
+import { makeDataDir, VAULT_KEY_FILE } from '../shared-node/data-dir';
 
 /** The part of Electron's safeStorage this needs; main.ts passes the real one. */
 export interface OsSecretStore {

@@ -45,14 +45,14 @@ function loadScannerOffline() {
 
 /**
  * The renderer's CSP is not in any HTML file: the app protocol sends it as a header on every
- * response (electron/backend/server/content-security-policy.ts). The scanner only reads CSPs
+ * response (electron/shared-node/content-security-policy.ts). The scanner only reads CSPs
  * from <meta> tags or webRequest code, so the real policy is staged as a <meta> tag for its
  * evaluator, which then judges the policy the app actually sends.
  */
 async function stageCspPage(root, stageDir) {
   const { build } = await import('esbuild');
   const result = await build({
-    entryPoints: [path.join(root, 'electron/backend/server/content-security-policy.ts')],
+    entryPoints: [path.join(root, 'electron/shared-node/content-security-policy.ts')],
     bundle: true,
     write: false,
     format: 'esm',

@@ -11,12 +11,6 @@ import path from 'node:path';
 /** The one module of the runtime its clients may import (its index; the files behind it are the runtime's). */
 const RUNTIME_WIRE = 'agents-runtime/src/wire';
 
-const SHELL_BACKEND_FILES = [
-  'electron/backend/server/static-path',
-  'electron/backend/server/content-security-policy',
-  'electron/backend/app/data-dir',
-];
-
 /**
  * Each layer: the folders it owns, whether it may import electron / Node builtins / npm
  * packages, and which repository paths its relative imports may reach.
@@ -33,8 +27,19 @@ export const LAYERS = [
       within(target, 'electron/main') ||
       within(target, 'electron/preload') ||
       within(target, 'electron/contract') ||
-      SHELL_BACKEND_FILES.includes(target),
-    rule: 'the shell (electron/main, electron/preload) may reach only itself, electron/contract and three pure backend helpers (static-path, content-security-policy, data-dir)',
+      within(target, 'electron/shared-node'),
+    rule: 'the shell (electron/main, electron/preload) may reach only itself, electron/contract and electron/shared-node',
+  },
+  {
+    // What the shell and the backend both need and that is neither's to own: where the data
+    // folder is, the renderer's security headers, how a request path maps to a file.
+    name: 'shared-node',
+    dirs: ['electron/shared-node'],
+    electron: false,
+    node: true,
+    packages: [],
+    reach: (target) => within(target, 'electron/shared-node'),
+    rule: 'electron/shared-node is shared by the shell and the backend: Node builtins and its own files only, no electron, no packages, nothing of the shell, backend, contract or renderer',
   },
   {
     name: 'backend',
@@ -109,6 +114,7 @@ export function bareSpecifierProblem(layer, specifier) {
   if (isElectronSpecifier(specifier)) return layer.electron ? null : `'${specifier}' is Electron`;
   if (isNodeSpecifier(specifier)) return layer.node ? null : `'${specifier}' is a Node builtin`;
   if (layer.packages === 'any' || layer.packages.includes(packageName(specifier))) return null;
+  if (layer.packages.length === 0) return `'${specifier}' is a package, and this layer uses none`;
   return `'${specifier}' is not one of the packages this layer may use (${layer.packages.join(', ')})`;
 }
 
@@ -199,8 +205,8 @@ export function restrictedImportPatterns(layer, builtinModules) {
     const allowed = layer.packages.map(escapeRegex).join('|');
     // Every other bare specifier; paths, electron and Node are judged by the patterns above.
     patterns.push({
-      regex: `^(?!\\.|/|electron(?:/|$)|${nodeSource}|(?:${allowed})(?:/|$))`,
-      message: `Only ${layer.packages.join(', ')} here: ${layer.rule}.`,
+      regex: `^(?!\\.|/|electron(?:/|$)|${nodeSource}${allowed === '' ? '' : `|(?:${allowed})(?:/|$)`})`,
+      message: `${allowed === '' ? 'No packages' : `Only ${layer.packages.join(', ')}`} here: ${layer.rule}.`,
     });
   }
   return patterns;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ApiError } from '../../contract';
 import { isLogLevel, type LogLevel } from '../logging/logger';
 import type { VaultKeySource } from '../secrets/secret-vault';
-import { resolveDataDir } from './data-dir';
+import { resolveDataDir } from '../../shared-node/data-dir';
 
 export interface BackendOptions {
   dataDir: string;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApiErrorBody } from '../../contract';
-import { RENDERER_CSP, RENDERER_SECURITY_HEADERS } from './content-security-policy';
+import { RENDERER_CSP, RENDERER_SECURITY_HEADERS } from '../../shared-node/content-security-policy';
 
 /**
  * The page web mode answers a person with when it will not serve the app (a name other

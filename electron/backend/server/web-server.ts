@@ -4,10 +4,10 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_SUBPROTOCOL, MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
-import { RENDERER_SECURITY_HEADERS } from './content-security-policy';
+import { RENDERER_SECURITY_HEADERS } from '../../shared-node/content-security-policy';
 import type { Dispatcher, DispatcherLogger } from './dispatcher';
 import { ERROR_PAGE_HEADERS, errorPage } from './error-page';
-import { contentTypeFor, resolveStaticPath } from './static-path';
+import { contentTypeFor, resolveStaticPath } from '../../shared-node/static-path';
 import { isLoopbackHost, isOwnOrigin, socketAuthorized } from './web-auth';
 
 export interface WebServerOptions {

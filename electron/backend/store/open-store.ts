@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isApiError } from '../../contract';
-import { makeDataDir, makePrivateFile, tightenDataDirModes } from '../app/data-dir';
+import { makeDataDir, makePrivateFile, tightenDataDirModes } from '../../shared-node/data-dir';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import { latestVersion, readUserVersion, runMigrations, validateMigrations } from './run-migrations';
 import {

@@ -1,4 +1,4 @@
-import { contentTypeFor, resolveStaticPath } from '../../backend/server/static-path';
+import { contentTypeFor, resolveStaticPath } from '../../shared-node/static-path';
 import { APP_HOST, APP_SCHEME, parseUrl } from './app-origin';
 
 export type AppRequestPlan = { kind: 'file'; filePath: string; contentType: string } | { kind: 'refuse'; status: 404 | 405 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDataDir, resolveDataDir } from '../../../electron/backend/app/data-dir';
+import { defaultDataDir, resolveDataDir } from '../../../electron/shared-node/data-dir';
 
 describe('data directory', () => {
   it('follows each OS convention', () => {

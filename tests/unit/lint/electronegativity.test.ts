@@ -64,11 +64,11 @@ describe('the Electronegativity scan', () => {
     // A shell with the mistakes the scan exists to catch, next to the real CSP module.
     fixture = mkdtempSync(path.join(tmpdir(), 'sutazai-shell-fixture-'));
     mkdirSync(path.join(fixture, 'electron/main'), { recursive: true });
-    mkdirSync(path.join(fixture, 'electron/backend/server'), { recursive: true });
+    mkdirSync(path.join(fixture, 'electron/shared-node'), { recursive: true });
     cpSync(path.join(root, 'package.json'), path.join(fixture, 'package.json'));
     cpSync(
-      path.join(root, 'electron/backend/server/content-security-policy.ts'),
-      path.join(fixture, 'electron/backend/server/content-security-policy.ts'),
+      path.join(root, 'electron/shared-node/content-security-policy.ts'),
+      path.join(fixture, 'electron/shared-node/content-security-policy.ts'),
     );
     writeFileSync(
       path.join(fixture, 'electron/main/main.ts'),

@@ -59,7 +59,7 @@ const cases: Record<string, Case> = {
   },
   'renderer entry (other depth)': {
     file: 'renderer/src/main.tsx',
-    refused: ["import '../../electron/backend/server/static-path';", "import 'net';"],
+    refused: ["import '../../electron/shared-node/static-path';", "import '../../electron/backend/store/database';", "import 'net';"],
     allowed: ["import '../../electron/contract';", "import './app';"],
   },
   backend: {
@@ -89,7 +89,7 @@ const cases: Record<string, Case> = {
       "import { readFile } from 'node:fs/promises';",
       "import 'os';",
       "import '../../contract/index';",
-      "import '../server/static-path';",
+      "import '../../shared-node/data-dir';",
       "import { ROLES, roleUri, type Role } from '../../../agents-runtime/src/wire';",
       "import type { ProcessStatus__Output } from '../../../agents-runtime/src/wire/index';",
       "export { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire/index.js';",
@@ -144,18 +144,36 @@ const cases: Record<string, Case> = {
     refused: [
       "import '../backend/store/database';",
       "import '../backend/server/dispatcher';",
+      // No backend file is the shell's any more: what both need lives in electron/shared-node.
+      "import '../backend/server/static-path';",
+      "import '../backend/app/data-dir';",
       "import '../../renderer/src/main';",
       "import '../../agents-runtime/src/index';",
     ],
     allowed: [
       "import { BrowserWindow } from 'electron';",
       "import path from 'node:path';",
-      "import '../backend/server/static-path';",
-      "import '../backend/server/content-security-policy.js';",
+      "import '../shared-node/static-path';",
+      "import '../shared-node/content-security-policy.js';",
       "import '../contract/index';",
       "import '../preload/ipc-channels';",
       "import './security/navigation';",
     ],
+  },
+  'shared node': {
+    file: 'electron/shared-node/data-dir.ts',
+    refused: [
+      "import { app } from 'electron';",
+      "import '../backend/store/database';",
+      "import '../main/window';",
+      "import '../preload/preload';",
+      "import '../contract/index';",
+      "import '../../renderer/src/main';",
+      "import '../../agents-runtime/src/wire';",
+      "import Database from 'better-sqlite3';",
+      "export const z = require('zod');",
+    ],
+    allowed: ["import fs from 'node:fs';", "import path from 'path';", "import { resolveStaticPath } from './static-path';"],
   },
   'shell preload': {
     file: 'electron/preload/preload.ts',

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveStaticPath } from '../../../electron/backend/server/static-path';
+import { resolveStaticPath } from '../../../electron/shared-node/static-path';
 import { planAppRequest } from '../../../electron/main/security/app-request';
 
 const root = path.resolve('/opt/sutazai/dist/renderer');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { defaultDataDir } from '../../../electron/backend/app/data-dir';
+import { defaultDataDir } from '../../../electron/shared-node/data-dir';
 
 const sharedDefaultDataDir = defaultDataDir({ platform: process.platform, env: process.env, homedir: homedir() });
 
