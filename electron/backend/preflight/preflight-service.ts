@@ -56,7 +56,7 @@ export function createPreflightService(deps: PreflightDeps): PreflightService {
                 title: 'Facts',
                 outcome: 'fail' as const,
                 message: `${row.name} has never been probed.`,
-                remedy: `Probe it first: sutazai hosts probe ${row.name}`,
+                remedy: `Probe ${row.name} first (Probe again on its page, or hosts probe from the command line), then run the preflight again.`,
               },
             ];
         const result = {
