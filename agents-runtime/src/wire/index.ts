@@ -1,20 +1,16 @@
 /**
  * The runtime's public module for its clients (the control center's backend, scripts):
- * what both ends of the gRPC API must agree on. Clients import this and nothing else of
- * agents-runtime (lint enforces it, scripts/lint/layer-boundaries.mjs); the runtime's own
- * code imports the files here directly. A client that needs more of the runtime adds it
+ * what both ends of the gRPC API must agree on. Clients import this, and wire/load-proto.ts
+ * to load the API, and nothing else of agents-runtime (lint enforces it,
+ * scripts/lint/layer-boundaries.mjs); the runtime's own code imports the files here directly. A client that needs more of the runtime adds it
  * here, so what the runtime promises its clients stays one short list.
  */
 export { ROLES, ROLE_URI_PREFIX, isRole, roleUri, type Role } from './roles';
 export { ERROR_CODE_HEADER, REMEDY_HEADER, runtimeErrorFromMetadata } from './error-metadata';
-export {
-  PROTO_FILES,
-  PROTO_LOADER_OPTIONS,
-  defaultProtoDir,
-  loadRuntimePackageDefinition,
-  loadRuntimeProtos,
-  type RuntimeProtos,
-} from './load-proto';
+// Loading the .proto files is the second entry, wire/load-proto.ts, and not re-exported here:
+// it loads @grpc/grpc-js and @grpc/proto-loader, which a bundle keeps as soon as anything of
+// this index is imported, and most clients (the backend's YAML worker thread, the config
+// schema) want only words and readers.
 export { findProtoDir } from './find-proto-dir';
 export { RUNTIME_LAUNCH_ENV } from './launch-env';
 export { LOG_TIMESTAMPS, type LogTimestamps } from './config-enums';
@@ -26,6 +22,8 @@ export type * from './messages';
 // a second reader. They are not wire vocabulary, but this is the one door into the runtime.
 export { readYaml, toValue, YAML_FILE_LIMITS, type ReadYaml, type YamlLimits, type YamlProblem } from '../yaml/read-yaml';
 export { readCappedText, TextTooLargeError } from '../yaml/read-capped-text';
+// The one locator of positions in YAML text (offset to line and column, a path to its node).
+export { describePath, offsetOf, parseLocatedYaml, positionsFrom, type PathSegment, type YamlPosition } from '../yaml/locate-issue';
 
 // Linux host readings the control center makes on its own machine as the runtime does on a
 // managed one: which block devices are not disks (probe and sampler) and the /proc parsers.

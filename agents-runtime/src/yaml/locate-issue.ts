@@ -1,35 +1,73 @@
 /**
  * Points a reader of a YAML file at the node that is wrong: `file:line:col: path: why`, for
  * a syntax error or for a zod issue found in the parsed document. A field that is missing
- * points at its parent; an unknown key points at the key itself.
+ * points at its parent; an unknown key points at the key itself. The one place an offset
+ * into YAML text becomes a line and column, for the runtime and (through the wire module)
+ * the control center alike.
  */
-import { isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { readYaml, YAML_FILE_LIMITS, type YamlLimits } from './read-yaml';
+import { readYaml, YAML_FILE_LIMITS, type YamlLimits, type YamlProblem } from './read-yaml';
 
 export type PathSegment = string | number;
+
+/** 1-based, as editors count. */
+export interface YamlPosition {
+  line: number;
+  column: number;
+}
 
 interface Where {
   /** `file:line:col` of an offset into the text. */
   where(offset: number): string;
+  /** Line and column of an offset into the text. */
+  position(offset: number): YamlPosition;
+  /** Where each line starts: plain data that names positions on another thread too (positionsFrom). */
+  lineStarts: readonly number[];
 }
 
-/** A document that parsed within its limits, or the first problem as `file:line:col: message`. */
-export type LocatedYaml = Where & ({ doc: Document.Parsed; syntaxError: undefined } | { doc: undefined; syntaxError: string });
+/**
+ * A document that parsed within its limits, or the first problem (a limit, a syntax error)
+ * both as data and as `file:line:col: message`.
+ */
+export type LocatedYaml = Where &
+  (
+    | { doc: Document.Parsed; problem: undefined; syntaxError: undefined }
+    | { doc: undefined; problem: YamlProblem | undefined; syntaxError: string }
+  );
 
 /** A parsed document and how to name its positions. */
-export type LocatedDocument = Where & { doc: Document };
+export type LocatedDocument = Pick<Where, 'where'> & { doc: Document };
+
+/** Line and column of offsets into a text whose lines start at `lineStarts`. */
+export function positionsFrom(lineStarts: readonly number[]): (offset: number) => YamlPosition {
+  const lineCounter = new LineCounter();
+  for (const start of lineStarts) lineCounter.addNewLine(start);
+  return (offset) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+}
 
 /** Parses YAML text within `limits` (read-yaml.ts), keeping what is needed to name positions in `file`. */
 export function parseLocatedYaml(text: string, file: string, limits: YamlLimits = YAML_FILE_LIMITS): LocatedYaml {
   const { doc, lineCounter, problem } = readYaml(text, limits);
+  const lineStarts = [...lineCounter.lineStarts];
+  const position = positionsFrom(lineStarts);
   const where = (offset: number): string => {
-    const { line, col } = lineCounter.linePos(offset);
-    return `${file}:${line}:${col}`;
+    const { line, column } = position(offset);
+    return `${file}:${line}:${column}`;
   };
   if (problem !== undefined || doc === undefined)
-    return { doc: undefined, where, syntaxError: `${where(problem?.offset ?? 0)}: ${problem?.message ?? 'unreadable YAML'}` };
-  return { doc, where, syntaxError: undefined };
+    return {
+      doc: undefined,
+      problem,
+      where,
+      position,
+      lineStarts,
+      syntaxError: `${where(problem?.offset ?? 0)}: ${problem?.message ?? 'unreadable YAML'}`,
+    };
+  return { doc, problem: undefined, where, position, lineStarts, syntaxError: undefined };
 }
 
 /** `file:line:col: path: why` for one zod issue raised by the document's contents. */

@@ -1,5 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, type Node as YamlNode } from 'yaml';
-import { readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/wire';
+import { isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
+import { parseLocatedYaml, positionsFrom, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/wire';
 import { ConfigError } from './config-error';
 import { isPlainRecord, type LayerKind, type Origin, type ParsedLayer } from './config-layer';
 import type { ConfigPath } from './schema-keys';
@@ -73,8 +73,8 @@ export function layerFromOutcome(outcome: YamlLayerOutcome): ParsedLayer {
 
 /** Reads a layer into plain data, within the YAML limits; never throws for bad text. */
 export function readYamlLayerData(text: string, source: LayerSource): YamlLayerOutcome {
-  const { doc, lineCounter, problem } = readYaml(text, YAML_FILE_LIMITS);
-  const originAt = originsOf(source, lineCounter.lineStarts);
+  const yaml = parseLocatedYaml(text, source.file, YAML_FILE_LIMITS);
+  const originAt = originsOf(source, yaml.lineStarts);
   const fail = (code: ConfigError['code'], offset: number, message: string, remedy: string): YamlLayerOutcome => {
     const origin = originAt(offset);
     return {
@@ -83,7 +83,8 @@ export function readYamlLayerData(text: string, source: LayerSource): YamlLayerO
     };
   };
 
-  if (problem !== undefined || doc === undefined) {
+  if (yaml.doc === undefined) {
+    const { problem } = yaml;
     const at = problem?.offset ?? 0;
     const what = problem?.message ?? 'unreadable YAML';
     if (problem?.limit) return fail('CONFIG_YAML_INVALID', at, `${what}.`, YAML_LIMITS_REMEDY);
@@ -93,6 +94,7 @@ export function readYamlLayerData(text: string, source: LayerSource): YamlLayerO
     return fail('CONFIG_YAML_INVALID', at, `${what}.${hint}`, SYNTAX_REMEDY);
   }
 
+  const { doc } = yaml;
   const value: unknown = toValue(doc) ?? {};
   if (!isPlainRecord(value)) {
     return fail(
@@ -107,16 +109,12 @@ export function readYamlLayerData(text: string, source: LayerSource): YamlLayerO
   const top = doc.contents?.range?.[0] ?? 0;
   spots.set('[]', { key: top, value: top });
   recordSpots(doc.contents, [], spots);
-  return { ok: true, data: { source, value, spots, lineStarts: [...lineCounter.lineStarts] } };
+  return { ok: true, data: { source, value, spots, lineStarts: [...yaml.lineStarts] } };
 }
 
 function originsOf(source: LayerSource, lineStarts: readonly number[]): (offset: number) => Origin {
-  const lineCounter = new LineCounter();
-  for (const start of lineStarts) lineCounter.addNewLine(start);
-  return (offset) => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { layer: source.layer, kind: source.kind, file: source.file, line, column: col };
-  };
+  const position = positionsFrom(lineStarts);
+  return (offset) => ({ layer: source.layer, kind: source.kind, file: source.file, ...position(offset) });
 }
 
 function recordSpots(node: unknown, path: Array<string | number>, spots: Map<string, Spot>): void {

@@ -1,6 +1,6 @@
 import { isAlias, isMap, isSeq, type Node } from 'yaml';
 import { z } from 'zod';
-import { readYaml, toValue, type YamlLimits } from '../../../agents-runtime/src/wire';
+import { parseLocatedYaml, toValue, type YamlLimits } from '../../../agents-runtime/src/wire';
 import { HostInputSchema, type ImportError } from '../../contract';
 
 /**
@@ -51,17 +51,14 @@ const ROLE_MAP = { core: 'core', agent: 'agent', both: 'both', controller: 'core
  * the expanded document's); a file over a limit is refused whole.
  */
 export function parseHostList(text: string, fileName: string): ParsedImport {
-  const { doc, lineCounter, problem } = readYaml(text, HOST_LIST_LIMITS);
+  const yaml = parseLocatedYaml(text, fileName, HOST_LIST_LIMITS);
   const at = (node: Node | null | undefined) => {
     const offset = node?.range?.[0];
-    if (offset === undefined) return { line: null, column: null };
-    const pos = lineCounter.linePos(offset);
-    return { line: pos.line, column: pos.col };
+    return offset === undefined ? { line: null, column: null } : yaml.position(offset);
   };
-  if (problem !== undefined || doc === undefined) {
-    const pos = lineCounter.linePos(problem?.offset ?? 0);
-    const message = `${fileName}:${pos.line}:${pos.col}: ${problem?.message ?? 'unreadable YAML'}`;
-    if (problem?.limit !== false)
+  if (yaml.doc === undefined) {
+    const message = yaml.syntaxError;
+    if (yaml.problem?.limit !== false)
       return { rows: [], errors: [], refused: { message: `${message}; nothing was imported.`, remedy: LIMITS_REMEDY } };
     // A file that is not even valid YAML adds nothing: every row is suspect.
     return {
@@ -69,8 +66,7 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
       errors: [
         {
           row: null,
-          line: pos.line,
-          column: pos.col,
+          ...yaml.position(yaml.problem.offset),
           field: null,
           message,
           remedy: 'Fix the YAML syntax at that line and column; nothing was imported.',
@@ -78,6 +74,7 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
       ],
     };
   }
+  const { doc } = yaml;
   const resolved = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
   const root = doc.contents;
   const value = toValue(doc) as Record<string, unknown> | unknown[] | null;

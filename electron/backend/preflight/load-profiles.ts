@@ -1,7 +1,15 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { isNode } from 'yaml';
-import { readCappedText, TextTooLargeError, readYaml, toValue, YAML_FILE_LIMITS } from '../../../agents-runtime/src/wire';
+import {
+  describePath,
+  offsetOf,
+  parseLocatedYaml,
+  readCappedText,
+  TextTooLargeError,
+  toValue,
+  YAML_FILE_LIMITS,
+  type PathSegment,
+} from '../../../agents-runtime/src/wire';
 import { ApiError } from '../../contract';
 import { packagedPath } from '../app/packaged-resources';
 import { YAML_LIMITS_REMEDY } from '../config/yaml-layer';
@@ -35,26 +43,19 @@ export function defaultConfigDir(): string {
  * offending value, and the field's path.
  */
 export function parseProfile(text: string, file: string): RequirementProfile {
-  const { doc, lineCounter, problem } = readYaml(text, YAML_FILE_LIMITS);
-  const position = (offset: number | undefined) => (offset === undefined ? null : lineCounter.linePos(offset));
-  if (problem !== undefined || doc === undefined) {
-    const pos = lineCounter.linePos(problem?.offset ?? 0);
-    const where = `${file}:${pos.line}:${pos.col}: ${problem?.message ?? 'unreadable YAML'}`;
-    if (problem?.limit !== false) throw new ApiError('CONFIG_YAML_INVALID', `${where}.`, YAML_LIMITS_REMEDY);
-    throw new ApiError('IMPORT_INVALID', where, 'Fix the YAML syntax at that line and column.');
+  const yaml = parseLocatedYaml(text, file, YAML_FILE_LIMITS);
+  if (yaml.doc === undefined) {
+    if (yaml.problem?.limit !== false) throw new ApiError('CONFIG_YAML_INVALID', `${yaml.syntaxError}.`, YAML_LIMITS_REMEDY);
+    throw new ApiError('IMPORT_INVALID', yaml.syntaxError, 'Fix the YAML syntax at that line and column.');
   }
-  const parsed = RequirementProfileSchema.safeParse(toValue(doc));
+  const parsed = RequirementProfileSchema.safeParse(toValue(yaml.doc));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    let node: unknown = doc.getIn(issue.path as Array<string | number>, true);
-    // A missing key has no node of its own: point at the mapping that lacks it.
-    for (let depth = issue.path.length - 1; !isNode(node) && depth >= 0; depth--)
-      node = doc.getIn(issue.path.slice(0, depth) as Array<string | number>, true);
-    const pos = position(isNode(node) ? node.range?.[0] : undefined) ?? { line: 1, col: 1 };
-    const field = issue.path.map(String).join('.') || '(top level)';
+    const at = issue.path as PathSegment[];
+    // A missing key has no node of its own: offsetOf points at the mapping that lacks it.
     throw new ApiError(
       'IMPORT_INVALID',
-      `${file}:${pos.line}:${pos.col}: ${field}: ${issue.message}.`,
+      `${yaml.where(offsetOf(yaml.doc, at))}: ${describePath(at)}: ${issue.message}.`,
       'Correct that field of the profile; see config/profiles/core.yaml for an example.',
     );
   }

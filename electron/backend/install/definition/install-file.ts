@@ -1,6 +1,6 @@
-import { readCappedText, TextTooLargeError, YAML_FILE_LIMITS } from '../../../../agents-runtime/src/wire';
+import { parseLocatedYaml, readCappedText, TextTooLargeError, YAML_FILE_LIMITS } from '../../../../agents-runtime/src/wire';
 import path from 'node:path';
-import { isMap, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { ApiError } from '../../../contract';
 import { describeOrigin, describePath } from '../../config/config-layer';
@@ -117,7 +117,7 @@ export function parseInstallFile(text: string, file: string): InstallFile {
   }
   const data = parsed.data;
   const dir = path.dirname(file);
-  const nodes = locateValues(text);
+  const nodes = locateValues(text, file);
   const source = (entry: z.output<typeof LayerSchema>, at: Array<string | number>): YamlSource => {
     if ('file' in entry) return { file: path.resolve(dir, entry.file) };
     return { name: file, text: nodes.embedded(at) };
@@ -150,16 +150,16 @@ export function parseBundleReference(value: string, dir: string): InstallFile['b
  * install file (blank lines above, spaces before), so the configuration loader's
  * file:line:column points into the install file.
  */
-function locateValues(text: string): { embedded(at: Array<string | number>): string } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
+function locateValues(text: string, file: string): { embedded(at: Array<string | number>): string } {
+  // The text already parsed within these limits as a configuration layer.
+  const yaml = parseLocatedYaml(text, file, YAML_FILE_LIMITS);
   return {
     embedded(at) {
-      const node = doc.getIn(at, true) as YamlNode | undefined;
+      const node = yaml.doc?.getIn(at, true) as YamlNode | undefined;
       const range = node?.range;
       if (!range || !isMap(node)) return '{}';
-      const { line, col } = lineCounter.linePos(range[0]);
-      return `${'\n'.repeat(line - 1)}${' '.repeat(col - 1)}${text.slice(range[0], range[1])}`;
+      const { line, column } = yaml.position(range[0]);
+      return `${'\n'.repeat(line - 1)}${' '.repeat(column - 1)}${text.slice(range[0], range[1])}`;
     },
   };
 }
