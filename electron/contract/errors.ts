@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'HOST_NOT_FOUND',
   'HOST_NAME_TAKEN',
   'HOST_IN_USE',
+  // A host that is the machine this app runs on, where an operation needs an SSH host.
+  'HOST_IS_LOCAL',
   'IMPORT_INVALID',
   'PROBE_FAILED',
   'PROBE_OUTPUT_INVALID',
@@ -56,6 +58,8 @@ export const ERROR_CODES = [
   'PKI_CERT_EXPIRED',
   'PKI_CERT_NOT_YET_VALID',
   'PKI_KEY_MISMATCH',
+  // The install's CA key is not in the vault (its secret row is gone): nothing can be signed.
+  'PKI_CA_KEY_MISSING',
   // The runtime API on a managed machine (through its SSH tunnel).
   'RUNTIME_UNREACHABLE',
   'RUNTIME_TLS_FAILED',

@@ -3,6 +3,7 @@ import { openRuntimeConnection, type RuntimeTls } from './runtime-connection';
 import { buildSshTarget, type TargetDeps } from '../hosts/build-ssh-target';
 import { connectSsh } from '../hosts/ssh/connect-ssh';
 import { issueClientCertificate } from '../pki/issue-certificate';
+import { caKeyMissingError } from '../pki/pki-errors';
 import { unsealCaKey } from '../pki/seal-ca-key';
 import type { InstallHostRow, InstallsRepo } from '../store/installs-repo';
 import type { ProcessStatus__Output } from '../../../agents-runtime/src/wire';
@@ -41,11 +42,7 @@ export async function checkInstalledHealth(deps: InstalledHealthDeps, installNam
     );
   }
   if (install.caKeySecretId === null) {
-    throw new ApiError(
-      'PKI_KEY_MISMATCH',
-      `The CA key of the install ${installName} is no longer in the vault.`,
-      'Restore the data directory from a backup, or install under a new name.',
-    );
+    throw caKeyMissingError(installName);
   }
   const ca = unsealCaKey(deps.vault, install.caKeySecretId, install.name, install.caCert);
   const client = await issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'viewer', validityDays: 1 });

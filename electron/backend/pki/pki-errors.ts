@@ -41,6 +41,15 @@ export function keyMismatchError(what: string, subject: string): ApiError {
   );
 }
 
+/** The install's row names no sealed CA key (or the vault lost it): the install can sign nothing. */
+export function caKeyMissingError(installName: string): ApiError {
+  return new ApiError(
+    'PKI_CA_KEY_MISSING',
+    `The CA key of the install ${installName} is no longer in the vault.`,
+    'Without it the install can neither issue certificates nor ask its runtimes how they are: restore the data directory from a backup, or install under a new name.',
+  );
+}
+
 export function expiredError(what: string, subject: string, notAfter: Date): ApiError {
   return new ApiError('PKI_CERT_EXPIRED', `The ${what} (${subject}) expired on ${notAfter.toISOString()}.`, `Renew it: ${REISSUE}.`);
 }

@@ -8,7 +8,7 @@ import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manife
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { configDigest } from '../../../electron/backend/install/steps/configure-release';
 import { installLayout } from '../../../electron/backend/install/definition/install-layout';
-import { coreEndpointFor, coreListenAddress, portsOf } from '../../../electron/backend/install/plan/prepare-host';
+import { coreEndpointFor, coreListenAddress, portsOf } from '../../../electron/backend/install/render/listen-addresses';
 import { renderManifest } from '../../../electron/backend/install/render/render-manifest';
 import { renderRuntimeConfig } from '../../../electron/backend/install/render/render-runtime-config';
 

@@ -1,9 +1,9 @@
 import { parse } from 'yaml';
-import { ApiError } from '../../../contract';
 import type { RuntimeTls } from '../../fleet/runtime-connection';
 import { restorePreviousEtcScript } from '../steps/configure-release';
 import { prepareStaging, runChangingScript, type HostLink } from '../remote/host-link';
 import type { ActivateStep, StepOutcome } from './install-steps';
+import { releaseFileChangedError, releaseNotOnHostError, releaseReadIncompleteError, releaseUnitMissingError } from '../install-errors';
 import type { ReleaseLayout } from '../definition/install-layout';
 import type { ExpectedProcess } from '../render/render-manifest';
 import { renderDetachedStartScript, renderDetachedStopScript, renderSystemdUnit } from '../render/render-service';
@@ -194,11 +194,7 @@ sec end
   const result = await host.shell.run(script, { asRoot: host.mode === 'system', step: 'read', timeoutMs: 60_000 });
   if (result.code !== 0) {
     const said = (result.stderr || result.stdout).trim().split('\n').at(-1) ?? `exit ${result.code}`;
-    throw new ApiError(
-      'NOT_FOUND',
-      `${host.row.name}: ${said}.`,
-      'Choose a release that is kept on the host (the install’s hosts list them), or apply the install again.',
-    );
+    throw releaseNotOnHostError(host.row.name, said);
   }
   const sections = new Map<string, string>();
   let name: string | null = null;
@@ -211,11 +207,7 @@ sec end
     } else lines.push(line);
   }
   if (!sections.has('marker') || !sections.has('runtime') || !sections.has('manifest')) {
-    throw new ApiError(
-      'INSTALL_STEP_FAILED',
-      `Reading release ${release.version} on ${host.row.name} gave an incomplete answer.`,
-      'Try again; if it keeps failing, check the release directory on the host.',
-    );
+    throw releaseReadIncompleteError(release.version, host.row.name);
   }
   return {
     bundleSha256: sections.get('marker')!.trim(),
@@ -238,11 +230,7 @@ function parseRuntimeYaml(text: string, release: ReleaseLayout, hostName: string
   const listen = typeof doc?.listen === 'string' ? doc.listen : '127.0.0.1:7600';
   const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(listen);
   if (!match || typeof doc?.state_dir !== 'string' || typeof doc.log_dir !== 'string') {
-    throw new ApiError(
-      'INSTALL_STEP_FAILED',
-      `${release.runtimeConfig} on ${hostName} has no usable listen, state_dir or log_dir.`,
-      "The release's configuration was changed by hand; apply the install again to write it.",
-    );
+    throw releaseFileChangedError(`${release.runtimeConfig} on ${hostName} has no usable listen, state_dir or log_dir`, 'configuration');
   }
   return { address: match[1]!, port: Number(match[2]), stateDir: doc.state_dir, logDir: doc.log_dir };
 }
@@ -253,12 +241,7 @@ function parseExpected(text: string, release: ReleaseLayout, hostName: string): 
   const expected = processes
     .filter((p) => typeof p.name === 'string')
     .map((p) => ({ name: p.name as string, replicas: typeof p.replicas === 'number' ? p.replicas : 1 }));
-  if (expected.length === 0)
-    throw new ApiError(
-      'INSTALL_STEP_FAILED',
-      `${release.manifest} on ${hostName} names no process.`,
-      "The release's manifest was changed by hand; apply the install again to write it.",
-    );
+  if (expected.length === 0) throw releaseFileChangedError(`${release.manifest} on ${hostName} names no process`, 'manifest');
   return expected;
 }
 
@@ -266,22 +249,17 @@ function parseOrThrow(text: string, file: string, hostName: string): unknown {
   try {
     return parse(text);
   } catch (error) {
-    throw new ApiError(
-      'INSTALL_STEP_FAILED',
-      `${file} on ${hostName} is not valid YAML (${(error as Error).message.split('\n')[0]}).`,
-      "The release's configuration was changed by hand; apply the install again to write it.",
-      { cause: error },
+    throw releaseFileChangedError(
+      `${file} on ${hostName} is not valid YAML (${(error as Error).message.split('\n')[0]})`,
+      'configuration',
+      error,
     );
   }
 }
 
 function requireUnit(found: ReleaseOnHost, release: ReleaseLayout): string {
   if (found.unitTemplate === null) {
-    throw new ApiError(
-      'BUNDLE_FILE_MISSING',
-      `Release ${release.version} in ${release.dir} carries no systemd unit (systemd/sutazai-runtime.service).`,
-      'Roll back to a release built from a SutazAI checkout (npm run bundle), which carries the unit.',
-    );
+    throw releaseUnitMissingError(release.version, release.dir);
   }
   return found.unitTemplate;
 }

@@ -1,10 +1,11 @@
-import { ApiError, isApiError, type HostFacts } from '../../../contract';
+import type { HostFacts } from '../../../contract';
 import { describeKeptReleases, rollbackTarget } from '../../../contract/rollback-target';
 import { loadInstallConfig } from '../../config/load-install-config';
 import type { InstallConfig } from '../../config/install-config-schema';
 import type { RuntimeTls } from '../../fleet/runtime-connection';
 import type { TargetDeps } from '../../hosts/build-ssh-target';
 import type { InstallCa } from '../../pki/install-ca';
+import { caKeyMissingError } from '../../pki/pki-errors';
 import type { HostReleaseRow, HostReleasesRepo } from '../../store/host-releases-repo';
 import type { HostRow } from '../../store/hosts-repo';
 import type { InstallStepsRepo } from '../../store/install-steps-repo';
@@ -21,9 +22,20 @@ import type {
   UninstallResult,
   UninstallStep,
 } from './install-steps';
-import { openHostShell } from '../plan/prepare-host';
+import {
+  asInstallError,
+  hostNeverInstalledError,
+  hostNotInInstallError,
+  installNotFoundError,
+  installSecretsLockedError,
+  noPreviousReleaseError,
+  releaseNotKeptError,
+  rollbackReturnedError,
+  rollbackReturnFailedError,
+  rollbackStoppedError,
+} from '../install-errors';
+import { openHostShell } from '../remote/open-host-shell';
 import { pathsToRemove, uninstallScript } from '../steps/uninstall-host';
-import { UNLOCK_VAULT_REMEDY } from '../../secrets/secret-vault';
 
 /**
  * What is done to the hosts of an install from its record rather than from a fresh plan:
@@ -63,26 +75,21 @@ interface RecordedHost {
   row: HostRow;
 }
 
-export function createRecordedHostOps(deps: RecordedOpsDeps) {
+/** Rollback and uninstall of an install's recorded hosts (see RecordedOpsDeps). */
+export interface RecordedHostOps {
+  rollback(installFile: string | InstallFile, options?: RollbackOptions): Promise<RollbackResult>;
+  uninstall(installFile: string | InstallFile, options?: UninstallOptions): Promise<UninstallResult>;
+}
+
+export function createRecordedHostOps(deps: RecordedOpsDeps): RecordedHostOps {
   function installOf(file: InstallFile): InstallRow {
     const install = deps.installs.findByName(file.name);
-    if (!install)
-      throw new ApiError(
-        'NOT_FOUND',
-        `Nothing is installed under the name ${file.name} (${file.file}).`,
-        'Check the name: in the install file; `sutazai apply --install FILE` installs it first.',
-      );
+    if (!install) throw installNotFoundError(file);
     return install;
   }
 
-  function requireVault(what: string): void {
-    if (!deps.vault.unlocked) {
-      throw new ApiError(
-        'SECRETS_LOCKED',
-        `${what} needs the sealed secrets (sudo passwords, the install's CA key), and they are locked.`,
-        `${UNLOCK_VAULT_REMEDY} Then try again.`,
-      );
-    }
+  function requireVault(doing: string): void {
+    if (!deps.vault.unlocked) throw installSecretsLockedError(doing, 'try again');
   }
 
   /** The install's recorded hosts in the install file's order (hosts no longer in the file last), or the one asked for. */
@@ -98,26 +105,19 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
     all.sort((a, b) => order(a.row.name) - order(b.row.name) || a.row.id - b.row.id);
     if (only === undefined) return all;
     const found = all.filter((h) => h.row.name === only);
-    if (found.length === 0) {
-      throw new ApiError(
-        'HOST_NOT_FOUND',
-        `${only} is not a host of the install ${install.name}.`,
-        `Its hosts: ${all.map((h) => h.row.name).join(', ') || 'none'}.`,
+    if (found.length === 0)
+      throw hostNotInInstallError(
+        only,
+        install.name,
+        all.map((h) => h.row.name),
       );
-    }
     return found;
   }
 
   /** Logs in to a recorded host; its layout is where the first apply placed it. */
   async function linkFor(host: RecordedHost): Promise<HostLink & { config: InstallConfig }> {
     const { record, row } = host;
-    if (record.mode === null || record.rootDir === null || record.service === null) {
-      throw new ApiError(
-        'NOT_FOUND',
-        `${row.name} was never installed (no apply got past connecting to it).`,
-        'Apply the install to it first.',
-      );
-    }
+    if (record.mode === null || record.rootDir === null || record.service === null) throw hostNeverInstalledError(row.name);
     const config =
       record.config === '{}'
         ? loadInstallConfig(deps.configDir !== undefined ? { configDir: deps.configDir } : {}).config
@@ -150,12 +150,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
     const hosts = recordedHosts(install, file, options.host);
     requireVault('A rollback');
     const operator = await deps.operatorOf(install);
-    if (!operator)
-      throw new ApiError(
-        'PKI_KEY_MISMATCH',
-        `The CA key of the install ${install.name} is no longer in the vault.`,
-        'Restore the data directory from a backup: without the key the runtimes cannot be asked whether they are healthy.',
-      );
+    if (!operator) throw caKeyMissingError(install.name);
     const emit = (event: InstallEvent) => options.onEvent?.(event);
     const results: HostRollbackResult[] = [];
     let stoppedBy: string | null = null;
@@ -167,11 +162,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
           to: null,
           outcome: 'stopped',
           health: null,
-          error: new ApiError(
-            'INSTALL_ROLLOUT_STOPPED',
-            `${host.row.name} was left as it is: the rollback stopped at ${stoppedBy}.`,
-            `Fix the cause on ${stoppedBy}, then roll back again.`,
-          ).toBody(),
+          error: rollbackStoppedError(host.row.name, stoppedBy).toBody(),
         });
         continue;
       }
@@ -196,7 +187,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
       ({ from, to } = chooseRollbackTarget(name, releasesOf(install, host.row.id), options.to));
       if (from === to) return { host: name, from, to, outcome: 'unchanged', health: null, error: null };
     } catch (error) {
-      return { host: name, from, to, outcome: 'failed', health: null, error: toApiError(error).toBody() };
+      return { host: name, from, to, outcome: 'failed', health: null, error: asInstallError(error, 'Try again').toBody() };
     }
     const target = to;
     let link: (HostLink & { config: InstallConfig }) | null = null;
@@ -243,7 +234,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
       deps.logger?.info({ install: install.name, host: name, from, to: target }, 'rolled back');
       return { host: name, from, to: target, outcome: 'rolled-back', health: activated.health, error: null };
     } catch (error) {
-      const failure = toApiError(error);
+      const failure = asInstallError(error, 'Try again');
       // Health-gated: a release that does not come up hands the host back to the one it ran.
       if (link === null || from === null || link.session.closed || link.session.lost !== null)
         return { host: name, from, to: target, outcome: 'failed', health: null, error: failure.toBody() };
@@ -254,19 +245,11 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
           if (recorded) deps.releases.markFailed({ ...recorded, installedAt: deps.now() });
         });
         markCurrent(from, back);
-        const returned = new ApiError(
-          'INSTALL_ROLLED_BACK',
-          `${target} did not come up on ${name}, which was returned to ${from} (healthy again: ${back.health}). Why ${target} failed: ${failure.message}`,
-          `Fix what the lines above say, then roll ${name} back to ${target} again, or to another release it keeps.`,
-        );
+        const returned = rollbackReturnedError(name, target, from, back.health, failure);
         return { host: name, from, to: target, outcome: 'returned', health: back.health, error: returned.toBody() };
       } catch (backError) {
-        const why = toApiError(backError);
-        const failed = new ApiError(
-          'INSTALL_ROLLBACK_FAILED',
-          `${target} did not come up on ${name}, and returning to ${from} failed too: ${why.message} Why ${target} failed: ${failure.message}`,
-          `${why.remedy} Then roll ${name} back again, to the release it should run.`,
-        );
+        const why = asInstallError(backError, 'Try again');
+        const failed = rollbackReturnFailedError(name, target, from, why, failure);
         return { host: name, from, to: target, outcome: 'failed', health: null, error: failed.toBody() };
       }
     } finally {
@@ -355,7 +338,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps) {
       deps.logger?.info({ install: install.name, host: name, removed }, 'host uninstalled');
       return { host: name, outcome: 'removed', removed, error: null };
     } catch (error) {
-      const failure = toApiError(error);
+      const failure = asInstallError(error, 'Try again');
       report(current, 'failed', failure.message.split('\n')[0]!);
       return { host: name, outcome: 'failed', removed, error: failure.toBody() };
     }
@@ -378,26 +361,5 @@ export function chooseRollbackTarget(
   if (target !== null) return { from: current, to: target };
   // The app refuses these before a job starts (installs.rollback), in its own words; only the command line gets here.
   const kept = describeKeptReleases(releases);
-  if (to !== undefined) {
-    throw new ApiError(
-      'NOT_FOUND',
-      `${hostName} keeps no release ${to}; its releases: ${kept}.`,
-      'Name one of them with --to VERSION, or leave --to out for the previous one.',
-    );
-  }
-  throw new ApiError(
-    'NOT_FOUND',
-    `${hostName} keeps no previous release to return to; its releases: ${kept}.`,
-    'Name a kept release with --to VERSION, or apply an install file with the release you want.',
-  );
-}
-
-function toApiError(error: unknown): ApiError {
-  if (isApiError(error)) return error;
-  return new ApiError(
-    'INSTALL_STEP_FAILED',
-    `Unexpected failure: ${(error as Error)?.message ?? String(error)}`,
-    'Try again; if it keeps failing, send the app log with your report.',
-    { cause: error },
-  );
+  throw to !== undefined ? releaseNotKeptError(hostName, to, kept) : noPreviousReleaseError(hostName, kept);
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { HostRow } from '../../store/hosts-repo';
 import type { InstallLayout, ReleaseLayout } from '../definition/install-layout';
 import { SCRIPT_PRELUDE } from '../remote/script-prelude';
 import { sh, type ShellScript } from '../remote/shell-script';
@@ -29,6 +31,15 @@ export function configDigest(files: ReleaseConfigFiles): string {
 }
 
 /** Where a running release's replaced etc/ is kept, inside the release directory. */
+/** The names this host's server certificate carries: its inventory name, and its address as an IP address or a DNS name. */
+export function serverCertificateNames(row: Pick<HostRow, 'name' | 'address'>): {
+  hostName: string;
+  ipAddresses?: string[];
+  dnsNames?: string[];
+} {
+  return isIP(row.address) !== 0 ? { hostName: row.name, ipAddresses: [row.address] } : { hostName: row.name, dnsNames: [row.address] };
+}
+
 export const PREVIOUS_ETC = '.etc-previous';
 
 /** The staged files' names, as the upload of the configure step writes them. */
