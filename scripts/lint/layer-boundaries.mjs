@@ -8,8 +8,13 @@
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 
-/** The one module of the runtime its clients may import (its index; the files behind it are the runtime's). */
+/**
+ * The runtime's public module for its clients: its index, and its second entry that loads the
+ * gRPC API (kept out of the index so that importing a word does not load gRPC). The files
+ * behind the index are the runtime's.
+ */
 const RUNTIME_WIRE = 'agents-runtime/src/wire';
+const RUNTIME_WIRE_ENTRIES = [RUNTIME_WIRE, `${RUNTIME_WIRE}/load-proto`];
 
 /**
  * Each layer: the folders it owns, whether it may import electron / Node builtins / npm
@@ -51,8 +56,8 @@ export const LAYERS = [
       !within(target, 'renderer') &&
       !within(target, 'electron/main') &&
       !within(target, 'electron/preload') &&
-      (!within(target, 'agents-runtime') || target === RUNTIME_WIRE),
-    rule: `electron/backend is plain Node: nothing from electron, electron/main, electron/preload or renderer/, and of agents-runtime only its public module ${RUNTIME_WIRE}`,
+      (!within(target, 'agents-runtime') || RUNTIME_WIRE_ENTRIES.includes(target)),
+    rule: `electron/backend is plain Node: nothing from electron, electron/main, electron/preload or renderer/, and of agents-runtime only its public module ${RUNTIME_WIRE} (and ${RUNTIME_WIRE}/load-proto)`,
   },
   {
     name: 'contract',

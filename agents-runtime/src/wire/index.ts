@@ -2,8 +2,9 @@
  * The runtime's public module for its clients (the control center's backend, scripts):
  * what both ends of the gRPC API must agree on. Clients import this, and wire/load-proto.ts
  * to load the API, and nothing else of agents-runtime (lint enforces it,
- * scripts/lint/layer-boundaries.mjs); the runtime's own code imports the files here directly. A client that needs more of the runtime adds it
- * here, so what the runtime promises its clients stays one short list.
+ * scripts/lint/layer-boundaries.mjs); the runtime's own code imports the files here
+ * directly. A client that needs more of the runtime adds it here, so what the runtime
+ * promises its clients stays one short list.
  */
 export { ROLES, ROLE_URI_PREFIX, isRole, roleUri, type Role } from './roles';
 export { ERROR_CODE_HEADER, REMEDY_HEADER, runtimeErrorFromMetadata } from './error-metadata';

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../../contract';
 import { packagedPath } from '../app/packaged-resources';
-import { findProtoDir, PROTO_FILES, loadRuntimeProtos, type RuntimeProtos } from '../../../agents-runtime/src/wire';
+import { findProtoDir } from '../../../agents-runtime/src/wire';
+import { PROTO_FILES, loadRuntimeProtos, type RuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
 
 /**
  * The runtime's gRPC API, loaded from the same .proto files and with the same options as

@@ -12,7 +12,8 @@ import type { MetricSample__Output } from '../../../agents-runtime/src/generated
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import type { RuntimeEvent__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/RuntimeEvent';
 import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
-import { loadRuntimeProtos, runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
+import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
 import type { RuntimeEvent } from '../../../agents-runtime/src/daemon/runtime-event';
 import type { RuntimeInfo } from '../../../agents-runtime/src/daemon/runtime-info';
 import type { InstanceLogLine } from '../../../agents-runtime/src/logs/instance-log-line';

@@ -29,3 +29,28 @@ describe('the backend bundles', () => {
     },
   );
 });
+
+/**
+ * The YAML worker thread starts with every untrusted YAML parse and runs under memory limits:
+ * what it pulls in from the runtime's wire module must not load gRPC (about 18 MB and a
+ * second of start-up on a busy machine). Proto loading is wire/load-proto.ts, outside the
+ * wire index, for this reason; a bundle keeps an unused package's require.
+ */
+describe('the YAML worker bundle', () => {
+  it('loads no gRPC package', async () => {
+    const result = await build({
+      entryPoints: [path.join(root, 'electron/backend/untrusted-yaml/yaml-worker.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      write: false,
+      outfile: path.join(root, 'dist', 'unused.cjs'),
+      logLevel: 'silent',
+    });
+    const code = result.outputFiles[0]?.text ?? '';
+    expect(code).toContain('require("yaml")');
+    expect(code.match(/require\("@grpc\/[^"]+"\)/g) ?? []).toEqual([]);
+  });
+});
