@@ -300,6 +300,8 @@ probe_virt_init() {
   rec init "$sp_c" "$sp_s" "$sp_m"
 }
 
+# Every block device is sent, loops and device-mapper included: which are not disks is
+# decided by one list the control center shares with the runtime (linux/block-devices.ts).
 probe_disks() {
   sp_note=
   if has lsblk; then
