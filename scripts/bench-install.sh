@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run bench:install`: our apply against `scp` over real sshd test hosts, in one run
 # (tests/bench/install.bench.ts): upload of a ~100 MB bundle (ours vs scp to the same host and
-# user), re-apply of an unchanged install, a fresh install to 1 and to 10 hosts. Installs the
+# user, both timed from before the SSH login), re-apply of an unchanged install, a fresh
+# install to 1 and to 10 hosts. Installs the
 # Debian packages the test-host harness and scp need when they are missing and it runs as root.
 # Removes everything it made (lab, runtimes, temp dirs), on Ctrl-C too. Prints figures; exits
 # 0 whatever they are.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `npm run bench:runtime`: our sutazai-runtime daemon against PM2 (npm, a devDependency) and
-# supervisord (Debian package `supervisor`) supervising the same trivial program, side by
-# side in one run (tests/bench/runtime.bench.ts): restart latency after kill -9, daemon RSS
-# with 10 children, daemon CPU with 100 idle children. Installs `supervisor` when it is
-# missing and this runs as root; builds the runtime bundle into a temp dir (removed on exit).
+# supervisord (Debian package `supervisor`) supervising the same trivial program, interleaved
+# in one run (tests/bench/runtime.bench.ts): restart latency after kill -9 (kills in turns),
+# then the whole footprint (daemon and every helper it starts, PSS summed) with 10 children
+# and its CPU with 100 idle children, the three running at once. Installs `supervisor` when it
+# is missing and this runs as root; builds the runtime bundle into a temp dir (removed on exit).
 # Prints figures; exits 0 whatever they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."

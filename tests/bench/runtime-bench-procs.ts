@@ -1,7 +1,7 @@
 /**
  * /proc helpers for the runtime benchmark (tests/bench/runtime.bench.ts): finding the
  * supervised program by its environment marker, waiting for a new instance of it with a
- * synchronous ~1 ms poll, and reading a process's RSS and CPU time.
+ * synchronous ~1 ms poll, and reading a process's RSS (CPU time and PSS: runtime-bench-footprint.ts).
  */
 import fs from 'node:fs';
 import { scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
@@ -103,23 +103,8 @@ export function memoryOf(pid: number): MemoryUse | null {
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
 }
 
-/** utime + stime of `pid` in clock ticks; null when it is gone. */
-export function cpuTicksOf(pid: number): number | null {
-  const stat = readOr(`/proc/${pid}/stat`);
-  if (stat === null) return null;
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After "pid (comm) ": state is field 3, utime 14, stime 15 -> indexes 11 and 12 here.
-  return Number(fields[11]) + Number(fields[12]);
-}
-
 export function commOf(pid: number): string | null {
   return readOr(`/proc/${pid}/comm`)?.trim() ?? null;
-}
-
-export function ppidOf(pid: number): number | null {
-  const stat = readOr(`/proc/${pid}/stat`);
-  if (stat === null) return null;
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 export function isAlive(pid: number): boolean {
