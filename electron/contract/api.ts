@@ -348,6 +348,14 @@ export const methods = {
       .strict(),
     result: RollbackResultSchema,
   },
+  /**
+   * Stops an installs.applyFile or rollbackFile run by its progress id: every host's SSH
+   * connection is cut, as a dropped link would cut it; running the same again resumes.
+   */
+  'installs.cancelRun': {
+    params: z.object({ progressId: ProgressIdSchema }).strict(),
+    result: z.object({ cancelled: z.boolean() }),
+  },
   /** Removes what the install file's install placed on its hosts (or one), and answers when done. */
   'installs.uninstallFile': {
     params: z

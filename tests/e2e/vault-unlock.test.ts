@@ -91,8 +91,9 @@ describe('a locked vault, unlocked from the page', () => {
     // moment of adding, in case adding a host checks that its address answers.)
     const listener = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const cli = earlier.openClient('cli');
     try {
-      await earlier.hosts.add({
+      await cli.call('hosts.add', {
         name: 'earlier-pw',
         address: '127.0.0.1',
         port: (listener.address() as AddressInfo).port,
@@ -101,6 +102,7 @@ describe('a locked vault, unlocked from the page', () => {
       });
     } finally {
       listener.close();
+      cli.close();
       await earlier.close();
     }
 

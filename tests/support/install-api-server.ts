@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { createApiClient, type ApiClient } from '../../electron/contract';
-import type { Backend } from '../../electron/backend/app/backend';
 import { startWebServer, type WebServer } from '../../electron/backend/server/web-server';
-import { startInstallBackend } from './install-lab';
+import { startInstallBackend, type LabBackend } from './install-lab';
 import { openSocket, wsTransport } from './ws-peer';
 
 /**
@@ -11,7 +10,7 @@ import { openSocket, wsTransport } from './ws-peer';
  * Started again on the same data directory, it is the app after a restart.
  */
 export interface InstallApiServer {
-  backend: Backend;
+  backend: LabBackend;
   server: WebServer;
   client: ApiClient;
   /** Closes the client, the web server and the backend. */

@@ -1,9 +1,21 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ApiClient } from '../../electron/contract';
+import type { Logger } from 'pino';
+import type {
+  ApiClient,
+  ApplyResult,
+  BundleImportResult,
+  InstallPlan,
+  InstallRunEvent,
+  RollbackResult,
+  UninstallResult,
+} from '../../electron/contract';
 import { startBackend, type Backend } from '../../electron/backend/app/backend';
+import { createSecretVault } from '../../electron/backend/secrets/secret-vault';
+import type { Dispatcher } from '../../electron/backend/server/dispatcher';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
 import { openRuntimeConnection, type RuntimeTls } from '../../electron/backend/fleet/runtime-connection';
@@ -30,8 +42,33 @@ export async function buildRealNodeBundle(kit: BundleKit, name: string, version?
   });
 }
 
-export async function startInstallBackend(dataDir: string): Promise<Backend> {
-  return startBackend({
+interface RunOptions {
+  onEvent?: (event: InstallRunEvent) => void;
+  /** Aborting cancels the run (installs.cancelRun): its hosts' SSH connections are cut, as a dropped link would cut them. */
+  signal?: AbortSignal;
+}
+
+/** Install files run to their end through the contract (installs.*File), their progress events to `onEvent`. */
+export interface FileInstalls {
+  plan(file: string): Promise<InstallPlan>;
+  apply(file: string, options?: RunOptions & { concurrency?: number; allowDowngrade?: boolean }): Promise<ApplyResult>;
+  rollback(file: string, options?: RunOptions & { host?: string; to?: string }): Promise<RollbackResult>;
+  uninstall(file: string, options?: RunOptions & { host?: string }): Promise<UninstallResult>;
+}
+
+/** The install tests' backend, used as the CLI uses it: through the contract's client on the in-process pipe. */
+export interface LabBackend {
+  /** Served over a WebSocket too by install-api-server (the app's other pipe). */
+  readonly dispatcher: Dispatcher;
+  readonly api: ApiClient;
+  readonly installs: FileInstalls;
+  readonly bundles: { import(file: string, options?: { trustKey?: string }): Promise<BundleImportResult> };
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export async function startInstallBackend(dataDir: string): Promise<LabBackend> {
+  const backend: Backend = await startBackend({
     dataDir,
     logLevel: 'debug',
     mode: 'test',
@@ -40,11 +77,56 @@ export async function startInstallBackend(dataDir: string): Promise<Backend> {
     probeAtStart: false,
     vaultKey: { kind: 'passphrase', passphrase: VAULT_PASSPHRASE },
   });
+  const api = backend.openClient('install-lab');
+  return {
+    dispatcher: backend.dispatcher,
+    api,
+    installs: fileInstalls(api),
+    bundles: { import: (file, options = {}) => api.call('bundles.import', { path: file, ...options }) },
+    logger: backend.logger,
+    async close() {
+      api.close();
+      await backend.close();
+    },
+  };
+}
+
+function fileInstalls(api: ApiClient): FileInstalls {
+  /** Subscribed before the run starts, so its first event is heard too. */
+  async function following<T>({ onEvent, signal }: RunOptions, run: (progressId: string | undefined) => Promise<T>): Promise<T> {
+    if (!onEvent && !signal) return run(undefined);
+    const progressId = randomUUID();
+    const unsubscribe = await api.subscribe('installs.runProgress', { progressId }, ({ event }) => onEvent?.(event));
+    const cancel = () => void api.call('installs.cancelRun', { progressId });
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      return await run(progressId);
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+      await unsubscribe();
+    }
+  }
+  const given = <T extends object>(value: T) => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  return {
+    plan: (file) => api.call('installs.planFile', { file: { path: file } }),
+    apply: (file, { onEvent, signal, ...options } = {}) =>
+      following({ onEvent, signal }, (progressId) =>
+        api.call('installs.applyFile', given({ file: { path: file }, ...options, progressId })),
+      ),
+    rollback: (file, { onEvent, signal, ...options } = {}) =>
+      following({ onEvent, signal }, (progressId) =>
+        api.call('installs.rollbackFile', given({ file: { path: file }, ...options, progressId })),
+      ),
+    uninstall: (file, { onEvent, signal, ...options } = {}) =>
+      following({ onEvent, signal }, (progressId) =>
+        api.call('installs.uninstallFile', given({ file: { path: file }, ...options, progressId })),
+      ),
+  };
 }
 
 /** Adds a lab host to the inventory (key login; the sudo password when it has one), pins its key, probes it. */
-export async function addLabHost(backend: Backend, host: TestHost, name: string): Promise<void> {
-  const added = await backend.hosts.add({
+export async function addLabHost(backend: LabBackend, host: TestHost, name: string): Promise<void> {
+  const added = await backend.api.call('hosts.add', {
     name,
     address: host.address,
     port: host.port,
@@ -52,8 +134,8 @@ export async function addLabHost(backend: Backend, host: TestHost, name: string)
     auth: { method: 'key', keyPath: host.privateKeyPath },
     ...(host.login === 'sudo-password' && host.password ? { sudoPassword: host.password } : {}),
   });
-  await backend.hosts.trust(added.id, host.hostKeyFingerprint);
-  await backend.hosts.probe(added.id);
+  await backend.api.call('hosts.trust', { hostId: added.id, fingerprint: host.hostKeyFingerprint });
+  await backend.api.call('hosts.probe', { hostId: added.id });
 }
 
 /**
@@ -74,14 +156,17 @@ export async function addLabHostOverApi(api: ApiClient, host: TestHost, name: st
 }
 
 /** An admin client certificate of the install's CA, as the control center would use it. */
-export async function operatorTlsOf(backend: Backend, dataDir: string, installName: string): Promise<RuntimeTls> {
-  const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true });
+export async function operatorTlsOf(dataDir: string, installName: string): Promise<RuntimeTls> {
+  // A vault of its own on a second connection, opened with the lab's passphrase: the CA key is sealed in the store.
+  const db = new Database(path.join(dataDir, 'sutazai.db'));
   try {
     const row = db.prepare('SELECT ca_cert AS caCert, ca_key_secret_id AS secretId FROM installs WHERE name = ?').get(installName) as {
       caCert: string;
       secretId: number;
     };
-    const ca = unsealCaKey(backend.vault, row.secretId, installName, row.caCert);
+    const vault = createSecretVault(db);
+    vault.unlock({ kind: 'passphrase', passphrase: VAULT_PASSPHRASE });
+    const ca = unsealCaKey(vault, row.secretId, installName, row.caCert);
     const client = await issueClientCertificate(ca, { operatorName: 'test-operator', role: 'admin' });
     return { caCertPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem };
   } finally {
@@ -100,13 +185,8 @@ export interface RuntimeReport {
  * What each host's runtime reports through fleet's SSH tunnel (the host's pinned key, its
  * login key), with an admin certificate of the install's CA, as the control center sees it.
  */
-export async function runtimeReports(
-  backend: Backend,
-  dataDir: string,
-  installName: string,
-  hosts: readonly TestHost[],
-): Promise<RuntimeReport[]> {
-  const tls = await operatorTlsOf(backend, dataDir, installName);
+export async function runtimeReports(dataDir: string, installName: string, hosts: readonly TestHost[]): Promise<RuntimeReport[]> {
+  const tls = await operatorTlsOf(dataDir, installName);
   const reports: RuntimeReport[] = [];
   for (const host of hosts) {
     const session = await openLabSession(host);

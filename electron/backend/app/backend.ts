@@ -1,32 +1,21 @@
 import type { Logger } from 'pino';
-import { createApiClient, type ApiClient, type HostFacts, type ProbeProgress } from '../../contract';
-import { createBundleService, type BundleService } from '../bundles/bundle-service';
+import { createApiClient, type ApiClient, type HostFacts } from '../../contract';
+import { createBundleService } from '../bundles/bundle-service';
 import { createConfigService } from '../config/config-service';
 import { EventHub } from '../events/event-hub';
-import { createHostService, type HostService } from '../hosts/host-service';
-import { createInstallEngine, type InstallEngine } from '../install/engine/install-engine';
-import { createInstallJobs, type InstallJobs } from '../install/jobs/install-jobs';
-import { createInstallOperations, type InstallOperations } from '../install/jobs/install-operations';
+import { createHostService } from '../hosts/host-service';
+import { createInstallEngine } from '../install/engine/install-engine';
+import { createInstallJobs } from '../install/jobs/install-jobs';
+import { createInstallOperations } from '../install/jobs/install-operations';
 import { checkInstalledHealth } from '../fleet/installed-health';
 import { createWizardDrafts } from '../wizard/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
-import { createSecretVault, type SecretVault, type VaultKeySource } from '../secrets/secret-vault';
+import { createSecretVault, type VaultKeySource } from '../secrets/secret-vault';
 import { createVaultAccess } from '../secrets/vault-unlock';
-import { createBundleKeysRepo } from '../store/bundle-keys-repo';
-import { createBundlesRepo } from '../store/bundles-repo';
-import { createHostKeysRepo } from '../store/host-keys-repo';
-import { createHostReleasesRepo } from '../store/host-releases-repo';
-import { createInstallJobsRepo } from '../store/install-jobs-repo';
 import { createInstallLocks } from '../store/install-locks-repo';
 import { claimDataDir } from '../store/data-dir-owner-repo';
-import { createInstallStepsRepo } from '../store/install-steps-repo';
-import { createInstallsRepo } from '../store/installs-repo';
-import { createInstallRecordsRepo } from '../store/install-records-repo';
-import { createWizardDraftsRepo } from '../store/wizard-drafts-repo';
-import { createProbeOutcomesRepo } from '../store/probe-outcomes-repo';
-import { createPreflightRepo } from '../store/preflight-repo';
 import { defaultConfigDir, loadProfiles } from '../preflight/load-profiles';
-import { createPreflightService, installedReleaseOf, type PreflightService } from '../preflight/preflight-service';
+import { createPreflightService, installedReleaseOf } from '../preflight/preflight-service';
 import type { RequirementProfile } from '../preflight/profile-schema';
 import { createAppLogger, type LogLevel } from '../logging/logger';
 import { defaultCounterReader, type CounterReader } from '../metrics/host-counters';
@@ -35,8 +24,7 @@ import { createMetricStore } from '../metrics/metric-store';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { connectInProcess } from '../server/in-process-transport';
-import { createFactsRepo } from '../store/facts-repo';
-import { createHostsRepo } from '../store/hosts-repo';
+import { createRepositories } from '../store/repositories';
 import { openStore, type Store } from '../store/open-store';
 import { createEventSources, createMethodHandlers } from './api-handlers';
 import { appVersion, type AppInfo, type AppMode } from './app-info';
@@ -75,31 +63,22 @@ export interface StartupWarning {
   remedy: string;
 }
 
+/**
+ * What an entry holds of a running backend: the dispatcher it serves over its pipe (or a
+ * client on the in-process one), the log, what to say at start, and the way to stop.
+ * Capabilities are reached only through the contract, whatever the entry.
+ */
 export interface Backend {
   readonly dispatcher: Dispatcher;
   /** A client of the contract on an in-process pipe to the dispatcher (the CLI's), parsed and checked like any other. */
   openClient(peer?: string): ApiClient;
-  readonly hosts: HostService;
-  readonly vault: SecretVault;
-  readonly preflight: PreflightService;
-  readonly bundles: BundleService;
-  /** Plan and apply installs (install files: bundle, hosts, roles, configuration). */
-  readonly installs: InstallEngine;
-  /** Jobs started through the API (apply, upgrade, rollback, uninstall), kept in the store with their progress. */
-  readonly installJobs: InstallJobs;
-  /** Upgrade, roll back and uninstall a recorded install by its name, as jobs. */
-  readonly installOperations: InstallOperations;
+  /** Opens the sealed secrets with a key from outside the contract: the desktop shell's, from the OS secret store. */
+  unlockVault(source: VaultKeySource): void;
   readonly logger: Logger;
   readonly logFile: string;
   /** What the operator should hear about at start (also in the log): the entry prints them. */
   readonly startupWarnings: readonly StartupWarning[];
   readonly info: AppInfo;
-  readonly localHostId: number;
-  /** Probes hosts in parallel, reporting each state change; resolves with the final states. */
-  probeMany(
-    hostIds: number[],
-    options: { concurrency: number; timeoutMs: number; onProgress?: (p: ProbeProgress) => void },
-  ): Promise<ProbeProgress[]>;
   /** Resolves when the start-up probe of the local machine has finished (or failed). */
   readonly ready: Promise<void>;
   close(): Promise<void>;
@@ -144,10 +123,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   }
   const installLocks = createInstallLocks(store.db, { holder: config.mode, now, logger });
   const hub = new EventHub((event, error) => logger.error({ event, err: error }, 'event listener failed'));
-  const hostsRepo = createHostsRepo(store.db);
-  const factsRepo = createFactsRepo(store.db, logger);
+  const repos = createRepositories(store.db, logger);
   const metrics = createMetricStore(store.db, { clock: now, logger });
-  const local = hostsRepo.ensureLocal(now());
+  const local = repos.hosts.ensureLocal(now());
   const vault = createSecretVault(store.db);
   const startupWarnings: StartupWarning[] = [];
   if (config.vaultKey) {
@@ -168,10 +146,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     }
   }
   const hosts = createHostService({
-    hosts: hostsRepo,
-    facts: factsRepo,
-    hostKeys: createHostKeysRepo(store.db),
-    probeOutcomes: createProbeOutcomesRepo(store.db),
+    hosts: repos.hosts,
+    facts: repos.facts,
+    hostKeys: repos.hostKeys,
+    probeOutcomes: repos.probeOutcomes,
     vault,
     probeLocal: config.probeLocal ?? (() => probeLocalHost(now)),
     onHostChanged: (hostId) => hub.emit('hosts.changed', { hostId }),
@@ -197,15 +175,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const preflight = createPreflightService({
     profiles: () => (profiles ??= loadProfiles(config.configDir ?? defaultConfigDir())),
     host: (hostId) => hosts.require(hostId),
-    latestFacts: (hostId) => factsRepo.latest(hostId),
-    installedRelease: installedReleaseOf(createHostReleasesRepo(store.db), createInstallsRepo(store.db)),
-    results: createPreflightRepo(store.db),
+    latestFacts: (hostId) => repos.facts.latest(hostId),
+    installedRelease: installedReleaseOf(repos.hostReleases, repos.installs),
+    results: repos.preflight,
     now,
   });
   const bundles = createBundleService({
     dataDir: config.dataDir,
-    keys: createBundleKeysRepo(store.db),
-    bundles: createBundlesRepo(store.db),
+    keys: repos.bundleKeys,
+    bundles: repos.bundles,
     transaction: (fn) => store.db.transaction(fn)(),
     controlCenterVersion: info.version,
     now,
@@ -214,14 +192,14 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   });
   const installs = createInstallEngine({
     dataDir: config.dataDir,
-    hosts: hostsRepo,
-    hostKeys: createHostKeysRepo(store.db),
+    hosts: repos.hosts,
+    hostKeys: repos.hostKeys,
     vault,
     bundles,
-    bundlesRepo: createBundlesRepo(store.db),
-    installs: createInstallsRepo(store.db),
-    steps: createInstallStepsRepo(store.db),
-    releases: createHostReleasesRepo(store.db),
+    bundlesRepo: repos.bundles,
+    installs: repos.installs,
+    steps: repos.installSteps,
+    releases: repos.hostReleases,
     locks: installLocks,
     transaction: (fn) => store.db.transaction(fn)(),
     factsOf: (row) => hosts.factsOrProbe(row.id),
@@ -231,12 +209,11 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     logger,
   });
   const configService = createConfigService({ configDir: config.configDir });
-  const installRecords = createInstallRecordsRepo(store.db);
   const installJobs = createInstallJobs({
     engine: installs,
-    records: installRecords,
-    hosts: hostsRepo,
-    store: createInstallJobsRepo(store.db),
+    records: repos.installRecords,
+    hosts: repos.hosts,
+    store: repos.installJobs,
     onProgress: (progress) => hub.emit('installs.progress', progress),
     now,
     logger,
@@ -244,22 +221,19 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const installOperations = createInstallOperations({
     engine: installs,
     jobs: installJobs,
-    installs: createInstallsRepo(store.db),
-    records: installRecords,
-    bundles: createBundlesRepo(store.db),
-    latestFacts: (hostId) => factsRepo.latest(hostId),
+    installs: repos.installs,
+    records: repos.installRecords,
+    bundles: repos.bundles,
+    latestFacts: (hostId) => repos.facts.latest(hostId),
   });
   const installApi = {
     installs,
     installJobs,
     installOperations,
-    installRecords,
+    installRecords: repos.installRecords,
     installHealth: (name: string) =>
-      checkInstalledHealth(
-        { hosts: hostsRepo, hostKeys: createHostKeysRepo(store.db), vault, installs: createInstallsRepo(store.db), now },
-        name,
-      ),
-    wizard: createWizardDrafts({ drafts: createWizardDraftsRepo(store.db), bundles: createBundlesRepo(store.db), hosts: hostsRepo, now }),
+      checkInstalledHealth({ hosts: repos.hosts, hostKeys: repos.hostKeys, vault, installs: repos.installs, now }, name),
+    wizard: createWizardDrafts({ drafts: repos.wizardDrafts, bundles: repos.bundles, hosts: repos.hosts, now }),
     now,
   };
   // The desktop shell opens the vault with the OS secret store; every other entry takes a passphrase.
@@ -302,36 +276,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   return {
     dispatcher,
     openClient: (peer = 'in-process') => createApiClient(connectInProcess(dispatcher, peer)),
-    hosts,
-    vault,
-    preflight,
-    bundles,
-    installs,
-    installJobs,
-    installOperations,
+    unlockVault: (source) => void vault.unlock(source),
     logger,
     logFile,
     startupWarnings,
     info,
-    localHostId: local.id,
     ready,
-    async probeMany(hostIds, options) {
-      // start() reports 'queued' before it returns the job id: hold those until it does.
-      let jobId: string | null = null;
-      const early: ProbeProgress[] = [];
-      const off = hub.on('probes.progress', (progress) => {
-        if (jobId === null) early.push(progress);
-        else if (progress.jobId === jobId) options.onProgress?.(progress);
-      });
-      try {
-        const job = probeJobs.start(hostIds, options);
-        jobId = job.jobId;
-        for (const progress of early) if (progress.jobId === jobId) options.onProgress?.(progress);
-        return await job.done;
-      } finally {
-        off();
-      }
-    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { InstallFileRef, MethodResult } from '../../contract';
+import { ApiError, type InstallFileRef, type MethodResult } from '../../contract';
 import type { EventHub } from '../events/event-hub';
 import { parseInstallFile, type InstallFile } from '../install/definition/install-file';
 import type { InstallEngine } from '../install/engine/install-engine';
@@ -11,32 +11,64 @@ export interface InstallRunDeps {
   hub: EventHub;
 }
 
-type RunMethod = 'installs.planFile' | 'installs.applyFile' | 'installs.rollbackFile' | 'installs.uninstallFile';
+type RunMethod = 'installs.planFile' | 'installs.applyFile' | 'installs.rollbackFile' | 'installs.uninstallFile' | 'installs.cancelRun';
+
+interface Followed {
+  onEvent?: (event: InstallEvent) => void;
+  signal?: AbortSignal;
+}
 
 /**
  * Install files run to their end (the CLI's plan, apply, rollback, uninstall), as thin
  * calls into the install engine; what happens on the way goes out as installs.runProgress
- * events under the caller's progress id.
+ * events under the caller's progress id, which also names the run to cancel.
  */
 export function createInstallRunHandlers({ installs, hub }: InstallRunDeps): Pick<MethodHandlers, RunMethod> {
-  const progressTo = (progressId: string | undefined) =>
-    progressId === undefined ? {} : { onEvent: (event: InstallEvent) => hub.emit('installs.runProgress', { progressId, event }) };
+  const running = new Map<string, AbortController>();
+
+  function follow<T>(progressId: string | undefined, run: (followed: Followed) => Promise<T>): Promise<T> {
+    if (progressId === undefined) return run({});
+    if (running.has(progressId)) {
+      throw new ApiError(
+        'BAD_PARAMS',
+        `A run with the progress id ${progressId} is going already.`,
+        'Give each run a progress id of its own (a random UUID).',
+      );
+    }
+    const controller = new AbortController();
+    running.set(progressId, controller);
+    const onEvent = (event: InstallEvent) => hub.emit('installs.runProgress', { progressId, event });
+    return run({ onEvent, signal: controller.signal }).finally(() => running.delete(progressId));
+  }
+
   return {
     'installs.planFile': ({ file }) => installs.plan(installFileOf(file)),
     'installs.applyFile': ({ file, concurrency, allowDowngrade, progressId }): Promise<Answer<'installs.applyFile', ApplyResult>> =>
-      installs.apply(installFileOf(file), {
-        ...(concurrency !== undefined ? { concurrency } : {}),
-        ...(allowDowngrade !== undefined ? { allowDowngrade } : {}),
-        ...progressTo(progressId),
-      }),
+      follow(progressId, (followed) =>
+        installs.apply(installFileOf(file), {
+          ...(concurrency !== undefined ? { concurrency } : {}),
+          ...(allowDowngrade !== undefined ? { allowDowngrade } : {}),
+          ...followed,
+        }),
+      ),
     'installs.rollbackFile': ({ file, host, to, progressId }): Promise<Answer<'installs.rollbackFile', RollbackResult>> =>
-      installs.rollback(installFileOf(file), {
-        ...(host !== undefined ? { host } : {}),
-        ...(to !== undefined ? { to } : {}),
-        ...progressTo(progressId),
-      }),
+      follow(progressId, (followed) =>
+        installs.rollback(installFileOf(file), {
+          ...(host !== undefined ? { host } : {}),
+          ...(to !== undefined ? { to } : {}),
+          ...followed,
+        }),
+      ),
     'installs.uninstallFile': ({ file, host, progressId }): Promise<Answer<'installs.uninstallFile', UninstallResult>> =>
-      installs.uninstall(installFileOf(file), { ...(host !== undefined ? { host } : {}), ...progressTo(progressId) }),
+      // Not cut halfway: a host would be left with some of its paths removed.
+      follow(progressId, ({ onEvent }) =>
+        installs.uninstall(installFileOf(file), { ...(host !== undefined ? { host } : {}), ...(onEvent ? { onEvent } : {}) }),
+      ),
+    'installs.cancelRun': ({ progressId }) => {
+      const run = running.get(progressId);
+      run?.abort();
+      return { cancelled: run !== undefined };
+    },
   };
 }
 

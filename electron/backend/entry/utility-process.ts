@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const data = event.data as { type?: unknown; key?: unknown } | null;
     if (data?.type === 'vault-key' && typeof data.key === 'string' && event.ports.length === 0) {
       try {
-        backend.vault.unlock({ kind: 'os-secret-store', key: Buffer.from(data.key, 'base64') });
+        backend.unlockVault({ kind: 'os-secret-store', key: Buffer.from(data.key, 'base64') });
       } catch (error) {
         backend.logger.error({ err: error }, 'the vault key from the OS secret store does not open the stored secrets');
       }

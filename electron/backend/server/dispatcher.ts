@@ -159,7 +159,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           fail(id, {
             code: 'UNKNOWN_METHOD',
             message: `There is no method named "${method}".`,
-            remedy: `Call one of: ${Object.keys(methods).join(', ')}.`,
+            // Not the whole list: it grows with the contract, past what one answer may carry.
+            remedy: `Call a method the API contract defines (electron/contract/api.ts), e.g. ${closestNames(method, Object.keys(methods))}.`,
           });
           return;
         }
@@ -198,7 +199,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           fail(id, {
             code: 'UNKNOWN_EVENT',
             message: `There is no event named "${event}".`,
-            remedy: `Subscribe to one of: ${Object.keys(events).join(', ')}.`,
+            remedy: `Subscribe to an event the API contract defines (electron/contract/api.ts): ${Object.keys(events).join(', ')}.`,
           });
           return;
         }
@@ -243,6 +244,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       };
     },
   };
+}
+
+/** The defined names sharing the unknown one's group (`hosts.` for `hosts.lsit`), else the first few. */
+function closestNames(name: string, known: readonly string[]): string {
+  const group = name.split('.')[0] + '.';
+  const same = known.filter((k) => k.startsWith(group));
+  return (same.length > 0 ? same : known).slice(0, 8).join(', ');
 }
 
 function idOf(raw: unknown): string | number | null {

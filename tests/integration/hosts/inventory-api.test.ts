@@ -4,17 +4,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../../electron/contract';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
+import { revealHostSecret } from '../../support/sealed-secrets';
 import { makeTempDir } from '../../support/temp-dir';
 import { openSocket, wsTransport } from '../../support/ws-peer';
 
 const KNOWN_PASSWORD = `Correct-Horse-${Math.random().toString(36).slice(2)}-Battery`;
 const KEY_PASSPHRASE = `kp-${Math.random().toString(36).slice(2)}`;
+const VAULT_PASSPHRASE = 'test vault passphrase';
 let running: RunningBackend;
 let client: ApiClient;
 const keys = makeTempDir('sutazai-keys-');
 
 beforeAll(async () => {
-  running = await startTestBackend({ vaultKey: { kind: 'passphrase', passphrase: 'test vault passphrase' }, sampleLocalHost: false });
+  running = await startTestBackend({ vaultKey: { kind: 'passphrase', passphrase: VAULT_PASSPHRASE }, sampleLocalHost: false });
   client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(keys.path, 'plain')]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', KEY_PASSPHRASE, '-f', path.join(keys.path, 'encrypted')]);
@@ -50,8 +52,7 @@ describe('inventory over the API', () => {
     expect(listed).not.toContain(KNOWN_PASSWORD);
     expect(report).not.toContain(KNOWN_PASSWORD);
     // It is sealed, not lost: the vault opens it again.
-    const row = running.backend.hosts.require('pw-host');
-    expect(running.backend.vault.reveal((row as { secretId: number }).secretId)).toBe(KNOWN_PASSWORD);
+    expect(revealHostSecret(running.dataDir, VAULT_PASSPHRASE, 'pw-host')).toBe(KNOWN_PASSWORD);
   });
 
   it('checks the key file when the host is added, and stores nothing when it is bad', async () => {

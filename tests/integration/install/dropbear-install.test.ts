@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/engine/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
@@ -14,6 +13,7 @@ import { startCpuHogs, type CpuHogs } from '../../support/cpu-hogs';
 import {
   addLabHost,
   buildRealNodeBundle,
+  type LabBackend,
   queryStore,
   runtimeReports,
   startInstallBackend,
@@ -29,7 +29,7 @@ const dataDir = path.join(tmp.path, 'data');
 const STEPS = ['connect', 'check-space', 'upload', 'unpack', 'configure', 'service', 'start', 'health', 'switch', 'record'];
 let kit: BundleKit;
 const bundles: Record<'v1' | 'v2', BuiltBundle> = {} as never;
-let backend: Backend;
+let backend: LabBackend;
 const hosts = new Map<string, TestHost>();
 let hogs: CpuHogs | null = null;
 
@@ -106,7 +106,7 @@ async function installThenUpgrade(name: string): Promise<void> {
     { version: '0.1.0', state: 'previous' },
     { version: '0.2.0', state: 'current' },
   ]);
-  expect(await runtimeReports(backend, dataDir, name, [host])).toEqual([
+  expect(await runtimeReports(dataDir, name, [host])).toEqual([
     {
       host: host.name,
       processes: [

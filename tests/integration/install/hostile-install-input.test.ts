@@ -14,7 +14,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { connectSsh } from '../../../electron/backend/hosts/ssh/connect-ssh';
@@ -34,7 +33,14 @@ import { switchCurrentScript } from '../../../electron/backend/install/steps/swi
 import { pathsToRemove, uninstallScript } from '../../../electron/backend/install/steps/uninstall-host';
 import { writeServiceFiles } from '../../../electron/backend/install/steps/write-service';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, queryStore, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  type LabBackend,
+  queryStore,
+  startInstallBackend,
+  stopInstalledRuntime,
+} from '../../support/install-lab';
 import { commandLine, daemonPid, hostTree, isLive, snapshotTree, type HostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
@@ -48,7 +54,7 @@ const waitFor = makeWaitFor({ timeoutMs: 20_000, pollMs: 100 });
 const NOBODY = 65534;
 let kit: BundleKit;
 let bundle: BuiltBundle;
-let backend: Backend;
+let backend: LabBackend;
 let pidHost: TestHost;
 let stepHost: TestHost;
 let pidTree: HostTree;

@@ -6,13 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/engine/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import {
   addLabHost,
   buildRealNodeBundle,
+  type LabBackend,
   queryStore,
   runtimeReports,
   startInstallBackend,
@@ -29,7 +29,7 @@ const dataDir = path.join(tmp.path, 'data');
 const INSTALL = 'labtest';
 let kit: BundleKit;
 let bundle: BuiltBundle;
-let backend: Backend;
+let backend: LabBackend;
 let rootHost: TestHost;
 let sudoHost: TestHost;
 let userHost: TestHost;
@@ -215,7 +215,7 @@ describe('an install on three hosts: root, sudo with a password, per-user', () =
       ],
       health: 'SERVING',
     };
-    expect(await runtimeReports(backend, dataDir, INSTALL, [rootHost, sudoHost, userHost])).toEqual(
+    expect(await runtimeReports(dataDir, INSTALL, [rootHost, sudoHost, userHost])).toEqual(
       [rootHost, sudoHost, userHost].map((h) => ({ host: h.name, ...healthy })),
     );
   }, 300_000);

@@ -7,11 +7,17 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/engine/install-steps';
 import { flipByte, makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, queryStore, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  type LabBackend,
+  queryStore,
+  startInstallBackend,
+  stopInstalledRuntime,
+} from '../../support/install-lab';
 import { buildArmOnlyBundle, commandLine, daemonPid, hostTree, type HostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
@@ -27,7 +33,7 @@ const smallDisk = path.join(tmp.path, 'small-disk');
 let mounted = false;
 let kit: BundleKit;
 let bundle: BuiltBundle;
-let backend: Backend;
+let backend: LabBackend;
 const hosts = new Map<string, TestHost>();
 const trees = new Map<string, HostTree>();
 const listeners: number[] = [];

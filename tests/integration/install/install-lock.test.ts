@@ -108,9 +108,14 @@ describe('install lock across processes', () => {
       sampleLocalHost: false,
       probeAtStart: false,
     });
+    const api = backend.openClient('test');
     try {
-      // The claim is taken synchronously, before the engine first waits for anything.
-      const running = currentJob.run({ id: 'job-in-api', kind: 'apply' }, () => backend.installs.apply(installFile));
+      const running = currentJob.run({ id: 'job-in-api', kind: 'apply' }, () =>
+        api.call('installs.applyFile', { file: { path: installFile } }),
+      );
+      // The call crosses the in-process pipe in microtasks, and the engine takes its claim before
+      // it first waits for anything: once they have all run, the claim is held.
+      await new Promise((resolve) => setImmediate(resolve));
       expect(() =>
         createInstallLocks(store.db, { holder: 'cli', now: Date.now }).claim('lock-lab', { operation: 'apply', jobId: null }),
       ).toThrow(
@@ -119,6 +124,7 @@ describe('install lock across processes', () => {
       await expect(running).rejects.toMatchObject({ code: expect.not.stringMatching('INSTALL_CONFLICT') });
       expect(lockRow()).toBeUndefined();
     } finally {
+      api.close();
       await backend.close();
     }
   });

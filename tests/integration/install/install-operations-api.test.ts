@@ -213,7 +213,7 @@ describe('jobs across a restart of the backend', () => {
       ['1.0.0', 'previous'],
     ]);
     expect(fs.readlinkSync(path.join(root, 'current'))).toBe('releases/1.1.0');
-    const [report] = await runtimeReports(running!.backend, dataDir, INSTALL, [host]);
+    const [report] = await runtimeReports(dataDir, INSTALL, [host]);
     expect(report!.processes.map(([name]) => name)).toEqual(['core', 'agent']);
     await expect(api().call('installs.upgradeOffer', { name: INSTALL })).resolves.toMatchObject({ from: '1.1.0', offer: null });
   }, 300_000);

@@ -5,11 +5,17 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/engine/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, queryStore, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  type LabBackend,
+  queryStore,
+  startInstallBackend,
+  stopInstalledRuntime,
+} from '../../support/install-lab';
 import { openLabSession } from '../../support/lab-session';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
@@ -22,7 +28,7 @@ const tinyDisk = path.join(tmp.path, 'tiny');
 let mounted = false;
 let kit: BundleKit;
 let bundle: BuiltBundle;
-let backend: Backend;
+let backend: LabBackend;
 const hosts = new Map<string, TestHost>();
 
 /** An install file for one host, everything under tmp/<name>/ (or root_dir on the tiny disk). */

@@ -7,10 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, runtimeReports, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  type LabBackend,
+  runtimeReports,
+  startInstallBackend,
+  stopInstalledRuntime,
+} from '../../support/install-lab';
 import { hostTree, type HostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
@@ -22,7 +28,7 @@ const dataDir = path.join(tmp.path, 'data');
 const INSTALL = 'splitlab';
 let kit: BundleKit;
 let bundle: BuiltBundle;
-let backend: Backend;
+let backend: LabBackend;
 let coreHost: TestHost;
 let agentHost: TestHost;
 const trees = new Map<string, HostTree>();
@@ -96,7 +102,7 @@ describe('a core host and a separate agent host', () => {
     expect(agents[0]!.env).toMatchObject({ SUTAZAI_CORE_ADDRESS: `${coreHost.address}:7700` });
 
     // An agent is healthy only while it is registered with a core that answers it.
-    expect(await runtimeReports(backend, dataDir, INSTALL, [coreHost, agentHost])).toEqual([
+    expect(await runtimeReports(dataDir, INSTALL, [coreHost, agentHost])).toEqual([
       { host: coreHost.name, processes: [['core', ['PROCESS_STATE_RUNNING']]], health: 'SERVING' },
       { host: agentHost.name, processes: [['agent', ['PROCESS_STATE_RUNNING', 'PROCESS_STATE_RUNNING']]], health: 'SERVING' },
     ]);

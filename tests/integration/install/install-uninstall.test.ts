@@ -6,11 +6,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/engine/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, queryStore, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  type LabBackend,
+  queryStore,
+  startInstallBackend,
+  stopInstalledRuntime,
+} from '../../support/install-lab';
 import { daemonPid, hostTree, isLive, processesUnder, snapshotTree, type HostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
@@ -22,7 +28,7 @@ const dataDir = path.join(tmp.path, 'data');
 const INSTALL = 'uninstalllab';
 let kit: BundleKit;
 let bundle: BuiltBundle;
-let backend: Backend;
+let backend: LabBackend;
 let rootHost: TestHost;
 let userHost: TestHost;
 let tree: HostTree;

@@ -8,13 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/engine/install-steps';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import {
   addLabHost,
   buildRealNodeBundle,
+  type LabBackend,
   queryStore,
   runtimeReports,
   startInstallBackend,
@@ -31,7 +31,7 @@ const dataDir = path.join(tmp.path, 'data');
 const INSTALL = 'upgradelab';
 let kit: BundleKit;
 const bundles: Record<'v1' | 'v2' | 'broken' | 'v4', BuiltBundle> = {} as never;
-let backend: Backend;
+let backend: LabBackend;
 let first: TestHost;
 let second: TestHost;
 const trees = new Map<string, HostTree>();
@@ -165,9 +165,7 @@ describe('a rolling upgrade with a health gate', () => {
       ],
       health: 'SERVING',
     };
-    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual(
-      [first, second].map((h) => ({ host: h.name, ...healthy })),
-    );
+    expect(await runtimeReports(dataDir, INSTALL, [first, second])).toEqual([first, second].map((h) => ({ host: h.name, ...healthy })));
   }, 360_000);
 
   it('returns a host whose new core fails its health check to its release and configuration, and stops the rollout', async () => {
@@ -227,9 +225,7 @@ describe('a rolling upgrade with a health gate', () => {
       ],
       health: 'SERVING',
     };
-    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual(
-      [first, second].map((h) => ({ host: h.name, ...healthy })),
-    );
+    expect(await runtimeReports(dataDir, INSTALL, [first, second])).toEqual([first, second].map((h) => ({ host: h.name, ...healthy })));
   }, 360_000);
 });
 
@@ -365,9 +361,7 @@ describe('a change of configuration only', () => {
       ],
       health: 'SERVING',
     };
-    expect(await runtimeReports(backend, dataDir, INSTALL, [first, second])).toEqual(
-      [first, second].map((h) => ({ host: h.name, ...healthy })),
-    );
+    expect(await runtimeReports(dataDir, INSTALL, [first, second])).toEqual([first, second].map((h) => ({ host: h.name, ...healthy })));
 
     // The configuration that ran before is what the host has again: applying it changes nothing.
     const again = await backend.installs.apply(installFile(bundles.v4, v4Values), { concurrency: 2 });

@@ -5,12 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import type { InstallEvent } from '../../../electron/backend/install/engine/install-steps';
 import { uploadBundle } from '../../../electron/backend/install/steps/upload-bundle';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
+import { addLabHost, buildRealNodeBundle, type LabBackend, startInstallBackend, stopInstalledRuntime } from '../../support/install-lab';
 import { openLabSession } from '../../support/lab-session';
 import { hostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
@@ -23,7 +22,7 @@ const dataDir = path.join(tmp.path, 'data');
 const tree = hostTree(path.join(tmp.path, 'bare-host'));
 let kit: BundleKit;
 let bundle: BuiltBundle;
-let backend: Backend;
+let backend: LabBackend;
 let host: TestHost;
 let installFile: string;
 

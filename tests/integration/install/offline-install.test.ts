@@ -248,7 +248,7 @@ describe('an install from a namespace whose only routes lead to the hosts', () =
     // The runtimes' own report, through an SSH tunnel from the test process, with the install's CA.
     const backend = await startInstallBackend(dataDir);
     try {
-      expect(await runtimeReports(backend, dataDir, INSTALL, [rootHost, sudoHost])).toEqual(
+      expect(await runtimeReports(dataDir, INSTALL, [rootHost, sudoHost])).toEqual(
         [rootHost, sudoHost].map((h) => ({
           host: h.name,
           processes: [

@@ -10,10 +10,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '../../../electron/backend/app/backend';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { addLabHost, buildRealNodeBundle, queryStore, runtimeReports, startInstallBackend } from '../../support/install-lab';
+import {
+  addLabHost,
+  buildRealNodeBundle,
+  type LabBackend,
+  queryStore,
+  runtimeReports,
+  startInstallBackend,
+} from '../../support/install-lab';
 import { daemonPid, hostTree, processesUnder, snapshotTree, type HostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import { systemdHostSupport } from '../../support/test-hosts/systemd-host';
@@ -37,7 +43,7 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
   const dataDir = path.join(tmp.path, 'data');
   let kit: BundleKit;
   const bundles: Record<'v1' | 'v2', BuiltBundle> = {} as never;
-  let backend: Backend;
+  let backend: LabBackend;
   let host: SystemdHost;
   let tree: HostTree;
   const before = new Map<'tree' | 'units', string[]>();
@@ -149,7 +155,7 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
     // The daemon's children live in the unit's cgroup: one core, two agents.
     const children = await unitChildren();
     expect(programs(children)).toEqual(['agent.cjs', 'agent.cjs', 'core.cjs']);
-    expect(await runtimeReports(backend, dataDir, INSTALL, [host])).toEqual([{ host: host.name, ...HEALTHY }]);
+    expect(await runtimeReports(dataDir, INSTALL, [host])).toEqual([{ host: host.name, ...HEALTHY }]);
   }, 300_000);
 
   /**
@@ -174,13 +180,13 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
     expect(Number(await unitProperty('NRestarts'))).toBe(restarts + 1);
     // Nothing was stopped, nothing started again.
     expect(await unitChildren()).toEqual(children);
-    let reports = await runtimeReports(backend, dataDir, INSTALL, [host]);
+    let reports = await runtimeReports(dataDir, INSTALL, [host]);
     for (
       const deadline = Date.now() + 30_000;
       JSON.stringify(reports) !== JSON.stringify([{ host: host.name, ...HEALTHY }]) && Date.now() < deadline;
       await sleep(500)
     ) {
-      reports = await runtimeReports(backend, dataDir, INSTALL, [host]);
+      reports = await runtimeReports(dataDir, INSTALL, [host]);
     }
     expect(reports).toEqual([{ host: host.name, ...HEALTHY }]);
     expect(await unitChildren()).toEqual(children);
@@ -203,7 +209,7 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
     await expectDaemonOf('0.2.0');
     // A restart on purpose is a stop: ExecStop's stop-all stopped the 0.1.0 processes, the new daemon started its own.
     expect(programsOf(await unitChildren(), '0.2.0')).toEqual(['agent.cjs', 'agent.cjs', 'core.cjs']);
-    expect(await runtimeReports(backend, dataDir, INSTALL, [host])).toEqual([{ host: host.name, ...HEALTHY }]);
+    expect(await runtimeReports(dataDir, INSTALL, [host])).toEqual([{ host: host.name, ...HEALTHY }]);
 
     const back = await backend.installs.rollback(v2, { host: 'systemd-host' });
     expect(back.hosts).toEqual([
@@ -220,7 +226,7 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
     expect(fs.readlinkSync(path.join(tree.root, 'current'))).toBe('releases/0.1.0');
     await expectDaemonOf('0.1.0');
     expect(programsOf(await unitChildren(), '0.1.0')).toEqual(['agent.cjs', 'agent.cjs', 'core.cjs']);
-    expect(await runtimeReports(backend, dataDir, INSTALL, [host])).toEqual([{ host: host.name, ...HEALTHY }]);
+    expect(await runtimeReports(dataDir, INSTALL, [host])).toEqual([{ host: host.name, ...HEALTHY }]);
   }, 300_000);
 
   it('uninstall stops, disables and removes the unit, and leaves the host as it was before the install', async () => {

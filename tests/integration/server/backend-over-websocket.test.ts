@@ -25,6 +25,11 @@ afterAll(async () => {
   await running?.stop();
 });
 
+/** This machine's id in the inventory, as a window finds it. */
+async function localHostId(): Promise<number> {
+  return (await client.call('hosts.find', { host: 'local' })).host.id;
+}
+
 describe('web mode: the token opens the API socket and nothing else carries it', () => {
   it('serves the page without a token, sets no cookie, and never needs one in the address', async () => {
     const base = `http://127.0.0.1:${running.server.port}`;
@@ -152,7 +157,7 @@ describe('the operator’s own machine', () => {
 
   it('streams live samples to a subscriber and stops after unsubscribe', async () => {
     const samples: LiveSample[] = [];
-    const unsubscribe = await client.subscribe('metrics.live', { hostId: running.backend.localHostId }, (s) => samples.push(s));
+    const unsubscribe = await client.subscribe('metrics.live', { hostId: await localHostId() }, (s) => samples.push(s));
     const deadline = Date.now() + 5000;
     while (samples.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(samples.length).toBeGreaterThanOrEqual(2);
@@ -169,7 +174,7 @@ describe('the operator’s own machine', () => {
   it('stores samples so a reload can show history', async () => {
     const now = Date.now();
     const result = await client.call('metrics.query', {
-      hostId: running.backend.localHostId,
+      hostId: await localHostId(),
       metrics: ['cpu.percent', 'memory.used_bytes'],
       fromMs: now - 5 * 60_000,
       toMs: now + 1000,

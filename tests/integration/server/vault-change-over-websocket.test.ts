@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestBackendWithClient } from '../../support/backend-harness';
+import { revealHostSecret } from '../../support/sealed-secrets';
 import { makeTempDir } from '../../support/temp-dir';
 
 /**
@@ -66,10 +67,8 @@ describe('changing the vault passphrase from the window', () => {
       await expect(serve(FIRST)).rejects.toMatchObject({ code: 'SECRETS_PASSPHRASE_WRONG' });
       const second = await serve(SECOND);
       try {
-        const hosts = second.running.backend.hosts;
         for (const name of ['pw-host', 'pw-host-2']) {
-          const row = hosts.require(name);
-          expect(second.running.backend.vault.reveal(row.secretId!, `password:${name}`)).toBe(
+          expect(revealHostSecret(dataDir.path, SECOND, name, `password:${name}`)).toBe(
             name === 'pw-host' ? 'ssh-password-1' : 'ssh-password-2',
           );
         }
