@@ -2,7 +2,10 @@
  * Install benchmark: our apply (the real install engine, over real sshd test hosts of
  * tests/support/test-hosts) against `scp` to the same host and user, in the same run:
  *   1. upload of a ~100 MB bundle (the real Node binary of this machine plus the real runtime,
- *      no padding needed): our upload step against `scp` of the same file; target >= 0.9 of scp;
+ *      no padding needed) against `scp` of the same file, both timed from the same start:
+ *      scp from its spawn (handshake and login included), ours from the start of the host's
+ *      `connect` step (login, the free-space check, the upload); target >= 0.9 of scp. The
+ *      upload step alone (after the login) is printed too, as a second line;
  *   2. re-apply of an unchanged install: target <= 2 s per host;
  *   3. a fresh install to 1 host and to 10 hosts with the same bundle: target 10 hosts in
  *      <= 2 x the one-host time.
@@ -21,9 +24,11 @@ import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import type { ApplyResult, InstallEvent } from '../../electron/backend/install/engine/install-steps';
 import { makeBundleKit, type BundleKit } from '../support/bundle-kit';
 import { addLabHost, buildRealNodeBundle, startInstallBackend, stopInstalledRuntime, type LabBackend } from '../support/install-lab';
+import { provideDirname } from '../support/tsx-dirname';
 import { hostTree, processesUnder, type HostTree } from '../support/release-lab';
 import { makeTempDir } from '../support/temp-dir';
 import { createTestLab, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
+import { loadLine } from './bench-load';
 
 const FLEET = Number(process.env['BENCH_FLEET'] ?? 10);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -140,17 +145,26 @@ function failures(run: TimedApply, expected: 'installed' | 'unchanged'): string[
     .map((h) => `${h.host}: ${h.outcome}${h.error ? ` (${h.error.message.split('\n')[0]})` : ''}`);
 }
 
-/** The upload step of `host`: from its 'running' to its 'done' event (SFTP with the host hashing as bytes arrive, the rename). */
-function uploadTimes(run: TimedApply, host: string): { stepMs: number; transferMs: number; bytesSent: number } | null {
-  const stepEvent = (status: string) =>
-    run.events.find(({ event }) => event.kind === 'step' && event.host === host && event.step === 'upload' && event.status === status);
-  const running = stepEvent('running');
-  const done = stepEvent('done');
+/**
+ * The upload of `host`, three ways: from the start of its `connect` step (the SSH login, as
+ * scp's time includes its own) to the upload's 'done' event; the upload step alone (SFTP
+ * with the host hashing as bytes arrive, the rename); the transfer alone (to the last
+ * progress event).
+ */
+function uploadTimes(
+  run: TimedApply,
+  host: string,
+): { fromConnectMs: number; stepMs: number; transferMs: number; bytesSent: number } | null {
+  const stepEvent = (step: string, status: string) =>
+    run.events.find(({ event }) => event.kind === 'step' && event.host === host && event.step === step && event.status === status);
+  const connecting = stepEvent('connect', 'running');
+  const running = stepEvent('upload', 'running');
+  const done = stepEvent('upload', 'done');
   const progress = run.events.filter(({ event }) => event.kind === 'upload' && event.host === host);
-  if (!running || !done || progress.length === 0) return null;
+  if (!connecting || !running || !done || progress.length === 0) return null;
   const last = progress[progress.length - 1]!;
   const bytesSent = last.event.kind === 'upload' ? last.event.bytesSent : 0;
-  return { stepMs: done.at - running.at, transferMs: last.at - running.at, bytesSent };
+  return { fromConnectMs: done.at - connecting.at, stepMs: done.at - running.at, transferMs: last.at - running.at, bytesSent };
 }
 
 async function cleanup(): Promise<void> {
@@ -185,16 +199,6 @@ function onSignal(signal: NodeJS.Signals): void {
   }
 }
 
-/**
- * The backend finds the checkout (and config/) from `__dirname`, which vitest and the CJS
- * build provide; under tsx this package is ESM. The script runs from the repository root:
- * stand in with the directory of the module that reads it (electron/backend/bundles).
- */
-function provideDirname(): void {
-  const g = globalThis as { __dirname?: string };
-  g.__dirname ??= path.join(process.cwd(), 'electron', 'backend', 'bundles');
-}
-
 async function main(): Promise<void> {
   provideDirname();
   if (!Number.isInteger(FLEET) || FLEET < 2 || !Number.isInteger(RUNS) || RUNS < 1)
@@ -206,6 +210,7 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${versionOf('/usr/bin/ssh', ['-V'])} (scp's client; the hosts run this sshd)`,
   );
+  console.log(loadLine('start', os.cpus().length));
   try {
     state.tmp = makeTempDir('sutazai-bench-install-');
     const tmp = state.tmp.path;
@@ -266,7 +271,8 @@ async function main(): Promise<void> {
       if (upload) uploads.push(upload);
       reapplies.push(await timedApply(backend, file, 1));
       console.log(
-        `   run ${i + 1} (${single.host.name}): scp ${scpMs[i]!.toFixed(0)} ms; our upload step ${upload ? upload.stepMs.toFixed(0) : 'n/a'} ms, whole install ${ours.ms.toFixed(0)} ms` +
+        `   run ${i + 1} (${single.host.name}): scp ${scpMs[i]!.toFixed(0)} ms; ours from connect to uploaded ${upload ? upload.fromConnectMs.toFixed(0) : 'n/a'} ms ` +
+          `(upload step ${upload ? upload.stepMs.toFixed(0) : 'n/a'} ms), whole install ${ours.ms.toFixed(0)} ms` +
           `${failures(ours, 'installed')
             .map((f) => `; FAILED ${f}`)
             .join('')}; re-apply ${reapplies[i]!.ms.toFixed(0)} ms${failures(reapplies[i]!, 'unchanged')
@@ -297,12 +303,26 @@ async function main(): Promise<void> {
     const mbps = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
     console.log(`\nupload of the same bundle to the same host and user (medians of ${RUNS} runs)`);
     const uploadRows: string[][] = [['', 'time (ms)', 'MiB/s', 'throughput vs scp', 'runs (ms)']];
-    uploadRows.push(['scp', scpMedian.toFixed(0), mbps(bundle.sizeBytes, scpMedian).toFixed(1), '1.000', list(scpMs)]);
+    uploadRows.push([
+      'scp (from its spawn: handshake, login, transfer)',
+      scpMedian.toFixed(0),
+      mbps(bundle.sizeBytes, scpMedian).toFixed(1),
+      '1.000',
+      list(scpMs),
+    ]);
+    const fromConnectMedian = uploads.length > 0 ? median(uploads.map((u) => u.fromConnectMs)) : NaN;
     const stepMedian = uploads.length > 0 ? median(uploads.map((u) => u.stepMs)) : NaN;
     const transferMedian = uploads.length > 0 ? median(uploads.map((u) => u.transferMs)) : NaN;
     if (uploads.length > 0) {
       uploadRows.push([
-        'ours: upload step (SFTP, hashed on the host as it arrives, renamed)',
+        'ours: connect step start to uploaded (login, free-space check, upload)',
+        fromConnectMedian.toFixed(0),
+        mbps(bundle.sizeBytes, fromConnectMedian).toFixed(1),
+        (scpMedian / fromConnectMedian).toFixed(3),
+        list(uploads.map((u) => u.fromConnectMs)),
+      ]);
+      uploadRows.push([
+        'ours: upload step only, after the login (SFTP, hashed on the host as it arrives, renamed)',
         stepMedian.toFixed(0),
         mbps(bundle.sizeBytes, stepMedian).toFixed(1),
         (scpMedian / stepMedian).toFixed(3),
@@ -364,12 +384,12 @@ async function main(): Promise<void> {
       ...failures(reFleet, 'unchanged'),
     ];
     console.log('\nTargets');
-    const ratio = uploads.length > 0 ? scpMedian / stepMedian : 0;
+    const ratio = uploads.length > 0 ? scpMedian / fromConnectMedian : 0;
     const rePerHost = Math.max(...reapplies.map((a) => a.ms), reFleet.ms / FLEET);
     table([
       ['target', 'figure', 'verdict'],
       [
-        `upload throughput ours/scp >= ${TARGET.uploadRatio} (medians)`,
+        `upload throughput ours/scp >= ${TARGET.uploadRatio} (medians, both from the same start)`,
         uploads.length > 0 ? ratio.toFixed(3) : 'n/a',
         yes(uploads.length > 0 && ratio >= TARGET.uploadRatio),
       ],
@@ -392,6 +412,7 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
     console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s (runtimes stopped, lab destroyed, temp dirs removed)`);
+    console.log(loadLine('end', os.cpus().length));
   }
 }
 
