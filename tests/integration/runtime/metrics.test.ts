@@ -65,6 +65,12 @@ function statusField(pid: number, field: string): number {
   return Number(m?.[1]);
 }
 
+/** CPU seconds a process has used so far (utime + stime of /proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function groupMembers(pgrp: number): number[] {
   return fs
     .readdirSync('/proc')
@@ -117,9 +123,12 @@ describe('metrics from the real /proc', () => {
       // Both groups complete: the holder's sleep child exists and its 64 MiB are resident.
       await waitFor('the holder group', () => groupMembers(holder.pid!).length === 2 && statusField(holder.pid!, 'VmRSS') > 64 * 1024);
       const s = service(info);
+      const spinnerCpuAtStart = cpuSeconds(spinner.pid!);
+      const wallAtStart = performance.now();
       s.start();
       const samples = await waitFor('ten samples', () => (s.since(0).length >= 10 ? s.since(0) : null));
       s.stop();
+      const spinnerCpuPercent = ((cpuSeconds(spinner.pid!) - spinnerCpuAtStart) / ((performance.now() - wallAtStart) / 1000)) * 100;
 
       const members = groupMembers(holder.pid!);
       const last = samples.at(-1)!;
@@ -143,9 +152,16 @@ describe('metrics from the real /proc', () => {
         restarts: 7,
         uptimeMs: null,
       });
-      // A spinning process uses about one core; over 10 short intervals it must show clearly.
+      // A spinning process gets what the machine leaves it (a whole core when idle, a tenth of
+      // one on a loaded CI machine), so its figure is checked against what the kernel says it
+      // used over the same window, not against a fixed share; the idle holder stays near zero.
       const spin = samples.slice(1).map((x) => x.instances[1]!.cpuPercent);
-      expect(Math.max(...spin)).toBeGreaterThan(40);
+      const meanSpin = spin.reduce((a, b) => a + b, 0) / spin.length;
+      expect(spinnerCpuPercent).toBeGreaterThan(0);
+      expect(meanSpin).toBeGreaterThan(spinnerCpuPercent / 3);
+      expect(meanSpin).toBeLessThan(spinnerCpuPercent * 3 + 5);
+      const meanHold = samples.slice(1).reduce((a, x) => a + x.instances[0]!.cpuPercent, 0) / spin.length;
+      expect(meanSpin).toBeGreaterThan(meanHold);
       expect(agent2!.threads).toBeGreaterThan(0);
     } finally {
       killGroup(holder);

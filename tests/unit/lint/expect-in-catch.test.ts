@@ -8,9 +8,11 @@ const root = path.resolve(import.meta.dirname, '../../..');
 const RULE = 'sutazai-tests/expect-in-catch';
 
 let eslint: ESLint;
-beforeAll(() => {
+beforeAll(async () => {
   eslint = new ESLint({ cwd: root, overrideConfigFile: path.join(root, 'eslint.config.js') });
-});
+  // The first lint loads the parser and every plugin (seconds on a loaded machine): done here.
+  await eslint.lintText('', { filePath: path.join(root, 'tests/unit/warm-up.test.ts') });
+}, 120_000);
 
 async function refusals(code: string, file = 'tests/unit/example.test.ts'): Promise<number> {
   const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
