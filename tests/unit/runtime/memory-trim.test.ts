@@ -24,19 +24,29 @@ const ALLOCATE = `
   const newSpace = () => require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
 `;
 
+// Each case starts fresh tsx processes (seconds apiece on a loaded machine): the unit
+// project's 10 s default is for in-process work, so these get the time execFileSync allows.
+const CHILD_PROCESS_CASE_MS = 130_000;
+
 describe('daemon memory settings', () => {
-  it('keepYoungGenerationSmall, set at run time, keeps the young generation from growing', () => {
-    const plain = runTs(`${ALLOCATE} console.log(JSON.stringify({ newSpace: newSpace() }));`);
-    const small = runTs(`
+  it(
+    'keepYoungGenerationSmall, set at run time, keeps the young generation from growing',
+    () => {
+      const plain = runTs(`${ALLOCATE} console.log(JSON.stringify({ newSpace: newSpace() }));`);
+      const small = runTs(`
       const { keepYoungGenerationSmall } = require('./agents-runtime/src/daemon/memory-trim.ts');
       keepYoungGenerationSmall();
       ${ALLOCATE} console.log(JSON.stringify({ newSpace: newSpace() }));`);
-    expect(small.newSpace!).toBeLessThanOrEqual(4 * 1024 * 1024);
-    expect(plain.newSpace!).toBeGreaterThan(small.newSpace! * 2);
-  });
+      expect(small.newSpace!).toBeLessThanOrEqual(4 * 1024 * 1024);
+      expect(plain.newSpace!).toBeGreaterThan(small.newSpace! * 2);
+    },
+    CHILD_PROCESS_CASE_MS,
+  );
 
-  it('startMemoryTrim collects garbage on its schedule without --expose-gc, and stop() ends it', () => {
-    const result = runTs(`
+  it(
+    'startMemoryTrim collects garbage on its schedule without --expose-gc, and stop() ends it',
+    () => {
+      const result = runTs(`
       const { startMemoryTrim } = require('./agents-runtime/src/daemon/memory-trim.ts');
       let garbage = [];
       for (let i = 0; i < 400000; i++) garbage.push({ i, s: 'y' + i });
@@ -48,8 +58,10 @@ describe('daemon memory settings', () => {
         trim.stop();
         console.log(JSON.stringify({ before, after, exposed: typeof globalThis.gc === 'function' ? 1 : 0 }));
       }, 200);`);
-    expect(result.after!).toBeLessThan(result.before! / 2);
-    // gc is fetched from a fresh context, not left on the daemon's global object.
-    expect(result.exposed).toBe(0);
-  });
+      expect(result.after!).toBeLessThan(result.before! / 2);
+      // gc is fetched from a fresh context, not left on the daemon's global object.
+      expect(result.exposed).toBe(0);
+    },
+    CHILD_PROCESS_CASE_MS,
+  );
 });
