@@ -2,6 +2,10 @@
  * Probe benchmark: our hardware probe (one SSH login, one exec channel, resources/probe/probe.sh)
  * against Ansible's fact gathering (`ansible all -m setup`) over the same real sshd test hosts
  * (tests/support/test-hosts), side by side in the same run, for 1, 10 and 50 hosts.
+ * Ours is timed two ways: as `sutazai hosts probe` processes, a fresh process per run like
+ * Ansible's (the figure compared with Ansible and judged against the targets), and, as a
+ * second line, inside this already-warm Node process (connectSsh + probeOverSsh: the cost
+ * of the probe itself, without Node's start or the database).
  * Prints wall times, ours/Ansible, exec channels per probe and the issue's targets;
  * exits 0 whatever they are (a benchmark, not a test). Needs root (network namespaces).
  *
@@ -13,7 +17,9 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createTestLab, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
+import { loadLine } from './bench-load';
 import { prepareAnsible, type AnsiblePeer, type AnsibleRun } from './probe-bench-ansible';
+import { prepareCli, type CliProbe, type CliRun } from './probe-bench-cli';
 import { probeHosts, targetFor, type OursRun } from './probe-bench-ours';
 
 const SIZES = (process.env['BENCH_SIZES'] ?? '1,10,50').split(',').map(Number);
@@ -36,6 +42,9 @@ interface CpuUse {
 
 interface SizeResult {
   n: number;
+  /** `sutazai hosts probe` processes: the figure compared with Ansible's. */
+  cli: Array<CliRun & CpuUse>;
+  /** The probe inside this warm process. */
   ours: Array<OursRun & CpuUse>;
   ansible: Array<AnsibleRun & CpuUse>;
 }
@@ -71,11 +80,11 @@ async function withCpu<T>(run: () => Promise<T>): Promise<T & CpuUse> {
   return { ...result, cpuMs: machineBusyMs() - before, selfCpuMs: (used.user + used.system) / 1000 };
 }
 
-function show(label: string, run: OursRun | AnsibleRun): string {
+function show(label: string, run: OursRun | AnsibleRun | CliRun): string {
   return `${label} ${run.ms.toFixed(0)} ms${run.failures.length > 0 ? ` (${run.failures.length} FAILED)` : ''}`;
 }
 
-async function measure(hosts: TestHost[], ansible: AnsiblePeer): Promise<SizeResult[]> {
+async function measure(hosts: TestHost[], ansible: AnsiblePeer, cli: CliProbe): Promise<SizeResult[]> {
   // One warm-up round for both sides before anything is timed: page cache (probe tools,
   // Python and Ansible's modules), V8's JIT, ARP entries. Nothing a host keeps between
   // logins lasts longer than that, so it is not repeated per N (Ansible at 50 hosts
@@ -86,27 +95,28 @@ async function measure(hosts: TestHost[], ansible: AnsiblePeer): Promise<SizeRes
     { concurrency: Math.min(CONCURRENCY, warm.length), timeoutMs: PROBE_TIMEOUT_MS },
   );
   const warmAnsible = await ansible.run(warm, Math.min(CONCURRENCY, warm.length));
-  console.log(`  warm-up (${warm.length} hosts, not counted): ${show('ours', warmOurs)}, ${show('Ansible', warmAnsible)}`);
+  const warmCli = await cli.run(warm, Math.min(CONCURRENCY, warm.length), PROBE_TIMEOUT_MS / 1000);
+  console.log(
+    `  warm-up (${warm.length} hosts, not counted): ${show('sutazai', warmCli)}, ${show('in-process', warmOurs)}, ${show('Ansible', warmAnsible)}`,
+  );
 
   const results: SizeResult[] = [];
   for (const n of SIZES) {
     const subset = hosts.slice(0, n);
     const targets = subset.map((host, i) => targetFor(host, i + 1));
     const concurrency = Math.min(CONCURRENCY, n);
-    const result: SizeResult = { n, ours: [], ansible: [] };
+    const result: SizeResult = { n, cli: [], ours: [], ansible: [] };
     for (let i = 0; i < RUNS; i++) {
-      // Alternate who goes first, so neither always follows the other's leftovers.
-      const runOurs = async () => result.ours.push(await withCpu(() => probeHosts(targets, { concurrency, timeoutMs: PROBE_TIMEOUT_MS })));
-      const runAnsible = async () => result.ansible.push(await withCpu(() => ansible.run(subset, concurrency)));
-      if (i % 2 === 0) {
-        await runOurs();
-        await runAnsible();
-      } else {
-        await runAnsible();
-        await runOurs();
-      }
+      // Rotate who goes first, so none always follows another's leftovers.
+      const sides = [
+        async () => result.cli.push(await withCpu(() => cli.run(subset, concurrency, PROBE_TIMEOUT_MS / 1000))),
+        async () => result.ansible.push(await withCpu(() => ansible.run(subset, concurrency))),
+        async () => result.ours.push(await withCpu(() => probeHosts(targets, { concurrency, timeoutMs: PROBE_TIMEOUT_MS }))),
+      ];
+      for (let k = 0; k < sides.length; k++) await sides[(i + k) % sides.length]!();
       console.log(
-        `  N=${n}: run ${i + 1}/${RUNS}: ${show('ours', result.ours[i] as OursRun)}, ${show('Ansible', result.ansible[i] as AnsibleRun)}`,
+        `  N=${n}: run ${i + 1}/${RUNS}: ${show('sutazai', result.cli[i] as CliRun)}, ${show('in-process', result.ours[i] as OursRun)}, ` +
+          show('Ansible', result.ansible[i] as AnsibleRun),
       );
     }
     results.push(result);
@@ -115,31 +125,36 @@ async function measure(hosts: TestHost[], ansible: AnsiblePeer): Promise<SizeRes
 }
 
 function report(results: SizeResult[]): void {
+  const failed = (runs: Array<{ failures: string[] }>) => runs.reduce((sum, run) => sum + run.failures.length, 0);
+  const cpuS = (runs: CpuUse[]) => (median(runs.map((run) => run.cpuMs)) / 1000).toFixed(2);
   const rows: string[][] = [
     [
       'N',
-      'ours (ms)',
+      'sutazai (ms)',
+      'in-process (ms)',
       'Ansible (ms)',
-      'ours/Ansible',
+      'sutazai/Ansible',
+      'in-process/Ansible',
       'exec channels/host (min/max)',
-      'machine CPU-s (ours / Ansible)',
-      'failed host-runs (ours / Ansible)',
+      'machine CPU-s (sutazai / in-process / Ansible)',
+      'failed host-runs (sutazai / in-process / Ansible)',
     ],
   ];
   for (const r of results) {
     const channels = r.ours.flatMap((run) => run.channels);
-    const oursFailed = r.ours.reduce((sum, run) => sum + run.failures.length, 0);
-    const ansibleFailed = r.ansible.reduce((sum, run) => sum + run.failures.length, 0);
+    const cli = median(r.cli.map((run) => run.ms));
     const ours = median(r.ours.map((run) => run.ms));
     const peer = median(r.ansible.map((run) => run.ms));
     rows.push([
       String(r.n),
+      cli.toFixed(0),
       ours.toFixed(0),
       peer.toFixed(0),
+      (cli / peer).toFixed(3),
       (ours / peer).toFixed(3),
       channels.length > 0 ? `${Math.min(...channels)}/${Math.max(...channels)}` : '-',
-      `${(median(r.ours.map((run) => run.cpuMs)) / 1000).toFixed(2)} / ${(median(r.ansible.map((run) => run.cpuMs)) / 1000).toFixed(2)}`,
-      `${oursFailed} / ${ansibleFailed}`,
+      `${cpuS(r.cli)} / ${cpuS(r.ours)} / ${cpuS(r.ansible)}`,
+      `${failed(r.cli)} / ${failed(r.ours)} / ${failed(r.ansible)}`,
     ]);
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] as string).length)));
@@ -149,41 +164,48 @@ function report(results: SizeResult[]): void {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   console.log(
-    `(medians of ${RUNS} runs after one warm-up round; machine CPU-s = busy time of all ${os.cpus().length} cores during the run,`,
+    `(medians of ${RUNS} runs after one warm-up round; sutazai = a fresh \`sutazai hosts probe\` process per run, like Ansible's;` +
+      ' in-process = the same probe inside this already-warm Node process, no start-up, no database;',
   );
-  console.log(' test hosts included, since they share this machine; all runs:)');
+  console.log(
+    ` machine CPU-s = busy time of all ${os.cpus().length} cores during the run, test hosts included, since they share this machine; all runs:)`,
+  );
   for (const r of results) {
-    console.log(
-      `  N=${r.n}: ours ${r.ours.map((x) => x.ms.toFixed(0)).join(', ')} ms; Ansible ${r.ansible.map((x) => x.ms.toFixed(0)).join(', ')} ms`,
-    );
+    const list = (runs: Array<{ ms: number }>) => runs.map((x) => x.ms.toFixed(0)).join(', ');
+    console.log(`  N=${r.n}: sutazai ${list(r.cli)} ms; in-process ${list(r.ours)} ms; Ansible ${list(r.ansible)} ms`);
   }
 
   const byN = new Map(results.map((r) => [r.n, r]));
-  const oursMedian = (n: number) => (byN.has(n) ? median(byN.get(n)!.ours.map((run) => run.ms)) : undefined);
-  const peerMedian = (n: number) => (byN.has(n) ? median(byN.get(n)!.ansible.map((run) => run.ms)) : undefined);
+  const medianOf = (n: number, side: 'cli' | 'ours' | 'ansible') =>
+    byN.has(n) ? median((byN.get(n)![side] as Array<{ ms: number }>).map((run) => run.ms)) : undefined;
   const allChannels = results.flatMap((r) => r.ours.flatMap((run) => run.channels));
   const probesAttempted = results.reduce((sum, r) => sum + r.n * r.ours.length, 0);
+  const cliFailures = results.flatMap((r) => r.cli.flatMap((run) => run.failures));
   const oursFailures = results.flatMap((r) => r.ours.flatMap((run) => run.failures));
   const ansibleFailures = results.flatMap((r) => r.ansible.flatMap((run) => run.failures));
 
-  console.log('\nverdicts');
-  const o1 = oursMedian(1);
-  const a1 = peerMedian(1);
-  const o50 = oursMedian(50);
-  if (o1 !== undefined && a1 !== undefined) {
+  console.log('\nverdicts (on the sutazai processes; the in-process figure beside)');
+  const c1 = medianOf(1, 'cli');
+  const o1 = medianOf(1, 'ours');
+  const a1 = medianOf(1, 'ansible');
+  if (c1 !== undefined && o1 !== undefined && a1 !== undefined) {
     console.log(
-      `  ${'1 host: ours/Ansible <= ' + TARGET.oneHostRatio + '?'}`.padEnd(VERDICT_WIDTH) +
-        `${yes(o1 / a1 <= TARGET.oneHostRatio)}  (${o1.toFixed(0)} / ${a1.toFixed(0)} ms = ${(o1 / a1).toFixed(3)})`,
+      `  ${'1 host: sutazai/Ansible <= ' + TARGET.oneHostRatio + '?'}`.padEnd(VERDICT_WIDTH) +
+        `${yes(c1 / a1 <= TARGET.oneHostRatio)}  (${c1.toFixed(0)} / ${a1.toFixed(0)} ms = ${(c1 / a1).toFixed(3)}; ` +
+        `in-process ${o1.toFixed(0)} / ${a1.toFixed(0)} ms = ${(o1 / a1).toFixed(3)})`,
     );
   } else {
-    console.log('  1 host: ours/Ansible: not measured (BENCH_SIZES has no 1)');
+    console.log('  1 host: sutazai/Ansible: not measured (BENCH_SIZES has no 1)');
   }
-  if (o1 !== undefined && o50 !== undefined) {
+  const c50 = medianOf(50, 'cli');
+  const o50 = medianOf(50, 'ours');
+  if (c1 !== undefined && c50 !== undefined && o1 !== undefined && o50 !== undefined) {
     console.log(
-      `  ${'50 hosts: ours(50)/ours(1) <= ' + TARGET.fiftyOverOne + '?'}`.padEnd(VERDICT_WIDTH) +
-        `${yes(o50 / o1 <= TARGET.fiftyOverOne)}  (${o50.toFixed(0)} / ${o1.toFixed(0)} ms = ${(o50 / o1).toFixed(2)})`,
+      `  ${'50 hosts: sutazai(50)/sutazai(1) <= ' + TARGET.fiftyOverOne + '?'}`.padEnd(VERDICT_WIDTH) +
+        `${yes(c50 / c1 <= TARGET.fiftyOverOne)}  (${c50.toFixed(0)} / ${c1.toFixed(0)} ms = ${(c50 / c1).toFixed(2)}; ` +
+        `in-process ${o50.toFixed(0)} / ${o1.toFixed(0)} ms = ${(o50 / o1).toFixed(2)})`,
     );
-    const p50 = peerMedian(50);
+    const p50 = medianOf(50, 'ansible');
     if (p50 !== undefined && a1 !== undefined) console.log(`      for comparison, Ansible(50)/Ansible(1) = ${(p50 / a1).toFixed(2)}`);
     // The lab's hosts run on this machine: their sshd and probe shells share its cores with us.
     const fifty = byN.get(50)!.ours;
@@ -191,31 +213,35 @@ function report(results: SizeResult[]): void {
     const self50 = median(fifty.map((run) => run.selfCpuMs));
     const cores = os.cpus().length;
     console.log(
-      `      CPU floor: 50 of our probes kept this machine busy ${(cpu50 / 1000).toFixed(2)} CPU-s (this Node process ${(self50 / 1000).toFixed(2)} s;` +
-        ` the rest is the hosts' sshd and probe shells, and anything else running here), i.e. >= ${(cpu50 / cores).toFixed(0)} ms on ${cores} cores = ${(cpu50 / cores / o1).toFixed(1)} x ours(1)`,
+      `      CPU floor: 50 in-process probes kept this machine busy ${(cpu50 / 1000).toFixed(2)} CPU-s (this Node process ${(self50 / 1000).toFixed(2)} s;` +
+        ` the rest is the hosts' sshd and probe shells, and anything else running here), i.e. >= ${(cpu50 / cores).toFixed(0)} ms on ${cores} cores = ${(cpu50 / cores / o1).toFixed(1)} x in-process(1)`,
     );
     console.log('      with every test host on the same machine, the 50-host target can only be met where those cores allow it');
   } else {
-    console.log('  50 hosts: ours(50)/ours(1): not measured (BENCH_SIZES needs 1 and 50)');
+    console.log('  50 hosts: sutazai(50)/sutazai(1): not measured (BENCH_SIZES needs 1 and 50)');
   }
   const oneEach = allChannels.length === probesAttempted && allChannels.every((c) => c === TARGET.channels);
   console.log(
     '  exactly one exec channel per probe?'.padEnd(VERDICT_WIDTH) +
-      `${yes(oneEach)}  (${allChannels.length} sessions of ${probesAttempted} probes; channels ${allChannels.length > 0 ? `min ${Math.min(...allChannels)}, max ${Math.max(...allChannels)}` : 'none'})`,
+      `${yes(oneEach)}  (in-process: ${allChannels.length} sessions of ${probesAttempted} probes; channels ${allChannels.length > 0 ? `min ${Math.min(...allChannels)}, max ${Math.max(...allChannels)}` : 'none'})`,
   );
-  console.log(
-    '  our probe succeeded on every host?'.padEnd(VERDICT_WIDTH) +
-      `${yes(oursFailures.length === 0)}${oursFailures.length > 0 ? `  (${oursFailures.length} failures)` : ''}`,
-  );
-  console.log(
-    '  Ansible succeeded on every host?'.padEnd(VERDICT_WIDTH) +
-      `${yes(ansibleFailures.length === 0)}${ansibleFailures.length > 0 ? `  (${ansibleFailures.length} failures)` : ''}`,
-  );
-  for (const failure of [...new Set(oursFailures)].slice(0, 10)) console.log(`    ours FAILED: ${failure}`);
+  for (const [label, list] of [
+    ['sutazai hosts probe', cliFailures],
+    ['our in-process probe', oursFailures],
+    ['Ansible', ansibleFailures],
+  ] as const) {
+    console.log(
+      `  ${label} succeeded on every host? `.padEnd(VERDICT_WIDTH) +
+        `${yes(list.length === 0)}${list.length > 0 ? `  (${list.length} failures)` : ''}`,
+    );
+  }
+  for (const failure of [...new Set(cliFailures)].slice(0, 10)) console.log(`    sutazai FAILED: ${failure}`);
+  for (const failure of [...new Set(oursFailures)].slice(0, 10)) console.log(`    in-process FAILED: ${failure}`);
   for (const failure of [...new Set(ansibleFailures)].slice(0, 10)) console.log(`    Ansible FAILED: ${failure}`);
   if (ansibleFailures.length > 0)
     console.log('  !!! Ansible did not gather facts on every host: its times are not a valid baseline for those runs');
-  if (oursFailures.length > 0) console.log('  !!! our probe failed on some hosts: its times are not valid for those runs');
+  if (cliFailures.length > 0 || oursFailures.length > 0)
+    console.log('  !!! our probe failed on some hosts: its times are not valid for those runs');
 }
 
 async function main(): Promise<void> {
@@ -230,8 +256,9 @@ async function main(): Promise<void> {
     throw new Error('BENCH_SIZES must be positive integers (e.g. 1,10,50), BENCH_RUNS and BENCH_CONCURRENCY positive integers');
   }
   console.log(
-    `probe benchmark: ours (connectSsh + probeOverSsh) vs Ansible fact gathering (ansible -m setup), N = ${SIZES.join(', ')} hosts`,
+    `probe benchmark: ours (\`sutazai hosts probe\` processes, and connectSsh + probeOverSsh in-process) vs Ansible fact gathering (ansible -m setup), N = ${SIZES.join(', ')} hosts`,
   );
+  console.log(loadLine('start', os.cpus().length));
   console.log(
     `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${versionOf('/usr/bin/ssh', ['-V'])} (Ansible's client; the hosts run this sshd)`,
   );
@@ -249,12 +276,15 @@ async function main(): Promise<void> {
     );
     const dir = path.join(lab.dir, 'ansible');
     const ansible = await prepareAnsible(dir, hosts);
-    console.log(`peer: ${ansible.version}; ${ansible.describe}\n`);
-    const results = await measure(hosts, ansible);
+    console.log(`peer: ${ansible.version}; ${ansible.describe}`);
+    const cli = await prepareCli(path.join(lab.dir, 'sutazai'), hosts);
+    console.log(`ours: ${cli.describe}\n`);
+    const results = await measure(hosts, ansible, cli);
     report(results);
   } finally {
     if (lab !== undefined) await lab.destroy();
     console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s (lab destroyed)`);
+    console.log(loadLine('end', os.cpus().length));
   }
 }
 
