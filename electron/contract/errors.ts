@@ -29,8 +29,10 @@ export const ERROR_CODES = [
   'HOST_NOT_FOUND',
   'HOST_NAME_TAKEN',
   'HOST_IN_USE',
-  // A host that is the machine this app runs on, where an operation needs an SSH host.
+  /** The host is the machine this app runs on: it is not edited, trusted, removed or reached over SSH. */
   'HOST_IS_LOCAL',
+  /** A jump host that cannot carry the connection: the local machine, a loop back to the host, too many hops. */
+  'HOST_JUMP_INVALID',
   'IMPORT_INVALID',
   'PROBE_FAILED',
   'PROBE_OUTPUT_INVALID',

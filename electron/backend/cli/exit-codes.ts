@@ -57,6 +57,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.SECRETS;
     case 'HOST_NAME_TAKEN':
     case 'HOST_IN_USE':
+    case 'HOST_IS_LOCAL':
+    case 'HOST_JUMP_INVALID':
     case 'IMPORT_INVALID':
     case 'CONFIG_LAYER_UNREADABLE':
     case 'CONFIG_YAML_INVALID':

@@ -1,4 +1,5 @@
 import { ApiError } from '../../contract';
+import { hostIsLocalError, jumpChainTooLongError, jumpHostGoneError } from './host-errors';
 import type { SecretVault } from '../secrets/secret-vault';
 import type { HostKeysRepo } from '../store/host-keys-repo';
 import type { HostRow, HostsRepo } from '../store/hosts-repo';
@@ -16,24 +17,10 @@ export interface TargetDeps {
 
 /** What connecting to a host needs: its address, pinned key, unsealed credentials, jump chain. */
 export function buildSshTarget(deps: TargetDeps, row: HostRow, depth = 0): SshTarget {
-  if (row.kind !== 'ssh') {
-    throw new ApiError('SSH_FAILED', `Host ${row.name} is this machine, not an SSH host.`, 'Probe it directly; it needs no SSH.');
-  }
-  if (depth > MAX_JUMP_DEPTH) {
-    throw new ApiError(
-      'SSH_FAILED',
-      `The jump-host chain to ${row.name} is longer than ${MAX_JUMP_DEPTH} hops.`,
-      'Point the host at a jump host that reaches it directly.',
-    );
-  }
+  if (row.kind !== 'ssh') throw hostIsLocalError(row.name);
+  if (depth > MAX_JUMP_DEPTH) throw jumpChainTooLongError(MAX_JUMP_DEPTH, row.name);
   const jumpRow = row.jumpHostId === null ? null : deps.hosts.get(row.jumpHostId);
-  if (row.jumpHostId !== null && !jumpRow) {
-    throw new ApiError(
-      'HOST_NOT_FOUND',
-      `The jump host of ${row.name} is no longer in the inventory.`,
-      `Edit ${row.name} and choose another jump host, or none.`,
-    );
-  }
+  if (row.jumpHostId !== null && !jumpRow) throw jumpHostGoneError(row.name);
   return {
     hostId: row.id,
     name: row.name,

@@ -1,6 +1,5 @@
 import {
   ApiError,
-  HostInputSchema,
   type HostDetail,
   type HostFacts,
   type HostSummary,
@@ -24,6 +23,19 @@ import { endpointOf } from './ssh/ssh-endpoint';
 import { HostKeyRefusedError } from './ssh/ssh-errors';
 import { probeOverSsh } from './ssh/remote-probe';
 import { buildSshTarget, MAX_JUMP_DEPTH, sudoPasswordOf } from './build-ssh-target';
+import {
+  confirmedKeyMismatchError,
+  hostInUseError,
+  hostIsLocalError,
+  hostNameTakenError,
+  hostNotFoundError,
+  importJumpHostNotFoundError,
+  jumpChainTooLongError,
+  jumpHostNotFoundError,
+  jumpLoopError,
+  localJumpHostError,
+  probeFailedError,
+} from './host-errors';
 import { summarizeHost } from './summarize-host';
 
 export interface HostServiceDeps {
@@ -51,9 +63,10 @@ export interface ProbeOptions {
 /** The inventory as the API and the CLI see it. */
 export interface HostService {
   require(idOrName: number | string): HostRow;
-  add(raw: unknown, options?: { pinKey?: ScannedHostKey }): Promise<HostSummary>;
-  addTrusted(raw: unknown, fingerprint: string): Promise<HostSummary>;
-  scanNew(raw: unknown): Promise<ScannedHostKey>;
+  /** Stores a new host, untrusted (imports, scripts, hosts offline now); the input is already parsed (HostInputSchema). */
+  add(input: ParsedHostInput): Promise<HostSummary>;
+  addTrusted(input: ParsedHostInput, fingerprint: string): Promise<HostSummary>;
+  scanNew(input: ParsedHostInput): Promise<ScannedHostKey>;
   update(hostId: number, changes: z.output<typeof HostChangesSchema>): Promise<HostSummary>;
   remove(hostId: number): { removed: number };
   importList(text: string, fileName: string): Promise<{ added: HostSummary[]; errors: ImportError[] }>;
@@ -78,13 +91,7 @@ export function createHostService(deps: HostServiceDeps): HostService {
 
   function findHost(idOrName: number | string): HostRow {
     const row = typeof idOrName === 'number' ? hosts.get(idOrName) : (hosts.findByName(idOrName) ?? byNumericName(idOrName));
-    if (!row) {
-      throw new ApiError(
-        'HOST_NOT_FOUND',
-        `There is no host "${idOrName}" in the inventory.`,
-        'List the hosts with `sutazai hosts list` (or the Hosts page) and use a name or id from there.',
-      );
-    }
+    if (!row) throw hostNotFoundError(idOrName);
     return row;
   }
 
@@ -97,54 +104,22 @@ export function createHostService(deps: HostServiceDeps): HostService {
   }
 
   function requireSsh(row: HostRow): void {
-    if (row.kind !== 'ssh') {
-      throw new ApiError(
-        'BAD_PARAMS',
-        `Host ${row.name} is the machine this app runs on; it is not edited, trusted or removed.`,
-        'Pick an SSH host.',
-      );
-    }
+    if (row.kind !== 'ssh') throw hostIsLocalError(row.name);
   }
 
   function checkNameFree(name: string, exceptId?: number): void {
     const existing = hosts.findByName(name);
-    if (existing && existing.id !== exceptId) {
-      throw new ApiError(
-        'HOST_NAME_TAKEN',
-        `A host named ${name} is already in the inventory (address ${existing.address}).`,
-        'Choose another name, or edit the existing host.',
-      );
-    }
+    if (existing && existing.id !== exceptId) throw hostNameTakenError(name, existing.address);
   }
 
   function checkJump(selfId: number | null, jumpHostId: number | null): void {
     if (jumpHostId === null) return;
     let cursor = hosts.get(jumpHostId);
-    if (!cursor)
-      throw new ApiError(
-        'HOST_NOT_FOUND',
-        `Jump host ${jumpHostId} is not in the inventory.`,
-        'Add the jump host first, then point this host at it.',
-      );
-    if (cursor.kind !== 'ssh')
-      throw new ApiError(
-        'BAD_PARAMS',
-        'The local machine cannot be a jump host.',
-        'Leave the jump host empty to connect directly from this machine.',
-      );
+    if (!cursor) throw jumpHostNotFoundError(jumpHostId);
+    if (cursor.kind !== 'ssh') throw localJumpHostError();
     for (let hops = 0; cursor; hops++) {
-      if (cursor.id === selfId)
-        throw new ApiError(
-          'BAD_PARAMS',
-          'A host cannot reach itself through its own jump chain.',
-          'Choose a jump host that does not go through this host.',
-        );
-      if (hops >= MAX_JUMP_DEPTH)
-        throw new ApiError(
-          'BAD_PARAMS',
-          `Jump chains are limited to ${MAX_JUMP_DEPTH} hops.`,
-          'Choose a jump host closer to this machine.',
-        );
+      if (cursor.id === selfId) throw jumpLoopError();
+      if (hops >= MAX_JUMP_DEPTH) throw jumpChainTooLongError(MAX_JUMP_DEPTH);
       cursor = cursor.jumpHostId === null ? undefined : hosts.get(cursor.jumpHostId);
     }
   }
@@ -159,18 +134,8 @@ export function createHostService(deps: HostServiceDeps): HostService {
     return { secretId, sudoSecretId };
   }
 
-  /** A new host's input, checked as far as it can be without the network; nothing is stored. */
-  async function checkNew(raw: unknown): Promise<ParsedHostInput> {
-    const parsed = HostInputSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ApiError(
-        'BAD_PARAMS',
-        `${issue.path.map(String).join('.') || 'host'}: ${issue.message}.`,
-        'Correct that field and add the host again; nothing was stored.',
-      );
-    }
-    const input = parsed.data;
+  /** A new host's input (parsed by its caller), checked as far as it can be without the network; nothing is stored. */
+  async function checkNew(input: ParsedHostInput): Promise<ParsedHostInput> {
     checkNameFree(input.name);
     checkJump(null, input.jumpHostId);
     // A missing key file or a wrong passphrase is reported now, not at the first install.
@@ -183,8 +148,8 @@ export function createHostService(deps: HostServiceDeps): HostService {
    * its address, port and jump host are right, made before anything is stored: an
    * unreachable, refusing or silent address fails here with its own code and remedy.
    */
-  async function scanNew(raw: unknown): Promise<ScannedHostKey> {
-    const input = await checkNew(raw);
+  async function scanNew(parsed: ParsedHostInput): Promise<ScannedHostKey> {
+    const input = await checkNew(parsed);
     // Its secrets are sealed when it is added: a locked vault is said now, not after the operator compared keys.
     if (hasSecrets(input)) vault.requireUnlocked();
     return scanParsed(input);
@@ -202,9 +167,8 @@ export function createHostService(deps: HostServiceDeps): HostService {
     return scanHostKey(reachable, { timeoutMs: probeTimeoutMs });
   }
 
-  /** Stores a new host; with `pinKey` (a key the operator confirmed from scanNew), trusted at once. */
-  async function add(raw: unknown, options: { pinKey?: ScannedHostKey } = {}): Promise<HostSummary> {
-    return store(await checkNew(raw), options.pinKey);
+  async function add(input: ParsedHostInput): Promise<HostSummary> {
+    return store(await checkNew(input), undefined);
   }
 
   /**
@@ -212,10 +176,11 @@ export function createHostService(deps: HostServiceDeps): HostService {
    * confirmed (from scanNew): the key is read again, so a host swapped in between is
    * refused, and a refusal stores nothing.
    */
-  async function addTrusted(raw: unknown, fingerprint: string): Promise<HostSummary> {
-    const input = await checkNew(raw);
+  async function addTrusted(parsed: ParsedHostInput, fingerprint: string): Promise<HostSummary> {
+    const input = await checkNew(parsed);
     const presented = await scanParsed(input);
-    if (presented.fingerprint !== fingerprint) throw keyMismatch(input, presented, fingerprint, `; ${input.name} was not added`);
+    if (presented.fingerprint !== fingerprint)
+      throw confirmedKeyMismatchError(input, presented, fingerprint, `; ${input.name} was not added`);
     return store(input, presented);
   }
 
@@ -291,13 +256,11 @@ export function createHostService(deps: HostServiceDeps): HostService {
     const row = findHost(hostId);
     requireSsh(row);
     const dependents = hosts.dependents(row.id);
-    if (dependents.length > 0) {
-      throw new ApiError(
-        'HOST_IN_USE',
-        `${row.name} is the jump host of ${dependents.map((d) => d.name).join(', ')}.`,
-        'Point those hosts at another jump host (or none) first, then remove it.',
+    if (dependents.length > 0)
+      throw hostInUseError(
+        row.name,
+        dependents.map((d) => d.name),
       );
-    }
     hosts.remove(row.id);
     for (const id of [row.secretId, row.sudoSecretId]) if (id !== null) vault.remove(id);
     deps.onHostChanged(row.id);
@@ -313,13 +276,7 @@ export function createHostService(deps: HostServiceDeps): HostService {
     for (const row of parsed.rows) {
       try {
         const jump = row.jumpHostName ? hosts.findByName(row.jumpHostName) : null;
-        if (row.jumpHostName && !jump) {
-          throw new ApiError(
-            'HOST_NOT_FOUND',
-            `jump host ${row.jumpHostName} is not in the inventory`,
-            'List the jump host before the hosts that use it, or add it first.',
-          );
-        }
+        if (row.jumpHostName && !jump) throw importJumpHostNotFoundError(row.jumpHostName);
         added.push(await add({ ...row.input, jumpHostId: jump?.id ?? null }));
       } catch (error) {
         const api = error instanceof ApiError ? error : null;
@@ -348,24 +305,11 @@ export function createHostService(deps: HostServiceDeps): HostService {
     return { keyType: presented.keyType, fingerprint: presented.fingerprint, status, pinned: pinned ? toPinned(pinned) : null };
   }
 
-  function keyMismatch(
-    host: { name: string; address: string; port: number },
-    presented: ScannedHostKey,
-    confirmed: string,
-    outcome: string,
-  ): ApiError {
-    return new ApiError(
-      'HOST_KEY_MISMATCH',
-      `${host.name} (${host.address}:${host.port}) presents ${presented.keyType} ${presented.fingerprint}, not the ${confirmed} you confirmed${outcome}.`,
-      'Compare the fingerprint with the one the machine shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console) and confirm the one it really has.',
-    );
-  }
-
   async function trust(hostId: number, fingerprint: string): Promise<HostSummary> {
     const row = findHost(hostId);
     requireSsh(row);
     const presented = await scanHostKey(buildSshTarget(deps, row), { timeoutMs: probeTimeoutMs });
-    if (presented.fingerprint !== fingerprint) throw keyMismatch(row, presented, fingerprint, '');
+    if (presented.fingerprint !== fingerprint) throw confirmedKeyMismatchError(row, presented, fingerprint, '');
     hostKeys.pin(row.id, presented, now(), deps.actor ?? 'ui');
     deps.onHostChanged(row.id);
     return summary(hosts.get(row.id)!);
@@ -429,15 +373,7 @@ export function createHostService(deps: HostServiceDeps): HostService {
       try {
         result = row.kind === 'local' ? await deps.probeLocal() : await probeSsh(row, options);
       } catch (error) {
-        const api =
-          error instanceof ApiError
-            ? error
-            : new ApiError(
-                'PROBE_FAILED',
-                `Probing ${row.name} failed: ${(error as Error).message}.`,
-                'Try again; if it keeps failing, send the app log with your report.',
-                { cause: error },
-              );
+        const api = error instanceof ApiError ? error : probeFailedError(row.name, error);
         // A cancelled probe says nothing about the host; every other failure is its status.
         if (!options.signal?.aborted) {
           deps.probeOutcomes.record(row.id, now(), api.toBody());

@@ -1,7 +1,7 @@
 import { isAlias, isMap, isSeq, type Node } from 'yaml';
 import { z } from 'zod';
 import { parseLocatedYaml, toValue, type YamlLimits } from '../../../agents-runtime/src/wire';
-import { HostInputSchema, type ImportError } from '../../contract';
+import { HostInputSchema, type ImportError, type ParsedHostInput } from '../../contract';
 
 /**
  * One host of a bulk import. In the spirit of k0sctl's `spec.hosts`, both a flat list
@@ -13,7 +13,8 @@ export interface ImportRow {
   row: number;
   line: number | null;
   column: number | null;
-  input: z.input<typeof HostInputSchema>;
+  /** Parsed as hosts.add parses it; the inventory takes it as it is. */
+  input: ParsedHostInput;
   jumpHostName: string | null;
 }
 
@@ -190,7 +191,7 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
       });
       return;
     }
-    rows.push({ row, ...where, input, jumpHostName: v.jumpHost ?? null });
+    rows.push({ row, ...where, input: checked.data, jumpHostName: v.jumpHost ?? null });
   });
   return { rows, errors };
 }

@@ -90,7 +90,7 @@ describe('inventory over the API', () => {
       code: 'BAD_PARAMS',
     });
     const local = (await client.call('hosts.list', {})).find((h) => h.kind === 'local')!;
-    await expect(client.call('hosts.remove', { hostId: local.id })).rejects.toMatchObject({ code: 'BAD_PARAMS' });
+    await expect(client.call('hosts.remove', { hostId: local.id })).rejects.toMatchObject({ code: 'HOST_IS_LOCAL' });
   });
 
   it('chains through jump hosts, refuses loops and keeps a jump host that is in use', async () => {
@@ -106,7 +106,7 @@ describe('inventory over the API', () => {
     });
     expect(inner).toMatchObject({ jumpHostId: bastion.id, labels: ['gpu', 'rack=b4'], role: 'agent' });
     await expect(client.call('hosts.update', { hostId: bastion.id, changes: { jumpHostId: inner.id } })).rejects.toMatchObject({
-      code: 'BAD_PARAMS',
+      code: 'HOST_JUMP_INVALID',
     });
     await expect(client.call('hosts.remove', { hostId: bastion.id })).rejects.toMatchObject({ code: 'HOST_IN_USE' });
     const moved = await client.call('hosts.update', { hostId: inner.id, changes: { jumpHostId: null, labels: ['gpu'] } });

@@ -1,0 +1,113 @@
+import { ApiError } from '../../contract';
+import type { ScannedHostKey } from './ssh/connect-ssh';
+
+/**
+ * Every way the inventory refuses a request, one code per meaning (ssh-errors.ts is the
+ * model): the message names the host, the remedy says what to do.
+ */
+
+export function hostNotFoundError(ref: number | string): ApiError {
+  return new ApiError(
+    'HOST_NOT_FOUND',
+    `There is no host "${ref}" in the inventory.`,
+    'List the hosts with `sutazai hosts list` (or the Hosts page) and use a name or id from there.',
+  );
+}
+
+export function jumpHostNotFoundError(jumpHostId: number): ApiError {
+  return new ApiError(
+    'HOST_NOT_FOUND',
+    `Jump host ${jumpHostId} is not in the inventory.`,
+    'Add the jump host first, then point this host at it.',
+  );
+}
+
+export function importJumpHostNotFoundError(jumpHostName: string): ApiError {
+  return new ApiError(
+    'HOST_NOT_FOUND',
+    `jump host ${jumpHostName} is not in the inventory`,
+    'List the jump host before the hosts that use it, or add it first.',
+  );
+}
+
+export function jumpHostGoneError(hostName: string): ApiError {
+  return new ApiError(
+    'HOST_NOT_FOUND',
+    `The jump host of ${hostName} is no longer in the inventory.`,
+    `Edit ${hostName} and choose another jump host, or none.`,
+  );
+}
+
+/** The machine this app runs on is in the inventory too, but is not an SSH host to edit, trust, remove or connect to. */
+export function hostIsLocalError(hostName: string): ApiError {
+  return new ApiError(
+    'HOST_IS_LOCAL',
+    `Host ${hostName} is the machine this app runs on; it is not edited, trusted or removed, and needs no SSH.`,
+    'Pick an SSH host.',
+  );
+}
+
+export function hostNameTakenError(name: string, address: string): ApiError {
+  return new ApiError(
+    'HOST_NAME_TAKEN',
+    `A host named ${name} is already in the inventory (address ${address}).`,
+    'Choose another name, or edit the existing host.',
+  );
+}
+
+export function localJumpHostError(): ApiError {
+  return new ApiError(
+    'HOST_JUMP_INVALID',
+    'The local machine cannot be a jump host.',
+    'Leave the jump host empty to connect directly from this machine.',
+  );
+}
+
+export function jumpLoopError(): ApiError {
+  return new ApiError(
+    'HOST_JUMP_INVALID',
+    'A host cannot reach itself through its own jump chain.',
+    'Choose a jump host that does not go through this host.',
+  );
+}
+
+export function jumpChainTooLongError(maxDepth: number, hostName?: string): ApiError {
+  return new ApiError(
+    'HOST_JUMP_INVALID',
+    hostName === undefined
+      ? `Jump chains are limited to ${maxDepth} hops.`
+      : `The jump-host chain to ${hostName} is longer than ${maxDepth} hops.`,
+    hostName === undefined ? 'Choose a jump host closer to this machine.' : 'Point the host at a jump host that reaches it directly.',
+  );
+}
+
+export function hostInUseError(hostName: string, dependents: readonly string[]): ApiError {
+  return new ApiError(
+    'HOST_IN_USE',
+    `${hostName} is the jump host of ${dependents.join(', ')}.`,
+    'Point those hosts at another jump host (or none) first, then remove it.',
+  );
+}
+
+/** The key a host presents is not the one the operator confirmed; `outcome` says what was (not) done. */
+export function confirmedKeyMismatchError(
+  host: { name: string; address: string; port: number },
+  presented: ScannedHostKey,
+  confirmed: string,
+  outcome: string,
+): ApiError {
+  return new ApiError(
+    'HOST_KEY_MISMATCH',
+    `${host.name} (${host.address}:${host.port}) presents ${presented.keyType} ${presented.fingerprint}, not the ${confirmed} you confirmed${outcome}.`,
+    'Compare the fingerprint with the one the machine shows (`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console) and confirm the one it really has.',
+  );
+}
+
+export function probeFailedError(hostName: string, cause: unknown): ApiError {
+  return new ApiError(
+    'PROBE_FAILED',
+    `Probing ${hostName} failed: ${(cause as Error)?.message ?? String(cause)}.`,
+    'Try again; if it keeps failing, send the app log with your report.',
+    { cause },
+  );
+}
