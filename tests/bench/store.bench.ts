@@ -1,7 +1,10 @@
 /**
  * Metric store benchmark: 1 Hz samples of 100 series over a simulated day, written into
  * the real store and, side by side in the same loop, into a peer with the naive design
- * (one row per sample, (series_id, t) primary key, one transaction per tick).
+ * (one row per sample, (series_id, t) primary key, one transaction per tick). The same
+ * samples also go to an OpenMetrics file that `promtool tsdb create-blocks-from openmetrics`
+ * turns into Prometheus TSDB blocks: the store users actually run, as the anchor for bytes
+ * per sample (promtool writes blocks in a batch, so only their size is compared).
  * Prints figures and targets; exits 0 whatever they are (a benchmark, not a test).
  *
  *   npm run bench:store            (BENCH_HOURS=2 for a quick run)
@@ -13,6 +16,8 @@ import Database from 'better-sqlite3';
 import { HOST_METRICS, type HostMetric, type MetricPoint } from '../../electron/contract';
 import { createMetricStore } from '../../electron/backend/metrics/metric-store';
 import { openStore } from '../../electron/backend/store/open-store';
+import { loadLine } from './bench-load';
+import { buildTsdbBlocks, createOpenMetricsFile, type TsdbResult } from './store-bench-openmetrics';
 
 const HOSTS = 10;
 const EXTRA_METRICS = ['proc.core.cpu_percent', 'proc.core.rss_bytes', 'proc.agent.cpu_percent'];
@@ -80,7 +85,8 @@ function run(dir: string): void {
   console.log(
     `metric store benchmark: ${SERIES} series (${HOSTS} hosts x ${METRICS.length} metrics), 1 Hz, ${HOURS} h simulated = ${TICKS} ticks`,
   );
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), temp dir ${dir}\n`);
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), temp dir ${dir}`);
+  console.log(`${loadLine('start', os.cpus().length)}\n`);
 
   // The store under test.
   let now = START_MS;
@@ -115,6 +121,10 @@ function run(dir: string): void {
     });
   });
 
+  // The anchor's input: every sample of the loop, host by host, tick by tick, as a scrape would give them.
+  const openMetrics = createOpenMetricsFile(path.join(dir, 'samples.om'));
+  const hostNames = hostIds.map((_, i) => `bench-${i}`);
+
   const sources = hostIds.map((id) => makeValueSource(id * 7919));
   let storeNs = 0n;
   let peerNs = 0n;
@@ -129,6 +139,7 @@ function run(dir: string): void {
     const c = process.hrtime.bigint();
     storeNs += b - a;
     peerNs += c - b;
+    hostValues.forEach((values, h) => openMetrics.write(hostNames[h] as string, values, now));
     if (tick % progressEvery === 0) {
       process.stdout.write(
         `  ${((tick / TICKS) * 100).toFixed(0)}% (store ${(Number(storeNs) / 1e6 / tick).toFixed(3)} ms/tick, peer ${(Number(peerNs) / 1e6 / tick).toFixed(3)} ms/tick)\n`,
@@ -143,6 +154,11 @@ function run(dir: string): void {
   peer.pragma('wal_checkpoint(TRUNCATE)');
   const storeBytes = fileBytes(store.path);
   const peerBytes = fileBytes(peerFile);
+  openMetrics.close();
+  const openMetricsBytes = fs.statSync(openMetrics.file).size;
+  console.log(`  promtool tsdb create-blocks-from openmetrics (${(openMetricsBytes / 1e6).toFixed(0)} MB of OpenMetrics text) ...`);
+  const tsdb = buildTsdbBlocks(openMetrics.file, path.join(dir, 'tsdb'));
+  fs.rmSync(openMetrics.file);
 
   // Reads: one series, downsampled to at most 1 500 points, the peer with GROUP BY.
   const hostId = hostIds[0] as number;
@@ -187,13 +203,17 @@ function run(dir: string): void {
   const peerMsPerTick = Number(peerNs) / 1e6 / TICKS;
   const storeBps = storeBytes / samples;
   const peerBps = peerBytes / samples;
+  const tsdbOk = !(tsdb instanceof Error);
+  const tsdbBps = tsdbOk ? tsdb.bytes / samples : NaN;
   const rows: string[][] = [
-    ['measure', 'store', 'peer (naive)', 'store/peer', 'target', 'met'],
+    ['measure', 'store', 'peer (naive)', 'store/peer', 'Prometheus TSDB', 'store/TSDB', 'target', 'met'],
     [
       'ms per 100-series tick',
       storeMsPerTick.toFixed(3),
       peerMsPerTick.toFixed(3),
       ratio(storeMsPerTick, peerMsPerTick),
+      '-',
+      '-',
       `<= ${TARGET.msPerTick} ms`,
       yes(storeMsPerTick <= TARGET.msPerTick),
     ],
@@ -202,6 +222,8 @@ function run(dir: string): void {
       storeBps.toFixed(2),
       peerBps.toFixed(2),
       ratio(storeBps, peerBps),
+      tsdbOk ? tsdbBps.toFixed(2) : 'n/a',
+      tsdbOk ? ratio(storeBps, tsdbBps) : '-',
       `<= ${TARGET.bytesPerSample} B`,
       yes(storeBps <= TARGET.bytesPerSample),
     ],
@@ -210,6 +232,8 @@ function run(dir: string): void {
       r.storeMs.toFixed(3),
       r.peerMs.toFixed(3),
       ratio(r.storeMs, r.peerMs),
+      '-',
+      '-',
       r.hours === 24 ? `<= ${TARGET.query24hMs} ms` : '-',
       r.hours === 24 ? yes(r.storeMs <= TARGET.query24hMs) : '-',
     ]),
@@ -226,7 +250,26 @@ function run(dir: string): void {
   );
   for (const r of reads)
     console.log(`${r.hours} h query: store and peer points ${r.agree ? 'agree' : 'DIFFER'} (median of ${QUERY_REPEATS}, warm page cache)`);
+  reportTsdb(tsdb, samples);
   if (HOURS < 24) console.log(`note: BENCH_HOURS=${HOURS}; the targets are defined for the full 24 h run`);
+  console.log(loadLine('end', os.cpus().length));
+}
+
+/** What the TSDB column counts, and whether promtool took every sample. */
+function reportTsdb(tsdb: TsdbResult | Error, samples: number): void {
+  if (tsdb instanceof Error) {
+    console.log(`Prometheus TSDB: not measured: ${tsdb.message}`);
+    return;
+  }
+  console.log(
+    `Prometheus TSDB (${tsdb.version}): ${(tsdb.bytes / 1e6).toFixed(1)} MB = every file of the ${tsdb.blocks} blocks promtool wrote ` +
+      `(chunks, index, meta.json, tombstones; ${tsdb.files} files, apparent sizes), as promtool leaves them: blocks of at most 2 h, ` +
+      `not yet compacted into longer ones by a Prometheus server; no WAL (a server would keep one for its last ~2 h); built in ${(tsdb.ms / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `  samples in its blocks: ${tsdb.samples.toLocaleString('en')} of ${samples.toLocaleString('en')}${tsdb.samples === samples ? '' : ' (DIFFER: the column is not like for like)'}; ` +
+      'the store keeps 1 s samples for its raw retention plus rollups, the TSDB raw samples only',
+  );
 }
 
 function ratio(a: number, b: number): string {
