@@ -48,30 +48,46 @@ function run(shell: string[], input: string, withoutOpenssl = false): string {
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+// Each case runs the script in real shells (several child processes, up to 20 s apiece
+// by spawnSync's limit): the unit project's 10 s default is for in-process work.
+const SHELL_CASE_MS = 90_000;
+
 describe.each(SHELLS)('the upload verifier under $name', ({ argv }) => {
-  it.each([false, true])('hashes the blocks it is handed, in steps, then commits (sha256sum only: %s)', (withoutOpenssl) => {
-    fs.writeFileSync(partial, content);
-    const out = run(argv, `0 2\n2 4\nend\ncommit ${sha256(content)}\n`, withoutOpenssl);
-    expect(out).toBe(`partial ${content.length} ${sha256(content)}\nsha256 ${sha256(content)}\nsettled\n`);
-    expect(fs.existsSync(partial)).toBe(false);
-    expect(fs.readFileSync(staged)).toEqual(content);
-    expect(fs.readFileSync(`${staged}.sha256`, 'utf8')).toBe(`${sha256(content)}\n`);
-  });
+  it.each([false, true])(
+    'hashes the blocks it is handed, in steps, then commits (sha256sum only: %s)',
+    (withoutOpenssl) => {
+      fs.writeFileSync(partial, content);
+      const out = run(argv, `0 2\n2 4\nend\ncommit ${sha256(content)}\n`, withoutOpenssl);
+      expect(out).toBe(`partial ${content.length} ${sha256(content)}\nsha256 ${sha256(content)}\nsettled\n`);
+      expect(fs.existsSync(partial)).toBe(false);
+      expect(fs.readFileSync(staged)).toEqual(content);
+      expect(fs.readFileSync(`${staged}.sha256`, 'utf8')).toBe(`${sha256(content)}\n`);
+    },
+    SHELL_CASE_MS,
+  );
 
-  it('reports no partial file, and hashes only what it was handed', () => {
-    const out = run(argv, 'end\n');
-    expect(out).toBe(`partial none\nsha256 ${sha256(Buffer.alloc(0))}\n`);
-    fs.writeFileSync(partial, content);
-    expect(run(argv, '1 1\nend\n')).toContain(`sha256 ${sha256(content.subarray(BLOCK, 2 * BLOCK))}\n`);
-  });
+  it(
+    'reports no partial file, and hashes only what it was handed',
+    () => {
+      const out = run(argv, 'end\n');
+      expect(out).toBe(`partial none\nsha256 ${sha256(Buffer.alloc(0))}\n`);
+      fs.writeFileSync(partial, content);
+      expect(run(argv, '1 1\nend\n')).toContain(`sha256 ${sha256(content.subarray(BLOCK, 2 * BLOCK))}\n`);
+    },
+    SHELL_CASE_MS,
+  );
 
-  it('removes the file on discard, and keeps it when its input ends without a verdict', () => {
-    fs.writeFileSync(partial, content);
-    expect(run(argv, '0 6\nend\n')).toMatch(/^partial \d+ [0-9a-f]{64}\nsha256 [0-9a-f]{64}\n$/);
-    expect(fs.readFileSync(partial)).toEqual(content);
-    expect(fs.existsSync(staged)).toBe(false);
-    expect(run(argv, '0 6\nend\ndiscard\n')).toMatch(/settled\n$/);
-    expect(fs.existsSync(partial)).toBe(false);
-    expect(fs.existsSync(staged)).toBe(false);
-  });
+  it(
+    'removes the file on discard, and keeps it when its input ends without a verdict',
+    () => {
+      fs.writeFileSync(partial, content);
+      expect(run(argv, '0 6\nend\n')).toMatch(/^partial \d+ [0-9a-f]{64}\nsha256 [0-9a-f]{64}\n$/);
+      expect(fs.readFileSync(partial)).toEqual(content);
+      expect(fs.existsSync(staged)).toBe(false);
+      expect(run(argv, '0 6\nend\ndiscard\n')).toMatch(/settled\n$/);
+      expect(fs.existsSync(partial)).toBe(false);
+      expect(fs.existsSync(staged)).toBe(false);
+    },
+    SHELL_CASE_MS,
+  );
 });
