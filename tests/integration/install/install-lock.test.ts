@@ -113,9 +113,9 @@ describe('install lock across processes', () => {
       const running = currentJob.run({ id: 'job-in-api', kind: 'apply' }, () =>
         api.call('installs.applyFile', { file: { path: installFile } }),
       );
-      // The call crosses the in-process pipe in microtasks, and the engine takes its claim before
-      // it first waits for anything: once they have all run, the claim is held.
-      await new Promise((resolve) => setImmediate(resolve));
+      // The call crosses the in-process pipe in a microtask, and the engine takes its claim
+      // before its first I/O: follow it microtask by microtask (no I/O can end the run meanwhile).
+      for (let hop = 0; hop < 100 && lockRow() === undefined; hop++) await Promise.resolve();
       expect(() =>
         createInstallLocks(store.db, { holder: 'cli', now: Date.now }).claim('lock-lab', { operation: 'apply', jobId: null }),
       ).toThrow(
