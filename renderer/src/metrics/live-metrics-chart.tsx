@@ -232,7 +232,13 @@ export function LiveMetricsChart({ hostId, memoryTotalBytes }: { hostId: number;
   const waiting = rows.length === 0;
 
   return (
-    <div className="live-chart" data-testid="live-chart" data-point-count={pointCount} aria-busy={waiting && live.error === null}>
+    <div
+      className="live-chart"
+      data-testid="live-chart"
+      data-point-count={pointCount}
+      data-oldest-point-ms={rows[0]?.t}
+      aria-busy={waiting && live.error === null}
+    >
       {history.isError ? (
         <ErrorNotice
           title="Could not load the last five minutes"
