@@ -77,7 +77,24 @@ interface LiveJob {
  * how to resume; a cancelled one cuts its hosts' SSH connections, and running it again
  * resumes where it stopped.
  */
-export function createInstallJobs(deps: InstallJobsDeps) {
+/** Install jobs: one running job per install at a time, its progress kept in the store as it goes. */
+export interface InstallJobs {
+  /** Starts a job of any kind on an install (refused while another runs on it); resolves once it is recorded, not when it ends. */
+  run(spec: JobSpec): Promise<{ jobId: string }>;
+  /** Starts applying a checked install definition as an `apply` job. */
+  start(definition: ParsedInstallDefinition, options?: { concurrency?: number }): Promise<{ jobId: string }>;
+  /** A job's progress: live while it runs in this process, else as stored. */
+  status(jobId: string): InstallJobStatus;
+  /** Asks a running job to stop at its next step boundary. */
+  cancel(jobId: string): { jobId: string; cancelled: boolean; state: JobState };
+  recent(filter: { install?: string; kind?: InstallJobKind; limit: number }): InstallJobSummary[];
+  /** The backend is stopping: running jobs are recorded as interrupted (the next run resumes them), then cut. */
+  close(): void;
+  /** The job running on an install now, if any. */
+  runningJob(install: string): string | null;
+}
+
+export function createInstallJobs(deps: InstallJobsDeps): InstallJobs {
   const now = deps.now ?? Date.now;
   const alive = deps.processAlive ?? processAlive;
   const live = new Map<string, LiveJob>();
@@ -334,7 +351,6 @@ export function createInstallJobs(deps: InstallJobsDeps) {
     return deps.store.recent(filter);
   }
 
-  /** The backend is stopping: running jobs are recorded as interrupted (the next run resumes them), then cut. */
   function close(): void {
     if (closed) return;
     for (const [jobId, job] of live) {
@@ -353,15 +369,12 @@ export function createInstallJobs(deps: InstallJobsDeps) {
     running.clear();
   }
 
-  /** The job running on an install now, if any. */
   function runningJob(install: string): string | null {
     return running.get(install) ?? null;
   }
 
   return { run, start, status, cancel, recent, close, runningJob };
 }
-
-export type InstallJobs = ReturnType<typeof createInstallJobs>;
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 

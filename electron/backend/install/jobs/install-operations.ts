@@ -9,7 +9,7 @@ import type { InstallEngine } from '../engine/install-engine';
 import type { InstallFile } from '../definition/install-file';
 import type { HostEnding, InstallJobs } from './install-jobs';
 import { installFileOfRecord, readRecordedDefinition } from '../definition/recorded-definition';
-import type { HostRollbackResult } from '../engine/install-steps';
+import type { HostRollbackResult, InstallPlan } from '../engine/install-steps';
 
 export interface InstallOperationsDeps {
   engine: Pick<InstallEngine, 'plan' | 'apply' | 'rollback' | 'uninstall'>;
@@ -27,7 +27,18 @@ export interface InstallOperationsDeps {
  * layers it was last applied with) instead of an install file. Each runs as a job with
  * progress events; what is wrong with the request is refused before any host is touched.
  */
-export function createInstallOperations(deps: InstallOperationsDeps) {
+/** Upgrade, roll back and uninstall a recorded install by its name; each runs as an install job. */
+export interface InstallOperations {
+  /** The imported bundles an install can move to, and why the others cannot. */
+  upgradeOffer(name: string): UpgradeOffer;
+  /** Planning changes nothing, so a downgrade is planned too: the plan's downgradeFrom names it for the confirmation. */
+  upgradePlan(name: string, bundle: string): Promise<InstallPlan>;
+  upgrade(name: string, bundle: string, options?: { concurrency?: number; allowDowngrade?: boolean }): Promise<{ jobId: string }>;
+  rollback(name: string, options?: { host?: string; to?: string }): Promise<{ jobId: string }>;
+  uninstall(name: string, options?: { host?: string }): Promise<{ jobId: string }>;
+}
+
+export function createInstallOperations(deps: InstallOperationsDeps): InstallOperations {
   function recordOf(name: string): InstallRecord {
     const record = deps.records.get(name);
     if (!record)
@@ -268,8 +279,6 @@ export function createInstallOperations(deps: InstallOperationsDeps) {
     },
   };
 }
-
-export type InstallOperations = ReturnType<typeof createInstallOperations>;
 
 /** A rollback's host result as a job's host outcome: a host handed back to where it was did not get the release asked for. */
 function rollbackEnding(h: HostRollbackResult): HostEnding {
