@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'BAD_PARAMS',
   'UNKNOWN_SUBSCRIPTION',
   'UNAUTHORIZED',
+  'METHOD_NOT_ON_THIS_PIPE',
   'DISCONNECTED',
   'TIMEOUT',
   // Store and data directory.

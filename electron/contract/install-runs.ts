@@ -113,3 +113,17 @@ export const UninstallResultSchema = z.object({
   installRemoved: z.boolean(),
 });
 export type UninstallResult = z.infer<typeof UninstallResultSchema>;
+
+/**
+ * Methods that name files on the backend's own machine (a host list, an install file and the
+ * bundle paths inside it). Only a caller in the backend's process (the CLI) may use them: a
+ * window's page is the least trusted party, and must never turn the backend into a reader of
+ * the operator's files. Pages send a file's text instead (hosts.import, installs.start).
+ */
+export const LOCAL_FILE_METHODS: ReadonlySet<string> = new Set([
+  'hosts.importFile',
+  'installs.planFile',
+  'installs.applyFile',
+  'installs.rollbackFile',
+  'installs.uninstallFile',
+]);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ApiError,
   ClientMessageSchema,
+  LOCAL_FILE_METHODS,
   MAX_MESSAGE_BYTES,
   events,
   isEventName,
@@ -47,8 +48,14 @@ export interface Connection {
   readonly subscriptionCount: number;
 }
 
+/** What a pipe may do beyond what every pipe may. */
+export interface ConnectionGrants {
+  /** The caller runs in the backend's own process (the CLI): it may name files on this machine (LOCAL_FILE_METHODS). */
+  readonly localFiles?: boolean;
+}
+
 export interface Dispatcher {
-  connect(send: (text: string) => void, peer: string): Connection;
+  connect(send: (text: string) => void, peer: string, grants?: ConnectionGrants): Connection;
 }
 
 /**
@@ -60,7 +67,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { handlers, sources, logger } = options;
 
   return {
-    connect(send, peer) {
+    connect(send, peer, grants = {}) {
       const subscriptions = new Map<string, () => void>();
       let open = true;
 
@@ -161,6 +168,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             message: `There is no method named "${method}".`,
             // Not the whole list: it grows with the contract, past what one answer may carry.
             remedy: `Call a method the API contract defines (electron/contract/api.ts), e.g. ${closestNames(method, Object.keys(methods))}.`,
+          });
+          return;
+        }
+        if (LOCAL_FILE_METHODS.has(method) && grants.localFiles !== true) {
+          logger.warn({ peer, method }, 'a file method called over a pipe that may not name files, refused');
+          fail(id, {
+            code: 'METHOD_NOT_ON_THIS_PIPE',
+            message: `${method} reads a file on the backend's machine, which only the command line may ask for.`,
+            remedy: "Send the file's text instead (hosts.import, installs.start), or run the sutazai command on this machine.",
           });
           return;
         }

@@ -11,11 +11,15 @@ export function connectInProcess(dispatcher: Dispatcher, peer: string): Transpor
   let onMessage: (text: string) => void = () => {};
   let onClose: (reason: string) => void = () => {};
   let open = true;
-  const connection = dispatcher.connect((text) => {
-    queueMicrotask(() => {
-      if (open) onMessage(text);
-    });
-  }, peer);
+  const connection = dispatcher.connect(
+    (text) => {
+      queueMicrotask(() => {
+        if (open) onMessage(text);
+      });
+    },
+    peer,
+    { localFiles: true },
+  );
   return {
     send(text) {
       if (!open) throw new Error('the in-process connection is closed');

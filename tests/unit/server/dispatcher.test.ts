@@ -61,7 +61,7 @@ function setup(overrides: Partial<MethodHandlers> = {}) {
   const sent: any[] = [];
   const connection = dispatcher.connect((text) => sent.push(JSON.parse(text)), 'test');
   const settle = () => new Promise((r) => setTimeout(r, 0));
-  return { connection, sent, emitters, stopped, logger, settle };
+  return { connection, sent, emitters, stopped, logger, settle, dispatcher };
 }
 
 describe('dispatcher', () => {
@@ -86,6 +86,29 @@ describe('dispatcher', () => {
     expect(sent[1]).toMatchObject({ id: 2, ok: false, error: { code: 'INTERNAL' } });
     expect(JSON.stringify(sent[1])).not.toContain('disk on fire');
     expect(logger.error).toHaveBeenCalled();
+  });
+
+  it('lets only a pipe granted local files name a file on this machine; the call never reaches its handler', async () => {
+    const read = vi.fn(() => ({ added: [], errors: [] }));
+    const { connection, sent, settle, dispatcher, logger } = setup({ 'hosts.importFile': read } as never);
+    const call = (id: number) => JSON.stringify({ type: 'request', id, method: 'hosts.importFile', params: { path: '/etc/shadow' } });
+    connection.receive(call(1));
+    await settle();
+    expect(sent[0]).toMatchObject({ id: 1, ok: false, error: { code: 'METHOD_NOT_ON_THIS_PIPE' } });
+    expect(read).not.toHaveBeenCalled();
+    expect(logger.warn).toHaveBeenCalled();
+    for (const method of ['installs.planFile', 'installs.applyFile', 'installs.rollbackFile', 'installs.uninstallFile']) {
+      connection.receive(JSON.stringify({ type: 'request', id: method, method, params: { file: { path: '/etc/passwd' } } }));
+    }
+    await settle();
+    expect(sent.slice(1).map((m) => m.error.code)).toEqual(Array(4).fill('METHOD_NOT_ON_THIS_PIPE'));
+
+    const granted: unknown[] = [];
+    const local = dispatcher.connect((text) => granted.push(JSON.parse(text)), 'cli', { localFiles: true });
+    local.receive(call(2));
+    await settle();
+    expect(granted).toEqual([{ type: 'response', id: 2, ok: true, result: { added: [], errors: [] } }]);
+    expect(read).toHaveBeenCalledWith({ path: '/etc/shadow' });
   });
 
   it('refuses a result that breaks the contract instead of passing it on', async () => {
