@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { MethodName } from './api';
 import { ApiErrorBodySchema } from './errors';
 import { INSTALL_STEPS, InstallStepNameSchema, ROLLBACK_STEPS, UNINSTALL_STEPS } from './installs';
 
@@ -120,7 +121,8 @@ export type UninstallResult = z.infer<typeof UninstallResultSchema>;
  * window's page is the least trusted party, and must never turn the backend into a reader of
  * the operator's files. Pages send a file's text instead (hosts.import, installs.start).
  */
-export const LOCAL_FILE_METHODS: ReadonlySet<string> = new Set([
+// Typed by the contract's method names, so renaming a method cannot silently drop it from the guard.
+export const LOCAL_FILE_METHODS: ReadonlySet<string> = new Set<MethodName>([
   'hosts.importFile',
   'installs.planFile',
   'installs.applyFile',
