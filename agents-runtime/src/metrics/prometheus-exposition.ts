@@ -3,6 +3,10 @@
  * per metric family, then its series; label values escaped (\\, ", newline); no timestamps
  * (Prometheus stamps a scrape itself). Names follow promtool's lint: base units (bytes,
  * seconds, celsius), no abbreviations, `_total` on the counter. Pure: no I/O.
+ *
+ * Per-process series are labelled `sutazai_instance` (the supervisor's instance, e.g.
+ * `agent-1`) and `process`, never `instance`: Prometheus reserves `instance` for the scrape
+ * target and renames a scraped one `exported_instance`, which breaks `{instance="core-1"}`.
  */
 import type { MetricSample } from './metric-sample';
 
@@ -123,7 +127,7 @@ export function sampleToPrometheus(sample: MetricSample | null): string {
     uptime: family('sutazai_process_uptime_seconds', 'gauge', 'Seconds since the instance last started.'),
   };
   for (const i of sample.instances) {
-    const labels = { instance: i.instance, process: i.process };
+    const labels = { sutazai_instance: i.instance, process: i.process };
     const isUp = i.pid !== null;
     proc.up.series.push({ labels, value: isUp ? 1 : 0 });
     proc.restarts.series.push({ labels, value: i.restarts });

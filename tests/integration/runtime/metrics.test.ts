@@ -278,8 +278,8 @@ describe('/metrics and /healthz on loopback', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
       const text = await res.text();
-      expect(text).toContain(`sutazai_process_rss_bytes{instance="agent-1",process="agent"} `);
-      expect(text).toContain('sutazai_process_up{instance="odd \\"one\\" \\\\ x",process="agent\\nnew"} 0');
+      expect(text).toContain(`sutazai_process_rss_bytes{sutazai_instance="agent-1",process="agent"} `);
+      expect(text).toContain('sutazai_process_up{sutazai_instance="odd \\"one\\" \\\\ x",process="agent\\nnew"} 0');
       expect(text).toMatch(/^sutazai_host_cpu_percent \d/m);
 
       const check = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 10_000 });

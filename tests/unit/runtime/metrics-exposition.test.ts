@@ -89,16 +89,22 @@ describe('Prometheus text exposition', () => {
     expect(lines).toContain('sutazai_host_cpu_percent 37.5');
     expect(lines).toContain('sutazai_host_cpu_core_percent{core="1"} 25');
     expect(lines).toContain('sutazai_host_load15 0.125');
-    expect(lines).toContain('sutazai_process_rss_bytes{instance="agent-1",process="agent"} 50000000');
-    expect(lines).toContain('sutazai_process_uptime_seconds{instance="agent-1",process="agent"} 61.5');
-    expect(lines).toContain('sutazai_process_restarts_total{instance="agent-2",process="agent"} 5');
+    expect(lines).toContain('sutazai_process_rss_bytes{sutazai_instance="agent-1",process="agent"} 50000000');
+    expect(lines).toContain('sutazai_process_uptime_seconds{sutazai_instance="agent-1",process="agent"} 61.5');
+    expect(lines).toContain('sutazai_process_restarts_total{sutazai_instance="agent-2",process="agent"} 5');
     expect(lines).toContain('# TYPE sutazai_process_restarts_total counter');
-    expect(lines).toContain('sutazai_process_up{instance="agent-2",process="agent"} 0');
+    expect(lines).toContain('sutazai_process_up{sutazai_instance="agent-2",process="agent"} 0');
     expect(lines).toContain('sutazai_gpu_utilization_percent{gpu="0",name="NVIDIA H100 80GB HBM3"} 42');
   });
 
+  it('never uses the label `instance`, which Prometheus reserves for the scrape target (it would rename ours exported_instance)', () => {
+    const series = lines.filter((l) => !l.startsWith('#'));
+    expect(series.filter((l) => l.startsWith('sutazai_process_')).length).toBeGreaterThan(0);
+    for (const line of series) expect(line).not.toMatch(/[{,]instance="/);
+  });
+
   it('leaves out what is not known: a stopped instance has no resource series, a GPU without temperature no temperature family', () => {
-    expect(text).not.toContain('sutazai_process_rss_bytes{instance="agent-2"');
+    expect(text).not.toContain('sutazai_process_rss_bytes{sutazai_instance="agent-2"');
     expect(text).not.toContain('sutazai_gpu_temperature_celsius');
     expect(sampleToPrometheus(null)).toBe('');
   });
