@@ -35,7 +35,8 @@ import { YAML_FILE_LIMITS } from '../yaml/read-yaml';
 import type { InstanceLogLine } from '../logs/instance-log-line';
 import type { RuntimeApi, Unsubscribe } from '../server/runtime-api';
 import type { InstanceStatus, ProcessStatus } from '../supervisor/process-status';
-import type { RuntimeEvent } from './runtime-event';
+import { EventFeed } from './event-feed';
+import type { RuntimeEventInput } from './runtime-event';
 import type { RuntimeInfo } from './runtime-info';
 import { startRuntimeServer, type RuntimeServer } from '../server/runtime-server';
 import { FleetSupervisor, type FleetIntent } from '../supervisor/fleet-supervisor';
@@ -156,8 +157,8 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     let manifestText = readText(config.manifest, 'manifest', 'MANIFEST_INVALID');
     let manifest = parseManifest(manifestText, config.manifest, config.manifestLimits);
 
-    const eventListeners = new Set<(event: RuntimeEvent) => void>();
-    const publish = (event: RuntimeEvent): void => {
+    const feed = new EventFeed(startedAtMs);
+    const publish = (event: RuntimeEventInput): void => {
       const fields = {
         event: event.kind,
         process: event.process,
@@ -168,13 +169,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       };
       if (event.error !== null) log.warn(fields, event.message);
       else log.info(fields, event.message);
-      for (const listener of [...eventListeners]) {
-        try {
-          listener(event);
-        } catch {
-          // a broken subscriber must not stop the others
-        }
-      }
+      feed.publish(event);
     };
     const daemonEvent = (kind: string, message: string, error: RuntimeError | null = null): void =>
       publish({
@@ -275,8 +270,8 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
 
     const onSupervisorEvent = (event: SupervisorEvent): void => {
       const base = { atMs: event.at, process: event.process, instance: event.instance };
-      const withLines = (message: string, wantLines: boolean): string => {
-        if (!wantLines) return message;
+      // A crash's message and its lastLines both carry the instance's last log lines.
+      const withLines = (message: string): { message: string; lastLines: string[] } => {
         let lines: string[];
         try {
           lines = lastLines(logs, event.instance, CRASH_LINES);
@@ -284,8 +279,9 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           lines = [];
         }
         if (event.kind === 'state' || event.kind === 'crash-loop') event.lastLines = lines;
-        if (lines.length === 0) return message;
-        return `${message}\nlast log lines:\n${lines.map((l) => (l.length > CRASH_LINE_MAX_CHARS ? `${l.slice(0, CRASH_LINE_MAX_CHARS)}…` : l)).join('\n')}`;
+        const shown = lines.map((l) => (l.length > CRASH_LINE_MAX_CHARS ? `${l.slice(0, CRASH_LINE_MAX_CHARS)}…` : l));
+        if (shown.length === 0) return { message, lastLines: shown };
+        return { message: `${message}\nlast log lines:\n${shown.join('\n')}`, lastLines: shown };
       };
       switch (event.kind) {
         case 'state': {
@@ -308,7 +304,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
               ...base,
               kind: 'process.exit',
               state: event.to,
-              message: withLines(`${event.instance} ${how}; now ${event.to}`, true),
+              ...withLines(`${event.instance} ${how}; now ${event.to}`),
               error: event.error ?? null,
             });
           }
@@ -319,11 +315,19 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
             ...base,
             kind: 'process.crash-loop',
             state: 'crash-loop',
-            message: withLines(
+            ...withLines(
               `${event.instance} failed ${event.failures} times within ${event.withinMs} ms (${event.reason}); next try at ${new Date(event.nextRetryAt).toISOString()}`,
-              true,
             ),
             error: event.error ?? null,
+          });
+          return;
+        case 'crash-loop-left':
+          publish({
+            ...base,
+            kind: 'process.crash-loop-left',
+            state: null,
+            message: `${event.instance} left its crash loop: ${event.reason}`,
+            error: null,
           });
           return;
         case 'health':
@@ -526,9 +530,8 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         applying = run.catch(() => undefined);
         return run;
       },
-      watchEvents(onEvent): Unsubscribe {
-        eventListeners.add(onEvent);
-        return () => eventListeners.delete(onEvent);
+      watchEvents(sinceMs, onEvent): Unsubscribe {
+        return feed.watch(sinceMs, onEvent);
       },
       streamMetrics(sinceMs, onSample): Unsubscribe {
         return metrics.stream(sinceMs, onSample);

@@ -38,7 +38,8 @@ export interface RuntimeApi {
   restart(name: string): Promise<void>;
   scale(name: string, replicas: number): Promise<void>;
   updateManifest(yaml: string): Promise<void>;
-  watchEvents(onEvent: (event: RuntimeEvent) => void): Unsubscribe;
+  /** Events from the first one raised at or after `sinceMs` still in the ring first, then live ones. 0: live only. */
+  watchEvents(sinceMs: number, onEvent: (event: RuntimeEvent) => void): Unsubscribe;
   /** Samples at or after `sinceMs` still in the ring buffer first, then live ones. 0: live only. */
   streamMetrics(sinceMs: number, onSample: (sample: MetricSample) => void): Unsubscribe;
   /**
@@ -113,6 +114,9 @@ export function eventToWire(event: RuntimeEvent): WireRuntimeEvent {
     state: event.state === null ? 'PROCESS_STATE_UNSPECIFIED' : WIRE_STATE[event.state],
     message: event.message,
     error: errorInfoToWire(event.error),
+    runStartedAtMs: long(event.runStartedAtMs),
+    sequence: long(event.sequence),
+    lastLines: [...event.lastLines],
   };
 }
 

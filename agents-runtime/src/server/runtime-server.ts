@@ -214,7 +214,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
       await api.updateManifest(request.manifestYaml);
       return {};
     }),
-    WatchEvents: stream((_request, write) => api.watchEvents((event) => write(eventToWire(event)))),
+    WatchEvents: stream((request, write) => api.watchEvents(sinceMsFromWire(request.sinceMs), (event) => write(eventToWire(event)))),
     StreamMetrics: stream((request, write) =>
       api.streamMetrics(sinceMsFromWire(request.sinceMs), (sample) => write(metricSampleToWire(sample))),
     ),

@@ -33,6 +33,8 @@ export type SupervisorEvent =
       error?: ErrorInfo;
       lastLines?: string[];
     })
+  /** It ran `backoff.reset_after_ms` without failing, or the operator started, restarted or stopped it. */
+  | (EventBase & { kind: 'crash-loop-left'; reason: string })
   | (EventBase & { kind: 'health'; healthy: boolean; reason: string })
   | (EventBase & { kind: 'error' } & ErrorInfo);
 
@@ -93,6 +95,7 @@ export class ProcessSupervisor {
   private stopWaiters: Array<() => void> = [];
   private runningSince: number | null = null;
   private cancelWait: (() => void) | null = null;
+  private cancelStableRun: (() => void) | null = null;
   private nextStartAt: number | null = null;
   private healthRun = 0;
   private cancelProbe: (() => void) | null = null;
@@ -166,6 +169,7 @@ export class ProcessSupervisor {
 
   /** Stops the instance; resolves once it is stopped (its process group gone). */
   stop(reason = 'stopped by the operator'): Promise<void> {
+    this.leaveCrashLoop(reason);
     switch (this.current) {
       case 'stopped':
         return Promise.resolve();
@@ -205,6 +209,7 @@ export class ProcessSupervisor {
   /** Stops listening and cancels timers; call after `stop()` when the instance is removed. */
   dispose(): void {
     this.disposed = true;
+    this.cancelStableRunWatch();
     this.cancelPendingStart();
     this.stopHealth();
     this.listeners.clear();
@@ -234,6 +239,7 @@ export class ProcessSupervisor {
   /** From a state with no process: drop a pending retry, clear the crash count, and start now. */
   private launchAfresh(event: 'start' | 'restart', reason: string): void {
     this.cancelPendingStart();
+    this.leaveCrashLoop(reason);
     this.tracker.reset();
     this.transition(event, reason);
     this.launch();
@@ -318,8 +324,31 @@ export class ProcessSupervisor {
   }
 
   private becomeRunning(reason: string): void {
-    this.runningSince = this.clock.now();
+    const since = this.clock.now();
+    this.runningSince = since;
     this.transition('healthy', reason);
+    if (this.tracker.inCrashLoop) {
+      // The tracker would forgive the failures only at the next one; a run this long ends the loop now, so it is told.
+      const stableMs = this.spec.backoff.resetAfterMs;
+      this.cancelStableRunWatch();
+      this.cancelStableRun = this.clock.setTimer(stableMs, () => {
+        this.cancelStableRun = null;
+        if (this.current === 'running' && this.runningSince === since) this.leaveCrashLoop(`ran for ${stableMs} ms without failing`);
+      });
+    }
+  }
+
+  /** Ends the crash loop (when in one) with an event saying why. */
+  private leaveCrashLoop(reason: string): void {
+    this.cancelStableRunWatch();
+    if (!this.tracker.inCrashLoop || this.disposed) return;
+    this.tracker.reset();
+    this.emit({ kind: 'crash-loop-left', reason });
+  }
+
+  private cancelStableRunWatch(): void {
+    this.cancelStableRun?.();
+    this.cancelStableRun = null;
   }
 
   private onProcessExit(proc: RunningProcess, exit: ExitInfo): void {
@@ -335,6 +364,7 @@ export class ProcessSupervisor {
 
   /** The process is gone (or never came): the restart policy and the tracker pick the event. */
   private fail(reason: string, extra: { exit?: ExitInfo; error?: ErrorInfo }, cleanExit: boolean): void {
+    this.cancelStableRunWatch();
     const runningSince = this.runningSince;
     this.runningSince = null;
     if (!restartWanted(this.spec.restart, cleanExit)) {
@@ -475,6 +505,7 @@ export class ProcessSupervisor {
         this.runningSince = null;
         this.transition('stop-done', 'process group is gone');
       } else if (after === 'restart') {
+        this.leaveCrashLoop('restarted by the operator');
         this.tracker.reset();
         this.transition('restart-ready', 'process group is gone; starting again');
         this.launch();

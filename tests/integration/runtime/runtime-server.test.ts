@@ -113,7 +113,7 @@ class MemoryRuntime implements RuntimeApi {
       this.subscriptions--;
     };
   }
-  watchEvents(onEvent: (event: RuntimeEvent) => void): () => void {
+  watchEvents(_sinceMs: number, onEvent: (event: RuntimeEvent) => void): () => void {
     return this.subscribe(this.eventListeners, onEvent);
   }
   emitEvent(event: RuntimeEvent): void {
@@ -436,11 +436,42 @@ describe('runtime gRPC server', () => {
         state: 'backoff',
         message: 'exited with 1',
         error: null,
+        runStartedAtMs: 1,
+        sequence: 7,
+        lastLines: ['boom'],
       });
-      api.emitEvent({ atMs: 6, kind: 'manifest.updated', process: null, instance: null, state: null, message: 'm-8', error: null });
+      api.emitEvent({
+        atMs: 6,
+        kind: 'manifest.updated',
+        process: null,
+        instance: null,
+        state: null,
+        message: 'm-8',
+        error: null,
+        runStartedAtMs: 1,
+        sequence: 8,
+        lastLines: [],
+      });
       expect(await events).toMatchObject([
-        { atMs: '5', kind: 'process.state', process: 'core', instance: 'core-1', state: 'PROCESS_STATE_BACKOFF' },
-        { atMs: '6', kind: 'manifest.updated', process: '', state: 'PROCESS_STATE_UNSPECIFIED', message: 'm-8' },
+        {
+          atMs: '5',
+          kind: 'process.state',
+          process: 'core',
+          instance: 'core-1',
+          state: 'PROCESS_STATE_BACKOFF',
+          runStartedAtMs: '1',
+          sequence: '7',
+          lastLines: ['boom'],
+        },
+        {
+          atMs: '6',
+          kind: 'manifest.updated',
+          process: '',
+          state: 'PROCESS_STATE_UNSPECIFIED',
+          message: 'm-8',
+          sequence: '8',
+          lastLines: [],
+        },
       ]);
       stream.cancel();
       expect((await status).code).toBe(grpc.status.CANCELLED);

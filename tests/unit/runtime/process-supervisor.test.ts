@@ -121,6 +121,59 @@ describe('ProcessSupervisor without a health check', () => {
     expect(driver.startsOf('core')).toBe(5);
   });
 
+  it('leaves the crash loop with an event once it ran reset_after_ms without failing, and not before', async () => {
+    const { supervisor, driver, clock, events } = setup({ crash_loop: { after_restarts: 1, within_ms: 60_000, retry_every_ms: 10_000 } });
+    supervisor.start();
+    await flush();
+    driver.process('core').exit(1);
+    await clock.advance(1000);
+    driver.process('core').exit(1);
+    await flush();
+    expect(supervisor.state).toBe('crash-loop');
+    await clock.advance(10_000);
+    expect(supervisor.state).toBe('running');
+    await clock.advance(59_999);
+    expect(events.filter((e) => e.kind === 'crash-loop-left')).toEqual([]);
+    await clock.advance(1);
+    const left = events.filter((e) => e.kind === 'crash-loop-left');
+    expect(left).toMatchObject([{ instance: 'core', reason: 'ran for 60000 ms without failing' }]);
+    // out of the loop: the next failure backs off again instead of waiting the long interval
+    driver.process('core').exit(1);
+    await flush();
+    expect(supervisor.state).toBe('backoff');
+    expect(events.filter((e) => e.kind === 'crash-loop-left')).toHaveLength(1);
+  });
+
+  it('leaves the crash loop with an event when the operator starts or stops it, once each', async () => {
+    const { supervisor, driver, clock, events } = setup({ crash_loop: { after_restarts: 1, within_ms: 60_000, retry_every_ms: 10_000 } });
+    const loop = async (): Promise<void> => {
+      driver.process('core').exit(1);
+      await clock.advance(1000);
+      driver.process('core').exit(1);
+      await flush();
+      expect(supervisor.state).toBe('crash-loop');
+    };
+    supervisor.start();
+    await flush();
+    await loop();
+    supervisor.start();
+    await flush();
+    expect(supervisor.state).toBe('running');
+    await loop();
+    await supervisor.stop();
+    await supervisor.stop();
+    expect(
+      events.flatMap((e) =>
+        e.kind === 'crash-loop' || e.kind === 'crash-loop-left' ? [`${e.kind}: ${'reason' in e ? e.reason : ''}`] : [],
+      ),
+    ).toEqual([
+      'crash-loop: exited with code 1',
+      'crash-loop-left: started by the operator',
+      'crash-loop: exited with code 1',
+      'crash-loop-left: stopped by the operator',
+    ]);
+  });
+
   it('leaves a cleanly exited on-failure process exited, and restarts it after a failure', async () => {
     const { supervisor, driver, clock } = setup({ restart: 'on-failure' });
     supervisor.start();

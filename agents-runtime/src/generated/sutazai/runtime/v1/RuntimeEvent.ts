@@ -13,6 +13,9 @@ export interface RuntimeEvent {
   'state'?: (_sutazai_runtime_v1_ProcessState);
   'message'?: (string);
   'error'?: (_sutazai_runtime_v1_RuntimeErrorInfo | null);
+  'runStartedAtMs'?: (number | string | Long);
+  'sequence'?: (number | string | Long);
+  'lastLines'?: (string)[];
 }
 
 export interface RuntimeEvent__Output {
@@ -23,4 +26,7 @@ export interface RuntimeEvent__Output {
   'state': (_sutazai_runtime_v1_ProcessState__Output);
   'message': (string);
   'error': (_sutazai_runtime_v1_RuntimeErrorInfo__Output | null);
+  'runStartedAtMs': (string);
+  'sequence': (string);
+  'lastLines': (string)[];
 }
