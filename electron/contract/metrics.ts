@@ -1,15 +1,40 @@
 import { z } from 'zod';
+// The one vocabulary of series names, written once in the runtime's wire module; that file
+// imports nothing, and is the one file of the runtime the contract may reach (lint's layers).
+import { HOST_SERIES, isSeriesName, MAX_SERIES_NAME_LENGTH } from '../../agents-runtime/src/wire/series-names';
 
-/** The series the 1 Hz host sampler records; later capabilities add their own names. */
+export {
+  HOST_KEYED_SERIES,
+  HOST_SERIES,
+  isProcessSeries,
+  isSeriesName,
+  parseSeriesName,
+  PROCESS_SERIES,
+  SERIES_FAMILIES,
+  seriesName,
+  type HostKeyedFamily,
+  type HostSeriesName,
+  type ParsedSeriesName,
+  type ProcessFamily,
+  type SeriesFamilyName,
+} from '../../agents-runtime/src/wire/series-names';
+
+/** The series the control center's 1 Hz sampler records for its own machine. */
 export const HOST_METRICS = [
-  'cpu.percent',
-  'memory.used_bytes',
-  'load.1m',
-  'net.rx_bytes_per_s',
-  'net.tx_bytes_per_s',
-  'disk.read_bytes_per_s',
-  'disk.write_bytes_per_s',
+  HOST_SERIES.cpuPercent,
+  HOST_SERIES.memoryUsedBytes,
+  HOST_SERIES.load1,
+  HOST_SERIES.netRxBytesPerSec,
+  HOST_SERIES.netTxBytesPerSec,
+  HOST_SERIES.diskReadBytesPerSec,
+  HOST_SERIES.diskWriteBytesPerSec,
 ] as const;
+
+/** Any series of the vocabulary: a host family, or a keyed family with its core, mount, GPU or instance. */
+export const SeriesNameSchema = z
+  .string()
+  .max(MAX_SERIES_NAME_LENGTH)
+  .refine(isSeriesName, { message: 'not a series name: a family of SERIES_FAMILIES, and `family:key` for a keyed one' });
 
 export const HostMetricSchema = z.enum(HOST_METRICS);
 export type HostMetric = z.infer<typeof HostMetricSchema>;

@@ -15,6 +15,12 @@ import path from 'node:path';
  */
 const RUNTIME_WIRE = 'agents-runtime/src/wire';
 const RUNTIME_WIRE_ENTRIES = [RUNTIME_WIRE, `${RUNTIME_WIRE}/load-proto`];
+/**
+ * The metric series names (one vocabulary for the runtime and the control center): a file of
+ * pure data that imports nothing, so the contract, which the renderer bundles, may import it
+ * itself rather than keep a second copy of the names.
+ */
+const RUNTIME_SERIES_NAMES = `${RUNTIME_WIRE}/series-names`;
 
 /**
  * Each layer: the folders it owns, whether it may import electron / Node builtins / npm
@@ -65,8 +71,8 @@ export const LAYERS = [
     electron: false,
     node: false,
     packages: ['zod'],
-    reach: (target) => within(target, 'electron/contract'),
-    rule: 'electron/contract is shared with the renderer: only zod and its own files, no Node, no electron, no backend, shell or renderer',
+    reach: (target) => within(target, 'electron/contract') || target === RUNTIME_SERIES_NAMES,
+    rule: `electron/contract is shared with the renderer: only zod and its own files (and ${RUNTIME_SERIES_NAMES}, the series names), no Node, no electron, no backend, shell or renderer`,
   },
   {
     name: 'renderer',

@@ -16,6 +16,27 @@ export { findProtoDir } from './find-proto-dir';
 export { RUNTIME_LAUNCH_ENV } from './launch-env';
 export { LOG_TIMESTAMPS, type LogTimestamps } from './config-enums';
 export type * from './messages';
+// The one vocabulary of metric series names (series-names.ts imports nothing, so the control
+// center's contract may import that file itself) and a StreamMetrics sample as named values.
+export {
+  HOST_KEYED_SERIES,
+  HOST_SERIES,
+  isProcessSeries,
+  isSeriesName,
+  MAX_SERIES_NAME_LENGTH,
+  parseSeriesName,
+  PROCESS_SERIES,
+  SERIES_FAMILIES,
+  seriesName,
+  type HostKeyedFamily,
+  type HostSeriesName,
+  type ParsedSeriesName,
+  type ProcessFamily,
+  type SeriesFamily,
+  type SeriesFamilyName,
+  type SeriesKeyKind,
+} from './series-names';
+export { sampleSeries, type SeriesValue } from './sample-series';
 
 // The runtime's YAML reading (size and node caps, line:column problems) and its capped file
 // read: the control center reads its own YAML files (install configuration, requirement

@@ -124,10 +124,18 @@ const cases: Record<string, Case> = {
       "import '../preload/preload';",
       "import '../../renderer/src/main';",
       "import { ROLES } from '../../agents-runtime/src/wire';",
+      "import { sampleSeries } from '../../agents-runtime/src/wire/sample-series';",
       "export const merge = require('lodash/merge');",
       "export type Win = import('electron').BrowserWindow;",
     ],
-    allowed: ["import { z } from 'zod';", "import 'zod/v4';", "import { ApiError } from './errors';", "export * from './metrics';"],
+    allowed: [
+      "import { z } from 'zod';",
+      "import 'zod/v4';",
+      "import { ApiError } from './errors';",
+      "export * from './metrics';",
+      // The series names: a runtime file that imports nothing, written once for both ends.
+      "import { HOST_SERIES } from '../../agents-runtime/src/wire/series-names';",
+    ],
   },
   runtime: {
     file: 'agents-runtime/src/supervisor/machine.ts',
