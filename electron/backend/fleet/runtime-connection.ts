@@ -1,6 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ApiError } from '../../contract';
-import type { HealthCheckResponse__Output, GetInfoResponse__Output, ProcessStatus__Output } from '../../../agents-runtime/src/wire';
+import type {
+  GetInfoResponse__Output,
+  HealthCheckResponse__Output,
+  LogLine__Output,
+  MetricSample__Output,
+  ProcessStatus__Output,
+  RuntimeEvent__Output,
+} from '../../../agents-runtime/src/wire';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
 import { LOOPBACK_DNS_NAME, LOOPBACK_IP_ADDRESS } from '../pki/issue-certificate';
@@ -18,6 +25,8 @@ export type { RuntimeTls } from './runtime-tls';
  * the install's CA as the only root and the operator's certificate (with its role) as
  * the client's. Every call has a deadline, so a link that dies without a word fails a
  * call in bounded time; every failure is an ApiError with a remedy (runtime-call-error.ts).
+ * Streams have no deadline (they are meant to stay open): a dead link ends them through the
+ * SSH session's keepalive or the caller's own liveness check (fleet/link).
  */
 export interface OpenRuntimeConnectionOptions {
   /** A logged-in session to the host (hosts/ssh connectSsh: its key pinned and checked). */
@@ -33,9 +42,23 @@ export interface OpenRuntimeConnectionOptions {
   callTimeoutMs?: number;
   /** Where runtime.proto is, when not found by itself (runtime-protos.ts). */
   protoDir?: string;
+  /** Called whenever the runtime is heard from: a call answered (even with an error status) or a stream message. */
+  onActivity?: () => void;
 }
 
 export type ServingStatus = HealthCheckResponse__Output['status'];
+
+/**
+ * A server stream from the runtime, read once with `for await`. It starts when it is asked
+ * for (messages wait, with backpressure, until read). It ends quietly when the runtime ends
+ * it or the reader calls cancel() or leaves the loop; any other end (the link lost, the
+ * connection closed, the runtime refusing) is thrown from the loop as the same explained
+ * ApiError a unary call gives.
+ */
+export interface RuntimeStream<T> extends AsyncIterable<T> {
+  /** Ends the stream; the loop reading it finishes without an error. Idempotent. */
+  cancel(): void;
+}
 
 export interface RuntimeConnection {
   /** The port of the tunnel on this machine's 127.0.0.1. */
@@ -44,7 +67,17 @@ export interface RuntimeConnection {
   listProcesses(): Promise<ProcessStatus__Output[]>;
   /** The standard gRPC health check of the runtime as a whole. */
   checkHealth(): Promise<ServingStatus>;
-  /** Cancels calls in flight, closes the channel and the tunnel; leaves the SSH session open. Idempotent. */
+  /** Samples at or after `sinceMs` the runtime's ring buffer still holds, then live ones; 0: live only. */
+  streamMetrics(sinceMs: number): RuntimeStream<MetricSample__Output>;
+  /** The runtime's events as they happen (`sinceMs`: a backfill point, for a runtime that keeps past events). */
+  watchEvents(request?: { sinceMs?: number }): RuntimeStream<RuntimeEvent__Output>;
+  /** An instance's last `lines` lines, then (with `follow`) new ones until cancelled. */
+  tailLogs(request: { instance: string; lines: number; follow: boolean }): RuntimeStream<LogLine__Output>;
+  startProcess(name: string): Promise<void>;
+  stopProcess(name: string): Promise<void>;
+  restartProcess(name: string): Promise<void>;
+  scaleProcess(name: string, replicas: number): Promise<void>;
+  /** Cancels calls and streams in flight, closes the channel and the tunnel; leaves the SSH session open. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -75,7 +108,8 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
   });
   const health = new protos.grpc.health.v1.Health(target, credentials, { channelOverride: runtime.getChannel() });
 
-  const inFlight = new Set<grpc.ClientUnaryCall>();
+  const inFlight = new Set<grpc.ClientUnaryCall | grpc.ClientReadableStream<unknown>>();
+  const heard = options.onActivity ?? (() => {});
   let closing: Promise<void> | undefined;
   const host = describeEndpoint(session.endpoint);
   const runtimeAddress = `${runtimeHost}:${options.runtimePort}`;
@@ -110,12 +144,62 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
     return new Promise<T>((resolve, reject) => {
       const pending = start({ deadline: Date.now() + timeoutMs }, (error, value) => {
         inFlight.delete(pending);
+        // A status from the runtime is hearing from it; a deadline or a lost link is not.
+        if (!error || (error.code !== grpc.status.UNAVAILABLE && error.code !== grpc.status.DEADLINE_EXCEEDED)) heard();
         if (error) void explain(method, error).then(reject);
         else resolve(value as T);
       });
       inFlight.add(pending);
     });
   }
+
+  function stream<T>(method: string, start: () => grpc.ClientReadableStream<T>): RuntimeStream<T> {
+    // Started now, so that what the runtime sends from this moment on is not missed.
+    const pending = closing === undefined ? start() : null;
+    let cancelled = false;
+    // grpc-js reports a failed stream by an 'error' event after the last message, which a
+    // loop that is not reading at that moment would never see: it is kept here instead.
+    let failure: unknown = null;
+    if (pending !== null) {
+      inFlight.add(pending);
+      pending.on('error', (error) => (failure = error));
+      pending.on('status', () => inFlight.delete(pending));
+    }
+    let iterated = false;
+    async function* read(): AsyncGenerator<T> {
+      if (pending === null) throw await explain(method, new Error('closed'));
+      try {
+        try {
+          for await (const message of pending) {
+            heard();
+            yield message as T;
+          }
+        } catch (error) {
+          failure ??= error;
+        }
+        const endedByCancel = cancelled && (failure as { code?: unknown } | null)?.code === grpc.status.CANCELLED;
+        if (failure !== null && !endedByCancel) throw await explain(method, failure);
+      } finally {
+        // Leaving the loop early (break, return, a throw in its body) ends the call on the runtime too.
+        inFlight.delete(pending);
+        pending.cancel();
+      }
+    }
+    return {
+      cancel() {
+        if (cancelled) return;
+        cancelled = true;
+        pending?.cancel();
+      },
+      [Symbol.asyncIterator]() {
+        if (iterated) throw new Error(`a ${method} stream is read once`);
+        iterated = true;
+        return read();
+      },
+    };
+  }
+
+  const noAnswer = (): void => {};
 
   return {
     localPort: tunnel.localPort,
@@ -124,6 +208,17 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
       call<{ processes: ProcessStatus__Output[] }>('ListProcesses', (o, cb) => runtime.ListProcesses({}, o, cb)).then((r) => r.processes),
     checkHealth: () =>
       call<HealthCheckResponse__Output>('Health/Check', (o, cb) => health.Check({ service: '' }, o, cb)).then((r) => r.status),
+    streamMetrics: (sinceMs) => stream('StreamMetrics', () => runtime.StreamMetrics({ sinceMs: String(Math.max(0, Math.trunc(sinceMs))) })),
+    watchEvents(request = {}) {
+      // since_ms is sent when asked for; a runtime whose WatchEventsRequest lacks it ignores the field.
+      const wire = request.sinceMs !== undefined ? { sinceMs: String(Math.max(0, Math.trunc(request.sinceMs))) } : {};
+      return stream('WatchEvents', () => runtime.WatchEvents(wire));
+    },
+    tailLogs: ({ instance, lines, follow }) => stream('TailLogs', () => runtime.TailLogs({ instance, lines, follow })),
+    startProcess: (name) => call('StartProcess', (o, cb) => runtime.StartProcess({ name }, o, cb)).then(noAnswer),
+    stopProcess: (name) => call('StopProcess', (o, cb) => runtime.StopProcess({ name }, o, cb)).then(noAnswer),
+    restartProcess: (name) => call('RestartProcess', (o, cb) => runtime.RestartProcess({ name }, o, cb)).then(noAnswer),
+    scaleProcess: (name, replicas) => call('ScaleProcess', (o, cb) => runtime.ScaleProcess({ name, replicas }, o, cb)).then(noAnswer),
     close() {
       closing ??= (async () => {
         for (const pending of inFlight) pending.cancel();
