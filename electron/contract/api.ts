@@ -54,6 +54,7 @@ import {
 } from './install-runs';
 import { WizardDraftInputSchema, WizardDraftSchema } from './wizard';
 import { VaultPassphraseSchema, VaultStatusSchema } from './secrets';
+import { prometheusTargetMethods } from './prometheus-targets';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -413,6 +414,7 @@ export const methods = {
     params: z.object({ passphrase: VaultPassphraseSchema, newPassphrase: VaultPassphraseSchema }).strict(),
     result: z.object({ resealed: z.number().int().nonnegative(), unreadable: z.number().int().nonnegative() }),
   },
+  ...prometheusTargetMethods,
 } as const;
 
 /** Every event a client may subscribe to, with the params that narrow it. */

@@ -8,6 +8,7 @@ import { createInstallEngine } from '../install/engine/install-engine';
 import { createInstallJobs } from '../install/jobs/install-jobs';
 import { createInstallOperations } from '../install/jobs/install-operations';
 import { checkInstalledHealth } from '../fleet/installed-health';
+import { prometheusTargetsOf } from '../fleet/prometheus-targets';
 import { createWizardDrafts } from '../wizard/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
 import { createSecretVault, type VaultKeySource } from '../secrets/secret-vault';
@@ -233,6 +234,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     installRecords: repos.installRecords,
     installHealth: (name: string) =>
       checkInstalledHealth({ hosts: repos.hosts, hostKeys: repos.hostKeys, vault, installs: repos.installs, now }, name),
+    prometheusTargets: (name: string) => prometheusTargetsOf({ hosts: repos.hosts, installs: repos.installs }, name),
     wizard: createWizardDrafts({ drafts: repos.wizardDrafts, bundles: repos.bundles, hosts: repos.hosts, now }),
     now,
   };

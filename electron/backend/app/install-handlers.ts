@@ -1,4 +1,4 @@
-import { ApiError, type HostFacts, type InstallHealth } from '../../contract';
+import { ApiError, type HostFacts, type InstallHealth, type PrometheusTargets } from '../../contract';
 import type { EventHub } from '../events/event-hub';
 import type { HostService } from '../hosts/host-service';
 import { installFileOf } from '../install/definition/install-definition';
@@ -22,6 +22,7 @@ export interface InstallApiDeps {
   installOperations: InstallOperations;
   installRecords: InstallRecordsRepo;
   installHealth: (installName: string) => Promise<InstallHealth>;
+  prometheusTargets: (installName: string) => PrometheusTargets;
   wizard: WizardDrafts;
   now: () => number;
 }
@@ -79,6 +80,7 @@ export function createInstallHandlers(deps: InstallApiDeps): Pick<MethodHandlers
       return record;
     },
     'installs.health': ({ name }) => deps.installHealth(name),
+    'installs.prometheusTargets': ({ name }) => deps.prometheusTargets(name),
     'wizard.get': ({ draftId }) => ({ draft: wizard.get(draftId) }),
     'wizard.save': ({ draft }) => wizard.save(draft),
     'wizard.discard': ({ draftId }) => wizard.discard(draftId),

@@ -6,6 +6,7 @@ import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
+import { runPrometheusTargetsCommand } from './prometheus-targets-command';
 import { printResult, writeErr, writeJson, writeOut } from './terminal-output';
 import {
   hostsAdd,
@@ -79,6 +80,12 @@ see README "Installing"):
   uninstall --install F [--host H]   stop the runtime and its processes, remove the service and
                                      exactly what the install made on the host (its releases too)
   help                               this text
+
+A site's own monitoring (see README "A site's own Prometheus and Grafana"):
+  prometheus-targets --install NAME [--out FILE]
+                                     the install's runtimes as Prometheus file_sd targets
+                                     (labels install, host, role), for runtimes whose /metrics
+                                     is served beyond loopback (runtime.metrics_listen_address)
 
 Vault (the sealed SSH passwords, key passphrases and install CA keys):
   vault change-passphrase [--new-passphrase-file F]
@@ -192,6 +199,23 @@ async function run(argv: string[]): Promise<number> {
         line: (text) => {
           if (!json) writeOut(text);
         },
+        api: session.api,
+      });
+    } finally {
+      await session.close();
+    }
+  }
+  if (group === 'prometheus-targets') {
+    const json = values.json === true;
+    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
+    try {
+      return await runPrometheusTargetsCommand({
+        args: positionals.slice(1),
+        values: values as Record<string, string | boolean | string[] | undefined>,
+        json,
+        print: (text, value) => printResult(json, text, value),
+        out: writeOut,
+        warn: writeErr,
         api: session.api,
       });
     } finally {

@@ -132,6 +132,9 @@ export const InstallConfigShape = z.strictObject({
   runtime: z.strictObject({
     listen_address: listenAddress,
     grpc_port: port,
+    // Its own key, not listen_address: serving /metrics beyond loopback (no TLS, no
+    // authentication) is a choice made for it alone.
+    metrics_listen_address: listenAddress,
     metrics_port: port,
     logs: z.strictObject({
       max_file_bytes: bytes,

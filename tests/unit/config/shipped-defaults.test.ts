@@ -21,12 +21,14 @@ describe('config/defaults.yaml', () => {
     const example = fs.readFileSync(path.resolve(__dirname, '../../../agents-runtime/config/example-runtime.yaml'), 'utf8');
     const runtime = layer.value.runtime as {
       listen_address: string;
+      metrics_listen_address: string;
       grpc_port: number;
       metrics_port: number;
       logs: Record<string, number>;
     };
     expect(example).toContain(`listen: ${runtime.listen_address}:${runtime.grpc_port}`);
-    expect(example).toContain(`listen: ${runtime.listen_address}:${runtime.metrics_port}`);
+    expect(example).toContain(`listen: ${runtime.metrics_listen_address}:${runtime.metrics_port}`);
+    expect(runtime.metrics_listen_address).toBe('127.0.0.1');
     for (const key of ['max_file_bytes', 'keep_files', 'max_total_bytes'])
       expect(example).toMatch(new RegExp(`${key}: ${runtime.logs[key]}\\b`));
   });

@@ -179,6 +179,16 @@ describe("the runtime's config file", () => {
     });
   });
 
+  it("serves /metrics beyond loopback only when runtime.metrics_listen_address says so, whatever the gRPC address", () => {
+    const grpcOpen = configWith('runtime: { listen_address: 0.0.0.0 }\n');
+    const layout = installLayout(grpcOpen, 'system', '/root');
+    const parsed = parseRuntimeConfig(renderRuntimeConfig(grpcOpen, layout, layout.release('0.1.0'), 'lab'), '/x/runtime.yaml');
+    expect(parsed).toMatchObject({ listen: '0.0.0.0:7600', metrics: { listen: '127.0.0.1:9464' } });
+    const metricsOpen = configWith('runtime: { metrics_listen_address: 10.0.0.5 }\n');
+    const text = renderRuntimeConfig(metricsOpen, layout, layout.release('0.1.0'), 'lab');
+    expect(parseRuntimeConfig(text, '/x/runtime.yaml')).toMatchObject({ listen: '127.0.0.1:7600', metrics: { listen: '10.0.0.5:9464' } });
+  });
+
   it('keeps a per-user install under the user directory, and leaves metrics out when they are off', () => {
     const config = configWith('system_integration: { monitoring: { metrics_collection: none } }\nruntime: { listen_address: "::1" }\n');
     const layout = installLayout(config, 'user', '/home/ops');

@@ -37,10 +37,10 @@ export function coreEndpointFor(config: InstallConfig, hostAddress: string, agen
   return isIP(address) === 6 ? `[${address}]:${config.core.port}` : `${address}:${config.core.port}`;
 }
 
-function isWildcard(address: string): boolean {
+export function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
 
-function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.');
+export function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address === 'localhost';
 }

@@ -28,7 +28,7 @@ export function renderRuntimeConfig(config: InstallConfig, layout: InstallLayout
     logs,
   };
   if (config.system_integration.monitoring.metrics_collection === 'prometheus') {
-    document.metrics = { listen: hostPort(runtime.listen_address, runtime.metrics_port) };
+    document.metrics = { listen: hostPort(runtime.metrics_listen_address, runtime.metrics_port) };
   }
   const header = `# sutazai-runtime for install ${installName}, release ${release.version}: written by the SutazAI control\n# center. Apply the install again rather than editing it: a change here is overwritten.\n`;
   return header + stringify(document, { lineWidth: 0 });
