@@ -46,31 +46,49 @@ export type MetricTier = z.infer<typeof MetricTierSchema>;
 
 /** Charts never need more points than a screen is wide. */
 export const MAX_QUERY_POINTS = 1500;
+/** Series one query may read: a host page's charts, or one process's, at once. */
+export const MAX_QUERY_SERIES = 64;
 
 export const MetricsQueryParamsSchema = z
   .object({
     hostId: z.number().int().positive(),
-    metrics: z.array(HostMetricSchema).min(1).max(HOST_METRICS.length),
+    /** Host series, and per-process ones (`process.rss_bytes:agent-1`), of the vocabulary. */
+    metrics: z.array(SeriesNameSchema).min(1).max(MAX_QUERY_SERIES),
     fromMs: z.number().int().nonnegative(),
     toMs: z.number().int().nonnegative(),
     maxPoints: z.number().int().min(1).max(MAX_QUERY_POINTS).default(MAX_QUERY_POINTS),
   })
   .refine((q) => q.fromMs <= q.toMs, { message: 'fromMs must not be after toMs', path: ['fromMs'] });
 
-/** One point: time (ms), mean, minimum and maximum over the point's bucket. */
+/**
+ * One point: time (ms), mean, minimum and maximum over the point's bucket. A bucket with no
+ * sample has no point: a chart breaks its line where consecutive points are more than
+ * `stepMs` apart (a link that was down longer than the runtime's buffer), never interpolates.
+ */
 export const MetricPointSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);
 export type MetricPoint = z.infer<typeof MetricPointSchema>;
 
 export const MetricsQueryResultSchema = z.object({
   tier: MetricTierSchema,
   stepMs: z.number().int().positive(),
-  series: z.array(z.object({ metric: HostMetricSchema, points: z.array(MetricPointSchema) })),
+  series: z.array(z.object({ metric: SeriesNameSchema, points: z.array(MetricPointSchema) })),
 });
 export type MetricsQueryResult = z.infer<typeof MetricsQueryResultSchema>;
 
+/**
+ * One sample of a host as it arrives: this machine's own sampler (HOST_METRICS), or a remote
+ * host's runtime (every series of the vocabulary, per-process ones included), placed at the
+ * time the host's clock gave it.
+ */
 export const LiveSampleSchema = z.object({
   hostId: z.number().int().positive(),
   t: z.number().int(),
-  values: z.partialRecord(HostMetricSchema, z.number()),
+  values: z.record(SeriesNameSchema, z.number()),
+  /**
+   * A remote host only: how far its clock is ahead of this machine's (negative: behind), ms,
+   * as last measured on its live samples (the smallest delay seen lately, so it is accurate to
+   * the link's latency).
+   */
+  clockSkewMs: z.number().int().optional(),
 });
 export type LiveSample = z.infer<typeof LiveSampleSchema>;

@@ -12,6 +12,8 @@ export interface MetricStatements {
   chunksInRange: Database.Statement<[number, number, number], [number, Buffer]>;
   /** Chunks newer than the series' newest minute rollup: left by a crash before sealing. */
   unrolledChunks: Database.Statement<[{ seriesId: number }], [number, Buffer]>;
+  /** The newest minute with 1 s data of any series of a host, as raw rows [t, vals], one per series. */
+  newestChunksOfHost: Database.Statement<[{ hostId: number }], [number, Buffer]>;
   upsertMinute: Database.Statement<[number, number, number, number, number, number]>;
   /** Recomputes the rollup of one series over [start, end) from its minute rollups. */
   rollHour: Database.Statement<[{ seriesId: number; start: number; end: number }]>;
@@ -44,6 +46,13 @@ export function prepareMetricStatements(db: Database.Database): MetricStatements
         `SELECT t, vals FROM samples_1s
          WHERE series_id = @seriesId AND t > coalesce((SELECT max(t) FROM samples_1m WHERE series_id = @seriesId), -1)
          ORDER BY t`,
+      )
+      .raw(),
+    newestChunksOfHost: db
+      .prepare<[{ hostId: number }], [number, Buffer]>(
+        `SELECT s.t, s.vals FROM samples_1s s JOIN metric_series m ON m.id = s.series_id
+         WHERE m.host_id = @hostId
+           AND s.t = (SELECT max((SELECT max(t) FROM samples_1s WHERE series_id = m2.id)) FROM metric_series m2 WHERE m2.host_id = @hostId)`,
       )
       .raw(),
     upsertMinute: db.prepare<[number, number, number, number, number, number]>(

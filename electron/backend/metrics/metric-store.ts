@@ -24,6 +24,11 @@ export interface MetricStoreOptions {
 
 export interface MetricStore {
   record(hostId: number, tMs: number, values: Partial<Record<string, number>>): void;
+  /**
+   * The start of the newest second that holds a sample of any series of the host (in memory
+   * or stored), ms; null when the host has none. A stream from a runtime resumes after it.
+   */
+  newestSampleMs(hostId: number): number | null;
   flush(): void;
   query(params: MetricsQueryParams): MetricsQueryResult;
   prune(nowMs: number): void;
@@ -304,6 +309,29 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     return out.finish();
   }
 
+  function newestSampleMs(hostId: number): number | null {
+    let newest: number | null = null;
+    const consider = (t: number, slots: Float64Array): void => {
+      for (let i = SECONDS_PER_CHUNK - 1; i >= 0; i--) {
+        if (Number.isNaN(slots[i] as number)) continue;
+        const second = t + i * 1000;
+        if (newest === null || second > newest) newest = second;
+        return;
+      }
+    };
+    for (const [t, vals] of sql.newestChunksOfHost.all({ hostId })) {
+      try {
+        consider(t, decodeChunk(vals));
+      } catch {
+        // An unreadable row holds no sample anyone can read; the query path logs it.
+      }
+    }
+    for (const state of registry.ofHost(hostId)) {
+      for (const chunk of memoryChunks(state, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) consider(chunk.t, chunk.slots);
+    }
+    return newest;
+  }
+
   return {
     record(hostId, tMs, values) {
       if (closed) throw new Error('the metric store is closed');
@@ -321,6 +349,8 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       }
       flushIfDue();
     },
+
+    newestSampleMs,
 
     flush() {
       if (closed) return;

@@ -58,6 +58,12 @@ export class SeriesRegistry {
     return id === undefined ? undefined : this.remember(hostId, metric, id);
   }
 
+  /** The series of one host that are held in memory (resolved or found since the store opened). */
+  *ofHost(hostId: number): Generator<SeriesState> {
+    const metrics = this.byHost.get(hostId);
+    if (metrics !== undefined) yield* metrics.values();
+  }
+
   *all(): Generator<SeriesState> {
     for (const metrics of this.byHost.values()) yield* metrics.values();
   }

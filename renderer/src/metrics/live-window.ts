@@ -3,8 +3,8 @@ import type { HostMetric, LiveSample, MetricsQueryResult } from '../../../electr
 /** How much recent history the live charts keep in view. */
 export const LIVE_WINDOW_MS = 5 * 60_000;
 
-/** One instant across all metrics: the shape recharts plots from (`dataKey` = metric). */
-export type MetricRow = { t: number } & Partial<Record<HostMetric, number>>;
+/** One instant across all series (a host's, a process's): the shape recharts plots from (`dataKey` = series name). */
+export type MetricRow = { t: number } & { [series: string]: number | undefined };
 
 export interface LiveWindow {
   rows: readonly MetricRow[];

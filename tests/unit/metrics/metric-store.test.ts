@@ -213,6 +213,22 @@ describe('metric store: writing', () => {
   });
 });
 
+describe('metric store: where a host left off', () => {
+  it('names the newest second with a sample of any series of the host, from memory and after a reopen from disk', () => {
+    let metrics = createStore();
+    expect(metrics.newestSampleMs(hostId)).toBeNull();
+    recordSeconds(metrics, T0, 70, (i) => i);
+    // A later second of another series (a process's) counts too, at the start of its second.
+    metrics.record(hostId, T0 + 75 * SEC + 400, { 'process.up:agent-1': 1 });
+    expect(metrics.newestSampleMs(hostId)).toBe(T0 + 75 * SEC);
+    metrics.close();
+    metricStores.length = 0;
+    metrics = createStore();
+    expect(metrics.newestSampleMs(hostId)).toBe(T0 + 75 * SEC);
+    expect(metrics.newestSampleMs(hostId + 7)).toBeNull();
+  });
+});
+
 describe('metric store: reading', () => {
   it('downsamples the 1 s tier into aligned buckets with exact mean, min and max', () => {
     const metrics = createStore();

@@ -1,0 +1,260 @@
+// The metrics link consumer against a real runtime: the shipped daemon (the esbuild bundle,
+// real processes, its real 1 Hz sampler and ring buffer) inside a test host's network
+// namespace, reached through ssh2 with the host key pinned and an SSH tunnel, gRPC over TLS
+// (fleet/runtime-connection.ts); the samples go into the real metric store on SQLite. The
+// stream is cut and resumed: what the runtime's ring still holds comes back exactly once;
+// what it no longer holds (the runtime restarted) stays a gap.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type LiveSample, type MetricPoint } from '../../../electron/contract';
+import type { SshSession } from '../../../electron/backend/hosts/ssh/connect-ssh';
+import { openRuntimeConnection, type RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
+import type { LinkTarget } from '../../../electron/backend/fleet/link/link-types';
+import { createMetricsIngest, type MetricsIngest } from '../../../electron/backend/fleet/metrics/metrics-ingest';
+import { createMetricStore, type MetricStore } from '../../../electron/backend/metrics/metric-store';
+import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
+import { openStore, type Store } from '../../../electron/backend/store/open-store';
+import type { MetricSample__Output } from '../../../agents-runtime/src/wire';
+import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
+import { buildRuntimeBundle, daemonLayout, killDaemonsAndInstances, writeDaemonFiles } from '../../support/runtime-daemon-harness';
+import { openLabSession } from '../../support/lab-session';
+import { startDaemon, logTail, type Daemon } from '../../support/test-hosts/daemon';
+import type { TestHost } from '../../support/test-hosts/test-hosts';
+import { useTestLab } from '../../support/test-hosts/use-test-lab';
+import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
+
+const labRef = useTestLab();
+const RUNTIME_PORT = 7610;
+
+const MANIFEST = `version: 1
+processes:
+  - name: worker
+    command: sh
+    args: ["-c", "exec sleep 600"]
+    stop: { grace_ms: 2000 }
+`;
+
+const tmp = makeTempDir('sutazai-fleet-metrics-');
+const layout = daemonLayout(tmp.path);
+let host: TestHost;
+let certs: RuntimeCerts;
+let daemon: Daemon | undefined;
+let daemonStarts = 0;
+let store: Store;
+let metrics: MetricStore;
+let target: LinkTarget;
+const sessions: SshSession[] = [];
+const connections: RuntimeConnection[] = [];
+const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 50, diagnostics: () => `\n${daemon ? logTail(daemon.logFile) : ''}` });
+
+async function connect(): Promise<RuntimeConnection> {
+  const session = await openLabSession(host);
+  sessions.push(session);
+  const runtime = await openRuntimeConnection({
+    session,
+    runtimePort: RUNTIME_PORT,
+    tls: { caCertPem: certs.ca.certPem, ...certs.operator },
+    callTimeoutMs: 5_000,
+  });
+  connections.push(runtime);
+  return runtime;
+}
+
+async function startRuntime(): Promise<void> {
+  daemonStarts += 1;
+  const logFile = path.join(tmp.path, `daemon-${daemonStarts}.log`);
+  daemon = startDaemon(host.namespace, [process.execPath, layout.bundle, 'run', '--config', layout.configFile], logFile);
+  const started = daemon;
+  await waitFor('the runtime in the namespace to be ready', () => {
+    if (started.hasExited()) throw new Error(`the runtime exited:\n${logTail(logFile)}`);
+    return fs.readFileSync(logFile, 'utf8').includes('sutazai-runtime ready');
+  });
+}
+
+async function stopRuntime(): Promise<void> {
+  const running = daemon;
+  if (!running || running.hasExited() || running.pid <= 0) return;
+  try {
+    process.kill(-running.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  await running.exited;
+}
+
+/** The ingest running as a link runs it, until `stop` aborts it (the link going down); what it pushed live, in order. */
+async function ingestUntil(ingest: MetricsIngest, pushed: LiveSample[], enough: () => boolean): Promise<void> {
+  const runtime = await connect();
+  const link = new AbortController();
+  const running = ingest.run(target, runtime, link.signal);
+  let failure: unknown = null;
+  running.catch((error: unknown) => (failure = error));
+  await waitFor('samples from the ingest', () => {
+    if (failure !== null) throw failure;
+    return enough();
+  });
+  link.abort();
+  // A consumer aborted by its link resolves: it is not a failure.
+  await expect(running).resolves.toBeUndefined();
+  expect(pushed.every((sample) => sample.hostId === target.hostId)).toBe(true);
+}
+
+/** Every sample the runtime's ring holds from `sinceMs` up to and including `untilMs`. */
+async function ringSamples(sinceMs: number, untilMs: number): Promise<MetricSample__Output[]> {
+  const runtime = await connect();
+  const stream = runtime.streamMetrics(sinceMs);
+  const got: MetricSample__Output[] = [];
+  for await (const sample of stream) {
+    if (Number(sample.atMs) > untilMs) break;
+    got.push(sample);
+    if (Number(sample.atMs) === untilMs) break;
+  }
+  return got;
+}
+
+/** The times of the next `count` samples the runtime takes after `afterMs`, read on a live stream of their own. */
+async function liveSamplesAfter(afterMs: number, count: number): Promise<number[]> {
+  const runtime = await connect();
+  const times: number[] = [];
+  for await (const sample of runtime.streamMetrics(0)) {
+    if (Number(sample.atMs) > afterMs) times.push(Number(sample.atMs));
+    if (times.length >= count) break;
+  }
+  return times;
+}
+
+function points(metric: string, fromMs: number, toMs: number): MetricPoint[] {
+  const result = metrics.query({ hostId: target.hostId, metrics: [metric], fromMs, toMs, maxPoints: 1500 });
+  expect(result.tier).toBe('1s');
+  return result.series[0]!.points;
+}
+
+const second = (ms: number): number => Math.floor(ms / 1000) * 1000;
+
+beforeAll(async () => {
+  host = await labRef.lab.addSshHost({ login: 'root-key' });
+  buildRuntimeBundle(layout.bundleDir, 120_000);
+  certs = makeRuntimeCerts();
+  writeDaemonFiles({
+    configFile: layout.configFile,
+    manifest: MANIFEST,
+    listenPort: RUNTIME_PORT,
+    stateDir: layout.stateDir,
+    logDir: layout.logDir,
+    certs,
+  });
+  await startRuntime();
+  store = openStore({ dataDir: path.join(tmp.path, 'control-center') });
+  const row = createHostsRepo(store.db).insertSsh(
+    {
+      name: host.name,
+      address: host.address,
+      port: host.port,
+      user: host.user,
+      authMethod: 'key',
+      keyPath: host.privateKeyPath,
+      secretId: null,
+      sudoSecretId: null,
+      jumpHostId: null,
+      role: null,
+      labels: [],
+    },
+    Date.now(),
+  );
+  target = { installName: 'metrics-test', hostId: row.id, hostName: row.name };
+  metrics = createMetricStore(store.db);
+}, 180_000);
+
+afterEach(async () => {
+  await Promise.all(connections.splice(0).map((c) => c.close()));
+  for (const session of sessions.splice(0)) session.close();
+});
+
+afterAll(async () => {
+  await stopRuntime().catch(() => {});
+  killDaemonsAndInstances([], layout.runtimeId);
+  metrics?.close();
+  store?.close();
+  certs?.remove();
+  tmp.remove();
+});
+
+describe('the metrics link consumer on a real runtime', () => {
+  it("stores host and per-process series at the runtime's time; after a cut shorter than the ring, every sample once, in order, no gap", async () => {
+    const pushed: LiveSample[] = [];
+    const ingest = createMetricsIngest({ store: metrics, onSample: (sample) => pushed.push(sample) });
+
+    // First run: nothing stored yet, so the ring's whole content comes first, then live samples.
+    await ingestUntil(ingest, pushed, () => pushed.length >= 4);
+    const firstRun = pushed.length;
+    const lastBeforeCut = pushed[firstRun - 1]!.t;
+    expect(metrics.newestSampleMs(target.hostId)).toBe(second(lastBeforeCut));
+
+    // The link is down while the runtime samples on: seen here on a stream of its own.
+    const missed = await liveSamplesAfter(lastBeforeCut, 3);
+
+    // Second run: from the second after the newest stored one, the ring backfills the cut.
+    await ingestUntil(ingest, pushed, () => pushed.length >= firstRun + 5);
+    const firstT = pushed[0]!.t;
+    const lastT = pushed[pushed.length - 1]!.t;
+
+    // Exactly the runtime's samples of that span, each once, in order: none missed over the cut, none repeated.
+    const ring = await ringSamples(firstT, lastT);
+    expect(pushed.map((sample) => sample.t)).toEqual(ring.map((sample) => Number(sample.atMs)));
+    for (const t of missed) expect(pushed.slice(firstRun).map((sample) => sample.t)).toContain(t);
+
+    // Host series and per-process series (the instance in the name), as the runtime gave them.
+    const newest = pushed[pushed.length - 1]!;
+    expect(newest.values['memory.total_bytes']).toBeGreaterThan(0);
+    expect(newest.values['filesystem.used_bytes:/']).toBeGreaterThan(0);
+    expect(newest.values['cpu.core_percent:0']).toBeGreaterThanOrEqual(0);
+    expect(newest.values['process.up:worker']).toBe(1);
+    expect(newest.values['process.rss_bytes:worker']).toBeGreaterThan(0);
+    expect(newest.clockSkewMs).toBeTypeOf('number');
+
+    // The store's 1 s tier: one point per second the runtime sampled (the last sample of a second wins), at the runtime's time.
+    metrics.flush();
+    const bySecond = new Map<number, MetricSample__Output>();
+    for (const sample of ring) bySecond.set(second(Number(sample.atMs)), sample);
+    const cpu = points('cpu.percent', firstT, lastT);
+    expect(cpu.map(([t]) => t)).toEqual([...bySecond.keys()]);
+    expect(cpu.map(([, mean]) => mean)).toEqual([...bySecond.values()].map((sample) => sample.host!.cpuPercent));
+    const rss = points('process.rss_bytes:worker', firstT, lastT);
+    expect(rss.map(([, mean]) => mean)).toEqual(
+      [...bySecond.values()].map((sample) => Number(sample.instances.find((i) => i.instance === 'worker')!.rssBytes)),
+    );
+    // No duplicate second and no hole between the first and the last.
+    const seconds = cpu.map(([t]) => t);
+    expect(new Set(seconds).size).toBe(seconds.length);
+  });
+
+  it('after a cut the runtime cannot backfill (it restarted, its ring is new), the missing seconds stay a gap', async () => {
+    const pushed: LiveSample[] = [];
+    const ingest = createMetricsIngest({ store: metrics, onSample: (sample) => pushed.push(sample) });
+    const storedBefore = metrics.newestSampleMs(target.hostId)!;
+    await ingestUntil(ingest, pushed, () => pushed.length >= 2);
+    // Resumed after what the first test stored: nothing older came again.
+    expect(pushed[0]!.t).toBeGreaterThanOrEqual(storedBefore + 1000);
+    const lastBefore = pushed[pushed.length - 1]!.t;
+    // Samples the runtime takes while the link is down, which its restart then loses with its ring.
+    const lost = await liveSamplesAfter(lastBefore, 2);
+
+    await stopRuntime();
+    await startRuntime();
+
+    const firstAfterIndex = pushed.length;
+    await ingestUntil(ingest, pushed, () => pushed.length >= firstAfterIndex + 2);
+    const firstAfter = pushed[firstAfterIndex]!.t;
+    expect(firstAfter).toBeGreaterThan(lost[lost.length - 1]!);
+
+    metrics.flush();
+    const cpu = points('cpu.percent', lastBefore, firstAfter).map(([t]) => t);
+    // Stored as missing: the second before the cut, then the first after it, nothing in between (not interpolated).
+    expect(cpu).toEqual([second(lastBefore), second(firstAfter)]);
+    expect(second(lost[lost.length - 1]!)).toBeGreaterThan(second(lastBefore));
+    expect(pushed.map((sample) => sample.t)).not.toContain(lost[lost.length - 1]);
+    expect(pushed.map((sample) => sample.t)).toEqual([...pushed.map((sample) => sample.t)].sort((a, b) => a - b));
+  });
+});
