@@ -303,8 +303,14 @@ describe('the install wizard, end to end', () => {
     expect(runtimeConfig).toMatch(/^\s+keep_files: 7$/m);
     await shoot(page, 'wizard-done', { fullPage: true });
 
-    // Finishing forgets the draft: the wizard starts afresh, here and after a reload.
+    // Finishing opens the new install's page and forgets the draft: the wizard starts afresh, then and after a reload.
     await page.getByTestId('wizard-next').click();
+    await page.waitForURL(new RegExp(`#/installs/${INSTALL_NAME}$`));
+    const installed = page.locator(`[data-testid="installed-page"][data-install-name="${INSTALL_NAME}"]`);
+    await installed.waitFor({ state: 'visible' });
+    await installed.locator(`[data-testid="installed-host"][data-host-name="${HOST_NAME}"]`).waitFor({ state: 'visible' });
+    await page.getByRole('link', { name: 'Install', exact: true }).click();
+    await page.waitForURL(/#\/install$/);
     await wizardAt(page, 'bundle').waitFor({ state: 'visible' });
     await page.reload({ waitUntil: 'load' });
     await wizardAt(page, 'bundle').waitFor({ state: 'visible' });

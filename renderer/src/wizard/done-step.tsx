@@ -4,6 +4,7 @@ import { Card } from '../ui/card';
 import { ErrorNotice, LoadingState } from '../ui/query-state';
 import { formatDateTime, formatDuration } from '../format/time';
 import { hrefFor } from '../router/route';
+import { navigate } from '../router/use-route';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { WizardNav } from './wizard-nav';
 
@@ -86,6 +87,11 @@ export function DoneStep({ wizard }: { wizard: WizardDraftHandle }) {
   const name = wizard.draft.installName;
   const health = useApiQuery('installs.health', { name }, { staleTime: 0, gcTime: 0 });
   const data = health.data;
+  // The draft is done with; the install's own page is where it is watched from now on.
+  const finish = async () => {
+    await wizard.discard();
+    navigate({ name: 'installed', installName: name });
+  };
   return (
     <div className="stack" data-testid="wizard-done-step">
       <Card
@@ -122,7 +128,7 @@ export function DoneStep({ wizard }: { wizard: WizardDraftHandle }) {
           ) : null}
         </div>
       </Card>
-      <WizardNav onBack={() => void wizard.go('install')} nextLabel="Finish" onNext={() => void wizard.discard()}>
+      <WizardNav onBack={() => void wizard.go('install')} nextLabel="Finish" onNext={() => void finish()}>
         <a className="button" href={hrefFor({ name: 'hosts' })}>
           Go to Hosts
         </a>
