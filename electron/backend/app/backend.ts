@@ -22,6 +22,8 @@ import { createAppLogger, type LogLevel } from '../logging/logger';
 import { defaultCounterReader, type CounterReader } from '../metrics/host-counters';
 import { startHostSampler, type HostSampler } from '../metrics/host-sampler';
 import { createMetricStore } from '../metrics/metric-store';
+import { metricRetentionFromEnv } from '../metrics/metric-retention';
+import type { RetentionMs } from '../metrics/metric-tiers';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { connectInProcess } from '../server/in-process-transport';
@@ -49,6 +51,8 @@ export interface BackendConfig {
    * commands and tests do not (a command that must not run beside one sets it).
    */
   claimDataDir?: boolean;
+  /** How long each metric tier is kept; default from SUTAZAI_METRICS_KEEP_1S_HOURS, SUTAZAI_METRICS_KEEP_1M_DAYS and SUTAZAI_METRICS_KEEP_1H_DAYS. */
+  metricRetention?: RetentionMs;
   /** Unlocks sealed secrets at start (web mode and CLI: the operator's passphrase). */
   vaultKey?: VaultKeySource;
   /** Who acts through this backend, for the record of trust decisions. */
@@ -92,6 +96,7 @@ export interface Backend {
  */
 export async function startBackend(config: BackendConfig): Promise<Backend> {
   const now = config.now ?? Date.now;
+  const metricRetention = config.metricRetention ?? metricRetentionFromEnv(process.env);
   // The store first: it is what checks that the data directory is usable at all.
   const store: Store = openStore({ dataDir: config.dataDir });
   // The log lives in the data directory, so it can only start once the store proved it usable.
@@ -125,7 +130,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const installLocks = createInstallLocks(store.db, { holder: config.mode, now, logger });
   const hub = new EventHub((event, error) => logger.error({ event, err: error }, 'event listener failed'));
   const repos = createRepositories(store.db, logger);
-  const metrics = createMetricStore(store.db, { clock: now, logger });
+  const metrics = createMetricStore(store.db, { clock: now, logger, retention: metricRetention });
   const local = repos.hosts.ensureLocal(now());
   const vault = createSecretVault(store.db);
   const startupWarnings: StartupWarning[] = [];
