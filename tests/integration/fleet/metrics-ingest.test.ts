@@ -6,6 +6,7 @@
 // what it no longer holds (the runtime restarted) stays a gap.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LiveSample, type MetricPoint } from '../../../electron/contract';
 import type { SshSession } from '../../../electron/backend/hosts/ssh/connect-ssh';
@@ -27,6 +28,10 @@ import { makeWaitFor } from '../../support/wait-for';
 
 const labRef = useTestLab();
 const RUNTIME_PORT = 7610;
+// A second runtime on the same host whose clock is 5 minutes ahead.
+const SKEWED_RUNTIME_PORT = 7611;
+const CLOCK_OFFSET_MS = 5 * 60_000;
+const CLOCK_OFFSET_MODULE = path.resolve(__dirname, '../../support/clock-offset.mjs');
 
 const MANIFEST = `version: 1
 processes:
@@ -45,16 +50,18 @@ let daemonStarts = 0;
 let store: Store;
 let metrics: MetricStore;
 let target: LinkTarget;
+const skewedRuntimeIds: string[] = [];
+let skewedDaemon: Daemon | undefined;
 const sessions: SshSession[] = [];
 const connections: RuntimeConnection[] = [];
 const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 50, diagnostics: () => `\n${daemon ? logTail(daemon.logFile) : ''}` });
 
-async function connect(): Promise<RuntimeConnection> {
+async function connect(runtimePort = RUNTIME_PORT): Promise<RuntimeConnection> {
   const session = await openLabSession(host);
   sessions.push(session);
   const runtime = await openRuntimeConnection({
     session,
-    runtimePort: RUNTIME_PORT,
+    runtimePort,
     tls: { caCertPem: certs.ca.certPem, ...certs.operator },
     callTimeoutMs: 5_000,
   });
@@ -73,6 +80,28 @@ async function startRuntime(): Promise<void> {
   });
 }
 
+/** A runtime of its own (state, config, port) whose wall clock runs CLOCK_OFFSET_MS ahead. */
+async function startSkewedRuntime(): Promise<Daemon> {
+  const skewed = daemonLayout(path.join(tmp.path, 'skewed'));
+  writeDaemonFiles({
+    configFile: skewed.configFile,
+    manifest: MANIFEST,
+    listenPort: SKEWED_RUNTIME_PORT,
+    stateDir: skewed.stateDir,
+    logDir: skewed.logDir,
+    certs,
+  });
+  const logFile = path.join(tmp.path, 'skewed-daemon.log');
+  const argv = [process.execPath, '--import', pathToFileURL(CLOCK_OFFSET_MODULE).href, layout.bundle, 'run', '--config', skewed.configFile];
+  const started = startDaemon(host.namespace, ['env', `SUTAZAI_TEST_CLOCK_OFFSET_MS=${CLOCK_OFFSET_MS}`, ...argv], logFile);
+  skewedRuntimeIds.push(skewed.runtimeId);
+  await waitFor('the skewed runtime in the namespace to be ready', () => {
+    if (started.hasExited()) throw new Error(`the skewed runtime exited:\n${logTail(logFile)}`);
+    return fs.readFileSync(logFile, 'utf8').includes('sutazai-runtime ready');
+  });
+  return started;
+}
+
 async function stopRuntime(): Promise<void> {
   const running = daemon;
   if (!running || running.hasExited() || running.pid <= 0) return;
@@ -85,10 +114,15 @@ async function stopRuntime(): Promise<void> {
 }
 
 /** The ingest running as a link runs it, until `stop` aborts it (the link going down); what it pushed live, in order. */
-async function ingestUntil(ingest: MetricsIngest, pushed: LiveSample[], enough: () => boolean): Promise<void> {
-  const runtime = await connect();
+async function ingestUntil(
+  ingest: MetricsIngest,
+  pushed: LiveSample[],
+  enough: () => boolean,
+  on: { target: LinkTarget; port: number } = { target, port: RUNTIME_PORT },
+): Promise<void> {
+  const runtime = await connect(on.port);
   const link = new AbortController();
-  const running = ingest.run(target, runtime, link.signal);
+  const running = ingest.run(on.target, runtime, link.signal);
   let failure: unknown = null;
   running.catch((error: unknown) => (failure = error));
   await waitFor('samples from the ingest', () => {
@@ -98,7 +132,7 @@ async function ingestUntil(ingest: MetricsIngest, pushed: LiveSample[], enough: 
   link.abort();
   // A consumer aborted by its link resolves: it is not a failure.
   await expect(running).resolves.toBeUndefined();
-  expect(pushed.every((sample) => sample.hostId === target.hostId)).toBe(true);
+  expect(pushed.every((sample) => sample.hostId === on.target.hostId)).toBe(true);
 }
 
 /** Every sample the runtime's ring holds from `sinceMs` up to and including `untilMs`. */
@@ -133,6 +167,26 @@ function points(metric: string, fromMs: number, toMs: number): MetricPoint[] {
 
 const second = (ms: number): number => Math.floor(ms / 1000) * 1000;
 
+/** A host row of the control center's store for the lab host (the store keys series by it). */
+function addHostRow(name: string): { id: number; name: string } {
+  return createHostsRepo(store.db).insertSsh(
+    {
+      name,
+      address: host.address,
+      port: host.port,
+      user: host.user,
+      authMethod: 'key',
+      keyPath: host.privateKeyPath,
+      secretId: null,
+      sudoSecretId: null,
+      jumpHostId: null,
+      role: null,
+      labels: [],
+    },
+    Date.now(),
+  );
+}
+
 beforeAll(async () => {
   host = await labRef.lab.addSshHost({ login: 'root-key' });
   buildRuntimeBundle(layout.bundleDir, 120_000);
@@ -147,22 +201,7 @@ beforeAll(async () => {
   });
   await startRuntime();
   store = openStore({ dataDir: path.join(tmp.path, 'control-center') });
-  const row = createHostsRepo(store.db).insertSsh(
-    {
-      name: host.name,
-      address: host.address,
-      port: host.port,
-      user: host.user,
-      authMethod: 'key',
-      keyPath: host.privateKeyPath,
-      secretId: null,
-      sudoSecretId: null,
-      jumpHostId: null,
-      role: null,
-      labels: [],
-    },
-    Date.now(),
-  );
+  const row = addHostRow(host.name);
   target = { installName: 'metrics-test', hostId: row.id, hostName: row.name };
   metrics = createMetricStore(store.db);
 }, 180_000);
@@ -174,7 +213,15 @@ afterEach(async () => {
 
 afterAll(async () => {
   await stopRuntime().catch(() => {});
+  if (skewedDaemon && !skewedDaemon.hasExited() && skewedDaemon.pid > 0) {
+    try {
+      process.kill(-skewedDaemon.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   killDaemonsAndInstances([], layout.runtimeId);
+  for (const runtimeId of skewedRuntimeIds) killDaemonsAndInstances([], runtimeId);
   metrics?.close();
   store?.close();
   certs?.remove();
@@ -256,5 +303,36 @@ describe('the metrics link consumer on a real runtime', () => {
     expect(second(lost[lost.length - 1]!)).toBeGreaterThan(second(lastBefore));
     expect(pushed.map((sample) => sample.t)).not.toContain(lost[lost.length - 1]);
     expect(pushed.map((sample) => sample.t)).toEqual([...pushed.map((sample) => sample.t)].sort((a, b) => a - b));
+  });
+
+  it("places the samples of a host whose clock is minutes ahead at that host's time, and reports the skew", async () => {
+    // Every sample of the skewed runtime is taken after this and arrives before `after`.
+    const before = Date.now();
+    skewedDaemon = await startSkewedRuntime();
+    const row = addHostRow(`${host.name}-skewed`);
+    const skewedTarget: LinkTarget = { installName: 'metrics-test', hostId: row.id, hostName: row.name };
+    const warnings: Array<Record<string, unknown>> = [];
+    const pushed: LiveSample[] = [];
+    const ingest = createMetricsIngest({
+      store: metrics,
+      onSample: (sample) => pushed.push(sample),
+      logger: { info: () => {}, warn: (details) => warnings.push(details) },
+    });
+    await ingestUntil(ingest, pushed, () => pushed.length >= 3, { target: skewedTarget, port: SKEWED_RUNTIME_PORT });
+    const after = Date.now();
+
+    // Stored at the host's time: minutes after anything this machine's clock has read.
+    const newest = metrics.newestSampleMs(skewedTarget.hostId)!;
+    expect(newest).toBeGreaterThan(after + CLOCK_OFFSET_MS / 2);
+    expect(newest).toBe(second(pushed[pushed.length - 1]!.t));
+    // The skew: at most the offset (a sample is taken before it arrives), and within the link's delay of it.
+    const skew = ingest.clockSkew(skewedTarget.hostId)!;
+    expect(skew.skewMs).toBeLessThanOrEqual(CLOCK_OFFSET_MS);
+    expect(skew.skewMs).toBeGreaterThan(CLOCK_OFFSET_MS - (after - before));
+    expect(pushed[pushed.length - 1]!.clockSkewMs).toBe(skew.skewMs);
+    // Said once in the log, with the host, not once per sample.
+    expect(warnings).toEqual([{ hostId: skewedTarget.hostId, host: skewedTarget.hostName, skewMs: expect.any(Number) }]);
+    // The well-set host's skew is unaffected: each host has its own.
+    expect(ingest.clockSkew(target.hostId)).toBeNull();
   });
 });

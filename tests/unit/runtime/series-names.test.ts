@@ -8,6 +8,8 @@ import {
   HOST_SERIES,
   isProcessSeries,
   isSeriesName,
+  LiveSampleSchema,
+  MetricsQueryParamsSchema,
   parseSeriesName,
   PROCESS_SERIES,
   SERIES_FAMILIES,
@@ -120,6 +122,20 @@ describe('series names: one vocabulary for the runtime and the control center', 
     expect(values.get('process.restarts:agent-2')).toBe(5);
     expect(values.has('process.cpu_percent:agent-2')).toBe(false);
     for (const name of values.keys()) expect(isSeriesName(name), name).toBe(true);
+  });
+
+  it('lets metrics.query read any series of the vocabulary, per-process ones included, and nothing else', () => {
+    const query = { hostId: 1, fromMs: 0, toMs: 1000 };
+    const parsed = MetricsQueryParamsSchema.parse({
+      ...query,
+      metrics: ['cpu.percent', 'process.rss_bytes:agent-1', 'filesystem.used_percent:/'],
+    });
+    expect(parsed.metrics).toEqual(['cpu.percent', 'process.rss_bytes:agent-1', 'filesystem.used_percent:/']);
+    for (const metrics of [['cpuPercent'], ['process.rss_bytes'], []]) {
+      expect(MetricsQueryParamsSchema.safeParse({ ...query, metrics }).success, String(metrics)).toBe(false);
+    }
+    expect(LiveSampleSchema.safeParse({ hostId: 1, t: 5, values: { 'process.up:agent-1': 1 }, clockSkewMs: -300_000 }).success).toBe(true);
+    expect(LiveSampleSchema.safeParse({ hostId: 1, t: 5, values: { bogus: 1 } }).success).toBe(false);
   });
 
   it("names each family's Prometheus twin as the runtime's exposition writes it", () => {
