@@ -54,6 +54,7 @@ import {
 } from './install-runs';
 import { WizardDraftInputSchema, WizardDraftSchema } from './wizard';
 import { VaultPassphraseSchema, VaultStatusSchema } from './secrets';
+import { fleetEventEvents, fleetEventMethods } from './fleet-events';
 import { prometheusTargetMethods } from './prometheus-targets';
 
 /**
@@ -414,6 +415,7 @@ export const methods = {
     params: z.object({ passphrase: VaultPassphraseSchema, newPassphrase: VaultPassphraseSchema }).strict(),
     result: z.object({ resealed: z.number().int().nonnegative(), unreadable: z.number().int().nonnegative() }),
   },
+  ...fleetEventMethods,
   ...prometheusTargetMethods,
 } as const;
 
@@ -440,6 +442,7 @@ export const events = {
     params: z.object({ progressId: ProgressIdSchema }).strict(),
     payload: InstallRunProgressSchema,
   },
+  ...fleetEventEvents,
 } as const;
 
 export type Methods = typeof methods;

@@ -68,6 +68,8 @@ export const ERROR_CODES = [
   'RUNTIME_TLS_FAILED',
   'RUNTIME_PERMISSION_DENIED',
   'RUNTIME_CALL_FAILED',
+  // Fleet events: a retention setting out of its range (refused, never clamped).
+  'EVENTS_RETENTION_INVALID',
   // Metrics: a tier's retention setting that would not act as written (out of its bounds, or shorter than a finer tier's).
   'METRICS_RETENTION_INVALID',
   /** No host of the install serves its runtime's /metrics beyond loopback, so a site's Prometheus has nothing to scrape. */

@@ -10,6 +10,7 @@ export * from './installs';
 export * from './install-progress';
 export * from './install-runs';
 export * from './wizard';
+export * from './fleet-events';
 export * from './prometheus-targets';
 export * from './api';
 export * from './messages';

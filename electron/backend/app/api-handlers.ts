@@ -10,10 +10,11 @@ import type { MetricStore } from '../metrics/metric-store';
 import type { VaultAccess } from '../secrets/vault-unlock';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AppInfo } from './app-info';
+import { createFleetEventHandlers, createFleetEventSources, type FleetEventApiDeps } from './fleet-event-handlers';
 import { createInstallEventSources, createInstallHandlers, type InstallApiDeps } from './install-handlers';
 import { createInstallRunSources } from './install-run-handlers';
 
-export interface ApiDeps extends InstallApiDeps {
+export interface ApiDeps extends InstallApiDeps, FleetEventApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -73,11 +74,13 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'secrets.unlock': ({ passphrase }) => secrets.unlockWithPassphrase(passphrase),
     'secrets.changePassphrase': ({ passphrase, newPassphrase }) => secrets.changePassphrase(passphrase, newPassphrase),
     ...createInstallHandlers(deps),
+    ...createFleetEventHandlers(deps),
   };
 }
 
-export function createEventSources({ hosts, hub }: ApiDeps): EventSources {
+export function createEventSources({ hosts, hub, fleetEvents }: ApiDeps): EventSources {
   return {
+    ...createFleetEventSources({ fleetEvents }),
     ...createInstallEventSources({ hub }),
     ...createInstallRunSources({ hub }),
     'metrics.live': ({ hostId }, emit) => {

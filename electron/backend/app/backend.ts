@@ -8,6 +8,8 @@ import { createInstallEngine } from '../install/engine/install-engine';
 import { createInstallJobs } from '../install/jobs/install-jobs';
 import { createInstallOperations } from '../install/jobs/install-operations';
 import { checkInstalledHealth } from '../fleet/installed-health';
+import { eventRetentionFromEnv, type EventRetention } from '../fleet/events/event-retention';
+import { createFleetEventLog } from '../fleet/events/fleet-event-log';
 import { prometheusTargetsOf } from '../fleet/prometheus-targets';
 import { createWizardDrafts } from '../wizard/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
@@ -53,6 +55,8 @@ export interface BackendConfig {
   claimDataDir?: boolean;
   /** How long each metric tier is kept; default from SUTAZAI_METRICS_KEEP_1S_HOURS, SUTAZAI_METRICS_KEEP_1M_DAYS and SUTAZAI_METRICS_KEEP_1H_DAYS. */
   metricRetention?: RetentionMs;
+  /** How long and how many fleet events are kept; default from SUTAZAI_EVENTS_MAX_AGE_DAYS and SUTAZAI_EVENTS_MAX_COUNT. */
+  eventRetention?: EventRetention;
   /** Unlocks sealed secrets at start (web mode and CLI: the operator's passphrase). */
   vaultKey?: VaultKeySource;
   /** Who acts through this backend, for the record of trust decisions. */
@@ -97,6 +101,8 @@ export interface Backend {
 export async function startBackend(config: BackendConfig): Promise<Backend> {
   const now = config.now ?? Date.now;
   const metricRetention = config.metricRetention ?? metricRetentionFromEnv(process.env);
+  // A retention out of range stops the start before anything is opened.
+  const eventRetention = config.eventRetention ?? eventRetentionFromEnv(process.env);
   // The store first: it is what checks that the data directory is usable at all.
   const store: Store = openStore({ dataDir: config.dataDir });
   // The log lives in the data directory, so it can only start once the store proved it usable.
@@ -131,6 +137,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const hub = new EventHub((event, error) => logger.error({ event, err: error }, 'event listener failed'));
   const repos = createRepositories(store.db, logger);
   const metrics = createMetricStore(store.db, { clock: now, logger, retention: metricRetention });
+  const fleetEvents = createFleetEventLog(store.db, { now, retention: eventRetention, logger });
   const local = repos.hosts.ensureLocal(now());
   const vault = createSecretVault(store.db);
   const startupWarnings: StartupWarning[] = [];
@@ -245,7 +252,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   };
   // The desktop shell opens the vault with the OS secret store; every other entry takes a passphrase.
   const secrets = createVaultAccess(store.db, vault, { acceptsPassphrase: config.mode !== 'desktop', logger });
-  const deps = { info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService, secrets, ...installApi };
+  const deps = { fleetEvents, info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService, secrets, ...installApi };
   const dispatcher = createDispatcher({
     handlers: createMethodHandlers(deps),
     sources: createEventSources(deps),
@@ -299,6 +306,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       installLocks.releaseAll();
       releaseDataDir();
       await ready;
+      fleetEvents.close();
       metrics.close();
       store.close();
       logger.info({}, 'backend stopped');

@@ -13,6 +13,7 @@ import { migration008 } from './008-wizard-host-overrides';
 import { migration009 } from './009-vault-key-stretching';
 import { migration010 } from './010-install-locks-and-data-dir-owner';
 import { migration014 } from './014-one-bundle-file-per-version';
+import { migration015 } from './015-fleet-events';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -29,4 +30,5 @@ export const migrations: readonly Migration[] = [
   migration009,
   migration010,
   migration014,
+  migration015,
 ];
