@@ -10,6 +10,7 @@ import { HostsPage } from './hosts/hosts-page';
 import { InstallWizardPage } from './wizard/install-wizard-page';
 import { InstalledPage } from './installs/installed-page';
 import { InstallsPage } from './installs/installs-page';
+import { FleetOverviewPage } from './fleet/fleet-overview-page';
 import { ProbeJobPage } from './probes/probe-job-page';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
 import { hrefFor, type Route } from './router/route';
@@ -87,6 +88,11 @@ function Sidebar({ route }: { route: Route }) {
             Installs
           </a>
         </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'fleet' })} aria-current={route.name === 'fleet' ? 'page' : undefined}>
+            Fleet
+          </a>
+        </li>
       </ul>
       <About />
     </nav>
@@ -123,6 +129,8 @@ function Page({ route }: { route: Route }) {
       return <InstallWizardPage />;
     case 'installs':
       return <InstallsPage />;
+    case 'fleet':
+      return <FleetOverviewPage />;
     case 'installed':
       return (
         <InstalledPage

@@ -7,12 +7,14 @@ export type Route =
   | { name: 'configuration' }
   | { name: 'install' }
   | { name: 'installs' }
+  /** Every host of every install at a glance. */
+  | { name: 'fleet' }
   /** One recorded install; `upgradeTo` opens its upgrade to that version (the Bundles page links there after an import). */
   | { name: 'installed'; installName: string; upgradeTo?: string }
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`,
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`,
  * `#/installs/<name>/upgrade/<version>`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
@@ -31,6 +33,7 @@ export function parseRoute(hash: string): Route {
   if (segments.length === 1 && segments[0] === 'bundles') return { name: 'bundles' };
   if (segments.length === 1 && segments[0] === 'configuration') return { name: 'configuration' };
   if (segments.length === 1 && segments[0] === 'install') return { name: 'install' };
+  if (segments.length === 1 && segments[0] === 'fleet') return { name: 'fleet' };
   if (segments[0] === 'installs') {
     if (segments.length === 1) return { name: 'installs' };
     const installName = decodeSegment(segments[1]!);
@@ -66,6 +69,8 @@ export function hrefFor(route: Route): string {
       return '#/install';
     case 'installs':
       return '#/installs';
+    case 'fleet':
+      return '#/fleet';
     case 'installed':
       return `#/installs/${encodeURIComponent(route.installName)}${route.upgradeTo !== undefined ? `/upgrade/${route.upgradeTo}` : ''}`;
     case 'not-found':

@@ -10,13 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMetricsHttp, type MetricsHttp } from '../../../agents-runtime/src/metrics/metrics-http';
 import { createMetricsService, type MetricsService } from '../../../agents-runtime/src/metrics/metrics-service';
 import type { MetricSample } from '../../../agents-runtime/src/metrics/metric-sample';
-import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { openStore } from '../../../electron/backend/store/open-store';
-import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
-import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
-import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
-import { createInstallsRepo } from '../../../electron/backend/store/installs-repo';
 import { freePort } from '../../support/free-ports';
+import { seedRecordedInstalls } from '../../support/recorded-installs';
 import { runSutazaiAsync } from '../../support/run-sutazai';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
@@ -194,47 +190,15 @@ describe('a real Prometheus scraping through `sutazai prometheus-targets`', () =
     fs.mkdirSync(dataDir);
     const store = openStore({ dataDir });
     try {
-      const db = store.db;
-      const addHost = (name: string) =>
-        createHostsRepo(db).insertSsh(
-          {
-            name,
-            // This machine, reached as a site's Prometheus would reach the host.
-            address: '127.0.0.1',
-            port: 22,
-            user: 'root',
-            authMethod: 'agent',
-            keyPath: null,
-            secretId: null,
-            sudoSecretId: null,
-            jumpHostId: null,
-            role: null,
-            labels: [],
-          },
-          1,
-        ).id;
-      const fingerprint = `SHA256:${'A'.repeat(43)}`;
-      createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-      const bundleId = createBundlesRepo(db).insert({
-        name: 'sutazai',
-        version: '0.1.0',
-        signerFingerprint: fingerprint,
-        manifest: '{}',
-        fileSha256: 'a'.repeat(64),
-        size: 10,
-        path: 'bundles/x',
-        importedAt: 1,
-      });
-      const installs = createInstallsRepo(db);
-      for (const [name, layer] of [
-        [INSTALL, `runtime: { metrics_listen_address: 0.0.0.0, metrics_port: ${http.port} }\n`],
-        ['quiet', ''],
-      ] as const) {
-        const id = installs.insert({ name, bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null }, 5);
-        const { config } = loadInstallConfig({ install: [{ name: 'install.yaml', text: layer }] });
-        const member = addHost(name === INSTALL ? HOST : 'quiet-1');
-        installs.upsertHost({ installId: id, hostId: member, role: 'both', gpu: false, config: JSON.stringify(config) }, 6);
-      }
+      // This machine stands for the host, reached as a site's Prometheus would reach it.
+      seedRecordedInstalls(store.db, [
+        {
+          name: INSTALL,
+          config: `runtime: { metrics_listen_address: 0.0.0.0, metrics_port: ${http.port} }\n`,
+          hosts: [{ name: HOST, address: '127.0.0.1', state: 'installed' }],
+        },
+        { name: 'quiet', hosts: [{ name: 'quiet-1', address: '127.0.0.1', state: 'installed' }] },
+      ]);
     } finally {
       store.close();
     }

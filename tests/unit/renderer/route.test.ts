@@ -57,6 +57,12 @@ describe('parseRoute', () => {
     expect(parseRoute('#/installs/%E0%A4%A')).toEqual({ name: 'not-found', path: '/installs/%E0%A4%A' });
   });
 
+  it('reads the fleet overview', () => {
+    expect(parseRoute('#/fleet')).toEqual({ name: 'fleet' });
+    expect(parseRoute('#/fleet/')).toEqual({ name: 'fleet' });
+    expect(parseRoute('#/fleet/x')).toEqual({ name: 'not-found', path: '/fleet/x' });
+  });
+
   it('names unknown paths as not found', () => {
     expect(parseRoute('#/hosts/1/logs')).toEqual({ name: 'not-found', path: '/hosts/1/logs' });
   });
@@ -74,6 +80,7 @@ describe('hrefFor', () => {
       { name: 'installs' },
       { name: 'installed', installName: 'lab' },
       { name: 'installed', installName: 'lab', upgradeTo: '0.2.0' },
+      { name: 'fleet' },
     ] as const) {
       expect(parseRoute(hrefFor(route))).toEqual(route);
     }

@@ -1,0 +1,235 @@
+import { useMemo } from 'react';
+import type { HostSummary, InstallRecord } from '../../../electron/contract';
+import { useApiQuery, useHostList } from '../api/queries';
+import { formatBytes } from '../format/bytes';
+import { formatPercent } from '../format/number';
+import { ROLE_LABELS } from '../hosts/host-form';
+import { useInstallChanges } from '../installs/use-install-changes';
+import { hrefFor } from '../router/route';
+import { DataTable, type Column } from '../ui/data-table';
+import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
+import { RelativeTime } from '../ui/relative-time';
+import { useNow } from '../ui/use-now';
+import { useSessionState } from '../ui/use-session-state';
+import {
+  fleetRows,
+  matchesFilter,
+  SORT_KEYS,
+  SORT_LABELS,
+  sortRows,
+  usageNow,
+  type FleetRow,
+  type HostUsage,
+  type SortKey,
+  type UsageNow,
+} from './fleet-rows';
+import { Sparkline } from './sparkline';
+import { useFleetUsage, USAGE_WINDOW_MS } from './use-fleet-usage';
+
+const STATE_CLASS: Record<FleetRow['state'], string> = {
+  installed: 'status status-ok',
+  installing: 'status status-pending',
+  planned: 'status status-pending',
+  failed: 'status status-fail',
+};
+
+/**
+ * Every host of every recorded install on one screen: what it is, whether its install
+ * went through, and its CPU and memory now with the last 15 minutes beside them; a filter
+ * and an order that put the hosts needing a look first. Rows link to the host and the install.
+ */
+export function FleetOverviewPage() {
+  const installs = useApiQuery('installs.list', {});
+  const hosts = useHostList();
+  useInstallChanges();
+  return (
+    <section className="page" data-testid="fleet-page">
+      <header className="page-head">
+        <div>
+          <h1>Fleet</h1>
+          <p className="page-sub">Every installed host at a glance: CPU and memory now and over the last 15 minutes.</p>
+        </div>
+      </header>
+      {installs.isError ? (
+        <ErrorNotice title="Could not load the installs" error={installs.error} onRetry={() => void installs.refetch()} />
+      ) : hosts.isError ? (
+        <ErrorNotice title="Could not load the hosts" error={hosts.error} onRetry={() => void hosts.refetch()} />
+      ) : !installs.data || !hosts.data ? (
+        <LoadingState label="Loading the fleet…" />
+      ) : installs.data.length === 0 ? (
+        <EmptyState title="Nothing installed yet">
+          The fleet is the hosts of your installs. <a href={hrefFor({ name: 'install' })}>The Install page</a> walks you through a first
+          one.
+        </EmptyState>
+      ) : (
+        <FleetTable installs={installs.data} hosts={hosts.data} />
+      )}
+    </section>
+  );
+}
+
+function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: HostSummary[] }) {
+  const rows = useMemo(() => fleetRows(installs, hosts), [installs, hosts]);
+  const hostIds = useMemo(() => rows.map((r) => r.hostId), [rows]);
+  const usage = useFleetUsage(hostIds);
+  const [filter, setFilter] = useSessionState('fleet.filter', '', (v) => (typeof v === 'string' ? v : null));
+  const [sort, setSort] = useSessionState<SortKey>('fleet.sort', 'name', (v) => (SORT_KEYS.includes(v as SortKey) ? (v as SortKey) : null));
+  const now = useNow(10_000);
+  const nowOf = (row: FleetRow) => usageNow(row, usage.byHost.get(row.hostId));
+  const shown = sortRows(
+    rows.filter((r) => matchesFilter(r, filter)),
+    sort,
+    nowOf,
+  );
+  const failedInstalls = rows.filter((r) => r.state === 'failed').length;
+  return (
+    <div className="stack">
+      <div className="toolbar-group fleet-toolbar">
+        <span className="toolbar-count" data-testid="fleet-count">
+          {shown.length === rows.length ? `${rows.length} hosts` : `${shown.length} of ${rows.length} hosts`} in {installs.length}{' '}
+          {installs.length === 1 ? 'install' : 'installs'}
+          {failedInstalls > 0 ? `, ${failedInstalls} whose install failed` : ''}
+        </span>
+        <label className="fleet-control">
+          <span>Filter</span>
+          <input
+            className="input input-inline"
+            type="search"
+            value={filter}
+            placeholder="install, host, role, state"
+            onChange={(event) => setFilter(event.target.value)}
+            data-testid="fleet-filter"
+          />
+        </label>
+        <label className="fleet-control">
+          <span>Order</span>
+          <select
+            className="input input-inline"
+            value={sort}
+            onChange={(event) => setSort(event.target.value as SortKey)}
+            data-testid="fleet-sort"
+          >
+            {SORT_KEYS.map((key) => (
+              <option key={key} value={key}>
+                {SORT_LABELS[key]}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {usage.failed.length > 0 ? (
+        <ErrorNotice
+          title={`The history of ${usage.failed.length === 1 ? 'one host' : `${usage.failed.length} hosts`} could not be read`}
+          error={usage.failed[0]!.error}
+        />
+      ) : null}
+      {shown.length === 0 ? (
+        <EmptyState title="No host matches the filter">
+          <button type="button" className="button" onClick={() => setFilter('')}>
+            Clear the filter
+          </button>
+        </EmptyState>
+      ) : (
+        <div className="card table-card">
+          <DataTable
+            className="fleet-table"
+            columns={columns(now, usage.byHost, nowOf)}
+            rows={shown}
+            rowKey={(row) => row.hostId}
+            rowProps={(row) => ({
+              'data-testid': 'fleet-row',
+              'data-host-name': row.host,
+              'data-install-name': row.install,
+              'data-state': row.state,
+            })}
+          />
+        </div>
+      )}
+    </div>
+  );
+}
+
+function columns(nowMs: number, usage: Map<number, HostUsage>, nowOf: (row: FleetRow) => UsageNow): Array<Column<FleetRow>> {
+  const fromMs = nowMs - USAGE_WINDOW_MS;
+  return [
+    {
+      header: 'Host',
+      cell: (row) => (
+        <>
+          <a className="host-name" href={hrefFor({ name: 'host', hostId: row.hostId })}>
+            {row.host}
+          </a>
+          <div className="cell-sub">
+            <a href={hrefFor({ name: 'installed', installName: row.install })}>{row.install}</a> · {ROLE_LABELS[row.role]}
+          </div>
+        </>
+      ),
+    },
+    {
+      header: 'Install state',
+      cell: (row) => (
+        <>
+          <span className={STATE_CLASS[row.state]}>{row.state}</span>
+          <div className="cell-sub mono">{row.release ?? 'no release yet'}</div>
+        </>
+      ),
+    },
+    {
+      header: 'CPU',
+      numeric: true,
+      cellProps: (row) => ({ 'data-testid': 'fleet-cpu', 'data-value': nowOf(row).cpuPercent ?? '' }),
+      cell: (row) => (
+        <Usage
+          figure={nowOf(row).cpuPercent}
+          text={(v) => formatPercent(v, 0)}
+          sparkline={
+            <Sparkline
+              points={usage.get(row.hostId)?.cpu ?? []}
+              fromMs={fromMs}
+              toMs={nowMs}
+              max={100}
+              label={`CPU of ${row.host} over the last 15 minutes`}
+              testId="fleet-cpu-sparkline"
+            />
+          }
+        />
+      ),
+    },
+    {
+      header: 'Memory',
+      numeric: true,
+      cellProps: (row) => ({ 'data-testid': 'fleet-memory', 'data-value': nowOf(row).memoryPercent ?? '' }),
+      cell: (row) => (
+        <Usage
+          figure={nowOf(row).memoryPercent}
+          text={(v) => `${formatPercent(v, 0)}${row.memoryTotalBytes !== null ? ` of ${formatBytes(row.memoryTotalBytes)}` : ''}`}
+          sparkline={
+            <Sparkline
+              points={(usage.get(row.hostId)?.memory ?? []).map(([t, mean, min, max]) =>
+                row.memoryTotalBytes ? [t, (mean / row.memoryTotalBytes) * 100, min, max] : [t, NaN, min, max],
+              )}
+              fromMs={fromMs}
+              toMs={nowMs}
+              max={100}
+              label={`Memory of ${row.host} over the last 15 minutes`}
+              testId="fleet-memory-sparkline"
+            />
+          }
+        />
+      ),
+    },
+    {
+      header: 'Last sample',
+      cell: (row) => <RelativeTime ms={nowOf(row).lastSampleMs} never="none in 15 min" testId="fleet-last-sample" />,
+    },
+  ];
+}
+
+function Usage({ figure, text, sparkline }: { figure: number | null; text: (value: number) => string; sparkline: React.ReactNode }) {
+  return (
+    <div className="fleet-usage">
+      {sparkline}
+      <span className="figure fleet-usage-figure">{figure === null ? <span className="muted">—</span> : text(figure)}</span>
+    </div>
+  );
+}

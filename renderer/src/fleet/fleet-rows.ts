@@ -1,0 +1,115 @@
+import type { HostSummary, InstallRecord, MetricPoint } from '../../../electron/contract';
+
+/**
+ * The Fleet overview's rows: one per host of every recorded install, with what the page
+ * shows and sorts by. Pure, so sorting and filtering are the same wherever they are used.
+ */
+
+export type InstallHostState = InstallRecord['hosts'][number]['state'];
+
+export interface FleetRow {
+  install: string;
+  hostId: number;
+  host: string;
+  role: InstallRecord['hosts'][number]['role'];
+  state: InstallHostState;
+  /** The release it runs now, as the store recorded it. */
+  release: string | null;
+  /** From the host's last probe; null before one. */
+  memoryTotalBytes: number | null;
+}
+
+/** A host's last 15 minutes as the store has them (mean per point); NaN marks a gap. */
+export interface HostUsage {
+  cpu: MetricPoint[];
+  memory: MetricPoint[];
+}
+
+export interface UsageNow {
+  cpuPercent: number | null;
+  memoryPercent: number | null;
+  /** When the newest sample was taken; null when the store has none in the window. */
+  lastSampleMs: number | null;
+}
+
+export const SORT_KEYS = ['name', 'cpu', 'memory', 'state', 'last-sample'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+export const SORT_LABELS: Record<SortKey, string> = {
+  name: 'Install and host',
+  cpu: 'CPU, busiest first',
+  memory: 'Memory, fullest first',
+  state: 'Problems first',
+  'last-sample': 'Longest silent first',
+};
+
+export function fleetRows(installs: readonly InstallRecord[], hosts: readonly HostSummary[]): FleetRow[] {
+  const memory = new Map(hosts.map((h) => [h.id, h.memoryBytes]));
+  return installs.flatMap((install) =>
+    install.hosts.map((h) => ({
+      install: install.name,
+      hostId: h.hostId,
+      host: h.hostName,
+      role: h.role,
+      state: h.state,
+      release: h.releases.find((r) => r.state === 'current')?.version ?? null,
+      memoryTotalBytes: memory.get(h.hostId) ?? null,
+    })),
+  );
+}
+
+/** The newest finite point of a series. */
+function newest(points: readonly MetricPoint[]): MetricPoint | null {
+  for (let i = points.length - 1; i >= 0; i -= 1) if (Number.isFinite(points[i]![1])) return points[i]!;
+  return null;
+}
+
+export function usageNow(row: Pick<FleetRow, 'memoryTotalBytes'>, usage: HostUsage | undefined): UsageNow {
+  if (!usage) return { cpuPercent: null, memoryPercent: null, lastSampleMs: null };
+  const cpu = newest(usage.cpu);
+  const memory = newest(usage.memory);
+  const total = row.memoryTotalBytes;
+  return {
+    cpuPercent: cpu ? cpu[1] : null,
+    memoryPercent: memory && total !== null && total > 0 ? Math.min(100, (memory[1] / total) * 100) : null,
+    lastSampleMs: Math.max(cpu?.[0] ?? -1, memory?.[0] ?? -1) < 0 ? null : Math.max(cpu?.[0] ?? -1, memory?.[0] ?? -1),
+  };
+}
+
+/** A filter's words each match the install, host, role, state or release (any order, any case). */
+export function matchesFilter(row: FleetRow, filter: string): boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const text = [row.install, row.host, row.role, row.state, row.release ?? ''].join(' ').toLowerCase();
+  return words.every((word) => text.includes(word));
+}
+
+const STATE_RANK: Record<InstallHostState, number> = { failed: 0, installing: 1, planned: 2, installed: 3 };
+
+const byName = (a: FleetRow, b: FleetRow) => a.install.localeCompare(b.install) || a.host.localeCompare(b.host);
+
+/** Rows without a figure go last whatever the order, so the busiest host is always first. */
+function byFigure(figure: (row: FleetRow) => number | null, descending: boolean) {
+  return (a: FleetRow, b: FleetRow) => {
+    const x = figure(a);
+    const y = figure(b);
+    if (x === null || y === null) return x === y ? byName(a, b) : x === null ? 1 : -1;
+    return (descending ? y - x : x - y) || byName(a, b);
+  };
+}
+
+export function sortRows(rows: readonly FleetRow[], key: SortKey, now: (row: FleetRow) => UsageNow): FleetRow[] {
+  const sorted = [...rows];
+  switch (key) {
+    case 'name':
+      return sorted.sort(byName);
+    case 'cpu':
+      return sorted.sort(byFigure((r) => now(r).cpuPercent, true));
+    case 'memory':
+      return sorted.sort(byFigure((r) => now(r).memoryPercent, true));
+    case 'state':
+      return sorted.sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || byName(a, b));
+    case 'last-sample':
+      // Never sampled counts as the most silent.
+      return sorted.sort((a, b) => (now(a).lastSampleMs ?? -1) - (now(b).lastSampleMs ?? -1) || byName(a, b));
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { HostSummary, InstallRecord, MetricPoint } from '../../../electron/contract';
+import { fleetRows, matchesFilter, sortRows, usageNow, type FleetRow, type HostUsage } from '../../../renderer/src/fleet/fleet-rows';
+
+function install(name: string, hosts: Array<[number, string, InstallRecord['hosts'][number]['state'], string | null]>): InstallRecord {
+  return {
+    id: name.length,
+    name,
+    bundle: { id: 1, name: 'sutazai', version: '1.0.0' },
+    createdAt: 1,
+    updatedAt: 2,
+    hosts: hosts.map(([hostId, hostName, state, current]) => ({
+      hostId,
+      hostName,
+      role: 'both',
+      gpu: false,
+      state,
+      mode: 'system',
+      rootDir: '/opt/sutazai',
+      service: 'systemd',
+      releases:
+        current === null
+          ? []
+          : [
+              {
+                version: current,
+                state: 'current',
+                path: `/opt/sutazai/releases/${current}`,
+                bundleSha256: 'a'.repeat(64),
+                installedAt: 1,
+              },
+            ],
+    })),
+  };
+}
+
+const GiB = 1024 ** 3;
+const hosts = [
+  { id: 1, memoryBytes: 8 * GiB },
+  { id: 2, memoryBytes: 16 * GiB },
+  { id: 3, memoryBytes: null },
+] as HostSummary[];
+const installs = [
+  install('prod', [
+    [2, 'web-2', 'installed', '1.0.0'],
+    [1, 'web-1', 'failed', null],
+  ]),
+  install('lab', [[3, 'lab-1', 'installing', null]]),
+];
+const p = (t: number, v: number): MetricPoint => [t, v, v, v];
+
+describe('the fleet overview rows', () => {
+  const rows = fleetRows(installs, hosts);
+  const usage = new Map<number, HostUsage>([
+    [1, { cpu: [p(1000, 10), p(2000, 80), p(3000, NaN)], memory: [p(1000, 2 * GiB), p(2000, 4 * GiB)] }],
+    [2, { cpu: [p(1000, 30)], memory: [p(1000, 12 * GiB)] }],
+  ]);
+  const nowOf = (row: FleetRow) => usageNow(row, usage.get(row.hostId));
+
+  it('has one row per host of every install, with its current release and memory size', () => {
+    expect(rows.map((r) => [r.install, r.host, r.state, r.release, r.memoryTotalBytes])).toEqual([
+      ['prod', 'web-2', 'installed', '1.0.0', 16 * GiB],
+      ['prod', 'web-1', 'failed', null, 8 * GiB],
+      ['lab', 'lab-1', 'installing', null, null],
+    ]);
+  });
+
+  it('reads now as the newest finite point (a trailing gap is not a zero), memory as a share of the probed size', () => {
+    expect(nowOf(rows[1]!)).toEqual({ cpuPercent: 80, memoryPercent: 50, lastSampleMs: 2000 });
+    expect(nowOf(rows[0]!)).toEqual({ cpuPercent: 30, memoryPercent: 75, lastSampleMs: 1000 });
+    expect(nowOf(rows[2]!)).toEqual({ cpuPercent: null, memoryPercent: null, lastSampleMs: null });
+  });
+
+  it('sorts by name, busiest or fullest first (hosts without figures last), problems first, longest silent first', () => {
+    const order = (key: Parameters<typeof sortRows>[1]) => sortRows(rows, key, nowOf).map((r) => r.host);
+    expect(order('name')).toEqual(['lab-1', 'web-1', 'web-2']);
+    expect(order('cpu')).toEqual(['web-1', 'web-2', 'lab-1']);
+    expect(order('memory')).toEqual(['web-2', 'web-1', 'lab-1']);
+    expect(order('state')).toEqual(['web-1', 'lab-1', 'web-2']);
+    expect(order('last-sample')).toEqual(['lab-1', 'web-2', 'web-1']);
+  });
+
+  it('filters by every word, in any field, in any case', () => {
+    const shown = (filter: string) => rows.filter((r) => matchesFilter(r, filter)).map((r) => r.host);
+    expect(shown('')).toEqual(['web-2', 'web-1', 'lab-1']);
+    expect(shown('PROD failed')).toEqual(['web-1']);
+    expect(shown('1.0.0')).toEqual(['web-2']);
+    expect(shown('lab web')).toEqual([]);
+  });
+});
