@@ -136,7 +136,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const installLocks = createInstallLocks(store.db, { holder: config.mode, now, logger });
   const hub = new EventHub((event, error) => logger.error({ event, err: error }, 'event listener failed'));
   const repos = createRepositories(store.db, logger);
-  const metrics = createMetricStore(store.db, { clock: now, logger, retention: metricRetention });
+  // A one-shot command does not prune: the backend serving the app owns the metrics' retention.
+  const metrics = createMetricStore(store.db, { clock: now, logger, retention: metricRetention, enforceRetention: config.mode !== 'cli' });
   const fleetEvents = createFleetEventLog(store.db, { now, retention: eventRetention, logger });
   const local = repos.hosts.ensureLocal(now());
   const vault = createSecretVault(store.db);

@@ -19,6 +19,12 @@ export interface MetricStoreOptions {
   flushIntervalMs?: number;
   /** How long each tier is kept, ms; default 1s: 24 h, 1m: 30 days, 1h: 2 years. */
   retention?: RetentionMs;
+  /**
+   * Prune by itself as the clock moves (default true). A one-shot command's store says false:
+   * the backend serving the app owns retention, and a command run with other settings (or
+   * none) must not prune what that backend keeps.
+   */
+  enforceRetention?: boolean;
   logger?: StoreLogger;
 }
 
@@ -69,6 +75,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
   const clock = options.clock ?? Date.now;
   const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
   const retention = options.retention ?? DEFAULT_RETENTION_MS;
+  const enforceRetention = options.enforceRetention ?? true;
   // A background flush has no caller to throw to, so its failures must reach some log.
   const logger: StoreLogger = options.logger ?? stderrLogger;
   if (!(flushIntervalMs > 0)) throw new RangeError(`flushIntervalMs must be positive, got ${flushIntervalMs}`);
@@ -179,7 +186,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     for (const state of outcome.sealed) state.pending.clear();
     for (const state of outcome.idle) state.current = null;
     for (const state of outcome.gone) registry.forget(state);
-    if (now - lastPruneAt >= PRUNE_INTERVAL_MS) prune(now);
+    if (enforceRetention && now - lastPruneAt >= PRUNE_INTERVAL_MS) prune(now);
   }
 
   function flushIfDue(): void {

@@ -335,6 +335,15 @@ describe('metric store: retention', () => {
     expect(minutes('samples_1h')).toEqual([T0 + 2 * HOUR, T0 + 3 * HOUR]);
   });
 
+  it("a one-shot command's store never prunes by itself: the serving backend owns retention", () => {
+    const metrics = createStore({ retention, enforceRetention: false });
+    recordSeconds(metrics, T0, 30 * 60, () => 1);
+    recordSeconds(metrics, T0 + 5 * HOUR, 15, () => 1);
+    metrics.close();
+    // Everything written is still there, hours past the 2 min retention of the 1 s tier.
+    expect(count('samples_1s')).toBe(31);
+  });
+
   it('prunes by itself as the clock moves, at least hourly', () => {
     const metrics = createStore({ retention });
     recordSeconds(metrics, T0, 30 * 60, () => 1);
