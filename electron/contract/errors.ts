@@ -124,7 +124,10 @@ export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 export const ApiErrorBodySchema = z.object({
   code: ErrorCodeSchema,
   message: z.string(),
+  /** What to do, in the app's words: pages and buttons, never a command line or an API method. */
   remedy: z.string(),
+  /** The same in the command line's words (`sutazai ...` and its flags), where they differ; the CLI prints it instead of remedy. */
+  cliRemedy: z.string().optional(),
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBodySchema>;
 
@@ -132,21 +135,30 @@ export type ApiErrorBody = z.infer<typeof ApiErrorBodySchema>;
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly remedy: string;
+  readonly cliRemedy: string | undefined;
 
-  constructor(code: ErrorCode, message: string, remedy: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message: string, remedy: string, options?: { cause?: unknown; cliRemedy?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ApiError';
     this.code = code;
     this.remedy = remedy;
+    this.cliRemedy = options?.cliRemedy;
   }
 
   toBody(): ApiErrorBody {
-    return { code: this.code, message: this.message, remedy: this.remedy };
+    const body: ApiErrorBody = { code: this.code, message: this.message, remedy: this.remedy };
+    if (this.cliRemedy !== undefined) body.cliRemedy = this.cliRemedy;
+    return body;
   }
 
   static fromBody(body: ApiErrorBody): ApiError {
-    return new ApiError(body.code, body.message, body.remedy);
+    return new ApiError(body.code, body.message, body.remedy, body.cliRemedy === undefined ? undefined : { cliRemedy: body.cliRemedy });
   }
+}
+
+/** The remedy for a reader at a terminal: the command line's own words where the error has them. */
+export function remedyForCli(error: Pick<ApiErrorBody, 'remedy' | 'cliRemedy'>): string {
+  return error.cliRemedy ?? error.remedy;
 }
 
 export function isApiError(value: unknown): value is ApiError {

@@ -96,7 +96,10 @@ export function bundleKeyUnknownError(file: string, signer: { fingerprint: strin
     confirmed
       ? `The bundle ${file} is signed by ${who}, not by ${confirmed}, the key you confirmed.`
       : `The bundle ${file} is signed by ${who}, a key you do not trust yet.`,
-    `Ask the bundle's builder for the fingerprint of their signing key (\`sutazai bundle keygen\` printed it) and compare. If it is ${signer.fingerprint}, trust it on import: sutazai bundle import ${file} --trust-key ${signer.fingerprint} (or confirm it in the app).`,
+    `Ask the bundle's builder for the fingerprint of their signing key (their key tool printed it) and compare. If it is ${signer.fingerprint}, import the bundle again on the Bundles page and confirm that fingerprint when asked.`,
+    {
+      cliRemedy: `Ask the bundle's builder for the fingerprint of their signing key (\`sutazai bundle keygen\` printed it) and compare. If it is ${signer.fingerprint}, trust it on import: sutazai bundle import ${file} --trust-key ${signer.fingerprint}.`,
+    },
   );
 }
 

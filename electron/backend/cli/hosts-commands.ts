@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import {
   ApiError,
   listAllHosts,
+  remedyForCli,
   type ApiClient,
   type AuthInput,
   type ErrorCode,
@@ -195,7 +196,12 @@ export async function hostsProbe(ctx: CommandContext): Promise<number> {
   );
   const table = formatTable(
     ['HOST', 'RESULT', 'TIME', 'DETAIL'],
-    results.map((r) => [r.hostName, r.state, `${(r.elapsedMs / 1000).toFixed(1)} s`, r.error ? `${r.error.code}: ${r.error.remedy}` : '']),
+    results.map((r) => [
+      r.hostName,
+      r.state,
+      `${(r.elapsedMs / 1000).toFixed(1)} s`,
+      r.error ? `${r.error.code}: ${remedyForCli(r.error)}` : '',
+    ]),
   );
   const failed = results.filter((r) => r.state !== 'done');
   ctx.print(`${table}\n${results.length - failed.length} probed, ${failed.length} failed`, { results, hosts: await listHosts(ctx) });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ApiError,
+  remedyForCli,
   type ApiClient,
   type ApplyResult,
   type InstallPlan,
@@ -160,7 +161,7 @@ export function formatPlan(plan: InstallPlan): string {
       if (step.state === 'todo') todo += 1;
       out.push(`  ${step.step.padEnd(STEP_WIDTH)}  ${step.state.padEnd(7)}  ${step.detail}`);
     }
-    if (host.error) out.push(`  error ${host.error.code}: ${host.error.message}`, `  remedy: ${host.error.remedy}`);
+    if (host.error) out.push(`  error ${host.error.code}: ${host.error.message}`, `  remedy: ${remedyForCli(host.error)}`);
   }
   out.push('');
   if (plan.downgradeFrom.length > 0) {
@@ -208,7 +209,7 @@ function formatEvent(event: InstallRunEvent, width: { host: number }, lastPercen
 export function formatApplyResult(result: ApplyResult): string {
   const out = [''];
   for (const host of result.hosts) {
-    if (host.outcome === 'failed') out.push(`${host.host}: failed: ${host.error!.message}`, `  remedy: ${host.error!.remedy}`);
+    if (host.outcome === 'failed') out.push(`${host.host}: failed: ${host.error!.message}`, `  remedy: ${remedyForCli(host.error!)}`);
     else if (host.outcome === 'unchanged') out.push(`${host.host}: nothing to do, every step was already done`);
     else out.push(`${host.host}: ${result.bundle.name}@${result.bundle.version} installed and healthy`);
   }
@@ -221,7 +222,7 @@ export function formatRollbackResult(result: RollbackResult): string {
   for (const host of result.hosts) {
     if (host.outcome === 'rolled-back') out.push(`${host.host}: back on ${host.to} (was ${host.from ?? 'none'}), healthy: ${host.health}`);
     else if (host.outcome === 'unchanged') out.push(`${host.host}: ${host.to} is current already; nothing to do`);
-    else out.push(`${host.host}: ${host.error!.message}`, `  remedy: ${host.error!.remedy}`);
+    else out.push(`${host.host}: ${host.error!.message}`, `  remedy: ${remedyForCli(host.error!)}`);
   }
   return out.join('\n');
 }
@@ -231,7 +232,7 @@ export function formatUninstallResult(result: UninstallResult): string {
   for (const host of result.hosts) {
     if (host.outcome === 'removed')
       out.push(`${host.host}: uninstalled (${host.removed.length} recorded path${host.removed.length === 1 ? '' : 's'} removed)`);
-    else out.push(`${host.host}: failed: ${host.error!.message}`, `  remedy: ${host.error!.remedy}`);
+    else out.push(`${host.host}: failed: ${host.error!.message}`, `  remedy: ${remedyForCli(host.error!)}`);
   }
   if (result.installRemoved) out.push('', `No host is left: the install ${result.install} and its CA key are removed.`);
   return out.join('\n');

@@ -1,4 +1,4 @@
-import { ApiError, type ApiClient } from '../../contract';
+import { ApiError, remedyForCli, type ApiClient } from '../../contract';
 import { startBackend, type Backend, type BackendConfig } from '../app/backend';
 import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/process-options';
 import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
@@ -340,7 +340,7 @@ function report(error: unknown, json: boolean): number {
           'Run again with --log-level debug and send the log with your report.',
         );
   if (json) writeJson({ error: apiError.toBody() });
-  writeErr(`error ${apiError.code}: ${apiError.message}\nremedy: ${apiError.remedy}`);
+  writeErr(`error ${apiError.code}: ${apiError.message}\nremedy: ${remedyForCli(apiError)}`);
   if (!(error instanceof ApiError) && process.env.SUTAZAI_DEBUG) writeErr(String((error as Error)?.stack));
   return exitCodeFor(apiError.code);
 }

@@ -15,7 +15,7 @@ export class ConfigError extends ApiError {
     message: string,
     remedy: string,
     where: { origin?: Origin; key?: string } = {},
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; cliRemedy?: string },
   ) {
     super(code, message, remedy, options);
     this.name = 'ConfigError';

@@ -157,7 +157,10 @@ function checkEnvironmentAgrees(loaded: LoadedInstallConfig, environment: Enviro
   throw new ConfigError(
     'CONFIG_INVALID',
     `${describeOrigin(origin)}: environment: is ${loaded.config.environment}, but the configuration was loaded for ${environment}${requested ? ` (--env ${environment})` : ''}.`,
-    `Load it for ${loaded.config.environment} (--env ${loaded.config.environment}), or remove environment: from ${origin.file}.`,
+    `Load it for ${loaded.config.environment} (choose that environment), or remove environment: from ${origin.file}.`,
     { origin, key: 'environment' },
+    {
+      cliRemedy: `Load it for ${loaded.config.environment} (--env ${loaded.config.environment}), or remove environment: from ${origin.file}.`,
+    },
   );
 }

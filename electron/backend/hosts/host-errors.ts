@@ -10,7 +10,8 @@ export function hostNotFoundError(ref: number | string): ApiError {
   return new ApiError(
     'HOST_NOT_FOUND',
     `There is no host "${ref}" in the inventory.`,
-    'List the hosts with `sutazai hosts list` (or the Hosts page) and use a name or id from there.',
+    'Choose the host on the Hosts page; it may have been removed.',
+    { cliRemedy: 'List the hosts with `sutazai hosts list` and use a name or id from there.' },
   );
 }
 

@@ -27,7 +27,11 @@ export function bundleNotImportedError(installFile: string, name: string, versio
   return new ApiError(
     'NOT_FOUND',
     `${installFile}: no imported bundle is ${name}@${version}.`,
-    "Import it first (sutazai bundle import FILE), or give the bundle file's path in the install file; `sutazai bundle list` shows the imported ones.",
+    "Import it first on the Bundles page, or give the bundle file's path in the install file; the Bundles page lists the imported ones.",
+    {
+      cliRemedy:
+        "Import it first (sutazai bundle import FILE), or give the bundle file's path in the install file; `sutazai bundle list` shows the imported ones.",
+    },
   );
 }
 
@@ -104,7 +108,8 @@ export function installNotFoundError(installFile: { name: string; file: string }
   return new ApiError(
     'NOT_FOUND',
     `Nothing is installed under the name ${installFile.name} (${installFile.file}).`,
-    'Check the name: in the install file; `sutazai apply --install FILE` installs it first.',
+    'Check the name: in the install file against the Installs page; the install wizard installs a new one.',
+    { cliRemedy: 'Check the name: in the install file; `sutazai apply --install FILE` installs it first.' },
   );
 }
 

@@ -234,7 +234,10 @@ describe('refusals, each with its reason, before anything is stored', () => {
     const signed = await kit.build('stranger', { key: stranger, keyLabel: 'someone else' });
     const bare = await service.import(signed.file).catch((e: unknown) => e);
     expect(bare).toMatchObject({ code: 'BUNDLE_KEY_UNKNOWN', message: expect.stringContaining(stranger.fingerprint) });
-    expect((bare as ApiError).remedy).toContain(`--trust-key ${stranger.fingerprint}`);
+    // The window's words name the page; the command line's the flag.
+    expect((bare as ApiError).remedy).toContain('Bundles page');
+    expect((bare as ApiError).remedy).not.toContain('sutazai');
+    expect((bare as ApiError).cliRemedy).toContain(`--trust-key ${stranger.fingerprint}`);
     const wrong = await service.import(signed.file, { trustKey: kit.key.fingerprint }).catch((e: unknown) => e);
     expect(wrong).toMatchObject({
       code: 'BUNDLE_KEY_UNKNOWN',

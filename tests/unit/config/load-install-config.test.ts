@@ -98,7 +98,9 @@ describe('the environment profile', () => {
     expect(error.message).toBe(
       'install.yaml:1:14: environment: is staging, but the configuration was loaded for development (--env development).',
     );
-    expect(error.remedy).toContain('--env staging');
+    expect(error.remedy).toContain('Load it for staging (choose that environment)');
+    expect(error.remedy).not.toContain('--env');
+    expect(error.cliRemedy).toContain('--env staging');
   });
 
   it('refuses an unknown profile with the closest one', () => {

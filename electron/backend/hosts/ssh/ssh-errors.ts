@@ -63,8 +63,9 @@ export class HostKeyRefusedError extends ApiError {
     remedy: string,
     presented: HostKeyIdentity | null,
     pinned: PinnedKey | null,
+    cliRemedy?: string,
   ) {
-    super(code, message, remedy);
+    super(code, message, remedy, cliRemedy === undefined ? undefined : { cliRemedy });
     this.presented = presented;
     this.pinned = pinned;
   }
@@ -74,9 +75,10 @@ export function hostKeyUnknownError(endpoint: SshEndpoint, presented: HostKeyIde
   return new HostKeyRefusedError(
     'HOST_KEY_UNKNOWN',
     `${sentence(describeEndpoint(endpoint))} presents the host key ${presented.keyType} ${presented.fingerprint}, which you have not trusted yet; no credential was sent.`,
-    `Compare ${presented.fingerprint} with the fingerprint the machine shows on its console (${hostKeyFileHint(presented.keyType)}); if they match, trust it on the host page (Check host key) or with \`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\`.`,
+    `Compare ${presented.fingerprint} with the fingerprint the machine shows on its console (${hostKeyFileHint(presented.keyType)}); if they match, trust it on the host page (Check host key).`,
     { keyType: presented.keyType, fingerprint: presented.fingerprint },
     null,
+    `Compare ${presented.fingerprint} with the fingerprint the machine shows on its console (${hostKeyFileHint(presented.keyType)}); if they match, trust it with \`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\`.`,
   );
 }
 
@@ -86,16 +88,18 @@ export function hostKeyMismatchError(endpoint: SshEndpoint, pinned: PinnedKey, p
     presented === null
       ? `it no longer offers a key of type ${pinned.keyType}`
       : `it now presents ${presented.keyType} ${presented.fingerprint}`;
-  const trustHint =
+  const trustCommand =
     presented === null
       ? `\`sutazai hosts trust ${endpoint.name}\` after scanning the new key`
       : `\`sutazai hosts trust ${endpoint.name} --trust ${presented.fingerprint}\``;
+  const why = `If the machine was reinstalled or its keys regenerated, confirm the new fingerprint on its console (${hostKeyFileHint(presented?.keyType ?? pinned.keyType)}); otherwise someone may be intercepting the connection. Re-trusting is a deliberate action:`;
   return new HostKeyRefusedError(
     'HOST_KEY_MISMATCH',
     `The host key of ${describeEndpoint(endpoint)} changed since you trusted it on ${formatTrustDate(pinned.trustedAt)} (${pinned.keyType} ${pinned.fingerprint}); ${now}. Nothing was sent to it.`,
-    `If the machine was reinstalled or its keys regenerated, confirm the new fingerprint on its console (${hostKeyFileHint(presented?.keyType ?? pinned.keyType)}); otherwise someone may be intercepting the connection. Re-trusting is a deliberate action: on the host page, Check host key → Re-trust new key, or ${trustHint}.`,
+    `${why} on the host page, Check host key → Re-trust new key.`,
     presented === null ? null : { keyType: presented.keyType, fingerprint: presented.fingerprint },
     { keyType: pinned.keyType, fingerprint: pinned.fingerprint, trustedAt: pinned.trustedAt },
+    `${why} ${trustCommand}.`,
   );
 }
 

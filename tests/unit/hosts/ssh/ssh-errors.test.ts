@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiError, ErrorCode } from '../../../../electron/contract';
+import { ApiError, remedyForCli, type ErrorCode } from '../../../../electron/contract';
 import {
   authFailedError,
   ChannelRefusedError,
@@ -34,7 +34,9 @@ function expectHelpful(error: ApiError, code: ErrorCode, endpoint: SshEndpoint =
   expect(error.message).toContain(endpoint.name);
   expect(error.message).toContain(`${endpoint.address}:${endpoint.port}`);
   expect(error.remedy.length).toBeGreaterThan(20);
-  expect(error.toBody()).toEqual({ code, message: error.message, remedy: error.remedy });
+  // The body carries the command line's words only where they differ from the window's.
+  const cli = error.cliRemedy === undefined ? {} : { cliRemedy: error.cliRemedy };
+  expect(error.toBody()).toEqual({ code, message: error.message, remedy: error.remedy, ...cli });
 }
 
 describe('ssh2 and socket failures while connecting', () => {
@@ -196,7 +198,13 @@ describe('host key refusals', () => {
       'Host db-2 (198.18.0.5:22) presents the host key ssh-ed25519 SHA256:newnewnew, which you have not trusted yet; no credential was sent.',
     );
     expect(error.remedy).toContain('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
-    expect(error.remedy).toContain('sutazai hosts trust db-2 --trust SHA256:newnewnew');
+    expect(error.remedy).toContain('on the host page (Check host key)');
+    expect(error.remedy).not.toContain('sutazai');
+    expect(error.cliRemedy).toContain('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+    expect(error.cliRemedy).toContain('sutazai hosts trust db-2 --trust SHA256:newnewnew');
+    // Both words cross a pipe: the CLI's client gets the command line's.
+    expect(ApiError.fromBody(error.toBody()).cliRemedy).toBe(error.cliRemedy);
+    expect(remedyForCli(error.toBody())).toBe(error.cliRemedy);
     expect(error.presented).toEqual({ keyType: 'ssh-ed25519', fingerprint: 'SHA256:newnewnew' });
   });
 
@@ -210,7 +218,9 @@ describe('host key refusals', () => {
     );
     expect(error.remedy).toMatch(/deliberate/);
     expect(error.remedy).toContain('Check host key → Re-trust new key');
-    expect(error.remedy).toContain('sutazai hosts trust db-2 --trust SHA256:newnewnew');
+    expect(error.remedy).not.toContain('sutazai');
+    expect(error.cliRemedy).toMatch(/deliberate/);
+    expect(error.cliRemedy).toContain('sutazai hosts trust db-2 --trust SHA256:newnewnew');
     expect(error.pinned).toEqual(pinned);
   });
 
