@@ -153,8 +153,8 @@ export function createFleetEventLog(db: Database.Database, options: FleetEventLo
     subscribe(listener) {
       if (listeners.size === 0) {
         delivered = repo.newestId();
+        // Not unref'd: while anyone listens (a followed `sutazai events -f`), the process stays to deliver.
         pollTimer = setInterval(queueDrain, options.pollEveryMs ?? 1000);
-        pollTimer.unref();
       }
       listeners.add(listener);
       return () => {
