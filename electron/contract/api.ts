@@ -54,6 +54,7 @@ import {
 } from './install-runs';
 import { WizardDraftInputSchema, WizardDraftSchema } from './wizard';
 import { VaultPassphraseSchema, VaultStatusSchema } from './secrets';
+import { alertEvents, alertMethods } from './alerts';
 import { fleetEventEvents, fleetEventMethods } from './fleet-events';
 import { prometheusTargetMethods } from './prometheus-targets';
 
@@ -415,6 +416,7 @@ export const methods = {
     params: z.object({ passphrase: VaultPassphraseSchema, newPassphrase: VaultPassphraseSchema }).strict(),
     result: z.object({ resealed: z.number().int().nonnegative(), unreadable: z.number().int().nonnegative() }),
   },
+  ...alertMethods,
   ...fleetEventMethods,
   ...prometheusTargetMethods,
 } as const;
@@ -442,6 +444,7 @@ export const events = {
     params: z.object({ progressId: ProgressIdSchema }).strict(),
     payload: InstallRunProgressSchema,
   },
+  ...alertEvents,
   ...fleetEventEvents,
 } as const;
 

@@ -68,6 +68,9 @@ export const ERROR_CODES = [
   'RUNTIME_TLS_FAILED',
   'RUNTIME_PERMISSION_DENIED',
   'RUNTIME_CALL_FAILED',
+  // Alerts: a rule file or rule that did not load (file:line:column), an alert id that names none.
+  'ALERT_RULE_INVALID',
+  'ALERT_NOT_FOUND',
   // Fleet events: a retention setting out of its range (refused, never clamped).
   'EVENTS_RETENTION_INVALID',
   // Metrics: a tier's retention setting that would not act as written (out of its bounds, or shorter than a finer tier's).

@@ -2,6 +2,7 @@ import { MessageChannelMain, utilityProcess } from 'electron';
 import type { MessagePortMain, UtilityProcess } from 'electron';
 import { decideRestart, DEFAULT_RESTART_POLICY } from './backend-restart-budget';
 import type { RestartPolicy } from './backend-restart-budget';
+import { AlertNotificationSchema, type AlertNotification } from '../contract';
 import { backendArgs } from './launch-options';
 import type { LogLevel } from './launch-options';
 
@@ -14,6 +15,8 @@ export interface BackendProcessOptions {
   onRestarted(): void;
   /** Called when the restart budget is spent; the backend stays down. */
   onGaveUp(restartsInWindow: number, lastExitCode: number): void;
+  /** An alert started firing: the words of the desktop notification to raise. */
+  onAlertNotification?(notification: AlertNotification): void;
   /**
    * Electron's resources path in the packaged app (where electron-builder's extraResources
    * lie), undefined from a checkout; the backend reads it from SUTAZAI_RESOURCES_PATH
@@ -29,7 +32,7 @@ export interface BackendProcessOptions {
 /**
  * The backend as a utility process: started once, restarted when it dies on its own
  * (within the restart budget), and handed one end of a fresh MessageChannel for every
- * renderer connection. It carries no messages of its own.
+ * renderer connection. Its only message of its own is the notification of a firing alert.
  */
 export class BackendProcess {
   private child: UtilityProcess | null = null;
@@ -49,6 +52,11 @@ export class BackendProcess {
       console.error(`[shell] backend reported ${type} at ${location}`);
     });
     child.once('exit', (code) => this.onExit(child, code));
+    // The backend's one message of its own: checked against the contract before the shell shows anything.
+    child.on('message', (message: unknown) => {
+      const notification = AlertNotificationSchema.safeParse(message);
+      if (notification.success) this.options.onAlertNotification?.(notification.data);
+    });
     // Over the parent port, never argv or the environment, which other processes can read.
     if (this.options.vaultKey) child.postMessage({ type: 'vault-key', key: this.options.vaultKey.toString('base64') });
     this.child = child;

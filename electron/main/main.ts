@@ -1,6 +1,6 @@
 // The Electron shell's entry: wiring only. Every security rule is a pure function in
 // ./security; every product feature lives in the backend.
-import { app, dialog, ipcMain, safeStorage, session } from 'electron';
+import { app, dialog, ipcMain, Notification, safeStorage, session } from 'electron';
 import type { BrowserWindow, IpcMainEvent } from 'electron';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +100,19 @@ if (!app.requestSingleInstanceLock()) {
         onRestarted: () => {
           // The old port died with the old backend; a reload makes the page ask again.
           if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.reload();
+        },
+        onAlertNotification: ({ title, body }) => {
+          if (!Notification.isSupported()) return;
+          const notification = new Notification({ title, body });
+          // A click brings the control center forward, where the alert's list is.
+          notification.on('click', () => {
+            if (mainWindow === null || mainWindow.isDestroyed()) openWindow();
+            else {
+              if (mainWindow.isMinimized()) mainWindow.restore();
+              mainWindow.focus();
+            }
+          });
+          notification.show();
         },
         onGaveUp: (restarts, code) => {
           const minutes = DEFAULT_RESTART_POLICY.intervalMs / 60_000;

@@ -10,11 +10,12 @@ import type { MetricStore } from '../metrics/metric-store';
 import type { VaultAccess } from '../secrets/vault-unlock';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AppInfo } from './app-info';
+import { createAlertEventSources, createAlertHandlers, type AlertApiDeps } from './alert-handlers';
 import { createFleetEventHandlers, createFleetEventSources, type FleetEventApiDeps } from './fleet-event-handlers';
 import { createInstallEventSources, createInstallHandlers, type InstallApiDeps } from './install-handlers';
 import { createInstallRunSources } from './install-run-handlers';
 
-export interface ApiDeps extends InstallApiDeps, FleetEventApiDeps {
+export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -74,6 +75,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'secrets.unlock': ({ passphrase }) => secrets.unlockWithPassphrase(passphrase),
     'secrets.changePassphrase': ({ passphrase, newPassphrase }) => secrets.changePassphrase(passphrase, newPassphrase),
     ...createInstallHandlers(deps),
+    ...createAlertHandlers(deps),
     ...createFleetEventHandlers(deps),
   };
 }
@@ -83,6 +85,7 @@ export function createEventSources({ hosts, hub, fleetEvents }: ApiDeps): EventS
     ...createFleetEventSources({ fleetEvents }),
     ...createInstallEventSources({ hub }),
     ...createInstallRunSources({ hub }),
+    ...createAlertEventSources({ hub }),
     'metrics.live': ({ hostId }, emit) => {
       hosts.require(hostId);
       return hub.on('metrics.live', (sample) => {

@@ -8,6 +8,7 @@ import { createInstallEngine } from '../install/engine/install-engine';
 import { createInstallJobs } from '../install/jobs/install-jobs';
 import { createInstallOperations } from '../install/jobs/install-operations';
 import { checkInstalledHealth } from '../fleet/installed-health';
+import { ALERT_EVALUATION_INTERVAL_MS, createFleetAlerts } from '../fleet/alerts/fleet-alerts';
 import { eventRetentionFromEnv, type EventRetention } from '../fleet/events/event-retention';
 import { createFleetEventLog } from '../fleet/events/fleet-event-log';
 import { prometheusTargetsOf } from '../fleet/prometheus-targets';
@@ -53,6 +54,8 @@ export interface BackendConfig {
    * commands and tests do not (a command that must not run beside one sets it).
    */
   claimDataDir?: boolean;
+  /** Evaluate the alert rules on a timer. Default: serving backends (web mode, the desktop app) do, commands do not. */
+  evaluateAlerts?: boolean;
   /** How long each metric tier is kept; default from SUTAZAI_METRICS_KEEP_1S_HOURS, SUTAZAI_METRICS_KEEP_1M_DAYS and SUTAZAI_METRICS_KEEP_1H_DAYS. */
   metricRetention?: RetentionMs;
   /** How long and how many fleet events are kept; default from SUTAZAI_EVENTS_MAX_AGE_DAYS and SUTAZAI_EVENTS_MAX_COUNT. */
@@ -253,7 +256,35 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   };
   // The desktop shell opens the vault with the OS secret store; every other entry takes a passphrase.
   const secrets = createVaultAccess(store.db, vault, { acceptsPassphrase: config.mode !== 'desktop', logger });
-  const deps = { fleetEvents, info, hosts, metrics, hub, probeJobs, preflight, bundles, config: configService, secrets, ...installApi };
+  const alerts = createFleetAlerts({
+    db: store.db,
+    hub,
+    links: null,
+    configDir: () => config.configDir ?? defaultConfigDir(),
+    dataDir: config.dataDir,
+    describeHost: (hostId) => {
+      const host = repos.hosts.get(hostId);
+      return host && { hostName: host.name, installName: repos.installs.installOfHost(hostId)?.name ?? null };
+    },
+    clock: now,
+    logger,
+  });
+  const actor = config.actor ?? config.mode;
+  const deps = {
+    fleetEvents,
+    info,
+    hosts,
+    metrics,
+    hub,
+    probeJobs,
+    preflight,
+    bundles,
+    config: configService,
+    secrets,
+    alerts: alerts.service,
+    actor,
+    ...installApi,
+  };
   const dispatcher = createDispatcher({
     handlers: createMethodHandlers(deps),
     sources: createEventSources(deps),
@@ -278,6 +309,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     });
   }
 
+  if (config.evaluateAlerts ?? (config.mode === 'web' || config.mode === 'desktop')) alerts.service.start(ALERT_EVALUATION_INTERVAL_MS);
+
   const ready = config.probeAtStart
     ? hosts.probe(local.id).then(
         () => logger.info({ hostId: local.id }, 'local machine probed'),
@@ -301,6 +334,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (closed) return;
       closed = true;
       sampler?.stop();
+      alerts.close();
       // Before the store closes: a job cut off by the stop is recorded as interrupted.
       installJobs.close();
       // A job cut off by the stop winds down on its own; its install is free for the next run now.

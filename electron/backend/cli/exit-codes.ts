@@ -26,6 +26,7 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.USAGE;
     case 'HOST_NOT_FOUND':
     case 'NOT_FOUND':
+    case 'ALERT_NOT_FOUND':
       return EXIT.NOT_FOUND;
     case 'STORE_NEWER_VERSION':
     case 'STORE_CORRUPT':
@@ -65,6 +66,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'CONFIG_INVALID':
     case 'CONFIG_UNKNOWN_KEY':
     case 'CONFIG_ENV_INVALID':
+    case 'ALERT_RULE_INVALID':
       return EXIT.USAGE;
     case 'BUNDLE_CORRUPT':
     case 'BUNDLE_FILE_MISSING':

@@ -6,6 +6,7 @@ import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
+import { runAlertsCommand } from './alerts-commands';
 import { runPrometheusTargetsCommand } from './prometheus-targets-command';
 import { printResult, writeErr, writeJson, writeOut } from './terminal-output';
 import {
@@ -87,6 +88,12 @@ A site's own monitoring (see README "A site's own Prometheus and Grafana"):
                                      (labels install, host, role), for runtimes whose /metrics
                                      is served beyond loopback (runtime.metrics_listen_address)
 
+Alerts (rules in config/alerts/*.yaml and the data directory's alerts/; evaluated by the
+desktop app or web mode, which store what fires):
+  alerts [--ack ID] [--rules]        the firing, pending and recently resolved alerts; --ack
+                                     records that you saw one; --rules lists the loaded rules
+                                     and each rule-file error with its file:line:column
+
 Vault (the sealed SSH passwords, key passphrases and install CA keys):
   vault change-passphrase [--new-passphrase-file F]
                                      re-seal every stored secret under a new passphrase (12+
@@ -143,6 +150,8 @@ const COMMAND_OPTIONS = {
   to: { type: 'string' },
   'allow-downgrade': { type: 'boolean' },
   'new-passphrase-file': { type: 'string' },
+  ack: { type: 'string' },
+  rules: { type: 'boolean' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
@@ -216,6 +225,20 @@ async function run(argv: string[]): Promise<number> {
         print: (text, value) => printResult(json, text, value),
         out: writeOut,
         warn: writeErr,
+        api: session.api,
+      });
+    } finally {
+      await session.close();
+    }
+  }
+  if (group === 'alerts') {
+    const json = values.json === true;
+    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
+    try {
+      return await runAlertsCommand({
+        args: positionals.slice(1),
+        values: values as Record<string, string | boolean | string[] | undefined>,
+        print: (text, value) => printResult(json, text, value),
         api: session.api,
       });
     } finally {

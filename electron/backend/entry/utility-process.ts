@@ -1,4 +1,4 @@
-import { ApiError } from '../../contract';
+import { alertNotification, ApiError } from '../../contract';
 import { startBackend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
 import { servingBackendConfig } from '../app/serving-backend-config';
@@ -18,6 +18,7 @@ interface PortLike {
 }
 interface ParentPortLike {
   on(event: 'message', listener: (event: { data: unknown; ports: PortLike[] }) => void): void;
+  postMessage(message: unknown): void;
 }
 
 async function main(): Promise<void> {
@@ -65,6 +66,15 @@ async function main(): Promise<void> {
     port.start();
   };
   for (const event of early.splice(0)) handle(event);
+
+  // The shell raises a desktop notification for each alert that starts firing: it hears of
+  // them through the contract, as any client does, and gets only the words to show.
+  void backend
+    .openClient('shell-notifications')
+    .subscribe('alerts.changed', {}, ({ change, alert }) => {
+      if (change === 'firing') parentPort.postMessage(alertNotification(alert));
+    })
+    .catch((error: unknown) => backend.logger.error({ err: error }, 'desktop notifications of alerts could not start'));
 
   const stop = () => void backend.close().finally(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -77,6 +77,7 @@ const fake = await vi.hoisted(async () => {
     }
   }
 
+  const notificationsShown: Array<{ title: string; body: string }> = [];
   const calls = {
     enableSandbox: 0,
     schemes: [] as unknown[],
@@ -131,8 +132,19 @@ const fake = await vi.hoisted(async () => {
       port1 = { end: 'backend' };
       port2 = { end: 'renderer' };
     },
+    Notification: class extends EventEmitter {
+      static isSupported() {
+        return true;
+      }
+      constructor(public options: { title: string; body: string }) {
+        super();
+      }
+      show() {
+        notificationsShown.push(this.options);
+      }
+    },
   };
-  return { module, calls, FakeBrowserWindow, FakeWebContents };
+  return { module, calls, FakeBrowserWindow, FakeWebContents, notificationsShown };
 });
 
 vi.mock('electron', () => ({ ...fake.module, default: fake.module }));
@@ -232,6 +244,21 @@ describe('main process wiring', () => {
     const before = calls.forks[0]?.posted.length;
     fake.module.ipcMain.emit('sutazai:connect', connectEvent(overrides));
     expect(calls.forks[0]?.posted.length).toBe(before);
+  });
+
+  it('raises a desktop notification for a firing alert the backend reports, and nothing for any other message', () => {
+    const child = calls.forks.at(-1)!;
+    child.emit('message', {
+      type: 'alert-notification',
+      alertId: 7,
+      title: 'Critical: ProcessCrashLoop (lab / gpu-1)',
+      body: 'agent-2 on gpu-1 is in crash-loop',
+    });
+    child.emit('message', { type: 'alert-notification', title: 'no id' });
+    child.emit('message', 'alert-notification');
+    expect(fake.notificationsShown).toEqual([
+      { title: 'Critical: ProcessCrashLoop (lab / gpu-1)', body: 'agent-2 on gpu-1 is in crash-loop' },
+    ]);
   });
 
   it('serves 404 with the security headers for anything but the renderer host', async () => {

@@ -54,6 +54,7 @@ function setup(overrides: Partial<MethodHandlers> = {}) {
     'probes.progress': () => () => {},
     'installs.progress': () => () => {},
     'installs.runProgress': () => () => {},
+    'alerts.changed': () => () => {},
     'events.appended': () => () => {},
   };
   const logger = { warn: vi.fn(), error: vi.fn() };

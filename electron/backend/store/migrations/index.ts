@@ -14,6 +14,7 @@ import { migration009 } from './009-vault-key-stretching';
 import { migration010 } from './010-install-locks-and-data-dir-owner';
 import { migration014 } from './014-one-bundle-file-per-version';
 import { migration015 } from './015-fleet-events';
+import { migration016 } from './016-alerts';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -31,4 +32,5 @@ export const migrations: readonly Migration[] = [
   migration010,
   migration014,
   migration015,
+  migration016,
 ];
