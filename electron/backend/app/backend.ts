@@ -141,7 +141,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const repos = createRepositories(store.db, logger);
   // A one-shot command does not prune: the backend serving the app owns the metrics' retention.
   const metrics = createMetricStore(store.db, { clock: now, logger, retention: metricRetention, enforceRetention: config.mode !== 'cli' });
-  const fleetEvents = createFleetEventLog(store.db, { now, retention: eventRetention, logger });
+  // The same for the events: a command run with other SUTAZAI_EVENTS_* settings, or none, cannot prune what the app keeps.
+  const fleetEvents = createFleetEventLog(store.db, { now, retention: eventRetention, enforceRetention: config.mode !== 'cli', logger });
   const local = repos.hosts.ensureLocal(now());
   const vault = createSecretVault(store.db);
   const startupWarnings: StartupWarning[] = [];

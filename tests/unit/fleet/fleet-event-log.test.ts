@@ -153,6 +153,18 @@ describe('FleetEventLog over the store', () => {
     expect(list().events).toEqual([]);
   });
 
+  it('a one-shot command’s log does not prune at start: the serving backend owns the retention', () => {
+    const host = addHost('alpha');
+    const writer = createFleetEventLog(store.db, { now, enforceRetention: false });
+    writer.append({ kind: 'link.up', origin: 'link', target: host, message: 'a year ago', actor: null, atMs: clock - 365 * 24 * 3600_000 });
+    writer.close();
+    log = createFleetEventLog(store.db, { now, retention: { maxAgeMs: 1000, maxEvents: 1000 }, enforceRetention: false });
+    expect(list().events.map((e) => e.message)).toEqual(['a year ago']);
+    log.close();
+    log = createFleetEventLog(store.db, { now, retention: { maxAgeMs: 1000, maxEvents: 1000 } });
+    expect(list().events).toEqual([]);
+  });
+
   it('takes its retention from the environment: unset is the default, a value out of range is refused with a code and a remedy', () => {
     expect(eventRetentionFromEnv({})).toEqual(DEFAULT_EVENT_RETENTION);
     expect(eventRetentionFromEnv({ SUTAZAI_EVENTS_MAX_AGE_DAYS: '7', SUTAZAI_EVENTS_MAX_COUNT: '2000' })).toEqual({

@@ -54,6 +54,8 @@ export interface FleetEventLogOptions {
   retention?: EventRetention;
   /** How often retention runs; default 10 minutes (and once at start). */
   pruneEveryMs?: number;
+  /** Prune on the timer (default true); a one-shot command does not, the backend serving the app owns the retention. */
+  enforceRetention?: boolean;
   /** How often the store is read for events other backends recorded, while anyone listens; default 1 s. */
   pollEveryMs?: number;
   logger?: StoreLogger;
@@ -108,9 +110,12 @@ export function createFleetEventLog(db: Database.Database, options: FleetEventLo
       options.logger?.error({ err: String(error) }, 'pruning fleet events failed; retried on the next round');
     }
   };
-  runPrune();
-  const pruneTimer = setInterval(runPrune, options.pruneEveryMs ?? 10 * 60_000);
-  pruneTimer.unref();
+  let pruneTimer: NodeJS.Timeout | undefined;
+  if (options.enforceRetention ?? true) {
+    runPrune();
+    pruneTimer = setInterval(runPrune, options.pruneEveryMs ?? 10 * 60_000);
+    pruneTimer.unref();
+  }
 
   return {
     append(input) {
