@@ -57,6 +57,7 @@ import { VaultPassphraseSchema, VaultStatusSchema } from './secrets';
 import { alertEvents, alertMethods } from './alerts';
 import { fleetEventEvents, fleetEventMethods } from './fleet-events';
 import { prometheusTargetMethods } from './prometheus-targets';
+import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -419,6 +420,7 @@ export const methods = {
   ...alertMethods,
   ...fleetEventMethods,
   ...prometheusTargetMethods,
+  ...fleetLinkMethods,
 } as const;
 
 /** Every event a client may subscribe to, with the params that narrow it. */
@@ -444,6 +446,7 @@ export const events = {
     params: z.object({ progressId: ProgressIdSchema }).strict(),
     payload: InstallRunProgressSchema,
   },
+  ...fleetLinkEvents,
   ...alertEvents,
   ...fleetEventEvents,
 } as const;

@@ -75,6 +75,13 @@ export const ERROR_CODES = [
   'EVENTS_RETENTION_INVALID',
   // Metrics: a tier's retention setting that would not act as written (out of its bounds, or shorter than a finer tier's).
   'METRICS_RETENTION_INVALID',
+  // The fleet's links (one SSH session, tunnel and gRPC channel per installed host).
+  /** The host is in no recorded install, so it has no runtime this app steers. */
+  'FLEET_HOST_NOT_INSTALLED',
+  /** A call needs the host's link, and the link is connecting or offline (its own reason and remedy are said). */
+  'FLEET_LINK_DOWN',
+  /** The host left its install (uninstalled, the install removed), so its link was stopped for good. */
+  'FLEET_LINK_REMOVED',
   /** No host of the install serves its runtime's /metrics beyond loopback, so a site's Prometheus has nothing to scrape. */
   'PROMETHEUS_TARGETS_NONE',
   // Release bundles: building, verifying and importing them.

@@ -12,6 +12,7 @@ export * from './install-runs';
 export * from './wizard';
 export * from './fleet-events';
 export * from './prometheus-targets';
+export * from './fleet-links';
 export * from './alerts';
 export * from './api';
 export * from './messages';

@@ -13,7 +13,7 @@ import type {
   RollbackResult,
   UninstallResult,
 } from '../../electron/contract';
-import { startBackend, type Backend } from '../../electron/backend/app/backend';
+import { startBackend, type Backend, type BackendConfig } from '../../electron/backend/app/backend';
 import { createSecretVault } from '../../electron/backend/secrets/secret-vault';
 import type { Dispatcher } from '../../electron/backend/server/dispatcher';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
@@ -67,7 +67,11 @@ export interface LabBackend {
   close(): Promise<void>;
 }
 
-export async function startInstallBackend(dataDir: string): Promise<LabBackend> {
+/** `overrides`: more of the backend's configuration (the fleet's links on, a vault left locked with `vaultKey: undefined`). */
+export async function startInstallBackend(
+  dataDir: string,
+  overrides: Partial<Pick<BackendConfig, 'fleetLinks' | 'linkTiming' | 'vaultKey'>> = {},
+): Promise<LabBackend> {
   const backend: Backend = await startBackend({
     dataDir,
     logLevel: 'debug',
@@ -76,6 +80,7 @@ export async function startInstallBackend(dataDir: string): Promise<LabBackend> 
     sampleLocalHost: false,
     probeAtStart: false,
     vaultKey: { kind: 'passphrase', passphrase: VAULT_PASSPHRASE },
+    ...overrides,
   });
   const api = backend.openClient('install-lab');
   return {

@@ -12,10 +12,11 @@ import type { EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AppInfo } from './app-info';
 import { createAlertEventSources, createAlertHandlers, type AlertApiDeps } from './alert-handlers';
 import { createFleetEventHandlers, createFleetEventSources, type FleetEventApiDeps } from './fleet-event-handlers';
+import { createFleetLinkHandlers, createFleetLinkSources, type FleetLinkApiDeps } from './fleet-link-handlers';
 import { createInstallEventSources, createInstallHandlers, type InstallApiDeps } from './install-handlers';
 import { createInstallRunSources } from './install-run-handlers';
 
-export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps {
+export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -77,11 +78,13 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createInstallHandlers(deps),
     ...createAlertHandlers(deps),
     ...createFleetEventHandlers(deps),
+    ...createFleetLinkHandlers(deps),
   };
 }
 
-export function createEventSources({ hosts, hub, fleetEvents }: ApiDeps): EventSources {
+export function createEventSources({ hosts, hub, fleetEvents, links }: ApiDeps): EventSources {
   return {
+    ...createFleetLinkSources({ links, hub }),
     ...createFleetEventSources({ fleetEvents }),
     ...createInstallEventSources({ hub }),
     ...createInstallRunSources({ hub }),

@@ -8,6 +8,10 @@ import { createInstallEngine } from '../install/engine/install-engine';
 import { createInstallJobs } from '../install/jobs/install-jobs';
 import { createInstallOperations } from '../install/jobs/install-operations';
 import { checkInstalledHealth } from '../fleet/installed-health';
+import { createFleetLinks } from '../fleet/link/fleet-links';
+import { followInstalls } from '../fleet/link/follow-installs';
+import type { LinkTiming } from '../fleet/link/host-link';
+import type { LinkConsumer } from '../fleet/link/link-types';
 import { ALERT_EVALUATION_INTERVAL_MS, createFleetAlerts } from '../fleet/alerts/fleet-alerts';
 import { eventRetentionFromEnv, type EventRetention } from '../fleet/events/event-retention';
 import { createFleetEventLog } from '../fleet/events/fleet-event-log';
@@ -33,6 +37,7 @@ import { connectInProcess } from '../server/in-process-transport';
 import { createRepositories } from '../store/repositories';
 import { openStore, type Store } from '../store/open-store';
 import { createEventSources, createMethodHandlers } from './api-handlers';
+import { describeLinkChange } from './fleet-link-handlers';
 import { appVersion, type AppInfo, type AppMode } from './app-info';
 
 export interface BackendConfig {
@@ -60,6 +65,14 @@ export interface BackendConfig {
   metricRetention?: RetentionMs;
   /** How long and how many fleet events are kept; default from SUTAZAI_EVENTS_MAX_AGE_DAYS and SUTAZAI_EVENTS_MAX_COUNT. */
   eventRetention?: EventRetention;
+  /**
+   * Keep a link to the runtime of every installed host (fleet/link), from the start and
+   * following applies and uninstalls. Default: serving backends (web mode, the desktop
+   * app) do, commands do not (a one-shot command must not log in to the whole fleet).
+   */
+  fleetLinks?: boolean;
+  /** The links' timeouts, keepalive and backoff (tests shorten them); fleet/link/host-link.ts has the defaults. */
+  linkTiming?: Partial<LinkTiming>;
   /** Unlocks sealed secrets at start (web mode and CLI: the operator's passphrase). */
   vaultKey?: VaultKeySource;
   /** Who acts through this backend, for the record of trust decisions. */
@@ -208,7 +221,22 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     actor: config.actor ?? config.mode,
     logger,
   });
-  const installs = createInstallEngine({
+  // What runs on every link while it is up: the fleet's readers (metric ingest, event ingest) add theirs here.
+  const linkConsumers: LinkConsumer[] = [];
+  const linksOn = config.fleetLinks ?? (config.mode === 'web' || config.mode === 'desktop');
+  const fleetLinks = createFleetLinks({
+    hosts: repos.hosts,
+    hostKeys: repos.hostKeys,
+    vault,
+    installs: repos.installs,
+    installRecords: repos.installRecords,
+    consumers: linkConsumers,
+    now,
+    logger,
+    ...(config.linkTiming !== undefined ? { timing: config.linkTiming } : {}),
+  });
+  fleetLinks.onChange((state, previous) => hub.emit('fleet.linkChanged', describeLinkChange(state, previous)));
+  const engine = createInstallEngine({
     dataDir: config.dataDir,
     hosts: repos.hosts,
     hostKeys: repos.hostKeys,
@@ -226,6 +254,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ...(config.configEnv !== undefined ? { env: config.configEnv } : {}),
     logger,
   });
+  // After every apply, rollback and uninstall (files, jobs, operations alike) the links follow the record.
+  const installs = linksOn ? followInstalls(engine, fleetLinks) : engine;
   const configService = createConfigService({ configDir: config.configDir });
   const installJobs = createInstallJobs({
     engine: installs,
@@ -260,7 +290,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const alerts = createFleetAlerts({
     db: store.db,
     hub,
-    links: null,
+    links: fleetLinks,
     configDir: () => config.configDir ?? defaultConfigDir(),
     dataDir: config.dataDir,
     describeHost: (hostId) => {
@@ -272,6 +302,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   });
   const actor = config.actor ?? config.mode;
   const deps = {
+    links: fleetLinks,
     fleetEvents,
     info,
     hosts,
@@ -312,6 +343,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
 
   if (config.evaluateAlerts ?? (config.mode === 'web' || config.mode === 'desktop')) alerts.service.start(ALERT_EVALUATION_INTERVAL_MS);
 
+  if (linksOn) {
+    fleetLinks.refresh().catch((error: unknown) => logger.error({ err: error }, 'starting the fleet links failed'));
+  }
+
   const ready = config.probeAtStart
     ? hosts.probe(local.id).then(
         () => logger.info({ hostId: local.id }, 'local machine probed'),
@@ -335,6 +370,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (closed) return;
       closed = true;
       sampler?.stop();
+      // Before the store closes: the links read the installs and the vault while they stop.
+      await fleetLinks.close();
       alerts.close();
       // Before the store closes: a job cut off by the stop is recorded as interrupted.
       installJobs.close();

@@ -26,6 +26,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.USAGE;
     case 'HOST_NOT_FOUND':
     case 'NOT_FOUND':
+    case 'FLEET_HOST_NOT_INSTALLED':
+    case 'FLEET_LINK_REMOVED':
     case 'ALERT_NOT_FOUND':
       return EXIT.NOT_FOUND;
     case 'STORE_NEWER_VERSION':
@@ -51,6 +53,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'KEY_PASSPHRASE_WRONG':
     case 'SSH_FAILED':
     case 'SSH_CHANNEL_REFUSED':
+    case 'FLEET_LINK_DOWN':
       return EXIT.CONNECTION;
     case 'SECRETS_LOCKED':
     case 'SECRETS_PASSPHRASE_WRONG':

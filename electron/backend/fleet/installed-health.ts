@@ -1,13 +1,10 @@
 import { ApiError, isApiError, type InstallHealth, type RuntimeProcess } from '../../contract';
 import { openRuntimeConnection, type RuntimeTls } from './runtime-connection';
+import { issueInstallClientTls, runtimeListenOf } from './install-runtime-access';
 import { buildSshTarget, type TargetDeps } from '../hosts/build-ssh-target';
 import { connectSsh } from '../hosts/ssh/connect-ssh';
-import { issueClientCertificate } from '../pki/issue-certificate';
-import { caKeyMissingError } from '../pki/pki-errors';
-import { unsealCaKey } from '../pki/seal-ca-key';
 import type { InstallHostRow, InstallsRepo } from '../store/installs-repo';
 import type { ProcessStatus__Output } from '../../../agents-runtime/src/wire';
-import { UNLOCK_VAULT_REMEDY } from '../secrets/secret-vault';
 
 export interface InstalledHealthDeps extends TargetDeps {
   installs: Pick<InstallsRepo, 'findByName' | 'hosts'>;
@@ -34,19 +31,12 @@ export async function checkInstalledHealth(deps: InstalledHealthDeps, installNam
       `There is no install named ${installName}.`,
       'Install it first; the Install page lists what was installed.',
     );
-  if (!deps.vault.unlocked) {
-    throw new ApiError(
-      'SECRETS_LOCKED',
-      `Asking the runtimes of ${installName} needs the install's CA key, and the sealed secrets are locked.`,
-      `${UNLOCK_VAULT_REMEDY} Then check again.`,
-    );
-  }
-  if (install.caKeySecretId === null) {
-    throw caKeyMissingError(installName);
-  }
-  const ca = unsealCaKey(deps.vault, install.caKeySecretId, install.name, install.caCert);
-  const client = await issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'viewer', validityDays: 1 });
-  const tls: RuntimeTls = { caCertPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem };
+  const tls = await issueInstallClientTls(deps.vault, install, {
+    role: 'viewer',
+    validityDays: 1,
+    purpose: `Asking the runtimes of ${installName}`,
+    afterUnlock: 'Then check again.',
+  });
   const hosts = await Promise.all(deps.installs.hosts(install.id).map((host) => checkHost(deps, host, tls)));
   return { install: install.name, checkedAt: deps.now(), healthy: hosts.length > 0 && hosts.every((h) => h.healthy), hosts };
 }
@@ -102,14 +92,6 @@ async function checkHost(deps: InstalledHealthDeps, host: InstallHostRow, tls: R
   } finally {
     session.close();
   }
-}
-
-/** Where the runtime listens on the host, from the configuration the last apply wrote there. */
-function runtimeListenOf(host: InstallHostRow): { address: string; port: number } {
-  const config = JSON.parse(host.config) as { runtime?: { listen_address?: unknown; grpc_port?: unknown } };
-  const address = typeof config.runtime?.listen_address === 'string' ? config.runtime.listen_address : '127.0.0.1';
-  const port = typeof config.runtime?.grpc_port === 'number' ? config.runtime.grpc_port : 7600;
-  return { address, port };
 }
 
 export function describeProcess(process: ProcessStatus__Output): RuntimeProcess {

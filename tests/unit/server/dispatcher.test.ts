@@ -56,6 +56,7 @@ function setup(overrides: Partial<MethodHandlers> = {}) {
     'installs.runProgress': () => () => {},
     'alerts.changed': () => () => {},
     'events.appended': () => () => {},
+    'fleet.linkChanged': () => () => {},
   };
   const logger = { warn: vi.fn(), error: vi.fn() };
   const dispatcher = createDispatcher({ handlers, sources, logger, maxMessageBytes: 1000 });
