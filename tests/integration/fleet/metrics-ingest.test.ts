@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LiveSample, type MetricPoint } from '../../../electron/contract';
+import { ApiError, type LiveSample, type MetricPoint } from '../../../electron/contract';
 import type { SshSession } from '../../../electron/backend/hosts/ssh/connect-ssh';
 import { openRuntimeConnection, type RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
 import type { LinkTarget } from '../../../electron/backend/fleet/link/link-types';
@@ -334,5 +334,27 @@ describe('the metrics link consumer on a real runtime', () => {
     expect(warnings).toEqual([{ hostId: skewedTarget.hostId, host: skewedTarget.hostName, skewMs: expect.any(Number) }]);
     // The well-set host's skew is unaffected: each host has its own.
     expect(ingest.clockSkew(target.hostId)).toBeNull();
+  });
+
+  it('rejects with an explained error when the runtime goes away under the stream (the reason a link shows while degraded)', async () => {
+    const pushed: LiveSample[] = [];
+    const ingest = createMetricsIngest({ store: metrics, onSample: (sample) => pushed.push(sample) });
+    const runtime = await connect();
+    const running = ingest.run(target, runtime, new AbortController().signal);
+    let settled = false;
+    void running.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await waitFor('samples before the runtime stops', () => pushed.length >= 1 || settled);
+    await stopRuntime();
+    const outcome = await running.then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(outcome).toBeInstanceOf(ApiError);
+    expect(['RUNTIME_CALL_FAILED', 'RUNTIME_UNREACHABLE']).toContain((outcome as ApiError).code);
+    expect((outcome as ApiError).remedy.length).toBeGreaterThan(20);
+    await startRuntime();
   });
 });
