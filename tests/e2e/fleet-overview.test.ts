@@ -82,7 +82,14 @@ describe('the Fleet overview, end to end', () => {
     const memory = Number(await local.getByTestId('fleet-memory').getAttribute('data-value'));
     expect(memory).toBeGreaterThan(0);
     expect(memory).toBeLessThanOrEqual(100);
-    await expect(local.getByTestId('fleet-memory').textContent()).resolves.toContain(`of ${formatBytes(os.totalmem())}`);
+    await expect(local.getByTestId('fleet-memory').locator('.fleet-usage').getAttribute('title')).resolves.toBe(
+      `of ${formatBytes(os.totalmem())}`,
+    );
+    // This machine's sampler records no filesystems and it has no GPU: no disk figure, no GPU column; no alert fires.
+    await expect(local.getByTestId('fleet-disk').textContent()).resolves.toBe('—');
+    expect(await page.getByTestId('fleet-gpu').count()).toBe(0);
+    await expect(local.getByTestId('fleet-alerts').textContent()).resolves.toBe('none');
+    expect(await page.getByTestId('fleet-firing').count()).toBe(0);
     await expect(local.getByTestId('fleet-last-sample').getAttribute('datetime')).resolves.toMatch(/^\d{4}-/);
 
     // A host with no history says so instead of a zero.
@@ -102,6 +109,8 @@ describe('the Fleet overview, end to end', () => {
   });
 
   it('orders by CPU (hosts with figures first), by problems (failed first), and filters by any word', async () => {
+    const failed = page.locator(`[data-testid="fleet-row"][data-host-name="lab-01"]`);
+    await expect(failed.getByTestId('fleet-install-state').textContent()).resolves.toBe('install failed');
     await page.getByTestId('fleet-sort').selectOption('cpu');
     await waitFor('this machine first', async () => (await shownHosts(page))[0] === 'local');
 

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { HostSummary, InstallRecord } from '../../../electron/contract';
+import type { Alert, HostSummary, InstallRecord } from '../../../electron/contract';
 import { useApiQuery, useHostList } from '../api/queries';
 import { formatBytes } from '../format/bytes';
 import { formatPercent } from '../format/number';
@@ -14,15 +14,18 @@ import { useSessionState } from '../ui/use-session-state';
 import {
   fleetRows,
   matchesFilter,
+  memoryPercentPoints,
   SORT_KEYS,
   SORT_LABELS,
   sortRows,
   usageNow,
   type FleetRow,
   type HostUsage,
+  type RowLookups,
   type SortKey,
-  type UsageNow,
 } from './fleet-rows';
+import { useFiringAlerts } from './use-fleet-alerts';
+
 import { Sparkline } from './sparkline';
 import { useFleetUsage, USAGE_WINDOW_MS } from './use-fleet-usage';
 
@@ -47,7 +50,7 @@ export function FleetOverviewPage() {
       <header className="page-head">
         <div>
           <h1>Fleet</h1>
-          <p className="page-sub">Every installed host at a glance: CPU and memory now and over the last 15 minutes.</p>
+          <p className="page-sub">Every installed host at a glance: alerts, CPU, memory and disk now and over the last 15 minutes.</p>
         </div>
       </header>
       {installs.isError ? (
@@ -70,16 +73,19 @@ export function FleetOverviewPage() {
 
 function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: HostSummary[] }) {
   const rows = useMemo(() => fleetRows(installs, hosts), [installs, hosts]);
-  const hostIds = useMemo(() => rows.map((r) => r.hostId), [rows]);
-  const usage = useFleetUsage(hostIds);
+  const usage = useFleetUsage(useMemo(() => rows.map((r) => ({ hostId: r.hostId, gpuCount: r.gpuCount })), [rows]));
+  const alerts = useFiringAlerts();
   const [filter, setFilter] = useSessionState('fleet.filter', '', (v) => (typeof v === 'string' ? v : null));
   const [sort, setSort] = useSessionState<SortKey>('fleet.sort', 'name', (v) => (SORT_KEYS.includes(v as SortKey) ? (v as SortKey) : null));
   const now = useNow(10_000);
-  const nowOf = (row: FleetRow) => usageNow(row, usage.byHost.get(row.hostId));
+  const lookups: RowLookups = {
+    usage: (row) => usageNow(row, usage.byHost.get(row.hostId)),
+    firing: (row) => alerts.byHost.get(row.hostId)?.length ?? 0,
+  };
   const shown = sortRows(
     rows.filter((r) => matchesFilter(r, filter)),
     sort,
-    nowOf,
+    lookups,
   );
   const failedInstalls = rows.filter((r) => r.state === 'failed').length;
   return (
@@ -117,6 +123,10 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
           </select>
         </label>
       </div>
+      {alerts.all.length > 0 ? <FiringAlerts alerts={alerts.all} /> : null}
+      {alerts.query.isError ? (
+        <ErrorNotice title="The alerts could not be read" error={alerts.query.error} onRetry={() => void alerts.query.refetch()} />
+      ) : null}
       {usage.failed.length > 0 ? (
         <ErrorNotice
           title={`The history of ${usage.failed.length === 1 ? 'one host' : `${usage.failed.length} hosts`} could not be read`}
@@ -133,7 +143,7 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
         <div className="card table-card">
           <DataTable
             className="fleet-table"
-            columns={columns(now, usage.byHost, nowOf)}
+            columns={columns(now, usage.byHost, lookups, { alerts: alerts.byHost }, { gpus: rows.some((r) => r.gpuCount > 0) })}
             rows={shown}
             rowKey={(row) => row.hostId}
             rowProps={(row) => ({
@@ -149,9 +159,16 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
   );
 }
 
-function columns(nowMs: number, usage: Map<number, HostUsage>, nowOf: (row: FleetRow) => UsageNow): Array<Column<FleetRow>> {
+function columns(
+  nowMs: number,
+  usage: Map<number, HostUsage>,
+  lookups: RowLookups,
+  known: { alerts: Map<number | null, Alert[]> },
+  show: { gpus: boolean },
+): Array<Column<FleetRow>> {
   const fromMs = nowMs - USAGE_WINDOW_MS;
-  return [
+  const nowOf = lookups.usage;
+  const all: Array<Column<FleetRow> & { only?: boolean }> = [
     {
       header: 'Host',
       cell: (row) => (
@@ -160,19 +177,24 @@ function columns(nowMs: number, usage: Map<number, HostUsage>, nowOf: (row: Flee
             {row.host}
           </a>
           <div className="cell-sub">
-            <a href={hrefFor({ name: 'installed', installName: row.install })}>{row.install}</a> · {ROLE_LABELS[row.role]}
+            <a href={hrefFor({ name: 'installed', installName: row.install })}>{row.install}</a> · {ROLE_LABELS[row.role]} ·{' '}
+            {row.state === 'installed' ? (
+              <span className="mono" data-testid="fleet-release">
+                {row.release ?? 'no release'}
+              </span>
+            ) : (
+              <span className={STATE_CLASS[row.state]} data-testid="fleet-install-state">
+                install {row.state}
+              </span>
+            )}
           </div>
         </>
       ),
     },
     {
-      header: 'Install state',
-      cell: (row) => (
-        <>
-          <span className={STATE_CLASS[row.state]}>{row.state}</span>
-          <div className="cell-sub mono">{row.release ?? 'no release yet'}</div>
-        </>
-      ),
+      header: 'Alerts',
+      cellProps: (row) => ({ 'data-testid': 'fleet-alerts', 'data-firing': lookups.firing(row) }),
+      cell: (row) => <AlertsCell alerts={known.alerts.get(row.hostId) ?? []} />,
     },
     {
       header: 'CPU',
@@ -202,12 +224,14 @@ function columns(nowMs: number, usage: Map<number, HostUsage>, nowOf: (row: Flee
       cell: (row) => (
         <Usage
           figure={nowOf(row).memoryPercent}
-          text={(v) => `${formatPercent(v, 0)}${row.memoryTotalBytes !== null ? ` of ${formatBytes(row.memoryTotalBytes)}` : ''}`}
+          text={(v) => formatPercent(v, 0)}
+          title={row.memoryTotalBytes !== null ? `of ${formatBytes(row.memoryTotalBytes)}` : undefined}
           sparkline={
             <Sparkline
-              points={(usage.get(row.hostId)?.memory ?? []).map(([t, mean, min, max]) =>
-                row.memoryTotalBytes ? [t, (mean / row.memoryTotalBytes) * 100, min, max] : [t, NaN, min, max],
-              )}
+              points={(() => {
+                const u = usage.get(row.hostId);
+                return u ? memoryPercentPoints(row, u) : [];
+              })()}
               fromMs={fromMs}
               toMs={nowMs}
               max={100}
@@ -219,15 +243,111 @@ function columns(nowMs: number, usage: Map<number, HostUsage>, nowOf: (row: Flee
       ),
     },
     {
+      header: 'Disk (/)',
+      numeric: true,
+      cellProps: (row) => ({ 'data-testid': 'fleet-disk', 'data-value': nowOf(row).diskPercent ?? '' }),
+      cell: (row) => (
+        <Usage
+          figure={nowOf(row).diskPercent}
+          text={(v) => formatPercent(v, 0)}
+          sparkline={
+            <Sparkline
+              points={usage.get(row.hostId)?.disk ?? []}
+              fromMs={fromMs}
+              toMs={nowMs}
+              max={100}
+              label={`Use of the root filesystem of ${row.host} over the last 15 minutes`}
+              testId="fleet-disk-sparkline"
+            />
+          }
+        />
+      ),
+    },
+    {
+      only: show.gpus,
+      header: 'GPU',
+      numeric: true,
+      cellProps: (row) => ({ 'data-testid': 'fleet-gpu', 'data-value': nowOf(row).gpuPercent ?? '' }),
+      cell: (row) => {
+        const { gpuPercent, gpuIndex } = nowOf(row);
+        if (row.gpuCount === 0) return <span className="muted">none</span>;
+        return (
+          <Usage
+            figure={gpuPercent}
+            text={(v) => `${formatPercent(v, 0)}${row.gpuCount > 1 ? ` (GPU ${gpuIndex})` : ''}`}
+            sparkline={
+              <Sparkline
+                points={usage.get(row.hostId)?.gpus[gpuIndex ?? 0] ?? []}
+                fromMs={fromMs}
+                toMs={nowMs}
+                max={100}
+                label={`Utilisation of the busiest GPU of ${row.host} over the last 15 minutes`}
+                testId="fleet-gpu-sparkline"
+              />
+            }
+          />
+        );
+      },
+    },
+    {
       header: 'Last sample',
       cell: (row) => <RelativeTime ms={nowOf(row).lastSampleMs} never="none in 15 min" testId="fleet-last-sample" />,
     },
   ];
+  return all.filter((column) => column.only !== false);
 }
 
-function Usage({ figure, text, sparkline }: { figure: number | null; text: (value: number) => string; sparkline: React.ReactNode }) {
+const SEVERITY_RANK: Record<Alert['severity'], number> = { critical: 0, warning: 1, info: 2 };
+
+/** The firing alerts, worst first, as sentences (Cockpit's health card: problems first). */
+function FiringAlerts({ alerts }: { alerts: Alert[] }) {
+  const worst = [...alerts].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.firingSinceMs! - b.firingSinceMs!);
   return (
-    <div className="fleet-usage">
+    <div className="notice notice-error" role="status" data-testid="fleet-firing">
+      <div className="notice-body">
+        <p className="notice-title">{alerts.length === 1 ? 'One alert is firing' : `${alerts.length} alerts are firing`}</p>
+        <ul className="plain-list">
+          {worst.slice(0, 5).map((alert) => (
+            <li key={alert.id} data-testid="fleet-firing-alert" data-rule={alert.rule}>
+              <span className={alert.severity === 'critical' ? 'status status-fail' : 'status status-warn'}>{alert.severity}</span>{' '}
+              {alert.summary}{' '}
+              <span className="muted">
+                since <RelativeTime ms={alert.firingSinceMs} />
+              </span>
+            </li>
+          ))}
+        </ul>
+        {alerts.length > 5 ? (
+          <p className="muted">and {alerts.length - 5} more; order by “Most alerts first” to find their hosts.</p>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+function AlertsCell({ alerts }: { alerts: Alert[] }) {
+  if (alerts.length === 0) return <span className="muted">none</span>;
+  const critical = alerts.some((a) => a.severity === 'critical');
+  return (
+    <span className={critical ? 'status status-fail' : 'status status-warn'} title={alerts.map((a) => a.summary).join('\n')}>
+      {alerts.length} firing
+    </span>
+  );
+}
+
+function Usage({
+  figure,
+  text,
+  title,
+  sparkline,
+}: {
+  figure: number | null;
+  text: (value: number) => string;
+  title?: string | undefined;
+  sparkline: React.ReactNode;
+}) {
+  return (
+    <div className="fleet-usage" title={title}>
       {sparkline}
       <span className="figure fleet-usage-figure">{figure === null ? <span className="muted">—</span> : text(figure)}</span>
     </div>

@@ -17,33 +17,48 @@ export interface FleetRow {
   release: string | null;
   /** From the host's last probe; null before one. */
   memoryTotalBytes: number | null;
+  /** NVIDIA GPUs the last probe found. */
+  gpuCount: number;
 }
 
 /** A host's last 15 minutes as the store has them (mean per point); NaN marks a gap. */
 export interface HostUsage {
   cpu: MetricPoint[];
+  /** Bytes in use (this machine's sampler and every runtime). */
   memory: MetricPoint[];
+  /** Share in use, as a runtime reports it (not this machine's sampler). */
+  memoryPercent: MetricPoint[];
+  /** The root filesystem's share in use. */
+  disk: MetricPoint[];
+  /** Utilisation of each GPU, by index. */
+  gpus: MetricPoint[][];
 }
 
 export interface UsageNow {
   cpuPercent: number | null;
   memoryPercent: number | null;
+  diskPercent: number | null;
+  /** The busiest GPU's utilisation, and which one it is. */
+  gpuPercent: number | null;
+  gpuIndex: number | null;
   /** When the newest sample was taken; null when the store has none in the window. */
   lastSampleMs: number | null;
 }
 
-export const SORT_KEYS = ['name', 'cpu', 'memory', 'state', 'last-sample'] as const;
+export const SORT_KEYS = ['name', 'alerts', 'cpu', 'memory', 'disk', 'state', 'last-sample'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export const SORT_LABELS: Record<SortKey, string> = {
   name: 'Install and host',
+  alerts: 'Most alerts first',
   cpu: 'CPU, busiest first',
   memory: 'Memory, fullest first',
+  disk: 'Disk, fullest first',
   state: 'Problems first',
   'last-sample': 'Longest silent first',
 };
 
 export function fleetRows(installs: readonly InstallRecord[], hosts: readonly HostSummary[]): FleetRow[] {
-  const memory = new Map(hosts.map((h) => [h.id, h.memoryBytes]));
+  const byId = new Map(hosts.map((h) => [h.id, h]));
   return installs.flatMap((install) =>
     install.hosts.map((h) => ({
       install: install.name,
@@ -52,7 +67,8 @@ export function fleetRows(installs: readonly InstallRecord[], hosts: readonly Ho
       role: h.role,
       state: h.state,
       release: h.releases.find((r) => r.state === 'current')?.version ?? null,
-      memoryTotalBytes: memory.get(h.hostId) ?? null,
+      memoryTotalBytes: byId.get(h.hostId)?.memoryBytes ?? null,
+      gpuCount: byId.get(h.hostId)?.gpuCount ?? 0,
     })),
   );
 }
@@ -63,16 +79,43 @@ function newest(points: readonly MetricPoint[]): MetricPoint | null {
   return null;
 }
 
-export function usageNow(row: Pick<FleetRow, 'memoryTotalBytes'>, usage: HostUsage | undefined): UsageNow {
-  if (!usage) return { cpuPercent: null, memoryPercent: null, lastSampleMs: null };
-  const cpu = newest(usage.cpu);
-  const memory = newest(usage.memory);
+/**
+ * Memory as a share over the window: the runtime's own share where it sends one, else the
+ * bytes in use over the size the last probe found (this machine's sampler).
+ */
+export function memoryPercentPoints(row: Pick<FleetRow, 'memoryTotalBytes'>, usage: HostUsage): MetricPoint[] {
+  if (usage.memoryPercent.length > 0) return usage.memoryPercent;
   const total = row.memoryTotalBytes;
+  if (total === null || total <= 0) return [];
+  return usage.memory.map(([t, mean, min, max]) => [t, Math.min(100, (mean / total) * 100), (min / total) * 100, (max / total) * 100]);
+}
+
+export function usageNow(row: Pick<FleetRow, 'memoryTotalBytes'>, usage: HostUsage | undefined): UsageNow {
+  if (!usage) return { cpuPercent: null, memoryPercent: null, diskPercent: null, gpuPercent: null, gpuIndex: null, lastSampleMs: null };
+  const cpu = newest(usage.cpu);
+  const memory = newest(memoryPercentPoints(row, usage));
+  const disk = newest(usage.disk);
+  const gpus = usage.gpus.map(newest);
+  let gpuIndex: number | null = null;
+  gpus.forEach((g, i) => {
+    if (g && (gpuIndex === null || g[1] > gpus[gpuIndex]![1])) gpuIndex = i;
+  });
+  const times = [cpu, memory, disk, ...gpus].flatMap((p) => (p ? [p[0]] : []));
   return {
     cpuPercent: cpu ? cpu[1] : null,
-    memoryPercent: memory && total !== null && total > 0 ? Math.min(100, (memory[1] / total) * 100) : null,
-    lastSampleMs: Math.max(cpu?.[0] ?? -1, memory?.[0] ?? -1) < 0 ? null : Math.max(cpu?.[0] ?? -1, memory?.[0] ?? -1),
+    memoryPercent: memory ? memory[1] : null,
+    diskPercent: disk ? disk[1] : null,
+    gpuPercent: gpuIndex === null ? null : gpus[gpuIndex]![1],
+    gpuIndex,
+    lastSampleMs: times.length === 0 ? null : Math.max(...times),
   };
+}
+
+/** What the page knows of a row besides the store's record: its samples and its alerts. */
+export interface RowLookups {
+  usage: (row: FleetRow) => UsageNow;
+  /** Firing alerts of the host. */
+  firing: (row: FleetRow) => number;
 }
 
 /** A filter's words each match the install, host, role, state or release (any order, any case). */
@@ -97,7 +140,8 @@ function byFigure(figure: (row: FleetRow) => number | null, descending: boolean)
   };
 }
 
-export function sortRows(rows: readonly FleetRow[], key: SortKey, now: (row: FleetRow) => UsageNow): FleetRow[] {
+export function sortRows(rows: readonly FleetRow[], key: SortKey, lookups: RowLookups): FleetRow[] {
+  const now = lookups.usage;
   const sorted = [...rows];
   switch (key) {
     case 'name':
@@ -106,6 +150,10 @@ export function sortRows(rows: readonly FleetRow[], key: SortKey, now: (row: Fle
       return sorted.sort(byFigure((r) => now(r).cpuPercent, true));
     case 'memory':
       return sorted.sort(byFigure((r) => now(r).memoryPercent, true));
+    case 'disk':
+      return sorted.sort(byFigure((r) => now(r).diskPercent, true));
+    case 'alerts':
+      return sorted.sort((a, b) => lookups.firing(b) - lookups.firing(a) || byName(a, b));
     case 'state':
       return sorted.sort((a, b) => STATE_RANK[a.state] - STATE_RANK[b.state] || byName(a, b));
     case 'last-sample':

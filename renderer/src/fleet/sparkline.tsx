@@ -1,6 +1,6 @@
 import type { MetricPoint } from '../../../electron/contract';
 
-const WIDTH = 96;
+const WIDTH = 64;
 const HEIGHT = 22;
 
 /**

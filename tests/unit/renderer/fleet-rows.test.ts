@@ -36,9 +36,9 @@ function install(name: string, hosts: Array<[number, string, InstallRecord['host
 
 const GiB = 1024 ** 3;
 const hosts = [
-  { id: 1, memoryBytes: 8 * GiB },
-  { id: 2, memoryBytes: 16 * GiB },
-  { id: 3, memoryBytes: null },
+  { id: 1, memoryBytes: 8 * GiB, gpuCount: 0 },
+  { id: 2, memoryBytes: 16 * GiB, gpuCount: 2 },
+  { id: 3, memoryBytes: null, gpuCount: null },
 ] as HostSummary[];
 const installs = [
   install('prod', [
@@ -52,32 +52,81 @@ const p = (t: number, v: number): MetricPoint => [t, v, v, v];
 describe('the fleet overview rows', () => {
   const rows = fleetRows(installs, hosts);
   const usage = new Map<number, HostUsage>([
-    [1, { cpu: [p(1000, 10), p(2000, 80), p(3000, NaN)], memory: [p(1000, 2 * GiB), p(2000, 4 * GiB)] }],
-    [2, { cpu: [p(1000, 30)], memory: [p(1000, 12 * GiB)] }],
+    // This machine's sampler: memory in bytes only, no filesystems, no GPUs.
+    [
+      1,
+      {
+        cpu: [p(1000, 10), p(2000, 80), p(3000, NaN)],
+        memory: [p(1000, 2 * GiB), p(2000, 4 * GiB)],
+        memoryPercent: [],
+        disk: [],
+        gpus: [],
+      },
+    ],
+    // A runtime: memory as a share too (preferred), the root filesystem, each GPU.
+    [
+      2,
+      {
+        cpu: [p(1000, 30)],
+        memory: [p(1000, 12 * GiB)],
+        memoryPercent: [p(1000, 74)],
+        disk: [p(1000, 91), p(4000, 92)],
+        gpus: [[p(1000, 20)], [p(1000, 65), p(2000, NaN)]],
+      },
+    ],
   ]);
   const nowOf = (row: FleetRow) => usageNow(row, usage.get(row.hostId));
+  const firing = new Map([[3, 2]]);
+  const lookups = {
+    usage: nowOf,
+    firing: (row: FleetRow) => firing.get(row.hostId) ?? 0,
+  };
 
   it('has one row per host of every install, with its current release and memory size', () => {
-    expect(rows.map((r) => [r.install, r.host, r.state, r.release, r.memoryTotalBytes])).toEqual([
-      ['prod', 'web-2', 'installed', '1.0.0', 16 * GiB],
-      ['prod', 'web-1', 'failed', null, 8 * GiB],
-      ['lab', 'lab-1', 'installing', null, null],
+    expect(rows.map((r) => [r.install, r.host, r.state, r.release, r.memoryTotalBytes, r.gpuCount])).toEqual([
+      ['prod', 'web-2', 'installed', '1.0.0', 16 * GiB, 2],
+      ['prod', 'web-1', 'failed', null, 8 * GiB, 0],
+      ['lab', 'lab-1', 'installing', null, null, 0],
     ]);
   });
 
   it('reads now as the newest finite point (a trailing gap is not a zero), memory as a share of the probed size', () => {
-    expect(nowOf(rows[1]!)).toEqual({ cpuPercent: 80, memoryPercent: 50, lastSampleMs: 2000 });
-    expect(nowOf(rows[0]!)).toEqual({ cpuPercent: 30, memoryPercent: 75, lastSampleMs: 1000 });
-    expect(nowOf(rows[2]!)).toEqual({ cpuPercent: null, memoryPercent: null, lastSampleMs: null });
+    expect(nowOf(rows[1]!)).toEqual({
+      cpuPercent: 80,
+      memoryPercent: 50,
+      diskPercent: null,
+      gpuPercent: null,
+      gpuIndex: null,
+      lastSampleMs: 2000,
+    });
+    // The runtime's own memory share wins over bytes / probed size; the busiest GPU is the one shown.
+    expect(nowOf(rows[0]!)).toEqual({
+      cpuPercent: 30,
+      memoryPercent: 74,
+      diskPercent: 92,
+      gpuPercent: 65,
+      gpuIndex: 1,
+      lastSampleMs: 4000,
+    });
+    expect(nowOf(rows[2]!)).toEqual({
+      cpuPercent: null,
+      memoryPercent: null,
+      diskPercent: null,
+      gpuPercent: null,
+      gpuIndex: null,
+      lastSampleMs: null,
+    });
   });
 
   it('sorts by name, busiest or fullest first (hosts without figures last), problems first, longest silent first', () => {
-    const order = (key: Parameters<typeof sortRows>[1]) => sortRows(rows, key, nowOf).map((r) => r.host);
+    const order = (key: Parameters<typeof sortRows>[1]) => sortRows(rows, key, lookups).map((r) => r.host);
     expect(order('name')).toEqual(['lab-1', 'web-1', 'web-2']);
     expect(order('cpu')).toEqual(['web-1', 'web-2', 'lab-1']);
     expect(order('memory')).toEqual(['web-2', 'web-1', 'lab-1']);
+    expect(order('disk')).toEqual(['web-2', 'lab-1', 'web-1']);
     expect(order('state')).toEqual(['web-1', 'lab-1', 'web-2']);
-    expect(order('last-sample')).toEqual(['lab-1', 'web-2', 'web-1']);
+    expect(order('last-sample')).toEqual(['lab-1', 'web-1', 'web-2']);
+    expect(order('alerts')).toEqual(['lab-1', 'web-1', 'web-2']);
   });
 
   it('filters by every word, in any field, in any case', () => {
