@@ -15,6 +15,8 @@ import type { LinkConsumer } from '../fleet/link/link-types';
 import { ALERT_EVALUATION_INTERVAL_MS, createFleetAlerts } from '../fleet/alerts/fleet-alerts';
 import { eventRetentionFromEnv, type EventRetention } from '../fleet/events/event-retention';
 import { createFleetEventLog } from '../fleet/events/fleet-event-log';
+import { createEventsConsumer } from '../fleet/events/events-consumer';
+import { recordLinkEvents } from '../fleet/events/link-events';
 import { prometheusTargetsOf } from '../fleet/prometheus-targets';
 import { createWizardDrafts } from '../wizard/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
@@ -222,7 +224,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     logger,
   });
   // What runs on every link while it is up: the fleet's readers (metric ingest, event ingest) add theirs here.
-  const linkConsumers: LinkConsumer[] = [];
+  const linkConsumers: LinkConsumer[] = [createEventsConsumer(fleetEvents)];
   const linksOn = config.fleetLinks ?? (config.mode === 'web' || config.mode === 'desktop');
   const fleetLinks = createFleetLinks({
     hosts: repos.hosts,
@@ -236,6 +238,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ...(config.linkTiming !== undefined ? { timing: config.linkTiming } : {}),
   });
   fleetLinks.onChange((state, previous) => hub.emit('fleet.linkChanged', describeLinkChange(state, previous)));
+  // Each link going up, degraded and down is a fleet event (not the app's own stop: see close).
+  const stopLinkEvents = recordLinkEvents(fleetLinks, fleetEvents);
   const engine = createInstallEngine({
     dataDir: config.dataDir,
     hosts: repos.hosts,
@@ -370,6 +374,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (closed) return;
       closed = true;
       sampler?.stop();
+      // The links going down because the app stops are not the fleet's events.
+      stopLinkEvents();
       // Before the store closes: the links read the installs and the vault while they stop.
       await fleetLinks.close();
       alerts.close();
