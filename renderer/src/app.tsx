@@ -11,6 +11,7 @@ import { InstallWizardPage } from './wizard/install-wizard-page';
 import { InstalledPage } from './installs/installed-page';
 import { InstallsPage } from './installs/installs-page';
 import { FleetOverviewPage } from './fleet/fleet-overview-page';
+import { AlertNotifications } from './fleet/alerts/alert-notifications';
 import { ProbeJobPage } from './probes/probe-job-page';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
 import { hrefFor, type Route } from './router/route';
@@ -94,6 +95,7 @@ function Sidebar({ route }: { route: Route }) {
           </a>
         </li>
       </ul>
+      <AlertNotifications />
       <About />
     </nav>
   );

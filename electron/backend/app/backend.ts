@@ -32,7 +32,6 @@ import { defaultCounterReader, type CounterReader } from '../metrics/host-counte
 import { startHostSampler, type HostSampler } from '../metrics/host-sampler';
 import { createMetricStore } from '../metrics/metric-store';
 import { metricRetentionFromEnv } from '../metrics/metric-retention';
-import { createMetricsIngest } from '../fleet/metrics/metrics-ingest';
 import type { RetentionMs } from '../metrics/metric-tiers';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
@@ -225,10 +224,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     logger,
   });
   // What runs on every link while it is up: the fleet's readers (metric ingest, event ingest) add theirs here.
-  const linkConsumers: LinkConsumer[] = [
-    createMetricsIngest({ store: metrics, onSample: (sample) => hub.emit('metrics.live', sample), logger }),
-    createEventsConsumer(fleetEvents),
-  ];
+  const linkConsumers: LinkConsumer[] = [createEventsConsumer(fleetEvents)];
   const linksOn = config.fleetLinks ?? (config.mode === 'web' || config.mode === 'desktop');
   const fleetLinks = createFleetLinks({
     hosts: repos.hosts,
@@ -299,6 +295,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     db: store.db,
     hub,
     links: fleetLinks,
+    events: fleetEvents,
     configDir: () => config.configDir ?? defaultConfigDir(),
     dataDir: config.dataDir,
     describeHost: (hostId) => {
@@ -349,7 +346,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     });
   }
 
-  if (config.evaluateAlerts ?? (config.mode === 'web' || config.mode === 'desktop')) alerts.service.start(ALERT_EVALUATION_INTERVAL_MS);
+  if (config.evaluateAlerts ?? (config.mode === 'web' || config.mode === 'desktop')) alerts.start(ALERT_EVALUATION_INTERVAL_MS);
 
   if (linksOn) {
     fleetLinks.refresh().catch((error: unknown) => logger.error({ err: error }, 'starting the fleet links failed'));

@@ -220,7 +220,7 @@ describe('alert evaluation (Prometheus semantics, stepped clock, real store)', (
     expect(seen().at(-1)).toBe('resolved HostOffline#1');
   });
 
-  it('filesystems and GPUs alert per mount and per GPU; a reading that went stale no longer holds the alert', () => {
+  it('filesystems and GPUs alert per mount and per GPU; a host gone quiet keeps its alerts until it reports again', () => {
     const alerts = service(
       'rules:\n  - name: Full\n    kind: filesystem-usage\n    above: 90\n  - name: Hot\n    kind: gpu-temperature\n    above: 85\n',
       { staleAfterMs: 2 * MINUTE },
@@ -236,9 +236,40 @@ describe('alert evaluation (Prometheus semantics, stepped clock, real store)', (
       ['firing', 'Full', '/'],
       ['firing', 'Hot', '1'],
     ]);
+    // Its readings went stale (the link dropped): not knowing is not getting well, nothing resolves.
     step(3 * MINUTE);
     alerts.evaluate();
-    expect(seen().slice(2)).toEqual(['resolved Full#1', 'resolved Hot#2']);
+    expect(seen()).toEqual(['firing Full#1', 'firing Hot#2']);
+    // It reports again: the GPU cooled, and / is no longer mounted; the hot mount and GPU resolve.
+    readings.observeSample(hostId, nowMs, [
+      ['filesystem.used_percent:/var/lib', 20],
+      ['gpu.temperature_celsius:1', 60],
+    ]);
+    alerts.evaluate();
+    expect(seen()).toEqual(['firing Full#1', 'firing Hot#2', 'resolved Full#1', 'resolved Hot#2']);
+  });
+
+  it('after a restart the backend has heard nothing yet: open alerts stay until their subjects are heard of', () => {
+    const yaml = 'rules:\n  - name: ProcessCrashLoop\n    kind: process-crash-loop\n  - name: HostOffline\n    kind: host-offline\n';
+    const target = { installName: 'lab', hostId, hostName: 'gpu-1' };
+    links = [{ target, state: 'offline', lastSeenMs: T0, sinceMs: T0, reason: null }];
+    readings.observeProcessState({ hostId, process: 'agent', instance: 'agent-1' }, 'crash-loop');
+    service(yaml).evaluate();
+    expect(seen()).toEqual(['firing ProcessCrashLoop#1', 'firing HostOffline#2']);
+
+    // A new backend: no process state heard of yet, the link connecting again.
+    readings = createFleetReadings();
+    links = [{ target, state: 'connecting', lastSeenMs: T0, sinceMs: nowMs, reason: null }];
+    const restarted = service(yaml);
+    step(MINUTE);
+    restarted.evaluate();
+    expect(seen()).toEqual(['firing ProcessCrashLoop#1', 'firing HostOffline#2']);
+
+    links = [{ target, state: 'online', lastSeenMs: nowMs, sinceMs: nowMs, reason: null }];
+    readings.observeProcessState({ hostId, process: 'agent', instance: 'agent-1' }, 'running');
+    step(MINUTE);
+    restarted.evaluate();
+    expect(seen().slice(2)).toEqual(['resolved ProcessCrashLoop#1', 'resolved HostOffline#2']);
   });
 
   it('a certificate expiring within 30 days fires with the days left', () => {
@@ -304,6 +335,7 @@ describe('alert evaluation (Prometheus semantics, stepped clock, real store)', (
     const second = service(yaml);
     step(4 * MINUTE);
     memory(95);
+    readings.observeSample(hostId, nowMs, [['gpu.temperature_celsius:0', 50]]);
     second.evaluate();
     expect(seen().slice(3)).toEqual(['firing MemoryHigh#1', 'resolved Hot#2']);
     step(MINUTE);

@@ -5,10 +5,12 @@ import { alertNotification, ApiError, createApiClient, type ApiClient, type Even
 import { createAlertEventSources, createAlertHandlers } from '../../../electron/backend/app/alert-handlers';
 import { EventHub } from '../../../electron/backend/events/event-hub';
 import { createFleetAlerts, type FleetAlerts } from '../../../electron/backend/fleet/alerts/fleet-alerts';
+import { createFleetEventLog, type FleetEventLog } from '../../../electron/backend/fleet/events/fleet-event-log';
 import { createDispatcher, type EventSources, type MethodHandlers } from '../../../electron/backend/server/dispatcher';
 import { connectInProcess } from '../../../electron/backend/server/in-process-transport';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 import { makeTempDir } from '../../support/temp-dir';
+import type { RuntimeEvent__Output } from '../../../agents-runtime/src/wire';
 
 const T0 = Date.UTC(2026, 0, 1);
 const configDir = path.resolve(__dirname, '../../../config');
@@ -16,6 +18,7 @@ const configDir = path.resolve(__dirname, '../../../config');
 let dir: ReturnType<typeof makeTempDir>;
 let store: Store;
 let alerts: FleetAlerts;
+let fleetEvents: FleetEventLog;
 let client: ApiClient;
 let nowMs: number;
 let hostId: number;
@@ -33,10 +36,12 @@ beforeEach(() => {
   // An operator rule beside the shipped ones: a typo, reported while every other rule works.
   fs.mkdirSync(path.join(dir.path, 'alerts'));
   fs.writeFileSync(path.join(dir.path, 'alerts', 'site.yaml'), 'rules:\n  - name: Hot\n    kind: gpu-temperature\n    abov: 70\n');
+  fleetEvents = createFleetEventLog(store.db, { now: () => nowMs });
   alerts = createFleetAlerts({
     db: store.db,
     hub,
     links: null,
+    events: fleetEvents,
     configDir: () => configDir,
     dataDir: dir.path,
     describeHost: (id) => (id === hostId ? { hostName: 'gpu-1', installName: 'lab' } : undefined),
@@ -52,18 +57,33 @@ beforeEach(() => {
 afterEach(() => {
   client.close();
   alerts.close();
+  fleetEvents.close();
   store.close();
   dir.remove();
 });
 
 describe('alerts through the contract', () => {
-  it('a crash-loop fires and resolves as alerts.changed events in order, listed, acknowledged by the pipe’s actor', async () => {
+  it('a crash-loop recorded in the fleet events fires, and its end resolves it: alerts.changed in order, listed, acknowledged by the pipe’s actor', async () => {
+    const target = { installName: 'lab', hostId, hostName: 'gpu-1' };
+    let sequence = 0;
+    const runtimeEvent = (kind: string, state: RuntimeEvent__Output['state']): RuntimeEvent__Output => ({
+      atMs: String(nowMs),
+      kind,
+      process: 'agent',
+      instance: 'agent-1',
+      state,
+      message: `agent-1: ${kind}`,
+      error: null,
+      runStartedAtMs: String(T0 - 60_000),
+      sequence: String(++sequence),
+      lastLines: [],
+    });
+    // Recorded before this backend started: the start reads it back from the store.
+    fleetEvents.appendRuntime(target, runtimeEvent('process.crash-loop', 'PROCESS_STATE_CRASH_LOOP'));
     const heard: Array<EventPayload<'alerts.changed'>> = [];
     await client.subscribe('alerts.changed', {}, (payload) => heard.push(payload));
-    const agent = { hostId, process: 'agent', instance: 'agent-1' };
 
-    alerts.readings.observeProcessState(agent, 'crash-loop');
-    alerts.service.evaluate();
+    alerts.start(3_600_000); // evaluates once now; the test steps the rest
     const listed = await client.call('alerts.list', { states: ['firing'] });
     expect(listed.alerts).toMatchObject([{ id: 1, rule: 'ProcessCrashLoop', kind: 'process-crash-loop', state: 'firing', hostId }]);
     expect(listed.alerts[0]).not.toHaveProperty('fingerprint');
@@ -72,8 +92,14 @@ describe('alerts through the contract', () => {
     expect(acked.acknowledged?.by).toMatch(/^cli:/);
     expect(acked.acknowledged?.atMs).toBe(T0);
 
-    nowMs += 30_000;
-    alerts.readings.observeProcessState(agent, 'running');
+    // A retry passes through running: still in crash-loop until the runtime says it left.
+    nowMs += 10_000;
+    fleetEvents.appendRuntime(target, runtimeEvent('process.state', 'PROCESS_STATE_RUNNING'));
+    await new Promise((resolve) => setImmediate(resolve));
+    alerts.service.evaluate();
+    nowMs += 20_000;
+    fleetEvents.appendRuntime(target, runtimeEvent('process.crash-loop-left', 'PROCESS_STATE_UNSPECIFIED'));
+    await new Promise((resolve) => setImmediate(resolve));
     alerts.service.evaluate();
     await client.call('alerts.list', {}); // a round trip: every event sent before it has arrived
     expect(heard.map(({ change, alert }) => [change, alert.id, alert.state])).toEqual([

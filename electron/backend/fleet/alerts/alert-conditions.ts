@@ -10,77 +10,108 @@ export interface HoldingCondition {
   readonly summary: string;
 }
 
+/** One evaluation of a rule: where it holds, and which subjects it could judge at all. */
+export interface RuleVerdict {
+  readonly holding: HoldingCondition[];
+  /**
+   * Whether the inputs said anything about an open alert's subject. One they did not (a host
+   * whose samples stopped or have not come since a restart, a link still connecting, an
+   * instance not heard of) keeps its alert as it is: losing sight of a subject is not the
+   * subject getting well, and the host-offline rule says why it went quiet.
+   */
+  judged(alert: { readonly hostId: number | null; readonly labels: Readonly<Record<string, string>> }): boolean;
+}
+
 export interface ConditionContext {
   readonly inputs: AlertInputs;
   readonly nowMs: number;
-  /** A gauge reading older than this is no reading (a host that stopped reporting neither fires nor holds an alert on stale numbers). */
+  /** A gauge reading older than this says nothing any more. */
   readonly staleAfterMs: number;
 }
 
 const DAY_MS = 86_400_000;
 
-/** Where the rule's condition holds now, one entry per subject. */
-export function holdingConditions(spec: AlertRuleSpec, context: ConditionContext): HoldingCondition[] {
+export function evaluateRule(spec: AlertRuleSpec, context: ConditionContext): RuleVerdict {
   const { inputs, nowMs } = context;
   switch (spec.kind) {
-    case 'process-crash-loop':
-      return inputs.processes.crashLooping().map((ref) => processCondition(context, ref, null, 'is in crash-loop'));
-    case 'process-restarts':
-      return inputs.processes
-        .restartsSince(nowMs - spec.within)
-        .filter((entry) => entry.restarts > spec.restarts)
-        .map((entry) =>
-          processCondition(context, entry, entry.restarts, `restarted ${entry.restarts} times in ${formatDuration(spec.within)}`),
-        );
-    case 'host-offline':
-      return inputs
-        .links()
-        .filter((link) => link.state === 'offline')
-        .map((link) => ({
-          labels: { install: link.target.installName, host: link.target.hostName },
-          hostId: link.target.hostId,
-          value: null,
-          summary: `${link.target.hostName} is offline${link.reason ? `: ${link.reason.message}` : ''}`,
-        }));
+    case 'process-crash-loop': {
+      const known = inputs.processes.states();
+      return {
+        holding: known
+          .filter((entry) => entry.state === 'crash-loop')
+          .map((ref) => processCondition(context, ref, null, 'is in crash-loop')),
+        judged: instanceJudged(known),
+      };
+    }
+    case 'process-restarts': {
+      const known = inputs.processes.restartsSince(nowMs - spec.within);
+      return {
+        holding: known
+          .filter((entry) => entry.restarts > spec.restarts)
+          .map((entry) =>
+            processCondition(context, entry, entry.restarts, `restarted ${entry.restarts} times in ${formatDuration(spec.within)}`),
+          ),
+        judged: instanceJudged(known),
+      };
+    }
+    case 'host-offline': {
+      const links = inputs.links();
+      return {
+        holding: links
+          .filter((link) => link.state === 'offline')
+          .map((link) => ({
+            labels: { install: link.target.installName, host: link.target.hostName },
+            hostId: link.target.hostId,
+            value: null,
+            summary: `${link.target.hostName} is offline${link.reason ? `: ${link.reason.message}` : ''}`,
+          })),
+        // A link that is connecting (at start, or trying again) has not said yet whether the host is back.
+        judged: (alert) => links.some((link) => link.target.hostId === alert.hostId && link.state !== 'connecting'),
+      };
+    }
     case 'filesystem-usage':
-      return gaugeConditions(
+      return gaugeVerdict(
         context,
         'filesystem.used_percent',
         spec.above,
         (labels, value) => `filesystem ${labels.mount ?? '?'} is ${value.toFixed(1)}% full (over ${spec.above}%)`,
       );
     case 'memory-usage':
-      return gaugeConditions(
+      return gaugeVerdict(
         context,
         'memory.used_percent',
         spec.above,
         (_labels, value) => `memory is ${value.toFixed(1)}% used (over ${spec.above}%)`,
       );
     case 'gpu-temperature':
-      return gaugeConditions(
+      return gaugeVerdict(
         context,
         'gpu.temperature_celsius',
         spec.above,
         (labels, value) => `GPU ${labels.gpu ?? '?'} is at ${value.toFixed(0)} °C (over ${spec.above} °C)`,
       );
     case 'certificate-expiry':
-      return inputs.certificates
-        .list()
-        .filter((cert) => cert.notAfterMs - nowMs < spec.within)
-        .map((cert) => {
-          const daysLeft = Math.floor((cert.notAfterMs - nowMs) / DAY_MS);
-          const host = cert.hostId === null ? undefined : inputs.describeHost(cert.hostId);
-          const whose = host ? `${host.hostName}'s ${cert.what}` : `the ${cert.what} of install ${cert.installName}`;
-          return {
-            labels: { install: cert.installName, ...(host ? { host: host.hostName } : {}), certificate: cert.what },
-            hostId: host ? cert.hostId : null,
-            value: daysLeft,
-            summary:
-              cert.notAfterMs <= nowMs
-                ? `${whose} expired on ${new Date(cert.notAfterMs).toISOString()}`
-                : `${whose} expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (${new Date(cert.notAfterMs).toISOString()})`,
-          };
-        });
+      return {
+        holding: inputs.certificates
+          .list()
+          .filter((cert) => cert.notAfterMs - nowMs < spec.within)
+          .map((cert) => {
+            const daysLeft = Math.floor((cert.notAfterMs - nowMs) / DAY_MS);
+            const host = cert.hostId === null ? undefined : inputs.describeHost(cert.hostId);
+            const whose = host ? `${host.hostName}'s ${cert.what}` : `the ${cert.what} of install ${cert.installName}`;
+            return {
+              labels: { install: cert.installName, ...(host ? { host: host.hostName } : {}), certificate: cert.what },
+              hostId: host ? cert.hostId : null,
+              value: daysLeft,
+              summary:
+                cert.notAfterMs <= nowMs
+                  ? `${whose} expired on ${new Date(cert.notAfterMs).toISOString()}`
+                  : `${whose} expires in ${daysLeft} day${daysLeft === 1 ? '' : 's'} (${new Date(cert.notAfterMs).toISOString()})`,
+            };
+          }),
+        // The store is the record of what was issued: a certificate no longer listed is gone (reissued, its install removed).
+        judged: () => true,
+      };
   }
 }
 
@@ -100,24 +131,34 @@ function processCondition(context: ConditionContext, ref: ProcessInstanceRef, va
   };
 }
 
-function gaugeConditions(
+function instanceJudged(known: readonly ProcessInstanceRef[]): RuleVerdict['judged'] {
+  const keys = new Set(known.map((ref) => `${ref.hostId}\u0000${ref.instance}`));
+  return (alert) => keys.has(`${alert.hostId}\u0000${alert.labels.instance}`);
+}
+
+function gaugeVerdict(
   context: ConditionContext,
   kind: GaugeKind,
   above: number,
   describe: (labels: Readonly<Record<string, string>>, value: number) => string,
-): HoldingCondition[] {
-  return context.inputs.gauges
-    .latest(kind)
-    .filter((gauge) => context.nowMs - gauge.atMs <= context.staleAfterMs && gauge.value > above)
-    .map((gauge) => {
-      const host = hostLabels(context, gauge.hostId);
-      return {
-        labels: { ...host.labels, ...gauge.labels },
-        hostId: gauge.hostId,
-        value: gauge.value,
-        summary: `${host.name}: ${describe(gauge.labels, gauge.value)}`,
-      };
-    });
+): RuleVerdict {
+  const fresh = context.inputs.gauges.latest(kind).filter((gauge) => context.nowMs - gauge.atMs <= context.staleAfterMs);
+  // A host reporting this gauge judges all its subjects: a mount no longer reported is unmounted.
+  const reporting = new Set(fresh.map((gauge) => gauge.hostId));
+  return {
+    holding: fresh
+      .filter((gauge) => gauge.value > above)
+      .map((gauge) => {
+        const host = hostLabels(context, gauge.hostId);
+        return {
+          labels: { ...host.labels, ...gauge.labels },
+          hostId: gauge.hostId,
+          value: gauge.value,
+          summary: `${host.name}: ${describe(gauge.labels, gauge.value)}`,
+        };
+      }),
+    judged: (alert) => alert.hostId !== null && reporting.has(alert.hostId),
+  };
 }
 
 export function formatDuration(ms: number): string {

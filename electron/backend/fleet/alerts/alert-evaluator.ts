@@ -1,5 +1,5 @@
 import type { AlertChange } from '../../../contract';
-import { holdingConditions, type HoldingCondition } from './alert-conditions';
+import { evaluateRule, type HoldingCondition, type RuleVerdict } from './alert-conditions';
 import type { AlertInputs } from './alert-inputs';
 import type { AlertRule } from './alert-rule-schema';
 import type { AlertsRepo, StoredAlert } from './alerts-repo';
@@ -40,13 +40,13 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions): AlertEvalu
       const nowMs = clock();
       const rules = options.rules();
       // Read every rule's inputs before writing, so the transaction holds no reads of other parts.
-      const holding = new Map<string, { rule: AlertRule; conditions: Map<string, HoldingCondition> } | 'failed'>();
+      const holding = new Map<string, { rule: AlertRule; conditions: Map<string, HoldingCondition>; verdict: RuleVerdict } | 'failed'>();
       for (const rule of rules) {
         try {
+          const verdict = evaluateRule(rule.spec, { inputs, nowMs, staleAfterMs });
           const conditions = new Map<string, HoldingCondition>();
-          for (const condition of holdingConditions(rule.spec, { inputs, nowMs, staleAfterMs }))
-            conditions.set(fingerprintOf(rule.spec.name, condition.labels), condition);
-          holding.set(rule.spec.name, { rule, conditions });
+          for (const condition of verdict.holding) conditions.set(fingerprintOf(rule.spec.name, condition.labels), condition);
+          holding.set(rule.spec.name, { rule, conditions, verdict });
         } catch (error) {
           holding.set(rule.spec.name, 'failed');
           options.onRuleFailed(rule.spec.name, error);
@@ -84,9 +84,11 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions): AlertEvalu
               changes.push(['firing', repo.advance(current.id, 'firing', nowMs, condition.value)]);
           }
         }
-        // What is still open no longer holds, or its rule is gone; a rule that failed to read keeps its alerts.
+        // What is still open no longer holds, or its rule is gone. A rule that failed to read, or
+        // that heard nothing of the alert's subject this time, leaves the alert as it is.
         for (const alert of open.values()) {
-          if (holding.get(alert.rule) === 'failed') continue;
+          const entry = holding.get(alert.rule);
+          if (entry === 'failed' || (entry !== undefined && !entry.verdict.judged(alert))) continue;
           if (alert.state === 'firing') changes.push(['resolved', repo.advance(alert.id, 'resolved', nowMs, null)]);
           else {
             repo.drop(alert.id);

@@ -35,9 +35,9 @@ export interface ProcessInstanceRef {
 }
 
 export interface ProcessActivity {
-  /** The instances the runtime reports in crash-loop now. */
-  crashLooping(): readonly ProcessInstanceRef[];
-  /** Each instance that restarted at or after `sinceMs`, with how many times. */
+  /** Each instance whose state is known, with the state the runtime last reported (its words: running, backoff, crash-loop, ...). */
+  states(): ReadonlyArray<ProcessInstanceRef & { readonly state: string }>;
+  /** Each instance whose restarts are counted, with how many times it restarted at or after `sinceMs` (0 included). */
   restartsSince(sinceMs: number): ReadonlyArray<ProcessInstanceRef & { readonly restarts: number }>;
 }
 

@@ -2,10 +2,12 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Alert, AlertChange } from '../../../contract';
 import type { EventHub } from '../../events/event-hub';
+import type { FleetEventLog } from '../events/fleet-event-log';
 import type { FleetLinks } from '../link/link-types';
 import { createAlertService, type AlertService, type AlertServiceOptions } from './alert-service';
 import { createAlertsRepo } from './alerts-repo';
 import { createFleetReadings, type FleetReadings } from './fleet-readings';
+import { followProcessStates } from './process-states-from-events';
 import { recordedCertificates } from './recorded-certificates';
 
 /** How often a serving backend evaluates the rules (Prometheus's evaluation_interval, at a fleet's pace). */
@@ -16,6 +18,8 @@ export interface FleetAlertsOptions {
   hub: EventHub;
   /** The fleet's links; null where the backend runs none (a one-shot command). */
   links: Pick<FleetLinks, 'states'> | null;
+  /** The fleet's events, where the rules learn each instance's state (crash-loop entered and left). */
+  events: Pick<FleetEventLog, 'list' | 'subscribe'>;
   /** Where config/ is (its alerts/ holds the shipped rules); may throw when it cannot be found: then only the operator's rules load. */
   configDir: () => string;
   /** The data directory: its alerts/ holds the operator's rules, which outlive an upgrade of the app. */
@@ -30,13 +34,15 @@ export interface FleetAlerts {
   readonly service: AlertService;
   /** What the rules read of the fleet's reports, for the parts that receive them (samples, process states). */
   readonly readings: FleetReadings;
+  /** Follows the fleet's events and evaluates every `intervalMs` (serving backends; a one-shot command only reads and acknowledges). */
+  start(intervalMs: number): void;
   close(): void;
 }
 
 /**
  * The alerts of a backend: the rule folders, the store's alerts, the readings the rules see
  * (live samples arrive as `metrics.live` on the hub), and `alerts.changed` on every change.
- * Evaluation runs only once `service.start` is called (serving backends).
+ * Process states are followed and rules evaluated only once `start` is called.
  */
 export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
   const readings = createFleetReadings();
@@ -60,11 +66,18 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
   const unsubscribe = options.hub.on('metrics.live', (sample) =>
     readings.observeSample(sample.hostId, sample.t, Object.entries(sample.values) as Array<[string, number]>),
   );
+  let stopFollowing = (): void => {};
   return {
     service,
     readings,
+    start(intervalMs) {
+      stopFollowing();
+      stopFollowing = followProcessStates(options.events, readings);
+      service.start(intervalMs);
+    },
     close() {
       unsubscribe();
+      stopFollowing();
       service.close();
     },
   };

@@ -79,14 +79,8 @@ export function createFleetReadings(): FleetReadings {
       for (const map of [...gauges.values(), restarts, states]) for (const key of map.keys()) if (key.startsWith(prefix)) map.delete(key);
     },
     latest: (kind) => [...(gauges.get(kind)?.values() ?? [])],
-    crashLooping: () => [...states.values()].filter((entry) => entry.state === 'crash-loop').map((entry) => entry.ref),
-    restartsSince(sinceMs) {
-      const out: Array<ProcessInstanceRef & { restarts: number }> = [];
-      for (const { ref, times } of restarts.values()) {
-        const count = times.filter((t) => t >= sinceMs).length;
-        if (count > 0) out.push({ ...ref, restarts: count });
-      }
-      return out;
-    },
+    states: () => [...states.values()].map(({ ref, state }) => ({ ...ref, state })),
+    restartsSince: (sinceMs) =>
+      [...restarts.values()].map(({ ref, times }) => ({ ...ref, restarts: times.filter((t) => t >= sinceMs).length })),
   };
 }
