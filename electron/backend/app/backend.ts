@@ -32,6 +32,7 @@ import { defaultCounterReader, type CounterReader } from '../metrics/host-counte
 import { startHostSampler, type HostSampler } from '../metrics/host-sampler';
 import { createMetricStore } from '../metrics/metric-store';
 import { metricRetentionFromEnv } from '../metrics/metric-retention';
+import { createMetricsIngest } from '../fleet/metrics/metrics-ingest';
 import type { RetentionMs } from '../metrics/metric-tiers';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
@@ -224,7 +225,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     logger,
   });
   // What runs on every link while it is up: the fleet's readers (metric ingest, event ingest) add theirs here.
-  const linkConsumers: LinkConsumer[] = [createEventsConsumer(fleetEvents)];
+  const linkConsumers: LinkConsumer[] = [
+    createMetricsIngest({ store: metrics, onSample: (sample) => hub.emit('metrics.live', sample), logger }),
+    createEventsConsumer(fleetEvents),
+  ];
   const linksOn = config.fleetLinks ?? (config.mode === 'web' || config.mode === 'desktop');
   const fleetLinks = createFleetLinks({
     hosts: repos.hosts,
