@@ -67,7 +67,14 @@ describe('the Fleet overview, end to end', () => {
     await page.waitForURL(/#\/fleet$/);
     await page.getByTestId('fleet-row').first().waitFor({ state: 'visible' });
     expect(await page.getByTestId('fleet-row').count()).toBe(50);
-    await expect(page.getByTestId('fleet-count').textContent()).resolves.toBe('50 hosts in 3 installs, 2 whose install failed');
+    // Each host's link, as fleet.links says: this data directory's vault is locked, so every
+    // link is offline, and says why and what to do (the whole remedy on hover).
+    const linkStates = () => page.getByTestId('fleet-link').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-link-state')));
+    await waitFor(
+      'every link reported',
+      async () => (await linkStates()).length === 50 && (await linkStates()).every((s) => s === 'offline'),
+    );
+    await expect(page.getByTestId('fleet-count').textContent()).resolves.toBe('50 hosts in 3 installs: 50 offline, 2 whose install failed');
 
     // This machine: the sampler's history reaches the page (re-read every 10 s), figures beside it.
     const local = page.locator(`[data-testid="fleet-row"][data-host-name="local"]`);
@@ -90,13 +97,16 @@ describe('the Fleet overview, end to end', () => {
     expect(await page.getByTestId('fleet-gpu').count()).toBe(0);
     await expect(local.getByTestId('fleet-alerts').textContent()).resolves.toBe('none');
     expect(await page.getByTestId('fleet-firing').count()).toBe(0);
-    await expect(local.getByTestId('fleet-last-sample').getAttribute('datetime')).resolves.toMatch(/^\d{4}-/);
+    await expect(local.getByTestId('fleet-link-reason').textContent()).resolves.toContain('the sealed secrets are locked');
+    await expect(local.getByTestId('fleet-last-seen').textContent()).resolves.toBe('never seen');
+    await expect(local.locator('.fleet-link-reason').getAttribute('title')).resolves.toContain('nlock');
 
     // A host with no history says so instead of a zero.
     const silent = page.locator(`[data-testid="fleet-row"][data-host-name="staging-03"]`);
     await expect(silent.getByTestId('fleet-cpu').textContent()).resolves.toBe('—');
     await expect(silent.getByTestId('fleet-cpu-sparkline').getAttribute('data-points')).resolves.toBe('0');
-    await expect(silent.getByTestId('fleet-last-sample').textContent()).resolves.toBe('none in 15 min');
+    // With links, "seen" takes the place of the newest sample's age.
+    expect(await page.getByTestId('fleet-last-sample').count()).toBe(0);
     await shoot(page, 'fleet-overview', { fullPage: true });
   });
 
@@ -114,6 +124,13 @@ describe('the Fleet overview, end to end', () => {
     await page.getByTestId('fleet-sort').selectOption('cpu');
     await waitFor('this machine first', async () => (await shownHosts(page))[0] === 'local');
 
+    // Offline first: every link is down here, so the order is by name within it.
+    await page.getByTestId('fleet-sort').selectOption('link');
+    await waitFor('offline first', async () => (await shownHosts(page)).slice(0, 2).join(' ') === 'lab-01 lab-02');
+    await page.getByTestId('fleet-filter').fill('offline prod');
+    await waitFor('the offline hosts of prod', async () => (await shownHosts(page)).length === 29);
+    await page.getByTestId('fleet-filter').fill('');
+
     await page.getByTestId('fleet-sort').selectOption('state');
     await waitFor('the failed first', async () => (await shownHosts(page)).slice(0, 2).join(' ') === 'lab-01 lab-02');
     const states = await page.getByTestId('fleet-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
@@ -123,7 +140,9 @@ describe('the Fleet overview, end to end', () => {
     await page.getByTestId('fleet-filter').fill('staging agent');
     await waitFor('the staging agents', async () => (await shownHosts(page)).length === 14);
     expect((await shownHosts(page)).every((h) => h.startsWith('staging-'))).toBe(true);
-    await expect(page.getByTestId('fleet-count').textContent()).resolves.toBe('14 of 50 hosts in 3 installs, 2 whose install failed');
+    await expect(page.getByTestId('fleet-count').textContent()).resolves.toBe(
+      '50 hosts in 3 installs: 50 offline, 2 whose install failed · 14 shown',
+    );
 
     // The filter and order survive a reload of the window.
     await page.reload({ waitUntil: 'load' });

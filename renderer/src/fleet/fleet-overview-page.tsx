@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { Alert, HostSummary, InstallRecord } from '../../../electron/contract';
+import type { Alert, FleetLink, HostSummary, InstallRecord } from '../../../electron/contract';
 import { useApiQuery, useHostList } from '../api/queries';
 import { formatBytes } from '../format/bytes';
 import { formatPercent } from '../format/number';
@@ -25,9 +25,16 @@ import {
   type SortKey,
 } from './fleet-rows';
 import { useFiringAlerts } from './use-fleet-alerts';
-
+import { useFleetLinks } from './use-fleet-links';
 import { Sparkline } from './sparkline';
 import { useFleetUsage, USAGE_WINDOW_MS } from './use-fleet-usage';
+
+const LINK_CLASS: Record<FleetLink['state'], string> = {
+  online: 'status status-ok',
+  degraded: 'status status-warn',
+  connecting: 'status status-pending',
+  offline: 'status status-fail',
+};
 
 const STATE_CLASS: Record<FleetRow['state'], string> = {
   installed: 'status status-ok',
@@ -75,26 +82,33 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
   const rows = useMemo(() => fleetRows(installs, hosts), [installs, hosts]);
   const usage = useFleetUsage(useMemo(() => rows.map((r) => ({ hostId: r.hostId, gpuCount: r.gpuCount })), [rows]));
   const alerts = useFiringAlerts();
+  const links = useFleetLinks();
   const [filter, setFilter] = useSessionState('fleet.filter', '', (v) => (typeof v === 'string' ? v : null));
   const [sort, setSort] = useSessionState<SortKey>('fleet.sort', 'name', (v) => (SORT_KEYS.includes(v as SortKey) ? (v as SortKey) : null));
   const now = useNow(10_000);
   const lookups: RowLookups = {
     usage: (row) => usageNow(row, usage.byHost.get(row.hostId)),
+    link: (row) => links.byHost.get(row.hostId),
     firing: (row) => alerts.byHost.get(row.hostId)?.length ?? 0,
   };
   const shown = sortRows(
-    rows.filter((r) => matchesFilter(r, filter)),
+    rows.filter((r) => matchesFilter(r, filter, links.byHost.get(r.hostId))),
     sort,
     lookups,
   );
   const failedInstalls = rows.filter((r) => r.state === 'failed').length;
+  const offline = rows.filter((r) => links.byHost.get(r.hostId)?.state === 'offline').length;
+  const problems = [
+    ...(offline > 0 ? [`${offline} offline`] : []),
+    ...(failedInstalls > 0 ? [`${failedInstalls} whose install failed`] : []),
+  ];
   return (
     <div className="stack">
       <div className="toolbar-group fleet-toolbar">
         <span className="toolbar-count" data-testid="fleet-count">
-          {shown.length === rows.length ? `${rows.length} hosts` : `${shown.length} of ${rows.length} hosts`} in {installs.length}{' '}
-          {installs.length === 1 ? 'install' : 'installs'}
-          {failedInstalls > 0 ? `, ${failedInstalls} whose install failed` : ''}
+          {`${rows.length} hosts in ${installs.length} ${installs.length === 1 ? 'install' : 'installs'}`}
+          {problems.length > 0 ? `: ${problems.join(', ')}` : ''}
+          {shown.length !== rows.length ? ` · ${shown.length} shown` : ''}
         </span>
         <label className="fleet-control">
           <span>Filter</span>
@@ -127,6 +141,9 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
       {alerts.query.isError ? (
         <ErrorNotice title="The alerts could not be read" error={alerts.query.error} onRetry={() => void alerts.query.refetch()} />
       ) : null}
+      {links.query.isError ? (
+        <ErrorNotice title="The hosts' links could not be read" error={links.query.error} onRetry={() => void links.query.refetch()} />
+      ) : null}
       {usage.failed.length > 0 ? (
         <ErrorNotice
           title={`The history of ${usage.failed.length === 1 ? 'one host' : `${usage.failed.length} hosts`} could not be read`}
@@ -143,7 +160,13 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
         <div className="card table-card">
           <DataTable
             className="fleet-table"
-            columns={columns(now, usage.byHost, lookups, { alerts: alerts.byHost }, { gpus: rows.some((r) => r.gpuCount > 0) })}
+            columns={columns(
+              now,
+              usage.byHost,
+              lookups,
+              { alerts: alerts.byHost },
+              { links: links.query.isSuccess, gpus: rows.some((r) => r.gpuCount > 0) },
+            )}
             rows={shown}
             rowKey={(row) => row.hostId}
             rowProps={(row) => ({
@@ -164,7 +187,7 @@ function columns(
   usage: Map<number, HostUsage>,
   lookups: RowLookups,
   known: { alerts: Map<number | null, Alert[]> },
-  show: { gpus: boolean },
+  show: { links: boolean; gpus: boolean },
 ): Array<Column<FleetRow>> {
   const fromMs = nowMs - USAGE_WINDOW_MS;
   const nowOf = lookups.usage;
@@ -190,6 +213,12 @@ function columns(
           </div>
         </>
       ),
+    },
+    {
+      only: show.links,
+      header: 'Link',
+      cellProps: (row) => ({ 'data-testid': 'fleet-link', 'data-link-state': lookups.link(row)?.state ?? '' }),
+      cell: (row) => <LinkCell link={lookups.link(row)} />,
     },
     {
       header: 'Alerts',
@@ -290,11 +319,34 @@ function columns(
       },
     },
     {
+      // With links, "seen" says when each runtime was last heard from.
+      only: !show.links,
       header: 'Last sample',
       cell: (row) => <RelativeTime ms={nowOf(row).lastSampleMs} never="none in 15 min" testId="fleet-last-sample" />,
     },
   ];
   return all.filter((column) => column.only !== false);
+}
+
+/** The link's state in words, when the runtime was last heard from, and why it is down (whole on hover). */
+function LinkCell({ link }: { link: FleetLink | undefined }) {
+  if (!link) return <span className="muted">no link</span>;
+  const why = link.reason && link.state !== 'online' ? link.reason : null;
+  return (
+    <>
+      <span className={LINK_CLASS[link.state]}>{link.state}</span>
+      <div className="cell-sub fleet-link-reason" title={why ? `${why.message} ${why.remedy}` : undefined}>
+        {link.lastSeenMs === null ? (
+          <span data-testid="fleet-last-seen">never seen</span>
+        ) : (
+          <>
+            seen <RelativeTime ms={link.lastSeenMs} testId="fleet-last-seen" />
+          </>
+        )}
+        {why ? <span data-testid="fleet-link-reason"> · {why.message}</span> : null}
+      </div>
+    </>
+  );
 }
 
 const SEVERITY_RANK: Record<Alert['severity'], number> = { critical: 0, warning: 1, info: 2 };

@@ -1,4 +1,4 @@
-import type { HostSummary, InstallRecord, MetricPoint } from '../../../electron/contract';
+import type { FleetLink, HostSummary, InstallRecord, MetricPoint } from '../../../electron/contract';
 
 /**
  * The Fleet overview's rows: one per host of every recorded install, with what the page
@@ -45,10 +45,11 @@ export interface UsageNow {
   lastSampleMs: number | null;
 }
 
-export const SORT_KEYS = ['name', 'alerts', 'cpu', 'memory', 'disk', 'state', 'last-sample'] as const;
+export const SORT_KEYS = ['name', 'link', 'alerts', 'cpu', 'memory', 'disk', 'state', 'last-sample'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export const SORT_LABELS: Record<SortKey, string> = {
   name: 'Install and host',
+  link: 'Offline first',
   alerts: 'Most alerts first',
   cpu: 'CPU, busiest first',
   memory: 'Memory, fullest first',
@@ -111,22 +112,25 @@ export function usageNow(row: Pick<FleetRow, 'memoryTotalBytes'>, usage: HostUsa
   };
 }
 
-/** What the page knows of a row besides the store's record: its samples and its alerts. */
+/** What the page knows of a row besides the store's record: its samples, link and alerts. */
 export interface RowLookups {
   usage: (row: FleetRow) => UsageNow;
+  link: (row: FleetRow) => FleetLink | undefined;
   /** Firing alerts of the host. */
   firing: (row: FleetRow) => number;
 }
 
-/** A filter's words each match the install, host, role, state or release (any order, any case). */
-export function matchesFilter(row: FleetRow, filter: string): boolean {
+/** A filter's words each match the install, host, role, state, release or link state (any order, any case). */
+export function matchesFilter(row: FleetRow, filter: string, link?: FleetLink): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length === 0) return true;
-  const text = [row.install, row.host, row.role, row.state, row.release ?? ''].join(' ').toLowerCase();
+  const text = [row.install, row.host, row.role, row.state, row.release ?? '', link?.state ?? ''].join(' ').toLowerCase();
   return words.every((word) => text.includes(word));
 }
 
 const STATE_RANK: Record<InstallHostState, number> = { failed: 0, installing: 1, planned: 2, installed: 3 };
+/** A host without a link yet sorts after the online ones: nothing is known to be wrong with it. */
+const LINK_RANK: Record<FleetLink['state'], number> = { offline: 0, degraded: 1, connecting: 2, online: 3 };
 
 const byName = (a: FleetRow, b: FleetRow) => a.install.localeCompare(b.install) || a.host.localeCompare(b.host);
 
@@ -152,6 +156,8 @@ export function sortRows(rows: readonly FleetRow[], key: SortKey, lookups: RowLo
       return sorted.sort(byFigure((r) => now(r).memoryPercent, true));
     case 'disk':
       return sorted.sort(byFigure((r) => now(r).diskPercent, true));
+    case 'link':
+      return sorted.sort((a, b) => linkRank(lookups.link(a)) - linkRank(lookups.link(b)) || byName(a, b));
     case 'alerts':
       return sorted.sort((a, b) => lookups.firing(b) - lookups.firing(a) || byName(a, b));
     case 'state':
@@ -160,4 +166,8 @@ export function sortRows(rows: readonly FleetRow[], key: SortKey, lookups: RowLo
       // Never sampled counts as the most silent.
       return sorted.sort((a, b) => (now(a).lastSampleMs ?? -1) - (now(b).lastSampleMs ?? -1) || byName(a, b));
   }
+}
+
+function linkRank(link: FleetLink | undefined): number {
+  return link ? LINK_RANK[link.state] : 4;
 }

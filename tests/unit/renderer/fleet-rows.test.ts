@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { HostSummary, InstallRecord, MetricPoint } from '../../../electron/contract';
+import type { FleetLink, HostSummary, InstallRecord, MetricPoint } from '../../../electron/contract';
 import { fleetRows, matchesFilter, sortRows, usageNow, type FleetRow, type HostUsage } from '../../../renderer/src/fleet/fleet-rows';
+import { applyLinkChange } from '../../../renderer/src/fleet/use-fleet-links';
 
 function install(name: string, hosts: Array<[number, string, InstallRecord['hosts'][number]['state'], string | null]>): InstallRecord {
   return {
@@ -76,9 +77,23 @@ describe('the fleet overview rows', () => {
     ],
   ]);
   const nowOf = (row: FleetRow) => usageNow(row, usage.get(row.hostId));
+  const link = (hostId: number, state: FleetLink['state']): FleetLink => ({
+    installName: 'x',
+    hostId,
+    hostName: `h${hostId}`,
+    state,
+    lastSeenMs: null,
+    sinceMs: 1,
+    reason: null,
+  });
+  const links = new Map([
+    [1, link(1, 'online')],
+    [2, link(2, 'offline')],
+  ]);
   const firing = new Map([[3, 2]]);
   const lookups = {
     usage: nowOf,
+    link: (row: FleetRow) => links.get(row.hostId),
     firing: (row: FleetRow) => firing.get(row.hostId) ?? 0,
   };
 
@@ -126,6 +141,8 @@ describe('the fleet overview rows', () => {
     expect(order('disk')).toEqual(['web-2', 'lab-1', 'web-1']);
     expect(order('state')).toEqual(['web-1', 'lab-1', 'web-2']);
     expect(order('last-sample')).toEqual(['lab-1', 'web-1', 'web-2']);
+    // Offline first; a host without a link after the online ones.
+    expect(order('link')).toEqual(['web-2', 'web-1', 'lab-1']);
     expect(order('alerts')).toEqual(['lab-1', 'web-1', 'web-2']);
   });
 
@@ -135,5 +152,22 @@ describe('the fleet overview rows', () => {
     expect(shown('PROD failed')).toEqual(['web-1']);
     expect(shown('1.0.0')).toEqual(['web-2']);
     expect(shown('lab web')).toEqual([]);
+    expect(rows.filter((r) => matchesFilter(r, 'offline', links.get(r.hostId))).map((r) => r.host)).toEqual(['web-2']);
+  });
+
+  it('applies each link change to the links: replaced, added, dropped when removed', () => {
+    const before = [link(1, 'online'), link(2, 'offline')];
+    const change = (hostId: number, state: FleetLink['state'], removed = false) => ({
+      ...link(hostId, state),
+      previousState: null,
+      removed,
+    });
+    expect(applyLinkChange(before, change(2, 'connecting')).map((l) => [l.hostId, l.state])).toEqual([
+      [1, 'online'],
+      [2, 'connecting'],
+    ]);
+    expect(applyLinkChange(before, change(3, 'connecting')).map((l) => l.hostId)).toEqual([1, 2, 3]);
+    expect(applyLinkChange(before, change(1, 'offline', true)).map((l) => l.hostId)).toEqual([2]);
+    expect(applyLinkChange(before, change(2, 'online'))[1]).not.toHaveProperty('previousState');
   });
 });
