@@ -5,6 +5,7 @@
 // again, and the other host's link never moves. A host uninstalled: its link stops. A
 // backend started with the vault locked: offline with the reason, online once unlocked.
 // Consumers run on a link while it is up; a failing one turns it degraded, not offline.
+// Another process (the command line) uninstalling a host: its link stops too.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,7 @@ const TIMING: Partial<LinkTiming> = {
   backoff: { initialMs: 200, maxMs: 2_000 },
   blockedPollMs: 200,
   consumerStopMs: 3_000,
+  rereadInstallsMs: 500,
 };
 const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 100 });
 
@@ -294,5 +296,25 @@ describe('consumers on a link', () => {
     expect(fleet.states()).toEqual([]);
     expect(() => fleet.connection(hostId)).toThrow(expect.objectContaining({ code: 'FLEET_HOST_NOT_INSTALLED' }));
     await fleet.close();
+  });
+});
+
+describe('installs changed by another process', () => {
+  it("stop the link of a host that the command line uninstalled, on the backend's next read of the installs", async () => {
+    await linkIn('link-a', 'online');
+    const mark = changes.length;
+    // A one-shot backend on the same data directory, as the command line runs one: no links of its own.
+    const cli = await startInstallBackend(dataDir, { fleetLinks: false });
+    try {
+      const result = await cli.installs.uninstall(installFile, { host: 'link-a' });
+      expect(result.hosts.map((h) => [h.host, h.outcome])).toEqual([['link-a', 'removed']]);
+      expect(await cli.api.call('fleet.links', {})).toEqual([]);
+    } finally {
+      await cli.close();
+    }
+    await waitFor('the link to link-a to be gone', async () => (await links()).length === 0);
+    await waitFor('its removal to be heard', () => changes.slice(mark).some((c) => c.hostName === 'link-a' && c.removed));
+    const last = changes.filter((c) => c.hostName === 'link-a').at(-1);
+    expect(last).toMatchObject({ state: 'offline', removed: true, reason: { code: 'FLEET_LINK_REMOVED' } });
   });
 });

@@ -29,7 +29,8 @@ const LINK_CERT_RENEW_AFTER_MS = (LINK_CERT_VALIDITY_DAYS / 2) * 24 * 3600 * 100
 /**
  * The fleet's links: one per host of every recorded install (a host an apply has reached,
  * whatever its outcome; a `planned` one has no runtime yet). `refresh()` reads the installs
- * again, so links follow applies and uninstalls; nothing connects before it is called.
+ * again, so links follow applies and uninstalls; nothing connects before it is first
+ * called, and from then on the installs are also read again on a timer.
  */
 export function createFleetLinks(options: FleetLinksOptions): FleetLinks {
   const timing: LinkTiming = { ...DEFAULT_LINK_TIMING, ...options.timing };
@@ -38,6 +39,7 @@ export function createFleetLinks(options: FleetLinksOptions): FleetLinks {
   const listeners = new Set<(state: LinkState, previous: LinkState | null) => void>();
   const certificates = new Map<string, { caCert: string; tls: Promise<RuntimeTls>; madeAtMs: number }>();
   let refreshing: Promise<void> = Promise.resolve();
+  let rereading: NodeJS.Timeout | null = null;
   let closed = false;
 
   const notify = (state: LinkState, previous: LinkState | null): void => {
@@ -160,11 +162,20 @@ export function createFleetLinks(options: FleetLinksOptions): FleetLinks {
     refresh() {
       // One at a time, in order: two applies finishing together leave the links of the later one's record.
       refreshing = refreshing.then(reconcile, reconcile);
+      if (rereading === null && !closed) {
+        // This process's applies refresh at once; another's (the command line's) are seen on the next read.
+        rereading = setInterval(() => {
+          refreshing = refreshing.then(reconcile, reconcile);
+          refreshing.catch((error: unknown) => options.logger.warn({ err: String(error) }, 'reading the installs for the links failed'));
+        }, timing.rereadInstallsMs);
+        rereading.unref();
+      }
       return refreshing;
     },
     async close() {
       if (closed) return;
       closed = true;
+      if (rereading !== null) clearInterval(rereading);
       await refreshing.catch(() => undefined);
       const stopping = [...links.values()].map((link) => link.stop(null));
       links.clear();

@@ -28,6 +28,8 @@ export interface LinkTiming {
   blockedPollMs: number;
   /** How long stopping waits for consumers to let go of their streams before closing under them. */
   consumerStopMs: number;
+  /** How often the installs are read again once the links are started: an apply or uninstall by another process (the command line) is followed too. */
+  rereadInstallsMs: number;
 }
 
 export const DEFAULT_LINK_TIMING: LinkTiming = {
@@ -38,6 +40,7 @@ export const DEFAULT_LINK_TIMING: LinkTiming = {
   maxConcurrentHandshakes: 4,
   blockedPollMs: 1_000,
   consumerStopMs: 5_000,
+  rereadInstallsMs: 30_000,
 };
 
 export interface OpenedLink {
