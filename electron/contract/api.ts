@@ -56,6 +56,7 @@ import { WizardDraftInputSchema, WizardDraftSchema } from './wizard';
 import { VaultPassphraseSchema, VaultStatusSchema } from './secrets';
 import { alertEvents, alertMethods } from './alerts';
 import { fleetEventEvents, fleetEventMethods } from './fleet-events';
+import { fleetProcessEvents, fleetProcessMethods } from './fleet-processes';
 import { prometheusTargetMethods } from './prometheus-targets';
 import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
 
@@ -419,6 +420,7 @@ export const methods = {
   },
   ...alertMethods,
   ...fleetEventMethods,
+  ...fleetProcessMethods,
   ...prometheusTargetMethods,
   ...fleetLinkMethods,
 } as const;
@@ -449,6 +451,7 @@ export const events = {
   ...fleetLinkEvents,
   ...alertEvents,
   ...fleetEventEvents,
+  ...fleetProcessEvents,
 } as const;
 
 export type Methods = typeof methods;

@@ -71,6 +71,15 @@ export const ERROR_CODES = [
   // Alerts: a rule file or rule that did not load (file:line:column), an alert id that names none.
   'ALERT_RULE_INVALID',
   'ALERT_NOT_FOUND',
+  // Steering a host's processes and reading their logs (through the host's link; a host in no install is FLEET_HOST_NOT_INSTALLED).
+  /** A process or instance the host's runtime does not run. */
+  'FLEET_PROCESS_NOT_FOUND',
+  /** A scale to a number of replicas outside the supported range. */
+  'FLEET_SCALE_OUT_OF_RANGE',
+  /** A log search pattern that is not a regular expression this app matches (syntax, back-references, look-around, too large). */
+  'LOG_SEARCH_INVALID',
+  /** A log search that would take more work than one answer is allowed (a large pattern over many long lines). */
+  'LOG_SEARCH_TOO_COSTLY',
   // Fleet events: a retention setting out of its range (refused, never clamped).
   'EVENTS_RETENTION_INVALID',
   // Metrics: a tier's retention setting that would not act as written (out of its bounds, or shorter than a finer tier's).

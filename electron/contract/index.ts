@@ -14,6 +14,7 @@ export * from './fleet-events';
 export * from './prometheus-targets';
 export * from './fleet-links';
 export * from './alerts';
+export * from './fleet-processes';
 export * from './api';
 export * from './messages';
 export * from './client';

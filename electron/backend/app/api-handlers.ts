@@ -13,10 +13,11 @@ import type { AppInfo } from './app-info';
 import { createAlertEventSources, createAlertHandlers, type AlertApiDeps } from './alert-handlers';
 import { createFleetEventHandlers, createFleetEventSources, type FleetEventApiDeps } from './fleet-event-handlers';
 import { createFleetLinkHandlers, createFleetLinkSources, type FleetLinkApiDeps } from './fleet-link-handlers';
+import { createFleetProcessHandlers, createFleetProcessSources, type FleetProcessApiDeps } from './fleet-process-handlers';
 import { createInstallEventSources, createInstallHandlers, type InstallApiDeps } from './install-handlers';
 import { createInstallRunSources } from './install-run-handlers';
 
-export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps {
+export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps, FleetProcessApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -79,12 +80,14 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createAlertHandlers(deps),
     ...createFleetEventHandlers(deps),
     ...createFleetLinkHandlers(deps),
+    ...createFleetProcessHandlers(deps),
   };
 }
 
-export function createEventSources({ hosts, hub, fleetEvents, links }: ApiDeps): EventSources {
+export function createEventSources({ hosts, hub, fleetEvents, links, fleetProcesses }: ApiDeps): EventSources {
   return {
     ...createFleetLinkSources({ links, hub }),
+    ...createFleetProcessSources({ fleetProcesses }),
     ...createFleetEventSources({ fleetEvents }),
     ...createInstallEventSources({ hub }),
     ...createInstallRunSources({ hub }),

@@ -8,6 +8,10 @@ import { createInstallEngine } from '../install/engine/install-engine';
 import { createInstallJobs } from '../install/jobs/install-jobs';
 import { createInstallOperations } from '../install/jobs/install-operations';
 import { checkInstalledHealth } from '../fleet/installed-health';
+import { createFleetProcesses } from '../fleet/processes/fleet-processes';
+import { actionEvents } from '../fleet/processes/action-events';
+import { directConnections, linkConnections } from '../fleet/processes/connection-source';
+import { recordScale } from '../install/definition/recorded-definition';
 import { createFleetLinks } from '../fleet/link/fleet-links';
 import { followInstalls } from '../fleet/link/follow-installs';
 import type { LinkTiming } from '../fleet/link/host-link';
@@ -310,8 +314,20 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     logger,
   });
   const actor = config.actor ?? config.mode;
+  const fleetProcesses = createFleetProcesses({
+    // A one-shot command keeps no links: it opens a connection to the one host it acts on.
+    connections: linksOn
+      ? linkConnections(fleetLinks)
+      : directConnections({ hosts: repos.hosts, hostKeys: repos.hostKeys, vault, installs: repos.installs }),
+    actions: actionEvents(fleetEvents),
+    scales: {
+      recordScale: (target, process, replicas) => recordScale(repos.installs, target.installName, target.hostName, process, replicas),
+    },
+    now,
+  });
   const deps = {
     links: fleetLinks,
+    fleetProcesses,
     fleetEvents,
     info,
     hosts,

@@ -23,10 +23,13 @@ export const EXIT = {
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'BAD_PARAMS':
+    case 'FLEET_SCALE_OUT_OF_RANGE':
+    case 'LOG_SEARCH_INVALID':
       return EXIT.USAGE;
     case 'HOST_NOT_FOUND':
     case 'NOT_FOUND':
     case 'FLEET_HOST_NOT_INSTALLED':
+    case 'FLEET_PROCESS_NOT_FOUND':
     case 'FLEET_LINK_REMOVED':
     case 'ALERT_NOT_FOUND':
       return EXIT.NOT_FOUND;

@@ -4,11 +4,12 @@ import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/proce
 import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
 import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
 import { EXIT, exitCodeFor } from './exit-codes';
+import { FLEET_COMMANDS, negativeCountLast, runFleetCommand } from './fleet-commands';
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { runAlertsCommand } from './alerts-commands';
 import { runPrometheusTargetsCommand } from './prometheus-targets-command';
-import { printResult, writeErr, writeJson, writeOut } from './terminal-output';
+import { printResult, writeErr, writeJson, writeJsonLine, writeOut } from './terminal-output';
 import {
   hostsAdd,
   hostsImport,
@@ -94,6 +95,21 @@ desktop app or web mode, which store what fires):
                                      records that you saw one; --rules lists the loaded rules
                                      and each rule-file error with its file:line:column
 
+Installed hosts (through each host's runtime; hosts by name, installs by name):
+  installs list                      the recorded installs, their hosts, roles and releases
+  status [--install N] [--watch]     each host of the installs: processes by state and health
+                                     (--watch: again every 2 s until Ctrl-C)
+  ps <host>                          the host's processes: instance, replica, state, health,
+                                     pid, uptime, restarts, CPU, RSS
+  logs <host> <process|instance> [-f] [--since T] [--grep RE [--fixed] [--ignore-case]]
+       [--lines N]                   an instance's last lines (200), since T (a time or 30s,
+                                     10m, 2h, 1d), matching RE (linear-time: no back-references
+                                     or look-around; --fixed: plain text); -f follows until Ctrl-C
+  start|stop|restart <host> <process>
+                                     every instance of the process; recorded with who ran it
+  scale <host> <process> <N>         N replicas (0-64) through the runtime, without restarting
+                                     the others; kept in the install, so apply keeps it
+
 Vault (the sealed SSH passwords, key passphrases and install CA keys):
   vault change-passphrase [--new-passphrase-file F]
                                      re-seal every stored secret under a new passphrase (12+
@@ -150,6 +166,13 @@ const COMMAND_OPTIONS = {
   to: { type: 'string' },
   'allow-downgrade': { type: 'boolean' },
   'new-passphrase-file': { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  since: { type: 'string' },
+  grep: { type: 'string' },
+  fixed: { type: 'boolean' },
+  'ignore-case': { type: 'boolean' },
+  lines: { type: 'string' },
+  watch: { type: 'boolean' },
   ack: { type: 'string' },
   rules: { type: 'boolean' },
 } as const;
@@ -157,7 +180,7 @@ const COMMAND_OPTIONS = {
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
 
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseEntryArgs(argv, COMMAND_OPTIONS, 'sutazai help');
+  const { values, positionals } = parseEntryArgs(negativeCountLast(argv), COMMAND_OPTIONS, 'sutazai help');
   const [group, command, ...args] = positionals;
   if (values.help || group === undefined || group === 'help') {
     writeOut(HELP);
@@ -240,6 +263,26 @@ async function run(argv: string[]): Promise<number> {
         values: values as Record<string, string | boolean | string[] | undefined>,
         print: (text, value) => printResult(json, text, value),
         api: session.api,
+      });
+    } finally {
+      await session.close();
+    }
+  }
+  if (FLEET_COMMANDS.includes(group)) {
+    const json = values.json === true;
+    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
+    // Ctrl-C ends a followed log or a watched status as its end: the session closes, the exit is 0.
+    const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    try {
+      return await runFleetCommand({
+        command: group,
+        args: positionals.slice(1),
+        values: values as Record<string, string | boolean | string[] | undefined>,
+        json,
+        api: session.api,
+        print: (text, value) => printResult(json, text, value),
+        line: (text, value) => (json ? writeJsonLine(value) : writeOut(text)),
+        interrupted,
       });
     } finally {
       await session.close();

@@ -31,6 +31,11 @@ export function writeJson(value: unknown): void {
   process.stdout.write(`${jsonForTerminal(value)}\n`);
 }
 
+/** One JSON object on one line (a stream under --json: followed log lines, a watched status). */
+export function writeJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value).replace(JSON_HIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`);
+}
+
 /** The command's result: JSON under --json, else the text. */
 export function printResult(json: boolean, text: string, value: unknown): void {
   if (json) writeJson(value);

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       backend.logger.warn({ type: String(data?.type) }, 'ignored a message from the shell that is not a client port');
       return;
     }
-    const connection = backend.dispatcher.connect((text) => port.postMessage(text), `port:${nextPeer++}`);
+    const connection = backend.dispatcher.connect((text) => port.postMessage(text), `port:${nextPeer++}`, {}, 'desktop');
     port.on('message', ({ data: text }) => {
       // Structured clone could carry anything; the contract's pipe carries JSON texts only.
       if (typeof text === 'string') connection.receive(text);

@@ -18,8 +18,14 @@ import {
   type ServerMessage,
 } from '../../contract';
 
+/** Who is calling: what actions are recorded with (issue 12: "every operator action with who did it"). */
+export interface Caller {
+  /** The pipe's identity: `desktop` (the app's window), `web:<session>` (a browser in web mode), `cli:<OS user>` (a command). */
+  readonly actor: string;
+}
+
 export type MethodHandlers = {
-  [M in MethodName]: (params: ParsedParams<M>) => Promise<MethodResult<M>> | MethodResult<M>;
+  [M in MethodName]: (params: ParsedParams<M>, caller: Caller) => Promise<MethodResult<M>> | MethodResult<M>;
 };
 
 /** Starts a feed of one event for one subscriber; returns the function that stops it. */
@@ -55,7 +61,8 @@ export interface ConnectionGrants {
 }
 
 export interface Dispatcher {
-  connect(send: (text: string) => void, peer: string, grants?: ConnectionGrants): Connection;
+  /** `actor` names who acts through this pipe (see Caller); the peer when not given. */
+  connect(send: (text: string) => void, peer: string, grants?: ConnectionGrants, actor?: string): Connection;
 }
 
 /**
@@ -67,7 +74,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { handlers, sources, logger } = options;
 
   return {
-    connect(send, peer, grants = {}) {
+    connect(send, peer, grants = {}, actor = peer) {
+      const caller: Caller = { actor };
       const subscriptions = new Map<string, () => void>();
       let open = true;
 
@@ -191,8 +199,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           return;
         }
         try {
-          const handler = handlers[method] as (p: unknown) => unknown;
-          const result = await handler(parsedParams.data);
+          const handler = handlers[method] as (p: unknown, c: Caller) => unknown;
+          const result = await handler(parsedParams.data, caller);
           const checked = spec.result.safeParse(result);
           if (!checked.success) {
             logger.error({ method, issues: checked.error.issues.slice(0, 5) }, 'handler result breaks the contract');

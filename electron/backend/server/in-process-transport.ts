@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Transport } from '../../contract';
 import type { Dispatcher } from './dispatcher';
 
@@ -7,7 +8,7 @@ import type { Dispatcher } from './dispatcher';
  * on arrival at each end, so a call here is checked exactly as one from a window is.
  * Delivery is queued (microtasks, in order), never re-entrant, as a real pipe would be.
  */
-export function connectInProcess(dispatcher: Dispatcher, peer: string): Transport {
+export function connectInProcess(dispatcher: Dispatcher, peer: string, actor: string = commandLineActor()): Transport {
   let onMessage: (text: string) => void = () => {};
   let onClose: (reason: string) => void = () => {};
   let open = true;
@@ -19,6 +20,7 @@ export function connectInProcess(dispatcher: Dispatcher, peer: string): Transpor
     },
     peer,
     { localFiles: true },
+    actor,
   );
   return {
     send(text) {
@@ -40,4 +42,14 @@ export function connectInProcess(dispatcher: Dispatcher, peer: string): Transpor
       onClose('closed by the client');
     },
   };
+}
+
+/** The in-process pipe is the command line's: its actions are the OS user's who ran it. */
+function commandLineActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    // No passwd entry for this uid (a container's arbitrary user).
+    return `cli:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -35,6 +36,8 @@ export interface WebServer {
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const { dispatcher, logger, token } = options;
+  // Who acts through this server's sockets, in the record of actions: the session, named without its secret.
+  const actor = `web:${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
   let port = options.port;
   // ws closes the socket on frames over maxPayload; we keep some headroom above the
   // contract's limit so an oversized message gets a structured error instead.
@@ -102,7 +105,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       const peer = `ws:${req.socket.remotePort ?? '?'}`;
-      const connection = dispatcher.connect((text) => ws.send(text), peer);
+      const connection = dispatcher.connect((text) => ws.send(text), peer, {}, actor);
       ws.on('message', (data, isBinary) => {
         if (isBinary) return connection.receiveNonText('a binary frame');
         const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);

@@ -54,6 +54,7 @@ function setup(overrides: Partial<MethodHandlers> = {}) {
     'probes.progress': () => () => {},
     'installs.progress': () => () => {},
     'installs.runProgress': () => () => {},
+    'fleet.logFollow': () => () => {},
     'alerts.changed': () => () => {},
     'events.appended': () => () => {},
     'fleet.linkChanged': () => () => {},
@@ -111,7 +112,24 @@ describe('dispatcher', () => {
     local.receive(call(2));
     await settle();
     expect(granted).toEqual([{ type: 'response', id: 2, ok: true, result: { added: [], errors: [] } }]);
-    expect(read).toHaveBeenCalledWith({ path: '/etc/shadow' });
+    // The caller is the pipe's: its actor is the peer when the pipe names none.
+    expect(read).toHaveBeenCalledWith({ path: '/etc/shadow' }, { actor: 'cli' });
+  });
+
+  it('hands each handler the actor of the pipe it was called on, for the record of who acted', async () => {
+    const actors: string[] = [];
+    const { dispatcher, settle } = setup({
+      'hosts.get': (_params: unknown, caller: { actor: string }) => {
+        actors.push(caller.actor);
+        return { host: summary, facts: null };
+      },
+    } as never);
+    const request = JSON.stringify({ type: 'request', id: 1, method: 'hosts.get', params: { hostId: 1 } });
+    dispatcher.connect(() => {}, 'port:1', {}, 'desktop').receive(request);
+    dispatcher.connect(() => {}, 'ws:5000', {}, 'web:0a1b2c3d').receive(request);
+    dispatcher.connect(() => {}, 'cli', { localFiles: true }, 'cli:operator').receive(request);
+    await settle();
+    expect(actors).toEqual(['desktop', 'web:0a1b2c3d', 'cli:operator']);
   });
 
   it('refuses a result that breaks the contract instead of passing it on', async () => {

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { ENVIRONMENTS } from '../../config/install-config-schema';
 import type { YamlSource } from '../../config/load-install-config';
+import type { InstallsRepo } from '../../store/installs-repo';
 import { INSTALL_ROLES, type InstallFile } from './install-file';
 
 /**
@@ -23,13 +24,17 @@ const RecordedDefinitionSchema = z.strictObject({
         role: z.enum(INSTALL_ROLES),
         gpu: z.boolean().optional(),
         config: SourceSchema.optional(),
+        /** Replicas set by scaling a process through its runtime (fleet.scale), by process name; they win over the configuration. */
+        replicas: z.record(z.string(), z.number().int().nonnegative()).optional(),
       }),
     )
     .min(1),
 });
 export type RecordedDefinition = z.infer<typeof RecordedDefinitionSchema>;
 
-export function recordDefinition(file: InstallFile): string {
+/** `previous`: the definition recorded before, whose scaled replicas stay with the hosts still in the install. */
+export function recordDefinition(file: InstallFile, previous: RecordedDefinition | null = null): string {
+  const scaled = new Map(previous?.hosts.filter((h) => h.replicas !== undefined).map((h) => [h.name, h.replicas!]) ?? []);
   const record: RecordedDefinition = {
     format: 1,
     ...(file.environment !== undefined ? { environment: file.environment } : {}),
@@ -39,9 +44,38 @@ export function recordDefinition(file: InstallFile): string {
       role: host.role,
       ...(host.gpu !== undefined ? { gpu: host.gpu } : {}),
       ...(host.config !== undefined ? { config: copySource(host.config) } : {}),
+      ...(scaled.has(host.name) ? { replicas: { ...scaled.get(host.name)! } } : {}),
     })),
   };
   return JSON.stringify(record);
+}
+
+/** The replicas scaled on a host of the recorded definition, by process name (empty when none). */
+export function scaledReplicasOf(json: string | null, hostName: string): Record<string, number> {
+  return readRecordedDefinition(json)?.hosts.find((h) => h.name === hostName)?.replicas ?? {};
+}
+
+/**
+ * Records a scale done through the runtime in the install's definition, so that applying
+ * the install again (by name, or from its file) renders the manifest with it. An install
+ * applied before definitions were kept has none to record it in: the scale then lasts
+ * until the next apply, as before.
+ */
+export function recordScale(
+  installs: Pick<InstallsRepo, 'findByName' | 'setDefinition'>,
+  installName: string,
+  hostName: string,
+  process: string,
+  replicas: number,
+): boolean {
+  const install = installs.findByName(installName);
+  const definition = readRecordedDefinition(install?.definition ?? null);
+  if (!install || !definition) return false;
+  const host = definition.hosts.find((h) => h.name === hostName);
+  if (!host) return false;
+  host.replicas = { ...host.replicas, [process]: replicas };
+  installs.setDefinition(install.id, JSON.stringify(definition));
+  return true;
 }
 
 /** The recorded definition, or null when there is none (an install applied before it was kept) or it cannot be read. */

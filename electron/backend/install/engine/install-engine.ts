@@ -15,7 +15,7 @@ import type { InstallRow, InstallsRepo } from '../../store/installs-repo';
 import type { InstallConfig } from '../../config/install-config-schema';
 import { readInstallFile, type InstallFile, type InstallHostEntry } from '../definition/install-file';
 import { hostConfigOf, installConfigOf, type ConfigSources } from '../definition/merged-config';
-import { recordDefinition } from '../definition/recorded-definition';
+import { readRecordedDefinition, recordDefinition, scaledReplicasOf } from '../definition/recorded-definition';
 import {
   asInstallError,
   hostInOtherInstallError,
@@ -169,6 +169,7 @@ export function createInstallEngine(deps: InstallEngineDeps): InstallEngine {
       caCertPem: install?.caCert ?? null,
       operatorTls: operator?.tls ?? null,
       recordedHost,
+      scaledReplicas: install ? scaledReplicasOf(install.definition, row.name) : {},
       recordedRelease: current ? { version: current.version, bundleSha256: current.bundleSha256 } : null,
       coreEndpoint: core.endpoint,
       agentsElsewhere: core.agentsElsewhere,
@@ -236,7 +237,8 @@ export function createInstallEngine(deps: InstallEngineDeps): InstallEngine {
     if (!deps.vault.unlocked) throw installSecretsLockedError('Applying an install', 'apply again');
     const install = await ensureInstall(file, bundle);
     // What the app needs to upgrade, roll back or uninstall this install by its name alone.
-    deps.installs.setDefinition(install.id, recordDefinition(file));
+    // A scale done through the runtime since the last apply stays (recordScale).
+    deps.installs.setDefinition(install.id, recordDefinition(file, readRecordedDefinition(install.definition)));
     const operator = await operatorOf(install);
     if (!operator) throw caKeyMissingError(install.name);
     const core = coreOf(rows, configs);

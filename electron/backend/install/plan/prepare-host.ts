@@ -41,6 +41,8 @@ export interface PrepareContext extends ConfigSources, InstallLayers {
   operatorTls: RuntimeTls | null;
   /** What the store keeps of this host in this install, from an earlier apply. */
   recordedHost: InstallHostRow | null;
+  /** Replicas scaled through the runtime since an apply, by process (the recorded definition's); they win over the configuration. */
+  scaledReplicas: Readonly<Record<string, number>>;
   recordedRelease: { version: string; bundleSha256: string } | null;
   /** host:port of the install's core, which agents on hosts without a core report to. */
   coreEndpoint: string | null;
@@ -138,6 +140,7 @@ export async function prepareHost(
       runtimeDir: release.runtimeDir,
       remoteCore: context.coreEndpoint,
       coreListenAddress: coreListenAddress(config, context.agentsElsewhere),
+      scaledReplicas: context.scaledReplicas,
     });
     const runtimeYaml = renderRuntimeConfig(config, layout, release, context.installName);
     const serverNames = [row.name, row.address];

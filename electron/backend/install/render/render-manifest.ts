@@ -22,6 +22,8 @@ export interface ManifestInput {
   remoteCore: string | null;
   /** The IP address the core binds on this host (core.listen_address resolved); loopback by default. */
   coreListenAddress?: string;
+  /** Replicas an operator scaled a process to through its runtime (the install's recorded definition): they win over the configuration's. */
+  scaledReplicas?: Readonly<Record<string, number>>;
 }
 
 /** What the health gate waits for: each process of the manifest and its instance count. */
@@ -130,6 +132,10 @@ export function renderManifest(input: ManifestInput): RenderedManifest {
     );
   }
 
+  for (const process of processes) {
+    const scaled = input.scaledReplicas?.[process.name];
+    if (scaled !== undefined) process.replicas = scaled;
+  }
   const manifest = { version: 1, processes };
   const header =
     "# Written by the SutazAI control center from the bundle's manifests/default.yaml and the install\n# configuration. Apply the install again rather than editing it: a change here is overwritten.\n";
