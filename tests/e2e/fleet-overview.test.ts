@@ -98,6 +98,10 @@ describe('the Fleet overview, end to end', () => {
     await expect(local.getByTestId('fleet-alerts').textContent()).resolves.toBe('none');
     expect(await page.getByTestId('fleet-firing').count()).toBe(0);
     await expect(local.getByTestId('fleet-link-reason').textContent()).resolves.toContain('the sealed secrets are locked');
+    // Said once above the table, with the way to open the vault right there.
+    const locked = page.getByTestId('fleet-links-locked');
+    await expect(locked.textContent()).resolves.toContain('50 links wait for the sealed secrets to be unlocked');
+    await locked.getByTestId('vault-unlock-open').waitFor({ state: 'visible' });
     await expect(local.getByTestId('fleet-last-seen').textContent()).resolves.toBe('never seen');
     await expect(local.locator('.fleet-link-reason').getAttribute('title')).resolves.toContain('nlock');
 

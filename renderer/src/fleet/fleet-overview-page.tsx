@@ -29,7 +29,7 @@ import { useFleetLinks } from './use-fleet-links';
 import { Sparkline } from './sparkline';
 import { useFleetUsage, USAGE_WINDOW_MS } from './use-fleet-usage';
 
-const LINK_CLASS: Record<FleetLink['state'], string> = {
+export const LINK_CLASS: Record<FleetLink['state'], string> = {
   online: 'status status-ok',
   degraded: 'status status-warn',
   connecting: 'status status-pending',
@@ -98,6 +98,8 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
   );
   const failedInstalls = rows.filter((r) => r.state === 'failed').length;
   const offline = rows.filter((r) => links.byHost.get(r.hostId)?.state === 'offline').length;
+  // Links that wait for the vault: said once, with the way to open it, rather than on every line.
+  const waiting = [...links.byHost.values()].filter((l) => l.state === 'offline' && l.reason?.code === 'SECRETS_LOCKED');
   const problems = [
     ...(offline > 0 ? [`${offline} offline`] : []),
     ...(failedInstalls > 0 ? [`${failedInstalls} whose install failed`] : []),
@@ -140,6 +142,14 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
       {alerts.all.length > 0 ? <FiringAlerts alerts={alerts.all} /> : null}
       {alerts.query.isError ? (
         <ErrorNotice title="The alerts could not be read" error={alerts.query.error} onRetry={() => void alerts.query.refetch()} />
+      ) : null}
+      {waiting.length > 0 ? (
+        <div data-testid="fleet-links-locked">
+          <ErrorNotice
+            title={`${waiting.length === 1 ? 'One link waits' : `${waiting.length} links wait`} for the sealed secrets to be unlocked`}
+            error={waiting[0]!.reason}
+          />
+        </div>
       ) : null}
       {links.query.isError ? (
         <ErrorNotice title="The hosts' links could not be read" error={links.query.error} onRetry={() => void links.query.refetch()} />
