@@ -1,0 +1,515 @@
+/**
+ * Fleet benchmark (issue 12): the control center's metrics of a fleet against a real
+ * Prometheus scraping the same runtimes, in one run:
+ *   - BENCH_HOSTS (default 20) OpenSSH test hosts of tests/support/test-hosts, SutazAI installed
+ *     on each by the real install engine (the runtime, its core and 4 agents: a full install per
+ *     host, as tests/integration/fleet/metrics-over-links.test.ts does, so the links, the
+ *     certificates and the runtime's configuration are the shipped ones), /metrics served on
+ *     every interface of the host (runtime.metrics_listen_address 0.0.0.0);
+ *   - ours: `npm run web` (scripts/web.mjs and the backend it starts: the whole process tree)
+ *     on the install's data directory, vault unlocked, so its links stream every host's metrics
+ *     into its SQLite store; one Chromium page on one host's live chart;
+ *   - theirs: Debian's `prometheus` in the root namespace scraping each host's 198.18.x address
+ *     (the lab routes the root namespace to every host, as SSH reaches them) every second; no
+ *     forwards, so its footprint is the one process.
+ * Both run side by side for BENCH_SECONDS (default 300). Printed for both: CPU % over the
+ * window, RSS and PSS at its end, bytes per stored sample; for ours the sample's age when
+ * committed (p50, p95) and sample-to-screen latency (p95); then one host's interface is cut
+ * for BENCH_CUT_S (default 60) and restored, and what reached the page and the 1 s tier is
+ * checked for gaps and duplicates. A Targets table says which are met. Exits 0 whatever the
+ * figures are (a benchmark, not a test). Needs root (network namespaces). Everything it makes
+ * (lab, runtimes, servers, Chromium, temp dirs) is removed at the end, on failure and on
+ * SIGINT/SIGTERM too.
+ *
+ *   npm run bench:fleet        (scripts/bench-fleet.sh)
+ *   BENCH_HOSTS=2 BENCH_SECONDS=60 BENCH_CUT_S=20 npm run bench:fleet   (a small run)
+ */
+import Database from 'better-sqlite3';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { ApiClient, LiveSample } from '../../electron/contract';
+import { decodeChunk, CHUNK_MS } from '../../electron/backend/metrics/sample-chunk-codec';
+import { makeBundleKit, type BundleKit } from '../support/bundle-kit';
+import { launchChromium, newCspRecordingContext } from '../support/chromium';
+import { freePort } from '../support/free-ports';
+import { addLabHost, buildRealNodeBundle, startInstallBackend, stopInstalledRuntime, VAULT_PASSPHRASE } from '../support/install-lab';
+import { hostTree, processesUnder, type HostTree } from '../support/release-lab';
+import { makeTempDir } from '../support/temp-dir';
+import { createTestLab, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
+import { provideDirname } from '../support/tsx-dirname';
+import { connectApiClient } from '../support/web-mode-session';
+import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
+import { loadLine } from './bench-load';
+import { parentMap, processTree, rollupOf, statOf, sumRollups } from './runtime-bench-footprint';
+import { CLOCK_TICKS_PER_S, killQuietly, percentile, sleep, waitUntil } from './runtime-bench-procs';
+import { treeBytes } from './store-bench-openmetrics';
+
+const HOSTS = Number(process.env['BENCH_HOSTS'] ?? 20);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 300);
+const CUT_S = Number(process.env['BENCH_CUT_S'] ?? 60);
+const AGENTS = 4;
+const METRICS_PORT = 9464; // config/defaults.yaml runtime.metrics_port
+const INSTALL = 'benchfleet';
+const HEALTH_TIMEOUT_S = 240;
+const TARGET = { cpuRatio: 1, bytesRatio: 2, screenP95Ms: 1500 };
+/** Every wait is bounded: a host or server that never answers ends the run with the reason. */
+const WAIT_MS = 300_000;
+const COMMIT_POLL_MS = 100;
+
+interface Slot {
+  host: TestHost;
+  name: string;
+  tree: HostTree;
+}
+
+let cleanupStarted = false;
+const state: {
+  lab?: TestLab;
+  kit?: BundleKit;
+  tmp?: { path: string; remove(): void };
+  slots: Slot[];
+  web?: WebModeServer;
+  prometheus?: ChildProcess;
+  browser?: Browser;
+  api?: ApiClient;
+} = { slots: [] };
+
+function table(rows: string[][]): void {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
+  for (const [i, row] of rows.entries()) {
+    console.log('  ' + row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  '));
+    if (i === 0) console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+const yes = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+const mib = (kb: number): string => (kb / 1024).toFixed(1);
+
+function versionOf(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  return `${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n')[0]?.trim() || '?';
+}
+
+function writeInstallFile(dir: string, bundle: { manifest: { name: string; version: string } }, slots: Slot[]): string {
+  const file = path.join(dir, `${INSTALL}.yaml`);
+  const lines = [
+    `name: ${INSTALL}`,
+    `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`,
+    'environment: development',
+    'config:',
+    '  - values:',
+    `      install: { health_timeout_seconds: ${HEALTH_TIMEOUT_S} }`,
+    `      agents: { replicas_per_host: ${AGENTS} }`,
+    // Served on the host's every interface so the Prometheus in the root namespace reaches it.
+    '      runtime: { metrics_listen_address: 0.0.0.0 }',
+    'hosts:',
+  ];
+  for (const slot of slots) {
+    lines.push(`  - name: ${slot.name}`, '    role: both', `    config: { values: { install: ${JSON.stringify(slot.tree.values)} } }`);
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+/** A process tree's CPU ticks (each member's own plus its reaped children's), now. */
+function treeTicks(root: number): { ticks: number; pids: number[] } {
+  const pids = processTree([root], parentMap());
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = statOf(pid);
+    if (stat !== null) ticks += stat.ticks + (pid === root ? stat.childTicks : 0);
+  }
+  return { ticks, pids };
+}
+
+/** The used bytes of the store (pages not on the free list, as a reader sees the newest commit, WAL included). */
+function storeUsedBytes(db: Database.Database): number {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  return (pages - free) * pageSize;
+}
+
+/** Values stored in the 1 s tier (not NaN) over every series: what `bytes per sample` divides by. */
+function storedSamples(db: Database.Database): number {
+  let count = 0;
+  for (const row of db.prepare('SELECT vals FROM samples_1s').iterate() as Iterable<{ vals: Buffer }>) {
+    for (const v of decodeChunk(row.vals)) if (!Number.isNaN(v)) count += 1;
+  }
+  return count;
+}
+
+/** The seconds of one series stored in the 1 s tier from `fromMs` on, not NaN. */
+function storedSeconds(db: Database.Database, seriesId: number, fromMs: number): number[] {
+  const seconds: number[] = [];
+  const rows = db
+    .prepare('SELECT t, vals FROM samples_1s WHERE series_id = ? AND t >= ? ORDER BY t')
+    .all(seriesId, fromMs - CHUNK_MS) as Array<{
+    t: number;
+    vals: Buffer;
+  }>;
+  for (const row of rows) {
+    const slots = decodeChunk(row.vals);
+    for (let i = 0; i < slots.length; i++) if (!Number.isNaN(slots[i]!) && row.t + i * 1000 >= fromMs) seconds.push(row.t + i * 1000);
+  }
+  return seconds;
+}
+
+async function promQuery(port: number, expr: string): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await response.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
+  const value = body.data?.result?.[0]?.value[1];
+  return value === undefined ? NaN : Number(value);
+}
+
+async function cleanup(): Promise<void> {
+  if (cleanupStarted) return;
+  cleanupStarted = true;
+  const { lab, kit, tmp, slots, web, prometheus, browser, api } = state;
+  api?.close();
+  await browser?.close().catch(() => undefined);
+  if (web) await stopWebModeServer(web).catch(() => undefined);
+  if (prometheus?.pid !== undefined) killQuietly(prometheus.pid);
+  if (lab) {
+    await Promise.all(slots.map((s) => lab.exec(s.host, 'ip link set eth0 up').catch(() => undefined)));
+    await Promise.all(slots.map((s) => stopInstalledRuntime(lab, s.host, s.tree.root).catch(() => undefined)));
+  }
+  if (tmp) for (const p of processesUnder([tmp.path])) killQuietly(p.pid);
+  kit?.remove();
+  tmp?.remove();
+  await lab?.destroy();
+}
+
+/** A signal: what cannot wait for async work is done now; the lab's own exit hook kills its namespaces' processes. */
+function onSignal(signal: NodeJS.Signals): void {
+  console.error(`\n${signal}: removing what the benchmark made`);
+  if (state.prometheus?.pid !== undefined) killQuietly(state.prometheus.pid);
+  if (state.web?.child.pid !== undefined) killQuietly(-state.web.child.pid);
+  if (state.tmp) for (const p of processesUnder([state.tmp.path])) killQuietly(p.pid);
+  try {
+    state.kit?.remove();
+    state.tmp?.remove();
+  } finally {
+    process.exit(130);
+  }
+}
+
+function startPrometheus(dir: string, port: number, slots: Slot[]): ChildProcess {
+  const config = path.join(dir, 'prometheus.yml');
+  const targets = slots.map((s) => `'${s.host.address}:${METRICS_PORT}'`).join(', ');
+  fs.writeFileSync(
+    config,
+    [
+      'global: { scrape_interval: 1s, scrape_timeout: 900ms }',
+      'scrape_configs:',
+      '  - job_name: sutazai-runtime',
+      `    static_configs: [{ targets: [${targets}] }]`,
+    ].join('\n') + '\n',
+  );
+  const child = spawn(
+    'prometheus',
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${path.join(dir, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-admin-api',
+      '--storage.tsdb.retention.time=1d',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
+  child.on('exit', (code, signal) => {
+    if (!cleanupStarted) console.error(`prometheus exited (${code ?? signal}): ${err.trim().split('\n').slice(-3).join(' | ')}`);
+  });
+  return child;
+}
+
+/**
+ * Records, in the page, each change of the chart's newest point: when it showed (the page's
+ * clock, this machine's, as the runtimes' are) minus the sample's own time.
+ */
+async function watchScreen(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    (window as unknown as { __screenLatencies: number[] }).__screenLatencies = seen;
+    const chart = document.querySelector('[data-testid="live-chart"]')!;
+    let last = '';
+    new MutationObserver(() => {
+      const newest = chart.getAttribute('data-newest-point-ms') ?? '';
+      if (newest === '' || newest === last) return;
+      last = newest;
+      // After the frame that paints it: the sample is on screen, not only in the DOM.
+      requestAnimationFrame(() => seen.push(Date.now() - Number(newest)));
+    }).observe(chart, { attributes: true, attributeFilter: ['data-newest-point-ms'] });
+  });
+}
+
+async function main(): Promise<void> {
+  provideDirname();
+  if (![HOSTS, SECONDS, CUT_S].every((n) => Number.isInteger(n) && n >= 1) || HOSTS > 50)
+    throw new Error('BENCH_HOSTS must be an integer 1..50, BENCH_SECONDS and BENCH_CUT_S positive integers');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = performance.now();
+  console.log(
+    `fleet benchmark: ${HOSTS} hosts (runtime, core, ${AGENTS} agents each) into the control center vs Prometheus, ${SECONDS} s; cut ${CUT_S} s`,
+  );
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ${versionOf('prometheus', ['--version'])}`,
+  );
+  console.log(loadLine('start', os.cpus().length));
+  try {
+    state.tmp = makeTempDir('sutazai-bench-fleet-');
+    const tmp = state.tmp.path;
+    const dataDir = path.join(tmp, 'data');
+    const lab = await createTestLab();
+    state.lab = lab;
+    const kit = await makeBundleKit();
+    state.kit = kit;
+    const hosts = await lab.addSshHosts(HOSTS, 'root-key');
+    state.slots = hosts.map((host, i) => ({ host, name: `fleet-${i}`, tree: hostTree(path.join(tmp, `fleet-${i}`)) }));
+    console.log(`lab ${lab.runId}: ${HOSTS} OpenSSH root-key hosts in ${lab.subnet}`);
+
+    // The install, by a backend of the benchmark's own (no links), closed before the measured one starts.
+    const bundle = await buildRealNodeBundle(kit, 'bench-fleet');
+    const installer = await startInstallBackend(dataDir, { fleetLinks: false });
+    try {
+      await installer.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
+      await Promise.all(state.slots.map((s) => addLabHost(installer, s.host, s.name)));
+      const applyStarted = performance.now();
+      const applied = await installer.installs.apply(writeInstallFile(tmp, bundle, state.slots), { concurrency: HOSTS });
+      const failed = applied.hosts.filter((h) => h.outcome !== 'installed');
+      if (failed.length > 0)
+        throw new Error(`install failed on ${failed.map((h) => `${h.host} (${h.error?.message ?? h.outcome})`).join(', ')}`);
+      console.log(`installed on ${HOSTS} hosts in ${((performance.now() - applyStarted) / 1000).toFixed(1)} s`);
+    } finally {
+      await installer.close();
+    }
+
+    // Theirs and ours, started together.
+    const promPort = await freePort();
+    state.prometheus = startPrometheus(tmp, promPort, state.slots);
+    const web = startWebModeServer(dataDir, { SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE });
+    state.web = web;
+    const url = await waitForUrl(web);
+    const api = await connectApiClient(url);
+    state.api = api;
+    await waitUntil(
+      `${HOSTS} links online`,
+      async () => (await api.call('fleet.links', {})).filter((l) => l.state === 'online').length === HOSTS,
+      WAIT_MS,
+      500,
+    );
+    await waitUntil(
+      `Prometheus scraping ${HOSTS} targets`,
+      async () => (await promQuery(promPort, 'count(up == 1)').catch(() => NaN)) === HOSTS,
+      WAIT_MS,
+      500,
+    );
+    const hostIds = new Map((await api.call('fleet.links', {})).map((l) => [l.hostName, l.hostId]));
+    const watchedId = hostIds.get(state.slots[0]!.name)!;
+
+    // One host's live chart in Chromium.
+    let page: Page | null = null;
+    let screenNote = '';
+    try {
+      state.browser = await launchChromium();
+      page = await (await newCspRecordingContext(state.browser)).newPage();
+      const { origin, search } = new URL(url);
+      await page.goto(`${origin}/${search}#/hosts/${watchedId}`);
+      await page.waitForSelector('[data-testid="live-chart"][data-newest-point-ms]', { timeout: WAIT_MS });
+      await watchScreen(page);
+    } catch (error) {
+      page = null;
+      screenNote = `not measured: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    }
+
+    // The window: CPU from ticks at both ends, commits seen by a reader of the store.
+    const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true });
+    const webPid = web.child.pid!;
+    const promPid = state.prometheus.pid!;
+    const cpuSeries = () =>
+      (
+        db.prepare("SELECT id, host_id AS hostId FROM metric_series WHERE metric = 'cpu.percent'").all() as Array<{
+          id: number;
+          hostId: number;
+        }>
+      ).filter((s) => [...hostIds.values()].includes(s.hostId));
+    // A series exists once the store's first flush (every 10 s) has written it.
+    await waitUntil(`every host's cpu.percent series stored`, () => cpuSeries().length === HOSTS, WAIT_MS, 500);
+    const remoteSeries = cpuSeries();
+    const newestCommitted = new Map<number, number>(
+      remoteSeries.map((s) => [s.id, storedSeconds(db, s.id, Date.now() - CHUNK_MS).at(-1) ?? 0]),
+    );
+    const ages: number[] = [];
+    const usedAtStart = storeUsedBytes(db);
+    const samplesAtStart = storedSamples(db);
+    const promAppendedAtStart = await promQuery(promPort, 'prometheus_tsdb_head_samples_appended_total');
+    const ours0 = treeTicks(webPid);
+    const theirs0 = treeTicks(promPid);
+    const windowStart = performance.now();
+    let lastVersion = db.pragma('data_version', { simple: true }) as number;
+    while (performance.now() - windowStart < SECONDS * 1000) {
+      await sleep(COMMIT_POLL_MS);
+      const version = db.pragma('data_version', { simple: true }) as number;
+      if (version === lastVersion) continue;
+      lastVersion = version;
+      const committedAt = Date.now();
+      for (const series of remoteSeries) {
+        const before = newestCommitted.get(series.id)!;
+        const fresh = storedSeconds(db, series.id, before + 1000);
+        for (const t of fresh) ages.push(committedAt - t);
+        if (fresh.length > 0) newestCommitted.set(series.id, fresh.at(-1)!);
+      }
+    }
+    const windowS = (performance.now() - windowStart) / 1000;
+    const ours1 = treeTicks(webPid);
+    const theirs1 = treeTicks(promPid);
+    const oursMem = sumRollups(ours1.pids, rollupOf);
+    const theirsMem = sumRollups(theirs1.pids, rollupOf);
+    const cpu = (a: number, b: number) => ((b - a) / CLOCK_TICKS_PER_S / windowS) * 100;
+    const oursCpu = cpu(ours0.ticks, ours1.ticks);
+    const theirsCpu = cpu(theirs0.ticks, theirs1.ticks);
+    // The store flushes every 10 s: wait for the window's last samples to be written before counting them.
+    await sleep(11_000);
+    const oursBytes = storeUsedBytes(db) - usedAtStart;
+    const oursSamples = storedSamples(db) - samplesAtStart;
+    const screen = page ? await page.evaluate(() => (window as unknown as { __screenLatencies: number[] }).__screenLatencies.slice()) : [];
+
+    // Prometheus: its head written as a block (the admin API's snapshot), over every sample it appended.
+    const promAppended = await promQuery(promPort, 'prometheus_tsdb_head_samples_appended_total');
+    const promSeries = await promQuery(promPort, 'prometheus_tsdb_head_series');
+    const snap = await fetch(`http://127.0.0.1:${promPort}/api/v1/admin/tsdb/snapshot`, { method: 'POST' });
+    const snapName = ((await snap.json()) as { data?: { name?: string } }).data?.name;
+    const snapshot = snapName ? treeBytes(path.join(tmp, 'tsdb', 'snapshots', snapName)) : null;
+    const theirsBps = snapshot ? snapshot.bytes / promAppended : NaN;
+    const oursBps = oursBytes / oursSamples;
+    const seriesPerHost =
+      remoteSeries.length > 0
+        ? (db.prepare('SELECT count(*) AS n FROM metric_series WHERE host_id = ?').get(remoteSeries[0]!.hostId) as { n: number }).n
+        : 0;
+
+    console.log(`\nside by side, ${windowS.toFixed(0)} s, ${HOSTS} hosts`);
+    table([
+      ['', 'CPU %', 'RSS MiB', 'PSS MiB', 'processes', 'series', 'samples stored', 'bytes/sample'],
+      [
+        'ours: npm run web (web.mjs + backend)',
+        oursCpu.toFixed(1),
+        mib(oursMem.rssKb),
+        mib(oursMem.pssKb),
+        String(oursMem.counted),
+        `${seriesPerHost * HOSTS}`,
+        oursSamples.toLocaleString('en'),
+        oursBps.toFixed(2),
+      ],
+      [
+        'Prometheus (one process, scrape every 1 s)',
+        theirsCpu.toFixed(1),
+        mib(theirsMem.rssKb),
+        mib(theirsMem.pssKb),
+        String(theirsMem.counted),
+        String(promSeries),
+        (promAppended - promAppendedAtStart).toLocaleString('en') + ' in window',
+        theirsBps.toFixed(2),
+      ],
+    ]);
+    console.log(
+      `  ours: bytes = growth of the store's used pages (page_count - freelist_count, as a reader sees it, WAL included) over the window plus 11 s for the last flush; ` +
+        `samples = non-NaN values added to the 1 s tier (every series: host and per-process). Store flushes every 10 s.`,
+    );
+    console.log(
+      `  Prometheus: bytes = its head written as one block by the admin snapshot API at the end (${snapshot ? `${(snapshot.bytes / 1e6).toFixed(2)} MB, ${snapshot.files} files` : 'snapshot failed'}), ` +
+        `over every sample appended since it started (${promAppended.toLocaleString('en')}); its series include the scrape's own (up, scrape_*) and every label set the runtime exposes.`,
+    );
+    console.log(
+      `  sample age when committed (commit seen by a reader polling data_version every ${COMMIT_POLL_MS} ms, minus the sample's time): ` +
+        `p50 ${percentile(ages, 50).toFixed(0)} ms, p95 ${percentile(ages, 95).toFixed(0)} ms over ${ages.length} cpu.percent samples`,
+    );
+    const screenP95 = percentile(screen, 95);
+    console.log(
+      `  sample-to-screen (Chromium, ${state.slots[0]!.name}'s live chart: frame after data-newest-point-ms changed, minus the sample's time): ` +
+        (screen.length > 0
+          ? `p50 ${percentile(screen, 50).toFixed(0)} ms, p95 ${screenP95.toFixed(0)} ms over ${screen.length} samples`
+          : screenNote || 'no samples'),
+    );
+
+    // The cut: one host's interface down for CUT_S, then back; what the page was pushed and the 1 s tier hold.
+    const cutSlot = state.slots[0]!;
+    const pushed: number[] = [];
+    const stopLive = await api.subscribe('metrics.live', { hostId: watchedId }, (sample: LiveSample) => void pushed.push(sample.t));
+    await waitUntil('live samples before the cut', () => pushed.length >= 3, WAIT_MS, 200);
+    const firstT = pushed[0]!;
+    console.log(`\ncut: ${cutSlot.name}'s interface down for ${CUT_S} s, then up`);
+    const cutAt = Date.now();
+    await lab.exec(cutSlot.host, 'ip link set eth0 down');
+    try {
+      await sleep(CUT_S * 1000);
+    } finally {
+      await lab.exec(cutSlot.host, 'ip link set eth0 up');
+    }
+    const backAt = Date.now();
+    await waitUntil('live samples after the cut', () => (pushed.at(-1) ?? 0) > backAt + 2000, WAIT_MS, 200);
+    await sleep(11_000); // the last flush
+    await stopLive();
+    const lastT = pushed.at(-1)!;
+    const seen = new Set<number>();
+    let duplicates = 0;
+    for (const t of pushed) {
+      if (seen.has(t)) duplicates += 1;
+      else seen.add(t);
+    }
+    const steps = pushed.slice(1).map((t, i) => t - pushed[i]!);
+    const interval = percentile(steps, 50);
+    const pushGaps = steps.filter((step) => step > 1.5 * interval).length;
+    const cutSeries = remoteSeries.find((s) => s.hostId === watchedId)!;
+    const stored = new Set(storedSeconds(db, cutSeries.id, Math.floor(firstT / 1000) * 1000).filter((t) => t <= lastT));
+    const missingInStore = [...seen].filter((t) => !stored.has(Math.floor(t / 1000) * 1000)).length;
+    const cutSeconds = [...seen].filter((t) => t > cutAt && t < backAt).length;
+    db.close();
+    console.log(
+      `  pushed (metrics.live) ${pushed.length} samples from ${new Date(firstT).toISOString()} to ${new Date(lastT).toISOString()}, ` +
+        `${cutSeconds} of them taken while the link was cut (backfilled); runtime interval ${interval} ms; ` +
+        `duplicates ${duplicates}; gaps (a step over 1.5 intervals) ${pushGaps}; pushed seconds missing from the 1 s tier ${missingInStore}`,
+    );
+    const gapsAndDups = duplicates + pushGaps + missingInStore;
+
+    console.log('\nTargets');
+    table([
+      ['target', 'figure', 'verdict'],
+      [
+        "our CPU <= Prometheus's for the same hosts",
+        `${oursCpu.toFixed(1)} % vs ${theirsCpu.toFixed(1)} %`,
+        yes(oursCpu <= TARGET.cpuRatio * theirsCpu),
+      ],
+      [
+        `bytes per sample <= ${TARGET.bytesRatio} x TSDB's`,
+        `${oursBps.toFixed(2)} vs ${theirsBps.toFixed(2)} (${(oursBps / theirsBps).toFixed(2)} x)`,
+        yes(oursBps <= TARGET.bytesRatio * theirsBps),
+      ],
+      [
+        `sample-to-screen p95 <= ${TARGET.screenP95Ms} ms`,
+        screen.length > 0 ? `${screenP95.toFixed(0)} ms` : 'not measured',
+        screen.length > 0 ? yes(screenP95 <= TARGET.screenP95Ms) : 'NOT met (not measured)',
+      ],
+      [`zero gaps and duplicates after a ${CUT_S} s cut`, String(gapsAndDups), yes(gapsAndDups === 0)],
+    ]);
+    console.log(
+      `  every host, Prometheus, the backend and Chromium share this machine's ${os.cpus().length} cores: CPU figures are taken under that load (see the load average)`,
+    );
+  } finally {
+    await cleanup();
+    console.log(
+      `\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s (servers stopped, runtimes stopped, lab destroyed, temp dirs removed)`,
+    );
+    console.log(loadLine('end', os.cpus().length));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`fleet benchmark could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});
