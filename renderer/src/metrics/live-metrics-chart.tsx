@@ -237,6 +237,7 @@ export function LiveMetricsChart({ hostId, memoryTotalBytes }: { hostId: number;
       data-testid="live-chart"
       data-point-count={pointCount}
       data-oldest-point-ms={rows[0]?.t}
+      data-newest-point-ms={rows[rows.length - 1]?.t}
       aria-busy={waiting && live.error === null}
     >
       {history.isError ? (
