@@ -12,6 +12,9 @@ import { InstalledPage } from './installs/installed-page';
 import { InstallsPage } from './installs/installs-page';
 import { FleetOverviewPage } from './fleet/fleet-overview-page';
 import { AlertNotifications } from './fleet/alerts/alert-notifications';
+import { AlertsPage } from './fleet/alerts/alerts-page';
+import { EventsPage } from './fleet/events/events-page';
+import { useFiringAlerts } from './fleet/use-fleet-alerts';
 import { ProbeJobPage } from './probes/probe-job-page';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
 import { hrefFor, type Route } from './router/route';
@@ -94,10 +97,32 @@ function Sidebar({ route }: { route: Route }) {
             Fleet
           </a>
         </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'events' })} aria-current={route.name === 'events' ? 'page' : undefined}>
+            Events
+          </a>
+        </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'alerts' })} aria-current={route.name === 'alerts' ? 'page' : undefined}>
+            Alerts <FiringBadge />
+          </a>
+        </li>
       </ul>
       <AlertNotifications />
       <About />
     </nav>
+  );
+}
+
+/** How many alerts fire now, beside the Alerts link; nothing when none does. */
+function FiringBadge() {
+  const firing = useFiringAlerts().all.length;
+  if (firing === 0) return null;
+  return (
+    <span className="badge nav-badge" data-testid="alerts-badge" data-firing={firing} title={`${firing} firing`}>
+      {firing}
+      <span className="visually-hidden"> firing</span>
+    </span>
   );
 }
 
@@ -133,6 +158,10 @@ function Page({ route }: { route: Route }) {
       return <InstallsPage />;
     case 'fleet':
       return <FleetOverviewPage />;
+    case 'events':
+      return <EventsPage />;
+    case 'alerts':
+      return <AlertsPage />;
     case 'installed':
       return (
         <InstalledPage

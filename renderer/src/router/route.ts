@@ -9,12 +9,16 @@ export type Route =
   | { name: 'installs' }
   /** Every host of every install at a glance. */
   | { name: 'fleet' }
+  /** The fleet's events, newest first, with filters. */
+  | { name: 'events' }
+  /** Firing, pending and recently resolved alerts, and the rule files' problems. */
+  | { name: 'alerts' }
   /** One recorded install; `upgradeTo` opens its upgrade to that version (the Bundles page links there after an import). */
   | { name: 'installed'; installName: string; upgradeTo?: string }
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`,
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`, `#/events`, `#/alerts`,
  * `#/installs/<name>/upgrade/<version>`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
@@ -34,6 +38,8 @@ export function parseRoute(hash: string): Route {
   if (segments.length === 1 && segments[0] === 'configuration') return { name: 'configuration' };
   if (segments.length === 1 && segments[0] === 'install') return { name: 'install' };
   if (segments.length === 1 && segments[0] === 'fleet') return { name: 'fleet' };
+  if (segments.length === 1 && segments[0] === 'events') return { name: 'events' };
+  if (segments.length === 1 && segments[0] === 'alerts') return { name: 'alerts' };
   if (segments[0] === 'installs') {
     if (segments.length === 1) return { name: 'installs' };
     const installName = decodeSegment(segments[1]!);
@@ -71,6 +77,10 @@ export function hrefFor(route: Route): string {
       return '#/installs';
     case 'fleet':
       return '#/fleet';
+    case 'events':
+      return '#/events';
+    case 'alerts':
+      return '#/alerts';
     case 'installed':
       return `#/installs/${encodeURIComponent(route.installName)}${route.upgradeTo !== undefined ? `/upgrade/${route.upgradeTo}` : ''}`;
     case 'not-found':

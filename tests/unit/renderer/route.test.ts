@@ -63,6 +63,14 @@ describe('parseRoute', () => {
     expect(parseRoute('#/fleet/x')).toEqual({ name: 'not-found', path: '/fleet/x' });
   });
 
+  it('reads the events timeline and the alerts list', () => {
+    expect(parseRoute('#/events')).toEqual({ name: 'events' });
+    expect(parseRoute('#/events/')).toEqual({ name: 'events' });
+    expect(parseRoute('#/alerts')).toEqual({ name: 'alerts' });
+    expect(parseRoute('#/events/7')).toEqual({ name: 'not-found', path: '/events/7' });
+    expect(parseRoute('#/alerts/x')).toEqual({ name: 'not-found', path: '/alerts/x' });
+  });
+
   it('names unknown paths as not found', () => {
     expect(parseRoute('#/hosts/1/logs')).toEqual({ name: 'not-found', path: '/hosts/1/logs' });
   });
@@ -81,6 +89,8 @@ describe('hrefFor', () => {
       { name: 'installed', installName: 'lab' },
       { name: 'installed', installName: 'lab', upgradeTo: '0.2.0' },
       { name: 'fleet' },
+      { name: 'events' },
+      { name: 'alerts' },
     ] as const) {
       expect(parseRoute(hrefFor(route))).toEqual(route);
     }
