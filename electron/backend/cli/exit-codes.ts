@@ -72,6 +72,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'CONFIG_INVALID':
     case 'CONFIG_UNKNOWN_KEY':
     case 'CONFIG_ENV_INVALID':
+    case 'EVENTS_RETENTION_INVALID':
     case 'ALERT_RULE_INVALID':
       return EXIT.USAGE;
     case 'BUNDLE_CORRUPT':

@@ -3,6 +3,7 @@ import { startBackend, type Backend, type BackendConfig } from '../app/backend';
 import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/process-options';
 import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
 import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
+import { runEventsCommand } from './events-command';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { FLEET_COMMANDS, negativeCountLast, runFleetCommand } from './fleet-commands';
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
@@ -109,6 +110,12 @@ Installed hosts (through each host's runtime; hosts by name, installs by name):
                                      every instance of the process; recorded with who ran it
   scale <host> <process> <N>         N replicas (0-64) through the runtime, without restarting
                                      the others; kept in the install, so apply keeps it
+
+Events (what the hosts' runtimes reported, links up and down, operator actions):
+  events [-f] [--since T] [--host H] the fleet's events, oldest first: from T (a time, or 30s,
+                                     10m, 2h, 1d back) or the last 50; -f then follows each new
+                                     one until Ctrl-C; --json: an array (with -f, one JSON
+                                     object per line)
 
 Vault (the sealed SSH passwords, key passphrases and install CA keys):
   vault change-passphrase [--new-passphrase-file F]
@@ -276,6 +283,25 @@ async function run(argv: string[]): Promise<number> {
     try {
       return await runFleetCommand({
         command: group,
+        args: positionals.slice(1),
+        values: values as Record<string, string | boolean | string[] | undefined>,
+        json,
+        api: session.api,
+        print: (text, value) => printResult(json, text, value),
+        line: (text, value) => (json ? writeJsonLine(value) : writeOut(text)),
+        interrupted,
+      });
+    } finally {
+      await session.close();
+    }
+  }
+  if (group === 'events') {
+    const json = values.json === true;
+    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
+    // Ctrl-C ends following as its end: the session closes, the exit is 0.
+    const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    try {
+      return await runEventsCommand({
         args: positionals.slice(1),
         values: values as Record<string, string | boolean | string[] | undefined>,
         json,
