@@ -12,7 +12,6 @@
  *  - close(false) (SIGTERM/SIGINT, systemd KillMode=process) leaves the children running;
  *    close(true) (`stop-all`) stops them in reverse dependency order first.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +23,8 @@ import { createMetricsService } from '../metrics/metrics-service';
 import { startMemoryTrim } from './memory-trim';
 import { expandReplicas, stopOrder } from '../manifest/dependency-order';
 import type { Manifest, ProcessSpec } from '../manifest/manifest-schema';
+import { diffManifests } from '../manifest/manifest-diff';
+import { manifestVersionOf } from '../manifest/manifest-version';
 import { parseManifest } from '../manifest/parse-manifest';
 import { adoptOrStart } from '../process/adopt-or-start';
 import { LinuxProcessDriver } from '../process/process-driver';
@@ -96,10 +97,6 @@ function readText(file: string, what: string, code: 'CONFIG_INVALID' | 'CERTIFIC
       },
     );
   }
-}
-
-export function manifestVersionOf(text: string): string {
-  return `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 
 let bootTimeMs: number | null | undefined;
@@ -439,19 +436,23 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       // Persist first, so a restarted daemon runs what the operator sent.
       writeAtomically(config.manifest, text);
       const old = fleet;
-      const oldSpecs = new Map(manifest.processes.map((p) => [p.name, p]));
-      const kept = new Set(
-        next.processes.filter((p) => oldSpecs.has(p.name) && JSON.stringify(oldSpecs.get(p.name)) === JSON.stringify(p)).map((p) => p.name),
-      );
+      const diff = diffManifests(manifest, next);
+      // Unchanged and scaled processes keep their running instances; only changed ones restart.
+      const kept = new Set([...diff.unchanged, ...diff.scaled.map((s) => s.name)]);
       const oldIntent = old.intent();
+      const running = new Map(old.snapshot().processes.map((p) => [p.name, p]));
       const intent: FleetIntent = {
         stopped: oldIntent.stopped.filter((name) => next.processes.some((p) => p.name === name)),
-        replicas: Object.fromEntries(Object.entries(oldIntent.replicas).filter(([name]) => kept.has(name))),
+        replicas: {
+          ...Object.fromEntries(Object.entries(oldIntent.replicas).filter(([name]) => diff.unchanged.includes(name))),
+          // A scaled process comes back at the count it runs now, then scales to the manifest's.
+          ...Object.fromEntries(diff.scaled.map((s) => [s.name, running.get(s.name)?.replicas ?? s.from])),
+        },
       };
-      // Unchanged processes keep running: their supervisors let go, the new fleet adopts them.
+      // Kept processes keep running: their supervisors let go, the new fleet adopts them.
       const adoptMap: Record<string, { pid: number; startTime: string }> = {};
       const restarts: Record<string, number> = {};
-      for (const p of old.snapshot().processes) {
+      for (const p of running.values()) {
         if (!kept.has(p.name)) continue;
         for (const i of p.instances) {
           restarts[i.instance] = i.restarts;
@@ -468,10 +469,15 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       manifestText = text;
       fleet = makeFleet(next, intent, adoptMap, restarts);
       fleet.startAll();
+      for (const s of diff.scaled) await fleet.scale(s.name, s.to);
       saveNow();
+      const restarted = diff.changed.map((c) => `${c.name} (${c.fields.join(', ')})`);
       daemonEvent(
         'manifest.updated',
-        `manifest ${manifestVersionOf(text)} applied: ${kept.size} unchanged, ${next.processes.length - kept.size} started or restarted, ${[...oldSpecs.keys()].filter((n) => !next.processes.some((p) => p.name === n)).length} removed`,
+        `manifest ${manifestVersionOf(text)} applied: ${diff.unchanged.length} unchanged` +
+          `, ${diff.scaled.length} scaled${diff.scaled.length > 0 ? ` (${diff.scaled.map((s) => `${s.name} ${s.from}->${s.to}`).join(', ')})` : ''}` +
+          `, ${diff.changed.length} restarted${restarted.length > 0 ? ` (${restarted.join('; ')})` : ''}` +
+          `, ${diff.added.length} started, ${diff.removed.length} removed`,
       );
     };
 

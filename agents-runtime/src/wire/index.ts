@@ -51,3 +51,9 @@ export { describePath, offsetOf, parseLocatedYaml, positionsFrom, type PathSegme
 // managed one: which block devices are not disks (probe and sampler) and the /proc parsers.
 export { isVirtualBlockDevice, VIRTUAL_BLOCK_DEVICE_PREFIXES } from '../linux/block-devices';
 export { parseDiskstats, parseMeminfo, parseNetDev, type ByteCounters, type MemInfo } from '../linux/proc-parsers';
+
+// The manifest's reader and the runtime's own comparison of two manifests: the control
+// center's plan says which processes an apply restarts by the same rule UpdateManifest acts on.
+export { parseManifest } from '../manifest/parse-manifest';
+export { diffManifests, type ChangedProcess, type ManifestDiff, type ScaledProcess } from '../manifest/manifest-diff';
+export { manifestVersionOf } from '../manifest/manifest-version';

@@ -77,6 +77,8 @@ export interface RuntimeConnection {
   stopProcess(name: string): Promise<void>;
   restartProcess(name: string): Promise<void>;
   scaleProcess(name: string, replicas: number): Promise<void>;
+  /** Sends a new manifest (admin): the runtime restarts only the processes whose settings differ. */
+  updateManifest(manifestYaml: string): Promise<void>;
   /** Cancels calls and streams in flight, closes the channel and the tunnel; leaves the SSH session open. Idempotent. */
   close(): Promise<void>;
 }
@@ -219,6 +221,7 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
     stopProcess: (name) => call('StopProcess', (o, cb) => runtime.StopProcess({ name }, o, cb)).then(noAnswer),
     restartProcess: (name) => call('RestartProcess', (o, cb) => runtime.RestartProcess({ name }, o, cb)).then(noAnswer),
     scaleProcess: (name, replicas) => call('ScaleProcess', (o, cb) => runtime.ScaleProcess({ name, replicas }, o, cb)).then(noAnswer),
+    updateManifest: (manifestYaml) => call('UpdateManifest', (o, cb) => runtime.UpdateManifest({ manifestYaml }, o, cb)).then(noAnswer),
     close() {
       closing ??= (async () => {
         for (const pending of inFlight) pending.cancel();

@@ -296,6 +296,53 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
     expect(runtimeErrorFromMetadata(bad?.metadata)?.code).toBe('MANIFEST_INVALID');
   });
 
+  it('UpdateManifest restarts only the processes whose settings changed, and scales one whose replica count alone did', async () => {
+    const admin = client(certs!.admin);
+    const EXTRA = `  - name: extra
+    command: sh
+    args: ["-c", "echo extra; exec sleep 300"]
+    stop: { grace_ms: 2000 }
+`;
+    const pool = (replicas: number) => `  - name: pool
+    command: sh
+    args: ["-c", "exec sleep 300"]
+    replicas: ${replicas}
+    stop: { grace_ms: 2000 }
+`;
+    const pids = async (): Promise<Record<string, number>> => {
+      const r = await list(admin);
+      return Object.fromEntries(
+        r.processes.flatMap((p) => p.instances.filter((i) => i.state === 'PROCESS_STATE_RUNNING').map((i) => [i.instance, i.pid])),
+      );
+    };
+    const running = (names: string[]) =>
+      waitFor(`${names.join(', ')} running`, async () => {
+        const now = await pids();
+        return names.every((n) => now[n] !== undefined) ? now : undefined;
+      });
+    await unary((cb) => admin.UpdateManifest({ manifestYaml: `${MANIFEST}${EXTRA}${pool(2)}` }, { deadline: Date.now() + 20_000 }, cb));
+    const before = await running(['db', 'extra', 'pool-1', 'pool-2']);
+
+    // extra's environment changes (it restarts); pool goes to 3 (its two instances stay); db is the same (it stays).
+    const changedExtra = EXTRA.replace('    stop:', '    env: { LEVEL: debug }\n    stop:');
+    await unary((cb) =>
+      admin.UpdateManifest({ manifestYaml: `${MANIFEST}${changedExtra}${pool(3)}` }, { deadline: Date.now() + 20_000 }, cb),
+    );
+    const after = await running(['db', 'extra', 'pool-1', 'pool-2', 'pool-3']);
+    expect([after.db, after['pool-1'], after['pool-2']]).toEqual([before.db, before['pool-1'], before['pool-2']]);
+    expect(after.extra).not.toBe(before.extra);
+    expect(leaders().get('extra')).toEqual([after.extra]);
+    expect(leaders().get('db')).toEqual([before.db]);
+    expect((await list(admin)).processes.find((p) => p.name === 'pool')?.replicas).toBe(3);
+
+    // Back to the manifest the tests below expect: pool is removed, extra restarts on its earlier settings, db stays.
+    await unary((cb) => admin.UpdateManifest({ manifestYaml: `${MANIFEST}${EXTRA}` }, { deadline: Date.now() + 20_000 }, cb));
+    const back = await list(admin);
+    expect(back.processes.map((p) => p.name)).toEqual(['db', 'web', 'ghost', 'flaky', 'extra']);
+    expect(instanceOf(back, 'db')!.pid).toBe(before.db);
+    expect([...leaders().keys()].filter((instance) => instance.startsWith('pool'))).toEqual([]);
+  });
+
   it('a second daemon on the same state_dir refuses with a clear error', async () => {
     const second = spawnSync(process.execPath, [bundle, 'run', '--config', configFile], { encoding: 'utf8', timeout: 20_000 });
     expect(second.status).toBe(4);

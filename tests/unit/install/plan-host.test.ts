@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import type { HostCheck } from '../../../electron/backend/install/plan/host-check';
 import { installLayout } from '../../../electron/backend/install/definition/install-layout';
+import { manifestVersionOf } from '../../../agents-runtime/src/wire';
 import { currentReleaseOf, planHostSteps, previousRelease, type PlanHostInput } from '../../../electron/backend/install/plan/plan-host';
 
 const MiB = 1024 * 1024;
 const SHA = 'a'.repeat(64);
 const DIGEST = 'd'.repeat(64);
+const MANIFEST =
+  'version: 1\nprocesses:\n  - { name: core, command: node, env: { LEVEL: info } }\n  - { name: agent, command: node, replicas: 2 }\n';
 const layout = installLayout(loadInstallConfig().config, 'system', '/root');
 const release = layout.release('0.2.0');
 
@@ -23,6 +26,7 @@ function freshCheck(): HostCheck {
     partialSize: null,
     release: { present: false, marker: null },
     configDigest: null,
+    manifestText: null,
     tlsFiles: new Set(),
     current: null,
     currentExists: false,
@@ -65,6 +69,7 @@ function input(check: HostCheck, overrides: Partial<PlanHostInput> = {}): PlanHo
     arch: 'linux-x64',
     bundleArchitectures: ['linux-x64'],
     configDigest: DIGEST,
+    manifestYaml: MANIFEST,
     service: 'systemd',
     serviceSha256: { unit: 'u'.repeat(64) },
     recorded: { version: '0.2.0', bundleSha256: SHA },
@@ -237,6 +242,75 @@ describe('the plan of one host', () => {
     expect(states(plan).health).toBe('check');
     expect(plan.steps.find((s) => s.step === 'health')!.detail).toBe(
       'waits up to 120 s for the core and agents to report healthy (now: agent running 1/2: agent-2 backoff)',
+    );
+  });
+});
+
+describe('a change of the manifest alone', () => {
+  const runtimeWord = 'r'.repeat(64);
+  /** A host whose digest carries the runtime's word, running since after it was written. */
+  function reloadable(): HostCheck {
+    return { ...installedCheck(), configDigest: { value: `${DIGEST} runtime:${runtimeWord}`, mtime: 1000 }, manifestText: MANIFEST };
+  }
+  const changed = MANIFEST.replace('LEVEL: info', 'LEVEL: debug').replace('replicas: 2', 'replicas: 3');
+
+  it('sends the new manifest to the running runtime and names the processes it restarts, scales and keeps', () => {
+    const plan = planHostSteps(input(reloadable(), { configDigest: `${'e'.repeat(64)} runtime:${runtimeWord}`, manifestYaml: changed }));
+    expect(states(plan)).toMatchObject({ configure: 'todo', service: 'done', start: 'todo', health: 'check' });
+    expect(plan.reload?.diff).toEqual({
+      unchanged: [],
+      scaled: [{ name: 'agent', from: 2, to: 3 }],
+      changed: [{ name: 'core', fields: ['env'] }],
+      added: [],
+      removed: [],
+    });
+    expect(plan.steps.find((s) => s.step === 'start')!.detail).toBe(
+      'the runtime (pid 4242) keeps running and takes the new manifest: restarts core (env changed); scales agent 2 -> 3; keeps agent running',
+    );
+  });
+
+  it('restarts the runtime when its own configuration changes, or when it is not known to be the one it started with', () => {
+    const runtimeChanged = planHostSteps(
+      input(reloadable(), { configDigest: `${'e'.repeat(64)} runtime:${'s'.repeat(64)}`, manifestYaml: changed }),
+    );
+    expect(runtimeChanged.reload).toBeNull();
+    expect(runtimeChanged.steps.find((s) => s.step === 'start')!.detail).toBe(
+      "restarts the runtime (pid 4242) for its new configuration: the runtime's own configuration (runtime.yaml, its CA or certificate names) changed, so every process restarts",
+    );
+    // Written by an older control center: no runtime word to compare.
+    const older = planHostSteps(
+      input(
+        { ...reloadable(), configDigest: { value: DIGEST, mtime: 1000 } },
+        { configDigest: `${'e'.repeat(64)} runtime:${runtimeWord}`, manifestYaml: changed },
+      ),
+    );
+    expect(older.reload).toBeNull();
+    // Started before the runtime's part was written, or not answering: it cannot take the manifest in place.
+    const stale = reloadable();
+    stale.daemon = { ...stale.daemon!, since: 999 };
+    expect(
+      planHostSteps(input(stale, { configDigest: `${'e'.repeat(64)} runtime:${runtimeWord}`, manifestYaml: changed })).reload,
+    ).toBeNull();
+    expect(
+      planHostSteps(input(reloadable(), { configDigest: `${'e'.repeat(64)} runtime:${runtimeWord}`, manifestYaml: changed, runtime: null }))
+        .reload,
+    ).toBeNull();
+  });
+
+  it('is done once the runtime runs the manifest the host has, and still to send when it does not', () => {
+    const same = `${DIGEST} runtime:${runtimeWord}`;
+    const runs = (version: string) => ({
+      healthy: true,
+      summary: 'core running 1/1, agent running 2/2',
+      failing: [],
+      manifestVersion: version,
+    });
+    const done = planHostSteps(input(reloadable(), { configDigest: same, runtime: runs(manifestVersionOf(MANIFEST)) }));
+    expect(states(done)).toMatchObject({ configure: 'done', start: 'done', health: 'done' });
+    const unsent = planHostSteps(input(reloadable(), { configDigest: same, runtime: runs('sha256:0000000000000000') }));
+    expect(states(unsent)).toMatchObject({ configure: 'done', start: 'todo' });
+    expect(unsent.reload?.detail).toBe(
+      'the runtime (pid 4242) keeps running and takes the new manifest: restarts no process; keeps core, agent running',
     );
   });
 });

@@ -1,5 +1,6 @@
 import { ApiError } from '../../../contract';
-import type { RuntimeTls } from '../../fleet/runtime-connection';
+import { openRuntimeConnection, type RuntimeTls } from '../../fleet/runtime-connection';
+import type { ManifestReload } from '../plan/manifest-reload';
 import type { InstallCa } from '../../pki/install-ca';
 import { issueServerCertificate } from '../../pki/issue-certificate';
 import { configureReleaseScript, serverCertificateNames } from '../steps/configure-release';
@@ -174,6 +175,7 @@ async function runService(context: StepContext): Promise<StepRun> {
 
 async function runStart(context: StepContext): Promise<StepRun> {
   const { host } = context;
+  if (host.steps.reload !== null) return runReload(context, host.steps.reload);
   const running = host.check.daemon ? host.layout.release(host.check.daemon.release) : null;
   const run = await runScript(
     context,
@@ -183,6 +185,27 @@ async function runStart(context: StepContext): Promise<StepRun> {
   );
   const line = run.output.split('\n').filter(Boolean).at(-1) ?? 'started';
   return { detail: line, output: run.output, created: run.created };
+}
+
+// The runtime stops each changed process (its stop grace) before it answers.
+const UPDATE_MANIFEST_TIMEOUT_MS = 180_000;
+
+/** The runtime keeps running: it gets the new manifest and restarts only the processes whose settings changed. */
+async function runReload(context: StepContext, reload: ManifestReload): Promise<StepRun> {
+  const { host } = context;
+  const connection = await openRuntimeConnection({
+    session: host.session,
+    runtimeAddress: host.config.runtime.listen_address,
+    runtimePort: host.config.runtime.grpc_port,
+    tls: context.operatorTls,
+    callTimeoutMs: UPDATE_MANIFEST_TIMEOUT_MS,
+  });
+  try {
+    await connection.updateManifest(host.manifest.text);
+  } finally {
+    await connection.close();
+  }
+  return { detail: reload.detail, output: reload.detail, created: [] };
 }
 
 async function runHealth(context: StepContext): Promise<StepRun> {

@@ -26,6 +26,8 @@ export interface HealthVerdict {
    * (stopped, or waiting for a process they depend on). A missing process counts by its name.
    */
   failing: string[];
+  /** The manifest the runtime runs (GetInfo's manifest_version), where it was asked: the plan tells a manifest written but not yet sent. */
+  manifestVersion?: string;
 }
 
 /** The runtime did not report healthy in time: what it last said, and which instances were not running. */
@@ -98,7 +100,8 @@ export async function checkRuntimeOnce(options: Omit<WaitHealthyOptions, 'timeou
     callTimeoutMs: CALL_TIMEOUT_MS,
   });
   try {
-    return judgeProcesses(await connection.listProcesses(), options.expected);
+    const [processes, info] = await Promise.all([connection.listProcesses(), connection.getInfo()]);
+    return { ...judgeProcesses(processes, options.expected), manifestVersion: info.manifestVersion };
   } finally {
     await connection.close();
   }

@@ -49,6 +49,8 @@ export interface HostCheck {
   partialSize: number | null;
   release: { present: boolean; marker: string | null };
   configDigest: { value: string; mtime: number } | null;
+  /** The release's etc/manifest.yaml as it is now (what the runtime runs, unless it was never started on it); null when absent. */
+  manifestText: string | null;
   tlsFiles: Set<'ca' | 'cert' | 'key'>;
   /** The target of `<root>/current`; `currentIsLink` false when something else has that name. */
   current: string | null;
@@ -77,6 +79,7 @@ export function hostCheckScript(paths: CheckPaths): ShellScript {
     ['release', release.dir],
     ['marker', release.marker],
     ['digest', release.configDigest],
+    ['manifest', release.manifest],
     ['ca', release.caCert],
     ['cert', release.serverCert],
     ['key', release.serverKey],
@@ -121,6 +124,7 @@ out avail_kb "$(df -Pk "$d" 2>/dev/null | awk 'NR == 2 { print $4 }')"
 [ -f "$partial" ] && out partial_size "$(size "$partial")"
 [ -d "$release" ] && out release present
 [ -f "$marker" ] && out release_marker "$(cat "$marker")"
+[ -f "$manifest" ] && out manifest_b64 "$(base64 <"$manifest" | tr -d '\\n')"
 if [ -f "$digest" ]; then out config_digest "$(cat "$digest")"; out config_mtime "$(stat -c %Y "$digest" 2>/dev/null || echo 0)"; fi
 [ -f "$ca" ] && out tls ca
 [ -f "$cert" ] && out tls cert
@@ -218,6 +222,7 @@ export function parseHostCheck(stdout: string): HostCheck {
     partialSize: null,
     release: { present: false, marker: null },
     configDigest: null,
+    manifestText: null,
     tlsFiles: new Set(),
     current: null,
     currentExists: false,
@@ -293,6 +298,9 @@ export function parseHostCheck(stdout: string): HostCheck {
         break;
       case 'release_marker':
         check.release.marker = value.trim() || null;
+        break;
+      case 'manifest_b64':
+        check.manifestText = Buffer.from(value.trim(), 'base64').toString('utf8');
         break;
       case 'config_digest':
         configDigest = value.trim();

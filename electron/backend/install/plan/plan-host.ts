@@ -5,6 +5,9 @@ import type { BusyPort, HostCheck } from './host-check';
 import type { InstallLayout, ReleaseLayout } from '../definition/install-layout';
 import type { PlannedStep, StepName } from '../engine/install-steps';
 import type { HealthVerdict } from '../health/wait-healthy';
+import { manifestVersionOf } from '../../../../agents-runtime/src/wire';
+import { splitDigest } from '../steps/configure-release';
+import { manifestReloadOf, type ManifestReload } from './manifest-reload';
 
 export interface PlanHostInput {
   hostName: string;
@@ -18,6 +21,8 @@ export interface PlanHostInput {
   arch: Architecture | null;
   bundleArchitectures: readonly Architecture[];
   configDigest: string;
+  /** The manifest apply writes: sent to a running runtime whose own configuration stays (manifest-reload.ts). */
+  manifestYaml: string;
   service: ServiceKind;
   /** SHA-256 of the unit (systemd) or of the start and stop scripts (detached) apply would write. */
   serviceSha256: { unit: string } | { start: string; stop: string };
@@ -35,6 +40,8 @@ export interface HostStepsPlan {
   steps: PlannedStep[];
   /** Why apply would stop before changing anything; null when it would not. */
   blocked: ApiError | null;
+  /** Set when the start step sends the new manifest to the running runtime instead of restarting it. */
+  reload: ManifestReload | null;
 }
 
 const MiB = 1024 * 1024;
@@ -113,7 +120,8 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
 
   const configDone =
     releaseDone &&
-    check.configDigest?.value === input.configDigest &&
+    check.configDigest !== null &&
+    splitDigest(check.configDigest.value).all === splitDigest(input.configDigest).all &&
     check.tlsFiles.size === 3 &&
     check.configLink === `${layout.current}/etc/runtime.yaml` &&
     check.dirs.has('state') &&
@@ -142,9 +150,23 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
     check.daemon?.since !== undefined &&
     check.configDigest !== null &&
     check.daemon.since >= check.configDigest.mtime;
-  const startDone = configDone && serviceDone && runsRelease && startedAfterConfig;
+  // A runtime that answered tells which manifest it runs: one written but never sent (a cut apply) is still to send.
+  const manifestApplied =
+    input.runtime?.manifestVersion === undefined || input.runtime.manifestVersion === manifestVersionOf(input.manifestYaml);
+  const startDone = configDone && serviceDone && runsRelease && startedAfterConfig && manifestApplied;
+  const reload = startDone
+    ? null
+    : manifestReloadOf({
+        check,
+        configDigest: input.configDigest,
+        manifestYaml: input.manifestYaml,
+        runsRelease,
+        serviceDone,
+        releaseDone,
+        runtimeAnswered: input.runtime !== null,
+      });
   // Something else listening on a port the release needs: refused before anything is written.
-  const foreign = startDone ? [] : check.busyPorts.filter((busy) => !busy.ours);
+  const foreign = startDone || reload !== null ? [] : check.busyPorts.filter((busy) => !busy.ours);
   if (foreign.length > 0) block('start', portInUse(input.hostName, foreign, input.ports));
   else
     add(
@@ -152,11 +174,13 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
       startDone ? 'done' : 'todo',
       startDone
         ? `runs (pid ${check.daemon!.pid})`
-        : check.daemon === null
-          ? 'starts the runtime'
-          : runsRelease
-            ? `restarts the runtime (pid ${check.daemon.pid}) for its new configuration`
-            : `stops the runtime of release ${check.daemon.release} (pid ${check.daemon.pid}), starts this release`,
+        : reload !== null
+          ? reload.detail
+          : check.daemon === null
+            ? 'starts the runtime'
+            : runsRelease
+              ? `restarts the runtime (pid ${check.daemon.pid}) for its new configuration${whyRestart(check, input.configDigest)}`
+              : `stops the runtime of release ${check.daemon.release} (pid ${check.daemon.pid}), starts this release`,
     );
 
   const healthDone = startDone && input.runtime?.healthy === true;
@@ -190,7 +214,16 @@ export function planHostSteps(input: PlanHostInput): HostStepsPlan {
     recordDone ? `${release.version} is recorded as current` : `records ${release.version} as current`,
   );
 
-  return { steps, blocked };
+  return { steps, blocked, reload };
+}
+
+/** Why a running runtime of this release restarts rather than take the manifest in place; '' when it is not known. */
+function whyRestart(check: HostCheck, configDigest: string): string {
+  const before = check.configDigest === null ? null : splitDigest(check.configDigest.value).runtime;
+  const after = splitDigest(configDigest).runtime;
+  if (before !== null && after !== null && before !== after)
+    return ": the runtime's own configuration (runtime.yaml, its CA or certificate names) changed, so every process restarts";
+  return '';
 }
 
 /** The release `current` points at, from its link target (`releases/<version>`); null when none. */

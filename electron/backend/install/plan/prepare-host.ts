@@ -176,6 +176,7 @@ export async function prepareHost(
       arch,
       bundleArchitectures: context.bundle.architectures,
       configDigest: digest,
+      manifestYaml: manifest.text,
       service,
       serviceSha256:
         serviceFiles.kind === 'systemd'

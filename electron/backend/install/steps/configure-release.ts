@@ -23,11 +23,33 @@ export interface ReleaseConfigFiles {
 }
 
 export function configDigest(files: ReleaseConfigFiles): string {
+  const all = digestOf([files.runtimeYaml, files.manifestYaml, files.caCertPem, [...files.serverNames].sort().join(',')]);
+  return `${all} ${RUNTIME_DIGEST_PREFIX}${runtimeDigest(files)}`;
+}
+
+/**
+ * The digest's second word names what the runtime itself reads only when it starts (its
+ * config, the CA it trusts, the names its certificate carries), not the manifest: while
+ * it stays the same a new manifest is pushed to the running runtime (UpdateManifest),
+ * which restarts only the processes whose settings changed. A digest written before this
+ * word existed has none, and its host is restarted as before.
+ */
+const RUNTIME_DIGEST_PREFIX = 'runtime:';
+
+function runtimeDigest(files: ReleaseConfigFiles): string {
+  return digestOf([files.runtimeYaml, files.caCertPem, [...files.serverNames].sort().join(',')]);
+}
+
+function digestOf(parts: readonly string[]): string {
   const hash = createHash('sha256');
-  for (const part of [files.runtimeYaml, files.manifestYaml, files.caCertPem, [...files.serverNames].sort().join(',')]) {
-    hash.update(`${Buffer.byteLength(part)}\n`).update(part);
-  }
+  for (const part of parts) hash.update(`${Buffer.byteLength(part)}\n`).update(part);
   return hash.digest('hex');
+}
+
+/** The two words of a digest file: the whole configuration's, and the runtime's own part (null in an older digest). */
+export function splitDigest(value: string): { all: string; runtime: string | null } {
+  const [all = '', second] = value.trim().split(/\s+/);
+  return { all, runtime: second?.startsWith(RUNTIME_DIGEST_PREFIX) ? second.slice(RUNTIME_DIGEST_PREFIX.length) : null };
 }
 
 /** Where a running release's replaced etc/ is kept, inside the release directory. */
@@ -81,6 +103,10 @@ cp "$src/digest" "$new/.digest"
 chmod 0644 "$new/.digest"
 running=no
 if [ -d ${layout.current} ] && [ "$(cd ${layout.current} && pwd -P)" = "$(cd "$release" && pwd -P)" ]; then running=yes; fi
+# The digest's time says when the runtime's own part last changed: kept while only the manifest changes.
+if [ -f "$etc/.digest" ] && [ "$(cut -d' ' -f2 "$etc/.digest")" = "$(cut -d' ' -f2 "$new/.digest")" ] && grep -q ' runtime:' "$new/.digest"; then
+  touch -r "$etc/.digest" "$new/.digest"
+fi
 if [ -e "$etc" ]; then mv "$etc" "$release/.etc-old-$$"; fi
 mv "$new" "$etc"
 if [ "$running" = yes ] && [ -d "$release/.etc-old-$$" ]; then
