@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ApiError, type ApiClient, type FleetLogFollowPayload, type FleetProcessTable } from '../../../electron/contract';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import {
@@ -38,6 +39,7 @@ let kit: BundleKit;
 let host: TestHost;
 let backend: LabBackend;
 let hostId = 0;
+let installFile = '';
 // Names this run's own lines in the agent's log.
 const marker = `marker-${randomUUID()}`;
 
@@ -58,7 +60,7 @@ setUpSuite(
     await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
     await addLabHost(backend, host, HOST);
     fs.writeFileSync(path.join(tmp.path, 'paths.yaml'), labInstallYaml(base));
-    const installFile = path.join(tmp.path, 'install.yaml');
+    installFile = path.join(tmp.path, 'install.yaml');
     fs.writeFileSync(
       installFile,
       [
@@ -177,6 +179,21 @@ describe('start, stop, restart and scale', () => {
     const [row] = queryStore<{ definition: string }>(dataDir, 'SELECT definition FROM installs WHERE name = ?', INSTALL);
     expect(JSON.parse(row!.definition).hosts).toEqual([expect.objectContaining({ name: HOST, replicas: { agent: 3 } })]);
   }, 180_000);
+
+  it('keeps the scale when the install is applied again from its file (which still says 2 replicas)', async () => {
+    const applied = await backend.installs.apply(installFile);
+    expect(applied.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST, 'installed']]);
+    const after = agentOf(await agentsRunning(3));
+    expect(after.replicas).toBe(3);
+    // The manifest the apply wrote on the host says so too.
+    const manifest = parse(fs.readFileSync(path.join(base, 'opt', 'current', 'etc', 'manifest.yaml'), 'utf8')) as {
+      processes: Array<{ name: string; replicas?: number }>;
+    };
+    expect(manifest.processes.map((p) => [p.name, p.replicas ?? 1])).toEqual([
+      ['core', 1],
+      ['agent', 3],
+    ]);
+  }, 240_000);
 
   it('refuses -1 and 10,000 replicas naming the supported range, and changes nothing', async () => {
     for (const replicas of [-1, 10_000]) {
