@@ -11,6 +11,7 @@ import { InstallWizardPage } from './wizard/install-wizard-page';
 import { InstalledPage } from './installs/installed-page';
 import { InstallsPage } from './installs/installs-page';
 import { FleetOverviewPage } from './fleet/fleet-overview-page';
+import { FleetProcessPage } from './fleet/process/fleet-process-page';
 import { AlertNotifications } from './fleet/alerts/alert-notifications';
 import { AlertsPage } from './fleet/alerts/alerts-page';
 import { EventsPage } from './fleet/events/events-page';
@@ -158,6 +159,16 @@ function Page({ route }: { route: Route }) {
       return <InstallsPage />;
     case 'fleet':
       return <FleetOverviewPage />;
+    case 'fleet-process':
+      return (
+        <FleetProcessPage
+          key={`${route.hostId}/${route.process}`}
+          hostId={route.hostId}
+          process={route.process}
+          {...(route.instance !== undefined ? { instance: route.instance } : {})}
+          {...(route.atMs !== undefined ? { atMs: route.atMs } : {})}
+        />
+      );
     case 'events':
       return <EventsPage />;
     case 'alerts':

@@ -22,6 +22,8 @@ interface ApiQueryOptions<M extends MethodName = MethodName> {
   select?: (data: MethodResult<M>) => MethodResult<M>;
   staleTime?: number;
   gcTime?: number;
+  /** Read again this often while shown (a live table). */
+  refetchInterval?: number;
   /** Keep showing the last result while the next params load (a check as the operator types). */
   keepPrevious?: boolean;
 }

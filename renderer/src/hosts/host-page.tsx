@@ -15,6 +15,7 @@ import { ConnectionCard } from './host-connection-card';
 import { HistoryCard } from './host-history';
 import { AccessCard, InstallPathCard, ListeningPortsCard, PlatformFacts } from './host-platform-facts';
 import { PreflightCard } from '../preflight/host-preflight';
+import { HostRuntimeSection } from '../fleet/host/host-runtime-section';
 
 function SystemCard({ facts }: { facts: HostFacts }) {
   const { os } = facts;
@@ -315,6 +316,12 @@ export function HostPage({ hostId }: { hostId: number }) {
           <>
             <HostHeader host={host} onCheckKey={() => setCheckingKey(true)} />
             {host.kind === 'ssh' ? <ConnectionCard host={host} checkingKey={checkingKey} onCheckingKey={setCheckingKey} /> : null}
+            {/* An installed host's runtime (link, processes, charts) on the host's one page; nothing for a host no install reached. */}
+            <HostRuntimeSection
+              hostId={host.id}
+              mounts={facts?.filesystems?.map((f) => f.mount) ?? ['/']}
+              gpuCount={facts?.gpus?.length ?? 0}
+            />
             {facts === null ? (
               <>
                 <EmptyState title="Not probed yet">

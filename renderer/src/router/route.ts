@@ -15,10 +15,15 @@ export type Route =
   | { name: 'alerts' }
   /** One recorded install; `upgradeTo` opens its upgrade to that version (the Bundles page links there after an import). */
   | { name: 'installed'; installName: string; upgradeTo?: string }
+  /**
+   * A process of an installed host: its charts, logs (at `atMs` when given: a chart's point
+   * or an event's second) and events; `instance` picks one of its instances' logs.
+   */
+  | { name: 'fleet-process'; hostId: number; process: string; instance?: string; atMs?: number }
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`, `#/events`, `#/alerts`,
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`, `#/events`, `#/alerts`, `#/fleet/hosts/<id>/processes/<name>?at=<ms>`,
  * `#/installs/<name>/upgrade/<version>`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
@@ -38,6 +43,8 @@ export function parseRoute(hash: string): Route {
   if (segments.length === 1 && segments[0] === 'configuration') return { name: 'configuration' };
   if (segments.length === 1 && segments[0] === 'install') return { name: 'install' };
   if (segments.length === 1 && segments[0] === 'fleet') return { name: 'fleet' };
+  const fleetProcess = parseFleetProcess(segments, hash);
+  if (fleetProcess) return fleetProcess;
   if (segments.length === 1 && segments[0] === 'events') return { name: 'events' };
   if (segments.length === 1 && segments[0] === 'alerts') return { name: 'alerts' };
   if (segments[0] === 'installs') {
@@ -83,9 +90,33 @@ export function hrefFor(route: Route): string {
       return '#/alerts';
     case 'installed':
       return `#/installs/${encodeURIComponent(route.installName)}${route.upgradeTo !== undefined ? `/upgrade/${route.upgradeTo}` : ''}`;
+    case 'fleet-process': {
+      const query = new URLSearchParams();
+      if (route.instance !== undefined) query.set('instance', route.instance);
+      if (route.atMs !== undefined) query.set('at', String(route.atMs));
+      const tail = query.toString() === '' ? '' : `?${query.toString()}`;
+      return `#/fleet/hosts/${route.hostId}/processes/${encodeURIComponent(route.process)}${tail}`;
+    }
     case 'not-found':
       return `#${route.path}`;
   }
+}
+
+/** `#/fleet/hosts/<hostId>/processes/<name>?at=<ms>&instance=<instance>` (the Events page links here at an event's second). */
+function parseFleetProcess(segments: string[], hash: string): Route | null {
+  if (segments.length !== 5 || segments[0] !== 'fleet' || segments[1] !== 'hosts' || segments[3] !== 'processes') return null;
+  if (!/^[1-9]\d{0,15}$/.test(segments[2]!)) return null;
+  const hostId = Number(segments[2]);
+  const process = decodeSegment(segments[4]!);
+  // The contract's process names.
+  if (!Number.isSafeInteger(hostId) || process === null || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(process)) return null;
+  const query = new URLSearchParams(hash.split('?')[1] ?? '');
+  const route: Extract<Route, { name: 'fleet-process' }> = { name: 'fleet-process', hostId, process };
+  const at = query.get('at');
+  if (at !== null && /^\d{1,15}$/.test(at)) route.atMs = Number(at);
+  const instance = query.get('instance');
+  if (instance !== null && /^[A-Za-z0-9][A-Za-z0-9._-]{0,70}$/.test(instance)) route.instance = instance;
+  return route;
 }
 
 function decodeSegment(segment: string): string | null {

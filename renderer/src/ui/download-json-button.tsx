@@ -3,13 +3,17 @@ export function jsonFileText(data: unknown): string {
   return `${JSON.stringify(data, null, 2)}\n`;
 }
 
+export function downloadJson(data: unknown, fileName: string): void {
+  downloadFile(jsonFileText(data), fileName, 'application/json');
+}
+
 /**
- * Saves a JSON document as a file. A `blob:` URL followed by an `<a download>` is a
+ * Saves text as a file (a JSON document, a log). A `blob:` URL followed by an `<a download>` is a
  * download, not a navigation or a fetch, so the page's CSP (no blob: in connect-src or
  * img-src) does not stand in its way; the URL is revoked once the click was handled.
  */
-export function downloadJson(data: unknown, fileName: string): void {
-  const url = URL.createObjectURL(new Blob([jsonFileText(data)], { type: 'application/json' }));
+export function downloadFile(text: string, fileName: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;
