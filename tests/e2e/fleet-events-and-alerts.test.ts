@@ -235,6 +235,12 @@ describe('the Events timeline and the Alerts list, end to end', () => {
     await expect(crash.getByTestId('event-kind').textContent()).resolves.toBe('Exitedprocess.exit → backoff');
     await expect(crash.getByTestId('event-message').textContent()).resolves.toBe('agent-1 killed by SIGKILL; now backoff');
     expect(await crash.getByTestId('event-actor').count()).toBe(0);
+    // An event of a process opens its logs at that second; a link's event has no process to open.
+    const crashAtMs = Number(await crash.getByTestId('event-time').getAttribute('data-at-ms'));
+    await expect(crash.getByTestId('event-logs').getAttribute('href')).resolves.toBe(
+      `#/fleet/hosts/${alpha.hostId}/processes/agent?instance=agent-1&at=${crashAtMs}`,
+    );
+    expect(await page.locator('[data-testid="event-row"][data-kind="link.up"]').getByTestId('event-logs').count()).toBe(0);
     await shoot(page, 'fleet-events', { fullPage: true });
   });
 

@@ -298,6 +298,23 @@ function EventWhere({ event, knownHosts }: { event: FleetEvent; knownHosts: Map<
           </span>
         ) : null}
       </div>
+      {event.hostId !== null && event.process !== null && knownHosts.has(event.hostId) ? (
+        <div className="cell-sub">
+          <a
+            href={hrefFor({
+              name: 'fleet-process',
+              hostId: event.hostId,
+              process: event.process,
+              ...(event.instance !== null ? { instance: event.instance } : {}),
+              atMs: event.atMs,
+            })}
+            title="The process’s logs and charts around the second this happened"
+            data-testid="event-logs"
+          >
+            Logs at this second
+          </a>
+        </div>
+      ) : null}
     </>
   );
 }
