@@ -3,6 +3,7 @@
 // core and agents running there; every call through the contract's client, as the CLI
 // makes it, and each outcome checked on the host itself (its processes by pid, its log
 // files, the install's recorded definition, the fleet's events with who acted).
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -94,6 +95,11 @@ function agentOf(table: FleetProcessTable) {
 }
 
 const table = () => api().call('fleet.processes', { hostId });
+
+const agentLog = () => path.join(logDir, 'agent-1.log');
+/** A line as the runtime's stamper writes it. */
+const stamped = (at: Date, text: string | Buffer) =>
+  Buffer.concat([Buffer.from(`${at.toISOString()} out `), Buffer.isBuffer(text) ? text : Buffer.from(text), Buffer.from('\n')]);
 
 /** The table once every agent instance runs with a pid (after an action the runtime starts them in its own time). */
 function agentsRunning(count: number): Promise<FleetProcessTable> {
@@ -226,11 +232,6 @@ describe('start, stop, restart and scale', () => {
 });
 
 describe('logs', () => {
-  const agentLog = () => path.join(logDir, 'agent-1.log');
-  /** A line as the runtime's stamper writes it. */
-  const stamped = (at: Date, text: string | Buffer) =>
-    Buffer.concat([Buffer.from(`${at.toISOString()} out `), Buffer.isBuffer(text) ? text : Buffer.from(text), Buffer.from('\n')]);
-
   it('reads the last lines, since a time, searched as text and as a regular expression', async () => {
     const old = new Date('2020-01-01T00:00:00.000Z');
     const recent = new Date();
@@ -353,5 +354,46 @@ describe('the command line', () => {
     expect(JSON.parse(restarted.stdout)).toMatchObject({ process: 'core', action: 'restart' });
     const [last] = (await api().call('events.list', { hostId, kinds: ['action.restart'], limit: 1 })).events;
     expect(last).toMatchObject({ process: 'core', actor: expect.stringMatching(/^cli:/) });
+  }, 120_000);
+
+  it('follows a log with -f, one JSON object per line, until Ctrl-C ends it with exit 0', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        path.resolve(__dirname, '../../../bin/sutazai.mjs'),
+        'logs',
+        HOST,
+        'agent-1',
+        '-f',
+        '--lines',
+        '0',
+        '--grep',
+        `${marker}-cli`,
+        '--fixed',
+        '--json',
+      ],
+      {
+        env: { ...process.env, SUTAZAI_DATA_DIR: dataDir, ...env },
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      let n = 0;
+      const line = await waitFor('the followed line on stdout', async () => {
+        fs.appendFileSync(agentLog(), stamped(new Date(), `${marker}-cli ${n++}`));
+        await new Promise((r) => setTimeout(r, 300));
+        return stdout.split('\n').find((l) => l.includes(`${marker}-cli`));
+      });
+      expect(JSON.parse(line)).toMatchObject({
+        instance: 'agent-1',
+        stream: 'stdout',
+        text: expect.stringMatching(new RegExp(`^${marker}-cli \\d+$`)),
+      });
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   }, 120_000);
 });
