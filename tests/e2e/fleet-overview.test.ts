@@ -109,6 +109,9 @@ describe('the Fleet overview, end to end', () => {
     const silent = page.locator(`[data-testid="fleet-row"][data-host-name="staging-03"]`);
     await expect(silent.getByTestId('fleet-cpu').textContent()).resolves.toBe('—');
     await expect(silent.getByTestId('fleet-cpu-sparkline').getAttribute('data-points')).resolves.toBe('0');
+    // A host whose link is down is not asked for its processes: its link says why.
+    const processCells = await page.getByTestId('fleet-processes').evaluateAll((cells) => cells.map((c) => c.textContent));
+    expect([processCells.length, new Set(processCells)]).toEqual([50, new Set(['—'])]);
     // With links, "seen" takes the place of the newest sample's age.
     expect(await page.getByTestId('fleet-last-sample').count()).toBe(0);
     await shoot(page, 'fleet-overview', { fullPage: true });

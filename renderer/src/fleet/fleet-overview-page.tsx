@@ -26,6 +26,7 @@ import {
 } from './fleet-rows';
 import { useFiringAlerts } from './use-fleet-alerts';
 import { useFleetLinks } from './use-fleet-links';
+import { useFleetProcesses, type ProcessCounts } from './use-fleet-processes';
 import { Sparkline } from './sparkline';
 import { useFleetUsage, USAGE_WINDOW_MS } from './use-fleet-usage';
 
@@ -83,6 +84,12 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
   const usage = useFleetUsage(useMemo(() => rows.map((r) => ({ hostId: r.hostId, gpuCount: r.gpuCount })), [rows]));
   const alerts = useFiringAlerts();
   const links = useFleetLinks();
+  // Only hosts whose link is up are asked for their processes; the link says why the others are not.
+  const reachable = useMemo(
+    () => rows.map((r) => r.hostId).filter((id) => ['online', 'degraded'].includes(links.byHost.get(id)?.state ?? '')),
+    [rows, links.byHost],
+  );
+  const processes = useFleetProcesses(reachable);
   const [filter, setFilter] = useSessionState('fleet.filter', '', (v) => (typeof v === 'string' ? v : null));
   const [sort, setSort] = useSessionState<SortKey>('fleet.sort', 'name', (v) => (SORT_KEYS.includes(v as SortKey) ? (v as SortKey) : null));
   const now = useNow(10_000);
@@ -90,6 +97,7 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
     usage: (row) => usageNow(row, usage.byHost.get(row.hostId)),
     link: (row) => links.byHost.get(row.hostId),
     firing: (row) => alerts.byHost.get(row.hostId)?.length ?? 0,
+    down: (row) => processes.byHost.get(row.hostId)?.unhealthy ?? null,
   };
   const shown = sortRows(
     rows.filter((r) => matchesFilter(r, filter, links.byHost.get(r.hostId))),
@@ -174,7 +182,7 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
               now,
               usage.byHost,
               lookups,
-              { alerts: alerts.byHost },
+              { alerts: alerts.byHost, processes: processes.byHost },
               { links: links.query.isSuccess, gpus: rows.some((r) => r.gpuCount > 0) },
             )}
             rows={shown}
@@ -196,7 +204,7 @@ function columns(
   nowMs: number,
   usage: Map<number, HostUsage>,
   lookups: RowLookups,
-  known: { alerts: Map<number | null, Alert[]> },
+  known: { alerts: Map<number | null, Alert[]>; processes: Map<number, ProcessCounts> },
   show: { links: boolean; gpus: boolean },
 ): Array<Column<FleetRow>> {
   const fromMs = nowMs - USAGE_WINDOW_MS;
@@ -234,6 +242,20 @@ function columns(
       header: 'Alerts',
       cellProps: (row) => ({ 'data-testid': 'fleet-alerts', 'data-firing': lookups.firing(row) }),
       cell: (row) => <AlertsCell alerts={known.alerts.get(row.hostId) ?? []} />,
+    },
+    {
+      only: show.links,
+      header: 'Processes',
+      cellProps: (row) => {
+        const counts = known.processes.get(row.hostId);
+        return {
+          'data-testid': 'fleet-processes',
+          'data-healthy': counts?.healthy ?? '',
+          'data-unhealthy': counts?.unhealthy ?? '',
+          'data-stopped': counts?.stopped ?? '',
+        };
+      },
+      cell: (row) => <ProcessesCell counts={known.processes.get(row.hostId)} />,
     },
     {
       header: 'CPU',
@@ -356,6 +378,18 @@ function LinkCell({ link }: { link: FleetLink | undefined }) {
         {why ? <span data-testid="fleet-link-reason"> · {why.message}</span> : null}
       </div>
     </>
+  );
+}
+
+/** Instances by health: running, meant to run but not, stopped on purpose. */
+function ProcessesCell({ counts }: { counts: ProcessCounts | undefined }) {
+  if (!counts) return <span className="muted">—</span>;
+  return (
+    <span className="fleet-processes">
+      <span className="status status-ok">{counts.healthy} running</span>
+      {counts.unhealthy > 0 ? <span className="status status-fail">{counts.unhealthy} down</span> : null}
+      {counts.stopped > 0 ? <span className="status status-pending">{counts.stopped} stopped</span> : null}
+    </span>
   );
 }
 

@@ -45,12 +45,13 @@ export interface UsageNow {
   lastSampleMs: number | null;
 }
 
-export const SORT_KEYS = ['name', 'link', 'alerts', 'cpu', 'memory', 'disk', 'state', 'last-sample'] as const;
+export const SORT_KEYS = ['name', 'link', 'alerts', 'processes', 'cpu', 'memory', 'disk', 'state', 'last-sample'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export const SORT_LABELS: Record<SortKey, string> = {
   name: 'Install and host',
   link: 'Offline first',
   alerts: 'Most alerts first',
+  processes: 'Most processes down first',
   cpu: 'CPU, busiest first',
   memory: 'Memory, fullest first',
   disk: 'Disk, fullest first',
@@ -112,12 +113,14 @@ export function usageNow(row: Pick<FleetRow, 'memoryTotalBytes'>, usage: HostUsa
   };
 }
 
-/** What the page knows of a row besides the store's record: its samples, link and alerts. */
+/** What the page knows of a row besides the store's record: its samples, link, alerts and processes. */
 export interface RowLookups {
   usage: (row: FleetRow) => UsageNow;
   link: (row: FleetRow) => FleetLink | undefined;
   /** Firing alerts of the host. */
   firing: (row: FleetRow) => number;
+  /** Instances meant to run that do not; null when the host's processes are not known. */
+  down: (row: FleetRow) => number | null;
 }
 
 /** A filter's words each match the install, host, role, state, release or link state (any order, any case). */
@@ -158,6 +161,8 @@ export function sortRows(rows: readonly FleetRow[], key: SortKey, lookups: RowLo
       return sorted.sort(byFigure((r) => now(r).diskPercent, true));
     case 'link':
       return sorted.sort((a, b) => linkRank(lookups.link(a)) - linkRank(lookups.link(b)) || byName(a, b));
+    case 'processes':
+      return sorted.sort(byFigure(lookups.down, true));
     case 'alerts':
       return sorted.sort((a, b) => lookups.firing(b) - lookups.firing(a) || byName(a, b));
     case 'state':

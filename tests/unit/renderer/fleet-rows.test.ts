@@ -91,10 +91,15 @@ describe('the fleet overview rows', () => {
     [2, link(2, 'offline')],
   ]);
   const firing = new Map([[3, 2]]);
+  const down = new Map([
+    [1, 0],
+    [2, 3],
+  ]);
   const lookups = {
     usage: nowOf,
     link: (row: FleetRow) => links.get(row.hostId),
     firing: (row: FleetRow) => firing.get(row.hostId) ?? 0,
+    down: (row: FleetRow) => down.get(row.hostId) ?? null,
   };
 
   it('has one row per host of every install, with its current release and memory size', () => {
@@ -144,6 +149,8 @@ describe('the fleet overview rows', () => {
     // Offline first; a host without a link after the online ones.
     expect(order('link')).toEqual(['web-2', 'web-1', 'lab-1']);
     expect(order('alerts')).toEqual(['lab-1', 'web-1', 'web-2']);
+    // Processes not known (link down) go last.
+    expect(order('processes')).toEqual(['web-2', 'web-1', 'lab-1']);
   });
 
   it('filters by every word, in any field, in any case', () => {
