@@ -179,7 +179,7 @@ describe("the runtime's config file", () => {
     });
   });
 
-  it("serves /metrics beyond loopback only when runtime.metrics_listen_address says so, whatever the gRPC address", () => {
+  it('serves /metrics beyond loopback only when runtime.metrics_listen_address says so, whatever the gRPC address', () => {
     const grpcOpen = configWith('runtime: { listen_address: 0.0.0.0 }\n');
     const layout = installLayout(grpcOpen, 'system', '/root');
     const parsed = parseRuntimeConfig(renderRuntimeConfig(grpcOpen, layout, layout.release('0.1.0'), 'lab'), '/x/runtime.yaml');
