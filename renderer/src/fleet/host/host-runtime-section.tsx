@@ -50,7 +50,7 @@ function LinkCard({ link }: { link: FleetLink }) {
   return (
     <Card
       title="Runtime link"
-      aside={<a href={hrefFor({ name: 'installed', installName: link.installName })}>install {link.installName}</a>}
+      aside={<a href={hrefFor({ name: 'installed', installName: link.installName })}>Install: {link.installName}</a>}
     >
       <p data-testid="host-link" data-link-state={link.state}>
         <span className={LINK_CLASS[link.state]}>{link.state}</span> since <RelativeTime ms={link.sinceMs} />

@@ -92,7 +92,7 @@ function LogToolbar({
         <input
           type="search"
           className="input"
-          placeholder={regex ? 'Regular expression (RE2)' : 'Text to find'}
+          placeholder={regex ? 'Regular expression, e.g. error|timeout' : 'Text to find'}
           aria-label="Search the logs"
           data-testid="log-search"
           value={pattern}
