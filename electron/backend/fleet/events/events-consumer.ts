@@ -1,5 +1,6 @@
 import { ApiError } from '../../../contract';
 import type { LinkConsumer } from '../link/link-types';
+import { readUntilAborted } from '../link/read-stream';
 import type { FleetEventLog } from './fleet-event-log';
 
 /**
@@ -14,23 +15,16 @@ export function createEventsConsumer(log: FleetEventLog): LinkConsumer {
     async run(target, connection, signal) {
       if (signal.aborted) return;
       const sinceMs = Math.max(1, log.runtimeCursor(target.hostId)?.atMs ?? 1);
-      const stream = connection.watchEvents({ sinceMs });
-      const stop = (): void => stream.cancel();
-      signal.addEventListener('abort', stop, { once: true });
-      try {
-        for await (const event of stream) log.appendRuntime(target, event);
-      } catch (error) {
-        if (signal.aborted) return;
-        throw error;
-      } finally {
-        signal.removeEventListener('abort', stop);
-        stream.cancel();
-      }
-      if (signal.aborted) return;
-      throw new ApiError(
-        'RUNTIME_CALL_FAILED',
-        `The runtime on ${target.hostName} ended its event stream.`,
-        'Nothing to do: the link reads the events again shortly, from where it stopped, without losing or repeating one.',
+      await readUntilAborted(
+        connection.watchEvents({ sinceMs }),
+        signal,
+        (event) => log.appendRuntime(target, event),
+        () =>
+          new ApiError(
+            'RUNTIME_CALL_FAILED',
+            `The runtime on ${target.hostName} ended its event stream.`,
+            'Nothing to do: the link reads the events again shortly, from where it stopped, without losing or repeating one.',
+          ),
       );
     },
   };

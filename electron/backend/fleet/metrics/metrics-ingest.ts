@@ -2,6 +2,7 @@ import { ApiError, type LiveSample } from '../../../contract';
 import { sampleSeries } from '../../../../agents-runtime/src/wire';
 import type { MetricStore } from '../../metrics/metric-store';
 import type { LinkConsumer, LinkTarget } from '../link/link-types';
+import { readUntilAborted } from '../link/read-stream';
 import { ClockSkewEstimator } from './clock-skew';
 
 /** What the ingest needs of the metric store. */
@@ -83,34 +84,27 @@ export function createMetricsIngest(options: MetricsIngestOptions): MetricsInges
       if (signal.aborted) return;
       const newest = options.store.newestSampleMs(target.hostId);
       const sinceMs = newest === null ? 1 : newest + 1000;
-      const stream = connection.streamMetrics(sinceMs);
-      const stop = (): void => stream.cancel();
-      signal.addEventListener('abort', stop, { once: true });
       const skew = new ClockSkewEstimator();
-      try {
-        for await (const sample of stream) {
+      await readUntilAborted(
+        connection.streamMetrics(sinceMs),
+        signal,
+        (sample) => {
           const receivedAt = clock();
           const t = Number(sample.atMs);
           // The ring sends from sinceMs on; anything older is a second the store already has.
-          if (!Number.isSafeInteger(t) || t < sinceMs) continue;
+          if (!Number.isSafeInteger(t) || t < sinceMs) return;
           const values = Object.fromEntries(sampleSeries(sample));
           options.store.record(target.hostId, t, values);
           const clockSkewMs = skew.add(t, receivedAt);
           reportSkew(target, clockSkewMs, receivedAt);
           options.onSample({ hostId: target.hostId, t, values, clockSkewMs });
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        throw error;
-      } finally {
-        signal.removeEventListener('abort', stop);
-        stream.cancel();
-      }
-      if (signal.aborted) return;
-      throw new ApiError(
-        'RUNTIME_CALL_FAILED',
-        `The runtime on ${target.hostName} ended its metrics stream.`,
-        'Nothing to do: the link streams the metrics again shortly, from the last stored second, without a gap while the runtime still holds the missed samples (15 minutes).',
+        },
+        () =>
+          new ApiError(
+            'RUNTIME_CALL_FAILED',
+            `The runtime on ${target.hostName} ended its metrics stream.`,
+            'Nothing to do: the link streams the metrics again shortly, from the last stored second, without a gap while the runtime still holds the missed samples (15 minutes).',
+          ),
       );
     },
   };
