@@ -19,6 +19,7 @@ import type { Dispatcher } from '../../electron/backend/server/dispatcher';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
 import { openRuntimeConnection, type RuntimeTls } from '../../electron/backend/fleet/runtime-connection';
+import type { LinkTiming } from '../../electron/backend/fleet/link/host-link';
 import { issueClientCertificate } from '../../electron/backend/pki/issue-certificate';
 import { unsealCaKey } from '../../electron/backend/pki/seal-ca-key';
 import type { BundleKit } from './bundle-kit';
@@ -253,4 +254,41 @@ async function stopWith(lab: TestLab, host: TestHost, release: string): Promise<
 
 export function uidOf(user: string): number {
   return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+}
+
+/**
+ * Link timing for tests with links over test hosts: short enough for a test, long enough
+ * for a busy machine (a keepalive every 0.5 s notices a cut interface within seconds).
+ */
+export const TEST_LINK_TIMING: Partial<LinkTiming> = {
+  connectTimeoutMs: 10_000,
+  callTimeoutMs: 3_000,
+  keepaliveIntervalMs: 500,
+  backoff: { initialMs: 200, maxMs: 2_000 },
+  blockedPollMs: 200,
+  consumerStopMs: 3_000,
+  rereadInstallsMs: 500,
+};
+
+/** Writes `install.yaml` in `dir`: one host in role both, its install paths under its own tree (release-lab hostTree's values). */
+export function writeOneHostInstallFile(
+  dir: string,
+  install: { name: string; bundle: BuiltBundle; host: string; installValues: Record<string, unknown> },
+): string {
+  const file = path.join(dir, 'install.yaml');
+  fs.writeFileSync(
+    file,
+    [
+      `name: ${install.name}`,
+      `bundle: ${install.bundle.manifest.name}@${install.bundle.manifest.version}`,
+      'environment: development',
+      'config:',
+      '  - values: { install: { health_timeout_seconds: 90 } }',
+      'hosts:',
+      `  - name: ${install.host}`,
+      '    role: both',
+      `    config: { values: { install: ${JSON.stringify(install.installValues)} } }`,
+    ].join('\n'),
+  );
+  return file;
 }

@@ -4,11 +4,9 @@
 // killed with kill -9 while the host's interface is down is a crash event with its last
 // lines once the link is back (read from the runtime's ring), and the runtime's events
 // are whole across the cut: nothing lost, nothing twice.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeIdFor } from '../../../agents-runtime/src/daemon/daemon-lock';
-import type { LinkTiming } from '../../../electron/backend/fleet/link/host-link';
 import type { FleetEvent, FleetLink } from '../../../electron/contract';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import {
@@ -16,6 +14,8 @@ import {
   buildRealNodeBundle,
   queryStore,
   startInstallBackend,
+  TEST_LINK_TIMING,
+  writeOneHostInstallFile,
   stopInstalledRuntime,
   type LabBackend,
 } from '../../support/install-lab';
@@ -31,16 +31,7 @@ const tmp = makeTempDir('sutazai-fleet-link-events-');
 const dataDir = path.join(tmp.path, 'data');
 const INSTALL = 'eventlab';
 const HOST = 'ev-a';
-// As fleet-links.test.ts: short enough for a test, long enough for a busy machine.
-const TIMING: Partial<LinkTiming> = {
-  connectTimeoutMs: 10_000,
-  callTimeoutMs: 3_000,
-  keepaliveIntervalMs: 500,
-  backoff: { initialMs: 200, maxMs: 2_000 },
-  blockedPollMs: 200,
-  consumerStopMs: 3_000,
-  rereadInstallsMs: 500,
-};
+const TIMING = TEST_LINK_TIMING;
 const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 100 });
 
 let kit: BundleKit;
@@ -85,21 +76,7 @@ beforeAll(async () => {
   await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
   await addLabHost(backend, host, HOST);
   tree = hostTree(path.join(tmp.path, HOST));
-  const installFile = path.join(tmp.path, 'install.yaml');
-  fs.writeFileSync(
-    installFile,
-    [
-      `name: ${INSTALL}`,
-      `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`,
-      'environment: development',
-      'config:',
-      '  - values: { install: { health_timeout_seconds: 90 } }',
-      'hosts:',
-      `  - name: ${HOST}`,
-      '    role: both',
-      `    config: { values: { install: ${JSON.stringify(tree.values)} } }`,
-    ].join('\n'),
-  );
+  const installFile = writeOneHostInstallFile(tmp.path, { name: INSTALL, bundle, host: HOST, installValues: tree.values });
   const applied = await backend.installs.apply(installFile);
   expect(applied.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST, 'installed']]);
 }, 300_000);

@@ -13,7 +13,6 @@ import type { FleetLink, FleetLinkChange } from '../../../electron/contract';
 import { ApiError } from '../../../electron/contract';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { createFleetLinks } from '../../../electron/backend/fleet/link/fleet-links';
-import type { LinkTiming } from '../../../electron/backend/fleet/link/host-link';
 import type { FleetLinks, LinkConsumer, LinkState } from '../../../electron/backend/fleet/link/link-types';
 import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
@@ -23,6 +22,7 @@ import {
   addLabHost,
   buildRealNodeBundle,
   startInstallBackend,
+  TEST_LINK_TIMING,
   stopInstalledRuntime,
   VAULT_PASSPHRASE,
   type LabBackend,
@@ -38,15 +38,7 @@ const tmp = makeTempDir('sutazai-fleet-links-');
 const dataDir = path.join(tmp.path, 'data');
 const INSTALL = 'linklab';
 // Short enough for a test, long enough for a busy machine: a keepalive deadline of 3 s.
-const TIMING: Partial<LinkTiming> = {
-  connectTimeoutMs: 10_000,
-  callTimeoutMs: 3_000,
-  keepaliveIntervalMs: 500,
-  backoff: { initialMs: 200, maxMs: 2_000 },
-  blockedPollMs: 200,
-  consumerStopMs: 3_000,
-  rereadInstallsMs: 500,
-};
+const TIMING = TEST_LINK_TIMING;
 const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 100 });
 
 let kit: BundleKit;

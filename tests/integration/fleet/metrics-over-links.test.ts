@@ -3,11 +3,9 @@
 // through the contract (metrics.live, metrics.query). The host's interface goes down (no
 // FIN, no RST: only the keepalive can tell) and comes back: the link goes offline then
 // online, and the 1 s series over the cut holds every sample the runtime took, once, in order.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetLink, FleetLinkChange, LiveSample } from '../../../electron/contract';
-import type { LinkTiming } from '../../../electron/backend/fleet/link/host-link';
 import { openRuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
 import type { MetricSample__Output } from '../../../agents-runtime/src/wire';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
@@ -17,6 +15,8 @@ import {
   operatorTlsOf,
   queryStore,
   startInstallBackend,
+  TEST_LINK_TIMING,
+  writeOneHostInstallFile,
   stopInstalledRuntime,
   type LabBackend,
 } from '../../support/install-lab';
@@ -35,14 +35,7 @@ const HOST_NAME = 'metrics-a';
 /** The runtime's gRPC port on the host's loopback (config/defaults.yaml). */
 const RUNTIME_PORT = 7600;
 // Short enough for a test, long enough for a busy machine: a keepalive deadline of 3 s.
-const TIMING: Partial<LinkTiming> = {
-  connectTimeoutMs: 10_000,
-  callTimeoutMs: 3_000,
-  keepaliveIntervalMs: 500,
-  backoff: { initialMs: 200, maxMs: 2_000 },
-  blockedPollMs: 200,
-  consumerStopMs: 3_000,
-};
+const TIMING = TEST_LINK_TIMING;
 const waitFor = makeWaitFor({ timeoutMs: 90_000, pollMs: 100 });
 const CUT_MS = 60_000;
 
@@ -91,21 +84,7 @@ beforeAll(async () => {
   await addLabHost(backend, host, HOST_NAME);
   hostId = queryStore<{ id: number }>(dataDir, 'SELECT id FROM hosts WHERE name = ?', HOST_NAME)[0]!.id;
   tree = hostTree(path.join(tmp.path, HOST_NAME));
-  const installFile = path.join(tmp.path, 'install.yaml');
-  fs.writeFileSync(
-    installFile,
-    [
-      `name: ${INSTALL}`,
-      `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`,
-      'environment: development',
-      'config:',
-      '  - values: { install: { health_timeout_seconds: 90 } }',
-      'hosts:',
-      `  - name: ${HOST_NAME}`,
-      '    role: both',
-      `    config: { values: { install: ${JSON.stringify(tree.values)} } }`,
-    ].join('\n'),
-  );
+  const installFile = writeOneHostInstallFile(tmp.path, { name: INSTALL, bundle, host: HOST_NAME, installValues: tree.values });
   const applied = await backend.installs.apply(installFile);
   expect(applied.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST_NAME, 'installed']]);
 }, 300_000);
