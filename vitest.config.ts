@@ -3,6 +3,12 @@ import { defineConfig } from 'vitest/config';
 // One runner for every layer of tests; `npm test` runs all three projects.
 export default defineConfig({
   test: {
+    // Two test files at a time even on two cores (Vitest's default is cores - 1, one here):
+    // integration and e2e files spend most of their time waiting on SSH handshakes, child
+    // processes and Chromium, and every shared resource is per run (test hosts get their own
+    // namespaces, addresses and directories; servers listen on port 0), so two overlap safely.
+    // The e2e project still runs its own files one at a time (fileParallelism: false).
+    maxWorkers: 2,
     projects: [
       {
         test: {
