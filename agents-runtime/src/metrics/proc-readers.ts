@@ -20,6 +20,7 @@ import {
   type LoadAverage,
   type MemInfo,
 } from '../linux/proc-parsers';
+import { filesystemSpace, parseMounts, type StatfsResult } from '../linux/mounts';
 import { listPids, readStatText, splitProcStat } from '../process/proc-identity';
 
 export const DEFAULT_PROC_ROOT = '/proc';
@@ -48,67 +49,6 @@ export function busyPercent(before: CpuTimes, after: CpuTimes): number {
 
 // ---- /proc/self/mounts + statfs -------------------------------------------------------
 
-/**
- * Filesystem types on local block devices. Network (nfs, cifs, fuse.sshfs) and pseudo
- * filesystems (proc, tmpfs, cgroup...) are left out: a hung NFS server would block statfs,
- * and pseudo filesystems have no disk to fill.
- */
-export const REAL_FS_TYPES: ReadonlySet<string> = new Set([
-  'ext2',
-  'ext3',
-  'ext4',
-  'xfs',
-  'btrfs',
-  'zfs',
-  'f2fs',
-  'vfat',
-  'exfat',
-  'ntfs',
-  'ntfs3',
-  'jfs',
-  'reiserfs',
-  'nilfs2',
-  'bcachefs',
-  'hfsplus',
-]);
-
-export interface Mount {
-  source: string;
-  mount: string;
-  type: string;
-}
-
-/** `\040` and friends: /proc/self/mounts escapes space, tab, newline and backslash as octal. */
-function unescapeMountField(value: string): string {
-  return value.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/**
- * Mounts worth reporting: real filesystem types, plus an overlay mounted at `/` (the root of
- * a container), one entry per source device (bind mounts of the same device repeat the same
- * numbers; the first mount listed, usually the shortest path, wins).
- */
-export function parseMounts(text: string): Mount[] {
-  const seen = new Set<string>();
-  const mounts: Mount[] = [];
-  for (const line of text.split('\n')) {
-    const [source, mountPoint, type] = line.trim().split(/\s+/);
-    if (source === undefined || mountPoint === undefined || type === undefined) continue;
-    const mount = unescapeMountField(mountPoint);
-    const real = REAL_FS_TYPES.has(type) || (type === 'overlay' && mount === '/');
-    if (!real || seen.has(source)) continue;
-    seen.add(source);
-    mounts.push({ source: unescapeMountField(source), mount, type });
-  }
-  return mounts;
-}
-
-export interface StatfsResult {
-  bsize: number;
-  blocks: number;
-  bfree: number;
-}
-
 export type StatfsFn = (mount: string) => StatfsResult;
 
 const defaultStatfs: StatfsFn = (mount) => fs.statfsSync(mount);
@@ -123,10 +63,8 @@ export function readFilesystems(
   const out: { mount: string; usedBytes: number; totalBytes: number }[] = [];
   for (const m of parseMounts(text)) {
     try {
-      const s = statfs(m.mount);
-      const totalBytes = s.blocks * s.bsize;
-      if (!(totalBytes > 0)) continue;
-      out.push({ mount: m.mount, usedBytes: Math.max(0, (s.blocks - s.bfree) * s.bsize), totalBytes });
+      const space = filesystemSpace(statfs(m.mount));
+      if (space !== null) out.push({ mount: m.mount, ...space });
     } catch {
       // gone since /proc/self/mounts was read, or not ours to stat
     }

@@ -37,6 +37,7 @@ export {
   type SeriesKeyKind,
 } from './series-names';
 export { sampleSeries, type SeriesValue } from './sample-series';
+export { usedPercent } from './used-percent';
 
 // The runtime's YAML reading (size and node caps, line:column problems) and its capped file
 // read: the control center reads its own YAML files (install configuration, requirement
@@ -48,9 +49,11 @@ export { readCappedText, TextTooLargeError } from '../yaml/read-capped-text';
 export { describePath, offsetOf, parseLocatedYaml, positionsFrom, type PathSegment, type YamlPosition } from '../yaml/locate-issue';
 
 // Linux host readings the control center makes on its own machine as the runtime does on a
-// managed one: which block devices are not disks (probe and sampler) and the /proc parsers.
+// managed one: which block devices are not disks (probe and sampler), the /proc parsers and
+// which mounts are filesystems.
 export { isVirtualBlockDevice, VIRTUAL_BLOCK_DEVICE_PREFIXES } from '../linux/block-devices';
 export { parseDiskstats, parseMeminfo, parseNetDev, type ByteCounters, type MemInfo } from '../linux/proc-parsers';
+export { filesystemSpace, parseMounts, type Mount, type StatfsResult } from '../linux/mounts';
 
 // The manifest's reader and the runtime's own comparison of two manifests: the control
 // center's plan says which processes an apply restarts by the same rule UpdateManifest acts on.

@@ -1,13 +1,9 @@
 import type { MetricSample__Output } from './messages';
 import { HOST_KEYED_SERIES as K, HOST_SERIES as H, PROCESS_SERIES as P, seriesName } from './series-names';
+import { usedPercent } from './used-percent';
 
 /** One reading of one series at the sample's time. */
 export type SeriesValue = readonly [name: string, value: number];
-
-/** used / total as a percent with two decimals; undefined when the total is not known. */
-function percentOf(used: number, total: number): number | undefined {
-  return total > 0 ? Math.round((used / total) * 10_000) / 100 : undefined;
-}
 
 /**
  * A StreamMetrics sample as (series name, value) pairs in the vocabulary of
@@ -32,7 +28,7 @@ export function sampleSeries(sample: MetricSample__Output): SeriesValue[] {
     put(H.load15, h.loadFifteenMinutes);
     put(H.memoryUsedBytes, memoryUsed);
     put(H.memoryTotalBytes, memoryTotal);
-    put(H.memoryUsedPercent, percentOf(memoryUsed, memoryTotal));
+    put(H.memoryUsedPercent, usedPercent(memoryUsed, memoryTotal));
     put(H.swapUsedBytes, Number(h.swapUsedBytes));
     put(H.swapTotalBytes, Number(h.swapTotalBytes));
     put(H.diskReadBytesPerSec, h.diskReadBytesPerSec);
@@ -45,7 +41,7 @@ export function sampleSeries(sample: MetricSample__Output): SeriesValue[] {
       const total = Number(fs.totalBytes);
       put(seriesName(K.filesystemUsedBytes, fs.mount), used);
       put(seriesName(K.filesystemTotalBytes, fs.mount), total);
-      put(seriesName(K.filesystemUsedPercent, fs.mount), percentOf(used, total));
+      put(seriesName(K.filesystemUsedPercent, fs.mount), usedPercent(used, total));
     }
     for (const gpu of h.gpus) {
       // Optional fields: absent (undefined) when nvidia-smi does not report them.

@@ -1,71 +1,138 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, statfs as statfsAsync } from 'node:fs/promises';
 import os from 'node:os';
 import si from 'systeminformation';
-import { parseDiskstats, parseMeminfo, parseNetDev, type ByteCounters } from '../../../agents-runtime/src/wire';
+import {
+  filesystemSpace,
+  parseDiskstats,
+  parseMeminfo,
+  parseMounts,
+  parseNetDev,
+  type ByteCounters,
+  type StatfsResult,
+} from '../../../agents-runtime/src/wire';
+
+/** Busy and total CPU time, ms, cumulative. */
+export interface CpuTime {
+  busyMs: number;
+  totalMs: number;
+}
+
+/** A mounted filesystem's space now (a gauge, not a counter). */
+export interface FilesystemSpace {
+  mount: string;
+  usedBytes: number;
+  totalBytes: number;
+}
 
 /** Raw cumulative counters and gauges; the sampler turns counters into rates. */
 export interface HostCounters {
   cpuBusyMs: number;
   cpuTotalMs: number;
+  /** Each core's times, in the OS's order (the core's index is its key). */
+  cores: CpuTime[];
   memoryUsedBytes: number | null;
+  memoryTotalBytes: number | null;
   load1m: number;
   net: ByteCounters | null;
   disk: ByteCounters | null;
+  /** null: not read on this platform. */
+  filesystems: FilesystemSpace[] | null;
 }
 
 export type CounterReader = () => Promise<HostCounters>;
 
-function cpuTimes(): { busy: number; total: number } {
+function cpuTimes(): { busy: number; total: number; cores: CpuTime[] } {
   let busy = 0;
   let total = 0;
+  const cores: CpuTime[] = [];
   for (const cpu of os.cpus()) {
     const t = cpu.times;
-    busy += t.user + t.nice + t.sys + t.irq;
-    total += t.user + t.nice + t.sys + t.irq + t.idle;
+    const coreBusy = t.user + t.nice + t.sys + t.irq;
+    const coreTotal = coreBusy + t.idle;
+    cores.push({ busyMs: coreBusy, totalMs: coreTotal });
+    busy += coreBusy;
+    total += coreTotal;
   }
-  return { busy, total };
+  return { busy, total, cores };
+}
+
+export type StatfsAsync = (mount: string) => Promise<StatfsResult>;
+
+/** The space of each real filesystem in the mounts text (the runtime's choice of mounts); a mount statfs fails on is left out. */
+async function readFilesystems(mountsText: string, statfs: StatfsAsync): Promise<FilesystemSpace[]> {
+  const spaces = await Promise.all(
+    parseMounts(mountsText).map(async ({ mount }) => {
+      const space = await statfs(mount).then(filesystemSpace, () => null);
+      return space === null ? null : { mount, ...space };
+    }),
+  );
+  return spaces.filter((space): space is FilesystemSpace => space !== null);
 }
 
 /**
- * Linux: three small /proc reads a tick, no process spawned (systeminformation spawns a
- * tool every second for disk I/O), parsed by the runtime's parsers so this machine's
- * figures count memory, disks and networks as a managed host's do.
+ * Linux: four small /proc reads and a statfs per real filesystem a tick, no process spawned
+ * (systeminformation spawns a tool every second for disk I/O), parsed by the runtime's
+ * parsers so this machine's figures count memory, disks, networks and filesystems as a
+ * managed host's do. statfs is asynchronous: a slow disk holds a libuv thread, not the loop.
  */
-export function linuxCounterReader(procRoot = '/proc'): CounterReader {
+export function linuxCounterReader(procRoot = '/proc', statfs: StatfsAsync = statfsAsync): CounterReader {
   const read = (file: string) => readFile(`${procRoot}/${file}`, 'utf8').catch(() => null);
   return async () => {
-    const [meminfo, netdev, diskstats] = await Promise.all([read('meminfo'), read('net/dev'), read('diskstats')]);
+    const [meminfo, netdev, diskstats, mounts] = await Promise.all([
+      read('meminfo'),
+      read('net/dev'),
+      read('diskstats'),
+      read('self/mounts'),
+    ]);
     const cpu = cpuTimes();
+    const memory = meminfo ? parseMeminfo(meminfo) : null;
+    // MemTotal - MemAvailable; unknown when the text has no MemTotal (nothing to judge by).
+    const known = memory !== null && memory.totalBytes > 0;
     return {
       cpuBusyMs: cpu.busy,
       cpuTotalMs: cpu.total,
-      memoryUsedBytes: meminfo ? usedMemoryBytes(meminfo) : null,
+      cores: cpu.cores,
+      memoryUsedBytes: known ? memory.usedBytes : null,
+      memoryTotalBytes: known ? memory.totalBytes : null,
       load1m: os.loadavg()[0] ?? 0,
       net: netdev ? parseNetDev(netdev) : null,
       disk: diskstats ? parseDiskstats(diskstats) : null,
+      filesystems: mounts ? await readFilesystems(mounts, statfs) : null,
     };
   };
 }
 
-/** MemTotal - MemAvailable; null when the text has no MemTotal (nothing to judge by). */
-function usedMemoryBytes(meminfo: string): number | null {
-  const memory = parseMeminfo(meminfo);
-  return memory.totalBytes > 0 ? memory.usedBytes : null;
-}
+/** How long the portable reader keeps its filesystem list: systeminformation spawns df for it. */
+const PORTABLE_FILESYSTEMS_MS = 60_000;
 
 /** macOS and Windows: systeminformation, which knows each OS's own counters. */
 export function portableCounterReader(): CounterReader {
+  let filesystems: { readAt: number; list: Promise<FilesystemSpace[] | null> } | null = null;
+  const readFilesystemsEveryMinute = () => {
+    if (filesystems === null || Date.now() - filesystems.readAt >= PORTABLE_FILESYSTEMS_MS) {
+      const list = si
+        .fsSize()
+        .then((sizes) => sizes.filter((f) => f.size > 0).map((f) => ({ mount: f.mount, usedBytes: f.used, totalBytes: f.size })))
+        .catch(() => null);
+      filesystems = { readAt: Date.now(), list };
+    }
+    return filesystems.list;
+  };
   return async () => {
     const cpu = cpuTimes();
-    const [mem, nets, disk] = await Promise.all([
+    const [mem, nets, disk, spaces] = await Promise.all([
       si.mem().catch(() => null),
       si.networkStats('*').catch(() => null),
       si.fsStats().catch(() => null),
+      readFilesystemsEveryMinute(),
     ]);
     return {
       cpuBusyMs: cpu.busy,
       cpuTotalMs: cpu.total,
+      cores: cpu.cores,
       memoryUsedBytes: mem ? mem.total - mem.available : null,
+      memoryTotalBytes: mem ? mem.total : null,
+      filesystems: spaces,
       load1m: os.loadavg()[0] ?? 0,
       net: nets
         ? nets

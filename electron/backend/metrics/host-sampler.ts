@@ -1,8 +1,12 @@
-import type { HostMetric, LiveSample } from '../../contract';
-import type { CounterReader, HostCounters } from './host-counters';
+import { HOST_KEYED_SERIES, HOST_SERIES, seriesName, type LiveSample } from '../../contract';
+import { usedPercent } from '../../../agents-runtime/src/wire';
+import type { CounterReader, CpuTime, HostCounters } from './host-counters';
+
+/** One sample: values by series name (series-names.ts). */
+export type SampleValues = Record<string, number>;
 
 export interface SampleSink {
-  record(hostId: number, tMs: number, values: Partial<Record<HostMetric, number>>): void;
+  record(hostId: number, tMs: number, values: SampleValues): void;
 }
 
 export interface HostSamplerOptions {
@@ -15,29 +19,55 @@ export interface HostSamplerOptions {
   now?: () => number;
 }
 
+/** Busy share of the time between two readings of one CPU, 0..100 with two decimals; undefined when no time passed. */
+function busyPercent(previous: CpuTime, current: CpuTime): number | undefined {
+  const totalDelta = current.totalMs - previous.totalMs;
+  if (!(totalDelta > 0)) return undefined;
+  return round(clamp(((current.busyMs - previous.busyMs) / totalDelta) * 100, 0, 100), 2);
+}
+
 /**
- * Turns two readings of cumulative counters into one sample. CPU is busy time over
- * all time across every core; throughputs are bytes per second over the real gap
- * between readings, so a late tick does not inflate them.
+ * Turns two readings of cumulative counters into one sample, named as a runtime's samples
+ * are (series-names.ts), so this machine's page, alerts and store read it as any host's.
+ * CPU is busy time over all time, across every core and per core; throughputs are bytes
+ * per second over the real gap between readings, so a late tick does not inflate them.
+ * Memory and filesystems are gauges, read as they are now.
  */
-export function computeSample(previous: HostCounters, current: HostCounters, elapsedMs: number): Partial<Record<HostMetric, number>> {
-  const values: Partial<Record<HostMetric, number>> = { 'load.1m': round(current.load1m, 2) };
-  const totalDelta = current.cpuTotalMs - previous.cpuTotalMs;
-  if (totalDelta > 0) {
-    const busy = (current.cpuBusyMs - previous.cpuBusyMs) / totalDelta;
-    values['cpu.percent'] = round(clamp(busy * 100, 0, 100), 2);
+export function computeSample(previous: HostCounters, current: HostCounters, elapsedMs: number): SampleValues {
+  const values: SampleValues = { [HOST_SERIES.load1]: round(current.load1m, 2) };
+  const put = (name: string, value: number | undefined) => {
+    if (value !== undefined && Number.isFinite(value)) values[name] = value;
+  };
+  put(
+    HOST_SERIES.cpuPercent,
+    busyPercent({ busyMs: previous.cpuBusyMs, totalMs: previous.cpuTotalMs }, { busyMs: current.cpuBusyMs, totalMs: current.cpuTotalMs }),
+  );
+  current.cores.forEach((core, index) => {
+    const before = previous.cores[index];
+    if (before) put(seriesName(HOST_KEYED_SERIES.cpuCorePercent, index), busyPercent(before, core));
+  });
+  if (current.memoryUsedBytes !== null) {
+    values[HOST_SERIES.memoryUsedBytes] = current.memoryUsedBytes;
+    if (current.memoryTotalBytes !== null) {
+      values[HOST_SERIES.memoryTotalBytes] = current.memoryTotalBytes;
+      put(HOST_SERIES.memoryUsedPercent, usedPercent(current.memoryUsedBytes, current.memoryTotalBytes));
+    }
   }
-  if (current.memoryUsedBytes !== null) values['memory.used_bytes'] = current.memoryUsedBytes;
+  for (const fs of current.filesystems ?? []) {
+    values[seriesName(HOST_KEYED_SERIES.filesystemUsedBytes, fs.mount)] = fs.usedBytes;
+    values[seriesName(HOST_KEYED_SERIES.filesystemTotalBytes, fs.mount)] = fs.totalBytes;
+    put(seriesName(HOST_KEYED_SERIES.filesystemUsedPercent, fs.mount), usedPercent(fs.usedBytes, fs.totalBytes));
+  }
   const seconds = elapsedMs / 1000;
   if (seconds > 0) {
     const rate = (a: number, b: number) => round(Math.max(0, b - a) / seconds, 1);
     if (previous.net && current.net) {
-      values['net.rx_bytes_per_s'] = rate(previous.net.readBytes, current.net.readBytes);
-      values['net.tx_bytes_per_s'] = rate(previous.net.writeBytes, current.net.writeBytes);
+      values[HOST_SERIES.netRxBytesPerSec] = rate(previous.net.readBytes, current.net.readBytes);
+      values[HOST_SERIES.netTxBytesPerSec] = rate(previous.net.writeBytes, current.net.writeBytes);
     }
     if (previous.disk && current.disk) {
-      values['disk.read_bytes_per_s'] = rate(previous.disk.readBytes, current.disk.readBytes);
-      values['disk.write_bytes_per_s'] = rate(previous.disk.writeBytes, current.disk.writeBytes);
+      values[HOST_SERIES.diskReadBytesPerSec] = rate(previous.disk.readBytes, current.disk.readBytes);
+      values[HOST_SERIES.diskWriteBytesPerSec] = rate(previous.disk.writeBytes, current.disk.writeBytes);
     }
   }
   return values;

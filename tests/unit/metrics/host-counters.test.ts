@@ -52,9 +52,46 @@ describe('/proc counters of the machine the app runs on', () => {
     expect((await read()).disk).toEqual({ readBytes: (8 + 2) * 512, writeBytes: (16 + 4) * 512 });
   });
 
+  it('reads the space of the real filesystems in self/mounts, as the runtime chooses them; a failed statfs leaves its mount out', async () => {
+    write(
+      'self/mounts',
+      [
+        '/dev/sda1 / ext4 rw 0 0',
+        'proc /proc proc rw 0 0',
+        'tmpfs /run tmpfs rw 0 0',
+        '/dev/sdb1 /mnt/my\\040disk xfs rw 0 0',
+        '/dev/sdc1 /gone ext4 rw 0 0',
+        // A bind mount of a device already listed repeats its numbers: left out.
+        '/dev/sda1 /srv/bind ext4 rw 0 0',
+      ].join('\n'),
+    );
+    const asked: string[] = [];
+    const statfs = async (mount: string) => {
+      asked.push(mount);
+      if (mount === '/gone') throw new Error('ENOENT');
+      return { bsize: 4096, blocks: 1000, bfree: mount === '/' ? 250 : 1000 };
+    };
+    const counters = await linuxCounterReader(proc, statfs)();
+    expect(asked.sort()).toEqual(['/', '/gone', '/mnt/my disk']);
+    expect(counters.filesystems).toEqual([
+      { mount: '/', usedBytes: 750 * 4096, totalBytes: 1000 * 4096 },
+      { mount: '/mnt/my disk', usedBytes: 0, totalBytes: 1000 * 4096 },
+    ]);
+  });
+
+  it('reads the memory total and each core with the overall CPU times', async () => {
+    write('meminfo', 'MemTotal:       16000000 kB\nMemAvailable:    6000000 kB\n');
+    const counters = await read();
+    expect(counters.memoryTotalBytes).toBe(16000000 * 1024);
+    expect(counters.cores.length).toBe(os.cpus().length);
+    // One reading of every core: the cores add up to the machine's total.
+    expect(counters.cores.reduce((n, core) => n + core.totalMs, 0)).toBe(counters.cpuTotalMs);
+    expect(counters.cores.every((core) => core.busyMs <= core.totalMs)).toBe(true);
+  });
+
   it('leaves a figure unknown when its file cannot be read', async () => {
     const counters = await read();
-    expect(counters).toMatchObject({ memoryUsedBytes: null, net: null, disk: null });
+    expect(counters).toMatchObject({ memoryUsedBytes: null, memoryTotalBytes: null, net: null, disk: null, filesystems: null });
     expect(counters.cpuTotalMs).toBeGreaterThan(0);
   });
 });

@@ -1,14 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isSeriesName } from '../../../electron/contract';
 import type { HostCounters } from '../../../electron/backend/metrics/host-counters';
 import { computeSample, startHostSampler } from '../../../electron/backend/metrics/host-sampler';
 
 const base: HostCounters = {
   cpuBusyMs: 1000,
   cpuTotalMs: 4000,
+  cores: [],
   memoryUsedBytes: 500,
+  memoryTotalBytes: null,
   load1m: 0.5,
   net: { readBytes: 1000, writeBytes: 2000 },
   disk: { readBytes: 0, writeBytes: 0 },
+  filesystems: null,
 };
 
 describe('computeSample', () => {
@@ -38,6 +42,60 @@ describe('computeSample', () => {
     expect(sample).not.toHaveProperty('cpu.percent');
     expect(sample).not.toHaveProperty('memory.used_bytes');
     expect(sample).not.toHaveProperty('disk.read_bytes_per_s');
+  });
+});
+
+describe('computeSample: the series a runtime’s sample has, named alike', () => {
+  it('adds each core, memory total and used percent, and each filesystem (mount names kept as they are)', () => {
+    const before: HostCounters = {
+      ...base,
+      cores: [
+        { busyMs: 100, totalMs: 1000 },
+        { busyMs: 0, totalMs: 1000 },
+      ],
+    };
+    const after: HostCounters = {
+      ...base,
+      cores: [
+        { busyMs: 600, totalMs: 2000 },
+        { busyMs: 0, totalMs: 2000 },
+        // A core that came online since: no earlier reading, no percent yet.
+        { busyMs: 5, totalMs: 10 },
+      ],
+      memoryUsedBytes: 250,
+      memoryTotalBytes: 1000,
+      filesystems: [
+        { mount: '/', usedBytes: 900, totalBytes: 1000 },
+        { mount: '/mnt/a:b <i>', usedBytes: 1, totalBytes: 3 },
+      ],
+    };
+    const sample = computeSample(before, after, 1000);
+    expect(sample).toMatchObject({
+      'cpu.core_percent:0': 50,
+      'cpu.core_percent:1': 0,
+      'memory.used_bytes': 250,
+      'memory.total_bytes': 1000,
+      'memory.used_percent': 25,
+      'filesystem.used_bytes:/': 900,
+      'filesystem.total_bytes:/': 1000,
+      'filesystem.used_percent:/': 90,
+      'filesystem.used_percent:/mnt/a:b <i>': 33.33,
+    });
+    expect(sample).not.toHaveProperty('cpu.core_percent:2');
+    // Every name is one of the vocabulary's, so the store and the contract accept it.
+    for (const name of Object.keys(sample)) expect(isSeriesName(name), name).toBe(true);
+  });
+
+  it('leaves the used percent out where the total is unknown or zero', () => {
+    const sample = computeSample(
+      base,
+      { ...base, memoryTotalBytes: null, filesystems: [{ mount: '/x', usedBytes: 0, totalBytes: 0 }] },
+      1000,
+    );
+    expect(sample).not.toHaveProperty('memory.used_percent');
+    expect(sample).not.toHaveProperty('memory.total_bytes');
+    expect(sample).not.toHaveProperty('filesystem.used_percent:/x');
+    expect(sample['filesystem.total_bytes:/x']).toBe(0);
   });
 });
 

@@ -12,13 +12,8 @@ import {
   parseProcStat,
   parseUptimeSeconds,
 } from '../../../agents-runtime/src/linux/proc-parsers';
-import {
-  busyPercent,
-  parseMounts,
-  parsePidStat,
-  parseStatusRssBytes,
-  readFilesystems,
-} from '../../../agents-runtime/src/metrics/proc-readers';
+import { parseMounts } from '../../../agents-runtime/src/linux/mounts';
+import { busyPercent, parsePidStat, parseStatusRssBytes, readFilesystems } from '../../../agents-runtime/src/metrics/proc-readers';
 import { createProcessSampler } from '../../../agents-runtime/src/metrics/process-sampler';
 import { detectPageSize } from '../../../agents-runtime/src/metrics/proc-readers';
 
