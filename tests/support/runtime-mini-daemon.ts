@@ -37,7 +37,7 @@ function watch(instance: string, proc: RunningProcess): void {
 async function start(instance: string): Promise<void> {
   const proc = await driver.start(spec, instance);
   state.instances[instance] = { pid: proc.pid, startTime: proc.startTime };
-  saveState(stateFile, state);
+  await saveState(stateFile, state);
   say({ event: 'started', instance, pid: proc.pid });
   watch(instance, proc);
 }
@@ -56,7 +56,7 @@ for (const [instance, proc] of plan.adopted) {
 }
 for (const [instance, proc] of plan.unwanted) await driver.stop(proc, 'SIGTERM', 2000).then(() => say({ event: 'stopped', instance }));
 for (const e of plan.extra) say({ event: 'extra', ...e });
-saveState(stateFile, state);
+await saveState(stateFile, state);
 for (const instance of plan.toStart) await start(instance);
 say({ event: 'ready' });
 setInterval(() => undefined, 60_000);

@@ -29,7 +29,8 @@ import { parseManifest } from '../manifest/parse-manifest';
 import { adoptOrStart } from '../process/adopt-or-start';
 import { LinuxProcessDriver } from '../process/process-driver';
 import { isSameProcess } from '../process/proc-identity';
-import { loadState, saveState, type RuntimeState } from '../process/state-file';
+import { loadState, type RuntimeState } from '../process/state-file';
+import { StateWriter } from '../process/state-writer';
 import { RuntimeError } from '../runtime-error';
 import { readCappedText, TextTooLargeError } from '../yaml/read-capped-text';
 import { YAML_FILE_LIMITS } from '../yaml/read-yaml';
@@ -220,7 +221,6 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     });
 
     let closed = false;
-    let saveTimer: NodeJS.Timeout | undefined;
     let fleet!: FleetSupervisor;
 
     const currentState = (): RuntimeState => {
@@ -234,36 +234,21 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       }
       return { version: 1, intent: fleet.intent(), instances, restarts };
     };
-    let saveFailing = false;
-    /** JSON of the last state written; a debounced save of the same content is skipped (most state events change neither pid nor intent). */
-    let lastSaved: string | undefined;
-    const saveNow = (state: RuntimeState = currentState(), onlyIfChanged = false): void => {
-      if (saveTimer !== undefined) clearTimeout(saveTimer);
-      saveTimer = undefined;
-      const json = JSON.stringify(state);
-      if (onlyIfChanged && json === lastSaved) return;
-      try {
-        saveState(stateFile, state);
-        lastSaved = json;
-        saveFailing = false;
-      } catch (error) {
-        if (!saveFailing) {
-          log.error(
-            {
-              code: 'STATE_FILE_INVALID',
-              err: String(error),
-              remedy: `make ${config.stateDir} writable and free space on its file system; until then a restarted daemon cannot restore intent or re-adopt`,
-            },
-            `cannot save the state file ${stateFile}`,
-          );
-        }
-        saveFailing = true;
-      }
-    };
-    const scheduleSave = (): void => {
-      if (closed || saveTimer !== undefined) return;
-      saveTimer = setTimeout(() => saveNow(currentState(), true), SAVE_DEBOUNCE_MS);
-    };
+    const stateWriter = new StateWriter({
+      file: stateFile,
+      current: currentState,
+      debounceMs: SAVE_DEBOUNCE_MS,
+      onFailure: (error) =>
+        log.error(
+          {
+            code: 'STATE_FILE_INVALID',
+            err: String(error),
+            remedy: `make ${config.stateDir} writable and free space on its file system; until then a restarted daemon cannot restore intent or re-adopt`,
+          },
+          `cannot save the state file ${stateFile}`,
+        ),
+    });
+    const scheduleSave = (): void => stateWriter.request();
 
     const onSupervisorEvent = (event: SupervisorEvent): void => {
       const base = { atMs: event.at, process: event.process, instance: event.instance };
@@ -373,7 +358,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     await Promise.all(unwantedStops);
     fleet = makeFleet(manifest, saved.intent, adopt, saved.restarts ?? {});
     fleet.startAll();
-    saveNow();
+    await stateWriter.flush();
 
     const rotator = new LogRotator(logs, {
       onEvent: ({ instance, error }) =>
@@ -470,7 +455,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       fleet = makeFleet(next, intent, adoptMap, restarts);
       fleet.startAll();
       for (const s of diff.scaled) await fleet.scale(s.name, s.to);
-      saveNow();
+      await stateWriter.flush();
       const restarted = diff.changed.map((c) => `${c.name} (${c.fields.join(', ')})`);
       daemonEvent(
         'manifest.updated',
@@ -612,12 +597,12 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         if (stopChildren) {
           log.info({}, 'stopping every process in reverse dependency order');
           await fleet.stopAll();
-          saveNow({ ...currentState(), instances: {} });
+          await stateWriter.flush({ ...currentState(), instances: {} });
         } else {
-          saveNow();
+          await stateWriter.flush();
         }
         closed = true;
-        if (saveTimer !== undefined) clearTimeout(saveTimer);
+        stateWriter.close();
         await server?.close();
         lock.release();
         log.info(

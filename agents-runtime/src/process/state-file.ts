@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeError } from '../runtime-error';
 
@@ -13,6 +14,8 @@ export interface RuntimeState {
   instances: Record<string, { pid: number; startTime: string }>;
   /** Restart counts by instance, so they survive a daemon restart (optional: older files lack it). */
   restarts?: Record<string, number>;
+  /** Restarts the operator asked for, by instance, counted apart from `restarts` (optional: older files lack it). */
+  operatorRestarts?: Record<string, number>;
 }
 
 export function emptyState(): RuntimeState {
@@ -37,17 +40,21 @@ export function validateState(value: unknown): RuntimeState | string {
       return `instances.${name} must be { pid, startTime }`;
     }
   }
-  const restarts: Record<string, number> = {};
-  if (value.restarts !== undefined) {
-    if (!isObject(value.restarts)) return 'restarts must be an object';
-    for (const [name, n] of Object.entries(value.restarts)) {
-      if (!Number.isInteger(n) || (n as number) < 0) return `restarts.${name} must be a whole number >= 0`;
-      restarts[name] = n as number;
+  const counts: Partial<Record<'restarts' | 'operatorRestarts', Record<string, number>>> = {};
+  for (const key of ['restarts', 'operatorRestarts'] as const) {
+    const given = value[key];
+    if (given === undefined) continue;
+    if (!isObject(given)) return `${key} must be an object`;
+    const parsed: Record<string, number> = {};
+    for (const [name, n] of Object.entries(given)) {
+      if (!Number.isInteger(n) || (n as number) < 0) return `${key}.${name} must be a whole number >= 0`;
+      parsed[name] = n as number;
     }
+    counts[key] = parsed;
   }
   return {
     version: 1,
-    ...(value.restarts === undefined ? {} : { restarts }),
+    ...counts,
     intent: { stopped: [...(intent.stopped as string[])], replicas: { ...(intent.replicas as Record<string, number>) } },
     instances: Object.fromEntries(
       Object.entries(value.instances as Record<string, { pid: number; startTime: string }>).map(([k, v]) => [
@@ -109,28 +116,30 @@ function invalid(file: string, why: string, aside: string | null): RuntimeError 
 /**
  * Atomic save: write a temp file in the same directory, fsync it, rename it over the old
  * one, fsync the directory. A crash at any point leaves either the old or the new file,
- * complete, never a mix.
+ * complete, never a mix. Asynchronous: the fsyncs take milliseconds on a busy disk, and a
+ * synchronous save held up every restart that fell in that time (StateWriter coalesces
+ * saves, so two never overlap on the temp file).
  */
-export function saveState(file: string, state: RuntimeState): void {
+export async function saveState(file: string, state: RuntimeState): Promise<void> {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
+  await fsp.mkdir(dir, { recursive: true, mode: 0o750 });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o600);
+  const handle = await fsp.open(tmp, 'w', 0o600);
   try {
-    fs.writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
-    fs.fsyncSync(fd);
+    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+    await handle.sync();
   } catch (error) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    await handle.close();
+    await fsp.rm(tmp, { force: true });
     throw error;
   }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-  const dirFd = fs.openSync(dir, 'r');
+  await handle.close();
+  await fsp.rename(tmp, file);
+  const dirHandle = await fsp.open(dir, 'r');
   try {
-    fs.fsyncSync(dirFd);
+    await dirHandle.sync();
   } finally {
-    fs.closeSync(dirFd);
+    await dirHandle.close();
   }
 }
 

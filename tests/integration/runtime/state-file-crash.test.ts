@@ -16,7 +16,7 @@ const file = process.argv[1];
 for (let i = 0; ; i += 1) {
   const instances = {};
   for (let j = 0; j < 2000; j += 1) instances['agent-' + j] = { pid: i + 1, startTime: 'boot:' + i };
-  saveState(file, { version: 1, intent: { stopped: [], replicas: { agent: i } }, instances });
+  await saveState(file, { version: 1, intent: { stopped: [], replicas: { agent: i } }, instances });
   if (i === 0) process.stdout.write('saved\\n');
 }
 `;

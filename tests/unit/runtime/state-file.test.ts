@@ -13,7 +13,7 @@ function tempFile(): string {
 }
 
 describe('state file', () => {
-  it('round-trips intent and instances; a missing file is a fresh start', () => {
+  it('round-trips intent and instances; a missing file is a fresh start', async () => {
     const file = tempFile();
     expect(loadState(file)).toEqual({ state: emptyState() });
     const state = {
@@ -21,18 +21,20 @@ describe('state file', () => {
       intent: { stopped: ['agent-2'], replicas: { agent: 3 } },
       instances: { core: { pid: 10, startTime: 'b:1' } },
     };
-    saveState(file, state);
+    await saveState(file, state);
     expect(loadState(file)).toEqual({ state });
     expect(fs.readdirSync(path.dirname(file))).toEqual(['state.json']); // no temp file left
   });
 
-  it('keeps restart counts across a daemon restart; a negative count is a corrupt file', () => {
+  it('keeps restart counts (crash and operator) across a daemon restart; a negative or fractional count is a corrupt file', async () => {
     const file = tempFile();
-    const state = { ...emptyState(), restarts: { 'agent-1': 4 } };
-    saveState(file, state);
+    const state = { ...emptyState(), restarts: { 'agent-1': 4 }, operatorRestarts: { 'agent-1': 2, core: 1 } };
+    await saveState(file, state);
     expect(loadState(file)).toEqual({ state });
     fs.writeFileSync(file, JSON.stringify({ ...emptyState(), restarts: { 'agent-1': -1 } }));
     expect(loadState(file).problem?.message).toContain('restarts.agent-1 must be a whole number');
+    fs.writeFileSync(file, JSON.stringify({ ...emptyState(), operatorRestarts: { core: 1.5 } }));
+    expect(loadState(file).problem?.message).toContain('operatorRestarts.core must be a whole number');
   });
 
   it('moves a corrupt file aside and reports STATE_FILE_INVALID with a remedy', () => {
