@@ -17,14 +17,16 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
 const runtimeProtos = loadRuntimeProtos();
 
 /** Where a test daemon keeps everything under one temp dir: the bundle in opt/, the config in etc/. */
-export function daemonLayout(root: string): {
+export interface DaemonLayout {
   bundleDir: string;
   bundle: string;
   stateDir: string;
   logDir: string;
   configFile: string;
   runtimeId: string;
-} {
+}
+
+export function daemonLayout(root: string): DaemonLayout {
   const bundleDir = path.join(root, 'opt');
   const stateDir = path.join(root, 'state');
   return {

@@ -11,15 +11,11 @@ import { createFleetAlerts, type FleetAlerts } from '../../../electron/backend/f
 import { createEventsConsumer } from '../../../electron/backend/fleet/events/events-consumer';
 import { createFleetEventLog, type FleetEventLog } from '../../../electron/backend/fleet/events/fleet-event-log';
 import type { LinkTarget } from '../../../electron/backend/fleet/link/link-types';
-import { openRuntimeConnection, type RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
-import type { SshSession } from '../../../electron/backend/hosts/ssh/ssh-session';
-import { openStore, type Store } from '../../../electron/backend/store/open-store';
+import type { Store } from '../../../electron/backend/store/open-store';
 import { EventsListParamsSchema, type Alert, type AlertChange } from '../../../electron/contract';
-import { openLabSession } from '../../support/lab-session';
-import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
-import { buildRuntimeBundle, daemonLayout, killDaemonsAndInstances, writeDaemonFiles } from '../../support/runtime-daemon-harness';
+import { openLabRuntime, openStoreWithLabHost, type LabRuntime } from '../../support/lab-runtime';
 import { makeTempDir } from '../../support/temp-dir';
-import { logTail, startDaemon, type Daemon } from '../../support/test-hosts/daemon';
+import { logTail } from '../../support/test-hosts/daemon';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeWaitFor } from '../../support/wait-for';
@@ -27,7 +23,6 @@ import { makeWaitFor } from '../../support/wait-for';
 const labRef = useTestLab();
 const RUNTIME_PORT = 7610;
 const tmp = makeTempDir('sutazai-crash-loop-alert-');
-const layout = daemonLayout(tmp.path);
 const fixedFile = path.join(tmp.path, 'fixed');
 const daemonLog = path.join(tmp.path, 'daemon.log');
 const configDir = path.resolve(__dirname, '../../../config');
@@ -44,37 +39,21 @@ processes:
     stop: { grace_ms: 2000 }
 `;
 
+let labRuntime: LabRuntime | undefined;
 let host: TestHost;
-let certs: RuntimeCerts;
-let daemon: Daemon | undefined;
 let store: Store;
 let events: FleetEventLog;
 let alerts: FleetAlerts;
-let session: SshSession | undefined;
-let connection: RuntimeConnection | undefined;
 const consumerStop = new AbortController();
 const changes: Array<[AlertChange, Alert]> = [];
 const waitFor = makeWaitFor({ timeoutMs: 30_000, pollMs: 50, diagnostics: () => `\n${logTail(daemonLog)}` });
 
 beforeAll(async () => {
-  host = await labRef.lab.addSshHost({ login: 'root-key' });
-  buildRuntimeBundle(layout.bundleDir, 120_000);
-  certs = makeRuntimeCerts();
-  writeDaemonFiles({
-    configFile: layout.configFile,
-    manifest: MANIFEST,
-    listenPort: RUNTIME_PORT,
-    stateDir: layout.stateDir,
-    logDir: layout.logDir,
-    certs,
-  });
-  store = openStore({ dataDir: path.join(tmp.path, 'control-center') });
+  labRuntime = await openLabRuntime(labRef.lab, { dir: tmp.path, manifest: MANIFEST, runtimePort: RUNTIME_PORT, callTimeoutMs: 5_000 });
+  host = labRuntime.host;
+  let target: LinkTarget;
+  ({ store, target } = openStoreWithLabHost(tmp.path, host, 'lab'));
   events = createFleetEventLog(store.db);
-  const hostId = Number(
-    store.db.prepare("INSERT INTO hosts (name, kind, address, created_at) VALUES (?, 'ssh', ?, 1)").run(host.name, host.address)
-      .lastInsertRowid,
-  );
-  const target: LinkTarget = { installName: 'lab', hostId, hostName: host.name };
   const hub = new EventHub((event, error) => {
     throw new Error(`${event} listener failed: ${String(error)}`);
   });
@@ -86,45 +65,23 @@ beforeAll(async () => {
     events,
     configDir: () => configDir,
     dataDir: path.join(tmp.path, 'control-center'),
-    describeHost: (id) => (id === hostId ? { hostName: host.name, installName: 'lab' } : undefined),
+    describeHost: (id) => (id === target.hostId ? { hostName: host.name, installName: 'lab' } : undefined),
     clock: Date.now,
     logger: { warn: () => {}, info: () => {} },
   });
   alerts.start(3_600_000); // one evaluation now; the cases evaluate when the events are in
-  daemon = startDaemon(host.namespace, [process.execPath, layout.bundle, 'run', '--config', layout.configFile], daemonLog);
-  await waitFor('the runtime to be ready', () => {
-    if (daemon!.hasExited()) throw new Error(`the runtime exited:\n${logTail(daemonLog)}`);
-    return fs.readFileSync(daemonLog, 'utf8').includes('sutazai-runtime ready');
-  });
-  session = await openLabSession(host);
-  connection = await openRuntimeConnection({
-    session,
-    runtimePort: RUNTIME_PORT,
-    tls: { caCertPem: certs.ca.certPem, ...certs.operator },
-    callTimeoutMs: 5_000,
-  });
+  await labRuntime.start(daemonLog);
   createEventsConsumer(events)
-    .run(target, connection, consumerStop.signal)
+    .run(target, (await labRuntime.connect()).runtime, consumerStop.signal)
     .catch(() => undefined);
 }, 180_000);
 
 afterAll(async () => {
   consumerStop.abort();
   alerts?.close();
-  await connection?.close();
-  session?.close();
-  if (daemon && !daemon.hasExited() && daemon.pid > 0) {
-    try {
-      process.kill(-daemon.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    await Promise.race([daemon.exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  }
-  killDaemonsAndInstances([], layout.runtimeId);
+  await labRuntime?.close();
   events?.close();
   store?.close();
-  certs?.remove();
   tmp.remove();
 });
 

@@ -5,21 +5,17 @@
 // event with the instance's last lines; a program that always fails enters crash-loop and
 // one that recovers leaves it; a cut watch resumes with nothing lost or repeated, and a
 // restarted runtime repeats nothing. Order and content are asserted, never time windows.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsConsumer } from '../../../electron/backend/fleet/events/events-consumer';
 import { createFleetEventLog, type FleetEventLog } from '../../../electron/backend/fleet/events/fleet-event-log';
 import type { LinkTarget } from '../../../electron/backend/fleet/link/link-types';
-import { openRuntimeConnection, type RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
-import type { SshSession } from '../../../electron/backend/hosts/ssh/ssh-session';
-import { openStore, type Store } from '../../../electron/backend/store/open-store';
+import type { RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
+import type { Store } from '../../../electron/backend/store/open-store';
 import { ApiError, EventsListParamsSchema, type FleetEvent } from '../../../electron/contract';
-import { openLabSession } from '../../support/lab-session';
-import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
-import { buildRuntimeBundle, daemonLayout, killDaemonsAndInstances, writeDaemonFiles } from '../../support/runtime-daemon-harness';
+import { openLabRuntime, openStoreWithLabHost, type LabRuntime } from '../../support/lab-runtime';
 import { makeTempDir } from '../../support/temp-dir';
-import { logTail, startDaemon, type Daemon } from '../../support/test-hosts/daemon';
+import { logTail } from '../../support/test-hosts/daemon';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeWaitFor } from '../../support/wait-for';
@@ -27,7 +23,6 @@ import { makeWaitFor } from '../../support/wait-for';
 const labRef = useTestLab();
 const RUNTIME_PORT = 7600;
 const tmp = makeTempDir('sutazai-fleet-events-');
-const layout = daemonLayout(tmp.path);
 const counterFile = path.join(tmp.path, 'phoenix-tries');
 const daemonLog = path.join(tmp.path, 'daemon.log');
 
@@ -54,28 +49,14 @@ processes:
     stop: { grace_ms: 2000 }
 `;
 
+let labRuntime: LabRuntime | undefined;
 let host: TestHost;
-let certs: RuntimeCerts;
-let daemon: Daemon | undefined;
 let store: Store;
 let log: FleetEventLog;
 let target: LinkTarget;
-const sessions: SshSession[] = [];
-const connections: RuntimeConnection[] = [];
 const waitFor = makeWaitFor({ timeoutMs: 30_000, pollMs: 50, diagnostics: () => `\n${logTail(daemonLog)}` });
 
-async function connect(): Promise<RuntimeConnection> {
-  const session = await openLabSession(host);
-  sessions.push(session);
-  const connection = await openRuntimeConnection({
-    session,
-    runtimePort: RUNTIME_PORT,
-    tls: { caCertPem: certs.ca.certPem, ...certs.operator },
-    callTimeoutMs: 5_000,
-  });
-  connections.push(connection);
-  return connection;
-}
+const connect = async (): Promise<RuntimeConnection> => (await labRuntime!.connect()).runtime;
 
 /** The consumer as a link runs it: until aborted (resolves) or until its stream fails (rejects). */
 function runConsumer(connection: RuntimeConnection): { stop(): Promise<void>; done: Promise<void> } {
@@ -90,18 +71,6 @@ function runConsumer(connection: RuntimeConnection): { stop(): Promise<void>; do
       await done;
     },
   };
-}
-
-function startRuntime(): void {
-  daemon = startDaemon(host.namespace, [process.execPath, layout.bundle, 'run', '--config', layout.configFile], daemonLog);
-}
-
-async function runtimeReady(times: number): Promise<void> {
-  const started = daemon!;
-  await waitFor(`the runtime to be ready (start ${times})`, () => {
-    if (started.hasExited()) throw new Error(`the runtime exited:\n${logTail(daemonLog)}`);
-    return fs.readFileSync(daemonLog, 'utf8').split('sutazai-runtime ready').length - 1 >= times;
-  });
 }
 
 /** Every stored event, oldest first (by time, then as recorded). */
@@ -137,43 +106,17 @@ function expectWhole(sequences: number[]): void {
 const find = (predicate: (e: FleetEvent) => boolean) => () => stored().find(predicate);
 
 beforeAll(async () => {
-  host = await labRef.lab.addSshHost({ login: 'root-key' });
-  buildRuntimeBundle(layout.bundleDir, 120_000);
-  certs = makeRuntimeCerts();
-  writeDaemonFiles({
-    configFile: layout.configFile,
-    manifest: MANIFEST,
-    listenPort: RUNTIME_PORT,
-    stateDir: layout.stateDir,
-    logDir: layout.logDir,
-    certs,
-  });
-  store = openStore({ dataDir: path.join(tmp.path, 'control-center') });
+  labRuntime = await openLabRuntime(labRef.lab, { dir: tmp.path, manifest: MANIFEST, runtimePort: RUNTIME_PORT, callTimeoutMs: 5_000 });
+  host = labRuntime.host;
+  ({ store, target } = openStoreWithLabHost(tmp.path, host, 'lab'));
   log = createFleetEventLog(store.db);
-  const hostId = Number(
-    store.db.prepare("INSERT INTO hosts (name, kind, address, created_at) VALUES (?, 'ssh', ?, 1)").run(host.name, host.address)
-      .lastInsertRowid,
-  );
-  target = { installName: 'lab', hostId, hostName: host.name };
-  startRuntime();
-  await runtimeReady(1);
+  await labRuntime.start(daemonLog);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(connections.splice(0).map((c) => c.close()));
-  for (const session of sessions.splice(0)) session.close();
-  if (daemon && !daemon.hasExited() && daemon.pid > 0) {
-    try {
-      process.kill(-daemon.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    await Promise.race([daemon.exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  }
-  killDaemonsAndInstances([], layout.runtimeId);
+  await labRuntime?.close();
   log?.close();
   store?.close();
-  certs?.remove();
   tmp.remove();
 });
 
@@ -259,15 +202,15 @@ describe('fleet events from a real runtime', () => {
   it('a restarted runtime repeats none of its events: a new run, its sequences whole from 1', async () => {
     const [oldRun, oldSequences] = [...sequencesByRun()][0]!;
     // SIGTERM leaves the processes running (re-adopted by the next daemon).
-    process.kill(-daemon!.pid, 'SIGTERM');
-    await daemon!.exited;
+    const daemon = labRuntime!.daemon!;
+    process.kill(-daemon.pid, 'SIGTERM');
+    await daemon.exited;
     const ended = await consumer.done.then(
       () => null,
       (error: unknown) => error,
     );
     expect(ended).toBeInstanceOf(ApiError);
-    startRuntime();
-    await runtimeReady(2);
+    await labRuntime!.start(daemonLog);
     consumer = runConsumer(await connect());
     // The new run's events: the doomed program, started again, fails again.
     const newRunEvents = (): Array<{ kind: string; instance: string | null }> =>

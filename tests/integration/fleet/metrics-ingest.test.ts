@@ -4,23 +4,19 @@
 // (fleet/runtime-connection.ts); the samples go into the real metric store on SQLite. The
 // stream is cut and resumed: what the runtime's ring still holds comes back exactly once;
 // what it no longer holds (the runtime restarted) stays a gap.
-import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type LiveSample, type MetricPoint } from '../../../electron/contract';
-import type { SshSession } from '../../../electron/backend/hosts/ssh/connect-ssh';
-import { openRuntimeConnection, type RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
+import type { RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
 import type { LinkTarget } from '../../../electron/backend/fleet/link/link-types';
 import { createMetricsIngest, type MetricsIngest } from '../../../electron/backend/fleet/metrics/metrics-ingest';
 import { createMetricStore, type MetricStore } from '../../../electron/backend/metrics/metric-store';
-import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
-import { openStore, type Store } from '../../../electron/backend/store/open-store';
+import type { Store } from '../../../electron/backend/store/open-store';
 import type { MetricSample__Output } from '../../../agents-runtime/src/wire';
-import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
-import { buildRuntimeBundle, daemonLayout, killDaemonsAndInstances, writeDaemonFiles } from '../../support/runtime-daemon-harness';
-import { openLabSession } from '../../support/lab-session';
-import { startDaemon, logTail, type Daemon } from '../../support/test-hosts/daemon';
+import { addLabHostRow, openLabRuntime, openStoreWithLabHost, startReadyDaemon, type LabRuntime } from '../../support/lab-runtime';
+import { daemonLayout, killDaemonsAndInstances, writeDaemonFiles } from '../../support/runtime-daemon-harness';
+import { logTail, type Daemon } from '../../support/test-hosts/daemon';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeTempDir } from '../../support/temp-dir';
@@ -42,42 +38,25 @@ processes:
 `;
 
 const tmp = makeTempDir('sutazai-fleet-metrics-');
-const layout = daemonLayout(tmp.path);
+let labRuntime: LabRuntime | undefined;
 let host: TestHost;
-let certs: RuntimeCerts;
-let daemon: Daemon | undefined;
 let daemonStarts = 0;
 let store: Store;
 let metrics: MetricStore;
 let target: LinkTarget;
 const skewedRuntimeIds: string[] = [];
 let skewedDaemon: Daemon | undefined;
-const sessions: SshSession[] = [];
-const connections: RuntimeConnection[] = [];
-const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 50, diagnostics: () => `\n${daemon ? logTail(daemon.logFile) : ''}` });
+const waitFor = makeWaitFor({
+  timeoutMs: 60_000,
+  pollMs: 50,
+  diagnostics: () => `\n${labRuntime?.daemon ? logTail(labRuntime.daemon.logFile) : ''}`,
+});
 
-async function connect(runtimePort = RUNTIME_PORT): Promise<RuntimeConnection> {
-  const session = await openLabSession(host);
-  sessions.push(session);
-  const runtime = await openRuntimeConnection({
-    session,
-    runtimePort,
-    tls: { caCertPem: certs.ca.certPem, ...certs.operator },
-    callTimeoutMs: 5_000,
-  });
-  connections.push(runtime);
-  return runtime;
-}
+const connect = async (runtimePort = RUNTIME_PORT): Promise<RuntimeConnection> => (await labRuntime!.connect({ runtimePort })).runtime;
 
 async function startRuntime(): Promise<void> {
   daemonStarts += 1;
-  const logFile = path.join(tmp.path, `daemon-${daemonStarts}.log`);
-  daemon = startDaemon(host.namespace, [process.execPath, layout.bundle, 'run', '--config', layout.configFile], logFile);
-  const started = daemon;
-  await waitFor('the runtime in the namespace to be ready', () => {
-    if (started.hasExited()) throw new Error(`the runtime exited:\n${logTail(logFile)}`);
-    return fs.readFileSync(logFile, 'utf8').includes('sutazai-runtime ready');
-  });
+  await labRuntime!.start(path.join(tmp.path, `daemon-${daemonStarts}.log`));
 }
 
 /** A runtime of its own (state, config, port) whose wall clock runs CLOCK_OFFSET_MS ahead. */
@@ -89,29 +68,23 @@ async function startSkewedRuntime(): Promise<Daemon> {
     listenPort: SKEWED_RUNTIME_PORT,
     stateDir: skewed.stateDir,
     logDir: skewed.logDir,
-    certs,
+    certs: labRuntime!.certs,
   });
-  const logFile = path.join(tmp.path, 'skewed-daemon.log');
-  const argv = [process.execPath, '--import', pathToFileURL(CLOCK_OFFSET_MODULE).href, layout.bundle, 'run', '--config', skewed.configFile];
-  const started = startDaemon(host.namespace, ['env', `SUTAZAI_TEST_CLOCK_OFFSET_MS=${CLOCK_OFFSET_MS}`, ...argv], logFile);
+  const argv = [
+    process.execPath,
+    '--import',
+    pathToFileURL(CLOCK_OFFSET_MODULE).href,
+    labRuntime!.layout.bundle,
+    'run',
+    '--config',
+    skewed.configFile,
+  ];
   skewedRuntimeIds.push(skewed.runtimeId);
-  await waitFor('the skewed runtime in the namespace to be ready', () => {
-    if (started.hasExited()) throw new Error(`the skewed runtime exited:\n${logTail(logFile)}`);
-    return fs.readFileSync(logFile, 'utf8').includes('sutazai-runtime ready');
-  });
-  return started;
+  const logFile = path.join(tmp.path, 'skewed-daemon.log');
+  return startReadyDaemon(host, ['env', `SUTAZAI_TEST_CLOCK_OFFSET_MS=${CLOCK_OFFSET_MS}`, ...argv], logFile, 'the skewed runtime');
 }
 
-async function stopRuntime(): Promise<void> {
-  const running = daemon;
-  if (!running || running.hasExited() || running.pid <= 0) return;
-  try {
-    process.kill(-running.pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
-  await running.exited;
-}
+const stopRuntime = (): Promise<void> => labRuntime!.stop();
 
 /** The ingest running as a link runs it, until `stop` aborts it (the link going down); what it pushed live, in order. */
 async function ingestUntil(
@@ -167,52 +140,20 @@ function points(metric: string, fromMs: number, toMs: number): MetricPoint[] {
 
 const second = (ms: number): number => Math.floor(ms / 1000) * 1000;
 
-/** A host row of the control center's store for the lab host (the store keys series by it). */
-function addHostRow(name: string): { id: number; name: string } {
-  return createHostsRepo(store.db).insertSsh(
-    {
-      name,
-      address: host.address,
-      port: host.port,
-      user: host.user,
-      authMethod: 'key',
-      keyPath: host.privateKeyPath,
-      secretId: null,
-      sudoSecretId: null,
-      jumpHostId: null,
-      role: null,
-      labels: [],
-    },
-    Date.now(),
-  );
-}
-
 beforeAll(async () => {
-  host = await labRef.lab.addSshHost({ login: 'root-key' });
-  buildRuntimeBundle(layout.bundleDir, 120_000);
-  certs = makeRuntimeCerts();
-  writeDaemonFiles({
-    configFile: layout.configFile,
-    manifest: MANIFEST,
-    listenPort: RUNTIME_PORT,
-    stateDir: layout.stateDir,
-    logDir: layout.logDir,
-    certs,
-  });
+  labRuntime = await openLabRuntime(labRef.lab, { dir: tmp.path, manifest: MANIFEST, runtimePort: RUNTIME_PORT, callTimeoutMs: 5_000 });
+  host = labRuntime.host;
   await startRuntime();
-  store = openStore({ dataDir: path.join(tmp.path, 'control-center') });
-  const row = addHostRow(host.name);
-  target = { installName: 'metrics-test', hostId: row.id, hostName: row.name };
+  ({ store, target } = openStoreWithLabHost(tmp.path, host, 'metrics-test'));
   metrics = createMetricStore(store.db);
 }, 180_000);
 
 afterEach(async () => {
-  await Promise.all(connections.splice(0).map((c) => c.close()));
-  for (const session of sessions.splice(0)) session.close();
+  await labRuntime?.closeConnections();
 });
 
 afterAll(async () => {
-  await stopRuntime().catch(() => {});
+  await labRuntime?.close();
   if (skewedDaemon && !skewedDaemon.hasExited() && skewedDaemon.pid > 0) {
     try {
       process.kill(-skewedDaemon.pid, 'SIGKILL');
@@ -220,11 +161,9 @@ afterAll(async () => {
       // already gone
     }
   }
-  killDaemonsAndInstances([], layout.runtimeId);
   for (const runtimeId of skewedRuntimeIds) killDaemonsAndInstances([], runtimeId);
   metrics?.close();
   store?.close();
-  certs?.remove();
   tmp.remove();
 });
 
@@ -309,7 +248,7 @@ describe('the metrics link consumer on a real runtime', () => {
     // Every sample of the skewed runtime is taken after this and arrives before `after`.
     const before = Date.now();
     skewedDaemon = await startSkewedRuntime();
-    const row = addHostRow(`${host.name}-skewed`);
+    const row = addLabHostRow(store, host, `${host.name}-skewed`);
     const skewedTarget: LinkTarget = { installName: 'metrics-test', hostId: row.id, hostName: row.name };
     const warnings: Array<Record<string, unknown>> = [];
     const pushed: LiveSample[] = [];

@@ -3,23 +3,15 @@
 // on that namespace's loopback only, reached through ssh2 with the host key pinned and an
 // SSH tunnel, gRPC over TLS on top (fleet/runtime-connection.ts). Streams have no deadline,
 // end quietly when cancelled, and fail with the same explained ApiError as unary calls.
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type ErrorCode } from '../../../electron/contract';
 import type { SshSession } from '../../../electron/backend/hosts/ssh/connect-ssh';
-import {
-  openRuntimeConnection,
-  type RuntimeConnection,
-  type RuntimeStream,
-  type RuntimeTls,
-} from '../../../electron/backend/fleet/runtime-connection';
+import type { RuntimeConnection, RuntimeStream } from '../../../electron/backend/fleet/runtime-connection';
 import type { RuntimeEvent__Output } from '../../../agents-runtime/src/wire';
-import { makeRuntimeCerts, type Pem, type RuntimeCerts } from '../../support/runtime-certs';
-import { buildRuntimeBundle, daemonLayout, killDaemonsAndInstances, writeDaemonFiles } from '../../support/runtime-daemon-harness';
-import { openLabSession } from '../../support/lab-session';
-import { startDaemon, logTail, type Daemon } from '../../support/test-hosts/daemon';
-import type { TestHost } from '../../support/test-hosts/test-hosts';
+import { openLabRuntime, type LabRuntime } from '../../support/lab-runtime';
+import type { Pem } from '../../support/runtime-certs';
+import { logTail } from '../../support/test-hosts/daemon';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
@@ -41,23 +33,14 @@ processes:
 `;
 
 const tmp = makeTempDir('sutazai-fleet-streams-');
-const layout = daemonLayout(tmp.path);
-let host: TestHost;
-let certs: RuntimeCerts;
-let daemon: Daemon | undefined;
-const sessions: SshSession[] = [];
-const connections: RuntimeConnection[] = [];
-const waitFor = makeWaitFor({ timeoutMs: 30_000, pollMs: 50, diagnostics: () => `\n${daemon ? logTail(daemon.logFile) : ''}` });
+let labRuntime: LabRuntime | undefined;
+const waitFor = makeWaitFor({
+  timeoutMs: 30_000,
+  pollMs: 50,
+  diagnostics: () => `\n${labRuntime?.daemon ? logTail(labRuntime.daemon.logFile) : ''}`,
+});
 
-const tlsOf = (pem: Pem): RuntimeTls => ({ caCertPem: certs.ca.certPem, ...pem });
-
-async function connect(pem: Pem = certs.operator): Promise<{ session: SshSession; runtime: RuntimeConnection }> {
-  const session = await openLabSession(host);
-  sessions.push(session);
-  const runtime = await openRuntimeConnection({ session, runtimePort: RUNTIME_PORT, tls: tlsOf(pem), callTimeoutMs: CALL_TIMEOUT_MS });
-  connections.push(runtime);
-  return { session, runtime };
-}
+const connect = (pem?: Pem): Promise<{ session: SshSession; runtime: RuntimeConnection }> => labRuntime!.connect({ pem });
 
 /** How a stream's loop ended: normally, or with the ApiError it threw (checked to be one, with a remedy). */
 async function drain<T>(stream: RuntimeStream<T>, onMessage: (message: T) => boolean | void = () => {}): Promise<ApiError | null> {
@@ -93,43 +76,22 @@ async function rejection(promise: Promise<unknown>, code: ErrorCode): Promise<Ap
 }
 
 beforeAll(async () => {
-  host = await labRef.lab.addSshHost({ login: 'root-key' });
-  buildRuntimeBundle(layout.bundleDir, 120_000);
-  certs = makeRuntimeCerts();
-  writeDaemonFiles({
-    configFile: layout.configFile,
+  labRuntime = await openLabRuntime(labRef.lab, {
+    dir: tmp.path,
     manifest: MANIFEST,
-    listenPort: RUNTIME_PORT,
-    stateDir: layout.stateDir,
-    logDir: layout.logDir,
-    certs,
+    runtimePort: RUNTIME_PORT,
+    callTimeoutMs: CALL_TIMEOUT_MS,
   });
   // In the host's namespace: its 127.0.0.1 is not this process's, so only the tunnel reaches it.
-  const logFile = path.join(tmp.path, 'daemon.log');
-  daemon = startDaemon(host.namespace, [process.execPath, layout.bundle, 'run', '--config', layout.configFile], logFile);
-  const started = daemon;
-  await waitFor('the runtime in the namespace to be ready', () => {
-    if (started.hasExited()) throw new Error(`the runtime exited:\n${logTail(logFile)}`);
-    return fs.readFileSync(logFile, 'utf8').includes('sutazai-runtime ready');
-  });
+  await labRuntime.start(path.join(tmp.path, 'daemon.log'));
 }, 180_000);
 
 afterEach(async () => {
-  await Promise.all(connections.splice(0).map((c) => c.close()));
-  for (const session of sessions.splice(0)) session.close();
+  await labRuntime?.closeConnections();
 });
 
 afterAll(async () => {
-  if (daemon && !daemon.hasExited() && daemon.pid > 0) {
-    try {
-      process.kill(-daemon.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    await Promise.race([daemon.exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  }
-  killDaemonsAndInstances([], layout.runtimeId);
-  certs?.remove();
+  await labRuntime?.close();
   tmp.remove();
 });
 
@@ -209,7 +171,7 @@ describe('streams from a runtime through an SSH tunnel', () => {
     const { runtime } = await connect();
     const missing = await rejection(runtime.restartProcess('nobody'), 'RUNTIME_CALL_FAILED');
     expect(missing.message).toContain('PROCESS_NOT_FOUND');
-    const { runtime: viewer } = await connect(certs.viewer);
+    const { runtime: viewer } = await connect(labRuntime!.certs.viewer);
     await rejection(viewer.stopProcess('worker'), 'RUNTIME_PERMISSION_DENIED');
     // Reading is what a viewer may do.
     expect(await first(viewer.streamMetrics(0), 1)).toHaveLength(1);
