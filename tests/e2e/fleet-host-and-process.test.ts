@@ -1,20 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiClient, FleetProcess } from '../../electron/contract';
-import { makeBundleKit, type BundleKit } from '../support/bundle-kit';
 import { cspViolations } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
-import {
-  addLabHost,
-  buildRealNodeBundle,
-  queryStore,
-  startInstallBackend,
-  stopInstalledRuntime,
-  VAULT_PASSPHRASE,
-} from '../support/install-lab';
-import { hostTree, type HostTree } from '../support/release-lab';
+import { startInstallBackend, VAULT_PASSPHRASE } from '../support/install-lab';
+import { installLabFleet, openLabFleet } from '../support/lab-fleet';
+import type { HostTree } from '../support/release-lab';
+import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import type { TestHost } from '../support/test-hosts/test-hosts';
 import { useTestLab } from '../support/test-hosts/use-test-lab';
@@ -37,7 +31,6 @@ const INSTALL = 'hostpage';
 const HOST_NAME = 'page-a';
 const waitFor = makeWaitFor({ timeoutMs: 90_000, pollMs: 250 });
 
-let kit: BundleKit;
 let host: TestHost;
 let tree: HostTree;
 let hostId = 0;
@@ -47,49 +40,25 @@ let url = '';
 let api: ApiClient;
 const problems: string[] = [];
 
-beforeAll(async () => {
-  const { lab } = labRef;
-  [kit, host] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' })]);
-  const bundle = await buildRealNodeBundle(kit, 'hostpage');
-  const backend = await startInstallBackend(dataDir, { fleetLinks: false });
-  try {
-    await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
-    await addLabHost(backend, host, HOST_NAME);
-    tree = hostTree(path.join(tmp.path, HOST_NAME));
-    const installFile = path.join(tmp.path, 'install.yaml');
-    fs.writeFileSync(
-      installFile,
-      [
-        `name: ${INSTALL}`,
-        `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`,
-        'environment: development',
-        'config:',
-        '  - values: { install: { health_timeout_seconds: 90 } }',
-        'hosts:',
-        `  - name: ${HOST_NAME}`,
-        '    role: both',
-        `    config: { values: { install: ${JSON.stringify(tree.values)} } }`,
-      ].join('\n'),
-    );
-    const applied = await backend.installs.apply(installFile);
-    expect(applied.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST_NAME, 'installed']]);
-  } finally {
-    await backend.close();
-  }
-  hostId = queryStore<{ id: number }>(dataDir, 'SELECT id FROM hosts WHERE name = ?', HOST_NAME)[0]!.id;
-  session = await openWebModeSession({ dataDir, env: { SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE }, problems, uiTimeoutMs: 60_000 });
-  ({ page, url } = session);
-  api = await connectApiClient(url);
-}, 400_000);
-
-afterAll(async () => {
-  const { lab } = labRef;
-  api?.close();
-  await session?.close();
-  if (host && tree) await stopInstalledRuntime(lab, host, tree.root).catch(() => undefined);
-  kit?.remove();
-  tmp.remove();
-}, 120_000);
+setUpSuite(
+  async (defer) => {
+    defer(tmp.remove);
+    const fleet = await openLabFleet(defer, labRef.lab, { dir: tmp.path, bundleName: 'hostpage', hostNames: [HOST_NAME] });
+    ({ host, tree } = fleet.hosts[0]!);
+    const backend = await startInstallBackend(dataDir, { fleetLinks: false });
+    try {
+      hostId = (await installLabFleet(backend, fleet, { install: INSTALL })).hostIds[0]!;
+    } finally {
+      await backend.close();
+    }
+    session = await openWebModeSession({ dataDir, env: { SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE }, problems, uiTimeoutMs: 60_000 });
+    defer(() => session.close());
+    ({ page, url } = session);
+    api = await connectApiClient(url);
+    defer(() => api.close());
+  },
+  { setUpMs: 400_000, undoMs: 120_000 },
+);
 
 /** Whether a pid is a live process on the host. */
 async function aliveOnHost(pid: number): Promise<boolean> {

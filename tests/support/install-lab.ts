@@ -130,8 +130,8 @@ function fileInstalls(api: ApiClient): FileInstalls {
   };
 }
 
-/** Adds a lab host to the inventory (key login; the sudo password when it has one), pins its key, probes it. */
-export async function addLabHost(backend: LabBackend, host: TestHost, name: string): Promise<void> {
+/** Adds a lab host to the inventory (key login; the sudo password when it has one), pins its key, probes it; answers its host id. */
+export async function addLabHost(backend: LabBackend, host: TestHost, name: string): Promise<number> {
   const added = await backend.api.call('hosts.add', {
     name,
     address: host.address,
@@ -142,6 +142,7 @@ export async function addLabHost(backend: LabBackend, host: TestHost, name: stri
   });
   await backend.api.call('hosts.trust', { hostId: added.id, fingerprint: host.hostKeyFingerprint });
   await backend.api.call('hosts.probe', { hostId: added.id });
+  return added.id;
 }
 
 /**
@@ -270,10 +271,18 @@ export const TEST_LINK_TIMING: Partial<LinkTiming> = {
   rereadInstallsMs: 500,
 };
 
-/** Writes `install.yaml` in `dir`: one host in role both, its install paths under its own tree (release-lab hostTree's values). */
-export function writeOneHostInstallFile(
+/**
+ * Writes `install.yaml` in `dir`: each host in role both, its install paths under its own tree
+ * (release-lab hostTree's values), `values` added to the install's config.
+ */
+export function writeLabInstallFile(
   dir: string,
-  install: { name: string; bundle: BuiltBundle; host: string; installValues: Record<string, unknown> },
+  install: {
+    name: string;
+    bundle: BuiltBundle;
+    values?: Record<string, unknown>;
+    hosts: ReadonlyArray<{ name: string; installValues: Record<string, unknown> }>;
+  },
 ): string {
   const file = path.join(dir, 'install.yaml');
   fs.writeFileSync(
@@ -283,11 +292,13 @@ export function writeOneHostInstallFile(
       `bundle: ${install.bundle.manifest.name}@${install.bundle.manifest.version}`,
       'environment: development',
       'config:',
-      '  - values: { install: { health_timeout_seconds: 90 } }',
+      `  - values: ${JSON.stringify({ install: { health_timeout_seconds: 90 }, ...install.values })}`,
       'hosts:',
-      `  - name: ${install.host}`,
-      '    role: both',
-      `    config: { values: { install: ${JSON.stringify(install.installValues)} } }`,
+      ...install.hosts.flatMap((host) => [
+        `  - name: ${host.name}`,
+        '    role: both',
+        `    config: { values: { install: ${JSON.stringify(host.installValues)} } }`,
+      ]),
     ].join('\n'),
   );
   return file;

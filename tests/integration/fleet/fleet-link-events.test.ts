@@ -5,22 +5,14 @@
 // lines once the link is back (read from the runtime's ring), and the runtime's events
 // are whole across the cut: nothing lost, nothing twice.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runtimeIdFor } from '../../../agents-runtime/src/daemon/daemon-lock';
 import type { FleetEvent, FleetLink } from '../../../electron/contract';
-import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import {
-  addLabHost,
-  buildRealNodeBundle,
-  queryStore,
-  startInstallBackend,
-  TEST_LINK_TIMING,
-  writeOneHostInstallFile,
-  stopInstalledRuntime,
-  type LabBackend,
-} from '../../support/install-lab';
-import { hostTree, type HostTree } from '../../support/release-lab';
+import { queryStore, startInstallBackend, TEST_LINK_TIMING, type LabBackend } from '../../support/install-lab';
+import { installLabFleet, openLabFleet } from '../../support/lab-fleet';
+import type { HostTree } from '../../support/release-lab';
 import { instanceLeaders } from '../../support/runtime-daemon-harness';
+import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
@@ -34,7 +26,6 @@ const HOST = 'ev-a';
 const TIMING = TEST_LINK_TIMING;
 const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 100 });
 
-let kit: BundleKit;
 let backend: LabBackend;
 let host: TestHost;
 let tree: HostTree;
@@ -68,27 +59,17 @@ function sequencesByRun(): Map<string, number[]> {
   return runs;
 }
 
-beforeAll(async () => {
-  const { lab } = labRef;
-  [kit, host] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' })]);
-  const bundle = await buildRealNodeBundle(kit, 'events');
-  backend = await startInstallBackend(dataDir, { fleetLinks: true, linkTiming: TIMING });
-  await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
-  await addLabHost(backend, host, HOST);
-  tree = hostTree(path.join(tmp.path, HOST));
-  const installFile = writeOneHostInstallFile(tmp.path, { name: INSTALL, bundle, host: HOST, installValues: tree.values });
-  const applied = await backend.installs.apply(installFile);
-  expect(applied.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST, 'installed']]);
-}, 300_000);
-
-afterAll(async () => {
-  const { lab } = labRef;
-  await backend?.close();
-  if (host) await lab.exec(host, 'ip link set eth0 up').catch(() => undefined);
-  if (host && tree) await stopInstalledRuntime(lab, host, tree.root).catch(() => undefined);
-  kit?.remove();
-  tmp.remove();
-}, 120_000);
+setUpSuite(
+  async (defer) => {
+    defer(tmp.remove);
+    const fleet = await openLabFleet(defer, labRef.lab, { dir: tmp.path, bundleName: 'events', hostNames: [HOST] });
+    ({ host, tree } = fleet.hosts[0]!);
+    backend = await startInstallBackend(dataDir, { fleetLinks: true, linkTiming: TIMING });
+    defer(() => backend.close());
+    await installLabFleet(backend, fleet, { install: INSTALL });
+  },
+  { setUpMs: 300_000, undoMs: 120_000 },
+);
 
 describe('fleet events through the backend and its links', () => {
   it("records the link coming up and what the host's runtime reports, with the install and host named", async () => {

@@ -6,28 +6,18 @@
 // backend started with the vault locked: offline with the reason, online once unlocked.
 // Consumers run on a link while it is up; a failing one turns it degraded, not offline.
 // Another process (the command line) uninstalling a host: its link stops too.
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { FleetLink, FleetLinkChange } from '../../../electron/contract';
 import { ApiError } from '../../../electron/contract';
-import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { createFleetLinks } from '../../../electron/backend/fleet/link/fleet-links';
 import type { FleetLinks, LinkConsumer, LinkState } from '../../../electron/backend/fleet/link/link-types';
 import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 import { createRepositories } from '../../../electron/backend/store/repositories';
-import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import {
-  addLabHost,
-  buildRealNodeBundle,
-  startInstallBackend,
-  TEST_LINK_TIMING,
-  stopInstalledRuntime,
-  VAULT_PASSPHRASE,
-  type LabBackend,
-} from '../../support/install-lab';
-import { hostTree, type HostTree } from '../../support/release-lab';
+import { startInstallBackend, TEST_LINK_TIMING, VAULT_PASSPHRASE, type LabBackend } from '../../support/install-lab';
+import { installLabFleet, openLabFleet } from '../../support/lab-fleet';
+import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
@@ -41,13 +31,8 @@ const INSTALL = 'linklab';
 const TIMING = TEST_LINK_TIMING;
 const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 100 });
 
-let kit: BundleKit;
-let bundle: BuiltBundle;
 let backend: LabBackend | null = null;
 let hostA: TestHost;
-let hostB: TestHost;
-let treeA: HostTree;
-let treeB: HostTree;
 let installFile: string;
 const changes: FleetLinkChange[] = [];
 let unsubscribe: (() => Promise<void>) | null = null;
@@ -81,47 +66,20 @@ function linkIn(hostName: string, state: FleetLink['state']): Promise<FleetLink>
 const statesOf = (from: number, hostName: string): FleetLink['state'][] =>
   changes.slice(from).flatMap((c) => (c.hostName === hostName ? [c.state] : []));
 
-beforeAll(async () => {
-  const { lab } = labRef;
-  [kit, hostA, hostB] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' }), lab.addSshHost({ login: 'root-key' })]);
-  bundle = await buildRealNodeBundle(kit, 'links');
-  const api = (await startBackend()).api;
-  await follow(api);
-  await backend!.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
-  await addLabHost(backend!, hostA, 'link-a');
-  await addLabHost(backend!, hostB, 'link-b');
-  treeA = hostTree(path.join(tmp.path, 'link-a'));
-  treeB = hostTree(path.join(tmp.path, 'link-b'));
-  installFile = path.join(tmp.path, 'install.yaml');
-  fs.writeFileSync(
-    installFile,
-    [
-      `name: ${INSTALL}`,
-      `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`,
-      'environment: development',
-      'config:',
-      '  - values: { install: { health_timeout_seconds: 90 } }',
-      'hosts:',
-      '  - name: link-a',
-      '    role: both',
-      `    config: { values: { install: ${JSON.stringify(treeA.values)} } }`,
-      '  - name: link-b',
-      '    role: both',
-      `    config: { values: { install: ${JSON.stringify(treeB.values)} } }`,
-    ].join('\n'),
-  );
-}, 240_000);
-
-afterAll(async () => {
-  const { lab } = labRef;
-  await unsubscribe?.().catch(() => undefined);
-  await backend?.close();
-  if (hostA) await lab.exec(hostA, 'ip link set eth0 up').catch(() => undefined);
-  if (hostA) await stopInstalledRuntime(lab, hostA, treeA.root).catch(() => undefined);
-  if (hostB) await stopInstalledRuntime(lab, hostB, treeB.root).catch(() => undefined);
-  kit?.remove();
-  tmp.remove();
-}, 120_000);
+setUpSuite(
+  async (defer) => {
+    defer(tmp.remove);
+    const fleet = await openLabFleet(defer, labRef.lab, { dir: tmp.path, bundleName: 'links', hostNames: ['link-a', 'link-b'] });
+    hostA = fleet.hosts[0]!.host;
+    const api = (await startBackend()).api;
+    defer(() => backend?.close());
+    await follow(api);
+    defer(() => unsubscribe?.());
+    // Applied by the first case, which sees the links start.
+    ({ installFile } = await installLabFleet(backend!, fleet, { install: INSTALL, apply: false }));
+  },
+  { setUpMs: 240_000, undoMs: 120_000 },
+);
 
 describe("the fleet's links", () => {
   it('has none before anything is installed, and one online link per host once the install is applied', async () => {

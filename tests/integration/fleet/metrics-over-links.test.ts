@@ -4,24 +4,14 @@
 // FIN, no RST: only the keepalive can tell) and comes back: the link goes offline then
 // online, and the 1 s series over the cut holds every sample the runtime took, once, in order.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FleetLink, FleetLinkChange, LiveSample } from '../../../electron/contract';
 import { openRuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
 import type { MetricSample__Output } from '../../../agents-runtime/src/wire';
-import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import {
-  addLabHost,
-  buildRealNodeBundle,
-  operatorTlsOf,
-  queryStore,
-  startInstallBackend,
-  TEST_LINK_TIMING,
-  writeOneHostInstallFile,
-  stopInstalledRuntime,
-  type LabBackend,
-} from '../../support/install-lab';
+import { operatorTlsOf, startInstallBackend, TEST_LINK_TIMING, type LabBackend } from '../../support/install-lab';
+import { installLabFleet, openLabFleet } from '../../support/lab-fleet';
 import { openLabSession } from '../../support/lab-session';
-import { hostTree, type HostTree } from '../../support/release-lab';
+import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
@@ -39,10 +29,8 @@ const TIMING = TEST_LINK_TIMING;
 const waitFor = makeWaitFor({ timeoutMs: 90_000, pollMs: 100 });
 const CUT_MS = 60_000;
 
-let kit: BundleKit;
 let backend: LabBackend;
 let host: TestHost;
-let tree: HostTree;
 let hostId: number;
 
 const second = (ms: number): number => Math.floor(ms / 1000) * 1000;
@@ -75,28 +63,17 @@ async function ringSamples(sinceMs: number, untilMs: number): Promise<MetricSamp
   }
 }
 
-beforeAll(async () => {
-  const { lab } = labRef;
-  [kit, host] = await Promise.all([makeBundleKit(), lab.addSshHost({ login: 'root-key' })]);
-  const bundle = await buildRealNodeBundle(kit, 'metrics');
-  backend = await startInstallBackend(dataDir, { fleetLinks: true, linkTiming: TIMING });
-  await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
-  await addLabHost(backend, host, HOST_NAME);
-  hostId = queryStore<{ id: number }>(dataDir, 'SELECT id FROM hosts WHERE name = ?', HOST_NAME)[0]!.id;
-  tree = hostTree(path.join(tmp.path, HOST_NAME));
-  const installFile = writeOneHostInstallFile(tmp.path, { name: INSTALL, bundle, host: HOST_NAME, installValues: tree.values });
-  const applied = await backend.installs.apply(installFile);
-  expect(applied.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST_NAME, 'installed']]);
-}, 300_000);
-
-afterAll(async () => {
-  const { lab } = labRef;
-  await backend?.close();
-  if (host) await lab.exec(host, 'ip link set eth0 up').catch(() => undefined);
-  if (host) await stopInstalledRuntime(lab, host, tree.root).catch(() => undefined);
-  kit?.remove();
-  tmp.remove();
-}, 120_000);
+setUpSuite(
+  async (defer) => {
+    defer(tmp.remove);
+    const fleet = await openLabFleet(defer, labRef.lab, { dir: tmp.path, bundleName: 'metrics', hostNames: [HOST_NAME] });
+    host = fleet.hosts[0]!.host;
+    backend = await startInstallBackend(dataDir, { fleetLinks: true, linkTiming: TIMING });
+    defer(() => backend.close());
+    hostId = (await installLabFleet(backend, fleet, { install: INSTALL })).hostIds[0]!;
+  },
+  { setUpMs: 300_000, undoMs: 120_000 },
+);
 
 describe("an installed host's metrics through its link", () => {
   it(

@@ -10,17 +10,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ApiError, type ApiClient, type FleetLogFollowPayload, type FleetProcessTable } from '../../../electron/contract';
-import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import {
-  addLabHost,
-  buildRealNodeBundle,
-  queryStore,
-  startInstallBackend,
-  stopInstalledRuntime,
-  VAULT_PASSPHRASE,
-  type LabBackend,
-} from '../../support/install-lab';
-import { labInstallYaml } from '../../support/lab-install-definition';
+import { queryStore, startInstallBackend, VAULT_PASSPHRASE, type LabBackend } from '../../support/install-lab';
+import { installLabFleet, openLabFleet } from '../../support/lab-fleet';
+import type { HostTree } from '../../support/release-lab';
 import { runSutazaiAsync } from '../../support/run-sutazai';
 import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
@@ -33,11 +25,9 @@ const tmp = makeTempDir('sutazai-process-control-');
 const dataDir = path.join(tmp.path, 'data');
 const HOST = 'ctl-host';
 const INSTALL = 'ctl';
-const base = path.join(tmp.path, HOST);
-const logDir = path.join(base, 'log');
 const waitFor = makeWaitFor({ timeoutMs: 120_000, pollMs: 250 });
-let kit: BundleKit;
 let host: TestHost;
+let tree: HostTree;
 let backend: LabBackend;
 let hostId = 0;
 let installFile = '';
@@ -52,34 +42,13 @@ setUpSuite(
   async (defer) => {
     defer(tmp.remove);
     fs.mkdirSync(dataDir, { recursive: true });
-    [kit, host] = await Promise.all([makeBundleKit(), labRef.lab.addSshHost({ login: 'root-key' })]);
-    defer(kit.remove);
-    defer(() => stopInstalledRuntime(labRef.lab, host, path.join(base, 'opt')));
-    const bundle = await buildRealNodeBundle(kit, 'process-control');
+    const fleet = await openLabFleet(defer, labRef.lab, { dir: tmp.path, bundleName: 'process-control', hostNames: [HOST] });
+    ({ host, tree } = fleet.hosts[0]!);
     backend = await startInstallBackend(dataDir);
     defer(() => backend.close());
-    await backend.bundles.import(bundle.file, { trustKey: kit.key.fingerprint });
-    await addLabHost(backend, host, HOST);
-    fs.writeFileSync(path.join(tmp.path, 'paths.yaml'), labInstallYaml(base));
-    installFile = path.join(tmp.path, 'install.yaml');
-    fs.writeFileSync(
-      installFile,
-      [
-        `name: ${INSTALL}`,
-        `bundle: ${bundle.file}`,
-        'environment: development',
-        'config:',
-        '  - values:',
-        '      agents: { replicas_per_host: 2 }',
-        '  - file: paths.yaml',
-        'hosts:',
-        `  - name: ${HOST}`,
-        '    role: both',
-      ].join('\n'),
-    );
-    const applied = await backend.installs.apply(installFile);
-    expect(applied.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST, 'installed']]);
-    hostId = (await api().call('hosts.find', { host: HOST })).host.id;
+    const installed = await installLabFleet(backend, fleet, { install: INSTALL, values: { agents: { replicas_per_host: 2 } } });
+    installFile = installed.installFile;
+    hostId = installed.hostIds[0]!;
   },
   { setUpMs: 300_000, undoMs: 120_000 },
 );
@@ -96,7 +65,7 @@ function agentOf(table: FleetProcessTable) {
 
 const table = () => api().call('fleet.processes', { hostId });
 
-const agentLog = () => path.join(logDir, 'agent-1.log');
+const agentLog = () => path.join(tree.logDir, 'agent-1.log');
 /** A line as the runtime's stamper writes it. */
 const stamped = (at: Date, text: string | Buffer) =>
   Buffer.concat([Buffer.from(`${at.toISOString()} out `), Buffer.isBuffer(text) ? text : Buffer.from(text), Buffer.from('\n')]);
@@ -192,7 +161,7 @@ describe('start, stop, restart and scale', () => {
     const after = agentOf(await agentsRunning(3));
     expect(after.replicas).toBe(3);
     // The manifest the apply wrote on the host says so too.
-    const manifest = parse(fs.readFileSync(path.join(base, 'opt', 'current', 'etc', 'manifest.yaml'), 'utf8')) as {
+    const manifest = parse(fs.readFileSync(path.join(tree.root, 'current', 'etc', 'manifest.yaml'), 'utf8')) as {
       processes: Array<{ name: string; replicas?: number }>;
     };
     expect(manifest.processes.map((p) => [p.name, p.replicas ?? 1])).toEqual([
