@@ -407,6 +407,8 @@ export const InstallHealthSchema = z.object({
       healthy: z.boolean(),
       /** Why the runtime could not be asked. */
       error: ApiErrorBodySchema.nullable(),
+      /** How it was asked: through the host's fleet link (up), or a connection of the check's own and why (null: not asked). */
+      via: z.object({ kind: z.enum(['fleet-link', 'own-connection']), note: z.string() }).nullable(),
       runtime: z.object({ version: z.string(), bundleVersion: z.string(), uptimeMs: z.number().nonnegative() }).nullable(),
       processes: z.array(RuntimeProcessSchema),
     }),

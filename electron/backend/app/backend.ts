@@ -264,6 +264,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     now,
     ...(config.configDir !== undefined ? { configDir: config.configDir } : {}),
     ...(config.configEnv !== undefined ? { env: config.configEnv } : {}),
+    // A manifest sent to a running runtime goes through the host's link when it is up.
+    ...(linksOn ? { links: fleetLinks } : {}),
     logger,
   });
   // After every apply, rollback and uninstall (files, jobs, operations alike) the links follow the record.
@@ -292,7 +294,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     installOperations,
     installRecords: repos.installRecords,
     installHealth: (name: string) =>
-      checkInstalledHealth({ hosts: repos.hosts, hostKeys: repos.hostKeys, vault, installs: repos.installs, now }, name),
+      checkInstalledHealth(
+        { hosts: repos.hosts, hostKeys: repos.hostKeys, vault, installs: repos.installs, links: linksOn ? fleetLinks : null, now },
+        name,
+      ),
     prometheusTargets: (name: string) => prometheusTargetsOf({ hosts: repos.hosts, installs: repos.installs }, name),
     wizard: createWizardDrafts({ drafts: repos.wizardDrafts, bundles: repos.bundles, hosts: repos.hosts, now }),
     now,

@@ -45,6 +45,8 @@ function HealthHosts({ health }: { health: InstallHealth }) {
           data-host-name={host.host}
           data-healthy={String(host.healthy)}
           data-reachable={String(host.reachable)}
+          data-via={host.via?.kind}
+          title={host.via?.note}
         >
           <strong className="host-name">{host.host}</strong>{' '}
           {host.error ? (

@@ -159,6 +159,11 @@ export function createFleetLinks(options: FleetLinksOptions): FleetLinks {
       if (!link) throw hostNotLinkedError(hostId);
       return link.connection();
     },
+    async openChannel(hostId, channel) {
+      const link = links.get(hostId);
+      if (!link) throw hostNotLinkedError(hostId);
+      return openRuntimeConnection({ session: link.session(), ...channel });
+    },
     refresh() {
       // One at a time, in order: two applies finishing together leave the links of the later one's record.
       refreshing = refreshing.then(reconcile, reconcile);

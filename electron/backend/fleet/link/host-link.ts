@@ -68,6 +68,8 @@ export interface HostLink {
   state(): LinkState;
   /** The connection while online or degraded; FLEET_LINK_DOWN otherwise. */
   connection(): RuntimeConnection;
+  /** The SSH session the connection runs through, on the same terms. */
+  session(): SshSession;
   /** Stops for good: consumers aborted, everything closed. `final`: the last state to report (a removed host's), or none. */
   stop(final: ApiError | null): Promise<void>;
 }
@@ -226,6 +228,12 @@ export function startHostLink(deps: HostLinkDeps): HostLink {
     }
   }
 
+  function up(): OpenedLink {
+    const state = snapshot(current!);
+    if (live === null || (state.state !== 'online' && state.state !== 'degraded')) throw linkDownError(state);
+    return live;
+  }
+
   set('connecting', null);
   const running = run().catch((error: unknown) => {
     // The loop catches what it expects; anything else must not leave the link looking alive.
@@ -236,11 +244,8 @@ export function startHostLink(deps: HostLinkDeps): HostLink {
   return {
     target,
     state: () => snapshot(current!),
-    connection() {
-      const state = snapshot(current!);
-      if (live === null || (state.state !== 'online' && state.state !== 'degraded')) throw linkDownError(state);
-      return live.connection;
-    },
+    connection: () => up().connection,
+    session: () => up().session,
     async stop(final) {
       if (final === null) silenced = true;
       stopping.abort();

@@ -1,5 +1,5 @@
 import type { ApiError } from '../../../contract';
-import type { RuntimeConnection } from '../runtime-connection';
+import type { RuntimeConnection, RuntimeTls } from '../runtime-connection';
 
 /**
  * The shapes the fleet's parts agree on (issue 12): one link per installed host
@@ -57,8 +57,23 @@ export interface FleetLinks {
    * connection.
    */
   connection(hostId: number): RuntimeConnection;
+  /**
+   * A further runtime connection through the link's SSH connection, with a certificate of
+   * the caller's: for a call the link's operator certificate may not make (the install
+   * engine's UpdateManifest, an admin call). The caller closes it; closing it leaves the
+   * link as it was. Refused as `connection()` is while the link is not up.
+   */
+  openChannel(hostId: number, channel: LinkChannel): Promise<RuntimeConnection>;
   /** Reads the installs from the store again: starts links for new install hosts, stops those of removed ones. */
   refresh(): Promise<void>;
   /** Stops every link (consumers aborted, channel, tunnel and SSH session closed). Idempotent. */
   close(): Promise<void>;
+}
+
+/** Where and as whom a further connection over a link reaches the runtime. */
+export interface LinkChannel {
+  tls: RuntimeTls;
+  runtimeAddress: string;
+  runtimePort: number;
+  callTimeoutMs: number;
 }

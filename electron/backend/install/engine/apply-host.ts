@@ -13,7 +13,7 @@ import type { BundleResolver, ResolvedBundle } from './bundle-resolution';
 import { STEPS, SWITCH_STEPS, type HostApplyResult, type InstallEvent, type StepName, type StepOutcome } from './install-steps';
 import { recordRelease, type RecordReleaseDeps } from './record-release';
 import type { Limiter, Rollout } from './rollout';
-import { HOST_STEPS, type HostStepName, type StepRun } from './run-host-steps';
+import { HOST_STEPS, type HostStepName, type RuntimeLinks, type StepRun } from './run-host-steps';
 import { pathsBeforeStep } from './step-paths';
 
 /**
@@ -51,6 +51,8 @@ export interface ApplyRun {
   slots: Limiter;
   /** Set in a rolling upgrade: the switch steps wait for the host's turn. */
   rollout: Rollout | null;
+  /** The fleet's links (a serving backend's), which a reload goes through when the host's is up; null without. */
+  links: RuntimeLinks | null;
   /** Logs in to a host and looks at it: what it has, and which of its steps are done. */
   prepare(entry: InstallHostEntry, row: HostRow): Promise<PreparedHost>;
 }
@@ -191,6 +193,7 @@ export async function applyHost(
               bundle,
               ca: operator.ca,
               operatorTls: operator.tls,
+              links: run.links,
               signal,
               onUpload: (progress) => {
                 const now = Date.now();

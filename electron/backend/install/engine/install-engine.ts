@@ -27,6 +27,7 @@ import { currentJob } from '../jobs/job-context';
 import { DEFAULT_FREE_SPACE_MARGIN_BYTES, prepareHost, type PrepareContext } from '../plan/prepare-host';
 import { coreEndpointFor } from '../render/listen-addresses';
 import { applyHost, type ApplyRun } from './apply-host';
+import type { RuntimeLinks } from './run-host-steps';
 import { createBundleResolver, type ResolvedBundle } from './bundle-resolution';
 import { downgradeRefusedError, releasesNewerThan } from './downgrade';
 import type { ApplyResult, HostPlan, InstallEvent, InstallPlan, RollbackResult, UninstallResult } from './install-steps';
@@ -52,6 +53,8 @@ export interface InstallEngineDeps extends TargetDeps {
   env?: Readonly<Record<string, string | undefined>>;
   connectTimeoutMs?: number;
   freeSpaceMarginBytes?: number;
+  /** A serving backend's fleet links: a manifest sent to a running runtime goes through the host's when it is up. */
+  links?: RuntimeLinks;
   logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
@@ -253,6 +256,7 @@ export function createInstallEngine(deps: InstallEngineDeps): InstallEngine {
       snapshot: JSON.parse(install.configSnapshot) as Record<string, unknown>,
       slots: createLimiter(concurrency),
       rollout: isRolling(rows, bundle) ? createRollout(rows.length) : null,
+      links: deps.links ?? null,
       prepare: (entry, row) => prepareHost(prepareDeps, contextFor(file, bundle, install, operator, row, core), row, entry),
     };
     const stepDeps = { ...deps, bundles };

@@ -1,5 +1,7 @@
-import { ApiError } from '../../../contract';
-import { openRuntimeConnection, type RuntimeTls } from '../../fleet/runtime-connection';
+import { ApiError, isApiError } from '../../../contract';
+import { linkOffer } from '../../fleet/link/link-offer';
+import type { FleetLinks, LinkChannel } from '../../fleet/link/link-types';
+import { openRuntimeConnection, type RuntimeConnection, type RuntimeTls } from '../../fleet/runtime-connection';
 import type { ManifestReload } from '../plan/manifest-reload';
 import type { InstallCa } from '../../pki/install-ca';
 import { issueServerCertificate } from '../../pki/issue-certificate';
@@ -28,6 +30,8 @@ export interface StepContext {
   ca: InstallCa;
   /** The control center's client certificate, for the health check. */
   operatorTls: RuntimeTls;
+  /** The fleet's links in a serving backend, whose SSH connection to the host a reload goes through; null in a process without links. */
+  links: RuntimeLinks | null;
   onUpload(progress: UploadProgress): void;
   signal?: AbortSignal;
 }
@@ -41,6 +45,9 @@ export interface StepRun {
   created: string[];
   upload?: UploadResult;
 }
+
+/** What the steps ask of the fleet's links. */
+export type RuntimeLinks = Pick<FleetLinks, 'state' | 'openChannel'>;
 
 /** The steps that act on the host; connect, check-space and record are the engine's own. */
 export type HostStepName = Exclude<StepName, 'connect' | 'check-space' | 'record'>;
@@ -190,22 +197,58 @@ async function runStart(context: StepContext): Promise<StepRun> {
 // The runtime stops each changed process (its stop grace) before it answers.
 const UPDATE_MANIFEST_TIMEOUT_MS = 180_000;
 
-/** The runtime keeps running: it gets the new manifest and restarts only the processes whose settings changed. */
+/**
+ * The runtime keeps running: it gets the new manifest and restarts only the processes whose
+ * settings changed. Sent through the host's fleet link when it is up (its SSH connection,
+ * with this apply's admin certificate: the link's own channel is the operator's, and
+ * UpdateManifest is an admin call), else through this apply's own SSH connection; the
+ * step's output says which. A link lost in the middle is no failure of the runtime's: the
+ * manifest goes again over the apply's connection, and the runtime, comparing it with
+ * what it runs by then, does only what is left.
+ */
 async function runReload(context: StepContext, reload: ManifestReload): Promise<StepRun> {
   const { host } = context;
-  const connection = await openRuntimeConnection({
-    session: host.session,
+  const channel: LinkChannel = {
     runtimeAddress: host.config.runtime.listen_address,
     runtimePort: host.config.runtime.grpc_port,
     tls: context.operatorTls,
     callTimeoutMs: UPDATE_MANIFEST_TIMEOUT_MS,
-  });
-  try {
-    await connection.updateManifest(host.manifest.text);
-  } finally {
-    await connection.close();
+  };
+  const send = async (connection: RuntimeConnection): Promise<void> => {
+    try {
+      await connection.updateManifest(host.manifest.text);
+    } finally {
+      await connection.close();
+    }
+  };
+  const offer = linkOffer(context.links, host.row.id, context.installName);
+  let why = offer.usable ? '' : offer.why;
+  if (offer.usable) {
+    const viaLink = await offer.links.openChannel(host.row.id, channel).catch((error: unknown) => {
+      why = `the fleet link could not open a channel (${messageOf(error)})`;
+      return null;
+    });
+    if (viaLink !== null) {
+      try {
+        await send(viaLink);
+        return reloaded(reload, `sent over the fleet link of ${host.row.name} (its SSH connection)`);
+      } catch (error) {
+        // The runtime's own answer (a refusal, a bad manifest) is the step's; only a lost line is tried again.
+        if (!isApiError(error) || error.code !== 'RUNTIME_UNREACHABLE') throw error;
+        why = `the fleet link failed while sending (${error.message})`;
+      }
+    }
   }
-  return { detail: reload.detail, output: reload.detail, created: [] };
+  await send(await openRuntimeConnection({ session: host.session, ...channel }));
+  return reloaded(reload, `sent over this apply's own SSH connection to ${host.row.name}: ${why}`);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function reloaded(reload: ManifestReload, via: string): StepRun {
+  return { detail: reload.detail, output: `${reload.detail}\nUpdateManifest ${via}`, created: [] };
 }
 
 async function runHealth(context: StepContext): Promise<StepRun> {
