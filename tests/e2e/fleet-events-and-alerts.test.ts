@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent__Output } from '../../agents-runtime/src/wire';
 import { createFleetEventLog, type FleetEventInput } from '../../electron/backend/fleet/events/fleet-event-log';
 import type { LinkTarget } from '../../electron/backend/fleet/link/link-types';
-import { createHostsRepo } from '../../electron/backend/store/hosts-repo';
 import { openStore } from '../../electron/backend/store/open-store';
 import { visibleText, type ApiClient } from '../../electron/contract';
 import { cspViolations } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
+import { addStandInHost } from '../support/stand-in-rows';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { makeWaitFor } from '../support/wait-for';
@@ -123,27 +123,9 @@ describe('the Events timeline and the Alerts list, end to end', () => {
       dataDir = dir.path;
       const store = openStore({ dataDir });
       try {
-        const hosts = createHostsRepo(store.db);
-        const add = (name: string, address: string) =>
-          hosts.insertSsh(
-            {
-              name,
-              address,
-              port: 22,
-              user: 'root',
-              authMethod: 'agent',
-              keyPath: null,
-              secretId: null,
-              sudoSecretId: null,
-              jumpHostId: null,
-              role: null,
-              labels: [],
-            },
-            1,
-          ).id;
         // TEST-NET-2: never reached (no install records them, so no link is opened).
-        alpha = { installName: 'prod', hostId: add('alpha', '198.51.100.1'), hostName: 'alpha' };
-        beta = { installName: 'prod', hostId: add('beta', '198.51.100.2'), hostName: 'beta' };
+        alpha = { installName: 'prod', hostId: addStandInHost(store.db, 'alpha', '198.51.100.1').id, hostName: 'alpha' };
+        beta = { installName: 'prod', hostId: addStandInHost(store.db, 'beta', '198.51.100.2').id, hostName: 'beta' };
       } finally {
         store.close();
       }

@@ -1,10 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { HostRole } from '../../electron/contract';
 import { loadInstallConfig } from '../../electron/backend/config/load-install-config';
-import { createBundleKeysRepo } from '../../electron/backend/store/bundle-keys-repo';
-import { createBundlesRepo } from '../../electron/backend/store/bundles-repo';
-import { createHostsRepo } from '../../electron/backend/store/hosts-repo';
 import { createInstallsRepo, type InstallHostState } from '../../electron/backend/store/installs-repo';
+import { addStandInHost, seedStandInBundle } from './stand-in-rows';
 
 /**
  * Installs as the store records them after an apply (hosts, roles, states, each host's
@@ -23,51 +21,30 @@ export interface RecordedInstallSeed {
     address?: string;
     role?: HostRole;
     state?: InstallHostState;
+    /** The host's own configuration layer (YAML), merged over the install's. */
+    layer?: string;
   }>;
 }
 
 export function seedRecordedInstalls(db: Database.Database, installs: readonly RecordedInstallSeed[]): void {
-  const fingerprint = `SHA256:${'A'.repeat(43)}`;
-  createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-  const bundleId = createBundlesRepo(db).insert({
-    name: 'sutazai',
-    version: '0.1.0',
-    signerFingerprint: fingerprint,
-    manifest: '{}',
-    fileSha256: 'a'.repeat(64),
-    size: 10,
-    path: 'bundles/x',
-    importedAt: 1,
-  });
-  const hostsRepo = createHostsRepo(db);
+  const bundleId = seedStandInBundle(db);
+  for (const install of installs) recordInstall(db, bundleId, install);
+}
+
+/** Records one install of the bundle `bundleId`, each host with the configuration an apply would have merged for it. */
+export function recordInstall(db: Database.Database, bundleId: number, install: RecordedInstallSeed): void {
   const installsRepo = createInstallsRepo(db);
-  for (const install of installs) {
-    const id = installsRepo.insert(
-      { name: install.name, bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null },
-      5,
-    );
-    const { config } = loadInstallConfig({ install: [{ name: 'install.yaml', text: install.config ?? '' }] });
-    for (const host of install.hosts) {
-      const hostId =
-        host.hostId ??
-        hostsRepo.insertSsh(
-          {
-            name: host.name!,
-            address: host.address!,
-            port: 22,
-            user: 'root',
-            authMethod: 'agent',
-            keyPath: null,
-            secretId: null,
-            sudoSecretId: null,
-            jumpHostId: null,
-            role: null,
-            labels: [],
-          },
-          1,
-        ).id;
-      installsRepo.upsertHost({ installId: id, hostId, role: host.role ?? 'both', gpu: false, config: JSON.stringify(config) }, 6);
-      if (host.state !== undefined && host.state !== 'planned') installsRepo.setHostState(id, hostId, host.state, 7);
-    }
+  const id = installsRepo.insert(
+    { name: install.name, bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null },
+    5,
+  );
+  for (const host of install.hosts) {
+    const { config } = loadInstallConfig({
+      install: [{ name: 'install.yaml', text: install.config ?? '' }],
+      ...(host.layer ? { host: { name: 'host.yaml', text: host.layer } } : {}),
+    });
+    const hostId = host.hostId ?? addStandInHost(db, host.name!, host.address!).id;
+    installsRepo.upsertHost({ installId: id, hostId, role: host.role ?? 'both', gpu: false, config: JSON.stringify(config) }, 6);
+    if (host.state !== undefined && host.state !== 'planned') installsRepo.setHostState(id, hostId, host.state, 7);
   }
 }

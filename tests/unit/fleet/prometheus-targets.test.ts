@@ -3,62 +3,26 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../../electron/contract';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { prometheusTargetsOf } from '../../../electron/backend/fleet/prometheus-targets';
-import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
-import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { createInstallsRepo } from '../../../electron/backend/store/installs-repo';
 import { openMemoryStore } from '../../support/memory-store';
+import { recordInstall } from '../../support/recorded-installs';
+import { addStandInHost, seedStandInBundle } from '../../support/stand-in-rows';
 
 // Each host's configuration is merged from the shipped defaults and the layers given, as an apply stores it.
 let db: Database.Database;
 let bundleId: number;
 beforeEach(() => {
   db = openMemoryStore();
-  const fingerprint = `SHA256:${'A'.repeat(43)}`;
-  createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-  bundleId = createBundlesRepo(db).insert({
-    name: 'sutazai',
-    version: '0.1.0',
-    signerFingerprint: fingerprint,
-    manifest: '{}',
-    fileSha256: 'a'.repeat(64),
-    size: 10,
-    path: 'bundles/x',
-    importedAt: 1,
-  });
+  bundleId = seedStandInBundle(db);
 });
 afterEach(() => db.close());
 
-function host(name: string, address: string): number {
-  return createHostsRepo(db).insertSsh(
-    {
-      name,
-      address,
-      port: 22,
-      user: 'root',
-      authMethod: 'agent',
-      keyPath: null,
-      secretId: null,
-      sudoSecretId: null,
-      jumpHostId: null,
-      role: null,
-      labels: [],
-    },
-    1,
-  ).id;
-}
+const host = (name: string, address: string): number => addStandInHost(db, name, address).id;
 
 /** An install whose hosts have the defaults merged with `installLayer` and each host's own layer. */
 function install(name: string, installLayer: string, hosts: Array<{ id: number; role: 'core' | 'agent' | 'both'; layer?: string }>): void {
-  const installs = createInstallsRepo(db);
-  const id = installs.insert({ name, bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null }, 5);
-  for (const h of hosts) {
-    const { config } = loadInstallConfig({
-      install: [{ name: 'install.yaml', text: installLayer }],
-      ...(h.layer ? { host: { name: 'host.yaml', text: h.layer } } : {}),
-    });
-    installs.upsertHost({ installId: id, hostId: h.id, role: h.role, gpu: false, config: JSON.stringify(config) }, 6);
-  }
+  recordInstall(db, bundleId, { name, config: installLayer, hosts: hosts.map(({ id, ...h }) => ({ hostId: id, ...h })) });
 }
 
 const deps = () => ({ installs: createInstallsRepo(db), hosts: createHostsRepo(db) });

@@ -4,14 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../../electron/contract';
 import { loadProfiles } from '../../../electron/backend/preflight/load-profiles';
 import { createPreflightService, installedReleaseOf } from '../../../electron/backend/preflight/preflight-service';
-import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
-import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
 import { createFactsRepo } from '../../../electron/backend/store/facts-repo';
 import { createHostReleasesRepo } from '../../../electron/backend/store/host-releases-repo';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { createInstallsRepo } from '../../../electron/backend/store/installs-repo';
 import { createPreflightRepo } from '../../../electron/backend/store/preflight-repo';
 import { openMemoryStore } from '../../support/memory-store';
+import { addStandInHost, seedStandInBundle } from '../../support/stand-in-rows';
 
 const GiB = 1024 ** 3;
 const profiles = loadProfiles(path.resolve(__dirname, '../../../config'));
@@ -49,22 +48,7 @@ let db: Database.Database;
 let hostId: number;
 beforeEach(() => {
   db = openMemoryStore();
-  hostId = createHostsRepo(db).insertSsh(
-    {
-      name: 'core-1',
-      address: '10.0.0.5',
-      port: 22,
-      user: 'root',
-      authMethod: 'agent',
-      keyPath: null,
-      secretId: null,
-      sudoSecretId: null,
-      jumpHostId: null,
-      role: null,
-      labels: [],
-    },
-    1,
-  ).id;
+  hostId = addStandInHost(db, 'core-1', '10.0.0.5').id;
   createFactsRepo(db).save(hostId, facts);
 });
 afterEach(() => db.close());
@@ -90,18 +74,7 @@ describe('preflight of a host this app installed', () => {
   });
 
   it('passes, with a note, the ports its own installed runtime holds', () => {
-    const fingerprint = `SHA256:${'A'.repeat(43)}`;
-    createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-    const bundleId = createBundlesRepo(db).insert({
-      name: 'sutazai',
-      version: '0.1.0',
-      signerFingerprint: fingerprint,
-      manifest: '{}',
-      fileSha256: 'a'.repeat(64),
-      size: 10,
-      path: 'bundles/x',
-      importedAt: 1,
-    });
+    const bundleId = seedStandInBundle(db);
     const installs = createInstallsRepo(db);
     const installId = installs.insert(
       { name: 'lab', bundleId, installFile: '/i.yaml', configSnapshot: '{}', caCert: 'PEM', caKeySecretId: null },

@@ -7,6 +7,7 @@ import { createFactsRepo } from '../../../electron/backend/store/facts-repo';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { createPreflightRepo } from '../../../electron/backend/store/preflight-repo';
 import { openMemoryStore } from '../../support/memory-store';
+import { addStandInHost } from '../../support/stand-in-rows';
 
 const profiles = loadProfiles(path.resolve(__dirname, '../../../config'));
 let db: Database.Database;
@@ -19,22 +20,7 @@ afterEach(() => db.close());
 describe('preflight of a host never probed', () => {
   it('fails its facts check with a remedy a window’s reader can follow: the page’s button, no command line to type', () => {
     const hosts = createHostsRepo(db);
-    const hostId = hosts.insertSsh(
-      {
-        name: 'db-1',
-        address: '10.0.0.5',
-        port: 22,
-        user: 'root',
-        authMethod: 'agent',
-        keyPath: null,
-        secretId: null,
-        sudoSecretId: null,
-        jumpHostId: null,
-        role: null,
-        labels: [],
-      },
-      1,
-    ).id;
+    const hostId = addStandInHost(db, 'db-1', '10.0.0.5').id;
     const report = createPreflightService({
       profiles: () => profiles,
       host: (id) => hosts.get(id)!,

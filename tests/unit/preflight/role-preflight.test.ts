@@ -5,9 +5,10 @@ import type { HostFacts } from '../../../electron/contract';
 import { loadProfiles } from '../../../electron/backend/preflight/load-profiles';
 import { createPreflightService } from '../../../electron/backend/preflight/preflight-service';
 import { profilesForRole, runRolePreflight } from '../../../electron/backend/preflight/role-preflight';
-import { createHostsRepo, type HostRow } from '../../../electron/backend/store/hosts-repo';
+import type { HostRow } from '../../../electron/backend/store/hosts-repo';
 import { createPreflightRepo } from '../../../electron/backend/store/preflight-repo';
 import { openMemoryStore } from '../../support/memory-store';
+import { addStandInHost } from '../../support/stand-in-rows';
 
 const GiB = 1024 ** 3;
 const profiles = loadProfiles(path.resolve(__dirname, '../../../config'));
@@ -48,25 +49,7 @@ const factsOf = new Map<number, HostFacts>();
 
 beforeEach(() => {
   db = openMemoryStore();
-  const hosts = createHostsRepo(db);
-  rows = ['core-1', 'gpu-1', 'small'].map((name, i) =>
-    hosts.insertSsh(
-      {
-        name,
-        address: `10.0.0.${i + 1}`,
-        port: 22,
-        user: 'root',
-        authMethod: 'agent',
-        keyPath: null,
-        secretId: null,
-        sudoSecretId: null,
-        jumpHostId: null,
-        role: null,
-        labels: [],
-      },
-      1,
-    ),
-  );
+  rows = ['core-1', 'gpu-1', 'small'].map((name, i) => addStandInHost(db, name, `10.0.0.${i + 1}`));
   factsOf.set(rows[0]!.id, facts('core-1', 64));
   factsOf.set(rows[1]!.id, facts('gpu-1', 128, 2));
   factsOf.set(rows[2]!.id, facts('gpu-1', 2)); // the same hostname as gpu-1, and too little memory

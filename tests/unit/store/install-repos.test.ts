@@ -1,12 +1,10 @@
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
-import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
 import { createHostReleasesRepo } from '../../../electron/backend/store/host-releases-repo';
-import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { createInstallStepsRepo, STEP_OUTPUT_LIMIT } from '../../../electron/backend/store/install-steps-repo';
 import { createInstallsRepo } from '../../../electron/backend/store/installs-repo';
 import { openMemoryStore } from '../../support/memory-store';
+import { addStandInHost, seedStandInBundle } from '../../support/stand-in-rows';
 
 let db: Database.Database;
 let hostA: number;
@@ -15,38 +13,10 @@ let bundleId: number;
 
 beforeEach(() => {
   db = openMemoryStore();
-  const hosts = createHostsRepo(db);
-  const ssh = (name: string) =>
-    hosts.insertSsh(
-      {
-        name,
-        address: `10.0.0.${name.length}`,
-        port: 22,
-        user: 'root',
-        authMethod: 'agent',
-        keyPath: null,
-        secretId: null,
-        sudoSecretId: null,
-        jumpHostId: null,
-        role: null,
-        labels: [],
-      },
-      1,
-    ).id;
+  const ssh = (name: string) => addStandInHost(db, name, `10.0.0.${name.length}`).id;
   hostA = ssh('a');
   hostB = ssh('bb');
-  const fingerprint = `SHA256:${'A'.repeat(43)}`;
-  createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-  bundleId = createBundlesRepo(db).insert({
-    name: 'sutazai',
-    version: '0.1.0',
-    signerFingerprint: fingerprint,
-    manifest: '{}',
-    fileSha256: 'a'.repeat(64),
-    size: 10,
-    path: 'bundles/x',
-    importedAt: 1,
-  });
+  bundleId = seedStandInBundle(db);
 });
 afterEach(() => db.close());
 

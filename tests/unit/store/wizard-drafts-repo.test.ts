@@ -2,10 +2,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WizardDraftInputSchema, type WizardDraft } from '../../../electron/contract';
-import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { migrations } from '../../../electron/backend/store/migrations';
 import { runMigrations } from '../../../electron/backend/store/run-migrations';
 import { createWizardDraftsRepo } from '../../../electron/backend/store/wizard-drafts-repo';
+import { addStandInHost } from '../../support/stand-in-rows';
 import { makeTempDir } from '../../support/temp-dir';
 
 /**
@@ -36,26 +36,7 @@ afterEach(() => {
 });
 
 function addHosts(db: Database.Database, names: string[]): number[] {
-  const hosts = createHostsRepo(db);
-  return names.map(
-    (name, i) =>
-      hosts.insertSsh(
-        {
-          name,
-          address: `10.0.0.${i + 1}`,
-          port: 22,
-          user: 'root',
-          authMethod: 'agent',
-          keyPath: null,
-          secretId: null,
-          sudoSecretId: null,
-          jumpHostId: null,
-          role: null,
-          labels: [],
-        },
-        1,
-      ).id,
-  );
+  return names.map((name, i) => addStandInHost(db, name, `10.0.0.${i + 1}`).id);
 }
 
 describe('the wizard drafts table', () => {

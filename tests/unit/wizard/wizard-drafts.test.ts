@@ -2,11 +2,11 @@ import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WizardDraftInput } from '../../../electron/contract';
 import { createWizardDrafts } from '../../../electron/backend/wizard/wizard-drafts';
-import { createBundleKeysRepo } from '../../../electron/backend/store/bundle-keys-repo';
 import { createBundlesRepo } from '../../../electron/backend/store/bundles-repo';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { createWizardDraftsRepo } from '../../../electron/backend/store/wizard-drafts-repo';
 import { openMemoryStore } from '../../support/memory-store';
+import { addStandInHost, seedStandInBundle } from '../../support/stand-in-rows';
 
 let db: Database.Database;
 let clock: number;
@@ -25,38 +25,8 @@ function drafts() {
 beforeEach(() => {
   db = openMemoryStore();
   clock = 1_000;
-  const hosts = createHostsRepo(db);
-  hostIds = ['a', 'b'].map(
-    (name, i) =>
-      hosts.insertSsh(
-        {
-          name,
-          address: `10.0.0.${i + 1}`,
-          port: 22,
-          user: 'root',
-          authMethod: 'agent',
-          keyPath: null,
-          secretId: null,
-          sudoSecretId: null,
-          jumpHostId: null,
-          role: null,
-          labels: [],
-        },
-        1,
-      ).id,
-  );
-  const fingerprint = `SHA256:${'A'.repeat(43)}`;
-  createBundleKeysRepo(db).trust({ fingerprint, publicKey: Buffer.alloc(32, 1), label: 'release' }, 1, 'cli');
-  bundleId = createBundlesRepo(db).insert({
-    name: 'sutazai',
-    version: '0.1.0',
-    signerFingerprint: fingerprint,
-    manifest: '{}',
-    fileSha256: 'a'.repeat(64),
-    size: 10,
-    path: 'bundles/x',
-    importedAt: 1,
-  });
+  hostIds = ['a', 'b'].map((name, i) => addStandInHost(db, name, `10.0.0.${i + 1}`).id);
+  bundleId = seedStandInBundle(db);
 });
 afterEach(() => db.close());
 
