@@ -1,0 +1,16 @@
+import type { Migration } from './migration';
+
+export const migration017: Migration = {
+  version: 17,
+  name: 'metric sample journal',
+  up(db) {
+    db.exec(`
+      -- Samples committed since the 1 s tier's chunks were last written: one row per commit
+      -- (about every quarter second while samples come), vals packing (series id, second,
+      -- value) as little-endian float64 triples (metrics/sample-journal.ts). Emptied by the
+      -- flush that writes the chunks; replayed into them by a store that opens after a crash.
+      -- No foreign key: a host removed meanwhile leaves records that replay skips.
+      CREATE TABLE samples_journal (id INTEGER PRIMARY KEY, vals BLOB NOT NULL);
+    `);
+  },
+};
