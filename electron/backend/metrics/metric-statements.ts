@@ -15,9 +15,18 @@ export interface MetricStatements {
   /** The newest minute with 1 s data of any series of a host, as raw rows [t, vals], one per series. */
   newestChunksOfHost: Database.Statement<[{ hostId: number }], [number, Buffer]>;
   upsertMinute: Database.Statement<[number, number, number, number, number, number]>;
+  minuteExists: Database.Statement<[number, number], number>;
+  /** Adds one minute, new to the store, to its hour's rollup (count-weighted mean, extremes, count). */
+  addToHour: Database.Statement<[number, number, number, number, number, number]>;
   /** Recomputes the rollup of one series over [start, end) from its minute rollups. */
   rollHour: Database.Statement<[{ seriesId: number; start: number; end: number }]>;
   cells: Record<'1m' | '1h', Database.Statement<[number, number, number], Cell>>;
+  /** Appends one commit's samples to the journal (sample-journal.ts). */
+  appendJournal: Database.Statement<[Buffer]>;
+  /** Every journal row's records, oldest first. */
+  journalRows: Database.Statement<[], Buffer>;
+  /** Empties the journal: its samples are in the 1 s tier's chunks now. */
+  clearJournal: Database.Statement<[]>;
   /** Deletes the rows of one series whose period starts at or before the given time. */
   prune: Record<MetricTier, Database.Statement<[number, number]>>;
 }
@@ -59,6 +68,13 @@ export function prepareMetricStatements(db: Database.Database): MetricStatements
       `INSERT INTO samples_1m (series_id, t, mean, min, max, count) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (series_id, t) DO UPDATE SET mean = excluded.mean, min = excluded.min, max = excluded.max, count = excluded.count`,
     ),
+    minuteExists: db.prepare<[number, number], number>('SELECT 1 FROM samples_1m WHERE series_id = ? AND t = ?').pluck(),
+    addToHour: db.prepare<[number, number, number, number, number, number]>(
+      `INSERT INTO samples_1h (series_id, t, mean, min, max, count) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (series_id, t) DO UPDATE SET
+         mean = (mean * count + excluded.mean * excluded.count) / (count + excluded.count),
+         min = min(min, excluded.min), max = max(max, excluded.max), count = count + excluded.count`,
+    ),
     rollHour: db.prepare<[{ seriesId: number; start: number; end: number }]>(
       `INSERT INTO samples_1h (series_id, t, mean, min, max, count)
        SELECT series_id, @start, sum(mean * count) / sum(count), min(min), max(max), sum(count)
@@ -67,6 +83,9 @@ export function prepareMetricStatements(db: Database.Database): MetricStatements
        ON CONFLICT (series_id, t) DO UPDATE SET mean = excluded.mean, min = excluded.min, max = excluded.max, count = excluded.count`,
     ),
     cells: { '1m': rollupCells('samples_1m'), '1h': rollupCells('samples_1h') },
+    appendJournal: db.prepare<[Buffer]>('INSERT INTO samples_journal (vals) VALUES (?)'),
+    journalRows: db.prepare<[], Buffer>('SELECT vals FROM samples_journal ORDER BY id').pluck(),
+    clearJournal: db.prepare<[]>('DELETE FROM samples_journal'),
     prune: { '1s': pruneRows('samples_1s'), '1m': pruneRows('samples_1m'), '1h': pruneRows('samples_1h') },
   };
 }

@@ -9,13 +9,16 @@ import { prepareMetricStatements } from './metric-statements';
 import { DEFAULT_RETENTION_MS, TIER_MS, floorTo, type RetentionMs } from './metric-tiers';
 import { mergeRollups, summarizeSlots, type Cell } from './rollup';
 import { CHUNK_MS, decodeChunk, emptyChunk, encodeChunk, SECONDS_PER_CHUNK } from './sample-chunk-codec';
+import { decodeJournal, JournalBuffer, JOURNAL_RECORD_FLOATS } from './sample-journal';
 import { SeriesRegistry, type OpenChunk, type SeriesState } from './series-registry';
 
 export type MetricsQueryParams = z.output<typeof MetricsQueryParamsSchema>;
 
 export interface MetricStoreOptions {
   clock?: () => number;
-  /** How often buffered samples are written; default 10 s. */
+  /** How long a recorded sample may wait before it is committed (to the journal); default 250 ms. */
+  commitDelayMs?: number;
+  /** How often buffered samples are written into the tiers (and the journal emptied); default 60 s. */
   flushIntervalMs?: number;
   /** How long each tier is kept, ms; default 1s: 24 h, 1m: 30 days, 1h: 2 years. */
   retention?: RetentionMs;
@@ -47,7 +50,10 @@ const stderrLogger: StoreLogger = {
   warn: (details, message) => console.warn(message, details),
   error: (details, message) => console.error(message, details),
 };
-const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
+// The journal has every sample on disk within the commit delay, so the chunks need not be:
+// a minute's row is written about twice (partly, then sealed) instead of once per flush.
+const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
+const DEFAULT_COMMIT_DELAY_MS = 250;
 /** Retention is enforced by the store itself this often, so no caller can forget it. */
 const PRUNE_INTERVAL_MS = HOUR_MS;
 
@@ -55,14 +61,21 @@ const PRUNE_INTERVAL_MS = HOUR_MS;
  * Time series in three tiers: 1 s samples packed one row per (series, minute), and 1 min
  * and 1 h rollups (mean, min, max, count).
  *
- * Writing: `record` only touches memory (the series' current minute). Every
- * `flushIntervalMs` by the clock (checked on `record` and by an unref'd timer) one
- * transaction upserts each changed minute and seals completed ones: a minute is
+ * Writing: `record` touches memory (the series' current minute) and adds the sample to the
+ * journal's buffer, which is committed as one row `commitDelayMs` after its first sample
+ * (sample-journal.ts): a sample is on disk within that delay, for one statement per commit
+ * whatever the number of series. Every `flushIntervalMs` by the clock (checked on `record`
+ * and by an unref'd timer) one transaction upserts each changed minute, seals completed
+ * ones and empties the journal: a minute is
  * completed when its series moves on to a later minute, or when it got nothing new
  * since the last flush and the clock has passed its end. Sealing writes its 1 min rollup
  * and recomputes its hour's 1 h rollup, so both tiers stay current to the last sealed
  * minute. Memory changes only after the transaction commits; a failed flush keeps
  * everything buffered and is retried.
+ *
+ * A store that opens after a run that ended without its last flush (a crash, a kill)
+ * replays the journal into the chunks and seals the minutes it touched, so nothing
+ * committed is lost and every tier agrees.
  *
  * Late samples (for a minute older than the series' current one) are merged into that
  * minute's stored row, and its rollups are recomputed at the next flush; nothing is
@@ -74,11 +87,13 @@ const PRUNE_INTERVAL_MS = HOUR_MS;
 export function createMetricStore(db: Database.Database, options: MetricStoreOptions = {}): MetricStore {
   const clock = options.clock ?? Date.now;
   const flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  const commitDelayMs = options.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS;
   const retention = options.retention ?? DEFAULT_RETENTION_MS;
   const enforceRetention = options.enforceRetention ?? true;
   // A background flush has no caller to throw to, so its failures must reach some log.
   const logger: StoreLogger = options.logger ?? stderrLogger;
   if (!(flushIntervalMs > 0)) throw new RangeError(`flushIntervalMs must be positive, got ${flushIntervalMs}`);
+  if (!(commitDelayMs >= 0)) throw new RangeError(`commitDelayMs must be zero or positive, got ${commitDelayMs}`);
   for (const [tier, ms] of Object.entries(retention)) {
     if (!(ms > 0)) throw new RangeError(`retention for ${tier} must be positive, got ${ms}`);
   }
@@ -88,10 +103,19 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
   let lastFlushAt = clock();
   let lastPruneAt = Number.NEGATIVE_INFINITY;
   let closed = false;
+  const journal = new JournalBuffer();
+  let commitTimer: NodeJS.Timeout | undefined;
+  let commitFailing = false;
 
+  replayJournal();
   rollUpOrphanedChunks();
   const timer = setInterval(() => flushIfDue(), flushIntervalMs);
   timer.unref();
+
+  function openChunk(state: SeriesState, t: number): OpenChunk {
+    if (t > state.storedThrough) return { t, slots: emptyChunk(), dirty: false };
+    return loadChunk(state.id, t);
+  }
 
   function loadChunk(seriesId: number, t: number): OpenChunk {
     const stored = sql.loadChunk.get(seriesId, t);
@@ -110,24 +134,34 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     if (current !== null && current.t === t) return current;
     if (current === null || t > current.t) {
       if (current !== null) state.pending.set(current.t, current);
-      const next = state.pending.get(t) ?? loadChunk(state.id, t);
+      const next = state.pending.get(t) ?? openChunk(state, t);
       state.pending.delete(t);
       state.current = next;
       return next;
     }
     let late = state.pending.get(t);
     if (late === undefined) {
-      late = loadChunk(state.id, t);
+      late = openChunk(state, t);
       state.pending.set(t, late);
     }
     return late;
   }
 
+  /**
+   * Writes the minute's rollup, and its hour's: a minute new to the 1 min tier is added to
+   * its hour at once, without reading the hour's other minutes; one sealed before (a late
+   * sample, a minute continued after a restart, one sealed by another process on the data
+   * directory) is put in `hours` for rollHours to recompute from the minutes, so no minute
+   * counts twice.
+   */
   function sealChunk(seriesId: number, t: number, slots: Float64Array, hours: Set<number>): void {
     const rollup = summarizeSlots(slots);
     if (rollup === null) return;
+    const sealedBefore = sql.minuteExists.get(seriesId, t) !== undefined;
     sql.upsertMinute.run(seriesId, t, rollup.mean, rollup.min, rollup.max, rollup.count);
-    hours.add(floorTo(t, HOUR_MS));
+    const hour = floorTo(t, HOUR_MS);
+    if (sealedBefore) hours.add(hour);
+    else sql.addToHour.run(seriesId, hour, rollup.mean, rollup.min, rollup.max, rollup.count);
   }
 
   function rollHours(seriesId: number, hours: Set<number>): void {
@@ -152,6 +186,8 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       if (current !== null) {
         if (current.dirty) {
           sql.upsertChunk.run(state.id, current.t, encodeChunk(current.slots));
+          // Raised inside the transaction: a rollback leaves it too high, which only costs a read.
+          state.storedThrough = Math.max(state.storedThrough, current.t);
           written.push(current);
         } else if (idleOver) {
           completed.push(current);
@@ -163,6 +199,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       for (const chunk of completed) {
         if (chunk.dirty) {
           sql.upsertChunk.run(state.id, chunk.t, encodeChunk(chunk.slots));
+          state.storedThrough = Math.max(state.storedThrough, chunk.t);
           written.push(chunk);
         }
         sealChunk(state.id, chunk.t, chunk.slots, hours);
@@ -170,6 +207,8 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       rollHours(state.id, hours);
       sealed.push(state);
     }
+    // Every sample the journal holds is in a chunk written above or before (or its host is gone).
+    sql.clearJournal.run();
     return { written, sealed, idle, gone };
   });
 
@@ -186,7 +225,34 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     for (const state of outcome.sealed) state.pending.clear();
     for (const state of outcome.idle) state.current = null;
     for (const state of outcome.gone) registry.forget(state);
+    journal.clear();
     if (enforceRetention && now - lastPruneAt >= PRUNE_INTERVAL_MS) prune(now);
+  }
+
+  function scheduleCommit(): void {
+    if (commitTimer !== undefined || journal.size === 0) return;
+    commitTimer = setTimeout(commitJournal, commitDelayMs);
+    commitTimer.unref();
+  }
+
+  /** Commits the journal's buffer as one row; on failure it stays buffered (and in memory) for the next. */
+  function commitJournal(): void {
+    commitTimer = undefined;
+    if (closed || journal.size === 0) return;
+    try {
+      sql.appendJournal.run(journal.toBytes());
+    } catch (error) {
+      // Said once per failing spell, not four times a second; the flush says it too.
+      if (!commitFailing) {
+        const failure = isApiError(error) ? error : storeWriteFailedError(db.name, 'metrics', error);
+        logger.error({ ...failure.toBody(), path: db.name }, 'committing recorded metrics failed; they stay in memory and are retried');
+      }
+      commitFailing = true;
+      return;
+    }
+    journal.clear();
+    if (commitFailing) logger.info({ path: db.name }, 'recorded metrics are committed again');
+    commitFailing = false;
   }
 
   function flushIfDue(): void {
@@ -216,6 +282,64 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       })();
     } catch (error) {
       throw isApiError(error) ? error : storeWriteFailedError(db.name, 'metric retention changes', error);
+    }
+  }
+
+  /** Puts what the journal holds (left by a run that ended before its flush) into the chunks, sealed. */
+  function replayJournal(): void {
+    if (sql.journalRows.get() === undefined) return;
+    // Read and emptied under the write lock: a row committed meanwhile by the serving backend
+    // (when this store is a command's) is either replayed or still there after.
+    const replay = db.transaction(() => {
+      const rows = sql.journalRows.all();
+      const chunks = new Map<number, Map<number, Float64Array>>();
+      const exists = new Map<number, boolean>();
+      for (const row of rows) {
+        let records: Float64Array;
+        try {
+          records = decodeJournal(row);
+        } catch (error) {
+          logger.warn({ error: String(error) }, 'skipping an unreadable metric journal row');
+          continue;
+        }
+        for (let i = 0; i < records.length; i += JOURNAL_RECORD_FLOATS) {
+          const seriesId = records[i] as number;
+          const secondMs = records[i + 1] as number;
+          // A host removed since took its series with it.
+          let known = exists.get(seriesId);
+          if (known === undefined) {
+            known = sql.seriesExists.get(seriesId) !== undefined;
+            exists.set(seriesId, known);
+          }
+          if (!known || !Number.isSafeInteger(secondMs) || secondMs % 1000 !== 0) continue;
+          const t = floorTo(secondMs, CHUNK_MS);
+          let ofSeries = chunks.get(seriesId);
+          if (ofSeries === undefined) {
+            ofSeries = new Map();
+            chunks.set(seriesId, ofSeries);
+          }
+          let slots = ofSeries.get(t);
+          if (slots === undefined) {
+            slots = loadChunk(seriesId, t).slots;
+            ofSeries.set(t, slots);
+          }
+          slots[(secondMs - t) / 1000] = records[i + 2] as number;
+        }
+      }
+      for (const [seriesId, ofSeries] of chunks) {
+        const hours = new Set<number>();
+        for (const [t, slots] of ofSeries) {
+          sql.upsertChunk.run(seriesId, t, encodeChunk(slots));
+          sealChunk(seriesId, t, slots, hours);
+        }
+        rollHours(seriesId, hours);
+      }
+      sql.clearJournal.run();
+    });
+    try {
+      replay.immediate();
+    } catch (error) {
+      throw isApiError(error) ? error : storeWriteFailedError(db.name, 'metrics committed by a run that ended before writing them', error);
     }
   }
 
@@ -350,11 +474,14 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
         const value = values[metric];
         // NaN marks a missing second on disk, so non-finite readings are not stored.
         if (value === undefined || !Number.isFinite(value)) continue;
-        const chunk = chunkFor(registry.resolve(hostId, metric), chunkT);
+        const state = registry.resolve(hostId, metric);
+        const chunk = chunkFor(state, chunkT);
         chunk.slots[slot] = value;
         chunk.dirty = true;
+        journal.add(state.id, second * 1000, value);
       }
       flushIfDue();
+      scheduleCommit();
     },
 
     newestSampleMs,
@@ -379,6 +506,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     close() {
       if (closed) return;
       clearInterval(timer);
+      clearTimeout(commitTimer);
       // Seal every open minute so all tiers on disk are complete.
       for (const state of registry.all()) {
         if (state.current !== null) {
@@ -388,6 +516,10 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       }
       try {
         flush();
+      } catch (error) {
+        // What cannot be written into the tiers is at least committed, for the next open to replay.
+        commitJournal();
+        throw error;
       } finally {
         closed = true;
       }

@@ -18,6 +18,12 @@ export interface SeriesState {
   current: OpenChunk | null;
   /** Older minutes (just completed, or reopened by a late sample) that the next flush rolls up. */
   readonly pending: Map<number, OpenChunk>;
+  /**
+   * The newest minute the store may hold a row of (1 s chunk or 1 min rollup), ms; -Infinity
+   * for none. A later minute is new to the store, so opening it reads nothing from disk:
+   * once a minute per series instead of once a minute per series and a query.
+   */
+  storedThrough: number;
 }
 
 /**
@@ -28,10 +34,17 @@ export class SeriesRegistry {
   private readonly byHost = new Map<number, Map<string, SeriesState>>();
   private readonly selectId: Database.Statement<[number, string], number>;
   private readonly insert: Database.Statement<[number, string]>;
+  private readonly newestStored: Database.Statement<[{ seriesId: number }], number | null>;
 
   constructor(db: Database.Database) {
     this.selectId = db.prepare<[number, string], number>('SELECT id FROM metric_series WHERE host_id = ? AND metric = ?').pluck();
     this.insert = db.prepare<[number, string]>('INSERT INTO metric_series (host_id, metric) VALUES (?, ?)');
+    this.newestStored = db
+      .prepare<[{ seriesId: number }], number | null>(
+        `SELECT max(coalesce((SELECT max(t) FROM samples_1s WHERE series_id = @seriesId), -1),
+                    coalesce((SELECT max(t) FROM samples_1m WHERE series_id = @seriesId), -1))`,
+      )
+      .pluck();
   }
 
   /** The series, created when missing; throws HOST_NOT_FOUND for a host that does not exist. */
@@ -76,7 +89,9 @@ export class SeriesRegistry {
   }
 
   private remember(hostId: number, metric: string, id: number): SeriesState {
-    const state: SeriesState = { id, hostId, metric, current: null, pending: new Map() };
+    const newest = this.newestStored.get({ seriesId: id }) ?? -1;
+    const storedThrough = newest < 0 ? Number.NEGATIVE_INFINITY : newest;
+    const state: SeriesState = { id, hostId, metric, current: null, pending: new Map(), storedThrough };
     let metrics = this.byHost.get(hostId);
     if (metrics === undefined) {
       metrics = new Map();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostMetric, MetricPoint } from '../../../electron/contract';
 import { createMetricStore, type MetricStore, type MetricStoreOptions } from '../../../electron/backend/metrics/metric-store';
+import { decodeJournal } from '../../../electron/backend/metrics/sample-journal';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 
@@ -138,6 +139,33 @@ describe('metric store: writing', () => {
     expect(rollupRows('samples_1m')).toEqual([{ t: T0, mean: 9.5, min: 0, max: 19, count: 20 }]);
   });
 
+  it('counts a minute once in its hour when it is sealed again after a restart (added at first, recomputed after)', () => {
+    const first = createStore();
+    recordSeconds(first, T0, 60, () => 2); // minute 0, whole
+    recordSeconds(first, T0 + MIN, 30, () => 4); // minute 1, its first half
+    first.close(); // seals both: each added to the hour
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: (120 + 120) / 90, min: 2, max: 4, count: 90 }]);
+    const second = createStore();
+    recordSeconds(second, T0 + MIN + 30 * SEC, 30, () => 6); // minute 1, its second half
+    second.close();
+    expect(rollupRows('samples_1m')).toEqual([
+      { t: T0, mean: 2, min: 2, max: 2, count: 60 },
+      { t: T0 + MIN, mean: 5, min: 4, max: 6, count: 60 },
+    ]);
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: 3.5, min: 2, max: 6, count: 120 }]);
+  });
+
+  it("counts a minute once in its hour when another store on the file (a command's) sealed it first", () => {
+    const serving = createStore();
+    recordSeconds(serving, T0, 30, () => 2);
+    serving.flush(); // minute 0 written, not sealed
+    createStore(); // a command's store opens: it seals the minute it finds unsealed
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: 2, min: 2, max: 2, count: 30 }]);
+    recordSeconds(serving, T0 + 30 * SEC, 31, () => 2); // the rest of minute 0, then minute 1 starts
+    serving.flush(); // seals minute 0 again
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: 2, min: 2, max: 2, count: 60 }]);
+  });
+
   it('rolls up, when it starts, a minute that a crash left written but not sealed', () => {
     const crashed = createStore();
     recordSeconds(crashed, T0, 30, () => 5);
@@ -199,7 +227,7 @@ describe('metric store: writing', () => {
   });
 
   it('keeps samples in memory when a flush fails, logs background failures, and saves them later', () => {
-    const metrics = createStore();
+    const metrics = createStore({ flushIntervalMs: 10 * SEC });
     recordSeconds(metrics, T0, 5, () => 9);
     store.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON samples_1s BEGIN SELECT RAISE(ABORT, "disk on fire"); END');
     expect(() => metrics.flush()).toThrow(expect.objectContaining({ code: 'STORE_WRITE_FAILED' }));
@@ -210,6 +238,96 @@ describe('metric store: writing', () => {
     store.db.exec('DROP TRIGGER refuse');
     metrics.flush();
     expect(count('samples_1s')).toBe(1);
+  });
+});
+
+/** Lets the store's commit timers of `delayMs` run (timers of one delay fire in the order they were set). */
+const commitsDone = (delayMs = 0) => new Promise((resolve) => setTimeout(resolve, delayMs));
+const journalRecords = () =>
+  store.db
+    .prepare<[], Buffer>('SELECT vals FROM samples_journal ORDER BY id')
+    .pluck()
+    .all()
+    .map((row) => Array.from(decodeJournal(row)));
+
+describe('metric store: the journal (a sample on disk within the commit delay)', () => {
+  it('commits the samples recorded meanwhile as one journal row, before any chunk is written', async () => {
+    const metrics = createStore({ commitDelayMs: 0 });
+    recordSeconds(metrics, T0, 2, (i) => 10 + i);
+    metrics.record(hostId, T0 + 2 * SEC, { 'cpu.percent': 12, 'load.1m': 0.5 });
+    expect(count('samples_journal')).toBe(0);
+    await commitsDone();
+    const cpu = Number(store.db.prepare("SELECT id FROM metric_series WHERE metric = 'cpu.percent'").pluck().get());
+    const load = Number(store.db.prepare("SELECT id FROM metric_series WHERE metric = 'load.1m'").pluck().get());
+    expect(journalRecords()).toEqual([[cpu, T0, 10, cpu, T0 + SEC, 11, cpu, T0 + 2 * SEC, 12, load, T0 + 2 * SEC, 0.5]]);
+    expect(count('samples_1s')).toBe(0);
+    metrics.record(hostId, T0 + 3 * SEC, { 'cpu.percent': 13 });
+    await commitsDone();
+    expect(journalRecords()).toHaveLength(2);
+    expect(journalRecords()[1]).toEqual([cpu, T0 + 3 * SEC, 13]);
+  });
+
+  it('is emptied by the flush that writes the chunks', async () => {
+    const metrics = createStore({ commitDelayMs: 0 });
+    recordSeconds(metrics, T0, 5, () => 1);
+    await commitsDone();
+    expect(count('samples_journal')).toBe(1);
+    metrics.flush();
+    expect(count('samples_journal')).toBe(0);
+    expect(count('samples_1s')).toBe(1);
+    await commitsDone();
+    expect(count('samples_journal')).toBe(0); // nothing left to commit: the flush wrote it all
+  });
+
+  it('loses nothing committed when the run dies before its flush: the next store replays it into every tier', async () => {
+    const crashed = createStore({ commitDelayMs: 0, flushIntervalMs: HOUR });
+    recordSeconds(crashed, T0, 90, (i) => i);
+    await commitsDone(); // committed; the process then "dies" without a flush
+    expect(count('samples_1s')).toBe(0);
+    const second = createStore();
+    expect(count('samples_journal')).toBe(0);
+    expect(points(second, T0, T0 + 5 * MIN).map((p) => p[1])).toEqual(Array.from({ length: 90 }, (_, i) => i));
+    expect(rollupRows('samples_1m')).toEqual([
+      { t: T0, mean: 29.5, min: 0, max: 59, count: 60 },
+      { t: T0 + MIN, mean: 74.5, min: 60, max: 89, count: 30 },
+    ]);
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: 44.5, min: 0, max: 89, count: 90 }]);
+    expect(second.newestSampleMs(hostId)).toBe(T0 + 89 * SEC);
+  });
+
+  it('replays a late sample into a minute already on disk, keeping the seconds stored there', async () => {
+    const first = createStore({ commitDelayMs: 0 });
+    recordSeconds(first, T0, 3 * 60, (i) => (i === 30 ? undefined : 1));
+    first.flush();
+    first.record(hostId, T0 + 30 * SEC, { 'cpu.percent': 61 }); // backfill of the missing second
+    await commitsDone();
+    createStore();
+    expect(rollupRows('samples_1m')[0]).toEqual({ t: T0, mean: 2, min: 1, max: 61, count: 60 });
+  });
+
+  it('skips, when replaying, the samples of a host removed since', async () => {
+    const crashed = createStore({ commitDelayMs: 0 });
+    recordSeconds(crashed, T0, 5, () => 1);
+    await commitsDone();
+    store.db.prepare('DELETE FROM hosts WHERE id = ?').run(hostId);
+    expect(() => createStore()).not.toThrow();
+    expect(count('samples_journal')).toBe(0);
+    expect(count('samples_1s')).toBe(0);
+  });
+
+  it('keeps what it cannot commit buffered, says so once, and commits it all once it can', async () => {
+    const metrics = createStore({ commitDelayMs: 0 });
+    store.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON samples_journal BEGIN SELECT RAISE(ABORT, "disk on fire"); END');
+    recordSeconds(metrics, T0, 2, () => 7);
+    await commitsDone();
+    metrics.record(hostId, T0 + 2 * SEC, { 'cpu.percent': 7 });
+    await commitsDone();
+    expect(logged.filter((m) => m.startsWith('committing recorded metrics failed'))).toHaveLength(1);
+    store.db.exec('DROP TRIGGER refuse');
+    metrics.record(hostId, T0 + 3 * SEC, { 'cpu.percent': 7 });
+    await commitsDone();
+    expect(journalRecords()).toHaveLength(1);
+    expect(journalRecords()[0]!.filter((_, i) => i % 3 === 1)).toEqual([T0, T0 + SEC, T0 + 2 * SEC, T0 + 3 * SEC]);
   });
 });
 
