@@ -5,15 +5,13 @@ import { describe, expect, it } from 'vitest';
 import type { ApiClient, FleetProcess } from '../../electron/contract';
 import { cspViolations } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
-import { startInstallBackend, VAULT_PASSPHRASE } from '../support/install-lab';
-import { installLabFleet, openLabFleet } from '../support/lab-fleet';
+import { openInstalledWebMode } from '../support/installed-web-mode';
 import type { HostTree } from '../support/release-lab';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import type { TestHost } from '../support/test-hosts/test-hosts';
 import { useTestLab } from '../support/test-hosts/use-test-lab';
 import { makeWaitFor } from '../support/wait-for';
-import { connectApiClient, openWebModeSession, type WebModeSession } from '../support/web-mode-session';
 
 /**
  * The host's runtime section and the process page as a newcomer meets them: SutazAI
@@ -26,7 +24,6 @@ import { connectApiClient, openWebModeSession, type WebModeSession } from '../su
 
 const labRef = useTestLab();
 const tmp = makeTempDir('sutazai-e2e-fleet-host-');
-const dataDir = path.join(tmp.path, 'data');
 const INSTALL = 'hostpage';
 const HOST_NAME = 'page-a';
 const waitFor = makeWaitFor({ timeoutMs: 90_000, pollMs: 250 });
@@ -34,7 +31,6 @@ const waitFor = makeWaitFor({ timeoutMs: 90_000, pollMs: 250 });
 let host: TestHost;
 let tree: HostTree;
 let hostId = 0;
-let session: WebModeSession;
 let page: Page;
 let url = '';
 let api: ApiClient;
@@ -43,19 +39,16 @@ const problems: string[] = [];
 setUpSuite(
   async (defer) => {
     defer(tmp.remove);
-    const fleet = await openLabFleet(defer, labRef.lab, { dir: tmp.path, bundleName: 'hostpage', hostNames: [HOST_NAME] });
-    ({ host, tree } = fleet.hosts[0]!);
-    const backend = await startInstallBackend(dataDir, { fleetLinks: false });
-    try {
-      hostId = (await installLabFleet(backend, fleet, { install: INSTALL })).hostIds[0]!;
-    } finally {
-      await backend.close();
-    }
-    session = await openWebModeSession({ dataDir, env: { SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE }, problems, uiTimeoutMs: 60_000 });
-    defer(() => session.close());
-    ({ page, url } = session);
-    api = await connectApiClient(url);
-    defer(() => api.close());
+    const installed = await openInstalledWebMode(defer, labRef.lab, {
+      dir: tmp.path,
+      install: INSTALL,
+      bundleName: 'hostpage',
+      hostName: HOST_NAME,
+      problems,
+    });
+    ({ host, tree } = installed.host);
+    ({ hostId, api } = installed);
+    ({ page, url } = installed.session);
   },
   { setUpMs: 400_000, undoMs: 120_000 },
 );
