@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartRange, chartRows, countBreaks } from '../../../renderer/src/fleet/charts/chart-rows';
+import { chartRange, chartRows, countBreaks } from '../../../renderer/src/metrics/chart-rows';
 import {
   appendLines,
   downloadText,

@@ -1,4 +1,4 @@
-import type { MetricPoint, MetricsQueryResult } from '../../../../electron/contract';
+import type { MetricPoint, MetricsQueryResult } from '../../../electron/contract';
 
 /** One x position of a chart: its time and each series' mean there (null: no sample, the line breaks). */
 export type ChartRow = { t: number } & Record<string, number | null>;

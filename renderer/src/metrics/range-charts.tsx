@@ -1,10 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ApiError } from '../../../../electron/contract';
-import { useApiClient } from '../../api/api-context';
-import { formatClock, formatDateTime } from '../../format/time';
-import { ErrorNotice, LoadingState } from '../../ui/query-state';
+import type { ApiError } from '../../../electron/contract';
+import { useApiClient } from '../api/api-context';
+import { formatClock, formatDateTime } from '../format/time';
+import { ErrorNotice, LoadingState } from '../ui/query-state';
 import { chartRows, countBreaks, CHART_RANGES, type ChartRangeId, type ChartRow } from './chart-rows';
 
 export interface ChartSeries {
