@@ -10,7 +10,9 @@ export const migration017: Migration = {
       -- value) as little-endian float64 triples (metrics/sample-journal.ts). Emptied by the
       -- flush that writes the chunks; replayed into them by a store that opens after a crash.
       -- No foreign key: a host removed meanwhile leaves records that replay skips.
-      CREATE TABLE samples_journal (id INTEGER PRIMARY KEY, vals BLOB NOT NULL);
+      -- AUTOINCREMENT: ids keep growing after the flush empties the table (a plain rowid would
+      -- start again at 1), so a reader can tell the rows committed since it last looked.
+      CREATE TABLE samples_journal (id INTEGER PRIMARY KEY AUTOINCREMENT, vals BLOB NOT NULL);
     `);
   },
 };
