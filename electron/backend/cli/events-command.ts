@@ -1,6 +1,6 @@
-import { ApiError, MAX_EVENTS_PAGE, type ApiClient, type FleetEvent } from '../../contract';
+import { MAX_EVENTS_PAGE, type ApiClient, type FleetEvent } from '../../contract';
 import { EXIT } from './exit-codes';
-import { parseSince } from './fleet-commands';
+import { parseSince, usage, type FleetCommandContext } from './fleet-commands';
 
 /**
  * `sutazai events [-f] [--since T] [--host H] [--json]` (issue 12, item 7): the fleet's
@@ -8,25 +8,13 @@ import { parseSince } from './fleet-commands';
  * then each new one as it is recorded, until Ctrl-C. Through the contract's client, as a
  * window reads them: events.list, then the events.appended event.
  */
-export interface EventsCommandContext {
-  args: string[];
-  values: Record<string, string | boolean | string[] | undefined>;
-  json: boolean;
-  api: () => Promise<ApiClient>;
-  print(text: string, value: unknown): void;
-  /** One event while following: text, or one JSON object per line. */
-  line(text: string, value: unknown): void;
-  /** Resolves when the operator interrupts (Ctrl-C); following ends then. */
-  interrupted: Promise<void>;
+/** As the fleet commands' context: `line` prints one event while following, `interrupted` ends following. */
+export interface EventsCommandContext extends Omit<FleetCommandContext, 'command'> {
   now?: () => number;
 }
 
 /** The most events one `--since` prints; a longer span is narrowed with --host or a later --since. */
 export const MAX_EVENTS_PRINTED = 10_000;
-
-function usage(message: string, example: string): ApiError {
-  return new ApiError('BAD_PARAMS', message, `Example: ${example}`);
-}
 
 /** One event as a line (and its crash lines, error and remedy below it, indented). */
 export function eventText(event: FleetEvent): string {

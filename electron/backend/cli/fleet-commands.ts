@@ -44,7 +44,8 @@ export function negativeCountLast(argv: readonly string[]): string[] {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function usage(message: string, example: string): ApiError {
+/** A command line the command cannot take: BAD_PARAMS (exit 2), with an example as the remedy. */
+export function usage(message: string, example: string): ApiError {
   return new ApiError('BAD_PARAMS', message, `Example: ${example}`);
 }
 
