@@ -193,145 +193,86 @@ async function run(argv: string[]): Promise<number> {
     writeOut(HELP);
     return group === undefined && !values.help ? EXIT.USAGE : EXIT.OK;
   }
+  const json = values.json === true;
+  const print = (text: string, value: unknown) => printResult(json, text, value);
+  const commandValues = values as Record<string, string | boolean | string[] | undefined>;
+  const backend = () => startCliBackend(cliBackendConfig(sharedOptions(values)));
   if (group === 'config' && CONFIG_COMMANDS.includes(command ?? '')) {
     // Files and variables only: no data directory, no database.
-    const json = values.json === true;
-    const print = (text: string, value: unknown) => printResult(json, text, value);
-    return runConfigCommand({
-      command: command!,
-      args,
-      values: values as Record<string, string | boolean | string[] | undefined>,
-      env: process.env,
-      print,
-    });
+    return runConfigCommand({ command: command!, args, values: commandValues, env: process.env, print });
   }
   if (group === 'bundle' && BUNDLE_COMMANDS.includes(command ?? '')) {
     // keygen and build need no data directory; the others open the store on first use.
-    const json = values.json === true;
-    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
-    try {
-      return await runBundleCommand({
+    return inSession(backend, (api) =>
+      runBundleCommand({
         command: command!,
         args,
-        values: values as Record<string, string | boolean | string[] | undefined>,
+        values: commandValues,
         json,
-        print: (text, value) => printResult(json, text, value),
+        print,
         progress: (text) => {
           if (!json) writeErr(text);
         },
-        api: session.api,
-      });
-    } finally {
-      await session.close();
-    }
+        api,
+      }),
+    );
   }
   if (INSTALL_COMMANDS.includes(group)) {
-    const json = values.json === true;
-    const session = cliSession(() => startCliBackend({ ...cliBackendConfig(sharedOptions(values)), configEnv: process.env }));
-    try {
-      return await runInstallCommand({
+    const installBackend = () => startCliBackend({ ...cliBackendConfig(sharedOptions(values)), configEnv: process.env });
+    return inSession(installBackend, (api) =>
+      runInstallCommand({
         command: group,
         args: positionals.slice(1),
-        values: values as Record<string, string | boolean | string[] | undefined>,
+        values: commandValues,
         json,
-        print: (text, value) => printResult(json, text, value),
+        print,
         line: (text) => {
           if (!json) writeOut(text);
         },
-        api: session.api,
-      });
-    } finally {
-      await session.close();
-    }
+        api,
+      }),
+    );
   }
   if (group === 'prometheus-targets') {
-    const json = values.json === true;
-    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
-    try {
-      return await runPrometheusTargetsCommand({
-        args: positionals.slice(1),
-        values: values as Record<string, string | boolean | string[] | undefined>,
-        json,
-        print: (text, value) => printResult(json, text, value),
-        out: writeOut,
-        warn: writeErr,
-        api: session.api,
-      });
-    } finally {
-      await session.close();
-    }
+    return inSession(backend, (api) =>
+      runPrometheusTargetsCommand({ args: positionals.slice(1), values: commandValues, json, print, out: writeOut, warn: writeErr, api }),
+    );
   }
   if (group === 'alerts') {
-    const json = values.json === true;
-    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
-    try {
-      return await runAlertsCommand({
-        args: positionals.slice(1),
-        values: values as Record<string, string | boolean | string[] | undefined>,
-        print: (text, value) => printResult(json, text, value),
-        api: session.api,
-      });
-    } finally {
-      await session.close();
-    }
+    return inSession(backend, (api) => runAlertsCommand({ args: positionals.slice(1), values: commandValues, print, api }));
   }
-  if (FLEET_COMMANDS.includes(group)) {
-    const json = values.json === true;
-    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
-    // Ctrl-C ends a followed log or a watched status as its end: the session closes, the exit is 0.
+  if (FLEET_COMMANDS.includes(group) || group === 'events') {
+    // Ctrl-C ends following (a followed log or events, a watched status) as its end: the session closes, the exit is 0.
     const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-    try {
-      return await runFleetCommand({
-        command: group,
-        args: positionals.slice(1),
-        values: values as Record<string, string | boolean | string[] | undefined>,
-        json,
-        api: session.api,
-        print: (text, value) => printResult(json, text, value),
-        line: (text, value) => (json ? writeJsonLine(value) : writeOut(text)),
-        interrupted,
-      });
-    } finally {
-      await session.close();
-    }
-  }
-  if (group === 'events') {
-    const json = values.json === true;
-    const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
-    // Ctrl-C ends following as its end: the session closes, the exit is 0.
-    const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-    try {
-      return await runEventsCommand({
-        args: positionals.slice(1),
-        values: values as Record<string, string | boolean | string[] | undefined>,
-        json,
-        api: session.api,
-        print: (text, value) => printResult(json, text, value),
-        line: (text, value) => (json ? writeJsonLine(value) : writeOut(text)),
-        interrupted,
-      });
-    } finally {
-      await session.close();
-    }
+    const context = {
+      args: positionals.slice(1),
+      values: commandValues,
+      json,
+      print,
+      line: (text: string, value: unknown) => (json ? writeJsonLine(value) : writeOut(text)),
+      interrupted,
+    };
+    return inSession(backend, (api) =>
+      group === 'events' ? runEventsCommand({ ...context, api }) : runFleetCommand({ ...context, command: group, api }),
+    );
   }
   if (group === 'vault' && VAULT_COMMANDS.includes(command ?? '')) {
     const options = sharedOptions(values);
     // The vault stays locked at start: the command checks the current passphrase itself (no vault is made by it).
     const { vaultKey, ...config } = cliBackendConfig(options);
     // Not beside a serving backend: it would go on with the old key (DATA_DIR_IN_USE names it).
-    const session = cliSession(() => startBackend({ ...config, claimDataDir: true }));
-    try {
-      return await runVaultCommand({
-        command: command!,
-        args,
-        values: values as Record<string, string | boolean | string[] | undefined>,
-        passphrase: vaultKey?.kind === 'passphrase' ? vaultKey.passphrase : undefined,
-        print: (text, value) => process.stdout.write(values.json === true ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
-        api: session.api,
-      });
-    } finally {
-      await session.close();
-    }
+    return inSession(
+      () => startBackend({ ...config, claimDataDir: true }),
+      (api) =>
+        runVaultCommand({
+          command: command!,
+          args,
+          values: commandValues,
+          passphrase: vaultKey?.kind === 'passphrase' ? vaultKey.passphrase : undefined,
+          print: (text, value) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
+          api,
+        }),
+    );
   }
   if (group !== 'hosts' || !HOST_COMMANDS.includes(command ?? '')) {
     throw new ApiError('BAD_PARAMS', `Unknown command "${positionals.join(' ')}".`, 'Run `sutazai help` for the commands.');
@@ -340,17 +281,13 @@ async function run(argv: string[]): Promise<number> {
     throw new ApiError('BAD_PARAMS', '"hosts show" needs one host name or id.', 'For this machine: sutazai hosts show local');
   }
 
-  const session = cliSession(() => startCliBackend(cliBackendConfig(sharedOptions(values))));
-  try {
-    const json = values.json === true;
+  return inSession(backend, async (api) => {
     const ctx: CommandContext = {
-      api: await session.api(),
+      api: await api(),
       json,
       values: values as CommandContext['values'],
       args,
-      print(text, value) {
-        printResult(json, text, value);
-      },
+      print,
       progress(text) {
         if (!json) writeErr(text);
       },
@@ -373,9 +310,7 @@ async function run(argv: string[]): Promise<number> {
       default:
         return await hostsRemove(ctx);
     }
-  } finally {
-    await session.close();
-  }
+  });
 }
 
 /**
@@ -399,6 +334,16 @@ function cliSession(start: () => Promise<Backend>): { api(): Promise<ApiClient>;
       await backend?.close();
     },
   };
+}
+
+/** Runs a command on its session to the backend, closed however the command ends. */
+async function inSession(start: () => Promise<Backend>, command: (api: () => Promise<ApiClient>) => Promise<number>): Promise<number> {
+  const session = cliSession(start);
+  try {
+    return await command(session.api);
+  } finally {
+    await session.close();
+  }
 }
 
 /** A backend for a command, with what the operator should hear at start (a short vault passphrase) on stderr. */
