@@ -5,20 +5,18 @@ import type { EventSources, MethodHandlers } from '../server/dispatcher';
 export interface AlertApiDeps {
   alerts: AlertService;
   hub: EventHub;
-  /** Who acknowledges through this backend (the record's `by`). */
-  actor: string;
 }
 
 type AlertMethod = Extract<keyof MethodHandlers, `alerts.${string}`>;
 
-/** The alert methods of the contract, as thin calls into fleet/alerts. */
-export function createAlertHandlers({ alerts, actor }: AlertApiDeps): Pick<MethodHandlers, AlertMethod> {
+/** The alert methods of the contract, as thin calls into fleet/alerts; an acknowledgement is recorded with the caller's pipe as its actor. */
+export function createAlertHandlers({ alerts }: AlertApiDeps): Pick<MethodHandlers, AlertMethod> {
   return {
     'alerts.list': ({ states, hostId, rule, resolvedWithinMs, limit }) => ({
       alerts: alerts.list({ states, hostId, rule, resolvedWithinMs, limit }),
     }),
-    // The pipe's identity where the dispatcher names it (desktop, web:<session>, cli:<user>), else the backend's.
-    'alerts.ack': ({ id }, caller?: { readonly actor: string }) => alerts.acknowledge(id, caller?.actor ?? actor),
+    // The pipe's identity (desktop, web:<session>, cli:<user>), as the fleet's process actions record it.
+    'alerts.ack': ({ id }, caller) => alerts.acknowledge(id, caller.actor),
     'alerts.rules': () => alerts.rules(),
   };
 }

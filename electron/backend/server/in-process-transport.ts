@@ -45,7 +45,7 @@ export function connectInProcess(dispatcher: Dispatcher, peer: string, actor: st
 }
 
 /** The in-process pipe is the command line's: its actions are the OS user's who ran it. */
-function commandLineActor(): string {
+export function commandLineActor(): string {
   try {
     return `cli:${userInfo().username}`;
   } catch {

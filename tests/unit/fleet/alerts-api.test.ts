@@ -48,7 +48,7 @@ beforeEach(() => {
     clock: () => nowMs,
     logger: { warn: () => {}, info: () => {} },
   });
-  const handlers = createAlertHandlers({ alerts: alerts.service, hub, actor: 'cli:fallback' }) as Partial<MethodHandlers> as MethodHandlers;
+  const handlers = createAlertHandlers({ alerts: alerts.service, hub }) as Partial<MethodHandlers> as MethodHandlers;
   const sources = createAlertEventSources({ hub }) as Partial<EventSources> as EventSources;
   const dispatcher = createDispatcher({ handlers, sources, logger: { warn: () => {}, error: () => {} } });
   client = createApiClient(connectInProcess(dispatcher, 'test'));
