@@ -52,7 +52,10 @@ export interface InstanceMetrics {
   threads: number;
   /** null when /proc/<pid>/fd cannot be read (another user's process) or not running. */
   openFiles: number | null;
+  /** Restarts after a crash (exit or failed health check): the restarts counter's reason="crash". */
   restarts: number;
+  /** Restarts the operator asked for: reason="operator". */
+  operatorRestarts: number;
   /** null when not running. */
   uptimeMs: number | null;
 }

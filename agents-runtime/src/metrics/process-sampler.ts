@@ -45,6 +45,8 @@ export interface ProcessInfo {
   process: string;
   pid: number | null;
   restarts: number;
+  /** The operator's restarts, counted apart from `restarts` (0 when not given). */
+  operatorRestarts?: number;
   startedAtMs: number | null;
 }
 
@@ -75,6 +77,7 @@ function notRunning(info: ProcessInfo, pid: number | null): InstanceMetrics {
     threads: 0,
     openFiles: null,
     restarts: info.restarts,
+    operatorRestarts: info.operatorRestarts ?? 0,
     uptimeMs: null,
   };
 }
@@ -181,6 +184,7 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
           threads,
           openFiles,
           restarts: info.restarts,
+          operatorRestarts: info.operatorRestarts ?? 0,
           uptimeMs: info.startedAtMs === null ? null : Math.max(0, nowMs - info.startedAtMs),
         };
       });

@@ -8,6 +8,7 @@
  * `agent-1`) and `process`, never `instance`: Prometheus reserves `instance` for the scrape
  * target and renames a scraped one `exported_instance`, which breaks `{instance="core-1"}`.
  */
+import type { RestartReason } from '../wire/series-names';
 import type { MetricSample } from './metric-sample';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -119,7 +120,11 @@ export function sampleToPrometheus(sample: MetricSample | null): string {
 
   const proc = {
     up: family('sutazai_process_up', 'gauge', '1 when the instance has a running process, else 0.'),
-    restarts: family('sutazai_process_restarts_total', 'counter', 'Restarts of the instance since the runtime started.'),
+    restarts: family(
+      'sutazai_process_restarts_total',
+      'counter',
+      'Restarts of the instance, by reason: crash (it exited or failed its health check) or operator (asked for).',
+    ),
     cpu: family('sutazai_process_cpu_percent', 'gauge', "CPU of the instance's process group over the last interval, percent of one core."),
     rss: family('sutazai_process_rss_bytes', 'gauge', "Resident memory of the instance's process group."),
     threads: family('sutazai_process_threads', 'gauge', "Threads in the instance's process group."),
@@ -130,7 +135,9 @@ export function sampleToPrometheus(sample: MetricSample | null): string {
     const labels = { sutazai_instance: i.instance, process: i.process };
     const isUp = i.pid !== null;
     proc.up.series.push({ labels, value: isUp ? 1 : 0 });
-    proc.restarts.series.push({ labels, value: i.restarts });
+    // Every reason of the vocabulary (series-names.ts RESTART_REASONS), zeros included, so a sum over reasons is every restart.
+    const byReason: Record<RestartReason, number> = { crash: i.restarts, operator: i.operatorRestarts };
+    for (const [reason, value] of Object.entries(byReason)) proc.restarts.series.push({ labels: { ...labels, reason }, value });
     if (!isUp) continue;
     proc.cpu.series.push({ labels, value: i.cpuPercent });
     proc.rss.series.push({ labels, value: i.rssBytes });

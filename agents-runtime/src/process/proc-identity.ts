@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 
 /**
  * Who a pid is, read from /proc (Linux only). A pid alone is not an identity: after a
@@ -159,10 +160,16 @@ export function parseEnviron(raw: string): Map<string, string> {
   return env;
 }
 
+/** The environment in `raw` (/proc/<pid>/environ) when it has `key=value`, else null. */
+function environWith(raw: string, key: string, value: string): Map<string, string> | null {
+  if (!raw.includes(`${key}=${value}`)) return null;
+  const env = parseEnviron(raw);
+  return env.get(key) === value ? env : null;
+}
+
 /** Live processes whose exec-time environment has `key=value` (needs the same uid, or root), with that environment. */
 export function scanProcessesByEnv(key: string, value: string): Array<{ stat: ProcStat; env: Map<string, string> }> {
   const found: Array<{ stat: ProcStat; env: Map<string, string> }> = [];
-  const needle = `${key}=${value}`;
   for (const pid of listPids()) {
     let raw: string;
     try {
@@ -170,10 +177,39 @@ export function scanProcessesByEnv(key: string, value: string): Array<{ stat: Pr
     } catch {
       continue;
     }
-    if (!raw.includes(needle)) continue;
-    const env = parseEnviron(raw);
-    if (env.get(key) !== value) continue;
+    const env = environWith(raw, key, value);
+    if (env === null) continue;
     const stat = readProcStat(pid);
+    if (stat !== null && !isDeadState(stat.state)) found.push({ stat, env });
+  }
+  return found;
+}
+
+/**
+ * scanProcessesByEnv without blocking the event loop: one file at a time through the
+ * thread pool, so a scan of a busy host (hundreds of environ files) lets a restart, a
+ * health check or an API call run between its reads. For sweeps that need not be done
+ * before anything else happens.
+ */
+export async function scanProcessesByEnvAsync(key: string, value: string): Promise<Array<{ stat: ProcStat; env: Map<string, string> }>> {
+  let names: string[];
+  try {
+    names = await fsp.readdir('/proc');
+  } catch {
+    return [];
+  }
+  const found: Array<{ stat: ProcStat; env: Map<string, string> }> = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    let raw: string;
+    try {
+      raw = await fsp.readFile(`/proc/${name}/environ`, 'utf8');
+    } catch {
+      continue;
+    }
+    const env = environWith(raw, key, value);
+    if (env === null) continue;
+    const stat = readProcStat(Number(name));
     if (stat !== null && !isDeadState(stat.state)) found.push({ stat, env });
   }
   return found;

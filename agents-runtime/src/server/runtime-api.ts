@@ -139,6 +139,7 @@ function instanceMetricsToWire(i: InstanceMetrics): WireInstanceMetrics {
     threads: i.threads,
     restarts: i.restarts,
     uptimeMs: long(i.uptimeMs ?? 0),
+    operatorRestarts: i.operatorRestarts,
   };
   if (i.openFiles !== null) wire.openFiles = i.openFiles;
   return wire;

@@ -41,6 +41,8 @@ export interface FleetSupervisorOptions {
   adopt?: Record<string, { pid: number; startTime: string }>;
   /** Restart counts carried over, by instance name (the state file, or the fleet a manifest update replaced). */
   restarts?: Record<string, number>;
+  /** The same for the operator's restarts, counted apart. */
+  operatorRestarts?: Record<string, number>;
   /** The most instances of all processes together that `scale` may reach (manifest_limits.max_instances). */
   maxInstances?: number;
   /** Called with the new intent after start, stop, restart or scale changed it (to save it). */
@@ -242,6 +244,7 @@ export class FleetSupervisor {
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
       ...(adopt === undefined ? {} : { adopt }),
       restarts: this.options.restarts?.[instance] ?? 0,
+      operatorRestarts: this.options.operatorRestarts?.[instance] ?? 0,
     });
     supervisor.on((event: SupervisorEvent) => {
       for (const listener of [...this.listeners]) listener(event);

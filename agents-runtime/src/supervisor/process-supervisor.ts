@@ -50,7 +50,10 @@ export interface InstanceSnapshot {
   startTime: string | null;
   /** null while unknown: no health check, or none has decided yet. */
   healthy: boolean | null;
+  /** Restarts after a crash (an exit, a failed health check): what the restart policy did. */
   restarts: number;
+  /** Restarts the operator asked for, counted apart (the restarts counter's reason="operator"). */
+  operatorRestarts: number;
   lastExit: ExitInfo | null;
   lastError: ErrorInfo | null;
   /** When a process in backoff or crash-loop will be started again. */
@@ -70,6 +73,8 @@ export interface ProcessSupervisorOptions {
   adopt?: { pid: number; startTime: string };
   /** Restarts counted for this instance before (by a previous daemon, or before a manifest update). */
   restarts?: number;
+  /** The same for the operator's restarts. */
+  operatorRestarts?: number;
 }
 
 type AfterStop = 'stopped' | 'restart' | 'failure';
@@ -105,6 +110,9 @@ export class ProcessSupervisor {
   private lastError: ErrorInfo | null = null;
   private adoptInfo: { pid: number; startTime: string } | undefined;
   private disposed = false;
+  private operatorRestarts: number;
+  /** restart() asked for the stop in flight: the start after it is the operator's restart. */
+  private restartAsked = false;
   private readonly tracker: RestartTracker;
   private readonly listeners = new Set<SupervisorListener>();
   private readonly driver: ProcessDriver;
@@ -123,6 +131,7 @@ export class ProcessSupervisor {
     this.since = this.clock.now();
     this.health = options.spec.health === undefined ? undefined : replicaHealth(options.spec.health, options.replica);
     this.tracker = new RestartTracker(options.spec.backoff, options.spec.crashLoop, options.random, options.restarts ?? 0);
+    this.operatorRestarts = options.operatorRestarts ?? 0;
   }
 
   get state(): State {
@@ -145,6 +154,7 @@ export class ProcessSupervisor {
       startTime: this.proc?.startTime ?? null,
       healthy: this.healthy,
       restarts: this.tracker.restarts,
+      operatorRestarts: this.operatorRestarts,
       lastExit: this.lastExit,
       lastError: this.lastError,
       nextStartAt: this.nextStartAt,
@@ -169,6 +179,7 @@ export class ProcessSupervisor {
 
   /** Stops the instance; resolves once it is stopped (its process group gone). */
   stop(reason = 'stopped by the operator'): Promise<void> {
+    this.restartAsked = false;
     this.leaveCrashLoop(reason);
     switch (this.current) {
       case 'stopped':
@@ -195,13 +206,16 @@ export class ProcessSupervisor {
       case 'starting':
       case 'running':
         this.afterStop = 'restart';
+        this.restartAsked = true;
         this.transition('restart', reason);
         void this.beginStop();
         return;
       case 'stopping':
         this.afterStop = 'restart';
+        this.restartAsked = true;
         return;
       default:
+        this.operatorRestarts += 1;
         this.launchAfresh('restart', reason);
     }
   }
@@ -496,6 +510,8 @@ export class ProcessSupervisor {
   private finishStop(): void {
     this.stopInFlight = false;
     this.proc = null;
+    const restartAsked = this.restartAsked;
+    this.restartAsked = false;
     const waiters = this.stopWaiters;
     this.stopWaiters = [];
     if (this.current === 'stopping' && !this.disposed) {
@@ -505,6 +521,7 @@ export class ProcessSupervisor {
         this.runningSince = null;
         this.transition('stop-done', 'process group is gone');
       } else if (after === 'restart') {
+        if (restartAsked) this.operatorRestarts += 1;
         this.leaveCrashLoop('restarted by the operator');
         this.tracker.reset();
         this.transition('restart-ready', 'process group is gone; starting again');

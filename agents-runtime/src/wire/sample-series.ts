@@ -56,6 +56,7 @@ export function sampleSeries(sample: MetricSample__Output): SeriesValue[] {
     const up = instance.pid !== 0;
     put(name(P.up), up ? 1 : 0);
     put(name(P.restarts), instance.restarts);
+    put(name(P.operatorRestarts), instance.operatorRestarts);
     if (!up) continue;
     put(name(P.cpuPercent), instance.cpuPercent);
     put(name(P.rssBytes), Number(instance.rssBytes));

@@ -24,6 +24,8 @@ export interface SeriesFamily {
   readonly unit: 'percent' | 'bytes' | 'bytes_per_second' | 'load' | 'count' | 'celsius' | 'boolean';
   /** The runtime's Prometheus family (agents-runtime/src/metrics/prometheus-exposition.ts) carrying the same reading; null where the exposition has none. */
   readonly prometheus: string | null;
+  /** Labels that pick this family's series out of a Prometheus family it shares (the restarts counter's `reason`). */
+  readonly prometheusLabels?: Readonly<Record<string, string>>;
 }
 
 /** Host series with one value per host. */
@@ -64,10 +66,25 @@ export const PROCESS_SERIES = {
   rssBytes: 'process.rss_bytes',
   threads: 'process.threads',
   openFiles: 'process.open_files',
+  /** Restarts after the instance exited or failed its health check: the restarts counter with reason="crash". */
   restarts: 'process.restarts',
+  /** Restarts the operator asked for (RestartProcess): the restarts counter with reason="operator". */
+  operatorRestarts: 'process.operator_restarts',
   /** 1 while the instance has a running process, else 0. */
   up: 'process.up',
 } as const;
+
+/**
+ * Why an instance was restarted: the values of the `reason` label on the runtime's restarts
+ * counter, each with the series family that carries its count. The two are counted apart so
+ * that an operator's restarts never read as crashes (the restarts alert counts crashes);
+ * their sum is every restart.
+ */
+export const RESTART_REASONS = {
+  crash: PROCESS_SERIES.restarts,
+  operator: PROCESS_SERIES.operatorRestarts,
+} as const;
+export type RestartReason = keyof typeof RESTART_REASONS;
 
 export type HostSeriesName = (typeof HOST_SERIES)[keyof typeof HOST_SERIES];
 export type HostKeyedFamily = (typeof HOST_KEYED_SERIES)[keyof typeof HOST_KEYED_SERIES];
@@ -100,7 +117,18 @@ export const SERIES_FAMILIES: Readonly<Record<SeriesFamilyName, SeriesFamily>> =
   'process.rss_bytes': { keyedBy: 'instance', unit: 'bytes', prometheus: 'sutazai_process_rss_bytes' },
   'process.threads': { keyedBy: 'instance', unit: 'count', prometheus: 'sutazai_process_threads' },
   'process.open_files': { keyedBy: 'instance', unit: 'count', prometheus: 'sutazai_process_open_fds' },
-  'process.restarts': { keyedBy: 'instance', unit: 'count', prometheus: 'sutazai_process_restarts_total' },
+  'process.restarts': {
+    keyedBy: 'instance',
+    unit: 'count',
+    prometheus: 'sutazai_process_restarts_total',
+    prometheusLabels: { reason: 'crash' },
+  },
+  'process.operator_restarts': {
+    keyedBy: 'instance',
+    unit: 'count',
+    prometheus: 'sutazai_process_restarts_total',
+    prometheusLabels: { reason: 'operator' },
+  },
   'process.up': { keyedBy: 'instance', unit: 'boolean', prometheus: 'sutazai_process_up' },
 };
 

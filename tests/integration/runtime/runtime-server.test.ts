@@ -180,6 +180,7 @@ function sample(atMs: number): MetricSample {
         threads: 4,
         openFiles: 9,
         restarts: 0,
+        operatorRestarts: 2,
         uptimeMs: 61_000,
       },
     ],
@@ -486,7 +487,7 @@ describe('runtime gRPC server', () => {
       expect(samples.map((s) => s.atMs)).toEqual(['2000', '3000', '4000']);
       expect(samples[0]).toMatchObject({
         host: { cpuPercent: 12.5, memoryUsedBytes: String(2 ** 30), loadOneMinute: 0.5 },
-        instances: [{ instance: 'core-1', rssBytes: '50000000' }],
+        instances: [{ instance: 'core-1', rssBytes: '50000000', restarts: 0, operatorRestarts: 2 }],
       });
       stream.cancel();
       expect((await status).code).toBe(grpc.status.CANCELLED);

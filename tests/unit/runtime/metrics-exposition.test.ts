@@ -46,6 +46,7 @@ function sample(): MetricSample {
         threads: 7,
         openFiles: 20,
         restarts: 2,
+        operatorRestarts: 0,
         uptimeMs: 61_500,
       },
       {
@@ -57,6 +58,7 @@ function sample(): MetricSample {
         threads: 0,
         openFiles: null,
         restarts: 5,
+        operatorRestarts: 1,
         uptimeMs: null,
       },
     ],
@@ -91,7 +93,12 @@ describe('Prometheus text exposition', () => {
     expect(lines).toContain('sutazai_host_load15 0.125');
     expect(lines).toContain('sutazai_process_rss_bytes{sutazai_instance="agent-1",process="agent"} 50000000');
     expect(lines).toContain('sutazai_process_uptime_seconds{sutazai_instance="agent-1",process="agent"} 61.5');
-    expect(lines).toContain('sutazai_process_restarts_total{sutazai_instance="agent-2",process="agent"} 5');
+    // Crash and operator restarts counted apart by `reason`; every reason is there, zeros included.
+    expect(lines).toContain('sutazai_process_restarts_total{sutazai_instance="agent-2",process="agent",reason="crash"} 5');
+    expect(lines).toContain('sutazai_process_restarts_total{sutazai_instance="agent-2",process="agent",reason="operator"} 1');
+    expect(lines).toContain('sutazai_process_restarts_total{sutazai_instance="agent-1",process="agent",reason="crash"} 2');
+    expect(lines).toContain('sutazai_process_restarts_total{sutazai_instance="agent-1",process="agent",reason="operator"} 0');
+    expect(lines.filter((l) => l.startsWith('sutazai_process_restarts_total{'))).toHaveLength(4);
     expect(lines).toContain('# TYPE sutazai_process_restarts_total counter');
     expect(lines).toContain('sutazai_process_up{sutazai_instance="agent-2",process="agent"} 0');
     expect(lines).toContain('sutazai_gpu_utilization_percent{gpu="0",name="NVIDIA H100 80GB HBM3"} 42');
@@ -157,6 +164,7 @@ describe('metricSampleToWire', () => {
       threads: 0,
       restarts: 5,
       uptimeMs: '0',
+      operatorRestarts: 1,
     });
     expect(wire.instances?.[0]).toMatchObject({ pid: 4242, openFiles: 20, uptimeMs: '61500' });
   });

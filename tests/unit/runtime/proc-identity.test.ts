@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   formatStartTime,
@@ -5,6 +6,8 @@ import {
   parseEnviron,
   parseProcStat,
   processStartTime,
+  scanProcessesByEnv,
+  scanProcessesByEnvAsync,
 } from '../../../agents-runtime/src/process/proc-identity';
 
 const tailFields = (start: string) =>
@@ -47,5 +50,21 @@ describe('process identity', () => {
   });
   it('parses an environ block', () => {
     expect(parseEnviron('A=1\0B=x=y\0\0').get('B')).toBe('x=y');
+  });
+  it('finds marked processes by their environment, the blocking and the non-blocking scan alike', async () => {
+    const marker = `proc-identity-${process.pid}-${Date.now()}`;
+    const child = spawn('sleep', ['30'], { env: { ...process.env, SUTAZAI_TEST_MARK: marker }, stdio: 'ignore' });
+    try {
+      await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+      const found = scanProcessesByEnv('SUTAZAI_TEST_MARK', marker);
+      expect(found.map(({ stat }) => stat.pid)).toEqual([child.pid]);
+      expect(found[0]!.env.get('SUTAZAI_TEST_MARK')).toBe(marker);
+      const foundAsync = await scanProcessesByEnvAsync('SUTAZAI_TEST_MARK', marker);
+      expect(foundAsync).toEqual(found);
+      // A prefix of the value is not the value.
+      expect(await scanProcessesByEnvAsync('SUTAZAI_TEST_MARK', marker.slice(0, -1))).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

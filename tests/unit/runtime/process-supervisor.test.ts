@@ -250,6 +250,40 @@ describe('ProcessSupervisor without a health check', () => {
     expect(states()).toEqual(['stopped->starting', 'starting->running', 'running->stopping', 'stopping->starting', 'starting->running']);
   });
 
+  it("counts the operator's restarts apart from crash restarts; a start during a stop is not a restart", async () => {
+    const { supervisor, driver, clock } = setup();
+    supervisor.start();
+    await flush();
+    supervisor.restart();
+    await flush();
+    expect(supervisor.snapshot()).toMatchObject({ state: 'running', restarts: 0, operatorRestarts: 1 });
+
+    driver.process('core').exit(1);
+    await flush();
+    await clock.advance(1000);
+    expect(supervisor.snapshot()).toMatchObject({ state: 'running', restarts: 1, operatorRestarts: 1 });
+
+    // Restarted from backoff: started again by the operator, counted as theirs.
+    driver.process('core').exit(1);
+    await flush();
+    expect(supervisor.state).toBe('backoff');
+    supervisor.restart();
+    await flush();
+    expect(supervisor.snapshot()).toMatchObject({ state: 'running', restarts: 2, operatorRestarts: 2 });
+
+    // A restart overtaken by a stop, then a start: the operator stopped and started it, no restart.
+    driver.holdStarts = true;
+    supervisor.restart();
+    const stopped = supervisor.stop();
+    supervisor.start();
+    driver.holdStarts = false;
+    driver.releaseStarts();
+    await stopped;
+    await flush();
+    expect(supervisor.snapshot()).toMatchObject({ state: 'running', restarts: 2, operatorRestarts: 2 });
+    expect(driver.startsOf('core')).toBe(5);
+  });
+
   it('starts again when the operator starts it while a stop is still in flight', async () => {
     const { supervisor, driver } = setup();
     driver.holdStarts = true;

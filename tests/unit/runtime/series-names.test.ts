@@ -15,6 +15,7 @@ import {
   SERIES_FAMILIES,
   seriesName,
 } from '../../../electron/contract';
+import { RESTART_REASONS, type ProcessFamily, type RestartReason } from '../../../agents-runtime/src/wire/series-names';
 import { sampleSeries, type MetricSample__Output } from '../../../agents-runtime/src/wire';
 
 const root = path.resolve(__dirname, '../../..');
@@ -54,11 +55,41 @@ function wireSample(): MetricSample__Output {
         openFiles: 20,
         restarts: 2,
         uptimeMs: '61500',
+        operatorRestarts: 0,
       },
-      { instance: 'agent-2', process: 'agent', pid: 0, cpuPercent: 0, rssBytes: '0', threads: 0, restarts: 5, uptimeMs: '0' },
+      {
+        instance: 'agent-2',
+        process: 'agent',
+        pid: 0,
+        cpuPercent: 0,
+        rssBytes: '0',
+        threads: 0,
+        restarts: 5,
+        uptimeMs: '0',
+        operatorRestarts: 3,
+      },
     ],
   };
 }
+
+/** A host with one core, filesystem and GPU, so every host family of the exposition has a series. */
+const HOST_WITH_ONE_OF_EACH: MetricSample['host'] = {
+  cpuPercent: 1,
+  perCorePercent: [1],
+  loadOneMinute: 1,
+  loadFiveMinutes: 1,
+  loadFifteenMinutes: 1,
+  memoryUsedBytes: 1,
+  memoryTotalBytes: 2,
+  swapUsedBytes: 1,
+  swapTotalBytes: 2,
+  diskReadBytesPerSec: 1,
+  diskWriteBytesPerSec: 1,
+  netRxBytesPerSec: 1,
+  netTxBytesPerSec: 1,
+  filesystems: [{ mount: '/', usedBytes: 1, totalBytes: 2 }],
+  gpus: [{ index: 0, name: 'g', utilizationPercent: 1, memoryUsedBytes: 1, memoryTotalBytes: 2, temperatureC: 40 }],
+};
 
 describe('series names: one vocabulary for the runtime and the control center', () => {
   it('keeps the names the control center stored before the vocabulary, so stored series read on', () => {
@@ -120,6 +151,8 @@ describe('series names: one vocabulary for the runtime and the control center', 
     // Not running: up 0 and its restarts, no resource values (a break, not a zero).
     expect(values.get('process.up:agent-2')).toBe(0);
     expect(values.get('process.restarts:agent-2')).toBe(5);
+    expect(values.get('process.operator_restarts:agent-2')).toBe(3);
+    expect(values.get('process.operator_restarts:agent-1')).toBe(0);
     expect(values.has('process.cpu_percent:agent-2')).toBe(false);
     for (const name of values.keys()) expect(isSeriesName(name), name).toBe(true);
   });
@@ -141,25 +174,20 @@ describe('series names: one vocabulary for the runtime and the control center', 
   it("names each family's Prometheus twin as the runtime's exposition writes it", () => {
     const sample: MetricSample = {
       atMs: 1,
-      host: {
-        cpuPercent: 1,
-        perCorePercent: [1],
-        loadOneMinute: 1,
-        loadFiveMinutes: 1,
-        loadFifteenMinutes: 1,
-        memoryUsedBytes: 1,
-        memoryTotalBytes: 2,
-        swapUsedBytes: 1,
-        swapTotalBytes: 2,
-        diskReadBytesPerSec: 1,
-        diskWriteBytesPerSec: 1,
-        netRxBytesPerSec: 1,
-        netTxBytesPerSec: 1,
-        filesystems: [{ mount: '/', usedBytes: 1, totalBytes: 2 }],
-        gpus: [{ index: 0, name: 'g', utilizationPercent: 1, memoryUsedBytes: 1, memoryTotalBytes: 2, temperatureC: 40 }],
-      },
+      host: HOST_WITH_ONE_OF_EACH,
       instances: [
-        { instance: 'a-1', process: 'a', pid: 1, cpuPercent: 1, rssBytes: 1, threads: 1, openFiles: 1, restarts: 0, uptimeMs: 1 },
+        {
+          instance: 'a-1',
+          process: 'a',
+          pid: 1,
+          cpuPercent: 1,
+          rssBytes: 1,
+          threads: 1,
+          openFiles: 1,
+          restarts: 0,
+          operatorRestarts: 0,
+          uptimeMs: 1,
+        },
       ],
     };
     const families = new Set(
@@ -171,6 +199,24 @@ describe('series names: one vocabulary for the runtime and the control center', 
     const twins = Object.values(SERIES_FAMILIES).flatMap((family) => (family.prometheus === null ? [] : [family.prometheus]));
     expect(twins.length).toBeGreaterThan(20);
     for (const twin of twins) expect(families, twin).toContain(twin);
+  });
+
+  it('counts restarts apart by reason: each reason names its family, and the exposition labels its count with it', () => {
+    const instance = { instance: 'a-1', process: 'a', pid: 1, cpuPercent: 1, rssBytes: 1, threads: 1, openFiles: 1, uptimeMs: 1 };
+    const text = sampleToPrometheus({
+      atMs: 1,
+      host: HOST_WITH_ONE_OF_EACH,
+      instances: [{ ...instance, restarts: 4, operatorRestarts: 2 }],
+    });
+    const counts: Record<RestartReason, number> = { crash: 4, operator: 2 };
+    expect(Object.keys(RESTART_REASONS).sort()).toEqual(['crash', 'operator']);
+    for (const [reason, family] of Object.entries(RESTART_REASONS) as Array<[RestartReason, ProcessFamily]>) {
+      const twin = SERIES_FAMILIES[family];
+      expect(twin.prometheusLabels).toEqual({ reason });
+      expect(text).toContain(`${twin.prometheus}{sutazai_instance="a-1",process="a",reason="${reason}"} ${counts[reason]}\n`);
+    }
+    // The crash count keeps the name the control center stored (and alerts on) before reasons existed.
+    expect(RESTART_REASONS.crash).toBe(PROCESS_SERIES.restarts);
   });
 
   it('series-names.ts imports nothing, since the contract (and so the renderer) imports it', () => {

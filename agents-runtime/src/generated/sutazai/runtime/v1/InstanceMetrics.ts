@@ -13,6 +13,7 @@ export interface InstanceMetrics {
   'openFiles'?: (number);
   'restarts'?: (number);
   'uptimeMs'?: (number | string | Long);
+  'operatorRestarts'?: (number);
   '_openFiles'?: "openFiles";
 }
 
@@ -26,5 +27,6 @@ export interface InstanceMetrics__Output {
   'openFiles'?: (number);
   'restarts': (number);
   'uptimeMs': (string);
+  'operatorRestarts': (number);
   '_openFiles'?: "openFiles";
 }
