@@ -226,13 +226,15 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     const currentState = (): RuntimeState => {
       const instances: RuntimeState['instances'] = {};
       const restarts: Record<string, number> = {};
+      const operatorRestarts: Record<string, number> = {};
       for (const p of fleet.snapshot().processes) {
         for (const i of p.instances) {
           if (i.pid !== null && i.startTime !== null) instances[i.instance] = { pid: i.pid, startTime: i.startTime };
           if (i.restarts > 0) restarts[i.instance] = i.restarts;
+          if (i.operatorRestarts > 0) operatorRestarts[i.instance] = i.operatorRestarts;
         }
       }
-      return { version: 1, intent: fleet.intent(), instances, restarts };
+      return { version: 1, intent: fleet.intent(), instances, restarts, operatorRestarts };
     };
     const stateWriter = new StateWriter({
       file: stateFile,
@@ -338,6 +340,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       intent: FleetIntent,
       adoptMap: Record<string, { pid: number; startTime: string }>,
       restarts: Record<string, number>,
+      operatorRestarts: Record<string, number>,
     ): FleetSupervisor => {
       const created: FleetSupervisor = new FleetSupervisor({
         manifest: m,
@@ -346,6 +349,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         intent,
         adopt: adoptMap,
         restarts,
+        operatorRestarts,
         maxInstances: config.manifestLimits.maxInstances,
         onIntentChange: () => {
           if (created === fleet) scheduleSave();
@@ -356,7 +360,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     };
 
     await Promise.all(unwantedStops);
-    fleet = makeFleet(manifest, saved.intent, adopt, saved.restarts ?? {});
+    fleet = makeFleet(manifest, saved.intent, adopt, saved.restarts ?? {}, saved.operatorRestarts ?? {});
     fleet.startAll();
     await stateWriter.flush();
 
@@ -383,6 +387,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
             process: p.name,
             pid: i.pid,
             restarts: i.restarts,
+            operatorRestarts: i.operatorRestarts,
             startedAtMs: instanceStatus(i).startedAtMs,
           })),
         ),
@@ -437,10 +442,12 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       // Kept processes keep running: their supervisors let go, the new fleet adopts them.
       const adoptMap: Record<string, { pid: number; startTime: string }> = {};
       const restarts: Record<string, number> = {};
+      const operatorRestarts: Record<string, number> = {};
       for (const p of running.values()) {
         if (!kept.has(p.name)) continue;
         for (const i of p.instances) {
           restarts[i.instance] = i.restarts;
+          operatorRestarts[i.instance] = i.operatorRestarts;
           if (i.pid !== null && i.startTime !== null && (i.state === 'running' || i.state === 'starting'))
             adoptMap[i.instance] = { pid: i.pid, startTime: i.startTime };
           old.instance(i.instance)?.dispose();
@@ -452,7 +459,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       }
       manifest = next;
       manifestText = text;
-      fleet = makeFleet(next, intent, adoptMap, restarts);
+      fleet = makeFleet(next, intent, adoptMap, restarts, operatorRestarts);
       fleet.startAll();
       for (const s of diff.scaled) await fleet.scale(s.name, s.to);
       await stateWriter.flush();

@@ -9,7 +9,15 @@ import type { LogTimestamps } from '../wire/config-enums';
 import { TIMESTAMP_SHIM_SOURCE } from '../logs/timestamp-shim';
 import { BASH_LOG_LOOP, BASH_LOGGER_NAME, findStamperBash, loggerEnv } from '../logs/bash-stamper';
 import { stopProcessGroup } from './group-stop';
-import { formatStartTime, isSameProcess, processGroupMembers, processStartTime, scanProcessesByEnv, type ProcStat } from './proc-identity';
+import {
+  formatStartTime,
+  isSameProcess,
+  processGroupMembers,
+  processStartTime,
+  scanProcessesByEnv,
+  scanProcessesByEnvAsync,
+  type ProcStat,
+} from './proc-identity';
 import { resolveCommand } from './resolve-command';
 
 /** How long an exit waits for the loggers to write the last lines (normally a millisecond or two). */
@@ -80,6 +88,9 @@ export class LinuxProcessDriver implements ProcessDriver {
   readonly timestamps: Exclude<LogTimestamps, 'auto'>;
   private readonly bashPath: string;
   private spawns = 0;
+  /** Escapee sweeps waiting for the next /proc scan (sweepEscapees). */
+  private readonly pendingSweeps: Array<{ instance: string; pgid: number; incarnation: string; signal: string }> = [];
+  private sweeping = false;
 
   constructor(options: LinuxProcessDriverOptions) {
     const { timestamps = 'auto', bashCandidates, ...rest } = options;
@@ -175,9 +186,7 @@ export class LinuxProcessDriver implements ProcessDriver {
       fs.closeSync(fd); // the child (or its loggers) hold their own copies
     }
     child.unref();
-    const pid = child.pid!;
-    const startTime = processStartTime(pid) ?? formatStartTime('0');
-    return new OwnChild(this, instance, pid, startTime, child, spec.stop.signal, incarnation, loggers);
+    return new OwnChild(this, instance, child.pid!, child, spec.stop.signal, incarnation, loggers);
   }
 
   async stop(proc: RunningProcess, signal: string, graceMs: number): Promise<void> {
@@ -220,13 +229,18 @@ export class LinuxProcessDriver implements ProcessDriver {
   /** Marked processes of `instance` that left group `pgid` (setsid/setpgid escapes); of one run when `incarnation` is given. */
   escapees(instance: string, pgid: number, incarnation?: string): ProcStat[] {
     return scanProcessesByEnv(INSTANCE_ENV, instance)
-      .filter(
-        ({ stat, env }) =>
-          env.get(RUNTIME_ID_ENV) === this.opts.runtimeId &&
-          stat.pgid !== pgid &&
-          (incarnation === undefined || env.get(INCARNATION_ENV) === incarnation),
-      )
+      .filter((found) => this.isEscapee(found, instance, pgid, incarnation))
       .map(({ stat }) => stat);
+  }
+
+  private isEscapee(found: { stat: ProcStat; env: Map<string, string> }, instance: string, pgid: number, incarnation?: string): boolean {
+    const { stat, env } = found;
+    return (
+      env.get(RUNTIME_ID_ENV) === this.opts.runtimeId &&
+      env.get(INSTANCE_ENV) === instance &&
+      stat.pgid !== pgid &&
+      (incarnation === undefined || env.get(INCARNATION_ENV) === incarnation)
+    );
   }
 
   /** Called when a leader exited on its own: clears what it left behind, bounded. */
@@ -251,15 +265,37 @@ export class LinuxProcessDriver implements ProcessDriver {
     await stopProcessGroup({ pgid: proc.pid, signal, graceMs: this.opts.leftoverGraceMs }).catch(() => undefined);
   }
 
-  /** Stops the setsid escapees of one run of an instance (after its leader is gone). */
+  /**
+   * Stops the setsid escapees of one run of an instance (after its leader is gone), off the
+   * restart path: the /proc scan begins on the turn after the exit was reported (the one a
+   * zero-delay restart spawns in), reads without blocking, and one scan serves every exit
+   * reported meanwhile.
+   */
   sweepEscapees(instance: string, pgid: number, incarnation: string, signal: string): void {
-    if (this.escapees(instance, pgid, incarnation).length === 0) return;
-    void stopProcessGroup({
-      pgid,
-      signal,
-      graceMs: this.opts.leftoverGraceMs,
-      escapees: () => this.escapees(instance, pgid, incarnation),
-    }).catch(() => undefined);
+    this.pendingSweeps.push({ instance, pgid, incarnation, signal });
+    if (this.sweeping) return;
+    this.sweeping = true;
+    setImmediate(() => void this.runSweeps());
+  }
+
+  private async runSweeps(): Promise<void> {
+    try {
+      while (this.pendingSweeps.length > 0) {
+        const batch = this.pendingSweeps.splice(0);
+        const marked = await scanProcessesByEnvAsync(RUNTIME_ID_ENV, this.opts.runtimeId);
+        for (const { instance, pgid, incarnation, signal } of batch) {
+          if (!marked.some((found) => this.isEscapee(found, instance, pgid, incarnation))) continue;
+          void stopProcessGroup({
+            pgid,
+            signal,
+            graceMs: this.opts.leftoverGraceMs,
+            escapees: () => this.escapees(instance, pgid, incarnation),
+          }).catch(() => undefined);
+        }
+      }
+    } finally {
+      this.sweeping = false;
+    }
   }
 }
 
@@ -325,8 +361,18 @@ abstract class TrackedProcess implements RunningProcess {
     protected readonly driver: LinuxProcessDriver,
     readonly instance: string,
     readonly pid: number,
-    readonly startTime: string,
+    private identity: string | undefined,
   ) {}
+
+  /** With the pid, names the process (proc-identity.ts); an own child's is read when first asked, not on the restart path. */
+  get startTime(): string {
+    this.identity ??= this.readStartTime();
+    return this.identity;
+  }
+
+  protected readStartTime(): string {
+    return formatStartTime('0');
+  }
 
   abstract leaderGone(): boolean;
 
@@ -367,13 +413,12 @@ class OwnChild extends TrackedProcess {
     driver: LinuxProcessDriver,
     instance: string,
     pid: number,
-    startTime: string,
     child: ChildProcess,
     stopSignal: string,
     private readonly incarnation: string,
     private readonly loggers: readonly ChildProcess[],
   ) {
-    super(driver, instance, pid, startTime);
+    super(driver, instance, pid, undefined);
     child.once('exit', (code, signal) => {
       this.exited = true;
       void this.finish({ code, signal }, stopSignal);
@@ -382,6 +427,11 @@ class OwnChild extends TrackedProcess {
 
   leaderGone(): boolean {
     return this.exited;
+  }
+
+  /** Until its exit is reported the child is not reaped, so its pid cannot have passed to another process. */
+  protected override readStartTime(): string {
+    return (this.exited ? null : processStartTime(this.pid)) ?? super.readStartTime();
   }
 
   protected override async cleanup(stopSignal: string): Promise<void> {

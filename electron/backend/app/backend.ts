@@ -309,6 +309,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     hub,
     links: fleetLinks,
     events: fleetEvents,
+    metrics,
     configDir: () => config.configDir ?? defaultConfigDir(),
     dataDir: config.dataDir,
     describeHost: (hostId) => {
@@ -318,6 +319,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     clock: now,
     logger,
   });
+  // Before any link starts (refresh, below): each runtime's own account of its instances and certificate, for the rules.
+  linkConsumers.push(alerts.linkConsumer);
   const actor = config.actor ?? config.mode;
   const fleetProcesses = createFleetProcesses({
     // A one-shot command keeps no links: it opens a connection to the one host it acts on.

@@ -12,6 +12,7 @@ import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
 import { LOOPBACK_DNS_NAME, LOOPBACK_IP_ADDRESS } from '../pki/issue-certificate';
 import { diagnoseRuntimeTls, type TlsDiagnosis } from './diagnose-runtime-tls';
+import { readServerCertificate, type PresentedCertificate } from './read-server-certificate';
 import { runtimeCallError } from './runtime-call-error';
 import { runtimeProtos } from './runtime-protos';
 import { checkRuntimeTls, runtimeChannelCredentials, type RuntimeTls } from './runtime-tls';
@@ -67,6 +68,8 @@ export interface RuntimeConnection {
   listProcesses(): Promise<ProcessStatus__Output[]>;
   /** The standard gRPC health check of the runtime as a whole. */
   checkHealth(): Promise<ServingStatus>;
+  /** The server certificate the runtime presents (its expiry, for the certificate-expiry alert). */
+  serverCertificate(): Promise<PresentedCertificate>;
   /** Samples at or after `sinceMs` the runtime's ring buffer still holds, then live ones; 0: live only. */
   streamMetrics(sinceMs: number): RuntimeStream<MetricSample__Output>;
   /** The runtime's events as they happen (`sinceMs`: a backfill point, for a runtime that keeps past events). */
@@ -210,6 +213,7 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
       call<{ processes: ProcessStatus__Output[] }>('ListProcesses', (o, cb) => runtime.ListProcesses({}, o, cb)).then((r) => r.processes),
     checkHealth: () =>
       call<HealthCheckResponse__Output>('Health/Check', (o, cb) => health.Check({ service: '' }, o, cb)).then((r) => r.status),
+    serverCertificate: () => readServerCertificate(tunnel.localPort, tls, serverName, timeoutMs),
     streamMetrics: (sinceMs) => stream('StreamMetrics', () => runtime.StreamMetrics({ sinceMs: String(Math.max(0, Math.trunc(sinceMs))) })),
     watchEvents(request = {}) {
       // since_ms is sent when asked for; a runtime whose WatchEventsRequest lacks it ignores the field.

@@ -18,6 +18,8 @@ export interface AlertServiceOptions {
   /** Resolved alerts are kept this long (default 30 days). */
   keepResolvedMs?: number;
   staleAfterMs?: number;
+  /** How often a started service reads the store for changes other processes made (an acknowledgement from the CLI); default 1 s. */
+  othersPollMs?: number;
 }
 
 export interface AlertListParams {
@@ -35,12 +37,17 @@ export interface AlertService {
   rules(): { rules: AlertRuleSummary[]; errors: AlertRuleError[] };
   /** Reads the rule files again when they changed, then evaluates every rule once. */
   evaluate(): void;
-  /** Evaluates every `intervalMs` until closed. */
+  /**
+   * Evaluates every `intervalMs` until closed, and hands on (through onChange) the changes
+   * other processes on the same data directory make, such as an acknowledgement from the CLI,
+   * so that open windows hear of them as of this process's own.
+   */
   start(intervalMs: number): void;
   close(): void;
 }
 
 const PRUNE_EVERY_MS = 3_600_000;
+const OTHERS_BATCH = 200;
 
 export function createAlertService(options: AlertServiceOptions): AlertService {
   const { repo, clock, logger } = options;
@@ -49,6 +56,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   let loadedSignature: string | undefined;
   let lastPruneMs = -Infinity;
   let timer: NodeJS.Timeout | undefined;
+  let othersTimer: NodeJS.Timeout | undefined;
   let failedBefore = new Set<string>();
   let failedNow = new Set<string>();
 
@@ -138,13 +146,30 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
           logger.warn({ err: error }, 'alert evaluation failed; the next one runs on schedule');
         }
       };
+      let othersReadUpTo = repo.watchOthers();
+      const readOthers = (): void => {
+        try {
+          for (;;) {
+            const { changes, readUpTo } = repo.changesByOthers(othersReadUpTo, OTHERS_BATCH);
+            if (readUpTo === othersReadUpTo) return;
+            othersReadUpTo = readUpTo;
+            for (const { change, alert } of changes) options.onChange(change, toAlert(alert));
+          }
+        } catch (error) {
+          logger.warn({ err: error }, 'reading alert changes made by other processes failed; read again shortly');
+        }
+      };
       tick();
       timer = setInterval(tick, intervalMs);
       timer.unref();
+      othersTimer = setInterval(readOthers, options.othersPollMs ?? 1000);
+      othersTimer.unref();
     },
     close() {
       if (timer) clearInterval(timer);
+      if (othersTimer) clearInterval(othersTimer);
       timer = undefined;
+      othersTimer = undefined;
     },
   };
   return service;

@@ -31,6 +31,12 @@ export interface AlertHistoryEntry {
   value: number | null;
 }
 
+/** A step of an alert's life that another process wrote to the store (the CLI's acknowledgement). */
+export interface OtherProcessChange {
+  change: AlertHistoryEntry['change'];
+  alert: StoredAlert;
+}
+
 /** An alert with the key the evaluator matches conditions by. */
 export type StoredAlert = Alert & { fingerprint: string };
 
@@ -49,6 +55,17 @@ export interface AlertsRepo {
   acknowledge(id: number, by: string, atMs: number): { alert: StoredAlert; changed: boolean } | undefined;
   list(query: AlertListQuery): StoredAlert[];
   history(id: number): AlertHistoryEntry[];
+  /**
+   * Starts telling this repo's own history entries from those other processes write (each
+   * process has its own connection and repo); returns the newest entry's id, where reading
+   * the others' changes starts.
+   */
+  watchOthers(): number;
+  /**
+   * Up to `limit` history entries after `afterId`: those other processes wrote, oldest first,
+   * each with its alert as it is now (skipped when the alert is gone since), and the id read up to.
+   */
+  changesByOthers(afterId: number, limit: number): { changes: OtherProcessChange[]; readUpTo: number };
   /** Deletes resolved alerts (and their history) that resolved before `beforeMs`. */
   pruneResolved(beforeMs: number): number;
   transaction<T>(fn: () => T): T;
@@ -102,6 +119,16 @@ export function createAlertsRepo(db: Database.Database): AlertsRepo {
     'SELECT change, at AS atMs, actor, value FROM alert_history WHERE alert_id = ? ORDER BY id',
   );
   const prune = db.prepare<[number]>(`DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?`);
+  const newestHistory = db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM alert_history');
+  const historyAfter = db.prepare<[number, number], { id: number; alertId: number; change: AlertHistoryEntry['change'] }>(
+    'SELECT id, alert_id AS alertId, change FROM alert_history WHERE id > ? ORDER BY id LIMIT ?',
+  );
+  // The history entries this repo wrote since watchOthers, until the reading of others' changes passes them.
+  let own: Set<number> | null = null;
+  const record = (...args: [number, number, string, string | null, number | null]): void => {
+    const id = Number(addHistory.run(...args).lastInsertRowid);
+    own?.add(id);
+  };
 
   const require = (id: number): StoredAlert => {
     const row = byId.get(id);
@@ -123,13 +150,13 @@ export function createAlertsRepo(db: Database.Database): AlertsRepo {
           firingSince: alert.state === 'firing' ? alert.atMs : null,
         }).lastInsertRowid,
       );
-      addHistory.run(id, alert.atMs, alert.state, null, alert.value);
+      record(id, alert.atMs, alert.state, null, alert.value);
       return require(id);
     },
     advance(id, to, atMs, value) {
       const changed = to === 'firing' ? toFiring.run(atMs, value, id) : toResolved.run(atMs, id);
       if (changed.changes !== 1) throw new Error(`alert ${id} cannot become ${to}`);
-      addHistory.run(id, atMs, to, null, value);
+      record(id, atMs, to, null, value);
       return require(id);
     },
     refresh: (id, value, summary) => void refreshRow.run(value, summary, id),
@@ -137,7 +164,7 @@ export function createAlertsRepo(db: Database.Database): AlertsRepo {
     acknowledge(id, by, atMs) {
       if (!byId.get(id)) return undefined;
       const changed = ackRow.run(by, atMs, id).changes === 1;
-      if (changed) addHistory.run(id, atMs, 'acknowledged', by, null);
+      if (changed) record(id, atMs, 'acknowledged', by, null);
       return { alert: require(id), changed };
     },
     list(query) {
@@ -164,6 +191,21 @@ export function createAlertsRepo(db: Database.Database): AlertsRepo {
         .map(fromRow);
     },
     history: (id) => historyRows.all(id),
+    watchOthers() {
+      own ??= new Set();
+      return newestHistory.get()?.id ?? 0;
+    },
+    changesByOthers(afterId, limit) {
+      const changes: OtherProcessChange[] = [];
+      let readUpTo = afterId;
+      for (const row of historyAfter.all(afterId, limit)) {
+        readUpTo = row.id;
+        if (own?.delete(row.id)) continue;
+        const alert = byId.get(row.alertId);
+        if (alert) changes.push({ change: row.change, alert: fromRow(alert) });
+      }
+      return { changes, readUpTo };
+    },
     pruneResolved: (beforeMs) => prune.run(beforeMs).changes,
     transaction: (fn) => db.transaction(fn)(),
   };

@@ -3,12 +3,15 @@ import type Database from 'better-sqlite3';
 import type { Alert, AlertChange } from '../../../contract';
 import type { EventHub } from '../../events/event-hub';
 import type { FleetEventLog } from '../events/fleet-event-log';
-import type { FleetLinks } from '../link/link-types';
+import type { MetricStore } from '../../metrics/metric-store';
+import type { FleetLinks, LinkConsumer } from '../link/link-types';
 import { createAlertService, type AlertService, type AlertServiceOptions } from './alert-service';
 import { createAlertsRepo } from './alerts-repo';
-import { createFleetReadings, type FleetReadings } from './fleet-readings';
+import { createFleetReadings, RESTART_MEMORY_MS, type FleetReadings } from './fleet-readings';
 import { followProcessStates } from './process-states-from-events';
 import { recordedCertificates } from './recorded-certificates';
+import { createRuntimeStateConsumer } from './runtime-state-consumer';
+import { replayStoredRestarts } from './stored-restarts';
 
 /** How often a serving backend evaluates the rules (Prometheus's evaluation_interval, at a fleet's pace). */
 export const ALERT_EVALUATION_INTERVAL_MS = 10_000;
@@ -18,8 +21,10 @@ export interface FleetAlertsOptions {
   hub: EventHub;
   /** The fleet's links; null where the backend runs none (a one-shot command). */
   links: Pick<FleetLinks, 'states'> | null;
-  /** The fleet's events, where the rules learn each instance's state (crash-loop entered and left). */
-  events: Pick<FleetEventLog, 'list' | 'subscribe'>;
+  /** The fleet's events, where the rules learn each instance's state (crash-loop entered and left) and see a runtime's new run. */
+  events: Pick<FleetEventLog, 'list' | 'subscribe' | 'runtimeCursor'>;
+  /** The stored series, where a starting backend reads the restart counters of the restarts rules' windows; none: counted from the first sample on. */
+  metrics?: Pick<MetricStore, 'query'>;
   /** Where config/ is (its alerts/ holds the shipped rules); may throw when it cannot be found: then only the operator's rules load. */
   configDir: () => string;
   /** The data directory: its alerts/ holds the operator's rules, which outlive an upgrade of the app. */
@@ -34,6 +39,8 @@ export interface FleetAlerts {
   readonly service: AlertService;
   /** What the rules read of the fleet's reports, for the parts that receive them (samples, process states). */
   readonly readings: FleetReadings;
+  /** What each link runs while it is up: the runtime's own account of its instances and its certificate (runtime-state-consumer.ts). */
+  readonly linkConsumer: LinkConsumer;
   /** Follows the fleet's events and evaluates every `intervalMs` (serving backends; a one-shot command only reads and acknowledges). */
   start(intervalMs: number): void;
   close(): void;
@@ -46,13 +53,14 @@ export interface FleetAlerts {
  */
 export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
   const readings = createFleetReadings();
+  const certificates = recordedCertificates(options.db);
   const service = createAlertService({
     repo: createAlertsRepo(options.db),
     inputs: {
       links: () => options.links?.states() ?? [],
       gauges: readings,
       processes: readings,
-      certificates: recordedCertificates(options.db),
+      certificates,
       describeHost: options.describeHost,
     },
     ruleFolders: alertRuleFolders(shippedConfigDir(options), options.dataDir),
@@ -67,11 +75,20 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
     readings.observeSample(sample.hostId, sample.t, Object.entries(sample.values) as Array<[string, number]>),
   );
   let stopFollowing = (): void => {};
+  const linkConsumer = createRuntimeStateConsumer({
+    readings,
+    certificates,
+    events: options.events,
+    now: options.clock,
+    logger: options.logger,
+  });
   return {
     service,
     readings,
+    linkConsumer,
     start(intervalMs) {
       stopFollowing();
+      if (options.metrics) replayRestarts(options, readings, service);
       stopFollowing = followProcessStates(options.events, readings);
       service.start(intervalMs);
     },
@@ -81,6 +98,22 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
       service.close();
     },
   };
+}
+
+/** The restarts of the longest window a restarts rule looks at, from the store (see stored-restarts.ts). */
+function replayRestarts(options: FleetAlertsOptions, readings: FleetReadings, service: AlertService): void {
+  const windows = service
+    .rules()
+    .rules.filter((rule) => rule.kind === 'process-restarts')
+    .map((rule) => Number(rule.settings.within));
+  const windowMs = Math.min(Math.max(0, ...windows.filter(Number.isFinite)), RESTART_MEMORY_MS);
+  if (windowMs === 0) return;
+  const nowMs = options.clock();
+  try {
+    replayStoredRestarts(options.db, options.metrics!, readings, nowMs - windowMs, nowMs);
+  } catch (error) {
+    options.logger.warn({ err: error }, 'the stored restart counters could not be read; restarts are counted from the first sample on');
+  }
 }
 
 function shippedConfigDir(options: FleetAlertsOptions): string | undefined {

@@ -1,47 +1,51 @@
 import type Database from 'better-sqlite3';
 import { certificateValidity } from '../../pki/check-certificate';
-import { DEFAULT_LEAF_VALIDITY_DAYS } from '../../pki/issue-certificate';
+import type { PresentedCertificate } from '../read-server-certificate';
 import type { CertificateExpiries, CertificateExpiry } from './alert-inputs';
 
-const DAY_MS = 86_400_000;
+/** The certificates a recorded install depends on, with when each expires; and where a runtime's is recorded as seen. */
+export interface RecordedCertificates extends CertificateExpiries {
+  /** The server certificate a host's runtime presented over TLS (its link records it each time it comes up). */
+  recordPresented(hostId: number, certificate: PresentedCertificate, seenAtMs: number): void;
+}
 
 /**
- * The certificates a recorded install depends on, with when each expires: the install's CA
- * (its certificate is stored) and each host's runtime certificate. The runtime's is not
- * kept here (its key never leaves the host): a new one is issued, valid for
- * DEFAULT_LEAF_VALIDITY_DAYS and never past the CA, each time the host's configure step
- * runs, so it expires that long after the host's last successful configure.
+ * The install's CA (its certificate is stored with the install) and each installed host's
+ * runtime certificate as its runtime last presented it over TLS. The runtime's own is read,
+ * not estimated: its key never leaves the host, a reconfigure issues a new one, and only the
+ * handshake says which one the runtime serves. A host whose link has not come up since this
+ * was recorded has no runtime certificate listed yet (its host-offline alert says why).
  */
-export function recordedCertificates(db: Database.Database): CertificateExpiries {
+export function recordedCertificates(db: Database.Database): RecordedCertificates {
   const installs = db.prepare<[], { id: number; name: string; caCert: string }>(
     'SELECT id, name, ca_cert AS caCert FROM installs ORDER BY name',
   );
-  const configured = db.prepare<[number], { hostId: number; at: number }>(
-    `SELECT s.host_id AS hostId, MAX(s.finished_at) AS at FROM install_steps s
-     JOIN install_hosts h ON h.install_id = s.install_id AND h.host_id = s.host_id
-     WHERE s.install_id = ? AND s.step = 'configure' AND s.status = 'done' AND s.finished_at IS NOT NULL
-     GROUP BY s.host_id ORDER BY s.host_id`,
+  const presented = db.prepare<[number], { hostId: number; notAfterMs: number }>(
+    `SELECT c.host_id AS hostId, c.not_after AS notAfterMs FROM runtime_certificates c
+     JOIN install_hosts h ON h.host_id = c.host_id
+     WHERE h.install_id = ? ORDER BY c.host_id`,
+  );
+  const record = db.prepare<[number, number, string, number]>(
+    `INSERT INTO runtime_certificates (host_id, not_after, fingerprint, seen_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (host_id) DO UPDATE SET not_after = excluded.not_after, fingerprint = excluded.fingerprint, seen_at = excluded.seen_at`,
   );
   return {
     list() {
       const out: CertificateExpiry[] = [];
       for (const install of installs.all()) {
-        let caNotAfterMs: number;
         try {
-          caNotAfterMs = certificateValidity(install.caCert).notAfter.getTime();
+          const caNotAfterMs = certificateValidity(install.caCert).notAfter.getTime();
+          out.push({ installName: install.name, hostId: null, what: 'install CA', notAfterMs: caNotAfterMs });
         } catch {
-          continue; // An unreadable CA fails every connection with its own explained error; it has no date to alert on.
+          // An unreadable CA fails every connection with its own explained error; it has no date to alert on.
         }
-        out.push({ installName: install.name, hostId: null, what: 'install CA', notAfterMs: caNotAfterMs });
-        for (const host of configured.all(install.id))
-          out.push({
-            installName: install.name,
-            hostId: host.hostId,
-            what: 'runtime certificate',
-            notAfterMs: Math.min(host.at + DEFAULT_LEAF_VALIDITY_DAYS * DAY_MS, caNotAfterMs),
-          });
+        for (const host of presented.all(install.id))
+          out.push({ installName: install.name, hostId: host.hostId, what: 'runtime certificate', notAfterMs: host.notAfterMs });
       }
       return out;
+    },
+    recordPresented(hostId, certificate, seenAtMs) {
+      record.run(hostId, certificate.notAfterMs, certificate.fingerprint256, seenAtMs);
     },
   };
 }

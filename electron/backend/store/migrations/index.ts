@@ -16,6 +16,7 @@ import { migration014 } from './014-one-bundle-file-per-version';
 import { migration015 } from './015-fleet-events';
 import { migration016 } from './016-alerts';
 import { migration017 } from './017-metric-sample-journal';
+import { migration018 } from './018-runtime-certificates';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -35,4 +36,5 @@ export const migrations: readonly Migration[] = [
   migration015,
   migration016,
   migration017,
+  migration018,
 ];
