@@ -29,7 +29,7 @@ export function formatLoad(load: LoadAverage | null): string {
 }
 
 /** `load average at <when>: ...`, read now. */
-export function loadLine(when: 'start' | 'end', cores: number): string {
+export function loadLine(when: string, cores: number): string {
   let text = '';
   try {
     text = fs.readFileSync('/proc/loadavg', 'utf8');
