@@ -193,7 +193,12 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     if (loaded.problem !== undefined) daemonEvent('state.error', loaded.problem.message, loaded.problem);
     const saved: RuntimeState = loaded.state;
 
-    const driver = new LinuxProcessDriver({ logs, runtimeId, timestamps: config.logTimestamps });
+    const driver = new LinuxProcessDriver({
+      logs,
+      runtimeId,
+      timestamps: config.logTimestamps,
+      collector: { fifoDir: path.join(config.stateDir, 'log-fifos') },
+    });
     const probe = createHealthProbe();
 
     // Re-adoption: at most one process per instance; wanted ones are handed to the fleet.

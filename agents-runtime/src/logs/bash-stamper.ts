@@ -26,7 +26,8 @@ import { spawnSync } from 'node:child_process';
  *    own "write error" messages go to /dev/null, not into the log.
  * Throughput: bash reads a pipe one byte at a time, so a loop handles roughly 7,000 lines
  * of 100 bytes a second on one core. A program that logs faster can use `timestamps: node`
- * (the Node shim) in the runtime config, or `raw` (no stamps, no extra process).
+ * (the Node shim) in the runtime config, `collector` (one process for every instance:
+ * log-collector.ts), or `raw` (no stamps, no extra process).
  *
  * `$EPOCHREALTIME` (bash 5.0+) gives microseconds without spawning `date`; TZ=UTC0 and
  * LC_ALL=C make `%(...)T` print UTC and the decimal point a dot. The loops get a fixed,

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import fs from 'node:fs';
 import { RuntimeError } from '../runtime-error';
@@ -8,6 +8,7 @@ import type { LogFiles } from '../logs/log-files';
 import type { LogTimestamps } from '../wire/config-enums';
 import { TIMESTAMP_SHIM_SOURCE } from '../logs/timestamp-shim';
 import { BASH_LOG_LOOP, BASH_LOGGER_NAME, findStamperBash, loggerEnv } from '../logs/bash-stamper';
+import { defaultFifoDir, LogCollectorClient, type CollectorCommand } from '../logs/log-collector-client';
 import { stopProcessGroup } from './group-stop';
 import {
   formatStartTime,
@@ -39,9 +40,17 @@ export interface LinuxProcessDriverOptions {
    * How lines get their timestamps. 'auto' (default): 'bash' when a bash 5+ is found, else 'node'.
    * 'bash': bash-stamper.ts (two forked shells per instance, the program keeps the leader pid);
    * 'node': the Node shim, timestamp-shim.ts (one Node process per instance, faster for chatty
-   * programs); 'raw': the child writes straight to the file, no stamps, no extra process.
+   * programs); 'collector': one log collector process for the whole runtime reads every
+   * instance's FIFOs (log-collector.ts; no process per instance); 'raw': the child writes
+   * straight to the file, no stamps, no extra process.
    */
   timestamps?: LogTimestamps;
+  /**
+   * For 'collector': where the FIFOs and the collector's socket live (the daemon's is
+   * `<state_dir>/log-fifos`; default: a directory of this runtime id under the temp dir) and
+   * how to start the collector (default: log-collector-client.ts's defaultCollectorCommand).
+   */
+  collector?: { fifoDir?: string; command?: CollectorCommand };
   /** Where to look for a bash 5+ for 'auto' and 'bash' (default: /bin, /usr/bin, /usr/local/bin). */
   bashCandidates?: readonly string[];
   /** Polling period for adopted processes (default 200 ms). */
@@ -81,19 +90,21 @@ export interface DiscoveredProcess {
  * for the few milliseconds before the sweep. Adopted processes are cleaned as before.
  */
 export class LinuxProcessDriver implements ProcessDriver {
-  private readonly opts: Required<Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'timestamps'>> & {
+  private readonly opts: Required<Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'timestamps' | 'collector'>> & {
     baseEnv: NodeJS.ProcessEnv;
   };
   /** What 'auto' resolved to, fixed for the driver's life. */
   readonly timestamps: Exclude<LogTimestamps, 'auto'>;
   private readonly bashPath: string;
+  /** The runtime's log collector ('collector' only). */
+  private readonly collector: LogCollectorClient | null = null;
   private spawns = 0;
   /** Escapee sweeps waiting for the next /proc scan (sweepEscapees). */
   private readonly pendingSweeps: Array<{ instance: string; pgid: number; incarnation: string; signal: string }> = [];
   private sweeping = false;
 
   constructor(options: LinuxProcessDriverOptions) {
-    const { timestamps = 'auto', bashCandidates, ...rest } = options;
+    const { timestamps = 'auto', bashCandidates, collector, ...rest } = options;
     this.opts = {
       adoptPollMs: 200,
       leftoverGraceMs: 5000,
@@ -111,6 +122,16 @@ export class LinuxProcessDriver implements ProcessDriver {
     }
     this.timestamps = timestamps === 'auto' ? (bash !== null ? 'bash' : 'node') : timestamps;
     this.bashPath = bash ?? '';
+    if (this.timestamps === 'collector') {
+      this.collector = new LogCollectorClient({
+        fifoDir: collector?.fifoDir ?? defaultFifoDir(this.opts.runtimeId),
+        logDir: this.opts.logs.dir,
+        runtimeId: this.opts.runtimeId,
+        command: collector?.command,
+      });
+      // Lines adopted instances wrote while no collector ran are read now, not at the next start.
+      this.collector.ensureRunning();
+    }
   }
 
   /** file and argv to spawn for `resolved args`: under the Node shim, or the program itself. */
@@ -151,6 +172,8 @@ export class LinuxProcessDriver implements ProcessDriver {
     };
     const resolved = resolveCommand(spec.command, env.PATH, cwd);
     this.opts.logs.ensureWritable();
+    // The instance's FIFOs are made and opened once; later runs get the same descriptors.
+    const fifos = this.collector === null ? null : await this.collector.fifosFor(instance);
     const fd = this.opts.logs.openForChild(instance);
 
     let child: ChildProcess;
@@ -158,7 +181,12 @@ export class LinuxProcessDriver implements ProcessDriver {
     try {
       const [file, argv] = this.commandLine(resolved, spec.args);
       const stamped = this.timestamps === 'bash';
-      child = spawn(file, argv, { cwd, env, detached: true, stdio: stamped ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
+      const stdio: StdioOptions = stamped
+        ? ['ignore', 'pipe', 'pipe']
+        : fifos !== null
+          ? ['ignore', fifos.out, fifos.err]
+          : ['ignore', fd, fd];
+      child = spawn(file, argv, { cwd, env, detached: true, stdio });
       if (stamped && child.pid !== undefined) {
         // The program runs already; its loggers take over the read ends, then ours are closed.
         loggers = [this.spawnLogger('out', child.stdout!, fd, instance), this.spawnLogger('err', child.stderr!, fd, instance)];
@@ -201,6 +229,8 @@ export class LinuxProcessDriver implements ProcessDriver {
       leaderGone: () => (tracked ? tracked.leaderGone() : !isSameProcess(proc.pid, proc.startTime)),
     });
     await tracked?.drainLogs();
+    // Stopped on purpose: the collector may forget the instance once its last writer is gone.
+    if (instance !== undefined) this.collector?.release(instance);
     if (result.survivors.length > 0) {
       throw new RuntimeError(
         'INTERNAL',
@@ -241,6 +271,11 @@ export class LinuxProcessDriver implements ProcessDriver {
       stat.pgid !== pgid &&
       (incarnation === undefined || env.get(INCARNATION_ENV) === incarnation)
     );
+  }
+
+  /** Waits (bounded) until what a run of `instance` wrote is in its log: its loggers ended, or the collector wrote it. */
+  drainLogs(instance: string, loggers: readonly ChildProcess[]): Promise<void> {
+    return this.collector !== null ? this.collector.drain(instance, LOGGER_DRAIN_MS) : loggersDone(loggers, LOGGER_DRAIN_MS);
   }
 
   /** Called when a leader exited on its own: clears what it left behind, bounded. */
@@ -441,7 +476,7 @@ class OwnChild extends TrackedProcess {
   }
 
   override drainLogs(): Promise<void> {
-    return loggersDone(this.loggers, LOGGER_DRAIN_MS);
+    return this.driver.drainLogs(this.instance, this.loggers);
   }
 
   protected override afterExit(stopSignal: string): void {

@@ -4,5 +4,5 @@
  */
 
 /** How log lines get their timestamps (process/process-driver.ts says what each does). */
-export const LOG_TIMESTAMPS = ['auto', 'bash', 'node', 'raw'] as const;
+export const LOG_TIMESTAMPS = ['auto', 'bash', 'node', 'collector', 'raw'] as const;
 export type LogTimestamps = (typeof LOG_TIMESTAMPS)[number];

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRuntimeConfig } from '../../../agents-runtime/src/daemon/runtime-config';
 import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manifest';
+import { LOG_TIMESTAMPS } from '../../../agents-runtime/src/wire/config-enums';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { configDigest } from '../../../electron/backend/install/steps/configure-release';
 import { installLayout } from '../../../electron/backend/install/definition/install-layout';
@@ -177,6 +178,23 @@ describe("the runtime's config file", () => {
       logs: { keepFiles: 2 },
       metrics: { listen: '127.0.0.1:9465' },
     });
+  });
+
+  it('carries each way of stamping log lines the runtime knows (the log collector too) from the install config to the runtime', () => {
+    for (const timestamps of LOG_TIMESTAMPS) {
+      const config = configWith(`runtime: { logs: { timestamps: ${timestamps} } }\n`);
+      const layout = installLayout(config, 'system', '/root');
+      const parsed = parseRuntimeConfig(renderRuntimeConfig(config, layout, layout.release('0.1.0'), 'lab'), '/x/runtime.yaml');
+      expect(parsed.logTimestamps).toBe(timestamps);
+    }
+    expect(LOG_TIMESTAMPS).toContain('collector');
+    expect(() => configWith('runtime: { logs: { timestamps: collectors } }\n')).toThrow();
+    expect(() =>
+      parseRuntimeConfig(
+        'manifest: m\ntls: { ca: a, cert: b, key: c }\nstate_dir: s\nlog_dir: l\nlogs: { timestamps: fifo }\n',
+        '/x/r.yaml',
+      ),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('serves /metrics beyond loopback only when runtime.metrics_listen_address says so, whatever the gRPC address', () => {

@@ -1,0 +1,337 @@
+/**
+ * The daemon's side of the log collector (log-collector.ts says how the FIFOs keep the
+ * children independent of both). It makes each instance's two FIFOs once (`mkfifo`, kept
+ * across runs), holds them open read-write for as long as it supervises the instance and
+ * hands those descriptors to every run as stdout and stderr: a restart opens nothing and
+ * starts nothing but the program. It starts the collector when none answers on the socket
+ * (one per log directory; a collector left by an earlier daemon is used as it is) and
+ * starts another at once when the connection drops, so lines wait in the FIFOs no longer
+ * than a collector start. Nothing here blocks the children: the socket only carries
+ * "read these FIFOs" and "tell me when you have written what they hold".
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { RuntimeError } from '../runtime-error';
+import { RUNTIME_LAUNCH_ENV } from '../wire/launch-env';
+import { diskFull, notWritable } from './log-files';
+import {
+  COLLECTOR_ENV_KEY,
+  collectorPaths,
+  fifoPath,
+  type CollectorPaths,
+  type CollectorRequest,
+  type CollectorStats,
+} from './log-collector';
+import { STREAM_TAGS, type StreamTag } from './stamped-lines';
+
+/** How to start a collector process for a log directory. */
+export interface CollectorCommand {
+  file: string;
+  args: string[];
+  cwd: string;
+}
+
+/** Set by the bundler (build-runtime.mjs): log-collector-main.ts bundled on its own, as source text. */
+declare const __SUTAZAI_LOG_COLLECTOR_SOURCE__: string | undefined;
+
+/** The bundle runs the collector's source with `node -e`; from source the entry is run by tsx. */
+export function defaultCollectorCommand(fifoDir: string, logDir: string): CollectorCommand {
+  if (typeof __SUTAZAI_LOG_COLLECTOR_SOURCE__ === 'string') {
+    return { file: process.execPath, args: ['-e', __SUTAZAI_LOG_COLLECTOR_SOURCE__, '--', fifoDir, logDir], cwd: '/' };
+  }
+  const here = typeof __dirname === 'string' ? __dirname : path.join(process.cwd(), 'agents-runtime', 'src', 'logs');
+  // --import is resolved against the working directory: the checkout, where tsx is installed.
+  return {
+    file: process.execPath,
+    args: ['--import', 'tsx', path.join(here, 'log-collector-main.ts'), fifoDir, logDir],
+    cwd: path.resolve(here, '..', '..', '..'),
+  };
+}
+
+/** FIFOs of a runtime that was given no directory for them (a driver made outside the daemon): under the temp dir, per user and runtime. */
+export function defaultFifoDir(runtimeId: string): string {
+  return path.join(os.tmpdir(), `sutazai-log-fifos-${process.getuid?.() ?? 0}`, runtimeId.replace(/[^A-Za-z0-9._-]/g, '_'));
+}
+
+export interface LogCollectorClientOptions {
+  /** Holds the FIFOs and the collector's socket (one collector per directory). */
+  fifoDir: string;
+  logDir: string;
+  runtimeId: string;
+  command?: CollectorCommand;
+}
+
+/** A collector that died sooner than this after its start counts as failing: the next start waits longer. */
+const FAILING_START_MS = 1000;
+const MAX_RESTART_DELAY_MS = 5000;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** How long a drain waits for a collector that is not connected yet (it starts in ~0.1 s from the bundle). */
+const FIRST_DRAIN_WAIT_MS = 2000;
+
+export class LogCollectorClient {
+  readonly paths: CollectorPaths;
+  private readonly command: CollectorCommand;
+  private readonly held = new Map<string, Record<StreamTag, number>>();
+  private readonly opening = new Map<string, Promise<Record<StreamTag, number>>>();
+  private readonly waiting = new Map<number, (reply: Record<string, unknown> | null) => void>();
+  private readonly queued: string[] = [];
+  private socket: net.Socket | null = null;
+  private connecting: Promise<void> | null = null;
+  private nextId = 1;
+  private closed = false;
+  private lastSpawnAt = 0;
+  private restartDelayMs = 0;
+
+  constructor(private readonly options: LogCollectorClientOptions) {
+    this.paths = collectorPaths(options.fifoDir);
+    this.command = options.command ?? defaultCollectorCommand(options.fifoDir, options.logDir);
+  }
+
+  /**
+   * Descriptors (read-write, blocking) for a run's stdout and stderr. The first call for an
+   * instance makes its FIFOs and tells the collector; later calls return the same ones.
+   * Throws LOG_DIR_NOT_WRITABLE / LOG_DISK_FULL / SPAWN_FAILED (no mkfifo).
+   */
+  fifosFor(instance: string): Promise<Record<StreamTag, number>> {
+    const held = this.held.get(instance);
+    if (held !== undefined) return Promise.resolve(held);
+    let opening = this.opening.get(instance);
+    if (opening === undefined) {
+      opening = this.openFifos(instance).finally(() => this.opening.delete(instance));
+      this.opening.set(instance, opening);
+    }
+    return opening;
+  }
+
+  /** Lets go of an instance's FIFOs (after a stop): the collector writes the rest and forgets it once nobody writes. */
+  release(instance: string): void {
+    const held = this.held.get(instance);
+    if (held === undefined) return;
+    this.held.delete(instance);
+    for (const tag of STREAM_TAGS) closeQuietly(held[tag]);
+  }
+
+  /** Resolves once the collector has written what the instance's FIFOs hold, partial lines included; or after `timeoutMs`. */
+  async drain(instance: string, timeoutMs: number): Promise<void> {
+    if (!this.held.has(instance)) return;
+    // A collector still starting (the first run, or one that died) is waited for, bounded: the lines wait in the FIFO.
+    if (this.socket === null) await Promise.race([this.connect(), sleep(FIRST_DRAIN_WAIT_MS)]);
+    await this.request({ op: 'drain', instance, id: this.nextId++ }, timeoutMs);
+  }
+
+  /** The collector's counters (lines and bytes written since it started), or null when it does not answer. */
+  async stats(timeoutMs = 2000): Promise<CollectorStats | null> {
+    return (await this.request({ op: 'stats', id: this.nextId++ }, timeoutMs)) as CollectorStats | null;
+  }
+
+  /** Closes the connection and every held FIFO (the collector itself runs on while anything writes). */
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+    for (const instance of [...this.held.keys()]) this.release(instance);
+  }
+
+  /** Starts (or finds) the collector without waiting for it. */
+  ensureRunning(): void {
+    if (this.socket === null) void this.connect();
+  }
+
+  private async openFifos(instance: string): Promise<Record<StreamTag, number>> {
+    const files = STREAM_TAGS.map((tag) => fifoPath(this.paths.dir, instance, tag));
+    try {
+      fs.mkdirSync(this.paths.dir, { recursive: true, mode: 0o750 });
+    } catch (cause) {
+      throw notWritable(this.paths.dir, cause);
+    }
+    const missing = files.filter((file) => !isFifo(file));
+    if (missing.length > 0) {
+      for (const file of missing) fs.rmSync(file, { force: true });
+      await mkfifo(missing, this.paths.dir);
+    }
+    const fds: number[] = [];
+    try {
+      // Read-write: the program is then a reader of its own output, so no SIGPIPE whoever dies.
+      for (const file of files) fds.push(fs.openSync(file, fs.constants.O_RDWR));
+    } catch (cause) {
+      for (const fd of fds) closeQuietly(fd);
+      throw notWritable(this.paths.dir, cause);
+    }
+    const held = { out: fds[0]!, err: fds[1]! };
+    this.held.set(instance, held);
+    this.send({ op: 'open', instance });
+    return held;
+  }
+
+  private request(request: CollectorRequest & { id: number }, timeoutMs: number): Promise<Record<string, unknown> | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(request.id);
+        resolve(null);
+      }, timeoutMs);
+      this.waiting.set(request.id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
+      this.send(request);
+    });
+  }
+
+  private send(request: CollectorRequest): void {
+    const line = `${JSON.stringify(request)}\n`;
+    if (this.socket !== null) {
+      this.socket.write(line);
+      return;
+    }
+    // Opens are sent again for every held instance on connecting; other requests wait.
+    if (request.op !== 'open') this.queued.push(line);
+    void this.connect();
+  }
+
+  private connect(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.connecting ??= this.connectOnce().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async connectOnce(): Promise<void> {
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+    let started = false;
+    while (!this.closed && Date.now() < deadline) {
+      const socket = await tryConnect(this.paths.socket);
+      if (socket !== null) {
+        this.attach(socket);
+        return;
+      }
+      if (!started) this.startCollector();
+      started = true;
+      await sleep(20);
+    }
+    // No collector came up: the lines wait in the FIFOs; try again later.
+    this.reconnectLater();
+  }
+
+  private attach(socket: net.Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.socket = socket;
+    socket.unref();
+    socket.setEncoding('utf8');
+    let buffered = '';
+    socket.on('data', (text: string) => {
+      buffered += text;
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      for (const part of parts) {
+        try {
+          const reply = JSON.parse(part) as Record<string, unknown>;
+          const waiter = this.waiting.get(Number(reply.id));
+          this.waiting.delete(Number(reply.id));
+          waiter?.(reply);
+        } catch {
+          // not a reply
+        }
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = null;
+      for (const waiter of this.waiting.values()) waiter(null);
+      this.waiting.clear();
+      this.reconnectLater();
+    });
+    const hello: CollectorRequest[] = [{ op: 'hello' }, ...[...this.held.keys()].map((instance) => ({ op: 'open' as const, instance }))];
+    socket.write(hello.map((r) => `${JSON.stringify(r)}\n`).join('') + this.queued.splice(0).join(''));
+  }
+
+  private reconnectLater(): void {
+    if (this.closed) return;
+    const failing = Date.now() - this.lastSpawnAt < FAILING_START_MS;
+    this.restartDelayMs = failing ? Math.min(Math.max(this.restartDelayMs * 2, 100), MAX_RESTART_DELAY_MS) : 0;
+    setTimeout(() => void this.connect(), this.restartDelayMs).unref();
+  }
+
+  private startCollector(): void {
+    this.lastSpawnAt = Date.now();
+    let errors: number | 'ignore' = 'ignore';
+    try {
+      // Its own complaints (a defect, a missing tsx from source) land beside the FIFOs.
+      errors = fs.openSync(path.join(this.paths.dir, 'collector-errors.txt'), 'a', 0o640);
+    } catch {
+      // no such file: its complaints are lost, nothing else
+    }
+    try {
+      const child = spawn(this.command.file, this.command.args, {
+        cwd: this.command.cwd,
+        env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', ...RUNTIME_LAUNCH_ENV, [COLLECTOR_ENV_KEY]: this.options.runtimeId },
+        // A session of its own: it outlives the daemon and is in no instance's group.
+        detached: true,
+        stdio: ['ignore', 'ignore', errors],
+      });
+      child.on('error', () => undefined);
+      child.unref();
+    } catch {
+      // retried on the next connect
+    } finally {
+      if (typeof errors === 'number') closeQuietly(errors);
+    }
+  }
+}
+
+function mkfifo(files: readonly string[], dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('mkfifo', ['-m', '0600', ...files], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } }, (error, _stdout, stderr) => {
+      if (error === null) return resolve();
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        return reject(
+          new RuntimeError(
+            'SPAWN_FAILED',
+            'cannot make the log FIFOs: no mkfifo in /usr/bin or /bin',
+            'install coreutils, or set logs.timestamps to "bash", "node" or "raw" in the runtime config',
+            { cause: error },
+          ),
+        );
+      }
+      const why = new Error(String(stderr).trim() || error.message);
+      reject(/No space left|quota/i.test(String(stderr)) ? diskFull(dir, why) : notWritable(dir, why));
+    });
+  });
+}
+
+function isFifo(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+function tryConnect(file: string): Promise<net.Socket | null> {
+  return new Promise((resolve) => {
+    const socket = net.connect(file);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(null);
+    });
+  });
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
