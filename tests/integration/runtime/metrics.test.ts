@@ -118,7 +118,7 @@ describe('metrics from the real /proc', () => {
       const info = (): ProcessInfo[] => [
         { instance: 'agent-1', process: 'agent', pid: holder.pid!, restarts: 2, startedAtMs },
         { instance: 'agent-2', process: 'agent', pid: spinner.pid!, restarts: 0, startedAtMs },
-        { instance: 'core-1', process: 'core', pid: null, restarts: 7, startedAtMs: null },
+        { instance: 'core-1', process: 'core', pid: null, restarts: 7, operatorRestarts: 1, startedAtMs: null },
       ];
       // Both groups complete: the holder's sleep child exists and its 64 MiB are resident.
       await waitFor('the holder group', () => groupMembers(holder.pid!).length === 2 && statusField(holder.pid!, 'VmRSS') > 64 * 1024);
@@ -150,6 +150,7 @@ describe('metrics from the real /proc', () => {
         threads: 0,
         openFiles: null,
         restarts: 7,
+        operatorRestarts: 1,
         uptimeMs: null,
       });
       // A spinning process gets what the machine leaves it (a whole core when idle, a tenth of

@@ -216,7 +216,7 @@ describe('samplers on a fixture /proc', () => {
     proc.process(900, { pgrp: 900, ticks: 99_999, threads: 9, start: 10, rssKb: 9, fds: 1 }); // someone else
     const sampler = createProcessSampler({ procRoot: proc.root, pageSizeBytes: 4096, fullScanEvery: 1, openFilesEvery: 1 });
     const info = [
-      { instance: 'agent-1', process: 'agent', pid: 500, restarts: 3, startedAtMs: 10_000 },
+      { instance: 'agent-1', process: 'agent', pid: 500, restarts: 3, operatorRestarts: 2, startedAtMs: 10_000 },
       { instance: 'agent-2', process: 'agent', pid: null, restarts: 1, startedAtMs: null },
     ];
     const first = sampler.sample(info, 70_000);
@@ -229,6 +229,7 @@ describe('samplers on a fixture /proc', () => {
       threads: 3,
       openFiles: 5,
       restarts: 3,
+      operatorRestarts: 2,
       uptimeMs: 60_000,
     });
     expect(first[1]).toEqual({
@@ -240,6 +241,7 @@ describe('samplers on a fixture /proc', () => {
       threads: 0,
       openFiles: null,
       restarts: 1,
+      operatorRestarts: 0, // not given: none
       uptimeMs: null,
     });
 
