@@ -14,6 +14,7 @@ import { RUNTIME_LAUNCH_ENV } from '../../agents-runtime/src/wire';
 import { RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
 import { listPids, parseEnviron, scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
 import { LOGGER_ENV_KEY } from '../../agents-runtime/src/logs/bash-stamper';
+import { COLLECTOR_ENV_KEY } from '../../agents-runtime/src/logs/log-collector';
 import { makeRuntimeCerts } from '../support/runtime-certs';
 import { BENCH_ENV, isAlive, killQuietly, PROGRAM, readyPrograms, sleep, waitUntil } from './runtime-bench-procs';
 
@@ -164,10 +165,12 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
       // The log stamper loops (two per instance, marked `<runtime id>/<instance>`), and anything else
       // carrying this runtime's marker that is not the program (exec'd into sleep), e.g. Node shims.
       const loggers = listPids().filter((pid) => readEnvMarker(pid, LOGGER_ENV_KEY)?.startsWith(`${runtimeId}/`) === true);
+      // The log collector (`timestamps: collector`): one for the whole runtime, marked with its id.
+      const collectors = listPids().filter((pid) => readEnvMarker(pid, COLLECTOR_ENV_KEY) === runtimeId);
       const others = scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)
         .filter(({ stat }) => stat.comm !== 'sleep')
         .map(({ stat }) => stat.pid);
-      return [...loggers, ...others];
+      return [...loggers, ...collectors, ...others];
     },
     stop,
   };

@@ -203,7 +203,11 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
       socket.on('end', () => onEnd(name, current, stream, socket));
       socket.on('error', () => onEnd(name, current, stream, socket));
       // A FIFO that no writer ever opened gives no end-of-file event; reading it tells (0 bytes: nobody writes).
-      if (!readNow(current, stream)) onEnd(name, current, stream, socket);
+      // The instance is forgotten below, once both streams are seen to, not halfway through.
+      if (!readNow(current, stream)) {
+        flushPartial(current, stream);
+        closeReader(stream);
+      }
     }
     // A new run writes to the file as it is now (it may have been replaced meanwhile).
     current.log.close();
