@@ -69,8 +69,8 @@ const PRUNE_INTERVAL_MS = HOUR_MS;
  * ones and empties the journal: a minute is
  * completed when its series moves on to a later minute, or when it got nothing new
  * since the last flush and the clock has passed its end. Sealing writes its 1 min rollup
- * and recomputes its hour's 1 h rollup, so both tiers stay current to the last sealed
- * minute. Memory changes only after the transaction commits; a failed flush keeps
+ * and adds it to its hour's 1 h rollup (see sealChunk), so both tiers stay current to the
+ * last sealed minute. Memory changes only after the transaction commits; a failed flush keeps
  * everything buffered and is retried.
  *
  * A store that opens after a run that ended without its last flush (a crash, a kill)
