@@ -11,7 +11,13 @@ import {
   ProbeProgressSchema,
 } from './inventory';
 import { HostPreflightSchema, LatestPreflightPageSchema, PreflightReportSchema, ProfileSummarySchema } from './preflight';
-import { LiveSampleSchema, MetricsQueryParamsSchema, MetricsQueryResultSchema } from './metrics';
+import {
+  LiveSampleSchema,
+  MetricsQueryParamsSchema,
+  MetricsQueryResultSchema,
+  MetricsSeriesKeysParamsSchema,
+  MetricsSeriesKeysResultSchema,
+} from './metrics';
 import {
   BundleFilePathSchema,
   BundleImportResultSchema,
@@ -195,6 +201,11 @@ export const methods = {
   'metrics.query': {
     params: MetricsQueryParamsSchema,
     result: MetricsQueryResultSchema,
+  },
+  /** Which cores, filesystems, GPUs or instances a host has series of: what a page draws a line or a panel for. */
+  'metrics.seriesKeys': {
+    params: MetricsSeriesKeysParamsSchema,
+    result: MetricsSeriesKeysResultSchema,
   },
   /** The imported release bundles, newest first. */
   'bundles.list': {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 // The one vocabulary of series names, written once in the runtime's wire module; that file
 // imports nothing, and is the one file of the runtime the contract may reach (lint's layers).
-import { HOST_SERIES, isSeriesName, MAX_SERIES_NAME_LENGTH } from '../../agents-runtime/src/wire/series-names';
+import { HOST_SERIES, isSeriesName, MAX_SERIES_NAME_LENGTH, SERIES_FAMILIES } from '../../agents-runtime/src/wire/series-names';
 
 export {
   HOST_KEYED_SERIES,
@@ -19,7 +19,10 @@ export {
   type SeriesFamilyName,
 } from '../../agents-runtime/src/wire/series-names';
 
-/** The series the control center's 1 Hz sampler records for its own machine. */
+/**
+ * The host series the control center's 1 Hz sampler has recorded for its own machine since
+ * before the vocabulary (it now records the keyed ones too: each core and filesystem).
+ */
 export const HOST_METRICS = [
   HOST_SERIES.cpuPercent,
   HOST_SERIES.memoryUsedBytes,
@@ -74,6 +77,42 @@ export const MetricsQueryResultSchema = z.object({
   series: z.array(z.object({ metric: SeriesNameSchema, points: z.array(MetricPointSchema) })),
 });
 export type MetricsQueryResult = z.infer<typeof MetricsQueryResultSchema>;
+
+/** Most keys `metrics.seriesKeys` lists of one family: a host's own values, so bounded; a page draws far fewer. */
+export const MAX_SERIES_KEYS = 256;
+
+function isKeyedFamily(family: string): boolean {
+  return (
+    Object.prototype.hasOwnProperty.call(SERIES_FAMILIES, family) &&
+    SERIES_FAMILIES[family as keyof typeof SERIES_FAMILIES].keyedBy !== null
+  );
+}
+
+/** A keyed family (cpu.core_percent, filesystem.used_percent, gpu.*, process.*). */
+export const KeyedFamilySchema = z.string().max(64).refine(isKeyedFamily, { message: 'not a keyed family of SERIES_FAMILIES' });
+
+export const MetricsSeriesKeysParamsSchema = z
+  .object({
+    hostId: z.number().int().positive(),
+    families: z.array(KeyedFamilySchema).min(1).max(16),
+  })
+  .strict();
+
+/**
+ * The keys (cores, mounts, GPUs, instances) a host has stored series for, per family asked,
+ * in the store's order (bytewise); `more` when the family has more than MAX_SERIES_KEYS.
+ * Keys are the host's own text: a page shows them as text, never as markup.
+ */
+export const MetricsSeriesKeysResultSchema = z.object({
+  families: z.array(
+    z.object({
+      family: KeyedFamilySchema,
+      keys: z.array(z.string().min(1).max(MAX_SERIES_NAME_LENGTH)).max(MAX_SERIES_KEYS),
+      more: z.boolean(),
+    }),
+  ),
+});
+export type MetricsSeriesKeysResult = z.infer<typeof MetricsSeriesKeysResultSchema>;
 
 /**
  * One sample of a host as it arrives: this machine's own sampler (HOST_METRICS), or a remote

@@ -1,4 +1,4 @@
-import { ApiError } from '../../contract';
+import { ApiError, MAX_SERIES_KEYS } from '../../contract';
 import type { BundleService } from '../bundles/bundle-service';
 import type { ConfigService } from '../config/config-service';
 import type { EventHub } from '../events/event-hub';
@@ -7,6 +7,7 @@ import { readHostListFile } from '../hosts/read-host-list-file';
 import type { ProbeJobs } from '../hosts/probe-jobs';
 import type { PreflightService } from '../preflight/preflight-service';
 import type { MetricStore } from '../metrics/metric-store';
+import type { SeriesKeys } from '../metrics/series-keys';
 import type { VaultAccess } from '../secrets/vault-unlock';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AppInfo } from './app-info';
@@ -21,6 +22,7 @@ export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
+  seriesKeys: SeriesKeys;
   hub: EventHub;
   probeJobs: ProbeJobs;
   preflight: PreflightService;
@@ -31,7 +33,7 @@ export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps
 
 /** The contract's methods as thin calls into the capabilities that own them. */
 export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
-  const { info, hosts, metrics, probeJobs, preflight, bundles, config, secrets } = deps;
+  const { info, hosts, metrics, seriesKeys, probeJobs, preflight, bundles, config, secrets } = deps;
   return {
     'app.info': () => info,
     'hosts.list': (page) => hosts.list(page),
@@ -65,6 +67,16 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
         throw new ApiError('BAD_PARAMS', 'A metrics query may span at most 400 days.', 'Ask for a shorter range.');
       }
       return metrics.query(params);
+    },
+    'metrics.seriesKeys': ({ hostId, families }) => {
+      hosts.require(hostId);
+      return {
+        families: families.map((family) => {
+          // One more than is listed says whether there are more.
+          const keys = seriesKeys.keysOf(hostId, family, MAX_SERIES_KEYS + 1);
+          return { family, keys: keys.slice(0, MAX_SERIES_KEYS), more: keys.length > MAX_SERIES_KEYS };
+        }),
+      };
     },
     'bundles.list': () => bundles.list(),
     'bundles.verify': ({ path }) => bundles.verify(path),

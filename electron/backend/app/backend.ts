@@ -35,6 +35,7 @@ import { createAppLogger, type LogLevel } from '../logging/logger';
 import { defaultCounterReader, type CounterReader } from '../metrics/host-counters';
 import { startHostSampler, type HostSampler } from '../metrics/host-sampler';
 import { createMetricStore } from '../metrics/metric-store';
+import { createSeriesKeys } from '../metrics/series-keys';
 import { metricRetentionFromEnv } from '../metrics/metric-retention';
 import { createMetricsIngest } from '../fleet/metrics/metrics-ingest';
 import type { RetentionMs } from '../metrics/metric-tiers';
@@ -340,6 +341,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     info,
     hosts,
     metrics,
+    seriesKeys: createSeriesKeys(store.db),
     hub,
     probeJobs,
     preflight,
