@@ -452,6 +452,7 @@ async function main(): Promise<void> {
     const cpu = (a: number, b: number) => ((b - a) / CLOCK_TICKS_PER_S / windowS) * 100;
     const oursCpu = cpu(ours0.ticks, ours1.ticks);
     const theirsCpu = cpu(theirs0.ticks, theirs1.ticks);
+    const promAppendedInWindow = (await promSelf(promPort, 'prometheus_tsdb_head_samples_appended_total')) - promAppendedAtStart;
     const flushWaitAfterMs = await awaitFlush(db);
     const oursBytes = storeUsedBytes(db) - usedAtStart;
     const oursSamples = storedSamples(db) - samplesAtStart;
@@ -489,7 +490,7 @@ async function main(): Promise<void> {
         mib(theirsMem.pssKb),
         String(theirsMem.counted),
         String(promSeries),
-        (promAppended - promAppendedAtStart).toLocaleString('en') + ' in window',
+        promAppendedInWindow.toLocaleString('en') + ' in window',
         theirsBps.toFixed(2),
       ],
     ]);
