@@ -98,7 +98,7 @@ export const alertMethods = {
     params: AlertsListParamsSchema,
     result: z.object({ alerts: z.array(AlertSchema) }),
   },
-  /** Records that the caller saw the alert; a second acknowledgement keeps the first. ALERT_NOT_FOUND for an unknown id. */
+  /** Records that the caller saw the alert, with the caller's pipe as who; a second acknowledgement keeps the first. ALERT_NOT_FOUND for an unknown id. */
   'alerts.ack': {
     params: z.object({ id: AlertIdSchema }).strict(),
     result: AlertSchema,
@@ -111,7 +111,10 @@ export const alertMethods = {
 } as const;
 
 export const alertEvents = {
-  /** An alert became pending, firing or resolved, was dropped while pending, or was acknowledged. */
+  /**
+   * An alert became pending, firing or resolved, was dropped while pending, or was acknowledged;
+   * also when another process on the data directory made the change (`sutazai alerts --ack`).
+   */
   'alerts.changed': {
     params: z.object({}).strict(),
     payload: z.object({ change: AlertChangeSchema, alert: AlertSchema }),
