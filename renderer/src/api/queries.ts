@@ -118,11 +118,6 @@ export function invalidateInventory(queryClient: QueryClient, hostId?: number): 
   return Promise.all(keys.map((queryKey) => queryClient.invalidateQueries({ queryKey }))).then(() => undefined);
 }
 
-/** `metrics.query` for one fixed window; the live chart asks once per mount. */
-export function useMetricsHistory(params: MethodParams<'metrics.query'>) {
-  return useApiQuery('metrics.query', params, { staleTime: Infinity, gcTime: 0 });
-}
-
 /** Probes a host again; the host's page and the list then show the new facts. */
 export function useProbeHost() {
   const client = useApiClient();

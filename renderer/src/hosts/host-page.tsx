@@ -3,7 +3,6 @@ import type { DiskFacts, FilesystemFacts, GpuFacts, HostFacts, HostSummary, Netw
 import { useHostDetail, useProbeHost } from '../api/queries';
 import { Card, Fact } from '../ui/card';
 import { DataTable, type Column } from '../ui/data-table';
-import { LiveMetricsChart } from '../metrics/live-metrics-chart';
 import { EmptyState, ErrorNotice, QueryState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
 import { Unknown } from './unknown-fact';
@@ -16,6 +15,8 @@ import { HistoryCard } from './host-history';
 import { AccessCard, InstallPathCard, ListeningPortsCard, PlatformFacts } from './host-platform-facts';
 import { PreflightCard } from '../preflight/host-preflight';
 import { HostRuntimeSection } from '../fleet/host/host-runtime-section';
+import { HostChartsCard } from '../fleet/host/host-charts';
+import { useFleetLinks } from '../fleet/use-fleet-links';
 
 function SystemCard({ facts }: { facts: HostFacts }) {
   const { os } = facts;
@@ -255,12 +256,14 @@ function HostHeader({ host, onCheckKey }: { host: HostSummary; onCheckKey: () =>
   );
 }
 
-function LiveMetricsCard({ hostId, memoryTotalBytes }: { hostId: number; memoryTotalBytes: number | null }) {
-  return (
-    <Card title="Live metrics" aside="last 5 minutes">
-      <LiveMetricsChart key={hostId} hostId={hostId} memoryTotalBytes={memoryTotalBytes} />
-    </Card>
-  );
+/**
+ * This machine's charts, from the app's own sampler, where no install's runtime section
+ * draws them already (an installed host's charts sit with its runtime, above the facts).
+ */
+function OwnMachineCharts({ host }: { host: HostSummary }) {
+  const links = useFleetLinks();
+  if (host.kind !== 'local' || links.byHost.has(host.id)) return null;
+  return <HostChartsCard key={host.id} hostId={host.id} processes={false} />;
 }
 
 function HostFactsView({ facts, host }: { facts: HostFacts; host: HostSummary }) {
@@ -271,8 +274,7 @@ function HostFactsView({ facts, host }: { facts: HostFacts; host: HostSummary })
         <CpuCard facts={facts} />
         <MemoryCard facts={facts} />
       </div>
-      {/* Only this machine is sampled live; other hosts report once their runtime runs. */}
-      {host.kind === 'local' ? <LiveMetricsCard hostId={host.id} memoryTotalBytes={facts.memory?.totalBytes ?? null} /> : null}
+      <OwnMachineCharts host={host} />
       <div className="card-grid">
         <AccessCard facts={facts} />
         <InstallPathCard facts={facts} />
@@ -317,11 +319,7 @@ export function HostPage({ hostId }: { hostId: number }) {
             <HostHeader host={host} onCheckKey={() => setCheckingKey(true)} />
             {host.kind === 'ssh' ? <ConnectionCard host={host} checkingKey={checkingKey} onCheckingKey={setCheckingKey} /> : null}
             {/* An installed host's runtime (link, processes, charts) on the host's one page; nothing for a host no install reached. */}
-            <HostRuntimeSection
-              hostId={host.id}
-              mounts={facts?.filesystems?.map((f) => f.mount) ?? ['/']}
-              gpuCount={facts?.gpus?.length ?? 0}
-            />
+            <HostRuntimeSection hostId={host.id} />
             {facts === null ? (
               <>
                 <EmptyState title="Not probed yet">
@@ -329,7 +327,7 @@ export function HostPage({ hostId }: { hostId: number }) {
                     ? 'Confirm its host key (“Check host key” above), then use “Probe again” to collect its hardware facts.'
                     : 'Use “Probe again” to collect this machine’s hardware facts.'}
                 </EmptyState>
-                {host.kind === 'local' ? <LiveMetricsCard hostId={hostId} memoryTotalBytes={null} /> : null}
+                <OwnMachineCharts host={host} />
                 <PreflightCard hostId={hostId} />
               </>
             ) : (

@@ -1,4 +1,4 @@
-import type { HostMetric, LiveSample, MetricsQueryResult } from '../../../electron/contract';
+import type { LiveSample, MetricsQueryResult } from '../../../electron/contract';
 
 /** How much recent history the live charts keep in view. */
 export const LIVE_WINDOW_MS = 5 * 60_000;
@@ -68,7 +68,11 @@ export function appendRow(rows: readonly MetricRow[], row: MetricRow, windowMs: 
   return trimToWindow(next, windowMs);
 }
 
-export type LiveWindowAction = { type: 'history'; result: MetricsQueryResult } | { type: 'live'; sample: LiveSample } | { type: 'reset' };
+export type LiveWindowAction =
+  | { type: 'history'; result: MetricsQueryResult }
+  | { type: 'live'; sample: LiveSample }
+  | { type: 'samples'; samples: readonly LiveSample[] }
+  | { type: 'reset' };
 
 /** The chart's state machine: history once, live samples as they come, always trimmed. */
 export function reduceLiveWindow(state: LiveWindow, action: LiveWindowAction, windowMs: number): LiveWindow {
@@ -81,6 +85,9 @@ export function reduceLiveWindow(state: LiveWindow, action: LiveWindowAction, wi
       };
     case 'live':
       return { ...state, rows: appendRow(state.rows, rowFromSample(action.sample), windowMs) };
+    case 'samples':
+      // Samples gathered over one frame (a backfill brings hundreds at once): one render for all.
+      return { ...state, rows: action.samples.reduce((rows, sample) => appendRow(rows, rowFromSample(sample), windowMs), state.rows) };
     case 'reset':
       return EMPTY_WINDOW;
   }
@@ -91,14 +98,14 @@ export function liveWindowReducer(state: LiveWindow, action: LiveWindowAction): 
 }
 
 /** How many points a metric's line has: what the chart plots for it. */
-export function countPoints(rows: readonly MetricRow[], metric: HostMetric): number {
+export function countPoints(rows: readonly MetricRow[], metric: string): number {
   let count = 0;
   for (const row of rows) if (typeof row[metric] === 'number') count += 1;
   return count;
 }
 
 /** The newest value of a metric, for the figure beside each chart's title. */
-export function latestValue(rows: readonly MetricRow[], metric: HostMetric): number | null {
+export function latestValue(rows: readonly MetricRow[], metric: string): number | null {
   for (let i = rows.length - 1; i >= 0; i -= 1) {
     const value = rows[i]?.[metric];
     if (typeof value === 'number') return value;

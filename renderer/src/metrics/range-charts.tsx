@@ -1,26 +1,17 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { ApiError } from '../../../electron/contract';
+import { useEffect, useReducer, useRef, useState, type ReactNode } from 'react';
+import { MAX_QUERY_SERIES, type ApiClient, type ApiError, type LiveSample, type MetricsQueryResult } from '../../../electron/contract';
 import { useApiClient } from '../api/api-context';
+import { useApiEvent } from '../api/use-api-event';
 import { formatClock, formatDateTime } from '../format/time';
 import { ErrorNotice, LoadingState } from '../ui/query-state';
-import { chartRows, countBreaks, CHART_RANGES, type ChartRangeId, type ChartRow } from './chart-rows';
+import { minuteTicks } from './axis-ticks';
+import { chartRows, CHART_RANGES, liveChartRows, type ChartRange, type ChartRangeId, type ChartRow } from './chart-rows';
+import { EMPTY_WINDOW, LIVE_WINDOW_MS, countPoints, liveWindowReducer } from './live-window';
+import { MetricPanel, type ChartPanel, type TimeAxis } from './metric-panel';
 
-export interface ChartSeries {
-  metric: string;
-  label: string;
-}
+export type { ChartPanel, ChartSeries } from './metric-panel';
 
-export interface ChartPanel {
-  id: string;
-  title: string;
-  series: ChartSeries[];
-  format: (value: number) => string;
-}
-
-const COLORS = ['var(--chart-1)', 'var(--chart-2)', '#2da44e', '#8250df', '#bf3989', '#57606a'];
-const AXIS_TICK = { fontSize: 11, fill: 'var(--text-muted)' };
 /** A chart is about 600 px wide: more points than that draw nothing more. */
 const CHART_POINTS = 600;
 
@@ -39,10 +30,33 @@ export function RangePicker({ value, onChange }: { value: ChartRangeId; onChange
 }
 
 /**
- * A page's charts over one range, read through `metrics.query` (which picks the tier and
- * downsamples to the chart's width) and re-read while live; one crosshair across all of
- * them (recharts' syncId, matched by time); a click on a point hands its time to
- * `onPointClick` (the process's logs at that moment).
+ * `metrics.query` for any number of series: a query reads at most MAX_QUERY_SERIES (a host
+ * with 64 cores has more), so the series go in as many calls as that takes, all over the
+ * same range and width, which the backend answers from the same tier at the same step.
+ */
+async function queryAll(
+  client: ApiClient,
+  params: { hostId: number; metrics: readonly string[]; fromMs: number; toMs: number; maxPoints: number },
+): Promise<MetricsQueryResult> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < params.metrics.length; i += MAX_QUERY_SERIES) chunks.push(params.metrics.slice(i, i + MAX_QUERY_SERIES));
+  const answers = await Promise.all(chunks.map((metrics) => client.call('metrics.query', { ...params, metrics })));
+  const first = answers[0]!;
+  return { tier: first.tier, stepMs: first.stepMs, series: answers.flatMap((a) => a.series) };
+}
+
+/** Every series a page's panels read: their lines and their limits. */
+function panelMetrics(panels: readonly ChartPanel[]): string[] {
+  return [...new Set(panels.flatMap((p) => [...p.series.map((s) => s.metric), ...(p.limitMetric ? [p.limitMetric] : [])]))];
+}
+
+/**
+ * A page's charts over one range, with one crosshair across all of them (recharts' syncId,
+ * matched by time); a click on a point hands its time to `onPointClick` (the logs at that
+ * moment). The live range follows the host's samples as they are pushed (`metrics.live`:
+ * this machine's sampler, or a host's runtime over its link, backfill included) after the
+ * stored last five minutes; the other ranges are read through `metrics.query`, which picks
+ * the tier and downsamples to the chart's width, and re-read now and then.
  */
 export function RangeCharts({
   hostId,
@@ -57,172 +71,186 @@ export function RangeCharts({
   syncId: string;
   onPointClick?: (atMs: number) => void;
 }) {
-  const client = useApiClient();
   const range = CHART_RANGES.find((r) => r.id === rangeId) ?? CHART_RANGES[0];
-  const metrics = panels.flatMap((p) => p.series.map((s) => s.metric));
+  const metrics = panelMetrics(panels);
+  const props = { hostId, panels, metrics, syncId, onPointClick };
+  // Another set of series (a filesystem mounted, an instance scaled up) starts the window over, with its history.
+  return range.refreshMs === null ? <LiveCharts key={metrics.join('\n')} {...props} /> : <StoredCharts {...props} range={range} />;
+}
+
+interface ChartsProps {
+  hostId: number;
+  panels: ChartPanel[];
+  metrics: string[];
+  syncId: string;
+  onPointClick?: ((atMs: number) => void) | undefined;
+}
+
+/** Only the series drawn: a runtime's sample carries every series of the host, its processes' too. */
+function pick(sample: LiveSample, wanted: ReadonlySet<string>): LiveSample {
+  const values: Record<string, number> = {};
+  for (const [name, value] of Object.entries(sample.values)) if (wanted.has(name)) values[name] = value;
+  return { ...sample, values };
+}
+
+/**
+ * The last five minutes, following live. History comes from `metrics.query` once (so a
+ * reload shows what came before), live samples from `metrics.live`; both start at mount and
+ * are merged, the window trimmed as it moves. Samples are drawn once per frame however many
+ * arrive (a backfill after a link's outage brings hundreds at once).
+ */
+function LiveCharts({ hostId, panels, metrics, syncId, onPointClick }: ChartsProps) {
+  const client = useApiClient();
+  const [mountedAt] = useState(() => Date.now());
+  const [liveWindow, dispatch] = useReducer(liveWindowReducer, EMPTY_WINDOW);
+  const [liveCount, setLiveCount] = useState(0);
+  const history = useQuery({
+    queryKey: ['range-charts-history', hostId, metrics, mountedAt],
+    queryFn: () => queryAll(client, { hostId, metrics, fromMs: mountedAt - LIVE_WINDOW_MS, toMs: mountedAt, maxPoints: CHART_POINTS }),
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+  useEffect(() => {
+    if (history.data) dispatch({ type: 'history', result: history.data });
+  }, [history.data]);
+
+  const pending = useRef<LiveSample[]>([]);
+  const frame = useRef<number | null>(null);
+  const wanted = useRef(new Set(metrics));
+  useEffect(
+    () => () => {
+      if (frame.current !== null) cancelAnimationFrame(frame.current);
+    },
+    [],
+  );
+  const live = useApiEvent('metrics.live', { hostId }, (sample) => {
+    pending.current.push(pick(sample, wanted.current));
+    if (frame.current !== null) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = null;
+      const samples = pending.current;
+      pending.current = [];
+      dispatch({ type: 'samples', samples });
+      setLiveCount((n) => n + samples.length);
+    });
+  });
+
+  const windowRows = liveWindow.rows;
+  const rows = liveChartRows(windowRows, metrics, liveWindow.stepMs);
+  const oldest = windowRows[0]?.t;
+  const newest = windowRows[windowRows.length - 1]?.t;
+  // The newest sample at the right edge: a host's samples carry its own clock, so "now" here could leave a gap or cut them off.
+  const end = newest ?? mountedAt;
+  const time: TimeAxis = {
+    domain: [end - LIVE_WINDOW_MS, end],
+    ticks: minuteTicks(end - LIVE_WINDOW_MS, end, { edgeMs: 25_000 }),
+    tickFormat: (t) => formatClock(t).slice(0, 5),
+    tooltipFormat: formatClock,
+  };
+  const waiting = windowRows.length === 0;
+  return (
+    <div
+      className="range-charts live-chart"
+      data-testid="live-chart"
+      data-range="5m"
+      data-point-count={countPoints(windowRows, metrics[0] ?? '')}
+      data-oldest-point-ms={oldest}
+      // The newest sample drawn (its host's time): bench:fleet measures sample-to-screen by it.
+      data-newest-point-ms={newest}
+      data-live-sample-count={liveCount}
+      aria-busy={waiting && live.error === null}
+    >
+      {history.isError ? (
+        <ErrorNotice
+          title="Could not load the last five minutes"
+          error={history.error as ApiError}
+          onRetry={() => void history.refetch()}
+          retrying={history.isFetching}
+        />
+      ) : null}
+      {live.error ? <ErrorNotice title="Live updates are not arriving" error={live.error} /> : null}
+      {waiting && history.isPending ? <LoadingState label="Loading the last five minutes…" /> : null}
+      {waiting && !history.isPending && live.error === null ? (
+        <p className="live-chart-waiting" role="status">
+          No samples stored yet; waiting for the first one…
+        </p>
+      ) : null}
+      <ChartsNote clickable={onPointClick !== undefined}>Every second, as the samples arrive.</ChartsNote>
+      <ChartGrid panels={panels} rows={rows} time={time} syncId={syncId} onPointClick={onPointClick} />
+    </div>
+  );
+}
+
+/** A range read from the store, re-read every `range.refreshMs`. */
+function StoredCharts({ hostId, panels, metrics, syncId, onPointClick, range }: ChartsProps & { range: ChartRange }) {
+  const client = useApiClient();
   const query = useQuery({
-    queryKey: ['fleet-range-charts', hostId, rangeId, metrics],
+    queryKey: ['range-charts', hostId, range.id, metrics],
     queryFn: async () => {
       const toMs = Date.now();
       const fromMs = toMs - range.spanMs;
-      const result = await client.call('metrics.query', { hostId, metrics, fromMs, toMs, maxPoints: CHART_POINTS });
+      const result = await queryAll(client, { hostId, metrics, fromMs, toMs, maxPoints: CHART_POINTS });
       return { fromMs, toMs, tier: result.tier, stepMs: result.stepMs, rows: chartRows(result, metrics) };
     },
-    refetchInterval: range.refreshMs,
+    refetchInterval: range.refreshMs ?? false,
     placeholderData: (previous) => previous,
   });
-  const [hoverMs, setHoverMs] = useState<number | null>(null);
   if (query.isPending) return <LoadingState label="Loading the charts…" />;
   if (query.isError)
     return <ErrorNotice title="Could not read the charts" error={query.error as ApiError} onRetry={() => void query.refetch()} />;
   const { fromMs, toMs, tier, stepMs, rows } = query.data;
   const long = range.spanMs > 24 * 60 * 60_000 - 1;
-  const tickFormat = (t: number) => (long ? formatDateTime(t).slice(5, 16) : formatClock(t).slice(0, 5));
+  const time: TimeAxis = {
+    domain: [fromMs, toMs],
+    tickFormat: (t) => (long ? formatDateTime(t).slice(5, 16) : formatClock(t).slice(0, 5)),
+    tooltipFormat: formatDateTime,
+  };
   return (
-    <div
-      className="range-charts"
-      data-testid="range-charts"
-      data-range={rangeId}
-      data-tier={tier}
-      data-step-ms={stepMs}
-      data-hover-ms={hoverMs ?? undefined}
-    >
-      <p className="range-charts-note">
-        {tier === '1s' ? 'Per second' : tier === '1m' ? 'Per minute' : 'Per hour'}, a point every {Math.round(stepMs / 1000)} s; a break is
-        a time with no sample. Click a point to open the logs at that time.
-      </p>
-      <div className="metric-grid">
-        {panels.map((panel) => (
-          <RangePanel
-            key={panel.id}
-            panel={panel}
-            rows={rows}
-            domain={[fromMs, toMs]}
-            syncId={syncId}
-            tickFormat={tickFormat}
-            onHover={setHoverMs}
-            onPointClick={onPointClick}
-          />
-        ))}
-      </div>
+    <div className="range-charts" data-testid="range-charts" data-range={range.id} data-tier={tier} data-step-ms={stepMs}>
+      <ChartsNote clickable={onPointClick !== undefined}>
+        {tier === '1s' ? 'Per second' : tier === '1m' ? 'Per minute' : 'Per hour'}, a point every {Math.round(stepMs / 1000)} s.
+      </ChartsNote>
+      <ChartGrid panels={panels} rows={rows} time={time} syncId={syncId} onPointClick={onPointClick} />
     </div>
   );
 }
 
-function RangePanel({
-  panel,
+function ChartsNote({ clickable, children }: { clickable: boolean; children: ReactNode }) {
+  return (
+    <p className="range-charts-note">
+      {children} A break in a line is a time with no sample.{clickable ? ' Click a point to open the logs at that time.' : ''}
+    </p>
+  );
+}
+
+/** The panels side by side; the time under the pointer, shared by every panel, is on `data-hover-ms`. */
+function ChartGrid({
+  panels,
   rows,
-  domain,
+  time,
   syncId,
-  tickFormat,
-  onHover,
   onPointClick,
 }: {
-  panel: ChartPanel;
+  panels: ChartPanel[];
   rows: ChartRow[];
-  domain: [number, number];
+  time: TimeAxis;
   syncId: string;
-  tickFormat: (t: number) => string;
-  onHover: (t: number | null) => void;
-  onPointClick?: (atMs: number) => void;
+  onPointClick?: ((atMs: number) => void) | undefined;
 }) {
-  const latest = (metric: string) => {
-    for (let i = rows.length - 1; i >= 0; i--) {
-      const v = rows[i]![metric];
-      if (typeof v === 'number') return v;
-    }
-    return null;
-  };
-  const points = panel.series.reduce((n, s) => n + rows.filter((r) => typeof r[s.metric] === 'number').length, 0);
-  const breaks = panel.series.reduce((n, s) => n + countBreaks(rows, s.metric), 0);
+  const [hoverMs, setHoverMs] = useState<number | null>(null);
   return (
-    <figure className="metric-panel" data-metric-panel={panel.id} data-point-count={points} data-break-count={breaks}>
-      <figcaption className="metric-panel-head">
-        <span className="metric-panel-title">{panel.title}</span>
-        <span className="metric-panel-values">
-          {panel.series.map((s, i) => {
-            const v = latest(s.metric);
-            return (
-              <span key={s.metric} className="metric-value">
-                {panel.series.length > 1 ? (
-                  <>
-                    <span className="swatch" style={{ background: COLORS[i % COLORS.length] }} aria-hidden="true" />
-                    <span className="metric-value-label">{s.label}</span>{' '}
-                  </>
-                ) : null}
-                <span className="figure">{v === null ? '—' : panel.format(v)}</span>
-              </span>
-            );
-          })}
-        </span>
-      </figcaption>
-      {points === 0 ? (
-        <p className="live-chart-waiting">No samples in this range.</p>
-      ) : (
-        <LineChart
-          data={rows}
-          responsive
-          style={{ width: '100%', height: 150, cursor: onPointClick ? 'pointer' : undefined }}
-          margin={{ top: 6, right: 12, bottom: 0, left: 0 }}
+    <div className="metric-grid" data-hover-ms={hoverMs ?? undefined}>
+      {panels.map((panel) => (
+        <MetricPanel
+          key={panel.id}
+          panel={panel}
+          rows={rows}
+          time={time}
           syncId={syncId}
-          syncMethod="value"
-          accessibilityLayer={false}
-          onMouseMove={(state) => onHover(typeof state.activeLabel === 'number' ? state.activeLabel : null)}
-          onMouseLeave={() => onHover(null)}
-          onClick={(state) => {
-            if (onPointClick && typeof state.activeLabel === 'number') onPointClick(state.activeLabel);
-          }}
-        >
-          <CartesianGrid vertical={false} stroke="var(--chart-grid)" />
-          <XAxis
-            dataKey="t"
-            type="number"
-            scale="time"
-            domain={domain}
-            allowDataOverflow
-            tickFormatter={tickFormat}
-            tick={AXIS_TICK}
-            stroke="var(--border)"
-            tickLine={false}
-            height={22}
-          />
-          <YAxis
-            tickFormatter={(v: number) => panel.format(v)}
-            tick={AXIS_TICK}
-            stroke="var(--border)"
-            tickLine={false}
-            axisLine={false}
-            width={76}
-          />
-          <Tooltip
-            isAnimationActive={false}
-            labelFormatter={(t) => (typeof t === 'number' ? formatDateTime(t) : String(t))}
-            formatter={(value) => (typeof value === 'number' ? panel.format(value) : String(value))}
-            contentStyle={{
-              background: 'var(--surface-raised)',
-              border: '1px solid var(--border)',
-              borderRadius: 6,
-              fontSize: 12,
-              color: 'var(--text)',
-            }}
-          />
-          {panel.series.map((s, i) => (
-            <Line
-              key={s.metric}
-              name={s.label}
-              // An accessor, not a key: recharts reads a dotted key as a nested path.
-              dataKey={(row: ChartRow) => row[s.metric] ?? null}
-              type="linear"
-              stroke={COLORS[i % COLORS.length]}
-              strokeWidth={1.5}
-              dot={false}
-              activeDot={{ r: 3 }}
-              isAnimationActive={false}
-              connectNulls={false}
-            />
-          ))}
-        </LineChart>
-      )}
-    </figure>
+          onHover={setHoverMs}
+          {...(onPointClick ? { onPointClick } : {})}
+        />
+      ))}
+    </div>
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartRange, chartRows, countBreaks } from '../../../renderer/src/metrics/chart-rows';
+import { chartRange, chartRows, countBreaks, liveChartRows } from '../../../renderer/src/metrics/chart-rows';
 import {
   appendLines,
   downloadText,
@@ -72,6 +72,30 @@ describe('chart rows', () => {
   it('knows its ranges, and falls back to live for one it does not', () => {
     expect(chartRange('7d').spanMs).toBe(7 * 24 * 3600_000);
     expect(chartRange('2y').id).toBe('5m');
+    // The live range follows pushed samples; the others are re-read.
+    expect(chartRange('5m').refreshMs).toBeNull();
+    expect(chartRange('1h').refreshMs).toBeGreaterThan(0);
+  });
+
+  it('live: a late sample (one tick slow) draws on, a missing stretch breaks; each series on its own', () => {
+    const T = 1_700_000_000_123; // a host's own milliseconds, not on the store's buckets
+    const rows = liveChartRows(
+      [
+        { t: T, 'cpu.percent': 1, 'filesystem.used_percent:/': 50 },
+        { t: T + 1000, 'cpu.percent': 2 },
+        // 2.2 s later: one tick late, not a gap.
+        { t: T + 3200, 'cpu.percent': 3, 'filesystem.used_percent:/': 51 },
+        // 10 s with nothing (a link down longer than the runtime's buffer): a gap.
+        { t: T + 13_200, 'cpu.percent': 4, 'filesystem.used_percent:/': 52 },
+      ],
+      ['cpu.percent', 'filesystem.used_percent:/'],
+      1000,
+    );
+    expect(countBreaks(rows, 'cpu.percent')).toBe(1);
+    // The filesystem's samples are 3.2 s apart at first: a break there too, and one at the gap.
+    expect(countBreaks(rows, 'filesystem.used_percent:/')).toBe(2);
+    expect(rows.filter((r) => r['cpu.percent'] === null).map((r) => r.t)).toEqual([T + 8200]);
+    expect(rows.map((r) => r.t)).toEqual([...rows.map((r) => r.t)].sort((a, b) => a - b));
   });
 });
 

@@ -144,6 +144,19 @@ describe('the live window', () => {
     expect(latestValue(rows, 'net.rx_bytes_per_s')).toBeNull();
   });
 
+  it('takes a frame’s samples at once as one by one, a backfill’s older seconds put in order', () => {
+    const samples = [sample(T0 + 5000, 5), sample(T0 + 6000, 6), sample(T0 + 2000, 2), sample(T0 + 3000, 3), sample(T0 + 6000, 66)];
+    const oneByOne = samples.reduce((state, s) => liveWindowReducer(state, { type: 'live', sample: s }), EMPTY_WINDOW);
+    const atOnce = liveWindowReducer(EMPTY_WINDOW, { type: 'samples', samples });
+    expect(atOnce).toEqual(oneByOne);
+    expect(atOnce.rows.map((r) => [r.t - T0, r['cpu.percent']])).toEqual([
+      [2000, 2],
+      [3000, 3],
+      [5000, 5],
+      [6000, 66],
+    ]);
+  });
+
   it('starts over on reset', () => {
     const state = liveWindowReducer(EMPTY_WINDOW, { type: 'live', sample: sample(T0, 1) });
     expect(liveWindowReducer(state, { type: 'reset' })).toEqual(EMPTY_WINDOW);

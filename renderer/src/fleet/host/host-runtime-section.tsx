@@ -1,27 +1,16 @@
-import { useState } from 'react';
-import {
-  HOST_KEYED_SERIES,
-  HOST_SERIES,
-  seriesName,
-  visibleText,
-  type FleetInstance,
-  type FleetLink,
-  type FleetProcess,
-} from '../../../../electron/contract';
+import { visibleText, type FleetInstance, type FleetLink, type FleetProcess } from '../../../../electron/contract';
 import { useApiQuery } from '../../api/queries';
-import { formatByteRate, formatBytes } from '../../format/bytes';
-import { formatDecimal, formatPercent } from '../../format/number';
+import { formatBytes } from '../../format/bytes';
+import { formatPercent } from '../../format/number';
 import { formatClock, formatDuration } from '../../format/time';
 import { hrefFor } from '../../router/route';
 import { Card } from '../../ui/card';
 import { DataTable, type Column } from '../../ui/data-table';
 import { ErrorNotice, LoadingState } from '../../ui/query-state';
 import { RelativeTime } from '../../ui/relative-time';
-import { useSessionState } from '../../ui/use-session-state';
-import { RangeCharts, RangePicker, type ChartPanel } from '../../metrics/range-charts';
-import { chartRange, type ChartRangeId } from '../../metrics/chart-rows';
 import { LINK_CLASS } from '../fleet-overview-page';
 import { useFleetLinks } from '../use-fleet-links';
+import { HostChartsCard } from './host-charts';
 import { ProcessControls } from './process-controls';
 
 /** The live table is read again this often (and after every action). */
@@ -32,7 +21,7 @@ const TABLE_REFRESH_MS = 3_000;
  * facts and connection above, the runtime here): its link, its processes with their
  * controls, and its charts over a chosen range. Nothing for a host no install reached.
  */
-export function HostRuntimeSection({ hostId, mounts, gpuCount }: { hostId: number; mounts: readonly string[]; gpuCount: number }) {
+export function HostRuntimeSection({ hostId }: { hostId: number }) {
   const links = useFleetLinks();
   const link = links.byHost.get(hostId);
   if (!link) return null;
@@ -40,7 +29,7 @@ export function HostRuntimeSection({ hostId, mounts, gpuCount }: { hostId: numbe
     <div className="host-runtime" data-testid="host-runtime">
       <LinkCard link={link} />
       <ProcessesCard hostId={hostId} online={link.state !== 'offline'} />
-      <HostChartsCard hostId={hostId} mounts={mounts} gpuCount={gpuCount} />
+      <HostChartsCard hostId={hostId} processes />
     </div>
   );
 }
@@ -146,96 +135,5 @@ function ProcessBlock({ hostId, process }: { hostId: number; process: FleetProce
         />
       )}
     </section>
-  );
-}
-
-/** The host's panels: the vocabulary's host series, a panel per filesystem and per GPU. */
-export function hostPanels(mounts: readonly string[], gpuCount: number): ChartPanel[] {
-  const percent = (v: number) => formatPercent(v, 0);
-  return [
-    { id: 'cpu', title: 'CPU', series: [{ metric: HOST_SERIES.cpuPercent, label: 'CPU' }], format: percent },
-    {
-      id: 'memory',
-      title: 'Memory',
-      series: [
-        { metric: HOST_SERIES.memoryUsedBytes, label: 'Used' },
-        { metric: HOST_SERIES.swapUsedBytes, label: 'Swap' },
-      ],
-      format: formatBytes,
-    },
-    {
-      id: 'load',
-      title: 'Load',
-      series: [
-        { metric: HOST_SERIES.load1, label: '1 min' },
-        { metric: HOST_SERIES.load5, label: '5 min' },
-        { metric: HOST_SERIES.load15, label: '15 min' },
-      ],
-      format: formatDecimal,
-    },
-    {
-      id: 'disk',
-      title: 'Disk I/O',
-      series: [
-        { metric: HOST_SERIES.diskReadBytesPerSec, label: 'Read' },
-        { metric: HOST_SERIES.diskWriteBytesPerSec, label: 'Write' },
-      ],
-      format: formatByteRate,
-    },
-    {
-      id: 'network',
-      title: 'Network',
-      series: [
-        { metric: HOST_SERIES.netRxBytesPerSec, label: 'Received' },
-        { metric: HOST_SERIES.netTxBytesPerSec, label: 'Sent' },
-      ],
-      format: formatByteRate,
-    },
-    {
-      id: 'filesystems',
-      title: 'Filesystems used',
-      series: mounts.slice(0, 6).map((mount) => ({ metric: seriesName(HOST_KEYED_SERIES.filesystemUsedPercent, mount), label: mount })),
-      format: percent,
-    },
-    ...Array.from({ length: Math.min(gpuCount, 8) }, (_, gpu) => ({
-      id: `gpu-${gpu}`,
-      title: `GPU ${gpu}`,
-      series: [
-        { metric: seriesName(HOST_KEYED_SERIES.gpuUtilizationPercent, gpu), label: 'Utilisation %' },
-        { metric: seriesName(HOST_KEYED_SERIES.gpuTemperatureCelsius, gpu), label: '°C' },
-      ],
-      format: formatDecimal,
-    })),
-  ].filter((panel) => panel.series.length > 0);
-}
-
-function HostChartsCard({ hostId, mounts, gpuCount }: { hostId: number; mounts: readonly string[]; gpuCount: number }) {
-  const [rangeId, setRangeId] = useSessionState<ChartRangeId>('fleet.host.range', '5m', (s) =>
-    typeof s === 'string' ? chartRange(s).id : null,
-  );
-  const [clickedAt, setClickedAt] = useState<number | null>(null);
-  const processes = useApiQuery('fleet.processes', { hostId }, { staleTime: TABLE_REFRESH_MS });
-  const range = chartRange(rangeId);
-  return (
-    <Card title="Charts" aside={<RangePicker value={range.id} onChange={setRangeId} />}>
-      {clickedAt !== null ? (
-        <p className="chart-jump" role="status" data-testid="chart-jump" data-at-ms={clickedAt}>
-          Logs at {formatClock(clickedAt)}:{' '}
-          {(processes.data?.processes ?? []).map((p, i) => (
-            <span key={p.name}>
-              {i > 0 ? ' · ' : null}
-              <a href={hrefFor({ name: 'fleet-process', hostId, process: p.name, atMs: clickedAt })}>{p.name}</a>
-            </span>
-          ))}
-        </p>
-      ) : null}
-      <RangeCharts
-        hostId={hostId}
-        panels={hostPanels(mounts, gpuCount)}
-        rangeId={range.id}
-        syncId={`host-${hostId}`}
-        onPointClick={setClickedAt}
-      />
-    </Card>
   );
 }
