@@ -27,6 +27,7 @@ import {
 import { useFiringAlerts } from './use-fleet-alerts';
 import { useFleetLinks } from './use-fleet-links';
 import { useFleetProcesses, type ProcessCounts } from './use-fleet-processes';
+import { ToolbarField, ToolbarSelect } from '../ui/toolbar-field';
 import { Sparkline } from './sparkline';
 import { useFleetUsage, USAGE_WINDOW_MS } from './use-fleet-usage';
 
@@ -120,8 +121,7 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
           {problems.length > 0 ? `: ${problems.join(', ')}` : ''}
           {shown.length !== rows.length ? ` · ${shown.length} shown` : ''}
         </span>
-        <label className="fleet-control">
-          <span>Filter</span>
+        <ToolbarField label="Filter">
           <input
             className="input input-inline"
             type="search"
@@ -130,22 +130,14 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
             onChange={(event) => setFilter(event.target.value)}
             data-testid="fleet-filter"
           />
-        </label>
-        <label className="fleet-control">
-          <span>Order</span>
-          <select
-            className="input input-inline"
-            value={sort}
-            onChange={(event) => setSort(event.target.value as SortKey)}
-            data-testid="fleet-sort"
-          >
-            {SORT_KEYS.map((key) => (
-              <option key={key} value={key}>
-                {SORT_LABELS[key]}
-              </option>
-            ))}
-          </select>
-        </label>
+        </ToolbarField>
+        <ToolbarSelect
+          label="Order"
+          value={sort}
+          choices={SORT_KEYS.map((key) => ({ value: key, label: SORT_LABELS[key] }))}
+          onChange={setSort}
+          testId="fleet-sort"
+        />
       </div>
       {alerts.all.length > 0 ? <FiringAlerts alerts={alerts.all} /> : null}
       {alerts.query.isError ? (

@@ -8,6 +8,7 @@ import { EmptyState, ErrorNotice, LoadingState } from '../../ui/query-state';
 import { RelativeTime } from '../../ui/relative-time';
 import { useDebouncedValue } from '../../ui/use-debounced-value';
 import { useSessionState } from '../../ui/use-session-state';
+import { ToolbarField, ToolbarSelect } from '../../ui/toolbar-field';
 import {
   eventsListParams,
   isFiltered,
@@ -126,27 +127,33 @@ function EventFilterBar({
   hosts: readonly HostSummary[];
   onChange: (next: Partial<EventFilters>) => void;
 }) {
-  const byName = [...hosts].sort((a, b) => a.name.localeCompare(b.name));
+  const hostChoices = [
+    { value: '', label: 'Every host' },
+    ...[...hosts].sort((a, b) => a.name.localeCompare(b.name)).map((host) => ({ value: String(host.id), label: visibleText(host.name) })),
+  ];
+  // One of the custom range's ends: a local time to the second, empty for open.
+  const timeField = (label: string, key: 'from' | 'to', testId: string) => (
+    <ToolbarField label={label}>
+      <input
+        className="input input-inline"
+        type="datetime-local"
+        step={1}
+        value={filters[key]}
+        onChange={(event) => onChange({ [key]: event.target.value })}
+        data-testid={testId}
+      />
+    </ToolbarField>
+  );
   return (
     <div className="toolbar-group events-filters" role="group" aria-label="Filter the events">
-      <label className="fleet-control">
-        <span>Host</span>
-        <select
-          className="input input-inline"
-          value={filters.hostId ?? ''}
-          onChange={(event) => onChange({ hostId: event.target.value === '' ? null : Number(event.target.value) })}
-          data-testid="events-host"
-        >
-          <option value="">Every host</option>
-          {byName.map((host) => (
-            <option key={host.id} value={host.id}>
-              {visibleText(host.name)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="fleet-control">
-        <span>Process</span>
+      <ToolbarSelect
+        label="Host"
+        value={filters.hostId === null ? '' : String(filters.hostId)}
+        choices={hostChoices}
+        onChange={(value) => onChange({ hostId: value === '' ? null : Number(value) })}
+        testId="events-host"
+      />
+      <ToolbarField label="Process">
         <input
           className="input input-inline"
           type="search"
@@ -156,62 +163,25 @@ function EventFilterBar({
           onChange={(event) => onChange({ process: event.target.value })}
           data-testid="events-process"
         />
-      </label>
-      <label className="fleet-control">
-        <span>Kind</span>
-        <select
-          className="input input-inline"
-          value={filters.kind}
-          onChange={(event) => onChange({ kind: event.target.value as KindChoice | '' })}
-          data-testid="events-kind"
-        >
-          <option value="">Every kind</option>
-          {KIND_CHOICES.map((choice) => (
-            <option key={choice.value} value={choice.value}>
-              {choice.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="fleet-control">
-        <span>When</span>
-        <select
-          className="input input-inline"
-          value={filters.range}
-          onChange={(event) => onChange({ range: event.target.value as RangeChoice })}
-          data-testid="events-range"
-        >
-          {RANGE_CHOICES.map((choice) => (
-            <option key={choice.value} value={choice.value}>
-              {choice.label}
-            </option>
-          ))}
-        </select>
-      </label>
+      </ToolbarField>
+      <ToolbarSelect<KindChoice | ''>
+        label="Kind"
+        value={filters.kind}
+        choices={[{ value: '', label: 'Every kind' }, ...KIND_CHOICES]}
+        onChange={(kind) => onChange({ kind })}
+        testId="events-kind"
+      />
+      <ToolbarSelect<RangeChoice>
+        label="When"
+        value={filters.range}
+        choices={RANGE_CHOICES}
+        onChange={(range) => onChange({ range })}
+        testId="events-range"
+      />
       {filters.range === 'custom' ? (
         <>
-          <label className="fleet-control">
-            <span>From</span>
-            <input
-              className="input input-inline"
-              type="datetime-local"
-              step={1}
-              value={filters.from}
-              onChange={(event) => onChange({ from: event.target.value })}
-              data-testid="events-from"
-            />
-          </label>
-          <label className="fleet-control">
-            <span>Until</span>
-            <input
-              className="input input-inline"
-              type="datetime-local"
-              step={1}
-              value={filters.to}
-              onChange={(event) => onChange({ to: event.target.value })}
-              data-testid="events-to"
-            />
-          </label>
+          {timeField('From', 'from', 'events-from')}
+          {timeField('Until', 'to', 'events-to')}
         </>
       ) : null}
     </div>

@@ -48,8 +48,15 @@ function keysOf(
 
 const percent = (v: number) => formatPercent(v, 0);
 const percentTicks = () => [0, 25, 50, 75, 100];
-const byteRateTick = (v: number) => `${formatBytesRound(v)}/s`;
 const binaryTicks = (floor: number) => (max: number, limit: number | null) => niceTicks(limit ?? max, { binary: true, floor });
+const byteRatePanel = (id: string, title: string, series: ChartSeries[]): ChartPanel => ({
+  id,
+  title,
+  series,
+  format: formatByteRate,
+  formatTick: (v) => `${formatBytesRound(v)}/s`,
+  yTicks: binaryTicks(1024),
+});
 
 /**
  * The host's panels, from its own series: the vocabulary's host series, every core, a line
@@ -114,28 +121,14 @@ export function hostPanels(answer: MetricsSeriesKeysResult): ChartPanel[] {
       formatTick: formatTickNumber,
       yTicks: (max) => niceTicks(max, { floor: 1 }),
     },
-    {
-      id: 'disk',
-      title: 'Disk I/O',
-      series: [
-        { metric: HOST_SERIES.diskReadBytesPerSec, label: 'Read' },
-        { metric: HOST_SERIES.diskWriteBytesPerSec, label: 'Write' },
-      ],
-      format: formatByteRate,
-      formatTick: byteRateTick,
-      yTicks: binaryTicks(1024),
-    },
-    {
-      id: 'network',
-      title: 'Network',
-      series: [
-        { metric: HOST_SERIES.netRxBytesPerSec, label: 'Received' },
-        { metric: HOST_SERIES.netTxBytesPerSec, label: 'Sent' },
-      ],
-      format: formatByteRate,
-      formatTick: byteRateTick,
-      yTicks: binaryTicks(1024),
-    },
+    byteRatePanel('disk', 'Disk I/O', [
+      { metric: HOST_SERIES.diskReadBytesPerSec, label: 'Read' },
+      { metric: HOST_SERIES.diskWriteBytesPerSec, label: 'Write' },
+    ]),
+    byteRatePanel('network', 'Network', [
+      { metric: HOST_SERIES.netRxBytesPerSec, label: 'Received' },
+      { metric: HOST_SERIES.netTxBytesPerSec, label: 'Sent' },
+    ]),
     {
       id: 'filesystems',
       title: 'Filesystems used',
