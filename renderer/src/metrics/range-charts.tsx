@@ -14,6 +14,8 @@ export type { ChartPanel, ChartSeries } from './metric-panel';
 
 /** A chart is about 600 px wide: more points than that draw nothing more. */
 const CHART_POINTS = 600;
+/** Live samples held for the next frame at most: a five-minute window at one a second, twice over. */
+const MAX_PENDING_SAMPLES = (2 * LIVE_WINDOW_MS) / 1000;
 
 /** The range buttons shared by a page's charts. */
 export function RangePicker({ value, onChange }: { value: ChartRangeId; onChange: (id: ChartRangeId) => void }) {
@@ -125,6 +127,8 @@ function LiveCharts({ hostId, panels, metrics, syncId, onPointClick }: ChartsPro
   );
   const live = useApiEvent('metrics.live', { hostId }, (sample) => {
     pending.current.push(pick(sample, wanted.current));
+    // A hidden tab gets no frames: hold no more than the window can show (a backfill sends oldest first).
+    if (pending.current.length > MAX_PENDING_SAMPLES) pending.current.splice(0, pending.current.length - MAX_PENDING_SAMPLES);
     if (frame.current !== null) return;
     frame.current = requestAnimationFrame(() => {
       frame.current = null;

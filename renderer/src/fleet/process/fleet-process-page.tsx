@@ -1,6 +1,6 @@
 import { PROCESS_SERIES, seriesName, type FleetProcess } from '../../../../electron/contract';
 import { useApiQuery } from '../../api/queries';
-import { formatBytes } from '../../format/bytes';
+import { formatBytes, formatBytesRound } from '../../format/bytes';
 import { formatDecimal, formatPercent } from '../../format/number';
 import { formatDateTime } from '../../format/time';
 import { hrefFor } from '../../router/route';
@@ -10,24 +10,34 @@ import { EmptyState, ErrorNotice, LoadingState } from '../../ui/query-state';
 import { useSessionState } from '../../ui/use-session-state';
 import { RangeCharts, RangePicker, type ChartPanel } from '../../metrics/range-charts';
 import { chartRange, type ChartRangeId } from '../../metrics/chart-rows';
+import { niceTicks } from '../../metrics/axis-ticks';
 import { EventText } from '../events/event-text';
 import { ProcessControls } from '../host/process-controls';
 import { LogView } from './log-view';
 
 /** An instance's charts: the vocabulary's per-process families keyed by the instance. */
 export function processPanels(instance: string): ChartPanel[] {
-  const one = (id: string, title: string, family: string, format: (v: number) => string): ChartPanel => ({
+  const one = (id: string, title: string, family: string, format: (v: number) => string, axis: Partial<ChartPanel> = {}): ChartPanel => ({
     id,
     title,
     series: [{ metric: seriesName(family as (typeof PROCESS_SERIES)[keyof typeof PROCESS_SERIES], instance), label: title }],
     format,
+    ...axis,
   });
+  // Counts and a process's few percent read best on whole steps (0, 1, 2 ...), not 0.25s.
+  const whole = { yTicks: (max: number) => niceTicks(max, { floor: 4 }) };
   return [
-    one('cpu', 'CPU', PROCESS_SERIES.cpuPercent, (v) => formatPercent(v, 0)),
-    one('rss', 'Memory (RSS)', PROCESS_SERIES.rssBytes, formatBytes),
-    one('threads', 'Threads', PROCESS_SERIES.threads, formatDecimal),
-    one('open-files', 'Open files', PROCESS_SERIES.openFiles, formatDecimal),
-    one('restarts', 'Restarts', PROCESS_SERIES.restarts, formatDecimal),
+    one('cpu', 'CPU', PROCESS_SERIES.cpuPercent, (v) => formatPercent(v, v < 10 ? 1 : 0), {
+      ...whole,
+      formatTick: (v) => formatPercent(v, 0),
+    }),
+    one('rss', 'Memory (RSS)', PROCESS_SERIES.rssBytes, formatBytes, {
+      formatTick: formatBytesRound,
+      yTicks: (max) => niceTicks(max, { binary: true, floor: 1024 ** 2 }),
+    }),
+    one('threads', 'Threads', PROCESS_SERIES.threads, formatDecimal, whole),
+    one('open-files', 'Open files', PROCESS_SERIES.openFiles, formatDecimal, whole),
+    one('restarts', 'Restarts', PROCESS_SERIES.restarts, formatDecimal, whole),
   ];
 }
 
