@@ -181,7 +181,7 @@ function PanelValues({ panel, rows, limit }: { panel: ChartPanel; rows: readonly
     const top = values.filter((v) => v.value !== null).sort((a, b) => b.value! - a.value!)[0];
     if (!top) return <span className="figure">—</span>;
     return (
-      <span className="metric-value" data-testid="panel-highest">
+      <span className="metric-value" data-testid="panel-highest" title={visibleText(top.label)}>
         <span className="metric-value-label">highest </span>
         <Swatch index={top.index} />
         <span className="metric-value-label">{visibleText(top.label)}</span> <span className="figure">{panel.format(top.value!)}</span>
@@ -191,7 +191,7 @@ function PanelValues({ panel, rows, limit }: { panel: ChartPanel; rows: readonly
   return (
     <>
       {values.map((v) => (
-        <span key={v.metric} className="metric-value">
+        <span key={v.metric} className="metric-value" title={values.length > 1 ? visibleText(v.label) : undefined}>
           {values.length > 1 ? (
             <>
               <Swatch index={v.index} />
@@ -199,7 +199,8 @@ function PanelValues({ panel, rows, limit }: { panel: ChartPanel; rows: readonly
             </>
           ) : null}
           <span className="figure">{v.value === null ? '—' : panel.format(v.value)}</span>
-          {limit !== null && values.length === 1 ? <span className="metric-value-label"> of {panel.format(limit)}</span> : null}
+          {/* The first series is what the limit bounds (memory used of its total). */}
+          {limit !== null && v.index === 0 ? <span className="metric-value-label"> of {panel.format(limit)}</span> : null}
         </span>
       ))}
     </>
