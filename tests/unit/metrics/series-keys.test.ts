@@ -5,6 +5,7 @@ import { createMetricStore, type MetricStore } from '../../../electron/backend/m
 import { createSeriesKeys } from '../../../electron/backend/metrics/series-keys';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { openMemoryStore } from '../../support/memory-store';
+import { addStandInHost } from '../../support/stand-in-rows';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -15,24 +16,8 @@ let remoteId: number;
 
 beforeEach(() => {
   db = openMemoryStore();
-  const hosts = createHostsRepo(db);
-  localId = hosts.ensureLocal(T0).id;
-  remoteId = hosts.insertSsh(
-    {
-      name: 'gpu-1',
-      address: '10.0.0.6',
-      port: 22,
-      user: 'root',
-      authMethod: 'agent',
-      keyPath: null,
-      secretId: null,
-      sudoSecretId: null,
-      jumpHostId: null,
-      role: null,
-      labels: [],
-    },
-    T0,
-  ).id;
+  localId = createHostsRepo(db).ensureLocal(T0).id;
+  remoteId = addStandInHost(db, 'gpu-1', '10.0.0.6').id;
   metrics = createMetricStore(db, { clock: () => T0, enforceRetention: false });
 });
 
