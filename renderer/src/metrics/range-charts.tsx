@@ -179,8 +179,12 @@ function LiveCharts({ hostId, panels, metrics, syncId, onPointClick }: ChartsPro
           No samples stored yet; waiting for the first one…
         </p>
       ) : null}
-      <ChartsNote clickable={onPointClick !== undefined}>Every second, as the samples arrive.</ChartsNote>
-      <ChartGrid panels={panels} rows={rows} time={time} syncId={syncId} onPointClick={onPointClick} />
+      {waiting ? null : (
+        <>
+          <ChartsNote clickable={onPointClick !== undefined}>Every second, as the samples arrive.</ChartsNote>
+          <ChartGrid panels={panels} rows={rows} time={time} syncId={syncId} onPointClick={onPointClick} />
+        </>
+      )}
     </div>
   );
 }
@@ -211,12 +215,29 @@ function StoredCharts({ hostId, panels, metrics, syncId, onPointClick, range }: 
   };
   return (
     <div className="range-charts" data-testid="range-charts" data-range={range.id} data-tier={tier} data-step-ms={stepMs}>
-      <ChartsNote clickable={onPointClick !== undefined}>
-        {tier === '1s' ? 'Per second' : tier === '1m' ? 'Per minute' : 'Per hour'}, a point every {Math.round(stepMs / 1000)} s.
-      </ChartsNote>
-      <ChartGrid panels={panels} rows={rows} time={time} syncId={syncId} onPointClick={onPointClick} />
+      {rows.length === 0 ? (
+        <p className="live-chart-waiting" role="status">
+          No samples in the last {range.label}.
+        </p>
+      ) : (
+        <>
+          <ChartsNote clickable={onPointClick !== undefined}>
+            {tier === '1s' ? 'Stored per second' : tier === '1m' ? 'Stored per minute' : 'Stored per hour'}, a point every{' '}
+            {stepWords(stepMs)}.
+          </ChartsNote>
+          <ChartGrid panels={panels} rows={rows} time={time} syncId={syncId} onPointClick={onPointClick} />
+        </>
+      )}
     </div>
   );
+}
+
+/** A point's span in words: 6 s, 2.4 min, 1 h. */
+function stepWords(stepMs: number): string {
+  const seconds = Math.round(stepMs / 1000);
+  const inUnit = (size: number, unit: string) => `${(seconds / size).toFixed(seconds % size === 0 ? 0 : 1)} ${unit}`;
+  if (seconds < 60) return `${seconds} s`;
+  return seconds < 3600 ? inUnit(60, 'min') : inUnit(3600, 'h');
 }
 
 function ChartsNote({ clickable, children }: { clickable: boolean; children: ReactNode }) {
