@@ -2,7 +2,7 @@
  * A full disk under the log directory, for real: a 256 KiB tmpfs (needs root, as CI runs).
  * While it is full, the program keeps running (its writes go to the stamper, which drops
  * lines instead of blocking or dying); once space is back, the log says how many lines were
- * dropped and carries on. Both stampers behave the same.
+ * dropped and carries on. Every stamper (bash loops, Node shim, log collector) behaves the same.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,7 +55,7 @@ function fill(dir: string): string {
 }
 
 describe.skipIf(!isRoot)('logs on a full disk (tmpfs, root)', () => {
-  for (const timestamps of ['bash', 'node'] as const) {
+  for (const timestamps of ['bash', 'node', 'collector'] as const) {
     it(`${timestamps} stamper: drops lines while the disk is full, keeps the program alive, then says how many it dropped`, async () => {
       const dir = mountSmallTmpfs(`logs-${timestamps}`);
       const logs = new LogFiles(path.join(dir, 'logs'));

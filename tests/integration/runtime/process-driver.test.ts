@@ -129,8 +129,8 @@ describe('LinuxProcessDriver', () => {
     });
   });
 
-  // Each stamper (bash-stamper.ts, the Node shim) must give the same log and the same exit.
-  for (const timestamps of ['bash', 'node'] as const) {
+  // Each stamper (bash-stamper.ts, the Node shim, the log collector) must give the same log and the same exit.
+  for (const timestamps of ['bash', 'node', 'collector'] as const) {
     it(`${timestamps} stamper: stdout and stderr with timestamps and stream marks, the exit status, complete logs at exit`, async () => {
       const stamped = new LinuxProcessDriver({ logs, runtimeId, timestamps });
       expect(stamped.timestamps).toBe(timestamps);
