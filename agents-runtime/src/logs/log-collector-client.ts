@@ -118,7 +118,7 @@ export class LogCollectorClient {
   async drain(instance: string, timeoutMs: number): Promise<void> {
     if (!this.held.has(instance)) return;
     // A collector still starting (the first run, or one that died) is waited for, bounded: the lines wait in the FIFO.
-    if (this.socket === null) await Promise.race([this.connect(), sleep(FIRST_DRAIN_WAIT_MS)]);
+    if (this.socket === null) await Promise.race([this.connect(), sleep(FIRST_DRAIN_WAIT_MS, { unref: true })]);
     await this.request({ op: 'drain', instance, id: this.nextId++ }, timeoutMs);
   }
 
@@ -332,6 +332,9 @@ function closeQuietly(fd: number): void {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep(ms: number, options: { unref?: boolean } = {}): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (options.unref === true) timer.unref();
+  });
 }
