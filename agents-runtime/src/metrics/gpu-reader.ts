@@ -121,6 +121,13 @@ export function createGpuReader(options: GpuReaderOptions = {}): GpuReader {
   let complained = false;
   let watchdog: NodeJS.Timeout | null = null;
   let restartTimer: NodeJS.Timeout | null = null;
+  /**
+   * Bumped by stop(): a child's late events (chunks already read from its pipe, its exit)
+   * are of an earlier run once it changed, and are dropped. Checking `state === 'off'`
+   * alone was not enough: a start() right after stop() let the killed child's chunks back
+   * in as readings and its exit schedule a restart beside the new child.
+   */
+  let run = 0;
   const readings = new Map<number, { gpu: GpuMetrics; atMs: number }>();
 
   function complain(message: string): void {
@@ -155,12 +162,14 @@ export function createGpuReader(options: GpuReaderOptions = {}): GpuReader {
     child = proc;
     state = 'running';
     lastLineAt = now();
+    const launchedIn = run;
+    const stale = (): boolean => state === 'off' || launchedIn !== run;
     let ended = false;
     const onEnd = (why: string): void => {
       if (ended) return;
       ended = true;
       if (child === proc) child = null;
-      if (state === 'off') return;
+      if (stale()) return;
       complain(`nvidia-smi ${why}; retrying with backoff`);
       scheduleRestart();
     };
@@ -170,8 +179,8 @@ export function createGpuReader(options: GpuReaderOptions = {}): GpuReader {
     proc.stdout?.setEncoding('utf8');
     proc.stdout?.on('data', (chunk: string) => {
       // Chunks already read from the pipe can still arrive after stop(): they must not
-      // bring back readings that stop() cleared.
-      if (state === 'off') return;
+      // bring back readings that stop() cleared, even once a new run started.
+      if (stale()) return;
       pending += chunk;
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) {
@@ -219,6 +228,7 @@ export function createGpuReader(options: GpuReaderOptions = {}): GpuReader {
     },
     stop() {
       state = 'off';
+      run += 1;
       if (watchdog) clearInterval(watchdog);
       if (restartTimer) clearTimeout(restartTimer);
       watchdog = null;

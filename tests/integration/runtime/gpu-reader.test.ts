@@ -108,6 +108,34 @@ describe('GPU reader (fake nvidia-smi)', () => {
     expect(reader.state()).toBe('off');
   });
 
+  it('start() right after stop(): the killed child neither brings its readings back nor restarts beside the new one', async () => {
+    // Each run floods lines naming its own pid, so a reading says which run it came from.
+    const fake = fakeNvidiaSmi('restart', 'exec yes "0, GPU $$, 37, 1024, 81559, 41"');
+    allPids.push(fake.pids);
+    // No backoff: a restart wrongly scheduled by the first child's exit runs on the next timer turn.
+    const reader = createGpuReader({ env: fake.env, initialBackoffMs: 0, maxBackoffMs: 0 });
+    readers.push(reader);
+    try {
+      reader.start();
+      await waitFor('a reading', () => reader.current().length === 1);
+      reader.stop();
+      reader.start();
+      const [oldPid, newPid] = await waitFor('the second run', () => (fake.pids().length === 2 ? fake.pids() : null));
+      // Reaped, so its exit event has been delivered; a timer set now runs after any restart that exit scheduled.
+      await waitFor('the first child to be gone', () => !alive(oldPid!));
+      await new Promise((r) => setTimeout(r, 5));
+      await waitFor('a reading of the second run', () => reader.current()[0]?.name === `GPU ${newPid}`);
+      for (let i = 0; i < 20; i += 1) await new Promise((r) => setImmediate(r));
+      expect(reader.current().map((g) => g.name)).toEqual([`GPU ${newPid}`]);
+      expect(reader.spawns()).toBe(2);
+      expect(fake.pids()).toEqual([oldPid, newPid]);
+      expect(reader.state()).toBe('running');
+      expect(reader.childPid()).toBe(newPid);
+    } finally {
+      reader.stop();
+    }
+  });
+
   it('watchdog: a child that goes silent is killed and started again with backoff, one message', async () => {
     // One good line, then silence forever (exec: the pid that hangs is the one we started).
     const fake = fakeNvidiaSmi('hang', 'echo "0, Tesla T4, 5, 100, 15360, 50"\nexec sleep 600');
