@@ -137,6 +137,10 @@ export function startHostLink(deps: HostLinkDeps): HostLink {
       else set('degraded', first.value);
     };
     let down: ApiError | null = null;
+    const lose = (reason: ApiError): void => {
+      down ??= reason;
+      up.abort();
+    };
 
     const runConsumer = async (consumer: LinkConsumer): Promise<void> => {
       let attempt = 0;
@@ -146,6 +150,8 @@ export function startHostLink(deps: HostLinkDeps): HostLink {
           await consumer.run(target, opened.connection, up.signal);
         } catch (error) {
           if (up.signal.aborted) return;
+          // Streams ended by the SSH connection's loss (the host's sshd stopped) are the link going down, not a consumer failing.
+          if (opened.session.lost !== null) return lose(opened.session.lost);
           failing.set(consumer.name, consumerFailedError(consumer.name, target, error));
           showHealth();
         }
@@ -154,6 +160,8 @@ export function startHostLink(deps: HostLinkDeps): HostLink {
         if (deps.now() - startedMs > timing.backoff.maxMs) attempt = 0;
         await pause(backoffDelay(attempt++, timing.backoff, deps.random), up.signal);
         if (up.signal.aborted) return;
+        // The connection lost meanwhile: down, rather than online again until the keepalive's next look.
+        if (opened.session.lost !== null) return lose(opened.session.lost);
         failing.delete(consumer.name);
         showHealth();
       }
