@@ -224,6 +224,16 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
       return i?.state === 'PROCESS_STATE_RUNNING' && i.pid !== before && i.pid > 0 ? i.pid : undefined;
     });
     expect(after).not.toBe(before);
+    // Counted as the operator's restart, apart from crashes, in /metrics.
+    const restartsOfWeb = await waitFor("web's operator restart in /metrics", async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('sutazai_process_restarts_total{sutazai_instance="web"'));
+      return lines.some((l) => l.includes('reason="operator"} 1')) ? lines : undefined;
+    });
+    expect(restartsOfWeb).toEqual([
+      'sutazai_process_restarts_total{sutazai_instance="web",process="web",reason="crash"} 0',
+      'sutazai_process_restarts_total{sutazai_instance="web",process="web",reason="operator"} 1',
+    ]);
 
     const viewer = client(certs!.viewer);
     const denied = await unary((cb) => viewer.RestartProcess({ name: 'web' }, deadline(), cb)).then(
@@ -262,6 +272,32 @@ describe('sutazai-runtime daemon (bundled, real processes, real TLS)', () => {
     expect(l.get('db')).toEqual([dbPid]);
     expect(l.has('web')).toBe(false);
     expect(instanceOf(await list(operator), 'web')?.state).toBe('PROCESS_STATE_STOPPED');
+  });
+
+  it('a daemon killed right after it respawned a killed process adopts the new one on its next start, never starts it twice', async () => {
+    const dbPid = instanceOf(await list(operator), 'db')!.pid;
+    process.kill(dbPid, 'SIGKILL');
+    // Kill the daemon as soon as the new db exists: its state file is saved off the restart
+    // path, so it most likely still names the dead pid, and the marker must find the new one.
+    let respawned: number | undefined;
+    for (const until = Date.now() + 15_000; respawned === undefined && Date.now() < until;) {
+      const found = leaders().get('db') ?? [];
+      if (found.length === 1 && found[0] !== dbPid) respawned = found[0];
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(respawned).toBeDefined();
+    daemon.child.kill('SIGKILL');
+    await daemon.exited;
+
+    daemon = startDaemon();
+    await ready(daemon);
+    const after = await waitFor('db running', async () => {
+      const i = instanceOf(await list(operator), 'db');
+      return i?.state === 'PROCESS_STATE_RUNNING' ? i : undefined;
+    });
+    expect(after.pid).toBe(respawned);
+    expect(daemon.lines.some((l) => l.msg === 're-adopting processes a previous sutazai-runtime started')).toBe(true);
+    expect(leaders().get('db')).toEqual([respawned]);
   });
 
   it('UpdateManifest (admin) starts new processes and keeps unchanged ones running, with their restart counts', async () => {
