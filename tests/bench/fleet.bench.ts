@@ -221,6 +221,33 @@ async function awaitFlush(db: Database.Database): Promise<number> {
   return Date.now() - started;
 }
 
+/**
+ * A module that profiles the process it is preloaded into (NODE_OPTIONS=--require: Node
+ * refuses --cpu-prof there) and writes CPU.<pid>.cpuprofile into `dir` when it exits.
+ */
+function writeProfilerHook(tmpDir: string, dir: string): string {
+  const file = path.join(tmpDir, 'cpu-profile-hook.cjs');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    file,
+    [
+      "const inspector = require('node:inspector');",
+      "const fs = require('node:fs');",
+      'const session = new inspector.Session();',
+      'session.connect();',
+      "session.post('Profiler.enable');",
+      "session.post('Profiler.start');",
+      "process.once('exit', () => {",
+      // An in-process session answers synchronously, so this runs to its end inside 'exit'.
+      "  session.post('Profiler.stop', (error, result) => {",
+      `    if (!error) fs.writeFileSync(${JSON.stringify(dir)} + '/CPU.' + process.pid + '.cpuprofile', JSON.stringify(result.profile));`,
+      '  });',
+      '});',
+    ].join('\n') + '\n',
+  );
+  return file;
+}
+
 async function promQuery(port: number, expr: string): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
   const body = (await response.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
@@ -369,7 +396,7 @@ async function main(): Promise<void> {
     state.prometheus = startPrometheus(tmp, promPort, state.slots);
     const web = startWebModeServer(dataDir, {
       SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE,
-      ...(CPU_PROF_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}` } : {}),
+      ...(CPU_PROF_DIR ? { NODE_OPTIONS: `--require ${writeProfilerHook(tmp, path.resolve(CPU_PROF_DIR))}` } : {}),
     });
     state.web = web;
     const url = await waitForUrl(web);
