@@ -9,7 +9,7 @@
  * than a collector start. Nothing here blocks the children: the socket only carries
  * "read these FIFOs" and "tell me when you have written what they hold".
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -75,7 +75,6 @@ export class LogCollectorClient {
   readonly paths: CollectorPaths;
   private readonly command: CollectorCommand;
   private readonly held = new Map<string, Record<StreamTag, number>>();
-  private readonly opening = new Map<string, Promise<Record<StreamTag, number>>>();
   private readonly waiting = new Map<number, (reply: Record<string, unknown> | null) => void>();
   private readonly queued: string[] = [];
   private socket: net.Socket | null = null;
@@ -93,17 +92,12 @@ export class LogCollectorClient {
   /**
    * Descriptors (read-write, blocking) for a run's stdout and stderr. The first call for an
    * instance makes its FIFOs and tells the collector; later calls return the same ones.
+   * Synchronous, like the spawn that follows: the fleet's start batches (START_BATCH) bound
+   * the work done per turn of the event loop only if a start does all of it in its turn.
    * Throws LOG_DIR_NOT_WRITABLE / LOG_DISK_FULL / SPAWN_FAILED (no mkfifo).
    */
-  fifosFor(instance: string): Promise<Record<StreamTag, number>> {
-    const held = this.held.get(instance);
-    if (held !== undefined) return Promise.resolve(held);
-    let opening = this.opening.get(instance);
-    if (opening === undefined) {
-      opening = this.openFifos(instance).finally(() => this.opening.delete(instance));
-      this.opening.set(instance, opening);
-    }
-    return opening;
+  fifosFor(instance: string): Record<StreamTag, number> {
+    return this.held.get(instance) ?? this.openFifos(instance);
   }
 
   /** Lets go of an instance's FIFOs (after a stop): the collector writes the rest and forgets it once nobody writes. */
@@ -139,7 +133,7 @@ export class LogCollectorClient {
     if (this.socket === null) void this.connect();
   }
 
-  private async openFifos(instance: string): Promise<Record<StreamTag, number>> {
+  private openFifos(instance: string): Record<StreamTag, number> {
     const files = STREAM_TAGS.map((tag) => fifoPath(this.paths.dir, instance, tag));
     try {
       fs.mkdirSync(this.paths.dir, { recursive: true, mode: 0o750 });
@@ -149,7 +143,7 @@ export class LogCollectorClient {
     const missing = files.filter((file) => !isFifo(file));
     if (missing.length > 0) {
       for (const file of missing) fs.rmSync(file, { force: true });
-      await mkfifo(missing, this.paths.dir);
+      mkfifo(missing, this.paths.dir);
     }
     const fds: number[] = [];
     try {
@@ -282,24 +276,24 @@ export class LogCollectorClient {
   }
 }
 
-function mkfifo(files: readonly string[], dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('mkfifo', ['-m', '0600', ...files], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } }, (error, _stdout, stderr) => {
-      if (error === null) return resolve();
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        return reject(
-          new RuntimeError(
-            'SPAWN_FAILED',
-            'cannot make the log FIFOs: no mkfifo in /usr/bin or /bin',
-            'install coreutils, or set logs.timestamps to "bash", "node" or "raw" in the runtime config',
-            { cause: error },
-          ),
-        );
-      }
-      const why = new Error(String(stderr).trim() || error.message);
-      reject(/No space left|quota/i.test(String(stderr)) ? diskFull(dir, why) : notWritable(dir, why));
-    });
+/** Makes the FIFOs (first start of an instance only: they are kept), mode 0600. */
+function mkfifo(files: readonly string[], dir: string): void {
+  const made = spawnSync('mkfifo', ['-m', '0600', ...files], {
+    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+    encoding: 'utf8',
+    timeout: 10_000,
   });
+  if ((made.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new RuntimeError(
+      'SPAWN_FAILED',
+      'cannot make the log FIFOs: no mkfifo in /usr/bin or /bin',
+      'install coreutils, or set logs.timestamps to "bash", "node" or "raw" in the runtime config',
+      { cause: made.error },
+    );
+  }
+  if (made.status === 0) return;
+  const why = new Error(made.stderr.trim() || made.error?.message || `mkfifo exited with ${made.status ?? made.signal}`);
+  throw /No space left|quota/i.test(made.stderr) ? diskFull(dir, why) : notWritable(dir, why);
 }
 
 function isFifo(file: string): boolean {

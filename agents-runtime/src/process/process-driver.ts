@@ -173,7 +173,7 @@ export class LinuxProcessDriver implements ProcessDriver {
     const resolved = resolveCommand(spec.command, env.PATH, cwd);
     this.opts.logs.ensureWritable();
     // The instance's FIFOs are made and opened once; later runs get the same descriptors.
-    const fifos = this.collector === null ? null : await this.collector.fifosFor(instance);
+    const fifos = this.collector === null ? null : this.collector.fifosFor(instance);
     const fd = this.opts.logs.openForChild(instance);
 
     let child: ChildProcess;
