@@ -82,6 +82,7 @@ setUpSuite(
 );
 
 describe("the fleet's links", () => {
+  // Two real installs in one case: on a busy machine they take longer than the default minute.
   it('has none before anything is installed, and one online link per host once the install is applied', async () => {
     expect(await links()).toEqual([]);
     const applied = await backend!.installs.apply(installFile, { concurrency: 2 });
@@ -103,7 +104,7 @@ describe("the fleet's links", () => {
       expect(own[0]).toMatchObject({ state: 'connecting', previousState: null, reason: null, removed: false });
       expect(own.map((c) => c.state)).toContain('online');
     }
-  });
+  }, 240_000);
 
   it("goes offline with the reason when the host's interface goes down, and online again once it is back, the other link untouched", async () => {
     const { lab } = labRef;
