@@ -6,11 +6,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FleetLink, FleetLinkChange, LiveSample } from '../../../electron/contract';
-import { openRuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
-import type { MetricSample__Output } from '../../../agents-runtime/src/wire';
-import { operatorTlsOf, startInstallBackend, TEST_LINK_TIMING, type LabBackend } from '../../support/install-lab';
+import { startInstallBackend, TEST_LINK_TIMING, type LabBackend } from '../../support/install-lab';
 import { installLabFleet, openLabFleet } from '../../support/lab-fleet';
-import { openLabSession } from '../../support/lab-session';
+import { expectSeriesAsRing, ringSamples } from '../../support/metric-ring';
 import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
@@ -22,8 +20,6 @@ const tmp = makeTempDir('sutazai-fleet-metrics-links-');
 const dataDir = path.join(tmp.path, 'data');
 const INSTALL = 'metricslab';
 const HOST_NAME = 'metrics-a';
-/** The runtime's gRPC port on the host's loopback (config/defaults.yaml). */
-const RUNTIME_PORT = 7600;
 // Short enough for a test, long enough for a busy machine: a keepalive deadline of 3 s.
 const TIMING = TEST_LINK_TIMING;
 const waitFor = makeWaitFor({ timeoutMs: 90_000, pollMs: 100 });
@@ -33,34 +29,11 @@ let backend: LabBackend;
 let host: TestHost;
 let hostId: number;
 
-const second = (ms: number): number => Math.floor(ms / 1000) * 1000;
-
 function linkIn(state: FleetLink['state']): Promise<FleetLink> {
   return waitFor(`the link to ${HOST_NAME} ${state}`, async () => {
     const link = (await backend.api.call('fleet.links', {})).find((l) => l.hostName === HOST_NAME);
     return link?.state === state ? link : null;
   });
-}
-
-/** Every sample the host's runtime holds from `sinceMs` to `untilMs`, read on a connection of the test's own. */
-async function ringSamples(sinceMs: number, untilMs: number): Promise<MetricSample__Output[]> {
-  const session = await openLabSession(host);
-  try {
-    const runtime = await openRuntimeConnection({ session, runtimePort: RUNTIME_PORT, tls: await operatorTlsOf(dataDir, INSTALL) });
-    try {
-      const got: MetricSample__Output[] = [];
-      for await (const sample of runtime.streamMetrics(sinceMs)) {
-        if (Number(sample.atMs) > untilMs) break;
-        got.push(sample);
-        if (Number(sample.atMs) === untilMs) break;
-      }
-      return got;
-    } finally {
-      await runtime.close();
-    }
-  } finally {
-    session.close();
-  }
 }
 
 setUpSuite(
@@ -115,28 +88,14 @@ describe("an installed host's metrics through its link", () => {
         ).toBe('online');
 
         // Every sample the runtime took over that span reached the store and the page, once, in order.
-        const ring = await ringSamples(firstT, lastT);
+        const ring = await ringSamples(host, { dataDir, name: INSTALL }, firstT, lastT);
         const pushedTimes = pushed.filter((sample) => sample.t <= lastT).map((sample) => sample.t);
         expect(pushedTimes).toEqual(ring.map((sample) => Number(sample.atMs)));
 
         // The 1 s tier read through the contract: one point per sampled second, the runtime's values, a process series too.
-        const instance = ring[0]!.instances.find((i) => i.pid !== 0)!.instance;
-        const result = await backend.api.call('metrics.query', {
-          hostId,
-          metrics: ['cpu.percent', `process.up:${instance}`],
-          fromMs: firstT,
-          toMs: lastT,
-        });
-        expect(result.tier).toBe('1s');
-        const bySecond = new Map<number, MetricSample__Output>();
-        for (const sample of ring) bySecond.set(second(Number(sample.atMs)), sample);
-        const [cpu, up] = result.series;
-        expect(cpu!.points.map(([t]) => t)).toEqual([...bySecond.keys()]);
-        expect(cpu!.points.map(([, mean]) => mean)).toEqual([...bySecond.values()].map((sample) => sample.host!.cpuPercent));
-        expect(up!.metric).toBe(`process.up:${instance}`);
-        expect(up!.points.length).toBeGreaterThan(0);
+        const seconds = await expectSeriesAsRing(backend.api, hostId, ring);
         // The cut is inside the span: the store holds the seconds the link was down for.
-        expect(cpu!.points.some(([t]) => t > cutAt + 10_000 && t < cutAt + CUT_MS - 10_000)).toBe(true);
+        expect(seconds.some((t) => t > cutAt + 10_000 && t < cutAt + CUT_MS - 10_000)).toBe(true);
       } finally {
         await stopLive();
         await stopChanges();
