@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { visibleText } from '../../../electron/contract';
 import { niceTicks } from './axis-ticks';
@@ -68,7 +69,7 @@ export interface TimeAxis {
  * same `syncId` share one crosshair, matched by time (syncMethod value), so a spike in one
  * lines up with the others; `onPointClick` gets the time under the pointer.
  */
-export function MetricPanel({
+export const MetricPanel = memo(function MetricPanel({
   panel,
   rows,
   time,
@@ -172,7 +173,7 @@ export function MetricPanel({
       )}
     </figure>
   );
-}
+});
 
 /** The caption's figures: each series' newest value, or for many series the highest one and whose. */
 function PanelValues({ panel, rows, limit }: { panel: ChartPanel; rows: readonly ChartRow[]; limit: number | null }) {

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useReducer, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type ReactNode } from 'react';
 import { MAX_QUERY_SERIES, type ApiClient, type ApiError, type LiveSample, type MetricsQueryResult } from '../../../electron/contract';
 import { useApiClient } from '../api/api-context';
 import { useApiEvent } from '../api/use-api-event';
@@ -74,7 +74,7 @@ export function RangeCharts({
   onPointClick?: (atMs: number) => void;
 }) {
   const range = CHART_RANGES.find((r) => r.id === rangeId) ?? CHART_RANGES[0];
-  const metrics = panelMetrics(panels);
+  const metrics = useMemo(() => panelMetrics(panels), [panels]);
   const props = { hostId, panels, metrics, syncId, onPointClick };
   // Another set of series (a filesystem mounted, an instance scaled up) starts the window over, with its history.
   return range.refreshMs === null ? <LiveCharts key={metrics.join('\n')} {...props} /> : <StoredCharts {...props} range={range} />;
@@ -140,17 +140,20 @@ function LiveCharts({ hostId, panels, metrics, syncId, onPointClick }: ChartsPro
   });
 
   const windowRows = liveWindow.rows;
-  const rows = liveChartRows(windowRows, metrics, liveWindow.stepMs);
+  const rows = useMemo(() => liveChartRows(windowRows, metrics, liveWindow.stepMs), [windowRows, metrics, liveWindow.stepMs]);
   const oldest = windowRows[0]?.t;
   const newest = windowRows[windowRows.length - 1]?.t;
   // The newest sample at the right edge: a host's samples carry its own clock, so "now" here could leave a gap or cut them off.
   const end = newest ?? mountedAt;
-  const time: TimeAxis = {
-    domain: [end - LIVE_WINDOW_MS, end],
-    ticks: minuteTicks(end - LIVE_WINDOW_MS, end, { edgeMs: 25_000 }),
-    tickFormat: (t) => formatClock(t).slice(0, 5),
-    tooltipFormat: formatClock,
-  };
+  const time = useMemo<TimeAxis>(
+    () => ({
+      domain: [end - LIVE_WINDOW_MS, end],
+      ticks: minuteTicks(end - LIVE_WINDOW_MS, end, { edgeMs: 25_000 }),
+      tickFormat: (t) => formatClock(t).slice(0, 5),
+      tooltipFormat: formatClock,
+    }),
+    [end],
+  );
   const waiting = windowRows.length === 0;
   return (
     <div
@@ -198,7 +201,13 @@ function StoredCharts({ hostId, panels, metrics, syncId, onPointClick, range }: 
       const toMs = Date.now();
       const fromMs = toMs - range.spanMs;
       const result = await queryAll(client, { hostId, metrics, fromMs, toMs, maxPoints: CHART_POINTS });
-      return { fromMs, toMs, tier: result.tier, stepMs: result.stepMs, rows: chartRows(result, metrics) };
+      const long = range.spanMs > 24 * 60 * 60_000 - 1;
+      const time: TimeAxis = {
+        domain: [fromMs, toMs],
+        tickFormat: (t) => (long ? formatDateTime(t).slice(5, 16) : formatClock(t).slice(0, 5)),
+        tooltipFormat: formatDateTime,
+      };
+      return { tier: result.tier, stepMs: result.stepMs, rows: chartRows(result, metrics), time };
     },
     refetchInterval: range.refreshMs ?? false,
     placeholderData: (previous) => previous,
@@ -206,13 +215,7 @@ function StoredCharts({ hostId, panels, metrics, syncId, onPointClick, range }: 
   if (query.isPending) return <LoadingState label="Loading the charts…" />;
   if (query.isError)
     return <ErrorNotice title="Could not read the charts" error={query.error as ApiError} onRetry={() => void query.refetch()} />;
-  const { fromMs, toMs, tier, stepMs, rows } = query.data;
-  const long = range.spanMs > 24 * 60 * 60_000 - 1;
-  const time: TimeAxis = {
-    domain: [fromMs, toMs],
-    tickFormat: (t) => (long ? formatDateTime(t).slice(5, 16) : formatClock(t).slice(0, 5)),
-    tooltipFormat: formatDateTime,
-  };
+  const { tier, stepMs, rows, time } = query.data;
   return (
     <div className="range-charts" data-testid="range-charts" data-range={range.id} data-tier={tier} data-step-ms={stepMs}>
       {rows.length === 0 ? (
@@ -248,7 +251,11 @@ function ChartsNote({ clickable, children }: { clickable: boolean; children: Rea
   );
 }
 
-/** The panels side by side; the time under the pointer, shared by every panel, is on `data-hover-ms`. */
+/**
+ * The panels side by side; the time under the pointer, shared by every panel, is on
+ * `data-hover-ms`, written to the element itself: a state would draw every chart again at
+ * each move of the pointer.
+ */
 function ChartGrid({
   panels,
   rows,
@@ -262,9 +269,14 @@ function ChartGrid({
   syncId: string;
   onPointClick?: ((atMs: number) => void) | undefined;
 }) {
-  const [hoverMs, setHoverMs] = useState<number | null>(null);
+  const grid = useRef<HTMLDivElement>(null);
+  const onHover = useCallback((t: number | null) => {
+    if (!grid.current) return;
+    if (t === null) delete grid.current.dataset['hoverMs'];
+    else grid.current.dataset['hoverMs'] = String(t);
+  }, []);
   return (
-    <div className="metric-grid" data-hover-ms={hoverMs ?? undefined}>
+    <div className="metric-grid" ref={grid}>
       {panels.map((panel) => (
         <MetricPanel
           key={panel.id}
@@ -272,7 +284,7 @@ function ChartGrid({
           rows={rows}
           time={time}
           syncId={syncId}
-          onHover={setHoverMs}
+          onHover={onHover}
           {...(onPointClick ? { onPointClick } : {})}
         />
       ))}

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { HOST_KEYED_SERIES, HOST_SERIES, seriesName, visibleText, type MetricsSeriesKeysResult } from '../../../../electron/contract';
 import { useApiQuery } from '../../api/queries';
 import { formatByteRate, formatBytes, formatBytesRound } from '../../format/bytes';
@@ -165,6 +165,8 @@ export function HostChartsCard({ hostId, processes }: { hostId: number; processe
   const [clickedAt, setClickedAt] = useState<number | null>(null);
   const keys = useApiQuery('metrics.seriesKeys', { hostId, families: [...HOST_KEYED_FAMILIES] }, { refetchInterval: KEYS_REFRESH_MS });
   const range = chartRange(rangeId);
+  // The same panels (and series) until the host's keys change: the charts keep their state.
+  const panels = useMemo(() => (keys.data ? hostPanels(keys.data) : null), [keys.data]);
   return (
     <Card title="Metrics" aside={<RangePicker value={range.id} onChange={setRangeId} />}>
       <div data-testid="host-charts">
@@ -173,10 +175,10 @@ export function HostChartsCard({ hostId, processes }: { hostId: number; processe
         {keys.isError ? (
           <ErrorNotice title="Could not read this host's series" error={keys.error} onRetry={() => void keys.refetch()} />
         ) : null}
-        {keys.data ? (
+        {panels ? (
           <RangeCharts
             hostId={hostId}
-            panels={hostPanels(keys.data)}
+            panels={panels}
             rangeId={range.id}
             syncId={`host-${hostId}`}
             {...(processes ? { onPointClick: setClickedAt } : {})}

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { PROCESS_SERIES, seriesName, type FleetProcess } from '../../../../electron/contract';
 import { useApiQuery } from '../../api/queries';
 import { formatBytes, formatBytesRound } from '../../format/bytes';
@@ -145,12 +146,13 @@ function ProcessCharts({ hostId, instance, onPointClick }: { hostId: number; ins
     typeof s === 'string' ? chartRange(s).id : null,
   );
   const range = chartRange(rangeId);
+  const panels = useMemo(() => processPanels(instance), [instance]);
   return (
     <Card title="Charts" aside={<RangePicker value={range.id} onChange={setRangeId} />}>
       <RangeCharts
         key={instance}
         hostId={hostId}
-        panels={processPanels(instance)}
+        panels={panels}
         rangeId={range.id}
         syncId={`process-${hostId}-${instance}`}
         onPointClick={onPointClick}
