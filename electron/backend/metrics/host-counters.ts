@@ -32,7 +32,11 @@ export interface HostCounters {
   cores: CpuTime[];
   memoryUsedBytes: number | null;
   memoryTotalBytes: number | null;
+  /** Swap used and total; null where unknown. */
+  swap: { usedBytes: number; totalBytes: number } | null;
   load1m: number;
+  load5m: number;
+  load15m: number;
   net: ByteCounters | null;
   disk: ByteCounters | null;
   /** null: not read on this platform. */
@@ -54,6 +58,12 @@ function cpuTimes(): { busy: number; total: number; cores: CpuTime[] } {
     total += coreTotal;
   }
   return { busy, total, cores };
+}
+
+/** The 1, 5 and 15 minute load averages (0 on Windows, which has none). */
+function loadAverages(): { load1m: number; load5m: number; load15m: number } {
+  const [load1m = 0, load5m = 0, load15m = 0] = os.loadavg();
+  return { load1m, load5m, load15m };
 }
 
 export type StatfsAsync = (mount: string) => Promise<StatfsResult>;
@@ -94,7 +104,8 @@ export function linuxCounterReader(procRoot = '/proc', statfs: StatfsAsync = sta
       cores: cpu.cores,
       memoryUsedBytes: known ? memory.usedBytes : null,
       memoryTotalBytes: known ? memory.totalBytes : null,
-      load1m: os.loadavg()[0] ?? 0,
+      swap: known ? { usedBytes: memory.swapUsedBytes, totalBytes: memory.swapTotalBytes } : null,
+      ...loadAverages(),
       net: netdev ? parseNetDev(netdev) : null,
       disk: diskstats ? parseDiskstats(diskstats) : null,
       filesystems: mounts ? await readFilesystems(mounts, statfs) : null,
@@ -132,8 +143,9 @@ export function portableCounterReader(): CounterReader {
       cores: cpu.cores,
       memoryUsedBytes: mem ? mem.total - mem.available : null,
       memoryTotalBytes: mem ? mem.total : null,
+      swap: mem ? { usedBytes: mem.swapused, totalBytes: mem.swaptotal } : null,
       filesystems: spaces,
-      load1m: os.loadavg()[0] ?? 0,
+      ...loadAverages(),
       net: nets
         ? nets
             .filter((n) => n.iface !== 'lo')

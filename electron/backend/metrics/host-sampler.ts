@@ -34,7 +34,11 @@ function busyPercent(previous: CpuTime, current: CpuTime): number | undefined {
  * Memory and filesystems are gauges, read as they are now.
  */
 export function computeSample(previous: HostCounters, current: HostCounters, elapsedMs: number): SampleValues {
-  const values: SampleValues = { [HOST_SERIES.load1]: round(current.load1m, 2) };
+  const values: SampleValues = {
+    [HOST_SERIES.load1]: round(current.load1m, 2),
+    [HOST_SERIES.load5]: round(current.load5m, 2),
+    [HOST_SERIES.load15]: round(current.load15m, 2),
+  };
   const put = (name: string, value: number | undefined) => {
     if (value !== undefined && Number.isFinite(value)) values[name] = value;
   };
@@ -52,6 +56,10 @@ export function computeSample(previous: HostCounters, current: HostCounters, ela
       values[HOST_SERIES.memoryTotalBytes] = current.memoryTotalBytes;
       put(HOST_SERIES.memoryUsedPercent, usedPercent(current.memoryUsedBytes, current.memoryTotalBytes));
     }
+  }
+  if (current.swap !== null) {
+    values[HOST_SERIES.swapUsedBytes] = current.swap.usedBytes;
+    values[HOST_SERIES.swapTotalBytes] = current.swap.totalBytes;
   }
   for (const fs of current.filesystems ?? []) {
     values[seriesName(HOST_KEYED_SERIES.filesystemUsedBytes, fs.mount)] = fs.usedBytes;

@@ -79,10 +79,12 @@ describe('/proc counters of the machine the app runs on', () => {
     ]);
   });
 
-  it('reads the memory total and each core with the overall CPU times', async () => {
-    write('meminfo', 'MemTotal:       16000000 kB\nMemAvailable:    6000000 kB\n');
+  it('reads the memory total, swap, the three load averages and each core with the overall CPU times', async () => {
+    write('meminfo', 'MemTotal:       16000000 kB\nMemAvailable:    6000000 kB\nSwapTotal: 2000 kB\nSwapFree: 500 kB\n');
     const counters = await read();
     expect(counters.memoryTotalBytes).toBe(16000000 * 1024);
+    expect(counters.swap).toEqual({ usedBytes: 1500 * 1024, totalBytes: 2000 * 1024 });
+    for (const load of [counters.load1m, counters.load5m, counters.load15m]) expect(load).toBeGreaterThanOrEqual(0);
     expect(counters.cores.length).toBe(os.cpus().length);
     // One reading of every core: the cores add up to the machine's total.
     expect(counters.cores.reduce((n, core) => n + core.totalMs, 0)).toBe(counters.cpuTotalMs);
@@ -91,7 +93,7 @@ describe('/proc counters of the machine the app runs on', () => {
 
   it('leaves a figure unknown when its file cannot be read', async () => {
     const counters = await read();
-    expect(counters).toMatchObject({ memoryUsedBytes: null, memoryTotalBytes: null, net: null, disk: null, filesystems: null });
+    expect(counters).toMatchObject({ memoryUsedBytes: null, memoryTotalBytes: null, swap: null, net: null, disk: null, filesystems: null });
     expect(counters.cpuTotalMs).toBeGreaterThan(0);
   });
 });

@@ -9,7 +9,10 @@ const base: HostCounters = {
   cores: [],
   memoryUsedBytes: 500,
   memoryTotalBytes: null,
+  swap: null,
   load1m: 0.5,
+  load5m: 0.25,
+  load15m: 0.125,
   net: { readBytes: 1000, writeBytes: 2000 },
   disk: { readBytes: 0, writeBytes: 0 },
   filesystems: null,
@@ -26,6 +29,8 @@ describe('computeSample', () => {
     };
     expect(computeSample(base, next, 2000)).toEqual({
       'load.1m': 0.5,
+      'load.5m': 0.25,
+      'load.15m': 0.13,
       'cpu.percent': 25,
       'memory.used_bytes': 500,
       'net.rx_bytes_per_s': 1000,
@@ -64,6 +69,7 @@ describe('computeSample: the series a runtime’s sample has, named alike', () =
       ],
       memoryUsedBytes: 250,
       memoryTotalBytes: 1000,
+      swap: { usedBytes: 10, totalBytes: 100 },
       filesystems: [
         { mount: '/', usedBytes: 900, totalBytes: 1000 },
         { mount: '/mnt/a:b <i>', usedBytes: 1, totalBytes: 3 },
@@ -76,6 +82,8 @@ describe('computeSample: the series a runtime’s sample has, named alike', () =
       'memory.used_bytes': 250,
       'memory.total_bytes': 1000,
       'memory.used_percent': 25,
+      'swap.used_bytes': 10,
+      'swap.total_bytes': 100,
       'filesystem.used_bytes:/': 900,
       'filesystem.total_bytes:/': 1000,
       'filesystem.used_percent:/': 90,
