@@ -141,6 +141,25 @@ describe("an installed host's page and a process's page, end to end", () => {
     await expect(controls.getByRole('button', { name: 'Scale', exact: true }).isDisabled()).resolves.toBe(true);
   }, 300_000);
 
+  it('draws the host’s live charts from the samples its runtime pushes over the link, from the runtime’s own series', async () => {
+    await page.goto(`${url}#/hosts/${hostId}`, { waitUntil: 'load' });
+    const live = page.locator('[data-testid="live-chart"]');
+    await live.waitFor();
+    // metrics.live's samples reach the chart (the live range follows the push, it does not re-read the store).
+    const firstDrawn = await waitFor('a pushed sample drawn', async () =>
+      Number(await live.getAttribute('data-live-sample-count')) > 0 ? Number(await live.getAttribute('data-newest-point-ms')) : null,
+    );
+    await waitFor('a newer pushed sample drawn', async () => Number(await live.getAttribute('data-newest-point-ms')) > firstDrawn);
+    // Per-core and filesystem panels from the series the runtime sent, as the store lists them (not the probe's facts).
+    const keys = await api.call('metrics.seriesKeys', { hostId, families: ['cpu.core_percent', 'filesystem.used_percent'] });
+    const [cores, mounts] = keys.families.map((f) => f.keys);
+    expect(cores!.length).toBeGreaterThan(0);
+    const corePanel = live.locator('[data-metric-panel="cpu-cores"]');
+    await waitFor('per-core points', async () => Number(await corePanel.getAttribute('data-point-count')) > 0);
+    if (mounts!.length > 0) await live.locator('[data-metric-panel="filesystems"] .recharts-surface').waitFor();
+    await shoot(page, 'fleet-host-live-charts');
+  });
+
   it('follows an instance’s logs: a line written on the host appears; a chart’s point opens the logs at its time', async () => {
     const agent = await processOf('agent');
     const instance = agent.instances[0]!;

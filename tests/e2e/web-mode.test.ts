@@ -176,6 +176,54 @@ describe('web mode, end to end', () => {
     await shoot(page, 'host-page-full', { fullPage: true });
   });
 
+  it('draws this machine’s whole vocabulary, and one crosshair across its charts: the time under the pointer in one shows in every other', async () => {
+    const chart = page.getByTestId('live-chart');
+    // The app's own sampler sends what a runtime sends: each core and each filesystem too.
+    for (const id of ['cpu', 'cpu-cores', 'memory', 'load', 'network'])
+      await page.waitForFunction(
+        (panel) =>
+          Number(document.querySelector(`[data-testid="live-chart"] [data-metric-panel="${panel}"]`)?.getAttribute('data-point-count')) >=
+          2,
+        id,
+        { timeout: 60_000 },
+      );
+    const drawn = chart.locator('[data-metric-panel]:has(.recharts-surface)');
+    const panelCount = await drawn.count();
+    expect(panelCount).toBeGreaterThanOrEqual(5);
+
+    const cpu = chart.locator('[data-metric-panel="cpu"] .recharts-surface');
+    const box = (await cpu.boundingBox())!;
+    await cpu.hover({ position: { x: box.width * 0.6, y: box.height / 2 } });
+    // A new sample a second moves the rows under the pointer, so the panels are read at one
+    // instant, and again until they agree: a crosshair that is not shared never does.
+    const snapshot = await page.waitForFunction(
+      (count) => {
+        const panels = Array.from(document.querySelectorAll('[data-testid="live-chart"] [data-metric-panel]')).filter((p) =>
+          p.querySelector('.recharts-surface'),
+        );
+        const times = panels.map((p) => p.querySelector('[data-testid="chart-tooltip"]')?.getAttribute('data-at-ms') ?? null);
+        const cursorXs = panels.map((p) => {
+          const cursor = p.querySelector('.recharts-tooltip-cursor');
+          const svg = p.querySelector('svg.recharts-surface');
+          return cursor && svg ? Math.round(cursor.getBoundingClientRect().left - svg.getBoundingClientRect().left) : null;
+        });
+        const agreed = panels.length >= count && times.every((t) => t !== null && t === times[0]);
+        return agreed ? { panels: panels.length, times, cursorXs } : null;
+      },
+      panelCount,
+      { timeout: 20_000, polling: 100 },
+    );
+    const { times, cursorXs } = (await snapshot.jsonValue())!;
+    // One crosshair box per drawn panel, every one at the same time.
+    expect(times).toHaveLength(panelCount);
+    expect(new Set(times).size).toBe(1);
+    // And each panel's cursor line stands at the same place across its plot (their plots are as wide).
+    expect(cursorXs.every((x) => x !== null)).toBe(true);
+    expect(Math.max(...(cursorXs as number[])) - Math.min(...(cursorXs as number[]))).toBeLessThanOrEqual(1);
+    await shoot(page, 'host-page-crosshair');
+    await page.mouse.move(0, 0);
+  });
+
   it('shows the stored history again after a reload', async () => {
     const reloadedAtMs = Date.now();
     await page.reload({ waitUntil: 'load' });
