@@ -367,7 +367,10 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     await Promise.all(unwantedStops);
     fleet = makeFleet(manifest, saved.intent, adopt, saved.restarts ?? {}, saved.operatorRestarts ?? {});
     fleet.startAll();
-    await stateWriter.flush();
+    // Started, not awaited: the save's fsync would hold the daemon's start until every start
+    // batch had run, and the daemon must answer while a big manifest is still starting. A
+    // daemon killed before the save lands adopts its children by their marker.
+    void stateWriter.flush();
 
     const rotator = new LogRotator(logs, {
       onEvent: ({ instance, error }) =>
