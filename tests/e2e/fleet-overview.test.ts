@@ -92,8 +92,13 @@ describe('the Fleet overview, end to end', () => {
     await expect(local.getByTestId('fleet-memory').locator('.fleet-usage').getAttribute('title')).resolves.toBe(
       `of ${formatBytes(os.totalmem())}`,
     );
-    // This machine's sampler records no filesystems and it has no GPU: no disk figure, no GPU column; no alert fires.
-    await expect(local.getByTestId('fleet-disk').textContent()).resolves.toBe('—');
+    // This machine's sampler records its real filesystems (the fullest one's share shows); it
+    // has no GPU: no GPU column; no alert fires.
+    await waitFor('this machine’s disk share', async () => (await local.getByTestId('fleet-disk').getAttribute('data-value')) !== '');
+    const disk = Number(await local.getByTestId('fleet-disk').getAttribute('data-value'));
+    expect(disk).toBeGreaterThanOrEqual(0);
+    expect(disk).toBeLessThanOrEqual(100);
+    await expect(local.getByTestId('fleet-disk').textContent()).resolves.toMatch(/^\d{1,3}%/);
     expect(await page.getByTestId('fleet-gpu').count()).toBe(0);
     await expect(local.getByTestId('fleet-alerts').textContent()).resolves.toBe('none');
     expect(await page.getByTestId('fleet-firing').count()).toBe(0);
