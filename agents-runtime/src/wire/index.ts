@@ -54,7 +54,7 @@ export { describePath, offsetOf, parseLocatedYaml, positionsFrom, type PathSegme
 // managed one: which block devices are not disks (probe and sampler), the /proc parsers and
 // which mounts are filesystems.
 export { isVirtualBlockDevice, VIRTUAL_BLOCK_DEVICE_PREFIXES } from '../linux/block-devices';
-export { parseDiskstats, parseMeminfo, parseNetDev, type ByteCounters, type MemInfo } from '../linux/proc-parsers';
+export { parseDiskstats, parseMeminfo, parseNetDev, parseProcStat, type ByteCounters, type MemInfo } from '../linux/proc-parsers';
 export { filesystemSpace, parseMounts, type Mount, type StatfsResult } from '../linux/mounts';
 
 // The manifest's reader and the runtime's own comparison of two manifests: the control

@@ -1,4 +1,5 @@
-import { readFile, statfs as statfsAsync } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { statfs as statfsAsync } from 'node:fs/promises';
 import os from 'node:os';
 import si from 'systeminformation';
 import {
@@ -7,6 +8,7 @@ import {
   parseMeminfo,
   parseMounts,
   parseNetDev,
+  parseProcStat,
   type ByteCounters,
   type StatfsResult,
 } from '../../../agents-runtime/src/wire';
@@ -79,22 +81,46 @@ async function readFilesystems(mountsText: string, statfs: StatfsAsync): Promise
   return spaces.filter((space): space is FilesystemSpace => space !== null);
 }
 
+/** /proc/stat counts in USER_HZ ticks, 100 a second on every Linux the app runs on. */
+const MS_PER_TICK = 10;
+
+/** Total and per-core CPU time from /proc/stat (the runtime's parser), in ms; null when the text has no `cpu` line. */
+function procCpuTimes(text: string): { busy: number; total: number; cores: CpuTime[] } | null {
+  const stat = parseProcStat(text);
+  if (stat.total.total <= 0) return null;
+  return {
+    busy: stat.total.busy * MS_PER_TICK,
+    total: stat.total.total * MS_PER_TICK,
+    cores: stat.cores.map((c) => ({ busyMs: c.busy * MS_PER_TICK, totalMs: c.total * MS_PER_TICK })),
+  };
+}
+
 /**
- * Linux: four small /proc reads and a statfs per real filesystem a tick, no process spawned
+ * Linux: five small /proc reads and a statfs per real filesystem a tick, no process spawned
  * (systeminformation spawns a tool every second for disk I/O), parsed by the runtime's
- * parsers so this machine's figures count memory, disks, networks and filesystems as a
- * managed host's do. statfs is asynchronous: a slow disk holds a libuv thread, not the loop.
+ * parsers so this machine's figures (CPU included: busy is everything but idle and iowait)
+ * count as a managed host's do. The /proc reads are synchronous on purpose: procfs answers
+ * from kernel memory and never waits on a disk, and a synchronous read costs about a tenth of
+ * an asynchronous one's trip through the thread pool, which at one tick a second was most of
+ * the sampler's CPU (bench:fleet's profile); os.cpus() is not used either, since it also
+ * reads and parses /proc/cpuinfo each time. statfs stays asynchronous: a slow disk may hold a
+ * libuv thread, never the loop.
  */
 export function linuxCounterReader(procRoot = '/proc', statfs: StatfsAsync = statfsAsync): CounterReader {
-  const read = (file: string) => readFile(`${procRoot}/${file}`, 'utf8').catch(() => null);
+  const read = (file: string): string | null => {
+    try {
+      return readFileSync(`${procRoot}/${file}`, 'utf8');
+    } catch {
+      return null;
+    }
+  };
   return async () => {
-    const [meminfo, netdev, diskstats, mounts] = await Promise.all([
-      read('meminfo'),
-      read('net/dev'),
-      read('diskstats'),
-      read('self/mounts'),
-    ]);
-    const cpu = cpuTimes();
+    const stat = read('stat');
+    const cpu = (stat === null ? null : procCpuTimes(stat)) ?? cpuTimes();
+    const meminfo = read('meminfo');
+    const netdev = read('net/dev');
+    const diskstats = read('diskstats');
+    const mounts = read('self/mounts');
     const memory = meminfo ? parseMeminfo(meminfo) : null;
     // MemTotal - MemAvailable; unknown when the text has no MemTotal (nothing to judge by).
     const known = memory !== null && memory.totalBytes > 0;

@@ -27,6 +27,29 @@ describe('/proc counters of the machine the app runs on', () => {
     expect((await read()).memoryUsedBytes).toBeNull();
   });
 
+  it('reads CPU time from /proc/stat as the runtime does (busy is all but idle and iowait), in ms, each core by its number', async () => {
+    write(
+      'stat',
+      ['cpu  100 10 50 800 40 5 5 0 7 0', 'cpu0 60 5 30 400 20 3 2 0 7 0', 'cpu1 40 5 20 400 20 2 3 0 0 0', 'intr 12345'].join('\n'),
+    );
+    const counters = await read();
+    // user nice system irq softirq steal = 170 ticks busy of 1010 (guest is inside user already).
+    expect(counters.cpuBusyMs).toBe(170 * 10);
+    expect(counters.cpuTotalMs).toBe(1010 * 10);
+    expect(counters.cores).toEqual([
+      { busyMs: 100 * 10, totalMs: 520 * 10 },
+      { busyMs: 70 * 10, totalMs: 490 * 10 },
+    ]);
+  });
+
+  it('falls back to the operating system’s CPU times when /proc/stat cannot be read or has no cpu line', async () => {
+    expect((await read()).cores).toHaveLength(os.cpus().length);
+    write('stat', 'intr 1\n');
+    const counters = await read();
+    expect(counters.cores).toHaveLength(os.cpus().length);
+    expect(counters.cpuTotalMs).toBeGreaterThan(0);
+  });
+
   it('sums network bytes over every interface but loopback', async () => {
     const text = [
       'Inter-|   Receive                                                |  Transmit',
