@@ -1,5 +1,4 @@
-import tls from 'node:tls';
-import type { RuntimeTls } from './runtime-tls';
+import { connectRuntimeTls, type RuntimeTls } from './runtime-tls';
 
 /**
  * Why TLS to a runtime fails, found by one plain TLS handshake through the tunnel after
@@ -29,15 +28,7 @@ export function diagnoseRuntimeTls(port: number, material: RuntimeTls, serverNam
       socket.destroy();
       resolve(diagnosis);
     };
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      ca: material.caCertPem,
-      cert: material.certPem,
-      key: material.keyPem,
-      servername: serverName,
-      ALPNProtocols: ['h2'],
-    });
+    const socket = connectRuntimeTls(port, material, serverName);
     const timer = setTimeout(
       () => finish(handshaken ? { kind: 'answered' } : { kind: 'no-handshake', detail: `no TLS handshake within ${timeoutMs} ms` }),
       timeoutMs,

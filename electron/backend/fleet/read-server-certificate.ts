@@ -1,6 +1,5 @@
-import tls from 'node:tls';
 import { ApiError } from '../../contract';
-import type { RuntimeTls } from './runtime-tls';
+import { connectRuntimeTls, type RuntimeTls } from './runtime-tls';
 
 /** The certificate a runtime presents, as read from its TLS handshake. */
 export interface PresentedCertificate {
@@ -22,15 +21,7 @@ export function readServerCertificate(
   timeoutMs: number,
 ): Promise<PresentedCertificate> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      ca: material.caCertPem,
-      cert: material.certPem,
-      key: material.keyPem,
-      servername: serverName,
-      ALPNProtocols: ['h2'],
-    });
+    const socket = connectRuntimeTls(port, material, serverName);
     const fail = (detail: string): void => {
       clearTimeout(timer);
       socket.destroy();

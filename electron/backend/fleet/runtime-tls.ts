@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import tls from 'node:tls';
 import { checkCertificateValidity, checkIssuedByCa, checkKeyMatchesCertificate, parseCertificate } from '../pki/check-certificate';
 
 /** What the control center presents to a runtime, and trusts of it. */
@@ -27,4 +28,22 @@ export function checkRuntimeTls(material: RuntimeTls, now: Date = new Date()): v
   checkCertificateValidity(material.certPem, CLIENT_CERTIFICATE, { now });
   checkIssuedByCa(material.certPem, material.caCertPem, CLIENT_CERTIFICATE);
   checkKeyMatchesCertificate(material.certPem, material.keyPem, CLIENT_CERTIFICATE);
+}
+
+/**
+ * A plain TLS connection to a runtime through its tunnel (local port), made as the gRPC
+ * channel makes its own: the install's CA as the only root, the connection's certificate,
+ * the runtime's name, HTTP/2 offered. For what grpc-js keeps to itself: the presented
+ * certificate, and why a handshake failed.
+ */
+export function connectRuntimeTls(port: number, material: RuntimeTls, serverName: string): tls.TLSSocket {
+  return tls.connect({
+    host: '127.0.0.1',
+    port,
+    ca: material.caCertPem,
+    cert: material.certPem,
+    key: material.keyPem,
+    servername: serverName,
+    ALPNProtocols: ['h2'],
+  });
 }
