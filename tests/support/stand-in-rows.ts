@@ -8,13 +8,13 @@ import { createHostsRepo, type HostRow } from '../../electron/backend/store/host
  * a bundle with no file behind it. They stand in for what hosts.add and bundles.import record.
  */
 
-/** An SSH host of the inventory (port 22, root, agent login) that nothing connects to. */
-export function addStandInHost(db: Database.Database, name: string, address: string): HostRow {
+/** An SSH host of the inventory (root, agent login; port 22 unless given) that nothing connects to. */
+export function addStandInHost(db: Database.Database, name: string, address: string, port = 22): HostRow {
   return createHostsRepo(db).insertSsh(
     {
       name,
       address,
-      port: 22,
+      port,
       user: 'root',
       authMethod: 'agent',
       keyPath: null,

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
+import { addStandInHost } from '../../support/stand-in-rows';
 import { openStore } from '../../../electron/backend/store/open-store';
 import { freePorts } from '../../support/free-ports';
 import { seedRecordedInstalls } from '../../support/recorded-installs';
@@ -52,22 +52,7 @@ async function recordUnreachableInstall(): Promise<void> {
   const port = await freePorts(1);
   const store = openStore({ dataDir });
   try {
-    const { id } = createHostsRepo(store.db).insertSsh(
-      {
-        name: 'alpha',
-        address: '127.0.0.1',
-        port,
-        user: 'root',
-        authMethod: 'agent',
-        keyPath: null,
-        secretId: null,
-        sudoSecretId: null,
-        jumpHostId: null,
-        role: null,
-        labels: [],
-      },
-      Date.now(),
-    );
+    const { id } = addStandInHost(store.db, 'alpha', '127.0.0.1', port);
     seedRecordedInstalls(store.db, [{ name: 'lab', hosts: [{ hostId: id, state: 'installed' }] }]);
   } finally {
     store.close();
