@@ -20,3 +20,4 @@ export * from './messages';
 export * from './client';
 export * from './web-socket-auth';
 export * from './visible-text';
+export * from './method-actions';

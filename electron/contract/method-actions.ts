@@ -1,0 +1,164 @@
+import type { EventName, MethodName } from './api';
+
+/**
+ * What each method of the contract does, in the words access policies and the audit
+ * log use (issue 14). One table, so a new method cannot be added without saying what
+ * kind of action it is: the type requires an entry for every method and event.
+ *
+ * The first group are the runtime actions an access policy names; the rest are the
+ * control center's own.
+ */
+export const ACTIONS = [
+  'view',
+  'logs',
+  'control',
+  'scale',
+  'manifest',
+  'install',
+  'upgrade',
+  'rollback',
+  'uninstall',
+  'trust-key',
+  'export',
+  'probe',
+  'manage-hosts',
+  'import-bundle',
+  'acknowledge',
+  'draft',
+  'unlock',
+  'vault',
+  'manage-operators',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * The least role that may take each action under `access_control: rbac`. A viewer watches
+ * (including logs); an operator also keeps things running day to day (process controls,
+ * scale, probes, acknowledging alerts, wizard drafts); everything that changes what is
+ * installed, trusted or who may act is an admin's.
+ */
+export const LEAST_ROLE: Readonly<Record<Action, Role>> = {
+  view: 'viewer',
+  logs: 'viewer',
+  control: 'operator',
+  scale: 'operator',
+  probe: 'operator',
+  acknowledge: 'operator',
+  draft: 'operator',
+  // Opening the vault lets stored passwords be used (probes need them); changing its passphrase is an admin's.
+  unlock: 'operator',
+  manifest: 'admin',
+  install: 'admin',
+  upgrade: 'admin',
+  rollback: 'admin',
+  uninstall: 'admin',
+  'trust-key': 'admin',
+  export: 'admin',
+  'manage-hosts': 'admin',
+  'import-bundle': 'admin',
+  vault: 'admin',
+  'manage-operators': 'admin',
+};
+
+/** Whether `role` may take `action` by role alone. */
+export function roleAllows(role: Role, action: Action): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(LEAST_ROLE[action]);
+}
+
+/** Actions that change state: these, and only these, are appended to the audit log. */
+export function changesState(action: Action): boolean {
+  return action !== 'view' && action !== 'logs';
+}
+
+/**
+ * The action of every method. Reads that contact hosts without changing anything
+ * (scans, plans, preflights, health) are `view`, except where they record what they
+ * found (probes and preflight runs are stored): those are `probe`.
+ */
+export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
+  'app.info': 'view',
+  'hosts.list': 'view',
+  'hosts.get': 'view',
+  'hosts.find': 'view',
+  'hosts.probe': 'probe',
+  'hosts.add': 'manage-hosts',
+  'hosts.scanNew': 'view',
+  'hosts.update': 'manage-hosts',
+  'hosts.remove': 'manage-hosts',
+  'hosts.import': 'manage-hosts',
+  'hosts.importFile': 'manage-hosts',
+  'hosts.scanKey': 'view',
+  'hosts.trust': 'trust-key',
+  'hosts.importKnownHosts': 'trust-key',
+  'hosts.factsHistory': 'view',
+  'probes.start': 'probe',
+  'probes.status': 'view',
+  'probes.cancel': 'probe',
+  'preflight.profiles': 'view',
+  'preflight.run': 'probe',
+  'preflight.history': 'view',
+  'preflight.latest': 'view',
+  'metrics.query': 'view',
+  'metrics.seriesKeys': 'view',
+  'bundles.list': 'view',
+  'bundles.verify': 'view',
+  'bundles.import': 'import-bundle',
+  'bundles.trustedKeys': 'view',
+  'config.check': 'view',
+  'config.explain': 'view',
+  'config.diff': 'view',
+  'installs.suggestPlacement': 'view',
+  'installs.preflight': 'view',
+  'installs.plan': 'view',
+  'installs.start': 'install',
+  'installs.status': 'view',
+  'installs.cancel': 'install',
+  'installs.jobs': 'view',
+  'installs.upgradeOffer': 'view',
+  'installs.upgradePlan': 'view',
+  'installs.upgrade': 'upgrade',
+  'installs.rollback': 'rollback',
+  'installs.uninstall': 'uninstall',
+  'installs.planFile': 'view',
+  'installs.applyFile': 'install',
+  'installs.rollbackFile': 'rollback',
+  'installs.cancelRun': 'install',
+  'installs.uninstallFile': 'uninstall',
+  'installs.list': 'view',
+  'installs.get': 'view',
+  'installs.health': 'view',
+  'installs.prometheusTargets': 'view',
+  'wizard.get': 'view',
+  'wizard.save': 'draft',
+  'wizard.discard': 'draft',
+  'secrets.status': 'view',
+  'secrets.unlock': 'unlock',
+  'secrets.changePassphrase': 'vault',
+  'alerts.list': 'view',
+  'alerts.ack': 'acknowledge',
+  'alerts.rules': 'view',
+  'events.list': 'view',
+  'fleet.links': 'view',
+  'fleet.processes': 'view',
+  'fleet.start': 'control',
+  'fleet.stop': 'control',
+  'fleet.restart': 'control',
+  'fleet.scale': 'scale',
+  'fleet.logs': 'logs',
+};
+
+/** Every event is a feed of something to watch; log follows are `logs`. */
+export const EVENT_ACTIONS: Readonly<Record<EventName, Action>> = {
+  'metrics.live': 'view',
+  'probes.progress': 'view',
+  'hosts.changed': 'view',
+  'installs.progress': 'view',
+  'installs.runProgress': 'view',
+  'alerts.changed': 'view',
+  'events.appended': 'view',
+  'fleet.linkChanged': 'view',
+  'fleet.logFollow': 'logs',
+};
