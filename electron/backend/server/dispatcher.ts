@@ -15,6 +15,7 @@ import {
   type MethodName,
   type MethodResult,
   type ParsedParams,
+  type Role,
   type ServerMessage,
 } from '../../contract';
 
@@ -22,6 +23,13 @@ import {
 export interface Caller {
   /** The pipe's identity: `desktop` (the app's window), `web:<session>` (a browser in web mode), `cli:<OS user>` (a command). */
   readonly actor: string;
+  /** Where the pipe comes from, as the transport names it (`port:1`, `ws:127.0.0.1:5000`, `cli`): the audit log's "from where". */
+  readonly peer: string;
+  /**
+   * The operator signed in on this pipe (issue 14); absent while the control center
+   * knows no operators, when every pipe acts as its one admin, as before operators.
+   */
+  readonly operator?: { readonly id: number; readonly name: string; readonly role: Role };
 }
 
 export type MethodHandlers = {
@@ -75,7 +83,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     connect(send, peer, grants = {}, actor = peer) {
-      const caller: Caller = { actor };
+      const caller: Caller = { actor, peer };
       const subscriptions = new Map<string, () => void>();
       let open = true;
 

@@ -113,7 +113,7 @@ describe('dispatcher', () => {
     await settle();
     expect(granted).toEqual([{ type: 'response', id: 2, ok: true, result: { added: [], errors: [] } }]);
     // The caller is the pipe's: its actor is the peer when the pipe names none.
-    expect(read).toHaveBeenCalledWith({ path: '/etc/shadow' }, { actor: 'cli' });
+    expect(read).toHaveBeenCalledWith({ path: '/etc/shadow' }, { actor: 'cli', peer: 'cli' });
   });
 
   it('hands each handler the actor of the pipe it was called on, for the record of who acted', async () => {
