@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LogFiles } from '../logs/log-files';
 import { LogRotator } from '../logs/log-rotation';
-import { follow, lastLines, tail, type LogLine as FileLogLine } from '../logs/log-tail';
+import { follow, lastLines, tail, tailForFollow, type LogLine as FileLogLine } from '../logs/log-tail';
 import { startMetricsHttp, type MetricsHttp } from '../metrics/metrics-http';
 import { createMetricsService } from '../metrics/metrics-service';
 import { startMemoryTrim } from './memory-trim';
@@ -544,14 +544,22 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       },
       tailLogs(instance, lines, follows, onLine, onEnd): Unsubscribe {
         knownInstance(instance);
-        for (const line of tail(logs, instance, lines)) onLine(toWireLine(instance, line));
         if (!follows) {
+          for (const line of tail(logs, instance, lines)) onLine(toWireLine(instance, line));
           onEnd();
           return () => undefined;
         }
-        return follow(logs, instance, (batch) => {
-          for (const line of batch) onLine(toWireLine(instance, line));
-        });
+        // The follow goes on exactly where the tail ended: no line written in between is lost or sent twice.
+        const last = tailForFollow(logs, instance, lines);
+        for (const line of last.lines) onLine(toWireLine(instance, line));
+        return follow(
+          logs,
+          instance,
+          (batch) => {
+            for (const line of batch) onLine(toWireLine(instance, line));
+          },
+          { from: last.liveEnd },
+        );
       },
       health() {
         return closed ? 'NOT_SERVING' : 'SERVING';

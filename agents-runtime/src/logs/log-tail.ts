@@ -26,34 +26,54 @@ const TAIL_MAX_BYTES = 16 * 1024 * 1024;
  * file backwards and continuing into `.log.1`, `.log.2` when it holds too few.
  */
 export function tail(files: LogFiles, instance: string, lines: number): LogLine[] {
-  return tailRaw(files, instance, lines).map(parseLogLine);
+  return tailRaw(files, instance, lines, false).lines.map(parseLogLine);
 }
 
 /** The last `n` lines as text, for crash events. */
 export function lastLines(files: LogFiles, instance: string, n = 20): string[] {
-  return tailRaw(files, instance, n);
+  return tailRaw(files, instance, n, false).lines;
 }
 
-function tailRaw(files: LogFiles, instance: string, lines: number): string[] {
+/**
+ * The last complete lines, and the offset in the live file just past them, where a
+ * `follow` started with `from` goes on: a line written between the two calls is then
+ * neither lost nor repeated, and a line half written when the tail read the file comes
+ * whole through the follow instead of cut in two.
+ */
+export function tailForFollow(files: LogFiles, instance: string, lines: number): { lines: LogLine[]; liveEnd: number } {
+  const { lines: raw, liveEnd } = tailRaw(files, instance, lines, true);
+  return { lines: raw.map(parseLogLine), liveEnd };
+}
+
+function tailRaw(files: LogFiles, instance: string, lines: number, completeOnly: boolean): { lines: string[]; liveEnd: number } {
   const want = Math.max(0, Math.min(Math.floor(lines), TAIL_MAX_LINES));
-  if (want === 0) return [];
   const collected: string[] = [];
   let budget = TAIL_MAX_BYTES;
-  for (const file of [files.logPath(instance), ...files.rotatedPaths(instance)]) {
-    const { lines: got, bytesRead } = lastLinesOfFile(file, want - collected.length, budget);
-    collected.unshift(...got);
-    budget -= bytesRead;
+  let liveEnd = 0;
+  const [live, ...rotated] = [files.logPath(instance), ...files.rotatedPaths(instance)];
+  for (const file of [live!, ...rotated]) {
+    const isLive = file === live;
+    const got = lastLinesOfFile(file, want - collected.length, budget, isLive && completeOnly);
+    if (isLive) liveEnd = got.end;
+    collected.unshift(...got.lines);
+    budget -= got.bytesRead;
     if (collected.length >= want || budget <= 0) break;
   }
-  return collected.slice(-want);
+  return { lines: want === 0 ? [] : collected.slice(-want), liveEnd };
 }
 
-function lastLinesOfFile(file: string, want: number, maxBytes: number): { lines: string[]; bytesRead: number } {
+/** `end`: the offset the lines end at (the file's size, or with `completeOnly` just past its last newline). */
+function lastLinesOfFile(
+  file: string,
+  want: number,
+  maxBytes: number,
+  completeOnly: boolean,
+): { lines: string[]; bytesRead: number; end: number } {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch {
-    return { lines: [], bytesRead: 0 };
+    return { lines: [], bytesRead: 0, end: 0 };
   }
   try {
     const size = fs.fstatSync(fd).size;
@@ -62,8 +82,9 @@ function lastLinesOfFile(file: string, want: number, maxBytes: number): { lines:
     let newlines = 0;
     let bytesRead = 0;
     const chunk = 64 * 1024;
-    // Read backwards until we hold want+1 newlines (the extra one bounds the first line).
-    while (pos > 0 && newlines <= want && bytesRead < maxBytes) {
+    // Read backwards until we hold want+1 newlines (the extra one bounds the first line);
+    // at least one chunk, so that `completeOnly` finds the last newline even for no lines.
+    while (pos > 0 && (newlines <= want || bytesRead === 0) && bytesRead < maxBytes) {
       const len = Math.min(chunk, pos);
       pos -= len;
       const buf = Buffer.allocUnsafe(len);
@@ -72,13 +93,17 @@ function lastLinesOfFile(file: string, want: number, maxBytes: number): { lines:
       for (const b of buf) if (b === 0x0a) newlines += 1;
       chunks = [buf, ...chunks];
     }
-    let text = Buffer.concat(chunks).toString('utf8');
+    let bytes = Buffer.concat(chunks);
+    if (completeOnly) bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
+    const end = pos + bytes.length;
+    if (want <= 0) return { lines: [], bytesRead, end };
+    let text = bytes.toString('utf8');
     if (text.endsWith('\n')) text = text.slice(0, -1);
-    if (text === '') return { lines: [], bytesRead };
+    if (text === '') return { lines: [], bytesRead, end };
     const all = text.split('\n');
     // When we stopped before the file start, the first piece may be a cut line.
     if (pos > 0) all.shift();
-    return { lines: all.slice(-want), bytesRead };
+    return { lines: all.slice(-want), bytesRead, end };
   } finally {
     fs.closeSync(fd);
   }
@@ -89,18 +114,20 @@ export interface FollowOptions {
   pollMs?: number;
   /** Most bytes read per wake-up, so a flood cannot stall the daemon. */
   maxReadBytes?: number;
+  /** Where in the live file to start (`tailForFollow`'s `liveEnd`); its current end when not given. */
+  from?: number;
 }
 
 /**
  * Calls `onLines` with each batch of complete new lines appended to the instance's log,
- * starting from the current end. Survives copy-truncate rotation: when the live file shrinks,
+ * starting from the current end (or `from`), at once when there is more than that. Survives copy-truncate rotation: when the live file shrinks,
  * the bytes between our offset and the cut are read from `.log.1` first. Returns `stop`.
  */
 export function follow(files: LogFiles, instance: string, onLines: (lines: LogLine[]) => void, options: FollowOptions = {}): () => void {
   const file = files.logPath(instance);
   const pollMs = options.pollMs ?? 250;
   const maxRead = options.maxReadBytes ?? 1024 * 1024;
-  let offset = sizeOf(file);
+  let offset = options.from ?? sizeOf(file);
   let partial = '';
   const decoder = new StringDecoder('utf8');
   let stopped = false;
@@ -152,6 +179,8 @@ export function follow(files: LogFiles, instance: string, onLines: (lines: LogLi
 
   const timer = setInterval(check, pollMs);
   timer.unref();
+  // What was written since `from` is sent now, not at the first wake-up.
+  setImmediate(check);
   try {
     watcher = fs.watch(file, { persistent: false }, () => check());
     watcher.on('error', () => watcher?.close());
