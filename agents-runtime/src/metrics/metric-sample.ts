@@ -58,6 +58,8 @@ export interface InstanceMetrics {
   operatorRestarts: number;
   /** null when not running. */
   uptimeMs: number | null;
+  /** Log lines the log collector could not write (series-names.ts PROCESS_SERIES.logDroppedLines); absent under the other stampers. */
+  logDroppedLines?: number;
 }
 
 export interface MetricSample {

@@ -48,6 +48,8 @@ export interface ProcessInfo {
   /** The operator's restarts, counted apart from `restarts` (0 when not given). */
   operatorRestarts?: number;
   startedAtMs: number | null;
+  /** Log lines the log collector could not write; absent when the stamper does not count them. */
+  logDroppedLines?: number;
 }
 
 export type ProcessProvider = () => ProcessInfo[];
@@ -79,7 +81,13 @@ function notRunning(info: ProcessInfo, pid: number | null): InstanceMetrics {
     restarts: info.restarts,
     operatorRestarts: info.operatorRestarts ?? 0,
     uptimeMs: null,
+    ...droppedLines(info),
   };
+}
+
+/** The dropped-lines count where the stamper keeps one (the field stays absent, not 0, where it does not). */
+function droppedLines(info: ProcessInfo): Pick<InstanceMetrics, 'logDroppedLines'> {
+  return info.logDroppedLines === undefined ? {} : { logDroppedLines: info.logDroppedLines };
 }
 
 /** Every process under procRoot, grouped by process group id. */
@@ -186,6 +194,7 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
           restarts: info.restarts,
           operatorRestarts: info.operatorRestarts ?? 0,
           uptimeMs: info.startedAtMs === null ? null : Math.max(0, nowMs - info.startedAtMs),
+          ...droppedLines(info),
         };
       });
       previousTicks = nextTicks;

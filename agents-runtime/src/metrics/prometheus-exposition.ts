@@ -130,6 +130,11 @@ export function sampleToPrometheus(sample: MetricSample | null): string {
     threads: family('sutazai_process_threads', 'gauge', "Threads in the instance's process group."),
     fds: family('sutazai_process_open_fds', 'gauge', "Open file descriptors in the instance's process group."),
     uptime: family('sutazai_process_uptime_seconds', 'gauge', 'Seconds since the instance last started.'),
+    logDropped: family(
+      'sutazai_process_log_dropped_lines_total',
+      'counter',
+      'Log lines of the instance the log collector could not write (disk full, log file unwritable), since the collector started.',
+    ),
   };
   for (const i of sample.instances) {
     const labels = { sutazai_instance: i.instance, process: i.process };
@@ -138,6 +143,7 @@ export function sampleToPrometheus(sample: MetricSample | null): string {
     // Every reason of the vocabulary (series-names.ts RESTART_REASONS), zeros included, so a sum over reasons is every restart.
     const byReason: Record<RestartReason, number> = { crash: i.restarts, operator: i.operatorRestarts };
     for (const [reason, value] of Object.entries(byReason)) proc.restarts.series.push({ labels: { ...labels, reason }, value });
+    if (i.logDroppedLines !== undefined) proc.logDropped.series.push({ labels, value: i.logDroppedLines });
     if (!isUp) continue;
     proc.cpu.series.push({ labels, value: i.cpuPercent });
     proc.rss.series.push({ labels, value: i.rssBytes });

@@ -142,6 +142,7 @@ function instanceMetricsToWire(i: InstanceMetrics): WireInstanceMetrics {
     operatorRestarts: i.operatorRestarts,
   };
   if (i.openFiles !== null) wire.openFiles = i.openFiles;
+  if (i.logDroppedLines !== undefined) wire.logDroppedLines = long(i.logDroppedLines);
   return wire;
 }
 

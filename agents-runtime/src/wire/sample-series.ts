@@ -57,6 +57,8 @@ export function sampleSeries(sample: MetricSample__Output): SeriesValue[] {
     put(name(P.up), up ? 1 : 0);
     put(name(P.restarts), instance.restarts);
     put(name(P.operatorRestarts), instance.operatorRestarts);
+    // A counter, kept while the instance is stopped too; absent where the runtime's stamper does not count.
+    if (instance.logDroppedLines !== undefined) put(name(P.logDroppedLines), Number(instance.logDroppedLines));
     if (!up) continue;
     put(name(P.cpuPercent), instance.cpuPercent);
     put(name(P.rssBytes), Number(instance.rssBytes));

@@ -72,6 +72,13 @@ export const PROCESS_SERIES = {
   operatorRestarts: 'process.operator_restarts',
   /** 1 while the instance has a running process, else 0. */
   up: 'process.up',
+  /**
+   * Log lines of the instance that the runtime could not write (a full disk, an unwritable
+   * log file): a counter the log collector keeps from its start (`logs.timestamps:
+   * collector`; it starts again from 0 when the collector does, so read its increase). Absent
+   * under the other stampers, which report drops only in the log's `sys` line.
+   */
+  logDroppedLines: 'process.log_dropped_lines',
 } as const;
 
 /**
@@ -130,6 +137,7 @@ export const SERIES_FAMILIES: Readonly<Record<SeriesFamilyName, SeriesFamily>> =
     prometheusLabels: { reason: 'operator' },
   },
   'process.up': { keyedBy: 'instance', unit: 'boolean', prometheus: 'sutazai_process_up' },
+  'process.log_dropped_lines': { keyedBy: 'instance', unit: 'count', prometheus: 'sutazai_process_log_dropped_lines_total' },
 };
 
 /** Longest series name accepted: a family and a key (a mount path or an instance) with room to spare. */

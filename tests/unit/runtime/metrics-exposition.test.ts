@@ -48,6 +48,7 @@ function sample(): MetricSample {
         restarts: 2,
         operatorRestarts: 0,
         uptimeMs: 61_500,
+        logDroppedLines: 17,
       },
       {
         instance: 'agent-2',
@@ -101,6 +102,11 @@ describe('Prometheus text exposition', () => {
     expect(lines.filter((l) => l.startsWith('sutazai_process_restarts_total{'))).toHaveLength(4);
     expect(lines).toContain('# TYPE sutazai_process_restarts_total counter');
     expect(lines).toContain('sutazai_process_up{sutazai_instance="agent-2",process="agent"} 0');
+    // Dropped log lines: a counter where the log collector counts them, no series where the stamper does not (agent-2).
+    expect(lines).toContain('# TYPE sutazai_process_log_dropped_lines_total counter');
+    expect(lines.filter((l) => l.startsWith('sutazai_process_log_dropped_lines_total{'))).toEqual([
+      'sutazai_process_log_dropped_lines_total{sutazai_instance="agent-1",process="agent"} 17',
+    ]);
     expect(lines).toContain('sutazai_gpu_utilization_percent{gpu="0",name="NVIDIA H100 80GB HBM3"} 42');
   });
 
@@ -166,6 +172,6 @@ describe('metricSampleToWire', () => {
       uptimeMs: '0',
       operatorRestarts: 1,
     });
-    expect(wire.instances?.[0]).toMatchObject({ pid: 4242, openFiles: 20, uptimeMs: '61500' });
+    expect(wire.instances?.[0]).toMatchObject({ pid: 4242, openFiles: 20, uptimeMs: '61500', logDroppedLines: '17' });
   });
 });

@@ -56,6 +56,7 @@ function wireSample(): MetricSample__Output {
         restarts: 2,
         uptimeMs: '61500',
         operatorRestarts: 0,
+        logDroppedLines: '17',
       },
       {
         instance: 'agent-2',
@@ -154,6 +155,9 @@ describe('series names: one vocabulary for the runtime and the control center', 
     expect(values.get('process.operator_restarts:agent-2')).toBe(3);
     expect(values.get('process.operator_restarts:agent-1')).toBe(0);
     expect(values.has('process.cpu_percent:agent-2')).toBe(false);
+    // Counted by the log collector only: a runtime whose stamper does not count sends none, and there is no series (not a 0).
+    expect(values.get('process.log_dropped_lines:agent-1')).toBe(17);
+    expect(values.has('process.log_dropped_lines:agent-2')).toBe(false);
     for (const name of values.keys()) expect(isSeriesName(name), name).toBe(true);
   });
 
@@ -187,6 +191,7 @@ describe('series names: one vocabulary for the runtime and the control center', 
           restarts: 0,
           operatorRestarts: 0,
           uptimeMs: 1,
+          logDroppedLines: 0,
         },
       ],
     };

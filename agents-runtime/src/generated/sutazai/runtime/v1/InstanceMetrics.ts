@@ -14,7 +14,9 @@ export interface InstanceMetrics {
   'restarts'?: (number);
   'uptimeMs'?: (number | string | Long);
   'operatorRestarts'?: (number);
+  'logDroppedLines'?: (number | string | Long);
   '_openFiles'?: "openFiles";
+  '_logDroppedLines'?: "logDroppedLines";
 }
 
 export interface InstanceMetrics__Output {
@@ -28,5 +30,7 @@ export interface InstanceMetrics__Output {
   'restarts': (number);
   'uptimeMs': (string);
   'operatorRestarts': (number);
+  'logDroppedLines'?: (string);
   '_openFiles'?: "openFiles";
+  '_logDroppedLines'?: "logDroppedLines";
 }
