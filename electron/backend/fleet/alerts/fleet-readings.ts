@@ -43,6 +43,28 @@ const GAUGE_FAMILIES: Record<GaugeKind, string | null> = {
   [HOST_KEYED_SERIES.filesystemUsedPercent]: 'mount',
   [HOST_KEYED_SERIES.gpuTemperatureCelsius]: 'gpu',
 };
+
+/** What a series name is to the readings: an instance's restart counter, a gauge (with its alert labels), or nothing. */
+type SeriesUse =
+  | { readonly kind: 'restarts'; readonly instance: string }
+  | { readonly kind: 'gauge'; readonly gauge: GaugeKind; readonly key: string; readonly labels: Readonly<Record<string, string>> }
+  | null;
+
+// Samples repeat the same names every second, so each is parsed once; the bound keeps names
+// that come and go (instances scaled, made-up names) from growing the memory without end.
+const MAX_REMEMBERED_NAMES = 50_000;
+
+function seriesUseOf(name: string): SeriesUse {
+  const parsed = parseSeriesName(name);
+  if (parsed === null) return null;
+  const { family, key } = parsed;
+  if (family === PROCESS_SERIES.restarts) return key === null ? null : { kind: 'restarts', instance: key };
+  if (!Object.prototype.hasOwnProperty.call(GAUGE_FAMILIES, family)) return null;
+  const keyLabel = GAUGE_FAMILIES[family as GaugeKind];
+  const labels = keyLabel !== null && key !== null ? { [keyLabel]: key } : {};
+  return { kind: 'gauge', gauge: family as GaugeKind, key: key ?? '', labels };
+}
+
 /** Restart times older than this are forgotten: no rule looks further back. */
 export const RESTART_MEMORY_MS = 24 * 3_600_000;
 
@@ -63,6 +85,7 @@ export function createFleetReadings(): FleetReadings {
   const states = new Map<string, { ref: ProcessInstanceRef; state: string }>();
   // Which run of each host's runtime the readings come from (GetInfo's started_at_ms).
   const runs = new Map<number, number>();
+  const uses = new Map<string, SeriesUse>();
   const instanceKey = (hostId: number, instance: string) => `${hostId}\u0000${instance}`;
   const ofHost = <T extends { ref: ProcessInstanceRef }>(map: Map<string, T>, hostId: number): T[] =>
     [...map.values()].filter((entry) => entry.ref.hostId === hostId);
@@ -72,6 +95,7 @@ export function createFleetReadings(): FleetReadings {
     const known = restarts.get(key);
     if (known === undefined) {
       // The first reading is a baseline: restarts before it happened at times we do not know.
+      // The process until the runtime names it (observeRuntime): `agent-2` is agent's second replica.
       const process = instance.replace(/-\d+$/, '');
       restarts.set(key, { ref: { hostId, process, instance }, counter, times: [] });
       return;
@@ -86,18 +110,15 @@ export function createFleetReadings(): FleetReadings {
   return {
     observeSample(hostId, atMs, values) {
       for (const [name, value] of values) {
-        const parsed = parseSeriesName(name);
-        if (parsed === null) continue;
-        const { family, key } = parsed;
-        if (family === PROCESS_SERIES.restarts && key !== null) {
-          observeRestarts(hostId, atMs, key, value);
-          continue;
+        let use = uses.get(name);
+        if (use === undefined) {
+          use = seriesUseOf(name);
+          if (uses.size >= MAX_REMEMBERED_NAMES) uses.clear();
+          uses.set(name, use);
         }
-        const byHost = gauges.get(family as GaugeKind);
-        const keyLabel = GAUGE_FAMILIES[family as GaugeKind];
-        if (byHost === undefined || keyLabel === undefined) continue;
-        const labels: Record<string, string> = keyLabel !== null && key !== null ? { [keyLabel]: key } : {};
-        byHost.set(`${hostId}\u0000${key ?? ''}`, { hostId, labels, value, atMs });
+        if (use === null) continue;
+        if (use.kind === 'restarts') observeRestarts(hostId, atMs, use.instance, value);
+        else gauges.get(use.gauge)!.set(`${hostId}\u0000${use.key}`, { hostId, labels: use.labels, value, atMs });
       }
     },
     observeProcessState(ref, state) {
@@ -117,7 +138,12 @@ export function createFleetReadings(): FleetReadings {
         // The samples carry the counter, with each restart's time; a runtime restarted under a
         // link that stayed up counts afresh, so its next reading is a baseline.
         if (known === undefined) restarts.set(instanceKey(hostId, instance), { ref, counter, times: [] });
-        else if (newRun) known.counter = null;
+        else {
+          // The runtime's own word for the process: a sample's instance name only suggests it (a
+          // single replica of `web-2` is the instance `web-2`, not the second of `web`).
+          known.ref = ref;
+          if (newRun) known.counter = null;
+        }
       }
       // An instance gone from the runtime restarts no more; one it runs again starts from a baseline.
       for (const known of ofHost(restarts, hostId))
