@@ -25,8 +25,10 @@ export interface MetricStatements {
   appendJournal: Database.Statement<[Buffer]>;
   /** Every journal row's records, oldest first. */
   journalRows: Database.Statement<[], Buffer>;
-  /** Empties the journal: its samples are in the 1 s tier's chunks now. */
+  /** Empties the journal: its samples are in the 1 s tier's chunks now (a replay, which read every row in the same transaction). */
   clearJournal: Database.Statement<[]>;
+  /** Deletes one journal row: its samples are in the 1 s tier's chunks now (a flush, of the rows its store committed). */
+  deleteJournalRow: Database.Statement<[number]>;
   /** Deletes the rows of one series whose period starts at or before the given time. */
   prune: Record<MetricTier, Database.Statement<[number, number]>>;
 }
@@ -86,6 +88,7 @@ export function prepareMetricStatements(db: Database.Database): MetricStatements
     appendJournal: db.prepare<[Buffer]>('INSERT INTO samples_journal (vals) VALUES (?)'),
     journalRows: db.prepare<[], Buffer>('SELECT vals FROM samples_journal ORDER BY id').pluck(),
     clearJournal: db.prepare<[]>('DELETE FROM samples_journal'),
+    deleteJournalRow: db.prepare<[number]>('DELETE FROM samples_journal WHERE id = ?'),
     prune: { '1s': pruneRows('samples_1s'), '1m': pruneRows('samples_1m'), '1h': pruneRows('samples_1h') },
   };
 }

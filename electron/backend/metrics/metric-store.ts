@@ -66,9 +66,10 @@ const PRUNE_INTERVAL_MS = HOUR_MS;
  * (sample-journal.ts): a sample is on disk within that delay, for one statement per commit
  * whatever the number of series. Every `flushIntervalMs` by the clock (checked on `record`
  * and by an unref'd timer) one transaction upserts each changed minute, seals completed
- * ones and empties the journal: a minute is
- * completed when its series moves on to a later minute, or when it got nothing new
- * since the last flush and the clock has passed its end. Sealing writes its 1 min rollup
+ * ones and deletes the journal rows this store committed (only those: another store on the
+ * file, the serving backend's when this one is a command's, keeps its own until its flush
+ * or a replay): a minute is completed when its series moves on to a later minute, or when
+ * it got nothing new since the last flush and the clock has passed its end. Sealing writes its 1 min rollup
  * and adds it to its hour's 1 h rollup (see sealChunk), so both tiers stay current to the
  * last sealed minute. Memory changes only after the transaction commits; a failed flush keeps
  * everything buffered and is retried.
@@ -106,9 +107,13 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
   const journal = new JournalBuffer();
   let commitTimer: NodeJS.Timeout | undefined;
   let commitFailing = false;
+  // The journal rows this store committed since its last flush, whose samples that flush writes.
+  let committedRows: number[] = [];
 
-  replayJournal();
+  // Orphans first: they are found as the chunks after a series' newest sealed minute, and the
+  // replay may seal a later minute than a chunk the crashed run wrote but never sealed.
   rollUpOrphanedChunks();
+  replayJournal();
   const timer = setInterval(() => flushIfDue(), flushIntervalMs);
   timer.unref();
 
@@ -207,8 +212,8 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       rollHours(state.id, hours);
       sealed.push(state);
     }
-    // Every sample the journal holds is in a chunk written above or before (or its host is gone).
-    sql.clearJournal.run();
+    // Every sample of this store's rows is in a chunk written above or before (or its host is gone).
+    for (const id of committedRows) sql.deleteJournalRow.run(id);
     return { written, sealed, idle, gone };
   });
 
@@ -226,6 +231,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     for (const state of outcome.idle) state.current = null;
     for (const state of outcome.gone) registry.forget(state);
     journal.clear();
+    committedRows = [];
     if (enforceRetention && now - lastPruneAt >= PRUNE_INTERVAL_MS) prune(now);
   }
 
@@ -240,7 +246,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     commitTimer = undefined;
     if (closed || journal.size === 0) return;
     try {
-      sql.appendJournal.run(journal.toBytes());
+      committedRows.push(Number(sql.appendJournal.run(journal.toBytes()).lastInsertRowid));
     } catch (error) {
       // Said once per failing spell, not four times a second; the flush says it too.
       if (!commitFailing) {

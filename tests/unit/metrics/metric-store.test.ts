@@ -295,6 +295,37 @@ describe('metric store: the journal (a sample on disk within the commit delay)',
     expect(second.newestSampleMs(hostId)).toBe(T0 + 89 * SEC);
   });
 
+  it('seals, after a crash, a minute the run wrote but never sealed, when the journal it left holds only a later minute', async () => {
+    const crashed = createStore({ commitDelayMs: 0, flushIntervalMs: HOUR });
+    recordSeconds(crashed, T0, 60, () => 5); // minute 0, whole
+    crashed.flush(); // written as the series' current minute, not sealed: nothing came after it yet
+    recordSeconds(crashed, T0 + MIN, 10, () => 7); // minute 1, committed to the journal only
+    await commitsDone(); // the process then "dies"
+    expect(count('samples_1m')).toBe(0);
+    createStore();
+    expect(rollupRows('samples_1m')).toEqual([
+      { t: T0, mean: 5, min: 5, max: 5, count: 60 },
+      { t: T0 + MIN, mean: 7, min: 7, max: 7, count: 10 },
+    ]);
+    expect(rollupRows('samples_1h')).toEqual([{ t: T0, mean: (60 * 5 + 10 * 7) / 70, min: 5, max: 7, count: 70 }]);
+  });
+
+  it("leaves the journal rows of another store on the file to it: a command's store never deletes the serving backend's", async () => {
+    const serving = createStore({ commitDelayMs: 0, flushIntervalMs: HOUR });
+    const command = createStore({ flushIntervalMs: HOUR });
+    recordSeconds(serving, T0, 5, (i) => i);
+    await commitsDone();
+    expect(count('samples_journal')).toBe(1);
+    command.close(); // its flush writes and deletes only what it recorded itself: nothing
+    expect(count('samples_journal')).toBe(1);
+    // The serving backend dies before its flush: the next store replays what it committed.
+    const next = createStore();
+    expect(count('samples_journal')).toBe(0);
+    expect(points(next, T0, T0 + MIN).map((p) => p[1])).toEqual([0, 1, 2, 3, 4]);
+    serving.flush(); // its own rows are gone already (replayed): nothing fails
+    expect(count('samples_journal')).toBe(0);
+  });
+
   it('replays a late sample into a minute already on disk, keeping the seconds stored there', async () => {
     const first = createStore({ commitDelayMs: 0 });
     recordSeconds(first, T0, 3 * 60, (i) => (i === 30 ? undefined : 1));
