@@ -364,8 +364,13 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       return created;
     };
 
+    // The log collector's FIFOs of instances the fleet no longer has (removed, scaled away, renamed) go, so its directory does not grow.
+    const removeStaleLogFifos = (): void =>
+      driver.removeLogFifosExcept(new Set(fleet.snapshot().processes.flatMap((p) => p.instances.map((i) => i.instance))));
+
     await Promise.all(unwantedStops);
     fleet = makeFleet(manifest, saved.intent, adopt, saved.restarts ?? {}, saved.operatorRestarts ?? {});
+    removeStaleLogFifos();
     fleet.startAll();
     // Started, not awaited: the save's fsync would hold the daemon's start until every start
     // batch had run, and the daemon must answer while a big manifest is still starting. A
@@ -397,6 +402,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
             restarts: i.restarts,
             operatorRestarts: i.operatorRestarts,
             startedAtMs: instanceStatus(i).startedAtMs,
+            logDroppedLines: driver.logDroppedLines(i.instance) ?? undefined,
           })),
         ),
       log: (message) => log.warn({ component: 'metrics' }, message),
@@ -470,6 +476,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       fleet = makeFleet(next, intent, adoptMap, restarts, operatorRestarts);
       fleet.startAll();
       for (const s of diff.scaled) await fleet.scale(s.name, s.to);
+      removeStaleLogFifos();
       await stateWriter.flush();
       const restarted = diff.changed.map((c) => `${c.name} (${c.fields.join(', ')})`);
       daemonEvent(
@@ -530,6 +537,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       },
       async scale(name, replicas) {
         await fleet.scale(name, replicas);
+        removeStaleLogFifos();
       },
       updateManifest(yaml) {
         const run = applying.then(() => applyManifest(yaml));

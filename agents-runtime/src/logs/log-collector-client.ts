@@ -7,18 +7,23 @@
  * (one per log directory; a collector left by an earlier daemon is used as it is) and
  * starts another at once when the connection drops, so lines wait in the FIFOs no longer
  * than a collector start. Nothing here blocks the children: the socket only carries
- * "read these FIFOs" and "tell me when you have written what they hold".
+ * "read these FIFOs" and "tell me when you have written what they hold" (and, back, the
+ * dropped-line counters). A collector outlives daemon upgrades, so on each connection the
+ * daemon asks its protocol version and replaces one that speaks another (SIGTERM: it writes
+ * what the FIFOs hold and exits; the FIFOs keep what comes meanwhile for the next one).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { scanProcessesByEnvAsync } from '../process/proc-identity';
 import { RuntimeError } from '../runtime-error';
 import { RUNTIME_LAUNCH_ENV } from '../wire/launch-env';
 import { diskFull, notWritable } from './log-files';
 import {
   COLLECTOR_ENV_KEY,
+  COLLECTOR_PROTOCOL,
   collectorPaths,
   fifoPath,
   type CollectorPaths,
@@ -70,11 +75,18 @@ const MAX_RESTART_DELAY_MS = 5000;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** How long a drain waits for a collector that is not connected yet (it starts in ~0.1 s from the bundle). */
 const FIRST_DRAIN_WAIT_MS = 2000;
+/** How long the version question waits; a collector too busy to answer is asked again on the next connection. */
+const PROTOCOL_CHECK_MS = 5000;
+/** The collector's stderr (its defects only) beside the FIFOs; past this size the next start moves it to `.1`. */
+export const COLLECTOR_ERRORS_FILE = 'collector-errors.txt';
+export const COLLECTOR_ERRORS_MAX_BYTES = 256 * 1024;
 
 export class LogCollectorClient {
   readonly paths: CollectorPaths;
   private readonly command: CollectorCommand;
   private readonly held = new Map<string, Record<StreamTag, number>>();
+  /** The collector's dropped-line counters, as it last pushed them. */
+  private readonly dropped = new Map<string, number>();
   private readonly waiting = new Map<number, (reply: Record<string, unknown> | null) => void>();
   private readonly queued: string[] = [];
   private socket: net.Socket | null = null;
@@ -98,6 +110,49 @@ export class LogCollectorClient {
    */
   fifosFor(instance: string): Record<StreamTag, number> {
     return this.held.get(instance) ?? this.openFifos(instance);
+  }
+
+  /**
+   * Holds the FIFOs of an instance a previous daemon started (re-adoption), so that its exit
+   * can be drained like an own child's and its next run gets the same descriptors. Nothing
+   * is made: an instance started under another stamper has no FIFOs, and nothing to drain.
+   */
+  adoptFifos(instance: string): void {
+    if (this.held.has(instance)) return;
+    if (!STREAM_TAGS.every((tag) => isFifo(fifoPath(this.paths.dir, instance, tag)))) return;
+    try {
+      this.openFifos(instance);
+    } catch {
+      // unreadable FIFOs: its next start reports why
+    }
+  }
+
+  /**
+   * Deletes the FIFOs of instances the runtime no longer has (removed from the manifest,
+   * scaled away, renamed between one and several replicas), but never one it holds. A
+   * collector still reading one keeps its descriptor until the last writer is gone.
+   */
+  removeFifosExcept(keep: ReadonlySet<string>): void {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(this.paths.dir);
+    } catch {
+      return; // no directory yet: no FIFOs
+    }
+    for (const entry of entries) {
+      const tag = STREAM_TAGS.find((t) => entry.endsWith(`.${t}`));
+      if (tag === undefined) continue;
+      const instance = entry.slice(0, -tag.length - 1);
+      if (keep.has(instance) || this.held.has(instance)) continue;
+      const file = path.join(this.paths.dir, entry);
+      if (isFifo(file)) fs.rmSync(file, { force: true });
+      this.dropped.delete(instance);
+    }
+  }
+
+  /** Lines of `instance` the collector could not write since it started (0 until it says otherwise). */
+  droppedLines(instance: string): number {
+    return this.dropped.get(instance) ?? 0;
   }
 
   /** Lets go of an instance's FIFOs (after a stop): the collector writes the rest and forgets it once nobody writes. */
@@ -223,6 +278,10 @@ export class LogCollectorClient {
       for (const part of parts) {
         try {
           const reply = JSON.parse(part) as Record<string, unknown>;
+          if (reply.op === 'dropped') {
+            this.takeDropped(reply);
+            continue;
+          }
           const waiter = this.waiting.get(Number(reply.id));
           this.waiting.delete(Number(reply.id));
           waiter?.(reply);
@@ -240,6 +299,36 @@ export class LogCollectorClient {
     });
     const hello: CollectorRequest[] = [{ op: 'hello' }, ...[...this.held.keys()].map((instance) => ({ op: 'open' as const, instance }))];
     socket.write(hello.map((r) => `${JSON.stringify(r)}\n`).join('') + this.queued.splice(0).join(''));
+    void this.checkProtocol(socket);
+  }
+
+  /** A DroppedLinesPush (log-collector.ts). A full one (the answer to hello) comes from the collector now connected: its counters replace any earlier one's. */
+  private takeDropped(push: Record<string, unknown>): void {
+    const lines = push.lines;
+    if (typeof lines !== 'object' || lines === null) return;
+    if (push.all === true) this.dropped.clear();
+    for (const [instance, count] of Object.entries(lines)) {
+      if (typeof count === 'number' && Number.isFinite(count)) this.dropped.set(instance, count);
+    }
+  }
+
+  /** Replaces a collector that speaks another protocol version (one left running by an older daemon). */
+  private async checkProtocol(socket: net.Socket): Promise<void> {
+    const stats = (await this.request({ op: 'stats', id: this.nextId++ }, PROTOCOL_CHECK_MS)) as CollectorStats | null;
+    if (stats === null || this.socket !== socket || stats.protocol === COLLECTOR_PROTOCOL) return;
+    // Its stdout is not ours and a version-1 collector does not say its pid: found by its marker, the
+    // top process only (run from source, tsx's esbuild service inherits the marker).
+    const marked = await scanProcessesByEnvAsync(COLLECTOR_ENV_KEY, this.options.runtimeId);
+    const pids = new Set(marked.map(({ stat }) => stat.pid));
+    for (const { stat } of marked) {
+      if (pids.has(stat.ppid)) continue;
+      try {
+        process.kill(stat.pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
+    }
+    // Its exit closes the connection, and the reconnect starts a collector of this version.
   }
 
   private reconnectLater(): void {
@@ -254,7 +343,9 @@ export class LogCollectorClient {
     let errors: number | 'ignore' = 'ignore';
     try {
       // Its own complaints (a defect, a missing tsx from source) land beside the FIFOs.
-      errors = fs.openSync(path.join(this.paths.dir, 'collector-errors.txt'), 'a', 0o640);
+      const file = path.join(this.paths.dir, COLLECTOR_ERRORS_FILE);
+      rotateErrorsFile(file);
+      errors = fs.openSync(file, 'a', 0o640);
     } catch {
       // no such file: its complaints are lost, nothing else
     }
@@ -273,6 +364,20 @@ export class LogCollectorClient {
     } finally {
       if (typeof errors === 'number') closeQuietly(errors);
     }
+  }
+}
+
+/**
+ * Caps the collector's complaints: a collector failing at every start (every 5 s at most,
+ * MAX_RESTART_DELAY_MS) would otherwise grow the file without end. Past the cap the file
+ * becomes `.1` (the one before is dropped), so both together stay under twice the cap plus
+ * what one collector writes.
+ */
+function rotateErrorsFile(file: string): void {
+  try {
+    if (fs.statSync(file).size > COLLECTOR_ERRORS_MAX_BYTES) fs.renameSync(file, `${file}.1`);
+  } catch {
+    // none yet, or not movable: appended to as it is
   }
 }
 

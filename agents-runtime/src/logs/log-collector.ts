@@ -26,12 +26,22 @@
  * Lines are cut at MAX_LINE_BYTES, a partial line is written after PARTIAL_FLUSH_MS of
  * silence, and a full disk drops lines and counts them (stamped-lines.ts).
  *
- * The daemon talks to it over a unix socket in the same directory, one JSON object a line:
- *  {"op":"hello"}                       a daemon is here (a mere connection may be another collector's probe)
+ * The daemon talks to it over a unix socket in the same directory, one JSON object a line
+ * (protocol COLLECTOR_PROTOCOL; version 1 had no "protocol" in its stats and no pushes):
+ *  {"op":"hello"}                       a daemon is here (a mere connection may be another collector's
+ *                                       probe); answered with a full {"op":"dropped",...} push
  *  {"op":"open","instance":I}           read I's FIFOs (again: a stale reader is replaced)
  *  {"op":"drain","instance":I,"id":N}   read what I's FIFOs hold now, write every line
  *                                       including a partial one, then answer {"id":N}
- *  {"op":"stats","id":N}                answer {"id":N,"lines":..,"bytes":..,"instances":..}
+ *  {"op":"stats","id":N}                answer {"id":N,"protocol":P,"lines":..,"bytes":..,"instances":..}
+ * and, unasked, to every daemon that said hello:
+ *  {"op":"dropped","all":B,"lines":{I:n}}  lines of each instance the disk refused since the
+ *                                       collector started (a counter); "all": every instance
+ *                                       with a count, else only those that changed (at most
+ *                                       every DROPPED_PUSH_MS)
+ * A collector outlives the daemon, so a daemon may meet one started by an older (or newer)
+ * daemon: it reads the protocol from the stats answer and replaces a collector that speaks
+ * another (log-collector-client.ts).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -42,8 +52,13 @@ import { LineSplitter, PARTIAL_FLUSH_MS, STREAM_TAGS, StampedLogFile, type Strea
 /** Marks the collector process with the runtime it collects for (as LOGGER_ENV_KEY marks the bash loops). */
 export const COLLECTOR_ENV_KEY = 'SUTAZAI_RUNTIME_LOG_COLLECTOR';
 
+/** The version of the control protocol below; a daemon replaces a collector that answers with another. */
+export const COLLECTOR_PROTOCOL = 2;
+
 /** How long a collector that no daemon has connected to waits before it gives up (it was started for nothing). */
 const UNCLAIMED_EXIT_MS = 10_000;
+/** Dropped-line counts reach the daemons at most this often (a full disk under a flood fails every write). */
+export const DROPPED_PUSH_MS = 250;
 
 export interface CollectorPaths {
   /** Holds the FIFOs and the socket. */
@@ -65,9 +80,18 @@ export type CollectorRequest =
 
 export interface CollectorStats {
   id: number;
+  /** Absent from a version-1 collector. */
+  protocol?: number;
   lines: number;
   bytes: number;
   instances: number;
+}
+
+/** The unasked message with the dropped-line counters (see the protocol above). */
+export interface DroppedLinesPush {
+  op: 'dropped';
+  all: boolean;
+  lines: Record<string, number>;
 }
 
 interface Stream {
@@ -78,6 +102,7 @@ interface Stream {
 }
 
 interface Instance {
+  name: string;
   log: StampedLogFile;
   streams: Record<StreamTag, Stream>;
 }
@@ -94,6 +119,12 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
   const logs = new LogFiles(logDir);
   const instances = new Map<string, Instance>();
   const connections = new Set<net.Socket>();
+  /** Connections that said hello: the daemons, which get the dropped-line pushes. */
+  const daemons = new Set<net.Socket>();
+  /** Lines the disk refused, by instance, for the collector's whole life (forgotten instances too: a counter never goes back). */
+  const droppedTotals = new Map<string, number>();
+  const droppedChanged = new Set<string>();
+  let pushTimer: NodeJS.Timeout | undefined;
   const readBuffer = Buffer.allocUnsafe(64 * 1024);
   let claimed = false;
   let totalLines = 0;
@@ -105,9 +136,27 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
   const server = net.createServer((conn) => serve(conn));
   if (!(await listen(server, paths.socket))) return null;
 
+  const droppedPush = (all: boolean, names: Iterable<string>): string => {
+    const push: DroppedLinesPush = { op: 'dropped', all, lines: {} };
+    for (const name of names) push.lines[name] = droppedTotals.get(name) ?? 0;
+    return `${JSON.stringify(push)}\n`;
+  };
+
+  const countDropped = (name: string, lines: number): void => {
+    droppedTotals.set(name, (droppedTotals.get(name) ?? 0) + lines);
+    droppedChanged.add(name);
+    pushTimer ??= setTimeout(() => {
+      pushTimer = undefined;
+      const line = droppedPush(false, droppedChanged);
+      droppedChanged.clear();
+      for (const conn of daemons) conn.write(line);
+    }, DROPPED_PUSH_MS);
+  };
+
   const write = (instance: Instance, stream: Stream, lines: Buffer[]): void => {
     if (lines.length === 0) return;
-    instance.log.write(new Date().toISOString(), stream.tag, lines);
+    const dropped = instance.log.write(new Date().toISOString(), stream.tag, lines);
+    if (dropped > 0) countDropped(instance.name, dropped);
     totalLines += lines.length;
   };
 
@@ -178,7 +227,7 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
     let instance = instances.get(name);
     if (instance === undefined) {
       const stream = (tag: StreamTag): Stream => ({ tag, lines: new LineSplitter(), reader: null, timer: undefined });
-      instance = { log: new StampedLogFile(logFile), streams: { out: stream('out'), err: stream('err') } };
+      instance = { name, log: new StampedLogFile(logFile), streams: { out: stream('out'), err: stream('err') } };
       instances.set(name, instance);
     }
     const current = instance;
@@ -233,6 +282,8 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
     claimed = true;
     switch (request.op) {
       case 'hello':
+        daemons.add(conn);
+        conn.write(droppedPush(true, droppedTotals.keys()));
         return;
       case 'open':
         open(request.instance);
@@ -242,7 +293,13 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
         conn.write(`${JSON.stringify({ id: request.id })}\n`);
         return;
       case 'stats': {
-        const stats: CollectorStats = { id: request.id, lines: totalLines, bytes: totalBytes, instances: instances.size };
+        const stats: CollectorStats = {
+          id: request.id,
+          protocol: COLLECTOR_PROTOCOL,
+          lines: totalLines,
+          bytes: totalBytes,
+          instances: instances.size,
+        };
         conn.write(`${JSON.stringify(stats)}\n`);
         return;
       }
@@ -270,6 +327,7 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
     conn.on('error', () => conn.destroy());
     conn.on('close', () => {
       connections.delete(conn);
+      daemons.delete(conn);
       maybeExit();
     });
   }
@@ -278,6 +336,7 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
   function stop(): void {
     if (stopped) return;
     stopped = true;
+    clearTimeout(pushTimer);
     for (const [name, instance] of instances) {
       for (const tag of STREAM_TAGS) {
         readNow(instance, instance.streams[tag]);

@@ -72,8 +72,9 @@ export class StampedLogFile {
     return this.dropped;
   }
 
-  write(stamp: string, tag: StreamTag, lines: readonly Buffer[]): void {
-    if (lines.length === 0) return;
+  /** Returns how many of `lines` the disk refused (0 or all of them). */
+  write(stamp: string, tag: StreamTag, lines: readonly Buffer[]): number {
+    if (lines.length === 0) return 0;
     const head = Buffer.from(`${stamp} ${tag} `);
     const parts: Buffer[] = [];
     if (this.dropped > 0) {
@@ -87,8 +88,10 @@ export class StampedLogFile {
       this.fd ??= fs.openSync(this.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
       for (let at = 0; at < out.length;) at += fs.writeSync(this.fd, out, at);
       this.dropped = 0;
+      return 0;
     } catch {
       this.dropped += lines.length;
+      return lines.length;
     }
   }
 

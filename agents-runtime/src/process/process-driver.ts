@@ -242,7 +242,19 @@ export class LinuxProcessDriver implements ProcessDriver {
 
   adopt(instance: string, pid: number, startTime: string): RunningProcess | null {
     if (!isSameProcess(pid, startTime)) return null;
+    // Held like an own child's, so its exit is drained through the collector and its next run reuses them.
+    this.collector?.adoptFifos(instance);
     return new AdoptedProcess(this, instance, pid, startTime, this.opts.adoptPollMs);
+  }
+
+  /** Lines of `instance` the log collector could not write since it started; null when the stamper does not count them (all but 'collector'). */
+  logDroppedLines(instance: string): number | null {
+    return this.collector === null ? null : this.collector.droppedLines(instance);
+  }
+
+  /** Deletes the log FIFOs of instances not in `keep` (the runtime no longer has them); 'collector' only. */
+  removeLogFifosExcept(keep: ReadonlySet<string>): void {
+    this.collector?.removeFifosExcept(keep);
   }
 
   /** Group leaders carrying this runtime's marker, oldest first: what a crashed daemon left running. */
@@ -500,6 +512,16 @@ class AdoptedProcess extends TrackedProcess {
 
   leaderGone(): boolean {
     return this.gone || !isSameProcess(this.pid, this.startTime);
+  }
+
+  protected override async cleanup(stopSignal: string): Promise<void> {
+    await super.cleanup(stopSignal);
+    // As for an own child: the last lines are in the log before the exit is reported.
+    await this.drainLogs();
+  }
+
+  override drainLogs(): Promise<void> {
+    return this.driver.drainLogs(this.instance, []);
   }
 }
 

@@ -3,17 +3,25 @@
  * per runtime instead of two stamper loops per instance, with what the loops protected kept:
  * the programs never depend on the collector or the daemon to live, lines written while no
  * collector runs wait in the FIFOs and are not lost, the last lines of a crash are in the log
- * when the exit is reported, partial lines are written after silence, long lines are cut.
+ * when the exit is reported (for a re-adopted program too), partial lines are written after
+ * silence, long lines are cut. And what keeps one collector per runtime tidy over time: a
+ * collector of another protocol version is replaced, its complaints file is capped, the
+ * FIFOs of instances the runtime no longer has are deleted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseRuntimeConfig } from '../../../agents-runtime/src/daemon/runtime-config';
+import { startRuntimeDaemon, type RuntimeDaemon } from '../../../agents-runtime/src/daemon/runtime-daemon';
 import { LOGGER_ENV_KEY } from '../../../agents-runtime/src/logs/bash-stamper';
-import { COLLECTOR_ENV_KEY } from '../../../agents-runtime/src/logs/log-collector';
+import { COLLECTOR_ENV_KEY, collectorPaths } from '../../../agents-runtime/src/logs/log-collector';
+import { COLLECTOR_ERRORS_FILE, COLLECTOR_ERRORS_MAX_BYTES } from '../../../agents-runtime/src/logs/log-collector-client';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
 import { tail } from '../../../agents-runtime/src/logs/log-tail';
 import { MAX_LINE_BYTES } from '../../../agents-runtime/src/logs/stamped-lines';
+import type { MetricSample } from '../../../agents-runtime/src/metrics/metric-sample';
 import { LinuxProcessDriver } from '../../../agents-runtime/src/process/process-driver';
 import {
   isSameProcess,
@@ -62,12 +70,72 @@ function killAll(id: string): void {
   }
 }
 
+/** Runtime ids of the tests that make their own driver or daemon. */
+const otherIds = ['d', 'a', 'v', 'e'].map((suffix) => `${runtimeId}-${suffix}`);
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A collector as protocol version 1 answered: stats without a version, nothing pushed. */
+const VERSION_1_COLLECTOR = `
+const net = require('node:net');
+net.createServer((conn) => {
+  let buffered = '';
+  conn.setEncoding('utf8');
+  conn.on('error', () => undefined);
+  conn.on('data', (text) => {
+    buffered += text;
+    const parts = buffered.split('\\n');
+    buffered = parts.pop();
+    for (const part of parts) {
+      const request = JSON.parse(part);
+      if (request.op === 'stats') conn.write(JSON.stringify({ id: request.id, lines: 0, bytes: 0, instances: 0 }) + '\\n');
+    }
+  });
+}).listen(process.env.SOCKET, () => process.stdout.write('listening\\n'));
+`;
+
 afterAll(() => {
   for (const d of daemons) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
   killAll(runtimeId);
-  killAll(`${runtimeId}-d`);
+  for (const id of otherIds) killAll(id);
   tmp.remove();
 });
+
+/** A stand-in daemon (tests/support/collector-daemon.ts) running one instance under the collector; resolves with the instance's pid. */
+async function startCollectorDaemon(id: string, logDir: string, fifoDir: string, instance: string, script: string) {
+  const daemon = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'tests/support/collector-daemon.ts',
+      ...['--logs', logDir, '--fifos', fifoDir, '--id', id, '--instance', instance],
+      ...['--script', script],
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  daemons.push(daemon);
+  let out = '';
+  daemon.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const pid = await waitFor('the started line', () => (/"pid":(\d+)/.exec(out) ? Number(/"pid":(\d+)/.exec(out)![1]) : undefined), 30_000);
+  return { daemon, pid };
+}
+
+/** Whether a collector listens on its socket (a bare connection: not a daemon's hello). */
+function listening(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socket);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+async function killDaemon(daemon: ChildProcess): Promise<void> {
+  daemon.kill('SIGKILL');
+  await new Promise((resolve) => daemon.once('exit', resolve));
+}
 
 function exitOf(proc: RunningProcess): Promise<ExitInfo> {
   return new Promise((resolve) => proc.onExit(resolve));
@@ -162,32 +230,19 @@ describe('log collector (timestamps: collector)', () => {
   it('kill -9 of the daemon: the program and the collector live on and lines keep coming; once the program ends too, the collector exits', async () => {
     const id = `${runtimeId}-d`;
     const dLogs = new LogFiles(path.join(tmp.path, 'd-logs'));
-    const daemon = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'tests/support/collector-daemon.ts',
-        ...['--logs', dLogs.dir, '--fifos', path.join(tmp.path, 'd-fifos'), '--id', id, '--instance', 'ticker'],
-        ...['--script', 'i=0; while :; do i=$((i+1)); echo "n=$i"; sleep 0.02; done'],
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    daemons.push(daemon);
-    let out = '';
-    daemon.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const pid = await waitFor(
-      'the started line',
-      () => (/"pid":(\d+)/.exec(out) ? Number(/"pid":(\d+)/.exec(out)![1]) : undefined),
-      30_000,
+    const { daemon, pid } = await startCollectorDaemon(
+      id,
+      dLogs.dir,
+      path.join(tmp.path, 'd-fifos'),
+      'ticker',
+      'i=0; while :; do i=$((i+1)); echo "n=$i"; sleep 0.02; done',
     );
     const startTime = processStartTime(pid)!;
     await waitFor('first lines', () => numbers('ticker', dLogs).length >= 5);
     const [collector] = collectorsOf(id);
     expect(collector).toBeDefined();
 
-    daemon.kill('SIGKILL');
-    await new Promise((resolve) => daemon.once('exit', resolve));
+    await killDaemon(daemon);
     const atDeath = numbers('ticker', dLogs).length;
     await waitFor('lines after the daemon died', () => numbers('ticker', dLogs).length >= atDeath + 20);
     expect(isSameProcess(pid, startTime)).toBe(true);
@@ -198,5 +253,144 @@ describe('log collector (timestamps: collector)', () => {
     // Nothing writes any more and no daemon is connected: the collector has nothing to do and goes.
     process.kill(-pid, 'SIGKILL');
     await waitFor('the collector to exit', () => collectorsOf(id).length === 0);
+  });
+
+  it('a program re-adopted after kill -9 of the daemon: the last lines of its crash, a partial one too, are in the log when its exit is reported; its next run uses the same FIFOs', async () => {
+    const id = `${runtimeId}-a`;
+    const aLogs = new LogFiles(path.join(tmp.path, 'a-logs'));
+    const aFifos = path.join(tmp.path, 'a-fifos');
+    const go = path.join(tmp.path, 'a-go');
+    const { daemon, pid } = await startCollectorDaemon(
+      id,
+      aLogs.dir,
+      aFifos,
+      'adoptee',
+      `while [ ! -e ${go} ]; do sleep 0.02; done; i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo "n=$i"; done; ` +
+        'echo oops >&2; printf "last words"; kill -9 $$',
+    );
+    const startTime = processStartTime(pid)!;
+    await killDaemon(daemon);
+
+    // The next daemon's driver adopts it (as a daemon does from its state file); then the program writes and dies.
+    const next = new LinuxProcessDriver({ logs: aLogs, runtimeId: id, timestamps: 'collector', collector: { fifoDir: aFifos } });
+    const proc = next.adopt('adoptee', pid, startTime);
+    expect(proc).not.toBeNull();
+    const exited = exitOf(proc!);
+    fs.writeFileSync(go, '');
+    // Not our child: its status went to whoever reaped it.
+    expect(await exited).toEqual({ code: null, signal: null });
+    expect(numbers('adoptee', aLogs)).toEqual(range(1, 300));
+    const others = tail(aLogs, 'adoptee', 1000).filter((l) => l.stream !== 'out' || !/^n=/.test(l.text));
+    expect(others.map((l) => [l.stream, l.text])).toEqual([
+      ['err', 'oops'],
+      ['out', 'last words'],
+    ]);
+    const again = await next.start(spec('adoptee', 'echo "n=301"'), 'adoptee');
+    expect(await exitOf(again)).toEqual({ code: 0, signal: null });
+    expect(numbers('adoptee', aLogs)).toEqual(range(1, 301));
+  });
+
+  it('a collector that speaks another protocol version (left running by an older daemon) is told to go, and one of this version reads what waited in the FIFOs', async () => {
+    const id = `${runtimeId}-v`;
+    const vLogs = new LogFiles(path.join(tmp.path, 'v-logs'));
+    const vFifos = path.join(tmp.path, 'v-fifos');
+    fs.mkdirSync(vFifos, { recursive: true });
+    const old = spawn(process.execPath, ['-e', VERSION_1_COLLECTOR], {
+      env: { PATH: process.env.PATH, [COLLECTOR_ENV_KEY]: id, SOCKET: collectorPaths(vFifos).socket },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    daemons.push(old);
+    const oldExit = new Promise<NodeJS.Signals | null>((resolve) => old.once('exit', (_code, signal) => resolve(signal)));
+    await new Promise((resolve) => old.stdout!.once('data', resolve));
+
+    const vDriver = new LinuxProcessDriver({ logs: vLogs, runtimeId: id, timestamps: 'collector', collector: { fifoDir: vFifos } });
+    const proc = await vDriver.start(spec('versioned', 'echo "n=1"; exec sleep 300'), 'versioned');
+    expect(await oldExit).toBe('SIGTERM');
+    const current = await waitFor('a collector of this version', () => collectorsOf(id).find((pid) => pid !== old.pid));
+    await waitFor('the line the program wrote meanwhile', () => numbers('versioned', vLogs).length === 1);
+    expect(numbers('versioned', vLogs)).toEqual([1]);
+    expect(collectorsOf(id)).toEqual([current]);
+    expect(isSameProcess(proc.pid, proc.startTime)).toBe(true);
+    await vDriver.stop(proc, 'SIGTERM', 2000);
+  });
+
+  it("the collector's complaints file is capped: past its cap the next collector start moves it to .1; under it, it is appended to", async () => {
+    const id = `${runtimeId}-e`;
+    const eFifos = path.join(tmp.path, 'e-fifos');
+    fs.mkdirSync(eFifos, { recursive: true });
+    const errors = path.join(eFifos, COLLECTOR_ERRORS_FILE);
+    fs.writeFileSync(errors, 'x'.repeat(COLLECTOR_ERRORS_MAX_BYTES + 1));
+    const eDriver = new LinuxProcessDriver({
+      logs: new LogFiles(path.join(tmp.path, 'e-logs')),
+      runtimeId: id,
+      timestamps: 'collector',
+      collector: { fifoDir: eFifos },
+    });
+    expect(eDriver.timestamps).toBe('collector');
+    const socket = collectorPaths(eFifos).socket;
+    await waitFor('the collector to listen', () => listening(socket));
+    const [first] = collectorsOf(id);
+    expect(fs.statSync(`${errors}.1`).size).toBe(COLLECTOR_ERRORS_MAX_BYTES + 1);
+    expect(fs.statSync(errors).size).toBeLessThan(COLLECTOR_ERRORS_MAX_BYTES);
+
+    fs.appendFileSync(errors, 'a complaint\n');
+    process.kill(first!, 'SIGKILL');
+    await waitFor('the next collector to listen', () => listening(socket));
+    expect(collectorsOf(id)).not.toContain(first);
+    expect(fs.readFileSync(errors, 'utf8')).toContain('a complaint\n');
+    expect(fs.statSync(`${errors}.1`).size).toBe(COLLECTOR_ERRORS_MAX_BYTES + 1);
+  });
+
+  it('the daemon deletes the FIFOs of instances it no longer has (scaled away; removed while it was down), and samples each instance with its dropped-line count', async () => {
+    const dir = path.join(tmp.path, 'prune');
+    fs.mkdirSync(path.join(dir, 'etc'), { recursive: true });
+    const manifestFile = path.join(dir, 'etc', 'manifest.yaml');
+    const sleeper = (name: string, replicas: number): string =>
+      `  - name: ${name}\n    command: sh\n    args: ["-c", "exec sleep 300"]\n    replicas: ${replicas}\n    stop: { grace_ms: 1000 }\n`;
+    fs.writeFileSync(manifestFile, `version: 1\nprocesses:\n${sleeper('pool', 3)}${sleeper('solo', 1)}`);
+    // No TLS material: the gRPC server retries in the background; the in-process API is enough here.
+    const config = parseRuntimeConfig(
+      `manifest: manifest.yaml\ntls: { ca: tls/ca.pem, cert: tls/server.pem, key: tls/server.key }\n` +
+        `state_dir: ${dir}/state\nlog_dir: ${dir}/logs\nlogs: { timestamps: collector }\n`,
+      path.join(dir, 'etc', 'runtime.yaml'),
+    );
+    const fifoDir = path.join(dir, 'state', 'log-fifos');
+    const fifosOf = (...names: string[]): string[] => names.flatMap((n) => [`${n}.err`, `${n}.out`]).sort();
+    const fifos = (): string[] =>
+      fs
+        .readdirSync(fifoDir)
+        .filter((f) => /\.(out|err)$/.test(f))
+        .sort();
+    const allRunning = (d: RuntimeDaemon): boolean =>
+      d.api.listProcesses().every((p) => p.instances.length > 0 && p.instances.every((i) => i.state === 'running'));
+
+    let daemon = await startRuntimeDaemon(config, { log: quiet, serverRetryMs: 60_000 });
+    otherIds.push(daemon.runtimeId);
+    try {
+      await waitFor('every instance running', () => allRunning(daemon));
+      expect(fifos()).toEqual(fifosOf('pool-1', 'pool-2', 'pool-3', 'solo'));
+      // Counted by the collector (nothing dropped here): every instance's sample carries its count.
+      let unsubscribe = (): void => undefined;
+      const sample = await new Promise<MetricSample>((resolve) => (unsubscribe = daemon.api.streamMetrics(0, resolve)));
+      unsubscribe();
+      expect(sample.instances.map((i) => [i.instance, i.logDroppedLines])).toEqual(
+        ['pool-1', 'pool-2', 'pool-3', 'solo'].map((instance) => [instance, 0]),
+      );
+
+      await daemon.api.scale('pool', 2);
+      expect(fifos()).toEqual(fifosOf('pool-1', 'pool-2', 'solo'));
+
+      // pool leaves the manifest while no daemon runs: the next one deletes its FIFOs as it starts. (Stopped with
+      // the daemon: this process's first fleet would otherwise go on supervising them.)
+      await daemon.close(true);
+      expect(fifos()).toEqual(fifosOf('pool-1', 'pool-2', 'solo'));
+      fs.writeFileSync(manifestFile, `version: 1\nprocesses:\n${sleeper('solo', 1)}`);
+      daemon = await startRuntimeDaemon(config, { log: quiet, serverRetryMs: 60_000 });
+      await waitFor('solo running', () => allRunning(daemon));
+      expect(fifos()).toEqual(fifosOf('solo'));
+    } finally {
+      await daemon.close(true);
+    }
   });
 });

@@ -85,6 +85,9 @@ describe.skipIf(!isRoot)('logs on a full disk (tmpfs, root)', () => {
       const numbers = tail(logs, name, 200).flatMap((l) => (l.stream === 'out' ? [Number(l.text.split(' ')[1])] : []));
       // Lines after the notice carry on from where the program is, not from where the log stopped.
       expect(numbers.at(-1)! - numbers[0]!).toBeGreaterThan(numbers.length - 1);
+      // The collector also counts them as a metric (process.log_dropped_lines); the other stampers only say so in the log.
+      if (timestamps === 'collector') await waitFor('the dropped-lines count', () => driver.logDroppedLines(name) === dropped);
+      else expect(driver.logDroppedLines(name)).toBeNull();
       await driver.stop(proc, 'SIGTERM', 2000);
     });
   }
