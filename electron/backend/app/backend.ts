@@ -162,6 +162,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const repos = createRepositories(store.db, logger);
   // A one-shot command does not prune: the backend serving the app owns the metrics' retention.
   const metrics = createMetricStore(store.db, { clock: now, logger, retention: metricRetention, enforceRetention: config.mode !== 'cli' });
+  const seriesKeys = createSeriesKeys(store.db);
   // The same for the events: a command run with other SUTAZAI_EVENTS_* settings, or none, cannot prune what the app keeps.
   const fleetEvents = createFleetEventLog(store.db, { now, retention: eventRetention, enforceRetention: config.mode !== 'cli', logger });
   const local = repos.hosts.ensureLocal(now());
@@ -310,7 +311,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     hub,
     links: fleetLinks,
     events: fleetEvents,
-    metrics,
+    storedRestarts: { metrics, seriesKeys, hostIds: () => repos.hosts.list().map((host) => host.id) },
     configDir: () => config.configDir ?? defaultConfigDir(),
     dataDir: config.dataDir,
     describeHost: (hostId) => {
@@ -341,7 +342,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     info,
     hosts,
     metrics,
-    seriesKeys: createSeriesKeys(store.db),
+    seriesKeys,
     hub,
     probeJobs,
     preflight,

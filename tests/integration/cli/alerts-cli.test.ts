@@ -2,11 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../../electron/contract';
-import { createAlertService } from '../../../electron/backend/fleet/alerts/alert-service';
 import { createAlertsRepo } from '../../../electron/backend/fleet/alerts/alerts-repo';
-import { createFleetReadings } from '../../../electron/backend/fleet/alerts/fleet-readings';
-import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { openStore } from '../../../electron/backend/store/open-store';
+import { fireMemoryAlerts } from '../../support/alerts-on-store';
 import { runSutazai } from '../../support/run-sutazai';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -14,46 +12,14 @@ const dir = makeTempDir('sutazai-alerts-cli-');
 const dataDir = path.join(dir.path, 'data');
 const sutazai = (...args: string[]) => runSutazai(args, dataDir);
 
-/** What a serving backend would have stored: a memory alert that fired on this machine, evaluated by the real evaluator. */
-function fireMemoryAlert(): void {
-  const store = openStore({ dataDir });
-  try {
-    const local = createHostsRepo(store.db).ensureLocal(Date.now());
-    const readings = createFleetReadings();
-    const rules = path.join(dir.path, 'rules');
-    fs.mkdirSync(rules, { recursive: true });
-    fs.writeFileSync(
-      path.join(rules, 'memory.yaml'),
-      'rules:\n  - name: MemoryHigh\n    kind: memory-usage\n    above: 90\n    severity: critical\n',
-    );
-    const alerts = createAlertService({
-      repo: createAlertsRepo(store.db),
-      inputs: {
-        links: () => [],
-        gauges: readings,
-        processes: readings,
-        certificates: { list: () => [] },
-        describeHost: () => ({ hostName: 'local', installName: null }),
-      },
-      ruleFolders: [rules],
-      clock: Date.now,
-      onChange: () => {},
-      logger: { warn: () => {}, info: () => {} },
-    });
-    readings.observeSample(local.id, Date.now(), [['memory.used_percent', 97.5]]);
-    alerts.evaluate();
-  } finally {
-    store.close();
-  }
-}
-
 beforeAll(() => {
   // Builds the command once (and makes the data directory) before the cases time anything.
   const first = sutazai('alerts', '--json');
   expect(first.stderr).toBe('');
   expect(first.code).toBe(0);
   expect(JSON.parse(first.stdout)).toEqual({ alerts: [] });
-  fireMemoryAlert();
+  // What a serving backend would have stored: a memory alert that fired on this machine, evaluated by the real evaluator.
+  fireMemoryAlerts(dataDir, path.join(dir.path, 'rules'), [{ name: 'local', percent: 97.5 }]);
 });
 afterAll(() => dir.remove());
 

@@ -7,14 +7,9 @@
 // arrive the same way. Order of the events is asserted, never time windows.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, EventPayload } from '../../../electron/contract';
-import { createAlertService } from '../../../electron/backend/fleet/alerts/alert-service';
-import { createAlertsRepo } from '../../../electron/backend/fleet/alerts/alerts-repo';
-import { createFleetReadings } from '../../../electron/backend/fleet/alerts/fleet-readings';
-import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
-import { openStore } from '../../../electron/backend/store/open-store';
+import { fireMemoryAlerts } from '../../support/alerts-on-store';
 import { startTestBackendWithClient } from '../../support/backend-harness';
 import { runSutazaiAsync } from '../../support/run-sutazai';
 import { makeTempDir } from '../../support/temp-dir';
@@ -23,40 +18,6 @@ import { makeWaitFor } from '../../support/wait-for';
 const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 50 });
 let serving: Awaited<ReturnType<typeof startTestBackendWithClient>>;
 const heard: Array<EventPayload<'alerts.changed'>> = [];
-
-/** Another process's evaluator (its own connection to the store file) fires MemoryHigh on two hosts. */
-function fireMemoryAlertsElsewhere(dataDir: string, rulesDir: string): void {
-  const store = openStore({ dataDir });
-  try {
-    const hosts = createHostsRepo(store.db);
-    const local = hosts.ensureLocal(Date.now());
-    const betaId = Number(
-      store.db.prepare("INSERT INTO hosts (name, kind, address, created_at) VALUES ('beta', 'ssh', '192.0.2.8', 1)").run().lastInsertRowid,
-    );
-    fs.mkdirSync(rulesDir, { recursive: true });
-    fs.writeFileSync(path.join(rulesDir, 'memory.yaml'), 'rules:\n  - name: MemoryHigh\n    kind: memory-usage\n    above: 90\n');
-    const readings = createFleetReadings();
-    const alerts = createAlertService({
-      repo: createAlertsRepo(store.db),
-      inputs: {
-        links: () => [],
-        gauges: readings,
-        processes: readings,
-        certificates: { list: () => [] },
-        describeHost: (id) => ({ hostName: id === betaId ? 'beta' : 'local', installName: null }),
-      },
-      ruleFolders: [rulesDir],
-      clock: Date.now,
-      onChange: () => {},
-      logger: { warn: () => {}, info: () => {} },
-    });
-    readings.observeSample(local.id, Date.now(), [['memory.used_percent', 97.5]]);
-    readings.observeSample(betaId, Date.now(), [['memory.used_percent', 95]]);
-    alerts.evaluate();
-  } finally {
-    store.close();
-  }
-}
 
 beforeAll(async () => {
   // Builds the command once (on a directory of its own) before the case runs it beside the serving backend.
@@ -87,7 +48,11 @@ afterAll(async () => {
 describe('acknowledgements reach open windows', () => {
   it('alerts fired and acknowledged by other processes arrive as alerts.changed, with who acknowledged; the window’s own ack is its session’s', async () => {
     const { dataDir, token } = serving.running;
-    fireMemoryAlertsElsewhere(dataDir, `${dataDir}-rules`);
+    // Another process's evaluator (its own connection to the store file) fires MemoryHigh on two hosts.
+    fireMemoryAlerts(dataDir, `${dataDir}-rules`, [
+      { name: 'local', percent: 97.5 },
+      { name: 'beta', percent: 95 },
+    ]);
     await waitFor('both alerts firing, heard from the other process', () => heard.length >= 2);
     expect(heard.map(({ change, alert }) => [change, alert.id, alert.state])).toEqual([
       ['firing', 1, 'firing'],

@@ -1,19 +1,17 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError, type Alert, type AlertChange } from '../../../electron/contract';
 import type { CertificateExpiry } from '../../../electron/backend/fleet/alerts/alert-inputs';
-import { createAlertService, type AlertService } from '../../../electron/backend/fleet/alerts/alert-service';
+import type { AlertService } from '../../../electron/backend/fleet/alerts/alert-service';
 import { createAlertsRepo } from '../../../electron/backend/fleet/alerts/alerts-repo';
 import { createFleetReadings, type FleetReadings } from '../../../electron/backend/fleet/alerts/fleet-readings';
 import type { LinkState } from '../../../electron/backend/fleet/link/link-types';
-import { openStore, type Store } from '../../../electron/backend/store/open-store';
-import { makeTempDir } from '../../support/temp-dir';
+import type { Store } from '../../../electron/backend/store/open-store';
+import { alertServiceOn, openAlertTestStore, writeRules, type AlertTestStore } from '../../support/alerts-on-store';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2026, 0, 1);
 
-let dir: ReturnType<typeof makeTempDir>;
+let opened: AlertTestStore;
 let store: Store;
 let hostId: number;
 let nowMs: number;
@@ -24,11 +22,8 @@ let changes: Array<[AlertChange, Alert]>;
 let warnings: string[];
 
 beforeEach(() => {
-  dir = makeTempDir('sutazai-alerts-');
-  store = openStore({ dataDir: dir.path });
-  hostId = Number(
-    store.db.prepare("INSERT INTO hosts (name, kind, address, created_at) VALUES ('gpu-1', 'ssh', '10.0.0.5', 1)").run().lastInsertRowid,
-  );
+  opened = openAlertTestStore('sutazai-alerts-');
+  ({ store, hostId } = opened);
   nowMs = T0;
   readings = createFleetReadings();
   links = [];
@@ -37,32 +32,19 @@ beforeEach(() => {
   warnings = [];
 });
 
-afterEach(() => {
-  store.close();
-  dir.remove();
-});
-
-function rulesFolder(yaml: string): string {
-  const folder = path.join(dir.path, 'rules');
-  fs.mkdirSync(folder, { recursive: true });
-  fs.writeFileSync(path.join(folder, 'rules.yaml'), yaml);
-  return folder;
-}
+afterEach(() => opened.close());
 
 function service(yaml: string, options: { staleAfterMs?: number } = {}): AlertService {
-  return createAlertService({
-    repo: createAlertsRepo(store.db),
-    inputs: {
-      links: () => links,
-      gauges: readings,
-      processes: readings,
-      certificates: { list: () => certificates },
-      describeHost: (id) => (id === hostId ? { hostName: 'gpu-1', installName: 'lab' } : undefined),
-    },
-    ruleFolders: [rulesFolder(yaml)],
+  return alertServiceOn({
+    db: store.db,
+    readings,
+    ruleFolder: writeRules(opened.dir.path, yaml),
     clock: () => nowMs,
+    describeHost: (id) => (id === hostId ? { hostName: 'gpu-1', installName: 'lab' } : undefined),
+    links: () => links,
+    certificates: { list: () => certificates },
     onChange: (change, alert) => changes.push([change, alert]),
-    logger: { warn: (_details, message) => warnings.push(message), info: () => {} },
+    warn: (message) => warnings.push(message),
     ...options,
   });
 }

@@ -100,6 +100,22 @@ describe('alert rule files', () => {
     expect(errors[0]!.line).toBeGreaterThanOrEqual(3);
   });
 
+  it('an operator folder that is not a readable folder is an error naming it; the shipped rules still load', () => {
+    const notAFolder = path.join(folder({ alerts: 'a file where the folder should be\n' }), 'alerts');
+    const { rules, errors } = loadAlertRules([shipped, notAFolder]);
+    expect(rules.map((rule) => rule.spec.name)).toContain('ProcessCrashLoop');
+    expect(errors).toEqual([
+      expect.objectContaining({
+        code: 'ALERT_RULE_INVALID',
+        file: notAFolder,
+        line: 1,
+        column: 1,
+        remedy: expect.stringMatching(/^Make it a folder/),
+      }),
+    ]);
+    expect(errors[0]!.message.startsWith(`${notAFolder}:1:1: the rule folder cannot be read (ENOTDIR`)).toBe(true);
+  });
+
   it('a file without rules: is refused with a remedy', () => {
     const { errors } = parseAlertRules('alerts:\n  - name: X\n', 'x.yaml');
     expect(errors[0]).toMatchObject({ line: 1, column: 1 });

@@ -1,27 +1,32 @@
 // The alert readings against what a runtime says of itself, and the store they share with
 // other processes: a runtime restarted in the middle of a crash loop (it never reports the
 // loop's end), restart counters across runtime restarts, link drops and backend restarts
-// (stored counters replayed), runtime certificates as presented, and changes another process
-// writes (an acknowledgement from the CLI) handed on as this process's own. Real SQLite
-// files throughout; the clock is stepped.
+// (stored counters replayed), hosts that leave the fleet, runtime certificates as presented,
+// and changes another process writes (an acknowledgement from the CLI) handed on as this
+// process's own. Real SQLite files throughout; the clock is stepped.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiClient, type Alert, type AlertChange } from '../../../electron/contract';
 import { createAlertEventSources, createAlertHandlers } from '../../../electron/backend/app/alert-handlers';
 import { EventHub } from '../../../electron/backend/events/event-hub';
-import { createAlertService, type AlertService } from '../../../electron/backend/fleet/alerts/alert-service';
+import type { AlertService } from '../../../electron/backend/fleet/alerts/alert-service';
 import { createAlertsRepo } from '../../../electron/backend/fleet/alerts/alerts-repo';
 import { createFleetAlerts } from '../../../electron/backend/fleet/alerts/fleet-alerts';
 import { createFleetReadings, type FleetReadings } from '../../../electron/backend/fleet/alerts/fleet-readings';
 import { recordedCertificates } from '../../../electron/backend/fleet/alerts/recorded-certificates';
 import { createFleetEventLog } from '../../../electron/backend/fleet/events/fleet-event-log';
+import { linkRemovedError } from '../../../electron/backend/fleet/link/link-errors';
+import type { LinkState } from '../../../electron/backend/fleet/link/link-types';
 import { createMetricStore } from '../../../electron/backend/metrics/metric-store';
+import { createSeriesKeys } from '../../../electron/backend/metrics/series-keys';
 import { createDispatcher, type EventSources, type MethodHandlers } from '../../../electron/backend/server/dispatcher';
 import { commandLineActor, connectInProcess } from '../../../electron/backend/server/in-process-transport';
+import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
+import { createInstallsRepo } from '../../../electron/backend/store/installs-repo';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
+import { alertServiceOn, openAlertTestStore, writeRules, type AlertTestStore } from '../../support/alerts-on-store';
 import { seedRecordedInstalls } from '../../support/recorded-installs';
-import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 
 const waitFor = makeWaitFor({ timeoutMs: 10_000, pollMs: 20 });
@@ -29,7 +34,8 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 
-let dir: ReturnType<typeof makeTempDir>;
+let opened: AlertTestStore;
+let dir: AlertTestStore['dir'];
 let store: Store;
 let hostId: number;
 let nowMs: number;
@@ -37,42 +43,24 @@ let readings: FleetReadings;
 let changes: Array<[AlertChange, Alert]>;
 
 beforeEach(() => {
-  dir = makeTempDir('sutazai-alert-runtime-state-');
-  store = openStore({ dataDir: dir.path });
-  hostId = Number(
-    store.db.prepare("INSERT INTO hosts (name, kind, address, created_at) VALUES ('gpu-1', 'ssh', '10.0.0.5', 1)").run().lastInsertRowid,
-  );
+  opened = openAlertTestStore('sutazai-alert-runtime-state-');
+  ({ dir, store, hostId } = opened);
   nowMs = T0;
   readings = createFleetReadings();
   changes = [];
 });
 
-afterEach(() => {
-  store.close();
-  dir.remove();
-});
-
-function rulesFolder(yaml: string): string {
-  const folder = path.join(dir.path, 'rules');
-  fs.mkdirSync(folder, { recursive: true });
-  fs.writeFileSync(path.join(folder, 'rules.yaml'), yaml);
-  return folder;
-}
+afterEach(() => opened.close());
 
 function service(yaml: string, { db = store.db, sink = changes } = {}): AlertService {
-  return createAlertService({
-    repo: createAlertsRepo(db),
-    inputs: {
-      links: () => [],
-      gauges: readings,
-      processes: readings,
-      certificates: recordedCertificates(db),
-      describeHost: (id) => (id === hostId ? { hostName: 'gpu-1', installName: 'lab' } : undefined),
-    },
-    ruleFolders: [rulesFolder(yaml)],
+  return alertServiceOn({
+    db,
+    readings,
+    ruleFolder: writeRules(dir.path, yaml),
     clock: () => nowMs,
+    describeHost: (id) => (id === hostId ? { hostName: 'gpu-1', installName: 'lab' } : undefined),
+    certificates: recordedCertificates(db),
     onChange: (change, alert) => sink.push([change, alert]),
-    logger: { warn: () => {}, info: () => {} },
   });
 }
 
@@ -191,6 +179,54 @@ describe('the restarts rule’s baseline', () => {
     ]);
   });
 
+  it('an instance is labelled with the process its runtime names: a single replica of web-2 is not the second replica of web', () => {
+    const web2 = { process: 'web-2', instance: 'web-2' };
+    restarts(0, 'web-2'); // a sample first: its instance name alone suggests web's second replica
+    snapshot(T0 - MINUTE, { ...web2, state: 'running', restarts: 0 });
+    step(MINUTE);
+    restarts(1, 'web-2');
+    expect(readings.restartsSince(T0)).toEqual([{ hostId, ...web2, restarts: 1 }]);
+  });
+
+  it('samples need not say which run of the runtime they come from: in either order of a new run’s samples and its account, no restart is counted that did not happen', () => {
+    // The runtime keeps each counter across its own restart (its state file; runtime-restart-alerts
+    // checks it on a real one): the new run's counter carries on from the old run's 3, perhaps past
+    // it with restarts since the last sample; only a lost state file starts it again lower. Each
+    // case: 2 restarts seen in the old run, the new run's first counter, the restarts really behind
+    // that counter since the old run's last sample, then one more restart once both have arrived.
+    const cases = [
+      { newRun: 'carries on', first: 3, since: 0, counted: 3 },
+      { newRun: 'carries on, one restart since', first: 4, since: 1, counted: { samplesFirst: 4, accountFirst: 3 } },
+      { newRun: 'state lost', first: 0, since: 0, counted: 3 },
+      { newRun: 'state lost, two restarts since', first: 2, since: 2, counted: 3 },
+      { newRun: 'state lost, five restarts since', first: 5, since: 5, counted: { samplesFirst: 5, accountFirst: 3 } },
+    ];
+    for (const order of ['samplesFirst', 'accountFirst'] as const)
+      for (const { newRun, first, since, counted } of cases) {
+        readings = createFleetReadings();
+        nowMs = T0;
+        snapshot(T0 - MINUTE, { ...agent1, state: 'running', restarts: 1 });
+        restarts(1);
+        step(1000);
+        restarts(3);
+        // The runtime restarts under a link that stayed up: the metric stream resumes before or after the alerts' consumer reads the new run.
+        step(1000);
+        if (order === 'samplesFirst') restarts(first);
+        snapshot(T0 + 1500, { ...agent1, state: 'running', restarts: first });
+        if (order === 'accountFirst') restarts(first);
+        step(1000);
+        restarts(first);
+        step(1000);
+        restarts(first + 1);
+        const real = 2 + since + 1;
+        const [found] = readings.restartsSince(T0);
+        expect([newRun, order, found!.restarts]).toEqual([newRun, order, typeof counted === 'number' ? counted : counted[order]]);
+        // Never more than happened; never fewer than the old run's and the one after both arrived.
+        expect(found!.restarts).toBeLessThanOrEqual(real);
+        expect(found!.restarts).toBeGreaterThanOrEqual(3);
+      }
+  });
+
   it('a starting backend counts the stored restarts of the rule’s window, each at its second; the first stored reading and a reset do not count', () => {
     const metrics = createMetricStore(store.db, { clock: () => nowMs, enforceRetention: false });
     // Outside the rule's 10 minutes: 5; inside: 8 (the first reading there, a baseline), 9, the runtime restarted (0), 1, 2.
@@ -214,7 +250,7 @@ describe('the restarts rule’s baseline', () => {
       hub,
       links: null,
       events,
-      metrics,
+      storedRestarts: { metrics, seriesKeys: createSeriesKeys(store.db), hostIds: () => [hostId] },
       configDir: () => {
         throw new Error('no shipped rules here');
       },
@@ -234,6 +270,84 @@ describe('the restarts rule’s baseline', () => {
       alerts.close();
       events.close();
       metrics.close();
+    }
+  });
+});
+
+describe('hosts that leave the fleet', () => {
+  it('a host whose install is removed, or that is deleted, resolves its alerts, and what it last reported raises none again', () => {
+    seedRecordedInstalls(store.db, [{ name: 'lab', hosts: [{ hostId }] }]);
+    const gpu2 = Number(
+      store.db.prepare("INSERT INTO hosts (name, kind, address, created_at) VALUES ('gpu-2', 'ssh', '10.0.0.6', 1)").run().lastInsertRowid,
+    );
+    fs.mkdirSync(path.join(dir.path, 'data', 'alerts'), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir.path, 'data', 'alerts', 'rules.yaml'),
+      `${CRASH_LOOP_RULE}  - name: MemoryHigh\n    kind: memory-usage\n    above: 90\n`,
+    );
+    const hosts = createHostsRepo(store.db);
+    const installs = createInstallsRepo(store.db);
+    const linkListeners: Array<(state: LinkState, previous: LinkState | null) => void> = [];
+    const events = createFleetEventLog(store.db, { now: () => nowMs, enforceRetention: false });
+    const hub = new EventHub(() => {});
+    hub.on('alerts.changed', ({ change, alert }) => changes.push([change, alert]));
+    const alerts = createFleetAlerts({
+      db: store.db,
+      hub,
+      links: {
+        states: () => [],
+        onChange: (listener) => {
+          linkListeners.push(listener);
+          return () => {};
+        },
+      },
+      events,
+      configDir: () => {
+        throw new Error('no shipped rules here');
+      },
+      dataDir: path.join(dir.path, 'data'),
+      // As the backend describes a host: from the inventory and the recorded installs.
+      describeHost: (id) => {
+        const host = hosts.get(id);
+        return host && { hostName: host.name, installName: installs.installOfHost(id)?.name ?? null };
+      },
+      clock: () => nowMs,
+      logger: { warn: () => {}, info: () => {} },
+    });
+    try {
+      const agent = { hostId, process: 'agent', instance: 'agent-1' };
+      alerts.readings.observeProcessState(agent, 'crash-loop');
+      alerts.readings.observeSample(gpu2, nowMs, [['memory.used_percent', 99]]);
+      alerts.service.evaluate();
+      expect(seen()).toEqual(['firing ProcessCrashLoop#1', 'firing MemoryHigh#2']);
+      expect(changes[0]![1].labels).toMatchObject({ install: 'lab', host: 'gpu-1' });
+
+      // gpu-1 is uninstalled: its link stops for good, and nothing reports on it any more.
+      installs.removeHost(installs.findByName('lab')!.id, hostId);
+      const target = { installName: 'lab', hostId, hostName: 'gpu-1' };
+      for (const listener of linkListeners)
+        listener({ target, state: 'offline', lastSeenMs: nowMs, sinceMs: nowMs, reason: linkRemovedError(target) }, null);
+      step(MINUTE);
+      alerts.service.evaluate();
+      expect(seen()).toEqual(['firing ProcessCrashLoop#1', 'firing MemoryHigh#2', 'resolved ProcessCrashLoop#1']);
+      expect(alerts.readings.states()).toEqual([]);
+
+      // gpu-2 is deleted from the inventory while its last reading is still fresh: its alert keeps no host, and resolves.
+      hosts.remove(gpu2);
+      step(10_000);
+      alerts.service.evaluate();
+      expect(seen()).toEqual(['firing ProcessCrashLoop#1', 'firing MemoryHigh#2', 'resolved ProcessCrashLoop#1', 'resolved MemoryHigh#2']);
+      expect(
+        createAlertsRepo(store.db)
+          .list({ resolvedSinceMs: 0, limit: 10 })
+          .map((alert) => [alert.id, alert.hostId]),
+      ).toEqual([
+        [2, null],
+        [1, hostId],
+      ]);
+    } finally {
+      alerts.close();
+      events.close();
     }
   });
 });

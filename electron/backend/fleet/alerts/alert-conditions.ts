@@ -39,7 +39,7 @@ export function evaluateRule(spec: AlertRuleSpec, context: ConditionContext): Ru
       return {
         holding: known
           .filter((entry) => entry.state === 'crash-loop')
-          .map((ref) => processCondition(context, ref, null, 'is in crash-loop')),
+          .flatMap((ref) => processCondition(context, ref, null, 'is in crash-loop')),
         judged: instanceJudged(known),
       };
     }
@@ -48,7 +48,7 @@ export function evaluateRule(spec: AlertRuleSpec, context: ConditionContext): Ru
       return {
         holding: known
           .filter((entry) => entry.restarts > spec.restarts)
-          .map((entry) =>
+          .flatMap((entry) =>
             processCondition(context, entry, entry.restarts, `restarted ${entry.restarts} times in ${formatDuration(spec.within)}`),
           ),
         judged: instanceJudged(known),
@@ -115,20 +115,25 @@ export function evaluateRule(spec: AlertRuleSpec, context: ConditionContext): Ru
   }
 }
 
-function hostLabels(context: ConditionContext, hostId: number): { labels: Record<string, string>; name: string } {
+/** A host's labels; null for a host gone from the fleet (what it last reported raises nothing). */
+function hostLabels(context: ConditionContext, hostId: number): { labels: Record<string, string>; name: string } | null {
   const host = context.inputs.describeHost(hostId);
-  const name = host?.hostName ?? `host ${hostId}`;
-  return { labels: { ...(host?.installName ? { install: host.installName } : {}), host: name }, name };
+  if (host === undefined) return null;
+  return { labels: { ...(host.installName ? { install: host.installName } : {}), host: host.hostName }, name: host.hostName };
 }
 
-function processCondition(context: ConditionContext, ref: ProcessInstanceRef, value: number | null, what: string): HoldingCondition {
+/** The condition for one instance: none (an empty list) when its host is gone from the fleet. */
+function processCondition(context: ConditionContext, ref: ProcessInstanceRef, value: number | null, what: string): HoldingCondition[] {
   const host = hostLabels(context, ref.hostId);
-  return {
-    labels: { ...host.labels, process: ref.process, instance: ref.instance },
-    hostId: ref.hostId,
-    value,
-    summary: `${ref.instance} on ${host.name} ${what}`,
-  };
+  if (host === null) return [];
+  return [
+    {
+      labels: { ...host.labels, process: ref.process, instance: ref.instance },
+      hostId: ref.hostId,
+      value,
+      summary: `${ref.instance} on ${host.name} ${what}`,
+    },
+  ];
 }
 
 function instanceJudged(known: readonly ProcessInstanceRef[]): RuleVerdict['judged'] {
@@ -148,14 +153,17 @@ function gaugeVerdict(
   return {
     holding: fresh
       .filter((gauge) => gauge.value > above)
-      .map((gauge) => {
+      .flatMap((gauge) => {
         const host = hostLabels(context, gauge.hostId);
-        return {
-          labels: { ...host.labels, ...gauge.labels },
-          hostId: gauge.hostId,
-          value: gauge.value,
-          summary: `${host.name}: ${describe(gauge.labels, gauge.value)}`,
-        };
+        if (host === null) return [];
+        return [
+          {
+            labels: { ...host.labels, ...gauge.labels },
+            hostId: gauge.hostId,
+            value: gauge.value,
+            summary: `${host.name}: ${describe(gauge.labels, gauge.value)}`,
+          },
+        ];
       }),
     judged: (alert) => alert.hostId !== null && reporting.has(alert.hostId),
   };

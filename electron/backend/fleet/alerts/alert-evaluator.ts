@@ -53,6 +53,7 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions): AlertEvalu
         }
       }
 
+      const ruleLabels = new Map(rules.map((rule) => [rule.spec.name, rule.spec.labels]));
       const changes: Array<[AlertChange, StoredAlert]> = [];
       repo.transaction(() => {
         const open = new Map(repo.open().map((alert) => [alert.fingerprint, alert]));
@@ -85,10 +86,12 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions): AlertEvalu
           }
         }
         // What is still open no longer holds, or its rule is gone. A rule that failed to read, or
-        // that heard nothing of the alert's subject this time, leaves the alert as it is.
+        // that heard nothing of the alert's subject this time, leaves the alert as it is, unless
+        // its host has left the fleet: nothing will ever report on it again.
         for (const alert of open.values()) {
           const entry = holding.get(alert.rule);
-          if (entry === 'failed' || (entry !== undefined && !entry.verdict.judged(alert))) continue;
+          const unheard = entry === 'failed' || (entry !== undefined && !entry.verdict.judged(alert));
+          if (unheard && !hostLeft(alert, inputs, ruleLabels.get(alert.rule))) continue;
           if (alert.state === 'firing') changes.push(['resolved', repo.advance(alert.id, 'resolved', nowMs, null)]);
           else {
             repo.drop(alert.id);
@@ -99,6 +102,22 @@ export function createAlertEvaluator(options: AlertEvaluatorOptions): AlertEvalu
       for (const [change, alert] of changes) options.onChange(change, alert);
     },
   };
+}
+
+/**
+ * Whether the host an alert is about has left the fleet since it was raised: deleted (the
+ * store set its host_id to null), or no longer in the install its labels name (uninstalled, or
+ * moved to another install, whose alerts are raised anew under that install's name). The
+ * certificate rule reads the store, which drops a removed host's certificate by itself.
+ */
+function hostLeft(alert: StoredAlert, inputs: AlertInputs, ruleLabels: Readonly<Record<string, string>> | undefined): boolean {
+  if (alert.kind === 'certificate-expiry') return false;
+  if (alert.hostId === null) return true;
+  const host = inputs.describeHost(alert.hostId);
+  if (host === undefined) return true;
+  // The install label a condition gives the host now (a host in no install keeps the rule's own, if any).
+  const install = host.installName ?? ruleLabels?.install;
+  return alert.labels.install !== install;
 }
 
 /** An alert's identity: its rule and its subject's labels, in a stable order. */

@@ -60,6 +60,10 @@ export interface AlertInputs {
   gauges: HostGauges;
   processes: ProcessActivity;
   certificates: CertificateExpiries;
-  /** A host's name and its install's, for labels; undefined for a host the store no longer has. */
+  /**
+   * A host's name and its install's, for labels; undefined for a host gone from the fleet (the
+   * store no longer has it, or its install was removed while this backend watched it): what it
+   * last reported raises no alert, and its open alerts resolve.
+   */
   describeHost(hostId: number): { hostName: string; installName: string | null } | undefined;
 }

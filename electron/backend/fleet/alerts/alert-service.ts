@@ -64,8 +64,9 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
   const reloadIfChanged = (): void => {
     const signature = foldersSignature(options.ruleFolders);
     if (signature === loadedSignature) return;
-    loadedSignature = signature;
     loaded = loadAlertRules(options.ruleFolders);
+    // Only once loaded: a load that threw is tried again at the next evaluation.
+    loadedSignature = signature;
     for (const error of loaded.errors) logger.warn({ code: error.code, remedy: error.remedy }, error.message);
     logger.info({ rules: loaded.rules.length, errors: loaded.errors.length }, 'alert rules loaded');
   };

@@ -3,7 +3,6 @@ import type Database from 'better-sqlite3';
 import type { Alert, AlertChange } from '../../../contract';
 import type { EventHub } from '../../events/event-hub';
 import type { FleetEventLog } from '../events/fleet-event-log';
-import type { MetricStore } from '../../metrics/metric-store';
 import type { FleetLinks, LinkConsumer } from '../link/link-types';
 import { createAlertService, type AlertService, type AlertServiceOptions } from './alert-service';
 import { createAlertsRepo } from './alerts-repo';
@@ -11,7 +10,7 @@ import { createFleetReadings, RESTART_MEMORY_MS, type FleetReadings } from './fl
 import { followProcessStates } from './process-states-from-events';
 import { recordedCertificates } from './recorded-certificates';
 import { createRuntimeStateConsumer } from './runtime-state-consumer';
-import { replayStoredRestarts } from './stored-restarts';
+import { replayStoredRestarts, type StoredRestartCounters } from './stored-restarts';
 
 /** How often a serving backend evaluates the rules (Prometheus's evaluation_interval, at a fleet's pace). */
 export const ALERT_EVALUATION_INTERVAL_MS = 10_000;
@@ -19,12 +18,12 @@ export const ALERT_EVALUATION_INTERVAL_MS = 10_000;
 export interface FleetAlertsOptions {
   db: Database.Database;
   hub: EventHub;
-  /** The fleet's links; null where the backend runs none (a one-shot command). */
-  links: Pick<FleetLinks, 'states'> | null;
+  /** The fleet's links (a link stopped because its host is no longer installed: the host left the fleet); null where the backend runs none (a one-shot command). */
+  links: Pick<FleetLinks, 'states' | 'onChange'> | null;
   /** The fleet's events, where the rules learn each instance's state (crash-loop entered and left) and see a runtime's new run. */
   events: Pick<FleetEventLog, 'list' | 'subscribe' | 'runtimeCursor'>;
   /** The stored series, where a starting backend reads the restart counters of the restarts rules' windows; none: counted from the first sample on. */
-  metrics?: Pick<MetricStore, 'query'>;
+  storedRestarts?: StoredRestartCounters;
   /** Where config/ is (its alerts/ holds the shipped rules); may throw when it cannot be found: then only the operator's rules load. */
   configDir: () => string;
   /** The data directory: its alerts/ holds the operator's rules, which outlive an upgrade of the app. */
@@ -54,6 +53,17 @@ export interface FleetAlerts {
 export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
   const readings = createFleetReadings();
   const certificates = recordedCertificates(options.db);
+  // Hosts whose link this backend stopped because they are no longer installed: what they last
+  // reported is forgotten, and they are described as gone, so their open alerts resolve.
+  const departed = new Set<number>();
+  const stopFollowingLinks =
+    options.links?.onChange((state) => {
+      const { hostId } = state.target;
+      if (state.state === 'offline' && state.reason?.code === 'FLEET_LINK_REMOVED') {
+        departed.add(hostId);
+        readings.forgetHost(hostId);
+      } else departed.delete(hostId);
+    }) ?? (() => {});
   const service = createAlertService({
     repo: createAlertsRepo(options.db),
     inputs: {
@@ -61,7 +71,7 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
       gauges: readings,
       processes: readings,
       certificates,
-      describeHost: options.describeHost,
+      describeHost: (hostId) => (departed.has(hostId) ? undefined : options.describeHost(hostId)),
     },
     ruleFolders: alertRuleFolders(shippedConfigDir(options), options.dataDir),
     clock: options.clock,
@@ -88,12 +98,13 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
     linkConsumer,
     start(intervalMs) {
       stopFollowing();
-      if (options.metrics) replayRestarts(options, readings, service);
+      if (options.storedRestarts) replayRestarts(options, options.storedRestarts, readings, service);
       stopFollowing = followProcessStates(options.events, readings);
       service.start(intervalMs);
     },
     close() {
       unsubscribe();
+      stopFollowingLinks();
       stopFollowing();
       service.close();
     },
@@ -101,7 +112,7 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
 }
 
 /** The restarts of the longest window a restarts rule looks at, from the store (see stored-restarts.ts). */
-function replayRestarts(options: FleetAlertsOptions, readings: FleetReadings, service: AlertService): void {
+function replayRestarts(options: FleetAlertsOptions, stored: StoredRestartCounters, readings: FleetReadings, service: AlertService): void {
   const windows = service
     .rules()
     .rules.filter((rule) => rule.kind === 'process-restarts')
@@ -110,7 +121,7 @@ function replayRestarts(options: FleetAlertsOptions, readings: FleetReadings, se
   if (windowMs === 0) return;
   const nowMs = options.clock();
   try {
-    replayStoredRestarts(options.db, options.metrics!, readings, nowMs - windowMs, nowMs);
+    replayStoredRestarts(stored, readings, nowMs - windowMs, nowMs);
   } catch (error) {
     options.logger.warn({ err: error }, 'the stored restart counters could not be read; restarts are counted from the first sample on');
   }

@@ -22,6 +22,8 @@ export interface AlertRuleSet {
 
 const REMEDY =
   'Correct that rule in its file (config/alerts/default.yaml shows every kind and its settings); the other rules keep working meanwhile.';
+const FOLDER_REMEDY =
+  'Make it a folder the app can read, holding the *.yaml rule files; the rules of the other folders keep working meanwhile.';
 const FILE_REMEDY = `Fix the file at that line and column (YAML indented with spaces, under ${YAML_FILE_LIMITS.maxBytes / 1024 / 1024} MiB); the rules of the other files keep working meanwhile.`;
 
 /**
@@ -37,9 +39,23 @@ export function loadAlertRules(folders: readonly string[]): AlertRuleSet {
   for (const dir of folders) {
     if (!existsSync(dir)) continue;
     const namedHere = new Set<string>();
-    const files = readdirSync(dir)
-      .filter((name) => /\.ya?ml$/.test(name))
-      .sort();
+    let files: string[];
+    try {
+      files = readdirSync(dir)
+        .filter((name) => /\.ya?ml$/.test(name))
+        .sort();
+    } catch (error) {
+      // Not a folder, or not readable: its rules are missing, and every other folder's still load.
+      errors.push({
+        code: 'ALERT_RULE_INVALID',
+        message: `${dir}:1:1: the rule folder cannot be read (${(error as Error).message}).`,
+        remedy: FOLDER_REMEDY,
+        file: dir,
+        line: 1,
+        column: 1,
+      });
+      continue;
+    }
     for (const name of files) {
       const file = path.join(dir, name);
       let text: string;
