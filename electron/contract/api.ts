@@ -65,6 +65,7 @@ import { fleetEventEvents, fleetEventMethods } from './fleet-events';
 import { fleetProcessEvents, fleetProcessMethods } from './fleet-processes';
 import { prometheusTargetMethods } from './prometheus-targets';
 import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
+import { auditMethods } from './audit';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -434,6 +435,7 @@ export const methods = {
   ...fleetProcessMethods,
   ...prometheusTargetMethods,
   ...fleetLinkMethods,
+  ...auditMethods,
 } as const;
 
 /** Every event a client may subscribe to, with the params that narrow it. */

@@ -21,3 +21,4 @@ export * from './client';
 export * from './web-socket-auth';
 export * from './visible-text';
 export * from './method-actions';
+export * from './audit';

@@ -148,6 +148,9 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'fleet.restart': 'control',
   'fleet.scale': 'scale',
   'fleet.logs': 'logs',
+  'audit.list': 'view',
+  'audit.verify': 'view',
+  'audit.hostKeys': 'view',
 };
 
 /** Every event is a feed of something to watch; log follows are `logs`. */

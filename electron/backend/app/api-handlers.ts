@@ -17,6 +17,8 @@ import { createFleetLinkHandlers, createFleetLinkSources, type FleetLinkApiDeps 
 import { createFleetProcessHandlers, createFleetProcessSources, type FleetProcessApiDeps } from './fleet-process-handlers';
 import { createInstallEventSources, createInstallHandlers, type InstallApiDeps } from './install-handlers';
 import { createInstallRunSources } from './install-run-handlers';
+import { createAuditHandlers } from './audit-handlers';
+import type { AuditLog } from '../audit/audit-log';
 
 export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps, FleetProcessApiDeps {
   info: AppInfo;
@@ -29,6 +31,7 @@ export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps
   bundles: BundleService;
   config: ConfigService;
   secrets: VaultAccess;
+  audit: AuditLog;
 }
 
 /** The contract's methods as thin calls into the capabilities that own them. */
@@ -93,6 +96,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createFleetEventHandlers(deps),
     ...createFleetLinkHandlers(deps),
     ...createFleetProcessHandlers(deps),
+    ...createAuditHandlers(deps),
   };
 }
 

@@ -41,6 +41,8 @@ import { createMetricsIngest } from '../fleet/metrics/metrics-ingest';
 import type { RetentionMs } from '../metrics/metric-tiers';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
+import { createAuditLog } from '../audit/audit-log';
+import { withAudit } from '../audit/with-audit';
 import { connectInProcess } from '../server/in-process-transport';
 import { createRepositories } from '../store/repositories';
 import { openStore, type Store } from '../store/open-store';
@@ -335,7 +337,11 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     },
     now,
   });
+  // Every state-changing call ends with an entry in the audit log (audit/with-audit.ts).
+  const audit = createAuditLog(store.db);
+  const auditing = { log: audit, names: { hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null }, now, logger };
   const deps = {
+    audit,
     links: fleetLinks,
     fleetProcesses,
     fleetEvents,
@@ -354,7 +360,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ...installApi,
   };
   const dispatcher = createDispatcher({
-    handlers: createMethodHandlers(deps),
+    handlers: withAudit(createMethodHandlers(deps), auditing),
     sources: createEventSources(deps),
     logger,
   });

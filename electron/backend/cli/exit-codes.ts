@@ -18,6 +18,8 @@ export const EXIT = {
   PREFLIGHT_FAIL: 10,
   BUNDLE_REFUSED: 11,
   INSTALL_FAILED: 12,
+  /** `sutazai audit verify`: the audit log is not as appended (an entry edited, removed or reordered). */
+  AUDIT_BROKEN: 14,
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {

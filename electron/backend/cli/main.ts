@@ -9,6 +9,7 @@ import { FLEET_COMMANDS, negativeCountLast, runFleetCommand } from './fleet-comm
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { runAlertsCommand } from './alerts-commands';
+import { AUDIT_COMMANDS, runAuditCommand } from './audit-commands';
 import { runPrometheusTargetsCommand } from './prometheus-targets-command';
 import { printResult, writeErr, writeJson, writeJsonLine, writeOut } from './terminal-output';
 import {
@@ -117,6 +118,15 @@ Events (what the hosts' runtimes reported, links up and down, operator actions):
                                      one until Ctrl-C; --json: an array (with -f, one JSON
                                      object per line)
 
+Audit log (every state-changing action: who, when, from where, what, and the outcome;
+hash-chained and append-only; filters: --who W --action A --target T --outcome ok|error|CODE
+--since T):
+  audit verify [--anchor SEQ:HASH]   check every entry against its hash and the one before it;
+                                     exits 14 and names the first entry edited, removed or
+                                     reordered; --anchor: an entry noted earlier must still be there
+  audit list [filters] [--limit N]   the newest entries (50, up to 1000), oldest first
+  audit export [filters] [--out F]   every entry as JSON lines, oldest first (F is created 0600)
+
 Vault (the sealed SSH passwords, key passphrases and install CA keys):
   vault change-passphrase [--new-passphrase-file F]
                                      re-seal every stored secret under a new passphrase (12+
@@ -182,6 +192,12 @@ const COMMAND_OPTIONS = {
   watch: { type: 'boolean' },
   ack: { type: 'string' },
   rules: { type: 'boolean' },
+  who: { type: 'string' },
+  action: { type: 'string' },
+  target: { type: 'string' },
+  outcome: { type: 'string' },
+  anchor: { type: 'string' },
+  limit: { type: 'string' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
@@ -240,6 +256,11 @@ async function run(argv: string[]): Promise<number> {
   }
   if (group === 'alerts') {
     return inSession(backend, (api) => runAlertsCommand({ args: positionals.slice(1), values: commandValues, print, api }));
+  }
+  if (group === 'audit' && AUDIT_COMMANDS.includes(command ?? '')) {
+    return inSession(backend, (api) =>
+      runAuditCommand({ command: command!, args, values: commandValues, json, print, out: writeOut, api }),
+    );
   }
   if (FLEET_COMMANDS.includes(group) || group === 'events') {
     // Ctrl-C ends following (a followed log or events, a watched status) as its end: the session closes, the exit is 0.

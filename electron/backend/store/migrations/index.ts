@@ -17,6 +17,7 @@ import { migration015 } from './015-fleet-events';
 import { migration016 } from './016-alerts';
 import { migration017 } from './017-metric-sample-journal';
 import { migration018 } from './018-runtime-certificates';
+import { migration019 } from './019-audit-log';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -37,4 +38,5 @@ export const migrations: readonly Migration[] = [
   migration016,
   migration017,
   migration018,
+  migration019,
 ];

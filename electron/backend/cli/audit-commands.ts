@@ -1,0 +1,197 @@
+import fs from 'node:fs';
+import {
+  ACTIONS,
+  ApiError,
+  AuditAnchorSchema,
+  ErrorCodeSchema,
+  MAX_AUDIT_PAGE,
+  type Action,
+  type ApiClient,
+  type AuditEntry,
+  type AuditListParams,
+  type MethodParams,
+} from '../../contract';
+import { EXIT } from './exit-codes';
+import { parseSince, usage } from './fleet-commands';
+import { formatTable } from './format-text';
+
+export const AUDIT_COMMANDS = ['verify', 'list', 'export'];
+
+export interface AuditCommandContext {
+  command: string;
+  args: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  json: boolean;
+  print(text: string, value: unknown): void;
+  /** Text for stdout as it is (the JSON lines of an export without --out). */
+  out(text: string): void;
+  api(): Promise<ApiClient>;
+  now?: () => number;
+}
+
+/** The most entries one `audit list` prints; export has no limit. */
+const MAX_LISTED = 1000;
+
+/**
+ * `sutazai audit verify|list|export` (issue 14, item 6): check the audit log's hash chain
+ * (exit 14 and the first broken entry when it is not as appended), read it with filters,
+ * or write it whole as JSON lines, oldest first, for an auditor's own tools.
+ */
+export async function runAuditCommand(ctx: AuditCommandContext): Promise<number> {
+  if (ctx.args.length > 0)
+    throw usage(`\`audit ${ctx.command}\` takes no arguments (got "${ctx.args.join(' ')}").`, 'sutazai audit list --action control');
+  switch (ctx.command) {
+    case 'verify':
+      return verify(ctx);
+    case 'list':
+      return list(ctx);
+    default:
+      return exportLines(ctx);
+  }
+}
+
+async function verify(ctx: AuditCommandContext): Promise<number> {
+  const anchor = typeof ctx.values.anchor === 'string' ? parseAnchor(ctx.values.anchor) : undefined;
+  const result = await (await ctx.api()).call('audit.verify', anchor === undefined ? {} : { anchor });
+  if (result.broken !== null) {
+    ctx.print(
+      [
+        `The audit log is NOT as appended: ${result.broken.kind} at entry ${result.broken.seq}.`,
+        result.broken.message,
+        'Restore the data directory from a backup you trust, and find out who could write its files.',
+      ].join('\n'),
+      result,
+    );
+    return EXIT.AUDIT_BROKEN;
+  }
+  const head = result.head === null ? 'The audit log is empty.' : `Newest entry: ${result.head.seq} ${result.head.hash}`;
+  ctx.print(
+    [
+      `The audit log is as appended: ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}, each chained to the one before.`,
+      head,
+      ...(result.head === null
+        ? []
+        : [
+            `Keep that line: \`sutazai audit verify --anchor ${result.head.seq}:${result.head.hash}\` later also proves nothing up to it was cut off.`,
+          ]),
+    ].join('\n'),
+    result,
+  );
+  return EXIT.OK;
+}
+
+async function list(ctx: AuditCommandContext): Promise<number> {
+  const filters = filtersOf(ctx);
+  const limit = typeof ctx.values.limit === 'string' ? parseLimit(ctx.values.limit) : 50;
+  const api = await ctx.api();
+  const newestFirst: AuditEntry[] = [];
+  let after: number | undefined;
+  do {
+    const page = await api.call('audit.list', {
+      ...filters,
+      order: 'newest',
+      limit: Math.min(MAX_AUDIT_PAGE, limit - newestFirst.length),
+      ...(after !== undefined ? { after } : {}),
+    });
+    newestFirst.push(...page.entries);
+    after = page.next ?? undefined;
+  } while (after !== undefined && newestFirst.length < limit);
+  const entries = newestFirst.reverse();
+  ctx.print(entries.length === 0 ? '(no audit entries)' : formatEntries(entries), entries);
+  return EXIT.OK;
+}
+
+/** Every entry (the filters narrow it), oldest first, one JSON object a line: to --out FILE (created 0600) or stdout. */
+async function exportLines(ctx: AuditCommandContext): Promise<number> {
+  const filters = filtersOf(ctx);
+  const api = await ctx.api();
+  const out = typeof ctx.values.out === 'string' ? ctx.values.out : undefined;
+  const fd = out === undefined ? null : fs.openSync(out, 'w', 0o600);
+  let count = 0;
+  try {
+    let after: number | undefined;
+    do {
+      const page = await api.call('audit.list', {
+        ...filters,
+        order: 'oldest',
+        limit: MAX_AUDIT_PAGE,
+        ...(after !== undefined ? { after } : {}),
+      });
+      const text = page.entries.map((entry) => JSON.stringify(entry)).join('\n');
+      if (text !== '') {
+        if (fd === null) ctx.out(text);
+        else fs.writeSync(fd, `${text}\n`);
+      }
+      count += page.entries.length;
+      after = page.next ?? undefined;
+    } while (after !== undefined);
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+  if (out !== undefined)
+    ctx.print(`${count} audit ${count === 1 ? 'entry' : 'entries'} written to ${out} (JSON lines, oldest first).`, { out, entries: count });
+  return EXIT.OK;
+}
+
+type AuditFilters = Omit<MethodParams<'audit.list'>, 'order' | 'after' | 'limit'>;
+
+function filtersOf(ctx: AuditCommandContext): AuditFilters {
+  const filters: AuditFilters = {};
+  const text = (name: string) => (typeof ctx.values[name] === 'string' ? (ctx.values[name] as string) : undefined);
+  const who = text('who');
+  if (who !== undefined) filters.who = who;
+  const action = text('action');
+  if (action !== undefined) {
+    if (!(ACTIONS as readonly string[]).includes(action))
+      throw usage(`--action "${action}" is not an action; the actions are ${ACTIONS.join(', ')}.`, 'sutazai audit list --action control');
+    filters.action = action as Action;
+  }
+  const target = text('target');
+  if (target !== undefined) filters.target = target;
+  const outcome = text('outcome');
+  if (outcome !== undefined) {
+    if (outcome !== 'ok' && outcome !== 'error' && !ErrorCodeSchema.safeParse(outcome).success)
+      throw usage(
+        `--outcome "${outcome}" is none of ok, error or an error code (such as ACCESS_DENIED).`,
+        'sutazai audit list --outcome error',
+      );
+    filters.outcome = outcome as AuditListParams['outcome'];
+  }
+  const since = text('since');
+  if (since !== undefined) filters.fromMs = parseSince(since, (ctx.now ?? Date.now)());
+  return filters;
+}
+
+function parseAnchor(text: string): { seq: number; hash: string } {
+  const match = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text);
+  const anchor = match ? AuditAnchorSchema.safeParse({ seq: Number(match[1]), hash: match[2] }) : null;
+  if (!anchor?.success)
+    throw new ApiError(
+      'BAD_PARAMS',
+      `--anchor "${text}" is not an entry's SEQ:HASH (a number, a colon, 64 hex digits).`,
+      'Give the "Newest entry" line an earlier `sutazai audit verify` printed, e.g. --anchor 42:3f5a…',
+    );
+  return anchor.data;
+}
+
+function parseLimit(text: string): number {
+  if (!/^\d{1,6}$/.test(text) || Number(text) < 1 || Number(text) > MAX_LISTED)
+    throw usage(`--limit takes a whole number from 1 to ${MAX_LISTED} (got "${text}").`, 'sutazai audit list --limit 200');
+  return Number(text);
+}
+
+function formatEntries(entries: AuditEntry[]): string {
+  return formatTable(
+    ['SEQ', 'WHEN', 'WHO', 'FROM', 'ACTION', 'METHOD', 'TARGET', 'OUTCOME'],
+    entries.map((entry) => [
+      String(entry.seq),
+      new Date(entry.atMs).toISOString(),
+      entry.operator === null ? entry.actor : `${entry.operator} (${entry.actor})`,
+      entry.peer,
+      entry.action,
+      entry.method,
+      entry.target ?? '-',
+      entry.outcome,
+    ]),
+  );
+}

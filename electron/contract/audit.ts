@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { ErrorCodeSchema } from './errors';
+import { ACTIONS } from './method-actions';
+
+/**
+ * The audit log (issue 14, item 6): every call that changes state, appended with who made
+ * it, from where, what it named and how it ended, to a hash-chained, append-only log;
+ * beside it, every host-key decision and refusal. Read here, verified here; written only by
+ * the backend as calls end.
+ */
+
+export const AuditActionSchema = z.enum(ACTIONS);
+
+/** A SHA-256 as 64 lower-case hex digits. */
+export const AuditHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 as 64 lower-case hex digits');
+
+export const AuditEntrySchema = z.object({
+  /** 1, 2, 3, ... in the order appended; a gap is a removed entry. */
+  seq: z.number().int().positive(),
+  /** When the call ended (its outcome known), ms. */
+  atMs: z.number().int(),
+  /** The operator signed in on the pipe; null while the control center knows no operators. */
+  operator: z.string().nullable(),
+  /** The pipe's identity: `desktop`, `web:<session>`, `cli:<OS user>`. */
+  actor: z.string(),
+  /** Where the pipe comes from: `ws:127.0.0.1:5000`, `cli`, ... */
+  peer: z.string(),
+  action: AuditActionSchema,
+  /** The contract method called. */
+  method: z.string(),
+  /** The hosts, install, process, job or file the call named (never a secret); null when it named none. */
+  target: z.string().nullable(),
+  /** `ok`, or the error code the call ended with. */
+  outcome: z.union([z.literal('ok'), ErrorCodeSchema]),
+  prevHash: AuditHashSchema,
+  hash: AuditHashSchema,
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+export const MAX_AUDIT_PAGE = 200;
+
+export const AuditListParamsSchema = z
+  .object({
+    /** Entries whose operator or actor contains this (`alice`, `cli:`, `web:`). */
+    who: z.string().min(1).max(128).optional(),
+    action: AuditActionSchema.optional(),
+    /** Entries whose target contains this (`host db-2`, `install prod`, `db-2`). */
+    target: z.string().min(1).max(256).optional(),
+    /** `ok`, `error` (any error), or one error code. */
+    outcome: z.union([z.enum(['ok', 'error']), ErrorCodeSchema]).optional(),
+    /** Entries at or after this time, ms. */
+    fromMs: z.number().int().optional(),
+    /** Entries before this time, ms. */
+    toMs: z.number().int().optional(),
+    /** `newest` first (the page's order) or `oldest` first (an export's). */
+    order: z.enum(['newest', 'oldest']).default('newest'),
+    /** The page after this entry (from the previous page's `next`). */
+    after: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(MAX_AUDIT_PAGE).default(50),
+  })
+  .strict();
+export type AuditListParams = z.output<typeof AuditListParamsSchema>;
+
+export const AuditPageSchema = z.object({
+  entries: z.array(AuditEntrySchema),
+  /** The `after` of the next page; null when this one is the last. */
+  next: z.number().int().positive().nullable(),
+});
+export type AuditPage = z.infer<typeof AuditPageSchema>;
+
+/** How the chain broke at its first broken entry: changed in place, missing, or out of its place. */
+export const AuditBreakKindSchema = z.enum(['edited', 'removed', 'reordered']);
+export type AuditBreakKind = z.infer<typeof AuditBreakKindSchema>;
+
+/** An entry an auditor wrote down earlier (its seq and hash): the log must still hold it, unchanged. */
+export const AuditAnchorSchema = z.object({ seq: z.number().int().positive(), hash: AuditHashSchema }).strict();
+export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
+
+export const AuditVerificationSchema = z.object({
+  /** How many entries the log holds. */
+  entries: z.number().int().nonnegative(),
+  /** The newest entry's seq and hash: write it down to check later that nothing after it was cut off (an anchor). */
+  head: z.object({ seq: z.number().int().positive(), hash: AuditHashSchema }).nullable(),
+  /** The first place the chain breaks; null when every entry is as appended. */
+  broken: z
+    .object({
+      /** The entry where the break shows (for newest entries removed: the first one missing). */
+      seq: z.number().int().positive(),
+      kind: AuditBreakKindSchema,
+      message: z.string(),
+    })
+    .nullable(),
+});
+export type AuditVerification = z.infer<typeof AuditVerificationSchema>;
+
+export const HostKeyHistoryEventSchema = z.object({
+  id: z.number().int().positive(),
+  atMs: z.number().int(),
+  /** The host's id then (it may since have been removed). */
+  hostId: z.number().int().nullable(),
+  /** The host's name when the event was recorded. */
+  hostName: z.string(),
+  /** trusted (first pin), retrusted (a changed key confirmed), refused (a key that did not match). */
+  event: z.enum(['trusted', 'retrusted', 'refused']),
+  keyType: z.string(),
+  fingerprint: z.string(),
+  previousFingerprint: z.string().nullable(),
+  /** Who or what decided: the actor of a trust, the connection that refused a key. */
+  source: z.string(),
+});
+export type HostKeyHistoryEvent = z.infer<typeof HostKeyHistoryEventSchema>;
+
+export const auditMethods = {
+  /** One page of the audit log (newest or oldest first), filtered by who, action, target, outcome and time. */
+  'audit.list': {
+    params: AuditListParamsSchema,
+    result: AuditPageSchema,
+  },
+  /** Checks every entry against its hash and the one before it; with an anchor, that the log still holds it. */
+  'audit.verify': {
+    params: z.object({ anchor: AuditAnchorSchema.optional() }).strict(),
+    result: AuditVerificationSchema,
+  },
+  /** Every host-key decision and refusal, newest first, kept after the host is removed. */
+  'audit.hostKeys': {
+    params: z
+      .object({
+        /** Events of hosts whose name contains this. */
+        host: z.string().min(1).max(256).optional(),
+        fromMs: z.number().int().optional(),
+        toMs: z.number().int().optional(),
+        /** The page after this event (older ones). */
+        after: z.number().int().positive().optional(),
+        limit: z.number().int().min(1).max(MAX_AUDIT_PAGE).default(50),
+      })
+      .strict(),
+    result: z.object({ events: z.array(HostKeyHistoryEventSchema), next: z.number().int().positive().nullable() }),
+  },
+} as const;
