@@ -17,6 +17,7 @@ import { followInstalls } from '../fleet/link/follow-installs';
 import type { LinkTiming } from '../fleet/link/host-link';
 import type { LinkConsumer } from '../fleet/link/link-types';
 import { ALERT_EVALUATION_INTERVAL_MS, createFleetAlerts } from '../fleet/alerts/fleet-alerts';
+import { recordedCertificates } from '../fleet/alerts/recorded-certificates';
 import { eventRetentionFromEnv, type EventRetention } from '../fleet/events/event-retention';
 import { createFleetEventLog } from '../fleet/events/fleet-event-log';
 import { createEventsConsumer } from '../fleet/events/events-consumer';
@@ -270,6 +271,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ...(config.configEnv !== undefined ? { env: config.configEnv } : {}),
     // A manifest sent to a running runtime goes through the host's link when it is up.
     ...(linksOn ? { links: fleetLinks } : {}),
+    runtimeCertificates: recordedCertificates(store.db),
     logger,
   });
   // After every apply, rollback and uninstall (files, jobs, operations alike) the links follow the record.

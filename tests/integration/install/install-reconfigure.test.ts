@@ -3,7 +3,10 @@
 // A change to the core's settings restarts the core alone; more agents scale the agent
 // process in place and restart the GPU agent whose port moved; the runtime keeps its pid
 // through both, and the plan says so beforehand. A change to the runtime's own
-// configuration still restarts the runtime, and with it every process.
+// configuration still restarts the runtime, and with it every process. Each apply records
+// the certificate the runtime serves (for the certificate-expiry alert), though this backend
+// keeps no fleet link that could read it.
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +18,7 @@ import {
   buildRealNodeBundle,
   type LabBackend,
   operatorTlsOf,
+  queryStore,
   startInstallBackend,
   stopInstalledRuntime,
 } from '../../support/install-lab';
@@ -76,6 +80,16 @@ async function pids(): Promise<Record<string, number | null>> {
   }
 }
 
+/** The runtime certificate in the current release's etc/, as the configure step last wrote it. */
+function certificateOnHost(): { fingerprint: string; notAfter: number } {
+  const certificate = new X509Certificate(fs.readFileSync(path.join(tree.root, 'current', 'etc', 'tls', 'runtime.pem')));
+  return { fingerprint: certificate.fingerprint256, notAfter: Date.parse(certificate.validTo) };
+}
+
+/** The runtime certificates the store recorded (host_id is the one host's). */
+const recordedCertificates = () =>
+  queryStore<{ fingerprint: string; notAfter: number }>(dataDir, 'SELECT fingerprint, not_after AS notAfter FROM runtime_certificates');
+
 const startDetail = (plan: { hosts: Array<{ steps: Array<{ step: string; detail: string }> }> }) =>
   plan.hosts[0]!.steps.find((s) => s.step === 'start')!.detail;
 
@@ -104,6 +118,9 @@ describe('a change of configuration', () => {
     expect(installed.hosts.map((h) => [h.host, h.outcome])).toEqual([['only', 'installed']]);
     const runtimePid = daemonPid(tree.stateDir);
     expect(runtimePid).not.toBeNull();
+    // The apply recorded the certificate the runtime serves, with no link to read it.
+    const servedCertificate = certificateOnHost();
+    expect(recordedCertificates()).toEqual([servedCertificate]);
     const first = await pids();
     expect(Object.keys(first).sort()).toEqual(['agent-1', 'agent-2', 'agent-gpu', 'core']);
     expect(Object.values(first).every((pid) => pid !== null)).toBe(true);
@@ -128,6 +145,9 @@ describe('a change of configuration', () => {
     expect(second.core).not.toBeNull();
     expect(second.core).not.toBe(first.core);
     expect({ ...second, core: 0 }).toEqual({ ...first, core: 0 });
+    // configure wrote a new certificate, which the runtime that kept running does not serve: the record stays the served one.
+    expect(certificateOnHost().fingerprint).not.toBe(servedCertificate.fingerprint);
+    expect(recordedCertificates()).toEqual([servedCertificate]);
     // Applied, it is done: the runtime runs the manifest the host has.
     const again = await backend.installs.plan(coreChange);
     expect(again.upToDate).toBe(true);
@@ -168,5 +188,7 @@ describe('a change of configuration', () => {
     const after = await pids();
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
     for (const instance of Object.keys(before)) expect(after[instance], instance).not.toBe(before[instance]);
+    // The runtime restarted on the certificate configure wrote last, and the apply recorded that one.
+    expect(recordedCertificates()).toEqual([certificateOnHost()]);
   }, 360_000);
 });

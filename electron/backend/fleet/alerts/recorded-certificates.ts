@@ -5,7 +5,10 @@ import type { CertificateExpiries, CertificateExpiry } from './alert-inputs';
 
 /** The certificates a recorded install depends on, with when each expires; and where a runtime's is recorded as seen. */
 export interface RecordedCertificates extends CertificateExpiries {
-  /** The server certificate a host's runtime presented over TLS (its link records it each time it comes up). */
+  /**
+   * The server certificate a host's runtime presented over TLS: its link records it each time it
+   * comes up, and an apply once the runtime passed its health gate (install/engine/record-served-certificate.ts).
+   */
   recordPresented(hostId: number, certificate: PresentedCertificate, seenAtMs: number): void;
 }
 
@@ -13,8 +16,10 @@ export interface RecordedCertificates extends CertificateExpiries {
  * The install's CA (its certificate is stored with the install) and each installed host's
  * runtime certificate as its runtime last presented it over TLS. The runtime's own is read,
  * not estimated: its key never leaves the host, a reconfigure issues a new one, and only the
- * handshake says which one the runtime serves. A host whose link has not come up since this
- * was recorded has no runtime certificate listed yet (its host-offline alert says why).
+ * handshake says which one the runtime serves (a change of the manifest alone writes a new
+ * one that the running runtime serves only from its next start). It is read by the apply that
+ * started the runtime and again each time the host's link comes up, so a host whose link never
+ * came up has one too; a host installed before applies recorded it has none until either reads it.
  */
 export function recordedCertificates(db: Database.Database): RecordedCertificates {
   const installs = db.prepare<[], { id: number; name: string; caCert: string }>(

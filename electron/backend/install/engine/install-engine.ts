@@ -28,6 +28,7 @@ import { DEFAULT_FREE_SPACE_MARGIN_BYTES, prepareHost, type PrepareContext } fro
 import { coreEndpointFor } from '../render/listen-addresses';
 import { applyHost, type ApplyRun } from './apply-host';
 import type { RuntimeLinks } from './run-host-steps';
+import type { ServedCertificates } from './record-served-certificate';
 import { createBundleResolver, type ResolvedBundle } from './bundle-resolution';
 import { downgradeRefusedError, releasesNewerThan } from './downgrade';
 import type { ApplyResult, HostPlan, InstallEvent, InstallPlan, RollbackResult, UninstallResult } from './install-steps';
@@ -55,6 +56,8 @@ export interface InstallEngineDeps extends TargetDeps {
   freeSpaceMarginBytes?: number;
   /** A serving backend's fleet links: a manifest sent to a running runtime goes through the host's when it is up. */
   links?: RuntimeLinks;
+  /** Where an apply records the certificate each runtime serves once healthy (record-served-certificate.ts). */
+  runtimeCertificates: ServedCertificates;
   logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
