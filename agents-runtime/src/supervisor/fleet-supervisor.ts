@@ -76,6 +76,12 @@ export class FleetSupervisor {
   private readonly stoppedOnPurpose = new Set<string>();
   private readonly listeners = new Set<SupervisorListener>();
   private readonly adoptable: Map<string, { pid: number; startTime: string }>;
+  /**
+   * Counts carried over (options.restarts, options.operatorRestarts), each taken by the first
+   * supervisor of its instance: an instance that a later scale removes and creates again
+   * starts at zero, as it does after a daemon restart (the state file keeps only live ones).
+   */
+  private readonly carried: { restarts: Map<string, number>; operatorRestarts: Map<string, number> };
   private readonly clock: Clock;
   private reconcileQueued = false;
   private startedSinceYield = 0;
@@ -85,6 +91,10 @@ export class FleetSupervisor {
     this.clock = options.clock ?? systemClock;
     this.order = startOrder(options.manifest);
     this.adoptable = new Map(Object.entries(options.adopt ?? {}));
+    this.carried = {
+      restarts: new Map(Object.entries(options.restarts ?? {})),
+      operatorRestarts: new Map(Object.entries(options.operatorRestarts ?? {})),
+    };
     for (const spec of options.manifest.processes) {
       this.groups.set(spec.name, { spec, replicas: spec.replicas, wanted: false, supervisors: [] });
     }
@@ -243,8 +253,8 @@ export class FleetSupervisor {
       clock: this.clock,
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
       ...(adopt === undefined ? {} : { adopt }),
-      restarts: this.options.restarts?.[instance] ?? 0,
-      operatorRestarts: this.options.operatorRestarts?.[instance] ?? 0,
+      restarts: takeCount(this.carried.restarts, instance),
+      operatorRestarts: takeCount(this.carried.operatorRestarts, instance),
     });
     supervisor.on((event: SupervisorEvent) => {
       for (const listener of [...this.listeners]) listener(event);
@@ -307,4 +317,10 @@ export class FleetSupervisor {
       });
     });
   }
+}
+
+function takeCount(counts: Map<string, number>, instance: string): number {
+  const count = counts.get(instance) ?? 0;
+  counts.delete(instance);
+  return count;
 }

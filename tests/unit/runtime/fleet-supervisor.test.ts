@@ -161,6 +161,35 @@ describe('FleetSupervisor', () => {
     await expect(fleet.scale('agent', 1.5)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
+  it('a carried restart count serves the instance once: one that a scale removes and creates again starts at 0, as after a daemon restart', async () => {
+    const clock = new FakeClock();
+    const driver = new FakeDriver(clock);
+    const fleet = new FleetSupervisor({
+      manifest: parseManifest(MANIFEST, 'runtime.yaml'),
+      driver,
+      probe: new FakeProbe(driver),
+      clock,
+      random: () => 0.5,
+      intent: { stopped: [], replicas: { agent: 3 } },
+      restarts: { 'agent-1': 2, 'agent-3': 5 },
+      operatorRestarts: { 'agent-3': 1 },
+    });
+    const counts = () =>
+      Object.fromEntries(
+        fleet
+          .snapshot()
+          .processes.find((p) => p.name === 'agent')!
+          .instances.map((i) => [i.instance, [i.restarts, i.operatorRestarts]]),
+      );
+    fleet.startAll();
+    await clock.advance(2000);
+    expect(counts()).toEqual({ 'agent-1': [2, 0], 'agent-2': [0, 0], 'agent-3': [5, 1] });
+    await fleet.scale('agent', 2);
+    await fleet.scale('agent', 3);
+    await flush();
+    expect(counts()).toEqual({ 'agent-1': [2, 0], 'agent-2': [0, 0], 'agent-3': [0, 0] });
+  });
+
   it('refuses an unknown process name with PROCESS_NOT_FOUND and a remedy listing the names', async () => {
     const { fleet } = setup();
     expect(() => fleet.start('nope')).toThrow(RuntimeError);
