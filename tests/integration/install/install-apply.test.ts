@@ -3,6 +3,7 @@
 // through sudo with a password, one per-user without privilege), and the control center's
 // backend over a real SQLite file. Then the same install again (nothing changes), and the
 // runtime's own report through fleet's SSH tunnel.
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -206,6 +207,18 @@ describe('an install on three hosts: root, sudo with a password, per-user', () =
       "SELECT created_paths AS created FROM install_hosts ih JOIN hosts h ON h.id = ih.host_id WHERE h.name = 'sudo-host'",
     );
     expect(JSON.parse(created[0]!.created)).toEqual(expect.arrayContaining([path.join(tmp.path, 'sudo-host')]));
+    // Each runtime's certificate as it serves it, recorded by the apply (this backend keeps no fleet link that could read it).
+    const certificates = queryStore<{ host: string; fingerprint: string }>(
+      dataDir,
+      'SELECT h.name AS host, c.fingerprint FROM runtime_certificates c JOIN hosts h ON h.id = c.host_id ORDER BY h.name',
+    );
+    expect(certificates).toEqual(
+      ['root-host', 'sudo-host', 'user-host'].map((host) => ({
+        host,
+        fingerprint: new X509Certificate(fs.readFileSync(path.join(roots.get(host)!, 'releases', version, 'etc', 'tls', 'runtime.pem')))
+          .fingerprint256,
+      })),
+    );
 
     // The runtime's own report, through fleet's SSH tunnel with the install's CA.
     const healthy = {
