@@ -381,6 +381,13 @@ function rotateErrorsFile(file: string): void {
   }
 }
 
+const DEFAULT_MKFIFO_CANDIDATES = ['/usr/bin/mkfifo', '/bin/mkfifo'];
+
+/** The mkfifo the collector's FIFOs are made with, or null (then `timestamps: auto` does not pick the collector). */
+export function findMkfifo(candidates: readonly string[] = DEFAULT_MKFIFO_CANDIDATES): string | null {
+  return candidates.find((file) => fs.existsSync(file)) ?? null;
+}
+
 /** Makes the FIFOs (first start of an instance only: they are kept), mode 0600. */
 function mkfifo(files: readonly string[], dir: string): void {
   const made = spawnSync('mkfifo', ['-m', '0600', ...files], {

@@ -8,7 +8,7 @@ import type { LogFiles } from '../logs/log-files';
 import type { LogTimestamps } from '../wire/config-enums';
 import { TIMESTAMP_SHIM_SOURCE } from '../logs/timestamp-shim';
 import { BASH_LOG_LOOP, BASH_LOGGER_NAME, findStamperBash, loggerEnv } from '../logs/bash-stamper';
-import { defaultFifoDir, LogCollectorClient, type CollectorCommand } from '../logs/log-collector-client';
+import { defaultFifoDir, findMkfifo, LogCollectorClient, type CollectorCommand } from '../logs/log-collector-client';
 import { stopProcessGroup } from './group-stop';
 import {
   formatStartTime,
@@ -37,7 +37,8 @@ export interface LinuxProcessDriverOptions {
   /** Names this runtime's processes in their environment; one per state file (two runtimes on a machine never adopt each other's). */
   runtimeId: string;
   /**
-   * How lines get their timestamps. 'auto' (default): 'bash' when a bash 5+ is found, else 'node'.
+   * How lines get their timestamps. 'auto' (default): 'collector' when mkfifo is there, else
+   * 'bash' when a bash 5+ is found, else 'node'.
    * 'bash': bash-stamper.ts (two forked shells per instance, the program keeps the leader pid);
    * 'node': the Node shim, timestamp-shim.ts (one Node process per instance, faster for chatty
    * programs); 'collector': one log collector process for the whole runtime reads every
@@ -53,6 +54,8 @@ export interface LinuxProcessDriverOptions {
   collector?: { fifoDir?: string; command?: CollectorCommand };
   /** Where to look for a bash 5+ for 'auto' and 'bash' (default: /bin, /usr/bin, /usr/local/bin). */
   bashCandidates?: readonly string[];
+  /** Where 'auto' looks for mkfifo, which the log collector needs (default: /usr/bin, /bin). */
+  mkfifoCandidates?: readonly string[];
   /** Polling period for adopted processes (default 200 ms). */
   adoptPollMs?: number;
   /** Grace for leftovers of an instance whose leader exited on its own (default 5 s). */
@@ -90,7 +93,9 @@ export interface DiscoveredProcess {
  * for the few milliseconds before the sweep. Adopted processes are cleaned as before.
  */
 export class LinuxProcessDriver implements ProcessDriver {
-  private readonly opts: Required<Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'timestamps' | 'collector'>> & {
+  private readonly opts: Required<
+    Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'mkfifoCandidates' | 'timestamps' | 'collector'>
+  > & {
     baseEnv: NodeJS.ProcessEnv;
   };
   /** What 'auto' resolved to, fixed for the driver's life. */
@@ -104,7 +109,7 @@ export class LinuxProcessDriver implements ProcessDriver {
   private sweeping = false;
 
   constructor(options: LinuxProcessDriverOptions) {
-    const { timestamps = 'auto', bashCandidates, collector, ...rest } = options;
+    const { timestamps = 'auto', bashCandidates, mkfifoCandidates, collector, ...rest } = options;
     this.opts = {
       adoptPollMs: 200,
       leftoverGraceMs: 5000,
@@ -112,7 +117,8 @@ export class LinuxProcessDriver implements ProcessDriver {
       baseEnv: process.env,
       ...rest,
     };
-    const bash = timestamps === 'auto' || timestamps === 'bash' ? findStamperBash(bashCandidates) : null;
+    const collectorAuto = timestamps === 'auto' && findMkfifo(mkfifoCandidates) !== null;
+    const bash = (timestamps === 'auto' && !collectorAuto) || timestamps === 'bash' ? findStamperBash(bashCandidates) : null;
     if (timestamps === 'bash' && bash === null) {
       throw new RuntimeError(
         'CONFIG_INVALID',
@@ -120,7 +126,7 @@ export class LinuxProcessDriver implements ProcessDriver {
         'install bash 5, or set logs.timestamps to "node" or "auto" in the runtime config',
       );
     }
-    this.timestamps = timestamps === 'auto' ? (bash !== null ? 'bash' : 'node') : timestamps;
+    this.timestamps = timestamps === 'auto' ? (collectorAuto ? 'collector' : bash !== null ? 'bash' : 'node') : timestamps;
     this.bashPath = bash ?? '';
     if (this.timestamps === 'collector') {
       this.collector = new LogCollectorClient({

@@ -179,10 +179,12 @@ describe('LinuxProcessDriver', () => {
     expect(scanProcessesByEnv(LOGGER_ENV_KEY, `${runtimeId}/prompt`)).toEqual([]);
   });
 
-  it('"auto" picks bash when a bash 5 is there, the Node shim when not, and "bash" without one is CONFIG_INVALID', () => {
-    expect(new LinuxProcessDriver({ logs, runtimeId }).timestamps).toBe('bash');
+  it('"auto" picks the log collector when mkfifo is there, else bash when a bash 5 is, else the Node shim, and "bash" without one is CONFIG_INVALID', () => {
+    expect(new LinuxProcessDriver({ logs, runtimeId }).timestamps).toBe('collector');
+    const noMkfifo = ['/nonexistent/mkfifo'];
+    expect(new LinuxProcessDriver({ logs, runtimeId, mkfifoCandidates: noMkfifo }).timestamps).toBe('bash');
     const noBash = ['/nonexistent/bash', '/bin/false'];
-    expect(new LinuxProcessDriver({ logs, runtimeId, bashCandidates: noBash }).timestamps).toBe('node');
+    expect(new LinuxProcessDriver({ logs, runtimeId, mkfifoCandidates: noMkfifo, bashCandidates: noBash }).timestamps).toBe('node');
     expect(() => new LinuxProcessDriver({ logs, runtimeId, bashCandidates: noBash, timestamps: 'bash' })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID', remedy: expect.stringContaining('node') }),
     );
