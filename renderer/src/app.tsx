@@ -15,6 +15,7 @@ import { FleetProcessPage } from './fleet/process/fleet-process-page';
 import { AlertNotifications } from './fleet/alerts/alert-notifications';
 import { AlertsPage } from './fleet/alerts/alerts-page';
 import { EventsPage } from './fleet/events/events-page';
+import { AuditPage } from './audit/audit-page';
 import { useFiringAlerts } from './fleet/use-fleet-alerts';
 import { ProbeJobPage } from './probes/probe-job-page';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
@@ -108,6 +109,11 @@ function Sidebar({ route }: { route: Route }) {
             Alerts <FiringBadge />
           </a>
         </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'audit' })} aria-current={route.name === 'audit' ? 'page' : undefined}>
+            Audit
+          </a>
+        </li>
       </ul>
       <AlertNotifications />
       <About />
@@ -173,6 +179,8 @@ function Page({ route }: { route: Route }) {
       return <EventsPage />;
     case 'alerts':
       return <AlertsPage />;
+    case 'audit':
+      return <AuditPage />;
     case 'installed':
       return (
         <InstalledPage

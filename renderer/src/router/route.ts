@@ -13,6 +13,8 @@ export type Route =
   | { name: 'events' }
   /** Firing, pending and recently resolved alerts, and the rule files' problems. */
   | { name: 'alerts' }
+  /** The audit log (who changed what, from where, and how it ended) and the host-key history. */
+  | { name: 'audit' }
   /** One recorded install; `upgradeTo` opens its upgrade to that version (the Bundles page links there after an import). */
   | { name: 'installed'; installName: string; upgradeTo?: string }
   /**
@@ -47,6 +49,7 @@ export function parseRoute(hash: string): Route {
   if (fleetProcess) return fleetProcess;
   if (segments.length === 1 && segments[0] === 'events') return { name: 'events' };
   if (segments.length === 1 && segments[0] === 'alerts') return { name: 'alerts' };
+  if (segments.length === 1 && segments[0] === 'audit') return { name: 'audit' };
   if (segments[0] === 'installs') {
     if (segments.length === 1) return { name: 'installs' };
     const installName = decodeSegment(segments[1]!);
@@ -88,6 +91,8 @@ export function hrefFor(route: Route): string {
       return '#/events';
     case 'alerts':
       return '#/alerts';
+    case 'audit':
+      return '#/audit';
     case 'installed':
       return `#/installs/${encodeURIComponent(route.installName)}${route.upgradeTo !== undefined ? `/upgrade/${route.upgradeTo}` : ''}`;
     case 'fleet-process': {

@@ -71,6 +71,12 @@ describe('parseRoute', () => {
     expect(parseRoute('#/alerts/x')).toEqual({ name: 'not-found', path: '/alerts/x' });
   });
 
+  it('reads the audit log', () => {
+    expect(parseRoute('#/audit')).toEqual({ name: 'audit' });
+    expect(parseRoute('#/audit/')).toEqual({ name: 'audit' });
+    expect(parseRoute('#/audit/3')).toEqual({ name: 'not-found', path: '/audit/3' });
+  });
+
   it('names unknown paths as not found', () => {
     expect(parseRoute('#/hosts/1/logs')).toEqual({ name: 'not-found', path: '/hosts/1/logs' });
   });
@@ -91,6 +97,7 @@ describe('hrefFor', () => {
       { name: 'fleet' },
       { name: 'events' },
       { name: 'alerts' },
+      { name: 'audit' },
     ] as const) {
       expect(parseRoute(hrefFor(route))).toEqual(route);
     }
