@@ -66,6 +66,7 @@ import { fleetProcessEvents, fleetProcessMethods } from './fleet-processes';
 import { prometheusTargetMethods } from './prometheus-targets';
 import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
 import { auditMethods } from './audit';
+import { operatorMethods } from './operators';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -436,6 +437,7 @@ export const methods = {
   ...prometheusTargetMethods,
   ...fleetLinkMethods,
   ...auditMethods,
+  ...operatorMethods,
 } as const;
 
 /** Every event a client may subscribe to, with the params that narrow it. */

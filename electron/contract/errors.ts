@@ -133,6 +133,19 @@ export const ERROR_CODES = [
   'INSTALL_CANCEL_REFUSED',
   'INSTALL_UPGRADE_REFUSED',
   'INSTALL_DOWNGRADE_REFUSED',
+  // Operators and what each may do (issue 14).
+  /** Operators exist and this pipe has not signed in as one: only app.info and session.* are answered. */
+  'SIGN_IN_REQUIRED',
+  /** The name and password match no enabled operator (which of the two is wrong is not said). */
+  'SIGN_IN_FAILED',
+  /** The signed-in operator's role does not allow the method's action. */
+  'ACCESS_DENIED',
+  'OPERATOR_NOT_FOUND',
+  'OPERATOR_NAME_TAKEN',
+  /** The change would leave operators with no enabled admin (the first operator must be an admin). */
+  'OPERATOR_LAST_ADMIN',
+  /** A new operator password shorter than the minimum. */
+  'OPERATOR_PASSWORD_WEAK',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

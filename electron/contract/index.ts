@@ -22,3 +22,4 @@ export * from './web-socket-auth';
 export * from './visible-text';
 export * from './method-actions';
 export * from './audit';
+export * from './operators';

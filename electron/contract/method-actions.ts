@@ -28,6 +28,7 @@ export const ACTIONS = [
   'unlock',
   'vault',
   'manage-operators',
+  'sign-in',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -61,6 +62,8 @@ export const LEAST_ROLE: Readonly<Record<Action, Role>> = {
   'import-bundle': 'admin',
   vault: 'admin',
   'manage-operators': 'admin',
+  // Signing in and out is every role's (and recorded: the audit log sees who came and went).
+  'sign-in': 'viewer',
 };
 
 /** Whether `role` may take `action` by role alone. */
@@ -151,6 +154,13 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'audit.list': 'view',
   'audit.verify': 'view',
   'audit.hostKeys': 'view',
+  'operators.list': 'view',
+  'operators.add': 'manage-operators',
+  'operators.set': 'manage-operators',
+  'operators.remove': 'manage-operators',
+  'session.signIn': 'sign-in',
+  'session.signOut': 'sign-in',
+  'session.whoami': 'view',
 };
 
 /** Every event is a feed of something to watch; log follows are `logs`. */

@@ -1,6 +1,6 @@
 import type { EventHub } from '../events/event-hub';
 import type { AlertService } from '../fleet/alerts/alert-service';
-import type { EventSources, MethodHandlers } from '../server/dispatcher';
+import { whoActs, type EventSources, type MethodHandlers } from '../server/dispatcher';
 
 export interface AlertApiDeps {
   alerts: AlertService;
@@ -16,7 +16,7 @@ export function createAlertHandlers({ alerts }: AlertApiDeps): Pick<MethodHandle
       alerts: alerts.list({ states, hostId, rule, resolvedWithinMs, limit }),
     }),
     // The pipe's identity (desktop, web:<session>, cli:<user>), as the fleet's process actions record it.
-    'alerts.ack': ({ id }, caller) => alerts.acknowledge(id, caller.actor),
+    'alerts.ack': ({ id }, caller) => alerts.acknowledge(id, whoActs(caller)),
     'alerts.rules': () => alerts.rules(),
   };
 }

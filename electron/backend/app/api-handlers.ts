@@ -19,8 +19,9 @@ import { createInstallEventSources, createInstallHandlers, type InstallApiDeps }
 import { createInstallRunSources } from './install-run-handlers';
 import { createAuditHandlers } from './audit-handlers';
 import type { AuditLog } from '../audit/audit-log';
+import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
 
-export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps, FleetProcessApiDeps {
+export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps, FleetProcessApiDeps, OperatorApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -97,6 +98,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createFleetLinkHandlers(deps),
     ...createFleetProcessHandlers(deps),
     ...createAuditHandlers(deps),
+    ...createOperatorHandlers(deps),
   };
 }
 

@@ -44,6 +44,9 @@ import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { createAuditLog } from '../audit/audit-log';
 import { withAudit } from '../audit/with-audit';
+import { withAccess, withEventAccess } from '../access/with-access';
+import { createOperatorsRepo } from '../operators/operators-repo';
+import { createOperatorService } from '../operators/operator-service';
 import { connectInProcess } from '../server/in-process-transport';
 import { createRepositories } from '../store/repositories';
 import { openStore, type Store } from '../store/open-store';
@@ -339,11 +342,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     },
     now,
   });
+  const operators = createOperatorService({ repo: createOperatorsRepo(store.db), now });
+  // Role checks (and, while operators exist, sign-in) before every handler and feed.
+  const access = { operatorsExist: () => operators.exist() };
   // Every state-changing call ends with an entry in the audit log (audit/with-audit.ts).
   const audit = createAuditLog(store.db);
   const auditing = { log: audit, names: { hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null }, now, logger };
   const deps = {
     audit,
+    operators,
     links: fleetLinks,
     fleetProcesses,
     fleetEvents,
@@ -362,8 +369,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ...installApi,
   };
   const dispatcher = createDispatcher({
-    handlers: withAudit(createMethodHandlers(deps), auditing),
-    sources: createEventSources(deps),
+    // The audit log outside the role checks: a refused call is recorded too.
+    handlers: withAudit(withAccess(createMethodHandlers(deps), access), auditing),
+    sources: withEventAccess(createEventSources(deps), access),
+    signedIn: (operatorId) => operators.current(operatorId),
     logger,
   });
 

@@ -1,5 +1,5 @@
 import type { FleetProcesses } from '../fleet/processes/fleet-processes';
-import type { EventSources, MethodHandlers } from '../server/dispatcher';
+import { whoActs, type EventSources, type MethodHandlers } from '../server/dispatcher';
 
 export interface FleetProcessApiDeps {
   fleetProcesses: FleetProcesses;
@@ -7,14 +7,14 @@ export interface FleetProcessApiDeps {
 
 type FleetProcessMethod = 'fleet.processes' | 'fleet.start' | 'fleet.stop' | 'fleet.restart' | 'fleet.scale' | 'fleet.logs';
 
-/** Process control and logs of the installed hosts; each action is recorded with the caller's pipe as its actor. */
+/** Process control and logs of the installed hosts; each action is recorded with who asked (the operator and its pipe). */
 export function createFleetProcessHandlers({ fleetProcesses }: FleetProcessApiDeps): Pick<MethodHandlers, FleetProcessMethod> {
   return {
     'fleet.processes': ({ hostId }) => fleetProcesses.table(hostId),
-    'fleet.start': ({ hostId, process }, caller) => fleetProcesses.act(hostId, process, 'start', caller.actor),
-    'fleet.stop': ({ hostId, process }, caller) => fleetProcesses.act(hostId, process, 'stop', caller.actor),
-    'fleet.restart': ({ hostId, process }, caller) => fleetProcesses.act(hostId, process, 'restart', caller.actor),
-    'fleet.scale': ({ hostId, process, replicas }, caller) => fleetProcesses.scale(hostId, process, replicas, caller.actor),
+    'fleet.start': ({ hostId, process }, caller) => fleetProcesses.act(hostId, process, 'start', whoActs(caller)),
+    'fleet.stop': ({ hostId, process }, caller) => fleetProcesses.act(hostId, process, 'stop', whoActs(caller)),
+    'fleet.restart': ({ hostId, process }, caller) => fleetProcesses.act(hostId, process, 'restart', whoActs(caller)),
+    'fleet.scale': ({ hostId, process, replicas }, caller) => fleetProcesses.scale(hostId, process, replicas, whoActs(caller)),
     'fleet.logs': (params) => fleetProcesses.logs(params),
   };
 }

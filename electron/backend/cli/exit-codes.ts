@@ -18,6 +18,7 @@ export const EXIT = {
   PREFLIGHT_FAIL: 10,
   BUNDLE_REFUSED: 11,
   INSTALL_FAILED: 12,
+  ACCESS: 13,
   /** `sutazai audit verify`: the audit log is not as appended (an entry edited, removed or reordered). */
   AUDIT_BROKEN: 14,
 } as const;
@@ -112,6 +113,16 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'INSTALL_UPGRADE_REFUSED':
     case 'INSTALL_DOWNGRADE_REFUSED':
       return EXIT.USAGE;
+    case 'OPERATOR_NOT_FOUND':
+      return EXIT.NOT_FOUND;
+    case 'OPERATOR_NAME_TAKEN':
+    case 'OPERATOR_LAST_ADMIN':
+    case 'OPERATOR_PASSWORD_WEAK':
+      return EXIT.USAGE;
+    case 'SIGN_IN_REQUIRED':
+    case 'SIGN_IN_FAILED':
+    case 'ACCESS_DENIED':
+      return EXIT.ACCESS;
     default:
       return EXIT.FAILURE;
   }

@@ -253,8 +253,15 @@ export async function hostsList(ctx: CommandContext): Promise<number> {
   let list = await listHosts(ctx);
   const local = list.find((host) => host.kind === 'local');
   if (local && (await ctx.api.call('hosts.get', { hostId: local.id })).facts === null) {
-    await ctx.api.call('hosts.probe', { hostId: local.id });
-    list = await listHosts(ctx);
+    // A viewer may not probe (it stores facts): it gets the list as it stands.
+    const probed = await ctx.api.call('hosts.probe', { hostId: local.id }).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof ApiError && error.code === 'ACCESS_DENIED') return false;
+        throw error;
+      },
+    );
+    if (probed) list = await listHosts(ctx);
   }
   ctx.print(formatHostList(list), list);
   return EXIT.OK;

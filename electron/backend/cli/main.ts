@@ -11,6 +11,8 @@ import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { runAlertsCommand } from './alerts-commands';
 import { AUDIT_COMMANDS, runAuditCommand } from './audit-commands';
 import { runPrometheusTargetsCommand } from './prometheus-targets-command';
+import { OPERATOR_COMMANDS, runOperatorsCommand } from './operators-commands';
+import { secretsFromPromptOrStdin } from './read-secret-input';
 import { printResult, writeErr, writeJson, writeJsonLine, writeOut } from './terminal-output';
 import {
   hostsAdd,
@@ -134,7 +136,21 @@ Vault (the sealed SSH passwords, key passphrases and install CA keys):
                                      SUTAZAI_PASSPHRASE or standard input, the new one from
                                      the file or the next line of standard input
 
+Operators (once one exists, every command signs in with --as; the first must be an admin):
+  operators list                     the operators, their roles, states and attributes
+  operators add <name> --role viewer|operator|admin [--team T] [--installs A,B]
+            [--host-labels rack=b4,...] [--processes agent,...] [--hours 08:00-18:00]
+                                     a new operator; the password is asked for (not shown)
+                                     or read from standard input, 12+ characters
+  operators set <name> [--role R] [--team T] [--installs ...] [--host-labels ...]
+            [--processes ...] [--hours ...] [--reset-password] [--disable | --enable]
+                                     change an operator (an empty value removes an attribute);
+                                     an enabled admin always remains
+  operators remove <name>            remove an operator (the last one: back to no sign-in)
+
 Global options:
+  --as NAME                the operator this command acts as; the password is asked for, or
+                           read from the first line of standard input
   --data-dir DIR           the data directory (default: per user; or SUTAZAI_DATA_DIR)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace or silent
   --passphrase-file F      the passphrase that seals stored passwords (or SUTAZAI_PASSPHRASE)
@@ -145,7 +161,8 @@ Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 data direc
 database, 5 probe failed, 6 host key not trusted or changed, 7 connection or login failed,
 8 sealed secrets locked or wrong passphrase, 9 preflight warned, 10 preflight failed,
 11 bundle refused (damaged, tampered, unsigned by a trusted key, or incompatible), 12 install
-failed on a host (no space, no privilege, a step failed, not healthy in time).`;
+failed on a host (no space, no privilege, a step failed, not healthy in time), 13 sign-in
+needed or failed, or the operator's role does not allow the command.`;
 
 const COMMAND_OPTIONS = {
   json: { type: 'boolean' },
@@ -198,6 +215,15 @@ const COMMAND_OPTIONS = {
   outcome: { type: 'string' },
   anchor: { type: 'string' },
   limit: { type: 'string' },
+  as: { type: 'string' },
+  team: { type: 'string' },
+  installs: { type: 'string' },
+  'host-labels': { type: 'string' },
+  processes: { type: 'string' },
+  hours: { type: 'string' },
+  'reset-password': { type: 'boolean' },
+  disable: { type: 'boolean' },
+  enable: { type: 'boolean' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
@@ -211,6 +237,13 @@ async function run(argv: string[]): Promise<number> {
   }
   const json = values.json === true;
   const print = (text: string, value: unknown) => printResult(json, text, value);
+  // The --as password first, before any command reads its own secrets from standard input.
+  const signIn =
+    typeof values.as === 'string'
+      ? { name: values.as, password: (await secretsFromPromptOrStdin([`password of ${values.as}`]))[0]! }
+      : undefined;
+  const inSession = (start: () => Promise<Backend>, command: (api: () => Promise<ApiClient>) => Promise<number>) =>
+    inSessionAs(signIn, start, command);
   const commandValues = values as Record<string, string | boolean | string[] | undefined>;
   const backend = () => startCliBackend(cliBackendConfig(sharedOptions(values)));
   if (group === 'config' && CONFIG_COMMANDS.includes(command ?? '')) {
@@ -277,6 +310,9 @@ async function run(argv: string[]): Promise<number> {
       group === 'events' ? runEventsCommand({ ...context, api }) : runFleetCommand({ ...context, command: group, api }),
     );
   }
+  if (group === 'operators' && OPERATOR_COMMANDS.includes(command ?? '')) {
+    return inSession(backend, (api) => runOperatorsCommand({ command: command!, args, values: commandValues, print, api }));
+  }
   if (group === 'vault' && VAULT_COMMANDS.includes(command ?? '')) {
     const options = sharedOptions(values);
     // The vault stays locked at start: the command checks the current passphrase itself (no vault is made by it).
@@ -339,14 +375,17 @@ async function run(argv: string[]): Promise<number> {
  * in-process pipe to its dispatcher, so a command calls the same methods, parsed and
  * checked the same way, as a window does.
  */
-function cliSession(start: () => Promise<Backend>): { api(): Promise<ApiClient>; close(): Promise<void> } {
+function cliSession(signIn: SignIn | undefined, start: () => Promise<Backend>): { api(): Promise<ApiClient>; close(): Promise<void> } {
   let backend: Backend | undefined;
   let api: ApiClient | undefined;
   return {
     async api() {
       if (!api) {
         backend = await start();
-        api = backend.openClient('cli');
+        const client = backend.openClient('cli');
+        api = client;
+        // Signed in before the command's first call, on the command's own pipe: it lasts as long as the command.
+        if (signIn) await client.call('session.signIn', signIn);
       }
       return api;
     },
@@ -357,9 +396,19 @@ function cliSession(start: () => Promise<Backend>): { api(): Promise<ApiClient>;
   };
 }
 
+/** The operator a command acts as (--as) and its password. */
+interface SignIn {
+  name: string;
+  password: string;
+}
+
 /** Runs a command on its session to the backend, closed however the command ends. */
-async function inSession(start: () => Promise<Backend>, command: (api: () => Promise<ApiClient>) => Promise<number>): Promise<number> {
-  const session = cliSession(start);
+async function inSessionAs(
+  signIn: SignIn | undefined,
+  start: () => Promise<Backend>,
+  command: (api: () => Promise<ApiClient>) => Promise<number>,
+): Promise<number> {
+  const session = cliSession(signIn, start);
   try {
     return await command(session.api);
   } finally {

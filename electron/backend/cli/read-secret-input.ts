@@ -35,14 +35,7 @@ export async function secretsFromStdin(whats: readonly string[]): Promise<string
       `Pipe ${whats.length > 1 ? 'them in, one a line' : 'it in'}, or give ${whats.length > 1 ? 'them' : 'it'} in files (see \`sutazai help\`).`,
     );
   }
-  const chunks: Buffer[] = [];
-  let newlines = 0;
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk as Buffer);
-    for (const byte of chunk as Buffer) if (byte === 10) newlines++;
-    if (newlines >= whats.length) break;
-  }
-  const lines = Buffer.concat(chunks).toString('utf8').split(/\r?\n/);
+  const lines = await stdinLines().take(whats.length);
   return whats.map((what, index) => {
     const value = lines[index] ?? '';
     if (value === '')
@@ -52,5 +45,94 @@ export async function secretsFromStdin(whats: readonly string[]): Promise<string
         `Pipe the ${what} in, for example: cat file | sutazai ...`,
       );
     return value;
+  });
+}
+
+/**
+ * Secrets a person types at a terminal (not echoed), or else the next lines of standard
+ * input: an operator's password for --as, then a command's own (operators add).
+ */
+export async function secretsFromPromptOrStdin(whats: readonly string[]): Promise<string[]> {
+  if (!process.stdin.isTTY) return secretsFromStdin(whats);
+  const typed: string[] = [];
+  for (const what of whats) typed.push(await promptHidden(`${what}: `));
+  return typed;
+}
+
+interface LineReader {
+  /** The next `count` lines, fewer when standard input ends first. */
+  take(count: number): Promise<string[]>;
+}
+
+let reader: LineReader | undefined;
+
+/**
+ * Standard input's lines, read once and handed out in turn, so that two readers in one
+ * command (the --as password, then a command's own secrets) each get their own lines.
+ */
+function stdinLines(): LineReader {
+  if (reader) return reader;
+  const lines: string[] = [];
+  let partial = '';
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const stdin = process.stdin;
+  stdin.setEncoding('utf8');
+  stdin.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts.map((line) => line.replace(/\r$/, '')));
+    wake?.();
+  });
+  stdin.on('end', () => {
+    ended = true;
+    if (partial !== '') lines.push(partial.replace(/\r$/, ''));
+    partial = '';
+    wake?.();
+  });
+  stdin.pause();
+  reader = {
+    async take(count) {
+      while (lines.length < count && !ended) {
+        stdin.resume();
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+      stdin.pause();
+      return lines.splice(0, count);
+    },
+  };
+  return reader;
+}
+
+/** One line typed at the terminal, shown as nothing; Ctrl-C ends the command as an interrupt would. */
+function promptHidden(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  return new Promise((resolve) => {
+    let typed = '';
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n') {
+          stdin.off('data', onData);
+          stdin.setRawMode(false);
+          stdin.pause();
+          process.stderr.write('\n');
+          resolve(typed);
+          return;
+        }
+        if (char === '\u0003') {
+          stdin.setRawMode(false);
+          process.stderr.write('\n');
+          process.exit(130);
+        }
+        if (char === '\u007f' || char === '\b') typed = [...typed].slice(0, -1).join('');
+        else if (char >= ' ') typed += char;
+      }
+    };
+    stdin.on('data', onData);
   });
 }

@@ -30,6 +30,20 @@ export interface Caller {
    * knows no operators, when every pipe acts as its one admin, as before operators.
    */
   readonly operator?: { readonly id: number; readonly name: string; readonly role: Role };
+  /** The pipe's sign-in, for session.signIn and session.signOut: it lasts as long as the pipe. */
+  readonly session?: PipeSession;
+}
+
+/** Who an action is recorded as (events, acknowledgements): the signed-in operator with its pipe, else the pipe. */
+export function whoActs(caller: Caller): string {
+  return caller.operator ? `${caller.operator.name} (${caller.actor})` : caller.actor;
+}
+
+/** Which operator a pipe signed in as; kept by the dispatcher per connection. */
+export interface PipeSession {
+  signIn(operatorId: number): void;
+  signOut(): void;
+  readonly operatorId: number | undefined;
 }
 
 export type MethodHandlers = {
@@ -38,7 +52,7 @@ export type MethodHandlers = {
 
 /** Starts a feed of one event for one subscriber; returns the function that stops it. */
 export type EventSources = {
-  [E in EventName]: (params: EventParams<E>, emit: (payload: EventPayload<E>) => void) => () => void;
+  [E in EventName]: (params: EventParams<E>, emit: (payload: EventPayload<E>) => void, caller: Caller) => () => void;
 };
 
 export interface DispatcherLogger {
@@ -51,6 +65,11 @@ export interface DispatcherOptions {
   sources: EventSources;
   logger: DispatcherLogger;
   maxMessageBytes?: number;
+  /**
+   * The operator a pipe signed in as, read again at each call (so a removed, disabled or
+   * re-roled operator counts at once); undefined when it no longer acts as one.
+   */
+  signedIn?: (operatorId: number) => Caller['operator'];
 }
 
 /** One client's end of the dispatcher: feed it what arrives, it answers through `send`. */
@@ -83,7 +102,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     connect(send, peer, grants = {}, actor = peer) {
-      const caller: Caller = { actor, peer };
+      let operatorId: number | undefined;
+      const session: PipeSession = {
+        signIn: (id) => void (operatorId = id),
+        signOut: () => void (operatorId = undefined),
+        get operatorId() {
+          return operatorId;
+        },
+      };
+      const callerNow = (): Caller => {
+        const operator = operatorId === undefined ? undefined : options.signedIn?.(operatorId);
+        return operator ? { actor, peer, session, operator } : { actor, peer, session };
+      };
       const subscriptions = new Map<string, () => void>();
       let open = true;
 
@@ -208,7 +238,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
         try {
           const handler = handlers[method] as (p: unknown, c: Caller) => unknown;
-          const result = await handler(parsedParams.data, caller);
+          const result = await handler(parsedParams.data, callerNow());
           const checked = spec.result.safeParse(result);
           if (!checked.success) {
             logger.error({ method, issues: checked.error.issues.slice(0, 5) }, 'handler result breaks the contract');
@@ -245,11 +275,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           return;
         }
         const subscriptionId = randomUUID();
-        const start = sources[event] as (p: unknown, emit: (payload: unknown) => void) => () => void;
+        const start = sources[event] as (p: unknown, emit: (payload: unknown) => void, c: Caller) => () => void;
         try {
-          const stop = start(parsedParams.data, (payload) => {
-            if (subscriptions.has(subscriptionId)) reply({ type: 'event', subscriptionId, event, payload });
-          });
+          const stop = start(
+            parsedParams.data,
+            (payload) => {
+              if (subscriptions.has(subscriptionId)) reply({ type: 'event', subscriptionId, event, payload });
+            },
+            callerNow(),
+          );
           subscriptions.set(subscriptionId, stop);
           reply({ type: 'response', id, ok: true, result: { subscriptionId } });
         } catch (error) {

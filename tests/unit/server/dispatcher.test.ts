@@ -112,8 +112,11 @@ describe('dispatcher', () => {
     local.receive(call(2));
     await settle();
     expect(granted).toEqual([{ type: 'response', id: 2, ok: true, result: { added: [], errors: [] } }]);
-    // The caller is the pipe's: its actor is the peer when the pipe names none.
-    expect(read).toHaveBeenCalledWith({ path: '/etc/shadow' }, { actor: 'cli', peer: 'cli' });
+    // The caller is the pipe's: its actor is the peer when the pipe names none; no operator has signed in on it.
+    expect(read).toHaveBeenCalledWith(
+      { path: '/etc/shadow' },
+      { actor: 'cli', peer: 'cli', session: expect.objectContaining({ operatorId: undefined }) },
+    );
   });
 
   it('hands each handler the actor of the pipe it was called on, for the record of who acted', async () => {

@@ -18,6 +18,7 @@ import { migration016 } from './016-alerts';
 import { migration017 } from './017-metric-sample-journal';
 import { migration018 } from './018-runtime-certificates';
 import { migration019 } from './019-audit-log';
+import { migration020 } from './020-operators';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -39,4 +40,5 @@ export const migrations: readonly Migration[] = [
   migration017,
   migration018,
   migration019,
+  migration020,
 ];

@@ -1,0 +1,85 @@
+import {
+  ApiError,
+  EVENT_ACTIONS,
+  METHOD_ACTIONS,
+  roleAllows,
+  roleRefusal,
+  type Action,
+  type EventName,
+  type MethodName,
+  type Role,
+} from '../../contract';
+import type { Caller, EventSources, MethodHandlers } from '../server/dispatcher';
+
+/** What a pipe may call before it signs in: who it is, and signing in itself. */
+const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>(['app.info', 'session.signIn', 'session.signOut', 'session.whoami']);
+
+export interface AccessGate {
+  /** Whether any operator exists; while none does, every pipe acts as the one admin (the bootstrap). */
+  operatorsExist(): boolean;
+}
+
+/**
+ * Role checks (issue 14; issue 12's viewer role) as a wrapper around every handler and
+ * event source: a call whose action (METHOD_ACTIONS, EVENT_ACTIONS) the caller's role does
+ * not allow is refused with ACCESS_DENIED before the handler runs; a pipe that has not
+ * signed in while operators exist gets SIGN_IN_REQUIRED. The handlers themselves stay as
+ * they were: whatever else wraps them (the audit log) sees the refusal as an ApiError.
+ */
+export function withAccess(handlers: MethodHandlers, gate: AccessGate): MethodHandlers {
+  return Object.fromEntries(
+    (Object.keys(handlers) as MethodName[]).map((method) => {
+      const handler = handlers[method] as (params: unknown, caller: Caller) => unknown;
+      if (OPEN_METHODS.has(method)) return [method, handler];
+      const action = METHOD_ACTIONS[method];
+      return [
+        method,
+        (params: unknown, caller: Caller) => {
+          checkAccess(gate, caller, action, method);
+          return handler(params, caller);
+        },
+      ];
+    }),
+  ) as MethodHandlers;
+}
+
+/** The same for subscriptions: checked when a feed starts, with EVENT_ACTIONS. */
+export function withEventAccess(sources: EventSources, gate: AccessGate): EventSources {
+  return Object.fromEntries(
+    (Object.keys(sources) as EventName[]).map((event) => {
+      const source = sources[event] as (params: unknown, emit: (payload: unknown) => void, caller: Caller) => () => void;
+      const action = EVENT_ACTIONS[event];
+      return [
+        event,
+        (params: unknown, emit: (payload: unknown) => void, caller: Caller) => {
+          checkAccess(gate, caller, action, event);
+          return source(params, emit, caller);
+        },
+      ];
+    }),
+  ) as EventSources;
+}
+
+/** Throws SIGN_IN_REQUIRED or ACCESS_DENIED when `caller` may not take `action` (through `what`, a method or event). */
+export function checkAccess(gate: AccessGate, caller: Caller, action: Action, what: string): void {
+  const role = effectiveRole(gate, caller);
+  if (role === null)
+    throw new ApiError(
+      'SIGN_IN_REQUIRED',
+      `Sign in as an operator before ${what}: this control center has operators.`,
+      'Sign in with your operator name and password.',
+      { cliRemedy: 'Add --as NAME (your operator name); the password is asked for, or read from standard input.' },
+    );
+  if (!roleAllows(role, action))
+    throw new ApiError(
+      'ACCESS_DENIED',
+      `${caller.operator?.name ?? 'This operator'} is ${roleRefusal(role, action)} (${what}).`,
+      'Ask an admin to do it, or to give you a role that may.',
+    );
+}
+
+/** The role `caller` acts with: admin while no operator exists, the signed-in operator's, or null (must sign in). */
+export function effectiveRole(gate: AccessGate, caller: Caller): Role | null {
+  if (caller.operator) return caller.operator.role;
+  return gate.operatorsExist() ? null : 'admin';
+}

@@ -1,0 +1,153 @@
+import { ApiError, MIN_OPERATOR_PASSWORD_LENGTH, type Operator, type OperatorAttributes, type Role, type Session } from '../../contract';
+import { decoyHash, hashPassword, passwordMatches } from './operator-passwords';
+import type { OperatorChanges, OperatorsRepo } from './operators-repo';
+
+/** The operator a pipe acts as, as the dispatcher's Caller carries it. */
+export interface SignedInOperator {
+  readonly id: number;
+  readonly name: string;
+  readonly role: Role;
+}
+
+export interface NewOperator {
+  name: string;
+  role: Role;
+  password: string;
+  attributes: OperatorAttributes;
+}
+
+export interface OperatorUpdate {
+  role?: Role | undefined;
+  password?: string | undefined;
+  attributes?: OperatorAttributes | undefined;
+  disabled?: boolean | undefined;
+}
+
+/** Operators (issue 14, item 1): who they are, their passwords, and the rule that an admin always remains. */
+export interface OperatorService {
+  /** Whether any operator exists: none means every pipe acts as the one admin (the bootstrap). */
+  exist(): boolean;
+  list(): Operator[];
+  add(input: NewOperator): Promise<Operator>;
+  set(name: string, update: OperatorUpdate): Promise<Operator>;
+  remove(name: string): { removed: string };
+  /** The operator whose name and password these are, enabled; SIGN_IN_FAILED otherwise (the same for every reason). */
+  verify(name: string, password: string): Promise<Operator>;
+  /** The operator a pipe signed in as, as it is now: undefined once removed or disabled. */
+  current(id: number): SignedInOperator | undefined;
+  /** What session.whoami answers for a pipe signed in as `operatorId` (or none). */
+  sessionOf(operatorId: number | undefined): Session;
+}
+
+export function createOperatorService(deps: { repo: OperatorsRepo; now: () => number }): OperatorService {
+  const { repo, now } = deps;
+
+  const requireOperator = (name: string): Operator => {
+    const operator = repo.byName(name);
+    if (!operator)
+      throw new ApiError('OPERATOR_NOT_FOUND', `There is no operator named "${name}".`, 'Pick one from the Operators page.', {
+        cliRemedy: 'List them with `sutazai operators list`.',
+      });
+    return operator;
+  };
+
+  const current = (id: number): SignedInOperator | undefined => {
+    const operator = repo.get(id);
+    if (!operator || operator.disabled) return undefined;
+    return { id: operator.id, name: operator.name, role: operator.role };
+  };
+
+  return {
+    exist: () => repo.count() > 0,
+    list: () => repo.list(),
+    async add({ name, role, password, attributes }) {
+      checkStrength(password);
+      const hash = await hashPassword(password);
+      return repo.transaction(() => {
+        if (repo.byName(name)) throw nameTaken(name);
+        if (repo.count() === 0 && role !== 'admin')
+          throw noAdminLeft(
+            `The first operator must be an admin (${name} would be ${role}).`,
+            'Add an admin first; then add the others with any role.',
+          );
+        return repo.insert({ name, role, attributes, password: hash, now: now() });
+      });
+    },
+    async set(name, update) {
+      if (update.password !== undefined) checkStrength(update.password);
+      const hash = update.password === undefined ? undefined : await hashPassword(update.password);
+      return repo.transaction(() => {
+        const operator = requireOperator(name);
+        const staysAdmin = (update.role ?? operator.role) === 'admin' && !(update.disabled ?? operator.disabled);
+        if (!staysAdmin && repo.enabledAdminsBesides(operator.id) === 0)
+          throw noAdminLeft(`${operator.name} is the last enabled admin; this change would leave none.`);
+        const changes: OperatorChanges = {
+          ...(update.role !== undefined ? { role: update.role } : {}),
+          ...(update.attributes !== undefined ? { attributes: update.attributes } : {}),
+          ...(update.disabled !== undefined ? { disabled: update.disabled } : {}),
+          ...(hash !== undefined ? { password: hash } : {}),
+        };
+        return repo.update(operator.id, changes, now());
+      });
+    },
+    remove(name) {
+      return repo.transaction(() => {
+        const operator = requireOperator(name);
+        // The last operator of all may go (back to the bootstrap); an admin must remain while others do.
+        if (repo.count() > 1 && repo.enabledAdminsBesides(operator.id) === 0)
+          throw noAdminLeft(`${operator.name} is the last enabled admin; the other operators would have none.`);
+        repo.remove(operator.id);
+        return { removed: operator.name };
+      });
+    },
+    async verify(name, password) {
+      const operator = repo.byName(name);
+      const stored = operator ? repo.passwordOf(operator.id) : undefined;
+      // An unknown name costs the same scrypt as a known one: the answer's time tells nothing.
+      const matches = await passwordMatches(password, stored ?? decoyHash());
+      if (!operator || !stored || !matches || operator.disabled)
+        throw new ApiError(
+          'SIGN_IN_FAILED',
+          'The name and password do not match an enabled operator.',
+          'Check the name and the password; an admin can reset a password or enable an operator on the Operators page.',
+          {
+            cliRemedy:
+              'Check the name given to --as and the password; an admin can reset it with `sutazai operators set NAME --reset-password`.',
+          },
+        );
+      return operator;
+    },
+    current,
+    sessionOf(operatorId) {
+      const exists = repo.count() > 0;
+      const signedIn = operatorId === undefined ? undefined : repo.get(operatorId);
+      const operator = signedIn && !signedIn.disabled ? signedIn : undefined;
+      return {
+        operatorsExist: exists,
+        operator: operator ? { id: operator.id, name: operator.name, role: operator.role, attributes: operator.attributes } : null,
+        role: !exists ? 'admin' : (operator?.role ?? null),
+      };
+    },
+  };
+}
+
+function checkStrength(password: string): void {
+  if ([...password].length < MIN_OPERATOR_PASSWORD_LENGTH)
+    throw new ApiError(
+      'OPERATOR_PASSWORD_WEAK',
+      `An operator password needs at least ${MIN_OPERATOR_PASSWORD_LENGTH} characters.`,
+      `Choose a longer one (a few words make a good one).`,
+    );
+}
+
+function nameTaken(name: string): ApiError {
+  return new ApiError('OPERATOR_NAME_TAKEN', `An operator named "${name}" exists already (names ignore case).`, 'Choose another name.');
+}
+
+function noAdminLeft(message: string, remedy?: string): ApiError {
+  if (remedy !== undefined) return new ApiError('OPERATOR_LAST_ADMIN', message, remedy);
+  return new ApiError('OPERATOR_LAST_ADMIN', message, 'Make another operator an admin first (or add one), then change this one.', {
+    cliRemedy:
+      'Make another operator an admin first: `sutazai operators add NAME --role admin` or `sutazai operators set NAME --role admin`.',
+  });
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { InstallNameSchema } from './installs';
+import { LabelSchema } from './inventory';
+import { FleetProcessNameSchema } from './fleet-processes';
+import { ROLES, type Action, type Role } from './method-actions';
+
+/**
+ * Operators (issue 14, item 1): the people the control center knows, each with a role
+ * (viewer, operator, admin) and attributes that later access policies select on. While
+ * none exists every pipe acts as the one admin, as before operators; once one exists, each
+ * pipe signs in as one (session.signIn) before anything but app.info and session.*.
+ */
+
+export const RoleSchema = z.enum(ROLES);
+
+/** Letters, digits, ".", "_", "-" and "@" (an e-mail-like name fits), starting with a letter or digit. */
+export const OperatorNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'use 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
+
+/** A password as it crosses the API: only in sign-in, add and set requests, never in a result or a log. */
+export const OperatorPasswordSchema = z.string().min(1).max(1024);
+
+/** A new password needs this many characters (an attacker with the database pays one scrypt per guess). */
+export const MIN_OPERATOR_PASSWORD_LENGTH = 12;
+
+/** `HH:MM-HH:MM` in the control center's local time; a window past midnight (22:00-06:00) wraps. */
+export const OperatorHoursSchema = z
+  .string()
+  .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time window as HH:MM-HH:MM, e.g. 08:00-18:00');
+
+/**
+ * What an operator is, beyond the role, for the attribute-based policies to come: all
+ * optional; an absent one selects nothing narrower. Host label selectors are labels as
+ * hosts carry them (`rack=b4`, `gpu`).
+ */
+export const OperatorAttributesSchema = z
+  .object({
+    team: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'a team name: letters, digits, spaces, ".", "_" or "-" (up to 64)')
+      .optional(),
+    installs: z.array(InstallNameSchema).max(64).optional(),
+    hostLabels: z.array(LabelSchema).max(32).optional(),
+    processes: z.array(FleetProcessNameSchema).max(64).optional(),
+    hours: OperatorHoursSchema.optional(),
+  })
+  .strict();
+export type OperatorAttributes = z.infer<typeof OperatorAttributesSchema>;
+
+export const OperatorSchema = z.object({
+  id: z.number().int().positive(),
+  name: OperatorNameSchema,
+  role: RoleSchema,
+  attributes: OperatorAttributesSchema,
+  disabled: z.boolean(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+export type Operator = z.infer<typeof OperatorSchema>;
+
+/**
+ * Who this pipe acts as. `role` is what its calls are checked against: `admin` while no
+ * operator exists (the bootstrap), the signed-in operator's role, or null when it must
+ * sign in first.
+ */
+export const SessionSchema = z.object({
+  operatorsExist: z.boolean(),
+  operator: OperatorSchema.pick({ id: true, name: true, role: true, attributes: true }).nullable(),
+  role: RoleSchema.nullable(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+export const operatorMethods = {
+  /** Every operator, by name; never a password or its hash. */
+  'operators.list': {
+    params: z.object({}).strict(),
+    result: z.array(OperatorSchema),
+  },
+  /** A new operator; the first one must be an admin (OPERATOR_LAST_ADMIN), names are unique (OPERATOR_NAME_TAKEN). */
+  'operators.add': {
+    params: z
+      .object({
+        name: OperatorNameSchema,
+        role: RoleSchema,
+        password: OperatorPasswordSchema,
+        attributes: OperatorAttributesSchema.default({}),
+      })
+      .strict(),
+    result: OperatorSchema,
+  },
+  /**
+   * Changes an operator: what is given replaces what was (attributes whole). A change that
+   * would leave no enabled admin is refused (OPERATOR_LAST_ADMIN); a disabled operator's
+   * pipes stop acting as it at their next call.
+   */
+  'operators.set': {
+    params: z
+      .object({
+        name: OperatorNameSchema,
+        role: RoleSchema.optional(),
+        password: OperatorPasswordSchema.optional(),
+        attributes: OperatorAttributesSchema.optional(),
+        disabled: z.boolean().optional(),
+      })
+      .strict(),
+    result: OperatorSchema,
+  },
+  /** Removes an operator; its pipes stop acting as it at their next call. Removing the last operator returns to the bootstrap. */
+  'operators.remove': {
+    params: z.object({ name: OperatorNameSchema }).strict(),
+    result: z.object({ removed: OperatorNameSchema }),
+  },
+  /** Signs this pipe in; SIGN_IN_FAILED for a wrong name or password alike. */
+  'session.signIn': {
+    params: z.object({ name: z.string().min(1).max(256), password: OperatorPasswordSchema }).strict(),
+    result: SessionSchema,
+  },
+  'session.signOut': {
+    params: z.object({}).strict(),
+    result: SessionSchema,
+  },
+  /** Who this pipe acts as, and whether it must sign in. */
+  'session.whoami': {
+    params: z.object({}).strict(),
+    result: SessionSchema,
+  },
+} as const;
+
+/** Each action as the end of "a viewer may not ...". */
+export const ACTION_WORDS: Readonly<Record<Action, string>> = {
+  view: 'view this',
+  logs: 'read logs',
+  control: 'start, stop or restart processes',
+  scale: 'scale processes',
+  manifest: 'change a manifest',
+  install: 'install',
+  upgrade: 'upgrade installs',
+  rollback: 'roll installs back',
+  uninstall: 'uninstall',
+  'trust-key': 'trust host or bundle keys',
+  export: 'export',
+  probe: 'probe hosts or run preflight checks',
+  'manage-hosts': 'add, change or remove hosts',
+  'import-bundle': 'import bundles',
+  acknowledge: 'acknowledge alerts',
+  draft: 'edit install drafts',
+  unlock: 'unlock the vault',
+  vault: "change the vault's passphrase",
+  'manage-operators': 'manage operators',
+  'sign-in': 'sign in',
+};
+
+/** Why `role` may not take `action`, as the UI says it beside a disabled control: "a viewer, and a viewer may not ...". */
+export function roleRefusal(role: Role, action: Action): string {
+  return `${article(role)} ${role}, and ${article(role)} ${role} may not ${ACTION_WORDS[action]}`;
+}
+
+function article(role: Role): string {
+  return role === 'admin' || role === 'operator' ? 'an' : 'a';
+}
