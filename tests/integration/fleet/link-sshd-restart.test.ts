@@ -2,11 +2,13 @@
 // connection is closed by the host and every try to open it again is refused), and what
 // goes through the link while it is up: SutazAI installed on a test host (the real runtime,
 // its core and agents), a backend that keeps a link to it. While the link is up, the
-// installed-health check asks through it and a changed manifest is sent through it (the
-// job's log says so); a process without links (a one-shot command) and the check while the
-// link is down use a connection of their own and say why. The sshd is stopped for a minute
-// while metrics stream and started again: the link goes offline (refused) and online, each
-// an event, the runtime runs on, and the 1 s series holds every sample once, in order.
+// installed-health check asks through it, and an apply's look at the host, its changed
+// manifest and its health gate go through it (the job's log says so); a process without
+// links (a one-shot command) and the check while the link is down use a connection of their
+// own and say why. The sshd is stopped for a minute while metrics stream and started again:
+// the link goes offline (refused) and online, each an event, the runtime runs on, and the 1 s
+// series holds every sample once, in order. Last, an apply that restarts the runtime under
+// the link passes its gate and names the way it asked.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,22 +58,26 @@ function linkOf(state: FleetLink['state'], also: (link: FleetLink) => boolean = 
   });
 }
 
-/** The install file with the core's log level: a change the running runtime takes without a restart. */
-function installFileWith(logLevel: 'info' | 'warn'): string {
+/**
+ * The install file with the core's log level (a change the running runtime takes without a
+ * restart) and, where given, the runtime's rotated files kept (one it restarts for).
+ */
+function installFileWith(logLevel: 'info' | 'warn', keepFiles?: number): string {
   return writeLabInstallFile(fleet.dir, {
     name: INSTALL,
     bundle: fleet.bundle,
-    values: { core: { log_level: logLevel } },
+    values: { core: { log_level: logLevel }, ...(keepFiles === undefined ? {} : { runtime: { logs: { keep_files: keepFiles } } }) },
     hosts: [{ name: HOST_NAME, installValues: lab.tree.values }],
   });
 }
 
-/** The start step's output as the store keeps it for the job's log. */
-function startOutput(): string {
+/** A step's output as the store keeps it for the job's log. */
+function stepOutput(step: 'connect' | 'start' | 'health'): string {
   return queryStore<{ output: string }>(
     dataDir,
-    "SELECT output FROM install_steps WHERE host_id = ? AND step = 'start' ORDER BY finished_at DESC LIMIT 1",
+    'SELECT output FROM install_steps WHERE host_id = ? AND step = ? ORDER BY finished_at DESC LIMIT 1',
     hostId,
+    step,
   )[0]!.output;
 }
 
@@ -109,7 +115,12 @@ describe('an installed host whose sshd stops and starts again', () => {
     expect(applied.hosts[0]!.steps.find((s) => s.step === 'start')!.detail).toMatch(
       /^the runtime \(pid \d+\) keeps running and takes the new manifest: restarts core/,
     );
-    expect(startOutput()).toContain(`UpdateManifest sent over the fleet link of ${HOST_NAME} (its SSH connection)`);
+    expect(stepOutput('start')).toContain(`UpdateManifest sent over the fleet link of ${HOST_NAME} (its SSH connection)`);
+    // The look at the host and the health gate went through the link too, and the job's log says so.
+    const overLink = `over the fleet link of ${HOST_NAME} (its SSH connection)`;
+    expect(stepOutput('connect')).toContain(`\nthe look at the host asked the runtime ${overLink}`);
+    expect(stepOutput('health').split('\n')[0]).toBe(applied.hosts[0]!.steps.find((s) => s.step === 'health')!.detail);
+    expect(stepOutput('health')).toContain(`\nasked the runtime ${overLink}`);
     expect(daemonPid(lab.tree.stateDir)).toBe(runtimePid);
 
     // A one-shot command's backend keeps no links: its own connection, and why, in the answer and the job's log.
@@ -123,9 +134,12 @@ describe('an installed host whose sshd stops and starts again', () => {
       });
       const back = await cli.installs.apply(installFileWith('info'));
       expect(back.hosts[0]).toMatchObject({ outcome: 'installed', error: null });
-      expect(startOutput()).toContain(
+      expect(stepOutput('start')).toContain(
         `UpdateManifest sent over this apply's own SSH connection to ${HOST_NAME}: this process keeps no fleet links`,
       );
+      const ownWay = `over this apply's own SSH connection to ${HOST_NAME}: this process keeps no fleet links`;
+      expect(stepOutput('connect')).toContain(`\nthe look at the host asked the runtime ${ownWay}`);
+      expect(stepOutput('health')).toContain(`\nasked the runtime ${ownWay}`);
     } finally {
       await cli.close();
     }
@@ -210,4 +224,25 @@ describe('an installed host whose sshd stops and starts again', () => {
     // The minute's stop, the link's way back, and a busy machine.
     CUT_MS + 150_000,
   );
+
+  it("passes the health gate of an apply that restarts the runtime under its link, and the job's log says which way it asked", async () => {
+    await linkOf('online');
+    const runtimePid = daemonPid(lab.tree.stateDir);
+    const applied = await backend.installs.apply(installFileWith('info', 5));
+    expect(applied.hosts[0]).toMatchObject({ outcome: 'installed', error: null });
+    expect(applied.hosts[0]!.steps.find((s) => s.step === 'start')!.detail).not.toMatch(/keeps running/);
+    expect(daemonPid(lab.tree.stateDir)).not.toBe(runtimePid);
+    // The look came before the restart, while the link was up.
+    expect(stepOutput('connect')).toContain(
+      `\nthe look at the host asked the runtime over the fleet link of ${HOST_NAME} (its SSH connection)`,
+    );
+    // The restart takes the link's streams down with the old runtime: the gate asked over the link
+    // if it stayed up and the new runtime answered there first, else over the apply's own
+    // connection, saying why; either way it names the one that answered.
+    const via = /^asked the runtime (.+)$/m.exec(stepOutput('health'))?.[1];
+    expect(via).toMatch(
+      new RegExp(`^over (the fleet link of ${HOST_NAME} \\(its SSH connection\\)|this apply's own SSH connection to ${HOST_NAME}: .+)$`),
+    );
+    await linkOf('online');
+  }, 240_000);
 });

@@ -11,6 +11,7 @@ import { releaseOfExe, RUNTIME_IDENTITY } from '../steps/runtime-identity';
 import { sh } from '../remote/shell-script';
 import { startRuntimeScript } from '../steps/start-runtime';
 import { switchCurrentScript } from '../steps/switch-current';
+import type { FleetLinkRef } from '../health/runtime-route';
 import { waitHealthyWithLogs } from '../health/wait-healthy-with-logs';
 import { writeServiceFiles, type ServiceFiles } from '../steps/write-service';
 
@@ -20,6 +21,8 @@ export interface ActivateInput {
   /** The kept release to run: its directory holds its binaries and its own configuration (etc/). */
   version: string;
   tls: RuntimeTls;
+  /** The host's fleet link: the health gate asks through it while it is up. */
+  fleetLink: FleetLinkRef;
   healthTimeoutMs: number;
   /**
    * Undo a change of configuration in the release that runs: its kept earlier etc/ goes
@@ -146,16 +149,17 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
     'health',
     `waits up to ${Math.round(input.healthTimeoutMs / 1000)} s for the core and agents of ${version}`,
     async () => {
-      const summary = await waitHealthyWithLogs(link, {
+      const { summary, via } = await waitHealthyWithLogs(link, {
         runtimeAddress: found.runtime.address,
         runtimePort: found.runtime.port,
         tls: input.tls,
+        fleetLink: input.fleetLink,
         expected: found.expected,
         timeoutMs: input.healthTimeoutMs,
         logDir: layout.logDir,
         ...(input.signal ? { signal: input.signal } : {}),
       });
-      return { value: summary, detail: summary };
+      return { value: summary, detail: `${summary} (asked the runtime ${via})` };
     },
   );
 

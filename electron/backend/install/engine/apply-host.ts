@@ -146,7 +146,8 @@ export async function applyHost(
       run.snapshot[row.name] = host.config;
 
       const connect = host.steps.steps[0]!;
-      deps.steps.finish(key('connect'), { status: 'done', changed: false, output: connect.detail }, deps.now());
+      const connectOutput = host.runtimeLook === null ? connect.detail : `${connect.detail}\n${host.runtimeLook}`;
+      deps.steps.finish(key('connect'), { status: 'done', changed: false, output: connectOutput }, deps.now());
       report('connect', 'done', connect.detail);
       // Something the plan found stops the host before anything is written to it.
       const blocked = host.steps.steps.find((s) => s.state === 'blocked');
@@ -240,6 +241,7 @@ export async function applyHost(
             to,
             recordedConfig,
             tls: operator.tls,
+            links: run.links,
             signal,
             emit,
           });

@@ -3,6 +3,7 @@ import type { RuntimeTls } from '../../fleet/runtime-connection';
 import type { HostReleasesRepo } from '../../store/host-releases-repo';
 import type { InstallsRepo } from '../../store/installs-repo';
 import { asInstallError, autoRollbackFailedError, autoRolledBackError, type FailedSwitch, type ReturnTarget } from '../install-errors';
+import type { RouteLinks } from '../health/runtime-route';
 import type { PreparedHost } from '../plan/prepare-host';
 import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release';
 import type { InstallEvent } from './install-steps';
@@ -26,6 +27,8 @@ export interface AutoRollbackInput {
   /** The host's configuration as the store kept it before this apply: a configuration return puts it back on the record. */
   recordedConfig: string;
   tls: RuntimeTls;
+  /** The fleet's links (a serving backend's), through which the health gate asks while the host's is up; null without. */
+  links: RouteLinks | null;
   signal: AbortSignal | undefined;
   emit(event: InstallEvent): void;
 }
@@ -63,6 +66,7 @@ export async function autoRollback(deps: AutoRollbackDeps, input: AutoRollbackIn
       installName: input.installName,
       version: runs,
       tls: input.tls,
+      fleetLink: { links: input.links, hostId: row.id, installName: input.installName, job: 'apply' },
       ...(to.kind === 'configuration' ? { restorePreviousConfig: true } : {}),
       healthTimeoutMs: Math.max(host.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS) * 1000,
       ...(input.signal ? { signal: input.signal } : {}),

@@ -174,6 +174,7 @@ export function createInstallEngine(deps: InstallEngineDeps): InstallEngine {
       ...sources,
       caCertPem: install?.caCert ?? null,
       operatorTls: operator?.tls ?? null,
+      links: deps.links ?? null,
       recordedHost,
       scaledReplicas: install ? scaledReplicasOf(install.definition, row.name) : {},
       recordedRelease: current ? { version: current.version, bundleSha256: current.bundleSha256 } : null,

@@ -10,6 +10,7 @@ import type { HostReleaseRow, HostReleasesRepo } from '../../store/host-releases
 import type { HostRow } from '../../store/hosts-repo';
 import type { InstallStepsRepo } from '../../store/install-steps-repo';
 import type { InstallHostRow, InstallRow, InstallsRepo } from '../../store/installs-repo';
+import type { RouteLinks } from '../health/runtime-route';
 import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release';
 import { runChangingScript, type HostLink } from '../remote/host-link';
 import { readInstallFile, type InstallFile } from '../definition/install-file';
@@ -53,6 +54,8 @@ export interface RecordedOpsDeps extends TargetDeps {
   connectTimeoutMs: number;
   configDir?: string;
   operatorOf(install: InstallRow): Promise<{ ca: InstallCa; tls: RuntimeTls } | null>;
+  /** A serving backend's fleet links: a rollback's health gate asks through the host's while it is up. */
+  links?: RouteLinks;
   logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
@@ -197,6 +200,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps): RecordedHostOps {
         installName: install.name,
         version,
         tls,
+        fleetLink: { links: deps.links ?? null, hostId: host.row.id, installName: install.name, job: 'rollback' },
         healthTimeoutMs:
           (returning
             ? Math.max(link!.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS)

@@ -1,7 +1,6 @@
 import { ApiError, isApiError } from '../../../contract';
-import { linkOffer } from '../../fleet/link/link-offer';
-import type { FleetLinks, LinkChannel } from '../../fleet/link/link-types';
-import { openRuntimeConnection, type RuntimeConnection, type RuntimeTls } from '../../fleet/runtime-connection';
+import type { RuntimeTls } from '../../fleet/runtime-connection';
+import { openRuntimeRoute, type FleetLinkRef, type RouteLinks, type RoutedConnection, type RuntimeRoute } from '../health/runtime-route';
 import type { ManifestReload } from '../plan/manifest-reload';
 import type { InstallCa } from '../../pki/install-ca';
 import { issueServerCertificate } from '../../pki/issue-certificate';
@@ -47,7 +46,7 @@ export interface StepRun {
 }
 
 /** What the steps ask of the fleet's links. */
-export type RuntimeLinks = Pick<FleetLinks, 'state' | 'openChannel'>;
+export type RuntimeLinks = RouteLinks;
 
 /** The steps that act on the host; connect, check-space and record are the engine's own. */
 export type HostStepName = Exclude<StepName, 'connect' | 'check-space' | 'record'>;
@@ -207,62 +206,58 @@ const UPDATE_MANIFEST_TIMEOUT_MS = 180_000;
  * what it runs by then, does only what is left.
  */
 async function runReload(context: StepContext, reload: ManifestReload): Promise<StepRun> {
-  const { host } = context;
-  const channel: LinkChannel = {
-    runtimeAddress: host.config.runtime.listen_address,
-    runtimePort: host.config.runtime.grpc_port,
-    tls: context.operatorTls,
-    callTimeoutMs: UPDATE_MANIFEST_TIMEOUT_MS,
-  };
-  const send = async (connection: RuntimeConnection): Promise<void> => {
+  const send = async ({ connection, via }: RoutedConnection): Promise<StepRun> => {
     try {
-      await connection.updateManifest(host.manifest.text);
+      await connection.updateManifest(context.host.manifest.text);
     } finally {
       await connection.close();
     }
+    return { detail: reload.detail, output: `${reload.detail}\nUpdateManifest sent ${via}`, created: [] };
   };
-  const offer = linkOffer(context.links, host.row.id, context.installName);
-  let why = offer.usable ? '' : offer.why;
-  if (offer.usable) {
-    const viaLink = await offer.links.openChannel(host.row.id, channel).catch((error: unknown) => {
-      why = `the fleet link could not open a channel (${messageOf(error)})`;
-      return null;
-    });
-    if (viaLink !== null) {
-      try {
-        await send(viaLink);
-        return reloaded(reload, `sent over the fleet link of ${host.row.name} (its SSH connection)`);
-      } catch (error) {
-        // The runtime's own answer (a refusal, a bad manifest) is the step's; only a lost line is tried again.
-        if (!isApiError(error) || error.code !== 'RUNTIME_UNREACHABLE') throw error;
-        why = `the fleet link failed while sending (${error.message})`;
-      }
-    }
+  const route = routeOf(context, UPDATE_MANIFEST_TIMEOUT_MS);
+  const first = await openRuntimeRoute(route);
+  try {
+    return await send(first);
+  } catch (error) {
+    // The runtime's own answer (a refusal, a bad manifest) is the step's; only a lost line is tried again.
+    if (!first.overLink || !isApiError(error) || error.code !== 'RUNTIME_UNREACHABLE') throw error;
+    return send(await openRuntimeRoute(route, `the fleet link failed while sending (${error.message})`));
   }
-  await send(await openRuntimeConnection({ session: host.session, ...channel }));
-  return reloaded(reload, `sent over this apply's own SSH connection to ${host.row.name}: ${why}`);
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** This apply's way to the host's runtime: its fleet link when it is up, else the apply's own SSH session. */
+function routeOf(context: StepContext, callTimeoutMs: number): RuntimeRoute {
+  const { host } = context;
+  return {
+    ...fleetLinkOf(context),
+    hostName: host.row.name,
+    session: host.session,
+    channel: {
+      runtimeAddress: host.config.runtime.listen_address,
+      runtimePort: host.config.runtime.grpc_port,
+      tls: context.operatorTls,
+      callTimeoutMs,
+    },
+  };
 }
 
-function reloaded(reload: ManifestReload, via: string): StepRun {
-  return { detail: reload.detail, output: `${reload.detail}\nUpdateManifest ${via}`, created: [] };
+function fleetLinkOf(context: StepContext): FleetLinkRef {
+  return { links: context.links, hostId: context.host.row.id, installName: context.installName, job: 'apply' };
 }
 
 async function runHealth(context: StepContext): Promise<StepRun> {
   const { host } = context;
-  const summary = await waitHealthyWithLogs(host, {
+  const { summary, via } = await waitHealthyWithLogs(host, {
     runtimeAddress: host.config.runtime.listen_address,
     runtimePort: host.config.runtime.grpc_port,
     tls: context.operatorTls,
+    fleetLink: fleetLinkOf(context),
     expected: host.manifest.processes,
     timeoutMs: host.config.install.health_timeout_seconds * 1000,
     logDir: host.layout.logDir,
     ...(context.signal ? { signal: context.signal } : {}),
   });
-  return { detail: summary, output: summary, created: [] };
+  return { detail: summary, output: `${summary}\nasked the runtime ${via}`, created: [] };
 }
 
 async function runSwitch(context: StepContext): Promise<StepRun> {

@@ -1,15 +1,12 @@
 import { ApiError, isApiError } from '../../../contract';
-import { openRuntimeConnection, type RuntimeConnection, type RuntimeTls } from '../../fleet/runtime-connection';
 import { describeEndpoint } from '../../hosts/ssh/ssh-endpoint';
-import type { SshSession } from '../../hosts/ssh/ssh-session';
 import type { ProcessStatus__Output } from '../../../../agents-runtime/src/wire';
 import type { ExpectedProcess } from '../render/render-manifest';
+import { messageOf, openRuntimeRoute, type RoutedConnection, type RuntimeRoute } from './runtime-route';
 
 export interface WaitHealthyOptions {
-  session: SshSession;
-  runtimeAddress: string;
-  runtimePort: number;
-  tls: RuntimeTls;
+  /** The host's fleet link when it is up, else the job's own SSH session (runtime-route.ts). */
+  route: RuntimeRoute;
   expected: readonly ExpectedProcess[];
   timeoutMs: number;
   pollMs?: number;
@@ -28,6 +25,16 @@ export interface HealthVerdict {
   failing: string[];
   /** The manifest the runtime runs (GetInfo's manifest_version), where it was asked: the plan tells a manifest written but not yet sent. */
   manifestVersion?: string;
+  /** Which way the runtime was asked, where it was (RoutedConnection's `via`). */
+  via?: string;
+}
+
+/** The runtime reported every expected process healthy. */
+export interface HealthPassed {
+  /** `core running 1/1, agent running 2/2`. */
+  summary: string;
+  /** Which way the answer came, for the job's log (RoutedConnection's `via`). */
+  via: string;
 }
 
 /** The runtime did not report healthy in time: what it last said, and which instances were not running. */
@@ -50,7 +57,8 @@ const CULPRIT_RANK: Record<string, number> = {
   PROCESS_STATE_STARTING: 1,
 };
 
-const CALL_TIMEOUT_MS = 3_000;
+/** A call of the health gate or the plan's look: a runtime slower than this is asked again (or counts as not answering). */
+export const HEALTH_CALL_TIMEOUT_MS = 3_000;
 
 /**
  * Judges the runtime's own report: every process the manifest names has its replicas,
@@ -90,34 +98,45 @@ export function judgeProcesses(processes: readonly ProcessStatus__Output[], expe
   return { healthy, summary: parts.join(', '), failing: failing.sort((a, b) => a.rank - b.rank).map((f) => f.instance) };
 }
 
-/** One look through a tunnel on the session: the runtime's verdict, or the reason it did not answer. */
-export async function checkRuntimeOnce(options: Omit<WaitHealthyOptions, 'timeoutMs' | 'pollMs' | 'signal'>): Promise<HealthVerdict> {
-  const connection = await openRuntimeConnection({
-    session: options.session,
-    runtimePort: options.runtimePort,
-    runtimeAddress: options.runtimeAddress,
-    tls: options.tls,
-    callTimeoutMs: CALL_TIMEOUT_MS,
-  });
+/**
+ * One look (the plan's): the runtime's verdict, asked through the host's fleet link when it
+ * is up, else the job's own session; a try over the link that fails is made once more over
+ * the session. The verdict says which way it went. Throws when the runtime did not answer.
+ */
+export async function checkRuntimeOnce(route: RuntimeRoute, expected: readonly ExpectedProcess[]): Promise<HealthVerdict> {
+  const ask = async ({ connection, via }: RoutedConnection): Promise<HealthVerdict> => {
+    try {
+      const [processes, info] = await Promise.all([connection.listProcesses(), connection.getInfo()]);
+      return { ...judgeProcesses(processes, expected), manifestVersion: info.manifestVersion, via };
+    } finally {
+      await connection.close();
+    }
+  };
+  const first = await openRuntimeRoute(route);
   try {
-    const [processes, info] = await Promise.all([connection.listProcesses(), connection.getInfo()]);
-    return { ...judgeProcesses(processes, options.expected), manifestVersion: info.manifestVersion };
-  } finally {
-    await connection.close();
+    return await ask(first);
+  } catch (error) {
+    if (!first.overLink) throw error;
+    return ask(await openRuntimeRoute(route, `the fleet link failed while asking (${messageOf(error)})`));
   }
 }
 
 /**
  * Waits until the runtime on the host reports every expected process running and
- * healthy, through fleet's connection (an SSH tunnel on the same session, TLS with the
- * install's CA), polling until `timeoutMs`. A runtime that does not answer yet (still
- * starting) is asked again; at the deadline the error says what was last seen.
+ * healthy, polling until `timeoutMs`: through the host's fleet link when it is up, else
+ * the job's own SSH session (TLS with the install's CA either way). A connection that
+ * answers is kept; one that fails is opened again at the next try, by the way the link's
+ * state then says, except that the try after a failure over the link goes over the
+ * session. A runtime that does not answer yet (still starting) is asked again; at the
+ * deadline the error says what was last seen.
  */
-export async function waitHealthy(options: WaitHealthyOptions): Promise<string> {
-  const where = describeEndpoint(options.session.endpoint);
+export async function waitHealthy(options: WaitHealthyOptions): Promise<HealthPassed> {
+  const { route } = options;
+  const where = describeEndpoint(route.session.endpoint);
   const deadline = Date.now() + options.timeoutMs;
   const pollMs = options.pollMs ?? 500;
-  let connection: RuntimeConnection | null = null;
+  let routed: RoutedConnection | null = null;
+  let notLink: string | undefined;
   let last: string;
   let failing: string[] = options.expected.map((p) => p.name);
   let answered = false;
@@ -126,30 +145,28 @@ export async function waitHealthy(options: WaitHealthyOptions): Promise<string> 
       if (options.signal?.aborted)
         throw new ApiError('INSTALL_UNHEALTHY', `Waiting for the runtime on ${where} was cancelled.`, 'Apply again to resume.');
       try {
-        connection ??= await openRuntimeConnection({
-          session: options.session,
-          runtimePort: options.runtimePort,
-          runtimeAddress: options.runtimeAddress,
-          tls: options.tls,
-          callTimeoutMs: CALL_TIMEOUT_MS,
-        });
-        const verdict = judgeProcesses(await connection.listProcesses(), options.expected);
-        if (verdict.healthy) return verdict.summary;
+        if (routed === null) {
+          routed = await openRuntimeRoute(route, notLink);
+          notLink = undefined;
+        }
+        const verdict = judgeProcesses(await routed.connection.listProcesses(), options.expected);
+        if (verdict.healthy) return { summary: verdict.summary, via: routed.via };
         last = verdict.summary;
         failing = verdict.failing;
         answered = true;
       } catch (error) {
         // A lost SSH session will not come back within this wait.
-        if (options.session.lost !== null || options.session.closed) throw error;
+        if (route.session.lost !== null || route.session.closed) throw error;
         last = isApiError(error) ? error.message : String(error);
-        await connection?.close();
-        connection = null;
+        if (routed?.overLink) notLink = `the try before over the fleet link failed (${last})`;
+        await routed?.connection.close();
+        routed = null;
       }
       if (Date.now() + pollMs > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   } finally {
-    await connection?.close();
+    await routed?.connection.close();
   }
   throw new HealthTimeoutError(
     `The runtime on ${where} did not report its processes healthy within ${Math.round(options.timeoutMs / 1000)} s: ${last}.`,

@@ -13,7 +13,8 @@ import { bundleArchitecture, installLayout, type InstallLayout, type ReleaseLayo
 import { hostConfigOf, type ConfigSources, type InstallLayers } from '../definition/merged-config';
 import type { ResolvedBundle } from '../engine/bundle-resolution';
 import type { HostPlan } from '../engine/install-steps';
-import { checkRuntimeOnce, type HealthVerdict } from '../health/wait-healthy';
+import { messageOf, type RouteLinks, type RuntimeRoute } from '../health/runtime-route';
+import { checkRuntimeOnce, HEALTH_CALL_TIMEOUT_MS, type HealthVerdict } from '../health/wait-healthy';
 import { hostCheckFailedError, systemdUnitMissingError } from '../install-errors';
 import { openHostShell } from '../remote/open-host-shell';
 import type { Privilege, RemoteShell } from '../remote/remote-shell';
@@ -39,6 +40,8 @@ export interface PrepareContext extends ConfigSources, InstallLayers {
   caCertPem: string | null;
   /** A client certificate of the install's CA, to ask the runtime how it is; null when there is none yet (or the vault is locked). */
   operatorTls: RuntimeTls | null;
+  /** A serving backend's fleet links: the runtime is asked through the host's while it is up; null in a process without. */
+  links: RouteLinks | null;
   /** What the store keeps of this host in this install, from an earlier apply. */
   recordedHost: InstallHostRow | null;
   /** Replicas scaled through the runtime since an apply, by process (the recorded definition's); they win over the configuration. */
@@ -80,6 +83,8 @@ export interface PreparedHost {
   serviceFiles: { kind: 'systemd'; unit: string } | { kind: 'detached'; start: string; stop: string };
   steps: HostStepsPlan;
   plan: HostPlan;
+  /** How the look at the host asked its runtime (the host's fleet link or this session, and why), for the job's log; null when it was not asked. */
+  runtimeLook: string | null;
 }
 
 export const DEFAULT_FREE_SPACE_MARGIN_BYTES = 64 * 1024 * 1024;
@@ -155,14 +160,27 @@ export async function prepareHost(
           };
 
     let runtime: HealthVerdict | null = null;
+    let runtimeLook: string | null = null;
     if (check.daemon !== null && context.operatorTls !== null) {
-      runtime = await checkRuntimeOnce({
+      const route: RuntimeRoute = {
+        links: context.links,
+        hostId: row.id,
+        installName: context.installName,
+        job: 'apply',
+        hostName: row.name,
         session,
-        runtimeAddress: config.runtime.listen_address,
-        runtimePort: config.runtime.grpc_port,
-        tls: context.operatorTls,
-        expected: manifest.processes,
-      }).catch(() => null);
+        channel: {
+          runtimeAddress: config.runtime.listen_address,
+          runtimePort: config.runtime.grpc_port,
+          tls: context.operatorTls,
+          callTimeoutMs: HEALTH_CALL_TIMEOUT_MS,
+        },
+      };
+      runtime = await checkRuntimeOnce(route, manifest.processes).catch((error: unknown) => {
+        runtimeLook = `the runtime did not answer the look at the host (${messageOf(error)})`;
+        return null;
+      });
+      if (runtime !== null) runtimeLook = `the look at the host asked the runtime ${runtime.via}`;
     }
     const arch = bundleArchitecture(check.machine);
     const steps = planHostSteps({
@@ -221,6 +239,7 @@ export async function prepareHost(
         steps: steps.steps,
         error: steps.blocked?.toBody() ?? null,
       },
+      runtimeLook,
     };
   } catch (error) {
     session.close();
