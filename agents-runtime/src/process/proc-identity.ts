@@ -160,6 +160,15 @@ export function parseEnviron(raw: string): Map<string, string> {
   return env;
 }
 
+/** The exec-time environment of `pid`; null when it cannot be read (gone, or another user's process). */
+export function readEnviron(pid: number): Map<string, string> | null {
+  try {
+    return parseEnviron(fs.readFileSync(`/proc/${pid}/environ`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 /** The environment in `raw` (/proc/<pid>/environ) when it has `key=value`, else null. */
 function environWith(raw: string, key: string, value: string): Map<string, string> | null {
   if (!raw.includes(`${key}=${value}`)) return null;

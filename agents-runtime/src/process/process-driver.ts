@@ -15,6 +15,7 @@ import {
   isSameProcess,
   processGroupMembers,
   processStartTime,
+  readEnviron,
   scanProcessesByEnv,
   scanProcessesByEnvAsync,
   type ProcStat,
@@ -250,7 +251,9 @@ export class LinuxProcessDriver implements ProcessDriver {
     if (!isSameProcess(pid, startTime)) return null;
     // Held like an own child's, so its exit is drained through the collector and its next run reuses them.
     this.collector?.adoptFifos(instance);
-    return new AdoptedProcess(this, instance, pid, startTime, this.opts.adoptPollMs);
+    // Its run's marker, so that its cleanup leaves later runs of the instance alone (cleanupLeftovers).
+    const incarnation = readEnviron(pid)?.get(INCARNATION_ENV);
+    return new AdoptedProcess(this, instance, pid, startTime, this.opts.adoptPollMs, incarnation);
   }
 
   /** Lines of `instance` the log collector could not write since it started; null when the stamper does not count them (all but 'collector'). */
@@ -296,13 +299,19 @@ export class LinuxProcessDriver implements ProcessDriver {
     return this.collector !== null ? this.collector.drain(instance, LOGGER_DRAIN_MS) : loggersDone(loggers, LOGGER_DRAIN_MS);
   }
 
-  /** Called when a leader exited on its own: clears what it left behind, bounded. */
-  async cleanupLeftovers(proc: TrackedProcess, signal: string): Promise<void> {
+  /**
+   * Called when a leader exited on its own: clears what it left behind, bounded. With the
+   * run's `incarnation`, escapees are that run's only: an adopted process is watched by a
+   * second handle after a manifest update kept it, and the handle that reports last is
+   * still cleaning when the first one's report has already started the next run, which
+   * carries the same instance marker outside the old group (chaos test: it was SIGTERMed).
+   */
+  async cleanupLeftovers(proc: TrackedProcess, signal: string, incarnation?: string): Promise<void> {
     await stopProcessGroup({
       pgid: proc.pid,
       signal,
       graceMs: this.opts.leftoverGraceMs,
-      escapees: () => this.escapees(proc.instance, proc.pid),
+      escapees: () => this.escapees(proc.instance, proc.pid, incarnation),
     }).catch(() => undefined);
   }
 
@@ -505,7 +514,15 @@ class OwnChild extends TrackedProcess {
 class AdoptedProcess extends TrackedProcess {
   private gone = false;
 
-  constructor(driver: LinuxProcessDriver, instance: string, pid: number, startTime: string, pollMs: number) {
+  constructor(
+    driver: LinuxProcessDriver,
+    instance: string,
+    pid: number,
+    startTime: string,
+    pollMs: number,
+    /** Its INCARNATION_ENV; undefined for a process started before runs carried one. */
+    private readonly incarnation: string | undefined,
+  ) {
     super(driver, instance, pid, startTime);
     const timer = setInterval(() => {
       if (isSameProcess(pid, startTime)) return;
@@ -521,7 +538,7 @@ class AdoptedProcess extends TrackedProcess {
   }
 
   protected override async cleanup(stopSignal: string): Promise<void> {
-    await super.cleanup(stopSignal);
+    await this.driver.cleanupLeftovers(this, stopSignal, this.incarnation);
     // As for an own child: the last lines are in the log before the exit is reported.
     await this.drainLogs();
   }

@@ -218,6 +218,20 @@ describe('LinuxProcessDriver', () => {
     await expect(exited).resolves.toEqual({ code: null, signal: null });
   });
 
+  it("an adopted process's cleanup after its exit leaves a later run of the instance alone (it carries the same instance marker outside the old group)", async () => {
+    const first = await rawDriver.start(spec('readopted', 'sh', ['-c', 'sleep 300 & exec sleep 301']), 'readopted');
+    await waitFor('two sleeps', () => sleepsIn(first.pid).length === 2);
+    const adopted = new LinuxProcessDriver({ logs, runtimeId }).adopt('readopted', first.pid, first.startTime)!;
+    // As when a second handle of the same process reports its exit last: the next run is already up.
+    const next = await rawDriver.start(spec('readopted', 'sleep', ['302']), 'readopted');
+    const exited = exitOf(adopted);
+    process.kill(first.pid, 'SIGKILL');
+    await exited;
+    expect(processGroupMembers(first.pid)).toEqual([]);
+    expect(readProcStat(next.pid)?.state).toMatch(/[SR]/);
+    await rawDriver.stop(next, 'SIGTERM', 2000);
+  });
+
   it('stopping an adopted process kills its whole group', async () => {
     const proc = await rawDriver.start(spec('adopt-stop', 'sh', ['-c', 'sleep 300 & sleep 300']), 'adopt-stop');
     await waitFor('two sleeps', () => sleepsIn(proc.pid).length === 2);
