@@ -152,7 +152,7 @@ function Page({ route }: { route: Route }) {
     case 'hosts':
       return <HostsPage />;
     case 'host':
-      return <HostPage hostId={route.hostId} />;
+      return <HostPage hostId={route.hostId} {...(route.atMs !== undefined ? { atMs: route.atMs } : {})} />;
     case 'probe-job':
       return <ProbeJobPage jobId={route.jobId} />;
     case 'bundles':

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import type { ApiClient } from '../../electron/contract';
+import type { ApiClient, FleetEvent, LiveSample } from '../../electron/contract';
 import { cspViolations } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { openInstalledWebMode } from '../support/installed-web-mode';
@@ -18,7 +18,10 @@ import { useTestLab } from '../support/test-hosts/use-test-lab';
  * An operator's restart of the agent is an event; its "Logs at this second" opens the
  * process page at that second: the lines from a minute before, in order, the first line at
  * or after it marked, the event among the process's events. A long JSON line there wraps
- * at the edge of the log view, not at the hyphens of the timestamps inside it.
+ * at the edge of the log view, not at the hyphens of the timestamps inside it. The process's
+ * charts show the minutes around that second, with a way back to live; a link event opens
+ * the host's charts the same way. Charts nobody can see (scrolled away, the page hidden) are
+ * not drawn as samples arrive, and catch up when shown.
  */
 
 const labRef = useTestLab();
@@ -35,6 +38,8 @@ let api: ApiClient;
 const problems: string[] = [];
 /** The long JSON line's mark: written before the event, looked at in the second test. */
 let jsonMark = '';
+/** The operator's restart the first test opens the process page at. */
+let restartEvent: FleetEvent | undefined;
 
 setUpSuite(
   async (defer) => {
@@ -115,6 +120,7 @@ describe('an event opens the process’s logs at its second', () => {
       return events.find((e) => e.hostId === hostId && e.process === 'agent') ?? null;
     });
     expect(event.actor).not.toBeNull();
+    restartEvent = event;
     // After it: a line the view must mark as the first at or after the event's second.
     const after = `after-event-${Date.now()}`;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -183,4 +189,160 @@ describe('an event opens the process’s logs at its second', () => {
     expect(await cspViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it('centres the process’s charts on the event’s second, marked, with a way back to live', async () => {
+    const event = restartEvent!;
+    // Still the page the event opened (the first test): the charts around its second, not the live range.
+    const around = page.getByTestId('around-charts');
+    await around.waitFor();
+    const second = Math.floor(event.atMs / 1000) * 1000;
+    expect(Number(await around.getAttribute('data-at-ms'))).toBe(event.atMs);
+    expect(Number(await around.getAttribute('data-from-ms'))).toBe(second - 300_000);
+    expect(Number(await around.getAttribute('data-to-ms'))).toBe(second + 300_000 - 1);
+    expect(await page.getByTestId('live-chart').count()).toBe(0);
+    await expect(page.locator('[data-testid="range-picker"] [data-range="around"] input').isChecked()).resolves.toBe(true);
+    // The instance's samples from the store, per second, with the event's second marked in the middle of the plot.
+    const cpu = around.locator('[data-metric-panel="cpu"]');
+    await waitFor('CPU points around the event', async () => Number(await cpu.getAttribute('data-point-count')) > 0);
+    await expect(around.getAttribute('data-tier')).resolves.toBe('1s');
+    await expect(around.getAttribute('data-step-ms')).resolves.toBe('1000');
+    const plot = await cpu.evaluate((figure) => {
+      const mark = figure.querySelector('.recharts-reference-line line');
+      const gridLine = figure.querySelector('.recharts-cartesian-grid-horizontal line');
+      return {
+        mark: mark === null ? null : Number(mark.getAttribute('x1')),
+        left: Number(gridLine?.getAttribute('x1')),
+        right: Number(gridLine?.getAttribute('x2')),
+      };
+    });
+    expect(plot.mark).not.toBeNull();
+    expect(plot.right - plot.left).toBeGreaterThan(100);
+    expect(Math.abs(plot.mark! - (plot.left + plot.right) / 2)).toBeLessThan(3);
+    await cpu.scrollIntoViewIfNeeded();
+    await shoot(page, 'fleet-process-charts-around-event');
+
+    // Back to live: the charts follow the samples again; the logs stay at the event's second.
+    await page.getByTestId('charts-back-to-live').click();
+    const live = page.getByTestId('live-chart');
+    await live.waitFor();
+    expect(await page.getByTestId('around-charts').count()).toBe(0);
+    await expect(page.locator('[data-testid="range-picker"] [data-range="5m"] input').isChecked()).resolves.toBe(true);
+    await waitFor('live samples after the event drawn', async () => Number(await live.getAttribute('data-newest-point-ms')) > event.atMs);
+    await page.locator('[data-testid="log-view"][data-mode="at"]').waitFor();
+    // The moment is still offered, and centres the charts again.
+    await page.locator('[data-testid="range-picker"] [data-range="around"]').click();
+    await page.getByTestId('around-charts').waitFor();
+    // The logs' "Follow live" leaves the moment: the charts follow live and no longer offer it.
+    await page.getByTestId('log-follow-live').click();
+    await page.waitForURL((u) => !/[?&]at=/.test(u.hash));
+    await live.waitFor();
+    expect(await page.locator('[data-testid="range-picker"] [data-range="around"]').count()).toBe(0);
+    // A click on a live chart's point opens the logs there without pulling the charts off live.
+    const liveCpu = live.locator('[data-metric-panel="cpu"]');
+    await liveCpu.scrollIntoViewIfNeeded();
+    await waitFor('live CPU points', async () => Number(await liveCpu.getAttribute('data-point-count')) >= 2);
+    const box = (await liveCpu.locator('.recharts-surface').boundingBox())!;
+    await liveCpu.locator('.recharts-surface').hover({ position: { x: box.width * 0.8, y: box.height / 2 } });
+    await liveCpu.locator('.recharts-surface').click({ position: { x: box.width * 0.8, y: box.height / 2 } });
+    await page.waitForURL((u) => /[?&]at=\d+/.test(u.hash));
+    await page.locator('[data-testid="log-view"][data-mode="at"]').waitFor();
+    await live.waitFor();
+    expect(await page.getByTestId('around-charts').count()).toBe(0);
+    expect(await cspViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('does not draw panels scrolled out of view or in a hidden page, and catches them up when shown', async () => {
+    const live = page.getByTestId('live-chart');
+    await live.waitFor();
+    const newestOf = async () => Number(await live.getAttribute('data-newest-point-ms'));
+    const panelsNewest = () =>
+      live.locator('[data-metric-panel]').evaluateAll((figures) =>
+        figures.map((f) => ({
+          id: f.getAttribute('data-metric-panel')!,
+          newest: Number(f.getAttribute('data-newest-point-ms')),
+          bottom: f.getBoundingClientRect().bottom,
+        })),
+      );
+    /** Waits until the window has a sample newer than `than` (the samples keep coming, one a second). */
+    const newerThan = (than: number) =>
+      waitFor('a newer sample in the window', async () => ((await newestOf()) > than ? newestOf() : null));
+
+    // Scrolled away (a long page's foot, far past the charts): the panels keep what they drew while the window moves on.
+    await page.evaluate(() => {
+      const spacer = document.createElement('div');
+      spacer.id = 'test-spacer';
+      spacer.style.height = '3000px';
+      document.body.append(spacer);
+      window.scrollTo(0, document.documentElement.scrollHeight);
+    });
+    const away = await panelsNewest();
+    // More than the observer's 200 px margin above the window: nobody sees them.
+    expect(away.every((p) => p.bottom < -250)).toBe(true);
+    // Two samples after the scroll: the observer has answered by the second.
+    await newerThan(await newerThan(await newestOf()));
+    const held = await panelsNewest();
+    const later = await newerThan(await newerThan(await newestOf()));
+    const still = await panelsNewest();
+    expect(still.map((p) => p.newest)).toEqual(held.map((p) => p.newest));
+    expect(Math.max(...still.map((p) => p.newest))).toBeLessThan(later);
+
+    // Shown again: drawn at once with the newest samples.
+    await page.evaluate(() => document.getElementById('test-spacer')?.remove());
+    const cpu = live.locator('[data-metric-panel="cpu"]');
+    await cpu.scrollIntoViewIfNeeded();
+    await waitFor('the CPU panel caught up', async () => Number(await cpu.getAttribute('data-newest-point-ms')) >= later);
+
+    // A hidden page (a minimised window, a background tab) draws nothing; what came meanwhile is drawn when it is shown.
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const hiddenAt = await newestOf();
+    const countAt = Number(await live.getAttribute('data-live-sample-count'));
+    const pushed: LiveSample[] = [];
+    const stop = await api.subscribe('metrics.live', { hostId }, (sample) => void pushed.push(sample));
+    try {
+      await waitFor('four samples pushed while hidden', async () => pushed.filter((s) => s.t > hiddenAt).length >= 4);
+    } finally {
+      await stop();
+    }
+    const newestPushed = Math.max(...pushed.map((s) => s.t));
+    // At most the one sample whose frame was asked for before the page said it was hidden.
+    expect(Number(await live.getAttribute('data-live-sample-count'))).toBeLessThanOrEqual(countAt + 1);
+    expect(Number(await cpu.getAttribute('data-newest-point-ms'))).toBeLessThan(newestPushed);
+    await page.evaluate(() => {
+      delete (document as { visibilityState?: DocumentVisibilityState }).visibilityState;
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await waitFor('the hidden time caught up', async () => Number(await cpu.getAttribute('data-newest-point-ms')) >= newestPushed);
+    expect(Number(await live.getAttribute('data-live-sample-count'))).toBeGreaterThanOrEqual(countAt + 4);
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('a link event opens the host’s charts around its second', async () => {
+    const { events } = await api.call('events.list', { hostId, kinds: ['link.up'] });
+    const linkUp = events[0]!;
+    expect(linkUp).toBeDefined();
+    await page.goto(`${url}#/events`, { waitUntil: 'load' });
+    const row = page.locator(`[data-testid="event-row"][data-event-id="${linkUp.id}"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('event-logs').count()).toBe(0);
+    await row.getByTestId('event-charts').click();
+    await page.waitForURL((u) => u.hash === `#/hosts/${hostId}?at=${linkUp.atMs}`);
+    const charts = page.getByTestId('host-charts');
+    const around = charts.getByTestId('around-charts');
+    await around.waitFor();
+    expect(Number(await around.getAttribute('data-at-ms'))).toBe(linkUp.atMs);
+    // Each process's logs at that second, offered beside them.
+    await expect(charts.getByTestId('chart-jump').getAttribute('data-at-ms')).resolves.toBe(String(linkUp.atMs));
+    const cpu = around.locator('[data-metric-panel="cpu"]');
+    await cpu.scrollIntoViewIfNeeded();
+    await waitFor('host CPU points around the link event', async () => Number(await cpu.getAttribute('data-point-count')) > 0);
+    await shoot(page, 'fleet-host-charts-around-event');
+    await charts.getByTestId('charts-back-to-live').click();
+    await charts.getByTestId('live-chart').waitFor();
+    expect(await cspViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+  }, 120_000);
 });

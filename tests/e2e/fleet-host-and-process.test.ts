@@ -154,9 +154,14 @@ describe("an installed host's page and a process's page, end to end", () => {
     const keys = await api.call('metrics.seriesKeys', { hostId, families: ['cpu.core_percent', 'filesystem.used_percent'] });
     const [cores, mounts] = keys.families.map((f) => f.keys);
     expect(cores!.length).toBeGreaterThan(0);
+    // A panel is drawn while it is in view (an operator's look), so each is scrolled to first.
     const corePanel = live.locator('[data-metric-panel="cpu-cores"]');
+    await corePanel.scrollIntoViewIfNeeded();
     await waitFor('per-core points', async () => Number(await corePanel.getAttribute('data-point-count')) > 0);
-    if (mounts!.length > 0) await live.locator('[data-metric-panel="filesystems"] .recharts-surface').waitFor();
+    if (mounts!.length > 0) {
+      await live.locator('[data-metric-panel="filesystems"]').scrollIntoViewIfNeeded();
+      await live.locator('[data-metric-panel="filesystems"] .recharts-surface').waitFor();
+    }
     await shoot(page, 'fleet-host-live-charts');
   });
 
@@ -204,6 +209,7 @@ describe("an installed host's page and a process's page, end to end", () => {
 
     // A point of the CPU chart: the logs at its time.
     const cpu = page.locator('[data-metric-panel="cpu"]');
+    await cpu.scrollIntoViewIfNeeded();
     await waitFor('CPU points of the instance', async () => Number(await cpu.getAttribute('data-point-count')) >= 2);
     const box = (await cpu.locator('.recharts-surface').boundingBox())!;
     await cpu.locator('.recharts-surface').hover({ position: { x: box.width * 0.8, y: box.height / 2 } });

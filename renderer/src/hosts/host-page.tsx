@@ -260,13 +260,13 @@ function HostHeader({ host, onCheckKey }: { host: HostSummary; onCheckKey: () =>
  * This machine's charts, from the app's own sampler, where no install's runtime section
  * draws them already (an installed host's charts sit with its runtime, above the facts).
  */
-function OwnMachineCharts({ host }: { host: HostSummary }) {
+function OwnMachineCharts({ host, atMs }: { host: HostSummary; atMs: number | undefined }) {
   const links = useFleetLinks();
   if (host.kind !== 'local' || links.byHost.has(host.id)) return null;
-  return <HostChartsCard key={host.id} hostId={host.id} processes={false} />;
+  return <HostChartsCard key={host.id} hostId={host.id} processes={false} atMs={atMs} />;
 }
 
-function HostFactsView({ facts, host }: { facts: HostFacts; host: HostSummary }) {
+function HostFactsView({ facts, host, atMs }: { facts: HostFacts; host: HostSummary; atMs: number | undefined }) {
   return (
     <>
       <div className="card-grid">
@@ -274,7 +274,7 @@ function HostFactsView({ facts, host }: { facts: HostFacts; host: HostSummary })
         <CpuCard facts={facts} />
         <MemoryCard facts={facts} />
       </div>
-      <OwnMachineCharts host={host} />
+      <OwnMachineCharts host={host} atMs={atMs} />
       <div className="card-grid">
         <AccessCard facts={facts} />
         <InstallPathCard facts={facts} />
@@ -305,7 +305,8 @@ function HostFactsView({ facts, host }: { facts: HostFacts; host: HostSummary })
   );
 }
 
-export function HostPage({ hostId }: { hostId: number }) {
+/** One host; `atMs` (an event's second) centres its charts on that time. */
+export function HostPage({ hostId, atMs }: { hostId: number; atMs?: number }) {
   const detail = useHostDetail(hostId);
   const [checkingKey, setCheckingKey] = useState(false);
   return (
@@ -319,7 +320,7 @@ export function HostPage({ hostId }: { hostId: number }) {
             <HostHeader host={host} onCheckKey={() => setCheckingKey(true)} />
             {host.kind === 'ssh' ? <ConnectionCard host={host} checkingKey={checkingKey} onCheckingKey={setCheckingKey} /> : null}
             {/* An installed host's runtime (link, processes, charts) on the host's one page; nothing for a host no install reached. */}
-            <HostRuntimeSection hostId={host.id} />
+            <HostRuntimeSection hostId={host.id} atMs={atMs} />
             {facts === null ? (
               <>
                 <EmptyState title="Not probed yet">
@@ -327,11 +328,11 @@ export function HostPage({ hostId }: { hostId: number }) {
                     ? 'Confirm its host key (“Check host key” above), then use “Probe again” to collect its hardware facts.'
                     : 'Use “Probe again” to collect this machine’s hardware facts.'}
                 </EmptyState>
-                <OwnMachineCharts host={host} />
+                <OwnMachineCharts host={host} atMs={atMs} />
                 <PreflightCard hostId={hostId} />
               </>
             ) : (
-              <HostFactsView facts={facts} host={host} />
+              <HostFactsView facts={facts} host={host} atMs={atMs} />
             )}
           </>
         )}

@@ -61,6 +61,29 @@ export interface TimeAxis {
   ticks?: number[];
   tickFormat: (t: number) => string;
   tooltipFormat: (t: number) => string;
+  /** A moment marked with a dashed vertical line (the logs' time), drawn when the domain holds it. */
+  mark?: { atMs: number; label: string };
+}
+
+interface MetricPanelProps {
+  panel: ChartPanel;
+  rows: readonly ChartRow[];
+  time: TimeAxis;
+  syncId?: string;
+  onHover?: (t: number | null) => void;
+  onPointClick?: (atMs: number) => void;
+  /**
+   * False while nobody can see the panel (off screen, a hidden tab): it keeps what it drew
+   * and is drawn again, with the rows of that moment, when it is shown. Default true.
+   */
+  drawn?: boolean;
+}
+
+/** A panel not shown is not drawn again, whatever changed; shown again, it is drawn with its newest props. */
+function sameUnlessShown(previous: MetricPanelProps, next: MetricPanelProps): boolean {
+  if (next.drawn === false) return true;
+  const keys = new Set([...Object.keys(previous), ...Object.keys(next)] as Array<keyof MetricPanelProps>);
+  return [...keys].every((key) => Object.is(previous[key], next[key]));
 }
 
 /**
@@ -69,21 +92,7 @@ export interface TimeAxis {
  * same `syncId` share one crosshair, matched by time (syncMethod value), so a spike in one
  * lines up with the others; `onPointClick` gets the time under the pointer.
  */
-export const MetricPanel = memo(function MetricPanel({
-  panel,
-  rows,
-  time,
-  syncId,
-  onHover,
-  onPointClick,
-}: {
-  panel: ChartPanel;
-  rows: readonly ChartRow[];
-  time: TimeAxis;
-  syncId?: string;
-  onHover?: (t: number | null) => void;
-  onPointClick?: (atMs: number) => void;
-}) {
+export const MetricPanel = memo(function MetricPanel({ panel, rows, time, syncId, onHover, onPointClick }: MetricPanelProps) {
   const metrics = panel.series.map((s) => s.metric);
   const points = panel.series.reduce((n, s) => n + rows.filter((r) => typeof r[s.metric] === 'number').length, 0);
   const breaks = panel.series.reduce((n, s) => n + countBreaks(rows, s.metric), 0);
@@ -92,7 +101,14 @@ export const MetricPanel = memo(function MetricPanel({
   const yTop = Math.max(yTicks[yTicks.length - 1] ?? 1, limit ?? 0);
   const formatTick = panel.formatTick ?? panel.format;
   return (
-    <figure className="metric-panel" data-metric-panel={panel.id} data-point-count={points} data-break-count={breaks}>
+    <figure
+      className="metric-panel"
+      data-metric-panel={panel.id}
+      data-point-count={points}
+      data-break-count={breaks}
+      // The newest time this panel drew: behind the chart's own while it is off screen.
+      data-newest-point-ms={rows[rows.length - 1]?.t}
+    >
       <figcaption className="metric-panel-head">
         <span className="metric-panel-title">
           {panel.title}
@@ -146,6 +162,15 @@ export const MetricPanel = memo(function MetricPanel({
             width={76}
           />
           <Tooltip isAnimationActive={false} content={(props) => <PanelTooltip {...props} panel={panel} time={time} />} />
+          {time.mark ? (
+            <ReferenceLine
+              x={time.mark.atMs}
+              stroke="var(--text-muted)"
+              strokeDasharray="3 3"
+              ifOverflow="discard"
+              label={{ value: time.mark.label, position: 'insideTopLeft', fontSize: 11, fill: 'var(--text-muted)' }}
+            />
+          ) : null}
           {limit !== null ? (
             <ReferenceLine
               y={limit}
@@ -173,7 +198,7 @@ export const MetricPanel = memo(function MetricPanel({
       )}
     </figure>
   );
-});
+}, sameUnlessShown);
 
 /** The caption's figures: each series' newest value, or for many series the highest one and whose. */
 function PanelValues({ panel, rows, limit }: { panel: ChartPanel; rows: readonly ChartRow[]; limit: number | null }) {

@@ -1,7 +1,8 @@
 /** The places the app can show; each has one hash path. */
 export type Route =
   | { name: 'hosts' }
-  | { name: 'host'; hostId: number }
+  /** One host; `atMs` (`?at=<ms>`: an event's second) centres its charts on that time. */
+  | { name: 'host'; hostId: number; atMs?: number }
   | { name: 'probe-job'; jobId: string }
   | { name: 'bundles' }
   | { name: 'configuration' }
@@ -25,7 +26,7 @@ export type Route =
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`, `#/events`, `#/alerts`, `#/fleet/hosts/<id>/processes/<name>?at=<ms>`,
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/hosts/3?at=<ms>`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`, `#/events`, `#/alerts`, `#/fleet/hosts/<id>/processes/<name>?at=<ms>`,
  * `#/installs/<name>/upgrade/<version>`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
@@ -38,7 +39,8 @@ export function parseRoute(hash: string): Route {
     const id = segments[1] ?? '';
     if (segments.length === 2 && /^[1-9]\d{0,15}$/.test(id)) {
       const hostId = Number(id);
-      if (Number.isSafeInteger(hostId)) return { name: 'host', hostId };
+      const atMs = atOf(hash);
+      if (Number.isSafeInteger(hostId)) return atMs === undefined ? { name: 'host', hostId } : { name: 'host', hostId, atMs };
     }
   }
   if (segments.length === 1 && segments[0] === 'bundles') return { name: 'bundles' };
@@ -74,7 +76,7 @@ export function hrefFor(route: Route): string {
     case 'hosts':
       return '#/hosts';
     case 'host':
-      return `#/hosts/${route.hostId}`;
+      return `#/hosts/${route.hostId}${route.atMs !== undefined ? `?at=${route.atMs}` : ''}`;
     case 'probe-job':
       return `#/probes/${route.jobId}`;
     case 'bundles':
@@ -117,11 +119,17 @@ function parseFleetProcess(segments: string[], hash: string): Route | null {
   if (!Number.isSafeInteger(hostId) || process === null || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(process)) return null;
   const query = new URLSearchParams(hash.split('?')[1] ?? '');
   const route: Extract<Route, { name: 'fleet-process' }> = { name: 'fleet-process', hostId, process };
-  const at = query.get('at');
-  if (at !== null && /^\d{1,15}$/.test(at)) route.atMs = Number(at);
+  const atMs = atOf(hash);
+  if (atMs !== undefined) route.atMs = atMs;
   const instance = query.get('instance');
   if (instance !== null && /^[A-Za-z0-9][A-Za-z0-9._-]{0,70}$/.test(instance)) route.instance = instance;
   return route;
+}
+
+/** A page's moment, `?at=<ms since the epoch>`; anything else is no moment. */
+function atOf(hash: string): number | undefined {
+  const at = new URLSearchParams(hash.split('?')[1] ?? '').get('at');
+  return at !== null && /^\d{1,15}$/.test(at) ? Number(at) : undefined;
 }
 
 function decodeSegment(segment: string): string | null {

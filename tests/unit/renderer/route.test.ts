@@ -16,6 +16,14 @@ describe('parseRoute', () => {
     expect(parseRoute('#/hosts/3?tab=facts')).toEqual({ name: 'host', hostId: 3 });
   });
 
+  it('reads a host at a moment (an event’s second), and ignores a moment that is no time', () => {
+    expect(parseRoute('#/hosts/3?at=1764950400123')).toEqual({ name: 'host', hostId: 3, atMs: 1764950400123 });
+    expect(parseRoute('#/hosts/3?tab=facts&at=5')).toEqual({ name: 'host', hostId: 3, atMs: 5 });
+    expect(parseRoute('#/hosts/3?at=yesterday')).toEqual({ name: 'host', hostId: 3 });
+    expect(parseRoute('#/hosts/3?at=-5')).toEqual({ name: 'host', hostId: 3 });
+    expect(parseRoute('#/hosts/3?at=1234567890123456')).toEqual({ name: 'host', hostId: 3 });
+  });
+
   it('refuses ids the contract would refuse', () => {
     expect(parseRoute('#/hosts/0')).toEqual({ name: 'not-found', path: '/hosts/0' });
     expect(parseRoute('#/hosts/-1')).toEqual({ name: 'not-found', path: '/hosts/-1' });
@@ -87,6 +95,7 @@ describe('hrefFor', () => {
     for (const route of [
       { name: 'hosts' },
       { name: 'host', hostId: 7 },
+      { name: 'host', hostId: 7, atMs: 1764950400123 },
       { name: 'probe-job', jobId: 'job-1' },
       { name: 'bundles' },
       { name: 'configuration' },

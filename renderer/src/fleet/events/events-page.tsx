@@ -284,6 +284,17 @@ function EventWhere({ event, knownHosts }: { event: FleetEvent; knownHosts: Map<
             Logs at this second
           </a>
         </div>
+      ) : event.hostId !== null && knownHosts.has(event.hostId) ? (
+        // A host's own event (its link down or up): the host's charts around that second.
+        <div className="cell-sub">
+          <a
+            href={hrefFor({ name: 'host', hostId: event.hostId, atMs: event.atMs })}
+            title="The host’s charts around the second this happened"
+            data-testid="event-charts"
+          >
+            Charts at this second
+          </a>
+        </div>
       ) : null}
     </>
   );

@@ -1,16 +1,16 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo } from 'react';
 import { HOST_KEYED_SERIES, HOST_SERIES, seriesName, visibleText, type MetricsSeriesKeysResult } from '../../../../electron/contract';
 import { useApiQuery } from '../../api/queries';
 import { formatByteRate, formatBytes, formatBytesRound } from '../../format/bytes';
 import { formatDecimal, formatPercent, formatTickNumber } from '../../format/number';
 import { formatClock } from '../../format/time';
-import { chartRange, type ChartRangeId } from '../../metrics/chart-rows';
 import { niceTicks } from '../../metrics/axis-ticks';
+import { useChartView } from '../../metrics/chart-view';
 import { RangeCharts, RangePicker, type ChartPanel, type ChartSeries } from '../../metrics/range-charts';
 import { hrefFor } from '../../router/route';
+import { navigate } from '../../router/use-route';
 import { Card } from '../../ui/card';
 import { ErrorNotice, LoadingState } from '../../ui/query-state';
-import { useSessionState } from '../../ui/use-session-state';
 
 /** The host's keyed series a page draws: each core, filesystem and GPU the host has sent. */
 export const HOST_KEYED_FAMILIES = [
@@ -155,34 +155,28 @@ export function hostPanels(answer: MetricsSeriesKeysResult): ChartPanel[] {
 
 /**
  * A host's charts over a chosen range (live 5 min, 1 h, 24 h, 7 d), from the series the host
- * itself sent: this machine's sampler, or an installed host's runtime. With `processes`
- * (an installed host) a clicked point offers each process's logs at that time.
+ * itself sent: this machine's sampler, or an installed host's runtime. Opened at a moment
+ * (`#/hosts/<id>?at=<ms>`, an event's second) they show the minutes around it. With
+ * `processes` (an installed host) a clicked point becomes the page's moment, offering each
+ * process's logs at that time.
  */
-export function HostChartsCard({ hostId, processes }: { hostId: number; processes: boolean }) {
-  const [rangeId, setRangeId] = useSessionState<ChartRangeId>('fleet.host.range', '5m', (s) =>
-    typeof s === 'string' ? chartRange(s).id : null,
-  );
-  const [clickedAt, setClickedAt] = useState<number | null>(null);
+export function HostChartsCard({ hostId, processes, atMs }: { hostId: number; processes: boolean; atMs?: number | undefined }) {
+  const view = useChartView('fleet.host.range', atMs);
   const keys = useApiQuery('metrics.seriesKeys', { hostId, families: [...HOST_KEYED_FAMILIES] }, { refetchInterval: KEYS_REFRESH_MS });
-  const range = chartRange(rangeId);
   // The same panels (and series) until the host's keys change: the charts keep their state.
   const panels = useMemo(() => (keys.data ? hostPanels(keys.data) : null), [keys.data]);
+  // One function for the card's life: a new one at each render would draw every chart again.
+  const onPointClick = useCallback((t: number) => navigate({ name: 'host', hostId, atMs: t }), [hostId]);
   return (
-    <Card title="Metrics" aside={<RangePicker value={range.id} onChange={setRangeId} />}>
+    <Card title="Metrics" aside={<RangePicker view={view} />}>
       <div data-testid="host-charts">
-        {processes && clickedAt !== null ? <LogsAt hostId={hostId} atMs={clickedAt} /> : null}
+        {processes && atMs !== undefined ? <LogsAt hostId={hostId} atMs={atMs} /> : null}
         {keys.isPending ? <LoadingState label="Reading which series this host has…" /> : null}
         {keys.isError ? (
           <ErrorNotice title="Could not read this host's series" error={keys.error} onRetry={() => void keys.refetch()} />
         ) : null}
         {panels ? (
-          <RangeCharts
-            hostId={hostId}
-            panels={panels}
-            rangeId={range.id}
-            syncId={`host-${hostId}`}
-            {...(processes ? { onPointClick: setClickedAt } : {})}
-          />
+          <RangeCharts hostId={hostId} panels={panels} view={view} syncId={`host-${hostId}`} {...(processes ? { onPointClick } : {})} />
         ) : null}
       </div>
     </Card>

@@ -21,7 +21,7 @@ const TABLE_REFRESH_MS = 3_000;
  * facts and connection above, the runtime here): its link, its processes with their
  * controls, and its charts over a chosen range. Nothing for a host no install reached.
  */
-export function HostRuntimeSection({ hostId }: { hostId: number }) {
+export function HostRuntimeSection({ hostId, atMs }: { hostId: number; atMs?: number | undefined }) {
   const links = useFleetLinks();
   const link = links.byHost.get(hostId);
   if (!link) return null;
@@ -29,7 +29,7 @@ export function HostRuntimeSection({ hostId }: { hostId: number }) {
     <div className="host-runtime" data-testid="host-runtime">
       <LinkCard link={link} />
       <ProcessesCard hostId={hostId} online={link.state !== 'offline'} />
-      <HostChartsCard hostId={hostId} processes />
+      <HostChartsCard hostId={hostId} processes atMs={atMs} />
     </div>
   );
 }

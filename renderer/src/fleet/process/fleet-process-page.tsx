@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useCallback, useMemo } from 'react';
 import { PROCESS_SERIES, seriesName, type FleetProcess } from '../../../../electron/contract';
 import { useApiQuery } from '../../api/queries';
 import { formatBytes, formatBytesRound } from '../../format/bytes';
@@ -8,9 +8,8 @@ import { hrefFor } from '../../router/route';
 import { navigate } from '../../router/use-route';
 import { Card } from '../../ui/card';
 import { EmptyState, ErrorNotice, LoadingState } from '../../ui/query-state';
-import { useSessionState } from '../../ui/use-session-state';
 import { RangeCharts, RangePicker, type ChartPanel } from '../../metrics/range-charts';
-import { chartRange, type ChartRangeId } from '../../metrics/chart-rows';
+import { useChartView } from '../../metrics/chart-view';
 import { niceTicks } from '../../metrics/axis-ticks';
 import { EventText } from '../events/event-text';
 import { ProcessControls } from '../host/process-controls';
@@ -44,7 +43,8 @@ export function processPanels(instance: string): ChartPanel[] {
 
 /**
  * One process of an installed host (`#/fleet/hosts/<hostId>/processes/<name>?at=<ms>`):
- * its controls, an instance's charts, its logs (at `at` when given) and its events.
+ * its controls, an instance's charts (opened at `at`: the minutes around it), its logs (at
+ * `at` when given) and its events.
  */
 export function FleetProcessPage({
   hostId,
@@ -60,6 +60,11 @@ export function FleetProcessPage({
   const table = useApiQuery('fleet.processes', { hostId }, { refetchInterval: 3_000 });
   const current = table.data?.processes.find((p) => p.name === process);
   const chosen = instance ?? current?.instances[0]?.instance ?? process;
+  // One function while the instance stays: a new one each refresh of the table would draw every chart again.
+  const onChartPoint = useCallback(
+    (atMs: number) => navigate({ name: 'fleet-process', hostId, process, instance: chosen, atMs }),
+    [hostId, process, chosen],
+  );
   const go = (next: { instance?: string; atMs?: number }) =>
     navigate({
       name: 'fleet-process',
@@ -88,7 +93,7 @@ export function FleetProcessPage({
         </EmptyState>
       ) : null}
       {current ? <ProcessHead hostId={hostId} process={current} chosen={chosen} onInstance={(i) => go({ instance: i })} /> : null}
-      <ProcessCharts hostId={hostId} instance={chosen} onPointClick={(t) => go({ instance: chosen, atMs: t })} />
+      <ProcessCharts hostId={hostId} instance={chosen} atMs={atMs} onPointClick={onChartPoint} />
       <Card title="Logs" aside={<span className="mono">{chosen}</span>}>
         <LogView
           key={chosen}
@@ -141,19 +146,26 @@ function ProcessHead({
   );
 }
 
-function ProcessCharts({ hostId, instance, onPointClick }: { hostId: number; instance: string; onPointClick: (atMs: number) => void }) {
-  const [rangeId, setRangeId] = useSessionState<ChartRangeId>('fleet.process.range', '5m', (s) =>
-    typeof s === 'string' ? chartRange(s).id : null,
-  );
-  const range = chartRange(rangeId);
+function ProcessCharts({
+  hostId,
+  instance,
+  atMs,
+  onPointClick,
+}: {
+  hostId: number;
+  instance: string;
+  atMs: number | undefined;
+  onPointClick: (atMs: number) => void;
+}) {
+  const view = useChartView('fleet.process.range', atMs);
   const panels = useMemo(() => processPanels(instance), [instance]);
   return (
-    <Card title="Charts" aside={<RangePicker value={range.id} onChange={setRangeId} />}>
+    <Card title="Charts" aside={<RangePicker view={view} />}>
       <RangeCharts
         key={instance}
         hostId={hostId}
         panels={panels}
-        rangeId={range.id}
+        view={view}
         syncId={`process-${hostId}-${instance}`}
         onPointClick={onPointClick}
       />
