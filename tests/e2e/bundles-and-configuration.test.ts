@@ -16,7 +16,8 @@ import { openWebModeSession } from '../support/web-mode-session';
  * Chromium against `npm run web`: import a signed release bundle (confirming its signer's
  * key, as a host key), see a tampered one refused, and write the install's configuration
  * with the backend checking it as it is typed: the System Integration Guide's sample,
- * broken as printed and repaired, a key explained, two versions compared.
+ * broken as printed, repaired (then refused for the values this release does not act on),
+ * with supported values, a key explained, two versions compared.
  */
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/config');
@@ -31,6 +32,8 @@ describe('bundles and configuration, end to end', () => {
   let tampered = '';
   let printed = '';
   let repaired = '';
+  /** The repaired sample with the values this release acts on (hybrid, jwt, a REST fallback and OpenTelemetry are refused). */
+  let supported = '';
   let page: Page;
   let url = '';
   const problems: string[] = [];
@@ -38,6 +41,11 @@ describe('bundles and configuration, end to end', () => {
   setUpSuite(async (defer) => {
     printed = await readFile(path.join(fixtures, 'seed-system-integration.yaml'), 'utf8');
     repaired = await readFile(path.join(fixtures, 'seed-system-integration-repaired.yaml'), 'utf8');
+    supported = repaired
+      .replace('deployment_mode: hybrid', 'deployment_mode: local')
+      .replace('authentication_method: jwt', 'authentication_method: mtls')
+      .replace('fallback_protocol: rest', 'fallback_protocol: none')
+      .replace('tracing: opentelemetry', 'tracing: none');
     kit = await makeBundleKit();
     defer(kit.remove);
     // The kit's compatibility range admits this checkout's version, which web mode reports.
@@ -116,7 +124,7 @@ describe('bundles and configuration, end to end', () => {
     await page.locator('[data-testid="bundle-refusal"][data-code="BUNDLE_UNREADABLE"]').waitFor({ state: 'visible' });
   });
 
-  it('checks the guide’s sample as it is typed: refused at line 4 with its column, valid once security: is restored', async () => {
+  it('checks the guide’s sample as it is typed: refused at line 4 with its column, once security: is restored at line 3 for a value without effect, valid with supported ones', async () => {
     await page.getByRole('link', { name: 'Configuration', exact: true }).click();
     await page.waitForURL(/#\/configuration$/);
     // An empty text is the shipped defaults under the production profile.
@@ -160,6 +168,16 @@ describe('bundles and configuration, end to end', () => {
     await editor.evaluate((element: HTMLTextAreaElement, at: number) => element.setSelectionRange(at, at), endOfLine5);
     await page.keyboard.type('security:');
     await expect(editor.inputValue()).resolves.toBe(repaired);
+    // Valid YAML now, and refused for what this release does not act on: the first such value, with its line.
+    await configStatus(page, 'invalid').waitFor({ state: 'visible' });
+    await page.locator('[data-testid="config-problem"][data-code="CONFIG_UNSUPPORTED"]').waitFor({ state: 'visible' });
+    await expect(problem.getAttribute('data-line')).resolves.toBe('3');
+    await expect(problem.textContent()).resolves.toContain('"hybrid" is not supported yet');
+    await expect(problem.textContent()).resolves.toContain('Set system_integration.deployment_mode to local or on-premise');
+    await shoot(page, 'config-seed-unsupported');
+
+    // With the values this release acts on, the sample is valid.
+    await editor.fill(supported);
     await configStatus(page, 'valid').waitFor({ state: 'visible' });
     await expect(page.getByTestId('config-problem').count()).resolves.toBe(0);
     await expect(page.getByTestId('config-error-band').count()).resolves.toBe(0);
@@ -169,7 +187,7 @@ describe('bundles and configuration, end to end', () => {
     await expect(merged.textContent()).resolves.toContain('defaults → environment production → install');
     await expect(
       page.locator('[data-testid="config-value-row"][data-key="system_integration.deployment_mode"] td').last().textContent(),
-    ).resolves.toBe('"hybrid"');
+    ).resolves.toBe('"local"');
     await shoot(page, 'config-seed-repaired');
   });
 
@@ -178,7 +196,7 @@ describe('bundles and configuration, end to end', () => {
     const setting = page.locator('[data-testid="config-setting"][data-key="system_integration.security.authentication_method"]');
     await setting.waitFor({ state: 'visible' });
     await expect(setting.getAttribute('data-layer')).resolves.toBe('install');
-    await expect(setting.getByTestId('config-setting-value').textContent()).resolves.toBe('"jwt"');
+    await expect(setting.getByTestId('config-setting-value').textContent()).resolves.toBe('"mtls"');
     await expect(setting.getByTestId('config-setting-origin').textContent()).resolves.toBe('Set by install install.yaml:6:28');
     const overridden = setting.getByTestId('config-overridden');
     await expect(overridden.count()).resolves.toBe(1);
@@ -202,18 +220,18 @@ describe('bundles and configuration, end to end', () => {
   });
 
   it('compares the text with another version, key by key', async () => {
-    const other = repaired.replace('performance_profile: balanced', 'performance_profile: performance') + 'runtime:\n  grpc_port: 7601\n';
+    const other = supported.replace('deployment_mode: local', 'deployment_mode: on-premise') + 'runtime:\n  grpc_port: 7601\n';
     await page.getByTestId('config-diff-text').fill(other);
     await page.locator('[data-testid="config-diff-result"][data-state="done"]').waitFor({ state: 'visible' });
     const changes = page.getByTestId('config-change');
     await expect(changes.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-path')))).resolves.toEqual([
       'runtime.grpc_port',
-      'system_integration.performance_profile',
+      'system_integration.deployment_mode',
     ]);
-    const profile = page.locator('[data-testid="config-change"][data-path="system_integration.performance_profile"]');
+    const profile = page.locator('[data-testid="config-change"][data-path="system_integration.deployment_mode"]');
     await expect(profile.getAttribute('data-kind')).resolves.toBe('changed');
-    await expect(profile.getByTestId('config-change-before').textContent()).resolves.toBe('"performance"');
-    await expect(profile.getByTestId('config-change-after').textContent()).resolves.toBe('"balanced"');
+    await expect(profile.getByTestId('config-change-before').textContent()).resolves.toBe('"on-premise"');
+    await expect(profile.getByTestId('config-change-after').textContent()).resolves.toBe('"local"');
     const port = page.locator('[data-testid="config-change"][data-path="runtime.grpc_port"]');
     await expect(port.getByTestId('config-change-before').textContent()).resolves.toBe('7601');
     await expect(port.getByTestId('config-change-after').textContent()).resolves.toBe('7600');
@@ -229,7 +247,7 @@ describe('bundles and configuration, end to end', () => {
     await page.getByRole('link', { name: 'Hosts', exact: true }).click();
     await page.waitForURL(/#\/hosts$/);
     await page.getByRole('link', { name: 'Configuration', exact: true }).click();
-    await expect(page.getByTestId('config-text').inputValue()).resolves.toBe(repaired);
+    await expect(page.getByTestId('config-text').inputValue()).resolves.toBe(supported);
     await configStatus(page, 'valid').waitFor({ state: 'visible' });
   });
 

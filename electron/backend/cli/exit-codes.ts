@@ -75,6 +75,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'CONFIG_INVALID':
     case 'CONFIG_UNKNOWN_KEY':
     case 'CONFIG_ENV_INVALID':
+    case 'CONFIG_UNSUPPORTED':
     case 'EVENTS_RETENTION_INVALID':
     case 'ALERT_RULE_INVALID':
       return EXIT.USAGE;

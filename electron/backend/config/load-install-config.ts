@@ -11,6 +11,7 @@ import { ENVIRONMENTS, InstallConfigSchema, InstallConfigShape, type InstallConf
 import { mergeLayers, type MergedLayers } from './merge-layers';
 import { optionalAtAnyDepth, type ConfigPath } from './schema-keys';
 import { parseYamlLayer, YAML_LIMITS_REMEDY } from './yaml-layer';
+import { checkSupported } from './supported-values';
 
 export type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -47,7 +48,8 @@ const LayerSchema = optionalAtAnyDepth(InstallConfigShape);
 /**
  * Loads the layers in order (defaults, environment profile, install, host, SUTAZAI_*
  * variables), checks each, merges them and checks the result, so that every error names
- * the layer, file:line:column and key that caused it.
+ * the layer, file:line:column and key that caused it; then refuses a system_integration
+ * value without effect (supported-values.ts).
  */
 export function loadInstallConfig(options: InstallConfigOptions = {}): LoadedInstallConfig {
   const configDir = options.configDir ?? defaultConfigDir();
@@ -66,6 +68,8 @@ export function loadInstallConfig(options: InstallConfigOptions = {}): LoadedIns
   checkLayer(environmentLayer);
   const loaded = mergeChecked([defaults, environmentLayer, ...upper]);
   checkEnvironmentAgrees(loaded, environment, options.environment !== undefined);
+  // Valid, and also meant: a value nothing acts on yet is refused rather than ignored.
+  checkSupported(loaded.config, loaded.merged);
   return loaded;
 }
 

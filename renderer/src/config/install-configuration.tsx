@@ -13,9 +13,7 @@ import { errorLineIn, useConfigCheck } from './use-config-check';
 
 const PLACEHOLDER = `# Only what differs from config/defaults.yaml, e.g.
 system_integration:
-  deployment_mode: hybrid
-  security:
-    authentication_method: jwt
+  deployment_mode: local
 runtime:
   grpc_port: 7600`;
 

@@ -77,7 +77,7 @@ describe('sutazai config', () => {
     expect(sutazai(['config', 'diff', v1]).code).toBe(2);
   });
 
-  it("refuses the guide's sample as printed, with file:line:column inside its lines 4 to 7, and accepts it repaired", () => {
+  it("refuses the guide's sample as printed, with file:line:column inside its lines 4 to 7, and once repaired for its values without effect", () => {
     const printed = path.join(fixtures, 'seed-system-integration.yaml');
     const broken = sutazai(['config', 'check', '--file', printed, '--json']);
     expect(broken.code).toBe(2);
@@ -91,7 +91,14 @@ describe('sutazai config', () => {
     expect(error.remedy).not.toBe('');
     expect(broken.stderr).toContain('remedy:');
 
-    expect(sutazai(['config', 'check', '--file', path.join(fixtures, 'seed-system-integration-repaired.yaml')]).code).toBe(0);
+    // Repaired, it is valid YAML and schema, and refused for what this release does not act on (hybrid, jwt, ...).
+    const repaired = path.join(fixtures, 'seed-system-integration-repaired.yaml');
+    const unsupported = sutazai(['config', 'check', '--file', repaired]);
+    expect(unsupported.code).toBe(2);
+    expect(unsupported.stderr).toContain(
+      `error CONFIG_UNSUPPORTED: ${repaired}:3:20: system_integration.deployment_mode: "hybrid" is not supported yet`,
+    );
+    expect(unsupported.stderr).toContain('remedy: Set system_integration.deployment_mode to local or on-premise');
   });
 
   it('stops on a wrong value, an unknown key or a bad variable with exit code 2 and a remedy', () => {

@@ -11,6 +11,13 @@ const fixtures = path.resolve(__dirname, '../../fixtures/config');
 const printed = fs.readFileSync(path.join(fixtures, 'seed-system-integration.yaml'), 'utf8');
 const repaired = fs.readFileSync(path.join(fixtures, 'seed-system-integration-repaired.yaml'), 'utf8');
 const defaultsFile = path.resolve(__dirname, '../../../config/defaults.yaml');
+// The sample with the values this release acts on (it refuses hybrid, jwt, a REST fallback and
+// OpenTelemetry: CONFIG_UNSUPPORTED), every key on its line and column as before.
+const supported = repaired
+  .replace('deployment_mode: hybrid', 'deployment_mode: local')
+  .replace('authentication_method: jwt', 'authentication_method: mtls')
+  .replace('fallback_protocol: rest', 'fallback_protocol: none')
+  .replace('tracing: opentelemetry', 'tracing: none');
 
 let running: RunningBackend;
 let client: ApiClient;
@@ -48,8 +55,21 @@ describe('config.check', () => {
     expect(result.problem.remedy).toContain('key:');
   });
 
-  it('accepts it once security: is restored, merged over the defaults and the production profile', async () => {
-    const result = await client.call('config.check', { install: [{ name: 'install.yaml', text: repaired }] });
+  it('refuses it once security: is restored for its values without effect, and accepts it with supported ones, merged over the defaults and the production profile', async () => {
+    const unsupported = await client.call('config.check', { install: [{ name: 'install.yaml', text: repaired }] });
+    expect(unsupported).toMatchObject({
+      valid: false,
+      problem: {
+        code: 'CONFIG_UNSUPPORTED',
+        key: 'system_integration.deployment_mode',
+        origin: { layer: 'install', file: 'install.yaml', line: 3, column: 20 },
+      },
+    });
+    if (unsupported.valid) return;
+    expect(unsupported.problem.message).toContain('"hybrid" is not supported yet');
+    expect(unsupported.problem.remedy).toContain('Set system_integration.deployment_mode to local or on-premise');
+
+    const result = await client.call('config.check', { install: [{ name: 'install.yaml', text: supported }] });
     expect(result.valid).toBe(true);
     if (!result.valid) return;
     expect(result.environment).toBe('production');
@@ -57,11 +77,11 @@ describe('config.check', () => {
     expect(result.layers[0]!.file).toBe(defaultsFile);
     expect(result.config.system_integration).toEqual({
       version: '1.0.0',
-      deployment_mode: 'hybrid',
+      deployment_mode: 'local',
       performance_profile: 'balanced',
-      security: { authentication_method: 'jwt', access_control: 'rbac' },
-      communication: { primary_protocol: 'grpc', fallback_protocol: 'rest' },
-      monitoring: { metrics_collection: 'prometheus', tracing: 'opentelemetry' },
+      security: { authentication_method: 'mtls', access_control: 'rbac' },
+      communication: { primary_protocol: 'grpc', fallback_protocol: 'none' },
+      monitoring: { metrics_collection: 'prometheus', tracing: 'none' },
     });
     // Production's own value, from its profile, under the install's text.
     expect(result.config.install).toMatchObject({ releases_kept: 5 });
@@ -108,17 +128,17 @@ describe('config.check', () => {
 describe('config.explain', () => {
   it('says which layer set a key, where, and the values it overrode', async () => {
     const explained = await client.call('config.explain', {
-      install: [{ name: 'install.yaml', text: repaired }],
+      install: [{ name: 'install.yaml', text: supported }],
       key: 'system_integration.security.authentication_method',
     });
     expect(explained).toEqual({
       key: 'system_integration.security.authentication_method',
       environment: 'production',
-      value: 'jwt',
+      value: 'mtls',
       settings: [
         {
           key: 'system_integration.security.authentication_method',
-          value: 'jwt',
+          value: 'mtls',
           setBy: { layer: 'install', kind: 'install', file: 'install.yaml', line: 6, column: 28 },
           overridden: [
             {
@@ -152,7 +172,7 @@ describe('config.explain', () => {
 
   it('refuses an unknown key with the closest one, and an invalid configuration with its own error', async () => {
     const unknown = await failure(
-      client.call('config.explain', { install: [{ name: 'install.yaml', text: repaired }], key: 'runtime.grpc_prot' }),
+      client.call('config.explain', { install: [{ name: 'install.yaml', text: supported }], key: 'runtime.grpc_prot' }),
     );
     expect(unknown.code).toBe('CONFIG_UNKNOWN_KEY');
     expect(unknown.message).toContain('did you mean runtime.grpc_port?');
@@ -165,9 +185,9 @@ describe('config.explain', () => {
 
 describe('config.diff', () => {
   it('lists what changes from one version to the other, key by key', async () => {
-    const after = repaired.replace('performance_profile: balanced', 'performance_profile: performance') + 'runtime:\n  grpc_port: 7601\n';
+    const after = supported.replace('deployment_mode: local', 'deployment_mode: on-premise') + 'runtime:\n  grpc_port: 7601\n';
     const diff = await client.call('config.diff', {
-      before: { name: 'install-v1.yaml', text: repaired },
+      before: { name: 'install-v1.yaml', text: supported },
       after: { name: 'install-v2.yaml', text: after },
     });
     expect(diff).toEqual({
@@ -175,12 +195,12 @@ describe('config.diff', () => {
       after: { name: 'install-v2.yaml', environment: 'production' },
       changes: [
         { path: 'runtime.grpc_port', kind: 'changed', before: 7600, after: 7601 },
-        { path: 'system_integration.performance_profile', kind: 'changed', before: 'balanced', after: 'performance' },
+        { path: 'system_integration.deployment_mode', kind: 'changed', before: 'local', after: 'on-premise' },
       ],
     });
     const same = await client.call('config.diff', {
-      before: { name: 'a.yaml', text: repaired },
-      after: { name: 'b.yaml', text: `${repaired}\n# a comment\n` },
+      before: { name: 'a.yaml', text: supported },
+      after: { name: 'b.yaml', text: `${supported}\n# a comment\n` },
     });
     expect(same.changes).toEqual([]);
   });
@@ -188,7 +208,7 @@ describe('config.diff', () => {
   it('names the version that does not load', async () => {
     const error = await failure(
       client.call('config.diff', {
-        before: { name: 'install-v1.yaml', text: repaired },
+        before: { name: 'install-v1.yaml', text: supported },
         after: { name: 'install-v2.yaml', text: printed },
       }),
     );

@@ -34,7 +34,6 @@ describe('diffConfigs', () => {
       { path: 'environment', kind: 'changed', before: 'production', after: 'staging' },
       { path: 'install.health_timeout_seconds', kind: 'changed', before: 180, after: 120 },
       { path: 'install.releases_kept', kind: 'changed', before: 5, after: 2 },
-      { path: 'system_integration.monitoring.tracing', kind: 'changed', before: 'none', after: 'opentelemetry' },
     ]);
   });
 });

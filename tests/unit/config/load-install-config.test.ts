@@ -89,7 +89,7 @@ describe('the environment profile', () => {
   it('is chosen by the install file when --env is not given', () => {
     const loaded = load({ install: [install('environment: staging\n')] });
     expect(loaded.environment).toBe('staging');
-    expect(loaded.config.system_integration.monitoring.tracing).toBe('opentelemetry');
+    expect(loaded.config.install.releases_kept).toBe(2);
   });
 
   it('refuses an install file written for another environment than the one asked for', () => {
@@ -212,13 +212,13 @@ describe('SUTAZAI_* variables', () => {
         SUTAZAI_RUNTIME__LOGS__KEEP_FILES: '9',
         SUTAZAI_RUNTIME__LISTEN_ADDRESS: '10.0.0.5',
         SUTAZAI_AGENTS__CAPABILITIES: '[hash, sleep]',
-        SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: 'jwt',
+        SUTAZAI_SYSTEM_INTEGRATION__DEPLOYMENT_MODE: 'local',
       },
     });
     expect(loaded.config.runtime.logs.keep_files).toBe(9);
     expect(loaded.config.runtime.listen_address).toBe('10.0.0.5');
     expect(loaded.config.agents.capabilities).toEqual(['hash', 'sleep']);
-    expect(loaded.config.system_integration.security.authentication_method).toBe('jwt');
+    expect(loaded.config.system_integration.deployment_mode).toBe('local');
   });
 
   it("leave the app's and the programs' own variables alone", () => {

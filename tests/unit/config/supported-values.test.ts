@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../electron/backend/config/config-error';
+import { ENVIRONMENTS, InstallConfigShape } from '../../../electron/backend/config/install-config-schema';
+import { loadInstallConfig, type InstallConfigOptions } from '../../../electron/backend/config/load-install-config';
+import { SUPPORTED_SYSTEM_INTEGRATION } from '../../../electron/backend/config/supported-values';
+
+/**
+ * Issue 14, item 7: a `system_integration` value the schema knows but nothing acts on is
+ * refused with CONFIG_UNSUPPORTED at the file:line:column (or variable) that set it, saying
+ * what is supported; the shipped defaults and every environment profile load.
+ */
+
+const configDir = path.resolve(__dirname, '../../../config');
+
+function refusal(options: InstallConfigOptions): ConfigError {
+  let caught: unknown;
+  try {
+    loadInstallConfig({ configDir, ...options });
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  return caught as ConfigError;
+}
+
+/** The values the schema accepts at a dotted key of system_integration. */
+function schemaValues(key: string): string[] {
+  let shape: unknown = InstallConfigShape;
+  for (const step of key.split('.')) shape = (shape as { shape: Record<string, unknown> }).shape[step];
+  return [...((shape as { options?: string[] }).options ?? [])];
+}
+
+/** `system_integration.security.access_control: abac` as YAML, the value on its last line. */
+function yamlSetting(key: string, value: string): string {
+  const steps = key.split('.');
+  return steps.map((step, depth) => `${'  '.repeat(depth)}${step}:${depth === steps.length - 1 ? ` ${value}` : ''}`).join('\n') + '\n';
+}
+
+describe('system_integration values without effect', () => {
+  it('loads the shipped defaults and every environment profile', () => {
+    for (const environment of ENVIRONMENTS) expect(loadInstallConfig({ configDir, environment }).environment).toBe(environment);
+  });
+
+  it('refuses jwt, oauth2 and abac at their line and column, naming what is supported', () => {
+    const jwt = refusal({
+      install: [{ name: 'install.yaml', text: 'system_integration:\n  security:\n    authentication_method: jwt\n' }],
+    });
+    expect(jwt.code).toBe('CONFIG_UNSUPPORTED');
+    expect(jwt.key).toBe('system_integration.security.authentication_method');
+    expect(jwt.origin).toMatchObject({ file: 'install.yaml', line: 3, column: 28 });
+    expect(jwt.message).toMatch(
+      /^install\.yaml:3:28: system_integration\.security\.authentication_method: "jwt" is not supported yet \(.+\); supported: mtls\.$/,
+    );
+    expect(jwt.remedy).toBe(
+      'Set system_integration.security.authentication_method to mtls, or remove it from install.yaml to take the default.',
+    );
+
+    const oauth2 = refusal({ env: { SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: 'oauth2' } });
+    expect(oauth2.code).toBe('CONFIG_UNSUPPORTED');
+    expect(oauth2.message).toContain('environment variable SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: ');
+    expect(oauth2.remedy).toContain('or unset SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD');
+
+    const abac = refusal({ install: [{ name: 'policy.yaml', text: yamlSetting('system_integration.security.access_control', 'abac') }] });
+    expect(abac).toMatchObject({ code: 'CONFIG_UNSUPPORTED', key: 'system_integration.security.access_control' });
+    expect(abac.message).toContain('supported: rbac.');
+  });
+
+  it('refuses every other value the schema knows but nothing acts on, and accepts the supported ones', () => {
+    for (const { key, values } of SUPPORTED_SYSTEM_INTEGRATION) {
+      // A fallback equal to the primary protocol (grpc) is refused before, as no fallback (CONFIG_INVALID).
+      const known =
+        key === 'system_integration.version'
+          ? ['1.0.0', '2.0.0']
+          : schemaValues(key).filter((v) => !(key.endsWith('fallback_protocol') && v === 'grpc'));
+      expect(known.length, key).toBeGreaterThan(0);
+      for (const value of known) {
+        const text = yamlSetting(key, value);
+        if (values.includes(value)) {
+          expect(() => loadInstallConfig({ configDir, install: [{ name: 'i.yaml', text }] }), `${key}: ${value}`).not.toThrow();
+          continue;
+        }
+        const error = refusal({ install: [{ name: 'i.yaml', text }] });
+        expect(error.code, `${key}: ${value}`).toBe('CONFIG_UNSUPPORTED');
+        expect(error.key).toBe(key);
+        expect(error.message).toContain(`supported: ${values.join(', ')}.`);
+      }
+    }
+  });
+
+  it('names the highest layer’s unsupported value first', () => {
+    const error = refusal({
+      install: [{ name: 'install.yaml', text: yamlSetting('system_integration.monitoring.tracing', 'opentelemetry') }],
+      host: { name: 'db-1.yaml', text: yamlSetting('system_integration.security.access_control', 'abac') },
+    });
+    expect(error.origin).toMatchObject({ kind: 'host', file: 'db-1.yaml' });
+  });
+});
