@@ -369,14 +369,15 @@ class ChaosRun {
 
   private async killInstance(action: 'child-kill' | 'group-kill'): Promise<boolean> {
     const target = await this.target();
-    if (target === undefined || !signal(action === 'group-kill' ? -target.pid : target.pid, 'SIGKILL')) return false;
+    // The look that found a target may have found a failure too: nothing more is done then.
+    if (target === undefined || this.aborted || !signal(action === 'group-kill' ? -target.pid : target.pid, 'SIGKILL')) return false;
     this.caused(target.instance, target.pid, action);
     return true;
   }
 
   private async hang(): Promise<boolean> {
     const target = await this.target(['hb']);
-    if (target === undefined || !signal(target.pid, 'SIGSTOP')) return false;
+    if (target === undefined || this.aborted || !signal(target.pid, 'SIGSTOP')) return false;
     this.caused(target.instance, target.pid, 'sigstop');
     return true;
   }
