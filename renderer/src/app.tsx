@@ -18,6 +18,11 @@ import { EventsPage } from './fleet/events/events-page';
 import { AuditPage } from './audit/audit-page';
 import { useFiringAlerts } from './fleet/use-fleet-alerts';
 import { ProbeJobPage } from './probes/probe-job-page';
+import { OperatorsPage } from './operators/operators-page';
+import { SignInScreen } from './operators/sign-in-screen';
+import { SignedInAs } from './operators/signed-in-as';
+import { mustSignIn } from './operators/session-rules';
+import { useSession } from './operators/use-session';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
 import { hrefFor, type Route } from './router/route';
 import { useRoute } from './router/use-route';
@@ -114,8 +119,14 @@ function Sidebar({ route }: { route: Route }) {
             Audit
           </a>
         </li>
+        <li>
+          <a className="nav-link" href={hrefFor({ name: 'operators' })} aria-current={route.name === 'operators' ? 'page' : undefined}>
+            Operators
+          </a>
+        </li>
       </ul>
       <AlertNotifications />
+      <SignedInAs />
       <About />
     </nav>
   );
@@ -179,6 +190,8 @@ function Page({ route }: { route: Route }) {
       return <EventsPage />;
     case 'alerts':
       return <AlertsPage />;
+    case 'operators':
+      return <OperatorsPage />;
     case 'audit':
       return <AuditPage />;
     case 'installed':
@@ -201,7 +214,28 @@ function Page({ route }: { route: Route }) {
   }
 }
 
+/** Until this window has signed in (when the control center has operators), the sign-in screen and nothing else. */
 function ConnectedApp({ lostReason, onReconnect }: { lostReason: string | null; onReconnect: () => void }) {
+  const session = useSession();
+  if (session.isError && lostReason === null)
+    return (
+      <div className="splash">
+        <div className="splash-card">
+          <ErrorNotice title="Could not tell who you are signed in as" error={session.error} onRetry={() => void session.refetch()} />
+        </div>
+      </div>
+    );
+  if (!session.data && lostReason === null)
+    return (
+      <div className="splash" role="status">
+        <span className="spinner" aria-hidden="true" /> Connecting to the backend…
+      </div>
+    );
+  if (mustSignIn(session.data) && lostReason === null) return <SignInScreen />;
+  return <SignedInApp lostReason={lostReason} onReconnect={onReconnect} />;
+}
+
+function SignedInApp({ lostReason, onReconnect }: { lostReason: string | null; onReconnect: () => void }) {
   const route = useRoute();
   useHostChanges();
   return (

@@ -18,6 +18,7 @@ import { probeFailureLabel } from './probe-status';
 import { describeCounts } from '../preflight/outcomes';
 import { isJobFinished } from '../probes/probe-progress';
 import { useLatestProbeJob, useProbeJobs } from '../probes/probe-jobs-context';
+import { useAllowed } from '../operators/use-session';
 import { hrefFor } from '../router/route';
 import { navigate } from '../router/use-route';
 
@@ -245,6 +246,8 @@ function BulkActions({ selectedHosts, onReport }: { selectedHosts: HostSummary[]
   const profiles = usePreflightProfiles();
   const [profile, setProfile] = useState<string | null>(null);
   const [probeError, setProbeError] = useState<unknown>(null);
+  // Probes and preflight runs are stored: an operator's, not a viewer's.
+  const probing = useAllowed('probe');
   const [probeStarting, setProbeStarting] = useState(false);
   const chosen = profile ?? defaultProfile(profiles.data ?? []);
   const preflight = useMutation<PreflightReport, ApiError, { hostIds: number[]; profile: string }>({
@@ -277,14 +280,21 @@ function BulkActions({ selectedHosts, onReport }: { selectedHosts: HostSummary[]
           {none ? 'None selected' : `${selectedHosts.length} selected`}
         </span>
         <LatestProbeLink />
-        <button type="button" className="button" disabled={none || probeStarting} onClick={() => void probe()}>
+        <button
+          type="button"
+          className="button"
+          disabled={none || probeStarting || !probing.allowed}
+          title={probing.reason ?? undefined}
+          onClick={() => void probe()}
+        >
           {probeStarting ? 'Starting…' : 'Probe selected'}
         </button>
         <ProfileSelect profiles={profiles.data ?? []} value={chosen} onChange={setProfile} disabled={profiles.isPending} />
         <button
           type="button"
           className="button"
-          disabled={none || chosen === '' || preflight.isPending}
+          disabled={none || chosen === '' || preflight.isPending || !probing.allowed}
+          title={probing.reason ?? undefined}
           onClick={() => preflight.mutate({ hostIds: selectedHosts.map((host) => host.id), profile: chosen })}
         >
           {preflight.isPending ? 'Checking…' : 'Preflight selected'}
@@ -304,6 +314,8 @@ function BulkActions({ selectedHosts, onReport }: { selectedHosts: HostSummary[]
 export function HostsPage() {
   const hosts = useHostList();
   const [dialog, setDialog] = useState<'add' | 'import' | null>(null);
+  // Adding and importing hosts is an admin's; disabled with the reason for the others.
+  const managing = useAllowed('manage-hosts');
   const [selected, setSelected] = useState<Set<number>>(() => new Set());
   const [report, setReport] = useState<PreflightReport | null>(null);
   const list = hosts.data ?? [];
@@ -318,10 +330,22 @@ export function HostsPage() {
           <p className="page-sub">Machines this control center manages, with the hardware they last reported.</p>
         </div>
         <div className="actions">
-          <button type="button" className="button" onClick={() => setDialog('import')}>
+          <button
+            type="button"
+            className="button"
+            disabled={!managing.allowed}
+            title={managing.reason ?? undefined}
+            onClick={() => setDialog('import')}
+          >
             Import…
           </button>
-          <button type="button" className="button button-primary" onClick={() => setDialog('add')}>
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={!managing.allowed}
+            title={managing.reason ?? undefined}
+            onClick={() => setDialog('add')}
+          >
             Add host
           </button>
         </div>

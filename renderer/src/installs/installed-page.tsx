@@ -13,6 +13,7 @@ import { UninstallDialog } from './uninstall-dialog';
 import { UpgradeCard } from './upgrade-card';
 import { useInstallChanges } from './use-install-changes';
 import { hrefFor } from '../router/route';
+import { useAllowed } from '../operators/use-session';
 import { canRollBack, currentRelease, rollbackChoices, runningText } from './install-view';
 
 type Dialog = { kind: 'rollback' | 'uninstall'; host?: string } | null;
@@ -32,6 +33,9 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
   // A job just started or opened is followed; else the one running (a reloaded window picks it up).
   const followed = opened ?? runningJob?.jobId ?? null;
   const busy = runningJob !== null;
+  // Rolling back and uninstalling are an admin's; disabled with the reason for the others.
+  const rollingBack = useAllowed('rollback');
+  const uninstalling = useAllowed('uninstall');
   const started = (jobId: string) => {
     setDialog(null);
     setOpened(jobId);
@@ -58,7 +62,8 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
                 type="button"
                 className="button"
                 onClick={() => setDialog({ kind: 'rollback' })}
-                disabled={busy}
+                disabled={busy || !rollingBack.allowed}
+                title={rollingBack.reason ?? undefined}
                 data-testid="install-rollback-all"
               >
                 Roll back
@@ -68,7 +73,8 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
               type="button"
               className="button button-danger-quiet"
               onClick={() => setDialog({ kind: 'uninstall' })}
-              disabled={busy}
+              disabled={busy || !uninstalling.allowed}
+              title={uninstalling.reason ?? undefined}
               data-testid="install-uninstall-all"
             >
               Uninstall
@@ -136,6 +142,8 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
 }
 
 function HostsTable({ install, busy, onDialog }: { install: InstallRecord; busy: boolean; onDialog: (dialog: Dialog) => void }) {
+  const rollingBack = useAllowed('rollback');
+  const uninstalling = useAllowed('uninstall');
   return (
     <table className="table">
       <thead>
@@ -201,7 +209,8 @@ function HostsTable({ install, busy, onDialog }: { install: InstallRecord; busy:
                     type="button"
                     className="button"
                     onClick={() => onDialog({ kind: 'rollback', host: host.hostName })}
-                    disabled={busy}
+                    disabled={busy || !rollingBack.allowed}
+                    title={rollingBack.reason ?? undefined}
                     data-testid="installed-host-rollback"
                   >
                     Roll back
@@ -211,7 +220,8 @@ function HostsTable({ install, busy, onDialog }: { install: InstallRecord; busy:
                   type="button"
                   className="button button-danger-quiet"
                   onClick={() => onDialog({ kind: 'uninstall', host: host.hostName })}
-                  disabled={busy}
+                  disabled={busy || !uninstalling.allowed}
+                  title={uninstalling.reason ?? undefined}
                   data-testid="installed-host-uninstall"
                 >
                   Uninstall

@@ -14,6 +14,8 @@ export type Route =
   | { name: 'events' }
   /** Firing, pending and recently resolved alerts, and the rule files' problems. */
   | { name: 'alerts' }
+  /** The people this control center knows, their roles and attributes. */
+  | { name: 'operators' }
   /** The audit log (who changed what, from where, and how it ended) and the host-key history. */
   | { name: 'audit' }
   /** One recorded install; `upgradeTo` opens its upgrade to that version (the Bundles page links there after an import). */
@@ -26,7 +28,7 @@ export type Route =
   | { name: 'not-found'; path: string };
 
 /**
- * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/hosts/3?at=<ms>`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`, `#/events`, `#/alerts`, `#/fleet/hosts/<id>/processes/<name>?at=<ms>`,
+ * Parses a location hash (`#/hosts`, `#/hosts/3`, `#/hosts/3?at=<ms>`, `#/probes/<job id>`, `#/bundles`, `#/configuration`, `#/install`, `#/installs`, `#/installs/<name>`, `#/fleet`, `#/events`, `#/alerts`, `#/operators`, `#/fleet/hosts/<id>/processes/<name>?at=<ms>`,
  * `#/installs/<name>/upgrade/<version>`) into a route. An empty hash is the
  * hosts list, the app's home. Trailing slashes and a query part are tolerated.
  */
@@ -51,6 +53,7 @@ export function parseRoute(hash: string): Route {
   if (fleetProcess) return fleetProcess;
   if (segments.length === 1 && segments[0] === 'events') return { name: 'events' };
   if (segments.length === 1 && segments[0] === 'alerts') return { name: 'alerts' };
+  if (segments.length === 1 && segments[0] === 'operators') return { name: 'operators' };
   if (segments.length === 1 && segments[0] === 'audit') return { name: 'audit' };
   if (segments[0] === 'installs') {
     if (segments.length === 1) return { name: 'installs' };
@@ -93,6 +96,8 @@ export function hrefFor(route: Route): string {
       return '#/events';
     case 'alerts':
       return '#/alerts';
+    case 'operators':
+      return '#/operators';
     case 'audit':
       return '#/audit';
     case 'installed':

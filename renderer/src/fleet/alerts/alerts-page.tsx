@@ -9,6 +9,7 @@ import { Card } from '../../ui/card';
 import { DataTable, type Column } from '../../ui/data-table';
 import { EmptyState, ErrorNotice, LoadingState } from '../../ui/query-state';
 import { RelativeTime } from '../../ui/relative-time';
+import { useAllowed } from '../../operators/use-session';
 import { alertValue, groupAlerts, ruleErrorWhere, shownLabels, withoutWhere } from './alert-groups';
 
 const ALL_STATES = {};
@@ -200,6 +201,7 @@ function columns(state: AlertState, knownHosts: Set<number>): Array<Column<Alert
 function Acknowledge({ alert }: { alert: Alert }) {
   const queryClient = useQueryClient();
   const ack = useApiAction('alerts.ack');
+  const acknowledge = useAllowed('acknowledge');
   if (alert.acknowledged !== null)
     return (
       <span data-testid="alert-acknowledged">
@@ -214,8 +216,11 @@ function Acknowledge({ alert }: { alert: Alert }) {
       <button
         type="button"
         className="button"
-        disabled={ack.pending}
-        title="Record that you have seen this alert (with who you are and when); it keeps firing while its condition holds."
+        disabled={ack.pending || !acknowledge.allowed}
+        title={
+          acknowledge.reason ??
+          'Record that you have seen this alert (with who you are and when); it keeps firing while its condition holds.'
+        }
         onClick={() => void ack.run({ id: alert.id }).then(() => queryClient.invalidateQueries({ queryKey: apiKey('alerts.list') }))}
         data-testid="alert-ack-button"
       >

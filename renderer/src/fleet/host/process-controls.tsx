@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { MAX_REPLICAS, MIN_REPLICAS, type FleetActionResult, type FleetProcess } from '../../../../electron/contract';
 import { apiKey } from '../../api/queries';
 import { useApiAction } from '../../api/use-api-action';
+import { useAllowed } from '../../operators/use-session';
 import { ModalDialog } from '../../ui/modal-dialog';
 import { ErrorNotice } from '../../ui/query-state';
 
@@ -38,6 +39,9 @@ export function ProcessControls({ hostId, process }: { hostId: number; process: 
   const [outcomeText, setOutcomeText] = useState<string | null>(null);
   const [lastAction, setLastAction] = useState<Action | null>(null);
   const busy = start.pending || stop.pending || restart.pending || scale.pending;
+  // Disabled with the reason when the operator's role may not (the backend refuses the call anyway).
+  const control = useAllowed('control');
+  const scaling = useAllowed('scale');
 
   async function run(pending: Pending) {
     setConfirming(null);
@@ -69,15 +73,18 @@ export function ProcessControls({ hostId, process }: { hostId: number; process: 
   return (
     <div className="process-controls" data-testid={`controls-${process.name}`} aria-busy={busy}>
       <div className="actions">
-        <button type="button" className="button" disabled={busy} onClick={() => ask({ action: 'start' })}>
-          Start
-        </button>
-        <button type="button" className="button" disabled={busy} onClick={() => ask({ action: 'stop' })}>
-          Stop
-        </button>
-        <button type="button" className="button" disabled={busy} onClick={() => ask({ action: 'restart' })}>
-          Restart
-        </button>
+        {(['start', 'stop', 'restart'] as const).map((action) => (
+          <button
+            key={action}
+            type="button"
+            className="button"
+            disabled={busy || !control.allowed}
+            title={control.reason ?? undefined}
+            onClick={() => ask({ action })}
+          >
+            {capital(action)}
+          </button>
+        ))}
         <label className="scale-field">
           <span>Replicas</span>
           <input
@@ -88,19 +95,25 @@ export function ProcessControls({ hostId, process }: { hostId: number; process: 
             value={replicas}
             aria-label={`Replicas of ${process.name}`}
             aria-invalid={!replicasValid}
+            disabled={!scaling.allowed}
             onChange={(e) => setReplicas(e.target.value)}
           />
         </label>
         <button
           type="button"
           className="button"
-          disabled={busy || !replicasValid || wanted === process.replicas}
-          title={replicasValid ? undefined : `A whole number from ${MIN_REPLICAS} to ${MAX_REPLICAS}`}
+          disabled={busy || !scaling.allowed || !replicasValid || wanted === process.replicas}
+          title={scaling.reason ?? (replicasValid ? undefined : `A whole number from ${MIN_REPLICAS} to ${MAX_REPLICAS}`)}
           onClick={() => ask({ action: 'scale', replicas: wanted })}
         >
           Scale
         </button>
       </div>
+      {control.reason !== null || scaling.reason !== null ? (
+        <p className="muted" role="note" data-testid="controls-denied">
+          {control.reason ?? scaling.reason}
+        </p>
+      ) : null}
       {!replicasValid ? (
         <p className="field-error" role="alert">
           Replicas: a whole number from {MIN_REPLICAS} to {MAX_REPLICAS}.
