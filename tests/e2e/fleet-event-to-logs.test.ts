@@ -255,6 +255,8 @@ describe('an event opens the process’s logs at its second', () => {
   it('does not draw panels scrolled out of view or in a hidden page, and catches them up when shown', async () => {
     const live = page.getByTestId('live-chart');
     await live.waitFor();
+    // The logs at the clicked time loaded first: their view scrolls the page to the marked line once, when its lines come.
+    await page.getByTestId('log-at').waitFor();
     const newestOf = async () => Number(await live.getAttribute('data-newest-point-ms'));
     const panelsNewest = () =>
       live.locator('[data-metric-panel]').evaluateAll((figures) =>

@@ -2,7 +2,7 @@ import { useCallback, useMemo } from 'react';
 import { PROCESS_SERIES, seriesName, type FleetProcess } from '../../../../electron/contract';
 import { useApiQuery } from '../../api/queries';
 import { formatBytes, formatBytesRound } from '../../format/bytes';
-import { formatDecimal, formatPercent } from '../../format/number';
+import { formatDecimal, formatPercent, formatTickNumber } from '../../format/number';
 import { formatDateTime } from '../../format/time';
 import { hrefFor } from '../../router/route';
 import { navigate } from '../../router/use-route';
@@ -26,6 +26,9 @@ export function processPanels(instance: string): ChartPanel[] {
   });
   // Counts and a process's few percent read best on whole steps (0, 1, 2 ...), not 0.25s.
   const whole = { yTicks: (max: number) => niceTicks(max, { floor: 4 }) };
+  // A count per second is whole ("7 threads", not "7.00"); a minute's or an hour's mean may not be.
+  const count = { ...whole, formatTick: formatTickNumber };
+  const formatCount = (v: number) => (Number.isInteger(v) ? String(v) : formatDecimal(v));
   return [
     one('cpu', 'CPU', PROCESS_SERIES.cpuPercent, (v) => formatPercent(v, v < 10 ? 1 : 0), {
       ...whole,
@@ -35,9 +38,9 @@ export function processPanels(instance: string): ChartPanel[] {
       formatTick: formatBytesRound,
       yTicks: (max) => niceTicks(max, { binary: true, floor: 1024 ** 2 }),
     }),
-    one('threads', 'Threads', PROCESS_SERIES.threads, formatDecimal, whole),
-    one('open-files', 'Open files', PROCESS_SERIES.openFiles, formatDecimal, whole),
-    one('restarts', 'Restarts', PROCESS_SERIES.restarts, formatDecimal, whole),
+    one('threads', 'Threads', PROCESS_SERIES.threads, formatCount, count),
+    one('open-files', 'Open files', PROCESS_SERIES.openFiles, formatCount, count),
+    one('restarts', 'Restarts', PROCESS_SERIES.restarts, formatCount, count),
   ];
 }
 

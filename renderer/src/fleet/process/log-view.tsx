@@ -266,12 +266,18 @@ function LinesAt({
 
 function LogLines({ lines, focusAtMs, followTail }: { lines: FleetLogLine[]; focusAtMs: number | undefined; followTail: boolean }) {
   const listRef = useRef<HTMLOListElement>(null);
+  const scrolledTo = useRef<FleetLogLine | null>(null);
   const focusIndex = focusAtMs === undefined ? -1 : firstLineAt(lines, focusAtMs);
   useEffect(() => {
     const list = listRef.current;
     if (!list) return;
-    if (focusIndex >= 0) list.children[focusIndex]?.scrollIntoView({ block: 'center' });
-    else if (followTail) list.scrollTop = list.scrollHeight;
+    const focused = focusIndex >= 0 ? lines[focusIndex] : undefined;
+    if (focused) {
+      // Once per marked line: the page's re-renders (its tables refresh every few seconds) must not pull the page back to it.
+      if (focused === scrolledTo.current) return;
+      scrolledTo.current = focused;
+      list.children[focusIndex]?.scrollIntoView({ block: 'center' });
+    } else if (followTail) list.scrollTop = list.scrollHeight;
   }, [lines, focusIndex, followTail]);
   if (lines.length === 0)
     return (
