@@ -18,7 +18,7 @@ import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
 import { ToolbarField, ToolbarSelect } from '../ui/toolbar-field';
 import { useDebouncedValue } from '../ui/use-debounced-value';
-import { useSessionState } from '../ui/use-session-state';
+import { useRangeFilters } from '../ui/use-range-filters';
 import {
   AUDIT_RANGE_CHOICES,
   auditListParams,
@@ -38,12 +38,7 @@ import { actionWords, methodWords } from './audit-words';
  * ended; whether the log is still as appended; and every host-key decision and refusal.
  */
 export function AuditPage() {
-  const [filters, setFilters] = useSessionState<AuditFilters>('audit.filters', NO_AUDIT_FILTERS, restoreAuditFilters);
-  const [anchorMs, setAnchorMs] = useState(Date.now);
-  const change = (next: Partial<AuditFilters>) => {
-    if (next.range !== undefined) setAnchorMs(Date.now());
-    setFilters({ ...filters, ...next });
-  };
+  const { filters, change, anchorMs } = useRangeFilters<AuditFilters>('audit.filters', NO_AUDIT_FILTERS, restoreAuditFilters);
   const who = useDebouncedValue(filters.who, 300);
   const target = useDebouncedValue(filters.target, 300);
   const params = auditListParams({ ...filters, who, target }, anchorMs);

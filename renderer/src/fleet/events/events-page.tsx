@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { visibleText, type FleetEvent, type HostSummary } from '../../../../electron/contract';
 import { useHostList } from '../../api/queries';
 import { formatDateTime } from '../../format/time';
@@ -7,7 +6,7 @@ import { DataTable, type Column } from '../../ui/data-table';
 import { EmptyState, ErrorNotice, LoadingState } from '../../ui/query-state';
 import { RelativeTime } from '../../ui/relative-time';
 import { useDebouncedValue } from '../../ui/use-debounced-value';
-import { useSessionState } from '../../ui/use-session-state';
+import { useRangeFilters } from '../../ui/use-range-filters';
 import { ToolbarField, ToolbarSelect } from '../../ui/toolbar-field';
 import {
   eventsListParams,
@@ -31,13 +30,7 @@ import { useFleetEvents } from './use-fleet-events';
  * ones arriving at the top as they are recorded, filtered by host, process, kind and time.
  */
 export function EventsPage() {
-  const [filters, setFilters] = useSessionState<EventFilters>('events.filters', NO_FILTERS, restoreFilters);
-  // A relative range counts back from when it was chosen (or the page opened).
-  const [anchorMs, setAnchorMs] = useState(Date.now);
-  const change = (next: Partial<EventFilters>) => {
-    if (next.range !== undefined) setAnchorMs(Date.now());
-    setFilters({ ...filters, ...next });
-  };
+  const { filters, change, anchorMs } = useRangeFilters<EventFilters>('events.filters', NO_FILTERS, restoreFilters);
   const process = useDebouncedValue(filters.process, 300);
   const params = eventsListParams({ ...filters, process }, anchorMs);
   const hosts = useHostList();
