@@ -326,7 +326,7 @@ async function run(argv: string[]): Promise<number> {
           args,
           values: commandValues,
           passphrase: vaultKey?.kind === 'passphrase' ? vaultKey.passphrase : undefined,
-          print: (text, value) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`),
+          print,
           api,
         }),
     );
