@@ -16,7 +16,7 @@ import { formatDateTime } from '../format/time';
 import { DataTable, type Column } from '../ui/data-table';
 import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
-import { ToolbarField, ToolbarSelect } from '../ui/toolbar-field';
+import { ToolbarSearch, ToolbarSelect } from '../ui/toolbar-field';
 import { useDebouncedValue } from '../ui/use-debounced-value';
 import { useRangeFilters } from '../ui/use-range-filters';
 import {
@@ -175,17 +175,14 @@ function ChainStatus({ verification }: { verification: UseQueryResult<MethodResu
 function AuditFilterBar({ filters, onChange }: { filters: AuditFilters; onChange: (next: Partial<AuditFilters>) => void }) {
   return (
     <div className="toolbar-group events-filters" role="group" aria-label="Filter the audit log">
-      <ToolbarField label="Who">
-        <input
-          className="input input-inline"
-          type="search"
-          value={filters.who}
-          placeholder="an operator, cli:, web:"
-          maxLength={128}
-          onChange={(event) => onChange({ who: event.target.value })}
-          data-testid="audit-who"
-        />
-      </ToolbarField>
+      <ToolbarSearch
+        label="Who"
+        value={filters.who}
+        placeholder="an operator, cli:, web:"
+        maxLength={128}
+        onChange={(who) => onChange({ who })}
+        testId="audit-who"
+      />
       <ToolbarSelect<Action | ''>
         label="Action"
         value={filters.action}
@@ -193,17 +190,13 @@ function AuditFilterBar({ filters, onChange }: { filters: AuditFilters; onChange
         onChange={(action) => onChange({ action })}
         testId="audit-action"
       />
-      <ToolbarField label="Target">
-        <input
-          className="input input-inline"
-          type="search"
-          value={filters.target}
-          placeholder="a host, install or process"
-          maxLength={256}
-          onChange={(event) => onChange({ target: event.target.value })}
-          data-testid="audit-target"
-        />
-      </ToolbarField>
+      <ToolbarSearch
+        label="Target"
+        value={filters.target}
+        placeholder="a host, install or process"
+        onChange={(target) => onChange({ target })}
+        testId="audit-target"
+      />
       <ToolbarSelect<OutcomeChoice>
         label="Outcome"
         value={filters.outcome}
@@ -299,17 +292,7 @@ function HostKeyHistory() {
         or what decided. Kept after the host is removed.
       </p>
       <div className="toolbar-group" role="group" aria-label="Filter the host keys">
-        <ToolbarField label="Host">
-          <input
-            className="input input-inline"
-            type="search"
-            value={host}
-            placeholder="a host’s name"
-            maxLength={256}
-            onChange={(event) => setHost(event.target.value)}
-            data-testid="audit-host-keys-host"
-          />
-        </ToolbarField>
+        <ToolbarSearch label="Host" value={host} placeholder="a host’s name" onChange={setHost} testId="audit-host-keys-host" />
       </div>
       {events.isError ? (
         <ErrorNotice title="Could not load the host keys" error={events.error} onRetry={() => void events.refetch()} />

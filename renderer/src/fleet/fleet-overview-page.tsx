@@ -27,7 +27,7 @@ import {
 import { useFiringAlerts } from './use-fleet-alerts';
 import { useFleetLinks } from './use-fleet-links';
 import { useFleetProcesses, type ProcessCounts } from './use-fleet-processes';
-import { ToolbarField, ToolbarSelect } from '../ui/toolbar-field';
+import { ToolbarSearch, ToolbarSelect } from '../ui/toolbar-field';
 import { Sparkline } from './sparkline';
 import { useFleetUsage, USAGE_WINDOW_MS } from './use-fleet-usage';
 
@@ -121,16 +121,7 @@ function FleetTable({ installs, hosts }: { installs: InstallRecord[]; hosts: Hos
           {problems.length > 0 ? `: ${problems.join(', ')}` : ''}
           {shown.length !== rows.length ? ` · ${shown.length} shown` : ''}
         </span>
-        <ToolbarField label="Filter">
-          <input
-            className="input input-inline"
-            type="search"
-            value={filter}
-            placeholder="install, host, role, state"
-            onChange={(event) => setFilter(event.target.value)}
-            data-testid="fleet-filter"
-          />
-        </ToolbarField>
+        <ToolbarSearch label="Filter" value={filter} placeholder="install, host, role, state" onChange={setFilter} testId="fleet-filter" />
         <ToolbarSelect
           label="Order"
           value={sort}

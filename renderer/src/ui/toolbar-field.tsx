@@ -41,3 +41,34 @@ export function ToolbarSelect<T extends string>({
     </ToolbarField>
   );
 }
+
+/** A toolbar's search box: filters as it is typed (the page debounces what it asks the backend). */
+export function ToolbarSearch({
+  label,
+  value,
+  placeholder,
+  maxLength = 256,
+  onChange,
+  testId,
+}: {
+  label: string;
+  value: string;
+  placeholder: string;
+  maxLength?: number;
+  onChange: (value: string) => void;
+  testId: string;
+}) {
+  return (
+    <ToolbarField label={label}>
+      <input
+        className="input input-inline"
+        type="search"
+        value={value}
+        placeholder={placeholder}
+        maxLength={maxLength}
+        onChange={(event) => onChange(event.target.value)}
+        data-testid={testId}
+      />
+    </ToolbarField>
+  );
+}

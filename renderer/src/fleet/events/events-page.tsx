@@ -7,7 +7,7 @@ import { EmptyState, ErrorNotice, LoadingState } from '../../ui/query-state';
 import { RelativeTime } from '../../ui/relative-time';
 import { useDebouncedValue } from '../../ui/use-debounced-value';
 import { useRangeFilters } from '../../ui/use-range-filters';
-import { ToolbarField, ToolbarSelect } from '../../ui/toolbar-field';
+import { ToolbarField, ToolbarSearch, ToolbarSelect } from '../../ui/toolbar-field';
 import {
   eventsListParams,
   isFiltered,
@@ -146,17 +146,14 @@ function EventFilterBar({
         onChange={(value) => onChange({ hostId: value === '' ? null : Number(value) })}
         testId="events-host"
       />
-      <ToolbarField label="Process">
-        <input
-          className="input input-inline"
-          type="search"
-          value={filters.process}
-          placeholder="agent or agent-2"
-          maxLength={128}
-          onChange={(event) => onChange({ process: event.target.value })}
-          data-testid="events-process"
-        />
-      </ToolbarField>
+      <ToolbarSearch
+        label="Process"
+        value={filters.process}
+        placeholder="agent or agent-2"
+        maxLength={128}
+        onChange={(process) => onChange({ process })}
+        testId="events-process"
+      />
       <ToolbarSelect<KindChoice | ''>
         label="Kind"
         value={filters.kind}
