@@ -19,6 +19,7 @@ import { migration017 } from './017-metric-sample-journal';
 import { migration018 } from './018-runtime-certificates';
 import { migration019 } from './019-audit-log';
 import { migration020 } from './020-operators';
+import { migration021 } from './021-operator-mfa';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -41,4 +42,5 @@ export const migrations: readonly Migration[] = [
   migration018,
   migration019,
   migration020,
+  migration021,
 ];
