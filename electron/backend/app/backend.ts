@@ -166,8 +166,14 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const installLocks = createInstallLocks(store.db, { holder: config.mode, now, logger });
   const hub = new EventHub((event, error) => logger.error({ event, err: error }, 'event listener failed'));
   const repos = createRepositories(store.db, logger);
-  // A one-shot command does not prune: the backend serving the app owns the metrics' retention.
-  const metrics = createMetricStore(store.db, { clock: now, logger, retention: metricRetention, enforceRetention: config.mode !== 'cli' });
+  // A one-shot command does not prune, nor seal the journal it finds: the backend serving the app owns the metrics' retention and journal.
+  const metrics = createMetricStore(store.db, {
+    clock: now,
+    logger,
+    retention: metricRetention,
+    enforceRetention: config.mode !== 'cli',
+    ownsJournal: config.mode !== 'cli',
+  });
   const seriesKeys = createSeriesKeys(store.db);
   // The same for the events: a command run with other SUTAZAI_EVENTS_* settings, or none, cannot prune what the app keeps.
   const fleetEvents = createFleetEventLog(store.db, { now, retention: eventRetention, enforceRetention: config.mode !== 'cli', logger });

@@ -8,10 +8,16 @@ export interface MetricStatements {
   allSeriesIds: Database.Statement<[], number>;
   loadChunk: Database.Statement<[number, number], Buffer>;
   upsertChunk: Database.Statement<[number, number, Buffer]>;
+  /** A sealed chunk goes in as a new row (see writeSealedChunk), so these two instead of the upsert. */
+  deleteChunk: Database.Statement<[number, number]>;
+  insertChunk: Database.Statement<[number, number, Buffer]>;
   /** Raw rows [t, vals] of one series' chunks with first <= t <= last, by time. */
   chunksInRange: Database.Statement<[number, number, number], [number, Buffer]>;
-  /** Chunks newer than the series' newest minute rollup: left by a crash before sealing. */
-  unrolledChunks: Database.Statement<[{ seriesId: number }], [number, Buffer]>;
+  /**
+   * Raw rows [series id, t, vals] of every series' chunks newer than its newest minute rollup
+   * (open minutes, or left by a crash before sealing), in one statement.
+   */
+  unsealedChunks: Database.Statement<[], [number, number, Buffer]>;
   /** The newest minute with 1 s data of any series of a host, as raw rows [t, vals], one per series. */
   newestChunksOfHost: Database.Statement<[{ hostId: number }], [number, Buffer]>;
   upsertMinute: Database.Statement<[number, number, number, number, number, number]>;
@@ -47,16 +53,18 @@ export function prepareMetricStatements(db: Database.Database): MetricStatements
     upsertChunk: db.prepare<[number, number, Buffer]>(
       'INSERT INTO samples_1s (series_id, t, vals) VALUES (?, ?, ?) ON CONFLICT (series_id, t) DO UPDATE SET vals = excluded.vals',
     ),
+    deleteChunk: db.prepare<[number, number]>('DELETE FROM samples_1s WHERE series_id = ? AND t = ?'),
+    insertChunk: db.prepare<[number, number, Buffer]>('INSERT INTO samples_1s (series_id, t, vals) VALUES (?, ?, ?)'),
     chunksInRange: db
       .prepare<[number, number, number], [number, Buffer]>(
         'SELECT t, vals FROM samples_1s WHERE series_id = ? AND t BETWEEN ? AND ? ORDER BY t',
       )
       .raw(),
-    unrolledChunks: db
-      .prepare<[{ seriesId: number }], [number, Buffer]>(
-        `SELECT t, vals FROM samples_1s
-         WHERE series_id = @seriesId AND t > coalesce((SELECT max(t) FROM samples_1m WHERE series_id = @seriesId), -1)
-         ORDER BY t`,
+    unsealedChunks: db
+      .prepare<[], [number, number, Buffer]>(
+        `SELECT s.series_id, s.t, s.vals FROM metric_series m
+         JOIN samples_1s s ON s.series_id = m.id AND s.t > coalesce((SELECT max(t) FROM samples_1m WHERE series_id = m.id), -1)
+         ORDER BY s.series_id, s.t`,
       )
       .raw(),
     newestChunksOfHost: db

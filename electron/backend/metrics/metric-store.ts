@@ -8,7 +8,7 @@ import { Downsampler } from './downsample';
 import { prepareMetricStatements } from './metric-statements';
 import { DEFAULT_RETENTION_MS, TIER_MS, floorTo, type RetentionMs } from './metric-tiers';
 import { mergeRollups, summarizeSlots, type Cell } from './rollup';
-import { CHUNK_MS, decodeChunk, emptyChunk, encodeChunk, SECONDS_PER_CHUNK } from './sample-chunk-codec';
+import { CHUNK_MS, decodeChunk, emptyChunk, encodeChunk, encodeSealedChunk, SECONDS_PER_CHUNK } from './sample-chunk-codec';
 import { decodeJournal, JournalBuffer, JOURNAL_RECORD_FLOATS } from './sample-journal';
 import { SeriesRegistry, type OpenChunk, type SeriesState } from './series-registry';
 
@@ -28,6 +28,20 @@ export interface MetricStoreOptions {
    * none) must not prune what that backend keeps.
    */
   enforceRetention?: boolean;
+  /**
+   * Seal at open what a run that ended before its flush left (default true). A one-shot
+   * command's store says false: what it finds unsealed is usually the serving backend's open
+   * minutes and journal, which that backend seals itself (or the next one to start, after a
+   * crash); the command reads them for its queries instead and writes nothing at open.
+   * Its newestSampleMs does not see them (only a serving backend resumes streams).
+   */
+  ownsJournal?: boolean;
+  /**
+   * While writing fails (a commit or a flush), at most this many samples recorded since the
+   * last successful flush are held in memory (default 1,000,000: minutes of a large fleet);
+   * later ones are dropped, counted, and the count logged once writing works again.
+   */
+  maxHeldSamples?: number;
   logger?: StoreLogger;
 }
 
@@ -54,6 +68,7 @@ const stderrLogger: StoreLogger = {
 // a minute's row is written about twice (partly, then sealed) instead of once per flush.
 const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
 const DEFAULT_COMMIT_DELAY_MS = 250;
+const DEFAULT_MAX_HELD_SAMPLES = 1_000_000;
 /** Retention is enforced by the store itself this often, so no caller can forget it. */
 const PRUNE_INTERVAL_MS = HOUR_MS;
 
@@ -65,8 +80,9 @@ const PRUNE_INTERVAL_MS = HOUR_MS;
  * journal's buffer, which is committed as one row `commitDelayMs` after its first sample
  * (sample-journal.ts): a sample is on disk within that delay, for one statement per commit
  * whatever the number of series. Every `flushIntervalMs` by the clock (checked on `record`
- * and by an unref'd timer) one transaction upserts each changed minute, seals completed
- * ones and deletes the journal rows this store committed (only those: another store on the
+ * and by an unref'd timer) one transaction seals completed minutes (written compressed, see
+ * sample-chunk-codec.ts), writes each changed open minute as a fixed-size row, and deletes
+ * the journal rows this store committed (only those: another store on the
  * file, the serving backend's when this one is a command's, keeps its own until its flush
  * or a replay): a minute is completed when its series moves on to a later minute, or when
  * it got nothing new since the last flush and the clock has passed its end. Sealing writes its 1 min rollup
@@ -75,8 +91,12 @@ const PRUNE_INTERVAL_MS = HOUR_MS;
  * everything buffered and is retried.
  *
  * A store that opens after a run that ended without its last flush (a crash, a kill)
- * replays the journal into the chunks and seals the minutes it touched, so nothing
- * committed is lost and every tier agrees.
+ * replays the journal into the chunks and seals the minutes it touched, and the open minutes
+ * the run wrote, so nothing committed is lost and every tier agrees (a command's store only
+ * reads them: see `ownsJournal`).
+ *
+ * Memory: while writing fails, at most `maxHeldSamples` recorded samples wait in memory; the
+ * rest are dropped and counted in the log.
  *
  * Late samples (for a minute older than the series' current one) are merged into that
  * minute's stored row, and its rollups are recomputed at the next flush; nothing is
@@ -91,9 +111,12 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
   const commitDelayMs = options.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS;
   const retention = options.retention ?? DEFAULT_RETENTION_MS;
   const enforceRetention = options.enforceRetention ?? true;
+  const ownsJournal = options.ownsJournal ?? true;
+  const maxHeldSamples = options.maxHeldSamples ?? DEFAULT_MAX_HELD_SAMPLES;
   // A background flush has no caller to throw to, so its failures must reach some log.
   const logger: StoreLogger = options.logger ?? stderrLogger;
   if (!(flushIntervalMs > 0)) throw new RangeError(`flushIntervalMs must be positive, got ${flushIntervalMs}`);
+  if (!(maxHeldSamples > 0)) throw new RangeError(`maxHeldSamples must be positive, got ${maxHeldSamples}`);
   if (!(commitDelayMs >= 0)) throw new RangeError(`commitDelayMs must be zero or positive, got ${commitDelayMs}`);
   for (const [tier, ms] of Object.entries(retention)) {
     if (!(ms > 0)) throw new RangeError(`retention for ${tier} must be positive, got ${ms}`);
@@ -107,13 +130,16 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
   const journal = new JournalBuffer();
   let commitTimer: NodeJS.Timeout | undefined;
   let commitFailing = false;
+  let flushFailing = false;
+  // Samples recorded since the last successful flush (in memory until then), and those refused while writing failed.
+  let heldSamples = 0;
+  let droppedSamples = 0;
   // The journal rows this store committed since its last flush, whose samples that flush writes.
   let committedRows: number[] = [];
 
-  // Orphans first: they are found as the chunks after a series' newest sealed minute, and the
-  // replay may seal a later minute than a chunk the crashed run wrote but never sealed.
-  rollUpOrphanedChunks();
-  replayJournal();
+  let overlay: Map<number, Map<number, Float64Array>> | null = null;
+  let overlayVersion = 0;
+  if (ownsJournal) sealLeftovers();
   const timer = setInterval(() => flushIfDue(), flushIntervalMs);
   timer.unref();
 
@@ -173,11 +199,23 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     for (const hour of hours) sql.rollHour.run({ seriesId, start: hour, end: hour + HOUR_MS });
   }
 
+  /**
+   * A completed minute's row, in the sealed encoding. Deleted and inserted rather than updated:
+   * a rowid table appends the new row to its last page, so sealed rows pack densely there, and
+   * the open rows they replace, written together at the previous flush, leave whole pages
+   * free for the next ones instead of a hole in every page.
+   */
+  function writeSealedChunk(seriesId: number, t: number, slots: Float64Array): void {
+    sql.deleteChunk.run(seriesId, t);
+    sql.insertChunk.run(seriesId, t, encodeSealedChunk(slots));
+  }
+
   const writeFlush = db.transaction((now: number) => {
     const written: OpenChunk[] = [];
     const sealed: SeriesState[] = [];
     const idle: SeriesState[] = [];
     const gone: SeriesState[] = [];
+    const open: SeriesState[] = [];
     for (const state of registry.all()) {
       const current = state.current;
       const idleOver = current !== null && !current.dirty && now >= current.t + CHUNK_MS;
@@ -188,29 +226,30 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
         continue;
       }
       const completed = [...state.pending.values()];
-      if (current !== null) {
-        if (current.dirty) {
-          sql.upsertChunk.run(state.id, current.t, encodeChunk(current.slots));
-          // Raised inside the transaction: a rollback leaves it too high, which only costs a read.
-          state.storedThrough = Math.max(state.storedThrough, current.t);
-          written.push(current);
-        } else if (idleOver) {
-          completed.push(current);
-          idle.push(state);
-        }
+      if (current?.dirty) open.push(state);
+      else if (idleOver) {
+        completed.push(current);
+        idle.push(state);
       }
       if (completed.length === 0) continue;
       const hours = new Set<number>();
       for (const chunk of completed) {
-        if (chunk.dirty) {
-          sql.upsertChunk.run(state.id, chunk.t, encodeChunk(chunk.slots));
-          state.storedThrough = Math.max(state.storedThrough, chunk.t);
-          written.push(chunk);
-        }
+        writeSealedChunk(state.id, chunk.t, chunk.slots);
+        state.storedThrough = Math.max(state.storedThrough, chunk.t);
+        written.push(chunk);
         sealChunk(state.id, chunk.t, chunk.slots, hours);
       }
       rollHours(state.id, hours);
       sealed.push(state);
+    }
+    // The open minutes last, after every sealed row: together at the end of the table, so
+    // sealing them next time frees their pages whole.
+    for (const state of open) {
+      const current = state.current as OpenChunk;
+      sql.upsertChunk.run(state.id, current.t, encodeChunk(current.slots));
+      // Raised inside the transaction: a rollback leaves it too high, which only costs a read.
+      state.storedThrough = Math.max(state.storedThrough, current.t);
+      written.push(current);
     }
     // Every sample of this store's rows is in a chunk written above or before (or its host is gone).
     for (const id of committedRows) sql.deleteJournalRow.run(id);
@@ -224,6 +263,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     try {
       outcome = writeFlush(now);
     } catch (error) {
+      flushFailing = true;
       throw isApiError(error) ? error : storeWriteFailedError(db.name, 'metrics', error);
     }
     for (const chunk of outcome.written) chunk.dirty = false;
@@ -232,6 +272,9 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     for (const state of outcome.gone) registry.forget(state);
     journal.clear();
     committedRows = [];
+    heldSamples = 0;
+    flushFailing = false;
+    writingWorks();
     if (enforceRetention && now - lastPruneAt >= PRUNE_INTERVAL_MS) prune(now);
   }
 
@@ -259,6 +302,27 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     journal.clear();
     if (commitFailing) logger.info({ path: db.name }, 'recorded metrics are committed again');
     commitFailing = false;
+    writingWorks();
+  }
+
+  /** Whether a sample must be dropped: writing fails and memory already holds the most it may. */
+  function overHeldBound(): boolean {
+    if (!(commitFailing || flushFailing) || heldSamples < maxHeldSamples) return false;
+    if (droppedSamples === 0) {
+      logger.error(
+        { path: db.name, held: heldSamples },
+        `dropping metric samples: writing them keeps failing and ${heldSamples} are held in memory, the most kept`,
+      );
+    }
+    droppedSamples++;
+    return true;
+  }
+
+  /** Says how many samples were dropped while writing failed, once it works again. */
+  function writingWorks(): void {
+    if (droppedSamples === 0 || commitFailing || flushFailing) return;
+    logger.warn({ path: db.name, dropped: droppedSamples }, `${droppedSamples} metric samples were dropped while writing failed`);
+    droppedSamples = 0;
   }
 
   function flushIfDue(): void {
@@ -291,51 +355,74 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     }
   }
 
-  /** Puts what the journal holds (left by a run that ended before its flush) into the chunks, sealed. */
-  function replayJournal(): void {
-    if (sql.journalRows.get() === undefined) return;
-    // Read and emptied under the write lock: a row committed meanwhile by the serving backend
-    // (when this store is a command's) is either replayed or still there after.
-    const replay = db.transaction(() => {
-      const rows = sql.journalRows.all();
-      const chunks = new Map<number, Map<number, Float64Array>>();
-      const exists = new Map<number, boolean>();
-      for (const row of rows) {
-        let records: Float64Array;
-        try {
-          records = decodeJournal(row);
-        } catch (error) {
-          logger.warn({ error: String(error) }, 'skipping an unreadable metric journal row');
-          continue;
-        }
-        for (let i = 0; i < records.length; i += JOURNAL_RECORD_FLOATS) {
-          const seriesId = records[i] as number;
-          const secondMs = records[i + 1] as number;
-          // A host removed since took its series with it.
-          let known = exists.get(seriesId);
-          if (known === undefined) {
-            known = sql.seriesExists.get(seriesId) !== undefined;
-            exists.set(seriesId, known);
-          }
-          if (!known || !Number.isSafeInteger(secondMs) || secondMs % 1000 !== 0) continue;
-          const t = floorTo(secondMs, CHUNK_MS);
-          let ofSeries = chunks.get(seriesId);
-          if (ofSeries === undefined) {
-            ofSeries = new Map();
-            chunks.set(seriesId, ofSeries);
-          }
-          let slots = ofSeries.get(t);
-          if (slots === undefined) {
-            slots = loadChunk(seriesId, t).slots;
-            ofSeries.set(t, slots);
-          }
-          slots[(secondMs - t) / 1000] = records[i + 2] as number;
-        }
+  /**
+   * The minutes on disk that no flush sealed, as the next flush would have written them: the
+   * open-format rows newer than their series' newest 1 min rollup (written as a run's current
+   * minute), with every journal record applied on top, in commit order. Left by a run that
+   * ended before its flush, or, for a command's store, the serving backend's open minutes.
+   * Read in one pass (one statement for the rows, one for the journal) however many series.
+   */
+  function readUnsealed(): Map<number, Map<number, Float64Array>> {
+    const chunks = new Map<number, Map<number, Float64Array>>();
+    const ofSeries = (seriesId: number) => {
+      let minutes = chunks.get(seriesId);
+      if (minutes === undefined) chunks.set(seriesId, (minutes = new Map()));
+      return minutes;
+    };
+    for (const [seriesId, t, vals] of sql.unsealedChunks.all()) {
+      try {
+        ofSeries(seriesId).set(t, decodeChunk(vals));
+      } catch (error) {
+        logger.warn({ seriesId, t, error: String(error) }, 'skipping an unreadable 1 s chunk');
       }
-      for (const [seriesId, ofSeries] of chunks) {
+    }
+    const exists = new Map<number, boolean>();
+    for (const row of sql.journalRows.all()) {
+      let records: Float64Array;
+      try {
+        records = decodeJournal(row);
+      } catch (error) {
+        logger.warn({ error: String(error) }, 'skipping an unreadable metric journal row');
+        continue;
+      }
+      for (let i = 0; i < records.length; i += JOURNAL_RECORD_FLOATS) {
+        const seriesId = records[i] as number;
+        const secondMs = records[i + 1] as number;
+        // A host removed since took its series with it.
+        let known = exists.get(seriesId);
+        if (known === undefined) {
+          known = sql.seriesExists.get(seriesId) !== undefined;
+          exists.set(seriesId, known);
+        }
+        if (!known || !Number.isSafeInteger(secondMs) || secondMs % 1000 !== 0) continue;
+        const t = floorTo(secondMs, CHUNK_MS);
+        const minutes = ofSeries(seriesId);
+        let slots = minutes.get(t);
+        if (slots === undefined) {
+          slots = loadChunk(seriesId, t).slots;
+          minutes.set(t, slots);
+        }
+        slots[(secondMs - t) / 1000] = records[i + 2] as number;
+      }
+    }
+    return chunks;
+  }
+
+  /**
+   * Seals what a run that ended before its flush left (see readUnsealed) into every tier and
+   * empties the journal, so nothing committed is lost and every tier agrees. Read and written
+   * under the write lock: a row committed meanwhile by another store is either sealed here or
+   * still there after.
+   */
+  function sealLeftovers(): void {
+    // Looked for first without the write lock: usually there is nothing, and a busy serving backend is not made to wait.
+    if (sql.journalRows.get() === undefined && sql.unsealedChunks.get() === undefined) return;
+    const seal = db.transaction(() => {
+      for (const [seriesId, minutes] of readUnsealed()) {
         const hours = new Set<number>();
-        for (const [t, slots] of ofSeries) {
-          sql.upsertChunk.run(seriesId, t, encodeChunk(slots));
+        for (const [t, slots] of minutes) {
+          if (summarizeSlots(slots) === null) continue;
+          writeSealedChunk(seriesId, t, slots);
           sealChunk(seriesId, t, slots, hours);
         }
         rollHours(seriesId, hours);
@@ -343,40 +430,32 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       sql.clearJournal.run();
     });
     try {
-      replay.immediate();
+      seal.immediate();
     } catch (error) {
       throw isApiError(error) ? error : storeWriteFailedError(db.name, 'metrics committed by a run that ended before writing them', error);
     }
   }
 
-  /** Rolls up minutes a crash left written but unsealed, so every tier agrees again. */
-  function rollUpOrphanedChunks(): void {
-    const rollUp = db.transaction(() => {
-      for (const seriesId of sql.allSeriesIds.all()) {
-        const hours = new Set<number>();
-        // Read all first: the connection cannot write while a statement iterates.
-        for (const [t, vals] of sql.unrolledChunks.all({ seriesId })) {
-          let slots: Float64Array;
-          try {
-            slots = decodeChunk(vals);
-          } catch (error) {
-            logger.warn({ seriesId, t, error: String(error) }, 'skipping an unreadable 1 s chunk');
-            continue;
-          }
-          sealChunk(seriesId, t, slots, hours);
-        }
-        rollHours(seriesId, hours);
-      }
-    });
-    try {
-      rollUp();
-    } catch (error) {
-      throw isApiError(error) ? error : storeWriteFailedError(db.name, 'metric rollups left by an interrupted run', error);
+  /**
+   * A command's store (ownsJournal false) reads what the serving backend has not sealed yet
+   * instead of sealing it: read again whenever another connection committed since.
+   */
+  function unsealedOverlay(): Map<number, Map<number, Float64Array>> {
+    const version = db.pragma('data_version', { simple: true }) as number;
+    if (overlay === null || version !== overlayVersion) {
+      overlay = db.transaction(readUnsealed)();
+      overlayVersion = version;
     }
+    return overlay;
   }
 
   function memoryChunks(state: SeriesState, first: number, last: number): OpenChunk[] {
-    const chunks = [...state.pending.values()];
+    const chunks: OpenChunk[] = [];
+    if (!ownsJournal) {
+      for (const [t, slots] of unsealedOverlay().get(state.id) ?? []) chunks.push({ t, slots, dirty: false });
+    }
+    // After the overlay: what this store recorded itself is newer.
+    chunks.push(...state.pending.values());
     if (state.current !== null) chunks.push(state.current);
     return chunks.filter((chunk) => chunk.t >= first && chunk.t <= last);
   }
@@ -479,12 +558,13 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       for (const metric in values) {
         const value = values[metric];
         // NaN marks a missing second on disk, so non-finite readings are not stored.
-        if (value === undefined || !Number.isFinite(value)) continue;
+        if (value === undefined || !Number.isFinite(value) || overHeldBound()) continue;
         const state = registry.resolve(hostId, metric);
         const chunk = chunkFor(state, chunkT);
         chunk.slots[slot] = value;
         chunk.dirty = true;
         journal.add(state.id, second * 1000, value);
+        heldSamples++;
       }
       flushIfDue();
       scheduleCommit();

@@ -13,13 +13,20 @@ export const JOURNAL_RECORD_FLOATS = 3;
  * is on disk within a second for one statement; the chunks are written less often, and
  * the flush that writes them empties the journal in the same transaction.
  */
+const INITIAL_RECORDS = 1024;
+
 export class JournalBuffer {
-  private floats = new Float64Array(JOURNAL_RECORD_FLOATS * 1024);
+  private floats = new Float64Array(JOURNAL_RECORD_FLOATS * INITIAL_RECORDS);
   private used = 0;
 
   /** Records held. */
   get size(): number {
     return this.used / JOURNAL_RECORD_FLOATS;
+  }
+
+  /** Records it has room for before it grows. */
+  get capacity(): number {
+    return this.floats.length / JOURNAL_RECORD_FLOATS;
   }
 
   add(seriesId: number, secondMs: number, value: number): void {
@@ -40,8 +47,17 @@ export class JournalBuffer {
     return float64sToBytes(this.floats.subarray(0, this.used));
   }
 
+  /**
+   * Empties it, and gives back room a burst grew it to (a backfill, a spell of failed
+   * commits) once a commit uses less than a quarter of it, so one burst does not hold its
+   * peak for the process's life.
+   */
   clear(): void {
+    const records = this.size;
     this.used = 0;
+    if (this.capacity > INITIAL_RECORDS && records < this.capacity / 4) {
+      this.floats = new Float64Array(JOURNAL_RECORD_FLOATS * Math.max(INITIAL_RECORDS, this.capacity / 2));
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HostMetric, MetricPoint } from '../../../electron/contract';
 import { createMetricStore, type MetricStore, type MetricStoreOptions } from '../../../electron/backend/metrics/metric-store';
+import { CHUNK_BYTES, emptyChunk, encodeChunk } from '../../../electron/backend/metrics/sample-chunk-codec';
 import { decodeJournal } from '../../../electron/backend/metrics/sample-journal';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
@@ -359,6 +360,189 @@ describe('metric store: the journal (a sample on disk within the commit delay)',
     await commitsDone();
     expect(journalRecords()).toHaveLength(1);
     expect(journalRecords()[0]!.filter((_, i) => i % 3 === 1)).toEqual([T0, T0 + SEC, T0 + 2 * SEC, T0 + 3 * SEC]);
+  });
+});
+
+describe('metric store: how the 1 s tier is stored', () => {
+  const rowLengths = () =>
+    store.db.prepare('SELECT t, length(vals) AS bytes FROM samples_1s ORDER BY t').all() as Array<{ t: number; bytes: number }>;
+
+  it('keeps the open minute as a fixed-size row and stores a completed one sealed, compressed', () => {
+    const metrics = createStore();
+    recordSeconds(metrics, T0, 30, () => 42);
+    metrics.flush();
+    expect(rowLengths()).toEqual([{ t: T0, bytes: CHUNK_BYTES }]); // open: rewritten in place at each flush
+    recordSeconds(metrics, T0 + 30 * SEC, 40, (i) => (i < 30 ? 42 : i));
+    metrics.flush();
+    const [sealed, open] = rowLengths();
+    expect(sealed).toEqual({ t: T0, bytes: expect.any(Number) });
+    expect(sealed!.bytes).toBeLessThanOrEqual(9); // a constant minute: a format byte and one value
+    expect(open).toEqual({ t: T0 + MIN, bytes: CHUNK_BYTES });
+    expect(points(metrics, T0, T0 + 2 * MIN).map((p) => p[1])).toEqual([
+      ...Array(60).fill(42),
+      ...Array.from({ length: 10 }, (_, i) => 30 + i),
+    ]);
+  });
+
+  it('still reads, rolls up and extends minutes an earlier version stored as open-format rows', () => {
+    const cpu = createStore();
+    cpu.record(hostId, T0, { 'cpu.percent': 1 });
+    cpu.close();
+    metricStores.length = 0;
+    const seriesId = Number(store.db.prepare("SELECT id FROM metric_series WHERE metric = 'cpu.percent'").pluck().get());
+    // Minute 1 as an earlier version left it after a crash: open-format, never rolled up.
+    const legacy = emptyChunk();
+    for (let i = 0; i < 20; i++) legacy[i] = 100 + i;
+    store.db
+      .prepare('INSERT INTO samples_1s (series_id, t, vals) VALUES (?, ?, ?)')
+      .run(seriesId, T0 + MIN, Buffer.from(encodeChunk(legacy)));
+    const metrics = createStore();
+    expect(rollupRows('samples_1m')).toEqual([
+      { t: T0, mean: 1, min: 1, max: 1, count: 1 },
+      { t: T0 + MIN, mean: 109.5, min: 100, max: 119, count: 20 },
+    ]);
+    recordSeconds(metrics, T0 + MIN + 20 * SEC, 41, (i) => 120 + i); // the rest of minute 1, then minute 2 starts
+    metrics.flush();
+    expect(points(metrics, T0 + MIN, T0 + 2 * MIN - 1).map((p) => p[1])).toEqual(Array.from({ length: 60 }, (_, i) => 100 + i));
+    expect(rowLengths().find((row) => row.t === T0 + MIN)!.bytes).toBeLessThan(CHUNK_BYTES);
+  });
+
+  it('packs sealed minutes densely: the open rows they replace free whole pages for the next ones', () => {
+    const metrics = createStore();
+    const metricNames = Array.from({ length: 40 }, (_, i) => `process.threads:agent-${i}`);
+    for (let second = 0; second < 30 * 60; second++) {
+      now = T0 + second * SEC;
+      metrics.record(hostId, now, Object.fromEntries(metricNames.map((name, i) => [name, i])));
+    }
+    metrics.flush();
+    const pages = store.db.prepare("SELECT count(*) FROM dbstat WHERE name = 'samples_1s'").pluck().get() as number;
+    // 40 series x 29 sealed minutes of ~35 bytes each with the row, plus 40 open rows of 480:
+    // ~60 kB. Left in place, each sealed row would keep the 480 bytes its open row took: ~560 kB.
+    const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+    expect(pages * pageSize).toBeLessThan(120_000);
+  });
+});
+
+describe('metric store: a command beside the serving backend (ownsJournal false)', () => {
+  it("writes nothing when it opens, and reads the serving backend's open minutes and journal", async () => {
+    const serving = createStore({ commitDelayMs: 0, flushIntervalMs: HOUR });
+    recordSeconds(serving, T0, 70, (i) => i); // minute 0 whole, then minute 1 begins
+    serving.flush(); // minute 0 sealed, minute 1 written open
+    recordSeconds(serving, T0 + 70 * SEC, 5, (i) => 70 + i);
+    await commitsDone(); // in the journal only
+    const before = { journal: count('samples_journal'), minutes: rollupRows('samples_1m'), rows: count('samples_1s') };
+    const changes = store.db.prepare('SELECT total_changes()').pluck();
+    const changesBefore = changes.get();
+    const command = createStore({ ownsJournal: false, enforceRetention: false });
+    expect(changes.get()).toBe(changesBefore);
+    expect({ journal: count('samples_journal'), minutes: rollupRows('samples_1m'), rows: count('samples_1s') }).toEqual(before);
+    expect(points(command, T0, T0 + 5 * MIN).map((p) => p[1])).toEqual(Array.from({ length: 75 }, (_, i) => i));
+    const minutes = command.query({ hostId, metrics: ['cpu.percent'], fromMs: T0 - 2 * DAY, toMs: T0 + 5 * MIN, maxPoints: 5000 });
+    expect(minutes.tier).toBe('1m');
+    expect(minutes.series[0]!.points).toEqual([
+      [T0, 29.5, 0, 59],
+      [T0 + MIN, 67, 60, 74],
+    ]);
+  });
+
+  it('sees what the serving backend commits later, from another connection', async () => {
+    const serving = createStore({ commitDelayMs: 0, flushIntervalMs: HOUR });
+    recordSeconds(serving, T0, 3, (i) => i);
+    await commitsDone();
+    const other = openStore({ dataDir: dir });
+    try {
+      const command = createMetricStore(other.db, { clock: () => now, ownsJournal: false, enforceRetention: false });
+      expect(points(command, T0, T0 + MIN).map((p) => p[1])).toEqual([0, 1, 2]);
+      recordSeconds(serving, T0 + 3 * SEC, 2, (i) => 3 + i);
+      await commitsDone();
+      expect(points(command, T0, T0 + MIN).map((p) => p[1])).toEqual([0, 1, 2, 3, 4]);
+      serving.flush();
+      expect(points(command, T0, T0 + MIN).map((p) => p[1])).toEqual([0, 1, 2, 3, 4]);
+      command.close();
+    } finally {
+      other.close();
+    }
+  });
+});
+
+describe('metric store: opening', () => {
+  /** Counts every statement run on the connection while `open` runs (the store prepares all of its own). */
+  function statementsRunBy(open: () => void): number {
+    const db = store.db;
+    const prepare = db.prepare.bind(db);
+    let runs = 0;
+    db.prepare = ((source: string) => {
+      const statement = prepare(source) as unknown as Record<string, (...args: unknown[]) => unknown>;
+      for (const method of ['run', 'get', 'all', 'iterate']) {
+        const original = statement[method]!.bind(statement);
+        statement[method] = (...args: unknown[]) => {
+          runs++;
+          return original(...args);
+        };
+      }
+      return statement;
+    }) as unknown as typeof db.prepare;
+    try {
+      open();
+    } finally {
+      db.prepare = prepare;
+    }
+    return runs;
+  }
+
+  /** `series` series with a minute each, sealed by a clean close. */
+  function closedWith(series: number): void {
+    const metrics = createStore();
+    metrics.record(hostId, T0, Object.fromEntries(Array.from({ length: series }, (_, i) => [`process.threads:agent-${i}`, i])));
+    metrics.close();
+    metricStores.length = 0;
+  }
+
+  it('looks for what a crash left with the same statements however many series there are, not one query per series', () => {
+    closedWith(3);
+    const few = statementsRunBy(() => createStore());
+    closedWith(30);
+    expect(count('metric_series')).toBe(30);
+    const many = statementsRunBy(() => createStore());
+    expect(many).toBe(few);
+  });
+});
+
+describe('metric store: memory while writing fails', () => {
+  it('holds at most maxHeldSamples while commits fail, drops and counts the rest, and says so', async () => {
+    const metrics = createStore({ commitDelayMs: 0, maxHeldSamples: 10 });
+    recordSeconds(metrics, T0, 4, (i) => i); // written fine
+    await commitsDone();
+    store.db.exec('CREATE TRIGGER refuse BEFORE INSERT ON samples_journal BEGIN SELECT RAISE(ABORT, "disk full"); END');
+    store.db.exec('CREATE TRIGGER refuse_chunks BEFORE INSERT ON samples_1s BEGIN SELECT RAISE(ABORT, "disk full"); END');
+    for (let i = 4; i < 20; i++) {
+      now = T0 + i * SEC;
+      metrics.record(hostId, now, { 'cpu.percent': i });
+      await commitsDone();
+    }
+    // 4 samples committed before, 6 more held (10 since the last flush: none yet), 10 dropped.
+    expect(points(metrics, T0, T0 + MIN).map((p) => p[1])).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(logged.filter((m) => m.startsWith('dropping metric samples'))).toHaveLength(1);
+    expect(logged.some((m) => m.includes('were dropped'))).toBe(false);
+    store.db.exec('DROP TRIGGER refuse; DROP TRIGGER refuse_chunks');
+    // The next commit is the first to find writing works again: the sample before it is still dropped.
+    for (const i of [20, 21]) {
+      now = T0 + i * SEC;
+      metrics.record(hostId, now, { 'cpu.percent': i });
+      await commitsDone();
+    }
+    expect(logged).toContain('11 metric samples were dropped while writing failed');
+    expect(points(metrics, T0, T0 + MIN).map((p) => p[1])).toEqual([...Array.from({ length: 10 }, (_, i) => i), 21]);
+    metrics.flush();
+    expect(points(metrics, T0, T0 + MIN).map((p) => p[1])).toEqual([...Array.from({ length: 10 }, (_, i) => i), 21]);
+  });
+
+  it('drops nothing while writing works, however many samples arrive between flushes (a backfill)', async () => {
+    const metrics = createStore({ commitDelayMs: 0, maxHeldSamples: 10, flushIntervalMs: HOUR });
+    recordSeconds(metrics, T0, 50, (i) => i);
+    await commitsDone();
+    expect(points(metrics, T0, T0 + MIN)).toHaveLength(50);
+    expect(logged.filter((m) => m.startsWith('dropping'))).toEqual([]);
   });
 });
 
