@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent__Output } from '../../agents-runtime/src/wire';
 import { createFleetEventLog, type FleetEventInput } from '../../electron/backend/fleet/events/fleet-event-log';
 import type { LinkTarget } from '../../electron/backend/fleet/link/link-types';
+import { createHostsRepo } from '../../electron/backend/store/hosts-repo';
 import { openStore } from '../../electron/backend/store/open-store';
 import { visibleText, type ApiClient } from '../../electron/contract';
 import { cspViolations } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
-import { addStandInHost } from '../support/stand-in-rows';
+import { seedRecordedInstalls } from '../support/recorded-installs';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { makeWaitFor } from '../support/wait-for';
@@ -123,9 +124,20 @@ describe('the Events timeline and the Alerts list, end to end', () => {
       dataDir = dir.path;
       const store = openStore({ dataDir });
       try {
-        // TEST-NET-2: never reached (no install records them, so no link is opened).
-        alpha = { installName: 'prod', hostId: addStandInHost(store.db, 'alpha', '198.51.100.1').id, hostName: 'alpha' };
-        beta = { installName: 'prod', hostId: addStandInHost(store.db, 'beta', '198.51.100.2').id, hostName: 'beta' };
+        // TEST-NET-2, never reached: hosts of the install prod, planned (no runtime yet, so no link is opened). In an
+        // install, so that the backend replays their stored crash-loops at start, as it does only for installed hosts.
+        seedRecordedInstalls(store.db, [
+          {
+            name: 'prod',
+            hosts: [
+              { name: 'alpha', address: '198.51.100.1' },
+              { name: 'beta', address: '198.51.100.2' },
+            ],
+          },
+        ]);
+        const hosts = createHostsRepo(store.db);
+        alpha = { installName: 'prod', hostId: hosts.findByName('alpha')!.id, hostName: 'alpha' };
+        beta = { installName: 'prod', hostId: hosts.findByName('beta')!.id, hostName: 'beta' };
       } finally {
         store.close();
       }
@@ -342,6 +354,8 @@ describe('the Events timeline and the Alerts list, end to end', () => {
     await expect(firing.first().getByTestId('alert-host').textContent()).resolves.toBe('beta');
     await expect(firing.first().getByTestId('alert-summary').textContent()).resolves.toMatch(/agent-2.*crash-loop/);
     await expect(firing.first().getByTestId('alert-labels').textContent()).resolves.toContain('instance=agent-2');
+    // Replayed from the store at the backend's start, for a host of a recorded install: labelled with it.
+    await expect(firing.first().getByTestId('alert-labels').textContent()).resolves.toContain('install=prod');
     const pending = page.getByTestId('alerts-pending').getByTestId('alert-row');
     await waitFor('the slow rule pending', async () => (await pending.count()) === 1);
     await expect(pending.first().getAttribute('data-rule')).resolves.toBe('ProcessCrashLoopSlow');

@@ -350,6 +350,81 @@ describe('hosts that leave the fleet', () => {
       events.close();
     }
   });
+  it('a restarted backend replays the stored crash-loops and restarts of installed hosts only: an uninstalled host’s raise nothing', () => {
+    // gpu-1 was uninstalled (it stays in the inventory with its past); gpu-2 is in the install lab.
+    seedRecordedInstalls(store.db, [{ name: 'lab', hosts: [{ name: 'gpu-2', address: '10.0.0.6', state: 'installed' }] }]);
+    const hosts = createHostsRepo(store.db);
+    const installs = createInstallsRepo(store.db);
+    const gpu2 = hosts.findByName('gpu-2')!.id;
+    fs.mkdirSync(path.join(dir.path, 'data', 'alerts'), { recursive: true });
+    fs.writeFileSync(path.join(dir.path, 'data', 'alerts', 'rules.yaml'), `${CRASH_LOOP_RULE}${RESTARTS_RULE.replace('rules:\n', '')}`);
+    const metrics = createMetricStore(store.db, { clock: () => nowMs, enforceRetention: false });
+    const events = createFleetEventLog(store.db, { now: () => nowMs, enforceRetention: false });
+    step(30 * MINUTE);
+    // What the backend recorded before it stopped: each host's agent-1 entered crash-loop and restarted three times.
+    for (const [id, name] of [
+      [hostId, 'gpu-1'],
+      [gpu2, 'gpu-2'],
+    ] as const) {
+      events.appendRuntime(
+        { installName: 'lab', hostId: id, hostName: name },
+        {
+          atMs: String(nowMs - 5 * MINUTE),
+          sequence: '1',
+          kind: 'process.crash-loop',
+          process: 'agent',
+          instance: 'agent-1',
+          state: 'PROCESS_STATE_CRASH_LOOP',
+          message: 'agent-1 failed 5 times in a row; in crash-loop',
+          error: null,
+          runStartedAtMs: String(nowMs - 20 * MINUTE),
+          lastLines: [],
+        },
+      );
+      for (const [minutesAgo, count] of [
+        [9, 0],
+        [8, 1],
+        [7, 2],
+        [6, 3],
+      ] as const)
+        metrics.record(id, nowMs - minutesAgo * MINUTE, { 'process.restarts:agent-1': count });
+    }
+    metrics.flush();
+    // The backend starts again, as backend.ts builds its alerts: hosts described from the inventory and the recorded installs.
+    const hub = new EventHub(() => {});
+    hub.on('alerts.changed', ({ change, alert }) => changes.push([change, alert]));
+    const alerts = createFleetAlerts({
+      db: store.db,
+      hub,
+      links: null,
+      events,
+      storedRestarts: { metrics, seriesKeys: createSeriesKeys(store.db), hostIds: () => hosts.list().map((host) => host.id) },
+      configDir: () => {
+        throw new Error('no shipped rules here');
+      },
+      dataDir: path.join(dir.path, 'data'),
+      describeHost: (id) => {
+        const host = hosts.get(id);
+        return host && { hostName: host.name, installName: installs.installOfHost(id)?.name ?? null };
+      },
+      clock: () => nowMs,
+      logger: { warn: () => {}, info: () => {} },
+    });
+    try {
+      alerts.start(3_600_000); // replays the store, then evaluates once
+      expect(seen()).toEqual(['firing ProcessCrashLoop#1', 'firing Restarting#2']);
+      expect(changes.map(([, alert]) => alert.labels)).toEqual([
+        expect.objectContaining({ install: 'lab', host: 'gpu-2', instance: 'agent-1' }),
+        expect.objectContaining({ install: 'lab', host: 'gpu-2', instance: 'agent-1' }),
+      ]);
+      expect(alerts.readings.states()).toEqual([{ hostId: gpu2, ...agent1, state: 'crash-loop' }]);
+      expect(alerts.readings.restartsSince(nowMs - 10 * MINUTE)).toEqual([{ hostId: gpu2, ...agent1, restarts: 3 }]);
+    } finally {
+      alerts.close();
+      events.close();
+      metrics.close();
+    }
+  });
 });
 
 describe('runtime certificates as presented', () => {

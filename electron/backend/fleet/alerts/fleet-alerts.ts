@@ -28,6 +28,7 @@ export interface FleetAlertsOptions {
   configDir: () => string;
   /** The data directory: its alerts/ holds the operator's rules, which outlive an upgrade of the app. */
   dataDir: string;
+  /** Names a host and its install; a host in no recorded install (installName null) gets nothing replayed from the store at start. */
   describeHost: AlertServiceOptions['inputs']['describeHost'];
   clock: () => number;
   logger: AlertServiceOptions['logger'];
@@ -64,6 +65,10 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
         readings.forgetHost(hostId);
       } else departed.delete(hostId);
     }) ?? (() => {});
+  const describeHost = (hostId: number) => (departed.has(hostId) ? undefined : options.describeHost(hostId));
+  // What a starting backend replays from the store (crash-loop events, restart counters) is only
+  // that of hosts in a recorded install: an uninstalled host's past would come back as new alerts.
+  const installed = (hostId: number): boolean => (describeHost(hostId)?.installName ?? null) !== null;
   const service = createAlertService({
     repo: createAlertsRepo(options.db),
     inputs: {
@@ -71,7 +76,7 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
       gauges: readings,
       processes: readings,
       certificates,
-      describeHost: (hostId) => (departed.has(hostId) ? undefined : options.describeHost(hostId)),
+      describeHost,
     },
     ruleFolders: alertRuleFolders(shippedConfigDir(options), options.dataDir),
     clock: options.clock,
@@ -98,8 +103,11 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
     linkConsumer,
     start(intervalMs) {
       stopFollowing();
-      if (options.storedRestarts) replayRestarts(options, options.storedRestarts, readings, service);
-      stopFollowing = followProcessStates(options.events, readings);
+      if (options.storedRestarts) {
+        const stored = options.storedRestarts;
+        replayRestarts(options, { ...stored, hostIds: () => stored.hostIds().filter(installed) }, readings, service);
+      }
+      stopFollowing = followProcessStates(options.events, readings, installed);
       service.start(intervalMs);
     },
     close() {

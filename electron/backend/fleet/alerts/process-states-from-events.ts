@@ -16,9 +16,15 @@ const PAGE = 50;
 /**
  * Keeps the alert readings' crash-loop states current from the fleet's events: first each
  * instance's last word in the store (so a restarted backend knows an instance is still in
- * crash-loop), then every such event as it is recorded. Returns the unsubscribe.
+ * crash-loop), then every such event as it is recorded. The store's are replayed only for
+ * hosts `replayed` says are in a recorded install: an uninstalled host keeps its past events,
+ * which must not come back as new alerts after a restart. Returns the unsubscribe.
  */
-export function followProcessStates(events: Pick<FleetEventLog, 'list' | 'subscribe'>, readings: FleetReadings): () => void {
+export function followProcessStates(
+  events: Pick<FleetEventLog, 'list' | 'subscribe'>,
+  readings: FleetReadings,
+  replayed: (hostId: number) => boolean,
+): () => void {
   const seen = new Set<string>();
   const latest: FleetEvent[] = [];
   let after: { atMs: number; id: number } | undefined;
@@ -33,7 +39,7 @@ export function followProcessStates(events: Pick<FleetEventLog, 'list' | 'subscr
     if (next === null) break;
     after = next;
   }
-  for (const event of latest.reverse()) observe(readings, event);
+  for (const event of latest.reverse()) if (event.hostId !== null && replayed(event.hostId)) observe(readings, event);
   return events.subscribe((event) => observe(readings, event));
 }
 
