@@ -23,7 +23,13 @@ export type Unsubscribe = () => Promise<void>;
 
 export interface ApiClient {
   call<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResult<M>>;
-  subscribe<E extends EventName>(event: E, params: EventParams<E>, onPayload: (payload: EventPayload<E>) => void): Promise<Unsubscribe>;
+  /** `onEnded`: the backend ended the subscription by itself (the operator may no longer receive it), with why; nothing follows. */
+  subscribe<E extends EventName>(
+    event: E,
+    params: EventParams<E>,
+    onPayload: (payload: EventPayload<E>) => void,
+    onEnded?: (error: ApiError) => void,
+  ): Promise<Unsubscribe>;
   close(): void;
 }
 
@@ -40,7 +46,7 @@ export function createApiClient(transport: Transport): ApiClient {
   let nextId = 1;
   let closedReason: string | null = null;
   const pending = new Map<number, Pending>();
-  const listeners = new Map<string, { event: EventName; handler: (payload: unknown) => void }>();
+  const listeners = new Map<string, { event: EventName; handler: (payload: unknown) => void; onEnded?: (error: ApiError) => void }>();
 
   transport.onMessage((text) => {
     let raw: unknown;
@@ -57,6 +63,13 @@ export function createApiClient(transport: Transport): ApiClient {
       if (!listener) return;
       const payload = events[listener.event].payload.safeParse(message.payload);
       if (payload.success) listener.handler(payload.data);
+      return;
+    }
+    if (message.type === 'subscriptionEnded') {
+      const listener = listeners.get(message.subscriptionId);
+      if (!listener) return;
+      listeners.delete(message.subscriptionId);
+      listener.onEnded?.(ApiError.fromBody(message.error));
       return;
     }
     if (typeof message.id !== 'number') return;
@@ -101,13 +114,13 @@ export function createApiClient(transport: Transport): ApiClient {
       }
       return result.data as MethodResult<typeof method>;
     },
-    async subscribe(event, params, onPayload) {
+    async subscribe(event, params, onPayload, onEnded) {
       const raw = await send({ type: 'subscribe', id: nextId++, event, params });
       const subscriptionId = (raw as { subscriptionId?: unknown } | null)?.subscriptionId;
       if (typeof subscriptionId !== 'string') {
         throw new ApiError('BAD_MESSAGE', `The backend did not confirm the ${event} subscription.`, 'Restart the app.');
       }
-      listeners.set(subscriptionId, { event, handler: onPayload as (payload: unknown) => void });
+      listeners.set(subscriptionId, { event, handler: onPayload as (payload: unknown) => void, ...(onEnded ? { onEnded } : {}) });
       return async () => {
         if (!listeners.delete(subscriptionId) || closedReason !== null) return;
         await send({ type: 'unsubscribe', id: nextId++, subscriptionId });

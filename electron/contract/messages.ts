@@ -50,7 +50,18 @@ export const EventMessageSchema = z.object({
   payload: z.unknown(),
 });
 
-export const ServerMessageSchema = z.union([ResponseMessageSchema, EventMessageSchema]);
+/**
+ * A subscription the backend ended by itself: the pipe's operator may no longer receive it
+ * (disabled, removed, given a role that may not, or signed out). No event follows for it.
+ */
+export const SubscriptionEndedMessageSchema = z.object({
+  type: z.literal('subscriptionEnded'),
+  subscriptionId: z.string(),
+  event: z.string(),
+  error: ApiErrorBodySchema,
+});
+
+export const ServerMessageSchema = z.union([ResponseMessageSchema, EventMessageSchema, SubscriptionEndedMessageSchema]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type ResponseMessage = z.infer<typeof ResponseMessageSchema>;
 export type EventMessage = z.infer<typeof EventMessageSchema>;

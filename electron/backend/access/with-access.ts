@@ -43,21 +43,29 @@ export function withAccess(handlers: MethodHandlers, gate: AccessGate): MethodHa
   ) as MethodHandlers;
 }
 
-/** The same for subscriptions: checked when a feed starts, with EVENT_ACTIONS. */
+/**
+ * The same for subscriptions: checked when a feed starts, with EVENT_ACTIONS. An open feed is
+ * checked again by the dispatcher (checkEventAccess, recheck-subscriptions.ts), so one whose
+ * operator was disabled, removed or given a role that may not receive it ends.
+ */
 export function withEventAccess(sources: EventSources, gate: AccessGate): EventSources {
   return Object.fromEntries(
     (Object.keys(sources) as EventName[]).map((event) => {
       const source = sources[event] as (params: unknown, emit: (payload: unknown) => void, caller: Caller) => () => void;
-      const action = EVENT_ACTIONS[event];
       return [
         event,
         (params: unknown, emit: (payload: unknown) => void, caller: Caller) => {
-          checkAccess(gate, caller, action, event);
+          checkEventAccess(gate, caller, event);
           return source(params, emit, caller);
         },
       ];
     }),
   ) as EventSources;
+}
+
+/** Throws SIGN_IN_REQUIRED or ACCESS_DENIED when `caller` may not receive `event`. */
+export function checkEventAccess(gate: AccessGate, caller: Caller, event: EventName): void {
+  checkAccess(gate, caller, EVENT_ACTIONS[event], event);
 }
 
 /** Throws SIGN_IN_REQUIRED or ACCESS_DENIED when `caller` may not take `action` (through `what`, a method or event). */

@@ -44,7 +44,8 @@ import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { createAuditLog } from '../audit/audit-log';
 import { withAudit } from '../audit/with-audit';
-import { withAccess, withEventAccess } from '../access/with-access';
+import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
+import { checkEventAccess, withAccess, withEventAccess } from '../access/with-access';
 import { createOperatorsRepo } from '../operators/operators-repo';
 import { createOperatorService } from '../operators/operator-service';
 import { connectInProcess } from '../server/in-process-transport';
@@ -379,8 +380,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     handlers: withAudit(withAccess(createMethodHandlers(deps), access), auditing),
     sources: withEventAccess(createEventSources(deps), access),
     signedIn: (operatorId) => operators.current(operatorId),
+    mayReceive: (event, caller) => checkEventAccess(access, caller, event),
     logger,
   });
+  const stopRechecks = startSubscriptionRechecks(dispatcher, logger);
 
   let sampler: HostSampler | null = null;
   if (config.sampleLocalHost) {
@@ -429,6 +432,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (closed) return;
       closed = true;
       sampler?.stop();
+      stopRechecks();
       // The links going down because the app stops are not the fleet's events.
       stopLinkEvents();
       // Before the store closes: the links read the installs and the vault while they stop.

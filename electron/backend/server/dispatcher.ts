@@ -70,6 +70,13 @@ export interface DispatcherOptions {
    * re-roled operator counts at once); undefined when it no longer acts as one.
    */
   signedIn?: (operatorId: number) => Caller['operator'];
+  /**
+   * Throws the ApiError that says why `caller` may no longer receive `event` (access/with-access.ts).
+   * Asked again of every open subscription by recheckSubscriptions: a feed is checked when it
+   * starts, and an operator disabled, removed or given another role since must not go on
+   * receiving what the new role may not.
+   */
+  mayReceive?: (event: EventName, caller: Caller) => void;
 }
 
 /** One client's end of the dispatcher: feed it what arrives, it answers through `send`. */
@@ -90,6 +97,12 @@ export interface ConnectionGrants {
 export interface Dispatcher {
   /** `actor` names who acts through this pipe (see Caller); the peer when not given. */
   connect(send: (text: string) => void, peer: string, grants?: ConnectionGrants, actor?: string): Connection;
+  /**
+   * Checks every open subscription of every pipe against the pipe's caller as it is now
+   * (mayReceive); each one no longer allowed stops, and its pipe gets `subscriptionEnded`
+   * with the reason. Answers how many ended.
+   */
+  recheckSubscriptions(): number;
 }
 
 /**
@@ -99,8 +112,15 @@ export interface Dispatcher {
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const maxBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   const { handlers, sources, logger } = options;
+  /** Each open pipe's recheck of its own subscriptions. */
+  const pipes = new Set<() => number>();
 
   return {
+    recheckSubscriptions() {
+      let ended = 0;
+      for (const recheck of pipes) ended += recheck();
+      return ended;
+    },
     connect(send, peer, grants = {}, actor = peer) {
       let operatorId: number | undefined;
       const session: PipeSession = {
@@ -114,7 +134,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const operator = operatorId === undefined ? undefined : options.signedIn?.(operatorId);
         return operator ? { actor, peer, session, operator } : { actor, peer, session };
       };
-      const subscriptions = new Map<string, () => void>();
+      const subscriptions = new Map<string, { event: EventName; stop: () => void }>();
       let open = true;
 
       const reply = (message: ServerMessage): void => {
@@ -181,8 +201,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             handleSubscribe(message.id, message.event, message.params);
             return;
           case 'unsubscribe': {
-            const stop = subscriptions.get(message.subscriptionId);
-            if (!stop) {
+            const subscription = subscriptions.get(message.subscriptionId);
+            if (!subscription) {
               fail(message.id, {
                 code: 'UNKNOWN_SUBSCRIPTION',
                 message: `There is no subscription ${message.subscriptionId} on this connection.`,
@@ -191,7 +211,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
               return;
             }
             subscriptions.delete(message.subscriptionId);
-            stop();
+            subscription.stop();
             reply({ type: 'response', id: message.id, ok: true, result: {} });
             return;
           }
@@ -284,7 +304,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             },
             callerNow(),
           );
-          subscriptions.set(subscriptionId, stop);
+          subscriptions.set(subscriptionId, { event, stop });
           reply({ type: 'response', id, ok: true, result: { subscriptionId } });
         } catch (error) {
           if (error instanceof ApiError) {
@@ -296,12 +316,37 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
       };
 
+      const recheck = (): number => {
+        const mayReceive = options.mayReceive;
+        if (mayReceive === undefined || subscriptions.size === 0) return 0;
+        // Read once for the pipe: one look at who its operator is now serves all its feeds.
+        const caller = callerNow();
+        let ended = 0;
+        for (const [subscriptionId, { event, stop }] of [...subscriptions]) {
+          try {
+            mayReceive(event, caller);
+          } catch (error) {
+            if (!(error instanceof ApiError)) {
+              logger.error({ event, err: error }, 'checking a subscription again failed; it goes on');
+              continue;
+            }
+            subscriptions.delete(subscriptionId);
+            stop();
+            reply({ type: 'subscriptionEnded', subscriptionId, event, error: error.toBody() });
+            ended += 1;
+          }
+        }
+        return ended;
+      };
+      pipes.add(recheck);
+
       return {
         receive,
         receiveNonText,
         close() {
           open = false;
-          for (const stop of subscriptions.values()) stop();
+          pipes.delete(recheck);
+          for (const { stop } of subscriptions.values()) stop();
           subscriptions.clear();
         },
         get subscriptionCount() {

@@ -2,11 +2,16 @@
 // each WebSocket is its own pipe with its own sign-in. While no operator exists every pipe
 // is the one admin (the bootstrap); once one does, a pipe signs in before anything but
 // app.info and session.*; each call is checked against the operator's role as it is now
-// (a changed role, a disabled or removed operator count at the next call).
+// (a changed role, a disabled or removed operator count at the next call), and each open
+// subscription against it as it is now (a disabled, removed or signed-out operator's end,
+// each saying why).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, createApiClient, type ApiClient } from '../../../electron/contract';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
+import { makeWaitFor } from '../../support/wait-for';
 import { openSocket, wsTransport } from '../../support/ws-peer';
+
+const waitFor = makeWaitFor({ timeoutMs: 30_000, pollMs: 50 });
 
 let running: RunningBackend;
 const clients: ApiClient[] = [];
@@ -136,6 +141,66 @@ describe('operators and sign-in per pipe', () => {
     // The last enabled admin stays.
     expect(await codeOf(admin.call('operators.set', { name: 'ada', role: 'viewer' }))).toBe('OPERATOR_LAST_ADMIN');
     expect(await codeOf(admin.call('operators.remove', { name: 'ada' }))).toBe('OPERATOR_LAST_ADMIN');
+  });
+
+  it('ends the open subscriptions of an operator disabled, removed or signed out, each saying why; a demoted one keeps what a viewer may receive', async () => {
+    for (const [name, role] of [
+      ['wendy', 'operator'],
+      ['max', 'operator'],
+      ['lea', 'admin'],
+      ['sam', 'viewer'],
+    ] as const)
+      await admin.call('operators.add', { name, role, password: password(name) });
+    /** A pipe signed in as `name`, subscribed to hosts.changed and alerts.changed: what each received, and how each ended. */
+    const watching = async (name: string) => {
+      const client = await pipe();
+      await client.call('session.signIn', { name, password: password(name) });
+      const seen = { hosts: [] as number[], ended: [] as Array<[string, ReturnType<ApiError['toBody']>]> };
+      await client.subscribe(
+        'hosts.changed',
+        {},
+        ({ hostId }) => void seen.hosts.push(hostId),
+        (error) => void seen.ended.push(['hosts.changed', error.toBody()]),
+      );
+      await client.subscribe(
+        'alerts.changed',
+        {},
+        () => {},
+        (error) => void seen.ended.push(['alerts.changed', error.toBody()]),
+      );
+      return { client, seen };
+    };
+    const wendy = await watching('wendy');
+    const max = await watching('max');
+    const lea = await watching('lea');
+    const sam = await watching('sam');
+
+    // A demotion first: every check that sees wendy disabled (below) sees lea a viewer too.
+    await admin.call('operators.set', { name: 'lea', role: 'viewer' });
+    await admin.call('operators.set', { name: 'wendy', disabled: true });
+    await waitFor('wendy’s subscriptions ended', () => wendy.seen.ended.length === 2);
+    expect(wendy.seen.ended.map(([event]) => event).sort()).toEqual(['alerts.changed', 'hosts.changed']);
+    for (const [event, error] of wendy.seen.ended)
+      expect(error).toMatchObject({
+        code: 'SIGN_IN_REQUIRED',
+        message: `Sign in as an operator before ${event}: this control center has operators.`,
+        remedy: 'Sign in with your operator name and password.',
+      });
+
+    await admin.call('operators.remove', { name: 'max' });
+    await waitFor('max’s subscriptions ended', () => max.seen.ended.length === 2);
+    expect(max.seen.ended.map(([, error]) => error.code)).toEqual(['SIGN_IN_REQUIRED', 'SIGN_IN_REQUIRED']);
+
+    await sam.client.call('session.signOut', {});
+    await waitFor('sam’s subscriptions ended', () => sam.seen.ended.length === 2);
+    expect(sam.seen.ended.map(([, error]) => error.code)).toEqual(['SIGN_IN_REQUIRED', 'SIGN_IN_REQUIRED']);
+
+    // lea, a viewer now, may still watch: hers go on and receive the next change; the ended ones receive nothing.
+    expect(lea.seen.ended).toEqual([]);
+    await admin.call('hosts.probe', { hostId: localHostId });
+    await waitFor('lea hears of the probed host', () => lea.seen.hosts.includes(localHostId));
+    expect(lea.seen.ended).toEqual([]);
+    expect([...wendy.seen.hosts, ...max.seen.hosts, ...sam.seen.hosts]).toEqual([]);
   });
 
   it('signs a pipe out', async () => {
