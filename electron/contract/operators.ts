@@ -151,9 +151,14 @@ export const ACTION_WORDS: Readonly<Record<Action, string>> = {
   'sign-in': 'sign in',
 };
 
-/** Why `role` may not take `action`, as the UI says it beside a disabled control: "a viewer, and a viewer may not ...". */
-export function roleRefusal(role: Role, action: Action): string {
-  return `${article(role)} ${role}, and ${article(role)} ${role} may not ${ACTION_WORDS[action]}`;
+/**
+ * Why `role` may not take `action` (or any of several), as the UI says it beside disabled
+ * controls: "a viewer, and a viewer may not roll installs back, nor uninstall" (the words
+ * of one action may hold commas and "or" already).
+ */
+export function roleRefusal(role: Role, action: Action | readonly Action[]): string {
+  const listed = (typeof action === 'string' ? [action] : action).map((a) => ACTION_WORDS[a]).join(', nor ');
+  return `${article(role)} ${role}, and ${article(role)} ${role} may not ${listed}`;
 }
 
 function article(role: Role): string {

@@ -13,10 +13,13 @@ export interface Allowed {
 
 /**
  * Whether `role` may take `action` (the table the backend checks every call against), with
- * the reason when not. An unknown role (the session not read yet, or no sign-in needed)
+ * the reason when not; for several actions, whether it may take every one, the reason naming
+ * those it may not. An unknown role (the session not read yet, or no sign-in needed)
  * leaves the control usable: the backend refuses a call the role does not allow anyway.
  */
-export function allowedFor(role: Session['role'] | undefined, action: Action): Allowed {
-  if (role === undefined || role === null || roleAllows(role, action)) return { allowed: true, reason: null };
-  return { allowed: false, reason: `You are ${roleRefusal(role, action)}.` };
+export function allowedFor(role: Session['role'] | undefined, action: Action | readonly Action[]): Allowed {
+  if (role === undefined || role === null) return { allowed: true, reason: null };
+  const refused = (typeof action === 'string' ? [action] : action).filter((a) => !roleAllows(role, a));
+  if (refused.length === 0) return { allowed: true, reason: null };
+  return { allowed: false, reason: `You are ${roleRefusal(role, refused)}.` };
 }

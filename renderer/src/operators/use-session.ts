@@ -10,7 +10,7 @@ export function useSession() {
   return useApiQuery('session.whoami', {}, { refetchInterval: SESSION_REFRESH_MS });
 }
 
-/** Whether the operator's role allows `action`, with the reason beside a disabled control when not. */
-export function useAllowed(action: Action): Allowed {
+/** Whether the operator's role allows `action` (every one of several), with the reason beside a disabled control when not. */
+export function useAllowed(action: Action | readonly Action[]): Allowed {
   return allowedFor(useSession().data?.role, action);
 }
