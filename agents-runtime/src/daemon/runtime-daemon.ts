@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LogFiles } from '../logs/log-files';
 import { LogRotator } from '../logs/log-rotation';
-import { follow, lastLines, tail, tailForFollow, type LogLine as FileLogLine } from '../logs/log-tail';
+import { follow, lastLinesUntil, tail, tailForFollow, type LogLine as FileLogLine } from '../logs/log-tail';
 import { startMetricsHttp, type MetricsHttp } from '../metrics/metrics-http';
 import { createMetricsService } from '../metrics/metrics-service';
 import { startMemoryTrim } from './memory-trim';
@@ -38,6 +38,7 @@ import type { InstanceLogLine } from '../logs/instance-log-line';
 import type { RuntimeApi, Unsubscribe } from '../server/runtime-api';
 import type { InstanceStatus, ProcessStatus } from '../supervisor/process-status';
 import { EventFeed } from './event-feed';
+import { InstanceEventOrder } from './instance-event-order';
 import type { RuntimeEventInput } from './runtime-event';
 import type { RuntimeInfo } from './runtime-info';
 import { startRuntimeServer, type RuntimeServer } from '../server/runtime-server';
@@ -198,6 +199,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       runtimeId,
       timestamps: config.logTimestamps,
       collector: { fifoDir: path.join(config.stateDir, 'log-fifos') },
+      lifelineDir: path.join(config.stateDir, 'lifelines'),
     });
     const probe = createHealthProbe();
 
@@ -257,13 +259,17 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     });
     const scheduleSave = (): void => stateWriter.request();
 
+    const inOrder = new InstanceEventOrder(publish);
     const onSupervisorEvent = (event: SupervisorEvent): void => {
       const base = { atMs: event.at, process: event.process, instance: event.instance };
-      // A crash's message and its lastLines both carry the instance's last log lines.
-      const withLines = (message: string): { message: string; lastLines: string[] } => {
+      // A crash's message and its lastLines both carry the instance's last log lines, read
+      // off the restart path: on the next turn (a zero-delay restart has spawned by then,
+      // see ProcessSupervisor.fail) and without blocking, up to the exit's report.
+      const withLines = async (message: string): Promise<{ message: string; lastLines: string[] }> => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
         let lines: string[];
         try {
-          lines = lastLines(logs, event.instance, CRASH_LINES);
+          lines = await lastLinesUntil(logs, event.instance, CRASH_LINES, event.at);
         } catch {
           lines = [];
         }
@@ -272,15 +278,16 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         if (shown.length === 0) return { message, lastLines: shown };
         return { message: `${message}\nlast log lines:\n${shown.join('\n')}`, lastLines: shown };
       };
+      const error = 'error' in event ? (event.error ?? null) : null;
       switch (event.kind) {
         case 'state': {
           scheduleSave();
-          publish({
+          inOrder.push(event.instance, {
             ...base,
             kind: 'process.state',
             state: event.to,
             message: `${event.instance}: ${event.from} -> ${event.to}: ${event.reason}`,
-            error: event.error ?? null,
+            error,
           });
           if (event.exit !== undefined) {
             const how =
@@ -289,29 +296,30 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
                 : event.exit.code === null
                   ? 'exited (status unknown: adopted)'
                   : `exited with code ${event.exit.code}`;
-            publish({
-              ...base,
-              kind: 'process.exit',
-              state: event.to,
-              ...withLines(`${event.instance} ${how}; now ${event.to}`),
-              error: event.error ?? null,
-            });
+            const state = event.to;
+            inOrder.push(
+              event.instance,
+              withLines(`${event.instance} ${how}; now ${event.to}`).then((lines) => ({
+                ...base,
+                kind: 'process.exit',
+                state,
+                ...lines,
+                error,
+              })),
+            );
           }
           return;
         }
         case 'crash-loop':
-          publish({
-            ...base,
-            kind: 'process.crash-loop',
-            state: 'crash-loop',
-            ...withLines(
+          inOrder.push(
+            event.instance,
+            withLines(
               `${event.instance} failed ${event.failures} times within ${event.withinMs} ms (${event.reason}); next try at ${new Date(event.nextRetryAt).toISOString()}`,
-            ),
-            error: event.error ?? null,
-          });
+            ).then((lines) => ({ ...base, kind: 'process.crash-loop', state: 'crash-loop', ...lines, error })),
+          );
           return;
         case 'crash-loop-left':
-          publish({
+          inOrder.push(event.instance, {
             ...base,
             kind: 'process.crash-loop-left',
             state: null,
@@ -320,7 +328,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           });
           return;
         case 'health':
-          publish({
+          inOrder.push(event.instance, {
             ...base,
             kind: 'process.health',
             state: null,
@@ -329,7 +337,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           });
           return;
         case 'error':
-          publish({
+          inOrder.push(event.instance, {
             ...base,
             kind: 'process.error',
             state: null,
@@ -364,9 +372,9 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       return created;
     };
 
-    // The log collector's FIFOs of instances the fleet no longer has (removed, scaled away, renamed) go, so its directory does not grow.
+    // The log collector's FIFOs and the lifelines of instances the fleet no longer has (removed, scaled away, renamed) go, so their directories do not grow.
     const removeStaleLogFifos = (): void =>
-      driver.removeLogFifosExcept(new Set(fleet.snapshot().processes.flatMap((p) => p.instances.map((i) => i.instance))));
+      driver.removeFifosExcept(new Set(fleet.snapshot().processes.flatMap((p) => p.instances.map((i) => i.instance))));
 
     await Promise.all(unwantedStops);
     fleet = makeFleet(manifest, saved.intent, adopt, saved.restarts ?? {}, saved.operatorRestarts ?? {});

@@ -61,12 +61,12 @@ export class LogFiles {
 
   /** Existing rotated files of an instance, newest first. */
   rotatedPaths(instance: string): string[] {
-    const found: string[] = [];
-    for (let n = 1; n <= Math.max(this.limits.keepFiles, 1) + 8; n += 1) {
-      const p = this.rotatedPath(instance, n);
-      if (fs.existsSync(p)) found.push(p);
-    }
-    return found;
+    return this.rotatedCandidates(instance).filter((p) => fs.existsSync(p));
+  }
+
+  /** Where rotated files of an instance may be, newest first, existing or not (a lowered keepFiles leaves older ones behind). */
+  rotatedCandidates(instance: string): string[] {
+    return Array.from({ length: Math.max(this.limits.keepFiles, 1) + 8 }, (_, i) => this.rotatedPath(instance, i + 1));
   }
 
   /**

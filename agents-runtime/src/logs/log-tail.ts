@@ -29,9 +29,32 @@ export function tail(files: LogFiles, instance: string, lines: number): LogLine[
   return tailRaw(files, instance, lines, false).lines.map(parseLogLine);
 }
 
-/** The last `n` lines as text, for crash events. */
+/** The last `n` lines as text. */
 export function lastLines(files: LogFiles, instance: string, n = 20): string[] {
   return tailRaw(files, instance, n, false).lines;
+}
+
+/**
+ * The last `n` lines written up to `untilMs`, for a crash event, read without blocking the
+ * event loop: the crash's run is restarted before they are read, so lines of the next run
+ * (stamped after the exit was reported) may already follow them and are left out. A line
+ * without a stamp (logs.timestamps raw) cannot be told apart and is kept.
+ */
+export async function lastLinesUntil(files: LogFiles, instance: string, n: number, untilMs: number): Promise<string[]> {
+  let want = n;
+  for (;;) {
+    const { lines } = await runStepsAsync(tailSteps(files, instance, want, false));
+    let end = lines.length;
+    while (end > 0 && stampedAfter(lines[end - 1]!, untilMs)) end -= 1;
+    // Lines of the next run took places: read again for as many more (rarely needed: it has barely started).
+    if (end === lines.length || lines.length < want || want >= TAIL_MAX_LINES) return lines.slice(0, end).slice(-n);
+    want = Math.min(TAIL_MAX_LINES, want + (lines.length - end));
+  }
+}
+
+function stampedAfter(raw: string, untilMs: number): boolean {
+  const { time } = parseLogLine(raw);
+  return time !== null && Date.parse(time) > untilMs;
 }
 
 /**
@@ -45,15 +68,34 @@ export function tailForFollow(files: LogFiles, instance: string, lines: number):
   return { lines: raw.map(parseLogLine), liveEnd };
 }
 
-function tailRaw(files: LogFiles, instance: string, lines: number, completeOnly: boolean): { lines: string[]; liveEnd: number } {
+interface TailResult {
+  lines: string[];
+  liveEnd: number;
+}
+
+function tailRaw(files: LogFiles, instance: string, lines: number, completeOnly: boolean): TailResult {
+  return runStepsSync(tailSteps(files, instance, lines, completeOnly));
+}
+
+/**
+ * What a tail reads, as steps (one algorithm for the blocking and the non-blocking reader):
+ * it yields a file to open (answered with its size, or null when it is not there) or a
+ * range of the file last opened to read (answered with the bytes).
+ */
+type TailStep = { op: 'open'; file: string } | { op: 'read'; pos: number; len: number };
+type TailSteps = Generator<TailStep, TailResult, number | null | Buffer>;
+
+function* tailSteps(files: LogFiles, instance: string, lines: number, completeOnly: boolean): TailSteps {
   const want = Math.max(0, Math.min(Math.floor(lines), TAIL_MAX_LINES));
   const collected: string[] = [];
   let budget = TAIL_MAX_BYTES;
   let liveEnd = 0;
-  const [live, ...rotated] = [files.logPath(instance), ...files.rotatedPaths(instance)];
-  for (const file of [live!, ...rotated]) {
+  const live = files.logPath(instance);
+  for (const file of [live, ...files.rotatedCandidates(instance)]) {
+    const size = (yield { op: 'open', file }) as number | null;
+    if (size === null) continue;
     const isLive = file === live;
-    const got = lastLinesOfFile(file, want - collected.length, budget, isLive && completeOnly);
+    const got = yield* fileTailSteps(size, want - collected.length, budget, isLive && completeOnly);
     if (isLive) liveEnd = got.end;
     collected.unshift(...got.lines);
     budget -= got.bytesRead;
@@ -63,49 +105,93 @@ function tailRaw(files: LogFiles, instance: string, lines: number, completeOnly:
 }
 
 /** `end`: the offset the lines end at (the file's size, or with `completeOnly` just past its last newline). */
-function lastLinesOfFile(
-  file: string,
+function* fileTailSteps(
+  size: number,
   want: number,
   maxBytes: number,
   completeOnly: boolean,
-): { lines: string[]; bytesRead: number; end: number } {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return { lines: [], bytesRead: 0, end: 0 };
+): Generator<TailStep, { lines: string[]; bytesRead: number; end: number }, number | null | Buffer> {
+  let pos = size;
+  let chunks: Buffer[] = [];
+  let newlines = 0;
+  let bytesRead = 0;
+  const chunk = 64 * 1024;
+  // Read backwards until we hold want+1 newlines (the extra one bounds the first line);
+  // at least one chunk, so that `completeOnly` finds the last newline even for no lines.
+  while (pos > 0 && (newlines <= want || bytesRead === 0) && bytesRead < maxBytes) {
+    const len = Math.min(chunk, pos);
+    pos -= len;
+    const buf = (yield { op: 'read', pos, len }) as Buffer;
+    bytesRead += len;
+    for (const b of buf) if (b === 0x0a) newlines += 1;
+    chunks = [buf, ...chunks];
   }
+  let bytes = Buffer.concat(chunks);
+  if (completeOnly) bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
+  const end = pos + bytes.length;
+  if (want <= 0) return { lines: [], bytesRead, end };
+  let text = bytes.toString('utf8');
+  if (text.endsWith('\n')) text = text.slice(0, -1);
+  if (text === '') return { lines: [], bytesRead, end };
+  const all = text.split('\n');
+  // When we stopped before the file start, the first piece may be a cut line.
+  if (pos > 0) all.shift();
+  return { lines: all.slice(-want), bytesRead, end };
+}
+
+function runStepsSync(steps: TailSteps): TailResult {
+  let fd: number | null = null;
   try {
-    const size = fs.fstatSync(fd).size;
-    let pos = size;
-    let chunks: Buffer[] = [];
-    let newlines = 0;
-    let bytesRead = 0;
-    const chunk = 64 * 1024;
-    // Read backwards until we hold want+1 newlines (the extra one bounds the first line);
-    // at least one chunk, so that `completeOnly` finds the last newline even for no lines.
-    while (pos > 0 && (newlines <= want || bytesRead === 0) && bytesRead < maxBytes) {
-      const len = Math.min(chunk, pos);
-      pos -= len;
-      const buf = Buffer.allocUnsafe(len);
-      fs.readSync(fd, buf, 0, len, pos);
-      bytesRead += len;
-      for (const b of buf) if (b === 0x0a) newlines += 1;
-      chunks = [buf, ...chunks];
+    let step = steps.next(0);
+    while (!step.done) {
+      const request = step.value;
+      if (request.op === 'open') {
+        if (fd !== null) fs.closeSync(fd);
+        fd = null;
+        try {
+          fd = fs.openSync(request.file, 'r');
+        } catch {
+          step = steps.next(null);
+          continue;
+        }
+        step = steps.next(fs.fstatSync(fd).size);
+      } else {
+        const buf = Buffer.alloc(request.len);
+        fs.readSync(fd!, buf, 0, request.len, request.pos);
+        step = steps.next(buf);
+      }
     }
-    let bytes = Buffer.concat(chunks);
-    if (completeOnly) bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
-    const end = pos + bytes.length;
-    if (want <= 0) return { lines: [], bytesRead, end };
-    let text = bytes.toString('utf8');
-    if (text.endsWith('\n')) text = text.slice(0, -1);
-    if (text === '') return { lines: [], bytesRead, end };
-    const all = text.split('\n');
-    // When we stopped before the file start, the first piece may be a cut line.
-    if (pos > 0) all.shift();
-    return { lines: all.slice(-want), bytesRead, end };
+    return step.value;
   } finally {
-    fs.closeSync(fd);
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
+async function runStepsAsync(steps: TailSteps): Promise<TailResult> {
+  let handle: fs.promises.FileHandle | null = null;
+  try {
+    let step = steps.next(0);
+    while (!step.done) {
+      const request = step.value;
+      if (request.op === 'open') {
+        await handle?.close();
+        handle = null;
+        try {
+          handle = await fs.promises.open(request.file, 'r');
+        } catch {
+          step = steps.next(null);
+          continue;
+        }
+        step = steps.next((await handle.stat()).size);
+      } else {
+        const buf = Buffer.alloc(request.len);
+        await handle!.read(buf, 0, request.len, request.pos);
+        step = steps.next(buf);
+      }
+    }
+    return step.value;
+  } finally {
+    await handle?.close();
   }
 }
 

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { RuntimeError } from '../runtime-error';
 import type { ProcessSpec } from '../manifest/manifest-schema';
 import type { ExitInfo, ProcessDriver, RunningProcess } from '../supervisor/driver';
@@ -10,6 +12,7 @@ import { TIMESTAMP_SHIM_SOURCE } from '../logs/timestamp-shim';
 import { BASH_LOG_LOOP, BASH_LOGGER_NAME, findStamperBash, loggerEnv } from '../logs/bash-stamper';
 import { defaultFifoDir, findMkfifo, LogCollectorClient, type CollectorCommand } from '../logs/log-collector-client';
 import { stopProcessGroup } from './group-stop';
+import { Lifelines } from './lifelines';
 import {
   formatStartTime,
   isSameProcess,
@@ -57,8 +60,15 @@ export interface LinuxProcessDriverOptions {
   bashCandidates?: readonly string[];
   /** Where 'auto' looks for mkfifo, which the log collector needs (default: /usr/bin, /bin). */
   mkfifoCandidates?: readonly string[];
-  /** Polling period for adopted processes (default 200 ms). */
+  /** Polling period for adopted processes without a lifeline (default 200 ms). */
   adoptPollMs?: number;
+  /**
+   * Polling period for adopted processes with a lifeline (default 1 s): only for one whose
+   * lifeline a descendant still holds or that closed it (lifelines.ts).
+   */
+  adoptFallbackPollMs?: number;
+  /** Where the instances' lifelines live (the daemon's is `<state_dir>/lifelines`; default: a directory of this runtime id under the temp dir). */
+  lifelineDir?: string;
   /** Grace for leftovers of an instance whose leader exited on its own (default 5 s). */
   leftoverGraceMs?: number;
   /** Environment the children inherit under their spec's env (default: the daemon's). */
@@ -81,8 +91,12 @@ export interface DiscoveredProcess {
  *
  * Exit detection: our own children report through Node's 'exit' event (libuv reaps them).
  * Adopted processes are not our children, so there is no SIGCHLD and Node 20 has no pidfd
- * API: they are polled with isSameProcess (pid + start time) every adoptPollMs; their exit
- * status was collected by whoever reaps them (init), so it is reported as unknown (nulls).
+ * API: their lifeline's end-of-file tells at once (lifelines.ts), checked with
+ * isSameProcess (pid + start time), which is polled every adoptFallbackPollMs for the
+ * runs whose lifeline a descendant keeps, and every adoptPollMs for runs without one. Their
+ * exit status was collected by whoever reaps them (init), so it is reported as unknown
+ * (nulls). One handle watches a process however often it is adopted (a manifest update
+ * that keeps an instance adopts it again): the supervisor it served before stops watching.
  *
  * When a leader exits on its own, leftovers of its group get the stop signal, then SIGKILL,
  * before the exit is reported, so a restart never overlaps them. The usual case, a group
@@ -95,7 +109,7 @@ export interface DiscoveredProcess {
  */
 export class LinuxProcessDriver implements ProcessDriver {
   private readonly opts: Required<
-    Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'mkfifoCandidates' | 'timestamps' | 'collector'>
+    Omit<LinuxProcessDriverOptions, 'baseEnv' | 'bashCandidates' | 'mkfifoCandidates' | 'timestamps' | 'collector' | 'lifelineDir'>
   > & {
     baseEnv: NodeJS.ProcessEnv;
   };
@@ -108,17 +122,23 @@ export class LinuxProcessDriver implements ProcessDriver {
   /** Escapee sweeps waiting for the next /proc scan (sweepEscapees). */
   private readonly pendingSweeps: Array<{ instance: string; pgid: number; incarnation: string; signal: string }> = [];
   private sweeping = false;
+  readonly lifelines: Lifelines;
+  /** The processes being watched, by pid: an adoption of one of them gets its handle. */
+  private readonly watched = new Map<number, TrackedProcess>();
 
   constructor(options: LinuxProcessDriverOptions) {
-    const { timestamps = 'auto', bashCandidates, mkfifoCandidates, collector, ...rest } = options;
+    const { timestamps = 'auto', bashCandidates, mkfifoCandidates, collector, lifelineDir, ...rest } = options;
     this.opts = {
       adoptPollMs: 200,
+      adoptFallbackPollMs: 1000,
       leftoverGraceMs: 5000,
       nodePath: process.execPath,
       baseEnv: process.env,
       ...rest,
     };
-    const collectorAuto = timestamps === 'auto' && findMkfifo(mkfifoCandidates) !== null;
+    const mkfifo = findMkfifo(mkfifoCandidates);
+    this.lifelines = new Lifelines(lifelineDir ?? defaultLifelineDir(this.opts.runtimeId), mkfifo);
+    const collectorAuto = timestamps === 'auto' && mkfifo !== null;
     const bash = (timestamps === 'auto' && !collectorAuto) || timestamps === 'bash' ? findStamperBash(bashCandidates) : null;
     if (timestamps === 'bash' && bash === null) {
       throw new RuntimeError(
@@ -133,6 +153,7 @@ export class LinuxProcessDriver implements ProcessDriver {
       this.collector = new LogCollectorClient({
         fifoDir: collector?.fifoDir ?? defaultFifoDir(this.opts.runtimeId),
         logDir: this.opts.logs.dir,
+        limits: this.opts.logs.limits,
         runtimeId: this.opts.runtimeId,
         command: collector?.command,
       });
@@ -182,6 +203,7 @@ export class LinuxProcessDriver implements ProcessDriver {
     // The instance's FIFOs are made and opened once; later runs get the same descriptors.
     const fifos = this.collector === null ? null : this.collector.fifosFor(instance);
     const fd = this.opts.logs.openForChild(instance);
+    const lifeline = this.lifelines.fdFor(instance);
 
     let child: ChildProcess;
     let loggers: ChildProcess[] = [];
@@ -193,6 +215,7 @@ export class LinuxProcessDriver implements ProcessDriver {
         : fifos !== null
           ? ['ignore', fifos.out, fifos.err]
           : ['ignore', fd, fd];
+      if (lifeline !== null) stdio.push(lifeline);
       child = spawn(file, argv, { cwd, env, detached: true, stdio });
       if (stamped && child.pid !== undefined) {
         // The program runs already; its loggers take over the read ends, then ours are closed.
@@ -221,7 +244,7 @@ export class LinuxProcessDriver implements ProcessDriver {
       fs.closeSync(fd); // the child (or its loggers) hold their own copies
     }
     child.unref();
-    return new OwnChild(this, instance, child.pid!, child, spec.stop.signal, incarnation, loggers);
+    return this.track(new OwnChild(this, instance, child.pid!, child, spec.stop.signal, incarnation, loggers));
   }
 
   async stop(proc: RunningProcess, signal: string, graceMs: number): Promise<void> {
@@ -237,7 +260,10 @@ export class LinuxProcessDriver implements ProcessDriver {
     });
     await tracked?.drainLogs();
     // Stopped on purpose: the collector may forget the instance once its last writer is gone.
-    if (instance !== undefined) this.collector?.release(instance);
+    if (instance !== undefined) {
+      this.collector?.release(instance);
+      this.lifelines.release(instance);
+    }
     if (result.survivors.length > 0) {
       throw new RuntimeError(
         'INTERNAL',
@@ -248,12 +274,24 @@ export class LinuxProcessDriver implements ProcessDriver {
   }
 
   adopt(instance: string, pid: number, startTime: string): RunningProcess | null {
+    const known = this.watched.get(pid);
+    if (known !== undefined && known.instance === instance && known.startTime === startTime) return known;
     if (!isSameProcess(pid, startTime)) return null;
     // Held like an own child's, so its exit is drained through the collector and its next run reuses them.
     this.collector?.adoptFifos(instance);
     // Its run's marker, so that its cleanup leaves later runs of the instance alone (cleanupLeftovers).
     const incarnation = readEnviron(pid)?.get(INCARNATION_ENV);
-    return new AdoptedProcess(this, instance, pid, startTime, this.opts.adoptPollMs, incarnation);
+    return this.track(new AdoptedProcess(this, instance, pid, startTime, this.opts, incarnation));
+  }
+
+  private track<T extends TrackedProcess>(proc: T): T {
+    this.watched.set(proc.pid, proc);
+    return proc;
+  }
+
+  /** Its exit is reported: a later adoption of the pid is another process's. */
+  untrack(proc: TrackedProcess): void {
+    if (this.watched.get(proc.pid) === proc) this.watched.delete(proc.pid);
   }
 
   /** Lines of `instance` the log collector could not write since it started; null when the stamper does not count them (all but 'collector'). */
@@ -261,9 +299,10 @@ export class LinuxProcessDriver implements ProcessDriver {
     return this.collector === null ? null : this.collector.droppedLines(instance);
   }
 
-  /** Deletes the log FIFOs of instances not in `keep` (the runtime no longer has them); 'collector' only. */
-  removeLogFifosExcept(keep: ReadonlySet<string>): void {
+  /** Deletes the log FIFOs ('collector' only) and the lifelines of instances not in `keep` (the runtime no longer has them). */
+  removeFifosExcept(keep: ReadonlySet<string>): void {
     this.collector?.removeFifosExcept(keep);
+    this.lifelines.removeExcept(keep);
   }
 
   /** Group leaders carrying this runtime's marker, oldest first: what a crashed daemon left running. */
@@ -449,6 +488,7 @@ abstract class TrackedProcess implements RunningProcess {
 
   protected async finish(exit: ExitInfo, stopSignal: string): Promise<void> {
     if (!this.stopping) await this.cleanup(stopSignal);
+    this.driver.untrack(this);
     this.exit = exit;
     for (const l of this.listeners.splice(0)) l(exit);
     if (!this.stopping) this.afterExit(stopSignal);
@@ -513,24 +553,43 @@ class OwnChild extends TrackedProcess {
 
 class AdoptedProcess extends TrackedProcess {
   private gone = false;
+  private readonly stopPolling: () => void;
+  private readonly stopWatchingLifeline: () => void;
 
   constructor(
     driver: LinuxProcessDriver,
     instance: string,
     pid: number,
     startTime: string,
-    pollMs: number,
+    polls: { adoptPollMs: number; adoptFallbackPollMs: number },
     /** Its INCARNATION_ENV; undefined for a process started before runs carried one. */
     private readonly incarnation: string | undefined,
   ) {
     super(driver, instance, pid, startTime);
-    const timer = setInterval(() => {
-      if (isSameProcess(pid, startTime)) return;
-      clearInterval(timer);
-      this.gone = true;
-      void this.finish({ code: null, signal: null }, 'SIGTERM');
-    }, pollMs);
+    const unwatch = driver.lifelines.watch(instance, () => void this.lifelineEnded());
+    this.stopWatchingLifeline = unwatch ?? (() => undefined);
+    const timer = setInterval(() => this.checkGone(), unwatch === null ? polls.adoptPollMs : polls.adoptFallbackPollMs);
     timer.unref();
+    this.stopPolling = () => clearInterval(timer);
+  }
+
+  /** Nobody holds its lifeline: it has exited, or is exiting (its files are closed before it is a zombie), or it closed it. */
+  private async lifelineEnded(): Promise<void> {
+    for (const waitMs of [0, 1, 1, 2, 4, 8]) {
+      if (waitMs > 0) await sleep(waitMs);
+      if (this.checkGone()) return;
+    }
+    // Still there: it closed its descriptor 3 itself; the poll goes on.
+  }
+
+  private checkGone(): boolean {
+    if (this.gone) return true;
+    if (isSameProcess(this.pid, this.startTime)) return false;
+    this.gone = true;
+    this.stopPolling();
+    this.stopWatchingLifeline();
+    void this.finish({ code: null, signal: null }, 'SIGTERM');
+    return true;
   }
 
   leaderGone(): boolean {
@@ -546,6 +605,11 @@ class AdoptedProcess extends TrackedProcess {
   override drainLogs(): Promise<void> {
     return this.driver.drainLogs(this.instance, []);
   }
+}
+
+/** The lifelines' directory when the daemon names none, one per runtime id and user. */
+function defaultLifelineDir(runtimeId: string): string {
+  return path.join(os.tmpdir(), `sutazai-lifelines-${process.getuid?.() ?? 0}`, runtimeId.replace(/[^A-Za-z0-9._-]/g, '_'));
 }
 
 function compareTicks(a: string, b: string): number {

@@ -387,6 +387,17 @@ export class ProcessSupervisor {
     }
     const now = this.clock.now();
     const decision = this.tracker.recordFailure(now, runningSince);
+    // The restart is scheduled before anyone hears of the failure: work a listener defers to
+    // the next turn (the daemon's read of the crash's last lines) comes after a zero-delay
+    // restart's spawn, which runs on that turn too, queued first.
+    this.nextStartAt = now + decision.delayMs;
+    this.cancelWait = this.clock.setTimer(decision.delayMs, () => {
+      this.cancelWait = null;
+      this.nextStartAt = null;
+      if (this.disposed || (this.current !== 'backoff' && this.current !== 'crash-loop')) return;
+      this.transition('wait-elapsed', this.current === 'backoff' ? 'backoff delay elapsed' : 'crash-loop retry interval elapsed');
+      this.launch();
+    });
     if (decision.kind === 'backoff') {
       this.transition('retry', `${reason}; restarting in ${decision.delayMs} ms`, extra);
     } else {
@@ -400,14 +411,6 @@ export class ProcessSupervisor {
         ...extra,
       });
     }
-    this.nextStartAt = now + decision.delayMs;
-    this.cancelWait = this.clock.setTimer(decision.delayMs, () => {
-      this.cancelWait = null;
-      this.nextStartAt = null;
-      if (this.disposed || (this.current !== 'backoff' && this.current !== 'crash-loop')) return;
-      this.transition('wait-elapsed', this.current === 'backoff' ? 'backoff delay elapsed' : 'crash-loop retry interval elapsed');
-      this.launch();
-    });
   }
 
   private cancelPendingStart(): void {

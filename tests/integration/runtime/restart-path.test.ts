@@ -1,14 +1,22 @@
 // The restart path after kill -9 (issue 13, item 2), with the real supervisor and driver:
-// between an exit and its respawn there is bookkeeping only, no walk of /proc; the sweep for
-// the killed run's setsid escapees comes after the respawn, and still happens.
+// between an exit and its respawn there is bookkeeping only, no walk of /proc and no read of
+// the log; the sweep for the killed run's setsid escapees and the read of the crash's last
+// lines come after the respawn, and still happen. A process an earlier daemon started is
+// seen to exit through its lifeline, not by a poll; one adopted again after a manifest update
+// is watched by one handle.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseRuntimeConfig } from '../../../agents-runtime/src/daemon/runtime-config';
+import { startRuntimeDaemon, type RuntimeDaemon } from '../../../agents-runtime/src/daemon/runtime-daemon';
+import type { RuntimeEvent } from '../../../agents-runtime/src/daemon/runtime-event';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
+import { lastLinesUntil } from '../../../agents-runtime/src/logs/log-tail';
 import { parseManifest } from '../../../agents-runtime/src/manifest/parse-manifest';
 import { INSTANCE_ENV, LinuxProcessDriver } from '../../../agents-runtime/src/process/process-driver';
 import { readProcStat, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
-import { systemClock } from '../../../agents-runtime/src/supervisor/driver';
+import { systemClock, type ExitInfo, type RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
 import { FleetSupervisor } from '../../../agents-runtime/src/supervisor/fleet-supervisor';
 import { createHealthProbe } from '../../../agents-runtime/src/supervisor/health-checks';
 import { killMarkedProcesses } from '../../support/kill-marked-processes';
@@ -17,10 +25,13 @@ import { makeWaitFor } from '../../support/wait-for';
 
 const tmp = makeTempDir('sutazai-restart-path-');
 const runtimeId = `restart-path-test-${process.pid}-${Date.now()}`;
+const runtimeIds = [runtimeId];
+const standIns: ChildProcess[] = [];
 
 afterEach(() => vi.restoreAllMocks());
 afterAll(() => {
-  killMarkedProcesses(runtimeId);
+  for (const d of standIns) d.kill('SIGKILL');
+  for (const id of runtimeIds) killMarkedProcesses(id);
   tmp.remove();
 });
 
@@ -105,5 +116,192 @@ processes:
       vi.restoreAllMocks();
       await fleet.stopAll();
     }
+  });
+});
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('a crash’s last lines, with the daemon', () => {
+  const root = path.join(tmp.path, 'daemon');
+  const logFile = path.join(root, 'logs', 'talker.log');
+  const manifestOf = (extra = ''): string => `version: 1
+processes:
+  - name: talker
+    command: sh
+    args: ["-c", "echo \\"last words of $$\\"; exec sleep 300"]
+    backoff: { initial_ms: 0, jitter: 0 }
+    stop: { grace_ms: 2000 }
+${extra}`;
+  let daemon: RuntimeDaemon;
+  const events: RuntimeEvent[] = [];
+  const trace: string[] = [];
+
+  const runningPid = (not?: number): number | null => {
+    const i = daemon.api.listProcesses().find((p) => p.name === 'talker')?.instances[0];
+    return i?.state === 'running' && i.pid !== null && i.pid !== not ? i.pid : null;
+  };
+
+  beforeAll(async () => {
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc', 'manifest.yaml'), manifestOf());
+    // No TLS material: the gRPC server retries in the background; the in-process API is enough here.
+    const config = parseRuntimeConfig(
+      `manifest: manifest.yaml\ntls: { ca: tls/ca.pem, cert: tls/server.pem, key: tls/server.key }\nstate_dir: ${root}/state\nlog_dir: ${root}/logs\n`,
+      path.join(root, 'etc', 'runtime.yaml'),
+    );
+    daemon = await startRuntimeDaemon(config, { log: quiet, serverRetryMs: 60_000 });
+    runtimeIds.push(daemon.runtimeId);
+    daemon.api.watchEvents(0, (e) => {
+      if (e.instance !== 'talker') return;
+      events.push(e);
+      trace.push(e.kind === 'process.state' ? `state ${e.state}` : e.kind);
+    });
+  });
+  afterAll(async () => {
+    await daemon?.close(true);
+  });
+
+  it('are read after the respawn and without blocking; the exit event carries them, before the next run’s events', async () => {
+    const first = await waitFor('talker running', () => runningPid());
+    await waitFor(
+      'its line in the log',
+      () => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes(`last words of ${first}`),
+    );
+
+    const start = LinuxProcessDriver.prototype.start;
+    vi.spyOn(LinuxProcessDriver.prototype, 'start').mockImplementation(function (this: LinuxProcessDriver, spec, instance) {
+      trace.push('spawn');
+      return start.call(this, spec, instance);
+    });
+    const openSync = fs.openSync.bind(fs);
+    vi.spyOn(fs, 'openSync').mockImplementation(((file: fs.PathLike, flags?: fs.OpenMode, ...rest: unknown[]) => {
+      // The spawn opens the log for appending (logs.timestamps raw); only reads count here.
+      if (String(file) === logFile && (flags === undefined || flags === 'r')) trace.push('blocking log read');
+      return (openSync as (...a: unknown[]) => number)(file, flags, ...rest);
+    }) as typeof fs.openSync);
+    const open = fs.promises.open.bind(fs.promises);
+    vi.spyOn(fs.promises, 'open').mockImplementation(((file: fs.PathLike, ...rest: unknown[]) => {
+      if (String(file) === logFile) trace.push('log read');
+      return (open as (...a: unknown[]) => unknown)(file, ...rest);
+    }) as typeof fs.promises.open);
+
+    trace.length = 0;
+    events.length = 0;
+    process.kill(first, 'SIGKILL');
+    await waitFor('the next run’s running event', () => trace.filter((t) => t === 'state running').length > 0);
+    vi.restoreAllMocks();
+
+    expect(trace).toEqual(['state backoff', 'spawn', 'log read', 'process.exit', 'state starting', 'state running']);
+    const exit = events.find((e) => e.kind === 'process.exit')!;
+    expect(exit.message).toMatch(/^talker killed by SIGKILL; now backoff\nlast log lines:\n/);
+    expect(exit.lastLines.some((line) => line.endsWith(`last words of ${first}`))).toBe(true);
+    expect(exit.lastLines.at(-1)).toMatch(new RegExp(`last words of ${first}$`));
+    expect(runningPid(first)).not.toBeNull();
+  });
+
+  it('an instance a manifest update keeps is watched by the handle it had: its exit status is known (not that of an adopted process)', async () => {
+    const before = await waitFor('talker running', () => runningPid());
+    await daemon.api.updateManifest(
+      manifestOf(`  - name: other
+    command: sh
+    args: ["-c", "exec sleep 300"]
+    stop: { grace_ms: 2000 }
+`),
+    );
+    expect(runningPid()).toBe(before);
+    events.length = 0;
+    process.kill(before, 'SIGKILL');
+    const exit = await waitFor('the exit event', () => events.find((e) => e.kind === 'process.exit'));
+    expect(exit.message).toMatch(/^talker killed by SIGKILL; now backoff/);
+    await waitFor('talker running again', () => runningPid(before));
+  });
+});
+
+describe('crash lines up to the exit', () => {
+  it('leave out what the next run wrote after the exit was reported, and keep unstamped lines', async () => {
+    const logs = new LogFiles(path.join(tmp.path, 'until-logs'));
+    fs.mkdirSync(logs.dir, { recursive: true });
+    const at = Date.parse('2026-12-06T01:00:00.000Z');
+    const line = (ms: number, text: string): string => `${new Date(ms).toISOString()} out ${text}`;
+    fs.writeFileSync(
+      logs.logPath('crashed'),
+      [line(at - 2, 'one'), line(at - 1, 'two'), 'unstamped', line(at, 'last'), line(at + 1, 'next run'), line(at + 5, 'next run 2')].join(
+        '\n',
+      ) + '\n',
+    );
+    expect(await lastLinesUntil(logs, 'crashed', 20, at)).toEqual([
+      line(at - 2, 'one'),
+      line(at - 1, 'two'),
+      'unstamped',
+      line(at, 'last'),
+    ]);
+    // As many lines as asked, the next run's taking none of the places.
+    expect(await lastLinesUntil(logs, 'crashed', 2, at)).toEqual(['unstamped', line(at, 'last')]);
+    expect(await lastLinesUntil(logs, 'missing', 20, at)).toEqual([]);
+  });
+});
+
+function exitOf(proc: RunningProcess): Promise<ExitInfo> {
+  return new Promise((resolve) => proc.onExit(resolve));
+}
+
+describe('a process an earlier daemon started', () => {
+  const lifelineDir = path.join(tmp.path, 'lifelines');
+  const logDir = path.join(tmp.path, 'stand-in-logs');
+  const standInId = `${runtimeId}-stand-in`;
+  runtimeIds.push(standInId);
+
+  /** Starts `script` under a stand-in daemon (its own process), kills that daemon -9, and returns the orphaned instance. */
+  async function orphan(instance: string, script: string): Promise<{ pid: number; startTime: string }> {
+    const standIn = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'tests/support/raw-driver-daemon.ts',
+        ...['--logs', logDir, '--lifelines', lifelineDir, '--id', standInId, '--instance', instance, '--script', script],
+      ],
+      { cwd: path.resolve(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    standIns.push(standIn);
+    let out = '';
+    standIn.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const started = await waitFor('the stand-in daemon’s started line', () => /^\{.*\}$/m.exec(out)?.[0], 30_000);
+    standIn.kill('SIGKILL');
+    await new Promise((resolve) => standIn.once('exit', resolve));
+    return JSON.parse(started) as { pid: number; startTime: string };
+  }
+
+  const adopter = (polls: { adoptPollMs: number; adoptFallbackPollMs: number }): LinuxProcessDriver =>
+    new LinuxProcessDriver({ logs: new LogFiles(logDir), runtimeId: standInId, timestamps: 'raw', lifelineDir, ...polls });
+
+  it('is seen to exit through its lifeline, with no poll before the next hour', async () => {
+    const { pid, startTime } = await orphan('lone', 'exec sleep 300');
+    const adopted = adopter({ adoptPollMs: 3_600_000, adoptFallbackPollMs: 3_600_000 }).adopt('lone', pid, startTime)!;
+    expect(adopted.pid).toBe(pid);
+    const exited = exitOf(adopted);
+    process.kill(pid, 'SIGKILL');
+    expect(await exited).toEqual({ code: null, signal: null });
+    expect(gone(pid)).toBe(true);
+  });
+
+  it('whose lifeline a child still holds after the leader died is seen by the fallback poll', async () => {
+    const { pid, startTime } = await orphan('parent', 'sleep 303 & exec sleep 300');
+    const adopted = adopter({ adoptPollMs: 3_600_000, adoptFallbackPollMs: 50 }).adopt('parent', pid, startTime)!;
+    const exited = exitOf(adopted);
+    process.kill(pid, 'SIGKILL');
+    expect(await exited).toEqual({ code: null, signal: null });
+  });
+
+  it('adopted again by the same driver (a manifest update kept it) is the same handle', async () => {
+    const { pid, startTime } = await orphan('kept', 'exec sleep 300');
+    const driver = adopter({ adoptPollMs: 3_600_000, adoptFallbackPollMs: 3_600_000 });
+    const first = driver.adopt('kept', pid, startTime)!;
+    expect(driver.adopt('kept', pid, startTime)).toBe(first);
+    const exited = exitOf(first);
+    process.kill(pid, 'SIGKILL');
+    await exited;
+    // Gone and reported: no handle is left for it.
+    expect(driver.adopt('kept', pid, startTime)).toBeNull();
   });
 });

@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/**
+ * How a daemon notices at once that a process an EARLIER daemon started has exited. Such a
+ * process is not its child (no SIGCHLD), and Node 20 has no pidfd, so without this only
+ * polling /proc can tell. Each instance has a FIFO, `<dir>/<instance>.life`, made once; every
+ * run gets it as its file descriptor 3, open read-write (the open never blocks, and a run
+ * that writes to it is a reader itself, so it gets no SIGPIPE). A later daemon opens it for
+ * reading only: the kernel reports end-of-file once no process holds it any longer, which is
+ * when the run exited, unless a descendant that inherited it lives on or the program closed
+ * it; the supervisor's slower poll covers those. The daemon that started the run holds it
+ * too (to hand it to the next run without opening it again), but that one is told of its
+ * own children's exits by the kernel anyway.
+ *
+ * Best effort throughout: no mkfifo, or a directory that cannot be written, means no
+ * lifeline (the run gets no descriptor 3), never a failed start.
+ */
+export class Lifelines {
+  private readonly held = new Map<string, number>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly mkfifo: string | null,
+  ) {}
+
+  /** The descriptor a run of `instance` gets as its fd 3, or null without a lifeline. Made and opened on its first run only. */
+  fdFor(instance: string): number | null {
+    const known = this.held.get(instance);
+    if (known !== undefined) return known;
+    if (this.mkfifo === null) return null;
+    const file = this.fileOf(instance);
+    try {
+      if (!isFifo(file)) {
+        fs.mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+        fs.rmSync(file, { force: true });
+        const made = spawnSync(this.mkfifo, ['-m', '0600', file], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, timeout: 10_000 });
+        if (made.status !== 0) return null;
+      }
+      const fd = fs.openSync(file, fs.constants.O_RDWR);
+      this.held.set(instance, fd);
+      return fd;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Watches the lifeline of a run this daemon did not start: `onEnd` is called once, when no
+   * process holds it any more. Returns the function that stops watching, or null when the
+   * instance has no lifeline (its run was started before lifelines, or without mkfifo).
+   */
+  watch(instance: string, onEnd: () => void): (() => void) | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.fileOf(instance), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      if (!fs.fstatSync(fd).isFIFO()) {
+        fs.closeSync(fd);
+        return null;
+      }
+    } catch {
+      return null;
+    }
+    // Opened while nobody held it: the kernel would never report an end, so look now.
+    if (!holdersLeft(fd)) {
+      fs.closeSync(fd);
+      queueMicrotask(onEnd);
+      return () => undefined;
+    }
+    const socket = new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      socket.destroy();
+      onEnd();
+    };
+    socket.on('data', () => undefined); // what a program wrote to it is of no interest
+    socket.once('end', end);
+    socket.once('error', end);
+    return () => {
+      ended = true;
+      socket.destroy();
+    };
+  }
+
+  /** Lets go of the instance's lifeline (stopped on purpose, or removed). */
+  release(instance: string): void {
+    const fd = this.held.get(instance);
+    if (fd === undefined) return;
+    this.held.delete(instance);
+    closeQuietly(fd);
+  }
+
+  /** Deletes the lifelines of instances not in `keep` and not held (the runtime no longer has them). */
+  removeExcept(keep: ReadonlySet<string>): void {
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (!entry.endsWith(LIFELINE_SUFFIX)) continue;
+      const instance = entry.slice(0, -LIFELINE_SUFFIX.length);
+      if (keep.has(instance) || this.held.has(instance)) continue;
+      const file = path.join(this.dir, entry);
+      if (isFifo(file)) fs.rmSync(file, { force: true });
+    }
+  }
+
+  private fileOf(instance: string): string {
+    return path.join(this.dir, `${instance}${LIFELINE_SUFFIX}`);
+  }
+}
+
+const LIFELINE_SUFFIX = '.life';
+
+/** False when a non-blocking read says end-of-file (nobody holds it); what is buffered is read away. */
+function holdersLeft(fd: number): boolean {
+  const buf = Buffer.alloc(4096);
+  for (;;) {
+    try {
+      if (fs.readSync(fd, buf, 0, buf.length, null) === 0) return false;
+    } catch {
+      return true; // EAGAIN: held, nothing written
+    }
+  }
+}
+
+function isFifo(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
