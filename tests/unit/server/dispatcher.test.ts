@@ -1,6 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, type EventPayload } from '../../../electron/contract';
-import { createDispatcher, type EventSources, type MethodHandlers } from '../../../electron/backend/server/dispatcher';
+import {
+  createDispatcher,
+  type DispatcherOptions,
+  type EventSources,
+  type MethodHandlers,
+} from '../../../electron/backend/server/dispatcher';
 
 const summary = {
   id: 1,
@@ -26,7 +31,7 @@ const summary = {
   lastProbe: null,
 };
 
-function setup(overrides: Partial<MethodHandlers> = {}) {
+function setup(overrides: Partial<MethodHandlers> = {}, options: Pick<DispatcherOptions, 'mayReceive'> = {}) {
   const emitters = new Set<(p: EventPayload<'metrics.live'>) => void>();
   const stopped = vi.fn();
   const handlers = {
@@ -60,7 +65,7 @@ function setup(overrides: Partial<MethodHandlers> = {}) {
     'fleet.linkChanged': () => () => {},
   };
   const logger = { warn: vi.fn(), error: vi.fn() };
-  const dispatcher = createDispatcher({ handlers, sources, logger, maxMessageBytes: 1000 });
+  const dispatcher = createDispatcher({ handlers, sources, logger, maxMessageBytes: 1000, ...options });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw wire messages, asserted with toMatchObject
   const sent: any[] = [];
   const connection = dispatcher.connect((text) => sent.push(JSON.parse(text)), 'test');
@@ -207,6 +212,51 @@ describe('dispatcher', () => {
     connection.receive(JSON.stringify({ type: 'request', id: 3, method: 'hosts.list', params: {} }));
     await settle();
     expect(sent.length).toBe(before);
+  });
+
+  it('ends a subscription its pipe may no longer receive when checked again, saying why; a check that breaks keeps it', async () => {
+    let verdict: 'allow' | 'deny' | 'broken' = 'allow';
+    const checked: string[] = [];
+    const { connection, sent, emitters, stopped, settle, logger, dispatcher } = setup(
+      {},
+      {
+        mayReceive: (event, caller) => {
+          checked.push(`${event} for ${caller.actor}`);
+          if (verdict === 'deny') throw new ApiError('ACCESS_DENIED', `no ${event} for you`, 'Ask an admin.');
+          if (verdict === 'broken') throw new Error('store gone');
+        },
+      },
+    );
+    connection.receive(JSON.stringify({ type: 'subscribe', id: 1, event: 'metrics.live', params: { hostId: 1 } }));
+    await settle();
+    const subscriptionId = sent[0].result.subscriptionId;
+    expect(dispatcher.recheckSubscriptions()).toBe(0);
+    verdict = 'broken';
+    expect(dispatcher.recheckSubscriptions()).toBe(0);
+    expect(logger.error).toHaveBeenCalledTimes(1);
+    expect(connection.subscriptionCount).toBe(1);
+
+    verdict = 'deny';
+    expect(dispatcher.recheckSubscriptions()).toBe(1);
+    expect(sent[1]).toEqual({
+      type: 'subscriptionEnded',
+      subscriptionId,
+      event: 'metrics.live',
+      error: { code: 'ACCESS_DENIED', message: 'no metrics.live for you', remedy: 'Ask an admin.' },
+    });
+    expect(stopped).toHaveBeenCalledTimes(1);
+    expect(emitters.size).toBe(0);
+    expect(connection.subscriptionCount).toBe(0);
+    expect(checked).toEqual(['metrics.live for test', 'metrics.live for test', 'metrics.live for test']);
+    // Ended is gone: unsubscribing names an unknown subscription, and a closed pipe is checked no more.
+    connection.receive(JSON.stringify({ type: 'unsubscribe', id: 2, subscriptionId }));
+    await settle();
+    expect(sent[2]).toMatchObject({ id: 2, ok: false, error: { code: 'UNKNOWN_SUBSCRIPTION' } });
+    connection.receive(JSON.stringify({ type: 'subscribe', id: 3, event: 'metrics.live', params: { hostId: 1 } }));
+    await settle();
+    connection.close();
+    expect(dispatcher.recheckSubscriptions()).toBe(0);
+    expect(checked).toHaveLength(3);
   });
 
   it('answers with MESSAGE_TOO_LARGE instead of sending an answer over the limit, and keeps serving', async () => {
