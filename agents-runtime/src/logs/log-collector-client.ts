@@ -20,7 +20,7 @@ import path from 'node:path';
 import { scanProcessesByEnvAsync } from '../process/proc-identity';
 import { RuntimeError } from '../runtime-error';
 import { RUNTIME_LAUNCH_ENV } from '../wire/launch-env';
-import { diskFull, notWritable } from './log-files';
+import { DEFAULT_LOG_LIMITS, diskFull, notWritable, type LogLimits } from './log-files';
 import {
   COLLECTOR_ENV_KEY,
   COLLECTOR_PROTOCOL,
@@ -43,15 +43,16 @@ export interface CollectorCommand {
 declare const __SUTAZAI_LOG_COLLECTOR_SOURCE__: string | undefined;
 
 /** The bundle runs the collector's source with `node -e`; from source the entry is run by tsx. */
-export function defaultCollectorCommand(fifoDir: string, logDir: string): CollectorCommand {
+export function defaultCollectorCommand(fifoDir: string, logDir: string, limits: LogLimits = DEFAULT_LOG_LIMITS): CollectorCommand {
+  const operands = [fifoDir, logDir, JSON.stringify(limits)];
   if (typeof __SUTAZAI_LOG_COLLECTOR_SOURCE__ === 'string') {
-    return { file: process.execPath, args: ['-e', __SUTAZAI_LOG_COLLECTOR_SOURCE__, '--', fifoDir, logDir], cwd: '/' };
+    return { file: process.execPath, args: ['-e', __SUTAZAI_LOG_COLLECTOR_SOURCE__, '--', ...operands], cwd: '/' };
   }
   const here = typeof __dirname === 'string' ? __dirname : path.join(process.cwd(), 'agents-runtime', 'src', 'logs');
   // --import is resolved against the working directory: the checkout, where tsx is installed.
   return {
     file: process.execPath,
-    args: ['--import', 'tsx', path.join(here, 'log-collector-main.ts'), fifoDir, logDir],
+    args: ['--import', 'tsx', path.join(here, 'log-collector-main.ts'), ...operands],
     cwd: path.resolve(here, '..', '..', '..'),
   };
 }
@@ -65,6 +66,8 @@ export interface LogCollectorClientOptions {
   /** Holds the FIFOs and the collector's socket (one collector per directory). */
   fifoDir: string;
   logDir: string;
+  /** The limits the collector rotates by at write time (told in every hello); the defaults when not given. */
+  limits?: LogLimits;
   runtimeId: string;
   command?: CollectorCommand;
 }
@@ -98,7 +101,7 @@ export class LogCollectorClient {
 
   constructor(private readonly options: LogCollectorClientOptions) {
     this.paths = collectorPaths(options.fifoDir);
-    this.command = options.command ?? defaultCollectorCommand(options.fifoDir, options.logDir);
+    this.command = options.command ?? defaultCollectorCommand(options.fifoDir, options.logDir, options.limits);
   }
 
   /**
@@ -297,7 +300,10 @@ export class LogCollectorClient {
       this.waiting.clear();
       this.reconnectLater();
     });
-    const hello: CollectorRequest[] = [{ op: 'hello' }, ...[...this.held.keys()].map((instance) => ({ op: 'open' as const, instance }))];
+    const hello: CollectorRequest[] = [
+      { op: 'hello', limits: this.options.limits ?? DEFAULT_LOG_LIMITS },
+      ...[...this.held.keys()].map((instance) => ({ op: 'open' as const, instance })),
+    ];
     socket.write(hello.map((r) => `${JSON.stringify(r)}\n`).join('') + this.queued.splice(0).join(''));
     void this.checkProtocol(socket);
   }

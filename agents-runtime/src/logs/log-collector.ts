@@ -25,15 +25,25 @@
  * ran carry the time the next one read them (the daemon restarts it within about 100 ms).
  * Lines are cut at MAX_LINE_BYTES, a partial line is written after PARTIAL_FLUSH_MS of
  * silence, and a full disk drops lines and counts them (stamped-lines.ts).
+ * Rotation happens here, at write time: as the only writer of its logs the collector knows
+ * each file's size, rotates it (by rename) before a write would pass logs.max_file_bytes and
+ * then applies the directory's cap, so a flood cannot fill the disk between the daemon's
+ * once-a-second checks (log-rotation.ts; they find nothing over its size to rotate).
+ * Memory: lines are stamped into one fixed buffer (no object per line), each stream keeps at
+ * most one partial line (MAX_LINE_BYTES), and an instance is forgotten when its FIFOs end.
  *
  * The daemon talks to it over a unix socket in the same directory, one JSON object a line
- * (protocol COLLECTOR_PROTOCOL; version 1 had no "protocol" in its stats and no pushes):
- *  {"op":"hello"}                       a daemon is here (a mere connection may be another collector's
- *                                       probe); answered with a full {"op":"dropped",...} push
+ * (protocol COLLECTOR_PROTOCOL; version 1 had no "protocol" in its stats and no pushes, version 2
+ * no limits in hello and no rotation at write time):
+ *  {"op":"hello","limits":L}            a daemon is here (a mere connection may be another collector's
+ *                                       probe), with its log limits (LogLimits; they are on
+ *                                       the collector's command line too); answered with a full
+ *                                       {"op":"dropped",...} push
  *  {"op":"open","instance":I}           read I's FIFOs (again: a stale reader is replaced)
  *  {"op":"drain","instance":I,"id":N}   read what I's FIFOs hold now, write every line
  *                                       including a partial one, then answer {"id":N}
- *  {"op":"stats","id":N}                answer {"id":N,"protocol":P,"lines":..,"bytes":..,"instances":..}
+ *  {"op":"stats","id":N}                answer {"id":N,"protocol":P,"lines":..,"bytes":..,"instances":..,
+ *                                       "rotations":..,"rssBytes":..,"heapUsedBytes":..}
  * and, unasked, to every daemon that said hello:
  *  {"op":"dropped","all":B,"lines":{I:n}}  lines of each instance the disk refused since the
  *                                       collector started (a counter); "all": every instance
@@ -46,14 +56,15 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { LogFiles } from './log-files';
-import { LineSplitter, PARTIAL_FLUSH_MS, STREAM_TAGS, StampedLogFile, type StreamTag } from './stamped-lines';
+import { LogFiles, type LogLimits } from './log-files';
+import { enforceTotalCap, rotateByRename } from './log-rotation';
+import { LineSplitter, PARTIAL_FLUSH_MS, STREAM_TAGS, StampedLogFile, type StreamTag, type WriteTimeRotation } from './stamped-lines';
 
 /** Marks the collector process with the runtime it collects for (as LOGGER_ENV_KEY marks the bash loops). */
 export const COLLECTOR_ENV_KEY = 'SUTAZAI_RUNTIME_LOG_COLLECTOR';
 
 /** The version of the control protocol below; a daemon replaces a collector that answers with another. */
-export const COLLECTOR_PROTOCOL = 2;
+export const COLLECTOR_PROTOCOL = 3;
 
 /** How long a collector that no daemon has connected to waits before it gives up (it was started for nothing). */
 const UNCLAIMED_EXIT_MS = 10_000;
@@ -76,7 +87,10 @@ export function fifoPath(dir: string, instance: string, tag: StreamTag): string 
 
 /** One line of the control protocol, daemon to collector. */
 export type CollectorRequest =
-  { op: 'hello' } | { op: 'open'; instance: string } | { op: 'drain'; instance: string; id: number } | { op: 'stats'; id: number };
+  | { op: 'hello'; limits?: LogLimits }
+  | { op: 'open'; instance: string }
+  | { op: 'drain'; instance: string; id: number }
+  | { op: 'stats'; id: number };
 
 export interface CollectorStats {
   id: number;
@@ -85,6 +99,11 @@ export interface CollectorStats {
   lines: number;
   bytes: number;
   instances: number;
+  /** Rotations at write time since it started (absent before version 3). */
+  rotations?: number;
+  /** Its own memory now, so that a daemon (and the tests) can see it stays bounded (absent before version 3). */
+  rssBytes?: number;
+  heapUsedBytes?: number;
 }
 
 /** The unasked message with the dropped-line counters (see the protocol above). */
@@ -114,9 +133,11 @@ export interface LogCollector {
 }
 
 /** Runs the collector of `fifoDir` writing into `logDir` in this process; resolves once it listens (null: another collector already serves it). */
-export async function startLogCollector(fifoDir: string, logDir: string): Promise<LogCollector | null> {
+export async function startLogCollector(fifoDir: string, logDir: string, limits?: LogLimits): Promise<LogCollector | null> {
   const paths = collectorPaths(fifoDir);
-  const logs = new LogFiles(logDir);
+  // From its command line: what it reads at once when it starts (lines a previous collector left) is rotated by them too.
+  let logs = new LogFiles(logDir, limits);
+  let rotations = 0;
   const instances = new Map<string, Instance>();
   const connections = new Set<net.Socket>();
   /** Connections that said hello: the daemons, which get the dropped-line pushes. */
@@ -153,23 +174,25 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
     }, DROPPED_PUSH_MS);
   };
 
-  const write = (instance: Instance, stream: Stream, lines: Buffer[]): void => {
-    if (lines.length === 0) return;
-    const dropped = instance.log.write(new Date().toISOString(), stream.tag, lines);
+  const counted = (instance: Instance, { lines, dropped }: { lines: number; dropped: number }): void => {
     if (dropped > 0) countDropped(instance.name, dropped);
-    totalLines += lines.length;
+    totalLines += lines;
   };
 
   const flushPartial = (instance: Instance, stream: Stream): void => {
     clearTimeout(stream.timer);
     stream.timer = undefined;
     const rest = stream.lines.rest();
-    if (rest !== null) write(instance, stream, [rest]);
+    if (rest !== null) counted(instance, instance.log.write(new Date().toISOString(), stream.tag, [rest]));
   };
 
+  /** `chunk` may be the shared read buffer: its lines are copied out before this returns. */
   const onData = (instance: Instance, stream: Stream, chunk: Buffer): void => {
     totalBytes += chunk.length;
-    write(instance, stream, stream.lines.take(chunk));
+    counted(
+      instance,
+      instance.log.writeLines(new Date().toISOString(), stream.tag, (sink) => stream.lines.each(chunk, sink)),
+    );
     if (!stream.lines.hasPartial) {
       clearTimeout(stream.timer);
       stream.timer = undefined;
@@ -191,7 +214,7 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
         return (error as NodeJS.ErrnoException).code === 'EAGAIN';
       }
       if (n === 0) return false;
-      onData(instance, stream, Buffer.from(readBuffer.subarray(0, n)));
+      onData(instance, stream, readBuffer.subarray(0, n));
     }
   };
 
@@ -217,6 +240,20 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
     forgetIfClosed(name, instance);
   };
 
+  /** Rotation at write time of an instance's log, with the limits the last daemon gave. */
+  const rotationOf = (name: string): WriteTimeRotation => ({
+    maxFileBytes: () => logs.limits.maxFileBytes,
+    rotate: () => {
+      rotateByRename(logs, name);
+      rotations += 1;
+      try {
+        enforceTotalCap(logs);
+      } catch {
+        // the daemon's rotator tries again within a second and reports why
+      }
+    },
+  });
+
   const open = (name: string): void => {
     let logFile: string;
     try {
@@ -227,7 +264,7 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
     let instance = instances.get(name);
     if (instance === undefined) {
       const stream = (tag: StreamTag): Stream => ({ tag, lines: new LineSplitter(), reader: null, timer: undefined });
-      instance = { name, log: new StampedLogFile(logFile), streams: { out: stream('out'), err: stream('err') } };
+      instance = { name, log: new StampedLogFile(logFile, rotationOf(name)), streams: { out: stream('out'), err: stream('err') } };
       instances.set(name, instance);
     }
     const current = instance;
@@ -282,6 +319,7 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
     claimed = true;
     switch (request.op) {
       case 'hello':
+        if (validLimits(request.limits)) logs = new LogFiles(logDir, request.limits);
         daemons.add(conn);
         conn.write(droppedPush(true, droppedTotals.keys()));
         return;
@@ -299,6 +337,9 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
           lines: totalLines,
           bytes: totalBytes,
           instances: instances.size,
+          rotations,
+          rssBytes: process.memoryUsage.rss(),
+          heapUsedBytes: process.memoryUsage().heapUsed,
         };
         conn.write(`${JSON.stringify(stats)}\n`);
         return;
@@ -371,6 +412,22 @@ export async function startLogCollector(fifoDir: string, logDir: string): Promis
   return { done, stop };
 }
 
+/** The limits on the collector's command line (JSON), or undefined (the defaults then, until a hello brings them). */
+export function parseLimitsArgument(text: string | undefined): LogLimits | undefined {
+  try {
+    const limits: unknown = JSON.parse(text ?? '');
+    return validLimits(limits) ? limits : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function validLimits(limits: unknown): limits is LogLimits {
+  if (typeof limits !== 'object' || limits === null) return false;
+  const { maxFileBytes, keepFiles, maxTotalBytes } = limits as Record<string, unknown>;
+  return [maxFileBytes, keepFiles, maxTotalBytes].every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0);
+}
+
 /** Listens on `socket`; false when a live collector already does (a stale socket file is replaced). */
 async function listen(server: net.Server, socket: string): Promise<boolean> {
   const attempt = (): Promise<NodeJS.ErrnoException | null> =>
@@ -400,10 +457,10 @@ function answers(socket: string): Promise<boolean> {
 }
 
 /** The collector as a process (log-collector-main.ts): runs until it has stopped; the exit code. */
-export async function runLogCollector(fifoDir: string, logDir: string): Promise<number> {
+export async function runLogCollector(fifoDir: string, logDir: string, limits?: LogLimits): Promise<number> {
   // Its own session has no terminal; a stray hang-up or interrupt must not cost the lines in flight.
   for (const signal of ['SIGHUP', 'SIGINT'] as const) process.on(signal, () => undefined);
-  const collector = await startLogCollector(fifoDir, logDir);
+  const collector = await startLogCollector(fifoDir, logDir, limits);
   if (collector === null) return 0;
   // At shutdown (SIGTERM to everything) it writes what the FIFOs hold before it goes.
   process.on('SIGTERM', () => collector.stop());

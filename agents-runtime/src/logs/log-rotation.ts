@@ -27,17 +27,11 @@ export function rotateIfNeeded(files: LogFiles, instance: string): boolean {
   }
   if (size <= files.limits.maxFileBytes) return false;
 
-  const keep = files.limits.keepFiles;
-  if (keep <= 0) {
+  if (files.limits.keepFiles <= 0) {
     fs.truncateSync(live, 0);
     return true;
   }
-  for (let n = keep; n >= 1; n -= 1) {
-    const from = files.rotatedPath(instance, n);
-    if (!fs.existsSync(from)) continue;
-    if (n === keep) fs.rmSync(from, { force: true });
-    else fs.renameSync(from, files.rotatedPath(instance, n + 1));
-  }
+  shiftRotated(files, instance);
   const first = files.rotatedPath(instance, 1);
   try {
     copyThenTruncate(live, first);
@@ -46,6 +40,34 @@ export function rotateIfNeeded(files: LogFiles, instance: string): boolean {
     throw error;
   }
   return true;
+}
+
+/**
+ * Rotation by the log's only writer (the log collector, at write time): shift `.log.N` up by
+ * one and rename the live file to `.log.1`; the writer then creates a new live file. Nothing
+ * is copied and no write can fall between a copy and a truncate. With keepFiles 0 the live
+ * file is removed. A live file that is not there is nothing to rotate.
+ */
+export function rotateByRename(files: LogFiles, instance: string): void {
+  const live = files.logPath(instance);
+  if (!fs.existsSync(live)) return;
+  if (files.limits.keepFiles <= 0) {
+    fs.rmSync(live, { force: true });
+    return;
+  }
+  shiftRotated(files, instance);
+  fs.renameSync(live, files.rotatedPath(instance, 1));
+}
+
+/** Makes room for a new `.log.1`: `.log.N` becomes `.log.N+1`, the one at keepFiles is dropped. */
+function shiftRotated(files: LogFiles, instance: string): void {
+  const keep = files.limits.keepFiles;
+  for (let n = keep; n >= 1; n -= 1) {
+    const from = files.rotatedPath(instance, n);
+    if (!fs.existsSync(from)) continue;
+    if (n === keep) fs.rmSync(from, { force: true });
+    else fs.renameSync(from, files.rotatedPath(instance, n + 1));
+  }
 }
 
 function copyThenTruncate(live: string, target: string): void {

@@ -32,6 +32,7 @@ import {
 } from '../../../agents-runtime/src/process/proc-identity';
 import type { ExitInfo, RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
 import { killMarkedProcesses } from '../../support/kill-marked-processes';
+import { collectorStats } from '../../support/runtime-chaos/chaos-observe';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 
@@ -343,6 +344,46 @@ describe('log collector (timestamps: collector)', () => {
     await waitFor('the next collector to listen', () => listening(socket));
     expect(fs.readFileSync(errors, 'utf8')).toContain('a complaint\n');
     expect(fs.statSync(`${errors}.1`).size).toBe(COLLECTOR_ERRORS_MAX_BYTES + 1);
+  });
+
+  it('a flood is rotated at write time by the collector: no log file ever passes max_file_bytes, the newest lines are all kept, in order', async () => {
+    const id = `${runtimeId}-r`;
+    otherIds.push(id);
+    const files = new LogFiles(path.join(tmp.path, 'rotate-logs'), { maxFileBytes: 256 * 1024, keepFiles: 2 });
+    const fifos = path.join(tmp.path, 'rotate-fifos');
+    const flooding = new LinuxProcessDriver({ logs: files, runtimeId: id, timestamps: 'collector', collector: { fifoDir: fifos } });
+    const count = 200_000; // 18 MB of 91-byte lines, 24 MB stamped: about 95 files' worth
+    const proc = await flooding.start(spec('flood', `seq -f '%090g' 1 ${count}`), 'flood');
+    const paths = [files.logPath('flood'), ...[1, 2, 3].map((n) => files.rotatedPath('flood', n))];
+    const sizeOf = (file: string): number => (fs.existsSync(file) ? fs.statSync(file).size : 0);
+    // No daemon and no periodic rotator here: only rotation at write time keeps the files small. Looked at
+    // as often as the machine lets this loop run, while the flood lasts.
+    let ended = false;
+    const exited = exitOf(proc).finally(() => (ended = true));
+    let largest = 0;
+    let looks = 0;
+    while (!ended) {
+      for (const file of paths) largest = Math.max(largest, sizeOf(file));
+      looks += 1;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(await exited).toEqual({ code: 0, signal: null });
+    for (const file of paths) largest = Math.max(largest, sizeOf(file));
+    expect(looks).toBeGreaterThan(0);
+    expect(largest).toBeLessThanOrEqual(256 * 1024);
+    expect(fs.existsSync(paths[3]!)).toBe(false); // keep_files 2
+    const numbersIn = (file: string): number[] =>
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => Number(line.split(' ')[2]));
+    const kept = [paths[2]!, paths[1]!, paths[0]!].flatMap(numbersIn);
+    expect(kept).toEqual(range(count - kept.length + 1, count));
+    expect(kept.length).toBeGreaterThan(2 * Math.floor((256 * 1024) / 121)); // two full rotated files and the live one
+    const stats = await collectorStats(collectorPaths(fifos).socket);
+    expect(stats?.protocol).toBe(3);
+    expect(stats?.rotations).toBeGreaterThanOrEqual(Math.floor((count * 121) / (256 * 1024)) - 1);
   });
 
   it('the daemon deletes the FIFOs of instances it no longer has (scaled away; removed while it was down), and samples each instance with its dropped-line count', async () => {

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
+import { rotateByRename } from '../../../agents-runtime/src/logs/log-rotation';
 import { LineSplitter, MAX_LINE_BYTES, StampedLogFile } from '../../../agents-runtime/src/logs/stamped-lines';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -79,5 +82,69 @@ describe('StampedLogFile (what the collector appends to an instance log)', () =>
     log.write('2026-01-01T00:00:00.001Z', 'out', [Buffer.from('somewhere')]);
     log.close();
     expect(fs.readFileSync(path.join(dir, 'b.log'), 'utf8')).toContain('1 log lines dropped');
+  });
+});
+
+describe('StampedLogFile with rotation at write time (the collector is the only writer of its logs)', () => {
+  const numbered = (from: number, count: number): Buffer[] =>
+    Array.from({ length: count }, (_, i) => Buffer.from(String(from + i).padStart(90, '0')));
+  const numbersIn = (file: string): number[] =>
+    fs.existsSync(file)
+      ? fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => Number(l.split(' ')[2]))
+      : [];
+
+  it('rotates before a write would take the live file past its size: no file ever passes it, and the newest lines are all there, in order', () => {
+    const dir = path.join(tmp.path, 'rotating');
+    const files = new LogFiles(dir, { maxFileBytes: 4096, keepFiles: 3 });
+    files.ensureWritable();
+    fs.writeFileSync(files.logPath('flood'), 'x'.repeat(4000) + '\n'); // an earlier run's lines
+    let rotations = 0;
+    const log = new StampedLogFile(files.logPath('flood'), {
+      maxFileBytes: () => files.limits.maxFileBytes,
+      rotate: () => {
+        rotateByRename(files, 'flood');
+        rotations += 1;
+      },
+    });
+    const all = [files.logPath('flood'), ...[1, 2, 3, 4].map((n) => files.rotatedPath('flood', n))];
+    let next = 1;
+    // Batches of every size: one line, a few, more than a whole file's worth at once.
+    for (const size of [1, 3, 7, 60, 1, 120, 33, 2, 250]) {
+      expect(log.write('2026-01-01T00:00:00.000Z', 'out', numbered(next, size))).toEqual({ lines: size, dropped: 0 });
+      next += size;
+      for (const file of all) if (fs.existsSync(file)) expect(fs.statSync(file).size).toBeLessThanOrEqual(4096);
+    }
+    log.close();
+    expect(fs.existsSync(files.rotatedPath('flood', 4))).toBe(false); // keepFiles 3
+    const kept = [3, 2, 1].flatMap((n) => numbersIn(files.rotatedPath('flood', n))).concat(numbersIn(files.logPath('flood')));
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => next - kept.length + i));
+    // Each full file holds as many 121-byte lines as fit in 4096 bytes (33), so the 4 files hold the last 100 or more.
+    expect(kept.length).toBeGreaterThanOrEqual(3 * 33 + 1);
+    expect(rotations).toBeGreaterThanOrEqual(Math.floor((next - 1) / 33) - 1);
+  });
+
+  it('the stamping path leaves no object per line behind: 64 MiB of 100-byte lines cost next to no garbage collections', async () => {
+    const file = path.join(tmp.path, 'gc.log');
+    fs.symlinkSync('/dev/null', file);
+    const log = new StampedLogFile(file);
+    const splitter = new LineSplitter();
+    const chunk = Buffer.from(`${'y'.repeat(99)}\n`.repeat(655)); // what one 64 KiB read of a flood holds
+    let collections = 0;
+    const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+    observer.observe({ entryTypes: ['gc'] });
+    let lines = 0;
+    for (let read = 0; read < 1024; read += 1) {
+      lines += log.writeLines('2026-01-01T00:00:00.000Z', 'out', (sink) => splitter.each(chunk, sink)).lines;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the observer hears of the collections asynchronously
+    observer.disconnect();
+    log.close();
+    expect(lines).toBe(1024 * 655);
+    // An object per line (a Buffer view, the parts of a concatenation) is ~100 MB of garbage here: dozens of collections.
+    expect(collections).toBeLessThanOrEqual(4);
   });
 });
