@@ -1,7 +1,7 @@
 /**
  * Bits written and read most significant first, for the sealed chunk encoding. The pending
- * bits live in a plain number (never more than 39 of them, well inside 2^53), so no BigInt
- * and no allocation per value.
+ * bits live in a 32-bit integer, so every step is an integer shift: fields wider than 24 bits
+ * go in two parts, which keeps the pending bits (at most 7 left over, plus the field) within 31.
  */
 export class BitWriter {
   private readonly bytes: Uint8Array;
@@ -15,17 +15,19 @@ export class BitWriter {
 
   /** The low `count` bits of `value` (0 to 32 bits). */
   writeBits(value: number, count: number): void {
+    if (count > 24) {
+      this.writeBits(value >>> 16, count - 16);
+      this.writeBits(value & 0xffff, 16);
+      return;
+    }
     if (count === 0) return;
-    const masked = (value >>> 0) % 2 ** count;
-    this.pending = this.pending * 2 ** count + masked;
+    this.pending = (this.pending << count) | (value & ((1 << count) - 1));
     this.pendingBits += count;
     while (this.pendingBits >= 8) {
       this.pendingBits -= 8;
-      const divisor = 2 ** this.pendingBits;
-      const byte = Math.floor(this.pending / divisor);
-      this.push(byte);
-      this.pending -= byte * divisor;
+      this.push((this.pending >>> this.pendingBits) & 0xff);
     }
+    this.pending &= (1 << this.pendingBits) - 1;
   }
 
   /** A whole byte; only while the stream is byte-aligned (the header). */
@@ -41,7 +43,7 @@ export class BitWriter {
   /** The bytes written, the last padded with zero bits. */
   finish(): Buffer {
     if (this.pendingBits > 0) {
-      this.push(this.pending * 2 ** (8 - this.pendingBits));
+      this.push((this.pending << (8 - this.pendingBits)) & 0xff);
       this.pending = 0;
       this.pendingBits = 0;
     }
@@ -68,15 +70,18 @@ export class BitReader {
 
   /** The next `count` bits (0 to 32) as an unsigned number; throws past the end: a cut row is damage. */
   readBits(count: number): number {
+    if (count > 24) {
+      const high = this.readBits(count - 16);
+      return high * 0x10000 + this.readBits(16);
+    }
     while (this.pendingBits < count) {
       if (this.offset >= this.bytes.byteLength) throw new RangeError('a sealed chunk ends in the middle of a value');
-      this.pending = this.pending * 256 + (this.bytes[this.offset++] as number);
+      this.pending = (this.pending << 8) | (this.bytes[this.offset++] as number);
       this.pendingBits += 8;
     }
     this.pendingBits -= count;
-    const divisor = 2 ** this.pendingBits;
-    const value = Math.floor(this.pending / divisor);
-    this.pending -= value * divisor;
+    const value = (this.pending >>> this.pendingBits) & ((1 << count) - 1);
+    this.pending &= (1 << this.pendingBits) - 1;
     return value;
   }
 

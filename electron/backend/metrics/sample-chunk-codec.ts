@@ -186,19 +186,21 @@ function writeWindow(writer: BitWriter, hi: number, lo: number, start: number, l
   }
 }
 
-function readWindow(reader: BitReader, start: number, length: number): [number, number] {
+/** Reads bits [start, start + length) of a 64-bit word into windowHi and windowLo (no array per value). */
+let windowHi = 0;
+let windowLo = 0;
+function readWindow(reader: BitReader, start: number, length: number): void {
   const end = start + length;
-  let hi = 0;
-  let lo = 0;
+  windowHi = 0;
+  windowLo = 0;
   if (start < 32) {
     const upTo = Math.min(end, 32);
-    hi = (reader.readBits(upTo - start) << (32 - upTo)) >>> 0;
+    windowHi = (reader.readBits(upTo - start) << (32 - upTo)) >>> 0;
   }
   if (end > 32) {
     const from = Math.max(start, 32);
-    lo = (reader.readBits(end - from) * 2 ** (64 - end)) >>> 0;
+    windowLo = (reader.readBits(end - from) * 2 ** (64 - end)) >>> 0;
   }
-  return [hi, lo];
 }
 
 /**
@@ -242,9 +244,9 @@ export function decodeChunk(bytes: Uint8Array): Float64Array {
       } else if (length === 0) {
         throw new RangeError('a sealed chunk reuses a value window it never set');
       }
-      const [xHi, xLo] = readWindow(reader, leading, length);
-      prevHi = (prevHi ^ xHi) >>> 0;
-      prevLo = (prevLo ^ xLo) >>> 0;
+      readWindow(reader, leading, length);
+      prevHi = (prevHi ^ windowHi) >>> 0;
+      prevLo = (prevLo ^ windowLo) >>> 0;
     }
     bits.setUint32(0, prevHi);
     bits.setUint32(4, prevLo);
