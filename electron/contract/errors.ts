@@ -148,6 +148,16 @@ export const ERROR_CODES = [
   'OPERATOR_LAST_ADMIN',
   /** A new operator password shorter than the minimum. */
   'OPERATOR_PASSWORD_WEAK',
+  /** The name and password are right and the operator has two-factor sign-in: a code is needed too. */
+  'MFA_REQUIRED',
+  /** Step-up is on and this pipe has no code typed within the last minutes: an admin action needs one. */
+  'MFA_STEP_UP_REQUIRED',
+  /** A code typed to confirm an enrolment or to step up is wrong or was used already (at sign-in: SIGN_IN_FAILED). */
+  'MFA_CODE_WRONG',
+  /** The operator has no two-factor enrolment for this (confirm with none pending; step-up turned on by one without). */
+  'MFA_NOT_ENROLLED',
+  /** Enrolment over a confirmed one: an admin resets it first. */
+  'MFA_ALREADY_ENROLLED',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

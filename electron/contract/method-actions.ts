@@ -161,6 +161,13 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'session.signIn': 'sign-in',
   'session.signOut': 'sign-in',
   'session.whoami': 'view',
+  // Two-factor sign-in of one's own (enrol, step up) is every role's; another operator's is an admin's (checked in the handler).
+  'session.stepUp': 'sign-in',
+  'mfa.status': 'view',
+  'mfa.enrolBegin': 'sign-in',
+  'mfa.enrolConfirm': 'sign-in',
+  'mfa.reset': 'manage-operators',
+  'mfa.setStepUp': 'manage-operators',
 };
 
 /** Every event is a feed of something to watch; log follows are `logs`. */

@@ -71,6 +71,26 @@ export const SessionSchema = z.object({
 });
 export type Session = z.infer<typeof SessionSchema>;
 
+/** A TOTP code (6 digits) or a recovery code (`ABCD-EFGH-JKMN`) as typed: spaces and dashes allowed; only in requests, never logged. */
+export const MfaCodeSchema = z.string().min(1).max(64);
+
+/**
+ * An operator's two-factor sign-in (issue 14, item 4), as mfa.status answers it for the
+ * pipe's own operator, with the control center's step-up setting and this pipe's step-up.
+ */
+export const MfaStatusSchema = z.object({
+  /** A first code confirmed the enrolment: sign-in asks for a code. */
+  enrolled: z.boolean(),
+  /** An enrolment awaits its first code. */
+  pending: z.boolean(),
+  recoveryCodesLeft: z.number().int().nonnegative(),
+  /** Admin actions (install, upgrade, uninstall, trust a key, manage operators) need a code typed within a few minutes. */
+  stepUpRequired: z.boolean(),
+  /** Until when this pipe may take admin actions without a new code (ms since the epoch), or null. */
+  stepUpUntil: z.number().int().nullable(),
+});
+export type MfaStatus = z.infer<typeof MfaStatusSchema>;
+
 export const operatorMethods = {
   /** Every operator, by name; never a password or its hash. */
   'operators.list': {
@@ -111,10 +131,48 @@ export const operatorMethods = {
     params: z.object({ name: OperatorNameSchema }).strict(),
     result: z.object({ removed: OperatorNameSchema }),
   },
-  /** Signs this pipe in; SIGN_IN_FAILED for a wrong name or password alike. */
+  /**
+   * Signs this pipe in; SIGN_IN_FAILED for a wrong name, password or code alike. An operator
+   * with two-factor sign-in needs `code` too (a TOTP code or a recovery code): without it,
+   * the right password is answered with MFA_REQUIRED. A code signed in with counts as this
+   * pipe's step-up.
+   */
   'session.signIn': {
-    params: z.object({ name: z.string().min(1).max(256), password: OperatorPasswordSchema }).strict(),
+    params: z.object({ name: z.string().min(1).max(256), password: OperatorPasswordSchema, code: MfaCodeSchema.optional() }).strict(),
     result: SessionSchema,
+  },
+  /** A fresh code for admin actions on this pipe (step-up); MFA_CODE_WRONG for a wrong or reused one. */
+  'session.stepUp': {
+    params: z.object({ code: MfaCodeSchema }).strict(),
+    result: z.object({ until: z.number().int() }),
+  },
+  /** This pipe's operator's two-factor sign-in and the step-up setting. */
+  'mfa.status': {
+    params: z.object({}).strict(),
+    result: MfaStatusSchema,
+  },
+  /**
+   * Starts a two-factor enrolment: a new secret, shown once, and the otpauth URI for the QR
+   * code. For the pipe's own operator, or (an admin's, with step-up) another one named.
+   */
+  'mfa.enrolBegin': {
+    params: z.object({ name: OperatorNameSchema.optional() }).strict(),
+    result: z.object({ name: OperatorNameSchema, secret: z.string(), uri: z.string() }),
+  },
+  /** Confirms the enrolment with a first valid code; the ten recovery codes, shown this once. */
+  'mfa.enrolConfirm': {
+    params: z.object({ name: OperatorNameSchema.optional(), code: MfaCodeSchema }).strict(),
+    result: z.object({ name: OperatorNameSchema, recoveryCodes: z.array(z.string()) }),
+  },
+  /** Drops an operator's two-factor sign-in and recovery codes (a lost device): they sign in with the password and enrol again. */
+  'mfa.reset': {
+    params: z.object({ name: OperatorNameSchema }).strict(),
+    result: z.object({ name: OperatorNameSchema }),
+  },
+  /** Turns step-up before admin actions on or off; on needs the admin turning it on to have two-factor sign-in (MFA_NOT_ENROLLED). */
+  'mfa.setStepUp': {
+    params: z.object({ required: z.boolean() }).strict(),
+    result: z.object({ required: z.boolean() }),
   },
   'session.signOut': {
     params: z.object({}).strict(),

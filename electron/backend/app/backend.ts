@@ -48,6 +48,9 @@ import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
 import { checkEventAccess, withAccess, withEventAccess } from '../access/with-access';
 import { createOperatorsRepo } from '../operators/operators-repo';
 import { createOperatorService } from '../operators/operator-service';
+import { createOperatorMfaRepo } from '../operators/operator-mfa-repo';
+import { createOperatorMfa } from '../operators/operator-mfa';
+import { createStepUps, withStepUp } from '../operators/step-up';
 import { connectInProcess } from '../server/in-process-transport';
 import { createRepositories } from '../store/repositories';
 import { openStore, type Store } from '../store/open-store';
@@ -349,7 +352,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     },
     now,
   });
-  const operators = createOperatorService({ repo: createOperatorsRepo(store.db), now });
+  const mfa = createOperatorMfa({ repo: createOperatorMfaRepo(store.db), vault, now });
+  // A removed operator's sealed TOTP secret goes with it.
+  const operators = createOperatorService({ repo: createOperatorsRepo(store.db), now, onRemove: (id) => mfa.reset(id) });
+  const stepUps = createStepUps({ mfa, now });
   // Role checks (and, while operators exist, sign-in) before every handler and feed.
   const access = { operatorsExist: () => operators.exist() };
   // Every state-changing call ends with an entry in the audit log (audit/with-audit.ts).
@@ -358,6 +364,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const deps = {
     audit,
     operators,
+    mfa,
+    stepUps,
     links: fleetLinks,
     fleetProcesses,
     fleetEvents,
@@ -377,7 +385,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   };
   const dispatcher = createDispatcher({
     // The audit log outside the role checks: a refused call is recorded too.
-    handlers: withAudit(withAccess(createMethodHandlers(deps), access), auditing),
+    // Step-up (a fresh two-factor code before admin actions, when on) inside the role checks.
+    handlers: withAudit(withAccess(withStepUp(createMethodHandlers(deps), stepUps), access), auditing),
     sources: withEventAccess(createEventSources(deps), access),
     signedIn: (operatorId) => operators.current(operatorId),
     mayReceive: (event, caller) => checkEventAccess(access, caller, event),

@@ -1,15 +1,54 @@
-import type { OperatorService } from '../operators/operator-service';
-import type { MethodHandlers } from '../server/dispatcher';
+import { ApiError, type Operator } from '../../contract';
+import { checkAccess, type AccessGate } from '../access/with-access';
+import type { OperatorMfa } from '../operators/operator-mfa';
+import { wrongCode } from '../operators/operator-mfa';
+import { signInFailed, type OperatorService } from '../operators/operator-service';
+import type { StepUps } from '../operators/step-up';
+import type { Caller, MethodHandlers } from '../server/dispatcher';
 
 export interface OperatorApiDeps {
   operators: OperatorService;
+  mfa: OperatorMfa;
+  stepUps: StepUps;
 }
 
 type OperatorMethod =
-  'operators.list' | 'operators.add' | 'operators.set' | 'operators.remove' | 'session.signIn' | 'session.signOut' | 'session.whoami';
+  | 'operators.list'
+  | 'operators.add'
+  | 'operators.set'
+  | 'operators.remove'
+  | 'session.signIn'
+  | 'session.signOut'
+  | 'session.whoami'
+  | 'session.stepUp'
+  | 'mfa.status'
+  | 'mfa.enrolBegin'
+  | 'mfa.enrolConfirm'
+  | 'mfa.reset'
+  | 'mfa.setStepUp';
 
-/** Operators and each pipe's sign-in (issue 14, item 1); who may call which is with-access.ts's. */
-export function createOperatorHandlers({ operators }: OperatorApiDeps): Pick<MethodHandlers, OperatorMethod> {
+/** Operators, each pipe's sign-in and two-factor sign-in (issue 14, items 1 and 4); who may call which is with-access.ts's. */
+export function createOperatorHandlers({ operators, mfa, stepUps }: OperatorApiDeps): Pick<MethodHandlers, OperatorMethod> {
+  const gate: AccessGate = { operatorsExist: () => operators.exist() };
+
+  /** Whose two-factor sign-in a call changes: the pipe's own operator, or another one named (an admin's action, stepped up). */
+  const enrollee = (caller: Caller, name: string | undefined, method: string): Operator => {
+    const self = caller.operator;
+    if (name === undefined || (self && self.name.toLowerCase() === name.toLowerCase())) {
+      if (!self)
+        throw new ApiError(
+          'OPERATOR_NOT_FOUND',
+          'This window acts as no operator, and two-factor sign-in belongs to one.',
+          'Add an operator on the Operators page and sign in as it first.',
+          { cliRemedy: 'Name the operator (`sutazai operators mfa enrol NAME`), or add one with `sutazai operators add`.' },
+        );
+      return operators.named(self.name);
+    }
+    checkAccess(gate, caller, 'manage-operators', method);
+    stepUps.require(caller, method);
+    return operators.named(name);
+  };
+
   return {
     'operators.list': () => operators.list(),
     'operators.add': async (input, caller) => {
@@ -21,9 +60,23 @@ export function createOperatorHandlers({ operators }: OperatorApiDeps): Pick<Met
     },
     'operators.set': ({ name, ...update }) => operators.set(name, update),
     'operators.remove': ({ name }) => operators.remove(name),
-    'session.signIn': async ({ name, password }, caller) => {
+    'session.signIn': async ({ name, password, code }, caller) => {
       const operator = await operators.verify(name, password);
-      caller.session?.signIn(operator.id);
+      if (mfa.enrolled(operator.id)) {
+        if (code === undefined)
+          throw new ApiError(
+            'MFA_REQUIRED',
+            `${operator.name} signs in with a two-factor code too.`,
+            'Type the code your authenticator app shows (or one of your recovery codes).',
+            {
+              cliRemedy: 'Add --code: the code is asked for after the password (or read from the next line of standard input).',
+            },
+          );
+        // The same answer as a wrong password: a guessed password is not confirmed by a different refusal of the code.
+        if (!mfa.check(operator.id, code)) throw signInFailed();
+        caller.session?.signIn(operator.id);
+        stepUps.mark(caller.session, operator.id);
+      } else caller.session?.signIn(operator.id);
       return operators.sessionOf(operator.id);
     },
     'session.signOut': (_params, caller) => {
@@ -31,5 +84,40 @@ export function createOperatorHandlers({ operators }: OperatorApiDeps): Pick<Met
       return operators.sessionOf(undefined);
     },
     'session.whoami': (_params, caller) => operators.sessionOf(caller.operator?.id),
+    'session.stepUp': ({ code }, caller) => {
+      const operator = enrollee(caller, undefined, 'session.stepUp');
+      if (!mfa.check(operator.id, code)) throw wrongCode();
+      return { until: stepUps.mark(caller.session, operator.id) };
+    },
+    'mfa.status': (_params, caller) => {
+      const state = caller.operator ? mfa.state(caller.operator.id) : { enrolled: false, pending: false, recoveryCodesLeft: 0 };
+      return { ...state, stepUpRequired: mfa.stepUpRequired(), stepUpUntil: stepUps.until(caller) };
+    },
+    'mfa.enrolBegin': ({ name }, caller) => {
+      const operator = enrollee(caller, name, 'mfa.enrolBegin');
+      return { name: operator.name, ...mfa.begin(operator) };
+    },
+    'mfa.enrolConfirm': ({ name, code }, caller) => {
+      const operator = enrollee(caller, name, 'mfa.enrolConfirm');
+      return { name: operator.name, ...mfa.confirm(operator.id, code) };
+    },
+    'mfa.reset': ({ name }) => {
+      const operator = operators.named(name);
+      mfa.reset(operator.id);
+      return { name: operator.name };
+    },
+    'mfa.setStepUp': ({ required }, caller) => {
+      // Turned on by an admin who could not then step up, it would lock every admin action out.
+      const self = caller.operator;
+      if (required && !(self && mfa.enrolled(self.id)))
+        throw new ApiError(
+          'MFA_NOT_ENROLLED',
+          `${self?.name ?? 'This window'} has no two-factor sign-in, and with step-up on could take no admin action.`,
+          'Sign in as an operator and set up two-factor sign-in under My account first, then turn step-up on.',
+          { cliRemedy: 'Enrol first (`sutazai operators mfa enrol NAME --as NAME`), then turn step-up on with --as NAME --code.' },
+        );
+      mfa.setStepUpRequired(required);
+      return { required };
+    },
   };
 }

@@ -14,6 +14,7 @@ const NAME_OF_GROUP: Readonly<Record<string, string>> = {
   installs: 'install',
   operators: 'operator',
   session: 'operator',
+  mfa: 'operator',
 };
 
 /**

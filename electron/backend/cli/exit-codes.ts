@@ -120,9 +120,15 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'OPERATOR_LAST_ADMIN':
     case 'OPERATOR_PASSWORD_WEAK':
       return EXIT.USAGE;
+    case 'MFA_NOT_ENROLLED':
+    case 'MFA_ALREADY_ENROLLED':
+      return EXIT.USAGE;
     case 'SIGN_IN_REQUIRED':
     case 'SIGN_IN_FAILED':
     case 'ACCESS_DENIED':
+    case 'MFA_REQUIRED':
+    case 'MFA_STEP_UP_REQUIRED':
+    case 'MFA_CODE_WRONG':
       return EXIT.ACCESS;
     default:
       return EXIT.FAILURE;

@@ -12,6 +12,7 @@ import { runAlertsCommand } from './alerts-commands';
 import { AUDIT_COMMANDS, runAuditCommand } from './audit-commands';
 import { runPrometheusTargetsCommand } from './prometheus-targets-command';
 import { OPERATOR_COMMANDS, runOperatorsCommand } from './operators-commands';
+import { runOperatorsMfaCommand } from './operators-mfa-commands';
 import { secretsFromPromptOrStdin } from './read-secret-input';
 import { printResult, writeErr, writeJson, writeJsonLine, writeOut } from './terminal-output';
 import {
@@ -147,10 +148,20 @@ Operators (once one exists, every command signs in with --as; the first must be 
                                      change an operator (an empty value removes an attribute);
                                      an enabled admin always remains
   operators remove <name>            remove an operator (the last one: back to no sign-in)
+  operators mfa enrol <name>         two-factor sign-in (TOTP): shows the QR code and the secret,
+                                     reads the first code the app shows (asked for, or the next
+                                     line of standard input), prints 10 one-time recovery codes
+                                     (shown once); another operator's: an admin's
+  operators mfa reset <name>         drop an operator's two-factor sign-in (a lost device)
+  operators mfa step-up on|off       ask a fresh code before install, upgrade, uninstall,
+                                     trusting a key and managing operators (--as NAME --code)
 
 Global options:
   --as NAME                the operator this command acts as; the password is asked for, or
                            read from the first line of standard input
+  --code                   with --as: a two-factor code (or a recovery code) too, asked for
+                           after the password or read from the next line; it also counts
+                           as the step-up for admin actions
   --data-dir DIR           the data directory (default: per user; or SUTAZAI_DATA_DIR)
   --log-level LEVEL        fatal, error, warn, info (default), debug, trace or silent
   --passphrase-file F      the passphrase that seals stored passwords (or SUTAZAI_PASSPHRASE)
@@ -162,7 +173,8 @@ database, 5 probe failed, 6 host key not trusted or changed, 7 connection or log
 8 sealed secrets locked or wrong passphrase, 9 preflight warned, 10 preflight failed,
 11 bundle refused (damaged, tampered, unsigned by a trusted key, or incompatible), 12 install
 failed on a host (no space, no privilege, a step failed, not healthy in time), 13 sign-in
-needed or failed, or the operator's role does not allow the command.`;
+needed or failed, a two-factor code needed or wrong, or the operator's role does not allow
+the command.`;
 
 const COMMAND_OPTIONS = {
   json: { type: 'boolean' },
@@ -216,6 +228,7 @@ const COMMAND_OPTIONS = {
   anchor: { type: 'string' },
   limit: { type: 'string' },
   as: { type: 'string' },
+  code: { type: 'boolean' },
   team: { type: 'string' },
   installs: { type: 'string' },
   'host-labels': { type: 'string' },
@@ -238,10 +251,9 @@ async function run(argv: string[]): Promise<number> {
   const json = values.json === true;
   const print = (text: string, value: unknown) => printResult(json, text, value);
   // The --as password first, before any command reads its own secrets from standard input.
-  const signIn =
-    typeof values.as === 'string'
-      ? { name: values.as, password: (await secretsFromPromptOrStdin([`password of ${values.as}`]))[0]! }
-      : undefined;
+  const signIn = typeof values.as === 'string' ? await signInFromInput(values.as, values.code === true) : undefined;
+  if (values.code === true && signIn === undefined)
+    throw new ApiError('BAD_PARAMS', '--code goes with --as: it is the two-factor code of the operator signing in.', 'Add --as NAME.');
   const inSession = (start: () => Promise<Backend>, command: (api: () => Promise<ApiClient>) => Promise<number>) =>
     inSessionAs(signIn, start, command);
   const commandValues = values as Record<string, string | boolean | string[] | undefined>;
@@ -309,6 +321,9 @@ async function run(argv: string[]): Promise<number> {
     return inSession(backend, (api) =>
       group === 'events' ? runEventsCommand({ ...context, api }) : runFleetCommand({ ...context, command: group, api }),
     );
+  }
+  if (group === 'operators' && command === 'mfa') {
+    return inSession(backend, (api) => runOperatorsMfaCommand({ args, print, api }));
   }
   if (group === 'operators' && OPERATOR_COMMANDS.includes(command ?? '')) {
     return inSession(backend, (api) => runOperatorsCommand({ command: command!, args, values: commandValues, print, api }));
@@ -396,10 +411,19 @@ function cliSession(signIn: SignIn | undefined, start: () => Promise<Backend>): 
   };
 }
 
-/** The operator a command acts as (--as) and its password. */
+/** The operator a command acts as (--as), its password, and with --code its two-factor code. */
 interface SignIn {
   name: string;
   password: string;
+  code?: string;
+}
+
+/** The --as secrets, typed at hidden prompts or the first lines of standard input: the password, then the code. */
+async function signInFromInput(name: string, withCode: boolean): Promise<SignIn> {
+  const [password, code] = await secretsFromPromptOrStdin(
+    withCode ? [`password of ${name}`, `two-factor code of ${name}`] : [`password of ${name}`],
+  );
+  return code === undefined ? { name, password: password! } : { name, password: password!, code };
 }
 
 /** Runs a command on its session to the backend, closed however the command ends. */

@@ -31,6 +31,8 @@ export interface OperatorService {
   add(input: NewOperator): Promise<Operator>;
   set(name: string, update: OperatorUpdate): Promise<Operator>;
   remove(name: string): { removed: string };
+  /** The operator of this name (OPERATOR_NOT_FOUND when there is none). */
+  named(name: string): Operator;
   /** The operator whose name and password these are, enabled; SIGN_IN_FAILED otherwise (the same for every reason). */
   verify(name: string, password: string): Promise<Operator>;
   /** The operator a pipe signed in as, as it is now: undefined once removed or disabled. */
@@ -39,7 +41,12 @@ export interface OperatorService {
   sessionOf(operatorId: number | undefined): Session;
 }
 
-export function createOperatorService(deps: { repo: OperatorsRepo; now: () => number }): OperatorService {
+export function createOperatorService(deps: {
+  repo: OperatorsRepo;
+  now: () => number;
+  /** Called inside a removal's transaction, before the row goes: what else the operator owns goes with it (its sealed TOTP secret). */
+  onRemove?: (operatorId: number) => void;
+}): OperatorService {
   const { repo, now } = deps;
 
   const requireOperator = (name: string): Operator => {
@@ -96,25 +103,18 @@ export function createOperatorService(deps: { repo: OperatorsRepo; now: () => nu
         // The last operator of all may go (back to the bootstrap); an admin must remain while others do.
         if (repo.count() > 1 && repo.enabledAdminsBesides(operator.id) === 0)
           throw noAdminLeft(`${operator.name} is the last enabled admin; the other operators would have none.`);
+        deps.onRemove?.(operator.id);
         repo.remove(operator.id);
         return { removed: operator.name };
       });
     },
+    named: requireOperator,
     async verify(name, password) {
       const operator = repo.byName(name);
       const stored = operator ? repo.passwordOf(operator.id) : undefined;
       // An unknown name costs the same scrypt as a known one: the answer's time tells nothing.
       const matches = await passwordMatches(password, stored ?? decoyHash());
-      if (!operator || !stored || !matches || operator.disabled)
-        throw new ApiError(
-          'SIGN_IN_FAILED',
-          'The name and password do not match an enabled operator.',
-          'Check the name and the password; an admin can reset a password or enable an operator on the Operators page.',
-          {
-            cliRemedy:
-              'Check the name given to --as and the password; an admin can reset it with `sutazai operators set NAME --reset-password`.',
-          },
-        );
+      if (!operator || !stored || !matches || operator.disabled) throw signInFailed();
       return operator;
     },
     current,
@@ -129,6 +129,22 @@ export function createOperatorService(deps: { repo: OperatorsRepo; now: () => nu
       };
     },
   };
+}
+
+/**
+ * The one answer to a wrong name, password or two-factor code at sign-in: which of them was
+ * wrong is not said (an attacker learns nothing from it); the audit log records each try.
+ */
+export function signInFailed(): ApiError {
+  return new ApiError(
+    'SIGN_IN_FAILED',
+    'The name and password do not match an enabled operator. Where a code was asked for, it may be wrong or used already.',
+    'Check the name, the password and the code; an admin can reset a password, two-factor sign-in or enable an operator on the Operators page.',
+    {
+      cliRemedy:
+        'Check the name given to --as, the password and the code; an admin can reset them with `sutazai operators set NAME --reset-password` or `sutazai operators mfa reset NAME`.',
+    },
+  );
 }
 
 function checkStrength(password: string): void {

@@ -78,6 +78,11 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'operators.remove': () => ({ name: 'nobody-here' }),
   'session.signIn': () => ({ name: 'nobody-here', password: 'not the password' }),
   'session.signOut': () => ({}),
+  'session.stepUp': () => ({ code: '123456' }),
+  'mfa.enrolBegin': () => ({}),
+  'mfa.enrolConfirm': () => ({ code: '123456' }),
+  'mfa.reset': () => ({ name: 'nobody-here' }),
+  'mfa.setStepUp': () => ({ required: true }),
 };
 
 const stateChanging = (Object.keys(METHOD_ACTIONS) as MethodName[]).filter((method) => changesState(METHOD_ACTIONS[method]));
