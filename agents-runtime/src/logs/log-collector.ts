@@ -146,6 +146,12 @@ export async function startLogCollector(fifoDir: string, logDir: string, limits?
   const droppedTotals = new Map<string, number>();
   const droppedChanged = new Set<string>();
   let pushTimer: NodeJS.Timeout | undefined;
+  /**
+   * Every read of every FIFO lands here (the sockets' `onread`, and readNow): each chunk is
+   * stamped and written before the next read. A socket's own reads would allocate 64 KiB a
+   * read outside the JS heap, and with no garbage on the heap to prompt a collection those
+   * pile up (tens of MiB under a flood) until V8's external-memory limit calls one.
+   */
   const readBuffer = Buffer.allocUnsafe(64 * 1024);
   let claimed = false;
   let totalLines = 0;
@@ -222,7 +228,6 @@ export async function startLogCollector(fifoDir: string, logDir: string, limits?
     const reader = stream.reader;
     if (reader === null) return;
     stream.reader = null;
-    reader.socket.removeAllListeners('data');
     reader.socket.destroy(); // closes the descriptor
   };
 
@@ -283,9 +288,23 @@ export async function startLogCollector(fifoDir: string, logDir: string, limits?
       // The new reader is open before the old one closes: the FIFO's buffer is never without a reader.
       readNow(current, stream);
       closeReader(stream);
-      const socket = new net.Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
+      // `onread` works for a socket made on a descriptor too (Node 20), though its types name it for connect() only.
+      const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
+        fd,
+        readable: true,
+        writable: false,
+        allowHalfOpen: true,
+        onread: {
+          buffer: readBuffer,
+          callback: (n: number) => {
+            // A replaced reader's last read is not this stream's any more.
+            if (stream.reader?.socket === socket) onData(current, stream, readBuffer.subarray(0, n));
+            return true; // read on (false would pause the socket)
+          },
+        },
+      };
+      const socket = new net.Socket(options);
       stream.reader = { fd, socket };
-      socket.on('data', (chunk: Buffer) => onData(current, stream, chunk));
       socket.on('end', () => onEnd(name, current, stream, socket));
       socket.on('error', () => onEnd(name, current, stream, socket));
       // A FIFO that no writer ever opened gives no end-of-file event; reading it tells (0 bytes: nobody writes).

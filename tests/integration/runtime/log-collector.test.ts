@@ -355,7 +355,8 @@ describe('log collector (timestamps: collector)', () => {
     const count = 200_000; // 18 MB of 91-byte lines, 24 MB stamped: about 95 files' worth
     const proc = await flooding.start(spec('flood', `seq -f '%090g' 1 ${count}`), 'flood');
     const paths = [files.logPath('flood'), ...[1, 2, 3].map((n) => files.rotatedPath('flood', n))];
-    const sizeOf = (file: string): number => (fs.existsSync(file) ? fs.statSync(file).size : 0);
+    // Renamed away between two looks is not there (rotation runs while this looks).
+    const sizeOf = (file: string): number => fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
     // No daemon and no periodic rotator here: only rotation at write time keeps the files small. Looked at
     // as often as the machine lets this loop run, while the flood lasts.
     let ended = false;
