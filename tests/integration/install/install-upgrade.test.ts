@@ -5,6 +5,7 @@
 // release (binaries, configuration, service) by itself while the second host is left alone;
 // a manual rollback goes to any kept release and is health-gated too; a later upgrade prunes
 // the releases beyond install.releases_kept.
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,15 @@ const releasesOf = (name: string) =>
 const currentOf = (name: string) => fs.readlinkSync(path.join(trees.get(name)!.root, 'current'));
 const daemonOf = (name: string) => daemonPid(trees.get(name)!.stateDir);
 const runtimeConfigOf = (name: string, version: string) => path.join(trees.get(name)!.root, 'releases', version, 'etc', 'runtime.yaml');
+/** The runtime certificate a release keeps in its etc/ (the one its runtime serves), and the one the store recorded for the host. */
+const releaseCertificateOf = (name: string, version: string) =>
+  new X509Certificate(fs.readFileSync(path.join(trees.get(name)!.root, 'releases', version, 'etc', 'tls', 'runtime.pem'))).fingerprint256;
+const recordedCertificateOf = (name: string) =>
+  queryStore<{ fingerprint: string }>(
+    dataDir,
+    'SELECT c.fingerprint FROM runtime_certificates c JOIN hosts h ON h.id = c.host_id WHERE h.name = ?',
+    name,
+  )[0]?.fingerprint;
 const stepEvents = (events: InstallEvent[]) => events.filter((e): e is Extract<InstallEvent, { kind: 'step' }> => e.kind === 'step');
 
 beforeAll(async () => {
@@ -194,6 +204,9 @@ describe('a rolling upgrade with a health gate', () => {
       ['switch', 'done'],
       ['record', 'done'],
     ]);
+    // The return recorded the certificate 0.2.0's runtime serves again, and said so.
+    expect(back.find((e) => e.step === 'health' && e.status === 'done')!.detail).toContain('(recorded for the certificate-expiry alert)');
+    expect(recordedCertificateOf('first')).toBe(releaseCertificateOf('first', '0.2.0'));
     expect(two).toMatchObject({
       host: 'second',
       outcome: 'failed',
@@ -245,6 +258,9 @@ describe('a manual rollback', () => {
       { version: '0.3.0', state: 'failed' },
     ]);
     expect(events.some((e) => e.kind === 'activate' && e.purpose === 'rollback' && e.step === 'health' && e.status === 'done')).toBe(true);
+    // Each release has its own runtime certificate: the rollback recorded the one 0.1.0 serves, not the one it replaced.
+    expect(releaseCertificateOf('first', '0.1.0')).not.toBe(releaseCertificateOf('first', '0.2.0'));
+    expect(recordedCertificateOf('first')).toBe(releaseCertificateOf('first', '0.1.0'));
 
     const unknown = await backend.installs.rollback(v2, { host: 'first', to: '0.9.9' });
     expect(unknown.hosts[0]).toMatchObject({
@@ -263,6 +279,7 @@ describe('a manual rollback', () => {
       ['second', '0.2.0', '0.2.0', 'unchanged'],
     ]);
     expect(currentOf('first')).toBe('releases/0.2.0');
+    expect(recordedCertificateOf('first')).toBe(releaseCertificateOf('first', '0.2.0'));
   }, 300_000);
 
   it('is health-gated: a release that does not come up hands the host back to the one it ran', async () => {
@@ -282,6 +299,8 @@ describe('a manual rollback', () => {
     expect(daemonOf('first')).not.toBe(before);
     expect(commandLine(daemonOf('first'))).toContain(`--config ${runtimeConfigOf('first', '0.2.0')}`);
     expect(releasesOf('first').find((r) => r.version === '0.3.0')).toEqual({ version: '0.3.0', state: 'failed' });
+    // The return to 0.2.0 recorded the certificate it serves.
+    expect(recordedCertificateOf('first')).toBe(releaseCertificateOf('first', '0.2.0'));
   }, 300_000);
 });
 

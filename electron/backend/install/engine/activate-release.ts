@@ -14,6 +14,7 @@ import { switchCurrentScript } from '../steps/switch-current';
 import type { FleetLinkRef } from '../health/runtime-route';
 import { waitHealthyWithLogs } from '../health/wait-healthy-with-logs';
 import { writeServiceFiles, type ServiceFiles } from '../steps/write-service';
+import { recordServedCertificate, type CertificateRecording } from './record-served-certificate';
 
 export interface ActivateInput {
   host: HostLink;
@@ -21,8 +22,10 @@ export interface ActivateInput {
   /** The kept release to run: its directory holds its binaries and its own configuration (etc/). */
   version: string;
   tls: RuntimeTls;
-  /** The host's fleet link: the health gate asks through it while it is up. */
+  /** The host's fleet link: the health gate asks through it while it is up; its hostId names the host whose certificate is recorded. */
   fleetLink: FleetLinkRef;
+  /** Where the certificate the release's runtime serves is recorded once it passed its health gate (record-served-certificate.ts). */
+  servedCertificate: CertificateRecording;
   healthTimeoutMs: number;
   /**
    * Undo a change of configuration in the release that runs: its kept earlier etc/ goes
@@ -159,7 +162,13 @@ export async function activateRelease(input: ActivateInput): Promise<Activated> 
         logDir: layout.logDir,
         ...(input.signal ? { signal: input.signal } : {}),
       });
-      return { value: summary, detail: `${summary} (asked the runtime ${via})` };
+      // The release may serve another certificate than the one it replaced (each configure issues its own).
+      const served = await recordServedCertificate(
+        { hostId: input.fleetLink.hostId, session: link.session, runtimeAddress: found.runtime.address, runtimePort: found.runtime.port },
+        input.tls,
+        input.servedCertificate,
+      );
+      return { value: summary, detail: `${summary} (asked the runtime ${via}); ${served}` };
     },
   );
 

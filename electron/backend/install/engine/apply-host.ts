@@ -12,7 +12,7 @@ import { autoRollback, type AutoRollbackDeps } from './auto-rollback';
 import type { BundleResolver, ResolvedBundle } from './bundle-resolution';
 import { STEPS, SWITCH_STEPS, type HostApplyResult, type InstallEvent, type StepName, type StepOutcome } from './install-steps';
 import { recordRelease, type RecordReleaseDeps } from './record-release';
-import { recordServedCertificate, type ServedCertificates } from './record-served-certificate';
+import { recordServedCertificate } from './record-served-certificate';
 import type { Limiter, Rollout } from './rollout';
 import { HOST_STEPS, type HostStepName, type RuntimeLinks, type StepRun } from './run-host-steps';
 import { pathsBeforeStep } from './step-paths';
@@ -37,8 +37,6 @@ export interface ApplyHostDeps extends AutoRollbackDeps, RecordReleaseDeps {
   releases: AutoRollbackDeps['releases'] & RecordReleaseDeps['releases'];
   steps: Pick<InstallStepsRepo, 'start' | 'finish' | 'progress'>;
   bundles: Pick<BundleResolver, 'verifyCopy'>;
-  /** Where the certificate a runtime serves once healthy is recorded, for the certificate-expiry alert. */
-  runtimeCertificates: ServedCertificates;
 }
 
 /** What every host of one apply shares. */
@@ -216,7 +214,16 @@ export async function applyHost(
               },
             });
             if (step === 'health') {
-              const served = await recordServedCertificate(host, operator.tls, deps.runtimeCertificates, deps.now);
+              const served = await recordServedCertificate(
+                {
+                  hostId: row.id,
+                  session: host.session,
+                  runtimeAddress: host.config.runtime.listen_address,
+                  runtimePort: host.config.runtime.grpc_port,
+                },
+                operator.tls,
+                { certificates: deps.runtimeCertificates, now: deps.now },
+              );
               done = { ...done, output: `${done.output}\n${served}` };
             }
           }

@@ -7,12 +7,15 @@ import type { RouteLinks } from '../health/runtime-route';
 import type { PreparedHost } from '../plan/prepare-host';
 import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release';
 import type { InstallEvent } from './install-steps';
+import type { ServedCertificates } from './record-served-certificate';
 
 export interface AutoRollbackDeps {
   installs: Pick<InstallsRepo, 'upsertHost' | 'addCreatedPaths' | 'setHostState'>;
   releases: Pick<HostReleasesRepo, 'current' | 'markCurrent' | 'markFailed'>;
   transaction<T>(fn: () => T): T;
   now: () => number;
+  /** Where the certificate the returned release serves is recorded, for the certificate-expiry alert. */
+  runtimeCertificates: ServedCertificates;
 }
 
 export interface AutoRollbackInput {
@@ -67,6 +70,7 @@ export async function autoRollback(deps: AutoRollbackDeps, input: AutoRollbackIn
       version: runs,
       tls: input.tls,
       fleetLink: { links: input.links, hostId: row.id, installName: input.installName, job: 'apply' },
+      servedCertificate: { certificates: deps.runtimeCertificates, now: deps.now },
       ...(to.kind === 'configuration' ? { restorePreviousConfig: true } : {}),
       healthTimeoutMs: Math.max(host.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS) * 1000,
       ...(input.signal ? { signal: input.signal } : {}),

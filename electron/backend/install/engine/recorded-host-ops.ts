@@ -12,6 +12,7 @@ import type { InstallStepsRepo } from '../../store/install-steps-repo';
 import type { InstallHostRow, InstallRow, InstallsRepo } from '../../store/installs-repo';
 import type { RouteLinks } from '../health/runtime-route';
 import { activateRelease, RETURN_HEALTH_FLOOR_SECONDS } from './activate-release';
+import type { ServedCertificates } from './record-served-certificate';
 import { runChangingScript, type HostLink } from '../remote/host-link';
 import { readInstallFile, type InstallFile } from '../definition/install-file';
 import { recordedLayout } from '../definition/install-layout';
@@ -56,6 +57,8 @@ export interface RecordedOpsDeps extends TargetDeps {
   operatorOf(install: InstallRow): Promise<{ ca: InstallCa; tls: RuntimeTls } | null>;
   /** A serving backend's fleet links: a rollback's health gate asks through the host's while it is up. */
   links?: RouteLinks;
+  /** Where the certificate a rolled-back release serves is recorded, for the certificate-expiry alert. */
+  runtimeCertificates: ServedCertificates;
   logger?: { info(o: object, m: string): void; warn(o: object, m: string): void };
 }
 
@@ -201,6 +204,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps): RecordedHostOps {
         version,
         tls,
         fleetLink: { links: deps.links ?? null, hostId: host.row.id, installName: install.name, job: 'rollback' },
+        servedCertificate: { certificates: deps.runtimeCertificates, now: deps.now },
         healthTimeoutMs:
           (returning
             ? Math.max(link!.config.install.health_timeout_seconds, RETURN_HEALTH_FLOOR_SECONDS)
