@@ -20,29 +20,31 @@ import path from 'node:path';
  */
 export class Lifelines {
   private readonly held = new Map<string, number>();
+  /** Instances whose lifeline could not be made: not tried again at every restart (mkfifo is a process spawn). */
+  private readonly failed = new Set<string>();
 
-  constructor(
-    private readonly dir: string,
-    private readonly mkfifo: string | null,
-  ) {}
+  /** `where`: the directory and the mkfifo to make them with; null (or no mkfifo) for none. */
+  constructor(private readonly where: { dir: string; mkfifo: string | null } | null) {}
 
   /** The descriptor a run of `instance` gets as its fd 3, or null without a lifeline. Made and opened on its first run only. */
   fdFor(instance: string): number | null {
     const known = this.held.get(instance);
     if (known !== undefined) return known;
-    if (this.mkfifo === null) return null;
+    const where = this.where;
+    if (where === null || where.mkfifo === null || this.failed.has(instance)) return null;
     const file = this.fileOf(instance);
     try {
       if (!isFifo(file)) {
-        fs.mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+        fs.mkdirSync(where.dir, { recursive: true, mode: 0o750 });
         fs.rmSync(file, { force: true });
-        const made = spawnSync(this.mkfifo, ['-m', '0600', file], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, timeout: 10_000 });
-        if (made.status !== 0) return null;
+        const made = spawnSync(where.mkfifo, ['-m', '0600', file], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, timeout: 10_000 });
+        if (made.status !== 0) throw new Error(`mkfifo exited with ${made.status ?? made.signal}`);
       }
       const fd = fs.openSync(file, fs.constants.O_RDWR);
       this.held.set(instance, fd);
       return fd;
     } catch {
+      this.failed.add(instance);
       return null;
     }
   }
@@ -53,6 +55,7 @@ export class Lifelines {
    * instance has no lifeline (its run was started before lifelines, or without mkfifo).
    */
   watch(instance: string, onEnd: () => void): (() => void) | null {
+    if (this.where === null) return null;
     let fd: number;
     try {
       fd = fs.openSync(this.fileOf(instance), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -88,6 +91,7 @@ export class Lifelines {
 
   /** Lets go of the instance's lifeline (stopped on purpose, or removed). */
   release(instance: string): void {
+    this.failed.delete(instance);
     const fd = this.held.get(instance);
     if (fd === undefined) return;
     this.held.delete(instance);
@@ -96,9 +100,10 @@ export class Lifelines {
 
   /** Deletes the lifelines of instances not in `keep` and not held (the runtime no longer has them). */
   removeExcept(keep: ReadonlySet<string>): void {
+    if (this.where === null) return;
     let entries: string[];
     try {
-      entries = fs.readdirSync(this.dir);
+      entries = fs.readdirSync(this.where.dir);
     } catch {
       return;
     }
@@ -106,13 +111,13 @@ export class Lifelines {
       if (!entry.endsWith(LIFELINE_SUFFIX)) continue;
       const instance = entry.slice(0, -LIFELINE_SUFFIX.length);
       if (keep.has(instance) || this.held.has(instance)) continue;
-      const file = path.join(this.dir, entry);
+      const file = path.join(this.where.dir, entry);
       if (isFifo(file)) fs.rmSync(file, { force: true });
     }
   }
 
   private fileOf(instance: string): string {
-    return path.join(this.dir, `${instance}${LIFELINE_SUFFIX}`);
+    return path.join(this.where?.dir ?? '', `${instance}${LIFELINE_SUFFIX}`);
   }
 }
 

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { RuntimeError } from '../runtime-error';
 import type { ProcessSpec } from '../manifest/manifest-schema';
 import type { ExitInfo, ProcessDriver, RunningProcess } from '../supervisor/driver';
@@ -67,7 +65,7 @@ export interface LinuxProcessDriverOptions {
    * lifeline a descendant still holds or that closed it (lifelines.ts).
    */
   adoptFallbackPollMs?: number;
-  /** Where the instances' lifelines live (the daemon's is `<state_dir>/lifelines`; default: a directory of this runtime id under the temp dir). */
+  /** Where the instances' lifelines live (the daemon's is `<state_dir>/lifelines`); without it there are none, and adopted processes are polled. */
   lifelineDir?: string;
   /** Grace for leftovers of an instance whose leader exited on its own (default 5 s). */
   leftoverGraceMs?: number;
@@ -101,11 +99,13 @@ export interface DiscoveredProcess {
  * When a leader exits on its own, leftovers of its group get the stop signal, then SIGKILL,
  * before the exit is reported, so a restart never overlaps them. The usual case, a group
  * that is empty once the leader is reaped (the log stamper loops are not in it), is seen
- * with `kill(-pgid, 0)`, one system call, so the restart is not held up by /proc scans. Marked escapees (setsid descendants) of
- * our own children are then swept right after the exit is reported, by their incarnation
- * marker, which a restarted run does not share; this costs one /proc environ scan that no
- * longer sits on the restart path. Only a daemonizing program can overlap its restart,
- * for the few milliseconds before the sweep. Adopted processes are cleaned as before.
+ * with `kill(-pgid, 0)`, one system call, so the restart is not held up by /proc scans.
+ * Marked escapees (setsid descendants) are then swept right after the exit is reported, by
+ * their run's incarnation marker, which a restarted run does not share; this costs one
+ * /proc environ scan that no longer sits on the restart path. Only a daemonizing program
+ * can overlap its restart, for the few milliseconds before the sweep. The same holds for
+ * an adopted run; one started before runs carried a marker has its escapees stopped
+ * before its exit is reported, as they cannot be told from a next run's afterwards.
  */
 export class LinuxProcessDriver implements ProcessDriver {
   private readonly opts: Required<
@@ -137,7 +137,7 @@ export class LinuxProcessDriver implements ProcessDriver {
       ...rest,
     };
     const mkfifo = findMkfifo(mkfifoCandidates);
-    this.lifelines = new Lifelines(lifelineDir ?? defaultLifelineDir(this.opts.runtimeId), mkfifo);
+    this.lifelines = new Lifelines(lifelineDir === undefined ? null : { dir: lifelineDir, mkfifo });
     const collectorAuto = timestamps === 'auto' && mkfifo !== null;
     const bash = (timestamps === 'auto' && !collectorAuto) || timestamps === 'bash' ? findStamperBash(bashCandidates) : null;
     if (timestamps === 'bash' && bash === null) {
@@ -279,7 +279,7 @@ export class LinuxProcessDriver implements ProcessDriver {
     if (!isSameProcess(pid, startTime)) return null;
     // Held like an own child's, so its exit is drained through the collector and its next run reuses them.
     this.collector?.adoptFifos(instance);
-    // Its run's marker, so that its cleanup leaves later runs of the instance alone (cleanupLeftovers).
+    // Its run's marker: its escapees are swept after its exit is reported, and a later run of the instance is left alone.
     const incarnation = readEnviron(pid)?.get(INCARNATION_ENV);
     return this.track(new AdoptedProcess(this, instance, pid, startTime, this.opts, incarnation));
   }
@@ -339,24 +339,23 @@ export class LinuxProcessDriver implements ProcessDriver {
   }
 
   /**
-   * Called when a leader exited on its own: clears what it left behind, bounded. With the
-   * run's `incarnation`, escapees are that run's only: an adopted process is watched by a
-   * second handle after a manifest update kept it, and the handle that reports last is
-   * still cleaning when the first one's report has already started the next run, which
-   * carries the same instance marker outside the old group (chaos test: it was SIGTERMed).
+   * Called when the leader of a run without a marker (started by an older daemon) exited on
+   * its own: clears what it left behind, its group and every marked escapee of the instance
+   * outside it, bounded, before the exit is reported (and so before a next run exists).
    */
-  async cleanupLeftovers(proc: TrackedProcess, signal: string, incarnation?: string): Promise<void> {
+  async cleanupLeftovers(proc: TrackedProcess, signal: string): Promise<void> {
     await stopProcessGroup({
       pgid: proc.pid,
       signal,
       graceMs: this.opts.leftoverGraceMs,
-      escapees: () => this.escapees(proc.instance, proc.pid, incarnation),
+      escapees: () => this.escapees(proc.instance, proc.pid),
     }).catch(() => undefined);
   }
 
   /**
-   * The same for our own child, fast path first (see the class comment): resolves as soon as
-   * the group is empty; the escapee sweep of that run is left to `sweepEscapees`.
+   * The same for a run with a marker (our own child, or an adopted one), fast path first (see
+   * the class comment): resolves as soon as the group is empty; the escapee sweep of that run
+   * is left to `sweepEscapees`.
    */
   async cleanupGroup(proc: TrackedProcess, signal: string): Promise<void> {
     for (const waitMs of [0, 1, 1, 2, 4]) {
@@ -597,7 +596,11 @@ class AdoptedProcess extends TrackedProcess {
   }
 
   protected override async cleanup(stopSignal: string): Promise<void> {
-    await this.driver.cleanupLeftovers(this, stopSignal, this.incarnation);
+    // With its run's marker, as an own child: the group before the report, its escapees after
+    // it (only that run's, so never a later run of the instance). Without one (a run started
+    // before markers), escapees are told apart from a next run only while none runs yet.
+    if (this.incarnation !== undefined) await this.driver.cleanupGroup(this, stopSignal);
+    else await this.driver.cleanupLeftovers(this, stopSignal);
     // As for an own child: the last lines are in the log before the exit is reported.
     await this.drainLogs();
   }
@@ -605,11 +608,10 @@ class AdoptedProcess extends TrackedProcess {
   override drainLogs(): Promise<void> {
     return this.driver.drainLogs(this.instance, []);
   }
-}
 
-/** The lifelines' directory when the daemon names none, one per runtime id and user. */
-function defaultLifelineDir(runtimeId: string): string {
-  return path.join(os.tmpdir(), `sutazai-lifelines-${process.getuid?.() ?? 0}`, runtimeId.replace(/[^A-Za-z0-9._-]/g, '_'));
+  protected override afterExit(stopSignal: string): void {
+    if (this.incarnation !== undefined) this.driver.sweepEscapees(this.instance, this.pid, this.incarnation, stopSignal);
+  }
 }
 
 function compareTicks(a: string, b: string): number {

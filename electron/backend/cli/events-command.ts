@@ -1,12 +1,14 @@
-import { MAX_EVENTS_PAGE, type ApiClient, type FleetEvent } from '../../contract';
+import { MAX_EVENTS_PAGE, type ApiClient, type ApiError, type FleetEvent } from '../../contract';
 import { EXIT } from './exit-codes';
 import { parseSince, usage, type FleetCommandContext } from './fleet-commands';
 
 /**
  * `sutazai events [-f] [--since T] [--host H] [--json]` (issue 12, item 7): the fleet's
  * events oldest first, from T (a time, or a span back from now) or the last page; with -f,
- * then each new one as it is recorded, until Ctrl-C. Through the contract's client, as a
- * window reads them: events.list, then the events.appended event.
+ * then each new one as it is recorded, until Ctrl-C (or until the backend ends the feed: the
+ * --as operator disabled, removed or refused it since, which exits as that refusal would).
+ * Through the contract's client, as a window reads them: events.list, then the
+ * events.appended event.
  */
 /** As the fleet commands' context: `line` prints one event while following, `interrupted` ends following. */
 export interface EventsCommandContext extends Omit<FleetCommandContext, 'command'> {
@@ -46,8 +48,10 @@ export async function runEventsCommand(ctx: EventsCommandContext): Promise<numbe
     printedUpTo = event.id;
     ctx.line(eventText(event), event);
   };
+  let endedWith: (error: ApiError) => void = () => {};
+  const ended = new Promise<ApiError>((resolve) => (endedWith = resolve));
   const unsubscribe = follow
-    ? await api.subscribe('events.appended', filter, (event) => (reading ? waiting.push(event) : show(event)))
+    ? await api.subscribe('events.appended', filter, (event) => (reading ? waiting.push(event) : show(event)), endedWith)
     : undefined;
   try {
     const events = await readEvents(api, { ...filter, ...(since === undefined ? {} : { fromMs: since }) }, since !== undefined);
@@ -55,7 +59,8 @@ export async function runEventsCommand(ctx: EventsCommandContext): Promise<numbe
       for (const event of events) show(event);
       reading = false;
       for (const event of waiting.sort((a, b) => a.id - b.id)) show(event);
-      await ctx.interrupted;
+      const why = await Promise.race([ended, ctx.interrupted.then(() => null)]);
+      if (why !== null) throw why;
       return EXIT.OK;
     }
     ctx.print(events.map(eventText).join('\n') || '(no events)', events);

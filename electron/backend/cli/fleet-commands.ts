@@ -205,14 +205,23 @@ async function logs(ctx: FleetCommandContext): Promise<number> {
   let failure: ApiError | null = null;
   let ended!: () => void;
   const end = new Promise<void>((resolve) => (ended = resolve));
-  const unsubscribe = await api.subscribe('fleet.logFollow', { hostId, instance, lines: lines ?? 10, ...filters }, (payload) => {
-    if (payload.kind === 'lines') {
-      for (const line of payload.lines) ctx.line(lineText(line), line);
-      return;
-    }
-    if (payload.error) failure = ApiError.fromBody(payload.error);
-    ended();
-  });
+  const unsubscribe = await api.subscribe(
+    'fleet.logFollow',
+    { hostId, instance, lines: lines ?? 10, ...filters },
+    (payload) => {
+      if (payload.kind === 'lines') {
+        for (const line of payload.lines) ctx.line(lineText(line), line);
+        return;
+      }
+      if (payload.error) failure = ApiError.fromBody(payload.error);
+      ended();
+    },
+    // The backend ended the follow: the --as operator may no longer read these logs.
+    (error) => {
+      failure = error;
+      ended();
+    },
+  );
   await Promise.race([end, ctx.interrupted]);
   await unsubscribe().catch(() => undefined);
   if (failure) throw failure;

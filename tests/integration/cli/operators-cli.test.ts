@@ -1,10 +1,16 @@
 // `sutazai operators add|list|set|remove` and `--as` as an operator runs them: the real CLI
 // as a child process on one data directory. Passwords come on standard input (the --as
-// operator's first, then a command's own), never on the command line.
+// operator's first, then a command's own), never on the command line. A follow (`events -f`)
+// as an operator whom another command then disables ends with the refusal.
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFleetEventLog } from '../../../electron/backend/fleet/events/fleet-event-log';
+import { openStore } from '../../../electron/backend/store/open-store';
 import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';
+import { addStandInHost } from '../../support/stand-in-rows';
 import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
 
 const dir = makeTempDir('sutazai-operators-cli-');
 const dataDir = path.join(dir.path, 'data');
@@ -13,6 +19,8 @@ const CLI_TIMEOUT_MS = 120_000;
 
 const ADA = 'ada has a long password';
 const VERA = 'vera has a long password';
+const OTTO = 'otto has a long password';
+const waitFor = makeWaitFor({ timeoutMs: CLI_TIMEOUT_MS, pollMs: 100 });
 
 function sutazai(args: string[], stdin = ''): Promise<SutazaiRun> {
   return runSutazaiAsync(args, dataDir, { stdin });
@@ -116,5 +124,54 @@ describe('sutazai operators', () => {
       expect(codeOf(await sutazai(['--as', 'ada', 'operators', 'remove', 'vera'], `${ADA}\n`))).toBe('OPERATOR_NOT_FOUND');
     },
     14 * CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'ends a follow (events -f) as an operator that another command then disables, with exit 13 and the refusal',
+    async () => {
+      const added = await sutazai(['--as', 'ada', 'operators', 'add', 'otto', '--role', 'viewer'], `${ADA}\n${OTTO}\n`);
+      expect(added.code).toBe(0);
+      // One event in the store, so the follow shows it has started: it prints what is there first.
+      const store = openStore({ dataDir });
+      try {
+        const host = addStandInHost(store.db, 'alpha', '198.51.100.1');
+        const log = createFleetEventLog(store.db, { enforceRetention: false });
+        log.append({
+          kind: 'action.restart',
+          origin: 'operator',
+          target: { installName: 'prod', hostId: host.id, hostName: host.name },
+          process: 'core',
+          message: 'restart core: done',
+          actor: 'cli:ops',
+        });
+        log.close();
+      } finally {
+        store.close();
+      }
+      const child = spawn(
+        process.execPath,
+        [path.resolve(__dirname, '../../../bin/sutazai.mjs'), '--as', 'otto', 'events', '-f', '--json'],
+        {
+          env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SUTAZAI_'))), SUTAZAI_DATA_DIR: dataDir },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.stdin.end(`${OTTO}\n`);
+      try {
+        await waitFor('otto following the events', () => stdout.includes('restart core: done'));
+        const disabled = await sutazai(['--as', 'ada', 'operators', 'set', 'otto', '--disable'], `${ADA}\n`);
+        expect(disabled.code).toBe(0);
+        expect(await exited).toBe(13);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      expect(stderr).toContain('error SIGN_IN_REQUIRED: Sign in as an operator before events.appended');
+    },
+    4 * CLI_TIMEOUT_MS,
   );
 });

@@ -293,6 +293,19 @@ describe('a process an earlier daemon started', () => {
     expect(await exited).toEqual({ code: null, signal: null });
   });
 
+  it('is reported gone before its setsid escapee is swept (after the report, as for an own child), and the escapee is swept', async () => {
+    const { pid, startTime } = await orphan('escaper', 'setsid sleep 305 & exec sleep 300');
+    const escapee = await waitFor('the escapee', () =>
+      scanProcessesByEnv(INSTANCE_ENV, 'escaper').find(({ stat }) => stat.pgid !== pid && cmdlineOf(stat.pid) === 'sleep 305'),
+    );
+    // The escapee holds the lifeline too: the fallback poll sees the leader gone.
+    const adopted = adopter({ adoptPollMs: 3_600_000, adoptFallbackPollMs: 50 }).adopt('escaper', pid, startTime)!;
+    const escapeeAtReport = new Promise<boolean>((resolve) => adopted.onExit(() => resolve(gone(escapee.stat.pid))));
+    process.kill(pid, 'SIGKILL');
+    expect(await escapeeAtReport).toBe(false);
+    await waitFor('the escapee swept', () => gone(escapee.stat.pid));
+  });
+
   it('adopted again by the same driver (a manifest update kept it) is the same handle', async () => {
     const { pid, startTime } = await orphan('kept', 'exec sleep 300');
     const driver = adopter({ adoptPollMs: 3_600_000, adoptFallbackPollMs: 3_600_000 });
