@@ -39,6 +39,7 @@ export {
   type SeriesKeyKind,
 } from './series-names';
 export { sampleSeries, type SeriesValue } from './sample-series';
+export { createSampleWireReader, type SeriesSample } from './sample-wire-reader';
 export { usedPercent } from './used-percent';
 
 // The runtime's YAML reading (size and node caps, line:column problems) and its capped file

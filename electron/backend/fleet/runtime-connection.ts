@@ -1,12 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ApiError } from '../../contract';
-import type {
-  GetInfoResponse__Output,
-  HealthCheckResponse__Output,
-  LogLine__Output,
-  MetricSample__Output,
-  ProcessStatus__Output,
-  RuntimeEvent__Output,
+import {
+  createSampleWireReader,
+  type GetInfoResponse__Output,
+  type HealthCheckResponse__Output,
+  type LogLine__Output,
+  type MetricSample__Output,
+  type ProcessStatus__Output,
+  type RuntimeEvent__Output,
+  type SeriesSample,
 } from '../../../agents-runtime/src/wire';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
@@ -72,6 +74,8 @@ export interface RuntimeConnection {
   serverCertificate(): Promise<PresentedCertificate>;
   /** Samples at or after `sinceMs` the runtime's ring buffer still holds, then live ones; 0: live only. */
   streamMetrics(sinceMs: number): RuntimeStream<MetricSample__Output>;
+  /** The same stream read straight into series values (sample-wire-reader.ts): what the metric ingest stores. */
+  streamSeries(sinceMs: number): RuntimeStream<SeriesSample>;
   /** The runtime's events as they happen (`sinceMs`: a backfill point, for a runtime that keeps past events). */
   watchEvents(request?: { sinceMs?: number }): RuntimeStream<RuntimeEvent__Output>;
   /** An instance's last `lines` lines, then (with `follow`) new ones until cancelled. */
@@ -87,6 +91,8 @@ export interface RuntimeConnection {
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+const metricsRequest = (sinceMs: number) => ({ sinceMs: String(Math.max(0, Math.trunc(sinceMs))) });
 // The handshake that explains a failed call; bounded apart from the call's own deadline.
 const DIAGNOSIS_TIMEOUT_MS = 3_000;
 
@@ -214,7 +220,14 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
     checkHealth: () =>
       call<HealthCheckResponse__Output>('Health/Check', (o, cb) => health.Check({ service: '' }, o, cb)).then((r) => r.status),
     serverCertificate: () => readServerCertificate(tunnel.localPort, tls, serverName, timeoutMs),
-    streamMetrics: (sinceMs) => stream('StreamMetrics', () => runtime.StreamMetrics({ sinceMs: String(Math.max(0, Math.trunc(sinceMs))) })),
+    streamMetrics: (sinceMs) => stream('StreamMetrics', () => runtime.StreamMetrics(metricsRequest(sinceMs))),
+    streamSeries(sinceMs) {
+      const method = protos.sutazai.runtime.v1.Runtime.service.StreamMetrics;
+      // The same call with a deserializer of its own, one per stream (it keeps the series' names).
+      return stream('StreamMetrics', () =>
+        runtime.makeServerStreamRequest(method.path, method.requestSerialize, createSampleWireReader(), metricsRequest(sinceMs)),
+      );
+    },
     watchEvents(request = {}) {
       // since_ms is sent when asked for; a runtime whose WatchEventsRequest lacks it ignores the field.
       const wire = request.sinceMs !== undefined ? { sinceMs: String(Math.max(0, Math.trunc(request.sinceMs))) } : {};

@@ -1,5 +1,4 @@
 import { ApiError, type LiveSample } from '../../../contract';
-import { sampleSeries } from '../../../../agents-runtime/src/wire';
 import type { MetricStore } from '../../metrics/metric-store';
 import type { LinkConsumer, LinkTarget } from '../link/link-types';
 import { readUntilAborted } from '../link/read-stream';
@@ -86,17 +85,13 @@ export function createMetricsIngest(options: MetricsIngestOptions): MetricsInges
       const sinceMs = newest === null ? 1 : newest + 1000;
       const skew = new ClockSkewEstimator();
       await readUntilAborted(
-        connection.streamMetrics(sinceMs),
+        // Read from the wire straight into series values, names kept from second to second (sample-wire-reader.ts).
+        connection.streamSeries(sinceMs),
         signal,
-        (sample) => {
+        ({ atMs: t, values }) => {
           const receivedAt = clock();
-          const t = Number(sample.atMs);
           // The ring sends from sinceMs on; anything older is a second the store already has.
           if (!Number.isSafeInteger(t) || t < sinceMs) return;
-          // Assigned one by one: Object.fromEntries builds a dictionary-mode object, slower to
-          // build and to walk (the store, the alerts and every subscriber walk it).
-          const values: Record<string, number> = {};
-          for (const [name, value] of sampleSeries(sample)) values[name] = value;
           options.store.record(target.hostId, t, values);
           const clockSkewMs = skew.add(t, receivedAt);
           reportSkew(target, clockSkewMs, receivedAt);
