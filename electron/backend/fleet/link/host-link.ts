@@ -18,7 +18,11 @@ export interface LinkTiming {
   connectTimeoutMs: number;
   /** Deadline of each unary call on the link's connection, the keepalive's included. */
   callTimeoutMs: number;
-  /** A health check this often while up: a dead link is noticed within this plus callTimeoutMs. */
+  /**
+   * A health check after this long without a word from the runtime while up: a dead link is
+   * noticed within this plus callTimeoutMs. The streams' messages are words too, so a link whose
+   * metrics arrive every second is never asked.
+   */
   keepaliveIntervalMs: number;
   /** Between two tries to open the link, and between two runs of a failed consumer. */
   backoff: BackoffPolicy;
@@ -169,12 +173,15 @@ export function startHostLink(deps: HostLinkDeps): HostLink {
 
     const keepalive = async (): Promise<void> => {
       while (!up.signal.aborted) {
-        await pause(timing.keepaliveIntervalMs, up.signal);
+        // Until keepaliveIntervalMs after the runtime was last heard (a stream's message, a call's answer), not after the last check.
+        const quietFor = lastSeenMs === null ? 0 : deps.now() - lastSeenMs;
+        await pause(Math.max(0, timing.keepaliveIntervalMs - quietFor), up.signal);
         if (up.signal.aborted) return;
         if (opened.session.lost !== null) {
           down = opened.session.lost;
           break;
         }
+        if (lastSeenMs !== null && deps.now() - lastSeenMs < timing.keepaliveIntervalMs) continue;
         try {
           await opened.connection.checkHealth();
         } catch (error) {
