@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ApiClient } from '../../electron/contract';
 import { startInstallBackend, VAULT_PASSPHRASE } from './install-lab';
-import { installLabFleet, openLabFleet, type LabFleetHost } from './lab-fleet';
+import { installLabFleet, openLabFleet, type LabFleet, type LabFleetHost } from './lab-fleet';
 import type { Defer } from './suite-set-up';
 import type { TestLab } from './test-hosts/test-hosts';
 import { connectApiClient, openWebModeSession, type WebModeSession } from './web-mode-session';
@@ -14,6 +14,8 @@ import { connectApiClient, openWebModeSession, type WebModeSession } from './web
  */
 export interface InstalledWebMode {
   host: LabFleetHost;
+  /** The bundle installed and the kit that built it (its signing key is trusted): another bundle of the same signer imports without asking. */
+  fleet: LabFleet;
   /** The host's id in the inventory. */
   hostId: number;
   /** The app's data directory: `<dir>/data`. */
@@ -46,5 +48,5 @@ export async function openInstalledWebMode(
   defer(() => session.close());
   const api = await connectApiClient(session.url);
   defer(() => api.close());
-  return { host: fleet.hosts[0]!, hostId, dataDir, session, api };
+  return { host: fleet.hosts[0]!, fleet, hostId, dataDir, session, api };
 }

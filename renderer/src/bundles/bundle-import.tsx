@@ -7,6 +7,9 @@ import { formatDateTime } from '../format/time';
 import { BundleFacts } from './bundle-facts';
 import { BundleKeyConfirm } from './bundle-key-confirm';
 import { describeError, ErrorNotice } from '../ui/query-state';
+import { DeniedNote } from '../operators/denied-note';
+import type { Allowed } from '../operators/session-rules';
+import { useAllowed } from '../operators/use-session';
 
 function Refusal({ error }: { error: unknown }) {
   return (
@@ -39,10 +42,12 @@ function TrustedSigner({
   verification,
   onImport,
   importing,
+  allowed,
 }: {
   verification: BundleVerification;
   onImport: () => void;
   importing: boolean;
+  allowed: Allowed;
 }) {
   const { signer } = verification;
   return (
@@ -52,10 +57,17 @@ function TrustedSigner({
         {signer.label ? `, “${signer.label}”` : ''}: <span className="mono">{signer.fingerprint}</span>
       </p>
       <div className="actions">
-        <button type="button" className="button button-primary" onClick={onImport} disabled={importing}>
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={onImport}
+          disabled={importing || !allowed.allowed}
+          title={allowed.reason ?? undefined}
+        >
           {importing ? 'Importing…' : 'Import'}
         </button>
       </div>
+      <DeniedNote allowed={allowed} testId="bundle-import-denied" />
     </div>
   );
 }
@@ -72,6 +84,9 @@ export function BundleImport({ onImported }: { onImported?: (bundle: BundleSumma
   const [path, setPath] = useState('');
   const verify = useApiAction('bundles.verify');
   const importBundle = useApiAction('bundles.import');
+  // Anyone may verify a bundle (it stores nothing); importing it, and trusting its signer with it, is an admin's.
+  const importing = useAllowed('import-bundle');
+  const trustingSigner = useAllowed(['import-bundle', 'trust-key']);
 
   const startOver = () => {
     verify.reset();
@@ -143,13 +158,19 @@ export function BundleImport({ onImported }: { onImported?: (bundle: BundleSumma
               }}
             />
           ) : verification.signer.trusted ? (
-            <TrustedSigner verification={verification} onImport={() => void runImport(verification)} importing={importBundle.pending} />
+            <TrustedSigner
+              verification={verification}
+              onImport={() => void runImport(verification)}
+              importing={importBundle.pending}
+              allowed={importing}
+            />
           ) : (
             <BundleKeyConfirm
               verification={verification}
               onTrust={() => void runImport(verification, verification.signer.fingerprint)}
               onNotNow={startOver}
               trusting={importBundle.pending}
+              allowed={trustingSigner}
             />
           )}
           {importBundle.state.status === 'error' ? <Refusal error={importBundle.state.error} /> : null}

@@ -1,5 +1,6 @@
 import type { BundleVerification } from '../../../electron/contract';
 import { TrustKeyActions } from '../hosts/host-key-check';
+import type { Allowed } from '../operators/session-rules';
 
 /**
  * A bundle signed by a key the operator does not trust yet: its fingerprint, and the
@@ -11,11 +12,13 @@ export function BundleKeyConfirm({
   onTrust,
   onNotNow,
   trusting,
+  allowed,
 }: {
   verification: BundleVerification;
   onTrust: () => void;
   onNotNow: () => void;
   trusting: boolean;
+  allowed: Allowed;
 }) {
   const { signer } = verification;
   return (
@@ -42,6 +45,7 @@ export function BundleKeyConfirm({
         trusting={trusting}
         trustLabel="Trust this key and import"
         trustingLabel="Importing…"
+        allowed={allowed}
       />
     </div>
   );

@@ -8,6 +8,7 @@ import { hrefFor } from '../router/route';
 import { HostFormDialog, useHostFormState } from './host-form-dialog';
 import { KeyTrusted, NewKey } from './host-key-check';
 import { ErrorNotice } from '../ui/query-state';
+import { useAllowed } from '../operators/use-session';
 
 /** What "Check host" found: the details as sent, and the key the machine presents. */
 interface Checked {
@@ -36,6 +37,8 @@ export function AddHostDialog({
   const [checked, setChecked] = useState<Checked | null>(null);
   const scan = useApiAction('hosts.scanNew');
   const add = useApiAction('hosts.add');
+  // Opened only where adding is allowed; an admin's demotion meanwhile still disables the last step.
+  const adding = useAllowed('manage-hosts');
 
   const check = async () => {
     const valid = validateNewHost(form.values);
@@ -95,6 +98,7 @@ export function AddHostDialog({
               trustLabel="Trust and add"
               trustingLabel="Adding…"
               dismissLabel="Cancel"
+              allowed={adding}
             />
             {add.state.status === 'error' ? (
               <ErrorNotice title="The host was not added" error={add.state.error} onRetry={checkAgain} />

@@ -12,6 +12,8 @@ import { formatDateTime } from '../format/time';
 import { ROLE_LABELS } from './host-form';
 import { hrefFor } from '../router/route';
 import { navigate } from '../router/use-route';
+import { DeniedNote } from '../operators/denied-note';
+import { useAllowed } from '../operators/use-session';
 
 function authText(host: HostSummary): string {
   switch (host.authMethod) {
@@ -88,6 +90,9 @@ export function ConnectionCard({
 }) {
   const hosts = useHostList();
   const [dialog, setDialog] = useState<'edit' | 'remove' | null>(null);
+  // Changing and removing hosts is an admin's; checking the key only reads it (trusting it is gated where it is offered).
+  const managing = useAllowed('manage-hosts');
+  const trusting = useAllowed('trust-key');
   const jump = host.jumpHostId === null ? null : hosts.data?.find((h) => h.id === host.jumpHostId);
   return (
     <Card
@@ -95,18 +100,31 @@ export function ConnectionCard({
       testId="connection-card"
       actions={
         <>
-          <button type="button" className="button" onClick={() => setDialog('edit')}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => setDialog('edit')}
+            disabled={!managing.allowed}
+            title={managing.reason ?? undefined}
+          >
             Edit
           </button>
           <button type="button" className="button" onClick={() => setChecking(true)} disabled={checking}>
             Check host key
           </button>
-          <button type="button" className="button button-danger-quiet" onClick={() => setDialog('remove')}>
+          <button
+            type="button"
+            className="button button-danger-quiet"
+            onClick={() => setDialog('remove')}
+            disabled={!managing.allowed}
+            title={managing.reason ?? undefined}
+          >
             Remove
           </button>
         </>
       }
     >
+      <DeniedNote allowed={managing} testId="connection-denied" />
       <dl className="facts facts-wide">
         <Fact label="Address">
           <span className="mono">
@@ -152,7 +170,9 @@ export function ConnectionCard({
               <div className="cell-sub">Trusted {formatDateTime(host.hostKey.trustedAt)}</div>
             </>
           ) : (
-            <span className="status status-warn">Not trusted yet: the app will not log in until you confirm its key</span>
+            <span className="status status-warn">
+              Not trusted yet: the app will not log in until {trusting.allowed ? 'you confirm' : 'an admin confirms'} its key
+            </span>
           )}
         </Fact>
       </dl>

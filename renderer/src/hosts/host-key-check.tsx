@@ -6,6 +6,9 @@ import { useApiAction } from '../api/use-api-action';
 import { formatDateTime } from '../format/time';
 import { confirmsFingerprint, fingerprintCommand, opensshKeyLabel } from './fingerprint';
 import { ErrorNotice } from '../ui/query-state';
+import { DeniedNote } from '../operators/denied-note';
+import type { Allowed } from '../operators/session-rules';
+import { useAllowed } from '../operators/use-session';
 
 type ScanResult = MethodResult<'hosts.scanKey'>;
 
@@ -29,7 +32,8 @@ function CompareHint({ keyType }: { keyType: string }) {
 
 /**
  * The decision on a key seen for the first time (a host's, a bundle signer's): trust it, or
- * not now; both wait while the trust is being recorded.
+ * not now; both wait while the trust is being recorded. `allowed` says whether this
+ * operator's role may trust it (disabled with the reason when not).
  */
 export function TrustKeyActions({
   onTrust,
@@ -38,23 +42,34 @@ export function TrustKeyActions({
   trustLabel,
   trustingLabel,
   dismissLabel = 'Not now',
+  allowed,
 }: {
   onTrust: () => void;
   onNotNow: () => void;
   trusting: boolean;
   trustLabel: string;
   trustingLabel: string;
-  dismissLabel?: string;
+  dismissLabel?: string | undefined;
+  allowed: Allowed;
 }) {
   return (
-    <div className="actions">
-      <button type="button" className="button button-primary" onClick={onTrust} disabled={trusting}>
-        {trusting ? trustingLabel : trustLabel}
-      </button>
-      <button type="button" className="button" onClick={onNotNow} disabled={trusting}>
-        {dismissLabel}
-      </button>
-    </div>
+    <>
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={onTrust}
+          disabled={trusting || !allowed.allowed}
+          title={allowed.reason ?? undefined}
+        >
+          {trusting ? trustingLabel : trustLabel}
+        </button>
+        <button type="button" className="button" onClick={onNotNow} disabled={trusting}>
+          {dismissLabel}
+        </button>
+      </div>
+      <DeniedNote allowed={allowed} testId="trust-denied" />
+    </>
   );
 }
 
@@ -68,6 +83,7 @@ export function NewKey({
   trustLabel = 'Trust this key',
   trustingLabel = 'Trusting…',
   dismissLabel,
+  allowed,
 }: {
   host: Pick<HostSummary, 'name' | 'address' | 'port'>;
   scan: Pick<ScanResult, 'keyType' | 'fingerprint'>;
@@ -77,6 +93,7 @@ export function NewKey({
   trustLabel?: string;
   trustingLabel?: string;
   dismissLabel?: string;
+  allowed: Allowed;
 }) {
   return (
     <div className="key-panel" data-testid="host-key-new">
@@ -96,6 +113,7 @@ export function NewKey({
         trustLabel={trustLabel}
         trustingLabel={trustingLabel}
         dismissLabel={dismissLabel}
+        allowed={allowed}
       />
     </div>
   );
@@ -107,12 +125,14 @@ function ChangedKey({
   onRetrust,
   onNotNow,
   trusting,
+  allowed,
 }: {
   host: HostSummary;
   scan: ScanResult;
   onRetrust: () => void;
   onNotNow: () => void;
   trusting: boolean;
+  allowed: Allowed;
 }) {
   const [typed, setTyped] = useState('');
   const inputId = useId();
@@ -144,7 +164,7 @@ function ChangedKey({
         className="retrust"
         onSubmit={(event) => {
           event.preventDefault();
-          if (confirmed) onRetrust();
+          if (confirmed && allowed.allowed) onRetrust();
         }}
       >
         <label htmlFor={inputId} className="field-label">
@@ -162,13 +182,19 @@ function ChangedKey({
         />
         {typed !== '' && !confirmed ? <p className="field-error">That is not the fingerprint the host presents now.</p> : null}
         <div className="actions">
-          <button type="submit" className="button button-danger" disabled={!confirmed || trusting}>
+          <button
+            type="submit"
+            className="button button-danger"
+            disabled={!confirmed || trusting || !allowed.allowed}
+            title={allowed.reason ?? undefined}
+          >
             {trusting ? 'Re-trusting…' : 'Re-trust new key'}
           </button>
           <button type="button" className="button" onClick={onNotNow} disabled={trusting}>
             Not now
           </button>
         </div>
+        <DeniedNote allowed={allowed} testId="trust-denied" />
       </form>
     </div>
   );
@@ -207,6 +233,8 @@ export function HostKeyCheck({
   const queryClient = useQueryClient();
   const scan = useApiAction('hosts.scanKey');
   const trust = useApiAction('hosts.trust');
+  // Anyone may read the key the host presents; trusting it is an admin's.
+  const trusting = useAllowed('trust-key');
   const { run: runScan } = scan;
   const hostId = host.id;
   // One scan per host shown: each is an SSH connection (StrictMode would run the effect twice).
@@ -272,6 +300,7 @@ export function HostKeyCheck({
             onTrust={() => void doTrust(result.fingerprint)}
             onNotNow={onDismiss}
             trusting={trust.pending}
+            allowed={trusting}
           />
           {trustError}
         </>
@@ -285,6 +314,7 @@ export function HostKeyCheck({
             onRetrust={() => void doTrust(result.fingerprint)}
             onNotNow={onDismiss}
             trusting={trust.pending}
+            allowed={trusting}
           />
           {trustError}
         </>

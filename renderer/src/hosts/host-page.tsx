@@ -17,6 +17,8 @@ import { PreflightCard } from '../preflight/host-preflight';
 import { HostRuntimeSection } from '../fleet/host/host-runtime-section';
 import { HostChartsCard } from '../fleet/host/host-charts';
 import { useFleetLinks } from '../fleet/use-fleet-links';
+import { DeniedNote } from '../operators/denied-note';
+import { useAllowed } from '../operators/use-session';
 
 function SystemCard({ facts }: { facts: HostFacts }) {
   const { os } = facts;
@@ -211,6 +213,8 @@ const KEY_ERRORS = new Set(['HOST_KEY_MISMATCH', 'HOST_KEY_UNKNOWN']);
 
 function HostHeader({ host, onCheckKey }: { host: HostSummary; onCheckKey: () => void }) {
   const probe = useProbeHost();
+  // Probes are stored: an operator's, not a viewer's.
+  const probing = useAllowed('probe');
   const hostId = host.id;
   const keyProblem = probe.error !== null && KEY_ERRORS.has(probe.error.code);
   return (
@@ -225,10 +229,17 @@ function HostHeader({ host, onCheckKey }: { host: HostSummary; onCheckKey: () =>
             Last probed <RelativeTime ms={host.lastProbedAt} never="never" testId="last-probed" />
           </p>
         </div>
-        <button type="button" className="button button-primary" onClick={() => probe.mutate({ hostId })} disabled={probe.isPending}>
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={() => probe.mutate({ hostId })}
+          disabled={probe.isPending || !probing.allowed}
+          title={probing.reason ?? undefined}
+        >
           {probe.isPending ? 'Probing…' : 'Probe again'}
         </button>
       </header>
+      <DeniedNote allowed={probing} testId="probe-denied" />
       {probe.isError ? (
         <div className="probe-failure" data-testid="probe-failure">
           <ErrorNotice
@@ -309,6 +320,8 @@ function HostFactsView({ facts, host, atMs }: { facts: HostFacts; host: HostSumm
 export function HostPage({ hostId, atMs }: { hostId: number; atMs?: number }) {
   const detail = useHostDetail(hostId);
   const [checkingKey, setCheckingKey] = useState(false);
+  const probing = useAllowed('probe');
+  const trusting = useAllowed('trust-key');
   return (
     <section className="page">
       <a className="back-link" href={hrefFor({ name: 'hosts' })}>
@@ -324,9 +337,13 @@ export function HostPage({ hostId, atMs }: { hostId: number; atMs?: number }) {
             {facts === null ? (
               <>
                 <EmptyState title="Not probed yet">
-                  {host.kind === 'ssh' && host.hostKey === null
-                    ? 'Confirm its host key (“Check host key” above), then use “Probe again” to collect its hardware facts.'
-                    : 'Use “Probe again” to collect this machine’s hardware facts.'}
+                  {!probing.allowed
+                    ? 'An operator or admin collects its hardware facts with “Probe again”; they show here once it has been probed.'
+                    : host.kind === 'ssh' && host.hostKey === null
+                      ? trusting.allowed
+                        ? 'Confirm its host key (“Check host key” above), then use “Probe again” to collect its hardware facts.'
+                        : 'An admin confirms its host key first (“Check host key” above shows it); then “Probe again” collects its hardware facts.'
+                      : 'Use “Probe again” to collect this machine’s hardware facts.'}
                 </EmptyState>
                 <OwnMachineCharts host={host} atMs={atMs} />
                 <PreflightCard hostId={hostId} />

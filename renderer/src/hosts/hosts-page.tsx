@@ -21,6 +21,7 @@ import { useLatestProbeJob, useProbeJobs } from '../probes/probe-jobs-context';
 import { useAllowed } from '../operators/use-session';
 import { hrefFor } from '../router/route';
 import { navigate } from '../router/use-route';
+import { DeniedNote } from '../operators/denied-note';
 
 function gpuText(count: number | null): string {
   if (count === null) return '—';
@@ -316,6 +317,8 @@ export function HostsPage() {
   const [dialog, setDialog] = useState<'add' | 'import' | null>(null);
   // Adding and importing hosts is an admin's; disabled with the reason for the others.
   const managing = useAllowed('manage-hosts');
+  // One note for the page's controls: adding and importing here, probing and preflight in the toolbar.
+  const hostActions = useAllowed(['manage-hosts', 'probe']);
   const [selected, setSelected] = useState<Set<number>>(() => new Set());
   const [report, setReport] = useState<PreflightReport | null>(null);
   const list = hosts.data ?? [];
@@ -350,6 +353,7 @@ export function HostsPage() {
           </button>
         </div>
       </header>
+      <DeniedNote allowed={hostActions} testId="hosts-denied" />
       {list.length > 0 ? (
         <div className="toolbar">
           <BulkActions selectedHosts={selectedHosts} onReport={setReport} />

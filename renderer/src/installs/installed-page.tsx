@@ -15,6 +15,7 @@ import { useInstallChanges } from './use-install-changes';
 import { hrefFor } from '../router/route';
 import { useAllowed } from '../operators/use-session';
 import { canRollBack, currentRelease, rollbackChoices, runningText } from './install-view';
+import { DeniedNote } from '../operators/denied-note';
 
 type Dialog = { kind: 'rollback' | 'uninstall'; host?: string } | null;
 
@@ -44,6 +45,11 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
   const gone = record.isError && record.error instanceof ApiError && record.error.code === 'NOT_FOUND';
   // A failed read keeps the data read before: once the install is gone, nothing is offered on it.
   const install = gone ? null : (record.data ?? null);
+  // The note names only what the page offers: roll back where a host keeps an earlier release.
+  const offersRollback =
+    install !== null &&
+    (canRollBack(rollbackChoices(install)) || install.hosts.some((host) => canRollBack(rollbackChoices(install, host.hostName))));
+  const changing = useAllowed(offersRollback ? ['rollback', 'uninstall'] : ['uninstall']);
 
   return (
     <section className="page" data-testid="installed-page" data-install-name={installName}>
@@ -82,6 +88,7 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
           </div>
         ) : null}
       </header>
+      {install ? <DeniedNote allowed={changing} testId="installed-denied" /> : null}
       {gone ? (
         <EmptyState title={`${installName} is not installed`}>
           It is not (or no longer) recorded: an uninstall that removed its last host forgets it.{' '}

@@ -16,6 +16,7 @@ import { ErrorNotice } from '../ui/query-state';
 import { formatBytes } from '../format/bytes';
 import { formatDuration } from '../format/time';
 import { stepsDoneText } from './install-view';
+import { useAllowed } from '../operators/use-session';
 
 /**
  * A job's live progress, host by host and step by step, with each step's output a click
@@ -211,6 +212,8 @@ export function JobProgress({ job }: { job: InstallJobStatus }) {
 export function CancelJobButton({ job }: { job: InstallJobStatus }) {
   const [confirming, setConfirming] = useState(false);
   const cancel = useApiAction('installs.cancel');
+  // Cancelling a job is an admin's, as starting one is (installs.cancel is an `install` action).
+  const cancelling = useAllowed('install');
   if (job.state !== 'running' || job.kind === 'uninstall') return null;
   const requested = cancel.state.status === 'success' && cancel.state.result.cancelled;
   return (
@@ -219,7 +222,8 @@ export function CancelJobButton({ job }: { job: InstallJobStatus }) {
         type="button"
         className="button button-danger-quiet"
         onClick={() => setConfirming(true)}
-        disabled={cancel.pending || requested}
+        disabled={cancel.pending || requested || !cancelling.allowed}
+        title={cancelling.reason ?? undefined}
         data-testid="job-cancel"
       >
         {requested ? 'Cancelling…' : 'Cancel'}

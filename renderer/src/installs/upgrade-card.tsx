@@ -6,6 +6,8 @@ import { Card } from '../ui/card';
 import { ErrorNotice, LoadingState } from '../ui/query-state';
 import { formatBytes } from '../format/bytes';
 import { HostPlanView } from '../wizard/review-step';
+import { DeniedNote } from '../operators/denied-note';
+import { useAllowed } from '../operators/use-session';
 
 /**
  * The upgrade an imported bundle offers: "Upgrade to vX", then the plan (each host looked
@@ -27,7 +29,8 @@ export function UpgradeCard({
   busy: boolean;
   onStarted: (jobId: string) => void;
 }) {
-  const offer = useApiQuery('installs.upgradeOffer', { name });
+  // Read anew on each visit: a bundle imported elsewhere (another window, the CLI) sends no event here.
+  const offer = useApiQuery('installs.upgradeOffer', { name }, { staleTime: 0 });
   const [planning, setPlanning] = useState<string | null>(null);
   if (offer.isError) return <ErrorNotice title="Could not look for upgrades" error={offer.error} onRetry={() => void offer.refetch()} />;
   if (!offer.data) return null;
@@ -103,6 +106,8 @@ function UpgradePlan({
   // Each look at the hosts is fresh: what matches changes as hosts do.
   const plan = useApiQuery('installs.upgradePlan', { name, bundle: candidate.bundle }, { staleTime: 0, gcTime: 0 });
   const upgrade = useApiAction('installs.upgrade');
+  // Anyone may look at the plan; starting the upgrade (or downgrade) is an admin's.
+  const upgrading = useAllowed('upgrade');
   const confirmId = useId();
   const [typed, setTyped] = useState('');
   const blocked = plan.data?.hosts.filter((h) => h.error !== null) ?? [];
@@ -163,12 +168,14 @@ function UpgradePlan({
           type="button"
           className={downgrade ? 'button button-danger' : 'button button-primary'}
           onClick={() => void start()}
-          disabled={!plan.data || blocked.length > 0 || !confirmed || upgrade.pending || busy}
+          disabled={!plan.data || blocked.length > 0 || !confirmed || upgrade.pending || busy || !upgrading.allowed}
+          title={upgrading.reason ?? undefined}
           data-testid="upgrade-start"
         >
           {upgrade.pending ? 'Starting…' : downgrade ? `Downgrade to ${candidate.version}` : `Start the upgrade to ${candidate.version}`}
         </button>
       </div>
+      <DeniedNote allowed={upgrading} testId="upgrade-denied" />
     </div>
   );
 }

@@ -13,6 +13,7 @@ import { RelativeTime } from '../ui/relative-time';
 import { formatDateTime } from '../format/time';
 import { reportFileName } from './export-report';
 import { countOutcomes, describeCounts } from './outcomes';
+import { useAllowed } from '../operators/use-session';
 
 const KEPT = 10;
 
@@ -55,6 +56,8 @@ export function PreflightCard({ hostId }: { hostId: number }) {
       await queryClient.invalidateQueries({ queryKey: apiKey('preflight.latest') });
     },
   });
+  // A run is stored: an operator's (the host page says why beside its Probe again).
+  const running = useAllowed('probe');
   const results = history.data ?? [];
   const shown = (shownAt === null ? results[0] : results.find((r) => r.ranAt === shownAt)) ?? results[0];
 
@@ -68,7 +71,8 @@ export function PreflightCard({ hostId }: { hostId: number }) {
           <button
             type="button"
             className="button button-primary"
-            disabled={chosen === '' || run.isPending}
+            disabled={chosen === '' || run.isPending || !running.allowed}
+            title={running.reason ?? undefined}
             onClick={() => run.mutate({ hostIds: [hostId], profile: chosen })}
           >
             {run.isPending ? 'Checking…' : 'Run preflight'}

@@ -5,6 +5,7 @@ import { ProbeJobTable } from './probe-job-table';
 import { countByState, isJobFinished } from './probe-progress';
 import { useProbeJob, useProbeJobs } from './probe-jobs-context';
 import { hrefFor } from '../router/route';
+import { useAllowed } from '../operators/use-session';
 
 /** A bulk probe as it runs: one row per host, the overall progress, and a way to stop it. */
 export function ProbeJobPage({ jobId }: { jobId: string }) {
@@ -20,6 +21,8 @@ export function ProbeJobPage({ jobId }: { jobId: string }) {
   const finished = record ? isJobFinished(record.view) : true;
   // Running rows count their seconds; a finished job needs no clock.
   const now = useNow(finished ? 60_000 : 250);
+  // A job attached here (from another window) can be cancelled only by a role that may probe.
+  const cancelling = useAllowed('probe');
   if (!record) {
     return (
       <section className="page">
@@ -56,7 +59,13 @@ export function ProbeJobPage({ jobId }: { jobId: string }) {
           </p>
         </div>
         {finished ? null : (
-          <button type="button" className="button button-danger" onClick={() => void jobs.cancel(jobId)} disabled={view.cancelRequested}>
+          <button
+            type="button"
+            className="button button-danger"
+            onClick={() => void jobs.cancel(jobId)}
+            disabled={view.cancelRequested || !cancelling.allowed}
+            title={cancelling.reason ?? undefined}
+          >
             {view.cancelRequested ? 'Cancelling…' : 'Cancel'}
           </button>
         )}

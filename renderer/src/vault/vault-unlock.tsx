@@ -6,6 +6,7 @@ import { apiKey, useApiQuery } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { FormField } from '../ui/form-field';
 import { ModalDialog } from '../ui/modal-dialog';
+import { useAllowed } from '../operators/use-session';
 
 type VaultStatus = MethodResult<'secrets.status'>;
 
@@ -123,6 +124,8 @@ export function VaultUnlockOffer({ onUnlocked }: { onUnlocked?: (() => void) | u
   const status = useApiQuery('secrets.status', {}, { staleTime: 0 });
   const [asking, setAsking] = useState(false);
   const [unlocked, setUnlocked] = useState(false);
+  // Opening the vault lets stored passwords be used: an operator's, not a viewer's.
+  const unlocking = useAllowed('unlock');
   if (unlocked && !onUnlocked) {
     return (
       <span className="notice-note" role="status" data-testid="vault-unlocked">
@@ -133,7 +136,14 @@ export function VaultUnlockOffer({ onUnlocked }: { onUnlocked?: (() => void) | u
   if (!status.data || status.data.unlocked || !status.data.acceptsPassphrase) return null;
   return (
     <>
-      <button type="button" className="button button-primary" onClick={() => setAsking(true)} data-testid="vault-unlock-open">
+      <button
+        type="button"
+        className="button button-primary"
+        onClick={() => setAsking(true)}
+        disabled={!unlocking.allowed}
+        title={unlocking.reason ?? undefined}
+        data-testid="vault-unlock-open"
+      >
         {status.data.sealedWith === 'none' ? 'Choose a vault passphrase…' : 'Unlock the vault…'}
       </button>
       {asking ? (

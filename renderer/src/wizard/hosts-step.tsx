@@ -15,6 +15,8 @@ import { hrefFor } from '../router/route';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { hostsProblem, rolesCoverHosts, rolesFor, toggleHost } from './wizard-draft';
 import { WizardNav } from './wizard-nav';
+import { DeniedNote } from '../operators/denied-note';
+import { useAllowed } from '../operators/use-session';
 
 /** The bulk probe of the chosen hosts, followed again after a reload (the draft keeps its id). */
 function WizardProbe({ jobId }: { jobId: string }) {
@@ -97,6 +99,10 @@ export function HostsStep({ wizard }: { wizard: WizardDraftHandle }) {
   const ssh = list.filter((h) => h.kind === 'ssh');
   const chosen = ssh.filter((h) => draft.hostIds.includes(h.id));
   const problem = probing ? 'Wait for the probe to finish.' : hostsProblem(chosen);
+  // Adding a host is an admin's; an operator prepares the install from the hosts there are.
+  const managing = useAllowed('manage-hosts');
+  const probingAllowed = useAllowed('probe');
+  const hostsActions = useAllowed(['manage-hosts', 'probe']);
 
   const probe = async () => {
     setProbeError(null);
@@ -126,14 +132,22 @@ export function HostsStep({ wizard }: { wizard: WizardDraftHandle }) {
         aside={`${chosen.length} chosen`}
         actions={
           <>
-            <button type="button" className="button" onClick={() => setAdding(true)}>
+            <button
+              type="button"
+              className="button"
+              onClick={() => setAdding(true)}
+              disabled={!managing.allowed}
+              title={managing.reason ?? undefined}
+              data-testid="wizard-add-host"
+            >
               Add host
             </button>
             <button
               type="button"
               className="button"
               onClick={() => void probe()}
-              disabled={chosen.length === 0 || probing}
+              disabled={chosen.length === 0 || probing || !probingAllowed.allowed}
+              title={probingAllowed.reason ?? undefined}
               data-testid="wizard-probe-start"
             >
               {probing ? 'Probing…' : 'Probe chosen'}
@@ -142,6 +156,7 @@ export function HostsStep({ wizard }: { wizard: WizardDraftHandle }) {
         }
       >
         <div className="stack">
+          <DeniedNote allowed={hostsActions} testId="wizard-hosts-denied" />
           <QueryState
             query={hosts}
             loadingLabel="Loading hosts…"

@@ -10,12 +10,15 @@ import { useInstallJob } from '../installs/use-install-job';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { definitionOf } from './wizard-draft';
 import { WizardNav } from './wizard-nav';
+import { DeniedNote } from '../operators/denied-note';
+import { useAllowed } from '../operators/use-session';
 
 /** Installing again resumes: every step already done on a machine is found done and skipped. */
 function useInstallAgain(wizard: WizardDraftHandle) {
   const bundles = useBundles();
   const hosts = useHostList();
   const start = useApiAction('installs.start');
+  const allowed = useAllowed('install');
   const definition =
     bundles.data && hosts.data
       ? definitionOf(
@@ -29,7 +32,7 @@ function useInstallAgain(wizard: WizardDraftHandle) {
     const started = await start.run({ install: definition });
     if (started) wizard.update({ installJobId: started.jobId });
   };
-  return { run, start, ready: definition !== null };
+  return { run, start, allowed, ready: definition !== null };
 }
 
 /** Step 7: the install as it runs, machine by machine and step by step, with each step's output. */
@@ -77,12 +80,14 @@ function InstallJob({
       type="button"
       className="button"
       onClick={() => void again.run()}
-      disabled={!again.ready || again.start.pending}
+      disabled={!again.ready || again.start.pending || !again.allowed.allowed}
+      title={again.allowed.reason ?? undefined}
       data-testid="wizard-install-again"
     >
       {again.start.pending ? 'Starting…' : 'Install again'}
     </button>
   );
+  const againDenied = <DeniedNote allowed={again.allowed} testId="wizard-install-denied" />;
   const againError =
     again.start.state.status === 'error' ? (
       <ErrorNotice title="The install did not start" error={again.start.state.error} onRetry={() => void again.run()} />
@@ -98,6 +103,7 @@ function InstallJob({
           steps already done and resumes where it stopped.
         </EmptyState>
         {againError}
+        {againDenied}
         <WizardNav onBack={() => void wizard.go('review')}>{againButton}</WizardNav>
       </div>
     );
@@ -140,6 +146,7 @@ function InstallJob({
         </div>
       </Card>
       {againError}
+      {resumable ? againDenied : null}
       <WizardNav
         onBack={() => void wizard.go('review')}
         backDisabled={running}

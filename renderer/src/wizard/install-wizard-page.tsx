@@ -1,6 +1,9 @@
 import { useState } from 'react';
 import type { WizardStep } from '../../../electron/contract';
-import { ErrorNotice, LoadingState } from '../ui/query-state';
+import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
+import { DeniedNote } from '../operators/denied-note';
+import { useAllowed } from '../operators/use-session';
+import { hrefFor } from '../router/route';
 import { BundleStep } from './bundle-step';
 import { ConfigurationStep } from './configuration-step';
 import { DoneStep } from './done-step';
@@ -83,6 +86,8 @@ function StartOver({ onDiscard }: { onDiscard: () => Promise<void> }) {
  */
 export function InstallWizardPage() {
   const wizard = useWizardDraft();
+  // Every choice is saved as a draft, which a viewer may not write: the steps would only fail to save.
+  const drafting = useAllowed('draft');
   return (
     <section className="page wizard" data-testid="install-wizard" data-step={wizard.status === 'ready' ? wizard.draft.step : undefined}>
       <header className="page-head">
@@ -93,18 +98,26 @@ export function InstallWizardPage() {
             step.
           </p>
         </div>
-        {wizard.status === 'ready' ? (
+        {wizard.status === 'ready' && drafting.allowed ? (
           <div className="actions">
             <SaveStatus save={wizard.save} onRetry={wizard.retrySave} />
             {stepIndex(wizard.draft.step) < stepIndex('install') ? <StartOver onDiscard={wizard.discard} /> : null}
           </div>
         ) : null}
       </header>
-      {wizard.status === 'loading' ? <LoadingState label="Loading where you were…" /> : null}
-      {wizard.status === 'error' ? (
+      {wizard.status === 'loading' && drafting.allowed ? <LoadingState label="Loading where you were…" /> : null}
+      {wizard.status === 'error' && drafting.allowed ? (
         <ErrorNotice title="Could not load the install draft" error={wizard.error} onRetry={wizard.retry} />
       ) : null}
-      {wizard.status === 'ready' ? (
+      {!drafting.allowed ? (
+        <>
+          <DeniedNote allowed={drafting} testId="wizard-denied" />
+          <EmptyState title="The install wizard is for operators and admins">
+            An operator prepares an install here, step by step, and an admin starts it. What is installed already is on the{' '}
+            <a href={hrefFor({ name: 'installs' })}>Installs</a> page.
+          </EmptyState>
+        </>
+      ) : wizard.status === 'ready' ? (
         <>
           <WizardStepper
             step={wizard.draft.step}

@@ -8,6 +8,7 @@ import { ROLE_LABELS } from '../hosts/host-form';
 import type { WizardDraftHandle } from './use-wizard-draft';
 import { definitionOf } from './wizard-draft';
 import { WizardNav } from './wizard-nav';
+import { useAllowed } from '../operators/use-session';
 
 const STATE_TEXT: Record<PlannedStep['state'], string> = { done: 'Already done', todo: 'To do', check: 'Checked', blocked: 'Blocked' };
 
@@ -59,6 +60,8 @@ function Plan({ definition, wizard }: { definition: InstallDefinition; wizard: W
   // Each visit looks at the hosts anew: what matches changes as hosts do.
   const plan = useApiQuery('installs.plan', { install: definition }, { staleTime: 0, gcTime: 0 });
   const start = useApiAction('installs.start');
+  // An operator prepares the install; starting it is an admin's.
+  const installing = useAllowed('install');
   const data = plan.data;
   const blocked = data?.hosts.filter((h) => h.error !== null) ?? [];
   const install = async () => {
@@ -107,13 +110,14 @@ function Plan({ definition, wizard }: { definition: InstallDefinition; wizard: W
         onNext={() => void install()}
         pending={start.pending}
         problem={
-          !data
+          installing.reason ??
+          (!data
             ? plan.isError
               ? 'The plan must be made first.'
               : 'Wait for the plan.'
             : blocked.length > 0
               ? `Resolve what blocks ${blocked.map((h) => h.host).join(', ')}, then plan again.`
-              : null
+              : null)
         }
       />
     </>

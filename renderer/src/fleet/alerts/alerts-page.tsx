@@ -11,6 +11,7 @@ import { EmptyState, ErrorNotice, LoadingState } from '../../ui/query-state';
 import { RelativeTime } from '../../ui/relative-time';
 import { useAllowed } from '../../operators/use-session';
 import { alertValue, groupAlerts, ruleErrorWhere, shownLabels, withoutWhere } from './alert-groups';
+import { DeniedNote } from '../../operators/denied-note';
 
 const ALL_STATES = {};
 
@@ -27,6 +28,8 @@ export function AlertsPage() {
   const hosts = useHostList();
   useApiEvent('alerts.changed', {}, () => void queryClient.invalidateQueries({ queryKey: apiKey('alerts.list') }));
   const knownHosts = new Set((hosts.data ?? []).map((host) => host.id));
+  // The page invites acknowledging: a viewer reads why the buttons are off without hovering each.
+  const acknowledging = useAllowed('acknowledge');
   return (
     <section className="page" data-testid="alerts-page">
       <header className="page-head">
@@ -39,6 +42,7 @@ export function AlertsPage() {
           </p>
         </div>
       </header>
+      <DeniedNote allowed={acknowledging} testId="alerts-denied" />
       {rules.isError ? (
         <ErrorNotice title="Could not read the alert rules" error={rules.error} onRetry={() => void rules.refetch()} />
       ) : rules.data && rules.data.errors.length > 0 ? (
