@@ -47,7 +47,7 @@ import { provideDirname } from '../support/tsx-dirname';
 import { connectApiClient } from '../support/web-mode-session';
 import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
 import { loadLine } from './bench-load';
-import { parentMap, processTree, rollupOf, statOf, sumRollups } from './runtime-bench-footprint';
+import { parentMap, parseStat, processTree, rollupOf, statOf, sumRollups } from './runtime-bench-footprint';
 import { CLOCK_TICKS_PER_S, killQuietly, percentile, sleep, waitUntil } from './runtime-bench-procs';
 import { treeBytes } from './store-bench-openmetrics';
 
@@ -131,6 +131,35 @@ function treeTicks(root: number): { ticks: number; pids: number[] } {
     if (stat !== null) ticks += stat.ticks + (pid === root ? stat.childTicks : 0);
   }
   return { ticks, pids };
+}
+
+/**
+ * The root process's CPU ticks split by thread: its main thread (the one whose id is the
+ * pid: a Node process's JavaScript, Prometheus's first goroutine thread) and all its other
+ * threads (Node's libuv pool, V8's GC and compiler helpers; Go's other threads). Where the
+ * CPU goes, not a second figure: the tree's total is what is compared.
+ */
+function threadTicks(pid: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { main, others };
+  }
+  for (const tid of tids) {
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // a thread that ended between the listing and the read
+    }
+    const ticks = parseStat(text)?.ticks ?? 0;
+    if (Number(tid) === pid) main += ticks;
+    else others += ticks;
+  }
+  return { main, others };
 }
 
 /** The used bytes of the store (pages not on the free list, as a reader sees the newest commit, WAL included). */
@@ -449,6 +478,8 @@ async function main(): Promise<void> {
     console.log(loadLine('window start', os.cpus().length));
     const ours0 = treeTicks(webPid);
     const theirs0 = treeTicks(promPid);
+    const oursThreads0 = threadTicks(webPid);
+    const theirsThreads0 = threadTicks(promPid);
     const windowStart = performance.now();
     let lastVersion = db.pragma('data_version', { simple: true }) as number;
     while (performance.now() - windowStart < SECONDS * 1000) {
@@ -477,6 +508,8 @@ async function main(): Promise<void> {
     const windowS = (performance.now() - windowStart) / 1000;
     const ours1 = treeTicks(webPid);
     const theirs1 = treeTicks(promPid);
+    const oursThreads1 = threadTicks(webPid);
+    const theirsThreads1 = threadTicks(promPid);
     console.log(loadLine('window end', os.cpus().length));
     const oursMem = sumRollups(ours1.pids, rollupOf);
     const theirsMem = sumRollups(theirs1.pids, rollupOf);
@@ -528,6 +561,12 @@ async function main(): Promise<void> {
     console.log(
       `  CPU: utime + stime of each side's whole process tree (and its reaped children) over the window, the same way for both; ` +
         `ours also samples this machine (the control center's own host) every second and evaluates alert rules, as it always does.`,
+    );
+    const split = (a: { main: number; others: number }, b: { main: number; others: number }) =>
+      `main thread ${cpu(a.main, b.main).toFixed(2)} %, other threads ${cpu(a.others, b.others).toFixed(2)} %`;
+    console.log(
+      `  CPU by thread of the root process (what it spent on its own, reaped children aside): ours ${split(oursThreads0, oursThreads1)}; ` +
+        `Prometheus ${split(theirsThreads0, theirsThreads1)}.`,
     );
     console.log(
       `  ours: bytes = growth of the store's used pages (page_count - freelist_count, as a reader sees it, WAL included), each end taken right after a flush ` +
