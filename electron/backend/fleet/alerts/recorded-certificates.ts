@@ -12,6 +12,9 @@ export interface RecordedCertificates extends CertificateExpiries {
   recordPresented(hostId: number, certificate: PresentedCertificate, seenAtMs: number): void;
 }
 
+/** CAs whose expiry is kept: installs come and go, and a CA is replaced by a reinstall. */
+const MAX_KEPT_CA_EXPIRIES = 256;
+
 /**
  * The install's CA (its certificate is stored with the install) and each installed host's
  * runtime certificate as its runtime last presented it over TLS. The runtime's own is read,
@@ -34,16 +37,28 @@ export function recordedCertificates(db: Database.Database): RecordedCertificate
     `INSERT INTO runtime_certificates (host_id, not_after, fingerprint, seen_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (host_id) DO UPDATE SET not_after = excluded.not_after, fingerprint = excluded.fingerprint, seen_at = excluded.seen_at`,
   );
+  // Each CA's expiry by its PEM text, so the rules' evaluation (every 10 s) does not parse the same certificate every time.
+  const caExpiries = new Map<string, number | null>();
+  const caNotAfterMs = (pem: string): number | null => {
+    let notAfterMs = caExpiries.get(pem);
+    if (notAfterMs === undefined) {
+      try {
+        notAfterMs = certificateValidity(pem).notAfter.getTime();
+      } catch {
+        // An unreadable CA fails every connection with its own explained error; it has no date to alert on.
+        notAfterMs = null;
+      }
+      if (caExpiries.size >= MAX_KEPT_CA_EXPIRIES) caExpiries.clear();
+      caExpiries.set(pem, notAfterMs);
+    }
+    return notAfterMs;
+  };
   return {
     list() {
       const out: CertificateExpiry[] = [];
       for (const install of installs.all()) {
-        try {
-          const caNotAfterMs = certificateValidity(install.caCert).notAfter.getTime();
-          out.push({ installName: install.name, hostId: null, what: 'install CA', notAfterMs: caNotAfterMs });
-        } catch {
-          // An unreadable CA fails every connection with its own explained error; it has no date to alert on.
-        }
+        const notAfterMs = caNotAfterMs(install.caCert);
+        if (notAfterMs !== null) out.push({ installName: install.name, hostId: null, what: 'install CA', notAfterMs });
         for (const host of presented.all(install.id))
           out.push({ installName: install.name, hostId: host.hostId, what: 'runtime certificate', notAfterMs: host.notAfterMs });
       }
