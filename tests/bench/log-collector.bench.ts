@@ -59,9 +59,22 @@ function stamperTicks(mode: 'collector' | 'bash', runtimeId: string): number {
   return ticks;
 }
 
+/**
+ * Every byte in the instances' logs, rotated files too (the collector rotates at write time;
+ * KEEP_ALL keeps them all). Counted by inode: a file renamed while this looks is seen under
+ * two names, and counted once.
+ */
 function logBytes(logs: LogFiles, names: readonly string[]): number {
-  return names.reduce((sum, n) => sum + (fs.existsSync(logs.logPath(n)) ? fs.statSync(logs.logPath(n)).size : 0), 0);
+  const sizes = new Map<number, number>();
+  for (const file of names.flatMap((n) => [logs.logPath(n), ...logs.rotatedPaths(n)])) {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (st !== undefined) sizes.set(st.ino, Math.max(st.size, sizes.get(st.ino) ?? 0));
+  }
+  return [...sizes.values()].reduce((a, b) => a + b, 0);
 }
+
+/** Rotation as in the runtime (10 MiB files) but nothing dropped within a run, so that every line written is counted. */
+const KEEP_ALL = { keepFiles: 100, maxTotalBytes: 2 ** 40 };
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -88,7 +101,7 @@ function describeDelays(d: readonly number[]): string {
 
 async function run(mode: 'collector' | 'bash'): Promise<void> {
   const runtimeId = `log-bench-${mode}-${process.pid}`;
-  const logs = new LogFiles(path.join(base, mode, 'logs'));
+  const logs = new LogFiles(path.join(base, mode, 'logs'), KEEP_ALL);
   const driver = new LinuxProcessDriver({ logs, runtimeId, timestamps: mode, collector: { fifoDir: path.join(base, mode, 'fifos') } });
   const probe = await driver.start(spec('probe', process.execPath, ['-e', PROBE]), 'probe');
   // The quiet window opens once the probe's lines reach the log (the collector runs: from source, tsx starts it in seconds on a busy host).

@@ -7,7 +7,8 @@
  *   - the whole footprint's memory with 10 children and the 1 Hz metrics on: the PSS sum of
  *     the daemon and every process it starts besides the programs (our log stamper loops,
  *     anything a peer forks; runtime-bench-footprint.ts), with daemon VmRSS and USS beside;
- *   - the whole footprint's CPU (utime+stime) with 100 idle children over BENCH_IDLE_S seconds.
+ *   - the whole footprint's CPU (utime+stime) with 100 idle children over BENCH_IDLE_S seconds, and its PSS then;
+ *   targets: the issue's (footprint PSS <= 0.75x PM2's, idle CPU <= PM2's, as many helpers for 100 children as for 10).
  * The three are interleaved, not measured one after the other: restarts take turns kill by
  * kill (the floors too), and memory and idle CPU are taken from all three running at once
  * over the same seconds, so a change in the machine's load touches all of them alike.
@@ -59,7 +60,8 @@ const RESTART_TIMEOUT_MS = 10_000;
 const BETWEEN_KILLS_MS = 150;
 const RSS_CHILDREN = 10;
 const IDLE_CHILDREN = 100;
-const TARGET = { floorSlackMs: 20, rssMb: 60, cpuPercent: 1 };
+/** pssVsPm2: issue 13's footprint target, ours at most this times PM2's (its daemon; it starts no helpers). */
+const TARGET = { floorSlackMs: 20, rssMb: 60, cpuPercent: 1, pssVsPm2: 0.75 };
 /** BENCH_PARTS=restart,rss,idle picks the measurements (quicker runs while tuning); default all three. */
 const PARTS = new Set((process.env['BENCH_PARTS'] ?? 'restart,rss,idle').split(',').map((p) => p.trim()));
 
@@ -410,13 +412,25 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[])
   const [o, p, s] = rows as [Row, Row, Row];
   const p50 = (r: Row['restart'] | Restart | Error): number | undefined => (ok(r) ? percentile(r.samples, 50) : undefined);
   const p95 = (r: Row['restart'] | Restart | Error): number | undefined => (ok(r) ? percentile(r.samples, 95) : undefined);
-  const show = (n: number | undefined, digits = 1): string => (n === undefined ? 'FAILED' : digits === 2 ? f2(n) : f1(n));
+  // A part left out (BENCH_PARTS) reads 'skipped', not FAILED.
+  const failed = (part: string): string => (PARTS.has(part) ? 'FAILED' : 'skipped');
+  const show = (n: number | undefined, digits = 1): string => (n === undefined ? failed('restart') : digits === 2 ? f2(n) : f1(n));
   const samples = (r: Row['restart'] | Restart | Error): string =>
-    ok(r) ? `${r.samples.length}${r.failures > 0 ? ` (${r.failures} timed out)` : ''}` : 'FAILED';
+    ok(r) ? `${r.samples.length}${r.failures > 0 ? ` (${r.failures} timed out)` : ''}` : failed('restart');
   const pssOf = (r: Row): number | undefined => (ok(r.memory) ? r.memory.footprintPssMb : undefined);
   const cpuOf = (r: Row): number | undefined => (ok(r.idle) ? r.idle.footprintCpuPercent : undefined);
-  const memory = (r: Row, pick: (m: Memory) => string): string => (ok(r.memory) ? pick(r.memory) : 'FAILED');
-  const idle = (r: Row, pick: (m: Idle) => string): string => (ok(r.idle) ? pick(r.idle) : 'FAILED');
+  const pss100Of = (r: Row): number | undefined => (ok(r.idle) ? r.idle.footprintPssMb : undefined);
+  const helpersOf = (r: Row): [number, number] | undefined => (ok(r.memory) && ok(r.idle) ? [r.memory.helpers, r.idle.helpers] : undefined);
+  /** `ours <= factor x peer`, with both figures; n/a when either is missing. */
+  const against = (ours: number | undefined, peer: number | undefined, factor: number, unit: string): [string, string] =>
+    ours === undefined || peer === undefined
+      ? ['-', verdict(undefined)]
+      : [
+          `${unit === '%' ? f2(ours) : f1(ours)} vs ${factor === 1 ? '' : `${factor} x `}${unit === '%' ? f2(peer) : f1(peer)} ${unit}`,
+          verdict(ours <= factor * peer),
+        ];
+  const memory = (r: Row, pick: (m: Memory) => string): string => (ok(r.memory) ? pick(r.memory) : failed('rss'));
+  const idle = (r: Row, pick: (m: Idle) => string): string => (ok(r.idle) ? pick(r.idle) : failed('idle'));
 
   log('');
   log(
@@ -484,6 +498,7 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[])
     ['restart p50', ratio(p50(o.restart), p50(p.restart)), ratio(p50(o.restart), p50(s.restart))],
     ['restart p95', ratio(p95(o.restart), p95(p.restart)), ratio(p95(o.restart), p95(s.restart))],
     [`footprint PSS, ${RSS_CHILDREN} children`, ratio(pssOf(o), pssOf(p)), ratio(pssOf(o), pssOf(s))],
+    [`footprint PSS, ${IDLE_CHILDREN} children`, ratio(pss100Of(o), pss100Of(p)), ratio(pss100Of(o), pss100Of(s))],
     [`footprint CPU, ${IDLE_CHILDREN} idle children`, ratio(cpuOf(o), cpuOf(p)), ratio(cpuOf(o), cpuOf(s))],
   ]);
 
@@ -513,6 +528,14 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[])
       `footprint idle CPU <= ${TARGET.cpuPercent}% of one core (helpers included)`,
       cpuOf(o) === undefined ? '-' : `${f2(cpuOf(o)!)}%`,
       verdict(cpuOf(o) === undefined ? undefined : cpuOf(o)! <= TARGET.cpuPercent),
+    ],
+    [`footprint PSS <= ${TARGET.pssVsPm2}x PM2's, ${RSS_CHILDREN} children`, ...against(pssOf(o), pssOf(p), TARGET.pssVsPm2, 'MB')],
+    [`footprint PSS <= ${TARGET.pssVsPm2}x PM2's, ${IDLE_CHILDREN} children`, ...against(pss100Of(o), pss100Of(p), TARGET.pssVsPm2, 'MB')],
+    [`footprint idle CPU <= PM2's, ${IDLE_CHILDREN} children`, ...against(cpuOf(o), cpuOf(p), 1, '%')],
+    [
+      `helper processes the same with ${RSS_CHILDREN} and ${IDLE_CHILDREN} children`,
+      helpersOf(o) === undefined ? '-' : `${helpersOf(o)![0]} and ${helpersOf(o)![1]}`,
+      verdict(helpersOf(o) === undefined ? undefined : helpersOf(o)![0] === helpersOf(o)![1]),
     ],
   ]);
 }
