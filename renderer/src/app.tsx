@@ -21,6 +21,7 @@ import { ProbeJobPage } from './probes/probe-job-page';
 import { OperatorsPage } from './operators/operators-page';
 import { SignInScreen } from './operators/sign-in-screen';
 import { SignedInAs } from './operators/signed-in-as';
+import { StepUpProvider } from './operators/step-up-prompt';
 import { mustSignIn } from './operators/session-rules';
 import { useSession } from './operators/use-session';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
@@ -239,15 +240,17 @@ function SignedInApp({ lostReason, onReconnect }: { lostReason: string | null; o
   const route = useRoute();
   useHostChanges();
   return (
-    <ProbeJobsProvider>
-      <div className="shell">
-        <Sidebar route={route} />
-        <main className="main">
-          {lostReason !== null ? <ConnectionLostBanner reason={lostReason} onReconnect={onReconnect} /> : null}
-          <Page route={route} />
-        </main>
-      </div>
-    </ProbeJobsProvider>
+    <StepUpProvider>
+      <ProbeJobsProvider>
+        <div className="shell">
+          <Sidebar route={route} />
+          <main className="main">
+            {lostReason !== null ? <ConnectionLostBanner reason={lostReason} onReconnect={onReconnect} /> : null}
+            <Page route={route} />
+          </main>
+        </div>
+      </ProbeJobsProvider>
+    </StepUpProvider>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { MethodName, MethodParams, MethodResult } from '../../../electron/contract';
 import { useApiClient } from './api-context';
+import { needsStepUp, useAskForStepUp } from './step-up';
 
 export type ActionState<R> =
   { status: 'idle' } | { status: 'pending' } | { status: 'success'; result: R } | { status: 'error'; error: unknown };
@@ -13,6 +14,7 @@ export type ActionState<R> =
  */
 export function useApiAction<M extends MethodName>(method: M) {
   const client = useApiClient();
+  const askForStepUp = useAskForStepUp();
   const [state, setState] = useState<ActionState<MethodResult<M>>>({ status: 'idle' });
   const runId = useRef(0);
   const mounted = useRef(false);
@@ -28,7 +30,11 @@ export function useApiAction<M extends MethodName>(method: M) {
       const id = ++runId.current;
       setState({ status: 'pending' });
       try {
-        const result = await client.call(method, params);
+        // An admin action refused for want of a fresh two-factor code: asked for, then tried once more.
+        const result = await client.call(method, params).catch(async (error: unknown) => {
+          if (askForStepUp && needsStepUp(error) && (await askForStepUp())) return client.call(method, params);
+          throw error;
+        });
         const current = id === runId.current && mounted.current;
         if (current) setState({ status: 'success', result });
         return current ? result : undefined;
@@ -37,7 +43,7 @@ export function useApiAction<M extends MethodName>(method: M) {
         return undefined;
       }
     },
-    [client, method],
+    [client, method, askForStepUp],
   );
 
   const reset = useCallback(() => {

@@ -9,6 +9,7 @@ import { FormField } from '../ui/form-field';
 import { ModalDialog } from '../ui/modal-dialog';
 import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
+import { MyTwoFactor } from './my-two-factor';
 import { attributesFromFields, describeAttributes, NO_ATTRIBUTES, type AttributeFields } from './operator-attributes';
 import { useAllowed, useSession } from './use-session';
 
@@ -39,6 +40,7 @@ export function OperatorsPage() {
           {manage.reason}
         </p>
       ) : null}
+      {session.data?.operator ? <MyTwoFactor /> : null}
       <AddOperator disabledReason={manage.reason} first={session.data?.operatorsExist === false} />
       <Card title="Operators" testId="operators-list">
         {operators.isError ? (

@@ -1,29 +1,48 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { ApiError } from '../../../electron/contract';
+import { useApiClient } from '../api/api-context';
 import { apiKey } from '../api/queries';
-import { useApiAction } from '../api/use-api-action';
 import { FormField } from '../ui/form-field';
 import { ErrorNotice } from '../ui/query-state';
 
 /**
  * This control center has operators, and this window has not signed in as one: a name and
- * a password, nothing else. Each window (each browser tab in web mode) signs in on its own
- * connection; the password lives only in this form's state and the one session.signIn request.
+ * a password, nothing else; then, for an operator with two-factor sign-in (MFA_REQUIRED), the
+ * code too. Each window (each browser tab in web mode) signs in on its own connection; the
+ * password and code live only in this form's state and the session.signIn requests.
  */
 export function SignInScreen() {
   const queryClient = useQueryClient();
-  const signIn = useApiAction('session.signIn');
+  const client = useApiClient();
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [askCode, setAskCode] = useState(false);
+  const [pending, setPending] = useState(false);
+  const [refusal, setRefusal] = useState<unknown>(null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const session = await signIn.run({ name: name.trim(), password });
-    setPassword('');
-    if (!session) return;
-    queryClient.setQueryData(apiKey('session.whoami', {}), session);
-    // Whatever was asked before signing in was refused: ask again as this operator.
-    await queryClient.invalidateQueries();
+    setPending(true);
+    setRefusal(null);
+    try {
+      const session = await client.call('session.signIn', { name: name.trim(), password, ...(askCode ? { code: code.trim() } : {}) });
+      queryClient.setQueryData(apiKey('session.whoami', {}), session);
+      // Whatever was asked before signing in was refused: ask again as this operator.
+      await queryClient.invalidateQueries();
+    } catch (error) {
+      setCode('');
+      setPending(false);
+      // Asked for a code: the password was right, kept for the second step; any other refusal starts over.
+      if (error instanceof ApiError && error.code === 'MFA_REQUIRED') {
+        setAskCode(true);
+        return;
+      }
+      setPassword('');
+      setAskCode(false);
+      setRefusal(error);
+    }
   };
 
   return (
@@ -53,10 +72,29 @@ export function SignInScreen() {
             onChange={(event) => setPassword(event.target.value)}
           />
         </FormField>
-        {signIn.state.status === 'error' ? <ErrorNotice title="Not signed in" error={signIn.state.error} /> : null}
+        {askCode ? (
+          <FormField label="Two-factor code" hint="The 6 digits your authenticator app shows now, or one of your recovery codes.">
+            <input
+              className="input mono"
+              name="code"
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              autoFocus
+              required
+              maxLength={64}
+              value={code}
+              onChange={(event) => setCode(event.target.value)}
+            />
+          </FormField>
+        ) : null}
+        {refusal !== null ? <ErrorNotice title="Not signed in" error={refusal} /> : null}
         <div className="actions">
-          <button type="submit" className="button button-primary" disabled={signIn.pending || name.trim() === '' || password === ''}>
-            {signIn.pending ? 'Signing in…' : 'Sign in'}
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={pending || name.trim() === '' || password === '' || (askCode && code.trim() === '')}
+          >
+            {pending ? 'Signing in…' : 'Sign in'}
           </button>
         </div>
       </form>
