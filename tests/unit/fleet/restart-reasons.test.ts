@@ -46,4 +46,24 @@ describe('restart reasons as the control center reads them', () => {
       ]),
     );
   });
+
+  it("reads a live sample's values by name (observeValues, the path every sample takes) as it reads the same pairs (observeSample)", () => {
+    const byPairs = createFleetReadings();
+    const byValues = createFleetReadings();
+    for (const [atMs, crash, operator, memory] of [
+      [1_000, 2, 0, 40],
+      [2_000, 2, 1, 95],
+      [3_000, 4, 3, 97],
+    ] as const) {
+      const pairs = [...sampleSeries(sample(atMs, crash, operator)), ['memory.used_percent', memory] as const];
+      byPairs.observeSample(7, atMs, pairs);
+      const values: Record<string, number> = {};
+      for (const [name, value] of pairs) values[name] = value;
+      byValues.observeValues(7, atMs, values);
+    }
+    expect(byValues.restartsSince(0)).toEqual([{ hostId: 7, process: 'agent', instance: 'agent-1', restarts: 2 }]);
+    expect(byValues.restartsSince(0)).toEqual(byPairs.restartsSince(0));
+    expect(byValues.latest('memory.used_percent')).toEqual([{ hostId: 7, labels: {}, value: 97, atMs: 3_000 }]);
+    expect(byValues.latest('memory.used_percent')).toEqual(byPairs.latest('memory.used_percent'));
+  });
 });

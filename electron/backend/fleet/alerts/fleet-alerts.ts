@@ -86,9 +86,7 @@ export function createFleetAlerts(options: FleetAlertsOptions): FleetAlerts {
       options.onChange?.(change, alert);
     },
   });
-  const unsubscribe = options.hub.on('metrics.live', (sample) =>
-    readings.observeSample(sample.hostId, sample.t, Object.entries(sample.values) as Array<[string, number]>),
-  );
+  const unsubscribe = options.hub.on('metrics.live', (sample) => readings.observeValues(sample.hostId, sample.t, sample.values));
   let stopFollowing = (): void => {};
   const linkConsumer = createRuntimeStateConsumer({
     readings,

@@ -18,6 +18,8 @@ export interface RuntimeSnapshot {
 export interface FleetReadings extends HostGauges, ProcessActivity {
   /** One sample of a host: (series name, value) pairs at the runtime's time. */
   observeSample(hostId: number, atMs: number, values: Iterable<readonly [string, number]>): void;
+  /** The same from a live sample's values by name, without a pair made for each (every host's every sample comes this way). */
+  observeValues(hostId: number, atMs: number, values: Readonly<Partial<Record<string, number>>>): void;
   /** An instance entered a state (the runtime's words, e.g. running, backoff, crash-loop). */
   observeProcessState(ref: ProcessInstanceRef, state: string): void;
   /**
@@ -107,18 +109,26 @@ export function createFleetReadings(): FleetReadings {
     while (known.times.length > 0 && known.times[0]! < atMs - RESTART_MEMORY_MS) known.times.shift();
   };
 
+  const observeValue = (hostId: number, atMs: number, name: string, value: number): void => {
+    let use = uses.get(name);
+    if (use === undefined) {
+      use = seriesUseOf(name);
+      if (uses.size >= MAX_REMEMBERED_NAMES) uses.clear();
+      uses.set(name, use);
+    }
+    if (use === null) return;
+    if (use.kind === 'restarts') observeRestarts(hostId, atMs, use.instance, value);
+    else gauges.get(use.gauge)!.set(`${hostId}\u0000${use.key}`, { hostId, labels: use.labels, value, atMs });
+  };
+
   return {
     observeSample(hostId, atMs, values) {
-      for (const [name, value] of values) {
-        let use = uses.get(name);
-        if (use === undefined) {
-          use = seriesUseOf(name);
-          if (uses.size >= MAX_REMEMBERED_NAMES) uses.clear();
-          uses.set(name, use);
-        }
-        if (use === null) continue;
-        if (use.kind === 'restarts') observeRestarts(hostId, atMs, use.instance, value);
-        else gauges.get(use.gauge)!.set(`${hostId}\u0000${use.key}`, { hostId, labels: use.labels, value, atMs });
+      for (const [name, value] of values) observeValue(hostId, atMs, name, value);
+    },
+    observeValues(hostId, atMs, values) {
+      for (const name in values) {
+        const value = values[name];
+        if (value !== undefined) observeValue(hostId, atMs, name, value);
       }
     },
     observeProcessState(ref, state) {
