@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { MAX_REPLICAS, MIN_REPLICAS, type FleetActionResult, type FleetProcess } from '../../../../electron/contract';
 import { apiKey } from '../../api/queries';
 import { useApiAction } from '../../api/use-api-action';
+import { DeniedNote } from '../../operators/denied-note';
 import { useAllowed } from '../../operators/use-session';
 import { ModalDialog } from '../../ui/modal-dialog';
 import { ErrorNotice } from '../../ui/query-state';
@@ -109,11 +110,7 @@ export function ProcessControls({ hostId, process }: { hostId: number; process: 
           Scale
         </button>
       </div>
-      {control.reason !== null || scaling.reason !== null ? (
-        <p className="muted" role="note" data-testid="controls-denied">
-          {control.reason ?? scaling.reason}
-        </p>
-      ) : null}
+      <DeniedNote allowed={control.allowed ? scaling : control} testId="controls-denied" />
       {!replicasValid ? (
         <p className="field-error" role="alert">
           Replicas: a whole number from {MIN_REPLICAS} to {MAX_REPLICAS}.
