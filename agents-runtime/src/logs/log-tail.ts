@@ -206,14 +206,16 @@ export interface FollowOptions {
 
 /**
  * Calls `onLines` with each batch of complete new lines appended to the instance's log,
- * starting from the current end (or `from`), at once when there is more than that. Survives copy-truncate rotation: when the live file shrinks,
- * the bytes between our offset and the cut are read from `.log.1` first. Returns `stop`.
+ * starting from the current end (or `from`), at once when there is more than that. Survives rotation: when the live file shrinks
+ * (copy-truncate) or is another file (renamed to `.log.1` by the log collector), the bytes past our offset are read from `.log.1` first. Returns `stop`.
  */
 export function follow(files: LogFiles, instance: string, onLines: (lines: LogLine[]) => void, options: FollowOptions = {}): () => void {
   const file = files.logPath(instance);
   const pollMs = options.pollMs ?? 250;
   const maxRead = options.maxReadBytes ?? 1024 * 1024;
   let offset = options.from ?? sizeOf(file);
+  /** The live file's inode: another one means it was renamed to `.log.1` (the log collector rotates by rename). */
+  let inode = fs.statSync(file, { throwIfNoEntry: false })?.ino;
   let partial = '';
   const decoder = new StringDecoder('utf8');
   let stopped = false;
@@ -249,13 +251,20 @@ export function follow(files: LogFiles, instance: string, onLines: (lines: LogLi
 
   const check = (): void => {
     if (stopped) return;
-    const size = sizeOf(file);
-    if (size < offset) {
-      // Rotated (copy-truncate): finish what was copied into .log.1, then restart at 0.
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    const size = st?.size ?? 0;
+    // A new file under the name, though it may have grown past our offset already: rotated by rename.
+    const renamed = st !== undefined && inode !== undefined && st.ino !== inode;
+    // None between the rename and the writer's next open: handled below as a shrink, so the file that comes next is read from 0, once.
+    inode = st?.ino;
+    if (size < offset || renamed) {
+      // Rotated (copy-truncate, or rename): finish what .log.1 holds past our offset, then restart at 0.
       const rotated = files.rotatedPath(instance, 1);
       emit(decoder.write(readRange(rotated, offset, sizeOf(rotated))));
       offset = 0;
     }
+    // A watch is on a file, not a name: the new file gets one (also one that did not exist when follow began).
+    if (st !== undefined && st.ino !== watched) watch(st.ino);
     if (size > offset) {
       const bytes = readRange(file, offset, size);
       offset += bytes.length;
@@ -263,16 +272,23 @@ export function follow(files: LogFiles, instance: string, onLines: (lines: LogLi
     }
   };
 
+  let watched: number | undefined;
+  const watch = (ino: number | undefined): void => {
+    watcher?.close();
+    watched = ino;
+    try {
+      watcher = fs.watch(file, { persistent: false }, () => check());
+      watcher.on('error', () => watcher?.close());
+    } catch {
+      watcher = undefined; // no inotify (or no file yet): polling alone
+    }
+  };
+
   const timer = setInterval(check, pollMs);
   timer.unref();
   // What was written since `from` is sent now, not at the first wake-up.
   setImmediate(check);
-  try {
-    watcher = fs.watch(file, { persistent: false }, () => check());
-    watcher.on('error', () => watcher?.close());
-  } catch {
-    watcher = undefined; // no inotify (or no file yet): polling alone
-  }
+  watch(inode);
   return () => {
     stopped = true;
     clearInterval(timer);

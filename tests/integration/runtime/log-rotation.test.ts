@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
-import { LogRotator, enforceTotalCap, rotateIfNeeded, type LogEvent } from '../../../agents-runtime/src/logs/log-rotation';
+import { LogRotator, enforceTotalCap, rotateByRename, rotateIfNeeded, type LogEvent } from '../../../agents-runtime/src/logs/log-rotation';
 import { follow, lastLines, tail, type LogLine } from '../../../agents-runtime/src/logs/log-tail';
 import { LinuxProcessDriver, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
@@ -101,6 +101,43 @@ describe('log rotation', () => {
     expect(seen.every((l) => l.stream === 'out' && l.time !== null)).toBe(true);
     expect(lastLines(files, 'chatty', 2).map((l) => l.slice(-5))).toEqual(['n=398', 'n=399']);
     expect(events).toEqual([]);
+  });
+
+  it('follow across a rotation by rename (as the log collector rotates) finds the rest in .log.1 even when the new live file has grown past its offset', async () => {
+    const files = new LogFiles(dirOf('renamed'), { maxFileBytes: 4000, keepFiles: 2 });
+    files.ensureWritable();
+    const live = files.logPath('r');
+    fs.writeFileSync(live, '');
+    const seen: string[] = [];
+    const stopFollow = follow(files, 'r', (lines) => seen.push(...lines.map((l) => l.text)), { pollMs: 20 });
+    const until = async (n: number): Promise<void> => {
+      for (let waited = 0; seen.length < n; waited += 20) {
+        if (waited > 15_000) throw new Error(`follow saw ${seen.length} of ${n} lines`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      for (let i = 1; i <= 10; i += 1) fs.appendFileSync(live, line(i));
+      await until(10);
+      // In one turn, before follow can look: more lines, the rename, and a new live file longer than the old one.
+      for (let i = 11; i <= 20; i += 1) fs.appendFileSync(live, line(i));
+      rotateByRename(files, 'r');
+      for (let i = 21; i <= 60; i += 1) fs.appendFileSync(live, line(i));
+      await until(60);
+      for (let i = 61; i <= 62; i += 1) fs.appendFileSync(live, line(i)); // and on in the new file
+      await until(62);
+    } finally {
+      stopFollow();
+    }
+    expect(seen).toEqual(
+      Array.from(
+        { length: 62 },
+        (_, i) =>
+          line(i + 1)
+            .trimEnd()
+            .split(' out ')[1],
+      ),
+    );
   });
 
   it('reports an unwritable directory as an event and keeps going', () => {
