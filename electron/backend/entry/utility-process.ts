@@ -2,6 +2,7 @@ import { alertNotification, ApiError } from '../../contract';
 import { startBackend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
 import { servingBackendConfig } from '../app/serving-backend-config';
+import { createPipeSession } from '../server/dispatcher';
 
 /**
  * The backend inside the desktop app, as an Electron utility process. The shell sends
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
   const backend = await startBackend(servingBackendConfig(sharedOptions(values), 'desktop'));
 
   let nextPeer = 1;
+  // The app's windows are one person at one machine: the operator signed in on one is signed in on all (and after a reload).
+  const desktopSession = createPipeSession();
   handle = (event) => {
     const data = event.data as { type?: unknown; key?: unknown } | null;
     if (data?.type === 'vault-key' && typeof data.key === 'string' && event.ports.length === 0) {
@@ -56,7 +59,12 @@ async function main(): Promise<void> {
       backend.logger.warn({ type: String(data?.type) }, 'ignored a message from the shell that is not a client port');
       return;
     }
-    const connection = backend.dispatcher.connect((text) => port.postMessage(text), `port:${nextPeer++}`, {}, 'desktop');
+    const connection = backend.dispatcher.connect(
+      (text) => port.postMessage(text),
+      `port:${nextPeer++}`,
+      { session: desktopSession },
+      'desktop',
+    );
     port.on('message', ({ data: text }) => {
       // Structured clone could carry anything; the contract's pipe carries JSON texts only.
       if (typeof text === 'string') connection.receive(text);

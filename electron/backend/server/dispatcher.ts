@@ -30,7 +30,7 @@ export interface Caller {
    * knows no operators, when every pipe acts as its one admin, as before operators.
    */
   readonly operator?: { readonly id: number; readonly name: string; readonly role: Role };
-  /** The pipe's sign-in, for session.signIn and session.signOut: it lasts as long as the pipe. */
+  /** The pipe's sign-in, for session.signIn and session.signOut: it lasts as long as the pipe (a shared one, as long as the backend). */
   readonly session?: PipeSession;
 }
 
@@ -92,6 +92,24 @@ export interface Connection {
 export interface ConnectionGrants {
   /** The caller runs in the backend's own process (the CLI): it may name files on this machine (LOCAL_FILE_METHODS). */
   readonly localFiles?: boolean;
+  /**
+   * A sign-in this pipe shares with others (createPipeSession): the desktop app's windows, one
+   * person at one machine, share the operator chosen at the first sign-in, across reloads and
+   * windows, until one signs out. Without it the pipe has a sign-in of its own (a browser tab).
+   */
+  readonly session?: PipeSession;
+}
+
+/** A sign-in not yet tied to any pipe: one per pipe by default, or shared (ConnectionGrants.session). */
+export function createPipeSession(): PipeSession {
+  let operatorId: number | undefined;
+  return {
+    signIn: (id) => void (operatorId = id),
+    signOut: () => void (operatorId = undefined),
+    get operatorId() {
+      return operatorId;
+    },
+  };
 }
 
 export interface Dispatcher {
@@ -122,15 +140,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return ended;
     },
     connect(send, peer, grants = {}, actor = peer) {
-      let operatorId: number | undefined;
-      const session: PipeSession = {
-        signIn: (id) => void (operatorId = id),
-        signOut: () => void (operatorId = undefined),
-        get operatorId() {
-          return operatorId;
-        },
-      };
+      const session = grants.session ?? createPipeSession();
       const callerNow = (): Caller => {
+        const operatorId = session.operatorId;
         const operator = operatorId === undefined ? undefined : options.signedIn?.(operatorId);
         return operator ? { actor, peer, session, operator } : { actor, peer, session };
       };
