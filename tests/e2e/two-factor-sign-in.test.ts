@@ -132,6 +132,12 @@ describe('two-factor sign-in in the app', () => {
     await form.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByTestId('signed-in-as').waitFor();
     await page.getByTestId('my-two-factor').getByText('9 of 10 recovery codes left').waitFor();
+
+    // An admin's reset (confirmed, and an operator action: stepped up by the sign-in's code): the password alone signs in.
+    await page.locator('[data-operator="ada"]').getByRole('button', { name: 'Reset two-factor' }).click();
+    await page.getByTestId('confirm-reset-two-factor').getByRole('button', { name: 'Reset', exact: true }).click();
+    await page.getByTestId('my-two-factor').getByTestId('mfa-state').getByText('Two-factor sign-in is off').waitFor();
+    expect(await api.call('mfa.status', {})).toMatchObject({ enrolled: false, pending: false });
     expect(problems).toEqual([]);
     expect(await cspViolations(page)).toEqual([]);
   });

@@ -10,6 +10,7 @@ import { ModalDialog } from '../ui/modal-dialog';
 import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
 import { MyTwoFactor } from './my-two-factor';
+import { ResetTwoFactor } from './reset-two-factor';
 import { attributesFromFields, describeAttributes, NO_ATTRIBUTES, type AttributeFields } from './operator-attributes';
 import { useAllowed, useSession } from './use-session';
 
@@ -153,6 +154,7 @@ function OperatorActions({ operator, disabledReason }: { operator: Operator; dis
       >
         Set password
       </button>
+      <ResetTwoFactor operator={operator} disabledReason={disabledReason} />
       <button
         type="button"
         className="button button-danger"
