@@ -38,22 +38,23 @@ export class LineSplitter {
    * `chunk` may be reused once this returns (what is kept is copied).
    */
   each(chunk: Buffer, sink: LineSink): void {
-    const data = this.partial === null ? chunk : Buffer.concat([this.partial, chunk]);
-    let start = 0;
-    for (;;) {
-      const nl = data.indexOf(NEWLINE, start);
-      const end = nl === -1 ? data.length : nl;
-      // A line of exactly MAX_LINE_BYTES stays whole when its newline is there already.
-      while (nl === -1 ? end - start >= MAX_LINE_BYTES : end - start > MAX_LINE_BYTES) {
-        sink(data, start, start + MAX_LINE_BYTES);
-        start += MAX_LINE_BYTES;
+    let from = 0;
+    if (this.partial !== null) {
+      // Only the kept line and this chunk up to its first newline are joined, not the whole read
+      // (a flood's reads seldom end on a newline: that would be a 64 KiB copy a read).
+      const nl = chunk.indexOf(NEWLINE);
+      from = nl === -1 ? chunk.length : nl + 1;
+      const joined = Buffer.concat([this.partial, chunk.subarray(0, from)]);
+      this.partial = null;
+      const rest = scan(joined, 0, sink);
+      if (rest < joined.length) {
+        this.partial = Buffer.from(joined.subarray(rest)); // no newline in the whole chunk
+        return;
       }
-      if (nl === -1) break;
-      sink(data, start, nl);
-      start = nl + 1;
     }
+    const rest = scan(chunk, from, sink);
     // A copy: the kept bytes must not pin (or be overwritten in) the caller's read buffer.
-    this.partial = start < data.length ? Buffer.from(data.subarray(start)) : null;
+    this.partial = rest < chunk.length ? Buffer.from(chunk.subarray(rest)) : null;
   }
 
   /** The kept partial line, handed out once (at silence, exit or end of file). */
@@ -61,6 +62,22 @@ export class LineSplitter {
     const rest = this.partial;
     this.partial = null;
     return rest;
+  }
+}
+
+/** Hands `sink` the lines of `data` from `start` on, cut at MAX_LINE_BYTES; returns where the unfinished rest begins. */
+function scan(data: Buffer, start: number, sink: LineSink): number {
+  for (;;) {
+    const nl = data.indexOf(NEWLINE, start);
+    const end = nl === -1 ? data.length : nl;
+    // A line of exactly MAX_LINE_BYTES stays whole when its newline is there already.
+    while (nl === -1 ? end - start >= MAX_LINE_BYTES : end - start > MAX_LINE_BYTES) {
+      sink(data, start, start + MAX_LINE_BYTES);
+      start += MAX_LINE_BYTES;
+    }
+    if (nl === -1) return start;
+    sink(data, start, nl);
+    start = nl + 1;
   }
 }
 
