@@ -1,6 +1,14 @@
 import { useEffect, useEffectEvent, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
 import { ApiError, type EventName, type EventParams, type EventPayload } from '../../../electron/contract';
 import { useApiClient } from './api-context';
+import { apiKey } from './queries';
+
+// The backend ends a feed by itself when its operator may no longer receive it: signed out,
+// disabled or removed (SIGN_IN_REQUIRED), or given a role that may not (ACCESS_DENIED).
+// Either way who this window is signed in as has changed, so it asks again, and the app
+// shows the sign-in screen where it must.
+const SESSION_CHANGED: readonly string[] = ['SIGN_IN_REQUIRED', 'ACCESS_DENIED'];
 
 function asApiError(error: unknown, event: string): ApiError {
   if (error instanceof ApiError) return error;
@@ -14,7 +22,8 @@ function asApiError(error: unknown, event: string): ApiError {
 /**
  * Subscribes to a contract event while the component is mounted (and `enabled`), and
  * unsubscribes on unmount or when the params change. A subscription that resolves
- * after unmount is stopped at once. Returns the subscription's error, if any.
+ * after unmount is stopped at once. Returns the subscription's error, if any: a failed
+ * subscribe, or the backend's reason for ending the feed.
  */
 export function useApiEvent<E extends EventName>(
   event: E,
@@ -23,6 +32,7 @@ export function useApiEvent<E extends EventName>(
   options: { enabled?: boolean } = {},
 ): { error: ApiError | null } {
   const client = useApiClient();
+  const queryClient = useQueryClient();
   const enabled = options.enabled ?? true;
   const [error, setError] = useState<ApiError | null>(null);
   const handle = useEffectEvent((payload: EventPayload<E>) => onPayload(payload));
@@ -35,9 +45,19 @@ export function useApiEvent<E extends EventName>(
     let unsubscribe: (() => Promise<void>) | null = null;
     const parsedParams = JSON.parse(paramsKey) as EventParams<E>;
     client
-      .subscribe(event, parsedParams, (payload) => {
-        if (active) handle(payload);
-      })
+      .subscribe(
+        event,
+        parsedParams,
+        (payload) => {
+          if (active) handle(payload);
+        },
+        (ended) => {
+          if (!active) return;
+          unsubscribe = null;
+          setError(ended);
+          if (SESSION_CHANGED.includes(ended.code)) void queryClient.invalidateQueries({ queryKey: apiKey('session.whoami') });
+        },
+      )
       .then(
         (stop) => {
           if (active) {
@@ -56,7 +76,7 @@ export function useApiEvent<E extends EventName>(
       // A failed unsubscribe (connection already gone) leaves nothing to clean up.
       if (unsubscribe) void unsubscribe().catch(() => undefined);
     };
-  }, [client, event, paramsKey, enabled]);
+  }, [client, queryClient, event, paramsKey, enabled]);
 
   return { error };
 }
