@@ -163,10 +163,13 @@ async function walkGatedPages(
     await expectDenied(probeAgain, denied.probe);
     await expectNote(tab, 'probe-denied', denied.probe);
     await expectDenied(runPreflight, denied.probe);
+    // No run yet: the card does not ask her to run one.
+    await tab.getByTestId('preflight-card').getByText('An operator or admin runs one here', { exact: false }).waitFor();
   } else {
     await expect(probeAgain.isDisabled()).resolves.toBe(false);
     await expect(tab.getByTestId('probe-denied').count()).resolves.toBe(0);
     await expect(runPreflight.isDisabled()).resolves.toBe(false);
+    await tab.getByTestId('preflight-card').getByText('Choose a profile and run it', { exact: false }).waitFor();
   }
   const connection = tab.getByTestId('connection-card');
   for (const name of ['Edit', 'Remove']) await expectDenied(connection.getByRole('button', { name, exact: true }), denied.hosts);

@@ -96,7 +96,11 @@ export function PreflightCard({ hostId }: { hostId: number }) {
         ) : null}
         {history.isPending ? <LoadingState label="Loading the results…" /> : null}
         {history.isSuccess && results.length === 0 ? (
-          <EmptyState title="No preflight yet">Choose a profile and run it to check this host against what SutazAI needs.</EmptyState>
+          <EmptyState title="No preflight yet">
+            {running.allowed
+              ? 'Choose a profile and run it to check this host against what SutazAI needs.'
+              : 'An operator or admin runs one here to check this host against what SutazAI needs; its results show here.'}
+          </EmptyState>
         ) : null}
         {shown ? <ResultView result={shown} /> : null}
         {results.length > 1 ? (
