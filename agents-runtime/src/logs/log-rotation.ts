@@ -99,8 +99,8 @@ function copyThenTruncate(live: string, target: string): void {
  * mtime, any instance); if live files alone still exceed the cap, truncates the largest
  * live file. Returns the paths it removed or truncated.
  */
-export function enforceTotalCap(files: LogFiles): string[] {
-  const entries = listLogEntries(files.dir);
+export function enforceTotalCap(files: LogFiles, listed?: LogEntry[]): string[] {
+  const entries = listed ?? listLogEntries(files.dir);
   let total = entries.reduce((sum, e) => sum + e.size, 0);
   const touched: string[] = [];
   const rotated = entries.filter((e) => !e.live).sort((a, b) => a.mtimeMs - b.mtimeMs);
@@ -188,16 +188,24 @@ export class LogRotator {
 
   /** One pass over every instance's log and the directory cap. */
   checkNow(): void {
+    // One readdir and one stat per file serve both the size checks and the cap: with 100
+    // instances a second stat of every live file was half of the idle daemon's syscalls.
+    const listed = listLogEntries(this.files.dir);
+    const liveSizes = new Map(listed.filter((e) => e.live).map((e) => [e.path, e.size]));
+    let rotatedAny = false;
     for (const instance of this.files.instances()) {
       try {
-        rotateIfNeeded(this.files, instance);
+        const size = liveSizes.get(this.files.logPath(instance));
+        // Not listed (a path outside the directory listing): rotateIfNeeded stats it itself.
+        if (size === undefined || size > this.files.limits.maxFileBytes) rotatedAny = rotateIfNeeded(this.files, instance) || rotatedAny;
         this.clear(`rotate:${instance}`);
       } catch (error) {
+        rotatedAny = true; // it may have moved files before failing
         this.fail(`rotate:${instance}`, instance, error);
       }
     }
     try {
-      enforceTotalCap(this.files);
+      enforceTotalCap(this.files, rotatedAny ? undefined : listed);
       this.clear('cap');
     } catch (error) {
       this.fail('cap', null, error);
