@@ -93,6 +93,8 @@ class WireError extends Error {}
 class WireReader {
   pos = 0;
   end: number;
+  /** The wire type of the field `field()` read last. */
+  wireType = VARINT;
   private readonly view: DataView;
 
   constructor(readonly bytes: Uint8Array) {
@@ -174,6 +176,43 @@ class WireReader {
     return this.pos < this.end;
   }
 
+  /** Reads a field's tag: returns its number and keeps its wire type in `wireType` for the read that follows. */
+  field(): number {
+    const tag = this.uint32();
+    this.wireType = tag & 7;
+    return tag >>> 3;
+  }
+
+  /** Skips the field `field()` read last. */
+  skipField(): void {
+    this.skip(this.wireType);
+  }
+
+  // The field's value, or `kept` (the field skipped) when it came with another wire type than its own.
+  doubleOr<K>(kept: K): number | K {
+    if (this.wireType === FIXED64) return this.double();
+    this.skipField();
+    return kept;
+  }
+
+  countOr<K>(kept: K): number | K {
+    if (this.wireType === VARINT) return this.int64(false);
+    this.skipField();
+    return kept;
+  }
+
+  uint32Or<K>(kept: K): number | K {
+    if (this.wireType === VARINT) return this.uint32();
+    this.skipField();
+    return kept;
+  }
+
+  stringOr(kept: string): string {
+    if (this.wireType === LENGTH_DELIMITED) return this.string();
+    this.skipField();
+    return kept;
+  }
+
   skip(wireType: number): void {
     switch (wireType) {
       case VARINT:
@@ -202,12 +241,12 @@ class WireReader {
 const TEXT = new TextDecoder();
 
 /** A repeated double: packed (one length-delimited run) or one value per field. */
-function readDoubles(reader: WireReader, wireType: number, into: number[]): void {
-  if (wireType === FIXED64) {
+function readDoubles(reader: WireReader, into: number[]): void {
+  if (reader.wireType === FIXED64) {
     into.push(reader.double());
     return;
   }
-  if (wireType !== LENGTH_DELIMITED) return reader.skip(wireType);
+  if (reader.wireType !== LENGTH_DELIMITED) return reader.skipField();
   const outer = reader.enter();
   while (reader.more()) into.push(reader.double());
   reader.leave(outer);
@@ -267,58 +306,56 @@ class ScratchHost {
     this.gpus.length = 0;
     const outer = r.enter();
     while (r.more()) {
-      const tag = r.uint32();
-      const wireType = tag & 7;
-      switch (tag >>> 3) {
+      switch (r.field()) {
         case 1:
-          this.cpuPercent = doubleOr(r, wireType, this.cpuPercent);
+          this.cpuPercent = r.doubleOr(this.cpuPercent);
           break;
         case 2:
-          this.memoryUsedBytes = countOr(r, wireType, this.memoryUsedBytes);
+          this.memoryUsedBytes = r.countOr(this.memoryUsedBytes);
           break;
         case 3:
-          this.memoryTotalBytes = countOr(r, wireType, this.memoryTotalBytes);
+          this.memoryTotalBytes = r.countOr(this.memoryTotalBytes);
           break;
         case 4:
-          this.loadOneMinute = doubleOr(r, wireType, this.loadOneMinute);
+          this.loadOneMinute = r.doubleOr(this.loadOneMinute);
           break;
         case 5:
-          this.loadFiveMinutes = doubleOr(r, wireType, this.loadFiveMinutes);
+          this.loadFiveMinutes = r.doubleOr(this.loadFiveMinutes);
           break;
         case 6:
-          this.loadFifteenMinutes = doubleOr(r, wireType, this.loadFifteenMinutes);
+          this.loadFifteenMinutes = r.doubleOr(this.loadFifteenMinutes);
           break;
         case 7:
-          readDoubles(r, wireType, this.perCorePercent);
+          readDoubles(r, this.perCorePercent);
           break;
         case 8:
-          this.swapUsedBytes = countOr(r, wireType, this.swapUsedBytes);
+          this.swapUsedBytes = r.countOr(this.swapUsedBytes);
           break;
         case 9:
-          this.swapTotalBytes = countOr(r, wireType, this.swapTotalBytes);
+          this.swapTotalBytes = r.countOr(this.swapTotalBytes);
           break;
         case 10:
-          this.diskReadBytesPerSec = doubleOr(r, wireType, this.diskReadBytesPerSec);
+          this.diskReadBytesPerSec = r.doubleOr(this.diskReadBytesPerSec);
           break;
         case 11:
-          this.diskWriteBytesPerSec = doubleOr(r, wireType, this.diskWriteBytesPerSec);
+          this.diskWriteBytesPerSec = r.doubleOr(this.diskWriteBytesPerSec);
           break;
         case 12:
-          this.netRxBytesPerSec = doubleOr(r, wireType, this.netRxBytesPerSec);
+          this.netRxBytesPerSec = r.doubleOr(this.netRxBytesPerSec);
           break;
         case 13:
-          this.netTxBytesPerSec = doubleOr(r, wireType, this.netTxBytesPerSec);
+          this.netTxBytesPerSec = r.doubleOr(this.netTxBytesPerSec);
           break;
         case 14:
-          if (wireType === LENGTH_DELIMITED) this.filesystems.push(readFilesystem(r));
-          else r.skip(wireType);
+          if (r.wireType === LENGTH_DELIMITED) this.filesystems.push(readFilesystem(r));
+          else r.skipField();
           break;
         case 15:
-          if (wireType === LENGTH_DELIMITED) this.gpus.push(readGpu(r));
-          else r.skip(wireType);
+          if (r.wireType === LENGTH_DELIMITED) this.gpus.push(readGpu(r));
+          else r.skipField();
           break;
         default:
-          r.skip(wireType);
+          r.skipField();
       }
     }
     r.leave(outer);
@@ -336,73 +373,45 @@ class ScratchSample implements SampleReadings {
     this.host = null;
     this.instances.length = 0;
     while (r.more()) {
-      const tag = r.uint32();
-      const wireType = tag & 7;
-      switch (tag >>> 3) {
+      switch (r.field()) {
         case 1:
-          if (wireType === VARINT) atMs = r.int64(true);
-          else r.skip(wireType);
+          if (r.wireType === VARINT) atMs = r.int64(true);
+          else r.skipField();
           break;
         case 2:
-          if (wireType === LENGTH_DELIMITED) {
+          if (r.wireType === LENGTH_DELIMITED) {
             this.hostScratch.read(r);
             this.host = this.hostScratch;
-          } else r.skip(wireType);
+          } else r.skipField();
           break;
         case 3:
-          if (wireType === LENGTH_DELIMITED) this.instances.push(readInstance(r));
-          else r.skip(wireType);
+          if (r.wireType === LENGTH_DELIMITED) this.instances.push(readInstance(r));
+          else r.skipField();
           break;
         default:
-          r.skip(wireType);
+          r.skipField();
       }
     }
     return atMs;
   }
 }
 
-function doubleOr(r: WireReader, wireType: number, kept: number): number {
-  if (wireType === FIXED64) return r.double();
-  r.skip(wireType);
-  return kept;
-}
-
-function countOr(r: WireReader, wireType: number, kept: number): number {
-  if (wireType === VARINT) return r.int64(false);
-  r.skip(wireType);
-  return kept;
-}
-
-function uint32Or(r: WireReader, wireType: number, kept: number): number {
-  if (wireType === VARINT) return r.uint32();
-  r.skip(wireType);
-  return kept;
-}
-
-function stringOr(r: WireReader, wireType: number, kept: string): string {
-  if (wireType === LENGTH_DELIMITED) return r.string();
-  r.skip(wireType);
-  return kept;
-}
-
 function readFilesystem(r: WireReader): ScratchFilesystem {
   const fs: ScratchFilesystem = { mount: '', usedBytes: 0, totalBytes: 0 };
   const outer = r.enter();
   while (r.more()) {
-    const tag = r.uint32();
-    const wireType = tag & 7;
-    switch (tag >>> 3) {
+    switch (r.field()) {
       case 1:
-        fs.mount = stringOr(r, wireType, fs.mount);
+        fs.mount = r.stringOr(fs.mount);
         break;
       case 2:
-        fs.usedBytes = countOr(r, wireType, fs.usedBytes);
+        fs.usedBytes = r.countOr(fs.usedBytes);
         break;
       case 3:
-        fs.totalBytes = countOr(r, wireType, fs.totalBytes);
+        fs.totalBytes = r.countOr(fs.totalBytes);
         break;
       default:
-        r.skip(wireType);
+        r.skipField();
     }
   }
   r.leave(outer);
@@ -413,31 +422,25 @@ function readGpu(r: WireReader): ScratchGpu {
   const gpu: ScratchGpu = { index: 0 };
   const outer = r.enter();
   while (r.more()) {
-    const tag = r.uint32();
-    const wireType = tag & 7;
-    switch (tag >>> 3) {
+    switch (r.field()) {
       case 1:
-        gpu.index = uint32Or(r, wireType, gpu.index);
+        gpu.index = r.uint32Or(gpu.index);
         break;
       case 3:
-        if (wireType === FIXED64) gpu.utilizationPercent = r.double();
-        else r.skip(wireType);
+        gpu.utilizationPercent = r.doubleOr(gpu.utilizationPercent);
         break;
       case 4:
-        if (wireType === VARINT) gpu.memoryUsedBytes = r.int64(false);
-        else r.skip(wireType);
+        gpu.memoryUsedBytes = r.countOr(gpu.memoryUsedBytes);
         break;
       case 5:
-        if (wireType === VARINT) gpu.memoryTotalBytes = r.int64(false);
-        else r.skip(wireType);
+        gpu.memoryTotalBytes = r.countOr(gpu.memoryTotalBytes);
         break;
       case 6:
-        if (wireType === FIXED64) gpu.temperatureC = r.double();
-        else r.skip(wireType);
+        gpu.temperatureC = r.doubleOr(gpu.temperatureC);
         break;
       default:
         // 2, the GPU's name, is not a series.
-        r.skip(wireType);
+        r.skipField();
     }
   }
   r.leave(outer);
@@ -448,41 +451,37 @@ function readInstance(r: WireReader): ScratchInstance {
   const instance: ScratchInstance = { instance: '', cpuPercent: 0, rssBytes: 0, pid: 0, threads: 0, restarts: 0, operatorRestarts: 0 };
   const outer = r.enter();
   while (r.more()) {
-    const tag = r.uint32();
-    const wireType = tag & 7;
-    switch (tag >>> 3) {
+    switch (r.field()) {
       case 1:
-        instance.instance = stringOr(r, wireType, instance.instance);
+        instance.instance = r.stringOr(instance.instance);
         break;
       case 2:
-        instance.cpuPercent = doubleOr(r, wireType, instance.cpuPercent);
+        instance.cpuPercent = r.doubleOr(instance.cpuPercent);
         break;
       case 3:
-        instance.rssBytes = countOr(r, wireType, instance.rssBytes);
+        instance.rssBytes = r.countOr(instance.rssBytes);
         break;
       case 5:
-        instance.pid = uint32Or(r, wireType, instance.pid);
+        instance.pid = r.uint32Or(instance.pid);
         break;
       case 6:
-        instance.threads = uint32Or(r, wireType, instance.threads);
+        instance.threads = r.uint32Or(instance.threads);
         break;
       case 7:
-        if (wireType === VARINT) instance.openFiles = r.uint32();
-        else r.skip(wireType);
+        instance.openFiles = r.uint32Or(instance.openFiles);
         break;
       case 8:
-        instance.restarts = uint32Or(r, wireType, instance.restarts);
+        instance.restarts = r.uint32Or(instance.restarts);
         break;
       case 10:
-        instance.operatorRestarts = uint32Or(r, wireType, instance.operatorRestarts);
+        instance.operatorRestarts = r.uint32Or(instance.operatorRestarts);
         break;
       case 11:
-        if (wireType === VARINT) instance.logDroppedLines = r.int64(false);
-        else r.skip(wireType);
+        instance.logDroppedLines = r.countOr(instance.logDroppedLines);
         break;
       default:
         // 4 (process) and 9 (uptime_ms) are not series.
-        r.skip(wireType);
+        r.skipField();
     }
   }
   r.leave(outer);
