@@ -4,6 +4,7 @@ import { MIN_OPERATOR_PASSWORD_LENGTH, ROLES, visibleText, type Operator, type R
 import { apiKey, useApiQuery } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { Card } from '../ui/card';
+import { ConfirmDialog } from '../ui/confirm-dialog';
 import { DataTable, type Column } from '../ui/data-table';
 import { FormField } from '../ui/form-field';
 import { ModalDialog } from '../ui/modal-dialog';
@@ -166,32 +167,16 @@ function OperatorActions({ operator, disabledReason }: { operator: Operator; dis
       </button>
       {failed ? <ErrorNotice title={`${operator.name} was not changed`} error={failed} /> : null}
       {confirmRemove ? (
-        <ModalDialog
+        <ConfirmDialog
           title={`Remove ${operator.name}?`}
           description="Windows and commands signed in as this operator stop acting as it at their next call."
-          onClose={() => setConfirmRemove(false)}
           testId="confirm-remove-operator"
-          footer={
-            <>
-              <button type="button" className="button" onClick={() => setConfirmRemove(false)}>
-                Cancel
-              </button>
-              <button
-                type="button"
-                className="button button-danger"
-                data-autofocus
-                onClick={() => {
-                  setConfirmRemove(false);
-                  void remove.run({ name: operator.name }).then(refresh);
-                }}
-              >
-                Remove
-              </button>
-            </>
-          }
+          confirmLabel="Remove"
+          onConfirm={() => void remove.run({ name: operator.name }).then(refresh)}
+          onClose={() => setConfirmRemove(false)}
         >
           <p>The operator’s past actions stay recorded under its name.</p>
-        </ModalDialog>
+        </ConfirmDialog>
       ) : null}
       {settingPassword ? <SetPasswordDialog operator={operator} onClose={() => setSettingPassword(false)} /> : null}
     </div>

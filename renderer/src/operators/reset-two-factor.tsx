@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { Operator } from '../../../electron/contract';
 import { apiKey } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
-import { ModalDialog } from '../ui/modal-dialog';
+import { ConfirmDialog } from '../ui/confirm-dialog';
 import { ErrorNotice } from '../ui/query-state';
 
 /**
@@ -34,32 +34,18 @@ export function ResetTwoFactor({ operator, disabledReason }: { operator: Operato
         </span>
       ) : null}
       {confirming ? (
-        <ModalDialog
+        <ConfirmDialog
           title={`Reset the two-factor sign-in of ${operator.name}?`}
           description="Their authenticator app and recovery codes stop working; the password alone signs them in until they set it up again."
-          onClose={() => setConfirming(false)}
           testId="confirm-reset-two-factor"
-          footer={
-            <>
-              <button type="button" className="button" onClick={() => setConfirming(false)}>
-                Cancel
-              </button>
-              <button
-                type="button"
-                className="button button-danger"
-                data-autofocus
-                onClick={() => {
-                  setConfirming(false);
-                  void reset.run({ name: operator.name }).then(() => queryClient.invalidateQueries({ queryKey: apiKey('mfa.status') }));
-                }}
-              >
-                Reset
-              </button>
-            </>
+          confirmLabel="Reset"
+          onConfirm={() =>
+            void reset.run({ name: operator.name }).then(() => queryClient.invalidateQueries({ queryKey: apiKey('mfa.status') }))
           }
+          onClose={() => setConfirming(false)}
         >
           <p>Do this when their phone is lost and no recovery code is left.</p>
-        </ModalDialog>
+        </ConfirmDialog>
       ) : null}
     </>
   );
