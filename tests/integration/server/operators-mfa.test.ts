@@ -5,13 +5,13 @@
 // signs in once; step-up, when on, asks each pipe for a fresh code before admin actions; the
 // audit log records each refusal and never a code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, type ApiClient } from '../../../electron/contract';
+import { ApiError, type ApiClient } from '../../../electron/contract';
 import { totpCode } from '../../../electron/backend/operators/totp';
+import { apiPipes, codeOf } from '../../support/api-pipes';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
-import { openSocket, wsTransport } from '../../support/ws-peer';
 
 let running: RunningBackend;
-const clients: ApiClient[] = [];
+const pipes = apiPipes(() => running);
 
 beforeAll(async () => {
   running = await startTestBackend({
@@ -21,25 +21,12 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  for (const client of clients) client.close();
+  pipes.closeAll();
   await running?.stop();
 });
 
-async function pipe(): Promise<ApiClient> {
-  const client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
-  clients.push(client);
-  return client;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    return error.code;
-  }
-}
+/** A new pipe: a browser tab of its own. */
+const pipe = (): Promise<ApiClient> => pipes.open();
 
 const password = (name: string) => `the password of ${name}`;
 /**

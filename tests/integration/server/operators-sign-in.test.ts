@@ -6,40 +6,26 @@
 // subscription against it as it is now (a disabled, removed or signed-out operator's end,
 // each saying why).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, type ApiClient } from '../../../electron/contract';
+import { ApiError, type ApiClient } from '../../../electron/contract';
+import { apiPipes, codeOf } from '../../support/api-pipes';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { makeWaitFor } from '../../support/wait-for';
-import { openSocket, wsTransport } from '../../support/ws-peer';
 
 const waitFor = makeWaitFor({ timeoutMs: 30_000, pollMs: 50 });
 
 let running: RunningBackend;
-const clients: ApiClient[] = [];
+const pipes = apiPipes(() => running);
 
 beforeAll(async () => {
   running = await startTestBackend({ sampleLocalHost: false, probeAtStart: false });
 });
 afterAll(async () => {
-  for (const client of clients) client.close();
+  pipes.closeAll();
   await running?.stop();
 });
 
 /** A new pipe: a browser tab of its own. */
-async function pipe(): Promise<ApiClient> {
-  const client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
-  clients.push(client);
-  return client;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    return error.code;
-  }
-}
+const pipe = (): Promise<ApiClient> => pipes.open();
 
 const password = (name: string) => `the password of ${name}`;
 
