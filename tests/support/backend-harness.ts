@@ -15,6 +15,23 @@ export interface RunningBackend {
   stop(): Promise<void>;
 }
 
+/**
+ * A real backend in this process that starts nothing on its own (no sampling, probing, fleet
+ * links or alert evaluation): for a test that drives it through its dispatcher or clients alone.
+ */
+export function startQuietBackend(dataDir: string): Promise<Backend> {
+  return startBackend({
+    dataDir,
+    logLevel: 'warn',
+    mode: 'test',
+    logToConsole: false,
+    sampleLocalHost: false,
+    probeAtStart: false,
+    fleetLinks: false,
+    evaluateAlerts: false,
+  });
+}
+
 /** A real backend (real SQLite file, real probe and sampler) behind the real web server. */
 export async function startTestBackend(overrides: Partial<BackendConfig> = {}): Promise<RunningBackend> {
   const dir = makeTempDir();

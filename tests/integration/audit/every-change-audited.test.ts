@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../../../electron/backend/app/backend';
+import type { Backend } from '../../../electron/backend/app/backend';
 import { commandLineActor } from '../../../electron/backend/server/in-process-transport';
 import { ApiError, changesState, METHOD_ACTIONS, type ApiClient, type MethodName } from '../../../electron/contract';
+import { startQuietBackend } from '../../support/backend-harness';
 import { makeTempDir } from '../../support/temp-dir';
 
 /**
@@ -92,16 +93,7 @@ let backend: Backend;
 let api: ApiClient;
 
 beforeAll(async () => {
-  backend = await startBackend({
-    dataDir: dir.path,
-    logLevel: 'warn',
-    mode: 'test',
-    logToConsole: false,
-    sampleLocalHost: false,
-    probeAtStart: false,
-    fleetLinks: false,
-    evaluateAlerts: false,
-  });
+  backend = await startQuietBackend(dir.path);
   api = backend.openClient('cli');
 });
 afterAll(async () => {

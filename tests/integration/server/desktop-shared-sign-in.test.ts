@@ -4,8 +4,9 @@
 // after a reload, until one signs out; a pipe with its own sign-in (a browser tab) shares
 // nothing. Through the real backend's dispatcher, with the contract's JSON messages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBackend, type Backend } from '../../../electron/backend/app/backend';
+import type { Backend } from '../../../electron/backend/app/backend';
 import { createPipeSession, type PipeSession } from '../../../electron/backend/server/dispatcher';
+import { startQuietBackend } from '../../support/backend-harness';
 import { makeTempDir } from '../../support/temp-dir';
 
 const dir = makeTempDir('sutazai-desktop-sign-in-');
@@ -14,16 +15,7 @@ let seq = 0;
 let peer = 0;
 
 beforeAll(async () => {
-  backend = await startBackend({
-    dataDir: dir.path,
-    logLevel: 'warn',
-    mode: 'test',
-    logToConsole: false,
-    sampleLocalHost: false,
-    probeAtStart: false,
-    fleetLinks: false,
-    evaluateAlerts: false,
-  });
+  backend = await startQuietBackend(dir.path);
 });
 afterAll(async () => {
   await backend?.close();
