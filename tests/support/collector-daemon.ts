@@ -4,13 +4,7 @@
 // Usage: node --import tsx tests/support/collector-daemon.ts --logs D --fifos D --id ID --instance NAME --script SH
 import { LogFiles } from '../../agents-runtime/src/logs/log-files';
 import { LinuxProcessDriver } from '../../agents-runtime/src/process/process-driver';
-
-function arg(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (v === undefined) throw new Error(`missing --${name}`);
-  return v;
-}
+import { arg, startScriptInstance } from './script-instance-daemon';
 
 const driver = new LinuxProcessDriver({
   logs: new LogFiles(arg('logs')),
@@ -18,10 +12,6 @@ const driver = new LinuxProcessDriver({
   timestamps: 'collector',
   collector: { fifoDir: arg('fifos') },
 });
-const instance = arg('instance');
-const proc = await driver.start(
-  { name: instance, command: 'sh', args: ['-c', arg('script')], env: {}, stop: { signal: 'SIGTERM', graceMs: 2000 } },
-  instance,
-);
+const proc = await startScriptInstance(driver);
 process.stdout.write(`${JSON.stringify({ event: 'started', pid: proc.pid })}\n`);
 setInterval(() => undefined, 60_000);

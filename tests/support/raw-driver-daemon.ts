@@ -5,13 +5,7 @@
 // Usage: node --import tsx tests/support/raw-driver-daemon.ts --logs D --lifelines D --id ID --instance NAME --script SH
 import { LogFiles } from '../../agents-runtime/src/logs/log-files';
 import { LinuxProcessDriver } from '../../agents-runtime/src/process/process-driver';
-
-function arg(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : undefined;
-  if (v === undefined) throw new Error(`missing --${name}`);
-  return v;
-}
+import { arg, startScriptInstance } from './script-instance-daemon';
 
 const driver = new LinuxProcessDriver({
   logs: new LogFiles(arg('logs')),
@@ -19,10 +13,6 @@ const driver = new LinuxProcessDriver({
   timestamps: 'raw',
   lifelineDir: arg('lifelines'),
 });
-const instance = arg('instance');
-const proc = await driver.start(
-  { name: instance, command: 'sh', args: ['-c', arg('script')], env: {}, stop: { signal: 'SIGTERM', graceMs: 2000 } },
-  instance,
-);
+const proc = await startScriptInstance(driver);
 process.stdout.write(`${JSON.stringify({ pid: proc.pid, startTime: proc.startTime })}\n`);
 setInterval(() => undefined, 60_000);
