@@ -21,7 +21,7 @@ import {
   type MemInfo,
 } from '../linux/proc-parsers';
 import { filesystemSpace, parseMounts, type StatfsResult } from '../linux/mounts';
-import { listPids, readStatText } from '../process/proc-identity';
+import { listPids, readStatText, splitProcStat } from '../process/proc-identity';
 
 export const DEFAULT_PROC_ROOT = '/proc';
 
@@ -88,41 +88,23 @@ export interface PidStat {
   rssPages: number;
 }
 
-/** The numeric fields of /proc/<pid>/stat that parsePidStat keeps (1-based, as in proc(5)), in order; field 3 is the state. */
-const PID_STAT_NUMBERS = [4, 5, 14, 15, 20, 22, 24];
-const LAST_PID_STAT_FIELD = 24;
-
-/**
- * /proc/<pid>/stat, cut the same way as process/proc-identity's splitProcStat (fields count
- * from the last ')', since comm may contain spaces and ')'), but only the fields kept here
- * are sliced out: the metrics tick parses one of these per process per second, and splitting
- * all ~50 fields into strings was most of its garbage.
- */
+/** /proc/<pid>/stat, split by the same code as process/proc-identity (comm may contain spaces and ')'). */
 export function parsePidStat(text: string): PidStat | null {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 1 || close < open) return null;
-  const pid = Number(text.slice(0, open).trim());
-  if (!Number.isSafeInteger(pid)) return null;
-  let state = '';
-  const n: number[] = [];
-  let i = close + 1;
-  for (let field = 3; field <= LAST_PID_STAT_FIELD; field += 1) {
-    while (i < text.length && isStatSpace(text.charCodeAt(i))) i += 1;
-    if (i >= text.length) return null;
-    const start = i;
-    while (i < text.length && !isStatSpace(text.charCodeAt(i))) i += 1;
-    if (field === 3) state = text.slice(start, i);
-    else if (PID_STAT_NUMBERS.includes(field)) n.push(Number(text.slice(start, i)));
-  }
-  const [ppid, pgrp, utime, stime, threads, startTicks, rssPages] = n as [number, number, number, number, number, number, number];
-  const stat: PidStat = { pid, state, ppid, pgrp, cpuTicks: utime + stime, threads, startTicks, rssPages };
+  const split = splitProcStat(text);
+  if (split === null) return null;
+  const { pid, rest } = split;
+  const n = (field: number): number => Number(rest[field - 3]);
+  const stat: PidStat = {
+    pid,
+    state: rest[0] ?? '?',
+    ppid: n(4),
+    pgrp: n(5),
+    cpuTicks: n(14) + n(15),
+    threads: n(20),
+    startTicks: n(22),
+    rssPages: n(24),
+  };
   return [stat.ppid, stat.pgrp, stat.cpuTicks, stat.threads, stat.startTicks, stat.rssPages].every(Number.isFinite) ? stat : null;
-}
-
-/** Whitespace between /proc/<pid>/stat fields (the kernel writes single spaces and a final newline). */
-function isStatSpace(code: number): boolean {
-  return code === 32 || code === 10 || code === 9 || code === 13;
 }
 
 /** VmRSS of /proc/<pid>/status in bytes (kB there, whatever the page size); 0 for kernel threads and zombies. */

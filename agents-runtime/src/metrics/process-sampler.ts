@@ -117,41 +117,28 @@ function rereadGroups(known: Map<number, PidStat[]>, pgids: Iterable<number>, pr
   return groups;
 }
 
-/** A group member as of its last reading, kept between ticks. */
-interface TrackedMember {
-  startTicks: number;
-  /** utime + stime at the tick before `seen`; null when first read at `seen`. */
-  previousCpuTicks: number | null;
-  cpuTicks: number;
-  /** At the last count (every openFilesEvery ticks, and when first read). */
-  openFiles: number | null;
-  /** The tick of the last reading. */
-  seen: number;
-}
-
 export function createProcessSampler(options: ProcessSamplerOptions = {}): ProcessSampler {
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
   const pageSize = options.pageSizeBytes ?? detectPageSize();
   const fullScanEvery = Math.max(1, options.fullScanEvery ?? 5);
   const openFilesEvery = Math.max(1, options.openFilesEvery ?? 10);
-  /**
-   * Every member read in the last tick, by pid, updated in place: no key string or map is
-   * built per process per tick. An entry whose start time differs is a new process that
-   * reused the pid. Entries not seen in a tick are dropped at its end.
-   */
-  const tracked = new Map<number, TrackedMember>();
+  /** `${pid}:${startTicks}` -> cpu ticks at the previous tick. */
+  let previousTicks = new Map<string, number>();
   let previousUptimeTicks: number | null = null;
   /** Group members as of the last full scan (only the groups of our instances are kept). */
   let known = new Map<number, PidStat[]>();
+  /** `${pid}:${startTicks}` -> open files at the last count. */
+  let openFilesCache = new Map<string, number | null>();
   let tick = 0;
 
   return {
     sample(instances, nowMs) {
       const running = instances.filter((i) => i.pid !== null && i.pid > 0);
       if (running.length === 0) {
-        tracked.clear();
+        previousTicks = new Map();
         previousUptimeTicks = null;
         known = new Map();
+        openFilesCache = new Map();
         return instances.map((i) => notRunning(i, null));
       }
       tick += 1;
@@ -169,6 +156,8 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
         groups = rereadGroups(known, leaders, procRoot);
       }
       const countFiles = tick % openFilesEvery === 1 % openFilesEvery;
+      const nextTicks = new Map<string, number>();
+      const nextOpenFiles = new Map<string, number | null>();
 
       const out = instances.map((info): InstanceMetrics => {
         const pid = info.pid;
@@ -183,28 +172,16 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
         let rssBytes = 0;
         let openFiles: number | null = null;
         for (const m of members) {
-          let t = tracked.get(m.pid);
-          if (t === undefined || t.startTicks !== m.startTicks) {
-            t = {
-              startTicks: m.startTicks,
-              previousCpuTicks: null,
-              cpuTicks: m.cpuTicks,
-              openFiles: readPidOpenFiles(m.pid, procRoot),
-              seen: tick,
-            };
-            tracked.set(m.pid, t);
-          } else if (t.seen !== tick) {
-            // The first of possibly several visits this tick (a pid can count for two instances): advance once.
-            t.previousCpuTicks = t.cpuTicks;
-            t.cpuTicks = m.cpuTicks;
-            t.seen = tick;
-            if (countFiles) t.openFiles = readPidOpenFiles(m.pid, procRoot);
-          }
-          if (t.previousCpuTicks !== null) cpuTicks += Math.max(0, t.cpuTicks - t.previousCpuTicks);
+          const key = `${m.pid}:${m.startTicks}`;
+          const before = previousTicks.get(key);
+          if (before !== undefined) cpuTicks += Math.max(0, m.cpuTicks - before);
           else if (previousUptimeTicks !== null && m.startTicks >= previousUptimeTicks) cpuTicks += m.cpuTicks;
+          nextTicks.set(key, m.cpuTicks);
           threads += m.threads;
           rssBytes += m.rssPages * pageSize;
-          if (t.openFiles !== null) openFiles = (openFiles ?? 0) + t.openFiles;
+          const fds = countFiles || !openFilesCache.has(key) ? readPidOpenFiles(m.pid, procRoot) : openFilesCache.get(key)!;
+          nextOpenFiles.set(key, fds);
+          if (fds !== null) openFiles = (openFiles ?? 0) + fds;
         }
         return {
           instance: info.instance,
@@ -220,8 +197,9 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
           ...droppedLines(info),
         };
       });
-      for (const [pid, t] of tracked) if (t.seen !== tick) tracked.delete(pid);
+      previousTicks = nextTicks;
       previousUptimeTicks = uptimeTicks;
+      openFilesCache = nextOpenFiles;
       return out;
     },
   };
