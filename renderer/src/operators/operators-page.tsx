@@ -10,6 +10,7 @@ import { FormField } from '../ui/form-field';
 import { ModalDialog } from '../ui/modal-dialog';
 import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
 import { RelativeTime } from '../ui/relative-time';
+import { DeniedNote } from './denied-note';
 import { MyTwoFactor } from './my-two-factor';
 import { ResetTwoFactor } from './reset-two-factor';
 import { attributesFromFields, describeAttributes, NO_ATTRIBUTES, type AttributeFields } from './operator-attributes';
@@ -37,11 +38,7 @@ export function OperatorsPage() {
           </p>
         </div>
       </header>
-      {manage.reason ? (
-        <p className="muted" role="note" data-testid="operators-denied">
-          {manage.reason}
-        </p>
-      ) : null}
+      <DeniedNote allowed={manage} testId="operators-denied" />
       {session.data?.operator ? <MyTwoFactor /> : null}
       <AddOperator disabledReason={manage.reason} first={session.data?.operatorsExist === false} />
       <Card title="Operators" testId="operators-list">
