@@ -5,7 +5,7 @@ import { apiKey } from '../../api/queries';
 import { useApiAction } from '../../api/use-api-action';
 import { DeniedNote } from '../../operators/denied-note';
 import { useAllowed } from '../../operators/use-session';
-import { ModalDialog } from '../../ui/modal-dialog';
+import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { ErrorNotice } from '../../ui/query-state';
 
 type Action = 'start' | 'stop' | 'restart' | 'scale';
@@ -130,24 +130,16 @@ export function ProcessControls({ hostId, process }: { hostId: number; process: 
         <ErrorNotice title={`Could not ${lastAction} ${process.name}`} error={lastState.error} />
       ) : null}
       {confirming ? (
-        <ModalDialog
+        <ConfirmDialog
           title={`${capital(confirming.action)} ${process.name}?`}
           description={describe(confirming, process)}
-          onClose={() => setConfirming(null)}
           testId="confirm-action"
-          footer={
-            <>
-              <button type="button" className="button" onClick={() => setConfirming(null)}>
-                Cancel
-              </button>
-              <button type="button" className="button button-danger" data-autofocus onClick={() => void run(confirming)}>
-                {capital(confirming.action)}
-              </button>
-            </>
-          }
+          confirmLabel={capital(confirming.action)}
+          onConfirm={() => void run(confirming)}
+          onClose={() => setConfirming(null)}
         >
           <p>Each action is recorded as an event with who asked for it.</p>
-        </ModalDialog>
+        </ConfirmDialog>
       ) : null}
     </div>
   );
