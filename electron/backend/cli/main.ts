@@ -153,8 +153,9 @@ Operators (once one exists, every command signs in with --as; the first must be 
                                      line of standard input), prints 10 one-time recovery codes
                                      (shown once); another operator's: an admin's
   operators mfa reset <name>         drop an operator's two-factor sign-in (a lost device)
-  operators mfa step-up on|off       ask a fresh code before install, upgrade, uninstall,
-                                     trusting a key and managing operators (--as NAME --code)
+  operators mfa step-up on|off       ask a fresh code before install, upgrade, rollback,
+                                     uninstall, trusting a key and managing operators
+                                     (--as NAME --code)
 
 Global options:
   --as NAME                the operator this command acts as; the password is asked for, or

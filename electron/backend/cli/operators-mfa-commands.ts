@@ -64,7 +64,7 @@ export async function runOperatorsMfaCommand(ctx: OperatorsMfaCommandContext): P
       const { required } = await api.call('mfa.setStepUp', { required: subject === 'on' });
       ctx.print(
         required
-          ? `Step-up is on: install, upgrade, uninstall, trusting a key and managing operators need a two-factor code typed within ${STEP_UP_MS / 60_000} minutes.`
+          ? `Step-up is on: install, upgrade, rollback, uninstall, trusting a key and managing operators need a two-factor code typed within ${STEP_UP_MS / 60_000} minutes.`
           : 'Step-up is off: the sign-in alone allows admin actions.',
         { required },
       );

@@ -4,9 +4,17 @@ import type { OperatorMfa } from './operator-mfa';
 
 /**
  * The admin actions that ask for a fresh code when step-up is on (issue 14, item 4: install,
- * upgrade, uninstall, trust a changed host key, manage operators).
+ * upgrade, uninstall, trust a changed host key, manage operators). A rollback too: it changes
+ * what is installed as an upgrade does (back to a release that may be the vulnerable one).
  */
-export const STEP_UP_ACTIONS: ReadonlySet<Action> = new Set<Action>(['install', 'upgrade', 'uninstall', 'trust-key', 'manage-operators']);
+export const STEP_UP_ACTIONS: ReadonlySet<Action> = new Set<Action>([
+  'install',
+  'upgrade',
+  'rollback',
+  'uninstall',
+  'trust-key',
+  'manage-operators',
+]);
 
 /** How long a code typed on a pipe lets that pipe take admin actions. */
 export const STEP_UP_MS = 5 * 60_000;

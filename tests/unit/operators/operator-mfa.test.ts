@@ -187,6 +187,7 @@ describe('codes at sign-in and step-up', () => {
     const handlers = withStepUp(
       {
         'installs.upgrade': () => void ran.push('upgrade'),
+        'installs.rollback': () => void ran.push('rollback'),
         'hosts.trust': () => void ran.push('trust'),
         'operators.remove': () => void ran.push('remove'),
         'fleet.restart': () => void ran.push('restart'),
@@ -201,13 +202,15 @@ describe('codes at sign-in and step-up', () => {
       session,
       operator: { id: operatorId!, name: operatorId === id ? 'ada' : 'bob', role: 'admin' },
     });
-    const call = (method: 'installs.upgrade' | 'hosts.trust' | 'operators.remove' | 'fleet.restart') =>
+    const call = (method: 'installs.upgrade' | 'installs.rollback' | 'hosts.trust' | 'operators.remove' | 'fleet.restart') =>
       (handlers[method] as unknown as (params: unknown, caller: Caller) => unknown)({}, caller());
 
     // Off: nothing asked.
     call('installs.upgrade');
     mfa.setStepUpRequired(true);
     expect(refusal(() => call('installs.upgrade')).code).toBe('MFA_STEP_UP_REQUIRED');
+    // A rollback changes what is installed as an upgrade does: no way around the code.
+    expect(refusal(() => call('installs.rollback')).code).toBe('MFA_STEP_UP_REQUIRED');
     expect(refusal(() => call('hosts.trust')).code).toBe('MFA_STEP_UP_REQUIRED');
     expect(refusal(() => call('operators.remove')).code).toBe('MFA_STEP_UP_REQUIRED');
     // An operator's everyday action is not an admin action.
