@@ -123,17 +123,27 @@ export class Lifelines {
 
 const LIFELINE_SUFFIX = '.life';
 
-/** False when a non-blocking read says end-of-file (nobody holds it); what is buffered is read away. */
+/**
+ * False when a non-blocking read says end-of-file (nobody holds it); what is buffered is read
+ * away, but at most a full pipe's worth: a run that keeps writing to its descriptor 3 holds
+ * the lifeline, and must not keep the daemon in this loop.
+ */
 function holdersLeft(fd: number): boolean {
-  const buf = Buffer.alloc(4096);
-  for (;;) {
+  const buf = Buffer.alloc(64 * 1024);
+  for (let read = 0; read <= MAX_PIPE_BYTES;) {
     try {
-      if (fs.readSync(fd, buf, 0, buf.length, null) === 0) return false;
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return false;
+      read += n;
     } catch {
       return true; // EAGAIN: held, nothing written
     }
   }
+  return true; // more than a pipe can buffer: written to while being read, so held
 }
+
+/** Linux's default pipe-max-size: the most an unprivileged writer can leave buffered in a pipe. */
+const MAX_PIPE_BYTES = 1024 * 1024;
 
 function isFifo(file: string): boolean {
   try {

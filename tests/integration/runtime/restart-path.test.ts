@@ -285,6 +285,16 @@ describe('a process an earlier daemon started', () => {
     expect(gone(pid)).toBe(true);
   });
 
+  it('that keeps writing to its lifeline is still adopted, and seen to exit through it', async () => {
+    // What it writes is read away (a full pipe's worth at most when adopted), never taken for an end.
+    const { pid, startTime } = await orphan('chatty', 'exec yes lifeline >&3');
+    const adopted = adopter({ adoptPollMs: 3_600_000, adoptFallbackPollMs: 3_600_000 }).adopt('chatty', pid, startTime)!;
+    expect(adopted.pid).toBe(pid);
+    const exited = exitOf(adopted);
+    process.kill(pid, 'SIGKILL');
+    expect(await exited).toEqual({ code: null, signal: null });
+  });
+
   it('whose lifeline a child still holds after the leader died is seen by the fallback poll', async () => {
     const { pid, startTime } = await orphan('parent', 'sleep 303 & exec sleep 300');
     const adopted = adopter({ adoptPollMs: 3_600_000, adoptFallbackPollMs: 50 }).adopt('parent', pid, startTime)!;
