@@ -75,4 +75,37 @@ describe('fleet link keepalive', () => {
     expect(events).toEqual(['connecting', 'online', 'check', 'offline']);
     expect(link.state().reason?.message).toMatch(/does not answer/);
   });
+
+  it('waits a full interval after an answered check, even over a connection that reports no activity of its own', async () => {
+    const checks: number[] = [];
+    // Answers every check, and (as a connection opened without onActivity) never says the runtime was heard.
+    const connection = {
+      checkHealth: async () => {
+        checks.push(Date.now());
+        return 'SERVING';
+      },
+      close: async () => {},
+    } as unknown as RuntimeConnection;
+    const session = { lost: null, close: () => {} } as unknown as SshSession;
+    link = startHostLink({
+      target,
+      // The opening handshake is heard (as fleet-links' open reports it); the checks after it are not.
+      open: async (_signal, onHeard) => {
+        onHeard();
+        return { session, connection };
+      },
+      blockedBy: () => null,
+      consumers: [],
+      slots: createHandshakeSlots(1),
+      timing: { ...DEFAULT_LINK_TIMING, keepaliveIntervalMs: 100, backoff: { initialMs: 60_000, maxMs: 60_000 } },
+      now: Date.now,
+      random: () => 0.5,
+      onState: () => {},
+      logger: { info: () => {}, warn: () => {} },
+    });
+    await waitFor('three checks', () => checks.length >= 3);
+    // A lower bound only (a busy machine makes the gaps longer, never shorter): no check right after another.
+    expect(checks[1]! - checks[0]!).toBeGreaterThanOrEqual(100);
+    expect(checks[2]! - checks[1]!).toBeGreaterThanOrEqual(100);
+  });
 });

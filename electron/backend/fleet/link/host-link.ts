@@ -184,6 +184,9 @@ export function startHostLink(deps: HostLinkDeps): HostLink {
         if (lastSeenMs !== null && deps.now() - lastSeenMs < timing.keepaliveIntervalMs) continue;
         try {
           await opened.connection.checkHealth();
+          // The answer is a word from the runtime: the next check waits a full interval even where the
+          // connection reports no activity of its own (its onActivity is optional), instead of asking at once, in a loop.
+          heard();
         } catch (error) {
           if (up.signal.aborted) return;
           down = connectFailedError(target, error);
