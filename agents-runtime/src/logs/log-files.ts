@@ -24,6 +24,11 @@ export const DEFAULT_LOG_LIMITS: LogLimits = {
 
 const INSTANCE_NAME = /^[A-Za-z0-9_@:+-][A-Za-z0-9._@:+-]{0,199}$/;
 
+/** Whether `instance` can name the runtime's files of an instance: one path segment, no slash, no leading dot. */
+export function isInstanceFileName(instance: string): boolean {
+  return INSTANCE_NAME.test(instance);
+}
+
 export class LogFiles {
   readonly dir: string;
   readonly limits: LogLimits;
@@ -44,7 +49,7 @@ export class LogFiles {
   }
 
   logPath(instance: string): string {
-    if (!INSTANCE_NAME.test(instance)) {
+    if (!isInstanceFileName(instance)) {
       throw new RuntimeError(
         'CONFIG_INVALID',
         `instance name ${JSON.stringify(instance)} cannot name a log file`,

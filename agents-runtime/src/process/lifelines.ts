@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { isInstanceFileName } from '../logs/log-files';
 
 /**
  * How a daemon notices at once that a process an EARLIER daemon started has exited. Such a
@@ -31,7 +32,7 @@ export class Lifelines {
     const known = this.held.get(instance);
     if (known !== undefined) return known;
     const where = this.where;
-    if (where === null || where.mkfifo === null || this.failed.has(instance)) return null;
+    if (where === null || where.mkfifo === null || this.failed.has(instance) || !isInstanceFileName(instance)) return null;
     const file = this.fileOf(instance);
     try {
       if (!isFifo(file)) {
@@ -55,10 +56,11 @@ export class Lifelines {
    * instance has no lifeline (its run was started before lifelines, or without mkfifo).
    */
   watch(instance: string, onEnd: () => void): (() => void) | null {
-    if (this.where === null) return null;
+    // The name of a process found by its marker is what its environment says: never a path out of the directory.
+    if (this.where === null || !isInstanceFileName(instance)) return null;
     let fd: number;
     try {
-      fd = fs.openSync(this.fileOf(instance), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      fd = fs.openSync(this.fileOf(instance), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
       if (!fs.fstatSync(fd).isFIFO()) {
         fs.closeSync(fd);
         return null;
