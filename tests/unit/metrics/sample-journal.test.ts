@@ -21,7 +21,8 @@ describe('metric journal buffer', () => {
       buffer.add(1, commit * 1000, commit);
       buffer.clear();
     }
-    expect(afterBurst).toBeLessThan(100_000 * 2); // the clear after the burst itself keeps what it just used
+    expect(afterBurst).toBeGreaterThanOrEqual(100_000); // the clear after the burst itself keeps what it just used
+    expect(afterBurst).toBeLessThan(100_000 * 2);
     expect(buffer.capacity).toBe(initial);
     buffer.add(2, 0, 7);
     expect(Array.from(decodeJournal(buffer.toBytes()))).toEqual([2, 0, 7]);
