@@ -92,7 +92,8 @@ export interface RuntimeConnection {
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
-const metricsRequest = (sinceMs: number) => ({ sinceMs: String(Math.max(0, Math.trunc(sinceMs))) });
+/** A streaming request's since_ms (StreamMetrics, WatchEvents): whole milliseconds, never negative, as the wire's int64 string. */
+const sinceRequest = (sinceMs: number) => ({ sinceMs: String(Math.max(0, Math.trunc(sinceMs))) });
 // The handshake that explains a failed call; bounded apart from the call's own deadline.
 const DIAGNOSIS_TIMEOUT_MS = 3_000;
 
@@ -220,17 +221,17 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
     checkHealth: () =>
       call<HealthCheckResponse__Output>('Health/Check', (o, cb) => health.Check({ service: '' }, o, cb)).then((r) => r.status),
     serverCertificate: () => readServerCertificate(tunnel.localPort, tls, serverName, timeoutMs),
-    streamMetrics: (sinceMs) => stream('StreamMetrics', () => runtime.StreamMetrics(metricsRequest(sinceMs))),
+    streamMetrics: (sinceMs) => stream('StreamMetrics', () => runtime.StreamMetrics(sinceRequest(sinceMs))),
     streamSeries(sinceMs) {
       const method = protos.sutazai.runtime.v1.Runtime.service.StreamMetrics;
       // The same call with a deserializer of its own, one per stream (it keeps the series' names).
       return stream('StreamMetrics', () =>
-        runtime.makeServerStreamRequest(method.path, method.requestSerialize, createSampleWireReader(), metricsRequest(sinceMs)),
+        runtime.makeServerStreamRequest(method.path, method.requestSerialize, createSampleWireReader(), sinceRequest(sinceMs)),
       );
     },
     watchEvents(request = {}) {
       // since_ms is sent when asked for; a runtime whose WatchEventsRequest lacks it ignores the field.
-      const wire = request.sinceMs !== undefined ? { sinceMs: String(Math.max(0, Math.trunc(request.sinceMs))) } : {};
+      const wire = request.sinceMs !== undefined ? sinceRequest(request.sinceMs) : {};
       return stream('WatchEvents', () => runtime.WatchEvents(wire));
     },
     tailLogs: ({ instance, lines, follow }) => stream('TailLogs', () => runtime.TailLogs({ instance, lines, follow })),
