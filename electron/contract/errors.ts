@@ -156,7 +156,7 @@ export const ERROR_CODES = [
   'MFA_CODE_WRONG',
   /** The operator has no two-factor enrolment for this (confirm with none pending; step-up turned on by one without). */
   'MFA_NOT_ENROLLED',
-  /** Enrolment over a confirmed one: an admin resets it first. */
+  /** Enrolment (or a first code) over a confirmed one: an admin resets it first. */
   'MFA_ALREADY_ENROLLED',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',

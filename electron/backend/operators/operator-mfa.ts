@@ -69,13 +69,7 @@ export function createOperatorMfa(deps: {
     begin({ id, name }) {
       const secret = newTotpSecret();
       repo.transaction(() => {
-        if (repo.totpOf(id)?.confirmed)
-          throw new ApiError(
-            'MFA_ALREADY_ENROLLED',
-            `${name} has two-factor sign-in already.`,
-            'An admin resets it on the Operators page; then enrol again.',
-            { cliRemedy: `An admin resets it with \`sutazai operators mfa reset ${name}\`; then enrol again.` },
-          );
+        if (repo.totpOf(id)?.confirmed) throw alreadyEnrolled(name);
         const replaced = repo.startEnrolment(id, vault.store(TOTP_PURPOSE, secret, now()), now());
         if (replaced !== undefined) vault.remove(replaced);
       });
@@ -84,10 +78,12 @@ export function createOperatorMfa(deps: {
     confirm(operatorId, code) {
       return repo.transaction(() => {
         const totp = repo.totpOf(operatorId);
-        if (!totp || totp.confirmed)
+        // Confirmed already: starting again would be refused too, so the remedy is the admin's reset.
+        if (totp?.confirmed) throw alreadyEnrolled(undefined);
+        if (!totp)
           throw new ApiError(
             'MFA_NOT_ENROLLED',
-            totp ? 'Two-factor sign-in is confirmed already.' : 'No two-factor enrolment awaits a code.',
+            'No two-factor enrolment awaits a code.',
             'Start the enrolment again from My account on the Operators page.',
             { cliRemedy: 'Start it with `sutazai operators mfa enrol NAME`.' },
           );
@@ -118,6 +114,16 @@ export function createOperatorMfa(deps: {
     stepUpRequired: () => repo.stepUpRequired(),
     setStepUpRequired: (required) => repo.setStepUpRequired(required, now()),
   };
+}
+
+/** Enrolling or confirming over a confirmed enrolment (`name` where the caller knows it). */
+function alreadyEnrolled(name: string | undefined): ApiError {
+  return new ApiError(
+    'MFA_ALREADY_ENROLLED',
+    `${name ?? 'This operator'} has two-factor sign-in already.`,
+    'An admin resets it on the Operators page; then enrol again.',
+    { cliRemedy: `An admin resets it with \`sutazai operators mfa reset ${name ?? 'NAME'}\`; then enrol again.` },
+  );
 }
 
 /** A wrong or reused code where no more needs hiding (the operator is signed in already, or confirming). */

@@ -123,7 +123,11 @@ describe('enrolment', () => {
     const bytes = dbBytes();
     for (const code of recoveryCodes) expect(bytes.includes(Buffer.from(code.replace(/-/g, '')))).toBe(false);
     // Confirmed once: no second confirm, no second enrolment over it.
-    expect(refusal(() => mfa.confirm(ada.id, totpCode(secret, clock + 30_000))).code).toBe('MFA_NOT_ENROLLED');
+    // The same code as enrolling over it: the remedy (an admin's reset) is the one that helps.
+    expect(refusal(() => mfa.confirm(ada.id, totpCode(secret, clock + 30_000)))).toMatchObject({
+      code: 'MFA_ALREADY_ENROLLED',
+      remedy: expect.stringMatching(/admin resets it/),
+    });
     expect(refusal(() => mfa.begin(ada)).code).toBe('MFA_ALREADY_ENROLLED');
   });
 
