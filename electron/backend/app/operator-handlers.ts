@@ -72,7 +72,8 @@ export function createOperatorHandlers({ operators, mfa, stepUps }: OperatorApiD
               cliRemedy: 'Add --code: the code is asked for after the password (or read from the next line of standard input).',
             },
           );
-        // The same answer as a wrong password: a guessed password is not confirmed by a different refusal of the code.
+        // The same answer as a wrong password, so a wrong code says nothing more. (MFA_REQUIRED above does confirm the
+        // password: the price of asking for the code as a second step; only a sign-in rate limit, item 5, not yet here, bounds guessing.)
         if (!mfa.check(operator.id, code)) throw signInFailed();
         caller.session?.signIn(operator.id);
         stepUps.mark(caller.session, operator.id);
