@@ -3,6 +3,9 @@ import { bytesToFloat64s, float64sToBytes } from './sample-chunk-codec';
 /** Floats per journal record: the series' id, the start of the sample's second (ms), the value. */
 export const JOURNAL_RECORD_FLOATS = 3;
 
+/** Records a new buffer has room for, and the least it shrinks back to after a burst. */
+const INITIAL_RECORDS = 1024;
+
 /**
  * Samples recorded since the last commit, packed for one journal row (samples_journal):
  * (series id, second, value) as float64 triples, little-endian on disk like the chunks.
@@ -13,8 +16,6 @@ export const JOURNAL_RECORD_FLOATS = 3;
  * is on disk within a second for one statement; the chunks are written less often, and
  * the flush that writes them empties the journal in the same transaction.
  */
-const INITIAL_RECORDS = 1024;
-
 export class JournalBuffer {
   private floats = new Float64Array(JOURNAL_RECORD_FLOATS * INITIAL_RECORDS);
   private used = 0;
