@@ -174,8 +174,8 @@ function StepUpSetting({ required, enrolled, deniedReason }: { required: boolean
             void set.run({ required: event.target.checked }).then(() => queryClient.invalidateQueries({ queryKey: apiKey('mfa.status') }))
           }
         />{' '}
-        Ask for a fresh two-factor code before admin actions (install, upgrade, uninstall, trusting a key, managing operators): a setting
-        for every admin of this control center, not only you
+        Ask for a fresh two-factor code before admin actions (install, upgrade, roll back, uninstall, trusting a key, managing operators): a
+        setting for every admin of this control center, not only you
       </label>
       {reason ? <span className="muted"> — {reason}</span> : null}
       {set.state.status === 'error' ? <ErrorNotice title="Step-up not changed" error={set.state.error} /> : null}

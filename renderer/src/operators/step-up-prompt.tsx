@@ -55,7 +55,7 @@ function StepUpDialog({ onDone }: { onDone: (taken: boolean) => void }) {
   return (
     <ModalDialog
       title="Confirm with your two-factor code"
-      description="Admin actions (install, upgrade, uninstall, trusting a key, managing operators) need a code typed within the last few minutes."
+      description="Admin actions (install, upgrade, roll back, uninstall, trusting a key, managing operators) need a code typed within the last few minutes."
       onClose={() => onDone(false)}
       testId="step-up"
     >
