@@ -63,3 +63,15 @@ export { filesystemSpace, parseMounts, type Mount, type StatfsResult } from '../
 export { parseManifest } from '../manifest/parse-manifest';
 export { diffManifests, type ChangedProcess, type ManifestDiff, type ScaledProcess } from '../manifest/manifest-diff';
 export { manifestVersionOf } from '../manifest/manifest-version';
+
+// The audit log's hash chain and its verification (issue 14, item 6): the control center's
+// log and each runtime's own are one format, so one verifier reads both.
+export { auditHash, GENESIS_HASH, type AuditFields } from '../audit/audit-chain';
+export {
+  verifyAuditRows,
+  type AuditAnchor,
+  type AuditBreakKind,
+  type AuditRow,
+  type AuditRowSource,
+  type AuditVerification,
+} from '../audit/verify-audit-chain';

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditAnchor, AuditEntry, AuditListParams, AuditPage, AuditVerification, HostKeyHistoryEvent } from '../../contract';
-import { auditHash, GENESIS_HASH, type AuditFields } from './audit-chain';
-import { verifyAuditRows, type AuditRow } from './verify-audit-chain';
+import { auditHash, GENESIS_HASH, verifyAuditRows, type AuditFields, type AuditRow } from '../../../agents-runtime/src/wire';
 
 /** The audit log's table (migration 019): appended to as state-changing calls end, read by page, verified whole. */
 export interface AuditLog {

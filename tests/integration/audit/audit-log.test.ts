@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuditLog, type AuditLog } from '../../../electron/backend/audit/audit-log';
-import { auditHash, type AuditFields } from '../../../electron/backend/audit/audit-chain';
+import { auditHash, type AuditFields } from '../../../agents-runtime/src/audit/audit-chain';
 import { createHostKeysRepo } from '../../../electron/backend/store/host-keys-repo';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';

@@ -1,5 +1,25 @@
-import type { AuditAnchor, AuditBreakKind, AuditVerification } from '../../contract';
 import { auditHash, GENESIS_HASH, type AuditFields } from './audit-chain';
+
+/**
+ * The verification's words, shared by the control center's log and each runtime's: the
+ * contract's zod schemas (electron/contract/audit.ts) describe the same shapes on the API.
+ */
+export type AuditBreakKind = 'edited' | 'removed' | 'reordered';
+
+/** An entry an auditor wrote down earlier (its seq and hash): the log must still hold it, unchanged. */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
+
+export interface AuditVerification {
+  /** How many entries the log holds. */
+  entries: number;
+  /** The newest entry's seq and hash. */
+  head: { seq: number; hash: string } | null;
+  /** The first place the chain breaks; null when every entry is as appended. */
+  broken: { seq: number; kind: AuditBreakKind; message: string } | null;
+}
 
 export interface AuditRow extends AuditFields {
   seq: number;
