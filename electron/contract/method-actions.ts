@@ -1,36 +1,15 @@
 import type { EventName, MethodName } from './api';
+import { ACTIONS, type Action } from '../../agents-runtime/src/access/actions';
 
 /**
  * What each method of the contract does, in the words access policies and the audit
  * log use (issue 14). One table, so a new method cannot be added without saying what
  * kind of action it is: the type requires an entry for every method and event.
  *
- * The first group are the runtime actions an access policy names; the rest are the
- * control center's own.
+ * The actions themselves are the runtime's list (agents-runtime/src/access/actions.ts, pure
+ * data): a policy file names them, and the runtime judges its calls by the same words.
  */
-export const ACTIONS = [
-  'view',
-  'logs',
-  'control',
-  'scale',
-  'manifest',
-  'install',
-  'upgrade',
-  'rollback',
-  'uninstall',
-  'trust-key',
-  'export',
-  'probe',
-  'manage-hosts',
-  'import-bundle',
-  'acknowledge',
-  'draft',
-  'unlock',
-  'vault',
-  'manage-operators',
-  'sign-in',
-] as const;
-export type Action = (typeof ACTIONS)[number];
+export { ACTIONS, type Action };
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -21,6 +21,13 @@ const RUNTIME_WIRE_ENTRIES = [RUNTIME_WIRE, `${RUNTIME_WIRE}/load-proto`];
  * itself rather than keep a second copy of the names.
  */
 const RUNTIME_SERIES_NAMES = `${RUNTIME_WIRE}/series-names`;
+/**
+ * Attribute-based access (issue 14): one policy reader and evaluator for the runtime and the
+ * control center, imported through its index; its list of actions is pure data that the
+ * contract's method-actions.ts reads, like the series names.
+ */
+const RUNTIME_ACCESS = 'agents-runtime/src/access';
+const RUNTIME_ACTIONS = `${RUNTIME_ACCESS}/actions`;
 
 /**
  * Each layer: the folders it owns, whether it may import electron / Node builtins / npm
@@ -62,8 +69,8 @@ export const LAYERS = [
       !within(target, 'renderer') &&
       !within(target, 'electron/main') &&
       !within(target, 'electron/preload') &&
-      (!within(target, 'agents-runtime') || RUNTIME_WIRE_ENTRIES.includes(target)),
-    rule: `electron/backend is plain Node: nothing from electron, electron/main, electron/preload or renderer/, and of agents-runtime only its public module ${RUNTIME_WIRE} (and ${RUNTIME_WIRE}/load-proto)`,
+      (!within(target, 'agents-runtime') || RUNTIME_WIRE_ENTRIES.includes(target) || target === RUNTIME_ACCESS),
+    rule: `electron/backend is plain Node: nothing from electron, electron/main, electron/preload or renderer/, and of agents-runtime only its public module ${RUNTIME_WIRE} (and ${RUNTIME_WIRE}/load-proto) and the access policy module ${RUNTIME_ACCESS}`,
   },
   {
     name: 'contract',
@@ -71,8 +78,8 @@ export const LAYERS = [
     electron: false,
     node: false,
     packages: ['zod'],
-    reach: (target) => within(target, 'electron/contract') || target === RUNTIME_SERIES_NAMES,
-    rule: `electron/contract is shared with the renderer: only zod and its own files (and ${RUNTIME_SERIES_NAMES}, the series names), no Node, no electron, no backend, shell or renderer`,
+    reach: (target) => within(target, 'electron/contract') || target === RUNTIME_SERIES_NAMES || target === RUNTIME_ACTIONS,
+    rule: `electron/contract is shared with the renderer: only zod and its own files (and ${RUNTIME_SERIES_NAMES}, the series names, and ${RUNTIME_ACTIONS}, the actions), no Node, no electron, no backend, shell or renderer`,
   },
   {
     name: 'renderer',

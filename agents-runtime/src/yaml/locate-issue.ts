@@ -72,17 +72,26 @@ export function parseLocatedYaml(text: string, file: string, limits: YamlLimits 
 
 /** `file:line:col: path: why` for one zod issue raised by the document's contents. */
 export function describeIssue(yaml: LocatedDocument, issue: z.core.$ZodIssue): string {
-  const at = [...(issue.path as PathSegment[])];
-  let offset = offsetOf(yaml.doc, at);
+  const { offset, path, why } = locateIssue(yaml.doc, issue);
+  return `${yaml.where(offset)}: ${describePath(path)}: ${why}`;
+}
+
+/**
+ * Where one zod issue points in the document and why, as parts: an unknown key points at the
+ * key itself (and its path ends with it), a missing field at its parent.
+ */
+export function locateIssue(doc: Document, issue: z.core.$ZodIssue): { offset: number; path: PathSegment[]; why: string } {
+  const path = [...(issue.path as PathSegment[])];
+  let offset = offsetOf(doc, path);
   if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
-    offset = keyOffset(yaml.doc, at, issue.keys[0]) ?? offset;
-    at.push(issue.keys[0]);
+    offset = keyOffset(doc, path, issue.keys[0]) ?? offset;
+    path.push(issue.keys[0]);
   }
   const why =
     issue.code === 'invalid_type' && / received undefined$/.test(issue.message)
       ? `is required (expected ${issue.expected})`
       : issue.message;
-  return `${yaml.where(offset)}: ${describePath(at)}: ${why}`;
+  return { offset, path, why };
 }
 
 export function describePath(path: readonly PathSegment[]): string {
@@ -98,7 +107,8 @@ export function offsetOf(doc: Document, path: readonly PathSegment[]): number {
   return 0;
 }
 
-function keyOffset(doc: Document, path: readonly PathSegment[], key: string): number | undefined {
+/** Start offset of `key` itself in the map at `path`, or undefined. */
+export function keyOffset(doc: Document, path: readonly PathSegment[], key: string): number | undefined {
   const map = path.length === 0 ? doc.contents : doc.getIn(path, true);
   if (!isMap(map)) return undefined;
   const pair = map.items.find((item) => isScalar(item.key) && item.key.value === key);
