@@ -41,6 +41,7 @@ import { EventFeed } from './event-feed';
 import { InstanceEventOrder } from './instance-event-order';
 import type { RuntimeEventInput } from './runtime-event';
 import type { RuntimeInfo } from './runtime-info';
+import { ACCESS_STATE_FILE } from '../server/access-state';
 import { startRuntimeServer, type RuntimeServer } from '../server/runtime-server';
 import { FleetSupervisor, type FleetIntent } from '../supervisor/fleet-supervisor';
 import { createHealthProbe } from '../supervisor/health-checks';
@@ -597,6 +598,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           tls,
           api,
           logger: log,
+          accessStateFile: path.join(config.stateDir, ACCESS_STATE_FILE),
           ...(options.protoDir === undefined ? {} : { protoDir: options.protoDir }),
         });
         if (closed) {

@@ -14,6 +14,7 @@ import type { ListProcessesRequest as _sutazai_runtime_v1_ListProcessesRequest, 
 import type { ListProcessesResponse as _sutazai_runtime_v1_ListProcessesResponse, ListProcessesResponse__Output as _sutazai_runtime_v1_ListProcessesResponse__Output } from './sutazai/runtime/v1/ListProcessesResponse';
 import type { LogLine as _sutazai_runtime_v1_LogLine, LogLine__Output as _sutazai_runtime_v1_LogLine__Output } from './sutazai/runtime/v1/LogLine';
 import type { MetricSample as _sutazai_runtime_v1_MetricSample, MetricSample__Output as _sutazai_runtime_v1_MetricSample__Output } from './sutazai/runtime/v1/MetricSample';
+import type { OperatorAccess as _sutazai_runtime_v1_OperatorAccess, OperatorAccess__Output as _sutazai_runtime_v1_OperatorAccess__Output } from './sutazai/runtime/v1/OperatorAccess';
 import type { ProcessStatus as _sutazai_runtime_v1_ProcessStatus, ProcessStatus__Output as _sutazai_runtime_v1_ProcessStatus__Output } from './sutazai/runtime/v1/ProcessStatus';
 import type { RestartProcessRequest as _sutazai_runtime_v1_RestartProcessRequest, RestartProcessRequest__Output as _sutazai_runtime_v1_RestartProcessRequest__Output } from './sutazai/runtime/v1/RestartProcessRequest';
 import type { RestartProcessResponse as _sutazai_runtime_v1_RestartProcessResponse, RestartProcessResponse__Output as _sutazai_runtime_v1_RestartProcessResponse__Output } from './sutazai/runtime/v1/RestartProcessResponse';
@@ -22,12 +23,15 @@ import type { RuntimeErrorInfo as _sutazai_runtime_v1_RuntimeErrorInfo, RuntimeE
 import type { RuntimeEvent as _sutazai_runtime_v1_RuntimeEvent, RuntimeEvent__Output as _sutazai_runtime_v1_RuntimeEvent__Output } from './sutazai/runtime/v1/RuntimeEvent';
 import type { ScaleProcessRequest as _sutazai_runtime_v1_ScaleProcessRequest, ScaleProcessRequest__Output as _sutazai_runtime_v1_ScaleProcessRequest__Output } from './sutazai/runtime/v1/ScaleProcessRequest';
 import type { ScaleProcessResponse as _sutazai_runtime_v1_ScaleProcessResponse, ScaleProcessResponse__Output as _sutazai_runtime_v1_ScaleProcessResponse__Output } from './sutazai/runtime/v1/ScaleProcessResponse';
+import type { SetAccessStateRequest as _sutazai_runtime_v1_SetAccessStateRequest, SetAccessStateRequest__Output as _sutazai_runtime_v1_SetAccessStateRequest__Output } from './sutazai/runtime/v1/SetAccessStateRequest';
+import type { SetAccessStateResponse as _sutazai_runtime_v1_SetAccessStateResponse, SetAccessStateResponse__Output as _sutazai_runtime_v1_SetAccessStateResponse__Output } from './sutazai/runtime/v1/SetAccessStateResponse';
 import type { StartProcessRequest as _sutazai_runtime_v1_StartProcessRequest, StartProcessRequest__Output as _sutazai_runtime_v1_StartProcessRequest__Output } from './sutazai/runtime/v1/StartProcessRequest';
 import type { StartProcessResponse as _sutazai_runtime_v1_StartProcessResponse, StartProcessResponse__Output as _sutazai_runtime_v1_StartProcessResponse__Output } from './sutazai/runtime/v1/StartProcessResponse';
 import type { StopProcessRequest as _sutazai_runtime_v1_StopProcessRequest, StopProcessRequest__Output as _sutazai_runtime_v1_StopProcessRequest__Output } from './sutazai/runtime/v1/StopProcessRequest';
 import type { StopProcessResponse as _sutazai_runtime_v1_StopProcessResponse, StopProcessResponse__Output as _sutazai_runtime_v1_StopProcessResponse__Output } from './sutazai/runtime/v1/StopProcessResponse';
 import type { StreamMetricsRequest as _sutazai_runtime_v1_StreamMetricsRequest, StreamMetricsRequest__Output as _sutazai_runtime_v1_StreamMetricsRequest__Output } from './sutazai/runtime/v1/StreamMetricsRequest';
 import type { TailLogsRequest as _sutazai_runtime_v1_TailLogsRequest, TailLogsRequest__Output as _sutazai_runtime_v1_TailLogsRequest__Output } from './sutazai/runtime/v1/TailLogsRequest';
+import type { TokenVerificationKey as _sutazai_runtime_v1_TokenVerificationKey, TokenVerificationKey__Output as _sutazai_runtime_v1_TokenVerificationKey__Output } from './sutazai/runtime/v1/TokenVerificationKey';
 import type { UpdateManifestRequest as _sutazai_runtime_v1_UpdateManifestRequest, UpdateManifestRequest__Output as _sutazai_runtime_v1_UpdateManifestRequest__Output } from './sutazai/runtime/v1/UpdateManifestRequest';
 import type { UpdateManifestResponse as _sutazai_runtime_v1_UpdateManifestResponse, UpdateManifestResponse__Output as _sutazai_runtime_v1_UpdateManifestResponse__Output } from './sutazai/runtime/v1/UpdateManifestResponse';
 import type { WatchEventsRequest as _sutazai_runtime_v1_WatchEventsRequest, WatchEventsRequest__Output as _sutazai_runtime_v1_WatchEventsRequest__Output } from './sutazai/runtime/v1/WatchEventsRequest';
@@ -53,6 +57,7 @@ export interface ProtoGrpcType {
         LogLine: MessageTypeDefinition<_sutazai_runtime_v1_LogLine, _sutazai_runtime_v1_LogLine__Output>
         LogStream: EnumTypeDefinition
         MetricSample: MessageTypeDefinition<_sutazai_runtime_v1_MetricSample, _sutazai_runtime_v1_MetricSample__Output>
+        OperatorAccess: MessageTypeDefinition<_sutazai_runtime_v1_OperatorAccess, _sutazai_runtime_v1_OperatorAccess__Output>
         ProcessState: EnumTypeDefinition
         ProcessStatus: MessageTypeDefinition<_sutazai_runtime_v1_ProcessStatus, _sutazai_runtime_v1_ProcessStatus__Output>
         RestartProcessRequest: MessageTypeDefinition<_sutazai_runtime_v1_RestartProcessRequest, _sutazai_runtime_v1_RestartProcessRequest__Output>
@@ -62,12 +67,15 @@ export interface ProtoGrpcType {
         RuntimeEvent: MessageTypeDefinition<_sutazai_runtime_v1_RuntimeEvent, _sutazai_runtime_v1_RuntimeEvent__Output>
         ScaleProcessRequest: MessageTypeDefinition<_sutazai_runtime_v1_ScaleProcessRequest, _sutazai_runtime_v1_ScaleProcessRequest__Output>
         ScaleProcessResponse: MessageTypeDefinition<_sutazai_runtime_v1_ScaleProcessResponse, _sutazai_runtime_v1_ScaleProcessResponse__Output>
+        SetAccessStateRequest: MessageTypeDefinition<_sutazai_runtime_v1_SetAccessStateRequest, _sutazai_runtime_v1_SetAccessStateRequest__Output>
+        SetAccessStateResponse: MessageTypeDefinition<_sutazai_runtime_v1_SetAccessStateResponse, _sutazai_runtime_v1_SetAccessStateResponse__Output>
         StartProcessRequest: MessageTypeDefinition<_sutazai_runtime_v1_StartProcessRequest, _sutazai_runtime_v1_StartProcessRequest__Output>
         StartProcessResponse: MessageTypeDefinition<_sutazai_runtime_v1_StartProcessResponse, _sutazai_runtime_v1_StartProcessResponse__Output>
         StopProcessRequest: MessageTypeDefinition<_sutazai_runtime_v1_StopProcessRequest, _sutazai_runtime_v1_StopProcessRequest__Output>
         StopProcessResponse: MessageTypeDefinition<_sutazai_runtime_v1_StopProcessResponse, _sutazai_runtime_v1_StopProcessResponse__Output>
         StreamMetricsRequest: MessageTypeDefinition<_sutazai_runtime_v1_StreamMetricsRequest, _sutazai_runtime_v1_StreamMetricsRequest__Output>
         TailLogsRequest: MessageTypeDefinition<_sutazai_runtime_v1_TailLogsRequest, _sutazai_runtime_v1_TailLogsRequest__Output>
+        TokenVerificationKey: MessageTypeDefinition<_sutazai_runtime_v1_TokenVerificationKey, _sutazai_runtime_v1_TokenVerificationKey__Output>
         UpdateManifestRequest: MessageTypeDefinition<_sutazai_runtime_v1_UpdateManifestRequest, _sutazai_runtime_v1_UpdateManifestRequest__Output>
         UpdateManifestResponse: MessageTypeDefinition<_sutazai_runtime_v1_UpdateManifestResponse, _sutazai_runtime_v1_UpdateManifestResponse__Output>
         WatchEventsRequest: MessageTypeDefinition<_sutazai_runtime_v1_WatchEventsRequest, _sutazai_runtime_v1_WatchEventsRequest__Output>

@@ -21,6 +21,7 @@ export const METHOD_ROLES: Readonly<Record<string, Role>> = {
   [`/${RUNTIME_SERVICE}/RestartProcess`]: 'operator',
   [`/${RUNTIME_SERVICE}/ScaleProcess`]: 'operator',
   [`/${RUNTIME_SERVICE}/UpdateManifest`]: 'admin',
+  [`/${RUNTIME_SERVICE}/SetAccessState`]: 'admin',
   // Health answers any certificate of the install with a role: a probe is a viewer too.
   [`/${HEALTH_SERVICE}/Check`]: 'viewer',
   [`/${HEALTH_SERVICE}/Watch`]: 'viewer',

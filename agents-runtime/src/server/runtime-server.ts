@@ -1,6 +1,7 @@
 /**
  * The runtime's gRPC server: TLS with required client certificates from the install's CA,
- * the caller's role checked on every call by one interceptor (role-policy.ts), the Runtime
+ * the caller identified (certificate, access token, pushed access state: caller-identity.ts)
+ * and their role checked on every call by one interceptor (role-policy.ts), the Runtime
  * service mapped onto a RuntimeApi, and the standard grpc.health.v1 service.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -9,7 +10,9 @@ import type { HealthCheckResponse } from '../generated/grpc/health/v1/HealthChec
 import type { HealthHandlers } from '../generated/grpc/health/v1/Health';
 import type { RuntimeHandlers } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
-import { roleFromPeerCertificate } from './client-role';
+import { accessStateFromWire, createAccessStateStore, type AccessStateStore } from './access-state';
+import { createAccessTokenVerifier, type AccessTokenVerifier } from './access-token';
+import { identifyCaller, type CallerIdentity } from './caller-identity';
 import { statusFor, statusFromError } from './grpc-status';
 import { HEALTH_SERVICE, RUNTIME_SERVICE, authorize, methodsWithoutPolicy } from './role-policy';
 import {
@@ -44,6 +47,10 @@ export interface RuntimeServerOptions {
   logger?: RuntimeServerLogger;
   /** Where runtime.proto and health.proto live; default agents-runtime/proto (from source). */
   protoDir?: string;
+  /** Where the pushed access state is kept (the daemon: `<state_dir>/access-state.json`); default: memory only. */
+  accessStateFile?: string;
+  /** The clock tokens are judged by; default Date.now. */
+  now?: () => number;
 }
 
 export interface RuntimeServer {
@@ -73,24 +80,48 @@ function splitAddress(address: string): { host: string; port: string } {
   return { host: address.slice(0, colon), port: address.slice(colon + 1) };
 }
 
-/** Refuses every call whose client certificate lacks the role the method needs. */
-function roleInterceptor(logger: RuntimeServerLogger): grpc.ServerInterceptor {
+/**
+ * Set by the interceptor on the metadata a handler sees, after removing any value the
+ * client sent under this name: the identified caller, as JSON (callerOf reads it).
+ */
+const CALLER_METADATA_KEY = 'x-sutazai-caller';
+
+/** The caller the interceptor identified for this call (handlers only). */
+export function callerOf(metadata: grpc.Metadata): CallerIdentity | null {
+  const value = metadata.get(CALLER_METADATA_KEY)[0];
+  return typeof value === 'string' ? (JSON.parse(value) as CallerIdentity) : null;
+}
+
+/** Identifies the caller of every call and refuses it when revoked, badly tokened or short of the role the method needs. */
+function accessInterceptor(logger: RuntimeServerLogger, access: AccessStateStore, tokens: AccessTokenVerifier): grpc.ServerInterceptor {
   return (method, call) =>
     new grpc.ServerInterceptingCall(call, {
       start: (next) => {
         next({
           onReceiveMetadata: (metadata, pass) => {
-            const client = roleFromPeerCertificate(call.getAuthContext().sslPeerCertificate);
-            const decision = authorize(method.path, client);
-            if (decision.allowed) {
-              pass(metadata);
-              return;
-            }
-            logger.warn(
-              { method: method.path, peer: call.getPeer(), role: client.ok ? client.role : null },
-              'runtime API call refused: permission denied',
+            const cert = call.getAuthContext().sslPeerCertificate;
+            const authorization = metadata.get('authorization')[0];
+            metadata.remove(CALLER_METADATA_KEY);
+            identifyCaller(cert, typeof authorization === 'string' ? authorization : undefined, access.current(), tokens).then(
+              (caller) => {
+                const decision = authorize(method.path, caller.role);
+                if (decision.allowed) {
+                  metadata.set(CALLER_METADATA_KEY, JSON.stringify(caller));
+                  pass(metadata);
+                  return;
+                }
+                logger.warn(
+                  { method: method.path, peer: call.getPeer(), subject: caller.subject, role: caller.role.ok ? caller.role.role : null },
+                  'runtime API call refused: permission denied',
+                );
+                call.sendStatus(statusFor('PERMISSION_DENIED', decision.message, decision.remedy));
+              },
+              (error: unknown) => {
+                const status = statusFromError(error);
+                logger.warn({ method: method.path, peer: call.getPeer(), reason: status.details }, 'runtime API call refused: credentials');
+                call.sendStatus(status);
+              },
             );
-            call.sendStatus(statusFor('PERMISSION_DENIED', decision.message, decision.remedy));
           },
         });
       },
@@ -128,6 +159,10 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   }
 
   const openStreams = new Set<OpenStream>();
+  const access = createAccessStateStore(options.accessStateFile ?? null, (detail) =>
+    logger.warn({ detail }, 'the kept access state cannot be used: starting without revocations until the control center pushes it again'),
+  );
+  const tokens = createAccessTokenVerifier({ now: options.now });
 
   /** A unary handler: `work` may throw or reject with RuntimeError. */
   function unary<Req, Res>(name: string, work: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
@@ -221,6 +256,16 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     TailLogs: stream((request, write, end) =>
       api.tailLogs(request.instance, request.lines, request.follow, (line) => write(logLineToWire(line)), end),
     ),
+    SetAccessState: (call, callback) => {
+      try {
+        const applied = access.replace(accessStateFromWire(call.request));
+        const caller = callerOf(call.metadata);
+        logger.info({ version: applied.state.version, by: caller?.subject ?? null }, 'access state applied');
+        callback(null, { version: String(applied.state.version) });
+      } catch (error) {
+        callback(statusFromError(error));
+      }
+    },
   };
 
   const servingStatus = (service: string): HealthCheckResponse['status'] | null => {
@@ -254,7 +299,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     }),
   };
 
-  const server = new grpc.Server({ interceptors: [roleInterceptor(logger)] });
+  const server = new grpc.Server({ interceptors: [accessInterceptor(logger, access, tokens)] });
   server.addService(runtimeService, runtimeHandlers);
   server.addService(healthService, healthHandlers);
 

@@ -6,7 +6,17 @@
  * directly. A client that needs more of the runtime adds it here, so what the runtime
  * promises its clients stays one short list.
  */
-export { ROLES, ROLE_URI_PREFIX, isRole, roleUri, type Role } from './roles';
+export {
+  CONTROL_CENTER_URI,
+  OPERATOR_URI_PREFIX,
+  ROLES,
+  ROLE_URI_PREFIX,
+  isRole,
+  operatorFromUri,
+  operatorUri,
+  roleUri,
+  type Role,
+} from './roles';
 export { ERROR_CODE_HEADER, REMEDY_HEADER, runtimeErrorFromMetadata } from './error-metadata';
 // Loading the .proto files is the second entry, wire/load-proto.ts, and not re-exported here:
 // it loads @grpc/grpc-js and @grpc/proto-loader, which a bundle keeps as soon as anything of

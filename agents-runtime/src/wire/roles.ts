@@ -18,3 +18,28 @@ export function isRole(value: string): value is Role {
 export function roleUri(role: Role): string {
   return `${ROLE_URI_PREFIX}${role}`;
 }
+
+/**
+ * Beside the role, a client certificate names whom it was issued to: an operator
+ * (`urn:sutazai:operator:<name>`, so a runtime can refuse a removed operator's certificate
+ * and audit calls in their name) or the control center itself (`urn:sutazai:control-center`,
+ * whose calls made for an operator carry that operator's access token).
+ */
+export const OPERATOR_URI_PREFIX = 'urn:sutazai:operator:';
+export const CONTROL_CENTER_URI = 'urn:sutazai:control-center';
+
+/** Percent-encoded: an operator name may hold characters (a space) a URI may not. */
+export function operatorUri(name: string): string {
+  return `${OPERATOR_URI_PREFIX}${encodeURIComponent(name)}`;
+}
+
+/** The operator an operator URI names, or null when it is not one (or not decodable). */
+export function operatorFromUri(uri: string): string | null {
+  if (!uri.toLowerCase().startsWith(OPERATOR_URI_PREFIX)) return null;
+  try {
+    const name = decodeURIComponent(uri.slice(OPERATOR_URI_PREFIX.length));
+    return name === '' ? null : name;
+  } catch {
+    return null;
+  }
+}

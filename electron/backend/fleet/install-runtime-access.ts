@@ -52,6 +52,7 @@ export async function issueInstallClientTls(
   const ca = unsealCaKey(vault, install.caKeySecretId, install.name, install.caCert);
   const client = await issueClientCertificate(ca, {
     operatorName: 'sutazai-control-center',
+    controlCenter: true,
     role: options.role,
     validityDays: options.validityDays,
   });

@@ -1,6 +1,6 @@
 import * as x509 from '@peculiar/x509';
 import { isIP } from 'node:net';
-import { isRole, roleUri, ROLES, type Role } from '../../../agents-runtime/src/wire';
+import { CONTROL_CENTER_URI, isRole, operatorUri, roleUri, ROLES, type Role } from '../../../agents-runtime/src/wire';
 import { checkCertificateValidity, checkKeyMatchesCertificate, parseCertificate, subjectOf } from './check-certificate';
 import { checkCommonName, checkDnsName, checkIpAddress, isDnsName } from './certificate-names';
 import { BACKDATE_MS, type InstallCa } from './install-ca';
@@ -32,6 +32,12 @@ export interface ServerCertificateOptions {
 export interface ClientCertificateOptions {
   operatorName: string;
   role: Role;
+  /**
+   * The control center's own certificate (its links' shared channel): named by the
+   * control-center URI instead of an operator's, so a runtime with `jwt` knows whose calls
+   * come without a token.
+   */
+  controlCenter?: boolean;
   validityDays?: number;
   now?: Date;
 }
@@ -72,8 +78,12 @@ export async function issueClientCertificate(ca: InstallCa, options: ClientCerti
   return issueLeaf(ca, {
     commonName: operatorName,
     usage: x509.ExtendedKeyUsage.clientAuth,
-    // The runtime reads the caller's role from this URI (agents-runtime client-role.ts).
-    altNames: [{ type: 'url', value: roleUri(options.role) }],
+    // The runtime reads the caller's role and who it is from these URIs (agents-runtime
+    // client-role.ts, caller-identity.ts).
+    altNames: [
+      { type: 'url', value: roleUri(options.role) },
+      { type: 'url', value: options.controlCenter === true ? CONTROL_CENTER_URI : operatorUri(operatorName) },
+    ],
     validityDays: options.validityDays,
     now: options.now,
   });

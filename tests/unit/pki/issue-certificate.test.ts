@@ -2,6 +2,7 @@ import * as x509 from '@peculiar/x509';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { roleFromSubjectAltName } from '../../../agents-runtime/src/server/client-role';
+import { operatorFromUri } from '../../../agents-runtime/src/wire';
 import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
 import { issueClientCertificate, issueServerCertificate } from '../../../electron/backend/pki/issue-certificate';
 import { opensslText, opensslVerify } from '../../support/openssl-cli';
@@ -93,17 +94,23 @@ describe('server certificates', () => {
 });
 
 describe('client certificates', () => {
-  it('carry the role as urn:sutazai:role:<role>, which the runtime reads back', async () => {
+  it('carry the role as urn:sutazai:role:<role> and the operator as urn:sutazai:operator:<name>, which the runtime reads back', async () => {
     for (const role of ['viewer', 'operator', 'admin'] as const) {
       const client = await issueClientCertificate(ca, { operatorName: 'Alice Example', role, now: NOW });
       const cert = new X509Certificate(client.certPem);
       expect(cert.subject).toBe('CN=Alice Example\nO=SutazAI');
-      expect(cert.subjectAltName).toBe(`URI:urn:sutazai:role:${role}`);
+      expect(cert.subjectAltName).toBe(`URI:urn:sutazai:role:${role}, URI:urn:sutazai:operator:Alice%20Example`);
+      expect(operatorFromUri('urn:sutazai:operator:Alice%20Example')).toBe('Alice Example');
       expect(roleFromSubjectAltName(cert.subjectAltName)).toEqual({ ok: true, role });
       expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
       expect(cert.checkPrivateKey(createPrivateKey(client.keyPem))).toBe(true);
       expectLeafOf(client.certPem, x509.ExtendedKeyUsage.clientAuth);
     }
+  });
+
+  it("name the control center by its own URI instead of an operator's", async () => {
+    const client = await issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'admin', controlCenter: true });
+    expect(new X509Certificate(client.certPem).subjectAltName).toBe('URI:urn:sutazai:role:admin, URI:urn:sutazai:control-center');
   });
 
   it('are accepted by openssl verify for TLS clients, and openssl shows the role URI', async () => {

@@ -14,12 +14,12 @@ describe('METHOD_ROLES', () => {
       .filter((entry) => !('format' in entry))
       .flatMap((service) => Object.values(service as Record<string, { path: string }>).map((method) => method.path))
       .sort();
-    expect(paths).toHaveLength(12);
+    expect(paths).toHaveLength(13);
     expect(methodsWithoutPolicy(paths)).toEqual([]);
     expect(Object.keys(METHOD_ROLES).sort()).toEqual(paths);
   });
 
-  it('matches the issue: viewer reads, operator starts/stops/restarts/scales, admin changes the manifest', () => {
+  it('matches the issue: viewer reads, operator starts/stops/restarts/scales, admin changes the manifest and the access state', () => {
     const byRole = (role: Role) =>
       Object.entries(METHOD_ROLES)
         .filter(([, needed]) => needed === role)
@@ -27,7 +27,7 @@ describe('METHOD_ROLES', () => {
         .sort();
     expect(byRole('viewer')).toEqual(['Check', 'GetInfo', 'ListProcesses', 'StreamMetrics', 'TailLogs', 'Watch', 'WatchEvents']);
     expect(byRole('operator')).toEqual(['RestartProcess', 'ScaleProcess', 'StartProcess', 'StopProcess']);
-    expect(byRole('admin')).toEqual(['UpdateManifest']);
+    expect(byRole('admin')).toEqual(['SetAccessState', 'UpdateManifest']);
   });
 });
 

@@ -14,6 +14,8 @@ import type { RestartProcessResponse as _sutazai_runtime_v1_RestartProcessRespon
 import type { RuntimeEvent as _sutazai_runtime_v1_RuntimeEvent, RuntimeEvent__Output as _sutazai_runtime_v1_RuntimeEvent__Output } from '../../../sutazai/runtime/v1/RuntimeEvent';
 import type { ScaleProcessRequest as _sutazai_runtime_v1_ScaleProcessRequest, ScaleProcessRequest__Output as _sutazai_runtime_v1_ScaleProcessRequest__Output } from '../../../sutazai/runtime/v1/ScaleProcessRequest';
 import type { ScaleProcessResponse as _sutazai_runtime_v1_ScaleProcessResponse, ScaleProcessResponse__Output as _sutazai_runtime_v1_ScaleProcessResponse__Output } from '../../../sutazai/runtime/v1/ScaleProcessResponse';
+import type { SetAccessStateRequest as _sutazai_runtime_v1_SetAccessStateRequest, SetAccessStateRequest__Output as _sutazai_runtime_v1_SetAccessStateRequest__Output } from '../../../sutazai/runtime/v1/SetAccessStateRequest';
+import type { SetAccessStateResponse as _sutazai_runtime_v1_SetAccessStateResponse, SetAccessStateResponse__Output as _sutazai_runtime_v1_SetAccessStateResponse__Output } from '../../../sutazai/runtime/v1/SetAccessStateResponse';
 import type { StartProcessRequest as _sutazai_runtime_v1_StartProcessRequest, StartProcessRequest__Output as _sutazai_runtime_v1_StartProcessRequest__Output } from '../../../sutazai/runtime/v1/StartProcessRequest';
 import type { StartProcessResponse as _sutazai_runtime_v1_StartProcessResponse, StartProcessResponse__Output as _sutazai_runtime_v1_StartProcessResponse__Output } from '../../../sutazai/runtime/v1/StartProcessResponse';
 import type { StopProcessRequest as _sutazai_runtime_v1_StopProcessRequest, StopProcessRequest__Output as _sutazai_runtime_v1_StopProcessRequest__Output } from '../../../sutazai/runtime/v1/StopProcessRequest';
@@ -60,6 +62,15 @@ export interface RuntimeClient extends grpc.Client {
   scaleProcess(argument: _sutazai_runtime_v1_ScaleProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sutazai_runtime_v1_ScaleProcessResponse__Output>): grpc.ClientUnaryCall;
   scaleProcess(argument: _sutazai_runtime_v1_ScaleProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sutazai_runtime_v1_ScaleProcessResponse__Output>): grpc.ClientUnaryCall;
   scaleProcess(argument: _sutazai_runtime_v1_ScaleProcessRequest, callback: grpc.requestCallback<_sutazai_runtime_v1_ScaleProcessResponse__Output>): grpc.ClientUnaryCall;
+  
+  SetAccessState(argument: _sutazai_runtime_v1_SetAccessStateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sutazai_runtime_v1_SetAccessStateResponse__Output>): grpc.ClientUnaryCall;
+  SetAccessState(argument: _sutazai_runtime_v1_SetAccessStateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sutazai_runtime_v1_SetAccessStateResponse__Output>): grpc.ClientUnaryCall;
+  SetAccessState(argument: _sutazai_runtime_v1_SetAccessStateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sutazai_runtime_v1_SetAccessStateResponse__Output>): grpc.ClientUnaryCall;
+  SetAccessState(argument: _sutazai_runtime_v1_SetAccessStateRequest, callback: grpc.requestCallback<_sutazai_runtime_v1_SetAccessStateResponse__Output>): grpc.ClientUnaryCall;
+  setAccessState(argument: _sutazai_runtime_v1_SetAccessStateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sutazai_runtime_v1_SetAccessStateResponse__Output>): grpc.ClientUnaryCall;
+  setAccessState(argument: _sutazai_runtime_v1_SetAccessStateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sutazai_runtime_v1_SetAccessStateResponse__Output>): grpc.ClientUnaryCall;
+  setAccessState(argument: _sutazai_runtime_v1_SetAccessStateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_sutazai_runtime_v1_SetAccessStateResponse__Output>): grpc.ClientUnaryCall;
+  setAccessState(argument: _sutazai_runtime_v1_SetAccessStateRequest, callback: grpc.requestCallback<_sutazai_runtime_v1_SetAccessStateResponse__Output>): grpc.ClientUnaryCall;
   
   StartProcess(argument: _sutazai_runtime_v1_StartProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_sutazai_runtime_v1_StartProcessResponse__Output>): grpc.ClientUnaryCall;
   StartProcess(argument: _sutazai_runtime_v1_StartProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_sutazai_runtime_v1_StartProcessResponse__Output>): grpc.ClientUnaryCall;
@@ -114,6 +125,8 @@ export interface RuntimeHandlers extends grpc.UntypedServiceImplementation {
   
   ScaleProcess: grpc.handleUnaryCall<_sutazai_runtime_v1_ScaleProcessRequest__Output, _sutazai_runtime_v1_ScaleProcessResponse>;
   
+  SetAccessState: grpc.handleUnaryCall<_sutazai_runtime_v1_SetAccessStateRequest__Output, _sutazai_runtime_v1_SetAccessStateResponse>;
+  
   StartProcess: grpc.handleUnaryCall<_sutazai_runtime_v1_StartProcessRequest__Output, _sutazai_runtime_v1_StartProcessResponse>;
   
   StopProcess: grpc.handleUnaryCall<_sutazai_runtime_v1_StopProcessRequest__Output, _sutazai_runtime_v1_StopProcessResponse>;
@@ -133,6 +146,7 @@ export interface RuntimeDefinition extends grpc.ServiceDefinition {
   ListProcesses: MethodDefinition<_sutazai_runtime_v1_ListProcessesRequest, _sutazai_runtime_v1_ListProcessesResponse, _sutazai_runtime_v1_ListProcessesRequest__Output, _sutazai_runtime_v1_ListProcessesResponse__Output>
   RestartProcess: MethodDefinition<_sutazai_runtime_v1_RestartProcessRequest, _sutazai_runtime_v1_RestartProcessResponse, _sutazai_runtime_v1_RestartProcessRequest__Output, _sutazai_runtime_v1_RestartProcessResponse__Output>
   ScaleProcess: MethodDefinition<_sutazai_runtime_v1_ScaleProcessRequest, _sutazai_runtime_v1_ScaleProcessResponse, _sutazai_runtime_v1_ScaleProcessRequest__Output, _sutazai_runtime_v1_ScaleProcessResponse__Output>
+  SetAccessState: MethodDefinition<_sutazai_runtime_v1_SetAccessStateRequest, _sutazai_runtime_v1_SetAccessStateResponse, _sutazai_runtime_v1_SetAccessStateRequest__Output, _sutazai_runtime_v1_SetAccessStateResponse__Output>
   StartProcess: MethodDefinition<_sutazai_runtime_v1_StartProcessRequest, _sutazai_runtime_v1_StartProcessResponse, _sutazai_runtime_v1_StartProcessRequest__Output, _sutazai_runtime_v1_StartProcessResponse__Output>
   StopProcess: MethodDefinition<_sutazai_runtime_v1_StopProcessRequest, _sutazai_runtime_v1_StopProcessResponse, _sutazai_runtime_v1_StopProcessRequest__Output, _sutazai_runtime_v1_StopProcessResponse__Output>
   StreamMetrics: MethodDefinition<_sutazai_runtime_v1_StreamMetricsRequest, _sutazai_runtime_v1_MetricSample, _sutazai_runtime_v1_StreamMetricsRequest__Output, _sutazai_runtime_v1_MetricSample__Output>

@@ -1,0 +1,134 @@
+/**
+ * Access tokens: short-lived JWTs the control center signs (EdDSA, its install's token key)
+ * for one call made on an operator's behalf, sent as `authorization: Bearer <token>`. Each
+ * names the operator (`sub`), their role and attributes, the install (`aud`) and a unique
+ * `jti`; a token is good for one call, so a `jti` seen before is refused until the token
+ * would have expired anyway.
+ */
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { RuntimeError } from '../runtime-error';
+import { isRole, ROLES, type Role } from '../wire/roles';
+import type { AccessView } from './access-state';
+
+export const TOKEN_ISSUER = 'sutazai-control-center';
+/** The longest lifetime (exp - iat) accepted: tokens live minutes, and this bounds the replay memory. */
+export const MAX_TOKEN_LIFETIME_S = 15 * 60;
+/** Allowed difference between the control center's clock and this host's. */
+export const CLOCK_TOLERANCE_S = 30;
+
+export interface TokenClaims {
+  subject: string;
+  role: Role;
+  attributes: Record<string, unknown>;
+  jti: string;
+  expiresAtMs: number;
+}
+
+export interface AccessTokenVerifier {
+  /** The token's claims, or a RuntimeError ACCESS_TOKEN_INVALID saying what is wrong with it. */
+  verify(token: string, view: AccessView): Promise<TokenClaims>;
+}
+
+const REMEDY =
+  'the control center signs a fresh token for every call: check that this host keeps time (NTP) and that its link to the control center is up, then retry';
+
+function refused(message: string, remedy = REMEDY): RuntimeError {
+  return new RuntimeError('ACCESS_TOKEN_INVALID', `the access token ${message}`, remedy);
+}
+
+function at(seconds: number | undefined): string {
+  return seconds === undefined ? 'an unstated time' : new Date(seconds * 1000).toISOString();
+}
+
+/** Turns jose's failure into the reason an operator can act on. */
+function reasonOf(error: unknown, install: string): RuntimeError {
+  if (error instanceof errors.JWTExpired) return refused(`expired at ${at(error.payload.exp)}`);
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'nbf':
+        return refused(`is not valid before ${at(error.payload.nbf)}`);
+      case 'aud':
+        return refused(
+          `is meant for ${JSON.stringify(error.payload.aud ?? '(no install)')}, not for the install ${install}`,
+          'use a token the control center signed for this install',
+        );
+      case 'iss':
+        return refused(`was not issued by ${TOKEN_ISSUER}`, 'use a token the control center signed for this install');
+      default:
+        return refused(`has an invalid "${error.claim}" claim (${error.reason})`);
+    }
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return refused(
+      'has a signature that does not verify with the key it names',
+      "the token was altered or signed with another key: use one the control center signed with this install's current key",
+    );
+  if (error instanceof errors.JOSEAlgNotAllowed) return refused('is not signed with EdDSA, the only algorithm accepted');
+  if (error instanceof RuntimeError) return error;
+  return refused(`cannot be read (${error instanceof Error ? error.message : String(error)})`);
+}
+
+export function createAccessTokenVerifier(options: { now?: () => number } = {}): AccessTokenVerifier {
+  const now = options.now ?? Date.now;
+  /** jti -> when its token expires (ms): a second use before then is a replay. */
+  const used = new Map<string, number>();
+  let nextSweepMs = 0;
+
+  const sweep = (nowMs: number): void => {
+    if (nowMs < nextSweepMs) return;
+    nextSweepMs = nowMs + 10_000;
+    for (const [jti, expiresAtMs] of used) if (expiresAtMs + CLOCK_TOLERANCE_S * 1000 < nowMs) used.delete(jti);
+  };
+
+  return {
+    async verify(token, view) {
+      const { install } = view.state;
+      if (view.state.tokenKeys.length === 0)
+        throw refused(
+          'cannot be checked: this runtime holds no token keys yet',
+          'the control center pushes its keys over its link when it connects: wait for the link, then retry',
+        );
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(
+          token,
+          (header) => {
+            const key = header.kid === undefined ? undefined : view.tokenKey(header.kid);
+            if (key === undefined)
+              throw refused(
+                `names the key ${JSON.stringify(header.kid ?? '(none)')}, which this runtime does not trust (removed or rotated out)`,
+                "the install's token key was rotated or the token is forged: the control center signs new calls with the current key",
+              );
+            return key;
+          },
+          {
+            algorithms: ['EdDSA'],
+            issuer: TOKEN_ISSUER,
+            audience: install,
+            clockTolerance: CLOCK_TOLERANCE_S,
+            currentDate: new Date(now()),
+            requiredClaims: ['sub', 'jti', 'exp', 'iat', 'nbf'],
+          },
+        ));
+      } catch (error) {
+        throw reasonOf(error, install);
+      }
+      const { sub, jti, exp, iat } = payload as Required<Pick<JWTPayload, 'sub' | 'jti' | 'exp' | 'iat'>>;
+      if (exp - iat > MAX_TOKEN_LIFETIME_S) throw refused(`lives ${exp - iat} s, longer than the ${MAX_TOKEN_LIFETIME_S} s accepted`);
+      const role = payload.role;
+      if (typeof role !== 'string' || !isRole(role)) throw refused(`names no known role (known: ${ROLES.join(', ')})`);
+      const attributes = payload.attrs ?? {};
+      if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes))
+        throw refused('carries attributes that are not an object');
+      const nowMs = now();
+      sweep(nowMs);
+      if (used.has(jti))
+        throw refused(
+          `was already used (jti ${jti}): each token is good for one call`,
+          'a replayed token is refused; if the control center sent it, report it as a defect',
+        );
+      used.set(jti, exp * 1000);
+      return { subject: sub, role, attributes: attributes as Record<string, unknown>, jti, expiresAtMs: exp * 1000 };
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Who is calling, from everything the call carries: the client certificate TLS verified
+ * (its role, serial and the operator or control center it names), the access token in the
+ * `authorization` metadata when there is one, and the access state the control center
+ * pushed (revocations, the operators' current roles). The role that counts is the lowest
+ * of those that speak: a token never raises what the certificate allows, and an operator
+ * demoted in the control center is demoted here with the next push.
+ */
+import type { PeerCertificate } from 'node:tls';
+import { RuntimeError } from '../runtime-error';
+import { CONTROL_CENTER_URI, OPERATOR_URI_PREFIX, operatorFromUri, type Role } from '../wire/roles';
+import type { AccessView } from './access-state';
+import type { AccessTokenVerifier } from './access-token';
+import { parseSubjectAltName, roleFromPeerCertificate, type ClientRole } from './client-role';
+import { roleAtLeast } from './role-policy';
+
+export interface CallerIdentity {
+  /** The operator the call is made for, or the certificate's subject when it names none. */
+  subject: string;
+  /** Lowest of the certificate's, the token's and the operator's current role; null when the certificate has none. */
+  role: ClientRole;
+  attributes: Record<string, unknown>;
+  /** How the subject is known. */
+  via: 'token' | 'certificate';
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+function lowest(a: Role, b: Role): Role {
+  return roleAtLeast(a, b) ? b : a;
+}
+
+function revoked(what: string): RuntimeError {
+  return new RuntimeError(
+    'CREDENTIAL_REVOKED',
+    `${what} has been revoked by the control center`,
+    'an operator removed, disabled or whose certificate was revoked cannot reach the runtimes: ask an admin',
+  );
+}
+
+interface CertificateNames {
+  serialHex: string;
+  operator: string | null;
+  controlCenter: boolean;
+  commonName: string;
+}
+
+function namesOf(cert: PeerCertificate): CertificateNames {
+  const uris = parseSubjectAltName(cert.subjectaltname ?? '')
+    .filter((entry) => entry.type === 'URI')
+    .map((entry) => entry.value);
+  const operatorUris = uris.filter((uri) => uri.toLowerCase().startsWith(OPERATOR_URI_PREFIX));
+  const operators = [...new Set(operatorUris.map(operatorFromUri))];
+  return {
+    serialHex: cert.serialNumber ?? '',
+    // Two operator names in one certificate name nobody: it is judged by its role alone, never as either.
+    operator: operators.length === 1 ? (operators[0] ?? null) : null,
+    controlCenter: uris.includes(CONTROL_CENTER_URI),
+    commonName: typeof cert.subject?.CN === 'string' ? cert.subject.CN : '',
+  };
+}
+
+/**
+ * The caller, or a RuntimeError (CREDENTIAL_REVOKED, ACCESS_TOKEN_INVALID) saying why the
+ * call is refused before its role is even looked at.
+ */
+export async function identifyCaller(
+  cert: PeerCertificate | undefined | null,
+  authorization: string | undefined,
+  view: AccessView,
+  tokens: AccessTokenVerifier,
+): Promise<CallerIdentity> {
+  const certRole = roleFromPeerCertificate(cert);
+  const names = (!certRole.ok && certRole.reason === 'no-certificate') || !cert ? null : namesOf(cert);
+  if (names !== null && names.serialHex !== '' && view.isSerialRevoked(names.serialHex))
+    throw revoked(`the client certificate (serial ${names.serialHex.toLowerCase()})`);
+  if (names?.operator && view.isSubjectRevoked(names.operator)) throw revoked(`the operator ${names.operator}`);
+
+  const narrow = (role: ClientRole, subject: string): ClientRole => {
+    const current = view.operator(subject);
+    return role.ok && current ? { ok: true, role: lowest(role.role, current.role) } : role;
+  };
+
+  if (authorization !== undefined) {
+    const bearer = BEARER.exec(authorization.trim());
+    if (bearer === null)
+      throw new RuntimeError(
+        'ACCESS_TOKEN_INVALID',
+        'the authorization metadata is not "Bearer <token>"',
+        'send the access token the control center signed as authorization: Bearer <token>',
+      );
+    const claims = await tokens.verify(bearer[1] as string, view);
+    if (view.isSubjectRevoked(claims.subject)) throw revoked(`the operator ${claims.subject}`);
+    const role: ClientRole = certRole.ok ? { ok: true, role: lowest(certRole.role, claims.role) } : certRole;
+    const current = view.operator(claims.subject);
+    return {
+      subject: claims.subject,
+      role: narrow(role, claims.subject),
+      attributes: current?.attributes ?? claims.attributes,
+      via: 'token',
+    };
+  }
+
+  if (view.state.authenticationMethod === 'jwt' && names !== null && !names.controlCenter)
+    throw new RuntimeError(
+      'ACCESS_TOKEN_INVALID',
+      'this install uses access tokens (authentication_method: jwt), and the call carries none',
+      'make the call through the control center, which adds a short-lived token for its operator',
+    );
+  const subject = names?.operator ?? names?.commonName ?? '';
+  return {
+    subject,
+    role: names?.operator ? narrow(certRole, names.operator) : certRole,
+    attributes: (names?.operator && view.operator(names.operator)?.attributes) || {},
+    via: 'certificate',
+  };
+}
