@@ -67,6 +67,7 @@ import { prometheusTargetMethods } from './prometheus-targets';
 import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
 import { auditMethods } from './audit';
 import { operatorMethods } from './operators';
+import { supportMethods } from './support';
 
 /**
  * Every method the renderer (or any other client) may call, defined once. The
@@ -438,6 +439,7 @@ export const methods = {
   ...fleetLinkMethods,
   ...auditMethods,
   ...operatorMethods,
+  ...supportMethods,
 } as const;
 
 /** Every event a client may subscribe to, with the params that narrow it. */

@@ -158,6 +158,17 @@ export const ERROR_CODES = [
   'MFA_NOT_ENROLLED',
   /** Enrolment (or a first code) over a confirmed one: an admin resets it first. */
   'MFA_ALREADY_ENROLLED',
+  // Support bundles (issue 15, item 4).
+  /** An operator's redaction rule is not a pattern the linear matcher takes. */
+  'SUPPORT_RULE_INVALID',
+  'SUPPORT_RULE_TOO_COSTLY',
+  /** The collection a preview or save names is no longer held (expired, pushed out, or the backend restarted). */
+  'SUPPORT_PREVIEW_EXPIRED',
+  'SUPPORT_OUTPUT_EXISTS',
+  /** Not a support bundle, or a damaged, cut or altered one. */
+  'SUPPORT_BUNDLE_INVALID',
+  'SUPPORT_BUNDLE_TOO_LARGE',
+  'SUPPORT_BUNDLE_NEWER',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

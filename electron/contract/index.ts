@@ -23,3 +23,4 @@ export * from './visible-text';
 export * from './method-actions';
 export * from './audit';
 export * from './operators';
+export * from './support';

@@ -133,6 +133,11 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'audit.list': 'view',
   'audit.verify': 'view',
   'audit.hostKeys': 'view',
+  // A support bundle carries the site's logs and configuration off it (redacted): an admin's, like any export. Reading one is a view.
+  'support.collect': 'export',
+  'support.preview': 'export',
+  'support.save': 'export',
+  'support.analyze': 'view',
   'operators.list': 'view',
   'operators.add': 'manage-operators',
   'operators.set': 'manage-operators',

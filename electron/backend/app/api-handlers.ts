@@ -20,8 +20,16 @@ import { createInstallRunSources } from './install-run-handlers';
 import { createAuditHandlers } from './audit-handlers';
 import type { AuditLog } from '../audit/audit-log';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
+import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 
-export interface ApiDeps extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps, FleetProcessApiDeps, OperatorApiDeps {
+export interface ApiDeps
+  extends InstallApiDeps,
+    AlertApiDeps,
+    FleetEventApiDeps,
+    FleetLinkApiDeps,
+    FleetProcessApiDeps,
+    OperatorApiDeps,
+    SupportApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -99,6 +107,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createFleetProcessHandlers(deps),
     ...createAuditHandlers(deps),
     ...createOperatorHandlers(deps),
+    ...createSupportHandlers(deps),
   };
 }
 

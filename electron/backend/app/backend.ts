@@ -52,11 +52,17 @@ import { createOperatorMfaRepo } from '../operators/operator-mfa-repo';
 import { createOperatorMfa } from '../operators/operator-mfa';
 import { createStepUps, withStepUp } from '../operators/step-up';
 import { connectInProcess } from '../server/in-process-transport';
+import { createSupportService } from '../bundles/support-bundles/support-service';
+import { appLogFilesOf } from '../bundles/support-bundles/support-collect';
+import { vaultSecrets } from '../bundles/support-bundles/vault-secrets';
 import { createRepositories } from '../store/repositories';
 import { openStore, type Store } from '../store/open-store';
 import { createEventSources, createMethodHandlers } from './api-handlers';
 import { describeLinkChange } from './fleet-link-handlers';
 import { appVersion, type AppInfo, type AppMode } from './app-info';
+
+/** A support bundle carries the alerts resolved in the last week besides those pending and firing. */
+const SUPPORT_RESOLVED_ALERTS_MS = 7 * 24 * 3600 * 1000;
 
 export interface BackendConfig {
   dataDir: string;
@@ -341,15 +347,32 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   // Before any link starts (refresh, below): each runtime's own account of its instances and certificate, for the rules.
   linkConsumers.push(alerts.linkConsumer);
   const actor = config.actor ?? config.mode;
+  // A one-shot command keeps no links: it opens a connection to the one host it acts on.
+  const runtimeConnections = linksOn
+    ? linkConnections(fleetLinks)
+    : directConnections({ hosts: repos.hosts, hostKeys: repos.hostKeys, vault, installs: repos.installs });
   const fleetProcesses = createFleetProcesses({
-    // A one-shot command keeps no links: it opens a connection to the one host it acts on.
-    connections: linksOn
-      ? linkConnections(fleetLinks)
-      : directConnections({ hosts: repos.hosts, hostKeys: repos.hostKeys, vault, installs: repos.installs }),
+    connections: runtimeConnections,
     actions: actionEvents(fleetEvents),
     scales: {
       recordScale: (target, process, replicas) => recordScale(repos.installs, target.installName, target.hostName, process, replicas),
     },
+    now,
+  });
+  const support = createSupportService({
+    hosts: repos.hosts,
+    installs: repos.installs,
+    bundleVersion: (bundleId) => repos.bundles.get(bundleId)?.version ?? null,
+    latestFacts: (hostId) => repos.facts.latest(hostId),
+    preflightHistory: (hostId, limit) => repos.preflight.history(hostId, limit),
+    events: (params) => fleetEvents.list(params),
+    alerts: (hostId) => alerts.service.list({ hostId, resolvedWithinMs: SUPPORT_RESOLVED_ALERTS_MS, limit: 1000 }),
+    connections: runtimeConnections,
+    appLogFiles: () => appLogFilesOf(logFile),
+    appVersion: info.version,
+    configDir: config.configDir,
+    configEnv: config.configEnv,
+    vaultSecrets: () => vaultSecrets(store.db, vault),
     now,
   });
   const mfa = createOperatorMfa({ repo: createOperatorMfaRepo(store.db), vault, now });
@@ -363,6 +386,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const auditing = { log: audit, names: { hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null }, now, logger };
   const deps = {
     audit,
+    support,
     operators,
     mfa,
     stepUps,

@@ -1,0 +1,184 @@
+import type { SupportFinding } from '../../../contract';
+import type { SupportArchive } from './support-archive';
+
+/**
+ * Offline analyzers: each reads a support bundle's files (never the site) and reports what
+ * it finds, in one sentence naming host and process, with its evidence and a remedy. A
+ * file a bundle lacks or cannot parse is skipped by the analyzers that read it (the bundle's
+ * gaps are reported on their own).
+ */
+type Analyzer = (bundle: HostFiles[]) => SupportFinding[];
+
+/** One host's files of the bundle, parsed where they are JSON. */
+interface HostFiles {
+  host: string;
+  events: Array<{ kind: string; instance: string | null; process: string | null; atMs: number; lastLines: string[]; message: string }>;
+  processes: Array<{
+    name: string;
+    instances: Array<{ instance: string; state: string; restarts: number; lastError: { message: string } | null }>;
+  }>;
+  facts: {
+    filesystems: Array<{ mount: string; device: string; sizeBytes: number; usedBytes: number; availableBytes: number }> | null;
+  } | null;
+  alerts: Array<{ rule: string; state: string; severity: string; summary: string }>;
+  preflight: Array<{
+    profile: string;
+    outcome: string;
+    checks: Array<{ title: string; outcome: string; message: string; remedy: string }>;
+  }>;
+  logOf(instance: string): string[] | null;
+}
+
+/** A filesystem at least this full is reported (the alert rules' critical level). */
+export const FULL_FILESYSTEM_PERCENT = 90;
+const LAST_LINES = 5;
+
+const crashLoops: Analyzer = (hosts) =>
+  hosts.flatMap(({ host, events, processes, logOf }) => {
+    const byInstance = new Map<string, { count: number; last: (typeof events)[number] }>();
+    // Events are newest first: the first one met per instance is its last.
+    for (const event of events) {
+      if (event.kind !== 'process.crash-loop') continue;
+      const name = event.instance ?? event.process ?? 'a process';
+      const seen = byInstance.get(name);
+      byInstance.set(name, { count: (seen?.count ?? 0) + 1, last: seen?.last ?? event });
+    }
+    // In crash-loop now without a recorded event (events pruned, or collected from a host without links).
+    for (const instance of processes.flatMap((p) => p.instances))
+      if (instance.state === 'crash-loop' && !byInstance.has(instance.instance))
+        byInstance.set(instance.instance, {
+          count: 1,
+          last: { kind: 'process.crash-loop', instance: instance.instance, process: null, atMs: 0, lastLines: [], message: '' },
+        });
+    return [...byInstance].map(([instance, { count, last }]): SupportFinding => {
+      const lines = last.lastLines.length > 0 ? last.lastLines : (logOf(instance) ?? []);
+      const tail = lines.slice(-LAST_LINES);
+      return {
+        analyzer: 'crash-loop',
+        severity: 'critical',
+        summary: `${instance} on ${host} entered crash-loop ${count} ${count === 1 ? 'time' : 'times'}${
+          tail.length > 0 ? `; its last lines say: ${tail.at(-1)}` : ''
+        }`,
+        details: tail,
+        remedy: `Read ${instance}'s last lines for the cause (a wrong setting, a missing file, a port in use, too little memory), correct it, then restart ${instance}'s process; the runtime keeps retrying on a long interval meanwhile.`,
+      };
+    });
+  });
+
+const fullFilesystems: Analyzer = (hosts) =>
+  hosts.flatMap(({ host, facts }) =>
+    (facts?.filesystems ?? [])
+      .filter((fs) => fs.sizeBytes > 0 && (fs.usedBytes / fs.sizeBytes) * 100 >= FULL_FILESYSTEM_PERCENT)
+      .map((fs): SupportFinding => {
+        const percent = Math.round((fs.usedBytes / fs.sizeBytes) * 100);
+        return {
+          analyzer: 'full-filesystem',
+          severity: percent >= 98 ? 'critical' : 'warning',
+          summary: `${host}'s filesystem ${fs.mount} was ${percent}% full (${gib(fs.availableBytes)} free of ${gib(fs.sizeBytes)})`,
+          details: [`device ${fs.device}, used ${gib(fs.usedBytes)}`],
+          remedy: `Free space on ${fs.mount} (old releases, logs, core dumps) or grow it; a full filesystem stops logs, upgrades and the store.`,
+        };
+      }),
+  );
+
+const notRunning: Analyzer = (hosts) =>
+  hosts.flatMap(({ host, processes, logOf }) =>
+    processes
+      .flatMap((p) => p.instances)
+      .filter((i) => i.state === 'exited' || i.state === 'backoff')
+      .map((i): SupportFinding => ({
+        analyzer: 'not-running',
+        severity: 'warning',
+        summary: `${i.instance} on ${host} was ${i.state} after ${i.restarts} restarts${i.lastError ? `: ${i.lastError.message}` : ''}`,
+        details: (logOf(i.instance) ?? []).slice(-LAST_LINES),
+        remedy: `Read ${i.instance}'s last lines for why it stopped, correct the cause, then start its process again.`,
+      })),
+  );
+
+const firingAlerts: Analyzer = (hosts) =>
+  hosts.flatMap(({ host, alerts }) =>
+    alerts
+      .filter((a) => a.state === 'firing')
+      .map((a): SupportFinding => ({
+        analyzer: 'firing-alert',
+        severity: a.severity === 'critical' ? 'critical' : 'warning',
+        summary: `Alert ${a.rule} was firing on ${host}: ${a.summary}`,
+        details: [],
+        remedy: "Follow the alert rule's own remedy; the other findings often name its cause.",
+      })),
+  );
+
+const failedPreflight: Analyzer = (hosts) =>
+  hosts.flatMap(({ host, preflight }) => {
+    const latest = preflight[0];
+    if (!latest) return [];
+    return latest.checks
+      .filter((c) => c.outcome === 'fail')
+      .map((c): SupportFinding => ({
+        analyzer: 'preflight',
+        severity: 'warning',
+        summary: `${host} failed the ${latest.profile} preflight check "${c.title}": ${c.message}`,
+        details: [],
+        remedy: c.remedy,
+      }));
+  });
+
+const ANALYZERS: readonly Analyzer[] = [crashLoops, fullFilesystems, notRunning, firingAlerts, failedPreflight];
+
+const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
+
+/** Every analyzer's findings, the most severe first; then what the bundle says it could not collect. */
+export function analyzeSupportBundle(bundle: SupportArchive): SupportFinding[] {
+  const hosts = hostFilesOf(bundle);
+  const findings = ANALYZERS.flatMap((analyze) => analyze(hosts));
+  findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  for (const gap of bundle.manifest.gaps)
+    findings.push({
+      analyzer: 'gap',
+      severity: 'info',
+      summary: `Not in this bundle: ${gap}`,
+      details: [],
+      remedy: 'Ask the site for a new bundle once the cause is mended (a host back online, a log readable).',
+    });
+  return findings;
+}
+
+function hostFilesOf(bundle: SupportArchive): HostFiles[] {
+  const hosts = new Set<string>();
+  for (const path of bundle.files.keys()) {
+    const match = /^hosts\/([^/]+)\//.exec(path);
+    if (match) hosts.add(match[1]!);
+  }
+  const read = <T>(path: string, fallback: T): T => {
+    const text = bundle.files.get(path);
+    if (text === undefined) return fallback;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      return fallback;
+    }
+  };
+  return [...hosts].sort().map((host) => {
+    const dir = `hosts/${host}`;
+    return {
+      host,
+      events: arrayOr(read(`${dir}/events.json`, [])),
+      processes: arrayOr(read(`${dir}/runtime/processes.json`, [])),
+      facts: read(`${dir}/facts.json`, null),
+      alerts: arrayOr(read(`${dir}/alerts.json`, [])),
+      preflight: arrayOr(read(`${dir}/preflight.json`, [])),
+      logOf: (instance: string) => {
+        const text = bundle.files.get(`${dir}/runtime/logs/${instance}.log`);
+        return text === undefined ? null : text.split('\n').filter((line) => line !== '');
+      },
+    };
+  });
+}
+
+function arrayOr<T>(value: T[] | unknown): T[] {
+  return Array.isArray(value) ? (value as T[]) : [];
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
