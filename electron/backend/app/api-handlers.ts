@@ -23,13 +23,7 @@ import { createOperatorHandlers, type OperatorApiDeps } from './operator-handler
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 
 export interface ApiDeps
-  extends InstallApiDeps,
-    AlertApiDeps,
-    FleetEventApiDeps,
-    FleetLinkApiDeps,
-    FleetProcessApiDeps,
-    OperatorApiDeps,
-    SupportApiDeps {
+  extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps, FleetProcessApiDeps, OperatorApiDeps, SupportApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
