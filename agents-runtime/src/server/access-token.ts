@@ -7,12 +7,10 @@
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { RuntimeError } from '../runtime-error';
+import { MAX_TOKEN_LIFETIME_S, TOKEN_ISSUER } from '../wire/access-token-claims';
 import { isRole, ROLES, type Role } from '../wire/roles';
 import type { AccessView } from './access-state';
 
-export const TOKEN_ISSUER = 'sutazai-control-center';
-/** The longest lifetime (exp - iat) accepted: tokens live minutes, and this bounds the replay memory. */
-export const MAX_TOKEN_LIFETIME_S = 15 * 60;
 /** Allowed difference between the control center's clock and this host's. */
 export const CLOCK_TOLERANCE_S = 30;
 

@@ -1,0 +1,240 @@
+// The runtime's real gRPC server over mutual TLS (certificates from the app's PKI) with the
+// access state the control center pushes (SetAccessState) and access tokens it signs
+// (electron/backend/pki/access-tokens.ts): each bad token refused with its reason, a
+// removed operator's certificate and token refused once the push is answered, and the
+// state kept across a restart of the server.
+import * as grpc from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
+import type { SetAccessStateRequest } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/SetAccessStateRequest';
+import { ACCESS_STATE_FILE } from '../../../agents-runtime/src/server/access-state';
+import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/src/server/runtime-server';
+import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { generateTokenSigningKey, signAccessToken, type TokenSigningKey } from '../../../electron/backend/pki/access-tokens';
+import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
+import { issueClientCertificate, issueServerCertificate, type IssuedCertificate } from '../../../electron/backend/pki/issue-certificate';
+import { FixedRuntimeApi } from '../../support/fixed-runtime-api';
+
+const CALL_DEADLINE_MS = 5_000;
+const INSTALL = 'lab';
+const protos = loadRuntimeProtos();
+
+let ca: InstallCa;
+let serverCert: IssuedCertificate;
+let controlCenter: IssuedCertificate;
+let aliceCert: IssuedCertificate;
+let bobCert: IssuedCertificate;
+let key: TokenSigningKey;
+let otherKey: TokenSigningKey;
+let api: FixedRuntimeApi;
+let stateDir: string;
+const servers: RuntimeServer[] = [];
+const clients: grpc.Client[] = [];
+
+async function startServer(): Promise<RuntimeServer> {
+  const server = await startRuntimeServer({
+    tls: { caCertPem: ca.certPem, certPem: serverCert.certPem, keyPem: serverCert.keyPem },
+    api,
+    accessStateFile: path.join(stateDir, ACCESS_STATE_FILE),
+  });
+  servers.push(server);
+  return server;
+}
+
+function client(port: number, cert: IssuedCertificate): RuntimeClient {
+  const credentials = grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(cert.keyPem), Buffer.from(cert.certPem));
+  const c = new protos.sutazai.runtime.v1.Runtime(`127.0.0.1:${port}`, credentials, {
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc.ssl_target_name_override': 'localhost',
+  });
+  clients.push(c);
+  return c;
+}
+
+function bearer(token: string | null): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (token !== null) metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
+function call<T>(
+  start: (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<T>) => void,
+  token: string | null = null,
+) {
+  return new Promise<T>((resolve, reject) =>
+    start(bearer(token), { deadline: Date.now() + CALL_DEADLINE_MS }, (error, value) => (error ? reject(error) : resolve(value as T))),
+  );
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ status: grpc.status; code: string | undefined; details: string }> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e as grpc.ServiceError,
+  );
+  if (error === null) throw new Error('expected the call to be refused');
+  return { status: error.code, code: runtimeErrorFromMetadata(error.metadata)?.code, details: error.details };
+}
+
+const restart = (c: RuntimeClient, token: string | null = null) => call((m, o, cb) => c.RestartProcess({ name: 'core' }, m, o, cb), token);
+const updateManifest = (c: RuntimeClient, token: string | null = null) =>
+  call((m, o, cb) => c.UpdateManifest({ manifestYaml: 'processes: []' }, m, o, cb), token);
+const getInfo = (c: RuntimeClient, token: string | null = null) => call((m, o, cb) => c.GetInfo({}, m, o, cb), token);
+const push = (c: RuntimeClient, state: SetAccessStateRequest) => call<{ version: string }>((m, o, cb) => c.SetAccessState(state, m, o, cb));
+
+const nowS = (): number => Math.floor(Date.now() / 1000);
+const tokenFor = (
+  subject: string,
+  role: 'viewer' | 'operator' | 'admin',
+  overrides: Partial<Parameters<typeof signAccessToken>[1]> = {},
+  signer: Pick<TokenSigningKey, 'keyId' | 'privateKeyPem'> = key,
+) => signAccessToken(signer, { install: INSTALL, subject, role, attributes: { team: 'night' }, ...overrides });
+
+function stateV(version: number, changes: Partial<SetAccessStateRequest> = {}): SetAccessStateRequest {
+  return {
+    version: String(version),
+    install: INSTALL,
+    authenticationMethod: 'jwt',
+    revokedCertificateSerials: [],
+    revokedSubjects: [],
+    tokenKeys: [{ keyId: key.keyId, publicKeyPem: key.publicKeyPem }],
+    operators: [
+      { name: 'alice', role: 'operator', attributesJson: JSON.stringify({ hostLabels: ['rack=b4'] }) },
+      { name: 'bob', role: 'admin', attributesJson: '{}' },
+    ],
+    abacPolicyYaml: '',
+    ...changes,
+  };
+}
+
+beforeAll(async () => {
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sutazai-access-state-'));
+  ca = await createInstallCa({ installName: INSTALL });
+  [serverCert, controlCenter, aliceCert, bobCert] = await Promise.all([
+    issueServerCertificate(ca, { hostName: 'db-1' }),
+    issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'admin', controlCenter: true }),
+    issueClientCertificate(ca, { operatorName: 'alice', role: 'operator' }),
+    issueClientCertificate(ca, { operatorName: 'bob', role: 'admin' }),
+  ]);
+  key = generateTokenSigningKey();
+  otherKey = generateTokenSigningKey();
+  api = new FixedRuntimeApi();
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await Promise.all(servers.map((server) => server.close()));
+  fs.rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('a runtime with the access state the control center pushes', () => {
+  let port: number;
+  let cc: RuntimeClient;
+  beforeAll(async () => {
+    port = (await startServer()).port;
+    cc = client(port, controlCenter);
+  });
+
+  it('before any push, judges certificates by their role and refuses tokens: it has no key to check them with', async () => {
+    await expect(restart(client(port, aliceCert))).resolves.toEqual({});
+    const refused = await refusal(restart(cc, await tokenFor('alice', 'operator')));
+    expect(refused).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'ACCESS_TOKEN_INVALID' });
+    expect(refused.details).toContain('holds no token keys yet');
+  });
+
+  it('refuses the push from a certificate below admin, and applies the control center’s', async () => {
+    const denied = await refusal(push(client(port, aliceCert), stateV(1)));
+    expect(denied).toMatchObject({ status: grpc.status.PERMISSION_DENIED, code: 'PERMISSION_DENIED' });
+    expect(await push(cc, stateV(1))).toEqual({ version: '1' });
+  });
+
+  it('serves a call made for an operator with their token, within the lowest of token, certificate and pushed role', async () => {
+    const before = api.changes.length;
+    await expect(restart(cc, await tokenFor('alice', 'operator'))).resolves.toEqual({});
+    expect(api.changes.slice(before)).toEqual(['restart core']);
+    // alice's token claims admin, but the control center's current word on alice is operator.
+    const refused = await refusal(updateManifest(cc, await tokenFor('alice', 'admin')));
+    expect(refused).toMatchObject({ status: grpc.status.PERMISSION_DENIED, code: 'PERMISSION_DENIED' });
+    expect(refused.details).toContain('needs the role admin');
+    await expect(updateManifest(cc, await tokenFor('bob', 'admin'))).resolves.toEqual({});
+    expect(api.changes.slice(before)).toEqual(['restart core', 'updateManifest']);
+  });
+
+  it('with jwt, accepts a call without a token only from the control center’s own certificate', async () => {
+    await expect(getInfo(cc)).resolves.toMatchObject({ runtimeVersion: expect.any(String) });
+    const refused = await refusal(getInfo(client(port, bobCert)));
+    expect(refused).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'ACCESS_TOKEN_INVALID' });
+    expect(refused.details).toContain('carries none');
+  });
+
+  it.each([
+    ['expired', () => tokenFor('alice', 'operator', { issuedAtS: nowS() - 600, lifetimeS: 300 }), 'expired at'],
+    ['not yet valid', () => tokenFor('alice', 'operator', { notBeforeS: nowS() + 600 }), 'is not valid before'],
+    ['for another install', () => tokenFor('alice', 'operator', { install: 'prod' }), 'is meant for "prod", not for the install lab'],
+    ['living too long', () => tokenFor('alice', 'operator', { lifetimeS: 3600 }), 'longer than the 900 s accepted'],
+    ['signed by an unknown key', () => tokenFor('alice', 'operator', {}, otherKey), 'which this runtime does not trust'],
+    [
+      'wrongly signed',
+      () => tokenFor('alice', 'operator', {}, { keyId: key.keyId, privateKeyPem: otherKey.privateKeyPem }),
+      'signature that does not verify',
+    ],
+    ['not a token', () => Promise.resolve('not.a.token'), 'cannot be read'],
+  ])('refuses a token %s, saying so', async (_what, make, reason) => {
+    const before = api.changes.length;
+    const refused = await refusal(restart(cc, await make()));
+    expect(refused).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'ACCESS_TOKEN_INVALID' });
+    expect(refused.details).toContain(reason);
+    expect(api.changes.length).toBe(before);
+  });
+
+  it('refuses a token used a second time', async () => {
+    const token = await tokenFor('alice', 'operator');
+    await expect(restart(cc, token)).resolves.toEqual({});
+    const refused = await refusal(restart(cc, token));
+    expect(refused).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'ACCESS_TOKEN_INVALID' });
+    expect(refused.details).toContain('was already used');
+  });
+
+  it('refuses a removed operator’s certificate and token once the push that removes them is answered, and an older push', async () => {
+    // mtls again, so alice's certificate alone would reach the runtime if it were not revoked.
+    expect(await push(cc, stateV(2, { authenticationMethod: 'mtls' }))).toEqual({ version: '2' });
+    await expect(restart(client(port, aliceCert))).resolves.toEqual({});
+    const aliceToken = await tokenFor('alice', 'operator');
+
+    const serial = new X509Certificate(aliceCert.certPem).serialNumber;
+    const removed = stateV(3, {
+      authenticationMethod: 'mtls',
+      revokedCertificateSerials: [serial],
+      revokedSubjects: ['alice'],
+      operators: [{ name: 'bob', role: 'admin', attributesJson: '{}' }],
+    });
+    expect(await push(cc, removed)).toEqual({ version: '3' });
+
+    const byCertificate = await refusal(restart(client(port, aliceCert)));
+    expect(byCertificate).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'CREDENTIAL_REVOKED' });
+    expect(byCertificate.details).toContain('revoked');
+    const byToken = await refusal(restart(cc, aliceToken));
+    expect(byToken).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'CREDENTIAL_REVOKED' });
+    expect(byToken.details).toContain('the operator alice');
+    await expect(restart(client(port, bobCert))).resolves.toEqual({});
+
+    const stale = await refusal(push(cc, stateV(2)));
+    expect(stale).toMatchObject({ status: grpc.status.FAILED_PRECONDITION, code: 'ACCESS_STATE_STALE' });
+  });
+
+  it('keeps the state across a restart of the runtime: the removed operator stays refused', async () => {
+    const kept = JSON.parse(fs.readFileSync(path.join(stateDir, ACCESS_STATE_FILE), 'utf8')) as { version: number };
+    expect(kept.version).toBe(3);
+    expect(fs.statSync(path.join(stateDir, ACCESS_STATE_FILE)).mode & 0o777).toBe(0o600);
+    await servers[0]?.close();
+    const again = await startServer();
+    const refused = await refusal(restart(client(again.port, aliceCert)));
+    expect(refused).toMatchObject({ code: 'CREDENTIAL_REVOKED' });
+    await expect(restart(client(again.port, controlCenter), await tokenFor('bob', 'admin'))).resolves.toEqual({});
+    await expect(push(client(again.port, controlCenter), stateV(2))).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
+  });
+});
