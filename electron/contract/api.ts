@@ -67,6 +67,7 @@ import { prometheusTargetMethods } from './prometheus-targets';
 import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
 import { auditMethods } from './audit';
 import { operatorMethods } from './operators';
+import { backupMethods } from './backup';
 import { supportMethods } from './support';
 
 /**
@@ -439,6 +440,7 @@ export const methods = {
   ...fleetLinkMethods,
   ...auditMethods,
   ...operatorMethods,
+  ...backupMethods,
   ...supportMethods,
 } as const;
 

@@ -25,6 +25,15 @@ export const ERROR_CODES = [
   'DATA_DIR_IN_USE',
   'STORE_MIGRATION_FAILED',
   'STORE_WRITE_FAILED',
+  // Backup and restore of the control center (issue 15, item 5).
+  /** The backup's file exists already or its folder cannot be written; nothing is ever overwritten. */
+  'BACKUP_OUT_UNWRITABLE',
+  /** Not a backup, truncated, or a member that differs from its manifest (size, SHA-256, row counts). */
+  'BACKUP_INVALID',
+  /** A backup format newer than this app reads (a newer schema inside is STORE_NEWER_VERSION). */
+  'BACKUP_FORMAT_NEWER',
+  /** Restore onto a data directory that holds something, without --force. */
+  'RESTORE_TARGET_NOT_EMPTY',
   // Hosts and facts.
   'NOT_FOUND',
   'HOST_NOT_FOUND',

@@ -23,4 +23,5 @@ export * from './visible-text';
 export * from './method-actions';
 export * from './audit';
 export * from './operators';
+export * from './backup';
 export * from './support';

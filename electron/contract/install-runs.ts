@@ -128,4 +128,6 @@ export const LOCAL_FILE_METHODS: ReadonlySet<string> = new Set<MethodName>([
   'installs.applyFile',
   'installs.rollbackFile',
   'installs.uninstallFile',
+  // Writes the backup to a path on the backend's machine.
+  'store.backup',
 ]);

@@ -133,6 +133,8 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'audit.list': 'view',
   'audit.verify': 'view',
   'audit.hostKeys': 'view',
+  // A backup carries everything the store holds (sealed secrets, password hashes): an export.
+  'store.backup': 'export',
   // A support bundle carries the site's logs and configuration off it (redacted): an admin's, like any export. Reading one is a view.
   'support.collect': 'export',
   'support.preview': 'export',

@@ -1,4 +1,4 @@
-import { ApiError, MAX_SERIES_KEYS } from '../../contract';
+import { ApiError, MAX_SERIES_KEYS, type BackupSummary } from '../../contract';
 import type { BundleService } from '../bundles/bundle-service';
 import type { ConfigService } from '../config/config-service';
 import type { EventHub } from '../events/event-hub';
@@ -35,6 +35,8 @@ export interface ApiDeps
   config: ConfigService;
   secrets: VaultAccess;
   audit: AuditLog;
+  /** Writes a backup of the store and its bundles to a new file (store/backup.ts). */
+  backup(out: string): Promise<BackupSummary>;
 }
 
 /** The contract's methods as thin calls into the capabilities that own them. */
@@ -94,6 +96,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'secrets.status': () => secrets.status(),
     'secrets.unlock': ({ passphrase }) => secrets.unlockWithPassphrase(passphrase),
     'secrets.changePassphrase': ({ passphrase, newPassphrase }) => secrets.changePassphrase(passphrase, newPassphrase),
+    'store.backup': ({ path }) => deps.backup(path),
     ...createInstallHandlers(deps),
     ...createAlertHandlers(deps),
     ...createFleetEventHandlers(deps),

@@ -57,6 +57,7 @@ import { appLogFilesOf } from '../bundles/support-bundles/support-collect';
 import { vaultSecrets } from '../bundles/support-bundles/vault-secrets';
 import { createRepositories } from '../store/repositories';
 import { openStore, type Store } from '../store/open-store';
+import { writeBackup } from '../store/backup';
 import { createEventSources, createMethodHandlers } from './api-handlers';
 import { describeLinkChange } from './fleet-link-handlers';
 import { appVersion, type AppInfo, type AppMode } from './app-info';
@@ -386,6 +387,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const auditing = { log: audit, names: { hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null }, now, logger };
   const deps = {
     audit,
+    backup: (out: string) => writeBackup({ db: store.db, dataDir: config.dataDir, out, appVersion: info.version, now }),
     support,
     operators,
     mfa,

@@ -41,6 +41,10 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'STORE_UNREADABLE':
     case 'DATA_DIR_NOT_WRITABLE':
     case 'DATA_DIR_IN_USE':
+    case 'BACKUP_OUT_UNWRITABLE':
+    case 'BACKUP_INVALID':
+    case 'BACKUP_FORMAT_NEWER':
+    case 'RESTORE_TARGET_NOT_EMPTY':
       return EXIT.STORE;
     case 'PROBE_FAILED':
     case 'PROBE_OUTPUT_INVALID':

@@ -10,6 +10,7 @@ import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { runAlertsCommand } from './alerts-commands';
 import { AUDIT_COMMANDS, runAuditCommand } from './audit-commands';
+import { runBackupCommand, runRestoreCommand } from './backup-commands';
 import { runPrometheusTargetsCommand } from './prometheus-targets-command';
 import { OPERATOR_COMMANDS, runOperatorsCommand } from './operators-commands';
 import { runOperatorsMfaCommand } from './operators-mfa-commands';
@@ -130,6 +131,14 @@ hash-chained and append-only; filters: --who W --action A --target T --outcome o
   audit list [filters] [--limit N]   the newest entries (50, up to 1000), oldest first
   audit export [filters] [--out F]   every entry as JSON lines, oldest first (F is created 0600)
 
+Backup of the control center (the store, with its sealed secrets still sealed, and the
+release bundles; see README "Backup and restore"):
+  backup --out F                     a consistent copy while the app runs (SQLite's online
+                                     backup), to a new file F (0600); an admin's, audited
+  restore F [--force]                unpack F into the data directory (--data-dir): refused
+                                     onto one that holds anything unless --force, never onto
+                                     one a running app serves, and a newer backup is refused
+
 Vault (the sealed SSH passwords, key passphrases and install CA keys):
   vault change-passphrase [--new-passphrase-file F]
                                      re-seal every stored secret under a new passphrase (12+
@@ -238,6 +247,7 @@ const COMMAND_OPTIONS = {
   'reset-password': { type: 'boolean' },
   disable: { type: 'boolean' },
   enable: { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
@@ -307,6 +317,13 @@ async function run(argv: string[]): Promise<number> {
     return inSession(backend, (api) =>
       runAuditCommand({ command: command!, args, values: commandValues, json, print, out: writeOut, api }),
     );
+  }
+  if (group === 'backup') {
+    return inSession(backend, (api) => runBackupCommand({ args: positionals.slice(1), values: commandValues, print, api }));
+  }
+  if (group === 'restore') {
+    // No backend: nothing may serve the data directory while it is replaced.
+    return runRestoreCommand({ args: positionals.slice(1), values: commandValues, print, dataDir: sharedOptions(values).dataDir });
   }
   if (FLEET_COMMANDS.includes(group) || group === 'events') {
     // Ctrl-C ends following (a followed log or events, a watched status) as its end: the session closes, the exit is 0.
