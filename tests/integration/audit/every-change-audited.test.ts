@@ -84,6 +84,8 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'mfa.enrolConfirm': () => ({ code: '123456' }),
   'mfa.reset': () => ({ name: 'nobody-here' }),
   'mfa.setStepUp': () => ({ required: true }),
+  // Its folder does not exist: refused (BACKUP_OUT_UNWRITABLE), and recorded.
+  'store.backup': () => ({ path: '/nonexistent/audit.sutazai-backup' }),
 };
 
 const stateChanging = (Object.keys(METHOD_ACTIONS) as MethodName[]).filter((method) => changesState(METHOD_ACTIONS[method]));
