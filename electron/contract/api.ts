@@ -67,6 +67,7 @@ import { prometheusTargetMethods } from './prometheus-targets';
 import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
 import { auditMethods } from './audit';
 import { operatorMethods } from './operators';
+import { accessMethods } from './access';
 import { backupMethods } from './backup';
 import { supportMethods } from './support';
 
@@ -440,6 +441,7 @@ export const methods = {
   ...fleetLinkMethods,
   ...auditMethods,
   ...operatorMethods,
+  ...accessMethods,
   ...backupMethods,
   ...supportMethods,
 } as const;

@@ -151,6 +151,12 @@ export const ERROR_CODES = [
   'SIGN_IN_FAILED',
   /** The signed-in operator's role does not allow the method's action. */
   'ACCESS_DENIED',
+  /** The role allows it, and the install's access policy (access_control: abac) does not: a deny rule, no allow, or the operator's own attributes. */
+  'ACCESS_POLICY_DENIED',
+  /** An access policy file or rule did not load (file:line:column); the other rules apply. */
+  'ACCESS_POLICY_INVALID',
+  /** An access policy rule selects no install, host, process or operator that exists (a warning). */
+  'ACCESS_POLICY_UNMATCHED',
   'OPERATOR_NOT_FOUND',
   'OPERATOR_NAME_TAKEN',
   /** The change would leave operators with no enabled admin (the first operator must be an admin). */

@@ -23,5 +23,6 @@ export * from './visible-text';
 export * from './method-actions';
 export * from './audit';
 export * from './operators';
+export * from './access';
 export * from './backup';
 export * from './support';

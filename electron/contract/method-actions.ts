@@ -154,6 +154,9 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'mfa.enrolConfirm': 'sign-in',
   'mfa.reset': 'manage-operators',
   'mfa.setStepUp': 'manage-operators',
+  // Asking what the access policy says gives nothing away that the refusal itself would not.
+  'access.explain': 'view',
+  'access.policy': 'view',
 };
 
 /** Every event is a feed of something to watch; log follows are `logs`. */

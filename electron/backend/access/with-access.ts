@@ -10,6 +10,7 @@ import {
   type Role,
 } from '../../contract';
 import type { Caller, EventSources, MethodHandlers } from '../server/dispatcher';
+import { targetOf, type PolicyGate } from './policy-gate';
 
 /** What a pipe may call before it signs in: who it is, and signing in itself. */
 const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>(['app.info', 'session.signIn', 'session.signOut', 'session.whoami']);
@@ -17,6 +18,8 @@ const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>(['app.info', '
 export interface AccessGate {
   /** Whether any operator exists; while none does, every pipe acts as the one admin (the bootstrap). */
   operatorsExist(): boolean;
+  /** `access_control: abac`: after the role, calls naming a host, process or install of an abac install are judged by the policy. */
+  policy?: PolicyGate;
 }
 
 /**
@@ -36,6 +39,7 @@ export function withAccess(handlers: MethodHandlers, gate: AccessGate): MethodHa
         method,
         (params: unknown, caller: Caller) => {
           checkAccess(gate, caller, action, method);
+          checkPolicy(gate, caller, action, method, params);
           return handler(params, caller);
         },
       ];
@@ -56,6 +60,7 @@ export function withEventAccess(sources: EventSources, gate: AccessGate): EventS
         event,
         (params: unknown, emit: (payload: unknown) => void, caller: Caller) => {
           checkEventAccess(gate, caller, event);
+          checkPolicy(gate, caller, EVENT_ACTIONS[event], event, params);
           return source(params, emit, caller);
         },
       ];
@@ -66,6 +71,13 @@ export function withEventAccess(sources: EventSources, gate: AccessGate): EventS
 /** Throws SIGN_IN_REQUIRED or ACCESS_DENIED when `caller` may not receive `event`. */
 export function checkEventAccess(gate: AccessGate, caller: Caller, event: EventName): void {
   checkAccess(gate, caller, EVENT_ACTIONS[event], event);
+}
+
+/** Throws ACCESS_POLICY_DENIED when the resource `params` name is under an abac policy that refuses the caller's operator. */
+function checkPolicy(gate: AccessGate, caller: Caller, action: Action, what: string, params: unknown): void {
+  if (gate.policy === undefined || caller.operator === undefined) return;
+  const target = targetOf(what, params);
+  if (target !== null) gate.policy.check(caller.operator, action, target);
 }
 
 /** Throws SIGN_IN_REQUIRED or ACCESS_DENIED when `caller` may not take `action` (through `what`, a method or event). */

@@ -21,9 +21,18 @@ import { createAuditHandlers } from './audit-handlers';
 import type { AuditLog } from '../audit/audit-log';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
+import { createAccessHandlers, type AccessApiDeps } from './access-handlers';
 
 export interface ApiDeps
-  extends InstallApiDeps, AlertApiDeps, FleetEventApiDeps, FleetLinkApiDeps, FleetProcessApiDeps, OperatorApiDeps, SupportApiDeps {
+  extends
+    InstallApiDeps,
+    AlertApiDeps,
+    FleetEventApiDeps,
+    FleetLinkApiDeps,
+    FleetProcessApiDeps,
+    OperatorApiDeps,
+    SupportApiDeps,
+    AccessApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -105,6 +114,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createAuditHandlers(deps),
     ...createOperatorHandlers(deps),
     ...createSupportHandlers(deps),
+    ...createAccessHandlers(deps),
   };
 }
 

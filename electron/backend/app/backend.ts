@@ -46,6 +46,9 @@ import { createAuditLog } from '../audit/audit-log';
 import { withAudit } from '../audit/with-audit';
 import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
 import { checkEventAccess, withAccess, withEventAccess } from '../access/with-access';
+import { createAccessPolicy, policyFolders } from '../access/access-policy';
+import { storePolicyFacts } from '../access/policy-facts';
+import { createPolicyGate } from '../access/policy-gate';
 import { createOperatorsRepo } from '../operators/operators-repo';
 import { createOperatorService } from '../operators/operator-service';
 import { createOperatorMfaRepo } from '../operators/operator-mfa-repo';
@@ -380,8 +383,21 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   // A removed operator's sealed TOTP secret goes with it.
   const operators = createOperatorService({ repo: createOperatorsRepo(store.db), now, onRemove: (id) => mfa.reset(id) });
   const stepUps = createStepUps({ mfa, now });
+  // access_control: abac (issue 14, item 3): after the role, calls naming a host, process or install of an abac install meet its policy.
+  const policyFacts = storePolicyFacts({ hosts: repos.hosts, installs: repos.installs, operators });
+  const accessPolicy = createAccessPolicy({
+    folders: () => policyFolders(() => config.configDir ?? defaultConfigDir(), config.dataDir),
+    inventory: () => policyFacts.inventory(),
+    logger,
+  });
+  const policyGate = createPolicyGate({
+    policy: accessPolicy,
+    facts: policyFacts,
+    now,
+    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  });
   // Role checks (and, while operators exist, sign-in) before every handler and feed.
-  const access = { operatorsExist: () => operators.exist() };
+  const access = { operatorsExist: () => operators.exist(), policy: policyGate };
   // Every state-changing call ends with an entry in the audit log (audit/with-audit.ts).
   const audit = createAuditLog(store.db);
   const auditing = { log: audit, names: { hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null }, now, logger };
@@ -390,6 +406,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     backup: (out: string) => writeBackup({ db: store.db, dataDir: config.dataDir, out, appVersion: info.version, now }),
     support,
     operators,
+    accessPolicy,
+    policyGate,
     mfa,
     stepUps,
     links: fleetLinks,

@@ -130,6 +130,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'SIGN_IN_REQUIRED':
     case 'SIGN_IN_FAILED':
     case 'ACCESS_DENIED':
+    case 'ACCESS_POLICY_DENIED':
     case 'MFA_REQUIRED':
     case 'MFA_STEP_UP_REQUIRED':
     case 'MFA_CODE_WRONG':

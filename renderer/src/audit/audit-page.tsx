@@ -274,8 +274,8 @@ const ENTRY_COLUMNS: Array<Column<AuditEntry>> = [
   },
 ];
 
-/** Outcomes that are a refusal to act (the caller's role, or no sign-in), not a failure of the action. */
-const REFUSALS: readonly string[] = ['ACCESS_DENIED', 'SIGN_IN_REQUIRED'];
+/** Outcomes that are a refusal to act (the caller's role or the access policy, or no sign-in), not a failure of the action. */
+const REFUSALS: readonly string[] = ['ACCESS_DENIED', 'ACCESS_POLICY_DENIED', 'SIGN_IN_REQUIRED'];
 
 const KEY_EVENT_WORDS = { trusted: 'Trusted', retrusted: 'Trusted again (key changed)', refused: 'Refused (key did not match)' } as const;
 

@@ -1,11 +1,10 @@
-import { statSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { ApiError, type Alert, type AlertChange, type AlertRuleError, type AlertRuleSummary, type AlertState } from '../../../contract';
 import { createAlertEvaluator, type AlertEvaluator } from './alert-evaluator';
 import type { AlertInputs } from './alert-inputs';
 import { ruleSettings } from './alert-rule-schema';
 import type { AlertsRepo, StoredAlert } from './alerts-repo';
 import { loadAlertRules, type AlertRuleSet } from './load-alert-rules';
+import { yamlFoldersSignature } from '../../config/yaml-folders';
 
 export interface AlertServiceOptions {
   repo: AlertsRepo;
@@ -62,7 +61,7 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
 
   // Re-read only when a file was added, removed or changed, so an operator's edit is picked up without a restart.
   const reloadIfChanged = (): void => {
-    const signature = foldersSignature(options.ruleFolders);
+    const signature = yamlFoldersSignature(options.ruleFolders);
     if (signature === loadedSignature) return;
     loaded = loadAlertRules(options.ruleFolders);
     // Only once loaded: a load that threw is tried again at the next evaluation.
@@ -178,26 +177,4 @@ export function createAlertService(options: AlertServiceOptions): AlertService {
 
 function toAlert({ fingerprint: _fingerprint, ...alert }: StoredAlert): Alert {
   return alert;
-}
-
-function foldersSignature(folders: readonly string[]): string {
-  const parts: string[] = [];
-  for (const dir of folders) {
-    let names: string[];
-    try {
-      names = readdirSync(dir).filter((name) => /\.ya?ml$/.test(name));
-    } catch {
-      parts.push(`${dir}:absent`);
-      continue;
-    }
-    for (const name of names.sort()) {
-      try {
-        const stat = statSync(path.join(dir, name));
-        parts.push(`${dir}/${name}:${stat.mtimeMs}:${stat.size}`);
-      } catch {
-        parts.push(`${dir}/${name}:gone`);
-      }
-    }
-  }
-  return parts.join('\n');
 }

@@ -1,18 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { isMap, isScalar, type Document } from 'yaml';
-import {
-  describePath,
-  offsetOf,
-  parseLocatedYaml,
-  readCappedText,
-  TextTooLargeError,
-  toValue,
-  YAML_FILE_LIMITS,
-  type PathSegment,
-} from '../../../../agents-runtime/src/wire';
+import { describePath, offsetOf, parseLocatedYaml, toValue, YAML_FILE_LIMITS, type PathSegment } from '../../../../agents-runtime/src/wire';
 import { ALERT_RULE_KINDS, type AlertRuleError, type AlertRuleKind } from '../../../contract';
 import { closestMatch } from '../../config/closest-match';
+import { forEachYamlFile } from '../../config/yaml-folders';
 import { RULE_KEYS, RULE_SCHEMAS, type AlertRule } from './alert-rule-schema';
 
 export interface AlertRuleSet {
@@ -36,43 +26,22 @@ const FILE_REMEDY = `Fix the file at that line and column (YAML indented with sp
 export function loadAlertRules(folders: readonly string[]): AlertRuleSet {
   const byName = new Map<string, AlertRule>();
   const errors: AlertRuleError[] = [];
-  for (const dir of folders) {
-    if (!existsSync(dir)) continue;
-    const namedHere = new Set<string>();
-    let files: string[];
-    try {
-      files = readdirSync(dir)
-        .filter((name) => /\.ya?ml$/.test(name))
-        .sort();
-    } catch (error) {
-      // Not a folder, or not readable: its rules are missing, and every other folder's still load.
+  const namedIn = new Map<string, Set<string>>();
+  forEachYamlFile(folders, {
+    failed(at, why, kind) {
+      // A folder not readable: its rules are missing, and every other folder's still load.
       errors.push({
         code: 'ALERT_RULE_INVALID',
-        message: `${dir}:1:1: the rule folder cannot be read (${(error as Error).message}).`,
-        remedy: FOLDER_REMEDY,
-        file: dir,
+        message: `${at}:1:1: the rule ${kind} ${why}.`,
+        remedy: kind === 'folder' ? FOLDER_REMEDY : FILE_REMEDY,
+        file: at,
         line: 1,
         column: 1,
       });
-      continue;
-    }
-    for (const name of files) {
-      const file = path.join(dir, name);
-      let text: string;
-      try {
-        text = readCappedText(file, YAML_FILE_LIMITS.maxBytes);
-      } catch (error) {
-        const why = error instanceof TextTooLargeError ? error.message : `cannot be read (${(error as Error).message})`;
-        errors.push({
-          code: 'ALERT_RULE_INVALID',
-          message: `${file}:1:1: the rule file ${why}.`,
-          remedy: FILE_REMEDY,
-          file,
-          line: 1,
-          column: 1,
-        });
-        continue;
-      }
+    },
+    file(dir, file, text) {
+      const namedHere = namedIn.get(dir) ?? new Set<string>();
+      namedIn.set(dir, namedHere);
       const parsed = parseAlertRules(text, file);
       errors.push(...parsed.errors);
       for (const rule of parsed.rules) {
@@ -91,8 +60,8 @@ export function loadAlertRules(folders: readonly string[]): AlertRuleSet {
         namedHere.add(rule.spec.name);
         byName.set(rule.spec.name, rule);
       }
-    }
-  }
+    },
+  });
   return { rules: [...byName.values()].filter((rule) => rule.spec.enabled), errors };
 }
 
