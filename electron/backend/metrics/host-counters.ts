@@ -47,6 +47,21 @@ export interface HostCounters {
 
 export type CounterReader = () => Promise<HostCounters>;
 
+/**
+ * `read`'s answer kept for `everyMs` and given again to every call in that time, then read
+ * anew (on the next call after it, never by a timer): for a figure that is costly to read
+ * and slow to change, so the 1 Hz sampler still records it every second (a whole series,
+ * no break in a chart) without reading it every second.
+ */
+export function heldFor<T>(everyMs: number, read: () => T, now: () => number = Date.now): () => T {
+  let held: { readAt: number; value: T } | null = null;
+  return () => {
+    const at = now();
+    if (held === null || at - held.readAt >= everyMs) held = { readAt: at, value: read() };
+    return held.value;
+  };
+}
+
 function cpuTimes(): { busy: number; total: number; cores: CpuTime[] } {
   let busy = 0;
   let total = 0;
@@ -81,6 +96,14 @@ async function readFilesystems(mountsText: string, statfs: StatfsAsync): Promise
   return spaces.filter((space): space is FilesystemSpace => space !== null);
 }
 
+/**
+ * How long the Linux reader keeps the mount table and each filesystem's space: a filesystem's
+ * used space moves slowly and a mount is rare, while a statfs per filesystem and a parse of
+ * the mount table every second were 40 % of this machine's sampling (bench:fleet's profile).
+ * A disk filling up shows within this; the default filesystem alert waits 5 minutes anyway.
+ */
+export const LINUX_FILESYSTEMS_MS = 10_000;
+
 /** /proc/stat counts in USER_HZ ticks, 100 a second on every Linux the app runs on. */
 const MS_PER_TICK = 10;
 
@@ -96,8 +119,9 @@ function procCpuTimes(text: string): { busy: number; total: number; cores: CpuTi
 }
 
 /**
- * Linux: five small /proc reads and a statfs per real filesystem a tick, no process spawned
- * (systeminformation spawns a tool every second for disk I/O), parsed by the runtime's
+ * Linux: four small /proc reads a tick, and the mount table with a statfs per real filesystem
+ * every LINUX_FILESYSTEMS_MS (held in between), no process spawned (systeminformation
+ * spawns a tool every second for disk I/O), parsed by the runtime's
  * parsers so this machine's figures (CPU included: busy is everything but idle and iowait)
  * count as a managed host's do. The /proc reads are synchronous on purpose: procfs answers
  * from kernel memory and never waits on a disk, and a synchronous read costs about a tenth of
@@ -106,7 +130,11 @@ function procCpuTimes(text: string): { busy: number; total: number; cores: CpuTi
  * reads and parses /proc/cpuinfo each time. statfs stays asynchronous: a slow disk may hold a
  * libuv thread, never the loop.
  */
-export function linuxCounterReader(procRoot = '/proc', statfs: StatfsAsync = statfsAsync): CounterReader {
+export function linuxCounterReader(
+  procRoot = '/proc',
+  statfs: StatfsAsync = statfsAsync,
+  options: { filesystemsEveryMs?: number; now?: () => number } = {},
+): CounterReader {
   const read = (file: string): string | null => {
     try {
       return readFileSync(`${procRoot}/${file}`, 'utf8');
@@ -114,13 +142,20 @@ export function linuxCounterReader(procRoot = '/proc', statfs: StatfsAsync = sta
       return null;
     }
   };
+  const filesystems = heldFor(
+    options.filesystemsEveryMs ?? LINUX_FILESYSTEMS_MS,
+    () => {
+      const mounts = read('self/mounts');
+      return mounts === null ? Promise.resolve(null) : readFilesystems(mounts, statfs);
+    },
+    options.now,
+  );
   return async () => {
     const stat = read('stat');
     const cpu = (stat === null ? null : procCpuTimes(stat)) ?? cpuTimes();
     const meminfo = read('meminfo');
     const netdev = read('net/dev');
     const diskstats = read('diskstats');
-    const mounts = read('self/mounts');
     const memory = meminfo ? parseMeminfo(meminfo) : null;
     // MemTotal - MemAvailable; unknown when the text has no MemTotal (nothing to judge by).
     const known = memory !== null && memory.totalBytes > 0;
@@ -134,7 +169,7 @@ export function linuxCounterReader(procRoot = '/proc', statfs: StatfsAsync = sta
       ...loadAverages(),
       net: netdev ? parseNetDev(netdev) : null,
       disk: diskstats ? parseDiskstats(diskstats) : null,
-      filesystems: mounts ? await readFilesystems(mounts, statfs) : null,
+      filesystems: await filesystems(),
     };
   };
 }
@@ -144,17 +179,12 @@ const PORTABLE_FILESYSTEMS_MS = 60_000;
 
 /** macOS and Windows: systeminformation, which knows each OS's own counters. */
 export function portableCounterReader(): CounterReader {
-  let filesystems: { readAt: number; list: Promise<FilesystemSpace[] | null> } | null = null;
-  const readFilesystemsEveryMinute = () => {
-    if (filesystems === null || Date.now() - filesystems.readAt >= PORTABLE_FILESYSTEMS_MS) {
-      const list = si
-        .fsSize()
-        .then((sizes) => sizes.filter((f) => f.size > 0).map((f) => ({ mount: f.mount, usedBytes: f.used, totalBytes: f.size })))
-        .catch(() => null);
-      filesystems = { readAt: Date.now(), list };
-    }
-    return filesystems.list;
-  };
+  const readFilesystemsEveryMinute = heldFor(PORTABLE_FILESYSTEMS_MS, () =>
+    si
+      .fsSize()
+      .then((sizes) => sizes.filter((f) => f.size > 0).map((f) => ({ mount: f.mount, usedBytes: f.used, totalBytes: f.size })))
+      .catch(() => null),
+  );
   return async () => {
     const cpu = cpuTimes();
     const [mem, nets, disk, spaces] = await Promise.all([

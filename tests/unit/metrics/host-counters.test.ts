@@ -102,6 +102,35 @@ describe('/proc counters of the machine the app runs on', () => {
     ]);
   });
 
+  it('reads the mount table and each filesystem once per interval and gives that reading to every tick in between', async () => {
+    write('self/mounts', '/dev/sda1 / ext4 rw 0 0\n');
+    let now = 1_000_000;
+    let bfree = 250;
+    const asked: string[] = [];
+    const statfs = async (mount: string) => {
+      asked.push(mount);
+      return { bsize: 4096, blocks: 1000, bfree };
+    };
+    const read = linuxCounterReader(proc, statfs, { filesystemsEveryMs: 10_000, now: () => now });
+    const used = async () => (await read()).filesystems?.map((fs) => fs.usedBytes);
+    expect(await used()).toEqual([750 * 4096]);
+    // Within the interval: the same reading, without a statfs or a look at the mount table.
+    bfree = 100;
+    write('self/mounts', '/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /data xfs rw 0 0\n');
+    now += 9_999;
+    expect(await used()).toEqual([750 * 4096]);
+    expect(asked).toEqual(['/']);
+    // Once it has passed: read again, a new mount included.
+    now += 1;
+    expect(await used()).toEqual([900 * 4096, 900 * 4096]);
+    expect(asked).toEqual(['/', '/', '/data']);
+    // The other figures are read every tick all the while.
+    write('meminfo', 'MemTotal: 10 kB\nMemFree: 4 kB\n');
+    expect((await read()).memoryUsedBytes).toBe(6 * 1024);
+    write('meminfo', 'MemTotal: 10 kB\nMemFree: 1 kB\n');
+    expect((await read()).memoryUsedBytes).toBe(9 * 1024);
+  });
+
   it('reads the memory total, swap, the three load averages and each core with the overall CPU times', async () => {
     write('meminfo', 'MemTotal:       16000000 kB\nMemAvailable:    6000000 kB\nSwapTotal: 2000 kB\nSwapFree: 500 kB\n');
     const counters = await read();
