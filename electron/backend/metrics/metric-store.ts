@@ -14,6 +14,9 @@ import { SeriesRegistry, type OpenChunk, type SeriesState } from './series-regis
 
 export type MetricsQueryParams = z.output<typeof MetricsQueryParamsSchema>;
 
+/** What a command's store reads of the serving backend's unsealed minutes (series id -> minute -> slots); null for the serving store. */
+type Unsealed = Map<number, Map<number, Float64Array>> | null;
+
 export interface MetricStoreOptions {
   clock?: () => number;
   /** How long a recorded sample may wait before it is committed (to the journal); default 250 ms. */
@@ -361,8 +364,9 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
    * minute), with every journal record applied on top, in commit order. Left by a run that
    * ended before its flush, or, for a command's store, the serving backend's open minutes.
    * Read in one pass (one statement for the rows, one for the journal) however many series.
+   * A row that cannot be decoded is left out, and named to `unreadable` when given.
    */
-  function readUnsealed(): Map<number, Map<number, Float64Array>> {
+  function readUnsealed(unreadable?: (seriesId: number, t: number) => void): Map<number, Map<number, Float64Array>> {
     const chunks = new Map<number, Map<number, Float64Array>>();
     const ofSeries = (seriesId: number) => {
       let minutes = chunks.get(seriesId);
@@ -374,6 +378,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
         ofSeries(seriesId).set(t, decodeChunk(vals));
       } catch (error) {
         logger.warn({ seriesId, t, error: String(error) }, 'skipping an unreadable 1 s chunk');
+        unreadable?.(seriesId, t);
       }
     }
     const exists = new Map<number, boolean>();
@@ -418,10 +423,19 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     // Looked for first without the write lock: usually there is nothing, and a busy serving backend is not made to wait.
     if (sql.journalRows.get() === undefined && sql.unsealedChunks.get() === undefined) return;
     const seal = db.transaction(() => {
-      for (const [seriesId, minutes] of readUnsealed()) {
+      const unreadable: Array<[number, number]> = [];
+      const unsealed = readUnsealed((seriesId, t) => unreadable.push([seriesId, t]));
+      // Rows that cannot be sealed (unreadable, or without a single sample) get no rollup, so
+      // every later start would find them again: they go, as they hold nothing a query shows.
+      // Deleted before the sealing, which may write a new row for the same minute from the journal.
+      for (const [seriesId, t] of unreadable) sql.deleteChunk.run(seriesId, t);
+      for (const [seriesId, minutes] of unsealed) {
         const hours = new Set<number>();
         for (const [t, slots] of minutes) {
-          if (summarizeSlots(slots) === null) continue;
+          if (summarizeSlots(slots) === null) {
+            sql.deleteChunk.run(seriesId, t);
+            continue;
+          }
           writeSealedChunk(seriesId, t, slots);
           sealChunk(seriesId, t, slots, hours);
         }
@@ -438,9 +452,12 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
 
   /**
    * A command's store (ownsJournal false) reads what the serving backend has not sealed yet
-   * instead of sealing it: read again whenever another connection committed since.
+   * instead of sealing it: read again whenever another connection committed since. Asked
+   * once per query or look-up (the caller hands it down), not once per series: each ask is
+   * a pragma round trip.
    */
-  function unsealedOverlay(): Map<number, Map<number, Float64Array>> {
+  function unsealedOverlay(): Unsealed {
+    if (ownsJournal) return null;
     const version = db.pragma('data_version', { simple: true }) as number;
     if (overlay === null || version !== overlayVersion) {
       overlay = db.transaction(readUnsealed)();
@@ -449,18 +466,16 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     return overlay;
   }
 
-  function memoryChunks(state: SeriesState, first: number, last: number): OpenChunk[] {
+  function memoryChunks(state: SeriesState, first: number, last: number, unsealed: Unsealed): OpenChunk[] {
     const chunks: OpenChunk[] = [];
-    if (!ownsJournal) {
-      for (const [t, slots] of unsealedOverlay().get(state.id) ?? []) chunks.push({ t, slots, dirty: false });
-    }
+    for (const [t, slots] of unsealed?.get(state.id) ?? []) chunks.push({ t, slots, dirty: false });
     // After the overlay: what this store recorded itself is newer.
     chunks.push(...state.pending.values());
     if (state.current !== null) chunks.push(state.current);
     return chunks.filter((chunk) => chunk.t >= first && chunk.t <= last);
   }
 
-  function addSecondCells(state: SeriesState, fromMs: number, toMs: number, out: Downsampler): void {
+  function addSecondCells(state: SeriesState, fromMs: number, toMs: number, out: Downsampler, unsealed: Unsealed): void {
     const seriesId = state.id;
     const first = floorTo(fromMs, CHUNK_MS);
     const last = floorTo(toMs, CHUNK_MS);
@@ -473,7 +488,7 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
       }
     }
     // Memory holds everything the stored row does and more.
-    for (const chunk of memoryChunks(state, first, last)) chunks.set(chunk.t, chunk.slots);
+    for (const chunk of memoryChunks(state, first, last, unsealed)) chunks.set(chunk.t, chunk.slots);
     for (const t of [...chunks.keys()].sort((a, b) => a - b)) {
       const slots = chunks.get(t) as Float64Array;
       for (let i = 0; i < SECONDS_PER_CHUNK; i++) {
@@ -485,11 +500,11 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     }
   }
 
-  function minuteCells(state: SeriesState, fromMs: number, toMs: number): Cell[] {
+  function minuteCells(state: SeriesState, fromMs: number, toMs: number, unsealed: Unsealed): Cell[] {
     const first = floorTo(fromMs, TIER_MS['1m']);
     const cells = sql.cells['1m'].all(state.id, first, toMs);
     const fresh = new Map<number, Cell>();
-    for (const chunk of memoryChunks(state, first, toMs)) {
+    for (const chunk of memoryChunks(state, first, toMs, unsealed)) {
       const rollup = summarizeSlots(chunk.slots);
       if (rollup !== null) fresh.set(chunk.t, { t: chunk.t, ...rollup });
     }
@@ -497,29 +512,29 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     return [...cells.filter((cell) => !fresh.has(cell.t)), ...fresh.values()].sort((a, b) => a.t - b.t);
   }
 
-  function hourCells(state: SeriesState, fromMs: number, toMs: number): Cell[] {
+  function hourCells(state: SeriesState, fromMs: number, toMs: number, unsealed: Unsealed): Cell[] {
     const first = floorTo(fromMs, HOUR_MS);
     const cells = sql.cells['1h'].all(state.id, first, toMs);
     // An hour with minutes still in memory is recomputed from its minutes.
-    const freshHours = new Set(memoryChunks(state, first, toMs).map((chunk) => floorTo(chunk.t, HOUR_MS)));
+    const freshHours = new Set(memoryChunks(state, first, toMs, unsealed).map((chunk) => floorTo(chunk.t, HOUR_MS)));
     if (freshHours.size === 0) return cells;
     const fresh: Cell[] = [];
     for (const hour of freshHours) {
-      const rollup = mergeRollups(minuteCells(state, hour, hour + HOUR_MS - 1));
+      const rollup = mergeRollups(minuteCells(state, hour, hour + HOUR_MS - 1, unsealed));
       if (rollup !== null) fresh.push({ t: hour, ...rollup });
     }
     return [...cells.filter((cell) => !freshHours.has(cell.t)), ...fresh].sort((a, b) => a.t - b.t);
   }
 
-  function pointsFor(params: MetricsQueryParams, metric: string, tier: MetricTier, stepMs: number): MetricPoint[] {
+  function pointsFor(params: MetricsQueryParams, metric: string, tier: MetricTier, stepMs: number, unsealed: Unsealed): MetricPoint[] {
     const state = registry.find(params.hostId, metric);
     if (state === undefined) return [];
     const { fromMs, toMs } = params;
     const out = new Downsampler(stepMs);
     if (tier === '1s') {
-      addSecondCells(state, fromMs, toMs, out);
+      addSecondCells(state, fromMs, toMs, out, unsealed);
     } else {
-      const cells = tier === '1m' ? minuteCells(state, fromMs, toMs) : hourCells(state, fromMs, toMs);
+      const cells = tier === '1m' ? minuteCells(state, fromMs, toMs, unsealed) : hourCells(state, fromMs, toMs, unsealed);
       for (const cell of cells) out.add(cell.t, cell.mean, cell.min, cell.max, cell.count);
     }
     return out.finish();
@@ -542,8 +557,9 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
         // An unreadable row holds no sample anyone can read; the query path logs it.
       }
     }
+    const unsealed = unsealedOverlay();
     for (const state of registry.ofHost(hostId)) {
-      for (const chunk of memoryChunks(state, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)) consider(chunk.t, chunk.slots);
+      for (const chunk of memoryChunks(state, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, unsealed)) consider(chunk.t, chunk.slots);
     }
     return newest;
   }
@@ -580,10 +596,11 @@ export function createMetricStore(db: Database.Database, options: MetricStoreOpt
     query(params) {
       const tier = chooseTier(params, clock(), retention);
       const stepMs = chooseStepMs(params, TIER_MS[tier]);
+      const unsealed = unsealedOverlay();
       return {
         tier,
         stepMs,
-        series: params.metrics.map((metric) => ({ metric, points: pointsFor(params, metric, tier, stepMs) })),
+        series: params.metrics.map((metric) => ({ metric, points: pointsFor(params, metric, tier, stepMs, unsealed) })),
       };
     },
 

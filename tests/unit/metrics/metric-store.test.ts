@@ -465,6 +465,44 @@ describe('metric store: a command beside the serving backend (ownsJournal false)
   });
 });
 
+describe('metric store: a command asks whether the serving backend committed once per query', () => {
+  it('reads data_version once for a query of several series at every tier, and once for a newest-sample look-up', async () => {
+    const serving = createStore({ commitDelayMs: 0, flushIntervalMs: HOUR });
+    const metrics = ['cpu.percent', 'memory.used_percent', 'load.1m'];
+    for (let i = 0; i < 70; i++) {
+      serving.record(hostId, T0 + i * SEC, Object.fromEntries(metrics.map((m, k) => [m, i + k])));
+      now = T0 + (i + 1) * SEC;
+    }
+    await commitsDone();
+    const command = createStore({ ownsJournal: false, enforceRetention: false });
+    const db = store.db;
+    const pragma = db.pragma.bind(db);
+    let versionReads = 0;
+    db.pragma = ((source: string, options?: { simple?: boolean }) => {
+      if (source === 'data_version') versionReads++;
+      return pragma(source, options);
+    }) as typeof db.pragma;
+    try {
+      for (const [fromMs, tier] of [
+        [T0, '1s'],
+        [T0 - 2 * DAY, '1m'],
+        [T0 - 60 * DAY, '1h'],
+      ] as const) {
+        versionReads = 0;
+        const answer = command.query({ hostId, metrics, fromMs, toMs: T0 + 5 * MIN, maxPoints: 5000 });
+        expect(answer.tier).toBe(tier);
+        expect(answer.series.map((series) => series.points.length > 0)).toEqual([true, true, true]);
+        expect(versionReads).toBe(1);
+      }
+      versionReads = 0;
+      command.newestSampleMs(hostId);
+      expect(versionReads).toBe(1);
+    } finally {
+      db.pragma = pragma;
+    }
+  });
+});
+
 describe('metric store: opening', () => {
   /** Counts every statement run on the connection while `open` runs (the store prepares all of its own). */
   function statementsRunBy(open: () => void): number {
@@ -497,6 +535,25 @@ describe('metric store: opening', () => {
     metrics.close();
     metricStores.length = 0;
   }
+
+  it('removes a left-over minute it cannot seal (no sample in it, or unreadable), so the next start does not find it again', () => {
+    closedWith(2);
+    const ids = store.db.prepare('SELECT id FROM metric_series ORDER BY id').pluck().all() as number[];
+    const insert = store.db.prepare('INSERT INTO samples_1s (series_id, t, vals) VALUES (?, ?, ?)');
+    // Newer than each series' sealed minute, as a run's open minute would be: one empty, one damaged.
+    insert.run(ids[0], T0 + MIN, encodeChunk(emptyChunk()));
+    insert.run(ids[1], T0 + MIN, Buffer.from([0xff, 1, 2]));
+    const rowsBefore = count('samples_1s');
+    createStore();
+    expect(count('samples_1s')).toBe(rowsBefore - 2);
+    expect(logged.filter((m) => m === 'skipping an unreadable 1 s chunk')).toHaveLength(1);
+    // What is left is sealed: the next start finds nothing, as after a clean close.
+    metricStores.splice(0).forEach((metrics) => metrics.close());
+    const clean = statementsRunBy(() => createStore());
+    metricStores.splice(0).forEach((metrics) => metrics.close());
+    expect(statementsRunBy(() => createStore())).toBe(clean);
+    expect(logged.filter((m) => m === 'skipping an unreadable 1 s chunk')).toHaveLength(1);
+  });
 
   it('looks for what a crash left with the same statements however many series there are, not one query per series', () => {
     closedWith(3);
