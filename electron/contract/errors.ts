@@ -149,6 +149,12 @@ export const ERROR_CODES = [
   'SIGN_IN_REQUIRED',
   /** The name and password match no enabled operator (which of the two is wrong is not said). */
   'SIGN_IN_FAILED',
+  /** Too many failed sign-ins or two-factor codes for this name or from this address: wait (the message says how long). */
+  'SIGN_IN_THROTTLED',
+  /** Web mode would listen beyond loopback without TLS, or its certificate or names are unusable. */
+  'WEB_TLS_REQUIRED',
+  /** The web session (the browser's sign-in) is unknown, ended, idle too long or past its absolute expiry. */
+  'WEB_SESSION_ENDED',
   /** The signed-in operator's role does not allow the method's action. */
   'ACCESS_DENIED',
   /** The role allows it, and the install's access policy (access_control: abac) does not: a deny rule, no allow, or the operator's own attributes. */

@@ -147,6 +147,9 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'session.signIn': 'sign-in',
   'session.signOut': 'sign-in',
   'session.whoami': 'view',
+  // One's own web sessions are every role's; everyone's (list all, revoke another's) an admin's (checked in the handler).
+  'sessions.list': 'view',
+  'sessions.revoke': 'sign-in',
   // Two-factor sign-in of one's own (enrol, step up) is every role's; another operator's is an admin's (checked in the handler).
   'session.stepUp': 'sign-in',
   'mfa.status': 'view',

@@ -59,6 +59,28 @@ export const OperatorSchema = z.object({
 });
 export type Operator = z.infer<typeof OperatorSchema>;
 
+/** An operator as the list shows it: with whether two-factor sign-in is on (confirmed) for it. */
+export const OperatorListEntrySchema = OperatorSchema.extend({ twoFactor: z.boolean() });
+export type OperatorListEntry = z.infer<typeof OperatorListEntrySchema>;
+
+/**
+ * A browser's sign-in in web mode for a team (issue 14, item 5): where from, when it began,
+ * and when it ends (idle, or in all). Never its secret.
+ */
+export const WebSessionSchema = z.object({
+  id: z.number().int().positive(),
+  operator: OperatorNameSchema,
+  createdAt: z.number().int(),
+  lastSeenAt: z.number().int(),
+  idleExpiresAt: z.number().int(),
+  expiresAt: z.number().int(),
+  address: z.string(),
+  userAgent: z.string(),
+  /** The session of the pipe that asked. */
+  current: z.boolean(),
+});
+export type WebSession = z.infer<typeof WebSessionSchema>;
+
 /**
  * Who this pipe acts as. `role` is what its calls are checked against: `admin` while no
  * operator exists (the bootstrap), the signed-in operator's role, or null when it must
@@ -92,10 +114,10 @@ export const MfaStatusSchema = z.object({
 export type MfaStatus = z.infer<typeof MfaStatusSchema>;
 
 export const operatorMethods = {
-  /** Every operator, by name; never a password or its hash. */
+  /** Every operator, by name, with whether it has two-factor sign-in; never a password or its hash. */
   'operators.list': {
     params: z.object({}).strict(),
-    result: z.array(OperatorSchema),
+    result: z.array(OperatorListEntrySchema),
   },
   /** A new operator; the first one must be an admin (OPERATOR_LAST_ADMIN), names are unique (OPERATOR_NAME_TAKEN). */
   'operators.add': {
@@ -182,6 +204,16 @@ export const operatorMethods = {
   'session.whoami': {
     params: z.object({}).strict(),
     result: SessionSchema,
+  },
+  /** Live web-mode sign-ins: the pipe's operator's own, or (`all`, an admin's) everyone's. */
+  'sessions.list': {
+    params: z.object({ all: z.boolean().default(false) }).strict(),
+    result: z.array(WebSessionSchema),
+  },
+  /** Ends a web-mode sign-in: one's own, or (an admin's) anyone's; its pipes act as no one from their next call. */
+  'sessions.revoke': {
+    params: z.object({ id: z.number().int().positive() }).strict(),
+    result: z.object({ revoked: z.number().int() }),
   },
 } as const;
 

@@ -101,5 +101,7 @@ export function checkAccess(gate: AccessGate, caller: Caller, action: Action, wh
 /** The role `caller` acts with: admin while no operator exists, the signed-in operator's, or null (must sign in). */
 export function effectiveRole(gate: AccessGate, caller: Caller): Role | null {
   if (caller.operator) return caller.operator.role;
+  // A browser beyond loopback is never the bootstrap's admin: its sign-in ended means it is no one.
+  if (caller.session?.webSessionId !== undefined) return null;
   return gate.operatorsExist() ? null : 'admin';
 }

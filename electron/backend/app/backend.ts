@@ -54,6 +54,8 @@ import { createOperatorService } from '../operators/operator-service';
 import { createOperatorMfaRepo } from '../operators/operator-mfa-repo';
 import { createOperatorMfa } from '../operators/operator-mfa';
 import { createStepUps, withStepUp } from '../operators/step-up';
+import { createSignInLimiter } from '../operators/sign-in-limiter';
+import { createWebSessions, type WebSessions } from '../operators/web-sessions';
 import { connectInProcess } from '../server/in-process-transport';
 import { createSupportService } from '../bundles/support-bundles/support-service';
 import { appLogFilesOf } from '../bundles/support-bundles/support-collect';
@@ -134,6 +136,10 @@ export interface Backend {
   readonly info: AppInfo;
   /** Resolves when the start-up probe of the local machine has finished (or failed). */
   readonly ready: Promise<void>;
+  /** Browser sign-ins of web mode for a team (server/web-server.ts makes and checks them). */
+  readonly webSessions: WebSessions;
+  /** Whether the control center has operators: web mode for a team needs at least one to sign in as. */
+  operatorsExist(): boolean;
   close(): Promise<void>;
 }
 
@@ -380,8 +386,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     now,
   });
   const mfa = createOperatorMfa({ repo: createOperatorMfaRepo(store.db), vault, now });
-  // A removed operator's sealed TOTP secret goes with it.
-  const operators = createOperatorService({ repo: createOperatorsRepo(store.db), now, onRemove: (id) => mfa.reset(id) });
+  const webSessions = createWebSessions({ db: store.db, now });
+  const signInLimiter = createSignInLimiter({ db: store.db, now });
+  // A removed operator's sealed TOTP secret goes with it; its browser sign-ins end (web-sessions.ts).
+  const operators = createOperatorService({
+    repo: createOperatorsRepo(store.db),
+    now,
+    onRemove: (id) => mfa.reset(id),
+    endSignIns: (id, reason) => webSessions.endAllOf(id, reason),
+  });
   const stepUps = createStepUps({ mfa, now });
   // access_control: abac (issue 14, item 3): after the role, calls naming a host, process or install of an abac install meet its policy.
   const policyFacts = storePolicyFacts({ hosts: repos.hosts, installs: repos.installs, operators });
@@ -410,6 +423,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     policyGate,
     mfa,
     stepUps,
+    signInLimiter,
+    webSessions,
     links: fleetLinks,
     fleetProcesses,
     fleetEvents,
@@ -481,6 +496,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     startupWarnings,
     info,
     ready,
+    webSessions,
+    operatorsExist: () => operators.exist(),
     async close() {
       if (closed) return;
       closed = true;

@@ -3,13 +3,22 @@ import { checkAccess, type AccessGate } from '../access/with-access';
 import type { OperatorMfa } from '../operators/operator-mfa';
 import { wrongCode } from '../operators/operator-mfa';
 import { signInFailed, type OperatorService } from '../operators/operator-service';
+import type { Attempt, SignInLimiter } from '../operators/sign-in-limiter';
 import type { StepUps } from '../operators/step-up';
+import type { WebSessions } from '../operators/web-sessions';
 import type { Caller, MethodHandlers } from '../server/dispatcher';
 
 export interface OperatorApiDeps {
   operators: OperatorService;
   mfa: OperatorMfa;
   stepUps: StepUps;
+  signInLimiter: SignInLimiter;
+  webSessions: WebSessions;
+}
+
+/** Whose tries a call counts against: the name as typed and the pipe's source (`local` for the app and the CLI). */
+function attemptOf(name: string, caller: Caller): Attempt {
+  return { name, address: caller.address ?? 'local' };
 }
 
 type OperatorMethod =
@@ -20,6 +29,8 @@ type OperatorMethod =
   | 'session.signIn'
   | 'session.signOut'
   | 'session.whoami'
+  | 'sessions.list'
+  | 'sessions.revoke'
   | 'session.stepUp'
   | 'mfa.status'
   | 'mfa.enrolBegin'
@@ -28,7 +39,13 @@ type OperatorMethod =
   | 'mfa.setStepUp';
 
 /** Operators, each pipe's sign-in and two-factor sign-in (issue 14, items 1 and 4); who may call which is with-access.ts's. */
-export function createOperatorHandlers({ operators, mfa, stepUps }: OperatorApiDeps): Pick<MethodHandlers, OperatorMethod> {
+export function createOperatorHandlers({
+  operators,
+  mfa,
+  stepUps,
+  signInLimiter,
+  webSessions,
+}: OperatorApiDeps): Pick<MethodHandlers, OperatorMethod> {
   const gate: AccessGate = { operatorsExist: () => operators.exist() };
 
   /** Whose two-factor sign-in a call changes: the pipe's own operator, or another one named (an admin's action, stepped up). */
@@ -50,7 +67,7 @@ export function createOperatorHandlers({ operators, mfa, stepUps }: OperatorApiD
   };
 
   return {
-    'operators.list': () => operators.list(),
+    'operators.list': () => operators.list().map((operator) => ({ ...operator, twoFactor: mfa.enrolled(operator.id) })),
     'operators.add': async (input, caller) => {
       const first = !operators.exist();
       const added = await operators.add(input);
@@ -61,9 +78,19 @@ export function createOperatorHandlers({ operators, mfa, stepUps }: OperatorApiD
     'operators.set': ({ name, ...update }) => operators.set(name, update),
     'operators.remove': ({ name }) => operators.remove(name),
     'session.signIn': async ({ name, password, code }, caller) => {
+      if (caller.session?.webSessionId !== undefined)
+        throw new ApiError(
+          'METHOD_NOT_ON_THIS_PIPE',
+          'This browser signed in through the sign-in page of web mode; its connection cannot sign in as another operator.',
+          'Sign out, then sign in on the sign-in page.',
+        );
+      const attempt = attemptOf(name, caller);
+      // Counted before the password is looked at (sign-in-limiter.ts); throttled, the answer says nothing of the password.
+      signInLimiter.begin(attempt);
       const operator = await operators.verify(name, password);
       if (mfa.enrolled(operator.id)) {
-        if (code === undefined)
+        if (code === undefined) {
+          signInLimiter.refund(attempt);
           throw new ApiError(
             'MFA_REQUIRED',
             `${operator.name} signs in with a two-factor code too.`,
@@ -72,13 +99,37 @@ export function createOperatorHandlers({ operators, mfa, stepUps }: OperatorApiD
               cliRemedy: 'Add --code: the code is asked for after the password (or read from the next line of standard input).',
             },
           );
+        }
         // The same answer as a wrong password, so a wrong code says nothing more. (MFA_REQUIRED above does confirm the
-        // password: the price of asking for the code as a second step; only a sign-in rate limit, item 5, not yet here, bounds guessing.)
+        // password: the price of asking for the code as a second step; the limiter counts each wrong code against the name.)
         if (!mfa.check(operator.id, code)) throw signInFailed();
         caller.session?.signIn(operator.id);
         stepUps.mark(caller.session, operator.id);
       } else caller.session?.signIn(operator.id);
+      signInLimiter.succeeded(attempt);
       return operators.sessionOf(operator.id);
+    },
+    'sessions.list': ({ all }, caller) => {
+      const self = caller.operator;
+      if (all) checkAccess(gate, caller, 'manage-operators', 'sessions.list');
+      const current = currentWebSession(caller);
+      const listed = all ? webSessions.list() : self ? webSessions.list(self.id) : [];
+      return listed.map(({ operatorId: _operatorId, operatorName, ...session }) => ({
+        ...session,
+        operator: operatorName,
+        current: session.id === current,
+      }));
+    },
+    'sessions.revoke': ({ id }, caller) => {
+      const own = caller.operator !== undefined && webSessions.list(caller.operator.id).some((session) => session.id === id);
+      if (!own) checkAccess(gate, caller, 'manage-operators', 'sessions.revoke');
+      if (!webSessions.end(id, own ? 'revoked by its operator' : `revoked by ${caller.operator?.name ?? caller.actor}`))
+        throw new ApiError(
+          'WEB_SESSION_ENDED',
+          `There is no live web session ${id}: it ended already, or never was.`,
+          'Reload the list of sessions; an ended session needs no revoking.',
+        );
+      return { revoked: id };
     },
     'session.signOut': (_params, caller) => {
       caller.session?.signOut();
@@ -87,7 +138,11 @@ export function createOperatorHandlers({ operators, mfa, stepUps }: OperatorApiD
     'session.whoami': (_params, caller) => operators.sessionOf(caller.operator?.id),
     'session.stepUp': ({ code }, caller) => {
       const operator = enrollee(caller, undefined, 'session.stepUp');
+      // Code guesses on a signed-in pipe count like those at sign-in: a stolen session may not guess its way to admin actions.
+      const attempt = attemptOf(operator.name, caller);
+      signInLimiter.begin(attempt);
       if (!mfa.check(operator.id, code)) throw wrongCode();
+      signInLimiter.succeeded(attempt);
       return { until: stepUps.mark(caller.session, operator.id) };
     },
     'mfa.status': (_params, caller) => {
@@ -121,4 +176,9 @@ export function createOperatorHandlers({ operators, mfa, stepUps }: OperatorApiD
       return { required };
     },
   };
+}
+
+/** The web session a pipe acts through (web mode for a team), or null. */
+function currentWebSession(caller: Caller): number | null {
+  return caller.session?.webSessionId ?? null;
 }

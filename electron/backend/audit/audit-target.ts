@@ -56,6 +56,7 @@ export function auditTarget(method: string, params: unknown, names: TargetNames)
   const draft = p.draft as { draftId?: unknown } | undefined;
   if (typeof draft === 'object' && draft !== null) add('draft', draft.draftId);
   if (group === 'alerts') add('alert', p.id);
+  if (group === 'sessions') add('web session', p.id);
   add('file', p.path);
   const file = p.file as { path?: unknown; fileName?: unknown } | undefined;
   if (typeof file === 'object' && file !== null) add('file', file.path ?? file.fileName);

@@ -5,16 +5,35 @@ import { startBackend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
 import { servingBackendConfig } from '../app/serving-backend-config';
 import { startWebServer } from '../server/web-server';
+import { webTeamTls } from '../server/web-team-tls';
 
-const USAGE = 'npm run web -- [--port N] [--data-dir DIR] [--log-level LEVEL]';
+const USAGE =
+  'npm run web -- [--port N] [--data-dir DIR] [--log-level LEVEL] [--listen ADDRESS --tls-cert FILE --tls-key FILE [--name NAME]...]';
 
 /**
  * `npm run web`: the same backend and renderer as the desktop app, served to a browser
  * on this machine. Works without a display; prints the URL (with its token) once ready.
  */
 async function main(): Promise<void> {
-  const { values } = parseEntryArgs(process.argv.slice(2), { port: { type: 'string' } }, USAGE);
+  const { values } = parseEntryArgs(
+    process.argv.slice(2),
+    {
+      port: { type: 'string' },
+      listen: { type: 'string' },
+      name: { type: 'string', multiple: true },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+    },
+    USAGE,
+  );
   const options = sharedOptions(values);
+  // Beyond loopback only with TLS and operator sign-in (issue 14, item 5); refused before anything starts.
+  const team = webTeamTls({
+    listen: values.listen,
+    names: values.name === undefined ? undefined : [values.name].flat(),
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+  });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ApiError(
@@ -27,6 +46,14 @@ async function main(): Promise<void> {
     ...servingBackendConfig(options, 'web'),
     ...(options.vaultKey ? { vaultKey: options.vaultKey } : {}),
   });
+  if (team && !backend.operatorsExist()) {
+    await backend.close();
+    throw new ApiError(
+      'OPERATOR_NOT_FOUND',
+      'Web mode for a team signs people in as operators, and this control center has none.',
+      'Add an admin first (`sutazai operators add NAME --role admin`), then start web mode again.',
+    );
+  }
   let server;
   try {
     server = await startWebServer({
@@ -35,13 +62,14 @@ async function main(): Promise<void> {
       token: randomBytes(24).toString('base64url'),
       port,
       logger: backend.logger,
+      ...(team ? { team: { ...team, sessions: backend.webSessions } } : {}),
     });
   } catch (error) {
     await backend.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new ApiError(
         'BAD_PARAMS',
-        `Port ${port} on 127.0.0.1 is already in use.`,
+        `Port ${port} on ${team?.listen ?? '127.0.0.1'} is already in use.`,
         'Choose another with --port, or leave it out to use a free one.',
       );
     }

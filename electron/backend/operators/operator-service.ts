@@ -46,6 +46,8 @@ export function createOperatorService(deps: {
   now: () => number;
   /** Called inside a removal's transaction, before the row goes: what else the operator owns goes with it (its sealed TOTP secret). */
   onRemove?: (operatorId: number) => void;
+  /** Called inside the transaction that removes or disables an operator or changes its password: its browser sign-ins end. */
+  endSignIns?: (operatorId: number, reason: string) => void;
 }): OperatorService {
   const { repo, now } = deps;
 
@@ -94,7 +96,10 @@ export function createOperatorService(deps: {
           ...(update.disabled !== undefined ? { disabled: update.disabled } : {}),
           ...(hash !== undefined ? { password: hash } : {}),
         };
-        return repo.update(operator.id, changes, now());
+        const updated = repo.update(operator.id, changes, now());
+        if (update.disabled === true && !operator.disabled) deps.endSignIns?.(operator.id, 'operator disabled');
+        else if (hash !== undefined) deps.endSignIns?.(operator.id, 'password changed');
+        return updated;
       });
     },
     remove(name) {
@@ -104,6 +109,7 @@ export function createOperatorService(deps: {
         if (repo.count() > 1 && repo.enabledAdminsBesides(operator.id) === 0)
           throw noAdminLeft(`${operator.name} is the last enabled admin; the other operators would have none.`);
         deps.onRemove?.(operator.id);
+        deps.endSignIns?.(operator.id, 'operator removed');
         repo.remove(operator.id);
         return { removed: operator.name };
       });

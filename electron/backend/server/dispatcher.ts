@@ -25,6 +25,8 @@ export interface Caller {
   readonly actor: string;
   /** Where the pipe comes from, as the transport names it (`port:1`, `ws:127.0.0.1:5000`, `cli`): the audit log's "from where". */
   readonly peer: string;
+  /** The pipe's source address where it has one (a browser's IP in web mode): what sign-in failures are counted by besides the name. */
+  readonly address?: string;
   /**
    * The operator signed in on this pipe (issue 14); absent while the control center
    * knows no operators, when every pipe acts as its one admin, as before operators.
@@ -44,6 +46,13 @@ export interface PipeSession {
   signIn(operatorId: number): void;
   signOut(): void;
   readonly operatorId: number | undefined;
+  /** A call was made on the pipe (not a recheck): a session with an idle limit moves it. */
+  touch?(): void;
+  /**
+   * Set for a browser's sign-in in web mode for a team: the pipe never acts as the bootstrap's
+   * admin, even were every operator removed, and signs in through the page's form, not session.signIn.
+   */
+  readonly webSessionId?: number;
 }
 
 export type MethodHandlers = {
@@ -98,6 +107,8 @@ export interface ConnectionGrants {
    * windows, until one signs out. Without it the pipe has a sign-in of its own (a browser tab).
    */
   readonly session?: PipeSession;
+  /** The source address of the pipe (Caller.address). */
+  readonly address?: string;
 }
 
 /** A sign-in not yet tied to any pipe: one per pipe by default, or shared (ConnectionGrants.session). */
@@ -144,7 +155,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const callerNow = (): Caller => {
         const operatorId = session.operatorId;
         const operator = operatorId === undefined ? undefined : options.signedIn?.(operatorId);
-        return operator ? { actor, peer, session, operator } : { actor, peer, session };
+        const where = grants.address === undefined ? { actor, peer, session } : { actor, peer, session, address: grants.address };
+        return operator ? { ...where, operator } : where;
       };
       const subscriptions = new Map<string, { event: EventName; stop: () => void }>();
       let open = true;
@@ -269,6 +281,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           return;
         }
         try {
+          session.touch?.();
           const handler = handlers[method] as (p: unknown, c: Caller) => unknown;
           const result = await handler(parsedParams.data, callerNow());
           const checked = spec.result.safeParse(result);
@@ -309,6 +322,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const subscriptionId = randomUUID();
         const start = sources[event] as (p: unknown, emit: (payload: unknown) => void, c: Caller) => () => void;
         try {
+          session.touch?.();
           const stop = start(
             parsedParams.data,
             (payload) => {

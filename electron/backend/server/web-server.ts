@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_SUBPROTOCOL, MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
@@ -10,14 +11,37 @@ import type { Dispatcher, DispatcherLogger } from './dispatcher';
 import { ERROR_PAGE_HEADERS, errorPage } from './error-page';
 import { contentTypeFor, resolveStaticPath } from '../../shared-node/static-path';
 import { isLoopbackHost, isOwnOrigin, socketAuthorized } from './web-auth';
+import {
+  hostForUrl,
+  isConfiguredHost,
+  isConfiguredOrigin,
+  sessionCookieOf,
+  signInOverHttp,
+  signOutOverHttp,
+  sourceAddress,
+  webPipeSession,
+  type SignInAnswer,
+  type WebTeamOptions,
+} from './web-team';
 
 export interface WebServerOptions {
   dispatcher: Dispatcher;
   rendererDir: string;
+  /** The launch token of loopback mode (one person); unused with `team`. */
   token: string;
   /** 0 picks a free port. */
   port: number;
   logger: DispatcherLogger & { info(details: object, message: string): void };
+  /**
+   * Web mode for a team (issue 14, item 5): HTTPS with this certificate, on `listen`, for the
+   * configured names, and each person signs in as an operator (cookie sessions) instead of the
+   * launch token.
+   */
+  team?: WebTeamOptions & {
+    /** The address to listen on (`0.0.0.0`, `::`, or one of the machine's). */
+    listen: string;
+    tls: { cert: string | Buffer; key: string | Buffer };
+  };
 }
 
 export interface WebServer {
@@ -33,9 +57,11 @@ export interface WebServer {
  * socket needs the token, offered as a subprotocol in its handshake; the page's files
  * are served without it, since they hold no secret and a cookie to carry the token
  * would reach every other program on 127.0.0.1 (cookies are not bound to a port).
+ * For a team (`team`): HTTPS on the configured address and names only, POST /session signs
+ * a browser in as an operator (web-team.ts), and the socket opens for a live session's cookie.
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
-  const { dispatcher, logger, token } = options;
+  const { dispatcher, logger, token, team } = options;
   // Who acts through this server's sockets, in the record of actions: the session, named without its secret.
   const actor = `web:${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
   let port = options.port;
@@ -49,28 +75,53 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
   const sockets = new Set<WebSocket>();
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     void serveHttp(req, res).catch((error) => {
       logger.error({ err: error }, 'web request failed');
       if (!res.headersSent) sendError(res, 500, { code: 'INTERNAL', message: 'The request failed.', remedy: 'Reload the page.' });
       else res.destroy();
     });
-  });
+  };
+  // TLS 1.2 at least: the team's passwords and session cookies cross the network.
+  const server = team ? https.createServer({ ...team.tls, minVersion: 'TLSv1.2' }, onRequest) : http.createServer(onRequest);
+  const hostAllowed = (host: string | undefined) => (team ? isConfiguredHost(host, team.names, port) : isLoopbackHost(host, port));
+  const originAllowed = (origin: string | undefined) => (team ? isConfiguredOrigin(origin, team.names, port) : isOwnOrigin(origin, port));
 
   async function serveHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const html = (req.headers.accept ?? '').includes('text/html');
-    if (!isLoopbackHost(req.headers.host, port)) {
+    if (!hostAllowed(req.headers.host)) {
       sendError(
         res,
         403,
-        {
-          code: 'UNAUTHORIZED',
-          message: 'This server answers only to 127.0.0.1 and localhost.',
-          remedy: 'Open the exact URL that `npm run web` printed.',
-        },
+        team
+          ? {
+              code: 'UNAUTHORIZED',
+              message: `This server answers only to ${team.names.join(', ')}.`,
+              remedy: `Open https://${hostForUrl(team.names[0] ?? 'localhost')}:${port}/, or ask whoever runs it to add the name you use (--name).`,
+            }
+          : {
+              code: 'UNAUTHORIZED',
+              message: 'This server answers only to 127.0.0.1 and localhost.',
+              remedy: 'Open the exact URL that `npm run web` printed.',
+            },
         html,
       );
+      return;
+    }
+    if (team && url.pathname === '/session' && (req.method === 'POST' || req.method === 'DELETE')) {
+      // A browser's POST carries Origin: another site's page may not sign a browser in or out here.
+      if (!originAllowed(req.headers.origin)) {
+        sendError(res, 403, {
+          code: 'UNAUTHORIZED',
+          message: 'A sign-in from another site is refused.',
+          remedy: "Sign in on this server's own page.",
+        });
+        return;
+      }
+      const answer =
+        req.method === 'POST' ? await signInOverHttp(req, { dispatcher, sessions: team.sessions }) : signOutOverHttp(req, team.sessions);
+      sendAnswer(res, answer);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -100,12 +151,23 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== '/api') return refuse(404, 'Not Found');
-    if (!isLoopbackHost(req.headers.host, port) || !isOwnOrigin(req.headers.origin, port)) return refuse(403, 'Forbidden');
-    if (!socketAuthorized(token, req.headers['sec-websocket-protocol'])) return refuse(401, 'Unauthorized');
+    if (!hostAllowed(req.headers.host) || !originAllowed(req.headers.origin)) return refuse(403, 'Forbidden');
+    // Team mode: the socket opens only for a live session's cookie, and acts as its operator; loopback: the launch token.
+    const cookie = team ? sessionCookieOf(req.headers.cookie) : null;
+    const webSession = team && cookie !== null ? team.sessions.byToken(cookie) : undefined;
+    if (team ? webSession === undefined : !socketAuthorized(token, req.headers['sec-websocket-protocol']))
+      return refuse(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
-      const peer = `ws:${req.socket.remotePort ?? '?'}`;
-      const connection = dispatcher.connect((text) => ws.send(text), peer, {}, actor);
+      const peer = team ? `wss:${sourceAddress(req)}:${req.socket.remotePort ?? '?'}` : `ws:${req.socket.remotePort ?? '?'}`;
+      const connection = webSession
+        ? dispatcher.connect(
+            (text) => ws.send(text),
+            peer,
+            { session: webPipeSession(team!.sessions, webSession.id), address: sourceAddress(req) },
+            `web:session-${webSession.id}`,
+          )
+        : dispatcher.connect((text) => ws.send(text), peer, {}, actor);
       ws.on('message', (data, isBinary) => {
         if (isBinary) return connection.receiveNonText('a binary frame');
         const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
@@ -121,18 +183,21 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => {
+    server.listen(options.port, team?.listen ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : options.port;
-  logger.info({ port }, 'web mode listening on 127.0.0.1');
+  logger.info(
+    { port, listen: team?.listen ?? '127.0.0.1', names: team?.names },
+    team ? 'web mode for a team listening' : 'web mode listening on 127.0.0.1',
+  );
 
   return {
     port,
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: team ? `https://${hostForUrl(team.names[0] ?? 'localhost')}:${port}/` : `http://127.0.0.1:${port}/?token=${token}`,
     get connectionCount() {
       return sockets.size;
     },
@@ -143,6 +208,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       server.closeAllConnections?.();
     },
   };
+}
+
+function sendAnswer(res: http.ServerResponse, answer: SignInAnswer): void {
+  const text = JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    ...RENDERER_SECURITY_HEADERS,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+    ...(answer.setCookie ? { 'Set-Cookie': answer.setCookie } : {}),
+  });
+  res.end(text);
 }
 
 /** JSON for scripts; a plain page for a person who opened the address in a browser. */

@@ -20,6 +20,7 @@ import { migration018 } from './018-runtime-certificates';
 import { migration019 } from './019-audit-log';
 import { migration020 } from './020-operators';
 import { migration021 } from './021-operator-mfa';
+import { migration022 } from './022-web-sessions-and-sign-in-failures';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -43,4 +44,5 @@ export const migrations: readonly Migration[] = [
   migration019,
   migration020,
   migration021,
+  migration022,
 ];

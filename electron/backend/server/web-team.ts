@@ -1,0 +1,192 @@
+import type http from 'node:http';
+import { ApiError, type ApiErrorBody } from '../../contract';
+import type { WebSessions } from '../operators/web-sessions';
+import { createPipeSession, type Dispatcher, type PipeSession } from './dispatcher';
+
+/**
+ * The browser's session cookie. `__Host-` makes the browser keep it only when it was set
+ * Secure, with Path=/ and no Domain: it goes back to this host and port's HTTPS origin alone.
+ */
+export const SESSION_COOKIE = '__Host-sutazai-session';
+
+/** A sign-in request's body: a name, a password and a code fit in far less. */
+const MAX_SIGN_IN_BYTES = 8 * 1024;
+
+export interface WebTeamOptions {
+  /** The names (DNS or IP) browsers reach this server by: only these are answered (DNS-rebinding protection). */
+  readonly names: readonly string[];
+  readonly sessions: WebSessions;
+}
+
+/** A request's source address, as sign-in failures are counted by (IPv4 without its IPv6 wrapping). */
+export function sourceAddress(req: http.IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** Whether the Host header names this server as configured (a rebinding page arrives with its own name). */
+export function isConfiguredHost(hostHeader: string | undefined, names: readonly string[], port: number): boolean {
+  return hostHeader !== undefined && names.some((name) => hostHeader.toLowerCase() === `${hostForUrl(name)}:${port}`.toLowerCase());
+}
+
+/** A browser sends Origin on a WebSocket upgrade and on a POST: it must be this server's own HTTPS origin. */
+export function isConfiguredOrigin(origin: string | undefined, names: readonly string[], port: number): boolean {
+  if (origin === undefined) return true; // non-browser clients (tests, scripts) send none; the cookie is what they need
+  return names.some((name) => origin.toLowerCase() === `https://${hostForUrl(name)}:${port}`.toLowerCase());
+}
+
+/** An IPv6 address in a URL or Host header is written in brackets. */
+export function hostForUrl(name: string): string {
+  return name.includes(':') ? `[${name}]` : name;
+}
+
+/** The session cookie's secret in a Cookie header, or null. */
+export function sessionCookieOf(cookieHeader: string | undefined): string | null {
+  for (const part of (cookieHeader ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === SESSION_COOKIE) return value.join('=') || null;
+  }
+  return null;
+}
+
+/**
+ * The Set-Cookie that carries a new session to the browser. HttpOnly: the page's script never
+ * reads it (an injected script cannot carry it off). Secure: only over TLS, which team mode
+ * always is. SameSite=Strict: another site's page cannot make the browser send it, so a
+ * cross-site request arrives signed out. On loopback these would not be enough (cookies are
+ * not bound to a port, and every program on 127.0.0.1 would be "same site"), which is why the
+ * launch-token mode offers its token as a WebSocket subprotocol instead; here the origin is
+ * this server's own name over HTTPS, and the cookie goes to it alone.
+ */
+export function sessionCookie(token: string, maxAgeMs: number): string {
+  return `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}; Secure; HttpOnly; SameSite=Strict`;
+}
+
+export function clearedSessionCookie(): string {
+  return `${SESSION_COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict`;
+}
+
+/**
+ * The sign-in of one browser session as the dispatcher sees it: who it is is read from the
+ * store at every call (a revoked, expired or signed-out session acts as no one at once), a
+ * call moves its idle expiry, and signing out ends it.
+ */
+export function webPipeSession(sessions: WebSessions, id: number): PipeSession {
+  return {
+    webSessionId: id,
+    get operatorId() {
+      return sessions.operatorOf(id);
+    },
+    touch: () => sessions.touch(id),
+    signIn: () => {
+      // session.signIn refuses a web session's pipe before it gets here (operator-handlers.ts).
+    },
+    signOut: () => void sessions.end(id, 'signed out'),
+  };
+}
+
+/** What answers a browser's sign-in: the status, the JSON body, and the cookie when it worked. */
+export interface SignInAnswer {
+  status: number;
+  body: unknown;
+  setCookie?: string;
+}
+
+/**
+ * POST /session: { name, password, code? } signs the browser in. It goes through the
+ * dispatcher's session.signIn on a pipe of its own (the same checks, rate limit and audit
+ * entry as every sign-in, with this request's address), and, when it worked, a web session
+ * is made for the operator it signed in as.
+ */
+export async function signInOverHttp(
+  req: http.IncomingMessage,
+  deps: { dispatcher: Dispatcher; sessions: WebSessions },
+): Promise<SignInAnswer> {
+  const address = sourceAddress(req);
+  let params: unknown;
+  try {
+    params = JSON.parse(await readBody(req, MAX_SIGN_IN_BYTES));
+  } catch (error) {
+    return failure(
+      error instanceof ApiError
+        ? error.toBody()
+        : { code: 'BAD_JSON', message: 'The sign-in request is not valid JSON.', remedy: 'Send { "name", "password", "code"? } as JSON.' },
+    );
+  }
+  const login = createPipeSession();
+  const answer = await callOnce(
+    deps.dispatcher,
+    { session: login, address },
+    `https:${address}:${req.socket.remotePort ?? '?'}`,
+    'session.signIn',
+    params,
+  );
+  if (!answer.ok) return failure(answer.error);
+  const operatorId = login.operatorId;
+  if (operatorId === undefined) return failure({ code: 'INTERNAL', message: 'The sign-in left no operator.', remedy: 'Try again.' });
+  const userAgent = String(req.headers['user-agent'] ?? '');
+  const { token, createdAt, expiresAt } = deps.sessions.create(operatorId, { address, userAgent });
+  return { status: 200, body: answer.result, setCookie: sessionCookie(token, expiresAt - createdAt) };
+}
+
+/** DELETE /session: ends the browser's session (if live) and clears its cookie. */
+export function signOutOverHttp(req: http.IncomingMessage, sessions: WebSessions): SignInAnswer {
+  const token = sessionCookieOf(req.headers.cookie);
+  const live = token === null ? undefined : sessions.byToken(token);
+  if (live) sessions.end(live.id, 'signed out');
+  return { status: 200, body: { signedOut: live !== undefined }, setCookie: clearedSessionCookie() };
+}
+
+function failure(error: ApiErrorBody): SignInAnswer {
+  const status =
+    error.code === 'SIGN_IN_THROTTLED'
+      ? 429
+      : error.code === 'SIGN_IN_FAILED' || error.code === 'MFA_REQUIRED'
+        ? 401
+        : error.code === 'INTERNAL'
+          ? 500
+          : 400;
+  return { status, body: { error } };
+}
+
+/** One request on a pipe of its own, closed after its answer. */
+function callOnce(
+  dispatcher: Dispatcher,
+  grants: { session: PipeSession; address: string },
+  peer: string,
+  method: string,
+  params: unknown,
+): Promise<{ ok: true; result: unknown } | { ok: false; error: ApiErrorBody }> {
+  return new Promise((resolve) => {
+    const connection = dispatcher.connect(
+      (text) => {
+        const message = JSON.parse(text) as { type: string; ok?: boolean; result?: unknown; error?: ApiErrorBody };
+        if (message.type !== 'response') return;
+        connection.close();
+        resolve(message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error! });
+      },
+      peer,
+      grants,
+      `web:${grants.address}`,
+    );
+    connection.receive(JSON.stringify({ type: 'request', id: 1, method, params }));
+  });
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new ApiError('MESSAGE_TOO_LARGE', `A sign-in request over ${limit} bytes.`, 'Send only a name, a password and a code.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
