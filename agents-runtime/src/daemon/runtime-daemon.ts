@@ -42,6 +42,7 @@ import { InstanceEventOrder } from './instance-event-order';
 import type { RuntimeEventInput } from './runtime-event';
 import type { RuntimeInfo } from './runtime-info';
 import { ACCESS_STATE_FILE } from '../server/access-state';
+import { AUDIT_LOG_FILE } from '../audit/audit-file';
 import { startRuntimeServer, type RuntimeServer } from '../server/runtime-server';
 import { FleetSupervisor, type FleetIntent } from '../supervisor/fleet-supervisor';
 import { createHealthProbe } from '../supervisor/health-checks';
@@ -387,6 +388,8 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     void stateWriter.flush();
 
     const rotator = new LogRotator(logs, {
+      // The collector rotates and caps at write time; the daemon's pass is then a backstop (LogRotatorOptions.sizesEvery).
+      sizesEvery: driver.timestamps === 'collector' ? 10 : 1,
       onEvent: ({ instance, error }) =>
         publish({
           atMs: Date.now(),
@@ -599,6 +602,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           api,
           logger: log,
           accessStateFile: path.join(config.stateDir, ACCESS_STATE_FILE),
+          auditLogFile: path.join(config.stateDir, AUDIT_LOG_FILE),
           ...(options.protoDir === undefined ? {} : { protoDir: options.protoDir }),
         });
         if (closed) {

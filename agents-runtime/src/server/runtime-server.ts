@@ -27,6 +27,10 @@ import {
 } from './runtime-api';
 import { checkServerTlsMaterial, type ServerTlsMaterial } from './server-certificate';
 import { loadRuntimeProtos } from '../wire/load-proto';
+import { createRuntimePolicy } from '../access/runtime-policy';
+import { ERROR_CODE_HEADER } from '../wire/error-metadata';
+import { openAuditFile } from '../audit/audit-file';
+import { createCallAudit, type CallAudit } from '../audit/call-audit';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:0';
 const HEALTH_POLL_MS = 1_000;
@@ -49,6 +53,8 @@ export interface RuntimeServerOptions {
   protoDir?: string;
   /** Where the pushed access state is kept (the daemon: `<state_dir>/access-state.json`); default: memory only. */
   accessStateFile?: string;
+  /** The runtime's own audit log (the daemon: `<state_dir>/audit.log`, audit/audit-file.ts); default: none kept. */
+  auditLogFile?: string;
   /** The clock tokens are judged by; default Date.now. */
   now?: () => number;
 }
@@ -92,10 +98,36 @@ export function callerOf(metadata: grpc.Metadata): CallerIdentity | null {
   return typeof value === 'string' ? (JSON.parse(value) as CallerIdentity) : null;
 }
 
-/** Identifies the caller of every call and refuses it when revoked, badly tokened or short of the role the method needs. */
-function accessInterceptor(logger: RuntimeServerLogger, access: AccessStateStore, tokens: AccessTokenVerifier): grpc.ServerInterceptor {
-  return (method, call) =>
-    new grpc.ServerInterceptingCall(call, {
+/** A status as a call ends with it (grpc-js's PartialStatusObject, not exported). */
+type EndStatus = Pick<grpc.StatusObject, 'code' | 'details'> & { metadata?: grpc.Metadata | null };
+
+/** `ok`, or the runtime's error code a status carries (the gRPC status name when it carries none). */
+function outcomeOf(status: EndStatus): string {
+  if (status.code === grpc.status.OK) return 'ok';
+  const code = status.metadata?.get(ERROR_CODE_HEADER)[0];
+  return typeof code === 'string' ? code : (grpc.status[status.code] ?? 'UNKNOWN');
+}
+
+/**
+ * Identifies the caller of every call and refuses it when revoked, badly tokened or short of
+ * the role the method needs; reports each call's end, refusals included, to the audit log.
+ */
+function accessInterceptor(
+  logger: RuntimeServerLogger,
+  access: AccessStateStore,
+  tokens: AccessTokenVerifier,
+  audit: CallAudit | null,
+): grpc.ServerInterceptor {
+  return (method, call) => {
+    let caller: CallerIdentity | null = null;
+    let request: unknown = null;
+    const record = (status: EndStatus, refused: boolean) =>
+      audit?.record({ methodPath: method.path, caller, peer: call.getPeer(), request, outcome: outcomeOf(status), refused });
+    const refuse = (status: grpc.StatusObject) => {
+      record(status, true);
+      call.sendStatus(status);
+    };
+    return new grpc.ServerInterceptingCall(call, {
       start: (next) => {
         next({
           onReceiveMetadata: (metadata, pass) => {
@@ -103,29 +135,45 @@ function accessInterceptor(logger: RuntimeServerLogger, access: AccessStateStore
             const authorization = metadata.get('authorization')[0];
             metadata.remove(CALLER_METADATA_KEY);
             identifyCaller(cert, typeof authorization === 'string' ? authorization : undefined, access.current(), tokens).then(
-              (caller) => {
-                const decision = authorize(method.path, caller.role);
+              (identified) => {
+                caller = identified;
+                const decision = authorize(method.path, identified.role);
                 if (decision.allowed) {
-                  metadata.set(CALLER_METADATA_KEY, JSON.stringify(caller));
+                  metadata.set(CALLER_METADATA_KEY, JSON.stringify(identified));
                   pass(metadata);
                   return;
                 }
                 logger.warn(
-                  { method: method.path, peer: call.getPeer(), subject: caller.subject, role: caller.role.ok ? caller.role.role : null },
+                  {
+                    method: method.path,
+                    peer: call.getPeer(),
+                    subject: identified.subject,
+                    role: identified.role.ok ? identified.role.role : null,
+                  },
                   'runtime API call refused: permission denied',
                 );
-                call.sendStatus(statusFor('PERMISSION_DENIED', decision.message, decision.remedy));
+                refuse(statusFor('PERMISSION_DENIED', decision.message, decision.remedy));
               },
               (error: unknown) => {
                 const status = statusFromError(error);
                 logger.warn({ method: method.path, peer: call.getPeer(), reason: status.details }, 'runtime API call refused: credentials');
-                call.sendStatus(status);
+                refuse(status);
               },
             );
           },
+          onReceiveMessage: (message, pass) => {
+            request = message;
+            pass(message);
+          },
         });
       },
+      // Every status a handler sends passes here (a refusal above goes around it).
+      sendStatus: (status, next) => {
+        record(status, false);
+        next(status);
+      },
     });
+  };
 }
 
 interface OpenStream {
@@ -163,12 +211,43 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     logger.warn({ detail }, 'the kept access state cannot be used: starting without revocations until the control center pushes it again'),
   );
   const tokens = createAccessTokenVerifier({ now: options.now });
+  const auditFile = options.auditLogFile === undefined ? null : openAuditFile(options.auditLogFile);
+  const audit =
+    auditFile === null
+      ? null
+      : createCallAudit({
+          file: auditFile,
+          ...(options.now === undefined ? {} : { now: options.now }),
+          onError: (error, fields) =>
+            logger.warn({ err: error, method: fields.method, outcome: fields.outcome }, 'runtime audit entry could not be appended'),
+        });
+
+  const abac = createRuntimePolicy();
+  /** access_control: abac: a call made for an operator meets the policy the control center pushed (agents-runtime/src/access). */
+  const checkPolicy = (path: string, request: unknown, metadata: grpc.Metadata): void => {
+    const caller = callerOf(metadata);
+    const view = access.current();
+    const pushed = caller === null ? undefined : view.operator(caller.subject);
+    abac.check({
+      policyYaml: view.state.abacPolicyYaml,
+      operator:
+        caller && pushed
+          ? { name: pushed.name, role: caller.role.ok ? caller.role.role : pushed.role, attributes: pushed.attributes }
+          : null,
+      method: path.slice(path.lastIndexOf('/') + 1),
+      request,
+      atMs: (options.now ?? Date.now)(),
+    });
+  };
 
   /** A unary handler: `work` may throw or reject with RuntimeError. */
   function unary<Req, Res>(name: string, work: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       Promise.resolve()
-        .then(() => work(call.request))
+        .then(() => {
+          checkPolicy(call.getPath(), call.request, call.metadata);
+          return work(call.request);
+        })
         .then(
           (response) => callback(null, response),
           (error: unknown) => {
@@ -208,6 +287,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
       };
       const end = (error?: unknown): void => entry.finish(error === undefined ? undefined : statusFromError(error));
       try {
+        checkPolicy(call.getPath(), call.request, call.metadata);
         unsubscribe = subscribe(call.request, write, end);
         if (done) unsubscribe();
       } catch (error) {
@@ -299,7 +379,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     }),
   };
 
-  const server = new grpc.Server({ interceptors: [accessInterceptor(logger, access, tokens)] });
+  const server = new grpc.Server({ interceptors: [accessInterceptor(logger, access, tokens, audit)] });
   server.addService(runtimeService, runtimeHandlers);
   server.addService(healthService, healthHandlers);
 
@@ -325,6 +405,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     });
   }).catch((error: unknown) => {
     server.forceShutdown();
+    auditFile?.close();
     throw error;
   });
   const boundAddress = `${host}:${port}`;
@@ -344,7 +425,8 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
         resolve();
       });
     });
-    return closing;
+    // Calls still ending after the shutdown have nothing to append to: the entry is lost, the daemon's log says so.
+    return closing.then(() => auditFile?.close());
   };
 
   return { address: boundAddress, port, close };
