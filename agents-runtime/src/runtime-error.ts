@@ -15,6 +15,8 @@ export const RUNTIME_ERROR_CODES = [
   'PROCESS_NOT_FOUND',
   'CERTIFICATE_INVALID',
   'PERMISSION_DENIED',
+  /** The role allows the call, and the access policy the control center pushed (access_control: abac) does not. */
+  'ACCESS_POLICY_DENIED',
   'ACCESS_TOKEN_INVALID',
   'CREDENTIAL_REVOKED',
   'ACCESS_STATE_STALE',

@@ -20,3 +20,4 @@ export {
   type SubjectAttributes,
 } from './evaluate-policy';
 export { unmatchedRules, type PolicyInventory } from './unmatched-rules';
+export { createRuntimePolicy, processOfInstance, RUNTIME_METHOD_ACTIONS, type RuntimeCall, type RuntimePolicy } from './runtime-policy';

@@ -102,6 +102,7 @@ export const RULE_KEYS = Object.keys(PolicyRuleSchema.shape);
 export const PolicyTargetSchema = z
   .object({
     install: z.string().max(64).optional(),
+    host_name: z.string().max(253).optional(),
     host_labels: z.array(z.string().max(64)).max(256).default([]),
     environment: z.string().max(64).optional(),
     operator_time_zone: z.string().refine(isTimeZone, 'expected an IANA time zone').optional(),

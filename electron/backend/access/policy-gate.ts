@@ -1,11 +1,13 @@
 import {
   describeResource,
   evaluatePolicy,
+  processOfInstance,
   type AccessResource,
   type AccessSubject,
   type PolicyDecision,
   type PolicyInventory,
 } from '../../../agents-runtime/src/access';
+import { stringify } from 'yaml';
 import { ApiError, type Action, type OperatorAttributes, type Role } from '../../contract';
 import type { AccessPolicy } from './access-policy';
 
@@ -34,6 +36,13 @@ export interface PolicyGate {
   decide(operator: { name: string; role: Role }, action: Action, target: AccessTarget): TargetDecision | null;
   /** Throws ACCESS_POLICY_DENIED when the policy refuses. */
   check(operator: { name: string; role: Role }, action: Action, target: AccessTarget): void;
+  /**
+   * The policy as the runtime of `hostId` is to judge its calls by (SetAccessState's
+   * abac_policy_yaml): the rules with where each was written, and `target:`, what the runtime
+   * cannot know of itself (its install, host name and labels, environment, and the zone of
+   * operators' own hours). Empty when the host's install uses rbac.
+   */
+  pushedPolicy(hostId: number): string;
 }
 
 export interface PolicyGateOptions {
@@ -84,6 +93,14 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
       );
       return { ...decision, policy: true, resource: found.resource };
     },
+    pushedPolicy(hostId) {
+      const found = resourceOf({ hostId });
+      if (found === null || !found.abac) return '';
+      const { install, hostName, hostLabels, environment } = found.resource;
+      const target = { install, host_name: hostName, host_labels: [...(hostLabels ?? [])], environment, operator_time_zone: timeZone };
+      const rules = policy.current().rules.map(({ spec, source }) => ({ ...spec, source }));
+      return stringify({ target, rules });
+    },
     check(operator, action, target) {
       const decision = gate.decide(operator, action, target);
       if (decision === null || decision.allowed) return;
@@ -117,11 +134,6 @@ export function targetOf(method: string, params: unknown): AccessTarget | null {
   const definition = p.install as { name?: unknown } | undefined;
   if (typeof definition?.name === 'string') return { install: definition.name };
   return null;
-}
-
-/** `agent-2` -> `agent`; an instance of one replica runs under its process's own name (`core`). */
-export function processOfInstance(instance: string): string {
-  return instance.replace(/-\d+$/, '');
 }
 
 function accessControlOf(config: unknown): unknown {
