@@ -68,6 +68,7 @@ import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
 import { auditMethods } from './audit';
 import { operatorMethods } from './operators';
 import { accessMethods } from './access';
+import { configBundleMethods } from './config-bundles';
 import { backupMethods } from './backup';
 import { supportMethods } from './support';
 
@@ -442,6 +443,7 @@ export const methods = {
   ...auditMethods,
   ...operatorMethods,
   ...accessMethods,
+  ...configBundleMethods,
   ...backupMethods,
   ...supportMethods,
 } as const;

@@ -116,6 +116,25 @@ export const ERROR_CODES = [
   'BUNDLE_IMPORT_FAILED',
   'BUNDLE_BUILD_FAILED',
   'SIGNING_KEY_INVALID',
+  // Configuration bundles and YAML exports (issue 15): a refused import has changed nothing.
+  'CONFIG_BUNDLE_UNREADABLE',
+  'CONFIG_EXPORT_UNWRITABLE',
+  /** Truncated, not an archive of ours, a file added or altered, or a signature that does not match. */
+  'CONFIG_BUNDLE_DAMAGED',
+  'CONFIG_BUNDLE_TOO_LARGE',
+  'CONFIG_BUNDLE_FORMAT_NEWER',
+  /** Signed by a control center whose key this one has not trusted (confirmed by fingerprint, like a host key). */
+  'CONFIG_BUNDLE_EXPORTER_UNKNOWN',
+  /** The bundle's secrets are sealed and no export passphrase was given (or their import was not declined). */
+  'CONFIG_BUNDLE_PASSPHRASE_NEEDED',
+  'CONFIG_BUNDLE_PASSPHRASE_WRONG',
+  'CONFIG_BUNDLE_PASSPHRASE_WEAK',
+  /** A YAML export (edited by hand) with a syntax or schema error, named by file:line:column. */
+  'CONFIG_EXPORT_INVALID',
+  /** An install of the same name here runs a newer release than the file describes. */
+  'CONFIG_IMPORT_NEWER_RELEASE',
+  /** A chosen item needs something this store lacks (its release bundle, its hosts). */
+  'CONFIG_IMPORT_BLOCKED',
   // The layered install configuration: each error names file:line:column and the key.
   'CONFIG_LAYER_UNREADABLE',
   'CONFIG_YAML_INVALID',

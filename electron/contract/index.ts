@@ -26,3 +26,4 @@ export * from './operators';
 export * from './access';
 export * from './backup';
 export * from './support';
+export * from './config-bundles';

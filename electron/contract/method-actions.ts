@@ -133,6 +133,12 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'audit.list': 'view',
   'audit.verify': 'view',
   'audit.hostKeys': 'view',
+  // A configuration bundle carries the inventory (and, when asked, its secrets sealed) off the site: an export.
+  // Importing one adds and changes hosts, keys and installs, like importing a release bundle: an admin's.
+  'configBundles.export': 'export',
+  'configBundles.review': 'view',
+  'configBundles.import': 'import-bundle',
+  'configBundles.keys': 'view',
   // A backup carries everything the store holds (sealed secrets, password hashes): an export.
   'store.backup': 'export',
   // A support bundle carries the site's logs and configuration off it (redacted): an admin's, like any export. Reading one is a view.

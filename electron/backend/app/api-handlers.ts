@@ -21,6 +21,7 @@ import { createAuditHandlers } from './audit-handlers';
 import type { AuditLog } from '../audit/audit-log';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
+import { createConfigBundleHandlers, type ConfigBundleApiDeps } from './config-bundle-handlers';
 import { createAccessHandlers, type AccessApiDeps } from './access-handlers';
 
 export interface ApiDeps
@@ -32,7 +33,8 @@ export interface ApiDeps
     FleetProcessApiDeps,
     OperatorApiDeps,
     SupportApiDeps,
-    AccessApiDeps {
+    AccessApiDeps,
+    ConfigBundleApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -114,6 +116,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createAuditHandlers(deps),
     ...createOperatorHandlers(deps),
     ...createSupportHandlers(deps),
+    ...createConfigBundleHandlers(deps),
     ...createAccessHandlers(deps),
   };
 }

@@ -63,6 +63,8 @@ import { vaultSecrets } from '../bundles/support-bundles/vault-secrets';
 import { createRepositories } from '../store/repositories';
 import { openStore, type Store } from '../store/open-store';
 import { writeBackup } from '../store/backup';
+import { createConfigBundleService } from '../bundles/config-bundles/config-bundle-service';
+import { createExporterKeysRepo } from '../store/exporter-keys-repo';
 import { createEventSources, createMethodHandlers } from './api-handlers';
 import { describeLinkChange } from './fleet-link-handlers';
 import { appVersion, type AppInfo, type AppMode } from './app-info';
@@ -414,8 +416,17 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   // Every state-changing call ends with an entry in the audit log (audit/with-audit.ts).
   const audit = createAuditLog(store.db);
   const auditing = { log: audit, names: { hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null }, now, logger };
+  const configBundles = createConfigBundleService({
+    store: repos,
+    exporterKeys: createExporterKeysRepo(store.db),
+    vault,
+    transaction: (fn) => store.db.transaction(fn).immediate(),
+    now,
+    actor,
+  });
   const deps = {
     audit,
+    configBundles,
     backup: (out: string) => writeBackup({ db: store.db, dataDir: config.dataDir, out, appVersion: info.version, now }),
     support,
     operators,

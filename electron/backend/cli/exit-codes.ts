@@ -98,6 +98,21 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.USAGE;
     case 'BUNDLE_IMPORT_FAILED':
       return EXIT.STORE;
+    case 'CONFIG_BUNDLE_DAMAGED':
+    case 'CONFIG_BUNDLE_TOO_LARGE':
+    case 'CONFIG_BUNDLE_FORMAT_NEWER':
+    case 'CONFIG_BUNDLE_EXPORTER_UNKNOWN':
+    case 'CONFIG_IMPORT_NEWER_RELEASE':
+    case 'CONFIG_IMPORT_BLOCKED':
+      return EXIT.BUNDLE_REFUSED;
+    case 'CONFIG_BUNDLE_PASSPHRASE_NEEDED':
+    case 'CONFIG_BUNDLE_PASSPHRASE_WRONG':
+      return EXIT.SECRETS;
+    case 'CONFIG_BUNDLE_UNREADABLE':
+    case 'CONFIG_EXPORT_UNWRITABLE':
+    case 'CONFIG_BUNDLE_PASSPHRASE_WEAK':
+    case 'CONFIG_EXPORT_INVALID':
+      return EXIT.USAGE;
     case 'INSTALL_FILE_INVALID':
       return EXIT.USAGE;
     case 'INSTALL_PRIVILEGE_MISSING':

@@ -3,6 +3,7 @@ import { startBackend, type Backend, type BackendConfig } from '../app/backend';
 import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/process-options';
 import { BUNDLE_COMMANDS, runBundleCommand } from './bundle-commands';
 import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
+import { CONFIG_BUNDLE_COMMANDS, runConfigBundleCommand } from './config-bundle-commands';
 import { runEventsCommand } from './events-command';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { FLEET_COMMANDS, negativeCountLast, runFleetCommand } from './fleet-commands';
@@ -58,6 +59,20 @@ environments/<env>.yaml (in --config-dir DIR, SUTAZAI_CONFIG_DIR or the app's co
                                      the merged value of a key (or all) and the layer that set it
   config diff <before.yaml> <after.yaml> [--env E] [--host-file F]
                                      what changed between two install files, key by key
+
+Configuration exports (see README "Configuration bundles"): hosts, host keys, installs and
+trusted bundle keys, to move a site's configuration offline or keep it under version control:
+  config export --out F [--install NAME] [--with-secrets [--export-passphrase-file F]] | --yaml
+                                     a signed .sutazai-config bundle (secrets only with --with-secrets,
+                                     sealed to an export passphrase), or deterministic YAML (no secrets)
+  config review <file> [--export-passphrase-file F]
+                                     check the file and compare it with this store item by item:
+                                     new, changed (field by field), unchanged, CONFLICT, blocked
+  config import <file> [--item ID]... [--trust-exporter SHA256:...]
+            [--export-passphrase-file F | --without-secrets]
+                                     apply every new and changed item (conflicts only when chosen
+                                     with --item), in one transaction; importing again changes nothing
+  config keys                        this control center's export signing key and the trusted exporters
 
 Release bundles (signed, offline; see README "Release bundles"):
   bundle keygen <file.pem>           write a new Ed25519 signing key (mode 0600) and print its fingerprint
@@ -247,6 +262,12 @@ const COMMAND_OPTIONS = {
   'reset-password': { type: 'boolean' },
   disable: { type: 'boolean' },
   enable: { type: 'boolean' },
+  yaml: { type: 'boolean' },
+  'with-secrets': { type: 'boolean' },
+  'without-secrets': { type: 'boolean' },
+  'export-passphrase-file': { type: 'string' },
+  'trust-exporter': { type: 'string' },
+  item: { type: 'string', multiple: true },
   force: { type: 'boolean' },
 } as const;
 
@@ -272,6 +293,9 @@ async function run(argv: string[]): Promise<number> {
   if (group === 'config' && CONFIG_COMMANDS.includes(command ?? '')) {
     // Files and variables only: no data directory, no database.
     return runConfigCommand({ command: command!, args, values: commandValues, env: process.env, print });
+  }
+  if (group === 'config' && CONFIG_BUNDLE_COMMANDS.includes(command ?? '')) {
+    return inSession(backend, (api) => runConfigBundleCommand({ command: command!, args, values: commandValues, print, api }));
   }
   if (group === 'bundle' && BUNDLE_COMMANDS.includes(command ?? '')) {
     // keygen and build need no data directory; the others open the store on first use.

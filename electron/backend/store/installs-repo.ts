@@ -51,10 +51,14 @@ function toHostRow(raw: RawHostRow): InstallHostRow {
 }
 
 export interface InstallsRepo {
+  /** Every install's name, sorted. */
+  names(): string[];
   findByName(name: string): InstallRow | null;
   get(id: number): InstallRow | null;
   insert(row: Omit<InstallRow, 'id' | 'definition' | 'createdAt' | 'updatedAt'>, now: number): number;
   update(id: number, row: Pick<InstallRow, 'bundleId' | 'installFile' | 'configSnapshot'>, now: number): void;
+  /** Points the install at another sealed CA key (an imported one); the old secret is the caller's to remove. */
+  setCaKeySecret(id: number, secretId: number): void;
   /** Keeps what an apply was given (hosts, roles, layers), for operations on the install by its name. */
   setDefinition(id: number, definition: string): void;
   hosts(installId: number): InstallHostRow[];
@@ -82,6 +86,7 @@ export interface InstallsRepo {
 /** Installs and the hosts each one covers. */
 export function createInstallsRepo(db: Database.Database): InstallsRepo {
   const byName = db.prepare<[string], InstallRow>(`SELECT ${INSTALL_COLUMNS} FROM installs WHERE name = ?`);
+  const allNames = db.prepare<[], { name: string }>('SELECT name FROM installs ORDER BY name');
   const byId = db.prepare<[number], InstallRow>(`SELECT ${INSTALL_COLUMNS} FROM installs WHERE id = ?`);
   const insertInstall = db.prepare(
     `INSERT INTO installs (name, bundle_id, install_file, config_snapshot, ca_cert, ca_key_secret_id, created_at, updated_at)
@@ -112,10 +117,12 @@ export function createInstallsRepo(db: Database.Database): InstallsRepo {
     'UPDATE install_hosts SET created_paths = @createdPaths, updated_at = @now WHERE install_id = @installId AND host_id = @hostId',
   );
   const setDefinition = db.prepare('UPDATE installs SET definition = @definition WHERE id = @id');
+  const setCaKey = db.prepare('UPDATE installs SET ca_key_secret_id = @secretId WHERE id = @id');
   const deleteHost = db.prepare('DELETE FROM install_hosts WHERE install_id = ? AND host_id = ?');
   const deleteInstall = db.prepare('DELETE FROM installs WHERE id = ?');
 
   return {
+    names: (): string[] => allNames.all().map((row) => row.name),
     findByName: (name: string): InstallRow | null => byName.get(name) ?? null,
     get: (id: number): InstallRow | null => byId.get(id) ?? null,
     insert(row: Omit<InstallRow, 'id' | 'definition' | 'createdAt' | 'updatedAt'>, now: number): number {
@@ -123,6 +130,9 @@ export function createInstallsRepo(db: Database.Database): InstallsRepo {
     },
     update(id: number, row: Pick<InstallRow, 'bundleId' | 'installFile' | 'configSnapshot'>, now: number): void {
       updateInstall.run({ ...row, id, now });
+    },
+    setCaKeySecret(id: number, secretId: number): void {
+      setCaKey.run({ id, secretId });
     },
     setDefinition(id: number, definition: string): void {
       setDefinition.run({ id, definition });

@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiError, type ConfigExportResult, type ConfigImportResult, type ConfigKeys, type ConfigReview } from '../../../contract';
+import type { SecretVault } from '../../secrets/secret-vault';
+import type { ExporterKeysRepo } from '../../store/exporter-keys-repo';
+import { applyItems, chooseItems } from './apply-config';
+import { configBundleBytes, readConfigFile, writeExportFile, type ConfigFile } from './config-bundle-file';
+import { configExporterUnknownError, configPassphraseMissingError } from './config-bundle-errors';
+import type { ConfigDocument, ExportedSecrets } from './config-document';
+import { configDocumentToYaml, parseConfigDocument } from './config-yaml';
+import { controlCenterKey } from './control-center-key';
+import { openExportSecrets, sealExportSecrets } from './export-secrets';
+import { reviewDocument, type ReviewStore } from './review-config';
+import { storeDocument, storeSecrets } from './store-document';
+
+export interface ConfigExportRequest {
+  path: string;
+  format: 'bundle' | 'yaml';
+  install?: string | undefined;
+  secretsPassphrase?: string | undefined;
+}
+
+export interface ConfigOpenRequest {
+  path: string;
+  secretsPassphrase?: string | undefined;
+  withoutSecrets?: boolean | undefined;
+}
+
+export interface ConfigImportRequest extends ConfigOpenRequest {
+  items: 'all' | string[];
+  trustExporter?: string | undefined;
+}
+
+/** Configuration bundles and YAML exports: export from this store, review a file against it, import what is chosen. */
+export interface ConfigBundleService {
+  export(request: ConfigExportRequest): Promise<ConfigExportResult>;
+  review(request: ConfigOpenRequest): Promise<ConfigReview>;
+  import(request: ConfigImportRequest): Promise<ConfigImportResult>;
+  keys(): ConfigKeys;
+}
+
+export interface ConfigBundleServiceDeps {
+  store: ReviewStore;
+  exporterKeys: ExporterKeysRepo;
+  vault: SecretVault;
+  /** Runs `fn` in one immediate transaction: an import is applied whole or not at all. */
+  transaction<T>(fn: () => T): T;
+  now(): number;
+  /** Who trusts an exporter or pins a key through an import: desktop, web or cli (recorded beside the trust). */
+  actor: string;
+}
+
+interface OpenedFile {
+  file: ConfigFile;
+  document: ConfigDocument;
+  secrets: ExportedSecrets | null;
+}
+
+export function createConfigBundleService(deps: ConfigBundleServiceDeps): ConfigBundleService {
+  const { store, exporterKeys, vault } = deps;
+  const ownFingerprint = () => exporterKeys.own()?.fingerprint ?? null;
+
+  async function open(request: ConfigOpenRequest, secretsRequired: boolean): Promise<OpenedFile> {
+    const filePath = path.resolve(request.path);
+    const file = await readConfigFile(filePath);
+    const document = parseConfigDocument(file.configText, file.kind === 'bundle' ? `${filePath} (config.yaml)` : filePath);
+    let secrets: ExportedSecrets | null = null;
+    if (file.kind === 'bundle' && file.secretsText !== null && !request.withoutSecrets) {
+      if (request.secretsPassphrase !== undefined) secrets = await openExportSecrets(file.secretsText, request.secretsPassphrase, filePath);
+      else if (secretsRequired) throw configPassphraseMissingError(filePath);
+    }
+    return { file, document, secrets };
+  }
+
+  function exporterOf(file: ConfigFile): ConfigReview['exporter'] {
+    if (file.kind !== 'bundle') return null;
+    const own = file.exporter.fingerprint === ownFingerprint();
+    return {
+      fingerprint: file.exporter.fingerprint,
+      label: file.exporter.label,
+      own,
+      trusted: own || exporterKeys.trusted(file.exporter.fingerprint) !== null,
+    };
+  }
+
+  return {
+    async export(request) {
+      const document = storeDocument(store, request.install ?? null);
+      const yaml = configDocumentToYaml(document);
+      const filePath = path.resolve(request.path);
+      let bytes: Buffer;
+      let signedBy: string | null = null;
+      let secretCount = 0;
+      if (request.format === 'yaml') {
+        if (request.secretsPassphrase !== undefined) {
+          throw new ApiError(
+            'BAD_PARAMS',
+            'A YAML export never carries secrets: it is meant for version control.',
+            'Export a configuration bundle to carry secrets sealed to a passphrase, or export YAML without them.',
+          );
+        }
+        bytes = Buffer.from(yaml, 'utf8');
+      } else {
+        const key = controlCenterKey(exporterKeys, vault, deps.now());
+        const secrets = request.secretsPassphrase === undefined ? null : storeSecrets(store, vault, document);
+        secretCount = secrets === null ? 0 : Object.keys(secrets).length;
+        bytes = await configBundleBytes({
+          configText: yaml,
+          secretsText: secrets === null ? null : await sealExportSecrets(secrets, request.secretsPassphrase!),
+          scope: { install: request.install ?? null },
+          exporter: { fingerprint: key.fingerprint, publicKey: key.publicKey, label: `SutazAI control center on ${os.hostname()}` },
+          privateKey: key.privateKey,
+        });
+        signedBy = key.fingerprint;
+      }
+      writeExportFile(filePath, bytes);
+      return {
+        path: filePath,
+        format: request.format,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        hosts: document.hosts.length,
+        installs: document.installs.length,
+        bundleKeys: document.bundleSigningKeys.length,
+        secrets: secretCount,
+        signedBy,
+      };
+    },
+
+    async review(request) {
+      const { file, document, secrets } = await open(request, false);
+      return {
+        path: file.file,
+        kind: file.kind,
+        exporter: exporterOf(file),
+        hasSecrets: file.kind === 'bundle' && file.secretsText !== null,
+        items: reviewDocument(store, vault, document, secrets),
+      };
+    },
+
+    async import(request) {
+      const { file, document, secrets } = await open(request, true);
+      const exporter = exporterOf(file);
+      const trustNow = exporter !== null && !exporter.trusted;
+      if (trustNow && request.trustExporter !== exporter.fingerprint && file.kind === 'bundle') {
+        throw configExporterUnknownError(file.file, exporter.fingerprint, exporter.label);
+      }
+      const now = deps.now();
+      const source = `config-import:${deps.actor}`;
+      return deps.transaction(() => {
+        // Judged again inside the transaction: what is applied is measured against the store as it is now.
+        const items = reviewDocument(store, vault, document, secrets);
+        const { apply, left } = chooseItems(items, request.items);
+        if (trustNow && file.kind === 'bundle')
+          exporterKeys.trust(
+            { fingerprint: file.exporter.fingerprint, publicKey: file.exporter.publicKey, label: file.exporter.label },
+            now,
+            deps.actor,
+          );
+        const applied = applyItems(store, vault, document, secrets, apply, now, source);
+        return { applied, left, exporterTrusted: trustNow };
+      });
+    },
+
+    keys() {
+      const own = exporterKeys.own();
+      return {
+        own: own ? { fingerprint: own.fingerprint, createdAt: own.createdAt } : null,
+        trusted: exporterKeys
+          .listTrusted()
+          .map(({ fingerprint, label, trustedAt, trustSource }) => ({ fingerprint, label, trustedAt, trustSource })),
+      };
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/**
+ * What a configuration export carries, as one document: the same for the signed
+ * `.sutazai-config` bundle (its config.yaml) and the plain YAML export. Names, not row ids,
+ * tie the parts together (a host's jump host, an install's hosts), so a document means the
+ * same in any data directory. No timestamps and no secrets: secrets travel beside it, sealed.
+ */
+export const CONFIG_DOCUMENT_FORMAT = 1;
+
+const Name = z.string().min(1).max(200);
+/** Raw 32-byte Ed25519 keys and SSH host keys travel as base64. */
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+
+export const ExportedHostSchema = z
+  .object({
+    name: Name,
+    address: z.string().min(1).max(253),
+    port: z.number().int().min(1).max(65535),
+    user: z.string().max(200),
+    auth: z.enum(['none', 'key', 'agent', 'password']),
+    keyPath: z.string().max(4096).nullable(),
+    jump: Name.nullable(),
+    role: z.enum(['core', 'agent', 'both']).nullable(),
+    labels: z.array(z.string().max(200)),
+    hostKey: z
+      .object({ type: z.string().min(1), fingerprint: z.string().min(1), publicKey: Base64 })
+      .strict()
+      .nullable(),
+  })
+  .strict();
+export type ExportedHost = z.infer<typeof ExportedHostSchema>;
+
+const JsonObject = z.record(z.string(), z.unknown());
+
+export const ExportedInstallHostSchema = z
+  .object({
+    host: Name,
+    role: z.enum(['core', 'agent', 'both']),
+    gpu: z.boolean(),
+    state: z.enum(['planned', 'installing', 'installed', 'failed']),
+    mode: z.enum(['system', 'user']).nullable(),
+    rootDir: z.string().nullable(),
+    service: z.enum(['systemd', 'detached']).nullable(),
+    createdPaths: z.array(z.string()),
+    config: JsonObject,
+  })
+  .strict();
+
+export const ExportedInstallSchema = z
+  .object({
+    name: Name,
+    /** The release bundle, by its file's SHA-256: it must be imported here too (bundles travel on their own). */
+    bundle: z.object({ name: z.string(), version: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+    installFile: z.string(),
+    configSnapshot: JsonObject,
+    definition: JsonObject.nullable(),
+    caCert: z.string(),
+    hosts: z.array(ExportedInstallHostSchema),
+  })
+  .strict();
+export type ExportedInstall = z.infer<typeof ExportedInstallSchema>;
+
+export const ExportedBundleKeySchema = z.object({ fingerprint: z.string().min(1), label: z.string(), publicKey: Base64 }).strict();
+export type ExportedBundleKey = z.infer<typeof ExportedBundleKeySchema>;
+
+export const ConfigDocumentSchema = z
+  .object({
+    /** Checked before the rest, so a newer document is refused as newer rather than as invalid. */
+    sutazai_config: z.literal(CONFIG_DOCUMENT_FORMAT),
+    hosts: z.array(ExportedHostSchema),
+    installs: z.array(ExportedInstallSchema),
+    bundleSigningKeys: z.array(ExportedBundleKeySchema),
+  })
+  .strict();
+export type ConfigDocument = z.infer<typeof ConfigDocumentSchema>;
+
+/**
+ * Secrets an export carries when asked, by what they belong to: `host/<name>/login` (a
+ * password or key passphrase), `host/<name>/sudo`, `install/<name>/ca-key`.
+ */
+export type ExportedSecrets = Record<string, string>;
+
+export const secretName = {
+  hostLogin: (host: string) => `host/${host}/login`,
+  hostSudo: (host: string) => `host/${host}/sudo`,
+  installCaKey: (install: string) => `install/${install}/ca-key`,
+};

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { CURRENT_KDF, deriveKey, kdfText, parseKdf } from '../../secrets/passphrase-kdf';
+import { open, seal } from '../../secrets/sealed-box';
+import type { ExportedSecrets } from './config-document';
+import { configBundleDamagedError, configExportPassphraseWeakError, configPassphraseWrongError } from './config-bundle-errors';
+
+/**
+ * An export's secrets, sealed to a passphrase the operator chooses for this file: scrypt
+ * with the vault's own parameters (128 MiB a guess) and AES-256-GCM, the vault's sealed box.
+ * The clear values exist only in memory, between the vault and this seal.
+ */
+export const MIN_EXPORT_PASSPHRASE_LENGTH = 12;
+const ASSOCIATED = 'sutazai-config-secrets-v1';
+
+const SealedSecretsSchema = z.object({ kdf: z.string(), salt: z.string(), sealed: z.string() }).strict();
+
+export async function sealExportSecrets(secrets: ExportedSecrets, passphrase: string): Promise<string> {
+  const length = [...passphrase.normalize('NFC')].length;
+  if (length < MIN_EXPORT_PASSPHRASE_LENGTH) throw configExportPassphraseWeakError(length, MIN_EXPORT_PASSPHRASE_LENGTH);
+  const salt = randomBytes(16);
+  const key = await deriveKey(passphrase, salt, CURRENT_KDF);
+  // Sorted, so what is sealed does not depend on the order the store was read in.
+  const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
+  const sealed = seal(key, JSON.stringify(sorted), ASSOCIATED);
+  return `${JSON.stringify({ kdf: kdfText(CURRENT_KDF), salt: salt.toString('base64'), sealed: sealed.toString('base64') }, null, 2)}\n`;
+}
+
+export async function openExportSecrets(text: string, passphrase: string, file: string): Promise<ExportedSecrets> {
+  let parsed;
+  try {
+    parsed = SealedSecretsSchema.parse(JSON.parse(text));
+  } catch {
+    throw configBundleDamagedError(file, 'secrets.json is malformed');
+  }
+  const params = parseKdf(parsed.kdf);
+  if (params === null) throw configBundleDamagedError(file, 'secrets.json names key-stretching parameters this version cannot use');
+  const key = await deriveKey(passphrase, Buffer.from(parsed.salt, 'base64'), params);
+  const clear = open(key, Buffer.from(parsed.sealed, 'base64'), ASSOCIATED);
+  if (clear === null) throw configPassphraseWrongError(file);
+  const value = z.record(z.string(), z.string()).safeParse(JSON.parse(clear));
+  if (!value.success) throw configBundleDamagedError(file, 'secrets.json opens to something other than named secrets');
+  return value.data;
+}

@@ -1,0 +1,206 @@
+import type { ConfigReviewItem } from '../../../contract';
+import type { SecretVault } from '../../secrets/secret-vault';
+import type { HostReleasesRepo } from '../../store/host-releases-repo';
+import { compareVersions, parseVersion } from '../version-range';
+import { secretName, type ConfigDocument, type ExportedSecrets } from './config-document';
+import { exportHost, exportInstall, type ConfigStore } from './store-document';
+
+export interface ReviewStore extends ConfigStore {
+  hostReleases: HostReleasesRepo;
+}
+
+/** Shown instead of a secret's value: the review says that it changes, never what it is. */
+const SEALED = '(sealed)';
+
+/**
+ * The document item by item against what this store holds now: new, changed (field by
+ * field), unchanged, conflict (a host of the same name at another address; a host key other
+ * than the pinned one; an install here running a newer release) or blocked (its release
+ * bundle or a host is missing here). Secrets are compared only when the file's were opened.
+ */
+export function reviewDocument(
+  store: ReviewStore,
+  vault: SecretVault,
+  document: ConfigDocument,
+  secrets: ExportedSecrets | null,
+): ConfigReviewItem[] {
+  const items: ConfigReviewItem[] = [];
+  const inFile = new Set(document.hosts.map((host) => host.name));
+
+  for (const key of document.bundleSigningKeys) {
+    // A key is its fingerprint; its label is the signer's hint, so a trusted key is never relabelled by an import.
+    const trusted = store.bundleKeys.get(key.fingerprint) !== null;
+    items.push(
+      item(
+        'bundle-key',
+        key.fingerprint,
+        trusted ? 'unchanged' : 'new',
+        trusted ? [] : [{ field: 'label', from: '', to: key.label }],
+        null,
+      ),
+    );
+  }
+
+  for (const host of document.hosts) {
+    const local = store.hosts.findByName(host.name);
+    if (local?.kind === 'local') {
+      items.push(item('host', host.name, 'blocked', [], 'this name is the machine the control center runs on'));
+      continue;
+    }
+    const jumpMissing = host.jump !== null && !inFile.has(host.jump) && !store.hosts.findByName(host.jump);
+    if (!local) {
+      const changes = fieldChanges(null, host);
+      if (secrets?.[secretName.hostLogin(host.name)] !== undefined) changes.push({ field: 'login secret', from: '', to: SEALED });
+      if (secrets?.[secretName.hostSudo(host.name)] !== undefined) changes.push({ field: 'sudo password', from: '', to: SEALED });
+      items.push(
+        item(
+          'host',
+          host.name,
+          jumpMissing ? 'blocked' : 'new',
+          changes,
+          jumpMissing ? `its jump host ${host.jump} is neither here nor in the file` : null,
+        ),
+      );
+    } else {
+      const current = exportHost(store, local);
+      const changes = fieldChanges(current, host);
+      changes.push(...secretChanges(vault, secrets, secretName.hostLogin(host.name), local.secretId, 'login secret'));
+      changes.push(...secretChanges(vault, secrets, secretName.hostSudo(host.name), local.sudoSecretId, 'sudo password'));
+      if (jumpMissing)
+        items.push(item('host', host.name, 'blocked', changes, `its jump host ${host.jump} is neither here nor in the file`));
+      else if (current.address !== host.address) {
+        items.push(
+          item(
+            'host',
+            host.name,
+            'conflict',
+            changes,
+            `a host named ${host.name} here is at ${current.address}, the file has ${host.address}`,
+          ),
+        );
+      } else items.push(item('host', host.name, changes.length ? 'changed' : 'unchanged', changes, null));
+    }
+    if (host.hostKey) {
+      const pinned = local ? store.hostKeys.get(local.id) : null;
+      const change = { field: 'fingerprint', from: pinned?.fingerprint ?? '', to: host.hostKey.fingerprint };
+      if (!pinned) items.push(item('host-key', host.name, 'new', [change], null));
+      else if (pinned.fingerprint === host.hostKey.fingerprint) items.push(item('host-key', host.name, 'unchanged', [], null));
+      else {
+        items.push(
+          item(
+            'host-key',
+            host.name,
+            'conflict',
+            [change],
+            `HOST KEY DIFFERS: ${host.name} is pinned here to ${pinned.fingerprint}, the file says ${host.hostKey.fingerprint}; a changed host key can mean another machine answers at that address. Import it only after checking the key on the host itself.`,
+          ),
+        );
+      }
+    }
+  }
+
+  for (const install of document.installs) {
+    const bundle = store.bundles.bySha256(install.bundle.sha256);
+    const missingHosts = install.hosts.map((h) => h.host).filter((name) => !inFile.has(name) && !store.hosts.findByName(name));
+    const local = store.installs.findByName(install.name);
+    const blocked = !bundle
+      ? `its release bundle ${install.bundle.name} ${install.bundle.version} (SHA-256 ${install.bundle.sha256.slice(0, 12)}…) is not imported here: import that bundle first`
+      : missingHosts.length
+        ? `its hosts ${missingHosts.join(', ')} are neither here nor in the file`
+        : null;
+    const secretChange = local
+      ? secretChanges(vault, secrets, secretName.installCaKey(install.name), local.caKeySecretId, 'CA key')
+      : secrets?.[secretName.installCaKey(install.name)] !== undefined
+        ? [{ field: 'CA key', from: '', to: SEALED }]
+        : [];
+    if (!local) {
+      items.push(item('install', install.name, blocked ? 'blocked' : 'new', [...fieldChanges(null, install), ...secretChange], blocked));
+      continue;
+    }
+    const current = exportInstall(store, local);
+    const changes = [...fieldChanges(current, install), ...secretChange];
+    const newer = newerRelease(store, local.id, install.bundle.version);
+    if (newer) {
+      items.push(
+        item(
+          'install',
+          install.name,
+          'conflict',
+          changes,
+          `it runs release ${newer} here, newer than the ${install.bundle.version} in the file: it cannot be imported`,
+        ),
+      );
+    } else if (current.caCert !== install.caCert) {
+      items.push(
+        item(
+          'install',
+          install.name,
+          'conflict',
+          changes,
+          `its certificate authority differs from the one here, which its runtimes trust: it cannot be imported over it`,
+        ),
+      );
+    } else if (blocked) items.push(item('install', install.name, 'blocked', changes, blocked));
+    else items.push(item('install', install.name, changes.length ? 'changed' : 'unchanged', changes, null));
+  }
+  return items;
+}
+
+/** The newest release a host of the install runs now, when it is newer than `version`. */
+export function newerRelease(store: ReviewStore, installId: number, version: string): string | null {
+  const inFile = parseVersion(version);
+  if (!inFile) return null;
+  let newest: string | null = null;
+  for (const row of store.installs.hosts(installId)) {
+    const current = store.hostReleases.current(row.hostId);
+    const parsed = current ? parseVersion(current.version) : null;
+    if (parsed && compareVersions(parsed, inFile) > 0 && (newest === null || compareVersions(parsed, parseVersion(newest)!) > 0)) {
+      newest = current!.version;
+    }
+  }
+  return newest;
+}
+
+export function itemId(kind: ConfigReviewItem['kind'], name: string): string {
+  return `${kind}:${name}`;
+}
+
+function item(
+  kind: ConfigReviewItem['kind'],
+  name: string,
+  status: ConfigReviewItem['status'],
+  changes: ConfigReviewItem['changes'],
+  reason: string | null,
+): ConfigReviewItem {
+  return { id: itemId(kind, name), kind, name, status, changes, reason };
+}
+
+/** Field by field, each value as one line of text (lists and objects as compact JSON); a host's key is its own item. */
+function fieldChanges(current: object | null, next: object): ConfigReviewItem['changes'] {
+  const changes: ConfigReviewItem['changes'] = [];
+  for (const [field, value] of Object.entries(next)) {
+    if (field === 'hostKey' || field === 'name') continue;
+    const to = show(value);
+    const from = current === null ? '' : show((current as Record<string, unknown>)[field]);
+    if (current === null || from !== to) changes.push({ field, from, to });
+  }
+  return changes;
+}
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function secretChanges(
+  vault: SecretVault,
+  secrets: ExportedSecrets | null,
+  name: string,
+  localId: number | null,
+  field: string,
+): ConfigReviewItem['changes'] {
+  const value = secrets?.[name];
+  if (value === undefined) return [];
+  if (localId === null) return [{ field, from: '', to: SEALED }];
+  return vault.reveal(localId) === value ? [] : [{ field, from: SEALED, to: `${SEALED}, different` }];
+}
