@@ -16,6 +16,7 @@ import { RuntimeError } from '../runtime-error';
 import { runtimeErrorFromMetadata } from '../wire/error-metadata';
 import { loadRuntimeProtos } from '../wire/load-proto';
 import { runStopAll } from './stop-all';
+import { AUDIT_LOG_FILE, verifyAuditFile } from '../audit/audit-file';
 
 /** Exit codes; documented in --help. */
 export const EXIT = {
@@ -27,6 +28,8 @@ export const EXIT = {
   UNREACHABLE: 5,
   DENIED: 6,
   LEFTOVERS: 7,
+  /** audit-verify: the audit log is not as appended. */
+  AUDIT_BROKEN: 8,
 } as const;
 
 const HELP = `sutazai-runtime ${RUNTIME_VERSION}: supervises the SutazAI core and agents on this machine.
@@ -45,12 +48,16 @@ Usage:
       Stops every process in reverse dependency order, then the daemon (systemd ExecStop).
       Works on this machine only (the user the daemon runs as, or root); without a running
       daemon it stops the processes a previous one left behind.
+  sutazai-runtime audit-verify --config FILE [--anchor SEQ:HASH] [--json]
+      Checks the runtime's audit log (<state_dir>/audit.log: every state-changing call
+      and every refusal, hash-chained) entry by entry; names the first entry edited,
+      removed or reordered. --anchor: an entry noted earlier must still be there.
   sutazai-runtime --help | --version
 
 Exit codes:
   0 ok   1 failed   2 usage   3 config, manifest or certificate invalid
   4 another daemon holds the state_dir   5 daemon unreachable   6 permission denied
-  7 processes were left running after stop-all
+  7 processes were left running after stop-all   8 the audit log is not as appended
 `;
 
 class UsageError extends Error {}
@@ -60,7 +67,7 @@ interface Args {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['config', 'cert', 'key', 'timeout-ms']);
+const VALUE_FLAGS = new Set(['config', 'cert', 'key', 'timeout-ms', 'anchor']);
 const BOOL_FLAGS = new Set(['json', 'help', 'version']);
 
 export function parseArgs(argv: string[]): Args {
@@ -285,6 +292,30 @@ async function status(args: Args): Promise<number> {
   }
 }
 
+// ---- audit-verify --------------------------------------------------------------------
+
+function auditVerify(args: Args): number {
+  const config = requireConfig(args);
+  const anchorText = stringFlag(args, 'anchor');
+  const match = anchorText === undefined ? null : /^(\d{1,15}):([0-9a-f]{64})$/.exec(anchorText);
+  if (anchorText !== undefined && match === null)
+    throw new UsageError(`--anchor "${anchorText}" is not SEQ:HASH (a number, a colon, 64 hex digits)`);
+  const result = verifyAuditFile(
+    path.join(config.stateDir, AUDIT_LOG_FILE),
+    match === null ? undefined : { seq: Number(match[1]), hash: match[2]! },
+  );
+  if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else if (result.broken !== null)
+    process.stdout.write(
+      `The audit log is NOT as appended: ${result.broken.kind} at entry ${result.broken.seq}.\n${result.broken.message}\n`,
+    );
+  else
+    process.stdout.write(
+      `The audit log is as appended: ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}.\n${result.head === null ? '' : `Newest entry: ${result.head.seq}:${result.head.hash}\n`}`,
+    );
+  return result.broken === null ? EXIT.OK : EXIT.AUDIT_BROKEN;
+}
+
 // ---- main ----------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number> {
@@ -310,8 +341,10 @@ export async function main(argv: string[]): Promise<number> {
           out: (line) => process.stdout.write(`${line}\n`),
         });
       }
+      case 'audit-verify':
+        return auditVerify(args);
       default:
-        throw new UsageError(`unknown command "${args.command}"; commands: run, status, stop-all`);
+        throw new UsageError(`unknown command "${args.command}"; commands: run, status, stop-all, audit-verify`);
     }
   } catch (error) {
     printError(error);

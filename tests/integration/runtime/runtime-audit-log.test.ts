@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AUDIT_LOG_FILE, openAuditFile, readAuditFile, verifyAuditFile } from '../../../agents-runtime/src/audit/audit-file';
 import type { AuditRow } from '../../../agents-runtime/src/audit/verify-audit-chain';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
@@ -14,7 +14,10 @@ import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/
 import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
 import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
 import { issueClientCertificate, issueServerCertificate, type IssuedCertificate } from '../../../electron/backend/pki/issue-certificate';
+import { main as runtimeCli } from '../../../agents-runtime/src/cli/sutazai-runtime';
 import { FixedRuntimeApi } from '../../support/fixed-runtime-api';
+import { makeRuntimeCerts } from '../../support/runtime-certs';
+import { writeDaemonFiles } from '../../support/runtime-daemon-harness';
 
 const protos = loadRuntimeProtos();
 let ca: InstallCa;
@@ -110,6 +113,31 @@ describe('the runtime audit log', () => {
     const entries = rows();
     expect(entries.at(-1)).toMatchObject({ seq: 6, method: 'StartProcess', prevHash: entries[4]!.hash });
     expect(verifyAuditFile(file()).broken).toBeNull();
+  });
+
+  it('sutazai-runtime audit-verify checks the state_dir log: exit 0 as appended, 8 once an entry is edited', async () => {
+    const certs = makeRuntimeCerts();
+    const configFile = path.join(stateDir, 'etc', 'runtime.yaml');
+    fs.mkdirSync(path.dirname(configFile), { recursive: true });
+    writeDaemonFiles({ configFile, manifest: 'processes: []\n', listenPort: 1, stateDir, logDir: path.join(stateDir, 'logs'), certs });
+    const out: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    const original = fs.readFileSync(file(), 'utf8');
+    try {
+      expect(await runtimeCli(['audit-verify', '--config', configFile, '--json'])).toBe(0);
+      expect(JSON.parse(out.join(''))).toMatchObject({ entries: 6, broken: null });
+      out.length = 0;
+      fs.writeFileSync(file(), original.replace('replicas 3', 'replicas 9'));
+      expect(await runtimeCli(['audit-verify', '--config', configFile])).toBe(8);
+      expect(out.join('')).toMatch(/NOT as appended: edited at entry 2/);
+    } finally {
+      write.mockRestore();
+      fs.writeFileSync(file(), original);
+      certs.remove();
+    }
   });
 
   describe('verify finds each change', () => {
