@@ -38,6 +38,20 @@ function revoked(what: string): RuntimeError {
   );
 }
 
+/**
+ * Once the control center has pushed its operators, a name it did not list is no operator
+ * of the install (removed): refused like a revoked one.
+ */
+function checkOperator(name: string, view: AccessView): void {
+  if (view.isSubjectRevoked(name)) throw revoked(`the operator ${name}`);
+  if (view.state.version > 0 && view.operator(name) === undefined)
+    throw new RuntimeError(
+      'CREDENTIAL_REVOKED',
+      `${name} is not an operator of this install (removed from the control center)`,
+      'an operator removed, disabled or whose certificate was revoked cannot reach the runtimes: ask an admin',
+    );
+}
+
 interface CertificateNames {
   serialHex: string;
   operator: string | null;
@@ -74,7 +88,7 @@ export async function identifyCaller(
   const names = (!certRole.ok && certRole.reason === 'no-certificate') || !cert ? null : namesOf(cert);
   if (names !== null && names.serialHex !== '' && view.isSerialRevoked(names.serialHex))
     throw revoked(`the client certificate (serial ${names.serialHex.toLowerCase()})`);
-  if (names?.operator && view.isSubjectRevoked(names.operator)) throw revoked(`the operator ${names.operator}`);
+  if (names?.operator) checkOperator(names.operator, view);
 
   const narrow = (role: ClientRole, subject: string): ClientRole => {
     const current = view.operator(subject);
@@ -90,7 +104,7 @@ export async function identifyCaller(
         'send the access token the control center signed as authorization: Bearer <token>',
       );
     const claims = await tokens.verify(bearer[1] as string, view);
-    if (view.isSubjectRevoked(claims.subject)) throw revoked(`the operator ${claims.subject}`);
+    checkOperator(claims.subject, view);
     const role: ClientRole = certRole.ok ? { ok: true, role: lowest(certRole.role, claims.role) } : certRole;
     const current = view.operator(claims.subject);
     return {

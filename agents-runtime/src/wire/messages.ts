@@ -17,3 +17,5 @@ export type { ProcessState__Output } from '../generated/sutazai/runtime/v1/Proce
 export type { ProcessStatus__Output } from '../generated/sutazai/runtime/v1/ProcessStatus';
 export type { RuntimeErrorInfo__Output } from '../generated/sutazai/runtime/v1/RuntimeErrorInfo';
 export type { RuntimeEvent__Output } from '../generated/sutazai/runtime/v1/RuntimeEvent';
+/** What the control center sends: every field optional, as proto3 inputs are. */
+export type { SetAccessStateRequest } from '../generated/sutazai/runtime/v1/SetAccessStateRequest';

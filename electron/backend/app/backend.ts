@@ -9,6 +9,9 @@ import { createInstallJobs } from '../install/jobs/install-jobs';
 import { createInstallOperations } from '../install/jobs/install-operations';
 import { checkInstalledHealth } from '../fleet/installed-health';
 import { createFleetProcesses } from '../fleet/processes/fleet-processes';
+import { createAccessStateConsumer, linkAdminChannels } from '../fleet/credentials/access-state-consumer';
+import { createRuntimeCredentials } from '../fleet/credentials/runtime-credentials';
+import { createRuntimeCredentialsRepo } from '../fleet/credentials/runtime-credentials-repo';
 import { actionEvents } from '../fleet/processes/action-events';
 import { directConnections, linkConnections } from '../fleet/processes/connection-source';
 import { recordScale } from '../install/definition/recorded-definition';
@@ -358,6 +361,20 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   });
   // Before any link starts (refresh, below): each runtime's own account of its instances and certificate, for the rules.
   linkConsumers.push(alerts.linkConsumer);
+  // Who may call the runtimes (issue 14 item 2): each link pushes its runtime the access state; operators' calls carry their tokens.
+  const runtimeCredentials = createRuntimeCredentials({
+    repo: createRuntimeCredentialsRepo(store.db),
+    vault,
+    installs: repos.installs,
+    operators: createOperatorsRepo(store.db),
+    now,
+  });
+  linkConsumers.push(
+    createAccessStateConsumer({
+      credentials: runtimeCredentials,
+      openAdminChannel: linkAdminChannels({ links: () => fleetLinks, installs: repos.installs, vault }),
+    }),
+  );
   const actor = config.actor ?? config.mode;
   // A one-shot command keeps no links: it opens a connection to the one host it acts on.
   const runtimeConnections = linksOn
@@ -369,6 +386,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     scales: {
       recordScale: (target, process, replicas) => recordScale(repos.installs, target.installName, target.hostName, process, replicas),
     },
+    tokenFor: (target, operatorName) => runtimeCredentials.tokenFor(target, operatorName),
     now,
   });
   const support = createSupportService({

@@ -9,6 +9,7 @@ import {
   type ProcessStatus__Output,
   type RuntimeEvent__Output,
   type SeriesSample,
+  type SetAccessStateRequest,
 } from '../../../agents-runtime/src/wire';
 import { describeEndpoint } from '../hosts/ssh/ssh-endpoint';
 import type { SshSession } from '../hosts/ssh/ssh-session';
@@ -79,15 +80,29 @@ export interface RuntimeConnection {
   /** The runtime's events as they happen (`sinceMs`: a backfill point, for a runtime that keeps past events). */
   watchEvents(request?: { sinceMs?: number }): RuntimeStream<RuntimeEvent__Output>;
   /** An instance's last `lines` lines, then (with `follow`) new ones until cancelled. */
-  tailLogs(request: { instance: string; lines: number; follow: boolean }): RuntimeStream<LogLine__Output>;
-  startProcess(name: string): Promise<void>;
-  stopProcess(name: string): Promise<void>;
-  restartProcess(name: string): Promise<void>;
-  scaleProcess(name: string, replicas: number): Promise<void>;
+  tailLogs(request: { instance: string; lines: number; follow: boolean }, token?: OperatorToken): RuntimeStream<LogLine__Output>;
+  startProcess(name: string, token?: OperatorToken): Promise<void>;
+  stopProcess(name: string, token?: OperatorToken): Promise<void>;
+  restartProcess(name: string, token?: OperatorToken): Promise<void>;
+  scaleProcess(name: string, replicas: number, token?: OperatorToken): Promise<void>;
+  /** Pushes who may call the runtime (admin): answers the version the runtime now holds. */
+  setAccessState(state: SetAccessStateRequest): Promise<number>;
   /** Sends a new manifest (admin): the runtime restarts only the processes whose settings differ. */
   updateManifest(manifestYaml: string): Promise<void>;
   /** Cancels calls and streams in flight, closes the channel and the tunnel; leaves the SSH session open. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * The access token of the operator a call is made for (fleet/credentials), sent as
+ * `authorization: Bearer`; null or absent: the call goes as the connection's certificate.
+ */
+export type OperatorToken = string | null;
+
+function tokenMetadata(token: OperatorToken | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -234,11 +249,17 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
       const wire = request.sinceMs !== undefined ? sinceRequest(request.sinceMs) : {};
       return stream('WatchEvents', () => runtime.WatchEvents(wire));
     },
-    tailLogs: ({ instance, lines, follow }) => stream('TailLogs', () => runtime.TailLogs({ instance, lines, follow })),
-    startProcess: (name) => call('StartProcess', (o, cb) => runtime.StartProcess({ name }, o, cb)).then(noAnswer),
-    stopProcess: (name) => call('StopProcess', (o, cb) => runtime.StopProcess({ name }, o, cb)).then(noAnswer),
-    restartProcess: (name) => call('RestartProcess', (o, cb) => runtime.RestartProcess({ name }, o, cb)).then(noAnswer),
-    scaleProcess: (name, replicas) => call('ScaleProcess', (o, cb) => runtime.ScaleProcess({ name, replicas }, o, cb)).then(noAnswer),
+    tailLogs: ({ instance, lines, follow }, token) =>
+      stream('TailLogs', () => runtime.TailLogs({ instance, lines, follow }, tokenMetadata(token))),
+    startProcess: (name, token) =>
+      call('StartProcess', (o, cb) => runtime.StartProcess({ name }, tokenMetadata(token), o, cb)).then(noAnswer),
+    stopProcess: (name, token) => call('StopProcess', (o, cb) => runtime.StopProcess({ name }, tokenMetadata(token), o, cb)).then(noAnswer),
+    restartProcess: (name, token) =>
+      call('RestartProcess', (o, cb) => runtime.RestartProcess({ name }, tokenMetadata(token), o, cb)).then(noAnswer),
+    scaleProcess: (name, replicas, token) =>
+      call('ScaleProcess', (o, cb) => runtime.ScaleProcess({ name, replicas }, tokenMetadata(token), o, cb)).then(noAnswer),
+    setAccessState: (state) =>
+      call<{ version: string }>('SetAccessState', (o, cb) => runtime.SetAccessState(state, o, cb)).then((r) => Number(r.version)),
     updateManifest: (manifestYaml) => call('UpdateManifest', (o, cb) => runtime.UpdateManifest({ manifestYaml }, o, cb)).then(noAnswer),
     close() {
       closing ??= (async () => {

@@ -237,4 +237,17 @@ describe('a runtime with the access state the control center pushes', () => {
     await expect(restart(client(again.port, controlCenter), await tokenFor('bob', 'admin'))).resolves.toEqual({});
     await expect(push(client(again.port, controlCenter), stateV(2))).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
   });
+
+  it('refuses an operator the control center no longer lists, revoked or not', async () => {
+    const runtime = servers.at(-1)!;
+    const cc = client(runtime.port, controlCenter);
+    expect(await push(cc, stateV(4, { authenticationMethod: 'mtls', operators: [] }))).toEqual({ version: '4' });
+    const byCertificate = await refusal(restart(client(runtime.port, bobCert)));
+    expect(byCertificate).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'CREDENTIAL_REVOKED' });
+    expect(byCertificate.details).toContain('bob is not an operator of this install');
+    const byToken = await refusal(restart(cc, await tokenFor('bob', 'admin')));
+    expect(byToken).toMatchObject({ code: 'CREDENTIAL_REVOKED' });
+    // The control center's own certificate names no operator: its streams and calls go on.
+    await expect(getInfo(cc)).resolves.toMatchObject({ runtimeVersion: expect.any(String) });
+  });
 });

@@ -13,7 +13,7 @@ import {
 } from '../../../contract';
 import type { InstanceMetrics__Output } from '../../../../agents-runtime/src/wire';
 import type { LinkTarget } from '../link/link-types';
-import type { RuntimeConnection } from '../runtime-connection';
+import type { OperatorToken, RuntimeConnection } from '../runtime-connection';
 import { compileLogSearch, filterLines, type LineMatcher } from './log-search';
 import { fitLines, toFleetLine } from './log-lines';
 import { describeProcesses } from './process-table';
@@ -52,6 +52,11 @@ export interface FleetProcessesDeps {
   now(): number;
   /** How long the process table waits for the runtime's CPU and RSS figures; default 3 s (then they are null). */
   sampleWaitMs?: number;
+  /**
+   * The access token a call made for `operatorName` carries to the runtime of `target`
+   * (fleet/credentials), so the runtime checks and records that operator; null: none.
+   */
+  tokenFor?: (target: LinkTarget, operatorName: string) => Promise<OperatorToken>;
 }
 
 export interface LogsRequest {
@@ -60,13 +65,22 @@ export interface LogsRequest {
   lines: number;
   sinceMs?: number | undefined;
   search?: LogSearch | undefined;
+  /** The operator who asks (their token goes with the call); none: the control center's own. */
+  operator?: string | null | undefined;
 }
 
 /** The host and process control and logs of every installed host, each call through the host's link. */
 export interface FleetProcesses {
   table(hostId: number): Promise<FleetProcessTable>;
-  act(hostId: number, process: string, action: Exclude<ProcessAction, 'scale'>, actor: string | null): Promise<FleetActionResult>;
-  scale(hostId: number, process: string, replicas: number, actor: string | null): Promise<FleetActionResult>;
+  /** `actor` is recorded; `operator` (their name) is who the runtime is told the call is for. */
+  act(
+    hostId: number,
+    process: string,
+    action: Exclude<ProcessAction, 'scale'>,
+    actor: string | null,
+    operator?: string | null,
+  ): Promise<FleetActionResult>;
+  scale(hostId: number, process: string, replicas: number, actor: string | null, operator?: string | null): Promise<FleetActionResult>;
   logs(request: LogsRequest): Promise<FleetLogsResult>;
   /** Follows an instance's output; `emit` gets lines, then one `ended`. Returns the stop. Refuses a bad search before anything starts. */
   follow(request: LogsRequest, emit: (payload: FleetLogFollowPayload) => void): () => void;
@@ -133,7 +147,8 @@ export function createFleetProcesses(deps: FleetProcessesDeps): FleetProcesses {
     action: ProcessAction,
     replicas: number | null,
     actor: string | null,
-    call: (connection: RuntimeConnection, target: LinkTarget) => Promise<void>,
+    operator: string | null | undefined,
+    call: (connection: RuntimeConnection, target: LinkTarget, token: OperatorToken) => Promise<void>,
   ): Promise<FleetActionResult> {
     return withConnection(hostId, async (target, connection) => {
       const known = (await connection.listProcesses()).map((p) => p.name);
@@ -141,7 +156,7 @@ export function createFleetProcesses(deps: FleetProcessesDeps): FleetProcesses {
       const record = (error: ApiErrorBody | null) =>
         deps.actions.record({ atMs: deps.now(), target, process, action, replicas, error }, actor);
       try {
-        await call(connection, target);
+        await call(connection, target, await tokenOf(target, operator));
       } catch (error) {
         record(isApiError(error) ? error.toBody() : { code: 'INTERNAL', message: String(error), remedy: 'See the app log.' });
         throw error;
@@ -151,12 +166,18 @@ export function createFleetProcesses(deps: FleetProcessesDeps): FleetProcesses {
     });
   }
 
+  async function tokenOf(target: LinkTarget, operator: string | null | undefined): Promise<OperatorToken> {
+    return operator && deps.tokenFor ? deps.tokenFor(target, operator) : null;
+  }
+
   async function logs(request: LogsRequest): Promise<FleetLogsResult> {
     // A bad pattern is refused before the runtime is asked for anything.
     const matcher = request.search ? compileLogSearch(request.search) : null;
     const filtered = matcher !== null || request.sinceMs !== undefined;
     const asked = filtered ? RUNTIME_TAIL_MAX : request.lines;
-    const raw = await withConnection(request.hostId, (_target, connection) => readAll(connection, request.instance, asked));
+    const raw = await withConnection(request.hostId, async (target, connection) =>
+      readAll(connection, request.instance, asked, await tokenOf(target, request.operator)),
+    );
     let kept = raw.map(toFleetLine);
     if (request.sinceMs !== undefined) kept = kept.filter((line) => line.atMs >= request.sinceMs!);
     if (matcher) kept = filterLines(kept, matcher);
@@ -235,21 +256,21 @@ export function createFleetProcesses(deps: FleetProcessesDeps): FleetProcesses {
 
   return {
     table,
-    act: (hostId, process, action, actor) =>
-      run(hostId, process, action, null, actor, (connection) => {
+    act: (hostId, process, action, actor, operator) =>
+      run(hostId, process, action, null, actor, operator, (connection, _target, token) => {
         switch (action) {
           case 'start':
-            return connection.startProcess(process);
+            return connection.startProcess(process, token);
           case 'stop':
-            return connection.stopProcess(process);
+            return connection.stopProcess(process, token);
           default:
-            return connection.restartProcess(process);
+            return connection.restartProcess(process, token);
         }
       }),
-    async scale(hostId, process, replicas, actor) {
+    async scale(hostId, process, replicas, actor, operator) {
       if (!Number.isInteger(replicas) || replicas < MIN_REPLICAS || replicas > MAX_REPLICAS) throw scaleOutOfRangeError(process, replicas);
-      return run(hostId, process, 'scale', replicas, actor, async (connection, target) => {
-        await connection.scaleProcess(process, replicas);
+      return run(hostId, process, 'scale', replicas, actor, operator, async (connection, target, token) => {
+        await connection.scaleProcess(process, replicas, token);
         deps.scales.recordScale(target, process, replicas);
       });
     },
@@ -258,8 +279,8 @@ export function createFleetProcesses(deps: FleetProcessesDeps): FleetProcesses {
   };
 }
 
-async function readAll(connection: RuntimeConnection, instance: string, lines: number) {
-  const stream = connection.tailLogs({ instance, lines, follow: false });
+async function readAll(connection: RuntimeConnection, instance: string, lines: number, token: OperatorToken) {
+  const stream = connection.tailLogs({ instance, lines, follow: false }, token);
   const out = [];
   for await (const line of stream) out.push(line);
   return out;

@@ -21,6 +21,7 @@ import { migration019 } from './019-audit-log';
 import { migration020 } from './020-operators';
 import { migration021 } from './021-operator-mfa';
 import { migration022 } from './022-web-sessions-and-sign-in-failures';
+import { migration023 } from './023-runtime-credentials';
 import { migration025 } from './025-config-bundle-keys';
 import type { Migration } from './migration';
 
@@ -46,5 +47,6 @@ export const migrations: readonly Migration[] = [
   migration020,
   migration021,
   migration022,
+  migration023,
   migration025,
 ];
