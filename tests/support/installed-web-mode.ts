@@ -28,7 +28,15 @@ export interface InstalledWebMode {
 export async function openInstalledWebMode(
   defer: Defer,
   lab: TestLab,
-  options: { dir: string; install: string; bundleName: string; hostName: string; problems: string[] },
+  options: {
+    dir: string;
+    install: string;
+    bundleName: string;
+    hostName: string;
+    problems: string[];
+    /** Changes the store or the data directory after the apply, before web mode opens it (the store is closed then). */
+    prepare?: (dataDir: string) => void;
+  },
 ): Promise<InstalledWebMode> {
   const dataDir = path.join(options.dir, 'data');
   const fleet = await openLabFleet(defer, lab, { dir: options.dir, bundleName: options.bundleName, hostNames: [options.hostName] });
@@ -39,6 +47,7 @@ export async function openInstalledWebMode(
   } finally {
     await backend.close();
   }
+  options.prepare?.(dataDir);
   const session = await openWebModeSession({
     dataDir,
     env: { SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE },

@@ -9,13 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../../electron/backend/app/backend';
-import { createInstallsRepo } from '../../../electron/backend/store/installs-repo';
 import { createHostsRepo } from '../../../electron/backend/store/hosts-repo';
 import { openStore } from '../../../electron/backend/store/open-store';
 import { ApiError, type ApiClient } from '../../../electron/contract';
 import { codeOf } from '../../support/api-pipes';
 import { startQuietBackend } from '../../support/backend-harness';
-import { seedRecordedInstalls } from '../../support/recorded-installs';
+import { recordAbac, seedRecordedInstalls } from '../../support/recorded-installs';
 import { makeTempDir } from '../../support/temp-dir';
 
 const tmp = makeTempDir('sutazai-abac-');
@@ -38,26 +37,6 @@ let admin: ApiClient;
 let vera: ApiClient;
 const ids: Record<string, number> = {};
 
-/**
- * Marks each recorded host's configuration `access_control: abac`. The configuration check
- * still refuses abac in an install file (CONFIG_UNSUPPORTED) until the runtimes enforce the
- * policy too; an apply would then record exactly this.
- */
-function recordAbac(dataDir: string, install: string): void {
-  const store = openStore({ dataDir });
-  try {
-    const installs = createInstallsRepo(store.db);
-    const row = installs.findByName(install)!;
-    for (const host of installs.hosts(row.id)) {
-      const config = JSON.parse(host.config) as { system_integration: { security: { access_control: string } } };
-      config.system_integration.security.access_control = 'abac';
-      installs.upsertHost({ installId: row.id, hostId: host.hostId, role: host.role, gpu: host.gpu, config: JSON.stringify(config) }, 8);
-    }
-  } finally {
-    store.close();
-  }
-}
-
 beforeAll(async () => {
   const dataDir = tmp.path;
   const store = openStore({ dataDir });
@@ -78,10 +57,10 @@ beforeAll(async () => {
     hosts.update(ids['gpu-b4']!, { labels: ['rack=b4', 'gpu'] }, 2);
     hosts.update(ids['gpu-a1']!, { labels: ['rack=a1'] }, 2);
     hosts.update(ids['lab-1']!, { labels: ['rack=a1'] }, 2);
+    recordAbac(store.db, 'prod');
   } finally {
     store.close();
   }
-  recordAbac(dataDir, 'prod');
   fs.mkdirSync(path.join(dataDir, 'policies'));
   fs.writeFileSync(path.join(dataDir, 'policies', 'site.yaml'), POLICY);
   backend = await startQuietBackend(dataDir);

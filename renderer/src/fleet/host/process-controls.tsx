@@ -41,8 +41,9 @@ export function ProcessControls({ hostId, process }: { hostId: number; process: 
   const [lastAction, setLastAction] = useState<Action | null>(null);
   const busy = start.pending || stop.pending || restart.pending || scale.pending;
   // Disabled with the reason when the operator's role may not (the backend refuses the call anyway).
-  const control = useAllowed('control');
-  const scaling = useAllowed('scale');
+  // The resource lets an install's access policy (abac) disable them too, naming its rule.
+  const control = useAllowed('control', { hostId, process: process.name });
+  const scaling = useAllowed('scale', { hostId, process: process.name });
 
   async function run(pending: Pending) {
     setConfirming(null);
