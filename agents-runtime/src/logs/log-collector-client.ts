@@ -12,11 +12,12 @@
  * daemon asks its protocol version and replaces one that speaks another (SIGTERM: it writes
  * what the FIFOs hold and exits; the FIFOs keep what comes meanwhile for the next one).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { closeQuietly, isFifo, runMkfifo } from '../process/fifo';
 import { scanProcessesByEnvAsync } from '../process/proc-identity';
 import { RuntimeError } from '../runtime-error';
 import { RUNTIME_LAUNCH_ENV } from '../wire/launch-env';
@@ -396,11 +397,7 @@ export function findMkfifo(candidates: readonly string[] = DEFAULT_MKFIFO_CANDID
 
 /** Makes the FIFOs (first start of an instance only: they are kept), mode 0600. */
 function mkfifo(files: readonly string[], dir: string): void {
-  const made = spawnSync('mkfifo', ['-m', '0600', ...files], {
-    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
+  const made = runMkfifo(files);
   if ((made.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
     throw new RuntimeError(
       'SPAWN_FAILED',
@@ -412,14 +409,6 @@ function mkfifo(files: readonly string[], dir: string): void {
   if (made.status === 0) return;
   const why = new Error(made.stderr.trim() || made.error?.message || `mkfifo exited with ${made.status ?? made.signal}`);
   throw /No space left|quota/i.test(made.stderr) ? diskFull(dir, why) : notWritable(dir, why);
-}
-
-function isFifo(file: string): boolean {
-  try {
-    return fs.lstatSync(file).isFIFO();
-  } catch {
-    return false;
-  }
 }
 
 function tryConnect(file: string): Promise<net.Socket | null> {
@@ -434,14 +423,6 @@ function tryConnect(file: string): Promise<net.Socket | null> {
       resolve(null);
     });
   });
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // already closed
-  }
 }
 
 function sleep(ms: number, options: { unref?: boolean } = {}): Promise<void> {

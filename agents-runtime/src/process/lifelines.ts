@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { isInstanceFileName } from '../logs/log-files';
+import { closeQuietly, isFifo, runMkfifo } from './fifo';
 
 /**
  * How a daemon notices at once that a process an EARLIER daemon started has exited. Such a
@@ -38,7 +38,7 @@ export class Lifelines {
       if (!isFifo(file)) {
         fs.mkdirSync(where.dir, { recursive: true, mode: 0o750 });
         fs.rmSync(file, { force: true });
-        const made = spawnSync(where.mkfifo, ['-m', '0600', file], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, timeout: 10_000 });
+        const made = runMkfifo([file], where.mkfifo);
         if (made.status !== 0) throw new Error(`mkfifo exited with ${made.status ?? made.signal}`);
       }
       const fd = fs.openSync(file, fs.constants.O_RDWR);
@@ -146,19 +146,3 @@ function holdersLeft(fd: number): boolean {
 
 /** Linux's default pipe-max-size: the most an unprivileged writer can leave buffered in a pipe. */
 const MAX_PIPE_BYTES = 1024 * 1024;
-
-function isFifo(file: string): boolean {
-  try {
-    return fs.lstatSync(file).isFIFO();
-  } catch {
-    return false;
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // already closed
-  }
-}
