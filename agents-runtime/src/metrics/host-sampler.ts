@@ -3,20 +3,28 @@
  * previous call into percentages and per-second rates. The first call has no previous
  * reading, so its CPU percentages and rates are 0; `createMetricsService` takes that
  * reading at start() and emits from the second on.
+ *
+ * Every second, for as long as the daemon runs: the files stay open and are re-read in
+ * place (proc-files.ts), and the list of mounts is read every MOUNTS_EVERY samples (mounts
+ * change rarely; each filesystem's space is still asked every sample).
  */
-import type { ByteCounters, CpuStat } from '../linux/proc-parsers';
-import type { GpuMetrics, HostMetrics } from './metric-sample';
+import path from 'node:path';
+import { parseMounts, type Mount } from '../linux/mounts';
 import {
-  busyPercent,
-  DEFAULT_PROC_ROOT,
-  readCpuStat,
-  readDiskstats,
-  readFilesystems,
-  readLoadavg,
-  readMeminfo,
-  readNetDev,
-  type StatfsFn,
-} from './proc-readers';
+  parseDiskstats,
+  parseLoadavg,
+  parseMeminfo,
+  parseNetDev,
+  parseProcStat,
+  type ByteCounters,
+  type CpuStat,
+} from '../linux/proc-parsers';
+import type { GpuMetrics, HostMetrics } from './metric-sample';
+import { ProcTextFile } from './proc-files';
+import { busyPercent, DEFAULT_PROC_ROOT, spaceOfMounts, type StatfsFn } from './proc-readers';
+
+/** The mount list is read again every this many samples. */
+export const MOUNTS_EVERY = 30;
 
 export interface HostSamplerOptions {
   procRoot?: string;
@@ -27,6 +35,8 @@ export interface HostSamplerOptions {
 export interface HostSampler {
   /** `monotonicMs`: a monotonic clock (performance.now()) that the rates divide by. */
   sample(monotonicMs: number, gpus?: GpuMetrics[]): HostMetrics;
+  /** Closes the files it keeps open. */
+  close(): void;
 }
 
 interface Previous {
@@ -45,16 +55,33 @@ function rate(before: number | undefined, after: number | undefined, seconds: nu
 
 export function createHostSampler(options: HostSamplerOptions = {}): HostSampler {
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
+  const file = (name: string): ProcTextFile => new ProcTextFile(path.join(procRoot, name));
+  const files = {
+    stat: file('stat'),
+    meminfo: file('meminfo'),
+    loadavg: file('loadavg'),
+    diskstats: file('diskstats'),
+    netDev: file('net/dev'),
+    mounts: file('self/mounts'),
+  };
+  const read = <T>(f: ProcTextFile, parse: (text: string) => T): T | null => {
+    const text = f.read();
+    return text === null ? null : parse(text);
+  };
   let previous: Previous | null = null;
+  let mounts: Mount[] = [];
+  let samples = 0;
 
   return {
     sample(monotonicMs, gpus = []) {
-      const cpu = readCpuStat(procRoot);
-      const mem = readMeminfo(procRoot);
-      const load = readLoadavg(procRoot);
-      const disk = readDiskstats(procRoot);
-      const net = readNetDev(procRoot);
-      const filesystems = options.statfs ? readFilesystems(procRoot, options.statfs) : readFilesystems(procRoot);
+      const cpu = read(files.stat, parseProcStat);
+      const mem = read(files.meminfo, parseMeminfo);
+      const load = read(files.loadavg, parseLoadavg);
+      const disk = read(files.diskstats, parseDiskstats);
+      const net = read(files.netDev, parseNetDev);
+      if (samples % MOUNTS_EVERY === 0) mounts = read(files.mounts, parseMounts) ?? [];
+      samples += 1;
+      const filesystems = spaceOfMounts(mounts, options.statfs);
 
       const seconds = previous ? (monotonicMs - previous.atMs) / 1000 : 0;
       const prevCpu = previous?.cpu ?? null;
@@ -79,6 +106,9 @@ export function createHostSampler(options: HostSamplerOptions = {}): HostSampler
       };
       previous = { atMs: monotonicMs, cpu, disk, net };
       return host;
+    },
+    close() {
+      for (const f of Object.values(files)) f.close();
     },
   };
 }

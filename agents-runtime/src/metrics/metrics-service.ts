@@ -153,6 +153,9 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
       if (timer) clearTimeout(timer);
       timer = null;
       gpu?.stop();
+      // The files the samplers keep open; a later start() or sampleNow() opens them again.
+      hostSampler.close();
+      processSampler.close();
     },
     since: (sinceMs) => buffer.since(sinceMs),
     subscribe(onSample) {

@@ -20,8 +20,8 @@ import {
   type LoadAverage,
   type MemInfo,
 } from '../linux/proc-parsers';
-import { filesystemSpace, parseMounts, type StatfsResult } from '../linux/mounts';
-import { listPids, readStatText, splitProcStat } from '../process/proc-identity';
+import { filesystemSpace, parseMounts, type Mount, type StatfsResult } from '../linux/mounts';
+import { listPids } from '../process/proc-identity';
 
 export const DEFAULT_PROC_ROOT = '/proc';
 
@@ -59,9 +59,16 @@ export function readFilesystems(
   statfs: StatfsFn = defaultStatfs,
 ): { mount: string; usedBytes: number; totalBytes: number }[] {
   const text = readText(path.join(procRoot, 'self', 'mounts'));
-  if (text === null) return [];
+  return text === null ? [] : spaceOfMounts(parseMounts(text), statfs);
+}
+
+/** Used and total bytes of each of `mounts`; those that fail statfs are skipped. */
+export function spaceOfMounts(
+  mounts: readonly Mount[],
+  statfs: StatfsFn = defaultStatfs,
+): { mount: string; usedBytes: number; totalBytes: number }[] {
   const out: { mount: string; usedBytes: number; totalBytes: number }[] = [];
-  for (const m of parseMounts(text)) {
+  for (const m of mounts) {
     try {
       const space = filesystemSpace(statfs(m.mount));
       if (space !== null) out.push({ mount: m.mount, ...space });
@@ -88,35 +95,83 @@ export interface PidStat {
   rssPages: number;
 }
 
-/** /proc/<pid>/stat, split by the same code as process/proc-identity (comm may contain spaces and ')'). */
+/** /proc/<pid>/stat as text (tests, fixtures): the same parser as the tick's bytes. */
 export function parsePidStat(text: string): PidStat | null {
-  const split = splitProcStat(text);
-  if (split === null) return null;
-  const { pid, rest } = split;
-  const n = (field: number): number => Number(rest[field - 3]);
-  const stat: PidStat = {
-    pid,
-    state: rest[0] ?? '?',
-    ppid: n(4),
-    pgrp: n(5),
-    cpuTicks: n(14) + n(15),
-    threads: n(20),
-    startTicks: n(22),
-    rssPages: n(24),
-  };
-  return [stat.ppid, stat.pgrp, stat.cpuTicks, stat.threads, stat.startTicks, stat.rssPages].every(Number.isFinite) ? stat : null;
+  const bytes = Buffer.from(text, 'latin1');
+  return parsePidStatBytes(bytes, bytes.length);
+}
+
+const CLOSE_PAREN = 0x29;
+const SPACE = 0x20;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+/** The last field the tick keeps: 24, rss. */
+const LAST_FIELD = 24;
+
+/**
+ * /proc/<pid>/stat from the first `length` bytes of `bytes`, without making a string of it:
+ * the tick reads this for every member every second, and splitting ~50 fields into strings
+ * was most of its garbage. comm (field 2) may hold spaces and ')', so fields count from the
+ * LAST ')' as in process/proc-identity's splitProcStat. Null when the text is malformed or
+ * ends before field 24.
+ */
+export function parsePidStatBytes(bytes: Uint8Array, length: number): PidStat | null {
+  let pid = 0;
+  let i = 0;
+  for (; i < length && bytes[i] !== SPACE; i += 1) {
+    const d = bytes[i]! - ZERO;
+    if (d < 0 || d > 9) return null;
+    pid = pid * 10 + d;
+  }
+  let close = length - 1;
+  while (close > i && bytes[close] !== CLOSE_PAREN) close -= 1;
+  if (i === 0 || close <= i || close + 4 >= length) return null;
+  const state = String.fromCharCode(bytes[close + 2]!);
+  // Fields 4..24: numbers, one space apart (some may be negative: nice, priority).
+  let ppid = NaN;
+  let pgrp = NaN;
+  let utime = NaN;
+  let stime = NaN;
+  let threads = NaN;
+  let startTicks = NaN;
+  let rssPages = NaN;
+  let field = 3;
+  let value = 0;
+  let negative = false;
+  let digits = 0;
+  for (let j = close + 4; j <= length && field < LAST_FIELD; j += 1) {
+    const c = j < length ? bytes[j]! : SPACE;
+    if (c === SPACE || c === 0x0a) {
+      if (digits === 0) return null;
+      field += 1;
+      const n = negative ? -value : value;
+      if (field === 4) ppid = n;
+      else if (field === 5) pgrp = n;
+      else if (field === 14) utime = n;
+      else if (field === 15) stime = n;
+      else if (field === 20) threads = n;
+      else if (field === 22) startTicks = n;
+      else if (field === 24) rssPages = n;
+      value = 0;
+      negative = false;
+      digits = 0;
+    } else if (c === MINUS && digits === 0 && !negative) {
+      negative = true;
+    } else {
+      const d = c - ZERO;
+      if (d < 0 || d > 9) return null;
+      value = value * 10 + d;
+      digits += 1;
+    }
+  }
+  if (field < LAST_FIELD) return null;
+  return { pid, state, ppid, pgrp, cpuTicks: utime + stime, threads, startTicks, rssPages };
 }
 
 /** VmRSS of /proc/<pid>/status in bytes (kB there, whatever the page size); 0 for kernel threads and zombies. */
 export function parseStatusRssBytes(text: string): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
   return m ? Number(m[1]) * 1024 : 0;
-}
-
-/** /proc/<pid>/stat, read through process/proc-identity's reused buffer (the per-tick hot path). */
-export function readPidStat(pid: number, procRoot = DEFAULT_PROC_ROOT): PidStat | null {
-  const text = readStatText(path.join(procRoot, String(pid), 'stat'));
-  return text === null ? null : parsePidStat(text);
 }
 
 /**
@@ -168,6 +223,15 @@ export function readMeminfo(procRoot = DEFAULT_PROC_ROOT): MemInfo | null {
 export function readLoadavg(procRoot = DEFAULT_PROC_ROOT): LoadAverage | null {
   const text = readText(path.join(procRoot, 'loadavg'));
   return text === null ? null : parseLoadavg(text);
+}
+
+/**
+ * The last pid the kernel handed out (in this pid namespace): the fifth field of
+ * /proc/loadavg, e.g. `0.20 0.18 0.12 1/80 11206`. Null when the text does not read like that.
+ */
+export function parseNewestPid(text: string): number | null {
+  const match = /^\S+ \S+ \S+ \d+\/\d+ (\d+)\s*$/.exec(text);
+  return match === null ? null : Number(match[1]);
 }
 
 export function readUptimeSeconds(procRoot = DEFAULT_PROC_ROOT): number | null {

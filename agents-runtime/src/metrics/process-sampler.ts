@@ -18,26 +18,32 @@
  * clock as the tick counters. RSS is VmRSS summed over members (shared pages count once per
  * member, as in top). Restarts and uptime come from the supervisor through the provider.
  *
- * Cost (bench:runtime measures the daemon with 100 idle instances, ~300 processes with the
- * log stamper loops): every tick reads one /proc/<pid>/stat per member, which also carries
- * RSS (field 24, in pages) and threads, so /proc/<pid>/status is not read at all. The whole
- * of /proc is scanned for group members only every `fullScanEvery` ticks (default 5) and
- * whenever an instance's leader is not in the last scan (a start or restart); in between,
- * the members found last time are re-read, so a process forked into a group shows up within
- * 5 s. Open files (a readdir of /proc/<pid>/fd per member) are counted every
- * `openFilesEvery` ticks (default 10) and reported from that count in between.
+ * Cost (bench:runtime measures the daemon with 100 idle instances; its target is PM2's idle
+ * CPU): every tick reads one /proc/<pid>/stat per member, which also carries RSS (field 24,
+ * in pages) and threads, so /proc/<pid>/status is not read at all; each member's file stays
+ * open and is re-read in place (proc-files.ts), and parsed without making strings. The
+ * whole of /proc is scanned for group members when an instance's leader is not in the last
+ * scan (a start or restart) and every `fullScanEvery` ticks (default 60) as a backstop. In
+ * between, new members can only be processes created since the last look: the newest pid
+ * the kernel handed out is in /proc/loadavg, so a tick where it has not moved reads nothing
+ * more, and one where it has reads the stat of only the pids created meanwhile. A process
+ * forked into a group therefore shows up on the next tick. Open files (a readdir of
+ * /proc/<pid>/fd per member) are counted every `openFilesEvery` ticks (default 10) and
+ * reported from that count in between.
  */
+import path from 'node:path';
 import type { InstanceMetrics } from './metric-sample';
 import {
   CLOCK_TICKS_PER_SECOND,
   DEFAULT_PROC_ROOT,
   detectPageSize,
   listPids,
+  parseNewestPid,
   readPidOpenFiles,
-  readPidStat,
-  readUptimeSeconds,
   type PidStat,
 } from './proc-readers';
+import { parseUptimeSeconds } from '../linux/proc-parsers';
+import { PidStatFiles, ProcTextFile } from './proc-files';
 
 /** What the daemon knows of each instance; `pid` is the group leader, null when not running. */
 export interface ProcessInfo {
@@ -58,7 +64,7 @@ export interface ProcessSamplerOptions {
   procRoot?: string;
   /** Bytes per page for the stat rss field (default: detected from /proc/self). */
   pageSizeBytes?: number;
-  /** Scan all of /proc for group members every this many ticks (default 5; 1 = every tick). */
+  /** Scan all of /proc for group members every this many ticks (default 60; 1 = every tick); new pids are looked at every tick. */
   fullScanEvery?: number;
   /** Count open files every this many ticks (default 10; 1 = every tick). */
   openFilesEvery?: number;
@@ -67,6 +73,8 @@ export interface ProcessSamplerOptions {
 export interface ProcessSampler {
   /** `nowMs`: wall-clock time, for uptime (startedAtMs is wall-clock too). */
   sample(instances: ProcessInfo[], nowMs: number): InstanceMetrics[];
+  /** Closes the files it keeps open (the metrics service's stop). */
+  close(): void;
 }
 
 function notRunning(info: ProcessInfo, pid: number | null): InstanceMetrics {
@@ -90,11 +98,25 @@ function droppedLines(info: ProcessInfo): Pick<InstanceMetrics, 'logDroppedLines
   return info.logDroppedLines === undefined ? {} : { logDroppedLines: info.logDroppedLines };
 }
 
+/** The processes among `pids` whose group is one of `pgids`, grouped by it (each stat read once, not kept open). */
+function scanGroups(pids: Iterable<number>, pgids: ReadonlySet<number>, files: PidStatFiles): Map<number, PidStat[]> {
+  const groups = new Map<number, PidStat[]>();
+  for (const pid of pids) {
+    const stat = files.readOnce(pid);
+    if (stat === null || !pgids.has(stat.pgrp)) continue; // exited between readdir and read, or not ours
+    const members = groups.get(stat.pgrp);
+    if (members) members.push(stat);
+    else groups.set(stat.pgrp, [stat]);
+  }
+  return groups;
+}
+
 /** Every process under procRoot, grouped by process group id. */
 export function scanProcessGroups(procRoot = DEFAULT_PROC_ROOT): Map<number, PidStat[]> {
+  const files = new PidStatFiles(procRoot);
   const groups = new Map<number, PidStat[]>();
   for (const pid of listPids(procRoot)) {
-    const stat = readPidStat(pid, procRoot);
+    const stat = files.readOnce(pid);
     if (stat === null) continue; // exited between readdir and read
     const members = groups.get(stat.pgrp);
     if (members) members.push(stat);
@@ -103,13 +125,22 @@ export function scanProcessGroups(procRoot = DEFAULT_PROC_ROOT): Map<number, Pid
   return groups;
 }
 
-/** Re-reads the members found by the last full scan; drops those gone or moved to another group. */
-function rereadGroups(known: Map<number, PidStat[]>, pgids: Iterable<number>, procRoot: string): Map<number, PidStat[]> {
+/**
+ * Pids created after `since` up to `newest` (the kernel hands them out in increasing order
+ * and wraps at pid_max), among those listed now.
+ */
+function createdSince(since: number, newest: number, procRoot: string): number[] {
+  const wrapped = newest < since;
+  return listPids(procRoot).filter((pid) => (wrapped ? pid > since || pid <= newest : pid > since && pid <= newest));
+}
+
+/** Re-reads the members found so far; drops those gone or moved to another group. */
+function rereadGroups(known: Map<number, PidStat[]>, pgids: Iterable<number>, files: PidStatFiles): Map<number, PidStat[]> {
   const groups = new Map<number, PidStat[]>();
   for (const pgid of pgids) {
     const members: PidStat[] = [];
     for (const old of known.get(pgid) ?? []) {
-      const stat = readPidStat(old.pid, procRoot);
+      const stat = files.read(old.pid);
       if (stat !== null && stat.pgrp === pgid && stat.startTicks === old.startTicks) members.push(stat);
     }
     if (members.length > 0) groups.set(pgid, members);
@@ -120,7 +151,7 @@ function rereadGroups(known: Map<number, PidStat[]>, pgids: Iterable<number>, pr
 export function createProcessSampler(options: ProcessSamplerOptions = {}): ProcessSampler {
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
   const pageSize = options.pageSizeBytes ?? detectPageSize();
-  const fullScanEvery = Math.max(1, options.fullScanEvery ?? 5);
+  const fullScanEvery = Math.max(1, options.fullScanEvery ?? 60);
   const openFilesEvery = Math.max(1, options.openFilesEvery ?? 10);
   /** `${pid}:${startTicks}` -> cpu ticks at the previous tick. */
   let previousTicks = new Map<string, number>();
@@ -130,6 +161,15 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
   /** `${pid}:${startTicks}` -> open files at the last count. */
   let openFilesCache = new Map<string, number | null>();
   let tick = 0;
+  const files = new PidStatFiles(procRoot);
+  const uptimeFile = new ProcTextFile(path.join(procRoot, 'uptime'));
+  const loadavgFile = new ProcTextFile(path.join(procRoot, 'loadavg'));
+  /** The newest pid at the last look for members (full or incremental); null when /proc/loadavg does not say. */
+  let lookedUpTo: number | null = null;
+  const newestPid = (): number | null => {
+    const text = loadavgFile.read();
+    return text === null ? null : parseNewestPid(text);
+  };
 
   return {
     sample(instances, nowMs) {
@@ -139,22 +179,35 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
         previousUptimeTicks = null;
         known = new Map();
         openFilesCache = new Map();
+        files.sweep();
         return instances.map((i) => notRunning(i, null));
       }
       tick += 1;
-      const uptimeSeconds = readUptimeSeconds(procRoot);
+      const uptimeText = uptimeFile.read();
+      const uptimeSeconds = uptimeText === null ? null : parseUptimeSeconds(uptimeText);
       const uptimeTicks = uptimeSeconds === null ? null : uptimeSeconds * CLOCK_TICKS_PER_SECOND;
       const elapsedTicks = uptimeTicks !== null && previousUptimeTicks !== null ? uptimeTicks - previousUptimeTicks : 0;
       const leaders = running.map((i) => i.pid!);
+      const pgids = new Set(leaders);
       const fullScan = tick % fullScanEvery === 1 % fullScanEvery || leaders.some((pid) => !known.has(pid));
+      // Read before the scan: a process created while it runs is looked at again next tick, never missed.
+      const newest = newestPid();
       let groups: Map<number, PidStat[]>;
       if (fullScan) {
-        const all = scanProcessGroups(procRoot);
-        groups = new Map(leaders.flatMap((pid) => (all.has(pid) ? [[pid, all.get(pid)!] as const] : [])));
+        groups = scanGroups(listPids(procRoot), pgids, files);
         known = groups;
       } else {
-        groups = rereadGroups(known, leaders, procRoot);
+        if (newest !== null && lookedUpTo !== null && newest !== lookedUpTo) {
+          for (const [pgid, born] of scanGroups(createdSince(lookedUpTo, newest, procRoot), pgids, files)) {
+            const members = known.get(pgid);
+            if (members === undefined) continue; // a leader not in `known` forces a full scan instead
+            for (const stat of born) if (!members.some((m) => m.pid === stat.pid)) members.push(stat);
+          }
+        }
+        groups = rereadGroups(known, leaders, files);
+        known = groups;
       }
+      lookedUpTo = newest;
       const countFiles = tick % openFilesEvery === 1 % openFilesEvery;
       const nextTicks = new Map<string, number>();
       const nextOpenFiles = new Map<string, number | null>();
@@ -163,7 +216,7 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
         const pid = info.pid;
         if (pid === null || pid <= 0) return notRunning(info, null);
         const group = groups.get(pid);
-        const leader = group?.find((s) => s.pid === pid) ?? readPidStat(pid, procRoot);
+        const leader = group?.find((s) => s.pid === pid) ?? files.read(pid);
         if (leader === null) return notRunning(info, pid); // gone since the supervisor last looked
         const members = leader.pgrp === pid && group ? group : [leader];
 
@@ -200,7 +253,13 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
       previousTicks = nextTicks;
       previousUptimeTicks = uptimeTicks;
       openFilesCache = nextOpenFiles;
+      files.sweep();
       return out;
+    },
+    close() {
+      files.closeAll();
+      uptimeFile.close();
+      loadavgFile.close();
     },
   };
 }

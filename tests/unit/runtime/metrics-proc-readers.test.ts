@@ -85,6 +85,15 @@ describe('metrics /proc parsers', () => {
     });
     // Before MemAvailable (kernel < 3.14) free memory stands in.
     expect(parseMeminfo('MemTotal: 100 kB\nMemFree: 40 kB\n').usedBytes).toBe(60 * 1024);
+    // A key only where a line starts with it, its number after the colon and a blank: else as if absent.
+    expect(parseMeminfo('X: 1\nMemTotal:\t 70 kB\nNotSwapTotal: 9 kB\nSwapFree: 2 kB\n')).toEqual({
+      totalBytes: 70 * 1024,
+      usedBytes: 0,
+      swapTotalBytes: 0,
+      swapUsedBytes: 0,
+    });
+    expect(parseMeminfo('MemTotal: 100 kB\nMemAvailable: n/a\nMemFree:40 kB\nSwapTotal: 8 kB\nSwapFree: 3 kB').usedBytes).toBe(0);
+    expect(parseMeminfo('garbage').totalBytes).toBe(0);
   });
 
   it('/proc/loadavg and /proc/uptime', () => {
@@ -257,13 +266,14 @@ describe('samplers on a fixture /proc', () => {
 
   it('process: a pid that is not a group leader counts alone', () => {
     proc.write('uptime', '1000.00 0\n');
-    proc.process(700, { pgrp: 1, ticks: 10, threads: 4, start: 5, rssKb: 10, fds: 0 });
-    proc.process(701, { pgrp: 1, ticks: 10, threads: 4, start: 5, rssKb: 10, fds: 0 });
+    // Whole pages (the kernel's rss field is a page count): 12 kB = 3 pages of 4 KiB.
+    proc.process(700, { pgrp: 1, ticks: 10, threads: 4, start: 5, rssKb: 12, fds: 0 });
+    proc.process(701, { pgrp: 1, ticks: 10, threads: 4, start: 5, rssKb: 12, fds: 0 });
     const [m] = createProcessSampler({ procRoot: proc.root, pageSizeBytes: 4096, fullScanEvery: 1, openFilesEvery: 1 }).sample(
       [{ instance: 'core-1', process: 'core', pid: 700, restarts: 0, startedAtMs: null }],
       1,
     );
-    expect(m).toMatchObject({ pid: 700, threads: 4, rssBytes: 10 * 1024, openFiles: 0, uptimeMs: null });
+    expect(m).toMatchObject({ pid: 700, threads: 4, rssBytes: 12 * 1024, openFiles: 0, uptimeMs: null });
   });
 
   it('process: between full scans only known members are re-read; a new leader forces a scan; open files are recounted on schedule', () => {
