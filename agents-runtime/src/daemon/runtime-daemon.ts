@@ -388,6 +388,8 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     void stateWriter.flush();
 
     const rotator = new LogRotator(logs, {
+      // The collector rotates and caps at write time; the daemon's pass is then a backstop (LogRotatorOptions.sizesEvery).
+      sizesEvery: driver.timestamps === 'collector' ? 10 : 1,
       onEvent: ({ instance, error }) =>
         publish({
           atMs: Date.now(),

@@ -149,8 +149,16 @@ function listLogEntries(dir: string): LogEntry[] {
 }
 
 export interface LogRotatorOptions {
-  /** How often sizes are checked; on by default at 1 s. */
+  /** How often free space is checked; on by default at 1 s. */
   intervalMs?: number;
+  /**
+   * Sizes (rotation and the directory cap) are checked every this many intervals (default 1).
+   * The daemon passes more when the log collector writes the logs: it rotates and caps at
+   * write time itself, so this pass is only a backstop for files something else wrote (runs
+   * adopted from a daemon with another stamper), and an idle daemon need not list and stat
+   * every log file each second for it.
+   */
+  sizesEvery?: number;
   /** Below this many free bytes on the log file system, LOG_DISK_FULL is reported (once until it recovers). */
   minFreeBytes?: number;
   onEvent: (event: LogEvent) => void;
@@ -166,6 +174,8 @@ export class LogRotator {
   private readonly reported = new Set<string>();
   private readonly intervalMs: number;
   private readonly minFreeBytes: number;
+  private readonly sizesEvery: number;
+  private checks = 0;
 
   constructor(
     private readonly files: LogFiles,
@@ -173,11 +183,12 @@ export class LogRotator {
   ) {
     this.intervalMs = options.intervalMs ?? 1000;
     this.minFreeBytes = options.minFreeBytes ?? 1024 * 1024;
+    this.sizesEvery = Math.max(1, Math.floor(options.sizesEvery ?? 1));
   }
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.checkNow(), this.intervalMs);
+    this.timer = setInterval(() => this.onInterval(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -186,7 +197,13 @@ export class LogRotator {
     this.timer = undefined;
   }
 
-  /** One pass over every instance's log and the directory cap. */
+  private onInterval(): void {
+    this.checks += 1;
+    if (this.checks % this.sizesEvery === 0) this.checkNow();
+    else this.checkFreeSpace();
+  }
+
+  /** One pass over every instance's log and the directory cap, then free space. */
   checkNow(): void {
     // One readdir and one stat per file serve both the size checks and the cap: with 100
     // instances a second stat of every live file was half of the idle daemon's syscalls.

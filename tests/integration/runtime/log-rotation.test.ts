@@ -159,4 +159,35 @@ describe('log rotation', () => {
     expect(events.map((e) => e.error.code)).toEqual(['LOG_DISK_FULL']);
     expect(events[0]!.error.remedy).toMatch(/free space/);
   });
+
+  it('with sizesEvery (the collector writes the logs), free space is checked every interval and sizes every Nth', async () => {
+    const files = new LogFiles(dirOf('sizes-every'), { maxFileBytes: 100, keepFiles: 2 });
+    files.ensureWritable();
+    fs.writeFileSync(files.logPath('agent-1'), line(1).repeat(4)); // over maxFileBytes
+    const seen: Array<{ code: string; rotated: boolean }> = [];
+    const rotated = (): boolean => fs.existsSync(files.rotatedPath('agent-1', 1));
+    let resolveRotated: () => void = () => undefined;
+    const rotatedOnce = new Promise<void>((resolve) => (resolveRotated = resolve));
+    const rotator = new LogRotator(files, {
+      intervalMs: 20,
+      sizesEvery: 3,
+      minFreeBytes: Number.MAX_SAFE_INTEGER,
+      onEvent: (e) => {
+        seen.push({ code: e.error.code, rotated: rotated() });
+        resolveRotated();
+      },
+    });
+    rotator.start();
+    try {
+      await rotatedOnce; // the first interval's free-space check
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => rotated() && (clearInterval(poll), resolve()), 10);
+      });
+    } finally {
+      rotator.stop();
+    }
+    // The first interval checked free space only: the oversized file was still there unrotated.
+    expect(seen).toEqual([{ code: 'LOG_DISK_FULL', rotated: false }]);
+    expect(fs.statSync(files.logPath('agent-1')).size).toBe(0);
+  });
 });
