@@ -8,9 +8,13 @@ import vm from 'node:vm';
  * instance) leaves ~15 MB of garbage in the old generation, and a daemon that wakes every
  * second for metrics never looks idle to V8, so its memory reducer does not run; the
  * garbage stays resident until the heap grows enough for a major GC, often minutes later.
- * Two full collections right after start-up, then every 30 s, cost a few milliseconds
- * each (the live heap is ~12 MB); V8's memory reducer gives the freed pages back to the
- * system some 8 s after such a collection (measured: 75 -> 68 -> 60 MB with 10 children).
+ * Two full collections right after start-up cost a few milliseconds each (the live heap
+ * is ~12 MB); V8's memory reducer gives the freed pages back to the system some 8 s after
+ * such a collection (measured: 75 -> 68 -> 60 MB with 10 children). After that the heap is
+ * looked at every 30 s and collected again only when it has grown by `growthBytes` since
+ * the last collection: an idle daemon makes little garbage that outlives a scavenge, and
+ * two full collections every 30 s were over a third of its idle CPU (bench:runtime, 100
+ * idle children, whose target is PM2's).
  *
  * `gc` is reached the documented way for a process that was not started with
  * --expose-gc: set the flag at run time, then fetch the function from a fresh context.
@@ -33,11 +37,30 @@ export interface MemoryTrim {
   stop(): void;
 }
 
-export function startMemoryTrim(options: { firstAfterMs?: number; everyMs?: number } = {}): MemoryTrim {
-  const collect = exposeGc();
-  if (collect === null) return { stop: () => undefined };
+export interface MemoryTrimOptions {
+  firstAfterMs?: number;
+  everyMs?: number;
+  /** Growth of the used heap since the last collection that calls for another (default 4 MiB). */
+  growthBytes?: number;
+  /** Told after every scheduled look whether it collected (tests). */
+  onCheck?: (collected: boolean) => void;
+}
+
+export function startMemoryTrim(options: MemoryTrimOptions = {}): MemoryTrim {
+  const gc = exposeGc();
+  if (gc === null) return { stop: () => undefined };
+  const growthBytes = options.growthBytes ?? 4 * 1024 * 1024;
+  let usedAfterLast = 0;
+  const collect = (): void => {
+    gc();
+    usedAfterLast = v8.getHeapStatistics().used_heap_size;
+  };
   const first = setTimeout(collect, options.firstAfterMs ?? 200);
-  const every = setInterval(collect, options.everyMs ?? 30_000);
+  const every = setInterval(() => {
+    const grown = v8.getHeapStatistics().used_heap_size - usedAfterLast >= growthBytes;
+    if (grown) collect();
+    options.onCheck?.(grown);
+  }, options.everyMs ?? 30_000);
   first.unref();
   every.unref();
   return {

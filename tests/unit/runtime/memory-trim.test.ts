@@ -64,4 +64,55 @@ describe('daemon memory settings', () => {
     },
     CHILD_PROCESS_CASE_MS,
   );
+
+  it(
+    'after the first collection, a scheduled look collects only once the heap has grown by growthBytes',
+    () => {
+      const result = runTs(`
+      const { startMemoryTrim } = require('./agents-runtime/src/daemon/memory-trim.ts');
+      const { PerformanceObserver, constants } = require('node:perf_hooks');
+      let majors = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (e.detail.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++;
+      }).observe({ entryTypes: ['gc'] });
+      const checks = [];
+      const majorsAt = [];
+      let kept = null;
+      // The trim's timers are unref'd (they never keep the daemon alive): this one does, until the end.
+      const alive = setInterval(() => undefined, 1000);
+      const trim = startMemoryTrim({
+        firstAfterMs: 10,
+        everyMs: 30,
+        growthBytes: 8 * 1024 * 1024,
+        onCheck: (collected) => {
+          checks.push(collected);
+          majorsAt.push(majors);
+          // Three quiet looks, then 16 MB of live objects, then the look that collects.
+          if (checks.length === 3) {
+            kept = [];
+            for (let i = 0; i < 200000; i++) kept.push({ i, s: 'z' + i });
+          }
+          if (collected) {
+            trim.stop();
+            clearInterval(alive);
+            // GC entries reach the observer after the collection: wait for the two of this one.
+            let polls = 0;
+            const report = setInterval(() => {
+              if (majors < 4 && ++polls < 400) return;
+              clearInterval(report);
+              console.log(JSON.stringify({ checks: checks.map(Number).join(''), quiet: majorsAt.slice(0, 3).join(','), majors, kept: kept.length }));
+            }, 5);
+          }
+        },
+      });`);
+      // The quiet looks before the growth did not collect; the first one after it did.
+      expect(String(result.checks)).toMatch(/^0001$/);
+      expect(result.kept).toBe(200000);
+      // The first collection was two full GCs and the quiet looks added none; the look after the growth
+      // two more (allocating 16 MB may make V8 collect once on its own besides).
+      expect(String(result.quiet)).toBe('2,2,2');
+      expect(result.majors).toBeGreaterThanOrEqual(4);
+    },
+    CHILD_PROCESS_CASE_MS,
+  );
 });
