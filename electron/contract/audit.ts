@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCodeSchema } from './errors';
+import { ErrorCodeSchema, type ErrorCode } from './errors';
 import { ACTIONS } from './method-actions';
 
 /**
@@ -39,6 +39,19 @@ export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
 export const MAX_AUDIT_PAGE = 200;
 
+/**
+ * The codes of a call refused for who makes it, before anything was done: not signed in,
+ * a role (or policy) that does not allow it, a fresh two-factor code needed, too many
+ * failed sign-ins, a method this pipe may not call. The `refused` filter selects them.
+ */
+export const REFUSAL_CODES: readonly ErrorCode[] = [
+  'SIGN_IN_REQUIRED',
+  'ACCESS_DENIED',
+  'MFA_STEP_UP_REQUIRED',
+  'SIGN_IN_THROTTLED',
+  'METHOD_NOT_ON_THIS_PIPE',
+];
+
 export const AuditListParamsSchema = z
   .object({
     /** Entries whose operator or actor contains this (`alice`, `cli:`, `web:`). */
@@ -46,8 +59,8 @@ export const AuditListParamsSchema = z
     action: AuditActionSchema.optional(),
     /** Entries whose target contains this (`host db-2`, `install prod`, `db-2`). */
     target: z.string().min(1).max(256).optional(),
-    /** `ok`, `error` (any error), or one error code. */
-    outcome: z.union([z.enum(['ok', 'error']), ErrorCodeSchema]).optional(),
+    /** `ok`, `error` (any error), `refused` (any of REFUSAL_CODES), or one error code. */
+    outcome: z.union([z.enum(['ok', 'error', 'refused']), ErrorCodeSchema]).optional(),
     /** Entries at or after this time, ms. */
     fromMs: z.number().int().optional(),
     /** Entries before this time, ms. */

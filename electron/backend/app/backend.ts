@@ -46,7 +46,7 @@ import type { RetentionMs } from '../metrics/metric-tiers';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { createAuditLog } from '../audit/audit-log';
-import { withAudit } from '../audit/with-audit';
+import { withAudit, withEventAudit } from '../audit/with-audit';
 import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
 import { checkEventAccess, withAccess, withEventAccess } from '../access/with-access';
 import { createAccessPolicy, policyFolders } from '../access/access-policy';
@@ -475,7 +475,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     // The audit log outside the role checks: a refused call is recorded too.
     // Step-up (a fresh two-factor code before admin actions, when on) inside the role checks.
     handlers: withAudit(withAccess(withStepUp(createMethodHandlers(deps), stepUps), access), auditing),
-    sources: withEventAccess(createEventSources(deps), access),
+    sources: withEventAudit(withEventAccess(createEventSources(deps), access), auditing),
     signedIn: (operatorId) => operators.current(operatorId),
     mayReceive: (event, caller) => checkEventAccess(access, caller, event),
     logger,

@@ -1,5 +1,13 @@
 import type Database from 'better-sqlite3';
-import type { AuditAnchor, AuditEntry, AuditListParams, AuditPage, AuditVerification, HostKeyHistoryEvent } from '../../contract';
+import {
+  REFUSAL_CODES,
+  type AuditAnchor,
+  type AuditEntry,
+  type AuditListParams,
+  type AuditPage,
+  type AuditVerification,
+  type HostKeyHistoryEvent,
+} from '../../contract';
 import { auditHash, GENESIS_HASH, verifyAuditRows, type AuditFields, type AuditRow } from '../../../agents-runtime/src/wire';
 
 /** The audit log's table (migration 019): appended to as state-changing calls end, read by page, verified whole. */
@@ -61,7 +69,10 @@ export function createAuditLog(db: Database.Database): AuditLog {
         values.push(containing(params.target));
       }
       if (params.outcome === 'error') where.push("outcome <> 'ok'");
-      else if (params.outcome !== undefined) {
+      else if (params.outcome === 'refused') {
+        where.push(`outcome IN (${REFUSAL_CODES.map(() => '?').join(', ')})`);
+        values.push(...REFUSAL_CODES);
+      } else if (params.outcome !== undefined) {
         where.push('outcome = ?');
         values.push(params.outcome);
       }

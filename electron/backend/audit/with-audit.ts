@@ -1,5 +1,5 @@
-import { ApiError, changesState, METHOD_ACTIONS, type MethodName } from '../../contract';
-import type { Caller, MethodHandlers } from '../server/dispatcher';
+import { ApiError, changesState, EVENT_ACTIONS, METHOD_ACTIONS, type Action, type EventName, type MethodName } from '../../contract';
+import type { Caller, EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AuditLog } from './audit-log';
 import { auditTarget, type TargetNames } from './audit-target';
 
@@ -14,44 +14,79 @@ export interface AuditDeps {
  * The handlers, each method whose action changes state (method-actions.ts) appending one
  * entry to the audit log when it ends: who called, from where, what it named, and `ok` or
  * the error code it failed with (refusals included: this wraps the access checks, so a call
- * a role may not make is recorded too). Reads are not recorded.
+ * a role may not make is recorded too). Reads are recorded only when a signed-in operator
+ * is refused one (ACCESS_DENIED: a role or policy said no); a pipe that has not signed in
+ * yet is refused reads as every window is before its sign-in screen, which is not news.
  */
 export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHandlers {
   const wrapped: Record<string, unknown> = { ...handlers };
   for (const method of Object.keys(handlers) as MethodName[]) {
     const action = METHOD_ACTIONS[method];
-    if (!changesState(action)) continue;
+    const recordsAll = changesState(action);
     const handler = handlers[method] as (params: unknown, caller: Caller) => unknown;
     wrapped[method] = async (params: unknown, caller: Caller) => {
       // Named before the call: a removed host's name goes with it.
       const target = auditTarget(method, params, deps.names);
-      const record = (outcome: string) => {
-        try {
-          deps.log.append({
-            atMs: deps.now(),
-            operator: caller.operator?.name ?? null,
-            actor: caller.actor,
-            peer: caller.peer,
-            action,
-            method,
-            target,
-            outcome,
-          });
-        } catch (error) {
-          // The call has happened; failing it now would tell the caller it did not.
-          deps.logger.error({ err: error, method, actor: caller.actor, target, outcome }, 'audit entry could not be appended');
-        }
-      };
       let result: unknown;
       try {
         result = await handler(params, caller);
       } catch (error) {
-        record(error instanceof ApiError ? error.code : 'INTERNAL');
+        const outcome = error instanceof ApiError ? error.code : 'INTERNAL';
+        if (recordsAll || outcome === 'ACCESS_DENIED') record(deps, { method, action, target, caller, outcome });
         throw error;
       }
-      record('ok');
+      if (recordsAll) record(deps, { method, action, target, caller, outcome: 'ok' });
       return result;
     };
   }
   return wrapped as MethodHandlers;
+}
+
+/**
+ * The event sources, a feed a signed-in operator is refused (ACCESS_DENIED when it starts)
+ * recorded as a refused read is: a log follow the operator's role or policy does not allow.
+ */
+export function withEventAudit(sources: EventSources, deps: AuditDeps): EventSources {
+  return Object.fromEntries(
+    (Object.keys(sources) as EventName[]).map((event) => {
+      const source = sources[event] as (params: unknown, emit: (payload: unknown) => void, caller: Caller) => () => void;
+      return [
+        event,
+        (params: unknown, emit: (payload: unknown) => void, caller: Caller) => {
+          try {
+            return source(params, emit, caller);
+          } catch (error) {
+            if (error instanceof ApiError && error.code === 'ACCESS_DENIED')
+              record(deps, {
+                method: event,
+                action: EVENT_ACTIONS[event],
+                target: auditTarget(event, params, deps.names),
+                caller,
+                outcome: error.code,
+              });
+            throw error;
+          }
+        },
+      ];
+    }),
+  ) as EventSources;
+}
+
+function record(deps: AuditDeps, call: { method: string; action: Action; target: string | null; caller: Caller; outcome: string }): void {
+  const { method, action, target, caller, outcome } = call;
+  try {
+    deps.log.append({
+      atMs: deps.now(),
+      operator: caller.operator?.name ?? null,
+      actor: caller.actor,
+      peer: caller.peer,
+      action,
+      method,
+      target,
+      outcome,
+    });
+  } catch (error) {
+    // The call has happened; failing it now would tell the caller it did not.
+    deps.logger.error({ err: error, method, actor: caller.actor, target, outcome }, 'audit entry could not be appended');
+  }
 }

@@ -150,9 +150,9 @@ function filtersOf(ctx: AuditCommandContext): AuditFilters {
   if (target !== undefined) filters.target = target;
   const outcome = text('outcome');
   if (outcome !== undefined) {
-    if (outcome !== 'ok' && outcome !== 'error' && !ErrorCodeSchema.safeParse(outcome).success)
+    if (outcome !== 'ok' && outcome !== 'error' && outcome !== 'refused' && !ErrorCodeSchema.safeParse(outcome).success)
       throw usage(
-        `--outcome "${outcome}" is none of ok, error or an error code (such as ACCESS_DENIED).`,
+        `--outcome "${outcome}" is none of ok, error, refused or an error code (such as ACCESS_DENIED).`,
         'sutazai audit list --outcome error',
       );
     filters.outcome = outcome as AuditListParams['outcome'];

@@ -138,8 +138,8 @@ Events (what the hosts' runtimes reported, links up and down, operator actions):
                                      object per line)
 
 Audit log (every state-changing action: who, when, from where, what, and the outcome;
-hash-chained and append-only; filters: --who W --action A --target T --outcome ok|error|CODE
---since T):
+hash-chained and append-only; filters: --who W --action A --target T
+--outcome ok|error|refused|CODE --since T; refused: not signed in, role or policy, step-up...):
   audit verify [--anchor SEQ:HASH]   check every entry against its hash and the one before it;
                                      exits 14 and names the first entry edited, removed or
                                      reordered; --anchor: an entry noted earlier must still be there
