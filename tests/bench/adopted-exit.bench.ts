@@ -6,7 +6,7 @@
  * group, markers, the lifeline as fd 3, which is then let go of, as that daemon's death
  * would), then adopted by a driver and killed one at a time; the driver's own children
  * (exit reported by the kernel) give the floor on this machine.
- * Usage: npx tsx tests/bench/adopted-exit.bench.ts [--processes 20]
+ * Usage: npm run bench:adopted-exit -- [--processes 20]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -57,6 +57,8 @@ async function allReady(tag: string, n: number, daemonAlive: () => boolean, who:
 export interface OursOptions {
   bundle: string;
   dir: string;
+  /** Default 'sutazai-runtime'; another bundle run beside it (BENCH_BASELINE_BUNDLE) gets its own. */
+  name?: string;
 }
 
 /** The manifest caps replicas per process; 100 children are spread over several processes. */
@@ -98,7 +100,7 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
   };
 
   return {
-    name: 'sutazai-runtime',
+    name: opts.name ?? 'sutazai-runtime',
     runtimeIds,
     metricsUrl: () => `http://127.0.0.1:${metricsPort}/metrics`,
     async start(tag, n) {

@@ -12,11 +12,18 @@
  * The three are interleaved, not measured one after the other: restarts take turns kill by
  * kill (the floors too), and memory and idle CPU are taken from all three running at once
  * over the same seconds, so a change in the machine's load touches all of them alike.
+ * Every part runs twice (issue 13): on the machine as it is ('quiet') and with a CPU hog on
+ * every core ('loaded', runtime-bench-hog.ts, the same hog for all three, started before and
+ * stopped after each part); the load average is printed beside each table.
  * Exits 0 whatever the figures are (a benchmark, not a test).
  *
  *   npm run bench:runtime     (scripts/bench-runtime.sh installs supervisor and builds the bundle)
  *   BENCH_KILLS=50 BENCH_IDLE_S=10 BENCH_RSS_S=10 npm run bench:runtime   (a quicker run)
  *   BENCH_PARTS=rss,idle npm run bench:runtime                            (some of restart, rss, idle)
+ *   BENCH_LOADS=quiet npm run bench:runtime                               (one of the passes: quiet, loaded)
+ *   BENCH_BASELINE_BUNDLE=/tmp/old/sutazai-runtime.cjs npm run bench:runtime
+ *       (another build of the runtime as a fourth supervisor, in the same turns and seconds:
+ *        a change judged against the code before it under the same load)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +34,7 @@ import { TIMESTAMP_SHIM_SOURCE } from '../../agents-runtime/src/logs/timestamp-s
 import { makeTempDir } from '../support/temp-dir';
 import { loadLine } from './bench-load';
 import { membersOf, parentMap, rollupOf, statOf, sumRollups, type Members } from './runtime-bench-footprint';
+import { inPass, type LoadPass } from './runtime-bench-hog';
 import { ours, pm2, supervisord, type Supervisor } from './runtime-bench-peers';
 import {
   BENCH_ENV,
@@ -64,6 +72,11 @@ const IDLE_CHILDREN = 100;
 const TARGET = { floorSlackMs: 20, rssMb: 60, cpuPercent: 1, pssVsPm2: 0.75 };
 /** BENCH_PARTS=restart,rss,idle picks the measurements (quicker runs while tuning); default all three. */
 const PARTS = new Set((process.env['BENCH_PARTS'] ?? 'restart,rss,idle').split(',').map((p) => p.trim()));
+/** BENCH_LOADS=quiet,loaded picks the passes; default both, quiet first. */
+const LOADS = (process.env['BENCH_LOADS'] ?? 'quiet,loaded')
+  .split(',')
+  .map((p) => p.trim())
+  .filter((p): p is LoadPass => p === 'quiet' || p === 'loaded');
 
 interface Restart {
   samples: number[];
@@ -408,8 +421,12 @@ function table(rows: string[][]): void {
   for (const r of rows) log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')}`);
 }
 
-function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[]): void {
-  const [o, p, s] = rows as [Row, Row, Row];
+/** The load average at the end of each part of a pass (before its hog stopped), printed beside its table. */
+type PartLoads = Partial<Record<'restart' | 'rss' | 'idle', string>>;
+
+function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[], loads: PartLoads): void {
+  const [o, p, s, ...others] = rows as [Row, Row, Row, ...Row[]];
+  const beside = (part: keyof PartLoads): void => log(`  ${loads[part] ?? 'load average: not measured (BENCH_PARTS)'}`);
   const p50 = (r: Row['restart'] | Restart | Error): number | undefined => (ok(r) ? percentile(r.samples, 50) : undefined);
   const p95 = (r: Row['restart'] | Restart | Error): number | undefined => (ok(r) ? percentile(r.samples, 95) : undefined);
   // A part left out (BENCH_PARTS) reads 'skipped', not FAILED.
@@ -455,9 +472,10 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[])
       samples(r.restart),
     ]),
   ]);
+  beside('restart');
   log('');
   log(
-    `Memory with ${RSS_CHILDREN} children each, the three running at once, ${RSS_SETTLE_MS / 1000} s after start, medians of 1 s samples over ${RSS_S} s (MB):`,
+    `Memory with ${RSS_CHILDREN} children each, all running at once, ${RSS_SETTLE_MS / 1000} s after start, medians of 1 s samples over ${RSS_S} s (MB):`,
   );
   table([
     ['', 'footprint PSS', 'daemon PSS', 'helpers', 'helpers PSS', 'footprint USS', 'daemon VmRSS', 'daemon VmHWM', 'programs PSS (info)'],
@@ -473,13 +491,12 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[])
       memory(r, (m) => f1(m.programsPssMb)),
     ]),
   ]);
+  beside('rss');
   log(
     '  footprint = the daemon and every process it starts but the supervised programs (its process tree, and for ours also the marked log' +
       ' stampers), PSS summed from /proc/PID/smaps_rollup; USS counts only pages no other process maps; programs = the same 10 sleeps under each',
   );
-  log(
-    `CPU with ${IDLE_CHILDREN} idle children each, the three running at once, over the same ${IDLE_S} s (% of one core; PSS at the end, MB):`,
-  );
+  log(`CPU with ${IDLE_CHILDREN} idle children each, all running at once, over the same ${IDLE_S} s (% of one core; PSS at the end, MB):`);
   table([
     ['', 'footprint CPU %', 'daemon CPU %', 'helpers', 'footprint PSS'],
     ...rows.map((r) => [
@@ -490,16 +507,18 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[])
       idle(r, (m) => f1(m.footprintPssMb)),
     ]),
   ]);
+  beside('idle');
   log("  footprint CPU = utime + stime of the daemon and every helper over the window, plus the daemon's reaped children's");
   log('');
   log('Ratios (ours / peer):');
+  const peers = [p, s, ...others];
   table([
-    ['', 'ours/PM2', 'ours/supervisord'],
-    ['restart p50', ratio(p50(o.restart), p50(p.restart)), ratio(p50(o.restart), p50(s.restart))],
-    ['restart p95', ratio(p95(o.restart), p95(p.restart)), ratio(p95(o.restart), p95(s.restart))],
-    [`footprint PSS, ${RSS_CHILDREN} children`, ratio(pssOf(o), pssOf(p)), ratio(pssOf(o), pssOf(s))],
-    [`footprint PSS, ${IDLE_CHILDREN} children`, ratio(pss100Of(o), pss100Of(p)), ratio(pss100Of(o), pss100Of(s))],
-    [`footprint CPU, ${IDLE_CHILDREN} idle children`, ratio(cpuOf(o), cpuOf(p)), ratio(cpuOf(o), cpuOf(s))],
+    ['', ...peers.map((peer) => `ours/${peer.name}`)],
+    ['restart p50', ...peers.map((peer) => ratio(p50(o.restart), p50(peer.restart)))],
+    ['restart p95', ...peers.map((peer) => ratio(p95(o.restart), p95(peer.restart)))],
+    [`footprint PSS, ${RSS_CHILDREN} children`, ...peers.map((peer) => ratio(pssOf(o), pssOf(peer)))],
+    [`footprint PSS, ${IDLE_CHILDREN} children`, ...peers.map((peer) => ratio(pss100Of(o), pss100Of(peer)))],
+    [`footprint CPU, ${IDLE_CHILDREN} idle children`, ...peers.map((peer) => ratio(cpuOf(o), cpuOf(peer)))],
   ]);
 
   const oursP95 = p95(o.restart);
@@ -583,29 +602,49 @@ async function main(): Promise<void> {
   const svSup = supervisord({ bin: supervisordBin, dir: path.join(tmp.path, 'supervisord') });
   supervisors.push(oursSup, pm2Sup, svSup);
   const keys = ['ours', 'pm2', 'supervisord'];
-  const rows: Row[] = supervisors.map((sup) => ({ name: sup.name }));
+  const baseline = process.env['BENCH_BASELINE_BUNDLE'];
+  if (baseline !== undefined && baseline !== '') {
+    supervisors.push(ours({ bundle: baseline, dir: path.join(tmp.path, 'baseline'), name: 'sutazai-runtime (baseline bundle)' }));
+    keys.push('baseline');
+    log(`  baseline bundle (a fourth supervisor, in the same turns and seconds): ${baseline}`);
+  }
+  const cores = os.cpus().length;
 
-  log('');
-  const skipped = new Error('not measured (BENCH_PARTS)');
-  let floor: Restart | Error = skipped;
-  let nodeFloor: Restart | Error = skipped;
-  if (PARTS.has('restart')) {
-    log(`Restart latency (the floors and the three supervisors in turns, ${WARM_UP_KILLS + KILLS} rounds):`);
-    const restarts = await measureRestarts(supervisors, keys);
-    floor = restarts.floor;
-    nodeFloor = restarts.nodeFloor;
-    restarts.rows.forEach((r, i) => (rows[i]!.restart = r));
+  for (const pass of LOADS) {
+    const rows: Row[] = supervisors.map((sup) => ({ name: sup.name }));
+    const loads: PartLoads = {};
+    const hogTag = `${runTag}-hog-${pass}`;
+    log('');
+    log(`==== ${pass === 'quiet' ? 'quiet pass: the machine as it is' : `loaded pass: a CPU hog busy on each of the ${cores} cores`} ====`);
+    const skipped = new Error('not measured (BENCH_PARTS)');
+    let floor: Restart | Error = skipped;
+    let nodeFloor: Restart | Error = skipped;
+    // The load is read before the hog stops: what the measurement ran under.
+    const measured = async <T>(part: keyof PartLoads, measure: () => Promise<T>): Promise<T> =>
+      inPass(pass, hogTag, async () => {
+        const result = await measure();
+        loads[part] = loadLine(`the end of ${part} (${pass})`, cores);
+        return result;
+      });
+    if (PARTS.has('restart')) {
+      log(`Restart latency (the floors and the supervisors in turns, ${WARM_UP_KILLS + KILLS} rounds):`);
+      const restarts = await measured('restart', () => measureRestarts(supervisors, keys));
+      floor = restarts.floor;
+      nodeFloor = restarts.nodeFloor;
+      restarts.rows.forEach((r, i) => (rows[i]!.restart = r));
+    }
+    if (PARTS.has('rss')) {
+      log(`Memory with ${RSS_CHILDREN} children each, all at once (${RSS_SETTLE_MS / 1000} s to settle, then ${RSS_S} s):`);
+      (await measured('rss', () => measureMemory(supervisors, keys))).forEach((m, i) => (rows[i]!.memory = m));
+    }
+    if (PARTS.has('idle')) {
+      log(`CPU with ${IDLE_CHILDREN} idle children each, all at once (${IDLE_S} s):`);
+      (await measured('idle', () => measureIdle(supervisors, keys))).forEach((m, i) => (rows[i]!.idle = m));
+    }
+    log('');
+    log(`==== figures of the ${pass} pass ====`);
+    report(floor, nodeFloor, rows, loads);
   }
-  if (PARTS.has('rss')) {
-    log(`Memory with ${RSS_CHILDREN} children each, all three at once (${RSS_SETTLE_MS / 1000} s to settle, then ${RSS_S} s):`);
-    (await measureMemory(supervisors, keys)).forEach((m, i) => (rows[i]!.memory = m));
-  }
-  if (PARTS.has('idle')) {
-    log(`CPU with ${IDLE_CHILDREN} idle children each, all three at once (${IDLE_S} s):`);
-    (await measureIdle(supervisors, keys)).forEach((m, i) => (rows[i]!.idle = m));
-  }
-
-  report(floor, nodeFloor, rows);
   const left = markedProcesses(runTag).filter((pid) => commOf(pid) !== null);
   if (left.length > 0) log(`\nnote: ${left.length} marked processes were still running before clean-up; they are killed now`);
   log(loadLine('end', os.cpus().length));
