@@ -1,3 +1,4 @@
+import { ConfigTransfer } from './config-transfer';
 import { InstallConfiguration } from './install-configuration';
 import { useSessionState } from '../ui/use-session-state';
 import { EMPTY_DRAFT, restoreConfigDraft } from './config-draft';
@@ -17,6 +18,7 @@ export function ConfigurationPage() {
         </div>
       </header>
       <InstallConfiguration draft={draft} onChange={setDraft} />
+      <ConfigTransfer />
     </section>
   );
 }

@@ -181,10 +181,22 @@ function fieldChanges(current: object | null, next: object): ConfigReviewItem['c
   for (const [field, value] of Object.entries(next)) {
     if (field === 'hostKey' || field === 'name') continue;
     const to = show(value);
-    const from = current === null ? '' : show((current as Record<string, unknown>)[field]);
-    if (current === null || from !== to) changes.push({ field, from, to });
+    // A new item lists what it sets; an empty field says nothing.
+    if (current === null) {
+      if (to !== '' && to !== '[]' && to !== '{}') changes.push({ field, from: '', to: clip(to) });
+      continue;
+    }
+    const from = show((current as Record<string, unknown>)[field]);
+    if (from !== to) changes.push({ field, from: clip(from), to: clip(to) });
   }
   return changes;
+}
+
+/** A whole configuration snapshot is one field: the review line shows its start; the file has the rest. */
+const MAX_SHOWN = 240;
+
+function clip(text: string): string {
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 1)}…` : text;
 }
 
 function show(value: unknown): string {

@@ -1,0 +1,374 @@
+import { useId, useState } from 'react';
+import type { ConfigImportResult, ConfigReview, ConfigReviewItem } from '../../../electron/contract';
+import { useApiQuery } from '../api/queries';
+import { useApiAction } from '../api/use-api-action';
+import { DeniedNote } from '../operators/denied-note';
+import { useAllowed } from '../operators/use-session';
+import { DataTable } from '../ui/data-table';
+import { FormField } from '../ui/form-field';
+import { ErrorNotice } from '../ui/query-state';
+
+/**
+ * Moving a site's configuration (issue 15, items 1-3): export hosts, host keys, installs and
+ * trusted bundle keys as a signed bundle or as YAML for version control, and import one
+ * after a review item by item. Files are paths on the control center's machine, as for
+ * release bundles: the backend reads and writes them, the browser never holds them.
+ */
+export function ConfigTransfer() {
+  return (
+    <div className="stack" data-testid="config-transfer">
+      <h2>Move configuration between control centers</h2>
+      <ExportCard />
+      <ImportCard />
+    </div>
+  );
+}
+
+function ExportCard() {
+  const allowed = useAllowed('export');
+  const keys = useApiQuery('configBundles.keys', {});
+  const installs = useApiQuery('installs.list', {});
+  const exported = useApiAction('configBundles.export');
+  const scopeId = useId();
+  const [install, setInstall] = useState('');
+  const [format, setFormat] = useState<'bundle' | 'yaml'>('bundle');
+  const [withSecrets, setWithSecrets] = useState(false);
+  const [passphrase, setPassphrase] = useState('');
+  const [again, setAgain] = useState('');
+  const [path, setPath] = useState('');
+  const secrets = format === 'bundle' && withSecrets;
+  const mismatch = secrets && again !== '' && again !== passphrase;
+  const ready = path.trim() !== '' && (!secrets || (passphrase.length >= 12 && again === passphrase));
+  const result = exported.state.status === 'success' ? exported.state.result : null;
+  return (
+    <div className="card stack" data-testid="config-export">
+      <h3>Export</h3>
+      <p className="muted">
+        {keys.data?.own
+          ? `This control center signs exports as ${keys.data.own.fingerprint}. The receiving side compares this fingerprint before it trusts the file.`
+          : 'This control center makes its signing key at its first bundle export; its fingerprint is shown here then.'}
+      </p>
+      <form
+        className="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!ready) return;
+          void exported.run({
+            path: path.trim(),
+            format,
+            ...(install ? { install } : {}),
+            ...(secrets ? { secretsPassphrase: passphrase } : {}),
+          });
+        }}
+      >
+        <div className="field">
+          <label className="field-label" htmlFor={scopeId}>
+            What to export
+          </label>
+          <select
+            id={scopeId}
+            className="input"
+            value={install}
+            onChange={(e) => setInstall(e.target.value)}
+            data-testid="config-export-scope"
+          >
+            <option value="">The whole inventory (every host, install and trusted bundle key)</option>
+            {(installs.data ?? []).map((row) => (
+              <option key={row.name} value={row.name}>
+                Install {row.name}, its hosts and the key that signed its bundle
+              </option>
+            ))}
+          </select>
+        </div>
+        <fieldset className="field">
+          <legend className="field-label">Format</legend>
+          <label>
+            <input type="radio" name="config-export-format" checked={format === 'bundle'} onChange={() => setFormat('bundle')} /> Signed
+            configuration bundle (.sutazai-config), to carry to another control center
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="config-export-format"
+              checked={format === 'yaml'}
+              onChange={() => setFormat('yaml')}
+              data-testid="config-export-yaml"
+            />{' '}
+            Plain YAML for version control (same content every time, never any secret)
+          </label>
+        </fieldset>
+        {format === 'bundle' ? (
+          <label>
+            <input
+              type="checkbox"
+              checked={withSecrets}
+              onChange={(e) => setWithSecrets(e.target.checked)}
+              data-testid="config-export-secrets"
+            />{' '}
+            Include the secrets (SSH passwords, key passphrases, sudo passwords, install CA keys), sealed to a passphrase you choose now
+          </label>
+        ) : null}
+        {secrets ? (
+          <>
+            <FormField
+              label="Export passphrase"
+              hint="12 characters or more. Whoever imports the file types it; it is not stored anywhere."
+            >
+              <input
+                className="input"
+                type="password"
+                autoComplete="new-password"
+                value={passphrase}
+                onChange={(e) => setPassphrase(e.target.value)}
+              />
+            </FormField>
+            <FormField label="The same passphrase again" error={mismatch ? 'The two passphrases differ.' : undefined}>
+              <input
+                className="input"
+                type="password"
+                autoComplete="new-password"
+                value={again}
+                onChange={(e) => setAgain(e.target.value)}
+              />
+            </FormField>
+          </>
+        ) : null}
+        <FormField
+          label="Save to"
+          hint="A new file on the control center’s machine (an existing file is never overwritten), e.g. /media/usb/site.sutazai-config."
+        >
+          <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} data-testid="config-export-path" />
+        </FormField>
+        <div className="actions">
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={!ready || exported.pending || !allowed.allowed}
+            title={allowed.reason ?? undefined}
+            data-testid="config-export-button"
+          >
+            {exported.pending ? 'Exporting…' : 'Export'}
+          </button>
+        </div>
+      </form>
+      <DeniedNote allowed={allowed} testId="config-export-denied" />
+      {exported.state.status === 'error' ? <ErrorNotice title="Nothing was exported" error={exported.state.error} /> : null}
+      {result ? (
+        <p role="status" data-testid="config-export-result">
+          Wrote <span className="mono">{result.path}</span>: {result.hosts} hosts, {result.installs} installs, {result.bundleKeys} bundle
+          signing keys{result.format === 'bundle' ? `, ${result.secrets} secrets sealed` : ''}. SHA-256{' '}
+          <span className="mono">{result.sha256}</span>
+          {result.signedBy ? (
+            <>
+              , signed by <span className="mono">{result.signedBy}</span>
+            </>
+          ) : null}
+          .
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function ImportCard() {
+  const allowed = useAllowed('import-bundle');
+  const review = useApiAction('configBundles.review');
+  const [path, setPath] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const reviewed = review.state.status === 'success' ? review.state.result : null;
+  const [lastImport, setLastImport] = useState<ConfigImportResult | null>(null);
+  return (
+    <div className="card stack" data-testid="config-import">
+      <h3>Import</h3>
+      <p className="muted">
+        A configuration bundle or a YAML export is checked first (signature, format), then compared with what this control center holds,
+        item by item. Nothing changes until you import the items you chose, all together or not at all.
+      </p>
+      <form
+        className="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setLastImport(null);
+          if (path.trim()) void review.run({ path: path.trim(), ...(passphrase ? { secretsPassphrase: passphrase } : {}) });
+        }}
+      >
+        <FormField
+          label="File to import"
+          hint="A path on the control center’s machine: a .sutazai-config bundle or an exported .yaml file."
+        >
+          <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} data-testid="config-import-path" />
+        </FormField>
+        <FormField label="Export passphrase (only if the file carries secrets)" hint="Leave empty to import without the secrets.">
+          <input
+            className="input"
+            type="password"
+            autoComplete="off"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+            data-testid="config-import-passphrase"
+          />
+        </FormField>
+        <div className="actions">
+          <button type="submit" className="button" disabled={!path.trim() || review.pending} data-testid="config-review-button">
+            {review.pending ? 'Checking…' : 'Review'}
+          </button>
+        </div>
+      </form>
+      {review.state.status === 'error' ? <ErrorNotice title="The file cannot be imported" error={review.state.error} /> : null}
+      {lastImport ? (
+        <p role="status" data-testid="config-import-result">
+          Imported {lastImport.applied.length}: {lastImport.applied.join(', ') || 'nothing (already as the file says)'}. The review below is
+          of the store as it is now.
+        </p>
+      ) : null}
+      {reviewed ? (
+        <ReviewTable
+          key={reviewed.items.map((i) => `${i.id}=${i.status}`).join(',')}
+          review={reviewed}
+          passphrase={passphrase}
+          allowed={allowed}
+          onImported={(result) => {
+            setLastImport(result);
+            void review.run({ path: reviewed.path, ...(passphrase ? { secretsPassphrase: passphrase } : {}) });
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+const STATUS_CLASS: Record<ConfigReviewItem['status'], string> = {
+  new: 'status status-ok',
+  changed: 'status status-warn',
+  unchanged: 'status status-pending',
+  conflict: 'status status-fail',
+  blocked: 'status status-pending',
+};
+
+function ReviewTable({
+  review,
+  passphrase,
+  allowed,
+  onImported,
+}: {
+  review: ConfigReview;
+  passphrase: string;
+  allowed: ReturnType<typeof useAllowed>;
+  onImported(result: ConfigImportResult): void;
+}) {
+  const imported = useApiAction('configBundles.import');
+  // New and changed items start chosen; a conflict only by the operator's own tick, never by default.
+  const [chosen, setChosen] = useState<Set<string>>(
+    () => new Set(review.items.filter((i) => i.status === 'new' || i.status === 'changed').map((i) => i.id)),
+  );
+  const [confirmed, setConfirmed] = useState(false);
+  const exporter = review.exporter;
+  const needsTrust = exporter !== null && !exporter.trusted;
+  const toggle = (id: string, on: boolean) =>
+    setChosen((current) => {
+      const next = new Set(current);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const withoutSecrets = review.hasSecrets && passphrase === '';
+  return (
+    <div className="stack" data-testid="config-review">
+      <p data-testid="config-review-signer">
+        {exporter === null
+          ? 'A YAML export: unsigned, so check where it came from (your version control).'
+          : exporter.own
+            ? `Signed by this control center (${exporter.fingerprint}).`
+            : exporter.trusted
+              ? `Signed by a trusted exporter: ${exporter.fingerprint} (“${exporter.label}”).`
+              : `Signed by a control center not trusted yet: ${exporter.fingerprint} (“${exporter.label}”).`}
+        {review.hasSecrets
+          ? withoutSecrets
+            ? ' It carries sealed secrets; without the passphrase they are left out.'
+            : ' Its secrets are opened.'
+          : ''}
+      </p>
+      {needsTrust ? (
+        <label className="notice notice-error" data-testid="config-trust-exporter">
+          <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} /> I compared {exporter.fingerprint}{' '}
+          with the fingerprint the exporting control center shows, and they match: trust it for configuration imports.
+        </label>
+      ) : null}
+      <DataTable
+        className="config-review-table"
+        rows={review.items}
+        rowKey={(item) => item.id}
+        rowProps={(item) => ({ 'data-item': item.id, 'data-status': item.status })}
+        columns={[
+          {
+            label: 'Import',
+            cell: (item) => (
+              <input
+                type="checkbox"
+                aria-label={`Import ${item.id}`}
+                disabled={
+                  item.status === 'unchanged' || item.status === 'blocked' || (item.status === 'conflict' && item.kind === 'install')
+                }
+                checked={chosen.has(item.id)}
+                onChange={(e) => toggle(item.id, e.target.checked)}
+              />
+            ),
+          },
+          { header: 'Item', cell: (item) => <span className="mono">{item.id}</span> },
+          {
+            header: 'Status',
+            cell: (item) => <span className={STATUS_CLASS[item.status]}>{item.status === 'conflict' ? 'CONFLICT' : item.status}</span>,
+          },
+          {
+            header: 'What changes',
+            cell: (item) => (
+              <div>
+                {item.changes.length ? (
+                  <ul className="plain-list">
+                    {item.changes.map((change) => (
+                      <li key={change.field}>
+                        <strong>{change.field}</strong>: {change.from === '' ? '' : `${change.from} → `}
+                        {change.to}
+                      </li>
+                    ))}
+                  </ul>
+                ) : null}
+                {item.reason ? (
+                  <p className={item.status === 'conflict' ? 'notice notice-error' : 'muted'} data-testid="config-item-reason">
+                    {item.reason}
+                  </p>
+                ) : null}
+              </div>
+            ),
+          },
+        ]}
+      />
+      <div className="actions">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={chosen.size === 0 || (needsTrust && !confirmed) || imported.pending || !allowed.allowed}
+          title={allowed.reason ?? (needsTrust && !confirmed ? 'Confirm the exporter’s fingerprint first.' : undefined)}
+          data-testid="config-import-button"
+          onClick={() =>
+            void imported
+              .run({
+                path: review.path,
+                items: [...chosen],
+                ...(needsTrust && exporter ? { trustExporter: exporter.fingerprint } : {}),
+                ...(passphrase ? { secretsPassphrase: passphrase } : {}),
+                ...(withoutSecrets ? { withoutSecrets: true } : {}),
+              })
+              .then((done) => {
+                if (done) onImported(done);
+              })
+          }
+        >
+          {imported.pending ? 'Importing…' : `Import the ${chosen.size} chosen`}
+        </button>
+      </div>
+      <DeniedNote allowed={allowed} testId="config-import-denied" />
+      {imported.state.status === 'error' ? <ErrorNotice title="Nothing was imported" error={imported.state.error} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,179 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { startBackend } from '../../electron/backend/app/backend';
+import { createHostKeysRepo } from '../../electron/backend/store/host-keys-repo';
+import { openStore } from '../../electron/backend/store/open-store';
+import { shoot } from '../support/e2e-screenshots';
+import { addStandInHost } from '../support/stand-in-rows';
+import { setUpSuite } from '../support/suite-set-up';
+import { makeTempDir } from '../support/temp-dir';
+import { openWebModeSession } from '../support/web-mode-session';
+
+/**
+ * Importing a configuration bundle from another control center on the Configuration page,
+ * in Debian's Chromium against `npm run web`, as a newcomer meets it: the file is reviewed
+ * before anything changes, the unknown exporter is shown by fingerprint and must be
+ * confirmed, a host key that differs from the pinned one is flagged and left out unless
+ * ticked on purpose, and an export written from the page.
+ */
+
+const PINNED = {
+  keyType: 'ssh-ed25519',
+  fingerprint: 'SHA256:pinnedHereAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  publicKey: Buffer.alloc(51, 1),
+};
+const IN_FILE = {
+  keyType: 'ssh-ed25519',
+  fingerprint: 'SHA256:inTheFileBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
+  publicKey: Buffer.alloc(51, 2),
+};
+
+describe('configuration export and import on the Configuration page', () => {
+  let page: Page;
+  let url = '';
+  let dataDir = '';
+  let bundle = '';
+  let signer = '';
+  let scratch = '';
+  const problems: string[] = [];
+
+  const pinned = () => {
+    const store = openStore({ dataDir });
+    try {
+      const row = store.db.prepare("SELECT k.fingerprint FROM host_keys k JOIN hosts h ON h.id = k.host_id WHERE h.name = 'db-1'").get() as
+        { fingerprint: string } | undefined;
+      return row?.fingerprint ?? null;
+    } finally {
+      store.close();
+    }
+  };
+
+  setUpSuite(async (defer) => {
+    const dir = makeTempDir('sutazai-e2e-config-transfer-');
+    defer(dir.remove);
+    scratch = dir.path;
+    const origin = path.join(scratch, 'origin');
+    dataDir = path.join(scratch, 'site');
+    fs.mkdirSync(origin);
+    fs.mkdirSync(dataDir);
+
+    // The exporting control center: two hosts, db-1's key pinned, exported as a signed bundle.
+    const backend = await startBackend({
+      dataDir: origin,
+      logLevel: 'warn',
+      mode: 'test',
+      logToConsole: false,
+      sampleLocalHost: false,
+      probeAtStart: false,
+      fleetLinks: false,
+      evaluateAlerts: false,
+      vaultKey: { kind: 'passphrase', passphrase: 'origin vault passphrase' },
+    });
+    const cli = backend.openClient('cli');
+    try {
+      await cli.call('hosts.add', {
+        name: 'db-1',
+        address: '198.18.252.1',
+        user: 'sutazai',
+        auth: { method: 'agent' },
+        labels: ['rack=b4'],
+      });
+      await cli.call('hosts.add', { name: 'web-1', address: '198.18.252.2', user: 'sutazai', auth: { method: 'agent' } });
+    } finally {
+      cli.close();
+      await backend.close();
+    }
+    let store = openStore({ dataDir: origin });
+    try {
+      const id = (store.db.prepare("SELECT id FROM hosts WHERE name = 'db-1'").get() as { id: number }).id;
+      createHostKeysRepo(store.db).pin(id, IN_FILE, 5, 'test');
+    } finally {
+      store.close();
+    }
+    const exporter = await startBackend({
+      dataDir: origin,
+      logLevel: 'warn',
+      mode: 'test',
+      logToConsole: false,
+      sampleLocalHost: false,
+      probeAtStart: false,
+      fleetLinks: false,
+      evaluateAlerts: false,
+      vaultKey: { kind: 'passphrase', passphrase: 'origin vault passphrase' },
+    });
+    const client = exporter.openClient('cli');
+    try {
+      bundle = path.join(scratch, 'site.sutazai-config');
+      signer = (await client.call('configBundles.export', { path: bundle, format: 'bundle' })).signedBy!;
+    } finally {
+      client.close();
+      await exporter.close();
+    }
+
+    // The receiving site already knows db-1, pinned to another key.
+    store = openStore({ dataDir });
+    try {
+      const db1 = addStandInHost(store.db, 'db-1', '198.18.252.1');
+      createHostKeysRepo(store.db).pin(db1.id, PINNED, 5, 'test');
+    } finally {
+      store.close();
+    }
+
+    const session = await openWebModeSession({ dataDir, problems, env: { SUTAZAI_PASSPHRASE: 'site vault passphrase' } });
+    defer(session.close);
+    ({ page, url } = session);
+  });
+
+  it('reviews the file first, asks to confirm the exporter and leaves the conflicting host key unless ticked', async () => {
+    await page.goto(url, { waitUntil: 'load' });
+    await page.getByRole('link', { name: 'Configuration', exact: true }).click();
+    const section = page.getByTestId('config-import');
+    await section.waitFor({ state: 'visible' });
+    await page.getByTestId('config-import-path').fill(bundle);
+    await page.getByTestId('config-review-button').click();
+
+    await expect(page.getByTestId('config-review-signer').textContent()).resolves.toContain(`not trusted yet: ${signer}`);
+    const keyRow = page.locator('[data-item="host-key:db-1"]');
+    await expect(keyRow.getAttribute('data-status')).resolves.toBe('conflict');
+    await expect(keyRow.getByTestId('config-item-reason').textContent()).resolves.toContain('HOST KEY DIFFERS');
+    await expect(keyRow.getByRole('checkbox').isChecked()).resolves.toBe(false);
+    await expect(page.locator('[data-item="host:web-1"]').getByRole('checkbox').isChecked()).resolves.toBe(true);
+
+    const importButton = page.getByTestId('config-import-button');
+    await expect(importButton.isDisabled()).resolves.toBe(true);
+    await page.getByTestId('config-trust-exporter').getByRole('checkbox').check();
+    await expect(importButton.isDisabled()).resolves.toBe(false);
+    await shoot(page, 'config-import-review', { fullPage: true });
+    await importButton.click();
+
+    await expect(page.getByTestId('config-import-result').textContent()).resolves.toContain('host:web-1');
+    // Reviewed again: web-1 is now as the file says; the conflicting key is still the pinned one.
+    await expect.poll(() => page.locator('[data-item="host:web-1"]').getAttribute('data-status'), { timeout: 20_000 }).toBe('unchanged');
+    expect(pinned()).toBe(PINNED.fingerprint);
+    await expect(page.getByTestId('config-review-signer').textContent()).resolves.toContain('trusted exporter');
+
+    // Ticked on purpose: then it is pinned.
+    await page.locator('[data-item="host-key:db-1"]').getByRole('checkbox').check();
+    await page.getByTestId('config-import-button').click();
+    await expect.poll(() => page.locator('[data-item="host-key:db-1"]').getAttribute('data-status'), { timeout: 20_000 }).toBe('unchanged');
+    expect(pinned()).toBe(IN_FILE.fingerprint);
+  });
+
+  it('refuses a damaged file with its reason and writes a YAML export from the page', async () => {
+    const damaged = path.join(scratch, 'damaged.sutazai-config');
+    fs.writeFileSync(damaged, fs.readFileSync(bundle).subarray(0, 1500));
+    await page.getByTestId('config-import-path').fill(damaged);
+    await page.getByTestId('config-review-button').click();
+    await expect(page.getByTestId('config-import').getByRole('alert').textContent()).resolves.toContain('CONFIG_BUNDLE_DAMAGED');
+
+    const out = path.join(scratch, 'site.yaml');
+    await page.getByTestId('config-export-yaml').check();
+    await page.getByTestId('config-export-path').fill(out);
+    await page.getByTestId('config-export-button').click();
+    await expect(page.getByTestId('config-export-result').textContent()).resolves.toContain('2 hosts');
+    expect(fs.readFileSync(out, 'utf8')).toContain('rack=b4');
+    expect(problems).toEqual([]);
+  });
+});
