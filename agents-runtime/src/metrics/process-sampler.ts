@@ -253,7 +253,8 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
       previousTicks = nextTicks;
       previousUptimeTicks = uptimeTicks;
       openFilesCache = nextOpenFiles;
-      files.sweep();
+      // A full scan reads every process once without keeping its file, so it says nothing about which kept files are still wanted.
+      if (!fullScan) files.sweep();
       return out;
     },
     close() {
