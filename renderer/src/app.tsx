@@ -19,7 +19,7 @@ import { AuditPage } from './audit/audit-page';
 import { useFiringAlerts } from './fleet/use-fleet-alerts';
 import { ProbeJobPage } from './probes/probe-job-page';
 import { OperatorsPage } from './operators/operators-page';
-import { SignInScreen } from './operators/sign-in-screen';
+import { SignInScreen, TeamSignInScreen } from './operators/sign-in-screen';
 import { SignedInAs } from './operators/signed-in-as';
 import { StepUpProvider } from './operators/step-up-prompt';
 import { mustSignIn } from './operators/session-rules';
@@ -283,6 +283,8 @@ export function App() {
       );
     case 'failed':
       if (state.error.code === 'UNAUTHORIZED') return <AccessNeeded error={state.error} />;
+      // Web mode for a team: the socket opens only for a signed-in browser.
+      if (state.error.code === 'SIGN_IN_REQUIRED') return <TeamSignInScreen />;
       return (
         <div className="splash">
           <div className="splash-card">

@@ -22,10 +22,14 @@ export interface WebModeServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `extraEnv` adds to this process's environment (e.g. SUTAZAI_PASSPHRASE). */
-export function startWebModeServer(dataDir: string, extraEnv: Record<string, string> = {}): WebModeServer {
+/** `extraEnv` adds to this process's environment (e.g. SUTAZAI_PASSPHRASE); `extraArgs` to its flags (--listen, --tls-cert...). */
+export function startWebModeServer(
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+  extraArgs: readonly string[] = [],
+): WebModeServer {
   // Its own process group, so a stop reaches whatever the script started (a build, the backend).
-  const child = spawn(process.execPath, ['scripts/web.mjs', '--port', '0', '--data-dir', dataDir], {
+  const child = spawn(process.execPath, ['scripts/web.mjs', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
     cwd: root,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,12 +48,15 @@ export function startWebModeServer(dataDir: string, extraEnv: Record<string, str
   return { child, output: () => output, exited };
 }
 
-/** Resolves with the `http://127.0.0.1:<port>/?token=<token>` line the server prints once ready. */
-export function waitForUrl(server: WebModeServer, timeoutMs = SERVER_START_TIMEOUT_MS): Promise<string> {
+/**
+ * Resolves with the `http://127.0.0.1:<port>/?token=<token>` line the server prints once ready
+ * (or, for web mode for a team, the address `pattern` matches).
+ */
+export function waitForUrl(server: WebModeServer, timeoutMs = SERVER_START_TIMEOUT_MS, pattern = URL_PATTERN): Promise<string> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const timer = setInterval(() => {
-      const match = URL_PATTERN.exec(server.output());
+      const match = pattern.exec(server.output());
       if (match) {
         clearInterval(timer);
         resolve(match[0]);

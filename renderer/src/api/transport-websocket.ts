@@ -1,4 +1,4 @@
-import { ApiError, apiSocketProtocols, type Transport } from '../../../electron/contract';
+import { API_SUBPROTOCOL, ApiError, apiSocketProtocols, type Transport } from '../../../electron/contract';
 
 /**
  * The backend's WebSocket address for a page served in web mode: same host, path
@@ -14,8 +14,8 @@ function describeClose(event: CloseEvent): string {
 }
 
 export interface WebSocketOptions {
-  /** The web-mode access token, offered as a subprotocol of the handshake. */
-  token: string;
+  /** The web-mode access token, offered as a subprotocol of the handshake; null in team mode (the session cookie goes instead). */
+  token: string | null;
   timeoutMs: number;
   /**
    * Asked when the socket closed before it opened (the browser hides why): a better
@@ -27,7 +27,7 @@ export interface WebSocketOptions {
 /** Opens the WebSocket and resolves once it is open; rejects when it cannot open. */
 export function connectWebSocket(url: string, { token, timeoutMs, explainRefusal }: WebSocketOptions): Promise<Transport> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, apiSocketProtocols(token));
+    const socket = new WebSocket(url, token === null ? [API_SUBPROTOCOL] : apiSocketProtocols(token));
     const messageHandlers: Array<(text: string) => void> = [];
     const closeHandlers: Array<(reason: string) => void> = [];
     let opened = false;

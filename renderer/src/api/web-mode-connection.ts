@@ -1,6 +1,7 @@
 import { ApiError, type Transport } from '../../../electron/contract';
 import { backendSocketUrl, connectWebSocket } from './transport-websocket';
 import { forgetAccessToken, takeAccessToken } from './web-access-token';
+import { isTeamWebMode, teamSignInRequired } from './web-team-session';
 
 const HOW_TO_GET_IN =
   'Open the address that `npm run web` printed in its terminal (http://127.0.0.1:PORT/?token=…) in this tab. Each new tab needs it once; reloading keeps it.';
@@ -33,6 +34,13 @@ async function pageServerAnswers(): Promise<boolean> {
  * refused for its token: the tab forgets it and says how to get in.
  */
 export async function connectWebMode(timeoutMs: number): Promise<Transport> {
+  // A team's server takes no token: the browser's session cookie opens the socket, or it must sign in.
+  if (isTeamWebMode())
+    return connectWebSocket(backendSocketUrl(window.location), {
+      token: null,
+      timeoutMs,
+      explainRefusal: async () => ((await pageServerAnswers()) ? teamSignInRequired() : null),
+    });
   const token = takeAccessToken(window);
   if (token === null) throw accessTokenMissing();
   return connectWebSocket(backendSocketUrl(window.location), {

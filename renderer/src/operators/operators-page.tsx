@@ -1,6 +1,13 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { MIN_OPERATOR_PASSWORD_LENGTH, ROLES, visibleText, type Operator, type Role } from '../../../electron/contract';
+import {
+  MIN_OPERATOR_PASSWORD_LENGTH,
+  ROLES,
+  visibleText,
+  type Operator,
+  type OperatorListEntry,
+  type Role,
+} from '../../../electron/contract';
 import { apiKey, useApiQuery } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { Card } from '../ui/card';
@@ -15,6 +22,7 @@ import { MyTwoFactor } from './my-two-factor';
 import { ResetTwoFactor } from './reset-two-factor';
 import { attributesFromFields, describeAttributes, NO_ATTRIBUTES, type AttributeFields } from './operator-attributes';
 import { useAllowed, useSession } from './use-session';
+import { WebSessionsCard } from './web-sessions-card';
 
 /**
  * The people this control center knows (issue 14): name, role, attributes and state.
@@ -60,11 +68,12 @@ export function OperatorsPage() {
           />
         )}
       </Card>
+      {session.data?.operator ? <WebSessionsCard everyone={manage.allowed} /> : null}
     </section>
   );
 }
 
-function columns(disabledReason: string | null, me: string | null): Array<Column<Operator>> {
+function columns(disabledReason: string | null, me: string | null): Array<Column<OperatorListEntry>> {
   return [
     {
       header: 'Name',
@@ -84,6 +93,11 @@ function columns(disabledReason: string | null, me: string | null): Array<Column
       header: 'State',
       cell: (operator) => (operator.disabled ? 'disabled' : 'enabled'),
       cellProps: () => ({ 'data-testid': 'operator-state' }),
+    },
+    {
+      header: 'Two-factor',
+      cell: (operator) => (operator.twoFactor ? 'on' : 'off'),
+      cellProps: () => ({ 'data-testid': 'operator-two-factor' }),
     },
     { header: 'Attributes', cell: (operator) => visibleText(describeAttributes(operator.attributes)) },
     { header: 'Changed', cell: (operator) => <RelativeTime ms={operator.updatedAt} /> },

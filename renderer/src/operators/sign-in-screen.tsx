@@ -3,18 +3,40 @@ import { useState, type FormEvent } from 'react';
 import { ApiError } from '../../../electron/contract';
 import { useApiClient } from '../api/api-context';
 import { apiKey } from '../api/queries';
+import { isTeamWebMode, signInOverHttps } from '../api/web-team-session';
 import { FormField } from '../ui/form-field';
 import { ErrorNotice } from '../ui/query-state';
 
+type SignIn = (params: { name: string; password: string; code?: string }) => Promise<void>;
+
 /**
- * This control center has operators, and this window has not signed in as one: a name and
- * a password, nothing else; then, for an operator with two-factor sign-in (MFA_REQUIRED), the
- * code too. Each window (each browser tab in web mode) signs in on its own connection; the
- * password and code live only in this form's state and the session.signIn requests.
+ * This control center has operators, and this window has not signed in as one. Each window
+ * (each browser tab in loopback web mode) signs in on its own connection; in web mode for a
+ * team the browser signs in over HTTPS and gets a session (web-team-session.ts).
  */
 export function SignInScreen() {
   const queryClient = useQueryClient();
   const client = useApiClient();
+  const overConnection: SignIn = async (params) => {
+    const session = await client.call('session.signIn', params);
+    queryClient.setQueryData(apiKey('session.whoami', {}), session);
+    // Whatever was asked before signing in was refused: ask again as this operator.
+    await queryClient.invalidateQueries();
+  };
+  return <SignInForm signIn={isTeamWebMode() ? signInOverHttps : overConnection} />;
+}
+
+/** Web mode for a team, before any connection: the server opens the API socket only for a signed-in browser. */
+export function TeamSignInScreen() {
+  return <SignInForm signIn={signInOverHttps} />;
+}
+
+/**
+ * A name and a password, nothing else; then, for an operator with two-factor sign-in
+ * (MFA_REQUIRED), the code too. The password and code live only in this form's state and
+ * the sign-in request.
+ */
+function SignInForm({ signIn }: { signIn: SignIn }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
@@ -27,10 +49,7 @@ export function SignInScreen() {
     setPending(true);
     setRefusal(null);
     try {
-      const session = await client.call('session.signIn', { name: name.trim(), password, ...(askCode ? { code: code.trim() } : {}) });
-      queryClient.setQueryData(apiKey('session.whoami', {}), session);
-      // Whatever was asked before signing in was refused: ask again as this operator.
-      await queryClient.invalidateQueries();
+      await signIn({ name: name.trim(), password, ...(askCode ? { code: code.trim() } : {}) });
     } catch (error) {
       setCode('');
       setPending(false);

@@ -1,0 +1,53 @@
+import { ApiError, ApiErrorBodySchema } from '../../../electron/contract';
+
+/**
+ * Web mode for a team is served over HTTPS only, and loopback web mode (one person, the
+ * launch token) over plain HTTP on 127.0.0.1: the page's scheme tells which sign-in it has.
+ */
+export function isTeamWebMode(location: Pick<Location, 'protocol'> = window.location): boolean {
+  return location.protocol === 'https:';
+}
+
+/** The socket was refused while the page's server is up: in team mode, the browser has no live session. */
+export function teamSignInRequired(): ApiError {
+  return new ApiError(
+    'SIGN_IN_REQUIRED',
+    'This browser is not signed in here, or its sign-in ended (signed out, idle too long, expired or revoked).',
+    'Sign in with your operator name and password.',
+  );
+}
+
+/**
+ * Signs this browser in (POST /session): the server answers with an HttpOnly cookie the page
+ * never sees, which the API socket then carries. The password and code go in the body only.
+ * Then the page starts over, so its socket opens with the new session.
+ */
+export async function signInOverHttps(params: { name: string; password: string; code?: string }): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch('/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(params),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (error) {
+    throw new ApiError(
+      'DISCONNECTED',
+      `Could not reach the control center to sign in (${error instanceof Error ? error.message : String(error)}).`,
+      'Check the connection to the server, then try again.',
+    );
+  }
+  if (!response.ok) {
+    const body: unknown = await response.json().catch(() => null);
+    const parsed = ApiErrorBodySchema.safeParse((body as { error?: unknown } | null)?.error);
+    if (parsed.success) throw ApiError.fromBody(parsed.data);
+    throw new ApiError(
+      'INTERNAL',
+      `The sign-in was answered with HTTP ${response.status}.`,
+      'Try again; if it keeps failing, tell whoever runs the server.',
+    );
+  }
+  window.location.reload();
+}
