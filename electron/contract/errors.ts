@@ -141,7 +141,7 @@ export const ERROR_CODES = [
   'CONFIG_INVALID',
   'CONFIG_UNKNOWN_KEY',
   'CONFIG_ENV_INVALID',
-  /** A value the schema knows but nothing acts on yet (a system_integration choice such as jwt or abac): refused, never ignored. */
+  /** A value the schema knows but nothing acts on yet (a system_integration choice such as oauth2): refused, never ignored. */
   'CONFIG_UNSUPPORTED',
   // Installing a release on hosts (install file, plan, apply).
   'INSTALL_FILE_INVALID',

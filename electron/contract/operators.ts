@@ -30,9 +30,11 @@ export const OperatorHoursSchema = z
   .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/, 'a time window as HH:MM-HH:MM, e.g. 08:00-18:00');
 
 /**
- * What an operator is, beyond the role, for the attribute-based policies to come: all
- * optional; an absent one selects nothing narrower. Host label selectors are labels as
- * hosts carry them (`rack=b4`, `gpu`).
+ * What an operator is, beyond the role, for attribute-based access (access_control: abac,
+ * agents-runtime/src/access): all optional; an absent one limits nothing. `installs`,
+ * `hostLabels` (a host must carry each: labels as hosts carry them, `rack=b4`, `gpu`) and
+ * `processes` bound what the operator may act on, `hours` when; policy rules select operators
+ * by them too.
  */
 export const OperatorAttributesSchema = z
   .object({

@@ -8,7 +8,6 @@ import type { ApiClient, FleetProcess } from '../../electron/contract';
 import { cspViolations } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { openInstalledWebMode } from '../support/installed-web-mode';
-import { recordAbac } from '../support/recorded-installs';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import type { TestHost } from '../support/test-hosts/test-hosts';
@@ -17,7 +16,7 @@ import { makeWaitFor } from '../support/wait-for';
 
 /**
  * An install's access policy (access_control: abac, issue 14 item 3) as an operator meets it
- * in web mode, against SutazAI installed for real on a test host labelled rack=b4: vera, an
+ * in web mode, against SutazAI installed for real (its install file says abac) on a test host labelled rack=b4: vera, an
  * operator of the vendor team limited to rack=b4, restarts the agent from the host's page
  * (new pids on the host), while Scale is disabled with the site's rule that denies it named
  * beside it. Relabelled rack=a1, the host's page is refused to her, naming her attribute.
@@ -53,13 +52,13 @@ setUpSuite(
       bundleName: 'abac',
       hostName: 'abac-a',
       problems,
+      values: { system_integration: { security: { access_control: 'abac' } } },
       prepare(dataDir) {
         const store = openStore({ dataDir });
         try {
           const hosts = createHostsRepo(store.db);
           const installed = hosts.list().find((row) => row.name === 'abac-a')!;
           hosts.update(installed.id, { labels: ['rack=b4'] }, Date.now());
-          recordAbac(store.db, INSTALL);
         } finally {
           store.close();
         }

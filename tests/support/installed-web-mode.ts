@@ -34,6 +34,8 @@ export async function openInstalledWebMode(
     bundleName: string;
     hostName: string;
     problems: string[];
+    /** The install file's own configuration values (installLabFleet's values). */
+    values?: Record<string, unknown>;
     /** Changes the store or the data directory after the apply, before web mode opens it (the store is closed then). */
     prepare?: (dataDir: string) => void;
   },
@@ -43,7 +45,8 @@ export async function openInstalledWebMode(
   const backend = await startInstallBackend(dataDir, { fleetLinks: false });
   let hostId: number;
   try {
-    hostId = (await installLabFleet(backend, fleet, { install: options.install })).hostIds[0]!;
+    hostId = (await installLabFleet(backend, fleet, { install: options.install, ...(options.values ? { values: options.values } : {}) }))
+      .hostIds[0]!;
   } finally {
     await backend.close();
   }

@@ -48,19 +48,3 @@ export function recordInstall(db: Database.Database, bundleId: number, install: 
     if (host.state !== undefined && host.state !== 'planned') installsRepo.setHostState(id, hostId, host.state, 7);
   }
 }
-
-/**
- * Marks each recorded host's configuration of `install` with `access_control: abac`. The
- * configuration check still refuses abac in an install file (CONFIG_UNSUPPORTED) until the
- * control center pushes its policy to the runtimes; an apply would then record exactly this.
- */
-export function recordAbac(db: Database.Database, install: string): void {
-  const installs = createInstallsRepo(db);
-  const row = installs.findByName(install);
-  if (row === null) throw new Error(`no recorded install ${install}`);
-  for (const host of installs.hosts(row.id)) {
-    const config = JSON.parse(host.config) as { system_integration: { security: { access_control: string } } };
-    config.system_integration.security.access_control = 'abac';
-    installs.upsertHost({ installId: row.id, hostId: host.hostId, role: host.role, gpu: host.gpu, config: JSON.stringify(config) }, 8);
-  }
-}

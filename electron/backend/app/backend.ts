@@ -368,6 +368,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     installs: repos.installs,
     operators: createOperatorsRepo(store.db),
     now,
+    // Read when a link pushes, once the backend has started (policyGate is made below, with the operators).
+    abacPolicy: (hostId) => policyGate.pushedPolicy(hostId),
   });
   linkConsumers.push(
     createAccessStateConsumer({

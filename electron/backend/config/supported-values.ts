@@ -28,8 +28,8 @@ export const SUPPORTED_SYSTEM_INTEGRATION: ReadonlyArray<{ key: string; values: 
   },
   {
     key: 'system_integration.security.access_control',
-    values: ['rbac'],
-    why: 'roles (viewer, operator, admin) are checked; attribute policies (abac) are not yet',
+    values: ['rbac', 'abac'],
+    why: 'roles (viewer, operator, admin) are checked, and with abac the access policy of config/policies too, by the control center and the runtimes',
   },
   { key: 'system_integration.communication.primary_protocol', values: ['grpc'], why: 'the runtime serves its API over gRPC only' },
   { key: 'system_integration.communication.fallback_protocol', values: ['none'], why: 'the runtime serves no second protocol' },

@@ -14,7 +14,7 @@ import { openStore } from '../../../electron/backend/store/open-store';
 import { ApiError, type ApiClient } from '../../../electron/contract';
 import { codeOf } from '../../support/api-pipes';
 import { startQuietBackend } from '../../support/backend-harness';
-import { recordAbac, seedRecordedInstalls } from '../../support/recorded-installs';
+import { seedRecordedInstalls } from '../../support/recorded-installs';
 import { makeTempDir } from '../../support/temp-dir';
 
 const tmp = makeTempDir('sutazai-abac-');
@@ -45,6 +45,7 @@ beforeAll(async () => {
     seedRecordedInstalls(store.db, [
       {
         name: 'prod',
+        config: 'system_integration:\n  security:\n    access_control: abac\n',
         hosts: [
           { name: 'gpu-b4', address: '127.0.0.1', role: 'both', state: 'installed' },
           { name: 'gpu-a1', address: '127.0.0.1', role: 'agent', state: 'installed' },
@@ -57,7 +58,6 @@ beforeAll(async () => {
     hosts.update(ids['gpu-b4']!, { labels: ['rack=b4', 'gpu'] }, 2);
     hosts.update(ids['gpu-a1']!, { labels: ['rack=a1'] }, 2);
     hosts.update(ids['lab-1']!, { labels: ['rack=a1'] }, 2);
-    recordAbac(store.db, 'prod');
   } finally {
     store.close();
   }

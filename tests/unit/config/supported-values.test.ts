@@ -42,7 +42,7 @@ describe('system_integration values without effect', () => {
     for (const environment of ENVIRONMENTS) expect(loadInstallConfig({ configDir, environment }).environment).toBe(environment);
   });
 
-  it('refuses jwt, oauth2 and abac at their line and column, naming what is supported', () => {
+  it('refuses jwt and oauth2 at their line and column, naming what is supported', () => {
     const jwt = refusal({
       install: [{ name: 'install.yaml', text: 'system_integration:\n  security:\n    authentication_method: jwt\n' }],
     });
@@ -60,10 +60,15 @@ describe('system_integration values without effect', () => {
     expect(oauth2.code).toBe('CONFIG_UNSUPPORTED');
     expect(oauth2.message).toContain('environment variable SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: ');
     expect(oauth2.remedy).toContain('or unset SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD');
+  });
 
-    const abac = refusal({ install: [{ name: 'policy.yaml', text: yamlSetting('system_integration.security.access_control', 'abac') }] });
-    expect(abac).toMatchObject({ code: 'CONFIG_UNSUPPORTED', key: 'system_integration.security.access_control' });
-    expect(abac.message).toContain('supported: rbac.');
+  it('accepts abac, which the control center and the runtimes act on (issue 14 item 3), and refuses the guide values nothing acts on', () => {
+    const text = yamlSetting('system_integration.security.access_control', 'abac');
+    const loaded = loadInstallConfig({ configDir, install: [{ name: 'policy.yaml', text }] });
+    expect(loaded.config.system_integration.security.access_control).toBe('abac');
+    const hybrid = refusal({ install: [{ name: 'policy.yaml', text: yamlSetting('system_integration.deployment_mode', 'hybrid') }] });
+    expect(hybrid).toMatchObject({ code: 'CONFIG_UNSUPPORTED', key: 'system_integration.deployment_mode' });
+    expect(hybrid.message).toContain('supported: local, on-premise.');
   });
 
   it('refuses every other value the schema knows but nothing acts on, and accepts the supported ones', () => {
@@ -91,7 +96,7 @@ describe('system_integration values without effect', () => {
   it('names the highest layer’s unsupported value first', () => {
     const error = refusal({
       install: [{ name: 'install.yaml', text: yamlSetting('system_integration.monitoring.tracing', 'opentelemetry') }],
-      host: { name: 'db-1.yaml', text: yamlSetting('system_integration.security.access_control', 'abac') },
+      host: { name: 'db-1.yaml', text: yamlSetting('system_integration.performance_profile', 'minimal') },
     });
     expect(error.origin).toMatchObject({ kind: 'host', file: 'db-1.yaml' });
   });

@@ -50,6 +50,8 @@ export interface RuntimeCredentialsDeps {
   installs: Pick<InstallsRepo, 'findByName' | 'host'>;
   operators: { list(): Operator[] };
   now(): number;
+  /** access_control: abac's policy as the runtime of `hostId` judges calls by (access/policy-gate.ts pushedPolicy); '' for rbac. */
+  abacPolicy?: (hostId: number) => string;
 }
 
 export function tokenKeyPurpose(installName: string): string {
@@ -99,8 +101,8 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
         operators: operators
           .filter((operator) => !operator.disabled)
           .map((operator) => ({ name: operator.name, role: operator.role, attributesJson: JSON.stringify(operator.attributes) })),
-        // access_control: abac's policy goes here once the control center loads one (H5).
-        abacPolicyYaml: '',
+        // A policy file changed is a changed state: its hash gives a new version, pushed at the link's next check.
+        abacPolicyYaml: deps.abacPolicy?.(target.hostId) ?? '',
       };
       const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
       return { version: String(deps.repo.versionFor(install.id, target.hostId, hash, deps.now())), ...content };
