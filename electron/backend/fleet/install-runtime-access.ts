@@ -1,6 +1,6 @@
 import { ApiError } from '../../contract';
 import type { Role } from '../../../agents-runtime/src/wire';
-import { issueClientCertificate } from '../pki/issue-certificate';
+import { issueControlCenterCertificate } from '../pki/issue-certificate';
 import { caKeyMissingError } from '../pki/pki-errors';
 import { unsealCaKey } from '../pki/seal-ca-key';
 import { UNLOCK_VAULT_REMEDY, type SecretVault } from '../secrets/secret-vault';
@@ -50,9 +50,7 @@ export async function issueInstallClientTls(
   if (!vault.unlocked) throw vaultLockedError(options.purpose, options.afterUnlock);
   if (install.caKeySecretId === null) throw caKeyMissingError(install.name);
   const ca = unsealCaKey(vault, install.caKeySecretId, install.name, install.caCert);
-  const client = await issueClientCertificate(ca, {
-    operatorName: 'sutazai-control-center',
-    controlCenter: true,
+  const client = await issueControlCenterCertificate(ca, {
     role: options.role,
     validityDays: options.validityDays,
   });

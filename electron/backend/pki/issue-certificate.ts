@@ -89,6 +89,21 @@ export async function issueClientCertificate(ca: InstallCa, options: ClientCerti
   });
 }
 
+/** The name the control center's own client certificates carry (their subject's common name). */
+export const CONTROL_CENTER_NAME = 'sutazai-control-center';
+
+/**
+ * The control center's own client certificate (its links, the install engine's calls): named
+ * by the control-center URI, never as an operator, so a runtime that knows the operators
+ * does not refuse it as an unknown one. Every such certificate comes from here.
+ */
+export function issueControlCenterCertificate(
+  ca: InstallCa,
+  options: Pick<ClientCertificateOptions, 'role' | 'validityDays' | 'now'>,
+): Promise<IssuedCertificate> {
+  return issueClientCertificate(ca, { ...options, operatorName: CONTROL_CENTER_NAME, controlCenter: true });
+}
+
 interface LeafRequest {
   commonName: string;
   usage: x509.ExtendedKeyUsage;

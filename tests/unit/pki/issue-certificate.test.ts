@@ -4,7 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { roleFromSubjectAltName } from '../../../agents-runtime/src/server/client-role';
 import { operatorFromUri } from '../../../agents-runtime/src/wire';
 import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
-import { issueClientCertificate, issueServerCertificate } from '../../../electron/backend/pki/issue-certificate';
+import {
+  issueClientCertificate,
+  issueControlCenterCertificate,
+  issueServerCertificate,
+} from '../../../electron/backend/pki/issue-certificate';
 import { opensslText, opensslVerify } from '../../support/openssl-cli';
 
 const NOW = new Date('2026-05-03T12:00:00Z');
@@ -109,8 +113,10 @@ describe('client certificates', () => {
   });
 
   it("name the control center by its own URI instead of an operator's", async () => {
-    const client = await issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'admin', controlCenter: true });
-    expect(new X509Certificate(client.certPem).subjectAltName).toBe('URI:urn:sutazai:role:admin, URI:urn:sutazai:control-center');
+    const client = await issueControlCenterCertificate(ca, { role: 'admin' });
+    const cert = new X509Certificate(client.certPem);
+    expect(cert.subjectAltName).toBe('URI:urn:sutazai:role:admin, URI:urn:sutazai:control-center');
+    expect(cert.subject).toBe('CN=sutazai-control-center\nO=SutazAI');
   });
 
   it('are accepted by openssl verify for TLS clients, and openssl shows the role URI', async () => {

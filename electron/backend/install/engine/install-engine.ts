@@ -3,7 +3,7 @@ import type { BundleService } from '../../bundles/bundle-service';
 import type { RuntimeTls } from '../../fleet/runtime-connection';
 import type { TargetDeps } from '../../hosts/build-ssh-target';
 import { createInstallCa, type InstallCa } from '../../pki/install-ca';
-import { issueClientCertificate } from '../../pki/issue-certificate';
+import { issueControlCenterCertificate } from '../../pki/issue-certificate';
 import { caKeyMissingError } from '../../pki/pki-errors';
 import { sealCaKey, unsealCaKey } from '../../pki/seal-ca-key';
 import type { BundlesRepo } from '../../store/bundles-repo';
@@ -152,7 +152,7 @@ export function createInstallEngine(deps: InstallEngineDeps): InstallEngine {
   async function operatorOf(install: InstallRow | null): Promise<{ ca: InstallCa; tls: RuntimeTls } | null> {
     if (!install || install.caKeySecretId === null || !deps.vault.unlocked) return null;
     const ca = unsealCaKey(deps.vault, install.caKeySecretId, install.name, install.caCert);
-    const client = await issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'admin', validityDays: 1 });
+    const client = await issueControlCenterCertificate(ca, { role: 'admin', validityDays: 1 });
     return { ca, tls: { caCertPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem } };
   }
 
