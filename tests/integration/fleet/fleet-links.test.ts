@@ -6,6 +6,7 @@
 // backend started with the vault locked: offline with the reason, online once unlocked.
 // Consumers run on a link while it is up; a failing one turns it degraded, not offline.
 // Another process (the command line) uninstalling a host: its link stops too.
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FleetLink, FleetLinkChange } from '../../../electron/contract';
@@ -33,6 +34,8 @@ const waitFor = makeWaitFor({ timeoutMs: 60_000, pollMs: 100 });
 
 let backend: LabBackend | null = null;
 let hostA: TestHost;
+/** Each host's runtime state directory (where it keeps its access state). */
+let stateDirs: Record<string, string> = {};
 let installFile: string;
 const changes: FleetLinkChange[] = [];
 let unsubscribe: (() => Promise<void>) | null = null;
@@ -71,6 +74,7 @@ setUpSuite(
     defer(tmp.remove);
     const fleet = await openLabFleet(defer, labRef.lab, { dir: tmp.path, bundleName: 'links', hostNames: ['link-a', 'link-b'] });
     hostA = fleet.hosts[0]!.host;
+    stateDirs = { 'link-a': fleet.hosts[0]!.tree.stateDir, 'link-b': fleet.hosts[1]!.tree.stateDir };
     const api = (await startBackend()).api;
     defer(() => backend?.close());
     await follow(api);
@@ -105,6 +109,19 @@ describe("the fleet's links", () => {
       expect(own.map((c) => c.state)).toContain('online');
     }
   }, 240_000);
+
+  it('pushes each runtime its access state over the link, which the runtime keeps (issue 14 item 2)', async () => {
+    for (const host of ['link-a', 'link-b']) {
+      const file = path.join(stateDirs[host]!, 'access-state.json');
+      const kept = await waitFor(`the access state kept by ${host}`, async () =>
+        fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : null,
+      );
+      expect(kept).toMatchObject({ install: INSTALL, authenticationMethod: 'mtls', operators: [], revokedSubjects: [] });
+      expect(kept.tokenKeys).toEqual([{ keyId: expect.any(String), publicKeyPem: expect.stringContaining('BEGIN PUBLIC KEY') }]);
+      // The push is a consumer of the link: had it failed, the link would be degraded with the reason.
+      expect((await linkIn(host, 'online')).reason).toBeNull();
+    }
+  });
 
   it("goes offline with the reason when the host's interface goes down, and online again once it is back, the other link untouched", async () => {
     const { lab } = labRef;
