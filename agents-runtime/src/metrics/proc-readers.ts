@@ -32,7 +32,8 @@ export const DEFAULT_PROC_ROOT = '/proc';
  */
 export const CLOCK_TICKS_PER_SECOND = 100;
 
-function readText(file: string): string | null {
+/** The whole file as text; null when it cannot be read. */
+export function readText(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {

@@ -40,6 +40,7 @@ import {
   listPids,
   parseNewestPid,
   readPidOpenFiles,
+  readText,
   type PidStat,
 } from './proc-readers';
 import { parseUptimeSeconds } from '../linux/proc-parsers';
@@ -125,13 +126,41 @@ export function scanProcessGroups(procRoot = DEFAULT_PROC_ROOT): Map<number, Pid
   return groups;
 }
 
+/** With more ids than this handed out since the last look, /proc is listed instead of trying each id. */
+const PROBE_AT_MOST = 128;
+
 /**
- * Pids created after `since` up to `newest` (the kernel hands them out in increasing order
- * and wraps at pid_max), among those listed now.
+ * The processes in the watched groups among those created after `since` up to `newest` (the
+ * kernel hands ids out in increasing order and wraps at pid_max). A few new ids are tried
+ * one by one: cheaper than listing /proc, which makes an entry for every process on the
+ * host. Threads take ids from the same counter and /proc/<tid>/stat opens too (with the
+ * group of their process), so a match found that way is kept only if it is a process.
  */
-function createdSince(since: number, newest: number, procRoot: string): number[] {
+function bornInGroups(
+  since: number,
+  newest: number,
+  pgids: ReadonlySet<number>,
+  procRoot: string,
+  files: PidStatFiles,
+): Map<number, PidStat[]> {
   const wrapped = newest < since;
-  return listPids(procRoot).filter((pid) => (wrapped ? pid > since || pid <= newest : pid > since && pid <= newest));
+  const isNew = (pid: number): boolean => (wrapped ? pid > since || pid <= newest : pid > since && pid <= newest);
+  if (wrapped || newest - since > PROBE_AT_MOST) return scanGroups(listPids(procRoot).filter(isNew), pgids, files);
+  const ids: number[] = [];
+  for (let id = since + 1; id <= newest; id += 1) ids.push(id);
+  const found = scanGroups(ids, pgids, files);
+  for (const [pgid, stats] of found) {
+    const processes = stats.filter((stat) => isProcess(stat.pid, procRoot));
+    if (processes.length > 0) found.set(pgid, processes);
+    else found.delete(pgid);
+  }
+  return found;
+}
+
+/** True when `id` is a process (its thread group's leader), not another thread of one: /proc/<id>/status says Tgid = id. */
+function isProcess(id: number, procRoot: string): boolean {
+  const tgid = /^Tgid:\s*(\d+)/m.exec(readText(path.join(procRoot, String(id), 'status')) ?? '');
+  return tgid !== null && Number(tgid[1]) === id;
 }
 
 /** Re-reads the members found so far; drops those gone or moved to another group. */
@@ -198,7 +227,7 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
         known = groups;
       } else {
         if (newest !== null && lookedUpTo !== null && newest !== lookedUpTo) {
-          for (const [pgid, born] of scanGroups(createdSince(lookedUpTo, newest, procRoot), pgids, files)) {
+          for (const [pgid, born] of bornInGroups(lookedUpTo, newest, pgids, procRoot, files)) {
             const members = known.get(pgid);
             if (members === undefined) continue; // a leader not in `known` forces a full scan instead
             for (const stat of born) if (!members.some((m) => m.pid === stat.pid)) members.push(stat);

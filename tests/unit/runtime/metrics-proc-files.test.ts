@@ -117,4 +117,29 @@ describe('kept-open /proc files', () => {
     expect(sampler.sample(info, 4)[0]).toMatchObject({ threads: 3 });
     sampler.close();
   });
+
+  it("a thread started in a watched process is not taken for a new member (thread ids come from the pids' counter)", async () => {
+    // Python starts one sleeping thread per line it reads: a new id in the same group, but a thread.
+    const leader = start(
+      'python3',
+      [
+        '-u',
+        '-c',
+        'import sys, threading, time\nfor l in sys.stdin:\n    threading.Thread(target=time.sleep, args=(300,), daemon=True).start()',
+      ],
+      true,
+    );
+    const threadsOf = (pid: number): number => Number(/^Threads:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    await until('the leader in /proc', () => fs.existsSync(`/proc/${leader.pid}/status`));
+    const sampler = createProcessSampler({ fullScanEvery: 1_000_000, openFilesEvery: 1 });
+    const info = [{ instance: 'core-1', process: 'core', pid: leader.pid!, restarts: 0, startedAtMs: null }];
+    const before = threadsOf(leader.pid!);
+    expect(sampler.sample(info, 1)[0]).toMatchObject({ threads: before });
+    leader.stdin!.write('thread\n');
+    await until('the new thread', () => threadsOf(leader.pid!) === before + 1);
+    // Counted once, as the process's thread count: not again as a member of its own.
+    expect(sampler.sample(info, 2)[0]).toMatchObject({ threads: before + 1 });
+    expect(groupOf(leader.pid!)).toEqual([leader.pid]);
+    sampler.close();
+  });
 });
