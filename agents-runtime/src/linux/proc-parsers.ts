@@ -55,16 +55,48 @@ export interface MemInfo {
   swapUsedBytes: number;
 }
 
-export function parseMeminfo(text: string): MemInfo {
-  const kb = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(\w+(?:\(\w+\))?):\s+(\d+)(?:\s+kB)?/.exec(line);
-    if (m) kb.set(m[1]!, Number(m[2]) * 1024);
+/** A meminfo key as the first line starts with it, and as any other line does. */
+function meminfoKey(key: string): { first: string; line: string } {
+  return { first: `${key}:`, line: `\n${key}:` };
+}
+const MEMINFO = {
+  total: meminfoKey('MemTotal'),
+  available: meminfoKey('MemAvailable'),
+  free: meminfoKey('MemFree'),
+  swapTotal: meminfoKey('SwapTotal'),
+  swapFree: meminfoKey('SwapFree'),
+};
+
+const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
+
+/**
+ * One figure of /proc/meminfo in bytes (the file counts kB), found where its line starts
+ * instead of splitting and matching every line: both samplers read the file every second
+ * and want five of its ~55 lines. undefined when the key is missing or has no number after
+ * the colon and at least one blank.
+ */
+function meminfoBytes(text: string, key: { first: string; line: string }): number | undefined {
+  let at: number;
+  if (text.startsWith(key.first)) at = key.first.length;
+  else {
+    const line = text.indexOf(key.line);
+    if (line === -1) return undefined;
+    at = line + key.line.length;
   }
-  const totalBytes = kb.get('MemTotal') ?? 0;
-  const available = kb.get('MemAvailable') ?? kb.get('MemFree') ?? totalBytes;
-  const swapTotalBytes = kb.get('SwapTotal') ?? 0;
-  const swapFree = kb.get('SwapFree') ?? swapTotalBytes;
+  const blanksFrom = at;
+  while (at < text.length && isBlank(text.charCodeAt(at))) at += 1;
+  if (at === blanksFrom) return undefined;
+  let kb = 0;
+  const digitsFrom = at;
+  for (let code = text.charCodeAt(at); code >= 0x30 && code <= 0x39; code = text.charCodeAt(++at)) kb = kb * 10 + (code - 0x30);
+  return at === digitsFrom ? undefined : kb * 1024;
+}
+
+export function parseMeminfo(text: string): MemInfo {
+  const totalBytes = meminfoBytes(text, MEMINFO.total) ?? 0;
+  const available = meminfoBytes(text, MEMINFO.available) ?? meminfoBytes(text, MEMINFO.free) ?? totalBytes;
+  const swapTotalBytes = meminfoBytes(text, MEMINFO.swapTotal) ?? 0;
+  const swapFree = meminfoBytes(text, MEMINFO.swapFree) ?? swapTotalBytes;
   return {
     totalBytes,
     usedBytes: Math.max(0, totalBytes - available),
