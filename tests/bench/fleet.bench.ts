@@ -14,12 +14,13 @@
  *     forwards, so its footprint is the one process.
  * Both run side by side for BENCH_SECONDS (default 300) with no client on either (no page,
  * no subscription: each is its process tree, ingesting). Printed for both: CPU % over the
- * window, RSS and PSS at its end, bytes per stored sample; for ours the sample's age when
+ * window, RSS and PSS at its end, bytes per stored sample (each side's growth over the window:
+ * our store's used pages, Prometheus's head snapshotted as a block at both ends); for ours the sample's age when
  * committed (p50, p95). Then, for ours, sample-to-screen latency (p95) from a Chromium page
  * for BENCH_SCREEN_S (default 60); then one host's interface is cut for BENCH_CUT_S
  * (default 60) and restored, and what reached the page and the store is checked for gaps and
- * duplicates. BENCH_CPU_PROF=<dir> runs our server under `node --cpu-prof` (the profile is
- * written there when it stops; the CPU figure then includes the profiler's cost). A Targets
+ * duplicates. BENCH_CPU_PROF=<dir> profiles our server over the CPU window only (a
+ * .cpuprofile written there at the window's end; the CPU figure then includes the profiler's cost). A Targets
  * table says which are met. Exits 0 whatever the figures are (a benchmark, not a test).
  * Needs root (network namespaces). Everything it makes (lab, runtimes, servers, Chromium,
  * temp dirs) is removed at the end, on failure and on SIGINT/SIGTERM too.
@@ -251,8 +252,10 @@ async function awaitFlush(db: Database.Database): Promise<number> {
 }
 
 /**
- * A module that profiles the process it is preloaded into (NODE_OPTIONS=--require: Node
- * refuses --cpu-prof there) and writes CPU.<pid>.cpuprofile into `dir` when it exits.
+ * A module preloaded into our server (NODE_OPTIONS=--require: Node refuses --cpu-prof there)
+ * that profiles the CPU window only: the first SIGUSR2 starts the profiler, the second stops
+ * it and writes CPU.<pid>.cpuprofile into `dir`. Start-up, the install's links coming up, the
+ * page and the cut are left out, so the profile shows what the window's CPU figure counts.
  */
 function writeProfilerHook(tmpDir: string, dir: string): string {
   const file = path.join(tmpDir, 'cpu-profile-hook.cjs');
@@ -265,9 +268,10 @@ function writeProfilerHook(tmpDir: string, dir: string): string {
       'const session = new inspector.Session();',
       'session.connect();',
       "session.post('Profiler.enable');",
-      "session.post('Profiler.start');",
-      "process.once('exit', () => {",
-      // An in-process session answers synchronously, so this runs to its end inside 'exit'.
+      'let profiling = false;',
+      "process.on('SIGUSR2', () => {",
+      '  profiling = !profiling;',
+      "  if (profiling) return session.post('Profiler.start');",
       "  session.post('Profiler.stop', (error, result) => {",
       `    if (!error) fs.writeFileSync(${JSON.stringify(dir)} + '/CPU.' + process.pid + '.cpuprofile', JSON.stringify(result.profile));`,
       '  });',
@@ -293,6 +297,19 @@ async function promSelf(port: number, name: string): Promise<number> {
     if (match?.[1] === name) sum = (Number.isNaN(sum) ? 0 : sum) + Number(match[2]);
   }
   return sum;
+}
+
+/**
+ * Prometheus's head written as one block (the admin API's snapshot, as its TSDB writes a
+ * block), with the count of samples it had appended when the block was cut (read on both
+ * sides of the snapshot, a second's scrape at most apart: their mean); null when it failed.
+ */
+async function promSnapshot(port: number, tsdbDir: string): Promise<{ bytes: number; files: number; appended: number } | null> {
+  const before = await promSelf(port, 'prometheus_tsdb_head_samples_appended_total');
+  const response = await fetch(`http://127.0.0.1:${port}/api/v1/admin/tsdb/snapshot`, { method: 'POST' });
+  const name = ((await response.json()) as { data?: { name?: string } }).data?.name;
+  const after = await promSelf(port, 'prometheus_tsdb_head_samples_appended_total');
+  return name ? { ...treeBytes(path.join(tsdbDir, 'snapshots', name)), appended: (before + after) / 2 } : null;
 }
 
 async function cleanup(): Promise<void> {
@@ -474,8 +491,12 @@ async function main(): Promise<void> {
     );
     let journalId = (db.prepare('SELECT max(id) FROM samples_journal').pluck().get() as number | null) ?? 0;
     const ages: number[] = [];
+    // Prometheus's bytes are counted the same way: its block's growth over the window, a snapshot at each end.
+    const promAtStart = await promSnapshot(promPort, path.join(tmp, 'tsdb'));
     const promAppendedAtStart = await promSelf(promPort, 'prometheus_tsdb_head_samples_appended_total');
     console.log(loadLine('window start', os.cpus().length));
+    // The profile covers the window only (writeProfilerHook).
+    if (CPU_PROF_DIR) process.kill(webPid, 'SIGUSR2');
     const ours0 = treeTicks(webPid);
     const theirs0 = treeTicks(promPid);
     const oursThreads0 = threadTicks(webPid);
@@ -510,6 +531,7 @@ async function main(): Promise<void> {
     const theirs1 = treeTicks(promPid);
     const oursThreads1 = threadTicks(webPid);
     const theirsThreads1 = threadTicks(promPid);
+    if (CPU_PROF_DIR) process.kill(webPid, 'SIGUSR2');
     console.log(loadLine('window end', os.cpus().length));
     const oursMem = sumRollups(ours1.pids, rollupOf);
     const theirsMem = sumRollups(theirs1.pids, rollupOf);
@@ -521,13 +543,13 @@ async function main(): Promise<void> {
     const oursBytes = storeUsedBytes(db) - usedAtStart;
     const oursSamples = storedSamples(db) - samplesAtStart;
 
-    // Prometheus: its head written as a block (the admin API's snapshot), over every sample it appended.
-    const promAppended = await promSelf(promPort, 'prometheus_tsdb_head_samples_appended_total');
+    // Prometheus: its head written as a block (the admin API's snapshot) at each end of the window.
     const promSeries = await promSelf(promPort, 'prometheus_tsdb_head_series');
-    const snap = await fetch(`http://127.0.0.1:${promPort}/api/v1/admin/tsdb/snapshot`, { method: 'POST' });
-    const snapName = ((await snap.json()) as { data?: { name?: string } }).data?.name;
-    const snapshot = snapName ? treeBytes(path.join(tmp, 'tsdb', 'snapshots', snapName)) : null;
-    const theirsBps = snapshot ? snapshot.bytes / promAppended : NaN;
+    const snapshot = await promSnapshot(promPort, path.join(tmp, 'tsdb'));
+    // Compared: the block's growth over the samples appended in between, as ours is its used pages' growth.
+    const theirsBps = snapshot && promAtStart ? (snapshot.bytes - promAtStart.bytes) / (snapshot.appended - promAtStart.appended) : NaN;
+    // For reference, the whole block over every sample since Prometheus started (its per-series index cost included).
+    const theirsWholeBps = snapshot ? snapshot.bytes / snapshot.appended : NaN;
     const oursBps = oursBytes / oursSamples;
     const seriesPerHost =
       remoteSeries.length > 0
@@ -573,9 +595,14 @@ async function main(): Promise<void> {
         `(waited ${(flushWaitBeforeMs / 1000).toFixed(0)} s before, ${(flushWaitAfterMs / 1000).toFixed(0)} s after; the chunks are written every 60 s, the journal every 250 ms); ` +
         `samples = distinct (series, second) values added to the 1 s tier or the journal (every series: host and per-process).`,
     );
+    const mb = (s: { bytes: number; files: number } | null) =>
+      s ? `${(s.bytes / 1e6).toFixed(3)} MB, ${s.files} files` : 'snapshot failed';
     console.log(
-      `  Prometheus: bytes = its head written as one block by the admin snapshot API at the end (${snapshot ? `${(snapshot.bytes / 1e6).toFixed(2)} MB, ${snapshot.files} files` : 'snapshot failed'}), ` +
-        `over every sample appended since it started (${promAppended.toLocaleString('en')}); its series include the scrape's own (up, scrape_*) and every label set the runtime exposes.`,
+      `  Prometheus: bytes = growth of its head written as one block by the admin snapshot API, one snapshot at each end of the window ` +
+        `(${mb(promAtStart)} -> ${mb(snapshot)}), over the samples appended in between ` +
+        `(${snapshot && promAtStart ? (snapshot.appended - promAtStart.appended).toLocaleString('en') : '?'}): growth over growth, as ours. ` +
+        `The whole end block over every sample since it started (${snapshot ? snapshot.appended.toLocaleString('en') : '?'}), its per-series index included: ` +
+        `${theirsWholeBps.toFixed(2)} bytes/sample. Its series include the scrape's own (up, scrape_*) and every label set the runtime exposes; its WAL is in neither figure.`,
     );
     console.log(
       `  sample age when committed (a commit seen by a reader polling data_version every ${COMMIT_POLL_MS} ms, in the journal or the 1 s tier, minus the start of the sample's second): ` +
