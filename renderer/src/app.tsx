@@ -16,6 +16,7 @@ import { AlertNotifications } from './fleet/alerts/alert-notifications';
 import { AlertsPage } from './fleet/alerts/alerts-page';
 import { EventsPage } from './fleet/events/events-page';
 import { AuditPage } from './audit/audit-page';
+import { SupportPage } from './support/support-page';
 import { useFiringAlerts } from './fleet/use-fleet-alerts';
 import { ProbeJobPage } from './probes/probe-job-page';
 import { OperatorsPage } from './operators/operators-page';
@@ -121,6 +122,11 @@ function Sidebar({ route }: { route: Route }) {
           </a>
         </li>
         <li>
+          <a className="nav-link" href={hrefFor({ name: 'support' })} aria-current={route.name === 'support' ? 'page' : undefined}>
+            Support
+          </a>
+        </li>
+        <li>
           <a className="nav-link" href={hrefFor({ name: 'operators' })} aria-current={route.name === 'operators' ? 'page' : undefined}>
             Operators
           </a>
@@ -195,6 +201,8 @@ function Page({ route }: { route: Route }) {
       return <OperatorsPage />;
     case 'audit':
       return <AuditPage />;
+    case 'support':
+      return <SupportPage />;
     case 'installed':
       return (
         <InstalledPage

@@ -28,6 +28,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BAD_PARAMS':
     case 'FLEET_SCALE_OUT_OF_RANGE':
     case 'LOG_SEARCH_INVALID':
+    case 'SUPPORT_RULE_INVALID':
+    case 'SUPPORT_OUTPUT_EXISTS':
       return EXIT.USAGE;
     case 'HOST_NOT_FOUND':
     case 'NOT_FOUND':
@@ -92,6 +94,9 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BUNDLE_INCOMPATIBLE':
     case 'BUNDLE_KEY_UNKNOWN':
     case 'BUNDLE_VERSION_CONFLICT':
+    case 'SUPPORT_BUNDLE_INVALID':
+    case 'SUPPORT_BUNDLE_TOO_LARGE':
+    case 'SUPPORT_BUNDLE_NEWER':
       return EXIT.BUNDLE_REFUSED;
     case 'BUNDLE_UNREADABLE':
     case 'SIGNING_KEY_INVALID':

@@ -11,6 +11,7 @@ import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { runAlertsCommand } from './alerts-commands';
 import { AUDIT_COMMANDS, runAuditCommand } from './audit-commands';
+import { runSupportCommand, SUPPORT_COMMANDS } from './support-commands';
 import { runBackupCommand, runRestoreCommand } from './backup-commands';
 import { runPrometheusTargetsCommand } from './prometheus-targets-command';
 import { OPERATOR_COMMANDS, runOperatorsCommand } from './operators-commands';
@@ -154,6 +155,18 @@ release bundles; see README "Backup and restore"):
                                      onto one that holds anything unless --force, never onto
                                      one a running app serves, and a newer backup is refused
 
+Support bundles (for a vendor: state, processes, last logs, events, alerts, facts, preflight,
+merged configuration with each key's layer, this app's log lines, versions; passwords, tokens,
+private keys and the vault's secrets are always replaced before anything is written):
+  support bundle --install NAME | --host HOST (--out FILE | --preview) [--log-mb N]
+            [--redact-addresses] [--redact-host-names] [--rule NAME=TEXT | NAME=/REGEX/]...
+                                     collect, list every redaction (file:line, rule, masked text),
+                                     then write one .tar with a manifest; --preview writes nothing;
+                                     N MiB of each instance's log (1); addresses and host names
+                                     become ip-N and host-N, the same everywhere
+  support analyze FILE               findings with remedies (crash-loops and their last lines,
+                                     full filesystems, exited processes, firing alerts), offline
+
 Vault (the sealed SSH passwords, key passphrases and install CA keys):
   vault change-passphrase [--new-passphrase-file F]
                                      re-seal every stored secret under a new passphrase (12+
@@ -262,6 +275,11 @@ const COMMAND_OPTIONS = {
   'reset-password': { type: 'boolean' },
   disable: { type: 'boolean' },
   enable: { type: 'boolean' },
+  'log-mb': { type: 'string' },
+  'redact-addresses': { type: 'boolean' },
+  'redact-host-names': { type: 'boolean' },
+  rule: { type: 'string', multiple: true },
+  preview: { type: 'boolean' },
   yaml: { type: 'boolean' },
   'with-secrets': { type: 'boolean' },
   'without-secrets': { type: 'boolean' },
@@ -348,6 +366,10 @@ async function run(argv: string[]): Promise<number> {
   if (group === 'restore') {
     // No backend: nothing may serve the data directory while it is replaced.
     return runRestoreCommand({ args: positionals.slice(1), values: commandValues, print, dataDir: sharedOptions(values).dataDir });
+  }
+  if (group === 'support' && SUPPORT_COMMANDS.includes(command ?? '')) {
+    // analyze opens no backend (runSupportCommand calls api() only for bundle).
+    return inSession(backend, (api) => runSupportCommand({ command: command!, args, values: commandValues, print, api }));
   }
   if (FLEET_COMMANDS.includes(group) || group === 'events') {
     // Ctrl-C ends following (a followed log or events, a watched status) as its end: the session closes, the exit is 0.

@@ -18,6 +18,8 @@ export type Route =
   | { name: 'operators' }
   /** The audit log (who changed what, from where, and how it ended) and the host-key history. */
   | { name: 'audit' }
+  /** Support bundles: collect, review the redactions, save; analyze one from any site. */
+  | { name: 'support' }
   /** One recorded install; `upgradeTo` opens its upgrade to that version (the Bundles page links there after an import). */
   | { name: 'installed'; installName: string; upgradeTo?: string }
   /**
@@ -55,6 +57,7 @@ export function parseRoute(hash: string): Route {
   if (segments.length === 1 && segments[0] === 'alerts') return { name: 'alerts' };
   if (segments.length === 1 && segments[0] === 'operators') return { name: 'operators' };
   if (segments.length === 1 && segments[0] === 'audit') return { name: 'audit' };
+  if (segments.length === 1 && segments[0] === 'support') return { name: 'support' };
   if (segments[0] === 'installs') {
     if (segments.length === 1) return { name: 'installs' };
     const installName = decodeSegment(segments[1]!);
@@ -100,6 +103,8 @@ export function hrefFor(route: Route): string {
       return '#/operators';
     case 'audit':
       return '#/audit';
+    case 'support':
+      return '#/support';
     case 'installed':
       return `#/installs/${encodeURIComponent(route.installName)}${route.upgradeTo !== undefined ? `/upgrade/${route.upgradeTo}` : ''}`;
     case 'fleet-process': {

@@ -65,7 +65,10 @@ async function written(name: string): Promise<string> {
 describe('a support bundle on disk', () => {
   it('is a plain tar (manifest first) that reads back file for file', async () => {
     const file = await written('ok.tar');
-    expect(execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n')).toEqual(['manifest.json', ...files.map((f) => f.path)]);
+    expect(execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n')).toEqual([
+      'manifest.json',
+      ...files.map((f) => f.path),
+    ]);
     expect((fs.statSync(file).mode & 0o777).toString(8)).toBe('600');
     const read = await readSupportArchive(file);
     expect(read.manifest).toMatchObject({ kind: 'sutazai-support-bundle', format: 1, targetName: 'prod' });

@@ -69,11 +69,11 @@ describe('the built-in redaction rules', () => {
     expect(out.text.split('\n').at(-1)).toBe('after the key');
   });
 
-  it('leaves a value already redacted (pino\'s [redacted]) as it is', () => {
+  it("leaves a value already redacted (pino's [redacted]) as it is", () => {
     expect(redactor().redact('f', '{"password":"[redacted]"}').redactions).toEqual([]);
   });
 
-  it('replaces the vault\'s secrets wherever they appear, with no key name before them', () => {
+  it("replaces the vault's secrets wherever they appear, with no key name before them", () => {
     const out = redactor({ vaultSecrets: ['S3cret-ssh-pass', 'abc'] }).redact('f', 'login as root with S3cret-ssh-pass ok; abc stays');
     expect(out.text).toBe('login as root with [redacted:vault] ok; abc stays');
     expect(out.redactions.map((r) => r.rule)).toEqual(['built-in:vault']);
@@ -90,7 +90,7 @@ describe('the optional rules: addresses and host names, replaced consistently', 
     expect(a.redactions.every((x) => x.rule === 'addresses')).toBe(true);
   });
 
-  it('replaces the inventory\'s names as whole words, longer names first', () => {
+  it("replaces the inventory's names as whole words, longer names first", () => {
     const r = redactor({ hostNames: ['b4', 'b4-core', 'web.example'] });
     const out = r.redact('f', 'b4-core talks to b4 (not b44) and web.example');
     expect(out.text).toBe('host-1 talks to host-2 (not b44) and host-3');
@@ -100,11 +100,18 @@ describe('the optional rules: addresses and host names, replaced consistently', 
 });
 
 describe("the operator's rules", () => {
-  const rule = (r: Partial<SupportRule> & Pick<SupportRule, 'name' | 'pattern'>): SupportRule => ({ regex: false, ignoreCase: false, ...r });
+  const rule = (r: Partial<SupportRule> & Pick<SupportRule, 'name' | 'pattern'>): SupportRule => ({
+    regex: false,
+    ignoreCase: false,
+    ...r,
+  });
 
-  it('replaces plain text wherever it is, and a regular expression\'s lines whole', () => {
+  it("replaces plain text wherever it is, and a regular expression's lines whole", () => {
     const r = redactor({
-      rules: [rule({ name: 'customer', pattern: 'ACME corp', ignoreCase: true }), rule({ name: 'serials', pattern: 'SN-[0-9]{6}', regex: true })],
+      rules: [
+        rule({ name: 'customer', pattern: 'ACME corp', ignoreCase: true }),
+        rule({ name: 'serials', pattern: 'SN-[0-9]{6}', regex: true }),
+      ],
     });
     const out = r.redact('f', 'owner acme CORP here\nboard SN-123456 ok\nplain line');
     expect(out.text).toBe('owner [redacted:customer] here\n[redacted:serials]\nplain line');

@@ -35,23 +35,21 @@ const LAST_LINES = 5;
 
 const crashLoops: Analyzer = (hosts) =>
   hosts.flatMap(({ host, events, processes, logOf }) => {
-    const byInstance = new Map<string, { count: number; last: (typeof events)[number] }>();
+    /** Crash-loops entered, per instance. */
+    const loops = new Map<string, number>();
+    // The newest lines any event of an instance carried (an exit's, a state change's): a crash-loop event may carry none.
+    const newestLines = new Map<string, string[]>();
     // Events are newest first: the first one met per instance is its last.
     for (const event of events) {
-      if (event.kind !== 'process.crash-loop') continue;
       const name = event.instance ?? event.process ?? 'a process';
-      const seen = byInstance.get(name);
-      byInstance.set(name, { count: (seen?.count ?? 0) + 1, last: seen?.last ?? event });
+      if (event.lastLines.length > 0 && !newestLines.has(name)) newestLines.set(name, event.lastLines);
+      if (event.kind === 'process.crash-loop') loops.set(name, (loops.get(name) ?? 0) + 1);
     }
     // In crash-loop now without a recorded event (events pruned, or collected from a host without links).
     for (const instance of processes.flatMap((p) => p.instances))
-      if (instance.state === 'crash-loop' && !byInstance.has(instance.instance))
-        byInstance.set(instance.instance, {
-          count: 1,
-          last: { kind: 'process.crash-loop', instance: instance.instance, process: null, atMs: 0, lastLines: [], message: '' },
-        });
-    return [...byInstance].map(([instance, { count, last }]): SupportFinding => {
-      const lines = last.lastLines.length > 0 ? last.lastLines : (logOf(instance) ?? []);
+      if (instance.state === 'crash-loop' && !loops.has(instance.instance)) loops.set(instance.instance, 1);
+    return [...loops].map(([instance, count]): SupportFinding => {
+      const lines = newestLines.get(instance) ?? logOf(instance) ?? [];
       const tail = lines.slice(-LAST_LINES);
       return {
         analyzer: 'crash-loop',

@@ -74,7 +74,7 @@ export function createSupportService(deps: SupportServiceDeps): SupportService {
       redactions: all.slice(0, MAX_LISTED_REDACTIONS),
       omittedRedactions: Math.max(0, all.length - MAX_LISTED_REDACTIONS),
       countsByRule: countsByRule(all),
-      gaps: collection.gaps,
+      gaps: redactedGaps(collection, redactor),
     };
   }
 
@@ -113,24 +113,32 @@ export function createSupportService(deps: SupportServiceDeps): SupportService {
             rules: redaction.rules.map((r) => r.name),
             countsByRule: countsByRule(all),
           },
-          gaps: collection.gaps.map((gap) => redactor.redact('gaps', gap).text),
+          gaps: redactedGaps(collection, redactor),
         },
         files,
       );
       return { path: target, bytes: written.bytes, sha256: written.sha256, files: files.length, redactions: all.length };
     },
-    async analyze(file) {
-      const target = path.resolve(file);
-      const bundle = await readSupportArchive(target);
-      return {
-        path: target,
-        targetName: bundle.manifest.targetName,
-        collectedAtMs: bundle.manifest.collectedAtMs,
-        versions: bundle.manifest.versions,
-        findings: analyzeSupportBundle(bundle),
-      };
-    },
+    analyze: analyzeSupportFile,
   };
+}
+
+/** Reads a bundle and runs every analyzer over it; needs no store and no host (the CLI runs it without a backend). */
+export async function analyzeSupportFile(file: string): Promise<SupportAnalysis> {
+  const target = path.resolve(file);
+  const bundle = await readSupportArchive(target);
+  return {
+    path: target,
+    targetName: bundle.manifest.targetName,
+    collectedAtMs: bundle.manifest.collectedAtMs,
+    versions: bundle.manifest.versions,
+    findings: analyzeSupportBundle(bundle),
+  };
+}
+
+/** The gaps name hosts and quote errors: redacted like the files, the same in the preview as in the manifest. */
+function redactedGaps(collection: Collection, redactor: Redactor): string[] {
+  return collection.gaps.map((gap) => redactor.redact('manifest.json', gap).text);
 }
 
 function countsByRule(redactions: readonly SupportRedaction[]): Record<string, number> {
