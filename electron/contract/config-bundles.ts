@@ -22,6 +22,8 @@ export const ConfigExportResultSchema = z.object({
   hosts: z.number().int(),
   installs: z.number().int(),
   bundleKeys: z.number().int(),
+  /** Alert rule and access policy files of the site. */
+  siteFiles: z.number().int(),
   /** How many secrets were sealed into the file (0 when none were asked for). */
   secrets: z.number().int(),
   /** The key that signed a bundle; null for YAML. */
@@ -29,10 +31,10 @@ export const ConfigExportResultSchema = z.object({
 });
 export type ConfigExportResult = z.infer<typeof ConfigExportResultSchema>;
 
-export const ConfigItemKindSchema = z.enum(['host', 'host-key', 'install', 'bundle-key']);
+export const ConfigItemKindSchema = z.enum(['host', 'host-key', 'install', 'bundle-key', 'site-file']);
 
 export const ConfigReviewItemSchema = z.object({
-  /** What selects the item for import, e.g. `host:db-1`, `host-key:db-1`, `install:prod`, `bundle-key:SHA256:...`. */
+  /** What selects the item for import, e.g. `host:db-1`, `host-key:db-1`, `install:prod`, `bundle-key:SHA256:...`, `site-file:alerts/disk.yaml`. */
   id: z.string(),
   kind: ConfigItemKindSchema,
   name: z.string(),

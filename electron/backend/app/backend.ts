@@ -443,6 +443,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     transaction: (fn) => store.db.transaction(fn).immediate(),
     now,
     actor,
+    dataDir: config.dataDir,
   });
   const deps = {
     audit,

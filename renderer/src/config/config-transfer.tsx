@@ -72,7 +72,7 @@ function ExportCard() {
             onChange={(e) => setInstall(e.target.value)}
             data-testid="config-export-scope"
           >
-            <option value="">The whole inventory (every host, install and trusted bundle key)</option>
+            <option value="">The whole inventory (every host, install, trusted bundle key, alert rule and policy file)</option>
             {(installs.data ?? []).map((row) => (
               <option key={row.name} value={row.name}>
                 Install {row.name}, its hosts and the key that signed its bundle
@@ -156,8 +156,8 @@ function ExportCard() {
       {result ? (
         <p role="status" data-testid="config-export-result">
           Wrote <span className="mono">{result.path}</span>: {result.hosts} hosts, {result.installs} installs, {result.bundleKeys} bundle
-          signing keys{result.format === 'bundle' ? `, ${result.secrets} secrets sealed` : ''}. SHA-256{' '}
-          <span className="mono">{result.sha256}</span>
+          signing keys, {result.siteFiles} alert rule and policy files
+          {result.format === 'bundle' ? `, ${result.secrets} secrets sealed` : ''}. SHA-256 <span className="mono">{result.sha256}</span>
           {result.signedBy ? (
             <>
               , signed by <span className="mono">{result.signedBy}</span>

@@ -23,6 +23,7 @@ const VAULT = 'vault passphrase for the site';
 const EXPORT_PASSPHRASE = 'four unrelated words here';
 const DB_PASSWORD = 'db-1 login password 7Qz';
 const SUDO_PASSWORD = 'db-1 sudo password 9Xk';
+const DISK_RULE = 'rules:\n  - name: disk-nearly-full\n    expr: disk_used_percent > 90\n    for: 5m\n';
 
 interface Site {
   dir: string;
@@ -101,6 +102,9 @@ beforeAll(async () => {
   await origin.api.call('hosts.add', { name: 'web-1', address: '198.18.40.3', user: 'sutazai', auth: { method: 'agent' }, role: 'agent' });
   const db1 = origin.db.prepare("SELECT id FROM hosts WHERE name = 'db-1'").get() as { id: number };
   createHostKeysRepo(origin.db).pin(db1.id, KEY_A, 5, 'test');
+  // The site's own alert rule, beside the shipped ones.
+  fs.mkdirSync(path.join(origin.dir, 'alerts'));
+  fs.writeFileSync(path.join(origin.dir, 'alerts', 'disk.yaml'), DISK_RULE);
   recordInstall(origin.db, seedStandInBundle(origin.db), {
     name: 'prod',
     config: 'runtime:\n  grpc_port: 7443\n',
@@ -123,7 +127,7 @@ afterAll(async () => {
 describe('plain YAML export', () => {
   it('round-trips byte for byte through a fresh data directory, with no secrets in it', async () => {
     const first = await origin.api.call('configBundles.export', { path: out('first.yaml'), format: 'yaml' });
-    expect(first).toMatchObject({ format: 'yaml', hosts: 5, installs: 1, bundleKeys: 1, secrets: 0, signedBy: null });
+    expect(first).toMatchObject({ format: 'yaml', hosts: 5, installs: 1, bundleKeys: 1, siteFiles: 1, secrets: 0, signedBy: null });
     const text = fs.readFileSync(out('first.yaml'), 'utf8');
     expect(text).not.toContain(DB_PASSWORD);
     expect(text).toContain('rack=b4');
@@ -143,6 +147,8 @@ describe('plain YAML export', () => {
     await fresh.api.call('configBundles.export', { path: out('second.yaml'), format: 'yaml' });
     expect(fs.readFileSync(out('second.yaml'), 'utf8')).toBe(text);
     expect(pinnedFingerprint(fresh, 'db-1')).toBe(KEY_A.fingerprint);
+    expect(imported.applied).toContain('site-file:alerts/disk.yaml');
+    expect(fs.readFileSync(path.join(fresh.dir, 'alerts', 'disk.yaml'), 'utf8')).toBe(DISK_RULE);
   });
 
   it('names file:line:column for a hand-edited error and refuses a newer format; the store is unchanged', async () => {
@@ -160,6 +166,7 @@ describe('plain YAML export', () => {
     fs.writeFileSync(out('newer.yaml'), text.replace('sutazai_config: 1', 'sutazai_config: 2'));
     expect(await codeOf(site.api.call('configBundles.review', { path: out('newer.yaml') }))).toBe('CONFIG_BUNDLE_FORMAT_NEWER');
     expect(tableCounts(site)).toEqual(before);
+    expect(fs.existsSync(path.join(site.dir, 'alerts'))).toBe(false);
   });
 });
 
@@ -326,9 +333,16 @@ describe('configuration bundle', () => {
     expect(install.reason).toContain('0.2.0');
     expect(
       await codeOf(
-        site.api.call('configBundles.import', { path: bundlePath, items: ['install:prod'], trustExporter: signer, withoutSecrets: true }),
+        site.api.call('configBundles.import', {
+          path: bundlePath,
+          items: ['site-file:alerts/disk.yaml', 'install:prod'],
+          trustExporter: signer,
+          withoutSecrets: true,
+        }),
       ),
     ).toBe('CONFIG_IMPORT_NEWER_RELEASE');
     expect(tableCounts(site)).toEqual(before);
+    // The rule file chosen with it was written beside its place and dropped with the transaction.
+    expect(fs.readdirSync(path.join(site.dir, 'alerts'), { withFileTypes: true }).length).toBe(0);
   });
 });

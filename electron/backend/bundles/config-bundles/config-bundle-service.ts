@@ -7,11 +7,12 @@ import type { ExporterKeysRepo } from '../../store/exporter-keys-repo';
 import { applyItems, chooseItems } from './apply-config';
 import { configBundleBytes, readConfigFile, writeExportFile, type ConfigFile } from './config-bundle-file';
 import { configExporterUnknownError, configPassphraseMissingError } from './config-bundle-errors';
-import type { ConfigDocument, ExportedSecrets } from './config-document';
+import type { ConfigDocument, ExportedSecrets, ExportedSiteFile } from './config-document';
 import { configDocumentToYaml, parseConfigDocument } from './config-yaml';
 import { controlCenterKey } from './control-center-key';
 import { openExportSecrets, sealExportSecrets } from './export-secrets';
-import { reviewDocument, type ReviewStore } from './review-config';
+import { itemId, reviewDocument, siteFileName, type ReviewStore } from './review-config';
+import { readSiteFiles, siteFileText, stageSiteFiles, type StagedFiles } from './site-files';
 import { storeDocument, storeSecrets } from './store-document';
 
 export interface ConfigExportRequest {
@@ -49,6 +50,8 @@ export interface ConfigBundleServiceDeps {
   now(): number;
   /** Who trusts an exporter or pins a key through an import: desktop, web or cli (recorded beside the trust). */
   actor: string;
+  /** The data directory: the site's alert rules and policies are files in it. */
+  dataDir: string;
 }
 
 interface OpenedFile {
@@ -60,6 +63,7 @@ interface OpenedFile {
 export function createConfigBundleService(deps: ConfigBundleServiceDeps): ConfigBundleService {
   const { store, exporterKeys, vault } = deps;
   const ownFingerprint = () => exporterKeys.own()?.fingerprint ?? null;
+  const currentText = (file: ExportedSiteFile) => siteFileText(deps.dataDir, file);
 
   async function open(request: ConfigOpenRequest, secretsRequired: boolean): Promise<OpenedFile> {
     const filePath = path.resolve(request.path);
@@ -86,7 +90,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
 
   return {
     async export(request) {
-      const document = storeDocument(store, request.install ?? null);
+      const document = storeDocument(store, request.install ?? null, readSiteFiles(deps.dataDir));
       const yaml = configDocumentToYaml(document);
       const filePath = path.resolve(request.path);
       let bytes: Buffer;
@@ -122,6 +126,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
         hosts: document.hosts.length,
         installs: document.installs.length,
         bundleKeys: document.bundleSigningKeys.length,
+        siteFiles: document.siteFiles.length,
         secrets: secretCount,
         signedBy,
       };
@@ -134,7 +139,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
         kind: file.kind,
         exporter: exporterOf(file),
         hasSecrets: file.kind === 'bundle' && file.secretsText !== null,
-        items: reviewDocument(store, vault, document, secrets),
+        items: reviewDocument(store, vault, document, secrets, currentText),
       };
     },
 
@@ -147,19 +152,32 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
       }
       const now = deps.now();
       const source = `config-import:${deps.actor}`;
-      return deps.transaction(() => {
-        // Judged again inside the transaction: what is applied is measured against the store as it is now.
-        const items = reviewDocument(store, vault, document, secrets);
-        const { apply, left } = chooseItems(items, request.items);
-        if (trustNow && file.kind === 'bundle')
-          exporterKeys.trust(
-            { fingerprint: file.exporter.fingerprint, publicKey: file.exporter.publicKey, label: file.exporter.label },
-            now,
-            deps.actor,
-          );
-        const applied = applyItems(store, vault, document, secrets, apply, now, source);
-        return { applied, left, exporterTrusted: trustNow };
-      });
+      const staged: { files: StagedFiles | null } = { files: null };
+      try {
+        const outcome = deps.transaction(() => {
+          // Judged again inside the transaction: what is applied is measured against the store as it is now.
+          const items = reviewDocument(store, vault, document, secrets, currentText);
+          const { apply, left } = chooseItems(items, request.items);
+          if (trustNow && file.kind === 'bundle')
+            exporterKeys.trust(
+              { fingerprint: file.exporter.fingerprint, publicKey: file.exporter.publicKey, label: file.exporter.label },
+              now,
+              deps.actor,
+            );
+          // Files first, beside their places: a failure in the store's part below drops them again.
+          const chosen = new Set(apply.map((i) => i.id));
+          const files = document.siteFiles.filter((f) => chosen.has(itemId('site-file', siteFileName(f))));
+          staged.files = stageSiteFiles(deps.dataDir, files);
+          const applied = applyItems(store, vault, document, secrets, apply, now, source);
+          applied.push(...files.map((f) => itemId('site-file', siteFileName(f))));
+          return { applied, left, exporterTrusted: trustNow };
+        });
+        staged.files?.commit();
+        return outcome;
+      } catch (error) {
+        staged.files?.discard();
+        throw error;
+      }
     },
 
     keys() {

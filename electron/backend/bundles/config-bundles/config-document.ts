@@ -64,6 +64,16 @@ export type ExportedInstall = z.infer<typeof ExportedInstallSchema>;
 export const ExportedBundleKeySchema = z.object({ fingerprint: z.string().min(1), label: z.string(), publicKey: Base64 }).strict();
 export type ExportedBundleKey = z.infer<typeof ExportedBundleKeySchema>;
 
+/** One of the site's own rule files (data directory's alerts/ or policies/), as text. */
+export const ExportedSiteFileSchema = z
+  .object({
+    folder: z.enum(['alerts', 'policies']),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.ya?ml$/, 'a file name ending in .yaml, without a path'),
+    text: z.string().max(1024 * 1024),
+  })
+  .strict();
+export type ExportedSiteFile = z.infer<typeof ExportedSiteFileSchema>;
+
 export const ConfigDocumentSchema = z
   .object({
     /** Checked before the rest, so a newer document is refused as newer rather than as invalid. */
@@ -71,6 +81,8 @@ export const ConfigDocumentSchema = z
     hosts: z.array(ExportedHostSchema),
     installs: z.array(ExportedInstallSchema),
     bundleSigningKeys: z.array(ExportedBundleKeySchema),
+    /** Alert rules and access policies of the site (the data directory's alerts/ and policies/). */
+    siteFiles: z.array(ExportedSiteFileSchema),
   })
   .strict();
 export type ConfigDocument = z.infer<typeof ConfigDocumentSchema>;

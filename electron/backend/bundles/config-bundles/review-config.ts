@@ -2,7 +2,7 @@ import type { ConfigReviewItem } from '../../../contract';
 import type { SecretVault } from '../../secrets/secret-vault';
 import type { HostReleasesRepo } from '../../store/host-releases-repo';
 import { compareVersions, parseVersion } from '../version-range';
-import { secretName, type ConfigDocument, type ExportedSecrets } from './config-document';
+import { secretName, type ConfigDocument, type ExportedSecrets, type ExportedSiteFile } from './config-document';
 import { exportHost, exportInstall, type ConfigStore } from './store-document';
 
 export interface ReviewStore extends ConfigStore {
@@ -23,6 +23,7 @@ export function reviewDocument(
   vault: SecretVault,
   document: ConfigDocument,
   secrets: ExportedSecrets | null,
+  siteFileText: (file: ExportedSiteFile) => string | null,
 ): ConfigReviewItem[] {
   const items: ConfigReviewItem[] = [];
   const inFile = new Set(document.hosts.map((host) => host.name));
@@ -143,7 +144,18 @@ export function reviewDocument(
     } else if (blocked) items.push(item('install', install.name, 'blocked', changes, blocked));
     else items.push(item('install', install.name, changes.length ? 'changed' : 'unchanged', changes, null));
   }
+  for (const file of document.siteFiles) {
+    const current = siteFileText(file);
+    const lines = (text: string) => `${text.split('\n').length} lines`;
+    const status = current === null ? 'new' : current === file.text ? 'unchanged' : 'changed';
+    const changes = status === 'unchanged' ? [] : [{ field: 'text', from: current === null ? '' : lines(current), to: lines(file.text) }];
+    items.push(item('site-file', siteFileName(file), status, changes, null));
+  }
   return items;
+}
+
+export function siteFileName(file: Pick<ExportedSiteFile, 'folder' | 'name'>): string {
+  return `${file.folder}/${file.name}`;
 }
 
 /** The newest release a host of the install runs now, when it is newer than `version`. */

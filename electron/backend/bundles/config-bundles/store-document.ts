@@ -14,6 +14,7 @@ import {
   type ExportedHost,
   type ExportedInstall,
   type ExportedSecrets,
+  type ExportedSiteFile,
 } from './config-document';
 
 /** The store's tables an export reads and an import writes. */
@@ -73,10 +74,10 @@ export function exportInstall(store: ConfigStore, install: InstallRow): Exported
 
 /**
  * The document for one install (its hosts, the jump hosts they go through, the key that
- * signed its bundle) or, without a name, for the whole inventory. Sorted by name throughout,
+ * signed its bundle) or, without a name, for the whole inventory; the site's rule files either way. Sorted by name throughout,
  * so the same store gives the same document.
  */
-export function storeDocument(store: ConfigStore, installName: string | null): ConfigDocument {
+export function storeDocument(store: ConfigStore, installName: string | null, siteFiles: readonly ExportedSiteFile[]): ConfigDocument {
   const installs =
     installName === null ? store.installs.names().map((name) => store.installs.findByName(name)!) : [requireInstall(store, installName)];
   let hosts: HostRow[];
@@ -101,6 +102,7 @@ export function storeDocument(store: ConfigStore, installName: string | null): C
     hosts: hosts.map((host) => exportHost(store, host)).sort(byName),
     installs: installs.map((install) => exportInstall(store, install)).sort(byName),
     bundleSigningKeys: keys,
+    siteFiles: [...siteFiles],
   };
 }
 
