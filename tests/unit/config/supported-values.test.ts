@@ -42,24 +42,28 @@ describe('system_integration values without effect', () => {
     for (const environment of ENVIRONMENTS) expect(loadInstallConfig({ configDir, environment }).environment).toBe(environment);
   });
 
-  it('refuses jwt and oauth2 at their line and column, naming what is supported', () => {
-    const jwt = refusal({
-      install: [{ name: 'install.yaml', text: 'system_integration:\n  security:\n    authentication_method: jwt\n' }],
+  it('accepts jwt, which the runtimes check (issue 14 item 2), and refuses oauth2 at its line and column, naming what is supported', () => {
+    const text = yamlSetting('system_integration.security.authentication_method', 'jwt');
+    const loaded = loadInstallConfig({ configDir, install: [{ name: 'install.yaml', text }] });
+    expect(loaded.config.system_integration.security.authentication_method).toBe('jwt');
+
+    const oauth2 = refusal({
+      install: [{ name: 'install.yaml', text: 'system_integration:\n  security:\n    authentication_method: oauth2\n' }],
     });
-    expect(jwt.code).toBe('CONFIG_UNSUPPORTED');
-    expect(jwt.key).toBe('system_integration.security.authentication_method');
-    expect(jwt.origin).toMatchObject({ file: 'install.yaml', line: 3, column: 28 });
-    expect(jwt.message).toMatch(
-      /^install\.yaml:3:28: system_integration\.security\.authentication_method: "jwt" is not supported yet \(.+\); supported: mtls\.$/,
+    expect(oauth2.code).toBe('CONFIG_UNSUPPORTED');
+    expect(oauth2.key).toBe('system_integration.security.authentication_method');
+    expect(oauth2.origin).toMatchObject({ file: 'install.yaml', line: 3, column: 28 });
+    expect(oauth2.message).toMatch(
+      /^install\.yaml:3:28: system_integration\.security\.authentication_method: "oauth2" is not supported yet \(.+\); supported: mtls, jwt\.$/,
     );
-    expect(jwt.remedy).toBe(
-      'Set system_integration.security.authentication_method to mtls, or remove it from install.yaml to take the default.',
+    expect(oauth2.remedy).toBe(
+      'Set system_integration.security.authentication_method to mtls or jwt, or remove it from install.yaml to take the default.',
     );
 
-    const oauth2 = refusal({ env: { SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: 'oauth2' } });
-    expect(oauth2.code).toBe('CONFIG_UNSUPPORTED');
-    expect(oauth2.message).toContain('environment variable SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: ');
-    expect(oauth2.remedy).toContain('or unset SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD');
+    const fromEnv = refusal({ env: { SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: 'oauth2' } });
+    expect(fromEnv.code).toBe('CONFIG_UNSUPPORTED');
+    expect(fromEnv.message).toContain('environment variable SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: ');
+    expect(fromEnv.remedy).toContain('or unset SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD');
   });
 
   it('accepts abac, which the control center and the runtimes act on (issue 14 item 3), and refuses the guide values nothing acts on', () => {
