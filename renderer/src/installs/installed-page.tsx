@@ -34,9 +34,9 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
   // A job just started or opened is followed; else the one running (a reloaded window picks it up).
   const followed = opened ?? runningJob?.jobId ?? null;
   const busy = runningJob !== null;
-  // Rolling back and uninstalling are an admin's; disabled with the reason for the others.
-  const rollingBack = useAllowed('rollback');
-  const uninstalling = useAllowed('uninstall');
+  // Rolling back and uninstalling are an admin's; disabled with the reason for the others (and where the install's policy refuses them).
+  const rollingBack = useAllowed('rollback', { install: installName });
+  const uninstalling = useAllowed('uninstall', { install: installName });
   const started = (jobId: string) => {
     setDialog(null);
     setOpened(jobId);
@@ -149,8 +149,8 @@ export function InstalledPage({ installName, upgradeTo }: { installName: string;
 }
 
 function HostsTable({ install, busy, onDialog }: { install: InstallRecord; busy: boolean; onDialog: (dialog: Dialog) => void }) {
-  const rollingBack = useAllowed('rollback');
-  const uninstalling = useAllowed('uninstall');
+  const rollingBack = useAllowed('rollback', { install: install.name });
+  const uninstalling = useAllowed('uninstall', { install: install.name });
   return (
     <table className="table">
       <thead>

@@ -107,7 +107,7 @@ function UpgradePlan({
   const plan = useApiQuery('installs.upgradePlan', { name, bundle: candidate.bundle }, { staleTime: 0, gcTime: 0 });
   const upgrade = useApiAction('installs.upgrade');
   // Anyone may look at the plan; starting the upgrade (or downgrade) is an admin's.
-  const upgrading = useAllowed('upgrade');
+  const upgrading = useAllowed('upgrade', { install: name });
   const confirmId = useId();
   const [typed, setTyped] = useState('');
   const blocked = plan.data?.hosts.filter((h) => h.error !== null) ?? [];
