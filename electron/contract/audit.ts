@@ -41,12 +41,13 @@ export const MAX_AUDIT_PAGE = 200;
 
 /**
  * The codes of a call refused for who makes it, before anything was done: not signed in,
- * a role (or policy) that does not allow it, a fresh two-factor code needed, too many
- * failed sign-ins, a method this pipe may not call. The `refused` filter selects them.
+ * a role or an access policy that does not allow it, a fresh two-factor code needed, too
+ * many failed sign-ins, a method this pipe may not call. The `refused` filter selects them.
  */
 export const REFUSAL_CODES: readonly ErrorCode[] = [
   'SIGN_IN_REQUIRED',
   'ACCESS_DENIED',
+  'ACCESS_POLICY_DENIED',
   'MFA_STEP_UP_REQUIRED',
   'SIGN_IN_THROTTLED',
   'METHOD_NOT_ON_THIS_PIPE',

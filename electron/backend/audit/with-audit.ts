@@ -1,4 +1,13 @@
-import { ApiError, changesState, EVENT_ACTIONS, METHOD_ACTIONS, type Action, type EventName, type MethodName } from '../../contract';
+import {
+  ApiError,
+  changesState,
+  EVENT_ACTIONS,
+  METHOD_ACTIONS,
+  type Action,
+  type ErrorCode,
+  type EventName,
+  type MethodName,
+} from '../../contract';
 import type { Caller, EventSources, MethodHandlers } from '../server/dispatcher';
 import type { AuditLog } from './audit-log';
 import { auditTarget, type TargetNames } from './audit-target';
@@ -15,8 +24,9 @@ export interface AuditDeps {
  * entry to the audit log when it ends: who called, from where, what it named, and `ok` or
  * the error code it failed with (refusals included: this wraps the access checks, so a call
  * a role may not make is recorded too). Reads are recorded only when a signed-in operator
- * is refused one (ACCESS_DENIED: a role or policy said no); a pipe that has not signed in
- * yet is refused reads as every window is before its sign-in screen, which is not news.
+ * is refused one (ACCESS_DENIED, ACCESS_POLICY_DENIED: the role or a policy said no); a pipe
+ * that has not signed in yet is refused reads as every window is before its sign-in screen,
+ * which is not news.
  */
 export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHandlers {
   const wrapped: Record<string, unknown> = { ...handlers };
@@ -32,7 +42,7 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
         result = await handler(params, caller);
       } catch (error) {
         const outcome = error instanceof ApiError ? error.code : 'INTERNAL';
-        if (recordsAll || outcome === 'ACCESS_DENIED') record(deps, { method, action, target, caller, outcome });
+        if (recordsAll || READ_REFUSALS.has(outcome)) record(deps, { method, action, target, caller, outcome });
         throw error;
       }
       if (recordsAll) record(deps, { method, action, target, caller, outcome: 'ok' });
@@ -42,8 +52,11 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
   return wrapped as MethodHandlers;
 }
 
+/** The refusals of a signed-in operator's read: by the role, or by an access policy. */
+const READ_REFUSALS: ReadonlySet<string> = new Set<ErrorCode>(['ACCESS_DENIED', 'ACCESS_POLICY_DENIED']);
+
 /**
- * The event sources, a feed a signed-in operator is refused (ACCESS_DENIED when it starts)
+ * The event sources, a feed a signed-in operator is refused (either code above, when it starts)
  * recorded as a refused read is: a log follow the operator's role or policy does not allow.
  */
 export function withEventAudit(sources: EventSources, deps: AuditDeps): EventSources {
@@ -56,7 +69,7 @@ export function withEventAudit(sources: EventSources, deps: AuditDeps): EventSou
           try {
             return source(params, emit, caller);
           } catch (error) {
-            if (error instanceof ApiError && error.code === 'ACCESS_DENIED')
+            if (error instanceof ApiError && READ_REFUSALS.has(error.code))
               record(deps, {
                 method: event,
                 action: EVENT_ACTIONS[event],

@@ -12,6 +12,7 @@ export const OUTCOME_CHOICES = [
   { value: '', label: 'Any outcome' },
   { value: 'ok', label: 'Succeeded' },
   { value: 'error', label: 'Failed or refused' },
+  { value: 'refused', label: 'Refused' },
 ] as const;
 export type OutcomeChoice = (typeof OUTCOME_CHOICES)[number]['value'];
 

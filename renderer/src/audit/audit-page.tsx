@@ -2,6 +2,7 @@ import { useInfiniteQuery, type InfiniteData, type UseQueryResult } from '@tanst
 import { useState } from 'react';
 import {
   ACTIONS,
+  REFUSAL_CODES,
   visibleText,
   type Action,
   type ApiError,
@@ -265,8 +266,8 @@ const ENTRY_COLUMNS: Array<Column<AuditEntry>> = [
         <span className="status status-ok">Succeeded</span>
       ) : (
         <>
-          <span className={REFUSALS.includes(entry.outcome) ? 'status status-warn' : 'status status-fail'}>
-            {REFUSALS.includes(entry.outcome) ? 'Refused' : 'Failed'}
+          <span className={isRefusal(entry.outcome) ? 'status status-warn' : 'status status-fail'}>
+            {isRefusal(entry.outcome) ? 'Refused' : 'Failed'}
           </span>
           <div className="cell-sub mono">{entry.outcome}</div>
         </>
@@ -274,8 +275,8 @@ const ENTRY_COLUMNS: Array<Column<AuditEntry>> = [
   },
 ];
 
-/** Outcomes that are a refusal to act (the caller's role or the access policy, or no sign-in), not a failure of the action. */
-const REFUSALS: readonly string[] = ['ACCESS_DENIED', 'ACCESS_POLICY_DENIED', 'SIGN_IN_REQUIRED'];
+/** Outcomes that are a refusal to act (the contract's list: no sign-in, the role or an access policy, step-up...), not a failure of the action. */
+const isRefusal = (outcome: string): boolean => (REFUSAL_CODES as readonly string[]).includes(outcome);
 
 const KEY_EVENT_WORDS = { trusted: 'Trusted', retrusted: 'Trusted again (key changed)', refused: 'Refused (key did not match)' } as const;
 

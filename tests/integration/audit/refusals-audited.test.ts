@@ -19,7 +19,7 @@ let audit: AuditLog;
 
 const victor: Caller = { actor: 'web:s1', peer: 'ws:198.18.0.9:5000', operator: { id: 2, name: 'victor', role: 'viewer' } };
 const anonymous: Caller = { actor: 'web:s2', peer: 'ws:198.18.0.10:5000' };
-const refuse = (code: 'ACCESS_DENIED' | 'SIGN_IN_REQUIRED' | 'MFA_STEP_UP_REQUIRED') => () => {
+const refuse = (code: 'ACCESS_DENIED' | 'ACCESS_POLICY_DENIED' | 'SIGN_IN_REQUIRED' | 'MFA_STEP_UP_REQUIRED') => () => {
   throw new ApiError(code, `refused: ${code}`, 'a remedy');
 };
 
@@ -27,7 +27,7 @@ const refuse = (code: 'ACCESS_DENIED' | 'SIGN_IN_REQUIRED' | 'MFA_STEP_UP_REQUIR
 const handlers = {
   'fleet.logs': refuse('ACCESS_DENIED'),
   'hosts.list': refuse('SIGN_IN_REQUIRED'),
-  'hosts.get': () => ({}),
+  'hosts.get': refuse('ACCESS_POLICY_DENIED'),
   'fleet.restart': refuse('ACCESS_DENIED'),
   'installs.uninstall': refuse('MFA_STEP_UP_REQUIRED'),
   'alerts.ack': () => ({}),
@@ -59,7 +59,7 @@ describe('refusals in the audit log', () => {
 
     expect(await code(wrapped['fleet.logs']!({ hostId: 7, instance: 'agent-1' }, victor))).toBe('ACCESS_DENIED');
     expect(await code(wrapped['hosts.list']!({}, anonymous))).toBe('SIGN_IN_REQUIRED');
-    expect(await code(wrapped['hosts.get']!({ hostId: 7 }, victor))).toBe('ok');
+    expect(await code(wrapped['hosts.get']!({ hostId: 7 }, victor))).toBe('ACCESS_POLICY_DENIED');
     expect(await code(wrapped['fleet.restart']!({ hostId: 7, process: 'agent' }, victor))).toBe('ACCESS_DENIED');
     expect(await code(wrapped['installs.uninstall']!({ name: 'prod' }, victor))).toBe('MFA_STEP_UP_REQUIRED');
     expect(await code(wrapped['alerts.ack']!({ id: 3 }, victor))).toBe('ok');
@@ -71,6 +71,7 @@ describe('refusals in the audit log', () => {
       entries.map(({ operator, actor, peer, action, method, target, outcome }) => [operator, actor, peer, action, method, target, outcome]),
     ).toEqual([
       ['victor', 'web:s1', 'ws:198.18.0.9:5000', 'logs', 'fleet.logs', 'host db-7', 'ACCESS_DENIED'],
+      ['victor', 'web:s1', 'ws:198.18.0.9:5000', 'view', 'hosts.get', 'host db-7', 'ACCESS_POLICY_DENIED'],
       ['victor', 'web:s1', 'ws:198.18.0.9:5000', 'control', 'fleet.restart', 'host db-7, process agent', 'ACCESS_DENIED'],
       ['victor', 'web:s1', 'ws:198.18.0.9:5000', 'uninstall', 'installs.uninstall', 'install prod', 'MFA_STEP_UP_REQUIRED'],
       ['victor', 'web:s1', 'ws:198.18.0.9:5000', 'acknowledge', 'alerts.ack', 'alert 3', 'ok'],
@@ -82,6 +83,6 @@ describe('refusals in the audit log', () => {
     const refused = audit
       .list({ outcome: 'refused', order: 'oldest', limit: 50 })
       .entries.map((entry) => entry.method as MethodName | string);
-    expect(refused).toEqual(['fleet.logs', 'fleet.restart', 'installs.uninstall', 'fleet.logFollow']);
+    expect(refused).toEqual(['fleet.logs', 'hosts.get', 'fleet.restart', 'installs.uninstall', 'fleet.logFollow']);
   });
 });
