@@ -10,6 +10,7 @@ import { FLEET_COMMANDS, negativeCountLast, runFleetCommand } from './fleet-comm
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { runAlertsCommand } from './alerts-commands';
+import { runPolicyCommand } from './policy-command';
 import { AUDIT_COMMANDS, runAuditCommand } from './audit-commands';
 import { runSupportCommand, SUPPORT_COMMANDS } from './support-commands';
 import { runBackupCommand, runRestoreCommand } from './backup-commands';
@@ -116,6 +117,12 @@ desktop app or web mode, which store what fires):
   alerts [--ack ID] [--rules]        the firing, pending and recently resolved alerts; --ack
                                      records that you saw one; --rules lists the loaded rules
                                      and each rule-file error with its file:line:column
+
+Access policy (installs under access_control: abac; rules in config/policies/*.yaml and the
+data directory's policies/):
+  policy                             the loaded rules with their file:line:column, each file or
+                                     rule that did not load (exit 2) and each rule that selects
+                                     no install, host, process or operator that exists
 
 Installed hosts (through each host's runtime; hosts by name, installs by name):
   installs list                      the recorded installs, their hosts, roles and releases
@@ -354,6 +361,9 @@ async function run(argv: string[]): Promise<number> {
   }
   if (group === 'alerts') {
     return inSession(backend, (api) => runAlertsCommand({ args: positionals.slice(1), values: commandValues, print, api }));
+  }
+  if (group === 'policy') {
+    return inSession(backend, (api) => runPolicyCommand({ args: positionals.slice(1), print, api }));
   }
   if (group === 'audit' && AUDIT_COMMANDS.includes(command ?? '')) {
     return inSession(backend, (api) =>
