@@ -27,6 +27,6 @@ function operatorOf(caller: Caller): string | null {
 
 export function createFleetProcessSources({ fleetProcesses }: FleetProcessApiDeps): Pick<EventSources, 'fleet.logFollow'> {
   return {
-    'fleet.logFollow': (params, emit) => fleetProcesses.follow(params, emit),
+    'fleet.logFollow': (params, emit, caller) => fleetProcesses.follow({ ...params, operator: operatorOf(caller) }, emit),
   };
 }

@@ -204,8 +204,10 @@ export function createFleetProcesses(deps: FleetProcessesDeps): FleetProcesses {
       try {
         borrowed = await deps.connections.borrow(request.hostId);
         if (stopped) return;
-        const { connection } = borrowed;
-        const stream = connection.tailLogs({ instance: request.instance, lines: request.lines, follow: true });
+        const { connection, target } = borrowed;
+        const token = await tokenOf(target, request.operator);
+        if (stopped) return;
+        const stream = connection.tailLogs({ instance: request.instance, lines: request.lines, follow: true }, token);
         cancel = () => stream.cancel();
         let batch: ReturnType<typeof toFleetLine>[] = [];
         let flushing: NodeJS.Immediate | null = null;
