@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodeSchema, type ErrorCode } from './errors';
+import { InstallNameSchema } from './installs';
+import { HostNameSchema } from './inventory';
 import { ACTIONS } from './method-actions';
 
 /**
@@ -107,6 +109,18 @@ export const AuditVerificationSchema = z.object({
 });
 export type AuditVerification = z.infer<typeof AuditVerificationSchema>;
 
+/** The most of a runtime's own audit log the control center reads over SSH; a larger one is refused (AUDIT_HOST_LOG_TOO_LARGE). */
+export const MAX_HOST_AUDIT_LOG_BYTES = 64 * 1024 * 1024;
+
+/** One host's runtime audit log (`<state_dir>/audit.log`), read over SSH and verified like the control center's. */
+export const HostAuditVerificationSchema = AuditVerificationSchema.extend({
+  host: z.string(),
+  /** Where the log is on the host. */
+  file: z.string(),
+  bytes: z.number().int().nonnegative(),
+});
+export type HostAuditVerification = z.infer<typeof HostAuditVerificationSchema>;
+
 export const HostKeyHistoryEventSchema = z.object({
   id: z.number().int().positive(),
   atMs: z.number().int(),
@@ -134,6 +148,18 @@ export const auditMethods = {
   'audit.verify': {
     params: z.object({ anchor: AuditAnchorSchema.optional() }).strict(),
     result: AuditVerificationSchema,
+  },
+  /**
+   * Reads each runtime's own audit log over SSH (the host's pinned key; as root where the install
+   * is system-wide) and verifies it: one host, or every host of an install in turn (exactly one of
+   * the two; BAD_PARAMS otherwise). An anchor (only with one host) is an entry of that host's log
+   * written down earlier.
+   */
+  'audit.verifyHost': {
+    params: z
+      .object({ host: HostNameSchema.optional(), install: InstallNameSchema.optional(), anchor: AuditAnchorSchema.optional() })
+      .strict(),
+    result: z.object({ hosts: z.array(HostAuditVerificationSchema) }),
   },
   /** Every host-key decision and refusal, newest first, kept after the host is removed. */
   'audit.hostKeys': {

@@ -100,6 +100,10 @@ export const ERROR_CODES = [
   'FLEET_LINK_DOWN',
   /** The host left its install (uninstalled, the install removed), so its link was stopped for good. */
   'FLEET_LINK_REMOVED',
+  /** A runtime's own audit log (read over SSH by `audit verify --host`) is larger than the control center reads. */
+  'AUDIT_HOST_LOG_TOO_LARGE',
+  /** A runtime's own audit log could not be read on its host (missing state_dir, no permission). */
+  'AUDIT_HOST_LOG_UNREADABLE',
   /** No host of the install serves its runtime's /metrics beyond loopback, so a site's Prometheus has nothing to scrape. */
   'PROMETHEUS_TARGETS_NONE',
   // Release bundles: building, verifying and importing them.

@@ -78,6 +78,7 @@ export { manifestVersionOf } from '../manifest/manifest-version';
 // The audit log's hash chain and its verification (issue 14, item 6): the control center's
 // log and each runtime's own are one format, so one verifier reads both.
 export { auditHash, GENESIS_HASH, type AuditFields } from '../audit/audit-chain';
+export { AUDIT_LOG_FILE, verifyAuditText } from '../audit/audit-text';
 export {
   verifyAuditRows,
   type AuditAnchor,

@@ -19,6 +19,7 @@ import { createInstallEventSources, createInstallHandlers, type InstallApiDeps }
 import { createInstallRunSources } from './install-run-handlers';
 import { createAuditHandlers } from './audit-handlers';
 import type { AuditLog } from '../audit/audit-log';
+import type { HostAuditLogs } from '../audit/host-audit-logs';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 import { createConfigBundleHandlers, type ConfigBundleApiDeps } from './config-bundle-handlers';
@@ -46,6 +47,8 @@ export interface ApiDeps
   config: ConfigService;
   secrets: VaultAccess;
   audit: AuditLog;
+  /** Each runtime's own audit log, read from its host over SSH and verified. */
+  hostAudit: HostAuditLogs;
   /** Writes a backup of the store and its bundles to a new file (store/backup.ts). */
   backup(out: string): Promise<BackupSummary>;
 }

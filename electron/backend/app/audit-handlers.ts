@@ -1,13 +1,24 @@
 import type { AuditLog } from '../audit/audit-log';
+import type { HostAuditLogs } from '../audit/host-audit-logs';
 import type { MethodHandlers } from '../server/dispatcher';
 
 type AuditMethod = Extract<keyof MethodHandlers, `audit.${string}`>;
 
-/** The audit log's methods: reading it by page, verifying its chain, the host-key history beside it. Nothing here writes it. */
-export function createAuditHandlers({ audit }: { audit: AuditLog }): Pick<MethodHandlers, AuditMethod> {
+/**
+ * The audit log's methods: reading it by page, verifying its chain, the host-key history beside
+ * it, and each runtime's own log verified from its host. Nothing here writes a log.
+ */
+export function createAuditHandlers({
+  audit,
+  hostAudit,
+}: {
+  audit: AuditLog;
+  hostAudit: HostAuditLogs;
+}): Pick<MethodHandlers, AuditMethod> {
   return {
     'audit.list': (params) => audit.list(params),
     'audit.verify': ({ anchor }) => audit.verify(anchor),
+    'audit.verifyHost': (params) => hostAudit.verify(params),
     'audit.hostKeys': (params) => audit.hostKeys(params),
   };
 }

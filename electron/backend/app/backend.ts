@@ -46,6 +46,7 @@ import type { RetentionMs } from '../metrics/metric-tiers';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { createAuditLog } from '../audit/audit-log';
+import { createHostAuditLogs } from '../audit/host-audit-logs';
 import { withAudit, withEventAudit } from '../audit/with-audit';
 import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
 import { checkEventAccess, withAccess, withEventAccess } from '../access/with-access';
@@ -445,8 +446,17 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     actor,
     dataDir: config.dataDir,
   });
+  const hostAudit = createHostAuditLogs({
+    hosts: repos.hosts,
+    hostKeys: repos.hostKeys,
+    vault,
+    installs: repos.installs,
+    factsOf: (row) => hosts.factsOrProbe(row.id),
+    ...(config.configDir !== undefined ? { configDir: config.configDir } : {}),
+  });
   const deps = {
     audit,
+    hostAudit,
     configBundles,
     backup: (out: string) => writeBackup({ db: store.db, dataDir: config.dataDir, out, appVersion: info.version, now }),
     support,

@@ -52,6 +52,9 @@ export async function runAuditCommand(ctx: AuditCommandContext): Promise<number>
 
 async function verify(ctx: AuditCommandContext): Promise<number> {
   const anchor = typeof ctx.values.anchor === 'string' ? parseAnchor(ctx.values.anchor) : undefined;
+  const host = typeof ctx.values.host === 'string' ? ctx.values.host : undefined;
+  const install = typeof ctx.values.install === 'string' ? ctx.values.install : undefined;
+  if (host !== undefined || install !== undefined) return verifyHosts(ctx, { host, install, anchor });
   const result = await (await ctx.api()).call('audit.verify', anchor === undefined ? {} : { anchor });
   if (result.broken !== null) {
     ctx.print(
@@ -78,6 +81,46 @@ async function verify(ctx: AuditCommandContext): Promise<number> {
     result,
   );
   return EXIT.OK;
+}
+
+/**
+ * `audit verify --host H | --install I`: each runtime's own audit log, read from its host over
+ * SSH and verified here with the runtime's verifier; exit 14 when any is not as appended. Its
+ * messages name seqs, line numbers and hashes only, and print() escapes every control character.
+ */
+async function verifyHosts(
+  ctx: AuditCommandContext,
+  target: { host: string | undefined; install: string | undefined; anchor: { seq: number; hash: string } | undefined },
+): Promise<number> {
+  if (target.host !== undefined && target.install !== undefined)
+    throw usage('Give --host or --install, not both.', 'sutazai audit verify --install NAME');
+  if (target.anchor !== undefined && target.host === undefined)
+    throw usage("--anchor is an entry of one host's log: give it with --host.", 'sutazai audit verify --host NAME --anchor SEQ:HASH');
+  const params = {
+    ...(target.host !== undefined ? { host: target.host } : {}),
+    ...(target.install !== undefined ? { install: target.install } : {}),
+    ...(target.anchor !== undefined ? { anchor: target.anchor } : {}),
+  };
+  const result = await (await ctx.api()).call('audit.verifyHost', params);
+  const lines = result.hosts.map((log) =>
+    log.broken !== null
+      ? [
+          `${log.host}: the runtime's audit log (${log.file}) is NOT as appended: ${log.broken.kind} at entry ${log.broken.seq}.`,
+          `  ${log.broken.message}`,
+          "  Find out who could write the file as root or as the runtime's user on that host.",
+        ].join('\n')
+      : [
+          `${log.host}: the runtime's audit log (${log.file}) is as appended: ${log.entries} ${log.entries === 1 ? 'entry' : 'entries'}, each chained to the one before.`,
+          ...(log.head === null
+            ? []
+            : [
+                `  Newest entry: ${log.head.seq} ${log.head.hash}`,
+                `  Keep that line: \`sutazai audit verify --host ${log.host} --anchor ${log.head.seq}:${log.head.hash}\` later also proves nothing up to it was cut off.`,
+              ]),
+        ].join('\n'),
+  );
+  ctx.print(lines.length === 0 ? 'The install has no hosts.' : lines.join('\n'), result);
+  return result.hosts.some((log) => log.broken !== null) ? EXIT.AUDIT_BROKEN : EXIT.OK;
 }
 
 async function list(ctx: AuditCommandContext): Promise<number> {

@@ -151,6 +151,9 @@ hash-chained and append-only; filters: --who W --action A --target T
   audit verify [--anchor SEQ:HASH]   check every entry against its hash and the one before it;
                                      exits 14 and names the first entry edited, removed or
                                      reordered; --anchor: an entry noted earlier must still be there
+  audit verify --host H | --install I   the same for each runtime's own audit log, read from
+                                     its host over SSH (the pinned key; as root where the
+                                     install is system-wide); exits 14 when any is broken
   audit list [filters] [--limit N]   the newest entries (50, up to 1000), oldest first
   audit export [filters] [--out F]   every entry as JSON lines, oldest first (F is created 0600)
 

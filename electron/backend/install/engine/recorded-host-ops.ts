@@ -87,6 +87,13 @@ export interface RecordedHostOps {
   uninstall(installFile: string | InstallFile, options?: UninstallOptions): Promise<UninstallResult>;
 }
 
+/** The configuration the first apply placed the host with (an apply before it was kept: the control center's current one). */
+export function recordedHostConfig(record: InstallHostRow, configDir: string | undefined): InstallConfig {
+  return record.config === '{}'
+    ? loadInstallConfig(configDir !== undefined ? { configDir } : {}).config
+    : (JSON.parse(record.config) as InstallConfig);
+}
+
 export function createRecordedHostOps(deps: RecordedOpsDeps): RecordedHostOps {
   function installOf(file: InstallFile): InstallRow {
     const install = deps.installs.findByName(file.name);
@@ -124,10 +131,7 @@ export function createRecordedHostOps(deps: RecordedOpsDeps): RecordedHostOps {
   async function linkFor(host: RecordedHost): Promise<HostLink & { config: InstallConfig }> {
     const { record, row } = host;
     if (record.mode === null || record.rootDir === null || record.service === null) throw hostNeverInstalledError(row.name);
-    const config =
-      record.config === '{}'
-        ? loadInstallConfig(deps.configDir !== undefined ? { configDir: deps.configDir } : {}).config
-        : (JSON.parse(record.config) as InstallConfig);
+    const config = recordedHostConfig(record, deps.configDir);
     const facts = await deps.factsOf(row);
     const { session, shell } = await openHostShell(deps, row, facts, record.mode, deps.connectTimeoutMs);
     return {
