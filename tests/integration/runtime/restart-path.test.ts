@@ -217,6 +217,55 @@ ${extra}`;
   });
 });
 
+describe('a program that writes a line and exits at once, until it crash-loops, with the daemon', () => {
+  it('every run’s line is in its log, each exit event quotes the lines up to its own run’s, and the crash-loop event the last of them', async () => {
+    const root = path.join(tmp.path, 'fast-exit');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    // The first run meets a collector still starting: its line waits in the FIFO, and must still be in its exit's event.
+    fs.writeFileSync(
+      path.join(root, 'etc', 'manifest.yaml'),
+      `version: 1
+processes:
+  - name: quitter
+    command: sh
+    args: ["-c", "echo \\"cannot serve health (run $$)\\"; exit 1"]
+    backoff: { initial_ms: 0, jitter: 0 }
+`,
+    );
+    const config = parseRuntimeConfig(
+      `manifest: manifest.yaml\ntls: { ca: tls/ca.pem, cert: tls/server.pem, key: tls/server.key }\nstate_dir: ${root}/state\nlog_dir: ${root}/logs\n`,
+      path.join(root, 'etc', 'runtime.yaml'),
+    );
+    const daemon = await startRuntimeDaemon(config, { log: quiet, serverRetryMs: 60_000 });
+    runtimeIds.push(daemon.runtimeId);
+    const events: RuntimeEvent[] = [];
+    daemon.api.watchEvents(0, (e) => {
+      if (e.instance === 'quitter') events.push(e);
+    });
+    try {
+      const loop = await waitFor('the crash-loop event', () => events.find((e) => e.kind === 'process.crash-loop'));
+      const runLine = /cannot serve health \(run (\d+)\)$/;
+      const logged = fs
+        .readFileSync(path.join(root, 'logs', 'quitter.log'), 'utf8')
+        .split('\n')
+        .filter((line) => line !== '');
+      const exits = events.filter((e) => e.kind === 'process.exit');
+      // Five restarts allowed, the sixth failure enters crash-loop (manifest defaults): six runs, one line each.
+      expect(exits).toHaveLength(6);
+      expect(logged).toHaveLength(6);
+      for (const line of logged) expect(line).toMatch(runLine);
+      const runs = logged.map((line) => line.match(runLine)![1]);
+      expect(new Set(runs).size).toBe(6);
+      // Exit n quotes the lines of runs 1..n, in order, whatever the collector's pace.
+      exits.forEach((exit, n) => expect(exit.lastLines).toEqual(logged.slice(0, n + 1)));
+      expect(loop.lastLines).toEqual(logged);
+      expect(loop.message).toContain(`last log lines:\n${logged.join('\n')}`);
+    } finally {
+      await daemon.close(true);
+    }
+  });
+});
+
 describe('crash lines up to the exit', () => {
   it('leave out what the next run wrote after the exit was reported, and keep unstamped lines', async () => {
     const logs = new LogFiles(path.join(tmp.path, 'until-logs'));
