@@ -109,8 +109,11 @@ export const AuditVerificationSchema = z.object({
 });
 export type AuditVerification = z.infer<typeof AuditVerificationSchema>;
 
-/** The most of a runtime's own audit log the control center reads over SSH; a larger one is refused (AUDIT_HOST_LOG_TOO_LARGE). */
-export const MAX_HOST_AUDIT_LOG_BYTES = 64 * 1024 * 1024;
+/**
+ * The most of a runtime's own audit log the control center reads over SSH; a larger one is refused
+ * (AUDIT_HOST_LOG_TOO_LARGE). Below the SSH session's 32 MiB cap on a command's output, so that code, not a failed session, says it.
+ */
+export const MAX_HOST_AUDIT_LOG_BYTES = 16 * 1024 * 1024;
 
 /** One host's runtime audit log (`<state_dir>/audit.log`), read over SSH and verified like the control center's. */
 export const HostAuditVerificationSchema = AuditVerificationSchema.extend({

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_HOST_AUDIT_LOG_BYTES } from '../../../electron/contract';
 import { startInstallBackend, VAULT_PASSPHRASE, type LabBackend } from '../../support/install-lab';
 import { installLabFleet, openLabFleet } from '../../support/lab-fleet';
 import type { HostTree } from '../../support/release-lab';
@@ -90,6 +91,16 @@ describe("a runtime's own audit log, verified from the control center", () => {
     fs.writeFileSync(logFile(), original);
     expect((await backend.api.call('audit.verifyHost', { host: HOST })).hosts[0]!.broken).toBeNull();
   }, 120_000);
+
+  it('refuses a log larger than it reads, before reading it, with its code', async () => {
+    const original = fs.readFileSync(logFile(), 'utf8');
+    fs.appendFileSync(logFile(), `${'x'.repeat(MAX_HOST_AUDIT_LOG_BYTES)}\n`);
+    try {
+      await expect(backend.api.call('audit.verifyHost', { host: HOST })).rejects.toMatchObject({ code: 'AUDIT_HOST_LOG_TOO_LARGE' });
+    } finally {
+      fs.writeFileSync(logFile(), original);
+    }
+  }, 60_000);
 
   it('refuses a host in no install and a call naming neither a host nor an install, each with its code', async () => {
     await expect(backend.api.call('audit.verifyHost', { host: 'no-such-host' })).rejects.toMatchObject({ code: 'HOST_NOT_FOUND' });
