@@ -98,7 +98,9 @@ describe('the Support page', () => {
     await page.getByTestId('support-preview').waitFor({ state: 'visible' });
     const rows = page.locator('[data-testid="support-preview"] tbody tr');
     const described = () =>
-      rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-file'), tr.cells[1]!.textContent, tr.getAttribute('data-rule')]));
+      rows.evaluateAll((trs) =>
+        (trs as HTMLTableRowElement[]).map((tr) => [tr.getAttribute('data-file'), tr.cells[1]!.textContent, tr.getAttribute('data-rule')]),
+      );
     await expect(described()).resolves.toEqual([
       ['control-center/control-center.log', '1', 'built-in:password'],
       ['control-center/control-center.log', '2', 'built-in:token'],
