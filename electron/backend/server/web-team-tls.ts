@@ -45,7 +45,7 @@ export function webTeamTls(flags: WebTeamFlags): WebTeamTls | null {
   } catch {
     throw tlsRequired(`${tlsCert} holds no PEM certificate.`, 'Give the certificate file in PEM (-----BEGIN CERTIFICATE-----).');
   }
-  let matches = false;
+  let matches: boolean;
   try {
     matches = x509.checkPrivateKey(createPrivateKey(key));
   } catch {
