@@ -12,6 +12,14 @@ import { configBundleDamagedError, configExportPassphraseWeakError, configPassph
  */
 export const MIN_EXPORT_PASSPHRASE_LENGTH = 12;
 const ASSOCIATED = 'sutazai-config-secrets-v1';
+/**
+ * What a file's parameters may cost us before the passphrase is even tried: twice an export's
+ * memory (256 MiB) and four times its work. The vault's stored-row bounds (up to 16 GiB) are
+ * for our own database; these come from a file anyone can write, and are read before its
+ * exporter is trusted.
+ */
+const MAX_FILE_KDF_MEMORY = 2 * 128 * CURRENT_KDF.N * CURRENT_KDF.r;
+const MAX_FILE_KDF_WORK = 4 * CURRENT_KDF.N * CURRENT_KDF.r * CURRENT_KDF.p;
 
 const SealedSecretsSchema = z.object({ kdf: z.string(), salt: z.string(), sealed: z.string() }).strict();
 
@@ -34,11 +42,18 @@ export async function openExportSecrets(text: string, passphrase: string, file: 
     throw configBundleDamagedError(file, 'secrets.json is malformed');
   }
   const params = parseKdf(parsed.kdf);
+  if (params !== null && (128 * params.N * params.r > MAX_FILE_KDF_MEMORY || params.N * params.r * params.p > MAX_FILE_KDF_WORK))
+    throw configBundleDamagedError(file, 'secrets.json asks for key-stretching costlier than any export uses');
   if (params === null) throw configBundleDamagedError(file, 'secrets.json names key-stretching parameters this version cannot use');
   const key = await deriveKey(passphrase, Buffer.from(parsed.salt, 'base64'), params);
   const clear = open(key, Buffer.from(parsed.sealed, 'base64'), ASSOCIATED);
   if (clear === null) throw configPassphraseWrongError(file);
-  const value = z.record(z.string(), z.string()).safeParse(JSON.parse(clear));
+  let value;
+  try {
+    value = z.record(z.string(), z.string()).safeParse(JSON.parse(clear));
+  } catch {
+    value = { success: false as const };
+  }
   if (!value.success) throw configBundleDamagedError(file, 'secrets.json opens to something other than named secrets');
   return value.data;
 }
