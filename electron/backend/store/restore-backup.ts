@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
 import { ApiError } from '../../contract';
 import { makeDataDir } from '../../shared-node/data-dir';
 import { unsafePathReason } from '../bundles/tar-header';
@@ -20,6 +21,7 @@ import {
 } from './backup-format';
 import { tableCounts } from './backup';
 import { claimLive, describeHolder, type ClaimRow } from './process-claims';
+import { readUserVersion } from './run-migrations';
 import { storeNewerVersionError } from './store-errors';
 
 export interface RestoreOptions {
@@ -58,7 +60,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   fs.mkdirSync(staging, { mode: 0o700 });
   try {
     const manifest = await unpack(file, staging, options.knownSchema);
-    const tables = checkDatabase(file, path.join(staging, BACKUP_DATABASE_NAME), manifest);
+    const tables = checkDatabase(file, path.join(staging, BACKUP_DATABASE_NAME), manifest, options.knownSchema);
     replaceData(dataDir, staging);
     return {
       dataDir,
@@ -112,6 +114,20 @@ function servingBackend(file: string): ClaimRow | null {
   }
 }
 
+const Count = z.number().int().min(0);
+
+/** A manifest as `writeBackup` writes it: the file is anyone's, so each field is checked before it is used or printed. */
+const ManifestSchema = z.object({
+  format: z.literal(BACKUP_FORMAT),
+  formatVersion: Count,
+  appVersion: z.string().max(200),
+  createdAtMs: Count,
+  schemaVersion: Count,
+  sealedWith: z.enum(['passphrase', 'os-secret-store', 'none']),
+  tables: z.record(z.string(), Count),
+  files: z.array(z.object({ name: z.string(), size: Count, sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+});
+
 /** Reads the archive into `staging`, each member checked against the manifest; answers the manifest. */
 async function unpack(file: string, staging: string, knownSchema: number): Promise<BackupManifest> {
   let manifest: BackupManifest | null = null;
@@ -125,6 +141,9 @@ async function unpack(file: string, staging: string, knownSchema: number): Promi
       const expected = manifest.files.find((f) => f.name === entry.name);
       if (entry.type !== 'file' || expected === undefined || seen.has(entry.name) || unsafePathReason(entry.name, 'file') !== null)
         throw backupInvalidError(file, `it holds "${entry.name}", which its manifest does not list`);
+      // Refused before a byte is written: a member larger than listed would fill the disk first.
+      if (entry.size !== expected.size)
+        throw backupInvalidError(file, `"${entry.name}" is not the file the manifest describes (its size or SHA-256 differs)`);
       seen.add(entry.name);
       const target = path.join(staging, entry.name);
       fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
@@ -153,22 +172,21 @@ async function readManifest(file: string, entry: TarEntry, knownSchema: number):
   } catch {
     throw backupInvalidError(file, `its ${BACKUP_MANIFEST_NAME} is not JSON`);
   }
-  const manifest = value as Partial<BackupManifest> | null;
-  if (manifest?.format !== BACKUP_FORMAT || !Number.isInteger(manifest.formatVersion))
+  const claimed = value as Partial<BackupManifest> | null;
+  if (claimed?.format !== BACKUP_FORMAT || !Number.isInteger(claimed.formatVersion))
     throw backupInvalidError(file, `its ${BACKUP_MANIFEST_NAME} is not a SutazAI backup's`);
-  if (manifest.formatVersion! > BACKUP_FORMAT_VERSION) throw backupFormatNewerError(file, manifest.formatVersion!);
+  if (claimed.formatVersion! > BACKUP_FORMAT_VERSION) throw backupFormatNewerError(file, claimed.formatVersion!);
+  const parsed = ManifestSchema.safeParse(value);
   if (
-    !Number.isInteger(manifest.schemaVersion) ||
-    !Array.isArray(manifest.files) ||
-    typeof manifest.tables !== 'object' ||
-    manifest.tables === null ||
-    !manifest.files.some((f) => f.name === BACKUP_DATABASE_NAME) ||
-    !manifest.files.every((f) => isCarried(f.name))
+    !parsed.success ||
+    !parsed.data.files.some((f) => f.name === BACKUP_DATABASE_NAME) ||
+    !parsed.data.files.every((f) => isCarried(f.name))
   )
     throw backupInvalidError(file, `its ${BACKUP_MANIFEST_NAME} lacks fields or names files a backup does not hold`);
-  if (manifest.schemaVersion! > knownSchema)
-    throw storeNewerVersionError(`${file} (${BACKUP_DATABASE_NAME})`, manifest.schemaVersion!, knownSchema);
-  return manifest as BackupManifest;
+  const manifest = parsed.data;
+  if (manifest.schemaVersion > knownSchema)
+    throw storeNewerVersionError(`${file} (${BACKUP_DATABASE_NAME})`, manifest.schemaVersion, knownSchema);
+  return manifest;
 }
 
 /** The database, or a plain file directly inside a carried folder. */
@@ -196,10 +214,19 @@ async function writeMember(entry: TarEntry, target: string): Promise<{ size: num
   return { size, sha256: hash.digest('hex') };
 }
 
-/** SQLite's integrity check, and every table's rows as many as the manifest says. */
-function checkDatabase(file: string, db: string, manifest: BackupManifest): Record<string, number> {
-  const copy = new Database(db, { readonly: true, fileMustExist: true });
+/**
+ * The database's own schema (the manifest's word is not enough: the app would refuse a newer
+ * one only after the old data was replaced), SQLite's integrity check, and every table's rows
+ * as many as the manifest says.
+ */
+function checkDatabase(file: string, db: string, manifest: BackupManifest, knownSchema: number): Record<string, number> {
+  let copy: Database.Database | null = null;
   try {
+    copy = new Database(db, { readonly: true, fileMustExist: true });
+    const schema = readUserVersion(copy);
+    if (schema > knownSchema) throw storeNewerVersionError(`${file} (${BACKUP_DATABASE_NAME})`, schema, knownSchema);
+    if (schema !== manifest.schemaVersion)
+      throw backupInvalidError(file, `its database is at schema ${schema}, its manifest says ${manifest.schemaVersion}`);
     const check = copy.pragma('integrity_check', { simple: true });
     if (check !== 'ok') throw backupInvalidError(file, `its database fails SQLite's integrity check: ${String(check)}`);
     const tables = tableCounts(copy);
@@ -208,8 +235,12 @@ function checkDatabase(file: string, db: string, manifest: BackupManifest): Reco
     );
     if (differ.length > 0) throw backupInvalidError(file, `its database's row counts differ from the manifest's in ${differ.join(', ')}`);
     return tables;
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    // Not a database SQLite can read (its bytes match the manifest, which anyone can write).
+    throw backupInvalidError(file, `its database cannot be read: ${(error as Error).message}`);
   } finally {
-    copy.close();
+    copy?.close();
   }
 }
 

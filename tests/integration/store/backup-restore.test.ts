@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTar } from '../../../electron/backend/bundles/tar-reader';
+import { TarWriter } from '../../../electron/backend/bundles/tar-writer';
 import { writeBackup } from '../../../electron/backend/store/backup';
+import { migrations } from '../../../electron/backend/store/migrations';
+import { latestVersion } from '../../../electron/backend/store/run-migrations';
 import { tableCounts } from '../../../electron/backend/store/backup';
 import { openStore } from '../../../electron/backend/store/open-store';
 import { runSutazai, runSutazaiAsync } from '../../support/run-sutazai';
@@ -58,6 +63,40 @@ function startWriter(
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * A backup made over by hand, as anyone can: its manifest edited and members replaced, the
+ * manifest's sizes and SHA-256 made to match what it then holds (they prove nothing alone).
+ */
+async function remade(
+  file: string,
+  out: string,
+  edit: { manifest?: (manifest: Record<string, unknown>) => void; members?: Record<string, Buffer> },
+): Promise<string> {
+  const members = new Map<string, Buffer>();
+  for await (const entry of readTar(fs.createReadStream(file))) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry.body) chunks.push(chunk);
+    members.set(entry.name, Buffer.concat(chunks));
+  }
+  for (const [name, bytes] of Object.entries(edit.members ?? {})) members.set(name, bytes);
+  const manifest = JSON.parse(members.get('manifest.json')!.toString('utf8')) as Record<string, unknown> & {
+    files: Array<{ name: string; size: number; sha256: string }>;
+  };
+  for (const listed of manifest.files) {
+    const bytes = members.get(listed.name)!;
+    listed.size = bytes.length;
+    listed.sha256 = createHash('sha256').update(bytes).digest('hex');
+  }
+  edit.manifest?.(manifest);
+  members.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+  const chunks: Buffer[] = [];
+  const tar = new TarWriter(async (chunk) => void chunks.push(Buffer.from(chunk)));
+  for (const [name, bytes] of members) await tar.addFile(name, { mode: 0o600, mtime: 0, size: bytes.length }, bytes);
+  await tar.finish();
+  fs.writeFileSync(out, Buffer.concat(chunks));
+  return out;
 }
 
 function readOnly(file: string): Database.Database {
@@ -202,6 +241,50 @@ describe('sutazai backup and restore', () => {
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/STORE_NEWER_VERSION/);
     expect(fs.readdirSync(target)).toEqual([]);
+  });
+
+  it('believes the database over its manifest: a newer schema, an unreadable database, a field of another type refused, restoring nothing', async () => {
+    const newerDir = path.join(tmp.path, 'newer-by-db');
+    const store = openStore({ dataDir: newerDir });
+    store.db.pragma('user_version = 999');
+    const newer = path.join(tmp.path, 'newer-by-db.sutazai-backup');
+    try {
+      await writeBackup({ db: store.db, dataDir: newerDir, out: newer, appVersion: '99.0.0', now: Date.now });
+    } finally {
+      store.close();
+    }
+    const known = latestVersion(migrations);
+    const cases: Array<[string, string, RegExp]> = [
+      // The manifest claims a schema this app knows; the database inside is newer.
+      [
+        'schema-claimed-older',
+        await remade(newer, path.join(tmp.path, 'schema-claimed-older.sutazai-backup'), {
+          manifest: (m) => void (m.schemaVersion = known),
+        }),
+        /STORE_NEWER_VERSION/,
+      ],
+      [
+        'not-a-database',
+        await remade(backupFile, path.join(tmp.path, 'not-a-database.sutazai-backup'), {
+          members: { 'sutazai.db': Buffer.alloc(8192, 'x') },
+        }),
+        /BACKUP_INVALID/,
+      ],
+      [
+        'created-at-text',
+        await remade(backupFile, path.join(tmp.path, 'created-at-text.sutazai-backup'), {
+          manifest: (m) => void (m.createdAtMs = 'yesterday'),
+        }),
+        /BACKUP_INVALID/,
+      ],
+    ];
+    for (const [name, file, code] of cases) {
+      const target = path.join(tmp.path, `target-${name}`);
+      const run = runSutazai(['restore', file], target, env);
+      expect(run.code, `${name}: ${run.stderr}`).toBe(4);
+      expect(run.stderr, name).toMatch(code);
+      expect(fs.readdirSync(target), name).toEqual([]);
+    }
   });
 
   it('never overwrites a file with a backup', () => {
