@@ -139,3 +139,124 @@ describe("the operator's rules", () => {
     expect(out.redactions).toEqual([]);
   });
 });
+
+describe('secrets in the other shapes a site writes them (review: none may reach the bundle)', () => {
+  const shapes: Array<[string, string, string]> = [
+    [
+      'a password spelled pwd (MySQL, ODBC)',
+      'MYSQL_PWD=pwd-value-0001 and Driver={x};Uid=sa;Pwd=odbc-pass-0002;',
+      'pwd-value-0001|odbc-pass-0002',
+    ],
+    ['a bare pass key', 'pass: yaml-pass-0003', 'yaml-pass-0003'],
+    [
+      'a key that goes on after its secret word',
+      'SECRET_KEY=django-secret-0004 {"secretKey": "camel-secret-0005"} SECRET_KEY_BASE=rails-base-0006',
+      'django-secret-0004|camel-secret-0005|rails-base-0006',
+    ],
+    ['a JSON string with an escaped quote', '{"password":"esc\\"aped-0007","next":1}', 'aped-0007'],
+    [
+      'URL credentials with no user (Redis) or a slash',
+      'redis://:redis-pass-0008@cache:6379 amqp://u:sl/ash-0009@mq',
+      'redis-pass-0008|ash-0009',
+    ],
+    [
+      'cookies, every one of the header',
+      'Cookie: theme=dark; sutazai_session=cookie-val-0010\nSet-Cookie: sid=cookie-val-0011; HttpOnly',
+      'cookie-val-0010|cookie-val-0011',
+    ],
+    [
+      'a flag and its value as items of a JSON array, on one line or two',
+      '{"args": ["--password", "json-arg-0012"]}\n  "args": [\n    "--db-token",\n    "json-arg-0013"\n  ]',
+      'json-arg-0012|json-arg-0013',
+    ],
+    [
+      'a PGP private key block',
+      '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGPgpSecret0014AAAA\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----',
+      'PgpSecret0014',
+    ],
+    [
+      'an SSH2 (RFC 4716) private key',
+      '---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "k"\nP2/56wAAAssh2Secret0015\n---- END SSH2 ENCRYPTED PRIVATE KEY ----',
+      'ssh2Secret0015',
+    ],
+    [
+      'a PuTTY private key',
+      'PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: k\nPublic-Lines: 1\nAAAAC3NzaC1lZDI1NTE5\nPrivate-Lines: 1\nAAAAIPuttySecret0016\nPrivate-MAC: 0a1b2c3d',
+      'PuttySecret0016',
+    ],
+    [
+      "a private key whose BEGIN line was cut off (a log's tail starts inside it)",
+      '2026-12-06T05:00:00.000Z out MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjOrphanKey0017\n2026-12-06T05:00:00.000Z out -----END PRIVATE KEY-----\nthe next line',
+      'OrphanKey0017',
+    ],
+    [
+      "an event's last lines that start inside a key",
+      '[\n  {\n    "kind": "process.exit",\n    "lastLines": [\n      "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjOrphanKey0018",\n      "-----END RSA PRIVATE KEY-----"\n    ]\n  }\n]',
+      'OrphanKey0018',
+    ],
+    ['a password that starts with stars', 'password=***stars-0019', 'stars-0019'],
+  ];
+  for (const [what, text, secrets] of shapes)
+    it(`replaces ${what}`, () => {
+      const out = redactor().redact('f', text);
+      for (const secret of secrets.split('|')) expect(out.text).not.toContain(secret);
+      expect(out.redactions.length).toBeGreaterThan(0);
+      expect(out.text.split('\n')).toHaveLength(text.split('\n').length);
+    });
+
+  it('keeps what is around a cut-off key: the lines before it that are not key material, and those after', () => {
+    const text = 'started fine\n2026-12-06T05:00:00.000Z out MIIEvQIBADANBgkqhkiG9w0BAQEFAASCOrphan0020\n-----END PRIVATE KEY-----\nafter';
+    const out = redactor().redact('f', text);
+    expect(out.text).not.toContain('Orphan0020');
+    expect(out.text.split('\n')[0]).toBe('started fine');
+    expect(out.text.split('\n')[3]).toBe('after');
+  });
+
+  it('replaces a vault secret also as JSON and a URL write it (escaped quote and backslash, percent-encoded)', () => {
+    const secret = 'quo"te\\p@ss/0021';
+    const text = `${JSON.stringify({ lastLines: [`login ${secret}`] })}\nGET /sign-in?u=root&p=${encodeURIComponent(secret)} 200`;
+    const out = redactor({ vaultSecrets: [secret] }).redact('f', text);
+    expect(out.text).not.toContain('ss/0021');
+    expect(out.text).not.toContain('ss%2F0021');
+    expect(out.redactions.filter((r) => r.rule === 'built-in:vault')).toHaveLength(2);
+  });
+
+  it('replaces the whole of a secret that starts inside an earlier replacement (never only up to where the first ended)', () => {
+    const out = redactor({
+      vaultSecrets: ['MEsecret-0022'],
+      rules: [{ name: 'customer', pattern: 'ACME', regex: false, ignoreCase: false }],
+    }).redact('f', 'owner xxACMEsecret-0022 yy');
+    expect(out.text).not.toContain('secret-0022');
+    expect(out.text).toContain(' yy');
+  });
+
+  it('replaces plain text ignoring case where lower-casing changes the length of the text before it (İ)', () => {
+    const out = redactor({ rules: [{ name: 'customer', pattern: 'ACME-0023', regex: false, ignoreCase: true }] }).redact(
+      'f',
+      'İİİİ owner acme-0023 here',
+    );
+    expect(out.text.toLowerCase()).not.toContain('acme-0023');
+    expect(out.text).toBe('İİİİ owner [redacted:customer] here');
+  });
+});
+
+describe('stand-ins in names (paths, the manifest) match the text', () => {
+  it('an address replaced in the text is the same stand-in as a path part or a target name', () => {
+    const r = redactor({ addresses: true });
+    expect(r.redact('a', 'peer 10.0.0.5').text).toBe('peer ip-1');
+    expect(r.standIn('10.0.0.5')).toBe('ip-1');
+    expect(r.standIn('10.0.0.6')).toBe('ip-2');
+  });
+
+  it('a host named by its address gets one stand-in, in the text and as a name, with both options on', () => {
+    const r = redactor({ addresses: true, hostNames: ['10.0.0.5', 'db-1'] });
+    const name = r.standIn('10.0.0.5');
+    expect(r.redact('a', 'reached 10.0.0.5 and db-1').text).toBe(`reached ${name} and ${r.standIn('db-1')}`);
+    expect(name).not.toContain('10.0.0.5');
+  });
+
+  it('a host name in another case is the same host (DNS names ignore case)', () => {
+    const r = redactor({ hostNames: ['Web01.example'] });
+    expect(r.redact('a', 'Web01.example and web01.EXAMPLE').text).toBe('host-1 and host-1');
+  });
+});

@@ -1,6 +1,6 @@
 import type { SupportRedaction, SupportRule } from '../../../contract';
 import { BudgetExceeded, compileLinearRegex, PatternError, type WorkBudget } from '../../fleet/processes/linear-regex';
-import { ADDRESS_RULE, BUILT_IN_RULES, maskSecret, type PatternRule } from './redaction-rules';
+import { ADDRESS_RULE, BUILT_IN_RULES, maskSecret, PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, type PatternRule } from './redaction-rules';
 import { supportRuleInvalidError, supportRuleTooCostlyError } from './support-errors';
 
 /** A text to replace wherever it stands as a whole word: a secret from the vault, a host's name. */
@@ -53,36 +53,44 @@ export class Redactor {
       .sort((a, b) => b.text.length - a.text.length);
   }
 
-  /** The stand-in a name gets (a path part, the manifest's target): the same the text gets. */
+  /**
+   * The stand-in a name gets (a path part, the manifest's target, a version's host): the
+   * name redacted as the text is, so a host or an address named there is the same `host-N`
+   * or `ip-N` as in the files.
+   */
   standIn(text: string): string {
-    const literal = this.literals.find((l) => l.numbered !== undefined && l.text === text);
-    return literal ? this.numbered(literal.numbered!, text) : text;
+    return this.redact('', text).text;
   }
 
   redact(path: string, text: string): RedactedFile {
-    const spans = [...this.patternSpans(text), ...this.literalSpans(text), ...this.ruleSpans(text)];
+    const spans = [...this.patternSpans(text), ...this.orphanKeySpans(text), ...this.literalSpans(text), ...this.ruleSpans(text)];
     spans.sort((a, b) => a.start - b.start || b.end - a.end);
     const lineStarts = lineStartsOf(text);
     const redactions: SupportRedaction[] = [];
     const out: string[] = [];
     let at = 0;
     for (const span of spans) {
-      if (span.start < at) continue;
-      const found = text.slice(span.start, span.end);
-      const replacement = span.replacement(found);
-      out.push(text.slice(at, span.start), replacement, '\n'.repeat(countNewlines(found)));
-      redactions.push({ file: path, line: lineOf(lineStarts, span.start), rule: span.rule, masked: maskSecret(found), replacement });
+      if (span.end <= at) continue;
+      // A span that starts inside the one before and goes on past it: its rest is replaced too
+      // (a secret is never left from where another replacement happened to end).
+      const start = Math.max(span.start, at);
+      const found = text.slice(start, span.end);
+      const replacement = start === span.start ? span.replacement(found) : `[redacted:${shortName(span.rule)}]`;
+      out.push(text.slice(at, start), replacement, '\n'.repeat(countNewlines(found)));
+      redactions.push({ file: path, line: lineOf(lineStarts, start), rule: span.rule, masked: maskSecret(found), replacement });
       at = span.end;
     }
     out.push(text.slice(at));
     return { path, text: out.join(''), redactions };
   }
 
+  /** Names and addresses ignore case (DNS, IPv6's hex): `Web01` and `web01` are one host. */
   private numbered(kind: string, text: string): string {
     let byText = this.numbers.get(kind);
     if (!byText) this.numbers.set(kind, (byText = new Map()));
-    let name = byText.get(text);
-    if (name === undefined) byText.set(text, (name = `${kind}-${byText.size + 1}`));
+    const key = text.toLowerCase();
+    let name = byText.get(key);
+    if (name === undefined) byText.set(key, (name = `${kind}-${byText.size + 1}`));
     return name;
   }
 
@@ -98,25 +106,58 @@ export class Redactor {
           start,
           end,
           rule: rule.name,
-          replacement: (found) => (numbered ? this.numbered(numbered, found.toLowerCase()) : `[redacted:${shortName(rule.name)}]`),
+          replacement: (found) => (numbered ? this.numbered(numbered, found) : `[redacted:${shortName(rule.name)}]`),
         };
       }
     }
   }
 
+  /**
+   * A private key's END line with no BEGIN before it (a log's tail, an event's last lines,
+   * that start inside the key): the key material on the lines just before it goes with it.
+   */
+  private *orphanKeySpans(text: string): Generator<Span> {
+    const begins = [...text.matchAll(PRIVATE_KEY_BEGIN)].map((m) => m.index);
+    let nextBegin = 0;
+    let previousEnd = 0;
+    for (const end of text.matchAll(PRIVATE_KEY_END)) {
+      while (nextBegin < begins.length && begins[nextBegin]! < previousEnd) nextBegin++;
+      const opened = nextBegin < begins.length && begins[nextBegin]! < end.index;
+      previousEnd = end.index + end[0].length;
+      if (opened) continue;
+      let start = text.lastIndexOf('\n', end.index - 1) + 1;
+      // Back over the lines of key material (a base64 run; a blank line; an encrypted key's headers).
+      while (start > 0) {
+        const lineStart = text.lastIndexOf('\n', start - 2) + 1;
+        const line = text.slice(lineStart, start - 1);
+        const material = /[A-Za-z0-9+/=]{16,}/.exec(line);
+        if (material) start = lineStart + material.index;
+        else if (/^\s*$|Proc-Type:|DEK-Info:/.test(line)) start = lineStart;
+        else break;
+        if (material && material.index > 0) break;
+      }
+      yield { start, end: previousEnd, rule: 'built-in:private-key', replacement: () => '[redacted:private-key]' };
+    }
+  }
+
   private *literalSpans(text: string): Generator<Span> {
     for (const literal of this.literals) {
-      for (let from = text.indexOf(literal.text); from !== -1; from = text.indexOf(literal.text, from + 1)) {
-        const end = from + literal.text.length;
-        // A name inside a longer word (host `b4` in `b44`) is not that name.
-        if (literal.numbered !== undefined && (isWordChar(text.charCodeAt(from - 1)) || isWordChar(text.charCodeAt(end)))) continue;
-        yield {
-          start: from,
-          end,
-          rule: literal.rule,
-          replacement: (found) =>
-            literal.numbered !== undefined ? this.numbered(literal.numbered, found) : `[redacted:${shortName(literal.rule)}]`,
-        };
+      const numbered = literal.numbered;
+      if (numbered === undefined) {
+        for (let from = text.indexOf(literal.text); from !== -1; from = text.indexOf(literal.text, from + 1))
+          yield {
+            start: from,
+            end: from + literal.text.length,
+            rule: literal.rule,
+            replacement: () => `[redacted:${shortName(literal.rule)}]`,
+          };
+        continue;
+      }
+      // Names ignore case; a name inside a longer word (host `b4` in `b44`) is not that name.
+      for (const match of text.matchAll(caseless(literal.text))) {
+        const end = match.index + match[0].length;
+        if (isWordChar(text.charCodeAt(match.index - 1)) || isWordChar(text.charCodeAt(end))) continue;
+        yield { start: match.index, end, rule: literal.rule, replacement: (found) => this.numbered(numbered, found) };
       }
     }
   }
@@ -125,10 +166,13 @@ export class Redactor {
     for (const { rule, test } of this.compiled) {
       const replacement = () => `[redacted:${rule.name}]`;
       if (!rule.regex) {
-        const haystack = rule.ignoreCase ? text.toLowerCase() : text;
-        const needle = rule.ignoreCase ? rule.pattern.toLowerCase() : rule.pattern;
-        for (let from = haystack.indexOf(needle); from !== -1; from = haystack.indexOf(needle, from + 1))
-          yield { start: from, end: from + needle.length, rule: rule.name, replacement };
+        // Matched in the text itself: a lower-cased copy can differ in length (İ), and its offsets would miss.
+        if (rule.ignoreCase)
+          for (const match of text.matchAll(caseless(rule.pattern)))
+            yield { start: match.index, end: match.index + match[0].length, rule: rule.name, replacement };
+        else
+          for (let from = text.indexOf(rule.pattern); from !== -1; from = text.indexOf(rule.pattern, from + 1))
+            yield { start: from, end: from + rule.pattern.length, rule: rule.name, replacement };
         continue;
       }
       // A matching line is replaced whole: the linear matcher says whether, not where.
@@ -172,11 +216,24 @@ export function redactionPlan(options: {
   return {
     patterns: options.addresses ? [...BUILT_IN_RULES, ADDRESS_RULE] : BUILT_IN_RULES,
     literals: [
-      ...options.vaultSecrets.map((text) => ({ text, rule: 'built-in:vault' })),
+      ...options.vaultSecrets.flatMap(writtenForms).map((text) => ({ text, rule: 'built-in:vault' })),
       ...(options.hostNames ?? []).map((text) => ({ text, rule: 'host-names', numbered: 'host' })),
     ],
     rules: options.rules,
   };
+}
+
+/**
+ * A secret as the bundle's files may hold it: as is (a log), as a JSON string's inside (an
+ * event's last lines: `"` and `\\` escaped), percent-encoded (a URL's credentials).
+ */
+function writtenForms(secret: string): string[] {
+  return [...new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])];
+}
+
+/** A plain text matched ignoring case: escaped, so nothing in it is a pattern (and nothing can backtrack). */
+function caseless(text: string): RegExp {
+  return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'giu');
 }
 
 function shortName(rule: string): string {

@@ -13,21 +13,44 @@ export interface PatternRule {
 }
 
 /**
- * Words that end a key whose value is a secret: `password: x`, `"api_key": "x"`,
- * `SUTAZAI_PASSPHRASE=x`, `db_password=x` (found at the word, whatever comes before it).
+ * Words that name a secret in a key: `password: x`, `"api_key": "x"`, `SUTAZAI_PASSPHRASE=x`,
+ * `db_password=x`, `MYSQL_PWD=x`, `Pwd=x;` (found at the word, whatever comes before it), and
+ * keys that go on after the word (`SECRET_KEY=x`, `"secretKey": "x"`, `SECRET_KEY_BASE=x`).
+ * A bare `pass` counts only as the whole key (`pass: x`), not as the start of `passes`.
  */
-const SECRET_KEY = String.raw`(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)`;
-/** A value: quoted (up to its quote) or bare (up to a space or a delimiter). */
-const VALUE = String.raw`(?:"([^"\n]{1,4096})"|'([^'\n]{1,4096})'|([^\s"',;}\]]{1,4096}))`;
+const SECRET_WORD = String.raw`(?:pass(?:word|wort|wd|phrase)|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|session[_-]?(?:id|token|key))`;
+const SECRET_KEY = String.raw`(?:${SECRET_WORD}(?:[_.-]?[a-z0-9]{1,24}){0,2}|\bpass)`;
+/**
+ * A value: quoted (up to its closing quote, past escaped ones: JSON's `\"`) or bare (up to a
+ * space or a delimiter).
+ */
+const QUOTED = String.raw`"((?:[^"\\\n]|\\.){1,4096})"|'((?:[^'\\\n]|\\.){1,4096})'`;
+const VALUE = String.raw`(?:${QUOTED}|([^\s"',;}\]]{1,4096}))`;
+/** Where a bare value ends. */
+const VALUE_END = String.raw`(?![^\s"',;}\]])`;
 
-/** A value already replaced (by pino's redaction or by hand): left as it is. */
-const NOT_ALREADY_REDACTED = String.raw`(?!["']?\[redacted)(?!["']?\*{3})`;
+/**
+ * A value already replaced (by pino's redaction or by hand): left as it is. Only a value that
+ * is that whole: `password=***hunter2` is still a password.
+ */
+const NOT_ALREADY_REDACTED = String.raw`(?!["']?\[redacted[^\]\n]{0,40}\]["']?${VALUE_END})(?!["']?\*{3,16}["']?${VALUE_END})`;
+
+/** The armour lines of a private key: PEM's five dashes (PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP) and RFC 4716's four (SSH2). */
+const KEY_ARMOUR = (word: 'BEGIN' | 'END'): string => String.raw`-{4,5} ?${word} [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)? ?-{4,5}`;
+/** The END line of a private key, found on its own: a key whose BEGIN line a log's tail cut off. */
+export const PRIVATE_KEY_END = new RegExp(KEY_ARMOUR('END'), 'g');
+export const PRIVATE_KEY_BEGIN = new RegExp(KEY_ARMOUR('BEGIN'), 'g');
 
 export const BUILT_IN_RULES: readonly PatternRule[] = [
   {
-    // PEM private keys of every kind (PKCS#1, PKCS#8, encrypted, EC, OpenSSH): the whole block.
+    // Private keys of every armour (PEM's kinds, PGP, SSH2): the whole block, to the text's end when cut there.
     name: 'built-in:private-key',
-    pattern: /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|$)/g,
+    pattern: new RegExp(String.raw`${KEY_ARMOUR('BEGIN')}[\s\S]*?(?:${KEY_ARMOUR('END')}|$)`, 'g'),
+  },
+  {
+    // PuTTY's private key file: from its first line to its MAC.
+    name: 'built-in:private-key',
+    pattern: /PuTTY-User-Key-File-\d{1,2}:[\s\S]*?(?:Private-MAC:[ \t]{0,16}[0-9a-fA-F]{0,128}|$)/g,
   },
   {
     name: 'built-in:password',
@@ -36,9 +59,12 @@ export const BUILT_IN_RULES: readonly PatternRule[] = [
     groups: [1, 2, 3],
   },
   {
-    // A command line's flag: --password x, --db-token x.
+    // A command line's flag: --password x, --db-token x; also as items of a JSON array ("--password", "x"), on one line or two.
     name: 'built-in:password',
-    pattern: new RegExp(String.raw`--[a-z-]{0,32}${SECRET_KEY}[ \t]{1,16}${NOT_ALREADY_REDACTED}${VALUE}`, 'gi'),
+    pattern: new RegExp(
+      String.raw`--[a-z-]{0,32}${SECRET_KEY}(?:[ \t]{1,16}|["'][ \t]{0,16},[ \t]{0,16}\n?[ \t]{0,64})${NOT_ALREADY_REDACTED}${VALUE}`,
+      'gi',
+    ),
     groups: [1, 2, 3],
   },
   {
@@ -53,9 +79,15 @@ export const BUILT_IN_RULES: readonly PatternRule[] = [
     pattern: /\beyJ[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{0,4096}/g,
   },
   {
-    // user:password@ in a URL.
+    // Cookies (a header sends many, each a credential): the header's whole value, or the quoted one.
+    name: 'built-in:token',
+    pattern: new RegExp(String.raw`\b(?:set-)?cookies?["']?[ \t]{0,16}[:=][ \t]{0,16}(?:${QUOTED}|([^\n]{1,4096}))`, 'gi'),
+    groups: [1, 2, 3],
+  },
+  {
+    // user:password@ in a URL; the user may be empty (redis://:password@), the password may hold / or @ (up to the last @).
     name: 'built-in:password',
-    pattern: /[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@]{1,256}:([^\s@/]{1,1024})@/gi,
+    pattern: /[a-z][a-z0-9+.-]{0,31}:\/\/[^\s:/@"'<>]{0,256}:([^\s"'<>]{1,1024})@/gi,
     groups: [1],
   },
   {
