@@ -5,6 +5,7 @@ import {
   type SupportPreview,
   type SupportRedactionOptions,
   type SupportRule,
+  visibleText,
 } from '../../contract';
 import { analyzeSupportFile } from '../bundles/support-bundles/support-service';
 import { EXIT } from './exit-codes';
@@ -34,17 +35,20 @@ async function analyze(ctx: SupportCommandContext): Promise<number> {
   if (ctx.args.length !== 1) throw usage('`support analyze` takes the bundle file.', 'sutazai support analyze site-support.tar');
   // No backend: the receiving side has no site to reach and may have no data directory.
   const result = await analyzeSupportFile(ctx.args[0]!);
+  // Every value comes from the file, which anyone may have written: each stays on its line
+  // (a newline in it would print a finding or a remedy of its own), controls escaped.
+  const v = visibleText;
   const lines = [
-    `Support bundle of ${result.targetName}, collected ${new Date(result.collectedAtMs).toISOString()}.`,
+    `Support bundle of ${v(result.targetName)}, collected ${new Date(result.collectedAtMs).toISOString()}.`,
     `Versions: ${Object.entries(result.versions)
-      .map(([k, v]) => `${k} ${v}`)
+      .map(([k, value]) => `${v(k)} ${v(value)}`)
       .join(', ')}`,
     result.findings.length === 0 ? 'No findings.' : `${result.findings.length} ${result.findings.length === 1 ? 'finding' : 'findings'}:`,
   ];
   for (const finding of result.findings) {
-    lines.push('', `${finding.severity.toUpperCase()}  ${finding.summary}`);
-    for (const detail of finding.details) lines.push(`    | ${detail}`);
-    lines.push(`  Remedy: ${finding.remedy}`);
+    lines.push('', `${finding.severity.toUpperCase()}  ${v(finding.summary)}`);
+    for (const detail of finding.details) lines.push(`    | ${v(detail)}`);
+    lines.push(`  Remedy: ${v(finding.remedy)}`);
   }
   ctx.print(lines.join('\n'), result);
   return EXIT.OK;

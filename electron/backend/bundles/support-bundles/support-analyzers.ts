@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { SupportFinding } from '../../../contract';
 import type { SupportArchive } from './support-archive';
 
@@ -9,23 +10,71 @@ import type { SupportArchive } from './support-archive';
  */
 type Analyzer = (bundle: HostFiles[]) => SupportFinding[];
 
+/**
+ * A list read from a bundle: its well-formed items only. A bundle is anyone's file (its
+ * digests only say it is whole), so an item of another shape is passed over, never trusted.
+ */
+const listOf = <T extends z.ZodType>(item: T) =>
+  z
+    .array(z.unknown())
+    .catch([])
+    .transform((items) =>
+      items.flatMap((raw) => {
+        const parsed = item.safeParse(raw);
+        return parsed.success ? [parsed.data as z.output<T>] : [];
+      }),
+    );
+const text = z.string().catch('');
+const count = z.number().finite().catch(0);
+
+const EventsSchema = listOf(
+  z.object({
+    kind: z.string(),
+    instance: z.string().nullable().catch(null),
+    process: z.string().nullable().catch(null),
+    atMs: count,
+    lastLines: listOf(z.string()),
+    message: text,
+  }),
+);
+const ProcessesSchema = listOf(
+  z.object({
+    name: text,
+    instances: listOf(
+      z.object({
+        instance: z.string(),
+        state: z.string(),
+        restarts: count,
+        lastError: z.object({ message: z.string() }).nullable().catch(null),
+      }),
+    ),
+  }),
+);
+const FactsSchema = z
+  .object({
+    filesystems: listOf(
+      z.object({ mount: z.string(), device: text, sizeBytes: z.number().finite(), usedBytes: z.number().finite(), availableBytes: count }),
+    ).nullable(),
+  })
+  .nullable()
+  .catch(null);
+const AlertsSchema = listOf(z.object({ rule: z.string(), state: z.string(), severity: text, summary: text }));
+const PreflightSchema = listOf(
+  z.object({
+    profile: text,
+    outcome: text,
+    checks: listOf(z.object({ title: z.string(), outcome: z.string(), message: text, remedy: text })),
+  }),
+);
+
 /** One host's files of the bundle, parsed where they are JSON. */
 interface HostFiles {
   host: string;
-  events: Array<{ kind: string; instance: string | null; process: string | null; atMs: number; lastLines: string[]; message: string }>;
-  processes: Array<{
-    name: string;
-    instances: Array<{ instance: string; state: string; restarts: number; lastError: { message: string } | null }>;
-  }>;
-  facts: {
-    filesystems: Array<{ mount: string; device: string; sizeBytes: number; usedBytes: number; availableBytes: number }> | null;
-  } | null;
-  alerts: Array<{ rule: string; state: string; severity: string; summary: string }>;
-  preflight: Array<{
-    profile: string;
-    outcome: string;
-    checks: Array<{ title: string; outcome: string; message: string; remedy: string }>;
-  }>;
+  events: z.output<typeof EventsSchema>;
+  processes: z.output<typeof ProcessesSchema>;
+  facts: z.output<typeof FactsSchema>;
+  alerts: z.output<typeof AlertsSchema>;
+  preflight: z.output<typeof PreflightSchema>;
   logOf(instance: string): string[] | null;
 }
 
@@ -147,34 +196,31 @@ function hostFilesOf(bundle: SupportArchive): HostFiles[] {
     const match = /^hosts\/([^/]+)\//.exec(path);
     if (match) hosts.add(match[1]!);
   }
-  const read = <T>(path: string, fallback: T): T => {
+  const read = <T extends z.ZodType>(path: string, schema: T): z.output<T> => {
     const text = bundle.files.get(path);
-    if (text === undefined) return fallback;
+    let raw: unknown = null;
     try {
-      return JSON.parse(text) as T;
+      if (text !== undefined) raw = JSON.parse(text);
     } catch {
-      return fallback;
+      // Not JSON: read as missing.
     }
+    return schema.parse(raw) as z.output<T>;
   };
   return [...hosts].sort().map((host) => {
     const dir = `hosts/${host}`;
     return {
       host,
-      events: arrayOr(read(`${dir}/events.json`, [])),
-      processes: arrayOr(read(`${dir}/runtime/processes.json`, [])),
-      facts: read(`${dir}/facts.json`, null),
-      alerts: arrayOr(read(`${dir}/alerts.json`, [])),
-      preflight: arrayOr(read(`${dir}/preflight.json`, [])),
+      events: read(`${dir}/events.json`, EventsSchema),
+      processes: read(`${dir}/runtime/processes.json`, ProcessesSchema),
+      facts: read(`${dir}/facts.json`, FactsSchema),
+      alerts: read(`${dir}/alerts.json`, AlertsSchema),
+      preflight: read(`${dir}/preflight.json`, PreflightSchema),
       logOf: (instance: string) => {
         const text = bundle.files.get(`${dir}/runtime/logs/${instance}.log`);
         return text === undefined ? null : text.split('\n').filter((line) => line !== '');
       },
     };
   });
-}
-
-function arrayOr<T>(value: T[] | unknown): T[] {
-  return Array.isArray(value) ? (value as T[]) : [];
 }
 
 function gib(bytes: number): string {

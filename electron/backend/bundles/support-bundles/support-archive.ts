@@ -18,7 +18,8 @@ export const SupportManifestSchema = z.object({
   kind: z.literal('sutazai-support-bundle'),
   format: z.number().int().positive(),
   targetName: z.string(),
-  collectedAtMs: z.number().int(),
+  // Within what a Date holds (±8.64e15 ms): a reader prints it as a date.
+  collectedAtMs: z.number().int().min(0).max(8.64e15),
   versions: z.record(z.string(), z.string()),
   files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string() })),
   redaction: z.object({
