@@ -304,6 +304,45 @@ describe('configuration bundle', () => {
     expect(pinnedFingerprint(site, 'db-1')).toBe(KEY_A.fingerprint);
   });
 
+  it('leaves a rule file whose place here is a folder: blocked in the review, never the cause of a failed import that was applied', async () => {
+    const site = await startSite('bundle-site-file-place');
+    fs.mkdirSync(path.join(site.dir, 'alerts', 'disk.yaml'), { recursive: true });
+    fs.writeFileSync(path.join(site.dir, 'alerts', 'disk.yaml', 'mine.txt'), 'kept');
+
+    const review = await site.api.call('configBundles.review', { path: bundlePath });
+    const rule = review.items.find((i) => i.id === 'site-file:alerts/disk.yaml')!;
+    expect(rule.status).toBe('blocked');
+    expect(rule.reason).toContain('a folder');
+
+    const before = tableCounts(site);
+    expect(
+      await codeOf(
+        site.api.call('configBundles.import', {
+          path: bundlePath,
+          items: ['host:web-1', 'site-file:alerts/disk.yaml'],
+          trustExporter: signer,
+          withoutSecrets: true,
+        }),
+      ),
+    ).toBe('CONFIG_IMPORT_BLOCKED');
+    expect(tableCounts(site)).toEqual(before);
+
+    const all = await site.api.call('configBundles.import', {
+      path: bundlePath,
+      items: 'all',
+      trustExporter: signer,
+      withoutSecrets: true,
+    });
+    expect(all.applied).toContain('host:web-1');
+    expect(all.applied).not.toContain('site-file:alerts/disk.yaml');
+    expect(all.left).toContainEqual({
+      id: 'site-file:alerts/disk.yaml',
+      reason: expect.stringContaining('blocked: alerts/disk.yaml here is a folder'),
+    });
+    expect(fs.readdirSync(path.join(site.dir, 'alerts')).sort()).toEqual(['disk.yaml']);
+    expect(fs.readFileSync(path.join(site.dir, 'alerts', 'disk.yaml', 'mine.txt'), 'utf8')).toBe('kept');
+  });
+
   it('refuses an install that runs a newer release here, with the store unchanged', async () => {
     const site = await startSite('bundle-newer-release');
     const bundleId = seedStandInBundle(site.db);

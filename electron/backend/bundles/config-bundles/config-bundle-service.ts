@@ -12,7 +12,7 @@ import { configDocumentToYaml, parseConfigDocument } from './config-yaml';
 import { controlCenterKey } from './control-center-key';
 import { openExportSecrets, sealExportSecrets } from './export-secrets';
 import { itemId, reviewDocument, siteFileName, type ReviewStore } from './review-config';
-import { readSiteFiles, siteFileText, stageSiteFiles, type StagedFiles } from './site-files';
+import { readSiteFiles, siteFilePlace, stageSiteFiles, type StagedFiles } from './site-files';
 import { storeDocument, storeSecrets } from './store-document';
 
 export interface ConfigExportRequest {
@@ -63,7 +63,7 @@ interface OpenedFile {
 export function createConfigBundleService(deps: ConfigBundleServiceDeps): ConfigBundleService {
   const { store, exporterKeys, vault } = deps;
   const ownFingerprint = () => exporterKeys.own()?.fingerprint ?? null;
-  const currentText = (file: ExportedSiteFile) => siteFileText(deps.dataDir, file);
+  const placeOf = (file: ExportedSiteFile) => siteFilePlace(deps.dataDir, file);
 
   async function open(request: ConfigOpenRequest, secretsRequired: boolean): Promise<OpenedFile> {
     const filePath = path.resolve(request.path);
@@ -139,7 +139,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
         kind: file.kind,
         exporter: exporterOf(file),
         hasSecrets: file.kind === 'bundle' && file.secretsText !== null,
-        items: reviewDocument(store, vault, document, secrets, currentText),
+        items: reviewDocument(store, vault, document, secrets, placeOf),
       };
     },
 
@@ -153,10 +153,11 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
       const now = deps.now();
       const source = `config-import:${deps.actor}`;
       const staged: { files: StagedFiles | null } = { files: null };
+      let outcome: ConfigImportResult;
       try {
-        const outcome = deps.transaction(() => {
+        outcome = deps.transaction(() => {
           // Judged again inside the transaction: what is applied is measured against the store as it is now.
-          const items = reviewDocument(store, vault, document, secrets, currentText);
+          const items = reviewDocument(store, vault, document, secrets, placeOf);
           const { apply, left } = chooseItems(items, request.items);
           if (trustNow && file.kind === 'bundle')
             exporterKeys.trust(
@@ -172,12 +173,18 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
           applied.push(...files.map((f) => itemId('site-file', siteFileName(f))));
           return { applied, left, exporterTrusted: trustNow };
         });
-        staged.files?.commit();
-        return outcome;
       } catch (error) {
         staged.files?.discard();
         throw error;
       }
+      // The store's part has committed: a file that cannot be put in place now is said, not thrown
+      // (throwing would report a failed import that was in fact applied).
+      for (const { file, error } of staged.files?.commit() ?? []) {
+        const id = itemId('site-file', siteFileName(file));
+        outcome.applied = outcome.applied.filter((a) => a !== id);
+        outcome.left.push({ id, reason: `not put in place (${error}); the rest was imported: import this item again` });
+      }
+      return outcome;
     },
 
     keys() {

@@ -3,6 +3,7 @@ import type { SecretVault } from '../../secrets/secret-vault';
 import type { HostReleasesRepo } from '../../store/host-releases-repo';
 import { compareVersions, parseVersion } from '../version-range';
 import { secretName, type ConfigDocument, type ExportedSecrets, type ExportedSiteFile } from './config-document';
+import type { SiteFilePlace } from './site-files';
 import { exportHost, exportInstall, type ConfigStore } from './store-document';
 
 export interface ReviewStore extends ConfigStore {
@@ -23,7 +24,7 @@ export function reviewDocument(
   vault: SecretVault,
   document: ConfigDocument,
   secrets: ExportedSecrets | null,
-  siteFileText: (file: ExportedSiteFile) => string | null,
+  sitePlace: (file: ExportedSiteFile) => SiteFilePlace,
 ): ConfigReviewItem[] {
   const items: ConfigReviewItem[] = [];
   const inFile = new Set(document.hosts.map((host) => host.name));
@@ -145,8 +146,13 @@ export function reviewDocument(
     else items.push(item('install', install.name, changes.length ? 'changed' : 'unchanged', changes, null));
   }
   for (const file of document.siteFiles) {
-    const current = siteFileText(file);
+    const place = sitePlace(file);
+    const current = place.text;
     const lines = (text: string) => `${text.split('\n').length} lines`;
+    if (place.blocked !== null) {
+      items.push(item('site-file', siteFileName(file), 'blocked', [{ field: 'text', from: '', to: lines(file.text) }], place.blocked));
+      continue;
+    }
     const status = current === null ? 'new' : current === file.text ? 'unchanged' : 'changed';
     const changes = status === 'unchanged' ? [] : [{ field: 'text', from: current === null ? '' : lines(current), to: lines(file.text) }];
     items.push(item('site-file', siteFileName(file), status, changes, null));

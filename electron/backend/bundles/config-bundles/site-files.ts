@@ -32,22 +32,43 @@ export function readSiteFiles(dataDir: string): ExportedSiteFile[] {
   return files;
 }
 
-export function siteFileText(dataDir: string, file: Pick<ExportedSiteFile, 'folder' | 'name'>): string | null {
+/** What is at a file's place now: its text (null when there is none), or why an import cannot put a file there. */
+export interface SiteFilePlace {
+  text: string | null;
+  blocked: string | null;
+}
+
+export function siteFilePlace(dataDir: string, file: Pick<ExportedSiteFile, 'folder' | 'name'>): SiteFilePlace {
+  const shown = `${file.folder}/${file.name}`;
+  const folder = path.join(dataDir, file.folder);
+  // The folder may be a link to a directory (a checkout of the site's rules); anything else cannot hold the file.
+  const folderStat = fs.statSync(folder, { throwIfNoEntry: false });
+  if (folderStat && !folderStat.isDirectory()) return { text: null, blocked: `${file.folder} here is not a folder` };
+  const target = path.join(folder, file.name);
+  const stat = fs.lstatSync(target, { throwIfNoEntry: false });
+  if (!stat) return { text: null, blocked: null };
+  // A rename replaces whatever is there: only a plain file is ever replaced by an import.
+  if (!stat.isFile())
+    return { text: null, blocked: `${shown} here is ${stat.isDirectory() ? 'a folder' : 'not a plain file'}, not replaced by an import` };
   try {
-    return fs.readFileSync(path.join(dataDir, file.folder, file.name), 'utf8');
-  } catch {
-    return null;
+    return { text: fs.readFileSync(target, 'utf8'), blocked: null };
+  } catch (error) {
+    return { text: null, blocked: `${shown} here cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
   }
 }
 
 /** Files written beside their places, to be put in place (or dropped) once the store's transaction has ended. */
 export interface StagedFiles {
-  commit(): void;
+  /**
+   * Puts each file in place. Called after the store's transaction committed, so it never
+   * throws: a file it could not put in place is dropped and answered with why.
+   */
+  commit(): Array<{ file: ExportedSiteFile; error: string }>;
   discard(): void;
 }
 
 export function stageSiteFiles(dataDir: string, files: readonly ExportedSiteFile[]): StagedFiles {
-  const staged: Array<{ temp: string; target: string }> = [];
+  const staged: Array<{ file: ExportedSiteFile; temp: string; target: string }> = [];
   const discard = () => {
     for (const { temp } of staged) fs.rmSync(temp, { force: true });
   };
@@ -57,8 +78,10 @@ export function stageSiteFiles(dataDir: string, files: readonly ExportedSiteFile
       fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
       const target = path.join(folder, file.name);
       const temp = `${target}.import-${process.pid}.tmp`;
-      fs.writeFileSync(temp, file.text, { mode: 0o600 });
-      staged.push({ temp, target });
+      // A new file (never through a link or over one left behind): wx refuses both.
+      fs.rmSync(temp, { force: true });
+      fs.writeFileSync(temp, file.text, { mode: 0o600, flag: 'wx' });
+      staged.push({ file, temp, target });
     }
   } catch (error) {
     discard();
@@ -66,7 +89,16 @@ export function stageSiteFiles(dataDir: string, files: readonly ExportedSiteFile
   }
   return {
     commit() {
-      for (const { temp, target } of staged) fs.renameSync(temp, target);
+      const failed: Array<{ file: ExportedSiteFile; error: string }> = [];
+      for (const { file, temp, target } of staged) {
+        try {
+          fs.renameSync(temp, target);
+        } catch (error) {
+          fs.rmSync(temp, { force: true });
+          failed.push({ file, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message });
+        }
+      }
+      return failed;
     },
     discard,
   };
