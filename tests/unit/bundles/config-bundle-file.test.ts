@@ -89,6 +89,41 @@ describe('configuration files', () => {
     await expect(readConfigFile(path.join(dir.path, 'newer.sutazai-config'))).rejects.toMatchObject({ code: 'CONFIG_BUNDLE_FORMAT_NEWER' });
   });
 
+  it('refuses host paths an uninstall would remove that are not plain absolute paths, at their line and column', () => {
+    const install = {
+      name: 'prod',
+      bundle: { name: 'sutazai', version: '1.0.0', sha256: 'a'.repeat(64) },
+      installFile: 'name: prod\n',
+      configSnapshot: {},
+      definition: null,
+      caCert: 'PEM',
+      hosts: [
+        {
+          host: 'db-1',
+          role: 'core' as const,
+          gpu: false,
+          state: 'installed' as const,
+          mode: 'system' as const,
+          rootDir: '/opt/sutazai',
+          service: 'systemd' as const,
+          createdPaths: ['/opt/sutazai', '/opt/sutazai/releases/1.0.0'],
+          config: {},
+        },
+      ],
+    };
+    const withHost = (host: Partial<(typeof install.hosts)[0]>) =>
+      configDocumentToYaml({ ...document, installs: [{ ...install, hosts: [{ ...install.hosts[0]!, ...host }] }] });
+    expect(parseConfigDocument(withHost({}), 'site.yaml').installs[0]!.hosts[0]!.createdPaths).toHaveLength(2);
+    for (const createdPaths of [['/opt/sutazai/../../etc'], ['etc/passwd'], ['/'], ['/opt/$(reboot)']]) {
+      expect(() => parseConfigDocument(withHost({ createdPaths }), 'site.yaml'), createdPaths[0]).toThrow(
+        /site\.yaml:\d+:\d+: installs\.0\.hosts\.0\.createdPaths\.0/,
+      );
+    }
+    expect(() => parseConfigDocument(withHost({ rootDir: '/opt/sutazai/../..' }), 'site.yaml')).toThrow(
+      /site\.yaml:\d+:\d+: installs\.0\.hosts\.0\.rootDir/,
+    );
+  });
+
   it('names the line and column of a schema error, and an unknown key', () => {
     const text = configDocumentToYaml(document).replace('port: 22', 'port: 70000').replace('role: core', 'role: core\n    colour: red');
     expect(() => parseConfigDocument(text, 'site.yaml')).toThrow(/site\.yaml:\d+:\d+: hosts\.0/);

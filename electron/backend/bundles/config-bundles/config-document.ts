@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pathProblem } from '../../config/install-config-schema';
 
 /**
  * What a configuration export carries, as one document: the same for the signed
@@ -33,6 +34,20 @@ export type ExportedHost = z.infer<typeof ExportedHostSchema>;
 
 const JsonObject = z.record(z.string(), z.unknown());
 
+/**
+ * A path on a managed host, as the install engine records it: uninstall removes an install's
+ * created paths as root, so one read from a file (anyone's, or edited by hand) is held to the
+ * same plain absolute form as the install file's own paths.
+ */
+const HostPath = z
+  .string()
+  .max(4096)
+  .regex(/^\/./, 'must be an absolute path (starting with /, not / itself)')
+  .superRefine((value, ctx) => {
+    const problem = pathProblem(value);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: `must be a plain path: it ${problem}` });
+  });
+
 export const ExportedInstallHostSchema = z
   .object({
     host: Name,
@@ -40,9 +55,9 @@ export const ExportedInstallHostSchema = z
     gpu: z.boolean(),
     state: z.enum(['planned', 'installing', 'installed', 'failed']),
     mode: z.enum(['system', 'user']).nullable(),
-    rootDir: z.string().nullable(),
+    rootDir: HostPath.nullable(),
     service: z.enum(['systemd', 'detached']).nullable(),
-    createdPaths: z.array(z.string()),
+    createdPaths: z.array(HostPath),
     config: JsonObject,
   })
   .strict();
