@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -71,6 +72,21 @@ describe('configuration files', () => {
     fs.ftruncateSync(handle, CONFIG_FILE_MAX_BYTES + 1);
     fs.closeSync(handle);
     await expect(readConfigFile(file)).rejects.toMatchObject({ code: 'CONFIG_BUNDLE_TOO_LARGE' });
+  });
+
+  it('refuses a pipe, whose size says nothing of what it will send, without reading it', async () => {
+    const fifo = path.join(dir.path, 'endless.sutazai-config');
+    execFileSync('mkfifo', [fifo]);
+    // A writer with more than the limit to send: read whole, it would be taken in first and judged after.
+    const writer = spawn('sh', ['-c', `exec head -c ${CONFIG_FILE_MAX_BYTES + 1024 * 1024} /dev/zero > "$0"`, fifo], { stdio: 'ignore' });
+    try {
+      await expect(readConfigFile(fifo)).rejects.toMatchObject({
+        code: 'CONFIG_BUNDLE_UNREADABLE',
+        message: expect.stringContaining('pipe'),
+      });
+    } finally {
+      writer.kill('SIGKILL');
+    }
   });
 
   it('refuses an archive with a file no export writes, and one whose manifest is of a newer format', async () => {

@@ -10,7 +10,14 @@ const FRESH_COPY =
 
 export function configFileUnreadableError(file: string, cause: unknown): ApiError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(cause));
+  const why =
+    typeof cause === 'string'
+      ? cause
+      : code === 'ENOENT'
+        ? 'it does not exist'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : (code ?? String(cause));
   return new ApiError(
     'CONFIG_BUNDLE_UNREADABLE',
     `The configuration file ${file} cannot be read (${why}).`,

@@ -114,19 +114,48 @@ export function writeExportFile(file: string, bytes: Buffer | string): void {
 
 /** Reads a configuration file of either kind; a bundle's archive, hashes and signature are checked, its exporter's trust is not. */
 export async function readConfigFile(file: string): Promise<ConfigFile> {
-  let bytes: Buffer;
-  try {
-    const size = fs.statSync(file).size;
-    if (size > CONFIG_FILE_MAX_BYTES) throw configBundleTooLargeError(file, size, CONFIG_FILE_MAX_BYTES);
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    if ((error as { code?: string }).code?.startsWith('CONFIG_')) throw error;
-    throw configFileUnreadableError(file, error);
-  }
+  const bytes = readBounded(file);
   // A ustar archive says so at offset 257; anything else is read as a YAML export.
   if (bytes.length >= 262 && bytes.subarray(257, 262).toString('latin1') === 'ustar') return readBundle(file, bytes);
   if (file.endsWith(CONFIG_BUNDLE_EXTENSION)) throw configBundleDamagedError(file, 'it is not an archive (its header is missing)');
   return { kind: 'yaml', file, configText: bytes.toString('utf8') };
+}
+
+/**
+ * The file's bytes, never more than the limit however the file answers: a pipe or a device
+ * (its size says 0, then it never ends) is refused, and so is a file that grows past the
+ * limit while it is read. Opened without blocking, so a pipe nobody writes to cannot hold
+ * the backend's thread.
+ */
+function readBounded(file: string): Buffer {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    throw configFileUnreadableError(file, error);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) throw configFileUnreadableError(file, 'it is a directory');
+    if (!stat.isFile()) throw configFileUnreadableError(file, 'it is not a plain file (a pipe or a device)');
+    if (stat.size > CONFIG_FILE_MAX_BYTES) throw configBundleTooLargeError(file, stat.size, CONFIG_FILE_MAX_BYTES);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, CONFIG_FILE_MAX_BYTES + 1 - total));
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > CONFIG_FILE_MAX_BYTES) throw configBundleTooLargeError(file, total, CONFIG_FILE_MAX_BYTES);
+    }
+    return Buffer.concat(chunks, total);
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith('CONFIG_')) throw error;
+    throw configFileUnreadableError(file, error);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 async function readBundle(file: string, bytes: Buffer): Promise<ConfigFile> {
