@@ -151,6 +151,31 @@ describe('plain YAML export', () => {
     expect(fs.readFileSync(path.join(fresh.dir, 'alerts', 'disk.yaml'), 'utf8')).toBe(DISK_RULE);
   });
 
+  it('keeps a host key with its host: never pinned to a host here at another address, never failing "all" when its host is blocked', async () => {
+    const text = fs.readFileSync(out('first.yaml'), 'utf8');
+
+    const elsewhere = await startSite('yaml-key-host-elsewhere');
+    await elsewhere.api.call('hosts.add', { name: 'db-1', address: '198.18.99.9', user: 'ops', auth: { method: 'agent' } });
+    const review = await elsewhere.api.call('configBundles.review', { path: out('first.yaml') });
+    expect(review.items.find((i) => i.id === 'host:db-1')!.status).toBe('conflict');
+    const key = review.items.find((i) => i.id === 'host-key:db-1')!;
+    expect(key.status).toBe('conflict');
+    expect(key.reason).toContain('198.18.99.9');
+    const all = await elsewhere.api.call('configBundles.import', { path: out('first.yaml'), items: 'all' });
+    expect(all.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('conflict, not chosen') });
+    expect(pinnedFingerprint(elsewhere, 'db-1')).toBeNull();
+
+    const noJump = text.replace('jump: bastion', 'jump: nowhere');
+    expect(noJump).not.toBe(text);
+    fs.writeFileSync(out('no-jump.yaml'), noJump);
+    const blocked = await startSite('yaml-key-host-blocked');
+    const imported = await blocked.api.call('configBundles.import', { path: out('no-jump.yaml'), items: 'all' });
+    expect(imported.left).toContainEqual({ id: 'host:db-1', reason: expect.stringContaining('blocked: its jump host nowhere') });
+    expect(imported.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('blocked: its host cannot be imported') });
+    expect(imported.applied).toContain('host:web-1');
+    expect(await hostNames(blocked)).not.toContain('db-1');
+  });
+
   it('names file:line:column for a hand-edited error and refuses a newer format; the store is unchanged', async () => {
     const site = await startSite('yaml-errors');
     const before = tableCounts(site);

@@ -85,7 +85,13 @@ export function reviewDocument(
     if (host.hostKey) {
       const pinned = local ? store.hostKeys.get(local.id) : null;
       const change = { field: 'fingerprint', from: pinned?.fingerprint ?? '', to: host.hostKey.fingerprint };
-      if (!pinned) items.push(item('host-key', host.name, 'new', [change], null));
+      // A key follows its host: never pinned to a host here at another address, nor waiting on a host that cannot come.
+      const hostItem = items.at(-1)!;
+      if (!pinned && hostItem.status === 'conflict')
+        items.push(item('host-key', host.name, 'conflict', [change], `it is the key of ${host.address}; ${hostItem.reason}`));
+      else if (!pinned && !local && hostItem.status === 'blocked')
+        items.push(item('host-key', host.name, 'blocked', [change], `its host cannot be imported: ${hostItem.reason}`));
+      else if (!pinned) items.push(item('host-key', host.name, 'new', [change], null));
       else if (pinned.fingerprint === host.hostKey.fingerprint) items.push(item('host-key', host.name, 'unchanged', [], null));
       else {
         items.push(
