@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../../electron/contract';
 import { startBackend, type Backend } from '../../../electron/backend/app/backend';
 import { readConfigFile } from '../../../electron/backend/bundles/config-bundles/config-bundle-file';
+import { configDocumentToYaml, parseConfigDocument } from '../../../electron/backend/bundles/config-bundles/config-yaml';
 import { createHostKeysRepo } from '../../../electron/backend/store/host-keys-repo';
 import { createHostReleasesRepo } from '../../../electron/backend/store/host-releases-repo';
 import { codeOf } from '../../support/api-pipes';
@@ -174,6 +175,23 @@ describe('plain YAML export', () => {
     expect(imported.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('blocked: its host cannot be imported') });
     expect(imported.applied).toContain('host:web-1');
     expect(await hostNames(blocked)).not.toContain('db-1');
+  });
+
+  it('blocks an install whose host in the file is blocked, so "all" imports the rest', async () => {
+    const document = parseConfigDocument(fs.readFileSync(out('first.yaml'), 'utf8'), 'first.yaml');
+    const core = document.hosts.find((h) => h.name === 'core-1')!;
+    core.jump = 'nowhere';
+    fs.writeFileSync(out('core-blocked.yaml'), configDocumentToYaml(document));
+    const site = await startSite('yaml-install-host-blocked');
+    seedStandInBundle(site.db);
+    const review = await site.api.call('configBundles.review', { path: out('core-blocked.yaml') });
+    const install = review.items.find((i) => i.id === 'install:prod')!;
+    expect(install.status).toBe('blocked');
+    expect(install.reason).toContain('core-1');
+    const imported = await site.api.call('configBundles.import', { path: out('core-blocked.yaml'), items: 'all' });
+    expect(imported.left).toContainEqual({ id: 'install:prod', reason: expect.stringContaining('blocked: its hosts core-1') });
+    expect(imported.applied).toContain('host:agent-1');
+    expect((await site.api.call('installs.list', {})).map((i) => i.name)).toEqual([]);
   });
 
   it('names file:line:column for a hand-edited error and refuses a newer format; the store is unchanged', async () => {

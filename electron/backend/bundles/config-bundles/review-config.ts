@@ -107,14 +107,18 @@ export function reviewDocument(
     }
   }
 
+  // A host in the file that cannot be imported is as missing as one the file lacks.
+  const blockedHosts = new Set(items.filter((i) => i.kind === 'host' && i.status === 'blocked').map((i) => i.name));
   for (const install of document.installs) {
     const bundle = store.bundles.bySha256(install.bundle.sha256);
-    const missingHosts = install.hosts.map((h) => h.host).filter((name) => !inFile.has(name) && !store.hosts.findByName(name));
+    const missingHosts = install.hosts
+      .map((h) => h.host)
+      .filter((name) => !store.hosts.findByName(name) && (!inFile.has(name) || blockedHosts.has(name)));
     const local = store.installs.findByName(install.name);
     const blocked = !bundle
       ? `its release bundle ${install.bundle.name} ${install.bundle.version} (SHA-256 ${install.bundle.sha256.slice(0, 12)}…) is not imported here: import that bundle first`
       : missingHosts.length
-        ? `its hosts ${missingHosts.join(', ')} are neither here nor in the file`
+        ? `its hosts ${missingHosts.join(', ')} are neither here nor importable from the file`
         : null;
     const secretChange = local
       ? secretChanges(vault, secrets, secretName.installCaKey(install.name), local.caKeySecretId, 'CA key')
