@@ -80,7 +80,7 @@ async function exportConfig(ctx: ConfigBundleCommandContext): Promise<number> {
   ctx.print(
     [
       `wrote ${result.path} (${result.format === 'yaml' ? 'YAML, unsigned, no secrets' : 'configuration bundle'})`,
-      `${result.hosts} hosts, ${result.installs} installs, ${result.bundleKeys} bundle signing keys, ${result.siteFiles} alert rule and policy files, ${result.siteFiles} alert rule and policy files${result.format === 'bundle' ? `, ${result.secrets} secrets sealed to the export passphrase` : ''}`,
+      `${result.hosts} hosts, ${result.installs} installs, ${result.bundleKeys} bundle signing keys, ${result.siteFiles} alert rule and policy files${result.format === 'bundle' ? `, ${result.secrets} secrets sealed to the export passphrase` : ''}`,
       `sha256 ${result.sha256}`,
       ...(result.signedBy ? [`signed by this control center: ${result.signedBy}`] : []),
     ].join('\n'),

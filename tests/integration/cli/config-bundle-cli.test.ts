@@ -55,6 +55,8 @@ describe('sutazai config export and import', () => {
     expect(runSutazai(['config', 'keys'], origin, VAULT).stdout).toContain(`this control center signs exports as ${signer}`);
     const yaml = runSutazai(['config', 'export', '--yaml', '--out', file('origin.yaml')], origin, VAULT);
     expect(yaml.code, yaml.stderr).toBe(0);
+    // What it holds, each count once.
+    expect(yaml.stdout).toMatch(/^2 hosts, \d+ installs, \d+ bundle signing keys, \d+ alert rule and policy files$/m);
     // Never over an existing file.
     const again = runSutazai(['config', 'export', '--yaml', '--out', file('origin.yaml')], origin, VAULT);
     expect(again.code).toBe(2);
