@@ -86,6 +86,12 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'mfa.setStepUp': () => ({ required: true }),
   // Its folder does not exist: refused (BACKUP_OUT_UNWRITABLE), and recorded.
   'store.backup': () => ({ path: '/nonexistent/audit.sutazai-backup' }),
+  'sessions.revoke': () => ({ id: MISSING }),
+  'configBundles.export': () => ({ path: '/nonexistent/audit.sutazai-config', format: 'bundle' }),
+  'configBundles.import': () => ({ path: '/nonexistent/audit.sutazai-config', items: 'all' }),
+  'support.collect': () => ({ target: { hostId: MISSING } }),
+  'support.preview': () => ({ previewId: 'no-such-preview', redaction: {} }),
+  'support.save': () => ({ previewId: 'no-such-preview', redaction: {}, path: '/nonexistent/audit-support.tar' }),
 };
 
 const stateChanging = (Object.keys(METHOD_ACTIONS) as MethodName[]).filter((method) => changesState(METHOD_ACTIONS[method]));
