@@ -140,11 +140,22 @@ describe('plain YAML export', () => {
     seedStandInBundle(fresh.db);
     const review = await fresh.api.call('configBundles.review', { path: out('first.yaml') });
     expect(review.exporter).toBeNull();
+    // A host key from an unsigned file is a conflict: shown, never pinned by "all".
     expect(review.items.map((i) => `${i.status} ${i.id}`)).toEqual(
-      expect.arrayContaining(['new host:db-1', 'new host-key:db-1', 'new install:prod', 'unchanged bundle-key:SHA256:' + 'A'.repeat(43)]),
+      expect.arrayContaining([
+        'new host:db-1',
+        'conflict host-key:db-1',
+        'new install:prod',
+        'unchanged bundle-key:SHA256:' + 'A'.repeat(43),
+      ]),
     );
+    expect(review.items.find((i) => i.id === 'host-key:db-1')!.reason).toContain('unsigned file');
     const imported = await fresh.api.call('configBundles.import', { path: out('first.yaml'), items: 'all' });
     expect(imported.applied).toContain('install:prod');
+    expect(imported.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('conflict, not chosen') });
+    expect(pinnedFingerprint(fresh, 'db-1')).toBeNull();
+    // Chosen by id, on purpose: then it is pinned, and the store exports the same bytes.
+    await fresh.api.call('configBundles.import', { path: out('first.yaml'), items: ['host-key:db-1'] });
     await fresh.api.call('configBundles.export', { path: out('second.yaml'), format: 'yaml' });
     expect(fs.readFileSync(out('second.yaml'), 'utf8')).toBe(text);
     expect(pinnedFingerprint(fresh, 'db-1')).toBe(KEY_A.fingerprint);
@@ -165,6 +176,12 @@ describe('plain YAML export', () => {
     const all = await elsewhere.api.call('configBundles.import', { path: out('first.yaml'), items: 'all' });
     expect(all.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('conflict, not chosen') });
     expect(pinnedFingerprint(elsewhere, 'db-1')).toBeNull();
+    // A release signing key from an unsigned file is never trusted by "all" either.
+    expect(all.left).toContainEqual({
+      id: `bundle-key:SHA256:${'A'.repeat(43)}`,
+      reason: expect.stringContaining('conflict, not chosen: an unsigned file'),
+    });
+    expect(tableCounts(elsewhere).bundle_signing_keys).toBe(0);
 
     const noJump = text.replace('jump: bastion', 'jump: nowhere');
     expect(noJump).not.toBe(text);

@@ -11,7 +11,7 @@ import type { ConfigDocument, ExportedSecrets, ExportedSiteFile } from './config
 import { configDocumentToYaml, parseConfigDocument } from './config-yaml';
 import { controlCenterKey } from './control-center-key';
 import { openExportSecrets, sealExportSecrets } from './export-secrets';
-import { itemId, reviewDocument, siteFileName, type ReviewStore } from './review-config';
+import { holdUnsignedKeys, itemId, reviewDocument, siteFileName, type ReviewStore } from './review-config';
 import { readSiteFiles, siteFilePlace, stageSiteFiles, type StagedFiles } from './site-files';
 import { storeDocument, storeSecrets } from './store-document';
 
@@ -77,6 +77,12 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
     return { file, document, secrets };
   }
 
+  /** The review of an opened file: a YAML export's new keys held as conflicts (it is signed by no one). */
+  function reviewOf({ file, document, secrets }: OpenedFile): ConfigReview['items'] {
+    const items = reviewDocument(store, vault, document, secrets, placeOf);
+    return file.kind === 'bundle' ? items : holdUnsignedKeys(items);
+  }
+
   function exporterOf(file: ConfigFile): ConfigReview['exporter'] {
     if (file.kind !== 'bundle') return null;
     const own = file.exporter.fingerprint === ownFingerprint();
@@ -133,18 +139,20 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
     },
 
     async review(request) {
-      const { file, document, secrets } = await open(request, false);
+      const opened = await open(request, false);
+      const { file } = opened;
       return {
         path: file.file,
         kind: file.kind,
         exporter: exporterOf(file),
         hasSecrets: file.kind === 'bundle' && file.secretsText !== null,
-        items: reviewDocument(store, vault, document, secrets, placeOf),
+        items: reviewOf(opened),
       };
     },
 
     async import(request) {
-      const { file, document, secrets } = await open(request, true);
+      const opened = await open(request, true);
+      const { file, document, secrets } = opened;
       const exporter = exporterOf(file);
       const trustNow = exporter !== null && !exporter.trusted;
       if (trustNow && request.trustExporter !== exporter.fingerprint && file.kind === 'bundle') {
@@ -157,7 +165,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
       try {
         outcome = deps.transaction(() => {
           // Judged again inside the transaction: what is applied is measured against the store as it is now.
-          const items = reviewDocument(store, vault, document, secrets, placeOf);
+          const items = reviewOf(opened);
           const { apply, left } = chooseItems(items, request.items);
           if (trustNow && file.kind === 'bundle')
             exporterKeys.trust(

@@ -170,6 +170,24 @@ export function reviewDocument(
   return items;
 }
 
+/**
+ * A plain YAML export is signed by no one: whoever handed it over could have written any key
+ * into it. So the keys it would newly trust (a host key to pin, a release bundle signing key,
+ * which lets releases run as root on the hosts) are conflicts there: shown with their
+ * fingerprints, never applied by "all", applied when chosen by id. In a signed bundle the
+ * exporter's fingerprint, checked once, vouches for them.
+ */
+export function holdUnsignedKeys(items: readonly ConfigReviewItem[]): ConfigReviewItem[] {
+  return items.map((i) => {
+    if (i.status !== 'new' || (i.kind !== 'host-key' && i.kind !== 'bundle-key')) return i;
+    const what =
+      i.kind === 'host-key'
+        ? `pin it only after checking the key on ${i.name} itself`
+        : 'trust it only after comparing its fingerprint with the release publisher’s';
+    return { ...i, status: 'conflict', reason: `an unsigned file (a YAML export) names this key, and nothing vouches for it: ${what}` };
+  });
+}
+
 export function siteFileName(file: Pick<ExportedSiteFile, 'folder' | 'name'>): string {
   return `${file.folder}/${file.name}`;
 }
