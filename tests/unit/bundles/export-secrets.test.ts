@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openExportSecrets, sealExportSecrets } from '../../../electron/backend/bundles/config-bundles/export-secrets';
 import { CURRENT_KDF, deriveKey, kdfText, type ScryptParams } from '../../../electron/backend/secrets/passphrase-kdf';
@@ -11,6 +11,7 @@ import { seal } from '../../../electron/backend/secrets/sealed-box';
  */
 
 const PASSPHRASE = 'an export passphrase';
+const CONFIG = 'sutazai_config: 1\nhosts:\n  - name: db-1\n    address: 198.18.42.1\n';
 
 function sealedWith(params: ScryptParams): string {
   // Parameters only: the refusal must come before any key is derived, so nothing is sealed to them.
@@ -27,20 +28,25 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('an export file’s sealed secrets', () => {
-  it('open with the passphrase at the parameters every export writes', async () => {
-    const text = await sealExportSecrets({ 'host/db-1/login': 'hunter2' }, PASSPHRASE);
-    expect(await openExportSecrets(text, PASSPHRASE, 'site.sutazai-config')).toEqual({ 'host/db-1/login': 'hunter2' });
-    expect(await codeOf(openExportSecrets(text, 'another passphrase', 'site.sutazai-config'))).toBe('CONFIG_BUNDLE_PASSPHRASE_WRONG');
+  it('open with the passphrase at the parameters every export writes, beside the configuration they were sealed with only', async () => {
+    const text = await sealExportSecrets({ 'host/db-1/login': 'hunter2' }, PASSPHRASE, CONFIG);
+    expect(await openExportSecrets(text, PASSPHRASE, 'site.sutazai-config', CONFIG)).toEqual({ 'host/db-1/login': 'hunter2' });
+    expect(await codeOf(openExportSecrets(text, 'another passphrase', 'site.sutazai-config', CONFIG))).toBe(
+      'CONFIG_BUNDLE_PASSPHRASE_WRONG',
+    );
+    // The same sealed file beside a configuration that puts db-1 elsewhere does not open.
+    const elsewhere = CONFIG.replace('198.18.42.1', '203.0.113.66');
+    expect(await codeOf(openExportSecrets(text, PASSPHRASE, 'repacked.sutazai-config', elsewhere))).toBe('CONFIG_BUNDLE_PASSPHRASE_WRONG');
   });
 
   it('refuse parameters asking for more memory than an export uses, before deriving a key', async () => {
     const memory = { ...CURRENT_KDF, N: CURRENT_KDF.N * 4 };
-    expect(await codeOf(openExportSecrets(sealedWith(memory), PASSPHRASE, 'planted.sutazai-config'))).toBe('CONFIG_BUNDLE_DAMAGED');
+    expect(await codeOf(openExportSecrets(sealedWith(memory), PASSPHRASE, 'planted.sutazai-config', CONFIG))).toBe('CONFIG_BUNDLE_DAMAGED');
   });
 
   it('refuse parameters asking for many times an export’s work', async () => {
     const work = { ...CURRENT_KDF, p: 16 };
-    expect(await codeOf(openExportSecrets(sealedWith(work), PASSPHRASE, 'planted.sutazai-config'))).toBe('CONFIG_BUNDLE_DAMAGED');
+    expect(await codeOf(openExportSecrets(sealedWith(work), PASSPHRASE, 'planted.sutazai-config', CONFIG))).toBe('CONFIG_BUNDLE_DAMAGED');
   });
 
   it('say a sealed value that opens to something other than named secrets is damaged, not a crash', async () => {
@@ -49,8 +55,8 @@ describe('an export file’s sealed secrets', () => {
     const text = JSON.stringify({
       kdf: kdfText(CURRENT_KDF),
       salt: salt.toString('base64'),
-      sealed: seal(key, 'not json', 'sutazai-config-secrets-v1').toString('base64'),
+      sealed: seal(key, 'not json', `sutazai-config-secrets-v1\n${createHash('sha256').update(CONFIG).digest('hex')}`).toString('base64'),
     });
-    expect(await codeOf(openExportSecrets(text, PASSPHRASE, 'odd.sutazai-config'))).toBe('CONFIG_BUNDLE_DAMAGED');
+    expect(await codeOf(openExportSecrets(text, PASSPHRASE, 'odd.sutazai-config', CONFIG))).toBe('CONFIG_BUNDLE_DAMAGED');
   });
 });

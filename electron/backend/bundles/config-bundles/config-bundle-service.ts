@@ -71,7 +71,8 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
     const document = parseConfigDocument(file.configText, file.kind === 'bundle' ? `${filePath} (config.yaml)` : filePath);
     let secrets: ExportedSecrets | null = null;
     if (file.kind === 'bundle' && file.secretsText !== null && !request.withoutSecrets) {
-      if (request.secretsPassphrase !== undefined) secrets = await openExportSecrets(file.secretsText, request.secretsPassphrase, filePath);
+      if (request.secretsPassphrase !== undefined)
+        secrets = await openExportSecrets(file.secretsText, request.secretsPassphrase, filePath, file.configText);
       else if (secretsRequired) throw configPassphraseMissingError(filePath);
     }
     return { file, document, secrets };
@@ -117,7 +118,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
         secretCount = secrets === null ? 0 : Object.keys(secrets).length;
         bytes = await configBundleBytes({
           configText: yaml,
-          secretsText: secrets === null ? null : await sealExportSecrets(secrets, request.secretsPassphrase!),
+          secretsText: secrets === null ? null : await sealExportSecrets(secrets, request.secretsPassphrase!, yaml),
           scope: { install: request.install ?? null },
           exporter: { fingerprint: key.fingerprint, publicKey: key.publicKey, label: `SutazAI control center on ${os.hostname()}` },
           privateKey: key.privateKey,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CURRENT_KDF, deriveKey, kdfText, parseKdf } from '../../secrets/passphrase-kdf';
 import { open, seal } from '../../secrets/sealed-box';
@@ -12,6 +12,16 @@ import { configBundleDamagedError, configExportPassphraseWeakError, configPassph
  */
 export const MIN_EXPORT_PASSPHRASE_LENGTH = 12;
 const ASSOCIATED = 'sutazai-config-secrets-v1';
+
+/**
+ * The seal is bound to the configuration it was exported with (its config.yaml's SHA-256 as
+ * associated data): the secrets are named by host and install, and the same sealed file
+ * beside another configuration (another export, another exporter's file) would hand a
+ * host's password to whatever address that configuration gives the name. It does not open there.
+ */
+function associatedData(configText: string): string {
+  return `${ASSOCIATED}\n${createHash('sha256').update(configText, 'utf8').digest('hex')}`;
+}
 /**
  * What a file's parameters may cost us before the passphrase is even tried: twice an export's
  * memory (256 MiB) and four times its work. The vault's stored-row bounds (up to 16 GiB) are
@@ -23,18 +33,18 @@ const MAX_FILE_KDF_WORK = 4 * CURRENT_KDF.N * CURRENT_KDF.r * CURRENT_KDF.p;
 
 const SealedSecretsSchema = z.object({ kdf: z.string(), salt: z.string(), sealed: z.string() }).strict();
 
-export async function sealExportSecrets(secrets: ExportedSecrets, passphrase: string): Promise<string> {
+export async function sealExportSecrets(secrets: ExportedSecrets, passphrase: string, configText: string): Promise<string> {
   const length = [...passphrase.normalize('NFC')].length;
   if (length < MIN_EXPORT_PASSPHRASE_LENGTH) throw configExportPassphraseWeakError(length, MIN_EXPORT_PASSPHRASE_LENGTH);
   const salt = randomBytes(16);
   const key = await deriveKey(passphrase, salt, CURRENT_KDF);
   // Sorted, so what is sealed does not depend on the order the store was read in.
   const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
-  const sealed = seal(key, JSON.stringify(sorted), ASSOCIATED);
+  const sealed = seal(key, JSON.stringify(sorted), associatedData(configText));
   return `${JSON.stringify({ kdf: kdfText(CURRENT_KDF), salt: salt.toString('base64'), sealed: sealed.toString('base64') }, null, 2)}\n`;
 }
 
-export async function openExportSecrets(text: string, passphrase: string, file: string): Promise<ExportedSecrets> {
+export async function openExportSecrets(text: string, passphrase: string, file: string, configText: string): Promise<ExportedSecrets> {
   let parsed;
   try {
     parsed = SealedSecretsSchema.parse(JSON.parse(text));
@@ -46,7 +56,7 @@ export async function openExportSecrets(text: string, passphrase: string, file: 
     throw configBundleDamagedError(file, 'secrets.json asks for key-stretching costlier than any export uses');
   if (params === null) throw configBundleDamagedError(file, 'secrets.json names key-stretching parameters this version cannot use');
   const key = await deriveKey(passphrase, Buffer.from(parsed.salt, 'base64'), params);
-  const clear = open(key, Buffer.from(parsed.sealed, 'base64'), ASSOCIATED);
+  const clear = open(key, Buffer.from(parsed.sealed, 'base64'), associatedData(configText));
   if (clear === null) throw configPassphraseWrongError(file);
   let value;
   try {
