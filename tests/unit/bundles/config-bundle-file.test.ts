@@ -143,5 +143,11 @@ describe('configuration files', () => {
   it('names the line and column of a schema error, and an unknown key', () => {
     const text = configDocumentToYaml(document).replace('port: 22', 'port: 70000').replace('role: core', 'role: core\n    colour: red');
     expect(() => parseConfigDocument(text, 'site.yaml')).toThrow(/site\.yaml:\d+:\d+: hosts\.0/);
+    // Each on its own, at its own line (the first error above could be either).
+    const port = configDocumentToYaml(document).replace('port: 22', 'port: 70000');
+    const portLine = port.split('\n').findIndex((l) => l.includes('port: 70000')) + 1;
+    expect(() => parseConfigDocument(port, 'site.yaml')).toThrow(new RegExp(`site\\.yaml:${portLine}:\\d+: hosts\\.0\\.port`));
+    const unknown = configDocumentToYaml(document).replace('role: core', 'role: core\n    colour: red');
+    expect(() => parseConfigDocument(unknown, 'site.yaml')).toThrow(/site\.yaml:\d+:\d+: hosts\.0.*colour/);
   });
 });
