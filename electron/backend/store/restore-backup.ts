@@ -75,8 +75,15 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   }
 }
 
+/** A restore's staging folder in the data directory (8 hex digits: randomBytes(4)). */
+const STAGING = /^\.restore-[0-9a-f]{8}$/;
+
 function checkTarget(dataDir: string, force: boolean): void {
-  const entries = fs.existsSync(dataDir) ? fs.readdirSync(dataDir) : [];
+  const all = fs.existsSync(dataDir) ? fs.readdirSync(dataDir, { withFileTypes: true }) : [];
+  // A staging folder a killed restore left holds only a partial copy of a backup: it is not the directory's data.
+  for (const left of all.filter((e) => e.isDirectory() && STAGING.test(e.name)))
+    fs.rmSync(path.join(dataDir, left.name), { recursive: true, force: true });
+  const entries = all.filter((e) => !(e.isDirectory() && STAGING.test(e.name))).map((e) => e.name);
   if (entries.length === 0) return;
   if (!force) {
     throw new ApiError(

@@ -205,6 +205,15 @@ describe('sutazai backup and restore', () => {
     expect(fs.readdirSync(target).sort()).toEqual(['bundles', 'notes.txt', 'sutazai.db']);
   });
 
+  it('drops the staging folder a killed restore left, rather than calling the directory occupied', () => {
+    const target = path.join(tmp.path, 'after-a-killed-restore');
+    fs.mkdirSync(path.join(target, '.restore-0badc0de'), { recursive: true });
+    fs.writeFileSync(path.join(target, '.restore-0badc0de', 'sutazai.db'), 'half a copy');
+    const run = runSutazai(['restore', backupFile, '--json'], target, env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(fs.readdirSync(target).sort()).toEqual(['bundles', 'sutazai.db']);
+  });
+
   it('refuses a flipped byte, a truncated file and a file that is not a backup, restoring nothing', () => {
     const bytes = fs.readFileSync(backupFile);
     const flipped = Buffer.from(bytes);
