@@ -194,6 +194,18 @@ describe('secrets in the other shapes a site writes them (review: none may reach
       '[\n  {\n    "kind": "process.exit",\n    "lastLines": [\n      "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjOrphanKey0018",\n      "-----END RSA PRIVATE KEY-----"\n    ]\n  }\n]',
       'OrphanKey0018',
     ],
+    [
+      'a cut-off key of many log lines, its last line short',
+      [
+        'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjOrphanKey0024AAAAAAAAAAAAAAAAAAAAA',
+        'QyNTUxOQAAACDSecondLine0025BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB',
+        'Xy0026==',
+        '-----END PRIVATE KEY-----',
+      ]
+        .map((line) => `2026-12-06T05:00:00.000Z err ${line}`)
+        .join('\n'),
+      'OrphanKey0024|SecondLine0025|Xy0026',
+    ],
     ['a password that starts with stars', 'password=***stars-0019', 'stars-0019'],
   ];
   for (const [what, text, secrets] of shapes)
@@ -203,6 +215,31 @@ describe('secrets in the other shapes a site writes them (review: none may reach
       expect(out.redactions.length).toBeGreaterThan(0);
       expect(out.text.split('\n')).toHaveLength(text.split('\n').length);
     });
+
+  it("keeps JSON JSON: a secret key's true, false or null, an object under it and a key that only names a password are left", () => {
+    const facts = { sudoPasswordVerified: true, token_count: 5, secret: null, credentials: { password: 'inner-0029' } };
+    const out = redactor().redact('facts.json', JSON.stringify(facts, null, 2));
+    expect(out.text).not.toContain('inner-0029');
+    expect(JSON.parse(out.text)).toEqual({ ...facts, credentials: { password: '[redacted:password]' } });
+  });
+
+  it("keeps an event list JSON when its last lines start inside a key: each line's material is replaced in its string", () => {
+    const events = [
+      {
+        kind: 'process.exit',
+        lastLines: ['MIIEvQIBADANBgkqhkiG9w0BAQEFAASCOrphan0027', 'Ab0028=', '-----END EC PRIVATE KEY-----', 'exit 1'],
+      },
+    ];
+    const out = redactor().redact('events.json', JSON.stringify(events, null, 2));
+    expect(out.text).not.toContain('Orphan0027');
+    expect(out.text).not.toContain('Ab0028');
+    expect((JSON.parse(out.text) as typeof events)[0]!.lastLines).toEqual([
+      '[redacted:private-key]',
+      '[redacted:private-key]',
+      '[redacted:private-key]',
+      'exit 1',
+    ]);
+  });
 
   it('keeps what is around a cut-off key: the lines before it that are not key material, and those after', () => {
     const text = 'started fine\n2026-12-06T05:00:00.000Z out MIIEvQIBADANBgkqhkiG9w0BAQEFAASCOrphan0020\n-----END PRIVATE KEY-----\nafter';

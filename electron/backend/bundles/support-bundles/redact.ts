@@ -114,29 +114,35 @@ export class Redactor {
 
   /**
    * A private key's END line with no BEGIN before it (a log's tail, an event's last lines,
-   * that start inside the key): the key material on the lines just before it goes with it.
+   * that start inside the key): the key material on the lines just before it goes too, line
+   * by line (each line's base64, not what a log or JSON put around it), so a JSON file stays
+   * JSON and every line keeps its place.
    */
   private *orphanKeySpans(text: string): Generator<Span> {
     const begins = [...text.matchAll(PRIVATE_KEY_BEGIN)].map((m) => m.index);
     let nextBegin = 0;
     let previousEnd = 0;
+    const span = (start: number, end: number): Span => ({
+      start,
+      end,
+      rule: 'built-in:private-key',
+      replacement: () => '[redacted:private-key]',
+    });
     for (const end of text.matchAll(PRIVATE_KEY_END)) {
       while (nextBegin < begins.length && begins[nextBegin]! < previousEnd) nextBegin++;
       const opened = nextBegin < begins.length && begins[nextBegin]! < end.index;
       previousEnd = end.index + end[0].length;
       if (opened) continue;
-      let start = text.lastIndexOf('\n', end.index - 1) + 1;
-      // Back over the lines of key material (a base64 run; a blank line; an encrypted key's headers).
-      while (start > 0) {
-        const lineStart = text.lastIndexOf('\n', start - 2) + 1;
-        const line = text.slice(lineStart, start - 1);
-        const material = /[A-Za-z0-9+/=]{16,}/.exec(line);
-        if (material) start = lineStart + material.index;
-        else if (/^\s*$|Proc-Type:|DEK-Info:/.test(line)) start = lineStart;
-        else break;
-        if (material && material.index > 0) break;
+      yield span(end.index, previousEnd);
+      // Back over the lines of key material: a base64 line (the last one may be short), a blank line, an encrypted key's headers.
+      let lineEnd = text.lastIndexOf('\n', end.index - 1);
+      for (let first = true; lineEnd >= 0; first = false) {
+        const lineStart = text.lastIndexOf('\n', lineEnd - 1) + 1;
+        const material = base64AtEnd(text, lineStart, lineEnd);
+        if (material && (material.end - material.start >= 16 || first)) yield span(material.start, material.end);
+        else if (!/^\s*$|Proc-Type:|DEK-Info:/.test(text.slice(lineStart, lineEnd))) break;
+        lineEnd = lineStart - 1;
       }
-      yield { start, end: previousEnd, rule: 'built-in:private-key', replacement: () => '[redacted:private-key]' };
     }
   }
 
@@ -221,6 +227,21 @@ export function redactionPlan(options: {
     ],
     rules: options.rules,
   };
+}
+
+/**
+ * The base64 run a line ends with (before a JSON string's closing quote and comma), found
+ * from the line's end so a long line costs its length once.
+ */
+function base64AtEnd(text: string, lineStart: number, lineEnd: number): { start: number; end: number } | null {
+  let end = lineEnd;
+  while (end > lineStart && /[\s"',\]]/.test(text[end - 1]!)) end--;
+  let start = end;
+  while (start > lineStart && text[start - 1] === '=' && end - start < 2) start--;
+  while (start > lineStart && /[A-Za-z0-9+/]/.test(text[start - 1]!)) start--;
+  // Where it starts: the line's start or after a space or a quote (a log's prefix, JSON's indentation).
+  if (start > lineStart && !/[\s"']/.test(text[start - 1]!)) return null;
+  return end - start >= 2 ? { start, end } : null;
 }
 
 /**

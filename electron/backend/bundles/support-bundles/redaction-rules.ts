@@ -15,25 +15,29 @@ export interface PatternRule {
 /**
  * Words that name a secret in a key: `password: x`, `"api_key": "x"`, `SUTAZAI_PASSPHRASE=x`,
  * `db_password=x`, `MYSQL_PWD=x`, `Pwd=x;` (found at the word, whatever comes before it), and
- * keys that go on after the word (`SECRET_KEY=x`, `"secretKey": "x"`, `SECRET_KEY_BASE=x`).
- * A bare `pass` counts only as the whole key (`pass: x`), not as the start of `passes`.
+ * keys that go on after the word with a word of what the secret is (`SECRET_KEY=x`,
+ * `"secretKey": "x"`, `SECRET_KEY_BASE=x`, `password_hash`), not any word: `sudoPasswordVerified`
+ * and `token_count` hold no secret. A bare `pass` counts only as the whole key (`pass: x`),
+ * not as the start of `passes`.
  */
 const SECRET_WORD = String.raw`(?:pass(?:word|wort|wd|phrase)|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|session[_-]?(?:id|token|key))`;
-const SECRET_KEY = String.raw`(?:${SECRET_WORD}(?:[_.-]?[a-z0-9]{1,24}){0,2}|\bpass)`;
+const SECRET_SUFFIX = String.raw`(?:[_.-]?(?:key|value|base|hash|salt|seed|string|text|data|b64|base64|hex|bytes|file|id))`;
+const SECRET_KEY = String.raw`(?:${SECRET_WORD}${SECRET_SUFFIX}{0,2}|\bpass)`;
 /**
  * A value: quoted (up to its closing quote, past escaped ones: JSON's `\"`) or bare (up to a
- * space or a delimiter).
+ * space or a delimiter; not a JSON object or list, whose own keys are judged on their own).
  */
 const QUOTED = String.raw`"((?:[^"\\\n]|\\.){1,4096})"|'((?:[^'\\\n]|\\.){1,4096})'`;
-const VALUE = String.raw`(?:${QUOTED}|([^\s"',;}\]]{1,4096}))`;
+const VALUE = String.raw`(?:${QUOTED}|([^\s"',;}\]{\[][^\s"',;}\]]{0,4095}))`;
 /** Where a bare value ends. */
 const VALUE_END = String.raw`(?![^\s"',;}\]])`;
 
 /**
  * A value already replaced (by pino's redaction or by hand): left as it is. Only a value that
- * is that whole: `password=***hunter2` is still a password.
+ * is that whole: `password=***hunter2` is still a password. JSON's true, false and null are
+ * no secret (and replacing them would break the file's JSON).
  */
-const NOT_ALREADY_REDACTED = String.raw`(?!["']?\[redacted[^\]\n]{0,40}\]["']?${VALUE_END})(?!["']?\*{3,16}["']?${VALUE_END})`;
+const NOT_ALREADY_REDACTED = String.raw`(?!["']?\[redacted[^\]\n]{0,40}\]["']?${VALUE_END})(?!["']?\*{3,16}["']?${VALUE_END})(?!(?:true|false|null)${VALUE_END})`;
 
 /** The armour lines of a private key: PEM's five dashes (PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP) and RFC 4716's four (SSH2). */
 const KEY_ARMOUR = (word: 'BEGIN' | 'END'): string => String.raw`-{4,5} ?${word} [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)? ?-{4,5}`;
