@@ -26,7 +26,7 @@ export interface SupportService {
 }
 
 export interface SupportServiceDeps extends SupportSources {
-  /** The vault's secrets in clear while it is unlocked (none when locked): each is replaced wherever it appears. */
+  /** The vault's secrets in clear (SECRETS_LOCKED while it is locked and holds any): each is replaced wherever it appears. */
   vaultSecrets(): string[];
 }
 
