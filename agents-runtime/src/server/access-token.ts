@@ -40,7 +40,10 @@ function at(seconds: number | undefined): string {
 
 /** Turns jose's failure into the reason an operator can act on. */
 function reasonOf(error: unknown, install: string): RuntimeError {
-  if (error instanceof errors.JWTExpired) return refused(`expired at ${at(error.payload.exp)}`);
+  if (error instanceof errors.JWTExpired)
+    return error.claim === 'iat'
+      ? refused(`was issued at ${at(error.payload.iat)}, more than ${MAX_TOKEN_LIFETIME_S} s ago`)
+      : refused(`expired at ${at(error.payload.exp)}`);
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {
       case 'nbf':
@@ -52,6 +55,8 @@ function reasonOf(error: unknown, install: string): RuntimeError {
         );
       case 'iss':
         return refused(`was not issued by ${TOKEN_ISSUER}`, 'use a token the control center signed for this install');
+      case 'iat':
+        return refused(`claims to be issued at ${at(error.payload.iat)}, in the future`);
       default:
         return refused(`has an invalid "${error.claim}" claim (${error.reason})`);
     }
@@ -105,6 +110,8 @@ export function createAccessTokenVerifier(options: { now?: () => number } = {}):
             audience: install,
             clockTolerance: CLOCK_TOLERANCE_S,
             currentDate: new Date(now()),
+            // Bounds iat too: exp - iat alone lets a token issued "in the future" live as long as its signer liked.
+            maxTokenAge: MAX_TOKEN_LIFETIME_S,
             requiredClaims: ['sub', 'jti', 'exp', 'iat', 'nbf'],
           },
         ));
@@ -112,6 +119,9 @@ export function createAccessTokenVerifier(options: { now?: () => number } = {}):
         throw reasonOf(error, install);
       }
       const { sub, jti, exp, iat } = payload as Required<Pick<JWTPayload, 'sub' | 'jti' | 'exp' | 'iat'>>;
+      // jose checks that they are there, not what they are: a jti that is no string would never be "seen before".
+      if (typeof sub !== 'string' || sub === '') throw refused('names no operator (its "sub" is not a name)');
+      if (typeof jti !== 'string' || jti === '') throw refused('has a "jti" that is not a string, so it cannot be kept to one call');
       if (exp - iat > MAX_TOKEN_LIFETIME_S) throw refused(`lives ${exp - iat} s, longer than the ${MAX_TOKEN_LIFETIME_S} s accepted`);
       const role = payload.role;
       if (typeof role !== 'string' || !isRole(role)) throw refused(`names no known role (known: ${ROLES.join(', ')})`);

@@ -22,6 +22,11 @@ export interface CallerIdentity {
   attributes: Record<string, unknown>;
   /** How the subject is known. */
   via: 'token' | 'certificate';
+  /**
+   * The call is the control center's own: its certificate (urn:sutazai:control-center, no
+   * operator named) and no operator's token. Only such a call may push the access state.
+   */
+  controlCenter: boolean;
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -112,6 +117,7 @@ export async function identifyCaller(
       role: narrow(role, claims.subject),
       attributes: current?.attributes ?? claims.attributes,
       via: 'token',
+      controlCenter: false,
     };
   }
 
@@ -127,5 +133,6 @@ export async function identifyCaller(
     role: names?.operator ? narrow(certRole, names.operator) : certRole,
     attributes: (names?.operator && view.operator(names.operator)?.attributes) || {},
     via: 'certificate',
+    controlCenter: names !== null && names.controlCenter && names.operator === null,
   };
 }

@@ -27,6 +27,24 @@ export const METHOD_ROLES: Readonly<Record<string, Role>> = {
   [`/${HEALTH_SERVICE}/Watch`]: 'viewer',
 };
 
+/**
+ * Methods only the control center itself may call (its own certificate, no operator's token),
+ * whatever the caller's role: the access state is the control center's word on who may call
+ * at all, so an admin operator pushing one could lift their own limits (abac), add a token key
+ * of their own or undo a revocation.
+ */
+export const CONTROL_CENTER_METHODS: ReadonlySet<string> = new Set([`/${RUNTIME_SERVICE}/SetAccessState`]);
+
+/** The refusal of a CONTROL_CENTER_METHODS call made by anyone but the control center itself. */
+export function controlCenterOnly(methodPath: string): Decision {
+  const method = methodPath.slice(methodPath.lastIndexOf('/') + 1);
+  return {
+    allowed: false,
+    message: `${method} is the control center's own: only its certificate (urn:sutazai:control-center), without an operator's token, may call it`,
+    remedy: 'change operators, keys and the access policy in the control center: it pushes them to its runtimes over its link',
+  };
+}
+
 /** True when `role` includes everything `needed` may do. */
 export function roleAtLeast(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);

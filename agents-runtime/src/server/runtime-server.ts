@@ -14,7 +14,7 @@ import { accessStateFromWire, createAccessStateStore, type AccessStateStore } fr
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './access-token';
 import { identifyCaller, type CallerIdentity } from './caller-identity';
 import { statusFor, statusFromError } from './grpc-status';
-import { HEALTH_SERVICE, RUNTIME_SERVICE, authorize, methodsWithoutPolicy } from './role-policy';
+import { CONTROL_CENTER_METHODS, HEALTH_SERVICE, RUNTIME_SERVICE, authorize, controlCenterOnly, methodsWithoutPolicy } from './role-policy';
 import {
   eventToWire,
   logLineToWire,
@@ -137,7 +137,10 @@ function accessInterceptor(
             identifyCaller(cert, typeof authorization === 'string' ? authorization : undefined, access.current(), tokens).then(
               (identified) => {
                 caller = identified;
-                const decision = authorize(method.path, identified.role);
+                const decision =
+                  CONTROL_CENTER_METHODS.has(method.path) && !identified.controlCenter
+                    ? controlCenterOnly(method.path)
+                    : authorize(method.path, identified.role);
                 if (decision.allowed) {
                   metadata.set(CALLER_METADATA_KEY, JSON.stringify(identified));
                   pass(metadata);

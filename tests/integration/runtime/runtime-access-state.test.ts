@@ -4,16 +4,17 @@
 // removed operator's certificate and token refused once the push is answered, and the
 // state kept across a restart of the server.
 import * as grpc from '@grpc/grpc-js';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import type { SetAccessStateRequest } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/SetAccessStateRequest';
 import { ACCESS_STATE_FILE } from '../../../agents-runtime/src/server/access-state';
 import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/src/server/runtime-server';
-import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
+import { runtimeErrorFromMetadata, TOKEN_ISSUER } from '../../../agents-runtime/src/wire';
 import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
 import { generateTokenSigningKey, signAccessToken, type TokenSigningKey } from '../../../electron/backend/pki/access-tokens';
 import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
@@ -176,6 +177,8 @@ describe('a runtime with the access state the control center pushes', () => {
     ['not yet valid', () => tokenFor('alice', 'operator', { notBeforeS: nowS() + 600 }), 'is not valid before'],
     ['for another install', () => tokenFor('alice', 'operator', { install: 'prod' }), 'is meant for "prod", not for the install lab'],
     ['living too long', () => tokenFor('alice', 'operator', { lifetimeS: 3600 }), 'longer than the 900 s accepted'],
+    // exp - iat is short, yet the token would be good for an hour: iat itself must not be ahead of the clock.
+    ['issued in the future', () => tokenFor('alice', 'operator', { issuedAtS: nowS() + 3600, notBeforeS: nowS() - 1 }), 'in the future'],
     ['signed by an unknown key', () => tokenFor('alice', 'operator', {}, otherKey), 'which this runtime does not trust'],
     [
       'wrongly signed',
@@ -197,6 +200,25 @@ describe('a runtime with the access state the control center pushes', () => {
     const refused = await refusal(restart(cc, token));
     expect(refused).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'ACCESS_TOKEN_INVALID' });
     expect(refused.details).toContain('was already used');
+  });
+
+  it('refuses a token whose jti is not a string: it could not be kept to one call', async () => {
+    const before = api.changes.length;
+    const token = await new SignJWT({ role: 'operator', attrs: {}, jti: { one: 'call' } })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.keyId, typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(INSTALL)
+      .setSubject('alice')
+      .setIssuedAt(nowS())
+      .setNotBefore(nowS())
+      .setExpirationTime(nowS() + 60)
+      .sign(createPrivateKey(key.privateKeyPem));
+    for (let use = 0; use < 2; use++) {
+      const refused = await refusal(restart(cc, token));
+      expect(refused).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'ACCESS_TOKEN_INVALID' });
+      expect(refused.details).toContain('"jti" that is not a string');
+    }
+    expect(api.changes.length).toBe(before);
   });
 
   it('refuses a removed operator’s certificate and token once the push that removes them is answered, and an older push', async () => {
@@ -249,5 +271,32 @@ describe('a runtime with the access state the control center pushes', () => {
     expect(byToken).toMatchObject({ code: 'CREDENTIAL_REVOKED' });
     // The control center's own certificate names no operator: its streams and calls go on.
     await expect(getInfo(cc)).resolves.toMatchObject({ runtimeVersion: expect.any(String) });
+  });
+});
+
+describe('the access state is the control center’s own word', () => {
+  it('refuses a push from an admin operator, by their certificate or by their token on the control center’s channel', async () => {
+    const runtime = await startRuntimeServer({
+      tls: { caCertPem: ca.certPem, certPem: serverCert.certPem, keyPem: serverCert.keyPem },
+      api,
+    });
+    servers.push(runtime);
+    const cc = client(runtime.port, controlCenter);
+    expect(await push(cc, stateV(1, { authenticationMethod: 'mtls' }))).toEqual({ version: '1' });
+    // bob is an admin: with mtls his certificate alone reaches the runtime, and he may change its manifest.
+    await expect(updateManifest(client(runtime.port, bobCert))).resolves.toEqual({});
+
+    // What bob would push: a key of his own (tokens in anyone's name) and no policy.
+    const his = stateV(2, { authenticationMethod: 'mtls', tokenKeys: [{ keyId: otherKey.keyId, publicKeyPem: otherKey.publicKeyPem }] });
+    const byCertificate = await refusal(push(client(runtime.port, bobCert), his));
+    expect(byCertificate).toMatchObject({ status: grpc.status.PERMISSION_DENIED, code: 'PERMISSION_DENIED' });
+    expect(byCertificate.details).toContain("SetAccessState is the control center's own");
+    const byToken = await refusal(call((m, o, cb) => cc.SetAccessState(his, m, o, cb), await tokenFor('bob', 'admin')));
+    expect(byToken).toMatchObject({ status: grpc.status.PERMISSION_DENIED, code: 'PERMISSION_DENIED' });
+
+    // The runtime still holds the control center's key: a token signed with bob's is refused.
+    const forged = await refusal(restart(cc, await tokenFor('alice', 'admin', {}, otherKey)));
+    expect(forged.details).toContain('which this runtime does not trust');
+    expect(await push(cc, stateV(2, { authenticationMethod: 'mtls' }))).toEqual({ version: '2' });
   });
 });
