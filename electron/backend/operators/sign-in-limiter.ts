@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type Database from 'better-sqlite3';
 import { ApiError } from '../../contract';
 
@@ -24,7 +25,7 @@ export const DEFAULT_LIMITER_POLICY: LimiterPolicy = {
   forgetAfterMs: 60 * 60_000,
 };
 
-/** Who tries: the operator name as typed (known or not: the limit must not tell them apart) and where from. */
+/** Who tries: the operator name as typed (known or not: the limit must not tell them apart) and where from (addressKeyOf). */
 export interface Attempt {
   readonly name: string;
   /** The source address (a browser's IP), or a fixed word for pipes that have none (`local`). */
@@ -67,7 +68,7 @@ export function createSignInLimiter(deps: { db: Database.Database; now: () => nu
 
   const keysOf = (attempt: Attempt): Array<{ key: string; allowance: number }> => [
     { key: `operator:${attempt.name.trim().toLowerCase()}`, allowance: policy.operatorAllowance },
-    { key: `address:${attempt.address}`, allowance: policy.addressAllowance },
+    { key: `address:${addressKeyOf(attempt.address)}`, allowance: policy.addressAllowance },
   ];
 
   /** The failures still counted for `key` at `at` (none once forgotten). */
@@ -111,6 +112,31 @@ export function createSignInLimiter(deps: { db: Database.Database; now: () => nu
       })();
     },
   };
+}
+
+/**
+ * The source a try counts against. An IPv6 host is commonly given a whole /64 and may use any
+ * address in it (privacy addresses change by design): counted address by address, one machine
+ * would never reach the address allowance, so IPv6 counts by its /64. An IPv4 client on a
+ * dual-stack socket (::ffff:a.b.c.d) counts as its IPv4 address; a word such as `local` as it is.
+ */
+export function addressKeyOf(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped && isIP(mapped[1]!) === 4) return mapped[1]!;
+  const bare = address.split('%')[0]!; // a link-local address's zone (fe80::1%eth0) is not part of it
+  if (isIP(bare) !== 6) return address;
+  return `${ipv6Groups(bare.toLowerCase()).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight groups of a valid IPv6 address, `::` expanded, each without leading zeros. */
+function ipv6Groups(address: string): string[] {
+  // An embedded IPv4 address (its last 32 bits) stands for two groups.
+  const groupsOf = (text: string) => (text === '' ? [] : text.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])));
+  const [head = '', tail] = address.split('::');
+  const left = groupsOf(head);
+  const right = tail === undefined ? [] : groupsOf(tail);
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((group) => parseInt(group, 16).toString(16));
 }
 
 /** The one answer while throttled: says how long to wait, never whether the name, password or code was right. */

@@ -3,7 +3,12 @@
 // try is refused before anything is looked at, and a success clears the name's count.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../../electron/contract';
-import { createSignInLimiter, type LimiterPolicy, type SignInLimiter } from '../../../electron/backend/operators/sign-in-limiter';
+import {
+  addressKeyOf,
+  createSignInLimiter,
+  type LimiterPolicy,
+  type SignInLimiter,
+} from '../../../electron/backend/operators/sign-in-limiter';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -79,6 +84,24 @@ describe('sign-in limiter', () => {
     limiter.begin({ name: 'someone-new', address: '198.18.0.10' });
   });
 
+  it('counts an IPv6 address by its /64 and an IPv4-mapped one as its IPv4 address, so a new address per try is the same source', () => {
+    // One machine given a /64 can try from a fresh address every time: five names, five addresses, one source.
+    for (let i = 1; i <= 5; i += 1) limiter.begin({ name: `spray-${i}`, address: `2001:db8:7:1::${i}` });
+    const refusal = throttled(() => limiter.begin({ name: 'spray-6', address: '2001:0db8:0007:0001:ffff:ffff:ffff:fffe' }));
+    expect(refusal.code).toBe('SIGN_IN_THROTTLED');
+    // The next /64 is another source.
+    limiter.begin({ name: 'spray-7', address: '2001:db8:7:2::1' });
+    // An IPv4 client reaching a dual-stack socket is the same source as over IPv4.
+    for (let i = 1; i <= 5; i += 1) limiter.begin({ name: `mapped-${i}`, address: i % 2 === 1 ? '::ffff:198.18.0.20' : '198.18.0.20' });
+    expect(throttled(() => limiter.begin({ name: 'mapped-6', address: '198.18.0.20' })).code).toBe('SIGN_IN_THROTTLED');
+    expect(['fe80::1%eth0', '2001:DB8::1', '1:2:3:4:5:6:7:8', 'local'].map(addressKeyOf)).toEqual([
+      'fe80:0:0:0::/64',
+      '2001:db8:0:0::/64',
+      '1:2:3:4::/64',
+      'local',
+    ]);
+  });
+
   it('forgets the name after a success and takes the try back from the address', () => {
     const attempt = { name: 'bob', address: 'local' };
     limiter.begin(attempt);
@@ -103,13 +126,24 @@ describe('sign-in limiter', () => {
     expect(throttled(() => limiter.begin(attempt)).code).toBe('SIGN_IN_THROTTLED');
   });
 
-  it('is one count for every process sharing the store', () => {
-    const other = createSignInLimiter({ db: store.db, now: () => clock, policy: POLICY });
-    const attempt = { name: 'dave', address: 'local' };
-    limiter.begin(attempt);
-    other.begin(attempt);
-    limiter.begin(attempt);
-    expect(throttled(() => other.begin(attempt)).code).toBe('SIGN_IN_THROTTLED');
+  it('is one count for every process sharing the store, and survives a restart', () => {
+    // Another connection to the same data directory, as another process (the CLI, the desktop app) opens it.
+    const otherStore = openStore({ dataDir: dir.path });
+    try {
+      const other = createSignInLimiter({ db: otherStore.db, now: () => clock, policy: POLICY });
+      const attempt = { name: 'dave', address: 'local' };
+      limiter.begin(attempt);
+      other.begin(attempt);
+      limiter.begin(attempt);
+      expect(throttled(() => other.begin(attempt)).code).toBe('SIGN_IN_THROTTLED');
+    } finally {
+      otherStore.close();
+    }
+    // A restart (the store closed and opened again) keeps the wait.
+    store.close();
+    store = openStore({ dataDir: dir.path });
+    limiter = createSignInLimiter({ db: store.db, now: () => clock, policy: POLICY });
+    expect(throttled(() => limiter.begin({ name: 'dave', address: '198.18.0.30' })).code).toBe('SIGN_IN_THROTTLED');
   });
 
   it('forgets a name whose last failure is older than forgetAfterMs', () => {
