@@ -5,7 +5,9 @@ import { createPipeSession, type Dispatcher, type PipeSession } from './dispatch
 
 /**
  * The browser's session cookie. `__Host-` makes the browser keep it only when it was set
- * Secure, with Path=/ and no Domain: it goes back to this host and port's HTTPS origin alone.
+ * Secure, with Path=/ and no Domain: it goes back over HTTPS to this host name alone, never to
+ * a sibling or parent domain. Not to this port alone, though: cookies are not bound to a port,
+ * so any other HTTPS service under the same name receives it too (README says so).
  */
 export const SESSION_COOKIE = '__Host-sutazai-session';
 
@@ -26,13 +28,22 @@ export function sourceAddress(req: http.IncomingMessage): string {
 
 /** Whether the Host header names this server as configured (a rebinding page arrives with its own name). */
 export function isConfiguredHost(hostHeader: string | undefined, names: readonly string[], port: number): boolean {
-  return hostHeader !== undefined && names.some((name) => hostHeader.toLowerCase() === `${hostForUrl(name)}:${port}`.toLowerCase());
+  if (hostHeader === undefined) return false;
+  const host = hostHeader.toLowerCase();
+  // A client may write HTTPS's own port or leave it out.
+  return names.some((name) => host === authorityOf(name, port) || host === `${hostForUrl(name).toLowerCase()}:${port}`);
 }
 
 /** A browser sends Origin on a WebSocket upgrade and on a POST: it must be this server's own HTTPS origin. */
 export function isConfiguredOrigin(origin: string | undefined, names: readonly string[], port: number): boolean {
   if (origin === undefined) return true; // non-browser clients (tests, scripts) send none; the cookie is what they need
-  return names.some((name) => origin.toLowerCase() === `https://${hostForUrl(name)}:${port}`.toLowerCase());
+  return names.some((name) => origin.toLowerCase() === `https://${authorityOf(name, port)}`);
+}
+
+/** A name and port as a browser writes them in Host and Origin: without the port where it is HTTPS's own (443). */
+function authorityOf(name: string, port: number): string {
+  const host = hostForUrl(name).toLowerCase();
+  return port === 443 ? host : `${host}:${port}`;
 }
 
 /** An IPv6 address in a URL or Host header is written in brackets. */
@@ -55,8 +66,8 @@ export function sessionCookieOf(cookieHeader: string | undefined): string | null
  * always is. SameSite=Strict: another site's page cannot make the browser send it, so a
  * cross-site request arrives signed out. On loopback these would not be enough (cookies are
  * not bound to a port, and every program on 127.0.0.1 would be "same site"), which is why the
- * launch-token mode offers its token as a WebSocket subprotocol instead; here the origin is
- * this server's own name over HTTPS, and the cookie goes to it alone.
+ * launch-token mode offers its token as a WebSocket subprotocol instead; here the name is the
+ * team server's own over HTTPS, and the cookie goes only to HTTPS services under that name.
  */
 export function sessionCookie(token: string, maxAgeMs: number): string {
   return `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}; Secure; HttpOnly; SameSite=Strict`;
