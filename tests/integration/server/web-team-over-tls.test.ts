@@ -243,6 +243,19 @@ describe('web mode for a team, over TLS', () => {
     // Enabled again, the ended session stays ended.
     expect(await refusedWith(vera.call('hosts.list', {}))).toBe('SIGN_IN_REQUIRED');
 
+    // Removed: its open socket acts as no one, its cookie opens nothing, and an operator added
+    // next (who may be given the removed one's row id) does not inherit its session.
+    await admin.call('operators.add', { name: 'rita', role: 'operator', password: PASSWORD });
+    const rita = await signIn('rita', PASSWORD);
+    const ritaApi = await openApi(cookieOf(rita));
+    expect((await ritaApi.call('session.whoami', {})).role).toBe('operator');
+    await admin.call('operators.remove', { name: 'rita' });
+    expect(await refusedWith(ritaApi.call('hosts.list', {}))).toBe('SIGN_IN_REQUIRED');
+    expect(await refusedWith(openApi(cookieOf(rita)))).toBe(401);
+    await admin.call('operators.add', { name: 'rosa', role: 'admin', password: PASSWORD });
+    expect((await ritaApi.call('session.whoami', {})).role).toBeNull();
+    expect(await refusedWith(openApi(cookieOf(rita)))).toBe(401);
+
     const otto = await signIn('otto', PASSWORD);
     const ottoApi = await openApi(cookieOf(otto));
     await ottoApi.call('session.signOut', {});
