@@ -1,9 +1,11 @@
 // Support bundles from a real test install (issue 15, item 4): SutazAI installed on a test
 // host (root, its own network namespace, OpenSSH), the real runtime with its core and agents,
 // the fleet's links on. Passwords, tokens and a private key are planted in an agent's log
-// file, which the runtime serves; a second agent is made to crash-loop for real (its health
-// port is taken on the host, so it exits each time it starts). The bundle holds none of the
-// planted secrets, the preview lists each, and the analyzers (app and CLI) find the loop.
+// file, which the runtime serves; a second agent is made to crash-loop for real, failing in
+// the program itself: agents.base_port is 65535, so replica 2 would listen on 65536, and the
+// agent writes why and exits 1 each time it starts. The bundle holds none of the planted
+// secrets, the preview lists each, and the analyzers (app and CLI) find the loop and quote
+// the agent's own last line.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +17,6 @@ import type { HostTree } from '../../support/release-lab';
 import { runSutazaiAsync } from '../../support/run-sutazai';
 import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
-import type { TestHost } from '../../support/test-hosts/test-hosts';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeWaitFor } from '../../support/wait-for';
 
@@ -24,10 +25,13 @@ const tmp = makeTempDir('sutazai-support-bundle-');
 const dataDir = path.join(tmp.path, 'data');
 const HOST = 'sup-host';
 const INSTALL = 'sup';
-/** agent-2's health port (config/defaults.yaml agents.base_port 7710, replica 2). */
-const AGENT_2_PORT = 7711;
+/**
+ * agents.base_port: agent-1 serves its health on it; agent-2 (added by a scale) would need the
+ * next port, past 65535, which the agent refuses at start (agents-runtime/programs/agent/config.ts).
+ * Its port is never taken by anything else, so the runtime starts it each time (no HEALTH_TARGET_IN_USE).
+ */
+const AGENT_BASE_PORT = 65535;
 const waitFor = makeWaitFor({ timeoutMs: 180_000, pollMs: 500 });
-let host: TestHost;
 let tree: HostTree;
 let backend: LabBackend;
 let hostId = 0;
@@ -53,19 +57,14 @@ setUpSuite(
     defer(tmp.remove);
     fs.mkdirSync(dataDir, { recursive: true });
     const fleet = await openLabFleet(defer, labRef.lab, { dir: tmp.path, bundleName: 'support-bundle', hostNames: [HOST] });
-    ({ host, tree } = fleet.hosts[0]!);
+    ({ tree } = fleet.hosts[0]!);
     backend = await startInstallBackend(dataDir, { fleetLinks: true });
     defer(() => backend.close());
-    const installed = await installLabFleet(backend, fleet, { install: INSTALL, values: { agents: { replicas_per_host: 1 } } });
+    const installed = await installLabFleet(backend, fleet, {
+      install: INSTALL,
+      values: { agents: { replicas_per_host: 1, base_port: AGENT_BASE_PORT } },
+    });
     hostId = installed.hostIds[0]!;
-    // agent-2's port taken on the host before it exists: each start of it fails, so it crash-loops.
-    const holder = await labRef.lab.exec(
-      host,
-      `setsid ${process.execPath} -e "require('net').createServer().listen(${AGENT_2_PORT}, '127.0.0.1')" </dev/null >/dev/null 2>&1 & echo $!`,
-    );
-    const holderPid = Number(holder.stdout.trim());
-    expect(holderPid).toBeGreaterThan(0);
-    defer(() => void labRef.lab.exec(host, `kill ${holderPid}`));
     // The secrets in agent-1's log, as the runtime's stamper writes its lines.
     const stamp = new Date().toISOString();
     fs.appendFileSync(path.join(tree.logDir, 'agent-1.log'), plantedLines.map((line) => `${stamp} out ${line}\n`).join(''));
@@ -79,7 +78,7 @@ let preview: SupportPreview;
 const bundleFile = path.join(tmp.path, 'sup-support.tar');
 
 describe('a support bundle of a real install', () => {
-  it('sees agent-2 crash-loop on the host (its port taken), through the runtime and its events', async () => {
+  it('sees agent-2 crash-loop on the host (the agent refuses its port past 65535), through the runtime and its events', async () => {
     await backend.api.call('fleet.scale', { hostId, process: 'agent', replicas: 2 });
     await waitFor('agent-2 in crash-loop', async () => {
       const agent = (await table()).processes.find((p) => p.name === 'agent');
@@ -89,6 +88,9 @@ describe('a support bundle of a real install', () => {
       const page = await backend.api.call('events.list', { hostId, kinds: ['process.crash-loop'] });
       return page.events.some((e) => e.instance === 'agent-2');
     });
+    // The program ran and said why it stopped (the runtime did not refuse to start it).
+    const page = await backend.api.call('events.list', { hostId, kinds: ['process.crash-loop'] });
+    expect(page.events.find((e) => e.instance === 'agent-2')?.lastLines.join('\n')).toContain('65536');
   }, 240_000);
 
   it('previews every planted secret (file, line, rule, masked) and the parts it collected', async () => {
@@ -157,7 +159,9 @@ describe('a support bundle of a real install', () => {
       .filter((line) => line !== '');
     const evidence = events.find((e) => e.instance === 'agent-2' && e.lastLines.length > 0)?.lastLines ?? logLines;
     expect(loop!.details).toEqual(evidence.slice(-5));
-    if (evidence.length > 0) expect(loop!.summary).toContain(`; its last lines say: ${evidence.at(-1)}`);
+    // agent-2's own words: replica 2 would listen past 65535.
+    expect(evidence.at(-1)).toContain('past 65535');
+    expect(loop!.summary).toContain(`; its last lines say: ${evidence.at(-1)}`);
   }, 60_000);
 
   it('on the command line: analyzes the file with no data directory, and writes a bundle with host names replaced', async () => {
@@ -175,6 +179,20 @@ describe('a support bundle of a real install', () => {
     expect(written.stdout).toContain(`Written: ${renamed}`);
     const bytes = fs.readFileSync(renamed);
     expect(bytes.includes(HOST)).toBe(false);
+    // Nor the name the host reports of itself (its facts' hostname), which the first bundle holds.
+    const reported = (
+      JSON.parse(execFileSync('tar', ['-xOf', bundleFile, `hosts/${HOST}/facts.json`], { encoding: 'utf8' })) as {
+        os: { hostname: string };
+      }
+    ).os.hostname;
+    expect(reported.length).toBeGreaterThan(0);
+    const renamedFacts = JSON.parse(execFileSync('tar', ['-xOf', renamed, 'hosts/host-1/facts.json'], { encoding: 'utf8' })) as {
+      os: { hostname: string };
+    };
+    expect(renamedFacts.os.hostname).toMatch(/^host-\d+$/);
+    // Anywhere as a name of its own (the same word boundaries as the redaction: a short name inside a longer word is not that name).
+    const asWord = new RegExp(`(?<![A-Za-z0-9_-])${reported.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_-])`, 'i');
+    expect(bytes.toString('latin1')).not.toMatch(asWord);
     for (const secret of Object.values(PLANTED)) expect(bytes.includes(secret)).toBe(false);
     expect(execFileSync('tar', ['-tf', renamed], { encoding: 'utf8' })).toContain('hosts/host-1/runtime/logs/agent-2.log');
     const again = await runSutazaiAsync(['support', 'analyze', renamed, '--json'], emptyDir);

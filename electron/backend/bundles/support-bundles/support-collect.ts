@@ -28,7 +28,7 @@ export interface CollectedFile {
 export interface Collection {
   targetName: string;
   collectedAtMs: number;
-  /** Host names and addresses of the inventory: what the optional host-name rule replaces. */
+  /** Host names and addresses of the inventory and the names the hosts report: what the optional host-name rule replaces. */
   hostNames: string[];
   files: CollectedFile[];
   /** What could not be collected, in words. */
@@ -113,8 +113,21 @@ export async function collectSupport(
   const appLog = appLogLines(sources, [targetName, ...hosts.map((h) => h.name)]);
   files.push({ path: 'control-center/control-center.log', text: appLog });
   files.push({ path: 'versions.json', text: json(versions) });
-  const hostNames = [...new Set(sources.hosts.list().flatMap((h) => (h.kind === 'local' ? [] : [h.name, h.address])))];
+  // The names the hosts report of themselves too (facts' hostname): a vendor must not learn the site's names from them.
+  const hostNames = [
+    ...new Set(
+      sources.hosts.list().flatMap((h) => (h.kind === 'local' ? [] : [h.name, h.address, ...reportedNames(sources.latestFacts(h.id))])),
+    ),
+  ];
   return { targetName, collectedAtMs: sources.now(), hostNames, files, gaps, versions };
+}
+
+/** The name a host reports (facts' hostname) and, for a dotted one, its first label (`web01` of `web01.site.example`), as logs often write it. */
+function reportedNames(facts: HostFacts | null): string[] {
+  const name = facts?.os.hostname.trim() ?? '';
+  if (name === '') return [];
+  const label = name.split('.')[0]!;
+  return label !== name && label.length >= 3 ? [name, label] : [name];
 }
 
 function resolveTarget(
