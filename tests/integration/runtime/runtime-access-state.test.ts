@@ -8,7 +8,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SignJWT } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import type { SetAccessStateRequest } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/SetAccessStateRequest';
@@ -204,7 +204,9 @@ describe('a runtime with the access state the control center pushes', () => {
 
   it('refuses a token whose jti is not a string: it could not be kept to one call', async () => {
     const before = api.changes.length;
-    const token = await new SignJWT({ role: 'operator', attrs: {}, jti: { one: 'call' } })
+    // Not a JWTPayload by its types (jti: string): what a signer gone wrong would send.
+    const payload = { role: 'operator', attrs: {}, jti: { one: 'call' } } as unknown as JWTPayload;
+    const token = await new SignJWT(payload)
       .setProtectedHeader({ alg: 'EdDSA', kid: key.keyId, typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(INSTALL)
