@@ -99,7 +99,9 @@ export function operatorsMatch(rule: PolicyRuleSpec, subject: AccessSubject): bo
   const selector = rule.operators;
   if (selector === undefined) return true;
   if (selector.roles !== undefined && !selector.roles.includes(subject.role)) return false;
-  if (selector.names !== undefined && !selector.names.includes(subject.name)) return false;
+  // Operator names compare without case, as everywhere else: a deny naming "Vera" must not miss vera.
+  const name = subject.name.toLowerCase();
+  if (selector.names !== undefined && !selector.names.some((named) => named.toLowerCase() === name)) return false;
   const wanted = selector.attributes;
   if (wanted === undefined) return true;
   const has = subject.attributes;

@@ -77,6 +77,18 @@ describe('abac policy', () => {
     expect(evaluatePolicy(rules, request(vendor, 'logs', { install: 'lab', hostLabels: ['rack=b4'] })).allowed).toBe(true);
   });
 
+  it('names operators without case, as the control center does: a deny naming Vera refuses vera', () => {
+    const named = parsePolicy(
+      'rules:\n  - name: all\n    effect: allow\n  - name: not-vera\n    effect: deny\n    operators: { names: [Vera] }\n',
+      'p.yaml',
+    ).rules;
+    expect(evaluatePolicy(named, request(vendor, 'view', { install: 'prod' }))).toMatchObject({
+      allowed: false,
+      rule: { name: 'not-vera' },
+    });
+    expect(evaluatePolicy(named, request(ops, 'view', { install: 'prod' })).allowed).toBe(true);
+  });
+
   it('a rule with hours counts only within them, in its own time zone', () => {
     const prod = { install: 'prod' };
     expect(evaluatePolicy(rules, request(ops, 'upgrade', prod, NOON)).allowed).toBe(true);
