@@ -14,6 +14,8 @@ export interface PolicyProblem {
   readonly file: string;
   readonly line: number;
   readonly column: number;
+  /** The name of the rule that did not load, when it has one (it may have been meant to replace a shipped rule of that name). */
+  readonly rule?: string | undefined;
 }
 
 export interface ParsedPolicy {
@@ -76,7 +78,10 @@ export function parsePolicy(text: string, file: string, options: ParsePolicyOpti
         const guess = options.suggest?.(key, RULE_KEYS);
         why = `unknown key "${key}"${guess ? `; did you mean ${guess}?` : ''} (keys: ${RULE_KEYS.join(', ')})`;
       }
-      errors.push(problem(issue.offset, `${named}: ${why}`));
+      errors.push({
+        ...problem(issue.offset, `${named}: ${why}`),
+        rule: isRecord(item) && typeof item.name === 'string' ? item.name : undefined,
+      });
       return;
     }
     const at = yaml.position(offsetOf(doc, here));

@@ -94,6 +94,11 @@ export function loadPolicyFolders(folders: readonly string[]): { rules: PolicyRu
       namedIn.set(dir, namedHere);
       const parsed = parsePolicy(text, file, { suggest: closestMatch });
       errors.push(...parsed.errors.map((problem) => finding('ACCESS_POLICY_INVALID', problem, RULE_REMEDY)));
+      // A rule that does not load may have been meant to replace (or switch off) an allow of its name:
+      // that allow goes too, so a typo in `enabled: false` on allow-by-role never leaves everything allowed.
+      // An earlier deny of the name stays: the stricter of the two is kept.
+      for (const problem of parsed.errors)
+        if (problem.rule !== undefined && byName.get(problem.rule)?.spec.effect === 'allow') byName.delete(problem.rule);
       for (const rule of parsed.rules) {
         if (namedHere.has(rule.spec.name)) {
           const [line, column] = rule.source.split(':').slice(-2).map(Number) as [number, number];

@@ -8,13 +8,15 @@ import {
   type PolicyInventory,
 } from '../../../agents-runtime/src/access';
 import { stringify } from 'yaml';
-import { ApiError, type Action, type OperatorAttributes, type Role } from '../../contract';
+import { ApiError, changesState, type Action, type OperatorAttributes, type Role } from '../../contract';
 import type { AccessPolicy } from './access-policy';
 
-/** What a call names: a host (and on it a process), or an install. */
+/** What a call names: a host (and on it a process), or an install (every host of it, or the one named by `hostName`). */
 export interface AccessTarget {
   readonly hostId?: number | undefined;
   readonly install?: string | undefined;
+  /** With `install`: the one host of it the call acts on (installs.rollback and uninstall's `host`). */
+  readonly hostName?: string | undefined;
   readonly process?: string | undefined;
 }
 
@@ -60,41 +62,66 @@ export interface PolicyGateOptions {
  * install to say abac: roles alone apply to them.
  */
 export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOptions): PolicyGate {
-  const resourceOf = (target: AccessTarget): { resource: AccessResource; abac: boolean } | null => {
+  const hostResource = (hostId: number, install: string, config: unknown, process: string | undefined): AccessResource | null => {
+    const host = facts.host(hostId);
+    return host && { install, hostName: host.name, hostLabels: host.labels, process, environment: environmentOf(config) };
+  };
+  /**
+   * The resource a target names, and the hosts it reaches: an install-wide change (upgrade,
+   * rollback, uninstall...) reaches each of its hosts (or the one named), so it is judged on
+   * each, as the host's own action would be: an operator limited to rack=b4 may not uninstall
+   * the install's hosts elsewhere. A read of the install is judged on the install alone.
+   */
+  const resourceOf = (
+    target: AccessTarget,
+    action: Action | null,
+  ): { resource: AccessResource; hosts: AccessResource[]; abac: boolean } | null => {
     if (target.hostId !== undefined) {
-      const host = facts.host(target.hostId);
       const install = facts.installOfHost(target.hostId);
-      if (host === null || install === null) return null;
+      if (install === null) return null;
       const config = facts.installHostConfigs(install).find((entry) => entry.hostId === target.hostId)?.config;
-      return {
-        abac: accessControlOf(config) === 'abac',
-        resource: { install, hostName: host.name, hostLabels: host.labels, process: target.process, environment: environmentOf(config) },
-      };
+      const resource = hostResource(target.hostId, install, config, target.process);
+      return resource && { abac: accessControlOf(config) === 'abac', resource, hosts: [resource] };
     }
     if (target.install === undefined) return null;
-    const configs = facts.installHostConfigs(target.install).map((entry) => entry.config);
-    if (configs.length === 0) return null;
-    const environments = [...new Set(configs.map(environmentOf))];
+    const entries = facts.installHostConfigs(target.install);
+    if (entries.length === 0) return null;
+    const environments = [...new Set(entries.map((entry) => environmentOf(entry.config)))];
+    const hosts =
+      action === null || !changesState(action)
+        ? []
+        : entries
+            .map((entry) => hostResource(entry.hostId, target.install!, entry.config, target.process))
+            .filter((resource): resource is AccessResource => resource !== null);
+    const named = target.hostName === undefined ? [] : hosts.filter((host) => host.hostName === target.hostName);
     return {
       // Strictest wins: a host override that turned abac on for one host puts the install-wide actions under the policy.
-      abac: configs.some((config) => accessControlOf(config) === 'abac'),
+      abac: entries.some((entry) => accessControlOf(entry.config) === 'abac'),
       resource: { install: target.install, environment: environments.length === 1 ? environments[0] : undefined },
+      // A host name the install does not have is the handler's to refuse; until then every host counts.
+      hosts: named.length > 0 ? named : hosts,
     };
   };
   const gate: PolicyGate = {
     decide(operator, action, target) {
-      const found = resourceOf(target);
+      const found = resourceOf(target, action);
       if (found === null || !found.abac) return null;
       const subject: AccessSubject = { name: operator.name, role: operator.role, attributes: facts.operatorAttributes(operator.name) };
-      const decision = evaluatePolicy(
-        policy.current().rules,
-        { subject, action, resource: found.resource, atMs: now() },
-        { operatorTimeZone: timeZone },
-      );
-      return { ...decision, policy: true, resource: found.resource };
+      const { rules } = policy.current();
+      const atMs = now();
+      const judge = (resource: AccessResource) =>
+        evaluatePolicy(rules, { subject, action, resource, atMs }, { operatorTimeZone: timeZone });
+      // The first host that refuses refuses the whole action, named; allowed only when allowed on every host it reaches.
+      let allowed: PolicyDecision | null = null;
+      for (const host of found.hosts) {
+        const decision = judge(host);
+        if (!decision.allowed) return { ...decision, policy: true, resource: host };
+        allowed ??= decision;
+      }
+      return { ...(allowed ?? judge(found.resource)), policy: true, resource: found.resource };
     },
     pushedPolicy(hostId) {
-      const found = resourceOf({ hostId });
+      const found = resourceOf({ hostId }, null);
       if (found === null || !found.abac) return '';
       const { install, hostName, hostLabels, environment } = found.resource;
       const target = { install, host_name: hostName, host_labels: [...(hostLabels ?? [])], environment, operator_time_zone: timeZone };
@@ -119,18 +146,28 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
 /**
  * The resource a method's parameters name, or null for one that names none: a `hostId`
  * (with a `process`, or an `instance`, whose process is its name without the replica
- * number), or an install's `name` (installs.*), or the definition's name (installs.start).
+ * number), or an install's `name` (installs.*, with a `host` of it), or the definition's
+ * name (installs.start); support.collect names either under `target`, configBundles.export
+ * its `install` when it exports one.
  */
 export function targetOf(method: string, params: unknown): AccessTarget | null {
   // access.explain's parameters are the question asked, not a resource acted on.
   if (method.startsWith('access.') || typeof params !== 'object' || params === null) return null;
   const p = params as Record<string, unknown>;
+  if (method === 'support.collect') return namedTarget(p.target, true);
+  return namedTarget(p, method.startsWith('installs.') || method === 'configBundles.export');
+}
+
+function namedTarget(value: unknown, namesInstall: boolean): AccessTarget | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const p = value as Record<string, unknown>;
   if (typeof p.hostId === 'number') {
     const process = typeof p.process === 'string' ? p.process : typeof p.instance === 'string' ? processOfInstance(p.instance) : undefined;
     return { hostId: p.hostId, process };
   }
-  if (!method.startsWith('installs.')) return null;
-  if (typeof p.name === 'string') return { install: p.name };
+  if (!namesInstall) return null;
+  if (typeof p.name === 'string') return { install: p.name, hostName: typeof p.host === 'string' ? p.host : undefined };
+  if (typeof p.install === 'string') return { install: p.install };
   const definition = p.install as { name?: unknown } | undefined;
   if (typeof definition?.name === 'string') return { install: definition.name };
   return null;

@@ -463,6 +463,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     operators,
     accessPolicy,
     policyGate,
+    // The install files' runs judge the install inside the file (install-run-handlers.ts).
+    installPolicy: policyGate,
     mfa,
     stepUps,
     signInLimiter,

@@ -10,7 +10,7 @@ import type { WizardDrafts } from '../wizard/wizard-drafts';
 import { runRolePreflight } from '../preflight/role-preflight';
 import type { PreflightService } from '../preflight/preflight-service';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
-import { createInstallRunHandlers } from './install-run-handlers';
+import { createInstallRunHandlers, type InstallRunDeps } from './install-run-handlers';
 import type { InstallRecordsRepo } from '../store/install-records-repo';
 
 export interface InstallApiDeps {
@@ -25,6 +25,8 @@ export interface InstallApiDeps {
   prometheusTargets: (installName: string) => PrometheusTargets;
   wizard: WizardDrafts;
   now: () => number;
+  /** access_control: abac for the install files' runs (install-run-handlers.ts). */
+  installPolicy?: InstallRunDeps['installPolicy'];
 }
 
 type InstallMethod = Extract<keyof MethodHandlers, `installs.${string}` | `wizard.${string}`>;

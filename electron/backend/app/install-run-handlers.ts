@@ -1,7 +1,9 @@
 import path from 'node:path';
-import { ApiError, type InstallFileRef, type MethodResult } from '../../contract';
+import { ApiError, type Action, type InstallFileRef, type MethodResult } from '../../contract';
+import type { PolicyGate } from '../access/policy-gate';
 import type { EventHub } from '../events/event-hub';
-import { parseInstallFile, type InstallFile } from '../install/definition/install-file';
+import { parseInstallFile, readInstallFile, type InstallFile } from '../install/definition/install-file';
+import type { Caller } from '../server/dispatcher';
 import type { InstallEngine } from '../install/engine/install-engine';
 import type { ApplyResult, InstallEvent, RollbackResult, UninstallResult } from '../install/engine/install-steps';
 import type { EventSources, MethodHandlers } from '../server/dispatcher';
@@ -9,6 +11,11 @@ import type { EventSources, MethodHandlers } from '../server/dispatcher';
 export interface InstallRunDeps {
   installs: InstallEngine;
   hub: EventHub;
+  /**
+   * access_control: abac for the install a file names: its name is inside the file, out of
+   * with-access.ts's sight, so the run judges it here once the file is read.
+   */
+  installPolicy?: Pick<PolicyGate, 'check'>;
 }
 
 type RunMethod = 'installs.planFile' | 'installs.applyFile' | 'installs.rollbackFile' | 'installs.uninstallFile' | 'installs.cancelRun';
@@ -23,11 +30,20 @@ interface Followed {
  * calls into the install engine; what happens on the way goes out as installs.runProgress
  * events under the caller's progress id, which also names the run to cancel.
  */
-export function createInstallRunHandlers({ installs, hub }: InstallRunDeps): Pick<MethodHandlers, RunMethod> {
+export function createInstallRunHandlers({ installs, hub, installPolicy }: InstallRunDeps): Pick<MethodHandlers, RunMethod> {
   const running = new Map<string, AbortController>();
 
+  /** The file read once (the engine gets what was judged), and the caller's operator judged on its install. */
+  function judged(ref: InstallFileRef, caller: Caller, action: Action, host: string | undefined): InstallFile {
+    const file = installFileOf(ref);
+    if (installPolicy !== undefined && caller.operator !== undefined)
+      installPolicy.check(caller.operator, action, { install: file.name, hostName: host });
+    return file;
+  }
+
   function follow<T>(progressId: string | undefined, run: (followed: Followed) => Promise<T>): Promise<T> {
-    if (progressId === undefined) return run({});
+    // A refusal while the file is read and judged ends the run as the engine's own failures do: a rejection, its progress id freed.
+    if (progressId === undefined) return Promise.resolve().then(() => run({}));
     if (running.has(progressId)) {
       throw new ApiError(
         'BAD_PARAMS',
@@ -38,31 +54,36 @@ export function createInstallRunHandlers({ installs, hub }: InstallRunDeps): Pic
     const controller = new AbortController();
     running.set(progressId, controller);
     const onEvent = (event: InstallEvent) => hub.emit('installs.runProgress', { progressId, event });
-    return run({ onEvent, signal: controller.signal }).finally(() => running.delete(progressId));
+    return Promise.resolve()
+      .then(() => run({ onEvent, signal: controller.signal }))
+      .finally(() => running.delete(progressId));
   }
 
   return {
     'installs.planFile': ({ file }) => installs.plan(installFileOf(file)),
-    'installs.applyFile': ({ file, concurrency, allowDowngrade, progressId }): Promise<Answer<'installs.applyFile', ApplyResult>> =>
+    'installs.applyFile': ({ file, concurrency, allowDowngrade, progressId }, caller): Promise<Answer<'installs.applyFile', ApplyResult>> =>
       follow(progressId, (followed) =>
-        installs.apply(installFileOf(file), {
+        installs.apply(judged(file, caller, 'install', undefined), {
           ...(concurrency !== undefined ? { concurrency } : {}),
           ...(allowDowngrade !== undefined ? { allowDowngrade } : {}),
           ...followed,
         }),
       ),
-    'installs.rollbackFile': ({ file, host, to, progressId }): Promise<Answer<'installs.rollbackFile', RollbackResult>> =>
+    'installs.rollbackFile': ({ file, host, to, progressId }, caller): Promise<Answer<'installs.rollbackFile', RollbackResult>> =>
       follow(progressId, (followed) =>
-        installs.rollback(installFileOf(file), {
+        installs.rollback(judged(file, caller, 'rollback', host), {
           ...(host !== undefined ? { host } : {}),
           ...(to !== undefined ? { to } : {}),
           ...followed,
         }),
       ),
-    'installs.uninstallFile': ({ file, host, progressId }): Promise<Answer<'installs.uninstallFile', UninstallResult>> =>
+    'installs.uninstallFile': ({ file, host, progressId }, caller): Promise<Answer<'installs.uninstallFile', UninstallResult>> =>
       // Not cut halfway: a host would be left with some of its paths removed.
       follow(progressId, ({ onEvent }) =>
-        installs.uninstall(installFileOf(file), { ...(host !== undefined ? { host } : {}), ...(onEvent ? { onEvent } : {}) }),
+        installs.uninstall(judged(file, caller, 'uninstall', host), {
+          ...(host !== undefined ? { host } : {}),
+          ...(onEvent ? { onEvent } : {}),
+        }),
       ),
     'installs.cancelRun': ({ progressId }) => {
       const run = running.get(progressId);
@@ -81,9 +102,9 @@ export function createInstallRunSources({ hub }: Pick<InstallRunDeps, 'hub'>): P
   };
 }
 
-/** A path goes to the engine as it is (it reads the file itself); a text is parsed as a file of its name. */
-function installFileOf(ref: InstallFileRef): string | InstallFile {
-  return 'path' in ref ? ref.path : parseInstallFile(ref.text, path.resolve(ref.fileName));
+/** A path is read, a text parsed as a file of its name. */
+function installFileOf(ref: InstallFileRef): InstallFile {
+  return 'path' in ref ? readInstallFile(ref.path) : parseInstallFile(ref.text, path.resolve(ref.fileName));
 }
 
 /**

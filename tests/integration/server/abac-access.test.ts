@@ -35,6 +35,7 @@ const POLICY = `rules:
 let backend: Backend;
 let admin: ApiClient;
 let vera: ApiClient;
+let axel: ApiClient;
 const ids: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -74,11 +75,21 @@ beforeAll(async () => {
   });
   vera = backend.openClient('vera');
   await vera.call('session.signIn', { name: 'vera', password: 'the password of vera' });
+  // An admin of rack b4 alone: the role allows installs and uninstalls, the attribute bounds where.
+  await admin.call('operators.add', {
+    name: 'axel',
+    role: 'admin',
+    password: 'the password of axel',
+    attributes: { hostLabels: ['rack=b4'] },
+  });
+  axel = backend.openClient('axel');
+  await axel.call('session.signIn', { name: 'axel', password: 'the password of axel' });
 }, 60_000);
 
 afterAll(async () => {
   admin?.close();
   vera?.close();
+  axel?.close();
   await backend?.close();
   tmp.remove();
 });
@@ -164,5 +175,19 @@ describe('access_control: abac in the control center', () => {
       `${site}:10:5: rule "misspelt-rack" matches nothing: no host carries host_labels rack=b5.`,
     ]);
     expect(policy.warnings[0]!.code).toBe('ACCESS_POLICY_UNMATCHED');
+  });
+
+  it('judges an install file by the install it names: the admin of rack b4 may not uninstall or roll back the hosts elsewhere', async () => {
+    const text = 'name: prod\nbundle: sutazai@0.1.0\nhosts:\n  - name: gpu-b4\n    role: both\n  - name: gpu-a1\n    role: agent\n';
+    const file = { text, fileName: path.join(tmp.path, 'prod.yaml') };
+    const whole = await refusal(axel.call('installs.uninstallFile', { file }));
+    expect(whole.code).toBe('ACCESS_POLICY_DENIED');
+    expect(whole.message).toBe(
+      "axel may not uninstall host gpu-a1 on install prod: axel's attribute hostLabels (rack=b4) selects hosts labelled rack=b4, and gpu-a1 is not.",
+    );
+    expect(await codeOf(axel.call('installs.rollbackFile', { file, host: 'gpu-a1' }))).toBe('ACCESS_POLICY_DENIED');
+    expect(await codeOf(axel.call('installs.applyFile', { file }))).toBe('ACCESS_POLICY_DENIED');
+    // The same by the install's name: a change of the whole install reaches gpu-a1 too.
+    expect(await codeOf(axel.call('installs.uninstall', { name: 'prod' }))).toBe('ACCESS_POLICY_DENIED');
   });
 });

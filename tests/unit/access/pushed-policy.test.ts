@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntimePolicy, type Action } from '../../../agents-runtime/src/access';
-import { createAccessPolicy } from '../../../electron/backend/access/access-policy';
-import { createPolicyGate, type PolicyFacts } from '../../../electron/backend/access/policy-gate';
+import { evaluatePolicy } from '../../../agents-runtime/src/access';
+import { createAccessPolicy, loadPolicyFolders } from '../../../electron/backend/access/access-policy';
+import { createPolicyGate, targetOf, type PolicyFacts } from '../../../electron/backend/access/policy-gate';
 import type { OperatorAttributes } from '../../../electron/contract';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -76,6 +77,36 @@ describe('the policy pushed to a runtime', () => {
     });
   });
 
+  it('judges a change of a whole install on each of its hosts: the operator limited to rack=b4 may not uninstall the other', () => {
+    const vera = { name: 'vera', role: 'admin' as const };
+    expect(gate.decide(vera, 'uninstall', { install: 'prod' })).toMatchObject({
+      allowed: false,
+      reason: "vera's attribute hostLabels (rack=b4) selects hosts labelled rack=b4, and gpu-a1 is not",
+      resource: { install: 'prod', hostName: 'gpu-a1' },
+    });
+    expect(() => gate.check(vera, 'rollback', targetOf('installs.rollback', { name: 'prod' })!)).toThrow(/may not rollback host gpu-a1/);
+    // The one host named is the one judged: hers is allowed, the other refused.
+    expect(targetOf('installs.uninstall', { name: 'prod', host: 'gpu-b4' })).toEqual({ install: 'prod', hostName: 'gpu-b4' });
+    expect(gate.decide(vera, 'uninstall', { install: 'prod', hostName: 'gpu-b4' })).toMatchObject({ allowed: true });
+    expect(gate.decide(vera, 'uninstall', { install: 'prod', hostName: 'gpu-a1' })).toMatchObject({ allowed: false });
+    // ada has no such limit; a read of the install is judged on the install alone.
+    expect(gate.decide({ name: 'ada', role: 'admin' }, 'uninstall', { install: 'prod' })).toMatchObject({ allowed: true });
+    expect(gate.decide(vera, 'view', { install: 'prod' })).toMatchObject({ allowed: true, resource: { install: 'prod' } });
+  });
+
+  it('judges the exports that name a host or an install: a support bundle of the other rack is refused', () => {
+    const vera = { name: 'vera', role: 'admin' as const };
+    const support = targetOf('support.collect', { target: { hostId: 2 }, logBytesPerProcess: 1024 });
+    expect(support).toEqual({ hostId: 2, process: undefined });
+    expect(() => gate.check(vera, 'export', support!)).toThrow(/may not export host gpu-a1/);
+    expect(targetOf('support.collect', { target: { install: 'prod' } })).toEqual({ install: 'prod' });
+    const config = targetOf('configBundles.export', { path: '/tmp/x.sutazai-config', format: 'yaml', install: 'prod' });
+    expect(config).toEqual({ install: 'prod' });
+    expect(gate.decide(vera, 'export', config!)).toMatchObject({ allowed: false, resource: { hostName: 'gpu-a1' } });
+    // The whole inventory names no install: roles alone, as for the control center's own actions.
+    expect(targetOf('configBundles.export', { path: '/tmp/x.sutazai-config', format: 'yaml' })).toBeNull();
+  });
+
   it('names each rule where it was written and the host under target:, and is empty under rbac', () => {
     const text = gate.pushedPolicy(1);
     expect(text).toContain(`source: ${path.join(dir, 'site.yaml')}:4:5`);
@@ -84,5 +115,34 @@ describe('the policy pushed to a runtime', () => {
     );
     expect(runtime.problems(text)).toEqual([]);
     expect(gate.pushedPolicy(3)).toBe('');
+  });
+});
+
+describe('a site rule that does not load', () => {
+  it('takes the allow of its name with it: switching off the shipped allow with a typo leaves nothing allowed, not everything', () => {
+    const shipped = path.join(tmp.path, 'shipped');
+    const site = path.join(tmp.path, 'site');
+    fs.mkdirSync(shipped);
+    fs.mkdirSync(site);
+    fs.writeFileSync(
+      path.join(shipped, 'default.yaml'),
+      'rules:\n  - name: allow-by-role\n    effect: allow\n  - name: no-uninstall\n    effect: deny\n    actions: [uninstall]\n',
+    );
+    fs.writeFileSync(
+      path.join(site, 'site.yaml'),
+      'rules:\n  - name: allow-by-role\n    effect: allow\n    enabled: flase\n  - name: no-uninstall\n    effect: deny\n    actoins: [uninstall]\n  - name: viewers\n    effect: allow\n    actions: [view]\n',
+    );
+    const loaded = loadPolicyFolders([shipped, site]);
+    expect(loaded.errors.map((error) => [error.line, error.column])).toEqual([
+      [4, 14],
+      [7, 5],
+    ]);
+    // The shipped deny stays (the stricter), the shipped allow is gone with its broken replacement.
+    expect(loaded.rules.map((rule) => rule.spec.name)).toEqual(['no-uninstall', 'viewers']);
+    const olga = { name: 'olga', role: 'operator' as const, attributes: {} };
+    const at = (action: Action) => evaluatePolicy(loaded.rules, { subject: olga, action, resource: { install: 'prod' }, atMs: 0 });
+    expect(at('control')).toMatchObject({ allowed: false, rule: null });
+    expect(at('view')).toMatchObject({ allowed: true, rule: { name: 'viewers' } });
+    expect(at('uninstall')).toMatchObject({ allowed: false, rule: { name: 'no-uninstall' } });
   });
 });
