@@ -20,7 +20,7 @@ import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { checkoutSources, findCheckout } from '../../electron/backend/bundles/checkout-sources';
 import { openRuntimeConnection, type RuntimeTls } from '../../electron/backend/fleet/runtime-connection';
 import type { LinkTiming } from '../../electron/backend/fleet/link/host-link';
-import { issueClientCertificate } from '../../electron/backend/pki/issue-certificate';
+import { issueControlCenterCertificate } from '../../electron/backend/pki/issue-certificate';
 import { unsealCaKey } from '../../electron/backend/pki/seal-ca-key';
 import type { BundleKit } from './bundle-kit';
 import { openLabSession } from './lab-session';
@@ -162,7 +162,11 @@ export async function addLabHostOverApi(api: ApiClient, host: TestHost, name: st
   return added.id;
 }
 
-/** An admin client certificate of the install's CA, as the control center would use it. */
+/**
+ * An admin client certificate of the install's CA, as the control center would use it: it
+ * names the control center, not an operator, since a runtime that has been pushed its access
+ * state refuses an operator the control center does not list.
+ */
 export async function operatorTlsOf(dataDir: string, installName: string): Promise<RuntimeTls> {
   // A vault of its own on a second connection, opened with the lab's passphrase: the CA key is sealed in the store.
   const db = new Database(path.join(dataDir, 'sutazai.db'));
@@ -174,7 +178,7 @@ export async function operatorTlsOf(dataDir: string, installName: string): Promi
     const vault = createSecretVault(db);
     vault.unlock({ kind: 'passphrase', passphrase: VAULT_PASSPHRASE });
     const ca = unsealCaKey(vault, row.secretId, installName, row.caCert);
-    const client = await issueClientCertificate(ca, { operatorName: 'test-operator', role: 'admin' });
+    const client = await issueControlCenterCertificate(ca, { role: 'admin' });
     return { caCertPem: ca.certPem, certPem: client.certPem, keyPem: client.keyPem };
   } finally {
     db.close();

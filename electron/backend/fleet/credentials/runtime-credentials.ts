@@ -54,6 +54,9 @@ export interface RuntimeCredentialsDeps {
   abacPolicy?: (hostId: number) => string;
 }
 
+/** How long a token for an operator its runtime does not know yet waits for the push that tells it. */
+export const PUSH_WAIT_MS = 15_000;
+
 export function tokenKeyPurpose(installName: string): string {
   return `install-token-key:${installName}`;
 }
@@ -71,6 +74,37 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
   const unsealed = new Map<string, Pick<TokenSigningKey, 'keyId' | 'privateKeyPem'>>();
   /** Per host: the key id its runtime was last pushed (answered). */
   const pushedKeys = new Map<number, string>();
+  /** Per host: the operators (lower-cased names) its runtime was last pushed, and who waits for the next push. */
+  const pushedOperators = new Map<number, Set<string>>();
+  const pushWaiters = new Map<number, Set<() => void>>();
+
+  /**
+   * Until `hostId`'s runtime has been pushed a state listing `name`, it refuses that operator's
+   * token as not of this install (CREDENTIAL_REVOKED): an operator added a moment ago would be
+   * refused until the link's next check. So a token for an operator the runtime does not know
+   * yet asks the links to push now and waits for that push, at most PUSH_WAIT_MS (then the call
+   * goes on and the runtime's refusal says why).
+   */
+  async function runtimeKnows(hostId: number, name: string): Promise<void> {
+    const key = name.toLowerCase();
+    if (pushedOperators.get(hostId)?.has(key)) return;
+    await new Promise<void>((resolve) => {
+      const waiters = pushWaiters.get(hostId) ?? new Set<() => void>();
+      pushWaiters.set(hostId, waiters);
+      const done = (): void => {
+        if (!pushedOperators.get(hostId)?.has(key)) return;
+        finish();
+      };
+      const timer = setTimeout(finish, PUSH_WAIT_MS);
+      function finish(): void {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      }
+      waiters.add(done);
+      changed();
+    });
+  }
 
   function currentKey(install: InstallRow, create: boolean) {
     const held = deps.repo.currentKey(install.id);
@@ -111,6 +145,7 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
       const install = deps.installs.findByName(target.installName);
       const operator = deps.operators.list().find((o) => o.name.toLowerCase() === operatorName.toLowerCase() && !o.disabled);
       if (!install || !operator) return null;
+      if (currentKey(install, false) !== null && pushedKeys.has(target.hostId)) await runtimeKnows(target.hostId, operator.name);
       const key = currentKey(install, false);
       if (key === null || pushedKeys.get(target.hostId) !== key.keyId || !deps.vault.unlocked) return null;
       let signing = unsealed.get(key.keyId);
@@ -130,6 +165,8 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
       const keyId = state.tokenKeys?.[0]?.keyId;
       if (keyId === undefined) pushedKeys.delete(target.hostId);
       else pushedKeys.set(target.hostId, keyId);
+      pushedOperators.set(target.hostId, new Set((state.operators ?? []).map((operator) => (operator.name ?? '').toLowerCase())));
+      for (const waiter of [...(pushWaiters.get(target.hostId) ?? [])]) waiter();
     },
     rotateKey(installName) {
       const install = deps.installs.findByName(installName);
