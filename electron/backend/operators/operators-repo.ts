@@ -52,8 +52,15 @@ export function createOperatorsRepo(db: Database.Database): OperatorsRepo {
   const selectById = db.prepare<[number], OperatorRow>('SELECT * FROM operators WHERE id = ?');
   const selectByName = db.prepare<[string], OperatorRow>('SELECT * FROM operators WHERE name = ?');
   const insertRow = db.prepare(
-    `INSERT INTO operators (name, role, attributes, password_hash, password_salt, password_kdf, disabled, created_at, updated_at)
-     VALUES (@name, @role, @attributes, @hash, @salt, @kdf, 0, @now, @now)`,
+    `INSERT INTO operators (id, name, role, attributes, password_hash, password_salt, password_kdf, disabled, created_at, updated_at)
+     VALUES (@id, @name, @role, @attributes, @hash, @salt, @kdf, 0, @now, @now)`,
+  );
+  // Ids are never handed out twice (migration 026): a window signed in as a removed operator must not become the next one added.
+  const nextId = db.prepare<[], { id: number }>(
+    'SELECT MAX(COALESCE((SELECT id FROM operator_id_high_water WHERE only_row = 1), 0), COALESCE((SELECT MAX(id) FROM operators), 0)) + 1 AS id',
+  );
+  const raiseHighWater = db.prepare<[number]>(
+    'INSERT INTO operator_id_high_water (only_row, id) VALUES (1, ?) ON CONFLICT (only_row) DO UPDATE SET id = excluded.id',
   );
   const updateRow = db.prepare(
     `UPDATE operators SET role = @role, attributes = @attributes, password_hash = @hash, password_salt = @salt,
@@ -86,7 +93,10 @@ export function createOperatorsRepo(db: Database.Database): OperatorsRepo {
       return row && { hash: row.password_hash, salt: row.password_salt, kdf: row.password_kdf };
     },
     insert: ({ name, role, attributes, password, now }) => {
+      const id = nextId.get()!.id;
+      raiseHighWater.run(id);
       const { lastInsertRowid } = insertRow.run({
+        id,
         name,
         role,
         attributes: JSON.stringify(attributes),

@@ -40,6 +40,24 @@ const add = (name: string, role: 'viewer' | 'operator' | 'admin', attributes = {
   operators.add({ name, role, password: `${PASSWORD} ${name}`, attributes });
 
 // Each case pays several scrypt hashes (32 MiB each): seconds on a loaded two-core machine.
+describe('operator ids', () => {
+  it("are never handed out twice: an operator added after the newest was removed gets a new id, not the removed one's", async () => {
+    await add('ada', 'admin');
+    const bob = await add('bob', 'operator');
+    operators.remove('bob');
+    const cyd = await add('cyd', 'viewer');
+    // A window still signed in as bob holds only bob's id: cyd must not inherit it.
+    expect(cyd.id).toBeGreaterThan(bob.id);
+    // Across a restart of the store too (the high-water mark is stored, not counted from the rows).
+    operators.remove('cyd');
+    store.close();
+    store = openStore({ dataDir: dir.path });
+    operators = createOperatorService({ repo: createOperatorsRepo(store.db), now: () => clock++ });
+    const dee = await add('dee', 'viewer');
+    expect(dee.id).toBeGreaterThan(cyd.id);
+  });
+});
+
 describe('operators', { timeout: 30_000 }, () => {
   it('start with none: the bootstrap, where every pipe is the one admin', () => {
     expect(operators.exist()).toBe(false);

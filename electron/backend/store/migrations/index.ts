@@ -23,6 +23,7 @@ import { migration021 } from './021-operator-mfa';
 import { migration022 } from './022-web-sessions-and-sign-in-failures';
 import { migration023 } from './023-runtime-credentials';
 import { migration025 } from './025-config-bundle-keys';
+import { migration026 } from './026-operator-ids-never-reused';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -49,4 +50,5 @@ export const migrations: readonly Migration[] = [
   migration022,
   migration023,
   migration025,
+  migration026,
 ];
