@@ -110,6 +110,13 @@ export async function identifyCaller(
       );
     const claims = await tokens.verify(bearer[1] as string, view);
     checkOperator(claims.subject, view);
+    // An operator's own certificate carries their own tokens only: another's would lend its attributes and audit name.
+    if (names?.operator && names.operator.toLowerCase() !== claims.subject.toLowerCase())
+      throw new RuntimeError(
+        'ACCESS_TOKEN_INVALID',
+        `the access token is for ${claims.subject}, and the client certificate is ${names.operator}'s`,
+        'send a token with your own certificate, or make the call through the control center',
+      );
     const role: ClientRole = certRole.ok ? { ok: true, role: lowest(certRole.role, claims.role) } : certRole;
     const current = view.operator(claims.subject);
     return {

@@ -194,6 +194,13 @@ describe('a runtime with the access state the control center pushes', () => {
     expect(api.changes.length).toBe(before);
   });
 
+  it('refuses a token for one operator sent with another operator’s certificate', async () => {
+    const refused = await refusal(restart(client(port, aliceCert), await tokenFor('bob', 'admin')));
+    expect(refused).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'ACCESS_TOKEN_INVALID' });
+    expect(refused.details).toContain("the access token is for bob, and the client certificate is alice's");
+    await expect(restart(client(port, aliceCert), await tokenFor('alice', 'operator'))).resolves.toEqual({});
+  });
+
   it('refuses a token used a second time', async () => {
     const token = await tokenFor('alice', 'operator');
     await expect(restart(cc, token)).resolves.toEqual({});
