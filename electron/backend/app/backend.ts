@@ -417,6 +417,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     now,
     onRemove: (id) => mfa.reset(id),
     endSignIns: (id, reason) => webSessions.endAllOf(id, reason),
+    // Each linked runtime is pushed the new list at once: a removed operator is refused there now, not at the next check.
+    changed: () => runtimeCredentials.changed(),
   });
   const stepUps = createStepUps({ mfa, now });
   // access_control: abac (issue 14, item 3): after the role, calls naming a host, process or install of an abac install meet its policy.

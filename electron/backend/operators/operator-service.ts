@@ -48,8 +48,14 @@ export function createOperatorService(deps: {
   onRemove?: (operatorId: number) => void;
   /** Called inside the transaction that removes or disables an operator or changes its password: its browser sign-ins end. */
   endSignIns?: (operatorId: number, reason: string) => void;
+  /** Called after an operator was added, changed or removed (committed): the runtimes are told at once, not at their links' next check. */
+  changed?: () => void;
 }): OperatorService {
   const { repo, now } = deps;
+  const committed = <T>(result: T): T => {
+    deps.changed?.();
+    return result;
+  };
 
   const requireOperator = (name: string): Operator => {
     const operator = repo.byName(name);
@@ -72,47 +78,53 @@ export function createOperatorService(deps: {
     async add({ name, role, password, attributes }) {
       checkStrength(password);
       const hash = await hashPassword(password);
-      return repo.transaction(() => {
-        if (repo.byName(name)) throw nameTaken(name);
-        if (repo.count() === 0 && role !== 'admin')
-          throw noAdminLeft(
-            `The first operator must be an admin (${name} would be ${role}).`,
-            'Add an admin first; then add the others with any role.',
-          );
-        return repo.insert({ name, role, attributes, password: hash, now: now() });
-      });
+      return committed(
+        repo.transaction(() => {
+          if (repo.byName(name)) throw nameTaken(name);
+          if (repo.count() === 0 && role !== 'admin')
+            throw noAdminLeft(
+              `The first operator must be an admin (${name} would be ${role}).`,
+              'Add an admin first; then add the others with any role.',
+            );
+          return repo.insert({ name, role, attributes, password: hash, now: now() });
+        }),
+      );
     },
     async set(name, update) {
       if (update.password !== undefined) checkStrength(update.password);
       const hash = update.password === undefined ? undefined : await hashPassword(update.password);
-      return repo.transaction(() => {
-        const operator = requireOperator(name);
-        const staysAdmin = (update.role ?? operator.role) === 'admin' && !(update.disabled ?? operator.disabled);
-        if (!staysAdmin && repo.enabledAdminsBesides(operator.id) === 0)
-          throw noAdminLeft(`${operator.name} is the last enabled admin; this change would leave none.`);
-        const changes: OperatorChanges = {
-          ...(update.role !== undefined ? { role: update.role } : {}),
-          ...(update.attributes !== undefined ? { attributes: update.attributes } : {}),
-          ...(update.disabled !== undefined ? { disabled: update.disabled } : {}),
-          ...(hash !== undefined ? { password: hash } : {}),
-        };
-        const updated = repo.update(operator.id, changes, now());
-        if (update.disabled === true && !operator.disabled) deps.endSignIns?.(operator.id, 'operator disabled');
-        else if (hash !== undefined) deps.endSignIns?.(operator.id, 'password changed');
-        return updated;
-      });
+      return committed(
+        repo.transaction(() => {
+          const operator = requireOperator(name);
+          const staysAdmin = (update.role ?? operator.role) === 'admin' && !(update.disabled ?? operator.disabled);
+          if (!staysAdmin && repo.enabledAdminsBesides(operator.id) === 0)
+            throw noAdminLeft(`${operator.name} is the last enabled admin; this change would leave none.`);
+          const changes: OperatorChanges = {
+            ...(update.role !== undefined ? { role: update.role } : {}),
+            ...(update.attributes !== undefined ? { attributes: update.attributes } : {}),
+            ...(update.disabled !== undefined ? { disabled: update.disabled } : {}),
+            ...(hash !== undefined ? { password: hash } : {}),
+          };
+          const updated = repo.update(operator.id, changes, now());
+          if (update.disabled === true && !operator.disabled) deps.endSignIns?.(operator.id, 'operator disabled');
+          else if (hash !== undefined) deps.endSignIns?.(operator.id, 'password changed');
+          return updated;
+        }),
+      );
     },
     remove(name) {
-      return repo.transaction(() => {
-        const operator = requireOperator(name);
-        // The last operator of all may go (back to the bootstrap); an admin must remain while others do.
-        if (repo.count() > 1 && repo.enabledAdminsBesides(operator.id) === 0)
-          throw noAdminLeft(`${operator.name} is the last enabled admin; the other operators would have none.`);
-        deps.onRemove?.(operator.id);
-        deps.endSignIns?.(operator.id, 'operator removed');
-        repo.remove(operator.id);
-        return { removed: operator.name };
-      });
+      return committed(
+        repo.transaction(() => {
+          const operator = requireOperator(name);
+          // The last operator of all may go (back to the bootstrap); an admin must remain while others do.
+          if (repo.count() > 1 && repo.enabledAdminsBesides(operator.id) === 0)
+            throw noAdminLeft(`${operator.name} is the last enabled admin; the other operators would have none.`);
+          deps.onRemove?.(operator.id);
+          deps.endSignIns?.(operator.id, 'operator removed');
+          repo.remove(operator.id);
+          return { removed: operator.name };
+        }),
+      );
     },
     named: requireOperator,
     async verify(name, password) {

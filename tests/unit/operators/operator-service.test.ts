@@ -40,6 +40,22 @@ const add = (name: string, role: 'viewer' | 'operator' | 'admin', attributes = {
   operators.add({ name, role, password: `${PASSWORD} ${name}`, attributes });
 
 // Each case pays several scrypt hashes (32 MiB each): seconds on a loaded two-core machine.
+describe('operator changes', () => {
+  it('are told after each committed add, change and removal (the runtimes are pushed at once), not after a refused one', async () => {
+    let told = 0;
+    operators = createOperatorService({ repo: createOperatorsRepo(store.db), now: () => clock++, changed: () => void told++ });
+    await add('ada', 'admin');
+    await add('bob', 'operator');
+    expect(told).toBe(2);
+    await operators.set('bob', { disabled: true });
+    operators.remove('bob');
+    expect(told).toBe(4);
+    // The last admin may not be demoted: nothing changed, nothing told.
+    await expect(operators.set('ada', { role: 'viewer' })).rejects.toBeInstanceOf(ApiError);
+    expect(told).toBe(4);
+  });
+});
+
 describe('operator ids', () => {
   it("are never handed out twice: an operator added after the newest was removed gets a new id, not the removed one's", async () => {
     await add('ada', 'admin');
