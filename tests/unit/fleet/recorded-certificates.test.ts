@@ -3,7 +3,7 @@
 // an install's CA is replaced (the expiry is kept by the certificate's text between the
 // evaluations that read it every 10 s, never by the install), and an unreadable CA left out.
 import { X509Certificate } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { recordedCertificates } from '../../../electron/backend/fleet/alerts/recorded-certificates';
 import { createInstallCa } from '../../../electron/backend/pki/install-ca';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
@@ -18,6 +18,7 @@ afterEach(() => {
   store?.close();
   store = null;
 });
+afterAll(() => dir.remove());
 
 const caOf = async (installName: string, validityDays: number): Promise<{ pem: string; notAfterMs: number }> => {
   const { certPem } = await createInstallCa({ installName, validityDays, now: NOW });
