@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import type { BundleImportResult, BundleSummary, BundleVerification } from '../../../electron/contract';
 import { invalidateBundles } from '../api/queries';
@@ -8,6 +8,7 @@ import { BundleFacts } from './bundle-facts';
 import { BundleKeyConfirm } from './bundle-key-confirm';
 import { describeError, ErrorNotice } from '../ui/query-state';
 import { DeniedNote } from '../operators/denied-note';
+import { BackendPathField } from '../ui/backend-path-field';
 import type { Allowed } from '../operators/session-rules';
 import { useAllowed } from '../operators/use-session';
 
@@ -80,7 +81,6 @@ function TrustedSigner({
  */
 export function BundleImport({ onImported }: { onImported?: (bundle: BundleSummary) => void }) {
   const queryClient = useQueryClient();
-  const pathId = useId();
   const [path, setPath] = useState('');
   const verify = useApiAction('bundles.verify');
   const importBundle = useApiAction('bundles.import');
@@ -110,33 +110,21 @@ export function BundleImport({ onImported }: { onImported?: (bundle: BundleSumma
           void verify.run({ path: path.trim() });
         }}
       >
-        <div className="field">
-          <label className="field-label" htmlFor={pathId}>
-            Bundle file
-          </label>
-          <div className="input-row">
-            <input
-              id={pathId}
-              className="input mono"
-              value={path}
-              onChange={(event) => {
-                setPath(event.target.value);
-                if (verify.state.status !== 'idle') startOver();
-              }}
-              placeholder="/home/ops/sutazai-0.1.0.sutazai-bundle"
-              autoComplete="off"
-              spellCheck={false}
-              data-testid="bundle-path"
-            />
-            <button type="submit" className="button" disabled={path.trim() === '' || verify.pending || importBundle.pending}>
-              {verify.pending ? 'Verifying…' : 'Verify'}
-            </button>
-          </div>
-          <p className="field-hint">
-            A path on the machine the control center’s backend runs on. Nothing is stored until the archive, every file’s checksum, the
-            signature and the version compatibility have been checked.
-          </p>
-        </div>
+        <BackendPathField
+          label="Bundle file"
+          value={path}
+          onChange={(value) => {
+            setPath(value);
+            if (verify.state.status !== 'idle') startOver();
+          }}
+          placeholder="/home/ops/sutazai-0.1.0.sutazai-bundle"
+          testId="bundle-path"
+          hint="A path on the machine the control center’s backend runs on. Nothing is stored until the archive, every file’s checksum, the signature and the version compatibility have been checked."
+        >
+          <button type="submit" className="button" disabled={path.trim() === '' || verify.pending || importBundle.pending}>
+            {verify.pending ? 'Verifying…' : 'Verify'}
+          </button>
+        </BackendPathField>
       </form>
 
       {verify.state.status === 'pending' ? (

@@ -5,6 +5,7 @@ import { useApiAction } from '../api/use-api-action';
 import { formatDateTime } from '../format/time';
 import { DeniedNote } from '../operators/denied-note';
 import { useAllowed } from '../operators/use-session';
+import { BackendPathField } from '../ui/backend-path-field';
 import { Card } from '../ui/card';
 import { DataTable } from '../ui/data-table';
 import { ErrorNotice } from '../ui/query-state';
@@ -291,7 +292,6 @@ function SaveForm({
 }) {
   const save = useApiAction('support.save');
   const allowed = useAllowed('export');
-  const pathId = useId();
   const [path, setPath] = useState('');
   return (
     <form
@@ -301,33 +301,24 @@ function SaveForm({
         void save.run({ previewId, redaction, path: path.trim() });
       }}
     >
-      <div className="field">
-        <label className="field-label" htmlFor={pathId}>
-          Save as
-        </label>
-        <div className="input-row">
-          <input
-            id={pathId}
-            className="input mono"
-            value={path}
-            onChange={(e) => setPath(e.target.value)}
-            placeholder="/home/ops/site-support.tar"
-            autoComplete="off"
-            spellCheck={false}
-            data-testid="support-save-path"
-          />
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={path.trim() === '' || save.pending || !allowed.allowed}
-            title={allowed.reason ?? undefined}
-            data-testid="support-save"
-          >
-            {save.pending ? 'Saving…' : 'Save bundle'}
-          </button>
-        </div>
-        <p className="field-hint">A new file on the machine the control center’s backend runs on, redacted exactly as previewed above.</p>
-      </div>
+      <BackendPathField
+        label="Save as"
+        value={path}
+        onChange={setPath}
+        placeholder="/home/ops/site-support.tar"
+        testId="support-save-path"
+        hint="A new file on the machine the control center’s backend runs on, redacted exactly as previewed above."
+      >
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={path.trim() === '' || save.pending || !allowed.allowed}
+          title={allowed.reason ?? undefined}
+          data-testid="support-save"
+        >
+          {save.pending ? 'Saving…' : 'Save bundle'}
+        </button>
+      </BackendPathField>
       {save.state.status === 'error' ? <ErrorNotice title="The bundle was not saved" error={save.state.error} /> : null}
       {save.state.status === 'success' ? (
         <div className="key-panel key-panel-ok" role="status" data-testid="support-saved">
@@ -341,7 +332,6 @@ function SaveForm({
 
 function AnalyzeSection() {
   const analyze = useApiAction('support.analyze');
-  const pathId = useId();
   const [path, setPath] = useState('');
   return (
     <Card title="Analyze a bundle" testId="support-analyze">
@@ -352,32 +342,18 @@ function AnalyzeSection() {
             void analyze.run({ path: path.trim() });
           }}
         >
-          <div className="field">
-            <label className="field-label" htmlFor={pathId}>
-              Bundle file
-            </label>
-            <div className="input-row">
-              <input
-                id={pathId}
-                className="input mono"
-                value={path}
-                onChange={(e) => setPath(e.target.value)}
-                placeholder="/home/ops/site-support.tar"
-                autoComplete="off"
-                spellCheck={false}
-                data-testid="support-analyze-path"
-              />
-              <button
-                type="submit"
-                className="button"
-                disabled={path.trim() === '' || analyze.pending}
-                data-testid="support-analyze-button"
-              >
-                {analyze.pending ? 'Analyzing…' : 'Analyze'}
-              </button>
-            </div>
-            <p className="field-hint">Reads only the file: no host of the site is contacted.</p>
-          </div>
+          <BackendPathField
+            label="Bundle file"
+            value={path}
+            onChange={setPath}
+            placeholder="/home/ops/site-support.tar"
+            testId="support-analyze-path"
+            hint="Reads only the file: no host of the site is contacted."
+          >
+            <button type="submit" className="button" disabled={path.trim() === '' || analyze.pending} data-testid="support-analyze-button">
+              {analyze.pending ? 'Analyzing…' : 'Analyze'}
+            </button>
+          </BackendPathField>
         </form>
         {analyze.state.status === 'error' ? <ErrorNotice title="The bundle could not be analyzed" error={analyze.state.error} /> : null}
         {analyze.state.status === 'success' ? <Findings analysis={analyze.state.result} /> : null}
