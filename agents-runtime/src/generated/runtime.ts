@@ -14,6 +14,9 @@ import type { ListProcessesRequest as _sutazai_runtime_v1_ListProcessesRequest, 
 import type { ListProcessesResponse as _sutazai_runtime_v1_ListProcessesResponse, ListProcessesResponse__Output as _sutazai_runtime_v1_ListProcessesResponse__Output } from './sutazai/runtime/v1/ListProcessesResponse';
 import type { LogLine as _sutazai_runtime_v1_LogLine, LogLine__Output as _sutazai_runtime_v1_LogLine__Output } from './sutazai/runtime/v1/LogLine';
 import type { MetricSample as _sutazai_runtime_v1_MetricSample, MetricSample__Output as _sutazai_runtime_v1_MetricSample__Output } from './sutazai/runtime/v1/MetricSample';
+import type { OidcAttributeClaim as _sutazai_runtime_v1_OidcAttributeClaim, OidcAttributeClaim__Output as _sutazai_runtime_v1_OidcAttributeClaim__Output } from './sutazai/runtime/v1/OidcAttributeClaim';
+import type { OidcRoleMapping as _sutazai_runtime_v1_OidcRoleMapping, OidcRoleMapping__Output as _sutazai_runtime_v1_OidcRoleMapping__Output } from './sutazai/runtime/v1/OidcRoleMapping';
+import type { OidcVerification as _sutazai_runtime_v1_OidcVerification, OidcVerification__Output as _sutazai_runtime_v1_OidcVerification__Output } from './sutazai/runtime/v1/OidcVerification';
 import type { OperatorAccess as _sutazai_runtime_v1_OperatorAccess, OperatorAccess__Output as _sutazai_runtime_v1_OperatorAccess__Output } from './sutazai/runtime/v1/OperatorAccess';
 import type { ProcessStatus as _sutazai_runtime_v1_ProcessStatus, ProcessStatus__Output as _sutazai_runtime_v1_ProcessStatus__Output } from './sutazai/runtime/v1/ProcessStatus';
 import type { RestartProcessRequest as _sutazai_runtime_v1_RestartProcessRequest, RestartProcessRequest__Output as _sutazai_runtime_v1_RestartProcessRequest__Output } from './sutazai/runtime/v1/RestartProcessRequest';
@@ -57,6 +60,9 @@ export interface ProtoGrpcType {
         LogLine: MessageTypeDefinition<_sutazai_runtime_v1_LogLine, _sutazai_runtime_v1_LogLine__Output>
         LogStream: EnumTypeDefinition
         MetricSample: MessageTypeDefinition<_sutazai_runtime_v1_MetricSample, _sutazai_runtime_v1_MetricSample__Output>
+        OidcAttributeClaim: MessageTypeDefinition<_sutazai_runtime_v1_OidcAttributeClaim, _sutazai_runtime_v1_OidcAttributeClaim__Output>
+        OidcRoleMapping: MessageTypeDefinition<_sutazai_runtime_v1_OidcRoleMapping, _sutazai_runtime_v1_OidcRoleMapping__Output>
+        OidcVerification: MessageTypeDefinition<_sutazai_runtime_v1_OidcVerification, _sutazai_runtime_v1_OidcVerification__Output>
         OperatorAccess: MessageTypeDefinition<_sutazai_runtime_v1_OperatorAccess, _sutazai_runtime_v1_OperatorAccess__Output>
         ProcessState: EnumTypeDefinition
         ProcessStatus: MessageTypeDefinition<_sutazai_runtime_v1_ProcessStatus, _sutazai_runtime_v1_ProcessStatus__Output>

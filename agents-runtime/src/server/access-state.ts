@@ -11,10 +11,11 @@ import path from 'node:path';
 import type { SetAccessStateRequest__Output } from '../generated/sutazai/runtime/v1/SetAccessStateRequest';
 import { RuntimeError } from '../runtime-error';
 import { isRole, type Role } from '../wire/roles';
+import { checkOidcSettings, oidcFromWire, type OidcSettings } from './oidc-token';
 
 export const ACCESS_STATE_FILE = 'access-state.json';
 
-export const AUTHENTICATION_METHODS = ['mtls', 'jwt'] as const;
+export const AUTHENTICATION_METHODS = ['mtls', 'jwt', 'oauth2'] as const;
 export type AuthenticationMethod = (typeof AUTHENTICATION_METHODS)[number];
 
 export interface TokenKey {
@@ -39,6 +40,8 @@ export interface AccessState {
   tokenKeys: TokenKey[];
   operators: OperatorAccess[];
   abacPolicyYaml: string;
+  /** oauth2: the site's provider and its keys (oidc-token.ts); absent or null otherwise. */
+  oidc?: OidcSettings | null;
 }
 
 /** Before any push: no revocations, no token keys (so no token is accepted), certificates judged by their role alone. */
@@ -81,6 +84,9 @@ function checkState(state: AccessState): AccessState {
   if (!(AUTHENTICATION_METHODS as readonly string[]).includes(state.authenticationMethod))
     throw invalid(`authentication method "${state.authenticationMethod}" is not one of ${AUTHENTICATION_METHODS.join(', ')}`);
   if (state.authenticationMethod === 'jwt' && state.install === '') throw invalid('jwt needs the install name, the audience of its tokens');
+  if (state.authenticationMethod === 'oauth2' && (state.install === '' || !state.oidc))
+    throw invalid("oauth2 needs the install name and the provider's settings (oidc)");
+  if (state.oidc) checkOidcSettings(state.oidc);
   for (const key of state.tokenKeys) {
     if (key.keyId === '') throw invalid('a token key has no key id');
     let publicKey: KeyObject;
@@ -124,6 +130,7 @@ export function accessStateFromWire(request: SetAccessStateRequest__Output): Acc
       return { name: operator.name, role: operator.role as Role, attributes: attributes as Record<string, unknown> };
     }),
     abacPolicyYaml: request.abacPolicyYaml,
+    oidc: oidcFromWire(request.oidc),
   });
 }
 

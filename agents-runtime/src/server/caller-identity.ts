@@ -12,6 +12,7 @@ import { CONTROL_CENTER_URI, OPERATOR_URI_PREFIX, operatorFromUri, type Role } f
 import type { AccessView } from './access-state';
 import type { AccessTokenVerifier } from './access-token';
 import { parseSubjectAltName, roleFromPeerCertificate, type ClientRole } from './client-role';
+import { isProviderToken, verifyProviderToken } from './oidc-token';
 import { roleAtLeast } from './role-policy';
 
 export interface CallerIdentity {
@@ -108,7 +109,11 @@ export async function identifyCaller(
         'the authorization metadata is not "Bearer <token>"',
         'send the access token the control center signed as authorization: Bearer <token>',
       );
-    const claims = await tokens.verify(bearer[1] as string, view);
+    const token = bearer[1] as string;
+    // oauth2: a token of the site's provider (its `iss`) is checked against the provider's pushed keys, any other as the control center's own.
+    const oidc = view.state.authenticationMethod === 'oauth2' ? (view.state.oidc ?? null) : null;
+    const provider = isProviderToken(token, oidc);
+    const claims = provider ? await verifyProviderToken(token, oidc as NonNullable<typeof oidc>, Date.now()) : await tokens.verify(token, view);
     checkOperator(claims.subject, view);
     // An operator's own certificate carries their own tokens only: another's would lend its attributes and audit name.
     if (names?.operator && names.operator.toLowerCase() !== claims.subject.toLowerCase())
@@ -122,16 +127,17 @@ export async function identifyCaller(
     return {
       subject: claims.subject,
       role: narrow(role, claims.subject),
-      attributes: current?.attributes ?? claims.attributes,
+      // A provider's claims fill only the attributes the control center's record leaves unset: the record bounds them.
+      attributes: provider ? { ...claims.attributes, ...current?.attributes } : (current?.attributes ?? claims.attributes),
       via: 'token',
       controlCenter: false,
     };
   }
 
-  if (view.state.authenticationMethod === 'jwt' && names !== null && !names.controlCenter)
+  if (view.state.authenticationMethod !== 'mtls' && names !== null && !names.controlCenter)
     throw new RuntimeError(
       'ACCESS_TOKEN_INVALID',
-      'this install uses access tokens (authentication_method: jwt), and the call carries none',
+      `this install uses access tokens (authentication_method: ${view.state.authenticationMethod}), and the call carries none`,
       'make the call through the control center, which adds a short-lived token for its operator',
     );
   const subject = names?.operator ?? names?.commonName ?? '';

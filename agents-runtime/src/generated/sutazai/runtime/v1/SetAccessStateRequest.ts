@@ -3,6 +3,7 @@
 
 import type { TokenVerificationKey as _sutazai_runtime_v1_TokenVerificationKey, TokenVerificationKey__Output as _sutazai_runtime_v1_TokenVerificationKey__Output } from '../../../sutazai/runtime/v1/TokenVerificationKey';
 import type { OperatorAccess as _sutazai_runtime_v1_OperatorAccess, OperatorAccess__Output as _sutazai_runtime_v1_OperatorAccess__Output } from '../../../sutazai/runtime/v1/OperatorAccess';
+import type { OidcVerification as _sutazai_runtime_v1_OidcVerification, OidcVerification__Output as _sutazai_runtime_v1_OidcVerification__Output } from '../../../sutazai/runtime/v1/OidcVerification';
 import type { Long } from '@grpc/proto-loader';
 
 export interface SetAccessStateRequest {
@@ -14,6 +15,7 @@ export interface SetAccessStateRequest {
   'tokenKeys'?: (_sutazai_runtime_v1_TokenVerificationKey)[];
   'operators'?: (_sutazai_runtime_v1_OperatorAccess)[];
   'abacPolicyYaml'?: (string);
+  'oidc'?: (_sutazai_runtime_v1_OidcVerification | null);
 }
 
 export interface SetAccessStateRequest__Output {
@@ -25,4 +27,5 @@ export interface SetAccessStateRequest__Output {
   'tokenKeys': (_sutazai_runtime_v1_TokenVerificationKey__Output)[];
   'operators': (_sutazai_runtime_v1_OperatorAccess__Output)[];
   'abacPolicyYaml': (string);
+  'oidc': (_sutazai_runtime_v1_OidcVerification__Output | null);
 }
