@@ -129,5 +129,11 @@ export const LiveSampleSchema = z.object({
    * the link's latency).
    */
   clockSkewMs: z.number().int().optional(),
+  /**
+   * A remote host only: when this machine's backend read the sample off the host's link, by
+   * this machine's clock: with `t` and `clockSkewMs`, how long the sample took to get here,
+   * and where a late chart point lost its time (the fleet benchmark's stages).
+   */
+  receivedMs: z.number().int().optional(),
 });
 export type LiveSample = z.infer<typeof LiveSampleSchema>;

@@ -48,6 +48,7 @@ import { provideDirname } from '../support/tsx-dirname';
 import { connectApiClient } from '../support/web-mode-session';
 import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
 import { loadLine } from './bench-load';
+import { clockCheck, installScreenProbe, readDrawn, screenLatencies, stageLines, watchScreen } from './fleet-bench-screen';
 import { parentMap, parseStat, processTree, rollupOf, statOf, sumRollups } from './runtime-bench-footprint';
 import { CLOCK_TICKS_PER_S, killQuietly, percentile, sleep, waitUntil } from './runtime-bench-procs';
 import { treeBytes } from './store-bench-openmetrics';
@@ -378,25 +379,34 @@ function startPrometheus(dir: string, port: number, slots: Slot[]): ChildProcess
 /** The panel whose drawing is timed: the host's CPU, scrolled into view (a page draws only the panels it shows). */
 const SCREEN_PANEL = '[data-testid="live-chart"] [data-metric-panel="cpu"]';
 
-/**
- * Records, in the page, each change of the CPU panel's newest drawn point: when it showed
- * (the page's clock, this machine's, as the runtimes' are) minus the sample's own time.
- */
-async function watchScreen(page: Page): Promise<void> {
-  await page.locator(SCREEN_PANEL).scrollIntoViewIfNeeded();
-  await page.evaluate((selector) => {
-    const seen: number[] = [];
-    (window as unknown as { __screenLatencies: number[] }).__screenLatencies = seen;
-    const chart = document.querySelector(selector)!;
-    let last = '';
-    new MutationObserver(() => {
-      const newest = chart.getAttribute('data-newest-point-ms') ?? '';
-      if (newest === '' || newest === last) return;
-      last = newest;
-      // After the frame that paints it: the sample is on screen, not only in the DOM.
-      requestAnimationFrame(() => seen.push(Date.now() - Number(newest)));
-    }).observe(chart, { attributes: true, attributeFilter: ['data-newest-point-ms'] });
-  }, SCREEN_PANEL);
+/** The watched host's cpu.percent series. */
+function seriesOfHost(series: Array<{ id: number; hostId: number }>, hostId: number): { id: number; hostId: number } {
+  return series.find((s) => s.hostId === hostId)!;
+}
+
+/** For `forMs`, polls the store every 50 ms: when each second of the series was first seen committed (journal or 1 s tier). */
+async function watchCommits(db: Database.Database, seriesId: number, forMs: number): Promise<Map<number, number>> {
+  const committedAt = new Map<number, number>();
+  let journalId = (db.prepare('SELECT max(id) FROM samples_journal').pluck().get() as number | null) ?? 0;
+  let lastVersion = -1;
+  const from = Date.now() - CHUNK_MS;
+  const until = performance.now() + forMs;
+  while (performance.now() < until) {
+    const version = db.pragma('data_version', { simple: true }) as number;
+    if (version !== lastVersion) {
+      // The first look only notes what was committed before the window (NaN: no time known).
+      const now = lastVersion === -1 ? NaN : Date.now();
+      db.transaction(() => {
+        const journal = journalSeconds(db, journalId);
+        journalId = journal.lastId;
+        for (const [id, second] of journal.records) if (id === seriesId && !committedAt.has(second)) committedAt.set(second, now);
+        for (const second of chunkSeconds(db, seriesId, from)) if (!committedAt.has(second)) committedAt.set(second, now);
+      })();
+      lastVersion = version;
+    }
+    await sleep(50);
+  }
+  return committedAt;
 }
 
 async function main(): Promise<void> {
@@ -614,11 +624,13 @@ async function main(): Promise<void> {
     let screenNote = '';
     try {
       state.browser = await launchChromium();
-      page = await (await newCspRecordingContext(state.browser)).newPage();
+      const context = await newCspRecordingContext(state.browser);
+      await installScreenProbe(context, watchedId);
+      page = await context.newPage();
       const { origin, search } = new URL(url);
       await page.goto(`${origin}/${search}#/hosts/${watchedId}`);
       await page.waitForSelector(`${SCREEN_PANEL}[data-newest-point-ms]`, { timeout: CHART_WAIT_MS });
-      await watchScreen(page);
+      await watchScreen(page, SCREEN_PANEL);
     } catch (error) {
       page = null;
       screenNote =
@@ -630,9 +642,11 @@ async function main(): Promise<void> {
     const stopPiped = page
       ? null
       : await api.subscribe('metrics.live', { hostId: watchedId }, (sample: LiveSample) => void piped.push(Date.now() - sample.t));
-    await sleep(SCREEN_S * 1000);
+    // Meanwhile, when each second of the watched CPU series is committed (a stage beside the screen path).
+    const committedAt = await watchCommits(db, seriesOfHost(remoteSeries, watchedId).id, SCREEN_S * 1000);
     await stopPiped?.();
-    const screen = page ? await page.evaluate(() => (window as unknown as { __screenLatencies: number[] }).__screenLatencies.slice()) : [];
+    const recorded = page ? await readDrawn(page) : { drawn: [], skewMs: null };
+    const screen = screenLatencies(recorded.drawn);
     await state.browser?.close().catch(() => undefined);
     state.browser = undefined;
     const screenP95 = percentile(screen, 95);
@@ -642,6 +656,8 @@ async function main(): Promise<void> {
           ? `p50 ${percentile(screen, 50).toFixed(0)} ms, p95 ${screenP95.toFixed(0)} ms over ${screen.length} samples`
           : screenNote || 'no samples'),
     );
+    if (recorded.drawn.length > 0) for (const line of stageLines(recorded.drawn, committedAt)) console.log(line);
+    console.log(await clockCheck(lab, state.slots[0]!.host, recorded.skewMs));
     if (piped.length > 0)
       console.log(
         `  sample-to-WebSocket instead (metrics.live of ${state.slots[0]!.name} at a WebSocket client of the same server, minus the sample's time; no drawing): ` +
@@ -677,7 +693,7 @@ async function main(): Promise<void> {
     const steps = pushed.slice(1).map((t, i) => t - pushed[i]!);
     const interval = percentile(steps, 50);
     const pushGaps = steps.filter((step) => step > 1.5 * interval).length;
-    const cutSeries = remoteSeries.find((s) => s.hostId === watchedId)!;
+    const cutSeries = seriesOfHost(remoteSeries, watchedId);
     const stored = new Set(storedSeconds(db, cutSeries.id, Math.floor(firstT / 1000) * 1000).filter((t) => t <= lastT));
     const missingInStore = [...seen].filter((t) => t <= lastT && !stored.has(Math.floor(t / 1000) * 1000)).length;
     const cutSeconds = [...seen].filter((t) => t > cutAt && t < backAt).length;

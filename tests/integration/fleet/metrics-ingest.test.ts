@@ -269,6 +269,11 @@ describe('the metrics link consumer on a real runtime', () => {
     expect(skew.skewMs).toBeLessThanOrEqual(CLOCK_OFFSET_MS);
     expect(skew.skewMs).toBeGreaterThan(CLOCK_OFFSET_MS - (after - before));
     expect(pushed[pushed.length - 1]!.clockSkewMs).toBe(skew.skewMs);
+    // When the backend read each one, by this machine's clock, not the host's: how long a sample took to get here.
+    for (const sample of pushed) {
+      expect(sample.receivedMs).toBeGreaterThanOrEqual(before);
+      expect(sample.receivedMs).toBeLessThanOrEqual(after);
+    }
     // Said once in the log, with the host, not once per sample.
     expect(warnings).toEqual([{ hostId: skewedTarget.hostId, host: skewedTarget.hostName, skewMs: expect.any(Number) }]);
     // The well-set host's skew is unaffected: each host has its own.

@@ -95,7 +95,7 @@ export function createMetricsIngest(options: MetricsIngestOptions): MetricsInges
           options.store.record(target.hostId, t, values);
           const clockSkewMs = skew.add(t, receivedAt);
           reportSkew(target, clockSkewMs, receivedAt);
-          options.onSample({ hostId: target.hostId, t, values, clockSkewMs });
+          options.onSample({ hostId: target.hostId, t, values, clockSkewMs, receivedMs: receivedAt });
         },
         () =>
           new ApiError(
