@@ -178,6 +178,10 @@ export const ERROR_CODES = [
   'WEB_TLS_REQUIRED',
   /** The web session (the browser's sign-in) is unknown, ended, idle too long or past its absolute expiry. */
   'WEB_SESSION_ENDED',
+  /** authentication_method: oauth2: the site's OpenID Connect provider (discovery, keys, token endpoint) could not be read. */
+  'OIDC_PROVIDER_UNAVAILABLE',
+  /** The provider's key set (fetched or a pinned jwks_file) holds no usable public signing key, or a private one. */
+  'OIDC_KEYS_INVALID',
   /** The signed-in operator's role does not allow the method's action. */
   'ACCESS_DENIED',
   /** The role allows it, and the install's access policy (access_control: abac) does not: a deny rule, no allow, or the operator's own attributes. */

@@ -113,7 +113,9 @@ export async function identifyCaller(
     // oauth2: a token of the site's provider (its `iss`) is checked against the provider's pushed keys, any other as the control center's own.
     const oidc = view.state.authenticationMethod === 'oauth2' ? (view.state.oidc ?? null) : null;
     const provider = isProviderToken(token, oidc);
-    const claims = provider ? await verifyProviderToken(token, oidc as NonNullable<typeof oidc>, Date.now()) : await tokens.verify(token, view);
+    const claims = provider
+      ? await verifyProviderToken(token, oidc as NonNullable<typeof oidc>, Date.now())
+      : await tokens.verify(token, view);
     checkOperator(claims.subject, view);
     // An operator's own certificate carries their own tokens only: another's would lend its attributes and audit name.
     if (names?.operator && names.operator.toLowerCase() !== claims.subject.toLowerCase())

@@ -63,10 +63,13 @@ export function checkOidcSettings(settings: OidcSettings): OidcSettings {
   if (settings.operatorClaim === '' || settings.roleClaim === '') throw invalid('no operator or role claim');
   if (settings.algorithms.length === 0) throw invalid('no algorithm allowed');
   for (const alg of settings.algorithms)
-    if (!(OIDC_ALGORITHMS as readonly string[]).includes(alg)) throw invalid(`algorithm ${JSON.stringify(alg)} is not one of ${OIDC_ALGORITHMS.join(', ')}`);
-  for (const { value, role } of settings.roleMap) if (value === '' || !isRole(role)) throw invalid(`role mapping ${JSON.stringify(value)} -> ${JSON.stringify(role)}`);
+    if (!(OIDC_ALGORITHMS as readonly string[]).includes(alg))
+      throw invalid(`algorithm ${JSON.stringify(alg)} is not one of ${OIDC_ALGORITHMS.join(', ')}`);
+  for (const { value, role } of settings.roleMap)
+    if (value === '' || !isRole(role)) throw invalid(`role mapping ${JSON.stringify(value)} -> ${JSON.stringify(role)}`);
   for (const { attribute, claim } of settings.attributeClaims)
-    if (!(OIDC_ATTRIBUTES as readonly string[]).includes(attribute) || claim === '') throw invalid(`attribute claim ${JSON.stringify(attribute)}`);
+    if (!(OIDC_ATTRIBUTES as readonly string[]).includes(attribute) || claim === '')
+      throw invalid(`attribute claim ${JSON.stringify(attribute)}`);
   if (!Number.isInteger(settings.maxTokenLifetimeS) || settings.maxTokenLifetimeS < 1 || settings.maxTokenLifetimeS > OIDC_MAX_LIFETIME_S)
     throw invalid(`max token lifetime ${settings.maxTokenLifetimeS} s is not from 1 to ${OIDC_MAX_LIFETIME_S}`);
   keySetOf(settings);
@@ -143,15 +146,19 @@ function reasonOf(error: unknown, settings: OidcSettings): RuntimeError {
       : refused(`expired at ${at(error.payload.exp)}`);
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'aud')
-      return refused(`is meant for ${JSON.stringify(error.payload.aud ?? '(no audience)')}, not for ${settings.audience}`, 'use a token issued for SutazAI');
+      return refused(
+        `is meant for ${JSON.stringify(error.payload.aud ?? '(no audience)')}, not for ${settings.audience}`,
+        'use a token issued for SutazAI',
+      );
     if (error.claim === 'nbf') return refused(`is not valid before ${at(error.payload.nbf)}`);
     if (error.claim === 'iat') return refused(`claims to be issued at ${at(error.payload.iat)}, in the future`);
     return refused(`has an invalid "${error.claim}" claim (${error.reason})`);
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return refused(`is not signed with an allowed algorithm (${settings.algorithms.join(', ')})`);
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return refused(`is not signed with an allowed algorithm (${settings.algorithms.join(', ')})`);
   if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
     return refused(
-      "is signed with a key the control center has not pushed (rotated out at the provider, or forged)",
+      'is signed with a key the control center has not pushed (rotated out at the provider, or forged)',
       "sign in again: a key rotated at the provider reaches the runtimes with the control center's next refresh",
     );
   if (error instanceof errors.JWSSignatureVerificationFailed)
@@ -183,10 +190,14 @@ export async function verifyProviderToken(token: string, settings: OidcSettings,
     throw reasonOf(error, settings);
   }
   const { exp, iat } = payload as Required<Pick<JWTPayload, 'exp' | 'iat'>>;
-  if (exp - iat > settings.maxTokenLifetimeS) throw refused(`lives ${exp - iat} s, longer than the ${settings.maxTokenLifetimeS} s accepted`);
+  if (exp - iat > settings.maxTokenLifetimeS)
+    throw refused(`lives ${exp - iat} s, longer than the ${settings.maxTokenLifetimeS} s accepted`);
   const subject = payload[settings.operatorClaim];
   if (typeof subject !== 'string' || subject === '' || subject.length > 200)
-    throw refused(`names no operator in its "${settings.operatorClaim}" claim`, 'ask the administrator of the identity provider to release that claim to SutazAI');
+    throw refused(
+      `names no operator in its "${settings.operatorClaim}" claim`,
+      'ask the administrator of the identity provider to release that claim to SutazAI',
+    );
   const role = highestMappedRole(payload[settings.roleClaim], settings);
   if (role === null || !isRole(role))
     throw refused(

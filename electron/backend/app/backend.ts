@@ -12,6 +12,8 @@ import { createFleetProcesses } from '../fleet/processes/fleet-processes';
 import { createAccessStateConsumer, linkAdminChannels } from '../fleet/credentials/access-state-consumer';
 import { createRuntimeCredentials } from '../fleet/credentials/runtime-credentials';
 import { createRuntimeCredentialsRepo } from '../fleet/credentials/runtime-credentials-repo';
+import { createOidcKeySource, startOidcKeyRefresh } from '../oidc/oidc-key-source';
+import { oauth2ConfigOf, oidcVerificationOf, type OAuth2Config } from '../oidc/oidc-settings';
 import { actionEvents } from '../fleet/processes/action-events';
 import { directConnections, linkConnections } from '../fleet/processes/connection-source';
 import { recordScale } from '../install/definition/recorded-definition';
@@ -371,12 +373,32 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     now,
     // Read when a link pushes, once the backend has started (policyGate is made below, with the operators).
     abacPolicy: (hostId) => policyGate.pushedPolicy(hostId),
+    // authentication_method: oauth2: the provider's settings with the keys last read (oidc/), for the runtimes to check its tokens.
+    oidc: (host) => {
+      const oauth2 = oauth2ConfigOf(host.config);
+      const keys = oauth2 && oidcKeys.keysFor(oauth2);
+      return oauth2 && keys ? oidcVerificationOf(oauth2, keys) : null;
+    },
   });
   linkConsumers.push(
     createAccessStateConsumer({
       credentials: runtimeCredentials,
       openAdminChannel: linkAdminChannels({ links: () => fleetLinks, installs: repos.installs, vault }),
     }),
+  );
+  const oidcKeys = createOidcKeySource({
+    changed: () => runtimeCredentials.changed(),
+    log: (line) => logger.warn(line),
+  });
+  const oidcRefresh = startOidcKeyRefresh(oidcKeys, () =>
+    repos.installs
+      .names()
+      .flatMap((name) => {
+        const install = repos.installs.findByName(name);
+        return install ? repos.installs.hosts(install.id) : [];
+      })
+      .map((host) => oauth2ConfigOf(host.config))
+      .filter((oauth2): oauth2 is OAuth2Config => oauth2 !== null),
   );
   const actor = config.actor ?? config.mode;
   // A one-shot command keeps no links: it opens a connection to the one host it acts on.
@@ -548,6 +570,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       if (closed) return;
       closed = true;
       sampler?.stop();
+      oidcRefresh.stop();
       stopRechecks();
       // The links going down because the app stops are not the fleet's events.
       stopLinkEvents();

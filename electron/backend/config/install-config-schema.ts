@@ -99,6 +99,62 @@ const capability = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, {
   error: (issue) => `must be a task kind (lower-case letters, digits, - and _), not ${shown(issue.input)}`,
 });
 
+const ROLE_NAMES = ['viewer', 'operator', 'admin'] as const;
+/** Asymmetric JWS algorithms only (agents-runtime server/oidc-token.ts OIDC_ALGORITHMS): never none, never a shared HMAC secret. */
+export const OAUTH2_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const claimName = z
+  .string({ error: (issue) => `must be a claim name, not ${shown(issue.input)}` })
+  .regex(/^[A-Za-z0-9_:./-]{1,100}$/, { error: (issue) => `must be a claim name (letters, digits, _ : . / -), not ${shown(issue.input)}` });
+const providerUrl = z.string({ error: (issue) => `must be the issuer URL, not ${shown(issue.input)}` }).refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+      return (
+        (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) &&
+        url.username === '' &&
+        url.password === '' &&
+        url.search === '' &&
+        url.hash === ''
+      );
+    } catch {
+      return false;
+    }
+  },
+  { error: (issue) => `must be an https URL without credentials, query or fragment (http only on loopback), not ${shown(issue.input)}` },
+);
+
+/**
+ * authentication_method: oauth2: the site's OpenID Connect provider (oidc/ in the backend).
+ * Set whole in one layer; `null` (the default) when another method is used. The client
+ * secret is never here: web sign-in keeps it in the vault.
+ */
+const OAuth2Shape = z.strictObject({
+  issuer: providerUrl,
+  client_id: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, { error: (issue) => `must be the client id the provider gave SutazAI, not ${shown(issue.input)}` }),
+  audience: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, { error: (issue) => `must be the audience tokens name, not ${shown(issue.input)}` })
+    .optional(),
+  jwks_file: absolutePath.optional(),
+  ca_file: absolutePath.optional(),
+  algorithms: z.array(oneOf(OAUTH2_ALGORITHMS)).min(1, { error: 'must allow at least one algorithm' }).default(['RS256', 'ES256']),
+  operator_claim: claimName.default('preferred_username'),
+  role_claim: claimName.default('groups'),
+  role_map: z
+    .record(z.string().min(1).max(200), oneOf(ROLE_NAMES), { error: 'must map claim values to roles, e.g. {sutazai-admins: admin}' })
+    .refine((map) => Object.keys(map).length > 0, { error: 'must map at least one claim value to a role' }),
+  attribute_claims: z
+    .strictObject({ team: claimName, installs: claimName, hostLabels: claimName, processes: claimName, hours: claimName })
+    .partial()
+    .optional(),
+  max_token_lifetime_seconds: wholeNumber(60, 86_400).default(3600),
+  refresh_seconds: wholeNumber(10, 3600).default(60),
+});
+export type OAuth2Settings = z.output<typeof OAuth2Shape>;
+
 /** The shape without the checks across fields: what one layer is checked against, key by key. */
 export const InstallConfigShape = z.strictObject({
   environment: oneOf(ENVIRONMENTS),
@@ -109,6 +165,7 @@ export const InstallConfigShape = z.strictObject({
     security: z.strictObject({
       authentication_method: oneOf(AUTHENTICATION_METHODS),
       access_control: oneOf(ACCESS_CONTROLS),
+      oauth2: OAuth2Shape.nullable(),
     }),
     communication: z.strictObject({
       primary_protocol: oneOf(PROTOCOLS),
@@ -206,6 +263,20 @@ function checkAcrossFields(config: InstallConfig, ctx: z.RefinementCtx): void {
   if (config.system_integration.monitoring.metrics_collection !== 'none') claim(['runtime', 'metrics_port'], config.runtime.metrics_port);
   claim(['core', 'port'], config.core.port);
   if (agentCount > 0) claim(['agents', 'base_port'], config.agents.base_port, lastAgentPort);
+
+  const { authentication_method: method, oauth2 } = config.system_integration.security;
+  if (method === 'oauth2' && oauth2 === null)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['system_integration', 'security', 'oauth2'],
+      message: 'must name the OpenID Connect provider (issuer, client_id, role_map) when authentication_method is oauth2',
+    });
+  if (method !== 'oauth2' && oauth2 !== null)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['system_integration', 'security', 'oauth2'],
+      message: `is set, and authentication_method is ${method}: it would have no effect (set authentication_method: oauth2, or remove it)`,
+    });
 
   const { primary_protocol: primary, fallback_protocol: fallback } = config.system_integration.communication;
   if (fallback === primary) {

@@ -23,8 +23,8 @@ export const SUPPORTED_SYSTEM_INTEGRATION: ReadonlyArray<{ key: string; values: 
   },
   {
     key: 'system_integration.security.authentication_method',
-    values: ['mtls', 'jwt'],
-    why: "the runtime checks client certificates from the install's CA, and with jwt the short-lived tokens the control center signs; tokens of an OpenID Connect provider (oauth2) are not checked yet",
+    values: ['mtls', 'jwt', 'oauth2'],
+    why: "the runtime checks client certificates from the install's CA, with jwt the short-lived tokens the control center signs, and with oauth2 also the access tokens of the site's OpenID Connect provider (security.oauth2)",
   },
   {
     key: 'system_integration.security.access_control',

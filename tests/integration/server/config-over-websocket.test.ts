@@ -79,7 +79,7 @@ describe('config.check', () => {
       version: '1.0.0',
       deployment_mode: 'local',
       performance_profile: 'balanced',
-      security: { authentication_method: 'mtls', access_control: 'rbac' },
+      security: { authentication_method: 'mtls', access_control: 'rbac', oauth2: null },
       communication: { primary_protocol: 'grpc', fallback_protocol: 'none' },
       monitoring: { metrics_collection: 'prometheus', tracing: 'none' },
     });

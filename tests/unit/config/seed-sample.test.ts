@@ -26,7 +26,7 @@ describe("the System Integration Guide's sample", () => {
       version: '1.0.0',
       deployment_mode: 'hybrid',
       performance_profile: 'balanced',
-      security: { authentication_method: 'jwt', access_control: 'rbac' },
+      security: { authentication_method: 'jwt', access_control: 'rbac', oauth2: null },
       communication: { primary_protocol: 'grpc', fallback_protocol: 'rest' },
       monitoring: { metrics_collection: 'prometheus', tracing: 'opentelemetry' },
     });

@@ -37,33 +37,67 @@ function yamlSetting(key: string, value: string): string {
   return steps.map((step, depth) => `${'  '.repeat(depth)}${step}:${depth === steps.length - 1 ? ` ${value}` : ''}`).join('\n') + '\n';
 }
 
+const OAUTH2_YAML = [
+  'system_integration:',
+  '  security:',
+  '    authentication_method: oauth2',
+  '    oauth2:',
+  '      issuer: https://sso.example.org/realms/site',
+  '      client_id: sutazai',
+  '      algorithms: [RS256, ES256]',
+  '      role_map: {sutazai-admins: admin, sutazai-viewers: viewer}',
+  '',
+].join('\n');
+
 describe('system_integration values without effect', () => {
   it('loads the shipped defaults and every environment profile', () => {
     for (const environment of ENVIRONMENTS) expect(loadInstallConfig({ configDir, environment }).environment).toBe(environment);
   });
 
-  it('accepts jwt, which the runtimes check (issue 14 item 2), and refuses oauth2 at its line and column, naming what is supported', () => {
+  it('accepts jwt, which the runtimes check (issue 14 item 2), and oauth2 with its provider section; oauth2 without one, or the section without oauth2, refused at the key', () => {
     const text = yamlSetting('system_integration.security.authentication_method', 'jwt');
     const loaded = loadInstallConfig({ configDir, install: [{ name: 'install.yaml', text }] });
     expect(loaded.config.system_integration.security.authentication_method).toBe('jwt');
+    expect(loaded.config.system_integration.security.oauth2).toBeNull();
 
-    const oauth2 = refusal({
+    const withProvider = loadInstallConfig({ configDir, install: [{ name: 'install.yaml', text: OAUTH2_YAML }] });
+    expect(withProvider.config.system_integration.security).toMatchObject({
+      authentication_method: 'oauth2',
+      // What is not written takes its default.
+      oauth2: {
+        issuer: 'https://sso.example.org/realms/site',
+        client_id: 'sutazai',
+        algorithms: ['RS256', 'ES256'],
+        operator_claim: 'preferred_username',
+        role_claim: 'groups',
+        refresh_seconds: 60,
+      },
+    });
+
+    const bare = refusal({
       install: [{ name: 'install.yaml', text: 'system_integration:\n  security:\n    authentication_method: oauth2\n' }],
     });
-    expect(oauth2.code).toBe('CONFIG_UNSUPPORTED');
-    expect(oauth2.key).toBe('system_integration.security.authentication_method');
-    expect(oauth2.origin).toMatchObject({ file: 'install.yaml', line: 3, column: 28 });
-    expect(oauth2.message).toMatch(
-      /^install\.yaml:3:28: system_integration\.security\.authentication_method: "oauth2" is not supported yet \(.+\); supported: mtls, jwt\.$/,
-    );
-    expect(oauth2.remedy).toBe(
-      'Set system_integration.security.authentication_method to mtls or jwt, or remove it from install.yaml to take the default.',
-    );
+    expect(bare.code).toBe('CONFIG_INVALID');
+    expect(bare.message).toContain('system_integration.security.oauth2');
+    expect(bare.message).toContain('must name the OpenID Connect provider');
 
-    const fromEnv = refusal({ env: { SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: 'oauth2' } });
-    expect(fromEnv.code).toBe('CONFIG_UNSUPPORTED');
-    expect(fromEnv.message).toContain('environment variable SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD: ');
-    expect(fromEnv.remedy).toContain('or unset SUTAZAI_SYSTEM_INTEGRATION__SECURITY__AUTHENTICATION_METHOD');
+    const idle = refusal({
+      install: [{ name: 'install.yaml', text: OAUTH2_YAML.replace('authentication_method: oauth2', 'authentication_method: jwt') }],
+    });
+    expect(idle.code).toBe('CONFIG_INVALID');
+    expect(idle.message).toContain('would have no effect');
+  });
+
+  it('refuses an oauth2 section that would weaken checks: plain http beyond loopback, alg none or HMAC, an unknown role', () => {
+    for (const [from, to] of [
+      ['issuer: https://sso.example.org/realms/site', 'issuer: http://sso.example.org/realms/site'],
+      ['algorithms: [RS256, ES256]', 'algorithms: [none]'],
+      ['algorithms: [RS256, ES256]', 'algorithms: [HS256]'],
+      ['sutazai-admins: admin', 'sutazai-admins: root'],
+    ] as const) {
+      const error = refusal({ install: [{ name: 'install.yaml', text: OAUTH2_YAML.replace(from, to) }] });
+      expect(error.code, to).toBe('CONFIG_INVALID');
+    }
   });
 
   it('accepts abac, which the control center and the runtimes act on (issue 14 item 3), and refuses the guide values nothing acts on', () => {
@@ -84,7 +118,8 @@ describe('system_integration values without effect', () => {
           : schemaValues(key).filter((v) => !(key.endsWith('fallback_protocol') && v === 'grpc'));
       expect(known.length, key).toBeGreaterThan(0);
       for (const value of known) {
-        const text = yamlSetting(key, value);
+        // oauth2 needs its provider's section beside it.
+        const text = key.endsWith('authentication_method') && value === 'oauth2' ? OAUTH2_YAML : yamlSetting(key, value);
         if (values.includes(value)) {
           expect(() => loadInstallConfig({ configDir, install: [{ name: 'i.yaml', text }] }), `${key}: ${value}`).not.toThrow();
           continue;

@@ -5,6 +5,7 @@ import { generateTokenSigningKey, signAccessToken, type TokenSigningKey } from '
 import type { SecretVault } from '../../secrets/secret-vault';
 import type { InstallHostRow, InstallRow, InstallsRepo } from '../../store/installs-repo';
 import type { LinkTarget } from '../link/link-types';
+import type { OidcVerification } from '../../oidc/oidc-settings';
 import type { RuntimeCredentialsRepo } from './runtime-credentials-repo';
 
 /**
@@ -20,7 +21,7 @@ import type { RuntimeCredentialsRepo } from './runtime-credentials-repo';
  * client certificate (naming them, revoked by serial when they are removed); with `jwt`
  * nothing without a token but the control center's own certificate.
  */
-export const AUTHENTICATION_METHODS = ['mtls', 'jwt'] as const;
+export const AUTHENTICATION_METHODS = ['mtls', 'jwt', 'oauth2'] as const;
 export type AuthenticationMethod = (typeof AUTHENTICATION_METHODS)[number];
 
 export interface RuntimeCredentials {
@@ -52,6 +53,8 @@ export interface RuntimeCredentialsDeps {
   now(): number;
   /** access_control: abac's policy as the runtime of `hostId` judges calls by (access/policy-gate.ts pushedPolicy); '' for rbac. */
   abacPolicy?: (hostId: number) => string;
+  /** authentication_method: oauth2: the provider's settings and keys for this host's runtime (oidc/), null before its keys are read. */
+  oidc?: (host: InstallHostRow) => OidcVerification | null;
 }
 
 /** How long a token for an operator its runtime does not know yet waits for the push that tells it. */
@@ -65,7 +68,7 @@ export function tokenKeyPurpose(installName: string): string {
 export function authenticationMethodOf(host: Pick<InstallHostRow, 'config'>): AuthenticationMethod {
   const config = JSON.parse(host.config) as { system_integration?: { security?: { authentication_method?: unknown } } };
   const method = config.system_integration?.security?.authentication_method;
-  return method === 'jwt' ? 'jwt' : 'mtls';
+  return method === 'jwt' || method === 'oauth2' ? method : 'mtls';
 }
 
 export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeCredentials {
@@ -137,6 +140,8 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
           .map((operator) => ({ name: operator.name, role: operator.role, attributesJson: JSON.stringify(operator.attributes) })),
         // A policy file changed is a changed state: its hash gives a new version, pushed at the link's next check.
         abacPolicyYaml: deps.abacPolicy?.(target.hostId) ?? '',
+        // A key rotated at the provider is a changed state: a new version, pushed at once.
+        ...(authenticationMethodOf(host) === 'oauth2' ? { oidc: deps.oidc?.(host) ?? null } : {}),
       };
       const hash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
       return { version: String(deps.repo.versionFor(install.id, target.hostId, hash, deps.now())), ...content };

@@ -1,0 +1,231 @@
+/**
+ * The site's OpenID Connect provider's public keys, as the control center pushes them to
+ * runtimes (authentication_method: oauth2). Fetched from the provider (its discovery
+ * document names its `jwks_uri`) or read from a pinned file for offline sites, again every
+ * `refresh_seconds`; a change (a key rotated at the provider, a file replaced) tells the
+ * links to push, so runtimes refuse tokens of a removed key within one refresh and one push.
+ * A refresh that fails keeps the last good keys (an unreachable provider must not lock
+ * everyone out of the runtimes) and says why; before any good read, no key is pushed and
+ * the runtimes accept no provider token.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { ApiError } from '../../contract';
+import { keySourceId, type OAuth2Config } from './oidc-settings';
+
+/** Discovery documents and key sets are small; anything larger is refused before it is parsed. */
+export const MAX_OIDC_DOCUMENT_BYTES = 256 * 1024;
+const FETCH_TIMEOUT_MS = 10_000;
+
+export interface OidcKeySource {
+  /** The key set (JSON text) last read for `config`'s source, or null before the first good read. */
+  keysFor(config: OAuth2Config): string | null;
+  /** Reads every source `configs` name now; resolves when done (each failure recorded, never thrown). */
+  refresh(configs: OAuth2Config[]): Promise<void>;
+  /** The last failure of `config`'s source, or null. */
+  problemOf(config: OAuth2Config): ApiError | null;
+}
+
+export interface OidcKeySourceDeps {
+  /** Called after a refresh changed some source's keys: the links push the new state. */
+  changed(): void;
+  log?: (line: string) => void;
+}
+
+function unavailable(issuer: string, detail: string): ApiError {
+  return new ApiError(
+    'OIDC_PROVIDER_UNAVAILABLE',
+    `The OpenID Connect provider ${issuer} could not be read: ${detail}`,
+    'Check that the control center reaches the issuer URL (and trusts its certificate: oauth2.ca_file), or pin its keys with oauth2.jwks_file. The runtimes keep the keys last pushed.',
+  );
+}
+
+function keysInvalid(where: string, detail: string): ApiError {
+  return new ApiError(
+    'OIDC_KEYS_INVALID',
+    `The key set from ${where} is not usable: ${detail}`,
+    'Give the provider\'s public JSON Web Key Set ({"keys": [...]}, no private or symmetric keys).',
+  );
+}
+
+/** Only http on loopback (a provider on this machine) or https; nothing else is fetched. */
+function checkUrl(raw: string, issuer: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw unavailable(issuer, `${JSON.stringify(raw)} is not a URL`);
+  }
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    throw unavailable(issuer, `${url.origin} is not https (plain http is allowed on loopback only)`);
+  if (url.username !== '' || url.password !== '') throw unavailable(issuer, 'the URL carries credentials');
+  return url;
+}
+
+function fetchJson(url: URL, issuer: string, caPem: string | undefined): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const get = url.protocol === 'https:' ? https.get : http.get;
+    const request = get(
+      url,
+      { timeout: FETCH_TIMEOUT_MS, headers: { accept: 'application/json' }, ...(caPem ? { ca: caPem } : {}) },
+      (response) => {
+        if (response.statusCode !== 200) {
+          response.resume();
+          reject(unavailable(issuer, `${url.href} answered HTTP ${response.statusCode}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_OIDC_DOCUMENT_BYTES) {
+            request.destroy();
+            reject(unavailable(issuer, `${url.href} sent more than ${MAX_OIDC_DOCUMENT_BYTES} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch {
+            reject(unavailable(issuer, `${url.href} did not answer JSON`));
+          }
+        });
+        response.on('error', (error) => reject(unavailable(issuer, error.message)));
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${FETCH_TIMEOUT_MS} ms`)));
+    request.on('error', (error) => reject(unavailable(issuer, `${url.href}: ${error.message}`)));
+  });
+}
+
+const PUBLIC_JWK_FIELDS = new Set(['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y', 'x5c', 'x5t', 'x5t#S256']);
+
+/**
+ * The key set reduced to public signing keys, as canonical JSON text (the same keys give
+ * the same text, so an unchanged provider gives an unchanged state and no push).
+ */
+export function publicKeySet(value: unknown, where: string): string {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw keysInvalid(where, 'it has no "keys" list');
+  const kept: Array<Record<string, unknown>> = [];
+  for (const key of keys) {
+    if (typeof key !== 'object' || key === null || Array.isArray(key)) throw keysInvalid(where, 'a key is not an object');
+    const jwk = key as Record<string, unknown>;
+    if (jwk.kty === 'oct' || 'd' in jwk || 'p' in jwk || 'k' in jwk)
+      throw keysInvalid(where, `key ${String(jwk.kid)} is private or symmetric`);
+    if (jwk.use !== undefined && jwk.use !== 'sig') continue; // encryption keys sign nothing
+    if (!['RSA', 'EC', 'OKP'].includes(String(jwk.kty))) continue;
+    kept.push(
+      Object.fromEntries(
+        Object.keys(jwk)
+          .filter((field) => PUBLIC_JWK_FIELDS.has(field))
+          .sort()
+          .map((field) => [field, jwk[field]]),
+      ),
+    );
+  }
+  if (kept.length === 0) throw keysInvalid(where, 'it holds no public signing key (RSA, EC or OKP)');
+  kept.sort((a, b) => String(a.kid).localeCompare(String(b.kid)));
+  return JSON.stringify({ keys: kept });
+}
+
+async function readSource(config: OAuth2Config): Promise<string> {
+  if (config.jwks_file !== undefined) {
+    const file = config.jwks_file;
+    let text: string;
+    try {
+      const stat = fs.statSync(file);
+      if (!stat.isFile()) throw new Error('not a plain file');
+      if (stat.size > MAX_OIDC_DOCUMENT_BYTES) throw new Error(`larger than ${MAX_OIDC_DOCUMENT_BYTES} bytes`);
+      text = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw keysInvalid(file, (error as Error).message);
+    }
+    try {
+      return publicKeySet(JSON.parse(text), file);
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      throw keysInvalid(file, 'it is not JSON');
+    }
+  }
+  const caPem = config.ca_file === undefined ? undefined : fs.readFileSync(config.ca_file, 'utf8');
+  const base = config.issuer.replace(/\/$/, '');
+  const discoveryUrl = checkUrl(`${base}/.well-known/openid-configuration`, config.issuer);
+  const discovery = (await fetchJson(discoveryUrl, config.issuer, caPem)) as { issuer?: unknown; jwks_uri?: unknown } | null;
+  // A document naming another issuer is another provider's (or a mix-up): its keys are not this issuer's.
+  if (discovery?.issuer !== config.issuer)
+    throw unavailable(config.issuer, `its discovery document names the issuer ${JSON.stringify(discovery?.issuer)}, not ${config.issuer}`);
+  if (typeof discovery.jwks_uri !== 'string') throw unavailable(config.issuer, 'its discovery document names no jwks_uri');
+  const jwksUrl = checkUrl(discovery.jwks_uri, config.issuer);
+  return publicKeySet(await fetchJson(jwksUrl, config.issuer, caPem), jwksUrl.href);
+}
+
+export function createOidcKeySource(deps: OidcKeySourceDeps): OidcKeySource {
+  const keys = new Map<string, string>();
+  const problems = new Map<string, ApiError>();
+  return {
+    keysFor: (config) => keys.get(keySourceId(config)) ?? null,
+    problemOf: (config) => problems.get(keySourceId(config)) ?? null,
+    async refresh(configs) {
+      const sources = new Map(configs.map((config) => [keySourceId(config), config]));
+      let changed = false;
+      await Promise.all(
+        [...sources].map(async ([id, config]) => {
+          try {
+            const text = await readSource(config);
+            problems.delete(id);
+            if (keys.get(id) !== text) {
+              keys.set(id, text);
+              changed = true;
+            }
+          } catch (error) {
+            const problem = error instanceof ApiError ? error : unavailable(config.issuer, (error as Error).message);
+            problems.set(id, problem);
+            deps.log?.(`oauth2: ${problem.message} (${problem.code})`);
+          }
+        }),
+      );
+      if (changed) deps.changed();
+    },
+  };
+}
+
+export interface OidcKeyRefresh {
+  /** Reads every source now (tests, and the first read at start). */
+  refreshNow(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Reads the sources `configs()` names at once and then every `refresh_seconds` (the
+ * smallest any install asks for; one minute when none uses oauth2), one read at a time.
+ */
+export function startOidcKeyRefresh(source: OidcKeySource, configs: () => OAuth2Config[]): OidcKeyRefresh {
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  let running: Promise<void> | null = null;
+  const refreshNow = (): Promise<void> => {
+    running ??= source.refresh(configs()).finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    const seconds = Math.min(60, ...configs().map((config) => config.refresh_seconds));
+    timer = setTimeout(() => void refreshNow().finally(schedule), seconds * 1000);
+    timer.unref();
+  };
+  void refreshNow().finally(schedule);
+  return {
+    refreshNow,
+    stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+    },
+  };
+}
