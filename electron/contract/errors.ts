@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'BACKUP_FORMAT_NEWER',
   /** Restore onto a data directory that holds something, without --force. */
   'RESTORE_TARGET_NOT_EMPTY',
+  'RESTORE_INTERRUPTED',
   // Hosts and facts.
   'NOT_FOUND',
   'HOST_NOT_FOUND',

@@ -47,6 +47,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BACKUP_INVALID':
     case 'BACKUP_FORMAT_NEWER':
     case 'RESTORE_TARGET_NOT_EMPTY':
+    case 'RESTORE_INTERRUPTED':
       return EXIT.STORE;
     case 'PROBE_FAILED':
     case 'PROBE_OUTPUT_INVALID':

@@ -6,7 +6,7 @@ import { CONFIG_COMMANDS, runConfigCommand } from './config-commands';
 import { CONFIG_BUNDLE_COMMANDS, runConfigBundleCommand } from './config-bundle-commands';
 import { runEventsCommand } from './events-command';
 import { EXIT, exitCodeFor } from './exit-codes';
-import { FLEET_COMMANDS, negativeCountLast, runFleetCommand } from './fleet-commands';
+import { FLEET_COMMANDS, negativeCountLast, runFleetCommand, usage } from './fleet-commands';
 import { INSTALL_COMMANDS, runInstallCommand } from './install-commands';
 import { runVaultCommand, VAULT_COMMANDS } from './vault-commands';
 import { runAlertsCommand } from './alerts-commands';
@@ -330,6 +330,12 @@ async function run(argv: string[]): Promise<number> {
     return inSession(backend, (api) =>
       runBundleCommand({
         command: command!,
+  // restore starts no backend, so no operator signs in: --as would ask a password for nothing.
+  if (group === 'restore' && values.as !== undefined)
+    throw usage(
+      '`restore` signs no one in: it starts no backend and needs only the data directory to be yours (--as is not taken).',
+      'sutazai restore site.sutazai-backup --data-dir /srv/sutazai',
+    );
         args,
         values: commandValues,
         json,

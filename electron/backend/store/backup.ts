@@ -13,6 +13,8 @@ import {
   BACKUP_MANIFEST_NAME,
   type BackupManifest,
 } from './backup-format';
+import { failurePoint } from './failure-point';
+import { makeOwnedWorkDir, sweepStaleWorkDirs, type OwnedWorkDir } from './owned-work-dir';
 import { readUserVersion } from './run-migrations';
 
 export interface WriteBackupOptions {
@@ -38,17 +40,21 @@ const MEMBER_MODE = 0o600;
 export async function writeBackup(options: WriteBackupOptions): Promise<BackupSummary> {
   const out = path.resolve(options.out);
   if (fs.existsSync(out)) throw backupOutError(out, 'the file already exists');
-  let work: string;
+  // What a killed backup left beside its file (its work folder names its dead process).
+  sweepStaleWorkDirs(path.dirname(out), WORK_DIR);
+  let workDir: OwnedWorkDir;
   try {
-    work = fs.mkdtempSync(path.join(path.dirname(out), `.${path.basename(out)}.backup-`));
+    workDir = makeOwnedWorkDir(path.dirname(out), `.${path.basename(out)}.backup-`);
   } catch (error) {
     throw backupOutError(out, `its folder cannot be written: ${(error as Error).message}`);
   }
+  const work = workDir.path;
   try {
     const snapshot = path.join(work, BACKUP_DATABASE_NAME);
     // Each step copies what is left in one go: a write by another connection between two
     // steps restarts the copy, and small steps under a busy sampler could restart forever.
     await options.db.backup(snapshot, { progress: ({ totalPages }) => Math.max(totalPages, 1) });
+    failurePoint('backup-copied');
     const { schemaVersion, sealedWith, tables } = settleCopy(snapshot);
 
     const files = [{ name: BACKUP_DATABASE_NAME, file: snapshot }, ...folderFiles(options.dataDir)];
@@ -89,9 +95,12 @@ export async function writeBackup(options: WriteBackupOptions): Promise<BackupSu
     }
     return { out, bytes, schemaVersion, sealedWith, tables, files: members.length };
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    workDir.remove();
   }
 }
+
+/** A backup's work folder beside its file: `.NAME.backup-` and mkdtemp's six characters. */
+const WORK_DIR = /^\..+\.backup-[A-Za-z0-9]{6}$/;
 
 /**
  * Makes the copied database stand alone and checks it: one file (no WAL beside it), without

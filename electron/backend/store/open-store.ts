@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { isApiError } from '../../contract';
+import { settleInterruptedRestore } from './restore-swap';
 import { makeDataDir, makePrivateFile, tightenDataDirModes } from '../../shared-node/data-dir';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import { latestVersion, readUserVersion, runMigrations, validateMigrations } from './run-migrations';
@@ -51,6 +52,8 @@ export function openStore(options: OpenStoreOptions): Store {
   const list = options.migrations ?? defaultMigrations;
   validateMigrations(list);
 
+  // A restore killed halfway left the old directory set aside, or the restored one in place unfinished.
+  settleInterruptedRestore(dataDir);
   ensureWritableDirectory(dataDir);
   const modesTightened = tightenDataDirModes(dataDir);
   if (modesTightened.changed.length > 0)

@@ -38,7 +38,13 @@ export function newClaim(holder: string, now: number): ClaimRow & { held(): void
   };
 }
 
-const HOLDERS: Record<string, string> = { web: 'web mode', desktop: 'the desktop app', cli: 'the sutazai command', test: 'a test backend' };
+const HOLDERS: Record<string, string> = {
+  web: 'web mode',
+  desktop: 'the desktop app',
+  cli: 'the sutazai command',
+  restore: 'sutazai restore',
+  test: 'a test backend',
+};
 
 /** "web mode (pid 4711, since 2026-12-05T09:00:00.000Z)" */
 export function describeHolder(row: ClaimRow): string {

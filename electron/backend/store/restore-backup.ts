@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -20,7 +20,10 @@ import {
   type BackupManifest,
 } from './backup-format';
 import { tableCounts } from './backup';
-import { claimLive, describeHolder, type ClaimRow } from './process-claims';
+import { claimDataDir } from './data-dir-owner-repo';
+import { failurePoint } from './failure-point';
+import { makeOwnedWorkDir, OWNER_FILE } from './owned-work-dir';
+import { settleInterruptedRestore, stagedPrefix, swapIn } from './restore-swap';
 import { readUserVersion } from './run-migrations';
 import { storeNewerVersionError } from './store-errors';
 
@@ -54,72 +57,145 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   const file = path.resolve(options.file);
   const dataDir = path.resolve(options.dataDir);
   if (!fs.existsSync(file)) throw backupInvalidError(file, 'there is no such file');
-  checkTarget(dataDir, options.force);
+  // What a killed restore left: the old directory back in place, or the restored one finished.
+  settleInterruptedRestore(dataDir);
   makeDataDir(dataDir);
-  const staging = path.join(dataDir, `.restore-${randomBytes(4).toString('hex')}`);
-  fs.mkdirSync(staging, { mode: 0o700 });
+  checkTarget(dataDir, options.force);
+  // The same claim a serving backend or a CLI command takes: none may open the store while it is replaced.
+  const oldClaim = claimStore(path.join(dataDir, BACKUP_DATABASE_NAME), dataDir, { existing: true });
+  let swapped = false;
   try {
-    const manifest = await unpack(file, staging, options.knownSchema);
-    const tables = checkDatabase(file, path.join(staging, BACKUP_DATABASE_NAME), manifest, options.knownSchema);
-    replaceData(dataDir, staging);
-    return {
-      dataDir,
-      schemaVersion: manifest.schemaVersion,
-      sealedWith: manifest.sealedWith,
-      tables,
-      files: manifest.files.length,
-      createdAtMs: manifest.createdAtMs,
-    };
+    const staged = makeOwnedWorkDir(path.dirname(dataDir), stagedPrefix(dataDir));
+    try {
+      const manifest = await unpack(file, staged.path, options.knownSchema);
+      const tables = checkDatabase(file, path.join(staged.path, BACKUP_DATABASE_NAME), manifest, options.knownSchema);
+      carryOver(dataDir, staged.path);
+      // The restored store is claimed before it is in place, until this restore has finished.
+      const newClaim = claimStore(path.join(staged.path, BACKUP_DATABASE_NAME), dataDir, { existing: false });
+      try {
+        failurePoint('restore-staged');
+        swapIn(dataDir, staged.path);
+        swapped = true;
+      } finally {
+        // SQLite refuses writes through a handle whose file was renamed: the claim is dropped at its new place.
+        if (swapped) {
+          newClaim.abandon();
+          dropRestoreClaim(path.join(dataDir, BACKUP_DATABASE_NAME));
+        } else newClaim.release();
+      }
+      staged.release();
+      return {
+        dataDir,
+        schemaVersion: manifest.schemaVersion,
+        sealedWith: manifest.sealedWith,
+        tables,
+        files: manifest.files.length,
+        createdAtMs: manifest.createdAtMs,
+      };
+    } finally {
+      staged.remove();
+    }
   } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
+    // Swapped, the old store is gone with its claim; otherwise it is released.
+    if (swapped) oldClaim.abandon();
+    else oldClaim.release();
   }
 }
 
-/** A restore's staging folder in the data directory (8 hex digits: randomBytes(4)). */
+/** A restore's staging folder inside the data directory, as older versions made it (8 hex digits). */
 const STAGING = /^\.restore-[0-9a-f]{8}$/;
 
 function checkTarget(dataDir: string, force: boolean): void {
-  const all = fs.existsSync(dataDir) ? fs.readdirSync(dataDir, { withFileTypes: true }) : [];
-  // A staging folder a killed restore left holds only a partial copy of a backup: it is not the directory's data.
+  const all = fs.readdirSync(dataDir, { withFileTypes: true });
+  // A staging folder a killed restore of an older version left holds only a partial copy of a backup: it is not the directory's data.
   for (const left of all.filter((e) => e.isDirectory() && STAGING.test(e.name)))
     fs.rmSync(path.join(dataDir, left.name), { recursive: true, force: true });
   const entries = all.filter((e) => !(e.isDirectory() && STAGING.test(e.name))).map((e) => e.name);
-  if (entries.length === 0) return;
-  if (!force) {
-    throw new ApiError(
-      'RESTORE_TARGET_NOT_EMPTY',
-      `The data directory ${dataDir} is not empty (${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', ...' : ''}); nothing was restored.`,
-      'Restore into a new data directory (--data-dir), or add --force to replace what this one holds.',
-    );
+  if (entries.length === 0 || force) return;
+  throw new ApiError(
+    'RESTORE_TARGET_NOT_EMPTY',
+    `The data directory ${dataDir} is not empty (${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', ...' : ''}); nothing was restored.`,
+    'Restore into a new data directory (--data-dir), or add --force to replace what this one holds.',
+  );
+}
+
+interface HeldClaim {
+  /** Removes the claim from the store and closes it. */
+  release(): void;
+  /** Closes the store without writing (its file was moved or removed). */
+  abandon(): void;
+}
+
+/**
+ * Takes the data directory's claim (data_dir_owner) in the database at `file` for this
+ * restore; DATA_DIR_IN_USE while a live backend or command holds it. A file that is not a
+ * database of ours (or none, for `existing`) has no claim to take: --force replaces it.
+ */
+function claimStore(file: string, dataDir: string, { existing }: { existing: boolean }): HeldClaim {
+  const none: HeldClaim = { release: () => {}, abandon: () => {} };
+  if (existing && !fs.existsSync(file)) return none;
+  let db: Database.Database;
+  try {
+    db = new Database(file, { fileMustExist: true });
+  } catch (error) {
+    if (existing) return none;
+    throw error;
   }
-  const db = path.join(dataDir, BACKUP_DATABASE_NAME);
-  if (!fs.existsSync(db)) return;
-  const holder = servingBackend(db);
-  if (holder !== null) {
-    throw new ApiError(
-      'DATA_DIR_IN_USE',
-      `The data directory ${dataDir} is in use by a running control center: ${describeHolder(holder)}; nothing was restored.`,
-      `Stop it first (Ctrl+C where it runs, or kill ${holder.owner_pid}), then restore again.`,
-    );
+  try {
+    const release = claimDataDir(db, { holder: 'restore', dataDir, now: Date.now });
+    return {
+      release() {
+        try {
+          release();
+        } finally {
+          db.close();
+        }
+      },
+      abandon: () => db.close(),
+    };
+  } catch (error) {
+    db.close();
+    if (error instanceof ApiError && error.code === 'DATA_DIR_IN_USE')
+      throw new ApiError('DATA_DIR_IN_USE', `${error.message} Nothing was restored.`, error.remedy);
+    // Not a database of ours (or damaged, or of a schema without the claim): nothing serves it.
+    if (existing) return none;
+    throw error;
   }
 }
 
-/** The live claim of a backend serving this database, if one is. */
-function servingBackend(file: string): ClaimRow | null {
-  let db: Database.Database | null = null;
+/** Removes this process's restore claim from the restored store, now in place. */
+function dropRestoreClaim(file: string): void {
+  const db = new Database(file, { fileMustExist: true });
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-    const row = db
-      .prepare<[], ClaimRow>('SELECT holder, owner_pid, owner_started, token, acquired_at FROM data_dir_owner WHERE id = 1')
-      .get();
-    return row !== undefined && claimLive(row) ? row : null;
-  } catch {
-    // Not a database of ours (or damaged): nothing serves it, and --force replaces it.
-    return null;
+    db.prepare("DELETE FROM data_dir_owner WHERE holder = 'restore' AND owner_pid = ?").run(process.pid);
   } finally {
-    db?.close();
+    db.close();
   }
 }
+
+/**
+ * What the data directory holds besides the database and the carried folders (the logs,
+ * the desktop app's vault key, anything of the operator's) goes into the restored one too,
+ * as hard links: the old directory stays whole until it is replaced.
+ */
+function carryOver(dataDir: string, staged: string): void {
+  const replaced = new Set<string>([...DATABASE_FILES, ...BACKUP_FOLDERS, OWNER_FILE]);
+  const link = (from: string, to: string) => {
+    const stat = fs.lstatSync(from);
+    if (stat.isDirectory()) {
+      fs.mkdirSync(to, { mode: stat.mode & 0o7777 });
+      for (const name of fs.readdirSync(from)) link(path.join(from, name), path.join(to, name));
+    } else if (stat.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
+    else if (stat.isFile()) fs.linkSync(from, to);
+    // Sockets, pipes, devices: nothing the app keeps; not carried.
+  };
+  for (const name of fs.readdirSync(dataDir)) {
+    if (replaced.has(name) || name.startsWith('.write-test-')) continue;
+    link(path.join(dataDir, name), path.join(staged, name));
+  }
+}
+
+const DATABASE_FILES = ['', '-wal', '-shm', '-journal'].map((suffix) => `${BACKUP_DATABASE_NAME}${suffix}`);
 
 const Count = z.number().int().min(0);
 
@@ -248,18 +324,5 @@ function checkDatabase(file: string, db: string, manifest: BackupManifest, known
     throw backupInvalidError(file, `its database cannot be read: ${(error as Error).message}`);
   } finally {
     copy?.close();
-  }
-}
-
-/** Moves the staged files in: the old database (with its WAL) and carried folders go first. */
-function replaceData(dataDir: string, staging: string): void {
-  const db = path.join(dataDir, BACKUP_DATABASE_NAME);
-  for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(`${db}${suffix}`, { force: true });
-  fs.renameSync(path.join(staging, BACKUP_DATABASE_NAME), db);
-  for (const folder of BACKUP_FOLDERS) {
-    const staged = path.join(staging, folder);
-    const target = path.join(dataDir, folder);
-    fs.rmSync(target, { recursive: true, force: true });
-    if (fs.existsSync(staged)) fs.renameSync(staged, target);
   }
 }
