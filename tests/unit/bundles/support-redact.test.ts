@@ -241,6 +241,50 @@ describe('secrets in the other shapes a site writes them (review: none may reach
     ]);
   });
 
+  it("keeps an event list JSON when a whole key runs over its items (BEGIN to END): only the strings' insides are replaced", () => {
+    const events = [
+      {
+        kind: 'process.exit',
+        message: 'exited with "1"',
+        lastLines: [
+          'loading key',
+          '-----BEGIN PRIVATE KEY-----',
+          'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCWholeKey0031',
+          'Wm9vbGVLZXlNYXRlcmlhbDAwMzI=',
+          '-----END PRIVATE KEY-----',
+          'exit "1" \\ done',
+        ],
+      },
+    ];
+    const text = JSON.stringify(events, null, 2);
+    const out = redactor().redact('hosts/h/events.json', text);
+    expect(out.text).not.toContain('WholeKey0031');
+    expect(out.text).not.toContain('Wm9vbGVLZXlNYXRlcmlhbDAwMzI');
+    const parsed = JSON.parse(out.text) as typeof events;
+    expect(parsed[0]!.lastLines).toEqual([
+      'loading key',
+      '[redacted:private-key]',
+      '[redacted:private-key]',
+      '[redacted:private-key]',
+      '[redacted:private-key]',
+      'exit "1" \\ done',
+    ]);
+    expect(parsed[0]!.message).toBe('exited with "1"');
+    // Every line keeps its place, and the one redaction is listed at the key's BEGIN line.
+    expect(out.text.split('\n')).toHaveLength(text.split('\n').length);
+    expect(out.redactions.map((r) => [r.rule, r.line])).toEqual([
+      ['built-in:private-key', text.split('\n').findIndex((l) => l.includes('BEGIN')) + 1],
+    ]);
+  });
+
+  it('keeps JSON JSON when a secret ends beside an escaped quote in its string', () => {
+    const lines = { lastLines: ['db_password=Quoted"Secret-0033\\ next', 'also password="Tail-Secret-0034\\"', 'next'] };
+    const out = redactor().redact('events.json', JSON.stringify(lines, null, 2));
+    expect(out.text).not.toContain('Secret-0033');
+    expect(out.text).not.toContain('Tail-Secret-0034');
+    expect((JSON.parse(out.text) as typeof lines).lastLines[2]).toBe('next');
+  });
+
   it('keeps what is around a cut-off key: the lines before it that are not key material, and those after', () => {
     const text = 'started fine\n2026-12-06T05:00:00.000Z out MIIEvQIBADANBgkqhkiG9w0BAQEFAASCOrphan0020\n-----END PRIVATE KEY-----\nafter';
     const out = redactor().redact('f', text);

@@ -66,6 +66,8 @@ export class Redactor {
     const spans = [...this.patternSpans(text), ...this.orphanKeySpans(text), ...this.literalSpans(text), ...this.ruleSpans(text)];
     spans.sort((a, b) => a.start - b.start || b.end - a.end);
     const lineStarts = lineStartsOf(text);
+    // In a JSON file a secret can run across strings (a key's lines as list items): only the strings' insides are replaced.
+    const strings = path.endsWith('.json') ? jsonStringRanges(text) : null;
     const redactions: SupportRedaction[] = [];
     const out: string[] = [];
     let at = 0;
@@ -76,9 +78,18 @@ export class Redactor {
       const start = Math.max(span.start, at);
       const found = text.slice(start, span.end);
       const replacement = start === span.start ? span.replacement(found) : `[redacted:${shortName(span.rule)}]`;
-      out.push(text.slice(at, start), replacement, '\n'.repeat(countNewlines(found)));
+      if (strings === null) {
+        out.push(text.slice(at, start), replacement, '\n'.repeat(countNewlines(found)));
+        at = span.end;
+      } else {
+        const pieces = piecesInStrings(text, strings, start, span.end);
+        pieces.forEach((piece, i) => {
+          out.push(text.slice(at, piece.start), i === 0 ? replacement : `[redacted:${shortName(span.rule)}]`);
+          at = piece.end;
+        });
+        if (pieces.length === 0) continue;
+      }
       redactions.push({ file: path, line: lineOf(lineStarts, start), rule: span.rule, masked: maskSecret(found), replacement });
-      at = span.end;
     }
     out.push(text.slice(at));
     return { path, text: out.join(''), redactions };
@@ -280,6 +291,57 @@ function lineOf(starts: readonly number[], offset: number): number {
     else high = mid - 1;
   }
   return low + 1;
+}
+
+/**
+ * The insides of a JSON text's strings (keys and values), each [start, end) without its
+ * quotes, in order. The text is the collector's own JSON.stringify output, so it is well
+ * formed; a stray quote would only make the ranges coarser, never unsafe.
+ */
+function jsonStringRanges(text: string): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) {
+    const start = i + 1;
+    let j = start;
+    while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+    ranges.push([start, Math.min(j, text.length)]);
+    i = j;
+  }
+  return ranges;
+}
+
+/** How near an escape (`\"`, `\u00e9`) a cut may fall before it takes the string whole from there. */
+const ESCAPE_REACH = 6;
+
+/**
+ * The parts of [start, end) inside JSON strings: what lies between them (quotes, commas, a
+ * list's line breaks and indentation) is left, so the file stays JSON and every line keeps
+ * its place. A cut that would split an escape goes to the string's own edge instead.
+ */
+function piecesInStrings(
+  text: string,
+  ranges: ReadonlyArray<[number, number]>,
+  start: number,
+  end: number,
+): Array<{ start: number; end: number }> {
+  let low = 0;
+  let high = ranges.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (ranges[mid]![1] <= start) low = mid + 1;
+    else high = mid;
+  }
+  const pieces: Array<{ start: number; end: number }> = [];
+  for (let i = low; i < ranges.length && ranges[i]![0] < end; i++) {
+    const [from, to] = ranges[i]!;
+    let pieceStart = Math.max(from, start);
+    let pieceEnd = Math.min(to, end);
+    if (pieceEnd <= pieceStart) continue;
+    if (text.slice(Math.max(from, pieceStart - ESCAPE_REACH), pieceStart).includes('\\')) pieceStart = from;
+    if (pieceEnd < to && text.slice(Math.max(pieceStart, pieceEnd - ESCAPE_REACH), pieceEnd).includes('\\')) pieceEnd = to;
+    pieces.push({ start: pieceStart, end: pieceEnd });
+  }
+  return pieces;
 }
 
 function countNewlines(text: string): number {
