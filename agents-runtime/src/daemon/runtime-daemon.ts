@@ -401,7 +401,8 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           error: error.toJSON(),
         }),
     });
-    rotator.start();
+    // Not started on a timer of its own: the metrics tick below runs its pass (afterTick), so
+    // the idle daemon wakes once a second for both.
 
     // ---- metrics: 1 Hz sampling of the host and every instance's process group ------------
     const metrics = createMetricsService({
@@ -418,6 +419,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           })),
         ),
       log: (message) => log.warn({ component: 'metrics' }, message),
+      afterTick: () => rotator.tick(),
     });
     metrics.start();
     let metricsHttp: MetricsHttp | null = null;
@@ -635,7 +637,6 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       closing ??= (async () => {
         if (retryTimer !== undefined) clearTimeout(retryTimer);
         memoryTrim.stop();
-        rotator.stop();
         metrics.stop();
         await metricsHttp?.close();
         await applying;

@@ -188,7 +188,7 @@ export class LogRotator {
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.onInterval(), this.intervalMs);
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -197,7 +197,11 @@ export class LogRotator {
     this.timer = undefined;
   }
 
-  private onInterval(): void {
+  /**
+   * One interval's work: free space, and sizes every `sizesEvery` calls. start() calls it on
+   * its own timer; the daemon calls it from the metrics tick instead (one wake-up a second).
+   */
+  tick(): void {
     this.checks += 1;
     if (this.checks % this.sizesEvery === 0) this.checkNow();
     else this.checkFreeSpace();

@@ -28,8 +28,10 @@
  * the kernel handed out is in /proc/loadavg, so a tick where it has not moved reads nothing
  * more, and one where it has reads the stat of only the pids created meanwhile. A process
  * forked into a group therefore shows up on the next tick. Open files (a readdir of
- * /proc/<pid>/fd per member) are counted every `openFilesEvery` ticks (default 10) and
- * reported from that count in between.
+ * /proc/<pid>/fd per member) are counted every `openFilesEvery` ticks (default 30) and
+ * reported from that count in between: 100 readdirs every 10 s were a quarter of an idle
+ * daemon's syscalls with 100 instances; a count half a minute old is still the answer to
+ * "is it leaking descriptors", and a new member is counted on its first tick.
  */
 import path from 'node:path';
 import type { InstanceMetrics } from './metric-sample';
@@ -67,8 +69,16 @@ export interface ProcessSamplerOptions {
   pageSizeBytes?: number;
   /** Scan all of /proc for group members every this many ticks (default 60; 1 = every tick); new pids are looked at every tick. */
   fullScanEvery?: number;
-  /** Count open files every this many ticks (default 10; 1 = every tick). */
+  /** Count open files every this many ticks (default 30; 1 = every tick). */
   openFilesEvery?: number;
+  /**
+   * On a host that hands out more than PROBE_AT_MOST ids between two ticks (builds, shells:
+   * what bench:runtime's loaded machine does), /proc is listed for new members at most every
+   * this many ticks (default 5; 1 = every tick). The ids since the last look are kept, so a
+   * member forked meanwhile is found on that later tick, never missed; with few new ids the
+   * look stays on every tick.
+   */
+  listNewEvery?: number;
 }
 
 export interface ProcessSampler {
@@ -126,8 +136,12 @@ export function scanProcessGroups(procRoot = DEFAULT_PROC_ROOT): Map<number, Pid
   return groups;
 }
 
-/** With more ids than this handed out since the last look, /proc is listed instead of trying each id. */
-const PROBE_AT_MOST = 128;
+/**
+ * With more ids than this handed out since the last look, /proc is listed instead of trying
+ * each id: a try of an id that is gone is a failed open, which Node turns into an Error with
+ * a stack (on a busy host this look was over a third of a 100-instance daemon's idle time).
+ */
+const PROBE_AT_MOST = 16;
 
 /**
  * The processes in the watched groups among those created after `since` up to `newest` (the
@@ -181,7 +195,10 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
   const pageSize = options.pageSizeBytes ?? detectPageSize();
   const fullScanEvery = Math.max(1, options.fullScanEvery ?? 60);
-  const openFilesEvery = Math.max(1, options.openFilesEvery ?? 10);
+  const openFilesEvery = Math.max(1, options.openFilesEvery ?? 30);
+  const listNewEvery = Math.max(1, options.listNewEvery ?? 5);
+  /** The tick of the last look for new members that listed /proc. */
+  let listedAtTick = -Infinity;
   /** `${pid}:${startTicks}` -> cpu ticks at the previous tick. */
   let previousTicks = new Map<string, number>();
   let previousUptimeTicks: number | null = null;
@@ -221,22 +238,30 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
       const fullScan = tick % fullScanEvery === 1 % fullScanEvery || leaders.some((pid) => !known.has(pid));
       // Read before the scan: a process created while it runs is looked at again next tick, never missed.
       const newest = newestPid();
+      /** Set when the look for new members waits: the ids after it are looked at later. */
+      let lookFrom: number | null = null;
       let groups: Map<number, PidStat[]>;
       if (fullScan) {
         groups = scanGroups(listPids(procRoot), pgids, files);
         known = groups;
       } else {
         if (newest !== null && lookedUpTo !== null && newest !== lookedUpTo) {
-          for (const [pgid, born] of bornInGroups(lookedUpTo, newest, pgids, procRoot, files)) {
-            const members = known.get(pgid);
-            if (members === undefined) continue; // a leader not in `known` forces a full scan instead
-            for (const stat of born) if (!members.some((m) => m.pid === stat.pid)) members.push(stat);
+          const lists = newest < lookedUpTo || newest - lookedUpTo > PROBE_AT_MOST;
+          if (lists && tick - listedAtTick < listNewEvery) {
+            lookFrom = lookedUpTo; // not yet: the next look starts where the last one ended
+          } else {
+            if (lists) listedAtTick = tick;
+            for (const [pgid, born] of bornInGroups(lookedUpTo, newest, pgids, procRoot, files)) {
+              const members = known.get(pgid);
+              if (members === undefined) continue; // a leader not in `known` forces a full scan instead
+              for (const stat of born) if (!members.some((m) => m.pid === stat.pid)) members.push(stat);
+            }
           }
         }
         groups = rereadGroups(known, leaders, files);
         known = groups;
       }
-      lookedUpTo = newest;
+      lookedUpTo = lookFrom ?? newest;
       const countFiles = tick % openFilesEvery === 1 % openFilesEvery;
       const nextTicks = new Map<string, number>();
       const nextOpenFiles = new Map<string, number | null>();

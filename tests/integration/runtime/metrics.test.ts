@@ -242,6 +242,17 @@ describe('backfill after a reconnect', () => {
     expect(s.since(0).map((x) => x.atMs)).toEqual(firsts.slice(-5));
   });
 
+  it('afterTick runs on the same wake-up, after each sample is published (the daemon hangs its log rotator pass on it)', async () => {
+    const order: string[] = [];
+    const s = createMetricsService({ intervalMs: 20, gpu: false, afterTick: () => order.push('after') });
+    services.push(s);
+    s.subscribe(() => order.push('sample'));
+    s.start();
+    await waitFor('three ticks', () => order.filter((o) => o === 'after').length >= 3);
+    s.stop();
+    expect(order.slice(0, 6)).toEqual(['sample', 'after', 'sample', 'after', 'sample', 'after']);
+  });
+
   it('the timer does not keep the process alive by itself', async () => {
     const script = path.join(tmp.path, 'alone.mts');
     const service = path.resolve('agents-runtime/src/metrics/metrics-service.ts');

@@ -105,7 +105,8 @@ describe('kept-open /proc files', () => {
     // The leader forks a `sleep` into its own group for every line it reads.
     const leader = start('/bin/sh', ['-c', 'while read l; do sleep 30 & done'], true);
     await until('the leader in /proc', () => groupOf(leader.pid!).length === 1);
-    const sampler = createProcessSampler({ fullScanEvery: 1_000_000, openFilesEvery: 1 });
+    // listNewEvery 1: on a busy machine more than a few ids go by between two ticks (see the option).
+    const sampler = createProcessSampler({ fullScanEvery: 1_000_000, openFilesEvery: 1, listNewEvery: 1 });
     const info = [{ instance: 'core-1', process: 'core', pid: leader.pid!, restarts: 0, startedAtMs: null }];
     expect(sampler.sample(info, 1)[0]).toMatchObject({ threads: 1 }); // the first tick scans in full
     expect(sampler.sample(info, 2)[0]).toMatchObject({ threads: 1 });

@@ -166,7 +166,7 @@ class FakeProc {
       `${pid}/stat`,
       `${pid} (p${pid}) S 1 ${opts.pgrp} ${opts.pgrp} 0 -1 0 0 0 0 0 ${opts.ticks} 0 0 0 20 0 ${opts.threads} 0 ${opts.start} 0 ${opts.rssKb / 4} 0\n`,
     );
-    this.write(`${pid}/status`, `Name:\tp${pid}\nVmRSS:\t${opts.rssKb} kB\n`);
+    this.write(`${pid}/status`, `Name:\tp${pid}\nTgid:\t${pid}\nVmRSS:\t${opts.rssKb} kB\n`);
     fs.rmSync(path.join(this.root, String(pid), 'fd'), { recursive: true, force: true });
     fs.mkdirSync(path.join(this.root, String(pid), 'fd'));
     for (let i = 0; i < opts.fds; i++) fs.writeFileSync(path.join(this.root, String(pid), 'fd', String(i)), '');
@@ -293,6 +293,37 @@ describe('samplers on a fixture /proc', () => {
     proc.process(600, { pgrp: 600, ticks: 0, threads: 5, start: 70_000, rssKb: 40, fds: 2 });
     const restarted = [{ ...info[0]!, pid: 600 }];
     expect(sampler.sample(restarted, 6)[0]).toMatchObject({ pid: 600, rssBytes: 40 * 1024, threads: 5, openFiles: 2 });
+  });
+
+  it('process: new members are looked for every tick while few ids were handed out; on a host forking many, every listNewEvery ticks, none missed', () => {
+    proc.write('uptime', '1000.00 0\n');
+    proc.write('loadavg', '0.10 0.10 0.10 1/80 500\n');
+    proc.process(500, { pgrp: 500, ticks: 10, threads: 1, start: 50_000, rssKb: 400, fds: 3 });
+    const sampler = createProcessSampler({
+      procRoot: proc.root,
+      pageSizeBytes: 4096,
+      fullScanEvery: 1_000_000,
+      openFilesEvery: 1,
+      listNewEvery: 3,
+    });
+    const info = [{ instance: 'core-1', process: 'core', pid: 500, restarts: 0, startedAtMs: null }];
+    expect(sampler.sample(info, 1)[0]).toMatchObject({ threads: 1 }); // tick 1: full scan
+    // A few new ids (tried one by one): the member forked meanwhile counts on the next tick.
+    proc.process(503, { pgrp: 500, ticks: 0, threads: 1, start: 60_000, rssKb: 100, fds: 1 });
+    proc.write('loadavg', '0.10 0.10 0.10 1/81 505\n');
+    expect(sampler.sample(info, 2)[0]).toMatchObject({ threads: 2 }); // tick 2: looked (and listed nothing)
+    // A busy host: hundreds of ids since the last tick. /proc is listed now (tick 3)...
+    proc.write('loadavg', '0.10 0.10 0.10 1/81 900\n');
+    expect(sampler.sample(info, 3)[0]).toMatchObject({ threads: 2 });
+    // ...and not again before tick 6; a member forked now waits for that look, with its ids kept.
+    proc.process(950, { pgrp: 500, ticks: 0, threads: 1, start: 70_000, rssKb: 100, fds: 1 });
+    proc.write('loadavg', '0.10 0.10 0.10 1/82 1400\n');
+    expect(sampler.sample(info, 4)[0]).toMatchObject({ threads: 2 });
+    proc.write('loadavg', '0.10 0.10 0.10 1/82 1900\n');
+    expect(sampler.sample(info, 5)[0]).toMatchObject({ threads: 2 });
+    proc.write('loadavg', '0.10 0.10 0.10 1/82 2400\n');
+    expect(sampler.sample(info, 6)[0]).toMatchObject({ threads: 3, rssBytes: 600 * 1024 }); // tick 6: found
+    sampler.close();
   });
 
   it('page size for the stat rss field is derived from /proc/self (a power of two, 4 KiB on x64)', () => {
