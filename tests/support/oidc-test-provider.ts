@@ -103,6 +103,7 @@ export async function startOidcTestProvider(
     },
     close: () =>
       new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -13,6 +13,7 @@ import { createAccessStateConsumer, linkAdminChannels } from '../fleet/credentia
 import { createRuntimeCredentials } from '../fleet/credentials/runtime-credentials';
 import { createRuntimeCredentialsRepo } from '../fleet/credentials/runtime-credentials-repo';
 import { createOidcKeySource, startOidcKeyRefresh } from '../oidc/oidc-key-source';
+import { createOidcKeySetsRepo } from '../oidc/oidc-key-sets-repo';
 import { oauth2ConfigOf, oidcVerificationOf, type OAuth2Config } from '../oidc/oidc-settings';
 import { actionEvents } from '../fleet/processes/action-events';
 import { directConnections, linkConnections } from '../fleet/processes/connection-source';
@@ -389,6 +390,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const oidcKeys = createOidcKeySource({
     changed: () => runtimeCredentials.changed(),
     log: (line) => logger.warn(line),
+    repo: createOidcKeySetsRepo(store.db),
+    now,
   });
   const oidcRefresh = startOidcKeyRefresh(oidcKeys, () =>
     repos.installs

@@ -4,14 +4,15 @@
  * document names its `jwks_uri`) or read from a pinned file for offline sites, again every
  * `refresh_seconds`; a change (a key rotated at the provider, a file replaced) tells the
  * links to push, so runtimes refuse tokens of a removed key within one refresh and one push.
- * A refresh that fails keeps the last good keys (an unreachable provider must not lock
- * everyone out of the runtimes) and says why; before any good read, no key is pushed and
- * the runtimes accept no provider token.
+ * A refresh that fails keeps the last good keys, kept in the store too (an unreachable
+ * provider, or a restart while it is, must not lock everyone out of the runtimes), and says
+ * why; before any good read ever, no key is pushed and the runtimes accept no provider token.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { ApiError } from '../../contract';
+import type { OidcKeySetsRepo } from './oidc-key-sets-repo';
 import { keySourceId, type OAuth2Config } from './oidc-settings';
 
 /** Discovery documents and key sets are small; anything larger is refused before it is parsed. */
@@ -31,6 +32,9 @@ export interface OidcKeySourceDeps {
   /** Called after a refresh changed some source's keys: the links push the new state. */
   changed(): void;
   log?: (line: string) => void;
+  /** Keeps each source's last good key set across restarts (and for one-shot commands, which read no provider). */
+  repo?: OidcKeySetsRepo;
+  now?: () => number;
 }
 
 function unavailable(issuer: string, detail: string): ApiError {
@@ -165,7 +169,7 @@ async function readSource(config: OAuth2Config): Promise<string> {
 }
 
 export function createOidcKeySource(deps: OidcKeySourceDeps): OidcKeySource {
-  const keys = new Map<string, string>();
+  const keys = deps.repo?.all() ?? new Map<string, string>();
   const problems = new Map<string, ApiError>();
   return {
     keysFor: (config) => keys.get(keySourceId(config)) ?? null,
@@ -180,6 +184,7 @@ export function createOidcKeySource(deps: OidcKeySourceDeps): OidcKeySource {
             problems.delete(id);
             if (keys.get(id) !== text) {
               keys.set(id, text);
+              deps.repo?.save(id, text, (deps.now ?? Date.now)());
               changed = true;
             }
           } catch (error) {

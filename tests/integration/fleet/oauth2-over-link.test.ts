@@ -11,6 +11,9 @@ import * as grpc from '@grpc/grpc-js';
 import type Database from 'better-sqlite3';
 import { importJWK, SignJWT, UnsecuredJWT } from 'jose';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { EventEmitter, once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
@@ -23,6 +26,7 @@ import { createRuntimeCredentialsRepo } from '../../../electron/backend/fleet/cr
 import type { LinkTarget } from '../../../electron/backend/fleet/link/link-types';
 import type { RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
 import { createOidcKeySource, type OidcKeySource } from '../../../electron/backend/oidc/oidc-key-source';
+import { createOidcKeySetsRepo } from '../../../electron/backend/oidc/oidc-key-sets-repo';
 import { oauth2ConfigOf, oidcVerificationOf, type OAuth2Config } from '../../../electron/backend/oidc/oidc-settings';
 import { decoyHash } from '../../../electron/backend/operators/operator-passwords';
 import { createOperatorsRepo, type OperatorsRepo } from '../../../electron/backend/operators/operators-repo';
@@ -98,7 +102,7 @@ beforeAll(async () => {
   // The record says operator; vera's record says admin, and her group only viewer: the lower counts.
   operators.insert({ name: 'alice', role: 'operator', attributes: {}, password: decoyHash(), now: 1 });
   operators.insert({ name: 'vera', role: 'admin', attributes: {}, password: decoyHash(), now: 1 });
-  keys = createOidcKeySource({ changed: () => credentials.changed() });
+  keys = createOidcKeySource({ changed: () => credentials.changed(), repo: createOidcKeySetsRepo(db) });
   credentials = createRuntimeCredentials({
     repo: createRuntimeCredentialsRepo(db),
     vault,
@@ -257,5 +261,34 @@ describe('authentication_method: oauth2, the provider’s keys pushed over the l
     expect(JSON.parse((await pushed).oidc!.jwksJson!).keys.map((k: { kid: string }) => k.kid)).toEqual(['test-key-1']);
     expect((await refusal(restart(old))).details).toMatch(/not pushed/);
     await expect(restart(fresh)).resolves.toMatchObject({});
+  });
+
+  it('reads a pinned key file instead of the provider (offline sites), refusing one that holds a private key', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sutazai-oidc-pinned-'));
+    try {
+      const file = path.join(dir, 'jwks.json');
+      const { d: _private, ...publicKey } = provider.signingKey();
+      fs.writeFileSync(file, JSON.stringify({ keys: [publicKey] }));
+      const pinned: OAuth2Config = { ...oauth2, issuer: 'https://sso.offline.example', jwks_file: file };
+      const source = createOidcKeySource({ changed: () => {} });
+      await source.refresh([pinned]);
+      expect(source.problemOf(pinned)).toBeNull();
+      expect(JSON.parse(source.keysFor(pinned)!).keys).toEqual([expect.objectContaining({ kid: publicKey.kid, x: publicKey.x })]);
+      fs.writeFileSync(file, JSON.stringify({ keys: [provider.signingKey()] }));
+      await source.refresh([pinned]);
+      expect(source.problemOf(pinned)).toMatchObject({ code: 'OIDC_KEYS_INVALID' });
+      // The keys read before stay: a bad file does not take the runtimes' keys away.
+      expect(JSON.parse(source.keysFor(pinned)!).keys).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('pushes the keys last read after a restart while the provider is down (kept in the store)', async () => {
+    await provider.close();
+    const restarted = createOidcKeySource({ changed: () => {}, repo: createOidcKeySetsRepo(db) });
+    await restarted.refresh([oauth2]);
+    expect(restarted.problemOf(oauth2)).toMatchObject({ code: 'OIDC_PROVIDER_UNAVAILABLE' });
+    expect(JSON.parse(restarted.keysFor(oauth2)!).keys.map((k: { kid: string }) => k.kid)).toEqual(['test-key-1']);
   });
 });

@@ -24,6 +24,7 @@ import { migration022 } from './022-web-sessions-and-sign-in-failures';
 import { migration023 } from './023-runtime-credentials';
 import { migration025 } from './025-config-bundle-keys';
 import { migration026 } from './026-operator-ids-never-reused';
+import { migration028 } from './028-oidc-key-sets';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -51,4 +52,5 @@ export const migrations: readonly Migration[] = [
   migration023,
   migration025,
   migration026,
+  migration028,
 ];
