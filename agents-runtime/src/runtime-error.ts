@@ -17,6 +17,8 @@ export const RUNTIME_ERROR_CODES = [
   'PERMISSION_DENIED',
   /** The role allows the call, and the access policy the control center pushed (access_control: abac) does not. */
   'ACCESS_POLICY_DENIED',
+  /** The control center's access policy has a file that does not load: every call it would judge is refused (fail closed). */
+  'ACCESS_POLICY_INVALID',
   'ACCESS_TOKEN_INVALID',
   'CREDENTIAL_REVOKED',
   'ACCESS_STATE_STALE',

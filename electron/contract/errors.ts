@@ -187,7 +187,10 @@ export const ERROR_CODES = [
   'ACCESS_DENIED',
   /** The role allows it, and the install's access policy (access_control: abac) does not: a deny rule, no allow, or the operator's own attributes. */
   'ACCESS_POLICY_DENIED',
-  /** An access policy file or rule did not load (file:line:column); the other rules apply. */
+  /**
+   * An access policy file or rule did not load (file:line:column): while any does not, every
+   * action the policy judges is refused (fail closed), in the control center and the runtimes.
+   */
   'ACCESS_POLICY_INVALID',
   /** An access policy rule selects no install, host, process or operator that exists (a warning). */
   'ACCESS_POLICY_UNMATCHED',

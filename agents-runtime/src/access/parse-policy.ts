@@ -22,6 +22,12 @@ export interface ParsedPolicy {
   readonly rules: readonly PolicyRule[];
   readonly errors: readonly PolicyProblem[];
   readonly target?: PolicyTarget | undefined;
+  /**
+   * In a pushed policy: the control center's policy files that did not load (`invalid:`, each
+   * "file:line:column: why"). While any is listed the runtime refuses every call the policy
+   * judges, as the control center does: a broken deny must not open what it meant to close.
+   */
+  readonly invalid?: readonly string[] | undefined;
 }
 
 export interface ParsePolicyOptions {
@@ -44,7 +50,7 @@ export function parsePolicy(text: string, file: string, options: ParsePolicyOpti
   };
   const top: unknown = toValue(doc);
   if (top === null || top === undefined) return { rules: [], errors: [] };
-  const allowed = options.allowTarget ? ['rules', 'target'] : ['rules'];
+  const allowed = options.allowTarget ? ['rules', 'target', 'invalid'] : ['rules'];
   const stray = isRecord(top) ? Object.keys(top).find((key) => !allowed.includes(key)) : undefined;
   if (!isRecord(top) || stray !== undefined || !Array.isArray(top.rules)) {
     const why =
@@ -62,6 +68,12 @@ export function parsePolicy(text: string, file: string, options: ParsePolicyOpti
       const issue = locateIssue(doc, { ...parsed.error.issues[0]!, path: ['target', ...parsed.error.issues[0]!.path] });
       errors.push(problem(issue.offset, `${describePath(issue.path)}: ${issue.why}`));
     }
+  }
+  let invalid: string[] | undefined;
+  if (top.invalid !== undefined) {
+    const listed = Array.isArray(top.invalid) ? top.invalid.filter((item): item is string => typeof item === 'string') : [];
+    // Anything but a list of texts still says the policy is broken: never read as "nothing is".
+    invalid = listed.length > 0 ? listed : ['invalid: the pushed list of policy problems is not a list of texts'];
   }
   const rules: PolicyRule[] = [];
   top.rules.forEach((item: unknown, index) => {
@@ -87,7 +99,7 @@ export function parsePolicy(text: string, file: string, options: ParsePolicyOpti
     const at = yaml.position(offsetOf(doc, here));
     rules.push({ spec: parsed.data, source: parsed.data.source ?? `${file}:${at.line}:${at.column}` });
   });
-  return { rules, errors, target };
+  return { rules, errors, target, invalid };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -54,6 +54,11 @@ export interface RuntimePolicy {
   check(call: RuntimeCall): void;
   /** Problems of the pushed text (file:line:column in "pushed policy"), for the log. */
   problems(policyYaml: string): ParsedPolicy['errors'];
+  /**
+   * Why the policy cannot judge the call (a control center policy file that did not load, or
+   * a pushed text with an error), or null: the call is refused then, never judged by the rest.
+   */
+  brokenBy(call: Pick<RuntimeCall, 'policyYaml' | 'operator' | 'method'>): string | null;
 }
 
 /** Parses each pushed text once (a push replaces it; calls between pushes reuse it). */
@@ -97,6 +102,13 @@ export function createRuntimePolicy(): RuntimePolicy {
       );
     },
     check(call) {
+      const broken = policy.brokenBy(call);
+      if (broken !== null)
+        throw new RuntimeError(
+          'ACCESS_POLICY_INVALID',
+          `${call.method} for ${call.operator?.name ?? 'this caller'} is refused: the access policy does not load (${broken}), so every call it judges is refused until it is fixed`,
+          "ask an admin to fix that policy file in the control center (`sutazai policy` shows every problem); the control center pushes the fixed policy to this runtime",
+        );
       const decision = policy.judge(call);
       if (decision === null || decision.allowed) return;
       throw new RuntimeError(
@@ -108,6 +120,13 @@ export function createRuntimePolicy(): RuntimePolicy {
       );
     },
     problems: (policyYaml) => parse(policyYaml).errors,
+    brokenBy({ policyYaml, operator, method }) {
+      const action = RUNTIME_METHOD_ACTIONS[method];
+      if (policyYaml.trim() === '' || operator === null || action === null || action === undefined) return null;
+      const { errors, invalid } = parse(policyYaml);
+      // The control center's files that did not load, or a pushed text this runtime cannot read itself.
+      return invalid?.[0] ?? errors[0]?.message ?? null;
+    },
   };
   return policy;
 }

@@ -9,7 +9,7 @@ export type PolicyFinding = ApiErrorBody & { file: string; line: number; column:
 
 export interface LoadedPolicy {
   readonly rules: readonly PolicyRule[];
-  /** Files and rules that did not load (ACCESS_POLICY_INVALID); every other rule loads. */
+  /** Files and rules that did not load (ACCESS_POLICY_INVALID): while any is listed the policy refuses everything it judges (policy-gate.ts). */
   readonly errors: readonly PolicyFinding[];
   /** Rules that select no install, host, process or operator that exists (ACCESS_POLICY_UNMATCHED). */
   readonly warnings: readonly PolicyFinding[];
@@ -29,9 +29,9 @@ export interface AccessPolicyOptions {
 }
 
 const RULE_REMEDY =
-  'Correct that rule in its file (config/policies/default.yaml lists every key); until then the rule is left out, and a left-out allow refuses what it would allow.';
+  'Correct that rule in its file (config/policies/default.yaml lists every key); until the file loads, every action the policy judges is refused (ACCESS_POLICY_INVALID). `sutazai policy` shows every problem.';
 const FILE_REMEDY =
-  'Make the policy folder and its *.yaml files readable (under 1 MiB each); the rules of the other files keep working meanwhile.';
+  'Make the policy folder and its *.yaml files readable (under 1 MiB each); until then every action the policy judges is refused (ACCESS_POLICY_INVALID).';
 const UNMATCHED_REMEDY =
   "Check the rule's names and labels against the installs, hosts, processes and operators that exist (a misspelling selects nothing); it still applies to what it names once that exists.";
 

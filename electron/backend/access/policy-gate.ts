@@ -9,7 +9,7 @@ import {
 } from '../../../agents-runtime/src/access';
 import { stringify } from 'yaml';
 import { ApiError, changesState, type Action, type OperatorAttributes, type Role } from '../../contract';
-import type { AccessPolicy } from './access-policy';
+import type { AccessPolicy, PolicyFinding } from './access-policy';
 
 /** What a call names: a host (and on it a process), or an install (every host of it, or the one named by `hostName`). */
 export interface AccessTarget {
@@ -30,14 +30,25 @@ export interface PolicyFacts {
   inventory(): PolicyInventory;
 }
 
-/** A decision on a resource, with whether the policy took part (abac) or the role alone did (rbac). */
-export type TargetDecision = PolicyDecision & { readonly policy: boolean; readonly resource: AccessResource };
+/**
+ * A decision on a resource, with whether the policy took part (abac) or the role alone did
+ * (rbac); `invalid` when it was refused because a policy file does not load (fail closed).
+ */
+export type TargetDecision = PolicyDecision & { readonly policy: boolean; readonly resource: AccessResource; readonly invalid?: PolicyFinding };
 
 export interface PolicyGate {
   /** The policy's decision on `action` over `target` for the operator; null when the target's install uses rbac (roles alone). */
   decide(operator: { name: string; role: Role }, action: Action, target: AccessTarget): TargetDecision | null;
-  /** Throws ACCESS_POLICY_DENIED when the policy refuses. */
+  /**
+   * Throws ACCESS_POLICY_DENIED when the policy refuses, ACCESS_POLICY_INVALID while a policy
+   * file does not load (the policy fails closed: a broken deny must not open what it closed).
+   */
   check(operator: { name: string; role: Role }, action: Action, target: AccessTarget): void;
+  /**
+   * Every resource a call's parameters name (targetsOf), with the hosts and installs the
+   * parameters reach only through the store: a whole-inventory export reaches every install.
+   */
+  targets(what: string, params: unknown): AccessTarget[];
   /**
    * The policy as the runtime of `hostId` is to judge its calls by (SetAccessState's
    * abac_policy_yaml): the rules with where each was written, and `target:`, what the runtime
@@ -107,7 +118,18 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
       const found = resourceOf(target, action);
       if (found === null || !found.abac) return null;
       const subject: AccessSubject = { name: operator.name, role: operator.role, attributes: facts.operatorAttributes(operator.name) };
-      const { rules } = policy.current();
+      const { rules, errors } = policy.current();
+      // Fail closed: while any policy file has an error, nothing the policy judges is allowed.
+      const broken = errors[0];
+      if (broken !== undefined)
+        return {
+          allowed: false,
+          rule: null,
+          reason: `the access policy does not load (${broken.message.replace(/\.$/, '')}), so everything it judges is refused until it is fixed`,
+          policy: true,
+          resource: found.resource,
+          invalid: broken,
+        };
       const atMs = now();
       const judge = (resource: AccessResource) =>
         evaluatePolicy(rules, { subject, action, resource, atMs }, { operatorTimeZone: timeZone });
@@ -125,12 +147,25 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
       if (found === null || !found.abac) return '';
       const { install, hostName, hostLabels, environment } = found.resource;
       const target = { install, host_name: hostName, host_labels: [...(hostLabels ?? [])], environment, operator_time_zone: timeZone };
-      const rules = policy.current().rules.map(({ spec, source }) => ({ ...spec, source }));
-      return stringify({ target, rules });
+      const loaded = policy.current();
+      const rules = loaded.rules.map(({ spec, source }) => ({ ...spec, source }));
+      // Fail closed at the runtime too: while a policy file does not load, the runtime refuses what the policy judges.
+      const invalid = loaded.errors.map((error) => error.message);
+      return stringify(invalid.length > 0 ? { target, rules, invalid } : { target, rules });
+    },
+    targets(what, params) {
+      const named = targetsOf(what, params);
+      if (what === 'configBundles.export' && named.length === 0 && typeof params === 'object' && params !== null) {
+        // The whole inventory: every install it writes out, each judged as its own export would be.
+        const installs = new Set(facts.inventory().resources.map((resource) => resource.install));
+        return [...installs].filter((install): install is string => install !== undefined).map((install) => ({ install }));
+      }
+      return named;
     },
     check(operator, action, target) {
       const decision = gate.decide(operator, action, target);
       if (decision === null || decision.allowed) return;
+      if (decision.invalid !== undefined) throw policyInvalidError(decision.invalid);
       throw new ApiError(
         'ACCESS_POLICY_DENIED',
         `${operator.name} may not ${action} ${describeResource(decision.resource)}: ${decision.reason}.`,
@@ -141,6 +176,34 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
     },
   };
   return gate;
+}
+
+/** ACCESS_POLICY_INVALID for a policy file that does not load, at its file:line:column, with the way out. */
+export function policyInvalidError(finding: PolicyFinding): ApiError {
+  return new ApiError(
+    'ACCESS_POLICY_INVALID',
+    `The access policy does not load, so every action it judges is refused until it is fixed: ${finding.message}`,
+    `Fix ${finding.file} at line ${finding.line}, column ${finding.column} (\`sutazai policy\` shows every problem and the rules that loaded); the refusals end as soon as the file loads.`,
+  );
+}
+
+/**
+ * Every resource a method's parameters name: one target (targetOf), or each host of a list
+ * (`hostIds` of probes.start and installs.suggestPlacement, `hosts[].hostId` of
+ * installs.preflight), each judged on its own.
+ */
+export function targetsOf(method: string, params: unknown): AccessTarget[] {
+  if (method.startsWith('access.') || typeof params !== 'object' || params === null) return [];
+  const p = params as Record<string, unknown>;
+  const listed = Array.isArray(p.hostIds)
+    ? p.hostIds
+    : Array.isArray(p.hosts)
+      ? p.hosts.map((host: unknown) => (host as { hostId?: unknown } | null)?.hostId)
+      : [];
+  const hostIds = [...new Set(listed.filter((id): id is number => typeof id === 'number'))];
+  if (hostIds.length > 0) return hostIds.map((hostId) => ({ hostId }));
+  const one = targetOf(method, params);
+  return one === null ? [] : [one];
 }
 
 /**

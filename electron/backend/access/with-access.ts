@@ -10,7 +10,7 @@ import {
   type Role,
 } from '../../contract';
 import type { Caller, EventSources, MethodHandlers } from '../server/dispatcher';
-import { targetOf, type PolicyGate } from './policy-gate';
+import type { PolicyGate } from './policy-gate';
 
 /** What a pipe may call before it signs in: who it is, and signing in itself. */
 const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>(['app.info', 'session.signIn', 'session.signOut', 'session.whoami']);
@@ -68,16 +68,24 @@ export function withEventAccess(sources: EventSources, gate: AccessGate): EventS
   ) as EventSources;
 }
 
-/** Throws SIGN_IN_REQUIRED or ACCESS_DENIED when `caller` may not receive `event`. */
-export function checkEventAccess(gate: AccessGate, caller: Caller, event: EventName): void {
+/**
+ * Throws SIGN_IN_REQUIRED or ACCESS_DENIED when `caller` may not receive `event`, and with the
+ * feed's parameters (an open feed checked again) the policy's refusal of what they name: a
+ * policy changed, or a host relabelled, since the feed started.
+ */
+export function checkEventAccess(gate: AccessGate, caller: Caller, event: EventName, params?: unknown): void {
   checkAccess(gate, caller, EVENT_ACTIONS[event], event);
+  if (params !== undefined) checkPolicy(gate, caller, EVENT_ACTIONS[event], event, params);
 }
 
-/** Throws ACCESS_POLICY_DENIED when the resource `params` name is under an abac policy that refuses the caller's operator. */
-function checkPolicy(gate: AccessGate, caller: Caller, action: Action, what: string, params: unknown): void {
+/**
+ * Throws ACCESS_POLICY_DENIED when a resource `params` name is under an abac policy that
+ * refuses the caller's operator (each one, for a call naming several hosts or installs), and
+ * ACCESS_POLICY_INVALID while that policy does not load.
+ */
+export function checkPolicy(gate: AccessGate, caller: Caller, action: Action, what: string, params: unknown): void {
   if (gate.policy === undefined || caller.operator === undefined) return;
-  const target = targetOf(what, params);
-  if (target !== null) gate.policy.check(caller.operator, action, target);
+  for (const target of gate.policy.targets(what, params)) gate.policy.check(caller.operator, action, target);
 }
 
 /** Throws SIGN_IN_REQUIRED or ACCESS_DENIED when `caller` may not take `action` (through `what`, a method or event). */

@@ -50,7 +50,7 @@ import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { createAuditLog } from '../audit/audit-log';
 import { createHostAuditLogs } from '../audit/host-audit-logs';
-import { withAudit, withEventAudit } from '../audit/with-audit';
+import { withAudit, withEventAudit, recordDispatcherRefusal } from '../audit/with-audit';
 import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
 import { checkEventAccess, withAccess, withEventAccess } from '../access/with-access';
 import { createAccessPolicy, policyFolders } from '../access/access-policy';
@@ -519,7 +519,10 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     handlers: withAudit(withAccess(withStepUp(createMethodHandlers(deps), stepUps), access), auditing),
     sources: withEventAudit(withEventAccess(createEventSources(deps), access), auditing),
     signedIn: (operatorId) => operators.current(operatorId),
-    mayReceive: (event, caller) => checkEventAccess(access, caller, event),
+    // With the feed's parameters: an open log follow ends once the policy or a host's labels no longer allow it.
+    mayReceive: (event, caller, params) => checkEventAccess(access, caller, event, params),
+    // A file method over a pipe that may not name files never reaches withAudit: recorded here.
+    refused: (method, params, caller, error) => recordDispatcherRefusal(auditing, method, params, caller, error.code),
     logger,
   });
   const stopRechecks = startSubscriptionRechecks(dispatcher, logger);

@@ -1,4 +1,4 @@
-import { ApiError, type HostFacts, type InstallHealth, type PrometheusTargets } from '../../contract';
+import { ApiError, type Action, type HostFacts, type InstallJobKind, type InstallHealth, type PrometheusTargets } from '../../contract';
 import type { EventHub } from '../events/event-hub';
 import type { HostService } from '../hosts/host-service';
 import { installFileOf } from '../install/definition/install-definition';
@@ -29,6 +29,9 @@ export interface InstallApiDeps {
   installPolicy?: InstallRunDeps['installPolicy'];
 }
 
+/** The action a job of each kind takes, in the policy's words: cancelling it is judged as that action. */
+const JOB_KIND_ACTIONS: Readonly<Record<InstallJobKind, Action>> = { apply: 'install', upgrade: 'upgrade', rollback: 'rollback', uninstall: 'uninstall' };
+
 type InstallMethod = Extract<keyof MethodHandlers, `installs.${string}` | `wizard.${string}`>;
 
 /** The install and wizard methods of the contract, as thin calls into install/ and preflight/. */
@@ -57,7 +60,14 @@ export function createInstallHandlers(deps: InstallApiDeps): Pick<MethodHandlers
     'installs.plan': ({ install }) => installs.plan(installFileOf(install)),
     'installs.start': ({ install, concurrency }) => installJobs.start(install, concurrency === undefined ? {} : { concurrency }),
     'installs.status': ({ jobId }) => installJobs.status(jobId),
-    'installs.cancel': ({ jobId }) => installJobs.cancel(jobId),
+    'installs.cancel': ({ jobId }, caller) => {
+      // The job id names no install: the job's own install and kind are judged, as starting it was.
+      if (deps.installPolicy !== undefined && caller.operator !== undefined) {
+        const job = installJobs.status(jobId);
+        deps.installPolicy.check(caller.operator, JOB_KIND_ACTIONS[job.kind], { install: job.install });
+      }
+      return installJobs.cancel(jobId);
+    },
     'installs.jobs': ({ name, kind, limit }) =>
       installJobs.recent({ ...(name !== undefined ? { install: name } : {}), ...(kind !== undefined ? { kind } : {}), limit }),
     'installs.upgradeOffer': ({ name }) => operations.upgradeOffer(name),

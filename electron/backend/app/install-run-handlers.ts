@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ApiError, type Action, type InstallFileRef, type MethodResult } from '../../contract';
-import type { PolicyGate } from '../access/policy-gate';
+import type { AccessTarget, PolicyGate } from '../access/policy-gate';
 import type { EventHub } from '../events/event-hub';
 import { parseInstallFile, readInstallFile, type InstallFile } from '../install/definition/install-file';
 import type { Caller } from '../server/dispatcher';
@@ -18,6 +18,12 @@ export interface InstallRunDeps {
   installPolicy?: Pick<PolicyGate, 'check'>;
 }
 
+/** What a run's file was judged as: the action on its install (and host). */
+interface Judged {
+  action: Action;
+  target: AccessTarget;
+}
+
 type RunMethod = 'installs.planFile' | 'installs.applyFile' | 'installs.rollbackFile' | 'installs.uninstallFile' | 'installs.cancelRun';
 
 interface Followed {
@@ -31,13 +37,16 @@ interface Followed {
  * events under the caller's progress id, which also names the run to cancel.
  */
 export function createInstallRunHandlers({ installs, hub, installPolicy }: InstallRunDeps): Pick<MethodHandlers, RunMethod> {
-  const running = new Map<string, AbortController>();
+  /** Each followed run by its progress id, with what it was judged as (its cancel is judged the same). */
+  const running = new Map<string, { controller: AbortController; judgedAs: Judged | null }>();
+  /** What the last file read for a run was judged as, picked up by follow() for its progress id. */
+  let lastJudged: Judged | null = null;
 
   /** The file read once (the engine gets what was judged), and the caller's operator judged on its install. */
   function judged(ref: InstallFileRef, caller: Caller, action: Action, host: string | undefined): InstallFile {
     const file = installFileOf(ref);
-    if (installPolicy !== undefined && caller.operator !== undefined)
-      installPolicy.check(caller.operator, action, { install: file.name, hostName: host });
+    lastJudged = { action, target: { install: file.name, hostName: host } };
+    if (installPolicy !== undefined && caller.operator !== undefined) installPolicy.check(caller.operator, action, lastJudged.target);
     return file;
   }
 
@@ -51,16 +60,22 @@ export function createInstallRunHandlers({ installs, hub, installPolicy }: Insta
         'Give each run a progress id of its own (a random UUID).',
       );
     }
-    const controller = new AbortController();
-    running.set(progressId, controller);
+    const entry = { controller: new AbortController(), judgedAs: null as Judged | null };
+    running.set(progressId, entry);
     const onEvent = (event: InstallEvent) => hub.emit('installs.runProgress', { progressId, event });
     return Promise.resolve()
-      .then(() => run({ onEvent, signal: controller.signal }))
+      .then(() => {
+        lastJudged = null;
+        // run() reads and judges its file synchronously before the engine's first await.
+        const result = run({ onEvent, signal: entry.controller.signal });
+        entry.judgedAs = lastJudged;
+        return result;
+      })
       .finally(() => running.delete(progressId));
   }
 
   return {
-    'installs.planFile': ({ file }) => installs.plan(installFileOf(file)),
+    'installs.planFile': ({ file }, caller) => installs.plan(judged(file, caller, 'view', undefined)),
     'installs.applyFile': ({ file, concurrency, allowDowngrade, progressId }, caller): Promise<Answer<'installs.applyFile', ApplyResult>> =>
       follow(progressId, (followed) =>
         installs.apply(judged(file, caller, 'install', undefined), {
@@ -85,9 +100,12 @@ export function createInstallRunHandlers({ installs, hub, installPolicy }: Insta
           ...(onEvent ? { onEvent } : {}),
         }),
       ),
-    'installs.cancelRun': ({ progressId }) => {
+    'installs.cancelRun': ({ progressId }, caller) => {
       const run = running.get(progressId);
-      run?.abort();
+      // Judged as the run itself was (its install, action and host): stopping it is as much a change as running it.
+      if (run?.judgedAs && installPolicy !== undefined && caller.operator !== undefined)
+        installPolicy.check(caller.operator, run.judgedAs.action, run.judgedAs.target);
+      run?.controller.abort();
       return { cancelled: run !== undefined };
     },
   };

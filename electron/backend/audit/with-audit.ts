@@ -53,7 +53,7 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
 }
 
 /** The refusals of a signed-in operator's read: by the role, or by an access policy. */
-const READ_REFUSALS: ReadonlySet<string> = new Set<ErrorCode>(['ACCESS_DENIED', 'ACCESS_POLICY_DENIED']);
+const READ_REFUSALS: ReadonlySet<string> = new Set<ErrorCode>(['ACCESS_DENIED', 'ACCESS_POLICY_DENIED', 'ACCESS_POLICY_INVALID']);
 
 /**
  * The event sources, a feed a signed-in operator is refused (either code above, when it starts)
@@ -83,6 +83,14 @@ export function withEventAudit(sources: EventSources, deps: AuditDeps): EventSou
       ];
     }),
   ) as EventSources;
+}
+
+/**
+ * A call the dispatcher refused before any handler ran (METHOD_NOT_ON_THIS_PIPE), recorded as a
+ * handler's refusal is: who, from where, what it named, and the code.
+ */
+export function recordDispatcherRefusal(deps: AuditDeps, method: MethodName, params: unknown, caller: Caller, outcome: ErrorCode): void {
+  record(deps, { method, action: METHOD_ACTIONS[method], target: auditTarget(method, params, deps.names), caller, outcome });
 }
 
 function record(deps: AuditDeps, call: { method: string; action: Action; target: string | null; caller: Caller; outcome: string }): void {

@@ -154,6 +154,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'ACCESS_POLICY_DENIED':
     case 'MFA_REQUIRED':
     case 'MFA_STEP_UP_REQUIRED':
+    case 'ACCESS_POLICY_INVALID':
     case 'MFA_CODE_WRONG':
       return EXIT.ACCESS;
     default:

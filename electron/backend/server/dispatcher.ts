@@ -3,6 +3,7 @@ import {
   ApiError,
   ClientMessageSchema,
   LOCAL_FILE_METHODS,
+  PAGE_PATH_METHODS,
   MAX_MESSAGE_BYTES,
   events,
   isEventName,
@@ -85,7 +86,13 @@ export interface DispatcherOptions {
    * starts, and an operator disabled, removed or given another role since must not go on
    * receiving what the new role may not.
    */
-  mayReceive?: (event: EventName, caller: Caller) => void;
+  mayReceive?: (event: EventName, caller: Caller, params: unknown) => void;
+  /**
+   * Told of a call the dispatcher itself refuses before any handler (METHOD_NOT_ON_THIS_PIPE: a
+   * file method over a pipe that may not name files), for the audit log: the handlers' wrapper
+   * never sees such a call.
+   */
+  refused?: (method: MethodName, params: unknown, caller: Caller, error: ApiErrorBody) => void;
 }
 
 /** One client's end of the dispatcher: feed it what arrives, it answers through `send`. */
@@ -101,6 +108,8 @@ export interface Connection {
 export interface ConnectionGrants {
   /** The caller runs in the backend's own process (the CLI): it may name files on this machine (LOCAL_FILE_METHODS). */
   readonly localFiles?: boolean;
+  /** The desktop app's own window: its page may name a path on this machine (PAGE_PATH_METHODS), never a browser's. */
+  readonly pagePaths?: boolean;
   /**
    * A sign-in this pipe shares with others (createPipeSession): the desktop app's windows, one
    * person at one machine, share the operator chosen at the first sign-in, across reloads and
@@ -109,6 +118,11 @@ export interface ConnectionGrants {
   readonly session?: PipeSession;
   /** The source address of the pipe (Caller.address). */
   readonly address?: string;
+}
+
+/** What the desktop app's window pipes get: the shared sign-in of the person at this machine, and paths on it from the page. */
+export function desktopPipeGrants(session: PipeSession): ConnectionGrants {
+  return { session, pagePaths: true };
 }
 
 /** A sign-in not yet tied to any pipe: one per pipe by default, or shared (ConnectionGrants.session). */
@@ -158,7 +172,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         const where = grants.address === undefined ? { actor, peer, session } : { actor, peer, session, address: grants.address };
         return operator ? { ...where, operator } : where;
       };
-      const subscriptions = new Map<string, { event: EventName; stop: () => void }>();
+      const subscriptions = new Map<string, { event: EventName; stop: () => void; params: unknown }>();
       let open = true;
 
       const reply = (message: ServerMessage): void => {
@@ -263,10 +277,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
         if (LOCAL_FILE_METHODS.has(method) && grants.localFiles !== true) {
           logger.warn({ peer, method }, 'a file method called over a pipe that may not name files, refused');
-          fail(id, {
+          const refusal: ApiErrorBody = {
             code: 'METHOD_NOT_ON_THIS_PIPE',
             message: `${method} reads a file on the backend's machine, which only the command line may ask for.`,
             remedy: "Send the file's text instead (hosts.import, installs.start), or run the sutazai command on this machine.",
+          };
+          options.refused?.(method, params, callerNow(), refusal);
+          fail(id, refusal);
+          return;
+        }
+        if (PAGE_PATH_METHODS.has(method) && grants.localFiles !== true && grants.pagePaths !== true) {
+          logger.warn({ peer, method }, 'a path on the backend machine named over a browser pipe, refused');
+          fail(id, {
+            code: 'METHOD_NOT_ON_THIS_PIPE',
+            message: `${method} names a file on the backend's machine, which a browser (web mode) may not: its files are not yours to name from here.`,
+            remedy:
+              'In web mode, download the bundle to your own computer (Download) and analyze a bundle by choosing it from your computer; or run the sutazai command, or the desktop app, on the backend machine.',
           });
           return;
         }
@@ -330,7 +356,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             },
             callerNow(),
           );
-          subscriptions.set(subscriptionId, { event, stop });
+          subscriptions.set(subscriptionId, { event, stop, params: parsedParams.data });
           reply({ type: 'response', id, ok: true, result: { subscriptionId } });
         } catch (error) {
           if (error instanceof ApiError) {
@@ -348,9 +374,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // Read once for the pipe: one look at who its operator is now serves all its feeds.
         const caller = callerNow();
         let ended = 0;
-        for (const [subscriptionId, { event, stop }] of [...subscriptions]) {
+        for (const [subscriptionId, { event, stop, params }] of [...subscriptions]) {
           try {
-            mayReceive(event, caller);
+            mayReceive(event, caller, params);
           } catch (error) {
             if (!(error instanceof ApiError)) {
               logger.error({ event, err: error }, 'checking a subscription again failed; it goes on');

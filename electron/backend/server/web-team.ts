@@ -40,6 +40,43 @@ export function isConfiguredOrigin(origin: string | undefined, names: readonly s
   return names.some((name) => origin.toLowerCase() === `https://${authorityOf(name, port)}`);
 }
 
+/**
+ * The header a client that is not a browser (a script, a monitoring probe) sends on POST and
+ * DELETE /session instead of Origin, naming itself: `X-SutazAI-Client: NAME`. Every browser
+ * sends Origin on a POST, so a sign-in with neither is refused. A page of another site cannot
+ * add this header: a custom header makes the browser ask first (CORS preflight, OPTIONS), which
+ * this server never allows, and the browser then sends nothing.
+ */
+export const NON_BROWSER_CLIENT_HEADER = 'x-sutazai-client';
+
+/** Why a sign-in or sign-out request's origin is refused, or null: a configured Origin, or no Origin and the non-browser header. */
+export function sessionOriginRefusal(
+  headers: http.IncomingHttpHeaders,
+  names: readonly string[],
+  port: number,
+): ApiErrorBody | null {
+  const origin = headers.origin;
+  if (origin === undefined) {
+    const client = headers[NON_BROWSER_CLIENT_HEADER];
+    if (typeof client === 'string' && client.trim() !== '') return null;
+    return {
+      code: 'UNAUTHORIZED',
+      message: 'A sign-in request without an Origin header is refused: every browser sends one.',
+      remedy: `Sign in on this server's own page; a script or other client that is not a browser sends the header X-SutazAI-Client: <its name> instead.`,
+    };
+  }
+  if (isConfiguredOrigin(origin, names, port)) return null;
+  return { code: 'UNAUTHORIZED', message: 'A sign-in from another site is refused.', remedy: "Sign in on this server's own page." };
+}
+
+/**
+ * HTTP Strict Transport Security for team mode: a browser that once reached this name over
+ * HTTPS refuses plain HTTP to it for a year, so a network attacker cannot strip TLS from a
+ * later visit. Not includeSubDomains: other services under the same domain are not ours to
+ * bind to HTTPS.
+ */
+export const HSTS_HEADER = { 'Strict-Transport-Security': 'max-age=31536000' } as const;
+
 /** A name and port as a browser writes them in Host and Origin: without the port where it is HTTPS's own (443). */
 function authorityOf(name: string, port: number): string {
   const host = hostForUrl(name).toLowerCase();

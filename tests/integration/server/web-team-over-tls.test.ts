@@ -64,8 +64,9 @@ function request(method: string, pathName: string, options: { body?: unknown; he
   });
 }
 
+/** As a browser on this server's page signs in: with its Origin (a request with none is refused unless it says it is no browser). */
 const signIn = (name: string, password: string, headers: Record<string, string> = {}) =>
-  request('POST', '/session', { body: { name, password }, headers });
+  request('POST', '/session', { body: { name, password }, headers: { origin: `https://localhost:${server.port}`, ...headers } });
 
 function cookieOf(answer: Answer): string {
   const setCookie = answer.headers['set-cookie']?.[0];
@@ -195,9 +196,37 @@ describe('web mode for a team, over TLS', () => {
     expect(await refusedWith(vera.call('operators.add', { name: 'mallory', role: 'admin', password: PASSWORD }))).toBe('ACCESS_DENIED');
     // A team pipe cannot sign in as someone else over its connection.
     expect(await refusedWith(vera.call('session.signIn', { name: 'ada', password: PASSWORD }))).toBe('METHOD_NOT_ON_THIS_PIPE');
+    // A file method over a browser's pipe is refused by the dispatcher itself, and recorded with who asked.
+    expect(
+      await refusedWith(vera.call('installs.applyFile', { file: { path: '/etc/sutazai/prod.yaml' } })),
+    ).toBe('METHOD_NOT_ON_THIS_PIPE');
+    const recorded = await admin.call('audit.list', { outcome: 'METHOD_NOT_ON_THIS_PIPE', limit: 10 });
+    expect(recorded.entries.map((entry) => [entry.operator, entry.method, entry.target])).toContainEqual([
+      'vera',
+      'installs.applyFile',
+      'file /etc/sutazai/prod.yaml',
+    ]);
     const own = await vera.call('sessions.list', {});
     expect(own).toEqual([expect.objectContaining({ operator: 'vera', address: '127.0.0.1', current: true })]);
     expect(await refusedWith(vera.call('sessions.list', { all: true }))).toBe('ACCESS_DENIED');
+  });
+
+  it('refuses a sign-in with no Origin unless it carries X-SutazAI-Client, and sends HSTS on every answer', async () => {
+    const bare = await request('POST', '/session', { body: { name: 'vera', password: PASSWORD } });
+    expect(bare.status).toBe(403);
+    expect(bare.body.error?.message).toBe('A sign-in request without an Origin header is refused: every browser sends one.');
+    expect(bare.body.error?.remedy).toContain('X-SutazAI-Client');
+    expect(bare.headers['set-cookie']).toBeUndefined();
+    const script = await request('POST', '/session', {
+      body: { name: 'vera', password: PASSWORD },
+      headers: { 'x-sutazai-client': 'nightly-report' },
+    });
+    expect(script.status).toBe(200);
+    expect(script.headers['set-cookie']).toBeDefined();
+    // Signing out without Origin needs the marker too (another site could otherwise sign a browser out).
+    expect((await request('DELETE', '/session', { headers: { cookie: cookieOf(script) } })).status).toBe(403);
+    for (const answer of [bare, script, await request('GET', '/')])
+      expect(answer.headers['strict-transport-security']).toBe('max-age=31536000');
   });
 
   it("keeps DNS-rebinding protection: another name in Host, or another site's Origin, is refused", async () => {
@@ -260,7 +289,7 @@ describe('web mode for a team, over TLS', () => {
     const ottoApi = await openApi(cookieOf(otto));
     await ottoApi.call('session.signOut', {});
     expect(await refusedWith(openApi(cookieOf(otto)))).toBe(401);
-    const out = await request('DELETE', '/session', { headers: { cookie: cookieOf(otto) } });
+    const out = await request('DELETE', '/session', { headers: { cookie: cookieOf(otto), origin: `https://localhost:${server.port}` } });
     expect(out.headers['set-cookie']?.[0]).toMatch(/^__Host-sutazai-session=; Path=\/; Max-Age=0; Secure; HttpOnly; SameSite=Strict$/);
   });
 

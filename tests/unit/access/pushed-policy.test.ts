@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntimePolicy, type Action } from '../../../agents-runtime/src/access';
 import { evaluatePolicy } from '../../../agents-runtime/src/access';
 import { createAccessPolicy, loadPolicyFolders } from '../../../electron/backend/access/access-policy';
-import { createPolicyGate, targetOf, type PolicyFacts } from '../../../electron/backend/access/policy-gate';
+import { createPolicyGate, targetOf, targetsOf, type PolicyFacts } from '../../../electron/backend/access/policy-gate';
 import type { OperatorAttributes } from '../../../electron/contract';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -103,7 +103,7 @@ describe('the policy pushed to a runtime', () => {
     const config = targetOf('configBundles.export', { path: '/tmp/x.sutazai-config', format: 'yaml', install: 'prod' });
     expect(config).toEqual({ install: 'prod' });
     expect(gate.decide(vera, 'export', config!)).toMatchObject({ allowed: false, resource: { hostName: 'gpu-a1' } });
-    // The whole inventory names no install: roles alone, as for the control center's own actions.
+    // The whole inventory names no install itself: the gate reaches every install of the inventory (gate.targets).
     expect(targetOf('configBundles.export', { path: '/tmp/x.sutazai-config', format: 'yaml' })).toBeNull();
   });
 
@@ -144,5 +144,57 @@ describe('a site rule that does not load', () => {
     expect(at('control')).toMatchObject({ allowed: false, rule: null });
     expect(at('view')).toMatchObject({ allowed: true, rule: { name: 'viewers' } });
     expect(at('uninstall')).toMatchObject({ allowed: false, rule: { name: 'no-uninstall' } });
+  });
+});
+
+describe('a policy file that does not load (fail closed, session 8)', () => {
+  const dir = path.join(tmp.path, 'broken');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'site.yaml'), 'rules:\n  - name: everyone\n    effect: allow\n  - name: no-scale\n    effect: deny\n    actoins: [scale]\n');
+  const policy = createAccessPolicy({ folders: () => [dir], inventory: () => facts.inventory(), logger: { warn: () => {}, info: () => {} } });
+  const gate = createPolicyGate({ policy, facts, now: () => 0, timeZone: 'UTC' });
+  const runtime = createRuntimePolicy();
+  const vera = { name: 'vera', role: 'operator' as const };
+  const where = `${path.join(dir, 'site.yaml')}:6:5`;
+
+  it('refuses in the control center what the rest of the policy would allow, with ACCESS_POLICY_INVALID naming file:line:column', () => {
+    expect(() => gate.check(vera, 'control', { hostId: 1, process: 'agent' })).toThrow(
+      expect.objectContaining({ code: 'ACCESS_POLICY_INVALID', message: expect.stringContaining(where) }),
+    );
+    expect(gate.decide(vera, 'view', { hostId: 1 })).toMatchObject({ allowed: false, rule: null, reason: expect.stringContaining(where) });
+    // An install under rbac is not the policy's to judge.
+    expect(gate.decide(vera, 'control', { hostId: 3, process: 'agent' })).toBeNull();
+  });
+
+  it('pushes the problem to the runtime, which refuses every call the policy judges, and only those', () => {
+    const text = gate.pushedPolicy(1);
+    expect(text).toContain('invalid:');
+    const call = (method: string, yaml = text) => ({
+      policyYaml: yaml,
+      operator: { name: 'vera', role: 'operator' as const, attributes: attributes.vera! },
+      method,
+      request: { name: 'agent' },
+      atMs: 0,
+    });
+    expect(() => runtime.check(call('RestartProcess'))).toThrow(
+      expect.objectContaining({ code: 'ACCESS_POLICY_INVALID', message: expect.stringContaining(where) }),
+    );
+    expect(() => runtime.check(call('ListProcesses'))).toThrow(expect.objectContaining({ code: 'ACCESS_POLICY_INVALID' }));
+    // The control center's own calls and rbac hosts are not judged by the policy.
+    expect(() => runtime.check({ ...call('RestartProcess'), operator: null })).not.toThrow();
+    expect(() => runtime.check(call('RestartProcess', ''))).not.toThrow();
+    // A pushed text the runtime cannot read itself fails closed too.
+    expect(() => runtime.check(call('RestartProcess', 'rules:\n  - name: x\n    efect: allow\n'))).toThrow(
+      expect.objectContaining({ code: 'ACCESS_POLICY_INVALID', message: expect.stringContaining('pushed policy:3:5') }),
+    );
+  });
+});
+
+describe('calls naming several hosts', () => {
+  it('name each host of hostIds or hosts[], once', () => {
+    expect(targetsOf('probes.start', { hostIds: [1, 2, 1] })).toEqual([{ hostId: 1 }, { hostId: 2 }]);
+    expect(targetsOf('installs.preflight', { hosts: [{ hostId: 2, role: 'agent', gpu: false }] })).toEqual([{ hostId: 2 }]);
+    expect(targetsOf('fleet.restart', { hostId: 1, process: 'agent' })).toEqual([{ hostId: 1, process: 'agent' }]);
+    expect(targetsOf('access.explain', { hostIds: [1] })).toEqual([]);
   });
 });
