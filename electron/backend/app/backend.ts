@@ -393,7 +393,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     repo: createOidcKeySetsRepo(store.db),
     now,
   });
-  const oidcRefresh = startOidcKeyRefresh(oidcKeys, () =>
+  const oauth2Configs = (): OAuth2Config[] =>
     repos.installs
       .names()
       .flatMap((name) => {
@@ -401,8 +401,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
         return install ? repos.installs.hosts(install.id) : [];
       })
       .map((host) => oauth2ConfigOf(host.config))
-      .filter((oauth2): oauth2 is OAuth2Config => oauth2 !== null),
-  );
+      .filter((oauth2): oauth2 is OAuth2Config => oauth2 !== null);
+  // A one-shot command reads no provider (it would wait on an unreachable one): it pushes the keys kept in the store.
+  const oidcRefresh = startOidcKeyRefresh(oidcKeys, () => (linksOn ? oauth2Configs() : []));
   const actor = config.actor ?? config.mode;
   // A one-shot command keeps no links: it opens a connection to the one host it acts on.
   const runtimeConnections = linksOn
