@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -10,8 +10,7 @@ import { RENDERER_SECURITY_HEADERS } from '../../shared-node/content-security-po
 import type { Dispatcher, DispatcherLogger } from './dispatcher';
 import { ERROR_PAGE_HEADERS, errorPage } from './error-page';
 import { contentTypeFor, resolveStaticPath } from '../../shared-node/static-path';
-import { isLoopbackHost, isOwnOrigin, socketAuthorized, tokenMatches } from './web-auth';
-import type { OneTimeFiles } from './one-time-files';
+import { isLoopbackHost, isOwnOrigin, socketAuthorized } from './web-auth';
 import {
   hostForUrl,
   isConfiguredHost,
@@ -35,8 +34,6 @@ export interface WebServerOptions {
   /** 0 picks a free port. */
   port: number;
   logger: DispatcherLogger & { info(details: object, message: string): void };
-  /** Files the backend offers a browser once (Backend.downloads): served at /download/<id>. */
-  downloads?: OneTimeFiles;
   /**
    * Web mode for a team (issue 14, item 5): HTTPS with this certificate, on `listen`, for the
    * configured names, and each person signs in as an operator (cookie sessions) instead of the
@@ -133,10 +130,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       res.writeHead(405, { ...RENDERER_SECURITY_HEADERS, Allow: 'GET, HEAD' }).end();
       return;
     }
-    if (url.pathname.startsWith(DOWNLOAD_PREFIX)) {
-      serveDownload(req, res, url.pathname.slice(DOWNLOAD_PREFIX.length), html);
-      return;
-    }
     const file = resolveStaticPath(options.rendererDir, url.pathname);
     const info = file ? await stat(file).catch(() => null) : null;
     if (!file || !info?.isFile()) {
@@ -152,69 +145,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.writeHead(200, headers);
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
-  }
-
-  /**
-   * GET /download/<id>: a file the backend offered to one pipe identity (support.download),
-   * served once to the same one: a team's session by its cookie, loopback mode's tab by the
-   * launch token in the X-SutazAI-Token header (never in the address). Anything else, or a
-   * second fetch, finds nothing.
-   */
-  function serveDownload(req: http.IncomingMessage, res: http.ServerResponse, id: string, html: boolean): void {
-    const cookie = team ? sessionCookieOf(req.headers.cookie) : null;
-    const webSession = team && cookie !== null ? team.sessions.byToken(cookie) : undefined;
-    const who = team
-      ? webSession === undefined
-        ? null
-        : `web:session-${webSession.id}`
-      : tokenMatches(token, headerValue(req.headers['x-sutazai-token']))
-        ? actor
-        : null;
-    if (who === null) {
-      sendError(
-        res,
-        401,
-        { code: 'UNAUTHORIZED', message: 'A download is served only to the signed-in session that asked for it.', remedy: 'Download it again from the page.' },
-        html,
-      );
-      return;
-    }
-    const offered = options.downloads?.take(id, who) ?? null;
-    if (offered === null) {
-      sendError(
-        res,
-        404,
-        {
-          code: 'NOT_FOUND',
-          message: 'This download is not offered to this session (each is served once, for ten minutes).',
-          remedy: 'Press Download again on the page for a new one.',
-        },
-        html,
-      );
-      return;
-    }
-    const remove = () => void rm(offered.file, { force: true }).catch(() => undefined);
-    stat(offered.file).then(
-      (info) => {
-        res.writeHead(200, {
-          ...RENDERER_SECURITY_HEADERS,
-          'Content-Type': 'application/x-tar',
-          'Content-Length': String(info.size),
-          'Content-Disposition': `attachment; filename="${offered.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
-          'Cache-Control': 'no-store',
-        });
-        if (req.method === 'HEAD') {
-          res.end();
-          remove();
-          return;
-        }
-        const stream = createReadStream(offered.file);
-        stream.on('error', () => res.destroy());
-        res.on('close', remove);
-        stream.pipe(res);
-      },
-      () => sendError(res, 404, { code: 'NOT_FOUND', message: 'The download is gone.', remedy: 'Press Download again on the page.' }, html),
-    );
   }
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -280,13 +210,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       server.closeAllConnections?.();
     },
   };
-}
-
-/** Where a download is fetched (server/one-time-files.ts offers them). */
-const DOWNLOAD_PREFIX = '/download/';
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? undefined : value;
 }
 
 function sendAnswer(res: http.ServerResponse, answer: SignInAnswer): void {
