@@ -6,12 +6,13 @@ import { ensureDependencies, root } from './ensure-deps.mjs';
 
 ensureDependencies();
 const { buildAll, isStale } = await import('./build.mjs');
-const outputs = ['dist/backend/web.cjs', 'dist/backend/yaml-worker.cjs', 'dist/renderer/app.js', 'dist/renderer/index.html'];
+const outputs = ['dist/backend/web.cjs', 'dist/backend/yaml-worker.cjs', 'dist/renderer-web/app.js', 'dist/renderer-web/index.html'];
 // The backend bundles the runtime's wire vocabulary, readers and YAML (agents-runtime/src/wire/index.ts): all of its sources count.
 if (await isStale(outputs, ['electron/backend', 'electron/contract', 'agents-runtime/src', 'renderer'])) {
   await buildAll({ only: ['backend/web', 'renderer'], quiet: true });
   // esbuild's service is a child process that otherwise lives as long as the server, idle but not free.
   await (await import('esbuild')).stop();
 }
-process.env.SUTAZAI_RENDERER_DIR ??= path.join(root, 'dist', 'renderer');
+// React's production build (scripts/build.mjs): the development one is several times slower at every live chart update.
+process.env.SUTAZAI_RENDERER_DIR ??= path.join(root, 'dist', 'renderer-web');
 await import(path.join(root, 'dist', 'backend', 'web.cjs'));

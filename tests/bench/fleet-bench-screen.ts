@@ -13,7 +13,8 @@
  *             network process, the page's main thread being free
  *   dom       the chart's `data-newest-point-ms` changed (a MutationObserver, right after
  *             React's commit): the app's parsing, its wait for a frame, React and recharts
- *   line      the panel's line path next changed (recharts may draw it a commit later)
+ *   line      the panel's line next changed (its path, or its shape put in anew, as recharts
+ *             does; it may draw it a commit after the rows came)
  *   frame     the animation frame after that, the frame that paints it
  *
  * One clock for all: the runtimes run in network namespaces of this machine (no time
@@ -23,7 +24,8 @@
  * namespace, the namespaces compared, the backend's own skew estimate).
  */
 import fs from 'node:fs';
-import type { BrowserContext, Page } from 'playwright-core';
+import path from 'node:path';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import type { TestHost, TestLab } from '../support/test-hosts/test-hosts';
 import { percentile } from './runtime-bench-procs';
 
@@ -43,29 +45,32 @@ interface DrawnSample {
  * Read without parsing the whole message (a runtime's sample carries every series).
  */
 export async function installScreenProbe(context: BrowserContext, hostId: number): Promise<void> {
-  await context.addInitScript((watched: number) => {
-    const arrivals = new Map<number, { messageMs: number; receivedMs: number | null }>();
-    (window as unknown as { __liveArrivals: typeof arrivals }).__liveArrivals = arrivals;
-    const Native = window.WebSocket;
-    class ProbedWebSocket extends Native {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols);
-        // Registered in the constructor, so before the app's own listener: the arrival, not the handling.
-        this.addEventListener('message', (event: MessageEvent) => {
-          const messageMs = Date.now();
-          if (typeof event.data !== 'string' || !event.data.includes('"event":"metrics.live"')) return;
-          const host = /"hostId":(\d+)/.exec(event.data);
-          const t = /"t":(\d+)/.exec(event.data);
-          if (!host || !t || Number(host[1]) !== watched) return;
-          const received = /"receivedMs":(\d+)/.exec(event.data);
-          const skew = /"clockSkewMs":(-?\d+)/.exec(event.data);
-          if (skew) (window as unknown as { __liveSkewMs: number }).__liveSkewMs = Number(skew[1]);
-          arrivals.set(Number(t[1]), { messageMs, receivedMs: received ? Number(received[1]) : null });
-        });
-      }
-    }
-    window.WebSocket = ProbedWebSocket;
-  }, hostId);
+  // Plain JavaScript text: a function handed over would carry the TypeScript loader's helpers (__name), unknown to the page.
+  await context.addInitScript({
+    content: `(() => {
+      const watched = ${JSON.stringify(hostId)};
+      const arrivals = new Map();
+      window.__liveArrivals = arrivals;
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(url, protocols) {
+          super(url, protocols);
+          // Registered in the constructor, so before the app's own listener: the arrival, not the handling.
+          this.addEventListener('message', (event) => {
+            const messageMs = Date.now();
+            if (typeof event.data !== 'string' || !event.data.includes('"event":"metrics.live"')) return;
+            const host = /"hostId":(\\d+)/.exec(event.data);
+            const t = /"t":(\\d+)/.exec(event.data);
+            if (!host || !t || Number(host[1]) !== watched) return;
+            const received = /"receivedMs":(\\d+)/.exec(event.data);
+            const skew = /"clockSkewMs":(-?\\d+)/.exec(event.data);
+            if (skew) window.__liveSkewMs = Number(skew[1]);
+            arrivals.set(Number(t[1]), { messageMs, receivedMs: received ? Number(received[1]) : null });
+          });
+        }
+      };
+    })();`,
+  });
 }
 
 /**
@@ -81,17 +86,25 @@ export async function watchScreen(page: Page, selector: string): Promise<void> {
       .__liveArrivals;
     const drawn: DrawnSample[] = [];
     (window as unknown as { __screenDrawn: DrawnSample[] }).__screenDrawn = drawn;
-    const chart = document.querySelector(panelSelector)!;
     let last = '';
     let waiting: { t: number; domMs: number } | null = null;
+    // The whole document, the panel found again each time: a new set of series remounts the charts.
     new MutationObserver((mutations) => {
       const now = Date.now();
+      const chart = document.querySelector(panelSelector);
+      if (chart === null) return;
       const newest = chart.getAttribute('data-newest-point-ms') ?? '';
       if (newest !== '' && newest !== last) {
         last = newest;
         waiting = { t: Number(newest), domMs: now };
       }
-      const lineDrawn = mutations.some((m) => m.attributeName === 'd' && (m.target as Element).closest('.recharts-line') !== null);
+      // The line's path changed, or (as recharts does) its shape was put in anew.
+      const lineDrawn = mutations.some(
+        (m) =>
+          (m.type === 'childList' || m.attributeName === 'd') &&
+          chart.contains(m.target) &&
+          (m.target as Element).closest('.recharts-line') !== null,
+      );
       if (waiting === null || !lineDrawn) return;
       const { t, domMs } = waiting;
       waiting = null;
@@ -107,7 +120,7 @@ export async function watchScreen(page: Page, selector: string): Promise<void> {
           receivedMs: arrival?.receivedMs ?? null,
         }),
       );
-    }).observe(chart, { attributes: true, subtree: true, attributeFilter: ['data-newest-point-ms', 'd'] });
+    }).observe(document.body, { attributes: true, childList: true, subtree: true, attributeFilter: ['data-newest-point-ms', 'd'] });
   }, selector);
 }
 
@@ -188,4 +201,49 @@ export async function clockCheck(lab: TestLab, host: TestHost, backendSkewMs: nu
     `(${after - before} ms apart); time namespace: host ${hostNs ?? '?'}, ours ${ours} (${hostNs === ours ? 'the same' : 'DIFFERENT'}); ` +
     `the backend's skew estimate for the host ${backendSkewMs === null ? 'not reported' : `${backendSkewMs} ms`}`
   );
+}
+
+/**
+ * BENCH_SCREEN_PROFILE=<dir>: the page's JavaScript profiled over the screen window (the
+ * DevTools protocol's sampling profiler), written as page.<time>.cpuprofile (open it in
+ * Chrome's DevTools); `stop` writes it and gives the busiest functions by self time.
+ */
+export async function profilePage(page: Page, dir: string): Promise<{ stop(): Promise<string[]> }> {
+  const session: CDPSession = await page.context().newCDPSession(page);
+  await session.send('Profiler.enable');
+  await session.send('Profiler.setSamplingInterval', { interval: 500 });
+  await session.send('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.send('Profiler.stop');
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `page.${Date.now()}.cpuprofile`);
+      fs.writeFileSync(file, JSON.stringify(profile));
+      await session.detach().catch(() => undefined);
+      return [`  page profile: ${file}`, ...topSelfTime(profile)];
+    },
+  };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** The functions with the most samples of their own, as `share % name (file:line)`. */
+function topSelfTime(profile: { nodes: ProfileNode[] }, count = 15): string[] {
+  const hits = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const n = node.hitCount ?? 0;
+    total += n;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || '(anonymous)'} (${url.split('/').pop() ?? ''}:${lineNumber + 1})`;
+    hits.set(key, (hits.get(key) ?? 0) + n);
+  }
+  return [...hits.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([key, n]) => `    ${((n / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
 }

@@ -20,7 +20,8 @@
  * for BENCH_SCREEN_S (default 60); then one host's interface is cut for BENCH_CUT_S
  * (default 60) and restored, and what reached the page and the store is checked for gaps and
  * duplicates. BENCH_CPU_PROF=<dir> profiles our server over the CPU window only (a
- * .cpuprofile written there at the window's end; the CPU figure then includes the profiler's cost). A Targets
+ * .cpuprofile written there at the window's end; the CPU figure then includes the profiler's cost);
+ * BENCH_SCREEN_PROFILE=<dir> profiles the Chromium page over the screen window (fleet-bench-screen.ts). A Targets
  * table says which are met. Exits 0 whatever the figures are (a benchmark, not a test).
  * Needs root (network namespaces). Everything it makes (lab, runtimes, servers, Chromium,
  * temp dirs) is removed at the end, on failure and on SIGINT/SIGTERM too.
@@ -46,9 +47,9 @@ import { makeTempDir } from '../support/temp-dir';
 import { createTestLab, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
 import { provideDirname } from '../support/tsx-dirname';
 import { connectApiClient } from '../support/web-mode-session';
-import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../support/web-mode-server';
+import { startWebModeServer, stopWebModeServer, waitForUrl, WEB_RENDERER_DIR, type WebModeServer } from '../support/web-mode-server';
 import { loadLine } from './bench-load';
-import { clockCheck, installScreenProbe, readDrawn, screenLatencies, stageLines, watchScreen } from './fleet-bench-screen';
+import { clockCheck, installScreenProbe, profilePage, readDrawn, screenLatencies, stageLines, watchScreen } from './fleet-bench-screen';
 import { parentMap, parseStat, processTree, rollupOf, statOf, sumRollups } from './runtime-bench-footprint';
 import { CLOCK_TICKS_PER_S, killQuietly, percentile, sleep, waitUntil } from './runtime-bench-procs';
 import { treeBytes } from './store-bench-openmetrics';
@@ -58,6 +59,7 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 300);
 const CUT_S = Number(process.env['BENCH_CUT_S'] ?? 60);
 const SCREEN_S = Number(process.env['BENCH_SCREEN_S'] ?? 60);
 const CPU_PROF_DIR = process.env['BENCH_CPU_PROF'];
+const SCREEN_PROFILE_DIR = process.env['BENCH_SCREEN_PROFILE'];
 const AGENTS = 4;
 const METRICS_PORT = 9464; // config/defaults.yaml runtime.metrics_port
 const INSTALL = 'benchfleet';
@@ -456,6 +458,8 @@ async function main(): Promise<void> {
     state.prometheus = startPrometheus(tmp, promPort, state.slots);
     const web = startWebModeServer(dataDir, {
       SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE,
+      // What `npm run web` serves an operator: React's production build.
+      SUTAZAI_RENDERER_DIR: WEB_RENDERER_DIR,
       ...(CPU_PROF_DIR ? { NODE_OPTIONS: `--require ${writeProfilerHook(tmp, path.resolve(CPU_PROF_DIR))}` } : {}),
     });
     state.web = web;
@@ -642,10 +646,12 @@ async function main(): Promise<void> {
     const stopPiped = page
       ? null
       : await api.subscribe('metrics.live', { hostId: watchedId }, (sample: LiveSample) => void piped.push(Date.now() - sample.t));
+    const pageProfile = page && SCREEN_PROFILE_DIR ? await profilePage(page, path.resolve(SCREEN_PROFILE_DIR)) : null;
     // Meanwhile, when each second of the watched CPU series is committed (a stage beside the screen path).
     const committedAt = await watchCommits(db, seriesOfHost(remoteSeries, watchedId).id, SCREEN_S * 1000);
     await stopPiped?.();
     const recorded = page ? await readDrawn(page) : { drawn: [], skewMs: null };
+    const profileLines = (await pageProfile?.stop()) ?? [];
     const screen = screenLatencies(recorded.drawn);
     await state.browser?.close().catch(() => undefined);
     state.browser = undefined;
@@ -658,6 +664,7 @@ async function main(): Promise<void> {
     );
     if (recorded.drawn.length > 0) for (const line of stageLines(recorded.drawn, committedAt)) console.log(line);
     console.log(await clockCheck(lab, state.slots[0]!.host, recorded.skewMs));
+    for (const line of profileLines) console.log(line);
     if (piped.length > 0)
       console.log(
         `  sample-to-WebSocket instead (metrics.live of ${state.slots[0]!.name} at a WebSocket client of the same server, minus the sample's time; no drawing): ` +

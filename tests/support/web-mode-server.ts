@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
  */
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The renderer as `npm run web` serves it (React's production build) and as the e2e tests see it (development). */
+export const WEB_RENDERER_DIR = path.join(root, 'dist', 'renderer-web');
+const DEVELOPMENT_RENDERER_DIR = path.join(root, 'dist', 'renderer');
 /** web.mjs builds the backend and renderer first when they are stale. */
 export const SERVER_START_TIMEOUT_MS = 150_000;
 /** How long a stop waits after SIGTERM before it sends SIGKILL. */
@@ -31,7 +34,9 @@ export function startWebModeServer(
   // Its own process group, so a stop reaches whatever the script started (a build, the backend).
   const child = spawn(process.execPath, ['scripts/web.mjs', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
     cwd: root,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...extraEnv },
+    // React's development build (dist/renderer), whose warnings the tests' page checks see; `npm run web` alone serves
+    // the production one (dist/renderer-web), which extraEnv can ask for (the fleet benchmark does).
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', SUTAZAI_RENDERER_DIR: DEVELOPMENT_RENDERER_DIR, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
