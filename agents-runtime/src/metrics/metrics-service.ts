@@ -14,6 +14,7 @@ import { createGpuReader, type GpuReaderOptions } from './gpu-reader';
 import { createHostSampler } from './host-sampler';
 import { createProcessSampler, type ProcessProvider } from './process-sampler';
 import type { StatfsFn } from './proc-readers';
+import { packSample, unpackSample, type PackedSample } from './packed-sample';
 import { DEFAULT_CAPACITY, RingBuffer } from './ring-buffer';
 
 /** What the service needs of a GPU source; createGpuReader() is the real one. */
@@ -76,7 +77,9 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   const clock = options.clock ?? Date.now;
   const processes = options.processes ?? (() => []);
   const log = options.log ?? (() => {});
-  const buffer = new RingBuffer<MetricSample>(options.capacity ?? DEFAULT_CAPACITY);
+  // Packed (packed-sample.ts): 15 minutes of 100 instances as objects were 13.6 MB of heap.
+  const buffer = new RingBuffer<PackedSample>(options.capacity ?? DEFAULT_CAPACITY);
+  let latest: MetricSample | null = null;
   const hostSampler = createHostSampler({ procRoot: options.procRoot, statfs: options.statfs });
   const processSampler = createProcessSampler({ procRoot: options.procRoot });
   const gpu: GpuSource | null =
@@ -106,7 +109,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   }
 
   function publish(sample: MetricSample): void {
-    buffer.push(sample);
+    if (buffer.push(packSample(sample, buffer.newest()))) latest = sample;
     for (const listener of [...listeners]) {
       try {
         listener(sample);
@@ -168,7 +171,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
       hostSampler.close();
       processSampler.close();
     },
-    since: (sinceMs) => buffer.since(sinceMs),
+    since: (sinceMs) => buffer.since(sinceMs).map(unpackSample),
     subscribe(onSample) {
       const listener = (s: MetricSample): void => onSample(s); // the same function may subscribe twice
       listeners.add(listener);
@@ -178,14 +181,14 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
     },
     stream(sinceMs, onSample) {
       // Synchronous backfill and subscribe: no tick can run in between, so no gap and no duplicate.
-      if (sinceMs > 0) for (const s of buffer.since(sinceMs)) onSample(s);
+      if (sinceMs > 0) for (const s of buffer.since(sinceMs)) onSample(unpackSample(s));
       const listener = (s: MetricSample): void => onSample(s);
       listeners.add(listener);
       return () => {
         listeners.delete(listener);
       };
     },
-    latest: () => buffer.newest(),
+    latest: () => latest,
     sampleNow() {
       const sample = take();
       publish(sample);
