@@ -22,6 +22,8 @@ export const RUNTIME_ERROR_CODES = [
   'ACCESS_TOKEN_INVALID',
   'CREDENTIAL_REVOKED',
   'ACCESS_STATE_STALE',
+  /** The access state kept on disk is gone or unreadable though the control center pushed one before: operators' calls wait for its next push. */
+  'ACCESS_STATE_LOST',
   'CONFIG_INVALID',
   'INTERNAL',
 ] as const;

@@ -68,6 +68,7 @@ import { fleetLinkEvents, fleetLinkMethods } from './fleet-links';
 import { auditMethods } from './audit';
 import { operatorMethods } from './operators';
 import { accessMethods } from './access';
+import { runtimeCredentialMethods } from './runtime-credentials';
 import { configBundleMethods } from './config-bundles';
 import { backupMethods } from './backup';
 import { supportMethods } from './support';
@@ -443,6 +444,7 @@ export const methods = {
   ...auditMethods,
   ...operatorMethods,
   ...accessMethods,
+  ...runtimeCredentialMethods,
   ...configBundleMethods,
   ...backupMethods,
   ...supportMethods,

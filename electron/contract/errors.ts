@@ -200,6 +200,10 @@ export const ERROR_CODES = [
   'OPERATOR_LAST_ADMIN',
   /** A new operator password shorter than the minimum. */
   'OPERATOR_PASSWORD_WEAK',
+  /** An action for an operator was not sent: the runtime has not been told of the operator or the install's current token key (never sent as the control center). */
+  'OPERATOR_CREDENTIAL_NOT_READY',
+  /** No operator certificate with that serial (issue 14 item 2, mtls). */
+  'OPERATOR_CERTIFICATE_NOT_FOUND',
   /** The name and password are right and the operator has two-factor sign-in: a code is needed too. */
   'MFA_REQUIRED',
   /** Step-up is on and this pipe has no code typed within the last minutes: an admin action needs one. */

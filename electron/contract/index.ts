@@ -24,6 +24,7 @@ export * from './method-actions';
 export * from './audit';
 export * from './operators';
 export * from './access';
+export * from './runtime-credentials';
 export * from './backup';
 export * from './support';
 export * from './config-bundles';

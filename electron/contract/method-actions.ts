@@ -167,6 +167,11 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   // Asking what the access policy says gives nothing away that the refusal itself would not.
   'access.explain': 'view',
   'access.policy': 'view',
+  // Operators' own runtime credentials and the install's token key: an admin's, stepped up, audited.
+  'operators.certificateIssue': 'manage-operators',
+  'operators.certificates': 'view',
+  'operators.certificateRevoke': 'manage-operators',
+  'access.rotateKey': 'manage-operators',
 };
 
 /** Every event is a feed of something to watch; log follows are `logs`. */

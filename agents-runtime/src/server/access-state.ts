@@ -152,17 +152,36 @@ export function accessView(state: AccessState): AccessView {
 export interface AccessStateStore {
   current(): AccessView;
   /**
+   * Why the state held is not the control center's word (the file kept is gone or unreadable
+   * though a state was pushed before), or null. While set, the runtime refuses every call
+   * but the control center's own (ACCESS_STATE_LOST) until the next push: the initial state
+   * would judge operators' certificates by their role alone, revoked or not.
+   */
+  lost(): string | null;
+  /**
    * Applies `state` and keeps it (in the file, when there is one) before answering: the
    * same version again is accepted unchanged, an older one refused.
    */
   replace(state: AccessState): AccessView;
 }
 
+/**
+ * Beside the state file, written once with the first push: that a state was pushed here,
+ * so a state file deleted later (by hand, a clean-up, a restore of the state directory
+ * without it) is told from a runtime never pushed.
+ */
+export const ACCESS_STATE_PUSHED_MARK = 'access-state.pushed';
+
 /** `file`: where the state is kept; null keeps it in memory only (tests, a runtime without a state directory). */
 export function createAccessStateStore(file: string | null, onUnreadable?: (detail: string) => void): AccessStateStore {
-  let view = accessView(file === null ? INITIAL_ACCESS_STATE : load(file, onUnreadable));
+  const mark = file === null ? null : path.join(path.dirname(file), ACCESS_STATE_PUSHED_MARK);
+  const loaded = file === null ? { state: INITIAL_ACCESS_STATE, lost: null } : load(file, mark as string, onUnreadable);
+  let view = accessView(loaded.state);
+  let lost: string | null = loaded.lost;
+  if (mark !== null && loaded.state.version > 0) markPushed(mark);
   return {
     current: () => view,
+    lost: () => lost,
     replace(state) {
       const held = view.state.version;
       if (state.version < held) {
@@ -172,33 +191,57 @@ export function createAccessStateStore(file: string | null, onUnreadable?: (deta
           'the control center pushes its newest state again on its next link: nothing to do unless this repeats (two control centers for one install?)',
         );
       }
-      if (state.version === held) return view;
+      if (state.version === held && lost === null) return view;
       const next = accessView(checkState(state));
       if (file !== null) save(file, state);
+      if (mark !== null) markPushed(mark);
       view = next;
+      lost = null;
       return view;
     },
   };
 }
 
-function load(file: string, onUnreadable?: (detail: string) => void): AccessState {
+function markPushed(mark: string): void {
+  try {
+    fs.writeFileSync(mark, 'the control center has pushed an access state to this runtime\n', { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new RuntimeError(
+      'STATE_FILE_INVALID',
+      `${mark} cannot be written: ${(error as Error).message}`,
+      'make the state directory writable by the user sutazai-runtime runs as, and free space on its disk',
+      { cause: error },
+    );
+  }
+}
+
+function load(file: string, mark: string, onUnreadable?: (detail: string) => void): { state: AccessState; lost: string | null } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onUnreadable?.(`${file} cannot be read: ${(error as Error).message}`);
-    return INITIAL_ACCESS_STATE;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      // Never pushed: the initial state. Pushed before and the file gone: fail closed until the next push.
+      if (!fs.existsSync(mark)) return { state: INITIAL_ACCESS_STATE, lost: null };
+      const detail = `${file} is gone, and the control center pushed a state to this runtime before`;
+      onUnreadable?.(detail);
+      return { state: INITIAL_ACCESS_STATE, lost: detail };
+    }
+    const detail = `${file} cannot be read: ${(error as Error).message}`;
+    onUnreadable?.(detail);
+    return { state: INITIAL_ACCESS_STATE, lost: detail };
   }
   try {
-    return checkState(JSON.parse(text) as AccessState);
+    return { state: checkState(JSON.parse(text) as AccessState), lost: null };
   } catch (error) {
-    // Starting without it only loses revocations until the control center's next push
-    // (its link pushes on connect); refusing to start would leave processes unsupervised.
-    onUnreadable?.(`${file} is not a valid access state: ${(error as Error).message}`);
-    return INITIAL_ACCESS_STATE;
+    // Starting without it (the supervisor keeps the processes running) and refusing every
+    // call but the control center's own until its next push (its link pushes on connect).
+    const detail = `${file} is not a valid access state: ${(error as Error).message}`;
+    onUnreadable?.(detail);
+    return { state: INITIAL_ACCESS_STATE, lost: detail };
   }
 }
-
 function save(file: string, state: AccessState): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {

@@ -71,8 +71,16 @@ function reasonOf(error: unknown, install: string): RuntimeError {
   return refused(`cannot be read (${error instanceof Error ? error.message : String(error)})`);
 }
 
-export function createAccessTokenVerifier(options: { now?: () => number } = {}): AccessTokenVerifier {
+export function createAccessTokenVerifier(options: { now?: () => number; startedAtMs?: number } = {}): AccessTokenVerifier {
   const now = options.now ?? Date.now;
+  /**
+   * The one-use record of tokens lives in memory and dies with the process: a token issued
+   * before this runtime started could be one used already, so it is refused (beyond the
+   * clock tolerance: a token captured within CLOCK_TOLERANCE_S before a restart is the
+   * residue). The control center signs a fresh token for every call, so none of its own
+   * calls carries an older one.
+   */
+  const startedAtMs = options.startedAtMs;
   /** jti -> when its token expires (ms): a second use before then is a replay. */
   const used = new Map<string, number>();
   let nextSweepMs = 0;
@@ -122,6 +130,11 @@ export function createAccessTokenVerifier(options: { now?: () => number } = {}):
       // jose checks that they are there, not what they are: a jti that is no string would never be "seen before".
       if (typeof sub !== 'string' || sub === '') throw refused('names no operator (its "sub" is not a name)');
       if (typeof jti !== 'string' || jti === '') throw refused('has a "jti" that is not a string, so it cannot be kept to one call');
+      if (startedAtMs !== undefined && iat * 1000 < startedAtMs - CLOCK_TOLERANCE_S * 1000)
+        throw refused(
+          `was issued at ${at(iat)}, before this runtime started at ${new Date(startedAtMs).toISOString()}: tokens used before a restart are not remembered, so none that old is accepted`,
+          'the control center signs a fresh token for every call: retry the action',
+        );
       if (exp - iat > MAX_TOKEN_LIFETIME_S) throw refused(`lives ${exp - iat} s, longer than the ${MAX_TOKEN_LIFETIME_S} s accepted`);
       const role = payload.role;
       if (typeof role !== 'string' || !isRole(role)) throw refused(`names no known role (known: ${ROLES.join(', ')})`);

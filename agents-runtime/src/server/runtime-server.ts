@@ -137,6 +137,11 @@ function accessInterceptor(
             identifyCaller(cert, typeof authorization === 'string' ? authorization : undefined, access.current(), tokens).then(
               (identified) => {
                 caller = identified;
+                const lost = access.lost();
+                if (lost !== null && !identified.controlCenter) {
+                  refuse(accessStateLost(lost));
+                  return;
+                }
                 const decision =
                   CONTROL_CENTER_METHODS.has(method.path) && !identified.controlCenter
                     ? controlCenterOnly(method.path)
@@ -158,7 +163,9 @@ function accessInterceptor(
                 refuse(statusFor('PERMISSION_DENIED', decision.message, decision.remedy));
               },
               (error: unknown) => {
-                const status = statusFromError(error);
+                // A token cannot be checked against the lost state (no keys): the loss is the reason to give.
+                const lost = access.lost();
+                const status = lost === null ? statusFromError(error) : accessStateLost(lost);
                 logger.warn({ method: method.path, peer: call.getPeer(), reason: status.details }, 'runtime API call refused: credentials');
                 refuse(status);
               },
@@ -177,6 +184,15 @@ function accessInterceptor(
       },
     });
   };
+}
+
+/** Everyone but the control center's own certificate is refused until the next push restores the state (access-state.ts lost). */
+function accessStateLost(lost: string): grpc.StatusObject {
+  return statusFor(
+    'ACCESS_STATE_LOST',
+    `this runtime lost its access state (${lost}), so it cannot tell who may call it`,
+    'it serves only the control center until the control center pushes the state again: wait until its link to this host is up, then retry',
+  );
 }
 
 interface OpenStream {
@@ -211,9 +227,9 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
 
   const openStreams = new Set<OpenStream>();
   const access = createAccessStateStore(options.accessStateFile ?? null, (detail) =>
-    logger.warn({ detail }, 'the kept access state cannot be used: starting without revocations until the control center pushes it again'),
+    logger.warn({ detail }, 'the kept access state cannot be used: serving only the control center until it pushes the state again'),
   );
-  const tokens = createAccessTokenVerifier({ now: options.now });
+  const tokens = createAccessTokenVerifier({ now: options.now, startedAtMs: (options.now ?? Date.now)() });
   const auditFile = options.auditLogFile === undefined ? null : openAuditFile(options.auditLogFile);
   const audit =
     auditFile === null

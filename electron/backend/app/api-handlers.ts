@@ -24,6 +24,7 @@ import { createOperatorHandlers, type OperatorApiDeps } from './operator-handler
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 import { createConfigBundleHandlers, type ConfigBundleApiDeps } from './config-bundle-handlers';
 import { createAccessHandlers, type AccessApiDeps } from './access-handlers';
+import { createRuntimeCredentialHandlers, type RuntimeCredentialApiDeps } from './runtime-credential-handlers';
 
 export interface ApiDeps
   extends
@@ -35,6 +36,7 @@ export interface ApiDeps
     OperatorApiDeps,
     SupportApiDeps,
     AccessApiDeps,
+    RuntimeCredentialApiDeps,
     ConfigBundleApiDeps {
   info: AppInfo;
   hosts: HostService;
@@ -121,6 +123,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createSupportHandlers(deps),
     ...createConfigBundleHandlers(deps),
     ...createAccessHandlers(deps),
+    ...createRuntimeCredentialHandlers(deps),
   };
 }
 

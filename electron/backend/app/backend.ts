@@ -9,7 +9,8 @@ import { createInstallJobs } from '../install/jobs/install-jobs';
 import { createInstallOperations } from '../install/jobs/install-operations';
 import { checkInstalledHealth } from '../fleet/installed-health';
 import { createFleetProcesses } from '../fleet/processes/fleet-processes';
-import { createAccessStateConsumer, linkAdminChannels } from '../fleet/credentials/access-state-consumer';
+import { createOperatorCertificates } from '../fleet/credentials/operator-certificates';
+import { createAccessStateConsumer, pushAccessStateOnce, linkAdminChannels } from '../fleet/credentials/access-state-consumer';
 import { createRuntimeCredentials } from '../fleet/credentials/runtime-credentials';
 import { createRuntimeCredentialsRepo } from '../fleet/credentials/runtime-credentials-repo';
 import { createOidcKeySource, startOidcKeyRefresh } from '../oidc/oidc-key-source';
@@ -366,8 +367,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   // Before any link starts (refresh, below): each runtime's own account of its instances and certificate, for the rules.
   linkConsumers.push(alerts.linkConsumer);
   // Who may call the runtimes (issue 14 item 2): each link pushes its runtime the access state; operators' calls carry their tokens.
+  const runtimeCredentialsRepo = createRuntimeCredentialsRepo(store.db);
   const runtimeCredentials = createRuntimeCredentials({
-    repo: createRuntimeCredentialsRepo(store.db),
+    repo: runtimeCredentialsRepo,
     vault,
     installs: repos.installs,
     operators: createOperatorsRepo(store.db),
@@ -380,6 +382,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       const keys = oauth2 && oidcKeys.keysFor(oauth2);
       return oauth2 && keys ? oidcVerificationOf(oauth2, keys) : null;
     },
+    // A one-shot command keeps no links: it pushes the runtime it acts on before an operator's call (fail closed, never as the control center).
+    ...(linksOn
+      ? {}
+      : {
+          pushNow: pushAccessStateOnce(
+            () => runtimeCredentials,
+            directConnections({ hosts: repos.hosts, hostKeys: repos.hostKeys, vault, installs: repos.installs, role: 'admin' }),
+          ),
+        }),
   });
   linkConsumers.push(
     createAccessStateConsumer({
@@ -419,6 +430,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     now,
   });
   const support = createSupportService({
+    tokenFor: (target, operatorName) => runtimeCredentials.tokenFor(target, operatorName),
     hosts: repos.hosts,
     installs: repos.installs,
     bundleVersion: (bundleId) => repos.bundles.get(bundleId)?.version ?? null,
@@ -445,6 +457,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     endSignIns: (id, reason) => webSessions.endAllOf(id, reason),
     // Each linked runtime is pushed the new list at once: a removed operator is refused there now, not at the next check.
     changed: () => runtimeCredentials.changed(),
+    // A removed or disabled operator's certificates are revoked with them (pushed by the change above).
+    revokeCredentials: (name) => runtimeCredentialsRepo.revokeCertificatesOf(name, now()),
   });
   const stepUps = createStepUps({ mfa, now });
   // access_control: abac (issue 14, item 3): after the role, calls naming a host, process or install of an abac install meet its policy.
@@ -485,6 +499,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const deps = {
     audit,
     hostAudit,
+    runtimeCredentials,
+    operatorCertificates: createOperatorCertificates({
+      repo: runtimeCredentialsRepo,
+      vault,
+      installs: repos.installs,
+      operator: (name) => operators.named(name),
+      credentials: runtimeCredentials,
+      now,
+    }),
     configBundles,
     backup: (out: string) => writeBackup({ db: store.db, dataDir: config.dataDir, out, appVersion: info.version, now }),
     support,

@@ -67,6 +67,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'SSH_FAILED':
     case 'SSH_CHANNEL_REFUSED':
     case 'FLEET_LINK_DOWN':
+    case 'OPERATOR_CREDENTIAL_NOT_READY':
       return EXIT.CONNECTION;
     case 'SECRETS_LOCKED':
     case 'SECRETS_PASSPHRASE_WRONG':
@@ -140,6 +141,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'INSTALL_DOWNGRADE_REFUSED':
       return EXIT.USAGE;
     case 'OPERATOR_NOT_FOUND':
+    case 'OPERATOR_CERTIFICATE_NOT_FOUND':
       return EXIT.NOT_FOUND;
     case 'OPERATOR_NAME_TAKEN':
     case 'OPERATOR_LAST_ADMIN':

@@ -16,6 +16,7 @@ import { runSupportCommand, SUPPORT_COMMANDS } from './support-commands';
 import { runBackupCommand, runRestoreCommand } from './backup-commands';
 import { runPrometheusTargetsCommand } from './prometheus-targets-command';
 import { OPERATOR_COMMANDS, runOperatorsCommand } from './operators-commands';
+import { runAccessCommand, runOperatorCertificateCommand } from './credential-commands';
 import { runOperatorsMfaCommand } from './operators-mfa-commands';
 import { secretsFromPromptOrStdin } from './read-secret-input';
 import { printResult, writeErr, writeJson, writeJsonLine, writeOut } from './terminal-output';
@@ -203,6 +204,18 @@ Operators (once one exists, every command signs in with --as; the first must be 
   operators mfa step-up on|off       ask a fresh code before install, upgrade, rollback,
                                      uninstall, trusting a key and managing operators
                                      (--as NAME --code)
+  operators certificate issue <name> --install I --out DIR [--valid-hours N]
+                                     a client certificate of the install's CA naming the
+                                     operator and role (authentication_method: mtls), valid
+                                     24 h by default (at most 720); writes NAME.crt, NAME.key
+                                     (0600, kept nowhere else) and install-ca.crt
+  operators certificate list [<name>]
+                                     operators' certificates: serial, role, install, state
+  operators certificate revoke <serial> | --all <name>
+                                     revoke; every linked runtime is told at once (removing
+                                     or disabling an operator revokes theirs)
+  access rotate-key --install I      a new token key for the install (jwt); tokens of the old
+                                     key are refused once the runtimes are pushed the new one
 
 Global options:
   --as NAME                the operator this command acts as; the password is asked for, or
@@ -297,6 +310,8 @@ const COMMAND_OPTIONS = {
   'trust-exporter': { type: 'string' },
   item: { type: 'string', multiple: true },
   force: { type: 'boolean' },
+  'valid-hours': { type: 'string' },
+  all: { type: 'string' },
 } as const;
 
 const HOST_COMMANDS = ['list', 'show', 'add', 'import', 'trust', 'probe', 'preflight', 'remove'];
@@ -315,6 +330,12 @@ async function run(argv: string[]): Promise<number> {
   if (values.code === true && signIn === undefined)
     throw new ApiError('BAD_PARAMS', '--code goes with --as: it is the two-factor code of the operator signing in.', 'Add --as NAME.');
   const inSession = (start: () => Promise<Backend>, command: (api: () => Promise<ApiClient>) => Promise<number>) =>
+  // restore starts no backend, so no operator signs in: --as would ask a password for nothing.
+  if (group === 'restore' && values.as !== undefined)
+    throw usage(
+      '`restore` signs no one in: it starts no backend and needs only the data directory to be yours (--as is not taken).',
+      'sutazai restore site.sutazai-backup --data-dir /srv/sutazai',
+    );
     inSessionAs(signIn, start, command);
   const commandValues = values as Record<string, string | boolean | string[] | undefined>;
   const backend = () => startCliBackend(cliBackendConfig(sharedOptions(values)));
@@ -330,12 +351,6 @@ async function run(argv: string[]): Promise<number> {
     return inSession(backend, (api) =>
       runBundleCommand({
         command: command!,
-  // restore starts no backend, so no operator signs in: --as would ask a password for nothing.
-  if (group === 'restore' && values.as !== undefined)
-    throw usage(
-      '`restore` signs no one in: it starts no backend and needs only the data directory to be yours (--as is not taken).',
-      'sutazai restore site.sutazai-backup --data-dir /srv/sutazai',
-    );
         args,
         values: commandValues,
         json,
@@ -407,6 +422,12 @@ async function run(argv: string[]): Promise<number> {
   }
   if (group === 'operators' && command === 'mfa') {
     return inSession(backend, (api) => runOperatorsMfaCommand({ args, print, api }));
+  }
+  if (group === 'operators' && command === 'certificate') {
+    return inSession(backend, (api) => runOperatorCertificateCommand({ args, values: commandValues, print, api }));
+  }
+  if (group === 'access') {
+    return inSession(backend, (api) => runAccessCommand({ command: command ?? '', args, values: commandValues, print, api }));
   }
   if (group === 'operators' && OPERATOR_COMMANDS.includes(command ?? '')) {
     return inSession(backend, (api) => runOperatorsCommand({ command: command!, args, values: commandValues, print, api }));

@@ -50,6 +50,8 @@ export function createOperatorService(deps: {
   endSignIns?: (operatorId: number, reason: string) => void;
   /** Called after an operator was added, changed or removed (committed): the runtimes are told at once, not at their links' next check. */
   changed?: () => void;
+  /** Revokes the operator's runtime credentials (their client certificates): called when one is removed or disabled, in the same transaction. */
+  revokeCredentials?: (name: string) => void;
 }): OperatorService {
   const { repo, now } = deps;
   const committed = <T>(result: T): T => {
@@ -106,7 +108,10 @@ export function createOperatorService(deps: {
             ...(hash !== undefined ? { password: hash } : {}),
           };
           const updated = repo.update(operator.id, changes, now());
-          if (update.disabled === true && !operator.disabled) deps.endSignIns?.(operator.id, 'operator disabled');
+          if (update.disabled === true && !operator.disabled) {
+            deps.endSignIns?.(operator.id, 'operator disabled');
+            deps.revokeCredentials?.(operator.name);
+          }
           else if (hash !== undefined) deps.endSignIns?.(operator.id, 'password changed');
           return updated;
         }),
@@ -121,6 +126,7 @@ export function createOperatorService(deps: {
             throw noAdminLeft(`${operator.name} is the last enabled admin; the other operators would have none.`);
           deps.onRemove?.(operator.id);
           deps.endSignIns?.(operator.id, 'operator removed');
+          deps.revokeCredentials?.(operator.name);
           repo.remove(operator.id);
           return { removed: operator.name };
         }),

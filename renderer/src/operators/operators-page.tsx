@@ -23,6 +23,7 @@ import { ResetTwoFactor } from './reset-two-factor';
 import { attributesFromFields, describeAttributes, NO_ATTRIBUTES, type AttributeFields } from './operator-attributes';
 import { useAllowed, useSession } from './use-session';
 import { WebSessionsCard } from './web-sessions-card';
+import { RuntimeCredentialsCard } from './runtime-credentials-card';
 
 /**
  * The people this control center knows (issue 14): name, role, attributes and state.
@@ -69,6 +70,7 @@ export function OperatorsPage() {
         )}
       </Card>
       {session.data?.operator ? <WebSessionsCard everyone={manage.allowed} /> : null}
+      <RuntimeCredentialsCard disabledReason={manage.reason} />
     </section>
   );
 }

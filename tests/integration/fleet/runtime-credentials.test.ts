@@ -7,7 +7,7 @@
 // applied state), never for a time.
 import * as grpc from '@grpc/grpc-js';
 import type Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
@@ -17,6 +17,9 @@ import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
 import { createAccessStateConsumer } from '../../../electron/backend/fleet/credentials/access-state-consumer';
 import { createRuntimeCredentials, type RuntimeCredentials } from '../../../electron/backend/fleet/credentials/runtime-credentials';
 import { createRuntimeCredentialsRepo } from '../../../electron/backend/fleet/credentials/runtime-credentials-repo';
+import { createOperatorCertificates, type OperatorCertificates } from '../../../electron/backend/fleet/credentials/operator-certificates';
+import { createOperatorService, type OperatorService } from '../../../electron/backend/operators/operator-service';
+import { sealCaKey } from '../../../electron/backend/pki/seal-ca-key';
 import type { LinkTarget } from '../../../electron/backend/fleet/link/link-types';
 import type { RuntimeConnection } from '../../../electron/backend/fleet/runtime-connection';
 import { decoyHash } from '../../../electron/backend/operators/operator-passwords';
@@ -38,7 +41,13 @@ let ca: InstallCa;
 let controlCenter: IssuedCertificate;
 let operators: OperatorsRepo;
 let credentials: RuntimeCredentials;
+/** The same store, pushed by nobody and waiting for no push: every call for an operator must be refused. */
+let unpushed: RuntimeCredentials;
+/** The same store with the vault locked (another process's vault, never unlocked). */
+let locked: RuntimeCredentials;
 let target: LinkTarget;
+let certificates: OperatorCertificates;
+let service: OperatorService;
 let server: RuntimeServer;
 /** As the control center's link: its own certificate with the operator role. */
 let link: RuntimeClient;
@@ -60,6 +69,18 @@ function call<T>(
   );
 }
 const restart = (token: string | null) => call((m, o, cb) => link.RestartProcess({ name: 'core' }, m, o, cb), token);
+
+/** A client with an operator's own certificate, as `sutazai operators certificate issue` wrote it. */
+function ownClient(issued: { certPem: string; keyPem: string; caCertPem: string }): RuntimeClient {
+  const own = new protos.sutazai.runtime.v1.Runtime(
+    `127.0.0.1:${server.port}`,
+    grpc.credentials.createSsl(Buffer.from(issued.caCertPem), Buffer.from(issued.keyPem), Buffer.from(issued.certPem)),
+    { 'grpc.use_local_subchannel_pool': 1, 'grpc.ssl_target_name_override': 'localhost' },
+  );
+  ownClients.push(own);
+  return own;
+}
+const ownClients: RuntimeClient[] = [];
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string | undefined; details: string }> {
   const error = await promise.then(
@@ -96,8 +117,27 @@ beforeAll(async () => {
   operators.insert({ name: 'root', role: 'admin', attributes: {}, password: decoyHash(), now: 1 });
   operators.insert({ name: 'alice', role: 'operator', attributes: { hostLabels: ['rack=b4'] }, password: decoyHash(), now: 1 });
   credentials = createRuntimeCredentials({ repo: createRuntimeCredentialsRepo(db), vault, installs, operators, now: Date.now });
+  unpushed = createRuntimeCredentials({ repo: createRuntimeCredentialsRepo(db), vault, installs, operators, now: Date.now, pushWaitMs: 0 });
+  locked = createRuntimeCredentials({ repo: createRuntimeCredentialsRepo(db), vault: createSecretVault(db), installs, operators, now: Date.now });
 
   ca = await createInstallCa({ installName: 'lab' });
+  // The install's CA as the install engine keeps it: the certificate on the row, the key sealed in the vault.
+  db.prepare('UPDATE installs SET ca_cert = ?, ca_key_secret_id = ? WHERE name = ?').run(ca.certPem, sealCaKey(vault, 'lab', ca), 'lab');
+  const credentialsRepo = createRuntimeCredentialsRepo(db);
+  service = createOperatorService({
+    repo: operators,
+    now: Date.now,
+    changed: () => credentials.changed(),
+    revokeCredentials: (name) => credentialsRepo.revokeCertificatesOf(name, Date.now()),
+  });
+  certificates = createOperatorCertificates({
+    repo: credentialsRepo,
+    vault,
+    installs,
+    operator: (name) => service.named(name),
+    credentials: { changed: () => credentials.changed() },
+    now: Date.now,
+  });
   const serverCert = await issueServerCertificate(ca, { hostName: 'db-1' });
   controlCenter = await issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'operator', controlCenter: true });
   const admin = await issueClientCertificate(ca, { operatorName: 'sutazai-control-center', role: 'admin', controlCenter: true });
@@ -126,6 +166,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const own of ownClients) own.close();
   link?.close();
   cc?.close();
   await server?.close();
@@ -150,8 +191,10 @@ describe('runtime credentials of the control center', () => {
     expect(credentials.stateFor({ ...target, installName: 'gone' })).toBeNull();
   });
 
-  it('signs no token for a runtime not yet pushed the key, nor for someone who is no operator', async () => {
-    await expect(credentials.tokenFor(target, 'alice')).resolves.toBeNull();
+  it('fails closed: no token (and no call) for a runtime not yet pushed, with the vault locked, or for someone who is no operator', async () => {
+    await expect(unpushed.tokenFor(target, 'alice')).rejects.toMatchObject({ code: 'OPERATOR_CREDENTIAL_NOT_READY' });
+    await expect(locked.tokenFor(target, 'alice')).rejects.toMatchObject({ code: 'SECRETS_LOCKED' });
+    await expect(unpushed.tokenFor(target, 'mallory')).rejects.toMatchObject({ code: 'OPERATOR_NOT_FOUND' });
   });
 
   it('pushes the state when the link comes up and again on a change; the removed operator’s token is refused after that push', async () => {
@@ -175,7 +218,15 @@ describe('runtime credentials of the control center', () => {
     expect(aliceToken).not.toBeNull();
     await expect(restart(aliceToken)).resolves.toEqual({});
     expect(api.changes.slice(before)).toEqual(['restart core']);
-    await expect(credentials.tokenFor(target, 'mallory')).resolves.toBeNull();
+    await expect(credentials.tokenFor(target, 'mallory')).rejects.toMatchObject({ code: 'OPERATOR_NOT_FOUND' });
+
+    // An operator added after the push: the token waits for the push that names her (asked for by tokenFor itself).
+    operators.insert({ name: 'carol', role: 'viewer', attributes: {}, password: decoyHash(), now: 1 });
+    const carolPush = nextPush();
+    const carolToken = credentials.tokenFor(target, 'carol');
+    const pushedFirst = await Promise.race([carolPush.then(() => 'push'), carolToken.then(() => 'token')]);
+    expect(pushedFirst).toBe('push');
+    expect(await carolToken).toEqual(expect.any(String));
 
     // Signed before the removal, used after the push that follows it.
     const leftover = await credentials.tokenFor(target, 'alice');
@@ -186,7 +237,7 @@ describe('runtime credentials of the control center', () => {
     const refused = await refusal(restart(leftover));
     expect(refused.code).toBe('CREDENTIAL_REVOKED');
     expect(refused.details).toContain('alice is not an operator of this install');
-    await expect(credentials.tokenFor(target, 'alice')).resolves.toBeNull();
+    await expect(credentials.tokenFor(target, 'alice')).rejects.toMatchObject({ code: 'OPERATOR_NOT_FOUND' });
 
     // A rotated key: tokens signed with the old one are refused once the new state is applied.
     const rootOld = await credentials.tokenFor(target, 'root');
@@ -200,6 +251,60 @@ describe('runtime credentials of the control center', () => {
 
     abort.abort();
     await running;
-    expect(applied).toHaveLength(3);
+    expect(applied).toHaveLength(4);
+  });
+
+  it('issues an operator their own certificate, which the runtime accepts; revoked, it is refused after the push, and so is a removed operator’s', async () => {
+    const abort = new AbortController();
+    const observed: RuntimeCredentials = {
+      ...credentials,
+      pushed: (at, state) => {
+        credentials.pushed(at, state);
+        runtimeLog.emit('pushed', Number(state.version));
+      },
+    };
+    const consumer = createAccessStateConsumer({ credentials: observed, openAdminChannel: async () => adminChannel() });
+    const firstPush = nextPush();
+    const running = consumer.run(target, adminChannel(), abort.signal);
+    await firstPush;
+
+    const issued = await certificates.issue({ name: 'root', install: 'lab' });
+    expect(issued).toMatchObject({ operator: 'root', role: 'admin', install: 'lab', revokedAt: null });
+    // Short by default: a day.
+    expect(issued.notAfter - issued.issuedAt).toBeLessThanOrEqual(24 * 3600_000);
+    const x509 = new X509Certificate(issued.certPem);
+    expect(x509.subjectAltName).toContain('URI:urn:sutazai:operator:root');
+    expect(x509.subjectAltName).toContain('URI:urn:sutazai:role:admin');
+    expect(certificates.list('root').map((c) => c.serial)).toEqual([issued.serial]);
+
+    const before = api.changes.length;
+    await expect(call((m, o, cb) => ownClient(issued).RestartProcess({ name: 'core' }, m, o, cb), null)).resolves.toEqual({});
+    expect(api.changes.slice(before)).toEqual(['restart core']);
+
+    const revokedPush = nextPush();
+    const { revoked } = certificates.revoke({ serial: issued.serial.toUpperCase() });
+    expect(revoked.map((c) => c.serial)).toEqual([issued.serial]);
+    await revokedPush;
+    const refused = await refusal(call((m, o, cb) => ownClient(issued).RestartProcess({ name: 'core' }, m, o, cb), null));
+    expect(refused.code).toBe('CREDENTIAL_REVOKED');
+    expect(refused.details).toContain(`serial ${issued.serial}`);
+    expect(() => certificates.revoke({ serial: 'abcdef' })).toThrow(expect.objectContaining({ code: 'OPERATOR_CERTIFICATE_NOT_FOUND' }));
+
+    // Removing an operator revokes their certificates by serial, in the same change.
+    const doraPush = nextPush();
+    await service.add({ name: 'dora', role: 'operator', password: 'a long enough password', attributes: {} });
+    const dora = await certificates.issue({ name: 'dora', install: 'lab', validityHours: 2 });
+    await doraPush;
+    await expect(call((m, o, cb) => ownClient(dora).RestartProcess({ name: 'core' }, m, o, cb), null)).resolves.toEqual({});
+    const removedPush = nextPush();
+    service.remove('dora');
+    await removedPush;
+    expect(credentials.stateFor(target)!.revokedCertificateSerials).toContain(dora.serial);
+    const gone = await refusal(call((m, o, cb) => ownClient(dora).RestartProcess({ name: 'core' }, m, o, cb), null));
+    expect(gone.code).toBe('CREDENTIAL_REVOKED');
+    expect(gone.details).toContain(`serial ${dora.serial}`);
+
+    abort.abort();
+    await running;
   });
 });

@@ -37,11 +37,12 @@ let stateDir: string;
 const servers: RuntimeServer[] = [];
 const clients: grpc.Client[] = [];
 
-async function startServer(): Promise<RuntimeServer> {
+async function startServer(options: { dir?: string; now?: () => number } = {}): Promise<RuntimeServer> {
   const server = await startRuntimeServer({
     tls: { caCertPem: ca.certPem, certPem: serverCert.certPem, keyPem: serverCert.keyPem },
     api,
-    accessStateFile: path.join(stateDir, ACCESS_STATE_FILE),
+    accessStateFile: path.join(options.dir ?? stateDir, ACCESS_STATE_FILE),
+    ...(options.now ? { now: options.now } : {}),
   });
   servers.push(server);
   return server;
@@ -307,5 +308,72 @@ describe('the access state is the control center’s own word', () => {
     const forged = await refusal(restart(cc, await tokenFor('alice', 'admin', {}, otherKey)));
     expect(forged.details).toContain('which this runtime does not trust');
     expect(await push(cc, stateV(2, { authenticationMethod: 'mtls' }))).toEqual({ version: '2' });
+  });
+});
+
+describe('a restarted runtime', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sutazai-access-restart-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a token used before the restart (its one-use record died with the process), replayed within its lifetime', async () => {
+    const first = await startServer({ dir });
+    expect(await push(client(first.port, controlCenter), stateV(1))).toEqual({ version: '1' });
+    const captured = await tokenFor('alice', 'operator');
+    await expect(restart(client(first.port, controlCenter), captured)).resolves.toEqual({});
+    await first.close();
+
+    // The same host a minute later (beyond the clock tolerance, well within the token's 5 minutes).
+    const again = await startServer({ dir, now: () => Date.now() + 60_000 });
+    const before = api.changes.length;
+    const replayed = await refusal(restart(client(again.port, controlCenter), captured));
+    expect(replayed).toMatchObject({ status: grpc.status.UNAUTHENTICATED, code: 'ACCESS_TOKEN_INVALID' });
+    expect(replayed.details).toContain('before this runtime started');
+    expect(api.changes.length).toBe(before);
+    // A token signed for the call after the restart goes through.
+    await expect(restart(client(again.port, controlCenter), await tokenFor('alice', 'operator', { issuedAtS: nowS() + 60 }))).resolves.toEqual({});
+    await again.close();
+  });
+
+  it('with its kept access state deleted after a push, serves only the control center until the next push', async () => {
+    fs.rmSync(path.join(dir, ACCESS_STATE_FILE));
+    const runtime = await startServer({ dir });
+    const cc = client(runtime.port, controlCenter);
+    const before = api.changes.length;
+    // alice's certificate alone would pass by its role in the initial state, revoked or not.
+    const byCertificate = await refusal(restart(client(runtime.port, aliceCert)));
+    expect(byCertificate).toMatchObject({ status: grpc.status.FAILED_PRECONDITION, code: 'ACCESS_STATE_LOST' });
+    expect(byCertificate.details).toContain('is gone, and the control center pushed a state to this runtime before');
+    const byToken = await refusal(restart(cc, await tokenFor('alice', 'operator')));
+    expect(byToken).toMatchObject({ code: 'ACCESS_STATE_LOST' });
+    expect(api.changes.length).toBe(before);
+    // The control center's own calls go on, and its push restores the operators' access.
+    await expect(getInfo(cc)).resolves.toMatchObject({ runtimeVersion: expect.any(String) });
+    expect(await push(cc, stateV(2, { authenticationMethod: 'mtls' }))).toEqual({ version: '2' });
+    await expect(restart(client(runtime.port, aliceCert))).resolves.toEqual({});
+    await expect(restart(cc, await tokenFor('alice', 'operator'))).resolves.toEqual({});
+    expect(api.changes.slice(before)).toEqual(['restart core', 'restart core']);
+  });
+
+  it('with its kept access state unreadable, likewise', async () => {
+    await servers.at(-1)!.close();
+    fs.writeFileSync(path.join(dir, ACCESS_STATE_FILE), '{"version": 3, "install": ', { mode: 0o600 });
+    const runtime = await startServer({ dir });
+    const refused = await refusal(restart(client(runtime.port, bobCert)));
+    expect(refused).toMatchObject({ code: 'ACCESS_STATE_LOST' });
+    expect(refused.details).toContain('is not a valid access state');
+  });
+
+  it('never pushed (no state, no mark of a push): judges certificates by their role, as before', async () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'sutazai-access-fresh-'));
+    try {
+      const runtime = await startServer({ dir: fresh });
+      await expect(restart(client(runtime.port, aliceCert))).resolves.toEqual({});
+      await runtime.close();
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });

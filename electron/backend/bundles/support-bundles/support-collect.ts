@@ -11,6 +11,7 @@ import {
 } from '../../../contract';
 import { describeOrigin } from '../../config/config-layer';
 import { loadInstallConfig } from '../../config/load-install-config';
+import type { LinkTarget } from '../../fleet/link/link-types';
 import type { ConnectionSource } from '../../fleet/processes/connection-source';
 import { describeProcesses } from '../../fleet/processes/process-table';
 import type { RuntimeConnection } from '../../fleet/runtime-connection';
@@ -51,6 +52,12 @@ export interface SupportSources {
   events(params: EventsListParams): EventsPage;
   alerts(hostId: number): Alert[];
   connections: ConnectionSource;
+  /**
+   * The one-call token a log read made for `operatorName` carries (fleet/credentials): the
+   * bundle is collected as the signed-in operator, so each runtime checks and records them,
+   * as for the Logs page. Refused (no token): that log is a gap, never read as the control center.
+   */
+  tokenFor?: (target: LinkTarget, operatorName: string) => Promise<string>;
   /** The control center's own log files, newest last. */
   appLogFiles(): string[];
   appVersion: string;
@@ -78,7 +85,7 @@ const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 export async function collectSupport(
   sources: SupportSources,
   target: SupportTarget,
-  options: { logBytesPerProcess: number },
+  options: { logBytesPerProcess: number; operator?: string | null },
 ): Promise<Collection> {
   const { targetName, install, hosts } = resolveTarget(sources, target);
   const files: CollectedFile[] = [];
@@ -108,7 +115,7 @@ export async function collectSupport(
     const config = mergedConfig(sources, hostInstall, host.name);
     if ('error' in config) gaps.push(`${host.name}: its configuration could not be merged: ${config.error}`);
     else files.push({ path: `${dir}/config.json`, text: json(config.settings) });
-    await collectRuntime(sources, host, options.logBytesPerProcess, files, gaps, versions);
+    await collectRuntime(sources, host, options, files, gaps, versions);
   }
   const appLog = appLogLines(sources, [targetName, ...hosts.map((h) => h.name)]);
   files.push({ path: 'control-center/control-center.log', text: appLog });
@@ -198,7 +205,7 @@ function mergedConfig(
 async function collectRuntime(
   sources: SupportSources,
   host: HostRow,
-  logBytes: number,
+  options: { logBytesPerProcess: number; operator?: string | null },
   files: CollectedFile[],
   gaps: string[],
   versions: Record<string, string>,
@@ -212,7 +219,9 @@ async function collectRuntime(
     return;
   }
   try {
-    const { connection } = borrowed;
+    const { connection, target } = borrowed;
+    const operator = options.operator;
+    const tokenOf = async (): Promise<string | null> => (operator && sources.tokenFor ? sources.tokenFor(target, operator) : null);
     const info = await connection.getInfo();
     versions[`runtime@${host.name}`] = info.runtimeVersion;
     files.push({ path: `${dir}/info.json`, text: json(info) });
@@ -220,7 +229,7 @@ async function collectRuntime(
     files.push({ path: `${dir}/processes.json`, text: json(processes) });
     for (const instance of processes.flatMap((p) => p.instances)) {
       try {
-        files.push({ path: `${dir}/logs/${instance.instance}.log`, text: await lastLog(connection, instance.instance, logBytes) });
+        files.push({ path: `${dir}/logs/${instance.instance}.log`, text: await lastLog(connection, instance.instance, options.logBytesPerProcess, await tokenOf()) });
       } catch (error) {
         gaps.push(`${host.name}: the log of ${instance.instance} could not be read (${describe(error)})`);
       }
@@ -233,9 +242,9 @@ async function collectRuntime(
 }
 
 /** An instance's last lines, as `time stream text`, cut to the last `maxBytes` at a line's start. */
-async function lastLog(connection: RuntimeConnection, instance: string, maxBytes: number): Promise<string> {
+async function lastLog(connection: RuntimeConnection, instance: string, maxBytes: number, token: string | null): Promise<string> {
   const lines: string[] = [];
-  for await (const line of connection.tailLogs({ instance, lines: RUNTIME_TAIL_LINES, follow: false })) {
+  for await (const line of connection.tailLogs({ instance, lines: RUNTIME_TAIL_LINES, follow: false }, token)) {
     const stream = line.stream === 'LOG_STREAM_STDERR' ? 'err' : 'out';
     lines.push(`${new Date(Number(line.atMs)).toISOString()} ${stream} ${line.text}\n`);
   }

@@ -17,7 +17,8 @@ import { MAX_HELD_PREVIEWS, PREVIEW_KEEP_MINUTES, supportPreviewExpiredError } f
 
 export interface SupportService {
   /** Collects and holds the contents (never written unredacted); the preview with the built-in rules. */
-  collect(target: SupportTarget, options: { logBytesPerProcess: number }): Promise<SupportPreview>;
+  /** `operator`: the signed-in operator the runtimes' log reads are made for (their token); none before operators exist. */
+  collect(target: SupportTarget, options: { logBytesPerProcess: number; operator?: string | null }): Promise<SupportPreview>;
   /** The held collection redacted with these options: every redaction, nothing written. */
   preview(previewId: string, redaction: SupportRedactionOptions): SupportPreview;
   /** The held collection redacted with these options, written as an archive at `file`. */

@@ -3,6 +3,7 @@ import type { InstallsRepo } from '../../store/installs-repo';
 import { issueInstallClientTls, runtimeListenOf } from '../install-runtime-access';
 import { linkRemovedError } from '../link/link-errors';
 import type { FleetLinks, LinkConsumer, LinkTarget } from '../link/link-types';
+import type { ConnectionSource } from '../processes/connection-source';
 import { DEFAULT_CALL_TIMEOUT_MS, type RuntimeConnection } from '../runtime-connection';
 import type { RuntimeCredentials } from './runtime-credentials';
 
@@ -92,5 +93,26 @@ export function linkAdminChannels(deps: {
       runtimePort: listen.port,
       callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
     });
+  };
+}
+
+/**
+ * One push of `target`'s state over a connection of its own (a one-shot command's backend,
+ * which keeps no links): what RuntimeCredentials.pushNow does before an operator's call.
+ */
+export function pushAccessStateOnce(
+  credentials: () => Pick<RuntimeCredentials, 'stateFor' | 'pushed'>,
+  adminConnections: ConnectionSource,
+): (target: LinkTarget) => Promise<void> {
+  return async (target) => {
+    const state = credentials().stateFor(target);
+    if (state === null) throw linkRemovedError(target);
+    const borrowed = await adminConnections.borrow(target.hostId);
+    try {
+      await borrowed.connection.setAccessState(state);
+    } finally {
+      await borrowed.release();
+    }
+    credentials().pushed(target, state);
   };
 }

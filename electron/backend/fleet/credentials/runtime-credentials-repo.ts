@@ -33,6 +33,10 @@ export interface RuntimeCredentialsRepo {
   }): void;
   /** Revokes every certificate of the operator (any install) not revoked yet; returns how many. */
   revokeCertificatesOf(operatorName: string, now: number): number;
+  /** Operators' certificates, newest first: all, or one operator's. */
+  certificates(operatorName?: string): OperatorCertificateRow[];
+  /** Revokes the certificate of that serial (lower-case hex); null when there is none. */
+  revokeSerial(serial: string, now: number): OperatorCertificateRow | null;
   /**
    * The version for a state whose content hashes to `hash`: the one held when the hash is
    * the same as last time, otherwise the next one, at least `now` (ms): a data directory
@@ -42,6 +46,38 @@ export interface RuntimeCredentialsRepo {
    */
   versionFor(installId: number, hostId: number, hash: string, now: number): number;
 }
+
+/** An operator's client certificate as recorded (never its key): by serial, for listing and revocation. */
+export interface OperatorCertificateRow {
+  installId: number;
+  operatorName: string;
+  /** Lower-case hex, no leading zeros (the runtime's normalizeSerial). */
+  serial: string;
+  role: string;
+  issuedAt: number;
+  notAfter: number;
+  revokedAt: number | null;
+}
+
+interface CertificateRow {
+  install_id: number;
+  operator_name: string;
+  serial: string;
+  role: string;
+  issued_at: number;
+  not_after: number;
+  revoked_at: number | null;
+}
+
+const toCertificate = (row: CertificateRow): OperatorCertificateRow => ({
+  installId: row.install_id,
+  operatorName: row.operator_name,
+  serial: row.serial,
+  role: row.role,
+  issuedAt: row.issued_at,
+  notAfter: row.not_after,
+  revokedAt: row.revoked_at,
+});
 
 interface KeyRow {
   id: number;
@@ -83,6 +119,10 @@ export function createRuntimeCredentialsRepo(db: Database.Database): RuntimeCred
      VALUES (@installId, @operatorName, @serial, @role, @notAfter, @issuedAt)`,
   );
   const revokeOf = db.prepare('UPDATE operator_certificates SET revoked_at = ? WHERE operator_name = ? AND revoked_at IS NULL');
+  const allCertificates = db.prepare<[], CertificateRow>('SELECT * FROM operator_certificates ORDER BY id DESC');
+  const certificatesOf = db.prepare<[string], CertificateRow>('SELECT * FROM operator_certificates WHERE operator_name = ? ORDER BY id DESC');
+  const bySerial = db.prepare<[string], CertificateRow>('SELECT * FROM operator_certificates WHERE serial = ?');
+  const revokeOne = db.prepare('UPDATE operator_certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL');
   const version = db.prepare<[number, number], { version: number; content_hash: string }>(
     'SELECT version, content_hash FROM access_state_versions WHERE install_id = ? AND host_id = ?',
   );
@@ -117,6 +157,12 @@ export function createRuntimeCredentialsRepo(db: Database.Database): RuntimeCred
     revokedSerials: (installId, now) => revoked.all(installId, now).map((row) => row.serial),
     recordCertificate: (row) => void insertCertificate.run(row),
     revokeCertificatesOf: (operatorName, now) => revokeOf.run(now, operatorName).changes,
+    certificates: (operatorName) => (operatorName === undefined ? allCertificates.all() : certificatesOf.all(operatorName)).map(toCertificate),
+    revokeSerial: (serial, now) => {
+      revokeOne.run(now, serial);
+      const row = bySerial.get(serial);
+      return row === undefined ? null : toCertificate(row);
+    },
     versionFor: (installId, hostId, hash, now) => {
       // Unchanged (every recheck but the rare one after a change): a read, no write lock.
       const held = version.get(installId, hostId);

@@ -4,8 +4,10 @@ import type { Operator } from '../../../contract';
 import { generateTokenSigningKey, signAccessToken, type TokenSigningKey } from '../../pki/access-tokens';
 import type { SecretVault } from '../../secrets/secret-vault';
 import type { InstallHostRow, InstallRow, InstallsRepo } from '../../store/installs-repo';
+import { vaultLockedError } from '../install-runtime-access';
 import type { LinkTarget } from '../link/link-types';
 import type { OidcVerification } from '../../oidc/oidc-settings';
+import { credentialNotReadyError, installMissingError, operatorGoneError } from './credential-errors';
 import type { RuntimeCredentialsRepo } from './runtime-credentials-repo';
 
 /**
@@ -28,17 +30,22 @@ export interface RuntimeCredentials {
   /** The state to push to the runtime of `target`; makes the install's first token key when there is none and the vault is open. */
   stateFor(target: LinkTarget): SetAccessStateRequest | null;
   /**
-   * A one-call token for `operator` on `target`'s runtime, or null when calls there go
-   * without one: no such operator (the one anonymous admin before operators exist), or
-   * that runtime has not yet been pushed the key the token would be signed with.
+   * A one-call token for `operator` on `target`'s runtime. Fails closed: an operator's call
+   * never goes as the control center. Refused with OPERATOR_NOT_FOUND (removed or disabled),
+   * SECRETS_LOCKED (the key is sealed) or OPERATOR_CREDENTIAL_NOT_READY (the runtime was not
+   * pushed the operator and the current key in time). Calls with no operator (the one
+   * anonymous admin before operators exist) ask for no token.
    */
-  tokenFor(target: LinkTarget, operatorName: string): Promise<string | null>;
+  tokenFor(target: LinkTarget, operatorName: string): Promise<string>;
   /** The runtime of `target` holds `version` of its state (its push was answered). */
   pushed(target: LinkTarget, state: SetAccessStateRequest): void;
-  /** A new token key for the install; the old one is no longer pushed, so runtimes refuse its tokens after the next push. */
-  rotateKey(installName: string): void;
-  /** An operator was removed or disabled: their certificates are revoked. */
-  revokeOperator(operatorName: string): void;
+  /**
+   * A new token key for the install; the old one is retired at once and no longer pushed, so
+   * runtimes refuse its tokens from the next push (asked for now). No grace period: every
+   * token is signed for one call just before it, and a call for an operator waits until its
+   * runtime holds the current key (tokenFor).
+   */
+  rotateKey(installName: string): { keyId: string; retired: number };
   /** Tells `listener` that the state may have changed (operators, keys): links push again. Returns the unsubscribe. */
   onChange(listener: () => void): () => void;
   /** Called by whatever changed operators or keys. */
@@ -55,6 +62,13 @@ export interface RuntimeCredentialsDeps {
   abacPolicy?: (hostId: number) => string;
   /** authentication_method: oauth2: the provider's settings and keys for this host's runtime (oidc/), null before its keys are read. */
   oidc?: (host: InstallHostRow) => OidcVerification | null;
+  /**
+   * Pushes `target`'s state now and calls `pushed` when answered: a one-shot command's
+   * backend, which keeps no links, pushes before it acts for an operator. Absent: the links push.
+   */
+  pushNow?: (target: LinkTarget) => Promise<void>;
+  /** How long a token waits for the links' push; default PUSH_WAIT_MS. */
+  pushWaitMs?: number;
 }
 
 /** How long a token for an operator its runtime does not know yet waits for the push that tells it. */
@@ -82,23 +96,28 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
   const pushWaiters = new Map<number, Set<() => void>>();
 
   /**
-   * Until `hostId`'s runtime has been pushed a state listing `name`, it refuses that operator's
-   * token as not of this install (CREDENTIAL_REVOKED): an operator added a moment ago would be
-   * refused until the link's next check. So a token for an operator the runtime does not know
-   * yet asks the links to push now and waits for that push, at most PUSH_WAIT_MS (then the call
-   * goes on and the runtime's refusal says why).
+   * A call for an operator goes only once `target`'s runtime holds the key its token is
+   * signed with and lists the operator (an operator added a moment ago, or a key rotated,
+   * would be refused until the link's next check). So a runtime not ready is pushed now:
+   * directly where this process keeps no links (`pushNow`), else by asking the links and
+   * waiting for their push, at most `pushWaitMs`. Never ready: refused
+   * (OPERATOR_CREDENTIAL_NOT_READY), never sent as the control center.
    */
-  async function runtimeKnows(hostId: number, name: string): Promise<void> {
-    const key = name.toLowerCase();
-    if (pushedOperators.get(hostId)?.has(key)) return;
+  async function runtimeReady(target: LinkTarget, name: string, keyId: string): Promise<boolean> {
+    const ready = (): boolean => pushedKeys.get(target.hostId) === keyId && pushedOperators.get(target.hostId)?.has(name.toLowerCase()) === true;
+    if (ready()) return true;
+    if (deps.pushNow) {
+      await deps.pushNow(target);
+      return ready();
+    }
+    const hostId = target.hostId;
     await new Promise<void>((resolve) => {
       const waiters = pushWaiters.get(hostId) ?? new Set<() => void>();
       pushWaiters.set(hostId, waiters);
       const done = (): void => {
-        if (!pushedOperators.get(hostId)?.has(key)) return;
-        finish();
+        if (ready()) finish();
       };
-      const timer = setTimeout(finish, PUSH_WAIT_MS);
+      const timer = setTimeout(finish, deps.pushWaitMs ?? PUSH_WAIT_MS);
       function finish(): void {
         clearTimeout(timer);
         waiters.delete(done);
@@ -107,6 +126,7 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
       waiters.add(done);
       changed();
     });
+    return ready();
   }
 
   function currentKey(install: InstallRow, create: boolean) {
@@ -149,10 +169,12 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
     async tokenFor(target, operatorName) {
       const install = deps.installs.findByName(target.installName);
       const operator = deps.operators.list().find((o) => o.name.toLowerCase() === operatorName.toLowerCase() && !o.disabled);
-      if (!install || !operator) return null;
-      if (currentKey(install, false) !== null && pushedKeys.has(target.hostId)) await runtimeKnows(target.hostId, operator.name);
-      const key = currentKey(install, false);
-      if (key === null || pushedKeys.get(target.hostId) !== key.keyId || !deps.vault.unlocked) return null;
+      if (!install) throw credentialNotReadyError(target, operatorName, `the install ${target.installName} is gone`);
+      if (!operator) throw operatorGoneError(operatorName);
+      if (!deps.vault.unlocked) throw vaultLockedError(`Acting as ${operator.name} on ${target.hostName}`, 'Then try again.');
+      const key = currentKey(install, true)!;
+      if (!(await runtimeReady(target, operator.name, key.keyId)))
+        throw credentialNotReadyError(target, operator.name, 'its runtime has not yet answered the push naming this operator and the current token key');
       let signing = unsealed.get(key.keyId);
       if (signing === undefined) {
         signing = { keyId: key.keyId, privateKeyPem: deps.vault.reveal(key.secretId, tokenKeyPurpose(install.name)) };
@@ -175,16 +197,14 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
     },
     rotateKey(installName) {
       const install = deps.installs.findByName(installName);
-      if (!install) return;
-      deps.vault.requireUnlocked();
-      for (const secretId of deps.repo.retireKeys(install.id, deps.now())) deps.vault.remove(secretId);
+      if (!install) throw installMissingError(installName);
+      if (!deps.vault.unlocked) throw vaultLockedError(`Rotating the token key of ${install.name}`, 'Then try again.');
+      const retired = deps.repo.retireKeys(install.id, deps.now());
+      for (const secretId of retired) deps.vault.remove(secretId);
       unsealed.clear();
-      currentKey(install, true);
+      const key = currentKey(install, true)!;
       changed();
-    },
-    revokeOperator(operatorName) {
-      deps.repo.revokeCertificatesOf(operatorName, deps.now());
-      changed();
+      return { keyId: key.keyId, retired: retired.length };
     },
     onChange(listener) {
       listeners.add(listener);

@@ -57,6 +57,8 @@ export function linkConnections(links: Pick<FleetLinks, 'state' | 'onChange' | '
 export interface DirectConnectionDeps extends TargetDeps {
   installs: Pick<InstallsRepo, 'installOfHost' | 'get' | 'host'>;
   connectTimeoutMs?: number;
+  /** The role of the certificate made for each connection; default operator (admin: pushing the access state). */
+  role?: 'operator' | 'admin';
 }
 
 /**
@@ -72,7 +74,7 @@ export function directConnections(deps: DirectConnectionDeps): ConnectionSource 
       const installHost = owner ? deps.installs.host(owner.installId, hostId) : null;
       if (!row || !install || !installHost) throw hostNotInstalledError(row?.name ?? `#${hostId}`);
       const tls = await issueInstallClientTls(deps.vault, install, {
-        role: 'operator',
+        role: deps.role ?? 'operator',
         validityDays: 1,
         purpose: `Reaching the runtime on ${row.name}`,
         afterUnlock: 'Then try again.',

@@ -1,0 +1,149 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError, OPERATOR_CERTIFICATE_MAX_HOURS, type ApiClient, type OperatorCertificate } from '../../contract';
+import { EXIT } from './exit-codes';
+import { formatTable } from './format-text';
+
+export interface CredentialCommandContext {
+  args: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  print(text: string, value: unknown): void;
+  api(): Promise<ApiClient>;
+}
+
+const CERTIFICATE_USAGE =
+  'Run `sutazai help`: `operators certificate issue NAME --install I --out DIR [--valid-hours N]`, `list [NAME]`, `revoke SERIAL | --all NAME`.';
+
+function usage(message: string, remedy = CERTIFICATE_USAGE): ApiError {
+  return new ApiError('BAD_PARAMS', message, remedy);
+}
+
+function stringOption(values: CredentialCommandContext['values'], name: string): string | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw usage(`--${name} needs a value.`);
+  return value;
+}
+
+/**
+ * `sutazai operators certificate issue|list|revoke` (issue 14 item 2, authentication_method:
+ * mtls): an operator's own client certificate for an install's runtimes. `issue` writes the
+ * certificate, its key (0600) and the install's CA certificate into a folder, never over a
+ * file that exists; the key is printed nowhere and kept by no one else.
+ */
+export async function runOperatorCertificateCommand(ctx: CredentialCommandContext): Promise<number> {
+  const [what, ...rest] = ctx.args;
+  switch (what) {
+    case 'issue': {
+      if (rest.length !== 1) throw usage(`\`operators certificate issue\` takes one operator's name (got ${rest.length}).`);
+      const install = stringOption(ctx.values, 'install');
+      const out = stringOption(ctx.values, 'out');
+      if (install === undefined || out === undefined) throw usage('`operators certificate issue` needs --install NAME and --out DIR.');
+      const hours = validHours(ctx.values['valid-hours']);
+      const folder = path.resolve(out);
+      const files = certificateFiles(folder, rest[0]!);
+      const api = await ctx.api();
+      const issued = await api.call('operators.certificateIssue', {
+        name: rest[0]!,
+        install,
+        ...(hours !== undefined ? { validityHours: hours } : {}),
+      });
+      const { certPem, keyPem, caCertPem, ...entry } = issued;
+      writeNew(files.key, keyPem, 0o600);
+      writeNew(files.cert, certPem, 0o644);
+      writeNew(files.ca, caCertPem, 0o644);
+      ctx.print(
+        [
+          `Certificate ${entry.serial} for ${entry.operator} (${entry.role}) on ${entry.install}, valid until ${new Date(entry.notAfter).toISOString()}:`,
+          `  certificate  ${files.cert}`,
+          `  key          ${files.key} (0600: the control center keeps no copy)`,
+          `  install CA   ${files.ca}`,
+        ].join('\n'),
+        { ...entry, files },
+      );
+      return EXIT.OK;
+    }
+    case 'list': {
+      if (rest.length > 1) throw usage(`\`operators certificate list\` takes at most one operator's name (got ${rest.length}).`);
+      const api = await ctx.api();
+      const listed = await api.call('operators.certificates', rest[0] === undefined ? {} : { name: rest[0] });
+      ctx.print(listed.length === 0 ? 'No operator certificates.' : formatCertificates(listed, Date.now()), listed);
+      return EXIT.OK;
+    }
+    case 'revoke': {
+      const all = stringOption(ctx.values, 'all');
+      if ((all === undefined) === (rest.length !== 1))
+        throw usage('`operators certificate revoke` takes one serial, or --all NAME (one of the two).');
+      const api = await ctx.api();
+      const { revoked } = await api.call(
+        'operators.certificateRevoke',
+        all === undefined ? { serial: rest[0]! } : { name: all, all: true },
+      );
+      ctx.print(
+        revoked.length === 0
+          ? `${all} had no certificate left to revoke.`
+          : `Revoked ${revoked.map((c) => `${c.serial} (${c.operator}, ${c.install})`).join(', ')}; each linked runtime is told now.`,
+        { revoked },
+      );
+      return EXIT.OK;
+    }
+    default:
+      throw usage(`\`operators certificate\` takes issue, list or revoke (got "${what ?? ''}").`);
+  }
+}
+
+/**
+ * `sutazai access rotate-key --install I`: a new token key for the install; tokens signed
+ * with the old one are refused by each runtime once it is pushed the new key set.
+ */
+export async function runAccessCommand(ctx: CredentialCommandContext & { command: string }): Promise<number> {
+  if (ctx.command !== 'rotate-key' || ctx.args.length > 0)
+    throw usage(`Unknown command "access ${[ctx.command, ...ctx.args].join(' ')}".`, 'Run `sutazai help`: `access rotate-key --install NAME`.');
+  const install = stringOption(ctx.values, 'install');
+  if (install === undefined) throw usage('`access rotate-key` needs --install NAME.', 'sutazai access rotate-key --install lab');
+  const api = await ctx.api();
+  const rotated = await api.call('access.rotateKey', { install });
+  ctx.print(
+    `New token key ${rotated.keyId} for ${rotated.install} (${rotated.retired} retired): the runtimes refuse tokens of the old key from their next push, made now by a running app or within 20 s.`,
+    rotated,
+  );
+  return EXIT.OK;
+}
+
+function validHours(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const hours = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(hours >= 1 && hours <= OPERATOR_CERTIFICATE_MAX_HOURS))
+    throw usage(`--valid-hours takes a whole number of hours from 1 to ${OPERATOR_CERTIFICATE_MAX_HOURS} (got "${String(value)}").`);
+  return hours;
+}
+
+/** The three files issue writes, checked before anything is asked of the backend: none may exist yet. */
+function certificateFiles(folder: string, name: string): { cert: string; key: string; ca: string } {
+  const stat = fs.statSync(folder, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) throw usage(`--out ${folder} is not a folder.`, 'Create the folder first (only you should be able to read it).');
+  // The operator name is the contract's (letters, digits, . _ @ -) but may start a dot-file: keep it a plain file name.
+  const base = name.replace(/^\.+/, '_');
+  const files = { cert: path.join(folder, `${base}.crt`), key: path.join(folder, `${base}.key`), ca: path.join(folder, 'install-ca.crt') };
+  for (const file of Object.values(files))
+    if (fs.existsSync(file)) throw usage(`${file} exists already: nothing is overwritten.`, 'Move it away or give another --out folder.');
+  return files;
+}
+
+function writeNew(file: string, text: string, mode: number): void {
+  fs.writeFileSync(file, text, { mode, flag: 'wx' });
+}
+
+function formatCertificates(certificates: OperatorCertificate[], now: number): string {
+  return formatTable(
+    ['SERIAL', 'OPERATOR', 'ROLE', 'INSTALL', 'STATE', 'UNTIL'],
+    certificates.map((c) => [
+      c.serial,
+      c.operator,
+      c.role,
+      c.install,
+      c.revokedAt !== null ? 'revoked' : c.notAfter <= now ? 'expired' : 'valid',
+      new Date(c.notAfter).toISOString(),
+    ]),
+  );
+}
