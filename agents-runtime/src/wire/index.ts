@@ -68,6 +68,8 @@ export { describePath, offsetOf, parseLocatedYaml, positionsFrom, type PathSegme
 export { isVirtualBlockDevice, VIRTUAL_BLOCK_DEVICE_PREFIXES } from '../linux/block-devices';
 export { parseDiskstats, parseMeminfo, parseNetDev, parseProcStat, type ByteCounters, type MemInfo } from '../linux/proc-parsers';
 export { filesystemSpace, parseMounts, type Mount, type StatfsResult } from '../linux/mounts';
+// The runtime's kept-open /proc file (pread at 0 each tick): the control center's own-machine sampler reads the same files every second.
+export { ProcTextFile } from '../metrics/proc-files';
 
 // The manifest's reader and the runtime's own comparison of two manifests: the control
 // center's plan says which processes an apply restarts by the same rule UpdateManifest acts on.

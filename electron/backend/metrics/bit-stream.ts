@@ -13,6 +13,13 @@ export class BitWriter {
     this.bytes = new Uint8Array(capacity);
   }
 
+  /** Empties it for the next stream, keeping its memory (one writer serves every chunk a flush seals). */
+  reset(): void {
+    this.length = 0;
+    this.pending = 0;
+    this.pendingBits = 0;
+  }
+
   /** The low `count` bits of `value` (0 to 32 bits). */
   writeBits(value: number, count: number): void {
     if (count > 24) {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { statfs as statfsAsync } from 'node:fs/promises';
 import os from 'node:os';
 import si from 'systeminformation';
@@ -9,6 +8,7 @@ import {
   parseMounts,
   parseNetDev,
   parseProcStat,
+  ProcTextFile,
   type ByteCounters,
   type StatfsResult,
 } from '../../../agents-runtime/src/wire';
@@ -45,7 +45,10 @@ export interface HostCounters {
   filesystems: FilesystemSpace[] | null;
 }
 
-export type CounterReader = () => Promise<HostCounters>;
+export type CounterReader = (() => Promise<HostCounters>) & {
+  /** Lets go of what the reader keeps between reads (open files); a read after it opens them again. */
+  close?(): void;
+};
 
 /**
  * `read`'s answer kept for `everyMs` and given again to every call in that time, then read
@@ -123,39 +126,41 @@ function procCpuTimes(text: string): { busy: number; total: number; cores: CpuTi
  * every LINUX_FILESYSTEMS_MS (held in between), no process spawned (systeminformation
  * spawns a tool every second for disk I/O), parsed by the runtime's
  * parsers so this machine's figures (CPU included: busy is everything but idle and iowait)
- * count as a managed host's do. The /proc reads are synchronous on purpose: procfs answers
- * from kernel memory and never waits on a disk, and a synchronous read costs about a tenth of
- * an asynchronous one's trip through the thread pool, which at one tick a second was most of
- * the sampler's CPU (bench:fleet's profile); os.cpus() is not used either, since it also
- * reads and parses /proc/cpuinfo each time. statfs stays asynchronous: a slow disk may hold a
- * libuv thread, never the loop.
+ * count as a managed host's do. The /proc files are kept open and read again from offset 0
+ * each tick (the runtime's ProcTextFile: procfs makes the text anew on every read), into one
+ * buffer the reads share: an open, a stat and a close per file and tick, and a fresh buffer
+ * for each, were most of what a tick cost besides parsing. The reads are synchronous on
+ * purpose: procfs answers from kernel memory and never waits on a disk, and a synchronous
+ * read costs about a tenth of an asynchronous one's trip through the thread pool;
+ * os.cpus() is not used either, since it also reads and parses /proc/cpuinfo each time.
+ * statfs stays asynchronous: a slow disk may hold a libuv thread, never the loop.
  */
 export function linuxCounterReader(
   procRoot = '/proc',
   statfs: StatfsAsync = statfsAsync,
   options: { filesystemsEveryMs?: number; now?: () => number } = {},
 ): CounterReader {
-  const read = (file: string): string | null => {
-    try {
-      return readFileSync(`${procRoot}/${file}`, 'utf8');
-    } catch {
-      return null;
-    }
+  const files = {
+    stat: new ProcTextFile(`${procRoot}/stat`),
+    meminfo: new ProcTextFile(`${procRoot}/meminfo`),
+    netdev: new ProcTextFile(`${procRoot}/net/dev`),
+    diskstats: new ProcTextFile(`${procRoot}/diskstats`),
+    mounts: new ProcTextFile(`${procRoot}/self/mounts`),
   };
   const filesystems = heldFor(
     options.filesystemsEveryMs ?? LINUX_FILESYSTEMS_MS,
     () => {
-      const mounts = read('self/mounts');
+      const mounts = files.mounts.read();
       return mounts === null ? Promise.resolve(null) : readFilesystems(mounts, statfs);
     },
     options.now,
   );
-  return async () => {
-    const stat = read('stat');
+  const read: CounterReader = async () => {
+    const stat = files.stat.read();
     const cpu = (stat === null ? null : procCpuTimes(stat)) ?? cpuTimes();
-    const meminfo = read('meminfo');
-    const netdev = read('net/dev');
-    const diskstats = read('diskstats');
+    const meminfo = files.meminfo.read();
+    const netdev = files.netdev.read();
+    const diskstats = files.diskstats.read();
     const memory = meminfo ? parseMeminfo(meminfo) : null;
     // MemTotal - MemAvailable; unknown when the text has no MemTotal (nothing to judge by).
     const known = memory !== null && memory.totalBytes > 0;
@@ -172,6 +177,10 @@ export function linuxCounterReader(
       filesystems: await filesystems(),
     };
   };
+  read.close = () => {
+    for (const file of Object.values(files)) file.close();
+  };
+  return read;
 }
 
 /** How long the portable reader keeps its filesystem list: systeminformation spawns df for it. */

@@ -119,6 +119,7 @@ export function startHostSampler(options: HostSamplerOptions): HostSampler {
     stop() {
       stopped = true;
       clearInterval(timer);
+      options.read.close?.();
     },
   };
 }

@@ -92,12 +92,18 @@ function ctz64(hi: number, lo: number): number {
 }
 
 /** The completed minute's row: sealed (see the top), or open-format when that would not be shorter. */
+// The one writer every sealed chunk is encoded with: encoding is synchronous, and finish() copies out what it wrote.
+const sealedWriter = new BitWriter(SEALED_CAPACITY);
+
 export function encodeSealedChunk(slots: Float64Array): Buffer {
   checkSlots(slots);
   let present = 0;
   let first = Number.NaN;
   let constant = true;
-  for (const value of slots) {
+  // Indexed loops here and below: this runs once a minute per series, too seldom to be
+  // optimized, and an iterator over a typed array makes an object per value until it is.
+  for (let i = 0; i < SECONDS_PER_CHUNK; i++) {
+    const value = slots[i] as number;
     if (Number.isNaN(value)) continue;
     if (present === 0) first = value;
     // Object.is: -0 and 0 differ in their bits, so they are not one constant.
@@ -105,7 +111,8 @@ export function encodeSealedChunk(slots: Float64Array): Buffer {
     present++;
   }
   const someMissing = present < SECONDS_PER_CHUNK;
-  const writer = new BitWriter(SEALED_CAPACITY);
+  const writer = sealedWriter;
+  writer.reset();
   writer.writeByte((constant ? FORMAT_CONSTANT : FORMAT_XOR) | (someMissing ? SOME_MISSING : 0));
   if (someMissing) {
     let lowWord = 0;
@@ -135,7 +142,8 @@ function writeXorValues(writer: BitWriter, slots: Float64Array, constantOnly: bo
   let leading = -1;
   let trailing = 0;
   let started = false;
-  for (const value of slots) {
+  for (let i = 0; i < SECONDS_PER_CHUNK; i++) {
+    const value = slots[i] as number;
     if (Number.isNaN(value)) continue;
     const hi = high(value);
     const lo = low();

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +11,14 @@ describe('/proc counters of the machine the app runs on', () => {
     mkdirSync(path.dirname(path.join(proc, file)), { recursive: true });
     writeFileSync(path.join(proc, file), text);
   };
-  const read = () => linuxCounterReader(proc)();
+  const read = async () => {
+    const reader = linuxCounterReader(proc);
+    try {
+      return await reader();
+    } finally {
+      reader.close?.();
+    }
+  };
 
   beforeEach(() => {
     proc = mkdtempSync(path.join(os.tmpdir(), 'sutazai-proc-'));
@@ -129,6 +136,37 @@ describe('/proc counters of the machine the app runs on', () => {
     expect((await read()).memoryUsedBytes).toBe(6 * 1024);
     write('meminfo', 'MemTotal: 10 kB\nMemFree: 1 kB\n');
     expect((await read()).memoryUsedBytes).toBe(9 * 1024);
+  });
+
+  it('keeps its /proc files open from tick to tick, reads each again in place, and lets them go when closed', async () => {
+    write('stat', 'cpu  100 0 0 900 0 0 0 0 0 0\ncpu0 100 0 0 900 0 0 0 0 0 0\n');
+    write('meminfo', 'MemTotal: 10 kB\nMemAvailable: 4 kB\n');
+    write('net/dev', 'h1\nh2\n  eth0: 10 0 0 0 0 0 0 0 20 0 0 0 0 0 0 0\n');
+    write('diskstats', ' 253 0 vda 1 0 8 0 1 0 16 0 0 0 0\n');
+    const intoProc = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(proc);
+        } catch {
+          return false; // the directory's own descriptor, closed once listed
+        }
+      }).length;
+    const reader = linuxCounterReader(proc, async () => ({ bsize: 4096, blocks: 1, bfree: 1 }));
+    try {
+      expect((await reader()).memoryUsedBytes).toBe(6 * 1024);
+      // stat, meminfo, net/dev, diskstats (self/mounts is missing here): held open between ticks.
+      expect(intoProc()).toBe(4);
+      // Rewritten in place, as procfs makes its text anew on every read: the next tick reads the new text through the same files.
+      write('meminfo', 'MemTotal: 10 kB\nMemAvailable: 1 kB\n');
+      write('stat', 'cpu  300 0 0 900 0 0 0 0 0 0\ncpu0 300 0 0 900 0 0 0 0 0 0\n');
+      const second = await reader();
+      expect(second.memoryUsedBytes).toBe(9 * 1024);
+      expect(second.cpuBusyMs).toBe(300 * 10);
+      expect(intoProc()).toBe(4);
+    } finally {
+      reader.close?.();
+    }
+    expect(intoProc()).toBe(0);
   });
 
   it('reads the memory total, swap, the three load averages and each core with the overall CPU times', async () => {

@@ -123,6 +123,24 @@ describe('sample chunk codec: sealed minutes', () => {
     }
   });
 
+  it('encodes each minute on its own: a sealed row does not depend on the minutes encoded before it, and stays valid after the next', () => {
+    // One writer serves every chunk a flush seals; nothing of a long noisy minute may carry into a short constant one.
+    const random = randomSource(11);
+    const noisy = emptyChunk().map(() => random() * 1e6);
+    const constant = emptyChunk().fill(5);
+    const sparse = emptyChunk();
+    sparse[7] = 1.5;
+    sparse[50] = -2;
+    const alone = [constant, sparse].map((slots) => Buffer.from(encodeSealedChunk(slots)));
+    const first = encodeSealedChunk(noisy);
+    const firstCopy = Buffer.from(first);
+    expect(encodeSealedChunk(constant)).toEqual(alone[0]);
+    expect(encodeSealedChunk(sparse)).toEqual(alone[1]);
+    // A row handed out earlier is its own bytes, untouched by the encodes after it.
+    expect(first).toEqual(firstCopy);
+    expect([...decodeChunk(first)]).toEqual([...noisy]);
+  });
+
   it('compresses a slowly moving gauge well below the open row, and a byte counter further', () => {
     const random = randomSource(7);
     let level = 40;
