@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, useCallback, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { visibleText } from '../../../electron/contract';
 import { niceTicks } from './axis-ticks';
@@ -31,6 +31,34 @@ const AXIS_TICK = { fontSize: 11, fill: 'var(--text-muted)' };
 /** Beyond this many series the caption names the highest only, and the tooltip the highest few. */
 const CAPTION_SERIES = 3;
 const TOOLTIP_SERIES = 8;
+
+/**
+ * Props handed to recharts that keep their identity from render to render. Recharts 3 keeps
+ * each axis' and line's settings in its store and replaces them whenever a prop is a new
+ * object or function, and every replacement runs its selectors and draws the chart once more:
+ * with a new accessor, tick list or formatter at each live sample, every panel in view was
+ * drawn twice a second instead of once.
+ */
+const CHART_MARGIN = { top: 6, right: 12, bottom: 0, left: 0 };
+const ACTIVE_DOT = { r: 3 };
+const LIMIT_LABEL = { value: 'total', position: 'insideTopRight', fontSize: 11, fill: 'var(--text-muted)' } as const;
+const accessors = new Map<string, (row: ChartRow) => number | null>();
+
+/** One accessor per series name, for the app's life: recharts reads a dotted key as a nested path, so a key will not do. */
+function accessorFor(metric: string): (row: ChartRow) => number | null {
+  let accessor = accessors.get(metric);
+  if (accessor === undefined) {
+    accessor = (row) => row[metric] ?? null;
+    accessors.set(metric, accessor);
+  }
+  return accessor;
+}
+
+/** The same array as last time while its values are the same (the y ticks change seldom, their array at every render). */
+function useSameWhileEqual(values: number[]): number[] {
+  const text = values.join(' ');
+  return useMemo(() => (text === '' ? [] : text.split(' ').map(Number)), [text]);
+}
 
 export function seriesColor(index: number): string {
   return COLORS[index % COLORS.length]!;
@@ -97,9 +125,16 @@ export const MetricPanel = memo(function MetricPanel({ panel, rows, time, syncId
   const points = panel.series.reduce((n, s) => n + rows.filter((r) => typeof r[s.metric] === 'number').length, 0);
   const breaks = panel.series.reduce((n, s) => n + countBreaks(rows, s.metric), 0);
   const limit = panel.limitMetric === undefined ? null : latest(rows, panel.limitMetric);
-  const yTicks = (panel.yTicks ?? ((max) => niceTicks(max)))(highest(rows, metrics), limit);
+  const yTicks = useSameWhileEqual((panel.yTicks ?? ((max) => niceTicks(max)))(highest(rows, metrics), limit));
   const yTop = Math.max(yTicks[yTicks.length - 1] ?? 1, limit ?? 0);
   const formatTick = panel.formatTick ?? panel.format;
+  const yTickFormat = useCallback((v: number) => formatTick(v), [formatTick]);
+  const chartStyle = useMemo(() => ({ width: '100%', height: 150, cursor: onPointClick ? 'pointer' : undefined }), [onPointClick]);
+  const markLabel = useMemo(
+    () =>
+      time.mark ? ({ value: time.mark.label, position: 'insideTopLeft', fontSize: 11, fill: 'var(--text-muted)' } as const) : undefined,
+    [time.mark],
+  );
   return (
     <figure
       className="metric-panel"
@@ -124,8 +159,8 @@ export const MetricPanel = memo(function MetricPanel({ panel, rows, time, syncId
         <LineChart
           data={rows as ChartRow[]}
           responsive
-          style={{ width: '100%', height: 150, cursor: onPointClick ? 'pointer' : undefined }}
-          margin={{ top: 6, right: 12, bottom: 0, left: 0 }}
+          style={chartStyle}
+          margin={CHART_MARGIN}
           syncId={syncId}
           syncMethod="value"
           accessibilityLayer={false}
@@ -154,7 +189,7 @@ export const MetricPanel = memo(function MetricPanel({ panel, rows, time, syncId
             domain={[0, yTop]}
             ticks={yTicks}
             allowDataOverflow
-            tickFormatter={(v: number) => formatTick(v)}
+            tickFormatter={yTickFormat}
             tick={AXIS_TICK}
             stroke="var(--border)"
             tickLine={false}
@@ -163,33 +198,19 @@ export const MetricPanel = memo(function MetricPanel({ panel, rows, time, syncId
           />
           <Tooltip isAnimationActive={false} content={(props) => <PanelTooltip {...props} panel={panel} time={time} />} />
           {time.mark ? (
-            <ReferenceLine
-              x={time.mark.atMs}
-              stroke="var(--text-muted)"
-              strokeDasharray="3 3"
-              ifOverflow="discard"
-              label={{ value: time.mark.label, position: 'insideTopLeft', fontSize: 11, fill: 'var(--text-muted)' }}
-            />
+            <ReferenceLine x={time.mark.atMs} stroke="var(--text-muted)" strokeDasharray="3 3" ifOverflow="discard" label={markLabel} />
           ) : null}
-          {limit !== null ? (
-            <ReferenceLine
-              y={limit}
-              stroke="var(--text-faint)"
-              strokeDasharray="4 3"
-              label={{ value: 'total', position: 'insideTopRight', fontSize: 11, fill: 'var(--text-muted)' }}
-            />
-          ) : null}
+          {limit !== null ? <ReferenceLine y={limit} stroke="var(--text-faint)" strokeDasharray="4 3" label={LIMIT_LABEL} /> : null}
           {panel.series.map((s, i) => (
             <Line
               key={s.metric}
               name={s.label}
-              // An accessor, not a key: recharts reads a dotted key as a nested path.
-              dataKey={(row: ChartRow) => row[s.metric] ?? null}
+              dataKey={accessorFor(s.metric)}
               type="linear"
               stroke={seriesColor(i)}
               strokeWidth={1.5}
               dot={false}
-              activeDot={{ r: 3 }}
+              activeDot={ACTIVE_DOT}
               isAnimationActive={false}
               connectNulls={false}
             />
