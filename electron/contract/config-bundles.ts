@@ -31,7 +31,10 @@ export const ConfigExportResultSchema = z.object({
 });
 export type ConfigExportResult = z.infer<typeof ConfigExportResultSchema>;
 
-export const ConfigItemKindSchema = z.enum(['host', 'host-key', 'install', 'bundle-key', 'site-file']);
+export const ConfigItemKindSchema = z.enum(['host', 'host-key', 'install', 'bundle-key', 'site-file', 'operator']);
+
+/** A file's SHA-256 as the review reported it: the import names it, so what was reviewed is what is applied. */
+export const ConfigFileSha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in 64 lowercase hex digits');
 
 export const ConfigReviewItemSchema = z.object({
   /** What selects the item for import, e.g. `host:db-1`, `host-key:db-1`, `install:prod`, `bundle-key:SHA256:...`, `site-file:alerts/disk.yaml`. */
@@ -64,6 +67,15 @@ export const ConfigReviewSchema = z.object({
     .nullable(),
   /** The file carries sealed secrets (opened only with the export passphrase). */
   hasSecrets: z.boolean(),
+  /**
+   * The file's secrets were opened with the passphrase and compared with this store's. When
+   * false and hasSecrets, the review did not compare them: sealedNotCompared names the items
+   * they belong to (empty for a file from before the names were written beside the seal).
+   */
+  secretsCompared: z.boolean(),
+  sealedNotCompared: z.array(z.object({ id: z.string(), secret: z.string() })),
+  /** The SHA-256 of the file as read for this review: configBundles.import must name it. */
+  sha256: ConfigFileSha256Schema,
   items: z.array(ConfigReviewItemSchema),
 });
 export type ConfigReview = z.infer<typeof ConfigReviewSchema>;
@@ -84,6 +96,8 @@ export const ConfigImportParamsSchema = z
     items: z.union([z.literal('all'), z.array(z.string()).min(1).max(10_000)]),
     /** Confirms an exporter not trusted yet, by the fingerprint the review showed. */
     trustExporter: BundleKeyFingerprintSchema.optional(),
+    /** The SHA-256 the review reported: a file changed since (CONFIG_IMPORT_FILE_CHANGED) is not imported. */
+    sha256: ConfigFileSha256Schema,
   })
   .extend(SecretsChoice.shape)
   .strict();
@@ -94,6 +108,8 @@ export const ConfigImportResultSchema = z.object({
   left: z.array(z.object({ id: z.string(), reason: z.string() })),
   /** This import trusted the exporter's key for the first time. */
   exporterTrusted: z.boolean(),
+  /** Operators this import created: they have no password and cannot sign in until an admin sets one. */
+  operatorsWithoutPassword: z.array(z.string()),
 });
 export type ConfigImportResult = z.infer<typeof ConfigImportResultSchema>;
 
@@ -126,5 +142,10 @@ export const configBundleMethods = {
   'configBundles.keys': {
     params: z.object({}).strict(),
     result: ConfigKeysSchema,
+  },
+  /** Stops trusting an exporter: its bundles are untrusted again (shown by fingerprint, confirmed anew). NOT_FOUND when it was not trusted. */
+  'configBundles.revokeExporter': {
+    params: z.object({ fingerprint: BundleKeyFingerprintSchema }).strict(),
+    result: z.object({ revoked: BundleKeyFingerprintSchema, label: z.string() }),
   },
 } as const;

@@ -140,6 +140,8 @@ export const ERROR_CODES = [
   'CONFIG_IMPORT_NEWER_RELEASE',
   /** A chosen item needs something this store lacks (its release bundle, its hosts). */
   'CONFIG_IMPORT_BLOCKED',
+  /** The file's SHA-256 is not the one its review reported: it changed (or was swapped) since. */
+  'CONFIG_IMPORT_FILE_CHANGED',
   // The layered install configuration: each error names file:line:column and the key.
   'CONFIG_LAYER_UNREADABLE',
   'CONFIG_YAML_INVALID',

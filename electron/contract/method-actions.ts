@@ -140,6 +140,7 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'configBundles.review': 'view',
   'configBundles.import': 'import-bundle',
   'configBundles.keys': 'view',
+  'configBundles.revokeExporter': 'import-bundle',
   // A backup carries everything the store holds (sealed secrets, password hashes): an export.
   'store.backup': 'export',
   // A support bundle carries the site's logs and configuration off it (redacted): an admin's, like any export. Reading one is a view.

@@ -480,13 +480,16 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const audit = createAuditLog(store.db);
   const auditing = { log: audit, names: { hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null }, now, logger };
   const configBundles = createConfigBundleService({
-    store: repos,
+    store: { ...repos, operators: createOperatorsRepo(store.db) },
     exporterKeys: createExporterKeysRepo(store.db),
     vault,
     transaction: (fn) => store.db.transaction(fn).immediate(),
     now,
     actor,
     dataDir: config.dataDir,
+    // As the operator service does: a disabled operator's browser sign-ins end, the runtimes hear at once.
+    endSignIns: (id, reason) => webSessions.endAllOf(id, reason),
+    operatorsChanged: () => runtimeCredentials.changed(),
   });
   const hostAudit = createHostAuditLogs({
     hosts: repos.hosts,

@@ -106,27 +106,52 @@ async function importConfig(ctx: ConfigBundleCommandContext): Promise<number> {
   const file = oneFile(ctx, 'sutazai config import site.sutazai-config [--item host:db-1]...');
   const chosen = (ctx.values.item as string[] | undefined) ?? [];
   const trustExporter = str(ctx.values['trust-exporter']);
-  const result = await (
-    await ctx.api()
-  ).call('configBundles.import', {
+  const api = await ctx.api();
+  const choice = await openChoice(ctx);
+  // --sha256 names the file an earlier review read; without it, this command reviews first and
+  // prints that review, and the import applies exactly the file it read (the backend checks the hash).
+  let sha256 = str(ctx.values.sha256);
+  const reviewed: string[] = [];
+  if (sha256 === undefined) {
+    const review = await api.call('configBundles.review', { path: file, ...choice });
+    sha256 = review.sha256;
+    reviewed.push(formatReview(review), '');
+  }
+  const result = await api.call('configBundles.import', {
     path: file,
     items: chosen.length ? chosen : 'all',
+    sha256,
     ...(trustExporter ? { trustExporter } : {}),
-    ...(await openChoice(ctx)),
+    ...choice,
   });
   const lines = [
+    ...reviewed,
     ...(result.exporterTrusted && trustExporter ? [`trusted the exporter ${trustExporter}`] : []),
     result.applied.length
       ? `applied ${result.applied.length}: ${result.applied.join(', ')}`
       : 'applied nothing: the store already matches the chosen items',
     ...result.left.filter((l) => l.reason !== 'unchanged').map((l) => `left ${l.id}: ${l.reason}`),
+    ...result.operatorsWithoutPassword.map(
+      (name) =>
+        `operator ${name} has no password here and cannot sign in until an admin sets one: sutazai operators set ${name} --reset-password`,
+    ),
   ];
   ctx.print(lines.join('\n'), result);
   return EXIT.OK;
 }
 
 async function keys(ctx: ConfigBundleCommandContext): Promise<number> {
-  if (ctx.args.length > 0) throw new ApiError('BAD_PARAMS', '`config keys` takes no arguments.', 'Run: sutazai config keys');
+  if (ctx.args.length > 0)
+    throw new ApiError('BAD_PARAMS', '`config keys` takes no arguments.', 'Run: sutazai config keys [--revoke SHA256:...]');
+  const revoke = str(ctx.values.revoke);
+  if (revoke !== undefined) {
+    const revoked = await (await ctx.api()).call('configBundles.revokeExporter', { fingerprint: revoke });
+    ctx.print(
+      `no longer trusts the exporter ${revoked.revoked} ("${revoked.label}"): its bundles are untrusted until confirmed again by fingerprint`,
+      revoked,
+    );
+    return EXIT.OK;
+  }
   const result = await (await ctx.api()).call('configBundles.keys', {});
   const own = result.own
     ? `this control center signs exports as ${result.own.fingerprint}`
@@ -152,9 +177,17 @@ export function formatReview(review: ConfigReview): string {
     item.changes.map((c) => `${c.field}: ${c.from === '' ? '' : `${c.from} -> `}${c.to}`).join('; '),
   ]);
   const reasons = review.items.filter((i) => i.reason !== null).map((i) => `${i.status === 'conflict' ? '!! ' : ''}${i.id}: ${i.reason}`);
+  const sealed = !review.hasSecrets
+    ? ''
+    : review.secretsCompared
+      ? '; carries sealed secrets (opened and compared)'
+      : '; carries sealed secrets NOT COMPARED (give the export passphrase to compare them)';
+  const notCompared = review.sealedNotCompared.map((s) => `sealed, not compared: ${s.id} ${s.secret}`);
   return [
-    `${review.path}: ${signer}${review.hasSecrets ? '; carries sealed secrets' : ''}`,
+    `${review.path}: ${signer}${sealed}`,
+    `sha256 ${review.sha256} (import with --sha256 ${review.sha256} to apply exactly this file)`,
     formatTable(['status', 'item', 'changes'], rows),
     ...reasons,
+    ...notCompared,
   ].join('\n');
 }

@@ -71,11 +71,14 @@ trusted bundle keys, to move a site's configuration offline or keep it under ver
   config review <file> [--export-passphrase-file F]
                                      check the file and compare it with this store item by item:
                                      new, changed (field by field), unchanged, CONFLICT, blocked
-  config import <file> [--item ID]... [--trust-exporter SHA256:...]
+  config import <file> [--sha256 HEX] [--item ID]... [--trust-exporter SHA256:...]
             [--export-passphrase-file F | --without-secrets]
                                      apply every new and changed item (conflicts only when chosen
-                                     with --item), in one transaction; importing again changes nothing
-  config keys                        this control center's export signing key and the trusted exporters
+                                     with --item), in one transaction; importing again changes nothing.
+                                     --sha256 (printed by review) refuses a file changed since; without
+                                     it, the review printed first is the one applied
+  config keys [--revoke SHA256:...]  this control center's export signing key and the trusted exporters;
+                                     --revoke stops trusting one (its bundles are untrusted again)
 
 Release bundles (signed, offline; see README "Release bundles"):
   bundle keygen <file.pem>           write a new Ed25519 signing key (mode 0600) and print its fingerprint
@@ -308,6 +311,8 @@ const COMMAND_OPTIONS = {
   'without-secrets': { type: 'boolean' },
   'export-passphrase-file': { type: 'string' },
   'trust-exporter': { type: 'string' },
+  sha256: { type: 'string' },
+  revoke: { type: 'string' },
   item: { type: 'string', multiple: true },
   force: { type: 'boolean' },
   'valid-hours': { type: 'string' },

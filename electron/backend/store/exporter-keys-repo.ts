@@ -22,6 +22,8 @@ export interface ExporterKeysRepo {
   trusted(fingerprint: string): TrustedExporterRow | null;
   listTrusted(): TrustedExporterRow[];
   trust(key: { fingerprint: string; publicKey: Buffer; label: string }, now: number, source: string): void;
+  /** Forgets a trusted exporter; false when it was not trusted. Its bundles are then untrusted, like any unknown key. */
+  revoke(fingerprint: string): boolean;
 }
 
 /** The keys configuration bundles are signed with: this control center's own, and the exporters it trusts. */
@@ -38,6 +40,7 @@ export function createExporterKeysRepo(db: Database.Database): ExporterKeysRepo 
   const insert = db.prepare(
     'INSERT OR IGNORE INTO trusted_exporters (fingerprint, public_key, label, trusted_at, trust_source) VALUES (?, ?, ?, ?, ?)',
   );
+  const remove = db.prepare('DELETE FROM trusted_exporters WHERE fingerprint = ?');
   return {
     own: () => selectOwn.get() ?? null,
     setOwn: (row) => insertOwn.run(row.publicKey, row.fingerprint, row.privateSecretId, row.createdAt).changes === 1,
@@ -46,5 +49,6 @@ export function createExporterKeysRepo(db: Database.Database): ExporterKeysRepo 
     trust(key, now, source) {
       insert.run(key.fingerprint, key.publicKey, key.label, now, source);
     },
+    revoke: (fingerprint) => remove.run(fingerprint).changes === 1,
   };
 }

@@ -28,6 +28,16 @@ export interface HostReleasesRepo {
   remove(hostId: number, version: string): void;
   /** Forgets every release of an install on a host (uninstalled). */
   removeHost(hostId: number, installId: number): void;
+  /**
+   * Sets the releases of an install on a host to exactly `rows` (a configuration import), in
+   * the order given: the first is the newest (installed_at descending from `now`).
+   */
+  replace(
+    hostId: number,
+    installId: number,
+    rows: ReadonlyArray<Pick<HostReleaseRow, 'version' | 'bundleSha256' | 'path' | 'state'>>,
+    now: number,
+  ): void;
 }
 
 /**
@@ -58,8 +68,27 @@ export function createHostReleasesRepo(db: Database.Database): HostReleasesRepo 
   );
   const removeOne = db.prepare('DELETE FROM host_releases WHERE host_id = ? AND version = ?');
   const removeHost = db.prepare('DELETE FROM host_releases WHERE host_id = ? AND install_id = ?');
+  const upsertAny = db.prepare(
+    `INSERT INTO host_releases (host_id, install_id, version, bundle_sha256, path, state, installed_at)
+     VALUES (@hostId, @installId, @version, @bundleSha256, @path, @state, @installedAt)
+     ON CONFLICT (host_id, version) DO UPDATE SET install_id = excluded.install_id, bundle_sha256 = excluded.bundle_sha256, path = excluded.path, state = excluded.state, installed_at = excluded.installed_at`,
+  );
+  const replace = db.transaction(
+    (
+      hostId: number,
+      installId: number,
+      rows: ReadonlyArray<Pick<HostReleaseRow, 'version' | 'bundleSha256' | 'path' | 'state'>>,
+      now: number,
+    ) => {
+      removeHost.run(hostId, installId);
+      rows.forEach((row, index) => upsertAny.run({ ...row, hostId, installId, installedAt: now - index }));
+    },
+  );
   return {
     ofHost: (hostId: number): HostReleaseRow[] => ofHost.all(hostId),
+    replace(hostId, installId, rows, now): void {
+      replace(hostId, installId, rows, now);
+    },
     current: (hostId: number): HostReleaseRow | null => current.get(hostId) ?? null,
     markCurrent(row: Omit<HostReleaseRow, 'state'>): void {
       markCurrent(row);

@@ -20,6 +20,7 @@ export function ConfigTransfer() {
       <h2>Move configuration between control centers</h2>
       <ExportCard />
       <ImportCard />
+      <TrustedExportersCard />
     </div>
   );
 }
@@ -216,10 +217,18 @@ function ImportCard() {
       </form>
       {review.state.status === 'error' ? <ErrorNotice title="The file cannot be imported" error={review.state.error} /> : null}
       {lastImport ? (
-        <p role="status" data-testid="config-import-result">
-          Imported {lastImport.applied.length}: {lastImport.applied.join(', ') || 'nothing (already as the file says)'}. The review below is
-          of the store as it is now.
-        </p>
+        <div role="status" data-testid="config-import-result">
+          <p>
+            Imported {lastImport.applied.length}: {lastImport.applied.join(', ') || 'nothing (already as the file says)'}. The review below
+            is of the store as it is now.
+          </p>
+          {lastImport.operatorsWithoutPassword.length ? (
+            <p className="notice notice-error" data-testid="config-import-no-password">
+              {lastImport.operatorsWithoutPassword.join(', ')} {lastImport.operatorsWithoutPassword.length === 1 ? 'has' : 'have'} no
+              password here and cannot sign in until an admin sets one on the Operators page (Reset password).
+            </p>
+          ) : null}
+        </div>
       ) : null}
       {reviewed ? (
         <ReviewTable
@@ -285,9 +294,30 @@ function ReviewTable({
         {review.hasSecrets
           ? withoutSecrets
             ? ' It carries sealed secrets; without the passphrase they are left out.'
-            : ' Its secrets are opened.'
+            : ' Its secrets are opened and compared below.'
           : ''}
       </p>
+      <p className="muted mono" data-testid="config-review-sha256">
+        SHA-256 {review.sha256}
+      </p>
+      {review.hasSecrets && !review.secretsCompared ? (
+        <div className="notice notice-error notice-body" data-testid="config-review-sealed">
+          <p className="notice-title">
+            These sealed secrets were not compared with the ones here (type the export passphrase above and review again to compare them):
+          </p>
+          {review.sealedNotCompared.length ? (
+            <ul className="plain-list">
+              {review.sealedNotCompared.map((s) => (
+                <li key={`${s.id} ${s.secret}`}>
+                  <span className="mono">{s.id}</span>: {s.secret}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>The file does not say which items they belong to (it was exported by an older version).</p>
+          )}
+        </div>
+      ) : null}
       {needsTrust ? (
         <label className="notice notice-error" data-testid="config-trust-exporter">
           <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} /> I compared {exporter.fingerprint}{' '}
@@ -354,6 +384,8 @@ function ReviewTable({
             void imported
               .run({
                 path: review.path,
+                // The file reviewed, by its hash: a file replaced since is refused (CONFIG_IMPORT_FILE_CHANGED).
+                sha256: review.sha256,
                 items: [...chosen],
                 ...(needsTrust && exporter ? { trustExporter: exporter.fingerprint } : {}),
                 ...(passphrase ? { secretsPassphrase: passphrase } : {}),
@@ -369,6 +401,81 @@ function ReviewTable({
       </div>
       <DeniedNote allowed={allowed} testId="config-import-denied" />
       {imported.state.status === 'error' ? <ErrorNotice title="Nothing was imported" error={imported.state.error} /> : null}
+    </div>
+  );
+}
+
+/**
+ * The control centers whose bundles this one trusts (confirmed by fingerprint at an import),
+ * each revocable: a revoked exporter's bundles are untrusted again, shown by fingerprint and
+ * confirmed anew before anything of theirs is imported.
+ */
+function TrustedExportersCard() {
+  const allowed = useAllowed('import-bundle');
+  const keys = useApiQuery('configBundles.keys', {});
+  const revoke = useApiAction('configBundles.revokeExporter');
+  const [asked, setAsked] = useState<string | null>(null);
+  const trusted = keys.data?.trusted ?? [];
+  return (
+    <div className="card stack" data-testid="config-trusted-exporters">
+      <h3>Trusted exporters</h3>
+      <p className="muted">
+        Other control centers whose configuration bundles this one accepts without asking again. Revoke one that is lost, retired or no
+        longer yours: its bundles are then treated as from an unknown exporter.
+      </p>
+      {keys.error ? <ErrorNotice title="The trusted exporters cannot be listed" error={keys.error} /> : null}
+      {keys.data && trusted.length === 0 ? <p data-testid="config-trusted-none">No other control center is trusted yet.</p> : null}
+      {trusted.length ? (
+        <DataTable
+          className="config-trusted-table"
+          rows={trusted}
+          rowKey={(key) => key.fingerprint}
+          rowProps={(key) => ({ 'data-fingerprint': key.fingerprint })}
+          columns={[
+            { header: 'Fingerprint', cell: (key) => <span className="mono">{key.fingerprint}</span> },
+            { header: 'Calls itself', cell: (key) => key.label },
+            { header: 'Trusted', cell: (key) => `${new Date(key.trustedAt).toLocaleString()} (${key.trustSource})` },
+            {
+              label: 'Revoke',
+              cell: (key) =>
+                asked === key.fingerprint ? (
+                  <span className="actions">
+                    <button
+                      type="button"
+                      className="button button-danger"
+                      disabled={revoke.pending || !allowed.allowed}
+                      data-testid="config-revoke-confirm"
+                      onClick={() =>
+                        void revoke.run({ fingerprint: key.fingerprint }).then(() => {
+                          setAsked(null);
+                          void keys.refetch();
+                        })
+                      }
+                    >
+                      Stop trusting it
+                    </button>
+                    <button type="button" className="button" onClick={() => setAsked(null)}>
+                      Keep
+                    </button>
+                  </span>
+                ) : (
+                  <button
+                    type="button"
+                    className="button"
+                    disabled={!allowed.allowed}
+                    title={allowed.reason ?? undefined}
+                    data-testid="config-revoke"
+                    onClick={() => setAsked(key.fingerprint)}
+                  >
+                    Revoke…
+                  </button>
+                ),
+            },
+          ]}
+        />
+      ) : null}
+      <DeniedNote allowed={allowed} testId="config-revoke-denied" />
+      {revoke.state.status === 'error' ? <ErrorNotice title="The exporter was not revoked" error={revoke.state.error} /> : null}
     </div>
   );
 }

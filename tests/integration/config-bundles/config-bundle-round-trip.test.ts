@@ -1,14 +1,12 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../../../electron/contract';
-import { startBackend, type Backend } from '../../../electron/backend/app/backend';
 import { readConfigFile } from '../../../electron/backend/bundles/config-bundles/config-bundle-file';
 import { configDocumentToYaml, parseConfigDocument } from '../../../electron/backend/bundles/config-bundles/config-yaml';
 import { createHostKeysRepo } from '../../../electron/backend/store/host-keys-repo';
 import { createHostReleasesRepo } from '../../../electron/backend/store/host-releases-repo';
 import { codeOf } from '../../support/api-pipes';
+import { closeConfigSite, fileSha256, startConfigSite, type ConfigSite } from '../../support/config-sites';
 import { recordInstall } from '../../support/recorded-installs';
 import { revealHostSecret } from '../../support/sealed-secrets';
 import { seedStandInBundle } from '../../support/stand-in-rows';
@@ -26,37 +24,19 @@ const DB_PASSWORD = 'db-1 login password 7Qz';
 const SUDO_PASSWORD = 'db-1 sudo password 9Xk';
 const DISK_RULE = 'rules:\n  - name: disk-nearly-full\n    expr: disk_used_percent > 90\n    for: 5m\n';
 
-interface Site {
-  dir: string;
-  backend: Backend;
-  api: ApiClient;
-  /** A second connection to the site's database, for rows no method writes (pins, stand-in bundles, releases). */
-  db: Database.Database;
-}
+type Site = ConfigSite;
 
 const scratch = makeTempDir('sutazai-config-bundle-');
 const sites: Site[] = [];
 
 async function startSite(name: string): Promise<Site> {
-  const dir = path.join(scratch.path, name);
-  fs.mkdirSync(dir);
-  const backend = await startBackend({
-    dataDir: dir,
-    logLevel: 'warn',
-    mode: 'test',
-    logToConsole: false,
-    sampleLocalHost: false,
-    probeAtStart: false,
-    fleetLinks: false,
-    evaluateAlerts: false,
-    vaultKey: { kind: 'passphrase', passphrase: VAULT },
-  });
-  const site = { dir, backend, api: backend.openClient('test'), db: new Database(path.join(dir, 'sutazai.db')) };
+  const site = await startConfigSite(path.join(scratch.path, name), VAULT);
   sites.push(site);
   return site;
 }
 
 const out = (name: string) => path.join(scratch.path, name);
+const sha = fileSha256;
 const KEY_A = {
   keyType: 'ssh-ed25519',
   fingerprint: 'SHA256:dbOneHostKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
@@ -117,11 +97,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const site of sites) {
-    site.api.close();
-    site.db.close();
-    await site.backend.close();
-  }
+  for (const site of sites) await closeConfigSite(site);
   scratch.remove();
 });
 
@@ -150,12 +126,16 @@ describe('plain YAML export', () => {
       ]),
     );
     expect(review.items.find((i) => i.id === 'host-key:db-1')!.reason).toContain('unsigned file');
-    const imported = await fresh.api.call('configBundles.import', { path: out('first.yaml'), items: 'all' });
+    const imported = await fresh.api.call('configBundles.import', {
+      path: out('first.yaml'),
+      sha256: sha(out('first.yaml')),
+      items: 'all',
+    });
     expect(imported.applied).toContain('install:prod');
     expect(imported.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('conflict, not chosen') });
     expect(pinnedFingerprint(fresh, 'db-1')).toBeNull();
     // Chosen by id, on purpose: then it is pinned, and the store exports the same bytes.
-    await fresh.api.call('configBundles.import', { path: out('first.yaml'), items: ['host-key:db-1'] });
+    await fresh.api.call('configBundles.import', { path: out('first.yaml'), sha256: sha(out('first.yaml')), items: ['host-key:db-1'] });
     await fresh.api.call('configBundles.export', { path: out('second.yaml'), format: 'yaml' });
     expect(fs.readFileSync(out('second.yaml'), 'utf8')).toBe(text);
     expect(pinnedFingerprint(fresh, 'db-1')).toBe(KEY_A.fingerprint);
@@ -173,7 +153,7 @@ describe('plain YAML export', () => {
     const key = review.items.find((i) => i.id === 'host-key:db-1')!;
     expect(key.status).toBe('conflict');
     expect(key.reason).toContain('198.18.99.9');
-    const all = await elsewhere.api.call('configBundles.import', { path: out('first.yaml'), items: 'all' });
+    const all = await elsewhere.api.call('configBundles.import', { path: out('first.yaml'), sha256: sha(out('first.yaml')), items: 'all' });
     expect(all.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('conflict, not chosen') });
     expect(pinnedFingerprint(elsewhere, 'db-1')).toBeNull();
     // A release signing key from an unsigned file is never trusted by "all" either.
@@ -187,7 +167,11 @@ describe('plain YAML export', () => {
     expect(noJump).not.toBe(text);
     fs.writeFileSync(out('no-jump.yaml'), noJump);
     const blocked = await startSite('yaml-key-host-blocked');
-    const imported = await blocked.api.call('configBundles.import', { path: out('no-jump.yaml'), items: 'all' });
+    const imported = await blocked.api.call('configBundles.import', {
+      path: out('no-jump.yaml'),
+      sha256: sha(out('no-jump.yaml')),
+      items: 'all',
+    });
     expect(imported.left).toContainEqual({ id: 'host:db-1', reason: expect.stringContaining('blocked: its jump host nowhere') });
     expect(imported.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('blocked: its host cannot be imported') });
     expect(imported.applied).toContain('host:web-1');
@@ -205,7 +189,11 @@ describe('plain YAML export', () => {
     const install = review.items.find((i) => i.id === 'install:prod')!;
     expect(install.status).toBe('blocked');
     expect(install.reason).toContain('core-1');
-    const imported = await site.api.call('configBundles.import', { path: out('core-blocked.yaml'), items: 'all' });
+    const imported = await site.api.call('configBundles.import', {
+      path: out('core-blocked.yaml'),
+      sha256: sha(out('core-blocked.yaml')),
+      items: 'all',
+    });
     expect(imported.left).toContainEqual({ id: 'install:prod', reason: expect.stringContaining('blocked: its hosts core-1') });
     expect(imported.applied).toContain('host:agent-1');
     expect((await site.api.call('installs.list', {})).map((i) => i.name)).toEqual([]);
@@ -219,7 +207,9 @@ describe('plain YAML export', () => {
     expect(edited).not.toBe(text);
     fs.writeFileSync(out('edited.yaml'), edited);
     const line = edited.split('\n').findIndex((l) => l.includes('port: twenty-two')) + 1;
-    const error = await site.api.call('configBundles.import', { path: out('edited.yaml'), items: 'all' }).catch((e: unknown) => e);
+    const error = await site.api
+      .call('configBundles.import', { path: out('edited.yaml'), sha256: sha(out('edited.yaml')), items: 'all' })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CONFIG_EXPORT_INVALID' });
     expect((error as Error).message).toMatch(new RegExp(`edited\\.yaml:${line}:\\d+: hosts\\.\\d+\\.port: `));
 
@@ -264,15 +254,25 @@ describe('configuration bundle', () => {
     expect(review.exporter).toMatchObject({ fingerprint: signer, trusted: false, own: false });
     expect(review.hasSecrets).toBe(true);
     expect(
-      await codeOf(site.api.call('configBundles.import', { path: bundlePath, items: 'all', secretsPassphrase: EXPORT_PASSPHRASE })),
+      await codeOf(
+        site.api.call('configBundles.import', {
+          path: bundlePath,
+          sha256: sha(bundlePath),
+          items: 'all',
+          secretsPassphrase: EXPORT_PASSPHRASE,
+        }),
+      ),
     ).toBe('CONFIG_BUNDLE_EXPORTER_UNKNOWN');
-    expect(await codeOf(site.api.call('configBundles.import', { path: bundlePath, items: 'all', trustExporter: signer }))).toBe(
-      'CONFIG_BUNDLE_PASSPHRASE_NEEDED',
-    );
+    expect(
+      await codeOf(
+        site.api.call('configBundles.import', { path: bundlePath, sha256: sha(bundlePath), items: 'all', trustExporter: signer }),
+      ),
+    ).toBe('CONFIG_BUNDLE_PASSPHRASE_NEEDED');
     expect(
       await codeOf(
         site.api.call('configBundles.import', {
           path: bundlePath,
+          sha256: sha(bundlePath),
           items: 'all',
           trustExporter: signer,
           secretsPassphrase: 'not the export passphrase',
@@ -283,6 +283,7 @@ describe('configuration bundle', () => {
 
     const imported = await site.api.call('configBundles.import', {
       path: bundlePath,
+      sha256: sha(bundlePath),
       items: 'all',
       trustExporter: signer,
       secretsPassphrase: EXPORT_PASSPHRASE,
@@ -299,7 +300,12 @@ describe('configuration bundle', () => {
     expect(b.configText).toBe(a.configText);
 
     const counts = tableCounts(site);
-    const second = await site.api.call('configBundles.import', { path: bundlePath, items: 'all', secretsPassphrase: EXPORT_PASSPHRASE });
+    const second = await site.api.call('configBundles.import', {
+      path: bundlePath,
+      sha256: sha(bundlePath),
+      items: 'all',
+      secretsPassphrase: EXPORT_PASSPHRASE,
+    });
     expect(second.applied).toEqual([]);
     expect(second.left.every((l) => l.reason === 'unchanged')).toBe(true);
     expect(tableCounts(site)).toEqual(counts);
@@ -325,7 +331,15 @@ describe('configuration bundle', () => {
     fs.writeFileSync(out('truncated.sutazai-config'), bytes.subarray(0, Math.floor(bytes.length / 2)));
     for (const name of ['flipped.sutazai-config', 'truncated.sutazai-config']) {
       expect(
-        await codeOf(site.api.call('configBundles.import', { path: out(name), items: 'all', trustExporter: signer, withoutSecrets: true })),
+        await codeOf(
+          site.api.call('configBundles.import', {
+            path: out(name),
+            sha256: sha(out(name)),
+            items: 'all',
+            trustExporter: signer,
+            withoutSecrets: true,
+          }),
+        ),
       ).toBe('CONFIG_BUNDLE_DAMAGED');
     }
     expect(tableCounts(site)).toEqual(before);
@@ -348,6 +362,7 @@ describe('configuration bundle', () => {
     // A selection: one host, nothing else.
     const chosen = await site.api.call('configBundles.import', {
       path: bundlePath,
+      sha256: sha(bundlePath),
       items: ['host:web-1'],
       trustExporter: signer,
       withoutSecrets: true,
@@ -355,12 +370,22 @@ describe('configuration bundle', () => {
     expect(chosen.applied).toEqual(['host:web-1']);
     expect(await hostNames(site)).toEqual(['bastion', 'db-1', 'local', 'web-1']);
 
-    const all = await site.api.call('configBundles.import', { path: bundlePath, items: 'all', withoutSecrets: true });
+    const all = await site.api.call('configBundles.import', {
+      path: bundlePath,
+      sha256: sha(bundlePath),
+      items: 'all',
+      withoutSecrets: true,
+    });
     expect(all.left).toContainEqual({ id: 'host-key:db-1', reason: expect.stringContaining('conflict, not chosen') });
     expect(pinnedFingerprint(site, 'db-1')).toBe(KEY_B.fingerprint);
 
     // Chosen by itself, on purpose: then it is pinned.
-    await site.api.call('configBundles.import', { path: bundlePath, items: ['host-key:db-1'], withoutSecrets: true });
+    await site.api.call('configBundles.import', {
+      path: bundlePath,
+      sha256: sha(bundlePath),
+      items: ['host-key:db-1'],
+      withoutSecrets: true,
+    });
     expect(pinnedFingerprint(site, 'db-1')).toBe(KEY_A.fingerprint);
   });
 
@@ -379,6 +404,7 @@ describe('configuration bundle', () => {
       await codeOf(
         site.api.call('configBundles.import', {
           path: bundlePath,
+          sha256: sha(bundlePath),
           items: ['host:web-1', 'site-file:alerts/disk.yaml'],
           trustExporter: signer,
           withoutSecrets: true,
@@ -389,6 +415,7 @@ describe('configuration bundle', () => {
 
     const all = await site.api.call('configBundles.import', {
       path: bundlePath,
+      sha256: sha(bundlePath),
       items: 'all',
       trustExporter: signer,
       withoutSecrets: true,
@@ -434,6 +461,7 @@ describe('configuration bundle', () => {
       await codeOf(
         site.api.call('configBundles.import', {
           path: bundlePath,
+          sha256: sha(bundlePath),
           items: ['site-file:alerts/disk.yaml', 'install:prod'],
           trustExporter: signer,
           withoutSecrets: true,

@@ -141,6 +141,8 @@ export function applyItems(
         now,
       );
       store.installs.addCreatedPaths(local.id, hostId, h.createdPaths, now);
+      // What the hosts run, as the file recorded it (absent in older files: left as it is here).
+      if (h.releases !== undefined) store.hostReleases.replace(hostId, local.id, h.releases, now);
     });
     applied.push(id);
   }

@@ -120,3 +120,12 @@ export function configImportBlockedError(item: string, reason: string): ApiError
     'Do what the reason asks first (for example import the release bundle), then import again; or leave this item out.',
   );
 }
+
+export function configFileChangedError(file: string, reviewed: string, now: string): ApiError {
+  return new ApiError(
+    'CONFIG_IMPORT_FILE_CHANGED',
+    `The configuration file ${file} is not the one reviewed: its SHA-256 is ${now}, the review read ${reviewed}. Nothing was imported.`,
+    'Review the file again and import what that review shows (someone or something replaced or changed the file in between).',
+    { cliRemedy: 'Run `sutazai config review FILE` again and pass the SHA-256 it prints to `config import --sha256`.' },
+  );
+}

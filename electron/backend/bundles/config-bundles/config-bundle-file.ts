@@ -65,8 +65,10 @@ export type ConfigFile =
       secretsText: string | null;
       exporter: ExporterIdentity;
       scope: { install: string | null };
+      /** Of the whole file as read: an import names the one its review reported. */
+      sha256: string;
     }
-  | { kind: 'yaml'; file: string; configText: string };
+  | { kind: 'yaml'; file: string; configText: string; sha256: string };
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -116,9 +118,10 @@ export function writeExportFile(file: string, bytes: Buffer | string): void {
 export async function readConfigFile(file: string): Promise<ConfigFile> {
   const bytes = readBounded(file);
   // A ustar archive says so at offset 257; anything else is read as a YAML export.
-  if (bytes.length >= 262 && bytes.subarray(257, 262).toString('latin1') === 'ustar') return readBundle(file, bytes);
+  if (bytes.length >= 262 && bytes.subarray(257, 262).toString('latin1') === 'ustar')
+    return { ...(await readBundle(file, bytes)), sha256: sha256(bytes) };
   if (file.endsWith(CONFIG_BUNDLE_EXTENSION)) throw configBundleDamagedError(file, 'it is not an archive (its header is missing)');
-  return { kind: 'yaml', file, configText: bytes.toString('utf8') };
+  return { kind: 'yaml', file, configText: bytes.toString('utf8'), sha256: sha256(bytes) };
 }
 
 /**
@@ -158,7 +161,7 @@ function readBounded(file: string): Buffer {
   }
 }
 
-async function readBundle(file: string, bytes: Buffer): Promise<ConfigFile> {
+async function readBundle(file: string, bytes: Buffer): Promise<Omit<Extract<ConfigFile, { kind: 'bundle' }>, 'sha256'>> {
   const entries = new Map<string, Buffer>();
   try {
     for await (const entry of readTar(once(bytes))) {

@@ -6,11 +6,12 @@ import type { SecretVault } from '../../secrets/secret-vault';
 import type { ExporterKeysRepo } from '../../store/exporter-keys-repo';
 import { applyItems, chooseItems } from './apply-config';
 import { configBundleBytes, readConfigFile, writeExportFile, type ConfigFile } from './config-bundle-file';
-import { configExporterUnknownError, configPassphraseMissingError } from './config-bundle-errors';
+import { configExporterUnknownError, configFileChangedError, configPassphraseMissingError } from './config-bundle-errors';
+import { applyOperators } from './config-operators';
 import type { ConfigDocument, ExportedSecrets, ExportedSiteFile } from './config-document';
 import { configDocumentToYaml, parseConfigDocument } from './config-yaml';
 import { controlCenterKey } from './control-center-key';
-import { openExportSecrets, sealExportSecrets } from './export-secrets';
+import { openExportSecrets, sealedSecretNames, sealExportSecrets } from './export-secrets';
 import { holdUnsignedKeys, itemId, reviewDocument, siteFileName, type ReviewStore } from './review-config';
 import { readSiteFiles, siteFilePlace, stageSiteFiles, type StagedFiles } from './site-files';
 import { storeDocument, storeSecrets } from './store-document';
@@ -31,6 +32,8 @@ export interface ConfigOpenRequest {
 export interface ConfigImportRequest extends ConfigOpenRequest {
   items: 'all' | string[];
   trustExporter?: string | undefined;
+  /** The SHA-256 the review reported: the file imported must be the one reviewed. */
+  sha256: string;
 }
 
 /** Configuration bundles and YAML exports: export from this store, review a file against it, import what is chosen. */
@@ -39,6 +42,7 @@ export interface ConfigBundleService {
   review(request: ConfigOpenRequest): Promise<ConfigReview>;
   import(request: ConfigImportRequest): Promise<ConfigImportResult>;
   keys(): ConfigKeys;
+  revokeExporter(fingerprint: string): { revoked: string; label: string };
 }
 
 export interface ConfigBundleServiceDeps {
@@ -52,6 +56,18 @@ export interface ConfigBundleServiceDeps {
   actor: string;
   /** The data directory: the site's alert rules and policies are files in it. */
   dataDir: string;
+  /** Inside the import's transaction: an operator the import disables loses its browser sign-ins. */
+  endSignIns?: (operatorId: number, reason: string) => void;
+  /** After an import that changed operators committed: the runtimes are told at once (as the operator service does). */
+  operatorsChanged?: () => void;
+}
+
+/** A sealed secret's name (`host/db-1/login`) as the review item it belongs to; null for a name this version does not know. */
+function sealedItem(name: string): { id: string; secret: string } | null {
+  const match = /^(host|install)\/(.+)\/(login|sudo|ca-key)$/.exec(name);
+  if (!match) return null;
+  const secret = match[3] === 'login' ? 'login secret' : match[3] === 'sudo' ? 'sudo password' : 'CA key';
+  return { id: itemId(match[1] as 'host' | 'install', match[2]!), secret };
 }
 
 interface OpenedFile {
@@ -141,12 +157,21 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
 
     async review(request) {
       const opened = await open(request, false);
-      const { file } = opened;
+      const { file, secrets } = opened;
+      const sealedText = file.kind === 'bundle' ? file.secretsText : null;
+      // Not opened (no passphrase, or declined): say which items carry secrets the review did not compare.
+      const sealedNotCompared =
+        sealedText !== null && secrets === null
+          ? (sealedSecretNames(sealedText, file.file) ?? []).map(sealedItem).filter((s) => s !== null)
+          : [];
       return {
         path: file.file,
         kind: file.kind,
         exporter: exporterOf(file),
-        hasSecrets: file.kind === 'bundle' && file.secretsText !== null,
+        hasSecrets: sealedText !== null,
+        secretsCompared: secrets !== null,
+        sealedNotCompared,
+        sha256: file.sha256,
         items: reviewOf(opened),
       };
     },
@@ -154,6 +179,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
     async import(request) {
       const opened = await open(request, true);
       const { file, document, secrets } = opened;
+      if (file.sha256 !== request.sha256) throw configFileChangedError(file.file, request.sha256, file.sha256);
       const exporter = exporterOf(file);
       const trustNow = exporter !== null && !exporter.trusted;
       if (trustNow && request.trustExporter !== exporter.fingerprint && file.kind === 'bundle') {
@@ -163,6 +189,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
       const source = `config-import:${deps.actor}`;
       const staged: { files: StagedFiles | null } = { files: null };
       let outcome: ConfigImportResult;
+      let operatorsApplied = false;
       try {
         outcome = deps.transaction(() => {
           // Judged again inside the transaction: what is applied is measured against the store as it is now.
@@ -179,13 +206,17 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
           const files = document.siteFiles.filter((f) => chosen.has(itemId('site-file', siteFileName(f))));
           staged.files = stageSiteFiles(deps.dataDir, files);
           const applied = applyItems(store, vault, document, secrets, apply, now, source);
+          const operators = applyOperators(store, document, chosen, now, deps.endSignIns ?? (() => undefined));
+          operatorsApplied = operators.applied.length > 0;
+          applied.push(...operators.applied);
           applied.push(...files.map((f) => itemId('site-file', siteFileName(f))));
-          return { applied, left, exporterTrusted: trustNow };
+          return { applied, left, exporterTrusted: trustNow, operatorsWithoutPassword: operators.withoutPassword };
         });
       } catch (error) {
         staged.files?.discard();
         throw error;
       }
+      if (operatorsApplied) deps.operatorsChanged?.();
       // The store's part has committed: a file that cannot be put in place now is said, not thrown
       // (throwing would report a failed import that was in fact applied).
       for (const { file, error } of staged.files?.commit() ?? []) {
@@ -204,6 +235,19 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
           .listTrusted()
           .map(({ fingerprint, label, trustedAt, trustSource }) => ({ fingerprint, label, trustedAt, trustSource })),
       };
+    },
+
+    revokeExporter(fingerprint) {
+      const trusted = exporterKeys.trusted(fingerprint);
+      if (!trusted || !exporterKeys.revoke(fingerprint)) {
+        throw new ApiError(
+          'NOT_FOUND',
+          `No trusted exporter has the fingerprint ${fingerprint}.`,
+          'Pick one from the list of trusted exporters (this control center’s own key is not revoked: it signs its exports).',
+          { cliRemedy: 'See `sutazai config keys` for the trusted exporters’ fingerprints.' },
+        );
+      }
+      return { revoked: fingerprint, label: trusted.label };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OperatorAttributesSchema, OperatorNameSchema, RoleSchema } from '../../../contract';
 import { pathProblem } from '../../config/install-config-schema';
 
 /**
@@ -48,6 +49,20 @@ const HostPath = z
     if (problem !== null) ctx.addIssue({ code: 'custom', message: `must be a plain path: it ${problem}` });
   });
 
+/**
+ * A release on one host of an install, as host_releases records it (no timestamp: the list
+ * is in the store's order, current first, then the newest before it).
+ */
+export const ExportedReleaseSchema = z
+  .object({
+    version: z.string().min(1).max(200),
+    bundleSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    path: HostPath,
+    state: z.enum(['current', 'previous', 'failed']),
+  })
+  .strict();
+export type ExportedRelease = z.infer<typeof ExportedReleaseSchema>;
+
 export const ExportedInstallHostSchema = z
   .object({
     host: Name,
@@ -59,6 +74,8 @@ export const ExportedInstallHostSchema = z
     service: z.enum(['systemd', 'detached']).nullable(),
     createdPaths: z.array(HostPath),
     config: JsonObject,
+    /** Which releases the host has (absent in files written before host releases were exported). */
+    releases: z.array(ExportedReleaseSchema).max(100).optional(),
   })
   .strict();
 
@@ -79,6 +96,17 @@ export type ExportedInstall = z.infer<typeof ExportedInstallSchema>;
 export const ExportedBundleKeySchema = z.object({ fingerprint: z.string().min(1), label: z.string(), publicKey: Base64 }).strict();
 export type ExportedBundleKey = z.infer<typeof ExportedBundleKeySchema>;
 
+/**
+ * An operator as an export carries it: who, the role and attributes access policies select
+ * on, and whether it is disabled. Never a password hash, a TOTP secret or recovery codes:
+ * they are credentials of a person, not configuration, and a hash in a file that travels on
+ * a USB stick can be guessed at offline; an imported operator gets its password here.
+ */
+export const ExportedOperatorSchema = z
+  .object({ name: OperatorNameSchema, role: RoleSchema, attributes: OperatorAttributesSchema, disabled: z.boolean() })
+  .strict();
+export type ExportedOperator = z.infer<typeof ExportedOperatorSchema>;
+
 /** One of the site's own rule files (data directory's alerts/ or policies/), as text. */
 export const ExportedSiteFileSchema = z
   .object({
@@ -98,6 +126,8 @@ export const ConfigDocumentSchema = z
     bundleSigningKeys: z.array(ExportedBundleKeySchema),
     /** Alert rules and access policies of the site (the data directory's alerts/ and policies/). */
     siteFiles: z.array(ExportedSiteFileSchema),
+    /** The control center's operators (absent in files written before operators were exported: then none is touched). */
+    operators: z.array(ExportedOperatorSchema).max(10_000).optional(),
   })
   .strict();
 export type ConfigDocument = z.infer<typeof ConfigDocumentSchema>;

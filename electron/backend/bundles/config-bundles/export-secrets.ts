@@ -31,7 +31,27 @@ function associatedData(configText: string): string {
 const MAX_FILE_KDF_MEMORY = 2 * 128 * CURRENT_KDF.N * CURRENT_KDF.r;
 const MAX_FILE_KDF_WORK = 4 * CURRENT_KDF.N * CURRENT_KDF.r * CURRENT_KDF.p;
 
-const SealedSecretsSchema = z.object({ kdf: z.string(), salt: z.string(), sealed: z.string() }).strict();
+/**
+ * `names` lists what is sealed (never a value), so a review without the passphrase can say
+ * which items carry secrets it did not compare; a bundle's signature covers it, and opening
+ * checks it against what the seal holds. Absent in files written before it was added.
+ */
+const SealedSecretsSchema = z
+  .object({ kdf: z.string(), salt: z.string(), sealed: z.string(), names: z.array(z.string().max(1000)).max(100_000).optional() })
+  .strict();
+
+/** The names of the sealed secrets, read without the passphrase; null when the file predates them. */
+export function sealedSecretNames(text: string, file: string): string[] | null {
+  return parseSealed(text, file).names ?? null;
+}
+
+function parseSealed(text: string, file: string): z.infer<typeof SealedSecretsSchema> {
+  try {
+    return SealedSecretsSchema.parse(JSON.parse(text));
+  } catch {
+    throw configBundleDamagedError(file, 'secrets.json is malformed');
+  }
+}
 
 export async function sealExportSecrets(secrets: ExportedSecrets, passphrase: string, configText: string): Promise<string> {
   const length = [...passphrase.normalize('NFC')].length;
@@ -41,16 +61,17 @@ export async function sealExportSecrets(secrets: ExportedSecrets, passphrase: st
   // Sorted, so what is sealed does not depend on the order the store was read in.
   const sorted = Object.fromEntries(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
   const sealed = seal(key, JSON.stringify(sorted), associatedData(configText));
-  return `${JSON.stringify({ kdf: kdfText(CURRENT_KDF), salt: salt.toString('base64'), sealed: sealed.toString('base64') }, null, 2)}\n`;
+  const envelope = {
+    kdf: kdfText(CURRENT_KDF),
+    salt: salt.toString('base64'),
+    sealed: sealed.toString('base64'),
+    names: Object.keys(sorted),
+  };
+  return `${JSON.stringify(envelope, null, 2)}\n`;
 }
 
 export async function openExportSecrets(text: string, passphrase: string, file: string, configText: string): Promise<ExportedSecrets> {
-  let parsed;
-  try {
-    parsed = SealedSecretsSchema.parse(JSON.parse(text));
-  } catch {
-    throw configBundleDamagedError(file, 'secrets.json is malformed');
-  }
+  const parsed = parseSealed(text, file);
   const params = parseKdf(parsed.kdf);
   if (params !== null && (128 * params.N * params.r > MAX_FILE_KDF_MEMORY || params.N * params.r * params.p > MAX_FILE_KDF_WORK))
     throw configBundleDamagedError(file, 'secrets.json asks for key-stretching costlier than any export uses');
@@ -65,5 +86,8 @@ export async function openExportSecrets(text: string, passphrase: string, file: 
     value = { success: false as const };
   }
   if (!value.success) throw configBundleDamagedError(file, 'secrets.json opens to something other than named secrets');
+  const sealedNames = Object.keys(value.data).sort();
+  if (parsed.names !== undefined && [...parsed.names].sort().join('\n') !== sealedNames.join('\n'))
+    throw configBundleDamagedError(file, 'the names secrets.json lists are not the secrets it seals');
   return value.data;
 }

@@ -1,14 +1,19 @@
 import type { ConfigReviewItem } from '../../../contract';
 import type { SecretVault } from '../../secrets/secret-vault';
-import type { HostReleasesRepo } from '../../store/host-releases-repo';
 import { compareVersions, parseVersion } from '../version-range';
-import { secretName, type ConfigDocument, type ExportedSecrets, type ExportedSiteFile } from './config-document';
+import {
+  secretName,
+  type ConfigDocument,
+  type ExportedInstall,
+  type ExportedRelease,
+  type ExportedSecrets,
+  type ExportedSiteFile,
+} from './config-document';
+import { reviewOperators } from './config-operators';
 import type { SiteFilePlace } from './site-files';
 import { exportHost, exportInstall, type ConfigStore } from './store-document';
 
-export interface ReviewStore extends ConfigStore {
-  hostReleases: HostReleasesRepo;
-}
+export type ReviewStore = ConfigStore;
 
 /** Shown instead of a secret's value: the review says that it changes, never what it is. */
 const SEALED = '(sealed)';
@@ -126,11 +131,23 @@ export function reviewDocument(
         ? [{ field: 'CA key', from: '', to: SEALED }]
         : [];
     if (!local) {
-      items.push(item('install', install.name, blocked ? 'blocked' : 'new', [...fieldChanges(null, install), ...secretChange], blocked));
+      items.push(
+        item(
+          'install',
+          install.name,
+          blocked ? 'blocked' : 'new',
+          [...fieldChanges(null, withoutReleases(install)), ...releaseChanges(null, install), ...secretChange],
+          blocked,
+        ),
+      );
       continue;
     }
     const current = exportInstall(store, local);
-    const changes = [...fieldChanges(current, install), ...secretChange];
+    const changes = [
+      ...fieldChanges(withoutReleases(current), withoutReleases(install)),
+      ...releaseChanges(current, install),
+      ...secretChange,
+    ];
     const newer = newerRelease(store, local.id, install.bundle.version);
     if (newer) {
       items.push(
@@ -155,6 +172,9 @@ export function reviewDocument(
     } else if (blocked) items.push(item('install', install.name, 'blocked', changes, blocked));
     else items.push(item('install', install.name, changes.length ? 'changed' : 'unchanged', changes, null));
   }
+  items.push(
+    ...reviewOperators(store, document, fieldChanges, (name, status, changes, reason) => item('operator', name, status, changes, reason)),
+  );
   for (const file of document.siteFiles) {
     const place = sitePlace(file);
     const current = place.text;
@@ -186,6 +206,41 @@ export function holdUnsignedKeys(items: readonly ConfigReviewItem[]): ConfigRevi
         : 'trust it only after comparing its fingerprint with the release publisher’s';
     return { ...i, status: 'conflict', reason: `an unsigned file (a YAML export) names this key, and nothing vouches for it: ${what}` };
   });
+}
+
+/** An install's hosts without their releases: those are compared host by host (releaseChanges), not as one clipped line. */
+function withoutReleases(install: ExportedInstall): ExportedInstall {
+  return { ...install, hosts: install.hosts.map(({ releases: _releases, ...host }) => host) };
+}
+
+/** `0.2.0 (current), 0.1.0 (previous)`; a different bundle under the same version is said too. */
+function showReleases(releases: readonly ExportedRelease[]): string {
+  return releases.map((r) => `${r.version} (${r.state})`).join(', ');
+}
+
+/**
+ * The releases each host of the install has, here against the file, one change per host that
+ * differs (`releases on core-1`). A file without releases (written before they were exported)
+ * says nothing about them.
+ */
+function releaseChanges(current: ExportedInstall | null, next: ExportedInstall): ConfigReviewItem['changes'] {
+  const changes: ConfigReviewItem['changes'] = [];
+  for (const host of next.hosts) {
+    if (host.releases === undefined) continue;
+    const here = current?.hosts.find((h) => h.host === host.host)?.releases ?? [];
+    const same =
+      here.length === host.releases.length &&
+      here.every((r, i) => {
+        const other = host.releases![i]!;
+        return r.version === other.version && r.state === other.state && r.bundleSha256 === other.bundleSha256 && r.path === other.path;
+      });
+    if (same) continue;
+    const from = showReleases(here);
+    let to = showReleases(host.releases);
+    if (from === to) to += ' (another bundle or path)';
+    changes.push({ field: `releases on ${host.host}`, from: clip(from), to: clip(to) });
+  }
+  return changes;
 }
 
 export function siteFileName(file: Pick<ExportedSiteFile, 'folder' | 'name'>): string {

@@ -3,7 +3,9 @@ import { caKeyPurpose } from '../../pki/seal-ca-key';
 import type { SecretVault } from '../../secrets/secret-vault';
 import type { BundleKeysRepo } from '../../store/bundle-keys-repo';
 import type { BundlesRepo } from '../../store/bundles-repo';
+import type { OperatorsRepo } from '../../operators/operators-repo';
 import type { HostKeysRepo } from '../../store/host-keys-repo';
+import type { HostReleaseRow, HostReleasesRepo } from '../../store/host-releases-repo';
 import type { HostRow, HostsRepo } from '../../store/hosts-repo';
 import type { InstallRow, InstallsRepo } from '../../store/installs-repo';
 import {
@@ -13,6 +15,8 @@ import {
   type ExportedBundleKey,
   type ExportedHost,
   type ExportedInstall,
+  type ExportedOperator,
+  type ExportedRelease,
   type ExportedSecrets,
   type ExportedSiteFile,
 } from './config-document';
@@ -24,6 +28,8 @@ export interface ConfigStore {
   installs: InstallsRepo;
   bundles: BundlesRepo;
   bundleKeys: BundleKeysRepo;
+  hostReleases: HostReleasesRepo;
+  operators: OperatorsRepo;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -67,9 +73,27 @@ export function exportInstall(store: ConfigStore, install: InstallRow): Exported
         service: row.service,
         createdPaths: [...row.createdPaths],
         config: parseObject(row.config),
+        releases: installReleases(store, install.id, row.hostId),
       }))
       .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)),
   };
+}
+
+/** The releases an install has on a host, current first, then as the store orders them (newest first). */
+export function installReleases(store: ConfigStore, installId: number, hostId: number): ExportedRelease[] {
+  const rows = store.hostReleases.ofHost(hostId).filter((r) => r.installId === installId);
+  const rank = (r: HostReleaseRow) => (r.state === 'current' ? 0 : 1);
+  return rows
+    .map((r, order) => ({ r, order }))
+    .sort((a, b) => rank(a.r) - rank(b.r) || a.order - b.order)
+    .map(({ r }) => ({ version: r.version, bundleSha256: r.bundleSha256, path: r.path, state: r.state }));
+}
+
+export function exportOperators(store: ConfigStore): ExportedOperator[] {
+  return store.operators
+    .list()
+    .map(({ name, role, attributes, disabled }) => ({ name, role, attributes, disabled }))
+    .sort(byName);
 }
 
 /**
@@ -103,6 +127,7 @@ export function storeDocument(store: ConfigStore, installName: string | null, si
     installs: installs.map((install) => exportInstall(store, install)).sort(byName),
     bundleSigningKeys: keys,
     siteFiles: [...siteFiles],
+    operators: exportOperators(store),
   };
 }
 
