@@ -1,0 +1,115 @@
+// `sutazai operators certificate issue|list|revoke` and `sutazai access rotate-key` (issue 14
+// item 2): the real CLI as a child process on one data directory whose install has its CA key
+// sealed in the vault, as the install engine leaves it. The certificate is the install CA's,
+// names the operator and role, and its key is written 0600 and printed nowhere; nothing is
+// written over a file that exists; a revoked serial is listed revoked; a rotation retires the key.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
+import { sealCaKey } from '../../../electron/backend/pki/seal-ca-key';
+import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
+import { openStore } from '../../../electron/backend/store/open-store';
+import { recordInstall } from '../../support/recorded-installs';
+import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';
+import { seedStandInBundle } from '../../support/stand-in-rows';
+import { makeTempDir } from '../../support/temp-dir';
+
+const dir = makeTempDir('sutazai-credentials-cli-');
+const dataDir = path.join(dir.path, 'data');
+const out = path.join(dir.path, 'out');
+const CLI_TIMEOUT_MS = 120_000;
+const VAULT = { SUTAZAI_PASSPHRASE: 'vault passphrase of the test' };
+const ADA = 'ada has a long password';
+const VERA = 'vera has a long password';
+let ca: InstallCa;
+
+function sutazai(args: string[], stdin = ''): Promise<SutazaiRun> {
+  return runSutazaiAsync(args, dataDir, { stdin, env: VAULT });
+}
+const codeOf = (run: SutazaiRun) => /error ([A-Z_]+):/.exec(run.stderr)?.[1];
+
+beforeAll(async () => {
+  fs.mkdirSync(out, { mode: 0o700 });
+  const added = await sutazai(['operators', 'add', 'ada', '--role', 'admin'], `${ADA}\n`);
+  expect(added.code).toBe(0);
+  expect((await sutazai(['--as', 'ada', 'operators', 'add', 'vera', '--role', 'viewer'], `${ADA}\n${VERA}\n`)).code).toBe(0);
+  // The install as the install engine records it: its CA certificate on the row, the CA key sealed in the vault.
+  ca = await createInstallCa({ installName: 'lab' });
+  const store = openStore({ dataDir });
+  try {
+    const vault = createSecretVault(store.db);
+    vault.unlock({ kind: 'passphrase', passphrase: VAULT.SUTAZAI_PASSPHRASE });
+    recordInstall(store.db, seedStandInBundle(store.db), { name: 'lab', hosts: [{ name: 'db-1', address: '198.18.0.9' }] });
+    store.db
+      .prepare('UPDATE installs SET ca_cert = ?, ca_key_secret_id = ? WHERE name = ?')
+      .run(ca.certPem, sealCaKey(vault, 'lab', ca), 'lab');
+  } finally {
+    store.close();
+  }
+}, 3 * CLI_TIMEOUT_MS);
+afterAll(() => dir.remove());
+
+describe('sutazai operators certificate', () => {
+  it(
+    'issues a certificate of the install CA naming the operator and role, its key 0600 and printed nowhere; lists and revokes it',
+    async () => {
+      const issued = await sutazai(['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', out, '--json'], `${ADA}\n`);
+      expect(issued.stderr).toBe('');
+      expect(issued.code).toBe(0);
+      const result = JSON.parse(issued.stdout) as { serial: string; operator: string; role: string; notAfter: number; issuedAt: number; files: Record<string, string> };
+      expect(result).toMatchObject({ operator: 'vera', role: 'viewer', install: 'lab' });
+      expect(issued.stdout).not.toContain('PRIVATE KEY');
+      expect(result.notAfter - result.issuedAt).toBeLessThanOrEqual(24 * 3600_000);
+
+      const keyFile = path.join(out, 'vera.key');
+      expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(fs.readFileSync(keyFile, 'utf8')).toContain('PRIVATE KEY');
+      const cert = new X509Certificate(fs.readFileSync(path.join(out, 'vera.crt')));
+      expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
+      expect(cert.subjectAltName).toContain('URI:urn:sutazai:operator:vera');
+      expect(cert.subjectAltName).toContain('URI:urn:sutazai:role:viewer');
+      expect(cert.checkPrivateKey(createPrivateKey(fs.readFileSync(keyFile)))).toBe(true);
+      expect(fs.readFileSync(path.join(out, 'install-ca.crt'), 'utf8')).toBe(ca.certPem);
+
+      // Never over a file that exists: the key written first stays.
+      const again = await sutazai(['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', out], `${ADA}\n`);
+      expect(codeOf(again)).toBe('BAD_PARAMS');
+      expect(again.stderr).toContain('exists already');
+      expect(new X509Certificate(fs.readFileSync(path.join(out, 'vera.crt'))).serialNumber.toLowerCase().replace(/^0+/, '')).toBe(result.serial);
+
+      const viewer = await sutazai(['--as', 'vera', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', dir.path], `${VERA}\n`);
+      expect(codeOf(viewer)).toBe('ACCESS_DENIED');
+      expect(viewer.code).toBe(13);
+
+      const listed = await sutazai(['--as', 'ada', 'operators', 'certificate', 'list', 'vera', '--json'], `${ADA}\n`);
+      expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ serial: result.serial, revokedAt: null })]);
+
+      const revoked = await sutazai(['--as', 'ada', 'operators', 'certificate', 'revoke', result.serial.toUpperCase()], `${ADA}\n`);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toContain(`Revoked ${result.serial} (vera, lab)`);
+      const after = await sutazai(['--as', 'ada', 'operators', 'certificate', 'list', '--json'], `${ADA}\n`);
+      expect(JSON.parse(after.stdout)).toEqual([expect.objectContaining({ serial: result.serial, revokedAt: expect.any(Number) })]);
+      const unknown = await sutazai(['--as', 'ada', 'operators', 'certificate', 'revoke', 'abcdef'], `${ADA}\n`);
+      expect(codeOf(unknown)).toBe('OPERATOR_CERTIFICATE_NOT_FOUND');
+      expect(unknown.code).toBe(3);
+    },
+    10 * CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'rotates an install’s token key: a new key, the old one retired; an unknown install is refused',
+    async () => {
+      const first = await sutazai(['--as', 'ada', 'access', 'rotate-key', '--install', 'lab', '--json'], `${ADA}\n`);
+      expect(first.code).toBe(0);
+      const second = await sutazai(['--as', 'ada', 'access', 'rotate-key', '--install', 'lab', '--json'], `${ADA}\n`);
+      const [a, b] = [JSON.parse(first.stdout), JSON.parse(second.stdout)] as Array<{ keyId: string; retired: number }>;
+      expect(b.keyId).not.toBe(a!.keyId);
+      expect(b.retired).toBe(1);
+      const unknown = await sutazai(['--as', 'ada', 'access', 'rotate-key', '--install', 'nope'], `${ADA}\n`);
+      expect(codeOf(unknown)).toBe('NOT_FOUND');
+    },
+    4 * CLI_TIMEOUT_MS,
+  );
+});
