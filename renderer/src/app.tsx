@@ -24,6 +24,7 @@ import { SignInScreen, TeamSignInScreen } from './operators/sign-in-screen';
 import { SignedInAs } from './operators/signed-in-as';
 import { StepUpProvider } from './operators/step-up-prompt';
 import { mustSignIn } from './operators/session-rules';
+import { PolicyInvalidBanner } from './operators/policy-invalid-banner';
 import { useSession } from './operators/use-session';
 import { ProbeJobsProvider } from './probes/probe-jobs-context';
 import { hrefFor, type Route } from './router/route';
@@ -254,6 +255,7 @@ function SignedInApp({ lostReason, onReconnect }: { lostReason: string | null; o
           <Sidebar route={route} />
           <main className="main">
             {lostReason !== null ? <ConnectionLostBanner reason={lostReason} onReconnect={onReconnect} /> : null}
+            <PolicyInvalidBanner />
             <Page route={route} />
           </main>
         </div>

@@ -18,6 +18,7 @@ import { runPrometheusTargetsCommand } from './prometheus-targets-command';
 import { OPERATOR_COMMANDS, runOperatorsCommand } from './operators-commands';
 import { runAccessCommand, runOperatorCertificateCommand } from './credential-commands';
 import { runOperatorsMfaCommand } from './operators-mfa-commands';
+import { runSessionsCommand, SESSIONS_COMMANDS } from './sessions-commands';
 import { secretsFromPromptOrStdin } from './read-secret-input';
 import { printResult, writeErr, writeJson, writeJsonLine, writeOut } from './terminal-output';
 import {
@@ -217,6 +218,9 @@ Operators (once one exists, every command signs in with --as; the first must be 
   operators certificate revoke <serial> | --all <name>
                                      revoke; every linked runtime is told at once (removing
                                      or disabling an operator revokes theirs)
+  sessions list                      web mode's browser sign-ins (an admin: everyone's)
+  sessions revoke <id> | --operator <name>
+                                     end one browser session, or every one of an operator
   access rotate-key --install I      a new token key for the install (jwt); tokens of the old
                                      key are refused once the runtimes are pushed the new one
 
@@ -292,6 +296,8 @@ const COMMAND_OPTIONS = {
   anchor: { type: 'string' },
   limit: { type: 'string' },
   as: { type: 'string' },
+  // sessions revoke --operator NAME
+  operator: { type: 'string' },
   code: { type: 'boolean' },
   team: { type: 'string' },
   installs: { type: 'string' },
@@ -433,6 +439,9 @@ async function run(argv: string[]): Promise<number> {
   }
   if (group === 'access') {
     return inSession(backend, (api) => runAccessCommand({ command: command ?? '', args, values: commandValues, print, api }));
+  }
+  if (group === 'sessions' && SESSIONS_COMMANDS.includes(command ?? '')) {
+    return inSession(backend, (api) => runSessionsCommand({ command: command!, args, values: commandValues, print, api }));
   }
   if (group === 'operators' && OPERATOR_COMMANDS.includes(command ?? '')) {
     return inSession(backend, (api) => runOperatorsCommand({ command: command!, args, values: commandValues, print, api }));

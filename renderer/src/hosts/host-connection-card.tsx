@@ -91,8 +91,9 @@ export function ConnectionCard({
   const hosts = useHostList();
   const [dialog, setDialog] = useState<'edit' | 'remove' | null>(null);
   // Changing and removing hosts is an admin's; checking the key only reads it (trusting it is gated where it is offered).
-  const managing = useAllowed('manage-hosts');
-  const trusting = useAllowed('trust-key');
+  // With the host: an install's access policy (abac) can refuse editing it or trusting its key, naming the rule.
+  const managing = useAllowed('manage-hosts', { hostId: host.id });
+  const trusting = useAllowed('trust-key', { hostId: host.id });
   const jump = host.jumpHostId === null ? null : hosts.data?.find((h) => h.id === host.jumpHostId);
   return (
     <Card

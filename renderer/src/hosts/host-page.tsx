@@ -213,9 +213,9 @@ const KEY_ERRORS = new Set(['HOST_KEY_MISMATCH', 'HOST_KEY_UNKNOWN']);
 
 function HostHeader({ host, onCheckKey }: { host: HostSummary; onCheckKey: () => void }) {
   const probe = useProbeHost();
-  // Probes are stored: an operator's, not a viewer's.
-  const probing = useAllowed('probe');
   const hostId = host.id;
+  // Probes are stored: an operator's, not a viewer's; with the host, an access policy (abac) can refuse it too, naming its rule.
+  const probing = useAllowed('probe', { hostId });
   const keyProblem = probe.error !== null && KEY_ERRORS.has(probe.error.code);
   return (
     <>
@@ -320,8 +320,9 @@ function HostFactsView({ facts, host, atMs }: { facts: HostFacts; host: HostSumm
 export function HostPage({ hostId, atMs }: { hostId: number; atMs?: number }) {
   const detail = useHostDetail(hostId);
   const [checkingKey, setCheckingKey] = useState(false);
-  const probing = useAllowed('probe');
-  const trusting = useAllowed('trust-key');
+  // With the host: an install's access policy (abac) disables them too, naming the rule.
+  const probing = useAllowed('probe', { hostId });
+  const trusting = useAllowed('trust-key', { hostId });
   return (
     <section className="page">
       <a className="back-link" href={hrefFor({ name: 'hosts' })}>

@@ -56,8 +56,8 @@ export function PreflightCard({ hostId }: { hostId: number }) {
       await queryClient.invalidateQueries({ queryKey: apiKey('preflight.latest') });
     },
   });
-  // A run is stored: an operator's (the host page says why beside its Probe again).
-  const running = useAllowed('probe');
+  // A run is stored: an operator's (the host page says why beside its Probe again); with the host, as its policy (abac) judges it.
+  const running = useAllowed('probe', { hostId });
   const results = history.data ?? [];
   const shown = (shownAt === null ? results[0] : results.find((r) => r.ranAt === shownAt)) ?? results[0];
 

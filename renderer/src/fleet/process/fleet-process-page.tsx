@@ -14,6 +14,8 @@ import { niceTicks } from '../../metrics/axis-ticks';
 import { EventText } from '../events/event-text';
 import { ProcessControls } from '../host/process-controls';
 import { LogView } from './log-view';
+import { DeniedNote } from '../../operators/denied-note';
+import { useAllowed } from '../../operators/use-session';
 
 /** An instance's charts: the vocabulary's per-process families keyed by the instance. */
 export function processPanels(instance: string): ChartPanel[] {
@@ -61,6 +63,8 @@ export function FleetProcessPage({
   atMs?: number;
 }) {
   const table = useApiQuery('fleet.processes', { hostId }, { refetchInterval: 3_000 });
+  // Logs may be refused by an install's access policy (abac) while the page itself is not: say which rule, instead of a failed follow.
+  const reading = useAllowed('logs', { hostId, process });
   const current = table.data?.processes.find((p) => p.name === process);
   const chosen = instance ?? current?.instances[0]?.instance ?? process;
   // One function while the instance stays: a new one each refresh of the table would draw every chart again.
@@ -98,13 +102,17 @@ export function FleetProcessPage({
       {current ? <ProcessHead hostId={hostId} process={current} chosen={chosen} onInstance={(i) => go({ instance: i })} /> : null}
       <ProcessCharts hostId={hostId} instance={chosen} atMs={atMs} onPointClick={onChartPoint} />
       <Card title="Logs" aside={<span className="mono">{chosen}</span>}>
-        <LogView
-          key={chosen}
-          hostId={hostId}
-          instance={chosen}
-          atMs={atMs}
-          onJump={(t) => go({ instance: chosen, ...(t !== undefined ? { atMs: t } : {}) })}
-        />
+        {reading.allowed ? (
+          <LogView
+            key={chosen}
+            hostId={hostId}
+            instance={chosen}
+            atMs={atMs}
+            onJump={(t) => go({ instance: chosen, ...(t !== undefined ? { atMs: t } : {}) })}
+          />
+        ) : (
+          <DeniedNote allowed={reading} testId="logs-denied" />
+        )}
       </Card>
       <LastCrash hostId={hostId} process={process} />
       <ProcessEvents hostId={hostId} process={process} />
