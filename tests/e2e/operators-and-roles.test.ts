@@ -421,4 +421,24 @@ describe('operators and roles in web mode', () => {
     for (const tab of [page, ...tabs]) expect(await cspViolations(tab)).toEqual([]);
     expect(problems).toEqual([]);
   }, 180_000);
+
+  it("shows operators' runtime certificates with Revoke, and rotates an install's token key, on the Operators page", async () => {
+    // Issued as `sutazai operators certificate issue` does (it writes the key to a file; the page never sees one).
+    const issued = await api.call('operators.certificateIssue', { name: 'vera', install: 'roles' });
+    await show(page, '#/operators');
+    const card = page.getByTestId('runtime-credentials');
+    // The card reads the list again while shown: the certificate issued elsewhere appears without a reload.
+    const row = card.locator(`[data-serial="${issued.serial}"]`);
+    await row.getByTestId('certificate-state').getByText('valid').waitFor();
+    await shoot(page, 'operators-runtime-credentials', { fullPage: true });
+    await row.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await page.getByTestId('confirm-revoke-certificate').getByRole('button', { name: 'Revoke', exact: true }).click();
+    await row.getByTestId('certificate-state').getByText('revoked').waitFor();
+    expect((await api.call('operators.certificates', { name: 'vera' }))[0]?.revokedAt).toEqual(expect.any(Number));
+
+    const rotate = card.getByTestId('rotate-token-key');
+    await rotate.getByRole('button', { name: 'Rotate key', exact: true }).click();
+    await rotate.getByRole('status').getByText('roles now signs with key').waitFor();
+    expect(problems).toEqual([]);
+  }, 120_000);
 });

@@ -16,7 +16,8 @@ import { RelativeTime } from '../ui/relative-time';
  * Either change reaches every linked runtime with a push made at once.
  */
 export function RuntimeCredentialsCard({ disabledReason }: { disabledReason: string | null }) {
-  const certificates = useApiQuery('operators.certificates', {});
+  // Certificates are issued from the command line: read again while shown, so a new one appears without a reload.
+  const certificates = useApiQuery('operators.certificates', {}, { refetchInterval: 10_000 });
   return (
     <Card title="Runtime credentials" testId="runtime-credentials">
       <p className="muted">
