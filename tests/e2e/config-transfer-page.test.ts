@@ -176,4 +176,40 @@ describe('configuration export and import on the Configuration page', () => {
     expect(fs.readFileSync(out, 'utf8')).toContain('rack=b4');
     expect(problems).toEqual([]);
   });
+
+  it('refuses a file replaced after its review, and revokes the trusted exporter', async () => {
+    const file = path.join(scratch, 'swap.yaml');
+    const text = fs.readFileSync(path.join(scratch, 'site.yaml'), 'utf8');
+    fs.writeFileSync(file, text.replace('rack=b4', 'rack=c5'));
+    await page.getByTestId('config-import-path').fill(file);
+    await page.getByTestId('config-review-button').click();
+    await expect(page.locator('[data-item="host:db-1"]').getAttribute('data-status')).resolves.toBe('changed');
+    await expect(page.getByTestId('config-review-sha256').textContent()).resolves.toMatch(/SHA-256 [0-9a-f]{64}/);
+    // Replaced between the review and the import: nothing of it is applied.
+    fs.writeFileSync(file, text.replace('rack=b4', 'rack=d6'));
+    await page.getByTestId('config-import-button').click();
+    await expect(page.getByTestId('config-review').getByRole('alert').textContent()).resolves.toContain('CONFIG_IMPORT_FILE_CHANGED');
+    const labels = () => {
+      const store = openStore({ dataDir });
+      try {
+        return (store.db.prepare("SELECT labels FROM hosts WHERE name = 'db-1'").get() as { labels: string }).labels;
+      } finally {
+        store.close();
+      }
+    };
+    expect(labels()).toContain('rack=b4');
+
+    const trusted = page.getByTestId('config-trusted-exporters');
+    await expect(trusted.locator(`[data-fingerprint="${signer}"]`).count()).resolves.toBe(1);
+    await trusted.getByTestId('config-revoke').click();
+    await shoot(page, 'config-trusted-exporters', { fullPage: true });
+    await trusted.getByTestId('config-revoke-confirm').click();
+    await trusted.getByTestId('config-trusted-none').waitFor({ state: 'visible' });
+    await page.getByTestId('config-import-path').fill(bundle);
+    await page.getByTestId('config-review-button').click();
+    await expect
+      .poll(() => page.getByTestId('config-review-signer').textContent(), { timeout: 20_000 })
+      .toContain(`not trusted yet: ${signer}`);
+    expect(problems).toEqual([]);
+  });
 });

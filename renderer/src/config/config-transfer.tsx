@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import type { ConfigImportResult, ConfigReview, ConfigReviewItem } from '../../../electron/contract';
-import { useApiQuery } from '../api/queries';
+import { apiKey, useApiQuery } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { DeniedNote } from '../operators/denied-note';
 import { useAllowed } from '../operators/use-session';
@@ -178,6 +179,7 @@ function ImportCard() {
   const [passphrase, setPassphrase] = useState('');
   const reviewed = review.state.status === 'success' ? review.state.result : null;
   const [lastImport, setLastImport] = useState<ConfigImportResult | null>(null);
+  const queryClient = useQueryClient();
   return (
     <div className="card stack" data-testid="config-import">
       <h3>Import</h3>
@@ -238,6 +240,8 @@ function ImportCard() {
           allowed={allowed}
           onImported={(result) => {
             setLastImport(result);
+            // An import may have trusted the exporter: the list of trusted exporters shows it now.
+            void queryClient.invalidateQueries({ queryKey: apiKey('configBundles.keys') });
             void review.run({ path: reviewed.path, ...(passphrase ? { secretsPassphrase: passphrase } : {}) });
           }}
         />
