@@ -288,14 +288,30 @@ function membersNow(s: Started, parents: ReadonlyMap<number, number>): Members {
  * our daemon and PM2's are split between them in PSS, which USS (pages only that process
  * maps) does not do: it is printed beside.
  */
+/**
+ * The floor of a Node daemon's footprint (issue 13): the PSS of an empty Node process (a
+ * timer, nothing loaded), sampled in the same seconds as the supervisors, so it splits
+ * Node's shared pages with them the same way. Ours runs two Node processes (daemon and log
+ * collector), PM2 one. Median MB of the last measureMemory; null before or when unreadable.
+ */
+let emptyNodePssMb: number | null = null;
+
 async function measureMemory(sups: Supervisor[], keys: string[]): Promise<Array<Memory | Error>> {
   const started = await startAll(sups, keys, 'rss', RSS_CHILDREN);
+  const emptyNode = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], {
+    stdio: 'ignore',
+    env: { ...process.env, [BENCH_ENV]: `${runTag}-empty-node` },
+  });
+  const emptyNodeSamples: number[] = [];
+  emptyNodePssMb = null;
   try {
     await sleep(RSS_SETTLE_MS);
     const samples = started.map(() => [] as Array<Omit<Memory, 'daemonHwmMb'>>);
     const failed = started.map((s) => (s instanceof Error ? s : null));
     for (let second = 0; second < RSS_S; second += 1) {
       await sleep(1_000);
+      const empty = emptyNode.pid === undefined ? null : rollupOf(emptyNode.pid);
+      if (empty !== null) emptyNodeSamples.push(mb(empty.pssKb));
       const parents = parentMap();
       for (const [i, s] of started.entries()) {
         if (s instanceof Error || failed[i] !== null) continue;
@@ -321,6 +337,7 @@ async function measureMemory(sups: Supervisor[], keys: string[]): Promise<Array<
         });
       }
     }
+    if (emptyNodeSamples.length > 0) emptyNodePssMb = median(emptyNodeSamples);
     return started.map((s, i) => {
       if (s instanceof Error) return s;
       if (failed[i] !== null) return failed[i]!;
@@ -340,6 +357,7 @@ async function measureMemory(sups: Supervisor[], keys: string[]): Promise<Array<
       };
     });
   } finally {
+    if (emptyNode.pid !== undefined) killQuietly(emptyNode.pid);
     for (const sup of sups) await sup.stop();
   }
 }
@@ -492,6 +510,11 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[],
     ]),
   ]);
   beside('rss');
+  if (emptyNodePssMb !== null)
+    log(
+      `  floor (info): an empty Node process (node -e 'setInterval(...)'), sampled in the same seconds: PSS ${f1(emptyNodePssMb)} MB;` +
+        ` ours runs two Node processes (daemon and log collector): ${f1(2 * emptyNodePssMb)} MB before any code, PM2 one`,
+    );
   log(
     '  footprint = the daemon and every process it starts but the supervised programs (its process tree, and for ours also the marked log' +
       ' stampers), PSS summed from /proc/PID/smaps_rollup; USS counts only pages no other process maps; programs = the same 10 sleeps under each',
