@@ -657,7 +657,7 @@ async function main(): Promise<void> {
     state.browser = undefined;
     const screenP95 = percentile(screen, 95);
     console.log(
-      `\n  sample-to-screen over ${SCREEN_S} s (Chromium, ${state.slots[0]!.name}'s live CPU panel in view: frame after its data-newest-point-ms changed, minus the sample's time): ` +
+      `\n  sample-to-screen over ${SCREEN_S} s (Chromium, ${state.slots[0]!.name}'s live CPU panel in view: the frame after its line was redrawn for a new data-newest-point-ms, minus the sample's time; ${loadLine("the screen's end", os.cpus().length)}): ` +
         (screen.length > 0
           ? `p50 ${percentile(screen, 50).toFixed(0)} ms, p95 ${screenP95.toFixed(0)} ms over ${screen.length} samples`
           : screenNote || 'no samples'),
