@@ -222,6 +222,8 @@ export const ERROR_CODES = [
   'SUPPORT_RULE_TOO_COSTLY',
   /** The collection a preview or save names is no longer held (expired, pushed out, or the backend restarted). */
   'SUPPORT_PREVIEW_EXPIRED',
+  /** A bundle uploaded to be analyzed (web mode) is not held for this session: taken already, expired, or another session's. */
+  'SUPPORT_UPLOAD_GONE',
   'SUPPORT_OUTPUT_EXISTS',
   /** Not a support bundle, or a damaged, cut or altered one. */
   'SUPPORT_BUNDLE_INVALID',

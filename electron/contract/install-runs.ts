@@ -131,3 +131,15 @@ export const LOCAL_FILE_METHODS: ReadonlySet<string> = new Set<MethodName>([
   // Writes the backup to a path on the backend's machine.
   'store.backup',
 ]);
+
+/**
+ * Methods whose page names a file on the backend's machine (save a support bundle there,
+ * analyze one from there). A page may name such a path only over the desktop app's own pipe,
+ * where the person at the window sits at that machine and the path is on their own disk; the
+ * command line may too. Never from web mode (the loopback token or a team's sign-in): the
+ * browser's person is elsewhere, and the backend must not become a reader or writer of its
+ * machine's files for them. Web mode moves files through the page instead: a download the
+ * backend serves once to the same session (support.download), an upload of the file's bytes.
+ * The rule for all such methods: /work/notes/local-file-rule.md (session 8).
+ */
+export const PAGE_PATH_METHODS: ReadonlySet<string> = new Set<MethodName>(['support.save', 'support.analyze']);

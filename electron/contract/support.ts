@@ -94,6 +94,15 @@ export const SupportSavedSchema = z.object({
 });
 export type SupportSaved = z.infer<typeof SupportSavedSchema>;
 
+/** A bundle written for a browser to download (web mode): served once, at `url`, to the session that asked. */
+export const SupportDownloadSchema = SupportSavedSchema.omit({ path: true }).extend({
+  /** Same origin, e.g. `/download/<id>`; the session's cookie (team) or the launch token (X-SutazAI-Token header) goes with it. */
+  url: z.string(),
+  /** The name the browser saves it under. */
+  fileName: z.string(),
+});
+export type SupportDownload = z.infer<typeof SupportDownloadSchema>;
+
 export const SupportFindingSchema = z.object({
   analyzer: z.string(),
   severity: z.enum(['critical', 'warning', 'info']),
@@ -132,9 +141,25 @@ export const supportMethods = {
     params: z.object({ previewId: z.string().min(1).max(64), redaction: SupportRedactionOptionsSchema, path: FilePathSchema }).strict(),
     result: SupportSavedSchema,
   },
+  /**
+   * The same archive for the browser (web mode, where no path on the backend's machine may be
+   * named): kept by the backend and served once, at the answer's url, to the session that asked.
+   */
+  'support.download': {
+    params: z.object({ previewId: z.string().min(1).max(64), redaction: SupportRedactionOptionsSchema }).strict(),
+    result: SupportDownloadSchema,
+  },
   /** Reads a support bundle (from this or any site) and reports findings with remedies; needs no host. */
   'support.analyze': {
     params: z.object({ path: FilePathSchema }).strict(),
+    result: SupportAnalysisSchema,
+  },
+  /**
+   * Analyzes a bundle the browser uploaded (web mode: POST /upload answers its id, for this
+   * session only, once); the same findings as support.analyze. The upload is removed after.
+   */
+  'support.analyzeUpload': {
+    params: z.object({ uploadId: z.string().min(1).max(64) }).strict(),
     result: SupportAnalysisSchema,
   },
 } as const;

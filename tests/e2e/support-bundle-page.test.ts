@@ -12,7 +12,9 @@ import { makeTempDir } from '../support/temp-dir';
 import { openWebModeSession } from '../support/web-mode-session';
 
 /**
- * The Support page as a newcomer meets it, in Debian's Chromium against `npm run web`: a
+ * The Support page as a newcomer meets it, in Debian's Chromium against `npm run web` (web
+ * mode: the bundle is downloaded through the browser, a bundle to analyze uploaded; the page
+ * names no path on the backend's machine): a
  * host's support bundle collected (the host is offline: that is said, not fatal), every
  * planted secret of the control center's own log listed in the preview with its file, line
  * and rule and never shown whole, host names replaced on request, a rule of one's own added,
@@ -129,22 +131,27 @@ describe('the Support page', () => {
     await expect(page.getByTestId('support-gaps').textContent()).resolves.toContain('host-1: never probed, so no facts');
   });
 
-  it('saves the bundle as previewed: none of the secrets, the host name or the customer in it', async () => {
-    const out = path.join(dir, 'out.tar');
-    await page.getByTestId('support-save-path').fill(out);
-    await page.getByTestId('support-save').click();
-    await expect(page.getByTestId('support-saved').textContent()).resolves.toContain(`Saved ${out}`);
+  it('downloads the bundle as previewed through the browser (web mode names no path): none of the secrets, the host name or the customer in it, served once', async () => {
+    // Web mode offers no path on the backend's machine: the page has no path field for the bundle.
+    expect(await page.getByTestId('support-save-path').count()).toBe(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('support-download').click()]);
+    const out = path.join(dir, 'downloaded.tar');
+    await download.saveAs(out);
+    await expect(page.getByTestId('support-saved').textContent()).resolves.toContain(`Downloaded ${download.suggestedFilename()}`);
+    expect(download.suggestedFilename()).toMatch(/^sutazai-support-[0-9a-f]{12}\.tar$/);
     const bytes = fs.readFileSync(out);
     for (const secret of [...Object.values(SECRETS), HOST]) expect(bytes.includes(secret), secret).toBe(false);
     expect(bytes.includes('hosts/host-1/host.json')).toBe(true);
     expect(bytes.includes('[redacted:customer]')).toBe(true);
-    // Saved once: the same name again is refused, with its remedy.
-    await page.getByTestId('support-save').click();
-    await expect(page.getByTestId('support-review').textContent()).resolves.toContain('never overwrites a file');
+    // Nothing is left on the backend's machine once the browser has it.
+    await expect
+      .poll(() => fs.readdirSync(path.join(dir, 'data', 'downloads'), { recursive: true }).filter((n) => String(n).endsWith('.tar')))
+      .toEqual([]);
+    await shoot(page, 'support-downloaded', { fullPage: true });
   });
 
   it("analyzes another site's bundle: the crash-loop, its last line and the remedy", async () => {
-    await page.getByTestId('support-analyze-path').fill(path.join(dir, 'site.tar'));
+    await page.getByTestId('support-analyze-file').setInputFiles(path.join(dir, 'site.tar'));
     await page.getByTestId('support-analyze-button').click();
     const finding = page.locator('[data-analyzer="crash-loop"]');
     await expect(finding.getAttribute('data-severity')).resolves.toBe('critical');
@@ -153,5 +160,18 @@ describe('the Support page', () => {
     await shoot(page, 'support-analysis', { fullPage: true });
     expect(problems).toEqual([]);
     expect(await cspViolations(page)).toEqual([]);
+  });
+
+  it('refuses a path on the backend machine from the browser page (web mode), before reading it', async () => {
+    const answer = await page.evaluate(async () => {
+      // The page's own API socket: what a script on the page could send.
+      const token = sessionStorage.getItem('sutazai.accessToken')!;
+      const socket = new WebSocket(`ws://${location.host}/api`, ['sutazai.api.v1', `sutazai.token.${token}`]);
+      await new Promise((resolve) => socket.addEventListener('open', resolve));
+      const reply = new Promise<string>((resolve) => socket.addEventListener('message', (event) => resolve(String(event.data))));
+      socket.send(JSON.stringify({ type: 'request', id: 1, method: 'support.analyze', params: { path: '/etc/passwd' } }));
+      return JSON.parse(await reply) as { ok: boolean; error: { code: string } };
+    });
+    expect(answer).toMatchObject({ ok: false, error: { code: 'METHOD_NOT_ON_THIS_PIPE' } });
   });
 });

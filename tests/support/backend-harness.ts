@@ -54,6 +54,7 @@ export async function startTestBackend(overrides: Partial<BackendConfig> = {}): 
       token,
       port: 0,
       logger: backend.logger,
+      downloads: backend.downloads,
     });
   } catch (error) {
     await backend?.close();

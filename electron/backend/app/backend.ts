@@ -1,5 +1,6 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
-import { createApiClient, type ApiClient, type HostFacts } from '../../contract';
+import { createApiClient, HOST_SERIES, type ApiClient, type HostFacts } from '../../contract';
 import { createBundleService } from '../bundles/bundle-service';
 import { createConfigService } from '../config/config-service';
 import { EventHub } from '../events/event-hub';
@@ -66,6 +67,7 @@ import { createSignInLimiter } from '../operators/sign-in-limiter';
 import { createWebSessions, type WebSessions } from '../operators/web-sessions';
 import { connectInProcess } from '../server/in-process-transport';
 import { createSupportService } from '../bundles/support-bundles/support-service';
+import { createOneTimeFiles, type OneTimeFiles } from '../server/one-time-files';
 import { appLogFilesOf } from '../bundles/support-bundles/support-collect';
 import { vaultSecrets } from '../bundles/support-bundles/vault-secrets';
 import { createRepositories } from '../store/repositories';
@@ -150,6 +152,8 @@ export interface Backend {
   readonly webSessions: WebSessions;
   /** Whether the control center has operators: web mode for a team needs at least one to sign in as. */
   operatorsExist(): boolean;
+  /** Files offered to one browser session, served once by the web server (a support bundle in web mode). */
+  readonly downloads: OneTimeFiles;
   close(): Promise<void>;
 }
 
@@ -429,6 +433,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     tokenFor: (target, operatorName) => runtimeCredentials.tokenFor(target, operatorName),
     now,
   });
+  // Support bundles for a browser to download once (web mode names no path on this machine).
+  const downloads = createOneTimeFiles({ root: path.join(config.dataDir, 'downloads'), now });
   const support = createSupportService({
     tokenFor: (target, operatorName) => runtimeCredentials.tokenFor(target, operatorName),
     hosts: repos.hosts,
@@ -439,6 +445,9 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     events: (params) => fleetEvents.list(params),
     alerts: (hostId) => alerts.service.list({ hostId, resolvedWithinMs: SUPPORT_RESOLVED_ALERTS_MS, limit: 1000 }),
     connections: runtimeConnections,
+    memoryReadings: (hostId, fromMs, toMs) =>
+      metrics.query({ hostId, metrics: [HOST_SERIES.memoryUsedPercent], fromMs, toMs, maxPoints: 1440 }).series[0]?.points ?? [],
+    certificates: () => recordedCertificates(store.db).list(),
     appLogFiles: () => appLogFilesOf(logFile),
     appVersion: info.version,
     configDir: config.configDir,
@@ -514,6 +523,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     configBundles,
     backup: (out: string) => writeBackup({ db: store.db, dataDir: config.dataDir, out, appVersion: info.version, now }),
     support,
+    downloads,
     operators,
     accessPolicy,
     policyGate,
@@ -599,6 +609,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     ready,
     webSessions,
     operatorsExist: () => operators.exist(),
+    downloads,
     async close() {
       if (closed) return;
       closed = true;
@@ -618,6 +629,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       await ready;
       fleetEvents.close();
       metrics.close();
+      downloads.close();
       store.close();
       logger.info({}, 'backend stopped');
       logger.flush?.();

@@ -40,6 +40,13 @@ export function auditTarget(method: string, params: unknown, names: TargetNames)
     const more = ids.length > MAX_HOSTS_NAMED ? ` and ${ids.length - MAX_HOSTS_NAMED} more` : '';
     parts.push(`${ids.length === 1 ? 'host' : 'hosts'} ${shown}${more}`);
   }
+  // A support bundle's target: an install by name, or one host (support.collect).
+  const target = p.target as { install?: unknown; hostId?: unknown } | undefined;
+  if (group === 'support' && typeof target === 'object' && target !== null) {
+    add('install', target.install);
+    if (typeof target.hostId === 'number') parts.push(`host ${hostWords(target.hostId)}`);
+  }
+  if (group === 'support') add('collection', p.previewId);
   const nameWord = NAME_OF_GROUP[group];
   if (nameWord !== undefined) add(nameWord, p.name);
   const install = p.install as { name?: unknown } | undefined;

@@ -2,7 +2,7 @@ import { alertNotification, ApiError } from '../../contract';
 import { startBackend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
 import { servingBackendConfig } from '../app/serving-backend-config';
-import { createPipeSession } from '../server/dispatcher';
+import { createPipeSession, desktopPipeGrants } from '../server/dispatcher';
 
 /**
  * The backend inside the desktop app, as an Electron utility process. The shell sends
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     const connection = backend.dispatcher.connect(
       (text) => port.postMessage(text),
       `port:${nextPeer++}`,
-      { session: desktopSession },
+      desktopPipeGrants(desktopSession),
       'desktop',
     );
     port.on('message', ({ data: text }) => {

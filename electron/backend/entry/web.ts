@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       token: randomBytes(24).toString('base64url'),
       port,
       logger: backend.logger,
+      downloads: backend.downloads,
       ...(team ? { team: { ...team, sessions: backend.webSessions } } : {}),
     });
   } catch (error) {

@@ -3,6 +3,7 @@ import {
   ApiError,
   ClientMessageSchema,
   LOCAL_FILE_METHODS,
+  PAGE_PATH_METHODS,
   MAX_MESSAGE_BYTES,
   events,
   isEventName,
@@ -107,6 +108,8 @@ export interface Connection {
 export interface ConnectionGrants {
   /** The caller runs in the backend's own process (the CLI): it may name files on this machine (LOCAL_FILE_METHODS). */
   readonly localFiles?: boolean;
+  /** The desktop app's own window: its page may name a path on this machine (PAGE_PATH_METHODS), never a browser's. */
+  readonly pagePaths?: boolean;
   /**
    * A sign-in this pipe shares with others (createPipeSession): the desktop app's windows, one
    * person at one machine, share the operator chosen at the first sign-in, across reloads and
@@ -115,6 +118,11 @@ export interface ConnectionGrants {
   readonly session?: PipeSession;
   /** The source address of the pipe (Caller.address). */
   readonly address?: string;
+}
+
+/** What the desktop app's window pipes get: the shared sign-in of the person at this machine, and paths on it from the page. */
+export function desktopPipeGrants(session: PipeSession): ConnectionGrants {
+  return { session, pagePaths: true };
 }
 
 /** A sign-in not yet tied to any pipe: one per pipe by default, or shared (ConnectionGrants.session). */
@@ -276,6 +284,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           };
           options.refused?.(method, params, callerNow(), refusal);
           fail(id, refusal);
+          return;
+        }
+        if (PAGE_PATH_METHODS.has(method) && grants.localFiles !== true && grants.pagePaths !== true) {
+          logger.warn({ peer, method }, 'a path on the backend machine named over a browser pipe, refused');
+          fail(id, {
+            code: 'METHOD_NOT_ON_THIS_PIPE',
+            message: `${method} names a file on the backend's machine, which a browser (web mode) may not: its files are not yours to name from here.`,
+            remedy:
+              'In web mode, download the bundle to your own computer (Download) and analyze a bundle by choosing it from your computer; or run the sutazai command, or the desktop app, on the backend machine.',
+          });
           return;
         }
         const spec = methods[method];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -10,7 +10,8 @@ import { RENDERER_SECURITY_HEADERS } from '../../shared-node/content-security-po
 import type { Dispatcher, DispatcherLogger } from './dispatcher';
 import { ERROR_PAGE_HEADERS, errorPage } from './error-page';
 import { contentTypeFor, resolveStaticPath } from '../../shared-node/static-path';
-import { isLoopbackHost, isOwnOrigin, socketAuthorized } from './web-auth';
+import { isLoopbackHost, isOwnOrigin, socketAuthorized, tokenMatches } from './web-auth';
+import type { OneTimeFiles } from './one-time-files';
 import {
   hostForUrl,
   isConfiguredHost,
@@ -34,6 +35,8 @@ export interface WebServerOptions {
   /** 0 picks a free port. */
   port: number;
   logger: DispatcherLogger & { info(details: object, message: string): void };
+  /** Files the backend offers a browser once (Backend.downloads): served at /download/<id>. */
+  downloads?: OneTimeFiles;
   /**
    * Web mode for a team (issue 14, item 5): HTTPS with this certificate, on `listen`, for the
    * configured names, and each person signs in as an operator (cookie sessions) instead of the
@@ -126,8 +129,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       sendAnswer(res, answer);
       return;
     }
+    if (url.pathname === UPLOAD_PATH && req.method === 'POST') {
+      await serveUpload(req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...RENDERER_SECURITY_HEADERS, Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (url.pathname.startsWith(DOWNLOAD_PREFIX)) {
+      serveDownload(req, res, url.pathname.slice(DOWNLOAD_PREFIX.length), html);
       return;
     }
     const file = resolveStaticPath(options.rendererDir, url.pathname);
@@ -145,6 +156,132 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.writeHead(200, headers);
     if (req.method === 'HEAD') res.end();
     else createReadStream(file).pipe(res);
+  }
+
+  /**
+   * GET /download/<id>: a file the backend offered to one pipe identity (support.download),
+   * served once to the same one: a team's session by its cookie, loopback mode's tab by the
+   * launch token in the X-SutazAI-Token header (never in the address). Anything else, or a
+   * second fetch, finds nothing.
+   */
+  function serveDownload(req: http.IncomingMessage, res: http.ServerResponse, id: string, html: boolean): void {
+    const who = requestActor(req);
+    if (who === null) {
+      sendError(
+        res,
+        401,
+        {
+          code: 'UNAUTHORIZED',
+          message: 'A download is served only to the signed-in session that asked for it.',
+          remedy: 'Download it again from the page.',
+        },
+        html,
+      );
+      return;
+    }
+    const offered = options.downloads?.take(id, who) ?? null;
+    if (offered === null) {
+      sendError(
+        res,
+        404,
+        {
+          code: 'NOT_FOUND',
+          message: 'This download is not offered to this session (each is served once, for ten minutes).',
+          remedy: 'Press Download again on the page for a new one.',
+        },
+        html,
+      );
+      return;
+    }
+    const remove = () => void rm(offered.file, { force: true }).catch(() => undefined);
+    stat(offered.file).then(
+      (info) => {
+        res.writeHead(200, {
+          ...RENDERER_SECURITY_HEADERS,
+          'Content-Type': 'application/x-tar',
+          'Content-Length': String(info.size),
+          'Content-Disposition': `attachment; filename="${offered.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+          'Cache-Control': 'no-store',
+        });
+        if (req.method === 'HEAD') {
+          res.end();
+          remove();
+          return;
+        }
+        const stream = createReadStream(offered.file);
+        stream.on('error', () => res.destroy());
+        res.on('close', remove);
+        stream.pipe(res);
+      },
+      () => sendError(res, 404, { code: 'NOT_FOUND', message: 'The download is gone.', remedy: 'Press Download again on the page.' }, html),
+    );
+  }
+
+  /** The pipe identity an HTTP request acts as: a team's live session by its cookie, loopback mode's by the token header; else null. */
+  function requestActor(req: http.IncomingMessage): string | null {
+    if (team) {
+      const cookie = sessionCookieOf(req.headers.cookie);
+      const webSession = cookie !== null ? team.sessions.byToken(cookie) : undefined;
+      return webSession === undefined ? null : `web:session-${webSession.id}`;
+    }
+    return tokenMatches(token, headerValue(req.headers['x-sutazai-token'])) ? actor : null;
+  }
+
+  /**
+   * POST /upload: a file the page sends for the backend to read (a support bundle to analyze),
+   * held for the same session once (support.analyzeUpload takes it by the id answered). Only
+   * from this server's own pages (Origin), up to UPLOAD_MAX_BYTES.
+   */
+  async function serveUpload(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const who = requestActor(req);
+    if (!originAllowed(req.headers.origin) || who === null || !options.downloads) {
+      sendError(res, 401, {
+        code: 'UNAUTHORIZED',
+        message: "Uploads are taken only from this app's own page, signed in.",
+        remedy: 'Upload from the page.',
+      });
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (!(declared >= 0) || declared > UPLOAD_MAX_BYTES) {
+      req.resume();
+      sendError(res, 413, {
+        code: 'SUPPORT_BUNDLE_TOO_LARGE',
+        message: `An upload must say its length and be at most ${UPLOAD_MAX_BYTES / 1024 ** 3} GiB.`,
+        remedy: 'Ask for a bundle collected with less log per process, or analyze it with `sutazai support analyze FILE`.',
+      });
+      return;
+    }
+    const file = options.downloads.newFile('.tar');
+    const out = await open(file, 'wx', 0o600);
+    let received = 0;
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > declared) throw new Error('the upload is longer than it said');
+        await out.write(chunk);
+      }
+    } catch (error) {
+      await out.close();
+      await rm(file, { force: true });
+      sendError(res, 400, {
+        code: 'BAD_PARAMS',
+        message: `The upload failed: ${(error as Error).message}.`,
+        remedy: 'Upload the file again.',
+      });
+      return;
+    }
+    await out.close();
+    const fileName = (headerValue(req.headers['x-file-name']) ?? 'uploaded.tar').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+    const uploadId = options.downloads.offer(who, file, fileName);
+    const text = JSON.stringify({ uploadId });
+    res.writeHead(200, {
+      ...RENDERER_SECURITY_HEADERS,
+      'Content-Type': 'application/json',
+      'Content-Length': String(text.length),
+      'Cache-Control': 'no-store',
+    });
+    res.end(text);
   }
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -210,6 +347,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       server.closeAllConnections?.();
     },
   };
+}
+
+/** Where a download is fetched, and an upload sent (server/one-time-files.ts holds both). */
+const DOWNLOAD_PREFIX = '/download/';
+const UPLOAD_PATH = '/upload';
+/** The most an upload may be: a support bundle's own limit (its files together, 1 GiB) and its headers. */
+const UPLOAD_MAX_BYTES = 1024 ** 3 + 64 * 1024 * 1024;
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? undefined : value;
 }
 
 function sendAnswer(res: http.ServerResponse, answer: SignInAnswer): void {

@@ -35,6 +35,12 @@ export function takeAccessToken(win: TokenWindow): string | null {
   return kept !== null && isWellFormedAccessToken(kept) ? kept : null;
 }
 
+/** The token this tab holds now (taken earlier by takeAccessToken), or null; changes nothing. */
+export function currentAccessToken(win: Pick<TokenWindow, 'sessionStorage'>): string | null {
+  const kept = win.sessionStorage.getItem(STORAGE_KEY);
+  return kept !== null && isWellFormedAccessToken(kept) ? kept : null;
+}
+
 /** Forgets the token of this tab (the server refused it: web mode was restarted with a new one). */
 export function forgetAccessToken(win: Pick<TokenWindow, 'sessionStorage'>): void {
   win.sessionStorage.removeItem(STORAGE_KEY);

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { SupportAnalysis, SupportFinding, SupportPreview, SupportRule, SupportTarget } from '../../../electron/contract';
 import { useApiQuery, useHostList } from '../api/queries';
+import { inBrowser, saveOffered, uploadFile } from '../api/browser-files';
 import { useApiAction } from '../api/use-api-action';
 import { formatDateTime } from '../format/time';
 import { DeniedNote } from '../operators/denied-note';
@@ -22,8 +23,8 @@ export function SupportPage() {
       <h1>Support bundles</h1>
       <p className="page-sub">
         Collect what a vendor needs to diagnose an install or a host into one archive. Passwords, tokens, private keys and the vault’s
-        secrets are replaced before anything is written; review every replacement, add your own rules, then save. Analyze a bundle someone
-        sent you below.
+        secrets are replaced before anything is written; review every replacement, add your own rules, then save it (in a browser: download
+        it). Analyze a bundle someone sent you below.
       </p>
       <CollectSection />
       <AnalyzeSection />
@@ -283,13 +284,66 @@ function PreviewTable({ preview }: { preview: SupportPreview }) {
   );
 }
 
-function SaveForm({
-  previewId,
-  redaction,
-}: {
-  previewId: string;
-  redaction: { addresses: boolean; hostNames: boolean; rules: SupportRule[] };
-}) {
+type Redaction = { addresses: boolean; hostNames: boolean; rules: SupportRule[] };
+
+/** Where the bundle goes: to this computer through the browser (web mode), or to a path on this machine (the desktop app). */
+function SaveForm(props: { previewId: string; redaction: Redaction }) {
+  return inBrowser() ? <DownloadForm {...props} /> : <SaveToPathForm {...props} />;
+}
+
+function DownloadForm({ previewId, redaction }: { previewId: string; redaction: Redaction }) {
+  const download = useApiAction('support.download');
+  const allowed = useAllowed('export');
+  const [handOver, setHandOver] = useState<{ status: 'idle' | 'pending' | 'done' } | { status: 'error'; error: unknown }>({
+    status: 'idle',
+  });
+  const busy = download.pending || handOver.status === 'pending';
+  return (
+    <form
+      className="stack"
+      onSubmit={(event) => {
+        event.preventDefault();
+        setHandOver({ status: 'idle' });
+        void download.run({ previewId, redaction }).then(async (offered) => {
+          if (!offered) return;
+          setHandOver({ status: 'pending' });
+          try {
+            await saveOffered(offered.url, offered.fileName);
+            setHandOver({ status: 'done' });
+          } catch (error) {
+            setHandOver({ status: 'error', error });
+          }
+        });
+      }}
+    >
+      <p className="field-hint">
+        The bundle is made on the control center, redacted exactly as previewed above, and saved by your browser to this computer (its usual
+        downloads folder).
+      </p>
+      <div>
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={busy || !allowed.allowed}
+          title={allowed.reason ?? undefined}
+          data-testid="support-download"
+        >
+          {busy ? 'Preparing…' : 'Download bundle'}
+        </button>
+      </div>
+      {download.state.status === 'error' ? <ErrorNotice title="The bundle was not made" error={download.state.error} /> : null}
+      {handOver.status === 'error' ? <ErrorNotice title="The bundle was not downloaded" error={handOver.error} /> : null}
+      {download.state.status === 'success' && handOver.status === 'done' ? (
+        <div className="key-panel key-panel-ok" role="status" data-testid="support-saved">
+          Downloaded {download.state.result.fileName}: {download.state.result.files} files, {download.state.result.redactions} replacements,{' '}
+          {download.state.result.bytes} bytes. SHA-256 <span className="mono">{download.state.result.sha256}</span>
+        </div>
+      ) : null}
+    </form>
+  );
+}
+
+function SaveToPathForm({ previewId, redaction }: { previewId: string; redaction: Redaction }) {
   const save = useApiAction('support.save');
   const allowed = useAllowed('export');
   const [path, setPath] = useState('');
@@ -331,6 +385,64 @@ function SaveForm({
 }
 
 function AnalyzeSection() {
+  return inBrowser() ? <AnalyzeUpload /> : <AnalyzePath />;
+}
+
+/** Web mode: the bundle is chosen on this computer and uploaded for this session, then analyzed. */
+function AnalyzeUpload() {
+  const analyze = useApiAction('support.analyzeUpload');
+  const [file, setFile] = useState<File | null>(null);
+  const [upload, setUpload] = useState<{ status: 'idle' | 'pending' } | { status: 'error'; error: unknown }>({ status: 'idle' });
+  const inputId = useId();
+  const busy = upload.status === 'pending' || analyze.pending;
+  return (
+    <Card title="Analyze a bundle" testId="support-analyze">
+      <div className="stack">
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            if (!file) return;
+            setUpload({ status: 'pending' });
+            uploadFile(file).then(
+              (uploadId) => {
+                setUpload({ status: 'idle' });
+                void analyze.run({ uploadId });
+              },
+              (error: unknown) => setUpload({ status: 'error', error }),
+            );
+          }}
+        >
+          <div className="field">
+            <label className="field-label" htmlFor={inputId}>
+              Bundle file
+            </label>
+            <div className="input-row">
+              <input
+                id={inputId}
+                type="file"
+                accept=".tar,application/x-tar"
+                className="input"
+                onChange={(event) => setFile(event.target.files?.[0] ?? null)}
+                data-testid="support-analyze-file"
+              />
+              <button type="submit" className="button" disabled={file === null || busy} data-testid="support-analyze-button">
+                {busy ? 'Analyzing…' : 'Analyze'}
+              </button>
+            </div>
+            <p className="field-hint">
+              A bundle on this computer: it is sent to the control center, read there once and removed; no host of the site is contacted.
+            </p>
+          </div>
+        </form>
+        {upload.status === 'error' ? <ErrorNotice title="The bundle could not be sent" error={upload.error} /> : null}
+        {analyze.state.status === 'error' ? <ErrorNotice title="The bundle could not be analyzed" error={analyze.state.error} /> : null}
+        {analyze.state.status === 'success' ? <Findings analysis={analyze.state.result} /> : null}
+      </div>
+    </Card>
+  );
+}
+
+function AnalyzePath() {
   const analyze = useApiAction('support.analyze');
   const [path, setPath] = useState('');
   return (
@@ -367,7 +479,9 @@ function Findings({ analysis }: { analysis: SupportAnalysis }) {
     <div className="stack" data-testid="support-findings">
       <p>
         {analysis.targetName}, collected {formatDateTime(analysis.collectedAtMs)}:{' '}
-        {analysis.findings.length === 0 ? 'no findings.' : `${analysis.findings.length} findings, the most severe first.`}
+        {analysis.findings.length === 0
+          ? 'no findings.'
+          : `${analysis.findings.length} ${analysis.findings.length === 1 ? 'finding' : 'findings'}, the most severe first.`}
       </p>
       <ul className="support-finding-list">
         {analysis.findings.map((finding, i) => (

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeSupportBundle } from '../../../electron/backend/bundles/support-bundles/support-analyzers';
@@ -222,5 +223,94 @@ describe('a hostile bundle (anyone can write one whose digests agree)', () => {
       api: () => Promise.reject(new Error('analyze needs no backend')),
     });
     await expect(printing).rejects.toMatchObject({ code: 'SUPPORT_BUNDLE_INVALID' });
+  });
+});
+
+/** `count` chunks of log lines, each the same 1 MiB (written twice: once for its digest, once into the archive). */
+function* bigLog(count: number, last: string): Generator<Buffer> {
+  const line = 'ts out a long and boring line of a chatty agent that logs far too much '.padEnd(127, '.') + '\n';
+  const chunk = Buffer.from(line.repeat((1024 * 1024) / line.length));
+  for (let i = 0; i < count; i++) yield chunk;
+  yield Buffer.from(`${last}\n`);
+}
+
+/** A bundle whose members are written streaming (a hostile site can make them as large as the format allows). */
+async function hostileBundle(file: string, members: Array<{ path: string; chunks: () => Iterable<Buffer> }>): Promise<void> {
+  const { createHash } = await import('node:crypto');
+  const { TarWriter, fileSink } = await import('../../../electron/backend/bundles/tar-writer');
+  const listed = members.map((m) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for (const chunk of m.chunks()) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+    return { path: m.path, bytes, sha256: hash.digest('hex') };
+  });
+  const full = { kind: 'sutazai-support-bundle', format: 1, ...manifest, files: listed };
+  const handle = await fs.promises.open(file, 'wx', 0o600);
+  try {
+    const tar = new TarWriter(fileSink(handle));
+    const text = Buffer.from(JSON.stringify(full));
+    await tar.addFile('manifest.json', { mode: 0o600, mtime: 0, size: text.length }, text);
+    for (const [i, m] of members.entries())
+      await tar.addFile(m.path, { mode: 0o600, mtime: 0, size: listed[i]!.bytes }, Readable.from(m.chunks()));
+    await tar.finish();
+  } finally {
+    await handle.close();
+  }
+}
+
+describe('reading a hostile bundle', () => {
+  it('keeps only the end of a huge log in memory: the analysis of a 120 MiB log peaks below its size, and quotes its last line', async () => {
+    const file = path.join(tmp.path, 'huge-log.tar');
+    await hostileBundle(file, [
+      {
+        path: 'hosts/b4/events.json',
+        chunks: () => [Buffer.from(JSON.stringify([crash(1, [])]))],
+      },
+      { path: 'hosts/b4/runtime/logs/agent-2.log', chunks: () => bigLog(120, 'the very last line: port 65536 out of range') },
+    ]);
+    const small = path.join(tmp.path, 'small-log.tar');
+    await hostileBundle(small, [
+      { path: 'hosts/b4/events.json', chunks: () => [Buffer.from(JSON.stringify([crash(1, [])]))] },
+      { path: 'hosts/b4/runtime/logs/agent-2.log', chunks: () => bigLog(1, 'the very last line: port 65536 out of range') },
+    ]);
+    // Each in a child of its own, so its peak resident memory (VmHWM) is the process's with that reading.
+    const analyzedIn = (bundle: string) => {
+      const script = `
+        const { analyzeSupportFile } = require(${JSON.stringify(path.resolve(__dirname, '../../../electron/backend/bundles/support-bundles/support-service.ts'))});
+        analyzeSupportFile(${JSON.stringify(bundle)}).then((analysis) => {
+          const peak = /VmHWM:\\s+(\\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1] * 1024;
+          process.stdout.write(JSON.stringify({ peak, summary: analysis.findings[0].summary }));
+        });`;
+      return JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.resolve(__dirname, '../../..'), encoding: 'utf8' }),
+      ) as { peak: number; summary: string };
+    };
+    const huge = analyzedIn(file);
+    const baseline = analyzedIn(small);
+    expect(huge.summary).toContain('the very last line: port 65536 out of range');
+    // The 120 MiB log costs what its kept end does, not its size (the old reading held it twice and as a string).
+    expect(huge.peak - baseline.peak).toBeLessThan(96 * 1024 * 1024);
+  }, 180_000);
+
+  it('refuses a JSON file over what it parses (SUPPORT_BUNDLE_TOO_LARGE, naming it) before holding it', async () => {
+    const file = path.join(tmp.path, 'huge-json.tar');
+    const item = Buffer.from(`${JSON.stringify(crash(1, ['x'.repeat(1000)]))},`);
+    await hostileBundle(file, [
+      {
+        path: 'hosts/b4/events.json',
+        chunks: function* () {
+          yield Buffer.from('[');
+          for (let i = 0; i < (17 * 1024 * 1024) / item.length; i++) yield item;
+          yield Buffer.from('null]');
+        },
+      },
+    ]);
+    await expect(readSupportArchive(file)).rejects.toMatchObject({
+      code: 'SUPPORT_BUNDLE_TOO_LARGE',
+      message: expect.stringContaining('hosts/b4/events.json is larger than the 16 MiB'),
+    });
   });
 });

@@ -277,6 +277,11 @@ describe('secrets in the other shapes a site writes them (review: none may reach
     ]);
   });
 
+  it("redacts plain text under a .json name as text (the manifest's gaps): a host's name is replaced", () => {
+    const out = redactor({ hostNames: ['gap-host-7'] }).redact('manifest.json', 'gap-host-7: never probed, so no facts');
+    expect(out.text).toBe('host-1: never probed, so no facts');
+  });
+
   it('keeps JSON JSON when a secret ends beside an escaped quote in its string', () => {
     const lines = { lastLines: ['db_password=Quoted"Secret-0033\\ next', 'also password="Tail-Secret-0034\\"', 'next'] };
     const out = redactor().redact('events.json', JSON.stringify(lines, null, 2));

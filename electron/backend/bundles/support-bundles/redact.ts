@@ -67,7 +67,8 @@ export class Redactor {
     spans.sort((a, b) => a.start - b.start || b.end - a.end);
     const lineStarts = lineStartsOf(text);
     // In a JSON file a secret can run across strings (a key's lines as list items): only the strings' insides are replaced.
-    const strings = path.endsWith('.json') ? jsonStringRanges(text) : null;
+    // (A .json name on plain text, as the manifest's gaps are redacted under, is read as the text it is.)
+    const strings = path.endsWith('.json') && /^\s*[[{"]/.test(text) ? jsonStringRanges(text) : null;
     const redactions: SupportRedaction[] = [];
     const out: string[] = [];
     let at = 0;

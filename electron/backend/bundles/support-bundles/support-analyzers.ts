@@ -8,7 +8,7 @@ import type { SupportArchive } from './support-archive';
  * file a bundle lacks or cannot parse is skipped by the analyzers that read it (the bundle's
  * gaps are reported on their own).
  */
-type Analyzer = (bundle: HostFiles[]) => SupportFinding[];
+type Analyzer = (bundle: HostFiles[], collectedAtMs: number) => SupportFinding[];
 
 /**
  * A list read from a bundle: its well-formed items only. A bundle is anyone's file (its
@@ -45,6 +45,7 @@ const ProcessesSchema = listOf(
         instance: z.string(),
         state: z.string(),
         restarts: count,
+        rssBytes: count,
         lastError: z.object({ message: z.string() }).nullable().catch(null),
       }),
     ),
@@ -67,9 +68,17 @@ const PreflightSchema = listOf(
   }),
 );
 
+const MemorySchema = z
+  .object({ points: listOf(z.tuple([z.number().finite(), z.number().finite(), z.number().finite(), z.number().finite()])) })
+  .nullable()
+  .catch(null);
+const CertificatesSchema = listOf(z.object({ installName: text, what: z.string(), notAfterMs: z.number().finite() }));
+
 /** One host's files of the bundle, parsed where they are JSON. */
 interface HostFiles {
   host: string;
+  memory: z.output<typeof MemorySchema>;
+  certificates: z.output<typeof CertificatesSchema>;
   events: z.output<typeof EventsSchema>;
   processes: z.output<typeof ProcessesSchema>;
   facts: z.output<typeof FactsSchema>;
@@ -170,14 +179,127 @@ const failedPreflight: Analyzer = (hosts) =>
       }));
   });
 
-const ANALYZERS: readonly Analyzer[] = [crashLoops, fullFilesystems, notRunning, firingAlerts, failedPreflight];
+/** Memory this full (the mean of a reading) is pressure: the kernel reclaims hard and its OOM killer is near. */
+export const MEMORY_PRESSURE_PERCENT = 90;
+
+const memoryPressure: Analyzer = (hosts) =>
+  hosts.flatMap(({ host, memory, processes }) => {
+    const points = memory?.points ?? [];
+    const over = points.filter(([, mean]) => mean >= MEMORY_PRESSURE_PERCENT);
+    if (over.length === 0) return [];
+    const peak = Math.max(...over.map(([, , , max]) => max));
+    const [lastAt, lastMean] = points.reduce((newest, p) => (p[0] > newest[0] ? p : newest));
+    const overMinutes = Math.round(points.length > 1 ? (over.length / points.length) * ((points.at(-1)![0] - points[0]![0]) / 60_000) : 0);
+    return [
+      {
+        analyzer: 'memory-pressure',
+        severity: lastMean >= MEMORY_PRESSURE_PERCENT ? 'critical' : 'warning',
+        summary: `${host}'s memory was over ${MEMORY_PRESSURE_PERCENT}% used in ${over.length} of ${points.length} readings (peak ${percent(peak)}, ${percent(lastMean)} at the last, ${new Date(lastAt).toISOString()})`,
+        details: [
+          `about ${overMinutes} min over ${MEMORY_PRESSURE_PERCENT}% in the bundle's window`,
+          ...largestProcesses(processes).map((p) => `${p.instance}: ${p.state}`),
+        ],
+        remedy: `Find what holds the memory (the Processes page sorted by memory, or the host's own top), lower that process's replicas or its memory use, or give ${host} more memory; near 100% the kernel's OOM killer ends processes, which then restart and loop.`,
+      },
+    ];
+  });
+
+/** A certificate this close to its end is reported (the default alert rule's 30 days). */
+export const CERTIFICATE_WARN_DAYS = 30;
+const DAY_MS = 24 * 3600 * 1000;
+
+const certificateExpiry: Analyzer = (hosts, collectedAtMs) => {
+  const seen = new Set<string>();
+  return hosts.flatMap(({ host, certificates }) =>
+    certificates
+      .filter((c) => c.notAfterMs - collectedAtMs < CERTIFICATE_WARN_DAYS * DAY_MS)
+      .filter((c) => {
+        // An install's CA is listed under each of its hosts: once is enough.
+        const key = c.what === 'install CA' ? `${c.installName}\u0000${c.what}` : `${host}\u0000${c.what}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      })
+      .map((c): SupportFinding => {
+        const days = Math.floor((c.notAfterMs - collectedAtMs) / DAY_MS);
+        const ca = c.what === 'install CA';
+        const whose = ca ? `the install ${c.installName}'s CA` : `${host}'s ${c.what}`;
+        return {
+          analyzer: 'certificate-expiry',
+          severity: days < 7 ? 'critical' : 'warning',
+          summary:
+            days < 0
+              ? `${whose} expired ${-days} ${-days === 1 ? 'day' : 'days'} before the bundle was collected (${new Date(c.notAfterMs).toISOString()})`
+              : `${whose} expires in ${days} ${days === 1 ? 'day' : 'days'} (${new Date(c.notAfterMs).toISOString()})`,
+          details: [],
+          remedy: ca
+            ? `Renew the install's CA before it ends (apply the install again with a new CA), then apply it to every host: every runtime and client certificate it signed stops being trusted when it expires.`
+            : `Apply the install to ${host} again: the apply issues the runtime a new certificate; once it expires, the control center and operators can no longer connect to ${host}'s runtime.`,
+        };
+      }),
+  );
+};
+
+/** A host whose link went down this often, or stayed down this long, in the bundle's events is reported. */
+export const LINK_DOWN_OFTEN = 3;
+export const LINK_DOWN_LONG_MS = 10 * 60_000;
+
+const linkHistory: Analyzer = (hosts, collectedAtMs) =>
+  hosts.flatMap(({ host, events }) => {
+    // Events are newest first: walked oldest first, each down lasts until the next up (or the collection).
+    const changes = events.filter((e) => e.kind === 'link.down' || e.kind === 'link.up').sort((a, b) => a.atMs - b.atMs);
+    let downs = 0;
+    let longestMs = 0;
+    let totalMs = 0;
+    let downSince: number | null = null;
+    let lastMessage = '';
+    for (const change of changes) {
+      if (change.kind === 'link.down') {
+        if (downSince === null) {
+          downs++;
+          downSince = change.atMs;
+        }
+        lastMessage = change.message;
+      } else if (downSince !== null) {
+        longestMs = Math.max(longestMs, change.atMs - downSince);
+        totalMs += change.atMs - downSince;
+        downSince = null;
+      }
+    }
+    const stillDown = downSince !== null;
+    if (downSince !== null) {
+      longestMs = Math.max(longestMs, collectedAtMs - downSince);
+      totalMs += Math.max(0, collectedAtMs - downSince);
+    }
+    if (downs < LINK_DOWN_OFTEN && longestMs < LINK_DOWN_LONG_MS) return [];
+    return [
+      {
+        analyzer: 'link-history',
+        severity: stillDown || longestMs >= LINK_DOWN_LONG_MS ? 'critical' : 'warning',
+        summary: `${host}'s link went down ${downs} ${downs === 1 ? 'time' : 'times'}, down ${minutes(totalMs)} in all, the longest ${minutes(longestMs)}${stillDown ? '; it was still down when the bundle was collected' : ''}`,
+        details: lastMessage !== '' ? [`last said: ${lastMessage}`] : [],
+        remedy: `Check the network path to ${host} (cabling, a switch, a firewall closing idle connections) and that its runtime stays up (its own log, the host's memory); the runtime buffers metrics while the link is down, but actions and live views wait for it.`,
+      },
+    ];
+  });
+
+const ANALYZERS: readonly Analyzer[] = [
+  crashLoops,
+  fullFilesystems,
+  memoryPressure,
+  notRunning,
+  firingAlerts,
+  failedPreflight,
+  certificateExpiry,
+  linkHistory,
+];
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 
 /** Every analyzer's findings, the most severe first; then what the bundle says it could not collect. */
 export function analyzeSupportBundle(bundle: SupportArchive): SupportFinding[] {
   const hosts = hostFilesOf(bundle);
-  const findings = ANALYZERS.flatMap((analyze) => analyze(hosts));
+  const findings = ANALYZERS.flatMap((analyze) => analyze(hosts, bundle.manifest.collectedAtMs));
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   for (const gap of bundle.manifest.gaps)
     findings.push({
@@ -210,6 +332,8 @@ function hostFilesOf(bundle: SupportArchive): HostFiles[] {
     const dir = `hosts/${host}`;
     return {
       host,
+      memory: read(`${dir}/memory.json`, MemorySchema),
+      certificates: read(`${dir}/certificates.json`, CertificatesSchema),
       events: read(`${dir}/events.json`, EventsSchema),
       processes: read(`${dir}/runtime/processes.json`, ProcessesSchema),
       facts: read(`${dir}/facts.json`, FactsSchema),
@@ -221,6 +345,28 @@ function hostFilesOf(bundle: SupportArchive): HostFiles[] {
       },
     };
   });
+}
+
+/** The instances that held the most memory when the bundle was collected, largest first. */
+function largestProcesses(processes: HostFiles['processes']): Array<{ instance: string; state: string }> {
+  return processes
+    .flatMap((p) => p.instances)
+    .filter((i) => i.rssBytes > 0)
+    .sort((a, b) => b.rssBytes - a.rssBytes)
+    .slice(0, LAST_LINES)
+    .map((i) => ({ instance: i.instance, state: `${mib(i.rssBytes)} resident` }));
+}
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / (1024 * 1024))} MiB`;
+}
+
+function percent(value: number): string {
+  return `${Math.round(value)}%`;
+}
+
+function minutes(ms: number): string {
+  return ms >= 3600_000 ? `${(ms / 3600_000).toFixed(1)} h` : `${Math.max(1, Math.round(ms / 60_000))} min`;
 }
 
 function gib(bytes: number): string {

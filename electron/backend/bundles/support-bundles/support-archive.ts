@@ -13,6 +13,17 @@ const MANIFEST = 'manifest.json';
 const MAX_FILE_BYTES = 128 * 1024 * 1024;
 /** The most of all files together. */
 const MAX_TOTAL_BYTES = 1024 * 1024 * 1024;
+/**
+ * What reading keeps in memory of a bundle (anyone's file): a JSON file whole up to this
+ * (the analyzers parse it; more is refused, naming it); of any other file (a log) only its
+ * end, which is all the analyzers quote. The rest is streamed through the digest check.
+ */
+export const MAX_KEPT_JSON_BYTES = 16 * 1024 * 1024;
+export const KEPT_TAIL_BYTES = 256 * 1024;
+/** All that is kept, together; and the most files a manifest may list. */
+const MAX_KEPT_TOTAL_BYTES = 128 * 1024 * 1024;
+const MAX_FILES = 20_000;
+const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 
 export const SupportManifestSchema = z.object({
   kind: z.literal('sutazai-support-bundle'),
@@ -80,34 +91,50 @@ export async function writeSupportArchive(
 
 export interface SupportArchive {
   manifest: SupportManifest;
-  /** Each file's text by its path. */
+  /** Each file's text by its path: JSON files whole, others their last KEPT_TAIL_BYTES (from a line's start). */
   files: Map<string, string>;
 }
 
-/** Reads a bundle whole, checking every file against the manifest's digest: a damaged, cut or foreign file is refused. */
+/**
+ * Reads a bundle, checking every file against the manifest's digest as it streams by: a
+ * damaged, cut or foreign file is refused. Memory stays bounded whatever the file claims:
+ * the manifest and each JSON file up to their limits (more is SUPPORT_BUNDLE_TOO_LARGE),
+ * every other file's end only.
+ */
 export async function readSupportArchive(file: string): Promise<SupportArchive> {
   let manifest: SupportManifest | null = null;
   const files = new Map<string, string>();
   let total = 0;
+  let kept = 0;
   try {
     for await (const entry of readTar(fs.createReadStream(file))) {
       if (entry.type !== 'file') continue;
       if (entry.size > MAX_FILE_BYTES) throw supportBundleTooLargeError(file, entry.name, MAX_FILE_BYTES);
       total += entry.size;
       if (total > MAX_TOTAL_BYTES) throw supportBundleTooLargeError(file, 'all its files together', MAX_TOTAL_BYTES);
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry.body) chunks.push(chunk);
-      const body = Buffer.concat(chunks);
       if (manifest === null) {
         if (entry.name !== MANIFEST) throw supportBundleInvalidError(file, `it starts with ${entry.name}, not ${MANIFEST}`);
-        manifest = parseManifest(file, body);
+        if (entry.size > MAX_MANIFEST_BYTES) throw supportBundleTooLargeError(file, MANIFEST, MAX_MANIFEST_BYTES);
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry.body) chunks.push(chunk);
+        manifest = parseManifest(file, Buffer.concat(chunks));
+        if (manifest.files.length > MAX_FILES)
+          throw supportBundleInvalidError(
+            file,
+            `its manifest lists ${manifest.files.length} files, more than the ${MAX_FILES} a bundle holds`,
+          );
         continue;
       }
       const listed = manifest.files.find((f) => f.path === entry.name);
       if (!listed) throw supportBundleInvalidError(file, `${entry.name} is not in its manifest`);
-      if (sha256(body) !== listed.sha256)
+      const whole = entry.name.endsWith('.json');
+      if (whole && entry.size > MAX_KEPT_JSON_BYTES) throw supportBundleTooLargeError(file, entry.name, MAX_KEPT_JSON_BYTES);
+      const { sha256: digest, text } = await readMember(entry.body, whole ? Infinity : KEPT_TAIL_BYTES);
+      if (digest !== listed.sha256)
         throw supportBundleInvalidError(file, `${entry.name} does not match its digest in the manifest (damaged)`);
-      files.set(entry.name, body.toString('utf8'));
+      kept += text.length;
+      if (kept > MAX_KEPT_TOTAL_BYTES) throw supportBundleTooLargeError(file, 'its JSON files together', MAX_KEPT_TOTAL_BYTES);
+      files.set(entry.name, text);
     }
   } catch (error) {
     if (error instanceof TarFormatError) throw supportBundleInvalidError(file, error.message);
@@ -119,6 +146,35 @@ export async function readSupportArchive(file: string): Promise<SupportArchive> 
   const missing = manifest.files.find((f) => !files.has(f.path));
   if (missing) throw supportBundleInvalidError(file, `${missing.path}, listed in its manifest, is missing`);
   return { manifest, files };
+}
+
+/** A member's SHA-256 over all of it, and its text: whole, or its last `keep` bytes from the first line that starts there. */
+async function readMember(body: AsyncIterable<Buffer>, keep: number): Promise<{ sha256: string; text: string }> {
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let held = 0;
+  let cut = false;
+  for await (const chunk of body) {
+    hash.update(chunk);
+    chunks.push(chunk);
+    held += chunk.length;
+    // Older chunks go once the newer ones alone hold what is kept.
+    while (held - chunks[0]!.length >= keep) {
+      held -= chunks.shift()!.length;
+      cut = true;
+    }
+  }
+  let tail = Buffer.concat(chunks);
+  if (tail.length > keep) {
+    tail = tail.subarray(tail.length - keep);
+    cut = true;
+  }
+  if (cut) {
+    // From the first whole line: a line (or a character's bytes) cut in half is not quoted.
+    const newline = tail.indexOf(10);
+    tail = newline === -1 ? Buffer.alloc(0) : tail.subarray(newline + 1);
+  }
+  return { sha256: hash.digest('hex'), text: tail.toString('utf8') };
 }
 
 function parseManifest(file: string, body: Buffer): SupportManifest {

@@ -58,6 +58,13 @@ export interface SupportSources {
    * as for the Logs page. Refused (no token): that log is a gap, never read as the control center.
    */
   tokenFor?: (target: LinkTarget, operatorName: string) => Promise<string>;
+  /**
+   * The host's memory use over a window (the store's metrics: time, mean, min, max per
+   * point), for the memory-pressure analyzer; absent where no metrics are kept.
+   */
+  memoryReadings?(hostId: number, fromMs: number, toMs: number): Array<[number, number, number, number]>;
+  /** The recorded certificates the installs depend on (runtime certificates and install CAs) with their expiry. */
+  certificates?(): ReadonlyArray<{ installName: string; hostId: number | null; what: string; notAfterMs: number }>;
   /** The control center's own log files, newest last. */
   appLogFiles(): string[];
   appVersion: string;
@@ -70,6 +77,8 @@ export interface SupportSources {
 const MAX_EVENTS = 2_000;
 /** The most of the control center's own log (lines naming the target) a bundle carries, from its end. */
 const MAX_APP_LOG_BYTES = 4 * 1024 * 1024;
+/** How far back a bundle carries a host's memory use (the metrics' 1-minute tier keeps it). */
+const MEMORY_WINDOW_MS = 24 * 3600 * 1000;
 /** The lines one tail of the runtime answers at most (its TAIL_MAX_LINES). */
 const RUNTIME_TAIL_LINES = 10_000;
 
@@ -111,6 +120,18 @@ export async function collectSupport(
     files.push({ path: `${dir}/events.json`, text: json(eventsOf(sources, host.id)) });
     files.push({ path: `${dir}/alerts.json`, text: json(sources.alerts(host.id)) });
     const hostInstall = install ?? installOf(sources, host.id);
+    if (sources.memoryReadings) {
+      const toMs = sources.now();
+      const points = sources.memoryReadings(host.id, toMs - MEMORY_WINDOW_MS, toMs);
+      files.push({ path: `${dir}/memory.json`, text: json({ series: 'memory.used_percent', windowMs: MEMORY_WINDOW_MS, points }) });
+    }
+    if (sources.certificates) {
+      const mine = sources
+        .certificates()
+        .filter((c) => c.hostId === host.id || (c.hostId === null && hostInstall !== null && c.installName === hostInstall.name))
+        .map(({ installName, what, notAfterMs }) => ({ installName, what, notAfterMs }));
+      files.push({ path: `${dir}/certificates.json`, text: json(mine) });
+    }
     if (!hostInstall) continue;
     const config = mergedConfig(sources, hostInstall, host.name);
     if ('error' in config) gaps.push(`${host.name}: its configuration could not be merged: ${config.error}`);

@@ -61,6 +61,14 @@ export function supportBundleNewerError(path: string, format: number, supported:
   );
 }
 
+export function supportUploadGoneError(): ApiError {
+  return new ApiError(
+    'SUPPORT_UPLOAD_GONE',
+    'The uploaded bundle is not held for this session (each upload is analyzed once, within ten minutes).',
+    'Choose the file and analyze it again.',
+  );
+}
+
 /** How long a collection is held for its preview and save, and how many at once (each holds its logs in memory). */
 export const PREVIEW_KEEP_MINUTES = 30;
 export const MAX_HELD_PREVIEWS = 4;

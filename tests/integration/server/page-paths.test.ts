@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient, type ApiClient, type ServerMessage } from '../../../electron/contract';
+import { createPipeSession, desktopPipeGrants } from '../../../electron/backend/server/dispatcher';
+import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
+import { openSocket, wsTransport } from '../../support/ws-peer';
+
+/**
+ * The rule for paths from a page (PAGE_PATH_METHODS): a browser (web mode) may not name a
+ * file on the backend's machine, the desktop app's window may; web mode moves a support
+ * bundle by a download served once to the session that asked, and by an upload.
+ */
+
+let running: RunningBackend;
+let client: ApiClient;
+let base = '';
+
+beforeAll(async () => {
+  running = await startTestBackend({ probeAtStart: false, sampleLocalHost: false });
+  client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
+  base = `http://127.0.0.1:${running.server.port}`;
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await running?.stop();
+});
+
+const refusedWith = (call: Promise<unknown>) =>
+  call.then(
+    () => 'accepted',
+    (error: { code?: string }) => error.code,
+  );
+
+async function localHostId(): Promise<number> {
+  return (await client.call('hosts.find', { host: 'local' })).host.id;
+}
+
+describe('a path on the backend machine from a page', () => {
+  it('is refused over web mode before it is read: support.save and support.analyze', async () => {
+    const preview = await client.call('support.collect', { target: { hostId: await localHostId() } });
+    expect(await refusedWith(client.call('support.analyze', { path: '/etc/passwd' }))).toBe('METHOD_NOT_ON_THIS_PIPE');
+    expect(await refusedWith(client.call('support.save', { previewId: preview.previewId, redaction: {}, path: '/tmp/x.tar' }))).toBe(
+      'METHOD_NOT_ON_THIS_PIPE',
+    );
+  });
+
+  it("is taken over the desktop app's own pipe (its grants): the handler reads the path", async () => {
+    const sent: ServerMessage[] = [];
+    const connection = running.backend.dispatcher.connect(
+      (text) => sent.push(JSON.parse(text) as ServerMessage),
+      'port:test',
+      desktopPipeGrants(createPipeSession()),
+      'desktop',
+    );
+    try {
+      connection.receive(
+        JSON.stringify({ type: 'request', id: 1, method: 'support.analyze', params: { path: '/nonexistent/bundle.tar' } }),
+      );
+      for (let i = 0; i < 200 && sent.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(sent[0]).toMatchObject({ id: 1, ok: false, error: { code: 'SUPPORT_BUNDLE_INVALID' } });
+    } finally {
+      connection.close();
+    }
+  });
+});
+
+describe('web mode moves a support bundle by download and upload', () => {
+  let bundle: Buffer;
+
+  it('serves a download once, only with the session that asked, and the file is gone after', async () => {
+    const preview = await client.call('support.collect', { target: { hostId: await localHostId() } });
+    const offered = await client.call('support.download', { previewId: preview.previewId, redaction: {} });
+    expect(offered.url).toMatch(/^\/download\/[A-Za-z0-9_-]{43}$/);
+    expect(offered.fileName).toMatch(/^sutazai-support-[0-9a-f]{12}\.tar$/);
+    // No token: not this session.
+    expect((await fetch(`${base}${offered.url}`)).status).toBe(401);
+    expect((await fetch(`${base}${offered.url}`, { headers: { 'X-SutazAI-Token': `${running.token}x` } })).status).toBe(401);
+    const first = await fetch(`${base}${offered.url}`, { headers: { 'X-SutazAI-Token': running.token } });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-disposition')).toBe(`attachment; filename="${offered.fileName}"`);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    bundle = Buffer.from(await first.arrayBuffer());
+    expect(bundle.length).toBe(offered.bytes);
+    expect(bundle.subarray(0, 13).toString()).toBe('manifest.json');
+    // Once.
+    expect((await fetch(`${base}${offered.url}`, { headers: { 'X-SutazAI-Token': running.token } })).status).toBe(404);
+    // And the file is not kept on the backend's machine.
+    const left = () =>
+      fs.readdirSync(path.join(running.dataDir, 'downloads'), { recursive: true }).filter((name) => String(name).endsWith('.tar'));
+    for (let i = 0; i < 100 && left().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(left()).toEqual([]);
+  });
+
+  it('analyzes an upload of this session once; an upload from another origin or without the session is refused', async () => {
+    const upload = (headers: Record<string, string>) =>
+      fetch(`${base}/upload`, {
+        method: 'POST',
+        body: new Uint8Array(bundle),
+        headers: { 'Content-Type': 'application/octet-stream', ...headers },
+      });
+    expect((await upload({ 'X-SutazAI-Token': running.token, Origin: 'http://evil.example' })).status).toBe(401);
+    expect((await upload({ Origin: base })).status).toBe(401);
+    const sent = await upload({ 'X-SutazAI-Token': running.token, Origin: base, 'X-File-Name': 'site bundle.tar' });
+    expect(sent.status).toBe(200);
+    const { uploadId } = (await sent.json()) as { uploadId: string };
+    const analysis = await client.call('support.analyzeUpload', { uploadId });
+    expect(analysis).toMatchObject({ path: 'site_bundle.tar', targetName: 'local' });
+    expect(await refusedWith(client.call('support.analyzeUpload', { uploadId }))).toBe('SUPPORT_UPLOAD_GONE');
+  });
+});
