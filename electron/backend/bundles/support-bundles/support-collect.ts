@@ -250,7 +250,10 @@ async function collectRuntime(
     files.push({ path: `${dir}/processes.json`, text: json(processes) });
     for (const instance of processes.flatMap((p) => p.instances)) {
       try {
-        files.push({ path: `${dir}/logs/${instance.instance}.log`, text: await lastLog(connection, instance.instance, options.logBytesPerProcess, await tokenOf()) });
+        files.push({
+          path: `${dir}/logs/${instance.instance}.log`,
+          text: await lastLog(connection, instance.instance, options.logBytesPerProcess, await tokenOf()),
+        });
       } catch (error) {
         gaps.push(`${host.name}: the log of ${instance.instance} could not be read (${describe(error)})`);
       }
