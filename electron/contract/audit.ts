@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCodeSchema, type ErrorCode } from './errors';
+import { ApiErrorBodySchema, ErrorCodeSchema, type ErrorCode } from './errors';
 import { InstallNameSchema } from './installs';
 import { HostNameSchema } from './inventory';
 import { ACTIONS } from './method-actions';
@@ -163,7 +163,11 @@ export const auditMethods = {
     params: z
       .object({ host: HostNameSchema.optional(), install: InstallNameSchema.optional(), anchor: AuditAnchorSchema.optional() })
       .strict(),
-    result: z.object({ hosts: z.array(HostAuditVerificationSchema) }),
+    result: z.object({
+      hosts: z.array(HostAuditVerificationSchema),
+      /** With an install: each host whose log could not be read (unreachable, too large, no file), with why; the others are still verified. */
+      unread: z.array(z.object({ host: z.string(), error: ApiErrorBodySchema })).default([]),
+    }),
   },
   /** Every host-key decision and refusal, newest first, kept after the host is removed. */
   'audit.hostKeys': {

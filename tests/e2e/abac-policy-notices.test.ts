@@ -62,7 +62,12 @@ describe('policy-aware controls and the broken-policy banner', () => {
     api = await connectApiClient(session.url);
     defer(() => api.close());
     await api.call('operators.add', { name: 'ada', role: 'admin', password: 'ada keeps the keys of the site' });
-    await api.call('operators.add', { name: 'vera', role: 'operator', password: VERA, attributes: { team: 'vendor', hostLabels: ['rack=b4'] } });
+    await api.call('operators.add', {
+      name: 'vera',
+      role: 'operator',
+      password: VERA,
+      attributes: { team: 'vendor', hostLabels: ['rack=b4'] },
+    });
     await page.goto(url);
     const form = page.getByTestId('sign-in');
     await form.getByLabel('Name').fill('vera');
@@ -83,9 +88,7 @@ describe('policy-aware controls and the broken-policy banner', () => {
     await page.evaluate((hash) => (window.location.hash = hash), `#/fleet/hosts/${ids['gpu-b4']}/processes/agent`);
     const note = page.getByTestId('logs-denied');
     await note.waitFor();
-    expect(await note.textContent()).toBe(
-      `The access policy refuses it: denied by rule "vendor-no-logs-or-probes" (${site}:2:5).`,
-    );
+    expect(await note.textContent()).toBe(`The access policy refuses it: denied by rule "vendor-no-logs-or-probes" (${site}:2:5).`);
     expect(await page.getByTestId('log-view').count()).toBe(0);
     await page.screenshot({ path: path.join('artifacts', 'e2e', 'abac-process-logs-denied.png'), fullPage: true });
   });

@@ -107,7 +107,7 @@ export function createRuntimePolicy(): RuntimePolicy {
         throw new RuntimeError(
           'ACCESS_POLICY_INVALID',
           `${call.method} for ${call.operator?.name ?? 'this caller'} is refused: the access policy does not load (${broken}), so every call it judges is refused until it is fixed`,
-          "ask an admin to fix that policy file in the control center (`sutazai policy` shows every problem); the control center pushes the fixed policy to this runtime",
+          'ask an admin to fix that policy file in the control center (`sutazai policy` shows every problem); the control center pushes the fixed policy to this runtime',
         );
       const decision = policy.judge(call);
       if (decision === null || decision.allowed) return;

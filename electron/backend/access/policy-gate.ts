@@ -34,7 +34,11 @@ export interface PolicyFacts {
  * A decision on a resource, with whether the policy took part (abac) or the role alone did
  * (rbac); `invalid` when it was refused because a policy file does not load (fail closed).
  */
-export type TargetDecision = PolicyDecision & { readonly policy: boolean; readonly resource: AccessResource; readonly invalid?: PolicyFinding };
+export type TargetDecision = PolicyDecision & {
+  readonly policy: boolean;
+  readonly resource: AccessResource;
+  readonly invalid?: PolicyFinding;
+};
 
 export interface PolicyGate {
   /** The policy's decision on `action` over `target` for the operator; null when the target's install uses rbac (roles alone). */

@@ -30,7 +30,12 @@ export interface InstallApiDeps {
 }
 
 /** The action a job of each kind takes, in the policy's words: cancelling it is judged as that action. */
-const JOB_KIND_ACTIONS: Readonly<Record<InstallJobKind, Action>> = { apply: 'install', upgrade: 'upgrade', rollback: 'rollback', uninstall: 'uninstall' };
+const JOB_KIND_ACTIONS: Readonly<Record<InstallJobKind, Action>> = {
+  apply: 'install',
+  upgrade: 'upgrade',
+  rollback: 'rollback',
+  uninstall: 'uninstall',
+};
 
 type InstallMethod = Extract<keyof MethodHandlers, `installs.${string}` | `wizard.${string}`>;
 

@@ -3,6 +3,7 @@ import { AUDIT_LOG_FILE, verifyAuditText } from '../../../agents-runtime/src/wir
 import {
   ApiError,
   MAX_HOST_AUDIT_LOG_BYTES,
+  type ApiErrorBody,
   type AuditAnchor,
   type HostAuditVerification,
   type HostFacts,
@@ -28,7 +29,9 @@ export interface HostAuditLogsDeps extends TargetDeps {
 
 /** Each runtime's own audit log, read from its host and verified here (`sutazai audit verify --host|--install`). */
 export interface HostAuditLogs {
-  verify(params: MethodParams<'audit.verifyHost'>): Promise<{ hosts: HostAuditVerification[] }>;
+  verify(
+    params: MethodParams<'audit.verifyHost'>,
+  ): Promise<{ hosts: HostAuditVerification[]; unread: Array<{ host: string; error: ApiErrorBody }> }>;
 }
 
 /** The script's exit codes for a log it cannot hand over. */
@@ -112,9 +115,18 @@ head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"`;
   return {
     async verify(params) {
       const hosts: HostAuditVerification[] = [];
-      // One host after the other: each opens its own SSH login.
-      for (const { row, record } of recordedHosts(params)) hosts.push(await verifyHost(row, record, params.anchor));
-      return { hosts };
+      const unread: Array<{ host: string; error: ApiErrorBody }> = [];
+      // One host after the other: each opens its own SSH login. One host asked for fails the call; an
+      // install's host that cannot be read is reported beside the others, which are still verified.
+      for (const { row, record } of recordedHosts(params)) {
+        try {
+          hosts.push(await verifyHost(row, record, params.anchor));
+        } catch (error) {
+          if (params.install === undefined || !(error instanceof ApiError)) throw error;
+          unread.push({ host: row.name, error: error.toBody() });
+        }
+      }
+      return { hosts, unread };
     },
   };
 }

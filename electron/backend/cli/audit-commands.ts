@@ -119,8 +119,12 @@ async function verifyHosts(
               ]),
         ].join('\n'),
   );
+  // Hosts whose log could not be read are named with why and what to do; the others were verified all the same.
+  for (const { host, error } of result.unread)
+    lines.push(`${host}: the runtime's audit log could not be read: ${error.code}: ${error.message}\n  remedy: ${error.remedy}`);
   ctx.print(lines.length === 0 ? 'The install has no hosts.' : lines.join('\n'), result);
-  return result.hosts.some((log) => log.broken !== null) ? EXIT.AUDIT_BROKEN : EXIT.OK;
+  if (result.hosts.some((log) => log.broken !== null)) return EXIT.AUDIT_BROKEN;
+  return result.unread.length > 0 ? EXIT.FAILURE : EXIT.OK;
 }
 
 async function list(ctx: AuditCommandContext): Promise<number> {

@@ -47,7 +47,11 @@ export async function runSessionsCommand(ctx: SessionsCommandContext): Promise<n
   }
   const id = Number(ctx.args[0]);
   if (!Number.isSafeInteger(id) || id <= 0)
-    throw new ApiError('BAD_PARAMS', `"${visibleText(ctx.args[0]!)}" is not a session id.`, 'Give the ID column of `sutazai sessions list`.');
+    throw new ApiError(
+      'BAD_PARAMS',
+      `"${visibleText(ctx.args[0]!)}" is not a session id.`,
+      'Give the ID column of `sutazai sessions list`.',
+    );
   // An ended or unknown session is WEB_SESSION_ENDED, another's for a non-admin ACCESS_DENIED: both thrown with their remedy.
   await api.call('sessions.revoke', { id });
   ctx.print(`Session ${id} ended.`, { id, revoked: 1 });

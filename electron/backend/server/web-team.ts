@@ -50,11 +50,7 @@ export function isConfiguredOrigin(origin: string | undefined, names: readonly s
 export const NON_BROWSER_CLIENT_HEADER = 'x-sutazai-client';
 
 /** Why a sign-in or sign-out request's origin is refused, or null: a configured Origin, or no Origin and the non-browser header. */
-export function sessionOriginRefusal(
-  headers: http.IncomingHttpHeaders,
-  names: readonly string[],
-  port: number,
-): ApiErrorBody | null {
+export function sessionOriginRefusal(headers: http.IncomingHttpHeaders, names: readonly string[], port: number): ApiErrorBody | null {
   const origin = headers.origin;
   if (origin === undefined) {
     const client = headers[NON_BROWSER_CLIENT_HEADER];

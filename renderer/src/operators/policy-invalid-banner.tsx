@@ -19,8 +19,7 @@ export function PolicyInvalidBanner() {
     <div className="banner banner-error" role="alert" data-testid="policy-invalid">
       <div>
         <strong>The access policy does not load, so every action it judges is refused.</strong> On installs under{' '}
-        <span className="mono">access_control: abac</span>, nothing the policy decides is allowed until it is fixed: {first.message}{' '}
-        Fix{' '}
+        <span className="mono">access_control: abac</span>, nothing the policy decides is allowed until it is fixed: {first.message} Fix{' '}
         <span className="mono">
           {first.file}:{first.line}:{first.column}
         </span>

@@ -197,9 +197,9 @@ describe('web mode for a team, over TLS', () => {
     // A team pipe cannot sign in as someone else over its connection.
     expect(await refusedWith(vera.call('session.signIn', { name: 'ada', password: PASSWORD }))).toBe('METHOD_NOT_ON_THIS_PIPE');
     // A file method over a browser's pipe is refused by the dispatcher itself, and recorded with who asked.
-    expect(
-      await refusedWith(vera.call('installs.applyFile', { file: { path: '/etc/sutazai/prod.yaml' } })),
-    ).toBe('METHOD_NOT_ON_THIS_PIPE');
+    expect(await refusedWith(vera.call('installs.applyFile', { file: { path: '/etc/sutazai/prod.yaml' } }))).toBe(
+      'METHOD_NOT_ON_THIS_PIPE',
+    );
     const recorded = await admin.call('audit.list', { outcome: 'METHOD_NOT_ON_THIS_PIPE', limit: 10 });
     expect(recorded.entries.map((entry) => [entry.operator, entry.method, entry.target])).toContainEqual([
       'vera',

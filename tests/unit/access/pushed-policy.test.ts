@@ -150,8 +150,15 @@ describe('a site rule that does not load', () => {
 describe('a policy file that does not load (fail closed, session 8)', () => {
   const dir = path.join(tmp.path, 'broken');
   fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'site.yaml'), 'rules:\n  - name: everyone\n    effect: allow\n  - name: no-scale\n    effect: deny\n    actoins: [scale]\n');
-  const policy = createAccessPolicy({ folders: () => [dir], inventory: () => facts.inventory(), logger: { warn: () => {}, info: () => {} } });
+  fs.writeFileSync(
+    path.join(dir, 'site.yaml'),
+    'rules:\n  - name: everyone\n    effect: allow\n  - name: no-scale\n    effect: deny\n    actoins: [scale]\n',
+  );
+  const policy = createAccessPolicy({
+    folders: () => [dir],
+    inventory: () => facts.inventory(),
+    logger: { warn: () => {}, info: () => {} },
+  });
   const gate = createPolicyGate({ policy, facts, now: () => 0, timeZone: 'UTC' });
   const runtime = createRuntimePolicy();
   const vera = { name: 'vera', role: 'operator' as const };
