@@ -154,9 +154,9 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'SIGN_IN_FAILED':
     case 'ACCESS_DENIED':
     case 'ACCESS_POLICY_DENIED':
+    case 'ACCESS_POLICY_INVALID':
     case 'MFA_REQUIRED':
     case 'MFA_STEP_UP_REQUIRED':
-    case 'ACCESS_POLICY_INVALID':
     case 'MFA_CODE_WRONG':
       return EXIT.ACCESS;
     default:

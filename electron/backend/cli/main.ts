@@ -336,17 +336,17 @@ async function run(argv: string[]): Promise<number> {
   }
   const json = values.json === true;
   const print = (text: string, value: unknown) => printResult(json, text, value);
-  // The --as password first, before any command reads its own secrets from standard input.
-  const signIn = typeof values.as === 'string' ? await signInFromInput(values.as, values.code === true) : undefined;
-  if (values.code === true && signIn === undefined)
-    throw new ApiError('BAD_PARAMS', '--code goes with --as: it is the two-factor code of the operator signing in.', 'Add --as NAME.');
-  const inSession = (start: () => Promise<Backend>, command: (api: () => Promise<ApiClient>) => Promise<number>) =>
   // restore starts no backend, so no operator signs in: --as would ask a password for nothing.
   if (group === 'restore' && values.as !== undefined)
     throw usage(
       '`restore` signs no one in: it starts no backend and needs only the data directory to be yours (--as is not taken).',
       'sutazai restore site.sutazai-backup --data-dir /srv/sutazai',
     );
+  // The --as password first, before any command reads its own secrets from standard input.
+  const signIn = typeof values.as === 'string' ? await signInFromInput(values.as, values.code === true) : undefined;
+  if (values.code === true && signIn === undefined)
+    throw new ApiError('BAD_PARAMS', '--code goes with --as: it is the two-factor code of the operator signing in.', 'Add --as NAME.');
+  const inSession = (start: () => Promise<Backend>, command: (api: () => Promise<ApiClient>) => Promise<number>) =>
     inSessionAs(signIn, start, command);
   const commandValues = values as Record<string, string | boolean | string[] | undefined>;
   const backend = () => startCliBackend(cliBackendConfig(sharedOptions(values)));
