@@ -105,8 +105,8 @@ describe('sutazai operators certificate', () => {
       expect(first.code).toBe(0);
       const second = await sutazai(['--as', 'ada', 'access', 'rotate-key', '--install', 'lab', '--json'], `${ADA}\n`);
       const [a, b] = [JSON.parse(first.stdout), JSON.parse(second.stdout)] as Array<{ keyId: string; retired: number }>;
-      expect(b.keyId).not.toBe(a!.keyId);
-      expect(b.retired).toBe(1);
+      expect(b!.keyId).not.toBe(a!.keyId);
+      expect(b!.retired).toBe(1);
       const unknown = await sutazai(['--as', 'ada', 'access', 'rotate-key', '--install', 'nope'], `${ADA}\n`);
       expect(codeOf(unknown)).toBe('NOT_FOUND');
     },

@@ -10,7 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type Database from 'better-sqlite3';
 import { importJWK, SignJWT, UnsecuredJWT } from 'jose';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -198,7 +198,7 @@ describe('authentication_method: oauth2, the provider’s keys pushed over the l
     const nowS = Math.floor(Date.now() / 1000);
     const claims = { preferred_username: 'root', groups: ['sutazai-admins'] };
     const sign = (
-      key: CryptoKey | Uint8Array | Awaited<ReturnType<typeof importJWK>>,
+      key: CryptoKey | KeyObject | Uint8Array | Awaited<ReturnType<typeof importJWK>>,
       alg: string,
       kid: string,
       changes: { aud?: string; iat?: number; exp?: number } = {},
