@@ -64,7 +64,9 @@ function takeInstallLock() {
       continue;
     }
     if (Date.now() > deadline) {
-      console.error(`Another process has been installing dependencies for over ${LOCK_WAIT_MS / 60000} minutes (${lockDir}). Remedy: wait for it, or stop it and remove that directory.`);
+      console.error(
+        `Another process has been installing dependencies for over ${LOCK_WAIT_MS / 60000} minutes (${lockDir}). Remedy: wait for it, or stop it and remove that directory.`,
+      );
       process.exit(1);
     }
     if (!told) console.log('Waiting for another process that is installing dependencies (npm ci)...');

@@ -85,7 +85,8 @@ function checkState(state: AccessState): AccessState {
     throw invalid(`authentication method "${state.authenticationMethod}" is not one of ${AUTHENTICATION_METHODS.join(', ')}`);
   if (state.authenticationMethod === 'jwt' && state.install === '') throw invalid('jwt needs the install name, the audience of its tokens');
   // Without the provider's settings (its keys not read yet) no provider token is accepted: closed, and revocations still apply.
-  if (state.authenticationMethod === 'oauth2' && state.install === '') throw invalid('oauth2 needs the install name, the audience of its own tokens');
+  if (state.authenticationMethod === 'oauth2' && state.install === '')
+    throw invalid('oauth2 needs the install name, the audience of its own tokens');
   if (state.oidc) checkOidcSettings(state.oidc);
   for (const key of state.tokenKeys) {
     if (key.keyId === '') throw invalid('a token key has no key id');

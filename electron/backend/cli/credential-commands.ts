@@ -98,7 +98,10 @@ export async function runOperatorCertificateCommand(ctx: CredentialCommandContex
  */
 export async function runAccessCommand(ctx: CredentialCommandContext & { command: string }): Promise<number> {
   if (ctx.command !== 'rotate-key' || ctx.args.length > 0)
-    throw usage(`Unknown command "access ${[ctx.command, ...ctx.args].join(' ')}".`, 'Run `sutazai help`: `access rotate-key --install NAME`.');
+    throw usage(
+      `Unknown command "access ${[ctx.command, ...ctx.args].join(' ')}".`,
+      'Run `sutazai help`: `access rotate-key --install NAME`.',
+    );
   const install = stringOption(ctx.values, 'install');
   if (install === undefined) throw usage('`access rotate-key` needs --install NAME.', 'sutazai access rotate-key --install lab');
   const api = await ctx.api();
@@ -121,7 +124,8 @@ function validHours(value: unknown): number | undefined {
 /** The three files issue writes, checked before anything is asked of the backend: none may exist yet. */
 function certificateFiles(folder: string, name: string): { cert: string; key: string; ca: string } {
   const stat = fs.statSync(folder, { throwIfNoEntry: false });
-  if (!stat?.isDirectory()) throw usage(`--out ${folder} is not a folder.`, 'Create the folder first (only you should be able to read it).');
+  if (!stat?.isDirectory())
+    throw usage(`--out ${folder} is not a folder.`, 'Create the folder first (only you should be able to read it).');
   // The operator name is the contract's (letters, digits, . _ @ -) but may start a dot-file: keep it a plain file name.
   const base = name.replace(/^\.+/, '_');
   const files = { cert: path.join(folder, `${base}.crt`), key: path.join(folder, `${base}.key`), ca: path.join(folder, 'install-ca.crt') };

@@ -111,8 +111,7 @@ export function createOperatorService(deps: {
           if (update.disabled === true && !operator.disabled) {
             deps.endSignIns?.(operator.id, 'operator disabled');
             deps.revokeCredentials?.(operator.name);
-          }
-          else if (hash !== undefined) deps.endSignIns?.(operator.id, 'password changed');
+          } else if (hash !== undefined) deps.endSignIns?.(operator.id, 'password changed');
           return updated;
         }),
       );

@@ -22,8 +22,8 @@ export function RuntimeCredentialsCard({ disabledReason }: { disabledReason: str
     <Card title="Runtime credentials" testId="runtime-credentials">
       <p className="muted">
         Certificates operators use to reach the runtimes directly (authentication method mtls). Issue one with{' '}
-        <span className="mono">sutazai operators certificate issue NAME --install I --out DIR</span>; removing or disabling an operator revokes
-        theirs.
+        <span className="mono">sutazai operators certificate issue NAME --install I --out DIR</span>; removing or disabling an operator
+        revokes theirs.
       </p>
       {certificates.isError ? (
         <ErrorNotice title="Could not load the certificates" error={certificates.error} onRetry={() => void certificates.refetch()} />
@@ -57,7 +57,10 @@ function columns(disabledReason: string | null): Array<Column<OperatorCertificat
     { header: 'Serial', cell: (c) => <span className="mono">{c.serial}</span> },
     { header: 'State', cell: (c) => <span data-testid="certificate-state">{stateOf(c)}</span> },
     { header: 'Valid until', cell: (c) => <RelativeTime ms={c.notAfter} /> },
-    { label: 'Actions', cell: (c) => (stateOf(c) === 'valid' ? <RevokeCertificate certificate={c} disabledReason={disabledReason} /> : null) },
+    {
+      label: 'Actions',
+      cell: (c) => (stateOf(c) === 'valid' ? <RevokeCertificate certificate={c} disabledReason={disabledReason} /> : null),
+    },
   ];
 }
 
@@ -145,8 +148,8 @@ function RotateTokenKey({ disabledReason }: { disabledReason: string | null }) {
       {rotate.state.status === 'error' ? <ErrorNotice title="The key was not rotated" error={rotate.state.error} /> : null}
       {rotate.state.status === 'success' ? (
         <p role="status" className="muted">
-          {rotate.state.result.install} now signs with key <span className="mono">{rotate.state.result.keyId}</span>; {rotate.state.result.retired}{' '}
-          retired.
+          {rotate.state.result.install} now signs with key <span className="mono">{rotate.state.result.keyId}</span>;{' '}
+          {rotate.state.result.retired} retired.
         </p>
       ) : null}
     </form>

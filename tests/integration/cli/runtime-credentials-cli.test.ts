@@ -55,10 +55,20 @@ describe('sutazai operators certificate', () => {
   it(
     'issues a certificate of the install CA naming the operator and role, its key 0600 and printed nowhere; lists and revokes it',
     async () => {
-      const issued = await sutazai(['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', out, '--json'], `${ADA}\n`);
+      const issued = await sutazai(
+        ['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', out, '--json'],
+        `${ADA}\n`,
+      );
       expect(issued.stderr).toBe('');
       expect(issued.code).toBe(0);
-      const result = JSON.parse(issued.stdout) as { serial: string; operator: string; role: string; notAfter: number; issuedAt: number; files: Record<string, string> };
+      const result = JSON.parse(issued.stdout) as {
+        serial: string;
+        operator: string;
+        role: string;
+        notAfter: number;
+        issuedAt: number;
+        files: Record<string, string>;
+      };
       expect(result).toMatchObject({ operator: 'vera', role: 'viewer', install: 'lab' });
       expect(issued.stdout).not.toContain('PRIVATE KEY');
       expect(result.notAfter - result.issuedAt).toBeLessThanOrEqual(24 * 3600_000);
@@ -74,12 +84,20 @@ describe('sutazai operators certificate', () => {
       expect(fs.readFileSync(path.join(out, 'install-ca.crt'), 'utf8')).toBe(ca.certPem);
 
       // Never over a file that exists: the key written first stays.
-      const again = await sutazai(['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', out], `${ADA}\n`);
+      const again = await sutazai(
+        ['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', out],
+        `${ADA}\n`,
+      );
       expect(codeOf(again)).toBe('BAD_PARAMS');
       expect(again.stderr).toContain('exists already');
-      expect(new X509Certificate(fs.readFileSync(path.join(out, 'vera.crt'))).serialNumber.toLowerCase().replace(/^0+/, '')).toBe(result.serial);
+      expect(new X509Certificate(fs.readFileSync(path.join(out, 'vera.crt'))).serialNumber.toLowerCase().replace(/^0+/, '')).toBe(
+        result.serial,
+      );
 
-      const viewer = await sutazai(['--as', 'vera', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', dir.path], `${VERA}\n`);
+      const viewer = await sutazai(
+        ['--as', 'vera', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', dir.path],
+        `${VERA}\n`,
+      );
       expect(codeOf(viewer)).toBe('ACCESS_DENIED');
       expect(viewer.code).toBe(13);
 

@@ -118,7 +118,13 @@ beforeAll(async () => {
   operators.insert({ name: 'alice', role: 'operator', attributes: { hostLabels: ['rack=b4'] }, password: decoyHash(), now: 1 });
   credentials = createRuntimeCredentials({ repo: createRuntimeCredentialsRepo(db), vault, installs, operators, now: Date.now });
   unpushed = createRuntimeCredentials({ repo: createRuntimeCredentialsRepo(db), vault, installs, operators, now: Date.now, pushWaitMs: 0 });
-  locked = createRuntimeCredentials({ repo: createRuntimeCredentialsRepo(db), vault: createSecretVault(db), installs, operators, now: Date.now });
+  locked = createRuntimeCredentials({
+    repo: createRuntimeCredentialsRepo(db),
+    vault: createSecretVault(db),
+    installs,
+    operators,
+    now: Date.now,
+  });
 
   ca = await createInstallCa({ installName: 'lab' });
   // The install's CA as the install engine keeps it: the certificate on the row, the key sealed in the vault.

@@ -333,7 +333,9 @@ describe('a restarted runtime', () => {
     expect(replayed.details).toContain('before this runtime started');
     expect(api.changes.length).toBe(before);
     // A token signed for the call after the restart goes through.
-    await expect(restart(client(again.port, controlCenter), await tokenFor('alice', 'operator', { issuedAtS: nowS() + 60 }))).resolves.toEqual({});
+    await expect(
+      restart(client(again.port, controlCenter), await tokenFor('alice', 'operator', { issuedAtS: nowS() + 60 })),
+    ).resolves.toEqual({});
     await again.close();
   });
 

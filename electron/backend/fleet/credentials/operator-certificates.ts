@@ -106,7 +106,12 @@ export function createOperatorCertificates(deps: OperatorCertificatesDeps): Oper
         revoked = [row];
       } else {
         const operator = deps.operator(input.name);
-        const before = new Set(deps.repo.certificates(operator.name).filter((c) => c.revokedAt === null).map((c) => c.serial));
+        const before = new Set(
+          deps.repo
+            .certificates(operator.name)
+            .filter((c) => c.revokedAt === null)
+            .map((c) => c.serial),
+        );
         deps.repo.revokeCertificatesOf(operator.name, now);
         revoked = deps.repo.certificates(operator.name).filter((c) => before.has(c.serial));
       }

@@ -120,7 +120,9 @@ export function createRuntimeCredentialsRepo(db: Database.Database): RuntimeCred
   );
   const revokeOf = db.prepare('UPDATE operator_certificates SET revoked_at = ? WHERE operator_name = ? AND revoked_at IS NULL');
   const allCertificates = db.prepare<[], CertificateRow>('SELECT * FROM operator_certificates ORDER BY id DESC');
-  const certificatesOf = db.prepare<[string], CertificateRow>('SELECT * FROM operator_certificates WHERE operator_name = ? ORDER BY id DESC');
+  const certificatesOf = db.prepare<[string], CertificateRow>(
+    'SELECT * FROM operator_certificates WHERE operator_name = ? ORDER BY id DESC',
+  );
   const bySerial = db.prepare<[string], CertificateRow>('SELECT * FROM operator_certificates WHERE serial = ?');
   const revokeOne = db.prepare('UPDATE operator_certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL');
   const version = db.prepare<[number, number], { version: number; content_hash: string }>(
@@ -157,7 +159,8 @@ export function createRuntimeCredentialsRepo(db: Database.Database): RuntimeCred
     revokedSerials: (installId, now) => revoked.all(installId, now).map((row) => row.serial),
     recordCertificate: (row) => void insertCertificate.run(row),
     revokeCertificatesOf: (operatorName, now) => revokeOf.run(now, operatorName).changes,
-    certificates: (operatorName) => (operatorName === undefined ? allCertificates.all() : certificatesOf.all(operatorName)).map(toCertificate),
+    certificates: (operatorName) =>
+      (operatorName === undefined ? allCertificates.all() : certificatesOf.all(operatorName)).map(toCertificate),
     revokeSerial: (serial, now) => {
       revokeOne.run(now, serial);
       const row = bySerial.get(serial);

@@ -104,7 +104,8 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
    * (OPERATOR_CREDENTIAL_NOT_READY), never sent as the control center.
    */
   async function runtimeReady(target: LinkTarget, name: string, keyId: string): Promise<boolean> {
-    const ready = (): boolean => pushedKeys.get(target.hostId) === keyId && pushedOperators.get(target.hostId)?.has(name.toLowerCase()) === true;
+    const ready = (): boolean =>
+      pushedKeys.get(target.hostId) === keyId && pushedOperators.get(target.hostId)?.has(name.toLowerCase()) === true;
     if (ready()) return true;
     if (deps.pushNow) {
       await deps.pushNow(target);
@@ -174,7 +175,11 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
       if (!deps.vault.unlocked) throw vaultLockedError(`Acting as ${operator.name} on ${target.hostName}`, 'Then try again.');
       const key = currentKey(install, true)!;
       if (!(await runtimeReady(target, operator.name, key.keyId)))
-        throw credentialNotReadyError(target, operator.name, 'its runtime has not yet answered the push naming this operator and the current token key');
+        throw credentialNotReadyError(
+          target,
+          operator.name,
+          'its runtime has not yet answered the push naming this operator and the current token key',
+        );
       let signing = unsealed.get(key.keyId);
       if (signing === undefined) {
         signing = { keyId: key.keyId, privateKeyPem: deps.vault.reveal(key.secretId, tokenKeyPurpose(install.name)) };
