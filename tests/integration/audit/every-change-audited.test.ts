@@ -93,6 +93,11 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'support.collect': () => ({ target: { hostId: MISSING } }),
   'support.preview': () => ({ previewId: 'no-such-preview', redaction: {} }),
   'support.save': () => ({ previewId: 'no-such-preview', redaction: {}, path: '/nonexistent/audit-support.tar' }),
+  'support.download': () => ({ previewId: 'no-such-preview', redaction: {} }),
+  // No such operator or install: refused, and recorded.
+  'operators.certificateIssue': () => ({ name: 'nobody-here', install: 'no-such-install' }),
+  'operators.certificateRevoke': () => ({ name: 'nobody-here', all: true }),
+  'access.rotateKey': () => ({ install: 'no-such-install' }),
 };
 
 const stateChanging = (Object.keys(METHOD_ACTIONS) as MethodName[]).filter((method) => changesState(METHOD_ACTIONS[method]));
