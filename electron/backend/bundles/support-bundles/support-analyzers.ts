@@ -68,11 +68,13 @@ const PreflightSchema = listOf(
   }),
 );
 
+/** A time the summaries print as a date: within what a Date holds (±8.64e15 ms), or the item is passed over. */
+const dateMs = z.number().min(-8.64e15).max(8.64e15);
 const MemorySchema = z
-  .object({ points: listOf(z.tuple([z.number().finite(), z.number().finite(), z.number().finite(), z.number().finite()])) })
+  .object({ points: listOf(z.tuple([dateMs, z.number().finite(), z.number().finite(), z.number().finite()])) })
   .nullable()
   .catch(null);
-const CertificatesSchema = listOf(z.object({ installName: text, what: z.string(), notAfterMs: z.number().finite() }));
+const CertificatesSchema = listOf(z.object({ installName: text, what: z.string(), notAfterMs: dateMs }));
 
 /** One host's files of the bundle, parsed where they are JSON. */
 interface HostFiles {
@@ -187,7 +189,8 @@ const memoryPressure: Analyzer = (hosts) =>
     const points = memory?.points ?? [];
     const over = points.filter(([, mean]) => mean >= MEMORY_PRESSURE_PERCENT);
     if (over.length === 0) return [];
-    const peak = Math.max(...over.map(([, , , max]) => max));
+    // Not Math.max(...): a bundle may hold more readings than a call may have arguments.
+    const peak = over.reduce((most, [, , , max]) => Math.max(most, max), -Infinity);
     const [lastAt, lastMean] = points.reduce((newest, p) => (p[0] > newest[0] ? p : newest));
     const overMinutes = Math.round(points.length > 1 ? (over.length / points.length) * ((points.at(-1)![0] - points[0]![0]) / 60_000) : 0);
     return [
