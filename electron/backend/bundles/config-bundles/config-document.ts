@@ -55,7 +55,12 @@ const HostPath = z
  */
 export const ExportedReleaseSchema = z
   .object({
-    version: z.string().min(1).max(200),
+    // It names the release's directory on the host (<root>/releases/<version>: what a rollback
+    // switches to, a prune removes): one plain name, as a bundle's version is, never a path.
+    version: z
+      .string()
+      .max(200)
+      .regex(/^[0-9A-Za-z][0-9A-Za-z._+-]*$/, 'must be a release version (letters, digits, . _ + -)'),
     bundleSha256: z.string().regex(/^[0-9a-f]{64}$/),
     path: HostPath,
     state: z.enum(['current', 'previous', 'failed']),
