@@ -142,6 +142,8 @@ export const ERROR_CODES = [
   'CONFIG_IMPORT_BLOCKED',
   /** The file's SHA-256 is not the one its review reported: it changed (or was swapped) since. */
   'CONFIG_IMPORT_FILE_CHANGED',
+  /** A configuration file uploaded (web mode) is not held for this session: imported already, expired, or another session's. */
+  'CONFIG_UPLOAD_GONE',
   // The layered install configuration: each error names file:line:column and the key.
   'CONFIG_LAYER_UNREADABLE',
   'CONFIG_YAML_INVALID',
@@ -224,6 +226,8 @@ export const ERROR_CODES = [
   'SUPPORT_PREVIEW_EXPIRED',
   /** A bundle uploaded to be analyzed (web mode) is not held for this session: taken already, expired, or another session's. */
   'SUPPORT_UPLOAD_GONE',
+  /** An upload (web mode) while the same session's last one is still being received, or too many are at once. */
+  'SUPPORT_UPLOAD_BUSY',
   'SUPPORT_OUTPUT_EXISTS',
   /** Not a support bundle, or a damaged, cut or altered one. */
   'SUPPORT_BUNDLE_INVALID',

@@ -19,6 +19,12 @@ export interface OneTimeFiles {
   offer(actor: string, file: string, fileName: string): string;
   /** The file offered under `id` to `actor`, forgotten as it is taken (null: unknown, taken, expired, or someone else's). */
   take(id: string, actor: string): { file: string; fileName: string } | null;
+  /**
+   * A place for an upload from `actor` about to be received: its release (call it once the
+   * upload is offered or dropped), or null while that actor already sends one or
+   * MAX_UPLOADS_RECEIVING are being received (each may be a GiB on disk before it is offered).
+   */
+  receive(actor: string): (() => void) | null;
   close(): void;
 }
 
@@ -26,6 +32,10 @@ export interface OneTimeFiles {
 export const DOWNLOAD_KEEP_MS = 10 * 60_000;
 /** The most offers held at once; the oldest go first. */
 const MAX_OFFERS = 16;
+/** The most offers one pipe identity holds: beyond it its own oldest goes, never another session's. */
+const MAX_OFFERS_PER_ACTOR = 4;
+/** Uploads being received at once, all sessions together (one each). */
+const MAX_UPLOADS_RECEIVING = 4;
 const ID = /^[A-Za-z0-9_-]{43}$/;
 
 /** This backend's folder under `downloads/` (a CLI command beside a serving backend has its own). */
@@ -37,6 +47,7 @@ export function createOneTimeFiles(options: { root: string; now: () => number })
   sweepStaleWorkDirs(root, OWN_DIR);
   let own: OwnedWorkDir | null = null;
   const offers = new Map<string, { actor: string; file: string; fileName: string; atMs: number }>();
+  const receiving = new Set<string>();
   const drop = (id: string) => {
     const offer = offers.get(id);
     offers.delete(id);
@@ -57,6 +68,8 @@ export function createOneTimeFiles(options: { root: string; now: () => number })
     offer(actor, file, fileName) {
       const id = randomBytes(32).toString('base64url');
       offers.set(id, { actor, file, fileName, atMs: now() });
+      const mine = [...offers].filter(([, offer]) => offer.actor === actor).map(([held]) => held);
+      for (const held of mine.slice(0, Math.max(0, mine.length - MAX_OFFERS_PER_ACTOR))) drop(held);
       expire();
       return id;
     },
@@ -68,6 +81,15 @@ export function createOneTimeFiles(options: { root: string; now: () => number })
       // Taken now, served once: the file is removed once its answer has been sent (the server's part).
       offers.delete(id);
       return { file: offer.file, fileName: offer.fileName };
+    },
+    receive(actor) {
+      if (receiving.has(actor) || receiving.size >= MAX_UPLOADS_RECEIVING) return null;
+      receiving.add(actor);
+      let released = false;
+      return () => {
+        if (!released) receiving.delete(actor);
+        released = true;
+      };
     },
     close() {
       for (const id of [...offers.keys()]) drop(id);

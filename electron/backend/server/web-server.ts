@@ -252,28 +252,44 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       });
       return;
     }
-    const file = options.downloads.newFile('.tar');
-    const out = await open(file, 'wx', 0o600);
-    let received = 0;
-    try {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        received += chunk.length;
-        if (received > declared) throw new Error('the upload is longer than it said');
-        await out.write(chunk);
-      }
-    } catch (error) {
-      await out.close();
-      await rm(file, { force: true });
-      sendError(res, 400, {
-        code: 'BAD_PARAMS',
-        message: `The upload failed: ${(error as Error).message}.`,
-        remedy: 'Upload the file again.',
+    // One upload a session at a time, a few in all: each may hold a GiB of the data directory's disk.
+    const release = options.downloads.receive(who);
+    if (release === null) {
+      req.resume();
+      sendError(res, 429, {
+        code: 'SUPPORT_UPLOAD_BUSY',
+        message: 'Another upload is being received (one per session, a few at once).',
+        remedy: 'Wait until the upload sent before is answered, then upload again.',
       });
       return;
     }
-    await out.close();
-    const fileName = (headerValue(req.headers['x-file-name']) ?? 'uploaded.tar').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
-    const uploadId = options.downloads.offer(who, file, fileName);
+    let uploadId: string;
+    try {
+      const file = options.downloads.newFile('.tar');
+      const out = await open(file, 'wx', 0o600);
+      let received = 0;
+      try {
+        for await (const chunk of req as AsyncIterable<Buffer>) {
+          received += chunk.length;
+          if (received > declared) throw new Error('the upload is longer than it said');
+          await out.write(chunk);
+        }
+      } catch (error) {
+        await out.close();
+        await rm(file, { force: true });
+        sendError(res, 400, {
+          code: 'BAD_PARAMS',
+          message: `The upload failed: ${(error as Error).message}.`,
+          remedy: 'Upload the file again.',
+        });
+        return;
+      }
+      await out.close();
+      const fileName = (headerValue(req.headers['x-file-name']) ?? 'uploaded.tar').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+      uploadId = options.downloads.offer(who, file, fileName);
+    } finally {
+      release();
+    }
     const text = JSON.stringify({ uploadId });
     res.writeHead(200, {
       ...RENDERER_SECURITY_HEADERS,

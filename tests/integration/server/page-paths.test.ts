@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient, type ServerMessage } from '../../../electron/contract';
@@ -108,5 +109,38 @@ describe('web mode moves a support bundle by download and upload', () => {
     const analysis = await client.call('support.analyzeUpload', { uploadId });
     expect(analysis).toMatchObject({ path: 'site_bundle.tar', targetName: 'local' });
     expect(await refusedWith(client.call('support.analyzeUpload', { uploadId }))).toBe('SUPPORT_UPLOAD_GONE');
+  });
+
+  it('receives one upload per session at a time: a second while the first is being sent is refused, written nowhere', async () => {
+    const headers = { 'X-SutazAI-Token': running.token, Origin: base };
+    const declared = 64 * 1024 * 1024;
+    const held = () =>
+      fs.readdirSync(path.join(running.dataDir, 'downloads'), { recursive: true }).filter((name) => String(name).endsWith('.tar'));
+    const before = held().length;
+    // The first upload says it is 64 MiB and sends a little of it, holding its place.
+    const first = http.request(`${base}/upload`, { method: 'POST', headers: { ...headers, 'Content-Length': String(declared) } });
+    const firstAnswer = new Promise<number>((resolve, reject) => {
+      first.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      first.on('error', reject);
+    });
+    try {
+      first.write(Buffer.alloc(1024));
+      // Its file is being written: the backend is receiving it.
+      for (let i = 0; i < 200 && held().length === before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(held().length).toBe(before + 1);
+      const second = await fetch(`${base}/upload`, { method: 'POST', body: new Uint8Array(bundle), headers });
+      expect(second.status).toBe(429);
+      expect(((await second.json()) as { error: { code: string } }).error.code).toBe('SUPPORT_UPLOAD_BUSY');
+      expect(held().length).toBe(before + 1);
+      // The first goes on to its end and is offered; then this session may upload again.
+      first.end(Buffer.alloc(declared - 1024));
+      expect(await firstAnswer).toBe(200);
+      expect((await fetch(`${base}/upload`, { method: 'POST', body: new Uint8Array(bundle), headers })).status).toBe(200);
+    } finally {
+      first.destroy();
+    }
   });
 });
