@@ -311,8 +311,27 @@ function jsonStringRanges(text: string): Array<[number, number]> {
   return ranges;
 }
 
-/** How near an escape (`\"`, `\u00e9`) a cut may fall before it takes the string whole from there. */
-const ESCAPE_REACH = 6;
+/** The longest JSON escape (`\u00e9`): how far back a cut can fall inside one. */
+const LONGEST_ESCAPE = 6;
+
+/**
+ * Where a cut at `at` in a JSON string's inside (which starts at `from`) must go so that it
+ * splits no escape: `at` itself when it falls between escapes, else the start of the escape it
+ * falls in. A backslash escapes only when an odd run of them ends at it, so a cut just after
+ * `\"` (a JSON document quoted in the string, whose value starts there) stays where it is.
+ */
+function escapeStartAround(text: string, from: number, at: number): number {
+  for (let back = 1; back < LONGEST_ESCAPE && at - back >= from; back++) {
+    const slash = at - back;
+    if (text[slash] !== '\\') continue;
+    let run = 1;
+    while (slash - run >= from && text[slash - run] === '\\') run++;
+    if (run % 2 === 0) continue;
+    const length = text[slash + 1] === 'u' ? LONGEST_ESCAPE : 2;
+    if (back < length) return slash;
+  }
+  return at;
+}
 
 /**
  * The parts of [start, end) inside JSON strings: what lies between them (quotes, commas, a
@@ -338,8 +357,9 @@ function piecesInStrings(
     let pieceStart = Math.max(from, start);
     let pieceEnd = Math.min(to, end);
     if (pieceEnd <= pieceStart) continue;
-    if (text.slice(Math.max(from, pieceStart - ESCAPE_REACH), pieceStart).includes('\\')) pieceStart = from;
-    if (pieceEnd < to && text.slice(Math.max(pieceStart, pieceEnd - ESCAPE_REACH), pieceEnd).includes('\\')) pieceEnd = to;
+    pieceStart = escapeStartAround(text, from, pieceStart);
+    // A cut inside an escape takes the string whole from there (the escape's own end could be the string's).
+    if (pieceEnd < to && escapeStartAround(text, pieceStart, pieceEnd) !== pieceEnd) pieceEnd = to;
     pieces.push({ start: pieceStart, end: pieceEnd });
   }
   return pieces;

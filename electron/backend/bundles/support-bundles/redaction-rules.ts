@@ -28,16 +28,38 @@ const SECRET_KEY = String.raw`(?:${SECRET_WORD}${SECRET_SUFFIX}{0,2}|\bpass)`;
  * space or a delimiter; not a JSON object or list, whose own keys are judged on their own).
  */
 const QUOTED = String.raw`"((?:[^"\\\n]|\\.){1,4096})"|'((?:[^'\\\n]|\\.){1,4096})'`;
-const VALUE = String.raw`(?:${QUOTED}|([^\s"',;}\]{\[][^\s"',;}\]]{0,4095}))`;
+/**
+ * How deep a JSON document may be quoted inside JSON strings and still have its secrets found:
+ * each level doubles the backslashes before a quote (1, 3, 7, 15, 31), so 31 is five levels.
+ */
+const MAX_ESCAPES = 31;
+/** A quote as it stands at any of those depths: `"`, `\"`, `\\\"`. */
+const ANY_QUOTE = String.raw`(?:\\{0,${MAX_ESCAPES}}["'])`;
+/**
+ * A value quoted inside a JSON string (an event's message holding `{\"password\":\"x\"}`):
+ * opened by a run of backslashes and a quote, closed by the same run and a quote. Inside it a
+ * run of backslashes is taken whole with what it escapes (a deeper quote, `\\n`), unless it is
+ * the closing one, so the value is replaced whole and no escape is cut in half.
+ */
+const ESCAPED_QUOTED = String.raw`(?<!\\)(?<open>\\{1,${MAX_ESCAPES}})"((?:[^"\\\n]|(?!\k<open>")(?=(?<run>\\+))\k<run>[^\n]){1,4096})\k<open>"`;
+/**
+ * A bare value's characters: a backslash run only with what it escapes, and an escaped quote
+ * only when the value goes on after it (`pass=ab\"cd`), so a value that ends at an escaped
+ * quote (`password: x\"}` in an event's message) leaves the escape whole and the line JSON.
+ */
+const BARE_CHAR = String.raw`(?:[^\s"',;}\]\\]|\\+(?:["'](?=[^\s"',;}\]\\])|(?=[^\s"'\\,;}\]])))`;
+const VALUE = String.raw`(?:${QUOTED}|${ESCAPED_QUOTED}|((?![{\[])${BARE_CHAR}${BARE_CHAR}{0,4095}))`;
+/** The capture groups of VALUE holding the secret: double-quoted, single-quoted, quoted inside a string, bare. */
+const VALUE_GROUPS = [1, 2, 4, 6] as const;
 /** Where a bare value ends. */
-const VALUE_END = String.raw`(?![^\s"',;}\]])`;
+const VALUE_END = String.raw`(?![^\s"',;}\]\\])`;
 
 /**
  * A value already replaced (by pino's redaction or by hand): left as it is. Only a value that
  * is that whole: `password=***hunter2` is still a password. JSON's true, false and null are
  * no secret (and replacing them would break the file's JSON).
  */
-const NOT_ALREADY_REDACTED = String.raw`(?!["']?\[redacted[^\]\n]{0,40}\]["']?${VALUE_END})(?!["']?\*{3,16}["']?${VALUE_END})(?!(?:true|false|null)${VALUE_END})`;
+const NOT_ALREADY_REDACTED = String.raw`(?!${ANY_QUOTE}?\[redacted[^\]\n]{0,40}\]${ANY_QUOTE}?${VALUE_END})(?!${ANY_QUOTE}?\*{3,16}${ANY_QUOTE}?${VALUE_END})(?!(?:true|false|null)${VALUE_END})`;
 
 /** The armour lines of a private key: PEM's five dashes (PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP) and RFC 4716's four (SSH2). */
 const KEY_ARMOUR = (word: 'BEGIN' | 'END'): string => String.raw`-{4,5} ?${word} [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)? ?-{4,5}`;
@@ -59,22 +81,31 @@ export const BUILT_IN_RULES: readonly PatternRule[] = [
   {
     name: 'built-in:password',
     // key: value, key=value, "key": "value".
-    pattern: new RegExp(String.raw`${SECRET_KEY}["']?[ \t]{0,16}[:=][ \t]{0,16}${NOT_ALREADY_REDACTED}${VALUE}`, 'gi'),
-    groups: [1, 2, 3],
+    pattern: new RegExp(String.raw`${SECRET_KEY}${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}${NOT_ALREADY_REDACTED}${VALUE}`, 'gi'),
+    groups: VALUE_GROUPS,
   },
   {
     // A command line's flag: --password x, --db-token x; also as items of a JSON array ("--password", "x"), on one line or two.
     name: 'built-in:password',
     pattern: new RegExp(
-      String.raw`--[a-z-]{0,32}${SECRET_KEY}(?:[ \t]{1,16}|["'][ \t]{0,16},[ \t]{0,16}\n?[ \t]{0,64})${NOT_ALREADY_REDACTED}${VALUE}`,
+      String.raw`--[a-z-]{0,32}${SECRET_KEY}(?:[ \t]{1,16}|${ANY_QUOTE}[ \t]{0,16},[ \t]{0,16}\n?[ \t]{0,64})${NOT_ALREADY_REDACTED}${VALUE}`,
       'gi',
     ),
-    groups: [1, 2, 3],
+    groups: VALUE_GROUPS,
   },
   {
     // `Authorization: Bearer x`, `Basic x`: the credential after the scheme.
     name: 'built-in:token',
     pattern: /\b(?:Bearer|Basic)\s+([A-Za-z0-9._~+/-]{8,4096}=*)/g,
+    groups: [1],
+  },
+  {
+    // An Authorization header of any scheme (`Token x`, `Negotiate x`, none), also quoted inside a JSON string: the credential.
+    name: 'built-in:token',
+    pattern: new RegExp(
+      String.raw`\b(?:proxy-)?authori[sz]ation${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}${ANY_QUOTE}?(?:[A-Za-z][A-Za-z0-9-]{0,31}[ \t]{1,16})?${NOT_ALREADY_REDACTED}([A-Za-z0-9._~+/:-]{6,4096}=*)`,
+      'gi',
+    ),
     groups: [1],
   },
   {
@@ -85,8 +116,11 @@ export const BUILT_IN_RULES: readonly PatternRule[] = [
   {
     // Cookies (a header sends many, each a credential): the header's whole value, or the quoted one.
     name: 'built-in:token',
-    pattern: new RegExp(String.raw`\b(?:set-)?cookies?["']?[ \t]{0,16}[:=][ \t]{0,16}(?:${QUOTED}|([^\n]{1,4096}))`, 'gi'),
-    groups: [1, 2, 3],
+    pattern: new RegExp(
+      String.raw`\b(?:set-)?cookies?${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}(?:${QUOTED}|${ESCAPED_QUOTED}|([^\n]{1,4096}))`,
+      'gi',
+    ),
+    groups: VALUE_GROUPS,
   },
   {
     // user:password@ in a URL; the user may be empty (redis://:password@), the password may hold / or @ (up to the last @).
