@@ -62,7 +62,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   makeDataDir(dataDir);
   checkTarget(dataDir, options.force);
   // The same claim a serving backend or a CLI command takes: none may open the store while it is replaced.
-  const oldClaim = claimStore(path.join(dataDir, BACKUP_DATABASE_NAME), dataDir, { existing: true });
+  let oldClaim = claimStore(path.join(dataDir, BACKUP_DATABASE_NAME), dataDir, { existing: true });
   let swapped = false;
   try {
     const staged = makeOwnedWorkDir(path.dirname(dataDir), stagedPrefix(dataDir));
@@ -74,6 +74,13 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
       const newClaim = claimStore(path.join(staged.path, BACKUP_DATABASE_NAME), dataDir, { existing: false });
       try {
         failurePoint('restore-staged');
+        // The directory was empty or held no store of ours when this restore began: a backend may
+        // have started on it while the backup was unpacked. What it holds now is judged again, its
+        // store claimed (DATA_DIR_IN_USE while that backend serves it), before anything is replaced.
+        if (oldClaim === NO_CLAIM) {
+          oldClaim = claimStore(path.join(dataDir, BACKUP_DATABASE_NAME), dataDir, { existing: true });
+          if (!options.force) checkTarget(dataDir, false);
+        }
         swapIn(dataDir, staged.path);
         swapped = true;
       } finally {
@@ -126,19 +133,21 @@ interface HeldClaim {
   abandon(): void;
 }
 
+/** No claim taken: there was no store of ours to claim. */
+const NO_CLAIM: HeldClaim = { release: () => {}, abandon: () => {} };
+
 /**
  * Takes the data directory's claim (data_dir_owner) in the database at `file` for this
  * restore; DATA_DIR_IN_USE while a live backend or command holds it. A file that is not a
  * database of ours (or none, for `existing`) has no claim to take: --force replaces it.
  */
 function claimStore(file: string, dataDir: string, { existing }: { existing: boolean }): HeldClaim {
-  const none: HeldClaim = { release: () => {}, abandon: () => {} };
-  if (existing && !fs.existsSync(file)) return none;
+  if (existing && !fs.existsSync(file)) return NO_CLAIM;
   let db: Database.Database;
   try {
     db = new Database(file, { fileMustExist: true });
   } catch (error) {
-    if (existing) return none;
+    if (existing) return NO_CLAIM;
     throw error;
   }
   try {
@@ -158,7 +167,7 @@ function claimStore(file: string, dataDir: string, { existing }: { existing: boo
     if (error instanceof ApiError && error.code === 'DATA_DIR_IN_USE')
       throw new ApiError('DATA_DIR_IN_USE', `${error.message} Nothing was restored.`, error.remedy);
     // Not a database of ours (or damaged, or of a schema without the claim): nothing serves it.
-    if (existing) return none;
+    if (existing) return NO_CLAIM;
     throw error;
   }
 }

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { claimDataDir } from '../../../electron/backend/store/data-dir-owner-repo';
+import { openStore } from '../../../electron/backend/store/open-store';
+import { runSutazaiAsync } from '../../support/run-sutazai';
+import { addStandInHost } from '../../support/stand-in-rows';
+import { makeTempDir } from '../../support/temp-dir';
+
+/**
+ * A restore into an empty data directory (review of issue 15 item 5): a backend that starts
+ * on that directory while the backup is unpacked holds the store's claim by the time the
+ * restore would swap it. The restore must stop there (DATA_DIR_IN_USE), not rename the
+ * serving backend's directory away and remove it with what it wrote.
+ */
+
+const env = { SUTAZAI_PASSPHRASE: 'restore late backend passphrase', SUTAZAI_LOG_LEVEL: 'silent' };
+const tmp = makeTempDir('sutazai-restore-late-');
+const backupFile = path.join(tmp.path, 'site.sutazai-backup');
+const children = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  const made = await runSutazaiAsync(['backup', '--out', backupFile, '--json'], path.join(tmp.path, 'source'), { env });
+  expect(made.code, made.stderr).toBe(0);
+}, 180_000);
+
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  tmp.remove();
+});
+
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`process ${pid} never reached its failure point`);
+}
+
+it('stops before the swap when a backend started on the empty directory meanwhile, and leaves its store whole', async () => {
+  const dataDir = path.join(tmp.path, 'late', 'data');
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SUTAZAI_')));
+  const child = spawn(process.execPath, [path.resolve(__dirname, '../../../bin/sutazai.mjs'), 'restore', backupFile], {
+    cwd: path.resolve(__dirname, '../../..'),
+    env: { ...clean, SUTAZAI_DATA_DIR: dataDir, ...env, SUTAZAI_TEST_FAILURE_POINT: 'restore-staged:SIGSTOP' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await stopped(child.pid!);
+
+  // A backend starts on the directory the restore found empty: its store, its claim, a host it records.
+  const store = openStore({ dataDir });
+  const release = claimDataDir(store.db, { holder: 'test', dataDir, now: Date.now });
+  try {
+    addStandInHost(store.db, 'late-host', '198.18.9.9');
+    child.kill('SIGCONT');
+    expect(await exited, stderr).toBe(4);
+    expect(stderr).toMatch(/DATA_DIR_IN_USE/);
+    // The serving store is where it was, with what it wrote; nothing of the restore is left beside it.
+    const names = store.db.prepare<[], { name: string }>('SELECT name FROM hosts').all();
+    expect(names.map((r) => r.name)).toContain('late-host');
+    expect(fs.existsSync(path.join(dataDir, 'sutazai.db'))).toBe(true);
+    expect(fs.readdirSync(path.dirname(dataDir))).toEqual(['data']);
+  } finally {
+    release();
+    store.close();
+  }
+}, 180_000);
