@@ -47,6 +47,9 @@ let unpushed: RuntimeCredentials;
 let locked: RuntimeCredentials;
 let target: LinkTarget;
 let certificates: OperatorCertificates;
+/** The control center's credentials as they would be at a chosen time (`laterMs`). */
+let later: RuntimeCredentials;
+let laterMs = 0;
 let service: OperatorService;
 let server: RuntimeServer;
 /** As the control center's link: its own certificate with the operator role. */
@@ -125,6 +128,8 @@ beforeAll(async () => {
     operators,
     now: Date.now,
   });
+
+  later = createRuntimeCredentials({ repo: createRuntimeCredentialsRepo(db), vault, installs, operators, now: () => laterMs });
 
   ca = await createInstallCa({ installName: 'lab' });
   // The install's CA as the install engine keeps it: the certificate on the row, the key sealed in the vault.
@@ -312,5 +317,16 @@ describe('runtime credentials of the control center', () => {
 
     abort.abort();
     await running;
+  });
+
+  it('pushes a revoked certificate’s serial for a day past its end: a runtime whose clock runs behind still takes it as unexpired', async () => {
+    const issued = await certificates.issue({ name: 'root', install: 'lab', validityHours: 1 });
+    certificates.revoke({ serial: issued.serial });
+    // The control center's clock a minute past the certificate's end; a host's clock minutes behind still holds it valid.
+    laterMs = issued.notAfter + 60_000;
+    expect(later.stateFor(target)!.revokedCertificateSerials).toContain(issued.serial);
+    // Long past its end on any host's clock: no longer listed.
+    laterMs = issued.notAfter + 2 * 24 * 3600_000;
+    expect(later.stateFor(target)!.revokedCertificateSerials).not.toContain(issued.serial);
   });
 });

@@ -71,6 +71,12 @@ export interface RuntimeCredentialsDeps {
   pushWaitMs?: number;
 }
 
+/**
+ * How long a revoked certificate's serial is still pushed after its end (notAfter): a runtime's
+ * TLS checks the end by its host's clock, which may run behind the control center's.
+ */
+export const REVOKED_SERIAL_CLOCK_MARGIN_MS = 24 * 3600_000;
+
 /** How long a token for an operator its runtime does not know yet waits for the push that tells it. */
 export const PUSH_WAIT_MS = 15_000;
 
@@ -153,7 +159,7 @@ export function createRuntimeCredentials(deps: RuntimeCredentialsDeps): RuntimeC
       const content = {
         install: install.name,
         authenticationMethod: authenticationMethodOf(host),
-        revokedCertificateSerials: deps.repo.revokedSerials(install.id, deps.now()),
+        revokedCertificateSerials: deps.repo.revokedSerials(install.id, deps.now() - REVOKED_SERIAL_CLOCK_MARGIN_MS),
         revokedSubjects: operators.filter((operator) => operator.disabled).map((operator) => operator.name),
         tokenKeys: key === null ? [] : [{ keyId: key.keyId, publicKeyPem: key.publicKeyPem }],
         operators: operators
