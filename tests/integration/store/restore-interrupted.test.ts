@@ -7,6 +7,7 @@ import { tableCounts } from '../../../electron/backend/store/backup';
 import { openStore } from '../../../electron/backend/store/open-store';
 import { runSutazai, runSutazaiAsync } from '../../support/run-sutazai';
 import { addStandInHost } from '../../support/stand-in-rows';
+import { stoppedProcess } from '../../support/stopped-process';
 import { makeTempDir } from '../../support/temp-dir';
 
 /**
@@ -86,16 +87,6 @@ function start(args: string[], dataDir: string, extra: Record<string, string>) {
   return { child, exited };
 }
 
-/** Until the process is stopped (state T in /proc), bounded by count. */
-async function stopped(pid: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`process ${pid} never reached its failure point`);
-}
-
 const siblings = (dataDir: string) => fs.readdirSync(path.dirname(dataDir)).filter((name) => name !== path.basename(dataDir));
 
 describe('a restore killed at each step', () => {
@@ -147,7 +138,7 @@ describe('a restore killed at each step', () => {
   it('holds the data directory while it works: its claim is in the store, a second restore is refused', async () => {
     const dataDir = oldDirectory('claimed');
     const { child, exited } = start(['restore', backupFile, '--force'], dataDir, { SUTAZAI_TEST_FAILURE_POINT: 'restore-staged:SIGSTOP' });
-    await stopped(child.pid!);
+    await stoppedProcess(child.pid!);
     try {
       const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true });
       try {
@@ -195,7 +186,7 @@ describe('a backup killed while it works', () => {
     const { child, exited } = start(['backup', '--out', path.join(outDir, 'a.sutazai-backup')], source, {
       SUTAZAI_TEST_FAILURE_POINT: 'backup-copied:SIGSTOP',
     });
-    await stopped(child.pid!);
+    await stoppedProcess(child.pid!);
     expect(workDirs(outDir)).toHaveLength(1);
     child.kill('SIGKILL');
     expect((await exited).signal).toBe('SIGKILL');
@@ -213,7 +204,7 @@ describe('a backup killed while it works', () => {
     const { child, exited } = start(['backup', '--out', path.join(outDir, 'a.sutazai-backup')], source, {
       SUTAZAI_TEST_FAILURE_POINT: 'backup-copied:SIGSTOP',
     });
-    await stopped(child.pid!);
+    await stoppedProcess(child.pid!);
     expect(workDirs(outDir)).toHaveLength(1);
     child.kill('SIGTERM');
     child.kill('SIGCONT');

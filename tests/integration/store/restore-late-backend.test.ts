@@ -6,6 +6,7 @@ import { claimDataDir } from '../../../electron/backend/store/data-dir-owner-rep
 import { openStore } from '../../../electron/backend/store/open-store';
 import { runSutazaiAsync } from '../../support/run-sutazai';
 import { addStandInHost } from '../../support/stand-in-rows';
+import { stoppedProcess } from '../../support/stopped-process';
 import { makeTempDir } from '../../support/temp-dir';
 
 /**
@@ -30,15 +31,6 @@ afterAll(() => {
   tmp.remove();
 });
 
-async function stopped(pid: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`process ${pid} never reached its failure point`);
-}
-
 it('stops before the swap when a backend started on the empty directory meanwhile, and leaves its store whole', async () => {
   const dataDir = path.join(tmp.path, 'late', 'data');
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SUTAZAI_')));
@@ -51,7 +43,7 @@ it('stops before the swap when a backend started on the empty directory meanwhil
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await stopped(child.pid!);
+  await stoppedProcess(child.pid!);
 
   // A backend starts on the directory the restore found empty: its store, its claim, a host it records.
   const store = openStore({ dataDir });
