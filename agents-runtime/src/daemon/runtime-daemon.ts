@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LogFiles } from '../logs/log-files';
 import { LogRotator } from '../logs/log-rotation';
-import { follow, lastLinesUntil, tail, tailForFollow, type LogLine as FileLogLine } from '../logs/log-tail';
+import { follow, lastLinesUntil, tail, tailBytes, tailForFollow, type LogLine as FileLogLine } from '../logs/log-tail';
 import { startMetricsHttp, type MetricsHttp } from '../metrics/metrics-http';
 import { createMetricsService } from '../metrics/metrics-service';
 import { startMemoryTrim } from './memory-trim';
@@ -564,10 +564,11 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       streamMetrics(sinceMs, onSample): Unsubscribe {
         return metrics.stream(sinceMs, onSample);
       },
-      tailLogs(instance, lines, follows, onLine, onEnd): Unsubscribe {
+      tailLogs(instance, lines, follows, onLine, onEnd, maxBytes = 0): Unsubscribe {
         knownInstance(instance);
         if (!follows) {
-          for (const line of tail(logs, instance, lines)) onLine(toWireLine(instance, line));
+          const last = maxBytes > 0 ? tailBytes(logs, instance, maxBytes) : tail(logs, instance, lines);
+          for (const line of last) onLine(toWireLine(instance, line));
           onEnd();
           return () => undefined;
         }

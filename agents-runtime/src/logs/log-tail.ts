@@ -22,11 +22,32 @@ export const TAIL_MAX_LINES = 10_000;
 const TAIL_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
+ * The hard caps of a tail by bytes (`tailBytes`): what it reads (the support bundle's largest
+ * --log-mb) and the lines it holds. 2,500,000 lines of 64 MiB average under 27 bytes, less
+ * than the shortest stamped line (30), so for a stamped log the byte bound is the one that binds.
+ * Its memory stays near three times TAIL_BYTES_CAP (the bytes, their text, the lines).
+ */
+export const TAIL_BYTES_CAP = 64 * 1024 * 1024;
+export const TAIL_BYTES_MAX_LINES = 2_500_000;
+
+/** How much a tail keeps: the last `lines` lines, or (`maxBytes`) the last whole lines that fit in as many bytes. */
+export type TailLimit = { lines: number } | { maxBytes: number };
+
+/**
  * The last `lines` complete-or-partial lines of an instance, oldest first, reading the live
  * file backwards and continuing into `.log.1`, `.log.2` when it holds too few.
  */
 export function tail(files: LogFiles, instance: string, lines: number): LogLine[] {
   return tailRaw(files, instance, lines, false).lines.map(parseLogLine);
+}
+
+/**
+ * The last whole lines whose bytes (newlines included) fit in `maxBytes` (at most
+ * TAIL_BYTES_CAP and TAIL_BYTES_MAX_LINES), oldest first, from the live file and on into
+ * `.log.1`, `.log.2` while the budget lasts; a line cut by the budget is left out.
+ */
+export function tailBytes(files: LogFiles, instance: string, maxBytes: number): LogLine[] {
+  return runStepsSync(tailSteps(files, instance, { maxBytes }, false)).lines.map(parseLogLine);
 }
 
 /** The last `n` lines as text. */
@@ -43,7 +64,7 @@ export function lastLines(files: LogFiles, instance: string, n = 20): string[] {
 export async function lastLinesUntil(files: LogFiles, instance: string, n: number, untilMs: number): Promise<string[]> {
   let want = n;
   for (;;) {
-    const { lines } = await runStepsAsync(tailSteps(files, instance, want, false));
+    const { lines } = await runStepsAsync(tailSteps(files, instance, { lines: want }, false));
     let end = lines.length;
     while (end > 0 && stampedAfter(lines[end - 1]!, untilMs)) end -= 1;
     // Lines of the next run took places: read again for as many more (rarely needed: it has barely started).
@@ -74,7 +95,7 @@ interface TailResult {
 }
 
 function tailRaw(files: LogFiles, instance: string, lines: number, completeOnly: boolean): TailResult {
-  return runStepsSync(tailSteps(files, instance, lines, completeOnly));
+  return runStepsSync(tailSteps(files, instance, { lines }, completeOnly));
 }
 
 /**
@@ -85,21 +106,28 @@ function tailRaw(files: LogFiles, instance: string, lines: number, completeOnly:
 type TailStep = { op: 'open'; file: string } | { op: 'read'; pos: number; len: number };
 type TailSteps = Generator<TailStep, TailResult, number | null | Buffer>;
 
-function* tailSteps(files: LogFiles, instance: string, lines: number, completeOnly: boolean): TailSteps {
-  const want = Math.max(0, Math.min(Math.floor(lines), TAIL_MAX_LINES));
-  const collected: string[] = [];
-  let budget = TAIL_MAX_BYTES;
+function* tailSteps(files: LogFiles, instance: string, limit: TailLimit, completeOnly: boolean): TailSteps {
+  const byBytes = 'maxBytes' in limit;
+  const want = byBytes ? TAIL_BYTES_MAX_LINES : Math.max(0, Math.min(Math.floor(limit.lines), TAIL_MAX_LINES));
+  let collected: string[] = [];
+  let budget = byBytes ? Math.max(0, Math.min(Math.floor(limit.maxBytes), TAIL_BYTES_CAP)) : TAIL_MAX_BYTES;
+  if (byBytes && budget === 0) return { lines: [], liveEnd: 0 };
   let liveEnd = 0;
   const live = files.logPath(instance);
   for (const file of [live, ...files.rotatedCandidates(instance)]) {
     const size = (yield { op: 'open', file }) as number | null;
     if (size === null) continue;
     const isLive = file === live;
-    const got = yield* fileTailSteps(size, want - collected.length, budget, isLive && completeOnly);
+    // By bytes is never completeOnly (a follow starts from a tail by lines), so its `end` is the file's size.
+    const got = byBytes
+      ? yield* fileTailBytesSteps(size, want - collected.length, budget)
+      : yield* fileTailSteps(size, want - collected.length, budget, isLive && completeOnly);
     if (isLive) liveEnd = got.end;
-    collected.unshift(...got.lines);
+    // concat, not unshift(...): a tail by bytes may hold millions of lines, past what a call's arguments take.
+    collected = got.lines.concat(collected);
     budget -= got.bytesRead;
-    if (collected.length >= want || budget <= 0) break;
+    // A file not read back to its start leaves a gap before it: the older files cannot follow.
+    if (collected.length >= want || budget <= 0 || !got.toStart) break;
   }
   return { lines: want === 0 ? [] : collected.slice(-want), liveEnd };
 }
@@ -110,7 +138,7 @@ function* fileTailSteps(
   want: number,
   maxBytes: number,
   completeOnly: boolean,
-): Generator<TailStep, { lines: string[]; bytesRead: number; end: number }, number | null | Buffer> {
+): Generator<TailStep, FileTail, number | null | Buffer> {
   let pos = size;
   let chunks: Buffer[] = [];
   let newlines = 0;
@@ -129,14 +157,53 @@ function* fileTailSteps(
   let bytes = Buffer.concat(chunks);
   if (completeOnly) bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
   const end = pos + bytes.length;
-  if (want <= 0) return { lines: [], bytesRead, end };
+  const toStart = pos === 0;
+  if (want <= 0) return { lines: [], bytesRead, end, toStart };
   let text = bytes.toString('utf8');
   if (text.endsWith('\n')) text = text.slice(0, -1);
-  if (text === '') return { lines: [], bytesRead, end };
+  if (text === '') return { lines: [], bytesRead, end, toStart };
   const all = text.split('\n');
   // When we stopped before the file start, the first piece may be a cut line.
   if (pos > 0) all.shift();
-  return { lines: all.slice(-want), bytesRead, end };
+  return { lines: all.slice(-want), bytesRead, end, toStart };
+}
+
+interface FileTail {
+  lines: string[];
+  /** Bytes counted against the tail's budget: those read (by lines), those of the lines kept (by bytes). */
+  bytesRead: number;
+  end: number;
+  /** Whether the lines reach back to the file's first byte. */
+  toStart: boolean;
+}
+
+/**
+ * The last whole lines of one file within `maxBytes`: reads the last maxBytes+1 bytes (never
+ * more), so that the piece before the first newline, cut or whole, is what is left over: when
+ * the byte before the budget is a newline, that piece is the newline alone and every kept line fits.
+ */
+function* fileTailBytesSteps(size: number, want: number, maxBytes: number): Generator<TailStep, FileTail, number | null | Buffer> {
+  const limit = maxBytes + 1;
+  let pos = size;
+  const chunks: Buffer[] = [];
+  let bytesRead = 0;
+  while (pos > 0 && bytesRead < limit) {
+    const len = Math.min(64 * 1024, pos, limit - bytesRead);
+    pos -= len;
+    chunks.push((yield { op: 'read', pos, len }) as Buffer);
+    bytesRead += len;
+  }
+  let bytes = Buffer.concat(chunks.reverse());
+  if (pos > 0) bytes = bytes.subarray(bytes.indexOf(0x0a) + 1);
+  // No newline in the budget's bytes: the last line alone is past the budget, nothing fits.
+  if (bytes.length > maxBytes) bytes = bytes.subarray(bytes.length);
+  const toStart = pos === 0;
+  if (bytes.length === 0 || want <= 0) return { lines: [], bytesRead: bytes.length, end: size, toStart };
+  let text = bytes.toString('utf8');
+  if (text.endsWith('\n')) text = text.slice(0, -1);
+  const all = text.split('\n');
+  const lines = all.length > want ? all.slice(-want) : all;
+  return { lines, bytesRead: bytes.length, end: size, toStart };
 }
 
 function runStepsSync(steps: TailSteps): TailResult {

@@ -44,7 +44,9 @@ export interface RuntimeApi {
   streamMetrics(sinceMs: number, onSample: (sample: MetricSample) => void): Unsubscribe;
   /**
    * The last `lines` lines, then (with `follow`) new ones. `onEnd` ends the stream: without
-   * `follow` once the last line is sent, or with an error when reading fails.
+   * `follow` once the last line is sent, or with an error when reading fails. `maxBytes`
+   * above 0 without `follow`: instead of `lines`, the last whole lines within as many bytes
+   * (log-tail's tailBytes, capped at TAIL_BYTES_CAP).
    */
   tailLogs(
     instance: string,
@@ -52,6 +54,7 @@ export interface RuntimeApi {
     follow: boolean,
     onLine: (line: InstanceLogLine) => void,
     onEnd: (error?: Error) => void,
+    maxBytes?: number,
   ): Unsubscribe;
   health(): 'SERVING' | 'NOT_SERVING';
 }

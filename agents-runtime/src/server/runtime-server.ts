@@ -353,7 +353,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
       api.streamMetrics(sinceMsFromWire(request.sinceMs), (sample) => write(metricSampleToWire(sample))),
     ),
     TailLogs: stream((request, write, end) =>
-      api.tailLogs(request.instance, request.lines, request.follow, (line) => write(logLineToWire(line)), end),
+      api.tailLogs(request.instance, request.lines, request.follow, (line) => write(logLineToWire(line)), end, request.maxBytes),
     ),
     SetAccessState: (call, callback) => {
       try {

@@ -80,7 +80,11 @@ export interface RuntimeConnection {
   /** The runtime's events as they happen (`sinceMs`: a backfill point, for a runtime that keeps past events). */
   watchEvents(request?: { sinceMs?: number }): RuntimeStream<RuntimeEvent__Output>;
   /** An instance's last `lines` lines, then (with `follow`) new ones until cancelled. */
-  tailLogs(request: { instance: string; lines: number; follow: boolean }, token?: OperatorToken): RuntimeStream<LogLine__Output>;
+  /** `maxBytes` (without follow): the last whole lines within as many bytes; a runtime older than the field answers by `lines`. */
+  tailLogs(
+    request: { instance: string; lines: number; follow: boolean; maxBytes?: number },
+    token?: OperatorToken,
+  ): RuntimeStream<LogLine__Output>;
   startProcess(name: string, token?: OperatorToken): Promise<void>;
   stopProcess(name: string, token?: OperatorToken): Promise<void>;
   restartProcess(name: string, token?: OperatorToken): Promise<void>;
@@ -249,8 +253,8 @@ export async function openRuntimeConnection(options: OpenRuntimeConnectionOption
       const wire = request.sinceMs !== undefined ? sinceRequest(request.sinceMs) : {};
       return stream('WatchEvents', () => runtime.WatchEvents(wire));
     },
-    tailLogs: ({ instance, lines, follow }, token) =>
-      stream('TailLogs', () => runtime.TailLogs({ instance, lines, follow }, tokenMetadata(token))),
+    tailLogs: ({ instance, lines, follow, maxBytes }, token) =>
+      stream('TailLogs', () => runtime.TailLogs({ instance, lines, follow, maxBytes: maxBytes ?? 0 }, tokenMetadata(token))),
     startProcess: (name, token) =>
       call('StartProcess', (o, cb) => runtime.StartProcess({ name }, tokenMetadata(token), o, cb)).then(noAnswer),
     stopProcess: (name, token) => call('StopProcess', (o, cb) => runtime.StopProcess({ name }, tokenMetadata(token), o, cb)).then(noAnswer),

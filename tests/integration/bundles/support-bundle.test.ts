@@ -200,4 +200,24 @@ describe('a support bundle of a real install', () => {
     const findings = (JSON.parse(again.stdout) as { findings: Array<{ analyzer: string; summary: string }> }).findings;
     expect(findings.find((f) => f.analyzer === 'crash-loop')?.summary).toMatch(/^agent-2 on host-1 entered crash-loop/);
   }, 180_000);
+
+  it('carries the last N MiB of a log of many short lines, past the 10,000 lines a tail by lines stops at', async () => {
+    // 30,000 lines of 41 bytes (newline included) after everything else in agent-1's log; the bundle
+    // writes each line back as `time stream text`, the same 41 bytes.
+    const line = (i: number) => `2026-01-01T00:00:00.000Z out short ${String(i).padStart(5, '0')}\n`;
+    const lineBytes = Buffer.byteLength(line(0));
+    fs.appendFileSync(path.join(tree.logDir, 'agent-1.log'), Array.from({ length: 30_000 }, (_, i) => line(i)).join(''));
+    const logBytes = 13_000 * lineBytes - 1;
+    const collected = await backend.api.call('support.collect', { target: { hostId }, logBytesPerProcess: logBytes });
+    expect(collected.gaps).toEqual([]);
+    const saved = path.join(tmp.path, 'short-lines.tar');
+    await backend.api.call('support.save', { previewId: collected.previewId, redaction: {}, path: saved });
+    const log = execFileSync('tar', ['-xOf', saved, `hosts/${HOST}/runtime/logs/agent-1.log`], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    // One byte short of 13,000 lines: the oldest of them would be cut, so 12,999 whole lines, the newest last.
+    expect(log).toBe(Array.from({ length: 12_999 }, (_, k) => line(30_000 - 12_999 + k)).join(''));
+    expect(Buffer.byteLength(log)).toBeLessThanOrEqual(logBytes);
+  }, 180_000);
 });

@@ -79,7 +79,10 @@ const MAX_EVENTS = 2_000;
 const MAX_APP_LOG_BYTES = 4 * 1024 * 1024;
 /** How far back a bundle carries a host's memory use (the metrics' 1-minute tier keeps it). */
 const MEMORY_WINDOW_MS = 24 * 3600 * 1000;
-/** The lines one tail of the runtime answers at most (its TAIL_MAX_LINES). */
+/**
+ * The lines one tail by lines answers at most (the runtime's TAIL_MAX_LINES): asked along with
+ * the bytes, for a runtime older than TailLogs' max_bytes, which answers by lines.
+ */
 const RUNTIME_TAIL_LINES = 10_000;
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
@@ -250,10 +253,14 @@ async function collectRuntime(
     files.push({ path: `${dir}/processes.json`, text: json(processes) });
     for (const instance of processes.flatMap((p) => p.instances)) {
       try {
-        files.push({
-          path: `${dir}/logs/${instance.instance}.log`,
-          text: await lastLog(connection, instance.instance, options.logBytesPerProcess, await tokenOf()),
-        });
+        const log = await lastLog(connection, instance.instance, options.logBytesPerProcess, await tokenOf());
+        files.push({ path: `${dir}/logs/${instance.instance}.log`, text: log.text });
+        if (log.byLines) {
+          gaps.push(
+            `${host.name}: the log of ${instance.instance} holds the last ${RUNTIME_TAIL_LINES} lines (${Buffer.byteLength(log.text)} bytes), ` +
+              `less than the ${options.logBytesPerProcess} bytes asked: its runtime (${info.runtimeVersion}) answers by lines, as one older than TailLogs' max_bytes does, or the log holds no more`,
+          );
+        }
       } catch (error) {
         gaps.push(`${host.name}: the log of ${instance.instance} could not be read (${describe(error)})`);
       }
@@ -265,17 +272,27 @@ async function collectRuntime(
   }
 }
 
-/** An instance's last lines, as `time stream text`, cut to the last `maxBytes` at a line's start. */
-async function lastLog(connection: RuntimeConnection, instance: string, maxBytes: number, token: string | null): Promise<string> {
+/**
+ * An instance's last lines, as `time stream text`, cut to the last `maxBytes` at a line's start
+ * (the runtime counts its file's bytes; a line it wrote without a stamp gains one here).
+ * `byLines`: the answer is exactly the lines asked and under the bytes, as an older runtime,
+ * which ignores max_bytes, answers a log longer than that.
+ */
+async function lastLog(
+  connection: RuntimeConnection,
+  instance: string,
+  maxBytes: number,
+  token: string | null,
+): Promise<{ text: string; byLines: boolean }> {
   const lines: string[] = [];
-  for await (const line of connection.tailLogs({ instance, lines: RUNTIME_TAIL_LINES, follow: false }, token)) {
+  for await (const line of connection.tailLogs({ instance, lines: RUNTIME_TAIL_LINES, follow: false, maxBytes }, token)) {
     const stream = line.stream === 'LOG_STREAM_STDERR' ? 'err' : 'out';
     lines.push(`${new Date(Number(line.atMs)).toISOString()} ${stream} ${line.text}\n`);
   }
   let bytes = 0;
   let first = lines.length;
   while (first > 0 && bytes + Buffer.byteLength(lines[first - 1]!) <= maxBytes) bytes += Buffer.byteLength(lines[--first]!);
-  return lines.slice(first).join('');
+  return { text: lines.slice(first).join(''), byLines: first === 0 && lines.length === RUNTIME_TAIL_LINES };
 }
 
 /** The control center's log lines that name the install or one of its hosts, from the oldest kept file on, cut to the last MAX_APP_LOG_BYTES. */

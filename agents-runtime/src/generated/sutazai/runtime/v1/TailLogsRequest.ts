@@ -6,10 +6,12 @@ export interface TailLogsRequest {
   'instance'?: (string);
   'lines'?: (number);
   'follow'?: (boolean);
+  'maxBytes'?: (number);
 }
 
 export interface TailLogsRequest__Output {
   'instance': (string);
   'lines': (number);
   'follow': (boolean);
+  'maxBytes': (number);
 }
