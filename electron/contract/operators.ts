@@ -61,8 +61,12 @@ export const OperatorSchema = z.object({
 });
 export type Operator = z.infer<typeof OperatorSchema>;
 
-/** An operator as the list shows it: with whether two-factor sign-in is on (confirmed) for it. */
-export const OperatorListEntrySchema = OperatorSchema.extend({ twoFactor: z.boolean() });
+/**
+ * An operator as the list shows it: with whether two-factor sign-in is on (confirmed) for it,
+ * and whether it has a password it can sign in with (one a configuration bundle brought in
+ * has none until an admin sets one).
+ */
+export const OperatorListEntrySchema = OperatorSchema.extend({ twoFactor: z.boolean(), passwordSet: z.boolean() });
 export type OperatorListEntry = z.infer<typeof OperatorListEntrySchema>;
 
 /**

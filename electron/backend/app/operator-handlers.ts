@@ -67,7 +67,10 @@ export function createOperatorHandlers({
   };
 
   return {
-    'operators.list': () => operators.list().map((operator) => ({ ...operator, twoFactor: mfa.enrolled(operator.id) })),
+    'operators.list': () =>
+      operators
+        .list()
+        .map((operator) => ({ ...operator, twoFactor: mfa.enrolled(operator.id), passwordSet: operators.passwordSet(operator.id) })),
     'operators.add': async (input, caller) => {
       const first = !operators.exist();
       const added = await operators.add(input);

@@ -1,4 +1,4 @@
-import { ApiError, RoleSchema, type ApiClient, type Operator, type OperatorAttributes, type Role } from '../../contract';
+import { ApiError, RoleSchema, type ApiClient, type OperatorAttributes, type OperatorListEntry, type Role } from '../../contract';
 import { EXIT } from './exit-codes';
 import { formatTable } from './format-text';
 import { secretsFromPromptOrStdin } from './read-secret-input';
@@ -71,13 +71,15 @@ export async function runOperatorsCommand(ctx: OperatorsCommandContext): Promise
   }
 }
 
-function formatOperators(operators: Operator[]): string {
+/** An operator a configuration bundle brought in has no password yet: it cannot sign in until an admin sets one. */
+function formatOperators(operators: OperatorListEntry[]): string {
   return formatTable(
-    ['NAME', 'ROLE', 'STATE', 'ATTRIBUTES'],
+    ['NAME', 'ROLE', 'STATE', 'PASSWORD', 'ATTRIBUTES'],
     operators.map((operator) => [
       operator.name,
       operator.role,
       operator.disabled ? 'disabled' : 'enabled',
+      operator.passwordSet ? 'set' : 'none yet (set NAME --reset-password)',
       describeAttributes(operator.attributes),
     ]),
   );

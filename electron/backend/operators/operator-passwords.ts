@@ -33,6 +33,15 @@ export async function passwordMatches(password: string, stored: PasswordHash): P
 }
 
 /**
+ * Whether a stored password is one some password can match: a row with no hash, or with
+ * parameters this version cannot read (a configuration bundle's import stores
+ * `unset:config-import`), signs no one in until an admin sets a password.
+ */
+export function passwordUsable(stored: PasswordHash): boolean {
+  return stored.hash.length > 0 && parseKdf(stored.kdf) !== null;
+}
+
+/**
  * A hash no password matches, to spend the same work on an unknown name as on a known one:
  * a sign-in's time does not tell an attacker which names exist.
  */

@@ -1,5 +1,5 @@
 import { ApiError, MIN_OPERATOR_PASSWORD_LENGTH, type Operator, type OperatorAttributes, type Role, type Session } from '../../contract';
-import { decoyHash, hashPassword, passwordMatches } from './operator-passwords';
+import { decoyHash, hashPassword, passwordMatches, passwordUsable } from './operator-passwords';
 import type { OperatorChanges, OperatorsRepo } from './operators-repo';
 
 /** The operator a pipe acts as, as the dispatcher's Caller carries it. */
@@ -28,6 +28,8 @@ export interface OperatorService {
   /** Whether any operator exists: none means every pipe acts as the one admin (the bootstrap). */
   exist(): boolean;
   list(): Operator[];
+  /** Whether the operator has a password it can sign in with (false for one imported from a configuration bundle until set). */
+  passwordSet(id: number): boolean;
   add(input: NewOperator): Promise<Operator>;
   set(name: string, update: OperatorUpdate): Promise<Operator>;
   remove(name: string): { removed: string };
@@ -77,6 +79,10 @@ export function createOperatorService(deps: {
   return {
     exist: () => repo.count() > 0,
     list: () => repo.list(),
+    passwordSet: (id) => {
+      const stored = repo.passwordOf(id);
+      return stored !== undefined && passwordUsable(stored);
+    },
     async add({ name, role, password, attributes }) {
       checkStrength(password);
       const hash = await hashPassword(password);

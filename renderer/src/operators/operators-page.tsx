@@ -93,7 +93,24 @@ function columns(disabledReason: string | null, me: string | null): Array<Column
     },
     {
       header: 'State',
-      cell: (operator) => (operator.disabled ? 'disabled' : 'enabled'),
+      cell: (operator) => (
+        <>
+          {operator.disabled ? 'disabled' : 'enabled'}
+          {operator.passwordSet ? null : (
+            // Brought in by a configuration bundle: it cannot sign in until an admin sets a password.
+            <>
+              {' '}
+              <span
+                className="badge"
+                data-testid="operator-no-password"
+                title="Imported from a configuration bundle: this operator cannot sign in until an admin sets a password (Set password)."
+              >
+                no password yet
+              </span>
+            </>
+          )}
+        </>
+      ),
       cellProps: () => ({ 'data-testid': 'operator-state' }),
     },
     {
@@ -198,10 +215,15 @@ function OperatorActions({ operator, disabledReason }: { operator: Operator; dis
 
 function SetPasswordDialog({ operator, onClose }: { operator: Operator; onClose: () => void }) {
   const set = useApiAction('operators.set');
+  const refresh = useRefresh();
   const [password, setPassword] = useState('');
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (await set.run({ name: operator.name, password })) onClose();
+    // The list reads again: an operator that had no password yet loses its marker.
+    if (await set.run({ name: operator.name, password })) {
+      onClose();
+      await refresh();
+    }
   };
   return (
     <ModalDialog title={`A new password for ${operator.name}`} onClose={onClose} testId="set-operator-password">
