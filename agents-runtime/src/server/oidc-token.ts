@@ -205,6 +205,30 @@ export async function verifyProviderToken(token: string, settings: OidcSettings,
       "ask an admin to give you a group the control center's role map names",
     );
   const attributes: Record<string, unknown> = {};
-  for (const { attribute, claim } of settings.attributeClaims) if (payload[claim] !== undefined) attributes[attribute] = payload[claim];
+  for (const { attribute, claim } of settings.attributeClaims)
+    if (payload[claim] !== undefined) attributes[attribute] = attributeOf(attribute, claim, payload[claim]);
   return { subject, role, attributes, expiresAtMs: exp * 1000 };
+}
+
+/** The attributes the access policy reads as lists of names (the others are one text each). */
+const LIST_ATTRIBUTES: ReadonlySet<string> = new Set(['installs', 'hostLabels', 'processes']);
+const MAX_ATTRIBUTE_ITEMS = 1000;
+
+/**
+ * A claim's value as the policy reads the attribute, or the token refused: the policy calls
+ * `includes` on a list, which on a text would match any part of it ("lab-prod" would include
+ * install "lab"), widening an operator's limits and the rules that select them.
+ */
+function attributeOf(attribute: string, claim: string, value: unknown): unknown {
+  if (!LIST_ATTRIBUTES.has(attribute)) {
+    if (typeof value === 'string') return value;
+  } else {
+    // A provider releases a single-valued attribute as a text: one name.
+    const list = typeof value === 'string' ? [value] : value;
+    if (Array.isArray(list) && list.length <= MAX_ATTRIBUTE_ITEMS && list.every((item) => typeof item === 'string')) return list;
+  }
+  throw refused(
+    `has a "${claim}" claim (the attribute ${attribute}) that is not ${LIST_ATTRIBUTES.has(attribute) ? 'a text or a list of texts' : 'a text'}`,
+    `ask the administrator of the identity provider to release "${claim}" as ${LIST_ATTRIBUTES.has(attribute) ? 'a list of names' : 'one text'}, or the control center's admin to set ${attribute} on the operator`,
+  );
 }

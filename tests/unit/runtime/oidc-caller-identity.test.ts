@@ -47,6 +47,7 @@ function settings(changes: Partial<OidcSettings> = {}): OidcSettings {
     attributeClaims: [
       { attribute: 'hostLabels', claim: 'racks' },
       { attribute: 'team', claim: 'team' },
+      { attribute: 'installs', claim: 'sutazai_installs' },
     ],
     maxTokenLifetimeS: 3600,
     ...changes,
@@ -85,6 +86,23 @@ describe('a provider token at the runtime', () => {
     expect(caller).toMatchObject({ subject: 'alice', via: 'token', controlCenter: false });
     // The record says team: day; the claim's team: night does not override it. hostLabels, unset there, comes from the claim.
     expect(caller.attributes).toEqual({ team: 'day', hostLabels: ['rack=b4'] });
+  });
+
+  it('reads a list attribute released as one text as one name, never as a text to search in; another type refuses the token', async () => {
+    const callerWith = async (claims: Record<string, unknown>) =>
+      identifyCaller(
+        undefined,
+        `Bearer ${await token({ preferred_username: 'alice', groups: ['ops'], ...claims })}`,
+        accessView(state()),
+        createAccessTokenVerifier(),
+      );
+    // "lab-prod" as a text: the install lab-prod only (a text's includes would also take install "lab").
+    const caller = await callerWith({ sutazai_installs: 'lab-prod' });
+    expect(caller.attributes.installs).toEqual(['lab-prod']);
+    expect((caller.attributes.installs as string[]).includes('lab')).toBe(false);
+    await expect(callerWith({ sutazai_installs: { lab: true } })).rejects.toMatchObject({ code: 'ACCESS_TOKEN_INVALID' });
+    await expect(callerWith({ racks: ['rack=b4', 7] })).rejects.toMatchObject({ code: 'ACCESS_TOKEN_INVALID' });
+    await expect(callerWith({ team: ['night'] })).rejects.toMatchObject({ code: 'ACCESS_TOKEN_INVALID' });
   });
 
   it('is not taken under jwt, even with the provider settings present', async () => {
