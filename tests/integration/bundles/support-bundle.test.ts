@@ -202,17 +202,18 @@ describe('a support bundle of a real install', () => {
   }, 180_000);
 
   it('carries the last N MiB of a log of many short lines, past the 10,000 lines a tail by lines stops at', async () => {
-    // 30,000 lines of 41 bytes (newline included) after everything else in agent-1's log; the bundle
-    // writes each line back as `time stream text`, the same 41 bytes.
+    // 30,000 lines of 41 bytes (newline included) after everything else in an agent's log (a quiet
+    // one: agent-1 once scaled, agent alone); the bundle writes each line back as `time stream text`, the same 41 bytes.
+    const agent = (await table()).processes.find((p) => p.name === 'agent')!.instances[0]!.instance;
     const line = (i: number) => `2026-01-01T00:00:00.000Z out short ${String(i).padStart(5, '0')}\n`;
     const lineBytes = Buffer.byteLength(line(0));
-    fs.appendFileSync(path.join(tree.logDir, 'agent-1.log'), Array.from({ length: 30_000 }, (_, i) => line(i)).join(''));
+    fs.appendFileSync(path.join(tree.logDir, `${agent}.log`), Array.from({ length: 30_000 }, (_, i) => line(i)).join(''));
     const logBytes = 13_000 * lineBytes - 1;
     const collected = await backend.api.call('support.collect', { target: { hostId }, logBytesPerProcess: logBytes });
     expect(collected.gaps).toEqual([]);
     const saved = path.join(tmp.path, 'short-lines.tar');
     await backend.api.call('support.save', { previewId: collected.previewId, redaction: {}, path: saved });
-    const log = execFileSync('tar', ['-xOf', saved, `hosts/${HOST}/runtime/logs/agent-1.log`], {
+    const log = execFileSync('tar', ['-xOf', saved, `hosts/${HOST}/runtime/logs/${agent}.log`], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
     });
