@@ -15,6 +15,9 @@ export const ConfigExportParamsSchema = z
   })
   .strict();
 
+/** Web mode's export: the same choices, no path; the file is offered to this session once (configBundles.exportDownload). */
+export const ConfigExportDownloadParamsSchema = ConfigExportParamsSchema.omit({ path: true });
+
 export const ConfigExportResultSchema = z.object({
   path: z.string(),
   format: z.enum(['bundle', 'yaml']),
@@ -102,6 +105,13 @@ export const ConfigImportParamsSchema = z
   .extend(SecretsChoice.shape)
   .strict();
 
+/** An upload this session sent (POST /upload, web mode): reviewed, then imported, by its id; never a path. */
+const UploadIdSchema = z.string().min(1).max(100);
+
+export const ConfigReviewUploadParamsSchema = z.object({ uploadId: UploadIdSchema }).extend(SecretsChoice.shape).strict();
+
+export const ConfigImportUploadParamsSchema = ConfigImportParamsSchema.omit({ path: true }).extend({ uploadId: UploadIdSchema }).strict();
+
 export const ConfigImportResultSchema = z.object({
   applied: z.array(z.string()),
   /** Items left as they were, each with why (unchanged, a conflict not chosen, blocked). */
@@ -136,6 +146,27 @@ export const configBundleMethods = {
   /** Applies the chosen items of a configuration file in one transaction; trustExporter confirms an exporter not trusted yet. */
   'configBundles.import': {
     params: ConfigImportParamsSchema,
+    result: ConfigImportResultSchema,
+  },
+  /**
+   * Web mode's export (no path from a browser): written on the backend and offered once to this
+   * session at `url` (GET /download/<id>, within ten minutes); the browser saves it as `fileName`.
+   */
+  'configBundles.exportDownload': {
+    params: ConfigExportDownloadParamsSchema,
+    result: ConfigExportResultSchema.omit({ path: true }).extend({ url: z.string(), fileName: z.string() }),
+  },
+  /**
+   * Web mode's review of an uploaded file (POST /upload): as configBundles.review, `path` being the
+   * file's name on the uploader's computer. The upload stays held for this session's import.
+   */
+  'configBundles.reviewUpload': {
+    params: ConfigReviewUploadParamsSchema,
+    result: ConfigReviewSchema,
+  },
+  /** Web mode's import of an upload its review read (the same sha256); the upload is removed once imported. */
+  'configBundles.importUpload': {
+    params: ConfigImportUploadParamsSchema,
     result: ConfigImportResultSchema,
   },
   /** This control center's signing key for exports, and the exporters it trusts. */

@@ -142,4 +142,11 @@ export const LOCAL_FILE_METHODS: ReadonlySet<string> = new Set<MethodName>([
  * backend serves once to the same session (support.download), an upload of the file's bytes.
  * The rule for all such methods: /work/notes/local-file-rule.md (session 8).
  */
-export const PAGE_PATH_METHODS: ReadonlySet<string> = new Set<MethodName>(['support.save', 'support.analyze']);
+export const PAGE_PATH_METHODS: ReadonlySet<string> = new Set<MethodName>([
+  'support.save',
+  'support.analyze',
+  // Web mode: configBundles.exportDownload, reviewUpload, importUpload.
+  'configBundles.export',
+  'configBundles.review',
+  'configBundles.import',
+]);

@@ -139,6 +139,10 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'configBundles.export': 'export',
   'configBundles.review': 'view',
   'configBundles.import': 'import-bundle',
+  // Web mode's twins of the three above (a download and an upload instead of paths): the same actions.
+  'configBundles.exportDownload': 'export',
+  'configBundles.reviewUpload': 'view',
+  'configBundles.importUpload': 'import-bundle',
   'configBundles.keys': 'view',
   'configBundles.revokeExporter': 'import-bundle',
   // A backup carries everything the store holds (sealed secrets, password hashes): an export.

@@ -13,10 +13,11 @@ import { openWebModeSession } from '../support/web-mode-session';
 
 /**
  * Importing a configuration bundle from another control center on the Configuration page,
- * in Debian's Chromium against `npm run web`, as a newcomer meets it: the file is reviewed
- * before anything changes, the unknown exporter is shown by fingerprint and must be
+ * in Debian's Chromium against `npm run web`, as a newcomer meets it: the file is chosen on
+ * the browser's computer and uploaded (web mode names no path on the backend's machine),
+ * reviewed before anything changes, the unknown exporter is shown by fingerprint and must be
  * confirmed, a host key that differs from the pinned one is flagged and left out unless
- * ticked on purpose, and an export written from the page.
+ * ticked on purpose, and an export downloaded through the browser.
  */
 
 const PINNED = {
@@ -131,7 +132,10 @@ describe('configuration export and import on the Configuration page', () => {
     await page.getByRole('link', { name: 'Configuration', exact: true }).click();
     const section = page.getByTestId('config-import');
     await section.waitFor({ state: 'visible' });
-    await page.getByTestId('config-import-path').fill(bundle);
+    // Web mode: no path on the backend's machine is asked for, to import or to export.
+    expect(await page.getByTestId('config-import-path').count()).toBe(0);
+    expect(await page.getByTestId('config-export-path').count()).toBe(0);
+    await page.getByTestId('config-import-file').setInputFiles(bundle);
     await page.getByTestId('config-review-button').click();
 
     await expect(page.getByTestId('config-review-signer').textContent()).resolves.toContain(`not trusted yet: ${signer}`);
@@ -149,7 +153,7 @@ describe('configuration export and import on the Configuration page', () => {
     await importButton.click();
 
     await expect(page.getByTestId('config-import-result').textContent()).resolves.toContain('host:web-1');
-    // Reviewed again: web-1 is now as the file says; the conflicting key is still the pinned one.
+    // Reviewed again (the file sent anew: an imported upload is removed): web-1 is now as the file says; the conflicting key is still the pinned one.
     await expect.poll(() => page.locator('[data-item="host:web-1"]').getAttribute('data-status'), { timeout: 20_000 }).toBe('unchanged');
     expect(pinned()).toBe(PINNED.fingerprint);
     await expect(page.getByTestId('config-review-signer').textContent()).resolves.toContain('trusted exporter');
@@ -161,34 +165,47 @@ describe('configuration export and import on the Configuration page', () => {
     expect(pinned()).toBe(IN_FILE.fingerprint);
   });
 
-  it('refuses a damaged file with its reason and writes a YAML export from the page', async () => {
+  it('refuses a damaged file with its reason and downloads a YAML export from the page', async () => {
     const damaged = path.join(scratch, 'damaged.sutazai-config');
     fs.writeFileSync(damaged, fs.readFileSync(bundle).subarray(0, 1500));
-    await page.getByTestId('config-import-path').fill(damaged);
+    await page.getByTestId('config-import-file').setInputFiles(damaged);
     await page.getByTestId('config-review-button').click();
-    await expect(page.getByTestId('config-import').getByRole('alert').textContent()).resolves.toContain('CONFIG_BUNDLE_DAMAGED');
+    const refusal = await page.getByTestId('config-import').getByRole('alert').textContent();
+    expect(refusal).toContain('CONFIG_BUNDLE_DAMAGED');
+    // Named as the browser's person knows the file, not by where the backend keeps the upload.
+    expect(refusal).toContain('damaged.sutazai-config');
+    expect(refusal).not.toContain(dataDir);
 
     const out = path.join(scratch, 'site.yaml');
     await page.getByTestId('config-export-yaml').check();
-    await page.getByTestId('config-export-path').fill(out);
-    await page.getByTestId('config-export-button').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('config-export-button').click()]);
+    await download.saveAs(out);
+    expect(download.suggestedFilename()).toMatch(/^sutazai-config-site-[0-9a-f]{12}\.yaml$/);
+    await expect(page.getByTestId('config-export-result').textContent()).resolves.toContain(`Downloaded ${download.suggestedFilename()}`);
     await expect(page.getByTestId('config-export-result').textContent()).resolves.toContain('2 hosts');
     expect(fs.readFileSync(out, 'utf8')).toContain('rack=b4');
+    // Served once, then not kept on the backend's machine.
+    await expect
+      .poll(() => fs.readdirSync(path.join(dataDir, 'downloads'), { recursive: true }).filter((n) => String(n).endsWith('.yaml')))
+      .toEqual([]);
+    await shoot(page, 'config-export-downloaded', { fullPage: true });
     expect(problems).toEqual([]);
   });
 
-  it('refuses a file replaced after its review, and revokes the trusted exporter', async () => {
+  it('offers no import of a file chosen after the review, and revokes the trusted exporter', async () => {
     const file = path.join(scratch, 'swap.yaml');
+    const other = path.join(scratch, 'other.yaml');
     const text = fs.readFileSync(path.join(scratch, 'site.yaml'), 'utf8');
     fs.writeFileSync(file, text.replace('rack=b4', 'rack=c5'));
-    await page.getByTestId('config-import-path').fill(file);
+    fs.writeFileSync(other, text.replace('rack=b4', 'rack=d6'));
+    await page.getByTestId('config-import-file').setInputFiles(file);
     await page.getByTestId('config-review-button').click();
     await expect(page.locator('[data-item="host:db-1"]').getAttribute('data-status')).resolves.toBe('changed');
     await expect(page.getByTestId('config-review-sha256').textContent()).resolves.toMatch(/SHA-256 [0-9a-f]{64}/);
-    // Replaced between the review and the import: nothing of it is applied.
-    fs.writeFileSync(file, text.replace('rack=b4', 'rack=d6'));
-    await page.getByTestId('config-import-button').click();
-    await expect(page.getByTestId('config-review').getByRole('alert').textContent()).resolves.toContain('CONFIG_IMPORT_FILE_CHANGED');
+    // Another file chosen after the review: the review (and its import button) goes until that file is reviewed.
+    await page.getByTestId('config-import-file').setInputFiles(other);
+    await page.getByTestId('config-review').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('config-import-button').count()).toBe(0);
     const labels = () => {
       const store = openStore({ dataDir });
       try {
@@ -205,7 +222,7 @@ describe('configuration export and import on the Configuration page', () => {
     await shoot(page, 'config-trusted-exporters', { fullPage: true });
     await trusted.getByTestId('config-revoke-confirm').click();
     await trusted.getByTestId('config-trusted-none').waitFor({ state: 'visible' });
-    await page.getByTestId('config-import-path').fill(bundle);
+    await page.getByTestId('config-import-file').setInputFiles(bundle);
     await page.getByTestId('config-review-button').click();
     await expect
       .poll(() => page.getByTestId('config-review-signer').textContent(), { timeout: 20_000 })

@@ -159,7 +159,7 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
     },
     targets(what, params) {
       const named = targetsOf(what, params);
-      if (what === 'configBundles.export' && named.length === 0 && typeof params === 'object' && params !== null) {
+      if (isConfigExport(what) && named.length === 0 && typeof params === 'object' && params !== null) {
         // The whole inventory: every install it writes out, each judged as its own export would be.
         const installs = new Set(facts.inventory().resources.map((resource) => resource.install));
         return [...installs].filter((install): install is string => install !== undefined).map((install) => ({ install }));
@@ -222,7 +222,12 @@ export function targetOf(method: string, params: unknown): AccessTarget | null {
   if (method.startsWith('access.') || typeof params !== 'object' || params === null) return null;
   const p = params as Record<string, unknown>;
   if (method === 'support.collect') return namedTarget(p.target, true);
-  return namedTarget(p, method.startsWith('installs.') || method === 'configBundles.export');
+  return namedTarget(p, method.startsWith('installs.') || isConfigExport(method));
+}
+
+/** A configuration export to a path, or web mode's to a download: judged alike. */
+function isConfigExport(method: string): boolean {
+  return method === 'configBundles.export' || method === 'configBundles.exportDownload';
 }
 
 function namedTarget(value: unknown, namesInstall: boolean): AccessTarget | null {

@@ -1,19 +1,64 @@
+import { ApiError } from '../../contract';
 import type { ConfigBundleService } from '../bundles/config-bundles/config-bundle-service';
 import type { MethodHandlers } from '../server/dispatcher';
+import type { OneTimeFiles } from '../server/one-time-files';
+import { createReviewedUploads } from './reviewed-uploads';
 
 export interface ConfigBundleApiDeps {
   configBundles: ConfigBundleService;
+  /** Web mode's files: an export offered once as a download, an uploaded file to review and import. */
+  downloads: OneTimeFiles;
 }
 
 type ConfigBundleMethod = Extract<keyof MethodHandlers, `configBundles.${string}`>;
 
-/** Configuration bundles and YAML exports: export, review, import, keys, revoking an exporter (bundles/config-bundles/). */
-export function createConfigBundleHandlers({ configBundles }: ConfigBundleApiDeps): Pick<MethodHandlers, ConfigBundleMethod> {
+/**
+ * Configuration bundles and YAML exports: export, review, import, keys, revoking an exporter
+ * (bundles/config-bundles/). The path methods serve the CLI and the desktop app; web mode
+ * exports to a one-time download and reviews and imports an upload (PAGE_PATH_METHODS).
+ */
+export function createConfigBundleHandlers({ configBundles, downloads }: ConfigBundleApiDeps): Pick<MethodHandlers, ConfigBundleMethod> {
+  const uploads = createReviewedUploads(downloads);
   return {
     'configBundles.export': (params) => configBundles.export(params),
     'configBundles.review': (params) => configBundles.review(params),
     'configBundles.import': (params) => configBundles.import(params),
+    'configBundles.exportDownload': async (params, caller) => {
+      const extension = params.format === 'yaml' ? '.yaml' : '.sutazai-config';
+      const file = downloads.newFile(extension);
+      const { path: _written, ...exported } = await configBundles.export({ ...params, path: file });
+      const fileName = `sutazai-config-${params.install ?? 'site'}-${exported.sha256.slice(0, 12)}${extension}`.replace(
+        /[^A-Za-z0-9._-]/g,
+        '_',
+      );
+      return { ...exported, url: `/download/${downloads.offer(caller.actor, file, fileName)}`, fileName };
+    },
+    'configBundles.reviewUpload': async ({ uploadId, ...choice }, caller) => {
+      const upload = uploads.use(uploadId, caller.actor);
+      const review = await namedAsUploaded(upload, () => configBundles.review({ path: upload.file, ...choice }));
+      return { ...review, path: upload.fileName };
+    },
+    'configBundles.importUpload': async ({ uploadId, ...request }, caller) => {
+      const upload = uploads.use(uploadId, caller.actor);
+      const result = await namedAsUploaded(upload, () => configBundles.import({ path: upload.file, ...request }));
+      uploads.done(uploadId);
+      return result;
+    },
     'configBundles.keys': () => configBundles.keys(),
     'configBundles.revokeExporter': ({ fingerprint }) => configBundles.revokeExporter(fingerprint),
   };
+}
+
+/** An error about an upload names it as its sender knows it, never by where the backend keeps it. */
+async function namedAsUploaded<T>(upload: { file: string; fileName: string }, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const named = (text: string) => text.split(upload.file).join(upload.fileName);
+    throw new ApiError(error.code, named(error.message), named(error.remedy), {
+      cause: error,
+      ...(error.cliRemedy === undefined ? {} : { cliRemedy: named(error.cliRemedy) }),
+    });
+  }
 }

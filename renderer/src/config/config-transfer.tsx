@@ -1,8 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import type { ConfigImportResult, ConfigReview, ConfigReviewItem } from '../../../electron/contract';
+import { inBrowser, uploadFile } from '../api/browser-files';
 import { apiKey, useApiQuery } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
+import { useDownloadHandOver } from '../api/use-download-hand-over';
 import { DeniedNote } from '../operators/denied-note';
 import { useAllowed } from '../operators/use-session';
 import { DataTable } from '../ui/data-table';
@@ -12,8 +14,10 @@ import { ErrorNotice } from '../ui/query-state';
 /**
  * Moving a site's configuration (issue 15, items 1-3): export hosts, host keys, installs and
  * trusted bundle keys as a signed bundle or as YAML for version control, and import one
- * after a review item by item. Files are paths on the control center's machine, as for
- * release bundles: the backend reads and writes them, the browser never holds them.
+ * after a review item by item. In the desktop app files are paths on the control center's
+ * machine (the person at the window sits at it); in a browser (web mode) no such path may be
+ * named (PAGE_PATH_METHODS): the export is downloaded to the browser's computer and the file
+ * to import is chosen there and uploaded, then reviewed and imported by its upload's id.
  */
 export function ConfigTransfer() {
   return (
@@ -30,7 +34,10 @@ function ExportCard() {
   const allowed = useAllowed('export');
   const keys = useApiQuery('configBundles.keys', {});
   const installs = useApiQuery('installs.list', {});
-  const exported = useApiAction('configBundles.export');
+  const browser = inBrowser();
+  const exportedToPath = useApiAction('configBundles.export');
+  const exportDownload = useApiAction('configBundles.exportDownload');
+  const { handOver, reset, take } = useDownloadHandOver();
   const scopeId = useId();
   const [install, setInstall] = useState('');
   const [format, setFormat] = useState<'bundle' | 'yaml'>('bundle');
@@ -40,8 +47,10 @@ function ExportCard() {
   const [path, setPath] = useState('');
   const secrets = format === 'bundle' && withSecrets;
   const mismatch = secrets && again !== '' && again !== passphrase;
-  const ready = path.trim() !== '' && (!secrets || (passphrase.length >= 12 && again === passphrase));
-  const result = exported.state.status === 'success' ? exported.state.result : null;
+  const ready = (browser || path.trim() !== '') && (!secrets || (passphrase.length >= 12 && again === passphrase));
+  const exported = browser ? exportDownload : exportedToPath;
+  const pending = exported.pending || handOver.status === 'pending';
+  const result = exported.state.status === 'success' && (!browser || handOver.status === 'done') ? exported.state.result : null;
   return (
     <div className="card stack" data-testid="config-export">
       <h3>Export</h3>
@@ -55,12 +64,13 @@ function ExportCard() {
         onSubmit={(event) => {
           event.preventDefault();
           if (!ready) return;
-          void exported.run({
-            path: path.trim(),
-            format,
-            ...(install ? { install } : {}),
-            ...(secrets ? { secretsPassphrase: passphrase } : {}),
-          });
+          const choice = { format, ...(install ? { install } : {}), ...(secrets ? { secretsPassphrase: passphrase } : {}) };
+          if (!browser) {
+            void exportedToPath.run({ path: path.trim(), ...choice });
+            return;
+          }
+          reset();
+          void exportDownload.run(choice).then(take);
         }}
       >
         <div className="field">
@@ -135,30 +145,38 @@ function ExportCard() {
             </FormField>
           </>
         ) : null}
-        <FormField
-          label="Save to"
-          hint="A new file on the control center’s machine (an existing file is never overwritten), e.g. /media/usb/site.sutazai-config."
-        >
-          <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} data-testid="config-export-path" />
-        </FormField>
+        {browser ? (
+          <p className="field-hint">
+            The file is made on the control center and saved by your browser to this computer (its downloads folder).
+          </p>
+        ) : (
+          <FormField
+            label="Save to"
+            hint="A new file on the control center’s machine (an existing file is never overwritten), e.g. /media/usb/site.sutazai-config."
+          >
+            <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} data-testid="config-export-path" />
+          </FormField>
+        )}
         <div className="actions">
           <button
             type="submit"
             className="button button-primary"
-            disabled={!ready || exported.pending || !allowed.allowed}
+            disabled={!ready || pending || !allowed.allowed}
             title={allowed.reason ?? undefined}
             data-testid="config-export-button"
           >
-            {exported.pending ? 'Exporting…' : 'Export'}
+            {pending ? 'Exporting…' : browser ? 'Export and download' : 'Export'}
           </button>
         </div>
       </form>
       <DeniedNote allowed={allowed} testId="config-export-denied" />
       {exported.state.status === 'error' ? <ErrorNotice title="Nothing was exported" error={exported.state.error} /> : null}
+      {handOver.status === 'error' ? <ErrorNotice title="The export was not downloaded" error={handOver.error} /> : null}
       {result ? (
         <p role="status" data-testid="config-export-result">
-          Wrote <span className="mono">{result.path}</span>: {result.hosts} hosts, {result.installs} installs, {result.bundleKeys} bundle
-          signing keys, {result.siteFiles} alert rule and policy files
+          {'path' in result ? 'Wrote' : 'Downloaded'} <span className="mono">{'path' in result ? result.path : result.fileName}</span>:{' '}
+          {result.hosts} hosts, {result.installs} installs, {result.bundleKeys} bundle signing keys, {result.siteFiles} alert rule and
+          policy files
           {result.format === 'bundle' ? `, ${result.secrets} secrets sealed` : ''}. SHA-256 <span className="mono">{result.sha256}</span>
           {result.signedBy ? (
             <>
@@ -174,12 +192,36 @@ function ExportCard() {
 
 function ImportCard() {
   const allowed = useAllowed('import-bundle');
-  const review = useApiAction('configBundles.review');
+  const browser = inBrowser();
+  const reviewPath = useApiAction('configBundles.review');
+  const reviewUpload = useApiAction('configBundles.reviewUpload');
+  const review = browser ? reviewUpload : reviewPath;
   const [path, setPath] = useState('');
+  const [chosen, setChosen] = useState<File | null>(null);
+  // Web mode: the file reviewed and the id its upload is held under for the import.
+  const [held, setHeld] = useState<{ file: File; uploadId: string } | null>(null);
+  const [upload, setUpload] = useState<{ status: 'idle' | 'pending' } | { status: 'error'; error: unknown }>({ status: 'idle' });
   const [passphrase, setPassphrase] = useState('');
-  const reviewed = review.state.status === 'success' ? review.state.result : null;
+  // A file chosen after the review is not the one reviewed: its review is hidden (and cannot be imported) until it is reviewed.
+  const stale = browser && held !== null && held.file !== chosen;
+  const reviewed = review.state.status === 'success' && !stale ? review.state.result : null;
   const [lastImport, setLastImport] = useState<ConfigImportResult | null>(null);
   const queryClient = useQueryClient();
+  const fileId = useId();
+  const secretsChoice = () => (passphrase ? { secretsPassphrase: passphrase } : {});
+  /** Web mode: sends the file for this session, then reviews it by its upload's id. */
+  const reviewFile = (file: File) => {
+    setUpload({ status: 'pending' });
+    uploadFile(file).then(
+      (uploadId) => {
+        setUpload({ status: 'idle' });
+        setHeld({ file, uploadId });
+        void reviewUpload.run({ uploadId, ...secretsChoice() });
+      },
+      (error: unknown) => setUpload({ status: 'error', error }),
+    );
+  };
+  const busy = review.pending || upload.status === 'pending';
   return (
     <div className="card stack" data-testid="config-import">
       <h3>Import</h3>
@@ -192,15 +234,37 @@ function ImportCard() {
         onSubmit={(event) => {
           event.preventDefault();
           setLastImport(null);
-          if (path.trim()) void review.run({ path: path.trim(), ...(passphrase ? { secretsPassphrase: passphrase } : {}) });
+          if (browser) {
+            if (chosen) reviewFile(chosen);
+          } else if (path.trim()) void reviewPath.run({ path: path.trim(), ...secretsChoice() });
         }}
       >
-        <FormField
-          label="File to import"
-          hint="A path on the control center’s machine: a .sutazai-config bundle or an exported .yaml file."
-        >
-          <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} data-testid="config-import-path" />
-        </FormField>
+        {browser ? (
+          <div className="field">
+            <label className="field-label" htmlFor={fileId}>
+              File to import
+            </label>
+            <input
+              id={fileId}
+              type="file"
+              accept=".sutazai-config,.yaml,.yml"
+              className="input"
+              onChange={(event) => setChosen(event.target.files?.[0] ?? null)}
+              data-testid="config-import-file"
+            />
+            <p className="field-hint">
+              A .sutazai-config bundle or an exported .yaml file on this computer: it is sent to the control center for this session and
+              removed there once imported.
+            </p>
+          </div>
+        ) : (
+          <FormField
+            label="File to import"
+            hint="A path on the control center’s machine: a .sutazai-config bundle or an exported .yaml file."
+          >
+            <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} data-testid="config-import-path" />
+          </FormField>
+        )}
         <FormField label="Export passphrase (only if the file carries secrets)" hint="Leave empty to import without the secrets.">
           <input
             className="input"
@@ -212,11 +276,17 @@ function ImportCard() {
           />
         </FormField>
         <div className="actions">
-          <button type="submit" className="button" disabled={!path.trim() || review.pending} data-testid="config-review-button">
-            {review.pending ? 'Checking…' : 'Review'}
+          <button
+            type="submit"
+            className="button"
+            disabled={(browser ? chosen === null : !path.trim()) || busy}
+            data-testid="config-review-button"
+          >
+            {busy ? 'Checking…' : 'Review'}
           </button>
         </div>
       </form>
+      {upload.status === 'error' ? <ErrorNotice title="The file could not be sent" error={upload.error} /> : null}
       {review.state.status === 'error' ? <ErrorNotice title="The file cannot be imported" error={review.state.error} /> : null}
       {lastImport ? (
         <div role="status" data-testid="config-import-result">
@@ -236,13 +306,16 @@ function ImportCard() {
         <ReviewTable
           key={reviewed.items.map((i) => `${i.id}=${i.status}`).join(',')}
           review={reviewed}
+          source={browser && held ? { uploadId: held.uploadId } : { path: reviewed.path }}
           passphrase={passphrase}
           allowed={allowed}
           onImported={(result) => {
             setLastImport(result);
             // An import may have trusted the exporter: the list of trusted exporters shows it now.
             void queryClient.invalidateQueries({ queryKey: apiKey('configBundles.keys') });
-            void review.run({ path: reviewed.path, ...(passphrase ? { secretsPassphrase: passphrase } : {}) });
+            // An imported upload is removed: reviewed again, the same file is sent again.
+            if (browser && held) reviewFile(held.file);
+            else void reviewPath.run({ path: reviewed.path, ...secretsChoice() });
           }}
         />
       ) : null}
@@ -260,16 +333,21 @@ const STATUS_CLASS: Record<ConfigReviewItem['status'], string> = {
 
 function ReviewTable({
   review,
+  source,
   passphrase,
   allowed,
   onImported,
 }: {
   review: ConfigReview;
+  /** What the review read: a path on the control center's machine, or an upload held for this session (web mode). */
+  source: { path: string } | { uploadId: string };
   passphrase: string;
   allowed: ReturnType<typeof useAllowed>;
   onImported(result: ConfigImportResult): void;
 }) {
-  const imported = useApiAction('configBundles.import');
+  const importPath = useApiAction('configBundles.import');
+  const importUpload = useApiAction('configBundles.importUpload');
+  const imported = 'uploadId' in source ? importUpload : importPath;
   // New and changed items start chosen; a conflict only by the operator's own tick, never by default.
   const [chosen, setChosen] = useState<Set<string>>(
     () => new Set(review.items.filter((i) => i.status === 'new' || i.status === 'changed').map((i) => i.id)),
@@ -384,21 +462,23 @@ function ReviewTable({
           disabled={chosen.size === 0 || (needsTrust && !confirmed) || imported.pending || !allowed.allowed}
           title={allowed.reason ?? (needsTrust && !confirmed ? 'Confirm the exporter’s fingerprint first.' : undefined)}
           data-testid="config-import-button"
-          onClick={() =>
-            void imported
-              .run({
-                path: review.path,
-                // The file reviewed, by its hash: a file replaced since is refused (CONFIG_IMPORT_FILE_CHANGED).
-                sha256: review.sha256,
-                items: [...chosen],
-                ...(needsTrust && exporter ? { trustExporter: exporter.fingerprint } : {}),
-                ...(passphrase ? { secretsPassphrase: passphrase } : {}),
-                ...(withoutSecrets ? { withoutSecrets: true } : {}),
-              })
-              .then((done) => {
-                if (done) onImported(done);
-              })
-          }
+          onClick={() => {
+            const request = {
+              // The file reviewed, by its hash: a file replaced since is refused (CONFIG_IMPORT_FILE_CHANGED).
+              sha256: review.sha256,
+              items: [...chosen],
+              ...(needsTrust && exporter ? { trustExporter: exporter.fingerprint } : {}),
+              ...(passphrase ? { secretsPassphrase: passphrase } : {}),
+              ...(withoutSecrets ? { withoutSecrets: true } : {}),
+            };
+            void (
+              'uploadId' in source
+                ? importUpload.run({ uploadId: source.uploadId, ...request })
+                : importPath.run({ path: source.path, ...request })
+            ).then((done) => {
+              if (done) onImported(done);
+            });
+          }}
         >
           {imported.pending ? 'Importing…' : `Import the ${chosen.size} chosen`}
         </button>

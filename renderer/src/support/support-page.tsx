@@ -1,7 +1,8 @@
 import { useEffect, useId, useState } from 'react';
 import type { SupportAnalysis, SupportFinding, SupportPreview, SupportRule, SupportTarget } from '../../../electron/contract';
 import { useApiQuery, useHostList } from '../api/queries';
-import { inBrowser, saveOffered, uploadFile } from '../api/browser-files';
+import { inBrowser, uploadFile } from '../api/browser-files';
+import { useDownloadHandOver } from '../api/use-download-hand-over';
 import { useApiAction } from '../api/use-api-action';
 import { formatDateTime } from '../format/time';
 import { DeniedNote } from '../operators/denied-note';
@@ -294,26 +295,15 @@ function SaveForm(props: { previewId: string; redaction: Redaction }) {
 function DownloadForm({ previewId, redaction }: { previewId: string; redaction: Redaction }) {
   const download = useApiAction('support.download');
   const allowed = useAllowed('export');
-  const [handOver, setHandOver] = useState<{ status: 'idle' | 'pending' | 'done' } | { status: 'error'; error: unknown }>({
-    status: 'idle',
-  });
+  const { handOver, reset, take } = useDownloadHandOver();
   const busy = download.pending || handOver.status === 'pending';
   return (
     <form
       className="stack"
       onSubmit={(event) => {
         event.preventDefault();
-        setHandOver({ status: 'idle' });
-        void download.run({ previewId, redaction }).then(async (offered) => {
-          if (!offered) return;
-          setHandOver({ status: 'pending' });
-          try {
-            await saveOffered(offered.url, offered.fileName);
-            setHandOver({ status: 'done' });
-          } catch (error) {
-            setHandOver({ status: 'error', error });
-          }
-        });
+        reset();
+        void download.run({ previewId, redaction }).then(take);
       }}
     >
       <p className="field-hint">

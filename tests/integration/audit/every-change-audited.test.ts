@@ -90,6 +90,9 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'configBundles.export': () => ({ path: '/nonexistent/audit.sutazai-config', format: 'bundle' }),
   'configBundles.import': () => ({ path: '/nonexistent/audit.sutazai-config', items: 'all', sha256: '0'.repeat(64) }),
   'configBundles.revokeExporter': () => ({ fingerprint: `SHA256:${'Z'.repeat(43)}` }),
+  // Web mode's twins: an export offered as a download (made, ok), an import of an upload never sent (refused).
+  'configBundles.exportDownload': () => ({ format: 'yaml' }),
+  'configBundles.importUpload': () => ({ uploadId: 'no-such-upload', items: 'all', sha256: '0'.repeat(64) }),
   'support.collect': () => ({ target: { hostId: MISSING } }),
   'support.preview': () => ({ previewId: 'no-such-preview', redaction: {} }),
   'support.save': () => ({ previewId: 'no-such-preview', redaction: {}, path: '/nonexistent/audit-support.tar' }),

@@ -216,6 +216,10 @@ describe('access_control: abac in the control center', () => {
     expect(exported.code).toBe('ACCESS_POLICY_DENIED');
     expect(exported.message).toContain('axel may not export host gpu-a1 on install prod');
     expect(fs.existsSync(out)).toBe(false);
+    // Web mode's export to a one-time download is judged alike.
+    const offered = await refusal(axel.call('configBundles.exportDownload', { format: 'yaml' }));
+    expect(offered.code).toBe('ACCESS_POLICY_DENIED');
+    expect(offered.message).toContain('axel may not export host gpu-a1 on install prod');
     const cancel = await refusal(axel.call('installs.cancel', { jobId: 'job-prod-1' }));
     expect(cancel.code).toBe('ACCESS_POLICY_DENIED');
     expect(cancel.message).toContain('axel may not uninstall host gpu-a1 on install prod');
