@@ -107,8 +107,8 @@ describe('sutazai operators', () => {
 
       const list = await sutazai(['--as', 'vera', 'operators', 'list'], `${VERA}\n`);
       expect(list.code).toBe(0);
-      expect(list.stdout).toMatch(/ada\s+admin\s+enabled\s+team=night shift/);
-      expect(list.stdout).toMatch(/vera\s+operator\s+enabled\s+host-labels=rack=b4,zone=2 hours=22:00-06:00/);
+      expect(list.stdout).toMatch(/ada\s+admin\s+enabled\s+set\s+team=night shift/);
+      expect(list.stdout).toMatch(/vera\s+operator\s+enabled\s+set\s+host-labels=rack=b4,zone=2 hours=22:00-06:00/);
 
       const lastAdmin = await sutazai(['--as', 'ada', 'operators', 'set', 'ada', '--disable'], `${ADA}\n`);
       expect(codeOf(lastAdmin)).toBe('OPERATOR_LAST_ADMIN');
