@@ -176,8 +176,9 @@ function highestMappedRole(value: unknown, settings: OidcSettings): Role | null 
 
 export async function verifyProviderToken(token: string, settings: OidcSettings, nowMs: number): Promise<ProviderTokenClaims> {
   let payload: JWTPayload;
+  let typ: unknown;
   try {
-    ({ payload } = await jwtVerify(token, keySetOf(settings), {
+    ({ payload, protectedHeader: { typ } } = await jwtVerify(token, keySetOf(settings), {
       algorithms: settings.algorithms,
       issuer: settings.issuer,
       audience: settings.audience,
@@ -189,6 +190,7 @@ export async function verifyProviderToken(token: string, settings: OidcSettings,
   } catch (error) {
     throw reasonOf(error, settings);
   }
+  refuseIdToken(payload, typ);
   const { exp, iat } = payload as Required<Pick<JWTPayload, 'exp' | 'iat'>>;
   if (exp - iat > settings.maxTokenLifetimeS)
     throw refused(`lives ${exp - iat} s, longer than the ${settings.maxTokenLifetimeS} s accepted`);
@@ -208,6 +210,35 @@ export async function verifyProviderToken(token: string, settings: OidcSettings,
   for (const { attribute, claim } of settings.attributeClaims)
     if (payload[claim] !== undefined) attributes[attribute] = attributeOf(attribute, claim, payload[claim]);
   return { subject, role, attributes, expiresAtMs: exp * 1000 };
+}
+
+/** Claims only an ID token carries (OpenID Connect Core 2, 3.1.3.6, 3.3.2.11). */
+const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash'] as const;
+/**
+ * Header types an access token may carry: `at+jwt` (RFC 9068) and the generic `JWT` that
+ * Keycloak, ADFS and others put on their access tokens; no `typ` is accepted too (many
+ * providers send none). Anything else (an ID token's `id_token+jwt`, a logout token's
+ * `logout+jwt`, ...) is another kind of token.
+ */
+const ACCESS_TOKEN_TYPES: ReadonlySet<string> = new Set(['at+jwt', 'application/at+jwt', 'jwt', 'application/jwt']);
+
+/**
+ * An ID token is signed by the same provider and, by default, names the client id as its
+ * audience: taken as an access token it would let any page that obtained a user's ID token
+ * act as that user at the runtimes. Refused by its markers and by a header type that says so.
+ */
+function refuseIdToken(payload: JWTPayload, typ: unknown): void {
+  const marker = ID_TOKEN_CLAIMS.find((claim) => payload[claim] !== undefined);
+  if (marker !== undefined)
+    throw refused(
+      `is an ID token (it carries "${marker}"), not an access token`,
+      "send the provider's access token, issued for SutazAI's audience, not the ID token",
+    );
+  if (typ !== undefined && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())))
+    throw refused(
+      `has the header type ${JSON.stringify(typ)}, not an access token's (at+jwt or JWT)`,
+      "send the provider's access token",
+    );
 }
 
 /** The attributes the access policy reads as lists of names (the others are one text each). */

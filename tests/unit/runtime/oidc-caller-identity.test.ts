@@ -66,9 +66,9 @@ function state(changes: Partial<AccessState> = {}): AccessState {
   };
 }
 
-const token = (claims: Record<string, unknown>) =>
+const token = (claims: Record<string, unknown>, typ?: string) =>
   new SignJWT(claims)
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1', ...(typ === undefined ? {} : { typ }) })
     .setIssuer(ISSUER)
     .setAudience('sutazai')
     .setIssuedAt()
@@ -103,6 +103,26 @@ describe('a provider token at the runtime', () => {
     await expect(callerWith({ sutazai_installs: { lab: true } })).rejects.toMatchObject({ code: 'ACCESS_TOKEN_INVALID' });
     await expect(callerWith({ racks: ['rack=b4', 7] })).rejects.toMatchObject({ code: 'ACCESS_TOKEN_INVALID' });
     await expect(callerWith({ team: ['night'] })).rejects.toMatchObject({ code: 'ACCESS_TOKEN_INVALID' });
+  });
+
+  it("refuses the provider's ID tokens (nonce, at_hash, c_hash, or another header type) and takes at+jwt, JWT or no typ", async () => {
+    const callerWith = async (claims: Record<string, unknown>, typ?: string) =>
+      identifyCaller(
+        undefined,
+        `Bearer ${await token({ preferred_username: 'alice', groups: ['ops'], ...claims }, typ)}`,
+        accessView(state()),
+        createAccessTokenVerifier(),
+      );
+    for (const marker of ['nonce', 'at_hash', 'c_hash'])
+      await expect(callerWith({ [marker]: 'x' })).rejects.toMatchObject({
+        code: 'ACCESS_TOKEN_INVALID',
+        message: expect.stringMatching(new RegExp(`ID token \\(it carries "${marker}"\\)`)),
+      });
+    await expect(callerWith({}, 'id_token+jwt')).rejects.toMatchObject({
+      code: 'ACCESS_TOKEN_INVALID',
+      message: expect.stringMatching(/header type "id_token\+jwt"/),
+    });
+    for (const typ of ['at+jwt', 'JWT', undefined]) expect((await callerWith({}, typ)).subject).toBe('alice');
   });
 
   it('is not taken under jwt, even with the provider settings present', async () => {
