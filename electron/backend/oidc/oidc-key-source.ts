@@ -17,12 +17,23 @@ import { keySourceId, type OAuth2Config } from './oidc-settings';
 
 /** Discovery documents and key sets are small; anything larger is refused before it is parsed. */
 export const MAX_OIDC_DOCUMENT_BYTES = 256 * 1024;
-const FETCH_TIMEOUT_MS = 10_000;
+/** No byte for this long ends a fetch. */
+const FETCH_IDLE_TIMEOUT_MS = 10_000;
+/**
+ * A whole fetch (connect, headers and body) ends by this deadline, however the provider
+ * trickles bytes: a stalled read must not keep a source's keys, and a key rotated out at
+ * the provider, from being read again.
+ */
+export const FETCH_DEADLINE_MS = 20_000;
 
 export interface OidcKeySource {
   /** The key set (JSON text) last read for `config`'s source, or null before the first good read. */
   keysFor(config: OAuth2Config): string | null;
-  /** Reads every source `configs` name now; resolves when done (each failure recorded, never thrown). */
+  /**
+   * Reads every source `configs` names now, each on its own (a source whose read is still
+   * under way joins that read): a source's new keys count, and are pushed, as soon as it is
+   * read, whatever the others do. Resolves when all are done (each failure recorded, never thrown).
+   */
   refresh(configs: OAuth2Config[]): Promise<void>;
   /** The last failure of `config`'s source, or null. */
   problemOf(config: OAuth2Config): ApiError | null;
@@ -35,6 +46,8 @@ export interface OidcKeySourceDeps {
   /** Keeps each source's last good key set across restarts (and for one-shot commands, which read no provider). */
   repo?: OidcKeySetsRepo;
   now?: () => number;
+  /** A whole fetch's deadline (FETCH_DEADLINE_MS unless a test shortens it). */
+  fetchDeadlineMs?: number;
 }
 
 function unavailable(issuer: string, detail: string): ApiError {
@@ -61,19 +74,21 @@ function checkUrl(raw: string, issuer: string): URL {
   } catch {
     throw unavailable(issuer, `${JSON.stringify(raw)} is not a URL`);
   }
-  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  // Literal loopback addresses only: a name such as localhost is resolved by DNS or /etc/hosts,
+  // which may point it elsewhere, and keys fetched over plain http there could be swapped.
+  const loopback = ['127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
     throw unavailable(issuer, `${url.origin} is not https (plain http is allowed on loopback only)`);
   if (url.username !== '' || url.password !== '') throw unavailable(issuer, 'the URL carries credentials');
   return url;
 }
 
-function fetchJson(url: URL, issuer: string, caPem: string | undefined): Promise<unknown> {
+function fetchJson(url: URL, issuer: string, caPem: string | undefined, deadlineMs = FETCH_DEADLINE_MS): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const get = url.protocol === 'https:' ? https.get : http.get;
     const request = get(
       url,
-      { timeout: FETCH_TIMEOUT_MS, headers: { accept: 'application/json' }, ...(caPem ? { ca: caPem } : {}) },
+      { timeout: FETCH_IDLE_TIMEOUT_MS, headers: { accept: 'application/json' }, ...(caPem ? { ca: caPem } : {}) },
       (response) => {
         if (response.statusCode !== 200) {
           response.resume();
@@ -101,7 +116,14 @@ function fetchJson(url: URL, issuer: string, caPem: string | undefined): Promise
         response.on('error', (error) => reject(unavailable(issuer, error.message)));
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${FETCH_TIMEOUT_MS} ms`)));
+    const deadline = setTimeout(() => {
+      const error = new Error(`no complete answer within ${deadlineMs} ms`);
+      request.destroy(error);
+      reject(unavailable(issuer, `${url.href}: ${error.message}`));
+    }, deadlineMs);
+    deadline.unref();
+    request.on('close', () => clearTimeout(deadline));
+    request.on('timeout', () => request.destroy(new Error(`no byte within ${FETCH_IDLE_TIMEOUT_MS} ms`)));
     request.on('error', (error) => reject(unavailable(issuer, `${url.href}: ${error.message}`)));
   });
 }
@@ -137,7 +159,7 @@ export function publicKeySet(value: unknown, where: string): string {
   return JSON.stringify({ keys: kept });
 }
 
-async function readSource(config: OAuth2Config): Promise<string> {
+async function readSource(config: OAuth2Config, deadlineMs: number | undefined): Promise<string> {
   if (config.jwks_file !== undefined) {
     const file = config.jwks_file;
     let text: string;
@@ -159,42 +181,51 @@ async function readSource(config: OAuth2Config): Promise<string> {
   const caPem = config.ca_file === undefined ? undefined : fs.readFileSync(config.ca_file, 'utf8');
   const base = config.issuer.replace(/\/$/, '');
   const discoveryUrl = checkUrl(`${base}/.well-known/openid-configuration`, config.issuer);
-  const discovery = (await fetchJson(discoveryUrl, config.issuer, caPem)) as { issuer?: unknown; jwks_uri?: unknown } | null;
+  const discovery = (await fetchJson(discoveryUrl, config.issuer, caPem, deadlineMs)) as { issuer?: unknown; jwks_uri?: unknown } | null;
   // A document naming another issuer is another provider's (or a mix-up): its keys are not this issuer's.
   if (discovery?.issuer !== config.issuer)
     throw unavailable(config.issuer, `its discovery document names the issuer ${JSON.stringify(discovery?.issuer)}, not ${config.issuer}`);
   if (typeof discovery.jwks_uri !== 'string') throw unavailable(config.issuer, 'its discovery document names no jwks_uri');
   const jwksUrl = checkUrl(discovery.jwks_uri, config.issuer);
-  return publicKeySet(await fetchJson(jwksUrl, config.issuer, caPem), jwksUrl.href);
+  return publicKeySet(await fetchJson(jwksUrl, config.issuer, caPem, deadlineMs), jwksUrl.href);
 }
 
 export function createOidcKeySource(deps: OidcKeySourceDeps): OidcKeySource {
   const keys = deps.repo?.all() ?? new Map<string, string>();
   const problems = new Map<string, ApiError>();
+  const reading = new Map<string, Promise<void>>();
+  const readOne = async (id: string, config: OAuth2Config): Promise<void> => {
+    try {
+      const text = await readSource(config, deps.fetchDeadlineMs);
+      problems.delete(id);
+      if (keys.get(id) !== text) {
+        keys.set(id, text);
+        deps.repo?.save(id, text, (deps.now ?? Date.now)());
+        deps.changed();
+      }
+    } catch (error) {
+      const problem = error instanceof ApiError ? error : unavailable(config.issuer, (error as Error).message);
+      problems.set(id, problem);
+      deps.log?.(`oauth2: ${problem.message} (${problem.code})`);
+    } finally {
+      reading.delete(id);
+    }
+  };
   return {
     keysFor: (config) => keys.get(keySourceId(config)) ?? null,
     problemOf: (config) => problems.get(keySourceId(config)) ?? null,
     async refresh(configs) {
       const sources = new Map(configs.map((config) => [keySourceId(config), config]));
-      let changed = false;
       await Promise.all(
-        [...sources].map(async ([id, config]) => {
-          try {
-            const text = await readSource(config);
-            problems.delete(id);
-            if (keys.get(id) !== text) {
-              keys.set(id, text);
-              deps.repo?.save(id, text, (deps.now ?? Date.now)());
-              changed = true;
-            }
-          } catch (error) {
-            const problem = error instanceof ApiError ? error : unavailable(config.issuer, (error as Error).message);
-            problems.set(id, problem);
-            deps.log?.(`oauth2: ${problem.message} (${problem.code})`);
+        [...sources].map(([id, config]) => {
+          let read = reading.get(id);
+          if (read === undefined) {
+            read = readOne(id, config);
+            reading.set(id, read);
           }
+          return read;
         }),
       );
-      if (changed) deps.changed();
     },
   };
 }
@@ -207,25 +238,24 @@ export interface OidcKeyRefresh {
 
 /**
  * Reads the sources `configs()` names at once and then every `refresh_seconds` (the
- * smallest any install asks for; one minute when none uses oauth2), one read at a time.
+ * smallest any install asks for; one minute when none uses oauth2). A tick never waits for
+ * the last one's reads: each source is read on its own, so one stalled provider delays no other.
  */
 export function startOidcKeyRefresh(source: OidcKeySource, configs: () => OAuth2Config[]): OidcKeyRefresh {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
-  let running: Promise<void> | null = null;
-  const refreshNow = (): Promise<void> => {
-    running ??= source.refresh(configs()).finally(() => {
-      running = null;
-    });
-    return running;
-  };
+  const refreshNow = (): Promise<void> => source.refresh(configs());
   const schedule = (): void => {
     if (stopped) return;
     const seconds = Math.min(60, ...configs().map((config) => config.refresh_seconds));
-    timer = setTimeout(() => void refreshNow().finally(schedule), seconds * 1000);
+    timer = setTimeout(() => {
+      void refreshNow();
+      schedule();
+    }, seconds * 1000);
     timer.unref();
   };
-  void refreshNow().finally(schedule);
+  void refreshNow();
+  schedule();
   return {
     refreshNow,
     stop() {
