@@ -109,7 +109,8 @@ const providerUrl = z.string({ error: (issue) => `must be the issuer URL, not ${
   (value) => {
     try {
       const url = new URL(value);
-      const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+      // Literal loopback addresses only: a name such as localhost is resolved by DNS or hosts.
+      const loopback = ['127.0.0.1', '[::1]'].includes(url.hostname);
       return (
         (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) &&
         url.username === '' &&
@@ -121,7 +122,7 @@ const providerUrl = z.string({ error: (issue) => `must be the issuer URL, not ${
       return false;
     }
   },
-  { error: (issue) => `must be an https URL without credentials, query or fragment (http only on loopback), not ${shown(issue.input)}` },
+  { error: (issue) => `must be an https URL without credentials, query or fragment (plain http only to 127.0.0.1 or [::1]), not ${shown(issue.input)}` },
 );
 
 /**
@@ -134,10 +135,11 @@ const OAuth2Shape = z.strictObject({
   client_id: z
     .string()
     .regex(/^[\x21-\x7e]{1,200}$/, { error: (issue) => `must be the client id the provider gave SutazAI, not ${shown(issue.input)}` }),
+  // Required, never the client id by default: the provider's ID tokens name the client id as
+  // their audience, and an access token for SutazAI must be told apart from them.
   audience: z
-    .string()
-    .regex(/^[\x21-\x7e]{1,200}$/, { error: (issue) => `must be the audience tokens name, not ${shown(issue.input)}` })
-    .optional(),
+    .string({ error: (issue) => `must be the audience access tokens name, not ${shown(issue.input)}` })
+    .regex(/^[\x21-\x7e]{1,200}$/, { error: (issue) => `must be the audience access tokens name, not ${shown(issue.input)}` }),
   jwks_file: absolutePath.optional(),
   ca_file: absolutePath.optional(),
   algorithms: z.array(oneOf(OAUTH2_ALGORITHMS)).min(1, { error: 'must allow at least one algorithm' }).default(['RS256', 'ES256']),

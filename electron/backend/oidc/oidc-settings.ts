@@ -11,8 +11,8 @@ export type OidcVerification = NonNullable<SetAccessStateRequest['oidc']>;
 export interface OAuth2Config {
   issuer: string;
   client_id: string;
-  /** The `aud` access tokens must name; the client id when unset. */
-  audience?: string;
+  /** The `aud` access tokens must name (required: the client id is what ID tokens name). */
+  audience: string;
   /** Offline key pinning: the provider's JWKS read from this file on the control center's machine, never fetched. */
   jwks_file?: string;
   /** PEM of the CA the provider's HTTPS certificate is from, when it is not one Node trusts. */
@@ -44,7 +44,7 @@ export function keySourceId(config: OAuth2Config): string {
 export function oidcVerificationOf(config: OAuth2Config, jwksJson: string): OidcVerification {
   return {
     issuer: config.issuer,
-    audience: config.audience ?? config.client_id,
+    audience: config.audience,
     jwksJson,
     algorithms: config.algorithms,
     operatorClaim: config.operator_claim,

@@ -85,6 +85,7 @@ beforeAll(async () => {
       '    oauth2:',
       `      issuer: ${provider.issuer}`,
       '      client_id: sutazai',
+      '      audience: sutazai',
       '      algorithms: [ES256]',
       '      role_map: {sutazai-admins: admin, sutazai-operators: operator, sutazai-viewers: viewer}',
       '      attribute_claims: {hostLabels: rack}',
@@ -194,17 +195,17 @@ describe('authentication_method: oauth2, the provider’s keys pushed over the l
     expect(unmapped.details).toMatch(/maps to no role/);
   });
 
-  it('refuses forged, expired, wrong-audience, alg-none and HMAC tokens, each with its reason', async () => {
+  it('refuses forged, expired, wrong-audience, alg-none, HMAC and ID tokens, each with its reason', async () => {
     const nowS = Math.floor(Date.now() / 1000);
     const claims = { preferred_username: 'root', groups: ['sutazai-admins'] };
     const sign = (
       key: CryptoKey | KeyObject | Uint8Array | Awaited<ReturnType<typeof importJWK>>,
       alg: string,
       kid: string,
-      changes: { aud?: string; iat?: number; exp?: number } = {},
+      changes: { aud?: string; iat?: number; exp?: number; typ?: string; idToken?: boolean } = {},
     ) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+      new SignJWT(changes.idToken ? { ...claims, nonce: 'n-0S6_WzA2Mj', at_hash: '77QmUPtjPfzWtF2AnpK9RQ' } : claims)
+        .setProtectedHeader({ alg, kid, typ: changes.typ ?? 'at+jwt' })
         .setIssuer(provider.issuer)
         .setAudience(changes.aud ?? 'sutazai')
         .setIssuedAt(changes.iat ?? nowS)
@@ -230,6 +231,11 @@ describe('authentication_method: oauth2, the provider’s keys pushed over the l
     expect(await refusal(restart(none))).toMatchObject({ code: 'ACCESS_TOKEN_INVALID' });
     const hmac = await refusal(restart(await sign(new TextEncoder().encode('a-shared-secret-anyone-could-know!'), 'HS256', kid)));
     expect(hmac.details).toMatch(/allowed algorithm/);
+    // The provider's own key, the right audience, but an ID token's claims or header type.
+    const idToken = await refusal(restart(await sign(real, 'ES256', kid, { typ: 'JWT', idToken: true })));
+    expect(idToken.details).toMatch(/is an ID token \(it carries "nonce"\)/);
+    const idType = await refusal(restart(await sign(real, 'ES256', kid, { typ: 'id_token+jwt' })));
+    expect(idType.details).toMatch(/header type "id_token\+jwt"/);
     // The same real key and claims, untouched, pass: the refusals above are for what was changed.
     await expect(restart(await sign(real, 'ES256', kid))).resolves.toMatchObject({});
   });

@@ -44,6 +44,7 @@ const OAUTH2_YAML = [
   '    oauth2:',
   '      issuer: https://sso.example.org/realms/site',
   '      client_id: sutazai',
+  '      audience: sutazai-runtimes',
   '      algorithms: [RS256, ES256]',
   '      role_map: {sutazai-admins: admin, sutazai-viewers: viewer}',
   '',
@@ -67,6 +68,7 @@ describe('system_integration values without effect', () => {
       oauth2: {
         issuer: 'https://sso.example.org/realms/site',
         client_id: 'sutazai',
+        audience: 'sutazai-runtimes',
         algorithms: ['RS256', 'ES256'],
         operator_claim: 'preferred_username',
         role_claim: 'groups',
@@ -94,10 +96,22 @@ describe('system_integration values without effect', () => {
       ['algorithms: [RS256, ES256]', 'algorithms: [none]'],
       ['algorithms: [RS256, ES256]', 'algorithms: [HS256]'],
       ['sutazai-admins: admin', 'sutazai-admins: root'],
+      ['issuer: https://sso.example.org/realms/site', 'issuer: http://localhost:8080/realms/site'],
     ] as const) {
       const error = refusal({ install: [{ name: 'install.yaml', text: OAUTH2_YAML.replace(from, to) }] });
       expect(error.code, to).toBe('CONFIG_INVALID');
     }
+    const onLoopback = OAUTH2_YAML.replace('https://sso.example.org/realms/site', 'http://127.0.0.1:8080/realms/site');
+    expect(loadInstallConfig({ configDir, install: [{ name: 'install.yaml', text: onLoopback }] }).config.system_integration.security.oauth2?.issuer).toBe(
+      'http://127.0.0.1:8080/realms/site',
+    );
+  });
+
+  it('refuses an oauth2 section without an audience (the client id is what ID tokens name), saying what to set', () => {
+    const error = refusal({ install: [{ name: 'install.yaml', text: OAUTH2_YAML.replace('      audience: sutazai-runtimes\n', '') }] });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('system_integration.security.oauth2.audience: is missing');
+    expect(error.remedy).toContain('Add system_integration.security.oauth2.audience to install.yaml');
   });
 
   it('accepts abac, which the control center and the runtimes act on (issue 14 item 3), and refuses the guide values nothing acts on', () => {
