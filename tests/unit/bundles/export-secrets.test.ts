@@ -37,7 +37,9 @@ describe('an export file’s sealed secrets', () => {
     // The same sealed file beside a configuration that puts db-1 elsewhere does not open.
     const elsewhere = CONFIG.replace('198.18.42.1', '203.0.113.66');
     expect(await codeOf(openExportSecrets(text, PASSPHRASE, 'repacked.sutazai-config', elsewhere))).toBe('CONFIG_BUNDLE_PASSPHRASE_WRONG');
-  });
+    // Four full-cost scrypt derivations: seconds each on a loaded two-core machine, more than
+    // the unit project's 10 s default allows for in-process work.
+  }, 60_000);
 
   it('refuse parameters asking for more memory than an export uses, before deriving a key', async () => {
     const memory = { ...CURRENT_KDF, N: CURRENT_KDF.N * 4 };
