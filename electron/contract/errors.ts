@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   /** Restore onto a data directory that holds something, without --force. */
   'RESTORE_TARGET_NOT_EMPTY',
   'RESTORE_INTERRUPTED',
+  /** The data directory is a mount point (a volume, a disk): a restore swaps the directory itself, which a mount point cannot be. */
+  'RESTORE_TARGET_IS_MOUNT_POINT',
   // Hosts and facts.
   'NOT_FOUND',
   'HOST_NOT_FOUND',

@@ -48,6 +48,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'BACKUP_FORMAT_NEWER':
     case 'RESTORE_TARGET_NOT_EMPTY':
     case 'RESTORE_INTERRUPTED':
+    case 'RESTORE_TARGET_IS_MOUNT_POINT':
       return EXIT.STORE;
     case 'PROBE_FAILED':
     case 'PROBE_OUTPUT_INVALID':

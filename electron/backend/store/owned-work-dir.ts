@@ -67,10 +67,10 @@ export function sweepStaleWorkDirs(parent: string, pattern: RegExp): string[] {
   return removed;
 }
 
-/** Whether `dir` holds an owner file naming a process that runs now. */
-export function workDirOwnerAlive(dir: string): boolean {
+/** The process `dir`'s owner file names, while it runs; null otherwise. */
+export function liveWorkDirOwner(dir: string): ProcessOwner | null {
   const owner = readOwner(path.join(dir, OWNER_FILE));
-  return owner !== null && ownerAlive(owner);
+  return owner !== null && ownerAlive(owner) ? owner : null;
 }
 
 function readOwner(file: string): ProcessOwner | null {

@@ -23,7 +23,7 @@ import { tableCounts } from './backup';
 import { claimDataDir } from './data-dir-owner-repo';
 import { failurePoint } from './failure-point';
 import { makeOwnedWorkDir, OWNER_FILE } from './owned-work-dir';
-import { settleInterruptedRestore, stagedPrefix, swapIn } from './restore-swap';
+import { refuseMountPoint, settleInterruptedRestore, stagedPrefix, swapIn } from './restore-swap';
 import { readUserVersion } from './run-migrations';
 import { storeNewerVersionError } from './store-errors';
 
@@ -60,6 +60,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   // What a killed restore left: the old directory back in place, or the restored one finished.
   settleInterruptedRestore(dataDir);
   makeDataDir(dataDir);
+  refuseMountPoint(dataDir);
   checkTarget(dataDir, options.force);
   // The same claim a serving backend or a CLI command takes: none may open the store while it is replaced.
   let oldClaim = claimStore(path.join(dataDir, BACKUP_DATABASE_NAME), dataDir, { existing: true });

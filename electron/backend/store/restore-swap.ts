@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../../contract';
 import { failurePoint } from './failure-point';
-import { OWNER_FILE, sweepStaleWorkDirs, workDirOwnerAlive } from './owned-work-dir';
+import { liveWorkDirOwner, OWNER_FILE, sweepStaleWorkDirs } from './owned-work-dir';
 
 /**
  * A restore replaces the whole data directory by renames, so that a kill at any moment
@@ -28,10 +28,18 @@ export const stagedPrefix = (dataDir: string) => `.${path.basename(dataDir)}.res
 
 export type SettleOutcome = 'nothing' | 'rolled-back' | 'completed';
 
+/**
+ * Settles what a killed restore left (see above); DATA_DIR_IN_USE while another process's
+ * restore into `dataDir` is running.
+ */
+
 export function settleInterruptedRestore(dataDir: string): SettleOutcome {
   const parent = path.dirname(dataDir);
-  // A restore running now owns what is beside the directory: it finishes or is killed first.
-  if (liveRestore(dataDir)) return 'nothing';
+  // A restore running now (another process) owns the directory and what is beside it: between
+  // its renames the directory is briefly absent, and an open that made it anew there would
+  // serve an empty store and make the restore fail halfway. Refused until it finishes.
+  const restoring = liveRestore(dataDir);
+  if (restoring !== null) throw restoreRunningError(dataDir, restoring);
   sweepStaleWorkDirs(parent, stagedPattern(dataDir));
   fs.rmSync(doneOf(dataDir), { recursive: true, force: true });
   const aside = asideOf(dataDir);
@@ -61,15 +69,51 @@ export function settleInterruptedRestore(dataDir: string): SettleOutcome {
   );
 }
 
+/**
+ * The swap renames the data directory itself, which a mount point (a Docker volume, a disk
+ * of its own) cannot be: refused before anything is unpacked or moved. Its device differing
+ * from its parent's is the sign; a bind mount of the same device shows only when the first
+ * rename fails (EBUSY, EXDEV), which `swapIn` turns into the same refusal.
+ */
+export function refuseMountPoint(dataDir: string): void {
+  const parent = path.dirname(dataDir);
+  if (parent === dataDir || fs.statSync(dataDir).dev !== fs.statSync(parent).dev) throw mountPointError(dataDir);
+}
+
+function mountPointError(dataDir: string): ApiError {
+  return new ApiError(
+    'RESTORE_TARGET_IS_MOUNT_POINT',
+    `The data directory ${dataDir} is a mount point (a volume or a disk of its own): a restore replaces the directory itself, which a mount point cannot be; nothing was restored.`,
+    `Point --data-dir at a folder inside the mount (for example ${path.join(dataDir, 'data')}) and restore there, then use that folder as the data directory.`,
+  );
+}
+
+/** A rename the kernel refuses because its source or target is a mount point or on another one. */
+function renameOntoMount(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'EBUSY' || code === 'EXDEV';
+}
+
 /** Puts the restored directory `staged` (its owner file inside) in the place of `dataDir`. */
 export function swapIn(dataDir: string, staged: string): void {
   const here = fs.readdirSync(dataDir);
   if (here.length === 0) {
     // rename(2) replaces an empty directory in one step (and fails if it is no longer empty).
-    fs.renameSync(staged, dataDir);
+    try {
+      fs.renameSync(staged, dataDir);
+    } catch (error) {
+      if (renameOntoMount(error)) throw mountPointError(dataDir);
+      throw error;
+    }
   } else {
     const aside = asideOf(dataDir);
-    fs.renameSync(dataDir, aside);
+    try {
+      fs.renameSync(dataDir, aside);
+    } catch (error) {
+      // Nothing has moved yet.
+      if (renameOntoMount(error)) throw mountPointError(dataDir);
+      throw error;
+    }
     failurePoint('restore-set-aside');
     try {
       fs.renameSync(staged, dataDir);
@@ -86,16 +130,30 @@ export function swapIn(dataDir: string, staged: string): void {
   fs.rmSync(path.join(dataDir, OWNER_FILE), { force: true });
 }
 
-function liveRestore(dataDir: string): boolean {
+/** The pid of another process restoring into `dataDir` now (its staged directory, or the swapped-in one, names it), or null. */
+function liveRestore(dataDir: string): number | null {
   const parent = path.dirname(dataDir);
   const pattern = stagedPattern(dataDir);
   let names: string[];
   try {
     names = fs.readdirSync(parent);
   } catch {
-    return false;
+    names = [];
   }
-  return names.some((name) => pattern.test(name) && workDirOwnerAlive(path.join(parent, name))) || workDirOwnerAlive(dataDir);
+  const marked = [...names.filter((name) => pattern.test(name)).map((name) => path.join(parent, name)), dataDir];
+  for (const dir of marked) {
+    const owner = liveWorkDirOwner(dir);
+    if (owner !== null && owner.pid !== process.pid) return owner.pid;
+  }
+  return null;
+}
+
+function restoreRunningError(dataDir: string, pid: number): ApiError {
+  return new ApiError(
+    'DATA_DIR_IN_USE',
+    `The data directory ${dataDir} is in use by another control center: sutazai restore (pid ${pid}) is replacing it.`,
+    `Wait until that restore has finished, or stop it first (Ctrl+C where it runs, or kill ${pid}); then start again.`,
+  );
 }
 
 function escapeRegExp(text: string): string {

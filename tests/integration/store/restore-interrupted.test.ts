@@ -20,7 +20,8 @@ import { makeTempDir } from '../../support/temp-dir';
  */
 
 const PASSPHRASE = 'restore kill test passphrase';
-const env = { SUTAZAI_PASSPHRASE: PASSPHRASE, SUTAZAI_LOG_LEVEL: 'silent' };
+// NODE_ENV=test: the CLI heeds SUTAZAI_TEST_FAILURE_POINT only under tests.
+const env = { SUTAZAI_PASSPHRASE: PASSPHRASE, SUTAZAI_LOG_LEVEL: 'silent', NODE_ENV: 'test' };
 const tmp = makeTempDir('sutazai-restore-kill-');
 const source = path.join(tmp.path, 'source');
 const backupFile = path.join(tmp.path, 'site.sutazai-backup');
