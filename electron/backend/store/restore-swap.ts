@@ -77,7 +77,23 @@ export function settleInterruptedRestore(dataDir: string): SettleOutcome {
  */
 export function refuseMountPoint(dataDir: string): void {
   const parent = path.dirname(dataDir);
-  if (parent === dataDir || fs.statSync(dataDir).dev !== fs.statSync(parent).dev) throw mountPointError(dataDir);
+  if (parent === dataDir || fs.statSync(dataDir).dev !== fs.statSync(parent).dev || listedMountPoint(fs.realpathSync(dataDir)))
+    throw mountPointError(dataDir);
+}
+
+/** Linux lists every mount, a bind mount of the same device too, in /proc/self/mountinfo (field 5, octal escapes). */
+function listedMountPoint(dir: string): boolean {
+  let table: string;
+  try {
+    table = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return false;
+  }
+  const unescape = (text: string) => text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return table.split('\n').some((line) => {
+    const field = line.split(' ')[4];
+    return field !== undefined && unescape(field) === dir;
+  });
 }
 
 function mountPointError(dataDir: string): ApiError {

@@ -68,6 +68,19 @@ describe('sutazai restore onto a mount point', () => {
     openStore({ dataDir }).close();
   });
 
+  it("a bind mount on the same device (its device is its parent's): refused the same way, its files untouched", () => {
+    const dataDir = path.join(tmp.path, 'bound', 'vol');
+    fs.mkdirSync(dataDir, { recursive: true });
+    execFileSync('mount', ['--bind', dataDir, dataDir]);
+    mounted.push(dataDir);
+    fs.writeFileSync(path.join(dataDir, 'notes.txt'), 'mine');
+    const run = runSutazai(['restore', backupFile, '--force'], dataDir, env);
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr).toMatch(/RESTORE_TARGET_IS_MOUNT_POINT/);
+    expect(listing(dataDir)).toEqual(['notes.txt']);
+    expect(listing(path.dirname(dataDir))).toEqual(['vol']);
+  });
+
   it('an empty mount point: refused the same way, left empty; a folder inside the mount restores', () => {
     const dataDir = mountTmpfs('empty');
     const run = runSutazai(['restore', backupFile, '--json'], dataDir, env);
