@@ -178,7 +178,10 @@ export async function verifyProviderToken(token: string, settings: OidcSettings,
   let payload: JWTPayload;
   let typ: unknown;
   try {
-    ({ payload, protectedHeader: { typ } } = await jwtVerify(token, keySetOf(settings), {
+    ({
+      payload,
+      protectedHeader: { typ },
+    } = await jwtVerify(token, keySetOf(settings), {
       algorithms: settings.algorithms,
       issuer: settings.issuer,
       audience: settings.audience,
@@ -235,10 +238,7 @@ function refuseIdToken(payload: JWTPayload, typ: unknown): void {
       "send the provider's access token, issued for SutazAI's audience, not the ID token",
     );
   if (typ !== undefined && (typeof typ !== 'string' || !ACCESS_TOKEN_TYPES.has(typ.toLowerCase())))
-    throw refused(
-      `has the header type ${JSON.stringify(typ)}, not an access token's (at+jwt or JWT)`,
-      "send the provider's access token",
-    );
+    throw refused(`has the header type ${JSON.stringify(typ)}, not an access token's (at+jwt or JWT)`, "send the provider's access token");
 }
 
 /** The attributes the access policy reads as lists of names (the others are one text each). */

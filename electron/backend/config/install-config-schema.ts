@@ -122,7 +122,10 @@ const providerUrl = z.string({ error: (issue) => `must be the issuer URL, not ${
       return false;
     }
   },
-  { error: (issue) => `must be an https URL without credentials, query or fragment (plain http only to 127.0.0.1 or [::1]), not ${shown(issue.input)}` },
+  {
+    error: (issue) =>
+      `must be an https URL without credentials, query or fragment (plain http only to 127.0.0.1 or [::1]), not ${shown(issue.input)}`,
+  },
 );
 
 /**

@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOidcKeySource } from '../../../electron/backend/oidc/oidc-key-source';
 import type { OAuth2Config } from '../../../electron/backend/oidc/oidc-settings';
 
-const PUBLIC_JWK = { kty: 'EC', crv: 'P-256', kid: 'k1', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' };
+const PUBLIC_JWK = {
+  kty: 'EC',
+  crv: 'P-256',
+  kid: 'k1',
+  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+};
 /** At most this many trickled bytes (50 ms apart), so a read the code under test fails to end still ends. */
 const MAX_TRICKLED_BYTES = 200;
 

@@ -102,9 +102,10 @@ describe('system_integration values without effect', () => {
       expect(error.code, to).toBe('CONFIG_INVALID');
     }
     const onLoopback = OAUTH2_YAML.replace('https://sso.example.org/realms/site', 'http://127.0.0.1:8080/realms/site');
-    expect(loadInstallConfig({ configDir, install: [{ name: 'install.yaml', text: onLoopback }] }).config.system_integration.security.oauth2?.issuer).toBe(
-      'http://127.0.0.1:8080/realms/site',
-    );
+    expect(
+      loadInstallConfig({ configDir, install: [{ name: 'install.yaml', text: onLoopback }] }).config.system_integration.security.oauth2
+        ?.issuer,
+    ).toBe('http://127.0.0.1:8080/realms/site');
   });
 
   it('refuses an oauth2 section without an audience (the client id is what ID tokens name), saying what to set', () => {
