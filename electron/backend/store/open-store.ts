@@ -53,7 +53,14 @@ export function openStore(options: OpenStoreOptions): Store {
   validateMigrations(list);
 
   // A restore killed halfway left the old directory set aside, or the restored one in place unfinished.
-  settleInterruptedRestore(dataDir);
+  try {
+    settleInterruptedRestore(dataDir);
+  } catch (error) {
+    // Its own refusals (a restore running, one interrupted) say what to do; a path it cannot
+    // even look at (a file where a folder should be) is the data directory's problem.
+    if (isApiError(error)) throw error;
+    throw dataDirNotWritableError(dataDir, error);
+  }
   ensureWritableDirectory(dataDir);
   const modesTightened = tightenDataDirModes(dataDir);
   if (modesTightened.changed.length > 0)
