@@ -288,12 +288,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
         if (PAGE_PATH_METHODS.has(method) && grants.localFiles !== true && grants.pagePaths !== true) {
           logger.warn({ peer, method }, 'a path on the backend machine named over a browser pipe, refused');
-          fail(id, {
+          const refusal: ApiErrorBody = {
             code: 'METHOD_NOT_ON_THIS_PIPE',
             message: `${method} names a file on the backend's machine, which a browser (web mode) may not: its files are not yours to name from here.`,
             remedy:
               'In web mode, download the bundle to your own computer (Download) and analyze a bundle by choosing it from your computer; or run the sutazai command, or the desktop app, on the backend machine.',
-          });
+          };
+          // A browser naming a backend path is the attempt worth recording, as the file methods' above.
+          options.refused?.(method, params, callerNow(), refusal);
+          fail(id, refusal);
           return;
         }
         const spec = methods[method];

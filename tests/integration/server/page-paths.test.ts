@@ -45,6 +45,9 @@ describe('a path on the backend machine from a page', () => {
     expect(await refusedWith(client.call('support.save', { previewId: preview.previewId, redaction: {}, path: '/tmp/x.tar' }))).toBe(
       'METHOD_NOT_ON_THIS_PIPE',
     );
+    // The attempt is recorded, as a file method's refusal is.
+    const recorded = await client.call('audit.list', { outcome: 'METHOD_NOT_ON_THIS_PIPE', limit: 10 });
+    expect(recorded.entries.map((entry) => entry.method).sort()).toEqual(['support.analyze', 'support.save']);
   });
 
   it("is taken over the desktop app's own pipe (its grants): the handler reads the path", async () => {

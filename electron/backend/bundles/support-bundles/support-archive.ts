@@ -103,6 +103,7 @@ export interface SupportArchive {
  */
 export async function readSupportArchive(file: string): Promise<SupportArchive> {
   let manifest: SupportManifest | null = null;
+  let listedByPath: Map<string, SupportManifest['files'][number]> | undefined;
   const files = new Map<string, string>();
   let total = 0;
   let kept = 0;
@@ -125,7 +126,9 @@ export async function readSupportArchive(file: string): Promise<SupportArchive> 
           );
         continue;
       }
-      const listed = manifest.files.find((f) => f.path === entry.name);
+      // One lookup per member (a bundle may list 20,000; uploads reach this from web mode).
+      listedByPath ??= new Map(manifest.files.map((f) => [f.path, f]));
+      const listed = listedByPath.get(entry.name);
       if (!listed) throw supportBundleInvalidError(file, `${entry.name} is not in its manifest`);
       const whole = entry.name.endsWith('.json');
       if (whole && entry.size > MAX_KEPT_JSON_BYTES) throw supportBundleTooLargeError(file, entry.name, MAX_KEPT_JSON_BYTES);
