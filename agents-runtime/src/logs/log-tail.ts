@@ -194,10 +194,15 @@ function* fileTailBytesSteps(size: number, want: number, maxBytes: number): Gene
     bytesRead += len;
   }
   let bytes = Buffer.concat(chunks.reverse());
-  if (pos > 0) bytes = bytes.subarray(bytes.indexOf(0x0a) + 1);
-  // No newline in the budget's bytes: the last line alone is past the budget, nothing fits.
-  if (bytes.length > maxBytes) bytes = bytes.subarray(bytes.length);
-  const toStart = pos === 0;
+  // More than the budget (the file goes on before it, or is exactly one byte over): the piece
+  // before the first newline is the line cut by the budget, dropped whole; no newline at all
+  // means the last line alone is past the budget, and nothing fits.
+  const cut = pos > 0 || bytes.length > maxBytes;
+  if (cut) {
+    const newline = bytes.indexOf(0x0a);
+    bytes = bytes.subarray(newline === -1 ? bytes.length : newline + 1);
+  }
+  const toStart = !cut;
   if (bytes.length === 0 || want <= 0) return { lines: [], bytesRead: bytes.length, end: size, toStart };
   let text = bytes.toString('utf8');
   if (text.endsWith('\n')) text = text.slice(0, -1);

@@ -142,7 +142,7 @@ export function publicKeySet(value: unknown, where: string): string {
     if (typeof key !== 'object' || key === null || Array.isArray(key)) throw keysInvalid(where, 'a key is not an object');
     const jwk = key as Record<string, unknown>;
     if (jwk.kty === 'oct' || 'd' in jwk || 'p' in jwk || 'k' in jwk)
-      throw keysInvalid(where, `key ${String(jwk.kid)} is private or symmetric`);
+      throw keysInvalid(where, `key ${JSON.stringify(jwk.kid)} is private or symmetric`);
     if (jwk.use !== undefined && jwk.use !== 'sig') continue; // encryption keys sign nothing
     if (!['RSA', 'EC', 'OKP'].includes(String(jwk.kty))) continue;
     kept.push(

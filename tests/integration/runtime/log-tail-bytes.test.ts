@@ -61,6 +61,12 @@ describe('a tail by bytes, from the files', () => {
     fs.writeFileSync(files.logPath('r'), `${'x'.repeat(100)}\n${linesText(10, 12)}`);
     expect(tailBytes(files, 'r', 2 * LINE_BYTES + 50).map((l) => l.text)).toEqual(textsOf(10, 12));
   });
+
+  it('a live file one byte over the budget loses its first line only, and the older file is not read past it', () => {
+    fs.writeFileSync(files.rotatedPath('s', 1), linesText(0, 10));
+    fs.writeFileSync(files.logPath('s'), linesText(10, 13));
+    expect(tailBytes(files, 's', 3 * LINE_BYTES - 1).map((l) => l.text)).toEqual(textsOf(11, 13));
+  });
 });
 
 describe('TailLogs with max_bytes, from the shipped daemon (real TLS)', () => {
