@@ -1,7 +1,6 @@
-import { ApiError } from '../../contract';
 import type { ConfigBundleService } from '../bundles/config-bundles/config-bundle-service';
 import type { MethodHandlers } from '../server/dispatcher';
-import type { OneTimeFiles } from '../server/one-time-files';
+import { namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
 import { createReviewedUploads } from './reviewed-uploads';
 
 export interface ConfigBundleApiDeps {
@@ -47,18 +46,4 @@ export function createConfigBundleHandlers({ configBundles, downloads }: ConfigB
     'configBundles.keys': () => configBundles.keys(),
     'configBundles.revokeExporter': ({ fingerprint }) => configBundles.revokeExporter(fingerprint),
   };
-}
-
-/** An error about an upload names it as its sender knows it, never by where the backend keeps it. */
-async function namedAsUploaded<T>(upload: { file: string; fileName: string }, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    const named = (text: string) => text.split(upload.file).join(upload.fileName);
-    throw new ApiError(error.code, named(error.message), named(error.remedy), {
-      cause: error,
-      ...(error.cliRemedy === undefined ? {} : { cliRemedy: named(error.cliRemedy) }),
-    });
-  }
 }

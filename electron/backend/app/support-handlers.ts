@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { MethodHandlers } from '../server/dispatcher';
 import { supportUploadGoneError } from '../bundles/support-bundles/support-errors';
 import type { SupportService } from '../bundles/support-bundles/support-service';
-import type { OneTimeFiles } from '../server/one-time-files';
+import { namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
 
 export interface SupportApiDeps {
   support: SupportService;
@@ -31,7 +31,8 @@ export function createSupportHandlers({ support, downloads }: SupportApiDeps): P
       const upload = downloads.take(uploadId, caller.actor);
       if (upload === null) throw supportUploadGoneError();
       try {
-        return { ...(await support.analyze(upload.file)), path: upload.fileName };
+        // A refusal names the file as uploaded, never where the backend keeps it (as a success does).
+        return { ...(await namedAsUploaded(upload, () => support.analyze(upload.file))), path: upload.fileName };
       } finally {
         await rm(upload.file, { force: true });
       }

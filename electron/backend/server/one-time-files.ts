@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ApiError } from '../../contract';
 import { makeOwnedWorkDir, sweepStaleWorkDirs, type OwnedWorkDir } from '../store/owned-work-dir';
 
 /**
@@ -97,4 +98,18 @@ export function createOneTimeFiles(options: { root: string; now: () => number })
       own = null;
     },
   };
+}
+
+/** An error about an upload names it as its sender knows it, never by where the backend keeps it. */
+export async function namedAsUploaded<T>(upload: { file: string; fileName: string }, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const named = (text: string) => text.split(upload.file).join(upload.fileName);
+    throw new ApiError(error.code, named(error.message), named(error.remedy), {
+      cause: error,
+      ...(error.cliRemedy === undefined ? {} : { cliRemedy: named(error.cliRemedy) }),
+    });
+  }
 }

@@ -112,6 +112,20 @@ describe('web mode moves a support bundle by download and upload', () => {
     const analysis = await client.call('support.analyzeUpload', { uploadId });
     expect(analysis).toMatchObject({ path: 'site_bundle.tar', targetName: 'local' });
     expect(await refusedWith(client.call('support.analyzeUpload', { uploadId }))).toBe('SUPPORT_UPLOAD_GONE');
+    // A file that is no bundle is refused naming it as uploaded, never where the backend keeps it.
+    const junk = await fetch(`${base}/upload`, {
+      method: 'POST',
+      body: new TextEncoder().encode('not a bundle'),
+      headers: { 'Content-Type': 'application/octet-stream', 'X-SutazAI-Token': running.token, Origin: base, 'X-File-Name': 'junk.tar' },
+    });
+    const junkId = ((await junk.json()) as { uploadId: string }).uploadId;
+    const refused = await client.call('support.analyzeUpload', { uploadId: junkId }).then(
+      () => null,
+      (error: { code: string; message: string; remedy: string }) => error,
+    );
+    expect(refused?.code).toBe('SUPPORT_BUNDLE_INVALID');
+    expect(refused?.message).toContain('junk.tar');
+    expect(`${refused?.message} ${refused?.remedy}`).not.toContain(running.dataDir);
   });
 
   it('receives one upload per session at a time: a second while the first is being sent is refused, written nowhere', async () => {
