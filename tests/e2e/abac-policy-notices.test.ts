@@ -80,7 +80,7 @@ describe('policy-aware controls and the broken-policy banner', () => {
     const site = path.join(dataDir, 'policies', 'site.yaml');
     await page.evaluate((hash) => (window.location.hash = hash), `#/hosts/${ids['gpu-b4']}`);
     const probe = page.getByRole('button', { name: 'Probe again' });
-    await expect.poll(() => probe.isDisabled()).toBe(true);
+    await expect.poll(() => probe.isDisabled(), { timeout: 60_000 }).toBe(true);
     expect(await probe.getAttribute('title')).toContain(`denied by rule "vendor-no-logs-or-probes" (${site}:2:5)`);
     fs.mkdirSync(path.join('artifacts', 'e2e'), { recursive: true });
     await page.screenshot({ path: path.join('artifacts', 'e2e', 'abac-host-page-probe-denied.png'), fullPage: true });
