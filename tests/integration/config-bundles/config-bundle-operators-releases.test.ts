@@ -328,6 +328,11 @@ describe('trusted exporters, sealed secrets and the reviewed file', () => {
       'CONFIG_IMPORT_FILE_CHANGED',
     );
     expect(site.db.prepare('SELECT count(*) AS n FROM hosts').get()).toEqual(hosts);
+    // Swapped for something that does not even parse: still the swap that is reported, not the file's own error.
+    fs.writeFileSync(file, 'hosts: [\n');
+    expect(await codeOf(site.api.call('configBundles.import', { path: file, sha256: review.sha256, items: ['host:db-1'] }))).toBe(
+      'CONFIG_IMPORT_FILE_CHANGED',
+    );
     expect(await codeOf(site.api.call('configBundles.import', { path: file, items: 'all' } as never))).toBe('BAD_PARAMS');
   });
 });

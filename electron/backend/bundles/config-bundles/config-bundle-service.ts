@@ -81,9 +81,12 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
   const ownFingerprint = () => exporterKeys.own()?.fingerprint ?? null;
   const placeOf = (file: ExportedSiteFile) => siteFilePlace(deps.dataDir, file);
 
-  async function open(request: ConfigOpenRequest, secretsRequired: boolean): Promise<OpenedFile> {
+  async function open(request: ConfigOpenRequest, secretsRequired: boolean, reviewedSha256?: string): Promise<OpenedFile> {
     const filePath = path.resolve(request.path);
     const file = await readConfigFile(filePath);
+    // Before anything of it is parsed or a key derived: a swapped file is that, not a wrong passphrase.
+    if (reviewedSha256 !== undefined && file.sha256 !== reviewedSha256)
+      throw configFileChangedError(file.file, reviewedSha256, file.sha256);
     const document = parseConfigDocument(file.configText, file.kind === 'bundle' ? `${filePath} (config.yaml)` : filePath);
     let secrets: ExportedSecrets | null = null;
     if (file.kind === 'bundle' && file.secretsText !== null && !request.withoutSecrets) {
@@ -177,9 +180,8 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
     },
 
     async import(request) {
-      const opened = await open(request, true);
+      const opened = await open(request, true, request.sha256);
       const { file, document, secrets } = opened;
-      if (file.sha256 !== request.sha256) throw configFileChangedError(file.file, request.sha256, file.sha256);
       const exporter = exporterOf(file);
       const trustNow = exporter !== null && !exporter.trusted;
       if (trustNow && request.trustExporter !== exporter.fingerprint && file.kind === 'bundle') {
