@@ -138,6 +138,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     if (url.pathname.startsWith(DOWNLOAD_PREFIX)) {
+      // A download is served once: a HEAD (a link checker, a browser's look ahead) would use it up.
+      if (req.method !== 'GET') {
+        res.writeHead(405, { ...RENDERER_SECURITY_HEADERS, Allow: 'GET' }).end();
+        return;
+      }
       serveDownload(req, res, url.pathname.slice(DOWNLOAD_PREFIX.length), html);
       return;
     }
@@ -203,11 +208,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
           'Content-Disposition': `attachment; filename="${offered.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
           'Cache-Control': 'no-store',
         });
-        if (req.method === 'HEAD') {
-          res.end();
-          remove();
-          return;
-        }
         const stream = createReadStream(offered.file);
         stream.on('error', () => res.destroy());
         res.on('close', remove);

@@ -81,6 +81,8 @@ describe('web mode moves a support bundle by download and upload', () => {
     // No token: not this session.
     expect((await fetch(`${base}${offered.url}`)).status).toBe(401);
     expect((await fetch(`${base}${offered.url}`, { headers: { 'X-SutazAI-Token': `${running.token}x` } })).status).toBe(401);
+    // A HEAD does not use it up (it is refused: GET only).
+    expect((await fetch(`${base}${offered.url}`, { method: 'HEAD', headers: { 'X-SutazAI-Token': running.token } })).status).toBe(405);
     const first = await fetch(`${base}${offered.url}`, { headers: { 'X-SutazAI-Token': running.token } });
     expect(first.status).toBe(200);
     expect(first.headers.get('content-disposition')).toBe(`attachment; filename="${offered.fileName}"`);
