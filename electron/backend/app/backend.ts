@@ -496,8 +496,12 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     now,
     actor,
     dataDir: config.dataDir,
-    // As the operator service does: a disabled operator's browser sign-ins end, the runtimes hear at once.
-    endSignIns: (id, reason) => webSessions.endAllOf(id, reason),
+    // As the operator service does: a disabled operator's browser sign-ins end and certificates
+    // are revoked; the runtimes hear at once.
+    operatorDisabled: ({ id, name }, reason) => {
+      webSessions.endAllOf(id, reason);
+      runtimeCredentialsRepo.revokeCertificatesOf(name, now());
+    },
     operatorsChanged: () => runtimeCredentials.changed(),
   });
   const hostAudit = createHostAuditLogs({

@@ -192,6 +192,35 @@ describe('operators in a configuration export', () => {
     expect(operatorRows(site)).toEqual(rows);
   });
 
+  it('an operator disabled by an import loses their runtime certificates, as one disabled here does', async () => {
+    const site = await startSite('disabling');
+    recordInstall(site.db, seedStandInBundle(site.db), {
+      name: 'lab',
+      hosts: [{ name: 'lab-1', address: '198.18.43.9', role: 'core', state: 'installed' }],
+    });
+    const installId = (site.db.prepare("SELECT id FROM installs WHERE name = 'lab'").get() as { id: number }).id;
+    await firstAdmin(site, 'root-admin', ADMIN_PASSWORD);
+    await site.api.call('operators.add', { name: 'carol', role: 'viewer', password: 'carol password long enough' });
+    site.db
+      .prepare(
+        "INSERT INTO operator_certificates (install_id, operator_name, serial, role, not_after, issued_at) VALUES (?, 'carol', '0a1b', 'viewer', ?, ?)",
+      )
+      .run(installId, Date.now() + 3_600_000, Date.now());
+    const revokedAt = () =>
+      (site.db.prepare("SELECT revoked_at FROM operator_certificates WHERE serial = '0a1b'").get() as { revoked_at: number | null })
+        .revoked_at;
+    expect(revokedAt()).toBeNull();
+    await site.api.call('configBundles.import', {
+      path: bundle,
+      sha256: fileSha256(bundle),
+      items: ['operator:carol'],
+      trustExporter: signer,
+      withoutSecrets: true,
+    });
+    expect((await site.api.call('operators.list', {})).find((o) => o.name === 'carol')?.disabled).toBe(true);
+    expect(revokedAt()).not.toBeNull();
+  });
+
   it('refuses an import that would leave no enabled admin (OPERATOR_LAST_ADMIN), with the store unchanged and the refusal audited', async () => {
     const document = parseConfigDocument(fs.readFileSync(out('origin.yaml'), 'utf8'), 'origin.yaml');
     document.operators = [{ name: 'alice', role: 'viewer', attributes: {}, disabled: false }];

@@ -56,8 +56,11 @@ export interface ConfigBundleServiceDeps {
   actor: string;
   /** The data directory: the site's alert rules and policies are files in it. */
   dataDir: string;
-  /** Inside the import's transaction: an operator the import disables loses its browser sign-ins. */
-  endSignIns?: (operatorId: number, reason: string) => void;
+  /**
+   * Inside the import's transaction: an operator the import disables loses what disabling one
+   * here takes (browser sign-ins, runtime certificates), as the operator service does.
+   */
+  operatorDisabled?: (operator: { id: number; name: string }, reason: string) => void;
   /** After an import that changed operators committed: the runtimes are told at once (as the operator service does). */
   operatorsChanged?: () => void;
 }
@@ -208,7 +211,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
           const files = document.siteFiles.filter((f) => chosen.has(itemId('site-file', siteFileName(f))));
           staged.files = stageSiteFiles(deps.dataDir, files);
           const applied = applyItems(store, vault, document, secrets, apply, now, source);
-          const operators = applyOperators(store, document, chosen, now, deps.endSignIns ?? (() => undefined));
+          const operators = applyOperators(store, document, chosen, now, deps.operatorDisabled ?? (() => undefined));
           operatorsApplied = operators.applied.length > 0;
           applied.push(...operators.applied);
           applied.push(...files.map((f) => itemId('site-file', siteFileName(f))));

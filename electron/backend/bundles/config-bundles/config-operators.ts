@@ -101,7 +101,7 @@ export function applyOperators(
   document: ConfigDocument,
   chosen: ReadonlySet<string>,
   now: number,
-  endSignIns: (operatorId: number, reason: string) => void,
+  operatorDisabled: (operator: { id: number; name: string }, reason: string) => void,
 ): { applied: string[]; withoutPassword: string[] } {
   const applied: string[] = [];
   const withoutPassword: string[] = [];
@@ -115,7 +115,7 @@ export function applyOperators(
       withoutPassword.push(op.name);
     } else {
       store.operators.update(local.id, { role: op.role, attributes: op.attributes, disabled: op.disabled }, now);
-      if (op.disabled && !local.disabled) endSignIns(local.id, 'operator disabled by a configuration import');
+      if (op.disabled && !local.disabled) operatorDisabled(local, 'operator disabled by a configuration import');
     }
     applied.push(id);
   }
