@@ -38,21 +38,19 @@ interface Followed {
  */
 export function createInstallRunHandlers({ installs, hub, installPolicy }: InstallRunDeps): Pick<MethodHandlers, RunMethod> {
   /** Each followed run by its progress id, with what it was judged as (its cancel is judged the same). */
-  const running = new Map<string, { controller: AbortController; judgedAs: Judged | null }>();
-  /** What the last file read for a run was judged as, picked up by follow() for its progress id. */
-  let lastJudged: Judged | null = null;
+  const running = new Map<string, { controller: AbortController; judgedAs: Judged }>();
 
   /** The file read once (the engine gets what was judged), and the caller's operator judged on its install. */
-  function judged(ref: InstallFileRef, caller: Caller, action: Action, host: string | undefined): InstallFile {
+  function judged(ref: InstallFileRef, caller: Caller, action: Action, host: string | undefined): { file: InstallFile; as: Judged } {
     const file = installFileOf(ref);
-    lastJudged = { action, target: { install: file.name, hostName: host } };
-    if (installPolicy !== undefined && caller.operator !== undefined) installPolicy.check(caller.operator, action, lastJudged.target);
-    return file;
+    const as: Judged = { action, target: { install: file.name, hostName: host } };
+    if (installPolicy !== undefined && caller.operator !== undefined) installPolicy.check(caller.operator, action, as.target);
+    return { file, as };
   }
 
-  function follow<T>(progressId: string | undefined, run: (followed: Followed) => Promise<T>): Promise<T> {
-    // A refusal while the file is read and judged ends the run as the engine's own failures do: a rejection, its progress id freed.
-    if (progressId === undefined) return Promise.resolve().then(() => run({}));
+  /** Runs a judged file under its progress id (cancellable, judged on cancel as it was judged to run). */
+  function follow<T>(progressId: string | undefined, judgedAs: Judged, run: (followed: Followed) => Promise<T>): Promise<T> {
+    if (progressId === undefined) return run({});
     if (running.has(progressId)) {
       throw new ApiError(
         'BAD_PARAMS',
@@ -60,50 +58,54 @@ export function createInstallRunHandlers({ installs, hub, installPolicy }: Insta
         'Give each run a progress id of its own (a random UUID).',
       );
     }
-    const entry = { controller: new AbortController(), judgedAs: null as Judged | null };
+    const entry = { controller: new AbortController(), judgedAs };
     running.set(progressId, entry);
     const onEvent = (event: InstallEvent) => hub.emit('installs.runProgress', { progressId, event });
     return Promise.resolve()
-      .then(() => {
-        lastJudged = null;
-        // run() reads and judges its file synchronously before the engine's first await.
-        const result = run({ onEvent, signal: entry.controller.signal });
-        entry.judgedAs = lastJudged;
-        return result;
-      })
+      .then(() => run({ onEvent, signal: entry.controller.signal }))
       .finally(() => running.delete(progressId));
   }
 
+  // async: a refusal while the file is read and judged is a rejection, as the engine's own failures are.
   return {
-    'installs.planFile': ({ file }, caller) => installs.plan(judged(file, caller, 'view', undefined)),
-    'installs.applyFile': ({ file, concurrency, allowDowngrade, progressId }, caller): Promise<Answer<'installs.applyFile', ApplyResult>> =>
-      follow(progressId, (followed) =>
-        installs.apply(judged(file, caller, 'install', undefined), {
+    'installs.planFile': async ({ file }, caller) => installs.plan(judged(file, caller, 'view', undefined).file),
+    'installs.applyFile': async (
+      { file, concurrency, allowDowngrade, progressId },
+      caller,
+    ): Promise<Answer<'installs.applyFile', ApplyResult>> => {
+      const run = judged(file, caller, 'install', undefined);
+      return follow(progressId, run.as, (followed) =>
+        installs.apply(run.file, {
           ...(concurrency !== undefined ? { concurrency } : {}),
           ...(allowDowngrade !== undefined ? { allowDowngrade } : {}),
           ...followed,
         }),
-      ),
-    'installs.rollbackFile': ({ file, host, to, progressId }, caller): Promise<Answer<'installs.rollbackFile', RollbackResult>> =>
-      follow(progressId, (followed) =>
-        installs.rollback(judged(file, caller, 'rollback', host), {
+      );
+    },
+    'installs.rollbackFile': async ({ file, host, to, progressId }, caller): Promise<Answer<'installs.rollbackFile', RollbackResult>> => {
+      const run = judged(file, caller, 'rollback', host);
+      return follow(progressId, run.as, (followed) =>
+        installs.rollback(run.file, {
           ...(host !== undefined ? { host } : {}),
           ...(to !== undefined ? { to } : {}),
           ...followed,
         }),
-      ),
-    'installs.uninstallFile': ({ file, host, progressId }, caller): Promise<Answer<'installs.uninstallFile', UninstallResult>> =>
+      );
+    },
+    'installs.uninstallFile': async ({ file, host, progressId }, caller): Promise<Answer<'installs.uninstallFile', UninstallResult>> => {
+      const run = judged(file, caller, 'uninstall', host);
       // Not cut halfway: a host would be left with some of its paths removed.
-      follow(progressId, ({ onEvent }) =>
-        installs.uninstall(judged(file, caller, 'uninstall', host), {
+      return follow(progressId, run.as, ({ onEvent }) =>
+        installs.uninstall(run.file, {
           ...(host !== undefined ? { host } : {}),
           ...(onEvent ? { onEvent } : {}),
         }),
-      ),
+      );
+    },
     'installs.cancelRun': ({ progressId }, caller) => {
       const run = running.get(progressId);
       // Judged as the run itself was (its install, action and host): stopping it is as much a change as running it.
-      if (run?.judgedAs && installPolicy !== undefined && caller.operator !== undefined)
+      if (run !== undefined && installPolicy !== undefined && caller.operator !== undefined)
         installPolicy.check(caller.operator, run.judgedAs.action, run.judgedAs.target);
       run?.controller.abort();
       return { cancelled: run !== undefined };
