@@ -12,6 +12,7 @@ import type { SetAccessStateRequest__Output } from '../generated/sutazai/runtime
 import { RuntimeError } from '../runtime-error';
 import { isRole, type Role } from '../wire/roles';
 import { checkOidcSettings, oidcFromWire, type OidcSettings } from './oidc-token';
+import { normalizeSerial } from '../wire/certificate-serial';
 
 export const ACCESS_STATE_FILE = 'access-state.json';
 
@@ -65,11 +66,8 @@ export interface AccessView {
   tokenKey(keyId: string): KeyObject | undefined;
 }
 
-/** A serial as lower-case hex without leading zeros, however it was written. */
-export function normalizeSerial(serial: string): string {
-  const hex = serial.replace(/[:\s]/g, '').toLowerCase().replace(/^0+/, '');
-  return hex === '' ? '0' : hex;
-}
+/** Re-exported: the runtime's callers name it here. */
+export { normalizeSerial };
 
 function invalid(message: string): RuntimeError {
   return new RuntimeError(

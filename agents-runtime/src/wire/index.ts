@@ -52,6 +52,7 @@ export {
 export { sampleSeries, type SeriesValue } from './sample-series';
 export { createSampleWireReader, type SeriesSample } from './sample-wire-reader';
 export { usedPercent } from './used-percent';
+export { normalizeSerial } from './certificate-serial';
 
 // The runtime's YAML reading (size and node caps, line:column problems) and its capped file
 // read: the control center reads its own YAML files (install configuration, requirement

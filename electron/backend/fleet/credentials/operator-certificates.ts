@@ -5,6 +5,7 @@ import { caKeyMissingError } from '../../pki/pki-errors';
 import { unsealCaKey } from '../../pki/seal-ca-key';
 import type { SecretVault } from '../../secrets/secret-vault';
 import type { InstallRow, InstallsRepo } from '../../store/installs-repo';
+import { normalizeSerial } from '../../../../agents-runtime/src/wire';
 import { vaultLockedError } from '../install-runtime-access';
 import { installMissingError, operatorGoneError, serialMissingError } from './credential-errors';
 import type { RuntimeCredentials } from './runtime-credentials';
@@ -34,12 +35,6 @@ export interface OperatorCertificatesDeps {
   operator(name: string): Operator;
   credentials: Pick<RuntimeCredentials, 'changed'>;
   now(): number;
-}
-
-/** A serial as lower-case hex without leading zeros, as the runtime compares them (server/access-state.ts). */
-export function normalizeCertificateSerial(serial: string): string {
-  const hex = serial.replace(/[:\s]/g, '').toLowerCase().replace(/^0+/, '');
-  return hex === '' ? '0' : hex;
 }
 
 export function createOperatorCertificates(deps: OperatorCertificatesDeps): OperatorCertificates {
@@ -86,7 +81,7 @@ export function createOperatorCertificates(deps: OperatorCertificatesDeps): Oper
       const row: OperatorCertificateRow = {
         installId: install.id,
         operatorName: operator.name,
-        serial: normalizeCertificateSerial(x509.serialNumber),
+        serial: normalizeSerial(x509.serialNumber),
         role: operator.role,
         issuedAt,
         notAfter: Date.parse(x509.validTo),
@@ -100,7 +95,7 @@ export function createOperatorCertificates(deps: OperatorCertificatesDeps): Oper
       const now = deps.now();
       let revoked: OperatorCertificateRow[];
       if ('serial' in input) {
-        const serial = normalizeCertificateSerial(input.serial);
+        const serial = normalizeSerial(input.serial);
         const row = deps.repo.revokeSerial(serial, now);
         if (row === null) throw serialMissingError(input.serial);
         revoked = [row];
