@@ -36,6 +36,11 @@ export interface AuditRowSource {
   seqOfHash(hash: string): number | null;
   rowAt(seq: number): AuditRow | null;
   anchor?: AuditAnchor;
+  /**
+   * Where the kept chain starts when older entries were dropped on purpose (a runtime's oldest
+   * segments, audit-segments.ts, which checks the drop was recorded): the first seq and the hash it is chained to.
+   */
+  start?: { seq: number; prevHash: string };
 }
 
 type Break = NonNullable<AuditVerification['broken']>;
@@ -51,8 +56,8 @@ type Break = NonNullable<AuditVerification['broken']>;
  */
 export function verifyAuditRows(source: AuditRowSource): AuditVerification {
   let broken: Break | AuditRow | null = null;
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+  let expectedSeq = source.start?.seq ?? 1;
+  let prevHash = source.start?.prevHash ?? GENESIS_HASH;
   let entries = 0;
   let head: AuditVerification['head'] = null;
   for (const row of source.rows) {

@@ -49,9 +49,11 @@ Usage:
       Works on this machine only (the user the daemon runs as, or root); without a running
       daemon it stops the processes a previous one left behind.
   sutazai-runtime audit-verify --config FILE [--anchor SEQ:HASH] [--json]
-      Checks the runtime's audit log (<state_dir>/audit.log: every state-changing call
-      and every refusal, hash-chained) entry by entry; names the first entry edited,
-      removed or reordered. --anchor: an entry noted earlier must still be there.
+      Checks the runtime's audit log (<state_dir>/audit.log and its sealed segments
+      audit.log.<seq>: every state-changing call and every refusal, hash-chained) entry
+      by entry; names the first entry edited, removed or reordered, and where the kept
+      chain starts after the oldest segments were dropped by the config's audit.keep_files.
+      --anchor: an entry noted earlier must still be there.
   sutazai-runtime --help | --version
 
 Exit codes:
@@ -311,7 +313,7 @@ function auditVerify(args: Args): number {
     );
   else
     process.stdout.write(
-      `The audit log is as appended: ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'}.\n${result.head === null ? '' : `Newest entry: ${result.head.seq}:${result.head.hash}\n`}`,
+      `The audit log is as appended: ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'} in ${result.segments} ${result.segments === 1 ? 'segment' : 'segments'}.\n${result.kept === null ? '' : `${result.kept.message}\n`}${result.head === null ? '' : `Newest entry: ${result.head.seq}:${result.head.hash}\n`}`,
     );
   return result.broken === null ? EXIT.OK : EXIT.AUDIT_BROKEN;
 }

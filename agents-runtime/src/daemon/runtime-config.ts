@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_AUDIT_LIMITS, type AuditLimits } from '../audit/audit-file';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from '../logs/log-files';
 import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from '../manifest/manifest-schema';
 import { RuntimeError } from '../runtime-error';
@@ -37,6 +38,8 @@ export interface RuntimeConfig {
   stateDir: string;
   logDir: string;
   logs: LogLimits;
+  /** The audit log's segment size and how many sealed segments are kept (audit/audit-file.ts). */
+  audit: AuditLimits;
   /** How log lines get their timestamps (process-driver.ts); default 'auto'. */
   logTimestamps: LogTimestamps;
   /** Prometheus exposition; null when the config has no `metrics:` section. */
@@ -70,6 +73,18 @@ const configSchema = z.strictObject({
       timestamps: z.enum(LOG_TIMESTAMPS).optional(),
     })
     .optional(),
+  audit: z
+    .strictObject({
+      // At least one entry fits (a few hundred bytes); a segment's whole is read back to find the chain's end at start.
+      max_file_bytes: z
+        .number()
+        .int()
+        .min(4096)
+        .max(1024 * 1024 * 1024)
+        .optional(),
+      keep_files: z.number().int().min(0).max(1000).optional(),
+    })
+    .optional(),
   metrics: z.strictObject({ listen: hostPort.optional() }).nullable().optional(),
   client: z.strictObject({ cert: filePath, key: filePath }).optional(),
 });
@@ -100,6 +115,10 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
       maxFileBytes: raw.logs?.max_file_bytes ?? DEFAULT_LOG_LIMITS.maxFileBytes,
       keepFiles: raw.logs?.keep_files ?? DEFAULT_LOG_LIMITS.keepFiles,
       maxTotalBytes: raw.logs?.max_total_bytes ?? DEFAULT_LOG_LIMITS.maxTotalBytes,
+    },
+    audit: {
+      maxFileBytes: raw.audit?.max_file_bytes ?? DEFAULT_AUDIT_LIMITS.maxFileBytes,
+      keepFiles: raw.audit?.keep_files ?? DEFAULT_AUDIT_LIMITS.keepFiles,
     },
     logTimestamps: raw.logs?.timestamps ?? 'auto',
     // `metrics:` present (even empty) turns the exposition on at its default address.

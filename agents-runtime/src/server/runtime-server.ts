@@ -29,7 +29,7 @@ import { checkServerTlsMaterial, type ServerTlsMaterial } from './server-certifi
 import { loadRuntimeProtos } from '../wire/load-proto';
 import { createRuntimePolicy } from '../access/runtime-policy';
 import { ERROR_CODE_HEADER } from '../wire/error-metadata';
-import { openAuditFile } from '../audit/audit-file';
+import { openAuditFile, type AuditLimits } from '../audit/audit-file';
 import { createCallAudit, type CallAudit } from '../audit/call-audit';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:0';
@@ -55,6 +55,8 @@ export interface RuntimeServerOptions {
   accessStateFile?: string;
   /** The runtime's own audit log (the daemon: `<state_dir>/audit.log`, audit/audit-file.ts); default: none kept. */
   auditLogFile?: string;
+  /** Its segment size and how many sealed segments are kept; default DEFAULT_AUDIT_LIMITS. */
+  auditLimits?: AuditLimits;
   /** The clock tokens are judged by; default Date.now. */
   now?: () => number;
 }
@@ -230,7 +232,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     logger.warn({ detail }, 'the kept access state cannot be used: serving only the control center until it pushes the state again'),
   );
   const tokens = createAccessTokenVerifier({ now: options.now, startedAtMs: (options.now ?? Date.now)() });
-  const auditFile = options.auditLogFile === undefined ? null : openAuditFile(options.auditLogFile);
+  const auditFile = options.auditLogFile === undefined ? null : openAuditFile(options.auditLogFile, options.auditLimits);
   const audit =
     auditFile === null
       ? null

@@ -81,7 +81,8 @@ export { manifestVersionOf } from '../manifest/manifest-version';
 // The audit log's hash chain and its verification (issue 14, item 6): the control center's
 // log and each runtime's own are one format, so one verifier reads both.
 export { auditHash, GENESIS_HASH, type AuditFields } from '../audit/audit-chain';
-export { AUDIT_LOG_FILE, verifyAuditText } from '../audit/audit-text';
+export { AUDIT_LOG_FILE, parseAuditRow, verifyAuditText } from '../audit/audit-text';
+export { orderSegments, verifyAuditSegments, type KeptChainStart, type SegmentsVerification } from '../audit/audit-segments';
 export {
   verifyAuditRows,
   type AuditAnchor,

@@ -204,6 +204,11 @@ export const InstallConfigShape = z.strictObject({
       max_total_bytes: bytes,
       timestamps: oneOf(LOG_TIMESTAMPS),
     }),
+    // The runtime's own audit log (agents-runtime/src/audit/audit-file.ts): its segment size and the sealed segments kept.
+    audit: z.strictObject({
+      max_file_bytes: wholeNumber(4096, 1024 * 1024 * 1024),
+      keep_files: wholeNumber(0, 1000),
+    }),
   }),
   core: z.strictObject({
     port,

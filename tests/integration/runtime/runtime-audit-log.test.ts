@@ -99,7 +99,13 @@ describe('the runtime audit log', () => {
     ]);
     for (const entry of entries) expect(entry.peer).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(fs.statSync(file()).mode & 0o777).toBe(0o600);
-    expect(verifyAuditFile(file())).toEqual({ entries: 5, head: { seq: 5, hash: entries[4]!.hash }, broken: null });
+    expect(verifyAuditFile(file())).toEqual({
+      entries: 5,
+      head: { seq: 5, hash: entries[4]!.hash },
+      broken: null,
+      kept: null,
+      segments: 1,
+    });
   });
 
   it('continues the chain after a restart of the server', async () => {
@@ -143,7 +149,8 @@ describe('the runtime audit log', () => {
   describe('verify finds each change', () => {
     const copyWith = (change: (lines: string[]) => string[]): string => {
       const lines = fs.readFileSync(file(), 'utf8').trimEnd().split('\n');
-      const copy = path.join(stateDir, `copy-${Math.random().toString(36).slice(2)}.log`);
+      // A log of its own: verify reads every segment beside the file it is given.
+      const copy = path.join(fs.mkdtempSync(path.join(stateDir, 'copy-')), AUDIT_LOG_FILE);
       fs.writeFileSync(copy, `${change(lines).join('\n')}\n`);
       return copy;
     };
@@ -173,7 +180,7 @@ describe('the runtime audit log', () => {
 
     it('a line cut short by a crash; the next append starts on its own line', () => {
       const whole = fs.readFileSync(file(), 'utf8');
-      const torn = path.join(stateDir, 'torn.log');
+      const torn = path.join(fs.mkdtempSync(path.join(stateDir, 'torn-')), AUDIT_LOG_FILE);
       fs.writeFileSync(torn, whole.slice(0, whole.length - 20), { mode: 0o600 });
       expect(verifyAuditFile(torn).broken).toMatchObject({ seq: 6, kind: 'edited' });
       const log = openAuditFile(torn);

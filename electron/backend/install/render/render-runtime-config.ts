@@ -26,6 +26,7 @@ export function renderRuntimeConfig(config: InstallConfig, layout: InstallLayout
     state_dir: layout.stateDir,
     log_dir: layout.logDir,
     logs,
+    audit: { max_file_bytes: runtime.audit.max_file_bytes, keep_files: runtime.audit.keep_files },
   };
   if (config.system_integration.monitoring.metrics_collection === 'prometheus') {
     document.metrics = { listen: hostPort(runtime.metrics_listen_address, runtime.metrics_port) };
