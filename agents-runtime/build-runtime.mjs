@@ -3,11 +3,13 @@
 // gRPC server loads at run time, next to it:
 //   <outdir>/sutazai-runtime.cjs
 //   <outdir>/proto/...
+//   <outdir>/sutazai-log-collector-<arch>   the native log collector (see buildNativeCollectors)
 // Usage: node agents-runtime/build-runtime.mjs [--outdir DIR]   (default dist/runtime)
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildNativeCollectors } from './native/build-native.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const at = process.argv.indexOf('--outdir');
@@ -64,7 +66,9 @@ const protoOut = path.join(outdir, 'proto');
 fs.rmSync(protoOut, { recursive: true, force: true });
 fs.cpSync(path.join(root, 'agents-runtime/proto'), protoOut, { recursive: true });
 
+const collectors = buildNativeCollectors(outdir);
+
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
 console.log(
-  `built ${path.relative(process.cwd(), outdir) || '.'}/sutazai-runtime.cjs (${(bytes / 1024).toFixed(0)} KiB) and proto/ (runtime ${version})`,
+  `built ${path.relative(process.cwd(), outdir) || '.'}/sutazai-runtime.cjs (${(bytes / 1024).toFixed(0)} KiB), proto/ and ${collectors.join(', ') || 'no native log collector'} (runtime ${version})`,
 );

@@ -9,8 +9,11 @@ export ELECTRON_SKIP_BINARY_DOWNLOAD=1
 step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages: the browser for end-to-end tests, and what the SSH test hosts run
-# (OpenSSH and Dropbear servers in network namespaces, BusyBox as a login shell, sudo).
+# (OpenSSH and Dropbear servers in network namespaces, BusyBox as a login shell, sudo), and the
+# C compiler and static C library the runtime's native log collector is built with.
 declare -A need_cmd=(
+  [gcc]=/usr/bin/gcc
+  [libc6-dev]=/usr/include/stdio.h
   [chromium]=/usr/bin/chromium
   [openssh-server]=/usr/sbin/sshd
   [openssh-client]=/usr/bin/ssh-keygen

@@ -203,6 +203,9 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       collector: { fifoDir: path.join(config.stateDir, 'log-fifos') },
       lifelineDir: path.join(config.stateDir, 'lifelines'),
     });
+    const collectorProblem = driver.collectorNativeProblem;
+    if (collectorProblem !== null)
+      log.warn({ component: 'logs' }, `the Node log collector runs (more memory than the native one): ${collectorProblem}`);
     const probe = createHealthProbe();
 
     // Re-adoption: at most one process per instance; wanted ones are handed to the fleet.
@@ -606,6 +609,7 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           logger: log,
           accessStateFile: path.join(config.stateDir, ACCESS_STATE_FILE),
           auditLogFile: path.join(config.stateDir, AUDIT_LOG_FILE),
+          auditLimits: config.audit,
           ...(options.protoDir === undefined ? {} : { protoDir: options.protoDir }),
         });
         if (closed) {

@@ -31,6 +31,7 @@ import {
   type CollectorRequest,
   type CollectorStats,
 } from './log-collector';
+import { findNativeCollector } from './native-collector';
 import { STREAM_TAGS, type StreamTag } from './stamped-lines';
 
 /** How to start a collector process for a log directory. */
@@ -38,16 +39,38 @@ export interface CollectorCommand {
   file: string;
   args: string[];
   cwd: string;
+  /** Set when the Node collector runs because the bundle's native one cannot (native-collector.ts): why, for the daemon's log. */
+  nativeProblem?: string;
 }
 
 /** Set by the bundler (build-runtime.mjs): log-collector-main.ts bundled on its own, as source text. */
 declare const __SUTAZAI_LOG_COLLECTOR_SOURCE__: string | undefined;
 
-/** The bundle runs the collector's source with `node -e`; from source the entry is run by tsx. */
+/** The native collector (agents-runtime/native/log-collector.c) at `file`: the same operands as the Node one. */
+export function nativeCollectorCommand(
+  file: string,
+  fifoDir: string,
+  logDir: string,
+  limits: LogLimits = DEFAULT_LOG_LIMITS,
+): CollectorCommand {
+  return { file, args: [fifoDir, logDir, JSON.stringify(limits)], cwd: '/' };
+}
+
+/**
+ * The bundle runs its native collector (beside sutazai-runtime.cjs) when it can run here, else
+ * the Node collector's source with `node -e`; from source the Node entry is run by tsx.
+ */
 export function defaultCollectorCommand(fifoDir: string, logDir: string, limits: LogLimits = DEFAULT_LOG_LIMITS): CollectorCommand {
   const operands = [fifoDir, logDir, JSON.stringify(limits)];
   if (typeof __SUTAZAI_LOG_COLLECTOR_SOURCE__ === 'string') {
-    return { file: process.execPath, args: ['-e', __SUTAZAI_LOG_COLLECTOR_SOURCE__, '--', ...operands], cwd: '/' };
+    const native = findNativeCollector(__dirname);
+    if ('file' in native) return nativeCollectorCommand(native.file, fifoDir, logDir, limits);
+    return {
+      file: process.execPath,
+      args: ['-e', __SUTAZAI_LOG_COLLECTOR_SOURCE__, '--', ...operands],
+      cwd: '/',
+      nativeProblem: native.problem,
+    };
   }
   const here = typeof __dirname === 'string' ? __dirname : path.join(process.cwd(), 'agents-runtime', 'src', 'logs');
   // --import is resolved against the working directory: the checkout, where tsx is installed.
@@ -87,7 +110,7 @@ export const COLLECTOR_ERRORS_MAX_BYTES = 256 * 1024;
 
 export class LogCollectorClient {
   readonly paths: CollectorPaths;
-  private readonly command: CollectorCommand;
+  readonly command: CollectorCommand;
   private readonly held = new Map<string, Record<StreamTag, number>>();
   /** The collector's dropped-line counters, as it last pushed them. */
   private readonly dropped = new Map<string, number>();

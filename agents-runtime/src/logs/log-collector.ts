@@ -42,7 +42,7 @@
  *  {"op":"open","instance":I}           read I's FIFOs (again: a stale reader is replaced)
  *  {"op":"drain","instance":I,"id":N}   read what I's FIFOs hold now, write every line
  *                                       including a partial one, then answer {"id":N}
- *  {"op":"stats","id":N}                answer {"id":N,"protocol":P,"lines":..,"bytes":..,"instances":..,
+ *  {"op":"stats","id":N}                answer {"id":N,"protocol":P,"implementation":"node"|"native","lines":..,"bytes":..,"instances":..,
  *                                       "rotations":..,"rssBytes":..,"heapUsedBytes":..}
  * and, unasked, to every daemon that said hello:
  *  {"op":"dropped","all":B,"lines":{I:n}}  lines of each instance the disk refused since the
@@ -96,6 +96,8 @@ export interface CollectorStats {
   id: number;
   /** Absent from a version-1 collector. */
   protocol?: number;
+  /** Which program answers: this file's, or the native one (agents-runtime/native/log-collector.c); absent before either said. */
+  implementation?: 'node' | 'native';
   lines: number;
   bytes: number;
   instances: number;
@@ -336,6 +338,11 @@ export async function startLogCollector(fifoDir: string, logDir: string, limits?
 
   function handle(conn: net.Socket, request: CollectorRequest): void {
     claimed = true;
+    // Parsed JSON, not yet a request: a name that is not text (a list holding one) is none.
+    if ((request.op === 'open' || request.op === 'drain') && typeof request.instance !== 'string') {
+      if (request.op === 'drain') conn.write(`${JSON.stringify({ id: request.id })}\n`);
+      return;
+    }
     switch (request.op) {
       case 'hello':
         if (validLimits(request.limits)) logs = new LogFiles(logDir, request.limits);
@@ -353,6 +360,7 @@ export async function startLogCollector(fifoDir: string, logDir: string, limits?
         const stats: CollectorStats = {
           id: request.id,
           protocol: COLLECTOR_PROTOCOL,
+          implementation: 'node',
           lines: totalLines,
           bytes: totalBytes,
           instances: instances.size,

@@ -294,6 +294,11 @@ export class LinuxProcessDriver implements ProcessDriver {
     if (this.watched.get(proc.pid) === proc) this.watched.delete(proc.pid);
   }
 
+  /** Why the bundle's native log collector cannot run here and the Node one runs instead; null when it runs, or is not in play. */
+  get collectorNativeProblem(): string | null {
+    return this.collector?.command.nativeProblem ?? null;
+  }
+
   /** Lines of `instance` the log collector could not write since it started; null when the stamper does not count them (all but 'collector'). */
   logDroppedLines(instance: string): number | null {
     return this.collector === null ? null : this.collector.droppedLines(instance);

@@ -2,18 +2,21 @@
  * A full disk under the log directory, for real: a 256 KiB tmpfs (needs root, as CI runs).
  * While it is full, the program keeps running (its writes go to the stamper, which drops
  * lines instead of blocking or dying); once space is back, the log says how many lines were
- * dropped and carries on. Every stamper (bash loops, Node shim, log collector) behaves the same.
+ * dropped and carries on. Every stamper (bash loops, Node shim, log collector: the Node one and
+ * the native one the runtime bundle runs) behaves the same.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { nativeCollectorCommand } from '../../../agents-runtime/src/logs/log-collector-client';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
 import { tail } from '../../../agents-runtime/src/logs/log-tail';
 import { LinuxProcessDriver } from '../../../agents-runtime/src/process/process-driver';
 import { isSameProcess } from '../../../agents-runtime/src/process/proc-identity';
 import type { RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
 import { killMarkedProcesses } from '../../support/kill-marked-processes';
+import { buildNativeCollectorInto } from '../../support/native-collector';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 
@@ -55,12 +58,23 @@ function fill(dir: string): string {
 }
 
 describe.skipIf(!isRoot)('logs on a full disk (tmpfs, root)', () => {
-  for (const timestamps of ['bash', 'node', 'collector'] as const) {
-    it(`${timestamps} stamper: drops lines while the disk is full, keeps the program alive, then says how many it dropped`, async () => {
-      const dir = mountSmallTmpfs(`logs-${timestamps}`);
+  for (const stamper of ['bash', 'node', 'collector', 'native collector'] as const) {
+    it(`${stamper} stamper: drops lines while the disk is full, keeps the program alive, then says how many it dropped`, async () => {
+      const native = stamper === 'native collector';
+      const timestamps = native ? 'collector' : stamper;
+      const dir = mountSmallTmpfs(`logs-${stamper.replace(' ', '-')}`);
       const logs = new LogFiles(path.join(dir, 'logs'));
-      const driver = new LinuxProcessDriver({ logs, runtimeId, timestamps });
-      const name = `chatty-${timestamps}`;
+      // Its own FIFO directory (the Node collector's is the runtime id's default): one collector each.
+      const fifoDir = path.join(tmp.path, 'native-fifos');
+      const driver = new LinuxProcessDriver({
+        logs,
+        runtimeId,
+        timestamps,
+        collector: native
+          ? { fifoDir, command: nativeCollectorCommand(buildNativeCollectorInto(tmp.path), fifoDir, logs.dir, logs.limits) }
+          : undefined,
+      });
+      const name = `chatty-${stamper.replace(' ', '-')}`;
       const proc: RunningProcess = await driver.start(
         {
           name,

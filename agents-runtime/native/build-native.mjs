@@ -1,0 +1,52 @@
+// Builds the native log collector (log-collector.c beside this file): one static executable
+// per architecture a host may have, named by Node's process.arch (sutazai-log-collector-x64,
+// -arm64). The daemon runs the one for its own architecture and falls back to the Node
+// collector, logging why, where it is missing (agents-runtime/src/logs/native-collector.ts).
+// This machine's architecture is built with `cc`; the other with the Debian cross compiler
+// (gcc-aarch64-linux-gnu / gcc-x86-64-linux-gnu) when installed. A missing compiler is said,
+// not fatal. Static: the hosts' C libraries differ from the build machine's.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const source = path.join(path.dirname(fileURLToPath(import.meta.url)), 'log-collector.c');
+const CROSS_COMPILERS = { x64: 'x86_64-linux-gnu-gcc', arm64: 'aarch64-linux-gnu-gcc' };
+const FLAGS = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-Wno-format-truncation', '-static', '-s'];
+
+/** Builds `file` for `arch`; returns null, or why it was not built (no compiler). Throws when the compiler fails. */
+export function buildNativeCollector(file, arch = process.arch) {
+  const compiler = arch === process.arch && process.platform === 'linux' ? 'cc' : CROSS_COMPILERS[arch];
+  if (compiler === undefined) return `no compiler is known for ${arch}`;
+  fs.rmSync(file, { force: true });
+  const made = spawnSync(compiler, [...FLAGS, '-o', file, source], { encoding: 'utf8' });
+  if (made.error?.code === 'ENOENT') return `no ${compiler}`;
+  if (made.status !== 0) throw new Error(`${compiler} could not build the native log collector for ${arch}:\n${made.stderr}`);
+  return null;
+}
+
+/** Every architecture's collector into `dir`; returns the file names built. */
+export function buildNativeCollectors(dir) {
+  const built = [];
+  for (const arch of Object.keys(CROSS_COMPILERS)) {
+    const name = `sutazai-log-collector-${arch}`;
+    const problem = buildNativeCollector(path.join(dir, name), arch);
+    if (problem === null) built.push(name);
+    else console.log(`native log collector for ${arch} not built: ${problem} (hosts of that architecture run the Node collector)`);
+  }
+  return built;
+}
+
+// `node agents-runtime/native/build-native.mjs FILE`: this machine's collector into FILE (the tests build it so).
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const file = process.argv[2];
+  if (file === undefined) {
+    console.error('usage: node agents-runtime/native/build-native.mjs FILE');
+    process.exit(2);
+  }
+  const problem = buildNativeCollector(path.resolve(file));
+  if (problem !== null) {
+    console.error(`native log collector not built: ${problem}`);
+    process.exit(1);
+  }
+}
