@@ -1,5 +1,6 @@
 import type { SupportRedaction, SupportRule } from '../../../contract';
 import { BudgetExceeded, compileLinearRegex, PatternError, type WorkBudget } from '../../fleet/processes/linear-regex';
+import { secretBlockLines } from './redaction-blocks';
 import { ADDRESS_RULE, BUILT_IN_RULES, maskSecret, PRIVATE_KEY_BEGIN, PRIVATE_KEY_END, type PatternRule } from './redaction-rules';
 import { supportRuleInvalidError, supportRuleTooCostlyError } from './support-errors';
 
@@ -63,7 +64,13 @@ export class Redactor {
   }
 
   redact(path: string, text: string): RedactedFile {
-    const spans = [...this.patternSpans(text), ...this.orphanKeySpans(text), ...this.literalSpans(text), ...this.ruleSpans(text)];
+    const spans = [
+      ...this.patternSpans(text),
+      ...this.blockSpans(text),
+      ...this.orphanKeySpans(text),
+      ...this.literalSpans(text),
+      ...this.ruleSpans(text),
+    ];
     spans.sort((a, b) => a.start - b.start || b.end - a.end);
     const lineStarts = lineStartsOf(text);
     // In a JSON file a secret can run across strings (a key's lines as list items): only the strings' insides are replaced.
@@ -122,6 +129,11 @@ export class Redactor {
         };
       }
     }
+  }
+
+  /** The lines of a YAML block scalar under a secret's key (`password: |`), each its own redaction. */
+  private *blockSpans(text: string): Generator<Span> {
+    for (const line of secretBlockLines(text)) yield { ...line, rule: 'built-in:password', replacement: () => '[redacted:password]' };
   }
 
   /**

@@ -22,35 +22,47 @@ export interface PatternRule {
  */
 const SECRET_WORD = String.raw`(?:pass(?:word|wort|wd|phrase)|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|session[_-]?(?:id|token|key))`;
 const SECRET_SUFFIX = String.raw`(?:[_.-]?(?:key|value|base|hash|salt|seed|string|text|data|b64|base64|hex|bytes|file|id))`;
-const SECRET_KEY = String.raw`(?:${SECRET_WORD}${SECRET_SUFFIX}{0,2}|\bpass)`;
+/**
+ * Where a word starts: `\b`, and also right after a quote written by its code (`\u0022token`),
+ * where `\b` sees only the digit before it. (`\x75` is `u`, so a pattern made upper case keeps it.)
+ */
+const WORD_START = String.raw`(?:\b|(?<=\\\x7500(?:22|27)))`;
+export const SECRET_KEY = String.raw`(?:${SECRET_WORD}${SECRET_SUFFIX}{0,2}|${WORD_START}pass)`;
+/**
+ * A quote as it stands at any depth of JSON quoted inside JSON strings (each level doubles the
+ * backslashes before it: `"`, `\"`, `\\\"`, ...; no depth limit, the run is matched once), and
+ * as encoders that escape quotes by their code write it (.NET's default, PHP's JSON_HEX_QUOT):
+ * `\u0022`, `\\u0022`.
+ */
+const UNICODE_QUOTE = String.raw`u00(?:22|27)`;
+export const ANY_QUOTE = String.raw`(?:\\*["']|\\+${UNICODE_QUOTE})`;
 /**
  * A value: quoted (up to its closing quote, past escaped ones: JSON's `\"`) or bare (up to a
  * space or a delimiter; not a JSON object or list, whose own keys are judged on their own).
  */
 const QUOTED = String.raw`"((?:[^"\\\n]|\\.){1,4096})"|'((?:[^'\\\n]|\\.){1,4096})'`;
 /**
- * How deep a JSON document may be quoted inside JSON strings and still have its secrets found:
- * each level doubles the backslashes before a quote (1, 3, 7, 15, 31), so 31 is five levels.
- */
-const MAX_ESCAPES = 31;
-/** A quote as it stands at any of those depths: `"`, `\"`, `\\\"`. */
-const ANY_QUOTE = String.raw`(?:\\{0,${MAX_ESCAPES}}["'])`;
-/**
  * A value quoted inside a JSON string (an event's message holding `{\"password\":\"x\"}`):
  * opened by a run of backslashes and a quote, closed by the same run and a quote. Inside it a
  * run of backslashes is taken whole with what it escapes (a deeper quote, `\\n`), unless it is
  * the closing one, so the value is replaced whole and no escape is cut in half.
  */
-const ESCAPED_QUOTED = String.raw`(?<!\\)(?<open>\\{1,${MAX_ESCAPES}})"((?:[^"\\\n]|(?!\k<open>")(?=(?<run>\\+))\k<run>[^\n]){1,4096})\k<open>"`;
+const ESCAPED_QUOTED = String.raw`(?<!\\)(?<open>\\+)"((?:[^"\\\n]|(?!\k<open>")(?=(?<run>\\+))\k<run>[^\n]){1,4096})\k<open>"`;
+/** The same, its quotes written by their code (`{\u0022password\u0022:\u0022x\u0022}`). */
+const UNICODE_QUOTED = String.raw`(?<!\\)(?<uopen>\\+)u0022((?:[^"\\\n]|(?!\k<uopen>u0022)(?=(?<urun>\\+))\k<urun>[^\n]){1,4096})\k<uopen>u0022`;
 /**
  * A bare value's characters: a backslash run only with what it escapes, and an escaped quote
  * only when the value goes on after it (`pass=ab\"cd`), so a value that ends at an escaped
- * quote (`password: x\"}` in an event's message) leaves the escape whole and the line JSON.
+ * quote (`password: x\"}` in an event's message, or `x\u0022}`) leaves the escape whole and
+ * the line JSON.
  */
-const BARE_CHAR = String.raw`(?:[^\s"',;}\]\\]|\\+(?:["'](?=[^\s"',;}\]\\])|(?=[^\s"'\\,;}\]])))`;
-const VALUE = String.raw`(?:${QUOTED}|${ESCAPED_QUOTED}|((?![{\[])${BARE_CHAR}${BARE_CHAR}{0,4095}))`;
-/** The capture groups of VALUE holding the secret: double-quoted, single-quoted, quoted inside a string, bare. */
-const VALUE_GROUPS = [1, 2, 4, 6] as const;
+const BARE_START = String.raw`[^\s"',;}\]\\]`;
+const BARE_CHAR = String.raw`(?:${BARE_START}|\\+(?:(?:["']|${UNICODE_QUOTE})(?=${BARE_START})|(?!${UNICODE_QUOTE})(?=[^\s"'\\,;}\]])))`;
+/** The quoted forms of a value, then the bare one (its capture is the last). */
+const QUOTED_VALUE = String.raw`${QUOTED}|${ESCAPED_QUOTED}|${UNICODE_QUOTED}`;
+const VALUE = String.raw`(?:${QUOTED_VALUE}|((?![{\[])${BARE_CHAR}${BARE_CHAR}{0,4095}))`;
+/** The capture groups of VALUE holding the secret: double-quoted, single-quoted, quoted inside a string (by `\"`, by `\u0022`), bare. */
+const VALUE_GROUPS = [1, 2, 4, 7, 9] as const;
 /** Where a bare value ends. */
 const VALUE_END = String.raw`(?![^\s"',;}\]\\])`;
 
@@ -60,6 +72,24 @@ const VALUE_END = String.raw`(?![^\s"',;}\]\\])`;
  * no secret (and replacing them would break the file's JSON).
  */
 const NOT_ALREADY_REDACTED = String.raw`(?!${ANY_QUOTE}?\[redacted[^\]\n]{0,40}\]${ANY_QUOTE}?${VALUE_END})(?!${ANY_QUOTE}?\*{3,16}${ANY_QUOTE}?${VALUE_END})(?!(?:true|false|null)${VALUE_END})`;
+/**
+ * A YAML block scalar's header (`password: |`, `>-`, `|2 # comment`): its value is the
+ * indented lines below (redaction-blocks.ts), so the indicator is left and the file stays YAML.
+ */
+const NOT_BLOCK_INDICATOR = String.raw`(?![|>][-+1-9]{0,2}[ \t]{0,16}(?:#[^\n]{0,1024})?(?:\r?\n|$|\\+[nr]))`;
+/** The end of a line after a value: its break, the text's end, or the end of the JSON string holding it. */
+const LINE_END_AHEAD = String.raw`(?=[ \t]{0,16}(?:\r?\n|$|\\+[nr]|\\*["']|\\+${UNICODE_QUOTE}))`;
+/** The runtime's stamp on each line of an instance's log in a bundle (support-collect.ts: `time stream text`). */
+const LOG_STAMP = String.raw`(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (?:out|err) )`;
+
+/** A pattern's letters in upper case only (escapes such as `\b` kept): for a rule that must not ignore case. */
+function upperCase(source: string): string {
+  return source.replace(/\\.|[a-z]/g, (m) => (m.length === 2 ? m : m.toUpperCase()));
+}
+/** A pattern's letters in either case, for a part of a rule that otherwise heeds case. */
+function eitherCase(source: string): string {
+  return source.replace(/\\.|[a-z]/gi, (m) => (m.length === 2 ? m : `[${m.toLowerCase()}${m.toUpperCase()}]`));
+}
 
 /** The armour lines of a private key: PEM's five dashes (PKCS#1, PKCS#8, encrypted, EC, OpenSSH, PGP) and RFC 4716's four (SSH2). */
 const KEY_ARMOUR = (word: 'BEGIN' | 'END'): string => String.raw`-{4,5} ?${word} [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)? ?-{4,5}`;
@@ -81,7 +111,10 @@ export const BUILT_IN_RULES: readonly PatternRule[] = [
   {
     name: 'built-in:password',
     // key: value, key=value, "key": "value".
-    pattern: new RegExp(String.raw`${SECRET_KEY}${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}${NOT_ALREADY_REDACTED}${VALUE}`, 'gi'),
+    pattern: new RegExp(
+      String.raw`${SECRET_KEY}${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}${NOT_ALREADY_REDACTED}${NOT_BLOCK_INDICATOR}${VALUE}`,
+      'gi',
+    ),
     groups: VALUE_GROUPS,
   },
   {
@@ -94,16 +127,57 @@ export const BUILT_IN_RULES: readonly PatternRule[] = [
     groups: VALUE_GROUPS,
   },
   {
+    // A key and its value with only spaces between, as a line of its own: `password hunter2` in a .netrc or an
+    // sshd-like file, `requirepass x` and `masterauth x` (Redis); also after the runtime's stamp in an instance's log.
+    // Only a key and one value make the line: `password reset for alice` is prose, left.
+    name: 'built-in:password',
+    pattern: new RegExp(
+      String.raw`(?:^|(?<=\n|\\n))${LOG_STAMP}?[ \t]{0,64}(?:[a-z0-9_.-]{0,64}[_.-])?(?:${SECRET_KEY}|requirepass|masterauth)[ \t]{1,16}(?![:=])${NOT_ALREADY_REDACTED}${VALUE}${LINE_END_AHEAD}`,
+      'gi',
+    ),
+    groups: VALUE_GROUPS,
+  },
+  {
+    // The same at the start of a JSON string that holds a whole file (a line break follows the value): an event's
+    // message quoting a configuration. A one-line string (`{"msg":"password incorrect"}`) is prose, left.
+    name: 'built-in:password',
+    pattern: new RegExp(
+      String.raw`(?<=["']|\\u0022)[ \t]{0,64}(?:[a-z0-9_.-]{0,64}[_.-])?(?:${SECRET_KEY}|requirepass|masterauth)[ \t]{1,16}(?![:=])${NOT_ALREADY_REDACTED}${VALUE}(?=[ \t]{0,16}\\+[nr])`,
+      'gi',
+    ),
+    groups: VALUE_GROUPS,
+  },
+  {
+    // An upper-case key (an environment variable's name) and its value with only spaces between, anywhere on a line, the
+    // value ending it: `DB_PASSWORD hunter2` as `env` or a shell's `set` print it without the `=`. Case heeded: the
+    // upper case is what marks it a variable and not a sentence (`check the password first` is left).
+    name: 'built-in:password',
+    pattern: new RegExp(
+      String.raw`(?<![a-z]|(?<!\\u002)[0-9])${upperCase(SECRET_KEY)}[ \t]{1,16}(?![:=])${eitherCase(NOT_ALREADY_REDACTED)}${VALUE}${LINE_END_AHEAD}`,
+      'g',
+    ),
+    groups: VALUE_GROUPS,
+  },
+  {
+    // A .netrc on one line: `machine h login u password p` (the login before it tells it from prose about a machine).
+    name: 'built-in:password',
+    pattern: new RegExp(
+      String.raw`\b(?:machine|default)\b[^\n]{0,256}?\blogin[ \t]{1,16}[^\s]{1,256}[ \t]{1,16}password[ \t]{1,16}${NOT_ALREADY_REDACTED}${VALUE}`,
+      'gi',
+    ),
+    groups: VALUE_GROUPS,
+  },
+  {
     // `Authorization: Bearer x`, `Basic x`: the credential after the scheme.
     name: 'built-in:token',
-    pattern: /\b(?:Bearer|Basic)\s+([A-Za-z0-9._~+/-]{8,4096}=*)/g,
+    pattern: new RegExp(String.raw`${WORD_START}(?:Bearer|Basic)\s+([A-Za-z0-9._~+/-]{8,4096}=*)`, 'g'),
     groups: [1],
   },
   {
     // An Authorization header of any scheme (`Token x`, `Negotiate x`, none), also quoted inside a JSON string: the credential.
     name: 'built-in:token',
     pattern: new RegExp(
-      String.raw`\b(?:proxy-)?authori[sz]ation${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}${ANY_QUOTE}?(?:[A-Za-z][A-Za-z0-9-]{0,31}[ \t]{1,16})?${NOT_ALREADY_REDACTED}([A-Za-z0-9._~+/:-]{6,4096}=*)`,
+      String.raw`${WORD_START}(?:proxy-)?authori[sz]ation${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}${ANY_QUOTE}?(?:[A-Za-z][A-Za-z0-9-]{0,31}[ \t]{1,16})?${NOT_ALREADY_REDACTED}([A-Za-z0-9._~+/:-]{6,4096}=*)`,
       'gi',
     ),
     groups: [1],
@@ -111,13 +185,13 @@ export const BUILT_IN_RULES: readonly PatternRule[] = [
   {
     // JSON Web Tokens: three base64url parts, the first a JSON object.
     name: 'built-in:token',
-    pattern: /\beyJ[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{0,4096}/g,
+    pattern: new RegExp(String.raw`${WORD_START}eyJ[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{4,4096}\.[A-Za-z0-9_-]{0,4096}`, 'g'),
   },
   {
     // Cookies (a header sends many, each a credential): the header's whole value, or the quoted one.
     name: 'built-in:token',
     pattern: new RegExp(
-      String.raw`\b(?:set-)?cookies?${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}(?:${QUOTED}|${ESCAPED_QUOTED}|([^\n]{1,4096}))`,
+      String.raw`${WORD_START}(?:set-)?cookies?${ANY_QUOTE}?[ \t]{0,16}[:=][ \t]{0,16}(?:${QUOTED_VALUE}|([^\n]{1,4096}))`,
       'gi',
     ),
     groups: VALUE_GROUPS,
@@ -131,7 +205,7 @@ export const BUILT_IN_RULES: readonly PatternRule[] = [
   {
     // Cloud access key ids (AWS's shape), often logged beside their secret.
     name: 'built-in:token',
-    pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+    pattern: new RegExp(String.raw`${WORD_START}(?:AKIA|ASIA)[0-9A-Z]{16}\b`, 'g'),
   },
 ];
 
