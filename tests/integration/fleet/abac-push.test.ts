@@ -4,8 +4,11 @@
 // directory's site rules) with the host's labels, and the runtime judges each call made with
 // an operator's one-call token by it. An operator limited to rack=b4 is refused on a host
 // labelled rack=a1; relabelled rack=b4 (one more push) she restarts there, and the site's deny
-// rule still refuses her a scale, named with its file:line:column. Every wait is for an event
-// (the consumer's answered push), never for a time.
+// rule still refuses her a scale, named with its file:line:column. A policy file broken by a
+// typo fails closed at the runtime too: the push carries the problem (`invalid:`), the runtime
+// refuses her calls with ACCESS_POLICY_INVALID naming it while the control center's own calls
+// go on, and the fixed file's push ends it. Every wait is for an event (the consumer's
+// answered push), never for a time.
 import * as grpc from '@grpc/grpc-js';
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -88,6 +91,7 @@ const adminChannel = (): RuntimeConnection =>
 
 const veraToken = async (): Promise<string> => (await credentials.tokenFor(target, 'vera'))!;
 const restart = async () => call((m, o, cb) => link.RestartProcess({ name: 'core' }, m, o, cb), await veraToken());
+const list = async (token: string | null) => call((m, o, cb) => link.ListProcesses({}, m, o, cb), token);
 const scale = async () => call((m, o, cb) => link.ScaleProcess({ name: 'core', replicas: 2 }, m, o, cb), await veraToken());
 
 beforeAll(async () => {
@@ -191,6 +195,49 @@ describe('the access policy pushed over the link', () => {
     const denied = await refusal(scale());
     expect(denied.code).toBe('ACCESS_POLICY_DENIED');
     expect(denied.details).toContain(`denied by rule "vendor-never-scales" (${path.join(tmp.path, 'policies', 'site.yaml')}:2:5)`);
+
+    abort.abort();
+    await running;
+  });
+
+  it('fails closed while a policy file does not load: her calls refused with the problem named, the link’s own calls not', async () => {
+    const abort = new AbortController();
+    const observed: RuntimeCredentials = {
+      ...credentials,
+      pushed: (at, state) => {
+        credentials.pushed(at, state);
+        pushes.emit('pushed', state);
+      },
+    };
+    const consumer = createAccessStateConsumer({ credentials: observed, openAdminChannel: async () => adminChannel() });
+    const firstPush = once(pushes, 'pushed');
+    const running = consumer.run(target, adminChannel(), abort.signal);
+    await firstPush;
+    // Allowed before the file breaks (the host is rack=b4 since the case above).
+    await expect(restart()).resolves.toEqual({});
+
+    const site = path.join(tmp.path, 'policies', 'site.yaml');
+    fs.writeFileSync(site, SITE.replace('effect: deny', 'efect: deny'));
+    const brokenPush = once(pushes, 'pushed');
+    credentials.changed();
+    const [broken] = (await brokenPush) as [SetAccessStateRequest];
+    expect(broken.abacPolicyYaml).toMatch(/^invalid:/m);
+    const before = api.changes.length;
+    const refused = await refusal(restart());
+    expect(refused.code).toBe('ACCESS_POLICY_INVALID');
+    expect(refused.details).toContain('RestartProcess for vera is refused: the access policy does not load');
+    expect(refused.details).toContain(`${site}:`);
+    expect(api.changes.length).toBe(before);
+    // The control center's own calls (its certificate, no operator's token) are not the policy's to judge.
+    await expect(list(null)).resolves.toMatchObject({ processes: expect.any(Array) });
+
+    fs.writeFileSync(site, SITE);
+    const fixedPush = once(pushes, 'pushed');
+    credentials.changed();
+    const [fixed] = (await fixedPush) as [SetAccessStateRequest];
+    expect(fixed.abacPolicyYaml).not.toMatch(/^invalid:/m);
+    await expect(restart()).resolves.toEqual({});
+    expect(api.changes.slice(before)).toEqual(['restart core']);
 
     abort.abort();
     await running;
