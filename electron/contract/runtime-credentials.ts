@@ -52,13 +52,16 @@ export const runtimeCredentialMethods = {
     params: z.object({ name: OperatorNameSchema.optional() }).strict(),
     result: z.array(OperatorCertificateSchema),
   },
-  /** Revokes one certificate by serial, or all of an operator's; the install's runtimes are pushed the revocation at once. */
+  /**
+   * Revokes one certificate by serial, or all of an operator's; the install's runtimes are pushed the revocation at once.
+   * `revoked` is what this call revoked; a serial revoked before comes back in `alreadyRevoked` (its time kept, nothing pushed).
+   */
   'operators.certificateRevoke': {
     params: z.union([
       z.object({ serial: CertificateSerialSchema }).strict(),
       z.object({ name: OperatorNameSchema, all: z.literal(true) }).strict(),
     ]),
-    result: z.object({ revoked: z.array(OperatorCertificateSchema) }),
+    result: z.object({ revoked: z.array(OperatorCertificateSchema), alreadyRevoked: z.array(OperatorCertificateSchema) }),
   },
   /**
    * A new token key for the install; the old one is retired at once (no grace: every token is

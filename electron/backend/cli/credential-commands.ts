@@ -75,15 +75,18 @@ export async function runOperatorCertificateCommand(ctx: CredentialCommandContex
       if ((all === undefined) === (rest.length !== 1))
         throw usage('`operators certificate revoke` takes one serial, or --all NAME (one of the two).');
       const api = await ctx.api();
-      const { revoked } = await api.call(
+      const { revoked, alreadyRevoked } = await api.call(
         'operators.certificateRevoke',
         all === undefined ? { serial: rest[0]! } : { name: all, all: true },
       );
+      const before = alreadyRevoked[0];
       ctx.print(
-        revoked.length === 0
-          ? `${all} had no certificate left to revoke.`
-          : `Revoked ${revoked.map((c) => `${c.serial} (${c.operator}, ${c.install})`).join(', ')}; each linked runtime is told now.`,
-        { revoked },
+        before !== undefined
+          ? `${before.serial} (${before.operator}, ${before.install}) was already revoked at ${new Date(before.revokedAt ?? 0).toISOString()}; nothing changed.`
+          : revoked.length === 0
+            ? `${all} had no certificate left to revoke.`
+            : `Revoked ${revoked.map((c) => `${c.serial} (${c.operator}, ${c.install})`).join(', ')}; each linked runtime is told now.`,
+        { revoked, alreadyRevoked },
       );
       return EXIT.OK;
     }

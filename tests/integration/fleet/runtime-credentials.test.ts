@@ -320,6 +320,30 @@ describe('runtime credentials of the control center', () => {
     await running;
   });
 
+  it('reports a certificate revoked twice as already revoked: its first time kept, nothing pushed again', async () => {
+    const changes: string[] = [];
+    const counted = createOperatorCertificates({
+      repo: createRuntimeCredentialsRepo(db),
+      vault: createSecretVault(db),
+      installs: createInstallsRepo(db),
+      operator: (name) => service.named(name),
+      credentials: { changed: () => changes.push('changed') },
+      now: Date.now,
+    });
+    const issued = await certificates.issue({ name: 'root', install: 'lab', validityHours: 1 });
+    const first = counted.revoke({ serial: issued.serial });
+    expect(first.revoked.map((c) => c.serial)).toEqual([issued.serial]);
+    expect(first.alreadyRevoked).toEqual([]);
+    expect(changes).toEqual(['changed']);
+    const again = counted.revoke({ serial: issued.serial.toUpperCase() });
+    expect(again.revoked).toEqual([]);
+    expect(again.alreadyRevoked).toEqual([expect.objectContaining({ serial: issued.serial, revokedAt: first.revoked[0]!.revokedAt })]);
+    // Nothing changed, so no push; an operator with nothing left to revoke is no change either.
+    expect(changes).toEqual(['changed']);
+    expect(counted.revoke({ name: 'root', all: true })).toEqual({ revoked: [], alreadyRevoked: [] });
+    expect(changes).toEqual(['changed']);
+  });
+
   it('pushes a revoked certificate’s serial for a day past its end: a runtime whose clock runs behind still takes it as unexpired', async () => {
     const issued = await certificates.issue({ name: 'root', install: 'lab', validityHours: 1 });
     certificates.revoke({ serial: issued.serial });

@@ -22,7 +22,14 @@ import type { OperatorCertificateRow, RuntimeCredentialsRepo } from './runtime-c
 export interface OperatorCertificates {
   issue(input: { name: string; install: string; validityHours?: number }): Promise<IssuedOperatorCertificate>;
   list(name?: string): OperatorCertificate[];
-  revoke(input: { serial: string } | { name: string; all: true }): { revoked: OperatorCertificate[] };
+  /**
+   * `revoked`: what this call revoked; `alreadyRevoked`: the serial asked, when it was revoked
+   * before (nothing changes, nothing is pushed; its first revocation time is kept).
+   */
+  revoke(input: { serial: string } | { name: string; all: true }): {
+    revoked: OperatorCertificate[];
+    alreadyRevoked: OperatorCertificate[];
+  };
 }
 
 export type IssuedOperatorCertificate = OperatorCertificate & { certPem: string; keyPem: string; caCertPem: string };
@@ -94,11 +101,13 @@ export function createOperatorCertificates(deps: OperatorCertificatesDeps): Oper
     revoke(input) {
       const now = deps.now();
       let revoked: OperatorCertificateRow[];
+      const alreadyRevoked: OperatorCertificateRow[] = [];
       if ('serial' in input) {
         const serial = normalizeSerial(input.serial);
-        const row = deps.repo.revokeSerial(serial, now);
-        if (row === null) throw serialMissingError(input.serial);
-        revoked = [row];
+        const found = deps.repo.revokeSerial(serial, now);
+        if (found === null) throw serialMissingError(input.serial);
+        revoked = found.revokedNow ? [found.certificate] : [];
+        if (!found.revokedNow) alreadyRevoked.push(found.certificate);
       } else {
         const operator = deps.operator(input.name);
         const before = new Set(
@@ -111,8 +120,8 @@ export function createOperatorCertificates(deps: OperatorCertificatesDeps): Oper
         revoked = deps.repo.certificates(operator.name).filter((c) => before.has(c.serial));
       }
       // Every linked runtime of the install is pushed the new revocation list now, not at its link's next check.
-      deps.credentials.changed();
-      return { revoked: revoked.map(toEntry) };
+      if (revoked.length > 0) deps.credentials.changed();
+      return { revoked: revoked.map(toEntry), alreadyRevoked: alreadyRevoked.map(toEntry) };
     },
   };
 }

@@ -35,8 +35,11 @@ export interface RuntimeCredentialsRepo {
   revokeCertificatesOf(operatorName: string, now: number): number;
   /** Operators' certificates, newest first: all, or one operator's. */
   certificates(operatorName?: string): OperatorCertificateRow[];
-  /** Revokes the certificate of that serial (lower-case hex); null when there is none. */
-  revokeSerial(serial: string, now: number): OperatorCertificateRow | null;
+  /**
+   * Revokes the certificate of that serial (lower-case hex): it as now, and whether this call
+   * revoked it (false: it was revoked before, its time kept); null when there is none.
+   */
+  revokeSerial(serial: string, now: number): { certificate: OperatorCertificateRow; revokedNow: boolean } | null;
   /**
    * The version for a state whose content hashes to `hash`: the one held when the hash is
    * the same as last time, otherwise the next one, at least `now` (ms): a data directory
@@ -162,9 +165,9 @@ export function createRuntimeCredentialsRepo(db: Database.Database): RuntimeCred
     certificates: (operatorName) =>
       (operatorName === undefined ? allCertificates.all() : certificatesOf.all(operatorName)).map(toCertificate),
     revokeSerial: (serial, now) => {
-      revokeOne.run(now, serial);
+      const revokedNow = revokeOne.run(now, serial).changes > 0;
       const row = bySerial.get(serial);
-      return row === undefined ? null : toCertificate(row);
+      return row === undefined ? null : { certificate: toCertificate(row), revokedNow };
     },
     versionFor: (installId, hostId, hash, now) => {
       // Unchanged (every recheck but the rare one after a change): a read, no write lock.
