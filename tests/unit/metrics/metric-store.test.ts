@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HostMetric, MetricPoint } from '../../../electron/contract';
 import { createMetricStore, type MetricStore, type MetricStoreOptions } from '../../../electron/backend/metrics/metric-store';
 import { CHUNK_BYTES, emptyChunk, encodeChunk } from '../../../electron/backend/metrics/sample-chunk-codec';
@@ -266,6 +266,23 @@ describe('metric store: the journal (a sample on disk within the commit delay)',
     await commitsDone();
     expect(journalRecords()).toHaveLength(2);
     expect(journalRecords()[1]).toEqual([cpu, T0 + 3 * SEC, 13]);
+  });
+
+  it("commits a fleet's second as one row by default: samples arriving at each host's phase of the second wait for one commit", () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const metrics = createStore();
+      // Four hosts' samples of one second, 300 ms apart (as links deliver them), then the rest of the second.
+      for (let host = 0; host < 4; host++) {
+        metrics.record(hostId, T0, { [`process.cpu:agent-${host}`]: host });
+        vi.advanceTimersByTime(300);
+      }
+      vi.advanceTimersByTime(1_000);
+      expect(count('samples_journal')).toBe(1);
+      expect(journalRecords()[0]).toHaveLength(4 * 3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('is emptied by the flush that writes the chunks', async () => {
