@@ -149,10 +149,8 @@ function listLogEntries(dir: string): LogEntry[] {
 }
 
 export interface LogRotatorOptions {
-  /** How often free space is checked; on by default at 1 s. */
-  intervalMs?: number;
   /**
-   * Sizes (rotation and the directory cap) are checked every this many intervals (default 1).
+   * Sizes (rotation and the directory cap) are checked every this many ticks (default 1).
    * The daemon passes more when the log collector writes the logs: it rotates and caps at
    * write time itself, so this pass is only a backstop for files something else wrote (runs
    * adopted from a daemon with another stamper), and an idle daemon need not list and stat
@@ -165,14 +163,14 @@ export interface LogRotatorOptions {
 }
 
 /**
- * Runs rotation and the total cap on a timer. Failures become events (LOG_DISK_FULL,
- * LOG_DIR_NOT_WRITABLE), reported once per condition until it clears; they never throw
- * into the supervisor.
+ * Rotation, the total cap and the free-space check, a pass per tick. It has no timer of its
+ * own: the daemon ticks it from the metrics sampler's once-a-second wake-up (afterTick), so
+ * an idle daemon wakes once a second for both. Failures become events (LOG_DISK_FULL,
+ * LOG_DIR_NOT_WRITABLE), reported once per condition until it clears; they never throw into
+ * the supervisor.
  */
 export class LogRotator {
-  private timer: NodeJS.Timeout | undefined;
   private readonly reported = new Set<string>();
-  private readonly intervalMs: number;
   private readonly minFreeBytes: number;
   private readonly sizesEvery: number;
   private checks = 0;
@@ -181,26 +179,11 @@ export class LogRotator {
     private readonly files: LogFiles,
     private readonly options: LogRotatorOptions,
   ) {
-    this.intervalMs = options.intervalMs ?? 1000;
     this.minFreeBytes = options.minFreeBytes ?? 1024 * 1024;
     this.sizesEvery = Math.max(1, Math.floor(options.sizesEvery ?? 1));
   }
 
-  start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /**
-   * One interval's work: free space, and sizes every `sizesEvery` calls. start() calls it on
-   * its own timer; the daemon calls it from the metrics tick instead (one wake-up a second).
-   */
+  /** One tick's work: free space, and sizes every `sizesEvery` ticks. */
   tick(): void {
     this.checks += 1;
     if (this.checks % this.sizesEvery === 0) this.checkNow();

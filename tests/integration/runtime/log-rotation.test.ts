@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
 import { LogRotator, enforceTotalCap, rotateByRename, rotateIfNeeded, type LogEvent } from '../../../agents-runtime/src/logs/log-rotation';
 import { follow, lastLines, tail, type LogLine } from '../../../agents-runtime/src/logs/log-tail';
+import { createMetricsService } from '../../../agents-runtime/src/metrics/metrics-service';
 import { LinuxProcessDriver, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
 import { makeTempDir } from '../../support/temp-dir';
@@ -26,6 +27,12 @@ function dirOf(name: string): string {
 }
 function sizes(dir: string): Record<string, number> {
   return Object.fromEntries(fs.readdirSync(dir).map((n) => [n, fs.statSync(path.join(dir, n)).size]));
+}
+/** The rotator ticked as the daemon ticks it: after each sample of a real metrics sampler (here every `intervalMs`). */
+function tickedBySampler(rotator: LogRotator, intervalMs: number): { stop(): void } {
+  const sampler = createMetricsService({ intervalMs, gpu: false, afterTick: () => rotator.tick() });
+  sampler.start();
+  return sampler;
 }
 const line = (i: number) => `2025-01-01T00:00:00.000Z out line ${String(i).padStart(5, '0')} ${'x'.repeat(60)}\n`;
 
@@ -69,7 +76,7 @@ describe('log rotation', () => {
   it('copy-truncate while a real child writes: the child keeps its fd, no hole, caps hold, follow sees every line', async () => {
     const files = new LogFiles(dirOf('live'), { maxFileBytes: 4000, keepFiles: 2, maxTotalBytes: 64 * 1024 });
     const events: LogEvent[] = [];
-    const rotator = new LogRotator(files, { intervalMs: 50, onEvent: (e) => events.push(e) });
+    const rotator = new LogRotator(files, { onEvent: (e) => events.push(e) });
     const driver = new LinuxProcessDriver({ logs: files, runtimeId });
     const proc = await driver.start(
       {
@@ -83,12 +90,12 @@ describe('log rotation', () => {
     );
     const seen: LogLine[] = [];
     const stopFollow = follow(files, 'chatty', (lines) => seen.push(...lines), { pollMs: 20 });
-    rotator.start();
+    const sampler = tickedBySampler(rotator, 50);
     const exit = await new Promise((resolve) => proc.onExit(resolve));
     expect(exit).toEqual({ code: 0, signal: null });
     await new Promise((r) => setTimeout(r, 300));
     rotator.checkNow();
-    rotator.stop();
+    sampler.stop();
     stopFollow();
 
     const all = sizes(files.dir);
@@ -160,7 +167,7 @@ describe('log rotation', () => {
     expect(events[0]!.error.remedy).toMatch(/free space/);
   });
 
-  it('with sizesEvery (the collector writes the logs), free space is checked every interval and sizes every Nth', async () => {
+  it('with sizesEvery (the collector writes the logs), free space is checked every sampler tick and sizes every Nth', async () => {
     const files = new LogFiles(dirOf('sizes-every'), { maxFileBytes: 100, keepFiles: 2 });
     files.ensureWritable();
     fs.writeFileSync(files.logPath('agent-1'), line(1).repeat(4)); // over maxFileBytes
@@ -169,7 +176,6 @@ describe('log rotation', () => {
     let resolveRotated: () => void = () => undefined;
     const rotatedOnce = new Promise<void>((resolve) => (resolveRotated = resolve));
     const rotator = new LogRotator(files, {
-      intervalMs: 20,
       sizesEvery: 3,
       minFreeBytes: Number.MAX_SAFE_INTEGER,
       onEvent: (e) => {
@@ -177,14 +183,14 @@ describe('log rotation', () => {
         resolveRotated();
       },
     });
-    rotator.start();
+    const sampler = tickedBySampler(rotator, 20);
     try {
       await rotatedOnce; // the first interval's free-space check
       await new Promise<void>((resolve) => {
         const poll = setInterval(() => rotated() && (clearInterval(poll), resolve()), 10);
       });
     } finally {
-      rotator.stop();
+      sampler.stop();
     }
     // The first interval checked free space only: the oversized file was still there unrotated.
     expect(seen).toEqual([{ code: 'LOG_DISK_FULL', rotated: false }]);
