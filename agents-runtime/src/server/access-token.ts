@@ -10,9 +10,7 @@ import { RuntimeError } from '../runtime-error';
 import { MAX_TOKEN_LIFETIME_S, TOKEN_ISSUER } from '../wire/access-token-claims';
 import { isRole, ROLES, type Role } from '../wire/roles';
 import type { AccessView } from './access-state';
-
-/** Allowed difference between the control center's clock and this host's. */
-export const CLOCK_TOLERANCE_S = 30;
+import { checkTokenLifetime, claimTime as at, clockRefusal, CLOCK_TOLERANCE_S, tokenClockOptions } from './token-clock';
 
 export interface TokenClaims {
   subject: string;
@@ -34,20 +32,12 @@ function refused(message: string, remedy = REMEDY): RuntimeError {
   return new RuntimeError('ACCESS_TOKEN_INVALID', `the access token ${message}`, remedy);
 }
 
-function at(seconds: number | undefined): string {
-  return seconds === undefined ? 'an unstated time' : new Date(seconds * 1000).toISOString();
-}
-
 /** Turns jose's failure into the reason an operator can act on. */
 function reasonOf(error: unknown, install: string): RuntimeError {
-  if (error instanceof errors.JWTExpired)
-    return error.claim === 'iat'
-      ? refused(`was issued at ${at(error.payload.iat)}, more than ${MAX_TOKEN_LIFETIME_S} s ago`)
-      : refused(`expired at ${at(error.payload.exp)}`);
+  const clock = clockRefusal(error, MAX_TOKEN_LIFETIME_S, refused);
+  if (clock !== null) return clock;
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {
-      case 'nbf':
-        return refused(`is not valid before ${at(error.payload.nbf)}`);
       case 'aud':
         return refused(
           `is meant for ${JSON.stringify(error.payload.aud ?? '(no install)')}, not for the install ${install}`,
@@ -55,8 +45,6 @@ function reasonOf(error: unknown, install: string): RuntimeError {
         );
       case 'iss':
         return refused(`was not issued by ${TOKEN_ISSUER}`, 'use a token the control center signed for this install');
-      case 'iat':
-        return refused(`claims to be issued at ${at(error.payload.iat)}, in the future`);
       default:
         return refused(`has an invalid "${error.claim}" claim (${error.reason})`);
     }
@@ -116,10 +104,7 @@ export function createAccessTokenVerifier(options: { now?: () => number; started
             algorithms: ['EdDSA'],
             issuer: TOKEN_ISSUER,
             audience: install,
-            clockTolerance: CLOCK_TOLERANCE_S,
-            currentDate: new Date(now()),
-            // Bounds iat too: exp - iat alone lets a token issued "in the future" live as long as its signer liked.
-            maxTokenAge: MAX_TOKEN_LIFETIME_S,
+            ...tokenClockOptions(now(), MAX_TOKEN_LIFETIME_S),
             requiredClaims: ['sub', 'jti', 'exp', 'iat', 'nbf'],
           },
         ));
@@ -135,7 +120,7 @@ export function createAccessTokenVerifier(options: { now?: () => number; started
           `was issued at ${at(iat)}, before this runtime started at ${new Date(startedAtMs).toISOString()}: tokens used before a restart are not remembered, so none that old is accepted`,
           'the control center signs a fresh token for every call: retry the action',
         );
-      if (exp - iat > MAX_TOKEN_LIFETIME_S) throw refused(`lives ${exp - iat} s, longer than the ${MAX_TOKEN_LIFETIME_S} s accepted`);
+      checkTokenLifetime(payload, MAX_TOKEN_LIFETIME_S, refused);
       const role = payload.role;
       if (typeof role !== 'string' || !isRole(role)) throw refused(`names no known role (known: ${ROLES.join(', ')})`);
       const attributes = payload.attrs ?? {};
