@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds every part with esbuild: the Electron shell (main, preload), the backend
-// entries (utility process, web mode, CLI) and the renderer. Node parts keep their
+// entries (utility process, web mode, CLI) and the renderer (and, when named, the
+// renderer as `npm run web` serves it). Node parts keep their
 // npm dependencies external (better-sqlite3 is native; electron-builder ships
 // node_modules), the renderer is one self-contained bundle.
 import { build } from 'esbuild';
@@ -51,13 +52,13 @@ export async function buildAll({ only, quiet = false, production = process.env.N
       }),
     );
   }
-  if (!only || only.includes('renderer')) {
-    tasks.push(buildRenderer(path.join(outDir, 'renderer'), production));
-    // What `npm run web` serves (scripts/web.mjs): always React's production build. The
-    // development one (dist/renderer: the desktop app in development, the e2e tests, with
-    // React's warnings) spends three to four times the page's CPU on each live chart update.
-    tasks.push(buildRenderer(path.join(outDir, 'renderer-web'), true));
-  }
+  if (!only || only.includes('renderer')) tasks.push(buildRenderer(path.join(outDir, 'renderer'), production));
+  // What `npm run web` serves (scripts/web.mjs): always React's production build. The
+  // development one (dist/renderer: the desktop app in development, the e2e tests, with
+  // React's warnings) spends three to four times the page's CPU on each live chart update.
+  // Built only when named (`--only=renderer-web`; web.mjs names it when it serves it and it is
+  // stale): `npm start`, the tests and CI use dist/renderer, and every build made the renderer twice.
+  if (only?.includes('renderer-web')) tasks.push(buildRenderer(path.join(outDir, 'renderer-web'), true));
   await Promise.all(tasks);
   if (!quiet) console.log(`built ${tasks.length} part(s) into ${outDir === out ? 'dist' : outDir}/ in ${Date.now() - started} ms`);
 }
