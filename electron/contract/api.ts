@@ -20,6 +20,7 @@ import {
 } from './metrics';
 import {
   BundleFilePathSchema,
+  BundleUploadIdSchema,
   BundleImportResultSchema,
   BundleKeyFingerprintSchema,
   BundleSummarySchema,
@@ -227,6 +228,20 @@ export const methods = {
   /** Verifies, then copies the bundle into the data directory; trustKey confirms a signer not trusted yet. */
   'bundles.import': {
     params: z.object({ path: BundleFilePathSchema, trustKey: BundleKeyFingerprintSchema.optional() }).strict(),
+    result: BundleImportResultSchema,
+  },
+  /**
+   * Web mode's verify of a bundle uploaded by this session (POST /upload?kind=bundle; no path
+   * from a browser): as bundles.verify, `path` being the file's name on the uploader's computer.
+   * The upload stays held for this session's import.
+   */
+  'bundles.verifyUpload': {
+    params: z.object({ uploadId: BundleUploadIdSchema }).strict(),
+    result: BundleVerificationSchema,
+  },
+  /** Web mode's import of an upload of this session; the upload is moved into the data directory (or removed) once imported. */
+  'bundles.importUpload': {
+    params: z.object({ uploadId: BundleUploadIdSchema, trustKey: BundleKeyFingerprintSchema.optional() }).strict(),
     result: BundleImportResultSchema,
   },
   'bundles.trustedKeys': {

@@ -7,6 +7,9 @@ export const BundleKeyFingerprintSchema = z
 
 export const BundleArchitectureSchema = z.enum(['linux-x64', 'linux-arm64']);
 
+/** An upload held for this session (web mode): the id POST /upload answered. */
+export const BundleUploadIdSchema = z.string().min(1).max(100);
+
 /** A path on the machine the backend runs on. */
 export const BundleFilePathSchema = z.string().min(1).max(4096);
 

@@ -228,13 +228,23 @@ export const ERROR_CODES = [
   'SUPPORT_PREVIEW_EXPIRED',
   /** A bundle uploaded to be analyzed (web mode) is not held for this session: taken already, expired, or another session's. */
   'SUPPORT_UPLOAD_GONE',
-  /** An upload (web mode) while the same session's last one is still being received, or too many are at once. */
-  'SUPPORT_UPLOAD_BUSY',
   'SUPPORT_OUTPUT_EXISTS',
   /** Not a support bundle, or a damaged, cut or altered one. */
   'SUPPORT_BUNDLE_INVALID',
   'SUPPORT_BUNDLE_TOO_LARGE',
   'SUPPORT_BUNDLE_NEWER',
+  // Uploads from a browser (web mode, POST /upload): support bundles, configuration files, release bundles.
+  /** An upload while the same session's last one is still being received, or too many are at once. */
+  'UPLOAD_BUSY',
+  /** Larger than its kind allows (or no length said). */
+  'UPLOAD_TOO_LARGE',
+  /** The control center's disk has no room for it (checked first, and when a write finds the disk full). */
+  'UPLOAD_NO_SPACE',
+  /** The sender stopped, or sent more or less than it said. */
+  'UPLOAD_INCOMPLETE',
+  'UPLOAD_FAILED',
+  /** A release bundle uploaded (web mode) is not held for this session: imported already, expired, or another session's. */
+  'BUNDLE_UPLOAD_GONE',
   // Anything we did not foresee; the log has the details.
   'INTERNAL',
 ] as const;

@@ -149,4 +149,7 @@ export const PAGE_PATH_METHODS: ReadonlySet<string> = new Set<MethodName>([
   'configBundles.export',
   'configBundles.review',
   'configBundles.import',
+  // Web mode: bundles.verifyUpload, importUpload (a release bundle uploaded by the page).
+  'bundles.verify',
+  'bundles.import',
 ]);

@@ -88,6 +88,8 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'bundles.list': 'view',
   'bundles.verify': 'view',
   'bundles.import': 'import-bundle',
+  'bundles.verifyUpload': 'view',
+  'bundles.importUpload': 'import-bundle',
   'bundles.trustedKeys': 'view',
   'config.check': 'view',
   'config.explain': 'view',

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,9 @@ import { openWebModeSession } from '../support/web-mode-session';
 
 /**
  * The first and fifth steps of an install as an operator meets them today, in Debian's
- * Chromium against `npm run web`: import a signed release bundle (confirming its signer's
- * key, as a host key), see a tampered one refused, and write the install's configuration
+ * Chromium against `npm run web`: import a signed release bundle chosen on the browser's
+ * computer and uploaded (web mode names no path on the backend's machine), confirming its
+ * signer's key as a host key's, see a tampered one refused, and write the install's configuration
  * with the backend checking it as it is typed: the System Integration Guide's sample,
  * broken as printed, repaired (then refused for the values this release does not act on),
  * with supported values, a key explained, two versions compared.
@@ -36,7 +38,13 @@ describe('bundles and configuration, end to end', () => {
   let supported = '';
   let page: Page;
   let url = '';
+  let dataDirPath = '';
   const problems: string[] = [];
+  /** Uploads the backend still holds for browsers (none once an import used its upload). */
+  const heldUploads = () =>
+    readdirSync(path.join(dataDirPath, 'downloads'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.sutazai-bundle'))
+      .map((entry) => entry.name);
 
   setUpSuite(async (defer) => {
     printed = await readFile(path.join(fixtures, 'seed-system-integration.yaml'), 'utf8');
@@ -57,6 +65,7 @@ describe('bundles and configuration, end to end', () => {
 
     const dataDir = makeTempDir('sutazai-e2e-install-inputs-');
     defer(dataDir.remove);
+    dataDirPath = dataDir.path;
     const session = await openWebModeSession({ dataDir: dataDir.path, problems });
     defer(session.close);
     ({ page, url } = session);
@@ -68,7 +77,9 @@ describe('bundles and configuration, end to end', () => {
     await page.waitForURL(/#\/bundles$/);
     await page.getByText('No bundle imported yet').waitFor({ state: 'visible' });
 
-    await page.getByTestId('bundle-path').fill(bundle.file);
+    // A browser names no path on the backend's machine: the bundle is chosen on this computer and uploaded.
+    await expect(page.getByTestId('bundle-path').count()).resolves.toBe(0);
+    await page.getByTestId('bundle-file').setInputFiles(bundle.file);
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
     const unknown = page.getByTestId('bundle-key-unknown');
     await unknown.waitFor({ state: 'visible' });
@@ -100,12 +111,14 @@ describe('bundles and configuration, end to end', () => {
     const keyText = (await key.textContent()) ?? '';
     expect(keyText).toContain('test release key');
     expect(keyText).toContain('web');
+    // The upload was moved into the data directory by its import: nothing is left among the uploads.
+    expect(heldUploads()).toEqual([]);
     await shoot(page, 'bundles-page', { fullPage: true });
   });
 
   it('refuses a bundle with one flipped byte, showing the code, the file inside and the remedy, and stores nothing', async () => {
     await page.getByRole('button', { name: 'Import another' }).click();
-    await page.getByTestId('bundle-path').fill(tampered);
+    await page.getByTestId('bundle-file').setInputFiles(tampered);
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
     const refusal = page.getByTestId('bundle-refusal');
     await refusal.waitFor({ state: 'visible' });
@@ -118,10 +131,14 @@ describe('bundles and configuration, end to end', () => {
     await expect(page.getByTestId('bundle-row').count()).resolves.toBe(1);
     await shoot(page, 'bundle-refused');
 
-    // A path that is no file says so in its own words.
-    await page.getByTestId('bundle-path').fill(path.join(kit.dir, 'no-such.sutazai-bundle'));
+    // Named as it was chosen, never by where the backend keeps the upload.
+    expect(text).toContain('tampered.sutazai-bundle');
+    expect(text).not.toContain(dataDirPath);
+
+    // A file that is no bundle says so in its own words.
+    await page.getByTestId('bundle-file').setInputFiles(path.join(fixtures, 'seed-system-integration.yaml'));
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
-    await page.locator('[data-testid="bundle-refusal"][data-code="BUNDLE_UNREADABLE"]').waitFor({ state: 'visible' });
+    await page.locator('[data-testid="bundle-refusal"][data-code="BUNDLE_CORRUPT"]').waitFor({ state: 'visible' });
   });
 
   it('checks the guide’s sample as it is typed: refused at line 4 with its column, once security: is restored at line 3 for a value without effect, valid with supported ones', async () => {

@@ -11,6 +11,7 @@ import { restoreHostLink, slowHostLink } from '../support/test-hosts/slow-link';
 import { setUpSuite } from '../support/suite-set-up';
 import { connectApiClient, openWebModeSession } from '../support/web-mode-session';
 import { next, wizardAt } from '../support/wizard-steps';
+import { importBundleOverWeb } from '../support/web-uploads';
 
 /**
  * The wizard's Cancel, as an operator meets it: Debian's Chromium against `npm run web`,
@@ -54,7 +55,7 @@ describe('cancelling the install wizard’s install, end to end', () => {
       ({ page, url } = session);
       api = await connectApiClient(url);
       defer(() => api.close());
-      await api.call('bundles.import', { path: bundle.file, trustKey: lab.kit.key.fingerprint });
+      await importBundleOverWeb(api, url, bundle.file, lab.kit.key.fingerprint);
       await addLabHostOverApi(api, lab.host, HOST_NAME);
     },
     { setUpMs: 300_000, undoMs: 120_000 },

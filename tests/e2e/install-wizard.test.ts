@@ -61,7 +61,7 @@ describe('the install wizard, end to end', () => {
     await wizardAt(page, 'bundle').waitFor({ state: 'visible' });
     await expect(page.getByTestId('wizard-problem').textContent()).resolves.toContain('Import a bundle');
 
-    await page.getByTestId('bundle-path').fill(bundle.file);
+    await page.getByTestId('bundle-file').setInputFiles(bundle.file);
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
     const unknown = page.getByTestId('bundle-key-unknown');
     await unknown.waitFor({ state: 'visible' });

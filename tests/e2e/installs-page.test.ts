@@ -12,6 +12,7 @@ import { openOneHostInstallLab } from '../support/one-host-install-lab';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeWaitFor } from '../support/wait-for';
 import { connectApiClient, openWebModeSession } from '../support/web-mode-session';
+import { importBundleOverWeb } from '../support/web-uploads';
 
 /**
  * A recorded install operated from the Installs page, as an operator would: Debian's
@@ -64,7 +65,7 @@ describe('the Installs page, end to end', () => {
       defer(() => api.close());
 
       // The first install, through the API: what the wizard's test walks by hand.
-      await api.call('bundles.import', { path: v1.file, trustKey: kit.key.fingerprint });
+      await importBundleOverWeb(api, url, v1.file, kit.key.fingerprint);
       await addLabHostOverApi(api, host, HOST_NAME);
       const definition = labInstallDefinition({ name: INSTALL_NAME, bundle: v1, hostName: HOST_NAME, base: lab.base });
       const { jobId } = await api.call('installs.start', { install: definition });
@@ -96,7 +97,7 @@ describe('the Installs page, end to end', () => {
 
   it('links from the import of a newer bundle to the install’s upgrade, plans it and applies it with live progress', async () => {
     await page.getByRole('link', { name: 'Bundles', exact: true }).click();
-    await page.getByTestId('bundle-path').fill(v2.file);
+    await page.getByTestId('bundle-file').setInputFiles(v2.file);
     await page.getByRole('button', { name: 'Verify', exact: true }).click();
     await page.getByTestId('bundle-key-trusted').getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByTestId('bundle-imported').waitFor({ state: 'visible' });

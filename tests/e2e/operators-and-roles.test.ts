@@ -12,6 +12,7 @@ import { makeTempDir } from '../support/temp-dir';
 import { useTestLab } from '../support/test-hosts/use-test-lab';
 import { connectApiClient } from '../support/web-mode-session';
 import { makeWaitFor } from '../support/wait-for';
+import { importBundleOverWeb } from '../support/web-uploads';
 
 /**
  * Operators and roles as people meet them in web mode (issue 14 item 1, issue 12's viewer
@@ -195,7 +196,7 @@ async function walkGatedPages(
 
   // Verifying a bundle stores nothing: anyone may. Importing it is an admin's.
   await show(tab, '#/bundles');
-  await tab.getByTestId('bundle-path').fill(next.file);
+  await tab.getByTestId('bundle-file').setInputFiles(next.file);
   await tab.getByTestId('bundle-import').getByRole('button', { name: 'Verify', exact: true }).click();
   const signer = tab.getByTestId('bundle-key-trusted');
   await expectDenied(signer.getByRole('button', { name: 'Import', exact: true }), denied.importBundle);
@@ -307,7 +308,7 @@ describe('operators and roles in web mode', () => {
       acknowledge: 'You are a viewer, and a viewer may not acknowledge alerts.',
     });
     // The admin imports the newer bundle: the install's page offers its upgrade, which she may look at, not start.
-    await api.call('bundles.import', { path: next.file });
+    await importBundleOverWeb(api, url, next.file);
     await expectUpgradeDenied(tab, 'viewer', 'You are a viewer, and a viewer may not upgrade installs.');
 
     // The wizard saves every choice as a draft, which a viewer may not write: it says so instead of its steps.

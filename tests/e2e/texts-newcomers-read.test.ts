@@ -11,6 +11,7 @@ import { setUpSuite } from '../support/suite-set-up';
 import { restoreHostLink, slowHostLink } from '../support/test-hosts/slow-link';
 import { makeWaitFor } from '../support/wait-for';
 import { connectApiClient, openWebModeSession } from '../support/web-mode-session';
+import { importBundleOverWeb } from '../support/web-uploads';
 
 /**
  * What a newcomer read in the UI and was misled by (issue 11, item 7), each seen where it
@@ -72,7 +73,7 @@ describe('texts a newcomer reads, end to end', () => {
       api = await connectApiClient(url);
       defer(() => api.close());
       await api.subscribe('installs.progress', {}, (event) => events.push(event));
-      for (const bundle of [v1, v2]) await api.call('bundles.import', { path: bundle.file, trustKey: lab.kit.key.fingerprint });
+      for (const bundle of [v1, v2]) await importBundleOverWeb(api, url, bundle.file, lab.kit.key.fingerprint);
       await addLabHostOverApi(api, lab.host, HOST_NAME);
     },
     { setUpMs: 600_000, undoMs: 120_000 },

@@ -1,5 +1,4 @@
 import { ApiError, MAX_SERIES_KEYS, type BackupSummary } from '../../contract';
-import type { BundleService } from '../bundles/bundle-service';
 import type { ConfigService } from '../config/config-service';
 import type { EventHub } from '../events/event-hub';
 import type { HostService } from '../hosts/host-service';
@@ -23,6 +22,7 @@ import type { HostAuditLogs } from '../audit/host-audit-logs';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 import { createConfigBundleHandlers, type ConfigBundleApiDeps } from './config-bundle-handlers';
+import { createBundleHandlers, type BundleApiDeps } from './bundle-handlers';
 import { createAccessHandlers, type AccessApiDeps } from './access-handlers';
 import { createRuntimeCredentialHandlers, type RuntimeCredentialApiDeps } from './runtime-credential-handlers';
 
@@ -37,7 +37,8 @@ export interface ApiDeps
     SupportApiDeps,
     AccessApiDeps,
     RuntimeCredentialApiDeps,
-    ConfigBundleApiDeps {
+    ConfigBundleApiDeps,
+    BundleApiDeps {
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
@@ -45,7 +46,6 @@ export interface ApiDeps
   hub: EventHub;
   probeJobs: ProbeJobs;
   preflight: PreflightService;
-  bundles: BundleService;
   config: ConfigService;
   secrets: VaultAccess;
   audit: AuditLog;
@@ -57,7 +57,7 @@ export interface ApiDeps
 
 /** The contract's methods as thin calls into the capabilities that own them. */
 export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
-  const { info, hosts, metrics, seriesKeys, probeJobs, preflight, bundles, config, secrets } = deps;
+  const { info, hosts, metrics, seriesKeys, probeJobs, preflight, config, secrets } = deps;
   return {
     'app.info': () => info,
     'hosts.list': (page) => hosts.list(page),
@@ -102,10 +102,6 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
         }),
       };
     },
-    'bundles.list': () => bundles.list(),
-    'bundles.verify': ({ path }) => bundles.verify(path),
-    'bundles.import': ({ path, trustKey }) => bundles.import(path, trustKey === undefined ? {} : { trustKey }),
-    'bundles.trustedKeys': () => bundles.trustedKeys(),
     'config.check': (input) => config.check(input),
     'config.explain': (input) => config.explain(input),
     'config.diff': (input) => config.diff(input),
@@ -122,6 +118,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createOperatorHandlers(deps),
     ...createSupportHandlers(deps),
     ...createConfigBundleHandlers(deps),
+    ...createBundleHandlers(deps),
     ...createAccessHandlers(deps),
     ...createRuntimeCredentialHandlers(deps),
   };

@@ -1,7 +1,7 @@
 import type { ConfigBundleService } from '../bundles/config-bundles/config-bundle-service';
 import type { MethodHandlers } from '../server/dispatcher';
 import { namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
-import { createReviewedUploads } from './reviewed-uploads';
+import { ApiError } from '../../contract';
 
 export interface ConfigBundleApiDeps {
   configBundles: ConfigBundleService;
@@ -17,7 +17,14 @@ type ConfigBundleMethod = Extract<keyof MethodHandlers, `configBundles.${string}
  * exports to a one-time download and reviews and imports an upload (PAGE_PATH_METHODS).
  */
 export function createConfigBundleHandlers({ configBundles, downloads }: ConfigBundleApiDeps): Pick<MethodHandlers, ConfigBundleMethod> {
-  const uploads = createReviewedUploads(downloads);
+  // Held from the review to the import, for the same session only: reviewed again (with the
+  // passphrase, after trusting the exporter), then imported once and removed. An import that
+  // fails keeps it, so the operator can mend the choice and import again.
+  const heldUpload = (uploadId: string, actor: string) => {
+    const upload = downloads.upload(uploadId, actor, 'config');
+    if (upload === null) throw configUploadGoneError();
+    return upload;
+  };
   return {
     'configBundles.export': (params) => configBundles.export(params),
     'configBundles.review': (params) => configBundles.review(params),
@@ -33,17 +40,25 @@ export function createConfigBundleHandlers({ configBundles, downloads }: ConfigB
       return { ...exported, url: `/download/${downloads.offer(caller.actor, file, fileName)}`, fileName };
     },
     'configBundles.reviewUpload': async ({ uploadId, ...choice }, caller) => {
-      const upload = uploads.use(uploadId, caller.actor);
+      const upload = heldUpload(uploadId, caller.actor);
       const review = await namedAsUploaded(upload, () => configBundles.review({ path: upload.file, ...choice }));
       return { ...review, path: upload.fileName };
     },
     'configBundles.importUpload': async ({ uploadId, ...request }, caller) => {
-      const upload = uploads.use(uploadId, caller.actor);
+      const upload = heldUpload(uploadId, caller.actor);
       const result = await namedAsUploaded(upload, () => configBundles.import({ path: upload.file, ...request }));
-      uploads.done(uploadId);
+      downloads.drop(uploadId);
       return result;
     },
     'configBundles.keys': () => configBundles.keys(),
     'configBundles.revokeExporter': ({ fingerprint }) => configBundles.revokeExporter(fingerprint),
   };
+}
+
+export function configUploadGoneError(): ApiError {
+  return new ApiError(
+    'CONFIG_UPLOAD_GONE',
+    'The uploaded configuration file is not held for this session (it was imported already, unused for ten minutes, or sent by another session).',
+    'Choose the file again and review it.',
+  );
 }

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { MethodHandlers } from '../server/dispatcher';
 import { supportUploadGoneError } from '../bundles/support-bundles/support-errors';
 import type { SupportService } from '../bundles/support-bundles/support-service';
@@ -28,13 +27,14 @@ export function createSupportHandlers({ support, downloads }: SupportApiDeps): P
     },
     'support.analyze': ({ path }) => support.analyze(path),
     'support.analyzeUpload': async ({ uploadId }, caller) => {
-      const upload = downloads.take(uploadId, caller.actor);
+      const upload = downloads.upload(uploadId, caller.actor, 'support');
       if (upload === null) throw supportUploadGoneError();
       try {
         // A refusal names the file as uploaded, never where the backend keeps it (as a success does).
         return { ...(await namedAsUploaded(upload, () => support.analyze(upload.file))), path: upload.fileName };
       } finally {
-        await rm(upload.file, { force: true });
+        // Analyzed once: the upload is used up either way.
+        downloads.drop(uploadId);
       }
     },
   };

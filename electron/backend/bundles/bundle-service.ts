@@ -29,6 +29,16 @@ export interface BundleServiceDeps {
 /** Imported bundles live here, relative to the data directory. */
 const BUNDLES_DIR = 'bundles';
 
+export interface ImportOptions {
+  trustKey?: string;
+  /**
+   * The file is the backend's own (a browser's upload, web mode) and may be moved into the
+   * data directory instead of copied: a multi-GB bundle is not written twice. Its SHA-256, as
+   * computed while it was received, must be the one verified (a mismatch is refused).
+   */
+  owned?: { sha256: string };
+}
+
 export interface BundleService {
   /** Checks a bundle without storing anything; an untrusted signer is reported, not refused. */
   verify(file: string): Promise<BundleVerification>;
@@ -36,7 +46,7 @@ export interface BundleService {
    * Imports a bundle. `trustKey` confirms the signer's fingerprint when it is not trusted
    * yet; a different one is refused. Importing the same file again changes nothing.
    */
-  import(file: string, options?: { trustKey?: string }): Promise<BundleImportResult>;
+  import(file: string, options?: ImportOptions): Promise<BundleImportResult>;
   list(): BundleSummary[];
   trustedKeys(): TrustedBundleKey[];
 }
@@ -77,15 +87,20 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
     };
   }
 
-  /** Copies `source` to `target` through a temporary file whose own hash must be `sha256`. */
-  async function placeCopy(source: string, target: string, sha256: string): Promise<void> {
+  /**
+   * Copies `source` to `target` through a temporary file whose own hash must be `sha256`; an
+   * owned source (an upload) is moved there instead where it is on the same filesystem, its
+   * hash already known from its receipt.
+   */
+  async function placeCopy(source: string, target: string, sha256: string, owned?: { sha256: string }): Promise<void> {
     const temp = partialCopyPath(bundlesDir);
     try {
       // Private like the rest of the data directory (README, "Where data is kept"); copyFile keeps the source's mode.
       fs.mkdirSync(bundlesDir, { recursive: true, mode: 0o700 });
-      await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
+      const moved = owned !== undefined && (await moveOwned(source, temp));
+      if (!moved) await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
       await fs.promises.chmod(temp, 0o600);
-      const copied = await sha256OfFile(temp);
+      const copied = moved ? owned.sha256 : await sha256OfFile(temp);
       if (copied !== sha256) {
         throw bundleImportFailedError(
           source,
@@ -108,6 +123,17 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
           : `Check that ${bundlesDir} is writable by the user running the control center, then import again.`,
         error,
       );
+    }
+  }
+
+  /** Moves an owned file to `temp`; false where it must be copied (another filesystem). */
+  async function moveOwned(source: string, temp: string): Promise<boolean> {
+    try {
+      await fs.promises.rename(source, temp);
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'EXDEV') return false;
+      throw error;
     }
   }
 
@@ -134,9 +160,16 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
       };
     },
 
-    async import(file: string, options: { trustKey?: string } = {}): Promise<BundleImportResult> {
+    async import(file: string, options: ImportOptions = {}): Promise<BundleImportResult> {
       const source = path.resolve(file);
       const inspected = await inspect(source);
+      if (options.owned !== undefined && options.owned.sha256 !== inspected.sha256) {
+        throw bundleImportFailedError(
+          source,
+          `its SHA-256 (${inspected.sha256}) is not the one computed as it was received (${options.owned.sha256}); it changed on the control center since`,
+          'Upload the bundle again.',
+        );
+      }
       const { signer, manifest } = inspected;
       const trusted = deps.keys.get(signer.fingerprint);
       if (!trusted) {
@@ -151,7 +184,7 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
       const existing = deps.bundles.bySha256(inspected.sha256);
       if (existing) {
         // The same bytes were imported before; put the copy back if someone removed it.
-        if (!isIntact(existing)) await placeCopy(source, path.resolve(deps.dataDir, existing.path), inspected.sha256);
+        if (!isIntact(existing)) await placeCopy(source, path.resolve(deps.dataDir, existing.path), inspected.sha256, options.owned);
         return { bundle: summarize(existing), alreadyImported: true, keyTrusted: false };
       }
 
@@ -173,7 +206,7 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
 
       const relative = path.join(BUNDLES_DIR, `${manifest.name}-${manifest.version}-${inspected.sha256.slice(0, 12)}${BUNDLE_EXTENSION}`);
       const target = path.resolve(deps.dataDir, relative);
-      await placeCopy(source, target, inspected.sha256);
+      await placeCopy(source, target, inspected.sha256, options.owned);
       let keyTrusted = false;
       let id: number;
       try {

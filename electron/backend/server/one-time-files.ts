@@ -5,36 +5,76 @@ import { ApiError } from '../../contract';
 import { makeOwnedWorkDir, sweepStaleWorkDirs, type OwnedWorkDir } from '../store/owned-work-dir';
 
 /**
- * Files handed once between the backend and a browser in web mode: a support bundle the
- * backend made for it to download, a bundle it uploaded to be analyzed. Each is taken once,
- * only by the pipe identity it was offered to (`Caller.actor`: one team session, or the
- * loopback launch token), within a few minutes. No path ever comes from the browser: it names
- * a download by its random id, and the file lives in this backend's folder under the data
- * directory's `downloads/`, removed once served, expired, or when the backend stops (a
- * folder a killed backend left is swept by the next one).
+ * Files handed between the backend and a browser in web mode, each held for one pipe identity
+ * (`Caller.actor`: one team session, or the loopback launch token): a file the backend made
+ * for it to download (served once), and files it uploaded for the backend to read (a support
+ * bundle to analyze, a configuration file between its review and its import, a release bundle
+ * between its verification and its import). No path ever comes from the browser: it names a
+ * file by its random id, and the file lives in this backend's folder under the data
+ * directory's `downloads/`, removed once used up, ten minutes after its last use (a timer
+ * sweeps them even when no one calls again), or when the backend stops (a folder a killed
+ * backend left is swept by the next one).
+ *
+ * Caps are per session and per kind, so one session's files never push out another's: past
+ * its cap a session loses its own oldest file of that kind.
  */
 export interface OneTimeFiles {
-  /** A fresh file path in the downloads folder for a file about to be offered (not created). */
+  /** A fresh file path in the downloads folder for a file about to be offered or received (not created). */
   newFile(extension: string): string;
-  /** Offers `file` (already written) to `actor`; answers its id (a download's, an upload's). */
+  /** Offers `file` (already written) to `actor` for download; answers its id. */
   offer(actor: string, file: string, fileName: string): string;
-  /** The file offered under `id` to `actor`, forgotten as it is taken (null: unknown, taken, expired, or someone else's). */
+  /** The download offered under `id` to `actor`, forgotten as it is taken (null: unknown, taken, expired, or someone else's). */
   take(id: string, actor: string): { file: string; fileName: string } | null;
   /**
    * A place for an upload from `actor` about to be received: its release (call it once the
-   * upload is offered or dropped), or null while that actor already sends one or
-   * MAX_UPLOADS_RECEIVING are being received (each may be a GiB on disk before it is offered).
+   * upload is held or dropped), or null while that actor already sends one or
+   * MAX_UPLOADS_RECEIVING are being received (each may be GiBs on disk before it is held).
    */
   receive(actor: string): (() => void) | null;
+  /** Holds a received upload of `kind` (already written) for `actor`; answers its id. */
+  hold(actor: string, kind: UploadKind, upload: Upload): string;
+  /** The upload of `kind` held under `id` for `actor`, kept and its ten minutes started again (null: not held for them). */
+  upload(id: string, actor: string, kind: UploadKind): Upload | null;
+  /** Forgets what is held under `id` and removes its file (an upload used up). */
+  drop(id: string): void;
+  /** Removes what has gone unused for DOWNLOAD_KEEP_MS (the timer's work; callable directly). */
+  sweep(): void;
+  /** The most an upload of `kind` may be. */
+  maxBytes(kind: UploadKind): number;
   close(): void;
 }
 
-/** How long an offer waits for its browser. */
+/** What a browser uploads, each with its own size limit and cap. */
+export type UploadKind = 'support' | 'config' | 'bundle';
+export const UPLOAD_KINDS: readonly UploadKind[] = ['support', 'config', 'bundle'];
+
+/** A received upload: where it lies, its name on the sender's computer, and what was received. */
+export interface Upload {
+  file: string;
+  fileName: string;
+  /** SHA-256 of the bytes received, computed while they were written. */
+  sha256: string;
+  sizeBytes: number;
+}
+
+const MiB = 1024 * 1024;
+/**
+ * The most an upload may be, by kind: a configuration file is a few MiB at most (32 MiB is
+ * far past any site's); a support bundle's files are 1 GiB at most, with their headers; a
+ * release bundle is ~100 MB today and 8 GiB leaves room for large images (README, "Web mode").
+ */
+export const UPLOAD_MAX_BYTES: Readonly<Record<UploadKind, number>> = {
+  config: 32 * MiB,
+  support: 1024 * MiB + 64 * MiB,
+  bundle: 8 * 1024 * MiB,
+};
+
+/** How long a file waits for its next use. */
 export const DOWNLOAD_KEEP_MS = 10 * 60_000;
-/** The most offers held at once; the oldest go first. */
-const MAX_OFFERS = 16;
-/** The most offers one pipe identity holds: beyond it its own oldest goes, never another session's. */
-const MAX_OFFERS_PER_ACTOR = 4;
+/** How often unused files are swept. */
+const SWEEP_EVERY_MS = 60_000;
+/** The most files one pipe identity holds of each kind: beyond it its own oldest goes, never another session's. */
+const HELD_PER_ACTOR: Readonly<Record<'download' | UploadKind, number>> = { download: 4, support: 2, config: 2, bundle: 2 };
 /** Uploads being received at once, all sessions together (one each). */
 const MAX_UPLOADS_RECEIVING = 4;
 const ID = /^[A-Za-z0-9_-]{43}$/;
@@ -42,21 +82,54 @@ const ID = /^[A-Za-z0-9_-]{43}$/;
 /** This backend's folder under `downloads/` (a CLI command beside a serving backend has its own). */
 const OWN_DIR = /^backend-[A-Za-z0-9]{6}$/;
 
-export function createOneTimeFiles(options: { root: string; now: () => number }): OneTimeFiles {
+interface Held {
+  actor: string;
+  kind: 'download' | UploadKind;
+  file: string;
+  fileName: string;
+  upload: Upload | null;
+  /** Its last use: a file unused for DOWNLOAD_KEEP_MS is removed. */
+  atMs: number;
+}
+
+export function createOneTimeFiles(options: {
+  root: string;
+  now: () => number;
+  /** Limits other than UPLOAD_MAX_BYTES (tests). */
+  maxBytes?: Partial<Record<UploadKind, number>>;
+  sweepEveryMs?: number;
+}): OneTimeFiles {
   const { root, now } = options;
+  const limits = { ...UPLOAD_MAX_BYTES, ...options.maxBytes };
   // What a backend that died offered and never served is nobody's now.
   sweepStaleWorkDirs(root, OWN_DIR);
   let own: OwnedWorkDir | null = null;
-  const offers = new Map<string, { actor: string; file: string; fileName: string; atMs: number }>();
+  const held = new Map<string, Held>();
   const receiving = new Set<string>();
   const drop = (id: string) => {
-    const offer = offers.get(id);
-    offers.delete(id);
-    if (offer) fs.rmSync(offer.file, { force: true });
+    const entry = held.get(id);
+    held.delete(id);
+    if (entry) fs.rmSync(entry.file, { force: true });
   };
-  const expire = () => {
-    for (const [id, offer] of offers) if (now() - offer.atMs > DOWNLOAD_KEEP_MS) drop(id);
-    while (offers.size > MAX_OFFERS) drop(offers.keys().next().value!);
+  const sweep = () => {
+    for (const [id, entry] of held) if (now() - entry.atMs > DOWNLOAD_KEEP_MS) drop(id);
+  };
+  // Unref'd: a held file never keeps the process alive; close() stops it.
+  const timer = setInterval(sweep, options.sweepEveryMs ?? SWEEP_EVERY_MS);
+  timer.unref();
+  const add = (entry: Held): string => {
+    sweep();
+    const id = randomBytes(32).toString('base64url');
+    held.set(id, entry);
+    const mine = [...held].filter(([, other]) => other.actor === entry.actor && other.kind === entry.kind).map(([key]) => key);
+    for (const key of mine.slice(0, Math.max(0, mine.length - HELD_PER_ACTOR[entry.kind]))) drop(key);
+    return id;
+  };
+  const find = (id: string, actor: string, kind: Held['kind']): Held | null => {
+    sweep();
+    if (!ID.test(id)) return null;
+    const entry = held.get(id);
+    return entry && entry.actor === actor && entry.kind === kind ? entry : null;
   };
   return {
     newFile(extension) {
@@ -67,21 +140,14 @@ export function createOneTimeFiles(options: { root: string; now: () => number })
       return path.join(own.path, `${randomBytes(16).toString('hex')}${extension}`);
     },
     offer(actor, file, fileName) {
-      const id = randomBytes(32).toString('base64url');
-      offers.set(id, { actor, file, fileName, atMs: now() });
-      const mine = [...offers].filter(([, offer]) => offer.actor === actor).map(([held]) => held);
-      for (const held of mine.slice(0, Math.max(0, mine.length - MAX_OFFERS_PER_ACTOR))) drop(held);
-      expire();
-      return id;
+      return add({ actor, kind: 'download', file, fileName, upload: null, atMs: now() });
     },
     take(id, actor) {
-      expire();
-      if (!ID.test(id)) return null;
-      const offer = offers.get(id);
-      if (!offer || offer.actor !== actor) return null;
+      const entry = find(id, actor, 'download');
+      if (entry === null) return null;
       // Taken now, served once: the file is removed once its answer has been sent (the server's part).
-      offers.delete(id);
-      return { file: offer.file, fileName: offer.fileName };
+      held.delete(id);
+      return { file: entry.file, fileName: entry.fileName };
     },
     receive(actor) {
       if (receiving.has(actor) || receiving.size >= MAX_UPLOADS_RECEIVING) return null;
@@ -92,8 +158,21 @@ export function createOneTimeFiles(options: { root: string; now: () => number })
         released = true;
       };
     },
+    hold(actor, kind, upload) {
+      return add({ actor, kind, file: upload.file, fileName: upload.fileName, upload: { ...upload }, atMs: now() });
+    },
+    upload(id, actor, kind) {
+      const entry = find(id, actor, kind);
+      if (entry === null || entry.upload === null) return null;
+      entry.atMs = now();
+      return { ...entry.upload };
+    },
+    drop,
+    sweep,
+    maxBytes: (kind) => limits[kind],
     close() {
-      for (const id of [...offers.keys()]) drop(id);
+      clearInterval(timer);
+      for (const id of [...held.keys()]) drop(id);
       own?.remove();
       own = null;
     },

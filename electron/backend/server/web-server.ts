@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { API_SUBPROTOCOL, MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
+import { API_SUBPROTOCOL, isApiError, MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
 import { RENDERER_SECURITY_HEADERS } from '../../shared-node/content-security-policy';
 import type { Dispatcher, DispatcherLogger } from './dispatcher';
 import { ERROR_PAGE_HEADERS, errorPage } from './error-page';
 import { contentTypeFor, resolveStaticPath } from '../../shared-node/static-path';
 import { isLoopbackHost, isOwnOrigin, socketAuthorized, tokenMatches } from './web-auth';
-import type { OneTimeFiles } from './one-time-files';
+import { UPLOAD_KINDS, type OneTimeFiles, type UploadKind } from './one-time-files';
+import { checkUploadSpace, writeUploadBody } from './upload-body';
 import {
   hostForUrl,
   isConfiguredHost,
@@ -130,7 +132,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     if (url.pathname === UPLOAD_PATH && req.method === 'POST') {
-      await serveUpload(req, res);
+      await serveUpload(req, res, url.searchParams.get('kind'));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -228,13 +230,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   }
 
   /**
-   * POST /upload: a file the page sends for the backend to read (a support bundle to analyze),
-   * held for the same session once (support.analyzeUpload takes it by the id answered). Only
-   * from this server's own pages (Origin), up to UPLOAD_MAX_BYTES.
+   * POST /upload?kind=support|config|bundle: a file the page sends for the backend to read (a
+   * support bundle to analyze, a configuration file to review and import, a release bundle to
+   * verify and import), held for the same session under the id answered, with its SHA-256 and
+   * size. Only from this server's own pages (Origin), up to its kind's limit; streamed to disk
+   * and hashed as it arrives, never held in memory; refused before a byte is read when the
+   * disk has no room for it.
    */
-  async function serveUpload(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function serveUpload(req: http.IncomingMessage, res: http.ServerResponse, kindName: string | null): Promise<void> {
     const who = requestActor(req);
     if (!originAllowed(req.headers.origin) || who === null || !options.downloads) {
+      req.resume();
       sendError(res, 401, {
         code: 'UNAUTHORIZED',
         message: "Uploads are taken only from this app's own page, signed in.",
@@ -242,55 +248,61 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       });
       return;
     }
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (!(declared >= 0) || declared > UPLOAD_MAX_BYTES) {
+    const files = options.downloads;
+    // An upload says what it is for; an older page that does not is sending a support bundle.
+    const kind = (UPLOAD_KINDS as readonly string[]).includes(kindName ?? 'support') ? ((kindName ?? 'support') as UploadKind) : null;
+    if (kind === null) {
       req.resume();
-      sendError(res, 413, {
-        code: 'SUPPORT_BUNDLE_TOO_LARGE',
-        message: `An upload must say its length and be at most ${UPLOAD_MAX_BYTES / 1024 ** 3} GiB.`,
-        remedy: 'Ask for a bundle collected with less log per process, or analyze it with `sutazai support analyze FILE`.',
+      sendError(res, 400, {
+        code: 'BAD_PARAMS',
+        message: `An upload is for one of ${UPLOAD_KINDS.join(', ')} (?kind=), not "${String(kindName).slice(0, 40)}".`,
+        remedy: 'Upload from the page.',
       });
       return;
     }
-    // One upload a session at a time, a few in all: each may hold a GiB of the data directory's disk.
-    const release = options.downloads.receive(who);
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    const limit = files.maxBytes(kind);
+    if (!(declared >= 0) || declared > limit) {
+      req.resume();
+      sendError(res, 413, {
+        code: 'UPLOAD_TOO_LARGE',
+        message: `An upload must say its length, and a ${UPLOAD_WHAT[kind]} may be at most ${sizeText(limit)}.`,
+        remedy: UPLOAD_TOO_LARGE_REMEDY[kind],
+      });
+      return;
+    }
+    // One upload a session at a time, a few in all: each may hold GiBs of the data directory's disk.
+    const release = files.receive(who);
     if (release === null) {
       req.resume();
       sendError(res, 429, {
-        code: 'SUPPORT_UPLOAD_BUSY',
+        code: 'UPLOAD_BUSY',
         message: 'Another upload is being received (one per session, a few at once).',
         remedy: 'Wait until the upload sent before is answered, then upload again.',
       });
       return;
     }
-    let uploadId: string;
+    let answer: { uploadId: string; sha256: string; sizeBytes: number };
     try {
-      const file = options.downloads.newFile('.tar');
-      const out = await open(file, 'wx', 0o600);
-      let received = 0;
-      try {
-        for await (const chunk of req as AsyncIterable<Buffer>) {
-          received += chunk.length;
-          if (received > declared) throw new Error('the upload is longer than it said');
-          await out.write(chunk);
-        }
-      } catch (error) {
-        await out.close();
-        await rm(file, { force: true });
-        sendError(res, 400, {
-          code: 'BAD_PARAMS',
-          message: `The upload failed: ${(error as Error).message}.`,
-          remedy: 'Upload the file again.',
-        });
-        return;
-      }
-      await out.close();
-      const fileName = (headerValue(req.headers['x-file-name']) ?? 'uploaded.tar').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
-      uploadId = options.downloads.offer(who, file, fileName);
+      const file = files.newFile(UPLOAD_EXTENSION[kind]);
+      await checkUploadSpace(path.dirname(file), declared);
+      const written = await writeUploadBody(req, file, declared);
+      const fallback = `uploaded${UPLOAD_EXTENSION[kind]}`;
+      const fileName = (headerValue(req.headers['x-file-name']) ?? fallback).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+      answer = { uploadId: files.hold(who, kind, { file, fileName, ...written }), ...written };
+    } catch (error) {
+      // The rest of the body is read and dropped: the sender then reads this answer, not a cut connection.
+      req.resume();
+      const body: ApiErrorBody = isApiError(error)
+        ? { code: error.code, message: error.message, remedy: error.remedy }
+        : { code: 'UPLOAD_FAILED', message: 'The upload could not be kept.', remedy: 'Upload the file again.' };
+      if (!isApiError(error)) options.logger.warn({ err: String(error) }, 'an upload failed');
+      sendError(res, body.code === 'UPLOAD_NO_SPACE' ? 507 : body.code === 'UPLOAD_FAILED' ? 500 : 400, body);
+      return;
     } finally {
       release();
     }
-    const text = JSON.stringify({ uploadId });
+    const text = JSON.stringify(answer);
     res.writeHead(200, {
       ...RENDERER_SECURITY_HEADERS,
       'Content-Type': 'application/json',
@@ -368,8 +380,21 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 /** Where a download is fetched, and an upload sent (server/one-time-files.ts holds both). */
 const DOWNLOAD_PREFIX = '/download/';
 const UPLOAD_PATH = '/upload';
-/** The most an upload may be: a support bundle's own limit (its files together, 1 GiB) and its headers. */
-const UPLOAD_MAX_BYTES = 1024 ** 3 + 64 * 1024 * 1024;
+/** What each kind of upload is kept as, and called in a refusal. */
+// A configuration upload may be a bundle or a YAML export: its content says which (a name ending .sutazai-config would insist on a bundle).
+const UPLOAD_EXTENSION: Record<UploadKind, string> = { support: '.tar', config: '.upload', bundle: '.sutazai-bundle' };
+const UPLOAD_WHAT: Record<UploadKind, string> = { support: 'support bundle', config: 'configuration file', bundle: 'release bundle' };
+const UPLOAD_TOO_LARGE_REMEDY: Record<UploadKind, string> = {
+  support: 'Ask for a bundle collected with less log per process, or analyze it with `sutazai support analyze FILE`.',
+  config: 'Choose a .sutazai-config bundle or an exported .yaml file; a larger file is not one.',
+  bundle: 'Copy the bundle to the control center’s machine and import it there: `sutazai bundle import FILE` or the desktop app.',
+};
+
+function sizeText(bytes: number): string {
+  return bytes >= 1024 ** 3
+    ? `${(bytes / 1024 ** 3).toFixed(bytes % 1024 ** 3 === 0 ? 0 : 2)} GiB`
+    : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? undefined : value;

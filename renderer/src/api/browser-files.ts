@@ -42,15 +42,60 @@ export async function saveOffered(url: string, fileName: string): Promise<void> 
   setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
 
-/** Sends a file from this computer for the backend to hold for this session; answers its id. */
-export async function uploadFile(file: File): Promise<string> {
-  const response = await fetch('/upload', {
-    method: 'POST',
-    body: file,
-    headers: { ...sessionHeaders(), 'Content-Type': 'application/octet-stream', 'X-File-Name': file.name.replace(/[^\x20-\x7e]/g, '_') },
-    credentials: 'same-origin',
+/** What an upload is for: each kind has its own size limit on the backend and its own methods to use it. */
+export type UploadKind = 'support' | 'config' | 'bundle';
+
+/** What the backend answers an upload: the id it holds it under for this session, and what it received. */
+export interface UploadReceipt {
+  uploadId: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+/**
+ * Sends a file from this computer for the backend to hold for this session. The browser
+ * streams it from the disk (a release bundle may be GiBs; it is never read into the page);
+ * XMLHttpRequest, not fetch, because only it reports how much has been sent.
+ */
+export function uploadFile(file: File, kind: UploadKind, onProgress?: (sentBytes: number) => void): Promise<UploadReceipt> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', `/upload?kind=${kind}`);
+    request.withCredentials = true;
+    for (const [name, value] of Object.entries({
+      ...sessionHeaders(),
+      'Content-Type': 'application/octet-stream',
+      'X-File-Name': file.name.replace(/[^\x20-\x7e]/g, '_'),
+    })) {
+      request.setRequestHeader(name, value);
+    }
+    request.upload.onprogress = (event) => onProgress?.(event.loaded);
+    request.onerror = () =>
+      reject(
+        new ApiError(
+          'UPLOAD_FAILED',
+          'The file could not be sent: the connection to the control center failed.',
+          'Check the connection, then upload again.',
+        ),
+      );
+    request.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(request.responseText);
+      } catch {
+        // Not JSON: answered below by its status.
+      }
+      if (request.status === 200 && body !== null && typeof (body as UploadReceipt).uploadId === 'string') {
+        resolve(body as UploadReceipt);
+        return;
+      }
+      const error = (body as { error?: ApiErrorBody } | null)?.error;
+      reject(
+        error
+          ? ApiError.fromBody(error)
+          : new ApiError('INTERNAL', `The upload failed (HTTP ${request.status}).`, 'Try again; reload the page if it keeps failing.'),
+      );
+    };
+    request.send(file);
   });
-  if (!response.ok) throw await refusal(response, 'upload');
-  const { uploadId } = (await response.json()) as { uploadId: string };
-  return uploadId;
 }

@@ -1,7 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import type { ConfigImportResult, ConfigReview, ConfigReviewItem } from '../../../electron/contract';
-import { inBrowser, uploadFile } from '../api/browser-files';
+import { inBrowser } from '../api/browser-files';
+import { useUpload } from '../api/use-upload';
+import { BackendPathField } from '../ui/backend-path-field';
+import { BrowserFileField } from '../ui/browser-file-field';
+import { UploadProgress } from '../ui/upload-progress';
 import { apiKey, useApiQuery } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { useDownloadHandOver } from '../api/use-download-hand-over';
@@ -150,12 +154,14 @@ function ExportCard() {
             The file is made on the control center and saved by your browser to this computer (its downloads folder).
           </p>
         ) : (
-          <FormField
+          <BackendPathField
             label="Save to"
-            hint="A new file on the control center’s machine (an existing file is never overwritten), e.g. /media/usb/site.sutazai-config."
-          >
-            <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} data-testid="config-export-path" />
-          </FormField>
+            value={path}
+            onChange={setPath}
+            placeholder="/media/usb/site.sutazai-config"
+            testId="config-export-path"
+            hint="A new file on the control center’s machine (an existing file is never overwritten)."
+          />
         )}
         <div className="actions">
           <button
@@ -198,30 +204,23 @@ function ImportCard() {
   const review = browser ? reviewUpload : reviewPath;
   const [path, setPath] = useState('');
   const [chosen, setChosen] = useState<File | null>(null);
-  // Web mode: the file reviewed and the id its upload is held under for the import.
-  const [held, setHeld] = useState<{ file: File; uploadId: string } | null>(null);
-  const [upload, setUpload] = useState<{ status: 'idle' | 'pending' } | { status: 'error'; error: unknown }>({ status: 'idle' });
+  // Web mode: the file reviewed, held by the backend under its upload's id for the import.
+  const upload = useUpload('config');
+  const held = upload.state.status === 'held' ? upload.state : null;
   const [passphrase, setPassphrase] = useState('');
   // A file chosen after the review is not the one reviewed: its review is hidden (and cannot be imported) until it is reviewed.
-  const stale = browser && held !== null && held.file !== chosen;
+  // While a file is being sent nothing is held: no review is shown to import from.
+  const stale = browser && (held === null || held.file !== chosen);
   const reviewed = review.state.status === 'success' && !stale ? review.state.result : null;
   const [lastImport, setLastImport] = useState<ConfigImportResult | null>(null);
   const queryClient = useQueryClient();
-  const fileId = useId();
   const secretsChoice = () => (passphrase ? { secretsPassphrase: passphrase } : {});
-  /** Web mode: sends the file for this session, then reviews it by its upload's id. */
-  const reviewFile = (file: File) => {
-    setUpload({ status: 'pending' });
-    uploadFile(file).then(
-      (uploadId) => {
-        setUpload({ status: 'idle' });
-        setHeld({ file, uploadId });
-        void reviewUpload.run({ uploadId, ...secretsChoice() });
-      },
-      (error: unknown) => setUpload({ status: 'error', error }),
-    );
+  /** Web mode: sends the file for this session, then reviews it by its upload's id (held for the import). */
+  const reviewFile = async (file: File) => {
+    const receipt = await upload.send(file);
+    if (receipt) await reviewUpload.run({ uploadId: receipt.uploadId, ...secretsChoice() });
   };
-  const busy = review.pending || upload.status === 'pending';
+  const busy = review.pending || upload.state.status === 'sending';
   return (
     <div className="card stack" data-testid="config-import">
       <h3>Import</h3>
@@ -235,35 +234,27 @@ function ImportCard() {
           event.preventDefault();
           setLastImport(null);
           if (browser) {
-            if (chosen) reviewFile(chosen);
+            if (chosen) void reviewFile(chosen);
           } else if (path.trim()) void reviewPath.run({ path: path.trim(), ...secretsChoice() });
         }}
       >
         {browser ? (
-          <div className="field">
-            <label className="field-label" htmlFor={fileId}>
-              File to import
-            </label>
-            <input
-              id={fileId}
-              type="file"
-              accept=".sutazai-config,.yaml,.yml"
-              className="input"
-              onChange={(event) => setChosen(event.target.files?.[0] ?? null)}
-              data-testid="config-import-file"
-            />
-            <p className="field-hint">
-              A .sutazai-config bundle or an exported .yaml file on this computer: it is sent to the control center for this session and
-              removed there once imported.
-            </p>
-          </div>
-        ) : (
-          <FormField
+          <BrowserFileField
             label="File to import"
+            accept=".sutazai-config,.yaml,.yml"
+            onChange={setChosen}
+            testId="config-import-file"
+            hint="A .sutazai-config bundle or an exported .yaml file on this computer: it is sent to the control center for this session and removed there once imported."
+          />
+        ) : (
+          <BackendPathField
+            label="File to import"
+            value={path}
+            onChange={setPath}
+            placeholder="/media/usb/site.sutazai-config"
+            testId="config-import-path"
             hint="A path on the control center’s machine: a .sutazai-config bundle or an exported .yaml file."
-          >
-            <input className="input mono" value={path} onChange={(e) => setPath(e.target.value)} data-testid="config-import-path" />
-          </FormField>
+          />
         )}
         <FormField label="Export passphrase (only if the file carries secrets)" hint="Leave empty to import without the secrets.">
           <input
@@ -286,7 +277,7 @@ function ImportCard() {
           </button>
         </div>
       </form>
-      {upload.status === 'error' ? <ErrorNotice title="The file could not be sent" error={upload.error} /> : null}
+      <UploadProgress state={upload.state} failedTitle="The file could not be sent" />
       {review.state.status === 'error' ? <ErrorNotice title="The file cannot be imported" error={review.state.error} /> : null}
       {lastImport ? (
         <div role="status" data-testid="config-import-result">
@@ -306,7 +297,7 @@ function ImportCard() {
         <ReviewTable
           key={reviewed.items.map((i) => `${i.id}=${i.status}`).join(',')}
           review={reviewed}
-          source={browser && held ? { uploadId: held.uploadId } : { path: reviewed.path }}
+          source={browser && held ? { uploadId: held.receipt.uploadId } : { path: reviewed.path }}
           passphrase={passphrase}
           allowed={allowed}
           onImported={(result) => {
@@ -314,7 +305,7 @@ function ImportCard() {
             // An import may have trusted the exporter: the list of trusted exporters shows it now.
             void queryClient.invalidateQueries({ queryKey: apiKey('configBundles.keys') });
             // An imported upload is removed: reviewed again, the same file is sent again.
-            if (browser && held) reviewFile(held.file);
+            if (browser && held) void reviewFile(held.file);
             else void reviewPath.run({ path: reviewed.path, ...secretsChoice() });
           }}
         />

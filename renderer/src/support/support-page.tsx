@@ -1,7 +1,10 @@
 import { useEffect, useId, useState } from 'react';
 import type { SupportAnalysis, SupportFinding, SupportPreview, SupportRule, SupportTarget } from '../../../electron/contract';
 import { useApiQuery, useHostList } from '../api/queries';
-import { inBrowser, uploadFile } from '../api/browser-files';
+import { inBrowser } from '../api/browser-files';
+import { useUpload } from '../api/use-upload';
+import { BrowserFileField } from '../ui/browser-file-field';
+import { UploadProgress } from '../ui/upload-progress';
 import { useDownloadHandOver } from '../api/use-download-hand-over';
 import { useApiAction } from '../api/use-api-action';
 import { formatDateTime } from '../format/time';
@@ -381,10 +384,9 @@ function AnalyzeSection() {
 /** Web mode: the bundle is chosen on this computer and uploaded for this session, then analyzed. */
 function AnalyzeUpload() {
   const analyze = useApiAction('support.analyzeUpload');
+  const upload = useUpload('support');
   const [file, setFile] = useState<File | null>(null);
-  const [upload, setUpload] = useState<{ status: 'idle' | 'pending' } | { status: 'error'; error: unknown }>({ status: 'idle' });
-  const inputId = useId();
-  const busy = upload.status === 'pending' || analyze.pending;
+  const busy = upload.state.status === 'sending' || analyze.pending;
   return (
     <Card title="Analyze a bundle" testId="support-analyze">
       <div className="stack">
@@ -392,39 +394,24 @@ function AnalyzeUpload() {
           onSubmit={(event) => {
             event.preventDefault();
             if (!file) return;
-            setUpload({ status: 'pending' });
-            uploadFile(file).then(
-              (uploadId) => {
-                setUpload({ status: 'idle' });
-                void analyze.run({ uploadId });
-              },
-              (error: unknown) => setUpload({ status: 'error', error }),
-            );
+            analyze.reset();
+            // Each analysis uses its upload up: the file is sent each time.
+            void upload.send(file).then((receipt) => (receipt ? analyze.run({ uploadId: receipt.uploadId }) : undefined));
           }}
         >
-          <div className="field">
-            <label className="field-label" htmlFor={inputId}>
-              Bundle file
-            </label>
-            <div className="input-row">
-              <input
-                id={inputId}
-                type="file"
-                accept=".tar,application/x-tar"
-                className="input"
-                onChange={(event) => setFile(event.target.files?.[0] ?? null)}
-                data-testid="support-analyze-file"
-              />
-              <button type="submit" className="button" disabled={file === null || busy} data-testid="support-analyze-button">
-                {busy ? 'Analyzing…' : 'Analyze'}
-              </button>
-            </div>
-            <p className="field-hint">
-              A bundle on this computer: it is sent to the control center, read there once and removed; no host of the site is contacted.
-            </p>
-          </div>
+          <BrowserFileField
+            label="Bundle file"
+            accept=".tar,application/x-tar"
+            onChange={setFile}
+            testId="support-analyze-file"
+            hint="A bundle on this computer: it is sent to the control center, read there once and removed; no host of the site is contacted."
+          >
+            <button type="submit" className="button" disabled={file === null || busy} data-testid="support-analyze-button">
+              {busy ? 'Analyzing…' : 'Analyze'}
+            </button>
+          </BrowserFileField>
         </form>
-        {upload.status === 'error' ? <ErrorNotice title="The bundle could not be sent" error={upload.error} /> : null}
+        <UploadProgress state={upload.state} failedTitle="The bundle could not be sent" />
         {analyze.state.status === 'error' ? <ErrorNotice title="The bundle could not be analyzed" error={analyze.state.error} /> : null}
         {analyze.state.status === 'success' ? <Findings analysis={analyze.state.result} /> : null}
       </div>

@@ -2,7 +2,7 @@ import { useId, type ReactNode } from 'react';
 
 /**
  * A path on the machine the backend runs on, typed by the operator, with the button that acts
- * on it beside the input (bundle import, support bundles). The backend checks the path; this
+ * on it beside the input (bundle import, support bundles, configuration export and import). The backend checks the path; this
  * only keeps the field alike everywhere: monospace, no spell-check, no autofill.
  */
 export function BackendPathField(props: {
@@ -11,29 +11,36 @@ export function BackendPathField(props: {
   onChange: (value: string) => void;
   placeholder: string;
   testId?: string;
-  /** The submit button (or buttons) beside the input. */
-  children: ReactNode;
+  /** The submit button (or buttons) beside the input; none where the form's own buttons are below. */
+  children?: ReactNode;
   hint: ReactNode;
 }) {
   const id = useId();
+  const input = (
+    <input
+      id={id}
+      className="input mono"
+      value={props.value}
+      onChange={(event) => props.onChange(event.target.value)}
+      placeholder={props.placeholder}
+      autoComplete="off"
+      spellCheck={false}
+      data-testid={props.testId}
+    />
+  );
   return (
     <div className="field">
       <label className="field-label" htmlFor={id}>
         {props.label}
       </label>
-      <div className="input-row">
-        <input
-          id={id}
-          className="input mono"
-          value={props.value}
-          onChange={(event) => props.onChange(event.target.value)}
-          placeholder={props.placeholder}
-          autoComplete="off"
-          spellCheck={false}
-          data-testid={props.testId}
-        />
-        {props.children}
-      </div>
+      {props.children ? (
+        <div className="input-row">
+          {input}
+          {props.children}
+        </div>
+      ) : (
+        input
+      )}
       <p className="field-hint">{props.hint}</p>
     </div>
   );

@@ -93,6 +93,7 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   // Web mode's twins: an export offered as a download (made, ok), an import of an upload never sent (refused).
   'configBundles.exportDownload': () => ({ format: 'yaml' }),
   'configBundles.importUpload': () => ({ uploadId: 'no-such-upload', items: 'all', sha256: '0'.repeat(64) }),
+  'bundles.importUpload': () => ({ uploadId: 'no-such-upload' }),
   'support.collect': () => ({ target: { hostId: MISSING } }),
   'support.preview': () => ({ previewId: 'no-such-preview', redaction: {} }),
   'support.save': () => ({ previewId: 'no-such-preview', redaction: {}, path: '/nonexistent/audit-support.tar' }),

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, type ApiClient } from '../../../electron/contract';
+import { ApiError, type ApiClient } from '../../../electron/contract';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { openSocket, wsTransport } from '../../support/ws-peer';
 
-// The API as the app uses it: the real backend behind the real WebSocket, a real SQLite
-// file. Tests run the backend from source, whose version is the dev marker 0.0.0-dev, so
+// The API as the desktop app and the command line use it (a path on the backend's machine:
+// web mode uploads the file instead, tests/integration/server/page-paths.test.ts): the real
+// backend, a real SQLite file. Tests run the backend from source, whose version is the dev marker 0.0.0-dev, so
 // these bundles admit any control center ("*"); bundle-refusals covers the range check.
 let kit: BundleKit;
 let running: RunningBackend;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   kit = await makeBundleKit();
   first = await kit.build('first', { controlCenterRange: '*' });
   running = await startTestBackend({ sampleLocalHost: false, probeAtStart: false });
-  client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
+  client = running.backend.openClient('bundle-import');
 });
 
 afterAll(async () => {

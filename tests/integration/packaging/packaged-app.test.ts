@@ -25,6 +25,7 @@ import { useTestLab } from '../../support/test-hosts/use-test-lab';
 import { makeWaitFor } from '../../support/wait-for';
 import { stopWebModeServer, waitForUrl, type WebModeServer } from '../../support/web-mode-server';
 import { openSocket, wsTransport } from '../../support/ws-peer';
+import { importBundleOverWeb } from '../../support/web-uploads';
 
 const buildAll = buildAllUntyped as (options: { production: boolean; quiet: boolean; outDir: string }) => Promise<void>;
 const checkout = path.resolve(__dirname, '../../..');
@@ -39,6 +40,8 @@ let packaged: PackagedApp;
 let host: TestHost;
 let server: WebModeServer;
 let api: ApiClient;
+/** The address web mode printed (its token with it). */
+let webUrl = '';
 const base = path.join(tmp.path, HOST);
 /** What `npm run bundle` leaves in dist/bundles: it must stay out of the package. */
 const DECOY_BUNDLES = ['sutazai-0.0.9.sutazai-bundle', 'sutazai-0.0.9.tar.gz'];
@@ -88,7 +91,8 @@ setUpSuite(
     server = startPackagedBackend(packaged, path.join(tmp.path, 'data'), path.join(tmp.path, 'elsewhere'));
     defer(() => stopWebModeServer(server));
     defer(() => stopInstalledRuntime(labRef.lab, host, path.join(base, 'opt')));
-    const url = new URL(await waitForUrl(server));
+    webUrl = await waitForUrl(server);
+    const url = new URL(webUrl);
     api = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${url.port}/api`, url.searchParams.get('token'))));
     defer(() => api.close());
   },
@@ -160,7 +164,8 @@ describe('the packaged backend in plain Node', () => {
 
   it('imports the default release bundle the package ships', async () => {
     const shipped = path.join(packaged.resourcesPath, PACKAGED_PATHS.bundlesDir, path.basename(bundle.file));
-    const imported = await api.call('bundles.import', { path: shipped, trustKey: kit.key.fingerprint });
+    // Web mode names no path on the backend's machine: the shipped file is uploaded, as the Bundles page does.
+    const imported = await importBundleOverWeb(api, webUrl, shipped, kit.key.fingerprint);
     expect(imported.bundle).toMatchObject({ name: bundle.manifest.name, version: bundle.manifest.version, sha256: bundle.sha256 });
   }, 120_000);
 

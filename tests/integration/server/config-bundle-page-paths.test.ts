@@ -45,7 +45,7 @@ const refusedWith = (call: Promise<unknown>) =>
 const headers = () => ({ 'X-SutazAI-Token': running.token, Origin: base });
 
 async function upload(bytes: Buffer, fileName: string): Promise<string> {
-  const sent = await fetch(`${base}/upload`, {
+  const sent = await fetch(`${base}/upload?kind=config`, {
     method: 'POST',
     body: new Uint8Array(bytes),
     headers: { ...headers(), 'Content-Type': 'application/octet-stream', 'X-File-Name': fileName },
@@ -113,5 +113,21 @@ describe('configuration bundles in web mode', () => {
     expect(error?.code).toBe('CONFIG_BUNDLE_DAMAGED');
     expect(error?.message).toContain('damaged.sutazai-config');
     expect(`${error?.message} ${error?.remedy}`).not.toContain(running.dataDir);
+  });
+
+  it('takes a configuration file up to 32 MiB: a larger one is refused before it is read, written nowhere', async () => {
+    const before = held();
+    // Said to be 33 MiB: refused on its length alone (the old limit was a support bundle's 1 GiB).
+    const sent = await fetch(`${base}/upload?kind=config`, {
+      method: 'POST',
+      body: new Uint8Array(33 * 1024 * 1024),
+      headers: { ...headers(), 'Content-Type': 'application/octet-stream' },
+    });
+    expect(sent.status).toBe(413);
+    expect(((await sent.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'UPLOAD_TOO_LARGE',
+      message: expect.stringContaining('a configuration file may be at most 32 MiB'),
+    });
+    expect(held()).toEqual(before);
   });
 });

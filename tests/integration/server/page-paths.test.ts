@@ -1,23 +1,34 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient, type ServerMessage } from '../../../electron/contract';
 import { createPipeSession, desktopPipeGrants } from '../../../electron/backend/server/dispatcher';
+import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
+import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
+import { makeWaitFor } from '../../support/wait-for';
+import { uploadFileOverWeb } from '../../support/web-uploads';
 import { openSocket, wsTransport } from '../../support/ws-peer';
 
 /**
  * The rule for paths from a page (PAGE_PATH_METHODS): a browser (web mode) may not name a
  * file on the backend's machine, the desktop app's window may; web mode moves a support
- * bundle by a download served once to the session that asked, and by an upload.
+ * bundle by a download served once to the session that asked, and by an upload, and a
+ * release bundle by an upload verified and imported by its id.
  */
 
 let running: RunningBackend;
 let client: ApiClient;
 let base = '';
+let kit: BundleKit;
+let release: BuiltBundle;
+const waitFor = makeWaitFor({ timeoutMs: 10_000, pollMs: 20 });
 
 beforeAll(async () => {
+  kit = await makeBundleKit();
+  release = await kit.build('page-paths', { controlCenterRange: '*' });
   running = await startTestBackend({ probeAtStart: false, sampleLocalHost: false });
   client = createApiClient(wsTransport(await openSocket(running.apiUrl, running.token)));
   base = `http://127.0.0.1:${running.server.port}`;
@@ -26,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   await running?.stop();
+  kit?.remove();
 });
 
 const refusedWith = (call: Promise<unknown>) =>
@@ -62,7 +74,7 @@ describe('a path on the backend machine from a page', () => {
       connection.receive(
         JSON.stringify({ type: 'request', id: 1, method: 'support.analyze', params: { path: '/nonexistent/bundle.tar' } }),
       );
-      for (let i = 0; i < 200 && sent.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      await waitFor('the answer to support.analyze', () => sent.length > 0);
       expect(sent[0]).toMatchObject({ id: 1, ok: false, error: { code: 'SUPPORT_BUNDLE_INVALID' } });
     } finally {
       connection.close();
@@ -95,8 +107,7 @@ describe('web mode moves a support bundle by download and upload', () => {
     // And the file is not kept on the backend's machine.
     const left = () =>
       fs.readdirSync(path.join(running.dataDir, 'downloads'), { recursive: true }).filter((name) => String(name).endsWith('.tar'));
-    for (let i = 0; i < 100 && left().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(left()).toEqual([]);
+    await waitFor('the served file removed', () => left().length === 0);
   });
 
   it('analyzes an upload of this session once; an upload from another origin or without the session is refused', async () => {
@@ -148,11 +159,10 @@ describe('web mode moves a support bundle by download and upload', () => {
     try {
       first.write(Buffer.alloc(1024));
       // Its file is being written: the backend is receiving it.
-      for (let i = 0; i < 200 && held().length === before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(held().length).toBe(before + 1);
+      await waitFor('the first upload being written', () => held().length === before + 1);
       const second = await fetch(`${base}/upload`, { method: 'POST', body: new Uint8Array(bundle), headers });
       expect(second.status).toBe(429);
-      expect(((await second.json()) as { error: { code: string } }).error.code).toBe('SUPPORT_UPLOAD_BUSY');
+      expect(((await second.json()) as { error: { code: string } }).error.code).toBe('UPLOAD_BUSY');
       expect(held().length).toBe(before + 1);
       // The first goes on to its end and is offered; then this session may upload again.
       first.end(Buffer.alloc(declared - 1024));
@@ -161,5 +171,76 @@ describe('web mode moves a support bundle by download and upload', () => {
     } finally {
       first.destroy();
     }
+  });
+});
+
+describe('web mode moves a release bundle by upload, never by a path', () => {
+  const bundleFiles = () =>
+    fs.existsSync(path.join(running.dataDir, 'bundles')) ? fs.readdirSync(path.join(running.dataDir, 'bundles')) : [];
+  const target = () => ({ base, headers: { 'X-SutazAI-Token': running.token, Origin: base } });
+
+  it('refuses bundles.verify and bundles.import with a path over web mode, before it is read, and records the attempt', async () => {
+    expect(await refusedWith(client.call('bundles.verify', { path: '/etc/shadow' }))).toBe('METHOD_NOT_ON_THIS_PIPE');
+    expect(await refusedWith(client.call('bundles.import', { path: release.file, trustKey: kit.key.fingerprint }))).toBe(
+      'METHOD_NOT_ON_THIS_PIPE',
+    );
+    expect(await client.call('bundles.list', {})).toEqual([]);
+    const recorded = await client.call('audit.list', { outcome: 'METHOD_NOT_ON_THIS_PIPE', limit: 20 });
+    expect(recorded.entries.map((entry) => entry.method)).toEqual(expect.arrayContaining(['bundles.verify', 'bundles.import']));
+  });
+
+  it('verifies an upload of this session, asks for its signer, imports it by moving it in, and it is gone after', async () => {
+    const sent = await uploadFileOverWeb(target(), release.file, 'bundle', 'my release.sutazai-bundle');
+    expect(sent.status).toBe(200);
+    // Hashed as it was received: the bundle's own SHA-256 and size.
+    expect(sent.body).toEqual({
+      uploadId: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      sha256: release.sha256,
+      sizeBytes: release.sizeBytes,
+    });
+    const { uploadId } = sent.body as { uploadId: string };
+    // Not another kind's: a support analysis does not find it.
+    expect(await refusedWith(client.call('support.analyzeUpload', { uploadId }))).toBe('SUPPORT_UPLOAD_GONE');
+    const verified = await client.call('bundles.verifyUpload', { uploadId });
+    expect(verified).toMatchObject({ path: 'my_release.sutazai-bundle', sha256: release.sha256, signer: { trusted: false } });
+    // The signer is unknown: refused, named as uploaded, and the upload is kept for the confirmed import.
+    const unconfirmed = await client.call('bundles.importUpload', { uploadId }).then(
+      () => null,
+      (error: { code: string; message: string }) => error,
+    );
+    expect(unconfirmed?.code).toBe('BUNDLE_KEY_UNKNOWN');
+    expect(unconfirmed?.message).toContain('my_release.sutazai-bundle');
+    expect(unconfirmed?.message).not.toContain(running.dataDir);
+    const imported = await client.call('bundles.importUpload', { uploadId, trustKey: kit.key.fingerprint });
+    expect(imported).toMatchObject({ alreadyImported: false, keyTrusted: true, bundle: { sha256: release.sha256 } });
+    expect(bundleFiles()).toEqual([path.basename(imported.bundle.path)]);
+    expect(createHash('sha256').update(fs.readFileSync(imported.bundle.path)).digest('hex')).toBe(release.sha256);
+    // Used up: moved into the data directory, nothing left among the uploads.
+    expect(await refusedWith(client.call('bundles.verifyUpload', { uploadId }))).toBe('BUNDLE_UPLOAD_GONE');
+    const uploads = fs
+      .readdirSync(path.join(running.dataDir, 'downloads'), { recursive: true })
+      .filter((name) => String(name).endsWith('.sutazai-bundle'));
+    expect(uploads).toEqual([]);
+  });
+
+  it("holds an upload for its own session only: another session's socket cannot verify it", async () => {
+    const sent = await uploadFileOverWeb(target(), release.file, 'bundle');
+    const { uploadId } = sent.body as { uploadId: string };
+    // The desktop app's own pipe is another pipe identity.
+    const answers: ServerMessage[] = [];
+    const connection = running.backend.dispatcher.connect(
+      (text) => answers.push(JSON.parse(text) as ServerMessage),
+      'port:test',
+      desktopPipeGrants(createPipeSession()),
+      'desktop',
+    );
+    try {
+      connection.receive(JSON.stringify({ type: 'request', id: 1, method: 'bundles.verifyUpload', params: { uploadId } }));
+      await waitFor('the answer to bundles.verifyUpload', () => answers.length > 0);
+      expect(answers[0]).toMatchObject({ id: 1, ok: false, error: { code: 'BUNDLE_UPLOAD_GONE' } });
+    } finally {
+      connection.close();
+    }
+    expect((await client.call('bundles.verifyUpload', { uploadId })).sha256).toBe(release.sha256);
   });
 });

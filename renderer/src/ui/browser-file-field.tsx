@@ -1,0 +1,45 @@
+import { useId, type ReactNode } from 'react';
+
+/**
+ * A file on this computer, chosen in the browser (web mode), with the button that sends it
+ * beside the input: the counterpart of BackendPathField, where no path on the backend's
+ * machine may be named (bundle import, configuration import, support analysis).
+ */
+export function BrowserFileField(props: {
+  label: string;
+  /** The file types offered first in the chooser, e.g. ".tar". */
+  accept: string;
+  onChange: (file: File | null) => void;
+  testId?: string;
+  /** The submit button (or buttons) beside the input. */
+  children?: ReactNode;
+  hint: ReactNode;
+}) {
+  const id = useId();
+  const input = (
+    <input
+      id={id}
+      type="file"
+      accept={props.accept}
+      className="input"
+      onChange={(event) => props.onChange(event.target.files?.[0] ?? null)}
+      data-testid={props.testId}
+    />
+  );
+  return (
+    <div className="field">
+      <label className="field-label" htmlFor={id}>
+        {props.label}
+      </label>
+      {props.children ? (
+        <div className="input-row">
+          {input}
+          {props.children}
+        </div>
+      ) : (
+        input
+      )}
+      <p className="field-hint">{props.hint}</p>
+    </div>
+  );
+}
