@@ -1,3 +1,4 @@
+import { runResetAdminCommand } from './break-glass-command';
 import { ApiError, remedyForCli, type ApiClient } from '../../contract';
 import { startBackend, type Backend, type BackendConfig } from '../app/backend';
 import { parseEntryArgs, sharedOptions, type BackendOptions } from '../app/process-options';
@@ -200,6 +201,10 @@ Operators (once one exists, every command signs in with --as; the first must be 
                                      change an operator (an empty value removes an attribute);
                                      an enabled admin always remains
   operators remove <name>            remove an operator (the last one: back to no sign-in)
+  operators reset-admin <name>       break-glass when every admin is locked out: run on the
+                                     machine by the data directory's owner (or root), no --as;
+                                     makes <name> an enabled admin with a new password and no
+                                     two-factor enrolment, ends its browser sign-ins; audited
   operators mfa enrol <name>         two-factor sign-in (TOTP): shows the QR code and the secret,
                                      reads the first code the app shows (asked for, or the next
                                      line of standard input), prints 10 one-time recovery codes
@@ -342,6 +347,15 @@ async function run(argv: string[]): Promise<number> {
       '`restore` signs no one in: it starts no backend and needs only the data directory to be yours (--as is not taken).',
       'sutazai restore site.sutazai-backup --data-dir /srv/sutazai',
     );
+  // Break-glass is for when no admin can sign in: the data directory is its proof, not an operator.
+  if (group === 'operators' && command === 'reset-admin') {
+    if (values.as !== undefined)
+      throw usage(
+        '`operators reset-admin` signs no one in: it is for when no admin can, and needs only the data directory to be yours (--as is not taken).',
+        'sutazai operators reset-admin ada --data-dir /srv/sutazai',
+      );
+    return runResetAdminCommand({ args, print, dataDir: sharedOptions(values).dataDir });
+  }
   // The --as password first, before any command reads its own secrets from standard input.
   const signIn = typeof values.as === 'string' ? await signInFromInput(values.as, values.code === true) : undefined;
   if (values.code === true && signIn === undefined)

@@ -97,7 +97,7 @@ export function describeAttributes(attributes: OperatorAttributes): string {
 }
 
 /** A typed password is asked twice (a typo would lock the operator out); a piped one is taken as it is. */
-async function newPassword(name: string): Promise<string> {
+export async function newPassword(name: string): Promise<string> {
   if (!process.stdin.isTTY) return (await secretsFromPromptOrStdin([`new password of ${name}`]))[0]!;
   const [first, again] = await secretsFromPromptOrStdin([`New password of ${name}`, 'The same again']);
   if (first !== again)

@@ -67,7 +67,7 @@ export function createSignInLimiter(deps: { db: Database.Database; now: () => nu
   const prune = db.prepare('DELETE FROM sign_in_failures WHERE last_at < ? AND locked_until < ?');
 
   const keysOf = (attempt: Attempt): Array<{ key: string; allowance: number }> => [
-    { key: `operator:${attempt.name.trim().toLowerCase()}`, allowance: policy.operatorAllowance },
+    { key: operatorKeyOf(attempt.name), allowance: policy.operatorAllowance },
     { key: `address:${addressKeyOf(attempt.address)}`, allowance: policy.addressAllowance },
   ];
 
@@ -112,6 +112,11 @@ export function createSignInLimiter(deps: { db: Database.Database; now: () => nu
       })();
     },
   };
+}
+
+/** The key a name's tries count against (names ignore case), also cleared by break-glass.ts. */
+export function operatorKeyOf(name: string): string {
+  return `operator:${name.trim().toLowerCase()}`;
 }
 
 /**
