@@ -21,6 +21,7 @@
  * (default 60) and restored, and what reached the page and the store is checked for gaps and
  * duplicates. BENCH_CPU_PROF=<dir> profiles our server over the CPU window only (a
  * .cpuprofile written there at the window's end; the CPU figure then includes the profiler's cost);
+ * BENCH_SERVER_NODE_OPTIONS gives our server (only) Node options, e.g. a V8 flag judged in a pair of runs.
  * BENCH_SCREEN_PROFILE=<dir> profiles the Chromium page over the screen window (fleet-bench-screen.ts). A Targets
  * table says which are met. Exits 0 whatever the figures are (a benchmark, not a test).
  * Needs root (network namespaces). Everything it makes (lab, runtimes, servers, Chromium,
@@ -61,6 +62,8 @@ const CUT_S = Number(process.env['BENCH_CUT_S'] ?? 60);
 const SCREEN_S = Number(process.env['BENCH_SCREEN_S'] ?? 60);
 const CPU_PROF_DIR = process.env['BENCH_CPU_PROF'];
 const SCREEN_PROFILE_DIR = process.env['BENCH_SCREEN_PROFILE'];
+/** Node options for our server only (e.g. a V8 flag judged against a run without it), not for the benchmark's own process. */
+const SERVER_NODE_OPTIONS = process.env['BENCH_SERVER_NODE_OPTIONS'] ?? '';
 const AGENTS = 4;
 const METRICS_PORT = 9464; // config/defaults.yaml runtime.metrics_port
 const INSTALL = 'benchfleet';
@@ -286,6 +289,14 @@ function writeProfilerHook(tmpDir: string, dir: string): string {
   return file;
 }
 
+/** NODE_OPTIONS for our server: BENCH_SERVER_NODE_OPTIONS and the profiler's hook; none (what it inherits) without either. */
+function serverNodeOptions(tmp: string): { NODE_OPTIONS?: string } {
+  const options = [SERVER_NODE_OPTIONS, CPU_PROF_DIR ? `--require ${writeProfilerHook(tmp, path.resolve(CPU_PROF_DIR))}` : ''].filter(
+    (o) => o !== '',
+  );
+  return options.length > 0 ? { NODE_OPTIONS: options.join(' ') } : {};
+}
+
 async function promQuery(port: number, expr: string): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(expr)}`);
   const body = (await response.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
@@ -440,7 +451,7 @@ async function main(): Promise<void> {
       SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE,
       // What `npm run web` serves an operator: React's production build.
       SUTAZAI_RENDERER_DIR: WEB_RENDERER_DIR,
-      ...(CPU_PROF_DIR ? { NODE_OPTIONS: `--require ${writeProfilerHook(tmp, path.resolve(CPU_PROF_DIR))}` } : {}),
+      ...serverNodeOptions(tmp),
     });
     state.web = web;
     const url = await waitForUrl(web);
@@ -571,7 +582,7 @@ async function main(): Promise<void> {
     table([
       ['', 'CPU %', 'RSS MiB', 'PSS MiB', 'processes', 'series', 'samples stored', 'bytes/sample'],
       [
-        `ours: npm run web (web.mjs + backend)${CPU_PROF_DIR ? ', under --cpu-prof' : ''}`,
+        `ours: npm run web (web.mjs + backend)${CPU_PROF_DIR ? ', under --cpu-prof' : ''}${SERVER_NODE_OPTIONS ? `, NODE_OPTIONS ${SERVER_NODE_OPTIONS}` : ''}`,
         oursCpu.toFixed(2),
         mib(oursMem.rssKb),
         mib(oursMem.pssKb),
