@@ -116,14 +116,78 @@ export type AuditVerification = z.infer<typeof AuditVerificationSchema>;
  */
 export const MAX_HOST_AUDIT_LOG_BYTES = 16 * 1024 * 1024;
 
-/** One host's runtime audit log (`<state_dir>/audit.log`), read over SSH and verified like the control center's. */
+/**
+ * Where a runtime's kept chain starts when its oldest segments were dropped by its
+ * `audit.keep_files` cap (agents-runtime/src/audit/audit-segments.ts): the drop is itself an
+ * entry of the chain, so a chain starting later than entry 1 without one is a removal instead.
+ */
+export const KeptChainStartSchema = z.object({
+  firstSeq: z.number().int().positive(),
+  prevHash: AuditHashSchema,
+  /** The entry that recorded the drop. */
+  recordedAt: z.number().int().positive(),
+  /** The anchor given was among the dropped entries: it could not be checked. */
+  anchorDropped: z.boolean(),
+  message: z.string(),
+});
+
+/** One host's runtime audit log (`<state_dir>/audit.log` and its sealed segments), read over SSH and verified like the control center's. */
 export const HostAuditVerificationSchema = AuditVerificationSchema.extend({
   host: z.string(),
-  /** Where the log is on the host. */
+  /** Where the live segment is on the host (the sealed ones beside it: `audit.log.<first seq>`). */
   file: z.string(),
+  /** Of every segment read. */
   bytes: z.number().int().nonnegative(),
+  /** How many segments were read, the live one included. */
+  segments: z.number().int().nonnegative().default(1),
+  /** Null while the chain starts at entry 1. */
+  kept: KeptChainStartSchema.nullable().default(null),
 });
 export type HostAuditVerification = z.infer<typeof HostAuditVerificationSchema>;
+
+/**
+ * An entry of a runtime's own audit log as the host holds it: the control center's shape, with
+ * the runtime's words for action and outcome (its gRPC method, its error code or status name).
+ */
+export const RuntimeAuditEntrySchema = z.object({
+  seq: z.number().int().positive(),
+  atMs: z.number().int(),
+  /** The operator the token or certificate named; null when none was identified. */
+  operator: z.string().nullable(),
+  /** How the caller was known: `token:<role>`, `certificate:<role>`, `unidentified`, or `runtime` (its own entries). */
+  actor: z.string(),
+  peer: z.string(),
+  action: z.string(),
+  method: z.string(),
+  target: z.string().nullable(),
+  outcome: z.string(),
+  prevHash: AuditHashSchema,
+  hash: AuditHashSchema,
+});
+export type RuntimeAuditEntry = z.infer<typeof RuntimeAuditEntrySchema>;
+
+export const MAX_HOST_AUDIT_PAGE = 1000;
+
+export const HostAuditLogParamsSchema = z
+  .object({
+    hostId: z.number().int().positive(),
+    /** Entries whose operator or actor contains this. */
+    who: z.string().min(1).max(128).optional(),
+    /** The runtime's action (`control`, `scale`, `manifest`, `view`...). */
+    action: z.string().min(1).max(64).optional(),
+    /** Entries whose target or method contains this. */
+    target: z.string().min(1).max(256).optional(),
+    /** `ok`, `error` (anything else), or one outcome code (`PERMISSION_DENIED`). */
+    outcome: z
+      .union([z.enum(['ok', 'error']), z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an outcome code such as PERMISSION_DENIED')])
+      .optional(),
+    fromMs: z.number().int().optional(),
+    toMs: z.number().int().optional(),
+    /** The page of entries older than this seq (from the previous page's `next`). */
+    before: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(MAX_HOST_AUDIT_PAGE).default(100),
+  })
+  .strict();
 
 export const HostKeyHistoryEventSchema = z.object({
   id: z.number().int().positive(),
@@ -167,6 +231,21 @@ export const auditMethods = {
       hosts: z.array(HostAuditVerificationSchema),
       /** With an install: each host whose log could not be read (unreachable, too large, no file), with why; the others are still verified. */
       unread: z.array(z.object({ host: z.string(), error: ApiErrorBodySchema })).default([]),
+    }),
+  },
+  /**
+   * One host's runtime audit log, read over SSH as audit.verifyHost reads it and verified at
+   * each call: a page of its entries, newest first, filtered; with the verification of the whole.
+   */
+  'audit.hostLog': {
+    params: HostAuditLogParamsSchema,
+    result: z.object({
+      verification: HostAuditVerificationSchema,
+      entries: z.array(RuntimeAuditEntrySchema),
+      /** The `before` of the next (older) page; null when this one is the last. */
+      next: z.number().int().positive().nullable(),
+      /** How many entries match the filters in all. */
+      matched: z.number().int().nonnegative(),
     }),
   },
   /** Every host-key decision and refusal, newest first, kept after the host is removed. */

@@ -135,6 +135,7 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'audit.list': 'view',
   'audit.verify': 'view',
   'audit.verifyHost': 'view',
+  'audit.hostLog': 'view',
   'audit.hostKeys': 'view',
   // A configuration bundle carries the inventory (and, when asked, its secrets sealed) off the site: an export.
   // Importing one adds and changes hosts, keys and installs, like importing a release bundle: an admin's.

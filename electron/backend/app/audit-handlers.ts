@@ -19,6 +19,7 @@ export function createAuditHandlers({
     'audit.list': (params) => audit.list(params),
     'audit.verify': ({ anchor }) => audit.verify(anchor),
     'audit.verifyHost': (params) => hostAudit.verify(params),
+    'audit.hostLog': (params) => hostAudit.log(params),
     'audit.hostKeys': (params) => audit.hostKeys(params),
   };
 }

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { AUDIT_LOG_FILE, verifyAuditText } from '../../../agents-runtime/src/wire';
+import { AUDIT_LOG_FILE, orderSegments, parseAuditRow, verifyAuditSegments } from '../../../agents-runtime/src/wire';
 import {
   ApiError,
   MAX_HOST_AUDIT_LOG_BYTES,
@@ -8,6 +9,8 @@ import {
   type HostAuditVerification,
   type HostFacts,
   type MethodParams,
+  type MethodResult,
+  type RuntimeAuditEntry,
 } from '../../contract';
 import type { TargetDeps } from '../hosts/build-ssh-target';
 import { hostNotFoundError } from '../hosts/host-errors';
@@ -19,6 +22,7 @@ import { sh } from '../install/remote/shell-script';
 import { hostNotInstalledError } from '../fleet/processes/process-errors';
 import type { HostRow } from '../store/hosts-repo';
 import type { InstallHostRow, InstallsRepo } from '../store/installs-repo';
+import { filterHostAuditEntries } from './host-audit-filter';
 
 export interface HostAuditLogsDeps extends TargetDeps {
   installs: Pick<InstallsRepo, 'findByName' | 'hosts' | 'host' | 'installOfHost'>;
@@ -27,22 +31,30 @@ export interface HostAuditLogsDeps extends TargetDeps {
   configDir?: string;
 }
 
-/** Each runtime's own audit log, read from its host and verified here (`sutazai audit verify --host|--install`). */
+/** Each runtime's own audit log, read from its host and verified here (`sutazai audit verify --host|--install`, the Audit page). */
 export interface HostAuditLogs {
   verify(
     params: MethodParams<'audit.verifyHost'>,
   ): Promise<{ hosts: HostAuditVerification[]; unread: Array<{ host: string; error: ApiErrorBody }> }>;
+  /** A page of one host's entries, newest first, with the verification of the whole log. */
+  log(params: MethodParams<'audit.hostLog'>): Promise<MethodResult<'audit.hostLog'>>;
 }
 
 /** The script's exit codes for a log it cannot hand over. */
 const NO_FILE = 3;
 const TOO_LARGE = 4;
 
+interface ReadLog {
+  verification: HostAuditVerification;
+  entries: RuntimeAuditEntry[];
+}
+
 /**
- * Reads `<state_dir>/audit.log` over SSH the way the install engine logs in to a recorded host
- * (its pinned key; as root where the install is system-wide, since the file is the daemon's,
- * 0600) and verifies it with the runtime's own verifier. The text is the host's: it is only
- * parsed, and what is said of it is seqs, line numbers and hashes the verifier checked.
+ * Reads `<state_dir>/audit.log` and its sealed segments (`audit.log.<first seq>`) over SSH the
+ * way the install engine logs in to a recorded host (its pinned key; as root where the install
+ * is system-wide, since the files are the daemon's, 0600) and verifies them as one chain with
+ * the runtime's own verifier. The text is the host's: it is only parsed, and what is said of it
+ * is seqs, line numbers, file names the runtime's pattern allows and hashes the verifier checked.
  */
 export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
   const timeoutMs = deps.connectTimeoutMs ?? 20_000;
@@ -60,10 +72,7 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
     if (params.host !== undefined) {
       const row = deps.hosts.findByName(params.host);
       if (!row) throw hostNotFoundError(params.host);
-      const owner = deps.installs.installOfHost(row.id);
-      const record = owner ? deps.installs.host(owner.installId, row.id) : null;
-      if (!record) throw hostNotInstalledError(row.name);
-      return [{ row, record }];
+      return [{ row, record: installedRecord(row) }];
     }
     const install = deps.installs.findByName(params.install!);
     if (!install)
@@ -76,20 +85,41 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
     });
   }
 
-  async function verifyHost(row: HostRow, record: InstallHostRow, anchor: AuditAnchor | undefined): Promise<HostAuditVerification> {
+  function installedRecord(row: HostRow): InstallHostRow {
+    const owner = deps.installs.installOfHost(row.id);
+    const record = owner ? deps.installs.host(owner.installId, row.id) : null;
+    if (!record) throw hostNotInstalledError(row.name);
+    return record;
+  }
+
+  async function readLog(row: HostRow, record: InstallHostRow, anchor: AuditAnchor | undefined): Promise<ReadLog> {
     if (record.mode === null || record.rootDir === null) throw hostNeverInstalledError(row.name);
     const layout = recordedLayout(recordedHostConfig(record, deps.configDir), record.mode, record.rootDir);
     const file = path.posix.join(layout.stateDir, AUDIT_LOG_FILE);
+    // Each segment's text follows a line only this read can know, so no line in a segment can pass for a boundary.
+    const marker = `#sutazai-audit-segment-${randomBytes(12).toString('hex')}`;
     const { session, shell } = await openHostShell(deps, row, await deps.factsOf(row), record.mode, timeoutMs);
     let result;
     try {
-      // The size first (its own line), then at most the limit: a log growing meanwhile is cut at it, never read without end.
-      const script = sh`f=${file}
-[ -f "$f" ] || exit ${NO_FILE}
-size=$(wc -c < "$f") || exit ${NO_FILE}
-echo "$size"
-[ "$size" -le ${MAX_HOST_AUDIT_LOG_BYTES} ] || exit ${TOO_LARGE}
-head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"`;
+      // The whole size first (its own line), then at most the limit of each: a log growing meanwhile is cut, never read without end.
+      const script = sh`cd ${layout.stateDir} 2>/dev/null || exit ${NO_FILE}
+total=0; found=0
+for f in ${AUDIT_LOG_FILE} ${AUDIT_LOG_FILE}.*; do
+  case "$f" in ${AUDIT_LOG_FILE}|${AUDIT_LOG_FILE}.[0-9]*) ;; *) continue ;; esac
+  [ -f "$f" ] || continue
+  n=$(wc -c < "$f") || exit ${NO_FILE}
+  total=$((total + n)); found=1
+done
+[ "$found" = 1 ] || exit ${NO_FILE}
+echo "$total"
+[ "$total" -le ${MAX_HOST_AUDIT_LOG_BYTES} ] || exit ${TOO_LARGE}
+for f in ${AUDIT_LOG_FILE}.* ${AUDIT_LOG_FILE}; do
+  case "$f" in ${AUDIT_LOG_FILE}|${AUDIT_LOG_FILE}.[0-9]*) ;; *) continue ;; esac
+  [ -f "$f" ] || continue
+  printf '%s %s\\n' ${marker} "$f"
+  head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"
+  [ -z "$(tail -c 1 "$f")" ] || echo
+done`;
       result = await shell.run(script, { asRoot: record.mode === 'system', step: 'audit-read' });
     } finally {
       session.close();
@@ -99,8 +129,8 @@ head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"`;
     if (result.code === TOO_LARGE)
       throw new ApiError(
         'AUDIT_HOST_LOG_TOO_LARGE',
-        `The runtime's audit log on ${row.name} (${file}) is ${Number.isFinite(bytes) ? `${bytes} bytes` : 'too large'}, more than the ${MAX_HOST_AUDIT_LOG_BYTES / 1024 / 1024} MiB the control center reads.`,
-        `Verify it on the host itself: \`sutazai-runtime audit-verify --config <its config>\`.`,
+        `The runtime's audit log on ${row.name} (${file} and its sealed segments) is ${Number.isFinite(bytes) ? `${bytes} bytes` : 'too large'}, more than the ${MAX_HOST_AUDIT_LOG_BYTES / 1024 / 1024} MiB the control center reads.`,
+        'Verify it on the host itself (`sutazai-runtime audit-verify --config <its config>`), or lower runtime.audit.max_file_bytes or keep_files in the install’s configuration so that all of it fits.',
       );
     if (result.code !== 0 || !Number.isSafeInteger(bytes))
       throw new ApiError(
@@ -108,8 +138,15 @@ head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"`;
         `The runtime's audit log on ${row.name} (${file}) could not be read${result.code === NO_FILE ? ': there is no such file' : ` (exit ${result.code ?? 'by signal'})`}.`,
         'A runtime writes it from its first start with this release: check that the runtime runs there, and that no one removed the file.',
       );
-    const text = result.stdout.slice(newline + 1);
-    return { host: row.name, file, bytes, ...verifyAuditText(text, anchor) };
+    const segments = splitSegments(result.stdout.slice(newline + 1), marker);
+    const verified = verifyAuditSegments(segments, anchor);
+    const entries = segments.flatMap((segment) =>
+      segment.text.split('\n').flatMap((line) => {
+        const entry = line === '' ? null : parseAuditRow(line);
+        return entry === null ? [] : [entry];
+      }),
+    );
+    return { verification: { host: row.name, file, bytes, ...verified }, entries };
   }
 
   return {
@@ -120,7 +157,7 @@ head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"`;
       // install's host that cannot be read is reported beside the others, which are still verified.
       for (const { row, record } of recordedHosts(params)) {
         try {
-          hosts.push(await verifyHost(row, record, params.anchor));
+          hosts.push((await readLog(row, record, params.anchor)).verification);
         } catch (error) {
           if (params.install === undefined || !(error instanceof ApiError)) throw error;
           unread.push({ host: row.name, error: error.toBody() });
@@ -128,5 +165,35 @@ head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"`;
       }
       return { hosts, unread };
     },
+    async log(params) {
+      const row = deps.hosts.get(params.hostId);
+      if (!row) throw hostNotFoundError(String(params.hostId));
+      const { verification, entries } = await readLog(row, installedRecord(row), undefined);
+      return { verification, ...filterHostAuditEntries(entries, params) };
+    },
   };
+}
+
+/**
+ * The script's output as segments, oldest first (by the runtime's names), each the text after
+ * its marker line. A name the runtime would not have given (orderSegments' pattern) is left out.
+ */
+function splitSegments(text: string, marker: string): Array<{ name: string; text: string }> {
+  const byName = new Map<string, string[]>();
+  let current: string[] | null = null;
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (const line of lines) {
+    if (line.startsWith(`${marker} `)) {
+      current = [];
+      byName.set(line.slice(marker.length + 1), current);
+    } else current?.push(line);
+  }
+  return orderSegments([...byName.keys()]).map((name) => ({
+    name,
+    text: byName
+      .get(name)!
+      .map((line) => `${line}\n`)
+      .join(''),
+  }));
 }

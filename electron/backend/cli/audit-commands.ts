@@ -110,7 +110,8 @@ async function verifyHosts(
           "  Find out who could write the file as root or as the runtime's user on that host.",
         ].join('\n')
       : [
-          `${log.host}: the runtime's audit log (${log.file}) is as appended: ${log.entries} ${log.entries === 1 ? 'entry' : 'entries'}, each chained to the one before.`,
+          `${log.host}: the runtime's audit log (${log.file}${log.segments > 1 ? ` and ${log.segments - 1} sealed ${log.segments === 2 ? 'segment' : 'segments'}` : ''}) is as appended: ${log.entries} ${log.entries === 1 ? 'entry' : 'entries'}, each chained to the one before.`,
+          ...(log.kept === null ? [] : [`  ${log.kept.message}`]),
           ...(log.head === null
             ? []
             : [

@@ -32,6 +32,7 @@ import {
   type OutcomeChoice,
 } from './audit-filters';
 import { actionWords, methodWords } from './audit-words';
+import { HostRuntimeAudit } from './host-runtime-audit';
 
 /**
  * The audit log: every action that changed something (hosts, keys, bundles, installs,
@@ -76,6 +77,20 @@ export function AuditPage() {
           Refresh and verify again
         </button>
       </header>
+      <nav className="audit-jump" aria-label="Further down this page">
+        <span className="muted">Further down:</span>
+        <button
+          type="button"
+          className="button button-small"
+          onClick={() => scrollToHeading('audit-runtime-logs')}
+          data-testid="audit-jump-runtime"
+        >
+          Runtime audit logs on hosts
+        </button>
+        <button type="button" className="link-button" onClick={() => scrollToHeading('audit-host-keys')}>
+          Host keys
+        </button>
+      </nav>
       <ChainStatus verification={verification} />
       <AuditFilterBar filters={filters} onChange={change} />
       {pages.isError ? <ErrorNotice title="Could not load the audit log" error={pages.error} onRetry={() => void pages.refetch()} /> : null}
@@ -129,9 +144,15 @@ export function AuditPage() {
           ) : null}
         </div>
       )}
+      <HostRuntimeAudit />
       <HostKeyHistory />
     </section>
   );
+}
+
+/** The page's router owns the URL's hash, so a section is reached by scrolling, not by an anchor link. */
+function scrollToHeading(id: string): void {
+  document.getElementById(id)?.scrollIntoView({ block: 'start' });
 }
 
 function ChainStatus({ verification }: { verification: UseQueryResult<MethodResult<'audit.verify'>, ApiError> }) {

@@ -85,7 +85,7 @@ describe("a runtime's own audit log, verified from the control center", () => {
     const hostile = await runSutazaiAsync(['audit', 'verify', '--host', HOST], dataDir, { env });
     expect(hostile.code, hostile.stderr).toBe(14);
     expect(hostile.stdout).toContain(`${HOST}: the runtime's audit log (${logFile()}) is NOT as appended: edited at entry 2.`);
-    expect(hostile.stdout).toContain('Line 2 of the audit log is not an entry');
+    expect(hostile.stdout).toContain('Line 2 of audit.log is not an entry');
     for (const raw of ['\u001b', '\u0007', '\u009b']) expect(hostile.stdout + hostile.stderr).not.toContain(raw);
 
     fs.writeFileSync(logFile(), original);
