@@ -23,7 +23,10 @@ import { tableCounts } from './backup';
 import { claimDataDir } from './data-dir-owner-repo';
 import { failurePoint } from './failure-point';
 import { makeOwnedWorkDir, OWNER_FILE } from './owned-work-dir';
-import { refuseMountPoint, settleInterruptedRestore, stagedPrefix, swapIn } from './restore-swap';
+import { swapEntriesIn } from './restore-entry-swap';
+import { DATABASE_FILES, ENTRY_ASIDE_NAME, ENTRY_STAGED_PATTERN, ENTRY_STAGED_PREFIX, JOURNAL_NAME } from './restore-journal';
+import { isMountPoint } from './restore-mount';
+import { settleInterruptedRestore, stagedPrefix, swapIn } from './restore-swap';
 import { readUserVersion } from './run-migrations';
 import { storeNewerVersionError } from './store-errors';
 
@@ -60,17 +63,22 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   // What a killed restore left: the old directory back in place, or the restored one finished.
   settleInterruptedRestore(dataDir);
   makeDataDir(dataDir);
-  refuseMountPoint(dataDir);
-  checkTarget(dataDir, options.force);
+  // A mount point cannot be renamed: the restored tree is staged inside it (the same
+  // filesystem) and swapped in entry by entry; any other directory is swapped whole.
+  const inPlace = isMountPoint(dataDir);
+  checkTarget(dataDir, options.force, inPlace);
   // The same claim a serving backend or a CLI command takes: none may open the store while it is replaced.
   let oldClaim = claimStore(path.join(dataDir, BACKUP_DATABASE_NAME), dataDir, { existing: true });
   let swapped = false;
   try {
-    const staged = makeOwnedWorkDir(path.dirname(dataDir), stagedPrefix(dataDir));
+    const staged = inPlace
+      ? makeOwnedWorkDir(dataDir, ENTRY_STAGED_PREFIX)
+      : makeOwnedWorkDir(path.dirname(dataDir), stagedPrefix(dataDir));
     try {
       const manifest = await unpack(file, staged.path, options.knownSchema);
       const tables = checkDatabase(file, path.join(staged.path, BACKUP_DATABASE_NAME), manifest, options.knownSchema);
-      carryOver(dataDir, staged.path);
+      // In place, what the restore does not replace stays where it is.
+      if (!inPlace) carryOver(dataDir, staged.path);
       // The restored store is claimed before it is in place, until this restore has finished.
       const newClaim = claimStore(path.join(staged.path, BACKUP_DATABASE_NAME), dataDir, { existing: false });
       try {
@@ -80,18 +88,24 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
         // store claimed (DATA_DIR_IN_USE while that backend serves it), before anything is replaced.
         if (oldClaim === NO_CLAIM) {
           oldClaim = claimStore(path.join(dataDir, BACKUP_DATABASE_NAME), dataDir, { existing: true });
-          if (!options.force) checkTarget(dataDir, false);
+          if (!options.force) checkTarget(dataDir, false, inPlace);
         }
-        swapIn(dataDir, staged.path);
+        // Both claims stay in their stores (this process holds them) with the files closed: a
+        // handle closed after its files were renamed would delete the -wal and -shm files now
+        // at its old path, which are the other store's.
+        oldClaim.close();
+        newClaim.close();
+        if (inPlace) swapEntriesIn(dataDir, staged.path);
+        else swapIn(dataDir, staged.path);
         swapped = true;
       } finally {
-        // SQLite refuses writes through a handle whose file was renamed: the claim is dropped at its new place.
         if (swapped) {
-          newClaim.abandon();
+          newClaim.forget();
           dropRestoreClaim(path.join(dataDir, BACKUP_DATABASE_NAME));
         } else newClaim.release();
       }
-      staged.release();
+      // Renamed into place whole, the staging folder is the data directory now; in place, it is emptied and goes.
+      if (!inPlace) staged.release();
       return {
         dataDir,
         schemaVersion: manifest.schemaVersion,
@@ -105,7 +119,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
     }
   } finally {
     // Swapped, the old store is gone with its claim; otherwise it is released.
-    if (swapped) oldClaim.abandon();
+    if (swapped) oldClaim.forget();
     else oldClaim.release();
   }
 }
@@ -113,12 +127,15 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
 /** A restore's staging folder inside the data directory, as older versions made it (8 hex digits). */
 const STAGING = /^\.restore-[0-9a-f]{8}$/;
 
-function checkTarget(dataDir: string, force: boolean): void {
+/** A fresh filesystem's own folder (ext4 and others make it at the root of every volume): not the operator's data. */
+const LOST_AND_FOUND = 'lost+found';
+
+function checkTarget(dataDir: string, force: boolean, inPlace: boolean): void {
   const all = fs.readdirSync(dataDir, { withFileTypes: true });
   // A staging folder a killed restore of an older version left holds only a partial copy of a backup: it is not the directory's data.
   for (const left of all.filter((e) => e.isDirectory() && STAGING.test(e.name)))
     fs.rmSync(path.join(dataDir, left.name), { recursive: true, force: true });
-  const entries = all.filter((e) => !(e.isDirectory() && STAGING.test(e.name))).map((e) => e.name);
+  const entries = all.filter((e) => !(e.isDirectory() && STAGING.test(e.name)) && !(inPlace && restoresOwn(e.name))).map((e) => e.name);
   if (entries.length === 0 || force) return;
   throw new ApiError(
     'RESTORE_TARGET_NOT_EMPTY',
@@ -127,15 +144,22 @@ function checkTarget(dataDir: string, force: boolean): void {
   );
 }
 
+/** Staged in place, this restore's own entries; at a mount's root, the filesystem's lost+found. */
+function restoresOwn(name: string): boolean {
+  return ENTRY_STAGED_PATTERN.test(name) || name === ENTRY_ASIDE_NAME || name === JOURNAL_NAME || name === LOST_AND_FOUND;
+}
+
 interface HeldClaim {
-  /** Removes the claim from the store and closes it. */
+  /** Closes the store; the claim stays in it (this process holds it) until `release` or `forget`. */
+  close(): void;
+  /** Removes the claim from the store (opened again if closed) and closes it. */
   release(): void;
-  /** Closes the store without writing (its file was moved or removed). */
-  abandon(): void;
+  /** Closes the store without writing (its file was moved or removed, or the claim is dropped at the file's new place). */
+  forget(): void;
 }
 
 /** No claim taken: there was no store of ours to claim. */
-const NO_CLAIM: HeldClaim = { release: () => {}, abandon: () => {} };
+const NO_CLAIM: HeldClaim = { close: () => {}, release: () => {}, forget: () => {} };
 
 /**
  * Takes the data directory's claim (data_dir_owner) in the database at `file` for this
@@ -153,15 +177,24 @@ function claimStore(file: string, dataDir: string, { existing }: { existing: boo
   }
   try {
     const release = claimDataDir(db, { holder: 'restore', dataDir, now: Date.now });
+    const { token } = db.prepare<[], { token: string }>('SELECT token FROM data_dir_owner WHERE id = 1').get()!;
     return {
+      close: () => db.close(),
       release() {
+        const closed = !db.open;
         try {
+          // The row goes from the open store, or from the file opened again once closed.
           release();
         } finally {
           db.close();
         }
+        if (closed && fs.existsSync(file)) dropClaimRow(file, 'token = ?', token);
       },
-      abandon: () => db.close(),
+      forget() {
+        db.close();
+        // Closed first: this only forgets the claim in this process, the file is not written.
+        release();
+      },
     };
   } catch (error) {
     db.close();
@@ -175,9 +208,13 @@ function claimStore(file: string, dataDir: string, { existing }: { existing: boo
 
 /** Removes this process's restore claim from the restored store, now in place. */
 function dropRestoreClaim(file: string): void {
+  dropClaimRow(file, "holder = 'restore' AND owner_pid = ?", process.pid);
+}
+
+function dropClaimRow(file: string, where: string, value: string | number): void {
   const db = new Database(file, { fileMustExist: true });
   try {
-    db.prepare("DELETE FROM data_dir_owner WHERE holder = 'restore' AND owner_pid = ?").run(process.pid);
+    db.prepare(`DELETE FROM data_dir_owner WHERE id = 1 AND ${where}`).run(value);
   } finally {
     db.close();
   }
@@ -204,8 +241,6 @@ function carryOver(dataDir: string, staged: string): void {
     link(path.join(dataDir, name), path.join(staged, name));
   }
 }
-
-const DATABASE_FILES = ['', '-wal', '-shm', '-journal'].map((suffix) => `${BACKUP_DATABASE_NAME}${suffix}`);
 
 const Count = z.number().int().min(0);
 

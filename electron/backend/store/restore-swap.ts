@@ -3,9 +3,12 @@ import path from 'node:path';
 import { ApiError } from '../../contract';
 import { failurePoint } from './failure-point';
 import { liveWorkDirOwner, OWNER_FILE, sweepStaleWorkDirs } from './owned-work-dir';
+import { liveEntryRestore, settleEntrySwap } from './restore-entry-swap';
+import { renameOntoMount, unseenMountPointError } from './restore-mount';
 
 /**
- * A restore replaces the whole data directory by renames, so that a kill at any moment
+ * A restore replaces the whole data directory by renames (one that is a mount point cannot be
+ * renamed: its entries are swapped instead, restore-entry-swap.ts), so that a kill at any moment
  * leaves a whole directory — the old one or the restored one — never a mix:
  *
  *   1. the restored directory is built beside it (`.NAME.restore-new-XXXXXX`, with the
@@ -17,7 +20,7 @@ import { liveWorkDirOwner, OWNER_FILE, sweepStaleWorkDirs } from './owned-work-d
  *
  * `settleInterruptedRestore` (run by every store open and every restore) finishes what a
  * killed restore left: set aside with nothing in its place, the old directory goes back;
- * swapped in, the old one is removed.
+ * swapped in, the old one is removed; and the same for an entry swap inside the directory.
  */
 
 const asideOf = (dataDir: string) => path.join(path.dirname(dataDir), `.${path.basename(dataDir)}.restore-old`);
@@ -38,9 +41,11 @@ export function settleInterruptedRestore(dataDir: string): SettleOutcome {
   // A restore running now (another process) owns the directory and what is beside it: between
   // its renames the directory is briefly absent, and an open that made it anew there would
   // serve an empty store and make the restore fail halfway. Refused until it finishes.
-  const restoring = liveRestore(dataDir);
+  const restoring = liveRestore(dataDir) ?? liveEntryRestore(dataDir);
   if (restoring !== null) throw restoreRunningError(dataDir, restoring);
   sweepStaleWorkDirs(parent, stagedPattern(dataDir));
+  const inPlace = settleEntrySwap(dataDir);
+  if (inPlace !== 'nothing') return inPlace;
   fs.rmSync(doneOf(dataDir), { recursive: true, force: true });
   const aside = asideOf(dataDir);
   const ownerMark = path.join(dataDir, OWNER_FILE);
@@ -69,47 +74,6 @@ export function settleInterruptedRestore(dataDir: string): SettleOutcome {
   );
 }
 
-/**
- * The swap renames the data directory itself, which a mount point (a Docker volume, a disk
- * of its own) cannot be: refused before anything is unpacked or moved. Its device differing
- * from its parent's is the sign; a bind mount of the same device shows only when the first
- * rename fails (EBUSY, EXDEV), which `swapIn` turns into the same refusal.
- */
-export function refuseMountPoint(dataDir: string): void {
-  const parent = path.dirname(dataDir);
-  if (parent === dataDir || fs.statSync(dataDir).dev !== fs.statSync(parent).dev || listedMountPoint(fs.realpathSync(dataDir)))
-    throw mountPointError(dataDir);
-}
-
-/** Linux lists every mount, a bind mount of the same device too, in /proc/self/mountinfo (field 5, octal escapes). */
-function listedMountPoint(dir: string): boolean {
-  let table: string;
-  try {
-    table = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return false;
-  }
-  const unescape = (text: string) => text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-  return table.split('\n').some((line) => {
-    const field = line.split(' ')[4];
-    return field !== undefined && unescape(field) === dir;
-  });
-}
-
-function mountPointError(dataDir: string): ApiError {
-  return new ApiError(
-    'RESTORE_TARGET_IS_MOUNT_POINT',
-    `The data directory ${dataDir} is a mount point (a volume or a disk of its own): a restore replaces the directory itself, which a mount point cannot be; nothing was restored.`,
-    `Point --data-dir at a folder inside the mount (for example ${path.join(dataDir, 'data')}) and restore there, then use that folder as the data directory.`,
-  );
-}
-
-/** A rename the kernel refuses because its source or target is a mount point or on another one. */
-function renameOntoMount(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return code === 'EBUSY' || code === 'EXDEV';
-}
-
 /** Puts the restored directory `staged` (its owner file inside) in the place of `dataDir`. */
 export function swapIn(dataDir: string, staged: string): void {
   const here = fs.readdirSync(dataDir);
@@ -118,7 +82,7 @@ export function swapIn(dataDir: string, staged: string): void {
     try {
       fs.renameSync(staged, dataDir);
     } catch (error) {
-      if (renameOntoMount(error)) throw mountPointError(dataDir);
+      if (renameOntoMount(error)) throw unseenMountPointError(dataDir);
       throw error;
     }
   } else {
@@ -127,7 +91,7 @@ export function swapIn(dataDir: string, staged: string): void {
       fs.renameSync(dataDir, aside);
     } catch (error) {
       // Nothing has moved yet.
-      if (renameOntoMount(error)) throw mountPointError(dataDir);
+      if (renameOntoMount(error)) throw unseenMountPointError(dataDir);
       throw error;
     }
     failurePoint('restore-set-aside');

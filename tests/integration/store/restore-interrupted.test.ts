@@ -1,14 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableCounts } from '../../../electron/backend/store/backup';
-import { openStore } from '../../../electron/backend/store/open-store';
 import { runSutazai, runSutazaiAsync } from '../../support/run-sutazai';
-import { addStandInHost } from '../../support/stand-in-rows';
 import { stoppedProcess } from '../../support/stopped-process';
 import { makeTempDir } from '../../support/temp-dir';
+import { countsWithoutClaim, hostNames, makeOldDirectory, OLD_HOST, startSutazai, withoutClaim } from './restore-kill-support';
 
 /**
  * `sutazai restore --force` and `sutazai backup` killed at each of their steps (issue 15,
@@ -25,7 +23,6 @@ const env = { SUTAZAI_PASSPHRASE: PASSPHRASE, SUTAZAI_LOG_LEVEL: 'silent', NODE_
 const tmp = makeTempDir('sutazai-restore-kill-');
 const source = path.join(tmp.path, 'source');
 const backupFile = path.join(tmp.path, 'site.sutazai-backup');
-const OLD_HOST = 'old-only-host';
 const children = new Set<ChildProcess>();
 
 let restoredCounts: Record<string, number>;
@@ -35,7 +32,7 @@ beforeAll(async () => {
   expect(first.code, first.stderr).toBe(0);
   const made = await runSutazaiAsync(['backup', '--out', backupFile, '--json'], source, { env });
   expect(made.code, made.stderr).toBe(0);
-  restoredCounts = (JSON.parse(made.stdout) as { tables: Record<string, number> }).tables;
+  restoredCounts = withoutClaim((JSON.parse(made.stdout) as { tables: Record<string, number> }).tables);
 }, 180_000);
 
 afterAll(() => {
@@ -43,50 +40,10 @@ afterAll(() => {
   tmp.remove();
 });
 
-/** An occupied data directory: its own store (with a host the backup lacks), a log and a note of the operator's. */
-function oldDirectory(name: string): string {
-  const dir = path.join(tmp.path, name, 'data');
-  const store = openStore({ dataDir: dir });
-  try {
-    addStandInHost(store.db, OLD_HOST, '198.18.7.7');
-  } finally {
-    store.close();
-  }
-  fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'logs', 'control-center.log'), 'an old log line\n');
-  fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
-  return dir;
-}
-
-function hostNames(dataDir: string): string[] {
-  const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true, fileMustExist: true });
-  try {
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    return db
-      .prepare<[], { name: string }>('SELECT name FROM hosts ORDER BY name')
-      .all()
-      .map((r) => r.name);
-  } finally {
-    db.close();
-  }
-}
-
-/** The CLI, started; resolves when it exits (code, or the signal that ended it). */
-function start(args: string[], dataDir: string, extra: Record<string, string>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SUTAZAI_')));
-  const child = spawn(process.execPath, [path.resolve(__dirname, '../../../bin/sutazai.mjs'), ...args], {
-    cwd: path.resolve(__dirname, '../../..'),
-    env: { ...clean, SUTAZAI_DATA_DIR: dataDir, ...env, ...extra },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, stderr })),
-  );
-  return { child, exited };
-}
+/** An occupied data directory beside others (`<name>/data`). */
+const oldDirectory = (name: string) => makeOldDirectory(path.join(tmp.path, name, 'data'));
+const start = (args: string[], dataDir: string, extra: Record<string, string>) =>
+  startSutazai(args, dataDir, { ...env, ...extra }, children);
 
 const siblings = (dataDir: string) => fs.readdirSync(path.dirname(dataDir)).filter((name) => name !== path.basename(dataDir));
 
@@ -112,15 +69,8 @@ describe('a restore killed at each step', () => {
       if (expected === 'old') expect(names).toContain(OLD_HOST);
       else {
         expect(names).not.toContain(OLD_HOST);
-        const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true });
-        try {
-          // Every table as the backup counted it (the claim this restore held is the open's now, or gone).
-          const { data_dir_owner: _owner, ...counts } = tableCounts(db);
-          const { data_dir_owner: _o, ...expectedCounts } = restoredCounts;
-          expect(counts).toEqual(expectedCounts);
-        } finally {
-          db.close();
-        }
+        // Every table as the backup counted it (the claim this restore held is the open's now, or gone).
+        expect(countsWithoutClaim(dataDir)).toEqual(restoredCounts);
       }
       // The operator's files are there either way, and nothing of the restore is left beside the directory.
       expect(fs.readFileSync(path.join(dataDir, 'notes.txt'), 'utf8')).toBe('mine');
