@@ -4,6 +4,7 @@
 // recorded it: the host's memory readings over 90 % (the metric store), its runtime's
 // certificate recorded as presented, ending in 10 days, and its link going down four times,
 // the last time still down when the bundle is collected (fleet events).
+// support-link-history makes link outages for real (a test host's interface taken down).
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
