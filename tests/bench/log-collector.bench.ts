@@ -5,7 +5,9 @@
  *    stamping processes used (the collector; for bash, the 2N loops);
  *  - delay: one probe instance writing its own clock (200 lines a second) into each line;
  *    the log's stamp minus that time, quiet and while the flood runs (p50, p95, max).
- * Usage: npx tsx tests/bench/log-collector.bench.ts [--instances 10] [--seconds 5] [--modes collector,bash]
+ * Modes: `native` (the native collector, agents-runtime/native/log-collector.c, what the runtime
+ * bundle runs; built into the bench's directory), `collector` (the Node collector), `bash`.
+ * Usage: npx tsx tests/bench/log-collector.bench.ts [--instances 10] [--seconds 5] [--modes native,collector,bash]
  * Logs go to /dev/shm (memory), so the figures are the stamping's, not the disk's.
  */
 import fs from 'node:fs';
@@ -13,10 +15,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { LOGGER_ENV_KEY } from '../../agents-runtime/src/logs/bash-stamper';
 import { COLLECTOR_ENV_KEY } from '../../agents-runtime/src/logs/log-collector';
+import { nativeCollectorCommand } from '../../agents-runtime/src/logs/log-collector-client';
 import { LogFiles } from '../../agents-runtime/src/logs/log-files';
 import { LinuxProcessDriver } from '../../agents-runtime/src/process/process-driver';
 import { listPids } from '../../agents-runtime/src/process/proc-identity';
 import type { RunningProcess } from '../../agents-runtime/src/supervisor/driver';
+import { buildNativeCollectorInto } from '../support/native-collector';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +29,8 @@ function flag(name: string, fallback: string): string {
 
 const instances = Number(flag('instances', '10'));
 const seconds = Number(flag('seconds', '5'));
-const modes = flag('modes', 'collector,bash').split(',') as Array<'collector' | 'bash'>;
+type Mode = 'native' | 'collector' | 'bash';
+const modes = flag('modes', 'native,collector,bash').split(',') as Mode[];
 const base = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'sutazai-log-bench-'));
 const LINE = 'x'.repeat(99); // 100 bytes with the newline
 const STAMPED_LINE_BYTES = '2026-01-01T00:00:00.000Z out '.length + LINE.length + 1;
@@ -41,7 +46,7 @@ const spec = (name: string, command: string, args: string[]) => ({
 });
 
 /** utime+stime in clock ticks (USER_HZ 100) of the processes carrying `key`=`value`-ish markers. */
-function stamperTicks(mode: 'collector' | 'bash', runtimeId: string): number {
+function stamperTicks(mode: Mode, runtimeId: string): number {
   let ticks = 0;
   for (const pid of listPids()) {
     let environ: string;
@@ -51,7 +56,7 @@ function stamperTicks(mode: 'collector' | 'bash', runtimeId: string): number {
       continue;
     }
     const marked =
-      mode === 'collector' ? environ.includes(`${COLLECTOR_ENV_KEY}=${runtimeId}\0`) : environ.includes(`${LOGGER_ENV_KEY}=${runtimeId}/`);
+      mode !== 'bash' ? environ.includes(`${COLLECTOR_ENV_KEY}=${runtimeId}\0`) : environ.includes(`${LOGGER_ENV_KEY}=${runtimeId}/`);
     if (!marked) continue;
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     ticks += Number(fields[11]) + Number(fields[12]);
@@ -99,10 +104,17 @@ function describeDelays(d: readonly number[]): string {
   return `n=${d.length} p50=${percentile(d, 50).toFixed(1)} ms p95=${percentile(d, 95).toFixed(1)} ms max=${(d.at(-1) ?? NaN).toFixed(1)} ms`;
 }
 
-async function run(mode: 'collector' | 'bash'): Promise<void> {
+async function run(mode: Mode): Promise<void> {
   const runtimeId = `log-bench-${mode}-${process.pid}`;
   const logs = new LogFiles(path.join(base, mode, 'logs'), KEEP_ALL);
-  const driver = new LinuxProcessDriver({ logs, runtimeId, timestamps: mode, collector: { fifoDir: path.join(base, mode, 'fifos') } });
+  const fifoDir = path.join(base, mode, 'fifos');
+  const command = mode === 'native' ? nativeCollectorCommand(buildNativeCollectorInto(base), fifoDir, logs.dir, logs.limits) : undefined;
+  const driver = new LinuxProcessDriver({
+    logs,
+    runtimeId,
+    timestamps: mode === 'native' ? 'collector' : mode,
+    collector: { fifoDir, command },
+  });
   const probe = await driver.start(spec('probe', process.execPath, ['-e', PROBE]), 'probe');
   // The quiet window opens once the probe's lines reach the log (the collector runs: from source, tsx starts it in seconds on a busy host).
   while (!fs.existsSync(logs.logPath('probe')) || !fs.readFileSync(logs.logPath('probe'), 'utf8').includes(' out probe ')) await sleep(100);
@@ -128,7 +140,7 @@ async function run(mode: 'collector' | 'bash'): Promise<void> {
   const lines = (bytes1 - bytes0) / STAMPED_LINE_BYTES;
   const secondsRun = (t1 - t0) / 1000;
   const cpu = (ticks1 - ticks0) / 100 / secondsRun;
-  const stampers = mode === 'collector' ? '1 collector' : `${2 * (instances + 1)} bash loops`;
+  const stampers = mode === 'bash' ? `${2 * (instances + 1)} bash loops` : `1 ${mode === 'native' ? 'native' : 'Node'} collector`;
   console.log(`\n${mode} (${stampers}), ${instances} flooding instances, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}:`);
   console.log(
     `  throughput: ${Math.round(lines / secondsRun).toLocaleString('en')} lines/s (100-byte lines), stamping CPU ${(cpu * 100).toFixed(0)}% of one core`,

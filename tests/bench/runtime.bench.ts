@@ -291,8 +291,9 @@ function membersNow(s: Started, parents: ReadonlyMap<number, number>): Members {
 /**
  * The floor of a Node daemon's footprint (issue 13): the PSS of an empty Node process (a
  * timer, nothing loaded), sampled in the same seconds as the supervisors, so it splits
- * Node's shared pages with them the same way. Ours runs two Node processes (daemon and log
- * collector), PM2 one. Median MB of the last measureMemory; null before or when unreadable.
+ * Node's shared pages with them the same way. Ours runs one Node process (the daemon; its log
+ * collector is the native program, or a second Node process where the bundle has none), PM2
+ * one. Median MB of the last measureMemory; null before or when unreadable.
  */
 let emptyNodePssMb: number | null = null;
 
@@ -513,7 +514,7 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[],
   if (emptyNodePssMb !== null)
     log(
       `  floor (info): an empty Node process (node -e 'setInterval(...)'), sampled in the same seconds: PSS ${f1(emptyNodePssMb)} MB;` +
-        ` ours runs two Node processes (daemon and log collector): ${f1(2 * emptyNodePssMb)} MB before any code, PM2 one`,
+        ' ours runs one Node process (the daemon; the log collector is native, or a second Node process in a bundle without it), PM2 one',
     );
   log(
     '  footprint = the daemon and every process it starts but the supervised programs (its process tree, and for ours also the marked log' +

@@ -71,6 +71,8 @@ interface PlannedFile {
 }
 
 const RUNTIME_FILES = { daemon: 'sutazai-runtime.cjs', core: 'core.cjs', agent: 'agent.cjs' } as const;
+/** agents-runtime/native/build-native.mjs's file names (sutazai-log-collector-<Node arch>). */
+const NATIVE_COLLECTOR = /^sutazai-log-collector-[a-z0-9]+$/;
 const CHUNK_BYTES = 1024 * 1024;
 const MiB = 1024 * 1024;
 
@@ -83,7 +85,8 @@ const MiB = 1024 * 1024;
  *
  * Layout inside (the runtime folder is what a host installs into /opt/sutazai/runtime,
  * with node/<arch>/node copied next to it as ./node):
- *   runtime/sutazai-runtime.cjs, runtime/core.cjs, runtime/agent.cjs, runtime/proto/...
+ *   runtime/sutazai-runtime.cjs, runtime/core.cjs, runtime/agent.cjs, runtime/proto/...,
+ *   runtime/sutazai-log-collector-<arch> (the native log collectors that were built)
  *   node/linux-x64/node, node/linux-arm64/node
  *   config/..., manifests/default.yaml, systemd/sutazai-runtime.service
  */
@@ -171,6 +174,13 @@ function planSources(sources: BundleSources): Array<Omit<PlannedFile, 'sha256'>>
   const proto = path.join(sources.runtimeDir, 'proto');
   if (!fs.existsSync(proto)) throw bundleBuildFailedError(`the runtime folder ${sources.runtimeDir} has no proto/ folder`, runtimeRemedy);
   for (const relative of walkFiles(proto)) add(`runtime/proto/${relative}`, path.join(proto, relative), 0o644);
+  // The native log collectors build-runtime.mjs made, one per architecture it had a compiler for:
+  // the daemon runs the one for its host, and the Node collector where the bundle has none.
+  for (const name of fs
+    .readdirSync(sources.runtimeDir)
+    .filter((n) => NATIVE_COLLECTOR.test(n))
+    .sort())
+    add(`runtime/${name}`, path.join(sources.runtimeDir, name), 0o755);
 
   for (const [arch, binary] of nodes) add(`node/${arch}/node`, binary, 0o755);
 
@@ -260,7 +270,10 @@ function describe(options: BuildBundleOptions, files: PlannedFile[], createdAt: 
       runtime: {
         version: options.runtimeVersion,
         dependsOn: [],
-        files: [`runtime/${RUNTIME_FILES.daemon}`, ...paths.filter((p) => p.startsWith('runtime/proto/'))],
+        files: [
+          `runtime/${RUNTIME_FILES.daemon}`,
+          ...paths.filter((p) => p.startsWith('runtime/proto/') || NATIVE_COLLECTOR.test(p.slice('runtime/'.length))),
+        ],
       },
       core: { version: options.runtimeVersion, dependsOn: ['runtime'], files: [`runtime/${RUNTIME_FILES.core}`] },
       agent: { version: options.runtimeVersion, dependsOn: ['runtime', 'core'], files: [`runtime/${RUNTIME_FILES.agent}`] },

@@ -73,6 +73,10 @@ describe('sutazai bundle', () => {
     const help = run(node, ['runtime/sutazai-runtime.cjs', '--help'], unpacked);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^sutazai-runtime \d+\.\d+\.\d+: supervises the SutazAI core and agents/);
+    // The native log collector for this machine, executable as unpacked (the daemon runs it beside itself).
+    const collector = path.join(unpacked, `runtime/sutazai-log-collector-${process.arch}`);
+    expect(fs.statSync(collector).mode & 0o777).toBe(0o755);
+    expect(sums.stdout).toContain(`runtime/sutazai-log-collector-${process.arch}: OK`);
     for (const file of [
       'runtime/core.cjs',
       'runtime/agent.cjs',
