@@ -35,8 +35,10 @@ export const ERROR_CODES = [
   /** Restore onto a data directory that holds something, without --force. */
   'RESTORE_TARGET_NOT_EMPTY',
   'RESTORE_INTERRUPTED',
-  /** The data directory is a mount point (a volume, a disk): a restore swaps the directory itself, which a mount point cannot be. */
+  /** A replaced entry (the database, bundles/) is a mount point of its own, or a mount was seen only when its rename failed: nothing moved. */
   'RESTORE_TARGET_IS_MOUNT_POINT',
+  /** The disk where the restored copy is staged has no room for it beside the current data: nothing was restored. */
+  'RESTORE_NO_SPACE',
   // Hosts and facts.
   'NOT_FOUND',
   'HOST_NOT_FOUND',

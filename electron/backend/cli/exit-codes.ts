@@ -49,6 +49,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'RESTORE_TARGET_NOT_EMPTY':
     case 'RESTORE_INTERRUPTED':
     case 'RESTORE_TARGET_IS_MOUNT_POINT':
+    case 'RESTORE_NO_SPACE':
       return EXIT.STORE;
     case 'PROBE_FAILED':
     case 'PROBE_OUTPUT_INVALID':

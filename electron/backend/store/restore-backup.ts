@@ -264,6 +264,7 @@ async function unpack(file: string, staging: string, knownSchema: number): Promi
     for await (const entry of readTar(fs.createReadStream(file))) {
       if (manifest === null) {
         manifest = await readManifest(file, entry, knownSchema);
+        ensureRoom(staging, manifest);
         continue;
       }
       const expected = manifest.files.find((f) => f.name === entry.name);
@@ -281,12 +282,44 @@ async function unpack(file: string, staging: string, knownSchema: number): Promi
     }
   } catch (error) {
     if (error instanceof TarFormatError) throw backupInvalidError(file, error.message);
+    // The free space the check saw was taken by something else meanwhile (or a quota).
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (manifest !== null && (code === 'ENOSPC' || code === 'EDQUOT')) throw restoreNoSpaceError(staging, backupBytes(manifest), null);
     throw error;
   }
   if (manifest === null) throw backupInvalidError(file, 'it is an empty archive');
   const missing = manifest.files.filter((f) => !seen.has(f.name));
   if (missing.length > 0) throw backupInvalidError(file, `it lacks ${missing.map((f) => f.name).join(', ')}`);
   return manifest;
+}
+
+const backupBytes = (manifest: BackupManifest) => manifest.files.reduce((sum, f) => sum + f.size, 0);
+
+/**
+ * The restored copy is staged while the current data stays whole (until the swap), so both
+ * must fit: refused before a byte is written when the staging folder's disk lacks the room.
+ */
+function ensureRoom(staging: string, manifest: BackupManifest): void {
+  let free: number;
+  try {
+    const disk = fs.statfsSync(staging);
+    free = disk.bavail * disk.bsize;
+  } catch {
+    // A filesystem that does not say: the writes find out (ENOSPC).
+    return;
+  }
+  const needed = backupBytes(manifest);
+  if (needed > free) throw restoreNoSpaceError(staging, needed, free);
+}
+
+function restoreNoSpaceError(staging: string, needed: number, free: number | null): ApiError {
+  const where = path.dirname(staging);
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return new ApiError(
+    'RESTORE_NO_SPACE',
+    `There is no room on the disk of ${where} for the restored copy (the backup's files take ${mib(needed)}${free === null ? '' : `, ${mib(free)} are free`}); nothing was restored.`,
+    `Free ${free === null ? 'space' : `at least ${mib(needed - free)}`} there (the current data stays whole until the restored copy is checked and swapped in, so both must fit), or restore into a data directory on a larger disk.`,
+  );
 }
 
 async function readManifest(file: string, entry: TarEntry, knownSchema: number): Promise<BackupManifest> {

@@ -138,6 +138,21 @@ describe('sutazai restore onto a mount point', () => {
     expect(stillMounted(dataDir)).toBe(true);
   });
 
+  it('a volume without room for the restored copy: RESTORE_NO_SPACE before a byte is written, nothing left', () => {
+    const dir = path.join(tmp.path, 'small', 'vol');
+    fs.mkdirSync(dir, { recursive: true });
+    // Half the backup's size: its files cannot fit.
+    const bytes = Math.max(4096, Math.floor(fs.statSync(backupFile).size / 2 / 4096) * 4096);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir]);
+    mounted.push(dir);
+    const run = runSutazai(['restore', backupFile], dir, env);
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr).toMatch(/RESTORE_NO_SPACE/);
+    expect(run.stderr).toContain(`no room on the disk of ${dir}`);
+    expect(run.stderr).toMatch(/remedy: Free at least [\d.]+ MiB there/);
+    expect(listing(dir)).toEqual([]);
+  });
+
   it('bundles/ bind-mounted inside the data directory: refused with RESTORE_TARGET_IS_MOUNT_POINT naming it, nothing moved', () => {
     const dataDir = makeOldDirectory(mountPoint('tmpfs', 'entry-mounted'), { bundle: true });
     const bundles = path.join(dataDir, 'bundles');
