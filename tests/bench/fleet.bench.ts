@@ -21,7 +21,8 @@
  * (default 60) and restored, and what reached the page and the store is checked for gaps and
  * duplicates. BENCH_CPU_PROF=<dir> profiles our server over the CPU window only (a
  * .cpuprofile written there at the window's end; the CPU figure then includes the profiler's cost);
- * BENCH_SERVER_NODE_OPTIONS gives our server (only) Node options, e.g. a V8 flag judged in a pair of runs.
+ * BENCH_SERVER_NODE_OPTIONS gives our server (only) Node options, e.g. a V8 flag judged in a pair of runs;
+ * BENCH_SERVER_NODE_ARGS the same as Node's arguments, for the flags Node refuses in NODE_OPTIONS.
  * BENCH_SCREEN_PROFILE=<dir> profiles the Chromium page over the screen window (fleet-bench-screen.ts). A Targets
  * table says which are met. Exits 0 whatever the figures are (a benchmark, not a test).
  * Needs root (network namespaces). Everything it makes (lab, runtimes, servers, Chromium,
@@ -64,6 +65,8 @@ const CPU_PROF_DIR = process.env['BENCH_CPU_PROF'];
 const SCREEN_PROFILE_DIR = process.env['BENCH_SCREEN_PROFILE'];
 /** Node options for our server only (e.g. a V8 flag judged against a run without it), not for the benchmark's own process. */
 const SERVER_NODE_OPTIONS = process.env['BENCH_SERVER_NODE_OPTIONS'] ?? '';
+/** Node's own arguments for our server, space-separated: the flags Node refuses in NODE_OPTIONS (--min-semi-space-size). */
+const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 const AGENTS = 4;
 const METRICS_PORT = 9464; // config/defaults.yaml runtime.metrics_port
 const INSTALL = 'benchfleet';
@@ -447,12 +450,17 @@ async function main(): Promise<void> {
     );
     state.prometheus = theirs.prometheus;
     state.nodeExporter = theirs.nodeExporter;
-    const web = startWebModeServer(dataDir, {
-      SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE,
-      // What `npm run web` serves an operator: React's production build.
-      SUTAZAI_RENDERER_DIR: WEB_RENDERER_DIR,
-      ...serverNodeOptions(tmp),
-    });
+    const web = startWebModeServer(
+      dataDir,
+      {
+        SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE,
+        // What `npm run web` serves an operator: React's production build.
+        SUTAZAI_RENDERER_DIR: WEB_RENDERER_DIR,
+        ...serverNodeOptions(tmp),
+      },
+      [],
+      SERVER_NODE_ARGS,
+    );
     state.web = web;
     const url = await waitForUrl(web);
     const api = await connectApiClient(url);
@@ -582,7 +590,7 @@ async function main(): Promise<void> {
     table([
       ['', 'CPU %', 'RSS MiB', 'PSS MiB', 'processes', 'series', 'samples stored', 'bytes/sample'],
       [
-        `ours: npm run web (web.mjs + backend)${CPU_PROF_DIR ? ', under --cpu-prof' : ''}${SERVER_NODE_OPTIONS ? `, NODE_OPTIONS ${SERVER_NODE_OPTIONS}` : ''}`,
+        `ours: npm run web (web.mjs + backend)${CPU_PROF_DIR ? ', under --cpu-prof' : ''}${SERVER_NODE_OPTIONS ? `, NODE_OPTIONS ${SERVER_NODE_OPTIONS}` : ''}${SERVER_NODE_ARGS.length > 0 ? `, node ${SERVER_NODE_ARGS.join(' ')}` : ''}`,
         oursCpu.toFixed(2),
         mib(oursMem.rssKb),
         mib(oursMem.pssKb),

@@ -25,14 +25,18 @@ export interface WebModeServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `extraEnv` adds to this process's environment (e.g. SUTAZAI_PASSPHRASE); `extraArgs` to its flags (--listen, --tls-cert...). */
+/**
+ * `extraEnv` adds to this process's environment (e.g. SUTAZAI_PASSPHRASE); `extraArgs` to its flags (--listen, --tls-cert...);
+ * `nodeArgs` to Node's own, before the script (V8 flags Node refuses in NODE_OPTIONS, e.g. --min-semi-space-size).
+ */
 export function startWebModeServer(
   dataDir: string,
   extraEnv: Record<string, string> = {},
   extraArgs: readonly string[] = [],
+  nodeArgs: readonly string[] = [],
 ): WebModeServer {
   // Its own process group, so a stop reaches whatever the script started (a build, the backend).
-  const child = spawn(process.execPath, ['scripts/web.mjs', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
+  const child = spawn(process.execPath, [...nodeArgs, 'scripts/web.mjs', '--port', '0', '--data-dir', dataDir, ...extraArgs], {
     cwd: root,
     // React's development build (dist/renderer), whose warnings the tests' page checks see; `npm run web` alone serves
     // the production one (dist/renderer-web), which extraEnv can ask for (the fleet benchmark does).
