@@ -71,7 +71,7 @@ export interface LabBackend {
 /** `overrides`: more of the backend's configuration (the fleet's links on, a vault left locked with `vaultKey: undefined`). */
 export async function startInstallBackend(
   dataDir: string,
-  overrides: Partial<Pick<BackendConfig, 'fleetLinks' | 'linkTiming' | 'vaultKey'>> = {},
+  overrides: Partial<Pick<BackendConfig, 'fleetLinks' | 'linkTiming' | 'vaultKey' | 'accessRecheckMs'>> = {},
 ): Promise<LabBackend> {
   const backend: Backend = await startBackend({
     dataDir,

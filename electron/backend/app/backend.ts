@@ -51,6 +51,7 @@ import type { RetentionMs } from '../metrics/metric-tiers';
 import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { createAuditLog } from '../audit/audit-log';
+import { watchForeignCommits } from '../store/foreign-commits';
 import { createHostAuditLogs } from '../audit/host-audit-logs';
 import { withAudit, withEventAudit, recordDispatcherRefusal } from '../audit/with-audit';
 import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
@@ -121,6 +122,12 @@ export interface BackendConfig {
   actor?: string;
   /** Where config/ lives (profiles); found beside the app when not given. */
   configDir?: string;
+  /**
+   * How often each link looks again for a change of who may call its runtime that nothing
+   * announced (a policy file edited on disk); 20 s by default. Commits of another process are
+   * seen within a second whatever this is (store/foreign-commits.ts).
+   */
+  accessRecheckMs?: number;
   /** SUTAZAI_* variables, the top layer of an install's configuration (the CLI passes its environment). */
   configEnv?: Readonly<Record<string, string | undefined>>;
 }
@@ -400,8 +407,11 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     createAccessStateConsumer({
       credentials: runtimeCredentials,
       openAdminChannel: linkAdminChannels({ links: () => fleetLinks, installs: repos.installs, vault }),
+      ...(config.accessRecheckMs !== undefined ? { recheckMs: config.accessRecheckMs } : {}),
     }),
   );
+  // A revoke, key rotation or removal committed by another process (the CLI beside this app) is pushed within a second.
+  const stopForeignCommits = linksOn ? watchForeignCommits(store.db, () => runtimeCredentials.changed()) : () => {};
   const oidcKeys = createOidcKeySource({
     changed: () => runtimeCredentials.changed(),
     log: (line) => logger.warn(line),
@@ -620,6 +630,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
       sampler?.stop();
       oidcRefresh.stop();
       stopRechecks();
+      stopForeignCommits();
       // The links going down because the app stops are not the fleet's events.
       stopLinkEvents();
       // Before the store closes: the links read the installs and the vault while they stop.

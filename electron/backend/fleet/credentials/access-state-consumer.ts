@@ -9,11 +9,12 @@ import type { RuntimeCredentials } from './runtime-credentials';
 
 /**
  * Keeps each runtime's access state current while its link is up: pushes it when the link
- * comes up, again whenever operators or keys change (RuntimeCredentials.onChange), and
- * checks every `recheckMs` for a change made by another process on the data directory (the
- * CLI's `operators remove`). A removed operator is refused by every linked runtime within
- * that period at the latest. A failed push fails the consumer: the link shows it degraded
- * with the reason and runs it again after its backoff.
+ * comes up, again whenever operators or keys change (RuntimeCredentials.onChange: the
+ * backend also calls it within a second of another process's commit, such as the CLI's
+ * `operators remove` or `access rotate-key`, store/foreign-commits.ts), and checks every
+ * `recheckMs` for a change nothing announced (a policy file edited on disk). A failed push
+ * fails the consumer: the link shows it degraded with the reason and runs it again after its
+ * backoff.
  */
 export const ACCESS_STATE_RECHECK_MS = 20_000;
 
