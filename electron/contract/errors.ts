@@ -212,6 +212,8 @@ export const ERROR_CODES = [
   'OPERATOR_CREDENTIAL_NOT_READY',
   /** No operator certificate with that serial (issue 14 item 2, mtls). */
   'OPERATOR_CERTIFICATE_NOT_FOUND',
+  /** `operators certificate issue` could not write its files (disk full, folder changed): none is left and the certificate is revoked. */
+  'OPERATOR_CERTIFICATE_NOT_WRITTEN',
   /** The name and password are right and the operator has two-factor sign-in: a code is needed too. */
   'MFA_REQUIRED',
   /** Step-up is on and this pipe has no code typed within the last minutes: an admin action needs one. */

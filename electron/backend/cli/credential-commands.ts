@@ -49,9 +49,9 @@ export async function runOperatorCertificateCommand(ctx: CredentialCommandContex
         ...(hours !== undefined ? { validityHours: hours } : {}),
       });
       const { certPem, keyPem, caCertPem, ...entry } = issued;
-      writeNew(files.key, keyPem, 0o600);
-      writeNew(files.cert, certPem, 0o644);
-      writeNew(files.ca, caCertPem, 0o644);
+      await placeIssuedFiles(folder, files, { key: keyPem, cert: certPem, ca: caCertPem }, async () => {
+        await api.call('operators.certificateRevoke', { serial: entry.serial });
+      });
       ctx.print(
         [
           `Certificate ${entry.serial} for ${entry.operator} (${entry.role}) on ${entry.install}, valid until ${new Date(entry.notAfter).toISOString()}:`,
@@ -110,7 +110,7 @@ export async function runAccessCommand(ctx: CredentialCommandContext & { command
   const api = await ctx.api();
   const rotated = await api.call('access.rotateKey', { install });
   ctx.print(
-    `New token key ${rotated.keyId} for ${rotated.install} (${rotated.retired} retired): the runtimes refuse tokens of the old key from their next push, made now by a running app or within 20 s.`,
+    `New token key ${rotated.keyId} for ${rotated.install} (${rotated.retired} retired): the runtimes refuse tokens of the old key from their next push, made within a second by a running app (or by the next command that calls them).`,
     rotated,
   );
   return EXIT.OK;
@@ -125,7 +125,7 @@ function validHours(value: unknown): number | undefined {
 }
 
 /** The three files issue writes, checked before anything is asked of the backend: none may exist yet. */
-function certificateFiles(folder: string, name: string): { cert: string; key: string; ca: string } {
+function certificateFiles(folder: string, name: string): CertificateFiles {
   const stat = fs.statSync(folder, { throwIfNoEntry: false });
   if (!stat?.isDirectory())
     throw usage(`--out ${folder} is not a folder.`, 'Create the folder first (only you should be able to read it).');
@@ -134,11 +134,74 @@ function certificateFiles(folder: string, name: string): { cert: string; key: st
   const files = { cert: path.join(folder, `${base}.crt`), key: path.join(folder, `${base}.key`), ca: path.join(folder, 'install-ca.crt') };
   for (const file of Object.values(files))
     if (fs.existsSync(file)) throw usage(`${file} exists already: nothing is overwritten.`, 'Move it away or give another --out folder.');
+  try {
+    fs.accessSync(folder, fs.constants.W_OK);
+  } catch {
+    throw usage(`--out ${folder} cannot be written by this user.`, 'Give a folder you can write (only you should be able to read it).');
+  }
   return files;
 }
 
-function writeNew(file: string, text: string, mode: number): void {
-  fs.writeFileSync(file, text, { mode, flag: 'wx' });
+type CertificateFiles = { cert: string; key: string; ca: string };
+
+/**
+ * Puts the issued files in place only whole, and only all three: each is written and synced in
+ * a private staging folder inside `folder` (same filesystem), then linked to its name, which
+ * fails rather than replace a file that appeared meanwhile. On any failure (a full disk, a file
+ * that appeared) nothing is left under the three names, the staging folder is removed, and the
+ * certificate is revoked: a certificate whose key nobody holds must not stay valid.
+ */
+async function placeIssuedFiles(
+  folder: string,
+  files: CertificateFiles,
+  texts: Record<keyof CertificateFiles, string>,
+  revoke: () => Promise<void>,
+): Promise<void> {
+  const placed: string[] = [];
+  let staging: string | undefined;
+  try {
+    staging = fs.mkdtempSync(path.join(folder, '.sutazai-certificate-'));
+    for (const which of ['key', 'cert', 'ca'] as const) {
+      const staged = path.join(staging, which);
+      writeSynced(staged, texts[which], which === 'key' ? 0o600 : 0o644);
+      fs.linkSync(staged, files[which]);
+      placed.push(files[which]);
+    }
+  } catch (error) {
+    for (const file of placed) fs.rmSync(file, { force: true });
+    const revoked = await revoke().then(
+      () => 'it has been revoked',
+      (failure: unknown) =>
+        `revoking it failed too (${failure instanceof Error ? failure.message : String(failure)}): revoke it by its serial`,
+    );
+    throw new ApiError(
+      'OPERATOR_CERTIFICATE_NOT_WRITTEN',
+      `The certificate was issued but its files could not be written in ${folder} (${describeFsError(error)}); no file was left and ${revoked}.`,
+      'Free space in the folder or pick another --out folder, then issue again.',
+      { cause: error },
+    );
+  } finally {
+    if (staging !== undefined) fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Written and flushed to disk before it gets its name: a crash never leaves a named, partial key. */
+function writeSynced(file: string, text: string, mode: number): void {
+  const fd = fs.openSync(file, 'wx', mode);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC') return 'the disk is full';
+  if (code === 'EEXIST') return 'a file of the same name appeared meanwhile';
+  if (code === 'EACCES' || code === 'EPERM') return 'the folder cannot be written';
+  return error instanceof Error ? error.message : String(error);
 }
 
 function formatCertificates(certificates: OperatorCertificate[], now: number): string {

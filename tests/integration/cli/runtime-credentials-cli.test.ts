@@ -3,6 +3,9 @@
 // sealed in the vault, as the install engine leaves it. The certificate is the install CA's,
 // names the operator and role, and its key is written 0600 and printed nowhere; nothing is
 // written over a file that exists; a revoked serial is listed revoked; a rotation retires the key.
+// Files are written only after the backend issued, and only whole: on a full disk none is left
+// (the old code left an empty key file) and the certificate nobody holds is revoked.
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -114,6 +117,51 @@ describe('sutazai operators certificate', () => {
       expect(unknown.code).toBe(3);
     },
     10 * CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'leaves no file on a full disk and revokes the certificate it could not hand over',
+    async () => {
+      const full = path.join(dir.path, 'full');
+      fs.mkdirSync(full, { mode: 0o700 });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', full]);
+      try {
+        // Filled to the last page: a folder that can be written (a new name fits) but holds no byte more.
+        const fill = Buffer.alloc(4096, 0x66);
+        const filler = fs.openSync(path.join(full, 'filler'), 'w');
+        let filled = false;
+        try {
+          for (let page = 0; page < 64 && !filled; page += 1) {
+            try {
+              fs.writeSync(filler, fill);
+            } catch (error) {
+              if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+              filled = true;
+            }
+          }
+        } finally {
+          fs.closeSync(filler);
+        }
+        expect(filled).toBe(true);
+        const before = await sutazai(['--as', 'ada', 'operators', 'certificate', 'list', '--json'], `${ADA}\n`);
+        const known = new Set((JSON.parse(before.stdout) as Array<{ serial: string }>).map((c) => c.serial));
+        const issued = await sutazai(
+          ['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', full],
+          `${ADA}\n`,
+        );
+        expect(codeOf(issued)).toBe('OPERATOR_CERTIFICATE_NOT_WRITTEN');
+        expect(issued.stderr).toContain('the disk is full');
+        expect(issued.stderr).toContain('it has been revoked');
+        expect(issued.stdout + issued.stderr).not.toContain('PRIVATE KEY');
+        expect(fs.readdirSync(full)).toEqual(['filler']);
+        const after = await sutazai(['--as', 'ada', 'operators', 'certificate', 'list', '--json'], `${ADA}\n`);
+        const fresh = (JSON.parse(after.stdout) as Array<{ serial: string; revokedAt: number | null }>).filter((c) => !known.has(c.serial));
+        expect(fresh).toEqual([expect.objectContaining({ revokedAt: expect.any(Number) })]);
+      } finally {
+        execFileSync('umount', [full]);
+      }
+    },
+    4 * CLI_TIMEOUT_MS,
   );
 
   it(
