@@ -41,6 +41,8 @@ export interface CollectorCommand {
   cwd: string;
   /** Set when the Node collector runs because the bundle's native one cannot (native-collector.ts): why, for the daemon's log. */
   nativeProblem?: string;
+  /** 'native' for the native collector: a Node one found running (left by an older daemon) is then replaced by it. */
+  implementation?: 'native';
 }
 
 /** Set by the bundler (build-runtime.mjs): log-collector-main.ts bundled on its own, as source text. */
@@ -53,7 +55,7 @@ export function nativeCollectorCommand(
   logDir: string,
   limits: LogLimits = DEFAULT_LOG_LIMITS,
 ): CollectorCommand {
-  return { file, args: [fifoDir, logDir, JSON.stringify(limits)], cwd: '/' };
+  return { file, args: [fifoDir, logDir, JSON.stringify(limits)], cwd: '/', implementation: 'native' };
 }
 
 /**
@@ -342,10 +344,17 @@ export class LogCollectorClient {
     }
   }
 
-  /** Replaces a collector that speaks another protocol version (one left running by an older daemon). */
+  /**
+   * Replaces a collector that speaks another protocol version (one left running by an older
+   * daemon), and a Node collector when this daemon has the native one: after an upgrade that
+   * brought it, the Node one would otherwise go on (and keep its memory) for as long as
+   * anything writes.
+   */
   private async checkProtocol(socket: net.Socket): Promise<void> {
     const stats = (await this.request({ op: 'stats', id: this.nextId++ }, PROTOCOL_CHECK_MS)) as CollectorStats | null;
-    if (stats === null || this.socket !== socket || stats.protocol === COLLECTOR_PROTOCOL) return;
+    if (stats === null || this.socket !== socket) return;
+    const wanted = this.command.implementation === undefined || stats.implementation === this.command.implementation;
+    if (stats.protocol === COLLECTOR_PROTOCOL && wanted) return;
     // Its stdout is not ours and a version-1 collector does not say its pid: found by its marker, the
     // top process only (run from source, tsx's esbuild service inherits the marker).
     const marked = await scanProcessesByEnvAsync(COLLECTOR_ENV_KEY, this.options.runtimeId);

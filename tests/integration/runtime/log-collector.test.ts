@@ -22,6 +22,7 @@ import { COLLECTOR_ENV_KEY, collectorPaths } from '../../../agents-runtime/src/l
 import {
   COLLECTOR_ERRORS_FILE,
   COLLECTOR_ERRORS_MAX_BYTES,
+  defaultCollectorCommand,
   nativeCollectorCommand,
   type CollectorCommand,
 } from '../../../agents-runtime/src/logs/log-collector-client';
@@ -356,6 +357,43 @@ net.createServer((conn) => {
       expect(isSameProcess(proc.pid, proc.startTime)).toBe(true);
       await vDriver.stop(proc, 'SIGTERM', 2000);
     });
+
+    it.runIf(kind === 'native')(
+      'a Node collector of the same protocol (left by a daemon before the native one shipped) is told to go, and the native one reads what waited in the FIFOs',
+      async () => {
+        const id = `${runtimeId}-u`;
+        otherIds.push(id);
+        const uLogs = new LogFiles(path.join(tmp.path, 'u-logs'));
+        const uFifos = path.join(tmp.path, 'u-fifos');
+        fs.mkdirSync(uFifos, { recursive: true });
+        const nodeCommand = defaultCollectorCommand(uFifos, uLogs.dir, uLogs.limits);
+        const old = spawn(nodeCommand.file, nodeCommand.args, {
+          cwd: nodeCommand.cwd,
+          env: { ...process.env, [COLLECTOR_ENV_KEY]: id },
+          detached: true,
+          stdio: 'ignore',
+        });
+        daemons.push(old);
+        const oldExit = new Promise<number | null>((resolve) => old.once('exit', (code) => resolve(code)));
+        await waitFor('the Node collector to listen', () => listening(collectorPaths(uFifos).socket));
+
+        const uDriver = new LinuxProcessDriver({
+          logs: uLogs,
+          runtimeId: id,
+          timestamps: 'collector',
+          collector: { fifoDir: uFifos, command: commandFor(uFifos, uLogs) },
+        });
+        const proc = await uDriver.start(spec('upgraded', 'echo "n=1"; exec sleep 300'), 'upgraded');
+        // SIGTERM: it writes what the FIFOs hold and exits on its own.
+        expect(await oldExit).toBe(0);
+        const current = await waitFor('the native collector', () => collectorsOf(id).find((pid) => pid !== old.pid));
+        expect(fs.readlinkSync(`/proc/${current}/exe`)).toBe(nativeBinary);
+        await waitFor('the line', () => numbers('upgraded', uLogs).length === 1);
+        expect(numbers('upgraded', uLogs)).toEqual([1]);
+        expect(collectorsOf(id)).toEqual([current]);
+        await uDriver.stop(proc, 'SIGTERM', 2000);
+      },
+    );
 
     it("the collector's complaints file is capped: past its cap the next collector start moves it to .1; under it, it is appended to", async () => {
       const id = `${runtimeId}-e`;
