@@ -23,6 +23,11 @@ export const STEP_UP_MS = 5 * 60_000;
  * When each pipe last proved a code, for the operator it proved it for: a sign-out, or
  * another operator signing in on the pipe, does not inherit it. Kept beside the pipe's
  * session (a WeakMap: a closed pipe's entry goes with it), never in the database.
+ *
+ * A browser's web session (web mode for a team) keeps it for the session instead
+ * (PipeSession.stepUpUntil, in memory): the code typed on the sign-in page counts for
+ * STEP_UP_MS from then on the sockets the page opens with that cookie, as a code typed at
+ * session.signIn counts on its pipe; a step-up in one tab counts in the session's others.
  */
 export interface StepUps {
   /** The pipe's operator typed a valid code just now (sign-in with a code, or session.stepUp). */
@@ -38,15 +43,22 @@ export function createStepUps(deps: { mfa: OperatorMfa; now: () => number }): St
   const marks = new WeakMap<PipeSession, { operatorId: number; until: number }>();
 
   const until = (caller: Caller): number | null => {
+    const at = now();
     const mark = caller.session && marks.get(caller.session);
-    if (!mark || mark.operatorId !== caller.operator?.id || mark.until <= now()) return null;
-    return mark.until;
+    const own = mark && mark.operatorId === caller.operator?.id && mark.until > at ? mark.until : null;
+    // A web session's operator never changes (signing in again makes a new session): no operator to compare.
+    const shared = caller.operator !== undefined ? caller.session?.stepUpUntil : undefined;
+    const sharedLive = shared !== undefined && shared > at ? shared : null;
+    return own === null ? sharedLive : sharedLive === null ? own : Math.max(own, sharedLive);
   };
 
   return {
     mark(session, operatorId) {
       const end = now() + STEP_UP_MS;
-      if (session) marks.set(session, { operatorId, until: end });
+      if (session) {
+        marks.set(session, { operatorId, until: end });
+        session.markStepUp?.(end);
+      }
       return end;
     },
     until,

@@ -42,7 +42,16 @@ export interface WebSessionOrigin {
  * its operator removed or disabled).
  */
 export interface WebSessions {
-  create(operatorId: number, origin: WebSessionOrigin): { token: string; id: number; createdAt: number; expiresAt: number };
+  /** `stepUpUntil`: the sign-in proved a two-factor code, which counts as the session's step-up until then (step-up.ts). */
+  create(
+    operatorId: number,
+    origin: WebSessionOrigin,
+    stepUpUntil?: number,
+  ): { token: string; id: number; createdAt: number; expiresAt: number };
+  /** Until when a code proved on the live session `id` lets admin actions through, or undefined (in memory: a restart forgets it). */
+  stepUpUntil(id: number): number | undefined;
+  /** A code was proved on the session (at sign-in or a step-up in any of its tabs). */
+  markStepUp(id: number, until: number): void;
   /** The live session this cookie secret names, or undefined. */
   byToken(token: string): { id: number; operatorId: number } | undefined;
   /** The operator of session `id` while it is live; undefined once it has ended (read at every call: no caching). */
@@ -89,6 +98,12 @@ export function createWebSessions(deps: { db: Database.Database; now: () => numb
   // Ended and expired rows are of no use after a day: the audit log keeps who signed in when.
   const prune = db.prepare('DELETE FROM web_sessions WHERE coalesce(ended_at, min(expires_at, last_seen_at + idle_ms)) < ?');
 
+  /** Step-ups by session id: never in the database (a copied store must not carry a fresh proof), dropped once past. */
+  const stepUps = new Map<number, number>();
+  const forgetPastStepUps = (at: number) => {
+    for (const [id, until] of stepUps) if (until <= at) stepUps.delete(id);
+  };
+
   const idleEnd = (row: Row) => Math.min(row.last_seen_at + row.idle_ms, row.expires_at);
   const live = (row: Row | undefined, at: number): row is Row => row !== undefined && row.ended_at === null && idleEnd(row) > at;
   const info = (row: Row): WebSessionInfo => ({
@@ -104,9 +119,10 @@ export function createWebSessions(deps: { db: Database.Database; now: () => numb
   });
 
   return {
-    create(operatorId, origin) {
+    create(operatorId, origin, stepUpUntil) {
       const at = now();
       prune.run(at - 24 * 60 * 60_000);
+      forgetPastStepUps(at);
       const token = randomBytes(32).toString('base64url');
       const { lastInsertRowid } = insert.run(
         tokenHash(token),
@@ -118,7 +134,17 @@ export function createWebSessions(deps: { db: Database.Database; now: () => numb
         origin.address,
         origin.userAgent.slice(0, 256),
       );
-      return { token, id: Number(lastInsertRowid), createdAt: at, expiresAt: at + policy.absoluteMs };
+      const id = Number(lastInsertRowid);
+      if (stepUpUntil !== undefined && stepUpUntil > at) stepUps.set(id, stepUpUntil);
+      return { token, id, createdAt: at, expiresAt: at + policy.absoluteMs };
+    },
+    stepUpUntil(id) {
+      const until = stepUps.get(id);
+      const at = now();
+      return until !== undefined && until > at && live(byId.get(id), at) ? until : undefined;
+    },
+    markStepUp(id, until) {
+      if (live(byId.get(id), now())) stepUps.set(id, Math.max(until, stepUps.get(id) ?? 0));
     },
     byToken(token) {
       const row = byHash.get(tokenHash(token));
@@ -138,6 +164,7 @@ export function createWebSessions(deps: { db: Database.Database; now: () => numb
       return (operatorId === undefined ? openRows.all() : openRowsOf.all(operatorId)).filter((row) => live(row, at)).map(info);
     },
     end(id, reason) {
+      stepUps.delete(id);
       const row = byId.get(id);
       if (!live(row, now())) return false;
       return endRow.run(now(), reason, id).changes > 0;

@@ -54,6 +54,13 @@ export interface PipeSession {
    * admin, even were every operator removed, and signs in through the page's form, not session.signIn.
    */
   readonly webSessionId?: number;
+  /**
+   * A sign-in shared beyond this pipe (a browser's web session, across its tabs and reloads)
+   * keeps its step-up there too: until when a code proved on it lets admin actions through
+   * (step-up.ts), and where a new proof is recorded.
+   */
+  readonly stepUpUntil?: number | undefined;
+  markStepUp?(until: number): void;
 }
 
 export type MethodHandlers = {

@@ -122,6 +122,10 @@ export function webPipeSession(sessions: WebSessions, id: number): PipeSession {
       return sessions.operatorOf(id);
     },
     touch: () => sessions.touch(id),
+    get stepUpUntil() {
+      return sessions.stepUpUntil(id);
+    },
+    markStepUp: (until) => sessions.markStepUp(id, until),
     signIn: () => {
       // session.signIn refuses a web session's pipe before it gets here (operator-handlers.ts).
     },
@@ -157,7 +161,9 @@ export async function signInOverHttp(
         : { code: 'BAD_JSON', message: 'The sign-in request is not valid JSON.', remedy: 'Send { "name", "password", "code"? } as JSON.' },
     );
   }
-  const login = createPipeSession();
+  // A code typed with the password is this browser session's step-up too (step-up.ts), caught as it is marked.
+  let stepUpUntil: number | undefined;
+  const login = withStepUpMark(createPipeSession(), (until) => void (stepUpUntil = until));
   const answer = await callOnce(
     deps.dispatcher,
     { session: login, address },
@@ -169,8 +175,20 @@ export async function signInOverHttp(
   const operatorId = login.operatorId;
   if (operatorId === undefined) return failure({ code: 'INTERNAL', message: 'The sign-in left no operator.', remedy: 'Try again.' });
   const userAgent = String(req.headers['user-agent'] ?? '');
-  const { token, createdAt, expiresAt } = deps.sessions.create(operatorId, { address, userAgent });
+  const { token, createdAt, expiresAt } = deps.sessions.create(operatorId, { address, userAgent }, stepUpUntil);
   return { status: 200, body: answer.result, setCookie: sessionCookie(token, expiresAt - createdAt) };
+}
+
+/** The same sign-in, told when a code is proved on it (written out: a spread would copy the operator getter's value once). */
+function withStepUpMark(session: PipeSession, markStepUp: (until: number) => void): PipeSession {
+  return {
+    signIn: (id) => session.signIn(id),
+    signOut: () => session.signOut(),
+    get operatorId() {
+      return session.operatorId;
+    },
+    markStepUp,
+  };
 }
 
 /** DELETE /session: ends the browser's session (if live) and clears its cookie. */
