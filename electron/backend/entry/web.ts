@@ -5,10 +5,11 @@ import { startBackend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
 import { servingBackendConfig } from '../app/serving-backend-config';
 import { startWebServer } from '../server/web-server';
+import { issueWebCertificateFromInstall, WEB_CERTIFICATE_DAYS } from '../server/web-install-tls';
 import { webTeamTls } from '../server/web-team-tls';
 
 const USAGE =
-  'npm run web -- [--port N] [--data-dir DIR] [--log-level LEVEL] [--listen ADDRESS --tls-cert FILE --tls-key FILE [--name NAME]...]';
+  'npm run web -- [--port N] [--data-dir DIR] [--log-level LEVEL] [--listen ADDRESS (--tls-cert FILE --tls-key FILE | --tls-from-install INSTALL) [--name NAME]...]';
 
 /**
  * `npm run web`: the same backend and renderer as the desktop app, served to a browser
@@ -23,16 +24,37 @@ async function main(): Promise<void> {
       name: { type: 'string', multiple: true },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'tls-from-install': { type: 'string' },
     },
     USAGE,
   );
   const options = sharedOptions(values);
+  const names = values.name === undefined ? undefined : [values.name].flat();
+  const fromInstall = values['tls-from-install'];
+  if (fromInstall !== undefined && (values['tls-cert'] !== undefined || values['tls-key'] !== undefined))
+    throw new ApiError(
+      'WEB_TLS_REQUIRED',
+      '--tls-from-install and --tls-cert/--tls-key were both given.',
+      `Give one: the site's certificate files, or an install whose CA issues one. Usage: ${USAGE}`,
+    );
+  // A certificate from an install's CA, issued now from the key sealed in the vault (web-install-tls.ts).
+  const issued =
+    fromInstall === undefined
+      ? undefined
+      : await issueWebCertificateFromInstall({
+          dataDir: options.dataDir,
+          install: fromInstall,
+          names: names ?? [],
+          listen: values.listen,
+          vaultKey: options.vaultKey,
+        });
   // Beyond loopback only with TLS and operator sign-in (issue 14, item 5); refused before anything starts.
   const team = webTeamTls({
     listen: values.listen,
-    names: values.name === undefined ? undefined : [values.name].flat(),
+    names,
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
+    ...(issued ? { tlsPem: { cert: issued.certPem, key: issued.keyPem, source: `the certificate issued from ${fromInstall}'s CA` } } : {}),
   });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -77,6 +99,10 @@ async function main(): Promise<void> {
     throw error;
   }
   process.stdout.write(`SutazAI Control Center (web mode) is ready: ${server.url}\n`);
+  if (issued)
+    process.stdout.write(
+      `Certificate from ${fromInstall}'s CA (valid ${WEB_CERTIFICATE_DAYS} days, issued again at each start): browsers trust it through that CA, ${issued.caFile} (SHA-256 ${issued.caFingerprint}).\n`,
+    );
   process.stdout.write(`Data: ${options.dataDir}\nLog: ${backend.logFile}\nPress Ctrl+C to stop.\n`);
   for (const warning of backend.startupWarnings) process.stderr.write(`warning: ${warning.message}\nremedy: ${warning.remedy}\n`);
 

@@ -9,6 +9,8 @@ export interface WebTeamFlags {
   names?: readonly string[] | undefined;
   tlsCert?: string | undefined;
   tlsKey?: string | undefined;
+  /** A certificate and key issued at start (--tls-from-install, web-install-tls.ts), instead of the two files; `source` names it in refusals. */
+  tlsPem?: { cert: string; key: string; source: string } | undefined;
 }
 
 export interface WebTeamTls {
@@ -27,45 +29,54 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  * the names it carries are used.
  */
 export function webTeamTls(flags: WebTeamFlags): WebTeamTls | null {
-  const { tlsCert, tlsKey } = flags;
-  if (tlsCert === undefined && tlsKey === undefined) {
+  const { tlsCert, tlsKey, tlsPem } = flags;
+  if (tlsPem !== undefined && (tlsCert !== undefined || tlsKey !== undefined))
+    throw tlsRequired(
+      `${tlsPem.source} and --tls-cert/--tls-key were both given.`,
+      "Give one: the site's certificate files, or --tls-from-install NAME for one issued from that install's CA.",
+    );
+  if (tlsPem === undefined && tlsCert === undefined && tlsKey === undefined) {
     if (flags.listen === undefined || LOOPBACK.has(flags.listen)) return null;
     throw tlsRequired(
       `Web mode would listen on ${flags.listen} without TLS: passwords and sessions would cross the network in the clear.`,
       'Give --tls-cert FILE and --tls-key FILE (a certificate for the names browsers use), or leave --listen out to stay on 127.0.0.1.',
     );
   }
-  if (tlsCert === undefined || tlsKey === undefined)
+  if (tlsPem === undefined && (tlsCert === undefined || tlsKey === undefined))
     throw tlsRequired('Only one of --tls-cert and --tls-key was given.', 'Give both: the certificate (PEM) and its private key (PEM).');
-  const cert = readPem(tlsCert, '--tls-cert');
-  const key = readPem(tlsKey, '--tls-key');
+  const cert = tlsPem ? Buffer.from(tlsPem.cert) : readPem(tlsCert!, '--tls-cert');
+  const key = tlsPem ? Buffer.from(tlsPem.key) : readPem(tlsKey!, '--tls-key');
+  // Where refusals say the certificate and key came from.
+  const certFrom = tlsPem?.source ?? tlsCert!;
+  const keyFrom = tlsPem?.source ?? tlsKey!;
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
   } catch {
-    throw tlsRequired(`${tlsCert} holds no PEM certificate.`, 'Give the certificate file in PEM (-----BEGIN CERTIFICATE-----).');
+    throw tlsRequired(`${certFrom} holds no PEM certificate.`, 'Give the certificate file in PEM (-----BEGIN CERTIFICATE-----).');
   }
   let matches: boolean;
   try {
     matches = x509.checkPrivateKey(createPrivateKey(key));
   } catch {
-    throw tlsRequired(`${tlsKey} holds no PEM private key.`, 'Give the private key file in PEM (-----BEGIN PRIVATE KEY-----).');
+    throw tlsRequired(`${keyFrom} holds no PEM private key.`, 'Give the private key file in PEM (-----BEGIN PRIVATE KEY-----).');
   }
-  if (!matches) throw tlsRequired(`The key in ${tlsKey} is not the certificate's.`, 'Give the private key the certificate was issued for.');
+  if (!matches)
+    throw tlsRequired(`The key in ${keyFrom} is not the certificate's.`, 'Give the private key the certificate was issued for.');
   if (Date.parse(x509.validTo) <= Date.now())
-    throw tlsRequired(`The certificate in ${tlsCert} expired on ${x509.validTo}.`, 'Give a certificate that is valid now.');
+    throw tlsRequired(`The certificate in ${certFrom} expired on ${x509.validTo}.`, 'Give a certificate that is valid now.');
   // The first name is the one printed for people to open: a loopback name only when it is all there is.
   const names =
     flags.names && flags.names.length > 0 ? [...flags.names] : namesOf(x509).sort((a, b) => +LOOPBACK.has(a) - +LOOPBACK.has(b));
   if (names.length === 0)
     throw tlsRequired(
-      `The certificate in ${tlsCert} names no host (no subjectAltName).`,
+      `The certificate in ${certFrom} names no host (no subjectAltName).`,
       'Give --name NAME for each name browsers use, with a certificate that names them.',
     );
   const unnamed = names.filter((name) => (isIP(name) ? x509.checkIP(name) : x509.checkHost(name)) === undefined);
   if (unnamed.length > 0)
     throw tlsRequired(
-      `The certificate in ${tlsCert} does not name ${unnamed.join(', ')}: browsers would refuse it there.`,
+      `The certificate in ${certFrom} does not name ${unnamed.join(', ')}: browsers would refuse it there.`,
       'Give a certificate whose subjectAltName holds every --name, or name only those it holds.',
     );
   return { listen: flags.listen ?? '0.0.0.0', names, tls: { cert, key } };
