@@ -1,7 +1,7 @@
 import { ApiError } from '../../contract';
 import type { BundleService } from '../bundles/bundle-service';
 import type { MethodHandlers } from '../server/dispatcher';
-import { namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
+import { heldUpload, namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
 
 export interface BundleApiDeps {
   bundles: BundleService;
@@ -17,22 +17,17 @@ type BundleMethod = Extract<keyof MethodHandlers, `bundles.${string}`>;
  * (PAGE_PATH_METHODS), moved into the data directory by its import.
  */
 export function createBundleHandlers({ bundles, downloads }: BundleApiDeps): Pick<MethodHandlers, BundleMethod> {
-  const heldUpload = (uploadId: string, actor: string) => {
-    const upload = downloads.upload(uploadId, actor, 'bundle');
-    if (upload === null) throw bundleUploadGoneError();
-    return upload;
-  };
   return {
     'bundles.list': () => bundles.list(),
     'bundles.verify': ({ path }) => bundles.verify(path),
     'bundles.import': ({ path, trustKey }) => bundles.import(path, trustKey === undefined ? {} : { trustKey }),
     'bundles.verifyUpload': async ({ uploadId }, caller) => {
-      const upload = heldUpload(uploadId, caller.actor);
+      const upload = heldUpload(downloads, uploadId, caller.actor, 'bundle', bundleUploadGoneError);
       const verified = await namedAsUploaded(upload, () => bundles.verify(upload.file));
       return { ...verified, path: upload.fileName };
     },
     'bundles.importUpload': async ({ uploadId, trustKey }, caller) => {
-      const upload = heldUpload(uploadId, caller.actor);
+      const upload = heldUpload(downloads, uploadId, caller.actor, 'bundle', bundleUploadGoneError);
       // A refusal (a signer to confirm first) keeps the upload for the next try; an import uses it up.
       const result = await namedAsUploaded(upload, () =>
         bundles.import(upload.file, { owned: { sha256: upload.sha256 }, ...(trustKey === undefined ? {} : { trustKey }) }),

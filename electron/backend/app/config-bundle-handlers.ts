@@ -1,6 +1,6 @@
 import type { ConfigBundleService } from '../bundles/config-bundles/config-bundle-service';
 import type { MethodHandlers } from '../server/dispatcher';
-import { namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
+import { heldUpload, namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
 import { ApiError } from '../../contract';
 
 export interface ConfigBundleApiDeps {
@@ -17,14 +17,9 @@ type ConfigBundleMethod = Extract<keyof MethodHandlers, `configBundles.${string}
  * exports to a one-time download and reviews and imports an upload (PAGE_PATH_METHODS).
  */
 export function createConfigBundleHandlers({ configBundles, downloads }: ConfigBundleApiDeps): Pick<MethodHandlers, ConfigBundleMethod> {
-  // Held from the review to the import, for the same session only: reviewed again (with the
-  // passphrase, after trusting the exporter), then imported once and removed. An import that
-  // fails keeps it, so the operator can mend the choice and import again.
-  const heldUpload = (uploadId: string, actor: string) => {
-    const upload = downloads.upload(uploadId, actor, 'config');
-    if (upload === null) throw configUploadGoneError();
-    return upload;
-  };
+  // An upload is held from the review to the import, for the same session only: reviewed again
+  // (with the passphrase, after trusting the exporter), then imported once and removed. An
+  // import that fails keeps it, so the operator can mend the choice and import again.
   return {
     'configBundles.export': (params) => configBundles.export(params),
     'configBundles.review': (params) => configBundles.review(params),
@@ -40,12 +35,12 @@ export function createConfigBundleHandlers({ configBundles, downloads }: ConfigB
       return { ...exported, url: `/download/${downloads.offer(caller.actor, file, fileName)}`, fileName };
     },
     'configBundles.reviewUpload': async ({ uploadId, ...choice }, caller) => {
-      const upload = heldUpload(uploadId, caller.actor);
+      const upload = heldUpload(downloads, uploadId, caller.actor, 'config', configUploadGoneError);
       const review = await namedAsUploaded(upload, () => configBundles.review({ path: upload.file, ...choice }));
       return { ...review, path: upload.fileName };
     },
     'configBundles.importUpload': async ({ uploadId, ...request }, caller) => {
-      const upload = heldUpload(uploadId, caller.actor);
+      const upload = heldUpload(downloads, uploadId, caller.actor, 'config', configUploadGoneError);
       const result = await namedAsUploaded(upload, () => configBundles.import({ path: upload.file, ...request }));
       downloads.drop(uploadId);
       return result;

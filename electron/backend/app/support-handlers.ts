@@ -1,7 +1,7 @@
 import type { MethodHandlers } from '../server/dispatcher';
 import { supportUploadGoneError } from '../bundles/support-bundles/support-errors';
 import type { SupportService } from '../bundles/support-bundles/support-service';
-import { namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
+import { heldUpload, namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
 
 export interface SupportApiDeps {
   support: SupportService;
@@ -27,8 +27,7 @@ export function createSupportHandlers({ support, downloads }: SupportApiDeps): P
     },
     'support.analyze': ({ path }) => support.analyze(path),
     'support.analyzeUpload': async ({ uploadId }, caller) => {
-      const upload = downloads.upload(uploadId, caller.actor, 'support');
-      if (upload === null) throw supportUploadGoneError();
+      const upload = heldUpload(downloads, uploadId, caller.actor, 'support', supportUploadGoneError);
       try {
         // A refusal names the file as uploaded, never where the backend keeps it (as a success does).
         return { ...(await namedAsUploaded(upload, () => support.analyze(upload.file))), path: upload.fileName };

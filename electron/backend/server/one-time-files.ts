@@ -179,6 +179,13 @@ export function createOneTimeFiles(options: {
   };
 }
 
+/** The upload of `kind` held under `id` for `actor`, or `gone()` thrown: the handlers' one way to use an upload. */
+export function heldUpload(files: OneTimeFiles, id: string, actor: string, kind: UploadKind, gone: () => ApiError): Upload {
+  const upload = files.upload(id, actor, kind);
+  if (upload === null) throw gone();
+  return upload;
+}
+
 /** An error about an upload names it as its sender knows it, never by where the backend keeps it. */
 export async function namedAsUploaded<T>(upload: { file: string; fileName: string }, work: () => Promise<T>): Promise<T> {
   try {
