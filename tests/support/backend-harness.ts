@@ -18,8 +18,9 @@ export interface RunningBackend {
 /**
  * A real backend in this process that starts nothing on its own (no sampling, probing, fleet
  * links or alert evaluation): for a test that drives it through its dispatcher or clients alone.
+ * `overrides`: more of its configuration (a vault key, a clock).
  */
-export function startQuietBackend(dataDir: string): Promise<Backend> {
+export function startQuietBackend(dataDir: string, overrides: Partial<BackendConfig> = {}): Promise<Backend> {
   return startBackend({
     dataDir,
     logLevel: 'warn',
@@ -29,6 +30,7 @@ export function startQuietBackend(dataDir: string): Promise<Backend> {
     probeAtStart: false,
     fleetLinks: false,
     evaluateAlerts: false,
+    ...overrides,
   });
 }
 

@@ -1,7 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { HostRole } from '../../electron/contract';
 import { loadInstallConfig } from '../../electron/backend/config/load-install-config';
+import { createInstallCa, type InstallCa } from '../../electron/backend/pki/install-ca';
+import { sealCaKey } from '../../electron/backend/pki/seal-ca-key';
+import { createSecretVault } from '../../electron/backend/secrets/secret-vault';
 import { createInstallsRepo, type InstallHostState } from '../../electron/backend/store/installs-repo';
+import { openStore } from '../../electron/backend/store/open-store';
 import { addStandInHost, seedStandInBundle } from './stand-in-rows';
 
 /**
@@ -47,4 +51,24 @@ export function recordInstall(db: Database.Database, bundleId: number, install: 
     installsRepo.upsertHost({ installId: id, hostId, role: host.role ?? 'both', gpu: false, config: JSON.stringify(config) }, 6);
     if (host.state !== undefined && host.state !== 'planned') installsRepo.setHostState(id, hostId, host.state, 7);
   }
+}
+
+/**
+ * An install recorded in the data directory's store as the install engine leaves it: one host,
+ * its CA certificate on the row and the CA key sealed in the vault (opened with `passphrase`).
+ */
+export async function recordInstallWithSealedCa(dataDir: string, passphrase: string, name: string): Promise<InstallCa> {
+  const ca = await createInstallCa({ installName: name });
+  const store = openStore({ dataDir });
+  try {
+    const vault = createSecretVault(store.db);
+    vault.unlock({ kind: 'passphrase', passphrase });
+    recordInstall(store.db, seedStandInBundle(store.db), { name, hosts: [{ name: 'db-1', address: '198.18.0.9' }] });
+    store.db
+      .prepare('UPDATE installs SET ca_cert = ?, ca_key_secret_id = ? WHERE name = ?')
+      .run(ca.certPem, sealCaKey(vault, name, ca), name);
+  } finally {
+    store.close();
+  }
+  return ca;
 }

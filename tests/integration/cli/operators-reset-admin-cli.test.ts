@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../../electron/backend/operators/totp';
 import { ApiError } from '../../../electron/contract';
-import { startBackend } from '../../../electron/backend/app/backend';
+import { startQuietBackend } from '../../support/backend-harness';
 import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';
 import { makeTempDir } from '../../support/temp-dir';
 
@@ -26,17 +26,7 @@ const codeOf = (run: SutazaiRun) => /error ([A-Z_]+):/.exec(run.stderr)?.[1];
 
 beforeAll(async () => {
   // Ada, the only admin, with two-factor sign-in; otto an operator; ada's name throttled by wrong tries.
-  const backend = await startBackend({
-    dataDir,
-    logLevel: 'warn',
-    mode: 'test',
-    logToConsole: false,
-    sampleLocalHost: false,
-    probeAtStart: false,
-    fleetLinks: false,
-    evaluateAlerts: false,
-    vaultKey: { kind: 'passphrase', passphrase: VAULT.SUTAZAI_PASSPHRASE },
-  });
+  const backend = await startQuietBackend(dataDir, { vaultKey: { kind: 'passphrase', passphrase: VAULT.SUTAZAI_PASSPHRASE } });
   try {
     const setup = backend.openClient('setup');
     await setup.call('operators.add', { name: 'ada', role: 'admin', password: 'the password ada forgot' });

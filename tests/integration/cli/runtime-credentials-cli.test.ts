@@ -10,13 +10,9 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
-import { sealCaKey } from '../../../electron/backend/pki/seal-ca-key';
-import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
-import { openStore } from '../../../electron/backend/store/open-store';
-import { recordInstall } from '../../support/recorded-installs';
+import type { InstallCa } from '../../../electron/backend/pki/install-ca';
+import { recordInstallWithSealedCa } from '../../support/recorded-installs';
 import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';
-import { seedStandInBundle } from '../../support/stand-in-rows';
 import { makeTempDir } from '../../support/temp-dir';
 
 const dir = makeTempDir('sutazai-credentials-cli-');
@@ -39,18 +35,7 @@ beforeAll(async () => {
   expect(added.code).toBe(0);
   expect((await sutazai(['--as', 'ada', 'operators', 'add', 'vera', '--role', 'viewer'], `${ADA}\n${VERA}\n`)).code).toBe(0);
   // The install as the install engine records it: its CA certificate on the row, the CA key sealed in the vault.
-  ca = await createInstallCa({ installName: 'lab' });
-  const store = openStore({ dataDir });
-  try {
-    const vault = createSecretVault(store.db);
-    vault.unlock({ kind: 'passphrase', passphrase: VAULT.SUTAZAI_PASSPHRASE });
-    recordInstall(store.db, seedStandInBundle(store.db), { name: 'lab', hosts: [{ name: 'db-1', address: '198.18.0.9' }] });
-    store.db
-      .prepare('UPDATE installs SET ca_cert = ?, ca_key_secret_id = ? WHERE name = ?')
-      .run(ca.certPem, sealCaKey(vault, 'lab', ca), 'lab');
-  } finally {
-    store.close();
-  }
+  ca = await recordInstallWithSealedCa(dataDir, VAULT.SUTAZAI_PASSPHRASE, 'lab');
 }, 3 * CLI_TIMEOUT_MS);
 afterAll(() => dir.remove());
 

@@ -94,6 +94,22 @@ const restart = async () => call((m, o, cb) => link.RestartProcess({ name: 'core
 const list = async (token: string | null) => call((m, o, cb) => link.ListProcesses({}, m, o, cb), token);
 const scale = async () => call((m, o, cb) => link.ScaleProcess({ name: 'core', replicas: 2 }, m, o, cb), await veraToken());
 
+/** The link's access-state consumer, each push it makes told on `pushes`; its first push awaited through `firstPush`. */
+function startConsumer() {
+  const abort = new AbortController();
+  const observed: RuntimeCredentials = {
+    ...credentials,
+    pushed: (at, state) => {
+      credentials.pushed(at, state);
+      pushes.emit('pushed', state);
+    },
+  };
+  const consumer = createAccessStateConsumer({ credentials: observed, openAdminChannel: async () => adminChannel() });
+  const firstPush = once(pushes, 'pushed');
+  const running = consumer.run(target, adminChannel(), abort.signal);
+  return { abort, running, firstPush };
+}
+
 beforeAll(async () => {
   db = openMemoryStore();
   const vault = createSecretVault(db);
@@ -162,17 +178,7 @@ afterAll(async () => {
 
 describe('the access policy pushed over the link', () => {
   it('is judged by the runtime: refused off rack=b4, allowed once relabelled, the deny rule named', async () => {
-    const abort = new AbortController();
-    const observed: RuntimeCredentials = {
-      ...credentials,
-      pushed: (at, state) => {
-        credentials.pushed(at, state);
-        pushes.emit('pushed', state);
-      },
-    };
-    const consumer = createAccessStateConsumer({ credentials: observed, openAdminChannel: async () => adminChannel() });
-    const firstPush = once(pushes, 'pushed');
-    const running = consumer.run(target, adminChannel(), abort.signal);
+    const { abort, running, firstPush } = startConsumer();
     const [first] = (await firstPush) as [SetAccessStateRequest];
     expect(first.abacPolicyYaml).toContain('host_labels:\n    - rack=a1');
 
@@ -201,17 +207,7 @@ describe('the access policy pushed over the link', () => {
   });
 
   it('fails closed while a policy file does not load: her calls refused with the problem named, the link’s own calls not', async () => {
-    const abort = new AbortController();
-    const observed: RuntimeCredentials = {
-      ...credentials,
-      pushed: (at, state) => {
-        credentials.pushed(at, state);
-        pushes.emit('pushed', state);
-      },
-    };
-    const consumer = createAccessStateConsumer({ credentials: observed, openAdminChannel: async () => adminChannel() });
-    const firstPush = once(pushes, 'pushed');
-    const running = consumer.run(target, adminChannel(), abort.signal);
+    const { abort, running, firstPush } = startConsumer();
     await firstPush;
     // Allowed before the file breaks (the host is rack=b4 since the case above).
     await expect(restart()).resolves.toEqual({});

@@ -18,6 +18,7 @@ import {
   queryStore,
   startInstallBackend,
   stopInstalledRuntime,
+  writeLabInstallFile,
 } from '../../support/install-lab';
 import { hostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
@@ -52,19 +53,7 @@ beforeAll(async () => {
   await addLabHost(backend, host, 'slow-host');
   await backend.api.call('operators.add', { name: 'ada', role: 'admin', password: 'the password of ada' });
   await backend.api.call('operators.add', { name: 'vic', role: 'viewer', password: 'the password of vic' });
-  installFile = path.join(tmp.path, 'install.yaml');
-  fs.writeFileSync(
-    installFile,
-    [
-      'name: slow',
-      `bundle: ${bundle.manifest.name}@${bundle.manifest.version}`,
-      'environment: development',
-      'hosts:',
-      '  - name: slow-host',
-      '    role: both',
-      `    config: { values: { install: ${JSON.stringify(tree.values)} } }`,
-    ].join('\n'),
-  );
+  installFile = writeLabInstallFile(tmp.path, { name: 'slow', bundle, hosts: [{ name: 'slow-host', installValues: tree.values }] });
   // A link slow enough that the upload is still going when the cancels arrive (the bundle carries a Node binary).
   await lab.exec(host, 'tc qdisc add dev eth0 root tbf rate 16mbit burst 64kb latency 400ms');
 }, 180_000);

@@ -10,7 +10,8 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SUBPROTOCOL, createApiClient, type ApiClient } from '../../../electron/contract';
-import { startBackend, type Backend } from '../../../electron/backend/app/backend';
+import type { Backend } from '../../../electron/backend/app/backend';
+import { startQuietBackend } from '../../support/backend-harness';
 import { STEP_UP_MS } from '../../../electron/backend/operators/step-up';
 import { totpCode } from '../../../electron/backend/operators/totp';
 import { createInstallCa } from '../../../electron/backend/pki/install-ca';
@@ -87,15 +88,7 @@ const adminAction = (client: ApiClient) =>
   client.call('operators.add', { name: `added-${(added += 1)}`, role: 'viewer', password: 'a password long enough' });
 
 beforeAll(async () => {
-  backend = await startBackend({
-    dataDir: path.join(dir.path, 'data'),
-    logLevel: 'warn',
-    mode: 'test',
-    logToConsole: false,
-    sampleLocalHost: false,
-    probeAtStart: false,
-    fleetLinks: false,
-    evaluateAlerts: false,
+  backend = await startQuietBackend(path.join(dir.path, 'data'), {
     now: clock,
     vaultKey: { kind: 'passphrase', passphrase: 'the vault passphrase of this test' },
   });

@@ -12,12 +12,8 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQuietBackend } from '../../support/backend-harness';
-import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
-import { sealCaKey } from '../../../electron/backend/pki/seal-ca-key';
-import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
-import { openStore } from '../../../electron/backend/store/open-store';
-import { recordInstall } from '../../support/recorded-installs';
-import { seedStandInBundle } from '../../support/stand-in-rows';
+import type { InstallCa } from '../../../electron/backend/pki/install-ca';
+import { recordInstallWithSealedCa } from '../../support/recorded-installs';
 import { makeTempDir } from '../../support/temp-dir';
 import { startWebModeServer, stopWebModeServer, waitForUrl, type WebModeServer } from '../../support/web-mode-server';
 
@@ -35,18 +31,7 @@ beforeAll(async () => {
   await admin.call('operators.add', { name: 'ada', role: 'admin', password: ADA });
   admin.close();
   await backend.close();
-  ca = await createInstallCa({ installName: 'lab' });
-  const store = openStore({ dataDir });
-  try {
-    const vault = createSecretVault(store.db);
-    vault.unlock({ kind: 'passphrase', passphrase: PASSPHRASE.SUTAZAI_PASSPHRASE });
-    recordInstall(store.db, seedStandInBundle(store.db), { name: 'lab', hosts: [{ name: 'db-1', address: '198.18.0.9' }] });
-    store.db
-      .prepare('UPDATE installs SET ca_cert = ?, ca_key_secret_id = ? WHERE name = ?')
-      .run(ca.certPem, sealCaKey(vault, 'lab', ca), 'lab');
-  } finally {
-    store.close();
-  }
+  ca = await recordInstallWithSealedCa(dataDir, PASSPHRASE.SUTAZAI_PASSPHRASE, 'lab');
 }, 120_000);
 
 afterAll(async () => {
