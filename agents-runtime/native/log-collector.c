@@ -807,16 +807,27 @@ static int json_literal(json_t *j, const char *word) {
   return 1;
 }
 
+/* An empty object or list: `close` right away (consumed). */
+static int json_closes(json_t *j, char close) {
+  ws(j);
+  if (j->p >= j->end || *j->p != close) return 0;
+  j->p++;
+  return 1;
+}
+
+/* After a member or an element: 1 at a comma (another follows), 0 at `close` (the end), -1 otherwise. */
+static int json_after_item(json_t *j, char close) {
+  ws(j);
+  if (j->p >= j->end || (*j->p != ',' && *j->p != close)) return -1;
+  return *j->p++ == ',' ? 1 : 0;
+}
+
 /* Calls on_member for each member of an object; the callback reads (or skips) the value. */
 static int json_object(json_t *j, int depth, int (*on_member)(json_t *, const char *, void *), void *ctx) {
   ws(j);
   if (j->p >= j->end || *j->p != '{' || depth > 16) return 0;
   j->p++;
-  ws(j);
-  if (j->p < j->end && *j->p == '}') {
-    j->p++;
-    return 1;
-  }
+  if (json_closes(j, '}')) return 1;
   for (;;) {
     char key[32];
     if (!json_string(j, key, sizeof key)) {
@@ -827,16 +838,8 @@ static int json_object(json_t *j, int depth, int (*on_member)(json_t *, const ch
     if (j->p >= j->end || *j->p != ':') return 0;
     j->p++;
     if (!(on_member != NULL ? on_member(j, key, ctx) : json_value(j, depth + 1))) return 0;
-    ws(j);
-    if (j->p < j->end && *j->p == ',') {
-      j->p++;
-      continue;
-    }
-    if (j->p < j->end && *j->p == '}') {
-      j->p++;
-      return 1;
-    }
-    return 0;
+    int next = json_after_item(j, '}');
+    if (next <= 0) return next == 0;
   }
 }
 
@@ -848,23 +851,11 @@ static int json_value(json_t *j, int depth) {
   case '{': return json_object(j, depth, NULL, NULL);
   case '[':
     j->p++;
-    ws(j);
-    if (j->p < j->end && *j->p == ']') {
-      j->p++;
-      return 1;
-    }
+    if (json_closes(j, ']')) return 1;
     for (;;) {
       if (!json_value(j, depth + 1)) return 0;
-      ws(j);
-      if (j->p < j->end && *j->p == ',') {
-        j->p++;
-        continue;
-      }
-      if (j->p < j->end && *j->p == ']') {
-        j->p++;
-        return 1;
-      }
-      return 0;
+      int next = json_after_item(j, ']');
+      if (next <= 0) return next == 0;
     }
   case 't': return json_literal(j, "true");
   case 'f': return json_literal(j, "false");
