@@ -31,6 +31,7 @@ import {
   type AuditRangeChoice,
   type OutcomeChoice,
 } from './audit-filters';
+import { AuditEntriesTable, OlderEntriesButton, targetColumn, whenColumn, whoColumn } from './audit-entries-table';
 import { actionWords, methodWords } from './audit-words';
 import { HostRuntimeAudit } from './host-runtime-audit';
 
@@ -114,34 +115,8 @@ export function AuditPage() {
             {entries.length === 1 ? 'One entry' : `${entries.length} entries`} shown{pages.hasNextPage ? ', older ones below' : ''}. Times
             are this computer’s local time.
           </p>
-          <div className="card table-card">
-            <DataTable
-              className="audit-table"
-              columns={ENTRY_COLUMNS}
-              rows={entries}
-              rowKey={(entry) => entry.seq}
-              rowProps={(entry) => ({
-                'data-testid': 'audit-row',
-                'data-seq': entry.seq,
-                'data-method': entry.method,
-                'data-outcome': entry.outcome,
-                ...(entry.seq === broken?.seq
-                  ? { className: 'audit-row-broken', 'data-broken': broken.kind, title: `The chain breaks here: ${broken.message}` }
-                  : {}),
-              })}
-            />
-          </div>
-          {pages.hasNextPage ? (
-            <button
-              type="button"
-              className="button"
-              disabled={pages.isFetchingNextPage}
-              onClick={() => void pages.fetchNextPage()}
-              data-testid="audit-older"
-            >
-              {pages.isFetchingNextPage ? 'Loading older entries…' : 'Show older entries'}
-            </button>
-          ) : null}
+          <AuditEntriesTable entries={entries} columns={ENTRY_COLUMNS} rowTestId="audit-row" broken={broken} />
+          <OlderEntriesButton pages={pages} testId="audit-older" />
         </div>
       )}
       <HostRuntimeAudit />
@@ -238,31 +213,8 @@ function AuditFilterBar({ filters, onChange }: { filters: AuditFilters; onChange
 }
 
 const ENTRY_COLUMNS: Array<Column<AuditEntry>> = [
-  {
-    header: 'When',
-    className: 'nowrap',
-    cell: (entry) => (
-      <>
-        <span className="figure">{formatDateTime(entry.atMs)}</span>
-        <div className="cell-sub">
-          <RelativeTime ms={entry.atMs} /> · #{entry.seq}
-        </div>
-      </>
-    ),
-  },
-  {
-    header: 'Who',
-    cellProps: () => ({ 'data-testid': 'audit-who-cell' }),
-    cell: (entry) => (
-      <>
-        {entry.operator !== null ? <strong>{visibleText(entry.operator)}</strong> : null}
-        <div className={entry.operator !== null ? 'cell-sub mono' : 'mono'}>{visibleText(entry.actor)}</div>
-        <div className="cell-sub" title="Where the call came from">
-          from <span className="mono">{visibleText(entry.peer)}</span>
-        </div>
-      </>
-    ),
-  },
+  whenColumn(),
+  whoColumn('audit-who-cell'),
   {
     header: 'Action',
     cellProps: () => ({ 'data-testid': 'audit-action-cell' }),
@@ -273,12 +225,7 @@ const ENTRY_COLUMNS: Array<Column<AuditEntry>> = [
       </>
     ),
   },
-  {
-    header: 'On',
-    className: 'audit-target',
-    cellProps: () => ({ 'data-testid': 'audit-target-cell' }),
-    cell: (entry) => (entry.target === null ? <span className="muted">—</span> : visibleText(entry.target)),
-  },
+  targetColumn('audit-target-cell'),
   {
     header: 'Outcome',
     cellProps: (entry) => ({ 'data-testid': 'audit-outcome-cell', 'data-outcome': entry.outcome }),

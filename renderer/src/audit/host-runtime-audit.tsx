@@ -10,11 +10,9 @@ import {
 } from '../../../electron/contract';
 import { useApiClient } from '../api/api-context';
 import { apiKey, useApiQuery } from '../api/queries';
-import { formatDateTime } from '../format/time';
-import { DataTable, type Column } from '../ui/data-table';
+import { type Column } from '../ui/data-table';
 import { downloadFile } from '../ui/download-json-button';
 import { EmptyState, ErrorNotice, LoadingState } from '../ui/query-state';
-import { RelativeTime } from '../ui/relative-time';
 import { ToolbarSearch, ToolbarSelect } from '../ui/toolbar-field';
 import { useDebouncedValue } from '../ui/use-debounced-value';
 import {
@@ -25,6 +23,7 @@ import {
   RUNTIME_OUTCOME_CHOICES,
   type HostAuditFilters,
 } from './host-audit-filters';
+import { AuditEntriesTable, OlderEntriesButton, targetColumn, whenColumn, whoColumn } from './audit-entries-table';
 
 type HostLogPage = MethodResult<'audit.hostLog'>;
 
@@ -170,35 +169,9 @@ function HostAuditEntries({
       </div>
       {exporting?.error ? <ErrorNotice title="Could not export the runtime’s audit log" error={exporting.error} /> : null}
       {entries.length === 0 ? null : (
-        <div className="card table-card">
-          <DataTable
-            className="audit-table"
-            columns={RUNTIME_COLUMNS}
-            rows={entries}
-            rowKey={(entry) => entry.seq}
-            rowProps={(entry) => ({
-              'data-testid': 'audit-runtime-row',
-              'data-seq': entry.seq,
-              'data-method': entry.method,
-              'data-outcome': entry.outcome,
-              ...(entry.seq === broken?.seq
-                ? { className: 'audit-row-broken', 'data-broken': broken.kind, title: `The chain breaks here: ${broken.message}` }
-                : {}),
-            })}
-          />
-        </div>
+        <AuditEntriesTable entries={entries} columns={RUNTIME_COLUMNS} rowTestId="audit-runtime-row" broken={broken} />
       )}
-      {pages.hasNextPage ? (
-        <button
-          type="button"
-          className="button"
-          disabled={pages.isFetchingNextPage}
-          onClick={() => void pages.fetchNextPage()}
-          data-testid="audit-runtime-older"
-        >
-          {pages.isFetchingNextPage ? 'Loading older entries…' : 'Show older entries'}
-        </button>
-      ) : null}
+      <OlderEntriesButton pages={pages} testId="audit-runtime-older" />
     </div>
   );
 }
@@ -280,30 +253,8 @@ function HostAuditFilterBar({ filters, onChange }: { filters: HostAuditFilters; 
 }
 
 const RUNTIME_COLUMNS: Array<Column<RuntimeAuditEntry>> = [
-  {
-    header: 'When',
-    className: 'nowrap',
-    cell: (entry) => (
-      <>
-        <span className="figure">{formatDateTime(entry.atMs)}</span>
-        <div className="cell-sub">
-          <RelativeTime ms={entry.atMs} /> · #{entry.seq}
-        </div>
-      </>
-    ),
-  },
-  {
-    header: 'Who',
-    cell: (entry) => (
-      <>
-        {entry.operator !== null ? <strong>{visibleText(entry.operator)}</strong> : null}
-        <div className={entry.operator !== null ? 'cell-sub mono' : 'mono'}>{visibleText(entry.actor)}</div>
-        <div className="cell-sub">
-          from <span className="mono">{visibleText(entry.peer)}</span>
-        </div>
-      </>
-    ),
-  },
+  whenColumn(),
+  whoColumn(),
   {
     header: 'Action',
     cell: (entry) => (
@@ -313,11 +264,7 @@ const RUNTIME_COLUMNS: Array<Column<RuntimeAuditEntry>> = [
       </>
     ),
   },
-  {
-    header: 'On',
-    className: 'audit-target',
-    cell: (entry) => (entry.target === null ? <span className="muted">—</span> : visibleText(entry.target)),
-  },
+  targetColumn(),
   {
     header: 'Outcome',
     cellProps: (entry) => ({ 'data-outcome': entry.outcome }),
