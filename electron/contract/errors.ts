@@ -191,6 +191,12 @@ export const ERROR_CODES = [
   'OIDC_PROVIDER_UNAVAILABLE',
   /** The provider's key set (fetched or a pinned jwks_file) holds no usable public signing key, or a private one. */
   'OIDC_KEYS_INVALID',
+  /** Sign-in through the provider: the state is unknown, used, expired or another browser's; the code was refused; the ID token does not verify. */
+  'OIDC_SIGN_IN_FAILED',
+  /** The provider signed in someone who is no enabled operator here (unknown name, disabled): the message says which. */
+  'OIDC_OPERATOR_REFUSED',
+  /** Sign-in through the provider is off (no sign-in-provider.yaml), its settings do not load, or this pipe cannot open a browser. */
+  'OIDC_SIGN_IN_NOT_CONFIGURED',
   /** The signed-in operator's role does not allow the method's action. */
   'ACCESS_DENIED',
   /** The role allows it, and the install's access policy (access_control: abac) does not: a deny rule, no allow, or the operator's own attributes. */

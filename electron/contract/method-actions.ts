@@ -163,6 +163,9 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'operators.remove': 'manage-operators',
   'session.signIn': 'sign-in',
   'session.signOut': 'sign-in',
+  'session.provider': 'view',
+  'session.signInWithProvider': 'sign-in',
+  'session.completeProviderSignIn': 'sign-in',
   'session.whoami': 'view',
   // One's own web sessions are every role's; everyone's (list all, revoke another's) an admin's (checked in the handler).
   'sessions.list': 'view',

@@ -169,6 +169,37 @@ export const operatorMethods = {
     params: z.object({ name: z.string().min(1).max(256), password: OperatorPasswordSchema, code: MfaCodeSchema.optional() }).strict(),
     result: SessionSchema,
   },
+  /**
+   * Whether people may sign in through the site's OpenID Connect provider
+   * (`sign-in-provider.yaml` in the data directory): its name for the button, or null; a
+   * file that does not load gives null and `problem`.
+   */
+  'session.provider': {
+    params: z.object({}).strict(),
+    result: z.object({ displayName: z.string().nullable(), problem: z.string().nullable() }),
+  },
+  /**
+   * The desktop app's sign-in through the provider: the system browser opens the provider's
+   * page and comes back to a listener on 127.0.0.1 (RFC 8252); answers once the person
+   * signed in there (at most 5 minutes). Not in web mode (METHOD_NOT_ON_THIS_PIPE): a browser
+   * goes to /oidc/start instead.
+   */
+  'session.signInWithProvider': {
+    params: z.object({}).strict(),
+    result: SessionSchema,
+  },
+  /**
+   * Web mode's provider callback (/oidc/callback) on a pipe of its own: the state and code
+   * the provider sent back and the browser's binding cookie. OIDC_SIGN_IN_FAILED for an
+   * unknown, used, expired or foreign state, a refused code or an ID token that does not
+   * verify; OIDC_OPERATOR_REFUSED for a person who is no enabled operator here.
+   */
+  'session.completeProviderSignIn': {
+    params: z
+      .object({ state: z.string().min(1).max(256), code: z.string().min(1).max(4096), binding: z.string().min(1).max(256) })
+      .strict(),
+    result: SessionSchema,
+  },
   /** A fresh code for admin actions on this pipe (step-up); MFA_CODE_WRONG for a wrong or reused one. */
   'session.stepUp': {
     params: z.object({ code: MfaCodeSchema }).strict(),
@@ -260,3 +291,17 @@ export function roleRefusal(role: Role, action: Action | readonly Action[]): str
 function article(role: Role): string {
   return role === 'admin' || role === 'operator' ? 'an' : 'a';
 }
+
+/**
+ * The backend's request to the desktop shell to open the provider's sign-in page in the
+ * system browser (session.signInWithProvider, RFC 8252). Only http(s) URLs: the shell opens
+ * nothing else (a `file:` or custom scheme could start a program).
+ */
+export const OpenExternalRequestSchema = z.object({
+  type: z.literal('open-external'),
+  url: z
+    .string()
+    .max(8192)
+    .refine((text) => /^https?:\/\//i.test(text) && URL.canParse(text), 'an http or https URL'),
+});
+export type OpenExternalRequest = z.infer<typeof OpenExternalRequestSchema>;

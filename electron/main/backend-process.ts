@@ -2,7 +2,7 @@ import { MessageChannelMain, utilityProcess } from 'electron';
 import type { MessagePortMain, UtilityProcess } from 'electron';
 import { decideRestart, DEFAULT_RESTART_POLICY } from './backend-restart-budget';
 import type { RestartPolicy } from './backend-restart-budget';
-import { AlertNotificationSchema, type AlertNotification } from '../contract';
+import { AlertNotificationSchema, OpenExternalRequestSchema, type AlertNotification } from '../contract';
 import { backendArgs } from './launch-options';
 import type { LogLevel } from './launch-options';
 
@@ -17,6 +17,8 @@ export interface BackendProcessOptions {
   onGaveUp(restartsInWindow: number, lastExitCode: number): void;
   /** An alert started firing: the words of the desktop notification to raise. */
   onAlertNotification?(notification: AlertNotification): void;
+  /** The backend asks to open the provider's sign-in page in the system browser (an http(s) URL, checked). */
+  onOpenExternal?(url: string): void;
   /**
    * Electron's resources path in the packaged app (where electron-builder's extraResources
    * lie), undefined from a checkout; the backend reads it from SUTAZAI_RESOURCES_PATH
@@ -52,10 +54,12 @@ export class BackendProcess {
       console.error(`[shell] backend reported ${type} at ${location}`);
     });
     child.once('exit', (code) => this.onExit(child, code));
-    // The backend's one message of its own: checked against the contract before the shell shows anything.
+    // The backend's messages of its own, each checked against the contract before the shell acts on it.
     child.on('message', (message: unknown) => {
       const notification = AlertNotificationSchema.safeParse(message);
       if (notification.success) this.options.onAlertNotification?.(notification.data);
+      const open = OpenExternalRequestSchema.safeParse(message);
+      if (open.success) this.options.onOpenExternal?.(open.data.url);
     });
     // Over the parent port, never argv or the environment, which other processes can read.
     if (this.options.vaultKey) child.postMessage({ type: 'vault-key', key: this.options.vaultKey.toString('base64') });

@@ -1,6 +1,6 @@
 // The Electron shell's entry: wiring only. Every security rule is a pure function in
 // ./security; every product feature lives in the backend.
-import { app, dialog, ipcMain, Notification, safeStorage, session } from 'electron';
+import { app, dialog, ipcMain, Notification, safeStorage, session, shell } from 'electron';
 import type { BrowserWindow, IpcMainEvent } from 'electron';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +100,10 @@ if (!app.requestSingleInstanceLock()) {
         onRestarted: () => {
           // The old port died with the old backend; a reload makes the page ask again.
           if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.reload();
+        },
+        // Only the backend asks (never the page: window-open.ts denies it everything), for its provider sign-in (RFC 8252).
+        onOpenExternal: (url) => {
+          shell.openExternal(url).catch((error: unknown) => console.error(`[shell] could not open the system browser: ${String(error)}`));
         },
         onAlertNotification: ({ title, body }) => {
           if (!Notification.isSupported()) return;

@@ -13,7 +13,15 @@ import type { Caller, EventSources, MethodHandlers } from '../server/dispatcher'
 import type { PolicyGate } from './policy-gate';
 
 /** What a pipe may call before it signs in: who it is, and signing in itself. */
-const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>(['app.info', 'session.signIn', 'session.signOut', 'session.whoami']);
+const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
+  'app.info',
+  'session.signIn',
+  'session.signOut',
+  'session.whoami',
+  'session.provider',
+  'session.signInWithProvider',
+  'session.completeProviderSignIn',
+]);
 
 export interface AccessGate {
   /** Whether any operator exists; while none does, every pipe acts as the one admin (the bootstrap). */

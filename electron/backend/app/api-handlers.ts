@@ -20,6 +20,7 @@ import { createAuditHandlers } from './audit-handlers';
 import type { AuditLog } from '../audit/audit-log';
 import type { HostAuditLogs } from '../audit/host-audit-logs';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
+import { createProviderSignInHandlers, type ProviderSignInDeps } from './provider-sign-in-handlers';
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 import { createConfigBundleHandlers, type ConfigBundleApiDeps } from './config-bundle-handlers';
 import { createBundleHandlers, type BundleApiDeps } from './bundle-handlers';
@@ -34,6 +35,7 @@ export interface ApiDeps
     FleetLinkApiDeps,
     FleetProcessApiDeps,
     OperatorApiDeps,
+    ProviderSignInDeps,
     SupportApiDeps,
     AccessApiDeps,
     RuntimeCredentialApiDeps,
@@ -116,6 +118,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createFleetProcessHandlers(deps),
     ...createAuditHandlers(deps),
     ...createOperatorHandlers(deps),
+    ...createProviderSignInHandlers(deps),
     ...createSupportHandlers(deps),
     ...createConfigBundleHandlers(deps),
     ...createBundleHandlers(deps),

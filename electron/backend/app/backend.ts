@@ -52,6 +52,8 @@ import { probeLocalHost } from '../probe/local-probe';
 import { createDispatcher, type Dispatcher } from '../server/dispatcher';
 import { createAuditLog } from '../audit/audit-log';
 import { watchForeignCommits } from '../store/foreign-commits';
+import { createProviderSignIn, type ProviderSignIn } from '../oidc/oidc-sign-in';
+import { readSignInProvider } from '../oidc/sign-in-provider-settings';
 import { createHostAuditLogs } from '../audit/host-audit-logs';
 import { withAudit, withEventAudit, recordDispatcherRefusal } from '../audit/with-audit';
 import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
@@ -130,6 +132,8 @@ export interface BackendConfig {
   accessRecheckMs?: number;
   /** SUTAZAI_* variables, the top layer of an install's configuration (the CLI passes its environment). */
   configEnv?: Readonly<Record<string, string | undefined>>;
+  /** Hands a URL to the system browser (the desktop app's shell.openExternal): the provider sign-in's loopback flow. */
+  openExternal?: (url: string) => void;
 }
 
 export interface StartupWarning {
@@ -155,6 +159,8 @@ export interface Backend {
   readonly info: AppInfo;
   /** Resolves when the start-up probe of the local machine has finished (or failed). */
   readonly ready: Promise<void>;
+  /** Sign-in through the site's OpenID Connect provider (web mode for a team serves its routes), or null when it is off. */
+  readonly signInProvider: ProviderSignIn | null;
   /** Browser sign-ins of web mode for a team (server/web-server.ts makes and checks them). */
   readonly webSessions: WebSessions;
   /** Whether the control center has operators: web mode for a team needs at least one to sign in as. */
@@ -480,6 +486,16 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     revokeCredentials: (name) => runtimeCredentialsRepo.revokeCertificatesOf(name, now()),
   });
   const stepUps = createStepUps({ mfa, now });
+  // Sign-in through the site's OpenID Connect provider (sign-in-provider.yaml): a broken file turns it off with the reason.
+  const signInProviderConfig = readSignInProvider(config.dataDir);
+  if (signInProviderConfig.kind === 'invalid') {
+    logger.warn({ remedy: signInProviderConfig.problem.remedy }, signInProviderConfig.problem.message);
+    startupWarnings.push({ message: signInProviderConfig.problem.message, remedy: signInProviderConfig.problem.remedy });
+  }
+  const signInProvider = {
+    config: signInProviderConfig,
+    flow: signInProviderConfig.kind === 'ok' ? createProviderSignIn(signInProviderConfig.settings, { now }) : null,
+  };
   // access_control: abac (issue 14, item 3): after the role, calls naming a host, process or install of an abac install meet its policy.
   const policyFacts = storePolicyFacts({ hosts: repos.hosts, installs: repos.installs, operators });
   const accessPolicy = createAccessPolicy({
@@ -547,6 +563,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     stepUps,
     signInLimiter,
     webSessions,
+    signInProvider,
+    openExternal: config.openExternal,
     links: fleetLinks,
     fleetProcesses,
     fleetEvents,
@@ -622,6 +640,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     info,
     ready,
     webSessions,
+    signInProvider: signInProvider.flow,
     operatorsExist: () => operators.exist(),
     downloads,
     async close() {

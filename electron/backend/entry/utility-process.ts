@@ -1,4 +1,4 @@
-import { alertNotification, ApiError } from '../../contract';
+import { alertNotification, ApiError, type OpenExternalRequest } from '../../contract';
 import { startBackend } from '../app/backend';
 import { parseEntryArgs, sharedOptions } from '../app/process-options';
 import { servingBackendConfig } from '../app/serving-backend-config';
@@ -39,7 +39,11 @@ async function main(): Promise<void> {
 
   const { values } = parseEntryArgs(process.argv.slice(2), { mode: { type: 'string' } }, 'utility-process --data-dir DIR');
   // No vault key here: the shell sends the one from the OS secret store over the parent port.
-  const backend = await startBackend(servingBackendConfig(sharedOptions(values), 'desktop'));
+  const backend = await startBackend({
+    ...servingBackendConfig(sharedOptions(values), 'desktop'),
+    // Signing in through the site's provider: the shell opens its page in the system browser (RFC 8252).
+    openExternal: (url) => parentPort.postMessage({ type: 'open-external', url } satisfies OpenExternalRequest),
+  });
 
   let nextPeer = 1;
   // The app's windows are one person at one machine: the operator signed in on one is signed in on all (and after a reload).

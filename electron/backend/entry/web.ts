@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       port,
       logger: backend.logger,
       downloads: backend.downloads,
-      ...(team ? { team: { ...team, sessions: backend.webSessions } } : {}),
+      ...(team ? { team: { ...team, sessions: backend.webSessions, provider: backend.signInProvider } } : {}),
     });
   } catch (error) {
     await backend.close();

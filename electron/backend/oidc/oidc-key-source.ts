@@ -13,7 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ApiError } from '../../contract';
 import type { OidcKeySetsRepo } from './oidc-key-sets-repo';
-import { keySourceId, type OAuth2Config } from './oidc-settings';
+import { keySourceId, type KeySourceConfig, type OAuth2Config } from './oidc-settings';
 
 /** Discovery documents and key sets are small; anything larger is refused before it is parsed. */
 export const MAX_OIDC_DOCUMENT_BYTES = 256 * 1024;
@@ -28,15 +28,15 @@ export const FETCH_DEADLINE_MS = 20_000;
 
 export interface OidcKeySource {
   /** The key set (JSON text) last read for `config`'s source, or null before the first good read. */
-  keysFor(config: OAuth2Config): string | null;
+  keysFor(config: KeySourceConfig): string | null;
   /**
    * Reads every source `configs` names now, each on its own (a source whose read is still
    * under way joins that read): a source's new keys count, and are pushed, as soon as it is
    * read, whatever the others do. Resolves when all are done (each failure recorded, never thrown).
    */
-  refresh(configs: OAuth2Config[]): Promise<void>;
+  refresh(configs: KeySourceConfig[]): Promise<void>;
   /** The last failure of `config`'s source, or null. */
-  problemOf(config: OAuth2Config): ApiError | null;
+  problemOf(config: KeySourceConfig): ApiError | null;
 }
 
 export interface OidcKeySourceDeps {
@@ -50,7 +50,7 @@ export interface OidcKeySourceDeps {
   fetchDeadlineMs?: number;
 }
 
-function unavailable(issuer: string, detail: string): ApiError {
+export function unavailable(issuer: string, detail: string): ApiError {
   return new ApiError(
     'OIDC_PROVIDER_UNAVAILABLE',
     `The OpenID Connect provider ${issuer} could not be read: ${detail}`,
@@ -67,7 +67,7 @@ function keysInvalid(where: string, detail: string): ApiError {
 }
 
 /** Only http on loopback (a provider on this machine) or https; nothing else is fetched. */
-function checkUrl(raw: string, issuer: string): URL {
+export function checkUrl(raw: string, issuer: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -83,7 +83,7 @@ function checkUrl(raw: string, issuer: string): URL {
   return url;
 }
 
-function fetchJson(url: URL, issuer: string, caPem: string | undefined, deadlineMs = FETCH_DEADLINE_MS): Promise<unknown> {
+export function fetchJson(url: URL, issuer: string, caPem: string | undefined, deadlineMs = FETCH_DEADLINE_MS): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const get = url.protocol === 'https:' ? https.get : http.get;
     const request = get(
@@ -159,7 +159,7 @@ export function publicKeySet(value: unknown, where: string): string {
   return JSON.stringify({ keys: kept });
 }
 
-async function readSource(config: OAuth2Config, deadlineMs: number | undefined): Promise<string> {
+async function readSource(config: KeySourceConfig, deadlineMs: number | undefined): Promise<string> {
   if (config.jwks_file !== undefined) {
     const file = config.jwks_file;
     let text: string;
@@ -194,7 +194,7 @@ export function createOidcKeySource(deps: OidcKeySourceDeps): OidcKeySource {
   const keys = deps.repo?.all() ?? new Map<string, string>();
   const problems = new Map<string, ApiError>();
   const reading = new Map<string, Promise<void>>();
-  const readOne = async (id: string, config: OAuth2Config): Promise<void> => {
+  const readOne = async (id: string, config: KeySourceConfig): Promise<void> => {
     try {
       const text = await readSource(config, deps.fetchDeadlineMs);
       problems.delete(id);

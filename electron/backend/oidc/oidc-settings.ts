@@ -36,8 +36,11 @@ export function oauth2ConfigOf(hostConfigJson: string): OAuth2Config | null {
   return security?.authentication_method === 'oauth2' && security.oauth2 ? security.oauth2 : null;
 }
 
+/** What the key source reads a provider's keys by: the runtimes' oauth2 sections and the control center's own sign-in provider alike. */
+export type KeySourceConfig = Pick<OAuth2Config, 'issuer' | 'jwks_file' | 'ca_file'>;
+
 /** Where the provider's keys come from: one source per issuer and file, shared by the installs naming it. */
-export function keySourceId(config: OAuth2Config): string {
+export function keySourceId(config: KeySourceConfig): string {
   return JSON.stringify([config.issuer, config.jwks_file ?? null, config.ca_file ?? null]);
 }
 

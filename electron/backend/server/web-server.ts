@@ -28,6 +28,15 @@ import {
   type SignInAnswer,
   type WebTeamOptions,
 } from './web-team';
+import {
+  finishProviderSignIn,
+  PROVIDER_CALLBACK_PATH,
+  PROVIDER_INFO_PATH,
+  PROVIDER_START_PATH,
+  providerInfo,
+  startProviderSignIn,
+  type ProviderRouteDeps,
+} from './web-team-provider';
 
 export interface WebServerOptions {
   dispatcher: Dispatcher;
@@ -129,6 +138,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const answer =
         req.method === 'POST' ? await signInOverHttp(req, { dispatcher, sessions: team.sessions }) : signOutOverHttp(req, team.sessions);
       sendAnswer(res, answer);
+      return;
+    }
+    if (team && url.pathname.startsWith('/oidc/') && req.method === 'GET') {
+      await serveProviderRoute(req, res, url, { dispatcher, sessions: team.sessions, provider: team.provider ?? null }, html);
       return;
     }
     if (url.pathname === UPLOAD_PATH && req.method === 'POST') {
@@ -394,6 +407,42 @@ function sizeText(bytes: number): string {
   return bytes >= 1024 ** 3
     ? `${(bytes / 1024 ** 3).toFixed(bytes % 1024 ** 3 === 0 ? 0 : 2)} GiB`
     : `${Math.round(bytes / 1024 ** 2)} MiB`;
+}
+
+/** /oidc/start, /oidc/callback and /oidc/provider of web mode for a team (web-team-provider.ts). */
+async function serveProviderRoute(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+  deps: ProviderRouteDeps,
+  html: boolean,
+): Promise<void> {
+  const answer =
+    url.pathname === PROVIDER_START_PATH
+      ? await startProviderSignIn(req, deps)
+      : url.pathname === PROVIDER_CALLBACK_PATH
+        ? await finishProviderSignIn(req, url, deps)
+        : url.pathname === PROVIDER_INFO_PATH
+          ? providerInfo(deps)
+          : null;
+  if (answer === null) {
+    sendError(res, 404, { code: 'NOT_FOUND', message: `Nothing is served at ${url.pathname}.`, remedy: 'Open the app at /.' }, html);
+    return;
+  }
+  if (answer.kind === 'json') return sendAnswer(res, answer.answer);
+  if (answer.kind === 'redirect') {
+    res.writeHead(302, {
+      ...RENDERER_SECURITY_HEADERS,
+      Location: answer.location,
+      'Cache-Control': 'no-store',
+      'Set-Cookie': answer.setCookies,
+    });
+    res.end();
+    return;
+  }
+  res.setHeader('Set-Cookie', answer.setCookies);
+  // A person arrives here from the provider in a browser: the page says why, with the remedy; a script gets JSON.
+  sendError(res, answer.status, answer.error, html);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
+import type { ProviderSignIn } from '../oidc/oidc-sign-in';
 import type { WebSessions } from '../operators/web-sessions';
 import { createPipeSession, type Dispatcher, type PipeSession } from './dispatcher';
 
@@ -18,6 +19,8 @@ export interface WebTeamOptions {
   /** The names (DNS or IP) browsers reach this server by: only these are answered (DNS-rebinding protection). */
   readonly names: readonly string[];
   readonly sessions: WebSessions;
+  /** Sign-in through the site's OpenID Connect provider (web-team-provider.ts), when it is set up. */
+  readonly provider?: ProviderSignIn | null;
 }
 
 /** A request's source address, as sign-in failures are counted by (IPv4 without its IPv6 wrapping). */
@@ -212,7 +215,7 @@ function failure(error: ApiErrorBody): SignInAnswer {
 }
 
 /** One request on a pipe of its own, closed after its answer. */
-function callOnce(
+export function callOnce(
   dispatcher: Dispatcher,
   grants: { session: PipeSession; address: string },
   peer: string,

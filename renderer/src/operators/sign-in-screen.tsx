@@ -1,11 +1,13 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from '../../../electron/contract';
 import { useApiClient } from '../api/api-context';
 import { apiKey } from '../api/queries';
 import { isTeamWebMode, signInOverHttps } from '../api/web-team-session';
 import { FormField } from '../ui/form-field';
 import { ErrorNotice } from '../ui/query-state';
+import { inBrowser } from '../api/browser-files';
+import { DesktopProviderSignIn, TeamProviderSignIn } from './provider-sign-in';
 
 type SignIn = (params: { name: string; password: string; code?: string }) => Promise<void>;
 
@@ -23,12 +25,14 @@ export function SignInScreen() {
     // Whatever was asked before signing in was refused: ask again as this operator.
     await queryClient.invalidateQueries();
   };
-  return <SignInForm signIn={isTeamWebMode() ? signInOverHttps : overConnection} />;
+  const team = isTeamWebMode();
+  const provider = team ? <TeamProviderSignIn /> : inBrowser() ? null : <DesktopProviderSignIn />;
+  return <SignInForm signIn={team ? signInOverHttps : overConnection} provider={provider} />;
 }
 
 /** Web mode for a team, before any connection: the server opens the API socket only for a signed-in browser. */
 export function TeamSignInScreen() {
-  return <SignInForm signIn={signInOverHttps} />;
+  return <SignInForm signIn={signInOverHttps} provider={<TeamProviderSignIn />} />;
 }
 
 /**
@@ -36,7 +40,7 @@ export function TeamSignInScreen() {
  * (MFA_REQUIRED), the code too. The password and code live only in this form's state and
  * the sign-in request.
  */
-function SignInForm({ signIn }: { signIn: SignIn }) {
+function SignInForm({ signIn, provider }: { signIn: SignIn; provider?: ReactNode }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
@@ -116,6 +120,7 @@ function SignInForm({ signIn }: { signIn: SignIn }) {
             {pending ? 'Signing in…' : 'Sign in'}
           </button>
         </div>
+        {provider}
       </form>
     </div>
   );

@@ -78,6 +78,9 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'operators.set': () => ({ name: 'nobody-here', role: 'viewer' }),
   'operators.remove': () => ({ name: 'nobody-here' }),
   'session.signIn': () => ({ name: 'nobody-here', password: 'not the password' }),
+  // No sign-in-provider.yaml here: each refused with OIDC_SIGN_IN_NOT_CONFIGURED, and recorded.
+  'session.signInWithProvider': () => ({}),
+  'session.completeProviderSignIn': () => ({ state: 'no-such-state', code: 'no-such-code', binding: 'no-such-binding' }),
   'session.signOut': () => ({}),
   'session.stepUp': () => ({ code: '123456' }),
   'mfa.enrolBegin': () => ({}),

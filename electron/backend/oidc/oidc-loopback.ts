@@ -1,0 +1,115 @@
+/**
+ * The desktop app's sign-in through the provider (RFC 8252, "OAuth 2.0 for Native Apps"):
+ * the system browser opens the provider's page and the provider sends the person back to a
+ * listener on 127.0.0.1 at a port picked for this one sign-in (never `localhost`, which a
+ * hosts file may point elsewhere). The listener answers one callback and closes; it takes
+ * only GET /callback, and the attempt's binding never leaves this process (state and PKCE
+ * do the rest: another program on this machine that reads the URL cannot trade the code
+ * without the verifier).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError } from '../../contract';
+import { ATTEMPT_TTL_MS, providerSignInFailed, type ProviderIdentity, type ProviderSignIn } from './oidc-sign-in';
+
+export interface LoopbackSignIn<T> {
+  /** The provider's URL the system browser is to open. */
+  readonly url: string;
+  /** What `accept` made of who signed in, once the browser came back (or why not). */
+  readonly accepted: Promise<T>;
+  /** Stops waiting (the window closed, the app quits). */
+  cancel(): void;
+}
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'",
+  'x-content-type-options': 'nosniff',
+};
+
+function page(title: string, text: string): string {
+  const escape = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>`;
+}
+
+/**
+ * Starts a loopback listener and an attempt; `accepted` settles at the first callback (or
+ * after ATTEMPT_TTL_MS). `accept` decides on the person the provider names (throws to refuse)
+ * before the browser's page is answered, so the page says what the app decided.
+ */
+export async function startLoopbackSignIn<T>(
+  provider: ProviderSignIn,
+  accept: (identity: ProviderIdentity) => T,
+  options: { ttlMs?: number } = {},
+): Promise<LoopbackSignIn<T>> {
+  let settle: { resolve(value: T): void; reject(error: unknown): void } | undefined;
+  const accepted = new Promise<T>((resolve, reject) => (settle = { resolve, reject }));
+  // Awaited by whoever started it; a cancel after they stopped waiting must not be an unhandled rejection.
+  accepted.catch(() => undefined);
+  let answered = false;
+  let binding = '';
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method !== 'GET' || url.pathname !== '/callback' || answered) {
+      res.writeHead(404, PAGE_HEADERS).end(page('Not found', 'Nothing is served here.'));
+      return;
+    }
+    answered = true;
+    const state = url.searchParams.get('state') ?? '';
+    const code = url.searchParams.get('code');
+    const providerError = url.searchParams.get('error');
+    const result: Promise<{ who: ProviderIdentity; value: T }> =
+      providerError !== null
+        ? Promise.reject(providerSignInFailed(`the provider answered ${providerError.slice(0, 64)}.`))
+        : code === null
+          ? Promise.reject(providerSignInFailed('the provider sent no code.'))
+          : provider.complete({ state, code, binding }).then((who) => ({ who, value: accept(who) }));
+    result.then(
+      ({ who, value }) => {
+        res
+          .writeHead(200, PAGE_HEADERS)
+          .end(page('Signed in', `Signed in as ${who.operatorName}. You can close this tab and return to SutazAI Control Center.`));
+        finish(() => settle!.resolve(value));
+      },
+      (error: unknown) => {
+        const message = error instanceof ApiError ? error.message : 'The sign-in failed.';
+        res.writeHead(400, PAGE_HEADERS).end(page('Not signed in', `${message} Return to SutazAI Control Center and try again.`));
+        finish(() => settle!.reject(error));
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const timer = setTimeout(
+    () => finish(() => settle!.reject(providerSignInFailed('no answer came back from the browser within 5 minutes.'))),
+    options.ttlMs ?? ATTEMPT_TTL_MS,
+  );
+  timer.unref();
+  function finish(then: () => void): void {
+    clearTimeout(timer);
+    answered = true;
+    server.close();
+    server.closeIdleConnections();
+    then();
+  }
+  const { port } = server.address() as AddressInfo;
+  let begun: { url: string; binding: string };
+  try {
+    begun = await provider.begin(`http://127.0.0.1:${port}/callback`);
+  } catch (error) {
+    finish(() => undefined);
+    throw error;
+  }
+  binding = begun.binding;
+  return {
+    url: begun.url,
+    accepted,
+    cancel: () => {
+      if (!server.listening) return;
+      finish(() => settle!.reject(providerSignInFailed('it was cancelled.')));
+    },
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * Signing in through the site's OpenID Connect provider (issue 14, item 5): the
+ * authorization code flow with PKCE (S256), a state and a nonce. Each attempt is held here,
+ * in memory, for ATTEMPT_TTL_MS: a restart forgets attempts under way, and the person just
+ * signs in again. An attempt is bound to what started it (a browser's cookie, or the desktop
+ * app's loopback listener: `binding`) and is used once: its callback is taken from the table
+ * before anything else is checked, so a replayed or second callback finds nothing.
+ *
+ * The ID token is checked against the provider's published keys (read through the same key
+ * source as the runtimes' oauth2 keys, fetched again once when a token names a key not yet
+ * seen), for its issuer, audience (the client id; `azp` when several), the attempt's nonce,
+ * and its times. Who signed in is the claim `operator_claim` names; what they may do is
+ * the control center's operator record, as for a password sign-in.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { ApiError } from '../../contract';
+import { checkUrl, createOidcKeySource, fetchJson, MAX_OIDC_DOCUMENT_BYTES, unavailable, type OidcKeySource } from './oidc-key-source';
+import type { SignInProviderSettings } from './sign-in-provider-settings';
+
+/** How long a started sign-in waits for its callback (the person types a password, maybe a code, at the provider). */
+export const ATTEMPT_TTL_MS = 5 * 60_000;
+/** Attempts held at once: past it the oldest go (each is a few hundred bytes; a flood of starts must not grow memory). */
+const MAX_ATTEMPTS = 1000;
+/** Clock difference allowed between the provider and this machine. */
+const CLOCK_TOLERANCE_S = 30;
+/** An ID token issued longer ago than this is not a fresh sign-in's. */
+const MAX_ID_TOKEN_AGE_S = 10 * 60;
+
+/** Who the provider says signed in, checked. */
+export interface ProviderIdentity {
+  /** The value of `operator_claim`. */
+  operatorName: string;
+  /** Whether the provider's `amr` shows a second factor (`multi_factor_amr`). */
+  multiFactor: boolean;
+  subject: string;
+}
+
+export interface ProviderSignIn {
+  readonly displayName: string;
+  /**
+   * A new attempt: the provider's authorization URL to send the person to, and the secret
+   * that binds the attempt to its starter (the browser's cookie; the loopback listener keeps its own).
+   */
+  begin(redirectUri: string): Promise<{ url: string; state: string; binding: string }>;
+  /** The attempt's callback: takes the attempt (once), trades the code and checks the ID token. */
+  complete(callback: { state: string; code: string; binding: string }): Promise<ProviderIdentity>;
+}
+
+interface Attempt {
+  bindingHash: Buffer;
+  verifier: string;
+  nonce: string;
+  redirectUri: string;
+  expiresAt: number;
+}
+
+interface Endpoints {
+  authorization: URL;
+  token: URL;
+}
+
+/** The one code a failed provider sign-in is answered with; the message says which check failed (the person needs it; it tells an attacker nothing they sent not). */
+export function providerSignInFailed(detail: string): ApiError {
+  return new ApiError(
+    'OIDC_SIGN_IN_FAILED',
+    `The sign-in through the provider was not accepted: ${detail}`,
+    'Start again with the "Sign in with" button on the sign-in page (each sign-in link works once, for 5 minutes, in the browser that started it).',
+  );
+}
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+const randomToken = (): string => randomBytes(32).toString('base64url');
+
+export function createProviderSignIn(
+  settings: SignInProviderSettings,
+  deps: { now?: () => number; keySource?: OidcKeySource } = {},
+): ProviderSignIn {
+  const now = deps.now ?? Date.now;
+  const keySource = deps.keySource ?? createOidcKeySource({ changed: () => undefined });
+  const source = { issuer: settings.issuer, ...(settings.ca_file !== undefined ? { ca_file: settings.ca_file } : {}) };
+  const caPem = settings.ca_file === undefined ? undefined : fs.readFileSync(settings.ca_file, 'utf8');
+  const attempts = new Map<string, Attempt>();
+  let endpoints: Promise<Endpoints> | null = null;
+
+  const discover = async (): Promise<Endpoints> => {
+    const discoveryUrl = checkUrl(`${settings.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, settings.issuer);
+    const document = (await fetchJson(discoveryUrl, settings.issuer, caPem)) as Record<string, unknown> | null;
+    // Another issuer's document (a mix-up, a misconfigured proxy) must not send people or codes elsewhere.
+    if (document?.issuer !== settings.issuer)
+      throw unavailable(settings.issuer, `its discovery document names the issuer ${JSON.stringify(document?.issuer)}`);
+    const methods = document.code_challenge_methods_supported;
+    if (Array.isArray(methods) && !methods.includes('S256'))
+      throw unavailable(settings.issuer, 'it does not offer PKCE with S256 (code_challenge_methods_supported)');
+    if (typeof document.authorization_endpoint !== 'string' || typeof document.token_endpoint !== 'string')
+      throw unavailable(settings.issuer, 'its discovery document names no authorization_endpoint or token_endpoint');
+    return {
+      authorization: checkUrl(document.authorization_endpoint, settings.issuer),
+      token: checkUrl(document.token_endpoint, settings.issuer),
+    };
+  };
+  /** Read once; a failed read is tried again on the next sign-in. */
+  const endpointsNow = (): Promise<Endpoints> => {
+    endpoints ??= discover().catch((error: unknown) => {
+      endpoints = null;
+      throw error;
+    });
+    return endpoints;
+  };
+
+  const forgetExpired = (): void => {
+    const at = now();
+    for (const [state, attempt] of attempts) if (attempt.expiresAt <= at) attempts.delete(state);
+    while (attempts.size >= MAX_ATTEMPTS) attempts.delete(attempts.keys().next().value!);
+  };
+
+  const verifyIdToken = async (idToken: string, attempt: Attempt): Promise<JWTPayload> => {
+    const verifyWith = async (): Promise<JWTPayload> => {
+      const keys = keySource.keysFor(source);
+      if (keys === null) throw keySource.problemOf(source) ?? unavailable(settings.issuer, 'its keys have not been read');
+      const { payload } = await jwtVerify(idToken, createLocalJWKSet(JSON.parse(keys) as { keys: [] }), {
+        issuer: settings.issuer,
+        audience: settings.client_id,
+        algorithms: settings.algorithms,
+        clockTolerance: CLOCK_TOLERANCE_S,
+        maxTokenAge: MAX_ID_TOKEN_AGE_S,
+        requiredClaims: ['sub', 'exp', 'iat', 'nonce'],
+        currentDate: new Date(now()),
+      });
+      return payload;
+    };
+    let payload: JWTPayload;
+    try {
+      if (keySource.keysFor(source) === null) await keySource.refresh([source]);
+      try {
+        payload = await verifyWith();
+      } catch (error) {
+        // A key rotated in at the provider since the last read: read its keys once more.
+        if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+        await keySource.refresh([source]);
+        payload = await verifyWith();
+      }
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      const reason = error instanceof joseErrors.JOSEError ? `${error.code}: ${error.message}` : (error as Error).message;
+      throw providerSignInFailed(`the ID token did not verify (${reason}).`);
+    }
+    const nonce = typeof payload.nonce === 'string' ? payload.nonce : '';
+    if (!safeEqual(sha256(nonce), sha256(attempt.nonce)))
+      throw providerSignInFailed('the ID token names another sign-in (its nonce does not match).');
+    if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== settings.client_id)
+      throw providerSignInFailed('the ID token was issued to another client (azp).');
+    return payload;
+  };
+
+  return {
+    displayName: settings.display_name,
+    async begin(redirectUri) {
+      const { authorization } = await endpointsNow();
+      forgetExpired();
+      const state = randomToken();
+      const binding = randomToken();
+      const attempt: Attempt = {
+        bindingHash: sha256(binding),
+        verifier: randomToken(),
+        nonce: randomToken(),
+        redirectUri,
+        expiresAt: now() + ATTEMPT_TTL_MS,
+      };
+      attempts.set(state, attempt);
+      const url = new URL(authorization);
+      url.searchParams.set('response_type', 'code');
+      url.searchParams.set('client_id', settings.client_id);
+      url.searchParams.set('redirect_uri', redirectUri);
+      url.searchParams.set('scope', settings.scopes.join(' '));
+      url.searchParams.set('state', state);
+      url.searchParams.set('nonce', attempt.nonce);
+      url.searchParams.set('code_challenge', createHash('sha256').update(attempt.verifier).digest('base64url'));
+      url.searchParams.set('code_challenge_method', 'S256');
+      return { url: url.href, state, binding };
+    },
+    async complete({ state, code, binding }) {
+      const attempt = attempts.get(state);
+      // Taken before any other check: a callback is answered once, right or wrong.
+      attempts.delete(state);
+      if (attempt === undefined || attempt.expiresAt <= now())
+        throw providerSignInFailed('this sign-in link is unknown, used already or older than 5 minutes.');
+      if (!safeEqual(sha256(binding), attempt.bindingHash))
+        throw providerSignInFailed('it was started in another browser or window (the sign-in is bound to the one that started it).');
+      const { token } = await endpointsNow();
+      const answer = await postForm(token, settings, caPem, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: attempt.redirectUri,
+        code_verifier: attempt.verifier,
+        ...(settings.client_secret === undefined ? { client_id: settings.client_id } : {}),
+      });
+      const idToken = (answer as { id_token?: unknown }).id_token;
+      if (typeof idToken !== 'string') throw providerSignInFailed('the provider answered the code without an ID token.');
+      const claims = await verifyIdToken(idToken, attempt);
+      const name = claims[settings.operator_claim];
+      if (typeof name !== 'string' || name === '')
+        throw providerSignInFailed(`the ID token has no ${settings.operator_claim} claim to name an operator by.`);
+      const amr = Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string') : [];
+      return { operatorName: name, multiFactor: amr.some((value) => settings.multi_factor_amr.includes(value)), subject: claims.sub! };
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeEqual(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The token request (RFC 6749 4.1.3): a form, the client's secret (when it has one) as HTTP Basic. */
+function postForm(url: URL, settings: SignInProviderSettings, caPem: string | undefined, form: Record<string, string>): Promise<unknown> {
+  const body = new URLSearchParams(form).toString();
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    'content-length': String(Buffer.byteLength(body)),
+    accept: 'application/json',
+  };
+  if (settings.client_secret !== undefined)
+    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(settings.client_id)}:${encodeURIComponent(settings.client_secret)}`).toString('base64')}`;
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? https : http).request(
+      url,
+      { method: 'POST', headers, timeout: 10_000, ...(caPem ? { ca: caPem } : {}) },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_OIDC_DOCUMENT_BYTES) request.destroy(new Error('the answer is too large'));
+          else chunks.push(chunk);
+        });
+        response.on('end', () => {
+          const parsed = parseJson(Buffer.concat(chunks).toString('utf8')) as { error?: unknown; error_description?: unknown } | undefined;
+          if (parsed === undefined || parsed === null) {
+            reject(unavailable(settings.issuer, `its token endpoint answered HTTP ${response.statusCode} without JSON`));
+            return;
+          }
+          if (response.statusCode !== 200) {
+            // invalid_grant: a code used already, expired, or not issued for this verifier or redirect.
+            reject(
+              providerSignInFailed(
+                `the provider refused the code (${String(parsed.error ?? response.statusCode)}${typeof parsed.error_description === 'string' ? `: ${parsed.error_description.slice(0, 200)}` : ''}).`,
+              ),
+            );
+            return;
+          }
+          resolve(parsed);
+        });
+        response.on('error', (error) => reject(unavailable(settings.issuer, error.message)));
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error('no answer within 10 s')));
+    request.on('error', (error) => reject(unavailable(settings.issuer, `${url.href}: ${error.message}`)));
+    request.end(body);
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Web mode for a team: signing a browser in through the site's OpenID Connect provider
+ * (oidc/oidc-sign-in.ts has the flow). GET /oidc/start sends the browser to the provider
+ * with a fresh state, nonce and PKCE challenge, and gives it a cookie that binds the attempt
+ * to this browser; GET /oidc/callback takes the provider's answer back through the
+ * dispatcher (session.completeProviderSignIn: the same rate limit and audit entry as every
+ * sign-in) and, when it worked, makes the browser's session as POST /session does.
+ */
+import type http from 'node:http';
+import { ApiError, type ApiErrorBody } from '../../contract';
+import type { ProviderSignIn } from '../oidc/oidc-sign-in';
+import { createPipeSession, type Dispatcher } from './dispatcher';
+import { callOnce, sessionCookie, sourceAddress, type SignInAnswer } from './web-team';
+import type { WebSessions } from '../operators/web-sessions';
+
+export const PROVIDER_START_PATH = '/oidc/start';
+export const PROVIDER_CALLBACK_PATH = '/oidc/callback';
+export const PROVIDER_INFO_PATH = '/oidc/provider';
+
+/**
+ * The cookie that binds a sign-in attempt to the browser that started it. SameSite=Lax, not
+ * Strict: the provider sends the browser back by a cross-site navigation, on which a Strict
+ * cookie would not be sent; Lax goes with top-level GETs only, and the value is useless
+ * without the state the same attempt was given.
+ */
+export const PROVIDER_BINDING_COOKIE = '__Host-sutazai-oidc';
+
+function bindingCookie(value: string, maxAgeS: number): string {
+  return `${PROVIDER_BINDING_COOKIE}=${value}; Path=/; Max-Age=${maxAgeS}; Secure; HttpOnly; SameSite=Lax`;
+}
+
+function bindingOf(cookieHeader: string | undefined): string {
+  for (const part of (cookieHeader ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === PROVIDER_BINDING_COOKIE) return value.join('=');
+  }
+  return '';
+}
+
+/** What a provider route answers: a redirect, JSON, or an error for a person (the caller renders the page). */
+export type ProviderAnswer =
+  | { kind: 'redirect'; location: string; setCookies: string[] }
+  | { kind: 'json'; answer: SignInAnswer }
+  | { kind: 'error'; status: number; error: ApiErrorBody; setCookies: string[] };
+
+export interface ProviderRouteDeps {
+  dispatcher: Dispatcher;
+  sessions: WebSessions;
+  /** Null when this control center has no provider sign-in (or its settings do not load). */
+  provider: ProviderSignIn | null;
+}
+
+/** GET /oidc/provider: the button's words, or null (the sign-in page asks before it has a socket). */
+export function providerInfo(deps: ProviderRouteDeps): ProviderAnswer {
+  return { kind: 'json', answer: { status: 200, body: { displayName: deps.provider?.displayName ?? null } } };
+}
+
+/** GET /oidc/start: a new attempt, the browser sent to the provider with the binding cookie. */
+export async function startProviderSignIn(req: http.IncomingMessage, deps: ProviderRouteDeps): Promise<ProviderAnswer> {
+  if (deps.provider === null)
+    return {
+      kind: 'error',
+      status: 404,
+      error: {
+        code: 'OIDC_SIGN_IN_NOT_CONFIGURED',
+        message: 'This control center signs no one in through a provider.',
+        remedy: 'Sign in with your operator name and password.',
+      },
+      setCookies: [],
+    };
+  try {
+    // The Host header was checked against the configured names: the provider sends the browser back to the name it used.
+    const { url, binding } = await deps.provider.begin(`https://${req.headers.host}${PROVIDER_CALLBACK_PATH}`);
+    return { kind: 'redirect', location: url, setCookies: [bindingCookie(binding, 300)] };
+  } catch (error) {
+    const body =
+      error instanceof ApiError
+        ? error.toBody()
+        : { code: 'INTERNAL' as const, message: 'The sign-in could not start.', remedy: 'Try again.' };
+    return { kind: 'error', status: 502, error: body, setCookies: [] };
+  }
+}
+
+/** GET /oidc/callback: the provider's answer checked through the dispatcher; a session cookie when it worked. */
+export async function finishProviderSignIn(req: http.IncomingMessage, url: URL, deps: ProviderRouteDeps): Promise<ProviderAnswer> {
+  const cleared = bindingCookie('', 0);
+  const providerError = url.searchParams.get('error');
+  if (providerError !== null)
+    return {
+      kind: 'error',
+      status: 401,
+      error: {
+        code: 'OIDC_SIGN_IN_FAILED',
+        message: `The provider did not sign you in (${providerError.slice(0, 64)}).`,
+        remedy: 'Return to the sign-in page and try again.',
+      },
+      setCookies: [cleared],
+    };
+  const address = sourceAddress(req);
+  const login = createPipeSession();
+  const params = {
+    state: (url.searchParams.get('state') ?? '').slice(0, 256),
+    code: (url.searchParams.get('code') ?? '').slice(0, 4096),
+    // No cookie (another browser, or it expired): a value that binds nothing, refused with the reason after the state is taken.
+    binding: bindingOf(req.headers.cookie).slice(0, 256) || 'none',
+  };
+  const answer = await callOnce(
+    deps.dispatcher,
+    { session: login, address },
+    `https:${address}:${req.socket.remotePort ?? '?'}`,
+    'session.completeProviderSignIn',
+    params,
+  );
+  if (!answer.ok)
+    return {
+      kind: 'error',
+      status: answer.error.code === 'SIGN_IN_THROTTLED' ? 429 : answer.error.code === 'INTERNAL' ? 500 : 401,
+      error: answer.error,
+      setCookies: [cleared],
+    };
+  const operatorId = login.operatorId;
+  if (operatorId === undefined)
+    return {
+      kind: 'error',
+      status: 500,
+      error: { code: 'INTERNAL', message: 'The sign-in left no operator.', remedy: 'Try again.' },
+      setCookies: [cleared],
+    };
+  const { token, createdAt, expiresAt } = deps.sessions.create(operatorId, { address, userAgent: String(req.headers['user-agent'] ?? '') });
+  return { kind: 'redirect', location: '/', setCookies: [cleared, sessionCookie(token, expiresAt - createdAt)] };
+}
