@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../../../electron/backend/app/backend';
+import { totpCode } from '../../../electron/backend/operators/totp';
 import { createPipeSession, desktopPipeGrants } from '../../../electron/backend/server/dispatcher';
 import { ApiError, createApiClient, type ApiClient, type Transport } from '../../../electron/contract';
 import { launchChromium } from '../../support/chromium';
@@ -40,6 +41,8 @@ describe('desktop sign-in through the provider, loopback redirect', () => {
       probeAtStart: false,
       fleetLinks: false,
       evaluateAlerts: false,
+      // Two-factor secrets are sealed: the vault is open for the test that enrols one.
+      vaultKey: { kind: 'passphrase', passphrase: 'the vault passphrase of this test' },
       // The system browser: the URL is opened in a new Chromium page by the test (openInBrowser).
       openExternal: (url) => void opened.push(url),
     });
@@ -118,6 +121,28 @@ describe('desktop sign-in through the provider, loopback redirect', () => {
       expect((refusal as ApiError).message).toMatch(reason);
       expect(await page.locator('h1').textContent()).toBe('Not signed in');
       expect(await client.call('session.whoami', {})).toMatchObject({ operator: null });
+    }
+  });
+
+  it("refuses an operator with this control center's two-factor sign-in when the provider's amr shows no second factor", async () => {
+    const ada = desktopClient();
+    await ada.call('session.signIn', { name: 'ada', password: 'ada is on the day shift' });
+    const { secret } = await ada.call('mfa.enrolBegin', {});
+    await ada.call('mfa.enrolConfirm', { code: totpCode(secret, Date.now()) });
+    try {
+      provider.setAmr(['pwd']);
+      const client = desktopClient();
+      const refused = client.call('session.signInWithProvider', {}).catch((error: unknown) => error);
+      const before = opened.length;
+      await expect.poll(() => opened.length, { timeout: 30_000 }).toBe(before + 1);
+      await signInInBrowser('ada');
+      const refusal = (await refused) as ApiError;
+      expect(refusal.code).toBe('MFA_REQUIRED');
+      expect(refusal.message).toContain('the provider did not ask for a second factor');
+      expect(await client.call('session.whoami', {})).toMatchObject({ operator: null });
+    } finally {
+      provider.setAmr(undefined);
+      await ada.call('mfa.reset', { name: 'ada' }).catch(() => undefined);
     }
   });
 
