@@ -388,7 +388,9 @@ export const methods = {
   },
   /**
    * Stops an installs.applyFile or rollbackFile run by its progress id: every host's SSH
-   * connection is cut, as a dropped link would cut it; running the same again resumes.
+   * connection is cut, as a dropped link would cut it; running the same again resumes. An
+   * uninstallFile run is never cut halfway (a host would be left with some of its paths
+   * removed): its cancel answers cancelled: false, as an unknown or finished run's does.
    */
   'installs.cancelRun': {
     params: z.object({ progressId: ProgressIdSchema }).strict(),

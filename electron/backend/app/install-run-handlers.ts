@@ -37,8 +37,11 @@ interface Followed {
  * events under the caller's progress id, which also names the run to cancel.
  */
 export function createInstallRunHandlers({ installs, hub, installPolicy }: InstallRunDeps): Pick<MethodHandlers, RunMethod> {
-  /** Each followed run by its progress id, with what it was judged as (its cancel is judged the same). */
-  const running = new Map<string, { controller: AbortController; judgedAs: Judged }>();
+  /**
+   * Each followed run by its progress id, with what it was judged as (its cancel is judged the
+   * same) and whether a cancel stops it (an uninstall is never cut halfway).
+   */
+  const running = new Map<string, { controller: AbortController; judgedAs: Judged; cancellable: boolean }>();
 
   /** The file read once (the engine gets what was judged), and the caller's operator judged on its install. */
   function judged(ref: InstallFileRef, caller: Caller, action: Action, host: string | undefined): { file: InstallFile; as: Judged } {
@@ -49,7 +52,12 @@ export function createInstallRunHandlers({ installs, hub, installPolicy }: Insta
   }
 
   /** Runs a judged file under its progress id (cancellable, judged on cancel as it was judged to run). */
-  function follow<T>(progressId: string | undefined, judgedAs: Judged, run: (followed: Followed) => Promise<T>): Promise<T> {
+  function follow<T>(
+    progressId: string | undefined,
+    judgedAs: Judged,
+    run: (followed: Followed) => Promise<T>,
+    cancellable = true,
+  ): Promise<T> {
     if (progressId === undefined) return run({});
     if (running.has(progressId)) {
       throw new ApiError(
@@ -58,7 +66,7 @@ export function createInstallRunHandlers({ installs, hub, installPolicy }: Insta
         'Give each run a progress id of its own (a random UUID).',
       );
     }
-    const entry = { controller: new AbortController(), judgedAs };
+    const entry = { controller: new AbortController(), judgedAs, cancellable };
     running.set(progressId, entry);
     const onEvent = (event: InstallEvent) => hub.emit('installs.runProgress', { progressId, event });
     return Promise.resolve()
@@ -95,11 +103,15 @@ export function createInstallRunHandlers({ installs, hub, installPolicy }: Insta
     'installs.uninstallFile': async ({ file, host, progressId }, caller): Promise<Answer<'installs.uninstallFile', UninstallResult>> => {
       const run = judged(file, caller, 'uninstall', host);
       // Not cut halfway: a host would be left with some of its paths removed.
-      return follow(progressId, run.as, ({ onEvent }) =>
-        installs.uninstall(run.file, {
-          ...(host !== undefined ? { host } : {}),
-          ...(onEvent ? { onEvent } : {}),
-        }),
+      return follow(
+        progressId,
+        run.as,
+        ({ onEvent }) =>
+          installs.uninstall(run.file, {
+            ...(host !== undefined ? { host } : {}),
+            ...(onEvent ? { onEvent } : {}),
+          }),
+        false,
       );
     },
     'installs.cancelRun': ({ progressId }, caller) => {
@@ -107,8 +119,10 @@ export function createInstallRunHandlers({ installs, hub, installPolicy }: Insta
       // Judged as the run itself was (its install, action and host): stopping it is as much a change as running it.
       if (run !== undefined && installPolicy !== undefined && caller.operator !== undefined)
         installPolicy.check(caller.operator, run.judgedAs.action, run.judgedAs.target);
-      run?.controller.abort();
-      return { cancelled: run !== undefined };
+      // An uninstall runs to its end: answering true would tell the caller it stopped when it did not.
+      if (run === undefined || !run.cancellable) return { cancelled: false };
+      run.controller.abort();
+      return { cancelled: true };
     },
   };
 }

@@ -1,7 +1,8 @@
 // installs.cancelRun on a real file run (issue 14 gap: the method had no test of its own): an
 // apply slowed by a throttled link is stopped in its upload by an admin's cancel, named by its
 // progress id; a viewer's cancel of the same run is refused and leaves it going; an unknown or
-// finished run answers cancelled: false; each cancel is in the audit log under who asked.
+// finished run answers cancelled: false; each cancel is in the audit log under who asked. An
+// uninstall is never cut halfway: its cancel answers cancelled: false and it runs to its end.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -117,5 +118,24 @@ describe('installs.cancelRun', () => {
     );
     expect(cancels.map((c) => c.operator)).toEqual(['vic', 'ada', 'ada', 'ada']);
     expect(cancels[0]!.outcome).not.toBe(cancels[2]!.outcome);
+  }, 300_000);
+
+  it('leaves an uninstall to run to its end: its cancel answers cancelled: false', async () => {
+    await labRef.lab.exec(host, 'tc qdisc del dev eth0 root');
+    const [ada] = [await signedIn('ada', 'the password of ada')];
+    const applied = await ada.call('installs.applyFile', { file: { path: installFile } });
+    expect(applied.hosts[0]).toMatchObject({ outcome: 'installed', error: null });
+
+    const progressId = randomUUID();
+    const answers: Array<Promise<{ cancelled: boolean }>> = [];
+    const unsubscribe = await ada.subscribe('installs.runProgress', { progressId }, () => {
+      // Asked at its first progress, while it runs.
+      if (answers.length === 0) answers.push(ada.call('installs.cancelRun', { progressId }));
+    });
+    const uninstalled = await ada.call('installs.uninstallFile', { file: { path: installFile }, progressId });
+    await unsubscribe();
+    expect(answers).toHaveLength(1);
+    expect(await answers[0]).toEqual({ cancelled: false });
+    expect(uninstalled).toMatchObject({ installRemoved: true, hosts: [{ host: 'slow-host', outcome: 'removed', error: null }] });
   }, 300_000);
 });
