@@ -1,4 +1,5 @@
 import { useId, type ReactNode } from 'react';
+import { FieldWithAction } from './field-with-action';
 
 /**
  * A path on the machine the backend runs on, typed by the operator, with the button that acts
@@ -29,19 +30,8 @@ export function BackendPathField(props: {
     />
   );
   return (
-    <div className="field">
-      <label className="field-label" htmlFor={id}>
-        {props.label}
-      </label>
-      {props.children ? (
-        <div className="input-row">
-          {input}
-          {props.children}
-        </div>
-      ) : (
-        input
-      )}
-      <p className="field-hint">{props.hint}</p>
-    </div>
+    <FieldWithAction inputId={id} label={props.label} input={input} hint={props.hint}>
+      {props.children}
+    </FieldWithAction>
   );
 }

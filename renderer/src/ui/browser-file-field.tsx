@@ -1,4 +1,5 @@
 import { useId, type ReactNode } from 'react';
+import { FieldWithAction } from './field-with-action';
 
 /**
  * A file on this computer, chosen in the browser (web mode), with the button that sends it
@@ -27,19 +28,8 @@ export function BrowserFileField(props: {
     />
   );
   return (
-    <div className="field">
-      <label className="field-label" htmlFor={id}>
-        {props.label}
-      </label>
-      {props.children ? (
-        <div className="input-row">
-          {input}
-          {props.children}
-        </div>
-      ) : (
-        input
-      )}
-      <p className="field-hint">{props.hint}</p>
-    </div>
+    <FieldWithAction inputId={id} label={props.label} input={input} hint={props.hint}>
+      {props.children}
+    </FieldWithAction>
   );
 }
