@@ -11,6 +11,15 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import type { Page } from 'playwright-core';
 
+interface InteractionFinisher {
+  interactionFinished(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    result: { login: { accountId: string; amr?: string[] } },
+    options: { mergeWithLastSubmission: boolean },
+  ): Promise<void>;
+}
+
 export const WEB_CLIENT_ID = 'sutazai-web';
 export const DESKTOP_CLIENT_ID = 'sutazai-desktop';
 const WEB_CLIENT_SECRET = 'web-client-secret-0123456789abcdef0123';
@@ -63,7 +72,7 @@ export async function startSignInProvider(options: { webRedirects: string[] }): 
     // amr (RFC 8176): the login records it (setAmr); this provider was not seen to put it in the
     // ID token of the code flow, so the tests rely only on its absence.
     claims: { amr: null, openid: ['sub'], profile: ['preferred_username'] },
-    findAccount: (_ctx, sub) => ({
+    findAccount: (_ctx: unknown, sub: string) => ({
       accountId: sub,
       claims: () => ({ sub, preferred_username: sub }),
     }),
@@ -83,10 +92,13 @@ export async function startSignInProvider(options: { webRedirects: string[] }): 
         return void callback(req, res);
       }
       const login = { accountId: form.get('login') ?? '', ...(amr ? { amr } : {}) };
-      provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false }).catch((error: unknown) => {
-        res.statusCode = 500;
-        res.end(String(error));
-      });
+      // interactionFinished is the provider's (v9) own API; its type declarations are older.
+      (provider as unknown as InteractionFinisher)
+        .interactionFinished(req, res, { login }, { mergeWithLastSubmission: false })
+        .catch((error: unknown) => {
+          res.statusCode = 500;
+          res.end(String(error));
+        });
     });
   };
 
