@@ -21,7 +21,16 @@ type AnyCall = (...args: unknown[]) => unknown;
 
 const methodNames = Object.keys(METHOD_ACTIONS) as MethodName[];
 const eventNames = Object.keys(EVENT_ACTIONS) as EventName[];
-const OPEN = ['app.info', 'session.signIn', 'session.signOut', 'session.whoami'];
+const OPEN = [
+  'app.info',
+  'session.signIn',
+  'session.signOut',
+  'session.whoami',
+  // Signing in through the site's provider, before any sign-in by definition.
+  'session.provider',
+  'session.signInWithProvider',
+  'session.completeProviderSignIn',
+];
 
 /** Handlers that record which ran, so a refusal is seen to come before the handler. */
 function recording() {
