@@ -25,11 +25,11 @@ const OPEN = [
   'app.info',
   'session.signIn',
   'session.signOut',
-  'session.whoami',
   // Signing in through the site's provider, before any sign-in by definition.
   'session.provider',
   'session.signInWithProvider',
   'session.completeProviderSignIn',
+  'session.whoami',
 ];
 
 /** Handlers that record which ran, so a refusal is seen to come before the handler. */
