@@ -45,11 +45,21 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
         if (recordsAll || READ_REFUSALS.has(outcome)) record(deps, { method, action, target, caller, outcome });
         throw error;
       }
-      if (recordsAll) record(deps, { method, action, target, caller, outcome: 'ok' });
+      if (recordsAll) record(deps, { method, action, target: target ?? signedInAs(action, result), caller, outcome: 'ok' });
       return result;
     };
   }
   return wrapped as MethodHandlers;
+}
+
+/**
+ * Who a sign-in that named no one in its params signed in as (a provider's sign-in: the name
+ * is known only from the verified ID token), from the session it answers; null otherwise.
+ */
+function signedInAs(action: Action, result: unknown): string | null {
+  if (action !== 'sign-in' || typeof result !== 'object' || result === null) return null;
+  const operator = (result as { operator?: { name?: unknown } | null }).operator;
+  return typeof operator?.name === 'string' ? `operator ${operator.name}` : null;
 }
 
 /** The refusals of a signed-in operator's read: by the role, or by an access policy. */

@@ -102,7 +102,12 @@ describe('desktop sign-in through the provider, loopback redirect', () => {
     await expect(fetch(callback)).rejects.toThrow();
     // Audited as every sign-in is, with its outcome.
     const { entries } = await client.call('audit.list', { action: 'sign-in' });
-    expect(entries.find((entry) => entry.method === 'session.signInWithProvider')).toMatchObject({ actor: 'desktop', outcome: 'ok' });
+    // It names who signed in, known only from the provider's ID token (no name in the params).
+    expect(entries.find((entry) => entry.method === 'session.signInWithProvider')).toMatchObject({
+      actor: 'desktop',
+      outcome: 'ok',
+      target: 'operator ada',
+    });
   });
 
   it('refuses a disabled operator and one unknown here, each with the reason', async () => {
