@@ -142,8 +142,19 @@ export function verifyAuditSegments(segments: ReadonlyArray<{ name: string; text
     };
   }
   const anchorDropped = anchor !== undefined && !anchorKept;
+  // An anchor older than the kept chain proves nothing: whoever can delete the segments up to
+  // it and append one chained drop entry could rewrite everything after it. Not verified is a failure.
+  const unverified =
+    anchor !== undefined && anchorDropped
+      ? {
+          seq: anchor.seq,
+          kind: 'removed' as const,
+          message: `NOT verified against your anchor: entry ${anchor.seq} is older than the oldest entry kept (entry ${start.seq}), so the log cannot be checked against it. A drop by the keep cap and a deletion by hand look the same here; compare with a copy you trust, and write down a newer entry next time.`,
+        }
+      : null;
   return {
     ...result,
+    ...(unverified !== null ? { broken: unverified } : {}),
     kept: {
       firstSeq: start.seq,
       prevHash: start.prevHash,

@@ -309,7 +309,7 @@ function auditVerify(args: Args): number {
   if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (result.broken !== null)
     process.stdout.write(
-      `The audit log is NOT as appended: ${result.broken.kind} at entry ${result.broken.seq}.\n${result.broken.message}\n`,
+      `${result.kept?.anchorDropped === true ? `The audit log could NOT be verified: your anchor, entry ${result.broken.seq}, is older than the oldest entry kept.` : `The audit log is NOT as appended: ${result.broken.kind} at entry ${result.broken.seq}.`}\n${result.broken.message}\n`,
     );
   else
     process.stdout.write(

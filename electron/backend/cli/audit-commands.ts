@@ -105,7 +105,9 @@ async function verifyHosts(
   const lines = result.hosts.map((log) =>
     log.broken !== null
       ? [
-          `${log.host}: the runtime's audit log (${log.file}) is NOT as appended: ${log.broken.kind} at entry ${log.broken.seq}.`,
+          log.kept?.anchorDropped === true
+            ? `${log.host}: the runtime's audit log (${log.file}) could NOT be verified: your anchor, entry ${log.broken.seq}, is older than the oldest entry kept.`
+            : `${log.host}: the runtime's audit log (${log.file}) is NOT as appended: ${log.broken.kind} at entry ${log.broken.seq}.`,
           `  ${log.broken.message}`,
           "  Find out who could write the file as root or as the runtime's user on that host.",
         ].join('\n')

@@ -117,9 +117,13 @@ describe('audit log segments', () => {
     expect(result.kept).toMatchObject({ firstSeq: first.seq, prevHash: first.prevHash, anchorDropped: false });
     expect(result.kept!.message).toContain(`The kept chain starts at entry ${first.seq}`);
 
-    // An anchor written down before its segment was dropped cannot be checked, and is not called broken.
+    // An anchor written down before its segment was dropped cannot be checked: not verified is a failure, never a pass.
     const old = verifyAuditFile(file(), { seq: 1, hash: 'a'.repeat(64) });
-    expect(old.broken).toBeNull();
+    expect(old.broken).toMatchObject({
+      seq: 1,
+      kind: 'removed',
+      message: expect.stringMatching(/^NOT verified against your anchor: entry 1 /),
+    });
     expect(old.kept).toMatchObject({ anchorDropped: true });
     // One in the kept chain is checked.
     expect(verifyAuditFile(file(), { seq: result.head!.seq, hash: 'b'.repeat(64) }).broken).toMatchObject({ kind: 'edited' });
