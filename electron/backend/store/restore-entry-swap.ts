@@ -5,6 +5,7 @@ import { failurePoint } from './failure-point';
 import { liveWorkDirOwner, OWNER_FILE, sweepStaleWorkDirs } from './owned-work-dir';
 import { ownerAlive, thisProcess, type ProcessOwner } from './owner-process';
 import {
+  checkSwapFolder,
   ENTRY_ASIDE_NAME,
   ENTRY_STAGED_PATTERN,
   readJournal,
@@ -97,6 +98,9 @@ export function settleEntrySwap(dataDir: string): EntrySettleOutcome {
     removeEmptyAside(dataDir);
     return 'nothing';
   }
+  // Checked before anything moves: the journal's names are valid, but what stands at them is anyone's.
+  checkSwapFolder(dataDir, journal.staged);
+  checkSwapFolder(dataDir, ENTRY_ASIDE_NAME);
   if (journal.committed) {
     finish(dataDir, journal);
     return 'completed';

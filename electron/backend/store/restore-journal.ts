@@ -93,7 +93,10 @@ export function readJournal(dataDir: string): RestoreJournal | null {
 export function writeJournal(dataDir: string, journal: RestoreJournal): void {
   const file = path.join(dataDir, JOURNAL_NAME);
   const temp = file + TEMP_SUFFIX;
-  const fd = fs.openSync(temp, 'w', 0o600);
+  // Anyone who can write the directory could plant a link at the temporary name: it is removed
+  // (the link itself, never what it points at) and made anew, refusing to follow one put back.
+  fs.rmSync(temp, { force: true });
+  const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   try {
     fs.writeSync(fd, JSON.stringify({ format: 'sutazai-restore-journal', version: 1, ...journal }));
     fs.fsyncSync(fd);
@@ -127,6 +130,36 @@ export function syncDirectory(dir: string): void {
   } finally {
     if (fd !== null) fs.closeSync(fd);
   }
+}
+
+/**
+ * The staging folder or the aside folder a journal names must be a real folder on the data
+ * directory's own filesystem before anything is renamed into or out of it: a link planted at
+ * its name would carry the store out of the data directory (or pull files in from elsewhere).
+ * Absent is fine (a swap not begun, or already finished); anything else is refused.
+ */
+export function checkSwapFolder(dataDir: string, name: string): void {
+  const folder = path.join(dataDir, name);
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const why = stat.isSymbolicLink()
+    ? 'it is a symbolic link'
+    : !stat.isDirectory()
+      ? 'it is not a folder'
+      : stat.dev !== fs.statSync(dataDir).dev
+        ? 'it is on another filesystem (a mount of its own)'
+        : null;
+  if (why === null) return;
+  throw new ApiError(
+    'RESTORE_INTERRUPTED',
+    `A restore into ${dataDir} was interrupted, and ${folder}, which its journal moves entries through, cannot be used (${why}); nothing was moved.`,
+    `Look at ${folder} and the data directory: keep the entries you want in the data directory, remove ${name} (rm ${folder}; a link's target is not touched), ${ENTRY_ASIDE_NAME} if it is left, and ${JOURNAL_NAME}, then start again.`,
+  );
 }
 
 export function journalUnreadable(dataDir: string, detail: string): ApiError {
