@@ -96,7 +96,7 @@ export function openAuditFile(file: string, limits: AuditLimits = DEFAULT_AUDIT_
         peer: 'local',
         action: 'audit',
         method: DROP_METHOD,
-        target: dropTarget(from, through, name),
+        target: dropTarget(from, through, name, lastHashOf(path.join(dir, name), through)),
         outcome: 'ok',
       });
       fs.rmSync(path.join(dir, name), { force: true });
@@ -142,6 +142,12 @@ function segmentEntries(file: string): { first: AuditRow | null; last: AuditRow 
     .map((line) => (line === '' ? null : parseAuditRow(line)))
     .filter((row): row is AuditRow => row !== null);
   return { first: rows[0] ?? null, last: rows.at(-1) ?? null, endsInNewline: text === '' || text.endsWith('\n') };
+}
+
+/** The hash of entry `seq` in a segment about to be dropped; null where it is not there (a hand-edited file). */
+function lastHashOf(file: string, seq: number): string | null {
+  const text = fs.readFileSync(file, 'utf8');
+  return parseAuditText(text).find((entry): entry is AuditRow => 'seq' in entry && entry.seq === seq)?.hash ?? null;
 }
 
 /** The last entry of the newest sealed segment: the chain goes on from it when the live one is new (sealed, then a crash). */

@@ -40,18 +40,23 @@ export function orderSegments(names: readonly string[]): string[] {
   return names.includes(AUDIT_LOG_FILE) ? [...sealed, AUDIT_LOG_FILE] : sealed;
 }
 
-/** What a drop entry's target says: `entries 1 to 812 dropped (audit.log.1)`. */
-export function dropTarget(from: number, through: number, name: string): string {
-  return `entries ${from} to ${through} dropped (${name})`;
+/**
+ * What a drop entry's target says: `entries 1 to 812 dropped (audit.log.1), last hash <hex>`.
+ * The last dropped entry's hash is in the (hashed) target so verify can check the kept chain's
+ * first entry is chained to exactly it: otherwise the oldest kept entries could be deleted
+ * with no hash computed (the hash does not cover seq). Older runtimes wrote no hash.
+ */
+export function dropTarget(from: number, through: number, name: string, lastHash: string | null): string {
+  return `entries ${from} to ${through} dropped (${name})${lastHash === null ? '' : `, last hash ${lastHash}`}`;
 }
 
-const DROPPED = /^entries (\d{1,15}) to (\d{1,15}) dropped\b/;
+const DROPPED = /^entries (\d{1,15}) to (\d{1,15}) dropped\b(?:.*, last hash ([0-9a-f]{64})$)?/;
 
-/** The last entry a drop entry says was dropped; null for any other entry. */
-function droppedThrough(row: AuditRow): number | null {
+/** The last entry a drop entry says was dropped, and its hash where recorded; null for any other entry. */
+function droppedThrough(row: AuditRow): { through: number; lastHash: string | null } | null {
   if (row.method !== DROP_METHOD || row.actor !== 'runtime' || row.target === null) return null;
   const match = DROPPED.exec(row.target);
-  return match ? Number(match[2]) : null;
+  return match ? { through: Number(match[2]), lastHash: match[3] ?? null } : null;
 }
 
 /** Where the kept chain starts when the oldest segments were dropped by the keep cap. */
@@ -122,9 +127,31 @@ export function verifyAuditSegments(segments: ReadonlyArray<{ name: string; text
   });
   if (start === undefined || result.broken !== null) return { ...result, kept: null, segments: segments.length };
   const drops = rows
-    .map((row) => ({ row, through: droppedThrough(row) }))
-    .filter((drop): drop is { row: AuditRow; through: number } => drop.through !== null);
-  const covering = drops.filter((drop) => drop.through >= start.seq - 1 && drop.row.seq > drop.through).at(-1);
+    .map((row) => ({ row, said: droppedThrough(row) }))
+    .filter((drop): drop is { row: AuditRow; said: { through: number; lastHash: string | null } } => drop.said !== null)
+    .map((drop) => ({ row: drop.row, through: drop.said.through, lastHash: drop.said.lastHash }));
+  // The drop must end exactly before the kept chain and name the hash its first entry is chained to:
+  // a drop that says more (or another hash) leaves the oldest kept entries deletable unseen.
+  const covering = drops
+    .filter(
+      (drop) =>
+        drop.through === start.seq - 1 && drop.row.seq > drop.through && (drop.lastHash === null || drop.lastHash === start.prevHash),
+    )
+    .at(-1);
+  const mismatched =
+    covering === undefined ? drops.filter((drop) => drop.row.seq > drop.through && drop.through >= start.seq - 1).at(-1) : undefined;
+  if (mismatched !== undefined) {
+    return {
+      ...result,
+      broken: {
+        seq: start.seq,
+        kind: 'removed',
+        message: `The oldest entries kept were removed: entry ${start.seq} is the first kept, but the drop recorded at entry ${mismatched.row.seq} says entries through ${mismatched.through} were dropped${mismatched.lastHash === null ? '' : `, the last with hash ${mismatched.lastHash}`}, and entry ${start.seq} is chained to ${start.prevHash}.`,
+      },
+      kept: null,
+      segments: segments.length,
+    };
+  }
   if (covering === undefined) {
     const from = Math.max(0, ...drops.map((drop) => drop.through).filter((through) => through < start.seq)) + 1;
     return {

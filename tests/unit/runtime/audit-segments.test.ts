@@ -109,7 +109,7 @@ describe('audit log segments', () => {
     expect(drops[0]).toMatchObject({
       actor: 'runtime',
       operator: null,
-      target: expect.stringMatching(/^entries 1 to \d+ dropped \(audit\.log\.1\)$/),
+      target: expect.stringMatching(/^entries \d+ to \d+ dropped \(audit\.log\.\d+\), last hash [0-9a-f]{64}$/),
     });
     const first = rowsOf(names[0]!)[0]!;
     const result = verifyAuditFile(file());
@@ -127,6 +127,33 @@ describe('audit log segments', () => {
     expect(old.kept).toMatchObject({ anchorDropped: true });
     // One in the kept chain is checked.
     expect(verifyAuditFile(file(), { seq: result.head!.seq, hash: 'b'.repeat(64) }).broken).toMatchObject({ kind: 'edited' });
+  });
+
+  it('finds the oldest kept entries removed after a drop, the rest renumbered or not (the drop names the last dropped hash)', () => {
+    appendCalls(60, { maxFileBytes: 4096, keepFiles: 2 });
+    const names = segmentNames();
+    const first = rowsOf(names[0]!)[0]!;
+    const drop = names.flatMap(rowsOf).find((row) => row.method === DROP_METHOD && row.target!.includes(`to ${first.seq - 1} `))!;
+    expect(drop.target).toMatch(
+      new RegExp(`^entries \\d+ to ${first.seq - 1} dropped \\(audit\\.log\\.\\d+\\), last hash ${first.prevHash}$`),
+    );
+    const saved = new Map(names.map((name) => [name, fs.readFileSync(path.join(dir, name), 'utf8')]));
+    const restore = () => saved.forEach((text, name) => fs.writeFileSync(path.join(dir, name), text));
+    // Renumbered: every later seq moved down by 3, so seqs run on with no gap and no hash is computed.
+    for (const name of names)
+      rewrite(name, (lines) =>
+        lines
+          .map((line) => JSON.parse(line) as AuditRow)
+          .filter((row) => row.seq >= first.seq + 3)
+          .map((row) => JSON.stringify({ ...row, seq: row.seq - 3 })),
+      );
+    expect(verifyAuditFile(file()).broken).toMatchObject({ seq: first.seq, kind: 'removed' });
+    restore();
+    // Not renumbered: the kept chain starts 3 entries later than the drop says.
+    rewrite(names[0]!, (lines) => lines.slice(3));
+    expect(verifyAuditFile(file()).broken).toMatchObject({ kind: 'removed' });
+    restore();
+    expect(verifyAuditFile(file()).broken).toBeNull();
   });
 
   describe('verify across segments finds', () => {
