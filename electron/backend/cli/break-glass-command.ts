@@ -1,6 +1,10 @@
+import path from 'node:path';
 import { ApiError, OperatorNameSchema } from '../../contract';
 import { resetAdmin } from '../operators/break-glass';
-import { openStore } from '../store/open-store';
+import { createRuntimeCredentialsRepo } from '../fleet/credentials/runtime-credentials-repo';
+import { createOperatorsRepo } from '../operators/operators-repo';
+import { createInstallsRepo } from '../store/installs-repo';
+import { openExistingStore } from '../store/open-existing-store';
 import { EXIT } from './exit-codes';
 import { newPassword } from './operators-commands';
 
@@ -22,10 +26,24 @@ export async function runResetAdminCommand(ctx: {
   if (!parsed.success)
     throw new ApiError('BAD_PARAMS', `"${ctx.args[0]}" is not an operator name.`, 'Use letters, digits, dot, underscore, @ or dash.');
   const name = parsed.data;
-  const password = await newPassword(name);
-  const store = openStore({ dataDir: ctx.dataDir });
+  const dataDir = path.resolve(ctx.dataDir);
+  // Only a store that exists: a mistyped --data-dir (or another account's default) would
+  // otherwise get a fresh database, and a reset that looks done but changes nothing real.
+  const store = openExistingStore(
+    dataDir,
+    '`operators reset-admin`',
+    `Give the data directory the control center runs with: --data-dir DIR (the folder that holds sutazai.db; run as the account that owns it). For example: ${USAGE}`,
+  );
   try {
+    if (createOperatorsRepo(store.db).count() === 0)
+      throw new ApiError(
+        'BAD_PARAMS',
+        `The control center in ${dataDir} has no operators: there is nothing to break into, and reset-admin changed nothing.`,
+        'Add the first admin with `sutazai operators add NAME --role admin` (no sign-in is needed while there are no operators).',
+      );
+    const password = await newPassword(name);
     const result = await resetAdmin(store.db, { name, password, now: Date.now });
+    const certificates = liveCertificatesOf(store, result.name, Date.now());
     const was = result.created
       ? 'added as a new admin'
       : [
@@ -37,11 +55,33 @@ export async function runResetAdminCommand(ctx: {
           .filter((part) => part !== '')
           .join('; ');
     ctx.print(
-      `Break-glass: ${result.name} signs in with the new password (${was}). Recorded in the audit log as entry ${result.auditSeq}.`,
-      result,
+      [
+        `Break-glass in ${dataDir}: ${result.name} signs in with the new password (${was}). Recorded in the audit log as entry ${result.auditSeq}.`,
+        ...(certificates.length === 0
+          ? []
+          : [
+              `${result.name}'s runtime certificates are still valid (break-glass leaves them; revoke those you no longer trust, and sign out the desktop and CLI connections by restarting the app):`,
+              ...certificates.map((c) => `  ${c.serial} on ${c.install}, until ${new Date(c.notAfter).toISOString()}`),
+              `  sutazai --as ${result.name} operators certificate revoke --all ${result.name}`,
+            ]),
+      ].join('\n'),
+      { ...result, dataDir, liveCertificates: certificates },
     );
     return EXIT.OK;
   } finally {
     store.close();
   }
+}
+
+/** The operator's runtime certificates neither revoked nor expired, for the break-glass output. */
+function liveCertificatesOf(
+  store: { db: Parameters<typeof createInstallsRepo>[0] },
+  name: string,
+  now: number,
+): Array<{ serial: string; install: string; notAfter: number }> {
+  const installs = createInstallsRepo(store.db);
+  return createRuntimeCredentialsRepo(store.db)
+    .certificates(name)
+    .filter((c) => c.revokedAt === null && c.notAfter > now)
+    .map((c) => ({ serial: c.serial, install: installs.get(c.installId)?.name ?? `install ${c.installId}`, notAfter: c.notAfter }));
 }

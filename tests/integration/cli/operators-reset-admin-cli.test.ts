@@ -5,10 +5,12 @@
 // enrolment; she then signs in with that password alone; a short password changes nothing; an
 // operator that is not an admin is promoted, an unknown name added; each reset is one audit
 // entry naming the local user, and the chain still verifies.
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../../electron/backend/operators/totp';
 import { ApiError } from '../../../electron/contract';
+import { openStore } from '../../../electron/backend/store/open-store';
 import { startQuietBackend } from '../../support/backend-harness';
 import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';
 import { makeTempDir } from '../../support/temp-dir';
@@ -54,6 +56,38 @@ afterAll(() => dir.remove());
 
 describe('sutazai operators reset-admin', () => {
   it(
+    'refuses a data directory with no store (a mistyped --data-dir) and a store with no operators, creating nothing',
+    async () => {
+      const mistyped = path.join(dir.path, 'dtaa');
+      const missing = await runSutazaiAsync(['operators', 'reset-admin', 'ada', '--data-dir', mistyped], 'a long enough new password\n', {
+        env: VAULT,
+      });
+      expect(codeOf(missing)).toBe('NOT_FOUND');
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain(`no control center in ${mistyped}`);
+      expect(missing.stdout).toBe('');
+      expect(fs.existsSync(path.join(mistyped, 'sutazai.db'))).toBe(false);
+
+      // A store that exists but has no operators: nothing to break into.
+      const emptyDir = path.join(dir.path, 'empty');
+      openStore({ dataDir: emptyDir }).close();
+      const empty = await runSutazaiAsync(['operators', 'reset-admin', 'ada', '--data-dir', emptyDir], 'a long enough new password\n', {
+        env: VAULT,
+      });
+      expect(codeOf(empty)).toBe('BAD_PARAMS');
+      expect(empty.stderr).toContain('has no operators');
+      expect(empty.stderr).toContain('operators add');
+      const store = openStore({ dataDir: emptyDir });
+      try {
+        expect(store.db.prepare('SELECT COUNT(*) AS n FROM operators').get()).toEqual({ n: 0 });
+      } finally {
+        store.close();
+      }
+    },
+    4 * CLI_TIMEOUT_MS,
+  );
+
+  it(
     'gives the locked-out admin a new password and no two-factor enrolment, audited; --as and a short password are refused',
     async () => {
       const withAs = await sutazai(['--as', 'ada', 'operators', 'reset-admin', 'ada'], 'x\n');
@@ -67,7 +101,16 @@ describe('sutazai operators reset-admin', () => {
       const reset = await sutazai(['operators', 'reset-admin', 'ada', '--json'], `${NEW_PASSWORD}\n`);
       expect(reset.stderr).toBe('');
       expect(reset.code).toBe(0);
-      expect(JSON.parse(reset.stdout)).toMatchObject({ name: 'ada', created: false, mfaRemoved: true, wasDisabled: false });
+      expect(JSON.parse(reset.stdout)).toMatchObject({
+        name: 'ada',
+        created: false,
+        mfaRemoved: true,
+        wasDisabled: false,
+        dataDir: path.resolve(dataDir),
+        liveCertificates: [],
+      });
+      const told = await sutazai(['operators', 'reset-admin', 'ada'], `${NEW_PASSWORD}\n`);
+      expect(told.stdout).toContain(`Break-glass in ${path.resolve(dataDir)}:`);
 
       // The new password alone signs her in: no code asked, the throttle on her name gone.
       const listed = await sutazai(['--as', 'ada', 'operators', 'list', '--json'], `${NEW_PASSWORD}\n`);
@@ -85,7 +128,7 @@ describe('sutazai operators reset-admin', () => {
       const audit = await sutazai(['--as', 'ada', 'audit', 'list', '--json'], `${NEW_PASSWORD}\n`);
       const entries = JSON.parse(audit.stdout) as Array<{ method: string; actor: string; target: string | null }>;
       const resets = entries.filter((entry) => entry.method === 'operators.resetAdmin');
-      expect(resets.map((entry) => entry.target).sort()).toEqual(['operator ada', 'operator nadia', 'operator otto']);
+      expect(resets.map((entry) => entry.target).sort()).toEqual(['operator ada', 'operator ada', 'operator nadia', 'operator otto']);
       for (const entry of resets) expect(entry.actor).toMatch(/^break-glass by .*uid \d+.* on .+, pid \d+$/);
       const verified = await sutazai(['--as', 'ada', 'audit', 'verify'], `${NEW_PASSWORD}\n`);
       expect(verified.code).toBe(0);
