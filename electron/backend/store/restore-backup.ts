@@ -25,6 +25,7 @@ import { failurePoint } from './failure-point';
 import { makeOwnedWorkDir, OWNER_FILE } from './owned-work-dir';
 import { swapEntriesIn } from './restore-entry-swap';
 import { DATABASE_FILES, ENTRY_ASIDE_NAME, ENTRY_STAGED_PATTERN, ENTRY_STAGED_PREFIX, JOURNAL_NAME } from './restore-journal';
+import { RESTORE_LOCK_NAME, takeRestoreLock } from './restore-lock';
 import { isMountPoint } from './restore-mount';
 import { settleInterruptedRestore, stagedPrefix, swapIn } from './restore-swap';
 import { readUserVersion } from './run-migrations';
@@ -60,12 +61,27 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   const file = path.resolve(options.file);
   const dataDir = path.resolve(options.dataDir);
   if (!fs.existsSync(file)) throw backupInvalidError(file, 'there is no such file');
-  // What a killed restore left: the old directory back in place, or the restored one finished.
-  settleInterruptedRestore(dataDir);
-  makeDataDir(dataDir);
   // A mount point cannot be renamed: the restored tree is staged inside it (the same
-  // filesystem) and swapped in entry by entry; any other directory is swapped whole.
-  const inPlace = isMountPoint(dataDir);
+  // filesystem) and swapped in entry by entry; any other directory is swapped whole. In place,
+  // one restore at a time, from the settle through the swap's end (restore-lock.ts).
+  let lock = fs.existsSync(dataDir) && isMountPoint(dataDir) ? takeRestoreLock(dataDir) : null;
+  try {
+    // What a killed restore left: the old directory back in place, or the restored one finished.
+    settleInterruptedRestore(dataDir);
+    makeDataDir(dataDir);
+    const inPlace = isMountPoint(dataDir);
+    if (inPlace && lock === null) {
+      // Became a mount only now (made by the settle or mounted meanwhile): locked, then settled again.
+      lock = takeRestoreLock(dataDir);
+      settleInterruptedRestore(dataDir);
+    }
+    return await restoreInto(file, dataDir, options, inPlace);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function restoreInto(file: string, dataDir: string, options: RestoreOptions, inPlace: boolean): Promise<RestoreSummary> {
   checkTarget(dataDir, options.force, inPlace);
   // The same claim a serving backend or a CLI command takes: none may open the store while it is replaced.
   let oldClaim = claimStore(path.join(dataDir, BACKUP_DATABASE_NAME), dataDir, { existing: true });
@@ -146,7 +162,13 @@ function checkTarget(dataDir: string, force: boolean, inPlace: boolean): void {
 
 /** Staged in place, this restore's own entries; at a mount's root, the filesystem's lost+found. */
 function restoresOwn(name: string): boolean {
-  return ENTRY_STAGED_PATTERN.test(name) || name === ENTRY_ASIDE_NAME || name === JOURNAL_NAME || name === LOST_AND_FOUND;
+  return (
+    ENTRY_STAGED_PATTERN.test(name) ||
+    name === ENTRY_ASIDE_NAME ||
+    name === JOURNAL_NAME ||
+    name.startsWith(RESTORE_LOCK_NAME) ||
+    name === LOST_AND_FOUND
+  );
 }
 
 interface HeldClaim {

@@ -16,6 +16,7 @@ import {
   writeJournal,
   type RestoreJournal,
 } from './restore-journal';
+import { liveRestoreLockOwner, removeDeadRestoreLock } from './restore-lock';
 import { entryMountPointError, isMountPoint, renameOntoMount } from './restore-mount';
 
 /**
@@ -91,6 +92,7 @@ export function swapEntriesIn(dataDir: string, staged: string): void {
  * restoring process is gone (`liveEntryRestore`).
  */
 export function settleEntrySwap(dataDir: string): EntrySettleOutcome {
+  removeDeadRestoreLock(dataDir);
   const journal = readJournal(dataDir);
   if (journal === null) {
     removeHalfWrittenJournal(dataDir);
@@ -118,6 +120,9 @@ export function liveEntryRestore(dataDir: string): number | null {
     // An unusable journal is settle's to report.
   }
   const owners: ProcessOwner[] = journal !== null && ownerAlive(journal.owner) ? [journal.owner] : [];
+  // A restore holding the lock may not have written its journal or made its staging folder yet.
+  const locked = liveRestoreLockOwner(dataDir);
+  if (locked !== null) owners.push(locked);
   let names: string[] = [];
   try {
     names = fs.readdirSync(dataDir).filter((name) => ENTRY_STAGED_PATTERN.test(name));
