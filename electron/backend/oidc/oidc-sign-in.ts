@@ -13,7 +13,6 @@
  * the control center's operator record, as for a password sign-in.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
@@ -82,7 +81,8 @@ export function createProviderSignIn(
   const now = deps.now ?? Date.now;
   const keySource = deps.keySource ?? createOidcKeySource({ changed: () => undefined });
   const source = { issuer: settings.issuer, ...(settings.ca_file !== undefined ? { ca_file: settings.ca_file } : {}) };
-  const caPem = settings.ca_file === undefined ? undefined : fs.readFileSync(settings.ca_file, 'utf8');
+  // Read and checked by readSignInProvider: making the flow reads no file, so it cannot stop the start.
+  const caPem = settings.ca_pem;
   const attempts = new Map<string, Attempt>();
   let endpoints: Promise<Endpoints> | null = null;
 

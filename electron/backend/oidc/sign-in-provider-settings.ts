@@ -44,7 +44,35 @@ const SettingsSchema = z
   })
   .strict();
 
-export type SignInProviderSettings = z.infer<typeof SettingsSchema> & { client_secret?: string };
+/** The file's settings, `client_secret_file` and `ca_file` made absolute (relative ones are the data directory's) and read. */
+export type SignInProviderSettings = z.infer<typeof SettingsSchema> & { client_secret?: string; ca_pem?: string };
+
+/** Largest client secret or CA file read (a CA bundle of a few certificates; a secret of a line). */
+const MAX_SIDE_FILE_BYTES = 256 * 1024;
+
+/**
+ * Reads a file the settings name, as a plain file of at most MAX_SIDE_FILE_BYTES: a FIFO
+ * would block the start and /dev/zero would eat memory. Opened once and checked through the
+ * descriptor, so the file checked is the file read.
+ */
+function readSideFile(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new Error('it is not a plain file');
+    if (stat.size > MAX_SIDE_FILE_BYTES) throw new Error(`it is larger than ${MAX_SIDE_FILE_BYTES} bytes`);
+    const buffer = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < stat.size) {
+      const n = fs.readSync(fd, buffer, read, stat.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /** The outcome of reading the file: none (provider sign-in off), the settings, or why they are unusable. */
 export type SignInProviderConfig =
@@ -90,9 +118,12 @@ export function readSignInProvider(dataDir: string): SignInProviderConfig {
     return invalid(`${file}${line !== undefined ? `:${line}` : ''}`, `${key === '' ? 'as a whole' : `key ${key}`}: ${issue.message}.`);
   }
   const settings: SignInProviderSettings = { ...parsed.data };
+  // Relative to the data directory, never to whatever folder the process was started from.
+  if (settings.client_secret_file !== undefined) settings.client_secret_file = path.resolve(dataDir, settings.client_secret_file);
+  if (settings.ca_file !== undefined) settings.ca_file = path.resolve(dataDir, settings.ca_file);
   if (settings.client_secret_file !== undefined) {
     try {
-      settings.client_secret = fs.readFileSync(settings.client_secret_file, 'utf8').trim();
+      settings.client_secret = readSideFile(settings.client_secret_file).trim();
     } catch (error) {
       return invalid(
         file,
@@ -100,6 +131,15 @@ export function readSignInProvider(dataDir: string): SignInProviderConfig {
       );
     }
     if (settings.client_secret === '') return invalid(file, `names client_secret_file ${settings.client_secret_file}, which is empty.`);
+  }
+  if (settings.ca_file !== undefined) {
+    try {
+      settings.ca_pem = readSideFile(settings.ca_file);
+    } catch (error) {
+      return invalid(file, `names ca_file ${settings.ca_file}, which could not be read: ${(error as Error).message}.`);
+    }
+    if (!settings.ca_pem.includes('-----BEGIN CERTIFICATE-----'))
+      return invalid(file, `names ca_file ${settings.ca_file}, which holds no PEM certificate.`);
   }
   return { kind: 'ok', settings };
 }
