@@ -61,6 +61,10 @@ export function openAuditFile(file: string, limits: AuditLimits = DEFAULT_AUDIT_
   }
 
   const write = (fields: AuditFields): number => {
+    if (fd === -1) {
+      fd = openLive();
+      size = fs.fstatSync(fd).size;
+    }
     const entry: AuditRow = { seq: seq + 1, ...fields, prevHash: hash, hash: auditHash(fields, hash) };
     size += fs.writeSync(fd, `${JSON.stringify(entry)}\n`);
     fs.fsyncSync(fd);
@@ -72,15 +76,25 @@ export function openAuditFile(file: string, limits: AuditLimits = DEFAULT_AUDIT_
 
   /** Seals the live segment, begins a new one, and drops the oldest sealed past the cap, each drop recorded first. */
   const rotate = (atMs: number): void => {
-    fs.closeSync(fd);
     const first = liveFirst ?? seq + 1;
     let sealed = path.join(dir, sealedSegmentName(first));
     // Only a hand-made file could hold the name; it is kept, and this segment takes a suffix.
     if (fs.existsSync(sealed)) sealed = `${sealed}.${atMs}`;
-    fs.renameSync(file, sealed);
-    fd = openLive();
+    try {
+      fs.renameSync(file, sealed);
+    } catch {
+      // Not sealed (a directory planted at the name, a full disk): the live segment grows past its cap
+      // and the next append tries again. Its fd stays open and valid: nothing was closed.
+      return;
+    }
+    // Closed once: fd is -1 until the new live segment is open, so a failed open is retried by the
+    // next write and never closes a number the process has since given to another file.
+    const sealedFd = fd;
+    fd = -1;
     size = 0;
     liveFirst = null;
+    fs.closeSync(sealedFd);
+    fd = openLive();
     const segments = orderSegments(fs.readdirSync(dir)).filter((name) => name !== AUDIT_LOG_FILE);
     const excess = segments.length - limits.keepFiles;
     const lastSealed = seq;
@@ -113,7 +127,8 @@ export function openAuditFile(file: string, limits: AuditLimits = DEFAULT_AUDIT_
     close() {
       if (closed) return;
       closed = true;
-      fs.closeSync(fd);
+      if (fd !== -1) fs.closeSync(fd);
+      fd = -1;
     },
   };
 }

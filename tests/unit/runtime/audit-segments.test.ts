@@ -156,6 +156,32 @@ describe('audit log segments', () => {
     expect(verifyAuditFile(file()).broken).toBeNull();
   });
 
+  it('keeps appending to the live segment when sealing it fails (a directory at the sealed name), closing nothing twice', () => {
+    // The sealed name and every suffixed one it could fall back to are taken: each rename fails.
+    const planted = ['audit.log.1', ...Array.from({ length: 30 }, (_, i) => `audit.log.1.${call(i + 1).atMs}`)];
+    const log = openAuditFile(file(), SMALL);
+    let other = -1;
+    try {
+      for (const name of planted) fs.mkdirSync(path.join(dir, name));
+      for (let i = 1; i <= 20; i += 1) log.append(call(i));
+      // The number the old code closed again on every append would be handed to this file next.
+      other = fs.openSync(path.join(dir, 'unrelated'), 'w');
+      log.append(call(21));
+      expect(() => fs.writeSync(other, 'still mine')).not.toThrow();
+      expect(rowsOf(AUDIT_LOG_FILE).map((row) => row.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+      for (const name of planted) fs.rmdirSync(path.join(dir, name));
+      log.append(call(22));
+    } finally {
+      if (other !== -1) fs.closeSync(other);
+      log.close();
+      for (const name of planted)
+        if (fs.statSync(path.join(dir, name), { throwIfNoEntry: false })?.isDirectory()) fs.rmdirSync(path.join(dir, name));
+    }
+    expect(rowsOf('audit.log.1').at(-1)!.seq).toBe(21);
+    expect(rowsOf(AUDIT_LOG_FILE).map((row) => row.seq)).toEqual([22]);
+    expect(verifyAuditFile(file()).broken).toBeNull();
+  });
+
   describe('verify across segments finds', () => {
     beforeEach(() => appendCalls(40, SMALL));
 
