@@ -68,8 +68,10 @@ export function parseAuditRow(line: string): AuditRow | null {
   if (
     typeof row !== 'object' ||
     row === null ||
-    !Number.isInteger(row.seq) ||
-    !Number.isInteger(row.atMs) ||
+    // The contract's seq is positive and both are exact integers: anything else is not an entry (named by its line).
+    !Number.isSafeInteger(row.seq) ||
+    (row.seq as number) < 1 ||
+    !Number.isSafeInteger(row.atMs) ||
     !textOrNull(row.operator) ||
     !text(row.actor) ||
     !text(row.peer) ||

@@ -225,6 +225,15 @@ describe('audit log segments', () => {
       expect(result.kept).toBeNull();
     });
 
+    it('an entry with seq 0 or an inexact atMs, named by its file and line as a line that is not an entry', () => {
+      const name = segmentNames()[1]!;
+      const [row] = rowsOf(name);
+      for (const bad of [{ seq: 0 }, { seq: -3 }, { atMs: 2 ** 60 }, { seq: 2 ** 60 }]) {
+        rewrite(name, (lines) => [JSON.stringify({ ...row, ...bad }), ...lines.slice(1)]);
+        expect(verifyAuditFile(file()).broken).toMatchObject({ kind: 'edited', message: expect.stringContaining(`Line 1 of ${name}`) });
+      }
+    });
+
     it('a line cut short in a sealed segment, named by its file and line', () => {
       const name = segmentNames()[1]!;
       rewrite(name, (lines) => lines.map((line, i) => (i === 3 ? line.slice(0, 40) : line)));
