@@ -9,6 +9,7 @@ export * from './config';
 export * from './installs';
 export * from './install-progress';
 export * from './install-runs';
+export * from './page-path-fields';
 export * from './wizard';
 export * from './fleet-events';
 export * from './prometheus-targets';

@@ -27,7 +27,8 @@ export function bundleNotImportedError(installFile: string, name: string, versio
   return new ApiError(
     'NOT_FOUND',
     `${installFile}: no imported bundle is ${name}@${version}.`,
-    "Import it first on the Bundles page, or give the bundle file's path in the install file; the Bundles page lists the imported ones.",
+    // A page names imported bundles only (a path from a browser is refused): the Bundles page imports an upload.
+    'Import it first on the Bundles page (choose the bundle file from your computer); the Bundles page lists the imported ones.',
     {
       cliRemedy:
         "Import it first (sutazai bundle import FILE), or give the bundle file's path in the install file; `sutazai bundle list` shows the imported ones.",

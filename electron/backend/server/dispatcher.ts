@@ -5,6 +5,7 @@ import {
   LOCAL_FILE_METHODS,
   PAGE_PATH_METHODS,
   MAX_MESSAGE_BYTES,
+  backendPathFieldsIn,
   events,
   isEventName,
   isMethodName,
@@ -314,6 +315,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             message: `Bad arguments for ${method}: ${describeIssues(parsedParams.error.issues)}.`,
             remedy: `Pass the arguments ${method} takes in the API contract.`,
           });
+          return;
+        }
+        const pathFields = grants.localFiles === true || grants.pagePaths === true ? [] : backendPathFieldsIn(method, parsedParams.data);
+        if (pathFields.length > 0) {
+          logger.warn(
+            { peer, method, fields: pathFields },
+            'a path on the backend machine named in the params over a browser pipe, refused',
+          );
+          const refusal: ApiErrorBody = {
+            code: 'METHOD_NOT_ON_THIS_PIPE',
+            message: `${method}: ${pathFields.join(', ')} names a file on the backend's machine, which a browser (web mode) may not: its files are not yours to name from here.`,
+            remedy:
+              'In web mode, import the bundle on the Bundles page (choose the file from your computer) and name it as name@version; write configuration layers inline (text or values), not as files. Or run the sutazai command, or the desktop app, on the backend machine.',
+          };
+          // Checked on the parsed params, before the handler: no file is read, probed or imported.
+          options.refused?.(method, params, callerNow(), refusal);
+          fail(id, refusal);
           return;
         }
         try {

@@ -23,9 +23,7 @@ export function BundleStep({ wizard }: { wizard: WizardDraftHandle }) {
           loadingLabel="Loading bundles…"
           errorTitle="Could not load the bundles"
           isEmpty={(data) => data.length === 0}
-          empty={
-            <EmptyState title="No bundle imported yet">Give the path of a .sutazai-bundle above: it is verified, then imported.</EmptyState>
-          }
+          empty={<EmptyState title="No bundle imported yet">Choose a .sutazai-bundle above: it is verified, then imported.</EmptyState>}
         >
           {(data) => (
             <div className="table-scroll-flat">
