@@ -25,7 +25,7 @@ import { failurePoint } from './failure-point';
 import { makeOwnedWorkDir, OWNER_FILE } from './owned-work-dir';
 import { swapEntriesIn } from './restore-entry-swap';
 import { DATABASE_FILES, ENTRY_ASIDE_NAME, ENTRY_STAGED_PATTERN, ENTRY_STAGED_PREFIX, JOURNAL_NAME } from './restore-journal';
-import { RESTORE_LOCK_NAME, takeRestoreLock } from './restore-lock';
+import { RESTORE_LOCK_NAME, takeRestoreLock, type RestoreLock } from './restore-lock';
 import { isMountPoint } from './restore-mount';
 import { settleInterruptedRestore, stagedPrefix, swapIn } from './restore-swap';
 import { readUserVersion } from './run-migrations';
@@ -64,18 +64,28 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   // A mount point cannot be renamed: the restored tree is staged inside it (the same
   // filesystem) and swapped in entry by entry; any other directory is swapped whole. In place,
   // one restore at a time, from the settle through the swap's end (restore-lock.ts).
-  let lock = fs.existsSync(dataDir) && isMountPoint(dataDir) ? takeRestoreLock(dataDir) : null;
+  // The folder whose disk the restore fills: the data directory's own in place, else its parent's.
+  let disk = fs.existsSync(dataDir) && isMountPoint(dataDir) ? dataDir : path.dirname(dataDir);
+  let lock: RestoreLock | null = null;
   try {
+    if (disk === dataDir) lock = takeRestoreLock(dataDir);
     // What a killed restore left: the old directory back in place, or the restored one finished.
     settleInterruptedRestore(dataDir);
     makeDataDir(dataDir);
-    const inPlace = isMountPoint(dataDir);
-    if (inPlace && lock === null) {
+    const swapsInPlace = isMountPoint(dataDir);
+    if (swapsInPlace) disk = dataDir;
+    if (swapsInPlace && lock === null) {
       // Became a mount only now (made by the settle or mounted meanwhile): locked, then settled again.
       lock = takeRestoreLock(dataDir);
       settleInterruptedRestore(dataDir);
     }
-    return await restoreInto(file, dataDir, options, inPlace);
+    return await restoreInto(file, dataDir, options, swapsInPlace);
+  } catch (error) {
+    // A disk or quota that fills anywhere from the lock to the swap (an owner file, a claim, the
+    // journal; the unpack says how much it needed itself): nothing was restored, and the
+    // operator is told so, not handed an internal error.
+    if (noSpace(error)) throw restoreNoSpaceError(disk, null, null);
+    throw error;
   } finally {
     lock?.release();
   }
@@ -223,7 +233,8 @@ function claimStore(file: string, dataDir: string, { existing }: { existing: boo
     if (error instanceof ApiError && error.code === 'DATA_DIR_IN_USE')
       throw new ApiError('DATA_DIR_IN_USE', `${error.message} Nothing was restored.`, error.remedy);
     // Not a database of ours (or damaged, or of a schema without the claim): nothing serves it.
-    if (existing) return NO_CLAIM;
+    // A full disk is not that: the claim could not be written, so the restore stops.
+    if (existing && !noSpace(error)) return NO_CLAIM;
     throw error;
   }
 }
@@ -305,8 +316,7 @@ async function unpack(file: string, staging: string, knownSchema: number): Promi
   } catch (error) {
     if (error instanceof TarFormatError) throw backupInvalidError(file, error.message);
     // The free space the check saw was taken by something else meanwhile (or a quota).
-    const code = (error as NodeJS.ErrnoException | null)?.code;
-    if (manifest !== null && (code === 'ENOSPC' || code === 'EDQUOT')) throw restoreNoSpaceError(staging, backupBytes(manifest), null);
+    if (manifest !== null && noSpace(error)) throw restoreNoSpaceError(path.dirname(staging), roomNeeded(staging, manifest), null);
     throw error;
   }
   if (manifest === null) throw backupInvalidError(file, 'it is an empty archive');
@@ -315,32 +325,55 @@ async function unpack(file: string, staging: string, knownSchema: number): Promi
   return manifest;
 }
 
-const backupBytes = (manifest: BackupManifest) => manifest.files.reduce((sum, f) => sum + f.size, 0);
+/**
+ * What the backup's files take on the staging folder's disk: each rounded up to the disk's
+ * block (a file of one byte takes a whole one), so many small files do not pass the check
+ * and then fill the disk.
+ */
+function roomNeeded(staging: string, manifest: BackupManifest, block = blockSize(staging)): number {
+  return manifest.files.reduce((sum, f) => sum + Math.max(1, Math.ceil(f.size / block)) * block, 0);
+}
+
+function blockSize(staging: string): number {
+  try {
+    const { bsize } = fs.statfsSync(staging);
+    return Number.isInteger(bsize) && bsize > 0 ? bsize : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/** The disk or the quota is full (SQLite says so in its own words). */
+function noSpace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
 
 /**
  * The restored copy is staged while the current data stays whole (until the swap), so both
  * must fit: refused before a byte is written when the staging folder's disk lacks the room.
  */
 function ensureRoom(staging: string, manifest: BackupManifest): void {
-  let free: number;
+  let disk: fs.StatsFs;
   try {
-    const disk = fs.statfsSync(staging);
-    free = disk.bavail * disk.bsize;
+    disk = fs.statfsSync(staging);
   } catch {
     // A filesystem that does not say: the writes find out (ENOSPC).
     return;
   }
-  const needed = backupBytes(manifest);
-  if (needed > free) throw restoreNoSpaceError(staging, needed, free);
+  const free = disk.bavail * disk.bsize;
+  const needed = roomNeeded(staging, manifest, disk.bsize > 0 ? disk.bsize : 1);
+  if (needed > free) throw restoreNoSpaceError(path.dirname(staging), needed, free);
 }
 
-function restoreNoSpaceError(staging: string, needed: number, free: number | null): ApiError {
-  const where = path.dirname(staging);
+/** `where`: the folder whose disk the restore fills (the data directory in place, else its parent). */
+function restoreNoSpaceError(where: string, needed: number | null, free: number | null): ApiError {
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  const sizes = needed === null ? '' : ` (the backup's files take ${mib(needed)}${free === null ? '' : `, ${mib(free)} are free`})`;
   return new ApiError(
     'RESTORE_NO_SPACE',
-    `There is no room on the disk of ${where} for the restored copy (the backup's files take ${mib(needed)}${free === null ? '' : `, ${mib(free)} are free`}); nothing was restored.`,
-    `Free ${free === null ? 'space' : `at least ${mib(needed - free)}`} there (the current data stays whole until the restored copy is checked and swapped in, so both must fit), or restore into a data directory on a larger disk.`,
+    `There is no room on the disk of ${where} for the restored copy${sizes}; nothing was restored.`,
+    `Free ${needed === null || free === null ? 'space' : `at least ${mib(needed - free)}`} there (the current data stays whole until the restored copy is checked and swapped in, so both must fit), or restore into a data directory on a larger disk.`,
   );
 }
 

@@ -81,7 +81,13 @@ export function swapEntriesIn(dataDir: string, staged: string): void {
     if (renameOntoMount(error)) throw entryMountPointError(dataDir, current);
     throw error;
   }
-  writeJournal(dataDir, { ...journal, committed: true });
+  try {
+    writeJournal(dataDir, { ...journal, committed: true });
+  } catch (error) {
+    // Not committed (a full disk, say): undone now, as the next open would.
+    rollBack(dataDir, journal);
+    throw error;
+  }
   failurePoint('restore-swapped');
   finish(dataDir, journal);
 }

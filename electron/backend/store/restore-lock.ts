@@ -28,12 +28,12 @@ export function takeRestoreLock(dataDir: string): RestoreLock {
   const temp = `${lock}.${process.pid}-${randomBytes(4).toString('hex')}`;
   const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   try {
-    fs.writeSync(fd, JSON.stringify(thisProcess()));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    try {
+      fs.writeSync(fd, JSON.stringify(thisProcess()));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       try {
         fs.linkSync(temp, lock);
