@@ -18,7 +18,7 @@ import { recordedLayout } from '../install/definition/install-layout';
 import { recordedHostConfig } from '../install/engine/recorded-host-ops';
 import { hostNeverInstalledError } from '../install/install-errors';
 import { openHostShell } from '../install/remote/open-host-shell';
-import { sh } from '../install/remote/shell-script';
+import { rawShell, sh, type ShellScript } from '../install/remote/shell-script';
 import { hostNotInstalledError } from '../fleet/processes/process-errors';
 import type { HostRow } from '../store/hosts-repo';
 import type { InstallHostRow, InstallsRepo } from '../store/installs-repo';
@@ -41,8 +41,22 @@ export interface HostAuditLogs {
 }
 
 /** The script's exit codes for a log it cannot hand over. */
-const NO_FILE = 3;
-const TOO_LARGE = 4;
+/**
+ * Skips `$f` unless it is a plain file (not a symlink: the read runs as root) named as the
+ * runtime names segments: `audit.log`, `audit.log.<digits>` or `audit.log.<digits>.<digits>`
+ * (orderSegments). A looser pattern let a name with a line break in it forge a marker line.
+ */
+const SEGMENT_NAME_FILTER = rawShell(`case "$f" in
+    audit.log) ;;
+    audit.log.[0-9]*) case "\${f#audit.log.}" in *[!0-9.]*|*.|*..*|*.*.*) continue ;; esac ;;
+    *) continue ;;
+  esac
+  [ -L "$f" ] && continue
+  [ -f "$f" ] || continue`);
+
+export const NO_FILE = 3;
+export const TOO_LARGE = 4;
+export const ROTATED = 5;
 
 interface ReadLog {
   verification: HostAuditVerification;
@@ -101,26 +115,10 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
     const { session, shell } = await openHostShell(deps, row, await deps.factsOf(row), record.mode, timeoutMs);
     let result;
     try {
-      // The whole size first (its own line), then at most the limit of each: a log growing meanwhile is cut, never read without end.
-      const script = sh`cd ${layout.stateDir} 2>/dev/null || exit ${NO_FILE}
-total=0; found=0
-for f in ${AUDIT_LOG_FILE} ${AUDIT_LOG_FILE}.*; do
-  case "$f" in ${AUDIT_LOG_FILE}|${AUDIT_LOG_FILE}.[0-9]*) ;; *) continue ;; esac
-  [ -f "$f" ] || continue
-  n=$(wc -c < "$f") || exit ${NO_FILE}
-  total=$((total + n)); found=1
-done
-[ "$found" = 1 ] || exit ${NO_FILE}
-echo "$total"
-[ "$total" -le ${MAX_HOST_AUDIT_LOG_BYTES} ] || exit ${TOO_LARGE}
-for f in ${AUDIT_LOG_FILE}.* ${AUDIT_LOG_FILE}; do
-  case "$f" in ${AUDIT_LOG_FILE}|${AUDIT_LOG_FILE}.[0-9]*) ;; *) continue ;; esac
-  [ -f "$f" ] || continue
-  printf '%s %s\\n' ${marker} "$f"
-  head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"
-  [ -z "$(tail -c 1 "$f")" ] || echo
-done`;
+      const script = hostAuditReadScript(layout.stateDir, marker);
       result = await shell.run(script, { asRoot: record.mode === 'system', step: 'audit-read' });
+      // Once more, not in a loop: a log sealed during two reads in a row is reported, not chased.
+      if (result.code === ROTATED) result = await shell.run(script, { asRoot: record.mode === 'system', step: 'audit-read' });
     } finally {
       session.close();
     }
@@ -132,14 +130,27 @@ done`;
         `The runtime's audit log on ${row.name} (${file} and its sealed segments) is ${Number.isFinite(bytes) ? `${bytes} bytes` : 'too large'}, more than the ${MAX_HOST_AUDIT_LOG_BYTES / 1024 / 1024} MiB the control center reads.`,
         'Verify it on the host itself (`sutazai-runtime audit-verify --config <its config>`), or lower runtime.audit.max_file_bytes or keep_files in the install’s configuration so that all of it fits.',
       );
+    if (result.code === ROTATED)
+      throw new ApiError(
+        'AUDIT_HOST_LOG_UNREADABLE',
+        `The runtime's audit log on ${row.name} (${file}) was sealed into a new segment while it was read, twice in a row: it was not verified.`,
+        'Run the verify again; if it keeps happening, the runtime is writing entries faster than they can be read: verify on the host (`sutazai-runtime audit-verify`).',
+      );
     if (result.code !== 0 || !Number.isSafeInteger(bytes))
       throw new ApiError(
         'AUDIT_HOST_LOG_UNREADABLE',
         `The runtime's audit log on ${row.name} (${file}) could not be read${result.code === NO_FILE ? ': there is no such file' : ` (exit ${result.code ?? 'by signal'})`}.`,
         'A runtime writes it from its first start with this release: check that the runtime runs there, and that no one removed the file.',
       );
-    const segments = splitSegments(result.stdout.slice(newline + 1), marker);
+    const { segments, duplicate } = splitSegments(result.stdout.slice(newline + 1), marker);
     const verified = verifyAuditSegments(segments, anchor);
+    if (duplicate !== null)
+      // The script names each file once: a name read twice is a file made to pass for a segment.
+      verified.broken = {
+        seq: 1,
+        kind: 'edited',
+        message: `Two files on the host were read as ${JSON.stringify(duplicate.slice(0, 40))}: one was named to pass for a segment (a name with a line break in it), so the log was tampered with.`,
+      };
     const entries = segments.flatMap((segment) =>
       segment.text.split('\n').flatMap((line) => {
         const entry = line === '' ? null : parseAuditRow(line);
@@ -178,22 +189,55 @@ done`;
  * The script's output as segments, oldest first (by the runtime's names), each the text after
  * its marker line. A name the runtime would not have given (orderSegments' pattern) is left out.
  */
-function splitSegments(text: string, marker: string): Array<{ name: string; text: string }> {
+export function splitSegments(text: string, marker: string): { segments: Array<{ name: string; text: string }>; duplicate: string | null } {
   const byName = new Map<string, string[]>();
+  let duplicate: string | null = null;
   let current: string[] | null = null;
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   for (const line of lines) {
     if (line.startsWith(`${marker} `)) {
       current = [];
-      byName.set(line.slice(marker.length + 1), current);
+      const name = line.slice(marker.length + 1);
+      if (byName.has(name)) duplicate ??= name;
+      else byName.set(name, current);
     } else current?.push(line);
   }
-  return orderSegments([...byName.keys()]).map((name) => ({
+  const segments = orderSegments([...byName.keys()]).map((name) => ({
     name,
     text: byName
       .get(name)!
       .map((line) => `${line}\n`)
       .join(''),
   }));
+  return { segments, duplicate };
+}
+
+/** The read of every segment in `stateDir` (see readLog): the total size, then each segment after a marker line naming it. */
+export function hostAuditReadScript(stateDir: string, marker: string): ShellScript {
+  // The whole size first (its own line), then at most the limit of each: a log growing meanwhile is cut, never read without end.
+  // The names are listed again at the end: a segment sealed (or dropped) during the read would
+  // otherwise look like entries removed, so such a read is done again, once (ROTATED).
+  return sh`cd ${stateDir} 2>/dev/null || exit ${NO_FILE}
+total=0; found=0; names=""
+for f in ${AUDIT_LOG_FILE} ${AUDIT_LOG_FILE}.*; do
+  ${SEGMENT_NAME_FILTER}
+  n=$(wc -c < "$f") || exit ${NO_FILE}
+  total=$((total + n)); found=1; names="$names $f"
+done
+[ "$found" = 1 ] || exit ${NO_FILE}
+echo "$total"
+[ "$total" -le ${MAX_HOST_AUDIT_LOG_BYTES} ] || exit ${TOO_LARGE}
+for f in ${AUDIT_LOG_FILE}.* ${AUDIT_LOG_FILE}; do
+  ${SEGMENT_NAME_FILTER}
+  printf '%s %s\\n' ${marker} "$f"
+  head -c ${MAX_HOST_AUDIT_LOG_BYTES} "$f"
+  [ -z "$(tail -c 1 "$f")" ] || echo
+done
+again=""
+for f in ${AUDIT_LOG_FILE} ${AUDIT_LOG_FILE}.*; do
+  ${SEGMENT_NAME_FILTER}
+  again="$again $f"
+done
+[ "$names" = "$again" ] || exit ${ROTATED}`;
 }
