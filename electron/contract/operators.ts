@@ -150,6 +150,8 @@ export const operatorMethods = {
         password: OperatorPasswordSchema.optional(),
         attributes: OperatorAttributesSchema.optional(),
         disabled: z.boolean().optional(),
+        /** Forgets the provider account the operator is linked to (a person whose account at the site's provider changed). */
+        clearProviderSubject: z.literal(true).optional(),
       })
       .strict(),
     result: OperatorSchema,

@@ -57,7 +57,8 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
 
   /** The operator the provider's person is here, enabled; OIDC_OPERATOR_REFUSED with the reason otherwise. */
   const operatorOf = (identity: ProviderIdentity): Operator => {
-    const operator = operators.list().find((candidate) => candidate.name.toLowerCase() === identity.operatorName.toLowerCase());
+    // Exactly the name (the claim is printable ASCII, checked in oidc-sign-in.ts): no case folding, which other scripts' letters survive.
+    const operator = operators.list().find((candidate) => candidate.name === identity.operatorName);
     if (operator === undefined)
       throw new ApiError(
         'OIDC_OPERATOR_REFUSED',
@@ -92,6 +93,8 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
         `${operator.name} has two-factor sign-in here, and the provider did not ask for a second factor.`,
         'Sign in with your name, password and two-factor code instead, or ask whoever runs the provider to require a second factor.',
       );
+    // The name claim may be one the person can change at the provider: the account (iss, sub) decides.
+    operators.bindProviderSubject(operator, who.issuer, who.subject);
     caller.session?.signIn(operator.id);
     signInLimiter.succeeded(attempt);
     return operators.sessionOf(operator.id);

@@ -197,7 +197,7 @@ Operators (once one exists, every command signs in with --as; the first must be 
                                      a new operator; the password is asked for (not shown)
                                      or read from standard input, 12+ characters
   operators set <name> [--role R] [--team T] [--installs ...] [--host-labels ...]
-            [--processes ...] [--hours ...] [--reset-password] [--disable | --enable]
+            [--processes ...] [--hours ...] [--reset-password] [--clear-provider-subject] [--disable | --enable]
                                      change an operator (an empty value removes an attribute);
                                      an enabled admin always remains
   operators remove <name>            remove an operator (the last one: back to no sign-in)
@@ -310,6 +310,7 @@ const COMMAND_OPTIONS = {
   processes: { type: 'string' },
   hours: { type: 'string' },
   'reset-password': { type: 'boolean' },
+  'clear-provider-subject': { type: 'boolean' },
   disable: { type: 'boolean' },
   enable: { type: 'boolean' },
   'log-mb': { type: 'string' },

@@ -59,6 +59,7 @@ export async function runOperatorsCommand(ctx: OperatorsCommandContext): Promise
         ...(attributes !== undefined ? { attributes } : {}),
         ...(disabled !== undefined ? { disabled } : {}),
         ...(password !== undefined ? { password } : {}),
+        ...(ctx.values['clear-provider-subject'] === true ? { clearProviderSubject: true as const } : {}),
       });
       ctx.print(`Operator ${changed.name}: ${changed.role}${changed.disabled ? ', disabled' : ''}.`, changed);
       return EXIT.OK;

@@ -35,8 +35,17 @@ export interface ProviderIdentity {
   operatorName: string;
   /** Whether the provider's `amr` shows a second factor (`multi_factor_amr`). */
   multiFactor: boolean;
+  /** The provider's account: `iss` and `sub`, which the provider never hands to another person (the operator is bound to them). */
+  issuer: string;
   subject: string;
 }
+
+/**
+ * The claim's value as an operator name is compared with: printable ASCII only (operator
+ * names are), compared exactly. Case folding would let other characters stand for ASCII
+ * letters (the Kelvin sign U+212A lower-cases to "k").
+ */
+const OPERATOR_CLAIM_VALUE = /^[\x21-\x7e]{1,256}$/;
 
 export interface ProviderSignIn {
   readonly displayName: string;
@@ -204,8 +213,18 @@ export function createProviderSignIn(
       const name = claims[settings.operator_claim];
       if (typeof name !== 'string' || name === '')
         throw providerSignInFailed(`the ID token has no ${settings.operator_claim} claim to name an operator by.`);
+      if (!OPERATOR_CLAIM_VALUE.test(name))
+        throw providerSignInFailed(`the ID token's ${settings.operator_claim} has characters no operator name has (printable ASCII only).`);
+      // An address the person typed at the provider and the provider never checked names anyone.
+      if (settings.operator_claim === 'email' && claims.email_verified !== true)
+        throw providerSignInFailed('the provider has not verified the email address (email_verified is not true).');
       const amr = Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string') : [];
-      return { operatorName: name, multiFactor: amr.some((value) => settings.multi_factor_amr.includes(value)), subject: claims.sub! };
+      return {
+        operatorName: name,
+        multiFactor: amr.some((value) => settings.multi_factor_amr.includes(value)),
+        issuer: settings.issuer,
+        subject: claims.sub!,
+      };
     },
   };
 }

@@ -21,6 +21,8 @@ export interface OperatorUpdate {
   password?: string | undefined;
   attributes?: OperatorAttributes | undefined;
   disabled?: boolean | undefined;
+  /** Forgets the provider account the operator is linked to (its next provider sign-in links the account it comes with). */
+  clearProviderSubject?: boolean | undefined;
 }
 
 /** Operators (issue 14, item 1): who they are, their passwords, and the rule that an admin always remains. */
@@ -37,6 +39,12 @@ export interface OperatorService {
   named(name: string): Operator;
   /** The operator whose name and password these are, enabled; SIGN_IN_FAILED otherwise (the same for every reason). */
   verify(name: string, password: string): Promise<Operator>;
+  /**
+   * Binds a provider sign-in to the operator: the first one links the provider account
+   * (issuer, subject) to it; later ones must come from that account, and an account linked
+   * to another operator signs in as no one else. OIDC_OPERATOR_REFUSED otherwise.
+   */
+  bindProviderSubject(operator: Operator, issuer: string, subject: string): void;
   /** The operator a pipe signed in as, as it is now: undefined once removed or disabled. */
   current(id: number): SignedInOperator | undefined;
   /** What session.whoami answers for a pipe signed in as `operatorId` (or none). */
@@ -77,6 +85,23 @@ export function createOperatorService(deps: {
   };
 
   return {
+    bindProviderSubject(operator, issuer, subject) {
+      repo.transaction(() => {
+        const linked = repo.providerSubjectOf(operator.id);
+        const owner = repo.operatorOfProviderSubject(issuer, subject);
+        const sameAccount = linked !== undefined && linked.issuer === issuer && linked.subject === subject;
+        if (sameAccount) return;
+        if (linked !== undefined || (owner !== undefined && owner !== operator.id))
+          throw new ApiError(
+            'OIDC_OPERATOR_REFUSED',
+            linked !== undefined
+              ? `${operator.name} is linked to another account at the provider than the one that signed in (subject ${JSON.stringify(subject)}).`
+              : `The provider account that signed in (subject ${JSON.stringify(subject)}) is linked to another operator.`,
+            'Sign in with the provider account you first signed in with. When your account there changed, an admin clears the link: `sutazai operators set NAME --clear-provider-subject`.',
+          );
+        repo.linkProviderSubject(operator.id, issuer, subject, now());
+      });
+    },
     exist: () => repo.count() > 0,
     list: () => repo.list(),
     passwordSet: (id) => {
@@ -114,6 +139,7 @@ export function createOperatorService(deps: {
             ...(hash !== undefined ? { password: hash } : {}),
           };
           const updated = repo.update(operator.id, changes, now());
+          if (update.clearProviderSubject === true) repo.clearProviderSubject(operator.id);
           if (update.disabled === true && !operator.disabled) {
             deps.endSignIns?.(operator.id, 'operator disabled');
             deps.revokeCredentials?.(operator.name);

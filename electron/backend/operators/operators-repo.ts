@@ -43,6 +43,13 @@ export interface OperatorsRepo {
   remove(id: number): void;
   /** Enabled admins other than `exceptId`: a change must leave one while any operator is left. */
   enabledAdminsBesides(exceptId: number | null): number;
+  /** The provider account (migration 029) the operator first signed in through the provider with, if any. */
+  providerSubjectOf(id: number): { issuer: string; subject: string } | undefined;
+  /** The operator the provider account is linked to, if any. */
+  operatorOfProviderSubject(issuer: string, subject: string): number | undefined;
+  linkProviderSubject(id: number, issuer: string, subject: string, now: number): void;
+  /** Whether there was a link to clear. */
+  clearProviderSubject(id: number): boolean;
   transaction<T>(fn: () => T): T;
 }
 
@@ -70,6 +77,15 @@ export function createOperatorsRepo(db: Database.Database): OperatorsRepo {
   const countAdmins = db.prepare<[number], { n: number }>(
     "SELECT COUNT(*) AS n FROM operators WHERE role = 'admin' AND disabled = 0 AND id != ?",
   );
+
+  const selectSubject = db.prepare<[number], { issuer: string; subject: string }>(
+    'SELECT issuer, subject FROM operator_provider_subjects WHERE operator_id = ?',
+  );
+  const selectSubjectOwner = db.prepare<[string, string], { operator_id: number }>(
+    'SELECT operator_id FROM operator_provider_subjects WHERE issuer = ? AND subject = ?',
+  );
+  const insertSubject = db.prepare('INSERT INTO operator_provider_subjects (operator_id, issuer, subject, linked_at) VALUES (?, ?, ?, ?)');
+  const deleteSubject = db.prepare('DELETE FROM operator_provider_subjects WHERE operator_id = ?');
 
   const required = (id: number): OperatorRow => {
     const row = selectById.get(id);
@@ -121,7 +137,17 @@ export function createOperatorsRepo(db: Database.Database): OperatorsRepo {
       });
       return toOperator(required(id));
     },
-    remove: (id) => void deleteRow.run(id),
+    remove: (id) => {
+      deleteSubject.run(id);
+      deleteRow.run(id);
+    },
+    providerSubjectOf: (id) => {
+      const row = selectSubject.get(id);
+      return row && { issuer: row.issuer, subject: row.subject };
+    },
+    operatorOfProviderSubject: (issuer, subject) => selectSubjectOwner.get(issuer, subject)?.operator_id,
+    linkProviderSubject: (id, issuer, subject, now) => void insertSubject.run(id, issuer, subject, now),
+    clearProviderSubject: (id) => deleteSubject.run(id).changes > 0,
     enabledAdminsBesides: (exceptId) => countAdmins.get(exceptId ?? 0)!.n,
     transaction: (fn) => db.transaction(fn).immediate(),
   };

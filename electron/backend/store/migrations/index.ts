@@ -25,6 +25,7 @@ import { migration023 } from './023-runtime-credentials';
 import { migration025 } from './025-config-bundle-keys';
 import { migration026 } from './026-operator-ids-never-reused';
 import { migration028 } from './028-oidc-key-sets';
+import { migration029 } from './029-operator-provider-subjects';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -53,4 +54,5 @@ export const migrations: readonly Migration[] = [
   migration025,
   migration026,
   migration028,
+  migration029,
 ];

@@ -1,0 +1,106 @@
+// The checks oidc-sign-in.ts makes of the provider's answer before anyone is signed in: a
+// provider on 127.0.0.1 (discovery and token endpoint over real HTTP) answers the code with
+// an ID token signed by a real key, its claims set per test.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProviderSignIn, type ProviderSignIn } from '../../../electron/backend/oidc/oidc-sign-in';
+import type { OidcKeySource } from '../../../electron/backend/oidc/oidc-key-source';
+import type { SignInProviderSettings } from '../../../electron/backend/oidc/sign-in-provider-settings';
+import { ApiError } from '../../../electron/contract';
+
+const CLIENT_ID = 'sutazai';
+let server: http.Server;
+let issuer: string;
+let sign: (claims: JWTPayload) => Promise<string>;
+let keys: string;
+/** The ID token's claims for the attempt's nonce (each test sets them). */
+let claimsFor: (nonce: string) => JWTPayload;
+/** The token requests' forms, in order. */
+const tokenRequests: URLSearchParams[] = [];
+/** What the discovery document says (each test may change it). */
+let discovery: (base: string) => Record<string, unknown>;
+const defaultDiscovery = (base: string) => ({
+  issuer: base,
+  authorization_endpoint: `${base}/auth`,
+  token_endpoint: `${base}/token`,
+  jwks_uri: `${base}/jwks`,
+});
+let lastNonce = '';
+
+beforeAll(async () => {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  keys = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] });
+  sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+  discovery = defaultDiscovery;
+  server = http.createServer((req, res) => {
+    if (req.url === '/.well-known/openid-configuration') return void res.end(JSON.stringify(discovery(issuer)));
+    if (req.url === '/token') {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        tokenRequests.push(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+        void sign(claimsFor(lastNonce)).then((idToken) => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ id_token: idToken, token_type: 'Bearer', access_token: 'a' }));
+        });
+      });
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function flowWith(extra: Partial<SignInProviderSettings> = {}): ProviderSignIn {
+  const settings: SignInProviderSettings = {
+    display_name: 'Test',
+    issuer,
+    client_id: CLIENT_ID,
+    scopes: ['openid'],
+    operator_claim: 'preferred_username',
+    algorithms: ['ES256'],
+    multi_factor_amr: ['mfa'],
+    ...extra,
+  };
+  const keySource: OidcKeySource = { keysFor: () => keys, problemOf: () => null, refresh: () => Promise.resolve() };
+  return createProviderSignIn(settings, { keySource });
+}
+
+/** A sign-in whose ID token carries `claims` (besides the usual ones): who it names, or the refusal's message. */
+async function signInWith(claims: JWTPayload, flow = flowWith()): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  claimsFor = (nonce) => ({ iss: issuer, aud: CLIENT_ID, sub: 'subject-1', iat: now, exp: now + 300, nonce, ...claims });
+  const begun = await flow.begin('https://team.example/oidc/callback');
+  lastNonce = new URL(begun.url).searchParams.get('nonce')!;
+  try {
+    const who = await flow.complete({ state: begun.state, code: 'the-code', binding: begun.binding });
+    return `${who.operatorName} ${who.issuer} ${who.subject}`;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return `${error.code}: ${error.message}`;
+  }
+}
+
+describe('the ID token names an operator only by a claim the provider vouches for', () => {
+  it('returns the account (iss, sub) with the name', async () => {
+    expect(await signInWith({ preferred_username: 'ada' })).toBe(`ada ${issuer} subject-1`);
+  });
+
+  it('refuses a name claim outside printable ASCII (the Kelvin sign lower-cases to "k")', async () => {
+    expect(await signInWith({ preferred_username: '\u212Aate' })).toMatch(/^OIDC_SIGN_IN_FAILED: .*printable ASCII only/);
+    expect(await signInWith({ preferred_username: 'ka te' })).toMatch(/^OIDC_SIGN_IN_FAILED/);
+  });
+
+  it('takes an email claim only when the provider verified it', async () => {
+    const flow = () => flowWith({ operator_claim: 'email' });
+    expect(await signInWith({ email: 'ada@example.org' }, flow())).toMatch(/email_verified is not true/);
+    expect(await signInWith({ email: 'ada@example.org', email_verified: 'true' }, flow())).toMatch(/email_verified is not true/);
+    expect(await signInWith({ email: 'ada@example.org', email_verified: true }, flow())).toBe(`ada@example.org ${issuer} subject-1`);
+  });
+});
