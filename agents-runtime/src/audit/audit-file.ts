@@ -169,8 +169,46 @@ function lastHashOf(file: string, seq: number): string | null {
 function newestSealedEntry(dir: string): AuditRow | null {
   const sealed = orderSegments(fs.readdirSync(dir)).filter((name) => name !== AUDIT_LOG_FILE);
   for (let i = sealed.length - 1; i >= 0; i -= 1) {
-    const { last } = segmentEntries(path.join(dir, sealed[i]!));
+    const last = lastEntryOf(path.join(dir, sealed[i]!));
     if (last !== null) return last;
   }
   return null;
+}
+
+/**
+ * A segment's last complete entry, read backwards from its end a chunk at a time: the start
+ * never reads a whole sealed segment as one string (past ~512 MiB that throws and the runtime
+ * would not start). Lines are cut at newline bytes, so no character is split.
+ */
+export function lastEntryOf(file: string, chunkBytes = 64 * 1024): AuditRow | null {
+  const fd = fs.openSync(file, 'r');
+  try {
+    let end = fs.fstatSync(fd).size;
+    // The bytes before the first newline seen so far: a line whose start is not read yet.
+    let partial = Buffer.alloc(0);
+    while (end > 0) {
+      const start = Math.max(0, end - chunkBytes);
+      const chunk = Buffer.alloc(end - start);
+      fs.readSync(fd, chunk, 0, chunk.length, start);
+      end = start;
+      const tail = Buffer.concat([chunk, partial]);
+      const firstNewline = start === 0 ? -1 : tail.indexOf(0x0a);
+      if (start !== 0 && firstNewline === -1) {
+        partial = tail;
+        continue;
+      }
+      const lines = tail
+        .subarray(firstNewline + 1)
+        .toString('utf8')
+        .split('\n');
+      for (let i = lines.length - 1; i >= 0; i -= 1) {
+        const row = lines[i] === '' ? null : parseAuditRow(lines[i]!);
+        if (row !== null) return row;
+      }
+      partial = tail.subarray(0, Math.max(firstNewline, 0));
+    }
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -75,12 +75,12 @@ const configSchema = z.strictObject({
     .optional(),
   audit: z
     .strictObject({
-      // At least one entry fits (a few hundred bytes); a segment's whole is read back to find the chain's end at start.
+      // At least one entry fits (a few hundred bytes); at most 64 MiB, so a segment can be read as one string (verify).
       max_file_bytes: z
         .number()
         .int()
         .min(4096)
-        .max(1024 * 1024 * 1024)
+        .max(64 * 1024 * 1024)
         .optional(),
       keep_files: z.number().int().min(0).max(1000).optional(),
     })

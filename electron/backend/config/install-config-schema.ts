@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { LOG_TIMESTAMPS } from '../../../agents-runtime/src/wire';
+import { MAX_HOST_AUDIT_LOG_BYTES } from '../../contract/audit';
 import { closestMatch } from './closest-match';
 
 /**
@@ -206,7 +207,9 @@ export const InstallConfigShape = z.strictObject({
     }),
     // The runtime's own audit log (agents-runtime/src/audit/audit-file.ts): its segment size and the sealed segments kept.
     audit: z.strictObject({
-      max_file_bytes: wholeNumber(4096, 1024 * 1024 * 1024),
+      // 64 MiB at most: the runtime reads its newest segment's end at start, and past ~512 MiB a
+      // segment cannot be read as one string at all.
+      max_file_bytes: wholeNumber(4096, 64 * 1024 * 1024),
       keep_files: wholeNumber(0, 1000),
     }),
   }),
@@ -273,6 +276,15 @@ function checkAcrossFields(config: InstallConfig, ctx: z.RefinementCtx): void {
   if (config.system_integration.monitoring.metrics_collection !== 'none') claim(['runtime', 'metrics_port'], config.runtime.metrics_port);
   claim(['core', 'port'], config.core.port);
   if (agentCount > 0) claim(['agents', 'base_port'], config.agents.base_port, lastAgentPort);
+
+  // A log the control center cannot read whole cannot be verified from it (`audit verify --host`): refused, not found out later.
+  const { max_file_bytes: segmentBytes, keep_files: sealedKept } = config.runtime.audit;
+  if ((sealedKept + 1) * segmentBytes > MAX_HOST_AUDIT_LOG_BYTES)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['runtime', 'audit', 'max_file_bytes'],
+      message: `with keep_files ${sealedKept} keeps up to ${(sealedKept + 1) * segmentBytes} bytes of audit log, more than the ${MAX_HOST_AUDIT_LOG_BYTES / 1024 / 1024} MiB the control center reads to verify it; lower max_file_bytes or keep_files so that (keep_files + 1) * max_file_bytes is at most ${MAX_HOST_AUDIT_LOG_BYTES}`,
+    });
 
   const { authentication_method: method, oauth2 } = config.system_integration.security;
   if (method === 'oauth2' && oauth2 === null)

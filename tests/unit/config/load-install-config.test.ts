@@ -173,6 +173,22 @@ describe('refusals name the file, line, column and key, with a remedy', () => {
     );
   });
 
+  it('runtime audit caps the control center could not read whole to verify, or a segment past 64 MiB', () => {
+    // keep_files 6 (the defaults) and 4 MiB segments: 28 MiB, past the 16 MiB read over SSH.
+    const error = failure({ install: [install('runtime:\n  audit:\n    max_file_bytes: 4194304\n')] });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('install.yaml:3:21: runtime.audit.max_file_bytes: with keep_files 6 keeps up to 29360128 bytes');
+    expect(failure({ install: [install('runtime:\n  audit:\n    max_file_bytes: 67108865\n    keep_files: 0\n')] }).message).toMatch(
+      /^install\.yaml:3:21: runtime\.audit\.max_file_bytes: /,
+    );
+    expect(
+      load({ install: [install('runtime:\n  audit:\n    max_file_bytes: 8388608\n    keep_files: 1\n')] }).config.runtime.audit,
+    ).toEqual({
+      max_file_bytes: 8388608,
+      keep_files: 1,
+    });
+  });
+
   it('agents whose ports would run past 65535', () => {
     const error = failure({ install: [install('agents:\n  base_port: 65535\n  replicas_per_host: 3\n')] });
     expect(error.message).toContain('install.yaml:2:14: agents.base_port: leaves no room for 3 agent ports');

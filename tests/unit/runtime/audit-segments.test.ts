@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditFields } from '../../../agents-runtime/src/audit/audit-chain';
 import {
   AUDIT_LOG_FILE,
+  lastEntryOf,
   openAuditFile,
   readAuditSegments,
   verifyAuditFile,
@@ -241,6 +242,21 @@ describe('audit log segments', () => {
     });
   });
 
+  it('finds a segment’s last entry reading backwards in small chunks (a cut-short last line and multibyte targets)', () => {
+    const log = openAuditFile(file(), SMALL);
+    try {
+      for (let i = 1; i <= 5; i += 1) log.append({ ...call(i), target: `process ${'é'.repeat(i * 7)}` });
+    } finally {
+      log.close();
+    }
+    const rows = rowsOf(AUDIT_LOG_FILE);
+    for (const chunk of [1, 7, 64, 4096]) expect(lastEntryOf(file(), chunk)).toEqual(rows.at(-1));
+    fs.appendFileSync(file(), '{"seq":6,"cut');
+    for (const chunk of [1, 7, 64, 4096]) expect(lastEntryOf(file(), chunk)).toEqual(rows.at(-1));
+    fs.writeFileSync(file(), '');
+    expect(lastEntryOf(file())).toBeNull();
+  });
+
   it('takes the caps from runtime.yaml `audit:` and refuses bad values naming the line', () => {
     const base = 'manifest: m.yaml\ntls: { ca: a, cert: b, key: c }\nstate_dir: s\nlog_dir: l\n';
     expect(parseRuntimeConfig(base, '/etc/sutazai/runtime.yaml').audit).toEqual({ maxFileBytes: 2 * 1024 * 1024, keepFiles: 6 });
@@ -248,7 +264,13 @@ describe('audit log segments', () => {
       maxFileBytes: 65536,
       keepFiles: 0,
     });
-    for (const bad of ['audit: { max_file_bytes: 100 }', 'audit: { keep_files: -1 }', 'audit: { keep_files: 2.5 }', 'audit: { keep: 3 }'])
+    for (const bad of [
+      'audit: { max_file_bytes: 100 }',
+      'audit: { max_file_bytes: 67108865 }',
+      'audit: { keep_files: -1 }',
+      'audit: { keep_files: 2.5 }',
+      'audit: { keep: 3 }',
+    ])
       expect(() => parseRuntimeConfig(`${base}${bad}\n`, '/etc/sutazai/runtime.yaml')).toThrow(/runtime\.yaml:5:\d+/);
   });
 });
