@@ -200,7 +200,12 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
       logs,
       runtimeId,
       timestamps: config.logTimestamps,
-      collector: { fifoDir: path.join(config.stateDir, 'log-fifos') },
+      collector: {
+        fifoDir: path.join(config.stateDir, 'log-fifos'),
+        // The native collector passed the ELF check but does not run here (exec refused, dies at start).
+        onFallback: (problem) =>
+          log.warn({ component: 'logs' }, `the Node log collector runs (more memory than the native one): ${problem}`),
+      },
       lifelineDir: path.join(config.stateDir, 'lifelines'),
     });
     const collectorProblem = driver.collectorNativeProblem;

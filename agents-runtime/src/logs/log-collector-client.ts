@@ -43,6 +43,11 @@ export interface CollectorCommand {
   nativeProblem?: string;
   /** 'native' for the native collector: a Node one found running (left by an older daemon) is then replaced by it. */
   implementation?: 'native';
+  /**
+   * What runs instead when this command cannot run after all (the ELF check passes but exec is
+   * refused, or it dies at every start): the client switches to it for good and says why.
+   */
+  fallback?: CollectorCommand;
 }
 
 /** Set by the bundler (build-runtime.mjs): log-collector-main.ts bundled on its own, as source text. */
@@ -66,13 +71,9 @@ export function defaultCollectorCommand(fifoDir: string, logDir: string, limits:
   const operands = [fifoDir, logDir, JSON.stringify(limits)];
   if (typeof __SUTAZAI_LOG_COLLECTOR_SOURCE__ === 'string') {
     const native = findNativeCollector(__dirname);
-    if ('file' in native) return nativeCollectorCommand(native.file, fifoDir, logDir, limits);
-    return {
-      file: process.execPath,
-      args: ['-e', __SUTAZAI_LOG_COLLECTOR_SOURCE__, '--', ...operands],
-      cwd: '/',
-      nativeProblem: native.problem,
-    };
+    const node: CollectorCommand = { file: process.execPath, args: ['-e', __SUTAZAI_LOG_COLLECTOR_SOURCE__, '--', ...operands], cwd: '/' };
+    if ('file' in native) return { ...nativeCollectorCommand(native.file, fifoDir, logDir, limits), fallback: node };
+    return { ...node, nativeProblem: native.problem };
   }
   const here = typeof __dirname === 'string' ? __dirname : path.join(process.cwd(), 'agents-runtime', 'src', 'logs');
   // --import is resolved against the working directory: the checkout, where tsx is installed.
@@ -96,8 +97,14 @@ export interface LogCollectorClientOptions {
   limits?: LogLimits;
   runtimeId: string;
   command?: CollectorCommand;
+  /** Told once when the command cannot run after all and its fallback runs instead: why (for the daemon's log). */
+  onFallback?: (problem: string) => void;
 }
 
+/** Starts of a command that failed at once (spawn refused, or died sooner than FAILING_START_MS) before its fallback runs instead. */
+const FAILED_STARTS_BEFORE_FALLBACK = 2;
+/** Starts per connection attempt: a collector that dies at once is started again at once (its fallback, once it failed enough). */
+const STARTS_PER_CONNECT = FAILED_STARTS_BEFORE_FALLBACK + 1;
 /** A collector that died sooner than this after its start counts as failing: the next start waits longer. */
 const FAILING_START_MS = 1000;
 const MAX_RESTART_DELAY_MS = 5000;
@@ -112,7 +119,10 @@ export const COLLECTOR_ERRORS_MAX_BYTES = 256 * 1024;
 
 export class LogCollectorClient {
   readonly paths: CollectorPaths;
-  readonly command: CollectorCommand;
+  private current: CollectorCommand;
+  /** The collector this client started that has not exited yet (null: none, or it exited). */
+  private running: { exited: boolean } | null = null;
+  private failedStarts = 0;
   private readonly held = new Map<string, Record<StreamTag, number>>();
   /** The collector's dropped-line counters, as it last pushed them. */
   private readonly dropped = new Map<string, number>();
@@ -127,7 +137,12 @@ export class LogCollectorClient {
 
   constructor(private readonly options: LogCollectorClientOptions) {
     this.paths = collectorPaths(options.fifoDir);
-    this.command = options.command ?? defaultCollectorCommand(options.fifoDir, options.logDir, options.limits);
+    this.current = options.command ?? defaultCollectorCommand(options.fifoDir, options.logDir, options.limits);
+  }
+
+  /** How the collector is started now: the fallback (with nativeProblem set) once the first command could not run. */
+  get command(): CollectorCommand {
+    return this.current;
   }
 
   /**
@@ -276,15 +291,19 @@ export class LogCollectorClient {
 
   private async connectOnce(): Promise<void> {
     const deadline = Date.now() + CONNECT_TIMEOUT_MS;
-    let started = false;
+    let starts = 0;
     while (!this.closed && Date.now() < deadline) {
       const socket = await tryConnect(this.paths.socket);
       if (socket !== null) {
         this.attach(socket);
         return;
       }
-      if (!started) this.startCollector();
-      started = true;
+      // Started again only when the one started is gone (spawn refused, or it died): a collector
+      // that cannot run is then replaced by its fallback within this attempt, not retried forever.
+      if (starts < STARTS_PER_CONNECT && (this.running === null || this.running.exited)) {
+        this.startCollector();
+        starts++;
+      }
       await sleep(20);
     }
     // No collector came up: the lines wait in the FIFOs; try again later.
@@ -378,7 +397,11 @@ export class LogCollectorClient {
   }
 
   private startCollector(): void {
-    this.lastSpawnAt = Date.now();
+    const command = this.current;
+    const startedAt = Date.now();
+    this.lastSpawnAt = startedAt;
+    const run = { exited: false };
+    this.running = run;
     let errors: number | 'ignore' = 'ignore';
     try {
       // Its own complaints (a defect, a missing tsx from source) land beside the FIFOs.
@@ -389,20 +412,40 @@ export class LogCollectorClient {
       // no such file: its complaints are lost, nothing else
     }
     try {
-      const child = spawn(this.command.file, this.command.args, {
-        cwd: this.command.cwd,
+      const child = spawn(command.file, command.args, {
+        cwd: command.cwd,
         env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', ...RUNTIME_LAUNCH_ENV, [COLLECTOR_ENV_KEY]: this.options.runtimeId },
         // A session of its own: it outlives the daemon and is in no instance's group.
         detached: true,
         stdio: ['ignore', 'ignore', errors],
       });
-      child.on('error', () => undefined);
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        run.exited = true;
+        this.startFailed(command, `${command.file} cannot be started (${error.code ?? error.message})`);
+      });
+      child.on('exit', (code, signal) => {
+        run.exited = true;
+        // 0: another collector serves the directory, or it had nothing left to do.
+        if (code === 0 || Date.now() - startedAt >= FAILING_START_MS) return;
+        this.startFailed(command, `${command.file} exits at once (${code !== null ? `status ${code}` : signal})`);
+      });
       child.unref();
-    } catch {
-      // retried on the next connect
+    } catch (error) {
+      run.exited = true;
+      this.startFailed(command, `${command.file} cannot be started (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
     } finally {
       if (typeof errors === 'number') closeQuietly(errors);
     }
+  }
+
+  /** Counts a start of `command` that failed; past FAILED_STARTS_BEFORE_FALLBACK its fallback runs from now on. */
+  private startFailed(command: CollectorCommand, problem: string): void {
+    if (command !== this.current || command.fallback === undefined) return;
+    this.failedStarts++;
+    if (this.failedStarts < FAILED_STARTS_BEFORE_FALLBACK) return;
+    this.failedStarts = 0;
+    this.current = { ...command.fallback, nativeProblem: problem };
+    this.options.onFallback?.(problem);
   }
 }
 

@@ -5,7 +5,9 @@
  * protocol and writes the same files, for well under 1 MB of memory instead of a second Node
  * heap. Where it is missing or cannot run here (a bundle built without a C compiler, another
  * architecture, a file that is not an executable of this machine), the Node collector runs
- * instead and the reason is said once in the daemon's log.
+ * instead and the reason is said once in the daemon's log. The check here reads the file only:
+ * one that passes it but is refused at exec or dies at its start is replaced by the Node one at
+ * run time (log-collector-client.ts, CollectorCommand.fallback).
  */
 import fs from 'node:fs';
 import path from 'node:path';

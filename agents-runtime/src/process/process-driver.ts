@@ -51,9 +51,10 @@ export interface LinuxProcessDriverOptions {
   /**
    * For 'collector': where the FIFOs and the collector's socket live (the daemon's is
    * `<state_dir>/log-fifos`; default: a directory of this runtime id under the temp dir) and
-   * how to start the collector (default: log-collector-client.ts's defaultCollectorCommand).
+   * how to start the collector (default: log-collector-client.ts's defaultCollectorCommand);
+   * onFallback is told why when the native collector cannot run after all and the Node one runs.
    */
-  collector?: { fifoDir?: string; command?: CollectorCommand };
+  collector?: { fifoDir?: string; command?: CollectorCommand; onFallback?: (problem: string) => void };
   /** Where to look for a bash 5+ for 'auto' and 'bash' (default: /bin, /usr/bin, /usr/local/bin). */
   bashCandidates?: readonly string[];
   /** Where 'auto' looks for mkfifo, which the log collector needs (default: /usr/bin, /bin). */
@@ -156,6 +157,7 @@ export class LinuxProcessDriver implements ProcessDriver {
         limits: this.opts.logs.limits,
         runtimeId: this.opts.runtimeId,
         command: collector?.command,
+        onFallback: collector?.onFallback,
       });
       // Lines adopted instances wrote while no collector ran are read now, not at the next start.
       this.collector.ensureRunning();
