@@ -3,10 +3,12 @@
  * the system browser opens the provider's page and the provider sends the person back to a
  * listener on 127.0.0.1 at a port picked for this one sign-in (never `localhost`, which a
  * hosts file may point elsewhere). The listener answers one callback and closes; it takes
- * only GET /callback, and the attempt's binding never leaves this process (state and PKCE
+ * only GET /callback with Host 127.0.0.1:<port> and the attempt's state (anything else is a
+ * 404 that leaves the sign-in waiting), and the attempt's binding never leaves this process (state and PKCE
  * do the rest: another program on this machine that reads the URL cannot trade the code
  * without the verifier).
  */
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../contract';
@@ -33,6 +35,12 @@ function page(title: string, text: string): string {
   return `<!doctype html><meta charset="utf-8"><title>${escape(title)}</title><h1>${escape(title)}</h1><p>${escape(text)}</p>`;
 }
 
+/** Whether `given` is the secret, in time that does not depend on where they differ. */
+function sameSecret(given: string, secret: Buffer): boolean {
+  const bytes = Buffer.from(given);
+  return bytes.length === secret.length && timingSafeEqual(bytes, secret);
+}
+
 /**
  * Starts a loopback listener and an attempt; `accepted` settles at the first callback (or
  * after ATTEMPT_TTL_MS). `accept` decides on the person the provider names (throws to refuse)
@@ -49,14 +57,28 @@ export async function startLoopbackSignIn<T>(
   accepted.catch(() => undefined);
   let answered = false;
   let binding = '';
+  /** The attempt's state (known once begun): only a callback carrying it is taken. */
+  let expectedState: Buffer | null = null;
+  let expectedHost = '';
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.method !== 'GET' || url.pathname !== '/callback' || answered) {
+    const state = url.searchParams.get('state') ?? '';
+    // Another program on this machine, or a web page the browser shows, can reach this port:
+    // what it sends must not end the sign-in. Only the browser coming back from the provider
+    // (Host exactly 127.0.0.1:<port>, the attempt's state) is taken; anything else is a 404
+    // and the listener goes on waiting.
+    if (
+      req.method !== 'GET' ||
+      url.pathname !== '/callback' ||
+      answered ||
+      req.headers.host !== expectedHost ||
+      expectedState === null ||
+      !sameSecret(state, expectedState)
+    ) {
       res.writeHead(404, PAGE_HEADERS).end(page('Not found', 'Nothing is served here.'));
       return;
     }
     answered = true;
-    const state = url.searchParams.get('state') ?? '';
     const code = url.searchParams.get('code');
     const providerError = url.searchParams.get('error');
     const result: Promise<{ who: ProviderIdentity; value: T }> =
@@ -96,7 +118,8 @@ export async function startLoopbackSignIn<T>(
     then();
   }
   const { port } = server.address() as AddressInfo;
-  let begun: { url: string; binding: string };
+  expectedHost = `127.0.0.1:${port}`;
+  let begun: { url: string; state: string; binding: string };
   try {
     begun = await provider.begin(`http://127.0.0.1:${port}/callback`);
   } catch (error) {
@@ -104,6 +127,7 @@ export async function startLoopbackSignIn<T>(
     throw error;
   }
   binding = begun.binding;
+  expectedState = Buffer.from(begun.state);
   return {
     url: begun.url,
     accepted,
