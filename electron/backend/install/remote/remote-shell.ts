@@ -13,6 +13,13 @@ export interface RunOptions {
   /** For messages and for the host's process list (`sutazai-install <step>`). */
   step: string;
   timeoutMs?: number;
+  /**
+   * Hand stdout back exactly as the host wrote it, without the sudo password masked: for a
+   * read whose bytes are checked (the runtime's audit log, hash-chained), where a short password
+   * that happens to appear in a hash or a time would make intact entries look edited. stderr is
+   * still masked, and nothing here logs either.
+   */
+  exactStdout?: boolean;
 }
 
 export interface RemoteShell {
@@ -67,7 +74,11 @@ export function createRemoteShell(session: SshSession, privilege: Privilege, sud
         );
       }
       if (withPassword && sudoPassword)
-        return { ...result, stdout: redact(result.stdout, sudoPassword), stderr: redact(result.stderr, sudoPassword) };
+        return {
+          ...result,
+          stdout: options.exactStdout === true ? result.stdout : redact(result.stdout, sudoPassword),
+          stderr: redact(result.stderr, sudoPassword),
+        };
       return result;
     },
   };
