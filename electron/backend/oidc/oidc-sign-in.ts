@@ -24,6 +24,12 @@ import type { SignInProviderSettings } from './sign-in-provider-settings';
 export const ATTEMPT_TTL_MS = 5 * 60_000;
 /** Attempts held at once: past it the oldest go (each is a few hundred bytes; a flood of starts must not grow memory). */
 const MAX_ATTEMPTS = 1000;
+/**
+ * The sign-in at the provider that stands for this control center's two-factor code must be
+ * this recent (`max_age`, sent with every attempt; `auth_time` checked): a provider session
+ * left open from a morning's second factor is not one now.
+ */
+export const MAX_AUTH_AGE_S = 300;
 /** Clock difference allowed between the provider and this machine. */
 const CLOCK_TOLERANCE_S = 30;
 /** An ID token issued longer ago than this is not a fresh sign-in's. */
@@ -189,6 +195,7 @@ export function createProviderSignIn(
       url.searchParams.set('nonce', attempt.nonce);
       url.searchParams.set('code_challenge', createHash('sha256').update(attempt.verifier).digest('base64url'));
       url.searchParams.set('code_challenge_method', 'S256');
+      url.searchParams.set('max_age', String(MAX_AUTH_AGE_S));
       return { url: url.href, state, binding };
     },
     async complete({ state, code, binding }) {
@@ -219,9 +226,12 @@ export function createProviderSignIn(
       if (settings.operator_claim === 'email' && claims.email_verified !== true)
         throw providerSignInFailed('the provider has not verified the email address (email_verified is not true).');
       const amr = Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string') : [];
+      // A second factor counts only when the person signed in at the provider within max_age.
+      const authAgeS = typeof claims.auth_time === 'number' ? now() / 1000 - claims.auth_time : Infinity;
+      const recent = authAgeS <= MAX_AUTH_AGE_S + CLOCK_TOLERANCE_S && authAgeS >= -CLOCK_TOLERANCE_S;
       return {
         operatorName: name,
-        multiFactor: amr.some((value) => settings.multi_factor_amr.includes(value)),
+        multiFactor: recent && amr.some((value) => settings.multi_factor_amr.includes(value)),
         issuer: settings.issuer,
         subject: claims.sub!,
       };

@@ -37,10 +37,12 @@ const SettingsSchema = z
       .default(['RS256', 'ES256']),
     /**
      * `amr` values (RFC 8176) that show the provider asked for a second factor: such a
-     * sign-in stands for the control center's own two-factor code. Empty: the provider's
-     * sign-in never does, and an operator with two-factor sign-in signs in with the password form.
+     * sign-in (within max_age, oidc-sign-in.ts) stands for the control center's own
+     * two-factor code. Only `mfa` by default: `otp`, `hwk` and `sc` each name one method,
+     * which may have been the only one. Empty: the provider's sign-in never does, and an
+     * operator with two-factor sign-in signs in with the password form.
      */
-    multi_factor_amr: z.array(z.string().min(1).max(64)).default(['mfa', 'otp', 'hwk', 'sc']),
+    multi_factor_amr: z.array(z.string().min(1).max(64)).default(['mfa']),
   })
   .strict();
 

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProviderSignIn, type ProviderSignIn } from '../../../electron/backend/oidc/oidc-sign-in';
+import { createProviderSignIn, type ProviderIdentity, type ProviderSignIn } from '../../../electron/backend/oidc/oidc-sign-in';
 import type { OidcKeySource } from '../../../electron/backend/oidc/oidc-key-source';
 import type { SignInProviderSettings } from '../../../electron/backend/oidc/sign-in-provider-settings';
 import { ApiError } from '../../../electron/contract';
@@ -28,6 +28,7 @@ const defaultDiscovery = (base: string) => ({
   jwks_uri: `${base}/jwks`,
 });
 let lastNonce = '';
+let lastIdentity: ProviderIdentity | undefined;
 
 beforeAll(async () => {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
@@ -80,6 +81,7 @@ async function signInWith(claims: JWTPayload, flow = flowWith()): Promise<string
   lastNonce = new URL(begun.url).searchParams.get('nonce')!;
   try {
     const who = await flow.complete({ state: begun.state, code: 'the-code', binding: begun.binding });
+    lastIdentity = who;
     return `${who.operatorName} ${who.issuer} ${who.subject}`;
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
@@ -102,5 +104,26 @@ describe('the ID token names an operator only by a claim the provider vouches fo
     expect(await signInWith({ email: 'ada@example.org' }, flow())).toMatch(/email_verified is not true/);
     expect(await signInWith({ email: 'ada@example.org', email_verified: 'true' }, flow())).toMatch(/email_verified is not true/);
     expect(await signInWith({ email: 'ada@example.org', email_verified: true }, flow())).toBe(`ada@example.org ${issuer} subject-1`);
+  });
+});
+
+describe("the provider's sign-in stands for the two-factor code only when fresh and multi-factor", () => {
+  const nowS = () => Math.floor(Date.now() / 1000);
+  it('asks for max_age and counts amr only with an auth_time within it', async () => {
+    const flow = flowWith();
+    const begun = await flow.begin('https://team.example/oidc/callback');
+    expect(new URL(begun.url).searchParams.get('max_age')).toBe('300');
+    const multiFactor = async (claims: JWTPayload) => {
+      const who = await signInWith({ preferred_username: 'ada', ...claims });
+      expect(who).toMatch(/^ada /);
+      return lastIdentity!.multiFactor;
+    };
+    expect(await multiFactor({ amr: ['mfa'], auth_time: nowS() - 10 })).toBe(true);
+    // A provider session from an hour ago, and one that does not say when.
+    expect(await multiFactor({ amr: ['mfa'], auth_time: nowS() - 3600 })).toBe(false);
+    expect(await multiFactor({ amr: ['mfa'] })).toBe(false);
+    // One method of its own is not a second factor (RFC 8176).
+    expect(await multiFactor({ amr: ['otp'], auth_time: nowS() - 10 })).toBe(false);
+    expect(await multiFactor({ amr: ['hwk'], auth_time: nowS() - 10 })).toBe(false);
   });
 });
