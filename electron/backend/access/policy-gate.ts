@@ -117,6 +117,25 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
       hosts: named.length > 0 ? named : hosts,
     };
   };
+  /**
+   * audit.verifyHost reads each host's own log, as audit.hostLog {hostId} does, so it is judged
+   * on each host it reads: every host of `install`, or the host named `host` (by name, as the
+   * CLI takes it). A name no install has reaches nothing: the handler refuses it.
+   */
+  const verifyHostTargets = (params: unknown): AccessTarget[] => {
+    if (typeof params !== 'object' || params === null) return [];
+    const p = params as { host?: unknown; install?: unknown };
+    const hostIdsOf = (install: string) => facts.installHostConfigs(install).map((entry) => entry.hostId);
+    if (typeof p.install === 'string') return hostIdsOf(p.install).map((hostId) => ({ hostId }));
+    if (typeof p.host !== 'string') return [];
+    const name = p.host;
+    const installs = new Set(
+      facts.inventory().resources.flatMap((resource) => (resource.hostName === name && resource.install ? [resource.install] : [])),
+    );
+    return [...installs]
+      .flatMap((install) => hostIdsOf(install).filter((hostId) => facts.host(hostId)?.name === name))
+      .map((hostId) => ({ hostId }));
+  };
   const gate: PolicyGate = {
     decide(operator, action, target) {
       const found = resourceOf(target, action);
@@ -158,6 +177,7 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
       return stringify(invalid.length > 0 ? { target, rules, invalid } : { target, rules });
     },
     targets(what, params) {
+      if (what === 'audit.verifyHost') return verifyHostTargets(params);
       const named = targetsOf(what, params);
       if (isConfigExport(what) && named.length === 0 && typeof params === 'object' && params !== null) {
         // The whole inventory: every install it writes out, each judged as its own export would be.

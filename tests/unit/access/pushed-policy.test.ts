@@ -77,6 +77,34 @@ describe('the policy pushed to a runtime', () => {
     });
   });
 
+  it('judges audit.verifyHost on each host whose log it reads, as audit.hostLog {hostId} is: by install, or by host name', () => {
+    const named = createPolicyGate({
+      policy,
+      facts: {
+        ...facts,
+        inventory: () => ({
+          resources: [
+            { install: 'prod', hostName: 'gpu-b4' },
+            { install: 'prod', hostName: 'gpu-a1' },
+          ],
+          operators: [],
+        }),
+      },
+      now: () => Date.UTC(2026, 5, 1, 12),
+      timeZone: 'UTC',
+    });
+    expect(named.targets('audit.verifyHost', { install: 'prod' })).toEqual([{ hostId: 1 }, { hostId: 2 }]);
+    expect(named.targets('audit.verifyHost', { host: 'gpu-a1' })).toEqual([{ hostId: 2 }]);
+    expect(named.targets('audit.verifyHost', { host: 'nowhere' })).toEqual([]);
+    const vera = { name: 'vera', role: 'operator' as const };
+    // vera (rack=b4) may read her host's log, not gpu-a1's, nor the whole install's.
+    expect(() => named.check(vera, 'view', named.targets('audit.verifyHost', { host: 'gpu-b4' })[0]!)).not.toThrow();
+    expect(() => named.check(vera, 'view', named.targets('audit.verifyHost', { host: 'gpu-a1' })[0]!)).toThrow(/may not view/);
+    expect(() => {
+      for (const target of named.targets('audit.verifyHost', { install: 'prod' })) named.check(vera, 'view', target);
+    }).toThrow(/may not view/);
+  });
+
   it('judges a change of a whole install on each of its hosts: the operator limited to rack=b4 may not uninstall the other', () => {
     const vera = { name: 'vera', role: 'admin' as const };
     expect(gate.decide(vera, 'uninstall', { install: 'prod' })).toMatchObject({
