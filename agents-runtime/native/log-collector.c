@@ -744,7 +744,25 @@ static void ws(json_t *j) {
   while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
 }
 
-/* A string into out (bytes past cap - 1 dropped, an escape other than the simple ones becomes '?'); 0 when not a string. */
+/* The value of the 4 hex digits at j->p (consumed), or -1 when they are not hex digits. */
+static int json_hex4(json_t *j) {
+  int v = 0;
+  for (int i = 0; i < 4; i++, j->p++) {
+    if (j->p >= j->end) return -1;
+    char h = *j->p;
+    int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/*
+ * A string into out; 0 when not a string, or when it is longer than cap - 1 (refused rather
+ * than cut: it is not the one sent). \uXXXX of ASCII is decoded as JSON.parse does; NUL and
+ * anything past ASCII become '?', which no instance name or op holds, so such a string never
+ * equals one (as in the Node collector, where it is not a valid name either).
+ */
 static int json_string(json_t *j, char *out, size_t cap) {
   ws(j);
   if (j->p >= j->end || *j->p != '"') return 0;
@@ -763,11 +781,12 @@ static int json_string(json_t *j, char *out, size_t cap) {
       case 'n': e = '\n'; break;
       case 'r': e = '\r'; break;
       case 't': e = '\t'; break;
-      case 'u':
-        for (int i = 0; i < 4; i++, j->p++)
-          if (j->p >= j->end || !strchr("0123456789abcdefABCDEF", *j->p) || *j->p == '\0') return 0;
-        e = '?';
+      case 'u': {
+        int v = json_hex4(j);
+        if (v < 0) return 0;
+        e = v > 0 && v < 0x80 ? (char)v : '?';
         break;
+      }
       default: return 0;
       }
       c = e;
@@ -778,26 +797,32 @@ static int json_string(json_t *j, char *out, size_t cap) {
   if (j->p >= j->end) return 0;
   j->p++;
   if (out != NULL) out[n < cap ? n : cap - 1] = '\0';
-  /* A string longer than the buffer is not the one sent: refused rather than cut. */
   return out == NULL || n < cap ? 1 : 0;
 }
 
 static int json_value(json_t *j, int depth);
 
+static int is_digit(const json_t *j) { return j->p < j->end && *j->p >= '0' && *j->p <= '9'; }
+
+/* JSON's number grammar exactly (JSON.parse refuses `+1`, `.5`, `01`, `1.`, and so does this). */
 static int json_number(json_t *j) {
   ws(j);
-  const char *start = j->p;
   if (j->p < j->end && *j->p == '-') j->p++;
-  while (j->p < j->end && strchr("0123456789.eE+-", *j->p) != NULL && *j->p != '\0') j->p++;
-  if (j->p == start) return 0;
-  char buf[64];
-  size_t len = (size_t)(j->p - start);
-  if (len >= sizeof buf) return 0;
-  memcpy(buf, start, len);
-  buf[len] = '\0';
-  char *endp;
-  strtod(buf, &endp);
-  return *endp == '\0';
+  if (!is_digit(j)) return 0;
+  if (*j->p++ != '0')
+    while (is_digit(j)) j->p++;
+  if (j->p < j->end && *j->p == '.') {
+    j->p++;
+    if (!is_digit(j)) return 0;
+    while (is_digit(j)) j->p++;
+  }
+  if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+    j->p++;
+    if (j->p < j->end && (*j->p == '+' || *j->p == '-')) j->p++;
+    if (!is_digit(j)) return 0;
+    while (is_digit(j)) j->p++;
+  }
+  return 1;
 }
 
 static int json_literal(json_t *j, const char *word) {
@@ -830,14 +855,17 @@ static int json_object(json_t *j, int depth, int (*on_member)(json_t *, const ch
   if (json_closes(j, '}')) return 1;
   for (;;) {
     char key[32];
-    if (!json_string(j, key, sizeof key)) {
-      /* a long key is none of ours: read it whole and skip its value */
-      return 0;
+    const char *at = j->p;
+    int ours = json_string(j, key, sizeof key);
+    if (!ours) {
+      /* A key too long for the buffer is none of ours: read it whole, then skip its value. */
+      j->p = at;
+      if (!json_string(j, NULL, 0)) return 0;
     }
     ws(j);
     if (j->p >= j->end || *j->p != ':') return 0;
     j->p++;
-    if (!(on_member != NULL ? on_member(j, key, ctx) : json_value(j, depth + 1))) return 0;
+    if (!(ours && on_member != NULL ? on_member(j, key, ctx) : json_value(j, depth + 1))) return 0;
     int next = json_after_item(j, '}');
     if (next <= 0) return next == 0;
   }
@@ -868,8 +896,9 @@ typedef struct {
   char op[16];
   char instance[MAX_NAME + 2];
   int instance_ok;
-  /* The id as sent (any JSON value), echoed back as it came. */
-  char id[64];
+  /* The id as sent (any JSON value, checked by the grammar above), echoed back as it came: it points into the line. */
+  const char *id;
+  size_t id_len;
   int has_id;
   limits_t limits;
   int limits_seen, limits_ok;
@@ -927,13 +956,24 @@ static int request_member(json_t *j, const char *key, void *ctx) {
   if (!json_value(j, 1)) return 0;
   if (strcmp(key, "id") == 0) {
     size_t len = (size_t)(j->p - start);
-    r->has_id = len < sizeof r->id;
-    if (r->has_id) {
-      memcpy(r->id, start, len);
-      r->id[len] = '\0';
-    }
+    r->id = start;
+    r->id_len = len;
+    r->has_id = 1;
   }
   return 1;
+}
+
+/* Bytes malloc has handed out. mallinfo2 is glibc 2.33+; older glibc has mallinfo (int fields); other C libraries say 0. */
+static size_t heap_used_bytes(void) {
+#if defined(__GLIBC__) && defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 33)
+  return mallinfo2().uordblks;
+#else
+  return (size_t)(unsigned)mallinfo().uordblks;
+#endif
+#else
+  return 0;
+#endif
 }
 
 static size_t rss_bytes(void) {
@@ -943,6 +983,18 @@ static size_t rss_bytes(void) {
   int ok = fscanf(f, "%lu %lu", &size, &resident) == 2;
   fclose(f);
   return ok ? resident * (size_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+/* `{"id":ID,` + rest (or `{` + rest without an id); rest ends the object. The id may be as long as the line. */
+static void reply_with_id(conn_t *c, const request_t *r, const char *rest) {
+  if (r->has_id) {
+    conn_write(c, "{\"id\":", 6);
+    conn_write(c, r->id, r->id_len);
+    if (rest[0] != '}') conn_write(c, ",", 1);
+  } else {
+    conn_write(c, "{", 1);
+  }
+  conn_write(c, rest, strlen(rest));
 }
 
 static void handle(conn_t *c, const char *line, size_t len) {
@@ -964,17 +1016,15 @@ static void handle(conn_t *c, const char *line, size_t len) {
     if (r.instance_ok) open_instance(r.instance);
   } else if (strcmp(r.op, "drain") == 0) {
     if (r.instance_ok) drain_instance(r.instance);
-    int n = r.has_id ? snprintf(reply, sizeof reply, "{\"id\":%s}\n", r.id) : snprintf(reply, sizeof reply, "{}\n");
-    conn_write(c, reply, (size_t)n);
+    reply_with_id(c, &r, "}\n");
   } else if (strcmp(r.op, "stats") == 0) {
-    struct mallinfo2 mi = mallinfo2();
-    int n = snprintf(reply, sizeof reply,
-                     "{%s%s%s\"protocol\":%d,\"implementation\":\"native\",\"lines\":%llu,\"bytes\":%llu,\"instances\":%zu,"
+    snprintf(reply, sizeof reply,
+                     "\"protocol\":%d,\"implementation\":\"native\",\"lines\":%llu,\"bytes\":%llu,\"instances\":%zu,"
                      "\"rotations\":%llu,\"rssBytes\":%zu,\"heapUsedBytes\":%zu}\n",
-                     r.has_id ? "\"id\":" : "", r.has_id ? r.id : "", r.has_id ? "," : "", PROTOCOL,
+                     PROTOCOL,
                      (unsigned long long)total_lines, (unsigned long long)total_bytes, instance_count,
-                     (unsigned long long)rotations, rss_bytes(), mi.uordblks);
-    conn_write(c, reply, (size_t)n);
+                     (unsigned long long)rotations, rss_bytes(), heap_used_bytes());
+    reply_with_id(c, &r, reply);
   }
 }
 

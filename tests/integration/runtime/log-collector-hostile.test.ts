@@ -209,4 +209,53 @@ describe.each(['node', 'native'] as const)('the %s log collector, on hostile inp
       for (const fd of held) fs.closeSync(fd);
     }
   });
+
+  it('reads its control lines as JSON.parse does: long keys at any depth are skipped, numbers are JSON numbers, \\u escapes decoded, any id echoed whole', async () => {
+    const dir = path.join(tmp.path, `${kind}-grammar`);
+    const fifoDir = path.join(dir, 'fifos');
+    const logDir = path.join(dir, 'logs');
+    fs.mkdirSync(fifoDir, { recursive: true });
+    fs.mkdirSync(logDir, { recursive: true });
+    const command = kind === 'native' ? nativeCollectorCommand(nativeBinary, fifoDir, logDir) : defaultCollectorCommand(fifoDir, logDir);
+    const { socket: socketPath } = collectorPaths(fifoDir);
+    const collector = startCollector(command);
+    await waitFor('the collector to listen', () => listening(socketPath));
+    const socket = net.connect(socketPath);
+    sockets.push(socket);
+    // Raw lines: a reply that is not JSON must fail the test, not the handler.
+    const lines: string[] = [];
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      buffered += text;
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+    const longId = 'x'.repeat(300);
+    const requests = [
+      '{"op":"hello"}',
+      '{"op":"drain","instance":"none","a_field_whose_name_is_longer_than_32_bytes":true,"id":1}',
+      '{"op":"drain","instance":"none","meta":{"another_field_whose_name_is_longer_than_32":[1,{"x":2}]},"id":2}',
+      // Not JSON (JSON.parse refuses each): no answer.
+      '{"op":"drain","instance":"none","id":+1}',
+      '{"op":"drain","instance":"none","id":.5}',
+      '{"op":"drain","instance":"none","id":01}',
+      '{"op":"drain","instance":"none","id":1.}',
+      '{"op":"drain","instance":"none","id":1e}',
+      '{"op":"drain","instance":"none","id":-}',
+      '{"op":"drain","instance":"none","id":-0.5e+3}',
+      '{"op":"dr\\u0061in","instance":"none","id":3}',
+      `{"op":"drain","instance":"none","id":"${longId}"}`,
+      `{"op":"stats","id":["${longId}",4]}`,
+      '{"op":"drain","instance":"none","id":"end"}',
+    ];
+    socket.write(requests.map((line) => `${line}\n`).join(''));
+    await waitFor('the last answer', () => lines.some((line) => line.includes('"end"')));
+    const replies = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((reply) => reply.op === undefined);
+    expect(replies.map((reply) => reply.id)).toEqual([1, 2, -500, 3, longId, [longId, 4], 'end']);
+    expect(replies[5]).toMatchObject({ protocol: 3, implementation: kind });
+    socket.destroy();
+    collector.kill('SIGTERM');
+  });
 });
