@@ -121,7 +121,7 @@ export async function startLoopbackSignIn<T>(
   expectedHost = `127.0.0.1:${port}`;
   let begun: { url: string; state: string; binding: string };
   try {
-    begun = await provider.begin(`http://127.0.0.1:${port}/callback`);
+    begun = await provider.begin(`http://127.0.0.1:${port}/callback`, 'desktop');
   } catch (error) {
     finish(() => undefined);
     throw error;

@@ -22,8 +22,14 @@ import type { SignInProviderSettings } from './sign-in-provider-settings';
 
 /** How long a started sign-in waits for its callback (the person types a password, maybe a code, at the provider). */
 export const ATTEMPT_TTL_MS = 5 * 60_000;
-/** Attempts held at once: past it the oldest go (each is a few hundred bytes; a flood of starts must not grow memory). */
-const MAX_ATTEMPTS = 1000;
+/** Attempts held at once (each is a few hundred bytes; a flood of starts must not grow memory). */
+export const MAX_ATTEMPTS = 1000;
+/**
+ * Open attempts one source (an IPv4 address, an IPv6 /64, the desktop app) holds: its next
+ * start drops its own oldest. Past MAX_ATTEMPTS the oldest attempt of the source holding the
+ * most goes, so a flood from one address evicts its own attempts, never another person's.
+ */
+export const MAX_ATTEMPTS_PER_SOURCE = 5;
 /**
  * The sign-in at the provider that stands for this control center's two-factor code must be
  * this recent (`max_age`, sent with every attempt; `auth_time` checked): a provider session
@@ -58,13 +64,15 @@ export interface ProviderSignIn {
   /**
    * A new attempt: the provider's authorization URL to send the person to, and the secret
    * that binds the attempt to its starter (the browser's cookie; the loopback listener keeps its own).
+   * `source`: who started it (the browser's address), for MAX_ATTEMPTS_PER_SOURCE.
    */
-  begin(redirectUri: string): Promise<{ url: string; state: string; binding: string }>;
+  begin(redirectUri: string, source?: string): Promise<{ url: string; state: string; binding: string }>;
   /** The attempt's callback: takes the attempt (once), trades the code and checks the ID token. */
   complete(callback: { state: string; code: string; binding: string }): Promise<ProviderIdentity>;
 }
 
 interface Attempt {
+  source: string;
   bindingHash: Buffer;
   verifier: string;
   nonce: string;
@@ -126,10 +134,24 @@ export function createProviderSignIn(
     return endpoints;
   };
 
-  const forgetExpired = (): void => {
+  /** Makes room for one more attempt from `source`: the expired go, then its own oldest, then the biggest source's oldest. */
+  const makeRoom = (source: string): void => {
     const at = now();
     for (const [state, attempt] of attempts) if (attempt.expiresAt <= at) attempts.delete(state);
-    while (attempts.size >= MAX_ATTEMPTS) attempts.delete(attempts.keys().next().value!);
+    // The map keeps insertion order: the first of a source's entries is its oldest.
+    const statesBySource = new Map<string, string[]>();
+    for (const [state, attempt] of attempts) {
+      const states = statesBySource.get(attempt.source) ?? [];
+      states.push(state);
+      statesBySource.set(attempt.source, states);
+    }
+    const own = statesBySource.get(source) ?? [];
+    while (own.length >= MAX_ATTEMPTS_PER_SOURCE) attempts.delete(own.shift()!);
+    while (attempts.size >= MAX_ATTEMPTS) {
+      let biggest: string[] = [];
+      for (const states of statesBySource.values()) if (states.length > biggest.length) biggest = states;
+      attempts.delete(biggest.shift()!);
+    }
   };
 
   const verifyIdToken = async (idToken: string, attempt: Attempt): Promise<JWTPayload> => {
@@ -173,12 +195,13 @@ export function createProviderSignIn(
 
   return {
     displayName: settings.display_name,
-    async begin(redirectUri) {
+    async begin(redirectUri, source = 'unknown') {
       const { authorization } = await endpointsNow();
-      forgetExpired();
+      makeRoom(source);
       const state = randomToken();
       const binding = randomToken();
       const attempt: Attempt = {
+        source,
         bindingHash: sha256(binding),
         verifier: randomToken(),
         nonce: randomToken(),

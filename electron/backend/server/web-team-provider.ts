@@ -11,6 +11,7 @@ import { ApiError, type ApiErrorBody } from '../../contract';
 import type { ProviderSignIn } from '../oidc/oidc-sign-in';
 import { createPipeSession, type Dispatcher } from './dispatcher';
 import { callOnce, sessionCookie, sourceAddress, type SignInAnswer } from './web-team';
+import { addressKeyOf } from '../operators/sign-in-limiter';
 import type { WebSessions } from '../operators/web-sessions';
 
 export const PROVIDER_START_PATH = '/oidc/start';
@@ -70,7 +71,10 @@ export async function startProviderSignIn(req: http.IncomingMessage, deps: Provi
     };
   try {
     // The Host header was checked against the configured names: the provider sends the browser back to the name it used.
-    const { url, binding } = await deps.provider.begin(`https://${req.headers.host}${PROVIDER_CALLBACK_PATH}`);
+    const { url, binding } = await deps.provider.begin(
+      `https://${req.headers.host}${PROVIDER_CALLBACK_PATH}`,
+      addressKeyOf(sourceAddress(req)),
+    );
     return { kind: 'redirect', location: url, setCookies: [bindingCookie(binding, 300)] };
   } catch (error) {
     const body =

@@ -5,7 +5,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProviderSignIn, type ProviderIdentity, type ProviderSignIn } from '../../../electron/backend/oidc/oidc-sign-in';
+import {
+  createProviderSignIn,
+  MAX_ATTEMPTS,
+  type ProviderIdentity,
+  type ProviderSignIn,
+} from '../../../electron/backend/oidc/oidc-sign-in';
 import type { OidcKeySource } from '../../../electron/backend/oidc/oidc-key-source';
 import type { SignInProviderSettings } from '../../../electron/backend/oidc/sign-in-provider-settings';
 import { ApiError } from '../../../electron/contract';
@@ -125,5 +130,25 @@ describe("the provider's sign-in stands for the two-factor code only when fresh 
     // One method of its own is not a second factor (RFC 8176).
     expect(await multiFactor({ amr: ['otp'], auth_time: nowS() - 10 })).toBe(false);
     expect(await multiFactor({ amr: ['hwk'], auth_time: nowS() - 10 })).toBe(false);
+  });
+});
+
+describe('a flood of starts from one address', () => {
+  it("evicts that address's own attempts, never another address's", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    claimsFor = (nonce) => ({ iss: issuer, aud: CLIENT_ID, sub: 'subject-1', iat: now, exp: now + 300, nonce, preferred_username: 'ada' });
+    const flow = flowWith();
+    const victim = await flow.begin('https://team.example/oidc/callback', '192.0.2.1');
+    const flooder: Array<{ state: string; binding: string }> = [];
+    for (let i = 0; i < MAX_ATTEMPTS + 10; i++) flooder.push(await flow.begin('https://team.example/oidc/callback', '198.51.100.7'));
+    // Many sources filling the table to its cap: the biggest source's oldest go first (the victim holds one).
+    for (let i = 0; i < MAX_ATTEMPTS - 10; i++) await flow.begin('https://team.example/oidc/callback', `203.0.113.${i % 250}/${i}`);
+    for (let i = 0; i < 20; i++) await flow.begin('https://team.example/oidc/callback', '198.51.100.8');
+    lastNonce = new URL(victim.url).searchParams.get('nonce')!;
+    expect((await flow.complete({ state: victim.state, code: 'c', binding: victim.binding })).operatorName).toBe('ada');
+    // The flooder holds its last MAX_ATTEMPTS_PER_SOURCE at most: its first is gone.
+    await expect(flow.complete({ state: flooder[0]!.state, code: 'c', binding: flooder[0]!.binding })).rejects.toThrow(
+      /unknown, used already/,
+    );
   });
 });
