@@ -188,8 +188,15 @@ export function createProviderSignIn(
     const nonce = typeof payload.nonce === 'string' ? payload.nonce : '';
     if (!safeEqual(sha256(nonce), sha256(attempt.nonce)))
       throw providerSignInFailed('the ID token names another sign-in (its nonce does not match).');
-    if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== settings.client_id)
+    // OpenID Connect Core 3.1.3.7: azp, when present, must be this client; any other audience
+    // must be one this site trusts (trusted_audiences), since a token for several clients may
+    // have been obtained by any of them.
+    if (payload.azp !== undefined && payload.azp !== settings.client_id)
       throw providerSignInFailed('the ID token was issued to another client (azp).');
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    const untrusted = audiences.filter((aud) => aud !== settings.client_id && !settings.trusted_audiences.includes(String(aud)));
+    if (untrusted.length > 0)
+      throw providerSignInFailed('the ID token is meant for other clients too (aud), which this control center does not trust.');
     return payload;
   };
 

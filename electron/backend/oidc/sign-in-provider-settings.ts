@@ -43,6 +43,8 @@ const SettingsSchema = z
      * operator with two-factor sign-in signs in with the password form.
      */
     multi_factor_amr: z.array(z.string().min(1).max(64)).default(['mfa']),
+    /** Audiences besides client_id an ID token may also name (none by default: a token for several clients is refused). */
+    trusted_audiences: z.array(z.string().min(1).max(256)).default([]),
   })
   .strict();
 

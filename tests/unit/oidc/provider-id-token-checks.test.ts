@@ -72,6 +72,7 @@ function flowWith(extra: Partial<SignInProviderSettings> = {}): ProviderSignIn {
     operator_claim: 'preferred_username',
     algorithms: ['ES256'],
     multi_factor_amr: ['mfa'],
+    trusted_audiences: [],
     ...extra,
   };
   const keySource: OidcKeySource = { keysFor: () => keys, problemOf: () => null, refresh: () => Promise.resolve() };
@@ -150,5 +151,18 @@ describe('a flood of starts from one address', () => {
     await expect(flow.complete({ state: flooder[0]!.state, code: 'c', binding: flooder[0]!.binding })).rejects.toThrow(
       /unknown, used already/,
     );
+  });
+});
+
+describe('the ID token is for this client', () => {
+  it('refuses an azp naming another client, even with aud this client alone', async () => {
+    expect(await signInWith({ preferred_username: 'ada', azp: 'other-client' })).toMatch(/issued to another client \(azp\)/);
+    expect(await signInWith({ preferred_username: 'ada', azp: CLIENT_ID })).toMatch(/^ada /);
+  });
+
+  it('refuses audiences besides this client unless trusted_audiences names them', async () => {
+    const claims = { preferred_username: 'ada', aud: [CLIENT_ID, 'other-client'], azp: CLIENT_ID };
+    expect(await signInWith(claims)).toMatch(/meant for other clients too/);
+    expect(await signInWith(claims, flowWith({ trusted_audiences: ['other-client'] }))).toMatch(/^ada /);
   });
 });

@@ -35,6 +35,7 @@ describe('sign-in-provider.yaml', () => {
       algorithms: ['RS256', 'ES256'],
       // otp, hwk and sc each name one method (RFC 8176), which may have been the only one.
       multi_factor_amr: ['mfa'],
+      trusted_audiences: [],
     });
     expect(config.settings.client_secret).toBeUndefined();
   });
@@ -100,6 +101,7 @@ describe('sign-in-provider.yaml', () => {
       operator_claim: 'sub',
       algorithms: ['ES256' as const],
       multi_factor_amr: ['mfa'],
+      trusted_audiences: [],
     };
     expect(() => createProviderSignIn(settings)).not.toThrow();
   });
