@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, OPERATOR_CERTIFICATE_MAX_HOURS, type ApiClient, type OperatorCertificate } from '../../contract';
+import { interruptionPoint } from '../store/failure-point';
 import { EXIT } from './exit-codes';
 import { formatTable } from './format-text';
+import { guardInterruptions, type InterruptionGuard } from './interruption-guard';
 
 export interface CredentialCommandContext {
   args: string[];
@@ -43,15 +45,23 @@ export async function runOperatorCertificateCommand(ctx: CredentialCommandContex
       const folder = path.resolve(out);
       const files = certificateFiles(folder, rest[0]!);
       const api = await ctx.api();
-      const issued = await api.call('operators.certificateIssue', {
-        name: rest[0]!,
-        install,
-        ...(hours !== undefined ? { validityHours: hours } : {}),
-      });
-      const { certPem, keyPem, caCertPem, ...entry } = issued;
-      await placeIssuedFiles(folder, files, { key: keyPem, cert: certPem, ca: caCertPem }, async () => {
-        await api.call('operators.certificateRevoke', { serial: entry.serial });
-      });
+      // From the request on: a certificate may be issued, and must not outlive a Ctrl+C unrevoked.
+      const guard = guardInterruptions('the certificate being issued is revoked and no file of it is left');
+      let entry: OperatorCertificate;
+      try {
+        const issued = await api.call('operators.certificateIssue', {
+          name: rest[0]!,
+          install,
+          ...(hours !== undefined ? { validityHours: hours } : {}),
+        });
+        const { certPem, keyPem, caCertPem, ...recorded } = issued;
+        entry = recorded;
+        await placeIssuedFiles(folder, files, { key: keyPem, cert: certPem, ca: caCertPem }, guard, async () => {
+          await api.call('operators.certificateRevoke', { serial: recorded.serial });
+        });
+      } finally {
+        guard.release();
+      }
       ctx.print(
         [
           `Certificate ${entry.serial} for ${entry.operator} (${entry.role}) on ${entry.install}, valid until ${new Date(entry.notAfter).toISOString()}:`,
@@ -147,33 +157,47 @@ type CertificateFiles = { cert: string; key: string; ca: string };
 /**
  * Puts the issued files in place only whole, and only all three: each is written and synced in
  * a private staging folder inside `folder` (same filesystem), then linked to its name, which
- * fails rather than replace a file that appeared meanwhile. On any failure (a full disk, a file
- * that appeared) nothing is left under the three names, the staging folder is removed, and the
- * certificate is revoked: a certificate whose key nobody holds must not stay valid.
+ * fails rather than replace a file that appeared meanwhile; the folder is synced after, so the
+ * names survive a crash. On any failure (a full disk, a file that appeared, Ctrl+C or SIGTERM)
+ * nothing is left under the three names, the staging folder is removed, and the certificate is
+ * revoked: a certificate whose key nobody holds must not stay valid.
  */
 async function placeIssuedFiles(
   folder: string,
   files: CertificateFiles,
   texts: Record<keyof CertificateFiles, string>,
+  guard: InterruptionGuard,
   revoke: () => Promise<void>,
 ): Promise<void> {
   const placed: string[] = [];
   let staging: string | undefined;
-  try {
-    staging = fs.mkdtempSync(path.join(folder, '.sutazai-certificate-'));
-    for (const which of ['key', 'cert', 'ca'] as const) {
-      const staged = path.join(staging, which);
-      writeSynced(staged, texts[which], which === 'key' ? 0o600 : 0o644);
-      fs.linkSync(staged, files[which]);
-      placed.push(files[which]);
-    }
-  } catch (error) {
+  const removeWritten = (): void => {
     for (const file of placed) fs.rmSync(file, { force: true });
+    if (staging !== undefined) fs.rmSync(staging, { recursive: true, force: true });
+  };
+  guard.onForcedExit(removeWritten);
+  try {
+    stopIfInterrupted(guard);
+    staging = fs.mkdtempSync(path.join(folder, '.sutazai-certificate-'));
+    for (const which of ['key', 'cert', 'ca'] as const) writeSynced(path.join(staging, which), texts[which], modeOf(which));
+    await interruptionPoint('certificate-staged');
+    stopIfInterrupted(guard);
+    for (const which of ['key', 'cert', 'ca'] as const)
+      placeFile(path.join(staging, which), files[which], texts[which], modeOf(which), () => placed.push(files[which]));
+    syncFolder(folder);
+  } catch (error) {
+    removeWritten();
     const revoked = await revoke().then(
       () => 'it has been revoked',
       (failure: unknown) =>
         `revoking it failed too (${failure instanceof Error ? failure.message : String(failure)}): revoke it by its serial`,
     );
+    if (guard.signal !== undefined)
+      throw new ApiError(
+        'OPERATOR_CERTIFICATE_NOT_WRITTEN',
+        `Stopped by ${guard.signal} before the certificate's files were all in ${folder}: no file was left and ${revoked}.`,
+        'Issue it again when ready.',
+      );
     throw new ApiError(
       'OPERATOR_CERTIFICATE_NOT_WRITTEN',
       `The certificate was issued but its files could not be written in ${folder} (${describeFsError(error)}); no file was left and ${revoked}.`,
@@ -185,14 +209,58 @@ async function placeIssuedFiles(
   }
 }
 
-/** Written and flushed to disk before it gets its name: a crash never leaves a named, partial key. */
-function writeSynced(file: string, text: string, mode: number): void {
-  const fd = fs.openSync(file, 'wx', mode);
+const modeOf = (which: keyof CertificateFiles): number => (which === 'key' ? 0o600 : 0o644);
+
+function stopIfInterrupted(guard: InterruptionGuard): void {
+  if (guard.signal !== undefined) throw new Error(`stopped by ${guard.signal}`);
+}
+
+/**
+ * Links the staged file to its name. A filesystem without hard links (vfat, exFAT, many SMB
+ * shares: EPERM or ENOTSUP) gets the file created under its name exclusively (never over one
+ * that exists), written whole and synced instead; `created` marks it as ours to remove.
+ */
+function placeFile(staged: string, file: string, text: string, mode: number, created: () => void): void {
   try {
-    fs.writeSync(fd, text);
+    fs.linkSync(staged, file);
+    created();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+    writeSynced(file, text, mode, created);
+  }
+}
+
+/** Written and flushed to disk before it gets its name: a crash never leaves a named, partial key. */
+function writeSynced(file: string, text: string, mode: number, created: () => void = () => undefined): void {
+  const fd = fs.openSync(file, 'wx', mode);
+  created();
+  try {
+    const bytes = Buffer.from(text, 'utf8');
+    // writeSync may write less than asked (a signal, a network filesystem): on until every byte is.
+    for (let offset = 0; offset < bytes.length;) {
+      const written = fs.writeSync(fd, bytes, offset, bytes.length - offset);
+      if (written <= 0) throw new Error(`writing ${file} made no progress`);
+      offset += written;
+    }
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** The new names themselves reach the disk (a directory's entries are synced apart from its files' data). */
+function syncFolder(folder: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(folder, 'r');
+    fs.fsyncSync(fd);
+  } catch (error) {
+    // Some filesystems (SMB, some FUSE) cannot sync a directory: the files themselves are synced.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EISDIR' && code !== 'EPERM') throw error;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

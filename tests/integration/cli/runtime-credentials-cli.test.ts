@@ -150,6 +150,31 @@ describe('sutazai operators certificate', () => {
   );
 
   it(
+    'stopped by SIGTERM between issuing and placing its files: no file or staging folder is left and the certificate is revoked',
+    async () => {
+      const folder = path.join(dir.path, 'interrupted');
+      fs.mkdirSync(folder, { mode: 0o700 });
+      const before = await sutazai(['--as', 'ada', 'operators', 'certificate', 'list', '--json'], `${ADA}\n`);
+      const known = new Set((JSON.parse(before.stdout) as Array<{ serial: string }>).map((c) => c.serial));
+      // The CLI signals itself once the three files are staged in --out, before any is linked.
+      const issued = await runSutazaiAsync(
+        ['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', folder],
+        dataDir,
+        { stdin: `${ADA}\n`, env: { ...VAULT, SUTAZAI_TEST_FAILURE_POINT: 'certificate-staged:SIGTERM' } },
+      );
+      expect(codeOf(issued)).toBe('OPERATOR_CERTIFICATE_NOT_WRITTEN');
+      expect(issued.stderr).toContain('Stopped by SIGTERM');
+      expect(issued.stderr).toContain('it has been revoked');
+      expect(issued.stdout + issued.stderr).not.toContain('PRIVATE KEY');
+      expect(fs.readdirSync(folder)).toEqual([]);
+      const after = await sutazai(['--as', 'ada', 'operators', 'certificate', 'list', '--json'], `${ADA}\n`);
+      const fresh = (JSON.parse(after.stdout) as Array<{ serial: string; revokedAt: number | null }>).filter((c) => !known.has(c.serial));
+      expect(fresh).toEqual([expect.objectContaining({ revokedAt: expect.any(Number) })]);
+    },
+    4 * CLI_TIMEOUT_MS,
+  );
+
+  it(
     'rotates an install’s token key: a new key, the old one retired; an unknown install is refused',
     async () => {
       const first = await sutazai(['--as', 'ada', 'access', 'rotate-key', '--install', 'lab', '--json'], `${ADA}\n`);
