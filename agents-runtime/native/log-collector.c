@@ -72,14 +72,15 @@ typedef struct {
   struct instance *owner;
   const char *tag;
   int fd;
-  unsigned char partial[MAX_LINE];
+  /* The unfinished line (partial_len bytes, allocated to that size): only while there is one. */
+  unsigned char *partial;
   size_t partial_len;
   int64_t flush_at; /* monotonic ms; 0: no partial-line timer */
 } stream_t;
 
 typedef struct instance {
   char name[MAX_NAME + 1];
-  char log_path[PATH_MAX];
+  char *log_path; /* allocated to its length: an instance costs what it holds, not PATH_MAX */
   int log_fd;
   uint64_t size;    /* the live file's size while log_fd is open */
   uint64_t dropped; /* lines refused and not yet reported by a notice */
@@ -448,6 +449,16 @@ static size_t scan(instance_t *in, const unsigned char *data, size_t start, size
   }
 }
 
+/* Keeps data[0, len) as the stream's unfinished line (none when len is 0); data may be the old one's copy in `joined`. */
+static void keep_partial(stream_t *s, const unsigned char *data, size_t len) {
+  free(s->partial);
+  s->partial = NULL;
+  s->partial_len = len;
+  if (len == 0) return;
+  s->partial = must_alloc(len);
+  memcpy(s->partial, data, len);
+}
+
 static void split_lines(instance_t *in, stream_t *s, const unsigned char *chunk, size_t len) {
   size_t from = 0;
   if (s->partial_len > 0) {
@@ -457,17 +468,15 @@ static void split_lines(instance_t *in, stream_t *s, const unsigned char *chunk,
     size_t joined_len = s->partial_len + from;
     memcpy(joined, s->partial, s->partial_len);
     memcpy(joined + s->partial_len, chunk, from);
-    s->partial_len = 0;
+    keep_partial(s, NULL, 0);
     size_t rest = scan(in, joined, 0, joined_len);
     if (rest < joined_len) {
-      s->partial_len = joined_len - rest;
-      memcpy(s->partial, joined + rest, s->partial_len);
+      keep_partial(s, joined + rest, joined_len - rest);
       return;
     }
   }
   size_t rest = scan(in, chunk, from, len);
-  s->partial_len = len - rest;
-  if (s->partial_len > 0) memcpy(s->partial, chunk + rest, s->partial_len);
+  keep_partial(s, chunk + rest, len - rest);
 }
 
 /* ---- the instances and their FIFOs ---- */
@@ -478,9 +487,8 @@ static void flush_partial(instance_t *in, stream_t *s) {
   char stamp[32];
   iso_now(stamp);
   batch_begin(stamp, s->tag);
-  size_t len = s->partial_len;
-  s->partial_len = 0;
-  append_line(in, s->partial, len);
+  append_line(in, s->partial, s->partial_len);
+  keep_partial(s, NULL, 0);
   batch_end(in);
 }
 
@@ -532,6 +540,8 @@ static void forget(instance_t *in) {
   while (*at != NULL && *at != in) at = &(*at)->next;
   if (*at == in) *at = in->next;
   log_close(in);
+  for (int t = 0; t < 2; t++) free(in->streams[t].partial);
+  free(in->log_path);
   free(in);
   instance_count--;
 }
@@ -554,10 +564,13 @@ static void open_instance(const char *name) {
   if (in == NULL) {
     in = must_alloc(sizeof *in);
     snprintf(in->name, sizeof in->name, "%s", name);
-    if (snprintf(in->log_path, sizeof in->log_path, "%s/%s.log", log_dir, name) >= (int)sizeof in->log_path) {
+    size_t path_len = strlen(log_dir) + 1 + strlen(name) + 4;
+    if (path_len >= PATH_MAX) {
       free(in);
       return;
     }
+    in->log_path = must_alloc(path_len + 1);
+    snprintf(in->log_path, path_len + 1, "%s/%s.log", log_dir, name);
     in->log_fd = -1;
     static const char *tags[2] = {"out", "err"};
     for (int t = 0; t < 2; t++) {
