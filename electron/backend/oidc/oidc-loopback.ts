@@ -12,7 +12,7 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../contract';
-import { ATTEMPT_TTL_MS, providerSignInFailed, type ProviderIdentity, type ProviderSignIn } from './oidc-sign-in';
+import { ATTEMPT_TTL_MS, providerErrorCode, providerSignInFailed, type ProviderIdentity, type ProviderSignIn } from './oidc-sign-in';
 
 export interface LoopbackSignIn<T> {
   /** The provider's URL the system browser is to open. */
@@ -83,7 +83,7 @@ export async function startLoopbackSignIn<T>(
     const providerError = url.searchParams.get('error');
     const result: Promise<{ who: ProviderIdentity; value: T }> =
       providerError !== null
-        ? Promise.reject(providerSignInFailed(`the provider answered ${providerError.slice(0, 64)}.`))
+        ? Promise.reject(providerSignInFailed(`the provider answered ${providerErrorCode(providerError)}.`))
         : code === null
           ? Promise.reject(providerSignInFailed('the provider sent no code.'))
           : provider.complete({ state, code, binding }).then((who) => ({ who, value: accept(who) }));

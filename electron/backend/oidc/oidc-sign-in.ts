@@ -36,6 +36,8 @@ export const MAX_ATTEMPTS_PER_SOURCE = 5;
  * left open from a morning's second factor is not one now.
  */
 export const MAX_AUTH_AGE_S = 300;
+/** The token request as a whole, however slowly the provider trickles its answer. */
+const TOKEN_DEADLINE_MS = 15_000;
 /** Clock difference allowed between the provider and this machine. */
 const CLOCK_TOLERANCE_S = 30;
 /** An ID token issued longer ago than this is not a fresh sign-in's. */
@@ -99,7 +101,7 @@ const randomToken = (): string => randomBytes(32).toString('base64url');
 
 export function createProviderSignIn(
   settings: SignInProviderSettings,
-  deps: { now?: () => number; keySource?: OidcKeySource } = {},
+  deps: { now?: () => number; keySource?: OidcKeySource; tokenDeadlineMs?: number } = {},
 ): ProviderSignIn {
   const now = deps.now ?? Date.now;
   const keySource = deps.keySource ?? createOidcKeySource({ changed: () => undefined });
@@ -121,8 +123,8 @@ export function createProviderSignIn(
     if (typeof document.authorization_endpoint !== 'string' || typeof document.token_endpoint !== 'string')
       throw unavailable(settings.issuer, 'its discovery document names no authorization_endpoint or token_endpoint');
     return {
-      authorization: checkUrl(document.authorization_endpoint, settings.issuer),
-      token: checkUrl(document.token_endpoint, settings.issuer),
+      authorization: endpointUrl(document.authorization_endpoint, settings.issuer),
+      token: endpointUrl(document.token_endpoint, settings.issuer),
     };
   };
   /** Read once; a failed read is tried again on the next sign-in. */
@@ -237,13 +239,19 @@ export function createProviderSignIn(
       if (!safeEqual(sha256(binding), attempt.bindingHash))
         throw providerSignInFailed('it was started in another browser or window (the sign-in is bound to the one that started it).');
       const { token } = await endpointsNow();
-      const answer = await postForm(token, settings, caPem, {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: attempt.redirectUri,
-        code_verifier: attempt.verifier,
-        ...(settings.client_secret === undefined ? { client_id: settings.client_id } : {}),
-      });
+      const answer = await postForm(
+        token,
+        settings,
+        caPem,
+        {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: attempt.redirectUri,
+          code_verifier: attempt.verifier,
+          ...(settings.client_secret === undefined ? { client_id: settings.client_id } : {}),
+        },
+        deps.tokenDeadlineMs ?? TOKEN_DEADLINE_MS,
+      );
       const idToken = (answer as { id_token?: unknown }).id_token;
       if (typeof idToken !== 'string') throw providerSignInFailed('the provider answered the code without an ID token.');
       const claims = await verifyIdToken(idToken, attempt);
@@ -269,6 +277,46 @@ export function createProviderSignIn(
   };
 }
 
+/**
+ * An endpoint the discovery document names: https, or http on loopback (checkUrl), and https
+ * whenever the issuer is: an https provider's document naming http://127.0.0.1 would have the
+ * client secret and the code sent in clear to whatever listens there.
+ */
+export function endpointUrl(raw: string, issuer: string): URL {
+  const url = checkUrl(raw, issuer);
+  if (issuer.startsWith('https:') && url.protocol !== 'https:')
+    throw unavailable(issuer, `its discovery document names ${url.origin}, not https, for an https issuer`);
+  return url;
+}
+
+/** Error codes a provider may send back (RFC 6749 4.1.2.1 and 5.2, OpenID Connect Core 3.1.2.6): only these are shown, never the provider's or an attacker's text. */
+const PROVIDER_ERROR_CODES = new Set([
+  'invalid_request',
+  'unauthorized_client',
+  'access_denied',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+  'invalid_client',
+  'invalid_grant',
+  'unsupported_grant_type',
+  'interaction_required',
+  'login_required',
+  'account_selection_required',
+  'consent_required',
+  'invalid_request_uri',
+  'invalid_request_object',
+  'request_not_supported',
+  'request_uri_not_supported',
+  'registration_not_supported',
+]);
+
+/** The provider's error as shown to a person: one of the listed codes, or "an unlisted error". */
+export function providerErrorCode(raw: unknown): string {
+  return typeof raw === 'string' && PROVIDER_ERROR_CODES.has(raw) ? raw : 'an unlisted error';
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -282,7 +330,13 @@ function safeEqual(a: Buffer, b: Buffer): boolean {
 }
 
 /** The token request (RFC 6749 4.1.3): a form, the client's secret (when it has one) as HTTP Basic. */
-function postForm(url: URL, settings: SignInProviderSettings, caPem: string | undefined, form: Record<string, string>): Promise<unknown> {
+function postForm(
+  url: URL,
+  settings: SignInProviderSettings,
+  caPem: string | undefined,
+  form: Record<string, string>,
+  deadlineMs: number,
+): Promise<unknown> {
   const body = new URLSearchParams(form).toString();
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
@@ -311,11 +365,7 @@ function postForm(url: URL, settings: SignInProviderSettings, caPem: string | un
           }
           if (response.statusCode !== 200) {
             // invalid_grant: a code used already, expired, or not issued for this verifier or redirect.
-            reject(
-              providerSignInFailed(
-                `the provider refused the code (${String(parsed.error ?? response.statusCode)}${typeof parsed.error_description === 'string' ? `: ${parsed.error_description.slice(0, 200)}` : ''}).`,
-              ),
-            );
+            reject(providerSignInFailed(`the provider refused the code (${providerErrorCode(parsed.error)}).`));
             return;
           }
           resolve(parsed);
@@ -323,6 +373,10 @@ function postForm(url: URL, settings: SignInProviderSettings, caPem: string | un
         response.on('error', (error) => reject(unavailable(settings.issuer, error.message)));
       },
     );
+    // A provider that sends a byte now and then never trips the idle timeout: the whole answer has a deadline.
+    const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${deadlineMs} ms`)), deadlineMs);
+    deadline.unref();
+    request.on('close', () => clearTimeout(deadline));
     request.on('timeout', () => request.destroy(new Error('no answer within 10 s')));
     request.on('error', (error) => reject(unavailable(settings.issuer, `${url.href}: ${error.message}`)));
     request.end(body);

@@ -8,7 +8,7 @@
  */
 import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
-import type { ProviderSignIn } from '../oidc/oidc-sign-in';
+import { providerErrorCode, type ProviderSignIn } from '../oidc/oidc-sign-in';
 import { createPipeSession, type Dispatcher } from './dispatcher';
 import { callOnce, sessionCookie, sourceAddress, type SignInAnswer } from './web-team';
 import { addressKeyOf } from '../operators/sign-in-limiter';
@@ -95,7 +95,7 @@ export async function finishProviderSignIn(req: http.IncomingMessage, url: URL, 
       status: 401,
       error: {
         code: 'OIDC_SIGN_IN_FAILED',
-        message: `The provider did not sign you in (${providerError.slice(0, 64)}).`,
+        message: `The provider did not sign you in (${providerErrorCode(providerError)}).`,
         remedy: 'Return to the sign-in page and try again.',
       },
       setCookies: [cleared],

@@ -7,12 +7,14 @@ import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createProviderSignIn,
+  endpointUrl,
   MAX_ATTEMPTS,
   type ProviderIdentity,
   type ProviderSignIn,
 } from '../../../electron/backend/oidc/oidc-sign-in';
 import type { OidcKeySource } from '../../../electron/backend/oidc/oidc-key-source';
 import type { SignInProviderSettings } from '../../../electron/backend/oidc/sign-in-provider-settings';
+import { finishProviderSignIn, type ProviderRouteDeps } from '../../../electron/backend/server/web-team-provider';
 import { ApiError } from '../../../electron/contract';
 
 const CLIENT_ID = 'sutazai';
@@ -33,6 +35,8 @@ const defaultDiscovery = (base: string) => ({
   jwks_uri: `${base}/jwks`,
 });
 let lastNonce = '';
+/** Set: the token endpoint answers this way instead of with an ID token. */
+let tokenAnswer: ((res: http.ServerResponse) => void) | null = null;
 let lastIdentity: ProviderIdentity | undefined;
 
 beforeAll(async () => {
@@ -42,6 +46,11 @@ beforeAll(async () => {
   discovery = defaultDiscovery;
   server = http.createServer((req, res) => {
     if (req.url === '/.well-known/openid-configuration') return void res.end(JSON.stringify(discovery(issuer)));
+    if (req.url === '/token' && tokenAnswer !== null) {
+      req.resume();
+      tokenAnswer(res);
+      return;
+    }
     if (req.url === '/token') {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -63,7 +72,7 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-function flowWith(extra: Partial<SignInProviderSettings> = {}): ProviderSignIn {
+function flowWith(extra: Partial<SignInProviderSettings> = {}, tokenDeadlineMs?: number): ProviderSignIn {
   const settings: SignInProviderSettings = {
     display_name: 'Test',
     issuer,
@@ -76,7 +85,7 @@ function flowWith(extra: Partial<SignInProviderSettings> = {}): ProviderSignIn {
     ...extra,
   };
   const keySource: OidcKeySource = { keysFor: () => keys, problemOf: () => null, refresh: () => Promise.resolve() };
-  return createProviderSignIn(settings, { keySource });
+  return createProviderSignIn(settings, { keySource, ...(tokenDeadlineMs !== undefined ? { tokenDeadlineMs } : {}) });
 }
 
 /** A sign-in whose ID token carries `claims` (besides the usual ones): who it names, or the refusal's message. */
@@ -164,5 +173,64 @@ describe('the ID token is for this client', () => {
     const claims = { preferred_username: 'ada', aud: [CLIENT_ID, 'other-client'], azp: CLIENT_ID };
     expect(await signInWith(claims)).toMatch(/meant for other clients too/);
     expect(await signInWith(claims, flowWith({ trusted_audiences: ['other-client'] }))).toMatch(/^ada /);
+  });
+});
+
+describe("the provider's endpoints and answers", () => {
+  it('an https issuer must name https endpoints (a loopback http one would get the secret and code in clear)', () => {
+    expect(() => endpointUrl('http://127.0.0.1:8080/token', 'https://sso.example.org')).toThrow(/not https, for an https issuer/);
+    expect(endpointUrl('https://sso.example.org/token', 'https://sso.example.org').href).toBe('https://sso.example.org/token');
+    expect(endpointUrl('http://127.0.0.1:8080/token', 'http://127.0.0.1:8080').port).toBe('8080');
+  });
+
+  it('gives up on a token endpoint that trickles its answer, at the whole-request deadline', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    tokenAnswer = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let sent = 0;
+      // A byte every 50 ms (never idle 10 s), for at most 20 s.
+      timer = setInterval(() => (++sent > 400 || res.destroyed ? clearInterval(timer) : res.write(' ')), 50);
+    };
+    try {
+      expect(await signInWith({ preferred_username: 'ada' }, flowWith({}, 500))).toMatch(/no complete answer within 500 ms/);
+    } finally {
+      clearInterval(timer);
+      tokenAnswer = null;
+    }
+  });
+
+  it("shows only a listed error code from the token endpoint, never the provider's text", async () => {
+    tokenAnswer = (res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'Call +1 555 0100 to restore your account', error_description: 'visit evil.example' }));
+    };
+    try {
+      const refusal = await signInWith({ preferred_username: 'ada' });
+      expect(refusal).toMatch(/refused the code \(an unlisted error\)/);
+      expect(refusal).not.toMatch(/evil|555/);
+      tokenAnswer = (res) => {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'visit evil.example' }));
+      };
+      expect(await signInWith({ preferred_username: 'ada' })).toMatch(/refused the code \(invalid_grant\)\.$/);
+    } finally {
+      tokenAnswer = null;
+    }
+  });
+
+  it('a callback with ?error= shows only a listed code', async () => {
+    const deps = { provider: null, dispatcher: null, sessions: null } as unknown as ProviderRouteDeps;
+    const evil = await finishProviderSignIn(
+      {} as http.IncomingMessage,
+      new URL('https://team.example/oidc/callback?error=Call+555+0100'),
+      deps,
+    );
+    expect(evil.kind === 'error' && evil.error.message).toBe('The provider did not sign you in (an unlisted error).');
+    const denied = await finishProviderSignIn(
+      {} as http.IncomingMessage,
+      new URL('https://team.example/oidc/callback?error=access_denied'),
+      deps,
+    );
+    expect(denied.kind === 'error' && denied.error.message).toBe('The provider did not sign you in (access_denied).');
   });
 });
