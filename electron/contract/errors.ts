@@ -244,10 +244,20 @@ export const ERROR_CODES = [
   'SUPPORT_BUNDLE_TOO_LARGE',
   'SUPPORT_BUNDLE_NEWER',
   // Uploads from a browser (web mode, POST /upload): support bundles, configuration files, release bundles.
-  /** An upload while the same session's last one is still being received, or too many are at once. */
+  /** An upload while the same session's last one is still being received, or too many are at once; or one held upload used by two calls at once. */
   'UPLOAD_BUSY',
-  /** Larger than its kind allows (or no length said). */
+  /** Larger than its kind allows. */
   'UPLOAD_TOO_LARGE',
+  /** Sent without a Content-Length (chunked): its size must be known before a byte is kept. */
+  'UPLOAD_LENGTH_REQUIRED',
+  /** Uploads held and being received, all sessions together, would pass the byte budget. */
+  'UPLOAD_BUDGET_FULL',
+  /** An upload from a page that is not this server's own (its Origin). */
+  'UPLOAD_ORIGIN_REFUSED',
+  /** This server takes no uploads (it was started without a place for them). */
+  'UPLOADS_UNAVAILABLE',
+  /** The sender sent too slowly for too long (a stalled or trickling upload holds a place others wait for). */
+  'UPLOAD_TOO_SLOW',
   /** The control center's disk has no room for it (checked first, and when a write finds the disk full). */
   'UPLOAD_NO_SPACE',
   /** The sender stopped, or sent more or less than it said. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createApiClient, HOST_SERIES, type ApiClient, type HostFacts } from '../../contract';
+import { createApiClient, HOST_SERIES, METHOD_ACTIONS, type ApiClient, type HostFacts } from '../../contract';
 import { createBundleService } from '../bundles/bundle-service';
 import { createConfigService } from '../config/config-service';
 import { EventHub } from '../events/event-hub';
@@ -57,7 +57,7 @@ import { readSignInProvider } from '../oidc/sign-in-provider-settings';
 import { createHostAuditLogs } from '../audit/host-audit-logs';
 import { withAudit, withEventAudit, recordDispatcherRefusal } from '../audit/with-audit';
 import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
-import { checkEventAccess, withAccess, withEventAccess } from '../access/with-access';
+import { checkAccess, checkEventAccess, checkPolicy, withAccess, withEventAccess } from '../access/with-access';
 import { createAccessPolicy, policyFolders } from '../access/access-policy';
 import { storePolicyFacts } from '../access/policy-facts';
 import { createPolicyGate } from '../access/policy-gate';
@@ -590,6 +590,11 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     signedIn: (operatorId) => operators.current(operatorId),
     // With the feed's parameters: an open log follow ends once the policy or a host's labels no longer allow it.
     mayReceive: (event, caller, params) => checkEventAccess(access, caller, event, params),
+    // An upload beside the pipe (web mode) is taken only from whoever may call the method it is for.
+    mayCall: (method, caller) => {
+      checkAccess(access, caller, METHOD_ACTIONS[method], method);
+      checkPolicy(access, caller, METHOD_ACTIONS[method], method, {});
+    },
     // A file method over a pipe that may not name files never reaches withAudit: recorded here.
     refused: (method, params, caller, error) => recordDispatcherRefusal(auditing, method, params, caller, error.code),
     logger,

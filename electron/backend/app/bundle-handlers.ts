@@ -1,7 +1,7 @@
 import { ApiError } from '../../contract';
 import type { BundleService } from '../bundles/bundle-service';
 import type { MethodHandlers } from '../server/dispatcher';
-import { heldUpload, namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
+import { namedAsUploaded, withHeldUpload, type OneTimeFiles } from '../server/one-time-files';
 
 export interface BundleApiDeps {
   bundles: BundleService;
@@ -21,20 +21,20 @@ export function createBundleHandlers({ bundles, downloads }: BundleApiDeps): Pic
     'bundles.list': () => bundles.list(),
     'bundles.verify': ({ path }) => bundles.verify(path),
     'bundles.import': ({ path, trustKey }) => bundles.import(path, trustKey === undefined ? {} : { trustKey }),
-    'bundles.verifyUpload': async ({ uploadId }, caller) => {
-      const upload = heldUpload(downloads, uploadId, caller.actor, 'bundle', bundleUploadGoneError);
-      const verified = await namedAsUploaded(upload, () => bundles.verify(upload.file));
-      return { ...verified, path: upload.fileName };
-    },
-    'bundles.importUpload': async ({ uploadId, trustKey }, caller) => {
-      const upload = heldUpload(downloads, uploadId, caller.actor, 'bundle', bundleUploadGoneError);
-      // A refusal (a signer to confirm first) keeps the upload for the next try; an import uses it up.
-      const result = await namedAsUploaded(upload, () =>
-        bundles.import(upload.file, { owned: { sha256: upload.sha256 }, ...(trustKey === undefined ? {} : { trustKey }) }),
-      );
-      downloads.drop(uploadId);
-      return result;
-    },
+    'bundles.verifyUpload': ({ uploadId }, caller) =>
+      withHeldUpload(downloads, uploadId, caller.actor, 'bundle', bundleUploadGoneError, async (upload) => {
+        const verified = await namedAsUploaded(upload, () => bundles.verify(upload.file));
+        return { ...verified, path: upload.fileName };
+      }),
+    'bundles.importUpload': ({ uploadId, trustKey }, caller) =>
+      withHeldUpload(downloads, uploadId, caller.actor, 'bundle', bundleUploadGoneError, async (upload) => {
+        // A refusal (a signer to confirm first) keeps the upload for the next try; an import uses it up.
+        const result = await namedAsUploaded(upload, () =>
+          bundles.import(upload.file, { owned: { sha256: upload.sha256 }, ...(trustKey === undefined ? {} : { trustKey }) }),
+        );
+        downloads.drop(uploadId);
+        return result;
+      }),
     'bundles.trustedKeys': () => bundles.trustedKeys(),
   };
 }

@@ -1,6 +1,6 @@
 import type { ConfigBundleService } from '../bundles/config-bundles/config-bundle-service';
 import type { MethodHandlers } from '../server/dispatcher';
-import { heldUpload, namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
+import { namedAsUploaded, withHeldUpload, type OneTimeFiles } from '../server/one-time-files';
 import { ApiError } from '../../contract';
 
 export interface ConfigBundleApiDeps {
@@ -34,17 +34,17 @@ export function createConfigBundleHandlers({ configBundles, downloads }: ConfigB
       );
       return { ...exported, url: `/download/${downloads.offer(caller.actor, file, fileName)}`, fileName };
     },
-    'configBundles.reviewUpload': async ({ uploadId, ...choice }, caller) => {
-      const upload = heldUpload(downloads, uploadId, caller.actor, 'config', configUploadGoneError);
-      const review = await namedAsUploaded(upload, () => configBundles.review({ path: upload.file, ...choice }));
-      return { ...review, path: upload.fileName };
-    },
-    'configBundles.importUpload': async ({ uploadId, ...request }, caller) => {
-      const upload = heldUpload(downloads, uploadId, caller.actor, 'config', configUploadGoneError);
-      const result = await namedAsUploaded(upload, () => configBundles.import({ path: upload.file, ...request }));
-      downloads.drop(uploadId);
-      return result;
-    },
+    'configBundles.reviewUpload': ({ uploadId, ...choice }, caller) =>
+      withHeldUpload(downloads, uploadId, caller.actor, 'config', configUploadGoneError, async (upload) => {
+        const review = await namedAsUploaded(upload, () => configBundles.review({ path: upload.file, ...choice }));
+        return { ...review, path: upload.fileName };
+      }),
+    'configBundles.importUpload': ({ uploadId, ...request }, caller) =>
+      withHeldUpload(downloads, uploadId, caller.actor, 'config', configUploadGoneError, async (upload) => {
+        const result = await namedAsUploaded(upload, () => configBundles.import({ path: upload.file, ...request }));
+        downloads.drop(uploadId);
+        return result;
+      }),
     'configBundles.keys': () => configBundles.keys(),
     'configBundles.revokeExporter': ({ fingerprint }) => configBundles.revokeExporter(fingerprint),
   };

@@ -1,7 +1,7 @@
 import type { MethodHandlers } from '../server/dispatcher';
 import { supportUploadGoneError } from '../bundles/support-bundles/support-errors';
 import type { SupportService } from '../bundles/support-bundles/support-service';
-import { heldUpload, namedAsUploaded, type OneTimeFiles } from '../server/one-time-files';
+import { namedAsUploaded, withHeldUpload, type OneTimeFiles } from '../server/one-time-files';
 
 export interface SupportApiDeps {
   support: SupportService;
@@ -26,15 +26,15 @@ export function createSupportHandlers({ support, downloads }: SupportApiDeps): P
       return { ...saved, url: `/download/${downloads.offer(caller.actor, file, fileName)}`, fileName };
     },
     'support.analyze': ({ path }) => support.analyze(path),
-    'support.analyzeUpload': async ({ uploadId }, caller) => {
-      const upload = heldUpload(downloads, uploadId, caller.actor, 'support', supportUploadGoneError);
-      try {
-        // A refusal names the file as uploaded, never where the backend keeps it (as a success does).
-        return { ...(await namedAsUploaded(upload, () => support.analyze(upload.file))), path: upload.fileName };
-      } finally {
-        // Analyzed once: the upload is used up either way.
-        downloads.drop(uploadId);
-      }
-    },
+    'support.analyzeUpload': ({ uploadId }, caller) =>
+      withHeldUpload(downloads, uploadId, caller.actor, 'support', supportUploadGoneError, async (upload) => {
+        try {
+          // A refusal names the file as uploaded, never where the backend keeps it (as a success does).
+          return { ...(await namedAsUploaded(upload, () => support.analyze(upload.file))), path: upload.fileName };
+        } finally {
+          // Analyzed once: the upload is used up either way.
+          downloads.drop(uploadId);
+        }
+      }),
   };
 }

@@ -101,6 +101,11 @@ export interface DispatcherOptions {
    * never sees such a call.
    */
   refused?: (method: MethodName, params: unknown, caller: Caller, error: ApiErrorBody) => void;
+  /**
+   * Throws the ApiError that says why `caller` may not call `method` (its role, the access
+   * policy: access/with-access.ts), for what reaches the backend beside a pipe (a web upload).
+   */
+  mayCall?: (method: MethodName, caller: Caller) => void;
 }
 
 /** One client's end of the dispatcher: feed it what arrives, it answers through `send`. */
@@ -154,6 +159,12 @@ export interface Dispatcher {
    * with the reason. Answers how many ended.
    */
   recheckSubscriptions(): number;
+  /**
+   * Throws the ApiError that says why a pipe with these grants, acting as `actor`, may not
+   * call `method` now (the same role and policy checks as a call over the pipe): what web
+   * mode asks before it takes an upload for that method.
+   */
+  checkMayCall(method: MethodName, grants: ConnectionGrants, actor: string): void;
 }
 
 /**
@@ -165,6 +176,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { handlers, sources, logger } = options;
   /** Each open pipe's recheck of its own subscriptions. */
   const pipes = new Set<() => number>();
+  /** Who calls through a pipe now: its operator read again each time (a removed or re-roled one counts at once). */
+  const callerOf = (session: PipeSession, grants: ConnectionGrants, actor: string, peer: string): Caller => {
+    const operatorId = session.operatorId;
+    const operator = operatorId === undefined ? undefined : options.signedIn?.(operatorId);
+    const where = grants.address === undefined ? { actor, peer, session } : { actor, peer, session, address: grants.address };
+    return operator ? { ...where, operator } : where;
+  };
 
   return {
     recheckSubscriptions() {
@@ -172,14 +190,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const recheck of pipes) ended += recheck();
       return ended;
     },
+    checkMayCall(method, grants, actor) {
+      options.mayCall?.(method, callerOf(grants.session ?? createPipeSession(), grants, actor, actor));
+    },
     connect(send, peer, grants = {}, actor = peer) {
       const session = grants.session ?? createPipeSession();
-      const callerNow = (): Caller => {
-        const operatorId = session.operatorId;
-        const operator = operatorId === undefined ? undefined : options.signedIn?.(operatorId);
-        const where = grants.address === undefined ? { actor, peer, session } : { actor, peer, session, address: grants.address };
-        return operator ? { ...where, operator } : where;
-      };
+      const callerNow = (): Caller => callerOf(session, grants, actor, peer);
       const subscriptions = new Map<string, { event: EventName; stop: () => void; params: unknown }>();
       let open = true;
 

@@ -16,7 +16,12 @@ import { makeOwnedWorkDir, sweepStaleWorkDirs, type OwnedWorkDir } from '../stor
  * backend left is swept by the next one).
  *
  * Caps are per session and per kind, so one session's files never push out another's: past
- * its cap a session loses its own oldest file of that kind.
+ * its cap a session loses its own oldest file of that kind. Above them one byte budget holds
+ * for all sessions together (UPLOAD_BUDGET_BYTES): what is held plus what is being received
+ * (each upload's declared size, reserved from its first byte), so that many sessions cannot
+ * fill the disk between them. An upload in use (its import running) is never swept nor pushed
+ * out, and a second use of it at once is refused; each upload is kept UPLOAD_LIFE_MS at most
+ * from when it arrived, however often it is verified or reviewed again.
  */
 export interface OneTimeFiles {
   /** A fresh file path in the downloads folder for a file about to be offered or received (not created). */
@@ -26,27 +31,42 @@ export interface OneTimeFiles {
   /** The download offered under `id` to `actor`, forgotten as it is taken (null: unknown, taken, expired, or someone else's). */
   take(id: string, actor: string): { file: string; fileName: string } | null;
   /**
-   * A place for an upload from `actor` about to be received: its release (call it once the
-   * upload is held or dropped), or null while that actor already sends one or
-   * MAX_UPLOADS_RECEIVING are being received (each may be GiBs on disk before it is held).
+   * A place for an upload of `declared` bytes from `actor` about to be received: its release
+   * (call it once the upload is held or dropped) and the bytes other uploads being received
+   * may still write; refused ('busy') while that actor already sends one or
+   * MAX_UPLOADS_RECEIVING are being received (each may be GiBs on disk before it is held), and
+   * ('budget') when it would take what is held and being received past the byte budget.
    */
-  receive(actor: string): (() => void) | null;
+  receive(actor: string, declared: number): Receiving | { refused: 'busy' | 'budget' };
   /** Holds a received upload of `kind` (already written) for `actor`; answers its id. */
   hold(actor: string, kind: UploadKind, upload: Upload): string;
-  /** The upload of `kind` held under `id` for `actor`, kept and its ten minutes started again (null: not held for them). */
-  upload(id: string, actor: string, kind: UploadKind): Upload | null;
+  /**
+   * The upload of `kind` held under `id` for `actor`, marked in use until `done` is called (its
+   * ten minutes start again then, within UPLOAD_LIFE_MS): null when not held for them, 'busy'
+   * while another call uses it.
+   */
+  use(id: string, actor: string, kind: UploadKind): { upload: Upload; done: () => void } | null | 'busy';
   /** Forgets what is held under `id` and removes its file (an upload used up). */
   drop(id: string): void;
   /** Removes what has gone unused for DOWNLOAD_KEEP_MS (the timer's work; callable directly). */
   sweep(): void;
   /** The most an upload of `kind` may be. */
   maxBytes(kind: UploadKind): number;
+  /** Bytes held and reserved by uploads now (what counts against the budget). */
+  readonly usedBytes: number;
   close(): void;
 }
 
 /** What a browser uploads, each with its own size limit and cap. */
 export type UploadKind = 'support' | 'config' | 'bundle';
 export const UPLOAD_KINDS: readonly UploadKind[] = ['support', 'config', 'bundle'];
+
+/** An upload being received: its place given back by `release`. */
+export interface Receiving {
+  release(): void;
+  /** What the other uploads being received have declared: the disk must have room for them too. */
+  othersDeclared: number;
+}
 
 /** A received upload: where it lies, its name on the sender's computer, and what was received. */
 export interface Upload {
@@ -71,6 +91,17 @@ export const UPLOAD_MAX_BYTES: Readonly<Record<UploadKind, number>> = {
 
 /** How long a file waits for its next use. */
 export const DOWNLOAD_KEEP_MS = 10 * 60_000;
+/**
+ * The longest an upload is held from when it arrived, however often it is used: a page that
+ * verifies the same upload again and again does not keep it (and its GiBs) for ever.
+ */
+export const UPLOAD_LIFE_MS = 30 * 60_000;
+/**
+ * Bytes of uploads held and being received at once, all sessions together: two of the largest
+ * release bundles. Past it an upload is refused (UPLOAD_BUDGET_FULL) until others are imported,
+ * used up or expire (README, "Web mode").
+ */
+export const UPLOAD_BUDGET_BYTES = 16 * 1024 * MiB;
 /** How often unused files are swept. */
 const SWEEP_EVERY_MS = 60_000;
 /** The most files one pipe identity holds of each kind: beyond it its own oldest goes, never another session's. */
@@ -90,6 +121,10 @@ interface Held {
   upload: Upload | null;
   /** Its last use: a file unused for DOWNLOAD_KEEP_MS is removed. */
   atMs: number;
+  /** When it arrived: an upload is removed UPLOAD_LIFE_MS after, used or not. */
+  sinceMs: number;
+  /** A call uses it now: never swept nor pushed out meanwhile. */
+  inUse: boolean;
 }
 
 export function createOneTimeFiles(options: {
@@ -97,6 +132,8 @@ export function createOneTimeFiles(options: {
   now: () => number;
   /** Limits other than UPLOAD_MAX_BYTES (tests). */
   maxBytes?: Partial<Record<UploadKind, number>>;
+  /** A budget other than UPLOAD_BUDGET_BYTES (tests). */
+  budgetBytes?: number;
   sweepEveryMs?: number;
 }): OneTimeFiles {
   const { root, now } = options;
@@ -105,14 +142,25 @@ export function createOneTimeFiles(options: {
   sweepStaleWorkDirs(root, OWN_DIR);
   let own: OwnedWorkDir | null = null;
   const held = new Map<string, Held>();
-  const receiving = new Set<string>();
+  const budget = options.budgetBytes ?? UPLOAD_BUDGET_BYTES;
+  /** Declared bytes of each upload being received, by its sender. */
+  const receiving = new Map<string, number>();
+  const usedBytes = () => {
+    let used = 0;
+    for (const entry of held.values()) used += entry.upload?.sizeBytes ?? 0;
+    for (const declared of receiving.values()) used += declared;
+    return used;
+  };
   const drop = (id: string) => {
     const entry = held.get(id);
     held.delete(id);
     if (entry) fs.rmSync(entry.file, { force: true });
   };
   const sweep = () => {
-    for (const [id, entry] of held) if (now() - entry.atMs > DOWNLOAD_KEEP_MS) drop(id);
+    for (const [id, entry] of held) {
+      if (entry.inUse) continue;
+      if (now() - entry.atMs > DOWNLOAD_KEEP_MS || (entry.upload !== null && now() - entry.sinceMs > UPLOAD_LIFE_MS)) drop(id);
+    }
   };
   // Unref'd: a held file never keeps the process alive; close() stops it.
   const timer = setInterval(sweep, options.sweepEveryMs ?? SWEEP_EVERY_MS);
@@ -121,7 +169,10 @@ export function createOneTimeFiles(options: {
     sweep();
     const id = randomBytes(32).toString('base64url');
     held.set(id, entry);
-    const mine = [...held].filter(([, other]) => other.actor === entry.actor && other.kind === entry.kind).map(([key]) => key);
+    // One in use stays: its import reads it now; it goes once used up, or at the next sweep.
+    const mine = [...held]
+      .filter(([, other]) => other.actor === entry.actor && other.kind === entry.kind && !other.inUse)
+      .map(([key]) => key);
     for (const key of mine.slice(0, Math.max(0, mine.length - HELD_PER_ACTOR[entry.kind]))) drop(key);
     return id;
   };
@@ -140,7 +191,7 @@ export function createOneTimeFiles(options: {
       return path.join(own.path, `${randomBytes(16).toString('hex')}${extension}`);
     },
     offer(actor, file, fileName) {
-      return add({ actor, kind: 'download', file, fileName, upload: null, atMs: now() });
+      return add({ actor, kind: 'download', file, fileName, upload: null, atMs: now(), sinceMs: now(), inUse: false });
     },
     take(id, actor) {
       const entry = find(id, actor, 'download');
@@ -149,27 +200,47 @@ export function createOneTimeFiles(options: {
       held.delete(id);
       return { file: entry.file, fileName: entry.fileName };
     },
-    receive(actor) {
-      if (receiving.has(actor) || receiving.size >= MAX_UPLOADS_RECEIVING) return null;
-      receiving.add(actor);
+    receive(actor, declared) {
+      sweep();
+      if (receiving.has(actor) || receiving.size >= MAX_UPLOADS_RECEIVING) return { refused: 'busy' };
+      if (usedBytes() + declared > budget) return { refused: 'budget' };
+      const othersDeclared = [...receiving.values()].reduce((sum, bytes) => sum + bytes, 0);
+      receiving.set(actor, declared);
       let released = false;
-      return () => {
-        if (!released) receiving.delete(actor);
-        released = true;
+      return {
+        othersDeclared,
+        release: () => {
+          if (!released) receiving.delete(actor);
+          released = true;
+        },
       };
     },
     hold(actor, kind, upload) {
-      return add({ actor, kind, file: upload.file, fileName: upload.fileName, upload: { ...upload }, atMs: now() });
+      const at = now();
+      return add({ actor, kind, file: upload.file, fileName: upload.fileName, upload: { ...upload }, atMs: at, sinceMs: at, inUse: false });
     },
-    upload(id, actor, kind) {
+    use(id, actor, kind) {
       const entry = find(id, actor, kind);
       if (entry === null || entry.upload === null) return null;
-      entry.atMs = now();
-      return { ...entry.upload };
+      if (entry.inUse) return 'busy';
+      entry.inUse = true;
+      let done = false;
+      return {
+        upload: { ...entry.upload },
+        done: () => {
+          if (done) return;
+          done = true;
+          entry.inUse = false;
+          entry.atMs = now();
+        },
+      };
     },
     drop,
     sweep,
     maxBytes: (kind) => limits[kind],
+    get usedBytes() {
+      return usedBytes();
+    },
     close() {
       clearInterval(timer);
       for (const id of [...held.keys()]) drop(id);
@@ -179,11 +250,33 @@ export function createOneTimeFiles(options: {
   };
 }
 
-/** The upload of `kind` held under `id` for `actor`, or `gone()` thrown: the handlers' one way to use an upload. */
-export function heldUpload(files: OneTimeFiles, id: string, actor: string, kind: UploadKind, gone: () => ApiError): Upload {
-  const upload = files.upload(id, actor, kind);
-  if (upload === null) throw gone();
-  return upload;
+/**
+ * Runs `work` with the upload of `kind` held under `id` for `actor`, marked in use meanwhile
+ * (never swept nor pushed out); `gone()` thrown when it is not held for them, UPLOAD_BUSY
+ * while another call uses it (a second tab importing the same upload). The handlers' one way
+ * to use an upload.
+ */
+export async function withHeldUpload<T>(
+  files: OneTimeFiles,
+  id: string,
+  actor: string,
+  kind: UploadKind,
+  gone: () => ApiError,
+  work: (upload: Upload) => Promise<T>,
+): Promise<T> {
+  const used = files.use(id, actor, kind);
+  if (used === null) throw gone();
+  if (used === 'busy')
+    throw new ApiError(
+      'UPLOAD_BUSY',
+      'This upload is being used by another request (another tab verifying or importing it).',
+      'Wait until that request is answered, then try again.',
+    );
+  try {
+    return await work(used.upload);
+  } finally {
+    used.done();
+  }
 }
 
 /** An error about an upload names it as its sender knows it, never by where the backend keeps it. */

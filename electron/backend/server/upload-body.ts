@@ -2,16 +2,23 @@ import { createHash } from 'node:crypto';
 import { open, rm, statfs } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ApiError } from '../../contract';
+import type { UploadRateWatch } from './upload-rate-watchdog';
 
 /**
  * Writes an upload's body to `file` as it arrives, never holding more than a chunk in memory
  * (a release bundle may be GiBs): the body is paused while each chunk is hashed and written,
  * so a slow disk slows the sender instead of filling the heap. Answers the SHA-256 and size of
  * what was written. On any failure (the sender stopped, sent more or less than it said, the
- * disk filled) the partial file is removed and the error says which; the rest of the body is
- * then read and dropped, so that the sender reads the answer instead of a cut connection.
+ * disk filled) the partial file is removed and the error says which; the caller answers and
+ * closes the connection (the rest of the body is not read: a refused upload may be GiBs).
  */
-export async function writeUploadBody(body: Readable, file: string, declared: number): Promise<{ sha256: string; sizeBytes: number }> {
+export async function writeUploadBody(
+  body: Readable,
+  file: string,
+  declared: number,
+  /** Told what arrives; its signal aborted (with an ApiError) stops taking the body: a sender too slow. */
+  watch?: UploadRateWatch,
+): Promise<{ sha256: string; sizeBytes: number }> {
   const hash = createHash('sha256');
   let received = 0;
   const out = await open(file, 'wx', 0o600).catch((error: unknown) => {
@@ -24,12 +31,12 @@ export async function writeUploadBody(body: Readable, file: string, declared: nu
       const fail = (error: unknown) => {
         if (failed) return;
         failed = true;
-        body.resume();
         reject(error);
       };
       body.on('data', (chunk: Buffer) => {
         if (failed) return;
         received += chunk.length;
+        watch?.received(chunk.length);
         if (received > declared) return fail(uploadLengthError(`it is longer than the ${declared} bytes it said`));
         hash.update(chunk);
         body.pause();
@@ -43,6 +50,9 @@ export async function writeUploadBody(body: Readable, file: string, declared: nu
         else if (!failed) resolve();
       });
       body.on('error', (error) => fail(error));
+      const signal = watch?.signal;
+      if (signal?.aborted) fail(signal.reason);
+      signal?.addEventListener('abort', () => fail(signal.reason), { once: true });
       body.on('close', () => {
         if (!ended) fail(uploadLengthError('the sender stopped'));
       });
@@ -59,13 +69,17 @@ export async function writeUploadBody(body: Readable, file: string, declared: nu
 /** Space kept free on the data directory's disk beside an upload: the store and its logs go on writing. */
 export const UPLOAD_SPACE_RESERVE_BYTES = 64 * 1024 * 1024;
 
-/** Refuses an upload of `declared` bytes before any is read when the disk holding `dir` has not room for it and the reserve. */
-export async function checkUploadSpace(dir: string, declared: number): Promise<void> {
+/**
+ * Refuses an upload of `declared` bytes before any is read when the disk holding `dir` has not
+ * room for it, for what the uploads being received beside it may still write (`othersDeclared`,
+ * counted whole: their written part is counted twice, erring toward refusing), and the reserve.
+ */
+export async function checkUploadSpace(dir: string, declared: number, othersDeclared = 0): Promise<void> {
   const info = await statfs(dir).catch(() => null);
   // A filesystem that does not say: the write itself finds out (ENOSPC).
   if (info === null) return;
   const free = info.bavail * info.bsize;
-  if (declared + UPLOAD_SPACE_RESERVE_BYTES > free) throw uploadNoSpaceError({ declared, free });
+  if (declared + othersDeclared + UPLOAD_SPACE_RESERVE_BYTES > free) throw uploadNoSpaceError({ declared, free });
 }
 
 function uploadNoSpaceError(sizes?: { declared: number; free: number }): ApiError {

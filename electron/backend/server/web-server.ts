@@ -6,7 +6,7 @@ import https from 'node:https';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { API_SUBPROTOCOL, isApiError, MAX_MESSAGE_BYTES, type ApiErrorBody } from '../../contract';
+import { API_SUBPROTOCOL, isApiError, MAX_MESSAGE_BYTES, type ApiErrorBody, type MethodName } from '../../contract';
 import { RENDERER_SECURITY_HEADERS } from '../../shared-node/content-security-policy';
 import type { Dispatcher, DispatcherLogger } from './dispatcher';
 import { ERROR_PAGE_HEADERS, errorPage } from './error-page';
@@ -14,6 +14,7 @@ import { contentTypeFor, resolveStaticPath } from '../../shared-node/static-path
 import { isLoopbackHost, isOwnOrigin, socketAuthorized, tokenMatches } from './web-auth';
 import { UPLOAD_KINDS, type OneTimeFiles, type UploadKind } from './one-time-files';
 import { checkUploadSpace, writeUploadBody } from './upload-body';
+import { watchUploadRate } from './upload-rate-watchdog';
 import {
   hostForUrl,
   isConfiguredHost,
@@ -92,6 +93,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const sockets = new Set<WebSocket>();
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!(req.url ?? '').startsWith(UPLOAD_PATH)) {
+      // What Node's requestTimeout did for every request: a request still arriving after this long is cut.
+      // (`complete`: the request arrived whole; a long download's answer is not cut.)
+      const timer = setTimeout(() => {
+        if (!req.complete) req.destroy();
+      }, REQUEST_BODY_MS);
+      timer.unref();
+      res.once('close', () => clearTimeout(timer));
+    }
     // Team mode is HTTPS only: every answer tells the browser to keep to it (web-team.ts).
     if (team) for (const [name, value] of Object.entries(HSTS_HEADER)) res.setHeader(name, value);
     void serveHttp(req, res).catch((error) => {
@@ -102,6 +112,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
   // TLS 1.2 at least: the team's passwords and session cookies cross the network.
   const server = team ? https.createServer({ ...team.tls, minVersion: 'TLSv1.2' }, onRequest) : http.createServer(onRequest);
+  // Node's request timeout (300 s by default) would cut an upload of a GiB bundle over a slow link with a
+  // bare 408: uploads have a minimum-rate watchdog instead (upload-rate-watchdog.ts), and every other
+  // request still has REQUEST_BODY_MS to arrive whole (onRequest's timer).
+  server.requestTimeout = 0;
   const hostAllowed = (host: string | undefined) => (team ? isConfiguredHost(host, team.names, port) : isLoopbackHost(host, port));
   const originAllowed = (origin: string | undefined) => (team ? isConfiguredOrigin(origin, team.names, port) : isOwnOrigin(origin, port));
 
@@ -251,13 +265,34 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
    * disk has no room for it.
    */
   async function serveUpload(req: http.IncomingMessage, res: http.ServerResponse, kindName: string | null): Promise<void> {
-    const who = requestActor(req);
-    if (!originAllowed(req.headers.origin) || who === null || !options.downloads) {
-      req.resume();
-      sendError(res, 401, {
-        code: 'UNAUTHORIZED',
-        message: "Uploads are taken only from this app's own page, signed in.",
+    // A refused upload's body is not read (it may be GiBs): the answer closes the connection.
+    const refuse = (status: number, body: ApiErrorBody) => {
+      res.setHeader('Connection', 'close');
+      res.on('finish', () => req.destroy());
+      sendError(res, status, body);
+    };
+    if (!originAllowed(req.headers.origin)) {
+      refuse(403, {
+        code: 'UPLOAD_ORIGIN_REFUSED',
+        message: "Uploads are taken only from this app's own page.",
         remedy: 'Upload from the page.',
+      });
+      return;
+    }
+    const who = requestActor(req);
+    if (who === null) {
+      refuse(401, {
+        code: 'UNAUTHORIZED',
+        message: 'Uploads are taken only from a signed-in page.',
+        remedy: 'Sign in, then upload from the page.',
+      });
+      return;
+    }
+    if (!options.downloads) {
+      refuse(503, {
+        code: 'UPLOADS_UNAVAILABLE',
+        message: 'This server takes no uploads.',
+        remedy: 'Use the desktop app or the sutazai command on the control center machine.',
       });
       return;
     }
@@ -265,55 +300,95 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     // An upload says what it is for; an older page that does not is sending a support bundle.
     const kind = (UPLOAD_KINDS as readonly string[]).includes(kindName ?? 'support') ? ((kindName ?? 'support') as UploadKind) : null;
     if (kind === null) {
-      req.resume();
-      sendError(res, 400, {
+      refuse(400, {
         code: 'BAD_PARAMS',
         message: `An upload is for one of ${UPLOAD_KINDS.join(', ')} (?kind=), not "${String(kindName).slice(0, 40)}".`,
         remedy: 'Upload from the page.',
       });
       return;
     }
-    const declared = Number(req.headers['content-length'] ?? NaN);
+    // Taken only from whoever may call the method it is for (role and access policy, as over the pipe):
+    // a viewer may not fill the disk with bundles it may not import.
+    try {
+      if (team) {
+        const webSession = team.sessions.byToken(sessionCookieOf(req.headers.cookie) ?? '');
+        if (webSession === undefined) throw new Error('the session ended');
+        dispatcher.checkMayCall(
+          UPLOAD_METHOD[kind],
+          { session: webPipeSession(team.sessions, webSession.id), address: sourceAddress(req) },
+          who,
+        );
+      }
+      // Loopback mode: the launch token is the person at this machine; each tab signs in on its own pipe,
+      // so its role is checked where the upload is used (the method itself).
+    } catch (error) {
+      const body: ApiErrorBody = isApiError(error)
+        ? { code: error.code, message: error.message, remedy: error.remedy }
+        : { code: 'UNAUTHORIZED', message: 'Uploads are taken only from a signed-in page.', remedy: 'Sign in, then upload from the page.' };
+      refuse(body.code === 'SIGN_IN_REQUIRED' || body.code === 'UNAUTHORIZED' ? 401 : 403, body);
+      return;
+    }
+    const lengthHeader = req.headers['content-length'];
+    if (lengthHeader === undefined) {
+      refuse(411, {
+        code: 'UPLOAD_LENGTH_REQUIRED',
+        message: 'An upload must say its length (Content-Length) before it is sent.',
+        remedy: 'Upload from the page (it says the length).',
+      });
+      return;
+    }
+    const declared = Number(lengthHeader);
     const limit = files.maxBytes(kind);
     if (!(declared >= 0) || declared > limit) {
-      req.resume();
-      sendError(res, 413, {
+      refuse(413, {
         code: 'UPLOAD_TOO_LARGE',
-        message: `An upload must say its length, and a ${UPLOAD_WHAT[kind]} may be at most ${sizeText(limit)}.`,
+        message: `This upload is too large: a ${UPLOAD_WHAT[kind]} may be at most ${sizeText(limit)}.`,
         remedy: UPLOAD_TOO_LARGE_REMEDY[kind],
       });
       return;
     }
-    // One upload a session at a time, a few in all: each may hold GiBs of the data directory's disk.
-    const release = files.receive(who);
-    if (release === null) {
-      req.resume();
-      sendError(res, 429, {
-        code: 'UPLOAD_BUSY',
-        message: 'Another upload is being received (one per session, a few at once).',
-        remedy: 'Wait until the upload sent before is answered, then upload again.',
-      });
+    // One upload a session at a time, a few in all, within one byte budget for every session: each may hold GiBs of the data directory's disk.
+    const receiving = files.receive(who, declared);
+    if ('refused' in receiving) {
+      refuse(
+        receiving.refused === 'busy' ? 429 : 507,
+        receiving.refused === 'busy'
+          ? {
+              code: 'UPLOAD_BUSY',
+              message: 'Another upload is being received (one per session, a few at once).',
+              remedy: 'Wait until the upload sent before is answered, then upload again.',
+            }
+          : {
+              code: 'UPLOAD_BUDGET_FULL',
+              message: `The uploads held and being received, for every session together, leave no room for this one of ${sizeText(declared)}.`,
+              remedy:
+                'Import or finish with the files uploaded before (each is removed once used, or after ten minutes unused), then upload again.',
+            },
+      );
       return;
     }
+    const watchdog = watchUploadRate();
     let answer: { uploadId: string; sha256: string; sizeBytes: number };
     try {
       const file = files.newFile(UPLOAD_EXTENSION[kind]);
-      await checkUploadSpace(path.dirname(file), declared);
-      const written = await writeUploadBody(req, file, declared);
+      await checkUploadSpace(path.dirname(file), declared, receiving.othersDeclared);
+      const written = await writeUploadBody(req, file, declared, watchdog);
       const fallback = `uploaded${UPLOAD_EXTENSION[kind]}`;
       const fileName = (headerValue(req.headers['x-file-name']) ?? fallback).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
       answer = { uploadId: files.hold(who, kind, { file, fileName, ...written }), ...written };
     } catch (error) {
-      // The rest of the body is read and dropped: the sender then reads this answer, not a cut connection.
-      req.resume();
       const body: ApiErrorBody = isApiError(error)
         ? { code: error.code, message: error.message, remedy: error.remedy }
         : { code: 'UPLOAD_FAILED', message: 'The upload could not be kept.', remedy: 'Upload the file again.' };
       if (!isApiError(error)) options.logger.warn({ err: String(error) }, 'an upload failed');
-      sendError(res, body.code === 'UPLOAD_NO_SPACE' ? 507 : body.code === 'UPLOAD_FAILED' ? 500 : 400, body);
+      refuse(
+        body.code === 'UPLOAD_NO_SPACE' ? 507 : body.code === 'UPLOAD_FAILED' ? 500 : body.code === 'UPLOAD_TOO_SLOW' ? 408 : 400,
+        body,
+      );
       return;
     } finally {
-      release();
+      watchdog.stop();
+      receiving.release();
     }
     const text = JSON.stringify(answer);
     res.writeHead(200, {
@@ -393,9 +468,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 /** Where a download is fetched, and an upload sent (server/one-time-files.ts holds both). */
 const DOWNLOAD_PREFIX = '/download/';
 const UPLOAD_PATH = '/upload';
+/** How long any request but an upload has to arrive whole (Node's own requestTimeout default). */
+const REQUEST_BODY_MS = 300_000;
 /** What each kind of upload is kept as, and called in a refusal. */
 // A configuration upload may be a bundle or a YAML export: its content says which (a name ending .sutazai-config would insist on a bundle).
 const UPLOAD_EXTENSION: Record<UploadKind, string> = { support: '.tar', config: '.upload', bundle: '.sutazai-bundle' };
+/** The method each kind of upload is for: its sender must be allowed to call it (role, access policy). */
+const UPLOAD_METHOD: Record<UploadKind, MethodName> = {
+  support: 'support.analyzeUpload',
+  config: 'configBundles.importUpload',
+  bundle: 'bundles.importUpload',
+};
 const UPLOAD_WHAT: Record<UploadKind, string> = { support: 'support bundle', config: 'configuration file', bundle: 'release bundle' };
 const UPLOAD_TOO_LARGE_REMEDY: Record<UploadKind, string> = {
   support: 'Ask for a bundle collected with less log per process, or analyze it with `sutazai support analyze FILE`.',

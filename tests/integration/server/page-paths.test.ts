@@ -117,7 +117,7 @@ describe('web mode moves a support bundle by download and upload', () => {
         body: new Uint8Array(bundle),
         headers: { 'Content-Type': 'application/octet-stream', ...headers },
       });
-    expect((await upload({ 'X-SutazAI-Token': running.token, Origin: 'http://evil.example' })).status).toBe(401);
+    expect((await upload({ 'X-SutazAI-Token': running.token, Origin: 'http://evil.example' })).status).toBe(403);
     expect((await upload({ Origin: base })).status).toBe(401);
     const sent = await upload({ 'X-SutazAI-Token': running.token, Origin: base, 'X-File-Name': 'site bundle.tar' });
     expect(sent.status).toBe(200);

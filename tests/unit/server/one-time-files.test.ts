@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createOneTimeFiles, DOWNLOAD_KEEP_MS, type OneTimeFiles, type UploadKind } from '../../../electron/backend/server/one-time-files';
+import {
+  createOneTimeFiles,
+  DOWNLOAD_KEEP_MS,
+  UPLOAD_LIFE_MS,
+  withHeldUpload,
+  type OneTimeFiles,
+  type UploadKind,
+} from '../../../electron/backend/server/one-time-files';
+import { ApiError } from '../../../electron/contract';
 import { makeWaitFor } from '../../support/wait-for';
 
 /**
@@ -18,7 +26,7 @@ const waitFor = makeWaitFor({ timeoutMs: 5_000, pollMs: 10 });
 beforeEach(() => {
   clock = 1_000;
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'one-time-files-'));
-  files = createOneTimeFiles({ root: path.join(root, 'downloads'), now: () => clock, sweepEveryMs: 20 });
+  files = createOneTimeFiles({ root: path.join(root, 'downloads'), now: () => clock, sweepEveryMs: 20, budgetBytes: 1_000 });
 });
 
 afterEach(() => {
@@ -32,10 +40,24 @@ function offerFile(actor: string): { id: string; file: string } {
   return { id: files.offer(actor, file, 'x.tar'), file };
 }
 
-function holdUpload(actor: string, kind: UploadKind): { id: string; file: string } {
+function holdUpload(actor: string, kind: UploadKind, sizeBytes = actor.length): { id: string; file: string } {
   const file = files.newFile('.bin');
   fs.writeFileSync(file, actor, { mode: 0o600 });
-  return { id: files.hold(actor, kind, { file, fileName: 'x.bin', sha256: '0'.repeat(64), sizeBytes: actor.length }), file };
+  return { id: files.hold(actor, kind, { file, fileName: 'x.bin', sha256: '0'.repeat(64), sizeBytes }), file };
+}
+
+/** Uses the upload once (as a verify or review does) and answers what it found. */
+function peek(id: string, actor: string, kind: UploadKind) {
+  const used = files.use(id, actor, kind);
+  if (used === null || used === 'busy') return used;
+  used.done();
+  return used.upload;
+}
+
+/** A place to receive, or why none is given. */
+function receive(actor: string, declared = 0): (() => void) | 'busy' | 'budget' {
+  const answer = files.receive(actor, declared);
+  return 'refused' in answer ? answer.refused : answer.release;
 }
 
 describe('one-time files', () => {
@@ -51,16 +73,71 @@ describe('one-time files', () => {
   });
 
   it('receives one upload per session at a time, and a few in all', () => {
-    const first = files.receive('web:session-1');
-    expect(first).not.toBeNull();
-    expect(files.receive('web:session-1')).toBeNull();
-    const others = ['web:session-2', 'web:session-3', 'web:session-4'].map((actor) => files.receive(actor));
-    expect(others.every((release) => release !== null)).toBe(true);
-    expect(files.receive('web:session-5')).toBeNull();
-    first!();
-    first!(); // released twice counts once
-    expect(files.receive('web:session-5')).not.toBeNull();
-    expect(files.receive('web:session-1')).toBeNull();
+    const first = receive('web:session-1');
+    expect(typeof first).toBe('function');
+    expect(receive('web:session-1')).toBe('busy');
+    const others = ['web:session-2', 'web:session-3', 'web:session-4'].map((actor) => receive(actor));
+    expect(others.every((release) => typeof release === 'function')).toBe(true);
+    expect(receive('web:session-5')).toBe('busy');
+    (first as () => void)();
+    (first as () => void)(); // released twice counts once
+    expect(typeof receive('web:session-5')).toBe('function');
+    expect(receive('web:session-1')).toBe('busy');
+  });
+
+  it('keeps one byte budget for every session together: held uploads and those being received (their declared size)', () => {
+    // Budget 1000 bytes: 400 held by one session, 500 being received by another.
+    holdUpload('web:session-1', 'bundle', 400);
+    const receiving = files.receive('web:session-2', 500);
+    expect('refused' in receiving).toBe(false);
+    if ('refused' in receiving) return;
+    // A third session's 200 bytes would pass it, though it holds nothing of its own.
+    expect(receive('web:session-3', 200)).toBe('budget');
+    expect(files.usedBytes).toBe(900);
+    // The disk must hold what the others being received may still write.
+    const third = files.receive('web:session-3', 100);
+    expect(third).toMatchObject({ othersDeclared: 500 });
+    receiving.release();
+    expect(files.usedBytes).toBe(500);
+    expect(typeof receive('web:session-4', 400)).toBe('function');
+  });
+
+  it('never sweeps nor pushes out an upload in use, refuses a second use at once, and keeps none past its life however often used', async () => {
+    const first = holdUpload('web:session-1', 'bundle');
+    const used = files.use(first.id, 'web:session-1', 'bundle');
+    expect(used).not.toBeNull();
+    expect(used).not.toBe('busy');
+    // A second tab importing the same upload at once: refused, through the handlers' helper too.
+    expect(files.use(first.id, 'web:session-1', 'bundle')).toBe('busy');
+    await expect(
+      withHeldUpload(
+        files,
+        first.id,
+        'web:session-1',
+        'bundle',
+        () => new ApiError('BUNDLE_UPLOAD_GONE', 'gone', 'again'),
+        async () => 1,
+      ),
+    ).rejects.toMatchObject({ code: 'UPLOAD_BUSY' });
+    // Its own cap (two bundles) reached twice over while it is in use: the others go, it stays.
+    holdUpload('web:session-1', 'bundle');
+    holdUpload('web:session-1', 'bundle');
+    holdUpload('web:session-1', 'bundle');
+    expect(fs.existsSync(first.file)).toBe(true);
+    // A long import: past ten minutes unused, the sweep leaves it.
+    clock += DOWNLOAD_KEEP_MS + 1_000;
+    files.sweep();
+    expect(fs.existsSync(first.file)).toBe(true);
+    (used as { done: () => void }).done();
+    expect(peek(first.id, 'web:session-1', 'bundle')).not.toBeNull();
+    // Verified again every few minutes: still gone once its life is over.
+    const since = clock;
+    while (clock - since <= UPLOAD_LIFE_MS) {
+      clock += DOWNLOAD_KEEP_MS / 2;
+      peek(first.id, 'web:session-1', 'bundle');
+    }
+    expect(peek(first.id, 'web:session-1', 'bundle')).toBeNull();
+    expect(fs.existsSync(first.file)).toBe(false);
   });
 
   it("keeps every session's files while many sessions hold their most: no shared cap evicts another's", () => {
@@ -76,17 +153,17 @@ describe('one-time files', () => {
     const config = holdUpload('web:session-1', 'config');
     const bundles = Array.from({ length: 3 }, () => holdUpload('web:session-1', 'bundle'));
     // Another session, and another kind, do not find it.
-    expect(files.upload(config.id, 'web:session-2', 'config')).toBeNull();
-    expect(files.upload(config.id, 'web:session-1', 'bundle')).toBeNull();
+    expect(peek(config.id, 'web:session-2', 'config')).toBeNull();
+    expect(peek(config.id, 'web:session-1', 'bundle')).toBeNull();
     expect(files.take(config.id, 'web:session-1')).toBeNull();
     // Used again and again until dropped.
-    expect(files.upload(config.id, 'web:session-1', 'config')).toMatchObject({ file: config.file, fileName: 'x.bin' });
-    expect(files.upload(config.id, 'web:session-1', 'config')).not.toBeNull();
+    expect(peek(config.id, 'web:session-1', 'config')).toMatchObject({ file: config.file, fileName: 'x.bin' });
+    expect(peek(config.id, 'web:session-1', 'config')).not.toBeNull();
     // Three bundles: the oldest went, the config upload did not.
-    expect(bundles.map(({ id }) => files.upload(id, 'web:session-1', 'bundle') !== null)).toEqual([false, true, true]);
+    expect(bundles.map(({ id }) => peek(id, 'web:session-1', 'bundle') !== null)).toEqual([false, true, true]);
     expect(fs.existsSync(bundles[0]!.file)).toBe(false);
     files.drop(config.id);
-    expect(files.upload(config.id, 'web:session-1', 'config')).toBeNull();
+    expect(peek(config.id, 'web:session-1', 'config')).toBeNull();
     expect(fs.existsSync(config.file)).toBe(false);
   });
 
@@ -95,13 +172,13 @@ describe('one-time files', () => {
     const idle = holdUpload('web:session-1', 'bundle');
     const download = offerFile('web:session-2');
     clock += DOWNLOAD_KEEP_MS - 1_000;
-    expect(files.upload(used.id, 'web:session-1', 'config')).not.toBeNull();
+    expect(peek(used.id, 'web:session-1', 'config')).not.toBeNull();
     clock += 2_000;
     // No call is made: the sweep on its timer removes the idle ones' files.
     await waitFor('the idle files removed', () => !fs.existsSync(idle.file) && !fs.existsSync(download.file));
     expect(fs.existsSync(used.file)).toBe(true);
-    expect(files.upload(used.id, 'web:session-1', 'config')).not.toBeNull();
-    expect(files.upload(idle.id, 'web:session-1', 'bundle')).toBeNull();
+    expect(peek(used.id, 'web:session-1', 'config')).not.toBeNull();
+    expect(peek(idle.id, 'web:session-1', 'bundle')).toBeNull();
   });
 
   it('limits each kind of upload on its own: a configuration file to 32 MiB', () => {
