@@ -226,10 +226,17 @@ static void log_close(instance_t *in) {
   in->log_fd = -1;
 }
 
+/* An open that failed in this batch is not tried again for each of its lines (batch_begin clears it). */
+static int open_failed;
+
 static int log_open(instance_t *in) {
   if (in->log_fd >= 0) return in->log_fd;
   int fd = open(in->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return -1;
+  if (fd < 0) {
+    in->size = 0; /* no file open: the last one's size must not decide a rotation */
+    open_failed = 1;
+    return -1;
+  }
   struct stat st;
   if (fstat(fd, &st) != 0) {
     close(fd);
@@ -257,7 +264,7 @@ static int write_all(instance_t *in, int fd, const void *data, size_t len) {
 }
 
 static void write_out(instance_t *in, const void *data, size_t len, uint64_t lines) {
-  int fd = log_open(in);
+  int fd = in->log_fd < 0 && open_failed ? -1 : log_open(in);
   int ok = fd >= 0;
   if (ok && in->dropped > 0) {
     char notice[256];
@@ -401,10 +408,11 @@ static void rotate(instance_t *in) {
 
 static void append_line(instance_t *in, const unsigned char *data, size_t len) {
   batch_lines++;
-  if (in->log_fd < 0) log_open(in); /* the size decides rotation */
+  if (in->log_fd < 0 && !open_failed) log_open(in); /* the size decides rotation */
   size_t need = head_len + len + 1;
   if (out_used > 0 && out_used + need > OUT_BYTES) flush_out(in);
-  if (!rotation_failed && in->size + out_used > 0 && in->size + out_used + need > limits.max_file_bytes) {
+  /* No file open, no size known: no rotation. */
+  if (in->log_fd >= 0 && !rotation_failed && in->size + out_used > 0 && in->size + out_used + need > limits.max_file_bytes) {
     flush_out(in);
     rotate(in);
   }
@@ -421,6 +429,7 @@ static void batch_begin(const char *stamp, const char *tag) {
   batch_lines = 0;
   batch_dropped = 0;
   rotation_failed = 0;
+  open_failed = 0;
 }
 
 static void count_dropped(const char *name, uint64_t lines);

@@ -128,6 +128,8 @@ export class StampedLogFile {
   private batchLines = 0;
   /** Set when a rotation failed in this batch: not tried again line after line (the daemon's rotator reports why). */
   private rotationFailed = false;
+  /** An open that failed in this batch is not tried again for each of its lines (a full inode table, a gone directory). */
+  private openFailed = false;
   /** `<stamp> <tag> ` of the batch being written. */
   private head = Buffer.alloc(0);
   private stamp = '';
@@ -156,6 +158,7 @@ export class StampedLogFile {
     this.batchLines = 0;
     this.droppedNow = 0;
     this.rotationFailed = false;
+    this.openFailed = false;
     produce(this.sink);
     this.flush();
     return { lines: this.batchLines, dropped: this.droppedNow };
@@ -163,11 +166,13 @@ export class StampedLogFile {
 
   private append(data: Buffer, start: number, end: number): void {
     this.batchLines += 1;
-    if (this.fd === null) this.open(); // the size decides rotation
+    if (this.fd === null && !this.openFailed) this.open(); // the size decides rotation
     const head = this.head;
     const need = head.length + (end - start) + 1;
     if (this.used > 0 && this.used + need > OUT.length) this.flush();
+    // No file open, no size known: no rotation (the size of a file no longer open would decide it).
     if (
+      this.fd !== null &&
       this.rotation !== null &&
       !this.rotationFailed &&
       this.size + this.used > 0 &&
@@ -204,6 +209,7 @@ export class StampedLogFile {
 
   private writeOut(out: Buffer, lines: number): void {
     try {
+      if (this.fd === null && this.openFailed) throw new Error('the log file could not be opened in this batch');
       const fd = this.openOrThrow();
       if (this.dropped > 0) {
         this.writeAll(
@@ -237,13 +243,21 @@ export class StampedLogFile {
       this.openOrThrow();
       return true;
     } catch {
+      this.openFailed = true;
       return false;
     }
   }
 
   private openOrThrow(): number {
     if (this.fd !== null) return this.fd;
-    const fd = fs.openSync(this.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+    let fd: number;
+    try {
+      fd = fs.openSync(this.file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+    } catch (error) {
+      this.size = 0; // no file open: the last one's size must not decide a rotation
+      this.openFailed = true;
+      throw error;
+    }
     try {
       this.size = fs.fstatSync(fd).size;
     } catch (error) {

@@ -97,6 +97,25 @@ describe('StampedLogFile with rotation at write time (the collector is the only 
           .map((l) => Number(l.split(' ')[2]))
       : [];
 
+  it('a file that cannot be opened is not rotated by the size of the one open before: its lines are dropped and counted', () => {
+    const file = path.join(tmp.path, 'gone.log');
+    let rotations = 0;
+    const log = new StampedLogFile(file, { maxFileBytes: () => 1000, rotate: () => (rotations += 1) });
+    log.write('2026-01-01T00:00:00.000Z', 'out', numbered(0, 7)); // 7 lines of 120 bytes: 840
+    log.close();
+    // The next open fails (EISDIR): the 840 bytes counted are no file's any more.
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+    log.write('2026-01-01T00:00:01.000Z', 'out', numbered(7, 3));
+    expect(rotations).toBe(0);
+    expect(log.droppedLines).toBe(3);
+    fs.rmdirSync(file);
+    log.write('2026-01-01T00:00:02.000Z', 'out', numbered(10, 1));
+    log.close();
+    expect(numbersIn(file).filter((n) => !Number.isNaN(n))).toEqual([10]); // and the notice
+    expect(fs.readFileSync(file, 'utf8')).toContain('3 log lines dropped');
+  });
+
   it('rotates before a write would take the live file past its size: no file ever passes it, and the newest lines are all there, in order', () => {
     const dir = path.join(tmp.path, 'rotating');
     const files = new LogFiles(dir, { maxFileBytes: 4096, keepFiles: 3 });
