@@ -1,7 +1,7 @@
-import os from 'node:os';
 import type Database from 'better-sqlite3';
 import { ApiError, MIN_OPERATOR_PASSWORD_LENGTH } from '../../contract';
 import { createAuditLog } from '../audit/audit-log';
+import { localUser } from '../audit/local-user';
 import { createSecretVault } from '../secrets/secret-vault';
 import { createOperatorMfaRepo } from './operator-mfa-repo';
 import { hashPassword } from './operator-passwords';
@@ -83,15 +83,4 @@ export async function resetAdmin(
     });
     return { ...result, auditSeq };
   })();
-}
-
-/** The local account and machine, as the audit entry names who broke the glass. */
-function localUser(): string {
-  let user = `uid ${process.getuid?.() ?? '?'}`;
-  try {
-    user = `${os.userInfo().username} (${user})`;
-  } catch {
-    // An account without a passwd entry (a container's bare uid): the uid alone.
-  }
-  return `${user} on ${os.hostname()}, pid ${process.pid}`;
 }

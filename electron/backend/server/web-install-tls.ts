@@ -3,13 +3,15 @@ import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { ApiError } from '../../contract';
+import { createAuditLog } from '../audit/audit-log';
+import { localUser } from '../audit/local-user';
 import { vaultLockedError } from '../fleet/install-runtime-access';
 import { issueServerCertificate } from '../pki/issue-certificate';
 import { caKeyMissingError } from '../pki/pki-errors';
 import { unsealCaKey } from '../pki/seal-ca-key';
 import { createSecretVault, type VaultKeySource } from '../secrets/secret-vault';
 import { createInstallsRepo } from '../store/installs-repo';
-import { openStore } from '../store/open-store';
+import { openExistingStore } from '../store/open-existing-store';
 
 /** Issued again at every start: a short life costs nothing, and a copied key is of use for a month at most. */
 export const WEB_CERTIFICATE_DAYS = 30;
@@ -43,7 +45,12 @@ export async function issueWebCertificateFromInstall(input: {
       '--tls-from-install needs the names browsers use to reach this server.',
       'Give --name NAME for each (a DNS name or an address), for example --name control.example.org.',
     );
-  const store = openStore({ dataDir: input.dataDir });
+  // Only an existing control center: a mistyped --data-dir must not get a fresh, empty store.
+  const store = openExistingStore(
+    input.dataDir,
+    '--tls-from-install',
+    'Give the data directory of the control center that made the install: --data-dir DIR (the folder that holds sutazai.db).',
+  );
   try {
     const install = createInstallsRepo(store.db).findByName(input.install);
     if (install === null)
@@ -65,6 +72,20 @@ export async function issueWebCertificateFromInstall(input: {
       dnsNames: rest.filter((name) => isIP(name) === 0),
       ipAddresses: rest.filter((name) => isIP(name) !== 0),
       validityDays: WEB_CERTIFICATE_DAYS,
+    });
+    // Each start issues a server certificate the install's CA vouches for: recorded, as every
+    // other certificate the control center issues, with who started it (no operator signs in
+    // to a start: the local account that could read the vault's key).
+    const certificate = new X509Certificate(issued.certPem);
+    createAuditLog(store.db).append({
+      atMs: Date.now(),
+      operator: null,
+      actor: `web mode started by ${localUser()}`,
+      peer: 'local',
+      action: 'vault',
+      method: 'web.certificateIssue',
+      target: `install ${install.name}: web server certificate ${certificate.serialNumber.toLowerCase()} for ${certificate.subjectAltName ?? names.join(', ')}, until ${new Date(certificate.validTo).toISOString()}`,
+      outcome: 'ok',
     });
     const folder = path.join(input.dataDir, 'web-ca');
     fs.mkdirSync(folder, { recursive: true, mode: 0o755 });

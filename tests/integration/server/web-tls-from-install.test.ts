@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQuietBackend } from '../../support/backend-harness';
 import type { InstallCa } from '../../../electron/backend/pki/install-ca';
@@ -39,15 +40,15 @@ afterAll(async () => {
   dir.remove();
 }, 60_000);
 
-function web(env: Record<string, string>, args: string[]): WebModeServer {
-  const server = startWebModeServer(dataDir, env, args);
+function web(env: Record<string, string>, args: string[], at = dataDir): WebModeServer {
+  const server = startWebModeServer(at, env, args);
   servers.push(server);
   return server;
 }
 
 /** The output of a start that must be refused: it exits non-zero without serving. */
-async function refusedStart(env: Record<string, string>, args: string[]): Promise<string> {
-  const server = web(env, args);
+async function refusedStart(env: Record<string, string>, args: string[], at = dataDir): Promise<string> {
+  const server = web(env, args, at);
   const { code } = await server.exited;
   expect(code).not.toBe(0);
   expect(server.output()).not.toMatch(TEAM_URL);
@@ -106,9 +107,35 @@ describe('web mode with --tls-from-install', () => {
     expect(peer.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(Date.parse(peer.validTo) - Date.parse(peer.validFrom)).toBeLessThanOrEqual(31 * 24 * 3600_000);
     await stopWebModeServer(server);
+
+    // The issuance is in the control center's audit log: its serial, names and install, and the local account.
+    const db = new Database(path.join(dataDir, 'sutazai.db'), { readonly: true });
+    try {
+      const entries = db
+        .prepare("SELECT actor, operator, action, target, outcome FROM audit_log WHERE method = 'web.certificateIssue'")
+        .all();
+      expect(entries).toEqual([
+        {
+          actor: expect.stringMatching(/^web mode started by .*uid \d+.* on .+, pid \d+$/),
+          operator: null,
+          action: 'vault',
+          target: expect.stringContaining(`install lab: web server certificate ${peer.serialNumber.toLowerCase()} for `),
+          outcome: 'ok',
+        },
+      ]);
+      const target = (entries[0] as { target: string }).target;
+      expect(target).toContain('DNS:localhost');
+      expect(target).toContain('IP Address:127.0.0.1');
+    } finally {
+      db.close();
+    }
   }, 240_000);
 
-  it('is refused before serving: an unknown install, a locked vault, and certificate files given too', async () => {
+  it('is refused before serving: a data directory with no store (nothing created), an unknown install, a locked vault, and certificate files given too', async () => {
+    const mistyped = path.join(dir.path, 'dtaa');
+    const missing = await refusedStart(PASSPHRASE, ['--listen', '127.0.0.1', '--tls-from-install', 'lab', '--name', 'localhost'], mistyped);
+    expect(missing).toContain(`error NOT_FOUND: There is no control center in ${mistyped}`);
+    expect(fs.existsSync(path.join(mistyped, 'sutazai.db'))).toBe(false);
     expect(await refusedStart(PASSPHRASE, ['--listen', '127.0.0.1', '--tls-from-install', 'nope', '--name', 'localhost'])).toContain(
       'error NOT_FOUND: There is no install named "nope"',
     );
