@@ -213,4 +213,24 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
       await context.close();
     }
   });
+
+  it("a provider sign-in in a browser already signed in ends that browser's earlier session", async () => {
+    const { context, page } = await newBrowser({ requests: true });
+    await page.goto(`${url}oidc/start`);
+    await signInAtProvider(page, provider.issuer, 'ada');
+    await page.getByTestId('signed-in-as').waitFor();
+    const sessionOf = async () => (await context.cookies(url)).find((cookie) => cookie.name === '__Host-sutazai-session')!.value;
+    const earlier = await sessionOf();
+    // Again, in the same browser (the provider may remember the person, or ask once more).
+    await page.goto(`${url}oidc/start`);
+    if (page.url().startsWith(provider.issuer)) await signInAtProvider(page, provider.issuer, 'ada');
+    await page.getByTestId('signed-in-as').waitFor();
+    expect(await sessionOf()).not.toBe(earlier);
+    // A copy of the earlier cookie is no live session: signing it out finds none.
+    const signOut = await context.request.delete(`${url}session`, {
+      headers: { cookie: `__Host-sutazai-session=${earlier}`, 'x-sutazai-client': 'e2e' },
+    });
+    expect(await signOut.json()).toMatchObject({ signedOut: false });
+    await context.close();
+  });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ApiError, type Operator, type Session } from '../../contract';
-import { startLoopbackSignIn } from '../oidc/oidc-loopback';
+import { startLoopbackSignIn, type LoopbackSignIn } from '../oidc/oidc-loopback';
 import type { ProviderIdentity, ProviderSignIn } from '../oidc/oidc-sign-in';
 import type { SignInProviderConfig } from '../oidc/sign-in-provider-settings';
 import type { OperatorMfa } from '../operators/operator-mfa';
@@ -34,6 +34,8 @@ type ProviderMethod = 'session.provider' | 'session.signInWithProvider' | 'sessi
  */
 export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<MethodHandlers, ProviderMethod> {
   const { operators, mfa, signInLimiter, signInProvider } = deps;
+  /** The desktop sign-in under way on each pipe, by its sign-in: its cancel. */
+  const inFlight = new WeakMap<object, () => void>();
 
   const flowOrRefuse = (): ProviderSignIn => {
     if (signInProvider.config.kind === 'invalid') throw signInProvider.config.problem;
@@ -120,13 +122,21 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
           'Only the desktop app opens the system browser to sign in through the provider.',
           'In a browser (web mode for a team), press "Sign in with" on the sign-in page.',
         );
+      // One at a time per window: pressing the button again replaces the sign-in under way.
+      const pipe = caller.session;
+      inFlight.get(pipe)?.();
       const attempt = beginTry(caller, randomBytes(16).toString('hex'));
-      const loopback = await startLoopbackSignIn(flow, (who) => accept(caller, attempt, who));
+      let loopback: LoopbackSignIn<Session> | undefined;
       try {
+        loopback = await startLoopbackSignIn(flow, (who) => accept(caller, attempt, who));
+        inFlight.set(pipe, loopback.cancel);
         deps.openExternal(loopback.url);
         return await loopback.accepted;
       } finally {
-        loopback.cancel();
+        loopback?.cancel();
+        if (loopback !== undefined && inFlight.get(pipe) === loopback.cancel) inFlight.delete(pipe);
+        // Cancelled, timed out, or the provider unreachable: nothing was tried, so it does not count against 'local'.
+        if (!loopback?.calledBack) signInLimiter.refund(attempt);
       }
     },
   };

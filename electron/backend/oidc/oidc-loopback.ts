@@ -19,6 +19,8 @@ export interface LoopbackSignIn<T> {
   readonly url: string;
   /** What `accept` made of who signed in, once the browser came back (or why not). */
   readonly accepted: Promise<T>;
+  /** Whether a callback was taken (the provider's answer came back): a sign-in that got none was no try at a password. */
+  readonly calledBack: boolean;
   /** Stops waiting (the window closed, the app quits). */
   cancel(): void;
 }
@@ -56,6 +58,7 @@ export async function startLoopbackSignIn<T>(
   // Awaited by whoever started it; a cancel after they stopped waiting must not be an unhandled rejection.
   accepted.catch(() => undefined);
   let answered = false;
+  let calledBack = false;
   let binding = '';
   /** The attempt's state (known once begun): only a callback carrying it is taken. */
   let expectedState: Buffer | null = null;
@@ -79,6 +82,7 @@ export async function startLoopbackSignIn<T>(
       return;
     }
     answered = true;
+    calledBack = true;
     const code = url.searchParams.get('code');
     const providerError = url.searchParams.get('error');
     const result: Promise<{ who: ProviderIdentity; value: T }> =
@@ -131,6 +135,9 @@ export async function startLoopbackSignIn<T>(
   return {
     url: begun.url,
     accepted,
+    get calledBack() {
+      return calledBack;
+    },
     cancel: () => {
       if (!server.listening) return;
       finish(() => settle!.reject(providerSignInFailed('it was cancelled.')));

@@ -10,7 +10,7 @@ import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
 import { providerErrorCode, type ProviderSignIn } from '../oidc/oidc-sign-in';
 import { createPipeSession, type Dispatcher } from './dispatcher';
-import { callOnce, sessionCookie, sourceAddress, type SignInAnswer } from './web-team';
+import { callOnce, sessionCookie, sessionCookieOf, sourceAddress, type SignInAnswer } from './web-team';
 import { addressKeyOf } from '../operators/sign-in-limiter';
 import type { WebSessions } from '../operators/web-sessions';
 
@@ -130,6 +130,9 @@ export async function finishProviderSignIn(req: http.IncomingMessage, url: URL, 
       error: { code: 'INTERNAL', message: 'The sign-in left no operator.', remedy: 'Try again.' },
       setCookies: [cleared],
     };
+  // The browser's earlier session (another operator's, maybe) ends: its cookie is replaced, and a copy of it must not stay live.
+  const earlier = deps.sessions.byToken(sessionCookieOf(req.headers.cookie) ?? '');
+  if (earlier) deps.sessions.end(earlier.id, 'signed in again through the provider');
   const { token, createdAt, expiresAt } = deps.sessions.create(operatorId, { address, userAgent: String(req.headers['user-agent'] ?? '') });
   return { kind: 'redirect', location: '/', setCookies: [cleared, sessionCookie(token, expiresAt - createdAt)] };
 }

@@ -25,6 +25,8 @@ let store: Store;
 let operators: OperatorService;
 let answer: ProviderIdentity;
 let handlers: ReturnType<typeof createProviderSignInHandlers>;
+/** The URLs handed to the system browser, in order. */
+let opened: string[];
 
 beforeEach(async () => {
   dir = makeTempDir('sutazai-provider-subject-');
@@ -35,7 +37,7 @@ beforeEach(async () => {
   operators = createOperatorService({ repo: createOperatorsRepo(store.db), now });
   const flow: ProviderSignIn = {
     displayName: 'Site SSO',
-    begin: () => Promise.reject(new Error('not used')),
+    begin: (redirectUri) => Promise.resolve({ url: `https://idp.example/auth?redirect_uri=${redirectUri}`, state: 'st', binding: 'b' }),
     complete: () => Promise.resolve(answer),
   };
   handlers = createProviderSignInHandlers({
@@ -43,7 +45,9 @@ beforeEach(async () => {
     mfa: createOperatorMfa({ repo: createOperatorMfaRepo(store.db), vault, now }),
     signInLimiter: createSignInLimiter({ db: store.db, now }),
     signInProvider: { config: { kind: 'none' }, flow },
+    openExternal: (url) => void opened.push(url),
   });
+  opened = [];
   await operators.add({ name: 'ada', role: 'admin', password: 'ada is on the day shift', attributes: {} });
   await operators.add({ name: 'kate', role: 'operator', password: 'kate is on the night shift', attributes: {} });
 });
@@ -97,5 +101,24 @@ describe('provider sign-in binds the operator to the provider account', () => {
     operators.remove('kate');
     await operators.add({ name: 'kate', role: 'operator', password: 'kate is on the night shift', attributes: {} });
     expect(await signIn('kate', 'subject-of-someone-else')).toBe('signed in as kate');
+  });
+});
+
+describe('desktop sign-in through the provider, abandoned', () => {
+  it("an abandoned try does not count against 'local', and a new one on the same window replaces the one under way", async () => {
+    const caller = { actor: 'desktop', peer: 'port:test', session: createPipeSession() } as unknown as Caller;
+    const outcomes: Array<Promise<unknown>> = [];
+    // More than the 20 failures 'local' may have: each press replaces (cancels) the one before.
+    for (let i = 0; i < 30; i++) {
+      const before = opened.length;
+      outcomes.push(handlers['session.signInWithProvider']({}, caller).catch((error: unknown) => error));
+      await expect.poll(() => opened.length).toBe(before + 1);
+    }
+    for (const outcome of outcomes.slice(0, -1)) expect(((await outcome) as ApiError).message).toMatch(/it was cancelled/);
+    // The last one was never throttled; the browser comes back to it and it signs in.
+    answer = { operatorName: 'ada', subject: 'subject-of-ada', issuer: ISSUER, multiFactor: false };
+    const callback = new URL(new URL(opened.at(-1)!).searchParams.get('redirect_uri')!);
+    expect((await fetch(`${callback.href}?state=st&code=c`)).status).toBe(200);
+    expect(await outcomes.at(-1)).toMatchObject({ operator: { name: 'ada' } });
   });
 });
