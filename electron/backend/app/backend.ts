@@ -513,7 +513,15 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const access = { operatorsExist: () => operators.exist(), policy: policyGate };
   // Every state-changing call ends with an entry in the audit log (audit/with-audit.ts).
   const audit = createAuditLog(store.db);
-  const auditing = { log: audit, names: { hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null }, now, logger };
+  const auditing = {
+    log: audit,
+    names: {
+      hostName: (hostId: number) => repos.hosts.get(hostId)?.name ?? null,
+      upload: (uploadId: string) => downloads.describe(uploadId),
+    },
+    now,
+    logger,
+  };
   const configBundles = createConfigBundleService({
     store: { ...repos, operators: createOperatorsRepo(store.db) },
     exporterKeys: createExporterKeysRepo(store.db),

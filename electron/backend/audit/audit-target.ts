@@ -1,6 +1,8 @@
 /** The host names an entry shows instead of ids (read before the call: a removal takes the name with it). */
 export interface TargetNames {
   hostName(hostId: number): string | null;
+  /** An upload (web mode) by its name as sent and its SHA-256, never by its id (a session's handle on it). */
+  upload?(uploadId: string): { fileName: string; sha256: string } | null;
 }
 
 /** Past this many hosts a target says how many more there were. */
@@ -68,6 +70,10 @@ export function auditTarget(method: string, params: unknown, names: TargetNames)
   const file = p.file as { path?: unknown; fileName?: unknown } | undefined;
   if (typeof file === 'object' && file !== null) add('file', file.path ?? file.fileName);
   if (p.file === undefined) add('file', p.fileName);
+  if (typeof p.uploadId === 'string') {
+    const upload = names.upload?.(p.uploadId) ?? null;
+    parts.push(upload ? `upload ${upload.fileName} (SHA-256 ${upload.sha256})` : 'an upload not held');
+  }
   add('key', p.fingerprint);
   add('key', p.trustKey);
 

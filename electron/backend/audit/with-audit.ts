@@ -45,7 +45,10 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
         if (recordsAll || READ_REFUSALS.has(outcome)) record(deps, { method, action, target, caller, outcome });
         throw error;
       }
-      if (recordsAll) record(deps, { method, action, target: target ?? signedInAs(action, result), caller, outcome: 'ok' });
+      if (recordsAll) {
+        const done = withRelease(target, result) ?? signedInAs(action, result);
+        record(deps, { method, action, target: done, caller, outcome: 'ok' });
+      }
       return result;
     };
   }
@@ -60,6 +63,18 @@ function signedInAs(action: Action, result: unknown): string | null {
   if (action !== 'sign-in' || typeof result !== 'object' || result === null) return null;
   const operator = (result as { operator?: { name?: unknown } | null }).operator;
   return typeof operator?.name === 'string' ? `operator ${operator.name}` : null;
+}
+
+/**
+ * A bundle import's target with the release it imported (`name@version`, known only from the
+ * result when the call named an upload, not a release).
+ */
+function withRelease(target: string | null, result: unknown): string | null {
+  if (typeof result !== 'object' || result === null) return target;
+  const bundle = (result as { bundle?: { name?: unknown; version?: unknown } }).bundle;
+  if (typeof bundle?.name !== 'string' || typeof bundle.version !== 'string') return target;
+  const release = `release ${bundle.name}@${bundle.version}`;
+  return target === null ? release : target.includes(release) ? target : `${target}, ${release}`;
 }
 
 /** The refusals of a signed-in operator's read: by the role, or by an access policy. */

@@ -46,6 +46,8 @@ export interface OneTimeFiles {
    * while another call uses it.
    */
   use(id: string, actor: string, kind: UploadKind): { upload: Upload; done: () => void } | null | 'busy';
+  /** What the audit log names an upload by: its name as sent and its SHA-256 (null: none held under `id`). */
+  describe(id: string): { fileName: string; sha256: string } | null;
   /** Forgets what is held under `id` and removes its file (an upload used up). */
   drop(id: string): void;
   /** Removes what has gone unused for DOWNLOAD_KEEP_MS (the timer's work; callable directly). */
@@ -234,6 +236,10 @@ export function createOneTimeFiles(options: {
           entry.atMs = now();
         },
       };
+    },
+    describe(id) {
+      const upload = ID.test(id) ? held.get(id)?.upload : null;
+      return upload ? { fileName: upload.fileName, sha256: upload.sha256 } : null;
     },
     drop,
     sweep,

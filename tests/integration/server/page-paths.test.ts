@@ -214,6 +214,15 @@ describe('web mode moves a release bundle by upload, never by a path', () => {
     const imported = await client.call('bundles.importUpload', { uploadId, trustKey: kit.key.fingerprint });
     expect(imported).toMatchObject({ alreadyImported: false, keyTrusted: true, bundle: { sha256: release.sha256 } });
     expect(bundleFiles()).toEqual([path.basename(imported.bundle.path)]);
+    // The record of actions names the upload as sent, by its SHA-256, and the release it imported (never the upload's id).
+    const recorded = (await client.call('audit.list', { limit: 50 })).entries.filter((entry) => entry.method === 'bundles.importUpload');
+    expect(recorded.map((entry) => [entry.outcome, entry.target]).sort()).toEqual([
+      ['BUNDLE_KEY_UNKNOWN', `upload my_release.sutazai-bundle (SHA-256 ${release.sha256})`],
+      [
+        'ok',
+        `upload my_release.sutazai-bundle (SHA-256 ${release.sha256}), key ${kit.key.fingerprint}, release ${imported.bundle.name}@${imported.bundle.version}`,
+      ],
+    ]);
     expect(createHash('sha256').update(fs.readFileSync(imported.bundle.path)).digest('hex')).toBe(release.sha256);
     // Used up: moved into the data directory, nothing left among the uploads.
     expect(await refusedWith(client.call('bundles.verifyUpload', { uploadId }))).toBe('BUNDLE_UPLOAD_GONE');
