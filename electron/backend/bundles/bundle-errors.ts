@@ -103,15 +103,11 @@ export function bundleKeyUnknownError(file: string, signer: { fingerprint: strin
   );
 }
 
-export function bundleVersionConflictError(
-  file: string,
-  release: string,
-  sha256: string,
-  imported: { sha256: string; path: string },
-): ApiError {
+export function bundleVersionConflictError(file: string, release: string, sha256: string, imported: { sha256: string }): ApiError {
+  // The other file is named by its SHA-256 only: where the data directory keeps it is no business of a browser's.
   return new ApiError(
     'BUNDLE_VERSION_CONFLICT',
-    `The bundle ${file} is ${release} with SHA-256 ${sha256}, but ${release} was already imported from another file, with SHA-256 ${imported.sha256} (${imported.path}); one name@version is one file.`,
+    `The bundle ${file} is ${release} with SHA-256 ${sha256}, but ${release} was already imported from another file, with SHA-256 ${imported.sha256}; one name@version is one file.`,
     `Ask the builder which file is the real ${release} (compare the SHA-256 they printed). If it is this one, build it again as a new version (sutazai bundle build --version ...) and import that.`,
   );
 }

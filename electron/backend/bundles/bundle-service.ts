@@ -117,10 +117,11 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
       const code = errorCode(error);
       throw bundleImportFailedError(
         source,
-        `copying it into ${bundlesDir} failed (${code ?? (error as Error).message})`,
+        // No backend path in the words: a browser's person reads them too.
+        `copying it into the control center's bundle store failed (${code ?? (error as Error).message})`,
         code === 'ENOSPC'
-          ? `Free space on the disk that holds ${deps.dataDir}, then import again.`
-          : `Check that ${bundlesDir} is writable by the user running the control center, then import again.`,
+          ? "Free space on the disk that holds the control center's data directory, then import again."
+          : "Check that the control center's data directory (its bundles folder) is writable by the user running it, then import again.",
         error,
       );
     }
@@ -192,10 +193,7 @@ export function createBundleService(deps: BundleServiceDeps): BundleService {
       const conflictOf = () => {
         const other = deps.bundles.byRelease(manifest.name, manifest.version).find((row) => row.fileSha256 !== inspected.sha256);
         return other
-          ? bundleVersionConflictError(source, `${manifest.name}@${manifest.version}`, inspected.sha256, {
-              sha256: other.fileSha256,
-              path: path.resolve(deps.dataDir, other.path),
-            })
+          ? bundleVersionConflictError(source, `${manifest.name}@${manifest.version}`, inspected.sha256, { sha256: other.fileSha256 })
           : null;
       };
       const conflict = conflictOf();
