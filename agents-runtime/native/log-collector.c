@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,6 +58,8 @@
 /* A connection that reads none of its answers is dropped past this much unsent output. */
 #define MAX_PENDING_OUT (4 * 1024 * 1024)
 #define MAX_NAME 200
+/* How long accepting pauses after it failed for want of descriptors. */
+#define ACCEPT_PAUSE_MS 100
 
 typedef struct {
   uint64_t max_file_bytes;
@@ -511,14 +514,14 @@ static void on_data(instance_t *in, stream_t *s, const unsigned char *chunk, siz
   s->flush_at = s->partial_len > 0 ? now_ms() + PARTIAL_FLUSH_MS : 0;
 }
 
-/* Reads one chunk: 1 data, 0 nothing now (EAGAIN), -1 end of file or a failed read. */
-static int read_once(instance_t *in, stream_t *s) {
+/* Reads one chunk: its size when data came, 0 nothing now (EAGAIN), -1 end of file or a failed read. */
+static ssize_t read_once(instance_t *in, stream_t *s) {
   if (s->fd < 0) return -1;
   for (;;) {
     ssize_t n = read(s->fd, read_buf, sizeof read_buf);
     if (n > 0) {
       on_data(in, s, read_buf, (size_t)n);
-      return 1;
+      return n;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
@@ -527,12 +530,25 @@ static int read_once(instance_t *in, stream_t *s) {
 }
 
 /* Reads all the FIFO holds right now; 0 at end of file (or no reader), 1 otherwise. */
+/*
+ * Reads what the FIFO holds now; 0 at its end. Bounded: what it held at entry (FIONREAD), and
+ * at least twice its buffer, so a writer as fast as this reader cannot hold one drain or open
+ * in the loop for ever (the rest comes with its next epoll event, level-triggered).
+ */
 static int read_now(instance_t *in, stream_t *s) {
-  for (;;) {
-    int r = read_once(in, s);
+  if (s->fd < 0) return 0;
+  int held = 0;
+  if (ioctl(s->fd, FIONREAD, &held) != 0 || held < 0) held = 0;
+  int pipe_size = fcntl(s->fd, F_GETPIPE_SZ);
+  size_t limit = 2 * (size_t)(pipe_size > 0 ? pipe_size : 65536);
+  if ((size_t)held > limit) limit = (size_t)held;
+  for (size_t got = 0; got < limit;) {
+    ssize_t r = read_once(in, s);
     if (r == 0) return 1;
     if (r < 0) return 0;
+    got += (size_t)r;
   }
+  return 1;
 }
 
 static void close_reader(stream_t *s) {
@@ -596,7 +612,11 @@ static void open_instance(const char *name) {
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/%s.%s", fifo_dir, name, s->tag) >= (int)sizeof path) continue;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      /* No FIFO (yet): nothing to read. Anything else (EMFILE, ENFILE) leaves its writer blocked once the buffer fills: said. */
+      if (errno != ENOENT) complain("cannot open %s: %s", path, strerror(errno));
+      continue;
+    }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
       close(fd);
@@ -1093,10 +1113,24 @@ static void conn_close(conn_t *c) {
   maybe_exit();
 }
 
+/* While set (monotonic ms), the server socket is not watched: accept failed for want of descriptors. */
+static int64_t accept_resume_at;
+static int accept_complained; /* said once until an accept succeeds again */
+
 static void on_accept(void) {
   for (;;) {
     int fd = accept4(server_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+      /* The connection stays queued; level-triggered epoll would wake at once again and spin. Paused a while. */
+      if (!accept_complained) complain("cannot accept a connection: %s (tried again every %d ms)", strerror(errno), ACCEPT_PAUSE_MS);
+      accept_complained = 1;
+      struct epoll_event ev = {.events = 0, .data.fd = server_fd};
+      epoll_ctl(epoll_fd, EPOLL_CTL_MOD, server_fd, &ev);
+      accept_resume_at = now_ms() + ACCEPT_PAUSE_MS;
+      return;
+    }
     if (fd < 0) return;
+    accept_complained = 0;
     conn_t *c = must_alloc(sizeof *c);
     c->fd = fd;
     c->in = must_alloc(MAX_REQUEST);
@@ -1257,6 +1291,7 @@ int main(int argc, char **argv) {
     int64_t now = now_ms();
     int64_t next = unclaimed_at;
     if (push_at != 0 && push_at < next) next = push_at;
+    if (accept_resume_at != 0 && accept_resume_at < next) next = accept_resume_at;
     for (instance_t *in = instances; in != NULL; in = in->next)
       for (int t = 0; t < 2; t++)
         if (in->streams[t].flush_at != 0 && in->streams[t].flush_at < next) next = in->streams[t].flush_at;
@@ -1284,6 +1319,11 @@ int main(int argc, char **argv) {
     }
     now = now_ms();
     if (push_at != 0 && push_at <= now) push_dropped();
+    if (accept_resume_at != 0 && accept_resume_at <= now) {
+      accept_resume_at = 0;
+      struct epoll_event ev = {.events = EPOLLIN, .data.fd = server_fd};
+      epoll_ctl(epoll_fd, EPOLL_CTL_MOD, server_fd, &ev);
+    }
     for (instance_t *in = instances, *next_in; in != NULL; in = next_in) {
       next_in = in->next;
       for (int t = 0; t < 2; t++)

@@ -259,3 +259,41 @@ describe.each(['node', 'native'] as const)('the %s log collector, on hostile inp
     collector.kill('SIGTERM');
   });
 });
+
+describe('the native log collector out of descriptors', () => {
+  it('says so: a FIFO it cannot open (its writer would block unseen) and a connection it cannot accept (paused, not spun on)', async () => {
+    const dir = path.join(tmp.path, 'emfile');
+    const fifoDir = path.join(dir, 'fifos');
+    const logDir = path.join(dir, 'logs');
+    fs.mkdirSync(fifoDir, { recursive: true });
+    fs.mkdirSync(logDir, { recursive: true });
+    const held: number[] = [];
+    const names = Array.from({ length: 8 }, (_, i) => `busy-${i}`);
+    for (const name of names) {
+      const fifos = (['out', 'err'] as const).map((tag) => fifoPath(fifoDir, name, tag));
+      expect(spawnSync('mkfifo', ['-m', '0600', ...fifos]).status).toBe(0);
+      held.push(...fifos.map((file) => fs.openSync(file, fs.constants.O_RDWR)));
+    }
+    try {
+      const command = nativeCollectorCommand(nativeBinary, fifoDir, logDir);
+      // 14 descriptors: its own (epoll, signals, socket) and the FIFOs of a few instances, not 8.
+      const child = spawn('sh', ['-c', 'ulimit -n 14; exec "$0" "$@"', command.file, ...command.args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true,
+      });
+      started.push(child);
+      let complaints = '';
+      child.stderr.setEncoding('utf8').on('data', (text: string) => (complaints += text));
+      const { socket } = collectorPaths(fifoDir);
+      await waitFor('the collector to listen', () => listening(socket));
+      // What waits in the directory is opened at its start: more FIFOs than it has descriptors for.
+      await waitFor('the FIFOs it could not open, said', () => /cannot open .*busy-\d\.out: Too many open files/.test(complaints));
+      const extra = net.connect(socket);
+      sockets.push(extra);
+      extra.on('error', () => undefined);
+      await waitFor('the connection it could not accept, said', () => /cannot accept a connection: Too many open files/.test(complaints));
+    } finally {
+      for (const fd of held) fs.closeSync(fd);
+    }
+  });
+});
