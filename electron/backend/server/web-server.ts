@@ -155,7 +155,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return;
     }
     if (team && url.pathname.startsWith('/oidc/') && req.method === 'GET') {
-      await serveProviderRoute(req, res, url, { dispatcher, sessions: team.sessions, provider: team.provider ?? null }, html);
+      await serveProviderRoute(
+        req,
+        res,
+        url,
+        { dispatcher, sessions: team.sessions, provider: team.provider ?? null, names: team.names, port },
+        html,
+      );
       return;
     }
     if (url.pathname === UPLOAD_PATH && req.method === 'POST') {

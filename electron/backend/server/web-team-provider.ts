@@ -10,7 +10,7 @@ import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
 import { providerErrorCode, type ProviderSignIn } from '../oidc/oidc-sign-in';
 import { createPipeSession, type Dispatcher } from './dispatcher';
-import { callOnce, sessionCookie, sessionCookieOf, sourceAddress, type SignInAnswer } from './web-team';
+import { authorityOf, callOnce, isConfiguredHost, sessionCookie, sessionCookieOf, sourceAddress, type SignInAnswer } from './web-team';
 import { addressKeyOf } from '../operators/sign-in-limiter';
 import type { WebSessions } from '../operators/web-sessions';
 
@@ -49,6 +49,9 @@ export interface ProviderRouteDeps {
   sessions: WebSessions;
   /** Null when this control center has no provider sign-in (or its settings do not load). */
   provider: ProviderSignIn | null;
+  /** The names (--name) and port this server answers to: the callback URL is built from them. */
+  names: readonly string[];
+  port: number;
 }
 
 /** GET /oidc/provider: the button's words, or null (the sign-in page asks before it has a socket). */
@@ -69,10 +72,24 @@ export async function startProviderSignIn(req: http.IncomingMessage, deps: Provi
       },
       setCookies: [],
     };
+  // The callback URL is built from the configured name the Host header matched (checked before
+  // this route), in one fixed form: never from the header's own text.
+  const host = (req.headers.host ?? '').toLowerCase();
+  const name = deps.names.find((candidate) => isConfiguredHost(host, [candidate], deps.port));
+  if (name === undefined)
+    return {
+      kind: 'error',
+      status: 421,
+      error: {
+        code: 'BAD_PARAMS',
+        message: 'This server does not answer to that name.',
+        remedy: 'Open the control center at the name it was set up with.',
+      },
+      setCookies: [],
+    };
   try {
-    // The Host header was checked against the configured names: the provider sends the browser back to the name it used.
     const { url, binding } = await deps.provider.begin(
-      `https://${req.headers.host}${PROVIDER_CALLBACK_PATH}`,
+      `https://${authorityOf(name, deps.port)}${PROVIDER_CALLBACK_PATH}`,
       addressKeyOf(sourceAddress(req)),
     );
     return { kind: 'redirect', location: url, setCookies: [bindingCookie(binding, 300)] };

@@ -77,7 +77,7 @@ export function sessionOriginRefusal(headers: http.IncomingHttpHeaders, names: r
 export const HSTS_HEADER = { 'Strict-Transport-Security': 'max-age=31536000' } as const;
 
 /** A name and port as a browser writes them in Host and Origin: without the port where it is HTTPS's own (443). */
-function authorityOf(name: string, port: number): string {
+export function authorityOf(name: string, port: number): string {
   const host = hostForUrl(name).toLowerCase();
   return port === 443 ? host : `${host}:${port}`;
 }

@@ -14,7 +14,7 @@ import {
 } from '../../../electron/backend/oidc/oidc-sign-in';
 import type { OidcKeySource } from '../../../electron/backend/oidc/oidc-key-source';
 import type { SignInProviderSettings } from '../../../electron/backend/oidc/sign-in-provider-settings';
-import { finishProviderSignIn, type ProviderRouteDeps } from '../../../electron/backend/server/web-team-provider';
+import { finishProviderSignIn, startProviderSignIn, type ProviderRouteDeps } from '../../../electron/backend/server/web-team-provider';
 import { ApiError } from '../../../electron/contract';
 
 const CLIENT_ID = 'sutazai';
@@ -232,5 +232,24 @@ describe("the provider's endpoints and answers", () => {
       deps,
     );
     expect(denied.kind === 'error' && denied.error.message).toBe('The provider did not sign you in (access_denied).');
+  });
+});
+
+describe('the web callback URL', () => {
+  it('is built from the configured name the Host matched, in one fixed form, never from the header text', async () => {
+    const asked: string[] = [];
+    const provider: ProviderSignIn = {
+      displayName: 'Test',
+      begin: (redirectUri) => {
+        asked.push(redirectUri);
+        return Promise.resolve({ url: 'https://idp.example/auth', state: 's', binding: 'b' });
+      },
+      complete: () => Promise.reject(new Error('not used')),
+    };
+    const deps = { provider, dispatcher: null, sessions: null, names: ['control.example.org'], port: 8443 } as unknown as ProviderRouteDeps;
+    const request = (host: string) => ({ headers: { host }, socket: { remoteAddress: '192.0.2.1' } }) as unknown as http.IncomingMessage;
+    expect((await startProviderSignIn(request('CONTROL.Example.org:8443'), deps)).kind).toBe('redirect');
+    expect((await startProviderSignIn(request('evil.example:8443'), deps)).kind).toBe('error');
+    expect(asked).toEqual(['https://control.example.org:8443/oidc/callback']);
   });
 });
