@@ -4,7 +4,7 @@
  * under 1 MB instead of a second Node heap), or, when that file is missing, the Node one, with
  * the reason in its log. Either way the instance's lines reach its log.
  */
-import { type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,5 +83,18 @@ describe('the log collector the shipped daemon runs', () => {
     expect(second.stats).toMatchObject({ protocol: 3, implementation: 'node' });
     const warned = second.daemon.lines.find((l) => /the Node log collector runs/.test(String(l.msg)));
     expect(String(warned?.msg)).toContain(`${native} cannot be opened (ENOENT)`);
+  });
+
+  it('one that passes the check but dies at its start (exit 1): the Node one, saying why, and the lines reach the log', async () => {
+    const native = path.join(bundleDir, nativeCollectorFileName());
+    const source = path.join(tmp.path, 'exit1.c');
+    fs.writeFileSync(source, 'int main(void) { return 1; }\n');
+    fs.rmSync(native, { force: true });
+    expect(spawnSync('cc', ['-o', native, source]).status).toBe(0);
+    const third = await run('exits');
+    expect(fs.readlinkSync(`/proc/${third.collector}/exe`)).toBe(fs.realpathSync(process.execPath));
+    expect(third.stats).toMatchObject({ protocol: 3, implementation: 'node' });
+    const warned = third.daemon.lines.find((l) => /the Node log collector runs/.test(String(l.msg)));
+    expect(String(warned?.msg)).toContain(`${native} exits at once (status 1)`);
   });
 });
