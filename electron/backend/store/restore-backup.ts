@@ -24,7 +24,14 @@ import { claimDataDir } from './data-dir-owner-repo';
 import { failurePoint } from './failure-point';
 import { makeOwnedWorkDir, OWNER_FILE } from './owned-work-dir';
 import { swapEntriesIn } from './restore-entry-swap';
-import { DATABASE_FILES, ENTRY_ASIDE_NAME, ENTRY_STAGED_PATTERN, ENTRY_STAGED_PREFIX, JOURNAL_NAME } from './restore-journal';
+import {
+  DATABASE_FILES,
+  ENTRY_ASIDE_NAME,
+  ENTRY_STAGED_PATTERN,
+  ENTRY_STAGED_PREFIX,
+  JOURNAL_NAME,
+  syncDirectory,
+} from './restore-journal';
 import { RESTORE_LOCK_NAME, takeRestoreLock, type RestoreLock } from './restore-lock';
 import { isMountPoint } from './restore-mount';
 import { settleInterruptedRestore, stagedPrefix, swapIn } from './restore-swap';
@@ -105,6 +112,8 @@ async function restoreInto(file: string, dataDir: string, options: RestoreOption
       const tables = checkDatabase(file, path.join(staged.path, BACKUP_DATABASE_NAME), manifest, options.knownSchema);
       // In place, what the restore does not replace stays where it is.
       if (!inPlace) carryOver(dataDir, staged.path);
+      // The staged tree's folders hold their entries on disk before a journal or a rename depends on them.
+      syncTree(staged.path);
       // The restored store is claimed before it is in place, until this restore has finished.
       const newClaim = claimStore(path.join(staged.path, BACKUP_DATABASE_NAME), dataDir, { existing: false });
       try {
@@ -273,6 +282,12 @@ function carryOver(dataDir: string, staged: string): void {
     if (replaced.has(name) || name.startsWith('.write-test-')) continue;
     link(path.join(dataDir, name), path.join(staged, name));
   }
+}
+
+/** Flushes every folder under `dir` (links not followed), the deepest first, `dir` itself last. */
+function syncTree(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) syncTree(path.join(dir, entry.name));
+  syncDirectory(dir);
 }
 
 const Count = z.number().int().min(0);

@@ -72,7 +72,9 @@ export function swapEntriesIn(dataDir: string, staged: string): void {
       fs.renameSync(path.join(staged, name), path.join(dataDir, name));
       if (index === 0) failurePoint('restore-entry-moved-in');
     });
+    // All three folders changed: the commit below must not reach the disk before their renames do.
     syncDirectory(aside);
+    syncDirectory(staged);
     syncDirectory(dataDir);
     failurePoint('restore-moved-in');
   } catch (error) {
