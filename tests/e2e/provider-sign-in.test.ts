@@ -37,6 +37,8 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
   let browser: Browser;
   let provider: SignInProvider;
   let url = '';
+  /** The web-mode server's output (its log). */
+  let serverOutput: () => string = () => '';
   /** The callback of the first, successful sign-in, as the provider sent the browser to it. */
   let usedCallback = '';
   const problems: string[] = [];
@@ -77,6 +79,7 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
       String(port),
     ]);
     defer(() => stopWebModeServer(server));
+    serverOutput = server.output;
     url = await waitForUrl(server, undefined, TEAM_URL);
 
     const spki = new X509Certificate(issued.certPem).publicKey.export({ type: 'spki', format: 'der' });
@@ -111,7 +114,16 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
 
   /** The words of the error page a refused callback shows. */
   async function refusal(page: Page): Promise<string> {
-    return (await page.locator('main').textContent()) ?? '';
+    const text = (await page.locator('main').textContent()) ?? '';
+    // A browser that is not signed in is told only that it failed, with a reference; the reason is in the log under it.
+    const reference = /reference ([0-9a-f]{12})/.exec(text)?.[1];
+    expect(reference, text).toBeDefined();
+    await expect.poll(() => serverOutput().includes(reference!), { timeout: 10_000 }).toBe(true);
+    const logged =
+      serverOutput()
+        .split('\n')
+        .find((line) => line.includes(reference!)) ?? '';
+    return `${text}\n${logged}`;
   }
 
   it('signs in through the provider from the sign-in page: PKCE, a state and a nonce, then an HttpOnly session', async () => {
@@ -209,6 +221,10 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
       const text = await refusal(page);
       expect(text).toContain('OIDC_OPERATOR_REFUSED');
       expect(text).toContain(reason);
+      // Only in the log: the page tells a stranger nothing of which operators exist or are disabled.
+      const shown = (await page.locator('main').textContent()) ?? '';
+      expect(shown).not.toContain(reason);
+      expect(shown).not.toContain('OIDC_OPERATOR_REFUSED');
       expect((await context.cookies(url)).find((cookie) => cookie.name === '__Host-sutazai-session')).toBeUndefined();
       await context.close();
     }

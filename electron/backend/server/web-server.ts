@@ -159,7 +159,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         req,
         res,
         url,
-        { dispatcher, sessions: team.sessions, provider: team.provider ?? null, names: team.names, port },
+        {
+          dispatcher,
+          sessions: team.sessions,
+          provider: team.provider ?? null,
+          names: team.names,
+          port,
+          log: (details, message) => logger.warn(details, message),
+        },
         html,
       );
       return;

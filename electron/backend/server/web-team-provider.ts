@@ -6,6 +6,7 @@
  * dispatcher (session.completeProviderSignIn: the same rate limit and audit entry as every
  * sign-in) and, when it worked, makes the browser's session as POST /session does.
  */
+import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
 import { providerErrorCode, type ProviderSignIn } from '../oidc/oidc-sign-in';
@@ -52,6 +53,23 @@ export interface ProviderRouteDeps {
   /** The names (--name) and port this server answers to: the callback URL is built from them. */
   names: readonly string[];
   port: number;
+  /** Where the reason of a refused sign-in goes, under the reference the browser is shown. */
+  log?: (details: object, message: string) => void;
+}
+
+/**
+ * What a browser that is not signed in is told of a failed provider sign-in: that it failed,
+ * and a reference under which the reason is in the log (an admin reads it there).
+ */
+function withheld(error: ApiErrorBody, deps: ProviderRouteDeps): ApiErrorBody {
+  const reference = randomBytes(6).toString('hex');
+  deps.log?.({ reference, code: error.code, reason: error.message }, 'provider sign-in refused');
+  return {
+    code: error.code === 'INTERNAL' ? 'INTERNAL' : 'OIDC_SIGN_IN_FAILED',
+    message: `The sign-in through the provider did not work (reference ${reference}).`,
+    remedy:
+      "Start again from the sign-in page. If it keeps failing, give an admin the reference: the reason is in the control center's log.",
+  };
 }
 
 /** GET /oidc/provider: the button's words, or null (the sign-in page asks before it has a socket). */
@@ -98,7 +116,7 @@ export async function startProviderSignIn(req: http.IncomingMessage, deps: Provi
       error instanceof ApiError
         ? error.toBody()
         : { code: 'INTERNAL' as const, message: 'The sign-in could not start.', remedy: 'Try again.' };
-    return { kind: 'error', status: 502, error: body, setCookies: [] };
+    return { kind: 'error', status: 502, error: withheld(body, deps), setCookies: [] };
   }
 }
 
@@ -136,7 +154,9 @@ export async function finishProviderSignIn(req: http.IncomingMessage, url: URL, 
     return {
       kind: 'error',
       status: answer.error.code === 'SIGN_IN_THROTTLED' ? 429 : answer.error.code === 'INTERNAL' ? 500 : 401,
-      error: answer.error,
+      // The wait is the caller's own to know; any other reason would tell a stranger which operators exist, are
+      // disabled or have two-factor sign-in, and the provider's internals: it goes to the log under a reference.
+      error: answer.error.code === 'SIGN_IN_THROTTLED' ? answer.error : withheld(answer.error, deps),
       setCookies: [cleared],
     };
   const operatorId = login.operatorId;
