@@ -65,17 +65,9 @@ export function liveRestoreLockOwner(dataDir: string): ProcessOwner | null {
 export function removeDeadRestoreLock(dataDir: string): void {
   const lock = path.join(dataDir, RESTORE_LOCK_NAME);
   const owner = readLockOwner(lock);
-  if (owner === null ? !present(lock) : ownerAlive(owner)) return;
+  // None there is fine too: the take-over finds nothing to move.
+  if (owner !== null && ownerAlive(owner)) return;
   takeOver(dataDir, lock);
-}
-
-function present(file: string): boolean {
-  try {
-    fs.lstatSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
