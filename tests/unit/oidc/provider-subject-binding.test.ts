@@ -62,15 +62,18 @@ async function signIn(operatorName: string, subject: string): Promise<string> {
   answer = { operatorName, subject, issuer: ISSUER, multiFactor: false };
   const session = createPipeSession();
   const caller = { actor: 'web:test', peer: 'test', address: '192.0.2.1', session } as unknown as Caller;
-  try {
-    const signedIn = await handlers['session.completeProviderSignIn']({ state: 's', code: 'c', binding: 'b' }, caller);
-    expect(session.operatorId).toBe(signedIn.operator?.id);
-    return `signed in as ${signedIn.operator?.name}`;
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
+  const outcome = await handlers['session.completeProviderSignIn']({ state: 's', code: 'c', binding: 'b' }, caller).then(
+    (signedIn) => signedIn,
+    (error: unknown) => error,
+  );
+  if (!(outcome instanceof ApiError) && outcome instanceof Error) throw outcome;
+  if (outcome instanceof ApiError) {
     expect(session.operatorId).toBeUndefined();
-    return error.code;
+    return outcome.code;
   }
+  const signedIn = outcome as Awaited<ReturnType<(typeof handlers)['session.completeProviderSignIn']>>;
+  expect(session.operatorId).toBe(signedIn.operator?.id);
+  return `signed in as ${signedIn.operator?.name}`;
 }
 
 describe('provider sign-in binds the operator to the provider account', () => {
