@@ -38,6 +38,18 @@ afterAll(() => {
   tmp.remove();
 });
 
+/** Calls `each` with every whole line the socket reads (text, without its newline). */
+function onLines(socket: net.Socket, each: (line: string) => void): void {
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (text: string) => {
+    buffered += text;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) each(line);
+  });
+}
+
 /** A control connection: writes lines, hands back the replies carrying an id, keeps the unasked pushes. */
 function control(
   socketPath: string,
@@ -47,17 +59,10 @@ function control(
     sockets.push(socket);
     const replies = new Map<number, Record<string, unknown>>();
     const pushes: Record<string, unknown>[] = [];
-    let buffered = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => {
-      buffered += text;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        const message = JSON.parse(line) as Record<string, unknown>;
-        if (typeof message.id === 'number') replies.set(message.id, message);
-        else pushes.push(message);
-      }
+    onLines(socket, (line) => {
+      const message = JSON.parse(line) as Record<string, unknown>;
+      if (typeof message.id === 'number') replies.set(message.id, message);
+      else pushes.push(message);
     });
     socket.once('error', reject);
     socket.once('connect', () =>
@@ -224,14 +229,7 @@ describe.each(['node', 'native'] as const)('the %s log collector, on hostile inp
     sockets.push(socket);
     // Raw lines: a reply that is not JSON must fail the test, not the handler.
     const lines: string[] = [];
-    let buffered = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => {
-      buffered += text;
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      lines.push(...parts);
-    });
+    onLines(socket, (line) => lines.push(line));
     const longId = 'x'.repeat(300);
     const requests = [
       '{"op":"hello"}',
