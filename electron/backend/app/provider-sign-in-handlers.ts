@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ApiError, type Operator, type Session } from '../../contract';
+import { withAuditTarget } from '../audit/with-audit';
 import { startLoopbackSignIn, type LoopbackSignIn } from '../oidc/oidc-loopback';
 import type { ProviderIdentity, ProviderSignIn } from '../oidc/oidc-sign-in';
 import type { SignInProviderConfig } from '../oidc/sign-in-provider-settings';
@@ -88,6 +89,15 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
 
   /** After the provider's answer: the same end as a password sign-in, or the reason it is refused. */
   const accept = (caller: Caller, attempt: Attempt, who: ProviderIdentity): Session => {
+    try {
+      return acceptOrRefuse(caller, attempt, who);
+    } catch (error) {
+      // The audit entry of a refusal names who the provider said signed in, and their account there.
+      throw withAuditTarget(error, `claimed ${JSON.stringify(who.operatorName)} (${who.issuer} subject ${JSON.stringify(who.subject)})`);
+    }
+  };
+
+  const acceptOrRefuse = (caller: Caller, attempt: Attempt, who: ProviderIdentity): Session => {
     const operator = operatorOf(who);
     if (mfa.enrolled(operator.id) && !who.multiFactor)
       throw new ApiError(

@@ -42,7 +42,9 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
         result = await handler(params, caller);
       } catch (error) {
         const outcome = error instanceof ApiError ? error.code : 'INTERNAL';
-        if (recordsAll || READ_REFUSALS.has(outcome)) record(deps, { method, action, target, caller, outcome });
+        // A refusal may name what it refused better than the params did (a provider sign-in: who the provider said).
+        const refused = auditTargetOf(error) ?? target;
+        if (recordsAll || READ_REFUSALS.has(outcome)) record(deps, { method, action, target: refused, caller, outcome });
         throw error;
       }
       if (recordsAll) {
@@ -59,6 +61,23 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
  * Who a sign-in that named no one in its params signed in as (a provider's sign-in: the name
  * is known only from the verified ID token), from the session it answers; null otherwise.
  */
+/**
+ * The target a handler attached to its refusal (withAuditTarget), for a call whose params do
+ * not name it: a provider sign-in's claimed name and provider account, known only from the
+ * ID token.
+ */
+const AUDIT_TARGET = Symbol('audit target');
+
+export function withAuditTarget<E>(error: E, target: string): E {
+  if (typeof error === 'object' && error !== null) Object.defineProperty(error, AUDIT_TARGET, { value: target });
+  return error;
+}
+
+function auditTargetOf(error: unknown): string | undefined {
+  const target = typeof error === 'object' && error !== null ? (error as { [AUDIT_TARGET]?: unknown })[AUDIT_TARGET] : undefined;
+  return typeof target === 'string' ? target : undefined;
+}
+
 function signedInAs(action: Action, result: unknown): string | null {
   if (action !== 'sign-in' || typeof result !== 'object' || result === null) return null;
   const operator = (result as { operator?: { name?: unknown } | null }).operator;

@@ -126,6 +126,14 @@ describe('desktop sign-in through the provider, loopback redirect', () => {
       expect((refusal as ApiError).message).toMatch(reason);
       expect(await page.locator('h1').textContent()).toBe('Not signed in');
       expect(await client.call('session.whoami', {})).toMatchObject({ operator: null });
+      // The audit entry names who the provider said signed in and their account there.
+      const auditor = desktopClient();
+      await auditor.call('session.signIn', { name: 'ada', password: 'ada is on the day shift' });
+      const { entries } = await auditor.call('audit.list', { action: 'sign-in' });
+      expect(entries.find((entry) => entry.outcome === 'OIDC_OPERATOR_REFUSED' && entry.target?.includes(`"${login}"`))).toMatchObject({
+        method: 'session.signInWithProvider',
+        target: `claimed "${login}" (${provider.issuer} subject "${login}")`,
+      });
     }
   });
 
