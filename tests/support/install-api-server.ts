@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { createApiClient, type ApiClient } from '../../electron/contract';
+import { createApiClient, type ApiClient, type BundleImportResult } from '../../electron/contract';
 import { startWebServer, type WebServer } from '../../electron/backend/server/web-server';
 import { startInstallBackend, type LabBackend } from './install-lab';
+import { importBundleOverWeb } from './web-uploads';
 import { openSocket, wsTransport } from './ws-peer';
 
 /**
@@ -13,6 +14,8 @@ export interface InstallApiServer {
   backend: LabBackend;
   server: WebServer;
   client: ApiClient;
+  /** Imports a release bundle as the page does over web mode (upload, then bundles.importUpload: web mode names no path). */
+  importBundle(file: string, trustKey?: string): Promise<BundleImportResult>;
   /** Closes the client, the web server and the backend. */
   stop(): Promise<void>;
 }
@@ -28,6 +31,7 @@ export async function serveInstallApi(dataDir: string, workDir: string, token: s
       token,
       port: 0,
       logger: backend.logger,
+      downloads: backend.downloads,
     });
     const client = createApiClient(wsTransport(await openSocket(`ws://127.0.0.1:${server.port}/api`, token)));
     const started = server;
@@ -35,6 +39,7 @@ export async function serveInstallApi(dataDir: string, workDir: string, token: s
       backend,
       server,
       client,
+      importBundle: (file, trustKey) => importBundleOverWeb(client, `http://127.0.0.1:${started.port}/?token=${token}`, file, trustKey),
       async stop() {
         client.close();
         await started.close();

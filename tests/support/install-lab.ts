@@ -61,6 +61,8 @@ export interface FileInstalls {
 export interface LabBackend {
   /** Served over a WebSocket too by install-api-server (the app's other pipe). */
   readonly dispatcher: Dispatcher;
+  /** The backend's one-time files, which the web server needs to take uploads (a page imports a bundle by upload). */
+  readonly downloads: Backend['downloads'];
   readonly api: ApiClient;
   readonly installs: FileInstalls;
   readonly bundles: { import(file: string, options?: { trustKey?: string }): Promise<BundleImportResult> };
@@ -86,6 +88,7 @@ export async function startInstallBackend(
   const api = backend.openClient('install-lab');
   return {
     dispatcher: backend.dispatcher,
+    downloads: backend.downloads,
     api,
     installs: fileInstalls(api),
     bundles: { import: (file, options = {}) => api.call('bundles.import', { path: file, ...options }) },

@@ -58,7 +58,7 @@ setUpSuite(
 describe('the install wizard’s draft', () => {
   it('is where the operator left it after the backend restarts on the same data directory', async () => {
     await expect(api().call('wizard.get', {})).resolves.toEqual({ draft: null });
-    const imported = await api().call('bundles.import', { path: bundle.file, trustKey: kit.key.fingerprint });
+    const imported = await running!.importBundle(bundle.file, kit.key.fingerprint);
     const draft: WizardDraftInput = {
       step: 'configuration',
       bundleId: imported.bundle.id,

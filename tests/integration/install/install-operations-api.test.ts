@@ -90,7 +90,7 @@ setUpSuite(
     defer(fastLink);
     [v1, v2] = await Promise.all([buildRealNodeBundle(kit, 'ops-v1', '1.0.0'), buildRealNodeBundle(kit, 'ops-v2', '1.1.0')]);
     await serve();
-    await api().call('bundles.import', { path: v1.file, trustKey: kit.key.fingerprint });
+    await running!.importBundle(v1.file, kit.key.fingerprint);
     await addLabHostOverApi(api(), host, HOST);
   },
   { setUpMs: 240_000, undoMs: 120_000 },
@@ -166,7 +166,7 @@ describe('jobs across a restart of the backend', () => {
       candidates: [],
       offer: null,
     });
-    await api().call('bundles.import', { path: v2.file });
+    await running!.importBundle(v2.file);
     const offer = await api().call('installs.upgradeOffer', { name: INSTALL });
     expect(offer).toMatchObject({
       install: INSTALL,
