@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createInstallCa } from '../../electron/backend/pki/install-ca';
 import { issueServerCertificate } from '../../electron/backend/pki/issue-certificate';
 import { startQuietBackend } from '../support/backend-harness';
+import { shoot } from '../support/e2e-screenshots';
 import { collectPageProblems, launchChromium, newCspRecordingContext } from '../support/chromium';
 import { keepPageLocal, signInAtProvider, startSignInProvider, type SignInProvider } from '../support/oidc-sign-in-provider';
 import { setUpSuite } from '../support/suite-set-up';
@@ -137,6 +138,7 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
     await page.getByTestId('sign-in').waitFor();
     const button = page.getByTestId('provider-sign-in');
     expect(await button.textContent()).toBe('Sign in with Test SSO');
+    await shoot(page, 'provider-sign-in-page');
     await button.click();
     await page.locator('input[name=login]').waitFor();
     // The binding cookie: HttpOnly, Secure, Lax (it must come back on the provider's redirect).
@@ -225,6 +227,9 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
       const shown = (await page.locator('main').textContent()) ?? '';
       expect(shown).not.toContain(reason);
       expect(shown).not.toContain('OIDC_OPERATOR_REFUSED');
+      if (login === 'mallory') await shoot(page, 'provider-sign-in-refused');
+      // The way back to the sign-in page is on the refusal itself (its remedy says to start again there).
+      expect(await page.getByRole('link', { name: 'Back to sign-in' }).getAttribute('href')).toBe('/');
       expect((await context.cookies(url)).find((cookie) => cookie.name === '__Host-sutazai-session')).toBeUndefined();
       await context.close();
     }

@@ -46,7 +46,11 @@ const STATUS_TITLES: Record<number, string> = {
   500: 'The request failed',
 };
 
-export function errorPage(status: number, body: ApiErrorBody): string {
+/**
+ * `back`: a link to where the person starts again (a refused provider sign-in: the sign-in
+ * page), fixed by the caller, never taken from the request.
+ */
+export function errorPage(status: number, body: ApiErrorBody, back?: { href: '/'; label: string }): string {
   const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const title = STATUS_TITLES[status] ?? `Refused (${status})`;
   return (
@@ -54,6 +58,8 @@ export function errorPage(status: number, body: ApiErrorBody): string {
     `<title>${escape(title)} · SutazAI Control Center</title><style>${ERROR_PAGE_CSS}</style></head>` +
     `<body><main><h1>SutazAI Control Center</h1><h2>${escape(title)}</h2>` +
     `<div class="notice" role="alert"><p>${escape(body.message)}</p><p class="remedy">${escape(body.remedy)}</p>` +
-    `<p class="code">${escape(body.code)} · HTTP ${status}</p></div></main></body></html>`
+    `<p class="code">${escape(body.code)} · HTTP ${status}</p></div>` +
+    (back ? `<p><a href="${back.href}">${escape(back.label)}</a></p>` : '') +
+    `</main></body></html>`
   );
 }

@@ -538,7 +538,8 @@ async function serveProviderRoute(
   }
   res.setHeader('Set-Cookie', answer.setCookies);
   // A person arrives here from the provider in a browser: the page says why, with the remedy; a script gets JSON.
-  sendError(res, answer.status, answer.error, html);
+  // A link back to the sign-in page: the remedy says to start again there.
+  sendError(res, answer.status, answer.error, html, { href: '/', label: 'Back to sign-in' });
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -558,8 +559,14 @@ function sendAnswer(res: http.ServerResponse, answer: SignInAnswer): void {
 }
 
 /** JSON for scripts; a plain page for a person who opened the address in a browser. */
-function sendError(res: http.ServerResponse, status: number, body: ApiErrorBody, acceptsHtml = false): void {
-  const text = acceptsHtml ? errorPage(status, body) : JSON.stringify({ error: body });
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  body: ApiErrorBody,
+  acceptsHtml = false,
+  back?: Parameters<typeof errorPage>[2],
+): void {
+  const text = acceptsHtml ? errorPage(status, body, back) : JSON.stringify({ error: body });
   res.writeHead(status, {
     ...(acceptsHtml ? ERROR_PAGE_HEADERS : RENDERER_SECURITY_HEADERS),
     'Content-Type': acceptsHtml ? 'text/html; charset=utf-8' : 'application/json',
