@@ -58,6 +58,30 @@ describe('hosts page paging', () => {
     expect(listRequests.slice(1, 3).every((request) => typeof request.params.after === 'number')).toBe(true);
     expect(problems).toEqual([]);
   });
+
+  it('draws the sidebar column the whole height of a tall page, down to its last row', async () => {
+    // A full-page screenshot is the whole document; decode it in the browser itself (a
+    // canvas) and compare the sidebar column near the bottom with its colour at the top.
+    const png = await page.screenshot({ fullPage: true });
+    const [top, bottom, height] = await page.evaluate(
+      async (dataUrl) => {
+        const image = new Image();
+        image.src = dataUrl;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext('2d')!;
+        context.drawImage(image, 0, 0);
+        const at = (y: number) => Array.from(context.getImageData(8, y, 1, 1).data).join(',');
+        return [at(10), at(image.height - 8), image.height];
+      },
+      `data:image/png;base64,${png.toString('base64')}`,
+    );
+    const viewport = page.viewportSize()!;
+    expect(height).toBeGreaterThan(viewport.height * 2);
+    expect(bottom).toBe(top);
+  });
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw wire messages seen by the browser
