@@ -131,6 +131,29 @@ export const KeptChainStartSchema = z.object({
   message: z.string(),
 });
 
+/**
+ * The newest entry of a host's runtime log the control center last found intact (an implicit
+ * anchor, kept per host with the runtime it belonged to), and how the log read now stands to it:
+ * - `held`: still there, same seq and hash; `dropped`: dropped since by the keep cap, as a drop entry records;
+ * - `missing`: cut off the end; `rewritten`: its seq holds another entry now (cut off, then others appended);
+ * - `replaced`: another runtime is installed there and its log does not hold it;
+ * - `unchecked`: the chain itself is broken, which is said instead.
+ */
+export const RememberedHeadSchema = z.object({
+  seq: z.number().int().positive(),
+  hash: AuditHashSchema,
+  /** When it was found intact (or accepted), ms, and by whom (the operator and pipe, or the pipe). */
+  atMs: z.number().int(),
+  by: z.string(),
+  /** The runtime it belonged to: its install's name and the state directory of its log. */
+  install: z.string(),
+  stateDir: z.string(),
+  /** Set when an admin accepted a reset to it (audit.acceptHostReset) rather than a verify finding it. */
+  accepted: z.object({ atMs: z.number().int(), by: z.string() }).nullable(),
+  standing: z.enum(['held', 'dropped', 'missing', 'rewritten', 'replaced', 'unchecked']),
+});
+export type RememberedHead = z.infer<typeof RememberedHeadSchema>;
+
 /** One host's runtime audit log (`<state_dir>/audit.log` and its sealed segments), read over SSH and verified like the control center's. */
 export const HostAuditVerificationSchema = AuditVerificationSchema.extend({
   host: z.string(),
@@ -142,6 +165,10 @@ export const HostAuditVerificationSchema = AuditVerificationSchema.extend({
   segments: z.number().int().nonnegative().default(1),
   /** Null while the chain starts at entry 1. */
   kept: KeptChainStartSchema.nullable().default(null),
+  /** The head remembered from the last intact verify, checked as an anchor; null at the first verify of this host. */
+  remembered: RememberedHeadSchema.nullable().default(null),
+  /** Why the log fails its remembered head (AUDIT_HOST_TRUNCATED, AUDIT_HOST_RUNTIME_REPLACED), with what to do; `broken` says where. */
+  rememberedError: ApiErrorBodySchema.nullable().default(null),
 });
 export type HostAuditVerification = z.infer<typeof HostAuditVerificationSchema>;
 
@@ -246,6 +273,21 @@ export const auditMethods = {
       next: z.number().int().positive().nullable(),
       /** How many entries match the filters in all. */
       matched: z.number().int().nonnegative(),
+    }),
+  },
+  /**
+   * An admin accepts a host's runtime log as it is now, after a deliberate reset (a reinstalled
+   * runtime, a log restored from a copy): the log is read and must be intact by itself and hold
+   * `head` (the entry named, normally the newest the failed verify printed), which becomes the
+   * head remembered for the host. Audited; never done by a verify on its own.
+   */
+  'audit.acceptHostReset': {
+    params: z.object({ host: HostNameSchema, head: AuditAnchorSchema }).strict(),
+    result: z.object({
+      host: z.string(),
+      /** What was remembered before (null: nothing), as the log read now stood to it. */
+      previous: RememberedHeadSchema.nullable(),
+      head: AuditAnchorSchema,
     }),
   },
   /** Every host-key decision and refusal, newest first, kept after the host is removed. */

@@ -109,6 +109,15 @@ export const ERROR_CODES = [
   'AUDIT_HOST_LOG_TOO_LARGE',
   /** A runtime's own audit log could not be read on its host (missing state_dir, no permission). */
   'AUDIT_HOST_LOG_UNREADABLE',
+  /**
+   * A runtime's own audit log no longer holds the newest entry the control center last found
+   * intact there (its implicit anchor): entries were cut off its end, or rewritten from there on.
+   */
+  'AUDIT_HOST_TRUNCATED',
+  /** The runtime on the host is another one (reinstalled) and its log does not hold the entry remembered of the one before. */
+  'AUDIT_HOST_RUNTIME_REPLACED',
+  /** An admin's accepted reset was refused: the log is not intact by itself, or the entry named is not in it. */
+  'AUDIT_HOST_RESET_REFUSED',
   /** No host of the install serves its runtime's /metrics beyond loopback, so a site's Prometheus has nothing to scrape. */
   'PROMETHEUS_TARGETS_NONE',
   // Release bundles: building, verifying and importing them.

@@ -137,6 +137,8 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'audit.verifyHost': 'view',
   'audit.hostLog': 'view',
   'audit.hostKeys': 'view',
+  // Taking a host's runtime log as a new start trusts what is on the host, as trusting a changed host key does: an admin's.
+  'audit.acceptHostReset': 'trust-key',
   // A configuration bundle carries the inventory (and, when asked, its secrets sealed) off the site: an export.
   // Importing one adds and changes hosts, keys and installs, like importing a release bundle: an admin's.
   'configBundles.export': 'export',

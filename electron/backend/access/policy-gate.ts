@@ -118,7 +118,7 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
     };
   };
   /**
-   * audit.verifyHost reads each host's own log, as audit.hostLog {hostId} does, so it is judged
+   * audit.verifyHost (and audit.acceptHostReset {host}) reads each host's own log, as audit.hostLog {hostId} does, so it is judged
    * on each host it reads: every host of `install`, or the host named `host` (by name, as the
    * CLI takes it). A name no install has reaches nothing: the handler refuses it.
    */
@@ -177,7 +177,7 @@ export function createPolicyGate({ policy, facts, now, timeZone }: PolicyGateOpt
       return stringify(invalid.length > 0 ? { target, rules, invalid } : { target, rules });
     },
     targets(what, params) {
-      if (what === 'audit.verifyHost') return verifyHostTargets(params);
+      if (what === 'audit.verifyHost' || what === 'audit.acceptHostReset') return verifyHostTargets(params);
       const named = targetsOf(what, params);
       if (isConfigExport(what) && named.length === 0 && typeof params === 'object' && params !== null) {
         // The whole inventory: every install it writes out, each judged as its own export would be.

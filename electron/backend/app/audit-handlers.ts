@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log';
 import type { HostAuditLogs } from '../audit/host-audit-logs';
-import type { MethodHandlers } from '../server/dispatcher';
+import { whoActs, type MethodHandlers } from '../server/dispatcher';
 
 type AuditMethod = Extract<keyof MethodHandlers, `audit.${string}`>;
 
@@ -18,8 +18,10 @@ export function createAuditHandlers({
   return {
     'audit.list': (params) => audit.list(params),
     'audit.verify': ({ anchor }) => audit.verify(anchor),
-    'audit.verifyHost': (params) => hostAudit.verify(params),
-    'audit.hostLog': (params) => hostAudit.log(params),
+    // Who verified is remembered with the head it found intact (the implicit anchor).
+    'audit.verifyHost': (params, caller) => hostAudit.verify(params, whoActs(caller)),
+    'audit.hostLog': (params, caller) => hostAudit.log(params, whoActs(caller)),
+    'audit.acceptHostReset': (params, caller) => hostAudit.acceptReset(params, whoActs(caller)),
     'audit.hostKeys': (params) => audit.hostKeys(params),
   };
 }

@@ -55,6 +55,7 @@ import { watchForeignCommits } from '../store/foreign-commits';
 import { createProviderSignIn, type ProviderSignIn } from '../oidc/oidc-sign-in';
 import { readSignInProvider } from '../oidc/sign-in-provider-settings';
 import { createHostAuditLogs } from '../audit/host-audit-logs';
+import { createHostAuditHeadsRepo } from '../store/host-audit-heads-repo';
 import { withAudit, withEventAudit, recordDispatcherRefusal } from '../audit/with-audit';
 import { startSubscriptionRechecks } from '../access/recheck-subscriptions';
 import { checkAccess, checkEventAccess, checkPolicy, withAccess, withEventAccess } from '../access/with-access';
@@ -539,6 +540,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     operatorsChanged: () => runtimeCredentials.changed(),
   });
   const hostAudit = createHostAuditLogs({
+    heads: createHostAuditHeadsRepo(store.db),
+    now,
     hosts: repos.hosts,
     hostKeys: repos.hostKeys,
     vault,

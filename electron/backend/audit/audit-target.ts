@@ -76,6 +76,10 @@ export function auditTarget(method: string, params: unknown, names: TargetNames)
   }
   add('key', p.fingerprint);
   add('key', p.trustKey);
+  // An accepted reset of a host's runtime log: the entry taken as its new start.
+  const head = p.head as { seq?: unknown; hash?: unknown } | undefined;
+  if (group === 'audit' && typeof head === 'object' && head !== null && typeof head.seq === 'number' && typeof head.hash === 'string')
+    parts.push(`new start entry ${head.seq} ${head.hash}`);
 
   if (parts.length === 0) return null;
   const text = parts.join(', ');

@@ -21,23 +21,35 @@ import { openHostShell } from '../install/remote/open-host-shell';
 import { rawShell, sh, type ShellScript } from '../install/remote/shell-script';
 import { hostNotInstalledError } from '../fleet/processes/process-errors';
 import type { HostRow } from '../store/hosts-repo';
+import type { HostAuditHeadsRepo, RuntimeIdentity } from '../store/host-audit-heads-repo';
 import type { InstallHostRow, InstallsRepo } from '../store/installs-repo';
 import { filterHostAuditEntries } from './host-audit-filter';
+import { checkRememberedHead } from './remembered-head';
 
 export interface HostAuditLogsDeps extends TargetDeps {
-  installs: Pick<InstallsRepo, 'findByName' | 'hosts' | 'host' | 'installOfHost'>;
+  installs: Pick<InstallsRepo, 'findByName' | 'hosts' | 'host' | 'installOfHost' | 'get'>;
+  /** The head of each host's log last found intact: the implicit anchor (remembered-head.ts). */
+  heads: HostAuditHeadsRepo;
   factsOf(row: HostRow): Promise<HostFacts>;
+  now?: () => number;
   connectTimeoutMs?: number;
   configDir?: string;
 }
 
 /** Each runtime's own audit log, read from its host and verified here (`sutazai audit verify --host|--install`, the Audit page). */
 export interface HostAuditLogs {
+  /**
+   * Each log is checked against the head remembered from the last intact read of that host too,
+   * and an intact one advances it; `by` is who verified (the operator and pipe), remembered with it.
+   */
   verify(
     params: MethodParams<'audit.verifyHost'>,
+    by: string,
   ): Promise<{ hosts: HostAuditVerification[]; unread: Array<{ host: string; error: ApiErrorBody }> }>;
-  /** A page of one host's entries, newest first, with the verification of the whole log. */
-  log(params: MethodParams<'audit.hostLog'>): Promise<MethodResult<'audit.hostLog'>>;
+  /** A page of one host's entries, newest first, with the verification of the whole log (as verify, the remembered head too). */
+  log(params: MethodParams<'audit.hostLog'>, by: string): Promise<MethodResult<'audit.hostLog'>>;
+  /** An admin's accepted reset: the log read now, intact by itself and holding `head`, which becomes the remembered head. */
+  acceptReset(params: MethodParams<'audit.acceptHostReset'>, by: string): Promise<MethodResult<'audit.acceptHostReset'>>;
 }
 
 /** The script's exit codes for a log it cannot hand over. */
@@ -61,6 +73,8 @@ export const ROTATED = 5;
 interface ReadLog {
   verification: HostAuditVerification;
   entries: RuntimeAuditEntry[];
+  /** The runtime whose log it is: the install that put it there and its state directory. */
+  identity: RuntimeIdentity;
 }
 
 /**
@@ -72,6 +86,7 @@ interface ReadLog {
  */
 export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
   const timeoutMs = deps.connectTimeoutMs ?? 20_000;
+  const now = deps.now ?? Date.now;
 
   function recordedHosts(params: MethodParams<'audit.verifyHost'>): Array<{ row: HostRow; record: InstallHostRow }> {
     if ((params.host === undefined) === (params.install === undefined) || (params.anchor !== undefined && params.host === undefined))
@@ -159,18 +174,47 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
         return entry === null ? [] : [entry];
       }),
     );
-    return { verification: { host: row.name, file, bytes, ...verified }, entries };
+    const identity = {
+      installId: record.installId,
+      installName: deps.installs.get(record.installId)?.name ?? `#${record.installId}`,
+      stateDir: layout.stateDir,
+    };
+    return { verification: { host: row.name, file, bytes, remembered: null, rememberedError: null, ...verified }, entries, identity };
+  }
+
+  /**
+   * The log as read, checked against the head remembered of this host (checkRememberedHead);
+   * when it is intact and holds that head, its own head is remembered in its place.
+   */
+  function checkedAgainstRemembered(row: HostRow, read: ReadLog, by: string): HostAuditVerification {
+    const { verification, entries, identity } = read;
+    const hashes = new Map(entries.map((entry) => [entry.seq, entry.hash]));
+    const check = checkRememberedHead({
+      host: row.name,
+      remembered: deps.heads.get(row.id),
+      identity,
+      verification,
+      hashAt: (seq) => hashes.get(seq) ?? null,
+    });
+    const checked = {
+      ...verification,
+      remembered: check.remembered,
+      rememberedError: check.error,
+      ...(check.broken !== null ? { broken: check.broken } : {}),
+    };
+    if (checked.broken === null && checked.head !== null) deps.heads.advance(row.id, identity, checked.head, by, now());
+    return checked;
   }
 
   return {
-    async verify(params) {
+    async verify(params, by) {
       const hosts: HostAuditVerification[] = [];
       const unread: Array<{ host: string; error: ApiErrorBody }> = [];
       // One host after the other: each opens its own SSH login. One host asked for fails the call; an
       // install's host that cannot be read is reported beside the others, which are still verified.
       for (const { row, record } of recordedHosts(params)) {
         try {
-          hosts.push((await readLog(row, record, params.anchor)).verification);
+          hosts.push(checkedAgainstRemembered(row, await readLog(row, record, params.anchor), by));
         } catch (error) {
           if (params.install === undefined || !(error instanceof ApiError)) throw error;
           unread.push({ host: row.name, error: error.toBody() });
@@ -178,11 +222,46 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
       }
       return { hosts, unread };
     },
-    async log(params) {
+    async log(params, by) {
       const row = deps.hosts.get(params.hostId);
       if (!row) throw hostNotFoundError(String(params.hostId));
-      const { verification, entries } = await readLog(row, installedRecord(row), undefined);
-      return { verification, ...filterHostAuditEntries(entries, params) };
+      const read = await readLog(row, installedRecord(row), undefined);
+      return { verification: checkedAgainstRemembered(row, read, by), ...filterHostAuditEntries(read.entries, params) };
+    },
+    async acceptReset(params, by) {
+      const row = deps.hosts.findByName(params.host);
+      if (!row) throw hostNotFoundError(params.host);
+      // The named entry is checked as an explicit anchor: the log must hold it, and be whole by itself.
+      const read = await readLog(row, installedRecord(row), params.head);
+      const { verification } = read;
+      if (verification.broken !== null)
+        throw new ApiError(
+          'AUDIT_HOST_RESET_REFUSED',
+          `The runtime's audit log on ${row.name} is not whole by itself, so it cannot be taken as a new start: ${verification.broken.kind} at entry ${verification.broken.seq}. ${verification.broken.message}`,
+          `Name an entry the log holds now (the newest one the verify printed). A log edited, reordered or with a gap inside stays broken: keep its files as evidence, and move them aside on ${row.name} only once you know who changed them.`,
+        );
+      const before = deps.heads.get(row.id);
+      const hashes = new Map(read.entries.map((entry) => [entry.seq, entry.hash]));
+      const previous =
+        before === null
+          ? null
+          : checkRememberedHead({
+              host: row.name,
+              remembered: before,
+              identity: read.identity,
+              verification,
+              hashAt: (seq) => hashes.get(seq) ?? null,
+            }).remembered;
+      // A reset is for a log that fails its remembered head; one that holds it needs none (and moving the head back would weaken it).
+      if (previous !== null && (previous.standing === 'held' || previous.standing === 'dropped'))
+        throw new ApiError(
+          'AUDIT_HOST_RESET_REFUSED',
+          `The runtime's audit log on ${row.name} still holds the entry remembered (entry ${previous.seq}, found intact ${new Date(previous.atMs).toISOString()}): there is no reset to accept.`,
+          'Verify the log again: it advances the remembered entry by itself.',
+          { cliRemedy: `Run \`sutazai audit verify --host ${row.name}\`: it advances the remembered entry by itself.` },
+        );
+      deps.heads.accept(row.id, read.identity, params.head, by, now());
+      return { host: row.name, previous, head: params.head };
     },
   };
 }

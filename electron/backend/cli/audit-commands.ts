@@ -15,7 +15,7 @@ import { EXIT } from './exit-codes';
 import { parseSince, usage } from './fleet-commands';
 import { formatTable } from './format-text';
 
-export const AUDIT_COMMANDS = ['verify', 'list', 'export'];
+export const AUDIT_COMMANDS = ['verify', 'list', 'export', 'accept-reset'];
 
 export interface AuditCommandContext {
   command: string;
@@ -45,6 +45,8 @@ export async function runAuditCommand(ctx: AuditCommandContext): Promise<number>
       return verify(ctx);
     case 'list':
       return list(ctx);
+    case 'accept-reset':
+      return acceptReset(ctx);
     default:
       return exportLines(ctx);
   }
@@ -103,24 +105,39 @@ async function verifyHosts(
   };
   const result = await (await ctx.api()).call('audit.verifyHost', params);
   const lines = result.hosts.map((log) =>
-    log.broken !== null
+    log.rememberedError !== null
       ? [
-          log.kept?.anchorDropped === true
-            ? `${log.host}: the runtime's audit log (${log.file}) could NOT be verified: your anchor, entry ${log.broken.seq}, is older than the oldest entry kept.`
-            : `${log.host}: the runtime's audit log (${log.file}) is NOT as appended: ${log.broken.kind} at entry ${log.broken.seq}.`,
-          `  ${log.broken.message}`,
-          "  Find out who could write the file as root or as the runtime's user on that host.",
+          // Whole by itself, but without the entry found intact before: cut off, or another runtime's log.
+          `${log.host}: the runtime's audit log (${log.file}) is NOT as verified before: ${log.rememberedError.code}.`,
+          `  ${log.rememberedError.message}`,
+          ...(log.head === null ? [] : [`  Newest entry now: ${log.head.seq} ${log.head.hash}`]),
+          `  remedy: ${log.rememberedError.cliRemedy ?? log.rememberedError.remedy}`,
         ].join('\n')
-      : [
-          `${log.host}: the runtime's audit log (${log.file}${log.segments > 1 ? ` and ${log.segments - 1} sealed ${log.segments === 2 ? 'segment' : 'segments'}` : ''}) is as appended: ${log.entries} ${log.entries === 1 ? 'entry' : 'entries'}, each chained to the one before.`,
-          ...(log.kept === null ? [] : [`  ${log.kept.message}`]),
-          ...(log.head === null
-            ? []
-            : [
-                `  Newest entry: ${log.head.seq} ${log.head.hash}`,
-                `  Keep that line: \`sutazai audit verify --host ${log.host} --anchor ${log.head.seq}:${log.head.hash}\` later also proves nothing up to it was cut off.`,
-              ]),
-        ].join('\n'),
+      : log.broken !== null
+        ? [
+            log.kept?.anchorDropped === true
+              ? `${log.host}: the runtime's audit log (${log.file}) could NOT be verified: your anchor, entry ${log.broken.seq}, is older than the oldest entry kept.`
+              : `${log.host}: the runtime's audit log (${log.file}) is NOT as appended: ${log.broken.kind} at entry ${log.broken.seq}.`,
+            `  ${log.broken.message}`,
+            "  Find out who could write the file as root or as the runtime's user on that host.",
+          ].join('\n')
+        : [
+            `${log.host}: the runtime's audit log (${log.file}${log.segments > 1 ? ` and ${log.segments - 1} sealed ${log.segments === 2 ? 'segment' : 'segments'}` : ''}) is as appended: ${log.entries} ${log.entries === 1 ? 'entry' : 'entries'}, each chained to the one before.`,
+            ...(log.kept === null ? [] : [`  ${log.kept.message}`]),
+            ...(log.remembered === null
+              ? [
+                  '  First verify of this runtime here: its newest entry is remembered, and later verifies check nothing up to it was cut off.',
+                ]
+              : [
+                  `  It still holds entry ${log.remembered.seq}, found intact ${new Date(log.remembered.atMs).toISOString()} (${log.remembered.by})${log.remembered.standing === 'dropped' ? ', since dropped by the keep cap as recorded' : ''}; the newest entry is remembered in its place.`,
+                ]),
+            ...(log.head === null
+              ? []
+              : [
+                  `  Newest entry: ${log.head.seq} ${log.head.hash}`,
+                  `  Keep that line: \`sutazai audit verify --host ${log.host} --anchor ${log.head.seq}:${log.head.hash}\` later also proves nothing up to it was cut off.`,
+                ]),
+          ].join('\n'),
   );
   // Hosts whose log could not be read are named with why and what to do; the others were verified all the same.
   for (const { host, error } of result.unread)
@@ -128,6 +145,35 @@ async function verifyHosts(
   ctx.print(lines.length === 0 ? 'The install has no hosts.' : lines.join('\n'), result);
   if (result.hosts.some((log) => log.broken !== null)) return EXIT.AUDIT_BROKEN;
   return result.unread.length > 0 ? EXIT.FAILURE : EXIT.OK;
+}
+
+/**
+ * `audit accept-reset --host H --anchor SEQ:HASH`: an admin takes a host's runtime log as it is
+ * now, after a deliberate reset (a reinstalled runtime): the entry named (the newest one the failed
+ * verify printed) becomes the head remembered for the host. Audited; a verify never does it.
+ */
+async function acceptReset(ctx: AuditCommandContext): Promise<number> {
+  const host = typeof ctx.values.host === 'string' ? ctx.values.host : undefined;
+  const anchor = typeof ctx.values.anchor === 'string' ? parseAnchor(ctx.values.anchor) : undefined;
+  if (host === undefined || anchor === undefined)
+    throw usage(
+      '`audit accept-reset` takes --host NAME and --anchor SEQ:HASH (the newest entry the failed verify printed).',
+      'sutazai audit accept-reset --host db-2 --anchor 3:3f5a…',
+    );
+  const result = await (await ctx.api()).call('audit.acceptHostReset', { host, head: anchor });
+  const before =
+    result.previous === null
+      ? 'Nothing was remembered of it before.'
+      : `Remembered before: entry ${result.previous.seq} ${result.previous.hash} of install ${result.previous.install}'s runtime (${result.previous.stateDir}), found intact ${new Date(result.previous.atMs).toISOString()} (${result.previous.by}); the log read now: ${result.previous.standing}.`;
+  ctx.print(
+    [
+      `${result.host}: the runtime's audit log is taken as it is now; entry ${result.head.seq} ${result.head.hash} is its remembered head.`,
+      before,
+      'Recorded in the audit log. Later verifies check the log against this entry.',
+    ].join('\n'),
+    result,
+  );
+  return EXIT.OK;
 }
 
 async function list(ctx: AuditCommandContext): Promise<number> {

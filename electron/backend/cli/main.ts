@@ -159,7 +159,11 @@ hash-chained and append-only; filters: --who W --action A --target T
                                      reordered; --anchor: an entry noted earlier must still be there
   audit verify --host H | --install I   the same for each runtime's own audit log, read from
                                      its host over SSH (the pinned key; as root where the
-                                     install is system-wide); exits 14 when any is broken
+                                     install is system-wide); exits 14 when any is broken, or
+                                     no longer holds the newest entry found intact before
+  audit accept-reset --host H --anchor SEQ:HASH   an admin takes H's runtime log as it is now
+                                     (a reinstalled runtime): SEQ:HASH becomes the entry later
+                                     verifies check; audited
   audit list [filters] [--limit N]   the newest entries (50, up to 1000), oldest first
   audit export [filters] [--out F]   every entry as JSON lines, oldest first (F is created 0600)
 

@@ -9,6 +9,7 @@ import {
   type RuntimeAuditEntry,
 } from '../../../electron/contract';
 import { useApiClient } from '../api/api-context';
+import { formatDateTime } from '../format/time';
 import { apiKey, useApiQuery } from '../api/queries';
 import { type Column } from '../ui/data-table';
 import { downloadFile } from '../ui/download-json-button';
@@ -23,6 +24,7 @@ import {
   RUNTIME_OUTCOME_CHOICES,
   type HostAuditFilters,
 } from './host-audit-filters';
+import { AcceptHostReset } from './accept-host-reset';
 import { AuditEntriesTable, OlderEntriesButton, targetColumn, whenColumn, whoColumn } from './audit-entries-table';
 
 type HostLogPage = MethodResult<'audit.hostLog'>;
@@ -148,6 +150,7 @@ function HostAuditEntries({
   return (
     <div className="stack">
       <HostChainStatus verification={first!.verification} />
+      <AcceptHostReset hostId={hostId} verification={first!.verification} onAccepted={() => void pages.refetch()} />
       <div className="toolbar-group">
         <p className="toolbar-count" data-testid="audit-runtime-count">
           {first!.matched === 0
@@ -177,7 +180,34 @@ function HostAuditEntries({
 }
 
 function HostChainStatus({ verification }: { verification: HostAuditVerification }) {
-  const { broken, entries, head, kept, segments, file } = verification;
+  const { broken, entries, head, kept, segments, file, remembered, rememberedError } = verification;
+  if (rememberedError !== null && broken !== null)
+    return (
+      <div
+        className="notice notice-error"
+        role="alert"
+        data-testid="audit-runtime-chain"
+        data-state="truncated"
+        data-code={rememberedError.code}
+        data-seq={broken.seq}
+      >
+        <div className="notice-body">
+          <p className="notice-title">
+            {rememberedError.code === 'AUDIT_HOST_RUNTIME_REPLACED'
+              ? `The runtime on ${visibleText(verification.host)} is another one, and its log does not hold the entry verified before.`
+              : `The runtime’s audit log on ${visibleText(verification.host)} was cut off: it no longer holds the newest entry verified before.`}
+          </p>
+          <p className="notice-message">{visibleText(rememberedError.message)}</p>
+          {head !== null ? (
+            <p className="notice-message">
+              Newest entry now {head.seq}, hash <span className="mono audit-hash">{head.hash}</span>.
+            </p>
+          ) : null}
+          <p className="notice-remedy">{visibleText(rememberedError.remedy)}</p>
+          <p className="muted mono">{rememberedError.code}</p>
+        </div>
+      </div>
+    );
   if (broken !== null)
     return (
       <div className="notice notice-error" role="alert" data-testid="audit-runtime-chain" data-state="broken" data-seq={broken.seq}>
@@ -211,6 +241,13 @@ function HostChainStatus({ verification }: { verification: HostAuditVerification
             Newest entry {head.seq}, hash <span className="mono audit-hash">{head.hash}</span>.
           </p>
         ) : null}
+        <p className="notice-message" data-testid="audit-runtime-remembered">
+          {remembered === null
+            ? 'First read of this runtime’s log here: its newest entry is remembered, and every later read checks nothing up to it was cut off.'
+            : `It still holds entry ${remembered.seq}, found intact ${formatDateTime(remembered.atMs)} (${visibleText(remembered.by)})${
+                remembered.standing === 'dropped' ? ', since dropped by the keep cap as the log records' : ''
+              }; the newest entry is remembered in its place.`}
+        </p>
       </div>
     </div>
   );

@@ -105,6 +105,8 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'operators.certificateIssue': () => ({ name: 'nobody-here', install: 'no-such-install' }),
   'operators.certificateRevoke': () => ({ name: 'nobody-here', all: true }),
   'access.rotateKey': () => ({ install: 'no-such-install' }),
+  // No such host: refused, and recorded.
+  'audit.acceptHostReset': () => ({ host: 'no-such-host', head: { seq: 1, hash: '0'.repeat(64) } }),
 };
 
 const stateChanging = (Object.keys(METHOD_ACTIONS) as MethodName[]).filter((method) => changesState(METHOD_ACTIONS[method]));

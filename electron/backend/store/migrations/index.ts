@@ -26,6 +26,7 @@ import { migration025 } from './025-config-bundle-keys';
 import { migration026 } from './026-operator-ids-never-reused';
 import { migration028 } from './028-oidc-key-sets';
 import { migration029 } from './029-operator-provider-subjects';
+import { migration030 } from './030-host-audit-heads';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -55,4 +56,5 @@ export const migrations: readonly Migration[] = [
   migration026,
   migration028,
   migration029,
+  migration030,
 ];

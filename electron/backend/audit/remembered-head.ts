@@ -1,0 +1,114 @@
+import type { SegmentsVerification } from '../../../agents-runtime/src/wire';
+import type { ApiErrorBody, AuditVerification, RememberedHead } from '../../contract';
+import type { HostAuditHead, RuntimeIdentity } from '../store/host-audit-heads-repo';
+
+/**
+ * The implicit anchor (issue 14, item 6): the newest entry of a host's runtime log that the
+ * control center last found intact. A chain that verifies by itself proves nothing about its
+ * end: cutting off the newest entries (or the newest segment with the drops it recorded) leaves
+ * a shorter chain just as whole. So every later read must still hold that entry, same seq and
+ * same hash, or account for it by a drop the runtime recorded (the keep cap); otherwise the
+ * log was cut off (AUDIT_HOST_TRUNCATED), or another runtime's fresh log stands there
+ * (AUDIT_HOST_RUNTIME_REPLACED). Only an admin's accepted reset takes such a log.
+ */
+export interface RememberedHeadCheck {
+  /** What was remembered, and how the log stands to it; null when nothing was. */
+  remembered: RememberedHead | null;
+  /** Where the log breaks against it (`broken` of the verification); null when it holds. */
+  broken: AuditVerification['broken'];
+  error: ApiErrorBody | null;
+}
+
+type Break = NonNullable<AuditVerification['broken']>;
+
+export function checkRememberedHead(input: {
+  host: string;
+  remembered: HostAuditHead | null;
+  identity: RuntimeIdentity;
+  verification: Pick<SegmentsVerification, 'head' | 'broken' | 'kept'>;
+  /** The hash of the entry at `seq` in the log read, or null when it holds none. */
+  hashAt(seq: number): string | null;
+}): RememberedHeadCheck {
+  const { remembered, verification, identity, host } = input;
+  if (remembered === null) return { remembered: null, broken: null, error: null };
+  const view = (standing: RememberedHead['standing']) => rememberedView(remembered, standing);
+  // A chain broken by itself is said as such; the remembered head is checked once it is whole.
+  if (verification.broken !== null) return { remembered: view('unchecked'), broken: null, error: null };
+  const { kept, head } = verification;
+  const seen = `the control center found entry ${remembered.seq} (hash ${remembered.hash}) there on ${new Date(remembered.verifiedAt).toISOString()} (${remembered.verifiedBy})`;
+  let standing: RememberedHead['standing'];
+  let broken: Break | null = null;
+  if (kept !== null && remembered.seq < kept.firstSeq) {
+    // Dropped by the keep cap: the drop entry in the chain (checked by verifyAuditSegments) accounts for it. Where the
+    // kept chain starts right after it, the first kept entry must be chained to exactly its hash.
+    if (remembered.seq === kept.firstSeq - 1 && kept.prevHash !== remembered.hash) {
+      standing = 'rewritten';
+      broken = {
+        seq: remembered.seq,
+        kind: 'edited',
+        message: `Entry ${remembered.seq} is not the one ${seen}: the kept chain starts at entry ${kept.firstSeq}, chained to ${kept.prevHash}. The log was cut off and written again from there.`,
+      };
+    } else standing = 'dropped';
+  } else {
+    const hash = input.hashAt(remembered.seq);
+    if (hash === remembered.hash) standing = 'held';
+    else if (hash === null) {
+      standing = 'missing';
+      const from = (head?.seq ?? 0) + 1;
+      broken = {
+        seq: from,
+        kind: 'removed',
+        message:
+          (from === remembered.seq
+            ? `Entry ${from} was cut off the end of the log`
+            : `Entries ${from} to ${remembered.seq} (at least) were cut off the end of the log`) +
+          `: ${seen}, and ${head === null ? 'the log holds no entry now' : `the newest entry now is ${head.seq}`}.`,
+      };
+    } else {
+      standing = 'rewritten';
+      broken = {
+        seq: remembered.seq,
+        kind: 'edited',
+        message: `Entry ${remembered.seq} now has hash ${hash}, not the one ${seen}: the entries up to it were cut off and others written in their place.`,
+      };
+    }
+  }
+  if (broken === null) return { remembered: view(standing), broken: null, error: null };
+  const replaced = remembered.installId !== identity.installId || remembered.stateDir !== identity.stateDir;
+  if (replaced) {
+    return {
+      remembered: view('replaced'),
+      broken,
+      error: {
+        code: 'AUDIT_HOST_RUNTIME_REPLACED',
+        message: `The runtime on ${host} is not the one whose log the control center verified before (install ${remembered.installName}, ${remembered.stateDir}); it is install ${identity.installName}'s, in ${identity.stateDir}, and its log does not hold the entry remembered: ${broken.message}`,
+        remedy: `If the runtime was reinstalled on purpose, an admin accepts its new log on the Audit page (Runtime audit logs on hosts: Accept this log as a new start); that is recorded in the audit log. Otherwise keep the files on ${host} as evidence and find out who changed them.`,
+        cliRemedy: `If the runtime was reinstalled on purpose, an admin accepts its new log: \`sutazai audit accept-reset --host ${host} --anchor ${head === null ? 'SEQ:HASH' : `${head.seq}:${head.hash}`}\` (recorded in the audit log). Otherwise keep the files on ${host} as evidence and find out who changed them.`,
+      },
+    };
+  }
+  return {
+    remembered: view(standing),
+    broken,
+    error: {
+      code: 'AUDIT_HOST_TRUNCATED',
+      message: `The runtime's audit log on ${host} no longer holds the newest entry the control center last found intact: ${broken.message}`,
+      remedy: `Someone who could write the log on ${host} (root or the runtime's user) removed entries. Keep its files as evidence and find out who. Only once you know why may an admin accept the log as it is now (Accept this log as a new start, below); that is recorded in the audit log.`,
+      cliRemedy: `Someone who could write the log on ${host} (root or the runtime's user) removed entries. Keep its files as evidence and find out who. Only once you know why may an admin accept the log as it is now: \`sutazai audit accept-reset --host ${host} --anchor ${head === null ? 'SEQ:HASH' : `${head.seq}:${head.hash}`}\` (recorded in the audit log).`,
+    },
+  };
+}
+
+/** What was remembered as the log read now stands to it, for an accepted reset's answer. */
+export function rememberedView(remembered: HostAuditHead, standing: RememberedHead['standing']): RememberedHead {
+  return {
+    seq: remembered.seq,
+    hash: remembered.hash,
+    atMs: remembered.verifiedAt,
+    by: remembered.verifiedBy,
+    install: remembered.installName,
+    stateDir: remembered.stateDir,
+    accepted: remembered.acceptedAt !== null ? { atMs: remembered.acceptedAt, by: remembered.acceptedBy ?? '' } : null,
+    standing,
+  };
+}
