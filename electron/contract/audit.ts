@@ -13,6 +13,24 @@ import { ACTIONS } from './method-actions';
 
 export const AuditActionSchema = z.enum(ACTIONS);
 
+/**
+ * Audited actions taken outside the contract, on the machine itself (no pipe, no operator signed
+ * in): the break-glass reset of an admin (`sutazai operators reset-admin`), and the web server
+ * certificate issued from an install's CA at each `npm run web -- --tls-from-install` start.
+ * Named here with their action, so the log's vocabulary is one list: the writers take the action
+ * from here, the Audit page labels them in words and its action filter finds them, as any method.
+ */
+export const LOCAL_AUDIT_METHODS = {
+  'operators.resetAdmin': { action: 'manage-operators', words: 'operators · break-glass reset of an admin, on the machine' },
+  'web.certificateIssue': { action: 'vault', words: 'web mode · server certificate issued at start, on the machine' },
+} as const satisfies Record<string, { action: (typeof ACTIONS)[number]; words: string }>;
+export type LocalAuditMethod = keyof typeof LOCAL_AUDIT_METHODS;
+
+/** Whether an entry's method is one of LOCAL_AUDIT_METHODS (not a contract method). */
+export function isLocalAuditMethod(method: string): method is LocalAuditMethod {
+  return Object.hasOwn(LOCAL_AUDIT_METHODS, method);
+}
+
 /** A SHA-256 as 64 lower-case hex digits. */
 export const AuditHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 as 64 lower-case hex digits');
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { ApiError, MIN_OPERATOR_PASSWORD_LENGTH } from '../../contract';
+import { ApiError, LOCAL_AUDIT_METHODS, MIN_OPERATOR_PASSWORD_LENGTH, type LocalAuditMethod } from '../../contract';
 import { createAuditLog } from '../audit/audit-log';
 import { localUser } from '../audit/local-user';
 import { createSecretVault } from '../secrets/secret-vault';
@@ -76,8 +76,8 @@ export async function resetAdmin(
       operator: null,
       actor: `break-glass by ${localUser()}`,
       peer: 'local',
-      action: 'manage-operators',
-      method: 'operators.resetAdmin',
+      action: LOCAL_AUDIT_METHODS['operators.resetAdmin'].action,
+      method: 'operators.resetAdmin' satisfies LocalAuditMethod,
       target: `operator ${operator.name}`,
       outcome: 'ok',
     });

@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { ApiError } from '../../contract';
+import { ApiError, LOCAL_AUDIT_METHODS, type LocalAuditMethod } from '../../contract';
 import { createAuditLog } from '../audit/audit-log';
 import { localUser } from '../audit/local-user';
 import { vaultLockedError } from '../fleet/install-runtime-access';
@@ -82,8 +82,8 @@ export async function issueWebCertificateFromInstall(input: {
       operator: null,
       actor: `web mode started by ${localUser()}`,
       peer: 'local',
-      action: 'vault',
-      method: 'web.certificateIssue',
+      action: LOCAL_AUDIT_METHODS['web.certificateIssue'].action,
+      method: 'web.certificateIssue' satisfies LocalAuditMethod,
       target: `install ${install.name}: web server certificate ${certificate.serialNumber.toLowerCase()} for ${certificate.subjectAltName ?? names.join(', ')}, until ${new Date(certificate.validTo).toISOString()}`,
       outcome: 'ok',
     });

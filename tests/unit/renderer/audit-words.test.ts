@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ACTIONS, LOCAL_AUDIT_METHODS, METHOD_ACTIONS } from '../../../electron/contract';
 import { auditListParams, NO_AUDIT_FILTERS, restoreAuditFilters } from '../../../renderer/src/audit/audit-filters';
 import { actionWords, methodWords } from '../../../renderer/src/audit/audit-words';
 
@@ -9,6 +10,17 @@ describe('the Audit page’s words', () => {
     expect(methodWords('hosts.add')).toBe('hosts · add');
     expect(methodWords('hosts.importKnownHosts')).toBe('hosts · import known hosts');
     expect(methodWords('installs.applyFile')).toBe('installs · apply file');
+  });
+
+  it('labels what was done on the machine outside the API (break-glass, the web certificate) by the contract’s words', () => {
+    // They used to read as made-up API methods: "operators · reset admin", "web · certificate issue".
+    expect(methodWords('operators.resetAdmin')).toBe('operators · break-glass reset of an admin, on the machine');
+    expect(methodWords('web.certificateIssue')).toBe('web mode · server certificate issued at start, on the machine');
+    for (const [method, { action }] of Object.entries(LOCAL_AUDIT_METHODS)) {
+      // An action of the vocabulary (so the page's action filter finds it), and never a contract method's name.
+      expect(ACTIONS).toContain(action);
+      expect(Object.keys(METHOD_ACTIONS)).not.toContain(method);
+    }
   });
 });
 
