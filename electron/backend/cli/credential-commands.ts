@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, OPERATOR_CERTIFICATE_MAX_HOURS, type ApiClient, type OperatorCertificate } from '../../contract';
-import { interruptionPoint } from '../store/failure-point';
+import { failurePoint, interruptionPoint } from '../store/failure-point';
+import { stagingPrefix, sweepStaleStaging } from './certificate-staging';
 import { EXIT } from './exit-codes';
 import { formatTable } from './format-text';
 import { guardInterruptions, type InterruptionGuard } from './interruption-guard';
@@ -45,6 +46,8 @@ export async function runOperatorCertificateCommand(ctx: CredentialCommandContex
       const folder = path.resolve(out);
       const files = certificateFiles(folder, rest[0]!);
       const api = await ctx.api();
+      // A run killed outright left its staging folder, and a certificate whose key is only there: both go now.
+      const orphans = await sweepOrphanedCertificates(api, folder);
       // From the request on: a certificate may be issued, and must not outlive a Ctrl+C unrevoked.
       const guard = guardInterruptions('the certificate being issued is revoked and no file of it is left');
       let entry: OperatorCertificate;
@@ -64,6 +67,7 @@ export async function runOperatorCertificateCommand(ctx: CredentialCommandContex
       }
       ctx.print(
         [
+          ...orphans,
           `Certificate ${entry.serial} for ${entry.operator} (${entry.role}) on ${entry.install}, valid until ${new Date(entry.notAfter).toISOString()}:`,
           `  certificate  ${files.cert}`,
           `  key          ${files.key} (0600: the control center keeps no copy)`,
@@ -178,9 +182,11 @@ async function placeIssuedFiles(
   guard.onForcedExit(removeWritten);
   try {
     stopIfInterrupted(guard);
-    staging = fs.mkdtempSync(path.join(folder, '.sutazai-certificate-'));
+    staging = fs.mkdtempSync(stagingPrefix(folder));
     for (const which of ['key', 'cert', 'ca'] as const) writeSynced(path.join(staging, which), texts[which], modeOf(which));
     await interruptionPoint('certificate-staged');
+    // Killed outright here (a test's SIGKILL), the staging folder stays: the next run sweeps it (sweepStaleStaging).
+    failurePoint('certificate-staged');
     stopIfInterrupted(guard);
     for (const which of ['key', 'cert', 'ca'] as const)
       placeFile(path.join(staging, which), files[which], texts[which], modeOf(which), () => placed.push(files[which]));
@@ -210,6 +216,26 @@ async function placeIssuedFiles(
 }
 
 const modeOf = (which: keyof CertificateFiles): number => (which === 'key' ? 0o600 : 0o644);
+
+/** When this process began: a staging folder changed since may be a run going on now. */
+const RUN_STARTED_MS = Date.now() - process.uptime() * 1000;
+
+/**
+ * Sweeps the staging folders that killed runs left in `folder` and revokes the certificates
+ * staged in them (nobody holds their keys but those folders); answers a line for each, to print.
+ */
+async function sweepOrphanedCertificates(api: ApiClient, folder: string): Promise<string[]> {
+  const swept = sweepStaleStaging(folder, RUN_STARTED_MS);
+  const lines = swept.removed.map((name) => `Removed ${path.join(folder, name)}, left by an issue that was killed.`);
+  for (const serial of swept.serials) {
+    const said = await api.call('operators.certificateRevoke', { serial }).then(
+      (result) => (result.alreadyRevoked.length > 0 ? 'was revoked already' : 'revoked now: its key was only in that folder'),
+      (error: unknown) => `could not be revoked (${error instanceof Error ? error.message : String(error)}): revoke it by its serial`,
+    );
+    lines.push(`Certificate ${serial}, staged there, ${said}.`);
+  }
+  return lines;
+}
 
 function stopIfInterrupted(guard: InterruptionGuard): void {
   if (guard.signal !== undefined) throw new Error(`stopped by ${guard.signal}`);

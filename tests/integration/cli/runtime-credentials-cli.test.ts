@@ -10,6 +10,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeSerial } from '../../../agents-runtime/src/wire';
 import type { InstallCa } from '../../../electron/backend/pki/install-ca';
 import { recordInstallWithSealedCa } from '../../support/recorded-installs';
 import { runSutazaiAsync, type SutazaiRun } from '../../support/run-sutazai';
@@ -172,6 +173,62 @@ describe('sutazai operators certificate', () => {
       expect(fresh).toEqual([expect.objectContaining({ revokedAt: expect.any(Number) })]);
     },
     4 * CLI_TIMEOUT_MS,
+  );
+
+  it(
+    'killed outright after staging its files: the next issue in that folder sweeps the staging folder (only its own) and revokes its certificate',
+    async () => {
+      const folder = path.join(dir.path, 'killed');
+      fs.mkdirSync(folder, { mode: 0o700 });
+      const before = await sutazai(
+        ['--as', 'ada', 'operators', 'certificate', 'list', '--json'],
+        `${ADA}
+`,
+      );
+      const known = new Set((JSON.parse(before.stdout) as Array<{ serial: string }>).map((c) => c.serial));
+      // A real CLI process SIGKILLs itself once the three files are staged: nothing of it can clean up.
+      const killed = await runSutazaiAsync(
+        ['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', folder],
+        dataDir,
+        { stdin: `${ADA}\n`, env: { ...VAULT, SUTAZAI_TEST_FAILURE_POINT: 'certificate-staged:SIGKILL' } },
+      );
+      expect(killed.code).toBeNull();
+      const left = fs.readdirSync(folder);
+      expect(left).toEqual([expect.stringMatching(/^\.sutazai-certificate-\d+-[A-Za-z0-9]{6}$/)]);
+      expect(fs.readdirSync(path.join(folder, left[0]!)).sort()).toEqual(['ca', 'cert', 'key']);
+      const staged = normalizeSerial(new X509Certificate(fs.readFileSync(path.join(folder, left[0]!, 'cert'))).serialNumber);
+
+      // What the sweep must leave: a link named as a staging folder (never followed), a folder of a run
+      // still going (this test's pid), a pid-less one not an hour old, and names of another pattern.
+      const outside = path.join(dir.path, 'outside');
+      fs.mkdirSync(outside);
+      fs.writeFileSync(path.join(outside, 'keep'), 'not the CLI’s');
+      fs.symlinkSync(outside, path.join(folder, '.sutazai-certificate-1-abcdef'));
+      const kept = [
+        `.sutazai-certificate-${process.pid}-abcdef`,
+        '.sutazai-certificate-abcdef',
+        '.sutazai-certificate-12-abc',
+        'sutazai-certificate-1-abcdef',
+      ];
+      for (const name of kept) fs.mkdirSync(path.join(folder, name));
+
+      const issued = await sutazai(
+        ['--as', 'ada', 'operators', 'certificate', 'issue', 'vera', '--install', 'lab', '--out', folder],
+        `${ADA}\n`,
+      );
+      expect(issued.code, issued.stderr).toBe(0);
+      expect(issued.stdout).toContain(`Removed ${path.join(folder, left[0]!)}, left by an issue that was killed.`);
+      expect(issued.stdout).toContain(`Certificate ${staged}, staged there, revoked now`);
+      expect(fs.readdirSync(folder).sort()).toEqual(
+        [...kept, '.sutazai-certificate-1-abcdef', 'install-ca.crt', 'vera.crt', 'vera.key'].sort(),
+      );
+      expect(fs.readFileSync(path.join(outside, 'keep'), 'utf8')).toBe('not the CLI’s');
+      const after = await sutazai(['--as', 'ada', 'operators', 'certificate', 'list', '--json'], `${ADA}\n`);
+      const fresh = (JSON.parse(after.stdout) as Array<{ serial: string; revokedAt: number | null }>).filter((c) => !known.has(c.serial));
+      expect(fresh.find((c) => c.serial === staged)).toMatchObject({ revokedAt: expect.any(Number) });
+      expect(fresh.filter((c) => c.revokedAt === null)).toHaveLength(1);
+    },
+    6 * CLI_TIMEOUT_MS,
   );
 
   it(
