@@ -9,6 +9,7 @@ import { openInstalledWebMode } from '../support/installed-web-mode';
 import type { HostTree } from '../support/release-lab';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
+import type { TestHost } from '../support/test-hosts/test-hosts';
 import { useTestLab } from '../support/test-hosts/use-test-lab';
 import { makeWaitFor } from '../support/wait-for';
 
@@ -17,7 +18,9 @@ import { makeWaitFor } from '../support/wait-for';
  * real on a test host with a small `runtime.audit` cap (so the runtime seals segments and drops
  * the oldest), `npm run web` with the vault unlocked and Debian's Chromium on it. The page reads
  * the host's log over SSH: the real ScaleProcess entries, filtered; where the kept chain starts;
- * an export as JSON lines whose chain links; and an entry edited on the host shown broken, at it.
+ * an export as JSON lines whose chain links; an entry edited on the host shown broken, at it;
+ * and the newest entry cut off on the host (a chain still whole by itself) shown as cut off
+ * against the entry the control center remembers, until an admin accepts the log as a new start.
  */
 
 const labRef = useTestLab();
@@ -26,6 +29,7 @@ const HOST_NAME = 'audit-rt';
 const waitFor = makeWaitFor({ timeoutMs: 90_000, pollMs: 500 });
 
 let tree: HostTree;
+let testHost: TestHost;
 let hostId = 0;
 let page: Page;
 let url = '';
@@ -43,7 +47,7 @@ setUpSuite(
       problems,
       values: { agents: { replicas_per_host: 1 }, runtime: { audit: { max_file_bytes: 4096, keep_files: 1 } } },
     });
-    ({ tree } = installed.host);
+    ({ tree, host: testHost } = installed.host);
     ({ hostId, api } = installed);
     ({ page, url } = installed.session);
     // Real calls through the host's link, once it is up: each a ScaleProcess entry in the runtime's log.
@@ -132,6 +136,54 @@ describe("a host's runtime audit log on the Audit page", () => {
         section.locator(`[data-testid="audit-runtime-row"][data-seq="${edited.seq}"]`).getAttribute('data-broken'),
       ).resolves.toBe('edited');
       await shoot(page, 'audit-runtime-log-broken');
+    } finally {
+      fs.writeFileSync(liveLog(), original);
+    }
+  });
+
+  it('shows the newest entry cut off on the host as truncated, and takes it as a new start only when accepted', async () => {
+    const section = page.getByTestId('audit-runtime');
+    // Two entries in the live file at least, so that one is left with the drop it may record.
+    while (fs.readFileSync(liveLog(), 'utf8').trimEnd().split('\n').length < 3)
+      await api.call('fleet.scale', { hostId, process: 'agent', replicas: 1 });
+    const original = fs.readFileSync(liveLog(), 'utf8');
+    const lines = original.trimEnd().split('\n');
+    const cut = JSON.parse(lines.at(-1)!) as { seq: number };
+    const cutTo = JSON.parse(lines.at(-2)!) as { seq: number; hash: string };
+    // Read once whole (this read done, not an earlier one): its newest entry is remembered.
+    await section.getByTestId('audit-runtime-refresh').click();
+    await waitFor('the page to read the whole log', async () =>
+      (await section.getByTestId('audit-runtime-chain').textContent())?.includes(`Newest entry ${cut.seq},`) ? true : null,
+    );
+    try {
+      // As root on the host, in place: the last line deleted.
+      const run = await labRef.lab.exec(testHost, `set -e; f='${liveLog()}'; head -n -1 "$f" > "$f.cut"; cat "$f.cut" > "$f"; rm "$f.cut"`);
+      expect(run.code, run.stderr).toBe(0);
+      expect(fs.readFileSync(liveLog(), 'utf8').trimEnd().split('\n')).toHaveLength(lines.length - 1);
+      await section.getByTestId('audit-runtime-refresh').click();
+      const chain = section.locator('[data-testid="audit-runtime-chain"]:not([data-state="intact"])');
+      await chain.waitFor({ timeout: 60_000 }).catch(async (error: unknown) => {
+        throw new Error(`${String(error)}\nThe section read: ${await section.getByTestId('audit-runtime-chain').textContent()}`);
+      });
+      await expect(chain.getAttribute('data-state')).resolves.toBe('truncated');
+      await expect(chain.getAttribute('data-code')).resolves.toBe('AUDIT_HOST_TRUNCATED');
+      await expect(chain.textContent()).resolves.toContain(`Entry ${cut.seq} was cut off the end of the log`);
+      await expect(chain.textContent()).resolves.toContain(`Newest entry now ${cutTo.seq}`);
+      await shoot(page, 'audit-runtime-log-truncated');
+
+      // An admin's accepted reset, confirmed: the log as it is now is the new start.
+      await section.getByTestId('audit-runtime-accept-reset').click();
+      const dialog = page.getByTestId('confirm-accept-host-reset');
+      await dialog.waitFor();
+      await expect(dialog.textContent()).resolves.toContain(`Entry ${cutTo.seq}, hash ${cutTo.hash}`);
+      await shoot(page, 'audit-runtime-log-accept-reset');
+      await dialog.getByRole('button', { name: 'Accept as a new start' }).click();
+      await section.locator('[data-testid="audit-runtime-chain"][data-state="intact"]').waitFor({ timeout: 60_000 });
+      await expect(section.getByTestId('audit-runtime-remembered').textContent()).resolves.toContain(`It still holds entry ${cutTo.seq}`);
+      const accepted = (await api.call('audit.list', { target: HOST_NAME, limit: 5 })).entries.find(
+        (e) => e.method === 'audit.acceptHostReset',
+      );
+      expect(accepted).toMatchObject({ outcome: 'ok', target: `host ${HOST_NAME}, new start entry ${cutTo.seq} ${cutTo.hash}` });
     } finally {
       fs.writeFileSync(liveLog(), original);
     }
