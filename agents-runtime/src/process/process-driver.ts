@@ -12,6 +12,7 @@ import { defaultFifoDir, findMkfifo, LogCollectorClient, type CollectorCommand }
 import { stopProcessGroup } from './group-stop';
 import { Lifelines } from './lifelines';
 import {
+  compareTicks,
   formatStartTime,
   isSameProcess,
   processGroupMembers,
@@ -76,6 +77,17 @@ export interface LinuxProcessDriverOptions {
   nodePath?: string;
 }
 
+/** What start() fixed for an instance's runs: reused while the supervisor passes the same spec. */
+interface SpawnPlan {
+  spec: DriverSpec;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  file: string;
+  argv: string[];
+  /** The program spawned but its bash stamper did not: not worth a second try. */
+  stamperFailed: boolean;
+}
+
 /** A process found by its environment marker: a group leader carrying this runtime's id. */
 export interface DiscoveredProcess {
   instance: string;
@@ -121,11 +133,19 @@ export class LinuxProcessDriver implements ProcessDriver {
   private readonly collector: LogCollectorClient | null = null;
   private spawns = 0;
   /** Escapee sweeps waiting for the next /proc scan (sweepEscapees). */
-  private readonly pendingSweeps: Array<{ instance: string; pgid: number; incarnation: string; signal: string }> = [];
+  private readonly pendingSweeps: Array<{
+    instance: string;
+    pgid: number;
+    incarnation: string;
+    signal: string;
+    startTicks: string | null;
+  }> = [];
   private sweeping = false;
   readonly lifelines: Lifelines;
   /** The processes being watched, by pid: an adoption of one of them gets its handle. */
   private readonly watched = new Map<number, TrackedProcess>();
+  /** Per instance, how its last start spawned (see start()); dropped at a failed spawn and when the instance is released. */
+  private readonly plans = new Map<string, SpawnPlan>();
 
   constructor(options: LinuxProcessDriverOptions) {
     const { timestamps = 'auto', bashCandidates, mkfifoCandidates, collector, lifelineDir, ...rest } = options;
@@ -183,7 +203,31 @@ export class LinuxProcessDriver implements ProcessDriver {
     return logger;
   }
 
+  /**
+   * Spawns a run of `instance`. The first start of an instance (and the first after a failed
+   * one) checks everything: the working directory, the command (COMMAND_NOT_FOUND before any
+   * spawn), the log directory; later runs reuse that plan (SpawnPlan), so a restart after
+   * a crash is the spawn itself, with no file system call before it (with the log collector,
+   * the default; the other stampers open the log file per run, as rotation renames it). A
+   * spawn that fails with a reused plan is tried once more with the checks, which then name
+   * what changed.
+   */
   async start(spec: DriverSpec, instance: string): Promise<RunningProcess> {
+    const known = this.plans.get(instance);
+    const reused = known !== undefined && known.spec === spec;
+    const plan = reused ? known : this.plan(spec, instance);
+    this.plans.set(instance, plan);
+    try {
+      return await this.launch(plan, instance);
+    } catch (error) {
+      if (this.plans.get(instance) === plan) this.plans.delete(instance);
+      if (reused && !plan.stamperFailed) return this.start(spec, instance);
+      throw error;
+    }
+  }
+
+  /** Checks what a run needs (working directory, command, log directory) and fixes its command line and environment. */
+  private plan(spec: DriverSpec, instance: string): SpawnPlan {
     const cwd = spec.cwd ?? process.cwd();
     if (!isDirectory(cwd)) {
       throw new RuntimeError(
@@ -192,42 +236,51 @@ export class LinuxProcessDriver implements ProcessDriver {
         'create the directory or fix `cwd` in the manifest',
       );
     }
-    const incarnation = `${process.pid}.${(this.spawns += 1)}.${Date.now()}`;
     const env: NodeJS.ProcessEnv = {
       ...this.opts.baseEnv,
       ...spec.env,
       [RUNTIME_ID_ENV]: this.opts.runtimeId,
       [INSTANCE_ENV]: instance,
-      [INCARNATION_ENV]: incarnation,
+      [INCARNATION_ENV]: '',
     };
     const resolved = resolveCommand(spec.command, env.PATH, cwd);
     this.opts.logs.ensureWritable();
-    // The instance's FIFOs are made and opened once; later runs get the same descriptors.
+    const [file, argv] = this.commandLine(resolved, spec.args);
+    return { spec, cwd, env, file, argv, stamperFailed: false };
+  }
+
+  private async launch(plan: SpawnPlan, instance: string): Promise<RunningProcess> {
+    const { spec, cwd, env, file, argv } = plan;
+    // The instance's FIFOs and lifeline are made and opened once (a lookup afterwards); later runs get the same descriptors.
     const fifos = this.collector === null ? null : this.collector.fifosFor(instance);
-    const fd = this.opts.logs.openForChild(instance);
     const lifeline = this.lifelines.fdFor(instance);
+    const incarnation = `${process.pid}.${(this.spawns += 1)}.${Date.now()}`;
+    // spawn() copies the environment into the child's at once: the plan's object can carry this run's marker.
+    env[INCARNATION_ENV] = incarnation;
+    // Without the collector the child (or its stamper loops) writes the log file itself: opened per run, as rotation renames it.
+    const fd = fifos === null ? this.opts.logs.openForChild(instance) : null;
 
     let child: ChildProcess;
     let loggers: ChildProcess[] = [];
     try {
-      const [file, argv] = this.commandLine(resolved, spec.args);
       const stamped = this.timestamps === 'bash';
       const stdio: StdioOptions = stamped
         ? ['ignore', 'pipe', 'pipe']
         : fifos !== null
           ? ['ignore', fifos.out, fifos.err]
-          : ['ignore', fd, fd];
+          : ['ignore', fd!, fd!];
       if (lifeline !== null) stdio.push(lifeline);
       child = spawn(file, argv, { cwd, env, detached: true, stdio });
       if (stamped && child.pid !== undefined) {
         // The program runs already; its loggers take over the read ends, then ours are closed.
-        loggers = [this.spawnLogger('out', child.stdout!, fd, instance), this.spawnLogger('err', child.stderr!, fd, instance)];
+        loggers = [this.spawnLogger('out', child.stdout!, fd!, instance), this.spawnLogger('err', child.stderr!, fd!, instance)];
         child.stdout!.destroy();
         child.stderr!.destroy();
       }
       await Promise.all([child, ...loggers].map(spawned));
     } catch (cause) {
       if (loggers.length > 0) {
+        plan.stamperFailed = true;
         killGroup(child!.pid!);
         throw new RuntimeError(
           'SPAWN_FAILED',
@@ -243,7 +296,7 @@ export class LinuxProcessDriver implements ProcessDriver {
         { cause },
       );
     } finally {
-      fs.closeSync(fd); // the child (or its loggers) hold their own copies
+      if (fd !== null) fs.closeSync(fd); // the child (or its loggers) hold their own copies
     }
     child.unref();
     return this.track(new OwnChild(this, instance, child.pid!, child, spec.stop.signal, incarnation, loggers));
@@ -263,6 +316,7 @@ export class LinuxProcessDriver implements ProcessDriver {
     await tracked?.drainLogs();
     // Stopped on purpose: the collector may forget the instance once its last writer is gone.
     if (instance !== undefined) {
+      this.plans.delete(instance);
       this.collector?.release(instance);
       this.lifelines.release(instance);
     }
@@ -376,10 +430,12 @@ export class LinuxProcessDriver implements ProcessDriver {
    * Stops the setsid escapees of one run of an instance (after its leader is gone), off the
    * restart path: the /proc scan begins on the turn after the exit was reported (the one a
    * zero-delay restart spawns in), reads without blocking, and one scan serves every exit
-   * reported meanwhile.
+   * reported meanwhile. `startTicks` is when the run's leader started (clock ticks after
+   * boot), or null when unknown: only processes started since are read, as an escapee
+   * forked from the run starts after it.
    */
-  sweepEscapees(instance: string, pgid: number, incarnation: string, signal: string): void {
-    this.pendingSweeps.push({ instance, pgid, incarnation, signal });
+  sweepEscapees(instance: string, pgid: number, incarnation: string, signal: string, startTicks: string | null): void {
+    this.pendingSweeps.push({ instance, pgid, incarnation, signal, startTicks });
     if (this.sweeping) return;
     this.sweeping = true;
     setImmediate(() => void this.runSweeps());
@@ -389,7 +445,10 @@ export class LinuxProcessDriver implements ProcessDriver {
     try {
       while (this.pendingSweeps.length > 0) {
         const batch = this.pendingSweeps.splice(0);
-        const marked = await scanProcessesByEnvAsync(RUNTIME_ID_ENV, this.opts.runtimeId);
+        // The earliest run of the batch bounds the scan; one run of unknown start means every process.
+        const starts = batch.map((sweep) => sweep.startTicks);
+        const startedFrom = starts.includes(null) ? undefined : (starts as string[]).reduce((a, b) => (compareTicks(a, b) <= 0 ? a : b));
+        const marked = await scanProcessesByEnvAsync(RUNTIME_ID_ENV, this.opts.runtimeId, startedFrom === undefined ? {} : { startedFrom });
         for (const { instance, pgid, incarnation, signal } of batch) {
           if (!marked.some((found) => this.isEscapee(found, instance, pgid, incarnation))) continue;
           void stopProcessGroup({
@@ -481,6 +540,12 @@ abstract class TrackedProcess implements RunningProcess {
     return formatStartTime('0');
   }
 
+  /** Its start in clock ticks after boot, when known without reading /proc now (null: not read while it lived). */
+  protected knownStartTicks(): string | null {
+    const ticks = this.identity?.slice(this.identity.lastIndexOf(':') + 1);
+    return ticks === undefined || ticks === '0' || !/^\d+$/.test(ticks) ? null : ticks;
+  }
+
   abstract leaderGone(): boolean;
 
   markStopping(): void {
@@ -527,6 +592,11 @@ class OwnChild extends TrackedProcess {
     private readonly loggers: readonly ChildProcess[],
   ) {
     super(driver, instance, pid, undefined);
+    // Its start time, read on the turn after the spawn (one stat file, not on the restart
+    // path): the escapee sweep after its exit then reads only processes started since.
+    setImmediate(() => {
+      if (!this.exited) void this.startTime;
+    });
     child.once('exit', (code, signal) => {
       this.exited = true;
       void this.finish({ code, signal }, stopSignal);
@@ -553,7 +623,7 @@ class OwnChild extends TrackedProcess {
   }
 
   protected override afterExit(stopSignal: string): void {
-    this.driver.sweepEscapees(this.instance, this.pid, this.incarnation, stopSignal);
+    this.driver.sweepEscapees(this.instance, this.pid, this.incarnation, stopSignal, this.knownStartTicks());
   }
 }
 
@@ -617,12 +687,9 @@ class AdoptedProcess extends TrackedProcess {
   }
 
   protected override afterExit(stopSignal: string): void {
-    if (this.incarnation !== undefined) this.driver.sweepEscapees(this.instance, this.pid, this.incarnation, stopSignal);
+    if (this.incarnation !== undefined)
+      this.driver.sweepEscapees(this.instance, this.pid, this.incarnation, stopSignal, this.knownStartTicks());
   }
-}
-
-function compareTicks(a: string, b: string): number {
-  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isDirectory(dir: string): boolean {

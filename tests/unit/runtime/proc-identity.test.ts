@@ -6,6 +6,7 @@ import {
   parseEnviron,
   parseProcStat,
   processStartTime,
+  readProcStat,
   scanProcessesByEnv,
   scanProcessesByEnvAsync,
 } from '../../../agents-runtime/src/process/proc-identity';
@@ -66,6 +67,24 @@ describe('process identity', () => {
       expect(identity(foundAsync)).toEqual(identity(found));
       // A prefix of the value is not the value.
       expect(await scanProcessesByEnvAsync('SUTAZAI_TEST_MARK', marker.slice(0, -1))).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('the non-blocking scan from a start time reads only processes started then or later (an escapee starts after its run)', async () => {
+    const marker = `proc-identity-from-${process.pid}-${Date.now()}`;
+    const child = spawn('sleep', ['30'], { env: { ...process.env, SUTAZAI_TEST_MARK: marker }, stdio: 'ignore' });
+    try {
+      await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+      const ticks = readProcStat(child.pid!)!.startTicks;
+      const pids = async (startedFrom: string) =>
+        (await scanProcessesByEnvAsync('SUTAZAI_TEST_MARK', marker, { startedFrom })).map(({ stat }) => stat.pid);
+      expect(await pids(ticks)).toEqual([child.pid]);
+      expect(await pids('0')).toEqual([child.pid]);
+      // One tick later (and a bound longer than 2^53, compared as decimal strings) leaves it out.
+      expect(await pids(String(BigInt(ticks) + 1n))).toEqual([]);
+      expect(await pids('90071992547409930')).toEqual([]);
     } finally {
       child.kill('SIGKILL');
     }
