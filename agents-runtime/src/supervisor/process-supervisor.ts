@@ -1,7 +1,7 @@
 import { replicaHealth } from '../manifest/dependency-order';
 import type { HealthSpec, ProcessSpec } from '../manifest/manifest-schema';
 import { RuntimeError, type ErrorInfo } from '../runtime-error';
-import { RestartTracker, restartWanted, type RandomSource } from './backoff';
+import { RestartTracker, restartWanted, type RandomSource, type RestartDecision } from './backoff';
 import type { Clock, ExitInfo, HealthProbe, ProcessDriver, RunningProcess } from './driver';
 import { nextState, type EventKind, type State } from './states';
 
@@ -113,6 +113,10 @@ export class ProcessSupervisor {
   private operatorRestarts: number;
   /** restart() asked for the stop in flight: the start after it is the operator's restart. */
   private restartAsked = false;
+  /** Events raised while a zero-delay restart spawns, told once it has (restartNow). */
+  private held: SupervisorEvent[] | null = null;
+  /** The spec the driver is given for this instance; one object, so the driver can keep what it planned for it. */
+  private readonly forDriver: ProcessSpec;
   private readonly tracker: RestartTracker;
   private readonly listeners = new Set<SupervisorListener>();
   private readonly driver: ProcessDriver;
@@ -132,6 +136,7 @@ export class ProcessSupervisor {
     this.health = options.spec.health === undefined ? undefined : replicaHealth(options.spec.health, options.replica);
     this.tracker = new RestartTracker(options.spec.backoff, options.spec.crashLoop, options.random, options.restarts ?? 0);
     this.operatorRestarts = options.operatorRestarts ?? 0;
+    this.forDriver = this.instanceSpec();
   }
 
   get state(): State {
@@ -239,7 +244,12 @@ export class ProcessSupervisor {
 
   private emit(event: { kind: SupervisorEvent['kind'] } & Record<string, unknown>): void {
     const full = { at: this.clock.now(), instance: this.instance, process: this.spec.name, ...event } as SupervisorEvent;
-    for (const listener of [...this.listeners]) listener(full);
+    if (this.held !== null) this.held.push(full);
+    else this.deliver(full);
+  }
+
+  private deliver(event: SupervisorEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
   }
 
   private instanceSpec(): ProcessSpec {
@@ -290,7 +300,7 @@ export class ProcessSupervisor {
         );
       }
       if (this.current !== 'starting') throw new StopRequested();
-      proc = await this.driver.start(this.instanceSpec(), this.instance);
+      proc = await this.driver.start(this.forDriver, this.instance);
     } catch (error) {
       this.spawning = false;
       if (error instanceof StopRequested || this.current === 'stopping') {
@@ -387,9 +397,13 @@ export class ProcessSupervisor {
     }
     const now = this.clock.now();
     const decision = this.tracker.recordFailure(now, runningSince);
-    // The restart is scheduled before anyone hears of the failure: work a listener defers to
-    // the next turn (the daemon's read of the crash's last lines) comes after a zero-delay
-    // restart's spawn, which runs on that turn too, queued first.
+    // Only after a process that ran: a start that failed is retried on the next turn, so a
+    // command that cannot start never spins the event loop in one turn.
+    if (decision.delayMs <= 0 && extra.exit !== undefined) {
+      this.restartNow(decision, reason, extra, now);
+      return;
+    }
+    // The restart is scheduled before anyone hears of the failure.
     this.nextStartAt = now + decision.delayMs;
     this.cancelWait = this.clock.setTimer(decision.delayMs, () => {
       this.cancelWait = null;
@@ -398,6 +412,30 @@ export class ProcessSupervisor {
       this.transition('wait-elapsed', this.current === 'backoff' ? 'backoff delay elapsed' : 'crash-loop retry interval elapsed');
       this.launch();
     });
+    this.announceFailure(decision, reason, extra, now);
+  }
+
+  /**
+   * A zero delay (backoff initial_ms 0; a crash loop's retry interval is never 0): the next
+   * run is spawned in this turn (PM2's default), and the listeners hear
+   * of the failure and of the new start after the spawn, in the order raised. A restart is
+   * then the spawn and this bookkeeping only; what listeners do (the daemon's log line, the
+   * event feed, a state save) never sits between the exit and the spawn.
+   */
+  private restartNow(decision: RestartDecision, reason: string, extra: { exit?: ExitInfo; error?: ErrorInfo }, now: number): void {
+    const held: SupervisorEvent[] = [];
+    this.held = held;
+    try {
+      this.announceFailure(decision, reason, extra, now);
+      this.transition('wait-elapsed', decision.kind === 'backoff' ? 'backoff delay elapsed' : 'crash-loop retry interval elapsed');
+      this.launch();
+    } finally {
+      this.held = null;
+      for (const event of held) this.deliver(event);
+    }
+  }
+
+  private announceFailure(decision: RestartDecision, reason: string, extra: { exit?: ExitInfo; error?: ErrorInfo }, now: number): void {
     if (decision.kind === 'backoff') {
       this.transition('retry', `${reason}; restarting in ${decision.delayMs} ms`, extra);
     } else {

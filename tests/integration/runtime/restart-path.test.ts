@@ -101,17 +101,80 @@ processes:
       const second = await waitFor('forker running again', () => runningPid(first));
       await waitFor("the first run's escapee to be swept", () => gone(firstEscapee.stat.pid));
 
-      const exitAt = trace.indexOf('exit');
-      expect(exitAt).toBeGreaterThanOrEqual(0);
-      expect(trace.slice(exitAt, exitAt + 2)).toEqual(['exit', 'spawn']);
-      expect(trace.slice(0, exitAt)).not.toContain('proc walk');
+      // The supervisor spawns in the turn the exit is reported and tells its listeners after.
+      const spawnAt = trace.indexOf('spawn');
+      expect(spawnAt).toBeGreaterThanOrEqual(0);
+      expect(trace.slice(spawnAt, spawnAt + 2)).toEqual(['spawn', 'exit']);
+      expect(trace.slice(0, spawnAt)).not.toContain('proc walk');
       // The sweep that stopped the escapee scanned after the respawn.
-      expect(trace.slice(exitAt + 2)).toContain('proc walk (non-blocking)');
+      expect(trace.slice(spawnAt + 2)).toContain('proc walk (non-blocking)');
       vi.restoreAllMocks();
 
       const secondEscapee = await waitFor("the second run's escapee", () => escapeeOf(second));
       expect(gone(secondEscapee.stat.pid)).toBe(false);
       expect(gone(second)).toBe(false);
+    } finally {
+      vi.restoreAllMocks();
+      await fleet.stopAll();
+    }
+  });
+  it('spawns with no synchronous file system call between the kill and the spawn: the working directory, command and log directory were checked at the first start', async () => {
+    const manifest = parseManifest(
+      `
+version: 1
+processes:
+  - name: plain
+    command: sh
+    args: ["-c", "echo up; exec sleep 300"]
+    backoff: { initial_ms: 0, jitter: 0 }
+    stop: { grace_ms: 2000 }
+`,
+      'restart-path-sync.yaml',
+    );
+    // The default log stamping (the log collector, as the daemon runs it).
+    const driver = new LinuxProcessDriver({ logs: new LogFiles(path.join(tmp.path, 'sync-logs')), runtimeId });
+    expect(driver.timestamps).toBe('collector');
+    const fleet = new FleetSupervisor({ manifest, driver, probe: createHealthProbe(), clock: systemClock });
+    const runningPid = (not?: number) => {
+      const s = fleet.instance('plain')?.snapshot();
+      return s?.state === 'running' && s.pid !== null && s.pid !== not ? s.pid : null;
+    };
+    fleet.startAll();
+    try {
+      const first = await waitFor('plain running', () => runningPid());
+      const trace: string[] = [];
+      const start = driver.start.bind(driver);
+      vi.spyOn(driver, 'start').mockImplementation((spec, instance) => {
+        const started = start(spec, instance);
+        // start() runs up to the spawn() call before it returns its promise.
+        trace.push('spawn');
+        return started;
+      });
+      for (const name of [
+        'statSync',
+        'lstatSync',
+        'accessSync',
+        'existsSync',
+        'mkdirSync',
+        'openSync',
+        'readFileSync',
+        'readdirSync',
+        'writeFileSync',
+        'closeSync',
+        'rmSync',
+      ] as const) {
+        const real = (fs[name] as (...a: unknown[]) => unknown).bind(fs);
+        vi.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+          trace.push(`fs.${name} ${String(args[0])}`);
+          return real(...args);
+        }) as never);
+      }
+      process.kill(first, 'SIGKILL');
+      await waitFor('plain running again', () => runningPid(first));
+      vi.restoreAllMocks();
+      const spawnAt = trace.indexOf('spawn');
+      expect(spawnAt).toBeGreaterThanOrEqual(0);
+      expect(trace.slice(0, spawnAt)).toEqual([]);
     } finally {
       vi.restoreAllMocks();
       await fleet.stopAll();
@@ -191,7 +254,7 @@ ${extra}`;
     await waitFor('the next run’s running event', () => trace.filter((t) => t === 'state running').length > 0);
     vi.restoreAllMocks();
 
-    expect(trace).toEqual(['state backoff', 'spawn', 'log read', 'process.exit', 'state starting', 'state running']);
+    expect(trace).toEqual(['spawn', 'state backoff', 'log read', 'process.exit', 'state starting', 'state running']);
     const exit = events.find((e) => e.kind === 'process.exit')!;
     expect(exit.message).toMatch(/^talker killed by SIGKILL; now backoff\nlast log lines:\n/);
     expect(exit.lastLines.some((line) => line.endsWith(`last words of ${first}`))).toBe(true);

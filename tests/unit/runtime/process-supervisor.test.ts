@@ -317,6 +317,36 @@ describe('ProcessSupervisor without a health check', () => {
     expect(supervisor.snapshot().lastError).toBeNull();
   });
 
+  it('a zero-delay restart (issue 13) spawns in the turn the exit is reported; its listeners hear of the exit and the start after the spawn, in order', async () => {
+    const { supervisor, driver, events } = setup({ backoff: { initial_ms: 0, factor: 1, max_ms: 1, jitter: 0, reset_after_ms: 60_000 } });
+    supervisor.start();
+    await flush();
+    const heard: string[] = [];
+    supervisor.on((e) => heard.push(e.kind === 'state' ? `${e.from}->${e.to} after ${driver.startsOf('core')} starts` : e.kind));
+    driver.process('core').exit(null, 'SIGKILL');
+    // No turn of the event loop has passed: the driver was asked already, and the events followed.
+    expect(heard).toEqual(['running->backoff after 2 starts', 'backoff->starting after 2 starts']);
+    expect(events.find((e) => e.kind === 'state' && e.to === 'backoff')).toMatchObject({ exit: { code: null, signal: 'SIGKILL' } });
+    await flush();
+    expect(supervisor.snapshot()).toMatchObject({ state: 'running', restarts: 1, pid: 101 });
+  });
+
+  it('a start that fails with a zero delay is retried on a later turn, never in a loop inside one turn', async () => {
+    const { supervisor, driver, clock } = setup({
+      command: '/no/such',
+      backoff: { initial_ms: 0, factor: 1, max_ms: 1, jitter: 0, reset_after_ms: 60_000 },
+    });
+    driver.missingCommands.add('/no/such');
+    supervisor.start();
+    // Each retry waits for a zero timer of the clock: none fires until the test moves it.
+    await flush();
+    expect(supervisor.state).toBe('backoff');
+    expect(clock.pendingTimers()).toBe(1);
+    driver.missingCommands.clear();
+    await clock.advance(0);
+    expect(supervisor.state).toBe('running');
+  });
+
   it('adopts the process a previous daemon started instead of spawning a new one', async () => {
     const clock = new FakeClock();
     const driver = new FakeDriver(clock);
