@@ -8,6 +8,7 @@ import { Client, utils, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { isProcessAlive, pidsInNamespaces } from '../../support/test-hosts/kill-processes';
 import { assertPrerequisites, REQUIRED_BINARIES, TestLabPrerequisiteError } from '../../support/test-hosts/prerequisites';
+import { holdRun, passHold, releaseRun } from '../../support/test-hosts/run-registry';
 import { sweepLeftovers } from '../../support/test-hosts/teardown';
 import { createTestLab, type TestHost, type TestLab } from '../../support/test-hosts/test-hosts';
 
@@ -421,6 +422,10 @@ describe('test-host harness when its process dies', () => {
     namespaces: string[];
   }
 
+  // A child TypeScript process that builds a whole lab: on a loaded machine (two cores, load
+  // 20) that alone took most of a minute; the bound only catches a hang.
+  const CHILD_LAB_TEST_MS = 240_000;
+
   async function startChildLab(): Promise<{ child: ReturnType<typeof spawn>; info: ChildLab; exited: Promise<unknown> }> {
     const child = spawn(process.execPath, ['--import', 'tsx', childScript], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -442,30 +447,52 @@ describe('test-host harness when its process dies', () => {
     return { child, info, exited };
   }
 
-  it('SIGTERM: the exit handlers tear the lab down', async () => {
-    const { child, info, exited } = await startChildLab();
-    expect(tracesOf(info.runId, info.dir).length).toBeGreaterThan(0);
-    const pids = pidsInNamespaces(info.namespaces);
-    child.kill('SIGTERM');
-    await exited;
-    expect(tracesOf(info.runId, info.dir)).toEqual([]);
-    expect(pids.filter(isProcessAlive)).toEqual([]);
-  });
+  it(
+    'SIGTERM: the exit handlers tear the lab down',
+    async () => {
+      const { child, info, exited } = await startChildLab();
+      expect(tracesOf(info.runId, info.dir).length).toBeGreaterThan(0);
+      const pids = pidsInNamespaces(info.namespaces);
+      child.kill('SIGTERM');
+      await exited;
+      expect(tracesOf(info.runId, info.dir)).toEqual([]);
+      expect(pids.filter(isProcessAlive)).toEqual([]);
+    },
+    CHILD_LAB_TEST_MS,
+  );
 
-  it('SIGKILL: what the run left is swept by the next run, daemons included', async () => {
-    const { child, info, exited } = await startChildLab();
-    const pids = pidsInNamespaces(info.namespaces);
-    child.kill('SIGKILL');
-    await exited;
-    // Nothing could clean up: the daemons outlive their parent. (Only a lab being created
-    // in another test process within these few milliseconds could sweep it first.)
-    expect(tracesOf(info.runId, info.dir).length).toBeGreaterThan(0);
-    expect(pids.filter(isProcessAlive).length).toBeGreaterThan(0);
+  it(
+    'SIGKILL: what the run left is swept by the next run, daemons included',
+    async () => {
+      const { child, info, exited } = await startChildLab();
+      const pids = pidsInNamespaces(info.namespaces);
+      // Held by this test, so a lab being created in another test process meanwhile (a loaded
+      // machine makes "meanwhile" long) leaves the dead run for this test to look at and sweep.
+      expect(holdRun(info.runId)).toBe(true);
+      onTestFinished(() => releaseRun(info.runId));
+      child.kill('SIGKILL');
+      await exited;
+      // Nothing could clean up: the daemons outlive their parent.
+      expect(tracesOf(info.runId, info.dir).length).toBeGreaterThan(0);
+      expect(pids.filter(isProcessAlive).length).toBeGreaterThan(0);
 
-    expect(sweepLeftovers()).toContain(info.runId);
-    expect(tracesOf(info.runId, info.dir)).toEqual([]);
-    expect(pids.filter(isProcessAlive)).toEqual([]);
-  });
+      // Held by another live process (one sweeping it, say): not this sweep's to take.
+      const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+      const holderExited = new Promise((resolve) => holder.on('exit', resolve));
+      onTestFinished(() => void holder.kill('SIGKILL'));
+      expect(passHold(info.runId, holder.pid!)).toBe(true);
+      expect(sweepLeftovers()).not.toContain(info.runId);
+      expect(tracesOf(info.runId, info.dir).length).toBeGreaterThan(0);
+      // Its holder died (a sweeper killed halfway): the next sweep takes it over.
+      holder.kill('SIGKILL');
+      await holderExited;
+
+      expect(sweepLeftovers()).toContain(info.runId);
+      expect(tracesOf(info.runId, info.dir)).toEqual([]);
+      expect(pids.filter(isProcessAlive)).toEqual([]);
+    },
+    CHILD_LAB_TEST_MS,
+  );
 });
 
 describe('test-host harness prerequisites', () => {

@@ -39,14 +39,75 @@ export function unregisterRun(runId: string): void {
 
 /** True while the process that registered runId is still running. */
 export function isRunAlive(runId: string): boolean {
-  let record: RunRecord;
-  try {
-    record = JSON.parse(fs.readFileSync(runRecordPath(runId), 'utf8')) as RunRecord;
-  } catch {
-    return false;
-  }
+  const record = readRecord(runRecordPath(runId));
+  return record !== undefined && isRecordAlive(record);
+}
+
+function isRecordAlive(record: RunRecord): boolean {
   const startTime = processStartTime(record.pid);
   return startTime !== undefined && startTime === record.startTime;
+}
+
+function readRecord(file: string): RunRecord | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Claims the right to tear down runId's leftovers: a hold file naming this process. A dead
+ * run is swept by whoever holds it, so two processes creating labs at once never sweep the
+ * same run together (the second would fail on objects the first had just removed, and fail
+ * its own lab's set-up), and a test that kills a lab's owner on purpose can hold the run
+ * until it has looked at what was left. True when this process holds it now (it already
+ * did, it was free, or its holder is dead).
+ */
+export function holdRun(runId: string): boolean {
+  const file = holdPath(runId);
+  const record = JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) ?? '' } satisfies RunRecord);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (createExclusive(file, record)) return true;
+    const holder = readRecord(file);
+    if (holder === undefined) continue; // released between our tries
+    if (holder.pid === process.pid) return true;
+    if (isRecordAlive(holder)) return false;
+    fs.rmSync(file, { force: true }); // its holder died mid-sweep: take it over
+  }
+  return false;
+}
+
+/**
+ * Hands this process's hold on runId to another live process (pid), with no moment in
+ * which the run is free: the record is replaced by rename. False when we do not hold it.
+ */
+export function passHold(runId: string, pid: number): boolean {
+  const file = holdPath(runId);
+  if (readRecord(file)?.pid !== process.pid) return false;
+  const staged = `${file}.${process.pid}.staged`;
+  fs.writeFileSync(staged, JSON.stringify({ pid, startTime: processStartTime(pid) ?? '' } satisfies RunRecord));
+  fs.renameSync(staged, file);
+  return true;
+}
+
+export function releaseRun(runId: string): void {
+  const holder = readRecord(holdPath(runId));
+  if (holder?.pid === process.pid) fs.rmSync(holdPath(runId), { force: true });
+}
+
+/** Hold files whose holder is dead and whose run has nothing left to sweep. */
+export function removeStaleHolds(): void {
+  let files: string[];
+  try {
+    files = fs.readdirSync(RUNS_DIR);
+  } catch {
+    return;
+  }
+  for (const file of files.filter((f) => f.endsWith('.hold'))) {
+    const holder = readRecord(path.join(RUNS_DIR, file));
+    if (holder === undefined || !isRecordAlive(holder)) fs.rmSync(path.join(RUNS_DIR, file), { force: true });
+  }
 }
 
 /** Run ids that have a record, alive or not. */
@@ -131,6 +192,10 @@ function createExclusive(file: string, content: string): boolean {
   } finally {
     fs.rmSync(staged, { force: true });
   }
+}
+
+function holdPath(runId: string): string {
+  return path.join(RUNS_DIR, `${runId}.hold`);
 }
 
 function runRecordPath(runId: string): string {

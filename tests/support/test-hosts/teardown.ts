@@ -7,7 +7,17 @@ import { removeShellsSync, listShells } from './etc-shells';
 import { pidsInNamespaces, terminateSync } from './kill-processes';
 import { deleteNetwork, listLinks, listNamespaces } from './netns';
 import { parseRunId } from './resource-names';
-import { isRunAlive, recordedRunIds, releaseSubnet, staleSubnetClaims, subnetsOf, unregisterRun } from './run-registry';
+import {
+  holdRun,
+  isRunAlive,
+  recordedRunIds,
+  releaseRun,
+  releaseSubnet,
+  removeStaleHolds,
+  staleSubnetClaims,
+  subnetsOf,
+  unregisterRun,
+} from './run-registry';
 import { removeSudoersSync, SUDO_STATE_DIRS } from './sudoers';
 import { deleteUsersSync, listUsers } from './test-users';
 
@@ -106,23 +116,32 @@ export function removeRunSync(runId: string, extraTargets: readonly number[] = [
 
 /**
  * Removes what crashed earlier runs left behind; runs whose owner process is alive
- * (other test workers, right now) are not touched. Returns the run ids swept.
+ * (other test workers, right now) are not touched, nor dead runs another live process
+ * holds (sweeping them, or a test looking at them: holdRun). Returns the run ids swept.
  */
 export function sweepLeftovers(): string[] {
   const swept: string[] = [];
   const failures: string[] = [];
   for (const [runId, leftovers] of findHarnessObjects()) {
-    if (isRunAlive(runId)) continue;
+    // Another live process is sweeping this run (or a test holds it to look at it): its own.
+    if (isRunAlive(runId) || !holdRun(runId)) continue;
     try {
       removeRunSync(runId, [], leftovers);
     } catch (error) {
       failures.push(error instanceof Error ? error.message : String(error));
+    } finally {
+      releaseRun(runId);
     }
     swept.push(runId);
   }
   // Records and claims of dead runs that had made nothing yet.
-  for (const runId of recordedRunIds()) if (!isRunAlive(runId)) unregisterRun(runId);
+  for (const runId of recordedRunIds()) {
+    if (isRunAlive(runId) || !holdRun(runId)) continue;
+    unregisterRun(runId);
+    releaseRun(runId);
+  }
   for (const claim of staleSubnetClaims()) releaseSubnet(claim.subnet);
+  removeStaleHolds();
   if (failures.length > 0) throw new Error(failures.join('\n'));
   return swept;
 }
