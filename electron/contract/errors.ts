@@ -63,6 +63,8 @@ export const ERROR_CODES = [
   'AUTH_FAILED',
   'KEY_FILE_UNREADABLE',
   'KEY_PASSPHRASE_WRONG',
+  /** A private key sent as text (hosts.add / update, keyText) is malformed, public-only or too big. */
+  'KEY_TEXT_INVALID',
   'SSH_FAILED',
   'SSH_CHANNEL_REFUSED',
   // Sealed secrets.

@@ -57,6 +57,8 @@ export const HostSummarySchema = z.object({
   user: z.string(),
   authMethod: z.enum(['none', 'key', 'agent', 'password']),
   keyPath: z.string().nullable(),
+  /** Key login with a private key sealed in the vault (sent as text, never sent back); keyPath is null then. */
+  keyStored: z.boolean(),
   hasSecret: z.boolean(),
   jumpHostId: z.number().int().nullable(),
   role: HostRoleSchema.nullable(),

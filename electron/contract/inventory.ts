@@ -24,8 +24,29 @@ export const AddressSchema = z
  * How the control center logs in. Secrets (password, passphrase, sudo password) travel
  * only inward: they are sealed on arrival and never sent back by any method.
  */
+/**
+ * A private key sent as its text is a few KiB (an RSA 8192 key in OpenSSH form is under 7 KiB);
+ * anything bigger was chosen by mistake, and is refused before it is parsed.
+ */
+export const MAX_PRIVATE_KEY_TEXT = 16 * 1024;
+
 export const AuthInputSchema = z.discriminatedUnion('method', [
+  /** A key file on the backend's machine: only where the page sits at that machine (desktop) or the command line; never web mode. */
   z.object({ method: z.literal('key'), keyPath: z.string().min(1).max(4096), passphrase: z.string().min(1).max(1024).optional() }).strict(),
+  /**
+   * The private key itself (OpenSSH or PEM text), pasted or read from the operator's own
+   * computer by the page: checked on arrival, sealed in the vault, never sent back.
+   */
+  z
+    .object({
+      method: z.literal('keyText'),
+      privateKey: z
+        .string()
+        .min(1)
+        .max(MAX_PRIVATE_KEY_TEXT, `a private key is at most ${MAX_PRIVATE_KEY_TEXT / 1024} KiB of text`),
+      passphrase: z.string().min(1).max(1024).optional(),
+    })
+    .strict(),
   z.object({ method: z.literal('agent') }).strict(),
   z.object({ method: z.literal('password'), password: z.string().min(1).max(1024) }).strict(),
 ]);

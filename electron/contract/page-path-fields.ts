@@ -11,8 +11,24 @@ import { BundleReferenceSchema, type InstallLayer, type ParsedInstallDefinition 
  */
 const INSTALL_DEFINITION_METHODS: ReadonlySet<string> = new Set<MethodName>(['installs.plan', 'installs.start']);
 
+/**
+ * Methods whose host login may name a private key file on the backend's machine
+ * (`auth.keyPath`). A browser's person has no files there to name, and a path from a request
+ * is never read: web mode sends the key itself (`auth: {method: 'keyText', privateKey}`),
+ * sealed in the vault on arrival.
+ */
+const HOST_LOGIN_METHODS: ReadonlySet<string> = new Set<MethodName>(['hosts.add', 'hosts.scanNew', 'hosts.update']);
+
+/** What to do instead, for the fields backendPathFieldsIn found in `method`'s params. */
+export function backendPathRemedy(method: MethodName): string {
+  return HOST_LOGIN_METHODS.has(method)
+    ? 'In web mode, give the key itself: choose "Paste key" under Login and paste the private key (or read it from a file on your computer), with its passphrase if it has one; it is sealed in the vault. Or run the sutazai command, or the desktop app, on the backend machine.'
+    : 'In web mode, import the bundle on the Bundles page (choose the file from your computer) and name it as name@version; write configuration layers inline (text or values), not as files. Or run the sutazai command, or the desktop app, on the backend machine.';
+}
+
 /** The fields of these parsed params that name a path on the backend's machine, as `install.config[0].file`; none: []. */
 export function backendPathFieldsIn(method: MethodName, params: unknown): string[] {
+  if (HOST_LOGIN_METHODS.has(method)) return hostKeyPathFields(method, params);
   if (!INSTALL_DEFINITION_METHODS.has(method)) return [];
   const install = (params as { install?: ParsedInstallDefinition }).install;
   if (install === undefined) return [];
@@ -27,4 +43,12 @@ export function backendPathFieldsIn(method: MethodName, params: unknown): string
     if (isFile(host.config)) fields.push(`install.hosts[${index}].config.file`);
   });
   return fields;
+}
+
+function hostKeyPathFields(method: MethodName, params: unknown): string[] {
+  const inUpdate = method === 'hosts.update';
+  const auth = inUpdate
+    ? (params as { changes?: { auth?: { method: string } } }).changes?.auth
+    : (params as { auth?: { method: string } }).auth;
+  return auth?.method === 'key' ? [inUpdate ? 'changes.auth.keyPath' : 'auth.keyPath'] : [];
 }

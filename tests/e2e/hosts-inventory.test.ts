@@ -25,17 +25,18 @@ function row(page: Page, name: string): Locator {
   return page.locator(`[data-testid="host-row"][data-host-name="${name}"]`);
 }
 
-/** The connection fields of the Add host dialog, for a key login to `target`. */
+/** The connection fields of the Add host dialog, for a key login to `target` with its key pasted. */
 async function fillKeyHost(
   dialog: Locator,
   name: string,
-  target: Pick<TestHost, 'address' | 'port' | 'user' | 'privateKeyPath'>,
+  target: Pick<TestHost, 'address' | 'port' | 'user' | 'privateKey'>,
 ): Promise<void> {
   await dialog.locator('input[name="name"]').fill(name);
   await dialog.locator('input[name="address"]').fill(target.address);
   await dialog.locator('input[name="port"]').fill(String(target.port));
   await dialog.locator('input[name="user"]').fill(target.user);
-  await dialog.locator('input[name="keyPath"]').fill(target.privateKeyPath);
+  // Web mode: the key itself, pasted (no file on the backend's machine can be named from a browser).
+  await dialog.locator('textarea[name="privateKey"]').fill(target.privateKey.toString('utf8'));
 }
 
 describe('SSH inventory, end to end', () => {
@@ -82,7 +83,7 @@ describe('SSH inventory, end to end', () => {
     expect(texts).toContain('A port is 1 to 65535.');
     expect(texts).toContain('Required.'); // address, user
     expect(texts.some((t) => t.startsWith('Use letters, digits'))).toBe(true);
-    expect(texts.some((t) => t.startsWith('Required: the private key file'))).toBe(true);
+    expect(texts.some((t) => t.startsWith('Required: paste the private key'))).toBe(true);
     await shoot(page, 'add-host-validation');
 
     // Escape closes the dialog; nothing was added.
@@ -109,6 +110,38 @@ describe('SSH inventory, end to end', () => {
     await dialog.waitFor({ state: 'detached' });
     await page.reload({ waitUntil: 'load' });
     await row(page, 'local').waitFor({ state: 'visible' });
+    await expect(page.getByTestId('host-row').count()).resolves.toBe(1);
+  });
+
+  it('takes the private key itself in web mode (never a path on the backend), and refuses a bad key at its field', async () => {
+    await page.getByRole('button', { name: 'Add host', exact: true }).click();
+    const dialog = page.getByTestId('add-host-dialog');
+    await fillKeyHost(dialog, 'bad-key', host);
+    // The browser is elsewhere: no field names a file on the backend's machine.
+    await expect(dialog.locator('input[name="keyPath"]').count()).resolves.toBe(0);
+    await expect(dialog.getByRole('radio', { name: 'Key file on this machine' }).count()).resolves.toBe(0);
+    const keyField = dialog.locator('.field').filter({ has: page.locator('textarea[name="privateKey"]') });
+    await expect(keyField.locator('.field-hint').textContent()).resolves.toMatch(/^OpenSSH private key, \d+ lines/);
+
+    // "Read from a file…" reads a file on this computer into the field: here the .pub one, which the form names at once.
+    await dialog.getByTestId('private-key-file').setInputFiles(`${host.privateKeyPath}.pub`);
+    await expect(keyField.locator('.field-hint').textContent()).resolves.toMatch(/public key/);
+    await dialog.getByRole('button', { name: 'Check host' }).click();
+    const keyError = keyField.getByTestId('field-error');
+    await keyError.waitFor({ state: 'visible' });
+    await expect(keyError.textContent()).resolves.toMatch(/public key/);
+    await expect(dialog.getByRole('alert').locator('.notice-code').textContent()).resolves.toBe('KEY_TEXT_INVALID');
+    await shoot(page, 'add-host-public-key-refused');
+
+    // The encrypted key with a wrong passphrase: refused at the passphrase.
+    await dialog.getByTestId('private-key-file').setInputFiles(host.encryptedKeyPath);
+    await dialog.locator('input[name="passphrase"]').fill('not the passphrase');
+    await dialog.getByRole('button', { name: 'Check host' }).click();
+    await expect(dialog.getByRole('alert').locator('.notice-code').textContent()).resolves.toBe('KEY_PASSPHRASE_WRONG');
+    const passphraseField = dialog.locator('.field').filter({ has: page.locator('input[name="passphrase"]') });
+    await passphraseField.getByTestId('field-error').waitFor({ state: 'visible' });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
     await expect(page.getByTestId('host-row').count()).resolves.toBe(1);
   });
 
@@ -222,7 +255,9 @@ describe('SSH inventory, end to end', () => {
     const connection = page.getByTestId('connection-card');
     const connectionText = (await connection.textContent()) ?? '';
     expect(connectionText).toContain(`${host.address}:${host.port}`);
-    expect(connectionText).toContain(host.privateKeyPath);
+    // The pasted key is sealed: the card says so, and never shows it (nor a path: there is none).
+    expect(connectionText).toContain('Private key (stored, sealed)');
+    expect(connectionText).not.toContain('PRIVATE KEY');
     expect(connectionText).toContain('rack=b4');
     await expect(connection.getByTestId('pinned-key').textContent()).resolves.toContain(host.hostKeyFingerprint);
     // The probe's newer facts: who we are there, and what runs the machine.
@@ -310,7 +345,7 @@ describe('SSH inventory, end to end', () => {
     await expect.poll(() => page.getByTestId('facts-history-row').count(), { timeout: 5_000 }).toBe(2);
   });
 
-  it('imports a YAML host list: the good row is added, the bad one is named with its line and column', async () => {
+  it('imports a YAML host list: the good rows are added, the bad one is named with its line and column, a key file refused', async () => {
     await page.goto(url, { waitUntil: 'load' });
     await row(page, HOST_NAME).waitFor({ state: 'visible' });
     await page.getByRole('button', { name: 'Import…' }).click();
@@ -321,15 +356,17 @@ describe('SSH inventory, end to end', () => {
       '  - name: imported-1',
       `    address: ${lab.unreachableAddress()}`,
       '    user: root',
-      `    keyPath: ${host.privateKeyPath}`,
       '  - name: tarpit-1',
       `    address: ${tarpit.address}`,
-      `    keyPath: ${tarpit.privateKeyPath}`,
       '  - name: "bad host!"',
       '    address: 10.0.0.9',
+      // A browser names no file on the backend's machine: this row is refused, the others imported.
+      '  - name: keyed-1',
+      '    address: 10.0.0.10',
+      `    keyPath: ${host.privateKeyPath}`,
       '',
     ].join('\n');
-    const badLine = 9;
+    const badLine = 7;
     const badColumn = (yaml.split('\n')[badLine - 1] ?? '').indexOf('"bad') + 1;
     // Through the file picker, as an operator would: the dialog reads it with FileReader.
     await dialog.getByTestId('import-file').setInputFiles({ name: 'lab-hosts.yaml', mimeType: 'text/yaml', buffer: Buffer.from(yaml) });
@@ -342,7 +379,11 @@ describe('SSH inventory, end to end', () => {
       expect.stringContaining(`root@${tarpit.address}:22`),
     ]);
     const errors = dialog.getByTestId('import-error');
-    await expect(errors.count()).resolves.toBe(1);
+    await expect(errors.count()).resolves.toBe(2);
+    const keyFileRow = (await errors.nth(1).textContent()) ?? '';
+    expect(keyFileRow).toContain('keyed-1');
+    expect(keyFileRow).toContain("names a file on the backend's machine");
+    expect(keyFileRow).toContain('Paste key');
     const error = errors.first();
     await expect(error.getAttribute('data-row')).resolves.toBe('3');
     await expect(error.getAttribute('data-line')).resolves.toBe(String(badLine));
@@ -355,6 +396,29 @@ describe('SSH inventory, end to end', () => {
     await dialog.waitFor({ state: 'detached' });
     await row(page, 'imported-1').waitFor({ state: 'visible' });
     await expect(row(page, 'imported-1').getByTestId('key-status').getAttribute('data-trusted')).resolves.toBe('false');
+    await expect(row(page, 'keyed-1').count()).resolves.toBe(0);
+
+    // tarpit-1 came in with the SSH agent: its key is pasted in its settings (sealed; never shown again).
+    await row(page, 'tarpit-1').locator('a.host-name').click();
+    const connection = page.getByTestId('connection-card');
+    await connection.waitFor({ state: 'visible' });
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const edit = page.getByTestId('edit-host-dialog');
+    await edit.getByRole('radio', { name: 'Private key' }).check();
+    await edit.locator('textarea[name="privateKey"]').fill(tarpit.privateKey.toString('utf8'));
+    await shoot(page, 'edit-host-paste-key');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await expect.poll(() => connection.textContent()).toContain('Private key (stored, sealed)');
+    await expect(connection.textContent()).resolves.not.toContain('PRIVATE KEY');
+    // Editing again: the key is not sent back; the field says one is stored.
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await expect(edit.locator('textarea[name="privateKey"]').inputValue()).resolves.toBe('');
+    await expect(edit.textContent()).resolves.toContain('A private key is stored (sealed)');
+    await page.keyboard.press('Escape');
+    await edit.waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: '← All hosts' }).click();
+    await row(page, 'tarpit-1').waitFor({ state: 'visible' });
   });
 
   it('says why a host key cannot be read, edits a host with the add form, and refuses to remove a jump host in use', async () => {
@@ -405,7 +469,8 @@ describe('SSH inventory, end to end', () => {
     await page.getByTestId('remove-host-dialog').getByRole('button', { name: 'Remove host' }).click();
     await page.waitForURL(/#\/hosts$/);
     await row(page, HOST_NAME).waitFor({ state: 'visible' });
-    await expect(row(page, 'imported-1').count()).resolves.toBe(0);
+    // The list may first show what it held before the removal, then its refresh: wait for the row to go.
+    await row(page, 'imported-1').waitFor({ state: 'detached' });
   });
 
   it('cancels a bulk probe stuck on a host that never answers', async () => {

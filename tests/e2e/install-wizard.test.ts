@@ -82,7 +82,7 @@ describe('the install wizard, end to end', () => {
     await dialog.locator('input[name="address"]').fill(host.address);
     await dialog.locator('input[name="port"]').fill(String(host.port));
     await dialog.locator('input[name="user"]').fill(host.user);
-    await dialog.locator('input[name="keyPath"]').fill(host.privateKeyPath);
+    await dialog.locator('textarea[name="privateKey"]').fill(host.privateKey.toString('utf8'));
     await dialog.getByRole('button', { name: 'Check host' }).click();
     const fingerprint = dialog.getByTestId('host-key-fingerprint');
     await fingerprint.waitFor({ state: 'visible' });

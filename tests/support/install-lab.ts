@@ -149,8 +149,9 @@ export async function addLabHost(backend: LabBackend, host: TestHost, name: stri
 }
 
 /**
- * The same through the API, as an operator's app would: adds a lab host (key login),
- * pins its key, probes it; answers its host id.
+ * The same through the API, as an operator's app would: adds a lab host (key login, the key
+ * sent as its text: web mode names no file on the backend's machine), pins its key, probes
+ * it; answers its host id.
  */
 export async function addLabHostOverApi(api: ApiClient, host: TestHost, name: string): Promise<number> {
   const added = await api.call('hosts.add', {
@@ -158,7 +159,7 @@ export async function addLabHostOverApi(api: ApiClient, host: TestHost, name: st
     address: host.address,
     port: host.port,
     user: host.user,
-    auth: { method: 'key', keyPath: host.privateKeyPath },
+    auth: { method: 'keyText', privateKey: host.privateKey.toString('utf8') },
   });
   await api.call('hosts.trust', { hostId: added.id, fingerprint: host.hostKeyFingerprint });
   await api.call('hosts.probe', { hostId: added.id });

@@ -71,7 +71,8 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     'hosts.scanNew': (input) => hosts.scanNew(input),
     'hosts.update': ({ hostId, changes }) => hosts.update(hostId, changes),
     'hosts.remove': ({ hostId }) => hosts.remove(hostId),
-    'hosts.import': ({ text, fileName }) => hosts.importList(text, fileName),
+    // A browser's host list may not name key files on this machine (keyPath rows are refused, the others imported).
+    'hosts.import': ({ text, fileName }, caller) => hosts.importList(text, fileName, { keyFiles: caller.namesBackendFiles === true }),
     'hosts.importFile': ({ path }) => hosts.importList(readHostListFile(path), path),
     'hosts.scanKey': ({ hostId }) => hosts.scanKey(hostId),
     'hosts.trust': ({ hostId, fingerprint }) => hosts.trust(hostId, fingerprint),

@@ -66,6 +66,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'AUTH_FAILED':
     case 'KEY_FILE_UNREADABLE':
     case 'KEY_PASSPHRASE_WRONG':
+    case 'KEY_TEXT_INVALID':
     case 'SSH_FAILED':
     case 'SSH_CHANNEL_REFUSED':
     case 'FLEET_LINK_DOWN':

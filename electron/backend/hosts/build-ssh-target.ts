@@ -6,6 +6,12 @@ import type { HostRow, HostsRepo } from '../store/hosts-repo';
 import type { SshCredentials, SshTarget } from './ssh/connect-ssh';
 import { expandHome } from './ssh/load-private-key';
 
+/**
+ * The vault purpose of a private key sent as text: revealed only as that, so a mixed-up id
+ * can never hand a password to ssh as a key (or a key to anything else).
+ */
+export const PRIVATE_KEY_PURPOSE = 'ssh-private-key';
+
 /** Jump chains longer than this are almost certainly a loop someone built by hand. */
 export const MAX_JUMP_DEPTH = 4;
 
@@ -36,9 +42,16 @@ export function buildSshTarget(deps: TargetDeps, row: HostRow, depth = 0): SshTa
 export function credentialsOf(vault: SecretVault, row: HostRow): SshCredentials {
   switch (row.authMethod) {
     case 'key':
+      if (row.keySecretId !== null)
+        return {
+          method: 'keyText',
+          privateKey: vault.reveal(row.keySecretId, PRIVATE_KEY_PURPOSE),
+          ...(row.secretId !== null ? { passphrase: vault.reveal(row.secretId) } : {}),
+        };
+      if (row.keyPath === null) throw noKeyStoredError(row.name);
       return {
         method: 'key',
-        keyPath: expandHome(row.keyPath ?? ''),
+        keyPath: expandHome(row.keyPath),
         ...(row.secretId !== null ? { passphrase: vault.reveal(row.secretId) } : {}),
       };
     case 'password':
@@ -55,6 +68,15 @@ export function credentialsOf(vault: SecretVault, row: HostRow): SshCredentials 
         'Choose key, agent or password authentication in its settings.',
       );
   }
+}
+
+/** A key login with neither a key file nor a stored key: an import that left its secrets out. */
+function noKeyStoredError(name: string): ApiError {
+  return new ApiError(
+    'AUTH_FAILED',
+    `No private key is stored for ${name}; nothing was sent.`,
+    `Give ${name} its private key in its settings (Edit on the host page: paste the key text), or choose another login method.`,
+  );
 }
 
 /** sudo's password: the one stored for sudo, else the login password, else none. */

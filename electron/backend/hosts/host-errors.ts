@@ -31,6 +31,15 @@ export function importJumpHostNotFoundError(jumpHostName: string): ApiError {
   );
 }
 
+/** A host list from a browser (web mode) naming a key file on the backend's machine: that row is not imported. */
+export function importKeyFileRefusedError(keyPath: string): ApiError {
+  return new ApiError(
+    'METHOD_NOT_ON_THIS_PIPE',
+    `keyPath ${JSON.stringify(keyPath.slice(0, 200))} names a file on the backend's machine, which a browser (web mode) may not`,
+    "Leave keyPath out of the list (the host is imported with the SSH agent), then give it its key in the host's settings (Edit: Paste key); or import the list with the sutazai command on the backend machine.",
+  );
+}
+
 export function jumpHostGoneError(hostName: string): ApiError {
   return new ApiError(
     'HOST_NOT_FOUND',

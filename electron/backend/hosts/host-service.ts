@@ -1,5 +1,6 @@
 import {
   ApiError,
+  type AuthInput,
   type HostDetail,
   type HostFacts,
   type HostSummary,
@@ -18,11 +19,11 @@ import type { HostRow, HostRowChanges, HostsRepo } from '../store/hosts-repo';
 import { sharedOffThreadYaml } from '../untrusted-yaml/parse-off-thread';
 import { matchesHost, parseKnownHosts, preferredKey } from './parse-known-hosts';
 import { connectSsh, scanHostKey, type ScannedHostKey } from './ssh/connect-ssh';
-import { loadPrivateKey } from './ssh/load-private-key';
-import { endpointOf } from './ssh/ssh-endpoint';
+import { loadPrivateKey, parsePrivateKeyText } from './ssh/load-private-key';
+import { endpointOf, type SshEndpoint } from './ssh/ssh-endpoint';
 import { HostKeyRefusedError } from './ssh/ssh-errors';
 import { probeOverSsh } from './ssh/remote-probe';
-import { buildSshTarget, MAX_JUMP_DEPTH, sudoPasswordOf } from './build-ssh-target';
+import { buildSshTarget, MAX_JUMP_DEPTH, PRIVATE_KEY_PURPOSE, sudoPasswordOf } from './build-ssh-target';
 import {
   confirmedKeyMismatchError,
   hostInUseError,
@@ -30,6 +31,7 @@ import {
   hostNameTakenError,
   hostNotFoundError,
   importJumpHostNotFoundError,
+  importKeyFileRefusedError,
   jumpChainTooLongError,
   jumpHostNotFoundError,
   jumpLoopError,
@@ -69,7 +71,8 @@ export interface HostService {
   scanNew(input: ParsedHostInput): Promise<ScannedHostKey>;
   update(hostId: number, changes: z.output<typeof HostChangesSchema>): Promise<HostSummary>;
   remove(hostId: number): { removed: number };
-  importList(text: string, fileName: string): Promise<{ added: HostSummary[]; errors: ImportError[] }>;
+  /** `keyFiles` false (web mode): a row naming a key file on this machine (keyPath) is refused, the others imported. */
+  importList(text: string, fileName: string, options?: { keyFiles: boolean }): Promise<{ added: HostSummary[]; errors: ImportError[] }>;
   scanKey(hostId: number): Promise<MethodResult<'hosts.scanKey'>>;
   trust(hostId: number, fingerprint: string): Promise<HostSummary>;
   importKnownHosts(text: string): MethodResult<'hosts.importKnownHosts'>;
@@ -128,19 +131,28 @@ export function createHostService(deps: HostServiceDeps): HostService {
   function sealCredentials(input: Pick<ParsedHostInput, 'name' | 'auth'> & { sudoPassword?: string | null }) {
     const at = now();
     let secretId: number | null = null;
+    let keySecretId: number | null = null;
     if (input.auth.method === 'password') secretId = vault.store(`password:${input.name}`, input.auth.password, at);
-    if (input.auth.method === 'key' && input.auth.passphrase) secretId = vault.store(`passphrase:${input.name}`, input.auth.passphrase, at);
+    if ((input.auth.method === 'key' || input.auth.method === 'keyText') && input.auth.passphrase)
+      secretId = vault.store(`passphrase:${input.name}`, input.auth.passphrase, at);
+    if (input.auth.method === 'keyText') keySecretId = vault.store(PRIVATE_KEY_PURPOSE, input.auth.privateKey, at);
     const sudoSecretId = input.sudoPassword ? vault.store(`sudo:${input.name}`, input.sudoPassword, at) : null;
-    return { secretId, sudoSecretId };
+    return { secretId, keySecretId, sudoSecretId };
   }
 
   /** A new host's input (parsed by its caller), checked as far as it can be without the network; nothing is stored. */
   async function checkNew(input: ParsedHostInput): Promise<ParsedHostInput> {
     checkNameFree(input.name);
     checkJump(null, input.jumpHostId);
-    // A missing key file or a wrong passphrase is reported now, not at the first install.
-    if (input.auth.method === 'key') await loadPrivateKey(endpointOf(input), input.auth.keyPath, input.auth.passphrase);
+    // A missing key file, a malformed key or a wrong passphrase is reported now, not at the first install.
+    await checkKey(endpointOf(input), input.auth);
     return input;
+  }
+
+  /** Reads (a file) or parses (a text) a key login's private key and decrypts it; throws its coded error. */
+  async function checkKey(endpoint: SshEndpoint, auth: AuthInput): Promise<void> {
+    if (auth.method === 'key') await loadPrivateKey(endpoint, auth.keyPath, auth.passphrase);
+    if (auth.method === 'keyText') parsePrivateKeyText(endpoint, auth.privateKey, auth.passphrase);
   }
 
   /**
@@ -157,7 +169,10 @@ export function createHostService(deps: HostServiceDeps): HostService {
 
   function hasSecrets(input: ParsedHostInput): boolean {
     return (
-      input.auth.method === 'password' || (input.auth.method === 'key' && Boolean(input.auth.passphrase)) || Boolean(input.sudoPassword)
+      input.auth.method === 'password' ||
+      input.auth.method === 'keyText' ||
+      (input.auth.method === 'key' && Boolean(input.auth.passphrase)) ||
+      Boolean(input.sudoPassword)
     );
   }
 
@@ -193,7 +208,7 @@ export function createHostService(deps: HostServiceDeps): HostService {
         address: input.address,
         port: input.port,
         user: input.user,
-        authMethod: input.auth.method,
+        authMethod: input.auth.method === 'keyText' ? 'key' : input.auth.method,
         keyPath: input.auth.method === 'key' ? input.auth.keyPath : null,
         ...sealed,
         jumpHostId: input.jumpHostId,
@@ -223,17 +238,14 @@ export function createHostService(deps: HostServiceDeps): HostService {
     if (changes.labels !== undefined) next.labels = [...new Set(changes.labels)];
     const retired: number[] = [];
     if (changes.auth !== undefined) {
-      if (changes.auth.method === 'key')
-        await loadPrivateKey(
-          endpointOf({ name, address: changes.address ?? row.address, port: changes.port ?? row.port }),
-          changes.auth.keyPath,
-          changes.auth.passphrase,
-        );
+      await checkKey(endpointOf({ name, address: changes.address ?? row.address, port: changes.port ?? row.port }), changes.auth);
       const sealed = sealCredentials({ name, auth: changes.auth });
-      next.authMethod = changes.auth.method;
+      next.authMethod = changes.auth.method === 'keyText' ? 'key' : changes.auth.method;
       next.keyPath = changes.auth.method === 'key' ? changes.auth.keyPath : null;
       next.secretId = sealed.secretId;
+      next.keySecretId = sealed.keySecretId;
       if (row.secretId !== null) retired.push(row.secretId);
+      if (row.keySecretId !== null) retired.push(row.keySecretId);
     }
     if (changes.sudoPassword !== undefined) {
       next.sudoSecretId =
@@ -262,12 +274,16 @@ export function createHostService(deps: HostServiceDeps): HostService {
         dependents.map((d) => d.name),
       );
     hosts.remove(row.id);
-    for (const id of [row.secretId, row.sudoSecretId]) if (id !== null) vault.remove(id);
+    for (const id of [row.secretId, row.keySecretId, row.sudoSecretId]) if (id !== null) vault.remove(id);
     deps.onHostChanged(row.id);
     return { removed: row.id };
   }
 
-  async function importList(text: string, fileName: string): Promise<{ added: HostSummary[]; errors: ImportError[] }> {
+  async function importList(
+    text: string,
+    fileName: string,
+    options: { keyFiles: boolean } = { keyFiles: true },
+  ): Promise<{ added: HostSummary[]; errors: ImportError[] }> {
     // Parsed on the YAML worker: a big or hostile list must not hold up other clients.
     const parsed = await sharedOffThreadYaml().run({ kind: 'host-list', text, fileName });
     if (parsed.refused) throw new ApiError('CONFIG_YAML_INVALID', parsed.refused.message, parsed.refused.remedy);
@@ -277,6 +293,7 @@ export function createHostService(deps: HostServiceDeps): HostService {
       try {
         const jump = row.jumpHostName ? hosts.findByName(row.jumpHostName) : null;
         if (row.jumpHostName && !jump) throw importJumpHostNotFoundError(row.jumpHostName);
+        if (row.input.auth.method === 'key' && !options.keyFiles) throw importKeyFileRefusedError(row.input.auth.keyPath);
         added.push(await add({ ...row.input, jumpHostId: jump?.id ?? null }));
       } catch (error) {
         const api = error instanceof ApiError ? error : null;

@@ -19,6 +19,7 @@ export function summarizeHost(row: HostRow, facts: HostFacts | null, pinned: Pin
     user: row.user,
     authMethod: row.authMethod,
     keyPath: row.keyPath,
+    keyStored: row.keySecretId !== null,
     hasSecret: row.secretId !== null,
     jumpHostId: row.jumpHostId,
     role: row.role,

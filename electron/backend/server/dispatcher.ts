@@ -6,6 +6,7 @@ import {
   PAGE_PATH_METHODS,
   MAX_MESSAGE_BYTES,
   backendPathFieldsIn,
+  backendPathRemedy,
   events,
   isEventName,
   isMethodName,
@@ -36,6 +37,12 @@ export interface Caller {
   readonly operator?: { readonly id: number; readonly name: string; readonly role: Role };
   /** The pipe's sign-in, for session.signIn and session.signOut: it lasts as long as the pipe (a shared one, as long as the backend). */
   readonly session?: PipeSession;
+  /**
+   * The pipe may name files on the backend's machine (the command line, the desktop app's
+   * window: ConnectionGrants.localFiles or pagePaths); absent for a browser in web mode. For
+   * paths inside a text a handler parses (a host list's keyPath), which the dispatcher cannot see.
+   */
+  readonly namesBackendFiles?: boolean;
 }
 
 /** Who an action is recorded as (events, acknowledgements): the signed-in operator with its pipe, else the pipe. */
@@ -180,7 +187,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const callerOf = (session: PipeSession, grants: ConnectionGrants, actor: string, peer: string): Caller => {
     const operatorId = session.operatorId;
     const operator = operatorId === undefined ? undefined : options.signedIn?.(operatorId);
-    const where = grants.address === undefined ? { actor, peer, session } : { actor, peer, session, address: grants.address };
+    const files = grants.localFiles === true || grants.pagePaths === true ? { namesBackendFiles: true } : {};
+    const where =
+      grants.address === undefined ? { actor, peer, session, ...files } : { actor, peer, session, ...files, address: grants.address };
     return operator ? { ...where, operator } : where;
   };
 
@@ -342,8 +351,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           const refusal: ApiErrorBody = {
             code: 'METHOD_NOT_ON_THIS_PIPE',
             message: `${method}: ${pathFields.join(', ')} names a file on the backend's machine, which a browser (web mode) may not: its files are not yours to name from here.`,
-            remedy:
-              'In web mode, import the bundle on the Bundles page (choose the file from your computer) and name it as name@version; write configuration layers inline (text or values), not as files. Or run the sutazai command, or the desktop app, on the backend machine.',
+            remedy: backendPathRemedy(method),
           };
           // Checked on the parsed params, before the handler: no file is read, probed or imported.
           options.refused?.(method, params, callerNow(), refusal);

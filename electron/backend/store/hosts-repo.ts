@@ -15,6 +15,8 @@ export interface HostRow {
   keyPath: string | null;
   /** Sealed password (password auth) or key passphrase (key auth). */
   secretId: number | null;
+  /** Key auth with the private key sealed in the vault (sent as text); keyPath is null then. */
+  keySecretId: number | null;
   sudoSecretId: number | null;
   jumpHostId: number | null;
   role: HostRole | null;
@@ -22,7 +24,7 @@ export interface HostRow {
   updatedAt: number | null;
 }
 
-export type NewSshHost = Omit<HostRow, 'id' | 'kind' | 'createdAt' | 'updatedAt'>;
+export type NewSshHost = Omit<HostRow, 'id' | 'kind' | 'createdAt' | 'updatedAt' | 'keySecretId'> & { keySecretId?: number | null };
 export type HostRowChanges = Partial<Omit<HostRow, 'id' | 'kind' | 'createdAt'>>;
 
 export interface HostsRepo {
@@ -44,7 +46,7 @@ export const LOCAL_HOST_NAME = 'local';
 const LOCAL_HOST_ADDRESS = '127.0.0.1';
 
 const COLUMNS = `id, name, kind, address, created_at AS createdAt, port, login_user AS user,
-  auth_method AS authMethod, key_path AS keyPath, secret_id AS secretId, sudo_secret_id AS sudoSecretId,
+  auth_method AS authMethod, key_path AS keyPath, secret_id AS secretId, key_secret_id AS keySecretId, sudo_secret_id AS sudoSecretId,
   jump_host_id AS jumpHostId, role, labels, updated_at AS updatedAt`;
 
 type RawRow = Omit<HostRow, 'labels'> & { labels: string };
@@ -57,6 +59,7 @@ const COLUMN_OF: Record<keyof HostRowChanges, string> = {
   authMethod: 'auth_method',
   keyPath: 'key_path',
   secretId: 'secret_id',
+  keySecretId: 'key_secret_id',
   sudoSecretId: 'sudo_secret_id',
   jumpHostId: 'jump_host_id',
   role: 'role',
@@ -86,7 +89,7 @@ export function createHostsRepo(db: Database.Database): HostsRepo {
   const selectByName = db.prepare<[string], RawRow>(`SELECT ${COLUMNS} FROM hosts WHERE name = ?`);
   const selectDependents = db.prepare<[number], RawRow>(`SELECT ${COLUMNS} FROM hosts WHERE jump_host_id = ? ORDER BY id`);
   const insertSshStmt = db.prepare(`INSERT INTO hosts (name, kind, address, created_at, port, login_user, auth_method, key_path,
-    secret_id, sudo_secret_id, jump_host_id, role, labels, updated_at) VALUES (?, 'ssh', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    secret_id, key_secret_id, sudo_secret_id, jump_host_id, role, labels, updated_at) VALUES (?, 'ssh', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const deleteStmt = db.prepare('DELETE FROM hosts WHERE id = ?');
 
   const get = (id: number) => fromRaw(selectById.get(id));
@@ -119,6 +122,7 @@ export function createHostsRepo(db: Database.Database): HostsRepo {
           host.authMethod,
           host.keyPath,
           host.secretId,
+          host.keySecretId ?? null,
           host.sudoSecretId,
           host.jumpHostId,
           host.role,

@@ -18,6 +18,8 @@ import { useAllowed } from '../operators/use-session';
 function authText(host: HostSummary): string {
   switch (host.authMethod) {
     case 'key':
+      if (host.keyStored) return host.hasSecret ? 'Private key (stored, sealed; passphrase stored)' : 'Private key (stored, sealed)';
+      if (host.keyPath === null) return 'Private key (none stored)';
       return host.hasSecret ? 'Key file (passphrase stored)' : 'Key file';
     case 'agent':
       return 'SSH agent';

@@ -29,7 +29,7 @@ export function useHostFormState(initial: HostFormValues | (() => HostFormValues
       return next;
     });
   };
-  const forgetSecrets = () => setValues((current) => ({ ...current, passphrase: '', password: '', sudoPassword: '' }));
+  const forgetSecrets = () => setValues((current) => ({ ...current, passphrase: '', privateKey: '', password: '', sudoPassword: '' }));
   return { values, errors, setErrors, onChange, forgetSecrets };
 }
 

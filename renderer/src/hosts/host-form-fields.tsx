@@ -2,9 +2,11 @@ import type { ChangeEvent } from 'react';
 import type { HostSummary } from '../../../electron/contract';
 import { ROLE_LABELS, type FieldErrors, type HostFormValues } from './host-form';
 import { FormField } from '../ui/form-field';
+import { useAppInfo } from '../api/queries';
+import { PrivateKeyFields } from './private-key-fields';
 
 const AUTH_CHOICES: Array<{ value: HostFormValues['authMethod']; label: string }> = [
-  { value: 'key', label: 'Key file' },
+  { value: 'key', label: 'Private key' },
   { value: 'agent', label: 'SSH agent' },
   { value: 'password', label: 'Password' },
 ];
@@ -38,7 +40,8 @@ export function HostFormFields({
     value: values[field],
     onChange: (event: ChangeEvent<HTMLInputElement | HTMLSelectElement>) => onChange({ [field]: event.target.value }),
   });
-  const keyUnchanged = editing !== undefined && editing.authMethod === 'key' && values.keyPath.trim() === (editing.keyPath ?? '');
+  // Only the desktop app's window sits at the backend's machine; a browser (web mode) names no file there.
+  const keyFilesAllowed = useAppInfo().data?.mode === 'desktop';
   return (
     <div className="form-grid">
       <FormField label="Name" error={errors.name} hint="How the app and the CLI name this host.">
@@ -88,26 +91,7 @@ export function HostFormFields({
         </div>
         {errors.authMethod ? <p className="field-error">{errors.authMethod}</p> : null}
         {values.authMethod === 'key' ? (
-          <div className="form-row">
-            <FormField
-              label="Private key file"
-              error={errors.keyPath}
-              hint="A path on the machine running this app, e.g. ~/.ssh/id_ed25519."
-            >
-              <input className="input mono" {...bind('keyPath')} autoComplete="off" spellCheck={false} />
-            </FormField>
-            <FormField
-              label="Key passphrase (optional)"
-              error={errors.passphrase}
-              hint={
-                keyUnchanged && editing?.hasSecret
-                  ? 'A passphrase is stored; leave empty to keep it.'
-                  : 'Only if the key file is encrypted.'
-              }
-            >
-              <input className="input" type="password" {...bind('passphrase')} autoComplete="new-password" />
-            </FormField>
-          </div>
+          <PrivateKeyFields values={values} onChange={onChange} errors={errors} editing={editing} keyFilesAllowed={keyFilesAllowed} />
         ) : null}
         {values.authMethod === 'agent' ? (
           <p className="field-hint">The SSH agent of the user running this app (SSH_AUTH_SOCK) offers its keys.</p>

@@ -2,6 +2,12 @@ import type { z } from 'zod';
 import { HostChangesSchema, HostInputSchema, type HostInput, type HostRole, type HostSummary } from '../../../electron/contract';
 
 export type AuthMethodChoice = 'key' | 'agent' | 'password';
+/**
+ * Where a key login's private key comes from: its text, pasted or read from a file on the
+ * operator's own computer (sealed in the vault), or a file on the backend's machine (the
+ * desktop app only: a browser in web mode has no files there to name).
+ */
+export type KeySource = 'text' | 'file';
 
 /** A host's role as every screen names it. */
 export const ROLE_LABELS: Record<HostRole, string> = { core: 'Core', agent: 'Agent', both: 'Core and agent' };
@@ -13,6 +19,9 @@ export interface HostFormValues {
   port: string;
   user: string;
   authMethod: AuthMethodChoice;
+  keySource: KeySource;
+  /** The private key's text (keySource 'text'); empty on edit keeps the stored one. */
+  privateKey: string;
   keyPath: string;
   passphrase: string;
   password: string;
@@ -34,6 +43,8 @@ export const EMPTY_HOST_FORM: HostFormValues = {
   port: '22',
   user: '',
   authMethod: 'key',
+  keySource: 'text',
+  privateKey: '',
   keyPath: '',
   passphrase: '',
   password: '',
@@ -53,6 +64,7 @@ export function formFromHost(host: HostSummary): HostFormValues {
     port: String(host.port),
     user: host.user,
     authMethod: host.authMethod === 'none' ? 'key' : host.authMethod,
+    keySource: host.authMethod === 'key' && host.keyPath !== null ? 'file' : 'text',
     keyPath: host.keyPath ?? '',
     jumpHostId: host.jumpHostId === null ? '' : String(host.jumpHostId),
     role: host.role ?? '',
@@ -77,6 +89,10 @@ function parsePort(text: string): number {
 function authFromForm(values: HostFormValues): HostInput['auth'] {
   switch (values.authMethod) {
     case 'key':
+      if (values.keySource === 'text') {
+        const key = { method: 'keyText' as const, privateKey: values.privateKey };
+        return values.passphrase === '' ? key : { ...key, passphrase: values.passphrase };
+      }
       return values.passphrase === ''
         ? { method: 'key', keyPath: values.keyPath.trim() }
         : { method: 'key', keyPath: values.keyPath.trim(), passphrase: values.passphrase };
@@ -107,8 +123,8 @@ export type HostChanges = z.input<typeof HostChangesSchema>;
 
 /**
  * The `hosts.update` changes: only what differs from the stored host. Credentials are
- * sent only when the method or key file changed or a new secret was typed; an empty
- * secret field keeps the sealed one.
+ * sent only when the method or key file changed or a new secret (a key's text too) was
+ * typed; an empty secret field keeps the sealed one.
  */
 export function hostChangesFromForm(values: HostFormValues, host: HostSummary): HostChanges {
   const next = hostInputFromForm(values);
@@ -125,7 +141,12 @@ export function hostChangesFromForm(values: HostFormValues, host: HostSummary): 
   const sameMethod = values.authMethod === host.authMethod;
   const authChanged =
     !sameMethod ||
-    (values.authMethod === 'key' && (values.keyPath.trim() !== (host.keyPath ?? '') || values.passphrase !== '')) ||
+    (values.authMethod === 'key' &&
+      values.keySource === 'file' &&
+      (values.keyPath.trim() !== (host.keyPath ?? '') || values.passphrase !== '')) ||
+    (values.authMethod === 'key' &&
+      values.keySource === 'text' &&
+      (!host.keyStored || values.privateKey !== '' || values.passphrase !== '')) ||
     (values.authMethod === 'password' && values.password !== '');
   if (authChanged) changes.auth = authFromForm(values);
 
@@ -138,7 +159,7 @@ export function hostChangesFromForm(values: HostFormValues, host: HostSummary): 
 export function fieldOfPath(path: readonly PropertyKey[]): HostFormField {
   const [first, second] = path;
   if (first === 'auth') {
-    if (second === 'keyPath' || second === 'passphrase' || second === 'password') return second;
+    if (second === 'keyPath' || second === 'privateKey' || second === 'passphrase' || second === 'password') return second;
     return 'authMethod';
   }
   switch (first) {
@@ -180,7 +201,8 @@ function messageOf(issue: IssueLike, labels: string[]): string {
   if (issue.code === 'too_big' && issue.origin === 'string') return `At most ${String(issue.maximum)} characters.`;
   if (issue.code === 'too_big' && issue.origin === 'array' && field === 'labels') return `At most ${String(issue.maximum)} labels.`;
   if (field === 'port' && issue.code === 'invalid_type') return 'A port is a number from 1 to 65535.';
-  if (field === 'authMethod') return 'Choose how to log in: key file, SSH agent or password.';
+  if (field === 'authMethod') return 'Choose how to log in: private key, SSH agent or password.';
+  if (field === 'privateKey' && issue.code === 'too_big') return sentence(issue.message);
   if (field === 'labels' && typeof issue.path[1] === 'number') {
     const label = labels[issue.path[1]] ?? '';
     return sentence(`"${label}": ${issue.message}`);
@@ -201,11 +223,21 @@ export function fieldErrorsFromIssues(issues: readonly IssueLike[], labels: stri
 const REQUIRED_TEXT: Array<'name' | 'address' | 'user'> = ['name', 'address', 'user'];
 
 /** Empty fields say "Required." rather than the pattern they failed. */
-function requiredErrors(values: HostFormValues, { secretsOptional }: { secretsOptional: boolean }): FieldErrors {
+function requiredErrors(values: HostFormValues, { secretsOptional, keyKept }: { secretsOptional: boolean; keyKept: boolean }): FieldErrors {
   const errors: FieldErrors = {};
   for (const field of REQUIRED_TEXT) if (values[field].trim() === '') errors[field] = 'Required.';
   if (values.port.trim() === '') errors.port = 'Required.';
-  if (values.authMethod === 'key' && values.keyPath.trim() === '') errors.keyPath = 'Required: the private key file on this machine.';
+  if (values.authMethod === 'key' && values.keySource === 'file' && values.keyPath.trim() === '')
+    errors.keyPath = 'Required: the private key file on this machine.';
+  if (
+    values.authMethod === 'key' &&
+    values.keySource === 'text' &&
+    values.privateKey.trim() === '' &&
+    !(keyKept && values.passphrase === '')
+  )
+    errors.privateKey = keyKept
+      ? 'Paste the key again to change its passphrase (the stored key is never sent back).'
+      : 'Required: paste the private key, or read it from a file on your computer.';
   if (values.authMethod === 'password' && values.password === '' && !secretsOptional) errors.password = 'Required.';
   return errors;
 }
@@ -218,7 +250,7 @@ export function validateNewHost(values: HostFormValues): Validation<HostInput> {
   const parsed = HostInputSchema.safeParse(input);
   const errors = {
     ...(parsed.success ? {} : fieldErrorsFromIssues(parsed.error.issues, input.labels ?? [])),
-    ...requiredErrors(values, { secretsOptional: false }),
+    ...requiredErrors(values, { secretsOptional: false, keyKept: false }),
   };
   return Object.keys(errors).length === 0 ? { ok: true, value: input } : { ok: false, errors };
 }
@@ -231,7 +263,7 @@ export function validateHostChanges(values: HostFormValues, host: HostSummary): 
   const secretsOptional = values.authMethod === host.authMethod && host.hasSecret;
   const errors = {
     ...(parsed.success ? {} : fieldErrorsFromIssues(parsed.error.issues, changes.labels ?? [])),
-    ...requiredErrors(values, { secretsOptional }),
+    ...requiredErrors(values, { secretsOptional, keyKept: host.authMethod === 'key' && host.keyStored }),
   };
   return Object.keys(errors).length === 0 ? { ok: true, value: changes } : { ok: false, errors };
 }
@@ -243,6 +275,8 @@ export function fieldOfErrorCode(code: string): HostFormField | null {
       return 'name';
     case 'KEY_FILE_UNREADABLE':
       return 'keyPath';
+    case 'KEY_TEXT_INVALID':
+      return 'privateKey';
     case 'KEY_PASSPHRASE_WRONG':
       return 'passphrase';
     default:

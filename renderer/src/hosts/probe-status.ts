@@ -10,6 +10,7 @@ const FAILURE_LABELS: Record<string, string> = {
   AUTH_FAILED: 'Login failed',
   KEY_FILE_UNREADABLE: 'Key file unreadable',
   KEY_PASSPHRASE_WRONG: 'Key passphrase wrong',
+  KEY_TEXT_INVALID: 'Key invalid',
   HOST_KEY_UNKNOWN: 'Key not trusted',
   HOST_KEY_MISMATCH: 'Host key changed',
   SECRETS_LOCKED: 'Secrets locked',

@@ -34,7 +34,7 @@ describe('adding a host with its key confirmed, over the API', () => {
     const { lab } = labRef;
     const host = await lab.addSshHost({ login: 'root-key' });
     const before = await names();
-    const key = { method: 'key' as const, keyPath: host.privateKeyPath };
+    const key = { method: 'keyText' as const, privateKey: host.privateKey.toString('utf8') };
 
     const ghost = { name: 'ghost', address: lab.unreachableAddress(), user: 'root', auth: key };
     await expect(client.call('hosts.scanNew', ghost)).rejects.toMatchObject({ code: 'HOST_UNREACHABLE', remedy: expect.any(String) });
@@ -62,7 +62,7 @@ describe('adding a host with its key confirmed, over the API', () => {
       address: host.address,
       port: host.port,
       user: host.user,
-      auth: { method: 'key' as const, keyPath: host.privateKeyPath },
+      auth: { method: 'keyText' as const, privateKey: host.privateKey.toString('utf8') },
     };
 
     await expect(client.call('hosts.scanNew', input)).resolves.toEqual({ keyType: host.hostKeyType, fingerprint: host.hostKeyFingerprint });

@@ -56,6 +56,8 @@ describe('inventory over the API', () => {
   });
 
   it('checks the key file when the host is added, and stores nothing when it is bad', async () => {
+    // A key file is on the backend's machine: named from the command line (or the desktop app), never from web mode.
+    const client = running.backend.openClient('test-cli');
     const before = (await client.call('hosts.list', {})).length;
     await expect(
       client.call('hosts.add', { ...base, name: 'k1', auth: { method: 'key', keyPath: path.join(keys.path, 'missing') } }),
@@ -77,6 +79,7 @@ describe('inventory over the API', () => {
       auth: { method: 'key', keyPath: path.join(keys.path, 'encrypted'), passphrase: KEY_PASSPHRASE },
     });
     expect(ok).toMatchObject({ authMethod: 'key', hasSecret: true });
+    client.close();
   });
 
   it('refuses bad input with a code and a remedy', async () => {

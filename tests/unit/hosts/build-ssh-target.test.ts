@@ -15,6 +15,7 @@ function row(id: number, changes: Partial<HostRow> = {}): HostRow {
     user: 'root',
     authMethod: 'agent',
     keyPath: null,
+    keySecretId: null,
     secretId: null,
     sudoSecretId: null,
     jumpHostId: null,

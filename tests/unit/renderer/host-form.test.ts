@@ -14,11 +14,15 @@ import {
   type HostFormValues,
 } from '../../../renderer/src/hosts/host-form';
 
+/** A key's shape, for the form (the form never parses it; the backend does). */
+const KEY_TEXT = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+
 const good: HostFormValues = {
   ...EMPTY_HOST_FORM,
   name: 'db-2',
   address: '10.0.0.12',
   user: 'ops',
+  keySource: 'file',
   keyPath: '~/.ssh/id_ed25519',
   labels: 'gpu, rack=b4,,',
 };
@@ -39,6 +43,7 @@ const stored: HostSummary = {
   user: 'ops',
   authMethod: 'password',
   keyPath: null,
+  keyStored: false,
   hasSecret: true,
   jumpHostId: null,
   role: null,
@@ -95,7 +100,16 @@ describe('validateNewHost', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toMatchObject({ name: 'Required.', address: 'Required.', user: 'Required.', port: 'Required.' });
-    expect(result.errors.keyPath).toMatch(/^Required/);
+    // A new host's key is its text by default (the one way web mode has).
+    expect(result.errors.privateKey).toMatch(/^Required: paste the private key/);
+    expect(result.errors.keyPath).toBeUndefined();
+  });
+
+  it('sends a pasted key as keyText, with its passphrase when one was typed', () => {
+    const text = { ...good, keySource: 'text' as const, privateKey: KEY_TEXT };
+    expect(hostInputFromForm(text).auth).toEqual({ method: 'keyText', privateKey: KEY_TEXT });
+    expect(hostInputFromForm({ ...text, passphrase: 'pw' }).auth).toEqual({ method: 'keyText', privateKey: KEY_TEXT, passphrase: 'pw' });
+    expect(validateNewHost(text).ok).toBe(true);
   });
 
   it('asks for the password when password login is chosen, not for a key file', () => {
@@ -132,6 +146,7 @@ describe('fieldOfPath and fieldErrorsFromIssues', () => {
   it('points backend refusals at their field', () => {
     expect(fieldOfErrorCode('HOST_NAME_TAKEN')).toBe('name');
     expect(fieldOfErrorCode('KEY_FILE_UNREADABLE')).toBe('keyPath');
+    expect(fieldOfErrorCode('KEY_TEXT_INVALID')).toBe('privateKey');
     expect(fieldOfErrorCode('HOST_UNREACHABLE')).toBeNull();
   });
 });
@@ -152,8 +167,21 @@ describe('hostChangesFromForm', () => {
   });
 
   it('sends the new method when switching to a key file', () => {
-    const values = { ...formFromHost(stored), authMethod: 'key' as const, keyPath: '/keys/db2' };
+    const values = { ...formFromHost(stored), authMethod: 'key' as const, keySource: 'file' as const, keyPath: '/keys/db2' };
     expect(hostChangesFromForm(values, stored)).toEqual({ auth: { method: 'key', keyPath: '/keys/db2' } });
+  });
+
+  it('keeps a stored key text unless a new key is pasted; a passphrase alone needs the key again', () => {
+    const keyHost = { ...stored, authMethod: 'key' as const, keyStored: true, hasSecret: false };
+    const form = formFromHost(keyHost);
+    expect(form.keySource).toBe('text');
+    expect(hostChangesFromForm(form, keyHost)).toEqual({});
+    expect(validateHostChanges(form, keyHost)).toEqual({ ok: true, value: {} });
+    expect(hostChangesFromForm({ ...form, privateKey: KEY_TEXT }, keyHost)).toEqual({ auth: { method: 'keyText', privateKey: KEY_TEXT } });
+    const passphraseOnly = validateHostChanges({ ...form, passphrase: 'pw' }, keyHost);
+    expect(!passphraseOnly.ok && passphraseOnly.errors.privateKey).toMatch(/^Paste the key again/);
+    // A host on a key file edits as a file (the desktop app; web mode shows it kept).
+    expect(formFromHost({ ...keyHost, keyStored: false, keyPath: '/keys/db2' }).keySource).toBe('file');
   });
 
   it('forgets the sudo password on request', () => {

@@ -34,6 +34,7 @@ function host(id: number, name: string, changes: Partial<HostSummary> = {}): Hos
     user: 'root',
     authMethod: 'key',
     keyPath: '/k',
+    keyStored: false,
     hasSecret: false,
     jumpHostId: null,
     role: null,

@@ -23,6 +23,7 @@ const summary = {
   user: '',
   authMethod: 'none' as const,
   keyPath: null,
+  keyStored: false,
   hasSecret: false,
   jumpHostId: null,
   role: null,
@@ -120,7 +121,8 @@ describe('dispatcher', () => {
     // The caller is the pipe's: its actor is the peer when the pipe names none; no operator has signed in on it.
     expect(read).toHaveBeenCalledWith(
       { path: '/etc/shadow' },
-      { actor: 'cli', peer: 'cli', session: expect.objectContaining({ operatorId: undefined }) },
+      // A pipe that may name files here says so to the handler (paths inside a text it parses: a host list's keyPath).
+      { actor: 'cli', peer: 'cli', session: expect.objectContaining({ operatorId: undefined }), namesBackendFiles: true },
     );
   });
 

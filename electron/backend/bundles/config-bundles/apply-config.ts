@@ -1,4 +1,5 @@
 import { ApiError, type ConfigReviewItem } from '../../../contract';
+import { PRIVATE_KEY_PURPOSE } from '../../hosts/build-ssh-target';
 import { caKeyPurpose } from '../../pki/seal-ca-key';
 import type { SecretVault } from '../../secrets/secret-vault';
 import { secretName, type ConfigDocument, type ExportedHost, type ExportedSecrets } from './config-document';
@@ -152,6 +153,8 @@ export function applyItems(
 function applyHost(store: ReviewStore, vault: SecretVault, host: ExportedHost, secrets: ExportedSecrets | null, now: number): void {
   const login = secrets?.[secretName.hostLogin(host.name)];
   const sudo = secrets?.[secretName.hostSudo(host.name)];
+  // A key stored as text travels only sealed, with the secrets; a host given a key file instead loses it.
+  const privateKey = host.auth === 'key' && host.keyPath === null ? secrets?.[secretName.hostKey(host.name)] : undefined;
   const loginPurpose = `${host.auth === 'password' ? 'password' : 'passphrase'}:${host.name}`;
   const fields = {
     address: host.address,
@@ -170,6 +173,7 @@ function applyHost(store: ReviewStore, vault: SecretVault, host: ExportedHost, s
         ...fields,
         secretId: login === undefined ? null : vault.store(loginPurpose, login, now),
         sudoSecretId: sudo === undefined ? null : vault.store(`sudo:${host.name}`, sudo, now),
+        keySecretId: privateKey === undefined ? null : vault.store(PRIVATE_KEY_PURPOSE, privateKey, now),
         jumpHostId: null,
       },
       now,
@@ -180,6 +184,18 @@ function applyHost(store: ReviewStore, vault: SecretVault, host: ExportedHost, s
   if (login !== undefined && (existing.secretId === null || vault.reveal(existing.secretId) !== login)) {
     store.hosts.update(existing.id, { secretId: vault.store(loginPurpose, login, now) }, now);
     if (existing.secretId !== null) vault.remove(existing.secretId);
+  }
+  const keepsStoredKey = host.auth === 'key' && host.keyPath === null;
+  if (existing.keySecretId !== null && !keepsStoredKey) {
+    store.hosts.update(existing.id, { keySecretId: null }, now);
+    vault.remove(existing.keySecretId);
+  }
+  if (
+    privateKey !== undefined &&
+    (existing.keySecretId === null || vault.reveal(existing.keySecretId, PRIVATE_KEY_PURPOSE) !== privateKey)
+  ) {
+    store.hosts.update(existing.id, { keySecretId: vault.store(PRIVATE_KEY_PURPOSE, privateKey, now) }, now);
+    if (existing.keySecretId !== null) vault.remove(existing.keySecretId);
   }
   if (sudo !== undefined && (existing.sudoSecretId === null || vault.reveal(existing.sudoSecretId) !== sudo)) {
     store.hosts.update(existing.id, { sudoSecretId: vault.store(`sudo:${host.name}`, sudo, now) }, now);

@@ -67,9 +67,10 @@ export interface ConfigBundleServiceDeps {
 
 /** A sealed secret's name (`host/db-1/login`) as the review item it belongs to; null for a name this version does not know. */
 function sealedItem(name: string): { id: string; secret: string } | null {
-  const match = /^(host|install)\/(.+)\/(login|sudo|ca-key)$/.exec(name);
+  const match = /^(host|install)\/(.+)\/(login|sudo|key|ca-key)$/.exec(name);
   if (!match) return null;
-  const secret = match[3] === 'login' ? 'login secret' : match[3] === 'sudo' ? 'sudo password' : 'CA key';
+  const secret =
+    match[3] === 'login' ? 'login secret' : match[3] === 'sudo' ? 'sudo password' : match[3] === 'key' ? 'private key' : 'CA key';
   return { id: itemId(match[1] as 'host' | 'install', match[2]!), secret };
 }
 

@@ -139,12 +139,14 @@ export type ConfigDocument = z.infer<typeof ConfigDocumentSchema>;
 
 /**
  * Secrets an export carries when asked, by what they belong to: `host/<name>/login` (a
- * password or key passphrase), `host/<name>/sudo`, `install/<name>/ca-key`.
+ * password or key passphrase), `host/<name>/key` (a private key stored as text: its host's
+ * keyPath is null), `host/<name>/sudo`, `install/<name>/ca-key`.
  */
 export type ExportedSecrets = Record<string, string>;
 
 export const secretName = {
   hostLogin: (host: string) => `host/${host}/login`,
   hostSudo: (host: string) => `host/${host}/sudo`,
+  hostKey: (host: string) => `host/${host}/key`,
   installCaKey: (install: string) => `install/${install}/ca-key`,
 };

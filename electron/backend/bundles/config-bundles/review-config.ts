@@ -59,6 +59,7 @@ export function reviewDocument(
       const changes = fieldChanges(null, host);
       if (secrets?.[secretName.hostLogin(host.name)] !== undefined) changes.push({ field: 'login secret', from: '', to: SEALED });
       if (secrets?.[secretName.hostSudo(host.name)] !== undefined) changes.push({ field: 'sudo password', from: '', to: SEALED });
+      if (secrets?.[secretName.hostKey(host.name)] !== undefined) changes.push({ field: 'private key', from: '', to: SEALED });
       items.push(
         item(
           'host',
@@ -73,6 +74,7 @@ export function reviewDocument(
       const changes = fieldChanges(current, host);
       changes.push(...secretChanges(vault, secrets, secretName.hostLogin(host.name), local.secretId, 'login secret'));
       changes.push(...secretChanges(vault, secrets, secretName.hostSudo(host.name), local.sudoSecretId, 'sudo password'));
+      changes.push(...secretChanges(vault, secrets, secretName.hostKey(host.name), local.keySecretId, 'private key'));
       if (jumpMissing)
         items.push(item('host', host.name, 'blocked', changes, `its jump host ${host.jump} is neither here nor in the file`));
       else if (current.address !== host.address) {

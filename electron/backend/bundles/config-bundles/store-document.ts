@@ -1,4 +1,5 @@
 import { ApiError } from '../../../contract';
+import { PRIVATE_KEY_PURPOSE } from '../../hosts/build-ssh-target';
 import { caKeyPurpose } from '../../pki/seal-ca-key';
 import type { SecretVault } from '../../secrets/secret-vault';
 import type { BundleKeysRepo } from '../../store/bundle-keys-repo';
@@ -139,6 +140,7 @@ export function storeSecrets(store: ConfigStore, vault: SecretVault, document: C
     const host = store.hosts.findByName(name);
     if (host?.secretId != null) secrets[secretName.hostLogin(name)] = vault.reveal(host.secretId);
     if (host?.sudoSecretId != null) secrets[secretName.hostSudo(name)] = vault.reveal(host.sudoSecretId);
+    if (host?.keySecretId != null) secrets[secretName.hostKey(name)] = vault.reveal(host.keySecretId, PRIVATE_KEY_PURPOSE);
   }
   for (const { name } of document.installs) {
     const install = store.installs.findByName(name);

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { loadPrivateKey } from './load-private-key';
+import { loadPrivateKey, parsePrivateKeyText } from './load-private-key';
 import type { HopLogin } from './open-ssh-hop';
 import { agentUnavailableError } from './ssh-errors';
 import type { SshEndpoint } from './ssh-endpoint';
@@ -14,6 +14,10 @@ export async function prepareLogin(endpoint: SshEndpoint, user: string, credenti
   switch (credentials.method) {
     case 'key': {
       const key = await loadPrivateKey(endpoint, credentials.keyPath, credentials.passphrase);
+      return { user, method: 'key', authMethod: () => ({ type: 'publickey', username: user, key }) };
+    }
+    case 'keyText': {
+      const key = parsePrivateKeyText(endpoint, credentials.privateKey, credentials.passphrase);
       return { user, method: 'key', authMethod: () => ({ type: 'publickey', username: user, key }) };
     }
     case 'agent': {

@@ -142,6 +142,25 @@ export function keyPassphraseError(endpoint: SshEndpoint, keyPath: string, passp
   );
 }
 
+/** A private key sent as text that is no private key (garbage, a public key, too big); never quotes the text. */
+export function keyTextInvalidError(endpoint: SshEndpoint, why: string): ApiError {
+  return new ApiError(
+    'KEY_TEXT_INVALID',
+    `The private key given for ${describeEndpoint(endpoint)} ${why}; nothing was stored or sent.`,
+    'Paste the whole private key, from its -----BEGIN line to its -----END line (OpenSSH or PEM format, for example the file ~/.ssh/id_ed25519 on your computer, not the .pub file), or choose that file with "Read from a file".',
+  );
+}
+
+export function keyTextPassphraseError(endpoint: SshEndpoint, passphraseGiven: boolean): ApiError {
+  return new ApiError(
+    'KEY_PASSPHRASE_WRONG',
+    passphraseGiven
+      ? `The passphrase does not decrypt the private key given for ${describeEndpoint(endpoint)}; nothing was stored or sent.`
+      : `The private key given for ${describeEndpoint(endpoint)} is encrypted and no passphrase was given; nothing was stored or sent.`,
+    'Enter the passphrase of this key beside it (check it on your computer with `ssh-keygen -y -f <key>`).',
+  );
+}
+
 export function agentUnavailableError(endpoint: SshEndpoint, why: string): ApiError {
   return new ApiError(
     'AUTH_FAILED',

@@ -6,6 +6,8 @@ import type { PinnedHostKey } from './check-host-key';
  */
 export type SshCredentials =
   | { method: 'key'; keyPath: string; passphrase?: string }
+  /** The private key's text, unsealed from the vault (a key sent as text: web mode has no file to name). */
+  | { method: 'keyText'; privateKey: string; passphrase?: string }
   /** `agentSocket` defaults to SSH_AUTH_SOCK. */
   | { method: 'agent'; agentSocket?: string }
   | { method: 'password'; password: string };

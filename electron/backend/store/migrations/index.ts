@@ -27,6 +27,7 @@ import { migration026 } from './026-operator-ids-never-reused';
 import { migration028 } from './028-oidc-key-sets';
 import { migration029 } from './029-operator-provider-subjects';
 import { migration030 } from './030-host-audit-heads';
+import { migration032 } from './032-host-key-text';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -57,4 +58,5 @@ export const migrations: readonly Migration[] = [
   migration028,
   migration029,
   migration030,
+  migration032,
 ];
