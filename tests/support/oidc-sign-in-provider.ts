@@ -1,6 +1,10 @@
 // A real OpenID Connect provider (the `oidc-provider` package) for sign-in tests: the
 // authorization code flow with PKCE, its own login and consent forms (any name signs in as
 // that name; the password is not checked; signInAtProvider fills both), on 127.0.0.1.
+// How a person signed in there (`amr`, RFC 8176) is set per account (`amrByAccount`) or for
+// everyone (setAmr): the login result carries it into the provider's session, and the ID
+// token carries it because the `openid` scope's claims name it (oidc-provider puts in an ID
+// token only the claims its scopes, or a `claims` request parameter, ask for).
 // Two clients: a confidential one for web mode (its secret in `clientSecretFile`) and a
 // public native one for the desktop app's loopback redirect (any port on 127.0.0.1).
 import fs from 'node:fs';
@@ -33,8 +37,15 @@ export interface SignInProvider {
   close(): Promise<void>;
 }
 
-/** `webRedirects`: the web client's callback URLs (https://NAME:PORT/oidc/callback). */
-export async function startSignInProvider(options: { webRedirects: string[] }): Promise<SignInProvider> {
+/**
+ * `webRedirects`: the web client's callback URLs (https://NAME:PORT/oidc/callback).
+ * `amrByAccount`: the `amr` of each sign-in as that account (e.g. a person whose provider asks
+ * for a second factor: `['mfa', 'pwd', 'otp']`), over setAmr's.
+ */
+export async function startSignInProvider(options: {
+  webRedirects: string[];
+  amrByAccount?: Record<string, string[]>;
+}): Promise<SignInProvider> {
   let amr: string[] | undefined;
   let handler: http.RequestListener = (_req, res) => res.end();
   const server = http.createServer((req, res) => handler(req, res));
@@ -69,9 +80,10 @@ export async function startSignInProvider(options: { webRedirects: string[] }): 
     // The profile scope's claims in the ID token itself (the control center reads no userinfo).
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    // amr (RFC 8176): the login records it (setAmr); this provider was not seen to put it in the
-    // ID token of the code flow, so the tests rely only on its absence.
-    claims: { amr: null, openid: ['sub'], profile: ['preferred_username'] },
+    // amr (RFC 8176): the login records it in the session (below); listed under `openid`, every ID
+    // token carries it (a claim listed on its own, `amr: null`, goes only to a client that asks
+    // for it with the `claims` request parameter, which the control center does not send).
+    claims: { openid: ['sub', 'amr'], profile: ['preferred_username'] },
     findAccount: (_ctx: unknown, sub: string) => ({
       accountId: sub,
       claims: () => ({ sub, preferred_username: sub }),
@@ -91,7 +103,9 @@ export async function startSignInProvider(options: { webRedirects: string[] }): 
         (req as unknown as { body: Record<string, string> }).body = Object.fromEntries(form);
         return void callback(req, res);
       }
-      const login = { accountId: form.get('login') ?? '', ...(amr ? { amr } : {}) };
+      const accountId = form.get('login') ?? '';
+      const accountAmr = Object.hasOwn(options.amrByAccount ?? {}, accountId) ? options.amrByAccount![accountId] : amr;
+      const login = { accountId, ...(accountAmr ? { amr: accountAmr } : {}) };
       // interactionFinished is the provider's (v9) own API; its type declarations are older.
       (provider as unknown as InteractionFinisher)
         .interactionFinished(req, res, { login }, { mergeWithLastSubmission: false })

@@ -137,7 +137,7 @@ describe('desktop sign-in through the provider, loopback redirect', () => {
     }
   });
 
-  it("refuses an operator with this control center's two-factor sign-in when the provider's amr shows no second factor", async () => {
+  it("refuses an operator with this control center's two-factor sign-in when the provider's amr shows no second factor, and signs her in when it shows one", async () => {
     const ada = desktopClient();
     await ada.call('session.signIn', { name: 'ada', password: 'ada is on the day shift' });
     const { secret } = await ada.call('mfa.enrolBegin', {});
@@ -153,6 +153,16 @@ describe('desktop sign-in through the provider, loopback redirect', () => {
       expect(refusal.code).toBe('MFA_REQUIRED');
       expect(refusal.message).toContain('the provider did not ask for a second factor');
       expect(await client.call('session.whoami', {})).toMatchObject({ operator: null });
+
+      // The provider asked for a second factor this time (RFC 8176 `mfa` in the ID token's amr): signed in.
+      provider.setAmr(['mfa', 'pwd', 'otp']);
+      const attested = desktopClient();
+      const signingIn = attested.call('session.signInWithProvider', {});
+      const next = opened.length;
+      await expect.poll(() => opened.length, { timeout: 30_000 }).toBe(next + 1);
+      await signInInBrowser('ada');
+      expect((await signingIn).operator).toMatchObject({ name: 'ada' });
+      expect(await attested.call('session.whoami', {})).toMatchObject({ operator: { name: 'ada' } });
     } finally {
       provider.setAmr(undefined);
       await ada.call('mfa.reset', { name: 'ada' }).catch(() => undefined);
