@@ -244,6 +244,17 @@ export const methods = {
     params: z.object({ uploadId: BundleUploadIdSchema, trustKey: BundleKeyFingerprintSchema.optional() }).strict(),
     result: BundleImportResultSchema,
   },
+  /**
+   * Loopback web mode's leave for one upload (POST /upload takes it there in the header
+   * X-SutazAI-Upload-Permit): it names this pipe's signed-in operator, and the upload is taken
+   * only when that operator may call the method it is for (bundles.importUpload,
+   * configBundles.importUpload, support.analyzeUpload: role and access policy). Single use,
+   * for that kind, for a minute.
+   */
+  'uploads.permit': {
+    params: z.object({ kind: z.enum(['support', 'config', 'bundle']) }).strict(),
+    result: z.object({ permit: z.string(), expiresAt: z.number().int() }),
+  },
   'bundles.trustedKeys': {
     params: z.object({}).strict(),
     result: z.array(TrustedBundleKeySchema),

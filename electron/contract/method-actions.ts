@@ -159,6 +159,8 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'support.download': 'export',
   'support.analyze': 'view',
   'support.analyzeUpload': 'view',
+  // Only leave to try: the upload itself is checked against the method it is for (web-server.ts).
+  'uploads.permit': 'view',
   'operators.list': 'view',
   'operators.add': 'manage-operators',
   'operators.set': 'manage-operators',
@@ -168,6 +170,7 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'session.provider': 'view',
   'session.signInWithProvider': 'sign-in',
   'session.completeProviderSignIn': 'sign-in',
+  'session.completeProviderSecondStep': 'sign-in',
   'session.whoami': 'view',
   // One's own web sessions are every role's; everyone's (list all, revoke another's) an admin's (checked in the handler).
   'sessions.list': 'view',

@@ -194,12 +194,29 @@ export const operatorMethods = {
    * Web mode's provider callback (/oidc/callback) on a pipe of its own: the state and code
    * the provider sent back and the browser's binding cookie. OIDC_SIGN_IN_FAILED for an
    * unknown, used, expired or foreign state, a refused code or an ID token that does not
-   * verify; OIDC_OPERATOR_REFUSED for a person who is no enabled operator here.
+   * verify; OIDC_OPERATOR_REFUSED for a person who is no enabled operator here. An operator
+   * with this control center's two-factor sign-in whose provider did not attest a second factor
+   * (`multi_factor_amr`) is not signed in yet: the answer is `secondStep`, a ticket for
+   * session.completeProviderSecondStep (web mode keeps it in an HttpOnly cookie; never shown).
    */
   'session.completeProviderSignIn': {
     params: z
       .object({ state: z.string().min(1).max(256), code: z.string().min(1).max(4096), binding: z.string().min(1).max(256) })
       .strict(),
+    result: z.union([
+      SessionSchema,
+      z.object({ secondStep: z.object({ ticket: z.string(), operator: OperatorNameSchema, expiresAt: z.number().int() }) }).strict(),
+    ]),
+  },
+  /**
+   * Web mode's second step of a provider sign-in (POST /oidc/second-step): the two-factor code
+   * (TOTP or recovery code) for the ticket session.completeProviderSignIn gave. The ticket
+   * lasts 5 minutes and signs in once; each code counts against the operator's name and the
+   * address like a sign-in (SIGN_IN_THROTTLED), and a wrong or reused code is SIGN_IN_FAILED
+   * (5 on one ticket end it); an unknown, used or expired ticket is OIDC_SIGN_IN_FAILED.
+   */
+  'session.completeProviderSecondStep': {
+    params: z.object({ ticket: z.string().min(1).max(256), code: MfaCodeSchema }).strict(),
     result: SessionSchema,
   },
   /** A fresh code for admin actions on this pipe (step-up); MFA_CODE_WRONG for a wrong or reused one. */

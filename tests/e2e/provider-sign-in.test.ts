@@ -138,6 +138,10 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
     await page.getByTestId('sign-in').waitFor();
     const button = page.getByTestId('provider-sign-in');
     expect(await button.textContent()).toBe('Sign in with Test SSO');
+    // The page's words name both ways in, the provider's first (not "your name and password" above its button).
+    const words = (await page.getByTestId('sign-in').locator('p').allTextContents()).join(' ');
+    expect(words).toContain('sign in with Test SSO, or with your operator name and password');
+    expect(words).toContain('Or with your name and password:');
     await shoot(page, 'provider-sign-in-page');
     await button.click();
     await page.locator('input[name=login]').waitFor();

@@ -91,6 +91,11 @@ describe('web mode for a team in Chromium, over TLS', () => {
     await page.goto(url);
     await page.getByTestId('sign-in').waitFor();
     expect(page.url()).toBe(url);
+    // No provider is set up here: the page speaks of the name and password alone, and offers no other way.
+    expect(await page.getByTestId('sign-in').locator('p').allTextContents()).toEqual([
+      'This control center has operators: sign in with your name and password. What you may do follows from your role.',
+    ]);
+    expect(await page.getByTestId('provider-sign-in').count()).toBe(0);
     await shoot(page, 'web-team-sign-in');
   });
 

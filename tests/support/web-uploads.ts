@@ -17,21 +17,33 @@ export function loopbackUploader(url: string): { base: string; headers: Record<s
 }
 
 /**
+ * The header loopback web mode takes an upload with, as the page sends it: a permit its own
+ * signed-in socket (`api`) asked for just before (uploads.permit), naming its operator.
+ */
+export async function uploadPermitHeader(api: ApiClient, kind: 'support' | 'config' | 'bundle'): Promise<Record<string, string>> {
+  return { 'X-SutazAI-Upload-Permit': (await api.call('uploads.permit', { kind })).permit };
+}
+
+/**
  * Sends `file` to POST /upload?kind=KIND as the page does, streamed from disk (never read
- * whole: a release bundle may be large); answers the status and the parsed body.
+ * whole: a release bundle may be large); answers the status and the parsed body. `api`: the
+ * socket whose operator sends it, in loopback web mode (its permit goes with the upload).
  */
 export async function uploadFileOverWeb(
   target: { base: string; headers: Record<string, string> },
   file: string,
   kind: 'support' | 'config' | 'bundle',
   fileName = 'uploaded.bin',
+  api?: ApiClient,
 ): Promise<{ status: number; body: UploadAnswer | { error: { code: string; message: string } } }> {
   const size = fs.statSync(file).size;
+  const permit = api === undefined ? {} : await uploadPermitHeader(api, kind);
   return await new Promise((resolve, reject) => {
     const request = http.request(`${target.base}/upload?kind=${kind}`, {
       method: 'POST',
       headers: {
         ...target.headers,
+        ...permit,
         'Content-Type': 'application/octet-stream',
         'Content-Length': String(size),
         'X-File-Name': fileName,
@@ -50,7 +62,7 @@ export async function uploadFileOverWeb(
 
 /** Imports a release bundle into a web-mode server as its page does (web mode names no path): upload, then bundles.importUpload. */
 export async function importBundleOverWeb(api: ApiClient, url: string, file: string, trustKey?: string): Promise<BundleImportResult> {
-  const sent = await uploadFileOverWeb(loopbackUploader(url), file, 'bundle', 'release.sutazai-bundle');
+  const sent = await uploadFileOverWeb(loopbackUploader(url), file, 'bundle', 'release.sutazai-bundle', api);
   if (sent.status !== 200 || !('uploadId' in sent.body)) throw new Error(`the bundle upload was refused: ${JSON.stringify(sent.body)}`);
   return await api.call('bundles.importUpload', { uploadId: sent.body.uploadId, ...(trustKey === undefined ? {} : { trustKey }) });
 }

@@ -21,6 +21,7 @@ const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'session.provider',
   'session.signInWithProvider',
   'session.completeProviderSignIn',
+  'session.completeProviderSecondStep',
 ]);
 
 export interface AccessGate {

@@ -21,6 +21,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { HostAuditLogs } from '../audit/host-audit-logs';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
 import { createProviderSignInHandlers, type ProviderSignInDeps } from './provider-sign-in-handlers';
+import { createUploadPermitHandlers } from './upload-permit-handlers';
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 import { createConfigBundleHandlers, type ConfigBundleApiDeps } from './config-bundle-handlers';
 import { createBundleHandlers, type BundleApiDeps } from './bundle-handlers';
@@ -121,6 +122,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createOperatorHandlers(deps),
     ...createProviderSignInHandlers(deps),
     ...createSupportHandlers(deps),
+    ...createUploadPermitHandlers(deps),
     ...createConfigBundleHandlers(deps),
     ...createBundleHandlers(deps),
     ...createAccessHandlers(deps),

@@ -7,19 +7,24 @@ import type { SignInProviderConfig } from '../oidc/sign-in-provider-settings';
 import type { OperatorMfa } from '../operators/operator-mfa';
 import type { OperatorService } from '../operators/operator-service';
 import type { Attempt, SignInLimiter } from '../operators/sign-in-limiter';
+import type { StepUps } from '../operators/step-up';
 import type { Caller, MethodHandlers } from '../server/dispatcher';
+import { createSecondSteps, type SecondStepAnswer } from './provider-second-step';
 
 export interface ProviderSignInDeps {
   operators: OperatorService;
   mfa: OperatorMfa;
   signInLimiter: SignInLimiter;
+  stepUps: StepUps;
   /** The settings as read at start, and the flow made from them when they loaded. */
   signInProvider: { config: SignInProviderConfig; flow: ProviderSignIn | null };
+  now: () => number;
   /** Hands a URL to the system browser (the desktop app's shell); absent where no browser of this machine's person can be opened. */
   openExternal?: ((url: string) => void) | undefined;
 }
 
-type ProviderMethod = 'session.provider' | 'session.signInWithProvider' | 'session.completeProviderSignIn';
+type ProviderMethod =
+  'session.provider' | 'session.signInWithProvider' | 'session.completeProviderSignIn' | 'session.completeProviderSecondStep';
 
 /**
  * Signing in through the site's OpenID Connect provider (oidc/oidc-sign-in.ts). Failures
@@ -29,12 +34,16 @@ type ProviderMethod = 'session.provider' | 'session.signInWithProvider' | 'sessi
  * log records each call with its outcome (with-audit.ts), as for session.signIn.
  *
  * Two-factor sign-in: an operator who has the control center's own TOTP signs in through the
- * provider only when the ID token's `amr` shows the provider asked for a second factor
- * (`multi_factor_amr`); otherwise MFA_REQUIRED says to use the password form with the code.
- * A provider sign-in never counts as a step-up (that needs this control center's own code).
+ * provider at once only when the ID token's `amr` shows the provider asked for a second factor
+ * (`multi_factor_amr`). Otherwise, in web mode, the sign-in waits for this control center's
+ * code (provider-second-step.ts: a ticket for 5 minutes, answered with the code by
+ * session.completeProviderSecondStep); the desktop app's sign-in is refused with MFA_REQUIRED
+ * (its password form takes the code). A provider sign-in alone never counts as a step-up
+ * (that needs this control center's own code; the second step's code does, as at a password sign-in).
  */
 export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<MethodHandlers, ProviderMethod> {
-  const { operators, mfa, signInLimiter, signInProvider } = deps;
+  const { operators, mfa, signInLimiter, signInProvider, stepUps } = deps;
+  const secondSteps = createSecondSteps({ now: deps.now });
   /** The desktop sign-in under way on each pipe, by its sign-in: its cancel. */
   const inFlight = new WeakMap<object, () => void>();
 
@@ -87,24 +96,43 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
     return attempt;
   };
 
+  /** The audit entry of a refusal names who the provider said signed in, and their account there. */
+  const claimed = (who: ProviderIdentity) =>
+    `claimed ${JSON.stringify(who.operatorName)} (${who.issuer} subject ${JSON.stringify(who.subject)})`;
+
   /** After the provider's answer: the same end as a password sign-in, or the reason it is refused. */
   const accept = (caller: Caller, attempt: Attempt, who: ProviderIdentity): Session => {
+    const answer = acceptOrAsk(caller, attempt, who, false);
+    if ('secondStep' in answer) throw new Error('a second step where none may be asked');
+    return answer;
+  };
+
+  /**
+   * The same, where a browser can be asked for the code (web mode): an operator with two-factor
+   * sign-in whose provider attested no second factor gets a second step instead of a refusal.
+   */
+  const acceptOrAsk = (caller: Caller, attempt: Attempt, who: ProviderIdentity, mayAsk: boolean): Session | SecondStepAnswer => {
     try {
-      return acceptOrRefuse(caller, attempt, who);
+      const operator = operatorOf(who);
+      if (mfa.enrolled(operator.id) && !who.multiFactor) {
+        if (!mayAsk)
+          throw new ApiError(
+            'MFA_REQUIRED',
+            `${operator.name} has two-factor sign-in here, and the provider did not ask for a second factor.`,
+            'Sign in with your name, password and two-factor code instead, or ask whoever runs the provider to require a second factor.',
+          );
+        // The provider's part is done (its try no longer counts); the code's tries count against the operator's name.
+        signInLimiter.succeeded(attempt);
+        const { ticket, expiresAt } = secondSteps.open({ operatorId: operator.id, operatorName: operator.name, who });
+        return { secondStep: { ticket, operator: operator.name, expiresAt } };
+      }
+      return signInAs(caller, operator, who, attempt);
     } catch (error) {
-      // The audit entry of a refusal names who the provider said signed in, and their account there.
-      throw withAuditTarget(error, `claimed ${JSON.stringify(who.operatorName)} (${who.issuer} subject ${JSON.stringify(who.subject)})`);
+      throw withAuditTarget(error, claimed(who));
     }
   };
 
-  const acceptOrRefuse = (caller: Caller, attempt: Attempt, who: ProviderIdentity): Session => {
-    const operator = operatorOf(who);
-    if (mfa.enrolled(operator.id) && !who.multiFactor)
-      throw new ApiError(
-        'MFA_REQUIRED',
-        `${operator.name} has two-factor sign-in here, and the provider did not ask for a second factor.`,
-        'Sign in with your name, password and two-factor code instead, or ask whoever runs the provider to require a second factor.',
-      );
+  const signInAs = (caller: Caller, operator: Operator, who: ProviderIdentity, attempt: Attempt): Session => {
     // The name claim may be one the person can change at the provider: the account (iss, sub) decides.
     operators.bindProviderSubject(operator, who.issuer, who.subject);
     caller.session?.signIn(operator.id);
@@ -121,7 +149,53 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
       refuseWebSession(caller);
       const flow = flowOrRefuse();
       const attempt = beginTry(caller, state);
-      return accept(caller, attempt, await flow.complete({ state, code, binding }));
+      return acceptOrAsk(caller, attempt, await flow.complete({ state, code, binding }), true);
+    },
+    'session.completeProviderSecondStep': ({ ticket, code }, caller) => {
+      refuseWebSession(caller);
+      const step = secondSteps.find(ticket);
+      if (step === undefined)
+        throw new ApiError(
+          'OIDC_SIGN_IN_FAILED',
+          'The sign-in through the provider is unknown, signed in already, or older than 5 minutes.',
+          'Start again from the sign-in page.',
+        );
+      try {
+        // Counted like a password sign-in's code: against the operator's name and the address, before the code is looked at.
+        const attempt: Attempt = { name: step.operatorName, address: caller.address ?? 'local' };
+        signInLimiter.begin(attempt);
+        const operator = operatorOf(step.who);
+        // Removed and added again under the name meanwhile: another operator, whom this sign-in never was.
+        if (operator.id !== step.operatorId)
+          throw new ApiError(
+            'OIDC_OPERATOR_REFUSED',
+            `${operator.name} is another operator than when the provider signed you in.`,
+            'Start again from the sign-in page.',
+          );
+        // A code is accepted once (operator-mfa.ts): a reused one is refused like a wrong one.
+        if (!mfa.check(operator.id, code)) {
+          const left = secondSteps.failed(ticket);
+          throw new ApiError(
+            'SIGN_IN_FAILED',
+            left > 0
+              ? 'That two-factor code is not valid now, or it was used already.'
+              : 'That two-factor code is not valid now, or it was used already; this sign-in took its last try.',
+            left > 0
+              ? 'Type the code your authenticator app shows now (wait for the next one if you just used this one), or one of your recovery codes.'
+              : 'Start again from the sign-in page.',
+          );
+        }
+        // Signs in once: the ticket is gone before the session is made.
+        secondSteps.close(ticket);
+        const session = signInAs(caller, operator, step.who, attempt);
+        // This control center's own code was proved: it counts as the sign-in's step-up, as with the password form.
+        stepUps.mark(caller.session, operator.id);
+        return session;
+      } catch (error) {
+        // An operator disabled, removed or linked to another provider account since: this sign-in cannot end well.
+        if (error instanceof ApiError && error.code === 'OIDC_OPERATOR_REFUSED') secondSteps.close(ticket);
+        throw withAuditTarget(error, `${claimed(step.who)}, two-factor code`);
+      }
     },
     'session.signInWithProvider': async (_params, caller) => {
       refuseWebSession(caller);

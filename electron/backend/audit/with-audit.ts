@@ -81,7 +81,10 @@ function auditTargetOf(error: unknown): string | undefined {
 function signedInAs(action: Action, result: unknown): string | null {
   if (action !== 'sign-in' || typeof result !== 'object' || result === null) return null;
   const operator = (result as { operator?: { name?: unknown } | null }).operator;
-  return typeof operator?.name === 'string' ? `operator ${operator.name}` : null;
+  if (typeof operator?.name === 'string') return `operator ${operator.name}`;
+  // A provider sign-in that waits for the operator's two-factor code (provider-second-step.ts): not signed in yet.
+  const waiting = (result as { secondStep?: { operator?: unknown } }).secondStep?.operator;
+  return typeof waiting === 'string' ? `operator ${waiting}, two-factor code asked` : null;
 }
 
 /**

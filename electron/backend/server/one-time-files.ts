@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../../contract';
 import { makeOwnedWorkDir, sweepStaleWorkDirs, type OwnedWorkDir } from '../store/owned-work-dir';
+import { createUploadPermits, type UploadPermits } from './upload-permits';
 
 /**
  * Files handed between the backend and a browser in web mode, each held for one pipe identity
@@ -56,6 +57,8 @@ export interface OneTimeFiles {
   maxBytes(kind: UploadKind): number;
   /** Bytes held and reserved by uploads now (what counts against the budget). */
   readonly usedBytes: number;
+  /** Loopback web mode's leave for one upload, naming the operator of the tab that asked (upload-permits.ts). */
+  readonly permits: UploadPermits;
   close(): void;
 }
 
@@ -145,6 +148,7 @@ export function createOneTimeFiles(options: {
   let own: OwnedWorkDir | null = null;
   const held = new Map<string, Held>();
   const budget = options.budgetBytes ?? UPLOAD_BUDGET_BYTES;
+  const permits = createUploadPermits({ now });
   /** Declared bytes of each upload being received, by its sender. */
   const receiving = new Map<string, number>();
   const usedBytes = () => {
@@ -185,6 +189,7 @@ export function createOneTimeFiles(options: {
     return entry && entry.actor === actor && entry.kind === kind ? entry : null;
   };
   return {
+    permits,
     newFile(extension) {
       if (own === null) {
         fs.mkdirSync(root, { recursive: true, mode: 0o700 });

@@ -6,9 +6,9 @@ import https from 'node:https';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { API_SUBPROTOCOL, isApiError, MAX_MESSAGE_BYTES, type ApiErrorBody, type MethodName } from '../../contract';
+import { ApiError, API_SUBPROTOCOL, isApiError, MAX_MESSAGE_BYTES, type ApiErrorBody, type MethodName } from '../../contract';
 import { RENDERER_SECURITY_HEADERS } from '../../shared-node/content-security-policy';
-import type { Dispatcher, DispatcherLogger } from './dispatcher';
+import { createPipeSession, type Dispatcher, type DispatcherLogger } from './dispatcher';
 import { ERROR_PAGE_HEADERS, errorPage } from './error-page';
 import { contentTypeFor, resolveStaticPath } from '../../shared-node/static-path';
 import { isLoopbackHost, isOwnOrigin, socketAuthorized, tokenMatches } from './web-auth';
@@ -30,9 +30,11 @@ import {
   type WebTeamOptions,
 } from './web-team';
 import {
+  completeSecondStep,
   finishProviderSignIn,
   PROVIDER_CALLBACK_PATH,
   PROVIDER_INFO_PATH,
+  PROVIDER_SECOND_STEP_PATH,
   PROVIDER_START_PATH,
   providerInfo,
   startProviderSignIn,
@@ -141,7 +143,19 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       );
       return;
     }
-    if (team && url.pathname === '/session' && (req.method === 'POST' || req.method === 'DELETE')) {
+    const providerDeps = (): ProviderRouteDeps => ({
+      dispatcher,
+      sessions: team!.sessions,
+      provider: team!.provider ?? null,
+      names: team!.names,
+      port,
+      log: (details, message) => logger.warn(details, message),
+    });
+    if (
+      team &&
+      (url.pathname === '/session' || url.pathname === PROVIDER_SECOND_STEP_PATH) &&
+      (req.method === 'POST' || req.method === 'DELETE')
+    ) {
       // A browser's POST carries Origin: another site's page may not sign a browser in or out here,
       // and a request with no Origin must say it is no browser (X-SutazAI-Client).
       const refusal = sessionOriginRefusal(req.headers, team.names, port);
@@ -150,25 +164,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         return;
       }
       const answer =
-        req.method === 'POST' ? await signInOverHttp(req, { dispatcher, sessions: team.sessions }) : signOutOverHttp(req, team.sessions);
+        url.pathname === PROVIDER_SECOND_STEP_PATH
+          ? await completeSecondStep(req, providerDeps())
+          : req.method === 'POST'
+            ? await signInOverHttp(req, { dispatcher, sessions: team.sessions })
+            : signOutOverHttp(req, team.sessions);
       sendAnswer(res, answer);
       return;
     }
     if (team && url.pathname.startsWith('/oidc/') && req.method === 'GET') {
-      await serveProviderRoute(
-        req,
-        res,
-        url,
-        {
-          dispatcher,
-          sessions: team.sessions,
-          provider: team.provider ?? null,
-          names: team.names,
-          port,
-          log: (details, message) => logger.warn(details, message),
-        },
-        html,
-      );
+      await serveProviderRoute(req, res, url, providerDeps(), html);
       return;
     }
     if (url.pathname === UPLOAD_PATH && req.method === 'POST') {
@@ -331,9 +336,20 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
           { session: webPipeSession(team.sessions, webSession.id), address: sourceAddress(req) },
           who,
         );
+      } else {
+        // Loopback mode: the launch token is the person at this machine, and each tab signs in on its own socket,
+        // so the request alone names no operator: the tab's permit (uploads.permit) says which one asked.
+        const holder = files.permits.take(headerValue(req.headers['x-sutazai-upload-permit'])?.slice(0, 256) ?? '', who, kind);
+        if (holder === null)
+          throw new ApiError(
+            'UNAUTHORIZED',
+            'An upload is taken only with a fresh permit from the signed-in page that sends it.',
+            'Reload the page, then upload again from it.',
+          );
+        const session = createPipeSession();
+        if (holder.operatorId !== undefined) session.signIn(holder.operatorId);
+        dispatcher.checkMayCall(UPLOAD_METHOD[kind], { session }, who);
       }
-      // Loopback mode: the launch token is the person at this machine; each tab signs in on its own pipe,
-      // so its role is checked where the upload is used (the method itself).
     } catch (error) {
       const body: ApiErrorBody = isApiError(error)
         ? { code: error.code, message: error.message, remedy: error.remedy }
@@ -519,7 +535,7 @@ async function serveProviderRoute(
       : url.pathname === PROVIDER_CALLBACK_PATH
         ? await finishProviderSignIn(req, url, deps)
         : url.pathname === PROVIDER_INFO_PATH
-          ? providerInfo(deps)
+          ? providerInfo(req, deps)
           : null;
   if (answer === null) {
     sendError(res, 404, { code: 'NOT_FOUND', message: `Nothing is served at ${url.pathname}.`, remedy: 'Open the app at /.' }, html);

@@ -4,20 +4,33 @@
  * with a fresh state, nonce and PKCE challenge, and gives it a cookie that binds the attempt
  * to this browser; GET /oidc/callback takes the provider's answer back through the
  * dispatcher (session.completeProviderSignIn: the same rate limit and audit entry as every
- * sign-in) and, when it worked, makes the browser's session as POST /session does.
+ * sign-in) and, when it worked, makes the browser's session as POST /session does. An operator
+ * with this control center's two-factor sign-in whose provider attested no second factor gets
+ * a second step instead: a ticket in an HttpOnly cookie, and the sign-in page asks for the code
+ * (POST /oidc/second-step, session.completeProviderSecondStep); only a right code makes the session.
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
 import { providerErrorCode, type ProviderSignIn } from '../oidc/oidc-sign-in';
 import { createPipeSession, type Dispatcher } from './dispatcher';
-import { authorityOf, callOnce, isConfiguredHost, sessionCookie, sessionCookieOf, sourceAddress, type SignInAnswer } from './web-team';
+import {
+  authorityOf,
+  callOnce,
+  isConfiguredHost,
+  readBody,
+  sessionCookie,
+  sessionCookieOf,
+  sourceAddress,
+  type SignInAnswer,
+} from './web-team';
 import { addressKeyOf } from '../operators/sign-in-limiter';
 import type { WebSessions } from '../operators/web-sessions';
 
 export const PROVIDER_START_PATH = '/oidc/start';
 export const PROVIDER_CALLBACK_PATH = '/oidc/callback';
 export const PROVIDER_INFO_PATH = '/oidc/provider';
+export const PROVIDER_SECOND_STEP_PATH = '/oidc/second-step';
 
 /**
  * The cookie that binds a sign-in attempt to the browser that started it. SameSite=Lax, not
@@ -31,12 +44,27 @@ function bindingCookie(value: string, maxAgeS: number): string {
   return `${PROVIDER_BINDING_COOKIE}=${value}; Path=/; Max-Age=${maxAgeS}; Secure; HttpOnly; SameSite=Lax`;
 }
 
-function bindingOf(cookieHeader: string | undefined): string {
+/**
+ * The cookie that holds a provider sign-in's second-step ticket (provider-second-step.ts) until
+ * the code is typed. SameSite=Strict: it is only ever sent by this server's own page (the
+ * code's POST), never on a navigation from another site; HttpOnly: the page never reads it.
+ */
+export const SECOND_STEP_COOKIE = '__Host-sutazai-second-step';
+
+function secondStepCookie(value: string, maxAgeS: number): string {
+  return `${SECOND_STEP_COOKIE}=${value}; Path=/; Max-Age=${maxAgeS}; Secure; HttpOnly; SameSite=Strict`;
+}
+
+function cookieOf(cookieHeader: string | undefined, name: string): string {
   for (const part of (cookieHeader ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === PROVIDER_BINDING_COOKIE) return value.join('=');
+    if (key === name) return value.join('=');
   }
   return '';
+}
+
+function bindingOf(cookieHeader: string | undefined): string {
+  return cookieOf(cookieHeader, PROVIDER_BINDING_COOKIE);
 }
 
 /** What a provider route answers: a redirect, JSON, or an error for a person (the caller renders the page). */
@@ -72,9 +100,14 @@ function withheld(error: ApiErrorBody, deps: ProviderRouteDeps): ApiErrorBody {
   };
 }
 
-/** GET /oidc/provider: the button's words, or null (the sign-in page asks before it has a socket). */
-export function providerInfo(deps: ProviderRouteDeps): ProviderAnswer {
-  return { kind: 'json', answer: { status: 200, body: { displayName: deps.provider?.displayName ?? null } } };
+/**
+ * GET /oidc/provider: the button's words, or null (the sign-in page asks before it has a
+ * socket), and whether this browser holds a second step's ticket (the page then asks for the
+ * code; whether the ticket is still live is known when the code is sent).
+ */
+export function providerInfo(req: http.IncomingMessage, deps: ProviderRouteDeps): ProviderAnswer {
+  const secondStep = deps.provider !== null && cookieOf(req.headers.cookie, SECOND_STEP_COOKIE) !== '';
+  return { kind: 'json', answer: { status: 200, body: { displayName: deps.provider?.displayName ?? null, secondStep } } };
 }
 
 /** GET /oidc/start: a new attempt, the browser sent to the provider with the binding cookie. */
@@ -159,17 +192,104 @@ export async function finishProviderSignIn(req: http.IncomingMessage, url: URL, 
       error: answer.error.code === 'SIGN_IN_THROTTLED' ? answer.error : withheld(answer.error, deps),
       setCookies: [cleared],
     };
-  const operatorId = login.operatorId;
-  if (operatorId === undefined)
-    return {
-      kind: 'error',
-      status: 500,
-      error: { code: 'INTERNAL', message: 'The sign-in left no operator.', remedy: 'Try again.' },
-      setCookies: [cleared],
-    };
-  // The browser's earlier session (another operator's, maybe) ends: its cookie is replaced, and a copy of it must not stay live.
+  const waiting = (answer.result as { secondStep?: { ticket?: unknown; expiresAt?: unknown } }).secondStep;
+  if (typeof waiting?.ticket === 'string' && typeof waiting.expiresAt === 'number') {
+    // The operator's code must follow: the sign-in page finds the ticket's cookie and asks for it.
+    const maxAgeS = Math.max(1, Math.floor((waiting.expiresAt - Date.now()) / 1000));
+    return { kind: 'redirect', location: '/', setCookies: [cleared, secondStepCookie(waiting.ticket, maxAgeS)] };
+  }
+  const session = startSession(req, login.operatorId, deps, undefined);
+  if ('error' in session) return { kind: 'error', status: 500, error: session.error, setCookies: [cleared] };
+  return { kind: 'redirect', location: '/', setCookies: [cleared, session.cookie] };
+}
+
+/**
+ * The browser's session for the operator a provider sign-in ended as. The browser's earlier
+ * session (another operator's, maybe) ends: its cookie is replaced, and a copy of it must not stay live.
+ */
+function startSession(
+  req: http.IncomingMessage,
+  operatorId: number | undefined,
+  deps: ProviderRouteDeps,
+  stepUpUntil: number | undefined,
+): { cookie: string } | { error: ApiErrorBody } {
+  if (operatorId === undefined) return { error: { code: 'INTERNAL', message: 'The sign-in left no operator.', remedy: 'Try again.' } };
   const earlier = deps.sessions.byToken(sessionCookieOf(req.headers.cookie) ?? '');
   if (earlier) deps.sessions.end(earlier.id, 'signed in again through the provider');
-  const { token, createdAt, expiresAt } = deps.sessions.create(operatorId, { address, userAgent: String(req.headers['user-agent'] ?? '') });
-  return { kind: 'redirect', location: '/', setCookies: [cleared, sessionCookie(token, expiresAt - createdAt)] };
+  const { token, createdAt, expiresAt } = deps.sessions.create(
+    operatorId,
+    { address: sourceAddress(req), userAgent: String(req.headers['user-agent'] ?? '') },
+    stepUpUntil,
+  );
+  return { cookie: sessionCookie(token, expiresAt - createdAt) };
+}
+
+/**
+ * POST /oidc/second-step { code }: the two-factor code for the ticket in this browser's cookie
+ * (never one from the body: the ticket stays bound to the browser the provider sent back).
+ * A right code makes the session; a wrong or reused one is refused and the page may try again
+ * (the ticket's tries and the name's limit count it); anything else ends the ticket, and the
+ * reason goes to the log under the reference the page shows. DELETE drops the cookie (the
+ * person chose to sign in another way).
+ */
+export async function completeSecondStep(req: http.IncomingMessage, deps: ProviderRouteDeps): Promise<SignInAnswer> {
+  const cleared = secondStepCookie('', 0);
+  if (req.method === 'DELETE') return { status: 200, body: { cancelled: true }, setCookie: cleared };
+  const ticket = cookieOf(req.headers.cookie, SECOND_STEP_COOKIE).slice(0, 256);
+  let code: unknown;
+  try {
+    code = (JSON.parse(await readBody(req, 8 * 1024)) as { code?: unknown } | null)?.code;
+  } catch {
+    code = undefined;
+  }
+  if (typeof code !== 'string' || code === '')
+    return {
+      status: 400,
+      body: {
+        error: { code: 'BAD_PARAMS', message: 'Send the two-factor code as { "code" }.', remedy: 'Type the code on the sign-in page.' },
+      },
+    };
+  if (ticket === '' || deps.provider === null) return { status: 401, body: { error: withheld(noSecondStep(), deps) }, setCookie: cleared };
+  const address = sourceAddress(req);
+  let stepUpUntil: number | undefined;
+  const login = createPipeSession();
+  const answer = await callOnce(
+    deps.dispatcher,
+    {
+      session: {
+        signIn: (id) => login.signIn(id),
+        signOut: () => login.signOut(),
+        get operatorId() {
+          return login.operatorId;
+        },
+        // The code counts as the session's step-up (step-up.ts), caught as it is marked.
+        markStepUp: (until) => void (stepUpUntil = until),
+      },
+      address,
+    },
+    `https:${address}:${req.socket.remotePort ?? '?'}`,
+    'session.completeProviderSecondStep',
+    { ticket, code: code.slice(0, 64) },
+  );
+  if (!answer.ok) {
+    const { error } = answer;
+    if (error.code === 'SIGN_IN_THROTTLED') return { status: 429, body: { error } };
+    // A wrong or reused code: the person may type the next one (the message says no more than that).
+    if (error.code === 'SIGN_IN_FAILED') {
+      deps.log?.({ code: error.code, reason: error.message }, 'provider sign-in: a two-factor code refused');
+      return { status: 401, body: { error } };
+    }
+    return { status: error.code === 'INTERNAL' ? 500 : 401, body: { error: withheld(error, deps) }, setCookie: cleared };
+  }
+  const session = startSession(req, login.operatorId, deps, stepUpUntil);
+  if ('error' in session) return { status: 500, body: { error: session.error }, setCookie: cleared };
+  return { status: 200, body: answer.result, setCookie: [cleared, session.cookie] };
+}
+
+function noSecondStep(): ApiErrorBody {
+  return {
+    code: 'OIDC_SIGN_IN_FAILED',
+    message: 'This browser has no provider sign-in waiting for a two-factor code.',
+    remedy: 'Start again from the sign-in page.',
+  };
 }

@@ -140,7 +140,7 @@ export function webPipeSession(sessions: WebSessions, id: number): PipeSession {
 export interface SignInAnswer {
   status: number;
   body: unknown;
-  setCookie?: string;
+  setCookie?: string | string[];
 }
 
 /**
@@ -238,7 +238,8 @@ export function callOnce(
   });
 }
 
-function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+/** A sign-in request's body as text, at most `limit` bytes (MESSAGE_TOO_LARGE past it). */
+export function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -9,6 +9,11 @@ import { currentAccessToken } from './web-access-token';
  * token, sent in a header (never in an address, where history and logs would keep it).
  */
 
+/** Loopback web mode: the page holds the launch token (a team's browser has its session cookie instead). */
+export function holdsLaunchToken(): boolean {
+  return currentAccessToken(window) !== null;
+}
+
 /** The page runs in a browser (web mode), not in the desktop app's window. */
 export function inBrowser(): boolean {
   return window.sutazaiShell?.kind !== 'electron';
@@ -57,13 +62,20 @@ export interface UploadReceipt {
  * streams it from the disk (a release bundle may be GiBs; it is never read into the page);
  * XMLHttpRequest, not fetch, because only it reports how much has been sent.
  */
-export function uploadFile(file: File, kind: UploadKind, onProgress?: (sentBytes: number) => void): Promise<UploadReceipt> {
+export function uploadFile(
+  file: File,
+  kind: UploadKind,
+  onProgress?: (sentBytes: number) => void,
+  permit?: string,
+): Promise<UploadReceipt> {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open('POST', `/upload?kind=${kind}`);
     request.withCredentials = true;
     for (const [name, value] of Object.entries({
       ...sessionHeaders(),
+      // Loopback web mode: which signed-in tab sends it (uploads.permit), as the token alone does not say.
+      ...(permit === undefined ? {} : { 'X-SutazAI-Upload-Permit': permit }),
       'Content-Type': 'application/octet-stream',
       'X-File-Name': file.name.replace(/[^\x20-\x7e]/g, '_'),
     })) {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { uploadFile, type UploadKind, type UploadReceipt } from './browser-files';
+import { useApiClient } from './api-context';
+import { holdsLaunchToken, uploadFile, type UploadKind, type UploadReceipt } from './browser-files';
 
 /** Where a page's upload stands: none, being sent (how much of how much), held by the backend, or refused. */
 export type UploadState =
@@ -20,6 +21,7 @@ export function useUpload(kind: UploadKind): {
   send(file: File): Promise<UploadReceipt | null>;
   reset(): void;
 } {
+  const client = useApiClient();
   const [state, setState] = useState<UploadState>({ status: 'idle' });
   const sendId = useRef(0);
   const mounted = useRef(true);
@@ -35,9 +37,16 @@ export function useUpload(kind: UploadKind): {
       const current = () => id === sendId.current && mounted.current;
       setState({ status: 'sending', fileName: file.name, sentBytes: 0, totalBytes: file.size });
       try {
-        const receipt = await uploadFile(file, kind, (sentBytes) => {
-          if (current()) setState({ status: 'sending', fileName: file.name, sentBytes, totalBytes: file.size });
-        });
+        // Loopback web mode: the upload names this tab's operator by a permit from its own socket (its role is checked on arrival).
+        const permit = holdsLaunchToken() ? (await client.call('uploads.permit', { kind })).permit : undefined;
+        const receipt = await uploadFile(
+          file,
+          kind,
+          (sentBytes) => {
+            if (current()) setState({ status: 'sending', fileName: file.name, sentBytes, totalBytes: file.size });
+          },
+          permit,
+        );
         if (!current()) return null;
         setState({ status: 'held', file, receipt });
         return receipt;
@@ -46,7 +55,7 @@ export function useUpload(kind: UploadKind): {
         return null;
       }
     },
-    [kind],
+    [client, kind],
   );
   const reset = useCallback(() => {
     sendId.current += 1;

@@ -23,10 +23,31 @@ export function teamSignInRequired(): ApiError {
  * Then the page starts over, so its socket opens with the new session.
  */
 export async function signInOverHttps(params: { name: string; password: string; code?: string }): Promise<void> {
+  await sendToServer('/session', 'POST', params);
+  window.location.reload();
+}
+
+/**
+ * The second step of a sign-in through the provider (POST /oidc/second-step): the two-factor
+ * code for the sign-in this browser holds (its ticket is an HttpOnly cookie the page never
+ * sees). Then the page starts over with the new session, as after a password sign-in.
+ */
+export async function secondStepOverHttps(code: string): Promise<void> {
+  await sendToServer('/oidc/second-step', 'POST', { code });
+  window.location.reload();
+}
+
+/** Drops this browser's waiting provider sign-in (DELETE /oidc/second-step): the person signs in another way. */
+export async function cancelSecondStep(): Promise<void> {
+  await sendToServer('/oidc/second-step', 'DELETE', {});
+}
+
+/** A sign-in request to the page's own server; its refusal as an ApiError. */
+async function sendToServer(path: string, method: 'POST' | 'DELETE', params: object): Promise<void> {
   let response: Response;
   try {
-    response = await fetch('/session', {
-      method: 'POST',
+    response = await fetch(path, {
+      method,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(params),
       credentials: 'same-origin',
@@ -49,5 +70,4 @@ export async function signInOverHttps(params: { name: string; password: string; 
       'Try again; if it keeps failing, tell whoever runs the server.',
     );
   }
-  window.location.reload();
 }

@@ -97,7 +97,7 @@ export function BundleImport({ onImported }: { onImported?: (bundle: BundleSumma
   const importUpload = useApiAction('bundles.importUpload');
   const verify = browser ? verifyUpload : verifyPath;
   const importBundle = browser ? importUpload : importPath;
-  // Anyone may verify a bundle (it stores nothing); importing it, and trusting its signer with it, is an admin's.
+  // Anyone may verify a bundle on the backend's machine (it stores nothing); importing it, and trusting its signer with it, is an admin's.
   const importing = useAllowed('import-bundle');
   const trustingSigner = useAllowed(['import-bundle', 'trust-key']);
   // Web mode: the upload verified, held by the backend under its id for the import.
@@ -131,11 +131,14 @@ export function BundleImport({ onImported }: { onImported?: (bundle: BundleSumma
   const sending = upload.state.status === 'sending';
   const busy = sending || verify.pending || importBundle.pending;
   const verification = verify.state.status === 'success' && (!browser || held !== null) ? verify.state.result : null;
+  // In a browser a bundle is verified once sent, and the control center takes one only from whoever may import it.
+  const sendAllowed = browser ? importing : null;
   const verifyButton = (
     <button
       type="submit"
       className="button"
-      disabled={(browser ? chosen === null : path.trim() === '') || busy}
+      disabled={(browser ? chosen === null : path.trim() === '') || busy || sendAllowed?.allowed === false}
+      title={sendAllowed?.reason ?? undefined}
       data-testid="bundle-verify-button"
     >
       {sending ? 'Sending…' : verify.pending ? 'Verifying…' : 'Verify'}
@@ -180,6 +183,7 @@ export function BundleImport({ onImported }: { onImported?: (bundle: BundleSumma
           </BackendPathField>
         )}
       </form>
+      {sendAllowed ? <DeniedNote allowed={sendAllowed} testId="bundle-verify-denied" /> : null}
 
       <UploadProgress state={upload.state} failedTitle="The bundle could not be sent; nothing was stored" />
       {verify.state.status === 'pending' ? (

@@ -7,7 +7,7 @@ import { isTeamWebMode, signInOverHttps } from '../api/web-team-session';
 import { FormField } from '../ui/form-field';
 import { ErrorNotice } from '../ui/query-state';
 import { inBrowser } from '../api/browser-files';
-import { DesktopProviderSignIn, TeamProviderSignIn } from './provider-sign-in';
+import { DesktopProviderSignIn, TeamProviderSignIn, TeamSecondStep, useDesktopProvider, useTeamProvider } from './provider-sign-in';
 
 type SignIn = (params: { name: string; password: string; code?: string }) => Promise<void>;
 
@@ -26,13 +26,41 @@ export function SignInScreen() {
     await queryClient.invalidateQueries();
   };
   const team = isTeamWebMode();
-  const provider = team ? <TeamProviderSignIn /> : inBrowser() ? null : <DesktopProviderSignIn />;
-  return <SignInForm signIn={team ? signInOverHttps : overConnection} provider={provider} />;
+  // Loopback web mode (a browser on this machine) has no way back from the provider: no button there.
+  const desktopProvider = useDesktopProvider(!team && !inBrowser());
+  if (team) return <TeamSignInScreen />;
+  return (
+    <SignInForm
+      signIn={overConnection}
+      providerName={desktopProvider}
+      provider={desktopProvider === null ? null : <DesktopProviderSignIn name={desktopProvider} />}
+    />
+  );
 }
 
-/** Web mode for a team, before any connection: the server opens the API socket only for a signed-in browser. */
+/**
+ * Web mode for a team, before any connection: the server opens the API socket only for a
+ * signed-in browser. A browser back from the provider with a sign-in that waits for the
+ * two-factor code is asked for it instead.
+ */
 export function TeamSignInScreen() {
-  return <SignInForm signIn={signInOverHttps} provider={<TeamProviderSignIn />} />;
+  const provider = useTeamProvider();
+  // Until the server said whether it has a provider: the page's words depend on it.
+  if (provider === null)
+    return (
+      <div className="splash">
+        <span className="spinner" aria-hidden="true" />
+      </div>
+    );
+  const { displayName, secondStep } = provider;
+  if (displayName !== null && secondStep) return <TeamSecondStep providerName={displayName} />;
+  return (
+    <SignInForm
+      signIn={signInOverHttps}
+      providerName={displayName}
+      provider={displayName === null ? null : <TeamProviderSignIn name={displayName} />}
+    />
+  );
 }
 
 /**
@@ -40,7 +68,7 @@ export function TeamSignInScreen() {
  * (MFA_REQUIRED), the code too. The password and code live only in this form's state and
  * the sign-in request.
  */
-function SignInForm({ signIn, provider }: { signIn: SignIn; provider?: ReactNode }) {
+function SignInForm({ signIn, providerName, provider }: { signIn: SignIn; providerName: string | null; provider: ReactNode }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
@@ -72,7 +100,18 @@ function SignInForm({ signIn, provider }: { signIn: SignIn; provider?: ReactNode
     <div className="splash">
       <form className="splash-card sign-in" data-testid="sign-in" onSubmit={(event) => void submit(event)}>
         <h1>Sign in</h1>
-        <p>This control center has operators: sign in with your name and password. What you may do follows from your role.</p>
+        {providerName === null ? (
+          <p>This control center has operators: sign in with your name and password. What you may do follows from your role.</p>
+        ) : (
+          <>
+            <p>
+              This control center has operators: sign in with {providerName}, or with your operator name and password. What you may do
+              follows from your role.
+            </p>
+            {provider}
+            <p className="sign-in-or">Or with your name and password:</p>
+          </>
+        )}
         <FormField label="Name">
           <input
             className="input"
@@ -120,7 +159,6 @@ function SignInForm({ signIn, provider }: { signIn: SignIn; provider?: ReactNode
             {pending ? 'Signing in…' : 'Sign in'}
           </button>
         </div>
-        {provider}
       </form>
     </div>
   );

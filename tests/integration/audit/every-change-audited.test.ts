@@ -81,6 +81,8 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   // No sign-in-provider.yaml here: each refused with OIDC_SIGN_IN_NOT_CONFIGURED, and recorded.
   'session.signInWithProvider': () => ({}),
   'session.completeProviderSignIn': () => ({ state: 'no-such-state', code: 'no-such-code', binding: 'no-such-binding' }),
+  // No provider sign-in waits on this ticket: refused with OIDC_SIGN_IN_FAILED, and recorded.
+  'session.completeProviderSecondStep': () => ({ ticket: 'no-such-ticket', code: '123456' }),
   'session.signOut': () => ({}),
   'session.stepUp': () => ({ code: '123456' }),
   'mfa.enrolBegin': () => ({}),

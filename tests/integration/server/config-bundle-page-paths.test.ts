@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient, type ApiClient } from '../../../electron/contract';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { makeTempDir } from '../../support/temp-dir';
+import { uploadPermitHeader } from '../../support/web-uploads';
 import { openSocket, wsTransport } from '../../support/ws-peer';
 
 /**
@@ -43,12 +44,14 @@ const refusedWith = (call: Promise<unknown>) =>
 
 /** This session's launch token, from the page's own origin. */
 const headers = () => ({ 'X-SutazAI-Token': running.token, Origin: base });
+/** The same with the permit an upload takes, asked of this session's socket as the page does (uploads.permit). */
+const uploadHeaders = async () => ({ ...headers(), ...(await uploadPermitHeader(client, 'config')) });
 
 async function upload(bytes: Buffer, fileName: string): Promise<string> {
   const sent = await fetch(`${base}/upload?kind=config`, {
     method: 'POST',
     body: new Uint8Array(bytes),
-    headers: { ...headers(), 'Content-Type': 'application/octet-stream', 'X-File-Name': fileName },
+    headers: { ...(await uploadHeaders()), 'Content-Type': 'application/octet-stream', 'X-File-Name': fileName },
   });
   expect(sent.status).toBe(200);
   return ((await sent.json()) as { uploadId: string }).uploadId;
@@ -121,7 +124,7 @@ describe('configuration bundles in web mode', () => {
     const sent = await fetch(`${base}/upload?kind=config`, {
       method: 'POST',
       body: new Uint8Array(33 * 1024 * 1024),
-      headers: { ...headers(), 'Content-Type': 'application/octet-stream' },
+      headers: { ...(await uploadHeaders()), 'Content-Type': 'application/octet-stream' },
     });
     expect(sent.status).toBe(413);
     expect(((await sent.json()) as { error: { code: string; message: string } }).error).toMatchObject({

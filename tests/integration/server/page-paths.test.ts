@@ -9,7 +9,7 @@ import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
 import { makeWaitFor } from '../../support/wait-for';
-import { uploadFileOverWeb } from '../../support/web-uploads';
+import { uploadFileOverWeb, uploadPermitHeader } from '../../support/web-uploads';
 import { openSocket, wsTransport } from '../../support/ws-peer';
 
 /**
@@ -119,7 +119,12 @@ describe('web mode moves a support bundle by download and upload', () => {
       });
     expect((await upload({ 'X-SutazAI-Token': running.token, Origin: 'http://evil.example' })).status).toBe(403);
     expect((await upload({ Origin: base })).status).toBe(401);
-    const sent = await upload({ 'X-SutazAI-Token': running.token, Origin: base, 'X-File-Name': 'site bundle.tar' });
+    const sent = await upload({
+      'X-SutazAI-Token': running.token,
+      Origin: base,
+      'X-File-Name': 'site bundle.tar',
+      ...(await uploadPermitHeader(client, 'support')),
+    });
     expect(sent.status).toBe(200);
     const { uploadId } = (await sent.json()) as { uploadId: string };
     const analysis = await client.call('support.analyzeUpload', { uploadId });
@@ -129,7 +134,13 @@ describe('web mode moves a support bundle by download and upload', () => {
     const junk = await fetch(`${base}/upload`, {
       method: 'POST',
       body: new TextEncoder().encode('not a bundle'),
-      headers: { 'Content-Type': 'application/octet-stream', 'X-SutazAI-Token': running.token, Origin: base, 'X-File-Name': 'junk.tar' },
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        'X-SutazAI-Token': running.token,
+        Origin: base,
+        'X-File-Name': 'junk.tar',
+        ...(await uploadPermitHeader(client, 'support')),
+      },
     });
     const junkId = ((await junk.json()) as { uploadId: string }).uploadId;
     const refused = await client.call('support.analyzeUpload', { uploadId: junkId }).then(
@@ -148,7 +159,10 @@ describe('web mode moves a support bundle by download and upload', () => {
       fs.readdirSync(path.join(running.dataDir, 'downloads'), { recursive: true }).filter((name) => String(name).endsWith('.tar'));
     const before = held().length;
     // The first upload says it is 64 MiB and sends a little of it, holding its place.
-    const first = http.request(`${base}/upload`, { method: 'POST', headers: { ...headers, 'Content-Length': String(declared) } });
+    const first = http.request(`${base}/upload`, {
+      method: 'POST',
+      headers: { ...headers, ...(await uploadPermitHeader(client, 'support')), 'Content-Length': String(declared) },
+    });
     const firstAnswer = new Promise<number>((resolve, reject) => {
       first.on('response', (res) => {
         res.resume();
@@ -160,14 +174,19 @@ describe('web mode moves a support bundle by download and upload', () => {
       first.write(Buffer.alloc(1024));
       // Its file is being written: the backend is receiving it.
       await waitFor('the first upload being written', () => held().length === before + 1);
-      const second = await fetch(`${base}/upload`, { method: 'POST', body: new Uint8Array(bundle), headers });
+      const second = await fetch(`${base}/upload`, {
+        method: 'POST',
+        body: new Uint8Array(bundle),
+        headers: { ...headers, ...(await uploadPermitHeader(client, 'support')) },
+      });
       expect(second.status).toBe(429);
       expect(((await second.json()) as { error: { code: string } }).error.code).toBe('UPLOAD_BUSY');
       expect(held().length).toBe(before + 1);
       // The first goes on to its end and is offered; then this session may upload again.
       first.end(Buffer.alloc(declared - 1024));
       expect(await firstAnswer).toBe(200);
-      expect((await fetch(`${base}/upload`, { method: 'POST', body: new Uint8Array(bundle), headers })).status).toBe(200);
+      const again = { ...headers, ...(await uploadPermitHeader(client, 'support')) };
+      expect((await fetch(`${base}/upload`, { method: 'POST', body: new Uint8Array(bundle), headers: again })).status).toBe(200);
     } finally {
       first.destroy();
     }
@@ -190,7 +209,7 @@ describe('web mode moves a release bundle by upload, never by a path', () => {
   });
 
   it('verifies an upload of this session, asks for its signer, imports it by moving it in, and it is gone after', async () => {
-    const sent = await uploadFileOverWeb(target(), release.file, 'bundle', 'my release.sutazai-bundle');
+    const sent = await uploadFileOverWeb(target(), release.file, 'bundle', 'my release.sutazai-bundle', client);
     expect(sent.status).toBe(200);
     // Hashed as it was received: the bundle's own SHA-256 and size.
     expect(sent.body).toEqual({
@@ -233,7 +252,7 @@ describe('web mode moves a release bundle by upload, never by a path', () => {
   });
 
   it("holds an upload for its own session only: another session's socket cannot verify it", async () => {
-    const sent = await uploadFileOverWeb(target(), release.file, 'bundle');
+    const sent = await uploadFileOverWeb(target(), release.file, 'bundle', undefined, client);
     const { uploadId } = sent.body as { uploadId: string };
     // The desktop app's own pipe is another pipe identity.
     const answers: ServerMessage[] = [];

@@ -29,6 +29,7 @@ const OPEN = [
   'session.provider',
   'session.signInWithProvider',
   'session.completeProviderSignIn',
+  'session.completeProviderSecondStep',
   'session.whoami',
 ];
 

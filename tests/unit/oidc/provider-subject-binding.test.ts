@@ -12,10 +12,11 @@ import { createOperatorMfaRepo } from '../../../electron/backend/operators/opera
 import { createOperatorService, type OperatorService } from '../../../electron/backend/operators/operator-service';
 import { createOperatorsRepo } from '../../../electron/backend/operators/operators-repo';
 import { createSignInLimiter } from '../../../electron/backend/operators/sign-in-limiter';
+import { createStepUps } from '../../../electron/backend/operators/step-up';
 import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
 import { createPipeSession, type Caller } from '../../../electron/backend/server/dispatcher';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
-import { ApiError } from '../../../electron/contract';
+import { ApiError, type Session } from '../../../electron/contract';
 import { makeTempDir } from '../../support/temp-dir';
 
 const ISSUER = 'https://sso.example.org';
@@ -40,9 +41,12 @@ beforeEach(async () => {
     begin: (redirectUri) => Promise.resolve({ url: `https://idp.example/auth?redirect_uri=${redirectUri}`, state: 'st', binding: 'b' }),
     complete: () => Promise.resolve(answer),
   };
+  const mfa = createOperatorMfa({ repo: createOperatorMfaRepo(store.db), vault, now });
   handlers = createProviderSignInHandlers({
     operators,
-    mfa: createOperatorMfa({ repo: createOperatorMfaRepo(store.db), vault, now }),
+    mfa,
+    stepUps: createStepUps({ mfa, now }),
+    now,
     signInLimiter: createSignInLimiter({ db: store.db, now }),
     signInProvider: { config: { kind: 'none' }, flow },
     openExternal: (url) => void opened.push(url),
@@ -71,7 +75,7 @@ async function signIn(operatorName: string, subject: string): Promise<string> {
     expect(session.operatorId).toBeUndefined();
     return outcome.code;
   }
-  const signedIn = outcome as Awaited<ReturnType<(typeof handlers)['session.completeProviderSignIn']>>;
+  const signedIn = outcome as Session;
   expect(session.operatorId).toBe(signedIn.operator?.id);
   return `signed in as ${signedIn.operator?.name}`;
 }

@@ -1,0 +1,81 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ProviderIdentity } from '../oidc/oidc-sign-in';
+
+/** How long a provider sign-in waits for its two-factor code: as long as the provider's own attempt lives. */
+export const SECOND_STEP_MS = 5 * 60_000;
+/** Wrong codes one second step takes before it ends (the name's limit counts them too). */
+export const SECOND_STEP_TRIES = 5;
+/** Second steps held at once: past it the oldest goes (a flood of provider sign-ins cannot grow memory). */
+const MAX_SECOND_STEPS = 1000;
+
+/** What session.completeProviderSignIn answers when the operator's code must follow. */
+export interface SecondStepAnswer {
+  secondStep: { ticket: string; operator: string; expiresAt: number };
+}
+
+export interface SecondStep {
+  readonly operatorId: number;
+  readonly operatorName: string;
+  /** Who the provider said signed in: the account is bound to the operator only once the code is right. */
+  readonly who: ProviderIdentity;
+}
+
+/**
+ * The provider sign-ins that wait for this control center's two-factor code (web mode: the
+ * provider did not attest a second factor and the operator has TOTP here). Each is known by a
+ * ticket of 256 random bits, kept only as its SHA-256 (a copy of this memory names no live
+ * ticket), for 5 minutes, until it signs in once, or until SECOND_STEP_TRIES wrong codes.
+ * In memory only: a restart of the backend asks the person to start again.
+ */
+export interface SecondSteps {
+  open(step: SecondStep): { ticket: string; expiresAt: number };
+  /** The live second step of `ticket`, or undefined (unknown, expired, used, out of tries). */
+  find(ticket: string): SecondStep | undefined;
+  /** A wrong code on `ticket`: the tries it has left (0: it has ended). */
+  failed(ticket: string): number;
+  /** Ends the second step of `ticket` (it signed in, or its operator is refused). */
+  close(ticket: string): void;
+}
+
+export function createSecondSteps(deps: { now: () => number }): SecondSteps {
+  const held = new Map<string, SecondStep & { expiresAt: number; triesLeft: number }>();
+  // The ticket is the secret; the map is keyed by its hash, so a lookup compares no secret byte by byte.
+  const keyOf = (ticket: string) => createHash('sha256').update(ticket, 'utf8').digest('hex');
+  const sweep = (at: number) => {
+    for (const [key, step] of held) if (step.expiresAt <= at) held.delete(key);
+  };
+  const live = (ticket: string) => {
+    const step = held.get(keyOf(ticket));
+    if (step === undefined) return undefined;
+    if (step.expiresAt > deps.now()) return step;
+    held.delete(keyOf(ticket));
+    return undefined;
+  };
+
+  return {
+    open(step) {
+      const at = deps.now();
+      sweep(at);
+      // Insertion order is age order: the first key is the oldest.
+      while (held.size >= MAX_SECOND_STEPS) held.delete(held.keys().next().value!);
+      const ticket = randomBytes(32).toString('base64url');
+      const expiresAt = at + SECOND_STEP_MS;
+      held.set(keyOf(ticket), { ...step, expiresAt, triesLeft: SECOND_STEP_TRIES });
+      return { ticket, expiresAt };
+    },
+    find(ticket) {
+      const step = live(ticket);
+      return step && { operatorId: step.operatorId, operatorName: step.operatorName, who: step.who };
+    },
+    failed(ticket) {
+      const step = live(ticket);
+      if (step === undefined) return 0;
+      step.triesLeft -= 1;
+      if (step.triesLeft <= 0) held.delete(keyOf(ticket));
+      return Math.max(0, step.triesLeft);
+    },
+    close(ticket) {
+      held.delete(keyOf(ticket));
+    },
+  };
+}
