@@ -1,12 +1,12 @@
 /**
  * The daemon's own configuration file (not the manifest): where the manifest, the TLS
- * material, the state and the logs live, and where the API listens. YAML, checked with zod;
+ * material, the state and the logs live, and where the API listens. YAML, checked by schema/schema.ts;
  * anything wrong is RuntimeError('CONFIG_INVALID') naming `file:line:col: path: why`.
  * Relative paths are resolved against the directory of the config file, so
  * `manifest: manifest.yaml` next to `/etc/sutazai/runtime.yaml` means /etc/sutazai/manifest.yaml.
  */
 import path from 'node:path';
-import { z } from 'zod';
+import * as s from '../schema/schema';
 import { DEFAULT_AUDIT_LIMITS, type AuditLimits } from '../audit/audit-file';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from '../logs/log-files';
 import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from '../manifest/manifest-schema';
@@ -48,45 +48,45 @@ export interface RuntimeConfig {
   client: { cert: string; key: string } | null;
 }
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7600');
-const filePath = z.string().min(1, 'must not be empty');
-const bytes = z.number().int().positive();
+const hostPort = s.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7600');
+const filePath = s.string().min(1, 'must not be empty');
+const bytes = s.number().int().positive();
 
-const configSchema = z.strictObject({
+const configSchema = s.object({
   manifest: filePath,
-  manifest_limits: z
-    .strictObject({
-      max_processes: z.number().int().min(1).max(10_000).optional(),
-      max_instances: z.number().int().min(1).max(100_000).optional(),
+  manifest_limits: s
+    .object({
+      max_processes: s.number().int().min(1).max(10_000).optional(),
+      max_instances: s.number().int().min(1).max(100_000).optional(),
     })
     .optional(),
   listen: hostPort.optional(),
-  api_retry_ms: z.number().int().min(100).max(3_600_000).optional(),
-  tls: z.strictObject({ ca: filePath, cert: filePath, key: filePath }),
+  api_retry_ms: s.number().int().min(100).max(3_600_000).optional(),
+  tls: s.object({ ca: filePath, cert: filePath, key: filePath }),
   state_dir: filePath,
   log_dir: filePath,
-  logs: z
-    .strictObject({
+  logs: s
+    .object({
       max_file_bytes: bytes.optional(),
-      keep_files: z.number().int().min(0).max(100).optional(),
+      keep_files: s.number().int().min(0).max(100).optional(),
       max_total_bytes: bytes.optional(),
-      timestamps: z.enum(LOG_TIMESTAMPS).optional(),
+      timestamps: s.oneOf(LOG_TIMESTAMPS).optional(),
     })
     .optional(),
-  audit: z
-    .strictObject({
+  audit: s
+    .object({
       // At least one entry fits (a few hundred bytes); at most 64 MiB, so a segment can be read as one string (verify).
-      max_file_bytes: z
+      max_file_bytes: s
         .number()
         .int()
         .min(4096)
         .max(64 * 1024 * 1024)
         .optional(),
-      keep_files: z.number().int().min(0).max(1000).optional(),
+      keep_files: s.number().int().min(0).max(1000).optional(),
     })
     .optional(),
-  metrics: z.strictObject({ listen: hostPort.optional() }).nullable().optional(),
-  client: z.strictObject({ cert: filePath, key: filePath }).optional(),
+  metrics: s.object({ listen: hostPort.optional() }).nullable().optional(),
+  client: s.object({ cert: filePath, key: filePath }).optional(),
 });
 
 /** Parses config text; `file` names it in errors and anchors relative paths. */
@@ -95,7 +95,7 @@ export function parseRuntimeConfig(text: string, file: string): RuntimeConfig {
   const yaml = parseLocatedYaml(text, file);
   if (yaml.syntaxError !== undefined) throw new RuntimeError('CONFIG_INVALID', yaml.syntaxError, REMEDY);
   const parsed = configSchema.safeParse(toValue(yaml.doc) ?? {});
-  if (!parsed.success) throw new RuntimeError('CONFIG_INVALID', describeIssue(yaml, parsed.error.issues[0] as z.core.$ZodIssue), REMEDY);
+  if (!parsed.success) throw new RuntimeError('CONFIG_INVALID', describeIssue(yaml, parsed.error.issues[0]!), REMEDY);
   const raw = parsed.data;
   const dir = path.dirname(absolute);
   const resolve = (p: string): string => path.resolve(dir, p);

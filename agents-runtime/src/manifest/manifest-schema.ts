@@ -1,5 +1,5 @@
 import { constants as osConstants } from 'node:os';
-import { z } from 'zod';
+import * as s from '../schema/schema';
 
 /**
  * The manifest as operators write it (snake_case YAML, like compose files) and as the
@@ -116,17 +116,17 @@ const SIGNALS = Object.keys(osConstants.signals);
 
 // Node timers cannot wait longer than 2^31-1 ms (about 24.8 days); a longer value would fire at once.
 const MAX_TIMER_MS = 2_147_483_647;
-const ms = z.number().int().nonnegative().max(MAX_TIMER_MS);
-const positiveMs = z.number().int().positive().max(MAX_TIMER_MS);
-const port = z.number().int().min(1).max(65_535);
-const threshold = z.number().int().min(1).max(100);
+const ms = s.number().int().nonnegative().max(MAX_TIMER_MS);
+const positiveMs = s.number().int().positive().max(MAX_TIMER_MS);
+const port = s.number().int().min(1).max(65_535);
+const threshold = s.number().int().min(1).max(100);
 
-const backoffSchema = z.strictObject({
+const backoffSchema = s.object({
   // 0 restarts at once (PM2's restart_delay 0); a crash loop still slows a flapping program down.
   initial_ms: ms.optional(),
-  factor: z.number().min(1).max(10).optional(),
+  factor: s.number().min(1).max(10).optional(),
   max_ms: positiveMs.optional(),
-  jitter: z.number().min(0).max(1).optional(),
+  jitter: s.number().min(0).max(1).optional(),
   reset_after_ms: ms.optional(),
 });
 
@@ -138,63 +138,64 @@ const healthTiming = {
   start_period_ms: ms.optional(),
 };
 
-const healthSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('tcp'), host: z.string().min(1).optional(), port, ...healthTiming }),
-  z.strictObject({
-    type: z.literal('http'),
-    host: z.string().min(1).optional(),
+const healthSchema = s.taggedUnion('type', [
+  s.object({ type: s.literal('tcp'), host: s.string().min(1).optional(), port, ...healthTiming }),
+  s.object({
+    type: s.literal('http'),
+    host: s.string().min(1).optional(),
     port,
-    path: z.string().startsWith('/', 'must start with "/"').optional(),
+    path: s.string().startsWith('/', 'must start with "/"').optional(),
     ...healthTiming,
   }),
-  z.strictObject({ type: z.literal('grpc'), host: z.string().min(1).optional(), port, service: z.string().optional(), ...healthTiming }),
-  z.strictObject({ type: z.literal('exec'), command: z.string().min(1), args: z.array(z.string()).optional(), ...healthTiming }),
+  s.object({ type: s.literal('grpc'), host: s.string().min(1).optional(), port, service: s.string().optional(), ...healthTiming }),
+  s.object({ type: s.literal('exec'), command: s.string().min(1), args: s.array(s.string()).optional(), ...healthTiming }),
 ]);
 
-const processSchema = z.strictObject({
-  name: z.string().regex(NAME, 'must be lowercase letters, digits, "-" or "_", starting with a letter (at most 63)'),
-  command: z.string().min(1, 'must not be empty'),
-  args: z.array(z.string()).optional(),
+const processSchema = s.object({
+  name: s.string().regex(NAME, 'must be lowercase letters, digits, "-" or "_", starting with a letter (at most 63)'),
+  command: s.string().min(1, 'must not be empty'),
+  args: s.array(s.string()).optional(),
   // `PORT: 8080` is a number in YAML; the environment only has strings.
-  env: z
+  env: s
     .record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid environment variable name'),
-      z.union([z.string(), z.number(), z.boolean()]).transform(String),
+      s.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not a valid environment variable name'),
+      s.union([s.string(), s.number(), s.boolean()]).transform(String),
     )
     .optional(),
-  cwd: z.string().min(1).optional(),
-  replicas: z.number().int().min(1).max(MAX_REPLICAS).optional(),
-  depends_on: z.array(z.string()).optional(),
-  restart: z.enum(['always', 'on-failure', 'never']).optional(),
+  cwd: s.string().min(1).optional(),
+  replicas: s.number().int().min(1).max(MAX_REPLICAS).optional(),
+  depends_on: s.array(s.string()).optional(),
+  restart: s.oneOf(['always', 'on-failure', 'never']).optional(),
   backoff: backoffSchema.optional(),
   health: healthSchema.optional(),
-  stop: z
-    .strictObject({
-      signal: z
+  stop: s
+    .object({
+      signal: s
         .string()
-        .refine((s) => SIGNALS.includes(s), 'is not a signal name such as SIGTERM or SIGINT')
+        .refine((name) => SIGNALS.includes(name), 'is not a signal name such as SIGTERM or SIGINT')
         .optional(),
       grace_ms: ms.optional(),
     })
     .optional(),
-  resources: z.strictObject({ cpu: z.number().positive().optional(), memory_mb: z.number().int().positive().optional() }).optional(),
-  crash_loop: z
-    .strictObject({
-      after_restarts: z.number().int().min(1).optional(),
+  resources: s.object({ cpu: s.number().positive().optional(), memory_mb: s.number().int().positive().optional() }).optional(),
+  crash_loop: s
+    .object({
+      after_restarts: s.number().int().min(1).optional(),
       within_ms: positiveMs.optional(),
       retry_every_ms: positiveMs.optional(),
     })
     .optional(),
 });
 
-export const manifestSchema = z.strictObject({
-  version: z.literal(1, 'must be 1'),
-  processes: z.array(processSchema).min(1, 'must list at least one process'),
+/** The manifest as written; every object is strict, so a misspelt key is an error naming it. */
+export const manifestSchema = s.object({
+  version: s.literal(1, 'must be 1'),
+  processes: s.array(processSchema).min(1, 'must list at least one process'),
 });
 
-export type RawManifest = z.infer<typeof manifestSchema>;
-type RawProcess = z.infer<typeof processSchema>;
-type RawHealth = z.infer<typeof healthSchema>;
+export type RawManifest = s.Infer<typeof manifestSchema>;
+type RawProcess = s.Infer<typeof processSchema>;
+type RawHealth = s.Infer<typeof healthSchema>;
 
 function toHealth(raw: RawHealth): HealthSpec {
   const d = DEFAULTS.health;

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { RuntimeError } from '../runtime-error';
 import { describeIssue, describePath, offsetOf, parseLocatedYaml, type PathSegment } from '../yaml/locate-issue';
 import { toValue, YAML_FILE_LIMITS, type YamlLimits } from '../yaml/read-yaml';
@@ -35,7 +34,7 @@ export function parseManifest(text: string, file: string, limits: ManifestLimits
   const parsed = manifestSchema.safeParse(value);
   if (!parsed.success) {
     const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
-    throw new RuntimeError('MANIFEST_INVALID', `${describeIssue(yaml, parsed.error.issues[0] as z.core.$ZodIssue)}${more}`, REMEDY);
+    throw new RuntimeError('MANIFEST_INVALID', `${describeIssue(yaml, parsed.error.issues[0]!)}${more}`, REMEDY);
   }
 
   const processes = parsed.data.processes.map(toProcessSpec);

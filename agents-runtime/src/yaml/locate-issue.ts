@@ -1,12 +1,12 @@
 /**
  * Points a reader of a YAML file at the node that is wrong: `file:line:col: path: why`, for
- * a syntax error or for a zod issue found in the parsed document. A field that is missing
+ * a syntax error or for a schema issue (schema/schema.ts) found in the parsed document. A field that is missing
  * points at its parent; an unknown key points at the key itself. The one place an offset
  * into YAML text becomes a line and column, for the runtime and (through the wire module)
  * the control center alike.
  */
 import { isMap, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
-import type { z } from 'zod';
+import type { Issue } from '../schema/schema';
 import { readYaml, YAML_FILE_LIMITS, type YamlLimits, type YamlProblem } from './read-yaml';
 
 export type PathSegment = string | number;
@@ -70,18 +70,18 @@ export function parseLocatedYaml(text: string, file: string, limits: YamlLimits 
   return { doc, problem: undefined, where, position, lineStarts, syntaxError: undefined };
 }
 
-/** `file:line:col: path: why` for one zod issue raised by the document's contents. */
-export function describeIssue(yaml: LocatedDocument, issue: z.core.$ZodIssue): string {
+/** `file:line:col: path: why` for one schema issue raised by the document's contents. */
+export function describeIssue(yaml: LocatedDocument, issue: Issue): string {
   const { offset, path, why } = locateIssue(yaml.doc, issue);
   return `${yaml.where(offset)}: ${describePath(path)}: ${why}`;
 }
 
 /**
- * Where one zod issue points in the document and why, as parts: an unknown key points at the
+ * Where one schema issue points in the document and why, as parts: an unknown key points at the
  * key itself (and its path ends with it), a missing field at its parent.
  */
-export function locateIssue(doc: Document, issue: z.core.$ZodIssue): { offset: number; path: PathSegment[]; why: string } {
-  const path = [...(issue.path as PathSegment[])];
+export function locateIssue(doc: Document, issue: Issue): { offset: number; path: PathSegment[]; why: string } {
+  const path = [...issue.path];
   let offset = offsetOf(doc, path);
   if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
     offset = keyOffset(doc, path, issue.keys[0]) ?? offset;
