@@ -14,6 +14,7 @@ import type { ListProcessesResponse__Output } from '../generated/sutazai/runtime
 import type { RuntimeClient } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
 import { runtimeErrorFromMetadata } from '../wire/error-metadata';
+import { dropDaemonOnlyEnv } from '../wire/launch-env';
 import { loadRuntimeProtos } from '../wire/load-proto';
 import { runStopAll } from './stop-all';
 import { AUDIT_LOG_FILE, verifyAuditFile } from '../audit/audit-file';
@@ -147,6 +148,8 @@ function printError(error: unknown): void {
 
 async function run(args: Args): Promise<number> {
   keepYoungGenerationSmall();
+  // glibc has read the launchers' malloc settings; the programs this daemon starts do not get them.
+  dropDaemonOnlyEnv(process.env);
   const log = jsonLog();
   let config: RuntimeConfig;
   try {

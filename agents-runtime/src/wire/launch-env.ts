@@ -6,5 +6,28 @@
  * workers, libuv's pool, OpenSSL), and each keeps freed memory of its own. Two arenas are
  * plenty for a daemon that does its work on one thread and holds ~1.5 MB less resident
  * (bench:runtime, 10 children: 61.7 -> 59.6 MB). Ignored by other C libraries (musl).
+ *
+ * GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536: glibc serves a block of 128 KiB or more
+ * with its own mapping, returned to the system on free, but raises that threshold (up to
+ * 32 MiB) after such a block is freed, so later large blocks (start-up: parsing, compiling,
+ * loading TLS and the API definitions) land in the main heap, where the holes they leave
+ * stay resident. A fixed 64 KiB threshold keeps them out of it: the daemon's malloc heap
+ * 6.3 -> 3.5 MB, its PSS 21.9 -> 18.7 MB (10 children, smaps after start-up). The daemon
+ * makes few such blocks once running, so the mappings cost it no measurable time.
+ *
+ * Both are for the daemon alone: it removes them from the environment its programs inherit
+ * (dropDaemonOnlyEnv), so the core and agents keep glibc's defaults.
  */
-export const RUNTIME_LAUNCH_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const RUNTIME_LAUNCH_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536',
+};
+
+/**
+ * Removes the launch settings from `env` (the daemon's own, once glibc has read them) where
+ * they hold the value a launcher set, so the processes the daemon starts do not inherit
+ * them; a value an operator set differently is theirs and stays.
+ */
+export function dropDaemonOnlyEnv(env: NodeJS.ProcessEnv): void {
+  for (const [key, value] of Object.entries(RUNTIME_LAUNCH_ENV)) if (env[key] === value) delete env[key];
+}
