@@ -351,6 +351,9 @@ describe('SSH inventory, end to end', () => {
     await page.getByRole('button', { name: 'Import…' }).click();
     const dialog = page.getByTestId('import-dialog');
     await dialog.waitFor({ state: 'visible' });
+    // Web mode: the dialog says keys are not imported, and its example names no key file.
+    await expect(dialog.textContent()).resolves.toContain('Passwords and keys cannot be imported');
+    await expect(dialog.getByTestId('import-text').getAttribute('placeholder')).resolves.not.toContain('keyPath');
     const yaml = [
       'hosts:',
       '  - name: imported-1',

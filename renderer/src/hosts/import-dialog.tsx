@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import type { ImportError } from '../../../electron/contract';
-import { invalidateInventory } from '../api/queries';
+import { invalidateInventory, useAppInfo } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { readTextFile } from '../ui/read-text-file';
 import { hrefFor } from '../router/route';
@@ -13,15 +13,17 @@ const FORM_ID = 'import-hosts-form';
 /** The contract's limit on `hosts.import` text. */
 const MAX_BYTES = 512 * 1024;
 
-const EXAMPLE = `hosts:
+/** A host list's example; a key file (keyPath) only where the page sits at the backend's machine (the desktop app). */
+function example(keyFiles: boolean): string {
+  return `hosts:
   - name: gpu-1
     address: 10.0.0.11
-    user: ops
-    keyPath: ~/.ssh/id_ed25519
+    user: ops${keyFiles ? '\n    keyPath: ~/.ssh/id_ed25519' : ''}
     role: agent
     labels: [gpu, rack=b4]
   - address: 10.0.0.12
     jumpHost: bastion`;
+}
 
 function where(error: ImportError): string {
   if (error.line === null) return '—';
@@ -70,6 +72,8 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
   const [fileName, setFileName] = useState('pasted.yaml');
   const [readError, setReadError] = useState<unknown>(null);
   const importList = useApiAction('hosts.import');
+  // Only the desktop app's window sits at the backend's machine: a browser's list may not name key files there.
+  const keyFiles = useAppInfo().data?.mode === 'desktop';
 
   const onFile = async (file: File | undefined) => {
     setReadError(null);
@@ -94,7 +98,11 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
   return (
     <ModalDialog
       title="Import hosts"
-      description="A YAML host list: a top-level hosts: list, or k0sctl’s spec.hosts. Passwords cannot be imported; set them on each host afterwards."
+      description={
+        keyFiles
+          ? 'A YAML host list: a top-level hosts: list, or k0sctl’s spec.hosts. Passwords cannot be imported; set them on each host afterwards.'
+          : 'A YAML host list: a top-level hosts: list, or k0sctl’s spec.hosts. Passwords and keys cannot be imported (a keyPath names a file on the backend’s machine, which a browser may not): paste each host’s key in its settings afterwards.'
+      }
       onClose={onClose}
       testId="import-dialog"
       wide
@@ -147,7 +155,7 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
               setText(event.target.value);
               if (importList.state.status !== 'idle') importList.reset();
             }}
-            placeholder={EXAMPLE}
+            placeholder={example(keyFiles)}
             rows={10}
             spellCheck={false}
             data-autofocus
