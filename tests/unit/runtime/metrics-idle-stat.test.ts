@@ -1,0 +1,164 @@
+/**
+ * The metrics tick's reuse of an idle member's /proc/<pid>/stat (agents-runtime/src/metrics/
+ * proc-files.ts readUnlessIdle), on the real /proc with real processes: reused only while the
+ * process has not run (one thread, schedstat unchanged) and never for more than
+ * STAT_AT_LEAST_EVERY ticks in a row; what the sampler reports for an idle group is what a
+ * fresh read of /proc says.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PidStatFiles, STAT_AT_LEAST_EVERY } from '../../../agents-runtime/src/metrics/proc-files';
+import { detectPageSize, parsePidStat } from '../../../agents-runtime/src/metrics/proc-readers';
+import { createProcessSampler } from '../../../agents-runtime/src/metrics/process-sampler';
+
+const started: ChildProcess[] = [];
+
+function start(command: string, args: string[], detached = false): ChildProcess {
+  const child = spawn(command, args, { detached, stdio: ['pipe', 'ignore', 'ignore'] });
+  started.push(child);
+  return child;
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000; i += 1) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const statNow = (pid: number) => parsePidStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+const schedNow = (pid: number): string => fs.readFileSync(`/proc/${pid}/schedstat`, 'latin1');
+const threadsOf = (pid: number): number => Number(/^Threads:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+
+/** Waits until the process sits asleep (state S) with the same schedstat twice over 50 ms: it is not running. */
+async function settled(pid: number): Promise<void> {
+  await until(`pid ${pid} asleep`, () => statNow(pid)?.state === 'S');
+  let last = '';
+  await until(`pid ${pid} idle`, () => {
+    const now = schedNow(pid);
+    const same = now === last;
+    last = now;
+    return same;
+  });
+}
+
+afterEach(() => {
+  for (const child of started.splice(0)) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+});
+
+describe("an idle member's stat is reused, a running one's is read", () => {
+  it('a sleeping single-threaded process: its last stat, equal to a fresh read, until STAT_AT_LEAST_EVERY ticks have gone by', async () => {
+    const child = start('sleep', ['60']);
+    await until('the child in /proc', () => fs.existsSync(`/proc/${child.pid}/stat`));
+    await settled(child.pid!);
+    const files = new PidStatFiles();
+    const first = files.read(child.pid!)!;
+    const previous = files.readUnlessIdle(child.pid!, first)!; // the first look records its schedstat: a read
+    expect(previous).not.toBe(first);
+    for (let reuse = 1; reuse < STAT_AT_LEAST_EVERY; reuse += 1) {
+      const again = files.readUnlessIdle(child.pid!, previous);
+      expect(again).toBe(previous);
+      expect(again).toEqual(statNow(child.pid!)); // what the kernel says now
+    }
+    const fresh = files.readUnlessIdle(child.pid!, previous);
+    expect(fresh).not.toBe(previous); // read in full: RSS can fall without the process running
+    expect(fresh).toEqual(previous);
+    expect(files.readUnlessIdle(child.pid!, fresh!)).toBe(fresh); // and reused again after
+    files.closeAll();
+  });
+
+  it('a process that ran since is read anew', async () => {
+    const child = start('/bin/sh', ['-c', 'while read l; do :; done']);
+    await until('the child in /proc', () => fs.existsSync(`/proc/${child.pid}/stat`));
+    await settled(child.pid!);
+    const files = new PidStatFiles();
+    const first = files.readUnlessIdle(child.pid!, files.read(child.pid!)!)!;
+    expect(files.readUnlessIdle(child.pid!, first)).toBe(first);
+    const before = schedNow(child.pid!);
+    child.stdin!.write('wake up\n');
+    await until('the child to run', () => schedNow(child.pid!) !== before);
+    const after = files.readUnlessIdle(child.pid!, first);
+    expect(after).not.toBe(first);
+    expect(after).toMatchObject({ pid: child.pid, startTicks: first.startTicks });
+    files.closeAll();
+  });
+
+  it('a process with more than one thread is always read (its other threads may run while the first sleeps)', async () => {
+    const child = start('python3', [
+      '-u',
+      '-c',
+      'import threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()\ntime.sleep(60)',
+    ]);
+    await until('the second thread', () => fs.existsSync(`/proc/${child.pid}/status`) && threadsOf(child.pid!) === 2);
+    await settled(child.pid!);
+    const files = new PidStatFiles();
+    let previous = files.read(child.pid!)!;
+    expect(previous.threads).toBe(2);
+    for (let i = 0; i < 3; i += 1) {
+      const next = files.readUnlessIdle(child.pid!, previous)!;
+      expect(next).not.toBe(previous);
+      previous = next;
+    }
+    files.closeAll();
+  });
+
+  it('a process that exited reads null and its files are closed', async () => {
+    const child = start('sleep', ['60']);
+    await until('the child in /proc', () => fs.existsSync(`/proc/${child.pid}/stat`));
+    await settled(child.pid!);
+    const files = new PidStatFiles();
+    const first = files.readUnlessIdle(child.pid!, files.read(child.pid!)!)!;
+    expect(files.readUnlessIdle(child.pid!, first)).toBe(first);
+    child.kill('SIGKILL');
+    await once(child, 'exit'); // reaped: the pid is free
+    expect(files.readUnlessIdle(child.pid!, first)).toBeNull();
+    expect(files.size).toBe(0);
+  });
+
+  it("the sampler's figures for an idle group are a fresh read's on every tick (RSS, threads, no CPU)", async () => {
+    // A leader with two sleeping members in its own group, as the supervisor starts an instance.
+    const leader = start('/bin/sh', ['-c', 'sleep 60 & sleep 60 & wait'], true);
+    const members = (): number[] =>
+      fs
+        .readdirSync('/proc')
+        .filter((n) => /^\d+$/.test(n))
+        .map(Number)
+        .filter((pid) => {
+          try {
+            return statNow(pid)?.pgrp === leader.pid;
+          } catch {
+            return false;
+          }
+        });
+    await until('three members', () => members().length === 3);
+    for (const pid of members()) await settled(pid);
+    const pageSize = detectPageSize();
+    const sampler = createProcessSampler({ fullScanEvery: 1_000_000, openFilesEvery: 1 });
+    const info = [{ instance: 'core-1', process: 'core', pid: leader.pid!, restarts: 0, startedAtMs: null }];
+    for (let tick = 1; tick <= STAT_AT_LEAST_EVERY + 2; tick += 1) {
+      const [m] = sampler.sample(info, tick);
+      const now = members().map((pid) => statNow(pid)!);
+      expect(m).toMatchObject({
+        pid: leader.pid,
+        threads: now.reduce((sum, s) => sum + s.threads, 0),
+        rssBytes: now.reduce((sum, s) => sum + s.rssPages * pageSize, 0),
+        openFiles: expect.any(Number),
+      });
+      if (tick > 1) expect(m!.cpuPercent).toBe(0);
+    }
+    sampler.close();
+  });
+});
