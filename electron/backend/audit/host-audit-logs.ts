@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import path from 'node:path';
-import { AUDIT_LOG_FILE, orderSegments, parseAuditRow, verifyAuditSegments } from '../../../agents-runtime/src/wire';
+import { AUDIT_LOG_FILE, normalizeSerial, orderSegments, parseAuditRow, verifyAuditSegments } from '../../../agents-runtime/src/wire';
 import {
   ApiError,
   MAX_HOST_AUDIT_LOG_BYTES,
@@ -174,9 +174,11 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
         return entry === null ? [] : [entry];
       }),
     );
+    const install = deps.installs.get(record.installId);
     const identity = {
       installId: record.installId,
-      installName: deps.installs.get(record.installId)?.name ?? `#${record.installId}`,
+      installName: install?.name ?? `#${record.installId}`,
+      installCaSerial: caSerialOf(install?.caCert ?? null),
       stateDir: layout.stateDir,
     };
     return { verification: { host: row.name, file, bytes, remembered: null, rememberedError: null, ...verified }, entries, identity };
@@ -264,6 +266,15 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
       return { host: row.name, previous, head: params.head };
     },
   };
+}
+
+/** The serial of an install's CA certificate (which install, beyond its id, which SQLite reuses); `unknown` without one. */
+function caSerialOf(pem: string | null): string {
+  try {
+    return pem === null ? 'unknown' : normalizeSerial(new X509Certificate(pem).serialNumber);
+  } catch {
+    return 'unknown';
+  }
 }
 
 /**

@@ -74,7 +74,13 @@ export function checkRememberedHead(input: {
     }
   }
   if (broken === null) return { remembered: view(standing), broken: null, error: null };
-  const replaced = remembered.installId !== identity.installId || remembered.stateDir !== identity.stateDir;
+  // What an admin names to accept the log as it is now: its newest entry (an empty log has none to name yet).
+  const newest = head === null ? null : `${head.seq}:${head.hash}`;
+  const emptyNote = newest === null ? ' It holds no entry yet: accept it once the runtime has logged one.' : '';
+  const replaced =
+    remembered.installId !== identity.installId ||
+    remembered.installCaSerial !== identity.installCaSerial ||
+    remembered.stateDir !== identity.stateDir;
   if (replaced) {
     return {
       remembered: view('replaced'),
@@ -82,8 +88,8 @@ export function checkRememberedHead(input: {
       error: {
         code: 'AUDIT_HOST_RUNTIME_REPLACED',
         message: `The runtime on ${host} is not the one whose log the control center verified before (install ${remembered.installName}, ${remembered.stateDir}); it is install ${identity.installName}'s, in ${identity.stateDir}, and its log does not hold the entry remembered: ${broken.message}`,
-        remedy: `If the runtime was reinstalled on purpose, an admin accepts its new log on the Audit page (Runtime audit logs on hosts: Accept this log as a new start); that is recorded in the audit log. Otherwise keep the files on ${host} as evidence and find out who changed them.`,
-        cliRemedy: `If the runtime was reinstalled on purpose, an admin accepts its new log: \`sutazai audit accept-reset --host ${host} --anchor ${head === null ? 'SEQ:HASH' : `${head.seq}:${head.hash}`}\` (recorded in the audit log). Otherwise keep the files on ${host} as evidence and find out who changed them.`,
+        remedy: `If the runtime was reinstalled on purpose, an admin accepts its new log on the Audit page (Runtime audit logs on hosts: Accept this log as a new start); that is recorded in the audit log.${emptyNote} Otherwise keep the files on ${host} as evidence and find out who changed them.`,
+        cliRemedy: `If the runtime was reinstalled on purpose, an admin accepts its new log: \`sutazai audit accept-reset --host ${host} --anchor ${newest ?? 'SEQ:HASH'}\` (recorded in the audit log).${emptyNote} Otherwise keep the files on ${host} as evidence and find out who changed them.`,
       },
     };
   }
@@ -93,8 +99,8 @@ export function checkRememberedHead(input: {
     error: {
       code: 'AUDIT_HOST_TRUNCATED',
       message: `The runtime's audit log on ${host} no longer holds the newest entry the control center last found intact: ${broken.message}`,
-      remedy: `Someone who could write the log on ${host} (root or the runtime's user) removed entries. Keep its files as evidence and find out who. Only once you know why may an admin accept the log as it is now (Accept this log as a new start, below); that is recorded in the audit log.`,
-      cliRemedy: `Someone who could write the log on ${host} (root or the runtime's user) removed entries. Keep its files as evidence and find out who. Only once you know why may an admin accept the log as it is now: \`sutazai audit accept-reset --host ${host} --anchor ${head === null ? 'SEQ:HASH' : `${head.seq}:${head.hash}`}\` (recorded in the audit log).`,
+      remedy: `Someone who could write the log on ${host} (root or the runtime's user) removed entries. Keep its files as evidence and find out who. Only once you know why may an admin accept the log as it is now (Accept this log as a new start, below); that is recorded in the audit log.${emptyNote}`,
+      cliRemedy: `Someone who could write the log on ${host} (root or the runtime's user) removed entries. Keep its files as evidence and find out who. Only once you know why may an admin accept the log as it is now: \`sutazai audit accept-reset --host ${host} --anchor ${newest ?? 'SEQ:HASH'}\` (recorded in the audit log).${emptyNote}`,
     },
   };
 }

@@ -4,7 +4,8 @@
 // deleted as root on the host (a chain still whole by itself) are AUDIT_HOST_TRUNCATED (exit 14);
 // put back and appended to for real, the log passes and the remembered head advances; the newest
 // sealed segment and the live file removed are caught the same way; and only an admin's
-// accepted reset (audited) takes a cut log as a new start.
+// accepted reset (audited) takes a cut log as a new start, or a reinstalled runtime's fresh log
+// (AUDIT_HOST_RUNTIME_REPLACED until then).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +26,7 @@ const env = { SUTAZAI_PASSPHRASE: VAULT_PASSPHRASE };
 let fleetHost: LabFleetHost;
 let backend: LabBackend;
 let hostId = 0;
+let installFile = '';
 
 setUpSuite(
   async (defer) => {
@@ -40,6 +42,7 @@ setUpSuite(
       values: { agents: { replicas_per_host: 1 }, runtime: { audit: { max_file_bytes: 4096, keep_files: 50 } } },
     });
     hostId = installed.hostIds[0]!;
+    installFile = installed.installFile;
     await scale(3);
   },
   { setUpMs: 400_000, undoMs: 120_000 },
@@ -200,4 +203,46 @@ describe("the newest entry of a host's runtime audit log, remembered as an impli
     expect(after).toMatchObject({ broken: null, rememberedError: null, remembered: { seq: cut.head!.seq, standing: 'held' } });
     expect(after.remembered?.accepted?.by).toMatch(/^cli:/);
   }, 180_000);
+
+  it('tells a reinstalled runtime apart: its fresh log is AUDIT_HOST_RUNTIME_REPLACED until an admin accepts it', async () => {
+    const remembered = rememberedRow()!;
+    const uninstalled = await backend.installs.uninstall(installFile);
+    expect(uninstalled.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST, 'removed']]);
+    const applied = await backend.installs.apply(installFile);
+    expect(applied.hosts.map((h) => [h.host, h.outcome])).toEqual([[HOST, 'installed']]);
+    // The uninstall forgot the install, and the new one is another: the head is remembered with the old runtime.
+    expect(rememberedRow()).toMatchObject({ seq: remembered.seq, hash: remembered.hash });
+
+    // A call through the new runtime's link (once it is up) gives its fresh log an entry.
+    for (let tries = 0; ; tries += 1) {
+      const done = await backend.api.call('fleet.scale', { hostId, process: 'agent', replicas: 1 }).then(
+        () => true,
+        (error: unknown) => {
+          if (tries >= 60) throw error;
+          return false;
+        },
+      );
+      if (done) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const fresh = (await backend.api.call('audit.verifyHost', { host: HOST })).hosts[0]!;
+    expect(fresh.head!.seq).toBeLessThan(remembered.seq);
+    expect(fresh).toMatchObject({
+      remembered: { seq: remembered.seq, standing: 'replaced', install: INSTALL },
+      rememberedError: { code: 'AUDIT_HOST_RUNTIME_REPLACED' },
+      broken: { kind: 'removed' },
+    });
+    const cli = await runSutazaiAsync(['audit', 'verify', '--host', HOST], dataDir, { env });
+    expect(cli.code, cli.stderr).toBe(14);
+    expect(cli.stdout).toContain('is NOT as verified before: AUDIT_HOST_RUNTIME_REPLACED.');
+    expect(cli.stdout).toContain('If the runtime was reinstalled on purpose, an admin accepts its new log');
+
+    const accepted = await backend.api.call('audit.acceptHostReset', { host: HOST, head: fresh.head! });
+    expect(accepted.previous).toMatchObject({ seq: remembered.seq, standing: 'replaced' });
+    expect((await backend.api.call('audit.verifyHost', { host: HOST })).hosts[0]).toMatchObject({
+      broken: null,
+      rememberedError: null,
+      remembered: { seq: fresh.head!.seq, standing: 'held' },
+    });
+  }, 400_000);
 });

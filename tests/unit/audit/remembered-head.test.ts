@@ -25,7 +25,7 @@ let db: Database.Database;
 let heads: HostAuditHeadsRepo;
 let hostId = 0;
 const file = () => path.join(dir, AUDIT_LOG_FILE);
-const RUNTIME: RuntimeIdentity = { installId: 1, installName: 'prod', stateDir: '/var/lib/sutazai' };
+const RUNTIME: RuntimeIdentity = { installId: 1, installName: 'prod', installCaSerial: '4f1c', stateDir: '/var/lib/sutazai' };
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sutazai-remembered-head-'));
@@ -122,6 +122,17 @@ describe('the head remembered of a host’s runtime audit log', () => {
     expect(read().check.error).toMatchObject({ code: 'AUDIT_HOST_TRUNCATED' });
   });
 
+  it('finds every entry cut off, and says an empty log can be accepted only once it has an entry', () => {
+    append(4, ONE_FILE, 1);
+    read();
+    fs.writeFileSync(file(), '');
+    const { verification, check } = read();
+    expect(verification).toMatchObject({ head: null, broken: null });
+    expect(check.broken).toMatchObject({ seq: 1, kind: 'removed' });
+    expect(check.broken!.message).toContain('the log holds no entry now');
+    expect(check.error!.remedy).toContain('It holds no entry yet: accept it once the runtime has logged one.');
+  });
+
   it('finds entries cut off and others appended in their place (same seq, another hash)', () => {
     append(8, ONE_FILE, 1);
     read();
@@ -169,7 +180,8 @@ describe('the head remembered of a host’s runtime audit log', () => {
     read();
     fs.rmSync(file());
     append(2, ONE_FILE, 500);
-    const reinstalled: RuntimeIdentity = { installId: 2, installName: 'prod', stateDir: '/var/lib/sutazai' };
+    // Removed and installed again under the same name: SQLite gives the new install the same id; its CA is new.
+    const reinstalled: RuntimeIdentity = { installId: 1, installName: 'prod', installCaSerial: '7a02', stateDir: '/var/lib/sutazai' };
     const { check } = read(reinstalled);
     expect(check.remembered).toMatchObject({ seq: 8, standing: 'replaced', install: 'prod' });
     expect(check.error?.code).toBe('AUDIT_HOST_RUNTIME_REPLACED');
@@ -184,7 +196,12 @@ describe('the head remembered of a host’s runtime audit log', () => {
       'root-admin (cli:ops)',
       1_900_000_000_000,
     );
-    expect(heads.get(hostId)).toMatchObject({ seq: 2, installId: 2, acceptedBy: 'root-admin (cli:ops)', acceptedAt: 1_900_000_000_000 });
+    expect(heads.get(hostId)).toMatchObject({
+      seq: 2,
+      installCaSerial: '7a02',
+      acceptedBy: 'root-admin (cli:ops)',
+      acceptedAt: 1_900_000_000_000,
+    });
     append(1, ONE_FILE, 600);
     expect(read(reinstalled).check).toMatchObject({
       remembered: { seq: 2, standing: 'held', accepted: { by: 'root-admin (cli:ops)' } },
