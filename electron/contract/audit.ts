@@ -168,7 +168,7 @@ export const RememberedHeadSchema = z.object({
   stateDir: z.string(),
   /** Set when an admin accepted a reset to it (audit.acceptHostReset) rather than a verify finding it. */
   accepted: z.object({ atMs: z.number().int(), by: z.string() }).nullable(),
-  standing: z.enum(['held', 'dropped', 'missing', 'rewritten', 'replaced', 'unchecked']),
+  standing: z.enum(['held', 'dropped', 'dropped-unseen', 'missing', 'rewritten', 'replaced', 'unchecked']),
 });
 export type RememberedHead = z.infer<typeof RememberedHeadSchema>;
 
@@ -185,7 +185,7 @@ export const HostAuditVerificationSchema = AuditVerificationSchema.extend({
   kept: KeptChainStartSchema.nullable().default(null),
   /** The head remembered from the last intact verify, checked as an anchor; null at the first verify of this host. */
   remembered: RememberedHeadSchema.nullable().default(null),
-  /** Why the log fails its remembered head (AUDIT_HOST_TRUNCATED, AUDIT_HOST_RUNTIME_REPLACED), with what to do; `broken` says where. */
+  /** Why the log fails its remembered head (AUDIT_HOST_TRUNCATED, AUDIT_HOST_UNSEEN_DROPPED, AUDIT_HOST_RUNTIME_REPLACED), with what to do; `broken` says where. */
   rememberedError: ApiErrorBodySchema.nullable().default(null),
 });
 export type HostAuditVerification = z.infer<typeof HostAuditVerificationSchema>;

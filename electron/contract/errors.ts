@@ -116,6 +116,12 @@ export const ERROR_CODES = [
    * intact there (its implicit anchor): entries were cut off its end, or rewritten from there on.
    */
   'AUDIT_HOST_TRUNCATED',
+  /**
+   * The entry remembered of a runtime's log was dropped by its keep cap together with later
+   * entries this control center never saw: a drop the log records cannot vouch for those (root
+   * can write one by hand), so the read is not taken as intact until an admin accepts it.
+   */
+  'AUDIT_HOST_UNSEEN_DROPPED',
   /** The runtime on the host is another one (reinstalled) and its log does not hold the entry remembered of the one before. */
   'AUDIT_HOST_RUNTIME_REPLACED',
   /** An admin's accepted reset was refused: the log is not intact by itself, or the entry named is not in it. */

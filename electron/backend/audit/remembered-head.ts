@@ -7,9 +7,11 @@ import type { HostAuditHead, RuntimeIdentity } from '../store/host-audit-heads-r
  * control center last found intact. A chain that verifies by itself proves nothing about its
  * end: cutting off the newest entries (or the newest segment with the drops it recorded) leaves
  * a shorter chain just as whole. So every later read must still hold that entry, same seq and
- * same hash, or account for it by a drop the runtime recorded (the keep cap); otherwise the
- * log was cut off (AUDIT_HOST_TRUNCATED), or another runtime's fresh log stands there
- * (AUDIT_HOST_RUNTIME_REPLACED). Only an admin's accepted reset takes such a log.
+ * same hash, or have been the last entry of the segments the runtime dropped (the keep cap),
+ * the kept chain chained to its hash; otherwise the log was cut off (AUDIT_HOST_TRUNCATED),
+ * entries after it were dropped before this control center saw them (AUDIT_HOST_UNSEEN_DROPPED),
+ * or another runtime's fresh log stands there (AUDIT_HOST_RUNTIME_REPLACED). Only an admin's
+ * accepted reset takes such a log.
  */
 export interface RememberedHeadCheck {
   /** What was remembered, and how the log stands to it; null when nothing was. */
@@ -38,9 +40,13 @@ export function checkRememberedHead(input: {
   const seen = `the control center found entry ${remembered.seq} (hash ${remembered.hash}) there on ${new Date(remembered.verifiedAt).toISOString()} (${remembered.verifiedBy})`;
   let standing: RememberedHead['standing'];
   let broken: Break | null = null;
+  let code: 'AUDIT_HOST_TRUNCATED' | 'AUDIT_HOST_UNSEEN_DROPPED' = 'AUDIT_HOST_TRUNCATED';
   if (kept !== null && remembered.seq < kept.firstSeq) {
-    // Dropped by the keep cap: the drop entry in the chain (checked by verifyAuditSegments) accounts for it. Where the
-    // kept chain starts right after it, the first kept entry must be chained to exactly its hash.
+    // Dropped by the keep cap, as the drop entry in the chain (checked by verifyAuditSegments) says. That accounts for
+    // it only where the drop the kept chain starts after ends exactly at it: the first kept entry is then chained to
+    // its very hash, and every entry dropped was one this control center saw. A drop ending later took entries it never
+    // saw, and root on the host can write such a drop by hand over an empty log (one line, chained to any hash it likes):
+    // an older drop entry naming the remembered hash proves nothing either, its text is not a link of the chain.
     if (remembered.seq === kept.firstSeq - 1 && kept.prevHash !== remembered.hash) {
       standing = 'rewritten';
       broken = {
@@ -48,7 +54,22 @@ export function checkRememberedHead(input: {
         kind: 'edited',
         message: `Entry ${remembered.seq} is not the one ${seen}: the kept chain starts at entry ${kept.firstSeq}, chained to ${kept.prevHash}. The log was cut off and written again from there.`,
       };
-    } else standing = 'dropped';
+    } else if (remembered.seq === kept.firstSeq - 1) standing = 'dropped';
+    else {
+      standing = 'dropped-unseen';
+      code = 'AUDIT_HOST_UNSEEN_DROPPED';
+      const from = remembered.seq + 1;
+      const through = kept.firstSeq - 1;
+      broken = {
+        seq: from,
+        kind: 'removed',
+        message:
+          (from === through
+            ? `Entry ${from} was dropped on the host before this control center saw it`
+            : `Entries ${from} to ${through} were dropped on the host before this control center saw them`) +
+          `: ${seen}, and the kept chain starts at entry ${kept.firstSeq} (the drop is recorded at entry ${kept.recordedAt}). A drop by the keep cap and a deletion by hand followed by a drop entry written by hand look the same here.`,
+      };
+    }
   } else {
     const hash = input.hashAt(remembered.seq);
     if (hash === remembered.hash) standing = 'held';
@@ -93,6 +114,17 @@ export function checkRememberedHead(input: {
       },
     };
   }
+  if (code === 'AUDIT_HOST_UNSEEN_DROPPED')
+    return {
+      remembered: view(standing),
+      broken,
+      error: {
+        code,
+        message: `The runtime's audit log on ${host} cannot be checked against the newest entry the control center last found intact: ${broken.message}`,
+        remedy: `Verify this host's log more often than its runtime drops segments (runtime.audit.max_file_bytes and keep_files), so that every entry is seen before it is dropped. Compare the dropped entries with a copy you trust if you have one; only then may an admin accept the log as it is now (Accept this log as a new start, below); that is recorded in the audit log.`,
+        cliRemedy: `Verify this host's log more often than its runtime drops segments (runtime.audit.max_file_bytes and keep_files), so that every entry is seen before it is dropped. Compare the dropped entries with a copy you trust if you have one; only then may an admin accept the log as it is now: \`sutazai audit accept-reset --host ${host} --anchor ${newest ?? 'SEQ:HASH'}\` (recorded in the audit log).`,
+      },
+    };
   return {
     remembered: view(standing),
     broken,

@@ -195,7 +195,9 @@ function HostChainStatus({ verification }: { verification: HostAuditVerification
           <p className="notice-title">
             {rememberedError.code === 'AUDIT_HOST_RUNTIME_REPLACED'
               ? `The runtime on ${visibleText(verification.host)} is another one, and its log does not hold the entry verified before.`
-              : `The runtime’s audit log on ${visibleText(verification.host)} was cut off: it no longer holds the newest entry verified before.`}
+              : rememberedError.code === 'AUDIT_HOST_UNSEEN_DROPPED'
+                ? `The runtime’s audit log on ${visibleText(verification.host)} dropped entries this control center never saw: it cannot be checked against the entry verified before.`
+                : `The runtime’s audit log on ${visibleText(verification.host)} was cut off: it no longer holds the newest entry verified before.`}
           </p>
           <p className="notice-message">{visibleText(rememberedError.message)}</p>
           {head !== null ? (

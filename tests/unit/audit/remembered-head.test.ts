@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditFields } from '../../../agents-runtime/src/audit/audit-chain';
+import { auditHash, type AuditFields } from '../../../agents-runtime/src/audit/audit-chain';
 import { AUDIT_LOG_FILE, openAuditFile, readAuditSegments, type AuditLimits } from '../../../agents-runtime/src/audit/audit-file';
-import { orderSegments, verifyAuditSegments } from '../../../agents-runtime/src/audit/audit-segments';
+import { DROP_METHOD, dropTarget, orderSegments, verifyAuditSegments } from '../../../agents-runtime/src/audit/audit-segments';
 import { parseAuditRow } from '../../../agents-runtime/src/audit/audit-text';
 import { checkRememberedHead } from '../../../electron/backend/audit/remembered-head';
 import {
@@ -147,17 +147,109 @@ describe('the head remembered of a host’s runtime audit log', () => {
     expect(check.error?.code).toBe('AUDIT_HOST_TRUNCATED');
   });
 
-  it('takes a head dropped by the keep cap as the drop entry records it', () => {
-    append(20, SMALL, 1);
-    read();
-    const remembered = heads.get(hostId)!.seq;
-    // Many more: the segment holding the remembered head is sealed and dropped, after an entry saying so.
-    append(60, SMALL, 21);
+  /** Reads after every entry appended until the live file is sealed: the head remembered is then the last entry of a sealed segment. */
+  function rememberSegmentEnd(limits: AuditLimits): number {
+    for (let i = 1; i < 200; i += 1) {
+      read();
+      const sealedBefore = fs.readdirSync(dir).length;
+      append(1, limits, 1000 + i);
+      if (fs.readdirSync(dir).length > sealedBefore) return heads.get(hostId)!.seq;
+    }
+    throw new Error('the live file was never sealed');
+  }
+
+  /** Appends one entry at a time, unread, until the kept chain starts at `firstSeq` (the runtime's drops). */
+  function appendUntilKeptFrom(firstSeq: number, limits: AuditLimits): void {
+    for (let i = 0; i < 400; i += 1) {
+      const kept = verifyAuditSegments(readAuditSegments(file())).kept;
+      if (kept !== null && kept.firstSeq >= firstSeq) {
+        expect(kept.firstSeq).toBe(firstSeq);
+        return;
+      }
+      append(1, limits, 2000 + i);
+    }
+    throw new Error(`the kept chain never started at ${firstSeq}`);
+  }
+
+  it('takes a head dropped by the keep cap where the drop ends exactly at it (every entry dropped was seen here)', () => {
+    append(10, SMALL, 1);
+    const remembered = rememberSegmentEnd(SMALL);
+    const hash = heads.get(hostId)!.hash;
+    // More entries, unread: the runtime seals on and drops the segments up to and including the one ending at the head.
+    appendUntilKeptFrom(remembered + 1, SMALL);
     const later = read();
     expect(later.verification.broken).toBeNull();
-    expect(later.verification.kept?.firstSeq).toBeGreaterThan(remembered);
+    expect(later.verification.kept).toMatchObject({ firstSeq: remembered + 1, prevHash: hash });
     expect(later.check).toMatchObject({ remembered: { seq: remembered, standing: 'dropped' }, broken: null, error: null });
     expect(heads.get(hostId)!.seq).toBe(later.verification.head!.seq);
+  });
+
+  it('finds entries after the head dropped by the keep cap before this control center saw them, and holds the head', () => {
+    append(10, SMALL, 1);
+    const remembered = rememberSegmentEnd(SMALL);
+    // Past the drop that ends at the head: the next one drops entries never read here.
+    appendUntilKeptFrom(remembered + 1, SMALL);
+    const cap = verifyAuditSegments(readAuditSegments(file())).head!.seq;
+    append(60, SMALL, 3000);
+    const later = read();
+    const firstKept = later.verification.kept!.firstSeq;
+    expect(firstKept).toBeGreaterThan(remembered + 1);
+    expect(firstKept).toBeGreaterThan(cap);
+    expect(later.verification.broken).toBeNull();
+    expect(later.check.remembered).toMatchObject({ seq: remembered, standing: 'dropped-unseen' });
+    expect(later.check.broken).toMatchObject({ seq: remembered + 1, kind: 'removed' });
+    expect(later.check.broken!.message).toContain(
+      `Entries ${remembered + 1} to ${firstKept - 1} were dropped on the host before this control center saw them`,
+    );
+    expect(later.check.error).toMatchObject({ code: 'AUDIT_HOST_UNSEEN_DROPPED' });
+    expect(later.check.error!.remedy).toContain("Verify this host's log more often than its runtime drops segments");
+    expect(later.check.error!.cliRemedy).toContain(`sutazai audit accept-reset --host db-2 --anchor ${later.verification.head!.seq}:`);
+    // Not advanced, and the next read says the same.
+    expect(heads.get(hostId)!.seq).toBe(remembered);
+    expect(read().check.error?.code).toBe('AUDIT_HOST_UNSEEN_DROPPED');
+  });
+
+  /** The one line root writes over an empty log: entry `seq`, a drop of entries 1 to seq - 1 ending at `lastHash`, chained to `prevHash`. */
+  function forgeDrop(seq: number, lastHash: string, prevHash: string): void {
+    for (const name of fs.readdirSync(dir)) fs.rmSync(path.join(dir, name));
+    const fields: AuditFields = {
+      atMs: 1_700_000_100_000,
+      operator: null,
+      actor: 'runtime',
+      peer: 'local',
+      action: 'audit',
+      method: DROP_METHOD,
+      target: dropTarget(1, seq - 1, 'audit.log.1', lastHash),
+      outcome: 'ok',
+    };
+    fs.writeFileSync(file(), `${JSON.stringify({ seq, ...fields, prevHash, hash: auditHash(fields, prevHash) })}\n`);
+  }
+
+  it('is not laundered by a drop entry written by hand over an emptied log that ends past it', () => {
+    append(5, ONE_FILE, 1);
+    read();
+    const remembered = heads.get(hostId)!;
+    // Entries 6 to 9 written, never read here; then root deletes every segment and writes one drop of 1 to 9.
+    append(4, ONE_FILE, 6);
+    const x = verifyAuditSegments(readAuditSegments(file())).head!.hash;
+    forgeDrop(10, x, x);
+    const { verification, check } = read();
+    // Whole by itself: the chain alone cannot tell it from a rotation.
+    expect(verification).toMatchObject({ broken: null, kept: { firstSeq: 10, prevHash: x }, head: { seq: 10 } });
+    expect(check.remembered).toMatchObject({ seq: 5, standing: 'dropped-unseen' });
+    expect(check.error?.code).toBe('AUDIT_HOST_UNSEEN_DROPPED');
+    expect(check.broken!.message).toContain('Entries 6 to 9 were dropped on the host before this control center saw them');
+    expect(heads.get(hostId)).toMatchObject({ seq: 5, hash: remembered.hash });
+  });
+
+  it('takes a drop written by hand that ends at the head and is chained to its hash: nothing unseen is gone', () => {
+    append(8, ONE_FILE, 1);
+    read();
+    const h = heads.get(hostId)!.hash;
+    // Root drops entries 1 to 8, all of which were read here, and goes on from entry 8's hash: as a rotation would.
+    forgeDrop(9, h, h);
+    expect(read().check).toMatchObject({ remembered: { seq: 8, standing: 'dropped' }, broken: null, error: null });
+    expect(heads.get(hostId)?.seq).toBe(9);
   });
 
   it('finds the newest sealed segment and the live file removed, which leave a whole chain that ends too early', () => {
