@@ -21,7 +21,7 @@ import { openHostShell } from '../install/remote/open-host-shell';
 import { rawShell, sh, type ShellScript } from '../install/remote/shell-script';
 import { hostNotInstalledError } from '../fleet/processes/process-errors';
 import type { HostRow } from '../store/hosts-repo';
-import type { HostAuditHeadsRepo, RuntimeIdentity } from '../store/host-audit-heads-repo';
+import type { HostAuditHead, HostAuditHeadsRepo, RuntimeIdentity } from '../store/host-audit-heads-repo';
 import type { InstallHostRow, InstallsRepo } from '../store/installs-repo';
 import { filterHostAuditEntries } from './host-audit-filter';
 import { checkRememberedHead } from './remembered-head';
@@ -34,6 +34,8 @@ export interface HostAuditLogsDeps extends TargetDeps {
   now?: () => number;
   connectTimeoutMs?: number;
   configDir?: string;
+  /** How a host is logged in to for the read; openHostShell (SSH) unless a test hands another shell. */
+  openShell?: typeof openHostShell;
 }
 
 /** Each runtime's own audit log, read from its host and verified here (`sutazai audit verify --host|--install`, the Audit page). */
@@ -127,7 +129,7 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
     const file = path.posix.join(layout.stateDir, AUDIT_LOG_FILE);
     // Each segment's text follows a line only this read can know, so no line in a segment can pass for a boundary.
     const marker = `#sutazai-audit-segment-${randomBytes(12).toString('hex')}`;
-    const { session, shell } = await openHostShell(deps, row, await deps.factsOf(row), record.mode, timeoutMs);
+    const { session, shell } = await (deps.openShell ?? openHostShell)(deps, row, await deps.factsOf(row), record.mode, timeoutMs);
     let result;
     try {
       const script = hostAuditReadScript(layout.stateDir, marker);
@@ -186,25 +188,35 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
 
   /**
    * The log as read, checked against the head remembered of this host (checkRememberedHead);
-   * when it is intact and holds that head, its own head is remembered in its place.
+   * when it is intact and holds that head, its own head is remembered in its place. `before` is
+   * the head remembered when the read began: another read of the host (another operator, the
+   * Audit page) may have advanced it while this one was on the wire, and a log read before that
+   * advance need not hold the newer head. Such a read is checked against the head it began with;
+   * it then advances nothing (the newer head stays, never moved back, and the next read is
+   * checked against it, so a cut made meanwhile is still found).
    */
-  function checkedAgainstRemembered(row: HostRow, read: ReadLog, by: string): HostAuditVerification {
+  function checkedAgainstRemembered(row: HostRow, read: ReadLog, by: string, before: HostAuditHead | null): HostAuditVerification {
     const { verification, entries, identity } = read;
     const hashes = new Map(entries.map((entry) => [entry.seq, entry.hash]));
-    const check = checkRememberedHead({
-      host: row.name,
-      remembered: deps.heads.get(row.id),
-      identity,
-      verification,
-      hashAt: (seq) => hashes.get(seq) ?? null,
-    });
+    const checkAgainst = (remembered: HostAuditHead | null) =>
+      checkRememberedHead({ host: row.name, remembered, identity, verification, hashAt: (seq) => hashes.get(seq) ?? null });
+    const current = deps.heads.get(row.id);
+    let check = checkAgainst(current);
+    let movedMeanwhile = false;
+    if (check.error !== null && !sameHead(before, current)) {
+      const earlier = checkAgainst(before);
+      if (earlier.error === null) {
+        check = earlier;
+        movedMeanwhile = true;
+      }
+    }
     const checked = {
       ...verification,
       remembered: check.remembered,
       rememberedError: check.error,
       ...(check.broken !== null ? { broken: check.broken } : {}),
     };
-    if (checked.broken === null && checked.head !== null) deps.heads.advance(row.id, identity, checked.head, by, now());
+    if (checked.broken === null && checked.head !== null && !movedMeanwhile) deps.heads.advance(row.id, identity, checked.head, by, now());
     return checked;
   }
 
@@ -216,7 +228,9 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
       // install's host that cannot be read is reported beside the others, which are still verified.
       for (const { row, record } of recordedHosts(params)) {
         try {
-          hosts.push(checkedAgainstRemembered(row, await readLog(row, record, params.anchor), by));
+          // Taken before the read: see checkedAgainstRemembered.
+          const before = deps.heads.get(row.id);
+          hosts.push(checkedAgainstRemembered(row, await readLog(row, record, params.anchor), by, before));
         } catch (error) {
           if (params.install === undefined || !(error instanceof ApiError)) throw error;
           unread.push({ host: row.name, error: error.toBody() });
@@ -227,8 +241,10 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
     async log(params, by) {
       const row = deps.hosts.get(params.hostId);
       if (!row) throw hostNotFoundError(String(params.hostId));
-      const read = await readLog(row, installedRecord(row), undefined);
-      return { verification: checkedAgainstRemembered(row, read, by), ...filterHostAuditEntries(read.entries, params) };
+      const record = installedRecord(row);
+      const before = deps.heads.get(row.id);
+      const read = await readLog(row, record, undefined);
+      return { verification: checkedAgainstRemembered(row, read, by, before), ...filterHostAuditEntries(read.entries, params) };
     },
     async acceptReset(params, by) {
       const row = deps.hosts.findByName(params.host);
@@ -266,6 +282,12 @@ export function createHostAuditLogs(deps: HostAuditLogsDeps): HostAuditLogs {
       return { host: row.name, previous, head: params.head };
     },
   };
+}
+
+function sameHead(a: HostAuditHead | null, b: HostAuditHead | null): boolean {
+  return a === null || b === null
+    ? a === b
+    : a.seq === b.seq && a.hash === b.hash && a.acceptedAt === b.acceptedAt && a.installCaSerial === b.installCaSerial;
 }
 
 /** The serial of an install's CA certificate (which install, beyond its id, which SQLite reuses); `unknown` without one. */
