@@ -171,6 +171,7 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'session.signInWithProvider': 'sign-in',
   'session.completeProviderSignIn': 'sign-in',
   'session.completeProviderSecondStep': 'sign-in',
+  'session.cancelProviderSecondStep': 'sign-in',
   'session.whoami': 'view',
   // One's own web sessions are every role's; everyone's (list all, revoke another's) an admin's (checked in the handler).
   'sessions.list': 'view',

@@ -219,6 +219,15 @@ export const operatorMethods = {
     params: z.object({ ticket: z.string().min(1).max(256), code: MfaCodeSchema }).strict(),
     result: SessionSchema,
   },
+  /**
+   * Web mode's "Sign in another way" (DELETE /oidc/second-step): ends the second step of the
+   * ticket, so a copy of the browser's cookie cannot type codes for it later. `cancelled` is
+   * false where no second step waited on it (unknown, used or expired).
+   */
+  'session.cancelProviderSecondStep': {
+    params: z.object({ ticket: z.string().min(1).max(256) }).strict(),
+    result: z.object({ cancelled: z.boolean() }).strict(),
+  },
   /** A fresh code for admin actions on this pipe (step-up); MFA_CODE_WRONG for a wrong or reused one. */
   'session.stepUp': {
     params: z.object({ code: MfaCodeSchema }).strict(),

@@ -22,6 +22,7 @@ const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'session.signInWithProvider',
   'session.completeProviderSignIn',
   'session.completeProviderSecondStep',
+  'session.cancelProviderSecondStep',
 ]);
 
 export interface AccessGate {

@@ -5,6 +5,11 @@ import type { ProviderIdentity } from '../oidc/oidc-sign-in';
 export const SECOND_STEP_MS = 5 * 60_000;
 /** Wrong codes one second step takes before it ends (the name's limit counts them too). */
 export const SECOND_STEP_TRIES = 5;
+/**
+ * The remedy of the refusal of a second step's last wrong code (the ticket has ended): web mode
+ * clears the ticket's cookie with that answer, so the page stops asking for a code.
+ */
+export const SECOND_STEP_ENDED_REMEDY = 'Start again from the sign-in page.';
 /** Second steps held at once: past it the oldest goes (a flood of provider sign-ins cannot grow memory). */
 const MAX_SECOND_STEPS = 1000;
 

@@ -9,7 +9,7 @@ import type { OperatorService } from '../operators/operator-service';
 import type { Attempt, SignInLimiter } from '../operators/sign-in-limiter';
 import type { StepUps } from '../operators/step-up';
 import type { Caller, MethodHandlers } from '../server/dispatcher';
-import { createSecondSteps, type SecondStepAnswer } from './provider-second-step';
+import { createSecondSteps, SECOND_STEP_ENDED_REMEDY, type SecondStepAnswer } from './provider-second-step';
 
 export interface ProviderSignInDeps {
   operators: OperatorService;
@@ -24,7 +24,11 @@ export interface ProviderSignInDeps {
 }
 
 type ProviderMethod =
-  'session.provider' | 'session.signInWithProvider' | 'session.completeProviderSignIn' | 'session.completeProviderSecondStep';
+  | 'session.provider'
+  | 'session.signInWithProvider'
+  | 'session.completeProviderSignIn'
+  | 'session.completeProviderSecondStep'
+  | 'session.cancelProviderSecondStep';
 
 /**
  * Signing in through the site's OpenID Connect provider (oidc/oidc-sign-in.ts). Failures
@@ -114,6 +118,10 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
   const acceptOrAsk = (caller: Caller, attempt: Attempt, who: ProviderIdentity, mayAsk: boolean): Session | SecondStepAnswer => {
     try {
       const operator = operatorOf(who);
+      // The account must be the operator's (or neither linked yet) before anything else is said or opened:
+      // a stranger's account naming her would learn she has two-factor sign-in and could spend her name's tries.
+      // Only read here; the link is written once the sign-in succeeds (signInAs).
+      operators.checkProviderSubject(operator, who.issuer, who.subject);
       if (mfa.enrolled(operator.id) && !who.multiFactor) {
         if (!mayAsk)
           throw new ApiError(
@@ -182,7 +190,7 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
               : 'That two-factor code is not valid now, or it was used already; this sign-in took its last try.',
             left > 0
               ? 'Type the code your authenticator app shows now (wait for the next one if you just used this one), or one of your recovery codes.'
-              : 'Start again from the sign-in page.',
+              : SECOND_STEP_ENDED_REMEDY,
           );
         }
         // Signs in once: the ticket is gone before the session is made.
@@ -196,6 +204,12 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
         if (error instanceof ApiError && error.code === 'OIDC_OPERATOR_REFUSED') secondSteps.close(ticket);
         throw withAuditTarget(error, `${claimed(step.who)}, two-factor code`);
       }
+    },
+    'session.cancelProviderSecondStep': ({ ticket }, caller) => {
+      refuseWebSession(caller);
+      const cancelled = secondSteps.find(ticket) !== undefined;
+      secondSteps.close(ticket);
+      return { cancelled };
     },
     'session.signInWithProvider': async (_params, caller) => {
       refuseWebSession(caller);

@@ -45,6 +45,13 @@ export interface OperatorService {
    * to another operator signs in as no one else. OIDC_OPERATOR_REFUSED otherwise.
    */
   bindProviderSubject(operator: Operator, issuer: string, subject: string): void;
+  /**
+   * The same check, writing nothing: OIDC_OPERATOR_REFUSED when the operator is linked to
+   * another provider account or this account to another operator. Made before a provider
+   * sign-in asks for a two-factor code, so a stranger's account is refused before it learns
+   * that the operator has one or can spend the operator's sign-in tries.
+   */
+  checkProviderSubject(operator: Operator, issuer: string, subject: string): void;
   /** The operator a pipe signed in as, as it is now: undefined once removed or disabled. */
   current(id: number): SignedInOperator | undefined;
   /** What session.whoami answers for a pipe signed in as `operatorId` (or none). */
@@ -84,23 +91,31 @@ export function createOperatorService(deps: {
     return { id: operator.id, name: operator.name, role: operator.role };
   };
 
+  /** 'linked' when the operator is linked to this account already, 'free' when neither is linked elsewhere; refused otherwise. */
+  const checkProviderSubject = (operator: Operator, issuer: string, subject: string): 'linked' | 'free' => {
+    const linked = repo.providerSubjectOf(operator.id);
+    const owner = repo.operatorOfProviderSubject(issuer, subject);
+    if (linked !== undefined && linked.issuer === issuer && linked.subject === subject) return 'linked';
+    if (linked !== undefined || (owner !== undefined && owner !== operator.id))
+      throw new ApiError(
+        'OIDC_OPERATOR_REFUSED',
+        linked !== undefined
+          ? `${operator.name} is linked to another account at the provider than the one that signed in (subject ${JSON.stringify(subject)}).`
+          : `The provider account that signed in (subject ${JSON.stringify(subject)}) is linked to another operator.`,
+        'Sign in with the provider account you first signed in with. When your account there changed, an admin clears the link: `sutazai operators set NAME --clear-provider-subject`.',
+      );
+    return 'free';
+  };
+
   return {
     bindProviderSubject(operator, issuer, subject) {
       repo.transaction(() => {
-        const linked = repo.providerSubjectOf(operator.id);
-        const owner = repo.operatorOfProviderSubject(issuer, subject);
-        const sameAccount = linked !== undefined && linked.issuer === issuer && linked.subject === subject;
-        if (sameAccount) return;
-        if (linked !== undefined || (owner !== undefined && owner !== operator.id))
-          throw new ApiError(
-            'OIDC_OPERATOR_REFUSED',
-            linked !== undefined
-              ? `${operator.name} is linked to another account at the provider than the one that signed in (subject ${JSON.stringify(subject)}).`
-              : `The provider account that signed in (subject ${JSON.stringify(subject)}) is linked to another operator.`,
-            'Sign in with the provider account you first signed in with. When your account there changed, an admin clears the link: `sutazai operators set NAME --clear-provider-subject`.',
-          );
+        if (checkProviderSubject(operator, issuer, subject) === 'linked') return;
         repo.linkProviderSubject(operator.id, issuer, subject, now());
       });
+    },
+    checkProviderSubject(operator, issuer, subject) {
+      checkProviderSubject(operator, issuer, subject);
     },
     exist: () => repo.count() > 0,
     list: () => repo.list(),

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
+import { SECOND_STEP_ENDED_REMEDY } from '../app/provider-second-step';
 import { providerErrorCode, type ProviderSignIn } from '../oidc/oidc-sign-in';
 import { createPipeSession, type Dispatcher } from './dispatcher';
 import {
@@ -229,13 +230,22 @@ function startSession(
  * (never one from the body: the ticket stays bound to the browser the provider sent back).
  * A right code makes the session; a wrong or reused one is refused and the page may try again
  * (the ticket's tries and the name's limit count it); anything else ends the ticket, and the
- * reason goes to the log under the reference the page shows. DELETE drops the cookie (the
- * person chose to sign in another way).
+ * reason goes to the log under the reference the page shows. The last wrong code the ticket
+ * takes clears the cookie too (the page then stops asking; a later try is told there is no
+ * sign-in waiting). DELETE ends the ticket on the server and drops the cookie (the person
+ * chose to sign in another way; a copy of the cookie can type no codes after it).
  */
 export async function completeSecondStep(req: http.IncomingMessage, deps: ProviderRouteDeps): Promise<SignInAnswer> {
   const cleared = secondStepCookie('', 0);
-  if (req.method === 'DELETE') return { status: 200, body: { cancelled: true }, setCookie: cleared };
   const ticket = cookieOf(req.headers.cookie, SECOND_STEP_COOKIE).slice(0, 256);
+  const address = sourceAddress(req);
+  const peer = `https:${address}:${req.socket.remotePort ?? '?'}`;
+  if (req.method === 'DELETE') {
+    if (ticket !== '')
+      // Whatever it answers (nothing waited: used or expired), the cookie goes.
+      await callOnce(deps.dispatcher, { session: createPipeSession(), address }, peer, 'session.cancelProviderSecondStep', { ticket });
+    return { status: 200, body: { cancelled: true }, setCookie: cleared };
+  }
   let code: unknown;
   try {
     code = (JSON.parse(await readBody(req, 8 * 1024)) as { code?: unknown } | null)?.code;
@@ -250,7 +260,6 @@ export async function completeSecondStep(req: http.IncomingMessage, deps: Provid
       },
     };
   if (ticket === '' || deps.provider === null) return { status: 401, body: { error: withheld(noSecondStep(), deps) }, setCookie: cleared };
-  const address = sourceAddress(req);
   let stepUpUntil: number | undefined;
   const login = createPipeSession();
   const answer = await callOnce(
@@ -267,7 +276,7 @@ export async function completeSecondStep(req: http.IncomingMessage, deps: Provid
       },
       address,
     },
-    `https:${address}:${req.socket.remotePort ?? '?'}`,
+    peer,
     'session.completeProviderSecondStep',
     { ticket, code: code.slice(0, 64) },
   );
@@ -277,7 +286,10 @@ export async function completeSecondStep(req: http.IncomingMessage, deps: Provid
     // A wrong or reused code: the person may type the next one (the message says no more than that).
     if (error.code === 'SIGN_IN_FAILED') {
       deps.log?.({ code: error.code, reason: error.message }, 'provider sign-in: a two-factor code refused');
-      return { status: 401, body: { error } };
+      // The ticket's last try: its cookie goes with the answer.
+      return error.remedy === SECOND_STEP_ENDED_REMEDY
+        ? { status: 401, body: { error }, setCookie: cleared }
+        : { status: 401, body: { error } };
     }
     return { status: error.code === 'INTERNAL' ? 500 : 401, body: { error: withheld(error, deps) }, setCookie: cleared };
   }

@@ -83,6 +83,8 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'session.completeProviderSignIn': () => ({ state: 'no-such-state', code: 'no-such-code', binding: 'no-such-binding' }),
   // No provider sign-in waits on this ticket: refused with OIDC_SIGN_IN_FAILED, and recorded.
   'session.completeProviderSecondStep': () => ({ ticket: 'no-such-ticket', code: '123456' }),
+  // Nothing waits on this ticket: answered cancelled false, and recorded.
+  'session.cancelProviderSecondStep': () => ({ ticket: 'no-such-ticket' }),
   'session.signOut': () => ({}),
   'session.stepUp': () => ({ code: '123456' }),
   'mfa.enrolBegin': () => ({}),

@@ -30,6 +30,7 @@ const OPEN = [
   'session.signInWithProvider',
   'session.completeProviderSignIn',
   'session.completeProviderSecondStep',
+  'session.cancelProviderSecondStep',
   'session.whoami',
 ];
 

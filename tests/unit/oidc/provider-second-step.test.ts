@@ -3,6 +3,8 @@
 // with a right code for that ticket. Real SQLite, the real operator service, TOTP, sign-in
 // limiter and step-up marks; the provider's answer is given (oidc-sign-in.ts checks the ID token).
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SECOND_STEP_MS, SECOND_STEP_TRIES } from '../../../electron/backend/app/provider-second-step';
 import { createProviderSignInHandlers } from '../../../electron/backend/app/provider-sign-in-handlers';
@@ -15,7 +17,16 @@ import { createSignInLimiter } from '../../../electron/backend/operators/sign-in
 import { createStepUps } from '../../../electron/backend/operators/step-up';
 import { totpCode } from '../../../electron/backend/operators/totp';
 import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
-import { createPipeSession, type Caller, type PipeSession } from '../../../electron/backend/server/dispatcher';
+import { createWebSessions } from '../../../electron/backend/operators/web-sessions';
+import {
+  createDispatcher,
+  createPipeSession,
+  type Caller,
+  type EventSources,
+  type MethodHandlers,
+  type PipeSession,
+} from '../../../electron/backend/server/dispatcher';
+import { completeSecondStep, SECOND_STEP_COOKIE } from '../../../electron/backend/server/web-team-provider';
 import { openStore, type Store } from '../../../electron/backend/store/open-store';
 import { ApiError, type Session } from '../../../electron/contract';
 import { makeTempDir } from '../../support/temp-dir';
@@ -30,6 +41,7 @@ let clock: number;
 let secret = '';
 let handlers: ReturnType<typeof createProviderSignInHandlers>;
 let answer: ProviderIdentity;
+let flow: ProviderSignIn;
 
 beforeEach(async () => {
   dir = makeTempDir('sutazai-provider-second-step-');
@@ -40,7 +52,7 @@ beforeEach(async () => {
   const now = () => clock;
   operators = createOperatorService({ repo: createOperatorsRepo(store.db), now });
   mfa = createOperatorMfa({ repo: createOperatorMfaRepo(store.db), vault, now });
-  const flow: ProviderSignIn = {
+  flow = {
     displayName: 'Site SSO',
     begin: () => Promise.resolve({ url: 'https://idp.example/auth', state: 'st', binding: 'b' }),
     complete: () => Promise.resolve(answer),
@@ -79,9 +91,9 @@ function pipe(): { caller: Caller; session: PipeSession; stepUp: () => number | 
   return { caller: { actor: 'web:test', peer: 'test', address: '192.0.2.1', session }, session, stepUp: () => until };
 }
 
-/** The provider signs ada in (`multiFactor`: its amr attested a second factor). */
-async function providerSignIn(multiFactor: boolean): Promise<unknown> {
-  answer = { operatorName: 'ada', subject: 'subject-of-ada', issuer: ISSUER, multiFactor };
+/** The provider signs ada in (`multiFactor`: its amr attested a second factor), from her account there unless `subject` says another. */
+async function providerSignIn(multiFactor: boolean, subject = 'subject-of-ada'): Promise<unknown> {
+  answer = { operatorName: 'ada', subject, issuer: ISSUER, multiFactor };
   const { caller } = pipe();
   return await Promise.resolve(handlers['session.completeProviderSignIn']({ state: 's', code: 'c', binding: 'b' }, caller));
 }
@@ -157,5 +169,87 @@ describe('a provider sign-in that waits for the two-factor code', () => {
     expect((await secondStep(ticket, totpCode(secret, clock))).outcome).toBe('OIDC_OPERATOR_REFUSED');
     await operators.set('ada', { disabled: false });
     expect((await secondStep(ticket, totpCode(secret, clock + 30_000))).outcome).toBe('OIDC_SIGN_IN_FAILED');
+  });
+
+  it("refuses another provider account naming ada before any ticket, and spends none of her name's tries", async () => {
+    operators.bindProviderSubject(operators.named('ada'), ISSUER, 'ada-real');
+    // bea's account names ada: the account is another operator's.
+    const bea = await operators.add({ name: 'bea', role: 'admin', password: 'bea is on the late shift', attributes: {} });
+    operators.bindProviderSubject(bea, ISSUER, 'bea-real');
+    const refusalOf = (subject: string) =>
+      providerSignIn(false, subject).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ code: error instanceof ApiError ? error.code : String(error) }),
+      );
+    // Each is a failed provider try (counted against the attempt and the address, never ada's name).
+    for (let guess = 1; guess <= 2; guess += 1) {
+      expect(await refusalOf('mallory')).toEqual({ code: 'OIDC_OPERATOR_REFUSED' });
+      expect(await refusalOf('bea-real')).toEqual({ code: 'OIDC_OPERATOR_REFUSED' });
+    }
+    // Nothing was linked by the refusals, and ada's own account still signs in with her code at once.
+    expect(() => operators.checkProviderSubject(operators.named('ada'), ISSUER, 'ada-real')).not.toThrow();
+    const result = (await providerSignIn(false, 'ada-real')) as { secondStep: { ticket: string } };
+    expect(await secondStep(result.secondStep.ticket, totpCode(secret, clock))).toMatchObject({ outcome: 'signed in as ada' });
+  });
+});
+
+describe('POST and DELETE /oidc/second-step', () => {
+  /** The route on a real HTTP server, over a dispatcher with the provider's handlers. */
+  async function withRoute(use: (send: (method: string, cookie: string, code?: string) => Promise<Response>) => Promise<void>) {
+    const dispatcher = createDispatcher({
+      handlers: handlers as Partial<MethodHandlers> as MethodHandlers,
+      sources: {} as EventSources,
+      logger: { warn: () => {}, error: () => {} },
+    });
+    const deps = {
+      dispatcher,
+      sessions: createWebSessions({ db: store.db, now: () => clock }),
+      provider: flow,
+      names: ['localhost'],
+      port: 0,
+    };
+    const server = http.createServer((req, res) => {
+      void completeSecondStep(req, deps).then((reply) => {
+        res.writeHead(reply.status, reply.setCookie === undefined ? {} : { 'Set-Cookie': reply.setCookie });
+        res.end(JSON.stringify(reply.body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await use((method, cookie, code) =>
+        fetch(`http://127.0.0.1:${port}/oidc/second-step`, {
+          method,
+          headers: { cookie: `${SECOND_STEP_COOKIE}=${cookie}` },
+          ...(code === undefined ? {} : { body: JSON.stringify({ code }) }),
+        }),
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  const clearsCookie = (reply: Response) => reply.headers.getSetCookie().some((cookie) => cookie.startsWith(`${SECOND_STEP_COOKIE}=;`));
+
+  it('DELETE ends the ticket on the server, not only the cookie: a copy of it signs in no more', async () => {
+    const ticket = await ticketOf();
+    await withRoute(async (send) => {
+      const reply = await send('DELETE', ticket);
+      expect(reply.status).toBe(200);
+      expect(clearsCookie(reply)).toBe(true);
+    });
+    expect((await secondStep(ticket, totpCode(secret, clock))).outcome).toBe('OIDC_SIGN_IN_FAILED');
+  });
+
+  it("clears the cookie with the ticket's last wrong code, and not before", async () => {
+    const ticket = await ticketOf();
+    await withRoute(async (send) => {
+      for (let guess = 1; guess <= SECOND_STEP_TRIES; guess += 1) {
+        const reply = await send('POST', ticket, totpCode(secret, clock + (20 + guess) * 30_000));
+        expect(reply.status).toBe(401);
+        expect(((await reply.json()) as { error: { code: string } }).error.code).toBe('SIGN_IN_FAILED');
+        expect(clearsCookie(reply)).toBe(guess === SECOND_STEP_TRIES);
+      }
+    });
   });
 });
