@@ -13,11 +13,19 @@ const INSTALL_DEFINITION_METHODS: ReadonlySet<string> = new Set<MethodName>(['in
 
 /**
  * Methods whose host login may name a private key file on the backend's machine
- * (`auth.keyPath`). A browser's person has no files there to name, and a path from a request
- * is never read: web mode sends the key itself (`auth: {method: 'keyText', privateKey}`),
- * sealed in the vault on arrival.
+ * (`auth.keyPath`) or its SSH agent (`auth.method: agent`: the backend's SSH_AUTH_SOCK, the
+ * keys of whoever started the backend). A browser's person has neither there, and a path from
+ * a request is never read: web mode sends the key itself (`auth: {method: 'keyText',
+ * privateKey}`), sealed in the vault on arrival.
  */
 const HOST_LOGIN_METHODS: ReadonlySet<string> = new Set<MethodName>(['hosts.add', 'hosts.scanNew', 'hosts.update']);
+
+/** Why the fields backendPathFieldsIn found in `method`'s params are refused over a browser pipe. */
+export function backendPathMessage(method: MethodName, fields: readonly string[]): string {
+  return HOST_LOGIN_METHODS.has(method)
+    ? `${method}: ${fields.join(', ')} would log in with a key file or the SSH agent of the backend's machine, which a browser (web mode) may not use: they are not yours to use from here.`
+    : `${method}: ${fields.join(', ')} names a file on the backend's machine, which a browser (web mode) may not: its files are not yours to name from here.`;
+}
 
 /** What to do instead, for the fields backendPathFieldsIn found in `method`'s params. */
 export function backendPathRemedy(method: MethodName): string {
@@ -50,5 +58,7 @@ function hostKeyPathFields(method: MethodName, params: unknown): string[] {
   const auth = inUpdate
     ? (params as { changes?: { auth?: { method: string } } }).changes?.auth
     : (params as { auth?: { method: string } }).auth;
-  return auth?.method === 'key' ? [inUpdate ? 'changes.auth.keyPath' : 'auth.keyPath'] : [];
+  const prefix = inUpdate ? 'changes.auth' : 'auth';
+  if (auth?.method === 'key') return [`${prefix}.keyPath`];
+  return auth?.method === 'agent' ? [`${prefix}.method agent`] : [];
 }

@@ -401,7 +401,7 @@ describe('SSH inventory, end to end', () => {
     await expect(row(page, 'imported-1').getByTestId('key-status').getAttribute('data-trusted')).resolves.toBe('false');
     await expect(row(page, 'keyed-1').count()).resolves.toBe(0);
 
-    // tarpit-1 came in with the SSH agent: its key is pasted in its settings (sealed; never shown again).
+    // tarpit-1 came in waiting for its key (a browser's list names no login): its key is pasted in its settings (sealed; never shown again).
     await row(page, 'tarpit-1').locator('a.host-name').click();
     const connection = page.getByTestId('connection-card');
     await connection.waitFor({ state: 'visible' });

@@ -36,12 +36,15 @@ export function createConfigBundleHandlers({ configBundles, downloads }: ConfigB
     },
     'configBundles.reviewUpload': ({ uploadId, ...choice }, caller) =>
       withHeldUpload(downloads, uploadId, caller.actor, 'config', configUploadGoneError, async (upload) => {
-        const review = await namedAsUploaded(upload, () => configBundles.review({ path: upload.file, ...choice }));
+        // A browser's person has no key file or SSH agent on the backend's machine: such host logins are blocked.
+        const backendLogins = caller.namesBackendFiles === true;
+        const review = await namedAsUploaded(upload, () => configBundles.review({ path: upload.file, ...choice, backendLogins }));
         return { ...review, path: upload.fileName };
       }),
     'configBundles.importUpload': ({ uploadId, ...request }, caller) =>
       withHeldUpload(downloads, uploadId, caller.actor, 'config', configUploadGoneError, async (upload) => {
-        const result = await namedAsUploaded(upload, () => configBundles.import({ path: upload.file, ...request }));
+        const backendLogins = caller.namesBackendFiles === true;
+        const result = await namedAsUploaded(upload, () => configBundles.import({ path: upload.file, ...request, backendLogins }));
         downloads.drop(uploadId);
         return result;
       }),

@@ -31,12 +31,29 @@ export function importJumpHostNotFoundError(jumpHostName: string): ApiError {
   );
 }
 
+/** What a browser's person does instead of a key file or the agent of the backend's machine. */
+const BROWSER_LOGIN_REMEDY =
+  'Leave keyPath out of the list (the host comes in waiting for its key), then paste its private key in its settings (Edit, Login: Private key, Paste key); or import the list with the sutazai command, or the desktop app, on the backend machine.';
+
 /** A host list from a browser (web mode) naming a key file on the backend's machine: that row is not imported. */
 export function importKeyFileRefusedError(keyPath: string): ApiError {
   return new ApiError(
     'METHOD_NOT_ON_THIS_PIPE',
     `keyPath ${JSON.stringify(keyPath.slice(0, 200))} names a file on the backend's machine, which a browser (web mode) may not`,
-    "Leave keyPath out of the list (the host is imported with the SSH agent), then give it its key in the host's settings (Edit: Paste key); or import the list with the sutazai command on the backend machine.",
+    BROWSER_LOGIN_REMEDY,
+  );
+}
+
+/**
+ * A host list from a browser (web mode) whose row says `auth: agent`: that agent is the
+ * backend's (its SSH_AUTH_SOCK, the keys of whoever started the backend), not the browser's
+ * person's. That row is not imported.
+ */
+export function importAgentRefusedError(): ApiError {
+  return new ApiError(
+    'METHOD_NOT_ON_THIS_PIPE',
+    "auth: agent names the SSH agent of the backend's machine, which a browser (web mode) may not use",
+    'Leave auth out of the list (the host comes in waiting for its key), then paste its private key in its settings (Edit, Login: Private key, Paste key); or import the list with the sutazai command, or the desktop app, on the backend machine.',
   );
 }
 

@@ -31,6 +31,7 @@ import {
   hostNameTakenError,
   hostNotFoundError,
   importJumpHostNotFoundError,
+  importAgentRefusedError,
   importKeyFileRefusedError,
   jumpChainTooLongError,
   jumpHostNotFoundError,
@@ -71,7 +72,11 @@ export interface HostService {
   scanNew(input: ParsedHostInput): Promise<ScannedHostKey>;
   update(hostId: number, changes: z.output<typeof HostChangesSchema>): Promise<HostSummary>;
   remove(hostId: number): { removed: number };
-  /** `keyFiles` false (web mode): a row naming a key file on this machine (keyPath) is refused, the others imported. */
+  /**
+   * `keyFiles` false (web mode): a row naming a key file on this machine (keyPath) or its SSH
+   * agent (auth: agent) is refused, the others imported; a row naming no login comes in as a
+   * key login waiting for its key (pasted in the host's settings), never with this machine's agent.
+   */
   importList(text: string, fileName: string, options?: { keyFiles: boolean }): Promise<{ added: HostSummary[]; errors: ImportError[] }>;
   scanKey(hostId: number): Promise<MethodResult<'hosts.scanKey'>>;
   trust(hostId: number, fingerprint: string): Promise<HostSummary>;
@@ -199,7 +204,8 @@ export function createHostService(deps: HostServiceDeps): HostService {
     return store(input, presented);
   }
 
-  function store(input: ParsedHostInput, pinKey: ScannedHostKey | undefined): HostSummary {
+  /** `awaitingKey`: a key login whose key is not given yet (its logins refused until one is pasted in its settings). */
+  function store(input: ParsedHostInput, pinKey: ScannedHostKey | undefined, options = { awaitingKey: false }): HostSummary {
     checkNameFree(input.name); // again: another client may have taken it while the key was read
     const sealed = sealCredentials(input);
     const row = hosts.insertSsh(
@@ -208,7 +214,7 @@ export function createHostService(deps: HostServiceDeps): HostService {
         address: input.address,
         port: input.port,
         user: input.user,
-        authMethod: input.auth.method === 'keyText' ? 'key' : input.auth.method,
+        authMethod: input.auth.method === 'keyText' || options.awaitingKey ? 'key' : input.auth.method,
         keyPath: input.auth.method === 'key' ? input.auth.keyPath : null,
         ...sealed,
         jumpHostId: input.jumpHostId,
@@ -293,8 +299,15 @@ export function createHostService(deps: HostServiceDeps): HostService {
       try {
         const jump = row.jumpHostName ? hosts.findByName(row.jumpHostName) : null;
         if (row.jumpHostName && !jump) throw importJumpHostNotFoundError(row.jumpHostName);
-        if (row.input.auth.method === 'key' && !options.keyFiles) throw importKeyFileRefusedError(row.input.auth.keyPath);
-        added.push(await add({ ...row.input, jumpHostId: jump?.id ?? null }));
+        const input = { ...row.input, jumpHostId: jump?.id ?? null };
+        if (options.keyFiles) added.push(await add(input));
+        else {
+          // A browser's person has neither the key files nor the SSH agent of this machine.
+          if (input.auth.method === 'key') throw importKeyFileRefusedError(input.auth.keyPath);
+          if (input.auth.method === 'agent' && row.loginNamed) throw importAgentRefusedError();
+          // No login named: the host comes in waiting for its private key, pasted in its settings after the import.
+          added.push(input.auth.method === 'agent' ? store(await checkNew(input), undefined, { awaitingKey: true }) : await add(input));
+        }
       } catch (error) {
         const api = error instanceof ApiError ? error : null;
         errors.push({

@@ -16,6 +16,8 @@ export interface ImportRow {
   /** Parsed as hosts.add parses it; the inventory takes it as it is. */
   input: ParsedHostInput;
   jumpHostName: string | null;
+  /** The row named its login (auth: or keyPath:); without, its input says the SSH agent, the default. */
+  loginNamed: boolean;
 }
 
 export interface ParsedImport {
@@ -191,7 +193,13 @@ export function parseHostList(text: string, fileName: string): ParsedImport {
       });
       return;
     }
-    rows.push({ row, ...where, input: checked.data, jumpHostName: v.jumpHost ?? null });
+    rows.push({
+      row,
+      ...where,
+      input: checked.data,
+      jumpHostName: v.jumpHost ?? null,
+      loginNamed: v.auth !== undefined || v.keyPath !== undefined,
+    });
   });
   return { rows, errors };
 }

@@ -6,6 +6,7 @@ import {
   PAGE_PATH_METHODS,
   MAX_MESSAGE_BYTES,
   backendPathFieldsIn,
+  backendPathMessage,
   backendPathRemedy,
   events,
   isEventName,
@@ -350,7 +351,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           );
           const refusal: ApiErrorBody = {
             code: 'METHOD_NOT_ON_THIS_PIPE',
-            message: `${method}: ${pathFields.join(', ')} names a file on the backend's machine, which a browser (web mode) may not: its files are not yours to name from here.`,
+            message: backendPathMessage(method, pathFields),
             remedy: backendPathRemedy(method),
           };
           // Checked on the parsed params, before the handler: no file is read, probed or imported.

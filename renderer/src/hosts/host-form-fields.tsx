@@ -42,6 +42,9 @@ export function HostFormFields({
   });
   // Only the desktop app's window sits at the backend's machine; a browser (web mode) names no file there.
   const keyFilesAllowed = useAppInfo().data?.mode === 'desktop';
+  // The SSH agent is the backend's too (its SSH_AUTH_SOCK): a browser is not offered it. A host that has it
+  // keeps it (shown, so the form says what it is), and the backend's own logins (links, installs) use it.
+  const authChoices = AUTH_CHOICES.filter((choice) => choice.value !== 'agent' || keyFilesAllowed || editing?.authMethod === 'agent');
   return (
     <div className="form-grid">
       <FormField label="Name" error={errors.name} hint="How the app and the CLI name this host.">
@@ -76,7 +79,7 @@ export function HostFormFields({
       <fieldset className="form-span fieldset">
         <legend className="field-label">Log in with</legend>
         <div className="segmented" role="radiogroup" aria-label="Log in with">
-          {AUTH_CHOICES.map((choice) => (
+          {authChoices.map((choice) => (
             <label key={choice.value} className={values.authMethod === choice.value ? 'segment segment-on' : 'segment'}>
               <input
                 type="radio"
@@ -94,7 +97,11 @@ export function HostFormFields({
           <PrivateKeyFields values={values} onChange={onChange} errors={errors} editing={editing} keyFilesAllowed={keyFilesAllowed} />
         ) : null}
         {values.authMethod === 'agent' ? (
-          <p className="field-hint">The SSH agent of the user running this app (SSH_AUTH_SOCK) offers its keys.</p>
+          <p className="field-hint">
+            {keyFilesAllowed
+              ? 'The SSH agent of the user running this app (SSH_AUTH_SOCK) offers its keys.'
+              : "The SSH agent of the backend's machine offers its keys (kept for this host; a browser cannot choose it). To log in with a key of your own, choose Private key."}
+          </p>
         ) : null}
         {values.authMethod === 'password' ? (
           <FormField

@@ -101,7 +101,7 @@ export function ImportDialog({ onClose }: { onClose: () => void }) {
       description={
         keyFiles
           ? 'A YAML host list: a top-level hosts: list, or k0sctl’s spec.hosts. Passwords cannot be imported; set them on each host afterwards.'
-          : 'A YAML host list: a top-level hosts: list, or k0sctl’s spec.hosts. Passwords and keys cannot be imported (a keyPath names a file on the backend’s machine, which a browser may not): paste each host’s key in its settings afterwards.'
+          : 'A YAML host list: a top-level hosts: list, or k0sctl’s spec.hosts. Passwords and keys cannot be imported (a keyPath or auth: agent names the key file or SSH agent of the backend’s machine, which a browser may not): each host comes in waiting for its key; paste it in the host’s settings afterwards.'
       }
       onClose={onClose}
       testId="import-dialog"

@@ -11,6 +11,8 @@ import { openSocket, wsTransport } from '../../support/ws-peer';
 const KNOWN_PASSWORD = `Correct-Horse-${Math.random().toString(36).slice(2)}-Battery`;
 const KEY_PASSPHRASE = `kp-${Math.random().toString(36).slice(2)}`;
 const VAULT_PASSPHRASE = 'test vault passphrase';
+/** A login for hosts these tests never log in to: web mode (this socket) takes no SSH agent of the backend's machine. */
+const ANY_LOGIN = { method: 'password' as const, password: 'never used here' };
 let running: RunningBackend;
 let client: ApiClient;
 const keys = makeTempDir('sutazai-keys-');
@@ -83,13 +85,13 @@ describe('inventory over the API', () => {
   });
 
   it('refuses bad input with a code and a remedy', async () => {
-    await expect(client.call('hosts.add', { ...base, name: 'k4', auth: { method: 'agent' } })).rejects.toMatchObject({
+    await expect(client.call('hosts.add', { ...base, name: 'k4', auth: ANY_LOGIN })).rejects.toMatchObject({
       code: 'HOST_NAME_TAKEN',
     });
-    await expect(client.call('hosts.add', { ...base, name: 'p', port: 70000, auth: { method: 'agent' } })).rejects.toMatchObject({
+    await expect(client.call('hosts.add', { ...base, name: 'p', port: 70000, auth: ANY_LOGIN })).rejects.toMatchObject({
       code: 'BAD_PARAMS',
     });
-    await expect(client.call('hosts.add', { ...base, name: 'bad name!', auth: { method: 'agent' } })).rejects.toMatchObject({
+    await expect(client.call('hosts.add', { ...base, name: 'bad name!', auth: ANY_LOGIN })).rejects.toMatchObject({
       code: 'BAD_PARAMS',
     });
     const local = (await client.call('hosts.list', {})).find((h) => h.kind === 'local')!;
@@ -97,12 +99,12 @@ describe('inventory over the API', () => {
   });
 
   it('chains through jump hosts, refuses loops and keeps a jump host that is in use', async () => {
-    const bastion = await client.call('hosts.add', { ...base, name: 'bastion', address: '198.18.200.2', auth: { method: 'agent' } });
+    const bastion = await client.call('hosts.add', { ...base, name: 'bastion', address: '198.18.200.2', auth: ANY_LOGIN });
     const inner = await client.call('hosts.add', {
       ...base,
       name: 'inner',
       address: '198.19.200.2',
-      auth: { method: 'agent' },
+      auth: ANY_LOGIN,
       jumpHostId: bastion.id,
       labels: ['gpu', 'rack=b4'],
       role: 'agent',
@@ -118,7 +120,7 @@ describe('inventory over the API', () => {
   });
 
   it('keeps how the last probe of each host ended as its status', async () => {
-    const host = await client.call('hosts.add', { ...base, name: 'nowhere-1', address: '198.18.201.1', auth: { method: 'agent' } });
+    const host = await client.call('hosts.add', { ...base, name: 'nowhere-1', address: '198.18.201.1', auth: ANY_LOGIN });
     expect(host.lastProbe).toBeNull();
     const seen: string[] = [];
     const off = await client.subscribe('probes.progress', {}, (p) => seen.push(p.state));

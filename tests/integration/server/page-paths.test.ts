@@ -272,3 +272,83 @@ describe('web mode moves a release bundle by upload, never by a path', () => {
     expect((await client.call('bundles.verifyUpload', { uploadId })).sha256).toBe(release.sha256);
   });
 });
+
+describe("a host login with the backend machine's SSH agent from a page", () => {
+  /** One call over a pipe with the desktop app's grants (its window sits at the backend's machine). */
+  async function desktopCall(method: string, params: unknown): Promise<ServerMessage> {
+    const answers: ServerMessage[] = [];
+    const connection = running.backend.dispatcher.connect(
+      (text) => answers.push(JSON.parse(text) as ServerMessage),
+      'port:test',
+      desktopPipeGrants(createPipeSession()),
+      'desktop',
+    );
+    try {
+      connection.receive(JSON.stringify({ type: 'request', id: 1, method, params }));
+      await waitFor(`the answer to ${method}`, () => answers.length > 0);
+      return answers[0]!;
+    } finally {
+      connection.close();
+    }
+  }
+
+  const refusal = (call: Promise<unknown>) =>
+    call.then(
+      () => ({ code: 'accepted', message: '', remedy: '' }),
+      (error: { code: string; message: string; remedy: string }) => error,
+    );
+
+  it('is refused over web mode for hosts.scanNew, add and update before anything is reached or stored; a host that has it keeps it', async () => {
+    const host = { name: 'agent-web', address: '198.18.0.21', user: 'root' };
+    for (const call of [
+      client.call('hosts.scanNew', { ...host, auth: { method: 'agent' } }),
+      client.call('hosts.add', { ...host, auth: { method: 'agent' } }),
+    ]) {
+      const answer = await refusal(call);
+      expect(answer.code).toBe('METHOD_NOT_ON_THIS_PIPE');
+      expect(answer.message).toContain('auth.method agent');
+      expect(answer.remedy).toContain('Paste key');
+    }
+    expect((await client.call('hosts.list', {})).map((h) => h.name)).not.toContain('agent-web');
+    // The desktop app's window may choose it (its person is the backend's); the host then keeps it over web mode.
+    const desktop = await desktopCall('hosts.add', { ...host, name: 'agent-desk', auth: { method: 'agent' } });
+    expect(desktop).toMatchObject({ ok: true, result: { name: 'agent-desk', authMethod: 'agent' } });
+    const hostId = (desktop as { result: { id: number } }).result.id;
+    const update = await refusal(client.call('hosts.update', { hostId, changes: { auth: { method: 'agent' } } }));
+    expect(update).toMatchObject({ code: 'METHOD_NOT_ON_THIS_PIPE', message: expect.stringContaining('changes.auth.method agent') });
+    await expect(client.call('hosts.update', { hostId, changes: { labels: ['rack=a1'] } })).resolves.toMatchObject({
+      authMethod: 'agent',
+      labels: ['rack=a1'],
+    });
+    const recorded = await client.call('audit.list', { outcome: 'METHOD_NOT_ON_THIS_PIPE', limit: 50 });
+    expect(recorded.entries.map((entry) => entry.method)).toEqual(expect.arrayContaining(['hosts.add', 'hosts.scanNew', 'hosts.update']));
+  });
+
+  it("imports a page's host list without it: a row naming the agent is refused, a row naming no login comes in waiting for its key", async () => {
+    const list = [
+      'hosts:',
+      '  - name: listed-bare',
+      '    address: 198.18.0.22',
+      '  - name: listed-agent',
+      '    address: 198.18.0.23',
+      '    auth: agent',
+      '',
+    ];
+    const imported = await client.call('hosts.import', { text: list.join('\n'), fileName: 'page.yaml' });
+    expect(imported.added).toEqual([expect.objectContaining({ name: 'listed-bare', authMethod: 'key', keyPath: null, keyStored: false })]);
+    expect(imported.errors).toEqual([
+      expect.objectContaining({ row: 2, message: expect.stringContaining('auth: agent'), remedy: expect.stringContaining('Paste key') }),
+    ]);
+    // The command line's list is its own machine's: the agent is taken there.
+    const cli = running.backend.openClient('cli');
+    try {
+      const fromCli = await cli.call('hosts.import', { text: list.join('\n').replaceAll('listed-', 'cli-'), fileName: 'cli.yaml' });
+      expect(fromCli.added.map((h) => [h.name, h.authMethod])).toEqual([
+        ['cli-bare', 'agent'],
+        ['cli-agent', 'agent'],
+      ]);
+    } finally {
+      cli.close();
+    }
+  });
+});

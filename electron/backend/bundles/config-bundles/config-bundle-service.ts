@@ -27,6 +27,11 @@ export interface ConfigOpenRequest {
   path: string;
   secretsPassphrase?: string | undefined;
   withoutSecrets?: boolean | undefined;
+  /**
+   * false for a browser's upload (web mode): a host logging in with a key file or the SSH agent
+   * of the backend's machine is blocked in the review and never applied. The CLI and the desktop app: true (the default).
+   */
+  backendLogins?: boolean | undefined;
 }
 
 export interface ConfigImportRequest extends ConfigOpenRequest {
@@ -102,8 +107,8 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
   }
 
   /** The review of an opened file: a YAML export's new keys held as conflicts (it is signed by no one). */
-  function reviewOf({ file, document, secrets }: OpenedFile): ConfigReview['items'] {
-    const items = reviewDocument(store, vault, document, secrets, placeOf);
+  function reviewOf({ file, document, secrets }: OpenedFile, backendLogins: boolean): ConfigReview['items'] {
+    const items = reviewDocument(store, vault, document, secrets, placeOf, { backendLogins });
     return file.kind === 'bundle' ? items : holdUnsignedKeys(items);
   }
 
@@ -179,7 +184,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
         secretsCompared: secrets !== null,
         sealedNotCompared,
         sha256: file.sha256,
-        items: reviewOf(opened),
+        items: reviewOf(opened, request.backendLogins !== false),
       };
     },
 
@@ -199,7 +204,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
       try {
         outcome = deps.transaction(() => {
           // Judged again inside the transaction: what is applied is measured against the store as it is now.
-          const items = reviewOf(opened);
+          const items = reviewOf(opened, request.backendLogins !== false);
           const { apply, left } = chooseItems(items, request.items);
           if (trustNow && file.kind === 'bundle')
             exporterKeys.trust(

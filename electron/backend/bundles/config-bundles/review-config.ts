@@ -4,6 +4,7 @@ import { compareVersions, parseVersion } from '../version-range';
 import {
   secretName,
   type ConfigDocument,
+  type ExportedHost,
   type ExportedInstall,
   type ExportedRelease,
   type ExportedSecrets,
@@ -23,6 +24,8 @@ const SEALED = '(sealed)';
  * field), unchanged, conflict (a host of the same name at another address; a host key other
  * than the pinned one; an install here running a newer release) or blocked (its release
  * bundle or a host is missing here). Secrets are compared only when the file's were opened.
+ * `backendLogins` false (an import from a browser, web mode): a host that would log in with a
+ * key file or the SSH agent of the backend's machine is blocked (host-login rule, page-path-fields.ts).
  */
 export function reviewDocument(
   store: ReviewStore,
@@ -30,6 +33,7 @@ export function reviewDocument(
   document: ConfigDocument,
   secrets: ExportedSecrets | null,
   sitePlace: (file: ExportedSiteFile) => SiteFilePlace,
+  options: { backendLogins: boolean } = { backendLogins: true },
 ): ConfigReviewItem[] {
   const items: ConfigReviewItem[] = [];
   const inFile = new Set(document.hosts.map((host) => host.name));
@@ -89,6 +93,15 @@ export function reviewDocument(
         );
       } else items.push(item('host', host.name, changes.length ? 'changed' : 'unchanged', changes, null));
     }
+    const backendLogin = options.backendLogins ? null : backendLoginOf(host);
+    const reviewed = items.at(-1)!;
+    // Unchanged: nothing of it is applied. Anything else would set the backend's key file or agent from a page.
+    if (backendLogin !== null && reviewed.status !== 'unchanged' && reviewed.status !== 'blocked')
+      items[items.length - 1] = {
+        ...reviewed,
+        status: 'blocked',
+        reason: `${backendLogin}, which an import from a browser (web mode) may not set: import the rest, then add or edit ${host.name} on the Hosts page with its private key pasted (Private key: Paste key); or import this file with the sutazai command or the desktop app on the backend machine`,
+      };
     if (host.hostKey) {
       const pinned = local ? store.hostKeys.get(local.id) : null;
       const change = { field: 'fingerprint', from: pinned?.fingerprint ?? '', to: host.hostKey.fingerprint };
@@ -262,6 +275,13 @@ export function newerRelease(store: ReviewStore, installId: number, version: str
     }
   }
   return newest;
+}
+
+/** How the host would log in on the backend's machine itself (its key file, its SSH agent); null for neither. */
+function backendLoginOf(host: ExportedHost): string | null {
+  if (host.keyPath !== null) return `its login is the key file ${JSON.stringify(host.keyPath.slice(0, 200))} on the backend's machine`;
+  if (host.auth === 'agent') return "its login is the SSH agent of the backend's machine";
+  return null;
 }
 
 export function itemId(kind: ConfigReviewItem['kind'], name: string): string {
