@@ -154,10 +154,13 @@ export function createHostService(deps: HostServiceDeps): HostService {
     return input;
   }
 
-  /** Reads (a file) or parses (a text) a key login's private key and decrypts it; throws its coded error. */
+  /**
+   * Reads (a file) or parses (a text) a key login's private key and decrypts it; throws its coded
+   * error. A passphrase given with a key that has none is refused here (a login ignores one).
+   */
   async function checkKey(endpoint: SshEndpoint, auth: AuthInput): Promise<void> {
-    if (auth.method === 'key') await loadPrivateKey(endpoint, auth.keyPath, auth.passphrase);
-    if (auth.method === 'keyText') parsePrivateKeyText(endpoint, auth.privateKey, auth.passphrase);
+    if (auth.method === 'key') await loadPrivateKey(endpoint, auth.keyPath, auth.passphrase, { refuseUnneededPassphrase: true });
+    if (auth.method === 'keyText') parsePrivateKeyText(endpoint, auth.privateKey, auth.passphrase, { refuseUnneededPassphrase: true });
   }
 
   /**

@@ -3,10 +3,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiError } from '../../../electron/contract';
 import { readConfigFile } from '../../../electron/backend/bundles/config-bundles/config-bundle-file';
 import { PRIVATE_KEY_PURPOSE } from '../../../electron/backend/hosts/build-ssh-target';
 import { createSecretVault } from '../../../electron/backend/secrets/secret-vault';
 import { closeConfigSite, fileSha256, startConfigSite, type ConfigSite } from '../../support/config-sites';
+import { withKdfRounds } from '../../support/openssh-key-rounds';
 import { makeTempDir } from '../../support/temp-dir';
 
 /**
@@ -110,4 +112,74 @@ describe('a private key stored as text, in configuration exports', () => {
     for (const name of fs.readdirSync(site.dir).filter((n) => n.startsWith('sutazai.db')))
       expect(holdsKey(fs.readFileSync(path.join(site.dir, name))), name).toBe(false);
   });
+});
+
+describe('a hostile private key in a bundle (one asking for 100000 bcrypt rounds)', () => {
+  /** A host whose stored key an older version let in: its sealed key replaced in the database, as no method would. */
+  async function hostWithHostileKey(site: ConfigSite, hostName: string): Promise<string> {
+    const cheapFile = out(`${hostName}-key`);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-a', '2', '-N', KEY_PASSPHRASE, '-C', 'config-test', '-f', cheapFile]);
+    const cheap = fs.readFileSync(cheapFile, 'utf8');
+    await site.api.call('hosts.add', {
+      name: hostName,
+      address: '198.18.41.3',
+      user: 'sutazai',
+      auth: { method: 'keyText', privateKey: cheap, passphrase: KEY_PASSPHRASE },
+    });
+    const hostile = withKdfRounds(cheap, 100_000);
+    const vault = createSecretVault(site.db);
+    vault.unlock({ kind: 'passphrase', passphrase: VAULT });
+    const id = vault.store(PRIVATE_KEY_PURPOSE, hostile, Date.now());
+    site.db.prepare('UPDATE hosts SET key_secret_id = ? WHERE name = ?').run(id, hostName);
+    return hostile;
+  }
+
+  it('is refused at review and at import, naming the file and the host, and nothing is imported', async () => {
+    const exporting = await startSite('hostile-origin');
+    await hostWithHostileKey(exporting, 'db-hostile');
+    const file = out('hostile.sutazai-config');
+    const exported = await exporting.api.call('configBundles.export', {
+      path: file,
+      format: 'bundle',
+      secretsPassphrase: EXPORT_PASSPHRASE,
+    });
+    const site = await startSite('hostile-import');
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => null,
+        (error: unknown) => error as ApiError,
+      );
+    // The old code stored the key unparsed; the site's first login with it then held the backend for good.
+    for (const error of [
+      await refusal(site.api.call('configBundles.review', { path: file, secretsPassphrase: EXPORT_PASSPHRASE })),
+      await refusal(
+        site.api.call('configBundles.import', {
+          path: file,
+          sha256: fileSha256(file),
+          items: 'all',
+          trustExporter: exported.signedBy!,
+          secretsPassphrase: EXPORT_PASSPHRASE,
+        }),
+      ),
+    ]) {
+      expect(error).not.toBeNull();
+      expect(error!.code).toBe('KEY_TEXT_INVALID');
+      expect(error!.message).toContain(file);
+      expect(error!.message).toContain('host db-hostile');
+      expect(error!.message).toMatch(/100000 bcrypt rounds/);
+      expect(error!.remedy).toMatch(/ssh-keygen -p -a 64 -f COPY/);
+    }
+    expect((await site.api.call('hosts.list', {})).map((h) => h.name)).not.toContain('db-hostile');
+  }, 120_000);
+
+  it('stored by an older version, is refused at login before anything is decrypted', async () => {
+    const site = sites.find((s) => s.dir.endsWith('hostile-origin'))!;
+    const [host] = (await site.api.call('hosts.list', {})).filter((h) => h.name === 'db-hostile');
+    const error = await site.api.call('hosts.probe', { hostId: host!.id }).then(
+      () => null,
+      (caught: unknown) => caught as ApiError,
+    );
+    expect(error?.code).toBe('KEY_TEXT_INVALID');
+    expect(error?.message).toMatch(/100000 bcrypt rounds/);
+  }, 60_000);
 });

@@ -5,6 +5,7 @@ import { ApiError, type ConfigExportResult, type ConfigImportResult, type Config
 import type { SecretVault } from '../../secrets/secret-vault';
 import type { ExporterKeysRepo } from '../../store/exporter-keys-repo';
 import { applyItems, chooseItems } from './apply-config';
+import { checkBundleKeys } from './check-key-secrets';
 import { configBundleBytes, readConfigFile, writeExportFile, type ConfigFile } from './config-bundle-file';
 import { configExporterUnknownError, configFileChangedError, configPassphraseMissingError } from './config-bundle-errors';
 import { applyOperators } from './config-operators';
@@ -103,6 +104,7 @@ export function createConfigBundleService(deps: ConfigBundleServiceDeps): Config
         secrets = await openExportSecrets(file.secretsText, request.secretsPassphrase, filePath, file.configText);
       else if (secretsRequired) throw configPassphraseMissingError(filePath);
     }
+    if (secrets !== null) checkBundleKeys(document, secrets, filePath);
     return { file, document, secrets };
   }
 

@@ -3,14 +3,34 @@ import os from 'node:os';
 import path from 'node:path';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { MAX_PRIVATE_KEY_TEXT } from '../../../contract';
-import { keyFileUnreadableError, keyPassphraseError, keyTextInvalidError, keyTextPassphraseError } from './ssh-errors';
+import { MAX_KEY_KDF_ROUNDS, privateKeyHeaderRefusal, type KeyHeaderRefusal } from './private-key-header';
+import {
+  KEY_FILE_REMEDY,
+  KEY_TEXT_REMEDY,
+  keyFileUnreadableError,
+  keyPassphraseError,
+  keyPassphraseUnneededError,
+  keyTextInvalidError,
+  keyTextPassphraseError,
+} from './ssh-errors';
 import type { SshEndpoint } from './ssh-endpoint';
 
-// A private key is a few KiB; anything this big was picked by mistake.
-const MAX_KEY_FILE_BYTES = 1024 * 1024;
+// A private key is a few KiB (RSA 16384 in PEM: about 13 KiB); anything bigger was picked by
+// mistake. Kept small because ssh2's PEM pattern takes quadratic time on a hostile header block
+// (60 KB of "a: b" lines: 1.3 s on a loaded two-core VM; 1 MiB would be minutes).
+const MAX_KEY_FILE_BYTES = 64 * 1024;
 
 export function expandHome(keyPath: string): string {
   return keyPath === '~' || keyPath.startsWith('~/') ? path.join(os.homedir(), keyPath.slice(1)) : keyPath;
+}
+
+/**
+ * How a passphrase given with a key that has none is treated: refused when a host is added
+ * or changed (the operator is there to correct it), ignored at a login (a host stored by an
+ * older version may carry one).
+ */
+export interface KeyParseOptions {
+  refuseUnneededPassphrase?: boolean;
 }
 
 /**
@@ -18,7 +38,12 @@ export function expandHome(keyPath: string): string {
  * wrong passphrase is reported without touching the network. ssh2's parser says which
  * it was in its message: "... but no passphrase given" or "... -- bad passphrase?".
  */
-export async function loadPrivateKey(endpoint: SshEndpoint, keyPath: string, passphrase: string | undefined): Promise<ParsedKey> {
+export async function loadPrivateKey(
+  endpoint: SshEndpoint,
+  keyPath: string,
+  passphrase: string | undefined,
+  options: KeyParseOptions = {},
+): Promise<ParsedKey> {
   const file = expandHome(keyPath);
   let data: Buffer;
   try {
@@ -30,42 +55,123 @@ export async function loadPrivateKey(endpoint: SshEndpoint, keyPath: string, pas
     throw keyFileUnreadableError(endpoint, keyPath, error);
   }
 
-  return parsePrivateKey(data, passphrase, {
+  return parsePrivateKey(data, passphrase, options, {
     passphrase: (given) => keyPassphraseError(endpoint, keyPath, given),
-    unreadable: (reason) => keyFileUnreadableError(endpoint, keyPath, new Error(reason)),
+    passphraseUnneeded: () => keyPassphraseUnneededError(endpoint, keyPath),
+    unreadable: (reason, remedy) =>
+      keyFileUnreadableError(
+        endpoint,
+        keyPath,
+        new Error(reason),
+        remedy === undefined ? KEY_FILE_REMEDY : `${remedy} Then point the host at the copy.`,
+      ),
   });
 }
 
 /**
- * A private key sent as its text (web mode's key login, a key sealed in the vault): parsed
+ * A private key sent as text (web mode's key login, a key sealed in the vault): parsed
  * and decrypted here, before any connection. Its errors never quote the text.
  */
-export function parsePrivateKeyText(endpoint: SshEndpoint, text: string, passphrase: string | undefined): ParsedKey {
+export function parsePrivateKeyText(
+  endpoint: SshEndpoint,
+  text: string,
+  passphrase: string | undefined,
+  options: KeyParseOptions = {},
+): ParsedKey {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_PRIVATE_KEY_TEXT)
     throw keyTextInvalidError(endpoint, `is ${bytes} bytes, far too big for a private key (at most ${MAX_PRIVATE_KEY_TEXT})`);
-  return parsePrivateKey(Buffer.from(text, 'utf8'), passphrase, {
+  return parsePrivateKey(Buffer.from(text, 'utf8'), passphrase, options, {
     passphrase: (given) => keyTextPassphraseError(endpoint, given),
-    unreadable: (reason) => keyTextInvalidError(endpoint, `is not a private key this app can read (${reason})`),
+    passphraseUnneeded: () => keyPassphraseUnneededError(endpoint, null),
+    unreadable: (reason, remedy) =>
+      keyTextInvalidError(
+        endpoint,
+        `is not a private key this app can read (${reason})`,
+        remedy === undefined ? KEY_TEXT_REMEDY : `${remedy} Then paste the copy.`,
+      ),
   });
+}
+
+/**
+ * Why a key text arriving without its passphrase (a configuration bundle's `host/<name>/key`)
+ * must be refused, or null: its size, its header (a decryption cost over the cap), and that
+ * ssh2 reads it as a private key. Nothing is decrypted: an encrypted key passes as far as it can
+ * be read without its passphrase, and is decrypted, under the same cap, at its first login.
+ */
+export function keyTextRefusal(text: string): { why: string; remedy: string } | null {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_PRIVATE_KEY_TEXT)
+    return { why: `is ${bytes} bytes, far too big for a private key (at most ${MAX_PRIVATE_KEY_TEXT})`, remedy: KEY_TEXT_REMEDY };
+  const data = Buffer.from(text, 'utf8');
+  const header = privateKeyHeaderRefusal(data);
+  if (header !== null) {
+    const { reason, remedy } = describeHeaderRefusal(header);
+    return { why: `is not a private key this app can read (${reason})`, remedy: remedy ?? KEY_TEXT_REMEDY };
+  }
+  const parsed = ssh2.utils.parseKey(data);
+  if (parsed instanceof Error) {
+    if (/no passphrase given/i.test(parsed.message)) return null;
+    return { why: `is not a private key this app can read (${parsed.message})`, remedy: KEY_TEXT_REMEDY };
+  }
+  const key = firstKey(parsed);
+  if (key === undefined || !key.isPrivateKey())
+    return { why: 'is not a private key this app can read (it holds a public key, not a private one)', remedy: KEY_TEXT_REMEDY };
+  return null;
 }
 
 interface KeyErrors {
   passphrase: (passphraseGiven: boolean) => Error;
-  /** `reason`: the parser's own words, or that it holds a public key. */
-  unreadable: (reason: string) => Error;
+  passphraseUnneeded: () => Error;
+  /** `reason`: the parser's own words, or that it holds a public key; `remedy`: a specific one, when the refusal knows it. */
+  unreadable: (reason: string, remedy?: string) => Error;
+}
+
+/** The words and remedy for a key refused on its header, before ssh2 saw it. */
+function describeHeaderRefusal(refusal: KeyHeaderRefusal): { reason: string; remedy?: string } {
+  switch (refusal.kind) {
+    case 'kdf-rounds':
+      return {
+        reason: `its passphrase is stretched with ${refusal.rounds} bcrypt rounds; this app decrypts it at every login and allows at most ${MAX_KEY_KDF_ROUNDS}`,
+        remedy: `Lower the rounds on a copy of the key: \`ssh-keygen -p -a 64 -f COPY\` (it asks for the old and a new passphrase; OpenSSH's default is 16), or remove the passphrase from the copy with \`ssh-keygen -p -N "" -f COPY\` (the vault seals the key either way).`,
+      };
+    case 'kdf-unknown':
+      return { reason: `its passphrase is stretched with "${refusal.kdf}", which this app does not know` };
+    case 'malformed':
+      return { reason: `malformed OpenSSH private key: ${refusal.detail}` };
+    case 'pkcs8':
+      return {
+        reason: `it is in ${refusal.encrypted ? 'encrypted ' : ''}PKCS#8 format (BEGIN ${refusal.encrypted ? 'ENCRYPTED ' : ''}PRIVATE KEY, as \`openssl genpkey\` writes it), which this app does not read`,
+        remedy:
+          'Rewrite a copy of an RSA or ECDSA key in OpenSSH format with `ssh-keygen -p -f COPY` (it asks for the old and a new passphrase); for an Ed25519 key in this format, make a new key with `ssh-keygen -t ed25519` and add its .pub to ~/.ssh/authorized_keys on the host.',
+      };
+  }
 }
 
 /** ssh2's parser says what went wrong in its message: "... but no passphrase given" or "... -- bad passphrase?". */
-function parsePrivateKey(data: Buffer, passphrase: string | undefined, errors: KeyErrors): ParsedKey {
+function parsePrivateKey(data: Buffer, passphrase: string | undefined, options: KeyParseOptions, errors: KeyErrors): ParsedKey {
+  // Before ssh2 sees it: a key may ask for a decryption that would hold this thread for hours.
+  const header = privateKeyHeaderRefusal(data);
+  if (header !== null) {
+    const { reason, remedy } = describeHeaderRefusal(header);
+    throw errors.unreadable(reason, remedy);
+  }
+  // A key that parses without its passphrase has none (an encrypted one fails at once, before any key derivation).
+  if (options.refuseUnneededPassphrase && passphrase && firstKey(ssh2.utils.parseKey(data))?.isPrivateKey())
+    throw errors.passphraseUnneeded();
   const parsed = ssh2.utils.parseKey(data, passphrase);
   if (parsed instanceof Error) {
     if (/no passphrase given/i.test(parsed.message)) throw errors.passphrase(false);
     if (/bad passphrase|bad decrypt/i.test(parsed.message)) throw errors.passphrase(true);
     throw errors.unreadable(parsed.message);
   }
-  // The OpenSSH format may hold several keys; OpenSSH itself writes one.
-  const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
+  const key = firstKey(parsed);
   if (key === undefined || !key.isPrivateKey()) throw errors.unreadable('it holds a public key, not a private one');
   return key;
+}
+
+/** The OpenSSH format may hold several keys; OpenSSH itself writes one. Undefined for a parse error. */
+function firstKey(parsed: ParsedKey | ParsedKey[] | Error): ParsedKey | undefined {
+  if (parsed instanceof Error) return undefined;
+  return Array.isArray(parsed) ? parsed[0] : parsed;
 }

@@ -112,7 +112,11 @@ export function hostKeyUnreadableError(endpoint: SshEndpoint, cause: unknown): A
   );
 }
 
-export function keyFileUnreadableError(endpoint: SshEndpoint, keyPath: string, cause: unknown): ApiError {
+export const KEY_FILE_REMEDY =
+  'Point the host at an existing private key file in OpenSSH, PEM or PuTTY format that your user can read (for example ~/.ssh/id_ed25519, not the .pub file), or choose another login method.';
+
+/** `remedy`: the general one unless the refusal knows a better one (a key too costly to decrypt, a PKCS#8 key). */
+export function keyFileUnreadableError(endpoint: SshEndpoint, keyPath: string, cause: unknown, remedy = KEY_FILE_REMEDY): ApiError {
   const code = (cause as NodeJS.ErrnoException | null)?.code;
   const why =
     code === 'ENOENT'
@@ -127,7 +131,7 @@ export function keyFileUnreadableError(endpoint: SshEndpoint, keyPath: string, c
   return new ApiError(
     'KEY_FILE_UNREADABLE',
     `The private key ${keyPath} for ${describeEndpoint(endpoint)} ${why}; nothing was sent.`,
-    'Point the host at an existing private key file in OpenSSH, PEM or PuTTY format that your user can read (for example ~/.ssh/id_ed25519, not the .pub file), or choose another login method.',
+    remedy,
     { cause },
   );
 }
@@ -142,12 +146,32 @@ export function keyPassphraseError(endpoint: SshEndpoint, keyPath: string, passp
   );
 }
 
-/** A private key sent as text that is no private key (garbage, a public key, too big); never quotes the text. */
-export function keyTextInvalidError(endpoint: SshEndpoint, why: string): ApiError {
+export const KEY_TEXT_REMEDY =
+  'Paste the whole private key, from its -----BEGIN line to its -----END line (OpenSSH format, BEGIN OPENSSH PRIVATE KEY, or PEM, BEGIN RSA, EC or DSA PRIVATE KEY; for example the file ~/.ssh/id_ed25519 on your computer, not the .pub file), or choose that file with "Read from a file".';
+
+/**
+ * A private key sent as text that is no private key (garbage, a public key, too big, too
+ * costly to decrypt); never quotes the text. `remedy`: the general one unless the refusal knows a better one.
+ */
+export function keyTextInvalidError(endpoint: SshEndpoint, why: string, remedy = KEY_TEXT_REMEDY): ApiError {
   return new ApiError(
     'KEY_TEXT_INVALID',
     `The private key given for ${describeEndpoint(endpoint)} ${why}; nothing was stored or sent.`,
-    'Paste the whole private key, from its -----BEGIN line to its -----END line (OpenSSH or PEM format, for example the file ~/.ssh/id_ed25519 on your computer, not the .pub file), or choose that file with "Read from a file".',
+    remedy,
+  );
+}
+
+/**
+ * A passphrase given with a key that has none. Refused when a host is added or changed (it would
+ * be sealed and kept for nothing, and usually means the wrong key was chosen); a login ignores
+ * one stored by an older version.
+ */
+export function keyPassphraseUnneededError(endpoint: SshEndpoint, keyPath: string | null): ApiError {
+  const key = keyPath === null ? 'The private key given' : `The private key ${keyPath}`;
+  return new ApiError(
+    'KEY_PASSPHRASE_WRONG',
+    `${key} for ${describeEndpoint(endpoint)} is not encrypted, but a passphrase was given with it; nothing was stored or sent.`,
+    'Leave the passphrase empty: this key has none. If you meant an encrypted key, give that key instead.',
   );
 }
 

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiError, MAX_PRIVATE_KEY_TEXT } from '../../../../electron/contract';
-import { loadPrivateKey, parsePrivateKeyText } from '../../../../electron/backend/hosts/ssh/load-private-key';
+import { keyTextRefusal, loadPrivateKey, parsePrivateKeyText } from '../../../../electron/backend/hosts/ssh/load-private-key';
+import { MAX_KEY_KDF_ROUNDS, privateKeyHeaderRefusal } from '../../../../electron/backend/hosts/ssh/private-key-header';
+import { withKdfRounds } from '../../../support/openssh-key-rounds';
 import { makeTempDir } from '../../../support/temp-dir';
 
 const dir = makeTempDir('sutazai-keys-');
@@ -97,5 +99,102 @@ describe('a private key sent as its text (web mode has no file to name)', () => 
     const body = JSON.stringify([refusalOf(encrypted, 'hunter2-secret').toBody(), refusalOf(plain.slice(0, 200)).toBody()]);
     expect(body).not.toContain('hunter2-secret');
     expect(body).not.toContain(plain.split('\n')[1]!.slice(0, 16));
+  });
+});
+
+describe('a key asking for a costly decryption is refused before ssh2 sees it', () => {
+  // Two rounds, so the real key decrypts at once; its header is then rewritten.
+  const cheap = fs.readFileSync(keygen('rounds-2', ['-t', 'ed25519', '-a', '2', '-N', 'correct horse']), 'utf8');
+  const refusalOf = (text: string, passphrase?: string): ApiError => {
+    try {
+      parsePrivateKeyText(endpoint, text, passphrase);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ApiError);
+      return error as ApiError;
+    }
+    throw new Error('the key text was accepted');
+  };
+
+  it('reads the rounds a key declares, refusing more than the cap', () => {
+    expect(privateKeyHeaderRefusal(Buffer.from(cheap))).toBeNull();
+    expect(privateKeyHeaderRefusal(Buffer.from(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS)))).toBeNull();
+    expect(privateKeyHeaderRefusal(Buffer.from(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS + 1)))).toEqual({ kind: 'kdf-rounds', rounds: 129 });
+    expect(privateKeyHeaderRefusal(Buffer.from(withKdfRounds(cheap, 2 ** 32 - 1)))).toEqual({ kind: 'kdf-rounds', rounds: 2 ** 32 - 1 });
+    expect(privateKeyHeaderRefusal(Buffer.from(cheap.replace(/\n[^\n]+\n-----END/, '\n-----END').slice(0, 120)))).toBeNull();
+  });
+
+  // The old code handed this to ssh2, which ran 100000 bcrypt rounds (about an hour and a half
+  // here) on this thread: it never returned within the test's timeout.
+  it('refuses an ed25519 key whose rounds were rewritten to 100000 as KEY_TEXT_INVALID, with its passphrase given, and names the remedy', () => {
+    const error = refusalOf(withKdfRounds(cheap, 100_000), 'correct horse');
+    expect(error.code).toBe('KEY_TEXT_INVALID');
+    expect(error.message).toMatch(/100000 bcrypt rounds.*at most 128/);
+    expect(error.remedy).toContain('ssh-keygen -p -a 64 -f COPY');
+    expect(error.remedy).toContain('ssh-keygen -p -N "" -f COPY');
+  }, 10_000);
+
+  it('lets a key at the cap reach ssh2 and refuses one round more (the old code let both through to ask for the passphrase)', () => {
+    // No passphrase: ssh2 stops before deriving a key, so this costs nothing at the cap either.
+    expect(refusalOf(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS)).code).toBe('KEY_PASSPHRASE_WRONG');
+    expect(refusalOf(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS + 1)).code).toBe('KEY_TEXT_INVALID');
+    expect(keyTextRefusal(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS))).toBeNull();
+    expect(keyTextRefusal(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS + 1))?.why).toMatch(/129 bcrypt rounds/);
+  });
+
+  it('refuses such a key in a file too, with the same remedy', async () => {
+    const file = path.join(dir.path, 'rounds-hostile');
+    fs.writeFileSync(file, withKdfRounds(cheap, 100_000), { mode: 0o600 });
+    const error = await loadPrivateKey(endpoint, file, 'correct horse').catch((caught: ApiError) => caught);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).code).toBe('KEY_FILE_UNREADABLE');
+    expect((error as ApiError).remedy).toMatch(/ssh-keygen -p -a 64 -f COPY.*point the host at the copy/);
+  });
+});
+
+describe('a key file is read only up to 64 KiB', () => {
+  // ssh2's PEM pattern takes quadratic time on a long header block: the old 1 MiB limit let one hold the backend for minutes.
+  it('refuses a bigger file before ssh2 parses it', async () => {
+    const file = path.join(dir.path, 'pem-headers');
+    fs.writeFileSync(file, `-----BEGIN RSA PRIVATE KEY-----\n${'a: b\n'.repeat(14_000)}`, { mode: 0o600 });
+    const error = await loadPrivateKey(endpoint, file, undefined).catch((caught: ApiError) => caught);
+    expect((error as ApiError).code).toBe('KEY_FILE_UNREADABLE');
+    expect((error as ApiError).message).toMatch(/70032 bytes is far too big/);
+  });
+});
+
+describe('what a key text is refused for says exactly what to do', () => {
+  it('names PKCS#8 (openssl genpkey) and how to convert it, not "OpenSSH or PEM"', () => {
+    const file = path.join(dir.path, 'pkcs8');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', file]);
+    const error = (() => {
+      try {
+        parsePrivateKeyText(endpoint, fs.readFileSync(file, 'utf8'), undefined);
+      } catch (caught) {
+        return caught as ApiError;
+      }
+      throw new Error('the PKCS#8 key was accepted');
+    })();
+    expect(error.code).toBe('KEY_TEXT_INVALID');
+    expect(error.message).toMatch(/PKCS#8 format \(BEGIN PRIVATE KEY/);
+    expect(error.remedy).toMatch(/ssh-keygen -p -f COPY/);
+  });
+
+  it('refuses a passphrase given with a key that has none when a host is added or changed, and ignores it at a login', async () => {
+    const text = fs.readFileSync(keygen('no-passphrase', ['-t', 'ed25519', '-N', '']), 'utf8');
+    let refused: unknown = null;
+    try {
+      parsePrivateKeyText(endpoint, text, 'a passphrase', { refuseUnneededPassphrase: true });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).code).toBe('KEY_PASSPHRASE_WRONG');
+    expect((refused as ApiError).message).toMatch(/is not encrypted, but a passphrase was given/);
+    const fromFile = await loadPrivateKey(endpoint, path.join(dir.path, 'no-passphrase'), 'a passphrase', {
+      refuseUnneededPassphrase: true,
+    }).catch((caught: ApiError) => caught);
+    expect((fromFile as ApiError).message).toMatch(/is not encrypted/);
+    // A login (a host stored by an older version with such a passphrase) still works.
+    expect(parsePrivateKeyText(endpoint, text, 'a passphrase').type).toBe('ssh-ed25519');
   });
 });
