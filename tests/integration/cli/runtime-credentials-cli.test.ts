@@ -194,7 +194,7 @@ describe('sutazai operators certificate', () => {
       );
       expect(killed.code).toBeNull();
       const left = fs.readdirSync(folder);
-      expect(left).toEqual([expect.stringMatching(/^\.sutazai-certificate-\d+-[A-Za-z0-9]{6}$/)]);
+      expect(left).toEqual([expect.stringMatching(/^\.sutazai-certificate-\d+-[A-Za-z0-9]{1,32}-[A-Za-z0-9]{6}$/)]);
       expect(fs.readdirSync(path.join(folder, left[0]!)).sort()).toEqual(['ca', 'cert', 'key']);
       const staged = normalizeSerial(new X509Certificate(fs.readFileSync(path.join(folder, left[0]!, 'cert'))).serialNumber);
 
