@@ -139,6 +139,7 @@ export function hostChangesFromForm(values: HostFormValues, host: HostSummary): 
   if (labels.join('\n') !== host.labels.join('\n')) changes.labels = labels;
 
   const sameMethod = values.authMethod === host.authMethod;
+  const waiting = waitsForKey(host);
   const authChanged =
     !sameMethod ||
     (values.authMethod === 'key' &&
@@ -146,13 +147,21 @@ export function hostChangesFromForm(values: HostFormValues, host: HostSummary): 
       (values.keyPath.trim() !== (host.keyPath ?? '') || values.passphrase !== '')) ||
     (values.authMethod === 'key' &&
       values.keySource === 'text' &&
-      (!host.keyStored || values.privateKey !== '' || values.passphrase !== '')) ||
+      ((!host.keyStored && !waiting) || values.privateKey !== '' || values.passphrase !== '')) ||
     (values.authMethod === 'password' && values.password !== '');
   if (authChanged) changes.auth = authFromForm(values);
 
   if (values.forgetSudoPassword) changes.sudoPassword = null;
   else if (values.sudoPassword !== '') changes.sudoPassword = values.sudoPassword;
   return changes;
+}
+
+/**
+ * A key login with neither a key file nor a stored key: imported without one (a browser's host
+ * list, a configuration file without its secrets); its logins are refused until one is pasted.
+ */
+function waitsForKey(host: HostSummary): boolean {
+  return host.authMethod === 'key' && host.keyPath === null && !host.keyStored;
 }
 
 /** Where an issue of the contract's schemas belongs in the form. */
@@ -263,7 +272,8 @@ export function validateHostChanges(values: HostFormValues, host: HostSummary): 
   const secretsOptional = values.authMethod === host.authMethod && host.hasSecret;
   const errors = {
     ...(parsed.success ? {} : fieldErrorsFromIssues(parsed.error.issues, changes.labels ?? [])),
-    ...requiredErrors(values, { secretsOptional, keyKept: host.authMethod === 'key' && host.keyStored }),
+    // A host waiting for its key (imported without one) may be edited before the key is pasted.
+    ...requiredErrors(values, { secretsOptional, keyKept: host.authMethod === 'key' && (host.keyStored || waitsForKey(host)) }),
   };
   return Object.keys(errors).length === 0 ? { ok: true, value: changes } : { ok: false, errors };
 }

@@ -200,6 +200,18 @@ describe('validateHostChanges', () => {
     expect(!result.ok && result.errors.password).toBe('Required.');
   });
 
+  it('edits a key host waiting for its key (imported without one) without asking for the key, and sends it once pasted', () => {
+    const waiting: HostSummary = { ...stored, authMethod: 'key', keyPath: null, keyStored: false, hasSecret: false };
+    expect(validateHostChanges({ ...formFromHost(waiting), labels: 'gpu, rack=b4' }, waiting)).toEqual({
+      ok: true,
+      value: { labels: ['gpu', 'rack=b4'] },
+    });
+    expect(validateHostChanges({ ...formFromHost(waiting), privateKey: 'KEY TEXT' }, waiting)).toEqual({
+      ok: true,
+      value: { auth: { method: 'keyText', privateKey: 'KEY TEXT' } },
+    });
+  });
+
   it('checks changed fields against the changes schema', () => {
     const result = validateHostChanges({ ...formFromHost(stored), port: '0' }, stored);
     expect(!result.ok && result.errors.port).toBe('A port is 1 to 65535.');
