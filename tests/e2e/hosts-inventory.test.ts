@@ -125,7 +125,8 @@ describe('SSH inventory, end to end', () => {
 
     // "Read from a file…" reads a file on this computer into the field: here the .pub one, which the form names at once.
     await dialog.getByTestId('private-key-file').setInputFiles(`${host.privateKeyPath}.pub`);
-    await expect(keyField.locator('.field-hint').textContent()).resolves.toMatch(/public key/);
+    // The browser reads the file asynchronously: wait for the field to show it.
+    await expect.poll(() => keyField.locator('.field-hint').textContent()).toMatch(/public key/);
     await dialog.getByRole('button', { name: 'Check host' }).click();
     const keyError = keyField.getByTestId('field-error');
     await keyError.waitFor({ state: 'visible' });
@@ -135,6 +136,7 @@ describe('SSH inventory, end to end', () => {
 
     // The encrypted key with a wrong passphrase: refused at the passphrase.
     await dialog.getByTestId('private-key-file').setInputFiles(host.encryptedKeyPath);
+    await expect.poll(() => keyField.locator('.field-hint').textContent()).toMatch(/private key, \d+ lines/);
     await dialog.locator('input[name="passphrase"]').fill('not the passphrase');
     await dialog.getByRole('button', { name: 'Check host' }).click();
     await expect(dialog.getByRole('alert').locator('.notice-code').textContent()).resolves.toBe('KEY_PASSPHRASE_WRONG');
