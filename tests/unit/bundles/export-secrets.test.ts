@@ -27,7 +27,9 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-describe('an export file’s sealed secrets', () => {
+// Each test runs the memory-hard KDF once or twice: on a loaded machine (two cores shared with
+// other suites) that took over the unit project's 10 s; the bound only catches a hang.
+describe('an export file’s sealed secrets', { timeout: 120_000 }, () => {
   it('open with the passphrase at the parameters every export writes, beside the configuration they were sealed with only', async () => {
     const text = await sealExportSecrets({ 'host/db-1/login': 'hunter2' }, PASSPHRASE, CONFIG);
     expect(await openExportSecrets(text, PASSPHRASE, 'site.sutazai-config', CONFIG)).toEqual({ 'host/db-1/login': 'hunter2' });
