@@ -46,7 +46,9 @@ async function hostNames(): Promise<string[]> {
 // eslint-disable-next-line no-control-regex -- what a terminal acts on: C0 but newline and tab, DEL, C1, bidi controls
 const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
-describe('sutazai hosts over SSH', () => {
+// Each test runs several CLI processes (a Node start, the store, an SSH login each): on a
+// loaded machine (npm run test:loaded) the first took over the project's 60 s. A hang bound.
+describe('sutazai hosts over SSH', { timeout: 240_000 }, () => {
   it('adds a host, pins its key only when confirmed, probes and judges it', async () => {
     const { lab } = labRef;
     const keyHost = await lab.addSshHost({ login: 'root-key' });
