@@ -16,6 +16,7 @@ import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs
 import {
   buildRuntimeBundle,
   daemonLayout,
+  instanceLeaders,
   killDaemonsAndInstances,
   runtimeClient,
   startBundledDaemon,
@@ -98,8 +99,10 @@ describe('TailLogs with max_bytes, from the shipped daemon (real TLS)', () => {
       return daemon.lines.some((l) => l.msg === 'sutazai-runtime ready');
     });
     client = runtimeClient(port, certs.ca.certPem, certs.viewer);
-    // The instance is known (it ran) before its log is filled: a tail of an unknown instance is refused.
-    await waitFor('quiet-1 or quiet running', () => fs.readdirSync(logDir).some((f) => f.startsWith('quiet')));
+    // The instance is known (it runs) before its log is filled: a tail of an unknown instance is
+    // refused. Its process group is the sign: a program that writes nothing makes no log file
+    // (the collector creates it at the first line).
+    await waitFor('quiet running', () => ([...instanceLeaders(runtimeId).keys()].some((i) => i.startsWith('quiet')) ? true : undefined));
   }, 180_000);
 
   afterAll(() => {
@@ -118,8 +121,9 @@ describe('TailLogs with max_bytes, from the shipped daemon (real TLS)', () => {
     });
 
   it('answers the last whole lines within max_bytes, not the 10,000 lines asked with them; without it, by lines', async () => {
-    const logFile = `${logDir}/${fs.readdirSync(logDir).find((f) => /^quiet(-1)?\.log$/.test(f))}`;
-    const instance = logFile.slice(logDir.length + 1, -'.log'.length);
+    // The program writes nothing, so its log file is the one this test writes.
+    const instance = [...instanceLeaders(runtimeId).keys()].find((i) => i.startsWith('quiet'))!;
+    const logFile = `${logDir}/${instance}.log`;
     fs.appendFileSync(logFile, linesText(0, 30_000));
     const byBytes = await tailOf({ instance, lines: TAIL_MAX_LINES, follow: false, maxBytes: 13_000 * LINE_BYTES });
     expect(byBytes).toEqual(textsOf(17_000, 30_000));
