@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClient, type ApiClient, type ServerMessage } from '../../../electron/contract';
-import { createPipeSession, desktopPipeGrants } from '../../../electron/backend/server/dispatcher';
+import { createApiClient, type ApiClient } from '../../../electron/contract';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
-import { makeWaitFor } from '../../support/wait-for';
+import { desktopCall } from '../../support/desktop-call';
 import { openSocket, wsTransport } from '../../support/ws-peer';
 
 /**
@@ -19,7 +18,6 @@ import { openSocket, wsTransport } from '../../support/ws-peer';
 const labRef = useTestLab();
 let running: RunningBackend;
 let client: ApiClient;
-const waitFor = makeWaitFor({ timeoutMs: 10_000, pollMs: 20 });
 
 beforeAll(async () => {
   running = await startTestBackend({ vaultKey: { kind: 'passphrase', passphrase: 'test vault passphrase' }, sampleLocalHost: false });
@@ -192,25 +190,7 @@ describe('key login with the key sent as text, over web mode', () => {
     expect(await names()).not.toContain('listed-key');
 
     // The desktop app's window sits at the backend's machine: its key file is its own.
-    const desktop = await desktopCall('hosts.add', { ...base, name: 'path-desktop', auth: byPath });
+    const desktop = await desktopCall(running.backend.dispatcher, 'hosts.add', { ...base, name: 'path-desktop', auth: byPath });
     expect(desktop).toMatchObject({ ok: true, result: { name: 'path-desktop', keyPath: host.privateKeyPath, keyStored: false } });
   });
 });
-
-/** One call over a pipe with the desktop app's grants (its page may name paths on this machine). */
-async function desktopCall(method: string, params: unknown): Promise<ServerMessage> {
-  const answers: ServerMessage[] = [];
-  const connection = running.backend.dispatcher.connect(
-    (text) => answers.push(JSON.parse(text) as ServerMessage),
-    'port:test',
-    desktopPipeGrants(createPipeSession()),
-    'desktop',
-  );
-  try {
-    connection.receive(JSON.stringify({ type: 'request', id: 1, method, params }));
-    await waitFor(`the answer to ${method}`, () => answers.length > 0);
-    return answers[0]!;
-  } finally {
-    connection.close();
-  }
-}

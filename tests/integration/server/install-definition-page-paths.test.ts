@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClient, type ApiClient, type ServerMessage } from '../../../electron/contract';
-import { createPipeSession, desktopPipeGrants } from '../../../electron/backend/server/dispatcher';
+import { createApiClient, type ApiClient } from '../../../electron/contract';
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
-import { makeWaitFor } from '../../support/wait-for';
+import { desktopCall } from '../../support/desktop-call';
 import { openSocket, wsTransport } from '../../support/ws-peer';
 
 /**
@@ -23,7 +22,6 @@ let kit: BundleKit;
 let first: BuiltBundle;
 let second: BuiltBundle;
 let scratch = '';
-const waitFor = makeWaitFor({ timeoutMs: 10_000, pollMs: 20 });
 
 beforeAll(async () => {
   kit = await makeBundleKit();
@@ -85,7 +83,9 @@ describe('an install definition from a web page', () => {
 
   it('never imports a bundle on the way, even one signed by a trusted key; a bundle not imported is named with its remedy', async () => {
     // The first bundle imported over the desktop app's pipe (which may name its path), trusting the kit's key.
-    expect(await desktopCall('bundles.import', { path: first.file, trustKey: kit.key.fingerprint })).toMatchObject({ ok: true });
+    expect(
+      await desktopCall(running.backend.dispatcher, 'bundles.import', { path: first.file, trustKey: kit.key.fingerprint }),
+    ).toMatchObject({ ok: true });
     expect((await client.call('bundles.list', {})).map((b) => b.version)).toHaveLength(1);
 
     const byPath = await refusal(client.call('installs.plan', { install: definition({ bundle: second.file }) } as never));
@@ -104,25 +104,9 @@ describe('an install definition from a web page', () => {
   });
 
   it("is taken over the desktop app's own pipe: the bundle's path reaches the engine", async () => {
-    const answer = await desktopCall('installs.plan', { install: definition({ bundle: path.join(scratch, 'missing.sutazai-bundle') }) });
+    const answer = await desktopCall(running.backend.dispatcher, 'installs.plan', {
+      install: definition({ bundle: path.join(scratch, 'missing.sutazai-bundle') }),
+    });
     expect(answer).toMatchObject({ ok: false, error: { code: 'BUNDLE_UNREADABLE' } });
   });
 });
-
-/** One call over a pipe with the desktop app's grants (its page may name paths on this machine). */
-async function desktopCall(method: string, params: unknown): Promise<ServerMessage> {
-  const answers: ServerMessage[] = [];
-  const connection = running.backend.dispatcher.connect(
-    (text) => answers.push(JSON.parse(text) as ServerMessage),
-    'port:test',
-    desktopPipeGrants(createPipeSession()),
-    'desktop',
-  );
-  try {
-    connection.receive(JSON.stringify({ type: 'request', id: 1, method, params }));
-    await waitFor(`the answer to ${method}`, () => answers.length > 0);
-    return answers[0]!;
-  } finally {
-    connection.close();
-  }
-}

@@ -8,6 +8,7 @@ import { createPipeSession, desktopPipeGrants } from '../../../electron/backend/
 import type { BuiltBundle } from '../../../electron/backend/bundles/build-bundle';
 import { startTestBackend, type RunningBackend } from '../../support/backend-harness';
 import { makeBundleKit, type BundleKit } from '../../support/bundle-kit';
+import { desktopCall } from '../../support/desktop-call';
 import { makeWaitFor } from '../../support/wait-for';
 import { uploadFileOverWeb, uploadPermitHeader } from '../../support/web-uploads';
 import { openSocket, wsTransport } from '../../support/ws-peer';
@@ -63,22 +64,8 @@ describe('a path on the backend machine from a page', () => {
   });
 
   it("is taken over the desktop app's own pipe (its grants): the handler reads the path", async () => {
-    const sent: ServerMessage[] = [];
-    const connection = running.backend.dispatcher.connect(
-      (text) => sent.push(JSON.parse(text) as ServerMessage),
-      'port:test',
-      desktopPipeGrants(createPipeSession()),
-      'desktop',
-    );
-    try {
-      connection.receive(
-        JSON.stringify({ type: 'request', id: 1, method: 'support.analyze', params: { path: '/nonexistent/bundle.tar' } }),
-      );
-      await waitFor('the answer to support.analyze', () => sent.length > 0);
-      expect(sent[0]).toMatchObject({ id: 1, ok: false, error: { code: 'SUPPORT_BUNDLE_INVALID' } });
-    } finally {
-      connection.close();
-    }
+    const answer = await desktopCall(running.backend.dispatcher, 'support.analyze', { path: '/nonexistent/bundle.tar' });
+    expect(answer).toMatchObject({ id: 1, ok: false, error: { code: 'SUPPORT_BUNDLE_INVALID' } });
   });
 });
 
@@ -274,24 +261,6 @@ describe('web mode moves a release bundle by upload, never by a path', () => {
 });
 
 describe("a host login with the backend machine's SSH agent from a page", () => {
-  /** One call over a pipe with the desktop app's grants (its window sits at the backend's machine). */
-  async function desktopCall(method: string, params: unknown): Promise<ServerMessage> {
-    const answers: ServerMessage[] = [];
-    const connection = running.backend.dispatcher.connect(
-      (text) => answers.push(JSON.parse(text) as ServerMessage),
-      'port:test',
-      desktopPipeGrants(createPipeSession()),
-      'desktop',
-    );
-    try {
-      connection.receive(JSON.stringify({ type: 'request', id: 1, method, params }));
-      await waitFor(`the answer to ${method}`, () => answers.length > 0);
-      return answers[0]!;
-    } finally {
-      connection.close();
-    }
-  }
-
   const refusal = (call: Promise<unknown>) =>
     call.then(
       () => ({ code: 'accepted', message: '', remedy: '' }),
@@ -311,7 +280,7 @@ describe("a host login with the backend machine's SSH agent from a page", () => 
     }
     expect((await client.call('hosts.list', {})).map((h) => h.name)).not.toContain('agent-web');
     // The desktop app's window may choose it (its person is the backend's); the host then keeps it over web mode.
-    const desktop = await desktopCall('hosts.add', { ...host, name: 'agent-desk', auth: { method: 'agent' } });
+    const desktop = await desktopCall(running.backend.dispatcher, 'hosts.add', { ...host, name: 'agent-desk', auth: { method: 'agent' } });
     expect(desktop).toMatchObject({ ok: true, result: { name: 'agent-desk', authMethod: 'agent' } });
     const hostId = (desktop as { result: { id: number } }).result.id;
     const update = await refusal(client.call('hosts.update', { hostId, changes: { auth: { method: 'agent' } } }));
