@@ -364,6 +364,14 @@ export class LinuxProcessDriver implements ProcessDriver {
   removeFifosExcept(keep: ReadonlySet<string>): void {
     this.collector?.removeFifosExcept(keep);
     this.lifelines.removeExcept(keep);
+    // An instance removed after its process had ended (restart never, a clean exit, crash-loop)
+    // never reaches stop(): drop its spawn plan here too, with the rest of what it had.
+    for (const instance of this.plans.keys()) if (!keep.has(instance)) this.plans.delete(instance);
+  }
+
+  /** Whether a spawn plan (checked command, environment) is kept for instance: for tests. */
+  hasPlan(instance: string): boolean {
+    return this.plans.has(instance);
   }
 
   /** Group leaders carrying this runtime's marker, oldest first: what a crashed daemon left running. */

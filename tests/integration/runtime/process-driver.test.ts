@@ -239,4 +239,13 @@ describe('LinuxProcessDriver', () => {
     await new LinuxProcessDriver({ logs, runtimeId }).stop(adopted, 'SIGTERM', 2000);
     expect(processGroupMembers(proc.pid)).toEqual([]);
   });
+
+  it("drops an ended instance's spawn plan when the instance is removed (it never reaches stop)", async () => {
+    const own = new LinuxProcessDriver({ logs, runtimeId });
+    const proc = await own.start(spec('plan-gone', 'true', []), 'plan-gone');
+    await exitOf(proc);
+    expect(own.hasPlan('plan-gone')).toBe(true);
+    own.removeFifosExcept(new Set(['someone-else']));
+    expect(own.hasPlan('plan-gone')).toBe(false);
+  });
 });
