@@ -60,7 +60,9 @@ describe('configuration export and import on the Configuration page', () => {
     fs.mkdirSync(origin);
     fs.mkdirSync(dataDir);
 
-    // The exporting control center: two hosts, db-1's key pinned, exported as a signed bundle.
+    // The exporting control center: two hosts, db-1's key pinned, exported as a signed bundle (no
+    // secrets). Password logins: a browser may import them (the password is asked for later),
+    // while a key file or SSH agent on the backend's machine is blocked from a page.
     const backend = await startBackend({
       dataDir: origin,
       logLevel: 'warn',
@@ -78,10 +80,16 @@ describe('configuration export and import on the Configuration page', () => {
         name: 'db-1',
         address: '198.18.252.1',
         user: 'sutazai',
-        auth: { method: 'agent' },
+        auth: { method: 'password', password: 'origin ssh password' },
         labels: ['rack=b4'],
       });
-      await cli.call('hosts.add', { name: 'web-1', address: '198.18.252.2', user: 'sutazai', auth: { method: 'agent' } });
+      await cli.call('hosts.add', {
+        name: 'web-1',
+        address: '198.18.252.2',
+        user: 'sutazai',
+        auth: { method: 'password', password: 'origin ssh password' },
+      });
+      await cli.call('hosts.add', { name: 'jump-1', address: '198.18.252.3', user: 'sutazai', auth: { method: 'agent' } });
     } finally {
       cli.close();
       await backend.close();
@@ -144,6 +152,10 @@ describe('configuration export and import on the Configuration page', () => {
     await expect(keyRow.getByTestId('config-item-reason').textContent()).resolves.toContain('HOST KEY DIFFERS');
     await expect(keyRow.getByRole('checkbox').isChecked()).resolves.toBe(false);
     await expect(page.locator('[data-item="host:web-1"]').getByRole('checkbox').isChecked()).resolves.toBe(true);
+    // A login through the backend's SSH agent cannot be set from a page: blocked, with the way round.
+    const agentRow = page.locator('[data-item="host:jump-1"]');
+    await expect(agentRow.getAttribute('data-status')).resolves.toBe('blocked');
+    await expect(agentRow.getByTestId('config-item-reason').textContent()).resolves.toContain('Paste key');
 
     const importButton = page.getByTestId('config-import-button');
     await expect(importButton.isDisabled()).resolves.toBe(true);
