@@ -3,7 +3,7 @@
  * for one call made on an operator's behalf, sent as `authorization: Bearer <token>`. Each
  * names the operator (`sub`), their role and attributes, the install (`aud`) and a unique
  * `jti`; a token is good for one call, so a `jti` seen before is refused until the token
- * would have expired anyway.
+ * would have expired anyway, after a restart too (used-token-record.ts keeps the record).
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { RuntimeError } from '../runtime-error';
@@ -11,6 +11,7 @@ import { MAX_TOKEN_LIFETIME_S, TOKEN_ISSUER } from '../wire/access-token-claims'
 import { isRole, ROLES, type Role } from '../wire/roles';
 import type { AccessView } from './access-state';
 import { checkTokenLifetime, claimTime as at, clockRefusal, CLOCK_TOLERANCE_S, tokenClockOptions } from './token-clock';
+import { openUsedTokenRecord, type UsedTokensLoad } from './used-token-record';
 
 export interface TokenClaims {
   subject: string;
@@ -23,6 +24,20 @@ export interface TokenClaims {
 export interface AccessTokenVerifier {
   /** The token's claims, or a RuntimeError ACCESS_TOKEN_INVALID saying what is wrong with it. */
   verify(token: string, view: AccessView): Promise<TokenClaims>;
+  /** What the start read from the record of used tokens. */
+  readonly usedTokensLoaded: UsedTokensLoad;
+  /** Closes the record's file. */
+  close(): void;
+}
+
+export interface AccessTokenVerifierOptions {
+  now?: () => number;
+  /** When this runtime started: tokens issued before it, less the clock tolerance, are refused. */
+  startedAtMs?: number;
+  /** Where the tokens used are kept across restarts (used-token-record.ts); default: memory only. */
+  usedTokensFile?: string;
+  /** Hears what is wrong with that file; the runtime goes on. */
+  onUsedTokensProblem?: (detail: string) => void;
 }
 
 const REMEDY =
@@ -59,25 +74,18 @@ function reasonOf(error: unknown, install: string): RuntimeError {
   return refused(`cannot be read (${error instanceof Error ? error.message : String(error)})`);
 }
 
-export function createAccessTokenVerifier(options: { now?: () => number; startedAtMs?: number } = {}): AccessTokenVerifier {
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions = {}): AccessTokenVerifier {
   const now = options.now ?? Date.now;
   /**
-   * The one-use record of tokens lives in memory and dies with the process: a token issued
-   * before this runtime started could be one used already, so it is refused (beyond the
-   * clock tolerance: a token captured within CLOCK_TOLERANCE_S before a restart is the
-   * residue). The control center signs a fresh token for every call, so none of its own
+   * The second line behind the record of used tokens, for a use the record lost (a
+   * whole-host crash before its line reached the disk, the file deleted): a token issued
+   * before this runtime started, beyond the clock tolerance, is refused whether or not it
+   * was used. The control center signs a fresh token for every call, so none of its own
    * calls carries an older one.
    */
   const startedAtMs = options.startedAtMs;
-  /** jti -> when its token expires (ms): a second use before then is a replay. */
-  const used = new Map<string, number>();
-  let nextSweepMs = 0;
-
-  const sweep = (nowMs: number): void => {
-    if (nowMs < nextSweepMs) return;
-    nextSweepMs = nowMs + 10_000;
-    for (const [jti, expiresAtMs] of used) if (expiresAtMs + CLOCK_TOLERANCE_S * 1000 < nowMs) used.delete(jti);
-  };
+  /** jti -> when its token expires: a second use before then is a replay, before a restart or after it. */
+  const used = openUsedTokenRecord(options.usedTokensFile ?? null, now(), options.onUsedTokensProblem);
 
   return {
     async verify(token, view) {
@@ -117,7 +125,7 @@ export function createAccessTokenVerifier(options: { now?: () => number; started
       if (typeof jti !== 'string' || jti === '') throw refused('has a "jti" that is not a string, so it cannot be kept to one call');
       if (startedAtMs !== undefined && iat * 1000 < startedAtMs - CLOCK_TOLERANCE_S * 1000)
         throw refused(
-          `was issued at ${at(iat)}, before this runtime started at ${new Date(startedAtMs).toISOString()}: tokens used before a restart are not remembered, so none that old is accepted`,
+          `was issued at ${at(iat)}, before this runtime started at ${new Date(startedAtMs).toISOString()}: none that old is accepted after a restart, used or not`,
           'the control center signs a fresh token for every call: retry the action',
         );
       checkTokenLifetime(payload, MAX_TOKEN_LIFETIME_S, refused);
@@ -127,14 +135,16 @@ export function createAccessTokenVerifier(options: { now?: () => number; started
       if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes))
         throw refused('carries attributes that are not an object');
       const nowMs = now();
-      sweep(nowMs);
-      if (used.has(jti))
+      if (used.has(jti, nowMs))
         throw refused(
-          `was already used (jti ${jti}): each token is good for one call`,
+          `was already used (jti ${JSON.stringify(jti)}): each token is good for one call`,
           'a replayed token is refused; if the control center sent it, report it as a defect',
         );
-      used.set(jti, exp * 1000);
+      // Kept (on disk when there is a file) before the call is served; a use that cannot be kept refuses the call.
+      used.add(jti, exp * 1000, nowMs);
       return { subject: sub, role, attributes: attributes as Record<string, unknown>, jti, expiresAtMs: exp * 1000 };
     },
+    usedTokensLoaded: used.loaded,
+    close: () => used.close(),
   };
 }

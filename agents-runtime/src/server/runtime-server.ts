@@ -5,6 +5,7 @@
  * service mapped onto a RuntimeApi, and the standard grpc.health.v1 service.
  */
 import * as grpc from '@grpc/grpc-js';
+import { dirname, join } from 'node:path';
 import type { HealthCheckRequest__Output } from '../generated/grpc/health/v1/HealthCheckRequest';
 import type { HealthCheckResponse } from '../generated/grpc/health/v1/HealthCheckResponse';
 import type { HealthHandlers } from '../generated/grpc/health/v1/Health';
@@ -12,6 +13,7 @@ import type { RuntimeHandlers } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
 import { accessStateFromWire, createAccessStateStore, type AccessStateStore } from './access-state';
 import { createAccessTokenVerifier, type AccessTokenVerifier } from './access-token';
+import { USED_TOKENS_FILE } from './used-token-record';
 import { identifyCaller, type CallerIdentity } from './caller-identity';
 import { statusFor, statusFromError } from './grpc-status';
 import { CONTROL_CENTER_METHODS, HEALTH_SERVICE, RUNTIME_SERVICE, authorize, controlCenterOnly, methodsWithoutPolicy } from './role-policy';
@@ -53,6 +55,11 @@ export interface RuntimeServerOptions {
   protoDir?: string;
   /** Where the pushed access state is kept (the daemon: `<state_dir>/access-state.json`); default: memory only. */
   accessStateFile?: string;
+  /**
+   * Where the access tokens used are kept across restarts (used-token-record.ts); default:
+   * `access-tokens.used` beside the access state file, memory only without one.
+   */
+  usedTokensFile?: string;
   /** The runtime's own audit log (the daemon: `<state_dir>/audit.log`, audit/audit-file.ts); default: none kept. */
   auditLogFile?: string;
   /** Its segment size and how many sealed segments are kept; default DEFAULT_AUDIT_LIMITS. */
@@ -231,7 +238,16 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   const access = createAccessStateStore(options.accessStateFile ?? null, (detail) =>
     logger.warn({ detail }, 'the kept access state cannot be used: serving only the control center until it pushes the state again'),
   );
-  const tokens = createAccessTokenVerifier({ now: options.now, startedAtMs: (options.now ?? Date.now)() });
+  const usedTokensFile =
+    options.usedTokensFile ??
+    (options.accessStateFile === undefined ? undefined : join(dirname(options.accessStateFile), USED_TOKENS_FILE));
+  const tokens = createAccessTokenVerifier({
+    now: options.now,
+    startedAtMs: (options.now ?? Date.now)(),
+    ...(usedTokensFile === undefined ? {} : { usedTokensFile }),
+    // A token the record lost is still refused when issued before this start, less the clock tolerance.
+    onUsedTokensProblem: (detail) => logger.warn({ detail }, 'the record of used access tokens is not whole or cannot be rewritten'),
+  });
   const auditFile = options.auditLogFile === undefined ? null : openAuditFile(options.auditLogFile, options.auditLimits);
   const audit =
     auditFile === null
@@ -427,6 +443,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   }).catch((error: unknown) => {
     server.forceShutdown();
     auditFile?.close();
+    tokens.close();
     throw error;
   });
   const boundAddress = `${host}:${port}`;
@@ -447,7 +464,10 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
       });
     });
     // Calls still ending after the shutdown have nothing to append to: the entry is lost, the daemon's log says so.
-    return closing.then(() => auditFile?.close());
+    return closing.then(() => {
+      auditFile?.close();
+      tokens.close();
+    });
   };
 
   return { address: boundAddress, port, close };
