@@ -8,7 +8,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { buildAll, isStale } = await import(pathToFileURL(path.join(root, 'scripts', 'build.mjs')).href);
 if (
   await isStale(
-    ['dist/backend/cli.cjs', 'dist/backend/yaml-worker.cjs'],
+    ['dist/backend/cli.cjs', 'dist/backend/yaml-worker.cjs', 'dist/backend/key-decrypt-worker.cjs'],
     ['electron/backend', 'electron/contract', 'agents-runtime/src/yaml'],
   )
 ) {

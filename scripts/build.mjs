@@ -20,6 +20,8 @@ const nodeTargets = [
   { entry: 'electron/backend/cli/main.ts', outfile: 'backend/cli.cjs' },
   // The YAML worker thread every backend entry starts (untrusted-yaml/parse-off-thread.ts).
   { entry: 'electron/backend/untrusted-yaml/yaml-worker.ts', outfile: 'backend/yaml-worker.cjs', partOf: 'backend/' },
+  // The worker thread that decrypts encrypted private keys (hosts/ssh/key-decrypt-pool.ts).
+  { entry: 'electron/backend/hosts/ssh/key-decrypt-worker.ts', outfile: 'backend/key-decrypt-worker.cjs', partOf: 'backend/' },
 ];
 
 /**

@@ -13,6 +13,7 @@ const renderer = builtRenderer(process.env.SUTAZAI_RENDERER_DIR);
 const outputs = [
   'dist/backend/web.cjs',
   'dist/backend/yaml-worker.cjs',
+  'dist/backend/key-decrypt-worker.cjs',
   ...(renderer ? [`dist/${renderer}/app.js`, `dist/${renderer}/index.html`] : []),
 ];
 // The backend bundles the runtime's wire vocabulary, readers and YAML (agents-runtime/src/wire/index.ts): all of its sources count.

@@ -65,6 +65,10 @@ export const ERROR_CODES = [
   'KEY_PASSPHRASE_WRONG',
   /** A private key sent as text (hosts.add / update, keyText) is malformed, public-only or too big. */
   'KEY_TEXT_INVALID',
+  /** An encrypted private key was not decrypted: its worker thread ran out of time or stopped (issue 14). */
+  'KEY_DECRYPT_FAILED',
+  /** An encrypted private key was not decrypted: too many keys are waiting for the key worker, or the backend is stopping. */
+  'KEY_DECRYPT_BUSY',
   'SSH_FAILED',
   'SSH_CHANNEL_REFUSED',
   // Sealed secrets.

@@ -67,6 +67,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'KEY_FILE_UNREADABLE':
     case 'KEY_PASSPHRASE_WRONG':
     case 'KEY_TEXT_INVALID':
+    case 'KEY_DECRYPT_FAILED':
+    case 'KEY_DECRYPT_BUSY':
     case 'SSH_FAILED':
     case 'SSH_CHANNEL_REFUSED':
     case 'FLEET_LINK_DOWN':

@@ -160,7 +160,8 @@ export function createHostService(deps: HostServiceDeps): HostService {
    */
   async function checkKey(endpoint: SshEndpoint, auth: AuthInput): Promise<void> {
     if (auth.method === 'key') await loadPrivateKey(endpoint, auth.keyPath, auth.passphrase, { refuseUnneededPassphrase: true });
-    if (auth.method === 'keyText') parsePrivateKeyText(endpoint, auth.privateKey, auth.passphrase, { refuseUnneededPassphrase: true });
+    if (auth.method === 'keyText')
+      await parsePrivateKeyText(endpoint, auth.privateKey, auth.passphrase, { refuseUnneededPassphrase: true });
   }
 
   /**

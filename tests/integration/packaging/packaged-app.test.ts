@@ -109,6 +109,7 @@ describe('the packaged layout', () => {
         'dist/backend/utility-process.cjs',
         'dist/backend/web.cjs',
         'dist/backend/yaml-worker.cjs',
+        'dist/backend/key-decrypt-worker.cjs',
         'dist/renderer/index.html',
         'dist/renderer/app.js',
       ]),

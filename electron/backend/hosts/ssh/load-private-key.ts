@@ -3,10 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { MAX_PRIVATE_KEY_TEXT } from '../../../contract';
+import { sharedKeyDecryptPool, type KeyDecryptPool, type PoolOutcome } from './key-decrypt-pool';
 import { MAX_KEY_KDF_ROUNDS, privateKeyHeaderRefusal, type KeyHeaderRefusal } from './private-key-header';
 import {
   KEY_FILE_REMEDY,
   KEY_TEXT_REMEDY,
+  keyDecryptUnavailableError,
   keyFileUnreadableError,
   keyPassphraseError,
   keyPassphraseUnneededError,
@@ -31,6 +33,8 @@ export function expandHome(keyPath: string): string {
  */
 export interface KeyParseOptions {
   refuseUnneededPassphrase?: boolean;
+  /** Where an encrypted key is decrypted: the backend's one key worker unless another pool is given. */
+  decryptPool?: KeyDecryptPool;
 }
 
 /**
@@ -58,6 +62,7 @@ export async function loadPrivateKey(
   return parsePrivateKey(data, passphrase, options, {
     passphrase: (given) => keyPassphraseError(endpoint, keyPath, given),
     passphraseUnneeded: () => keyPassphraseUnneededError(endpoint, keyPath),
+    notDecrypted: (failure) => keyDecryptUnavailableError(endpoint, keyPath, failure),
     unreadable: (reason, remedy) =>
       keyFileUnreadableError(
         endpoint,
@@ -72,18 +77,19 @@ export async function loadPrivateKey(
  * A private key sent as text (web mode's key login, a key sealed in the vault): parsed
  * and decrypted here, before any connection. Its errors never quote the text.
  */
-export function parsePrivateKeyText(
+export async function parsePrivateKeyText(
   endpoint: SshEndpoint,
   text: string,
   passphrase: string | undefined,
   options: KeyParseOptions = {},
-): ParsedKey {
+): Promise<ParsedKey> {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_PRIVATE_KEY_TEXT)
     throw keyTextInvalidError(endpoint, `is ${bytes} bytes, far too big for a private key (at most ${MAX_PRIVATE_KEY_TEXT})`);
   return parsePrivateKey(Buffer.from(text, 'utf8'), passphrase, options, {
     passphrase: (given) => keyTextPassphraseError(endpoint, given),
     passphraseUnneeded: () => keyPassphraseUnneededError(endpoint, null),
+    notDecrypted: (failure) => keyDecryptUnavailableError(endpoint, null, failure),
     unreadable: (reason, remedy) =>
       keyTextInvalidError(
         endpoint,
@@ -123,6 +129,8 @@ export function keyTextRefusal(text: string): { why: string; remedy: string } | 
 interface KeyErrors {
   passphrase: (passphraseGiven: boolean) => Error;
   passphraseUnneeded: () => Error;
+  /** The key worker did not decrypt it (out of time, gone, too many keys waiting). */
+  notDecrypted: (failure: Extract<PoolOutcome, { kind: 'unavailable' }>) => Error;
   /** `reason`: the parser's own words, or that it holds a public key; `remedy`: a specific one, when the refusal knows it. */
   unreadable: (reason: string, remedy?: string) => Error;
 }
@@ -148,26 +156,58 @@ function describeHeaderRefusal(refusal: KeyHeaderRefusal): { reason: string; rem
   }
 }
 
-/** ssh2's parser says what went wrong in its message: "... but no passphrase given" or "... -- bad passphrase?". */
-function parsePrivateKey(data: Buffer, passphrase: string | undefined, options: KeyParseOptions, errors: KeyErrors): ParsedKey {
-  // Before ssh2 sees it: a key may ask for a decryption that would hold this thread for hours.
+/**
+ * ssh2's parser says what went wrong in its message: "... but no passphrase given" or "... --
+ * bad passphrase?". A key without encryption is parsed here (cheap); an encrypted one is
+ * decrypted on the key worker thread (key-decrypt-pool.ts), never on this one, and only once
+ * its header showed it within the rounds cap.
+ */
+async function parsePrivateKey(
+  data: Buffer,
+  passphrase: string | undefined,
+  options: KeyParseOptions,
+  errors: KeyErrors,
+): Promise<ParsedKey> {
+  // Before ssh2 sees it: a key may ask for a decryption that would hold a thread for hours.
   const header = privateKeyHeaderRefusal(data);
   if (header !== null) {
     const { reason, remedy } = describeHeaderRefusal(header);
     throw errors.unreadable(reason, remedy);
   }
-  // A key that parses without its passphrase has none (an encrypted one fails at once, before any key derivation).
-  if (options.refuseUnneededPassphrase && passphrase && firstKey(ssh2.utils.parseKey(data))?.isPrivateKey())
-    throw errors.passphraseUnneeded();
-  const parsed = ssh2.utils.parseKey(data, passphrase);
-  if (parsed instanceof Error) {
-    if (/no passphrase given/i.test(parsed.message)) throw errors.passphrase(false);
-    if (/bad passphrase|bad decrypt/i.test(parsed.message)) throw errors.passphrase(true);
-    throw errors.unreadable(parsed.message);
+  // Without a passphrase ssh2 decrypts nothing: an encrypted key fails at once, before any key derivation.
+  const plain = ssh2.utils.parseKey(data);
+  if (!(plain instanceof Error)) {
+    const key = firstKey(plain);
+    if (key === undefined || !key.isPrivateKey()) throw errors.unreadable('it holds a public key, not a private one');
+    if (options.refuseUnneededPassphrase && passphrase) throw errors.passphraseUnneeded();
+    return key;
   }
-  const key = firstKey(parsed);
-  if (key === undefined || !key.isPrivateKey()) throw errors.unreadable('it holds a public key, not a private one');
-  return key;
+  if (!/no passphrase given/i.test(plain.message)) throw errors.unreadable(plain.message);
+  // An empty passphrase is tried, as ssh2 would; only a missing one is said to be missing.
+  if (passphrase === undefined) throw errors.passphrase(false);
+  const pool = options.decryptPool ?? sharedKeyDecryptPool();
+  return keyOf(await pool.decrypt(data.toString('utf8'), passphrase), errors);
+}
+
+/** What the key worker answered, as the key ssh2 logs in with, or the refusal the same parser message always gave. */
+function keyOf(outcome: PoolOutcome, errors: KeyErrors): ParsedKey {
+  switch (outcome.kind) {
+    case 'unavailable':
+      throw errors.notDecrypted(outcome);
+    case 'public-only':
+      throw errors.unreadable('it holds a public key, not a private one');
+    case 'parse-error':
+      if (/no passphrase given/i.test(outcome.message)) throw errors.passphrase(false);
+      if (/bad passphrase|bad decrypt/i.test(outcome.message)) throw errors.passphrase(true);
+      throw errors.unreadable(outcome.message);
+    case 'key': {
+      // The decrypted key, without encryption and held in memory only: ssh2 reads it at the
+      // cost of a plain parse. It must read as a private key needing no passphrase.
+      const key = firstKey(ssh2.utils.parseKey(outcome.clearKey));
+      if (key === undefined || !key.isPrivateKey()) throw errors.notDecrypted({ kind: 'unavailable', reason: 'bad-answer' });
+      return key;
+    }
+  }
 }
 
 /** The OpenSSH format may hold several keys; OpenSSH itself writes one. Undefined for a parse error. */

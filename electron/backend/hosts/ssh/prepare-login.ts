@@ -17,7 +17,7 @@ export async function prepareLogin(endpoint: SshEndpoint, user: string, credenti
       return { user, method: 'key', authMethod: () => ({ type: 'publickey', username: user, key }) };
     }
     case 'keyText': {
-      const key = parsePrivateKeyText(endpoint, credentials.privateKey, credentials.passphrase);
+      const key = await parsePrivateKeyText(endpoint, credentials.privateKey, credentials.passphrase);
       return { user, method: 'key', authMethod: () => ({ type: 'publickey', username: user, key }) };
     }
     case 'agent': {

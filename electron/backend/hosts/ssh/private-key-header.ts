@@ -2,9 +2,10 @@
  * What a private key would cost to decrypt, read before ssh2 is given it.
  *
  * ssh2 decrypts an OpenSSH key (openssh-key-v1, kdfname "bcrypt") with bcrypt_pbkdf in
- * plain JavaScript, on the backend's only thread, for as many rounds as the key declares:
- * a few hundred bytes of text can ask for 2^32-1 rounds and hold the backend for good.
- * So the header is read here first (magic, ciphername, kdfname, kdfoptions: salt and
+ * plain JavaScript, for as many rounds as the key declares: a few hundred bytes of text can
+ * ask for 2^32-1 rounds. That runs on the one key worker thread (key-decrypt-pool.ts), not the
+ * backend's, but would still hold it, and every key login queued behind it, for good.
+ * So the header is read here first, on the backend's thread (magic, ciphername, kdfname, kdfoptions: salt and
  * rounds), every read bounded by the bytes there are, and a key asking for more rounds
  * than MAX_KEY_KDF_ROUNDS is refused without touching ssh2.
  *
@@ -15,9 +16,9 @@
 
 /**
  * At most this many bcrypt rounds. OpenSSH's default is 16, and `ssh-keygen -a 100` is common
- * hardening advice, so 128 admits the keys people have. Each round costs about 55 ms of the
- * backend's thread on a loaded two-core VM (16 rounds: 0.9 s), and this app decrypts the
- * key on every login, so more would stall every other client for seconds. More rounds buy
+ * hardening advice, so 128 admits the keys people have. Each round costs about 25-55 ms of a
+ * core on a loaded two-core VM (128 rounds: 3.4 s at load 3.5), and this app decrypts the key
+ * on every login, one key at a time, so more would keep other key logins waiting. More rounds buy
  * little here anyway: the stored key is sealed in the vault, whose passphrase is stretched
  * with scrypt.
  */

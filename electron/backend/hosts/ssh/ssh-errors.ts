@@ -185,6 +185,47 @@ export function keyTextPassphraseError(endpoint: SshEndpoint, passphraseGiven: b
   );
 }
 
+/**
+ * An encrypted key the key worker (key-decrypt-pool.ts) did not decrypt: out of time, the worker
+ * gone, or too many keys waiting. `keyPath`: null for a key sent as text or kept in the vault.
+ */
+export function keyDecryptUnavailableError(
+  endpoint: SshEndpoint,
+  keyPath: string | null,
+  failure: { reason: 'timeout'; limitMs: number } | { reason: 'crashed' | 'bad-answer' | 'busy' | 'stopping' },
+): ApiError {
+  const key = keyPath === null ? 'the private key given' : `the private key ${keyPath}`;
+  const where = `${key} for ${describeEndpoint(endpoint)}`;
+  const nothing = keyPath === null ? 'nothing was stored or sent' : 'nothing was sent';
+  switch (failure.reason) {
+    case 'timeout':
+      return new ApiError(
+        'KEY_DECRYPT_FAILED',
+        `Decrypting ${where} took longer than ${seconds(failure.limitMs)} and was stopped; ${nothing}.`,
+        'The backend\'s machine may be overloaded: try again when it is quieter. A key whose passphrase is stretched with fewer bcrypt rounds decrypts faster: lower them on a copy (`ssh-keygen -p -a 16 -f COPY`) or remove the copy\'s passphrase (`ssh-keygen -p -N "" -f COPY`; the vault seals the key either way).',
+      );
+    case 'crashed':
+    case 'bad-answer':
+      return new ApiError(
+        'KEY_DECRYPT_FAILED',
+        `The worker thread decrypting ${where} stopped before it answered; ${nothing}.`,
+        'Try again: the next key is decrypted by a fresh worker. If it happens again, send the app log with your report.',
+      );
+    case 'busy':
+      return new ApiError(
+        'KEY_DECRYPT_BUSY',
+        `${sentence(where)} was not decrypted: as many keys as the backend lets wait are waiting to be decrypted already; ${nothing}.`,
+        'Try again in a few seconds, when the keys before it are done.',
+      );
+    case 'stopping':
+      return new ApiError(
+        'KEY_DECRYPT_BUSY',
+        `${sentence(where)} was not decrypted: the backend is stopping; ${nothing}.`,
+        'Try again once the app is running again.',
+      );
+  }
+}
+
 export function agentUnavailableError(endpoint: SshEndpoint, why: string): ApiError {
   return new ApiError(
     'AUTH_FAILED',

@@ -63,9 +63,9 @@ describe('a private key sent as its text (web mode has no file to name)', () => 
   const pem = fs.readFileSync(keygen('text-pem', ['-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '']), 'utf8');
   const publicKey = fs.readFileSync(path.join(dir.path, 'text-plain.pub'), 'utf8');
 
-  const refusalOf = (text: string, passphrase?: string): ApiError => {
+  const refusalOf = async (text: string, passphrase?: string): Promise<ApiError> => {
     try {
-      parsePrivateKeyText(endpoint, text, passphrase);
+      await parsePrivateKeyText(endpoint, text, passphrase);
     } catch (error) {
       expect(error).toBeInstanceOf(ApiError);
       return error as ApiError;
@@ -73,30 +73,30 @@ describe('a private key sent as its text (web mode has no file to name)', () => 
     throw new Error('the key text was accepted');
   };
 
-  it('parses OpenSSH and PEM text, and decrypts an encrypted one with its passphrase', () => {
-    expect(parsePrivateKeyText(endpoint, plain, undefined).type).toBe('ssh-ed25519');
-    expect(parsePrivateKeyText(endpoint, encrypted, 'correct horse').type).toBe('ssh-ed25519');
-    expect(parsePrivateKeyText(endpoint, pem, undefined).type).toBe('ssh-rsa');
+  it('parses OpenSSH and PEM text, and decrypts an encrypted one with its passphrase', async () => {
+    expect((await parsePrivateKeyText(endpoint, plain, undefined)).type).toBe('ssh-ed25519');
+    expect((await parsePrivateKeyText(endpoint, encrypted, 'correct horse')).type).toBe('ssh-ed25519');
+    expect((await parsePrivateKeyText(endpoint, pem, undefined)).type).toBe('ssh-rsa');
   });
 
-  it('refuses garbage, a public key and an oversized text with KEY_TEXT_INVALID, a wrong or missing passphrase with KEY_PASSPHRASE_WRONG', () => {
+  it('refuses garbage, a public key and an oversized text with KEY_TEXT_INVALID, a wrong or missing passphrase with KEY_PASSPHRASE_WRONG', async () => {
     for (const text of [
       'not a key\n',
       publicKey,
       plain.replace(/[A-Za-z0-9+/]{20}\n/, '!!!!\n'),
       `${plain}\n${'x'.repeat(MAX_PRIVATE_KEY_TEXT)}`,
     ]) {
-      const error = refusalOf(text);
+      const error = await refusalOf(text);
       expect(error.code).toBe('KEY_TEXT_INVALID');
       expect(error.remedy).toMatch(/BEGIN line/);
     }
-    expect(refusalOf(publicKey).message).toMatch(/public key/);
-    expect(refusalOf(encrypted, 'wrong').code).toBe('KEY_PASSPHRASE_WRONG');
-    expect(refusalOf(encrypted).message).toMatch(/no passphrase was given/);
+    expect((await refusalOf(publicKey)).message).toMatch(/public key/);
+    expect((await refusalOf(encrypted, 'wrong')).code).toBe('KEY_PASSPHRASE_WRONG');
+    expect((await refusalOf(encrypted)).message).toMatch(/no passphrase was given/);
   });
 
-  it('never quotes the key or its passphrase in a refusal', () => {
-    const body = JSON.stringify([refusalOf(encrypted, 'hunter2-secret').toBody(), refusalOf(plain.slice(0, 200)).toBody()]);
+  it('never quotes the key or its passphrase in a refusal', async () => {
+    const body = JSON.stringify([(await refusalOf(encrypted, 'hunter2-secret')).toBody(), (await refusalOf(plain.slice(0, 200))).toBody()]);
     expect(body).not.toContain('hunter2-secret');
     expect(body).not.toContain(plain.split('\n')[1]!.slice(0, 16));
   });
@@ -105,9 +105,9 @@ describe('a private key sent as its text (web mode has no file to name)', () => 
 describe('a key asking for a costly decryption is refused before ssh2 sees it', () => {
   // Two rounds, so the real key decrypts at once; its header is then rewritten.
   const cheap = fs.readFileSync(keygen('rounds-2', ['-t', 'ed25519', '-a', '2', '-N', 'correct horse']), 'utf8');
-  const refusalOf = (text: string, passphrase?: string): ApiError => {
+  const refusalOf = async (text: string, passphrase?: string): Promise<ApiError> => {
     try {
-      parsePrivateKeyText(endpoint, text, passphrase);
+      await parsePrivateKeyText(endpoint, text, passphrase);
     } catch (error) {
       expect(error).toBeInstanceOf(ApiError);
       return error as ApiError;
@@ -125,18 +125,18 @@ describe('a key asking for a costly decryption is refused before ssh2 sees it', 
 
   // The old code handed this to ssh2, which ran 100000 bcrypt rounds (about an hour and a half
   // here) on this thread: it never returned within the test's timeout.
-  it('refuses an ed25519 key whose rounds were rewritten to 100000 as KEY_TEXT_INVALID, with its passphrase given, and names the remedy', () => {
-    const error = refusalOf(withKdfRounds(cheap, 100_000), 'correct horse');
+  it('refuses an ed25519 key whose rounds were rewritten to 100000 as KEY_TEXT_INVALID, with its passphrase given, and names the remedy', async () => {
+    const error = await refusalOf(withKdfRounds(cheap, 100_000), 'correct horse');
     expect(error.code).toBe('KEY_TEXT_INVALID');
     expect(error.message).toMatch(/100000 bcrypt rounds.*at most 128/);
     expect(error.remedy).toContain('ssh-keygen -p -a 64 -f COPY');
     expect(error.remedy).toContain('ssh-keygen -p -N "" -f COPY');
   }, 10_000);
 
-  it('lets a key at the cap reach ssh2 and refuses one round more (the old code let both through to ask for the passphrase)', () => {
+  it('lets a key at the cap reach ssh2 and refuses one round more (the old code let both through to ask for the passphrase)', async () => {
     // No passphrase: ssh2 stops before deriving a key, so this costs nothing at the cap either.
-    expect(refusalOf(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS)).code).toBe('KEY_PASSPHRASE_WRONG');
-    expect(refusalOf(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS + 1)).code).toBe('KEY_TEXT_INVALID');
+    expect((await refusalOf(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS))).code).toBe('KEY_PASSPHRASE_WRONG');
+    expect((await refusalOf(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS + 1))).code).toBe('KEY_TEXT_INVALID');
     expect(keyTextRefusal(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS))).toBeNull();
     expect(keyTextRefusal(withKdfRounds(cheap, MAX_KEY_KDF_ROUNDS + 1))?.why).toMatch(/129 bcrypt rounds/);
   });
@@ -163,17 +163,15 @@ describe('a key file is read only up to 64 KiB', () => {
 });
 
 describe('what a key text is refused for says exactly what to do', () => {
-  it('names PKCS#8 (openssl genpkey) and how to convert it, not "OpenSSH or PEM"', () => {
+  it('names PKCS#8 (openssl genpkey) and how to convert it, not "OpenSSH or PEM"', async () => {
     const file = path.join(dir.path, 'pkcs8');
     execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', file]);
-    const error = (() => {
-      try {
-        parsePrivateKeyText(endpoint, fs.readFileSync(file, 'utf8'), undefined);
-      } catch (caught) {
-        return caught as ApiError;
-      }
-      throw new Error('the PKCS#8 key was accepted');
-    })();
+    const error = await parsePrivateKeyText(endpoint, fs.readFileSync(file, 'utf8'), undefined).then(
+      () => {
+        throw new Error('the PKCS#8 key was accepted');
+      },
+      (caught: unknown) => caught as ApiError,
+    );
     expect(error.code).toBe('KEY_TEXT_INVALID');
     expect(error.message).toMatch(/PKCS#8 format \(BEGIN PRIVATE KEY/);
     expect(error.remedy).toMatch(/ssh-keygen -p -f COPY/);
@@ -183,7 +181,7 @@ describe('what a key text is refused for says exactly what to do', () => {
     const text = fs.readFileSync(keygen('no-passphrase', ['-t', 'ed25519', '-N', '']), 'utf8');
     let refused: unknown = null;
     try {
-      parsePrivateKeyText(endpoint, text, 'a passphrase', { refuseUnneededPassphrase: true });
+      await parsePrivateKeyText(endpoint, text, 'a passphrase', { refuseUnneededPassphrase: true });
     } catch (error) {
       refused = error;
     }
@@ -195,6 +193,6 @@ describe('what a key text is refused for says exactly what to do', () => {
     }).catch((caught: ApiError) => caught);
     expect((fromFile as ApiError).message).toMatch(/is not encrypted/);
     // A login (a host stored by an older version with such a passphrase) still works.
-    expect(parsePrivateKeyText(endpoint, text, 'a passphrase').type).toBe('ssh-ed25519');
+    expect((await parsePrivateKeyText(endpoint, text, 'a passphrase')).type).toBe('ssh-ed25519');
   });
 });
