@@ -85,7 +85,7 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
   };
 
   const spawn = (): Worker => {
-    const created = (options.startWorker ?? startKeyDecryptWorker)();
+    const created = options.startWorker ? options.startWorker() : startKeyDecryptWorker();
     // Set by the entry's first message, once its modules have loaded.
     let online = false;
     created.on('message', (message: unknown) => {
@@ -226,13 +226,14 @@ export function sharedKeyDecryptPool(): KeyDecryptPool {
 
 /**
  * The built worker next to the bundle (dist/backend/key-decrypt-worker.cjs); from source (tests,
- * tsx) the TypeScript entry, loaded through tsx's require hook.
+ * tsx) the TypeScript entry, loaded through tsx's require hook. `dir`: where this module is
+ * (given by a caller run as an ES module, where __dirname does not exist).
  */
-export function startKeyDecryptWorker(): Worker {
+export function startKeyDecryptWorker(dir: string = __dirname): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: MAX_MEMORY_MB };
-  const built = path.join(__dirname, 'key-decrypt-worker.cjs');
+  const built = path.join(dir, 'key-decrypt-worker.cjs');
   if (existsSync(built)) return new Worker(built, { resourceLimits });
-  const source = path.join(__dirname, 'key-decrypt-worker.ts');
+  const source = path.join(dir, 'key-decrypt-worker.ts');
   const tsx = createRequire(source).resolve('tsx/cjs');
   return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, { eval: true, resourceLimits });
 }
