@@ -251,6 +251,11 @@ export const ERROR_CODES = [
   'MFA_NOT_ENROLLED',
   /** Enrolment (or a first code) over a confirmed one: an admin resets it first. */
   'MFA_ALREADY_ENROLLED',
+  /**
+   * Web mode for a team requires two-factor sign-in: this browser's set-up at sign-in is unknown,
+   * finished, out of tries or older than 5 minutes, or its operator changed since (sign in again).
+   */
+  'MFA_ENROLMENT_ENDED',
   // Support bundles (issue 15, item 4).
   /** An operator's redaction rule is not a pattern the linear matcher takes. */
   'SUPPORT_RULE_INVALID',

@@ -183,6 +183,10 @@ export const METHOD_ACTIONS: Readonly<Record<MethodName, Action>> = {
   'mfa.enrolConfirm': 'sign-in',
   'mfa.reset': 'manage-operators',
   'mfa.setStepUp': 'manage-operators',
+  'mfa.setWebRequired': 'manage-operators',
+  'session.beginWebEnrolment': 'sign-in',
+  'session.confirmWebEnrolment': 'sign-in',
+  'session.cancelWebEnrolment': 'sign-in',
   // Asking what the access policy says gives nothing away that the refusal itself would not.
   'access.explain': 'view',
   'access.policy': 'view',

@@ -116,8 +116,20 @@ export const MfaStatusSchema = z.object({
   stepUpRequired: z.boolean(),
   /** Until when this pipe may take admin actions without a new code (ms since the epoch), or null. */
   stepUpUntil: z.number().int().nullable(),
+  /** Web mode for a team requires two-factor sign-in: an operator without it enrols at sign-in before any session. */
+  webRequired: z.boolean(),
 });
 export type MfaStatus = z.infer<typeof MfaStatusSchema>;
+
+/**
+ * A sign-in to web mode for a team that waits for the operator's two-factor enrolment (the
+ * setting `mfa.setWebRequired` is on and the operator has none): the ticket for
+ * session.beginWebEnrolment and session.confirmWebEnrolment (web mode keeps it in an HttpOnly
+ * cookie; never shown), whose operator, until when.
+ */
+export const WebEnrolmentAskedSchema = z
+  .object({ enrolment: z.object({ ticket: z.string(), operator: OperatorNameSchema, expiresAt: z.number().int() }) })
+  .strict();
 
 export const operatorMethods = {
   /** Every operator, by name, with whether it has two-factor sign-in; never a password or its hash. */
@@ -165,11 +177,13 @@ export const operatorMethods = {
    * Signs this pipe in; SIGN_IN_FAILED for a wrong name, password or code alike. An operator
    * with two-factor sign-in needs `code` too (a TOTP code or a recovery code): without it,
    * the right password is answered with MFA_REQUIRED. A code signed in with counts as this
-   * pipe's step-up.
+   * pipe's step-up. On web mode for a team's sign-in page, with two-factor sign-in required
+   * there (mfa.setWebRequired), an operator without it is not signed in yet: the answer is
+   * `enrolment`, a ticket for session.beginWebEnrolment and session.confirmWebEnrolment.
    */
   'session.signIn': {
     params: z.object({ name: z.string().min(1).max(256), password: OperatorPasswordSchema, code: MfaCodeSchema.optional() }).strict(),
-    result: SessionSchema,
+    result: z.union([SessionSchema, WebEnrolmentAskedSchema]),
   },
   /**
    * Whether people may sign in through the site's OpenID Connect provider
@@ -260,6 +274,40 @@ export const operatorMethods = {
   'mfa.setStepUp': {
     params: z.object({ required: z.boolean() }).strict(),
     result: z.object({ required: z.boolean() }),
+  },
+  /**
+   * Turns on or off two-factor sign-in required of every operator of web mode for a team (an
+   * operator without it enrols at sign-in before any session; loopback web mode and the desktop
+   * app are not affected). Only an admin with two-factor sign-in changes it (MFA_NOT_ENROLLED).
+   */
+  'mfa.setWebRequired': {
+    params: z.object({ required: z.boolean() }).strict(),
+    result: z.object({ required: z.boolean() }),
+  },
+  /**
+   * Web mode's forced enrolment (POST /session/enrolment/secret): a new TOTP secret for the
+   * operator of the ticket session.signIn or session.completeProviderSignIn gave, shown this
+   * once (asked again, a new one replaces it). MFA_ENROLMENT_ENDED for an unknown, used or
+   * expired ticket.
+   */
+  'session.beginWebEnrolment': {
+    params: z.object({ ticket: z.string().min(1).max(256) }).strict(),
+    result: z.object({ name: OperatorNameSchema, secret: z.string(), uri: z.string(), expiresAt: z.number().int() }).strict(),
+  },
+  /**
+   * The first code of that enrolment (POST /session/enrolment): confirms it, signs in, and
+   * answers the ten recovery codes, shown this once. Each code counts against the operator's
+   * name and the address like a sign-in (SIGN_IN_THROTTLED); a wrong one is MFA_CODE_WRONG (5
+   * end the ticket); the ticket signs in once.
+   */
+  'session.confirmWebEnrolment': {
+    params: z.object({ ticket: z.string().min(1).max(256), code: MfaCodeSchema }).strict(),
+    result: SessionSchema.extend({ recoveryCodes: z.array(z.string()) }),
+  },
+  /** "Sign in another way" on the forced enrolment (DELETE /session/enrolment): ends the ticket. */
+  'session.cancelWebEnrolment': {
+    params: z.object({ ticket: z.string().min(1).max(256) }).strict(),
+    result: z.object({ cancelled: z.boolean() }).strict(),
   },
   'session.signOut': {
     params: z.object({}).strict(),

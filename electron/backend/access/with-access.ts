@@ -23,6 +23,9 @@ const OPEN_METHODS: ReadonlySet<MethodName> = new Set<MethodName>([
   'session.completeProviderSignIn',
   'session.completeProviderSecondStep',
   'session.cancelProviderSecondStep',
+  'session.beginWebEnrolment',
+  'session.confirmWebEnrolment',
+  'session.cancelWebEnrolment',
 ]);
 
 export interface AccessGate {

@@ -21,6 +21,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { HostAuditLogs } from '../audit/host-audit-logs';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
 import { createProviderSignInHandlers, type ProviderSignInDeps } from './provider-sign-in-handlers';
+import { createWebEnrolmentHandlers } from './web-enrolment-handlers';
 import { createUploadPermitHandlers } from './upload-permit-handlers';
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 import { createConfigBundleHandlers, type ConfigBundleApiDeps } from './config-bundle-handlers';
@@ -121,6 +122,7 @@ export function createMethodHandlers(deps: ApiDeps): MethodHandlers {
     ...createAuditHandlers(deps),
     ...createOperatorHandlers(deps),
     ...createProviderSignInHandlers(deps),
+    ...createWebEnrolmentHandlers(deps),
     ...createSupportHandlers(deps),
     ...createUploadPermitHandlers(deps),
     ...createConfigBundleHandlers(deps),

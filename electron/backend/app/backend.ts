@@ -66,6 +66,7 @@ import { createOperatorsRepo } from '../operators/operators-repo';
 import { createOperatorService } from '../operators/operator-service';
 import { createOperatorMfaRepo } from '../operators/operator-mfa-repo';
 import { createOperatorMfa } from '../operators/operator-mfa';
+import { createWebEnrolments } from './web-enrolment';
 import { createStepUps, withStepUp } from '../operators/step-up';
 import { createSignInLimiter } from '../operators/sign-in-limiter';
 import { createWebSessions, type WebSessions } from '../operators/web-sessions';
@@ -475,12 +476,18 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
   const mfa = createOperatorMfa({ repo: createOperatorMfaRepo(store.db), vault, now });
   const webSessions = createWebSessions({ db: store.db, now });
   const signInLimiter = createSignInLimiter({ db: store.db, now });
+  // Sign-ins to web mode for a team that wait for the operator's two-factor enrolment (web-enrolment.ts).
+  const webEnrolments = createWebEnrolments({ now });
   // A removed operator's sealed TOTP secret goes with it; its browser sign-ins end (web-sessions.ts).
   const operators = createOperatorService({
     repo: createOperatorsRepo(store.db),
     now,
     onRemove: (id) => mfa.reset(id),
-    endSignIns: (id, reason) => webSessions.endAllOf(id, reason),
+    endSignIns: (id, reason) => {
+      webSessions.endAllOf(id, reason);
+      // A set-up waiting from a sign-in with the old password (or of an operator disabled or removed) goes too.
+      webEnrolments.endAllOf(id);
+    },
     // Each linked runtime is pushed the new list at once: a removed operator is refused there now, not at the next check.
     changed: () => runtimeCredentials.changed(),
     // A removed or disabled operator's certificates are revoked with them (pushed by the change above).
@@ -574,6 +581,7 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     stepUps,
     signInLimiter,
     webSessions,
+    webEnrolments,
     signInProvider,
     openExternal: config.openExternal,
     links: fleetLinks,

@@ -7,6 +7,8 @@ import type { Attempt, SignInLimiter } from '../operators/sign-in-limiter';
 import type { StepUps } from '../operators/step-up';
 import type { WebSessions } from '../operators/web-sessions';
 import type { Caller, MethodHandlers } from '../server/dispatcher';
+import type { WebEnrolments } from './web-enrolment';
+import { askWebEnrolment } from './web-enrolment-handlers';
 
 export interface OperatorApiDeps {
   operators: OperatorService;
@@ -14,6 +16,7 @@ export interface OperatorApiDeps {
   stepUps: StepUps;
   signInLimiter: SignInLimiter;
   webSessions: WebSessions;
+  webEnrolments: WebEnrolments;
 }
 
 /** Whose tries a call counts against: the name as typed and the pipe's source (`local` for the app and the CLI). */
@@ -45,6 +48,7 @@ export function createOperatorHandlers({
   stepUps,
   signInLimiter,
   webSessions,
+  webEnrolments,
 }: OperatorApiDeps): Pick<MethodHandlers, OperatorMethod> {
   const gate: AccessGate = { operatorsExist: () => operators.exist() };
 
@@ -108,7 +112,16 @@ export function createOperatorHandlers({
         if (!mfa.check(operator.id, code)) throw signInFailed();
         caller.session?.signIn(operator.id);
         stepUps.mark(caller.session, operator.id);
-      } else caller.session?.signIn(operator.id);
+      } else {
+        // Web mode for a team requires two-factor sign-in (mfa.setWebRequired): enrol first, sign in after.
+        const enrolment = caller.session?.teamSignInPage ? askWebEnrolment({ mfa, webEnrolments }, operator) : null;
+        if (enrolment !== null) {
+          // The password was right, and no session starts yet: the try no longer counts; the first codes count against the name.
+          signInLimiter.refund(attempt);
+          return enrolment;
+        }
+        caller.session?.signIn(operator.id);
+      }
       signInLimiter.succeeded(attempt);
       return operators.sessionOf(operator.id);
     },
@@ -150,7 +163,7 @@ export function createOperatorHandlers({
     },
     'mfa.status': (_params, caller) => {
       const state = caller.operator ? mfa.state(caller.operator.id) : { enrolled: false, pending: false, recoveryCodesLeft: 0 };
-      return { ...state, stepUpRequired: mfa.stepUpRequired(), stepUpUntil: stepUps.until(caller) };
+      return { ...state, stepUpRequired: mfa.stepUpRequired(), stepUpUntil: stepUps.until(caller), webRequired: mfa.webRequired() };
     },
     'mfa.enrolBegin': ({ name }, caller) => {
       const operator = enrollee(caller, name, 'mfa.enrolBegin');

@@ -48,7 +48,8 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
         throw error;
       }
       if (recordsAll) {
-        const done = withRelease(target, result) ?? signedInAs(action, result);
+        // A handler may name what it did better than the params did (a forced enrolment: whose, and which step).
+        const done = auditTargetOf(result) ?? withRelease(target, result) ?? signedInAs(action, result);
         record(deps, { method, action, target: done, caller, outcome: 'ok' });
       }
       return result;
@@ -62,9 +63,10 @@ export function withAudit(handlers: MethodHandlers, deps: AuditDeps): MethodHand
  * is known only from the verified ID token), from the session it answers; null otherwise.
  */
 /**
- * The target a handler attached to its refusal (withAuditTarget), for a call whose params do
- * not name it: a provider sign-in's claimed name and provider account, known only from the
- * ID token.
+ * The target a handler attached to its refusal or its answer (withAuditTarget), for a call
+ * whose params do not name it: a provider sign-in's claimed name and provider account, known
+ * only from the ID token; a forced enrolment's operator, known only from its ticket. A symbol,
+ * not enumerable: it never goes out with the answer.
  */
 const AUDIT_TARGET = Symbol('audit target');
 

@@ -163,6 +163,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case 'MFA_REQUIRED':
     case 'MFA_STEP_UP_REQUIRED':
     case 'MFA_CODE_WRONG':
+    case 'MFA_ENROLMENT_ENDED':
       return EXIT.ACCESS;
     default:
       return EXIT.FAILURE;

@@ -217,6 +217,9 @@ Operators (once one exists, every command signs in with --as; the first must be 
   operators mfa step-up on|off       ask a fresh code before install, upgrade, rollback,
                                      uninstall, trusting a key and managing operators
                                      (--as NAME --code)
+  operators mfa require-web on|off   require two-factor sign-in of every operator of web mode
+                                     for a team: one without it enrols at its next sign-in
+                                     there, before any session (--as NAME --code)
   operators certificate issue <name> --install I --out DIR [--valid-hours N]
                                      a client certificate of the install's CA naming the
                                      operator and role (authentication_method: mtls), valid

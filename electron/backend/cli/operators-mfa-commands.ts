@@ -10,20 +10,21 @@ export interface OperatorsMfaCommandContext {
   api(): Promise<ApiClient>;
 }
 
-const USAGE = 'Run `sutazai help` for `operators mfa enrol|reset NAME` and `operators mfa step-up on|off`.';
+const USAGE = 'Run `sutazai help` for `operators mfa enrol|reset NAME` and `operators mfa step-up|require-web on|off`.';
 
 /**
- * `sutazai operators mfa enrol|reset NAME`, `operators mfa step-up on|off` (issue 14, item 4).
+ * `sutazai operators mfa enrol|reset NAME`, `operators mfa step-up on|off`, `operators mfa
+ * require-web on|off` (issue 14, item 4).
  * Enrol shows the QR code (on the terminal), the secret and the URI, then reads the first
  * code the app shows (a hidden prompt or the next line of standard input) and prints the ten
  * recovery codes: the only time they are shown.
  */
 export async function runOperatorsMfaCommand(ctx: OperatorsMfaCommandContext): Promise<number> {
   const [what, subject, ...rest] = ctx.args;
-  if (subject === undefined || rest.length > 0 || !['enrol', 'reset', 'step-up'].includes(what ?? ''))
+  if (subject === undefined || rest.length > 0 || !['enrol', 'reset', 'step-up', 'require-web'].includes(what ?? ''))
     throw new ApiError(
       'BAD_PARAMS',
-      `\`operators mfa\` takes enrol NAME, reset NAME or step-up on|off (got "${ctx.args.join(' ')}").`,
+      `\`operators mfa\` takes enrol NAME, reset NAME, step-up on|off or require-web on|off (got "${ctx.args.join(' ')}").`,
       USAGE,
     );
   const api = await ctx.api();
@@ -56,6 +57,18 @@ export async function runOperatorsMfaCommand(ctx: OperatorsMfaCommandContext): P
     case 'reset': {
       const { name } = await api.call('mfa.reset', { name: subject });
       ctx.print(`Two-factor sign-in of ${name} reset: the password alone signs in until enrolled again.`, { name });
+      return EXIT.OK;
+    }
+    case 'require-web': {
+      if (subject !== 'on' && subject !== 'off')
+        throw new ApiError('BAD_PARAMS', `\`operators mfa require-web\` takes on or off (got "${subject}").`, USAGE);
+      const { required } = await api.call('mfa.setWebRequired', { required: subject === 'on' });
+      ctx.print(
+        required
+          ? 'Web mode for a team requires two-factor sign-in: an operator without it sets it up at its next sign-in there, before any session. Loopback web mode and the desktop app are not affected.'
+          : 'Web mode for a team no longer requires two-factor sign-in: an operator without it signs in with the password (or the provider) alone.',
+        { required },
+      );
       return EXIT.OK;
     }
     default: {

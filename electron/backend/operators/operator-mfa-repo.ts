@@ -7,7 +7,7 @@ export interface TotpRow {
   lastStep: number;
 }
 
-/** The tables of migration 021: TOTP enrolments, recovery-code hashes, and the step-up setting. */
+/** The tables of migration 021: TOTP enrolments, recovery-code hashes, and the step-up setting (033: and the web-mode one). */
 export interface OperatorMfaRepo {
   totpOf(operatorId: number): TotpRow | undefined;
   /** A new, unconfirmed enrolment; returns the secret id of the one it replaces, for the vault to remove. */
@@ -23,6 +23,9 @@ export interface OperatorMfaRepo {
   forget(operatorId: number): number | undefined;
   stepUpRequired(): boolean;
   setStepUpRequired(required: boolean, now: number): void;
+  /** Migration 033's column beside step_up: two-factor sign-in required of web mode for a team's operators. */
+  webRequired(): boolean;
+  setWebRequired(required: boolean, now: number): void;
   transaction<T>(fn: () => T): T;
 }
 
@@ -46,9 +49,14 @@ export function createOperatorMfaRepo(db: Database.Database): OperatorMfaRepo {
   const countLeft = db.prepare<[number], { n: number }>(
     'SELECT COUNT(*) AS n FROM operator_recovery_codes WHERE operator_id = ? AND used_at IS NULL',
   );
-  const selectPolicy = db.prepare<[], { step_up: number }>('SELECT step_up FROM mfa_policy WHERE id = 1');
+  const selectPolicy = db.prepare<[], { step_up: number; web_required: number }>(
+    'SELECT step_up, web_required FROM mfa_policy WHERE id = 1',
+  );
   const upsertPolicy = db.prepare(
     'INSERT INTO mfa_policy (id, step_up, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET step_up = excluded.step_up, updated_at = excluded.updated_at',
+  );
+  const upsertWebRequired = db.prepare(
+    'INSERT INTO mfa_policy (id, web_required, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET web_required = excluded.web_required, updated_at = excluded.updated_at',
   );
 
   const totpOf = (operatorId: number): TotpRow | undefined => {
@@ -80,6 +88,8 @@ export function createOperatorMfaRepo(db: Database.Database): OperatorMfaRepo {
     },
     stepUpRequired: () => selectPolicy.get()?.step_up === 1,
     setStepUpRequired: (required, now) => void upsertPolicy.run(required ? 1 : 0, now),
+    webRequired: () => selectPolicy.get()?.web_required === 1,
+    setWebRequired: (required, now) => void upsertWebRequired.run(required ? 1 : 0, now),
     transaction: (fn) => db.transaction(fn).immediate(),
   };
 }

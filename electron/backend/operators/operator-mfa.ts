@@ -41,6 +41,9 @@ export interface OperatorMfa {
   reset(operatorId: number): void;
   stepUpRequired(): boolean;
   setStepUpRequired(required: boolean): void;
+  /** Whether web mode for a team requires two-factor sign-in of every operator (web-enrolments.ts walks one without it through enrolment). */
+  webRequired(): boolean;
+  setWebRequired(required: boolean): void;
 }
 
 export function createOperatorMfa(deps: {
@@ -113,6 +116,8 @@ export function createOperatorMfa(deps: {
     },
     stepUpRequired: () => repo.stepUpRequired(),
     setStepUpRequired: (required) => repo.setStepUpRequired(required, now()),
+    webRequired: () => repo.webRequired(),
+    setWebRequired: (required) => repo.setWebRequired(required, now()),
   };
 }
 

@@ -70,6 +70,13 @@ export interface PipeSession {
    */
   readonly stepUpUntil?: number | undefined;
   markStepUp?(until: number): void;
+  /**
+   * Set on the one-request pipe of web mode for a team's sign-in page (POST /session): where
+   * two-factor sign-in is required of web mode (mfa.setWebRequired), an operator without it is
+   * walked through enrolment there before any session (web-enrolment.ts). Loopback web mode and
+   * the desktop app never set it: the setting does not reach them.
+   */
+  readonly teamSignInPage?: boolean;
 }
 
 export type MethodHandlers = {

@@ -40,6 +40,14 @@ import {
   startProviderSignIn,
   type ProviderRouteDeps,
 } from './web-team-provider';
+import {
+  beginEnrolmentOverHttp,
+  cancelEnrolmentOverHttp,
+  confirmEnrolmentOverHttp,
+  ENROLMENT_PATH,
+  ENROLMENT_SECRET_PATH,
+  enrolmentWaiting,
+} from './web-team-enrolment';
 
 export interface WebServerOptions {
   dispatcher: Dispatcher;
@@ -151,9 +159,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       port,
       log: (details, message) => logger.warn(details, message),
     });
+    if (team && url.pathname === ENROLMENT_PATH && req.method === 'GET') {
+      sendAnswer(res, enrolmentWaiting(req));
+      return;
+    }
     if (
       team &&
-      (url.pathname === '/session' || url.pathname === PROVIDER_SECOND_STEP_PATH) &&
+      (url.pathname === '/session' ||
+        url.pathname === PROVIDER_SECOND_STEP_PATH ||
+        url.pathname === ENROLMENT_PATH ||
+        (url.pathname === ENROLMENT_SECRET_PATH && req.method === 'POST')) &&
       (req.method === 'POST' || req.method === 'DELETE')
     ) {
       // A browser's POST carries Origin: another site's page may not sign a browser in or out here,
@@ -163,12 +178,19 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         sendError(res, 403, refusal);
         return;
       }
+      const enrolmentDeps = { dispatcher, sessions: team.sessions };
       const answer =
         url.pathname === PROVIDER_SECOND_STEP_PATH
           ? await completeSecondStep(req, providerDeps())
-          : req.method === 'POST'
-            ? await signInOverHttp(req, { dispatcher, sessions: team.sessions })
-            : signOutOverHttp(req, team.sessions);
+          : url.pathname === ENROLMENT_SECRET_PATH
+            ? await beginEnrolmentOverHttp(req, enrolmentDeps)
+            : url.pathname === ENROLMENT_PATH
+              ? req.method === 'POST'
+                ? await confirmEnrolmentOverHttp(req, enrolmentDeps)
+                : await cancelEnrolmentOverHttp(req, enrolmentDeps)
+              : req.method === 'POST'
+                ? await signInOverHttp(req, { dispatcher, sessions: team.sessions })
+                : signOutOverHttp(req, team.sessions);
       sendAnswer(res, answer);
       return;
     }

@@ -8,16 +8,21 @@
  * with this control center's two-factor sign-in whose provider attested no second factor gets
  * a second step instead: a ticket in an HttpOnly cookie, and the sign-in page asks for the code
  * (POST /oidc/second-step, session.completeProviderSecondStep); only a right code makes the session.
+ * Where web mode requires two-factor sign-in, an operator without it is sent back to the page
+ * with a set-up's ticket instead (web-team-enrolment.ts), and enrols before any session.
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
 import { SECOND_STEP_ENDED_REMEDY } from '../app/provider-second-step';
+import { WEB_ENROLMENT_MS } from '../app/web-enrolment';
 import { providerErrorCode, type ProviderSignIn } from '../oidc/oidc-sign-in';
 import { createPipeSession, type Dispatcher } from './dispatcher';
 import {
   authorityOf,
   callOnce,
+  enrolmentAskedOf,
+  enrolmentCookie,
   isConfiguredHost,
   readBody,
   sessionCookie,
@@ -193,6 +198,10 @@ export async function finishProviderSignIn(req: http.IncomingMessage, url: URL, 
       error: answer.error.code === 'SIGN_IN_THROTTLED' ? answer.error : withheld(answer.error, deps),
       setCookies: [cleared],
     };
+  // Web mode requires two-factor sign-in and the operator has none: the sign-in page finds the set-up's cookie and walks them through it.
+  const enrolment = enrolmentAskedOf(answer.result);
+  if (enrolment !== null)
+    return { kind: 'redirect', location: '/', setCookies: [cleared, enrolmentCookie(enrolment.ticket, WEB_ENROLMENT_MS)] };
   const waiting = (answer.result as { secondStep?: { ticket?: unknown; expiresAt?: unknown } }).secondStep;
   if (typeof waiting?.ticket === 'string' && typeof waiting.expiresAt === 'number') {
     // The operator's code must follow: the sign-in page finds the ticket's cookie and asks for it.

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { ApiError, type ApiErrorBody } from '../../contract';
+import { WEB_ENROLMENT_MS } from '../app/web-enrolment';
 import type { ProviderSignIn } from '../oidc/oidc-sign-in';
 import type { WebSessions } from '../operators/web-sessions';
 import { createPipeSession, type Dispatcher, type PipeSession } from './dispatcher';
@@ -114,6 +115,26 @@ export function clearedSessionCookie(): string {
 }
 
 /**
+ * The cookie that holds a forced two-factor enrolment's ticket (app/web-enrolment.ts) between
+ * a right password (or provider sign-in) and the first code, when web mode requires two-factor
+ * sign-in. As the session cookie: HttpOnly (the page never reads it), Secure, SameSite=Strict
+ * (only this server's own page sends it), `__Host-` (this host name only); for 5 minutes.
+ */
+export const ENROLMENT_COOKIE = '__Host-sutazai-enrolment';
+
+export function enrolmentCookie(ticket: string, maxAgeMs: number): string {
+  return `${ENROLMENT_COOKIE}=${ticket}; Path=/; Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}; Secure; HttpOnly; SameSite=Strict`;
+}
+
+/** The answer of a sign-in that waits for the operator's enrolment: its ticket goes in the cookie, never in the body. */
+export function enrolmentAskedOf(result: unknown): { ticket: string; operator: string; expiresAt: number } | null {
+  const asked = (result as { enrolment?: { ticket?: unknown; operator?: unknown; expiresAt?: unknown } } | null)?.enrolment;
+  return typeof asked?.ticket === 'string' && typeof asked.operator === 'string' && typeof asked.expiresAt === 'number'
+    ? { ticket: asked.ticket, operator: asked.operator, expiresAt: asked.expiresAt }
+    : null;
+}
+
+/**
  * The sign-in of one browser session as the dispatcher sees it: who it is is read from the
  * store at every call (a revoked, expired or signed-out session acts as no one at once), a
  * call moves its idle expiry, and signing out ends it.
@@ -166,7 +187,7 @@ export async function signInOverHttp(
   }
   // A code typed with the password is this browser session's step-up too (step-up.ts), caught as it is marked.
   let stepUpUntil: number | undefined;
-  const login = withStepUpMark(createPipeSession(), (until) => void (stepUpUntil = until));
+  const login = withStepUpMark(createPipeSession(), (until) => void (stepUpUntil = until), true);
   const answer = await callOnce(
     deps.dispatcher,
     { session: login, address },
@@ -175,6 +196,15 @@ export async function signInOverHttp(
     params,
   );
   if (!answer.ok) return failure(answer.error);
+  // Two-factor sign-in is required here and the operator has none: no session yet; the page walks them through enrolment.
+  const enrolment = enrolmentAskedOf(answer.result);
+  if (enrolment !== null)
+    return {
+      status: 200,
+      body: { enrolment: { operator: enrolment.operator, expiresAt: enrolment.expiresAt } },
+      // The ticket's own lifetime, not a difference of clocks (the backend's may be another than this one's).
+      setCookie: enrolmentCookie(enrolment.ticket, WEB_ENROLMENT_MS),
+    };
   const operatorId = login.operatorId;
   if (operatorId === undefined) return failure({ code: 'INTERNAL', message: 'The sign-in left no operator.', remedy: 'Try again.' });
   const userAgent = String(req.headers['user-agent'] ?? '');
@@ -183,8 +213,9 @@ export async function signInOverHttp(
 }
 
 /** The same sign-in, told when a code is proved on it (written out: a spread would copy the operator getter's value once). */
-function withStepUpMark(session: PipeSession, markStepUp: (until: number) => void): PipeSession {
+function withStepUpMark(session: PipeSession, markStepUp: (until: number) => void, teamSignInPage = false): PipeSession {
   return {
+    teamSignInPage,
     signIn: (id) => session.signIn(id),
     signOut: () => session.signOut(),
     get operatorId() {

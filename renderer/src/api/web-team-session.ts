@@ -42,8 +42,56 @@ export async function cancelSecondStep(): Promise<void> {
   await sendToServer('/oidc/second-step', 'DELETE', {});
 }
 
-/** A sign-in request to the page's own server; its refusal as an ApiError. */
-async function sendToServer(path: string, method: 'POST' | 'DELETE', params: object): Promise<void> {
+/**
+ * The forced two-factor set-up at sign-in (web mode for a team requiring two-factor sign-in):
+ * whether this browser holds one (GET /session/enrolment; its ticket is an HttpOnly cookie the
+ * page never sees). A failed answer counts as none: the sign-in form still works.
+ */
+export async function enrolmentWaiting(): Promise<boolean> {
+  try {
+    const response = await fetch('/session/enrolment', { credentials: 'same-origin', cache: 'no-store' });
+    const body = response.ok ? ((await response.json()) as { waiting?: unknown }) : null;
+    return body?.waiting === true;
+  } catch {
+    return false;
+  }
+}
+
+/** A new secret for that set-up and the otpauth URI its QR code carries, shown once (POST /session/enrolment/secret). */
+export async function beginEnrolment(): Promise<{ name: string; secret: string; uri: string; expiresAt: number }> {
+  const body = (await sendToServer('/session/enrolment/secret', 'POST', {})) as Partial<{
+    name: string;
+    secret: string;
+    uri: string;
+    expiresAt: number;
+  }>;
+  if (
+    typeof body.name !== 'string' ||
+    typeof body.secret !== 'string' ||
+    typeof body.uri !== 'string' ||
+    typeof body.expiresAt !== 'number'
+  )
+    throw new ApiError(
+      'INTERNAL',
+      'The server answered the set-up without a secret.',
+      'Sign in again; if it keeps failing, tell whoever runs the server.',
+    );
+  return { name: body.name, secret: body.secret, uri: body.uri, expiresAt: body.expiresAt };
+}
+
+/** The first code of the set-up (POST /session/enrolment): the browser is signed in, and the recovery codes come back once. */
+export async function confirmEnrolment(code: string): Promise<string[]> {
+  const body = (await sendToServer('/session/enrolment', 'POST', { code })) as { recoveryCodes?: unknown };
+  return Array.isArray(body.recoveryCodes) ? body.recoveryCodes.filter((recovery): recovery is string => typeof recovery === 'string') : [];
+}
+
+/** Drops this browser's set-up on the server too (DELETE /session/enrolment): the person signs in another way. */
+export async function cancelEnrolment(): Promise<void> {
+  await sendToServer('/session/enrolment', 'DELETE', {});
+}
+
+/** A sign-in request to the page's own server: its JSON answer; its refusal as an ApiError. */
+async function sendToServer(path: string, method: 'POST' | 'DELETE', params: object): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(path, {
@@ -70,4 +118,5 @@ async function sendToServer(path: string, method: 'POST' | 'DELETE', params: obj
       'Try again; if it keeps failing, tell whoever runs the server.',
     );
   }
+  return (await response.json().catch(() => null)) ?? {};
 }

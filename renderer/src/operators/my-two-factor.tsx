@@ -63,7 +63,10 @@ export function MyTwoFactor() {
         </>
       )}
       {status.data ? (
-        <StepUpSetting required={status.data.stepUpRequired} enrolled={status.data.enrolled} deniedReason={stepUpAllowed.reason} />
+        <>
+          <StepUpSetting required={status.data.stepUpRequired} enrolled={status.data.enrolled} deniedReason={stepUpAllowed.reason} />
+          <WebRequiredSetting required={status.data.webRequired} enrolled={status.data.enrolled} deniedReason={stepUpAllowed.reason} />
+        </>
       ) : null}
     </Card>
   );
@@ -137,7 +140,16 @@ function Enrol({ onConfirmed, onCancel }: { onConfirmed: (codes: string[]) => vo
   );
 }
 
-function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void }) {
+/** The ten recovery codes, shown once after a confirmed enrolment (here, and at a forced enrolment at sign-in). */
+export function RecoveryCodes({
+  codes,
+  onDone,
+  doneLabel = 'I have kept them',
+}: {
+  codes: string[];
+  onDone: () => void;
+  doneLabel?: string;
+}) {
   return (
     <div data-testid="mfa-recovery-codes">
       <p>
@@ -151,7 +163,7 @@ function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void 
       </ul>
       <div className="actions">
         <button type="button" className="button button-primary" onClick={onDone}>
-          I have kept them
+          {doneLabel}
         </button>
       </div>
     </div>
@@ -179,6 +191,37 @@ function StepUpSetting({ required, enrolled, deniedReason }: { required: boolean
       </label>
       {reason ? <span className="muted"> — {reason}</span> : null}
       {set.state.status === 'error' ? <ErrorNotice title="Step-up not changed" error={set.state.error} /> : null}
+    </div>
+  );
+}
+
+/**
+ * Two-factor sign-in required of web mode for a team (mfa.setWebRequired): an operator without
+ * it sets it up at its next sign-in in a browser, before any session. Changed only by an admin
+ * who has two-factor sign-in (either way), with step-up as for other operator management.
+ */
+function WebRequiredSetting({ required, enrolled, deniedReason }: { required: boolean; enrolled: boolean; deniedReason: string | null }) {
+  const set = useApiAction('mfa.setWebRequired');
+  const queryClient = useQueryClient();
+  const reason = deniedReason ?? (!enrolled ? 'Set up your own two-factor sign-in first.' : null);
+  return (
+    <div className="mfa-step-up" data-testid="mfa-web-required">
+      <label title={reason ?? undefined}>
+        <input
+          type="checkbox"
+          name="web-required"
+          checked={required}
+          disabled={reason !== null || set.pending}
+          onChange={(event) =>
+            void set.run({ required: event.target.checked }).then(() => queryClient.invalidateQueries({ queryKey: apiKey('mfa.status') }))
+          }
+        />{' '}
+        Require two-factor sign-in of everyone who signs in from a browser (web mode for a team): whoever has not set it up does so at their
+        next sign-in there, before going on. The desktop app, the command line and web mode opened with its launch link on this machine are
+        not affected
+      </label>
+      {reason ? <span className="muted"> — {reason}</span> : null}
+      {set.state.status === 'error' ? <ErrorNotice title="Setting not changed" error={set.state.error} /> : null}
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { isTeamWebMode, signInOverHttps } from '../api/web-team-session';
 import { FormField } from '../ui/form-field';
 import { ErrorNotice } from '../ui/query-state';
 import { inBrowser } from '../api/browser-files';
+import { TeamForcedEnrolment, useWaitingEnrolment } from './forced-enrolment';
 import { DesktopProviderSignIn, TeamProviderSignIn, TeamSecondStep, useDesktopProvider, useTeamProvider } from './provider-sign-in';
 
 type SignIn = (params: { name: string; password: string; code?: string }) => Promise<void>;
@@ -21,6 +22,9 @@ export function SignInScreen() {
   const client = useApiClient();
   const overConnection: SignIn = async (params) => {
     const session = await client.call('session.signIn', params);
+    // Only web mode for a team's sign-in page is walked through an enrolment (over HTTPS, not this connection).
+    if ('enrolment' in session)
+      throw new ApiError('INTERNAL', 'The sign-in asked for a two-factor set-up on a connection that cannot show it.', 'Sign in again.');
     queryClient.setQueryData(apiKey('session.whoami', {}), session);
     // Whatever was asked before signing in was refused: ask again as this operator.
     await queryClient.invalidateQueries();
@@ -41,17 +45,21 @@ export function SignInScreen() {
 /**
  * Web mode for a team, before any connection: the server opens the API socket only for a
  * signed-in browser. A browser back from the provider with a sign-in that waits for the
- * two-factor code is asked for it instead.
+ * two-factor code is asked for it instead; one whose sign-in waits for a two-factor set-up
+ * (web mode requires it, the operator has none) is walked through it.
  */
 export function TeamSignInScreen() {
   const provider = useTeamProvider();
-  // Until the server said whether it has a provider: the page's words depend on it.
-  if (provider === null)
+  const enrolment = useWaitingEnrolment();
+  // Until the server said whether it has a provider (the page's words depend on it) and whether a set-up waits.
+  if (provider === null || enrolment === null)
     return (
       <div className="splash">
         <span className="spinner" aria-hidden="true" />
       </div>
     );
+  // A right password (or provider sign-in) of an operator without two-factor sign-in, where web mode requires it.
+  if (enrolment) return <TeamForcedEnrolment />;
   const { displayName, secondStep } = provider;
   if (displayName !== null && secondStep) return <TeamSecondStep providerName={displayName} />;
   return (

@@ -91,6 +91,11 @@ const CALLS: Record<string, (made: Made) => unknown> = {
   'mfa.enrolConfirm': () => ({ code: '123456' }),
   'mfa.reset': () => ({ name: 'nobody-here' }),
   'mfa.setStepUp': () => ({ required: true }),
+  'mfa.setWebRequired': () => ({ required: true }),
+  // No sign-in waits for a two-factor set-up on this ticket: refused with MFA_ENROLMENT_ENDED (cancel: answered false), and recorded.
+  'session.beginWebEnrolment': () => ({ ticket: 'no-such-ticket' }),
+  'session.confirmWebEnrolment': () => ({ ticket: 'no-such-ticket', code: '123456' }),
+  'session.cancelWebEnrolment': () => ({ ticket: 'no-such-ticket' }),
   // Its folder does not exist: refused (BACKUP_OUT_UNWRITABLE), and recorded.
   'store.backup': () => ({ path: '/nonexistent/audit.sutazai-backup' }),
   'sessions.revoke': () => ({ id: MISSING }),

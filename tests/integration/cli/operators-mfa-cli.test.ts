@@ -1,4 +1,4 @@
-// `sutazai operators mfa enrol|reset NAME`, `operators mfa step-up on|off` and `--as NAME --code`:
+// `sutazai operators mfa enrol|reset NAME`, `operators mfa step-up|require-web on|off` and `--as NAME --code`:
 // the real CLI as a child process on one data directory, its vault opened by SUTAZAI_PASSPHRASE.
 // The password and the code come on standard input (the enrolment's first code after the CLI
 // has shown the secret, computed here from it as an authenticator app would), never on the
@@ -101,7 +101,15 @@ describe('sutazai operators mfa', () => {
       expect(added.stdout).toContain('Operator vera added as viewer.');
       expect(codeOf(await sutazai(['--as', 'ada', '--code', 'hosts', 'list'], `${ADA}\n${first}\n`))).toBe('SIGN_IN_FAILED');
 
-      // An admin's sign-in with no code at all stops before any command (MFA_REQUIRED): vera, not enrolled, needs none.
+      // Two-factor sign-in required of web mode for a team: an admin with it turns it on (step-up is on: with a code); a viewer may not.
+      const requireWeb = await sutazai(['--as', 'ada', '--code', 'operators', 'mfa', 'require-web', 'on'], `${ADA}\n${recovery[3]!}\n`);
+      expect(requireWeb.stderr).toBe('');
+      expect(requireWeb.stdout).toContain('Web mode for a team requires two-factor sign-in');
+      expect(codeOf(await sutazai(['--as', 'vera', 'operators', 'mfa', 'require-web', 'off'], `${VERA}\n`))).toBe('ACCESS_DENIED');
+      expect(codeOf(await sutazai(['operators', 'mfa', 'require-web', 'maybe'], ''))).toBe('BAD_PARAMS');
+
+      // An admin's sign-in with no code at all stops before any command (MFA_REQUIRED): vera, not enrolled, needs none
+      // (the command line is no web mode: requiring two-factor sign-in there does not reach it).
       expect((await sutazai(['--as', 'vera', 'hosts', 'list'], `${VERA}\n`)).code).toBe(0);
       const withoutCode = await sutazai(['--code', 'hosts', 'list'], `x\n`);
       expect(codeOf(withoutCode)).toBe('BAD_PARAMS');

@@ -50,6 +50,7 @@ describe('two-factor sign-in per pipe', () => {
       recoveryCodesLeft: 0,
       stepUpRequired: false,
       stepUpUntil: null,
+      webRequired: false,
     });
     const begun = await admin.call('mfa.enrolBegin', {});
     expect(begun.name).toBe('ada');

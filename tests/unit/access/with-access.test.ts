@@ -32,6 +32,10 @@ const OPEN = [
   'session.completeProviderSecondStep',
   'session.cancelProviderSecondStep',
   'session.whoami',
+  // Web mode's forced two-factor set-up at sign-in, before the session starts by definition.
+  'session.beginWebEnrolment',
+  'session.confirmWebEnrolment',
+  'session.cancelWebEnrolment',
 ];
 
 /** Handlers that record which ran, so a refusal is seen to come before the handler. */

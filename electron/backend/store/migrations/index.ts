@@ -28,6 +28,7 @@ import { migration028 } from './028-oidc-key-sets';
 import { migration029 } from './029-operator-provider-subjects';
 import { migration030 } from './030-host-audit-heads';
 import { migration032 } from './032-host-key-text';
+import { migration033 } from './033-mfa-web-required';
 import type { Migration } from './migration';
 
 export type { Migration } from './migration';
@@ -59,4 +60,5 @@ export const migrations: readonly Migration[] = [
   migration029,
   migration030,
   migration032,
+  migration033,
 ];
