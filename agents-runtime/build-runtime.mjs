@@ -7,39 +7,15 @@
 // Usage: node agents-runtime/build-runtime.mjs [--outdir DIR]   (default dist/runtime)
 import { build } from 'esbuild';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtinImportsOf, builtinsOnce } from './builtins-once.mjs';
 import { buildNativeCollectors } from './native/build-native.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const at = process.argv.indexOf('--outdir');
 const outdir = path.resolve(at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : path.join(root, 'dist/runtime'));
 const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
-
-/**
- * Memory: esbuild turns every default import of a Node built-in (`import fs from 'node:fs'`)
- * into a copy of the module object with one getter per export (its __toESM helper), a copy
- * per importing file: 26 of fs alone, some 3,100 getters and their property tables on the
- * daemon's heap (heap snapshot, 10 children). Here each built-in that our ES modules import
- * is a small module of its own, evaluated once, that hands over Node's module object as it
- * is. `require()` calls (the bundled CommonJS libraries) are left to esbuild.
- */
-const requireBuiltin = createRequire(import.meta.url);
-const builtinsOnce = {
-  name: 'node-builtins-once',
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => {
-      if (args.namespace === 'node-builtin') return { path: args.path, external: true };
-      return args.kind === 'import-statement' ? { path: args.path, namespace: 'node-builtin' } : undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
-      const names = Object.keys(requireBuiltin(args.path)).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default');
-      const contents = `const m = require(${JSON.stringify(args.path)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`;
-      return { contents, loader: 'js' };
-    });
-  },
-};
 
 fs.mkdirSync(outdir, { recursive: true });
 // The log collector (agents-runtime/src/logs/log-collector.ts) ships inside the daemon as
@@ -58,7 +34,7 @@ const collector = await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-const result = await build({
+const runtimeOptions = {
   entryPoints: [path.join(root, 'agents-runtime/src/cli/sutazai-runtime.ts')],
   outfile: path.join(outdir, 'sutazai-runtime.cjs'),
   bundle: true,
@@ -83,9 +59,9 @@ const result = await build({
     __SUTAZAI_LOG_COLLECTOR_SOURCE__: JSON.stringify(collector.outputFiles[0].text),
     'import.meta.url': '__sutazaiImportMetaUrl',
   },
-  metafile: true,
-  plugins: [builtinsOnce],
-});
+};
+// Each Node built-in bound once, by the names the bundle imports of it (builtins-once.mjs).
+const result = await build({ ...runtimeOptions, metafile: true, plugins: [builtinsOnce(await builtinImportsOf(runtimeOptions))] });
 fs.chmodSync(path.join(outdir, 'sutazai-runtime.cjs'), 0o755);
 
 const protoOut = path.join(outdir, 'proto');
