@@ -210,7 +210,10 @@ export function createHostService(deps: HostServiceDeps): HostService {
 
   /** `awaitingKey`: a key login whose key is not given yet (its logins refused until one is pasted in its settings). */
   function store(input: ParsedHostInput, pinKey: ScannedHostKey | undefined, options = { awaitingKey: false }): HostSummary {
-    checkNameFree(input.name); // again: another client may have taken it while the key was read
+    // Again: another client may have taken the name, or removed the jump host, while the key was
+    // decrypted (on the key worker: seconds at the rounds cap) or the host key was read.
+    checkNameFree(input.name);
+    checkJump(null, input.jumpHostId);
     const sealed = sealCredentials(input);
     const row = hosts.insertSsh(
       {
@@ -233,6 +236,20 @@ export function createHostService(deps: HostServiceDeps): HostService {
   }
 
   async function update(hostId: number, changes: z.output<typeof HostChangesSchema>): Promise<HostSummary> {
+    if (changes.auth !== undefined) {
+      const before = findHost(hostId);
+      requireSsh(before);
+      if (changes.name !== undefined) checkNameFree(changes.name, before.id);
+      if (changes.jumpHostId !== undefined) checkJump(before.id, changes.jumpHostId);
+      const endpoint = endpointOf({
+        name: changes.name ?? before.name,
+        address: changes.address ?? before.address,
+        port: changes.port ?? before.port,
+      });
+      await checkKey(endpoint, changes.auth);
+    }
+    // Read (again) after the key check, which takes seconds for an encrypted key: from here on
+    // nothing waits, so another operator's change meanwhile (its secrets, a removal) is seen, not overwritten.
     const row = findHost(hostId);
     requireSsh(row);
     if (changes.name !== undefined) checkNameFree(changes.name, row.id);
@@ -248,7 +265,6 @@ export function createHostService(deps: HostServiceDeps): HostService {
     if (changes.labels !== undefined) next.labels = [...new Set(changes.labels)];
     const retired: number[] = [];
     if (changes.auth !== undefined) {
-      await checkKey(endpointOf({ name, address: changes.address ?? row.address, port: changes.port ?? row.port }), changes.auth);
       const sealed = sealCredentials({ name, auth: changes.auth });
       next.authMethod = changes.auth.method === 'keyText' ? 'key' : changes.auth.method;
       next.keyPath = changes.auth.method === 'key' ? changes.auth.keyPath : null;

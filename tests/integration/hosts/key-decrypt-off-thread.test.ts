@@ -91,4 +91,30 @@ describe('a pasted key at the rounds cap, over web mode', () => {
     expect(error?.message).not.toContain('not the passphrase');
     expect((await other.call('hosts.list', {})).map((host) => host.name)).not.toContain('capped-wrong');
   }, 120_000);
+
+  // While the key is decrypted, another operator's calls run, this one included: the change is
+  // then made on the host as it is after the key check, not on the one read before it. (The
+  // code before the key worker answered the remove only after the change, so 'changed' came
+  // first; an update that kept the host it read before the key check would change a removed one.)
+  it('given in a host change, meets the host as it is once the key is decrypted: one removed meanwhile is HOST_NOT_FOUND', async () => {
+    const host = await other.call('hosts.add', {
+      name: 'moving',
+      address: '198.18.0.10',
+      port: 22,
+      user: 'root',
+      auth: { method: 'password', password: 'a password' },
+    });
+    const order: string[] = [];
+    const changing = pasting
+      .call('hosts.update', { hostId: host.id, changes: { auth: { method: 'keyText', privateKey: atCap, passphrase: PASSPHRASE } } })
+      .then(
+        () => order.push('changed'),
+        (error: { code: string }) => order.push(`change refused: ${error.code}`),
+      );
+    await other.call('hosts.remove', { hostId: host.id });
+    order.push('removed');
+    await changing;
+    expect(order).toEqual(['removed', 'change refused: HOST_NOT_FOUND']);
+    expect((await other.call('hosts.list', {})).map((row) => row.name)).not.toContain('moving');
+  }, 120_000);
 });
