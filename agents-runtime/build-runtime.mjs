@@ -1,6 +1,7 @@
 // Builds the shippable runtime: one CommonJS file with every dependency inside (no
-// node_modules on the target), run by a plain Node 20 binary, plus the .proto files the
-// gRPC server loads at run time, next to it:
+// node_modules on the target) and its gRPC API's descriptor built in, run by a plain Node 20
+// binary, plus the API's .proto files next to it (for other clients: the control center's
+// package loads them from there):
 //   <outdir>/sutazai-runtime.cjs
 //   <outdir>/proto/...
 //   <outdir>/sutazai-log-collector-<arch>   the native log collector (see buildNativeCollectors)

@@ -41,7 +41,7 @@ fi
 step "npm dependencies"
 node scripts/ensure-deps.mjs
 
-step "generated code is up to date (gRPC types)"
+step "generated code is up to date (gRPC types, API descriptor)"
 node scripts/gen-proto.mjs --check
 
 step "typecheck"

@@ -106,11 +106,13 @@ function requireConfig(args: Args): RuntimeConfig {
   return loadRuntimeConfig(file);
 }
 
-/** runtime.proto ships next to the bundle; from source it is agents-runtime/proto. */
+/**
+ * The API comes from the descriptor built into the program (wire/load-proto.ts); the
+ * proto/ folder shipped beside the bundle is for other clients. SUTAZAI_RUNTIME_PROTO_DIR
+ * names .proto files to parse instead.
+ */
 export function protoDir(): string | undefined {
-  if (process.env.SUTAZAI_RUNTIME_PROTO_DIR) return process.env.SUTAZAI_RUNTIME_PROTO_DIR;
-  if (process.env.SUTAZAI_RUNTIME_BUNDLED === '1') return path.join(__dirname, 'proto');
-  return undefined;
+  return process.env.SUTAZAI_RUNTIME_PROTO_DIR || undefined;
 }
 
 function jsonLog(): DaemonLog {

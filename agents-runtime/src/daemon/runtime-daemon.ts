@@ -66,7 +66,7 @@ export interface DaemonLog {
 
 export interface RuntimeDaemonOptions {
   log: DaemonLog;
-  /** Where runtime.proto lives (next to the bundle); default: agents-runtime/proto. */
+  /** A folder of .proto files to parse for the API; default: the descriptor built in (wire/load-proto.ts). */
   protoDir?: string;
   /** Seconds between tries to bring the API up while it cannot start (default 30 s). */
   serverRetryMs?: number;

@@ -19,8 +19,8 @@ export {
 } from './roles';
 export { MAX_TOKEN_LIFETIME_S, TOKEN_ISSUER } from './access-token-claims';
 export { ERROR_CODE_HEADER, REMEDY_HEADER, runtimeErrorFromMetadata } from './error-metadata';
-// Loading the .proto files is the second entry, wire/load-proto.ts, and not re-exported here:
-// it loads @grpc/grpc-js and @grpc/proto-loader, which a bundle keeps as soon as anything of
+// Loading the API is the second entry, wire/load-proto.ts, and not re-exported here:
+// it loads @grpc/grpc-js and protobufjs, which a bundle keeps as soon as anything of
 // this index is imported, and most clients (the backend's YAML worker thread, the config
 // schema) want only words and readers.
 export { findProtoDir } from './find-proto-dir';

@@ -1,58 +1,75 @@
 /**
- * Loads the runtime's .proto files at run time with the same options the checked-in types
- * were generated with (scripts/gen-proto.mjs), so the objects on the wire match them.
- * From source the files sit in agents-runtime/proto; the bundled daemon ships them next
- * to its single JS file and passes that directory.
+ * The runtime's gRPC API, with the conversion options the checked-in types were generated
+ * with (scripts/gen-proto.mjs), so the objects on the wire match them.
+ *
+ * Without a folder it comes from the API's descriptor checked in beside the types
+ * (generated/runtime-api.json, `npm run gen:proto`, kept fresh by `npm run gen:proto:check`):
+ * the daemon parses no .proto file at start and needs no folder beside its bundle. With a
+ * folder (the control center names the .proto files its package ships) those files are
+ * parsed. Either way only the services are built (service-definitions.ts: no descriptor
+ * objects, ~1.1 MB less of the daemon's heap than @grpc/proto-loader's package definition).
  */
-import type { GrpcObject } from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { loadPackageDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProtoGrpcType as HealthProto } from '../generated/health';
-import type { ProtoGrpcType as RuntimeProto } from '../generated/runtime';
+import { Root, type IConversionOptions, type INamespace } from 'protobufjs';
+import runtimeApi from '../generated/runtime-api.json';
+import type { HealthClient, HealthDefinition } from '../generated/grpc/health/v1/Health';
+import type { RuntimeClient, RuntimeDefinition } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
-import { findProtoDir } from './find-proto-dir';
+import { serviceDefinitions, type PackageDefinition } from './service-definitions';
 
 export const PROTO_FILES = ['sutazai/runtime/v1/runtime.proto', 'grpc/health/v1/health.proto'] as const;
 
-/** Keep in step with GENERATOR_OPTIONS in scripts/gen-proto.mjs. */
-export const PROTO_LOADER_OPTIONS: Options = {
-  keepCase: false,
+/**
+ * Keep in step with GENERATOR_OPTIONS in scripts/gen-proto.mjs. Field names are camel-cased
+ * (proto-loader's keepCase false) when the files are parsed, and in the descriptor already.
+ */
+export const PROTO_CONVERSION_OPTIONS: IConversionOptions = {
   longs: String,
   enums: String,
   defaults: true,
   oneofs: true,
 };
 
-export type RuntimeProtos = RuntimeProto & HealthProto;
-
 /**
- * agents-runtime/proto when running from source: found from the program being run and the
- * working directory, not from `import.meta` (this module is also bundled into the control
- * center's CommonJS backend, where `import.meta` is empty and esbuild warns about it).
- * Bundled programs pass their directory.
+ * A method's definition as built here: proto-loader's `requestType` and `responseType`
+ * (descriptor objects for reflection) are not there, so the types do not claim them.
  */
-export function defaultProtoDir(): string {
-  const starts = [process.argv[1] ? path.dirname(path.resolve(process.argv[1])) : null, process.cwd()].filter(
-    (d): d is string => d !== null,
-  );
-  return findProtoDir(starts, [path.join('agents-runtime', 'proto')], PROTO_FILES) ?? path.join(process.cwd(), 'agents-runtime', 'proto');
+type WithoutDescriptors<Definition> = { [Method in keyof Definition]: Omit<Definition[Method], 'requestType' | 'responseType'> };
+type ServiceConstructor<Client, Definition> = (new (...args: ConstructorParameters<typeof grpc.Client>) => Client) & {
+  service: WithoutDescriptors<Definition>;
+};
+
+/** The Runtime and Health services: the API's only entries (its message types are not loaded as objects). */
+export interface RuntimeProtos {
+  sutazai: { runtime: { v1: { Runtime: ServiceConstructor<RuntimeClient, RuntimeDefinition> } } };
+  grpc: { health: { v1: { Health: ServiceConstructor<HealthClient, HealthDefinition> } } };
 }
 
-export function loadRuntimePackageDefinition(protoDir: string = defaultProtoDir()): PackageDefinition {
+function rootFromFiles(protoDir: string): Root {
   const missing = PROTO_FILES.filter((file) => !fs.existsSync(path.join(protoDir, file)));
   if (missing.length > 0) {
     throw new RuntimeError(
       'CONFIG_INVALID',
       `the gRPC API definitions are missing from ${protoDir}: ${missing.join(', ')}`,
-      'reinstall sutazai-runtime from its release bundle, or pass the directory that holds its proto/ files',
+      'reinstall from the release bundle, or pass the directory that holds its proto/ files',
     );
   }
-  return loadSync([...PROTO_FILES], { ...PROTO_LOADER_OPTIONS, includeDirs: [protoDir] });
+  const root = new Root();
+  // Imports resolve inside the folder only, as proto-loader's includeDirs did.
+  root.resolvePath = (_origin, target) => path.join(protoDir, target);
+  return root.loadSync([...PROTO_FILES], { keepCase: false });
 }
 
-/** The Runtime and Health services and their messages, typed by the generated types. */
-export function loadRuntimeProtos(protoDir: string = defaultProtoDir()): RuntimeProtos {
-  return loadPackageDefinition(loadRuntimePackageDefinition(protoDir)) as GrpcObject as unknown as RuntimeProtos;
+/** The services, from the checked-in descriptor, or from the .proto files in `protoDir`. */
+export function loadRuntimePackageDefinition(protoDir?: string): PackageDefinition {
+  const root = protoDir === undefined ? Root.fromJSON(runtimeApi as INamespace) : rootFromFiles(protoDir);
+  return serviceDefinitions(root, PROTO_CONVERSION_OPTIONS);
+}
+
+/** The Runtime and Health services, typed by the generated types. */
+export function loadRuntimeProtos(protoDir?: string): RuntimeProtos {
+  return loadPackageDefinition(loadRuntimePackageDefinition(protoDir)) as unknown as RuntimeProtos;
 }
