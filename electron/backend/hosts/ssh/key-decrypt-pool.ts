@@ -42,8 +42,13 @@ export interface KeyDecryptPool {
 
 /** Ten times what a key at the cap takes on a loaded two-core VM: only a stuck or starved worker reaches it. */
 export const KEY_DECRYPT_TIMEOUT_MS = 60_000;
-/** With one key at a time, the last of these waits for those before it: at the cap, seconds each. */
-export const KEY_DECRYPT_MAX_QUEUED = 8;
+/**
+ * Keys waiting: every fleet link, probe and install step logging in with an encrypted key
+ * decrypts it, and a backend starting with a fleet's links reconnects them together (one
+ * refused as busy retries with the link's backoff). Each waits for those before it, seconds
+ * each at the cap; the texts are at most 64 KiB each.
+ */
+export const KEY_DECRYPT_MAX_QUEUED = 32;
 // Decryption needs a few MB; ssh2 itself is most of it.
 const MAX_MEMORY_MB = 64;
 // The largest key text sent is 16 KiB (key files: 64 KiB); its unencrypted PEM is smaller.
