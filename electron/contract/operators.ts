@@ -212,6 +212,9 @@ export const operatorMethods = {
    * with this control center's two-factor sign-in whose provider did not attest a second factor
    * (`multi_factor_amr`) is not signed in yet: the answer is `secondStep`, a ticket for
    * session.completeProviderSecondStep (web mode keeps it in an HttpOnly cookie; never shown).
+   * Where web mode requires two-factor sign-in (mfa.setWebRequired), an operator without it
+   * whose provider attested no second factor is not signed in yet either: the answer is
+   * `enrolment`, a ticket for session.beginWebEnrolment and session.confirmWebEnrolment.
    */
   'session.completeProviderSignIn': {
     params: z
@@ -220,6 +223,7 @@ export const operatorMethods = {
     result: z.union([
       SessionSchema,
       z.object({ secondStep: z.object({ ticket: z.string(), operator: OperatorNameSchema, expiresAt: z.number().int() }) }).strict(),
+      WebEnrolmentAskedSchema,
     ]),
   },
   /**
