@@ -99,6 +99,15 @@ export const SessionSchema = z.object({
 });
 export type Session = z.infer<typeof SessionSchema>;
 
+/**
+ * A provider sign-in that waits for this control center's two-factor code (the provider did
+ * not attest a second factor): the ticket for session.completeProviderSecondStep, whose operator, until when.
+ */
+export const ProviderSecondStepSchema = z
+  .object({ secondStep: z.object({ ticket: z.string(), operator: OperatorNameSchema, expiresAt: z.number().int() }) })
+  .strict();
+export type ProviderSecondStep = z.infer<typeof ProviderSecondStepSchema>['secondStep'];
+
 /** A TOTP code (6 digits) or a recovery code (`ABCD-EFGH-JKMN`) as typed: spaces and dashes allowed; only in requests, never logged. */
 export const MfaCodeSchema = z.string().min(1).max(64);
 
@@ -198,11 +207,13 @@ export const operatorMethods = {
    * The desktop app's sign-in through the provider: the system browser opens the provider's
    * page and comes back to a listener on 127.0.0.1 (RFC 8252); answers once the person
    * signed in there (at most 5 minutes). Not in web mode (METHOD_NOT_ON_THIS_PIPE): a browser
-   * goes to /oidc/start instead.
+   * goes to /oidc/start instead. An operator with this control center's two-factor sign-in
+   * whose provider did not attest a second factor is not signed in yet: the answer is
+   * `secondStep`, a ticket for session.completeProviderSecondStep that only this pipe may use.
    */
   'session.signInWithProvider': {
     params: z.object({}).strict(),
-    result: SessionSchema,
+    result: z.union([SessionSchema, ProviderSecondStepSchema]),
   },
   /**
    * Web mode's provider callback (/oidc/callback) on a pipe of its own: the state and code
@@ -212,35 +223,30 @@ export const operatorMethods = {
    * with this control center's two-factor sign-in whose provider did not attest a second factor
    * (`multi_factor_amr`) is not signed in yet: the answer is `secondStep`, a ticket for
    * session.completeProviderSecondStep (web mode keeps it in an HttpOnly cookie; never shown).
-   * Where web mode requires two-factor sign-in (mfa.setWebRequired), an operator without it
-   * whose provider attested no second factor is not signed in yet either: the answer is
-   * `enrolment`, a ticket for session.beginWebEnrolment and session.confirmWebEnrolment.
    */
   'session.completeProviderSignIn': {
     params: z
       .object({ state: z.string().min(1).max(256), code: z.string().min(1).max(4096), binding: z.string().min(1).max(256) })
       .strict(),
-    result: z.union([
-      SessionSchema,
-      z.object({ secondStep: z.object({ ticket: z.string(), operator: OperatorNameSchema, expiresAt: z.number().int() }) }).strict(),
-      WebEnrolmentAskedSchema,
-    ]),
+    result: z.union([SessionSchema, ProviderSecondStepSchema]),
   },
   /**
-   * Web mode's second step of a provider sign-in (POST /oidc/second-step): the two-factor code
-   * (TOTP or recovery code) for the ticket session.completeProviderSignIn gave. The ticket
-   * lasts 5 minutes and signs in once; each code counts against the operator's name and the
-   * address like a sign-in (SIGN_IN_THROTTLED), and a wrong or reused code is SIGN_IN_FAILED
-   * (5 on one ticket end it); an unknown, used or expired ticket is OIDC_SIGN_IN_FAILED.
+   * The second step of a provider sign-in (web mode: POST /oidc/second-step; the desktop app:
+   * its window's pipe): the two-factor code (TOTP or recovery code) for the ticket
+   * session.completeProviderSignIn or session.signInWithProvider gave. The ticket lasts 5
+   * minutes and signs in once; each code counts against the operator's name and the address
+   * like a sign-in (SIGN_IN_THROTTLED), and a wrong or reused code is SIGN_IN_FAILED (5 on one
+   * ticket end it); an unknown, used or expired ticket, or a desktop window's ticket on another
+   * pipe, is OIDC_SIGN_IN_FAILED.
    */
   'session.completeProviderSecondStep': {
     params: z.object({ ticket: z.string().min(1).max(256), code: MfaCodeSchema }).strict(),
     result: SessionSchema,
   },
   /**
-   * Web mode's "Sign in another way" (DELETE /oidc/second-step): ends the second step of the
+   * "Sign in another way" (web mode: DELETE /oidc/second-step): ends the second step of the
    * ticket, so a copy of the browser's cookie cannot type codes for it later. `cancelled` is
-   * false where no second step waited on it (unknown, used or expired).
+   * false where no second step waited on it (unknown, used or expired, or another desktop window's).
    */
   'session.cancelProviderSecondStep': {
     params: z.object({ ticket: z.string().min(1).max(256) }).strict(),

@@ -41,10 +41,13 @@ export interface SignInProvider {
  * `webRedirects`: the web client's callback URLs (https://NAME:PORT/oidc/callback).
  * `amrByAccount`: the `amr` of each sign-in as that account (e.g. a person whose provider asks
  * for a second factor: `['mfa', 'pwd', 'otp']`), over setAmr's.
+ * `nameByAccount`: the `preferred_username` of an account whose name claim is not its account
+ * id (someone who renamed themselves at the provider); by default the two are the same.
  */
 export async function startSignInProvider(options: {
   webRedirects: string[];
   amrByAccount?: Record<string, string[]>;
+  nameByAccount?: Record<string, string>;
 }): Promise<SignInProvider> {
   let amr: string[] | undefined;
   let handler: http.RequestListener = (_req, res) => res.end();
@@ -86,7 +89,7 @@ export async function startSignInProvider(options: {
     claims: { openid: ['sub', 'amr'], profile: ['preferred_username'] },
     findAccount: (_ctx: unknown, sub: string) => ({
       accountId: sub,
-      claims: () => ({ sub, preferred_username: sub }),
+      claims: () => ({ sub, preferred_username: Object.hasOwn(options.nameByAccount ?? {}, sub) ? options.nameByAccount![sub] : sub }),
     }),
   });
   const callback = provider.callback();

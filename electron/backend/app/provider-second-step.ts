@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ProviderIdentity } from '../oidc/oidc-sign-in';
+import type { PipeSession } from '../server/dispatcher';
 
 /** How long a provider sign-in waits for its two-factor code: as long as the provider's own attempt lives. */
 export const SECOND_STEP_MS = 5 * 60_000;
@@ -13,7 +14,7 @@ export const SECOND_STEP_ENDED_REMEDY = 'Start again from the sign-in page.';
 /** Second steps held at once: past it the oldest goes (a flood of provider sign-ins cannot grow memory). */
 const MAX_SECOND_STEPS = 1000;
 
-/** What session.completeProviderSignIn answers when the operator's code must follow. */
+/** What session.completeProviderSignIn (and the desktop app's session.signInWithProvider) answers when the operator's code must follow. */
 export interface SecondStepAnswer {
   secondStep: { ticket: string; operator: string; expiresAt: number };
 }
@@ -23,11 +24,16 @@ export interface SecondStep {
   readonly operatorName: string;
   /** Who the provider said signed in: the account is bound to the operator only once the code is right. */
   readonly who: ProviderIdentity;
+  /**
+   * The desktop app's pipe that started it: only that pipe may answer or cancel it (the ticket
+   * alone is not enough). Absent in web mode, where the ticket's HttpOnly cookie binds it to the browser.
+   */
+  readonly pipe?: PipeSession | undefined;
 }
 
 /**
- * The provider sign-ins that wait for this control center's two-factor code (web mode: the
- * provider did not attest a second factor and the operator has TOTP here). Each is known by a
+ * The provider sign-ins that wait for this control center's two-factor code (the provider did
+ * not attest a second factor and the operator has TOTP here; web mode and the desktop app). Each is known by a
  * ticket of 256 random bits, kept only as its SHA-256 (a copy of this memory names no live
  * ticket), for 5 minutes, until it signs in once, or until SECOND_STEP_TRIES wrong codes.
  * In memory only: a restart of the backend asks the person to start again.
@@ -70,7 +76,7 @@ export function createSecondSteps(deps: { now: () => number }): SecondSteps {
     },
     find(ticket) {
       const step = live(ticket);
-      return step && { operatorId: step.operatorId, operatorName: step.operatorName, who: step.who };
+      return step && { operatorId: step.operatorId, operatorName: step.operatorName, who: step.who, pipe: step.pipe };
     },
     failed(ticket) {
       const step = live(ticket);

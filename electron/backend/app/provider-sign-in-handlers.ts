@@ -8,9 +8,7 @@ import type { OperatorMfa } from '../operators/operator-mfa';
 import type { OperatorService } from '../operators/operator-service';
 import type { Attempt, SignInLimiter } from '../operators/sign-in-limiter';
 import type { StepUps } from '../operators/step-up';
-import type { Caller, MethodHandlers } from '../server/dispatcher';
-import { askWebEnrolment } from './web-enrolment-handlers';
-import type { WebEnrolments } from './web-enrolment';
+import type { Caller, MethodHandlers, PipeSession } from '../server/dispatcher';
 import { createSecondSteps, SECOND_STEP_ENDED_REMEDY, type SecondStepAnswer } from './provider-second-step';
 
 export interface ProviderSignInDeps {
@@ -18,8 +16,6 @@ export interface ProviderSignInDeps {
   mfa: OperatorMfa;
   signInLimiter: SignInLimiter;
   stepUps: StepUps;
-  /** Sign-ins to web mode that wait for a forced two-factor enrolment (web-enrolment.ts); without it none is asked. */
-  webEnrolments?: WebEnrolments;
   /** The settings as read at start, and the flow made from them when they loaded. */
   signInProvider: { config: SignInProviderConfig; flow: ProviderSignIn | null };
   now: () => number;
@@ -43,17 +39,27 @@ type ProviderMethod =
  *
  * Two-factor sign-in: an operator who has the control center's own TOTP signs in through the
  * provider at once only when the ID token's `amr` shows the provider asked for a second factor
- * (`multi_factor_amr`). Otherwise, in web mode, the sign-in waits for this control center's
- * code (provider-second-step.ts: a ticket for 5 minutes, answered with the code by
- * session.completeProviderSecondStep); the desktop app's sign-in is refused with MFA_REQUIRED
- * (its password form takes the code). A provider sign-in alone never counts as a step-up
- * (that needs this control center's own code; the second step's code does, as at a password sign-in).
+ * (`multi_factor_amr`). Otherwise the sign-in waits for this control center's code
+ * (provider-second-step.ts: a ticket for 5 minutes, answered with the code by
+ * session.completeProviderSecondStep): in web mode the browser holds the ticket in an HttpOnly
+ * cookie; in the desktop app the ticket is bound to the pipe (the window) that started the
+ * sign-in, and no other pipe may answer or cancel it, ticket or not. A provider sign-in alone
+ * never counts as a step-up (that needs this control center's own code; the second step's
+ * code does, as at a password sign-in).
  */
 export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<MethodHandlers, ProviderMethod> {
   const { operators, mfa, signInLimiter, signInProvider, stepUps } = deps;
   const secondSteps = createSecondSteps({ now: deps.now });
   /** The desktop sign-in under way on each pipe, by its sign-in: its cancel. */
   const inFlight = new WeakMap<object, () => void>();
+  /** The desktop sign-in of each pipe that waits for the operator's code: its ticket (one per window). */
+  const waitingOn = new WeakMap<PipeSession, string>();
+  /** Ends the second step the desktop window `pipe` waits on, if any (it starts over, or it opens another). */
+  const endWaiting = (pipe: PipeSession): void => {
+    const ticket = waitingOn.get(pipe);
+    if (ticket !== undefined) secondSteps.close(ticket);
+    waitingOn.delete(pipe);
+  };
 
   const flowOrRefuse = (): ProviderSignIn => {
     if (signInProvider.config.kind === 'invalid') throw signInProvider.config.problem;
@@ -108,18 +114,18 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
   const claimed = (who: ProviderIdentity) =>
     `claimed ${JSON.stringify(who.operatorName)} (${who.issuer} subject ${JSON.stringify(who.subject)})`;
 
-  /** After the provider's answer: the same end as a password sign-in, or the reason it is refused. */
-  const accept = (caller: Caller, attempt: Attempt, who: ProviderIdentity): Session => {
-    const answer = acceptOrAsk(caller, attempt, who, false);
-    if ('secondStep' in answer) throw new Error('a second step where none may be asked');
-    return answer;
-  };
-
   /**
-   * The same, where a browser can be asked for the code (web mode): an operator with two-factor
-   * sign-in whose provider attested no second factor gets a second step instead of a refusal.
+   * After the provider's answer: the same end as a password sign-in, or the reason it is
+   * refused; an operator with two-factor sign-in whose provider attested no second factor gets
+   * a second step instead, bound to `desktopPipe` when the desktop app asked (web mode: undefined,
+   * the browser's cookie holds the ticket).
    */
-  const acceptOrAsk = (caller: Caller, attempt: Attempt, who: ProviderIdentity, mayAsk: boolean): Session | SecondStepAnswer => {
+  const acceptOrAsk = (
+    caller: Caller,
+    attempt: Attempt,
+    who: ProviderIdentity,
+    desktopPipe: PipeSession | undefined,
+  ): Session | SecondStepAnswer => {
     try {
       const operator = operatorOf(who);
       // The account must be the operator's (or neither linked yet) before anything else is said or opened:
@@ -127,41 +133,16 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
       // Only read here; the link is written once the sign-in succeeds (signInAs).
       operators.checkProviderSubject(operator, who.issuer, who.subject);
       if (mfa.enrolled(operator.id) && !who.multiFactor) {
-        if (!mayAsk)
-          throw new ApiError(
-            'MFA_REQUIRED',
-            `${operator.name} has two-factor sign-in here, and the provider did not ask for a second factor.`,
-            'Sign in with your name, password and two-factor code instead, or ask whoever runs the provider to require a second factor.',
-          );
         // The provider's part is done (its try no longer counts); the code's tries count against the operator's name.
         signInLimiter.succeeded(attempt);
-        const { ticket, expiresAt } = secondSteps.open({ operatorId: operator.id, operatorName: operator.name, who });
+        const { ticket, expiresAt } = secondSteps.open({ operatorId: operator.id, operatorName: operator.name, who, pipe: desktopPipe });
+        if (desktopPipe !== undefined) {
+          endWaiting(desktopPipe);
+          waitingOn.set(desktopPipe, ticket);
+        }
         return { secondStep: { ticket, operator: operator.name, expiresAt } };
       }
       return signInAs(caller, operator, who, attempt);
-    } catch (error) {
-      throw withAuditTarget(error, claimed(who));
-    }
-  };
-
-  /**
-   * Web mode for a team requires two-factor sign-in (mfa.setWebRequired) and the operator has
-   * none: after the same checks as any provider sign-in (an enabled operator, its account link
-   * read only), the browser is walked through enrolment before any session (web-enrolment-handlers.ts);
-   * the account is linked once the first code is right. A provider that attested a second factor
-   * (`multi_factor_amr`) satisfies it, as it lets an enrolled operator in without the code. Null
-   * where none is asked (the desktop app, loopback web mode, an enrolled operator, the setting off).
-   */
-  const enrolFirst = (caller: Caller, attempt: Attempt, who: ProviderIdentity) => {
-    const webEnrolments = deps.webEnrolments;
-    if (webEnrolments === undefined || caller.session?.teamSignInPage !== true || who.multiFactor || !mfa.webRequired()) return null;
-    try {
-      const operator = operatorOf(who);
-      operators.checkProviderSubject(operator, who.issuer, who.subject);
-      const enrolment = askWebEnrolment({ mfa, webEnrolments }, operator, who);
-      // The provider's part is done (its try no longer counts); the first codes count against the operator's name.
-      if (enrolment !== null) signInLimiter.succeeded(attempt);
-      return enrolment;
     } catch (error) {
       throw withAuditTarget(error, claimed(who));
     }
@@ -184,15 +165,13 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
       refuseWebSession(caller);
       const flow = flowOrRefuse();
       const attempt = beginTry(caller, state);
-      const who = await flow.complete({ state, code, binding });
-      const enrolment = enrolFirst(caller, attempt, who);
-      if (enrolment !== null) return enrolment;
-      return acceptOrAsk(caller, attempt, who, true);
+      return acceptOrAsk(caller, attempt, await flow.complete({ state, code, binding }), undefined);
     },
     'session.completeProviderSecondStep': ({ ticket, code }, caller) => {
       refuseWebSession(caller);
       const step = secondSteps.find(ticket);
-      if (step === undefined)
+      // A desktop window's sign-in is answered on that window's pipe only: elsewhere it is as unknown (and spends none of its tries).
+      if (step === undefined || (step.pipe !== undefined && step.pipe !== caller.session))
         throw new ApiError(
           'OIDC_SIGN_IN_FAILED',
           'The sign-in through the provider is unknown, signed in already, or older than 5 minutes.',
@@ -237,9 +216,11 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
     },
     'session.cancelProviderSecondStep': ({ ticket }, caller) => {
       refuseWebSession(caller);
-      const cancelled = secondSteps.find(ticket) !== undefined;
+      const step = secondSteps.find(ticket);
+      // Another window's sign-in is not this pipe's to end.
+      if (step === undefined || (step.pipe !== undefined && step.pipe !== caller.session)) return { cancelled: false };
       secondSteps.close(ticket);
-      return { cancelled };
+      return { cancelled: true };
     },
     'session.signInWithProvider': async (_params, caller) => {
       refuseWebSession(caller);
@@ -253,10 +234,21 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
       // One at a time per window: pressing the button again replaces the sign-in under way.
       const pipe = caller.session;
       inFlight.get(pipe)?.();
+      // Starting over ends the sign-in this window waited on for a code.
+      endWaiting(pipe);
       const attempt = beginTry(caller, randomBytes(16).toString('hex'));
-      let loopback: LoopbackSignIn<Session> | undefined;
+      let loopback: LoopbackSignIn<Session | SecondStepAnswer> | undefined;
       try {
-        loopback = await startLoopbackSignIn(flow, (who) => accept(caller, attempt, who));
+        loopback = await startLoopbackSignIn(flow, (who) => acceptOrAsk(caller, attempt, who, pipe), {
+          // The browser's tab tells the person where the sign-in goes on.
+          pageOf: (answer, who) =>
+            'secondStep' in answer
+              ? {
+                  title: 'Two-factor code needed',
+                  text: `The provider signed you in as ${who.operatorName}. Return to SutazAI Control Center and type your two-factor code there to finish signing in; you can close this tab.`,
+                }
+              : undefined,
+        });
         inFlight.set(pipe, loopback.cancel);
         deps.openExternal(loopback.url);
         return await loopback.accepted;

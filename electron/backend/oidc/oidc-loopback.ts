@@ -51,7 +51,11 @@ function sameSecret(given: string, secret: Buffer): boolean {
 export async function startLoopbackSignIn<T>(
   provider: ProviderSignIn,
   accept: (identity: ProviderIdentity) => T,
-  options: { ttlMs?: number } = {},
+  options: {
+    ttlMs?: number;
+    /** The browser tab's page for what `accept` made of it; undefined: "Signed in as <name>". */
+    pageOf?: (value: T, identity: ProviderIdentity) => { title: string; text: string } | undefined;
+  } = {},
 ): Promise<LoopbackSignIn<T>> {
   let settle: { resolve(value: T): void; reject(error: unknown): void } | undefined;
   const accepted = new Promise<T>((resolve, reject) => (settle = { resolve, reject }));
@@ -93,9 +97,11 @@ export async function startLoopbackSignIn<T>(
           : provider.complete({ state, code, binding }).then((who) => ({ who, value: accept(who) }));
     result.then(
       ({ who, value }) => {
-        res
-          .writeHead(200, PAGE_HEADERS)
-          .end(page('Signed in', `Signed in as ${who.operatorName}. You can close this tab and return to SutazAI Control Center.`));
+        const shown = options.pageOf?.(value, who) ?? {
+          title: 'Signed in',
+          text: `Signed in as ${who.operatorName}. You can close this tab and return to SutazAI Control Center.`,
+        };
+        res.writeHead(200, PAGE_HEADERS).end(page(shown.title, shown.text));
         finish(() => settle!.resolve(value));
       },
       (error: unknown) => {

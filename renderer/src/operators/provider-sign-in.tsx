@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { ApiError } from '../../../electron/contract';
+import { ApiError, type ProviderSecondStep } from '../../../electron/contract';
 import { useApiClient } from '../api/api-context';
 import { apiKey } from '../api/queries';
 import { cancelSecondStep, secondStepOverHttps } from '../api/web-team-session';
@@ -55,12 +55,55 @@ export function TeamProviderSignIn({ name }: { name: string }) {
 }
 
 /**
- * The second step of a sign-in through the provider in web mode: the provider did not say it
- * asked for a second factor, and the operator has two-factor sign-in here, so the session
- * starts only after this control center's own code. A wrong or used code may be typed again
- * (a few times: each counts like a wrong password); anything else ends this sign-in.
+ * The second step of a sign-in through the provider in web mode: the ticket is in this
+ * browser's HttpOnly cookie; "Sign in another way" ends it on the server and starts the page over.
  */
 export function TeamSecondStep({ providerName }: { providerName: string }) {
+  const startAgain = async () => {
+    await cancelSecondStep().catch(() => undefined);
+    window.location.reload();
+  };
+  return <SecondStepForm providerName={providerName} operator={null} send={secondStepOverHttps} startAgain={startAgain} />;
+}
+
+/**
+ * The second step of the desktop app's sign-in through the provider: the ticket is bound to
+ * this window's pipe (no other pipe may answer or cancel it). "Sign in another way" ends it on
+ * the backend and shows the sign-in form again (`onEnd`).
+ */
+export function DesktopSecondStep({ providerName, step, onEnd }: { providerName: string; step: ProviderSecondStep; onEnd: () => void }) {
+  const client = useApiClient();
+  const queryClient = useQueryClient();
+  const send = async (code: string) => {
+    const session = await client.call('session.completeProviderSecondStep', { ticket: step.ticket, code });
+    queryClient.setQueryData(apiKey('session.whoami', {}), session);
+    await queryClient.invalidateQueries();
+  };
+  const startAgain = async () => {
+    await client.call('session.cancelProviderSecondStep', { ticket: step.ticket }).catch(() => undefined);
+    onEnd();
+  };
+  return <SecondStepForm providerName={providerName} operator={step.operator} send={send} startAgain={startAgain} />;
+}
+
+/**
+ * The second step of a sign-in through the provider (web mode and the desktop app): the
+ * provider did not say it asked for a second factor, and the operator has two-factor sign-in
+ * here, so the session starts only after this control center's own code. A wrong or used code
+ * may be typed again (a few times: each counts like a wrong password); anything else ends this sign-in.
+ */
+function SecondStepForm({
+  providerName,
+  operator,
+  send,
+  startAgain,
+}: {
+  providerName: string;
+  /** Who the provider signed in, where the page may say it (the desktop app's own window). */
+  operator: string | null;
+  send: (code: string) => Promise<void>;
+  startAgain: () => Promise<void>;
+}) {
   const [code, setCode] = useState('');
   const [pending, setPending] = useState(false);
   const [refusal, setRefusal] = useState<unknown>(null);
@@ -70,7 +113,7 @@ export function TeamSecondStep({ providerName }: { providerName: string }) {
     setPending(true);
     setRefusal(null);
     try {
-      await secondStepOverHttps(code.trim());
+      await send(code.trim());
     } catch (error) {
       setCode('');
       setPending(false);
@@ -79,17 +122,14 @@ export function TeamSecondStep({ providerName }: { providerName: string }) {
       if (!(error instanceof ApiError && (error.code === 'SIGN_IN_FAILED' || error.code === 'SIGN_IN_THROTTLED'))) setEnded(true);
     }
   };
-  const startAgain = async () => {
-    await cancelSecondStep().catch(() => undefined);
-    window.location.reload();
-  };
   return (
     <div className="splash">
       <form className="splash-card sign-in" data-testid="second-step" onSubmit={(event) => void submit(event)}>
         <h1>Two-factor code</h1>
         <p>
-          You signed in at {providerName}. Your operator also has two-factor sign-in on this control center: type your code to finish
-          signing in.
+          You signed in at {providerName}
+          {operator === null ? '' : ` as ${operator}`}. Your operator also has two-factor sign-in on this control center: type your code to
+          finish signing in.
         </p>
         {ended ? null : (
           <FormField label="Two-factor code" hint="The 6 digits your authenticator app shows now, or one of your recovery codes.">
@@ -143,8 +183,9 @@ export function useDesktopProvider(enabled: boolean): string | null {
 /**
  * The desktop app's "Sign in with <provider>": the backend opens the provider's page in the
  * system browser and waits for it on 127.0.0.1 (session.signInWithProvider), at most 5 minutes.
+ * When the operator's two-factor code must follow, `onSecondStep` gets the waiting sign-in.
  */
-export function DesktopProviderSignIn({ name }: { name: string }) {
+export function DesktopProviderSignIn({ name, onSecondStep }: { name: string; onSecondStep: (step: ProviderSecondStep) => void }) {
   const client = useApiClient();
   const queryClient = useQueryClient();
   const [waiting, setWaiting] = useState(false);
@@ -153,8 +194,12 @@ export function DesktopProviderSignIn({ name }: { name: string }) {
     setWaiting(true);
     setRefusal(null);
     try {
-      const session = await client.call('session.signInWithProvider', {});
-      queryClient.setQueryData(apiKey('session.whoami', {}), session);
+      const answer = await client.call('session.signInWithProvider', {});
+      if ('secondStep' in answer) {
+        onSecondStep(answer.secondStep);
+        return;
+      }
+      queryClient.setQueryData(apiKey('session.whoami', {}), answer);
       await queryClient.invalidateQueries();
     } catch (error) {
       setRefusal(error);

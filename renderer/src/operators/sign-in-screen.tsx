@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { ApiError } from '../../../electron/contract';
+import { ApiError, type ProviderSecondStep } from '../../../electron/contract';
 import { useApiClient } from '../api/api-context';
 import { apiKey } from '../api/queries';
 import { isTeamWebMode, signInOverHttps } from '../api/web-team-session';
@@ -8,7 +8,14 @@ import { FormField } from '../ui/form-field';
 import { ErrorNotice } from '../ui/query-state';
 import { inBrowser } from '../api/browser-files';
 import { TeamForcedEnrolment, useWaitingEnrolment } from './forced-enrolment';
-import { DesktopProviderSignIn, TeamProviderSignIn, TeamSecondStep, useDesktopProvider, useTeamProvider } from './provider-sign-in';
+import {
+  DesktopProviderSignIn,
+  DesktopSecondStep,
+  TeamProviderSignIn,
+  TeamSecondStep,
+  useDesktopProvider,
+  useTeamProvider,
+} from './provider-sign-in';
 
 type SignIn = (params: { name: string; password: string; code?: string }) => Promise<void>;
 
@@ -32,12 +39,16 @@ export function SignInScreen() {
   const team = isTeamWebMode();
   // Loopback web mode (a browser on this machine) has no way back from the provider: no button there.
   const desktopProvider = useDesktopProvider(!team && !inBrowser());
+  // The desktop app's provider sign-in that waits for the operator's two-factor code.
+  const [secondStep, setSecondStep] = useState<ProviderSecondStep | null>(null);
   if (team) return <TeamSignInScreen />;
+  if (desktopProvider !== null && secondStep !== null)
+    return <DesktopSecondStep providerName={desktopProvider} step={secondStep} onEnd={() => setSecondStep(null)} />;
   return (
     <SignInForm
       signIn={overConnection}
       providerName={desktopProvider}
-      provider={desktopProvider === null ? null : <DesktopProviderSignIn name={desktopProvider} />}
+      provider={desktopProvider === null ? null : <DesktopProviderSignIn name={desktopProvider} onSecondStep={setSecondStep} />}
     />
   );
 }
