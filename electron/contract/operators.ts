@@ -223,12 +223,15 @@ export const operatorMethods = {
    * with this control center's two-factor sign-in whose provider did not attest a second factor
    * (`multi_factor_amr`) is not signed in yet: the answer is `secondStep`, a ticket for
    * session.completeProviderSecondStep (web mode keeps it in an HttpOnly cookie; never shown).
+   * Where web mode requires two-factor sign-in (mfa.setWebRequired), an operator without it
+   * whose provider attested no second factor is not signed in yet either: the answer is
+   * `enrolment`, a ticket for session.beginWebEnrolment and session.confirmWebEnrolment.
    */
   'session.completeProviderSignIn': {
     params: z
       .object({ state: z.string().min(1).max(256), code: z.string().min(1).max(4096), binding: z.string().min(1).max(256) })
       .strict(),
-    result: z.union([SessionSchema, ProviderSecondStepSchema]),
+    result: z.union([SessionSchema, ProviderSecondStepSchema, WebEnrolmentAskedSchema]),
   },
   /**
    * The second step of a provider sign-in (web mode: POST /oidc/second-step; the desktop app:

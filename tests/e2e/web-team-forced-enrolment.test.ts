@@ -98,7 +98,7 @@ describe('web mode for a team requiring two-factor sign-in, in Chromium', () => 
     await enrol.getByTestId('mfa-secret').waitFor();
     expect(await enrol.locator('h1').textContent()).toBe('Set up two-factor sign-in');
     expect(await enrol.locator('p').first().textContent()).toBe(
-      'Your password was right, nia. This control center asks everyone who signs in from a browser for a code from an authenticator app too, and you have not set one up yet. It takes a minute, and you are signed in right after.',
+      'Hello nia. This control center asks everyone who signs in from a browser for a code from an authenticator app too, and you have not set one up yet. It takes a minute, and you are signed in right after.',
     );
     expect(await enrol.locator('ol li').count()).toBe(3);
     await enrol.getByRole('img', { name: 'QR code of the two-factor secret for nia' }).waitFor();

@@ -9,6 +9,8 @@ import type { OperatorService } from '../operators/operator-service';
 import type { Attempt, SignInLimiter } from '../operators/sign-in-limiter';
 import type { StepUps } from '../operators/step-up';
 import type { Caller, MethodHandlers, PipeSession } from '../server/dispatcher';
+import { askWebEnrolment } from './web-enrolment-handlers';
+import type { WebEnrolments } from './web-enrolment';
 import { createSecondSteps, SECOND_STEP_ENDED_REMEDY, type SecondStepAnswer } from './provider-second-step';
 
 export interface ProviderSignInDeps {
@@ -16,6 +18,8 @@ export interface ProviderSignInDeps {
   mfa: OperatorMfa;
   signInLimiter: SignInLimiter;
   stepUps: StepUps;
+  /** Sign-ins to web mode that wait for a forced two-factor enrolment (web-enrolment.ts); without it none is asked. */
+  webEnrolments?: WebEnrolments;
   /** The settings as read at start, and the flow made from them when they loaded. */
   signInProvider: { config: SignInProviderConfig; flow: ProviderSignIn | null };
   now: () => number;
@@ -148,6 +152,29 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
     }
   };
 
+  /**
+   * Web mode for a team requires two-factor sign-in (mfa.setWebRequired) and the operator has
+   * none: after the same checks as any provider sign-in (an enabled operator, its account link
+   * read only), the browser is walked through enrolment before any session (web-enrolment-handlers.ts);
+   * the account is linked once the first code is right. A provider that attested a second factor
+   * (`multi_factor_amr`) satisfies it, as it lets an enrolled operator in without the code. Null
+   * where none is asked (the desktop app, loopback web mode, an enrolled operator, the setting off).
+   */
+  const enrolFirst = (caller: Caller, attempt: Attempt, who: ProviderIdentity) => {
+    const webEnrolments = deps.webEnrolments;
+    if (webEnrolments === undefined || caller.session?.teamSignInPage !== true || who.multiFactor || !mfa.webRequired()) return null;
+    try {
+      const operator = operatorOf(who);
+      operators.checkProviderSubject(operator, who.issuer, who.subject);
+      const enrolment = askWebEnrolment({ mfa, webEnrolments }, operator, who);
+      // The provider's part is done (its try no longer counts); the first codes count against the operator's name.
+      if (enrolment !== null) signInLimiter.succeeded(attempt);
+      return enrolment;
+    } catch (error) {
+      throw withAuditTarget(error, claimed(who));
+    }
+  };
+
   const signInAs = (caller: Caller, operator: Operator, who: ProviderIdentity, attempt: Attempt): Session => {
     // The name claim may be one the person can change at the provider: the account (iss, sub) decides.
     operators.bindProviderSubject(operator, who.issuer, who.subject);
@@ -165,7 +192,10 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
       refuseWebSession(caller);
       const flow = flowOrRefuse();
       const attempt = beginTry(caller, state);
-      return acceptOrAsk(caller, attempt, await flow.complete({ state, code, binding }), undefined);
+      const who = await flow.complete({ state, code, binding });
+      const enrolment = enrolFirst(caller, attempt, who);
+      if (enrolment !== null) return enrolment;
+      return acceptOrAsk(caller, attempt, who, undefined);
     },
     'session.completeProviderSecondStep': ({ ticket, code }, caller) => {
       refuseWebSession(caller);

@@ -17,7 +17,7 @@ import { ApiError, type ApiErrorBody } from '../../contract';
 import { SECOND_STEP_ENDED_REMEDY } from '../app/provider-second-step';
 import { WEB_ENROLMENT_MS } from '../app/web-enrolment';
 import { providerErrorCode, type ProviderSignIn } from '../oidc/oidc-sign-in';
-import { createPipeSession, type Dispatcher } from './dispatcher';
+import { createPipeSession, type Dispatcher, type PipeSession } from './dispatcher';
 import {
   authorityOf,
   callOnce,
@@ -175,7 +175,17 @@ export async function finishProviderSignIn(req: http.IncomingMessage, url: URL, 
       setCookies: [cleared],
     };
   const address = sourceAddress(req);
-  const login = createPipeSession();
+  // The sign-in page of web mode for a team: where two-factor sign-in is required there, an operator without it enrols first.
+  const pipe = createPipeSession();
+  // (Written out: a spread would copy the operator getter's value once.)
+  const login: PipeSession = {
+    signIn: (id) => pipe.signIn(id),
+    signOut: () => pipe.signOut(),
+    get operatorId() {
+      return pipe.operatorId;
+    },
+    teamSignInPage: true,
+  };
   const params = {
     state: (url.searchParams.get('state') ?? '').slice(0, 256),
     code: (url.searchParams.get('code') ?? '').slice(0, 4096),

@@ -99,7 +99,8 @@ export function TeamForcedEnrolment() {
       <form className="splash-card sign-in forced-enrolment" data-testid="forced-enrolment" onSubmit={(event) => void submit(event)}>
         <h1>Set up two-factor sign-in</h1>
         <p>
-          {secret ? `Your password was right, ${secret.name}. ` : 'Your password was right. '}
+          {/* No "your password was right": a provider sign-in comes here too. */}
+          {secret ? `Hello ${secret.name}. ` : ''}
           This control center asks everyone who signs in from a browser for a code from an authenticator app too, and you have not set one
           up yet. It takes a minute, and you are signed in right after.
         </p>
