@@ -22,6 +22,7 @@ import type { HostAuditLogs } from '../audit/host-audit-logs';
 import { createOperatorHandlers, type OperatorApiDeps } from './operator-handlers';
 import { createProviderSignInHandlers, type ProviderSignInDeps } from './provider-sign-in-handlers';
 import { createWebEnrolmentHandlers } from './web-enrolment-handlers';
+import type { WebEnrolments } from './web-enrolment';
 import { createUploadPermitHandlers } from './upload-permit-handlers';
 import { createSupportHandlers, type SupportApiDeps } from './support-handlers';
 import { createConfigBundleHandlers, type ConfigBundleApiDeps } from './config-bundle-handlers';
@@ -43,6 +44,8 @@ export interface ApiDeps
     RuntimeCredentialApiDeps,
     ConfigBundleApiDeps,
     BundleApiDeps {
+  /** Web mode's forced two-factor enrolments: optional to the provider's handlers alone, always given here. */
+  webEnrolments: WebEnrolments;
   info: AppInfo;
   hosts: HostService;
   metrics: MetricStore;
