@@ -5,6 +5,7 @@ import type { OperatorMfa } from '../operators/operator-mfa';
 import type { OperatorService } from '../operators/operator-service';
 import type { Attempt, SignInLimiter } from '../operators/sign-in-limiter';
 import type { StepUps } from '../operators/step-up';
+import type { WebSessions } from '../operators/web-sessions';
 import type { Caller, MethodHandlers } from '../server/dispatcher';
 import { WEB_ENROLMENT_ENDED_REMEDY, type WebEnrolment, type WebEnrolmentAnswer, type WebEnrolments } from './web-enrolment';
 
@@ -14,6 +15,7 @@ export interface WebEnrolmentDeps {
   stepUps: StepUps;
   signInLimiter: SignInLimiter;
   webEnrolments: WebEnrolments;
+  webSessions: Pick<WebSessions, 'endAllOf'>;
 }
 
 type WebEnrolmentMethod = 'mfa.setWebRequired' | 'session.beginWebEnrolment' | 'session.confirmWebEnrolment' | 'session.cancelWebEnrolment';
@@ -50,7 +52,7 @@ export function askWebEnrolment(
  * and the address like a sign-in's code; the audit log records each call with its outcome.
  */
 export function createWebEnrolmentHandlers(deps: WebEnrolmentDeps): Pick<MethodHandlers, WebEnrolmentMethod> {
-  const { operators, mfa, stepUps, signInLimiter, webEnrolments } = deps;
+  const { operators, mfa, stepUps, signInLimiter, webEnrolments, webSessions } = deps;
 
   const refuseWebSession = (caller: Caller): void => {
     if (caller.session?.webSessionId !== undefined)
@@ -105,7 +107,16 @@ export function createWebEnrolmentHandlers(deps: WebEnrolmentDeps): Pick<MethodH
           { cliRemedy: 'Enrol first (`sutazai operators mfa enrol NAME --as NAME`), then run this with --as NAME --code.' },
         );
       mfa.setWebRequired(required);
-      return { required };
+      if (!required) return { required };
+      // A browser session signed in without a second factor (the setting was off then) would outlive the rule by up to
+      // 12 hours: it ends now, and its operator enrols at the next sign-in. Sessions of an operator who has it stay.
+      const ended = operators
+        .list()
+        .filter((operator) => !mfa.enrolled(operator.id) && webSessions.endAllOf(operator.id, 'two-factor sign-in required') > 0)
+        .map((operator) => operator.name);
+      return ended.length === 0
+        ? { required }
+        : withAuditTarget({ required }, `browser sessions of operators without two-factor sign-in ended: ${ended.join(', ')}`);
     },
     'session.beginWebEnrolment': ({ ticket }, caller) => {
       refuseWebSession(caller);

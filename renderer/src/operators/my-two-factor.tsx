@@ -217,8 +217,8 @@ function WebRequiredSetting({ required, enrolled, deniedReason }: { required: bo
           }
         />{' '}
         Require two-factor sign-in of everyone who signs in from a browser (web mode for a team): whoever has not set it up does so at their
-        next sign-in there, before going on. The desktop app, the command line and web mode opened with its launch link on this machine are
-        not affected
+        next sign-in there, before going on (turning it on signs their browsers out). The desktop app, the command line and web mode opened
+        with its launch link on this machine are not affected
       </label>
       {reason ? <span className="muted"> — {reason}</span> : null}
       {set.state.status === 'error' ? <ErrorNotice title="Setting not changed" error={set.state.error} /> : null}

@@ -212,6 +212,22 @@ describe('two-factor sign-in required of web mode for a team', () => {
     await local.call('mfa.setWebRequired', { required: true });
   });
 
+  it('turning it on ends the browser sessions signed in without two-factor sign-in; an enrolled operator keeps hers', async () => {
+    await local.call('mfa.setWebRequired', { required: false });
+    const cid = (await send('POST', '/session', { name: 'cid', password: PASSWORD })).cookie(SESSION)!;
+    const ada = (await send('POST', '/session', { name: 'ada', password: PASSWORD, code: adaCode() })).cookie(SESSION)!;
+    const cidTab = await openTab(cid);
+    expect((await cidTab.call('session.whoami', {})).operator?.name).toBe('cid');
+    await local.call('mfa.setWebRequired', { required: true });
+    // A session that never proved a second factor does not outlive the rule: cid signs in again and enrols.
+    expect((await cidTab.call('session.whoami', {})).operator).toBeNull();
+    await expect(openTab(cid)).rejects.toThrow(/401/);
+    expect((await (await openTab(ada)).call('session.whoami', {})).operator?.name).toBe('ada');
+    expect((await local.call('sessions.list', { all: true })).filter((session) => session.operator === 'cid')).toEqual([]);
+    const [entry] = (await auditOf('mfa.setWebRequired')).slice(-1);
+    expect(entry).toMatchObject({ outcome: 'ok', target: 'browser sessions of operators without two-factor sign-in ended: cid' });
+  });
+
   it('on: a right password gives no session but a set-up ticket; the first right code starts the session with the recovery codes', async () => {
     const signIn = await send('POST', '/session', { name: 'vera', password: PASSWORD });
     expect(signIn.status).toBe(200);
