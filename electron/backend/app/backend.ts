@@ -33,6 +33,7 @@ import { recordLinkEvents } from '../fleet/events/link-events';
 import { prometheusTargetsOf } from '../fleet/prometheus-targets';
 import { createWizardDrafts } from '../wizard/wizard-drafts';
 import { createProbeJobs } from '../hosts/probe-jobs';
+import { setKeyWorkerWarning } from '../hosts/ssh/key-decrypt-pool';
 import { createSecretVault, type VaultKeySource } from '../secrets/secret-vault';
 import { createVaultAccess } from '../secrets/vault-unlock';
 import { createInstallLocks } from '../store/install-locks-repo';
@@ -194,6 +195,8 @@ export async function startBackend(config: BackendConfig): Promise<Backend> {
     level: config.logLevel,
     console: config.logToConsole,
   });
+  // The key worker's pool is the process's one; a worker that cannot start is said in this log, where an operator looks (not only on stderr).
+  setKeyWorkerWarning((message, cause) => logger.warn({ err: cause }, message));
   if (store.modesTightened.changed.length > 0)
     logger.warn({ changed: store.modesTightened.changed }, 'data directory permissions tightened at open: other local users could read it');
   if (store.modesTightened.failed.length > 0)

@@ -33,6 +33,11 @@ export interface KeyDecryptPoolOptions {
   maxQueued?: number;
   /** How to start the worker; tests pass one that wraps the real start to watch or stop the worker. */
   startWorker?: () => Worker;
+  /**
+   * Told once, when no worker can start and keys are decrypted on the calling thread instead;
+   * default: the backend's log (setKeyWorkerWarning), or a process warning on stderr.
+   */
+  onNoWorker?: (cause: unknown) => void;
 }
 
 export interface KeyDecryptPool {
@@ -71,8 +76,15 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
   let nextId = 1;
   let closed = false;
   // A worker that cannot even start (a packaging that cannot load it) leaves the rounds cap as
-  // the only bound, as before this pool: keys are then decrypted here rather than refused.
+  // the only bound, as before this pool: keys are then decrypted here rather than refused (a
+  // broken build would otherwise end every login with an encrypted key). Said once: each such
+  // key holds this thread seconds, which nobody would otherwise trace to a missing worker.
   let workersUnavailable = false;
+  const noWorker = (cause: unknown): void => {
+    if (workersUnavailable) return;
+    workersUnavailable = true;
+    (options.onNoWorker ?? warnNoKeyWorker)(cause);
+  };
 
   const finish = (outcome: PoolOutcome): void => {
     if (current === null) return;
@@ -109,7 +121,7 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
       }
       finish(outcome);
     });
-    const fail = (): void => {
+    const fail = (cause: unknown): void => {
       if (worker !== created) return;
       worker = null;
       // Stopped by close(), loaded or not: its key is answered, not decrypted here instead.
@@ -118,7 +130,7 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
         return;
       }
       if (current !== null && !online) {
-        workersUnavailable = true;
+        noWorker(cause);
         clearTimeout(current.timer);
         queue.unshift(current.pending);
         current = null;
@@ -142,13 +154,15 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
     if (!workersUnavailable && worker === null) {
       try {
         worker = spawn();
-      } catch {
-        workersUnavailable = true;
+      } catch (error) {
+        noWorker(error);
       }
     }
     if (workersUnavailable || worker === null) {
       pending.resolve(decryptHere(pending));
-      pump();
+      // One key a turn: the queue (up to maxQueued keys, seconds each at the cap) in one
+      // stretch would hold every other client of this thread for minutes.
+      setImmediate(pump);
       return;
     }
     worker.ref();
@@ -181,6 +195,17 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
       await gone?.terminate();
     },
   };
+}
+
+const NO_WORKER_WARNING =
+  'the key worker thread cannot start, so encrypted private keys are decrypted on the backend thread, holding it for seconds per key';
+let warnNoKeyWorker = (cause: unknown): void =>
+  process.emitWarning(`${NO_WORKER_WARNING} (${cause instanceof Error ? cause.message : `exit code ${String(cause)}`})`, {
+    code: 'SUTAZAI_NO_KEY_WORKER',
+  });
+/** Where the shared pool says that its worker cannot start (the backend names its log); the last call wins. */
+export function setKeyWorkerWarning(warn: (message: string, cause: unknown) => void): void {
+  warnNoKeyWorker = (cause) => warn(NO_WORKER_WARNING, cause);
 }
 
 function decryptHere(pending: Pending): PoolOutcome {

@@ -200,4 +200,32 @@ describe('the key worker is bounded', () => {
     expect((await parsePrivateKeyText(endpoint, cheap, PASSPHRASE, { decryptPool: pool })).type).toBe('ssh-ed25519');
     expect((await refusalOf(parsePrivateKeyText(endpoint, cheap, 'wrong', { decryptPool: pool }))).code).toBe('KEY_PASSPHRASE_WRONG');
   }, 60_000);
+
+  it('says once that it decrypts on the calling thread, and lets the event loop turn between the keys it then decrypts', async () => {
+    const heard: unknown[] = [];
+    const pool = createKeyDecryptPool({
+      startWorker: () => new Worker('throw new Error("cannot load the key worker")', { eval: true }),
+      onNoWorker: (cause) => heard.push(cause),
+    });
+    pools.push(pool);
+    // A ticker that counts the event loop's turns: keys decrypted in one stretch see the same count.
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns += 1;
+      if (ticking) setImmediate(tick);
+    };
+    tick();
+    const seenAt: number[] = [];
+    const first = pool.decrypt(cheap, PASSPHRASE).then((outcome) => (seenAt.push(turns), outcome));
+    const second = pool.decrypt(cheap, PASSPHRASE).then((outcome) => (seenAt.push(turns), outcome));
+    expect((await first).kind).toBe('key');
+    expect((await second).kind).toBe('key');
+    ticking = false;
+    expect(seenAt[1]).toBeGreaterThan(seenAt[0]!);
+    // Once, with why: the next key goes straight to this thread and says nothing again.
+    expect((await pool.decrypt(cheap, PASSPHRASE)).kind).toBe('key');
+    expect(heard).toHaveLength(1);
+    expect(String(heard[0])).toMatch(/cannot load the key worker/);
+  }, 60_000);
 });
