@@ -177,7 +177,8 @@ export function createWebEnrolmentHandlers(deps: WebEnrolmentDeps): Pick<MethodH
           throw new ApiError(
             'MFA_CODE_WRONG',
             `That code is not the one the app shows now, or it was used already (${left} ${left === 1 ? 'try' : 'tries'} left).`,
-            'Type the 6 digits the authenticator app shows now (wait for the next one if you just typed this one); check that the phone’s clock is right.',
+            // A reload (or a second tab) made a new secret and the app still shows the first one's codes: the likeliest miss.
+            'Type the 6 digits the authenticator app shows now (wait for the next one if you just typed this one). If this page was reloaded or opened in another tab after you scanned, its QR code changed: scan the one shown now and delete the older entry in the app. Check that the phone’s clock is right.',
           );
         }
         // Signs in once: the ticket is gone before the session is made.

@@ -111,7 +111,7 @@ export function TeamForcedEnrolment() {
                 Open an authenticator app on your phone (such as FreeOTP, Aegis or Google Authenticator; install one if you have none).
               </li>
               <li>
-                Scan this QR code with it:
+                Scan this QR code with it (reloading this page makes a new one):
                 {qr ? (
                   <img className="mfa-qr" src={qr} alt={`QR code of the two-factor secret for ${secret.name}`} width={200} height={200} />
                 ) : null}

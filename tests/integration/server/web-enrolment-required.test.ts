@@ -294,6 +294,20 @@ describe('two-factor sign-in required of web mode for a team', () => {
     ]);
   });
 
+  it('a reload makes a new secret: a code of the one shown before is refused, saying the QR code changed', async () => {
+    await local.call('operators.add', { name: 'rhea', role: 'viewer', password: PASSWORD });
+    const ticket = await enrolmentOf('rhea');
+    const first = await send('POST', '/session/enrolment/secret', {}, ticket);
+    // The page reloaded (or opened in a second tab) after rhea scanned the first QR code.
+    const second = await send('POST', '/session/enrolment/secret', {}, ticket);
+    expect(second.body.secret).not.toBe(first.body.secret);
+    const stale = await send('POST', '/session/enrolment', { code: codesOf(first.body.secret as string)() }, ticket);
+    expect(errorCodeOf(stale)).toBe('MFA_CODE_WRONG');
+    expect((stale.body.error as { remedy: string }).remedy).toContain('its QR code changed: scan the one shown now');
+    const right = await send('POST', '/session/enrolment', { code: codesOf(second.body.secret as string)() }, ticket);
+    expect(right.status).toBe(200);
+  });
+
   it('refuses wrong codes and counts them against the name; five end the set-up', async () => {
     const ticket = await enrolmentOf('wes');
     expect((await send('POST', '/session/enrolment/secret', {}, ticket)).status).toBe(200);
