@@ -80,9 +80,11 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
   // broken build would otherwise end every login with an encrypted key). Said once: each such
   // key holds this thread seconds, which nobody would otherwise trace to a missing worker.
   let workersUnavailable = false;
+  let warned = false;
   const noWorker = (cause: unknown): void => {
-    if (workersUnavailable) return;
     workersUnavailable = true;
+    if (warned) return;
+    warned = true;
     (options.onNoWorker ?? warnNoKeyWorker)(cause);
   };
 
@@ -148,6 +150,10 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
     if (current !== null) return;
     const pending = queue.shift();
     if (pending === undefined) {
+      // Only the keys waiting when a worker failed to start are decrypted here: that start may
+      // have met a passing shortage (threads, memory, file descriptors an attacker can use up),
+      // and the next key tries a worker again rather than every later key holding this thread.
+      workersUnavailable = false;
       worker?.unref();
       return;
     }
@@ -161,8 +167,10 @@ export function createKeyDecryptPool(options: KeyDecryptPoolOptions = {}): KeyDe
     if (workersUnavailable || worker === null) {
       pending.resolve(decryptHere(pending));
       // One key a turn: the queue (up to maxQueued keys, seconds each at the cap) in one
-      // stretch would hold every other client of this thread for minutes.
-      setImmediate(pump);
+      // stretch would hold every other client of this thread for minutes. None left: at once,
+      // so that the next key tries a worker again.
+      if (queue.length > 0) setImmediate(pump);
+      else pump();
       return;
     }
     worker.ref();

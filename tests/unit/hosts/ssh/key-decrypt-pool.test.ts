@@ -228,4 +228,29 @@ describe('the key worker is bounded', () => {
     expect(heard).toHaveLength(1);
     expect(String(heard[0])).toMatch(/cannot load the key worker/);
   }, 60_000);
+
+  it('tries a worker again for the next key after one failed to start, instead of decrypting every later key here', async () => {
+    const started: Worker[] = [];
+    const pool = createKeyDecryptPool({
+      // The first start meets a shortage (as a thread or memory limit would); the next is the real worker.
+      startWorker: () => {
+        const worker =
+          started.length === 0
+            ? new Worker('throw new Error("no thread for the key worker now")', { eval: true })
+            : startKeyDecryptWorker();
+        started.push(worker);
+        return worker;
+      },
+      onNoWorker: () => {},
+    });
+    pools.push(pool);
+    expect((await pool.decrypt(cheap, PASSPHRASE)).kind).toBe('key');
+    expect(started).toHaveLength(1);
+    const second = pool.decrypt(cheap, PASSPHRASE);
+    expect(started).toHaveLength(2);
+    const answered = new Promise<void>((resolve) => started[1]!.once('message', () => resolve()));
+    expect((await second).kind).toBe('key');
+    // The key went to the worker: it said it was ready.
+    await answered;
+  }, 60_000);
 });
