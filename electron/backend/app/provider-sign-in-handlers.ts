@@ -12,6 +12,7 @@ import type { Caller, MethodHandlers, PipeSession } from '../server/dispatcher';
 import { askWebEnrolment } from './web-enrolment-handlers';
 import type { WebEnrolments } from './web-enrolment';
 import { createSecondSteps, SECOND_STEP_ENDED_REMEDY, type SecondStepAnswer } from './provider-second-step';
+import { refuseWebSession } from './refuse-web-session';
 
 export interface ProviderSignInDeps {
   operators: OperatorService;
@@ -74,15 +75,6 @@ export function createProviderSignInHandlers(deps: ProviderSignInDeps): Pick<Met
         'Sign in with your operator name and password, or ask an admin to set the provider up (README).',
       );
     return signInProvider.flow;
-  };
-
-  const refuseWebSession = (caller: Caller): void => {
-    if (caller.session?.webSessionId !== undefined)
-      throw new ApiError(
-        'METHOD_NOT_ON_THIS_PIPE',
-        'This browser is signed in already; its connection cannot sign in as another operator.',
-        'Sign out, then sign in on the sign-in page.',
-      );
   };
 
   /** The operator the provider's person is here, enabled; OIDC_OPERATOR_REFUSED with the reason otherwise. */

@@ -6,7 +6,8 @@ import type { OperatorService } from '../operators/operator-service';
 import type { Attempt, SignInLimiter } from '../operators/sign-in-limiter';
 import type { StepUps } from '../operators/step-up';
 import type { WebSessions } from '../operators/web-sessions';
-import type { Caller, MethodHandlers } from '../server/dispatcher';
+import type { MethodHandlers } from '../server/dispatcher';
+import { refuseWebSession } from './refuse-web-session';
 import { WEB_ENROLMENT_ENDED_REMEDY, type WebEnrolment, type WebEnrolmentAnswer, type WebEnrolments } from './web-enrolment';
 
 export interface WebEnrolmentDeps {
@@ -53,15 +54,6 @@ export function askWebEnrolment(
  */
 export function createWebEnrolmentHandlers(deps: WebEnrolmentDeps): Pick<MethodHandlers, WebEnrolmentMethod> {
   const { operators, mfa, stepUps, signInLimiter, webEnrolments, webSessions } = deps;
-
-  const refuseWebSession = (caller: Caller): void => {
-    if (caller.session?.webSessionId !== undefined)
-      throw new ApiError(
-        'METHOD_NOT_ON_THIS_PIPE',
-        'This browser is signed in already; its connection cannot sign in as another operator.',
-        'Sign out, then sign in on the sign-in page.',
-      );
-  };
 
   const enrolmentOf = (ticket: string): WebEnrolment => {
     const enrolment = webEnrolments.find(ticket);

@@ -19,12 +19,13 @@ import type { WebSessions } from '../operators/web-sessions';
 import { createPipeSession, type Dispatcher } from './dispatcher';
 import {
   callOnce,
+  callSigningInByCode,
   ENROLMENT_COOKIE,
   enrolmentCookie,
+  peerOf,
   readBody,
-  sessionCookie,
-  sessionCookieOf,
   sourceAddress,
+  startBrowserSession,
   type SignInAnswer,
 } from './web-team';
 
@@ -75,10 +76,6 @@ function noTicket(): SignInAnswer {
   };
 }
 
-function peerOf(req: http.IncomingMessage): string {
-  return `https:${sourceAddress(req)}:${req.socket.remotePort ?? '?'}`;
-}
-
 /** POST /session/enrolment/secret: the secret and its QR code's URI, for this browser's ticket. */
 export async function beginEnrolmentOverHttp(req: http.IncomingMessage, deps: EnrolmentRouteDeps): Promise<SignInAnswer> {
   const ticket = ticketOf(req);
@@ -115,43 +112,19 @@ export async function confirmEnrolmentOverHttp(req: http.IncomingMessage, deps: 
       },
     };
   if (ticket === '') return noTicket();
-  const address = sourceAddress(req);
-  let stepUpUntil: number | undefined;
-  const login = createPipeSession();
-  const answer = await callOnce(
-    deps.dispatcher,
-    {
-      session: {
-        signIn: (id) => login.signIn(id),
-        signOut: () => login.signOut(),
-        get operatorId() {
-          return login.operatorId;
-        },
-        // The first code counts as the session's step-up (step-up.ts), caught as it is marked.
-        markStepUp: (until) => void (stepUpUntil = until),
-      },
-      address,
-    },
-    peerOf(req),
-    'session.confirmWebEnrolment',
-    { ticket, code: code.slice(0, 64) },
-  );
+  const { answer, operatorId, stepUpUntil } = await callSigningInByCode(deps.dispatcher, req, 'session.confirmWebEnrolment', {
+    ticket,
+    code: code.slice(0, 64),
+  });
   if (!answer.ok) return refusal(answer.error);
-  const operatorId = login.operatorId;
   if (operatorId === undefined)
     return {
       status: 500,
       body: { error: { code: 'INTERNAL', message: 'The set-up left no operator signed in.', remedy: 'Sign in again.' } },
       setCookie: cleared(),
     };
-  const earlier = deps.sessions.byToken(sessionCookieOf(req.headers.cookie) ?? '');
-  if (earlier) deps.sessions.end(earlier.id, 'signed in again');
-  const { token, createdAt, expiresAt } = deps.sessions.create(
-    operatorId,
-    { address, userAgent: String(req.headers['user-agent'] ?? '') },
-    stepUpUntil,
-  );
-  return { status: 200, body: answer.result, setCookie: [cleared(), sessionCookie(token, expiresAt - createdAt)] };
+  const session = startBrowserSession(req, deps.sessions, operatorId, stepUpUntil, 'signed in again');
+  return { status: 200, body: answer.result, setCookie: [cleared(), session] };
 }
 
 /** DELETE /session/enrolment: ends this browser's set-up on the server (whatever it answers) and drops the cookie. */

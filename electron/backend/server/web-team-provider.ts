@@ -21,13 +21,14 @@ import { createPipeSession, type Dispatcher, type PipeSession } from './dispatch
 import {
   authorityOf,
   callOnce,
+  callSigningInByCode,
   enrolmentAskedOf,
   enrolmentCookie,
   isConfiguredHost,
+  peerOf,
   readBody,
-  sessionCookie,
-  sessionCookieOf,
   sourceAddress,
+  startBrowserSession,
   type SignInAnswer,
 } from './web-team';
 import { addressKeyOf } from '../operators/sign-in-limiter';
@@ -192,13 +193,7 @@ export async function finishProviderSignIn(req: http.IncomingMessage, url: URL, 
     // No cookie (another browser, or it expired): a value that binds nothing, refused with the reason after the state is taken.
     binding: bindingOf(req.headers.cookie).slice(0, 256) || 'none',
   };
-  const answer = await callOnce(
-    deps.dispatcher,
-    { session: login, address },
-    `https:${address}:${req.socket.remotePort ?? '?'}`,
-    'session.completeProviderSignIn',
-    params,
-  );
+  const answer = await callOnce(deps.dispatcher, { session: login, address }, peerOf(req), 'session.completeProviderSignIn', params);
   if (!answer.ok)
     return {
       kind: 'error',
@@ -234,14 +229,7 @@ function startSession(
   stepUpUntil: number | undefined,
 ): { cookie: string } | { error: ApiErrorBody } {
   if (operatorId === undefined) return { error: { code: 'INTERNAL', message: 'The sign-in left no operator.', remedy: 'Try again.' } };
-  const earlier = deps.sessions.byToken(sessionCookieOf(req.headers.cookie) ?? '');
-  if (earlier) deps.sessions.end(earlier.id, 'signed in again through the provider');
-  const { token, createdAt, expiresAt } = deps.sessions.create(
-    operatorId,
-    { address: sourceAddress(req), userAgent: String(req.headers['user-agent'] ?? '') },
-    stepUpUntil,
-  );
-  return { cookie: sessionCookie(token, expiresAt - createdAt) };
+  return { cookie: startBrowserSession(req, deps.sessions, operatorId, stepUpUntil, 'signed in again through the provider') };
 }
 
 /**
@@ -257,12 +245,18 @@ function startSession(
 export async function completeSecondStep(req: http.IncomingMessage, deps: ProviderRouteDeps): Promise<SignInAnswer> {
   const cleared = secondStepCookie('', 0);
   const ticket = cookieOf(req.headers.cookie, SECOND_STEP_COOKIE).slice(0, 256);
-  const address = sourceAddress(req);
-  const peer = `https:${address}:${req.socket.remotePort ?? '?'}`;
   if (req.method === 'DELETE') {
     if (ticket !== '')
       // Whatever it answers (nothing waited: used or expired), the cookie goes.
-      await callOnce(deps.dispatcher, { session: createPipeSession(), address }, peer, 'session.cancelProviderSecondStep', { ticket });
+      await callOnce(
+        deps.dispatcher,
+        { session: createPipeSession(), address: sourceAddress(req) },
+        peerOf(req),
+        'session.cancelProviderSecondStep',
+        {
+          ticket,
+        },
+      );
     return { status: 200, body: { cancelled: true }, setCookie: cleared };
   }
   let code: unknown;
@@ -279,26 +273,10 @@ export async function completeSecondStep(req: http.IncomingMessage, deps: Provid
       },
     };
   if (ticket === '' || deps.provider === null) return { status: 401, body: { error: withheld(noSecondStep(), deps) }, setCookie: cleared };
-  let stepUpUntil: number | undefined;
-  const login = createPipeSession();
-  const answer = await callOnce(
-    deps.dispatcher,
-    {
-      session: {
-        signIn: (id) => login.signIn(id),
-        signOut: () => login.signOut(),
-        get operatorId() {
-          return login.operatorId;
-        },
-        // The code counts as the session's step-up (step-up.ts), caught as it is marked.
-        markStepUp: (until) => void (stepUpUntil = until),
-      },
-      address,
-    },
-    peer,
-    'session.completeProviderSecondStep',
-    { ticket, code: code.slice(0, 64) },
-  );
+  const { answer, operatorId, stepUpUntil } = await callSigningInByCode(deps.dispatcher, req, 'session.completeProviderSecondStep', {
+    ticket,
+    code: code.slice(0, 64),
+  });
   if (!answer.ok) {
     const { error } = answer;
     if (error.code === 'SIGN_IN_THROTTLED') return { status: 429, body: { error } };
@@ -312,7 +290,7 @@ export async function completeSecondStep(req: http.IncomingMessage, deps: Provid
     }
     return { status: error.code === 'INTERNAL' ? 500 : 401, body: { error: withheld(error, deps) }, setCookie: cleared };
   }
-  const session = startSession(req, login.operatorId, deps, stepUpUntil);
+  const session = startSession(req, operatorId, deps, stepUpUntil);
   if ('error' in session) return { status: 500, body: { error: session.error }, setCookie: cleared };
   return { status: 200, body: answer.result, setCookie: [cleared, session.cookie] };
 }

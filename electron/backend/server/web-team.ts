@@ -245,6 +245,49 @@ function failure(error: ApiErrorBody): SignInAnswer {
   return { status, body: { error } };
 }
 
+/**
+ * A method that signs in by a two-factor code (a provider sign-in's second step, a forced
+ * enrolment's first code), called on a pipe of its own: the answer, the operator it signed in
+ * and the step-up the code marked (step-up.ts: the code counts as the session's step-up).
+ */
+export async function callSigningInByCode(
+  dispatcher: Dispatcher,
+  req: http.IncomingMessage,
+  method: string,
+  params: unknown,
+): Promise<{ answer: Awaited<ReturnType<typeof callOnce>>; operatorId: number | undefined; stepUpUntil: number | undefined }> {
+  let stepUpUntil: number | undefined;
+  const login = withStepUpMark(createPipeSession(), (until) => void (stepUpUntil = until));
+  const answer = await callOnce(dispatcher, { session: login, address: sourceAddress(req) }, peerOf(req), method, params);
+  return { answer, operatorId: login.operatorId, stepUpUntil };
+}
+
+/**
+ * The browser's session for an operator a ticket's code just signed in: an earlier session of
+ * this browser ends (its cookie is replaced, and a copy of it must not stay live). The cookie.
+ */
+export function startBrowserSession(
+  req: http.IncomingMessage,
+  sessions: WebSessions,
+  operatorId: number,
+  stepUpUntil: number | undefined,
+  endedBecause: string,
+): string {
+  const earlier = sessions.byToken(sessionCookieOf(req.headers.cookie) ?? '');
+  if (earlier) sessions.end(earlier.id, endedBecause);
+  const { token, createdAt, expiresAt } = sessions.create(
+    operatorId,
+    { address: sourceAddress(req), userAgent: String(req.headers['user-agent'] ?? '') },
+    stepUpUntil,
+  );
+  return sessionCookie(token, expiresAt - createdAt);
+}
+
+/** How a browser's request names its end of the connection on the dispatcher. */
+export function peerOf(req: http.IncomingMessage): string {
+  return `https:${sourceAddress(req)}:${req.socket.remotePort ?? '?'}`;
+}
+
 /** One request on a pipe of its own, closed after its answer. */
 export function callOnce(
   dispatcher: Dispatcher,
