@@ -42,7 +42,9 @@ beforeAll(async () => {
 });
 afterAll(() => dir.remove());
 
-describe('sutazai audit', () => {
+// Each case runs several CLI processes one after another (each a Node start, the store opened,
+// the vault unlocked by its KDF): on a loaded machine that took past 60 s. A hang bound, not a speed check.
+describe('sutazai audit', { timeout: 240_000 }, () => {
   let entries: AuditEntry[] = [];
 
   it('lists the entries oldest first, with filters', () => {
