@@ -13,7 +13,10 @@ import type * as grpc from '@grpc/grpc-js';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Root, type IConversionOptions, type INamespace } from 'protobufjs';
+// The default import, as in service-definitions.ts: Node's ES module loader finds no named exports in protobufjs.
+import protobufjs, { type IConversionOptions, type INamespace, type Root } from 'protobufjs';
+
+const { Root: ProtoRoot } = protobufjs;
 import runtimeApi from '../generated/runtime-api.json';
 import type { HealthClient, HealthDefinition } from '../generated/grpc/health/v1/Health';
 import type { RuntimeClient, RuntimeDefinition } from '../generated/sutazai/runtime/v1/Runtime';
@@ -57,7 +60,7 @@ function rootFromFiles(protoDir: string): Root {
       'reinstall from the release bundle, or pass the directory that holds its proto/ files',
     );
   }
-  const root = new Root();
+  const root = new ProtoRoot();
   // Imports resolve inside the folder only, as proto-loader's includeDirs did.
   root.resolvePath = (_origin, target) => path.join(protoDir, target);
   return root.loadSync([...PROTO_FILES], { keepCase: false });
@@ -65,7 +68,7 @@ function rootFromFiles(protoDir: string): Root {
 
 /** The services, from the checked-in descriptor, or from the .proto files in `protoDir`. */
 export function loadRuntimePackageDefinition(protoDir?: string): PackageDefinition {
-  const root = protoDir === undefined ? Root.fromJSON(runtimeApi as INamespace) : rootFromFiles(protoDir);
+  const root = protoDir === undefined ? ProtoRoot.fromJSON(runtimeApi as INamespace) : rootFromFiles(protoDir);
   return serviceDefinitions(root, PROTO_CONVERSION_OPTIONS);
 }
 

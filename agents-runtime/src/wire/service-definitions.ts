@@ -11,7 +11,12 @@
  * Serializing and deserializing are proto-loader's, with the same conversion options.
  */
 import type { loadPackageDefinition, MethodDefinition } from '@grpc/grpc-js';
-import { Namespace, Service, Type, type IConversionOptions, type Method, type Root } from 'protobufjs';
+// The default import (the CommonJS module object), not named ones: Node's ES module loader finds
+// no named exports in protobufjs (it assigns them at run time), so a script loaded as an ES module
+// (tsx with top-level await) failed to start with named imports.
+import protobufjs, { type IConversionOptions, type Method, type Namespace, type Root, type Type } from 'protobufjs';
+
+const { Namespace: ProtoNamespace, Service: ProtoService, Type: ProtoType } = protobufjs;
 
 export type PackageDefinition = Parameters<typeof loadPackageDefinition>[0];
 
@@ -61,11 +66,11 @@ export function serviceDefinitions(root: Root, options: IConversionOptions): Pac
   const visit = (namespace: Namespace, prefix: string): void => {
     for (const nested of namespace.nestedArray) {
       const name = prefix === '' ? nested.name : `${prefix}.${nested.name}`;
-      if (nested instanceof Service) {
+      if (nested instanceof ProtoService) {
         const service: Record<string, MethodDefinition<object, object>> = {};
         for (const method of nested.methodsArray) service[method.name] = methodDefinition(method, name, options);
         definition[name] = service;
-      } else if (nested instanceof Namespace && !(nested instanceof Type)) {
+      } else if (nested instanceof ProtoNamespace && !(nested instanceof ProtoType)) {
         visit(nested, name);
       }
     }
