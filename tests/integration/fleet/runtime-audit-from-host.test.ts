@@ -43,8 +43,12 @@ const logFile = () => path.join(tree.stateDir, 'audit.log');
 describe("a runtime's own audit log, verified from the control center", () => {
   it('is as appended after state-changing calls, with the same head the file holds', async () => {
     await backend.api.call('fleet.scale', { hostId, process: 'agent', replicas: 2 });
+    // The scale's entry: the newest ScaleProcess (the link's own audited calls may follow it at any time).
     const lines = fs.readFileSync(logFile(), 'utf8').trim().split('\n');
-    const newest = JSON.parse(lines.at(-1)!) as { seq: number; hash: string; method: string; outcome: string };
+    const scales = lines
+      .map((line) => JSON.parse(line) as { seq: number; hash: string; method: string; outcome: string })
+      .filter((entry) => entry.method === 'ScaleProcess');
+    const newest = scales.at(-1)!;
     expect(newest).toMatchObject({ method: 'ScaleProcess', outcome: 'ok' });
 
     // The runtime may append more while this reads (the link's own calls are audited too, and on
