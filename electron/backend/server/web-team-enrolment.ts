@@ -16,15 +16,14 @@ import type http from 'node:http';
 import type { ApiErrorBody } from '../../contract';
 import { WEB_ENROLMENT_ENDED_REMEDY } from '../app/web-enrolment';
 import type { WebSessions } from '../operators/web-sessions';
-import { createPipeSession, type Dispatcher } from './dispatcher';
+import type { Dispatcher } from './dispatcher';
 import {
-  callOnce,
   callSigningInByCode,
+  callWithoutSignIn,
+  cookieOf,
   ENROLMENT_COOKIE,
   enrolmentCookie,
-  peerOf,
   readBody,
-  sourceAddress,
   startBrowserSession,
   type SignInAnswer,
 } from './web-team';
@@ -38,11 +37,7 @@ export interface EnrolmentRouteDeps {
 }
 
 function ticketOf(req: http.IncomingMessage): string {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === ENROLMENT_COOKIE) return value.join('=').slice(0, 256);
-  }
-  return '';
+  return cookieOf(req.headers.cookie, ENROLMENT_COOKIE).slice(0, 256);
 }
 
 const cleared = () => enrolmentCookie('', 0);
@@ -80,10 +75,7 @@ function noTicket(): SignInAnswer {
 export async function beginEnrolmentOverHttp(req: http.IncomingMessage, deps: EnrolmentRouteDeps): Promise<SignInAnswer> {
   const ticket = ticketOf(req);
   if (ticket === '') return noTicket();
-  const address = sourceAddress(req);
-  const answer = await callOnce(deps.dispatcher, { session: createPipeSession(), address }, peerOf(req), 'session.beginWebEnrolment', {
-    ticket,
-  });
+  const answer = await callWithoutSignIn(deps.dispatcher, req, 'session.beginWebEnrolment', { ticket });
   return answer.ok ? { status: 200, body: answer.result } : refusal(answer.error);
 }
 
@@ -130,15 +122,6 @@ export async function confirmEnrolmentOverHttp(req: http.IncomingMessage, deps: 
 /** DELETE /session/enrolment: ends this browser's set-up on the server (whatever it answers) and drops the cookie. */
 export async function cancelEnrolmentOverHttp(req: http.IncomingMessage, deps: EnrolmentRouteDeps): Promise<SignInAnswer> {
   const ticket = ticketOf(req);
-  if (ticket !== '')
-    await callOnce(
-      deps.dispatcher,
-      { session: createPipeSession(), address: sourceAddress(req) },
-      peerOf(req),
-      'session.cancelWebEnrolment',
-      {
-        ticket,
-      },
-    );
+  if (ticket !== '') await callWithoutSignIn(deps.dispatcher, req, 'session.cancelWebEnrolment', { ticket });
   return { status: 200, body: { cancelled: true }, setCookie: cleared() };
 }

@@ -22,6 +22,8 @@ import {
   authorityOf,
   callOnce,
   callSigningInByCode,
+  callWithoutSignIn,
+  cookieOf,
   enrolmentAskedOf,
   enrolmentCookie,
   isConfiguredHost,
@@ -60,14 +62,6 @@ export const SECOND_STEP_COOKIE = '__Host-sutazai-second-step';
 
 function secondStepCookie(value: string, maxAgeS: number): string {
   return `${SECOND_STEP_COOKIE}=${value}; Path=/; Max-Age=${maxAgeS}; Secure; HttpOnly; SameSite=Strict`;
-}
-
-function cookieOf(cookieHeader: string | undefined, name: string): string {
-  for (const part of (cookieHeader ?? '').split(';')) {
-    const [key, ...value] = part.trim().split('=');
-    if (key === name) return value.join('=');
-  }
-  return '';
 }
 
 function bindingOf(cookieHeader: string | undefined): string {
@@ -248,15 +242,7 @@ export async function completeSecondStep(req: http.IncomingMessage, deps: Provid
   if (req.method === 'DELETE') {
     if (ticket !== '')
       // Whatever it answers (nothing waited: used or expired), the cookie goes.
-      await callOnce(
-        deps.dispatcher,
-        { session: createPipeSession(), address: sourceAddress(req) },
-        peerOf(req),
-        'session.cancelProviderSecondStep',
-        {
-          ticket,
-        },
-      );
+      await callWithoutSignIn(deps.dispatcher, req, 'session.cancelProviderSecondStep', { ticket });
     return { status: 200, body: { cancelled: true }, setCookie: cleared };
   }
   let code: unknown;

@@ -90,11 +90,16 @@ export function hostForUrl(name: string): string {
 
 /** The session cookie's secret in a Cookie header, or null. */
 export function sessionCookieOf(cookieHeader: string | undefined): string | null {
+  return cookieOf(cookieHeader, SESSION_COOKIE) || null;
+}
+
+/** The value of the cookie `name` in a Cookie header ('' when it is not there). */
+export function cookieOf(cookieHeader: string | undefined, name: string): string {
   for (const part of (cookieHeader ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === SESSION_COOKIE) return value.join('=') || null;
+    if (key === name) return value.join('=');
   }
-  return null;
+  return '';
 }
 
 /**
@@ -281,6 +286,16 @@ export function startBrowserSession(
     stepUpUntil,
   );
   return sessionCookie(token, expiresAt - createdAt);
+}
+
+/** A method that signs no one in (a ticket's secret asked for, a ticket ended), on a pipe of its own. */
+export function callWithoutSignIn(
+  dispatcher: Dispatcher,
+  req: http.IncomingMessage,
+  method: string,
+  params: unknown,
+): ReturnType<typeof callOnce> {
+  return callOnce(dispatcher, { session: createPipeSession(), address: sourceAddress(req) }, peerOf(req), method, params);
 }
 
 /** How a browser's request names its end of the connection on the dispatcher. */
