@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { ProviderIdentity } from '../oidc/oidc-sign-in';
 import type { PipeSession } from '../server/dispatcher';
+import { createSignInTickets } from './sign-in-tickets';
 
 /** How long a provider sign-in waits for its two-factor code: as long as the provider's own attempt lives. */
 export const SECOND_STEP_MS = 5 * 60_000;
@@ -49,44 +49,19 @@ export interface SecondSteps {
 }
 
 export function createSecondSteps(deps: { now: () => number }): SecondSteps {
-  const held = new Map<string, SecondStep & { expiresAt: number; triesLeft: number }>();
-  // The ticket is the secret; the map is keyed by its hash, so a lookup compares no secret byte by byte.
-  const keyOf = (ticket: string) => createHash('sha256').update(ticket, 'utf8').digest('hex');
-  const sweep = (at: number) => {
-    for (const [key, step] of held) if (step.expiresAt <= at) held.delete(key);
-  };
-  const live = (ticket: string) => {
-    const step = held.get(keyOf(ticket));
-    if (step === undefined) return undefined;
-    if (step.expiresAt > deps.now()) return step;
-    held.delete(keyOf(ticket));
-    return undefined;
-  };
-
+  const tickets = createSignInTickets<SecondStep>({
+    now: deps.now,
+    lifetimeMs: SECOND_STEP_MS,
+    tries: SECOND_STEP_TRIES,
+    max: MAX_SECOND_STEPS,
+  });
   return {
-    open(step) {
-      const at = deps.now();
-      sweep(at);
-      // Insertion order is age order: the first key is the oldest.
-      while (held.size >= MAX_SECOND_STEPS) held.delete(held.keys().next().value!);
-      const ticket = randomBytes(32).toString('base64url');
-      const expiresAt = at + SECOND_STEP_MS;
-      held.set(keyOf(ticket), { ...step, expiresAt, triesLeft: SECOND_STEP_TRIES });
-      return { ticket, expiresAt };
-    },
+    open: (step) => tickets.open(step),
     find(ticket) {
-      const step = live(ticket);
+      const step = tickets.find(ticket);
       return step && { operatorId: step.operatorId, operatorName: step.operatorName, who: step.who, pipe: step.pipe };
     },
-    failed(ticket) {
-      const step = live(ticket);
-      if (step === undefined) return 0;
-      step.triesLeft -= 1;
-      if (step.triesLeft <= 0) held.delete(keyOf(ticket));
-      return Math.max(0, step.triesLeft);
-    },
-    close(ticket) {
-      held.delete(keyOf(ticket));
-    },
+    failed: (ticket) => tickets.failed(ticket),
+    close: (ticket) => tickets.close(ticket),
   };
 }

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { ProviderIdentity } from '../oidc/oidc-sign-in';
+import { createSignInTickets } from './sign-in-tickets';
 
 /** How long a forced enrolment waits for its first code: time to install an authenticator app and scan. */
 export const WEB_ENROLMENT_MS = 5 * 60_000;
@@ -58,70 +58,29 @@ export interface WebEnrolments {
 }
 
 export function createWebEnrolments(deps: { now: () => number }): WebEnrolments {
-  type Held = {
-    operatorId: number;
-    operatorName: string;
-    operatorUpdatedAt: number;
-    who?: ProviderIdentity | undefined;
-    begun: boolean;
-    expiresAt: number;
-    triesLeft: number;
-  };
-  const held = new Map<string, Held>();
-  // The ticket is the secret; the map is keyed by its hash, so a lookup compares no secret byte by byte.
-  const keyOf = (ticket: string) => createHash('sha256').update(ticket, 'utf8').digest('hex');
-  const live = (ticket: string): Held | undefined => {
-    const key = keyOf(ticket);
-    const enrolment = held.get(key);
-    if (enrolment === undefined) return undefined;
-    if (enrolment.expiresAt > deps.now()) return enrolment;
-    held.delete(key);
-    return undefined;
-  };
-  const endAllOf = (operatorId: number) => {
-    for (const [key, enrolment] of held) if (enrolment.operatorId === operatorId) held.delete(key);
-  };
-
+  const tickets = createSignInTickets<Omit<WebEnrolment, 'expiresAt'> & { begun: boolean }>({
+    now: deps.now,
+    lifetimeMs: WEB_ENROLMENT_MS,
+    tries: WEB_ENROLMENT_TRIES,
+    max: MAX_WEB_ENROLMENTS,
+  });
+  const endAllOf = (operatorId: number) => tickets.closeWhere((enrolment) => enrolment.operatorId === operatorId);
   return {
     open({ operatorId, operatorName, operatorUpdatedAt, who }) {
-      const at = deps.now();
-      for (const [key, enrolment] of held) if (enrolment.expiresAt <= at) held.delete(key);
+      // One set-up per operator: a new sign-in's ticket ends the one before.
       endAllOf(operatorId);
-      // Insertion order is age order: the first key is the oldest.
-      while (held.size >= MAX_WEB_ENROLMENTS) held.delete(held.keys().next().value!);
-      const ticket = randomBytes(32).toString('base64url');
-      const expiresAt = at + WEB_ENROLMENT_MS;
-      held.set(keyOf(ticket), {
-        operatorId,
-        operatorName,
-        operatorUpdatedAt,
-        who,
-        begun: false,
-        expiresAt,
-        triesLeft: WEB_ENROLMENT_TRIES,
-      });
-      return { ticket, expiresAt };
+      return tickets.open({ operatorId, operatorName, operatorUpdatedAt, who, begun: false });
     },
     find(ticket) {
-      const enrolment = live(ticket);
-      if (enrolment === undefined) return undefined;
-      const { operatorId, operatorName, operatorUpdatedAt, who, begun, expiresAt } = enrolment;
-      return { operatorId, operatorName, operatorUpdatedAt, who, begun, expiresAt };
+      const enrolment = tickets.find(ticket);
+      return enrolment && { ...enrolment };
     },
     begun(ticket) {
-      const enrolment = live(ticket);
+      const enrolment = tickets.find(ticket);
       if (enrolment) enrolment.begun = true;
     },
-    failed(ticket) {
-      const enrolment = live(ticket);
-      if (enrolment === undefined) return 0;
-      enrolment.triesLeft -= 1;
-      if (enrolment.triesLeft <= 0) held.delete(keyOf(ticket));
-      return Math.max(0, enrolment.triesLeft);
-    },
-    close(ticket) {
-      held.delete(keyOf(ticket));
-    },
+    failed: (ticket) => tickets.failed(ticket),
+    close: (ticket) => tickets.close(ticket),
     endAllOf,
   };
 }
