@@ -9,12 +9,12 @@ import { isBuiltin } from 'node:module';
 import path from 'node:path';
 
 /**
- * The runtime's public module for its clients: its index, and its second entry that loads the
- * gRPC API (kept out of the index so that importing a word does not load gRPC). The files
- * behind the index are the runtime's.
+ * The runtime's public module for its clients: its index, and its entries that load the gRPC
+ * API (load-proto: the services; runtime-client-protos: grpc-js clients of them), kept out of
+ * the index so that importing a word does not load gRPC. The files behind the index are the runtime's.
  */
 const RUNTIME_WIRE = 'agents-runtime/src/wire';
-const RUNTIME_WIRE_ENTRIES = [RUNTIME_WIRE, `${RUNTIME_WIRE}/load-proto`];
+const RUNTIME_WIRE_ENTRIES = [RUNTIME_WIRE, `${RUNTIME_WIRE}/load-proto`, `${RUNTIME_WIRE}/runtime-client-protos`];
 /**
  * The metric series names (one vocabulary for the runtime and the control center): a file of
  * pure data that imports nothing, so the contract, which the renderer bundles, may import it
@@ -70,7 +70,7 @@ export const LAYERS = [
       !within(target, 'electron/main') &&
       !within(target, 'electron/preload') &&
       (!within(target, 'agents-runtime') || RUNTIME_WIRE_ENTRIES.includes(target) || target === RUNTIME_ACCESS),
-    rule: `electron/backend is plain Node: nothing from electron, electron/main, electron/preload or renderer/, and of agents-runtime only its public module ${RUNTIME_WIRE} (and ${RUNTIME_WIRE}/load-proto) and the access policy module ${RUNTIME_ACCESS}`,
+    rule: `electron/backend is plain Node: nothing from electron, electron/main, electron/preload or renderer/, and of agents-runtime only its public module ${RUNTIME_WIRE} (and ${RUNTIME_WIRE}/load-proto, ${RUNTIME_WIRE}/runtime-client-protos) and the access policy module ${RUNTIME_ACCESS}`,
   },
   {
     name: 'contract',

@@ -59,6 +59,8 @@ export interface OursOptions {
   dir: string;
   /** Default 'sutazai-runtime'; another bundle run beside it (BENCH_BASELINE_BUNDLE) gets its own. */
   name?: string;
+  /** Node's command-line flags before the bundle (default: none). */
+  nodeFlags?: readonly string[];
 }
 
 /** The manifest caps replicas per process; 100 children are spread over several processes. */
@@ -146,7 +148,7 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
       // The daemon's JSON log goes to a file, never to a pipe the benchmark's synchronous poll could leave full.
       const out = fs.openSync(path.join(dir, 'daemon.log'), 'a');
       // Started the way the shipped launchers start it (systemd unit, detached start script): same environment.
-      const child = spawn(process.execPath, [opts.bundle, 'run', '--config', configFile], {
+      const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), opts.bundle, 'run', '--config', configFile], {
         cwd: dir,
         stdio: ['ignore', out, out],
         env: { ...process.env, ...RUNTIME_LAUNCH_ENV },

@@ -72,12 +72,13 @@ function writeConfig(root: string, certs: RuntimeCerts, listen: number, metrics:
 
 /** One daemon of `bundle` until its probe line; then SIGUSR2 (stops its programs first) and its exit. */
 async function probeOnce(bundle: string, certs: RuntimeCerts): Promise<Probe> {
-  const file = bundle.replace(/::proto$/, '');
-  const protoEnv = bundle.endsWith('::proto') ? { SUTAZAI_RUNTIME_PROTO_DIR: path.join(path.dirname(file), 'proto') } : {};
+  const [file, ...options] = bundle.split('::') as [string, ...string[]];
+  const protoEnv = options.includes('proto') ? { SUTAZAI_RUNTIME_PROTO_DIR: path.join(path.dirname(file), 'proto') } : {};
+  const nodeFlags = options.filter((o) => o.startsWith('--'));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sutazai-heap-bench-'));
   try {
     const config = writeConfig(root, certs, await freePort(), await freePort());
-    const child = spawn(process.execPath, ['--expose-gc', '--require', PROBE, file, 'run', '--config', config], {
+    const child = spawn(process.execPath, [...nodeFlags, '--expose-gc', '--require', PROBE, file, 'run', '--config', config], {
       cwd: root,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, ...RUNTIME_LAUNCH_ENV, ...protoEnv, SUTAZAI_HEAP_PROBE_SETTLE_S: String(SETTLE_S) },

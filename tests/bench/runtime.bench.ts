@@ -621,14 +621,18 @@ async function main(): Promise<void> {
   );
 
   const bundle = bundlePath();
-  const oursSup = ours({ bundle, dir: path.join(tmp.path, 'ours') });
+  const flagsOf = (name: string): string[] | undefined => process.env[name]?.split(/\s+/).filter((f) => f !== '');
+  const oursSup = ours({ bundle, dir: path.join(tmp.path, 'ours'), nodeFlags: flagsOf('BENCH_NODE_FLAGS') });
   const pm2Sup = pm2({ bin: pm2Bin, dir: path.join(tmp.path, 'pm2') });
   const svSup = supervisord({ bin: supervisordBin, dir: path.join(tmp.path, 'supervisord') });
   supervisors.push(oursSup, pm2Sup, svSup);
   const keys = ['ours', 'pm2', 'supervisord'];
   const baseline = process.env['BENCH_BASELINE_BUNDLE'];
   if (baseline !== undefined && baseline !== '') {
-    supervisors.push(ours({ bundle: baseline, dir: path.join(tmp.path, 'baseline'), name: 'sutazai-runtime (baseline bundle)' }));
+    const nodeFlags = flagsOf('BENCH_BASELINE_NODE_FLAGS');
+    supervisors.push(
+      ours({ bundle: baseline, dir: path.join(tmp.path, 'baseline'), name: 'sutazai-runtime (baseline bundle)', nodeFlags }),
+    );
     keys.push('baseline');
     log(`  baseline bundle (a fourth supervisor, in the same turns and seconds): ${baseline}`);
   }

@@ -8,7 +8,7 @@ import { runtimeIdFor } from '../../agents-runtime/src/daemon/daemon-lock';
 import type { RuntimeClient } from '../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import { INSTANCE_ENV, RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
-import { loadRuntimeProtos } from '../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos } from '../../agents-runtime/src/wire/runtime-client-protos';
 import { killMarkedProcesses } from './kill-marked-processes';
 import type { Pem, RuntimeCerts } from './runtime-certs';
 

@@ -3,7 +3,6 @@
  * (`status`), and `stop-all`, which systemd's ExecStop uses to stop every process before
  * the daemon exits. Bundled into one CommonJS file by agents-runtime/build-runtime.mjs.
  */
-import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LockHeldError } from '../daemon/daemon-lock';
@@ -11,11 +10,13 @@ import { loadRuntimeConfig, type RuntimeConfig } from '../daemon/runtime-config'
 import { RUNTIME_VERSION, startRuntimeDaemon, type DaemonLog } from '../daemon/runtime-daemon';
 import { keepYoungGenerationSmall } from '../daemon/memory-trim';
 import type { ListProcessesResponse__Output } from '../generated/sutazai/runtime/v1/ListProcessesResponse';
-import type { RuntimeClient } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
 import { runtimeErrorFromMetadata } from '../wire/error-metadata';
 import { dropDaemonOnlyEnv } from '../wire/launch-env';
-import { loadRuntimeProtos } from '../wire/load-proto';
+import { loadRuntimePackageDefinition } from '../wire/load-proto';
+import { callUnary } from '../grpc-http2/grpc-unary-client';
+import { GrpcCode, grpcCodeName } from '../grpc-http2/status-codes';
+import type { MethodDefinition } from '@grpc/grpc-js';
 import { runStopAll } from './stop-all';
 import { AUDIT_LOG_FILE, verifyAuditFile } from '../audit/audit-file';
 
@@ -205,6 +206,12 @@ function clientTarget(listen: string): string {
   return listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
 }
 
+/** `host:port` or `[v6]:port` (the config's listen, checked when the config was loaded). */
+function hostAndPort(target: string): { host: string; port: number } {
+  const colon = target.lastIndexOf(':');
+  return { host: target.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(target.slice(colon + 1)) };
+}
+
 function readPem(file: string, what: string): Buffer {
   try {
     return fs.readFileSync(file);
@@ -241,62 +248,68 @@ async function status(args: Args): Promise<number> {
     throw new UsageError('a client certificate is needed: pass --cert FILE --key FILE, or add client: { cert, key } to the config');
   }
   const timeoutMs = Number(stringFlag(args, 'timeout-ms') ?? 10_000);
-  // grpc-js sets the TLS servername to the IP of 127.0.0.1:PORT targets (DEP0123): noise for an operator.
-  process.noDeprecation = true;
-  const protos = loadRuntimeProtos(protoDir());
-  const credentials = grpc.credentials.createSsl(
-    readPem(config.tls.ca, 'CA certificate'),
-    readPem(keyFile, 'client key'),
-    readPem(certFile, 'client certificate'),
-  );
+  const runtimeService = loadRuntimePackageDefinition(protoDir())['sutazai.runtime.v1.Runtime'] as Record<
+    string,
+    MethodDefinition<object, object>
+  >;
+  const listProcesses = runtimeService['ListProcesses']!;
   const target = clientTarget(config.listen);
-  const client = new protos.sutazai.runtime.v1.Runtime(target, credentials) as unknown as RuntimeClient;
-  try {
-    const response = await new Promise<ListProcessesResponse__Output>((resolve, reject) => {
-      client.ListProcesses({}, { deadline: Date.now() + timeoutMs }, (error, value) => (error ? reject(error) : resolve(value!)));
-    });
-    const now = Date.now();
-    if (args.flags.has('json')) {
-      process.stdout.write(`${JSON.stringify({ processes: response.processes }, null, 2)}\n`);
-      return EXIT.OK;
-    }
-    const rows = [['NAME', 'INSTANCE', 'STATE', 'PID', 'RESTARTS', 'UPTIME', 'LAST ERROR']];
-    for (const p of response.processes) {
-      if (p.instances.length === 0) rows.push([p.name, '-', 'scaled to 0', '-', '-', '-', '']);
-      for (const i of p.instances) {
-        const started = Number(i.startedAtMs);
-        const state = i.state
-          .replace(/^PROCESS_STATE_/, '')
-          .toLowerCase()
-          .replace(/_/g, '-');
-        rows.push([
-          p.name,
-          i.instance,
-          state,
-          i.pid > 0 ? String(i.pid) : '-',
-          String(i.restarts),
-          i.pid > 0 && started > 0 ? formatUptime(now - started) : '-',
-          i.lastError === null ? '' : `${i.lastError.code}: ${i.lastError.message}`,
-        ]);
-      }
-    }
-    process.stdout.write(formatTable(rows));
-    return EXIT.OK;
-  } catch (error) {
-    const e = error as grpc.ServiceError;
-    const runtime = runtimeErrorFromMetadata(e.metadata);
-    if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
+  const { host, port } = hostAndPort(target);
+  const result = await callUnary({
+    host,
+    port,
+    tls: {
+      caPem: readPem(config.tls.ca, 'CA certificate'),
+      keyPem: readPem(keyFile, 'client key'),
+      certPem: readPem(certFile, 'client certificate'),
+    },
+    path: listProcesses.path,
+    request: listProcesses.requestSerialize({}),
+    timeoutMs,
+  });
+  if (result.code !== GrpcCode.OK || result.response === null) {
+    const runtime = runtimeErrorFromMetadata(result.metadata);
+    if (result.code === GrpcCode.UNAVAILABLE || result.code === GrpcCode.DEADLINE_EXCEEDED) {
       process.stderr.write(
-        `sutazai-runtime: UNAVAILABLE: cannot reach the daemon at ${target} (${e.details})\n  remedy: is it running (systemctl status sutazai-runtime)? Check listen: in ${config.file}, and that the client certificate comes from the install's CA\n`,
+        `sutazai-runtime: UNAVAILABLE: cannot reach the daemon at ${target} (${result.details})\n  remedy: is it running (systemctl status sutazai-runtime)? Check listen: in ${config.file}, and that the client certificate comes from the install's CA\n`,
       );
       return EXIT.UNREACHABLE;
     }
-    const code = runtime?.code ?? grpc.status[e.code] ?? 'INTERNAL';
-    process.stderr.write(`sutazai-runtime: ${code}: ${e.details}\n${runtime?.remedy ? `  remedy: ${runtime.remedy}\n` : ''}`);
-    return e.code === grpc.status.PERMISSION_DENIED || e.code === grpc.status.UNAUTHENTICATED ? EXIT.DENIED : EXIT.FAILED;
-  } finally {
-    client.close();
+    const code = runtime?.code ?? grpcCodeName(result.code);
+    process.stderr.write(`sutazai-runtime: ${code}: ${result.details}\n${runtime?.remedy ? `  remedy: ${runtime.remedy}\n` : ''}`);
+    return result.code === GrpcCode.PERMISSION_DENIED || result.code === GrpcCode.UNAUTHENTICATED ? EXIT.DENIED : EXIT.FAILED;
   }
+  printProcesses(listProcesses.responseDeserialize(result.response) as ListProcessesResponse__Output, args);
+  return EXIT.OK;
+}
+
+function printProcesses(response: ListProcessesResponse__Output, args: Args): void {
+  const now = Date.now();
+  if (args.flags.has('json')) {
+    process.stdout.write(`${JSON.stringify({ processes: response.processes }, null, 2)}\n`);
+    return;
+  }
+  const rows = [['NAME', 'INSTANCE', 'STATE', 'PID', 'RESTARTS', 'UPTIME', 'LAST ERROR']];
+  for (const p of response.processes) {
+    if (p.instances.length === 0) rows.push([p.name, '-', 'scaled to 0', '-', '-', '-', '']);
+    for (const i of p.instances) {
+      const started = Number(i.startedAtMs);
+      const state = i.state
+        .replace(/^PROCESS_STATE_/, '')
+        .toLowerCase()
+        .replace(/_/g, '-');
+      rows.push([
+        p.name,
+        i.instance,
+        state,
+        i.pid > 0 ? String(i.pid) : '-',
+        String(i.restarts),
+        i.pid > 0 && started > 0 ? formatUptime(now - started) : '-',
+        i.lastError === null ? '' : `${i.lastError.code}: ${i.lastError.message}`,
+      ]);
+    }
+  }
+  process.stdout.write(formatTable(rows));
 }
 
 // ---- audit-verify --------------------------------------------------------------------

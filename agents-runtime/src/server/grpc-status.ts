@@ -4,11 +4,16 @@
  * control center. One table, exhaustive over the codes, so a new
  * RuntimeErrorCode cannot ship without a decision here.
  */
-import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
+import { CallMetadata } from '../grpc-http2/call-metadata';
+import type { CallStatus } from '../grpc-http2/grpc-server';
+import { GrpcCode as status, type GrpcCodeNumber } from '../grpc-http2/status-codes';
 import { RuntimeError, type RuntimeErrorCode } from '../runtime-error';
 import { ERROR_CODE_HEADER, REMEDY_HEADER } from '../wire/error-metadata';
 
-export const GRPC_STATUS_OF: Readonly<Record<RuntimeErrorCode, status>> = {
+/** A status that carries the runtime's code and remedy in its metadata. */
+export type RuntimeStatus = CallStatus & { metadata: CallMetadata };
+
+export const GRPC_STATUS_OF: Readonly<Record<RuntimeErrorCode, GrpcCodeNumber>> = {
   MANIFEST_INVALID: status.INVALID_ARGUMENT,
   MANIFEST_CYCLE: status.INVALID_ARGUMENT,
   CONFIG_INVALID: status.INVALID_ARGUMENT,
@@ -31,7 +36,7 @@ export const GRPC_STATUS_OF: Readonly<Record<RuntimeErrorCode, status>> = {
 };
 
 /** The status a call ends with when the API threw `error`. Anything not a RuntimeError is INTERNAL, without its message. */
-export function statusFromError(error: unknown): StatusObject {
+export function statusFromError(error: unknown): RuntimeStatus {
   const runtimeError =
     error instanceof RuntimeError
       ? error
@@ -44,8 +49,8 @@ export function statusFromError(error: unknown): StatusObject {
   return statusFor(runtimeError.code, runtimeError.message, runtimeError.remedy);
 }
 
-export function statusFor(code: RuntimeErrorCode, message: string, remedy: string): StatusObject {
-  const metadata = new Metadata();
+export function statusFor(code: RuntimeErrorCode, message: string, remedy: string): RuntimeStatus {
+  const metadata = new CallMetadata();
   metadata.set(ERROR_CODE_HEADER, code);
   // Metadata values are HTTP/2 header values: keep them to one printable line.
   metadata.set(REMEDY_HEADER, toHeaderValue(remedy));

@@ -1,10 +1,11 @@
 /**
  * The runtime's gRPC server: TLS with required client certificates from the install's CA,
  * the caller identified (certificate, access token, pushed access state: caller-identity.ts)
- * and their role checked on every call by one interceptor (role-policy.ts), the Runtime
- * service mapped onto a RuntimeApi, and the standard grpc.health.v1 service.
+ * and their role checked on every call before its handler runs (role-policy.ts), the Runtime
+ * service mapped onto a RuntimeApi, and the standard grpc.health.v1 service. The transport
+ * is the runtime's own, on Node's HTTP/2 (grpc-http2/grpc-server.ts says why not grpc-js).
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { dirname, join } from 'node:path';
 import type { HealthCheckRequest__Output } from '../generated/grpc/health/v1/HealthCheckRequest';
 import type { HealthCheckResponse } from '../generated/grpc/health/v1/HealthCheckResponse';
@@ -28,11 +29,23 @@ import {
   type Unsubscribe,
 } from './runtime-api';
 import { checkServerTlsMaterial, type ServerTlsMaterial } from './server-certificate';
-import { loadRuntimeProtos } from '../wire/load-proto';
+import { loadRuntimePackageDefinition } from '../wire/load-proto';
+import { CallMetadata } from '../grpc-http2/call-metadata';
+import {
+  CallStatusError,
+  createGrpcServer,
+  type Admission,
+  type ArrivedCall,
+  type CallStatus,
+  type MethodSpec,
+  type StreamHandler,
+  type UnaryHandler,
+} from '../grpc-http2/grpc-server';
+import { GrpcCode, grpcCodeName } from '../grpc-http2/status-codes';
 import { createRuntimePolicy } from '../access/runtime-policy';
 import { ERROR_CODE_HEADER } from '../wire/error-metadata';
 import { openAuditFile, type AuditLimits } from '../audit/audit-file';
-import { createCallAudit, type CallAudit } from '../audit/call-audit';
+import { createCallAudit } from '../audit/call-audit';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:0';
 const HEALTH_POLL_MS = 1_000;
@@ -95,108 +108,80 @@ function splitAddress(address: string): { host: string; port: string } {
   return { host: address.slice(0, colon), port: address.slice(colon + 1) };
 }
 
+/** The caller the admission identified; null when its credentials could not be checked (refused). */
+type Caller = CallerIdentity | null;
+
 /**
- * Set by the interceptor on the metadata a handler sees, after removing any value the
- * client sent under this name: the identified caller, as JSON (callerOf reads it).
+ * The runtime's handlers, typed by the generated handler types (@grpc/grpc-js's call shapes)
+ * but in this server's form: a unary handler returns its response, a streaming one writes to a sink.
  */
-const CALLER_METADATA_KEY = 'x-sutazai-caller';
-
-/** The caller the interceptor identified for this call (handlers only). */
-export function callerOf(metadata: grpc.Metadata): CallerIdentity | null {
-  const value = metadata.get(CALLER_METADATA_KEY)[0];
-  return typeof value === 'string' ? (JSON.parse(value) as CallerIdentity) : null;
-}
-
-/** A status as a call ends with it (grpc-js's PartialStatusObject, not exported). */
-type EndStatus = Pick<grpc.StatusObject, 'code' | 'details'> & { metadata?: grpc.Metadata | null };
+type OwnHandlers<Handlers> = {
+  // Without the index signature the generated types carry (grpc-js's UntypedServiceImplementation).
+  [Method in keyof Handlers as string extends Method ? never : Method]: Handlers[Method] extends grpc.handleServerStreamingCall<
+    infer Req,
+    infer Res
+  >
+    ? StreamHandler<Req, Res, Caller>
+    : Handlers[Method] extends grpc.handleUnaryCall<infer Req, infer Res>
+      ? UnaryHandler<Req, Res, Caller>
+      : never;
+};
 
 /** `ok`, or the runtime's error code a status carries (the gRPC status name when it carries none). */
-function outcomeOf(status: EndStatus): string {
-  if (status.code === grpc.status.OK) return 'ok';
+function outcomeOf(status: CallStatus): string {
+  if (status.code === GrpcCode.OK) return 'ok';
   const code = status.metadata?.get(ERROR_CODE_HEADER)[0];
-  return typeof code === 'string' ? code : (grpc.status[status.code] ?? 'UNKNOWN');
+  return typeof code === 'string' ? code : grpcCodeName(status.code);
 }
 
 /**
  * Identifies the caller of every call and refuses it when revoked, badly tokened or short of
- * the role the method needs; reports each call's end, refusals included, to the audit log.
+ * the role the method needs (the server then ends it and reports it to the audit log).
  */
-function accessInterceptor(
+function admitter(
   logger: RuntimeServerLogger,
   access: AccessStateStore,
   tokens: AccessTokenVerifier,
-  audit: CallAudit | null,
-): grpc.ServerInterceptor {
-  return (method, call) => {
-    let caller: CallerIdentity | null = null;
-    let request: unknown = null;
-    const record = (status: EndStatus, refused: boolean) =>
-      audit?.record({ methodPath: method.path, caller, peer: call.getPeer(), request, outcome: outcomeOf(status), refused });
-    const refuse = (status: grpc.StatusObject) => {
-      record(status, true);
-      call.sendStatus(status);
-    };
-    return new grpc.ServerInterceptingCall(call, {
-      start: (next) => {
-        next({
-          onReceiveMetadata: (metadata, pass) => {
-            const cert = call.getAuthContext().sslPeerCertificate;
-            const authorization = metadata.get('authorization')[0];
-            metadata.remove(CALLER_METADATA_KEY);
-            identifyCaller(cert, typeof authorization === 'string' ? authorization : undefined, access.current(), tokens).then(
-              (identified) => {
-                caller = identified;
-                const lost = access.lost();
-                if (lost !== null && !identified.controlCenter) {
-                  refuse(accessStateLost(lost));
-                  return;
-                }
-                const decision =
-                  CONTROL_CENTER_METHODS.has(method.path) && !identified.controlCenter
-                    ? controlCenterOnly(method.path)
-                    : authorize(method.path, identified.role);
-                if (decision.allowed) {
-                  metadata.set(CALLER_METADATA_KEY, JSON.stringify(identified));
-                  pass(metadata);
-                  return;
-                }
-                logger.warn(
-                  {
-                    method: method.path,
-                    peer: call.getPeer(),
-                    subject: identified.subject,
-                    role: identified.role.ok ? identified.role.role : null,
-                  },
-                  'runtime API call refused: permission denied',
-                );
-                refuse(statusFor('PERMISSION_DENIED', decision.message, decision.remedy));
-              },
-              (error: unknown) => {
-                // A token cannot be checked against the lost state (no keys): the loss is the reason to give.
-                const lost = access.lost();
-                const status = lost === null ? statusFromError(error) : accessStateLost(lost);
-                logger.warn({ method: method.path, peer: call.getPeer(), reason: status.details }, 'runtime API call refused: credentials');
-                refuse(status);
-              },
-            );
-          },
-          onReceiveMessage: (message, pass) => {
-            request = message;
-            pass(message);
-          },
-        });
+): (call: ArrivedCall) => Promise<Admission<Caller>> {
+  return async (call) => {
+    const authorization = call.metadata.get('authorization')[0];
+    let identified: CallerIdentity;
+    try {
+      identified = await identifyCaller(
+        call.peerCertificate,
+        typeof authorization === 'string' ? authorization : undefined,
+        access.current(),
+        tokens,
+      );
+    } catch (error) {
+      // A token cannot be checked against the lost state (no keys): the loss is the reason to give.
+      const lost = access.lost();
+      const status = lost === null ? statusFromError(error) : accessStateLost(lost);
+      logger.warn({ method: call.path, peer: call.peer, reason: status.details }, 'runtime API call refused: credentials');
+      return { context: null, refused: status };
+    }
+    const lost = access.lost();
+    if (lost !== null && !identified.controlCenter) return { context: identified, refused: accessStateLost(lost) };
+    const decision =
+      CONTROL_CENTER_METHODS.has(call.path) && !identified.controlCenter
+        ? controlCenterOnly(call.path)
+        : authorize(call.path, identified.role);
+    if (decision.allowed) return { context: identified };
+    logger.warn(
+      {
+        method: call.path,
+        peer: call.peer,
+        subject: identified.subject,
+        role: identified.role.ok ? identified.role.role : null,
       },
-      // Every status a handler sends passes here (a refusal above goes around it).
-      sendStatus: (status, next) => {
-        record(status, false);
-        next(status);
-      },
-    });
+      'runtime API call refused: permission denied',
+    );
+    return { context: identified, refused: statusFor('PERMISSION_DENIED', decision.message, decision.remedy) };
   };
 }
 
 /** Everyone but the control center's own certificate is refused until the next push restores the state (access-state.ts lost). */
-function accessStateLost(lost: string): grpc.StatusObject {
+function accessStateLost(lost: string): CallStatus {
   return statusFor(
     'ACCESS_STATE_LOST',
     `this runtime lost its access state (${lost}), so it cannot tell who may call it`,
@@ -205,7 +190,7 @@ function accessStateLost(lost: string): grpc.StatusObject {
 }
 
 interface OpenStream {
-  finish(status?: grpc.StatusObject): void;
+  finish(status?: CallStatus): void;
 }
 
 export async function startRuntimeServer(options: RuntimeServerOptions): Promise<RuntimeServer> {
@@ -222,9 +207,9 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     logger.warn({ address }, 'the runtime API listens beyond loopback, as configured');
   }
 
-  const protos = loadRuntimeProtos(options.protoDir);
-  const runtimeService = protos.sutazai.runtime.v1.Runtime.service;
-  const healthService = protos.grpc.health.v1.Health.service;
+  const definition = loadRuntimePackageDefinition(options.protoDir);
+  const runtimeService = definition[RUNTIME_SERVICE] as Record<string, MethodSpec<unknown, unknown>>;
+  const healthService = definition[HEALTH_SERVICE] as Record<string, MethodSpec<unknown, unknown>>;
   const unguarded = methodsWithoutPolicy([...Object.values(runtimeService), ...Object.values(healthService)].map((m) => m.path));
   if (unguarded.length > 0) {
     throw new RuntimeError(
@@ -261,8 +246,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
 
   const abac = createRuntimePolicy();
   /** access_control: abac: a call made for an operator meets the policy the control center pushed (agents-runtime/src/access). */
-  const checkPolicy = (path: string, request: unknown, metadata: grpc.Metadata): void => {
-    const caller = callerOf(metadata);
+  const checkPolicy = (path: string, request: unknown, caller: Caller): void => {
     const view = access.current();
     const pushed = caller === null ? undefined : view.operator(caller.subject);
     abac.check({
@@ -278,20 +262,15 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   };
 
   /** A unary handler: `work` may throw or reject with RuntimeError. */
-  function unary<Req, Res>(name: string, work: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => {
-      Promise.resolve()
-        .then(() => {
-          checkPolicy(call.getPath(), call.request, call.metadata);
-          return work(call.request);
-        })
-        .then(
-          (response) => callback(null, response),
-          (error: unknown) => {
-            if (!(error instanceof RuntimeError)) logger.warn({ method: name, err: error }, 'runtime API call failed unexpectedly');
-            callback(statusFromError(error));
-          },
-        );
+  function unary<Req, Res>(name: string, work: (request: Req) => Res | Promise<Res>): UnaryHandler<Req, Res, Caller> {
+    return async (call) => {
+      try {
+        checkPolicy(call.path, call.request, call.context);
+        return await work(call.request);
+      } catch (error) {
+        if (!(error instanceof RuntimeError)) logger.warn({ method: name, err: error }, 'runtime API call failed unexpectedly');
+        throw error;
+      }
     };
   }
 
@@ -301,8 +280,8 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
    */
   function stream<Req, Res>(
     subscribe: (request: Req, write: (message: Res) => void, end: (error?: unknown) => void) => Unsubscribe,
-  ): grpc.handleServerStreamingCall<Req, Res> {
-    return (call) => {
+  ): StreamHandler<Req, Res, Caller> {
+    return (call, sink) => {
       let done = false;
       let unsubscribe: Unsubscribe | undefined;
       const entry: OpenStream = {
@@ -311,20 +290,17 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
           done = true;
           openStreams.delete(entry);
           unsubscribe?.();
-          if (call.cancelled) return;
-          if (status) call.emit('error', status);
-          else call.end();
+          if (!call.cancelled) sink.end(status);
         },
       };
       openStreams.add(entry);
-      call.on('cancelled', () => entry.finish());
-      call.on('error', () => entry.finish());
+      call.onCancel(() => entry.finish());
       const write = (message: Res): void => {
-        if (!done && !call.cancelled) call.write(message);
+        if (!done && !call.cancelled) sink.write(message);
       };
       const end = (error?: unknown): void => entry.finish(error === undefined ? undefined : statusFromError(error));
       try {
-        checkPolicy(call.getPath(), call.request, call.metadata);
+        checkPolicy(call.path, call.request, call.context);
         unsubscribe = subscribe(call.request, write, end);
         if (done) unsubscribe();
       } catch (error) {
@@ -343,7 +319,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     return name;
   };
 
-  const runtimeHandlers: RuntimeHandlers = {
+  const runtimeHandlers: OwnHandlers<RuntimeHandlers> = {
     GetInfo: unary('GetInfo', () => runtimeInfoToWire(api.info())),
     ListProcesses: unary('ListProcesses', () => ({ processes: api.listProcesses().map(processStatusToWire) })),
     StartProcess: unary('StartProcess', async (request) => {
@@ -373,15 +349,10 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     TailLogs: stream((request, write, end) =>
       api.tailLogs(request.instance, request.lines, request.follow, (line) => write(logLineToWire(line)), end, request.maxBytes),
     ),
-    SetAccessState: (call, callback) => {
-      try {
-        const applied = access.replace(accessStateFromWire(call.request));
-        const caller = callerOf(call.metadata);
-        logger.info({ version: applied.state.version, by: caller?.subject ?? null }, 'access state applied');
-        callback(null, { version: String(applied.state.version) });
-      } catch (error) {
-        callback(statusFromError(error));
-      }
+    SetAccessState: (call) => {
+      const applied = access.replace(accessStateFromWire(call.request));
+      logger.info({ version: applied.state.version, by: call.context?.subject ?? null }, 'access state applied');
+      return { version: String(applied.state.version) };
     },
   };
 
@@ -394,12 +365,12 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     }
   };
 
-  const healthHandlers: HealthHandlers = {
+  const healthHandlers: OwnHandlers<HealthHandlers> = {
     // The standard answer to an unknown service is NOT_FOUND, without the runtime's metadata.
-    Check: (call, callback) => {
+    Check: (call) => {
       const status = servingStatus(call.request.service);
-      if (status === null) callback({ code: grpc.status.NOT_FOUND, details: `unknown service ${call.request.service}` });
-      else callback(null, { status });
+      if (status === null) throw new CallStatusError({ code: GrpcCode.NOT_FOUND, details: `unknown service ${call.request.service}` });
+      return { status };
     },
     // Sends the status now and again whenever it changes, until the client cancels.
     Watch: stream((request: HealthCheckRequest__Output, write) => {
@@ -416,58 +387,57 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     }),
   };
 
-  const server = new grpc.Server({ interceptors: [accessInterceptor(logger, access, tokens, audit)] });
-  server.addService(runtimeService, runtimeHandlers);
-  server.addService(healthService, healthHandlers);
+  const server = createGrpcServer<Caller>({
+    tls: { caPem: options.tls.caCertPem, certPem: options.tls.certPem, keyPem: options.tls.keyPem },
+    admit: admitter(logger, access, tokens),
+    statusOf: (error) => statusFromError(error),
+    onCallEnd: (call, status, refused) =>
+      audit?.record({
+        methodPath: call.path,
+        caller: call.context ?? null,
+        peer: call.peer,
+        request: call.request,
+        outcome: outcomeOf(status),
+        refused,
+      }),
+  });
+  const serve = <Handlers extends object>(service: Record<string, MethodSpec<unknown, unknown>>, handlers: Handlers): void => {
+    for (const [name, handler] of Object.entries(handlers)) {
+      const method = service[name];
+      if (method === undefined) throw new RuntimeError('INTERNAL', `no method ${name} in the API`, 'this is a defect of sutazai-runtime');
+      if (method.responseStream) server.addServerStream(method, handler as StreamHandler<unknown, unknown, unknown>);
+      else server.addUnary(method, handler as UnaryHandler<unknown, unknown, unknown>);
+    }
+  };
+  serve(runtimeService, runtimeHandlers);
+  serve(healthService, healthHandlers);
 
-  const credentials = grpc.ServerCredentials.createSsl(
-    Buffer.from(options.tls.caCertPem),
-    [{ cert_chain: Buffer.from(options.tls.certPem), private_key: Buffer.from(options.tls.keyPem) }],
-    true,
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, boundPort) => {
-      if (error) {
-        reject(
-          new RuntimeError(
-            'CONFIG_INVALID',
-            `the runtime API cannot listen on ${address}: ${error.message}`,
-            'choose a free port or an address of this machine in the runtime config, or stop what holds the port',
-            {
-              cause: error,
-            },
-          ),
-        );
-      } else resolve(boundPort);
-    });
-  }).catch((error: unknown) => {
-    server.forceShutdown();
+  const port = await server.listen(host, Number(splitAddress(address).port)).catch(async (error: unknown) => {
+    await server.close(0);
     auditFile?.close();
     tokens.close();
-    throw error;
+    throw new RuntimeError(
+      'CONFIG_INVALID',
+      `the runtime API cannot listen on ${address}: ${(error as Error).message}`,
+      'choose a free port or an address of this machine in the runtime config, or stop what holds the port',
+      { cause: error },
+    );
   });
   const boundAddress = `${host}:${port}`;
   logger.info({ address: boundAddress }, 'runtime API listening (TLS, client certificates required)');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closing ??= new Promise<void>((resolve) => {
+    if (closing === undefined) {
       for (const open of [...openStreams])
-        open.finish({ code: grpc.status.UNAVAILABLE, details: 'sutazai-runtime is shutting down', metadata: new grpc.Metadata() });
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, SHUTDOWN_GRACE_MS);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
+        open.finish({ code: GrpcCode.UNAVAILABLE, details: 'sutazai-runtime is shutting down', metadata: new CallMetadata() });
+      // Calls still ending after the shutdown have nothing to append to: the entry is lost, the daemon's log says so.
+      closing = server.close(SHUTDOWN_GRACE_MS).then(() => {
+        auditFile?.close();
+        tokens.close();
       });
-    });
-    // Calls still ending after the shutdown have nothing to append to: the entry is lost, the daemon's log says so.
-    return closing.then(() => {
-      auditFile?.close();
-      tokens.close();
-    });
+    }
+    return closing;
   };
 
   return { address: boundAddress, port, close };

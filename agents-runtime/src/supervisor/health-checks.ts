@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { Client, credentials, Metadata, status as grpcStatus } from '@grpc/grpc-js';
+import { callUnary } from '../grpc-http2/grpc-unary-client';
+import { GrpcCode } from '../grpc-http2/status-codes';
 import type { HealthSpec } from '../manifest/manifest-schema';
 import type { HealthProbe } from './driver';
 
@@ -84,35 +85,22 @@ const SERVING = 1;
  * The standard grpc.health.v1 Check, insecure (the check runs on loopback). The two
  * messages are one field each, so they are encoded by hand instead of loading a .proto.
  */
-export function checkGrpc(spec: Spec<'grpc'>, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const client = new Client(`${spec.host}:${spec.port}`, credentials.createInsecure());
-    let settled = false;
-    const finish = (ok: boolean): void => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      client.close();
-      resolve(ok);
-    };
-    const call = client.makeUnaryRequest<string, number>(
-      HEALTH_CHECK_METHOD,
-      encodeHealthCheckRequest,
-      decodeHealthCheckResponse,
-      spec.service,
-      new Metadata(),
-      { deadline: Date.now() + spec.timeoutMs },
-      (error, servingStatus) => finish(error === null && servingStatus === SERVING),
-    );
-    const onAbort = (): void => {
-      call.cancel();
-      finish(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    call.on('status', (s) => {
-      if (s.code !== grpcStatus.OK) finish(false);
-    });
+export async function checkGrpc(spec: Spec<'grpc'>, signal: AbortSignal): Promise<boolean> {
+  const result = await callUnary({
+    host: spec.host,
+    port: spec.port,
+    path: HEALTH_CHECK_METHOD,
+    request: encodeHealthCheckRequest(spec.service),
+    timeoutMs: spec.timeoutMs,
+    signal,
   });
+  if (result.code !== GrpcCode.OK || result.response === null) return false;
+  try {
+    return decodeHealthCheckResponse(result.response) === SERVING;
+  } catch {
+    // Not a HealthCheckResponse: not serving.
+    return false;
+  }
 }
 
 /** HealthCheckRequest { string service = 1; } */

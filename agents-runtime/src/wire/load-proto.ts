@@ -8,9 +8,10 @@
  * folder (the control center names the .proto files its package ships) those files are
  * parsed. Either way only the services are built (service-definitions.ts: no descriptor
  * objects, ~1.1 MB less of the daemon's heap than @grpc/proto-loader's package definition).
+ * No value of @grpc/grpc-js is imported here: the daemon serves and calls without it
+ * (grpc-http2/), and its bundle holds only what it imports. Clients made by grpc-js (the
+ * control center, tests) come from runtime-client-protos.ts.
  */
-import type * as grpc from '@grpc/grpc-js';
-import { loadPackageDefinition } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
 // The default import, as in service-definitions.ts: Node's ES module loader finds no named exports in protobufjs.
@@ -18,8 +19,6 @@ import protobufjs, { type IConversionOptions, type INamespace, type Root } from 
 
 const { Root: ProtoRoot } = protobufjs;
 import runtimeApi from '../generated/runtime-api.json';
-import type { HealthClient, HealthDefinition } from '../generated/grpc/health/v1/Health';
-import type { RuntimeClient, RuntimeDefinition } from '../generated/sutazai/runtime/v1/Runtime';
 import { RuntimeError } from '../runtime-error';
 import { serviceDefinitions, type PackageDefinition } from './service-definitions';
 
@@ -35,21 +34,6 @@ export const PROTO_CONVERSION_OPTIONS: IConversionOptions = {
   defaults: true,
   oneofs: true,
 };
-
-/**
- * A method's definition as built here: proto-loader's `requestType` and `responseType`
- * (descriptor objects for reflection) are not there, so the types do not claim them.
- */
-type WithoutDescriptors<Definition> = { [Method in keyof Definition]: Omit<Definition[Method], 'requestType' | 'responseType'> };
-type ServiceConstructor<Client, Definition> = (new (...args: ConstructorParameters<typeof grpc.Client>) => Client) & {
-  service: WithoutDescriptors<Definition>;
-};
-
-/** The Runtime and Health services: the API's only entries (its message types are not loaded as objects). */
-export interface RuntimeProtos {
-  sutazai: { runtime: { v1: { Runtime: ServiceConstructor<RuntimeClient, RuntimeDefinition> } } };
-  grpc: { health: { v1: { Health: ServiceConstructor<HealthClient, HealthDefinition> } } };
-}
 
 function rootFromFiles(protoDir: string): Root {
   const missing = PROTO_FILES.filter((file) => !fs.existsSync(path.join(protoDir, file)));
@@ -70,9 +54,4 @@ function rootFromFiles(protoDir: string): Root {
 export function loadRuntimePackageDefinition(protoDir?: string): PackageDefinition {
   const root = protoDir === undefined ? ProtoRoot.fromJSON(runtimeApi as INamespace) : rootFromFiles(protoDir);
   return serviceDefinitions(root, PROTO_CONVERSION_OPTIONS);
-}
-
-/** The Runtime and Health services, typed by the generated types. */
-export function loadRuntimeProtos(protoDir?: string): RuntimeProtos {
-  return loadPackageDefinition(loadRuntimePackageDefinition(protoDir)) as unknown as RuntimeProtos;
 }

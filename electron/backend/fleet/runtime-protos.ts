@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ApiError } from '../../contract';
 import { packagedPath } from '../app/packaged-resources';
 import { findProtoDir } from '../../../agents-runtime/src/wire';
-import { PROTO_FILES, loadRuntimeProtos, type RuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { PROTO_FILES } from '../../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos, type RuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 
 /**
  * The runtime's gRPC API, loaded from the same .proto files and with the same options as

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/src/server/runtime-server';
 import { runtimeErrorFromMetadata, type SetAccessStateRequest } from '../../../agents-runtime/src/wire';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 import { createAccessPolicy } from '../../../electron/backend/access/access-policy';
 import { storePolicyFacts } from '../../../electron/backend/access/policy-facts';
 import { createPolicyGate } from '../../../electron/backend/access/policy-gate';

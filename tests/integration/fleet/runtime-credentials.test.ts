@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/src/server/runtime-server';
 import { runtimeErrorFromMetadata, type SetAccessStateRequest } from '../../../agents-runtime/src/wire';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 import { createAccessStateConsumer } from '../../../electron/backend/fleet/credentials/access-state-consumer';
 import { createRuntimeCredentials, type RuntimeCredentials } from '../../../electron/backend/fleet/credentials/runtime-credentials';
 import { createRuntimeCredentialsRepo } from '../../../electron/backend/fleet/credentials/runtime-credentials-repo';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GetInfoResponse__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/GetInfoResponse';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/src/server/runtime-server';
 import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
 import { issueClientCertificate, issueServerCertificate, type IssuedCertificate } from '../../../electron/backend/pki/issue-certificate';

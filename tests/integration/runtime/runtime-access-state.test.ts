@@ -15,7 +15,7 @@ import type { SetAccessStateRequest } from '../../../agents-runtime/src/generate
 import { ACCESS_STATE_FILE } from '../../../agents-runtime/src/server/access-state';
 import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/src/server/runtime-server';
 import { runtimeErrorFromMetadata, TOKEN_ISSUER } from '../../../agents-runtime/src/wire';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 import { generateTokenSigningKey, signAccessToken, type TokenSigningKey } from '../../../electron/backend/pki/access-tokens';
 import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
 import { issueClientCertificate, issueServerCertificate, type IssuedCertificate } from '../../../electron/backend/pki/issue-certificate';

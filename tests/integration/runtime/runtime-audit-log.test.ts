@@ -11,7 +11,7 @@ import { AUDIT_LOG_FILE, openAuditFile, readAuditFile, verifyAuditFile } from '.
 import type { AuditRow } from '../../../agents-runtime/src/audit/verify-audit-chain';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import { startRuntimeServer, type RuntimeServer } from '../../../agents-runtime/src/server/runtime-server';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 import { createInstallCa, type InstallCa } from '../../../electron/backend/pki/install-ca';
 import { issueClientCertificate, issueServerCertificate, type IssuedCertificate } from '../../../electron/backend/pki/issue-certificate';
 import { main as runtimeCli } from '../../../agents-runtime/src/cli/sutazai-runtime';
@@ -93,9 +93,17 @@ describe('the runtime audit log', () => {
       [1, 'alice', 'certificate:operator', 'control', 'RestartProcess', 'process core', 'ok'],
       [2, 'alice', 'certificate:operator', 'scale', 'ScaleProcess', 'process core, replicas 3', 'ok'],
       [3, 'alice', 'certificate:operator', 'control', 'StopProcess', 'process nope', 'PROCESS_NOT_FOUND'],
-      // Refused before the request was read: what it named is not known, who tried is.
-      [4, 'alice', 'certificate:operator', 'manifest', 'UpdateManifest', null, 'PERMISSION_DENIED'],
-      [5, 'victor', 'certificate:viewer', 'control', 'RestartProcess', null, 'PERMISSION_DENIED'],
+      // A refusal names what the call asked for as well as who tried: the request is read before the role is checked.
+      [
+        4,
+        'alice',
+        'certificate:operator',
+        'manifest',
+        'UpdateManifest',
+        expect.stringMatching(/^manifest sha256:[0-9a-f]{16}$/),
+        'PERMISSION_DENIED',
+      ],
+      [5, 'victor', 'certificate:viewer', 'control', 'RestartProcess', 'process core', 'PERMISSION_DENIED'],
     ]);
     for (const entry of entries) expect(entry.peer).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(fs.statSync(file()).mode & 0o777).toBe(0o600);

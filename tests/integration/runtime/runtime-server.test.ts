@@ -13,7 +13,7 @@ import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutaza
 import type { RuntimeEvent__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/RuntimeEvent';
 import { RuntimeError } from '../../../agents-runtime/src/runtime-error';
 import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 import type { RuntimeEvent } from '../../../agents-runtime/src/daemon/runtime-event';
 import type { RuntimeInfo } from '../../../agents-runtime/src/daemon/runtime-info';
 import type { InstanceLogLine } from '../../../agents-runtime/src/logs/instance-log-line';

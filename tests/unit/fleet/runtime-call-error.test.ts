@@ -1,6 +1,6 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { statusFor } from '../../../agents-runtime/src/server/grpc-status';
+import { statusFor, type RuntimeStatus } from '../../../agents-runtime/src/server/grpc-status';
 import { ApiError } from '../../../electron/contract';
 import { runtimeCallError, type RuntimeCallContext } from '../../../electron/backend/fleet/runtime-call-error';
 import { ForwardRefusedError } from '../../../electron/backend/hosts/ssh/ssh-errors';
@@ -23,9 +23,11 @@ const context: RuntimeCallContext = {
   tls: null,
 };
 
-/** A ServiceError as grpc-js builds it from a status the runtime sent. */
-function serviceError(object: { code: status; details: string; metadata?: Metadata }): ServiceError {
-  return Object.assign(new Error(`${object.code} ${object.details}`), { metadata: new Metadata(), ...object }) as ServiceError;
+/** A ServiceError as grpc-js builds it from a status the runtime sent (its metadata as the trailers carried it). */
+function serviceError(object: { code: number; details: string; metadata?: RuntimeStatus['metadata'] }): ServiceError {
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(object.metadata?.toHeaders() ?? {})) metadata.set(key, String(value));
+  return Object.assign(new Error(`${object.code} ${object.details}`), { ...object, code: object.code as status, metadata }) as ServiceError;
 }
 
 describe('runtimeCallError', () => {
@@ -35,7 +37,7 @@ describe('runtimeCallError', () => {
       'RestartProcess needs the role operator; this client certificate carries viewer',
       'ask an admin for a client certificate with the role operator (or a higher role), or use one that has it',
     );
-    const error = runtimeCallError(serviceError({ code: refused.code, details: refused.details, metadata: refused.metadata! }), context);
+    const error = runtimeCallError(serviceError({ code: refused.code, details: refused.details, metadata: refused.metadata }), context);
     expect(error.toBody()).toEqual({
       code: 'RUNTIME_PERMISSION_DENIED',
       message:
@@ -46,7 +48,7 @@ describe('runtimeCallError', () => {
 
   it("names the runtime's own error code and remedy for any other failure", () => {
     const notFound = statusFor('PROCESS_NOT_FOUND', 'no process named web', 'pick a process from ListProcesses');
-    const error = runtimeCallError(serviceError({ code: notFound.code, details: notFound.details, metadata: notFound.metadata! }), context);
+    const error = runtimeCallError(serviceError({ code: notFound.code, details: notFound.details, metadata: notFound.metadata }), context);
     expect(error.toBody()).toEqual({
       code: 'RUNTIME_CALL_FAILED',
       message: 'The runtime on host db-1 (198.18.0.5:22) failed RestartProcess (PROCESS_NOT_FOUND): no process named web.',

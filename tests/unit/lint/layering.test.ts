@@ -93,7 +93,7 @@ const cases: Record<string, Case> = {
       "import { ROLES, roleUri, type Role } from '../../../agents-runtime/src/wire';",
       "import type { ProcessStatus__Output } from '../../../agents-runtime/src/wire/index';",
       "export { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire/index.js';",
-      "import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';",
+      "import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';",
     ],
   },
   'backend file in a sub-capability folder': {

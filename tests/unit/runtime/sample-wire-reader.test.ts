@@ -4,7 +4,7 @@
 // the project's loader options) and sampleSeries, must give the same series, values and order.
 import { describe, expect, it } from 'vitest';
 import { createSampleWireReader, sampleSeries, type MetricSample__Output } from '../../../agents-runtime/src/wire';
-import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/load-proto';
+import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 import type { MetricSample } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/MetricSample';
 
 const method = loadRuntimeProtos().sutazai.runtime.v1.Runtime.service.StreamMetrics;

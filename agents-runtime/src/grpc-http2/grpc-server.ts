@@ -1,0 +1,422 @@
+/**
+ * A gRPC server on Node's own HTTP/2 (grpc/doc/PROTOCOL-HTTP2.md): TLS with required client
+ * certificates, unary and server-streaming methods, deadlines, metadata and statuses as
+ * grpc-js's clients (the control center) send and read them.
+ *
+ * Why not @grpc/grpc-js's Server: the daemon is meant to stay small (issue 13: its whole
+ * footprint at most 0.75x PM2's). grpc-js brings its client, channel, resolvers, load
+ * balancers and channelz with the server, ~590 KB of bundled code: a grpc-js server with
+ * one method is ~3 MB more PSS than a Node HTTP/2 TLS server answering the same stream
+ * (measured in one Node process each, 10 s after start). The runtime serves two services of
+ * unary and server-streaming calls and compresses nothing; that is what this implements.
+ *
+ * Every call: its message read (one, at most maxReceiveBytes), decoded, then `admit`
+ * (the caller's identity and role) before its handler runs; `onCallEnd` hears how each call
+ * that reached `admit` ended, unless the client cancelled it first.
+ */
+import http2, { type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { CallMetadata } from './call-metadata';
+import { DEFAULT_MAX_RECEIVE_BYTES, FramingError, frameMessage, MessageReader } from './message-framing';
+import { encodeGrpcMessage, parseGrpcTimeout } from './protocol-headers';
+import { GrpcCode } from './status-codes';
+
+export interface CallStatus {
+  code: number;
+  details: string;
+  metadata?: CallMetadata | null;
+}
+
+/** Thrown by a handler to end its call with exactly this status. */
+export class CallStatusError extends Error {
+  constructor(readonly status: CallStatus) {
+    super(status.details);
+  }
+}
+
+/** What a method needs here; @grpc/grpc-js's MethodDefinition fits (service-definitions.ts builds them). */
+export interface MethodSpec<Req, Res> {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestDeserialize(bytes: Buffer): Req;
+  responseSerialize(message: Res): Buffer;
+}
+
+/** A call as `admit` sees it: everything the client sent, and who it is at the TLS level. */
+export interface ArrivedCall<Req = unknown> {
+  readonly path: string;
+  readonly request: Req;
+  readonly metadata: CallMetadata;
+  /** `address:port` of the client, as grpc-js's getPeer gives it. */
+  readonly peer: string;
+  /** The client's certificate TLS verified (undefined if none was presented). */
+  readonly peerCertificate: PeerCertificate | undefined;
+}
+
+export interface ServerCall<Req, C> extends ArrivedCall<Req> {
+  /** What `admit` gave for this call (the caller's identity). */
+  readonly context: C;
+  /** True once the client cancelled, the deadline passed or the server closed the call. */
+  readonly cancelled: boolean;
+  onCancel(listener: () => void): void;
+}
+
+export type UnaryHandler<Req, Res, C> = (call: ServerCall<Req, C>) => Res | Promise<Res>;
+
+export interface StreamSink<Res> {
+  /** Sends a message; nothing once the call has ended. */
+  write(message: Res): void;
+  /** Ends the call: OK without a status. Later calls do nothing. */
+  end(status?: CallStatus): void;
+}
+
+export type StreamHandler<Req, Res, C> = (call: ServerCall<Req, C>, sink: StreamSink<Res>) => void;
+
+export interface Admission<C> {
+  context: C;
+  /** Set to refuse the call with this status (its handler does not run). */
+  refused?: CallStatus;
+}
+
+export interface GrpcServerTls {
+  caPem: string | Buffer;
+  certPem: string | Buffer;
+  keyPem: string | Buffer;
+}
+
+export interface GrpcServerOptions<C> {
+  tls: GrpcServerTls;
+  admit(call: ArrivedCall): Promise<Admission<C>>;
+  /** The status a handler's error ends its call with (a CallStatusError's own status is used as it is). */
+  statusOf(error: unknown, path: string): CallStatus;
+  /** How an admitted or refused call ended (not told when the client cancelled it). */
+  onCallEnd?(call: ArrivedCall & { context: C | undefined }, status: CallStatus, refused: boolean): void;
+  maxReceiveBytes?: number;
+  /**
+   * Bytes a stream may hold unsent for a client that does not read before the call is cut
+   * (RST_STREAM ENHANCE_YOUR_CALM, which grpc-js reports as RESOURCE_EXHAUSTED): a stalled
+   * reader of a log tail must not grow the daemon without bound. Default 32 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** HTTP/2 streams one connection may have open at once (default 1000). */
+  maxConcurrentStreams?: number;
+}
+
+export interface GrpcServer {
+  addUnary<Req, Res>(method: MethodSpec<Req, Res>, handler: UnaryHandler<Req, Res, unknown>): void;
+  addServerStream<Req, Res>(method: MethodSpec<Req, Res>, handler: StreamHandler<Req, Res, unknown>): void;
+  /** Binds `host:port` (port 0: any free one); resolves with the port bound. */
+  listen(host: string, port: number): Promise<number>;
+  /**
+   * Stops taking connections, lets open calls finish for `graceMs`, then cuts what is left;
+   * resolves when every connection is closed. Idempotent.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+type Registered =
+  | { kind: 'unary'; method: MethodSpec<unknown, unknown>; handler: UnaryHandler<unknown, unknown, unknown> }
+  | { kind: 'stream'; method: MethodSpec<unknown, unknown>; handler: StreamHandler<unknown, unknown, unknown> };
+
+const RESPONSE_HEADERS = {
+  ':status': 200,
+  'content-type': 'application/grpc+proto',
+  'grpc-accept-encoding': 'identity',
+};
+
+export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
+  const methods = new Map<string, Registered>();
+  const sessions = new Set<Http2Session>();
+  const sockets = new Set<Socket>();
+  const maxReceiveBytes = options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
+  const server: Http2Server = http2.createSecureServer({
+    ca: options.tls.caPem,
+    cert: options.tls.certPem,
+    key: options.tls.keyPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+    allowHTTP1: false,
+    settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 },
+  });
+  // Every TCP connection, from before its handshake: what close() cuts when the grace is over.
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    // A connection's failures (a peer that resets, garbage frames) end that connection only.
+    session.on('error', () => undefined);
+  });
+  server.on('stream', (stream, headers) => serveStream(stream, headers));
+
+  function register(kind: Registered['kind'], method: MethodSpec<unknown, unknown>, handler: Registered['handler']): void {
+    if (method.requestStream || method.responseStream !== (kind === 'stream'))
+      throw new Error(`${method.path} is not a ${kind === 'stream' ? 'server-streaming' : 'unary'} method`);
+    if (methods.has(method.path)) throw new Error(`${method.path} is registered twice`);
+    methods.set(method.path, { kind, method, handler } as Registered);
+  }
+
+  function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    // RST_STREAM from the client or a connection torn down: the call's 'close' handles it.
+    stream.on('error', () => undefined);
+    if (headers[':method'] !== 'POST') {
+      stream.respond({ ':status': 405 }, { endStream: true });
+      return;
+    }
+    if (!String(headers['content-type'] ?? '').startsWith('application/grpc')) {
+      stream.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const path = String(headers[':path'] ?? '');
+    const registered = methods.get(path);
+    if (registered === undefined) {
+      sendTrailersOnly(stream, { code: GrpcCode.UNIMPLEMENTED, details: `The server does not implement the method ${path}` });
+      return;
+    }
+    new ServingCall(stream, headers, path, registered).start();
+  }
+
+  class ServingCall {
+    private readonly reader = new MessageReader(maxReceiveBytes);
+    private readonly requests: Buffer[] = [];
+    private readonly cancelListeners: Array<() => void> = [];
+    private readonly metadata: CallMetadata;
+    private readonly peer: string;
+    private readonly peerCertificate: PeerCertificate | undefined;
+    private deadline: NodeJS.Timeout | undefined;
+    private arrived: (ArrivedCall & { context: C | undefined }) | null = null;
+    private headersSent = false;
+    private ended = false;
+    private cancelled = false;
+    private trailers: Record<string, string | string[]> = {};
+
+    constructor(
+      private readonly stream: ServerHttp2Stream,
+      headers: IncomingHttpHeaders,
+      private readonly path: string,
+      private readonly registered: Registered,
+    ) {
+      this.metadata = CallMetadata.fromHeaders(headers);
+      const socket = stream.session?.socket as TLSSocket | undefined;
+      this.peer =
+        socket?.remoteAddress === undefined
+          ? 'unknown'
+          : socket.remotePort === undefined
+            ? socket.remoteAddress
+            : `${socket.remoteAddress}:${socket.remotePort}`;
+      const certificate = socket?.getPeerCertificate();
+      this.peerCertificate = certificate?.raw === undefined ? undefined : certificate;
+      const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
+      if (timeoutMs !== null) {
+        this.deadline = setTimeout(() => this.fail({ code: GrpcCode.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), timeoutMs);
+      }
+    }
+
+    start(): void {
+      this.stream.on('data', (chunk: Buffer) => {
+        if (this.ended) return;
+        try {
+          this.requests.push(...this.reader.push(chunk));
+        } catch (error) {
+          const framing = error as FramingError;
+          this.fail({ code: framing.code, details: framing.message });
+          return;
+        }
+        if (this.requests.length > 1)
+          this.fail({ code: GrpcCode.UNIMPLEMENTED, details: `${this.path} takes one request message; the client sent more` });
+      });
+      this.stream.once('end', () => void this.received());
+      // Closed before the call ended: the client cancelled (or its connection went).
+      this.stream.once('close', () => {
+        if (!this.ended) this.cancel();
+        clearTimeout(this.deadline);
+      });
+    }
+
+    private async received(): Promise<void> {
+      if (this.ended) return;
+      if (this.requests.length !== 1 || this.reader.partialBytes > 0) {
+        this.fail({
+          code: GrpcCode.INTERNAL,
+          details: `${this.path} takes one whole request message; the client sent ${this.requests.length}`,
+        });
+        return;
+      }
+      let request: unknown;
+      try {
+        request = this.registered.method.requestDeserialize(this.requests[0]!);
+      } catch (error) {
+        this.fail({ code: GrpcCode.INTERNAL, details: `the request message cannot be decoded: ${(error as Error).message}` });
+        return;
+      }
+      const arrived = { path: this.path, request, metadata: this.metadata, peer: this.peer, peerCertificate: this.peerCertificate };
+      this.arrived = { ...arrived, context: undefined };
+      let admission: Admission<C>;
+      try {
+        admission = await options.admit(arrived);
+      } catch (error) {
+        this.end(options.statusOf(error, this.path), true);
+        return;
+      }
+      this.arrived.context = admission.context;
+      if (this.ended) return;
+      if (admission.refused !== undefined) {
+        this.end(admission.refused, true);
+        return;
+      }
+      this.run({ ...arrived, context: admission.context });
+    }
+
+    private run(fields: ArrivedCall & { context: C }): void {
+      const isCancelled = (): boolean => this.cancelled;
+      const call: ServerCall<unknown, unknown> = {
+        ...fields,
+        get cancelled() {
+          return isCancelled();
+        },
+        onCancel: (listener) => {
+          if (this.cancelled) listener();
+          else this.cancelListeners.push(listener);
+        },
+      };
+      const { registered } = this;
+      if (registered.kind === 'unary') {
+        Promise.resolve()
+          .then(() => registered.handler(call))
+          .then(
+            (response) => {
+              if (this.ended) return;
+              this.send(registered.method.responseSerialize(response));
+              this.end({ code: GrpcCode.OK, details: '' }, false);
+            },
+            (error: unknown) => this.end(this.statusOfError(error), false),
+          );
+        return;
+      }
+      const sink: StreamSink<unknown> = {
+        write: (message) => {
+          if (!this.ended) this.send(registered.method.responseSerialize(message));
+        },
+        end: (status) => this.end(status ?? { code: GrpcCode.OK, details: '' }, false),
+      };
+      try {
+        registered.handler(call, sink);
+      } catch (error) {
+        this.end(this.statusOfError(error), false);
+      }
+    }
+
+    private statusOfError(error: unknown): CallStatus {
+      return error instanceof CallStatusError ? error.status : options.statusOf(error, this.path);
+    }
+
+    private send(message: Buffer): void {
+      if (this.stream.destroyed) return;
+      if (!this.headersSent) {
+        this.headersSent = true;
+        this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+        this.stream.once('wantTrailers', () => this.stream.sendTrailers(this.trailers));
+      }
+      this.stream.write(frameMessage(message));
+      if (this.stream.writableLength > maxBufferedBytes) {
+        // The client does not read: cut the stream rather than hold its backlog.
+        const status = {
+          code: GrpcCode.RESOURCE_EXHAUSTED,
+          details: `the client left over ${maxBufferedBytes} bytes of this stream unread`,
+        };
+        this.ended = true;
+        clearTimeout(this.deadline);
+        if (this.arrived !== null) options.onCallEnd?.(this.arrived, status, false);
+        this.stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        this.cancel();
+      }
+    }
+
+    /** Ends a call that did not reach its handler, or whose deadline passed: the handler, if running, is cancelled. */
+    private fail(status: CallStatus): void {
+      if (this.ended) return;
+      this.end(status, false);
+      this.cancel();
+    }
+
+    private end(status: CallStatus, refused: boolean): void {
+      if (this.ended) return;
+      this.ended = true;
+      clearTimeout(this.deadline);
+      if (this.arrived !== null) options.onCallEnd?.(this.arrived, status, refused);
+      if (this.stream.destroyed || this.stream.closed) return;
+      if (!this.headersSent) {
+        sendTrailersOnly(this.stream, status);
+        return;
+      }
+      this.trailers = statusHeaders(status);
+      this.stream.end();
+    }
+
+    private cancel(): void {
+      if (this.cancelled) return;
+      this.cancelled = true;
+      this.ended = true;
+      for (const listener of this.cancelListeners.splice(0)) listener();
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    addUnary: (method, handler) =>
+      register('unary', method as MethodSpec<unknown, unknown>, handler as UnaryHandler<unknown, unknown, unknown>),
+    addServerStream: (method, handler) =>
+      register('stream', method as MethodSpec<unknown, unknown>, handler as StreamHandler<unknown, unknown, unknown>),
+    listen: (host, port) =>
+      new Promise<number>((resolve, reject) => {
+        const onError = (error: Error): void => reject(error);
+        server.once('error', onError);
+        server.listen(port, host.replace(/^\[|\]$/g, ''), () => {
+          server.off('error', onError);
+          const address = server.address();
+          resolve(typeof address === 'object' && address !== null ? address.port : port);
+        });
+      }),
+    close(graceMs) {
+      closing ??= new Promise<void>((resolve) => {
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        // After the grace, every connection is cut and close() is done: a session whose peer
+        // reads nothing (a client process that is blocked) can hold its graceful close open
+        // for ever, and the port is already free (the listener closed first).
+        const force = setTimeout(() => {
+          for (const session of sessions) session.destroy();
+          for (const socket of sockets) socket.destroy();
+          resolve();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        for (const session of sessions) session.close();
+      });
+      return closing;
+    },
+  };
+}
+
+function statusHeaders(status: CallStatus): Record<string, string | string[]> {
+  return {
+    ...(status.metadata?.toHeaders() as Record<string, string | string[]> | undefined),
+    'grpc-status': String(status.code),
+    'grpc-message': encodeGrpcMessage(status.details),
+  };
+}
+
+/** A call that ends before any message: its status in the one HEADERS frame (gRPC's Trailers-Only). */
+function sendTrailersOnly(stream: ServerHttp2Stream, status: CallStatus): void {
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  stream.respond({ ...RESPONSE_HEADERS, ...statusHeaders(status) }, { endStream: true });
+}
