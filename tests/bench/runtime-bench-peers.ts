@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { runtimeIdFor } from '../../agents-runtime/src/daemon/daemon-lock';
-import { RUNTIME_LAUNCH_ENV } from '../../agents-runtime/src/wire';
+import { RUNTIME_LAUNCH_ENV, RUNTIME_NODE_FLAGS } from '../../agents-runtime/src/wire';
 import { RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
 import { listPids, parseEnviron, scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
 import { LOGGER_ENV_KEY } from '../../agents-runtime/src/logs/bash-stamper';
@@ -59,7 +59,7 @@ export interface OursOptions {
   dir: string;
   /** Default 'sutazai-runtime'; another bundle run beside it (BENCH_BASELINE_BUNDLE) gets its own. */
   name?: string;
-  /** Node's command-line flags before the bundle (default: none). */
+  /** Node's command-line flags before the bundle (default: the shipped launchers', RUNTIME_NODE_FLAGS). */
   nodeFlags?: readonly string[];
 }
 
@@ -147,8 +147,8 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
       );
       // The daemon's JSON log goes to a file, never to a pipe the benchmark's synchronous poll could leave full.
       const out = fs.openSync(path.join(dir, 'daemon.log'), 'a');
-      // Started the way the shipped launchers start it (systemd unit, detached start script): same environment.
-      const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), opts.bundle, 'run', '--config', configFile], {
+      // Started the way the shipped launchers start it (systemd unit, detached start script): same environment and Node flags.
+      const child = spawn(process.execPath, [...(opts.nodeFlags ?? RUNTIME_NODE_FLAGS), opts.bundle, 'run', '--config', configFile], {
         cwd: dir,
         stdio: ['ignore', out, out],
         env: { ...process.env, ...RUNTIME_LAUNCH_ENV },

@@ -9,14 +9,16 @@
  *
  *   node_modules/.bin/tsx tests/bench/runtime-heap.bench.ts OLD/sutazai-runtime.cjs NEW/sutazai-runtime.cjs
  *   (a bundle from `node agents-runtime/build-runtime.mjs --outdir DIR`; `BUNDLE::proto` runs it with
- *   SUTAZAI_RUNTIME_PROTO_DIR=<its folder>/proto, parsing the .proto files instead of its descriptor)
+ *   SUTAZAI_RUNTIME_PROTO_DIR=<its folder>/proto, parsing the .proto files instead of its descriptor;
+ *   each runs with the shipped launchers' Node flags, RUNTIME_NODE_FLAGS, unless `BUNDLE::--flag...`
+ *   names others or `BUNDLE::no-flags` none)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RUNTIME_LAUNCH_ENV } from '../../agents-runtime/src/wire/launch-env';
+import { RUNTIME_LAUNCH_ENV, RUNTIME_NODE_FLAGS } from '../../agents-runtime/src/wire/launch-env';
 import { freePort } from '../support/free-ports';
 import { makeRuntimeCerts, type RuntimeCerts } from '../support/runtime-certs';
 import { loadLine } from './bench-load';
@@ -74,7 +76,9 @@ function writeConfig(root: string, certs: RuntimeCerts, listen: number, metrics:
 async function probeOnce(bundle: string, certs: RuntimeCerts): Promise<Probe> {
   const [file, ...options] = bundle.split('::') as [string, ...string[]];
   const protoEnv = options.includes('proto') ? { SUTAZAI_RUNTIME_PROTO_DIR: path.join(path.dirname(file), 'proto') } : {};
-  const nodeFlags = options.filter((o) => o.startsWith('--'));
+  // Node's flags: the shipped launchers' unless flags are named (`BUNDLE::--flag`), none with `BUNDLE::no-flags`.
+  const named = options.filter((o) => o.startsWith('--'));
+  const nodeFlags = options.includes('no-flags') ? [] : named.length > 0 ? named : RUNTIME_NODE_FLAGS;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sutazai-heap-bench-'));
   try {
     const config = writeConfig(root, certs, await freePort(), await freePort());

@@ -24,6 +24,9 @@
  *   BENCH_BASELINE_BUNDLE=/tmp/old/sutazai-runtime.cjs npm run bench:runtime
  *       (another build of the runtime as a fourth supervisor, in the same turns and seconds:
  *        a change judged against the code before it under the same load)
+ *   BENCH_NODE_FLAGS='--jitless' BENCH_BASELINE_NODE_FLAGS='' ...
+ *       (Node's flags for ours and for the baseline bundle, instead of the shipped launchers'
+ *        RUNTIME_NODE_FLAGS; an empty value runs it with none)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +35,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TIMESTAMP_SHIM_SOURCE } from '../../agents-runtime/src/logs/timestamp-shim';
 import { makeTempDir } from '../support/temp-dir';
+import { RUNTIME_LAUNCH_ENV, RUNTIME_NODE_FLAGS } from '../../agents-runtime/src/wire/launch-env';
 import { loadLine } from './bench-load';
 import { membersOf, parentMap, rollupOf, statOf, sumRollups, type Members } from './runtime-bench-footprint';
 import { inPass, type LoadPass } from './runtime-bench-hog';
@@ -622,19 +626,29 @@ async function main(): Promise<void> {
 
   const bundle = bundlePath();
   const flagsOf = (name: string): string[] | undefined => process.env[name]?.split(/\s+/).filter((f) => f !== '');
-  const oursSup = ours({ bundle, dir: path.join(tmp.path, 'ours'), nodeFlags: flagsOf('BENCH_NODE_FLAGS') });
+  const oursFlags = flagsOf('BENCH_NODE_FLAGS') ?? RUNTIME_NODE_FLAGS;
+  log(
+    `  ours runs as the shipped launchers start it: node ${oursFlags.join(' ')} sutazai-runtime.cjs run (${Object.entries(
+      RUNTIME_LAUNCH_ENV,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')})`,
+  );
+  const oursSup = ours({ bundle, dir: path.join(tmp.path, 'ours'), nodeFlags: oursFlags });
   const pm2Sup = pm2({ bin: pm2Bin, dir: path.join(tmp.path, 'pm2') });
   const svSup = supervisord({ bin: supervisordBin, dir: path.join(tmp.path, 'supervisord') });
   supervisors.push(oursSup, pm2Sup, svSup);
   const keys = ['ours', 'pm2', 'supervisord'];
   const baseline = process.env['BENCH_BASELINE_BUNDLE'];
   if (baseline !== undefined && baseline !== '') {
-    const nodeFlags = flagsOf('BENCH_BASELINE_NODE_FLAGS');
+    const nodeFlags = flagsOf('BENCH_BASELINE_NODE_FLAGS') ?? RUNTIME_NODE_FLAGS;
     supervisors.push(
       ours({ bundle: baseline, dir: path.join(tmp.path, 'baseline'), name: 'sutazai-runtime (baseline bundle)', nodeFlags }),
     );
     keys.push('baseline');
-    log(`  baseline bundle (a fourth supervisor, in the same turns and seconds): ${baseline}`);
+    log(
+      `  baseline bundle (a fourth supervisor, in the same turns and seconds): ${baseline}, node flags: ${nodeFlags.join(' ') || 'none'}`,
+    );
   }
   const cores = os.cpus().length;
 

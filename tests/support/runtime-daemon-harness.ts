@@ -9,6 +9,7 @@ import type { RuntimeClient } from '../../agents-runtime/src/generated/sutazai/r
 import { INSTANCE_ENV, RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
 import { loadRuntimeProtos } from '../../agents-runtime/src/wire/runtime-client-protos';
+import { RUNTIME_NODE_FLAGS } from '../../agents-runtime/src/wire/launch-env';
 import { killMarkedProcesses } from './kill-marked-processes';
 import type { Pem, RuntimeCerts } from './runtime-certs';
 
@@ -98,7 +99,11 @@ export interface BundledDaemon {
 
 /** `node <bundle> run --config <configFile>` in `cwd`. */
 export function startBundledDaemon(bundle: string, configFile: string, cwd: string): BundledDaemon {
-  const child = spawn(process.execPath, [bundle, 'run', '--config', configFile], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Node's flags of the shipped launchers, so tests run the daemon as hosts do.
+  const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, bundle, 'run', '--config', configFile], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: Array<Record<string, unknown>> = [];
   let buffer = '';
   child.stdout!.on('data', (chunk: Buffer) => {

@@ -11,14 +11,16 @@
  * unary and server-streaming calls and compresses nothing; that is what this implements.
  *
  * Every call: its message read (one, at most maxReceiveBytes), decoded, then `admit`
- * (the caller's identity and role) before its handler runs; `onCallEnd` hears how each call
- * that reached `admit` ended, unless the client cancelled it first.
+ * (the caller's identity and role) before its handler runs; `onCallEnd` hears once how each
+ * call that reached `admit` ended, a call its client cancelled included (CANCELLED): its
+ * handler may already have changed something, and the audit log must say so.
  */
 import http2, { type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { CallMetadata } from './call-metadata';
 import { DEFAULT_MAX_RECEIVE_BYTES, FramingError, frameMessage, MessageReader } from './message-framing';
+import { startLongTimer, type LongTimer } from './long-timer';
 import { encodeGrpcMessage, parseGrpcTimeout } from './protocol-headers';
 import { GrpcCode } from './status-codes';
 
@@ -91,7 +93,7 @@ export interface GrpcServerOptions<C> {
   admit(call: ArrivedCall): Promise<Admission<C>>;
   /** The status a handler's error ends its call with (a CallStatusError's own status is used as it is). */
   statusOf(error: unknown, path: string): CallStatus;
-  /** How an admitted or refused call ended (not told when the client cancelled it). */
+  /** How an admitted or refused call ended, once (CANCELLED when the client cancelled it or its connection went). */
   onCallEnd?(call: ArrivedCall & { context: C | undefined }, status: CallStatus, refused: boolean): void;
   maxReceiveBytes?: number;
   /**
@@ -119,6 +121,12 @@ export interface GrpcServer {
 type Registered =
   | { kind: 'unary'; method: MethodSpec<unknown, unknown>; handler: UnaryHandler<unknown, unknown, unknown> }
   | { kind: 'stream'; method: MethodSpec<unknown, unknown>; handler: StreamHandler<unknown, unknown, unknown> };
+
+/** How a call ends when its stream closes before the server ended it. */
+const CANCELLED_BY_CLIENT: CallStatus = {
+  code: GrpcCode.CANCELLED,
+  details: 'the client cancelled the call or its connection closed',
+};
 
 const RESPONSE_HEADERS = {
   ':status': 200,
@@ -188,8 +196,12 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
     private readonly metadata: CallMetadata;
     private readonly peer: string;
     private readonly peerCertificate: PeerCertificate | undefined;
-    private deadline: NodeJS.Timeout | undefined;
+    private deadline: LongTimer | undefined;
     private arrived: (ArrivedCall & { context: C | undefined }) | null = null;
+    /** onCallEnd has been told. */
+    private reported = false;
+    /** The handler has been started. */
+    private admitted = false;
     private headersSent = false;
     private ended = false;
     private cancelled = false;
@@ -212,9 +224,9 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       const certificate = socket?.getPeerCertificate();
       this.peerCertificate = certificate?.raw === undefined ? undefined : certificate;
       const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
-      if (timeoutMs !== null) {
-        this.deadline = setTimeout(() => this.fail({ code: GrpcCode.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }), timeoutMs);
-      }
+      // Beyond 24.8 days (2592000S from a grpc-js client's 30-day deadline) a plain setTimeout would fire at once.
+      if (timeoutMs !== null)
+        this.deadline = startLongTimer(timeoutMs, () => this.fail({ code: GrpcCode.DEADLINE_EXCEEDED, details: 'Deadline exceeded' }));
     }
 
     start(): void {
@@ -233,8 +245,12 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       this.stream.once('end', () => void this.received());
       // Closed before the call ended: the client cancelled (or its connection went).
       this.stream.once('close', () => {
-        if (!this.ended) this.cancel();
-        clearTimeout(this.deadline);
+        if (!this.ended) {
+          // A running handler may have acted already: its call is reported. One still being admitted is reported in received().
+          if (this.admitted) this.report(CANCELLED_BY_CLIENT, false);
+          this.cancel();
+        }
+        this.deadline?.clear();
       });
     }
 
@@ -260,15 +276,23 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       try {
         admission = await options.admit(arrived);
       } catch (error) {
-        this.end(options.statusOf(error, this.path), true);
+        const status = options.statusOf(error, this.path);
+        if (this.ended) this.report(status, true);
+        else this.end(status, true);
         return;
       }
       this.arrived.context = admission.context;
-      if (this.ended) return;
+      if (this.ended) {
+        // Cancelled (or past its deadline) while being admitted: the handler does not run; a refusal is still one.
+        if (admission.refused !== undefined) this.report(admission.refused, true);
+        else this.report(CANCELLED_BY_CLIENT, false);
+        return;
+      }
       if (admission.refused !== undefined) {
         this.end(admission.refused, true);
         return;
       }
+      this.admitted = true;
       this.run({ ...arrived, context: admission.context });
     }
 
@@ -330,8 +354,8 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
           details: `the client left over ${maxBufferedBytes} bytes of this stream unread`,
         };
         this.ended = true;
-        clearTimeout(this.deadline);
-        if (this.arrived !== null) options.onCallEnd?.(this.arrived, status, false);
+        this.deadline?.clear();
+        this.report(status, false);
         this.stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
         this.cancel();
       }
@@ -347,8 +371,8 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
     private end(status: CallStatus, refused: boolean): void {
       if (this.ended) return;
       this.ended = true;
-      clearTimeout(this.deadline);
-      if (this.arrived !== null) options.onCallEnd?.(this.arrived, status, refused);
+      this.deadline?.clear();
+      this.report(status, refused);
       if (this.stream.destroyed || this.stream.closed) return;
       if (!this.headersSent) {
         sendTrailersOnly(this.stream, status);
@@ -356,6 +380,13 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       }
       this.trailers = statusHeaders(status);
       this.stream.end();
+    }
+
+    /** Tells onCallEnd how a call that reached admit ended, once. */
+    private report(status: CallStatus, refused: boolean): void {
+      if (this.reported || this.arrived === null) return;
+      this.reported = true;
+      options.onCallEnd?.(this.arrived, status, refused);
     }
 
     private cancel(): void {

@@ -7,6 +7,7 @@
 import http2, { type IncomingHttpHeaders } from 'node:http2';
 import { isIP } from 'node:net';
 import { CallMetadata } from './call-metadata';
+import { startLongTimer } from './long-timer';
 import { frameMessage, MessageReader } from './message-framing';
 import { decodeGrpcMessage, formatGrpcTimeout } from './protocol-headers';
 import { GrpcCode } from './status-codes';
@@ -65,12 +66,13 @@ export function callUnary(options: UnaryCallOptions): Promise<UnaryResult> {
     const finish = (code: number, details: string, response: Buffer | null = null): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(deadline);
+      deadline.clear();
       options.signal?.removeEventListener('abort', onAbort);
       session.destroy();
       resolve(result(code, details, response));
     };
-    const deadline = setTimeout(() => finish(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'), options.timeoutMs);
+    // A plain setTimeout past 24.8 days would fire at once (the CLI's --timeout-ms is the operator's).
+    const deadline = startLongTimer(options.timeoutMs, () => finish(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'));
     const onAbort = (): void => finish(GrpcCode.CANCELLED, 'Cancelled by the caller');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     session.on('error', (error: Error) => finish(GrpcCode.UNAVAILABLE, `cannot reach ${authority}: ${error.message}`));

@@ -24,7 +24,7 @@ export { ERROR_CODE_HEADER, REMEDY_HEADER, runtimeErrorFromMetadata } from './er
 // this index is imported, and most clients (the backend's YAML worker thread, the config
 // schema) want only words and readers.
 export { findProtoDir } from './find-proto-dir';
-export { RUNTIME_LAUNCH_ENV } from './launch-env';
+export { RUNTIME_LAUNCH_ENV, RUNTIME_NODE_FLAGS } from './launch-env';
 export { LOG_TIMESTAMPS, type LogTimestamps } from './config-enums';
 export type * from './messages';
 // The one vocabulary of metric series names (series-names.ts imports nothing, so the control

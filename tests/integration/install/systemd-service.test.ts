@@ -146,7 +146,7 @@ describe.skipIf(!support.ok)(`the runtime as a systemd unit${support.ok ? '' : `
 
     const unit = fs.readFileSync(unitFile(), 'utf8');
     expect(unit).toContain(
-      `ExecStart=${tree.root}/releases/0.1.0/runtime/node ${tree.root}/releases/0.1.0/runtime/sutazai-runtime.cjs run --config ${runtimeConfig('0.1.0')}`,
+      `ExecStart=${tree.root}/releases/0.1.0/runtime/node --lite-mode --no-expose-wasm ${tree.root}/releases/0.1.0/runtime/sutazai-runtime.cjs run --config ${runtimeConfig('0.1.0')}`,
     );
     expect(unit).toMatch(/^KillMode=process$/m);
     expect(await inHost(`systemctl is-enabled ${UNIT}`)).toBe('enabled');

@@ -50,6 +50,10 @@ const ended: Ended[] = [];
 const cancelled: string[] = [];
 const endedWaiters: Array<() => void> = [];
 let streamWrites = 0;
+/** Handlers that started (Gate). */
+const started: string[] = [];
+/** Answers the Gate call now waiting. */
+let openGate: (() => void) | undefined;
 
 function waitFor(condition: () => boolean, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -164,6 +168,20 @@ beforeAll(async () => {
         });
       }),
   );
+  // Waits until the test opens it: a call whose handler is known to be running.
+  server.addUnary(
+    jsonMethod('/test.T/Gate'),
+    (call) =>
+      new Promise((resolve) => {
+        openGate = () => resolve({ opened: true });
+        call.onCancel(() => {
+          cancelled.push('Gate');
+          wake();
+        });
+        started.push('Gate');
+        wake();
+      }),
+  );
   server.addServerStream(jsonMethod('/test.T/Flood', true), (call, sink) => {
     // Writes as fast as it may until the call is cancelled; bounded, whatever happens.
     const chunk = 'x'.repeat(64 * 1024);
@@ -266,6 +284,39 @@ describe('the runtime gRPC server, called by grpc-js', () => {
     client.close();
     expect(error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     await waitFor(() => cancelled.includes('Hang'), 'the handler to be cancelled');
+  });
+
+  it('keeps a deadline longer than a Node timer holds (30 days) rather than ending the call at once', async () => {
+    const client = grpcClient();
+    const before = started.filter((s) => s === 'Gate').length;
+    // grpc-js sends it as 2592000S: 2.6e9 ms, past setTimeout's 2^31-1.
+    const pending = unary(client, '/test.T/Gate', {}, new grpc.Metadata(), 30 * 24 * 3600_000);
+    await waitFor(() => started.filter((s) => s === 'Gate').length > before, 'the Gate handler to start');
+    // A whole other call there and back while the first one waits.
+    const other = grpcClient();
+    expect((await unary(other, '/test.T/Echo', {})).error).toBeNull();
+    other.close();
+    openGate?.();
+    const { error, response } = await pending;
+    client.close();
+    expect(error).toBeNull();
+    expect(response).toEqual({ opened: true });
+  });
+
+  it('reports a call its client cancels while the handler runs (CANCELLED, with its caller and request), and cancels the handler', async () => {
+    const client = grpcClient();
+    const before = started.filter((s) => s === 'Gate').length;
+    const call = client.makeUnaryRequest('/test.T/Gate', toJson, fromJson, { name: 'web' }, () => undefined);
+    await waitFor(() => started.filter((s) => s === 'Gate').length > before, 'the Gate handler to start');
+    call.cancel();
+    await waitFor(() => cancelled.includes('Gate'), 'the Gate handler to be cancelled');
+    await waitFor(() => ended.some((e) => e.path === '/test.T/Gate' && e.status.code === GrpcCode.CANCELLED), 'the call to be reported');
+    client.close();
+    expect(ended.find((e) => e.path === '/test.T/Gate' && e.status.code === GrpcCode.CANCELLED)).toMatchObject({
+      request: { name: 'web' },
+      context: { who: 'admin' },
+      refused: false,
+    });
   });
 });
 
@@ -373,6 +424,26 @@ describe('callUnary (the daemon’s client: health checks and the CLI)', () => {
     });
     controller.abort();
     expect((await pending).code).toBe(GrpcCode.CANCELLED);
+  });
+  it('waits out a timeout longer than a Node timer holds (30 days) rather than ending at once', async () => {
+    const before = started.filter((s) => s === 'Gate').length;
+    const pending = callUnary({
+      host: '127.0.0.1',
+      port,
+      tls: tlsOf(certs),
+      path: '/test.T/Gate',
+      request: toJson({}),
+      timeoutMs: 30 * 24 * 3600_000,
+    });
+    await waitFor(() => started.filter((s) => s === 'Gate').length > before, 'the Gate handler to start');
+    // A whole other call there and back while the first one waits.
+    expect(
+      (await callUnary({ host: '127.0.0.1', port, tls: tlsOf(certs), path: '/test.T/Echo', request: toJson({}), timeoutMs: WAIT_MS })).code,
+    ).toBe(GrpcCode.OK);
+    openGate?.();
+    const result = await pending;
+    expect(result.code).toBe(GrpcCode.OK);
+    expect(fromJson(result.response!)).toEqual({ opened: true });
   });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeIdFor } from '../../../agents-runtime/src/daemon/daemon-lock';
 import { parseEnviron, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
 import { INSTANCE_ENV, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
-import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/wire';
+import { RUNTIME_LAUNCH_ENV, RUNTIME_NODE_FLAGS } from '../../../agents-runtime/src/wire';
 import { freePort } from '../../support/free-ports';
 import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
 import { buildRuntimeBundle, killDaemonsAndInstances, writeDaemonFiles } from '../../support/runtime-daemon-harness';
@@ -14,7 +14,7 @@ import { makeWaitFor } from '../../support/wait-for';
 
 /**
  * The launchers' malloc settings (wire/launch-env.ts) are for the daemon alone: the shipped
- * daemon, started as the systemd unit starts it, runs with them, and the programs it starts
+ * daemon, started as the systemd unit starts it (those settings and Node's flags), runs with them, and the programs it starts
  * do not inherit them; a value the manifest gives a program is still the program's.
  */
 const tmp = makeTempDir('sutazai-launch-env-');
@@ -65,11 +65,15 @@ describe('launch environment', () => {
       logDir: path.join(root, 'logs'),
       certs,
     });
-    const daemon = spawn(process.execPath, [path.join(bundleDir, 'sutazai-runtime.cjs'), 'run', '--config', configFile], {
-      cwd: root,
-      stdio: 'ignore',
-      env: { ...process.env, ...RUNTIME_LAUNCH_ENV },
-    });
+    const daemon = spawn(
+      process.execPath,
+      [...RUNTIME_NODE_FLAGS, path.join(bundleDir, 'sutazai-runtime.cjs'), 'run', '--config', configFile],
+      {
+        cwd: root,
+        stdio: 'ignore',
+        env: { ...process.env, ...RUNTIME_LAUNCH_ENV },
+      },
+    );
     daemons.push(daemon);
     const programs = await waitFor('both programs running', () => {
       const found = new Map(
@@ -80,6 +84,13 @@ describe('launch environment', () => {
       return found.size === 2 ? found : undefined;
     });
     expect(mallocEnv(daemon.pid!)).toEqual(RUNTIME_LAUNCH_ENV);
+    // Node's flags are on the daemon's command line, as the launchers put them, and it runs with them.
+    expect(
+      fs
+        .readFileSync(`/proc/${daemon.pid!}/cmdline`, 'utf8')
+        .split('\0')
+        .slice(1, 1 + RUNTIME_NODE_FLAGS.length),
+    ).toEqual([...RUNTIME_NODE_FLAGS]);
     expect([...programs.values()].map(mallocEnv).sort((a, b) => Object.keys(a).length - Object.keys(b).length)).toEqual([
       {},
       { MALLOC_ARENA_MAX: '4' },

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInstallConfig } from '../../../electron/backend/config/load-install-config';
 import { installLayout, SYSTEMD_UNIT_PATH } from '../../../electron/backend/install/definition/install-layout';
-import { RUNTIME_LAUNCH_ENV } from '../../../agents-runtime/src/wire';
+import { RUNTIME_LAUNCH_ENV, RUNTIME_NODE_FLAGS } from '../../../agents-runtime/src/wire';
 import {
   EXEC_STOP_GUARD,
   quoteArg,
@@ -30,7 +30,7 @@ describe('the systemd unit', () => {
   it("is the bundle's unit, its commands pointed at the release", () => {
     const lines = unit.split('\n');
     expect(lines.filter((l) => l.startsWith('ExecStart='))).toEqual([
-      'ExecStart=/opt/sutazai/releases/0.2.0/runtime/node /opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs run --config /opt/sutazai/releases/0.2.0/etc/runtime.yaml',
+      'ExecStart=/opt/sutazai/releases/0.2.0/runtime/node --lite-mode --no-expose-wasm /opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs run --config /opt/sutazai/releases/0.2.0/etc/runtime.yaml',
     ]);
     // stop-all only while the daemon runs: after it exited by itself, its processes stay for the next one to re-adopt.
     expect(lines.filter((l) => l.startsWith('ExecStop='))).toEqual([
@@ -46,6 +46,13 @@ describe('the systemd unit', () => {
     for (const [key, value] of Object.entries(RUNTIME_LAUNCH_ENV)) expect(lines).toContain(`Environment=${key}=${value}`);
     for (const [key, value] of Object.entries(RUNTIME_LAUNCH_ENV))
       expect(renderDetachedStartScript(layout, release, 'lab')).toContain(`export ${key}='${value}'`);
+    // And Node's flags (RUNTIME_NODE_FLAGS), in both launchers, before the bundle.
+    expect(bundleUnit).toContain(
+      `ExecStart=/opt/sutazai/runtime/node ${RUNTIME_NODE_FLAGS.join(' ')} /opt/sutazai/runtime/sutazai-runtime.cjs run`,
+    );
+    expect(renderDetachedStartScript(layout, release, 'lab')).toContain(
+      `nohup '/opt/sutazai/releases/0.2.0/runtime/node' ${RUNTIME_NODE_FLAGS.map((f) => `'${f}'`).join(' ')} '/opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs' run`,
+    );
     // state_dir and log_dir are the install's to make (and record), wherever they are.
     expect(unit).not.toMatch(/^(StateDirectory|LogsDirectory)=/m);
     expect(lines[0]).toBe('# Installed by the SutazAI control center for install lab, release 0.2.0.');
@@ -58,7 +65,7 @@ describe('the systemd unit', () => {
       '/root',
     );
     expect(renderSystemdUnit(bundleUnit, spaced.release('0.2.0'), 'lab')).toContain(
-      'ExecStart="/srv/sutazai one/releases/0.2.0/runtime/node" "/srv/sutazai one/releases/0.2.0/runtime/sutazai-runtime.cjs" run --config',
+      'ExecStart="/srv/sutazai one/releases/0.2.0/runtime/node" --lite-mode --no-expose-wasm "/srv/sutazai one/releases/0.2.0/runtime/sutazai-runtime.cjs" run --config',
     );
   });
 
@@ -101,7 +108,7 @@ describe('detached mode', () => {
   it('starts the daemon in its own session, with no terminal and its output in log_dir, once', () => {
     const script = renderDetachedStartScript(layout, release, 'lab');
     expect(script).toContain(
-      "$detach nohup '/opt/sutazai/releases/0.2.0/runtime/node' '/opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs' run --config '/opt/sutazai/releases/0.2.0/etc/runtime.yaml' >>'/var/log/sutazai/sutazai-runtime.out' 2>&1 </dev/null &",
+      "$detach nohup '/opt/sutazai/releases/0.2.0/runtime/node' '--lite-mode' '--no-expose-wasm' '/opt/sutazai/releases/0.2.0/runtime/sutazai-runtime.cjs' run --config '/opt/sutazai/releases/0.2.0/etc/runtime.yaml' >>'/var/log/sutazai/sutazai-runtime.out' 2>&1 </dev/null &",
     );
     expect(script).toContain('if command -v setsid >/dev/null 2>&1; then detach=setsid; fi');
     expect(script).toContain("lock='/var/lib/sutazai-runtime/sutazai-runtime.lock'");

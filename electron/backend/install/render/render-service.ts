@@ -3,7 +3,7 @@ import { hasControlCharacter } from '../../config/install-config-schema';
 import { SYSTEMD_UNIT_NAME, SYSTEMD_UNIT_PATH, type InstallLayout, type ReleaseLayout } from '../definition/install-layout';
 import { RUNTIME_IDENTITY } from '../steps/runtime-identity';
 import { joinShell, rawShell, sh, type ShellScript } from '../remote/shell-script';
-import { RUNTIME_LAUNCH_ENV } from '../../../../agents-runtime/src/wire';
+import { RUNTIME_LAUNCH_ENV, RUNTIME_NODE_FLAGS } from '../../../../agents-runtime/src/wire';
 
 /**
  * How the runtime runs as a service. With systemd as PID 1 and root (or sudo): the
@@ -26,7 +26,7 @@ export const EXEC_STOP_GUARD = `[ -z "$$EXIT_CODE" ] || { echo "sutazai-runtime 
 
 /** The unit for `release`: the bundle's unit with ExecStart/ExecStop naming the release. */
 export function renderSystemdUnit(bundleUnit: string, release: ReleaseLayout, installName: string): string {
-  const start = `${quoteArg(release.node)} ${quoteArg(release.daemon)} run --config ${quoteArg(release.runtimeConfig)}`;
+  const start = [release.node, ...RUNTIME_NODE_FLAGS, release.daemon, 'run', '--config', release.runtimeConfig].map(quoteArg).join(' ');
   const stop = `/bin/sh -c '${EXEC_STOP_GUARD}' sutazai-runtime-stop ${quoteArg(release.node)} ${quoteArg(release.daemon)} stop-all --config ${quoteArg(release.runtimeConfig)}`;
   const lines = bundleUnit.split('\n').flatMap((line) => {
     if (line.startsWith('ExecStart=')) return [`ExecStart=${start}`];
@@ -90,7 +90,7 @@ cd ${release.runtimeDir}
 detach=
 if command -v setsid >/dev/null 2>&1; then detach=setsid; fi
 ${env}
-$detach nohup ${release.node} ${release.daemon} run --config ${release.runtimeConfig} >>${detachedDaemonLog(layout)} 2>&1 </dev/null &
+$detach nohup ${release.node} ${RUNTIME_NODE_FLAGS} ${release.daemon} run --config ${release.runtimeConfig} >>${detachedDaemonLog(layout)} 2>&1 </dev/null &
 echo "sutazai-runtime started (pid $!)"
 `.text;
 }
