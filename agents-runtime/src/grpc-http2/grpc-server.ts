@@ -315,7 +315,8 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
           .then(
             (response) => {
               if (this.ended) return;
-              this.send(registered.method.responseSerialize(response));
+              // A response that does not encode has ended the call already (INTERNAL): end() then does nothing.
+              this.send(response);
               this.end({ code: GrpcCode.OK, details: '' }, false);
             },
             (error: unknown) => this.end(this.statusOfError(error), false),
@@ -323,9 +324,7 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
         return;
       }
       const sink: StreamSink<unknown> = {
-        write: (message) => {
-          if (!this.ended) this.send(registered.method.responseSerialize(message));
-        },
+        write: (message) => this.send(message),
         end: (status) => this.end(status ?? { code: GrpcCode.OK, details: '' }, false),
       };
       try {
@@ -339,14 +338,27 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       return error instanceof CallStatusError ? error.status : options.statusOf(error, this.path);
     }
 
-    private send(message: Buffer): void {
-      if (this.stream.destroyed) return;
+    /**
+     * Sends a message of the call, unless it has ended. Never throws: it runs in a handler's
+     * promise (a throw would be an unhandled rejection, which ends the daemon) or in whatever
+     * callback a stream's subscriber writes from. A message that does not encode ends the
+     * call with the handler's error status (INTERNAL), as grpc-js does.
+     */
+    private send(message: unknown): void {
+      if (this.ended || this.stream.destroyed || this.stream.closed) return;
+      let bytes: Buffer;
+      try {
+        bytes = this.registered.method.responseSerialize(message);
+      } catch (error) {
+        this.fail(this.statusOfError(error));
+        return;
+      }
       if (!this.headersSent) {
         this.headersSent = true;
         this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
         this.stream.once('wantTrailers', () => this.stream.sendTrailers(this.trailers));
       }
-      this.stream.write(frameMessage(message));
+      this.stream.write(frameMessage(bytes));
       if (this.stream.writableLength > maxBufferedBytes) {
         // The client does not read: cut the stream rather than hold its backlog.
         const status = {

@@ -182,6 +182,17 @@ beforeAll(async () => {
         wake();
       }),
   );
+  // Responses JSON cannot encode (a BigInt): a response serializer that throws.
+  server.addUnary(jsonMethod('/test.T/BadResponse'), () => ({ big: 1n }));
+  server.addServerStream(jsonMethod('/test.T/BadStream', true), (call, sink) => {
+    call.onCancel(() => {
+      cancelled.push('BadStream');
+      wake();
+    });
+    sink.write({ fine: true });
+    // Later, as a subscription's callback writes.
+    setImmediate(() => sink.write({ big: 1n }));
+  });
   server.addServerStream(jsonMethod('/test.T/Flood', true), (call, sink) => {
     // Writes as fast as it may until the call is cancelled; bounded, whatever happens.
     const chunk = 'x'.repeat(64 * 1024);
@@ -284,6 +295,32 @@ describe('the runtime gRPC server, called by grpc-js', () => {
     client.close();
     expect(error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     await waitFor(() => cancelled.includes('Hang'), 'the handler to be cancelled');
+  });
+
+  it('ends a unary call whose response does not encode with INTERNAL, as grpc-js did, and reports it', async () => {
+    const client = grpcClient();
+    const { error } = await unary(client, '/test.T/BadResponse', {});
+    client.close();
+    expect(error?.code).toBe(grpc.status.INTERNAL);
+    expect(ended.find((e) => e.path === '/test.T/BadResponse')?.status.code).toBe(GrpcCode.INTERNAL);
+  });
+
+  it('ends a stream whose later message does not encode with INTERNAL and cancels its handler, the writer unharmed', async () => {
+    const client = grpcClient();
+    const call = client.makeServerStreamRequest('/test.T/BadStream', toJson, fromJson, {}, new grpc.Metadata(), {});
+    const messages: unknown[] = [];
+    const statuses: grpc.StatusObject[] = [];
+    call.on('data', (message: unknown) => messages.push(message));
+    call.on('error', () => undefined);
+    call.on('status', (status: grpc.StatusObject) => {
+      statuses.push(status);
+      wake();
+    });
+    await waitFor(() => statuses.length > 0, 'the stream to end');
+    await waitFor(() => cancelled.includes('BadStream'), 'the handler to be cancelled');
+    client.close();
+    expect(statuses[0]?.code).toBe(grpc.status.INTERNAL);
+    expect(messages).toEqual([{ fine: true }]);
   });
 
   it('keeps a deadline longer than a Node timer holds (30 days) rather than ending the call at once', async () => {
