@@ -109,7 +109,10 @@ export function callUnary(options: UnaryCallOptions): Promise<UnaryResult> {
         messages.push(...reader.push(chunk));
       } catch (error) {
         finish(GrpcCode.INTERNAL, (error as Error).message);
+        return;
       }
+      // A peer (a health check reaches any process's port) may send for ever: nothing past the one message is held.
+      if (messages.length > 1) finish(GrpcCode.INTERNAL, 'a unary call answered with more than one message');
     });
     stream.on('close', () => {
       if (status === null) {

@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import http2 from 'node:http2';
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallMetadata } from '../../../agents-runtime/src/grpc-http2/call-metadata';
 import {
@@ -462,6 +463,34 @@ describe('callUnary (the daemon’s client: health checks and the CLI)', () => {
     controller.abort();
     expect((await pending).code).toBe(GrpcCode.CANCELLED);
   });
+  it('ends as soon as a server sends a unary call a second message, rather than gathering them until its deadline', async () => {
+    // A plain HTTP/2 peer (as a health check reaches) that sends messages until the stream closes.
+    const flood = http2.createServer();
+    const closed: string[] = [];
+    flood.on('stream', (stream) => {
+      stream.on('error', () => undefined);
+      stream.once('close', () => {
+        closed.push('flood');
+        wake();
+      });
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+      const next = (): void => {
+        if (!stream.closed && !stream.destroyed) stream.write(frameMessage(Buffer.from('x')), () => setImmediate(next));
+      };
+      next();
+    });
+    flood.listen(0, '127.0.0.1');
+    await once(flood, 'listening');
+    try {
+      const floodPort = (flood.address() as AddressInfo).port;
+      const result = await callUnary({ host: '127.0.0.1', port: floodPort, path: '/test.T/Echo', request: toJson({}), timeoutMs: WAIT_MS });
+      expect(result.code).toBe(GrpcCode.INTERNAL);
+      await waitFor(() => closed.includes('flood'), 'the flooding stream to be closed');
+    } finally {
+      flood.close();
+    }
+  });
+
   it('waits out a timeout longer than a Node timer holds (30 days) rather than ending at once', async () => {
     const before = started.filter((s) => s === 'Gate').length;
     const pending = callUnary({
