@@ -97,9 +97,11 @@ export interface GrpcServerOptions<C> {
   onCallEnd?(call: ArrivedCall & { context: C | undefined }, status: CallStatus, refused: boolean): void;
   maxReceiveBytes?: number;
   /**
-   * Bytes a stream may hold unsent for a client that does not read before the call is cut
-   * (RST_STREAM ENHANCE_YOUR_CALM, which grpc-js reports as RESOURCE_EXHAUSTED): a stalled
-   * reader of a log tail must not grow the daemon without bound. Default 32 MiB.
+   * Bytes the streams of one connection may hold unsent together, for a client that does not
+   * read, before the stream that passes it is cut (RST_STREAM ENHANCE_YOUR_CALM, which grpc-js
+   * reports as RESOURCE_EXHAUSTED): a stalled reader of a log tail must not grow the daemon
+   * without bound, and a limit per stream alone is multiplied by the streams one connection
+   * opens (maxConcurrentStreams). Default 32 MiB.
    */
   maxBufferedBytes?: number;
   /** HTTP/2 streams one connection may have open at once (default 1000). */
@@ -137,6 +139,8 @@ const RESPONSE_HEADERS = {
 export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
   const methods = new Map<string, Registered>();
   const sessions = new Set<Http2Session>();
+  /** The open call streams of each connection: what they hold unsent is bounded together. */
+  const streamsOf = new Map<Http2Session, Set<ServerHttp2Stream>>();
   const sockets = new Set<Socket>();
   const maxReceiveBytes = options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES;
   const maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
@@ -156,7 +160,11 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
   });
   server.on('session', (session) => {
     sessions.add(session);
-    session.once('close', () => sessions.delete(session));
+    streamsOf.set(session, new Set());
+    session.once('close', () => {
+      sessions.delete(session);
+      streamsOf.delete(session);
+    });
     // A connection's failures (a peer that resets, garbage frames) end that connection only.
     session.on('error', () => undefined);
   });
@@ -230,6 +238,9 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
     }
 
     start(): void {
+      const siblings = this.stream.session === undefined ? undefined : streamsOf.get(this.stream.session);
+      siblings?.add(this.stream);
+      this.stream.once('close', () => siblings?.delete(this.stream));
       this.stream.on('data', (chunk: Buffer) => {
         if (this.ended) return;
         try {
@@ -359,11 +370,11 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
         this.stream.once('wantTrailers', () => this.stream.sendTrailers(this.trailers));
       }
       this.stream.write(frameMessage(bytes));
-      if (this.stream.writableLength > maxBufferedBytes) {
+      if (this.connectionBacklog() > maxBufferedBytes) {
         // The client does not read: cut the stream rather than hold its backlog.
         const status = {
           code: GrpcCode.RESOURCE_EXHAUSTED,
-          details: `the client left over ${maxBufferedBytes} bytes of this stream unread`,
+          details: `the client left over ${maxBufferedBytes} bytes of its connection's streams unread`,
         };
         this.ended = true;
         this.deadline?.clear();
@@ -371,6 +382,15 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
         this.stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
         this.cancel();
       }
+    }
+
+    /** What this stream's connection holds unsent, all its streams together. */
+    private connectionBacklog(): number {
+      const siblings = this.stream.session === undefined ? undefined : streamsOf.get(this.stream.session);
+      if (siblings === undefined) return this.stream.writableLength;
+      let bytes = 0;
+      for (const stream of siblings) bytes += stream.writableLength;
+      return bytes;
     }
 
     /** Ends a call that did not reach its handler, or whose deadline passed: the handler, if running, is cancelled. */

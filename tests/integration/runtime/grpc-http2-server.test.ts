@@ -53,6 +53,10 @@ const endedWaiters: Array<() => void> = [];
 let streamWrites = 0;
 /** Handlers that started (Gate). */
 const started: string[] = [];
+/** FloodTogether's streams, and how many messages each had written when it was cut. */
+const FLOOD_STREAMS = 4;
+const together: Array<{ writes: number; cut: boolean }> = [];
+const cutAfter: number[] = [];
 /** Answers the Gate call now waiting. */
 let openGate: (() => void) | undefined;
 
@@ -193,6 +197,26 @@ beforeAll(async () => {
     sink.write({ fine: true });
     // Later, as a subscription's callback writes.
     setImmediate(() => sink.write({ big: 1n }));
+  });
+  // Floods of one connection: each waits until FLOOD_STREAMS have started, then all write in turn.
+  server.addServerStream(jsonMethod('/test.T/FloodTogether', true), (call, sink) => {
+    const chunk = 'x'.repeat(64 * 1024);
+    const mine = { writes: 0, cut: false };
+    together.push(mine);
+    call.onCancel(() => {
+      mine.cut = true;
+      cutAfter.push(mine.writes);
+      wake();
+    });
+    const next = (): void => {
+      if (call.cancelled || mine.writes >= 200) return;
+      if (together.length >= FLOOD_STREAMS) {
+        mine.writes += 1;
+        sink.write(chunk);
+      }
+      setImmediate(next);
+    };
+    next();
   });
   server.addServerStream(jsonMethod('/test.T/Flood', true), (call, sink) => {
     // Writes as fast as it may until the call is cancelled; bounded, whatever happens.
@@ -378,6 +402,29 @@ describe('the runtime gRPC server, against raw HTTP/2', () => {
     const garbage = await raw({ ':path': '/test.T/Echo' }, [frameMessage(Buffer.from('{not json'))]);
     expect(garbage.headers['grpc-status']).toBe(String(GrpcCode.INTERNAL));
     expect(decodeURIComponent(String(garbage.headers['grpc-message']))).toMatch(/^the request message cannot be decoded/);
+  });
+
+  it('bounds what all the streams of one unread connection hold together, not each stream alone', async () => {
+    const session = rawSession();
+    try {
+      for (let i = 0; i < FLOOD_STREAMS; i += 1) {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/test.T/FloodTogether',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        stream.on('error', () => undefined);
+        stream.end(frameMessage(toJson({})));
+        stream.pause();
+      }
+      await waitFor(() => together.length === FLOOD_STREAMS && together.every((f) => f.cut), 'every flood to be cut');
+      // The limit is 1 MiB: 16 messages of 64 KiB. Streams cut one by one as the connection's
+      // backlog passes it: the first cut held its share, not a whole MiB of its own.
+      expect(cutAfter[0]).toBeLessThan(10);
+    } finally {
+      session.destroy();
+    }
   });
 
   it('answers what is not a gRPC call at the HTTP level: GET 405, another content type 415', async () => {
