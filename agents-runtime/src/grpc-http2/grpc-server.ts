@@ -95,6 +95,12 @@ export interface GrpcServerOptions<C> {
   statusOf(error: unknown, path: string): CallStatus;
   /** How an admitted or refused call ended, once (CANCELLED when the client cancelled it or its connection went). */
   onCallEnd?(call: ArrivedCall & { context: C | undefined }, status: CallStatus, refused: boolean): void;
+  /**
+   * The most one request message may hold (default 4 MiB, as grpc-js). The requests a connection
+   * is still receiving may hold 4 times that together: a call's message is read before it is
+   * admitted, and a client that never ends its streams would otherwise pin this much for each
+   * of maxConcurrentStreams streams.
+   */
   maxReceiveBytes?: number;
   /**
    * Bytes the streams of one connection may hold unsent together, for a client that does not
@@ -143,6 +149,9 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
   const streamsOf = new Map<Http2Session, Set<ServerHttp2Stream>>();
   const sockets = new Set<Socket>();
   const maxReceiveBytes = options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES;
+  const maxConnectionReceiveBytes = 4 * maxReceiveBytes;
+  /** Request bytes each connection's calls hold while their requests are still arriving. */
+  const receivingOf = new Map<Http2Session, { bytes: number }>();
   const maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
   const server: Http2Server = http2.createSecureServer({
     ca: options.tls.caPem,
@@ -161,9 +170,11 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
   server.on('session', (session) => {
     sessions.add(session);
     streamsOf.set(session, new Set());
+    receivingOf.set(session, { bytes: 0 });
     session.once('close', () => {
       sessions.delete(session);
       streamsOf.delete(session);
+      receivingOf.delete(session);
     });
     // A connection's failures (a peer that resets, garbage frames) end that connection only.
     session.on('error', () => undefined);
@@ -214,6 +225,9 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
     private ended = false;
     private cancelled = false;
     private trailers: Record<string, string | string[]> = {};
+    /** This call's share of its connection's request bytes still arriving. */
+    private readonly receiving: { bytes: number } | undefined;
+    private held = 0;
 
     constructor(
       private readonly stream: ServerHttp2Stream,
@@ -222,6 +236,7 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       private readonly registered: Registered,
     ) {
       this.metadata = CallMetadata.fromHeaders(headers);
+      this.receiving = stream.session === undefined ? undefined : receivingOf.get(stream.session);
       const socket = stream.session?.socket as TLSSocket | undefined;
       this.peer =
         socket?.remoteAddress === undefined
@@ -243,6 +258,17 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       this.stream.once('close', () => siblings?.delete(this.stream));
       this.stream.on('data', (chunk: Buffer) => {
         if (this.ended) return;
+        this.held += chunk.length;
+        if (this.receiving !== undefined) {
+          this.receiving.bytes += chunk.length;
+          if (this.receiving.bytes > maxConnectionReceiveBytes) {
+            this.fail({
+              code: GrpcCode.RESOURCE_EXHAUSTED,
+              details: `the requests still arriving on this connection passed ${maxConnectionReceiveBytes} bytes`,
+            });
+            return;
+          }
+        }
         try {
           this.requests.push(...this.reader.push(chunk));
         } catch (error) {
@@ -253,7 +279,10 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
         if (this.requests.length > 1)
           this.fail({ code: GrpcCode.UNIMPLEMENTED, details: `${this.path} takes one request message; the client sent more` });
       });
-      this.stream.once('end', () => void this.received());
+      this.stream.once('end', () => {
+        this.release();
+        void this.received();
+      });
       // Closed before the call ended: the client cancelled (or its connection went).
       this.stream.once('close', () => {
         if (!this.ended) {
@@ -404,6 +433,7 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       if (this.ended) return;
       this.ended = true;
       this.deadline?.clear();
+      this.release();
       this.report(status, refused);
       if (this.stream.destroyed || this.stream.closed) return;
       if (!this.headersSent) {
@@ -421,10 +451,17 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       options.onCallEnd?.(this.arrived, status, refused);
     }
 
+    /** The request has arrived or the call ended: its bytes no longer count against the connection's. */
+    private release(): void {
+      if (this.receiving !== undefined) this.receiving.bytes -= this.held;
+      this.held = 0;
+    }
+
     private cancel(): void {
       if (this.cancelled) return;
       this.cancelled = true;
       this.ended = true;
+      this.release();
       for (const listener of this.cancelListeners.splice(0)) listener();
     }
   }

@@ -427,6 +427,29 @@ describe('the runtime gRPC server, against raw HTTP/2', () => {
     }
   });
 
+  it('bounds the request bytes a connection holds in streams it never ends (4 times the message limit)', async () => {
+    const session = rawSession();
+    const statuses: string[] = [];
+    try {
+      // Six streams each holding 60,004 bytes of a 60,000-byte message (the limit is 64 KiB,
+      // 256 KiB for the connection), none ever ended.
+      const partial = frameMessage(Buffer.alloc(60_000, 0x20)).subarray(0, 60_004);
+      for (let i = 0; i < 6; i += 1) {
+        const stream = session.request({ ':method': 'POST', ':path': '/test.T/Echo', 'content-type': 'application/grpc', te: 'trailers' });
+        stream.on('error', () => undefined);
+        stream.on('response', (headers) => {
+          statuses.push(String(headers['grpc-status']));
+          wake();
+        });
+        await new Promise<void>((resolve) => stream.write(partial, () => resolve()));
+      }
+      await waitFor(() => statuses.length > 0, 'a stream to be refused');
+      expect(statuses[0]).toBe(String(GrpcCode.RESOURCE_EXHAUSTED));
+    } finally {
+      session.destroy();
+    }
+  });
+
   it('answers what is not a gRPC call at the HTTP level: GET 405, another content type 415', async () => {
     expect((await raw({ ':method': 'GET', ':path': '/test.T/Echo' }, [])).headers[':status']).toBe(405);
     expect((await raw({ ':path': '/test.T/Echo', 'content-type': 'text/plain' }, [])).headers[':status']).toBe(415);
