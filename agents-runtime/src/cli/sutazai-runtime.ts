@@ -66,6 +66,15 @@ Exit codes:
 
 class UsageError extends Error {}
 
+/** --timeout-ms: a whole number of milliseconds, 1 to 24 hours' worth; `fallback` when not given. */
+function timeoutFlag(args: Args, fallback: number): number {
+  const given = stringFlag(args, 'timeout-ms');
+  if (given === undefined) return fallback;
+  if (!/^\d{1,8}$/.test(given) || Number(given) < 1 || Number(given) > 86_400_000)
+    throw new UsageError(`--timeout-ms takes a whole number of milliseconds from 1 to 86400000, not "${given}"`);
+  return Number(given);
+}
+
 interface Args {
   command: string;
   flags: Map<string, string | true>;
@@ -247,7 +256,7 @@ async function status(args: Args): Promise<number> {
   if (certFile === undefined || keyFile === undefined) {
     throw new UsageError('a client certificate is needed: pass --cert FILE --key FILE, or add client: { cert, key } to the config');
   }
-  const timeoutMs = Number(stringFlag(args, 'timeout-ms') ?? 10_000);
+  const timeoutMs = timeoutFlag(args, 10_000);
   const runtimeService = loadRuntimePackageDefinition(protoDir())['sutazai.runtime.v1.Runtime'] as Record<
     string,
     MethodDefinition<object, object>
@@ -357,7 +366,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'stop-all': {
         const config = requireConfig(args);
         return await runStopAll(config, {
-          timeoutMs: Number(stringFlag(args, 'timeout-ms') ?? 115_000),
+          timeoutMs: timeoutFlag(args, 115_000),
           out: (line) => process.stdout.write(`${line}\n`),
         });
       }

@@ -166,7 +166,11 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    // A reset connection can report an error on its socket after its session has gone; with no
+    // listener that would be an uncaught exception of the daemon (grpc-js listens for the same reason).
+    socket.on('error', () => undefined);
   });
+  server.on('secureConnection', (socket: TLSSocket) => socket.on('error', () => undefined));
   server.on('session', (session) => {
     sessions.add(session);
     streamsOf.set(session, new Set());

@@ -58,10 +58,17 @@ export function callUnary(options: UnaryCallOptions): Promise<UnaryResult> {
       return;
     }
     const tls = options.tls;
-    const session = http2.connect(
-      `${tls === undefined ? 'http' : 'https'}://${authority}`,
-      tls === undefined ? {} : { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem },
-    );
+    let session: http2.ClientHttp2Session;
+    try {
+      session = http2.connect(
+        `${tls === undefined ? 'http' : 'https'}://${authority}`,
+        tls === undefined ? {} : { ca: tls.caPem, cert: tls.certPem, key: tls.keyPem },
+      );
+    } catch (error) {
+      // A host that makes no URL (a config's typo): a status like any other failure to reach it.
+      resolve(result(GrpcCode.UNAVAILABLE, `cannot reach ${authority}: ${(error as Error).message}`));
+      return;
+    }
     let settled = false;
     const finish = (code: number, details: string, response: Buffer | null = null): void => {
       if (settled) return;

@@ -517,6 +517,12 @@ describe('callUnary (the daemon’s client: health checks and the CLI)', () => {
     expect(nobody.details).toContain('ECONNREFUSED');
   });
 
+  it('ends as UNAVAILABLE, without throwing, for a host that makes no URL', async () => {
+    const bad = await callUnary({ host: 'no such host', port: 1, path: '/test.T/Echo', request: toJson({}), timeoutMs: WAIT_MS });
+    expect(bad.code).toBe(GrpcCode.UNAVAILABLE);
+    expect(bad.details).toContain('cannot reach no such host:1');
+  });
+
   it('ends at its deadline (DEADLINE_EXCEEDED) and when aborted (CANCELLED)', async () => {
     const late = await callUnary({ host: '127.0.0.1', port, tls: tlsOf(certs), path: '/test.T/Hang', request: toJson({}), timeoutMs: 200 });
     expect(late.code).toBe(GrpcCode.DEADLINE_EXCEEDED);
