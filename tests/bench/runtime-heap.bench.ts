@@ -8,9 +8,7 @@
  * after collection shows it. Prints medians and each round's heap, with the load average.
  *
  *   node_modules/.bin/tsx tests/bench/runtime-heap.bench.ts OLD/sutazai-runtime.cjs NEW/sutazai-runtime.cjs
- *   (a bundle from `node agents-runtime/build-runtime.mjs --outdir DIR`; `BUNDLE::proto` runs it with
- *   SUTAZAI_RUNTIME_PROTO_DIR=<its folder>/proto, parsing the .proto files instead of its descriptor;
- *   each runs with the shipped launchers' Node flags, RUNTIME_NODE_FLAGS, unless `BUNDLE::--flag...`
+ *   (a bundle from `node agents-runtime/build-runtime.mjs --outdir DIR`; each runs with the shipped launchers' Node flags, RUNTIME_NODE_FLAGS, unless `BUNDLE::--flag...`
  *   names others or `BUNDLE::no-flags` none)
  */
 import { spawn } from 'node:child_process';
@@ -75,7 +73,6 @@ function writeConfig(root: string, certs: RuntimeCerts, listen: number, metrics:
 /** One daemon of `bundle` until its probe line; then SIGUSR2 (stops its programs first) and its exit. */
 async function probeOnce(bundle: string, certs: RuntimeCerts): Promise<Probe> {
   const [file, ...options] = bundle.split('::') as [string, ...string[]];
-  const protoEnv = options.includes('proto') ? { SUTAZAI_RUNTIME_PROTO_DIR: path.join(path.dirname(file), 'proto') } : {};
   // Node's flags: the shipped launchers' unless flags are named (`BUNDLE::--flag`), none with `BUNDLE::no-flags`.
   const named = options.filter((o) => o.startsWith('--'));
   const nodeFlags = options.includes('no-flags') ? [] : named.length > 0 ? named : RUNTIME_NODE_FLAGS;
@@ -85,7 +82,7 @@ async function probeOnce(bundle: string, certs: RuntimeCerts): Promise<Probe> {
     const child = spawn(process.execPath, [...nodeFlags, '--expose-gc', '--require', PROBE, file, 'run', '--config', config], {
       cwd: root,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...RUNTIME_LAUNCH_ENV, ...protoEnv, SUTAZAI_HEAP_PROBE_SETTLE_S: String(SETTLE_S) },
+      env: { ...process.env, ...RUNTIME_LAUNCH_ENV, SUTAZAI_HEAP_PROBE_SETTLE_S: String(SETTLE_S) },
     });
     let stderr = '';
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

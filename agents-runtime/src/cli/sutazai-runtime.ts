@@ -13,10 +13,9 @@ import type { ListProcessesResponse__Output } from '../generated/sutazai/runtime
 import { RuntimeError } from '../runtime-error';
 import { runtimeErrorFromMetadata } from '../wire/error-metadata';
 import { dropDaemonOnlyEnv } from '../wire/launch-env';
-import { loadRuntimePackageDefinition } from '../wire/load-proto';
+import { runtimeServiceCodecs } from '../wire/runtime-api-codec';
 import { callUnary } from '../grpc-http2/grpc-unary-client';
 import { GrpcCode, grpcCodeName } from '../grpc-http2/status-codes';
-import type { MethodDefinition } from '@grpc/grpc-js';
 import { runStopAll } from './stop-all';
 import { AUDIT_LOG_FILE, verifyAuditFile } from '../audit/audit-file';
 
@@ -116,15 +115,6 @@ function requireConfig(args: Args): RuntimeConfig {
   return loadRuntimeConfig(file);
 }
 
-/**
- * The API comes from the descriptor built into the program (wire/load-proto.ts); the
- * proto/ folder shipped beside the bundle is for other clients. SUTAZAI_RUNTIME_PROTO_DIR
- * names .proto files to parse instead.
- */
-export function protoDir(): string | undefined {
-  return process.env.SUTAZAI_RUNTIME_PROTO_DIR || undefined;
-}
-
 function jsonLog(): DaemonLog {
   const line = (level: string) => (fields: object, msg: string) => {
     const record: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
@@ -173,7 +163,7 @@ async function run(args: Args): Promise<number> {
   log.info({ version: RUNTIME_VERSION, config: config.file, pid: process.pid }, 'sutazai-runtime starting');
   let daemon: Awaited<ReturnType<typeof startRuntimeDaemon>>;
   try {
-    daemon = await startRuntimeDaemon(config, { log, ...(protoDir() === undefined ? {} : { protoDir: protoDir()! }) });
+    daemon = await startRuntimeDaemon(config, { log });
   } catch (error) {
     logStartFailure(log, error);
     throw error;
@@ -257,11 +247,7 @@ async function status(args: Args): Promise<number> {
     throw new UsageError('a client certificate is needed: pass --cert FILE --key FILE, or add client: { cert, key } to the config');
   }
   const timeoutMs = timeoutFlag(args, 10_000);
-  const runtimeService = loadRuntimePackageDefinition(protoDir())['sutazai.runtime.v1.Runtime'] as Record<
-    string,
-    MethodDefinition<object, object>
-  >;
-  const listProcesses = runtimeService['ListProcesses']!;
+  const listProcesses = runtimeServiceCodecs()['sutazai.runtime.v1.Runtime']!['ListProcesses']!;
   const target = clientTarget(config.listen);
   const { host, port } = hostAndPort(target);
   const result = await callUnary({

@@ -66,8 +66,6 @@ export interface DaemonLog {
 
 export interface RuntimeDaemonOptions {
   log: DaemonLog;
-  /** A folder of .proto files to parse for the API; default: the descriptor built in (wire/load-proto.ts). */
-  protoDir?: string;
   /** Seconds between tries to bring the API up while it cannot start (default 30 s). */
   serverRetryMs?: number;
 }
@@ -615,7 +613,6 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
           accessStateFile: path.join(config.stateDir, ACCESS_STATE_FILE),
           auditLogFile: path.join(config.stateDir, AUDIT_LOG_FILE),
           auditLimits: config.audit,
-          ...(options.protoDir === undefined ? {} : { protoDir: options.protoDir }),
         });
         if (closed) {
           await started.close();

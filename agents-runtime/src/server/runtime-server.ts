@@ -29,7 +29,7 @@ import {
   type Unsubscribe,
 } from './runtime-api';
 import { checkServerTlsMaterial, type ServerTlsMaterial } from './server-certificate';
-import { loadRuntimePackageDefinition } from '../wire/load-proto';
+import { runtimeServiceCodecs } from '../wire/runtime-api-codec';
 import { CallMetadata } from '../grpc-http2/call-metadata';
 import {
   CallStatusError,
@@ -64,8 +64,6 @@ export interface RuntimeServerOptions {
   tls: ServerTlsMaterial;
   api: RuntimeApi;
   logger?: RuntimeServerLogger;
-  /** Where runtime.proto and health.proto live; default agents-runtime/proto (from source). */
-  protoDir?: string;
   /** Where the pushed access state is kept (the daemon: `<state_dir>/access-state.json`); default: memory only. */
   accessStateFile?: string;
   /**
@@ -207,9 +205,10 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     logger.warn({ address }, 'the runtime API listens beyond loopback, as configured');
   }
 
-  const definition = loadRuntimePackageDefinition(options.protoDir);
-  const runtimeService = definition[RUNTIME_SERVICE] as Record<string, MethodSpec<unknown, unknown>>;
-  const healthService = definition[HEALTH_SERVICE] as Record<string, MethodSpec<unknown, unknown>>;
+  // The API of the checked-in descriptor, coded without protobufjs (wire/runtime-api-codec.ts).
+  const services = runtimeServiceCodecs();
+  const runtimeService: Record<string, MethodSpec<unknown, unknown>> = services[RUNTIME_SERVICE] ?? {};
+  const healthService: Record<string, MethodSpec<unknown, unknown>> = services[HEALTH_SERVICE] ?? {};
   const unguarded = methodsWithoutPolicy([...Object.values(runtimeService), ...Object.values(healthService)].map((m) => m.path));
   if (unguarded.length > 0) {
     throw new RuntimeError(
