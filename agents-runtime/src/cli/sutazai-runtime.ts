@@ -14,6 +14,7 @@ import { RuntimeError } from '../runtime-error';
 import { runtimeErrorFromMetadata } from '../wire/error-metadata';
 import { dropDaemonOnlyEnv } from '../wire/launch-env';
 import { runtimeServiceCodecs } from '../wire/runtime-api-codec';
+import { terminalJson, terminalText } from './terminal-text';
 import { callUnary } from '../grpc-http2/grpc-unary-client';
 import { GrpcCode, grpcCodeName } from '../grpc-http2/status-codes';
 import { runStopAll } from './stop-all';
@@ -136,12 +137,14 @@ function exitCodeFor(error: unknown): number {
 
 function printError(error: unknown): void {
   if (error instanceof UsageError) {
-    process.stderr.write(`sutazai-runtime: ${error.message}\nRun "sutazai-runtime --help" for usage.\n`);
+    process.stderr.write(terminalText(`sutazai-runtime: ${error.message}\nRun "sutazai-runtime --help" for usage.\n`));
   } else if (error instanceof RuntimeError) {
-    process.stderr.write(`sutazai-runtime: ${error.code}: ${error.message}\n  remedy: ${error.remedy}\n`);
+    process.stderr.write(terminalText(`sutazai-runtime: ${error.code}: ${error.message}\n  remedy: ${error.remedy}\n`));
   } else {
     process.stderr.write(
-      `sutazai-runtime: INTERNAL: ${error instanceof Error ? error.message : String(error)}\n  remedy: this is a defect of sutazai-runtime; report it with the output above\n`,
+      terminalText(
+        `sutazai-runtime: INTERNAL: ${error instanceof Error ? error.message : String(error)}\n  remedy: this is a defect of sutazai-runtime; report it with the output above\n`,
+      ),
     );
   }
 }
@@ -266,12 +269,16 @@ async function status(args: Args): Promise<number> {
     const runtime = runtimeErrorFromMetadata(result.metadata);
     if (result.code === GrpcCode.UNAVAILABLE || result.code === GrpcCode.DEADLINE_EXCEEDED) {
       process.stderr.write(
-        `sutazai-runtime: UNAVAILABLE: cannot reach the daemon at ${target} (${result.details})\n  remedy: is it running (systemctl status sutazai-runtime)? Check listen: in ${config.file}, and that the client certificate comes from the install's CA\n`,
+        terminalText(
+          `sutazai-runtime: UNAVAILABLE: cannot reach the daemon at ${target} (${result.details})\n  remedy: is it running (systemctl status sutazai-runtime)? Check listen: in ${config.file}, and that the client certificate comes from the install's CA\n`,
+        ),
       );
       return EXIT.UNREACHABLE;
     }
     const code = runtime?.code ?? grpcCodeName(result.code);
-    process.stderr.write(`sutazai-runtime: ${code}: ${result.details}\n${runtime?.remedy ? `  remedy: ${runtime.remedy}\n` : ''}`);
+    process.stderr.write(
+      terminalText(`sutazai-runtime: ${code}: ${result.details}\n${runtime?.remedy ? `  remedy: ${runtime.remedy}\n` : ''}`),
+    );
     return result.code === GrpcCode.PERMISSION_DENIED || result.code === GrpcCode.UNAUTHENTICATED ? EXIT.DENIED : EXIT.FAILED;
   }
   printProcesses(listProcesses.responseDeserialize(result.response) as ListProcessesResponse__Output, args);
@@ -279,11 +286,12 @@ async function status(args: Args): Promise<number> {
 }
 
 function printProcesses(response: ListProcessesResponse__Output, args: Args): void {
-  const now = Date.now();
-  if (args.flags.has('json')) {
-    process.stdout.write(`${JSON.stringify({ processes: response.processes }, null, 2)}\n`);
-    return;
-  }
+  if (args.flags.has('json')) process.stdout.write(`${terminalJson({ processes: response.processes })}\n`);
+  else process.stdout.write(processTable(response, Date.now()));
+}
+
+/** The status table; each cell made safe before the columns are measured: a program's last error carries its own output. */
+export function processTable(response: ListProcessesResponse__Output, now: number): string {
   const rows = [['NAME', 'INSTANCE', 'STATE', 'PID', 'RESTARTS', 'UPTIME', 'LAST ERROR']];
   for (const p of response.processes) {
     if (p.instances.length === 0) rows.push([p.name, '-', 'scaled to 0', '-', '-', '-', '']);
@@ -304,7 +312,7 @@ function printProcesses(response: ListProcessesResponse__Output, args: Args): vo
       ]);
     }
   }
-  process.stdout.write(formatTable(rows));
+  return formatTable(rows.map((row) => row.map((cell) => terminalText(cell).replace(/[\n\t]/g, ' '))));
 }
 
 // ---- audit-verify --------------------------------------------------------------------
@@ -319,10 +327,12 @@ function auditVerify(args: Args): number {
     path.join(config.stateDir, AUDIT_LOG_FILE),
     match === null ? undefined : { seq: Number(match[1]), hash: match[2]! },
   );
-  if (args.flags.has('json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (args.flags.has('json')) process.stdout.write(`${terminalJson(result)}\n`);
   else if (result.broken !== null)
     process.stdout.write(
-      `${result.kept?.anchorDropped === true ? `The audit log could NOT be verified: your anchor, entry ${result.broken.seq}, is older than the oldest entry kept.` : `The audit log is NOT as appended: ${result.broken.kind} at entry ${result.broken.seq}.`}\n${result.broken.message}\n`,
+      terminalText(
+        `${result.kept?.anchorDropped === true ? `The audit log could NOT be verified: your anchor, entry ${result.broken.seq}, is older than the oldest entry kept.` : `The audit log is NOT as appended: ${result.broken.kind} at entry ${result.broken.seq}.`}\n${result.broken.message}\n`,
+      ),
     );
   else
     process.stdout.write(
