@@ -21,6 +21,8 @@ const RUNTIME_WIRE_ENTRIES = [RUNTIME_WIRE, `${RUNTIME_WIRE}/load-proto`, `${RUN
  * itself rather than keep a second copy of the names.
  */
 const RUNTIME_SERIES_NAMES = `${RUNTIME_WIRE}/series-names`;
+/** The visible-text rules: imports nothing, shared by the contract and the runtime's CLI. */
+const RUNTIME_VISIBLE_TEXT = `${RUNTIME_WIRE}/visible-text`;
 /**
  * Attribute-based access (issue 14): one policy reader and evaluator for the runtime and the
  * control center, imported through its index; its list of actions is pure data that the
@@ -78,8 +80,12 @@ export const LAYERS = [
     electron: false,
     node: false,
     packages: ['zod'],
-    reach: (target) => within(target, 'electron/contract') || target === RUNTIME_SERIES_NAMES || target === RUNTIME_ACTIONS,
-    rule: `electron/contract is shared with the renderer: only zod and its own files (and ${RUNTIME_SERIES_NAMES}, the series names, and ${RUNTIME_ACTIONS}, the actions), no Node, no electron, no backend, shell or renderer`,
+    reach: (target) =>
+      within(target, 'electron/contract') ||
+      target === RUNTIME_SERIES_NAMES ||
+      target === RUNTIME_VISIBLE_TEXT ||
+      target === RUNTIME_ACTIONS,
+    rule: `electron/contract is shared with the renderer: only zod and its own files (and ${RUNTIME_SERIES_NAMES}, the series names, ${RUNTIME_VISIBLE_TEXT}, the visible-text rules, and ${RUNTIME_ACTIONS}, the actions), no Node, no electron, no backend, shell or renderer`,
   },
   {
     name: 'renderer',

@@ -14,7 +14,7 @@ import { RuntimeError } from '../runtime-error';
 import { runtimeErrorFromMetadata } from '../wire/error-metadata';
 import { dropDaemonOnlyEnv } from '../wire/launch-env';
 import { runtimeServiceCodecs } from '../wire/runtime-api-codec';
-import { terminalJson, terminalText } from './terminal-text';
+import { visibleJson, visibleLines } from '../wire/visible-text';
 import { callUnary } from '../grpc-http2/grpc-unary-client';
 import { GrpcCode, grpcCodeName } from '../grpc-http2/status-codes';
 import { runStopAll } from './stop-all';
@@ -137,12 +137,12 @@ function exitCodeFor(error: unknown): number {
 
 function printError(error: unknown): void {
   if (error instanceof UsageError) {
-    process.stderr.write(terminalText(`sutazai-runtime: ${error.message}\nRun "sutazai-runtime --help" for usage.\n`));
+    process.stderr.write(visibleLines(`sutazai-runtime: ${error.message}\nRun "sutazai-runtime --help" for usage.\n`));
   } else if (error instanceof RuntimeError) {
-    process.stderr.write(terminalText(`sutazai-runtime: ${error.code}: ${error.message}\n  remedy: ${error.remedy}\n`));
+    process.stderr.write(visibleLines(`sutazai-runtime: ${error.code}: ${error.message}\n  remedy: ${error.remedy}\n`));
   } else {
     process.stderr.write(
-      terminalText(
+      visibleLines(
         `sutazai-runtime: INTERNAL: ${error instanceof Error ? error.message : String(error)}\n  remedy: this is a defect of sutazai-runtime; report it with the output above\n`,
       ),
     );
@@ -269,7 +269,7 @@ async function status(args: Args): Promise<number> {
     const runtime = runtimeErrorFromMetadata(result.metadata);
     if (result.code === GrpcCode.UNAVAILABLE || result.code === GrpcCode.DEADLINE_EXCEEDED) {
       process.stderr.write(
-        terminalText(
+        visibleLines(
           `sutazai-runtime: UNAVAILABLE: cannot reach the daemon at ${target} (${result.details})\n  remedy: is it running (systemctl status sutazai-runtime)? Check listen: in ${config.file}, and that the client certificate comes from the install's CA\n`,
         ),
       );
@@ -277,7 +277,7 @@ async function status(args: Args): Promise<number> {
     }
     const code = runtime?.code ?? grpcCodeName(result.code);
     process.stderr.write(
-      terminalText(`sutazai-runtime: ${code}: ${result.details}\n${runtime?.remedy ? `  remedy: ${runtime.remedy}\n` : ''}`),
+      visibleLines(`sutazai-runtime: ${code}: ${result.details}\n${runtime?.remedy ? `  remedy: ${runtime.remedy}\n` : ''}`),
     );
     return result.code === GrpcCode.PERMISSION_DENIED || result.code === GrpcCode.UNAUTHENTICATED ? EXIT.DENIED : EXIT.FAILED;
   }
@@ -286,7 +286,7 @@ async function status(args: Args): Promise<number> {
 }
 
 function printProcesses(response: ListProcessesResponse__Output, args: Args): void {
-  if (args.flags.has('json')) process.stdout.write(`${terminalJson({ processes: response.processes })}\n`);
+  if (args.flags.has('json')) process.stdout.write(`${visibleJson({ processes: response.processes }, 2)}\n`);
   else process.stdout.write(processTable(response, Date.now()));
 }
 
@@ -312,7 +312,7 @@ export function processTable(response: ListProcessesResponse__Output, now: numbe
       ]);
     }
   }
-  return formatTable(rows.map((row) => row.map((cell) => terminalText(cell).replace(/[\n\t]/g, ' '))));
+  return formatTable(rows.map((row) => row.map((cell) => visibleLines(cell).replace(/[\n\t]/g, ' '))));
 }
 
 // ---- audit-verify --------------------------------------------------------------------
@@ -327,10 +327,10 @@ function auditVerify(args: Args): number {
     path.join(config.stateDir, AUDIT_LOG_FILE),
     match === null ? undefined : { seq: Number(match[1]), hash: match[2]! },
   );
-  if (args.flags.has('json')) process.stdout.write(`${terminalJson(result)}\n`);
+  if (args.flags.has('json')) process.stdout.write(`${visibleJson(result, 2)}\n`);
   else if (result.broken !== null)
     process.stdout.write(
-      terminalText(
+      visibleLines(
         `${result.kept?.anchorDropped === true ? `The audit log could NOT be verified: your anchor, entry ${result.broken.seq}, is older than the oldest entry kept.` : `The audit log is NOT as appended: ${result.broken.kind} at entry ${result.broken.seq}.`}\n${result.broken.message}\n`,
       ),
     );

@@ -37,7 +37,7 @@ export class CallStatusError extends Error {
   }
 }
 
-/** What a method needs here; @grpc/grpc-js's MethodDefinition fits (service-definitions.ts builds them). */
+/** What a method needs here (wire/runtime-api-codec.ts builds them; @grpc/grpc-js's MethodDefinition fits too). */
 export interface MethodSpec<Req, Res> {
   path: string;
   requestStream: boolean;

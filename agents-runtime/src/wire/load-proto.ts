@@ -1,16 +1,16 @@
 /**
- * The runtime's gRPC API, with the conversion options the checked-in types were generated
- * with (scripts/gen-proto.mjs), so the objects on the wire match them.
+ * The runtime's gRPC API for its clients (the control center, tests), with the conversion
+ * options the checked-in types were generated with (scripts/gen-proto.mjs), so the objects
+ * on the wire match them.
  *
  * Without a folder it comes from the API's descriptor checked in beside the types
- * (generated/runtime-api.json, `npm run gen:proto`, kept fresh by `npm run gen:proto:check`):
- * the daemon parses no .proto file at start and needs no folder beside its bundle. With a
- * folder (the control center names the .proto files its package ships) those files are
- * parsed. Either way only the services are built (service-definitions.ts: no descriptor
- * objects, ~1.1 MB less of the daemon's heap than @grpc/proto-loader's package definition).
- * No value of @grpc/grpc-js is imported here: the daemon serves and calls without it
- * (grpc-http2/), and its bundle holds only what it imports. Clients made by grpc-js (the
- * control center, tests) come from runtime-client-protos.ts.
+ * (generated/runtime-api.json, `npm run gen:proto`, kept fresh by `npm run gen:proto:check`);
+ * with a folder (the control center names the .proto files its package ships) those files
+ * are parsed. Either way only the services are built (service-definitions.ts: no descriptor
+ * objects, ~1.1 MB less heap than @grpc/proto-loader's package definition), coded by
+ * protobufjs. The daemon does not use this module: it codes the same descriptor itself
+ * (runtime-api-codec.ts), without protobufjs or grpc-js. Clients made by grpc-js come from
+ * runtime-client-protos.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-import { visibleLines } from '../../contract';
+import { visibleJson, visibleLines } from '../../contract';
 
 /**
  * The one place the CLI writes to its standard output and error. What it prints carries
@@ -9,11 +9,8 @@ import { visibleLines } from '../../contract';
  * escapes, which any JSON reader turns back into the same string.
  */
 
-// JSON.stringify already escapes C0; these are the rest that a terminal or a reader acts on.
-const JSON_HIDDEN = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
-
 export function jsonForTerminal(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(JSON_HIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return visibleJson(value, 2);
 }
 
 /** A line (or lines) of text for people or scripts, on stdout. */
@@ -33,7 +30,7 @@ export function writeJson(value: unknown): void {
 
 /** One JSON object on one line (a stream under --json: followed log lines, a watched status). */
 export function writeJsonLine(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value).replace(JSON_HIDDEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`);
+  process.stdout.write(`${visibleJson(value)}\n`);
 }
 
 /** The command's result: JSON under --json, else the text. */

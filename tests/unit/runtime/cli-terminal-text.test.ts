@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatTable, processTable } from '../../../agents-runtime/src/cli/sutazai-runtime';
-import { terminalJson, terminalText } from '../../../agents-runtime/src/cli/terminal-text';
+import { visibleJson, visibleLines as terminalText } from '../../../agents-runtime/src/wire/visible-text';
+
+// The runtime's CLI prints through the shared visible-text rules (wire/visible-text.ts).
+const terminalJson = (value: unknown): string => visibleJson(value, 2);
 
 // What sutazai-runtime prints comes partly from the daemon, and a program's last error carries
 // the program's own output: an escape sequence in it must not reach the operator's terminal.
