@@ -220,13 +220,13 @@ function toBigInt(value: unknown, unsigned: boolean): bigint {
 function writeScalarValue(scalar: Scalar, value: unknown, out: ByteWriter): void {
   switch (scalar) {
     case 'bool':
-      out.varint(value ? 1n : 0n);
+      out.varint(value ? 1 : 0);
       return;
     case 'int32':
       out.int32(Number(value) | 0);
       return;
     case 'uint32':
-      out.varint(BigInt(Number(value) >>> 0));
+      out.varint(Number(value) >>> 0);
       return;
     case 'int64':
     case 'uint64':
@@ -265,10 +265,20 @@ class ByteWriter {
   private current: number[] = [];
 
   tag(id: number, wire: number): void {
-    this.varint(BigInt((id << 3) | wire));
+    this.varint((id << 3) | wire);
   }
 
-  varint(value: bigint): void {
+  /** A number below 2^53 without BigInt (tags, lengths, 32-bit values: every varint but a 64-bit one). */
+  varint(value: number | bigint): void {
+    if (typeof value === 'number') {
+      let rest = value;
+      while (rest >= 0x80) {
+        this.current.push((rest % 0x80) | 0x80);
+        rest = Math.floor(rest / 0x80);
+      }
+      this.current.push(rest);
+      return;
+    }
     let rest = value;
     while (rest >= 0x80n) {
       this.current.push(Number(rest & 0x7fn) | 0x80);
@@ -279,7 +289,7 @@ class ByteWriter {
 
   /** int32 as protobufjs writes it: a negative one sign-extended to ten bytes. */
   int32(value: number): void {
-    this.varint(value < 0 ? BigInt.asUintN(64, BigInt(value)) : BigInt(value));
+    this.varint(value < 0 ? BigInt.asUintN(64, BigInt(value)) : value);
   }
 
   double(value: number): void {
@@ -290,7 +300,7 @@ class ByteWriter {
 
   /** Length, then the bytes. */
   bytes(value: Buffer): void {
-    this.varint(BigInt(value.length));
+    this.varint(value.length);
     this.raw(value);
   }
 
