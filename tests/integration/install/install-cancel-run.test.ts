@@ -24,6 +24,7 @@ import {
 import { hostTree } from '../../support/release-lab';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
+import { restoreHostLink, slowHostLink } from '../../support/test-hosts/slow-link';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 
 const labRef = useTestLab();
@@ -56,7 +57,7 @@ beforeAll(async () => {
   await backend.api.call('operators.add', { name: 'vic', role: 'viewer', password: 'the password of vic' });
   installFile = writeLabInstallFile(tmp.path, { name: 'slow', bundle, hosts: [{ name: 'slow-host', installValues: tree.values }] });
   // A link slow enough that the upload is still going when the cancels arrive (the bundle carries a Node binary).
-  await lab.exec(host, 'tc qdisc add dev eth0 root tbf rate 16mbit burst 64kb latency 400ms');
+  await slowHostLink(lab, host, '16mbit');
 }, 180_000);
 
 afterAll(async () => {
@@ -121,7 +122,7 @@ describe('installs.cancelRun', () => {
   }, 300_000);
 
   it('leaves an uninstall to run to its end: its cancel answers cancelled: false', async () => {
-    await labRef.lab.exec(host, 'tc qdisc del dev eth0 root');
+    await restoreHostLink(labRef.lab, host);
     const [ada] = [await signedIn('ada', 'the password of ada')];
     const applied = await ada.call('installs.applyFile', { file: { path: installFile } });
     expect(applied.hosts[0]).toMatchObject({ outcome: 'installed', error: null });

@@ -19,6 +19,7 @@ import {
 import { openLabSession } from '../../support/lab-session';
 import { makeTempDir } from '../../support/temp-dir';
 import type { TestHost } from '../../support/test-hosts/test-hosts';
+import { restoreHostLink, slowHostLink } from '../../support/test-hosts/slow-link';
 import { useTestLab } from '../../support/test-hosts/use-test-lab';
 
 const labRef = useTestLab();
@@ -157,7 +158,7 @@ describe('an upload cut off in the middle', () => {
     const file = installFileFor('drop-host');
     const total = bundle.sizeBytes;
     // A link slow enough (about 5 s for the bundle) for the host to go down in the middle.
-    await lab.exec(host, 'tc qdisc add dev eth0 root tbf rate 160mbit burst 256kb latency 100ms');
+    await slowHostLink(lab, host, '160mbit');
     let stopping: Promise<void> | null = null;
     const first = await backend.installs.apply(file, {
       onEvent: (event) => {
@@ -179,7 +180,7 @@ describe('an upload cut off in the middle', () => {
     expect(kept).toBeGreaterThan(0);
 
     await lab.startHost(host);
-    await lab.exec(host, 'tc qdisc del dev eth0 root');
+    await restoreHostLink(lab, host);
     const second = await backend.installs.apply(file);
     expect(second.hosts[0]).toMatchObject({ outcome: 'installed', error: null });
     const upload = second.hosts[0]!.upload!;
