@@ -29,6 +29,16 @@ export function isInstanceFileName(instance: string): boolean {
   return INSTANCE_NAME.test(instance);
 }
 
+/**
+ * `dir/name` for an absolute, resolved `dir` and a plain file name (no slash, not `.` or
+ * `..`). path.join normalises its result character by character, and the rotation pass
+ * builds a path for every log file in the directory: with 100 instances that was most of
+ * an idle daemon's rotation time (the interpreter runs it: the daemon starts in lite mode).
+ */
+export function fileIn(dir: string, name: string): string {
+  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+}
+
 export class LogFiles {
   readonly dir: string;
   readonly limits: LogLimits;
@@ -56,7 +66,7 @@ export class LogFiles {
         'use letters, digits and . _ @ : + - in process names (no slash, not starting with a dot)',
       );
     }
-    return path.join(this.dir, `${instance}.log`);
+    return fileIn(this.dir, `${instance}.log`);
   }
 
   /** `<instance>.log.<n>` for n = 1 (newest) .. keepFiles. */

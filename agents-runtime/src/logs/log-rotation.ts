@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { RuntimeError } from '../runtime-error';
-import { LogFiles, diskFull, isDiskFull, notWritable } from './log-files';
+import { LogFiles, diskFull, fileIn, isDiskFull, notWritable } from './log-files';
 
 /** What rotation tells the supervisor about: the daemon turns these into events and carries on. */
 export interface LogEvent {
@@ -121,6 +120,8 @@ export function enforceTotalCap(files: LogFiles, listed?: LogEntry[]): string[] 
 }
 
 interface LogEntry {
+  /** The file's name in the directory. */
+  name: string;
   path: string;
   size: number;
   mtimeMs: number;
@@ -138,9 +139,10 @@ function listLogEntries(dir: string): LogEntry[] {
   for (const name of names) {
     const live = name.endsWith('.log');
     if (!live && !/\.log\.\d+$/.test(name)) continue;
+    const file = fileIn(dir, name);
     try {
-      const st = fs.statSync(path.join(dir, name));
-      if (st.isFile()) out.push({ path: path.join(dir, name), size: st.size, mtimeMs: st.mtimeMs, live });
+      const st = fs.statSync(file);
+      if (st.isFile()) out.push({ name, path: file, size: st.size, mtimeMs: st.mtimeMs, live });
     } catch {
       // vanished between readdir and stat
     }
@@ -192,16 +194,18 @@ export class LogRotator {
 
   /** One pass over every instance's log and the directory cap, then free space. */
   checkNow(): void {
-    // One readdir and one stat per file serve both the size checks and the cap: with 100
-    // instances a second stat of every live file was half of the idle daemon's syscalls.
+    // One readdir and one stat per file serve the instances, the size checks and the cap:
+    // with 100 instances a second stat of every live file was half of the idle daemon's
+    // syscalls, and a second readdir for the instances' names was one more each pass.
     const listed = listLogEntries(this.files.dir);
-    const liveSizes = new Map(listed.filter((e) => e.live).map((e) => [e.path, e.size]));
     let rotatedAny = false;
-    for (const instance of this.files.instances()) {
+    for (const entry of listed) {
+      if (!entry.live) continue;
+      const instance = entry.name.slice(0, -'.log'.length);
       try {
-        const size = liveSizes.get(this.files.logPath(instance));
-        // Not listed (a path outside the directory listing): rotateIfNeeded stats it itself.
-        if (size === undefined || size > this.files.limits.maxFileBytes) rotatedAny = rotateIfNeeded(this.files, instance) || rotatedAny;
+        // A name no instance can have is refused here (CONFIG_INVALID), as before; the path is the entry's.
+        this.files.logPath(instance);
+        if (entry.size > this.files.limits.maxFileBytes) rotatedAny = rotateIfNeeded(this.files, instance) || rotatedAny;
         this.clear(`rotate:${instance}`);
       } catch (error) {
         rotatedAny = true; // it may have moved files before failing

@@ -108,6 +108,14 @@ const MINUS = 0x2d;
 const ZERO = 0x30;
 /** The last field the tick keeps: 24, rss. */
 const LAST_FIELD = 24;
+/**
+ * The most bytes of comm that /proc/<pid>/stat prints: the kernel formats it from a 64-byte
+ * buffer (fs/proc/array.c, proc_task_name: "%.64s"; a user process's own name is at most 15).
+ * The comm's closing ')' therefore lies within this many bytes after its opening '(', and the
+ * backward search for the last ')' starts there instead of at the end of the line (fields
+ * 25 to 52, two thirds of it, which the tick does not read).
+ */
+const COMM_MAX_BYTES = 64;
 
 /**
  * /proc/<pid>/stat from the first `length` bytes of `bytes`, without making a string of it:
@@ -124,7 +132,8 @@ export function parsePidStatBytes(bytes: Uint8Array, length: number): PidStat | 
     if (d < 0 || d > 9) return null;
     pid = pid * 10 + d;
   }
-  let close = length - 1;
+  // `pid (comm) S ...`: '(' is at i + 1, so the last ')' is at most at i + 2 + COMM_MAX_BYTES.
+  let close = Math.min(length - 1, i + 2 + COMM_MAX_BYTES);
   while (close > i && bytes[close] !== CLOSE_PAREN) close -= 1;
   if (i === 0 || close <= i || close + 4 >= length) return null;
   const state = String.fromCharCode(bytes[close + 2]!);

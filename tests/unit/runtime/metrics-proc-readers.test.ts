@@ -146,6 +146,23 @@ describe('metrics /proc parsers', () => {
     expect(parsePidStat('12 (x) S 1 2')).toBeNull();
   });
 
+  it('/proc/<pid>/stat: the comm closes at the last ")" of its 64 bytes, whatever fields that look alike it holds', () => {
+    // As long as the kernel prints (a kernel worker's name); a user process can name itself at most 15 bytes.
+    const comm = `) R 7 7 7 0 -1 0 0 0 0 0 999 999 ${'x'.repeat(30)}`.padEnd(63, ')');
+    expect(comm).toHaveLength(63);
+    const tail = ' S 1 4242 4242 0 -1 4194560 100 0 0 0 150 50 7 3 20 0 6 0 98765 1000000 500 18446744073709551615 ' + '1 '.repeat(28);
+    expect(parsePidStat(`4242 (${comm})${tail}\n`)).toMatchObject({
+      pid: 4242,
+      state: 'S',
+      ppid: 1,
+      pgrp: 4242,
+      cpuTicks: 200,
+      rssPages: 500,
+    });
+    // Without its closing ')' within those bytes the line is not a stat line.
+    expect(parsePidStat(`4242 (${'y'.repeat(80)})${tail}\n`)).toBeNull();
+  });
+
   it('/proc/<pid>/status: VmRSS in bytes, 0 without one (kernel thread)', () => {
     expect(parseStatusRssBytes('Name:\tnode\nVmRSS:\t   51200 kB\nThreads:\t11\n')).toBe(51200 * 1024);
     expect(parseStatusRssBytes('Name:\tkthreadd\n')).toBe(0);
