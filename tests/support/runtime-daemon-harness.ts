@@ -97,12 +97,19 @@ export interface BundledDaemon {
   exited: Promise<number | null>;
 }
 
-/** `node <bundle> run --config <configFile>` in `cwd`. */
-export function startBundledDaemon(bundle: string, configFile: string, cwd: string): BundledDaemon {
+/** `node <bundle> run --config <configFile>` in `cwd`; `options.preload` is `--require`d first, `options.env` added. */
+export function startBundledDaemon(
+  bundle: string,
+  configFile: string,
+  cwd: string,
+  options: { preload?: string; env?: Record<string, string> } = {},
+): BundledDaemon {
+  const preload = options.preload === undefined ? [] : ['--require', options.preload];
   // Node's flags of the shipped launchers, so tests run the daemon as hosts do.
-  const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, bundle, 'run', '--config', configFile], {
+  const child = spawn(process.execPath, [...RUNTIME_NODE_FLAGS, ...preload, bundle, 'run', '--config', configFile], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   const lines: Array<Record<string, unknown>> = [];
   let buffer = '';

@@ -15,9 +15,10 @@
  * call that reached `admit` ended, a call its client cancelled included (CANCELLED): its
  * handler may already have changed something, and the audit log must say so.
  */
-import http2, { type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Http2SecureServer, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { createDeferredServer } from '../listen/deferred-server';
 import { CallMetadata } from './call-metadata';
 import { DEFAULT_MAX_RECEIVE_BYTES, FramingError, frameMessage, MessageReader } from './message-framing';
 import { startLongTimer, type LongTimer } from './long-timer';
@@ -96,6 +97,11 @@ export interface GrpcServerOptions<C> {
   /** How an admitted or refused call ended, once (CANCELLED when the client cancelled it or its connection went). */
   onCallEnd?(call: ArrivedCall & { context: C | undefined }, status: CallStatus, refused: boolean): void;
   /**
+   * Told when the HTTP/2 TLS server cannot be made at a connection (its TLS material refused
+   * by OpenSSL though it passed the start's checks): that connection is closed, the next tries again.
+   */
+  onServeError?(error: unknown): void;
+  /**
    * The most one request message may hold (default 4 MiB, as grpc-js). The requests a connection
    * is still receiving may hold 4 times that together: a call's message is read before it is
    * admitted, and a client that never ends its streams would otherwise pin this much for each
@@ -136,6 +142,9 @@ const CANCELLED_BY_CLIENT: CallStatus = {
   details: 'the client cancelled the call or its connection closed',
 };
 
+/** RST_STREAM's ENHANCE_YOUR_CALM (RFC 9113, 7): `node:http2` is not loaded before a connection needs it. */
+const NGHTTP2_ENHANCE_YOUR_CALM = 0x0b;
+
 const RESPONSE_HEADERS = {
   ':status': 200,
   'content-type': 'application/grpc+proto',
@@ -153,37 +162,47 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
   /** Request bytes each connection's calls hold while their requests are still arriving. */
   const receivingOf = new Map<Http2Session, { bytes: number }>();
   const maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
-  const server: Http2Server = http2.createSecureServer({
-    ca: options.tls.caPem,
-    cert: options.tls.certPem,
-    key: options.tls.keyPem,
-    requestCert: true,
-    rejectUnauthorized: true,
-    allowHTTP1: false,
-    settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 },
-  });
-  // Every TCP connection, from before its handshake: what close() cuts when the grace is over.
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    // A reset connection can report an error on its socket after its session has gone; with no
-    // listener that would be an uncaught exception of the daemon (grpc-js listens for the same reason).
-    socket.on('error', () => undefined);
-  });
-  server.on('secureConnection', (socket: TLSSocket) => socket.on('error', () => undefined));
-  server.on('session', (session) => {
-    sessions.add(session);
-    streamsOf.set(session, new Set());
-    receivingOf.set(session, { bytes: 0 });
-    session.once('close', () => {
-      sessions.delete(session);
-      streamsOf.delete(session);
-      receivingOf.delete(session);
+  /**
+   * The HTTP/2 TLS server, made at the first connection (listen/deferred-server.ts says why):
+   * `node:http2` is loaded then, not when the daemon starts. The TLS material was checked at
+   * start (server/server-certificate.ts), so a bad key still fails the start, not a client.
+   */
+  function makeSecureServer(): Http2SecureServer {
+    const http2 = process.getBuiltinModule('node:http2');
+    const server = http2.createSecureServer({
+      ca: options.tls.caPem,
+      cert: options.tls.certPem,
+      key: options.tls.keyPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      allowHTTP1: false,
+      settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 1000 },
     });
-    // A connection's failures (a peer that resets, garbage frames) end that connection only.
-    session.on('error', () => undefined);
+    server.on('secureConnection', (socket: TLSSocket) => socket.on('error', () => undefined));
+    server.on('session', (session) => {
+      sessions.add(session);
+      streamsOf.set(session, new Set());
+      receivingOf.set(session, { bytes: 0 });
+      session.once('close', () => {
+        sessions.delete(session);
+        streamsOf.delete(session);
+        receivingOf.delete(session);
+      });
+      // A connection's failures (a peer that resets, garbage frames) end that connection only.
+      session.on('error', () => undefined);
+    });
+    server.on('stream', (stream, headers) => serveStream(stream, headers));
+    return server;
+  }
+  const listener = createDeferredServer({
+    make: makeSecureServer,
+    onMakeError: (error) => options.onServeError?.(error),
+    // Every TCP connection, from before its handshake: what close() cuts when the grace is over.
+    onSocket: (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    },
   });
-  server.on('stream', (stream, headers) => serveStream(stream, headers));
 
   function register(kind: Registered['kind'], method: MethodSpec<unknown, unknown>, handler: Registered['handler']): void {
     if (method.requestStream || method.responseStream !== (kind === 'stream'))
@@ -412,7 +431,7 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
         this.ended = true;
         this.deadline?.clear();
         this.report(status, false);
-        this.stream.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        this.stream.close(NGHTTP2_ENHANCE_YOUR_CALM);
         this.cancel();
       }
     }
@@ -476,19 +495,10 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
       register('unary', method as MethodSpec<unknown, unknown>, handler as UnaryHandler<unknown, unknown, unknown>),
     addServerStream: (method, handler) =>
       register('stream', method as MethodSpec<unknown, unknown>, handler as StreamHandler<unknown, unknown, unknown>),
-    listen: (host, port) =>
-      new Promise<number>((resolve, reject) => {
-        const onError = (error: Error): void => reject(error);
-        server.once('error', onError);
-        server.listen(port, host.replace(/^\[|\]$/g, ''), () => {
-          server.off('error', onError);
-          const address = server.address();
-          resolve(typeof address === 'object' && address !== null ? address.port : port);
-        });
-      }),
+    listen: (host, port) => listener.listen(host, port),
     close(graceMs) {
       closing ??= new Promise<void>((resolve) => {
-        if (!server.listening) {
+        if (!listener.listening) {
           resolve();
           return;
         }
@@ -500,7 +510,7 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
           for (const socket of sockets) socket.destroy();
           resolve();
         }, graceMs);
-        server.close(() => {
+        listener.close(() => {
           clearTimeout(force);
           resolve();
         });

@@ -4,7 +4,7 @@
  * (grpc-server.ts says why). Never rejects: a refused connection, a deadline or an abort
  * end as a status (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED) with the reason in `details`.
  */
-import http2, { type IncomingHttpHeaders } from 'node:http2';
+import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
 import { isIP } from 'node:net';
 import { CallMetadata } from './call-metadata';
 import { startLongTimer } from './long-timer';
@@ -58,7 +58,10 @@ export function callUnary(options: UnaryCallOptions): Promise<UnaryResult> {
       return;
     }
     const tls = options.tls;
-    let session: http2.ClientHttp2Session;
+    // Loaded when a call is made, not when the bundle starts: the daemon shares this bundle
+    // and would otherwise carry HTTP/2 and TLS from its start (listen/deferred-server.ts).
+    const http2 = process.getBuiltinModule('node:http2');
+    let session: ClientHttp2Session;
     try {
       session = http2.connect(
         `${tls === undefined ? 'http' : 'https'}://${authority}`,

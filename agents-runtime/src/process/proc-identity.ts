@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+import { readdir, readText } from '../linux/async-fs';
 
 /**
  * Who a pid is, read from /proc (Linux only). A pid alone is not an identity: after a
@@ -216,7 +216,7 @@ export async function scanProcessesByEnvAsync(
 ): Promise<Array<{ stat: ProcStat; env: Map<string, string> }>> {
   let names: string[];
   try {
-    names = await fsp.readdir('/proc');
+    names = await readdir('/proc');
   } catch {
     return [];
   }
@@ -236,7 +236,7 @@ export async function scanProcessesByEnvAsync(
     }
     let raw: string;
     try {
-      raw = await fsp.readFile(`/proc/${name}/environ`, 'utf8');
+      raw = await readText(`/proc/${name}/environ`);
     } catch {
       continue;
     }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
+import * as asyncFs from '../linux/async-fs';
 import { RuntimeError } from '../runtime-error';
 
 /**
@@ -122,24 +122,24 @@ function invalid(file: string, why: string, aside: string | null): RuntimeError 
  */
 export async function saveState(file: string, state: RuntimeState): Promise<void> {
   const dir = path.dirname(file);
-  await fsp.mkdir(dir, { recursive: true, mode: 0o750 });
+  await asyncFs.mkdirs(dir, 0o750);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const handle = await fsp.open(tmp, 'w', 0o600);
+  const fd = await asyncFs.open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-    await handle.sync();
+    await asyncFs.writeAll(fd, `${JSON.stringify(state, null, 2)}\n`);
+    await asyncFs.fsync(fd);
   } catch (error) {
-    await handle.close();
-    await fsp.rm(tmp, { force: true });
+    await asyncFs.close(fd);
+    await asyncFs.removeFile(tmp);
     throw error;
   }
-  await handle.close();
-  await fsp.rename(tmp, file);
-  const dirHandle = await fsp.open(dir, 'r');
+  await asyncFs.close(fd);
+  await asyncFs.rename(tmp, file);
+  const dirFd = await asyncFs.open(dir, 'r');
   try {
-    await dirHandle.sync();
+    await asyncFs.fsync(dirFd);
   } finally {
-    await dirHandle.close();
+    await asyncFs.close(dirFd);
   }
 }
 

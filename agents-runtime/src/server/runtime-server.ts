@@ -390,6 +390,7 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
     tls: { caPem: options.tls.caCertPem, certPem: options.tls.certPem, keyPem: options.tls.keyPem },
     admit: admitter(logger, access, tokens),
     statusOf: (error) => statusFromError(error),
+    onServeError: (error) => logger.warn({ reason: String(error) }, 'runtime API cannot serve a connection: its TLS material was refused'),
     onCallEnd: (call, status, refused) =>
       audit?.record({
         methodPath: call.path,

@@ -1,0 +1,104 @@
+/**
+ * What the shipped daemon loads only when it needs it (issue 13, footprint): `node:http2`
+ * and `node:tls` at the first connection to its gRPC port (listen/deferred-server.ts); its
+ * own code never loads `node:fs/promises` (linux/async-fs.ts; HTTP/2 brings it along). Read from Node's own record of the built-in
+ * modules a process has loaded (process.moduleLoadList), which a preloaded script writes
+ * out on SIGWINCH; the daemon runs as hosts run it, from the bundle with its Node flags.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ListProcessesResponse__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ListProcessesResponse';
+import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
+import { freePort } from '../../support/free-ports';
+import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
+import {
+  buildRuntimeBundle,
+  daemonLayout,
+  killDaemonsAndInstances,
+  REPO_ROOT,
+  runtimeClient,
+  startBundledDaemon,
+  writeDaemonFiles,
+  type BundledDaemon,
+} from '../../support/runtime-daemon-harness';
+import { makeTempDir } from '../../support/temp-dir';
+import { makeWaitFor } from '../../support/wait-for';
+
+const tmp = makeTempDir('sutazai-deferred-modules-');
+const { bundleDir, bundle, stateDir, logDir, configFile, runtimeId } = daemonLayout(tmp.path);
+const listFile = path.join(tmp.path, 'modules.json');
+let certs: RuntimeCerts | undefined;
+let daemon: BundledDaemon | undefined;
+let client: RuntimeClient | undefined;
+
+const waitFor = makeWaitFor({
+  timeoutMs: 30_000,
+  pollMs: 100,
+  retryErrors: true,
+  diagnostics: () =>
+    `\n--- daemon (last lines)\n${(daemon?.lines ?? [])
+      .slice(-20)
+      .map((l) => JSON.stringify(l))
+      .join('\n')}`,
+});
+
+/** The daemon's loaded built-ins now: asked by signal, answered by the preloaded script. */
+async function loadedModules(): Promise<string[]> {
+  fs.rmSync(listFile, { force: true });
+  daemon!.child.kill('SIGWINCH');
+  await waitFor('the module list', () => fs.existsSync(listFile));
+  return (JSON.parse(fs.readFileSync(listFile, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule '));
+}
+
+beforeAll(async () => {
+  buildRuntimeBundle(bundleDir, 120_000);
+  certs = makeRuntimeCerts();
+  const port = await freePort();
+  writeDaemonFiles({
+    configFile,
+    manifest:
+      'version: 1\nprocesses:\n  - name: quiet\n    command: sh\n    args: ["-c", "exec sleep 300"]\n    stop: { grace_ms: 1000 }\n',
+    listenPort: port,
+    stateDir,
+    logDir,
+    certs,
+  });
+  daemon = startBundledDaemon(bundle, configFile, tmp.path, {
+    preload: path.join(REPO_ROOT, 'tests/support/module-list-on-signal.cjs'),
+    env: { SUTAZAI_TEST_MODULE_LIST: listFile },
+  });
+  await waitFor('the daemon to be ready', () => {
+    if (daemon!.child.exitCode !== null) throw new Error(`daemon exited ${daemon!.child.exitCode}`);
+    return daemon!.lines.some((l) => l.msg === 'sutazai-runtime ready');
+  });
+  client = runtimeClient(port, certs.ca.certPem, certs.viewer);
+}, 180_000);
+
+afterAll(() => {
+  (client as unknown as grpc.Client | undefined)?.close();
+  killDaemonsAndInstances(daemon === undefined ? [] : [daemon.child], runtimeId);
+  certs?.remove();
+  tmp.remove();
+});
+
+describe('the modules the daemon loads when it needs them', () => {
+  it('has bound its port and runs its programs without HTTP/2, TLS or fs/promises loaded', async () => {
+    const loaded = await loadedModules();
+    // The list is real: the modules the daemon does use are in it.
+    expect(loaded).toEqual(expect.arrayContaining(['NativeModule child_process', 'NativeModule net', 'NativeModule crypto']));
+    for (const module of ['http2', 'tls', '_tls_wrap', 'internal/http2/core', 'fs/promises', 'internal/fs/promises']) {
+      expect(loaded).not.toContain(`NativeModule ${module}`);
+    }
+  });
+
+  it('loads HTTP/2 and TLS at the first client, which is served over mutual TLS as before', async () => {
+    const listed = await new Promise<ListProcessesResponse__Output>((resolve, reject) =>
+      client!.ListProcesses({}, { deadline: Date.now() + 15_000 }, (error, value) => (error ? reject(error) : resolve(value!))),
+    );
+    expect(listed.processes.map((p) => p.name)).toEqual(['quiet']);
+    const loaded = await loadedModules();
+    expect(loaded).toEqual(expect.arrayContaining(['NativeModule http2', 'NativeModule tls']));
+  });
+});
