@@ -10,10 +10,12 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # Debian packages: the browser for end-to-end tests, and what the SSH test hosts run
 # (OpenSSH and Dropbear servers in network namespaces, BusyBox as a login shell, sudo), and the
-# C compiler and static C library the runtime's native log collector is built with.
+# C compiler and the static C libraries the runtime's native log collector is built with (musl
+# where musl-tools is installed: agents-runtime/native/build-native.mjs says why).
 declare -A need_cmd=(
   [gcc]=/usr/bin/gcc
   [libc6-dev]=/usr/include/stdio.h
+  [musl-tools]=/usr/bin/musl-gcc
   [chromium]=/usr/bin/chromium
   [openssh-server]=/usr/sbin/sshd
   [openssh-client]=/usr/bin/ssh-keygen
@@ -26,7 +28,7 @@ declare -A need_cmd=(
 )
 missing=()
 for pkg in "${!need_cmd[@]}"; do
-  [ -x "${need_cmd[$pkg]}" ] || missing+=("$pkg")
+  [ -e "${need_cmd[$pkg]}" ] || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   step "installing Debian packages: ${missing[*]}"

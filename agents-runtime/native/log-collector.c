@@ -148,6 +148,46 @@ static void complain(const char *fmt, ...) {
   va_end(ap);
 }
 
+/*
+ * An errno as "text (NAME)". The text is the C library's, and musl and glibc word some
+ * differently (EMFILE: "No file descriptors available" / "Too many open files"); the name is
+ * the same whichever the collector was built with, for the operator and for the tests. One
+ * static buffer: the collector is single-threaded and each complaint names one errno.
+ */
+static const char *errno_name(int e) {
+  switch (e) {
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOSPC: return "ENOSPC";
+    case EDQUOT: return "EDQUOT";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EEXIST: return "EEXIST";
+    case ENOTDIR: return "ENOTDIR";
+    case EISDIR: return "EISDIR";
+    case EROFS: return "EROFS";
+    case EIO: return "EIO";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case EAGAIN: return "EAGAIN";
+    case EADDRINUSE: return "EADDRINUSE";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case EINTR: return "EINTR";
+    case EBADF: return "EBADF";
+    case ENXIO: return "ENXIO";
+    default: return NULL;
+  }
+}
+
+static const char *error_text(int e) {
+  static char text[192];
+  const char *name = errno_name(e);
+  if (name != NULL) snprintf(text, sizeof text, "%s (%s)", strerror(e), name);
+  else snprintf(text, sizeof text, "%s (errno %d)", strerror(e), e);
+  return text;
+}
+
 static void *must_alloc(size_t bytes) {
   void *p = calloc(1, bytes);
   if (p == NULL) {
@@ -204,7 +244,7 @@ static void watch(int fd, enum kind kind, void *ptr, uint32_t events) {
   w->ptr = ptr;
   watches[fd] = w;
   struct epoll_event ev = {.events = events, .data.fd = fd};
-  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) complain("epoll_ctl: %s", strerror(errno));
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) complain("epoll_ctl: %s", error_text(errno));
 }
 
 static void unwatch(int fd) {
@@ -614,7 +654,7 @@ static void open_instance(const char *name) {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
       /* No FIFO (yet): nothing to read. Anything else (EMFILE, ENFILE) leaves its writer blocked once the buffer fills: said. */
-      if (errno != ENOENT) complain("cannot open %s: %s", path, strerror(errno));
+      if (errno != ENOENT) complain("cannot open %s: %s", path, error_text(errno));
       continue;
     }
     struct stat st;
@@ -1122,7 +1162,7 @@ static void on_accept(void) {
     int fd = accept4(server_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
       /* The connection stays queued; level-triggered epoll would wake at once again and spin. Paused a while. */
-      if (!accept_complained) complain("cannot accept a connection: %s (tried again every %d ms)", strerror(errno), ACCEPT_PAUSE_MS);
+      if (!accept_complained) complain("cannot accept a connection: %s (tried again every %d ms)", error_text(errno), ACCEPT_PAUSE_MS);
       accept_complained = 1;
       struct epoll_event ev = {.events = 0, .data.fd = server_fd};
       epoll_ctl(epoll_fd, EPOLL_CTL_MOD, server_fd, &ev);
@@ -1177,7 +1217,7 @@ static int listen_on_socket(void) {
     int why = errno;
     close(fd);
     if (why != EADDRINUSE || attempt > 0) {
-      complain("cannot listen on %s: %s", socket_path, strerror(why));
+      complain("cannot listen on %s: %s", socket_path, error_text(why));
       exit(1);
     }
     int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1188,7 +1228,7 @@ static int listen_on_socket(void) {
     if (probe >= 0) close(probe);
     unlink(socket_path);
   }
-  complain("cannot listen on %s: %s", socket_path, strerror(errno));
+  complain("cannot listen on %s: %s", socket_path, error_text(errno));
   exit(1);
 }
 
@@ -1269,13 +1309,13 @@ int main(int argc, char **argv) {
   sigprocmask(SIG_BLOCK, &term, NULL);
 
   if (mkdir_parents(fifo_dir) != 0) {
-    complain("cannot make %s: %s", fifo_dir, strerror(errno));
+    complain("cannot make %s: %s", fifo_dir, error_text(errno));
     return 1;
   }
   epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   signal_fd = signalfd(-1, &term, SFD_NONBLOCK | SFD_CLOEXEC);
   if (epoll_fd < 0 || signal_fd < 0) {
-    complain("epoll/signalfd: %s", strerror(errno));
+    complain("epoll/signalfd: %s", error_text(errno));
     return 1;
   }
   if (!listen_on_socket()) return 0; /* another collector already serves this directory */
@@ -1298,7 +1338,7 @@ int main(int argc, char **argv) {
     int timeout = next == INT64_MAX ? -1 : next <= now ? 0 : (int)(next - now);
     int n = epoll_wait(epoll_fd, events, 64, timeout);
     if (n < 0 && errno != EINTR) {
-      complain("epoll_wait: %s", strerror(errno));
+      complain("epoll_wait: %s", error_text(errno));
       stop();
     }
     for (int i = 0; i < n; i++) {
