@@ -21,6 +21,15 @@
  * without the process running (the kernel reclaiming its pages under memory pressure), so
  * an idle member is still read in full every STAT_AT_LEAST_EVERY ticks: its RSS may lag by
  * up to that many seconds, only after a reclaim, never its CPU or threads.
+ *
+ * A member idle for IDLE_AFTER_LOOKS looks in a row is then looked at (its schedstat read)
+ * only every IDLE_LOOK_EVERY ticks, each on its own tick by pid, so a tick reads a quarter of
+ * the long-idle members: with 100 idle instances the schedstat reads were still a third of an
+ * idle daemon's CPU (bench:runtime; issue 13's target is PM2's, which samples nothing). What
+ * it costs: a long-idle member that starts running is seen up to IDLE_LOOK_EVERY - 1 ticks
+ * late, and the CPU it used since its last look is reported as its rate over those ticks
+ * (lookWindow), so no tick shows more than the member can use; a member that runs is looked
+ * at every tick again. Its CPU total is never lost: a long sleeper is its own steady state.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -84,6 +93,12 @@ export class ProcTextFile {
  */
 export const STAT_AT_LEAST_EVERY = 10;
 
+/** Looks in a row that found a member idle before it is looked at less often. */
+export const IDLE_AFTER_LOOKS = 10;
+
+/** A long-idle member is looked at on one tick of this many. */
+export const IDLE_LOOK_EVERY = 4;
+
 /** Longest /proc/<pid>/schedstat line kept: three unsigned 64-bit numbers, two spaces, a newline. */
 const SCHEDSTAT_MAX = 64;
 
@@ -97,6 +112,12 @@ interface KeptStat {
   schedLength: number;
   /** Stats reused in a row since the last full read. */
   reused: number;
+  /** Looks in a row that found the schedstat unchanged. */
+  idleLooks: number;
+  /** Ticks passed over without a look since the last look (long idle only). */
+  skipped: number;
+  /** Ticks the stat returned by the last look covers: 1, or more after ticks passed over. */
+  window: number;
 }
 
 /** True when `a[0..n)` equals `b[0..n)`. */
@@ -116,6 +137,10 @@ export class PidStatFiles {
 
   /** The process's stat now, read once and not kept (a scan of every process); null when it is gone. */
   readOnce(pid: number): PidStat | null {
+    // A member kept open and read here (a full scan) is looked at: what this read says
+    // covers the ticks passed over since its last look.
+    const kept = this.open.get(pid);
+    if (kept !== undefined) this.looked(kept);
     let fd: number;
     try {
       fd = fs.openSync(path.join(this.procRoot, String(pid), 'stat'), 'r');
@@ -141,7 +166,17 @@ export class PidStatFiles {
       } catch {
         return null;
       }
-      entry = { fd, readInRound: this.round, schedFd: -1, sched: new Uint8Array(SCHEDSTAT_MAX), schedLength: 0, reused: 0 };
+      entry = {
+        fd,
+        readInRound: this.round,
+        schedFd: -1,
+        sched: new Uint8Array(SCHEDSTAT_MAX),
+        schedLength: 0,
+        reused: 0,
+        idleLooks: 0,
+        skipped: 0,
+        window: 1,
+      };
       this.open.set(pid, entry);
     }
     entry.readInRound = this.round;
@@ -160,11 +195,27 @@ export class PidStatFiles {
    */
   readUnlessIdle(pid: number, previous: PidStat): PidStat | null {
     const entry = this.keepOpen ? this.open.get(pid) : undefined;
-    if (entry === undefined || previous.pid !== pid || previous.threads !== 1) return this.read(pid);
+    if (entry === undefined || previous.pid !== pid || previous.threads !== 1) {
+      if (entry !== undefined) this.looked(entry, false);
+      return this.read(pid);
+    }
+    // Long idle: passed over on this tick, unless it is this member's turn or its stat is due in full.
+    if (
+      entry.idleLooks >= IDLE_AFTER_LOOKS &&
+      (this.round + pid) % IDLE_LOOK_EVERY !== 0 &&
+      entry.skipped < IDLE_LOOK_EVERY - 1 &&
+      entry.reused < STAT_AT_LEAST_EVERY - 1
+    ) {
+      entry.readInRound = this.round;
+      entry.reused += 1;
+      entry.skipped += 1;
+      return previous;
+    }
     if (entry.schedFd === -1) {
       try {
         entry.schedFd = fs.openSync(`${DEFAULT_PROC_ROOT}/${pid}/schedstat`, 'r');
       } catch {
+        this.looked(entry, false);
         return this.read(pid); // tried again next tick; the stat read says whether it is gone
       }
     }
@@ -172,7 +223,9 @@ export class PidStatFiles {
     // "0 0 0": the kernel keeps no scheduler statistics (no CONFIG_SCHED_INFO), so it says nothing.
     const usable =
       n !== null && n > 0 && n <= SCHEDSTAT_MAX && !(n === 6 && buffer[0] === 0x30 && buffer[2] === 0x30 && buffer[4] === 0x30);
-    if (usable && entry.reused < STAT_AT_LEAST_EVERY - 1 && n === entry.schedLength && sameBytes(buffer, entry.sched, n)) {
+    const idle = usable && n === entry.schedLength && sameBytes(buffer, entry.sched, n);
+    this.looked(entry, idle);
+    if (idle && entry.reused < STAT_AT_LEAST_EVERY - 1) {
       entry.readInRound = this.round;
       entry.reused += 1;
       return previous;
@@ -185,6 +238,14 @@ export class PidStatFiles {
     }
     entry.reused = 0;
     return this.read(pid);
+  }
+
+  /**
+   * The ticks the stat last returned for `pid` covers: 1, or more when ticks were passed over
+   * before the look that returned it (its CPU since the previous look is spread over them).
+   */
+  lookWindow(pid: number): number {
+    return this.open.get(pid)?.window ?? 1;
   }
 
   /** Closes the files not read since the previous sweep; the tick calls it once at its end. */
@@ -200,6 +261,17 @@ export class PidStatFiles {
   /** Files held open now (tests). */
   get size(): number {
     return this.open.size;
+  }
+
+  /**
+   * A look at the member: the ticks passed over since the last one are its window. `idle`:
+   * whether it found the member not run since (counted towards passing over ticks); left out
+   * by a read that does not say (a full scan's), which leaves the count as it was.
+   */
+  private looked(entry: KeptStat, idle?: boolean): void {
+    entry.window = entry.skipped + 1;
+    entry.skipped = 0;
+    if (idle !== undefined) entry.idleLooks = idle ? entry.idleLooks + 1 : 0;
   }
 
   private forget(pid: number, entry: KeptStat): void {

@@ -36,7 +36,10 @@
  * unchanged, a third of the kernel's cost of its stat) keeps its last stat, read in full
  * again at least every STAT_AT_LEAST_EVERY (10) ticks because its RSS can fall without it
  * running (proc-files.ts): with 100 idle instances this halved the per-process part of the
- * tick (cold, once a second: 1.06 -> 0.57 ms median on the shared 2-core VM).
+ * tick (cold, once a second: 1.06 -> 0.57 ms median on the shared 2-core VM). A member idle
+ * for ten looks in a row is then looked at every fourth tick only (proc-files.ts says what
+ * that costs: a long sleeper's wake-up is seen up to 3 s late, its CPU spread as a rate over
+ * the ticks passed over).
  */
 import path from 'node:path';
 import type { InstanceMetrics } from './metric-sample';
@@ -290,7 +293,8 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
         for (const m of members) {
           const key = `${m.pid}:${m.startTicks}`;
           const before = previousTicks.get(key);
-          if (before !== undefined) cpuTicks += Math.max(0, m.cpuTicks - before);
+          // Spread over the ticks a long-idle member was passed over (proc-files.ts): a rate, never more than it can use.
+          if (before !== undefined) cpuTicks += Math.max(0, m.cpuTicks - before) / files.lookWindow(m.pid);
           else if (previousUptimeTicks !== null && m.startTicks >= previousUptimeTicks) cpuTicks += m.cpuTicks;
           nextTicks.set(key, m.cpuTicks);
           threads += m.threads;

@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PidStatFiles, STAT_AT_LEAST_EVERY } from '../../../agents-runtime/src/metrics/proc-files';
-import { detectPageSize, parsePidStat } from '../../../agents-runtime/src/metrics/proc-readers';
+import { IDLE_AFTER_LOOKS, IDLE_LOOK_EVERY, PidStatFiles, STAT_AT_LEAST_EVERY } from '../../../agents-runtime/src/metrics/proc-files';
+import { detectPageSize, parsePidStat, type PidStat } from '../../../agents-runtime/src/metrics/proc-readers';
 import { createProcessSampler } from '../../../agents-runtime/src/metrics/process-sampler';
 
 const started: ChildProcess[] = [];
@@ -93,6 +93,52 @@ describe("an idle member's stat is reused, a running one's is read", () => {
     const after = files.readUnlessIdle(child.pid!, first);
     expect(after).not.toBe(first);
     expect(after).toMatchObject({ pid: child.pid, startTicks: first.startTicks });
+    files.closeAll();
+  });
+
+  it('a member idle for IDLE_AFTER_LOOKS looks is looked at every IDLE_LOOK_EVERY ticks; woken, it is seen on its turn with the ticks passed over, then every tick', async () => {
+    const child = start('/bin/sh', ['-c', 'while read l; do :; done']);
+    await until('the child in /proc', () => fs.existsSync(`/proc/${child.pid}/stat`));
+    await settled(child.pid!);
+    const pid = child.pid!;
+    const files = new PidStatFiles();
+    let previous = files.read(pid)!;
+    /** One tick of the sampler: a look or a pass, then the sweep that ends the tick. */
+    const tick = (): { stat: PidStat; window: number } => {
+      const stat = files.readUnlessIdle(pid, previous)!;
+      const window = files.lookWindow(pid);
+      files.sweep();
+      return { stat, window };
+    };
+    for (let i = 0; i <= IDLE_AFTER_LOOKS; i += 1) expect(tick().window).toBe(1); // looked at every tick while it becomes long idle
+    // Long idle: three ticks in four are passed over, so the looks that follow cover IDLE_LOOK_EVERY ticks.
+    const windows = Array.from({ length: 3 * IDLE_LOOK_EVERY }, () => tick().window);
+    expect(windows).toContain(IDLE_LOOK_EVERY);
+    expect(Math.max(...windows)).toBe(IDLE_LOOK_EVERY);
+    expect(files.readUnlessIdle(pid, previous)).toBe(previous); // still the stat from before: it has not run
+    files.sweep();
+
+    const before = schedNow(pid);
+    child.stdin!.write('wake up\n');
+    await until('the child to run', () => schedNow(pid) !== before);
+    let seen: { stat: PidStat; window: number; after: number } | undefined;
+    for (let t = 1; t <= IDLE_LOOK_EVERY && seen === undefined; t += 1) {
+      const got = tick();
+      if (got.stat !== previous) seen = { ...got, after: t };
+    }
+    // Seen on its turn, within IDLE_LOOK_EVERY ticks, as a fresh read covering the ticks since its last look.
+    expect(seen).toBeDefined();
+    expect(seen!.stat).toMatchObject({ pid, startTicks: previous.startTicks });
+    expect(seen!.stat.cpuTicks).toBeGreaterThanOrEqual(previous.cpuTicks);
+    expect(seen!.window).toBeGreaterThanOrEqual(seen!.after);
+    expect(seen!.window).toBeLessThanOrEqual(IDLE_LOOK_EVERY);
+    // It ran: looked at every tick again.
+    previous = seen!.stat;
+    for (let i = 0; i < IDLE_LOOK_EVERY; i += 1) {
+      const got = tick();
+      expect(got.window).toBe(1);
+      previous = got.stat;
+    }
     files.closeAll();
   });
 
