@@ -20,6 +20,7 @@ import { LogRotator } from '../logs/log-rotation';
 import { follow, lastLinesUntil, tail, tailBytes, tailForFollow, type LogLine as FileLogLine } from '../logs/log-tail';
 import { startMetricsHttp, type MetricsHttp } from '../metrics/metrics-http';
 import { createMetricsService } from '../metrics/metrics-service';
+import type { ProcessInfo } from '../metrics/process-sampler';
 import { startMemoryTrim } from './memory-trim';
 import { expandReplicas, stopOrder } from '../manifest/dependency-order';
 import type { Manifest, ProcessSpec } from '../manifest/manifest-schema';
@@ -121,13 +122,18 @@ function startedAtFromIdentity(startTime: string | null): number | null {
   return bootTimeMs === null || !Number.isFinite(ticks) ? null : bootTimeMs + ticks * 10;
 }
 
+/** When the instance's current process started (its /proc identity), or when it was started; null when it runs no process. */
+function startedAtMsOf(s: InstanceSnapshot): number | null {
+  return s.pid === null ? null : (startedAtFromIdentity(s.startTime) ?? s.since);
+}
+
 function instanceStatus(s: InstanceSnapshot): InstanceStatus {
   return {
     instance: s.instance,
     state: s.state,
     pid: s.pid,
     restarts: s.restarts,
-    startedAtMs: s.pid === null ? null : (startedAtFromIdentity(s.startTime) ?? s.since),
+    startedAtMs: startedAtMsOf(s),
     exitCode: s.lastExit?.code ?? null,
     lastError: s.lastError,
   };
@@ -412,18 +418,22 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
 
     // ---- metrics: 1 Hz sampling of the host and every instance's process group ------------
     const metrics = createMetricsService({
-      processes: () =>
-        fleet.snapshot().processes.flatMap((p) =>
-          p.instances.map((i) => ({
+      processes: () => {
+        const infos: ProcessInfo[] = [];
+        fleet.eachInstance((name, supervisor) => {
+          const i = supervisor.snapshot();
+          infos.push({
             instance: i.instance,
-            process: p.name,
+            process: name,
             pid: i.pid,
             restarts: i.restarts,
             operatorRestarts: i.operatorRestarts,
-            startedAtMs: instanceStatus(i).startedAtMs,
+            startedAtMs: startedAtMsOf(i),
             logDroppedLines: driver.logDroppedLines(i.instance) ?? undefined,
-          })),
-        ),
+          });
+        });
+        return infos;
+      },
       log: (message) => log.warn({ component: 'metrics' }, message),
       afterTick: () => rotator.tick(),
     });

@@ -22,6 +22,8 @@
  * an idle member is still read in full every STAT_AT_LEAST_EVERY ticks: its RSS may lag by
  * up to that many seconds, only after a reclaim, never its CPU or threads.
  *
+ * Once long idle (below) its stat is read in full every STAT_AT_LEAST_EVERY_LONG_IDLE ticks.
+ *
  * A member idle for IDLE_AFTER_LOOKS looks in a row is then looked at (its schedstat read)
  * only every IDLE_LOOK_EVERY ticks, each on its own tick by pid, so a tick reads a quarter of
  * the long-idle members: with 100 idle instances the schedstat reads were still a third of an
@@ -92,6 +94,12 @@ export class ProcTextFile {
  * (its RSS can fall without it running: see the file's comment).
  */
 export const STAT_AT_LEAST_EVERY = 10;
+
+/**
+ * A long-idle member's stat is read in full at least this often (its RSS may lag by this many
+ * seconds after the kernel reclaims its pages; its CPU and threads never lag, see above).
+ */
+export const STAT_AT_LEAST_EVERY_LONG_IDLE = 30;
 
 /** Looks in a row that found a member idle before it is looked at less often. */
 export const IDLE_AFTER_LOOKS = 10;
@@ -199,13 +207,11 @@ export class PidStatFiles {
       if (entry !== undefined) this.looked(entry, false);
       return this.read(pid);
     }
+    const longIdle = entry.idleLooks >= IDLE_AFTER_LOOKS;
+    /** Reuses in a row after which the stat is read in full. */
+    const reuseAtMost = (longIdle ? STAT_AT_LEAST_EVERY_LONG_IDLE : STAT_AT_LEAST_EVERY) - 1;
     // Long idle: passed over on this tick, unless it is this member's turn or its stat is due in full.
-    if (
-      entry.idleLooks >= IDLE_AFTER_LOOKS &&
-      (this.round + pid) % IDLE_LOOK_EVERY !== 0 &&
-      entry.skipped < IDLE_LOOK_EVERY - 1 &&
-      entry.reused < STAT_AT_LEAST_EVERY - 1
-    ) {
+    if (longIdle && (this.round + pid) % IDLE_LOOK_EVERY !== 0 && entry.skipped < IDLE_LOOK_EVERY - 1 && entry.reused < reuseAtMost) {
       entry.readInRound = this.round;
       entry.reused += 1;
       entry.skipped += 1;
@@ -225,7 +231,7 @@ export class PidStatFiles {
       n !== null && n > 0 && n <= SCHEDSTAT_MAX && !(n === 6 && buffer[0] === 0x30 && buffer[2] === 0x30 && buffer[4] === 0x30);
     const idle = usable && n === entry.schedLength && sameBytes(buffer, entry.sched, n);
     this.looked(entry, idle);
-    if (idle && entry.reused < STAT_AT_LEAST_EVERY - 1) {
+    if (idle && entry.reused < reuseAtMost) {
       entry.readInRound = this.round;
       entry.reused += 1;
       return previous;

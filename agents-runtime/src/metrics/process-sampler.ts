@@ -23,8 +23,10 @@
  * in pages) and threads, so /proc/<pid>/status is not read at all; each member's file stays
  * open and is re-read in place (proc-files.ts), and parsed without making strings. The
  * whole of /proc is scanned for group members when an instance's leader is not in the last
- * scan (a start or restart) and every `fullScanEvery` ticks (default 60) as a backstop. In
- * between, new members can only be processes created since the last look: the newest pid
+ * scan (a start or restart) and every `fullScanEvery` ticks (default 300, five minutes) as a
+ * backstop: the look below finds every member by construction, and a scan reads the stat of
+ * every process on the host (at 60 it was a tenth of an idle daemon's CPU with 100
+ * instances). In between, new members can only be processes created since the last look: the newest pid
  * the kernel handed out is in /proc/loadavg, so a tick where it has not moved reads nothing
  * more, and one where it has reads the stat of only the pids created meanwhile. A process
  * forked into a group therefore shows up on the next tick. Open files (a readdir of
@@ -75,7 +77,7 @@ export interface ProcessSamplerOptions {
   procRoot?: string;
   /** Bytes per page for the stat rss field (default: detected from /proc/self). */
   pageSizeBytes?: number;
-  /** Scan all of /proc for group members every this many ticks (default 60; 1 = every tick); new pids are looked at every tick. */
+  /** Scan all of /proc for group members every this many ticks (default 300; 1 = every tick); new pids are looked at every tick. */
   fullScanEvery?: number;
   /** Count open files every this many ticks (default 30; 1 = every tick). */
   openFilesEvery?: number;
@@ -206,7 +208,7 @@ function rereadGroups(known: Map<number, PidStat[]>, pgids: Iterable<number>, fi
 export function createProcessSampler(options: ProcessSamplerOptions = {}): ProcessSampler {
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
   const pageSize = options.pageSizeBytes ?? detectPageSize();
-  const fullScanEvery = Math.max(1, options.fullScanEvery ?? 60);
+  const fullScanEvery = Math.max(1, options.fullScanEvery ?? 300);
   const openFilesEvery = Math.max(1, options.openFilesEvery ?? 30);
   const listNewEvery = Math.max(1, options.listNewEvery ?? 5);
   /** The tick of the last look for new members that listed /proc. */

@@ -9,7 +9,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IDLE_AFTER_LOOKS, IDLE_LOOK_EVERY, PidStatFiles, STAT_AT_LEAST_EVERY } from '../../../agents-runtime/src/metrics/proc-files';
+import {
+  IDLE_AFTER_LOOKS,
+  IDLE_LOOK_EVERY,
+  PidStatFiles,
+  STAT_AT_LEAST_EVERY,
+  STAT_AT_LEAST_EVERY_LONG_IDLE,
+} from '../../../agents-runtime/src/metrics/proc-files';
 import { detectPageSize, parsePidStat, type PidStat } from '../../../agents-runtime/src/metrics/proc-readers';
 import { createProcessSampler } from '../../../agents-runtime/src/metrics/process-sampler';
 
@@ -139,6 +145,28 @@ describe("an idle member's stat is reused, a running one's is read", () => {
       expect(got.window).toBe(1);
       previous = got.stat;
     }
+    files.closeAll();
+  });
+
+  it('once long idle, its stat is read in full every STAT_AT_LEAST_EVERY_LONG_IDLE ticks, and equals a fresh read', async () => {
+    const child = start('sleep', ['60']);
+    await until('the child in /proc', () => fs.existsSync(`/proc/${child.pid}/stat`));
+    await settled(child.pid!);
+    const pid = child.pid!;
+    const files = new PidStatFiles();
+    let previous = files.read(pid)!;
+    /** The ticks (1-based) at which a fresh stat came back. */
+    const fresh: number[] = [];
+    const first = 1 + STAT_AT_LEAST_EVERY;
+    for (let tick = 1; tick <= first + 2 * STAT_AT_LEAST_EVERY_LONG_IDLE; tick += 1) {
+      const stat = files.readUnlessIdle(pid, previous)!;
+      files.sweep();
+      if (stat !== previous) fresh.push(tick);
+      expect(stat).toEqual(statNow(pid));
+      previous = stat;
+    }
+    // The first look, then every STAT_AT_LEAST_EVERY until long idle, then every STAT_AT_LEAST_EVERY_LONG_IDLE.
+    expect(fresh).toEqual([1, first, first + STAT_AT_LEAST_EVERY_LONG_IDLE, first + 2 * STAT_AT_LEAST_EVERY_LONG_IDLE]);
     files.closeAll();
   });
 
