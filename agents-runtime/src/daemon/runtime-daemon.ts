@@ -400,8 +400,10 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     void stateWriter.flush();
 
     const rotator = new LogRotator(logs, {
-      // The collector rotates and caps at write time; the daemon's pass is then a backstop (LogRotatorOptions.sizesEvery).
-      sizesEvery: driver.timestamps === 'collector' ? 10 : 1,
+      // The collector rotates and caps at write time; the daemon's pass is then a backstop
+      // (LogRotatorOptions.sizesEvery), once a minute: a stat of every log file every 10 s was
+      // a tenth of an idle daemon's CPU with 100 instances (bench:runtime, issue 13).
+      sizesEvery: driver.timestamps === 'collector' ? 60 : 1,
       onEvent: ({ instance, error }) =>
         publish({
           atMs: Date.now(),

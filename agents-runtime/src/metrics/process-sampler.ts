@@ -119,6 +119,20 @@ function droppedLines(info: ProcessInfo): Pick<InstanceMetrics, 'logDroppedLines
   return info.logDroppedLines === undefined ? {} : { logDroppedLines: info.logDroppedLines };
 }
 
+/** What a tick remembers of a group member for the next one. */
+interface MemberMemory {
+  startTicks: number;
+  cpuTicks: number;
+  /** Open files at the last count (null: unreadable). */
+  openFiles: number | null;
+}
+
+/** The member with `pid` (a loop, not find with a closure: this runs for every instance every tick). */
+function memberOf(members: readonly PidStat[], pid: number): PidStat | undefined {
+  for (const m of members) if (m.pid === pid) return m;
+  return undefined;
+}
+
 /** The processes among `pids` whose group is one of `pgids`, grouped by it (each stat read once, not kept open). */
 function scanGroups(pids: Iterable<number>, pgids: ReadonlySet<number>, files: PidStatFiles): Map<number, PidStat[]> {
   const groups = new Map<number, PidStat[]>();
@@ -213,13 +227,16 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
   const listNewEvery = Math.max(1, options.listNewEvery ?? 5);
   /** The tick of the last look for new members that listed /proc. */
   let listedAtTick = -Infinity;
-  /** `${pid}:${startTicks}` -> cpu ticks at the previous tick. */
-  let previousTicks = new Map<string, number>();
+  /**
+   * What the previous tick saw of each member, by pid (the start time tells a reused pid
+   * apart): its CPU ticks and its open files at the last count. Keyed by number and updated
+   * in place: string keys made and hashed for each member every tick were a fifth of an idle
+   * daemon's tick with 100 instances (interpreted: the daemon runs in lite mode).
+   */
+  let memory = new Map<number, MemberMemory>();
   let previousUptimeTicks: number | null = null;
   /** Group members as of the last full scan (only the groups of our instances are kept). */
   let known = new Map<number, PidStat[]>();
-  /** `${pid}:${startTicks}` -> open files at the last count. */
-  let openFilesCache = new Map<string, number | null>();
   let tick = 0;
   const files = new PidStatFiles(procRoot);
   const uptimeFile = new ProcTextFile(path.join(procRoot, 'uptime'));
@@ -235,10 +252,9 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
     sample(instances, nowMs) {
       const running = instances.filter((i) => i.pid !== null && i.pid > 0);
       if (running.length === 0) {
-        previousTicks = new Map();
+        memory = new Map();
         previousUptimeTicks = null;
         known = new Map();
-        openFilesCache = new Map();
         files.sweep();
         return instances.map((i) => notRunning(i, null));
       }
@@ -277,14 +293,13 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
       }
       lookedUpTo = lookFrom ?? newest;
       const countFiles = tick % openFilesEvery === 1 % openFilesEvery;
-      const nextTicks = new Map<string, number>();
-      const nextOpenFiles = new Map<string, number | null>();
+      const nextMemory = new Map<number, MemberMemory>();
 
       const out = instances.map((info): InstanceMetrics => {
         const pid = info.pid;
         if (pid === null || pid <= 0) return notRunning(info, null);
         const group = groups.get(pid);
-        const leader = group?.find((s) => s.pid === pid) ?? files.read(pid);
+        const leader = (group === undefined ? undefined : memberOf(group, pid)) ?? files.read(pid);
         if (leader === null) return notRunning(info, pid); // gone since the supervisor last looked
         const members = leader.pgrp === pid && group ? group : [leader];
 
@@ -293,16 +308,20 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
         let rssBytes = 0;
         let openFiles: number | null = null;
         for (const m of members) {
-          const key = `${m.pid}:${m.startTicks}`;
-          const before = previousTicks.get(key);
+          let seen = memory.get(m.pid);
+          if (seen !== undefined && seen.startTicks !== m.startTicks) seen = undefined; // the pid of another process now
           // Spread over the ticks a long-idle member was passed over (proc-files.ts): a rate, never more than it can use.
-          if (before !== undefined) cpuTicks += Math.max(0, m.cpuTicks - before) / files.lookWindow(m.pid);
+          if (seen !== undefined) cpuTicks += Math.max(0, m.cpuTicks - seen.cpuTicks) / files.lookWindow(m.pid);
           else if (previousUptimeTicks !== null && m.startTicks >= previousUptimeTicks) cpuTicks += m.cpuTicks;
-          nextTicks.set(key, m.cpuTicks);
           threads += m.threads;
           rssBytes += m.rssPages * pageSize;
-          const fds = countFiles || !openFilesCache.has(key) ? readPidOpenFiles(m.pid, procRoot) : openFilesCache.get(key)!;
-          nextOpenFiles.set(key, fds);
+          const fds = countFiles || seen === undefined ? readPidOpenFiles(m.pid, procRoot) : seen.openFiles;
+          if (seen === undefined) seen = { startTicks: m.startTicks, cpuTicks: m.cpuTicks, openFiles: fds };
+          else {
+            seen.cpuTicks = m.cpuTicks;
+            seen.openFiles = fds;
+          }
+          nextMemory.set(m.pid, seen);
           if (fds !== null) openFiles = (openFiles ?? 0) + fds;
         }
         return {
@@ -319,9 +338,8 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
           ...droppedLines(info),
         };
       });
-      previousTicks = nextTicks;
+      memory = nextMemory;
       previousUptimeTicks = uptimeTicks;
-      openFilesCache = nextOpenFiles;
       // A full scan reads every process once without keeping its file, so it says nothing about which kept files are still wanted.
       if (!fullScan) files.sweep();
       return out;
