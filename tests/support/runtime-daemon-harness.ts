@@ -11,7 +11,8 @@ import { scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identi
 import { loadRuntimeProtos } from '../../agents-runtime/src/wire/runtime-client-protos';
 import { RUNTIME_NODE_FLAGS } from '../../agents-runtime/src/wire/launch-env';
 import { killMarkedProcesses } from './kill-marked-processes';
-import type { Pem, RuntimeCerts } from './runtime-certs';
+import { freePort } from './free-ports';
+import { makeRuntimeCerts, type Pem, type RuntimeCerts } from './runtime-certs';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -48,6 +49,10 @@ export function buildRuntimeBundle(outdir: string, timeoutMs: number): void {
     timeout: timeoutMs,
   });
 }
+
+/** One program that writes nothing and sleeps: a daemon with something to supervise and nothing else going on. */
+export const QUIET_MANIFEST =
+  'version: 1\nprocesses:\n  - name: quiet\n    command: sh\n    args: ["-c", "exec sleep 300"]\n    stop: { grace_ms: 1000 }\n';
 
 export interface DaemonFiles {
   configFile: string;
@@ -88,6 +93,31 @@ export function writeDaemonFiles(files: DaemonFiles): void {
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * Everything a test daemon needs before it starts: the bundle built into the layout, TLS
+ * material, a free port for its API, and its config with `manifest`. The caller removes the
+ * certificates (`certs.remove()`).
+ */
+export async function prepareBundledDaemon(
+  layout: DaemonLayout,
+  manifest: string,
+  extraConfig: string[] = [],
+): Promise<{ certs: RuntimeCerts; port: number }> {
+  buildRuntimeBundle(layout.bundleDir, 120_000);
+  const certs = makeRuntimeCerts();
+  const port = await freePort();
+  writeDaemonFiles({
+    configFile: layout.configFile,
+    manifest,
+    listenPort: port,
+    stateDir: layout.stateDir,
+    logDir: layout.logDir,
+    certs,
+    extraConfig,
+  });
+  return { certs, port };
 }
 
 export interface BundledDaemon {

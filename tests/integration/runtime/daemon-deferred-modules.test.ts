@@ -11,23 +11,23 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListProcessesResponse__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ListProcessesResponse';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
-import { freePort } from '../../support/free-ports';
-import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
+import type { RuntimeCerts } from '../../support/runtime-certs';
 import {
-  buildRuntimeBundle,
   daemonLayout,
   killDaemonsAndInstances,
+  prepareBundledDaemon,
+  QUIET_MANIFEST,
   REPO_ROOT,
   runtimeClient,
   startBundledDaemon,
-  writeDaemonFiles,
   type BundledDaemon,
 } from '../../support/runtime-daemon-harness';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 
 const tmp = makeTempDir('sutazai-deferred-modules-');
-const { bundleDir, bundle, stateDir, logDir, configFile, runtimeId } = daemonLayout(tmp.path);
+const layout = daemonLayout(tmp.path);
+const { bundle, configFile, runtimeId } = layout;
 const listFile = path.join(tmp.path, 'modules.json');
 let certs: RuntimeCerts | undefined;
 let daemon: BundledDaemon | undefined;
@@ -53,18 +53,8 @@ async function loadedModules(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  buildRuntimeBundle(bundleDir, 120_000);
-  certs = makeRuntimeCerts();
-  const port = await freePort();
-  writeDaemonFiles({
-    configFile,
-    manifest:
-      'version: 1\nprocesses:\n  - name: quiet\n    command: sh\n    args: ["-c", "exec sleep 300"]\n    stop: { grace_ms: 1000 }\n',
-    listenPort: port,
-    stateDir,
-    logDir,
-    certs,
-  });
+  const prepared = await prepareBundledDaemon(layout, QUIET_MANIFEST);
+  certs = prepared.certs;
   daemon = startBundledDaemon(bundle, configFile, tmp.path, {
     preload: path.join(REPO_ROOT, 'tests/support/module-list-on-signal.cjs'),
     env: { SUTAZAI_TEST_MODULE_LIST: listFile },
@@ -73,7 +63,7 @@ beforeAll(async () => {
     if (daemon!.child.exitCode !== null) throw new Error(`daemon exited ${daemon!.child.exitCode}`);
     return daemon!.lines.some((l) => l.msg === 'sutazai-runtime ready');
   });
-  client = runtimeClient(port, certs.ca.certPem, certs.viewer);
+  client = runtimeClient(prepared.port, prepared.certs.ca.certPem, prepared.certs.viewer);
 }, 180_000);
 
 afterAll(() => {

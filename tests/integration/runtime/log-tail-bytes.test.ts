@@ -11,16 +11,15 @@ import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutaza
 import type { TailLogsRequest } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/TailLogsRequest';
 import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
 import { TAIL_BYTES_CAP, TAIL_MAX_LINES, tailBytes } from '../../../agents-runtime/src/logs/log-tail';
-import { freePort } from '../../support/free-ports';
-import { makeRuntimeCerts, type RuntimeCerts } from '../../support/runtime-certs';
+import type { RuntimeCerts } from '../../support/runtime-certs';
 import {
-  buildRuntimeBundle,
   daemonLayout,
   instanceLeaders,
   killDaemonsAndInstances,
+  prepareBundledDaemon,
+  QUIET_MANIFEST,
   runtimeClient,
   startBundledDaemon,
-  writeDaemonFiles,
 } from '../../support/runtime-daemon-harness';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
@@ -72,33 +71,25 @@ describe('a tail by bytes, from the files', () => {
 
 describe('TailLogs with max_bytes, from the shipped daemon (real TLS)', () => {
   const root = `${tmp.path}/daemon`;
-  const { bundleDir, bundle, stateDir, logDir, configFile, runtimeId } = daemonLayout(root);
+  const layout = daemonLayout(root);
+  const { bundle, logDir, configFile, runtimeId } = layout;
   const daemons: ReturnType<typeof startBundledDaemon>['child'][] = [];
   let certs: RuntimeCerts | undefined;
   let client: RuntimeClient;
   const waitFor = makeWaitFor({ timeoutMs: 30_000, pollMs: 100, retryErrors: true });
 
   beforeAll(async () => {
-    buildRuntimeBundle(bundleDir, 120_000);
-    certs = makeRuntimeCerts();
-    const port = await freePort();
-    writeDaemonFiles({
-      configFile,
-      manifest:
-        'version: 1\nprocesses:\n  - name: quiet\n    command: sh\n    args: ["-c", "exec sleep 300"]\n    stop: { grace_ms: 1000 }\n',
-      listenPort: port,
-      stateDir,
-      logDir,
-      certs,
-      extraConfig: ['logs: { max_file_bytes: 8388608, keep_files: 2, max_total_bytes: 33554432 }'],
-    });
+    const prepared = await prepareBundledDaemon(layout, QUIET_MANIFEST, [
+      'logs: { max_file_bytes: 8388608, keep_files: 2, max_total_bytes: 33554432 }',
+    ]);
+    certs = prepared.certs;
     const daemon = startBundledDaemon(bundle, configFile, root);
     daemons.push(daemon.child);
     await waitFor('the daemon to be ready', () => {
       if (daemon.child.exitCode !== null) throw new Error(`daemon exited ${daemon.child.exitCode}: ${JSON.stringify(daemon.lines)}`);
       return daemon.lines.some((l) => l.msg === 'sutazai-runtime ready');
     });
-    client = runtimeClient(port, certs.ca.certPem, certs.viewer);
+    client = runtimeClient(prepared.port, prepared.certs.ca.certPem, prepared.certs.viewer);
     // The instance is known (it runs) before its log is filled: a tail of an unknown instance is
     // refused. Its process group is the sign: a program that writes nothing makes no log file
     // (the collector creates it at the first line).
