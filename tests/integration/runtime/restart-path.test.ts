@@ -91,11 +91,12 @@ processes:
         if (String(dir) === '/proc') trace.push('proc walk');
         return (readdirSync as (...a: unknown[]) => unknown)(dir, ...rest);
       }) as typeof fs.readdirSync);
-      const readdir = fs.promises.readdir.bind(fs.promises);
-      vi.spyOn(fs.promises, 'readdir').mockImplementation(((dir: fs.PathLike, ...rest: unknown[]) => {
+      // The non-blocking walk lists /proc with fs's callback API (agents-runtime/src/linux/async-fs.ts).
+      const readdir = fs.readdir.bind(fs);
+      vi.spyOn(fs, 'readdir').mockImplementation(((dir: fs.PathLike, ...rest: unknown[]) => {
         if (String(dir) === '/proc') trace.push('proc walk (non-blocking)');
         return (readdir as (...a: unknown[]) => unknown)(dir, ...rest);
-      }) as typeof fs.promises.readdir);
+      }) as typeof fs.readdir);
 
       process.kill(first, 'SIGKILL');
       const second = await waitFor('forker running again', () => runningPid(first));
