@@ -47,7 +47,8 @@ import { AUDIT_LOG_FILE } from '../audit/audit-file';
 import { startRuntimeServer, type RuntimeServer } from '../server/runtime-server';
 import { FleetSupervisor, type FleetIntent } from '../supervisor/fleet-supervisor';
 import { createHealthProbe } from '../supervisor/health-checks';
-import type { InstanceSnapshot, SupervisorEvent } from '../supervisor/process-supervisor';
+import type { InstanceSnapshot, ProcessSupervisor, SupervisorEvent } from '../supervisor/process-supervisor';
+import type { RunningProcess } from '../supervisor/driver';
 import { acquireLock, runtimeIdFor, STATE_FILE, type DaemonLock } from './daemon-lock';
 import type { RuntimeConfig } from './runtime-config';
 
@@ -125,6 +126,23 @@ function startedAtFromIdentity(startTime: string | null): number | null {
 /** When the instance's current process started (its /proc identity), or when it was started; null when it runs no process. */
 function startedAtMsOf(s: InstanceSnapshot): number | null {
   return s.pid === null ? null : (startedAtFromIdentity(s.startTime) ?? s.since);
+}
+
+/**
+ * startedAtMsOf for the metrics tick, which asks it of every instance every second: the
+ * identity is parsed once per process (the object lives as long as that process), not once
+ * per tick.
+ */
+const startedAtByProcess = new WeakMap<RunningProcess, number | null>();
+function startedAtMsOfRunning(supervisor: ProcessSupervisor): number | null {
+  const proc = supervisor.running;
+  if (proc === null) return null;
+  let startedAt = startedAtByProcess.get(proc);
+  if (startedAt === undefined) {
+    startedAt = startedAtFromIdentity(proc.startTime);
+    startedAtByProcess.set(proc, startedAt);
+  }
+  return startedAt ?? supervisor.stateSince;
 }
 
 function instanceStatus(s: InstanceSnapshot): InstanceStatus {
@@ -419,20 +437,23 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
     // the idle daemon wakes once a second for both.
 
     // ---- metrics: 1 Hz sampling of the host and every instance's process group ------------
+    const metricsInfoOf = new WeakMap<ProcessSupervisor, ProcessInfo>();
     const metrics = createMetricsService({
       processes: () => {
         const infos: ProcessInfo[] = [];
         fleet.eachInstance((name, supervisor) => {
-          const i = supervisor.snapshot();
-          infos.push({
-            instance: i.instance,
-            process: name,
-            pid: i.pid,
-            restarts: i.restarts,
-            operatorRestarts: i.operatorRestarts,
-            startedAtMs: startedAtMsOf(i),
-            logDroppedLines: driver.logDroppedLines(i.instance) ?? undefined,
-          });
+          // One object per instance, refreshed every tick (the sampler reads it and keeps nothing of it): no garbage per instance per second.
+          let info = metricsInfoOf.get(supervisor);
+          if (info === undefined) {
+            info = { instance: supervisor.instance, process: name, pid: null, restarts: 0, operatorRestarts: 0, startedAtMs: null };
+            metricsInfoOf.set(supervisor, info);
+          }
+          info.pid = supervisor.running?.pid ?? null;
+          info.restarts = supervisor.crashRestarts;
+          info.operatorRestarts = supervisor.operatorRestartCount;
+          info.startedAtMs = startedAtMsOfRunning(supervisor);
+          info.logDroppedLines = driver.logDroppedLines(supervisor.instance) ?? undefined;
+          infos.push(info);
         });
         return infos;
       },

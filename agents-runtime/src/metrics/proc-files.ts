@@ -137,6 +137,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
 export class PidStatFiles {
   private readonly open = new Map<number, KeptStat>();
   private round = 0;
+  /**
+   * Kept files read in this round, so that a sweep where all were read (every idle tick) does
+   * not walk the map: a Map's for-of allocates an entry and a result per file, interpreted.
+   */
+  private readInThisRound = 0;
   private readonly keepOpen: boolean;
 
   constructor(private readonly procRoot = DEFAULT_PROC_ROOT) {
@@ -176,7 +181,7 @@ export class PidStatFiles {
       }
       entry = {
         fd,
-        readInRound: this.round,
+        readInRound: -1,
         schedFd: -1,
         sched: new Uint8Array(SCHEDSTAT_MAX),
         schedLength: 0,
@@ -187,7 +192,7 @@ export class PidStatFiles {
       };
       this.open.set(pid, entry);
     }
-    entry.readInRound = this.round;
+    this.markRead(entry);
     const n = preadWhole(entry.fd);
     const stat = n === null || n === 0 ? null : parsePidStatBytes(buffer, n);
     if (stat === null) this.forget(pid, entry);
@@ -212,7 +217,7 @@ export class PidStatFiles {
     const reuseAtMost = (longIdle ? STAT_AT_LEAST_EVERY_LONG_IDLE : STAT_AT_LEAST_EVERY) - 1;
     // Long idle: passed over on this tick, unless it is this member's turn or its stat is due in full.
     if (longIdle && (this.round + pid) % IDLE_LOOK_EVERY !== 0 && entry.skipped < IDLE_LOOK_EVERY - 1 && entry.reused < reuseAtMost) {
-      entry.readInRound = this.round;
+      this.markRead(entry);
       entry.reused += 1;
       entry.skipped += 1;
       return previous;
@@ -232,7 +237,7 @@ export class PidStatFiles {
     const idle = usable && n === entry.schedLength && sameBytes(buffer, entry.sched, n);
     this.looked(entry, idle);
     if (idle && entry.reused < reuseAtMost) {
-      entry.readInRound = this.round;
+      this.markRead(entry);
       entry.reused += 1;
       return previous;
     }
@@ -256,12 +261,17 @@ export class PidStatFiles {
 
   /** Closes the files not read since the previous sweep; the tick calls it once at its end. */
   sweep(): void {
-    for (const [pid, entry] of this.open) if (entry.readInRound !== this.round) this.forget(pid, entry);
+    if (this.readInThisRound < this.open.size) {
+      this.open.forEach((entry, pid) => {
+        if (entry.readInRound !== this.round) this.forget(pid, entry);
+      });
+    }
     this.round += 1;
+    this.readInThisRound = 0;
   }
 
   closeAll(): void {
-    for (const [pid, entry] of this.open) this.forget(pid, entry);
+    this.open.forEach((entry, pid) => this.forget(pid, entry));
   }
 
   /** Files held open now (tests). */
@@ -280,7 +290,14 @@ export class PidStatFiles {
     if (idle !== undefined) entry.idleLooks = idle ? entry.idleLooks + 1 : 0;
   }
 
+  private markRead(entry: KeptStat): void {
+    if (entry.readInRound === this.round) return;
+    entry.readInRound = this.round;
+    this.readInThisRound += 1;
+  }
+
   private forget(pid: number, entry: KeptStat): void {
+    if (entry.readInRound === this.round) this.readInThisRound -= 1;
     closeQuietly(entry.fd);
     if (entry.schedFd !== -1) closeQuietly(entry.schedFd);
     this.open.delete(pid);

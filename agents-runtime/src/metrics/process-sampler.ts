@@ -99,24 +99,29 @@ export interface ProcessSampler {
 }
 
 function notRunning(info: ProcessInfo, pid: number | null): InstanceMetrics {
-  return {
-    instance: info.instance,
-    process: info.process,
-    pid,
-    cpuPercent: 0,
-    rssBytes: 0,
-    threads: 0,
-    openFiles: null,
-    restarts: info.restarts,
-    operatorRestarts: info.operatorRestarts ?? 0,
-    uptimeMs: null,
-    ...droppedLines(info),
-  };
+  return instanceMetrics(info, pid, 0, 0, 0, null, null);
 }
 
-/** The dropped-lines count where the stamper keeps one (the field stays absent, not 0, where it does not). */
-function droppedLines(info: ProcessInfo): Pick<InstanceMetrics, 'logDroppedLines'> {
-  return info.logDroppedLines === undefined ? {} : { logDroppedLines: info.logDroppedLines };
+/**
+ * One instance's figures, with the dropped-lines count where the stamper keeps one (the
+ * field stays absent, not 0, where it does not). One literal for each of the two shapes:
+ * a spread of a conditional made a temporary object, and adding the field afterwards a
+ * property array, for every instance every tick.
+ */
+function instanceMetrics(
+  info: ProcessInfo,
+  pid: number | null,
+  cpuPercent: number,
+  rssBytes: number,
+  threads: number,
+  openFiles: number | null,
+  uptimeMs: number | null,
+): InstanceMetrics {
+  const { instance, process, restarts, logDroppedLines } = info;
+  const operatorRestarts = info.operatorRestarts ?? 0;
+  return logDroppedLines === undefined
+    ? { instance, process, pid, cpuPercent, rssBytes, threads, openFiles, restarts, operatorRestarts, uptimeMs }
+    : { instance, process, pid, cpuPercent, rssBytes, threads, openFiles, restarts, operatorRestarts, uptimeMs, logDroppedLines };
 }
 
 /** What a tick remembers of a group member for the next one. */
@@ -125,11 +130,21 @@ interface MemberMemory {
   cpuTicks: number;
   /** Open files at the last count (null: unreadable). */
   openFiles: number | null;
+  /** The tick that last saw it: members no tick saw are dropped after it. */
+  seenAtTick: number;
 }
+
+/*
+ * The per-tick paths below (rereadGroups, memberOf, the loop over each instance's members)
+ * use indexed loops, not for-of: the daemon is interpreted (lite mode), where every for-of
+ * step allocates an iterator result. With 100 idle instances those results were a third of
+ * the daemon's garbage, and garbage is most of its idle cost: each scavenge's fresh pages
+ * fault in again (bench:runtime, idle CPU with 100 children).
+ */
 
 /** The member with `pid` (a loop, not find with a closure: this runs for every instance every tick). */
 function memberOf(members: readonly PidStat[], pid: number): PidStat | undefined {
-  for (const m of members) if (m.pid === pid) return m;
+  for (let i = 0; i < members.length; i += 1) if (members[i]!.pid === pid) return members[i];
   return undefined;
 }
 
@@ -202,21 +217,32 @@ function isProcess(id: number, procRoot: string): boolean {
 }
 
 /**
- * Re-reads the members found so far; drops those gone or moved to another group. A member
- * that has not run since (one thread, its schedstat unchanged) keeps its last stat, read in
- * full again at least every STAT_AT_LEAST_EVERY ticks (proc-files.ts says why and what it costs).
+ * Re-reads the members found so far, in `known` itself (each group's array is updated in
+ * place: no new map or arrays every tick); drops those gone or moved to another group, and
+ * the groups of `leaders` left empty or no longer led by one. A member that has not run since
+ * (one thread, its schedstat unchanged) keeps its last stat, read in full again at least every
+ * STAT_AT_LEAST_EVERY ticks (proc-files.ts says why and what it costs).
  */
-function rereadGroups(known: Map<number, PidStat[]>, pgids: Iterable<number>, files: PidStatFiles): Map<number, PidStat[]> {
-  const groups = new Map<number, PidStat[]>();
-  for (const pgid of pgids) {
-    const members: PidStat[] = [];
-    for (const old of known.get(pgid) ?? []) {
+function rereadGroups(known: Map<number, PidStat[]>, leaders: readonly number[], files: PidStatFiles): void {
+  let kept = 0;
+  for (let i = 0; i < leaders.length; i += 1) {
+    const pgid = leaders[i]!;
+    const members = known.get(pgid);
+    if (members === undefined) continue;
+    let n = 0;
+    for (let j = 0; j < members.length; j += 1) {
+      const old = members[j]!;
       const stat = files.readUnlessIdle(old.pid, old);
-      if (stat !== null && stat.pgrp === pgid && stat.startTicks === old.startTicks) members.push(stat);
+      if (stat !== null && stat.pgrp === pgid && stat.startTicks === old.startTicks) members[n++] = stat;
     }
-    if (members.length > 0) groups.set(pgid, members);
+    members.length = n;
+    if (n === 0) known.delete(pgid);
+    else kept += 1;
   }
-  return groups;
+  if (known.size === kept) return;
+  // Some group is no longer led by a running instance (rare: the tick after a stop).
+  const led = new Set(leaders);
+  for (const pgid of [...known.keys()]) if (!led.has(pgid)) known.delete(pgid);
 }
 
 export function createProcessSampler(options: ProcessSamplerOptions = {}): ProcessSampler {
@@ -250,8 +276,12 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
 
   return {
     sample(instances, nowMs) {
-      const running = instances.filter((i) => i.pid !== null && i.pid > 0);
-      if (running.length === 0) {
+      const leaders: number[] = [];
+      for (let i = 0; i < instances.length; i += 1) {
+        const pid = instances[i]!.pid;
+        if (pid !== null && pid > 0) leaders.push(pid);
+      }
+      if (leaders.length === 0) {
         memory = new Map();
         previousUptimeTicks = null;
         known = new Map();
@@ -263,16 +293,15 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
       const uptimeSeconds = uptimeText === null ? null : parseUptimeSeconds(uptimeText);
       const uptimeTicks = uptimeSeconds === null ? null : uptimeSeconds * CLOCK_TICKS_PER_SECOND;
       const elapsedTicks = uptimeTicks !== null && previousUptimeTicks !== null ? uptimeTicks - previousUptimeTicks : 0;
-      const leaders = running.map((i) => i.pid!);
-      const pgids = new Set(leaders);
-      const fullScan = tick % fullScanEvery === 1 % fullScanEvery || leaders.some((pid) => !known.has(pid));
+      let fullScan = tick % fullScanEvery === 1 % fullScanEvery;
+      for (let i = 0; i < leaders.length && !fullScan; i += 1) fullScan = !known.has(leaders[i]!);
       // Read before the scan: a process created while it runs is looked at again next tick, never missed.
       const newest = newestPid();
       /** Set when the look for new members waits: the ids after it are looked at later. */
       let lookFrom: number | null = null;
       let groups: Map<number, PidStat[]>;
       if (fullScan) {
-        groups = scanGroups(listPids(procRoot), pgids, files);
+        groups = scanGroups(listPids(procRoot), new Set(leaders), files);
         known = groups;
       } else {
         if (newest !== null && lookedUpTo !== null && newest !== lookedUpTo) {
@@ -281,19 +310,20 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
             lookFrom = lookedUpTo; // not yet: the next look starts where the last one ended
           } else {
             if (lists) listedAtTick = tick;
-            for (const [pgid, born] of bornInGroups(lookedUpTo, newest, pgids, procRoot, files)) {
+            for (const [pgid, born] of bornInGroups(lookedUpTo, newest, new Set(leaders), procRoot, files)) {
               const members = known.get(pgid);
               if (members === undefined) continue; // a leader not in `known` forces a full scan instead
               for (const stat of born) if (!members.some((m) => m.pid === stat.pid)) members.push(stat);
             }
           }
         }
-        groups = rereadGroups(known, leaders, files);
-        known = groups;
+        rereadGroups(known, leaders, files);
+        groups = known;
       }
       lookedUpTo = lookFrom ?? newest;
       const countFiles = tick % openFilesEvery === 1 % openFilesEvery;
-      const nextMemory = new Map<number, MemberMemory>();
+      /** Members this tick saw, each counted once (memory keeps exactly these). */
+      let seenMembers = 0;
 
       const out = instances.map((info): InstanceMetrics => {
         const pid = info.pid;
@@ -307,38 +337,41 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
         let threads = 0;
         let rssBytes = 0;
         let openFiles: number | null = null;
-        for (const m of members) {
+        for (let i = 0; i < members.length; i += 1) {
+          const m = members[i]!;
           let seen = memory.get(m.pid);
-          if (seen !== undefined && seen.startTicks !== m.startTicks) seen = undefined; // the pid of another process now
+          // Not seen before, or the pid of another process now: counted from its start, its files counted now.
+          const fresh = seen === undefined || seen.startTicks !== m.startTicks;
           // Spread over the ticks a long-idle member was passed over (proc-files.ts): a rate, never more than it can use.
-          if (seen !== undefined) cpuTicks += Math.max(0, m.cpuTicks - seen.cpuTicks) / files.lookWindow(m.pid);
+          if (!fresh) cpuTicks += Math.max(0, m.cpuTicks - seen!.cpuTicks) / files.lookWindow(m.pid);
           else if (previousUptimeTicks !== null && m.startTicks >= previousUptimeTicks) cpuTicks += m.cpuTicks;
           threads += m.threads;
           rssBytes += m.rssPages * pageSize;
-          const fds = countFiles || seen === undefined ? readPidOpenFiles(m.pid, procRoot) : seen.openFiles;
-          if (seen === undefined) seen = { startTicks: m.startTicks, cpuTicks: m.cpuTicks, openFiles: fds };
-          else {
+          const fds = countFiles || fresh ? readPidOpenFiles(m.pid, procRoot) : seen!.openFiles;
+          if (seen === undefined) {
+            seen = { startTicks: m.startTicks, cpuTicks: m.cpuTicks, openFiles: fds, seenAtTick: -1 };
+            memory.set(m.pid, seen);
+          } else {
+            seen.startTicks = m.startTicks;
             seen.cpuTicks = m.cpuTicks;
             seen.openFiles = fds;
           }
-          nextMemory.set(m.pid, seen);
+          if (seen.seenAtTick !== tick) {
+            seen.seenAtTick = tick;
+            seenMembers += 1;
+          }
           if (fds !== null) openFiles = (openFiles ?? 0) + fds;
         }
-        return {
-          instance: info.instance,
-          process: info.process,
-          pid,
-          cpuPercent: elapsedTicks > 0 ? (cpuTicks / elapsedTicks) * 100 : 0,
-          rssBytes,
-          threads,
-          openFiles,
-          restarts: info.restarts,
-          operatorRestarts: info.operatorRestarts ?? 0,
-          uptimeMs: info.startedAtMs === null ? null : Math.max(0, nowMs - info.startedAtMs),
-          ...droppedLines(info),
-        };
+        const cpuPercent = elapsedTicks > 0 ? (cpuTicks / elapsedTicks) * 100 : 0;
+        const uptimeMs = info.startedAtMs === null ? null : Math.max(0, nowMs - info.startedAtMs);
+        return instanceMetrics(info, pid, cpuPercent, rssBytes, threads, openFiles, uptimeMs);
       });
-      memory = nextMemory;
+      // Forget the members no instance has any more (rare: a member exited, an instance stopped).
+      if (memory.size !== seenMembers) {
+        memory.forEach((seen, pid) => {
+          if (seen.seenAtTick !== tick) memory.delete(pid);
+        });
+      }
       previousUptimeTicks = uptimeTicks;
       // A full scan reads every process once without keeping its file, so it says nothing about which kept files are still wanted.
       if (!fullScan) files.sweep();

@@ -225,7 +225,13 @@ export class FleetSupervisor {
    * idle daemon's CPU (bench:runtime, issue 13).
    */
   eachInstance(visit: (processName: string, supervisor: ProcessSupervisor) => void): void {
-    for (const spec of this.options.manifest.processes) for (const s of this.group(spec.name).supervisors) visit(spec.name, s);
+    // Indexed loops: the metrics tick calls this every second and the daemon is interpreted, where a for-of allocates per step.
+    const specs = this.options.manifest.processes;
+    for (let i = 0; i < specs.length; i += 1) {
+      const name = specs[i]!.name;
+      const supervisors = this.group(name).supervisors;
+      for (let j = 0; j < supervisors.length; j += 1) visit(name, supervisors[j]!);
+    }
   }
 
   /** The supervisor of one instance, for the API's per-instance calls. */

@@ -101,6 +101,29 @@ describe('kept-open /proc files', () => {
     expect(files.size).toBe(0);
   });
 
+  it('a sweep still closes an unread file when another was read and then lost in the same round (the count of reads is kept exact)', async () => {
+    const a = start('sleep', ['30']);
+    const b = start('sleep', ['30']);
+    const c = start('sleep', ['30']);
+    const all = [a, b, c];
+    await until('the children in /proc', () => all.every((child) => fs.existsSync(`/proc/${child.pid}/stat`)));
+    const files = new PidStatFiles();
+    for (const child of all) files.read(child.pid!);
+    files.sweep();
+    // This round: a is read and then exits (its file is dropped on the failed read), b is read twice, c not at all.
+    expect(files.read(a.pid!)).not.toBeNull();
+    a.kill('SIGKILL');
+    await once(a, 'exit');
+    expect(files.read(a.pid!)).toBeNull();
+    files.read(b.pid!);
+    files.read(b.pid!);
+    expect(files.size).toBe(2);
+    files.sweep();
+    // Two reads counted (a's withdrawn when it was dropped, b's twice counted once) against two files: c must be found unread.
+    expect(files.size).toBe(1);
+    expect(files.read(b.pid!)).toMatchObject({ pid: b.pid });
+    files.closeAll();
+  });
   it('a process forked into a watched group counts on the next tick, without a full scan', async () => {
     // The leader forks a `sleep` into its own group for every line it reads.
     const leader = start('/bin/sh', ['-c', 'while read l; do sleep 30 & done'], true);

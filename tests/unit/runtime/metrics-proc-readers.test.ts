@@ -293,6 +293,34 @@ describe('samplers on a fixture /proc', () => {
     expect(m).toMatchObject({ pid: 700, threads: 4, rssBytes: 12 * 1024, openFiles: 0, uptimeMs: null });
   });
 
+  it('process: between full scans, a member that exits is dropped, and a stopped instance is forgotten (its CPU is not carried to a later tick)', () => {
+    proc.write('uptime', '1000.00 0\n');
+    proc.process(500, { pgrp: 500, ticks: 100, threads: 1, start: 50_000, rssKb: 400, fds: 1 });
+    proc.process(501, { pgrp: 500, ticks: 40, threads: 1, start: 60_000, rssKb: 100, fds: 1 });
+    proc.process(600, { pgrp: 600, ticks: 10, threads: 1, start: 70_000, rssKb: 200, fds: 1 });
+    const sampler = createProcessSampler({ procRoot: proc.root, pageSizeBytes: 4096, fullScanEvery: 1000, openFilesEvery: 1000 });
+    const core = { instance: 'core-1', process: 'core', pid: 500, restarts: 0, startedAtMs: null };
+    const agent = { instance: 'agent-1', process: 'agent', pid: 600 as number | null, restarts: 0, startedAtMs: null };
+    sampler.sample([core, agent], 1); // the full scan: both groups known
+
+    // 1 s (100 ticks) later, no scan: 501 has exited; the agent is stopped.
+    proc.write('uptime', '1001.00 0\n');
+    proc.process(500, { pgrp: 500, ticks: 110, threads: 1, start: 50_000, rssKb: 400, fds: 1 });
+    proc.remove(501);
+    const second = sampler.sample([core, { ...agent, pid: null }], 2);
+    expect(second[0]).toMatchObject({ cpuPercent: 10, threads: 1, rssBytes: 400 * 1024 });
+    expect(second[1]).toMatchObject({ pid: null, cpuPercent: 0 });
+
+    // The agent runs again under the same pid (its process has used 50 ticks meanwhile): it is
+    // looked at afresh, so none of that is put on this one tick; the core goes on as before.
+    proc.write('uptime', '1002.00 0\n');
+    proc.process(500, { pgrp: 500, ticks: 130, threads: 1, start: 50_000, rssKb: 400, fds: 1 });
+    proc.process(600, { pgrp: 600, ticks: 60, threads: 1, start: 70_000, rssKb: 200, fds: 1 });
+    const third = sampler.sample([core, agent], 3);
+    expect(third[0]).toMatchObject({ cpuPercent: 20, threads: 1 });
+    expect(third[1]).toMatchObject({ pid: 600, cpuPercent: 0, rssBytes: 200 * 1024 });
+  });
+
   it('process: between full scans only known members are re-read; a new leader forces a scan; open files are recounted on schedule', () => {
     proc.write('uptime', '1000.00 0\n');
     proc.process(500, { pgrp: 500, ticks: 10, threads: 1, start: 50_000, rssKb: 400, fds: 3 });
