@@ -30,7 +30,8 @@
  * the kernel handed out is in /proc/loadavg, so a tick where it has not moved reads nothing
  * more, and one where it has reads the stat of only the pids created meanwhile. A process
  * forked into a group therefore shows up on the next tick. Open files (a readdir of
- * /proc/<pid>/fd per member) are counted every `openFilesEvery` ticks (default 30) and
+ * /proc/<pid>/fd per member) are counted every `openFilesEvery` ticks (default 30), except
+ * for a member that has not run since its last count (its stat reused, below), and
  * reported from that count in between: 100 readdirs every 10 s were a quarter of an idle
  * daemon's syscalls with 100 instances; a count half a minute old is still the answer to
  * "is it leaking descriptors", and a new member is counted on its first tick.
@@ -130,6 +131,8 @@ interface MemberMemory {
   cpuTicks: number;
   /** Open files at the last count (null: unreadable). */
   openFiles: number | null;
+  /** The stat files' activity stamp at the last count (PidStatFiles.activityOf). */
+  countedAt: number;
   /** The tick that last saw it: members no tick saw are dropped after it. */
   seenAtTick: number;
 }
@@ -347,14 +350,23 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
           else if (previousUptimeTicks !== null && m.startTicks >= previousUptimeTicks) cpuTicks += m.cpuTicks;
           threads += m.threads;
           rssBytes += m.rssPages * pageSize;
-          const fds = countFiles || fresh ? readPidOpenFiles(m.pid, procRoot) : seen!.openFiles;
+          /*
+           * Its files are counted on schedule unless it has not run since the last count (the
+           * stat files' activity stamp is unchanged): a process that has not run has opened
+           * and closed nothing. With 100 idle instances the recount (a readdir of
+           * /proc/<pid>/fd each) was a tenth of the daemon's idle time.
+           */
+          const activity = files.activityOf(m.pid);
+          const count = fresh || (countFiles && (activity === -1 || activity !== seen!.countedAt));
+          const fds = count ? readPidOpenFiles(m.pid, procRoot) : seen!.openFiles;
           if (seen === undefined) {
-            seen = { startTicks: m.startTicks, cpuTicks: m.cpuTicks, openFiles: fds, seenAtTick: -1 };
+            seen = { startTicks: m.startTicks, cpuTicks: m.cpuTicks, openFiles: fds, countedAt: activity, seenAtTick: -1 };
             memory.set(m.pid, seen);
           } else {
             seen.startTicks = m.startTicks;
             seen.cpuTicks = m.cpuTicks;
             seen.openFiles = fds;
+            if (count) seen.countedAt = activity;
           }
           if (seen.seenAtTick !== tick) {
             seen.seenAtTick = tick;

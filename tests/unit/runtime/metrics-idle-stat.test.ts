@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   IDLE_AFTER_LOOKS,
   IDLE_LOOK_EVERY,
@@ -66,6 +66,36 @@ afterEach(() => {
 });
 
 describe("an idle member's stat is reused, a running one's is read", () => {
+  it('open files are not recounted while a member has not run since the last count; once it has run, they are', async () => {
+    // One single-threaded shell in its own group: it opens fd 5 when told to on stdin, then waits again.
+    const shell = start('/bin/sh', ['-c', 'read go; exec 5</etc/hostname; read stop'], true);
+    const pid = shell.pid!;
+    await settled(pid);
+    const sampler = createProcessSampler({ fullScanEvery: 1_000_000, openFilesEvery: 1 });
+    const info = [{ instance: 'core-1', process: 'core', pid, restarts: 0, startedAtMs: null }];
+    const fdDir = `/proc/${pid}/fd`;
+    const readdir = vi.spyOn(fs, 'readdirSync');
+    const countsOfIt = (): number => readdir.mock.calls.filter(([dir]) => String(dir) === fdDir).length;
+    try {
+      // The first looks open its files and take its schedstat: counted each time.
+      let before = 0;
+      for (let tick = 1; tick <= 3; tick += 1) before = sampler.sample(info, tick)[0]!.openFiles!;
+      expect(before).toBe(fs.readdirSync(fdDir).length);
+      const counted = countsOfIt();
+      for (let tick = 4; tick <= 8; tick += 1) expect(sampler.sample(info, tick)[0]!.openFiles).toBe(before);
+      expect(countsOfIt()).toBe(counted); // asleep: counted every tick by schedule, yet not once read again
+
+      shell.stdin!.write('go\n');
+      await until('fd 5 open', () => fs.existsSync(`${fdDir}/5`));
+      await settled(pid);
+      expect(sampler.sample(info, 9)[0]!.openFiles).toBe(before + 1);
+      expect(countsOfIt()).toBe(counted + 1);
+    } finally {
+      readdir.mockRestore();
+      sampler.close();
+    }
+  });
+
   it('a sleeping single-threaded process: its last stat, equal to a fresh read, until STAT_AT_LEAST_EVERY ticks have gone by', async () => {
     const child = start('sleep', ['60']);
     await until('the child in /proc', () => fs.existsSync(`/proc/${child.pid}/stat`));
