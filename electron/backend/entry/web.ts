@@ -112,6 +112,8 @@ async function main(): Promise<void> {
     stopping = true;
     backend.logger.info({ signal }, 'web mode stopping');
     await server.close();
+    // Each step says it ended, so a stop that hangs shows where.
+    backend.logger.info({}, 'web server closed');
     await backend.close();
     process.exit(0);
   };

@@ -509,9 +509,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     },
     async close() {
       for (const ws of sockets) ws.terminate();
+      // Upgrades that arrive from here on are answered 503 (ws refuses once closed).
       wss.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // server.close() ends idle connections only: one with a request in flight, or a keep-alive one
+      // that a browser goes on reusing, would hold the stop for as long as it lasts (seen: over 10 s
+      // of SIGTERM on a busy machine). A stopping server answers nothing more, so every one goes now.
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
