@@ -10,6 +10,7 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateRawSync } from 'node:zlib';
 import { builtinImportsOf, builtinsOnce } from './builtins-once.mjs';
 import { buildNativeCollectors } from './native/build-native.mjs';
 
@@ -35,6 +36,23 @@ const collector = await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// The yaml library, which the daemon needs only while it reads a YAML file: carried compressed,
+// and loaded and let go on each read (agents-runtime/src/yaml/yaml-on-demand.ts says why).
+const yamlLibrary = await build({
+  entryPoints: [path.join(root, 'node_modules/yaml/dist/index.js')],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  write: false,
+  // ASCII, so that yaml-on-demand.ts decodes it as latin1, one byte a character.
+  charset: 'ascii',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const yamlLibrarySource = deflateRawSync(yamlLibrary.outputFiles[0].contents, { level: 9 }).toString('base64');
 const runtimeOptions = {
   entryPoints: [path.join(root, 'agents-runtime/src/cli/sutazai-runtime.ts')],
   outfile: path.join(outdir, 'sutazai-runtime.cjs'),
@@ -53,11 +71,14 @@ const runtimeOptions = {
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+  // The daemon's `yaml` is the on-demand loader of the compressed library above.
+  alias: { yaml: path.join(root, 'agents-runtime/src/yaml/yaml-on-demand.ts') },
   banner: { js: '#!/usr/bin/env node\nconst __sutazaiImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: {
     'process.env.SUTAZAI_RUNTIME_BUNDLED': '"1"',
     __SUTAZAI_RUNTIME_VERSION__: JSON.stringify(version),
     __SUTAZAI_LOG_COLLECTOR_SOURCE__: JSON.stringify(collector.outputFiles[0].text),
+    __SUTAZAI_YAML_LIBRARY__: JSON.stringify(yamlLibrarySource),
     'import.meta.url': '__sutazaiImportMetaUrl',
   },
 };

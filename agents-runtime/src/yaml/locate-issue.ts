@@ -5,7 +5,7 @@
  * into YAML text becomes a line and column, for the runtime and (through the wire module)
  * the control center alike.
  */
-import { isMap, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import type { Issue } from '../schema/schema';
 import { readYaml, YAML_FILE_LIMITS, type YamlLimits, type YamlProblem } from './read-yaml';
 
@@ -39,13 +39,25 @@ export type LocatedYaml = Where &
 /** A parsed document and how to name its positions. */
 export type LocatedDocument = Pick<Where, 'where'> & { doc: Document };
 
-/** Line and column of offsets into a text whose lines start at `lineStarts`. */
+/**
+ * Line and column of offsets into a text whose lines start at `lineStarts` (ascending), counted
+ * as the yaml library's LineCounter counts them. Plain arithmetic rather than a LineCounter: what
+ * names positions may be kept after the read, and in the runtime a kept object of the library
+ * would keep the whole library loaded (yaml-on-demand.ts).
+ */
 export function positionsFrom(lineStarts: readonly number[]): (offset: number) => YamlPosition {
-  const lineCounter = new LineCounter();
-  for (const start of lineStarts) lineCounter.addNewLine(start);
+  const starts = [...lineStarts];
   return (offset) => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
+    // The number of lines that start at or before `offset`: that line, 1-based.
+    let low = 0;
+    let high = starts.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (starts[mid]! <= offset) low = mid + 1;
+      else high = mid;
+    }
+    if (low === 0) return { line: 0, column: offset };
+    return { line: low, column: offset - starts[low - 1]! + 1 };
   };
 }
 
