@@ -6,9 +6,12 @@ export default defineConfig({
     // Two test files at a time even on two cores (Vitest's default is cores - 1, one here):
     // integration and e2e files spend most of their time waiting on SSH handshakes, child
     // processes and Chromium, and every shared resource is per run (test hosts get their own
-    // namespaces, addresses and directories; servers listen on port 0), so two overlap safely.
-    // The e2e project still runs its own files one at a time (fileParallelism: false).
+    // namespaces, addresses and directories; servers listen on port 0, browsers get their own
+    // profiles), so two overlap safely. The e2e files share the two workers with the others:
+    // run apart, one at a time, after them, they kept the second core idle for 15 minutes.
     maxWorkers: 2,
+    // dist/ built once before any file, not by two files' servers at once.
+    globalSetup: ['tests/support/build-before-tests.ts'],
     projects: [
       {
         test: {
@@ -36,7 +39,6 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           pool: 'forks',
-          fileParallelism: false,
         },
       },
     ],
