@@ -26,8 +26,6 @@ declare const __SUTAZAI_YAML_LIBRARY__: string;
 type YamlLibrary = typeof Yaml;
 
 let loaded: YamlLibrary | undefined;
-/** How many times the library was compiled (tests: a read loads it once; the next turn, again). */
-let loads = 0;
 
 function library(): YamlLibrary {
   if (loaded !== undefined) return loaded;
@@ -38,16 +36,11 @@ function library(): YamlLibrary {
   const run = vm.compileFunction(source, ['exports', 'require', 'module'], { filename: 'yaml-library.cjs' });
   run(module.exports, createRequire(__filename), module);
   loaded = module.exports;
-  loads += 1;
   // Every read is synchronous: once this turn of the event loop ends, nothing of it needs the instance.
   setImmediate(() => {
     loaded = undefined;
   });
   return loaded;
-}
-
-export function yamlLibraryLoads(): number {
-  return loads;
 }
 
 export const parseDocument: YamlLibrary['parseDocument'] = (...args: Parameters<YamlLibrary['parseDocument']>) =>
