@@ -20,38 +20,28 @@ const outdir = path.resolve(at >= 0 && process.argv[at + 1] ? process.argv[at + 
 const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
 
 fs.mkdirSync(outdir, { recursive: true });
+/** One CommonJS file the daemon carries inside its bundle, as text: ASCII (one byte a character, also once decoded as latin1), minified. */
+const carried = (entry) =>
+  build({
+    entryPoints: [path.join(root, entry)],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    write: false,
+    charset: 'ascii',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
 // The log collector (agents-runtime/src/logs/log-collector.ts) ships inside the daemon as
 // source text that the daemon runs with `node -e`: one file to install, and the collector
 // loads ~20 KB of code instead of the daemon's whole bundle (~20 MB less resident memory).
-const collector = await build({
-  entryPoints: [path.join(root, 'agents-runtime/src/logs/log-collector-main.ts')],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  write: false,
-  charset: 'ascii',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+const collector = await carried('agents-runtime/src/logs/log-collector-main.ts');
 // The yaml library, which the daemon needs only while it reads a YAML file: carried compressed,
 // and loaded and let go on each read (agents-runtime/src/yaml/yaml-on-demand.ts says why).
-const yamlLibrary = await build({
-  entryPoints: [path.join(root, 'node_modules/yaml/dist/index.js')],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  write: false,
-  // ASCII, so that yaml-on-demand.ts decodes it as latin1, one byte a character.
-  charset: 'ascii',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+const yamlLibrary = await carried('node_modules/yaml/dist/index.js');
 const yamlLibrarySource = deflateRawSync(yamlLibrary.outputFiles[0].contents, { level: 9 }).toString('base64');
 const runtimeOptions = {
   entryPoints: [path.join(root, 'agents-runtime/src/cli/sutazai-runtime.ts')],

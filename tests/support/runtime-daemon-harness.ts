@@ -13,6 +13,7 @@ import { RUNTIME_NODE_FLAGS } from '../../agents-runtime/src/wire/launch-env';
 import { killMarkedProcesses } from './kill-marked-processes';
 import { freePort } from './free-ports';
 import { makeRuntimeCerts, type Pem, type RuntimeCerts } from './runtime-certs';
+import { makeWaitFor } from './wait-for';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -158,6 +159,39 @@ export function startBundledDaemon(
   child.stderr!.on('data', (chunk: Buffer) => lines.push({ stderr: chunk.toString('utf8') }));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, lines, exited };
+}
+
+/** A bounded wait (30 s) whose failure message ends with the daemon's last 20 log lines. */
+export function daemonWaitFor(daemon: () => BundledDaemon | undefined): ReturnType<typeof makeWaitFor> {
+  return makeWaitFor({
+    timeoutMs: 30_000,
+    pollMs: 100,
+    retryErrors: true,
+    diagnostics: () =>
+      `\n--- daemon (last lines)\n${(daemon()?.lines ?? [])
+        .slice(-20)
+        .map((l) => JSON.stringify(l))
+        .join('\n')}`,
+  });
+}
+
+/** Waits for the daemon's "ready" line; fails at once if it exits first. */
+export async function daemonReady(daemon: BundledDaemon, waitFor: ReturnType<typeof makeWaitFor>): Promise<void> {
+  await waitFor('the daemon to be ready', () => {
+    if (daemon.child.exitCode !== null) throw new Error(`daemon exited ${daemon.child.exitCode}`);
+    return daemon.lines.some((l) => l.msg === 'sutazai-runtime ready');
+  });
+}
+
+/**
+ * Asks a daemon started with a preloaded test script (tests/support/*-on-signal.cjs) for what
+ * that script writes on SIGWINCH, and returns it: the JSON in `file`, written whole by a rename.
+ */
+export async function askOnSignal<T>(daemon: BundledDaemon, file: string, waitFor: ReturnType<typeof makeWaitFor>): Promise<T> {
+  fs.rmSync(file, { force: true });
+  daemon.child.kill('SIGWINCH');
+  await waitFor(`the daemon's answer in ${path.basename(file)}`, () => fs.existsSync(file));
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
 /** SIGKILLs the daemons still running, then every process carrying the runtime's marker. */

@@ -6,14 +6,16 @@
  * out on SIGWINCH; the daemon runs as hosts run it, from the bundle with its Node flags.
  */
 import type * as grpc from '@grpc/grpc-js';
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListProcessesResponse__Output } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/ListProcessesResponse';
 import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/Runtime';
 import type { RuntimeCerts } from '../../support/runtime-certs';
 import {
+  askOnSignal,
   daemonLayout,
+  daemonReady,
+  daemonWaitFor,
   killDaemonsAndInstances,
   prepareBundledDaemon,
   QUIET_MANIFEST,
@@ -23,7 +25,6 @@ import {
   type BundledDaemon,
 } from '../../support/runtime-daemon-harness';
 import { makeTempDir } from '../../support/temp-dir';
-import { makeWaitFor } from '../../support/wait-for';
 
 const tmp = makeTempDir('sutazai-deferred-modules-');
 const layout = daemonLayout(tmp.path);
@@ -33,23 +34,11 @@ let certs: RuntimeCerts | undefined;
 let daemon: BundledDaemon | undefined;
 let client: RuntimeClient | undefined;
 
-const waitFor = makeWaitFor({
-  timeoutMs: 30_000,
-  pollMs: 100,
-  retryErrors: true,
-  diagnostics: () =>
-    `\n--- daemon (last lines)\n${(daemon?.lines ?? [])
-      .slice(-20)
-      .map((l) => JSON.stringify(l))
-      .join('\n')}`,
-});
+const waitFor = daemonWaitFor(() => daemon);
 
 /** The daemon's loaded built-ins now: asked by signal, answered by the preloaded script. */
 async function loadedModules(): Promise<string[]> {
-  fs.rmSync(listFile, { force: true });
-  daemon!.child.kill('SIGWINCH');
-  await waitFor('the module list', () => fs.existsSync(listFile));
-  return (JSON.parse(fs.readFileSync(listFile, 'utf8')) as string[]).filter((m) => m.startsWith('NativeModule '));
+  return (await askOnSignal<string[]>(daemon!, listFile, waitFor)).filter((m) => m.startsWith('NativeModule '));
 }
 
 beforeAll(async () => {
@@ -59,10 +48,7 @@ beforeAll(async () => {
     preload: path.join(REPO_ROOT, 'tests/support/module-list-on-signal.cjs'),
     env: { SUTAZAI_TEST_MODULE_LIST: listFile },
   });
-  await waitFor('the daemon to be ready', () => {
-    if (daemon!.child.exitCode !== null) throw new Error(`daemon exited ${daemon!.child.exitCode}`);
-    return daemon!.lines.some((l) => l.msg === 'sutazai-runtime ready');
-  });
+  await daemonReady(daemon, waitFor);
   client = runtimeClient(prepared.port, prepared.certs.ca.certPem, prepared.certs.viewer);
 }, 180_000);
 

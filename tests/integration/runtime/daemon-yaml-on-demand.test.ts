@@ -16,7 +16,10 @@ import type { RuntimeClient } from '../../../agents-runtime/src/generated/sutaza
 import { runtimeErrorFromMetadata } from '../../../agents-runtime/src/wire';
 import type { RuntimeCerts } from '../../support/runtime-certs';
 import {
+  askOnSignal,
   daemonLayout,
+  daemonReady,
+  daemonWaitFor,
   killDaemonsAndInstances,
   prepareBundledDaemon,
   QUIET_MANIFEST,
@@ -26,7 +29,6 @@ import {
   type BundledDaemon,
 } from '../../support/runtime-daemon-harness';
 import { makeTempDir } from '../../support/temp-dir';
-import { makeWaitFor } from '../../support/wait-for';
 
 const tmp = makeTempDir('sutazai-yaml-on-demand-');
 const layout = daemonLayout(tmp.path);
@@ -36,23 +38,11 @@ let certs: RuntimeCerts | undefined;
 let daemon: BundledDaemon | undefined;
 let admin: RuntimeClient | undefined;
 
-const waitFor = makeWaitFor({
-  timeoutMs: 30_000,
-  pollMs: 100,
-  retryErrors: true,
-  diagnostics: () =>
-    `\n--- daemon (last lines)\n${(daemon?.lines ?? [])
-      .slice(-20)
-      .map((l) => JSON.stringify(l))
-      .join('\n')}`,
-});
+const waitFor = daemonWaitFor(() => daemon);
 
 /** How many yaml library instances the daemon has compiled, and how many are alive after two full collections. */
-async function yamlInstances(): Promise<{ compiled: number; alive: number }> {
-  fs.rmSync(countFile, { force: true });
-  daemon!.child.kill('SIGWINCH');
-  await waitFor('the yaml instance count', () => fs.existsSync(countFile));
-  return JSON.parse(fs.readFileSync(countFile, 'utf8')) as { compiled: number; alive: number };
+function yamlInstances(): Promise<{ compiled: number; alive: number }> {
+  return askOnSignal(daemon!, countFile, waitFor);
 }
 
 function updateManifest(manifestYaml: string): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
@@ -80,10 +70,7 @@ beforeAll(async () => {
     preload: path.join(REPO_ROOT, 'tests/support/yaml-instances-on-signal.cjs'),
     env: { SUTAZAI_TEST_YAML_INSTANCES: countFile },
   });
-  await waitFor('the daemon to be ready', () => {
-    if (daemon!.child.exitCode !== null) throw new Error(`daemon exited ${daemon!.child.exitCode}`);
-    return daemon!.lines.some((l) => l.msg === 'sutazai-runtime ready');
-  });
+  await daemonReady(daemon, waitFor);
   admin = runtimeClient(prepared.port, prepared.certs.ca.certPem, prepared.certs.admin);
 }, 180_000);
 
