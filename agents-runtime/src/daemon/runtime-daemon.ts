@@ -690,6 +690,9 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         closed = true;
         stateWriter.close();
         await server?.close();
+        // What the process's exit would do: the collector connection and held FIFOs go, and a
+        // collector that dies now is not started again (an in-process daemon outlives close()).
+        driver.close();
         lock.release();
         log.info(
           { stoppedChildren: stopChildren },

@@ -360,6 +360,16 @@ export class LinuxProcessDriver implements ProcessDriver {
     return this.collector === null ? null : this.collector.droppedLines(instance);
   }
 
+  /**
+   * Lets go of the log collector ('collector' only): its connection and the FIFOs this driver
+   * holds, and no restart of it after that. The collector runs on while a program writes. For a
+   * driver that is done before its process ends (a test); otherwise a collector killed
+   * afterwards is started again, and makes its FIFO directory again.
+   */
+  close(): void {
+    this.collector?.close();
+  }
+
   /** Deletes the log FIFOs ('collector' only) and the lifelines of instances not in `keep` (the runtime no longer has them). */
   removeFifosExcept(keep: ReadonlySet<string>): void {
     this.collector?.removeFifosExcept(keep);
