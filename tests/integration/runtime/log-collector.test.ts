@@ -65,15 +65,18 @@ function collectorSuite(kind: CollectorKind): void {
   const fifoDir = path.join(tmp.path, 'fifos');
   /** Every driver the suite makes, closed first in afterAll (LinuxProcessDriver.close says why). */
   const drivers: LinuxProcessDriver[] = [];
-  const tracked = (made: LinuxProcessDriver): LinuxProcessDriver => (drivers.push(made), made);
-  const driver = tracked(
-    new LinuxProcessDriver({
-      logs,
-      runtimeId,
+  /** A driver of runtime `id` whose collector (`kind`) reads the FIFOs in `fifos` into `files`. */
+  const collectorDriver = (id: string, files: LogFiles, fifos: string): LinuxProcessDriver => {
+    const made = new LinuxProcessDriver({
+      logs: files,
+      runtimeId: id,
       timestamps: 'collector',
-      collector: { fifoDir, command: commandFor(fifoDir, logs) },
-    }),
-  );
+      collector: { fifoDir: fifos, command: commandFor(fifos, files) },
+    });
+    drivers.push(made);
+    return made;
+  };
+  const driver = collectorDriver(runtimeId, logs, fifoDir);
   const daemons: ChildProcess[] = [];
   const waitFor = makeWaitFor({ timeoutMs: 15_000, pollMs: 25 });
 
@@ -312,14 +315,7 @@ net.createServer((conn) => {
       await killDaemon(daemon);
 
       // The next daemon's driver adopts it (as a daemon does from its state file); then the program writes and dies.
-      const next = tracked(
-        new LinuxProcessDriver({
-          logs: aLogs,
-          runtimeId: id,
-          timestamps: 'collector',
-          collector: { fifoDir: aFifos, command: commandFor(aFifos, aLogs) },
-        }),
-      );
+      const next = collectorDriver(id, aLogs, aFifos);
       const proc = next.adopt('adoptee', pid, startTime);
       expect(proc).not.toBeNull();
       const exited = exitOf(proc!);
@@ -351,14 +347,7 @@ net.createServer((conn) => {
       const oldExit = new Promise<NodeJS.Signals | null>((resolve) => old.once('exit', (_code, signal) => resolve(signal)));
       await new Promise((resolve) => old.stdout!.once('data', resolve));
 
-      const vDriver = tracked(
-        new LinuxProcessDriver({
-          logs: vLogs,
-          runtimeId: id,
-          timestamps: 'collector',
-          collector: { fifoDir: vFifos, command: commandFor(vFifos, vLogs) },
-        }),
-      );
+      const vDriver = collectorDriver(id, vLogs, vFifos);
       const proc = await vDriver.start(spec('versioned', 'echo "n=1"; exec sleep 300'), 'versioned');
       expect(await oldExit).toBe('SIGTERM');
       const current = await waitFor('a collector of this version', () => collectorsOf(id).find((pid) => pid !== old.pid));
@@ -388,14 +377,7 @@ net.createServer((conn) => {
         const oldExit = new Promise<number | null>((resolve) => old.once('exit', (code) => resolve(code)));
         await waitFor('the Node collector to listen', () => listening(collectorPaths(uFifos).socket));
 
-        const uDriver = tracked(
-          new LinuxProcessDriver({
-            logs: uLogs,
-            runtimeId: id,
-            timestamps: 'collector',
-            collector: { fifoDir: uFifos, command: commandFor(uFifos, uLogs) },
-          }),
-        );
+        const uDriver = collectorDriver(id, uLogs, uFifos);
         const proc = await uDriver.start(spec('upgraded', 'echo "n=1"; exec sleep 300'), 'upgraded');
         // SIGTERM: it writes what the FIFOs hold and exits on its own.
         expect(await oldExit).toBe(0);
@@ -415,14 +397,7 @@ net.createServer((conn) => {
       const errors = path.join(eFifos, COLLECTOR_ERRORS_FILE);
       fs.writeFileSync(errors, 'x'.repeat(COLLECTOR_ERRORS_MAX_BYTES + 1));
       const eLogs = new LogFiles(path.join(tmp.path, 'e-logs'));
-      const eDriver = tracked(
-        new LinuxProcessDriver({
-          logs: eLogs,
-          runtimeId: id,
-          timestamps: 'collector',
-          collector: { fifoDir: eFifos, command: commandFor(eFifos, eLogs) },
-        }),
-      );
+      const eDriver = collectorDriver(id, eLogs, eFifos);
       expect(eDriver.timestamps).toBe('collector');
       const socket = collectorPaths(eFifos).socket;
       await waitFor('the collector to listen', () => listening(socket));
@@ -446,14 +421,7 @@ net.createServer((conn) => {
       otherIds.push(id);
       const files = new LogFiles(path.join(tmp.path, 'rotate-logs'), { maxFileBytes: 256 * 1024, keepFiles: 2 });
       const fifos = path.join(tmp.path, 'rotate-fifos');
-      const flooding = tracked(
-        new LinuxProcessDriver({
-          logs: files,
-          runtimeId: id,
-          timestamps: 'collector',
-          collector: { fifoDir: fifos, command: commandFor(fifos, files) },
-        }),
-      );
+      const flooding = collectorDriver(id, files, fifos);
       const count = 200_000; // 18 MB of 91-byte lines, 24 MB stamped: about 95 files' worth
       const proc = await flooding.start(spec('flood', `seq -f '%090g' 1 ${count}`), 'flood');
       const paths = [files.logPath('flood'), ...[1, 2, 3].map((n) => files.rotatedPath('flood', n))];
