@@ -58,7 +58,9 @@ describe.each(SHELLS)('the upload verifier under $name', ({ argv }) => {
     (withoutOpenssl) => {
       fs.writeFileSync(partial, content);
       const out = run(argv, `0 2\n2 4\nend\ncommit ${sha256(content)}\n`, withoutOpenssl);
-      expect(out).toBe(`partial ${content.length} ${sha256(content)}\nsha256 ${sha256(content)}\nsettled\n`);
+      // The partial file is reported by its whole blocks: the short last one is written again on a resume.
+      const whole = content.subarray(0, 5 * BLOCK);
+      expect(out).toBe(`partial ${whole.length} ${sha256(whole)}\nsha256 ${sha256(content)}\nsettled\n`);
       expect(fs.existsSync(partial)).toBe(false);
       expect(fs.readFileSync(staged)).toEqual(content);
       expect(fs.readFileSync(`${staged}.sha256`, 'utf8')).toBe(`${sha256(content)}\n`);
@@ -73,6 +75,30 @@ describe.each(SHELLS)('the upload verifier under $name', ({ argv }) => {
       expect(out).toBe(`partial none\nsha256 ${sha256(Buffer.alloc(0))}\n`);
       fs.writeFileSync(partial, content);
       expect(run(argv, '1 1\nend\n')).toContain(`sha256 ${sha256(content.subarray(BLOCK, 2 * BLOCK))}\n`);
+    },
+    SHELL_CASE_MS,
+  );
+
+  it(
+    'reports the blocks of its one look at the size while the file grows, and none for less than a block',
+    () => {
+      // A stat that lets an earlier connection's late writes land right after it answered:
+      // the hash must cover exactly the blocks the size named, not what the file holds by then.
+      fs.writeFileSync(partial, content.subarray(0, 3 * BLOCK + 100));
+      const realStat = fs.readlinkSync(path.join(tmp.path, 'bin', 'stat'));
+      fs.rmSync(path.join(tmp.path, 'bin', 'stat'));
+      const late = path.join(tmp.path, 'late-writes');
+      fs.writeFileSync(late, content.subarray(3 * BLOCK + 100));
+      fs.writeFileSync(path.join(tmp.path, 'bin', 'stat'), `#!/bin/sh\n"${realStat}" "$@" && cat "${late}" >>"${partial}"\n`, {
+        mode: 0o755,
+      });
+      const out = run(argv, 'end\n', true);
+      const seen = content.subarray(0, 3 * BLOCK);
+      expect(out).toBe(`partial ${seen.length} ${sha256(seen)}\nsha256 ${sha256(Buffer.alloc(0))}\n`);
+      expect(fs.readFileSync(partial)).toEqual(content);
+
+      fs.writeFileSync(partial, content.subarray(0, BLOCK - 1));
+      expect(run(argv, 'end\n')).toBe(`partial none\nsha256 ${sha256(Buffer.alloc(0))}\n`);
     },
     SHELL_CASE_MS,
   );

@@ -64,9 +64,9 @@ const PIECE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Uploads the bundle over SFTP (or, where the host offers no SFTP, through commands that
- * write it piece by piece: pieceWriterCommand), resumable: a partial file left by an interrupted upload
- * is kept when the SHA-256 of its bytes (computed on the host) equals that of the same
- * prefix of the local file, and the upload continues from its last whole block; otherwise
+ * write it piece by piece: pieceWriterCommand), resumable: the whole blocks of a partial file left
+ * by an interrupted upload are kept when their SHA-256 (computed on the host) equals that of
+ * the same prefix of the local file, and the upload continues after them; otherwise
  * it starts over. The host checks the whole file's SHA-256 (openssl or sha256sum, on the host) and
  * only a match is renamed to its final name, with a `.sha256` marker beside it, so a
  * complete upload is recognised (and never sent again) by the next plan.
@@ -98,13 +98,15 @@ export async function uploadBundle(options: UploadBundleOptions): Promise<Upload
     const sftp = await sftpIfOffered(session, opening);
     if (sftp === null) {
       transport = 'exec';
-      resumedFrom = await keptPrefix(verifier, options.localFile, (await verifier.partial)?.size ?? null, size);
+      resumedFrom = await keptPrefix(await verifier.partial, options.localFile, size);
       await options.directoryReady;
       verifier.hashThrough(resumedFrom, size);
       await writeThroughCommands(session, options.localFile, options.partialPath, resumedFrom, size, ended, onAck);
     } else {
       try {
-        resumedFrom = await keptPrefix(verifier, options.localFile, await sizeOf(sftp, options.partialPath), size);
+        // SFTP's stat answers at once: only a partial file that is there waits for the host's hash of it.
+        const there = (await sizeOf(sftp, options.partialPath)) !== null;
+        resumedFrom = there ? await keptPrefix(await verifier.partial, options.localFile, size) : 0;
         await options.directoryReady;
         const handle = await open(sftp, options.partialPath, resumedFrom > 0 ? 'r+' : 'w');
         const fd = fs.openSync(options.localFile, 'r');
@@ -163,16 +165,21 @@ export async function uploadBundle(options: UploadBundleOptions): Promise<Upload
   return { resumedFrom, bytesSent, transport };
 }
 
+/** What the verifier reported of the partial file: its whole blocks at one look, and their SHA-256. */
+export interface PartialOnHost {
+  size: number;
+  sha256: string;
+}
+
 /**
- * How much of the partial file on the host (`partialSize` bytes, or null when there is none)
- * to keep: all its whole blocks when the host's SHA-256 of it equals that of the same
- * prefix of the local file, nothing otherwise.
+ * How much of the partial file on the host (its whole blocks as the verifier reported them,
+ * or null when there is none) to keep: all of them when their SHA-256 equals that of the
+ * same prefix of the local file, nothing otherwise. The file may have grown since (an
+ * earlier connection's writes still arriving): those bytes are written again.
  */
-async function keptPrefix(verifier: Verifier, localFile: string, partialSize: number | null, size: number): Promise<number> {
-  if (partialSize === null || partialSize <= 0 || partialSize > size) return 0;
-  const partial = await verifier.partial;
-  if (partial === null || partial.size !== partialSize || (await localPrefixSha256(localFile, partial.size)) !== partial.sha256) return 0;
-  return partial.size - (partial.size % CHUNK_BYTES);
+export async function keptPrefix(partial: PartialOnHost | null, localFile: string, size: number): Promise<number> {
+  if (partial === null || partial.size <= 0 || partial.size > size || partial.size % CHUNK_BYTES !== 0) return 0;
+  return (await localPrefixSha256(localFile, partial.size)) === partial.sha256 ? partial.size : 0;
 }
 
 /**
@@ -214,8 +221,8 @@ async function writeThroughCommands(
 }
 
 interface Verifier {
-  /** The partial file already on the host: its size and SHA-256, or null when there is none. */
-  readonly partial: Promise<{ size: number; sha256: string } | null>;
+  /** The partial file already on the host: its whole blocks and their SHA-256, or null when it has none. */
+  readonly partial: Promise<PartialOnHost | null>;
   /** Hands the host [hashed so far, upTo) to hash, once that is at least a step long or reaches `size`. */
   hashThrough(upTo: number, size: number): void;
   /** Ends the reading; resolves to the SHA-256 of everything handed over. */
@@ -230,7 +237,7 @@ interface Verifier {
 
 /**
  * The verifier: one POSIX sh command line (no newline, `!` or single quote, so any login
- * shell hands it to sh unchanged) that reports the partial file, then reads lines
+ * shell hands it to sh unchanged) that reports the partial file's whole blocks, then reads lines
  * `SKIP COUNT` and copies those CHUNK_BYTES blocks of the partial file into one SHA-256
  * until `end`, prints the digest, and waits for the verdict. Its input ending without a
  * verdict (a dropped connection, a failed upload) leaves the partial file for a resume.
@@ -242,7 +249,11 @@ export function verifierScript(partialPath: string, stagedPath: string): string 
       // OpenSSL's SHA-256 uses the CPU's SHA instructions where coreutils' does not (about 3x
       // faster here). `command -v` is a builtin: asking costs no process, unlike a trial run.
       'if command -v openssl >/dev/null 2>&1; then h() { openssl dgst -sha256 -r | cut -c1-64; }; else h() { sha256sum | cut -c1-64; }; fi',
-      'if [ -f "$p" ]; then printf "partial %s %s\\n" "$(stat -c %s "$p" 2>/dev/null || wc -c <"$p")" "$(h <"$p")"; else echo partial none; fi',
+      // One look at the size, then exactly its whole blocks into the hash: writes of an earlier,
+      // cancelled connection may still be arriving, and a hash over whatever the file holds by
+      // then would not match the size reported beside it (a resume would start over).
+      's=; [ -f "$p" ] && s=$(stat -c %s "$p" 2>/dev/null || wc -c <"$p")',
+      `n=$(( \${s:-0} / ${CHUNK_BYTES} )); if [ "$n" -gt 0 ]; then printf "partial %s %s\\n" "$((n * ${CHUNK_BYTES}))" "$(dd if="$p" bs=${CHUNK_BYTES} count="$n" 2>/dev/null | h)"; else echo partial none; fi`,
       `(while read -r a b; do [ "$a" = end ] && break; dd if="$p" bs=${CHUNK_BYTES} skip="$a" count="$b" 2>/dev/null; done) | h | sed "s/^/sha256 /"`,
       'read -r c h || :',
       'if [ "$c" = commit ]; then mv -f "$p" "$f" && printf "%s\\n" "$h" >"$f.sha256.tmp" && mv -f "$f.sha256.tmp" "$f.sha256" && echo settled; elif [ "$c" = discard ]; then rm -f "$p" && echo settled; fi',
