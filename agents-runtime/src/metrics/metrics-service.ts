@@ -1,6 +1,6 @@
 /**
  * The runtime's metric sampler: every `intervalMs` one host + per-instance sample, kept in a
- * ring buffer (default 900 = 15 minutes at 1 s) so a client that reconnects can ask for
+ * compact history (default 900 = 15 minutes at 1 s: sample-history.ts) so a client that reconnects can ask for
  * everything after the last sample it saw, and pushed to live subscribers.
  *
  * Ticks run on a self-rescheduling setTimeout aimed at the next multiple of the interval
@@ -14,8 +14,7 @@ import { createGpuReader, type GpuReaderOptions } from './gpu-reader';
 import { createHostSampler } from './host-sampler';
 import { createProcessSampler, type ProcessProvider } from './process-sampler';
 import type { StatfsFn } from './proc-readers';
-import { packSample, unpackSample, type PackedSample } from './packed-sample';
-import { DEFAULT_CAPACITY, RingBuffer } from './ring-buffer';
+import { DEFAULT_CAPACITY, SampleHistory } from './sample-history';
 
 /** What the service needs of a GPU source; createGpuReader() is the real one. */
 export interface GpuSource {
@@ -77,8 +76,8 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   const clock = options.clock ?? Date.now;
   const processes = options.processes ?? (() => []);
   const log = options.log ?? (() => {});
-  // Packed (packed-sample.ts): 15 minutes of 100 instances as objects were 13.6 MB of heap.
-  const buffer = new RingBuffer<PackedSample>(options.capacity ?? DEFAULT_CAPACITY);
+  // Rows of changed numbers (sample-history.ts): 15 minutes of 100 instances as objects were 13.6 MB of heap.
+  const history = new SampleHistory(options.capacity ?? DEFAULT_CAPACITY);
   let latest: MetricSample | null = null;
   const hostSampler = createHostSampler({ procRoot: options.procRoot, statfs: options.statfs });
   const processSampler = createProcessSampler({ procRoot: options.procRoot });
@@ -95,8 +94,8 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   function take(): MetricSample {
     let atMs = clock();
     // Keep the buffer ordered even if the wall clock steps back (NTP): never before the last sample.
-    const newest = buffer.newest();
-    if (newest !== null && atMs <= newest.atMs) atMs = newest.atMs + 1;
+    const newest = history.newestAtMs();
+    if (newest !== null && atMs <= newest) atMs = newest + 1;
     const gpus = gpu?.current() ?? [];
     const host = hostSampler.sample(performance.now(), gpus);
     let instances: MetricSample['instances'] = [];
@@ -109,7 +108,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   }
 
   function publish(sample: MetricSample): void {
-    if (buffer.push(packSample(sample, buffer.newest()))) latest = sample;
+    if (history.push(sample)) latest = sample;
     for (const listener of [...listeners]) {
       try {
         listener(sample);
@@ -171,7 +170,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
       hostSampler.close();
       processSampler.close();
     },
-    since: (sinceMs) => buffer.since(sinceMs).map(unpackSample),
+    since: (sinceMs) => history.since(sinceMs),
     subscribe(onSample) {
       const listener = (s: MetricSample): void => onSample(s); // the same function may subscribe twice
       listeners.add(listener);
@@ -181,7 +180,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
     },
     stream(sinceMs, onSample) {
       // Synchronous backfill and subscribe: no tick can run in between, so no gap and no duplicate.
-      if (sinceMs > 0) for (const s of buffer.since(sinceMs)) onSample(unpackSample(s));
+      if (sinceMs > 0) for (const s of history.since(sinceMs)) onSample(s);
       const listener = (s: MetricSample): void => onSample(s);
       listeners.add(listener);
       return () => {
