@@ -17,7 +17,12 @@
  * reading starts at most that many rows back and whole groups are dropped from the oldest end.
  *
  * What comes back is what went in, field for field: nulls, an absent logDroppedLines, -0 and
- * numbers past 32 bits included (Object.is on every slot).
+ * numbers past 32 bits included (slots compare as Object.is does).
+ *
+ * A push runs every second in an interpreted daemon (--lite-mode), so it calls no function
+ * per slot: an instance whose nine numbers are what the row before makes expected is passed
+ * over by one comparison of them all, and rows are written through typed arrays (a row's
+ * mask is padded to whole float64s, so its values are aligned).
  */
 import type { HostMetrics, InstanceMetrics, MetricSample } from './metric-sample';
 
@@ -61,9 +66,17 @@ interface Shape {
 }
 
 interface Chunk {
-  view: DataView;
+  bytes: Uint8Array;
+  floats: Float64Array;
+  /** Bytes written, a multiple of 8. */
   used: number;
 }
+
+/** Bytes of a row's mask: one bit a slot, padded to whole float64s. */
+const maskBytesOf = (slots: number): number => Math.ceil(slots / 64) * 8;
+
+/** a and b differ as Object.is tells them apart (NaN equals NaN, 0 differs from -0). */
+const differs = (a: number, b: number): boolean => (a !== b ? a === a || b === b : a === 0 && 1 / a !== 1 / b);
 
 function shapeOf(sample: MetricSample): Shape {
   const { host, instances } = sample;
@@ -95,14 +108,15 @@ function fitsShape(shape: Shape, sample: MetricSample): boolean {
     const gpu = host.gpus[i]!;
     if (shape.gpus[i]![0] !== gpu.index || shape.gpus[i]![1] !== gpu.name) return false;
   }
+  // Indexes, not destructuring: the interpreter would make an iterator per instance.
   for (let i = 0; i < shape.instances.length; i++) {
-    const [instance, process] = shape.instances[i]!;
-    if (instance !== instances[i]!.instance || process !== instances[i]!.process) return false;
+    const names = shape.instances[i]!;
+    const m = instances[i]!;
+    if (names[0] !== m.instance || names[1] !== m.process) return false;
   }
   return true;
 }
 
-const orNaN = (value: number | null | undefined): number => (value === null || value === undefined ? NaN : value);
 const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
 
 /** The sample's numbers into `row`, in the shape's slot order. */
@@ -118,21 +132,21 @@ function fillRow(sample: MetricSample, shape: Shape, row: Float64Array): void {
   }
   for (let i = 0; i < shape.gpus.length; i++) {
     const gpu = host.gpus[i]!;
-    row[at++] = orNaN(gpu.utilizationPercent);
-    row[at++] = orNaN(gpu.memoryUsedBytes);
-    row[at++] = orNaN(gpu.memoryTotalBytes);
-    row[at++] = orNaN(gpu.temperatureC);
+    row[at++] = gpu.utilizationPercent ?? NaN;
+    row[at++] = gpu.memoryUsedBytes ?? NaN;
+    row[at++] = gpu.memoryTotalBytes ?? NaN;
+    row[at++] = gpu.temperatureC ?? NaN;
   }
   for (let i = 0; i < instances.length; i++) {
     const m = instances[i]!;
     row[at++] = m.cpuPercent;
     row[at++] = m.rssBytes;
-    row[at++] = orNaN(m.uptimeMs);
+    row[at++] = m.uptimeMs ?? NaN;
     // A present count is never NaN: NaN says the stamper keeps none (the field is absent).
-    row[at++] = orNaN(m.logDroppedLines);
-    row[at++] = orNaN(m.pid);
+    row[at++] = m.logDroppedLines ?? NaN;
+    row[at++] = m.pid ?? NaN;
     row[at++] = m.threads;
-    row[at++] = orNaN(m.openFiles);
+    row[at++] = m.openFiles ?? NaN;
     row[at++] = m.restarts;
     row[at++] = m.operatorRestarts;
   }
@@ -196,10 +210,13 @@ export class SampleHistory {
   private head = 0;
   private count = 0;
   private sinceKeyframe = 0;
-  /** The newest row and the one being written (swapped), and the newest row's shape. */
-  private newest = new Float64Array(0);
-  private next = new Float64Array(0);
-  private newestShape: Shape | null = null;
+  /** The newest row's numbers (updated in place by each push) and shape. */
+  private row = new Float64Array(0);
+  private rowShape: Shape | null = null;
+  /** A push's scratch: its mask, and the values that changed, in slot order. */
+  private mask = new Uint8Array(0);
+  private changed = new Float64Array(0);
+  private changes = 0;
 
   constructor(capacity = DEFAULT_CAPACITY) {
     if (!Number.isSafeInteger(capacity) || capacity < 1)
@@ -221,7 +238,7 @@ export class SampleHistory {
   /** Bytes the kept rows take (their chunks): what the history costs, for the benchmark and tests. */
   get bytesHeld(): number {
     let bytes = 0;
-    for (const chunk of this.chunks) bytes += chunk.view.byteLength;
+    for (const chunk of this.chunks) bytes += chunk.bytes.byteLength;
     return bytes;
   }
 
@@ -233,17 +250,27 @@ export class SampleHistory {
   push(sample: MetricSample): boolean {
     const newestAt = this.newestAtMs();
     if (newestAt !== null && sample.atMs < newestAt) return false;
-    const previousShape = this.newestShape;
+    const previousShape = this.rowShape;
     const shape = previousShape !== null && fitsShape(previousShape, sample) ? previousShape : shapeOf(sample);
-    if (this.next.length !== shape.slots) this.next = new Float64Array(shape.slots);
-    fillRow(sample, shape, this.next);
     const whole = shape !== previousShape || this.sinceKeyframe >= KEYFRAME_EVERY;
-    this.write(sample.atMs, shape, whole, newestAt === null ? 0 : sample.atMs - newestAt);
-    const written = this.next;
-    this.next = this.newest;
-    this.newest = written;
-    this.newestShape = shape;
-    this.sinceKeyframe = whole ? 1 : this.sinceKeyframe + 1;
+    if (whole) {
+      if (this.row.length !== shape.slots) {
+        this.row = new Float64Array(shape.slots);
+        this.mask = new Uint8Array(maskBytesOf(shape.slots));
+        this.changed = new Float64Array(shape.slots);
+      }
+      fillRow(sample, shape, this.row);
+      this.rowShape = shape;
+      this.append(sample.atMs, shape, shape.slots * 8, true);
+      this.sinceKeyframe = 1;
+    } else {
+      this.mask.fill(0);
+      this.changes = 0;
+      this.noteHost(sample.host, shape);
+      this.noteInstances(sample.instances, shape.instancesAt, sample.atMs - newestAt!);
+      this.append(sample.atMs, shape, this.mask.length + this.changes * 8, false);
+      this.sinceKeyframe++;
+    }
     this.dropOldGroups();
     return true;
   }
@@ -279,48 +306,95 @@ export class SampleHistory {
     return (this.head + i) % this.room;
   }
 
+  /** Slot `at` of the row is now `value`: marked in the mask and kept among the changes, where it differs. */
+  private note(at: number, value: number): void {
+    if (differs(value, this.row[at]!)) this.mark(at, value);
+  }
+
+  private mark(at: number, value: number): void {
+    this.row[at] = value;
+    this.mask[at >> 3]! |= 1 << (at & 7);
+    this.changed[this.changes++] = value;
+  }
+
+  private noteHost(host: HostMetrics, shape: Shape): void {
+    let at = 0;
+    for (let i = 0; i < HOST_SCALARS.length; i++) this.note(at++, host[HOST_SCALARS[i]!]);
+    for (let i = 0; i < shape.cores; i++) this.note(at++, host.perCorePercent[i]!);
+    for (let i = 0; i < shape.mounts.length; i++) {
+      const fs = host.filesystems[i]!;
+      this.note(at++, fs.usedBytes);
+      this.note(at++, fs.totalBytes);
+    }
+    for (let i = 0; i < shape.gpus.length; i++) {
+      const gpu = host.gpus[i]!;
+      this.note(at++, gpu.utilizationPercent ?? NaN);
+      this.note(at++, gpu.memoryUsedBytes ?? NaN);
+      this.note(at++, gpu.memoryTotalBytes ?? NaN);
+      this.note(at++, gpu.temperatureC ?? NaN);
+    }
+  }
+
   /**
-   * Appends the row in `next`: whole, or a bit mask of the slots that differ from what
-   * `newest` makes expected (an uptime grown by `elapsedMs`) followed by those slots.
+   * The instances' slots, from `at`. An instance whose numbers are all as expected (its
+   * uptime grown by `elapsedMs`, or still none) is passed over by comparisons without a call;
+   * a busy one (CPU, RSS) marks those two; only one that changed otherwise goes slot by slot.
+   * Marking a slot that did not change is never wrong, only 8 bytes more.
    */
-  private write(atMs: number, shape: Shape, whole: boolean, elapsedMs: number): void {
-    const { next, newest } = this;
-    const maskBytes = Math.ceil(shape.slots / 8);
-    // Room for the largest the row can be; the chunk keeps only what it took.
-    const most = whole ? shape.slots * 8 : maskBytes + shape.slots * 8;
+  private noteInstances(instances: readonly InstanceMetrics[], at: number, elapsedMs: number): void {
+    const row = this.row;
+    for (let i = 0; i < instances.length; i++, at += INSTANCE_SLOTS) {
+      const m = instances[i]!;
+      const cpu = m.cpuPercent;
+      const rss = m.rssBytes;
+      const uptime = m.uptimeMs;
+      const pid = m.pid;
+      const openFiles = m.openFiles;
+      const dropped = m.logDroppedLines;
+      const was = row[at + UPTIME_SLOT]!;
+      const uptimeAsExpected = uptime === null ? was !== was : uptime === was + elapsedMs;
+      const restAsBefore =
+        uptimeAsExpected &&
+        (dropped === undefined ? row[at + 3] !== row[at + 3] : dropped === row[at + 3]) &&
+        (pid === null ? row[at + 4] !== row[at + 4] : pid === row[at + 4]) &&
+        m.threads === row[at + 5] &&
+        (openFiles === null ? row[at + 6] !== row[at + 6] : openFiles === row[at + 6]) &&
+        m.restarts === row[at + 7] &&
+        m.operatorRestarts === row[at + 8];
+      // Slot order: the values of the changes are read back in it.
+      if (cpu !== row[at] || 1 / cpu !== 1 / row[at]!) this.mark(at, cpu);
+      if (rss !== row[at + 1]) this.mark(at + 1, rss);
+      // An uptime as expected is not a change (the row follows it for the next comparison);
+      // any other is, the same uptime as before too: a reader expects it grown.
+      if (uptimeAsExpected) row[at + UPTIME_SLOT] = uptime ?? NaN;
+      if (restAsBefore) continue;
+      if (!uptimeAsExpected) this.mark(at + UPTIME_SLOT, uptime ?? NaN);
+      this.note(at + 3, dropped ?? NaN);
+      this.note(at + 4, pid ?? NaN);
+      this.note(at + 5, m.threads);
+      this.note(at + 6, openFiles ?? NaN);
+      this.note(at + 7, m.restarts);
+      this.note(at + 8, m.operatorRestarts);
+    }
+  }
+
+  /** Writes the row: whole (`row`), or its mask and changed values; `bytes` is its size. */
+  private append(atMs: number, shape: Shape, bytes: number, whole: boolean): void {
     let chunk = this.chunks.at(-1);
-    if (chunk === undefined || chunk.used + most > chunk.view.byteLength) {
-      // Four of the largest row at least: a chunk is left once the next row might not fit, so at most a quarter of it stays unused.
-      chunk = { view: new DataView(new ArrayBuffer(Math.max(CHUNK_BYTES, 4 * most))), used: 0 };
+    if (chunk === undefined || chunk.used + bytes > chunk.bytes.byteLength) {
+      // Room for four whole rows at least: a chunk is left when the next row does not fit in it.
+      const buffer = new ArrayBuffer(Math.max(CHUNK_BYTES, 4 * shape.slots * 8));
+      chunk = { bytes: new Uint8Array(buffer), floats: new Float64Array(buffer), used: 0 };
       this.chunks.push(chunk);
     }
-    const { view } = chunk;
     const start = chunk.used;
-    let at = start;
-    if (whole) {
-      for (let i = 0; i < shape.slots; i++, at += 8) view.setFloat64(at, next[i]!, true);
-    } else {
-      at += maskBytes;
-      let bits = 0;
-      let uptime = shape.instancesAt + UPTIME_SLOT;
-      for (let i = 0; i < shape.slots; i++) {
-        let want = newest[i]!;
-        if (i === uptime) {
-          want += elapsedMs;
-          uptime += INSTANCE_SLOTS;
-        }
-        if (!Object.is(next[i], want)) {
-          bits |= 1 << (i & 7);
-          view.setFloat64(at, next[i]!, true);
-          at += 8;
-        }
-        if ((i & 7) === 7 || i === shape.slots - 1) {
-          view.setUint8(start + (i >> 3), bits);
-          bits = 0;
-        }
-      }
+    if (whole) chunk.floats.set(this.row, start / 8);
+    else {
+      chunk.bytes.set(this.mask, start);
+      const values = (start + this.mask.length) / 8;
+      for (let i = 0; i < this.changes; i++) chunk.floats[values + i] = this.changed[i]!;
     }
-    chunk.used = at;
+    chunk.used += bytes;
     const slot = this.slot(this.count);
     this.times[slot] = atMs;
     this.offsets[slot] = start;
@@ -332,22 +406,18 @@ export class SampleHistory {
 
   /** The row at `slot`: into `previous` (the row before it, reused), or for a whole row into a new array where the size differs. */
   private read(slot: number, shape: Shape, previous: Float64Array, elapsedMs: number): Float64Array {
-    const view = this.chunkOf[slot]!.view;
+    const { bytes, floats } = this.chunkOf[slot]!;
     const start = this.offsets[slot]!;
     if (this.keyframes[slot] === 1) {
       const row = previous.length === shape.slots ? previous : new Float64Array(shape.slots);
-      for (let i = 0, at = start; i < shape.slots; i++, at += 8) row[i] = view.getFloat64(at, true);
+      row.set(floats.subarray(start / 8, start / 8 + shape.slots));
       return row;
     }
-    let at = start + Math.ceil(shape.slots / 8);
-    let bits = 0;
+    let value = (start + maskBytesOf(shape.slots)) / 8;
     let uptime = shape.instancesAt + UPTIME_SLOT;
     for (let i = 0; i < shape.slots; i++) {
-      if ((i & 7) === 0) bits = view.getUint8(start + (i >> 3));
-      if ((bits & (1 << (i & 7))) !== 0) {
-        previous[i] = view.getFloat64(at, true);
-        at += 8;
-      } else if (i === uptime) previous[i] = previous[i]! + elapsedMs;
+      if ((bytes[start + (i >> 3)]! & (1 << (i & 7))) !== 0) previous[i] = floats[value++]!;
+      else if (i === uptime) previous[i] = previous[i]! + elapsedMs;
       if (i === uptime) uptime += INSTANCE_SLOTS;
     }
     return previous;

@@ -126,6 +126,8 @@ function history(count: number, seed = 7): MetricSample[] {
       }
       if (roll < 0.01) return { ...m, pid: null, uptimeMs: null, cpuPercent: 0, rssBytes: 0, threads: 0, openFiles: null };
       if (roll < 0.03) return { ...m, restarts: m.restarts + 1, pid: m.pid + 1, uptimeMs: 0 };
+      // An uptime that did not grow (the sampler clamps it at 0 while the clock is held back).
+      if (roll < 0.04) return { ...m };
       const busy = roll > 0.8;
       const next: InstanceMetrics = {
         ...m,
