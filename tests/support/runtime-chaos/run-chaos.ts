@@ -53,6 +53,7 @@ import {
   type ProcessCensus,
 } from './chaos-observe';
 import { chaosManifest, writeChaosPrograms, type FloodShape, type ManifestContext } from './chaos-programs';
+import { seededRandom as generator } from '../seeded-random';
 
 export const CHAOS_ACTIONS = [
   'child-kill',
@@ -172,18 +173,6 @@ const ANSWER_LIMIT_MS = 60_000;
 const CONVERGE_LIMIT_MS = 90_000;
 const DAEMON_READY_MS = 60_000;
 const POLL_MS = 250;
-
-/** mulberry32: small, seedable, good enough to pick actions. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

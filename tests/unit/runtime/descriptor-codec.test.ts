@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import runtimeApi from '../../../agents-runtime/src/generated/runtime-api.json';
 import { readDescriptor, type MessageCodec } from '../../../agents-runtime/src/wire/descriptor-codec';
 import { PROTO_CONVERSION_OPTIONS } from '../../../agents-runtime/src/wire/load-proto';
+import { seededRandom as random } from '../../support/seeded-random';
 
 // The daemon's own codec against protobufjs, which every client of the runtime uses: for
 // every message type of the API, seeded random values (absent, zero and extreme fields,
@@ -11,17 +12,6 @@ import { PROTO_CONVERSION_OPTIONS } from '../../../agents-runtime/src/wire/load-
 
 const root = protobufjs.Root.fromJSON(runtimeApi as INamespace);
 const codecs = readDescriptor(runtimeApi);
-
-/** A small seeded generator (mulberry32): the same values on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRINGS = ['', 'core', 'agent-7', 'naïve “quotes” ✓', 'line\nbreak', 'x'.repeat(200), '🙂 emoji'];
 const INT64 = ['0', '1', '-1', '1733500000000', '9223372036854775807', '-9223372036854775808', 42, -7, 1733500000000];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpuMetrics, HostMetrics, InstanceMetrics, MetricSample } from '../../../agents-runtime/src/metrics/metric-sample';
 import { createMetricsService } from '../../../agents-runtime/src/metrics/metrics-service';
 import { DEFAULT_CAPACITY, SampleHistory } from '../../../agents-runtime/src/metrics/sample-history';
+import { seededRandom as seeded } from '../../support/seeded-random';
 
 const host: HostMetrics = {
   cpuPercent: 12.5,
@@ -49,17 +50,6 @@ const stopped: InstanceMetrics = {
 
 const at = (atMs: number): MetricSample => ({ atMs, host, instances: [running] });
 const times = (samples: MetricSample[]) => samples.map((s) => s.atMs);
-
-/** A small deterministic generator (mulberry32): the same "random" history on every run. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `count` samples one second apart, each changed from the one before the way a host changes:

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createSampleWireReader, sampleSeries, type MetricSample__Output } from '../../../agents-runtime/src/wire';
 import { loadRuntimeProtos } from '../../../agents-runtime/src/wire/runtime-client-protos';
 import type { MetricSample } from '../../../agents-runtime/src/generated/sutazai/runtime/v1/MetricSample';
+import { seededRandom as random } from '../../support/seeded-random';
 
 const method = loadRuntimeProtos().sutazai.runtime.v1.Runtime.service.StreamMetrics;
 const encode = (sample: MetricSample): Buffer => method.responseSerialize(sample);
@@ -20,18 +21,6 @@ const read = (reader: ReturnType<typeof createSampleWireReader>, bytes: Buffer) 
   const { atMs, values } = reader(bytes);
   return { atMs, values: Object.entries(values) };
 };
-
-/** A small deterministic generator (mulberry32), so a failure names its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const ODD_DOUBLES = [0, -0, 1e-310, -1e-310, Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity, NaN, 0.1, -12.5, 2 ** 53 + 2];
 const ODD_COUNTS = [
