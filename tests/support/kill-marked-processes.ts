@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { defaultFifoDir } from '../../agents-runtime/src/logs/log-collector-client';
 import { RUNTIME_ID_ENV } from '../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../agents-runtime/src/process/proc-identity';
 
@@ -12,4 +14,13 @@ export function killMarkedProcesses(runtimeId: string): void {
       }
     }
   }
+}
+
+/**
+ * Removes the FIFO directory a driver made for this runtime id where it was given none
+ * (defaultFifoDir, under the temp dir): its collector outlives the test's processes, and the
+ * directory would be left behind. Call it after killMarkedProcesses.
+ */
+export function removeDefaultFifoDir(runtimeId: string): void {
+  fs.rmSync(defaultFifoDir(runtimeId), { recursive: true, force: true });
 }

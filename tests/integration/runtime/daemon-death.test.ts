@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
 import { readProcStat, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
+import { removeDefaultFifoDir } from '../../support/kill-marked-processes';
 import { makeTempDir } from '../../support/temp-dir';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -90,6 +91,7 @@ afterAll(async () => {
       // gone
     }
   }
+  removeDefaultFifoDir(runtimeId);
   tmp.remove();
 });
 

@@ -15,7 +15,7 @@ import { tail } from '../../../agents-runtime/src/logs/log-tail';
 import { LinuxProcessDriver } from '../../../agents-runtime/src/process/process-driver';
 import { isSameProcess } from '../../../agents-runtime/src/process/proc-identity';
 import type { RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
-import { killMarkedProcesses } from '../../support/kill-marked-processes';
+import { killMarkedProcesses, removeDefaultFifoDir } from '../../support/kill-marked-processes';
 import { buildNativeCollectorInto } from '../../support/native-collector';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
@@ -28,6 +28,7 @@ const waitFor = makeWaitFor({ timeoutMs: 8000, pollMs: 50 });
 
 afterAll(() => {
   killMarkedProcesses(runtimeId);
+  removeDefaultFifoDir(runtimeId);
   for (const dir of mounted) execFileSync('umount', ['-l', dir]);
   tmp.remove();
 });

@@ -7,6 +7,7 @@ import { follow, lastLines, tail, type LogLine } from '../../../agents-runtime/s
 import { createMetricsService } from '../../../agents-runtime/src/metrics/metrics-service';
 import { LinuxProcessDriver, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
 import { scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
+import { removeDefaultFifoDir } from '../../support/kill-marked-processes';
 import { makeTempDir } from '../../support/temp-dir';
 
 const tmp = makeTempDir('sutazai-logs-');
@@ -19,6 +20,7 @@ afterAll(() => {
       // gone
     }
   }
+  removeDefaultFifoDir(runtimeId);
   tmp.remove();
 });
 

@@ -7,7 +7,7 @@ import { LinuxProcessDriver } from '../../../agents-runtime/src/process/process-
 import { LOGGER_ENV_KEY } from '../../../agents-runtime/src/logs/bash-stamper';
 import { processGroupMembers, readProcStat, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
 import type { ExitInfo, RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
-import { killMarkedProcesses } from '../../support/kill-marked-processes';
+import { killMarkedProcesses, removeDefaultFifoDir } from '../../support/kill-marked-processes';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 
@@ -26,6 +26,7 @@ const spec = (name: string, command: string, args: string[], graceMs = 2000) => 
 
 afterAll(() => {
   killMarkedProcesses(runtimeId);
+  removeDefaultFifoDir(runtimeId);
   tmp.remove();
 });
 

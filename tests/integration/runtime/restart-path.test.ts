@@ -19,7 +19,7 @@ import { readProcStat, scanProcessesByEnv } from '../../../agents-runtime/src/pr
 import { systemClock, type ExitInfo, type RunningProcess } from '../../../agents-runtime/src/supervisor/driver';
 import { FleetSupervisor } from '../../../agents-runtime/src/supervisor/fleet-supervisor';
 import { createHealthProbe } from '../../../agents-runtime/src/supervisor/health-checks';
-import { killMarkedProcesses } from '../../support/kill-marked-processes';
+import { killMarkedProcesses, removeDefaultFifoDir } from '../../support/kill-marked-processes';
 import { makeTempDir } from '../../support/temp-dir';
 import { makeWaitFor } from '../../support/wait-for';
 
@@ -32,6 +32,7 @@ afterEach(() => vi.restoreAllMocks());
 afterAll(() => {
   for (const d of standIns) d.kill('SIGKILL');
   for (const id of runtimeIds) killMarkedProcesses(id);
+  for (const id of runtimeIds) removeDefaultFifoDir(id);
   tmp.remove();
 });
 
