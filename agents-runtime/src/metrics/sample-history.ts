@@ -50,9 +50,17 @@ const HOST_SCALARS = [
 ] as const satisfies readonly (keyof HostMetrics)[];
 const FS_SLOTS = 2; // usedBytes, totalBytes
 const GPU_SLOTS = 4; // utilizationPercent, memoryUsedBytes, memoryTotalBytes, temperatureC (NaN: null)
-/** cpuPercent, rssBytes, uptimeMs, logDroppedLines, pid, threads, openFiles, restarts, operatorRestarts. */
+/** An instance's slots, from its first: NaN stands for null (pid, uptime, open files) and for an absent logDroppedLines. */
+const CPU = 0;
+const RSS = 1;
+const UPTIME = 2;
+const DROPPED = 3;
+const PID = 4;
+const THREADS = 5;
+const OPEN_FILES = 6;
+const RESTARTS = 7;
+const OPERATOR_RESTARTS = 8;
 const INSTANCE_SLOTS = 9;
-const UPTIME_SLOT = 2;
 
 /** What a row's slots mean: everything of a sample that is not a number. Rows of one shape share it. */
 interface Shape {
@@ -60,7 +68,6 @@ interface Shape {
   mounts: readonly string[];
   gpus: readonly (readonly [index: number, name: string])[];
   instances: readonly (readonly [instance: string, process: string])[];
-  gpusAt: number;
   instancesAt: number;
   slots: number;
 }
@@ -88,7 +95,6 @@ function shapeOf(sample: MetricSample): Shape {
     mounts: host.filesystems.map((f) => f.mount),
     gpus: host.gpus.map((g) => [g.index, g.name] as const),
     instances: instances.map((i) => [i.instance, i.process] as const),
-    gpusAt,
     instancesAt,
     slots: instancesAt + instances.length * INSTANCE_SLOTS,
   };
@@ -119,39 +125,6 @@ function fitsShape(shape: Shape, sample: MetricSample): boolean {
 
 const orNull = (value: number): number | null => (Number.isNaN(value) ? null : value);
 
-/** The sample's numbers into `row`, in the shape's slot order. */
-function fillRow(sample: MetricSample, shape: Shape, row: Float64Array): void {
-  const { host, instances } = sample;
-  let at = 0;
-  for (let i = 0; i < HOST_SCALARS.length; i++) row[at++] = host[HOST_SCALARS[i]!];
-  for (let i = 0; i < shape.cores; i++) row[at++] = host.perCorePercent[i]!;
-  for (let i = 0; i < shape.mounts.length; i++) {
-    const fs = host.filesystems[i]!;
-    row[at++] = fs.usedBytes;
-    row[at++] = fs.totalBytes;
-  }
-  for (let i = 0; i < shape.gpus.length; i++) {
-    const gpu = host.gpus[i]!;
-    row[at++] = gpu.utilizationPercent ?? NaN;
-    row[at++] = gpu.memoryUsedBytes ?? NaN;
-    row[at++] = gpu.memoryTotalBytes ?? NaN;
-    row[at++] = gpu.temperatureC ?? NaN;
-  }
-  for (let i = 0; i < instances.length; i++) {
-    const m = instances[i]!;
-    row[at++] = m.cpuPercent;
-    row[at++] = m.rssBytes;
-    row[at++] = m.uptimeMs ?? NaN;
-    // A present count is never NaN: NaN says the stamper keeps none (the field is absent).
-    row[at++] = m.logDroppedLines ?? NaN;
-    row[at++] = m.pid ?? NaN;
-    row[at++] = m.threads;
-    row[at++] = m.openFiles ?? NaN;
-    row[at++] = m.restarts;
-    row[at++] = m.operatorRestarts;
-  }
-}
-
 /** The sample a row stands for (new objects, never shared with another sample). */
 function sampleOf(atMs: number, shape: Shape, row: Float64Array): MetricSample {
   const host = { cpuPercent: row[0]! } as HostMetrics;
@@ -176,18 +149,18 @@ function sampleOf(atMs: number, shape: Shape, row: Float64Array): MetricSample {
     return gpu;
   });
   const instances = shape.instances.map(([instance, process]): InstanceMetrics => {
-    const dropped = row[at + 3]!;
+    const dropped = row[at + DROPPED]!;
     const m: InstanceMetrics = {
       instance,
       process,
-      pid: orNull(row[at + 4]!),
-      cpuPercent: row[at]!,
-      rssBytes: row[at + 1]!,
-      threads: row[at + 5]!,
-      openFiles: orNull(row[at + 6]!),
-      restarts: row[at + 7]!,
-      operatorRestarts: row[at + 8]!,
-      uptimeMs: orNull(row[at + 2]!),
+      pid: orNull(row[at + PID]!),
+      cpuPercent: row[at + CPU]!,
+      rssBytes: row[at + RSS]!,
+      threads: row[at + THREADS]!,
+      openFiles: orNull(row[at + OPEN_FILES]!),
+      restarts: row[at + RESTARTS]!,
+      operatorRestarts: row[at + OPERATOR_RESTARTS]!,
+      uptimeMs: orNull(row[at + UPTIME]!),
     };
     if (!Number.isNaN(dropped)) m.logDroppedLines = dropped;
     at += INSTANCE_SLOTS;
@@ -235,7 +208,7 @@ export class SampleHistory {
     return Math.min(this.count, this.capacity);
   }
 
-  /** Bytes the kept rows take (their chunks): what the history costs, for the benchmark and tests. */
+  /** Bytes the kept rows take (their chunks): what the history costs (its tests hold it to a bound). */
   get bytesHeld(): number {
     let bytes = 0;
     for (const chunk of this.chunks) bytes += chunk.bytes.byteLength;
@@ -253,24 +226,21 @@ export class SampleHistory {
     const previousShape = this.rowShape;
     const shape = previousShape !== null && fitsShape(previousShape, sample) ? previousShape : shapeOf(sample);
     const whole = shape !== previousShape || this.sinceKeyframe >= KEYFRAME_EVERY;
-    if (whole) {
-      if (this.row.length !== shape.slots) {
-        this.row = new Float64Array(shape.slots);
-        this.mask = new Uint8Array(maskBytesOf(shape.slots));
-        this.changed = new Float64Array(shape.slots);
-      }
-      fillRow(sample, shape, this.row);
-      this.rowShape = shape;
-      this.append(sample.atMs, shape, shape.slots * 8, true);
-      this.sinceKeyframe = 1;
-    } else {
-      this.mask.fill(0);
-      this.changes = 0;
-      this.noteHost(sample.host, shape);
-      this.noteInstances(sample.instances, shape.instancesAt, sample.atMs - newestAt!);
-      this.append(sample.atMs, shape, this.mask.length + this.changes * 8, false);
-      this.sinceKeyframe++;
+    if (this.row.length !== shape.slots) {
+      this.row = new Float64Array(shape.slots);
+      this.mask = new Uint8Array(maskBytesOf(shape.slots));
+      this.changed = new Float64Array(shape.slots);
     }
+    // The notes leave `row` holding the sample whatever it held before (another shape's numbers,
+    // zeros): a whole row is written from it, a delta from the mask and changes they made.
+    this.mask.fill(0);
+    this.changes = 0;
+    this.noteHost(sample.host, shape);
+    this.noteInstances(sample.instances, shape.instancesAt, newestAt === null ? 0 : sample.atMs - newestAt);
+    this.rowShape = shape;
+    if (whole) this.append(sample.atMs, shape, shape.slots * 8, true);
+    else this.append(sample.atMs, shape, this.mask.length + this.changes * 8, false);
+    this.sinceKeyframe = whole ? 1 : this.sinceKeyframe + 1;
     this.dropOldGroups();
     return true;
   }
@@ -351,30 +321,33 @@ export class SampleHistory {
       const pid = m.pid;
       const openFiles = m.openFiles;
       const dropped = m.logDroppedLines;
-      const was = row[at + UPTIME_SLOT]!;
+      const was = row[at + UPTIME]!;
       const uptimeAsExpected = uptime === null ? was !== was : uptime === was + elapsedMs;
+      const wasDropped = row[at + DROPPED]!;
+      const wasPid = row[at + PID]!;
+      const wasOpenFiles = row[at + OPEN_FILES]!;
       const restAsBefore =
         uptimeAsExpected &&
-        (dropped === undefined ? row[at + 3] !== row[at + 3] : dropped === row[at + 3]) &&
-        (pid === null ? row[at + 4] !== row[at + 4] : pid === row[at + 4]) &&
-        m.threads === row[at + 5] &&
-        (openFiles === null ? row[at + 6] !== row[at + 6] : openFiles === row[at + 6]) &&
-        m.restarts === row[at + 7] &&
-        m.operatorRestarts === row[at + 8];
+        (dropped === undefined ? wasDropped !== wasDropped : dropped === wasDropped) &&
+        (pid === null ? wasPid !== wasPid : pid === wasPid) &&
+        m.threads === row[at + THREADS] &&
+        (openFiles === null ? wasOpenFiles !== wasOpenFiles : openFiles === wasOpenFiles) &&
+        m.restarts === row[at + RESTARTS] &&
+        m.operatorRestarts === row[at + OPERATOR_RESTARTS];
       // Slot order: the values of the changes are read back in it.
-      if (cpu !== row[at] || 1 / cpu !== 1 / row[at]!) this.mark(at, cpu);
-      if (rss !== row[at + 1]) this.mark(at + 1, rss);
+      if (cpu !== row[at + CPU] || 1 / cpu !== 1 / row[at + CPU]!) this.mark(at + CPU, cpu);
+      if (rss !== row[at + RSS]) this.mark(at + RSS, rss);
       // An uptime as expected is not a change (the row follows it for the next comparison);
       // any other is, the same uptime as before too: a reader expects it grown.
-      if (uptimeAsExpected) row[at + UPTIME_SLOT] = uptime ?? NaN;
+      if (uptimeAsExpected) row[at + UPTIME] = uptime ?? NaN;
       if (restAsBefore) continue;
-      if (!uptimeAsExpected) this.mark(at + UPTIME_SLOT, uptime ?? NaN);
-      this.note(at + 3, dropped ?? NaN);
-      this.note(at + 4, pid ?? NaN);
-      this.note(at + 5, m.threads);
-      this.note(at + 6, openFiles ?? NaN);
-      this.note(at + 7, m.restarts);
-      this.note(at + 8, m.operatorRestarts);
+      if (!uptimeAsExpected) this.mark(at + UPTIME, uptime ?? NaN);
+      this.note(at + DROPPED, dropped ?? NaN);
+      this.note(at + PID, pid ?? NaN);
+      this.note(at + THREADS, m.threads);
+      this.note(at + OPEN_FILES, openFiles ?? NaN);
+      this.note(at + RESTARTS, m.restarts);
+      this.note(at + OPERATOR_RESTARTS, m.operatorRestarts);
     }
   }
 
@@ -414,7 +387,7 @@ export class SampleHistory {
       return row;
     }
     let value = (start + maskBytesOf(shape.slots)) / 8;
-    let uptime = shape.instancesAt + UPTIME_SLOT;
+    let uptime = shape.instancesAt + UPTIME;
     for (let i = 0; i < shape.slots; i++) {
       if ((bytes[start + (i >> 3)]! & (1 << (i & 7))) !== 0) previous[i] = floats[value++]!;
       else if (i === uptime) previous[i] = previous[i]! + elapsedMs;
