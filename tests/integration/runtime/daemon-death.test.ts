@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
 import { readProcStat, scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
-import { removeDefaultFifoDir } from '../../support/kill-marked-processes';
+import { killMarkedProcesses, removeDefaultFifoDir } from '../../support/kill-marked-processes';
 import { makeTempDir } from '../../support/temp-dir';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -84,13 +84,7 @@ function runningSleeps(): Array<{ pid: number; pgid: number; instance: string }>
 
 afterAll(async () => {
   for (const d of daemons) await killHard(d);
-  for (const { stat } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
-    try {
-      process.kill(-stat.pgid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  killMarkedProcesses(runtimeId);
   removeDefaultFifoDir(runtimeId);
   tmp.remove();
 });

@@ -5,21 +5,14 @@ import { LogFiles } from '../../../agents-runtime/src/logs/log-files';
 import { LogRotator, enforceTotalCap, rotateByRename, rotateIfNeeded, type LogEvent } from '../../../agents-runtime/src/logs/log-rotation';
 import { follow, lastLines, tail, type LogLine } from '../../../agents-runtime/src/logs/log-tail';
 import { createMetricsService } from '../../../agents-runtime/src/metrics/metrics-service';
-import { LinuxProcessDriver, RUNTIME_ID_ENV } from '../../../agents-runtime/src/process/process-driver';
-import { scanProcessesByEnv } from '../../../agents-runtime/src/process/proc-identity';
-import { removeDefaultFifoDir } from '../../support/kill-marked-processes';
+import { LinuxProcessDriver } from '../../../agents-runtime/src/process/process-driver';
+import { killMarkedProcesses, removeDefaultFifoDir } from '../../support/kill-marked-processes';
 import { makeTempDir } from '../../support/temp-dir';
 
 const tmp = makeTempDir('sutazai-logs-');
 const runtimeId = `logs-test-${process.pid}-${Date.now()}`;
 afterAll(() => {
-  for (const { stat } of scanProcessesByEnv(RUNTIME_ID_ENV, runtimeId)) {
-    try {
-      process.kill(-stat.pgid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
+  killMarkedProcesses(runtimeId);
   removeDefaultFifoDir(runtimeId);
   tmp.remove();
 });
