@@ -98,8 +98,16 @@ describe('LinuxProcessDriver', () => {
 
   it('a leader that exits on its own: the exit is reported at once, its setsid escapee is swept right after, a later run of the instance is left alone', async () => {
     const first = await driver.start(spec('daemonizer', 'sh', ['-c', 'setsid sleep 302 & sleep 0.3; exit 1']), 'daemonizer');
-    const sleeping = (seconds: string) => () =>
-      scanProcessesByEnv('SUTAZAI_RUNTIME_INSTANCE', 'daemonizer').find(({ stat }) => cmdlineOf(stat.pid) === `sleep ${seconds}`);
+    // The scan's stat can be older than the cmdline read after it: taken while the forked shell had
+    // not yet run setsid. So the stat is read again once the cmdline shows `sleep`, which setsid execs after
+    // leaving the group.
+    const sleeping = (seconds: string) => () => {
+      const found = scanProcessesByEnv('SUTAZAI_RUNTIME_INSTANCE', 'daemonizer').find(
+        ({ stat }) => cmdlineOf(stat.pid) === `sleep ${seconds}`,
+      );
+      const stat = found && readProcStat(found.stat.pid);
+      return stat?.comm === 'sleep' ? { ...found, stat } : undefined;
+    };
     const escaped = await waitFor('the setsid sleep', sleeping('302'));
     const second = await driver.start(spec('daemonizer', 'sh', ['-c', 'setsid sleep 303 & exec sleep 300']), 'daemonizer');
     const secondEscapee = await waitFor("the second run's setsid sleep", sleeping('303'));
