@@ -1,5 +1,5 @@
 import QRCode from 'qrcode';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError } from '../../../electron/contract';
 import { beginEnrolment, cancelEnrolment, confirmEnrolment, enrolmentWaiting } from '../api/web-team-session';
 import { FormField } from '../ui/form-field';
@@ -37,10 +37,14 @@ export function TeamForcedEnrolment() {
   const [refusal, setRefusal] = useState<unknown>(null);
   const [ended, setEnded] = useState(false);
   const [recoveryCodes, setRecoveryCodes] = useState<string[] | null>(null);
+  // One secret per page shown: each request makes a new one and the last the server handles is the one it keeps, so two
+  // (StrictMode runs this effect twice in development) could leave the page showing the one the server replaced.
+  const asked = useRef<Promise<Secret> | null>(null);
 
   useEffect(() => {
     let live = true;
-    beginEnrolment()
+    asked.current ??= beginEnrolment();
+    asked.current
       .then(async (begun) => {
         if (!live) return;
         setSecret(begun);

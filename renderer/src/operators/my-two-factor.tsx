@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import QRCode from 'qrcode';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { apiKey, useApiQuery } from '../api/queries';
 import { useApiAction } from '../api/use-api-action';
 import { Card } from '../ui/card';
@@ -80,7 +80,11 @@ function Enrol({ onConfirmed, onCancel }: { onConfirmed: (codes: string[]) => vo
   const enrolment = begin.state.status === 'success' ? begin.state.result : null;
   const { run } = begin;
 
+  // One secret per form shown: each call makes a new one, replacing the last (StrictMode runs this effect twice in development).
+  const began = useRef(false);
   useEffect(() => {
+    if (began.current) return;
+    began.current = true;
     void run({});
   }, [run]);
   useEffect(() => {
