@@ -19,6 +19,10 @@ export default defineConfig({
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 10_000,
+          // The unit files share their workers' module caches instead of a fresh process each: 232 files
+          // took 159 s alone isolated and 71 s not (quiet machine), most of it spent importing the same
+          // modules again. They keep no state between files (they pass in shuffled orders as well).
+          isolate: false,
         },
       },
       {

@@ -46,14 +46,28 @@ node scripts/ensure-deps.mjs
 step "generated code is up to date (gRPC types, API descriptor)"
 node scripts/gen-proto.mjs --check
 
-step "typecheck"
-node scripts/typecheck.mjs
-
-step "lint (eslint, layering, electronegativity)"
-node scripts/lint.mjs
-
-step "build"
-node scripts/build.mjs
+# The type check, the lint and the build read the sources and write nothing the others read, and
+# each leaves a core idle at times: run side by side (their output kept apart and printed in
+# order), they take about a minute less than one after another on two cores.
+step "typecheck, lint (eslint, layering, electronegativity) and build, side by side"
+checks_dir=$(mktemp -d)
+trap 'rm -rf "$checks_dir"' EXIT
+node scripts/typecheck.mjs >"$checks_dir/typecheck" 2>&1 & typecheck_pid=$!
+node scripts/lint.mjs >"$checks_dir/lint" 2>&1 & lint_pid=$!
+node scripts/build.mjs >"$checks_dir/build" 2>&1 & build_pid=$!
+checks_failed=()
+for check in typecheck lint build; do
+  pid_var="${check}_pid"
+  check_status=0
+  wait "${!pid_var}" || check_status=$?
+  step "$check"
+  cat "$checks_dir/$check"
+  [ "$check_status" -eq 0 ] || checks_failed+=("$check (exit $check_status)")
+done
+if [ "${#checks_failed[@]}" -gt 0 ]; then
+  echo "failed: ${checks_failed[*]}" >&2
+  exit 1
+fi
 
 step "tests: unit, integration, end-to-end"
 mkdir -p artifacts
