@@ -46,9 +46,10 @@ node scripts/ensure-deps.mjs
 step "generated code is up to date (gRPC types, API descriptor)"
 node scripts/gen-proto.mjs --check
 
-# The type check, the lint and the build read the sources and write nothing the others read, and
-# each leaves a core idle at times: run side by side (their output kept apart and printed in
-# order), they take about a minute less than one after another on two cores.
+# The type check, the lint and the build read the sources and write nothing the others read
+# (the build writes only dist/, which neither looks at), and none keeps both cores busy all the
+# time: side by side (their output kept apart and printed in order) they took 102 s here against
+# 117 s one after another, with the build cached; a fresh clone's uncached build gains more.
 step "typecheck, lint (eslint, layering, electronegativity) and build, side by side"
 checks_dir=$(mktemp -d)
 trap 'rm -rf "$checks_dir"' EXIT
