@@ -26,6 +26,13 @@ interface HealthTiming {
   unhealthyThreshold: number;
   /** Failures during this period after a start do not count (Docker's start_period). */
   startPeriodMs: number;
+  /**
+   * How often a starting instance is checked during its start period (Docker's
+   * start_interval): a program that is up after 300 ms is seen running then, not at the
+   * first `intervalMs`, and an agent that waits for its core (depends_on) starts that much
+   * sooner. Default: 1000, or `intervalMs` when that is shorter.
+   */
+  startIntervalMs: number;
 }
 
 export type HealthSpec = HealthTiming &
@@ -89,6 +96,7 @@ export const DEFAULTS = {
     healthyThreshold: 1,
     unhealthyThreshold: 3,
     startPeriodMs: 10_000,
+    startIntervalMs: 1_000,
   },
   stop: { signal: 'SIGTERM', graceMs: 10_000 } satisfies StopSpec,
   crashLoop: { afterRestarts: 5, withinMs: 60_000, retryEveryMs: 300_000 } satisfies CrashLoopSpec,
@@ -136,6 +144,7 @@ const healthTiming = {
   healthy_threshold: threshold.optional(),
   unhealthy_threshold: threshold.optional(),
   start_period_ms: ms.optional(),
+  start_interval_ms: positiveMs.optional(),
 };
 
 const healthSchema = s.taggedUnion('type', [
@@ -199,12 +208,14 @@ type RawHealth = s.Infer<typeof healthSchema>;
 
 function toHealth(raw: RawHealth): HealthSpec {
   const d = DEFAULTS.health;
+  const intervalMs = raw.interval_ms ?? d.intervalMs;
   const timing: HealthTiming = {
-    intervalMs: raw.interval_ms ?? d.intervalMs,
+    intervalMs,
     timeoutMs: raw.timeout_ms ?? d.timeoutMs,
     healthyThreshold: raw.healthy_threshold ?? d.healthyThreshold,
     unhealthyThreshold: raw.unhealthy_threshold ?? d.unhealthyThreshold,
     startPeriodMs: raw.start_period_ms ?? d.startPeriodMs,
+    startIntervalMs: raw.start_interval_ms ?? Math.min(d.startIntervalMs, intervalMs),
   };
   switch (raw.type) {
     case 'tcp':

@@ -488,8 +488,12 @@ export class ProcessSupervisor {
     let passes = 0;
     let failures = 0;
 
+    // Until it first passes, within its start period, a starting instance is checked every
+    // startIntervalMs: the health gate of an install and the agents that depend on it wait
+    // for the first pass, and at a 5 s interval they waited that long for a program up in 300 ms.
     const schedule = (): void => {
-      this.cancelProbe = this.clock.setTimer(health.intervalMs, () => void probeOnce());
+      const early = this.current === 'starting' && this.clock.now() - startedAt < health.startPeriodMs;
+      this.cancelProbe = this.clock.setTimer(early ? health.startIntervalMs : health.intervalMs, () => void probeOnce());
     };
     const probeOnce = async (): Promise<void> => {
       this.cancelProbe = null;

@@ -33,7 +33,8 @@ export type EventKind = (typeof EVENT_KINDS)[number];
  *   start        → starting    the operator (or the fleet, in dependency order) starts it.
  *   restart      → starting    a restart of a stopped instance is a start.
  * starting    — the process was spawned (or is being spawned) and is not yet healthy.
- *   healthy      → running     its health check passed `healthy_threshold` times in a row;
+ *   healthy      → running     its health check passed `healthy_threshold` times in a row
+ *                              (checked every `start_interval_ms` within the start period);
  *                              without a health check, as soon as the spawn succeeds.
  *   retry        → backoff     the command could not be spawned, or the process exited (or
  *                              failed its health check past `start_period_ms`), and the

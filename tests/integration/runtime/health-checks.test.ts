@@ -17,7 +17,7 @@ import { ProcessSupervisor, type SupervisorEvent } from '../../../agents-runtime
 import { makeTempDir } from '../../support/temp-dir';
 import { FakeDriver } from '../../unit/runtime/fake-runtime';
 
-const timing = { intervalMs: 1000, timeoutMs: 1000, healthyThreshold: 1, unhealthyThreshold: 3, startPeriodMs: 0 };
+const timing = { intervalMs: 1000, timeoutMs: 1000, healthyThreshold: 1, unhealthyThreshold: 3, startPeriodMs: 0, startIntervalMs: 1000 };
 const probe = createHealthProbe();
 const check = (spec: HealthSpec, signal: AbortSignal = new AbortController().signal) => probe.check(spec, 'test', signal);
 

@@ -46,6 +46,7 @@ describe('parseManifest', () => {
       intervalMs: 5000,
       unhealthyThreshold: 3,
       startPeriodMs: 10000,
+      startIntervalMs: 1000,
     });
     expect(core?.crashLoop).toEqual({ afterRestarts: 5, withinMs: 60000, retryEveryMs: 300000 });
     expect(core?.resources).toEqual({ cpu: 1, memoryMb: 512 });
@@ -77,6 +78,18 @@ describe('parseManifest', () => {
     expect(refusal('version: 1\nprocesses:\n  - name: a\n    command: x\n    backoff: { initial_ms: -1 }\n').message).toContain(
       'processes.0.backoff.initial_ms',
     );
+  });
+
+  it('checks while starting every start_interval_ms: 1000 by default, interval_ms when that is shorter, as set when set; 0 refused', () => {
+    const health = (fields: string) =>
+      parseManifest(`version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: tcp, port: 80${fields} }\n`, 'm.yaml')
+        .processes[0]?.health;
+    expect(health('')).toMatchObject({ intervalMs: 5000, startIntervalMs: 1000 });
+    expect(health(', interval_ms: 400')).toMatchObject({ intervalMs: 400, startIntervalMs: 400 });
+    expect(health(', interval_ms: 400, start_interval_ms: 2500')).toMatchObject({ intervalMs: 400, startIntervalMs: 2500 });
+    expect(
+      refusal('version: 1\nprocesses:\n  - name: a\n    command: x\n    health: { type: tcp, port: 80, start_interval_ms: 0 }\n').message,
+    ).toContain('processes.0.health.start_interval_ms');
   });
 
   it('turns numbers and booleans in env into the strings the environment holds', () => {

@@ -406,6 +406,43 @@ describe('ProcessSupervisor with a health check', () => {
     expect(driver.stops).toHaveLength(1);
   });
 
+  it('checks a starting instance every start_interval_ms within its start period, and every interval_ms once running', async () => {
+    const slow = { type: 'http' as const, port: 7400, interval_ms: 5000, healthy_threshold: 1, start_period_ms: 10_000 };
+    const { supervisor, clock, probe } = setup({ health: slow });
+    supervisor.start();
+    await clock.advance(999);
+    expect(supervisor.state).toBe('starting');
+    await clock.advance(1);
+    // Seen running at the first check, 1 s after the start (the default start interval), not at 5 s.
+    expect(supervisor.state).toBe('running');
+    expect(probe.calls.filter((c) => c.type === 'http')).toHaveLength(1);
+    await clock.advance(4999);
+    expect(probe.calls.filter((c) => c.type === 'http')).toHaveLength(1);
+    await clock.advance(1);
+    expect(probe.calls.filter((c) => c.type === 'http')).toHaveLength(2);
+  });
+
+  it('goes back to interval_ms when the start period ends before a check passed, and counts the failures from then', async () => {
+    const late = { ...httpHealth, interval_ms: 5000, start_interval_ms: 1000, start_period_ms: 3000, healthy_threshold: 1 };
+    const { supervisor, clock, probe, driver } = setup({ health: late });
+    probe.sick.add('core');
+    const startedAt = clock.now();
+    supervisor.start();
+    const checksAt = async (ms: number) => {
+      await clock.advance(startedAt + ms - clock.now());
+      return probe.calls.filter((c) => c.type === 'http').length;
+    };
+    // Within the start period at 1 s and 2 s; the check at 3 s is the first counted, then 8 s and 13 s.
+    expect(await checksAt(2000)).toBe(2);
+    expect(await checksAt(3000)).toBe(3);
+    expect(await checksAt(7999)).toBe(3);
+    expect(await checksAt(8000)).toBe(4);
+    expect(supervisor.state).toBe('starting');
+    expect(await checksAt(13_000)).toBe(5);
+    expect(supervisor.state).toBe('backoff');
+    expect(driver.stops).toHaveLength(1);
+  });
+
   it('restarts a running process after unhealthy_threshold failed checks in a row', async () => {
     const { supervisor, clock, probe, driver, events, states } = setup({ health: httpHealth });
     supervisor.start();
