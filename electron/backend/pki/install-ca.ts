@@ -1,5 +1,5 @@
-import * as x509 from '@peculiar/x509';
 import { checkCommonName } from './certificate-names';
+import { loadX509 } from './load-x509';
 import { nameInvalidError } from './pki-errors';
 import { randomSerialNumber } from './serial-number';
 import { SIGNING_ALGORITHM, generateKeyPair, privateKeyToPem } from './signing-keys';
@@ -37,7 +37,7 @@ export async function createInstallCa(options: CreateInstallCaOptions): Promise<
     throw nameInvalidError('install name', installName, `it is longer than ${MAX_INSTALL_NAME} characters`);
   const validityDays = options.validityDays ?? DEFAULT_CA_VALIDITY_DAYS;
   const now = (options.now ?? new Date()).getTime();
-  const keys = await generateKeyPair();
+  const [x509, keys] = await Promise.all([loadX509(), generateKeyPair()]);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerialNumber(),
     name: [{ CN: [`SutazAI CA ${installName}`] }, { O: ['SutazAI'] }],

@@ -1,9 +1,10 @@
-import * as x509 from '@peculiar/x509';
+import type { JsonGeneralName } from '@peculiar/x509';
 import { isIP } from 'node:net';
 import { CONTROL_CENTER_URI, isRole, operatorUri, roleUri, ROLES, type Role } from '../../../agents-runtime/src/wire';
 import { checkCertificateValidity, checkKeyMatchesCertificate, parseCertificate, subjectOf } from './check-certificate';
 import { checkCommonName, checkDnsName, checkIpAddress, isDnsName } from './certificate-names';
 import { BACKDATE_MS, type InstallCa } from './install-ca';
+import { loadX509 } from './load-x509';
 import { nameInvalidError, notACaError } from './pki-errors';
 import { randomSerialNumber } from './serial-number';
 import { SIGNING_ALGORITHM, generateKeyPair, importSigningKey, privateKeyToPem } from './signing-keys';
@@ -59,13 +60,13 @@ export async function issueServerCertificate(ca: InstallCa, options: ServerCerti
   if (isIP(hostName) !== 0) ipAddresses.add(hostName);
   for (const name of options.dnsNames ?? []) dnsNames.add(checkDnsName(name));
   for (const address of options.ipAddresses ?? []) ipAddresses.add(checkIpAddress(address));
-  const altNames: x509.JsonGeneralName[] = [
+  const altNames: JsonGeneralName[] = [
     ...[...dnsNames].map((value) => ({ type: 'dns' as const, value })),
     ...[...ipAddresses].map((value) => ({ type: 'ip' as const, value })),
   ];
   return issueLeaf(ca, {
     commonName: hostName,
-    usage: x509.ExtendedKeyUsage.serverAuth,
+    usage: 'serverAuth',
     altNames,
     validityDays: options.validityDays,
     now: options.now,
@@ -77,7 +78,7 @@ export async function issueClientCertificate(ca: InstallCa, options: ClientCerti
   if (!isRole(options.role)) throw nameInvalidError('role', String(options.role), `the roles are ${ROLES.join(', ')}`);
   return issueLeaf(ca, {
     commonName: operatorName,
-    usage: x509.ExtendedKeyUsage.clientAuth,
+    usage: 'clientAuth',
     // The runtime reads the caller's role and who it is from these URIs (agents-runtime
     // client-role.ts, caller-identity.ts).
     altNames: [
@@ -106,8 +107,9 @@ export function issueControlCenterCertificate(
 
 interface LeafRequest {
   commonName: string;
-  usage: x509.ExtendedKeyUsage;
-  altNames: x509.JsonGeneralName[];
+  /** The extended key usage (ExtendedKeyUsage's member of that name). */
+  usage: 'serverAuth' | 'clientAuth';
+  altNames: JsonGeneralName[];
   validityDays: number | undefined;
   now: Date | undefined;
 }
@@ -121,6 +123,7 @@ async function issueLeaf(ca: InstallCa, request: LeafRequest): Promise<IssuedCer
   checkCertificateValidity(ca.certPem, 'CA certificate', { now });
   checkKeyMatchesCertificate(ca.certPem, ca.keyPem, 'CA certificate');
 
+  const x509 = await loadX509();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKeyUsage = caCert.getExtension(x509.KeyUsagesExtension);
   if (caKeyUsage !== null && (caKeyUsage.usages & x509.KeyUsageFlags.keyCertSign) === 0) throw notACaError(subjectOf(caNode));
@@ -142,7 +145,7 @@ async function issueLeaf(ca: InstallCa, request: LeafRequest): Promise<IssuedCer
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([request.usage]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage[request.usage]]),
       new x509.SubjectAlternativeNameExtension(request.altNames),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       caKeyId !== undefined

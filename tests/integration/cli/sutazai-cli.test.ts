@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -32,6 +33,26 @@ describe('sutazai command line', () => {
     const hosts = JSON.parse(stdout) as Array<{ name: string; kind: string; cpuThreads: number; memoryBytes: number }>;
     const local = hosts.find((h) => h.name === 'local');
     expect(local).toMatchObject({ kind: 'local', cpuThreads: os.cpus().length, memoryBytes: os.totalmem() });
+  });
+
+  it('loads the certificate library only for what issues certificates, not to list hosts', () => {
+    // Node's CommonJS cache as the command leaves it: the bundle and its packages load through it.
+    const preload = path.join(dir.path, 'record-modules.cjs');
+    const record = path.join(dir.path, 'modules.json');
+    fs.writeFileSync(
+      preload,
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_OUT, JSON.stringify(Object.keys(require.cache))));\n",
+    );
+    const run = spawnSync(process.execPath, ['--require', preload, path.join(root, 'bin/sutazai.mjs'), 'hosts', 'list', '--json'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, SUTAZAI_DATA_DIR: path.join(dir.path, 'data'), MODULES_OUT: record },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const loaded = JSON.parse(fs.readFileSync(record, 'utf8')) as string[];
+    expect(loaded.some((file) => file.includes(`${path.sep}better-sqlite3${path.sep}`))).toBe(true);
+    expect(loaded.filter((file) => file.includes(`${path.sep}@peculiar${path.sep}`))).toEqual([]);
   });
 
   it('shows the facts of the local machine for people and for scripts', () => {
