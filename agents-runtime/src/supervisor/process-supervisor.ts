@@ -488,9 +488,10 @@ export class ProcessSupervisor {
     let passes = 0;
     let failures = 0;
 
-    // Until it first passes, within its start period, a starting instance is checked every
-    // startIntervalMs: the health gate of an install and the agents that depend on it wait
-    // for the first pass, and at a 5 s interval they waited that long for a program up in 300 ms.
+    // While it is starting (until healthy_threshold checks passed) and within its start
+    // period, an instance is checked every startIntervalMs: an install's health gate and the
+    // agents that depend on it wait for it to run, and at a 5 s interval they waited that long
+    // for a program up in 300 ms.
     const schedule = (): void => {
       const early = this.current === 'starting' && this.clock.now() - startedAt < health.startPeriodMs;
       this.cancelProbe = this.clock.setTimer(early ? health.startIntervalMs : health.intervalMs, () => void probeOnce());

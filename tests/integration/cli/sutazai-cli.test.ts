@@ -35,7 +35,7 @@ describe('sutazai command line', () => {
     expect(local).toMatchObject({ kind: 'local', cpuThreads: os.cpus().length, memoryBytes: os.totalmem() });
   });
 
-  it('loads the certificate library only for what issues certificates, not to list hosts', () => {
+  it('lists hosts without loading the certificate library (only making a CA or a certificate loads it)', () => {
     // Node's CommonJS cache as the command leaves it: the bundle and its packages load through it.
     const preload = path.join(dir.path, 'record-modules.cjs');
     const record = path.join(dir.path, 'modules.json');
