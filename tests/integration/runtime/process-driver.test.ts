@@ -49,12 +49,14 @@ function openPipes(pid: number): string[] {
 }
 
 /**
- * openPipes of a member of a group that forks short-lived children (a shell loop's `sleep`):
- * null when the member exited while it was looked at, or its pid now names another process
- * (the same start time before and after the look, or it does not count).
+ * openPipes of a member of group `pgid`, which forks short-lived children (a shell loop's
+ * `sleep`): null when the member exited while it was looked at, or its pid names a process
+ * outside the group by then (it must be in the group, with the same start time, before and
+ * after the look, or it does not count).
  */
-function openPipesOfMember(pid: number): string[] | null {
+function openPipesOfMember(pid: number, pgid: number): string[] | null {
   const before = readProcStat(pid);
+  if (before === null || before.pgid !== pgid) return null;
   let links: string[];
   try {
     links = openPipes(pid);
@@ -62,7 +64,7 @@ function openPipesOfMember(pid: number): string[] | null {
     return null; // its /proc directory is gone: it exited after the group was listed
   }
   const after = readProcStat(pid);
-  return before !== null && after !== null && before.startTicks === after.startTicks ? links : null;
+  return after !== null && after.pgid === pgid && before.startTicks === after.startTicks ? links : null;
 }
 
 function cmdlineOf(pid: number): string {
@@ -225,12 +227,12 @@ describe('LinuxProcessDriver', () => {
     const ours = new Set(openPipes(process.pid).filter((p) => !inherited.has(p)));
     const looked: number[] = [];
     for (const pid of processGroupMembers(proc.pid)) {
-      const pipes = openPipesOfMember(pid);
+      const pipes = openPipesOfMember(pid, proc.pid);
       if (pipes === null) continue;
       looked.push(pid);
       expect(pipes.filter((p) => ours.has(p))).toEqual([]);
     }
-    // The shell itself never exits: it is always among those looked at.
+    // The group's leader lives for the whole test: it is always among those looked at.
     expect(looked).toContain(proc.pid);
     await waitFor('ticks', () => tail(logs, 'ticker', 3).length === 3);
     await driver.stop(proc, 'SIGTERM', 2000);
