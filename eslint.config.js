@@ -96,6 +96,23 @@ export default defineConfig(
     plugins: { sutazai: { rules: { 'layer-boundaries': layerBoundariesRule } } },
     rules: { 'sutazai/layer-boundaries': ['error', { root }] },
   },
+  // Chromium aborts a navigation with ERR_NETWORK_CHANGED whenever a test host's interface
+  // comes or goes, which the integration files beside the e2e files do all the time;
+  // gotoPage navigates again in that case only.
+  {
+    name: 'sutazai/tests/goto-page',
+    files: sourceFiles('tests'),
+    ignores: ['tests/support/chromium.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='goto']",
+          message: "Navigate with gotoPage(page, url, options) from tests/support/chromium: it survives Chromium's ERR_NETWORK_CHANGED.",
+        },
+      ],
+    },
+  },
   // Tests must be able to fail: an expect inside a catch passes when nothing throws.
   {
     name: 'sutazai/tests/expect-in-catch',

@@ -41,7 +41,7 @@ import type { ApiClient, LiveSample } from '../../electron/contract';
 import { decodeChunk, CHUNK_MS } from '../../electron/backend/metrics/sample-chunk-codec';
 import { decodeJournal, JOURNAL_RECORD_FLOATS } from '../../electron/backend/metrics/sample-journal';
 import { makeBundleKit, type BundleKit } from '../support/bundle-kit';
-import { launchChromium, newCspRecordingContext } from '../support/chromium';
+import { gotoPage, launchChromium, newCspRecordingContext } from '../support/chromium';
 import { freePort } from '../support/free-ports';
 import { addLabHost, buildRealNodeBundle, startInstallBackend, stopInstalledRuntime, VAULT_PASSPHRASE } from '../support/install-lab';
 import { hostTree, processesUnder, type HostTree } from '../support/release-lab';
@@ -671,7 +671,7 @@ async function main(): Promise<void> {
       await installScreenProbe(context, watchedId);
       page = await context.newPage();
       const { origin, search } = new URL(url);
-      await page.goto(`${origin}/${search}#/hosts/${watchedId}`);
+      await gotoPage(page, `${origin}/${search}#/hosts/${watchedId}`);
       await page.waitForSelector(`${SCREEN_PANEL}[data-newest-point-ms]`, { timeout: CHART_WAIT_MS });
       await watchScreen(page, SCREEN_PANEL);
     } catch (error) {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createHostsRepo } from '../../electron/backend/store/hosts-repo';
 import { openStore } from '../../electron/backend/store/open-store';
 import type { ApiClient, FleetProcess } from '../../electron/contract';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { openInstalledWebMode } from '../support/installed-web-mode';
 import { setUpSuite } from '../support/suite-set-up';
@@ -92,7 +92,7 @@ async function aliveOnHost(pid: number): Promise<boolean> {
 
 describe("an install's access policy on the host page", () => {
   it('lets vera restart the agent on rack=b4, with Scale disabled and the rule that denies it named', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     const form = page.getByTestId('sign-in');
     await form.getByLabel('Name').fill('vera');
     await form.getByLabel('Password').fill(PASSWORDS.vera);

@@ -16,6 +16,7 @@ import { seedRecordedInstalls } from '../support/recorded-installs';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { connectApiClient, openWebModeSession } from '../support/web-mode-session';
+import { gotoPage } from '../support/chromium';
 
 const VERA = 'vera keeps rack b4 running';
 const SITE_POLICY = `rules:
@@ -68,7 +69,7 @@ describe('policy-aware controls and the broken-policy banner', () => {
       password: VERA,
       attributes: { team: 'vendor', hostLabels: ['rack=b4'] },
     });
-    await page.goto(url);
+    await gotoPage(page, url);
     const form = page.getByTestId('sign-in');
     await form.getByLabel('Name').fill('vera');
     await form.getByLabel('Password').fill(VERA);

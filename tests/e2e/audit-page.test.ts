@@ -8,7 +8,7 @@ import { createHostsRepo } from '../../electron/backend/store/hosts-repo';
 import { openStore } from '../../electron/backend/store/open-store';
 import { commandLineActor } from '../../electron/backend/server/in-process-transport';
 import type { ApiClient } from '../../electron/contract';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { addStandInHost } from '../support/stand-in-rows';
 import { setUpSuite } from '../support/suite-set-up';
@@ -101,7 +101,7 @@ describe('the Audit page', () => {
   };
 
   it('shows who changed what, newest first, with the chain intact', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Audit', exact: true }).click();
     await page.getByTestId('audit-page').waitFor({ state: 'visible' });
     await waitForMethods(['hosts.update', 'alerts.ack', 'hosts.add']);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../electron/contract';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { openInstalledWebMode } from '../support/installed-web-mode';
 import type { HostTree } from '../support/release-lab';
@@ -68,7 +68,7 @@ const liveLog = () => path.join(tree.stateDir, 'audit.log');
 
 describe("a host's runtime audit log on the Audit page", () => {
   it('shows the real entries after choosing the host, verified, with where the kept chain starts', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Audit', exact: true }).click();
     // Below the control center's own log: the page's header leads there.
     await page.getByTestId('audit-jump-runtime').click();

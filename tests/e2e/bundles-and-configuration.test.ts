@@ -6,7 +6,7 @@ import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { dataOffsetOf, flipByte, makeBundleKit, type BundleKit } from '../support/bundle-kit';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
@@ -72,7 +72,7 @@ describe('bundles and configuration, end to end', () => {
   });
 
   it('imports a signed bundle: the unknown key is shown by its fingerprint, confirmed, and the bundle listed', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Bundles', exact: true }).click();
     await page.waitForURL(/#\/bundles$/);
     await page.getByText('No bundle imported yet').waitFor({ state: 'visible' });

@@ -10,6 +10,7 @@ import { addStandInHost } from '../support/stand-in-rows';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { openWebModeSession } from '../support/web-mode-session';
+import { gotoPage } from '../support/chromium';
 
 /**
  * Importing a configuration bundle from another control center on the Configuration page,
@@ -136,7 +137,7 @@ describe('configuration export and import on the Configuration page', () => {
   });
 
   it('reviews the file first, asks to confirm the exporter and leaves the conflicting host key unless ticked', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Configuration', exact: true }).click();
     const section = page.getByTestId('config-import');
     await section.waitFor({ state: 'visible' });

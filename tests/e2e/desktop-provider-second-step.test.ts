@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../../electron/backend/app/backend';
 import { totpCode } from '../../electron/backend/operators/totp';
 import type { AuditEntry } from '../../electron/contract';
-import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
+import { collectPageProblems, cspViolations, gotoPage, launchChromium, newCspRecordingContext } from '../support/chromium';
 import { startDesktopWindows, type DesktopWindows } from '../support/desktop-window';
 import { shoot } from '../support/e2e-screenshots';
 import { keepPageLocal, signInAtProvider, startSignInProvider, type SignInProvider } from '../support/oidc-sign-in-provider';
@@ -78,7 +78,7 @@ describe('desktop provider sign-in asks for the two-factor code, in Chromium', (
     const tab = await browser.newPage();
     tab.setDefaultTimeout(30_000);
     await keepPageLocal(tab);
-    await tab.goto(opened.at(-1)!);
+    await gotoPage(tab, opened.at(-1)!);
     await signInAtProvider(tab, provider.issuer, login);
     const heading = (await tab.locator('h1').textContent()) ?? '';
     await tab.close();

@@ -4,6 +4,7 @@ import type { ApiClient } from '../../electron/contract';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { connectApiClient, openWebModeSession } from '../support/web-mode-session';
+import { gotoPage } from '../support/chromium';
 
 /**
  * A window whose operator is disabled while its pages hold live feeds (issue 14, item 1; the
@@ -52,7 +53,7 @@ describe('a window whose operator is disabled while it watches', () => {
     await api.call('operators.add', { name: 'bo', role: 'operator', password: BO });
     // The page's timers run on a clock this test can pause (see below).
     await page.clock.install();
-    await page.goto(session.url);
+    await gotoPage(page, session.url);
   });
 
   it('ends the feeds, asks who it is at once and shows the sign-in screen', async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient, FleetEvent, LiveSample } from '../../electron/contract';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { openInstalledWebMode } from '../support/installed-web-mode';
 import type { HostTree } from '../support/release-lab';
@@ -126,7 +126,7 @@ describe('an event opens the process’s logs at its second', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     for (const file of logFiles) fs.appendFileSync(file, stamped(after));
 
-    await page.goto(`${url}#/events`, { waitUntil: 'load' });
+    await gotoPage(page, `${url}#/events`, { waitUntil: 'load' });
     const row = page.locator(`[data-testid="event-row"][data-event-id="${event.id}"]`);
     await row.waitFor();
     await row.getByTestId('event-logs').click();
@@ -326,7 +326,7 @@ describe('an event opens the process’s logs at its second', () => {
     const { events } = await api.call('events.list', { hostId, kinds: ['link.up'] });
     const linkUp = events[0]!;
     expect(linkUp).toBeDefined();
-    await page.goto(`${url}#/events`, { waitUntil: 'load' });
+    await gotoPage(page, `${url}#/events`, { waitUntil: 'load' });
     const row = page.locator(`[data-testid="event-row"][data-event-id="${linkUp.id}"]`);
     await row.waitFor();
     expect(await row.getByTestId('event-logs').count()).toBe(0);

@@ -8,7 +8,7 @@ import type { LinkTarget } from '../../electron/backend/fleet/link/link-types';
 import { createHostsRepo } from '../../electron/backend/store/hosts-repo';
 import { openStore } from '../../electron/backend/store/open-store';
 import { visibleText, type ApiClient } from '../../electron/contract';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { seedRecordedInstalls } from '../support/recorded-installs';
 import { setUpSuite } from '../support/suite-set-up';
@@ -199,7 +199,7 @@ describe('the Events timeline and the Alerts list, end to end', () => {
   );
 
   it('lists every event newest first, each with its kind, host, instance, time (the host’s clock for a runtime’s) and who acted', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Events', exact: true }).click();
     await page.waitForURL(/#\/events$/);
     await waitFor('the six events', async () => (await rows(page).count()) === 6);
@@ -445,7 +445,7 @@ describe('the Events and Alerts pages of a fleet with nothing to tell yet', () =
   });
 
   it('says why each page is empty and where to go next', async () => {
-    await page.goto(`${url.split('#')[0]}#/events`, { waitUntil: 'load' });
+    await gotoPage(page, `${url.split('#')[0]}#/events`, { waitUntil: 'load' });
     await page.getByText('No events recorded yet').waitFor();
     await expect(page.getByTestId('events-page').getByRole('link', { name: 'The Install page' }).getAttribute('href')).resolves.toBe(
       '#/install',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient, FleetProcess } from '../../electron/contract';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { openInstalledWebMode } from '../support/installed-web-mode';
 import type { HostTree } from '../support/release-lab';
@@ -74,7 +74,7 @@ function shownPids(name: string): Promise<string[]> {
 
 describe("an installed host's page and a process's page, end to end", () => {
   it('shows the link online and the live process table, and the controls act on the host', async () => {
-    await page.goto(`${url}#/hosts/${hostId}`, { waitUntil: 'load' });
+    await gotoPage(page, `${url}#/hosts/${hostId}`, { waitUntil: 'load' });
     await page.locator('[data-testid="host-link"][data-link-state="online"]').waitFor();
     await page.locator('[data-testid="process"][data-process="agent"] [data-testid="instance"]').first().waitFor();
     const agent = await processOf('agent');
@@ -142,7 +142,7 @@ describe("an installed host's page and a process's page, end to end", () => {
   }, 300_000);
 
   it('draws the host’s live charts from the samples its runtime pushes over the link, from the runtime’s own series', async () => {
-    await page.goto(`${url}#/hosts/${hostId}`, { waitUntil: 'load' });
+    await gotoPage(page, `${url}#/hosts/${hostId}`, { waitUntil: 'load' });
     const live = page.locator('[data-testid="live-chart"]');
     await live.waitFor();
     // metrics.live's samples reach the chart (the live range follows the push, it does not re-read the store).
@@ -168,7 +168,7 @@ describe("an installed host's page and a process's page, end to end", () => {
   it('follows an instance’s logs: a line written on the host appears; a chart’s point opens the logs at its time', async () => {
     const agent = await processOf('agent');
     const instance = agent.instances[0]!;
-    await page.goto(`${url}#/hosts/${hostId}`, { waitUntil: 'load' });
+    await gotoPage(page, `${url}#/hosts/${hostId}`, { waitUntil: 'load' });
     await page
       .locator(`[data-testid="process"][data-process="agent"] [data-instance="${instance.instance}"] [data-testid="instance-name"] a`)
       .click();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../../electron/backend/store/open-store';
 import { createHostsRepo } from '../../electron/backend/store/hosts-repo';
 import { formatBytes } from '../../renderer/src/format/bytes';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { seedRecordedInstalls } from '../support/recorded-installs';
 import { setUpSuite } from '../support/suite-set-up';
@@ -62,7 +62,7 @@ describe('the Fleet overview, end to end', () => {
   });
 
   it('shows every host of every install on one screen, with this machine’s CPU and memory now and over 15 minutes', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Fleet', exact: true }).click();
     await page.waitForURL(/#\/fleet$/);
     await page.getByTestId('fleet-row').first().waitFor({ state: 'visible' });

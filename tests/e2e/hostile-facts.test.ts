@@ -6,6 +6,7 @@ import { shoot } from '../support/e2e-screenshots';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { openWebModeSession } from '../support/web-mode-session';
+import { gotoPage } from '../support/chromium';
 
 /**
  * A host's facts as a hostile host would write them, shown by the host page in Debian's
@@ -34,7 +35,7 @@ describe('a hostile host on its page', () => {
     const session = await openWebModeSession({ dataDir: dataDir.path, problems });
     defer(session.close);
     ({ page, url } = session);
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.locator('[data-testid="host-row"][data-host-name="local"]').waitFor({ state: 'visible' });
 
     const db = new Database(path.join(dataDir.path, 'sutazai.db'));
@@ -64,7 +65,7 @@ describe('a hostile host on its page', () => {
   });
 
   it('shows escape sequences and bidi controls as visible escapes, never as the characters', async () => {
-    await page.goto(`${url}#/hosts/${hostId}`, { waitUntil: 'load' });
+    await gotoPage(page, `${url}#/hosts/${hostId}`, { waitUntil: 'load' });
     await page.getByText('disk\\x1b]52;c;cm0gLXJmIH4K\\x07\\x9b31m').waitFor({ state: 'visible' });
     await expect(page.getByText('lab\\x1b]0;owned\\x07').count()).resolves.toBeGreaterThan(0);
     await expect(page.getByText('eth\\u202e1').count()).resolves.toBe(1);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { recordAttributeHistory } from '../support/attribute-history';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { createTestLab, type TarpitHost, type TestHost, type TestLab } from '../support/test-hosts/test-hosts';
 import { setUpSuite } from '../support/suite-set-up';
@@ -65,7 +65,7 @@ describe('SSH inventory, end to end', () => {
   });
 
   it('checks the add-host form against the contract before sending anything', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await row(page, 'local').waitFor({ state: 'visible' });
     await page.getByRole('button', { name: 'Add host', exact: true }).click();
     const dialog = page.getByTestId('add-host-dialog');
@@ -348,7 +348,7 @@ describe('SSH inventory, end to end', () => {
   });
 
   it('imports a YAML host list: the good rows are added, the bad one is named with its line and column, a key file refused', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await row(page, HOST_NAME).waitFor({ state: 'visible' });
     await page.getByRole('button', { name: 'Import…' }).click();
     const dialog = page.getByTestId('import-dialog');
@@ -527,7 +527,7 @@ describe('SSH inventory, end to end', () => {
     const pwHost = await lab.addSshHost({ login: 'sudo-password' });
     const password = pwHost.password ?? '';
     expect(password).not.toBe('');
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await row(page, HOST_NAME).waitFor({ state: 'visible' });
     await page.getByRole('button', { name: 'Add host', exact: true }).click();
     const dialog = page.getByTestId('add-host-dialog');

@@ -4,6 +4,7 @@ import { HOSTS_PAGE_SIZE, type ApiClient } from '../../electron/contract';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { connectApiClient, openWebModeSession } from '../support/web-mode-session';
+import { gotoPage } from '../support/chromium';
 
 /**
  * The hosts page over an inventory bigger than one hosts.list page, in Debian's Chromium
@@ -50,7 +51,7 @@ describe('hosts page paging', () => {
   });
 
   it('shows every host of an inventory bigger than a page, fetched one page at a time', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.locator(`[data-testid="host-row"][data-host-name="paged-${COUNT - 1}"]`).waitFor({ state: 'attached' });
     await expect(page.getByTestId('host-row').count()).resolves.toBe(COUNT + 1); // and the local machine
     expect(listAnswerSizes.length).toBeGreaterThanOrEqual(3);

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../electron/contract';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { addLabHostOverApi, buildRealNodeBundle } from '../support/install-lab';
 import { labInstallYaml } from '../support/lab-install-definition';
@@ -62,7 +62,7 @@ describe('cancelling the install wizard’s install, end to end', () => {
   );
 
   it('walks the wizard to the plan of an install on the host', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Install', exact: true }).click();
     await wizardAt(page, 'bundle').waitFor({ state: 'visible' });
     await page.locator(`[data-testid="wizard-bundle-option"][data-version="${bundle.manifest.version}"] input`).check();

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { recordAttributeHistory } from '../support/attribute-history';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { buildRealNodeBundle } from '../support/install-lab';
 import { labInstallYaml } from '../support/lab-install-definition';
@@ -55,7 +55,7 @@ describe('the install wizard, end to end', () => {
   });
 
   it('imports the bundle in the wizard, confirming its signer, and chooses it', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Install', exact: true }).click();
     await page.waitForURL(/#\/install$/);
     await wizardAt(page, 'bundle').waitFor({ state: 'visible' });

@@ -4,7 +4,7 @@ import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../electron/contract';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot as shootViewport } from '../support/e2e-screenshots';
 import { addLabHostOverApi, buildRealNodeBundle } from '../support/install-lab';
 import { labInstallDefinition } from '../support/lab-install-definition';
@@ -79,7 +79,7 @@ describe('the Installs page, end to end', () => {
   );
 
   it('lists the install with its host’s role and release, and asks the runtime for its health on demand', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Installs', exact: true }).click();
     await page.waitForURL(/#\/installs$/);
     const row = page.locator(`[data-testid="install-row"][data-install-name="${INSTALL_NAME}"]`);

@@ -2,7 +2,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
 import { ApiError, type ApiClient, type FleetProcess } from '../../electron/contract';
-import { collectPageProblems, cspViolations, newCspRecordingContext } from '../support/chromium';
+import { collectPageProblems, cspViolations, gotoPage, newCspRecordingContext } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { buildRealNodeBundle } from '../support/install-lab';
 import { openInstalledWebMode } from '../support/installed-web-mode';
@@ -236,7 +236,7 @@ async function aliveOnHost(pid: number): Promise<boolean> {
 
 describe('operators and roles in web mode', () => {
   it('asks no one to sign in while there is no operator; the first, an admin, is added from the page, which goes on as it', async () => {
-    await page.goto(`${url}#/operators`, { waitUntil: 'load' });
+    await gotoPage(page, `${url}#/operators`, { waitUntil: 'load' });
     await page.getByTestId('operators-page').getByText('No operators yet').waitFor();
     const form = page.getByTestId('add-operator');
     await expect(form.getByLabel('Role').isDisabled()).resolves.toBe(true);
@@ -260,7 +260,7 @@ describe('operators and roles in web mode', () => {
 
   it('refuses a wrong password, then shows a viewer the controls disabled with the reason; forced, the call is refused', async () => {
     const tab = await newTab('vera');
-    await tab.goto(url, { waitUntil: 'load' });
+    await gotoPage(tab, url, { waitUntil: 'load' });
     await tab.getByTestId('sign-in').waitFor();
     await signIn(tab, 'vera', 'not her password at all');
     await tab.getByTestId('sign-in').getByText('The name and password do not match an enabled operator.').waitFor();
@@ -326,7 +326,7 @@ describe('operators and roles in web mode', () => {
 
   it('lets an operator restart the agent from the page: new pids on the host', async () => {
     const tab = await newTab('otto');
-    await tab.goto(url, { waitUntil: 'load' });
+    await gotoPage(tab, url, { waitUntil: 'load' });
     await signIn(tab, 'otto', PASSWORDS.otto);
     await show(tab, `#/hosts/${hostId}`);
     const controls = tab.getByTestId('controls-agent');

@@ -7,6 +7,7 @@ import { runSutazaiAsync } from '../support/run-sutazai';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
 import { openWebModeSession } from '../support/web-mode-session';
+import { gotoPage } from '../support/chromium';
 
 /**
  * Operators a configuration bundle brought in have no password (the import stores none they
@@ -83,7 +84,7 @@ describe('operators imported from a configuration bundle, before an admin sets t
   }, 240_000);
 
   it('the Operators page marks them "no password yet", and setting one takes the marker away', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await signIn(page, 'root', ROOT_PASSWORD);
     await page.getByRole('link', { name: 'Operators', exact: true }).click();
     const row = (name: string) => page.locator(`[data-operator="${name}"]`);

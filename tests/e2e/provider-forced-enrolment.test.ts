@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { totpCode } from '../../electron/backend/operators/totp';
-import { collectPageProblems, cspViolations, newCspRecordingContext } from '../support/chromium';
+import { collectPageProblems, cspViolations, gotoPage, newCspRecordingContext } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { keepPageLocal, signInAtProvider } from '../support/oidc-sign-in-provider';
 import { startProviderTeamSite, type ProviderTeamSite } from '../support/provider-team-site';
@@ -50,7 +50,7 @@ describe('provider sign-in where web mode requires two-factor sign-in, in Chromi
 
   it('walks lin, back from the provider, through the set-up before her session starts', async () => {
     const page = await newPage();
-    await page.goto(site.url);
+    await gotoPage(page, site.url);
     await page.getByTestId('provider-sign-in').click();
     await signInAtProvider(page, site.provider.issuer, 'lin');
     const enrol = page.getByTestId('forced-enrolment');
@@ -75,7 +75,7 @@ describe('provider sign-in where web mode requires two-factor sign-in, in Chromi
 
   it('signs grace in at once: her provider attested a second factor', async () => {
     const page = await newPage();
-    await page.goto(site.url);
+    await gotoPage(page, site.url);
     await page.getByTestId('provider-sign-in').click();
     await signInAtProvider(page, site.provider.issuer, 'grace');
     await page.getByTestId('signed-in-as').waitFor();

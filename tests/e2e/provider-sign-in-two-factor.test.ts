@@ -2,7 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { totpCode } from '../../electron/backend/operators/totp';
 import { API_SUBPROTOCOL, type AuditEntry } from '../../electron/contract';
-import { collectPageProblems, cspViolations, newCspRecordingContext } from '../support/chromium';
+import { collectPageProblems, cspViolations, gotoPage, newCspRecordingContext } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { keepPageLocal, signInAtProvider } from '../support/oidc-sign-in-provider';
 import { startProviderTeamSite, type ProviderTeamSite } from '../support/provider-team-site';
@@ -60,7 +60,7 @@ describe('provider sign-in with two-factor codes, in Chromium', () => {
 
   /** From the sign-in page through the provider as `login`; resolves back on this server. */
   async function throughProvider(page: Page, login: string): Promise<void> {
-    await page.goto(site.url);
+    await gotoPage(page, site.url);
     await page.getByTestId('provider-sign-in').click();
     await signInAtProvider(page, site.provider.issuer, login);
   }

@@ -8,7 +8,7 @@ import { createInstallCa } from '../../electron/backend/pki/install-ca';
 import { issueServerCertificate } from '../../electron/backend/pki/issue-certificate';
 import { startQuietBackend } from '../support/backend-harness';
 import { shoot } from '../support/e2e-screenshots';
-import { collectPageProblems, launchChromium, newCspRecordingContext } from '../support/chromium';
+import { collectPageProblems, gotoPage, launchChromium, newCspRecordingContext } from '../support/chromium';
 import { keepPageLocal, signInAtProvider, startSignInProvider, type SignInProvider } from '../support/oidc-sign-in-provider';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
@@ -134,7 +134,7 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
       if (request.url().startsWith(`${provider.issuer}/auth?`)) asked.push(new URL(request.url()));
       if (request.url().startsWith(`${url}oidc/callback`)) usedCallback = request.url();
     });
-    await page.goto(url);
+    await gotoPage(page, url);
     await page.getByTestId('sign-in').waitFor();
     const button = page.getByTestId('provider-sign-in');
     expect(await button.textContent()).toBe('Sign in with Test SSO');
@@ -171,7 +171,7 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
 
   it('refuses the same callback a second time (a replayed state and code)', async () => {
     const { context, page } = await newBrowser();
-    await page.goto(usedCallback);
+    await gotoPage(page, usedCallback);
     const text = await refusal(page);
     expect(text).toContain('OIDC_SIGN_IN_FAILED');
     expect(text).toContain('unknown, used already or older than 5 minutes');
@@ -183,7 +183,7 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
     const { context, page } = await newBrowser({ requests: true });
     const state = (await startAttempt(context)).searchParams.get('state')!;
     const code = new URL(usedCallback).searchParams.get('code')!;
-    await page.goto(`${url}oidc/callback?state=${state}&code=${encodeURIComponent(code)}`);
+    await gotoPage(page, `${url}oidc/callback?state=${state}&code=${encodeURIComponent(code)}`);
     const text = await refusal(page);
     expect(text).toContain('OIDC_SIGN_IN_FAILED');
     expect(text).toContain('the provider refused the code (invalid_grant');
@@ -195,7 +195,7 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
     // Someone between the browser and the provider swaps the nonce: the token then names another sign-in.
     const changed = await startAttempt(context);
     changed.searchParams.set('nonce', 'a-nonce-of-another-sign-in');
-    await page.goto(changed.href);
+    await gotoPage(page, changed.href);
     await signInAtProvider(page, provider.issuer, 'ada');
     const text = await refusal(page);
     expect(text).toContain('OIDC_SIGN_IN_FAILED');
@@ -208,7 +208,7 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
     const first = await newBrowser({ requests: true });
     const state = (await startAttempt(first.context)).searchParams.get('state')!;
     const second = await newBrowser();
-    await second.page.goto(`${url}oidc/callback?state=${state}&code=some-code`);
+    await gotoPage(second.page, `${url}oidc/callback?state=${state}&code=some-code`);
     const text = await refusal(second.page);
     expect(text).toContain('OIDC_SIGN_IN_FAILED');
     expect(text).toContain('started in another browser or window');
@@ -222,7 +222,7 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
       ['otto', 'that operator is disabled here'],
     ] as const) {
       const { context, page } = await newBrowser();
-      await page.goto(`${url}oidc/start`);
+      await gotoPage(page, `${url}oidc/start`);
       await signInAtProvider(page, provider.issuer, login);
       const text = await refusal(page);
       expect(text).toContain('OIDC_OPERATOR_REFUSED');
@@ -241,13 +241,13 @@ describe('web mode for a team: sign-in through the OpenID Connect provider, in C
 
   it("a provider sign-in in a browser already signed in ends that browser's earlier session", async () => {
     const { context, page } = await newBrowser({ requests: true });
-    await page.goto(`${url}oidc/start`);
+    await gotoPage(page, `${url}oidc/start`);
     await signInAtProvider(page, provider.issuer, 'ada');
     await page.getByTestId('signed-in-as').waitFor();
     const sessionOf = async () => (await context.cookies(url)).find((cookie) => cookie.name === '__Host-sutazai-session')!.value;
     const earlier = await sessionOf();
     // Again, in the same browser (the provider may remember the person, or ask once more).
-    await page.goto(`${url}oidc/start`);
+    await gotoPage(page, `${url}oidc/start`);
     if (page.url().startsWith(provider.issuer)) await signInAtProvider(page, provider.issuer, 'ada');
     await page.getByTestId('signed-in-as').waitFor();
     expect(await sessionOf()).not.toBe(earlier);

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { writeSupportArchive } from '../../electron/backend/bundles/support-bundles/support-archive';
 import { openStore } from '../../electron/backend/store/open-store';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { addStandInHost } from '../support/stand-in-rows';
 import { setUpSuite } from '../support/suite-set-up';
@@ -92,7 +92,7 @@ describe('the Support page', () => {
   });
 
   it('collects a host, lists each planted secret (file, line, rule) masked, and says what it could not reach', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     await page.getByRole('link', { name: 'Support', exact: true }).click();
     await page.getByTestId('support-page').waitFor({ state: 'visible' });
     await page.getByTestId('support-target').selectOption({ label: HOST });

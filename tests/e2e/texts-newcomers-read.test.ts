@@ -2,7 +2,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient, InstallProgress } from '../../electron/contract';
 import type { BuiltBundle } from '../../electron/backend/bundles/build-bundle';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { addLabHostOverApi, buildRealNodeBundle } from '../support/install-lab';
 import { bundleReference, labInstallDefinition, labInstallYaml } from '../support/lab-install-definition';
@@ -81,7 +81,7 @@ describe('texts a newcomer reads, end to end', () => {
 
   it('answers a wrong path with a page styled by its own policy, with no CSP violation', async () => {
     const bare = await context.newPage();
-    const response = await bare.goto(`${new URL(url).origin}/no-such-page`, { waitUntil: 'load' });
+    const response = await gotoPage(bare, `${new URL(url).origin}/no-such-page`, { waitUntil: 'load' });
     expect(response?.status()).toBe(404);
     await expect(bare.locator('h2').textContent()).resolves.toBe('Nothing is served here');
     await expect(bare.getByRole('alert').textContent()).resolves.toContain('Nothing is served at /no-such-page.');
@@ -100,7 +100,7 @@ describe('texts a newcomer reads, end to end', () => {
 
   it('labels the requirement profile selector wherever it stands', async () => {
     // The first load builds nothing but may wait on a busy machine.
-    await page.goto(url, { waitUntil: 'load', timeout: 90_000 });
+    await gotoPage(page, url, { waitUntil: 'load', timeout: 90_000 });
     await page.getByRole('link', { name: 'Hosts', exact: true }).click();
     const select = page.getByLabel('Requirement profile', { exact: true });
     await select.first().waitFor({ state: 'visible' });

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { totpCode } from '../../electron/backend/operators/totp';
 import type { ApiClient } from '../../electron/contract';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
@@ -43,7 +43,7 @@ describe('two-factor sign-in in the app', () => {
     defer(() => api.close());
     // The bootstrap's admin adds ada; this pipe goes on as her.
     await api.call('operators.add', { name: 'ada', role: 'admin', password: ADA });
-    await page.goto(session.url);
+    await gotoPage(page, session.url);
   });
 
   async function signIn(password: string): Promise<void> {

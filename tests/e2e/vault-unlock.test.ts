@@ -5,7 +5,7 @@ import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../electron/contract';
 import { startBackend } from '../../electron/backend/app/backend';
-import { cspViolations } from '../support/chromium';
+import { cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { setUpSuite, type Defer } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
@@ -40,7 +40,7 @@ async function openWithoutPassphrase(defer: Defer, dataDir: string, problems: st
  * the host dialog stays open (refused or not).
  */
 async function submitPasswordHost(page: Page, url: string, name: string, target: TestHost) {
-  await page.goto(url, { waitUntil: 'load' });
+  await gotoPage(page, url, { waitUntil: 'load' });
   await page.locator('[data-testid="host-row"][data-host-name="local"]').waitFor({ state: 'visible' });
   await page.getByRole('button', { name: 'Add host', exact: true }).click();
   const dialog = page.getByTestId('add-host-dialog');
@@ -110,7 +110,7 @@ describe('a locked vault, unlocked from the page', () => {
   });
 
   it('offers to unlock the vault on a bulk probe row refused with SECRETS_LOCKED', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     const hostRow = page.locator('[data-testid="host-row"][data-host-name="earlier-pw"]');
     await hostRow.getByTestId('host-select').check();
     await page.getByRole('button', { name: 'Probe selected' }).click();

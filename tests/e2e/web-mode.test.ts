@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../renderer/src/format/bytes';
 import { apiSocketProtocols } from '../../electron/contract';
-import { collectPageProblems, cspViolations } from '../support/chromium';
+import { collectPageProblems, cspViolations, gotoPage } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { STOP_GRACE_MS, stopWebModeServer, type WebModeServer } from '../support/web-mode-server';
 import { setUpSuite } from '../support/suite-set-up';
@@ -74,7 +74,7 @@ describe('web mode, end to end', () => {
   });
 
   it('lists the local machine on the hosts page', async () => {
-    await page.goto(url, { waitUntil: 'load' });
+    await gotoPage(page, url, { waitUntil: 'load' });
     const row = page.locator('[data-testid="host-row"][data-host-name="local"]');
     await row.waitFor({ state: 'visible' });
     await expect(page.locator('h1', { hasText: 'Hosts' }).count()).resolves.toBe(1);
@@ -101,7 +101,7 @@ describe('web mode, end to end', () => {
     }, `${neighbour.origin}/followed-link`);
     const outside = await opened;
     await outside.waitForLoadState('load');
-    await outside.goto(`${neighbour.origin}/typed-address`, { waitUntil: 'load' });
+    await gotoPage(outside, `${neighbour.origin}/typed-address`, { waitUntil: 'load' });
     // What the neighbour's own page can see of the session, and whether it can use the API.
     const visible = await outside.evaluate(
       () => `${document.cookie} ${JSON.stringify({ ...sessionStorage })} ${JSON.stringify({ ...localStorage })}`,
@@ -131,14 +131,14 @@ describe('web mode, end to end', () => {
 
   it('shows a new tab without the token how to get in, and a tab with a refused token that it was refused', async () => {
     const bare = await context.newPage();
-    await bare.goto(`${origin}/`, { waitUntil: 'load' });
+    await gotoPage(bare, `${origin}/`, { waitUntil: 'load' });
     const card = bare.getByTestId('access-needed');
     await card.waitFor({ state: 'visible' });
     await expect(card.textContent()).resolves.toContain('no access token');
     await expect(card.textContent()).resolves.toContain('npm run web');
     await shoot(bare, 'web-mode-access-needed');
 
-    await bare.goto(`${origin}/?token=${'x'.repeat(token.length)}`, { waitUntil: 'load' });
+    await gotoPage(bare, `${origin}/?token=${'x'.repeat(token.length)}`, { waitUntil: 'load' });
     await bare.getByTestId('access-needed').getByText('refused this tab’s access token').waitFor({ state: 'visible' });
     expect(bare.url()).not.toContain('token');
     // Forgotten: a reload does not offer the refused token again.
@@ -304,7 +304,7 @@ describe('web mode, end to end', () => {
       });
     }, apiSocketProtocols(token));
     // The shell's page has no token in its address: the shell's pipe carries the connection.
-    await shellPage.goto(`${origin}/`, { waitUntil: 'load' });
+    await gotoPage(shellPage, `${origin}/`, { waitUntil: 'load' });
     await shellPage.locator('[data-testid="host-row"][data-host-name="local"]').click();
     const threads = shellPage.getByTestId('cpu-threads');
     await threads.waitFor({ state: 'visible' });

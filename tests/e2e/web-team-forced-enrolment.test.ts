@@ -7,7 +7,7 @@ import { totpCode } from '../../electron/backend/operators/totp';
 import { createInstallCa } from '../../electron/backend/pki/install-ca';
 import { issueServerCertificate } from '../../electron/backend/pki/issue-certificate';
 import { startQuietBackend } from '../support/backend-harness';
-import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
+import { collectPageProblems, cspViolations, gotoPage, launchChromium, newCspRecordingContext } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
@@ -96,7 +96,7 @@ describe('web mode for a team requiring two-factor sign-in, in Chromium', () => 
   }
 
   it('walks a newcomer from her password to a set-up page: QR code, secret, numbered steps; no session yet', async () => {
-    await page.goto(url);
+    await gotoPage(page, url);
     await page.getByTestId('sign-in').waitFor();
     await signIn('nia', NIA);
     const enrol = page.getByTestId('forced-enrolment');

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createInstallCa } from '../../electron/backend/pki/install-ca';
 import { issueServerCertificate } from '../../electron/backend/pki/issue-certificate';
 import { startQuietBackend } from '../support/backend-harness';
-import { collectPageProblems, cspViolations, launchChromium, newCspRecordingContext } from '../support/chromium';
+import { collectPageProblems, cspViolations, gotoPage, launchChromium, newCspRecordingContext } from '../support/chromium';
 import { shoot } from '../support/e2e-screenshots';
 import { setUpSuite } from '../support/suite-set-up';
 import { makeTempDir } from '../support/temp-dir';
@@ -88,7 +88,7 @@ describe('web mode for a team in Chromium, over TLS', () => {
 
   it('asks for a name and password, with no token in the address', async () => {
     expect(url).toMatch(/^https:\/\/localhost:\d+\/$/);
-    await page.goto(url);
+    await gotoPage(page, url);
     await page.getByTestId('sign-in').waitFor();
     expect(page.url()).toBe(url);
     // No provider is set up here: the page speaks of the name and password alone, and offers no other way.

@@ -54,3 +54,38 @@ export function collectPageProblems(page: Page, problems: string[], where?: stri
   });
   page.on('pageerror', (error) => problems.push(`page error${suffix}: ${error.message}`));
 }
+
+/** How many navigations `gotoPage` makes at most when Chromium aborted them because the network changed. */
+const NETWORK_CHANGED_TRIES = 4;
+
+/** Chromium's error page, which it shows in the tab after aborting a navigation. */
+const CHROME_ERROR_PAGE = /^chrome-error:/;
+
+/**
+ * `page.goto`, made again (up to four navigations in all) only when Chromium aborted it
+ * because the network changed. Chromium fails a connection still being set up (a TLS
+ * handshake: the HTTPS tests) with net::ERR_NETWORK_CHANGED whenever an interface comes or
+ * goes, and the integration files beside the e2e files add and remove test hosts' veth
+ * interfaces all the time; the server never refused anything. After such an abort Chromium
+ * navigates the tab to its error page, and a navigation started before that lands is
+ * "interrupted by another navigation to chrome-error://": so wait for the error page first,
+ * and count that interruption as the same abort. Any other failure is thrown at once.
+ */
+export async function gotoPage(page: Page, url: string, options?: Parameters<Page['goto']>[1]): ReturnType<Page['goto']> {
+  for (let navigation = 1; ; navigation += 1) {
+    try {
+      return await page.goto(url, options);
+    } catch (error) {
+      if (!abortedByNetworkChange(error) || navigation >= NETWORK_CHANGED_TRIES) throw error;
+      // Bounded: when the error page never comes (the tab was closed), the next goto says why.
+      await page.waitForURL(CHROME_ERROR_PAGE, { timeout: 5_000, waitUntil: 'commit' }).catch(() => undefined);
+    }
+  }
+}
+
+function abortedByNetworkChange(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.message.includes('net::ERR_NETWORK_CHANGED') || error.message.includes('interrupted by another navigation to "chrome-error://')
+  );
+}

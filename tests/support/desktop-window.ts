@@ -12,6 +12,7 @@ import { RENDERER_SECURITY_HEADERS } from '../../electron/shared-node/content-se
 import { contentTypeFor, resolveStaticPath } from '../../electron/shared-node/static-path';
 import type { Defer } from './suite-set-up';
 import { makeTempDir } from './temp-dir';
+import { gotoPage } from './chromium';
 
 /**
  * The desktop app's window without the Electron binary (which cannot run here): the renderer,
@@ -86,7 +87,7 @@ export async function startDesktopWindows(dispatcher: Dispatcher, defer: Defer):
           },
         });
       }, PIPE_PATH);
-      await page.goto(`${origin}/`, { waitUntil: 'load' });
+      await gotoPage(page, `${origin}/`, { waitUntil: 'load' });
       return page;
     },
   };

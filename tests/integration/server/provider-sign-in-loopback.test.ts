@@ -4,7 +4,7 @@ import { startBackend, type Backend } from '../../../electron/backend/app/backen
 import { totpCode } from '../../../electron/backend/operators/totp';
 import { createPipeSession, desktopPipeGrants } from '../../../electron/backend/server/dispatcher';
 import { ApiError, createApiClient, type ApiClient, type AuditEntry, type Transport } from '../../../electron/contract';
-import { launchChromium } from '../../support/chromium';
+import { gotoPage, launchChromium } from '../../support/chromium';
 import { keepPageLocal, signInAtProvider, startSignInProvider, type SignInProvider } from '../../support/oidc-sign-in-provider';
 import { setUpSuite } from '../../support/suite-set-up';
 import { makeTempDir } from '../../support/temp-dir';
@@ -93,7 +93,7 @@ describe('desktop sign-in through the provider, loopback redirect', () => {
     const page = await browser.newPage();
     page.setDefaultTimeout(30_000);
     await keepPageLocal(page);
-    await page.goto(opened.at(-1)!);
+    await gotoPage(page, opened.at(-1)!);
     await signInAtProvider(page, provider.issuer, login);
     return page;
   }
