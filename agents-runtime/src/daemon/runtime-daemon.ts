@@ -419,8 +419,9 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
 
     const rotator = new LogRotator(logs, {
       // The collector rotates and caps at write time; the daemon's pass is then a backstop
-      // (LogRotatorOptions.sizesEvery), once a minute: a stat of every log file every 10 s was
-      // a tenth of an idle daemon's CPU with 100 instances (bench:runtime, issue 13).
+      // (LogRotatorOptions.sizesEvery), every 60 ticks (a minute watched, five unwatched): a stat
+      // of every log file every 10 s was a tenth of an idle daemon's CPU with 100 instances
+      // (bench:runtime, issue 13).
       sizesEvery: driver.timestamps === 'collector' ? 60 : 1,
       onEvent: ({ instance, error }) =>
         publish({
@@ -434,9 +435,10 @@ export async function startRuntimeDaemon(config: RuntimeConfig, options: Runtime
         }),
     });
     // Not started on a timer of its own: the metrics tick below runs its pass (afterTick), so
-    // the idle daemon wakes once a second for both.
+    // the idle daemon wakes once a tick for both (a second watched, five unwatched).
 
-    // ---- metrics: 1 Hz sampling of the host and every instance's process group ------------
+    // ---- metrics: the host and every instance's process group, each second while anyone
+    // streams them and every 5 s while nobody does (metrics-service.ts says why) ------------
     const metricsInfoOf = new WeakMap<ProcessSupervisor, ProcessInfo>();
     const metrics = createMetricsService({
       processes: () => {

@@ -1,6 +1,6 @@
 /**
- * The runtime's plain-HTTP side door for monitoring: `GET /metrics` (Prometheus text of the
- * latest sample) and `GET /healthz` (200 "ok" / 503 "unhealthy"), 404 for anything else.
+ * The runtime's plain-HTTP side door for monitoring: `GET /metrics` (Prometheus text of a
+ * sample at most a second old: MetricsService.freshSample) and `GET /healthz` (200 "ok" / 503 "unhealthy"), 404 for anything else.
  * It listens on 127.0.0.1 unless told otherwise: it has no TLS and no authentication, and
  * is meant to be scraped locally or through the same SSH tunnel as the gRPC API.
  */
@@ -14,7 +14,7 @@ export interface MetricsHttpOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
-  metrics: { latest(): MetricSample | null };
+  metrics: { freshSample(): MetricSample | null };
   healthy: () => boolean;
 }
 
@@ -50,7 +50,7 @@ export function startMetricsHttp(options: MetricsHttpOptions): Promise<MetricsHt
     }
     let body: string;
     try {
-      body = sampleToPrometheus(options.metrics.latest());
+      body = sampleToPrometheus(options.metrics.freshSample());
     } catch (error) {
       return send(500, 'text/plain; charset=utf-8', `metrics failed: ${(error as Error).message}\n`);
     }

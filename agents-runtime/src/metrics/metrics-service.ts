@@ -1,12 +1,26 @@
 /**
- * The runtime's metric sampler: every `intervalMs` one host + per-instance sample, kept in a
- * compact history (default 900 = 15 minutes at 1 s: sample-history.ts) so a client that reconnects can ask for
+ * The runtime's metric sampler: one host + per-instance sample per tick, kept in a compact
+ * history (default 900 samples: sample-history.ts) so a client that reconnects can ask for
  * everything after the last sample it saw, and pushed to live subscribers.
+ *
+ * Ticks come every `intervalMs` (1 s) while anyone watches: a live subscriber (streamMetrics,
+ * which the Control Center holds open to every runtime it manages). While nobody does, they
+ * come every `unwatchedIntervalMs` (5 s). Why (issue 13): with 100 idle instances, a Node
+ * process waking every second to read some thirty /proc files and build 100 instances'
+ * figures cost 0.25 % of a core, more than PM2's whole daemon (0.18 %), which samples nothing
+ * until `pm2 monit` asks; every part of the tick had already been cut (proc-files.ts). What it
+ * costs: the history of a time nobody watched (the app closed, a link down) has a sample every
+ * 5 s instead of every second, so the same 900 samples reach back 75 minutes instead of 15,
+ * and the Control Center's charts bridge points up to 12.5 s apart (chart-rows.ts). A first
+ * subscriber brings the next tick forward to the next second; a /metrics scrape takes a sample
+ * of its own when the latest is older than `intervalMs` (freshSample), so a scraper always
+ * reads the present, and at most once per interval however often it asks.
  *
  * Ticks run on a self-rescheduling setTimeout aimed at the next multiple of the interval
  * from start(), not setInterval: sampling is synchronous, so ticks cannot overlap, and a tick
  * that runs late (a busy event loop) skips the slots it missed instead of bunching up to
- * catch up. The timer is unref'd: the daemon keeps itself alive, the sampler never does.
+ * catch up. The unwatched interval is a multiple of the watched one, so both fall on the same
+ * grid. The timer is unref'd: the daemon keeps itself alive, the sampler never does.
  */
 import { performance } from 'node:perf_hooks';
 import type { GpuMetrics, MetricSample } from './metric-sample';
@@ -23,10 +37,15 @@ export interface GpuSource {
   current(): GpuMetrics[];
 }
 
+/** The daemon's tick while nobody watches (the file's comment says why); chart-rows.ts in the renderer draws on it. */
+export const UNWATCHED_INTERVAL_MS = 5_000;
+
 export interface MetricsServiceOptions {
-  /** Default 1000. */
+  /** The tick while anyone subscribes. Default 1000. */
   intervalMs?: number;
-  /** Samples kept for backfill. Default 900 (15 minutes at 1 s). */
+  /** The tick while nobody subscribes: a whole multiple of intervalMs (rounded up to one). Default 5 × intervalMs. */
+  unwatchedIntervalMs?: number;
+  /** Samples kept for backfill. Default 900 (15 minutes at 1 s, 75 at 5 s). */
   capacity?: number;
   /** Default /proc. */
   procRoot?: string;
@@ -43,9 +62,9 @@ export interface MetricsServiceOptions {
   /** Told about GPU reader trouble and failing subscribers. */
   log?: (message: string) => void;
   /**
-   * Runs after every tick's sample, on the same timer: the daemon's other once-a-second work
-   * (the log rotator's pass) rides on this wake-up instead of a timer of its own, so an idle
-   * daemon wakes once a second, not twice (bench:runtime's idle CPU with 100 children).
+   * Runs after every tick's sample, on the same timer: the daemon's other periodic work (the
+   * log rotator's pass) rides on this wake-up instead of a timer of its own, so an idle daemon
+   * wakes once a tick, not twice (bench:runtime's idle CPU with 100 children).
    */
   afterTick?: () => void;
 }
@@ -64,6 +83,15 @@ export interface MetricsService {
    */
   stream(sinceMs: number, onSample: (sample: MetricSample) => void): () => void;
   latest(): MetricSample | null;
+  /**
+   * What a scrape shows: the latest sample when it is younger than `intervalMs`, else one
+   * taken now (kept in the history and pushed like any other). While nobody subscribes the
+   * ticks are `unwatchedIntervalMs` apart, and a scraper should still read the present.
+   * Before start() and after stop(), the latest sample as it is (null before any).
+   */
+  freshSample(): MetricSample | null;
+  /** True while anyone subscribes: ticks are then `intervalMs` apart. */
+  watched(): boolean;
   /** Take one sample now, outside the timer (tests, and the first scrape before start). */
   sampleNow(): MetricSample;
   /** Duration of the last tick in ms (sampling + delivery), for self-monitoring. */
@@ -73,6 +101,9 @@ export interface MetricsService {
 export function createMetricsService(options: MetricsServiceOptions = {}): MetricsService {
   const intervalMs = options.intervalMs ?? 1000;
   if (!(intervalMs > 0)) throw new RangeError(`metrics interval must be positive, got ${intervalMs}`);
+  const unwatchedRequested = options.unwatchedIntervalMs ?? intervalMs * (UNWATCHED_INTERVAL_MS / 1000);
+  if (!(unwatchedRequested > 0)) throw new RangeError(`metrics unwatched interval must be positive, got ${unwatchedRequested}`);
+  const unwatchedIntervalMs = Math.max(1, Math.ceil(unwatchedRequested / intervalMs)) * intervalMs;
   const clock = options.clock ?? Date.now;
   const processes = options.processes ?? (() => []);
   const log = options.log ?? (() => {});
@@ -88,8 +119,14 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   let timer: NodeJS.Timeout | null = null;
   let running = false;
   let startedAt = 0;
-  let slot = 0;
+  /** The slot (ms after startedAt) of the tick last taken, and of the one the timer waits for. */
+  let takenSlotMs = 0;
+  let pendingSlotMs = 0;
+  /** The interval the pending timer was set with. */
+  let pendingIntervalMs = 0;
   let tickMs: number | null = null;
+  /** performance.now() of the last published sample (freshSample's age). */
+  let latestAtMonotonic = -Infinity;
 
   function take(): MetricSample {
     let atMs = clock();
@@ -108,6 +145,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   }
 
   function publish(sample: MetricSample): void {
+    latestAtMonotonic = performance.now();
     if (history.push(sample)) latest = sample;
     for (const listener of [...listeners]) {
       try {
@@ -120,16 +158,39 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
 
   function schedule(): void {
     if (!running) return;
-    const elapsed = performance.now() - startedAt;
-    // The next slot strictly in the future: a late tick skips missed slots rather than piling up.
-    slot = Math.max(slot + 1, Math.floor(elapsed / intervalMs) + 1);
-    timer = setTimeout(tick, Math.max(0, startedAt + slot * intervalMs - performance.now()));
+    const every = listeners.size > 0 ? intervalMs : unwatchedIntervalMs;
+    // The next slot of this interval after both now and the slot last taken: a late tick skips
+    // missed slots rather than piling up, and a timer that fires a hair early never takes a slot twice.
+    const from = Math.max(performance.now() - startedAt, takenSlotMs);
+    pendingSlotMs = (Math.floor(from / every) + 1) * every;
+    pendingIntervalMs = every;
+    timer = setTimeout(tick, Math.max(0, startedAt + pendingSlotMs - performance.now()));
     timer.unref();
+  }
+
+  /** A listener joins or leaves: a first watcher brings the next tick forward to the next second. */
+  function watchersChanged(): void {
+    if (!running || timer === null) return;
+    const every = listeners.size > 0 ? intervalMs : unwatchedIntervalMs;
+    // The last one leaving waits for the pending tick (at most a second), which then sets the longer interval.
+    if (every >= pendingIntervalMs) return;
+    clearTimeout(timer);
+    timer = null;
+    schedule();
+  }
+
+  function listen(listener: (sample: MetricSample) => void): () => void {
+    listeners.add(listener);
+    watchersChanged();
+    return () => {
+      if (listeners.delete(listener)) watchersChanged();
+    };
   }
 
   function tick(): void {
     timer = null;
     if (!running) return;
+    takenSlotMs = pendingSlotMs;
     const t0 = performance.now();
     try {
       publish(take());
@@ -158,7 +219,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
         // reported on the first tick if it persists
       }
       startedAt = performance.now();
-      slot = 0;
+      takenSlotMs = 0;
       schedule();
     },
     stop() {
@@ -173,21 +234,21 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
     since: (sinceMs) => history.since(sinceMs),
     subscribe(onSample) {
       const listener = (s: MetricSample): void => onSample(s); // the same function may subscribe twice
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
+      return listen(listener);
     },
     stream(sinceMs, onSample) {
       // Synchronous backfill and subscribe: no tick can run in between, so no gap and no duplicate.
       if (sinceMs > 0) for (const s of history.since(sinceMs)) onSample(s);
-      const listener = (s: MetricSample): void => onSample(s);
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
+      return listen((s: MetricSample): void => onSample(s));
     },
     latest: () => latest,
+    freshSample() {
+      if (!running || (latest !== null && performance.now() - latestAtMonotonic < intervalMs)) return latest;
+      const sample = take();
+      publish(sample);
+      return sample;
+    },
+    watched: () => listeners.size > 0,
     sampleNow() {
       const sample = take();
       publish(sample);

@@ -1,9 +1,9 @@
 /**
- * /proc files the 1 Hz metrics tick reads again and again, kept open and re-read in place
- * (pread at offset 0: procfs makes the text anew on every read) instead of open, read,
- * close each second. Why: with 100 idle instances, opening and closing the same files was
- * a third of the tick's system time (bench:runtime's idle CPU target is PM2's, which does
- * not sample at all when idle).
+ * /proc files the metrics tick (each second while watched, every 5 s unwatched) reads again
+ * and again, kept open and re-read in place (pread at offset 0: procfs makes the text anew on
+ * every read) instead of open, read, close each tick. Why: with 100 idle instances, opening
+ * and closing the same files was a third of the tick's system time (bench:runtime's idle CPU
+ * target is PM2's, which does not sample at all when idle).
  *
  * A /proc/<pid>/stat descriptor belongs to that process, not to the number: once it has
  * exited, reads fail (ESRCH) even if the pid is reused, so a kept descriptor can never read

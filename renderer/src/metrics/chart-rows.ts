@@ -55,23 +55,34 @@ export function rowsWithBreaks(series: readonly SeriesPoints[], maxGapMs: number
   return [...byTime.values()].sort((a, b) => a.t - b.t);
 }
 
-/** The rows a chart draws from a `metrics.query` answer: a break where points are more than a step apart. */
-export function chartRows(result: Pick<MetricsQueryResult, 'stepMs' | 'series'>, metrics: readonly string[]): ChartRow[] {
-  return rowsWithBreaks(
-    metrics.map((metric) => {
-      const points: readonly MetricPoint[] = result.series.find((s) => s.metric === metric)?.points ?? [];
-      return { metric, points: points.map(([t, mean]) => [t, mean] as const) };
-    }),
-    result.stepMs,
-  );
-}
-
 /**
  * Live samples come at the host's own second, not on the store's aligned buckets, and a busy
  * machine's tick may come late: a line breaks only where more than this many steps passed
  * with no sample (at least one whole sample missing, not a late one).
  */
 export const LIVE_BREAK_STEPS = 2.5;
+
+/**
+ * How far apart a runtime's samples are while no Control Center streams them (the app closed,
+ * a link down): agents-runtime's UNWATCHED_INTERVAL_MS, which a unit test keeps equal. Those
+ * samples come later as a backfill and are stored like the rest, so at the 1 s tier a host's
+ * points can be this far apart with none missing.
+ */
+export const RUNTIME_UNWATCHED_SAMPLE_MS = 5_000;
+
+/** The widest gap drawn across at the finest steps: more than LIVE_BREAK_STEPS unwatched samples missing breaks the line. */
+export const FINE_BREAK_MS = RUNTIME_UNWATCHED_SAMPLE_MS * LIVE_BREAK_STEPS;
+
+/** The rows a chart draws from a `metrics.query` answer: a break where points are more than a step apart (FINE_BREAK_MS at the finest steps). */
+export function chartRows(result: Pick<MetricsQueryResult, 'stepMs' | 'series'>, metrics: readonly string[]): ChartRow[] {
+  return rowsWithBreaks(
+    metrics.map((metric) => {
+      const points: readonly MetricPoint[] = result.series.find((s) => s.metric === metric)?.points ?? [];
+      return { metric, points: points.map(([t, mean]) => [t, mean] as const) };
+    }),
+    Math.max(result.stepMs, FINE_BREAK_MS),
+  );
+}
 
 /** The rows a live chart draws from its window (stored history, then live samples). */
 export function liveChartRows(rows: readonly MetricRow[], metrics: readonly string[], stepMs: number): ChartRow[] {
@@ -84,7 +95,7 @@ export function liveChartRows(rows: readonly MetricRow[], metrics: readonly stri
       }
       return { metric, points };
     }),
-    stepMs * LIVE_BREAK_STEPS,
+    Math.max(stepMs, RUNTIME_UNWATCHED_SAMPLE_MS) * LIVE_BREAK_STEPS,
   );
 }
 

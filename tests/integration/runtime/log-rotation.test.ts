@@ -23,9 +23,9 @@ function dirOf(name: string): string {
 function sizes(dir: string): Record<string, number> {
   return Object.fromEntries(fs.readdirSync(dir).map((n) => [n, fs.statSync(path.join(dir, n)).size]));
 }
-/** The rotator ticked as the daemon ticks it: after each sample of a real metrics sampler (here every `intervalMs`). */
+/** The rotator ticked as the daemon ticks it: after each sample of a real metrics sampler (here every `intervalMs`, watched or not). */
 function tickedBySampler(rotator: LogRotator, intervalMs: number): { stop(): void } {
-  const sampler = createMetricsService({ intervalMs, gpu: false, afterTick: () => rotator.tick() });
+  const sampler = createMetricsService({ intervalMs, unwatchedIntervalMs: intervalMs, gpu: false, afterTick: () => rotator.tick() });
   sampler.start();
   return sampler;
 }

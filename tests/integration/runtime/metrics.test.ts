@@ -54,8 +54,9 @@ const HOLDER = `
 `;
 const SPINNER = 'for (;;) {}';
 
+/** A service ticking every INTERVAL_MS whether or not anyone subscribes (what is sampled is the point here, not when). */
 function service(processes: () => ProcessInfo[] = () => []): MetricsService {
-  const s = createMetricsService({ intervalMs: INTERVAL_MS, gpu: false, processes });
+  const s = createMetricsService({ intervalMs: INTERVAL_MS, unwatchedIntervalMs: INTERVAL_MS, gpu: false, processes });
   services.push(s);
   return s;
 }
@@ -259,7 +260,7 @@ describe('backfill after a reconnect', () => {
     fs.writeFileSync(
       script,
       `import { createMetricsService } from ${JSON.stringify(service)};\n` +
-        `const s = createMetricsService({ intervalMs: 50, gpu: false });\n` +
+        `const s = createMetricsService({ intervalMs: 50, unwatchedIntervalMs: 50, gpu: false });\n` +
         `s.start();\n` +
         `setTimeout(() => { console.log(s.since(0).length > 0 ? 'sampled' : 'no samples'); }, 300);\n`,
     );
@@ -271,7 +272,113 @@ describe('backfill after a reconnect', () => {
   });
 });
 
+describe('watched and unwatched', () => {
+  /** Samples arrive far apart while nobody watches: none comes during a test unless brought forward. */
+  const UNWATCHED_MS = 600_000;
+
+  it('ticks every intervalMs while anyone subscribes, brought forward by the first subscriber, and stops that once the last leaves', async () => {
+    const s = createMetricsService({ intervalMs: 20, unwatchedIntervalMs: UNWATCHED_MS, gpu: false });
+    services.push(s);
+    s.start();
+    expect(s.watched()).toBe(false);
+    // Without the first subscriber bringing the tick forward, the first sample would come in ten minutes.
+    const first: number[] = [];
+    const leaveFirst = s.subscribe((x) => first.push(x.atMs));
+    expect(s.watched()).toBe(true);
+    await waitFor('three samples while watched', () => first.length >= 3);
+
+    // A second watcher, then both leave: no more ticks (at most the one already due).
+    const second: number[] = [];
+    const leaveSecond = s.stream(0, (x) => second.push(x.atMs));
+    await waitFor('a sample for the second watcher', () => second.length >= 1);
+    leaveFirst();
+    expect(s.watched()).toBe(true);
+    leaveSecond();
+    leaveSecond(); // safe twice, and counts once
+    expect(s.watched()).toBe(false);
+    const left = s.since(0).length;
+    // Twenty watched intervals: a machine however busy takes fewer samples, never more.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(s.since(0).length).toBeLessThanOrEqual(left + 1);
+
+    // Watched again: samples come again at once.
+    const again: number[] = [];
+    const leaveAgain = s.subscribe((x) => again.push(x.atMs));
+    await waitFor('samples once watched again', () => again.length >= 2);
+    leaveAgain();
+    s.stop();
+  });
+
+  it('unwatchedIntervalMs is a whole multiple of intervalMs, and at least one', async () => {
+    // 30 ms unwatched with a 20 ms tick becomes 40: both fall on one grid, so a watcher's arrival never shifts it.
+    expect(() => createMetricsService({ intervalMs: 20, unwatchedIntervalMs: 0, gpu: false })).toThrow(RangeError);
+    const s = createMetricsService({ intervalMs: 20, unwatchedIntervalMs: 30, gpu: false });
+    services.push(s);
+    s.start();
+    await waitFor('four unwatched samples', () => s.since(0).length >= 4);
+    s.stop();
+    const gaps = s
+      .since(0)
+      .slice(1)
+      .map((x, i) => x.atMs - s.since(0)[i]!.atMs);
+    // Each gap is a whole number of 40 ms slots (a late tick skips slots); never 20 or 30.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(35);
+  });
+
+  it('freshSample: the latest while younger than intervalMs, else one taken now and kept; nothing before start', async () => {
+    const slow = createMetricsService({ intervalMs: 600_000, unwatchedIntervalMs: UNWATCHED_MS, gpu: false });
+    services.push(slow);
+    expect(slow.freshSample()).toBeNull();
+    slow.start();
+    const taken = slow.freshSample();
+    expect(taken).not.toBeNull();
+    expect(slow.since(0)).toEqual([taken]);
+    // Asked again within the interval: the same sample, nothing taken.
+    expect(slow.freshSample()).toBe(taken);
+    expect(slow.since(0)).toHaveLength(1);
+    slow.stop();
+    expect(slow.freshSample()).toBe(taken);
+
+    const quick = createMetricsService({ intervalMs: 100, unwatchedIntervalMs: UNWATCHED_MS, gpu: false });
+    services.push(quick);
+    quick.start();
+    const one = quick.freshSample();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const two = quick.freshSample();
+    expect(two).not.toBe(one);
+    expect(quick.since(0)).toEqual([one, two]);
+    quick.stop();
+  });
+});
+
 describe('/metrics and /healthz on loopback', () => {
+  it('a scrape while nobody watches reads the present: a sample taken for it, not the last tick', async () => {
+    const child = startInstance(HOLDER);
+    // Nobody subscribes and the unwatched tick is ten minutes away: only a scrape can take a sample.
+    const s = createMetricsService({
+      intervalMs: 60_000,
+      unwatchedIntervalMs: 600_000,
+      gpu: false,
+      processes: () => [{ instance: 'agent-1', process: 'agent', pid: child.pid!, restarts: 0, startedAtMs: Date.now() }],
+    });
+    services.push(s);
+    s.start();
+    const http = await startMetricsHttp({ port: 0, metrics: s, healthy: () => true });
+    try {
+      expect(s.since(0)).toHaveLength(0);
+      const scrape = async (): Promise<string> =>
+        (await fetch(`http://127.0.0.1:${http.port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      expect(await scrape()).toMatch(/^sutazai_process_up\{sutazai_instance="agent-1",process="agent"\} 1$/m);
+      expect(s.since(0)).toHaveLength(1);
+      // Scraped again within the interval: the same sample, none taken.
+      await scrape();
+      expect(s.since(0)).toHaveLength(1);
+    } finally {
+      await http.close();
+      s.stop();
+    }
+  });
+
   it('serves text that passes promtool check metrics, health as 200/503, 404 otherwise', async () => {
     expect(fs.existsSync(PROMTOOL), `${PROMTOOL} is missing. Remedy: apt-get install prometheus (scripts/test.sh does)`).toBe(true);
     const child = startInstance(HOLDER);
@@ -326,7 +433,7 @@ describe('/metrics and /healthz on loopback', () => {
   });
 
   it('listens on 127.0.0.1 by default', async () => {
-    const http = await startMetricsHttp({ port: 0, metrics: { latest: () => null }, healthy: () => true });
+    const http = await startMetricsHttp({ port: 0, metrics: { freshSample: () => null }, healthy: () => true });
     try {
       const addresses = Object.values(os.networkInterfaces())
         .flat()

@@ -126,7 +126,12 @@ beforeAll(async () => {
         };
   await waitFor('a sample', () => service.latest());
   // Served on every interface, as runtime.metrics_listen_address 0.0.0.0 makes the runtime do.
-  http = await startMetricsHttp({ host: '0.0.0.0', port: 0, metrics: { latest: () => withGpu(service.latest()) }, healthy: () => true });
+  http = await startMetricsHttp({
+    host: '0.0.0.0',
+    port: 0,
+    metrics: { freshSample: () => withGpu(service.freshSample()) },
+    healthy: () => true,
+  });
   exposition = await (await fetch(`http://127.0.0.1:${http.port}/metrics`)).text();
 }, 60_000);
 

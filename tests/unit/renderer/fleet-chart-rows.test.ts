@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chartRange, chartRows, countBreaks, liveChartRows } from '../../../renderer/src/metrics/chart-rows';
+import { UNWATCHED_INTERVAL_MS } from '../../../agents-runtime/src/metrics/metrics-service';
+import { chartRange, chartRows, countBreaks, liveChartRows, RUNTIME_UNWATCHED_SAMPLE_MS } from '../../../renderer/src/metrics/chart-rows';
 import {
   appendLines,
   downloadText,
@@ -11,7 +12,7 @@ import {
 import type { FleetLogLine } from '../../../electron/contract';
 
 describe('chart rows', () => {
-  it('breaks a line where consecutive points are farther apart than the step, never bridging', () => {
+  it('breaks a line where consecutive points are farther apart than the step (12.5 s at the finest), never bridging', () => {
     const rows = chartRows(
       {
         stepMs: 1000,
@@ -21,8 +22,8 @@ describe('chart rows', () => {
             points: [
               [1000, 10, 10, 10],
               [2000, 20, 20, 20],
-              [6000, 60, 60, 60],
-              [7000, 70, 70, 70],
+              [16_000, 60, 60, 60],
+              [17_000, 70, 70, 70],
             ],
           },
         ],
@@ -32,11 +33,39 @@ describe('chart rows', () => {
     expect(rows.map((r) => [r.t, r['cpu.percent']])).toEqual([
       [1000, 10],
       [2000, 20],
-      [4000, null],
-      [6000, 60],
-      [7000, 70],
+      [9000, null],
+      [16_000, 60],
+      [17_000, 70],
     ]);
     expect(countBreaks(rows, 'cpu.percent')).toBe(1);
+    // Coarser steps break at one step, as before: a missing minute of the 1 m tier shows.
+    const minutes = chartRows(
+      {
+        stepMs: 60_000,
+        series: [
+          {
+            metric: 'cpu.percent',
+            points: [
+              [0, 1, 1, 1],
+              [180_000, 2, 2, 2],
+            ],
+          },
+        ],
+      },
+      ['cpu.percent'],
+    );
+    expect(countBreaks(minutes, 'cpu.percent')).toBe(1);
+  });
+
+  it("draws a runtime's samples of a time nobody watched (5 s apart) as one line at the 1 s tier", () => {
+    // The runtime sampled every 5 s while the app was closed; the backfill stored them at the 1 s tier.
+    expect(RUNTIME_UNWATCHED_SAMPLE_MS).toBe(UNWATCHED_INTERVAL_MS);
+    const points: [number, number, number, number][] = [];
+    for (let t = 0; t <= 60_000; t += UNWATCHED_INTERVAL_MS) points.push([t, 5, 5, 5]);
+    // A late unwatched tick (busy machine) is not a gap either, then live samples each second.
+    points.push([72_000, 7, 7, 7], [73_000, 8, 8, 8], [74_000, 9, 9, 9]);
+    const rows = chartRows({ stepMs: 1000, series: [{ metric: 'cpu.percent', points }] }, ['cpu.percent']);
+    expect(countBreaks(rows, 'cpu.percent')).toBe(0);
   });
 
   it('draws consecutive buckets as one line, and series of one answer on one time axis', () => {
@@ -77,24 +106,26 @@ describe('chart rows', () => {
     expect(chartRange('1h').refreshMs).toBeGreaterThan(0);
   });
 
-  it('live: a late sample (one tick slow) draws on, a missing stretch breaks; each series on its own', () => {
+  it('live: a late sample (one tick slow) and an unwatched one (5 s) draw on, a missing stretch breaks; each series on its own', () => {
     const T = 1_700_000_000_123; // a host's own milliseconds, not on the store's buckets
     const rows = liveChartRows(
       [
         { t: T, 'cpu.percent': 1, 'filesystem.used_percent:/': 50 },
         { t: T + 1000, 'cpu.percent': 2 },
         // 2.2 s later: one tick late, not a gap.
-        { t: T + 3200, 'cpu.percent': 3, 'filesystem.used_percent:/': 51 },
-        // 10 s with nothing (a link down longer than the runtime's buffer): a gap.
-        { t: T + 13_200, 'cpu.percent': 4, 'filesystem.used_percent:/': 52 },
+        { t: T + 3200, 'cpu.percent': 3 },
+        // 5 s later: a backfilled sample of a time nobody watched (the runtime's unwatched tick), not a gap.
+        { t: T + 8200, 'cpu.percent': 4, 'filesystem.used_percent:/': 51 },
+        // 20 s with nothing (a link down longer than the runtime's buffer): a gap.
+        { t: T + 28_200, 'cpu.percent': 5, 'filesystem.used_percent:/': 52 },
       ],
       ['cpu.percent', 'filesystem.used_percent:/'],
       1000,
     );
     expect(countBreaks(rows, 'cpu.percent')).toBe(1);
-    // The filesystem's samples are 3.2 s apart at first: a break there too, and one at the gap.
-    expect(countBreaks(rows, 'filesystem.used_percent:/')).toBe(2);
-    expect(rows.filter((r) => r['cpu.percent'] === null).map((r) => r.t)).toEqual([T + 8200]);
+    // The filesystem's samples are 8.2 s apart at first: one line there, and a break at the gap.
+    expect(countBreaks(rows, 'filesystem.used_percent:/')).toBe(1);
+    expect(rows.filter((r) => r['cpu.percent'] === null).map((r) => r.t)).toEqual([T + 18_200]);
     expect(rows.map((r) => r.t)).toEqual([...rows.map((r) => r.t)].sort((a, b) => a - b));
   });
 });
