@@ -140,7 +140,7 @@ export function ours(opts: OursOptions): Supervisor & { runtimeIds: string[]; me
           `tls: { ca: ${tls}/ca.pem, cert: ${tls}/server.pem, key: ${tls}/server.key }`,
           `state_dir: ${stateDir}`,
           `log_dir: ${path.join(dir, 'logs')}`,
-          // 1 Hz metrics sampling always runs; this section also serves them to Prometheus.
+          // Metrics sampling always runs (every 5 s here: nobody streams them); this section also serves them to Prometheus.
           `metrics: { listen: 127.0.0.1:${metricsPort} }`,
           '',
         ].join('\n'),

@@ -4,7 +4,8 @@
  * (`/bin/sh -c 'echo up; exec sleep 1000000'`). Prints, with ours/PM2 and ours/supervisord:
  *   - restart latency after `kill -9` of the program (p50/p95 over BENCH_KILLS kills), and a
  *     bare spawn of the same program as the floor;
- *   - the whole footprint's memory with 10 children and the 1 Hz metrics on: the PSS sum of
+ *   - the whole footprint's memory with 10 children and the metrics sampler on (nobody
+ *     streams, so it ticks every 5 s, as on a host no control center watches): the PSS sum of
  *     the daemon and every process it starts besides the programs (our log stamper loops,
  *     anything a peer forks; runtime-bench-footprint.ts), with daemon VmRSS and USS beside;
  *   - the whole footprint's CPU (utime+stime) with 100 idle children over BENCH_IDLE_S seconds, and its PSS then;
@@ -590,7 +591,7 @@ function report(floor: Restart | Error, nodeFloor: Restart | Error, rows: Row[],
       verdict(oursP95 === undefined || floorP95 === undefined ? undefined : oursP95 - floorP95 <= TARGET.floorSlackMs),
     ],
     [
-      `footprint PSS <= ${TARGET.rssMb} MB (${RSS_CHILDREN} children, 1 Hz metrics, helpers included)`,
+      `footprint PSS <= ${TARGET.rssMb} MB (${RSS_CHILDREN} children, metrics on, helpers included)`,
       pssOf(o) === undefined ? '-' : `${f1(pssOf(o)!)} MB`,
       verdict(pssOf(o) === undefined ? undefined : pssOf(o)! <= TARGET.rssMb),
     ],
