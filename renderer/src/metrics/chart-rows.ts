@@ -71,7 +71,7 @@ export const LIVE_BREAK_STEPS = 2.5;
 export const RUNTIME_UNWATCHED_SAMPLE_MS = 5_000;
 
 /** The widest gap drawn across at the finest steps: more than LIVE_BREAK_STEPS unwatched samples missing breaks the line. */
-export const FINE_BREAK_MS = RUNTIME_UNWATCHED_SAMPLE_MS * LIVE_BREAK_STEPS;
+const FINE_BREAK_MS = RUNTIME_UNWATCHED_SAMPLE_MS * LIVE_BREAK_STEPS;
 
 /** The rows a chart draws from a `metrics.query` answer: a break where points are more than a step apart (FINE_BREAK_MS at the finest steps). */
 export function chartRows(result: Pick<MetricsQueryResult, 'stepMs' | 'series'>, metrics: readonly string[]): ChartRow[] {
