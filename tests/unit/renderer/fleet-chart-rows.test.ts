@@ -12,24 +12,17 @@ import {
 import type { FleetLogLine } from '../../../electron/contract';
 
 describe('chart rows', () => {
+  /** The rows of a one-series answer whose points hold the same value as mean, min and max. */
+  const cpuRows = (stepMs: number, points: readonly (readonly [number, number])[]) =>
+    chartRows({ stepMs, series: [{ metric: 'cpu.percent', points: points.map(([t, v]) => [t, v, v, v] as const) }] }, ['cpu.percent']);
+
   it('breaks a line where consecutive points are farther apart than the step (12.5 s at the finest), never bridging', () => {
-    const rows = chartRows(
-      {
-        stepMs: 1000,
-        series: [
-          {
-            metric: 'cpu.percent',
-            points: [
-              [1000, 10, 10, 10],
-              [2000, 20, 20, 20],
-              [16_000, 60, 60, 60],
-              [17_000, 70, 70, 70],
-            ],
-          },
-        ],
-      },
-      ['cpu.percent'],
-    );
+    const rows = cpuRows(1000, [
+      [1000, 10],
+      [2000, 20],
+      [16_000, 60],
+      [17_000, 70],
+    ]);
     expect(rows.map((r) => [r.t, r['cpu.percent']])).toEqual([
       [1000, 10],
       [2000, 20],
@@ -39,33 +32,21 @@ describe('chart rows', () => {
     ]);
     expect(countBreaks(rows, 'cpu.percent')).toBe(1);
     // Coarser steps break at one step, as before: a missing minute of the 1 m tier shows.
-    const minutes = chartRows(
-      {
-        stepMs: 60_000,
-        series: [
-          {
-            metric: 'cpu.percent',
-            points: [
-              [0, 1, 1, 1],
-              [180_000, 2, 2, 2],
-            ],
-          },
-        ],
-      },
-      ['cpu.percent'],
-    );
+    const minutes = cpuRows(60_000, [
+      [0, 1],
+      [180_000, 2],
+    ]);
     expect(countBreaks(minutes, 'cpu.percent')).toBe(1);
   });
 
   it("draws a runtime's samples of a time nobody watched (5 s apart) as one line at the 1 s tier", () => {
     // The runtime sampled every 5 s while the app was closed; the backfill stored them at the 1 s tier.
     expect(RUNTIME_UNWATCHED_SAMPLE_MS).toBe(UNWATCHED_INTERVAL_MS);
-    const points: [number, number, number, number][] = [];
-    for (let t = 0; t <= 60_000; t += UNWATCHED_INTERVAL_MS) points.push([t, 5, 5, 5]);
+    const points: [number, number][] = [];
+    for (let t = 0; t <= 60_000; t += UNWATCHED_INTERVAL_MS) points.push([t, 5]);
     // A late unwatched tick (busy machine) is not a gap either, then live samples each second.
-    points.push([72_000, 7, 7, 7], [73_000, 8, 8, 8], [74_000, 9, 9, 9]);
-    const rows = chartRows({ stepMs: 1000, series: [{ metric: 'cpu.percent', points }] }, ['cpu.percent']);
-    expect(countBreaks(rows, 'cpu.percent')).toBe(0);
+    points.push([72_000, 7], [73_000, 8], [74_000, 9]);
+    expect(countBreaks(cpuRows(1000, points), 'cpu.percent')).toBe(0);
   });
 
   it('draws consecutive buckets as one line, and series of one answer on one time axis', () => {
