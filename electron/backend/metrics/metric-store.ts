@@ -74,7 +74,8 @@ const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
 // phase of the second, so a shorter delay made a commit (a WAL write and a data_version bump
 // every reader of the file wakes for) per few hosts, about four a second for a fleet. Waiting a
 // second loses nothing a restart cannot get back: the links backfill from the newest stored
-// second out of each runtime's 15-minute ring; only the local machine's last second can go.
+// second out of each runtime's history (900 samples: 15 minutes at 1 s, 75 unwatched at 5 s);
+// only the local machine's last second can go.
 const DEFAULT_COMMIT_DELAY_MS = 1_000;
 const DEFAULT_MAX_HELD_SAMPLES = 1_000_000;
 /** Retention is enforced by the store itself this often, so no caller can forget it. */
