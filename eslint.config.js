@@ -96,9 +96,9 @@ export default defineConfig(
     plugins: { sutazai: { rules: { 'layer-boundaries': layerBoundariesRule } } },
     rules: { 'sutazai/layer-boundaries': ['error', { root }] },
   },
-  // Chromium aborts a navigation with ERR_NETWORK_CHANGED whenever a test host's interface
-  // comes or goes, which the integration files beside the e2e files do all the time;
-  // gotoPage navigates again in that case only.
+  // Chromium aborts a navigation still connecting with ERR_NETWORK_CHANGED whenever a test
+  // host's interface comes or goes, which the integration files beside the e2e files do all
+  // the time; gotoPage navigates again in that case only.
   {
     name: 'sutazai/tests/goto-page',
     files: sourceFiles('tests'),

@@ -168,9 +168,8 @@ export interface LogRotatorOptions {
  * Rotation, the total cap and the free-space check, a pass per tick. It has no timer of its
  * own: the daemon ticks it from the metrics sampler's wake-up (afterTick: each second while
  * anyone watches the metrics, every 5 s while nobody does), so an idle daemon wakes once for
- * both. Failures become events (LOG_DISK_FULL,
- * LOG_DIR_NOT_WRITABLE), reported once per condition until it clears; they never throw into
- * the supervisor.
+ * both. Failures become events (LOG_DISK_FULL, LOG_DIR_NOT_WRITABLE), reported once per
+ * condition until it clears; they never throw into the supervisor.
  */
 export class LogRotator {
   private readonly reported = new Set<string>();

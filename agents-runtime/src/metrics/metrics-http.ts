@@ -1,6 +1,7 @@
 /**
  * The runtime's plain-HTTP side door for monitoring: `GET /metrics` (Prometheus text of a
- * sample at most a second old: MetricsService.freshSample) and `GET /healthz` (200 "ok" / 503 "unhealthy"), 404 for anything else.
+ * sample at most a second old: MetricsService.freshSample) and `GET /healthz` (200 "ok" /
+ * 503 "unhealthy"), 404 for anything else.
  * It listens on 127.0.0.1 unless told otherwise: it has no TLS and no authentication, and
  * is meant to be scraped locally or through the same SSH tunnel as the gRPC API.
  */
