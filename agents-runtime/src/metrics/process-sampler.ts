@@ -57,7 +57,8 @@ import {
   type PidStat,
 } from './proc-readers';
 import { parseUptimeSeconds } from '../linux/proc-parsers';
-import { PidStatFiles, ProcTextFile } from './proc-files';
+import { IDLE_LOOK_EVERY, PidStatFiles, ProcTextFile } from './proc-files';
+import { TickSpans } from './tick-spans';
 
 /** What the daemon knows of each instance; `pid` is the group leader, null when not running. */
 export interface ProcessInfo {
@@ -269,6 +270,8 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
   let tick = 0;
   const files = new PidStatFiles(procRoot);
   const uptimeFile = new ProcTextFile(path.join(procRoot, 'uptime'));
+  /** The last ticks' spans: a long-idle member's CPU over its look window is spread by time (tick-spans.ts). */
+  const spans = new TickSpans(IDLE_LOOK_EVERY);
   const loadavgFile = new ProcTextFile(path.join(procRoot, 'loadavg'));
   /** The newest pid at the last look for members (full or incremental); null when /proc/loadavg does not say. */
   let lookedUpTo: number | null = null;
@@ -296,6 +299,7 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
       const uptimeSeconds = uptimeText === null ? null : parseUptimeSeconds(uptimeText);
       const uptimeTicks = uptimeSeconds === null ? null : uptimeSeconds * CLOCK_TICKS_PER_SECOND;
       const elapsedTicks = uptimeTicks !== null && previousUptimeTicks !== null ? uptimeTicks - previousUptimeTicks : 0;
+      spans.record(elapsedTicks);
       let fullScan = tick % fullScanEvery === 1 % fullScanEvery;
       for (let i = 0; i < leaders.length && !fullScan; i += 1) fullScan = !known.has(leaders[i]!);
       // Read before the scan: a process created while it runs is looked at again next tick, never missed.
@@ -345,8 +349,8 @@ export function createProcessSampler(options: ProcessSamplerOptions = {}): Proce
           let seen = memory.get(m.pid);
           // Not seen before, or the pid of another process now: counted from its start, its files counted now.
           const fresh = seen === undefined || seen.startTicks !== m.startTicks;
-          // Spread over the ticks a long-idle member was passed over (proc-files.ts): a rate, never more than it can use.
-          if (!fresh) cpuTicks += Math.max(0, m.cpuTicks - seen!.cpuTicks) / files.lookWindow(m.pid);
+          // Spread over the ticks a long-idle member was passed over (proc-files.ts), by their spans: a rate, never more than it can use.
+          if (!fresh) cpuTicks += Math.max(0, m.cpuTicks - seen!.cpuTicks) * spans.shareOfThisTick(files.lookWindow(m.pid));
           else if (previousUptimeTicks !== null && m.startTicks >= previousUptimeTicks) cpuTicks += m.cpuTicks;
           threads += m.threads;
           rssBytes += m.rssPages * pageSize;
