@@ -113,6 +113,35 @@ export default defineConfig(
       ],
     },
   },
+  // The runtime daemon loads these built-ins where it first uses them, with
+  // process.getBuiltinModule, not at start: a module once loaded stays for the process's life,
+  // and a daemon nobody talks to needs none of them (issue 13's footprint; the bundled daemon's
+  // loaded modules are pinned by tests/integration/runtime/daemon-deferred-modules.test.ts).
+  {
+    name: 'sutazai/runtime/deferred-builtins',
+    files: ['agents-runtime/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['crypto', 'http', 'https', 'http2', 'tls', 'perf_hooks'].flatMap((name) =>
+            [name, `node:${name}`].map((specifier) => ({
+              name: specifier,
+              allowTypeImports: true,
+              message: `The daemon loads node:${name} when it first needs it: call process.getBuiltinModule('node:${name}') there (types may be imported).`,
+            })),
+          ),
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        {
+          name: 'performance',
+          message: "Reading it loads node:perf_hooks for the daemon's life: use monotonicMs() (agents-runtime/src/clock/monotonic-ms).",
+        },
+      ],
+    },
+  },
   // Tests must be able to fail: an expect inside a catch passes when nothing throws.
   {
     name: 'sutazai/tests/expect-in-catch',

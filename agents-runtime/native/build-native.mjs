@@ -62,8 +62,16 @@ export function buildNativeCollectors(dir) {
   for (const arch of Object.keys(CROSS_COMPILERS)) {
     const name = `sutazai-log-collector-${arch}`;
     const problem = buildNativeCollector(path.join(dir, name), arch);
-    if (problem === null) built.push(name);
-    else console.log(`native log collector for ${arch} not built: ${problem} (hosts of that architecture run the Node collector)`);
+    if (problem !== null) {
+      console.log(`native log collector for ${arch} not built: ${problem} (hosts of that architecture run the Node collector)`);
+      continue;
+    }
+    built.push(name);
+    if (arch === process.arch && hostCompiler() === 'cc') {
+      console.log(
+        `native log collector for ${arch} built with cc and the static glibc: it holds 0.7 MB more than one built with musl-gcc (install Debian's musl-tools)`,
+      );
+    }
   }
   return built;
 }

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /** What an entry says, the fields its hash covers (not its seq: its place is in the chain of hashes). */
 export interface AuditFields {
   atMs: number;
@@ -36,5 +34,5 @@ export function auditHash(fields: AuditFields, prevHash: string): string {
     fields.target,
     fields.outcome,
   ]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(canonical, 'utf8').digest('hex');
 }

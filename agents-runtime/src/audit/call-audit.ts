@@ -4,7 +4,6 @@
  * refused call, reads included (a refusal is who tried what). The server's one interceptor
  * reports each call here once, with the caller it identified.
  */
-import { createHash } from 'node:crypto';
 import type { CallerIdentity } from '../server/caller-identity';
 import type { AuditFields } from './audit-chain';
 import type { AuditFile } from './audit-file';
@@ -95,7 +94,9 @@ export function callTarget(method: string, request: unknown): string | null {
   if (typeof r.instance === 'string' && r.instance !== '') parts.push(`instance ${r.instance}`);
   if (method === 'ScaleProcess' && typeof r.replicas === 'number') parts.push(`replicas ${r.replicas}`);
   if (method === 'UpdateManifest' && typeof r.manifestYaml === 'string')
-    parts.push(`manifest sha256:${createHash('sha256').update(r.manifestYaml, 'utf8').digest('hex').slice(0, 16)}`);
+    parts.push(
+      `manifest sha256:${process.getBuiltinModule('node:crypto').createHash('sha256').update(r.manifestYaml, 'utf8').digest('hex').slice(0, 16)}`,
+    );
   if (method === 'SetAccessState' && (typeof r.version === 'string' || typeof r.version === 'number'))
     parts.push(`access state ${String(r.version)}`);
   return parts.length === 0 ? null : parts.join(', ');

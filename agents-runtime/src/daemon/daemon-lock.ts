@@ -4,10 +4,10 @@
  * left by a dead daemon (kill -9, power loss) is taken over. The pid + start time pair also
  * tells `stop-all` which process to signal, even after pid reuse.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSameProcess, processStartTime } from '../process/proc-identity';
+import { sha256Hex } from '../hash/sha256';
 import { RuntimeError } from '../runtime-error';
 
 export const LOCK_FILE = 'sutazai-runtime.lock';
@@ -39,7 +39,7 @@ export interface DaemonLock {
 
 /** The marker the driver puts in every child's environment: one per state directory. */
 export function runtimeIdFor(stateDir: string): string {
-  return `rt-${createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 16)}`;
+  return `rt-${sha256Hex(path.resolve(stateDir)).slice(0, 16)}`;
 }
 
 /** The live daemon holding the lock, or null (no lock, unreadable, or its owner is gone). */

@@ -4,6 +4,7 @@
  * 99999999H and grpc-js's clients send 30 days as `2592000S`: such a deadline is waited out
  * in steps Node can hold, on the monotonic clock.
  */
+import { monotonicMs } from '../clock/monotonic-ms';
 
 /** The longest delay setTimeout keeps. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -13,10 +14,10 @@ export interface LongTimer {
 }
 
 export function startLongTimer(ms: number, fire: () => void): LongTimer {
-  const at = performance.now() + Math.max(0, ms);
+  const at = monotonicMs() + Math.max(0, ms);
   let timer: NodeJS.Timeout;
   const arm = (): void => {
-    const left = at - performance.now();
+    const left = at - monotonicMs();
     timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fire, Math.max(0, left));
   };
   arm();

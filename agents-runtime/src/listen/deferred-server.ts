@@ -3,12 +3,12 @@
  *
  * Why: a daemon nobody is talking to should not pay for the protocols it would speak.
  * Loading `node:http2` (with `node:tls` under it) measured 2 MB more anonymous memory in an
- * empty Node process, and 0.6 MB PSS in the runtime daemon with 10 children, where
- * `node:crypto` has already set OpenSSL up (bench:runtime; issue 13's target is 0.75x PM2's
- * daemon). Node's `net` is loaded anyway
- * (child processes use it), so the port is bound at start as before, and a bind error is
- * still the daemon's start-up error; the first connection loads the module, makes the
- * server, and hands it the socket. From then on the server stays: a module cannot be
+ * empty Node process, and 0.6 MB PSS in the runtime daemon with 10 children, which then
+ * loaded `node:crypto` at start (bench:runtime; issue 13's target is 0.75x PM2's daemon).
+ * The metrics port's `node:http` is made the same way (metrics-http.ts). Node's `net` is
+ * loaded anyway (child processes use it), so the port is bound at start as before, and a
+ * bind error is still the daemon's start-up error; the first connection loads the module,
+ * makes the server, and hands it the socket. From then on the server stays: a module cannot be
  * unloaded, and the next client should not wait for it again.
  *
  * Handing over is Node's own: a server built on net.Server takes a socket emitted as its

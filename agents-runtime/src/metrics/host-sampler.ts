@@ -33,7 +33,7 @@ export interface HostSamplerOptions {
 }
 
 export interface HostSampler {
-  /** `monotonicMs`: a monotonic clock (performance.now()) that the rates divide by. */
+  /** `monotonicMs`: a monotonic clock (monotonic-ms.ts) that the rates divide by. */
   sample(monotonicMs: number, gpus?: GpuMetrics[]): HostMetrics;
   /** Closes the files it keeps open. */
   close(): void;

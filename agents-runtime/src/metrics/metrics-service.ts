@@ -22,7 +22,7 @@
  * catch up. The unwatched interval is a multiple of the watched one, so both fall on the same
  * grid. The timer is unref'd: the daemon keeps itself alive, the sampler never does.
  */
-import { performance } from 'node:perf_hooks';
+import { monotonicMs } from '../clock/monotonic-ms';
 import type { GpuMetrics, MetricSample } from './metric-sample';
 import { createGpuReader, type GpuReaderOptions } from './gpu-reader';
 import { createHostSampler } from './host-sampler';
@@ -125,7 +125,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   /** The interval the pending timer was set with. */
   let pendingIntervalMs = 0;
   let tickMs: number | null = null;
-  /** performance.now() of the last published sample (freshSample's age). */
+  /** monotonicMs() of the last published sample (freshSample's age). */
   let latestAtMonotonic = -Infinity;
 
   function take(): MetricSample {
@@ -134,7 +134,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
     const newest = history.newestAtMs();
     if (newest !== null && atMs <= newest) atMs = newest + 1;
     const gpus = gpu?.current() ?? [];
-    const host = hostSampler.sample(performance.now(), gpus);
+    const host = hostSampler.sample(monotonicMs(), gpus);
     let instances: MetricSample['instances'] = [];
     try {
       instances = processSampler.sample(processes(), atMs);
@@ -145,7 +145,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
   }
 
   function publish(sample: MetricSample): void {
-    latestAtMonotonic = performance.now();
+    latestAtMonotonic = monotonicMs();
     if (history.push(sample)) latest = sample;
     for (const listener of [...listeners]) {
       try {
@@ -161,10 +161,10 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
     const every = listeners.size > 0 ? intervalMs : unwatchedIntervalMs;
     // The next slot of this interval after both now and the slot last taken: a late tick skips
     // missed slots rather than piling up, and a timer that fires a hair early never takes a slot twice.
-    const from = Math.max(performance.now() - startedAt, takenSlotMs);
+    const from = Math.max(monotonicMs() - startedAt, takenSlotMs);
     pendingSlotMs = (Math.floor(from / every) + 1) * every;
     pendingIntervalMs = every;
-    timer = setTimeout(tick, Math.max(0, startedAt + pendingSlotMs - performance.now()));
+    timer = setTimeout(tick, Math.max(0, startedAt + pendingSlotMs - monotonicMs()));
     timer.unref();
   }
 
@@ -191,13 +191,13 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
     timer = null;
     if (!running) return;
     takenSlotMs = pendingSlotMs;
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     try {
       publish(take());
     } catch (error) {
       log(`metrics: sampling failed: ${(error as Error).message}`);
     }
-    tickMs = performance.now() - t0;
+    tickMs = monotonicMs() - t0;
     try {
       options.afterTick?.();
     } catch (error) {
@@ -212,13 +212,13 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
       running = true;
       gpu?.start();
       // The baseline reading for CPU percentages and rates; the first sample follows one interval later.
-      hostSampler.sample(performance.now());
+      hostSampler.sample(monotonicMs());
       try {
         processSampler.sample(processes(), clock());
       } catch {
         // reported on the first tick if it persists
       }
-      startedAt = performance.now();
+      startedAt = monotonicMs();
       takenSlotMs = 0;
       schedule();
     },
@@ -243,7 +243,7 @@ export function createMetricsService(options: MetricsServiceOptions = {}): Metri
     },
     latest: () => latest,
     freshSample() {
-      if (!running || (latest !== null && performance.now() - latestAtMonotonic < intervalMs)) return latest;
+      if (!running || (latest !== null && monotonicMs() - latestAtMonotonic < intervalMs)) return latest;
       const sample = take();
       publish(sample);
       return sample;

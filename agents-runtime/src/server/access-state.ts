@@ -5,7 +5,7 @@
  * the ABAC policy. It is kept in one file in the state directory (written whole, then
  * renamed over the old one), so a restarted runtime refuses what it refused before.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SetAccessStateRequest__Output } from '../generated/sutazai/runtime/v1/SetAccessStateRequest';
@@ -90,7 +90,7 @@ function checkState(state: AccessState): AccessState {
     if (key.keyId === '') throw invalid('a token key has no key id');
     let publicKey: KeyObject;
     try {
-      publicKey = createPublicKey(key.publicKeyPem);
+      publicKey = process.getBuiltinModule('node:crypto').createPublicKey(key.publicKeyPem);
     } catch {
       throw invalid(`token key ${key.keyId} is not a public key in PEM`);
     }
@@ -138,7 +138,9 @@ export function accessView(state: AccessState): AccessView {
   // Operator names compare without case, as the control center's do.
   const subjects = new Set(state.revokedSubjects.map((name) => name.toLowerCase()));
   const operators = new Map(state.operators.map((operator) => [operator.name.toLowerCase(), operator]));
-  const keys = new Map(state.tokenKeys.map((key) => [key.keyId, createPublicKey(key.publicKeyPem)]));
+  const keys = new Map(
+    state.tokenKeys.map((key) => [key.keyId, process.getBuiltinModule('node:crypto').createPublicKey(key.publicKeyPem)]),
+  );
   return {
     state,
     isSerialRevoked: (serialHex) => serials.has(normalizeSerial(serialHex)),

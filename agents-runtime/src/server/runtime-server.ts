@@ -197,7 +197,9 @@ export async function startRuntimeServer(options: RuntimeServerOptions): Promise
   const address = options.address ?? DEFAULT_ADDRESS;
   const { host } = splitAddress(address);
 
-  const { notAfter } = checkServerTlsMaterial(options.tls);
+  const { notAfter } = await checkServerTlsMaterial(options.tls, {
+    onCheckedInProcess: (why) => logger.warn({ why }, 'the TLS material was checked in the daemon itself, which keeps node:crypto loaded'),
+  });
   if (notAfter.getTime() - Date.now() < EXPIRY_WARNING_MS) {
     logger.warn({ notAfter: notAfter.toISOString() }, 'the runtime server certificate expires within 14 days: renew it');
   }

@@ -13,7 +13,6 @@
  * whatever a token carried. Expired entries are dropped at start, and the file is rewritten
  * (a temporary file renamed over it) with the live ones when it has grown past a bound.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from '../runtime-error';
@@ -63,7 +62,7 @@ export interface UsedTokenRecord {
   close(): void;
 }
 
-const digestOf = (jti: string): string => createHash('sha256').update(jti).digest('base64url');
+const digestOf = (jti: string): string => process.getBuiltinModule('node:crypto').createHash('sha256').update(jti).digest('base64url');
 
 /** A token still inside its life, the clock tolerance included: jose would accept it, so its entry is kept. */
 const isLive = (expiresAtMs: number, nowMs: number): boolean => expiresAtMs + CLOCK_TOLERANCE_S * 1000 >= nowMs;

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import net from 'node:net';
 import { callUnary } from '../grpc-http2/grpc-unary-client';
 import { GrpcCode } from '../grpc-http2/status-codes';
@@ -51,9 +50,13 @@ export function checkTcp(spec: Spec<'tcp'> | Pick<Spec<'tcp'>, 'host' | 'port'>,
   });
 }
 
-/** Healthy on a 2xx answer to GET path. */
+/**
+ * Healthy on a 2xx answer to GET path. `node:http` is loaded at the first HTTP check, not
+ * when the daemon starts: a manifest without one never pays its memory (metrics-http.ts).
+ */
 export function checkHttp(spec: Spec<'http'>, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
+    const http = process.getBuiltinModule('node:http');
     const request = http.get(
       { host: spec.host, port: spec.port, path: spec.path, signal, headers: { 'user-agent': 'sutazai-runtime-health' } },
       (response) => {

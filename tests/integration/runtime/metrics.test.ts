@@ -2,6 +2,7 @@
 // real loopback HTTP endpoint and Debian's promtool.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -428,6 +429,26 @@ describe('/metrics and /healthz on loopback', () => {
       timeout: 10_000,
     });
     expect(check.status).not.toBe(0);
+  });
+
+  it('cuts a client that never finishes its headers (the server made at the first connection enforces its timeouts)', async () => {
+    const http = await startMetricsHttp({ port: 0, metrics: { freshSample: () => null }, healthy: () => true, headersTimeoutMs: 300 });
+    const socket = net.connect(http.port, '127.0.0.1');
+    try {
+      let answer = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      // Bounded by the test's own timeout; the server cuts it well before.
+      await closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      // The port still serves the next client.
+      const res = await fetch(`http://127.0.0.1:${http.port}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      expect(res.status).toBe(200);
+    } finally {
+      socket.destroy();
+      await http.close();
+    }
   });
 
   it('listens on 127.0.0.1 by default', async () => {
