@@ -143,14 +143,13 @@ function isVerdict(value: unknown): value is TlsMaterialVerdict {
 }
 
 export interface CheckOptions {
-  now?: Date;
   /** Told why the check ran in the daemon's own process (its log says it). */
   onCheckedInProcess?: (why: string) => void;
 }
 
 /** Throws RuntimeError CERTIFICATE_INVALID when the material cannot serve TLS right now. */
 export async function checkServerTlsMaterial(tls: ServerTlsMaterial, options: CheckOptions = {}): Promise<{ notAfter: Date }> {
-  const nowMs = (options.now ?? new Date()).getTime();
+  const nowMs = Date.now();
   let verdict = await verdictApart(tls, nowMs);
   if ('failed' in verdict) {
     options.onCheckedInProcess?.(`the checking process gave no verdict (${verdict.failed})`);
