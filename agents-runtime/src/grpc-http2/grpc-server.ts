@@ -16,7 +16,6 @@
  * handler may already have changed something, and the audit log must say so.
  */
 import type { Http2SecureServer, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import type { Socket } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { createDeferredServer } from '../listen/deferred-server';
 import { CallMetadata } from './call-metadata';
@@ -156,7 +155,6 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
   const sessions = new Set<Http2Session>();
   /** The open call streams of each connection: what they hold unsent is bounded together. */
   const streamsOf = new Map<Http2Session, Set<ServerHttp2Stream>>();
-  const sockets = new Set<Socket>();
   const maxReceiveBytes = options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES;
   const maxConnectionReceiveBytes = 4 * maxReceiveBytes;
   /** Request bytes each connection's calls hold while their requests are still arriving. */
@@ -197,11 +195,6 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
   const listener = createDeferredServer({
     make: makeSecureServer,
     onMakeError: (error) => options.onServeError?.(error),
-    // Every TCP connection, from before its handshake: what close() cuts when the grace is over.
-    onSocket: (socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-    },
   });
 
   function register(kind: Registered['kind'], method: MethodSpec<unknown, unknown>, handler: Registered['handler']): void {
@@ -507,7 +500,8 @@ export function createGrpcServer<C>(options: GrpcServerOptions<C>): GrpcServer {
         // for ever, and the port is already free (the listener closed first).
         const force = setTimeout(() => {
           for (const session of sessions) session.destroy();
-          for (const socket of sockets) socket.destroy();
+          // Every TCP connection, from before its handshake, handshakes still running included.
+          listener.destroyConnections();
           resolve();
         }, graceMs);
         listener.close(() => {

@@ -5,9 +5,10 @@
  * Why not `node:crypto`: loading it brings in its fourteen modules (ciphers, key generation,
  * X.509, Diffie-Hellman...) and keeps them for the daemon's life, 0.5 MB of its footprint
  * with 10 children in bench:runtime (issue 13's target is 0.75x PM2's). A daemon that nobody
- * connects to needs nothing else from it; the first client's TLS loads it then. The inputs
- * are small (a path, a manifest of a few kilobytes), so speed does not matter here;
- * tests/unit/runtime/sha256.test.ts holds it equal to node:crypto's.
+ * connects to needs nothing else from it; the first client's TLS loads it then. It is slow
+ * against OpenSSL: in the daemon's lite mode some 2.5 ms for a 3 KB manifest and 0.75 s for
+ * the largest one a manifest may be (1 MiB), so the daemon takes a manifest's digest once, not
+ * per request. tests/unit/runtime/sha256.test.ts holds it equal to node:crypto's.
  */
 
 /** The first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
@@ -22,8 +23,6 @@ const K = new Int32Array([
 
 /** The first 32 bits of the fractional parts of the square roots of the first 8 primes. */
 const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-
-const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
 
 /** The digest of `data` (a string is hashed as its UTF-8 bytes), as 64 lowercase hex digits. */
 export function sha256Hex(data: string | Uint8Array): string {
@@ -41,18 +40,23 @@ export function sha256Hex(data: string | Uint8Array): string {
   const h = Int32Array.from(H0);
   const w = new Int32Array(64);
   for (let block = 0; block < blocks; block += 1) {
-    for (let t = 0; t < 16; t += 1) w[t] = view.getInt32(block * 64 + t * 4);
+    for (let t = 0, at = block * 64; t < 16; t += 1, at += 4)
+      w[t] = (padded[at]! << 24) | (padded[at + 1]! << 16) | (padded[at + 2]! << 8) | padded[at + 3]!;
+    // Rotations written out (x >>> n | x << 32 - n): the daemon runs interpreted (--lite-mode),
+    // where each call of a helper costs more than the arithmetic it does.
     for (let t = 16; t < 64; t += 1) {
       const x = w[t - 15]!;
       const y = w[t - 2]!;
-      const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
-      const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10);
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
       w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) | 0;
     }
     let [a, b, c, d, e, f, g, hh] = [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!];
     for (let t = 0; t < 64; t += 1) {
-      const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t]! + w[t]!) | 0;
-      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+      const t1 = (hh + S1 + ((e & f) ^ (~e & g)) + K[t]! + w[t]!) | 0;
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+      const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
       hh = g;
       g = f;
       f = e;

@@ -30,24 +30,27 @@ export interface DeferredServer<S> {
    * caller ends them). False, and `done` not called, when it was not listening.
    */
   close(done: () => void): boolean;
+  /** Destroys every accepted connection still open (what close waits for, cut now). */
+  destroyConnections(): void;
 }
 
 export interface DeferredServerOptions<S> {
   /** Makes the protocol server, once, at the first connection (loading its modules then). */
   make: () => S;
-  /** Told of every accepted socket before it is handed over (tracking, error listeners). */
-  onSocket?: (socket: Socket) => void;
   /** Told when `make` throws; that connection is closed and the next one tries again. */
   onMakeError?: (error: unknown) => void;
 }
 
 export function createDeferredServer<S extends net.Server>(options: DeferredServerOptions<S>): DeferredServer<S> {
   let server: S | undefined;
+  /** Every TCP connection from its accept, before any handshake: what destroyConnections cuts. */
+  const sockets = new Set<Socket>();
   const listener = net.createServer((socket) => {
     // A reset connection can report an error after it was handed over or closed; with no
     // listener that would be an uncaught exception of the daemon.
     socket.on('error', () => undefined);
-    options.onSocket?.(socket);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     if (server === undefined) {
       try {
         server = options.make();
@@ -77,6 +80,9 @@ export function createDeferredServer<S extends net.Server>(options: DeferredServ
       if (!listener.listening) return false;
       listener.close(() => done());
       return true;
+    },
+    destroyConnections() {
+      for (const socket of sockets) socket.destroy();
     },
   };
 }

@@ -10,7 +10,6 @@
  * daemon that nobody scrapes never needs. The port is still bound at start.
  */
 import type http from 'node:http';
-import type { Socket } from 'node:net';
 import { createDeferredServer } from '../listen/deferred-server';
 import type { MetricSample } from './metric-sample';
 import { PROMETHEUS_CONTENT_TYPE, sampleToPrometheus } from './prometheus-exposition';
@@ -65,7 +64,6 @@ export function startMetricsHttp(options: MetricsHttpOptions): Promise<MetricsHt
     return send(200, PROMETHEUS_CONTENT_TYPE, body);
   };
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-  const sockets = new Set<Socket>();
   const listener = createDeferredServer({
     make: () => {
       // Node looks for clients past these timeouts every connectionsCheckingInterval (30 s by
@@ -82,10 +80,6 @@ export function startMetricsHttp(options: MetricsHttpOptions): Promise<MetricsHt
       server.emit('listening');
       return server;
     },
-    onSocket: (socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-    },
   });
   return listener.listen(host, options.port).then((port) => ({
     port,
@@ -95,7 +89,7 @@ export function startMetricsHttp(options: MetricsHttpOptions): Promise<MetricsHt
         // The timeouts' check is an interval (unref'd) that would outlive the server.
         made?.close();
         if (!listener.close(() => done())) done();
-        for (const socket of sockets) socket.destroy();
+        listener.destroyConnections();
       }),
   }));
 }

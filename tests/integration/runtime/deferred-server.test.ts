@@ -2,7 +2,8 @@
  * The listener whose protocol server is made at the first connection (agents-runtime/src/
  * listen/deferred-server.ts), on real sockets on 127.0.0.1: the server is made once, the
  * first bytes a client sends reach it, a `make` that throws closes that connection only and
- * is tried again, and close waits for the connections it accepted.
+ * is tried again, close waits for the connections it accepted, and destroyConnections cuts
+ * them, a client that never sent a byte included.
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -102,5 +103,25 @@ describe('a listener whose server is made at the first connection', () => {
     client.destroy();
     await closed;
     expect(events).toEqual(['client ends', 'closed']);
+  });
+
+  it('destroyConnections cuts every accepted connection, one whose server never answers included, and close then completes', async () => {
+    let accepted = 0;
+    const deferred = createDeferredServer({ make: () => net.createServer(() => (accepted += 1)) });
+    const port = await deferred.listen('127.0.0.1', 0);
+    const clients = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+    const ended = clients.map((client) => {
+      client.on('error', () => undefined);
+      return new Promise<string>((resolve) => client.on('close', () => resolve('cut')));
+    });
+    clients[1]!.on('connect', () => clients[1]!.write('hello'));
+    // Both handed to the server (a bounded wait: 200 turns of 25 ms).
+    for (let turn = 0; turn < 200 && accepted < 2; turn += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(accepted).toBe(2);
+    const closed = new Promise<void>((resolve) => deferred.close(resolve));
+    deferred.destroyConnections();
+    await expect(Promise.all(ended)).resolves.toEqual(['cut', 'cut']);
+    await closed;
+    expect(deferred.listening).toBe(false);
   });
 });
